@@ -1,0 +1,30 @@
+/** An opaque handle to a pending timer. */
+export interface TimerHandle {
+	readonly __timer: unique symbol;
+}
+
+/**
+ * The source of time for the runtime: sleep timeouts, action timeouts and hook
+ * timeouts all go through it. Production uses {@link systemClock}; the test kit
+ * supplies a manual clock so tests can advance time without waiting.
+ */
+export interface Clock {
+	/** Milliseconds since the epoch. */
+	now(): number;
+	/** Runs `callback` once after `ms` milliseconds. Timers never keep the process alive. */
+	setTimeout(callback: () => void, ms: number): TimerHandle;
+	clearTimeout(handle: TimerHandle): void;
+}
+
+/** The wall clock and Node's timers (unref'd, so they never hold the process open). */
+export const systemClock: Clock = {
+	now: () => Date.now(),
+	setTimeout(callback, ms) {
+		const timer = setTimeout(callback, ms);
+		timer.unref?.();
+		return timer as unknown as TimerHandle;
+	},
+	clearTimeout(handle) {
+		clearTimeout(handle as unknown as ReturnType<typeof setTimeout>);
+	},
+};

@@ -1,0 +1,31 @@
+import { randomBytes } from "node:crypto";
+
+const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+/**
+ * A random lowercase base-36 string of `length` characters. Used for actor and
+ * connection ids: unguessable enough to not collide, short enough to log.
+ */
+export function randomId(length: number): string {
+	const bytes = randomBytes(length);
+	let out = "";
+	for (let i = 0; i < length; i++) {
+		// 252 is the largest multiple of 36 below 256; the tiny modulo bias of
+		// plain `% 36` is irrelevant for ids, so we accept it for speed.
+		out += ALPHABET[(bytes[i] ?? 0) % 36];
+	}
+	return out;
+}
+
+/** Length of every actor id. Fixed so storage drivers can prefix keys by id. */
+export const ACTOR_ID_LENGTH = 16;
+
+/** A fresh actor id. */
+export function newActorId(): string {
+	return randomId(ACTOR_ID_LENGTH);
+}
+
+/** True when `value` has the shape of an actor id. */
+export function isActorId(value: string): boolean {
+	return value.length === ACTOR_ID_LENGTH && /^[0-9a-z]+$/.test(value);
+}

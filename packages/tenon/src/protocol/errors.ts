@@ -1,0 +1,188 @@
+/** The JSON shape every error takes on the wire. */
+export interface ErrorPayload {
+	group: string;
+	code: string;
+	message: string;
+	metadata?: unknown;
+}
+
+/**
+ * An error with a stable `group` and `code`, safe to show to callers. The
+ * server sends it as `{ group, code, message, metadata }`; the client throws it
+ * back as an `ActorError` with the same fields.
+ *
+ * @example
+ * try { await room.send("hi"); }
+ * catch (err) { if (err instanceof ActorError && err.code === "unauthorized") login(); }
+ */
+export class ActorError extends Error {
+	readonly group: string;
+	readonly code: string;
+	readonly metadata: unknown;
+
+	constructor(group: string, code: string, message: string, metadata?: unknown) {
+		super(message);
+		this.name = "ActorError";
+		this.group = group;
+		this.code = code;
+		this.metadata = metadata;
+	}
+
+	/** The wire form of this error. */
+	toPayload(): ErrorPayload {
+		const payload: ErrorPayload = { group: this.group, code: this.code, message: this.message };
+		if (this.metadata !== undefined) payload.metadata = this.metadata;
+		return payload;
+	}
+}
+
+/** Options for {@link UserError}. */
+export interface UserErrorOptions {
+	/** A stable machine-readable code. Defaults to `user_error`. */
+	code?: string;
+	/** Extra data sent to the client as-is. */
+	metadata?: unknown;
+}
+
+/**
+ * An error thrown by actor code that the caller is meant to see. It reaches the
+ * client intact (group `user`), unlike other errors, which are sanitized.
+ *
+ * @example
+ * if (!params?.token) throw new UserError("no token", { code: "unauthorized" });
+ */
+export class UserError extends ActorError {
+	constructor(message: string, options: UserErrorOptions = {}) {
+		super("user", options.code ?? "user_error", message, options.metadata);
+		this.name = "UserError";
+	}
+}
+
+/** The catalog of errors the framework itself raises, by group. */
+export const errors = {
+	actorNotFound: (metadata?: unknown) =>
+		new ActorError("actor", "not_found", "The actor does not exist or was destroyed", metadata),
+	actionNotFound: (name: string) =>
+		new ActorError("actor", "action_not_found", `The actor has no action named '${name}'`, {
+			name,
+		}),
+	actionTimedOut: (name: string, timeoutMs: number) =>
+		new ActorError(
+			"actor",
+			"action_timed_out",
+			`Action '${name}' did not finish within ${timeoutMs} ms`,
+			{
+				name,
+				timeoutMs,
+			},
+		),
+	duplicateKey: (name: string, key: readonly string[]) =>
+		new ActorError("actor", "duplicate_key", `An actor '${name}' with this key already exists`, {
+			name,
+			key,
+		}),
+	unknownActorName: (name: string) =>
+		new ActorError("actor", "not_found", `No actor named '${name}' is registered`, { name }),
+	actorStopped: () =>
+		new ActorError("actor", "stopped", "The actor stopped before it could answer; retry the call"),
+	malformed: (reason: string) =>
+		new ActorError("request", "malformed", `Malformed message: ${reason}`),
+	invalid: (reason: string) => new ActorError("request", "invalid", `Invalid request: ${reason}`),
+	invalidKey: (reason: string) =>
+		new ActorError("request", "invalid_key", `Invalid actor key: ${reason}`),
+	invalidQuery: (reason: string) =>
+		new ActorError("request", "invalid_query", `Invalid gateway query: ${reason}`),
+	unsupportedEncoding: (value: string) =>
+		new ActorError(
+			"request",
+			"unsupported_encoding",
+			`Unsupported encoding '${value}' (use json or cbor)`,
+		),
+	routeNotFound: (method: string, path: string) =>
+		new ActorError("request", "route_not_found", `No route for ${method} ${path}`),
+	methodNotAllowed: (method: string, path: string) =>
+		new ActorError("request", "method_not_allowed", `Method ${method} is not allowed on ${path}`),
+	incomingTooLong: (what: string, limit: number) =>
+		new ActorError("message", "incoming_too_long", `${what} exceeds the limit of ${limit} bytes`, {
+			limit,
+		}),
+	outgoingTooLong: (what: string, limit: number) =>
+		new ActorError("message", "outgoing_too_long", `${what} exceeds the limit of ${limit} bytes`, {
+			limit,
+		}),
+	connParamsTooLong: (limit: number) =>
+		new ActorError("request", "conn_params_too_long", `Connection params exceed ${limit} bytes`, {
+			limit,
+		}),
+	connParamsInvalid: (reason: string) =>
+		new ActorError(
+			"request",
+			"conn_params_invalid",
+			`Connection params are not valid JSON: ${reason}`,
+		),
+	inputTooLong: (limit: number) =>
+		new ActorError("request", "input_too_long", `Actor input exceeds ${limit} bytes`, { limit }),
+	hookTimedOut: (hook: string, timeoutMs: number) =>
+		new ActorError("actor", "hook_timed_out", `${hook} did not finish within ${timeoutMs} ms`, {
+			hook,
+			timeoutMs,
+		}),
+	shuttingDown: () => new ActorError("core", "shutting_down", "The server is shutting down"),
+	internal: () => new ActorError("core", "internal_error", "An internal error occurred"),
+} as const;
+
+/**
+ * HTTP status for an error. Follows PROTOCOL.md, extended where a more
+ * precise status helps callers (documented in docs/errors.md).
+ */
+export function httpStatusFor(group: string, code: string): number {
+	switch (group) {
+		case "auth":
+			return 403;
+		case "user":
+		case "queue":
+			return 400;
+		case "message":
+			return code === "incoming_too_long" ? 400 : 500;
+		case "request":
+			if (code === "route_not_found") return 404;
+			if (code === "method_not_allowed") return 405;
+			return 400;
+		case "actor":
+			if (code === "not_found" || code === "action_not_found") return 404;
+			if (code === "action_timed_out") return 408;
+			if (code === "duplicate_key") return 409;
+			if (code === "invalid_request") return 400;
+			if (code === "stopped") return 503;
+			return 500;
+		case "core":
+			return code === "shutting_down" ? 503 : 500;
+		default:
+			return 500;
+	}
+}
+
+/** Environment switch that sends internal error messages to clients (development only). */
+export function exposeInternalErrorsFromEnv(): boolean {
+	return typeof process !== "undefined" && process.env.TENON_EXPOSE_INTERNAL_ERRORS === "1";
+}
+
+/**
+ * Turns anything thrown into the payload a caller may see. `ActorError`s pass
+ * through; anything else becomes `core/internal_error` unless `exposeInternal`
+ * is set, in which case its message is included for debugging.
+ */
+export function toErrorPayload(error: unknown, exposeInternal: boolean): ErrorPayload {
+	if (error instanceof ActorError) return error.toPayload();
+	const payload = errors.internal().toPayload();
+	if (exposeInternal) {
+		payload.message = error instanceof Error ? error.message : String(error);
+		if (error instanceof Error && error.stack) payload.metadata = { stack: error.stack };
+	}
+	return payload;
+}
+
+/** True for errors whose details must not reach a caller (they are logged instead). */
+export function isInternalError(error: unknown): boolean {
+	return !(error instanceof ActorError);
+}

@@ -1,0 +1,211 @@
+import { utf8Length } from "./bytes.js";
+import { decodeValue, type Encoding, encodeValue } from "./encoding.js";
+import { ActorError, type ErrorPayload, errors } from "./errors.js";
+
+/**
+ * An action id as the client sent it. RivetKit's client sends bigints
+ * (`["$BigInt","7"]` in JSON); Tenon's sends numbers. The server echoes the
+ * same value back, so both work.
+ */
+export type ActionId = bigint | number;
+
+/** A message from client to server on a connection. */
+export type ToServer =
+	| { tag: "ActionRequest"; id: ActionId; name: string; args: unknown[] }
+	| { tag: "SubscriptionRequest"; eventName: string; subscribe: boolean };
+
+/** A message from server to client on a connection. */
+export type ToClient =
+	| { tag: "Init"; actorId: string; connectionId: string }
+	| { tag: "ActionResponse"; id: ActionId; output: unknown }
+	| { tag: "Event"; name: string; args: unknown[] }
+	| { tag: "Error"; error: ErrorPayload; actionId: ActionId | null };
+
+/** Encodes a server-to-client message in the wire envelope `{ body: { tag, val } }`. */
+export function encodeToClient(encoding: Encoding, message: ToClient): string | Uint8Array {
+	return encodeValue(encoding, { body: toClientBody(message) });
+}
+
+function toClientBody(message: ToClient): { tag: string; val: unknown } {
+	switch (message.tag) {
+		case "Init":
+			return { tag: "Init", val: { actorId: message.actorId, connectionId: message.connectionId } };
+		case "ActionResponse":
+			return { tag: "ActionResponse", val: { id: message.id, output: message.output } };
+		case "Event":
+			return { tag: "Event", val: { name: message.name, args: message.args } };
+		case "Error": {
+			const val: Record<string, unknown> = {
+				group: message.error.group,
+				code: message.error.code,
+				message: message.error.message,
+				actionId: message.actionId,
+			};
+			if (message.error.metadata !== undefined) val.metadata = message.error.metadata;
+			return { tag: "Error", val };
+		}
+	}
+}
+
+/** Encodes a client-to-server message. */
+export function encodeToServer(encoding: Encoding, message: ToServer): string | Uint8Array {
+	switch (message.tag) {
+		case "ActionRequest":
+			return encodeValue(encoding, {
+				body: {
+					tag: "ActionRequest",
+					val: { id: message.id, name: message.name, args: message.args },
+				},
+			});
+		case "SubscriptionRequest":
+			return encodeValue(encoding, {
+				body: {
+					tag: "SubscriptionRequest",
+					val: { eventName: message.eventName, subscribe: message.subscribe },
+				},
+			});
+	}
+}
+
+/** The outcome of decoding a client message: the message, or an error to report. */
+export type DecodedToServer =
+	| { ok: true; message: ToServer }
+	| { ok: false; error: ActorError; actionId: ActionId | null };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+	return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isActionId(value: unknown): value is ActionId {
+	if (typeof value === "bigint") return value >= 0n;
+	return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+/**
+ * Decodes and validates a client message. Never throws: a message that cannot
+ * be decoded or has the wrong shape becomes an error, tied to its action id
+ * when the id itself was readable.
+ */
+export function decodeToServer(
+	encoding: Encoding,
+	data: string | Uint8Array,
+	maxNameBytes: number,
+): DecodedToServer {
+	let decoded: unknown;
+	try {
+		decoded = decodeValue(encoding, data);
+	} catch (error) {
+		return { ok: false, error: error as ActorError, actionId: null };
+	}
+	const body = isRecord(decoded) ? decoded.body : undefined;
+	if (!isRecord(body) || typeof body.tag !== "string" || !isRecord(body.val)) {
+		return {
+			ok: false,
+			error: errors.malformed("expected { body: { tag, val } }"),
+			actionId: null,
+		};
+	}
+	const val = body.val;
+	switch (body.tag) {
+		case "ActionRequest": {
+			if (!isActionId(val.id)) {
+				return {
+					ok: false,
+					error: errors.invalid("action id must be a non-negative integer"),
+					actionId: null,
+				};
+			}
+			const id = val.id;
+			if (typeof val.name !== "string" || val.name === "") {
+				return {
+					ok: false,
+					error: errors.invalid("action name must be a non-empty string"),
+					actionId: id,
+				};
+			}
+			if (utf8Length(val.name) > maxNameBytes) {
+				return {
+					ok: false,
+					error: errors.invalid(`action name exceeds ${maxNameBytes} bytes`),
+					actionId: id,
+				};
+			}
+			const args = val.args === undefined ? [] : val.args;
+			if (!Array.isArray(args)) {
+				return { ok: false, error: errors.invalid("action args must be an array"), actionId: id };
+			}
+			return { ok: true, message: { tag: "ActionRequest", id, name: val.name, args } };
+		}
+		case "SubscriptionRequest": {
+			if (typeof val.eventName !== "string" || typeof val.subscribe !== "boolean") {
+				return {
+					ok: false,
+					error: errors.invalid("subscription needs eventName (string) and subscribe (boolean)"),
+					actionId: null,
+				};
+			}
+			if (utf8Length(val.eventName) > maxNameBytes) {
+				return {
+					ok: false,
+					error: errors.invalid(`event name exceeds ${maxNameBytes} bytes`),
+					actionId: null,
+				};
+			}
+			return {
+				ok: true,
+				message: { tag: "SubscriptionRequest", eventName: val.eventName, subscribe: val.subscribe },
+			};
+		}
+		default:
+			return {
+				ok: false,
+				error: errors.invalid(`unknown message tag '${body.tag}'`),
+				actionId: null,
+			};
+	}
+}
+
+/**
+ * Decodes a server message on the client. Throws `request/malformed` when the
+ * server sent something this client does not understand.
+ */
+export function decodeToClient(encoding: Encoding, data: string | Uint8Array): ToClient {
+	const decoded = decodeValue(encoding, data);
+	const body = isRecord(decoded) ? decoded.body : undefined;
+	if (!isRecord(body) || !isRecord(body.val))
+		throw errors.malformed("expected { body: { tag, val } }");
+	const val = body.val;
+	switch (body.tag) {
+		case "Init":
+			if (typeof val.actorId !== "string" || typeof val.connectionId !== "string") break;
+			return { tag: "Init", actorId: val.actorId, connectionId: val.connectionId };
+		case "ActionResponse":
+			if (!isActionId(val.id)) break;
+			return { tag: "ActionResponse", id: val.id, output: val.output };
+		case "Event":
+			if (typeof val.name !== "string") break;
+			return {
+				tag: "Event",
+				name: val.name,
+				args: Array.isArray(val.args) ? val.args : [val.args],
+			};
+		case "Error": {
+			if (typeof val.group !== "string" || typeof val.code !== "string") break;
+			const actionId = val.actionId === null || val.actionId === undefined ? null : val.actionId;
+			if (actionId !== null && !isActionId(actionId)) break;
+			const error: ErrorPayload = {
+				group: val.group,
+				code: val.code,
+				message: typeof val.message === "string" ? val.message : "",
+			};
+			if (val.metadata !== undefined) error.metadata = val.metadata;
+			return { tag: "Error", error, actionId };
+		}
+	}
+	throw errors.malformed(`unexpected server message '${String(body.tag)}'`);
+}
+
+/** Builds a client-side `ActorError` from a wire payload. */
+export function actorErrorFromPayload(payload: ErrorPayload): ActorError {
+	return new ActorError(payload.group, payload.code, payload.message, payload.metadata);
+}

@@ -1,0 +1,214 @@
+import { describe, expect, it } from "vitest";
+import type { CommitItem } from "../interfaces.js";
+import { b, type ConformanceTarget, s, testActorId, withHandles } from "./harness.js";
+
+function item(actorId: string, fields: Partial<CommitItem> = {}): CommitItem {
+	return { actorId, fence: 1, puts: [], deletes: [], ...fields };
+}
+
+/**
+ * Conformance suite for {@link ActorStore}. Every driver runs it.
+ *
+ * @example
+ * describeStoreConformance("lmdb", { createDriver: async () => lmdbDriver({ path: tmp }) });
+ */
+export function describeStoreConformance(driverName: string, target: ConformanceTarget): void {
+	describe(`ActorStore conformance: ${driverName}`, () => {
+		it("returns undefined for missing keys and values byte for byte", () =>
+			withHandles(target, async ({ store }) => {
+				const id = testActorId();
+				const binary = Uint8Array.from([0, 255, 1, 254, 0]);
+				const results = await store.commit([
+					item(id, {
+						puts: [
+							[b("a"), b("1")],
+							[b("empty"), new Uint8Array(0)],
+							[b([0]), binary],
+						],
+					}),
+				]);
+				expect(results).toEqual([{ ok: true }]);
+				const values = await store.get(id, [b("a"), b("missing"), b("empty"), b([0])]);
+				expect(values.map((v) => (v === undefined ? undefined : [...v]))).toEqual([
+					[...b("1")],
+					undefined,
+					[],
+					[...binary],
+				]);
+			}));
+
+		it("orders keys byte-wise and honours ranges, limits and reverse", () =>
+			withHandles(target, async ({ store }) => {
+				const id = testActorId();
+				const keys = [
+					b([0]),
+					b([0, 0]),
+					b([1]),
+					b("a"),
+					b("ab"),
+					b("b"),
+					b([0xff]),
+					b([0xff, 0xff]),
+				];
+				await store.commit([item(id, { puts: [...keys].reverse().map((k) => [k, k] as const) })]);
+				const all = await store.list(id, {});
+				expect(all.map(([k]) => [...k])).toEqual(keys.map((k) => [...k]));
+				const mid = await store.list(id, { start: b("a"), end: b("b") });
+				expect(mid.map(([k]) => s(k))).toEqual(["a", "ab"]);
+				const limited = await store.list(id, { start: b("a") }, { limit: 2 });
+				expect(limited.map(([k]) => s(k))).toEqual(["a", "ab"]);
+				const reversed = await store.list(id, { start: b("a"), end: b([0xff]) }, { reverse: true });
+				expect(reversed.map(([k]) => s(k))).toEqual(["b", "ab", "a"]);
+				const reversedLimit = await store.list(id, {}, { reverse: true, limit: 1 });
+				expect(reversedLimit.map(([k]) => [...k])).toEqual([[0xff, 0xff]]);
+				expect(await store.list(id, { start: b("c"), end: b("c") })).toEqual([]);
+				expect(await store.list(id, {}, { limit: 0 })).toEqual([]);
+			}));
+
+		it("applies deletes, range deletes and clear", () =>
+			withHandles(target, async ({ store }) => {
+				const id = testActorId();
+				const puts = ["a", "b", "c", "d", "e"].map((k) => [b(k), b(k)] as const);
+				await store.commit([item(id, { puts })]);
+				await store.commit([
+					item(id, { deletes: [b("a"), b("zz")], deleteRanges: [{ start: b("c"), end: b("e") }] }),
+				]);
+				expect((await store.list(id, {})).map(([k]) => s(k))).toEqual(["b", "e"]);
+				await store.commit([item(id, { clear: true, puts: [[b("new"), b("1")]] })]);
+				expect((await store.list(id, {})).map(([k]) => s(k))).toEqual(["new"]);
+			}));
+
+		it("applies puts after deletes in one commit", () =>
+			withHandles(target, async ({ store }) => {
+				const id = testActorId();
+				await store.commit([item(id, { puts: [[b("k"), b("old")]] })]);
+				await store.commit([item(id, { deletes: [b("k")], puts: [[b("k"), b("new")]] })]);
+				expect(s((await store.get(id, [b("k")]))[0])).toBe("new");
+			}));
+
+		it("keeps actors apart", () =>
+			withHandles(target, async ({ store }) => {
+				const first = testActorId();
+				const second = testActorId();
+				await store.commit([
+					item(first, { puts: [[b("k"), b("1")]] }),
+					item(second, { puts: [[b("k"), b("2")]] }),
+				]);
+				await store.commit([item(second, { clear: true })]);
+				expect(s((await store.get(first, [b("k")]))[0])).toBe("1");
+				expect(await store.list(second, {})).toEqual([]);
+				expect((await store.list(first, {})).length).toBe(1);
+			}));
+
+		it("rejects a commit with a stale fence and writes none of it", () =>
+			withHandles(target, async ({ store }) => {
+				const id = testActorId();
+				expect(await store.commit([item(id, { fence: 5, puts: [[b("k"), b("5")]] })])).toEqual([
+					{ ok: true },
+				]);
+				expect(await store.commit([item(id, { fence: 5, puts: [[b("k"), b("5b")]] })])).toEqual([
+					{ ok: true },
+				]);
+				const stale = await store.commit([
+					item(id, {
+						fence: 3,
+						puts: [
+							[b("k"), b("3")],
+							[b("other"), b("x")],
+						],
+						deletes: [b("k")],
+						clear: true,
+					}),
+				]);
+				expect(stale).toEqual([{ ok: false, reason: "fenced", currentFence: 5 }]);
+				expect(s((await store.get(id, [b("k")]))[0])).toBe("5b");
+				expect(await store.get(id, [b("other")])).toEqual([undefined]);
+				expect(await store.commit([item(id, { fence: 9, puts: [[b("k"), b("9")]] })])).toEqual([
+					{ ok: true },
+				]);
+				expect(await store.commit([item(id, { fence: 5 })])).toEqual([
+					{ ok: false, reason: "fenced", currentFence: 9 },
+				]);
+			}));
+
+		it("decides each item of a batch on its own", () =>
+			withHandles(target, async ({ store }) => {
+				const fenced = testActorId();
+				const fine = testActorId();
+				await store.commit([item(fenced, { fence: 10 })]);
+				const results = await store.commit([
+					item(fenced, { fence: 2, puts: [[b("k"), b("no")]] }),
+					item(fine, { fence: 2, puts: [[b("k"), b("yes")]] }),
+				]);
+				expect(results).toEqual([{ ok: false, reason: "fenced", currentFence: 10 }, { ok: true }]);
+				expect(await store.get(fenced, [b("k")])).toEqual([undefined]);
+				expect(s((await store.get(fine, [b("k")]))[0])).toBe("yes");
+			}));
+
+		it("does not alias stored bytes with caller buffers", () =>
+			withHandles(target, async ({ store }) => {
+				const id = testActorId();
+				const value = b("abc");
+				await store.commit([item(id, { puts: [[b("k"), value]] })]);
+				value[0] = 120;
+				const [read] = await store.get(id, [b("k")]);
+				(read as Uint8Array)[1] = 120;
+				expect(s((await store.get(id, [b("k")]))[0])).toBe("abc");
+			}));
+
+		it("round-trips a 1 MiB value", () =>
+			withHandles(target, async ({ store }) => {
+				const id = testActorId();
+				const big = new Uint8Array(1024 * 1024);
+				for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+				await store.commit([item(id, { puts: [[b("big"), big]] })]);
+				const [read] = await store.get(id, [b("big")]);
+				expect(read?.length).toBe(big.length);
+				expect(Buffer.compare(Buffer.from(read as Uint8Array), Buffer.from(big))).toBe(0);
+			}));
+
+		it("applies many concurrent commits from different actors", () =>
+			withHandles(target, async ({ store }) => {
+				const ids = Array.from({ length: 100 }, () => testActorId());
+				const results = await Promise.all(
+					ids.map((id, i) => store.commit([item(id, { puts: [[b("n"), b(String(i))]] })])),
+				);
+				expect(results.every((r) => r[0]?.ok)).toBe(true);
+				const values = await Promise.all(ids.map((id) => store.get(id, [b("n")])));
+				expect(values.map(([v]) => s(v))).toEqual(ids.map((_, i) => String(i)));
+			}));
+
+		it("keeps data across a reopen", async () => {
+			const driver = await target.createDriver();
+			try {
+				const id = testActorId();
+				const first = await driver.open();
+				await first.store.commit([item(id, { puts: [[b("k"), b("v")]] })]);
+				await first.close();
+				const second = await driver.open();
+				expect(s((await second.store.get(id, [b("k")]))[0])).toBe("v");
+				await second.close();
+			} finally {
+				await target.cleanup?.();
+			}
+		});
+
+		it("hands a higher fence to each new open of the driver", async () => {
+			const driver = await target.createDriver();
+			try {
+				const first = await driver.open();
+				const id = testActorId();
+				const oldFence = await first.placement.acquire(id);
+				await first.close();
+				const second = await driver.open();
+				const newFence = await second.placement.acquire(id);
+				expect(newFence).toBeGreaterThan(oldFence);
+				await second.store.commit([item(id, { fence: newFence })]);
+				expect((await second.store.commit([item(id, { fence: oldFence })]))[0]?.ok).toBe(false);
+				await second.close();
+			} finally {
+				await target.cleanup?.();
+			}
+		});
+	});
+}

@@ -1,0 +1,117 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Database, RootDatabase } from "lmdb";
+
+/** The LMDB environment and its named databases. */
+export interface LmdbEnv {
+	root: RootDatabase;
+	/** actorId -> CBOR actor record. */
+	actors: Database<Uint8Array, string>;
+	/** encoded (namespace, name, key) -> actorId, live actors only. */
+	keys: Database<string, Uint8Array>;
+	/** [namespace, name, actorId] -> "" for listing live actors by name. */
+	names: Database<string, (string | number)[]>;
+	/** actorId -> creation input bytes. */
+	inputs: Database<Uint8Array, string>;
+	/** actorId bytes + user key -> value. */
+	data: Database<Uint8Array, Uint8Array>;
+	/** actorId -> highest accepted fence. */
+	fences: Database<number, string>;
+	/** actorId -> alarm time. */
+	alarmsByActor: Database<number, string>;
+	/** [at, actorId] -> "" ordered by time. */
+	alarmsByTime: Database<string, (string | number)[]>;
+	/** driver metadata, e.g. the boot counter. */
+	meta: Database<number, string>;
+}
+
+/** Opens (creating if needed) the environment at `path`. */
+export async function openLmdbEnv(path: string): Promise<LmdbEnv> {
+	// Imported lazily so users of the memory driver never load the native module.
+	const { open } = await import("lmdb");
+	mkdirSync(path, { recursive: true });
+	const root = open({
+		path: join(path, "data.mdb"),
+		noSubdir: true,
+		maxDbs: 16,
+		// Commits return when visible; `flushed` resolves when they are synced
+		// to disk. The commit pipeline waits for `flushed` (see store.ts).
+		overlappingSync: true,
+		noMemInit: true,
+	});
+	const binary = { encoding: "binary", keyEncoding: "binary" } as const;
+	return {
+		root,
+		actors: root.openDB({ name: "actors", encoding: "binary" }),
+		keys: root.openDB({ name: "keys", keyEncoding: "binary", encoding: "string" }),
+		names: root.openDB({ name: "names", keyEncoding: "ordered-binary", encoding: "string" }),
+		inputs: root.openDB({ name: "inputs", encoding: "binary" }),
+		data: root.openDB({ name: "data", ...binary }),
+		fences: root.openDB({ name: "fences", encoding: "msgpack" }),
+		alarmsByActor: root.openDB({ name: "alarms-by-actor", encoding: "msgpack" }),
+		alarmsByTime: root.openDB({
+			name: "alarms-by-time",
+			keyEncoding: "ordered-binary",
+			encoding: "string",
+		}),
+		meta: root.openDB({ name: "meta", encoding: "msgpack" }),
+	} as LmdbEnv;
+}
+
+function processIsAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		// EPERM means the process exists but belongs to someone else.
+		return (error as NodeJS.ErrnoException).code === "EPERM";
+	}
+}
+
+/** Directories this process holds, so one process cannot open a directory twice either. */
+const heldByThisProcess = new Set<string>();
+
+/** A plain `Uint8Array` view of bytes lmdb-js returns as a Node `Buffer` (no copy). */
+export function asPlainBytes(value: Uint8Array): Uint8Array;
+export function asPlainBytes(value: Uint8Array | undefined): Uint8Array | undefined;
+export function asPlainBytes(value: Uint8Array | undefined): Uint8Array | undefined {
+	if (value === undefined || value.constructor === Uint8Array) return value;
+	return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+}
+
+/**
+ * Takes the data directory's lock file, so two servers never write the same
+ * directory (LMDB itself would allow it, and actors would then have two
+ * owners). A lock left by a dead process (e.g. after SIGKILL) is taken over.
+ * Returns the release function.
+ */
+export function lockDataDir(path: string): () => void {
+	mkdirSync(path, { recursive: true });
+	const lockPath = join(path, "tenon.pid");
+	const ownPid = String(process.pid);
+	if (heldByThisProcess.has(lockPath)) {
+		throw new Error(`Tenon data directory ${path} is already open in this process.`);
+	}
+	try {
+		writeFileSync(lockPath, ownPid, { flag: "wx" });
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+		const holder = Number.parseInt(readFileSync(lockPath, "utf8"), 10);
+		if (Number.isInteger(holder) && holder !== process.pid && processIsAlive(holder)) {
+			throw new Error(
+				`Tenon data directory ${path} is in use by process ${holder}. ` +
+					"Stop that server or choose another directory (storage path / TENON_DATA_DIR).",
+			);
+		}
+		writeFileSync(lockPath, ownPid);
+	}
+	heldByThisProcess.add(lockPath);
+	return () => {
+		heldByThisProcess.delete(lockPath);
+		try {
+			if (readFileSync(lockPath, "utf8") === ownPid) rmSync(lockPath);
+		} catch {
+			// Already gone: nothing to release.
+		}
+	};
+}
