@@ -154,6 +154,43 @@ export function cborDecode(bytes: Uint8Array): unknown {
 	return cbor.decode(bytes);
 }
 
+function escapeDollarPairs(value: unknown, depth: number): unknown {
+	if (depth > 512 || typeof value !== "object" || value === null) return value;
+	if (Array.isArray(value)) {
+		const items = value.map((item) => escapeDollarPairs(item, depth + 1));
+		return isDollarPair(items) ? [`$${items[0] as string}`, items[1]] : items;
+	}
+	if (value instanceof Map) {
+		return new Map(
+			[...value].map(([k, v]) => [
+				escapeDollarPairs(k, depth + 1),
+				escapeDollarPairs(v, depth + 1),
+			]),
+		);
+	}
+	if (value instanceof Set)
+		return new Set([...value].map((item) => escapeDollarPairs(item, depth + 1)));
+	const proto = Object.getPrototypeOf(value);
+	if (proto !== Object.prototype && proto !== null) return value;
+	const out: Record<string, unknown> = {};
+	for (const [key, item] of Object.entries(value)) out[key] = escapeDollarPairs(item, depth + 1);
+	return out;
+}
+
+/**
+ * CBOR in RivetKit's "compat" form, used for actor input (`rvt-input`, REST
+ * `input`): two-element arrays starting with a `$` string are escaped so the
+ * reader can revive tagged values.
+ */
+export function cborEncodeCompat(value: unknown): Uint8Array {
+	return cborEncode(escapeDollarPairs(value, 0));
+}
+
+/** Decodes {@link cborEncodeCompat} output (and RivetKit's input encoding). */
+export function cborDecodeCompat(bytes: Uint8Array): unknown {
+	return reviveTags(cborDecode(bytes));
+}
+
 /** Encodes `value` in `encoding`: a string for JSON, bytes for CBOR. */
 export function encodeValue(encoding: Encoding, value: unknown): string | Uint8Array {
 	switch (encoding) {

@@ -1,0 +1,75 @@
+import type { Logger } from "../common/logger.js";
+import type { AnyEvents, EventArgsOf, EventDecls, EventName } from "./events.js";
+import type { ActorKeyList } from "./types.js";
+
+/**
+ * A client connection as the actor sees it.
+ *
+ * @example
+ * onConnect: (c, conn) => conn.send("welcome", { users: c.conns.size })
+ */
+export interface Conn<CP = unknown, CS = unknown, E extends EventDecls = AnyEvents> {
+	/** Unique id of the connection. */
+	readonly id: string;
+	/** The params the client connected with. */
+	readonly params: CP;
+	/** Per-connection state from `createConnState` / `connState` (in memory only). */
+	state: CS;
+	/** True for the short-lived connection behind a stateless HTTP action. */
+	readonly isEphemeral: boolean;
+	/** Sends an event to this connection only (if it subscribed to it). */
+	send<K extends EventName<E>>(name: K, ...args: EventArgsOf<E, K>): void;
+	/** Closes the connection. */
+	disconnect(reason?: string): void;
+}
+
+/** The identity every context has, including the one `createState` gets. */
+export interface ActorIdentity {
+	/** The actor's unique id. */
+	readonly actorId: string;
+	/** The actor's name in the registry (e.g. `counter`). */
+	readonly name: string;
+	/** The actor's key, as a list of components. */
+	readonly key: ActorKeyList;
+	/** A logger bound to this actor. */
+	readonly log: Logger;
+}
+
+/** Context of `createState`: identity only, since state does not exist yet. */
+export interface CreateStateContext extends ActorIdentity {}
+
+/** Everything an actor can do, minus vars (for `createVars`, which creates them). */
+export interface ActorContextBase<S, CP, CS, E extends EventDecls> extends ActorIdentity {
+	/** The actor's state. Mutate it directly; changes are persisted before replies are sent. */
+	state: S;
+	/** The open connections, by id. */
+	readonly conns: ReadonlyMap<string, Conn<CP, CS, E>>;
+	/** Sends an event to every connection subscribed to it. */
+	broadcast<K extends EventName<E>>(name: K, ...args: EventArgsOf<E, K>): void;
+	/** Asks the actor to go to sleep once the current work is done. */
+	sleep(): void;
+	/** Destroys the actor: `onDestroy` runs, connections close, all its data is deleted. */
+	destroy(): void;
+	/** Writes pending state changes now and resolves when they are durable. */
+	saveState(): Promise<void>;
+	/** Keeps the actor awake until `promise` settles; returns it. */
+	keepAwake<T>(promise: Promise<T>): Promise<T>;
+	/** Lets `promise` finish during the sleep grace period instead of holding the actor awake. */
+	waitUntil(promise: Promise<unknown>): void;
+	/** Aborted when the actor starts to sleep or is destroyed. */
+	readonly abortSignal: AbortSignal;
+}
+
+/** The context of lifecycle hooks and actions. */
+export interface ActorContext<S, CP, CS, V, E extends EventDecls>
+	extends ActorContextBase<S, CP, CS, E> {
+	/** Ephemeral per-wake variables from `vars` / `createVars` (never persisted). */
+	vars: V;
+}
+
+/** The context of an action: the actor context plus the calling connection. */
+export interface ActionContext<S, CP, CS, V, E extends EventDecls>
+	extends ActorContext<S, CP, CS, V, E> {
+	/** The connection that called the action (ephemeral for HTTP calls). */
+	readonly conn: Conn<CP, CS, E>;
+}

@@ -1,0 +1,225 @@
+import type {
+	ActionContext,
+	ActorContext,
+	ActorContextBase,
+	Conn,
+	CreateStateContext,
+} from "./context.js";
+import type { AnyEvents, EventDecls } from "./events.js";
+
+/** Per-actor options. Defaults match RivetKit where it has one. */
+export interface ActorOptions {
+	/** Idle time before an actor with no connections and no work sleeps (ms). Default 30 000. */
+	sleepTimeout?: number;
+	/** How long in-flight work may take to finish when the actor sleeps or is destroyed (ms). Default 15 000. */
+	sleepGracePeriod?: number;
+	/** Longest an action may run before the caller gets `actor/action_timed_out` (ms). Default 60 000. */
+	actionTimeout?: number;
+	/** Limit for each of `onBeforeConnect`, `createConnState` and `onConnect` (ms). Default 5 000. */
+	connectTimeout?: number;
+	/** Limit for waking: `createState`, `onCreate`, `createVars` and `onWake` together (ms). Default 30 000. */
+	wakeTimeout?: number;
+	/** Never sleep when idle. Default false. */
+	noSleep?: boolean;
+	/**
+	 * `strict` (default): replies and events leave only after the writes before
+	 * them are durable. `relaxed`: replies leave at once and writes are saved
+	 * every `stateSaveInterval` ms; a crash may lose the last interval.
+	 */
+	durability?: "strict" | "relaxed";
+	/** Save interval for `durability: "relaxed"` (ms). Default 1 000. */
+	stateSaveInterval?: number;
+}
+
+/** Resolved options with every default filled in. */
+export type ResolvedActorOptions = Required<ActorOptions>;
+
+/** The defaults for {@link ActorOptions}. */
+export const DEFAULT_ACTOR_OPTIONS: Readonly<ResolvedActorOptions> = Object.freeze({
+	sleepTimeout: 30_000,
+	sleepGracePeriod: 15_000,
+	actionTimeout: 60_000,
+	connectTimeout: 5_000,
+	wakeTimeout: 30_000,
+	noSleep: false,
+	durability: "strict",
+	stateSaveInterval: 1_000,
+});
+
+/** An action: a function of the context and the caller's arguments. */
+export type ActionFunction<Ctx> = (c: Ctx, ...args: any[]) => any;
+
+/** Actions, possibly in nested groups (`admin.reset` on the wire). */
+export interface ActionGroup<Ctx> {
+	[name: string]: ActionFunction<Ctx> | ActionGroup<Ctx>;
+}
+
+/**
+ * Everything an actor definition may contain.
+ *
+ * Type inference note: `createState`, `createConnState` and `createVars` infer
+ * their types from what they return, and TypeScript reads an object literal
+ * top to bottom. Declare them before the hooks that use the types they
+ * produce (`onConnect` needs the connection state, so put `createConnState`
+ * above it). `onBeforeConnect`, `createConnState` and `createVars` do not
+ * depend on the connection-state type, so their relative order is free.
+ */
+export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, A> {
+	/** Initial state (cloned for each new actor). Use `createState` to compute it from input. */
+	state?: S;
+	/** Computes the initial state of a new actor from its creation input. */
+	createState?: (c: CreateStateContext, input: I) => S | Promise<S>;
+	/** Initial ephemeral vars (cloned on every wake). Use `createVars` for non-cloneable values. */
+	vars?: V;
+	/** Creates the ephemeral vars on every wake. */
+	createVars?: (c: ActorContextBase<S, CP, unknown, E>) => V | Promise<V>;
+	/** Initial connection state (cloned per connection). */
+	connState?: CS;
+	/** Creates a connection's state from its params, after `onBeforeConnect`. */
+	createConnState?: (c: ActorContext<S, CP, unknown, V, E>, params: CP) => CS | Promise<CS>;
+	/** Event declarations, for typed `broadcast`, `conn.send` and client `on`. */
+	events?: E;
+	/** Runs once, when the actor is created, after its state exists. */
+	onCreate?: (c: ActorContext<S, CP, CS, V, E>, input: I) => void | Promise<void>;
+	/** Runs on every wake (including the first), before any request is served. */
+	onWake?: (c: ActorContext<S, CP, CS, V, E>) => void | Promise<void>;
+	/** Runs before the actor sleeps; state changes made here are saved. */
+	onSleep?: (c: ActorContext<S, CP, CS, V, E>) => void | Promise<void>;
+	/** Runs when the actor is destroyed, before its data is deleted. */
+	onDestroy?: (c: ActorContext<S, CP, CS, V, E>) => void | Promise<void>;
+	/** Runs before a connection (or HTTP action) is accepted; throw to reject it. */
+	onBeforeConnect?: (c: ActorContext<S, CP, unknown, V, E>, params: CP) => void | Promise<void>;
+	/** Runs once a connection is accepted and visible in `c.conns`. */
+	onConnect?: (c: ActorContext<S, CP, CS, V, E>, conn: Conn<CP, CS, E>) => void | Promise<void>;
+	/** Runs after a connection closed. */
+	onDisconnect?: (c: ActorContext<S, CP, CS, V, E>, conn: Conn<CP, CS, E>) => void | Promise<void>;
+	/** Runs at the end of a turn that changed state, before the changes are saved. */
+	onStateChange?: (c: ActorContext<S, CP, CS, V, E>, state: S) => void;
+	/** Transforms an action's output before it is sent. */
+	onBeforeActionResponse?: (
+		c: ActorContext<S, CP, CS, V, E>,
+		name: string,
+		args: unknown[],
+		output: unknown,
+	) => unknown;
+	/**
+	 * The actor's actions. Nested objects are action groups. (Typed as an
+	 * intersection with the unconstrained `A` so TypeScript infers `A` from the
+	 * object while still giving every action its context: a constrained type
+	 * parameter would not see the connection-state type inferred from
+	 * `createConnState`.)
+	 */
+	actions?: A & ActionGroup<ActionContext<S, CP, CS, V, E>>;
+	/** Per-actor options. */
+	options?: ActorOptions;
+}
+
+/** Handle methods that action names must not shadow on the client. */
+export const RESERVED_ACTION_NAMES: ReadonlySet<string> = new Set([
+	"action",
+	"connect",
+	"resolve",
+	"fetch",
+	"webSocket",
+	"send",
+	"dispose",
+	"then",
+	"on",
+	"once",
+	"onError",
+	"onOpen",
+	"onClose",
+	"onStatusChange",
+	"connStatus",
+	"actorId",
+	"connectionId",
+	"constructor",
+	"toJSON",
+]);
+
+/** Phantom type information carried by a definition, read by the typed client. */
+export interface ActorTypeInfo<S, CP, CS, V, I, E, A> {
+	state: S;
+	connParams: CP;
+	connState: CS;
+	vars: V;
+	input: I;
+	events: E;
+	actions: A;
+}
+
+/**
+ * An actor definition: the value `actor({...})` returns and `setup({ use })`
+ * registers. Carries its types for the client.
+ */
+export class ActorDefinition<S, CP, CS, V, I, E extends EventDecls, A> {
+	/** The configuration as written. */
+	readonly config: ActorConfig<S, CP, CS, V, I, E, A>;
+	/** Phantom: type information only, never set at runtime. */
+	declare readonly __types: ActorTypeInfo<S, CP, CS, V, I, E, A>;
+
+	constructor(config: ActorConfig<S, CP, CS, V, I, E, A>) {
+		this.config = config;
+	}
+}
+
+/** Any actor definition. */
+export type AnyActorDefinition = ActorDefinition<any, any, any, any, any, any, any>;
+
+function checkActionNames(group: Record<string, unknown>, path: string[]): void {
+	for (const [name, value] of Object.entries(group)) {
+		if (name.includes(".")) {
+			throw new Error(
+				`Action name '${[...path, name].join(".")}' must not contain '.' (dots separate groups)`,
+			);
+		}
+		if (path.length === 0 && RESERVED_ACTION_NAMES.has(name)) {
+			throw new Error(`Action name '${name}' is reserved: it would hide a client handle method`);
+		}
+		if (typeof value === "function") continue;
+		if (typeof value === "object" && value !== null) {
+			checkActionNames(value as Record<string, unknown>, [...path, name]);
+			continue;
+		}
+		throw new Error(
+			`Action '${[...path, name].join(".")}' must be a function or a group of actions`,
+		);
+	}
+}
+
+/**
+ * Defines an actor.
+ *
+ * @example
+ * export const counter = actor({
+ *   state: { count: 0 },
+ *   actions: {
+ *     increment: (c, by: number) => {
+ *       c.state.count += by;
+ *       c.broadcast("changed", c.state.count);
+ *       return c.state.count;
+ *     },
+ *   },
+ * });
+ */
+export function actor<
+	S = undefined,
+	CP = unknown,
+	CS = undefined,
+	V = undefined,
+	I = unknown,
+	E extends EventDecls = AnyEvents,
+	A = {},
+>(config: ActorConfig<S, CP, CS, V, I, E, A>): ActorDefinition<S, CP, CS, V, I, E, A> {
+	if (config.state !== undefined && config.createState !== undefined) {
+		throw new Error("An actor takes either `state` or `createState`, not both");
+	}
+	if (config.vars !== undefined && config.createVars !== undefined) {
+		throw new Error("An actor takes either `vars` or `createVars`, not both");
+	}
+	if (config.connState !== undefined && config.createConnState !== undefined) {
+		throw new Error("An actor takes either `connState` or `createConnState`, not both");
+	}
+	checkActionNames((config.actions ?? {}) as Record<string, unknown>, []);
+	return new ActorDefinition(config);
+}

@@ -1,0 +1,2 @@
+/** An actor key as contexts expose it: the list of components. */
+export type ActorKeyList = readonly string[];

@@ -1,0 +1,406 @@
+import { ActorError } from "../protocol/errors.js";
+import {
+	actorErrorFromPayload,
+	decodeToClient,
+	encodeToServer,
+	type ToServer,
+} from "../protocol/messages.js";
+import { type ClientTransport, encodeParamsProtocol } from "./transport.js";
+import type { ActionCall, ConnStatus } from "./types.js";
+
+/** How a connection finds its actor. */
+export interface ConnTargetSource {
+	url(): Promise<string>;
+	params(): Promise<unknown>;
+	onDispose(conn: ActorConnImpl): void;
+	/** The actor behind a cached id is gone; resolve again next time. */
+	staleTarget(): void;
+}
+
+interface InFlight {
+	name: string;
+	resolve(value: unknown): void;
+	reject(error: unknown): void;
+}
+
+interface Listener {
+	callback: (...args: any[]) => void;
+	once: boolean;
+}
+
+const WS_OPEN = 1;
+
+/** Errors after which reconnecting cannot help. */
+function isFatal(code: number, error: ActorError | undefined): boolean {
+	if (code === 1008) return true;
+	if (error === undefined) return false;
+	return error.group === "actor" && (error.code === "not_found" || error.code === "destroyed");
+}
+
+function parseCloseReason(reason: string): ActorError | undefined {
+	const main = reason.split("#")[0] ?? "";
+	const dot = main.indexOf(".");
+	if (dot <= 0 || dot === main.length - 1) return undefined;
+	const group = main.slice(0, dot);
+	const code = main.slice(dot + 1);
+	return new ActorError(group, code, `Connection closed: ${reason}`);
+}
+
+/**
+ * A realtime connection: WebSocket with the Tenon/RivetKit connection
+ * protocol, automatic reconnect with backoff, event re-subscription, and
+ * actions queued while (re)connecting.
+ */
+export class ActorConnImpl {
+	readonly #transport: ClientTransport;
+	readonly #source: ConnTargetSource;
+	#status: ConnStatus = "idle";
+	#socket: WebSocket | undefined;
+	#disposed = false;
+	#attempt = 0;
+	#reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+	#nextActionId = 0;
+	#inFlight = new Map<number, InFlight>();
+	/** Messages waiting for the connection to open (actions; subscriptions are re-sent from #listeners). */
+	#queued: Array<{ message: ToServer; inFlight?: InFlight; id?: number }> = [];
+	#listeners = new Map<string, Set<Listener>>();
+	#errorHandlers = new Set<(error: ActorError) => void>();
+	#openHandlers = new Set<() => void>();
+	#closeHandlers = new Set<() => void>();
+	#statusHandlers = new Set<(status: ConnStatus) => void>();
+	/** A connection-level error the server sent before closing (carries the full message). */
+	#serverError: ActorError | undefined;
+	/** Why the connection gave up reconnecting, if it did. */
+	#fatalError: ActorError | undefined;
+	actorId: string | undefined;
+	connectionId: string | undefined;
+
+	constructor(transport: ClientTransport, source: ConnTargetSource) {
+		this.#transport = transport;
+		this.#source = source;
+	}
+
+	get connStatus(): ConnStatus {
+		return this.#status;
+	}
+
+	/** Begins connecting. */
+	start(): void {
+		void this.#connect();
+	}
+
+	#setStatus(status: ConnStatus): void {
+		if (this.#status === status) return;
+		this.#status = status;
+		for (const handler of [...this.#statusHandlers]) this.#safely(() => handler(status));
+	}
+
+	#safely(run: () => void): void {
+		try {
+			run();
+		} catch (error) {
+			console.error("tenon: a connection callback threw", error);
+		}
+	}
+
+	async #connect(): Promise<void> {
+		if (this.#disposed) return;
+		this.#setStatus("connecting");
+		this.#serverError = undefined;
+		let socket: WebSocket;
+		try {
+			const [url, params, WebSocketClass] = await Promise.all([
+				this.#source.url(),
+				this.#source.params(),
+				this.#transport.webSocketClass(),
+			]);
+			if (this.#disposed) return;
+			const protocols = ["rivet", `rivet_encoding.${this.#transport.encoding}`];
+			if (params !== undefined) protocols.push(`rivet_conn_params.${encodeParamsProtocol(params)}`);
+			socket = new WebSocketClass(url.replace(/^http/, "ws"), protocols);
+		} catch (error) {
+			const actorError =
+				error instanceof ActorError
+					? error
+					: new ActorError("client", "connect_failed", String(error));
+			this.#emitError(actorError);
+			if (isFatal(0, actorError)) this.#giveUp(actorError);
+			else this.#scheduleReconnect();
+			return;
+		}
+		socket.binaryType = "arraybuffer";
+		this.#socket = socket;
+		socket.addEventListener("message", (event) => this.#onMessage(socket, event.data));
+		socket.addEventListener("close", (event) => this.#onClose(socket, event.code, event.reason));
+		socket.addEventListener("error", () => {
+			// The close event follows with the details.
+		});
+	}
+
+	#onMessage(socket: WebSocket, data: unknown): void {
+		if (socket !== this.#socket) return;
+		let message: ReturnType<typeof decodeToClient>;
+		try {
+			const frame = typeof data === "string" ? data : new Uint8Array(data as ArrayBuffer);
+			message = decodeToClient(this.#transport.encoding, frame);
+		} catch (error) {
+			this.#emitError(
+				error instanceof ActorError
+					? error
+					: new ActorError("client", "bad_message", String(error)),
+			);
+			return;
+		}
+		switch (message.tag) {
+			case "Init":
+				this.actorId = message.actorId;
+				this.connectionId = message.connectionId;
+				this.#attempt = 0;
+				this.#setStatus("connected");
+				for (const eventName of this.#listeners.keys()) {
+					this.#send({ tag: "SubscriptionRequest", eventName, subscribe: true });
+				}
+				this.#flushQueue();
+				for (const handler of [...this.#openHandlers]) this.#safely(handler);
+				return;
+			case "ActionResponse": {
+				const id = Number(message.id);
+				const pending = this.#inFlight.get(id);
+				this.#inFlight.delete(id);
+				pending?.resolve(message.output);
+				return;
+			}
+			case "Error": {
+				const error = actorErrorFromPayload(message.error);
+				if (message.actionId !== null) {
+					const id = Number(message.actionId);
+					const pending = this.#inFlight.get(id);
+					this.#inFlight.delete(id);
+					pending?.reject(error);
+					return;
+				}
+				this.#serverError = error;
+				this.#emitError(error);
+				return;
+			}
+			case "Event": {
+				const listeners = this.#listeners.get(message.name);
+				if (!listeners) return;
+				for (const listener of [...listeners]) {
+					if (listener.once) listeners.delete(listener);
+					this.#safely(() => listener.callback(...message.args));
+				}
+				return;
+			}
+		}
+	}
+
+	#onClose(socket: WebSocket, code: number, reason: string): void {
+		if (socket !== this.#socket) return;
+		this.#socket = undefined;
+		const wasConnected = this.#status === "connected";
+		const closeError = this.#serverError ?? parseCloseReason(reason);
+		const lost =
+			closeError ??
+			new ActorError(
+				"client",
+				"connection_lost",
+				`Connection lost (code ${code}${reason ? `, ${reason}` : ""})`,
+			);
+		for (const pending of this.#inFlight.values()) pending.reject(lost);
+		this.#inFlight.clear();
+		if (this.#disposed) return;
+		if (wasConnected) for (const handler of [...this.#closeHandlers]) this.#safely(handler);
+		if (closeError && closeError.group === "actor" && closeError.code === "not_found")
+			this.#source.staleTarget();
+		if (isFatal(code, closeError)) {
+			if (closeError && closeError !== this.#serverError) this.#emitError(closeError);
+			this.#giveUp(closeError ?? lost);
+			return;
+		}
+		this.#setStatus("disconnected");
+		this.#scheduleReconnect();
+	}
+
+	#scheduleReconnect(): void {
+		if (this.#disposed) return;
+		this.#setStatus("disconnected");
+		const base = Math.min(
+			this.#transport.reconnectMaxDelayMs,
+			this.#transport.reconnectMinDelayMs * 2 ** Math.min(this.#attempt, 16),
+		);
+		this.#attempt++;
+		const delay = base * (0.5 + Math.random() * 0.5);
+		this.#reconnectTimer = setTimeout(() => {
+			this.#reconnectTimer = undefined;
+			void this.#connect();
+		}, delay);
+	}
+
+	#giveUp(error: ActorError): void {
+		this.#fatalError = error;
+		for (const entry of this.#queued) entry.inFlight?.reject(error);
+		this.#queued = [];
+		this.#setStatus("idle");
+	}
+
+	#emitError(error: ActorError): void {
+		for (const handler of [...this.#errorHandlers]) this.#safely(() => handler(error));
+	}
+
+	#send(message: ToServer): boolean {
+		const socket = this.#socket;
+		if (socket === undefined || socket.readyState !== WS_OPEN || this.#status !== "connected")
+			return false;
+		socket.send(encodeToServer(this.#transport.encoding, message) as string | ArrayBuffer);
+		return true;
+	}
+
+	#flushQueue(): void {
+		const queued = this.#queued;
+		this.#queued = [];
+		for (const entry of queued) {
+			if (entry.inFlight && entry.id !== undefined) this.#inFlight.set(entry.id, entry.inFlight);
+			if (!this.#send(entry.message)) {
+				if (entry.id !== undefined) this.#inFlight.delete(entry.id);
+				this.#queued.push(entry);
+			}
+		}
+	}
+
+	/** Calls an action on the connection (queued until connected). */
+	action(call: ActionCall): Promise<unknown> {
+		if (this.#disposed)
+			return Promise.reject(new ActorError("client", "disposed", "The connection was disposed"));
+		if (this.#fatalError) return Promise.reject(this.#fatalError);
+		const id = this.#nextActionId++;
+		return new Promise<unknown>((resolve, reject) => {
+			const inFlight: InFlight = { name: call.name, resolve, reject };
+			const message: ToServer = {
+				tag: "ActionRequest",
+				id,
+				name: call.name,
+				args: call.args ?? [],
+			};
+			if (call.signal) {
+				if (call.signal.aborted) {
+					reject(call.signal.reason);
+					return;
+				}
+				call.signal.addEventListener("abort", () => {
+					this.#inFlight.delete(id);
+					this.#queued = this.#queued.filter((entry) => entry.id !== id);
+					reject(call.signal?.reason);
+				});
+			}
+			this.#inFlight.set(id, inFlight);
+			if (!this.#send(message)) {
+				this.#inFlight.delete(id);
+				this.#queued.push({ message, inFlight, id });
+			}
+		});
+	}
+
+	on(name: string, callback: (...args: any[]) => void): () => void {
+		return this.#addListener(name, { callback, once: false });
+	}
+
+	once(name: string, callback: (...args: any[]) => void): () => void {
+		return this.#addListener(name, { callback, once: true });
+	}
+
+	#addListener(name: string, listener: Listener): () => void {
+		let listeners = this.#listeners.get(name);
+		if (!listeners) {
+			listeners = new Set();
+			this.#listeners.set(name, listeners);
+			this.#send({ tag: "SubscriptionRequest", eventName: name, subscribe: true });
+		}
+		listeners.add(listener);
+		return () => {
+			const current = this.#listeners.get(name);
+			if (!current?.delete(listener) || current.size > 0) return;
+			this.#listeners.delete(name);
+			this.#send({ tag: "SubscriptionRequest", eventName: name, subscribe: false });
+		};
+	}
+
+	onError(callback: (error: ActorError) => void): () => void {
+		this.#errorHandlers.add(callback);
+		return () => this.#errorHandlers.delete(callback);
+	}
+
+	onOpen(callback: () => void): () => void {
+		this.#openHandlers.add(callback);
+		return () => this.#openHandlers.delete(callback);
+	}
+
+	onClose(callback: () => void): () => void {
+		this.#closeHandlers.add(callback);
+		return () => this.#closeHandlers.delete(callback);
+	}
+
+	onStatusChange(callback: (status: ConnStatus) => void): () => void {
+		this.#statusHandlers.add(callback);
+		return () => this.#statusHandlers.delete(callback);
+	}
+
+	/** Closes the connection for good; pending actions reject with `client/disposed`. */
+	async dispose(): Promise<void> {
+		if (this.#disposed) return;
+		this.#disposed = true;
+		if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
+		const disposed = new ActorError("client", "disposed", "The connection was disposed");
+		for (const pending of this.#inFlight.values()) pending.reject(disposed);
+		this.#inFlight.clear();
+		for (const entry of this.#queued) entry.inFlight?.reject(disposed);
+		this.#queued = [];
+		const socket = this.#socket;
+		this.#socket = undefined;
+		const wasConnected = this.#status === "connected";
+		this.#setStatus("idle");
+		if (wasConnected) for (const handler of [...this.#closeHandlers]) this.#safely(handler);
+		this.#source.onDispose(this);
+		if (socket && socket.readyState <= WS_OPEN) {
+			await new Promise<void>((resolve) => {
+				socket.addEventListener("close", () => resolve());
+				socket.close(1000, "client.disposed");
+				setTimeout(resolve, 1000);
+			});
+		}
+	}
+}
+
+const CONN_METHODS = new Set([
+	"on",
+	"once",
+	"onError",
+	"onOpen",
+	"onClose",
+	"onStatusChange",
+	"action",
+	"dispose",
+]);
+const CONN_PROPERTIES = new Set(["connStatus", "actorId", "connectionId"]);
+
+/** The public connection: its methods, and every other property an action. */
+export function createConnProxy(
+	conn: ActorConnImpl,
+	actionProxy: (
+		call: (name: string, args: unknown[]) => Promise<unknown>,
+		path: string[],
+	) => unknown,
+): unknown {
+	const call = (name: string, args: unknown[]) => conn.action({ name, args });
+	return new Proxy(conn, {
+		get(target, property) {
+			if (typeof property === "symbol" || property === "then") return undefined;
+			if (CONN_PROPERTIES.has(property)) return target[property as "connStatus"];
+			if (CONN_METHODS.has(property)) {
+				const method = target[property as "on"] as (...args: unknown[]) => unknown;
+				return method.bind(target);
+			}
+			return actionProxy(call, [property]);
+		},
+	});
+}

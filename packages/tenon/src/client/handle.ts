@@ -1,0 +1,189 @@
+import { ActorError } from "../protocol/errors.js";
+import { ActorConnImpl, createConnProxy } from "./connection.js";
+import type { ClientTransport, HandleTarget } from "./transport.js";
+import type { ActionCall } from "./types.js";
+
+/** Params given to a handle: fixed, or computed per use. */
+export interface ParamsSource {
+	params?: unknown;
+	getParams?: () => unknown;
+}
+
+/** Tracks connections so `client.dispose()` can close them. */
+export interface ConnRegistry {
+	add(conn: ActorConnImpl): void;
+	remove(conn: ActorConnImpl): void;
+}
+
+interface ActorJson {
+	actor_id: string;
+}
+
+/** What a handle does; the public handle is a proxy over it. */
+export class HandleCore {
+	readonly #transport: ClientTransport;
+	readonly #target: HandleTarget;
+	readonly #params: ParamsSource;
+	readonly #conns: ConnRegistry;
+	/** Actor id once known (resolved through REST when the query form cannot be used). */
+	#actorId: string | undefined;
+
+	constructor(
+		transport: ClientTransport,
+		target: HandleTarget,
+		params: ParamsSource,
+		conns: ConnRegistry,
+	) {
+		this.#transport = transport;
+		this.#target = target;
+		this.#params = params;
+		this.#conns = conns;
+		if (target.kind === "id") this.#actorId = target.actorId;
+	}
+
+	/** Current params (calls `getParams` if given). */
+	async params(): Promise<unknown> {
+		return this.#params.getParams ? await this.#params.getParams() : this.#params.params;
+	}
+
+	/** Resolves the actor id through REST (creating the actor for `getOrCreate`). */
+	async resolve(): Promise<string> {
+		if (this.#actorId !== undefined) return this.#actorId;
+		const target = this.#target as Extract<HandleTarget, { kind: "key" }>;
+		const transport = this.#transport;
+		const namespace = encodeURIComponent(transport.namespace);
+		if (target.method === "getOrCreate") {
+			const answer = (await transport.request(
+				"PUT",
+				`${transport.endpoint}/actors?namespace=${namespace}`,
+				{
+					body: {
+						name: target.name,
+						key: transport.serializeKey(target.key),
+						runner_name_selector: "default",
+						crash_policy: "sleep",
+						...(target.hasInput ? { input: transport.encodeInput(target.input) } : {}),
+					},
+				},
+			)) as { actor: ActorJson };
+			this.#actorId = answer.actor.actor_id;
+		} else {
+			const query = new URLSearchParams({
+				namespace: transport.namespace,
+				name: target.name,
+				key: transport.serializeKey(target.key),
+			});
+			const answer = (await transport.request("GET", `${transport.endpoint}/actors?${query}`)) as {
+				actors: ActorJson[];
+			};
+			const actor = answer.actors[0];
+			if (actor === undefined)
+				throw new ActorError("actor", "not_found", "The actor does not exist", {
+					name: target.name,
+					key: target.key,
+				});
+			this.#actorId = actor.actor_id;
+		}
+		return this.#actorId;
+	}
+
+	/** The gateway URL for `path`, using the query form when possible. */
+	async url(path: string): Promise<string> {
+		if (
+			this.#actorId === undefined &&
+			this.#target.kind === "key" &&
+			this.#transport.canUseQueryForm(this.#target)
+		) {
+			return this.#transport.queryUrl(this.#target, path);
+		}
+		return this.#transport.directUrl(await this.resolve(), path);
+	}
+
+	/** Calls an action over HTTP. */
+	async action(call: ActionCall): Promise<unknown> {
+		const attempt = async () => {
+			const params = await this.params();
+			const url = await this.url(`/action/${encodeURIComponent(call.name)}`);
+			const answer = (await this.#transport.request("POST", url, {
+				body: { args: call.args ?? [] },
+				encoding: this.#transport.encoding,
+				headers: params === undefined ? {} : { "x-rivet-conn-params": JSON.stringify(params) },
+				...(call.signal ? { signal: call.signal } : {}),
+			})) as { output?: unknown } | undefined;
+			return answer?.output;
+		};
+		try {
+			return await attempt();
+		} catch (error) {
+			// A cached id can go stale when the actor was destroyed and its key
+			// reused; re-resolve once.
+			if (this.#isStale(error)) {
+				this.#actorId = undefined;
+				return attempt();
+			}
+			throw error;
+		}
+	}
+
+	#isStale(error: unknown): boolean {
+		return (
+			error instanceof ActorError &&
+			error.group === "actor" &&
+			error.code === "not_found" &&
+			this.#target.kind === "key" &&
+			this.#target.method === "getOrCreate" &&
+			this.#actorId !== undefined
+		);
+	}
+
+	/** Opens a connection. */
+	connect(params?: unknown): ActorConnImpl {
+		const conn = new ActorConnImpl(this.#transport, {
+			url: () => this.url("/connect"),
+			params: async () => (params !== undefined ? params : this.params()),
+			onDispose: (closed) => this.#conns.remove(closed),
+			staleTarget: () => {
+				if (this.#target.kind === "key" && this.#target.method === "getOrCreate")
+					this.#actorId = undefined;
+			},
+		});
+		this.#conns.add(conn);
+		conn.start();
+		return conn;
+	}
+}
+
+const HANDLE_METHODS = new Set(["action", "connect", "resolve"]);
+
+/** A callable proxy for an action path (`handle.admin.reset(...)`). */
+export function actionProxy(
+	call: (name: string, args: unknown[]) => Promise<unknown>,
+	path: string[],
+): unknown {
+	return new Proxy(() => {}, {
+		apply(_target, _thisArg, args: unknown[]) {
+			return call(path.join("."), args);
+		},
+		get(_target, property) {
+			if (typeof property === "symbol" || property === "then") return undefined;
+			return actionProxy(call, [...path, property]);
+		},
+	});
+}
+
+/** The public handle: its methods, and every other property an action. */
+export function createHandle(core: HandleCore): unknown {
+	const call = (name: string, args: unknown[]) => core.action({ name, args });
+	return new Proxy(core, {
+		get(target, property) {
+			if (typeof property === "symbol" || property === "then") return undefined;
+			if (property === "connect")
+				return (params?: unknown) => createConnProxy(target.connect(params), actionProxy);
+			if (HANDLE_METHODS.has(property)) {
+				const method = target[property as "action" | "resolve"] as (...args: unknown[]) => unknown;
+				return method.bind(target);
+			}
+			return actionProxy(call, [property]);
+		},
+	});
+}

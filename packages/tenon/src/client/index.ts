@@ -1,0 +1,22 @@
+// Public entry point of `tenon/client`. Runs in Node and browsers; imports
+// nothing from the server.
+
+export type { Encoding } from "../protocol/encoding.js";
+export { ActorError } from "../protocol/errors.js";
+export type { ActorKey } from "../protocol/keys.js";
+export { createClient } from "./client.js";
+export type { ClientOptions, WebSocketConstructor } from "./transport.js";
+export type {
+	ActionCall,
+	ActionCallers,
+	ActorAccessor,
+	ActorConn,
+	ActorConnMethods,
+	ActorHandle,
+	ActorHandleMethods,
+	Client,
+	ConnStatus,
+	CreateOptions,
+	GetOrCreateOptions,
+	HandleOptions,
+} from "./types.js";

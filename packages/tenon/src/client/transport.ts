@@ -1,0 +1,196 @@
+import { bytesToBase64, bytesToBase64Url } from "../protocol/bytes.js";
+import {
+	cborEncodeCompat,
+	contentTypeFor,
+	decodeValue,
+	type Encoding,
+	encodeValue,
+} from "../protocol/encoding.js";
+import { ActorError } from "../protocol/errors.js";
+import { isQueryKeySafe, serializeKey } from "../protocol/keys.js";
+
+/** A WebSocket constructor (the browser's, Node 22's global, or the `ws` package's). */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
+
+/** Options of `createClient`. */
+export interface ClientOptions {
+	/** Server URL, e.g. `http://localhost:6420` (a path prefix like `/api/tenon` is kept). */
+	endpoint: string;
+	/** Namespace of the actors. Default `default`. */
+	namespace?: string;
+	/** Wire encoding. Default `cbor` (keeps Date, Map, Set, bigint and bytes). */
+	encoding?: Encoding;
+	/** Custom fetch (e.g. to add auth headers). */
+	fetch?: typeof fetch;
+	/** Custom WebSocket implementation. Default: the global one, else the `ws` package. */
+	WebSocket?: WebSocketConstructor;
+	/** Extra headers on every HTTP request. */
+	headers?: Record<string, string>;
+	/** Reconnect backoff of connections. */
+	reconnect?: { minDelayMs?: number; maxDelayMs?: number };
+}
+
+/** Largest encoded input sent in the URL; larger inputs go through REST. */
+const MAX_QUERY_INPUT_BYTES = 2048;
+
+/** How a handle names its actor. */
+export type HandleTarget =
+	| { kind: "id"; actorId: string }
+	| {
+			kind: "key";
+			name: string;
+			key: string[];
+			method: "get" | "getOrCreate";
+			input?: unknown;
+			hasInput: boolean;
+	  };
+
+/** Shared client plumbing: URLs, HTTP calls, WebSocket construction. */
+export class ClientTransport {
+	readonly endpoint: string;
+	readonly namespace: string;
+	readonly encoding: Encoding;
+	readonly reconnectMinDelayMs: number;
+	readonly reconnectMaxDelayMs: number;
+	readonly #fetch: typeof fetch;
+	readonly #headers: Record<string, string>;
+	#WebSocket: WebSocketConstructor | undefined;
+
+	constructor(options: ClientOptions) {
+		this.endpoint = options.endpoint.replace(/\/+$/, "");
+		this.namespace = options.namespace ?? "default";
+		this.encoding = options.encoding ?? "cbor";
+		this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+		this.#headers = options.headers ?? {};
+		this.#WebSocket = options.WebSocket;
+		this.reconnectMinDelayMs = options.reconnect?.minDelayMs ?? 250;
+		this.reconnectMaxDelayMs = options.reconnect?.maxDelayMs ?? 10_000;
+	}
+
+	/** A WebSocket constructor: configured, global, or the `ws` package (Node 20 has no global). */
+	async webSocketClass(): Promise<WebSocketConstructor> {
+		if (this.#WebSocket) return this.#WebSocket;
+		const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+		if (global !== undefined) {
+			this.#WebSocket = global;
+			return global;
+		}
+		const module = (await import("ws")) as unknown as { WebSocket: WebSocketConstructor };
+		this.#WebSocket = module.WebSocket;
+		return module.WebSocket;
+	}
+
+	/** True when `target` can be addressed with the gateway query form. */
+	canUseQueryForm(target: HandleTarget): boolean {
+		if (target.kind !== "key" || !isQueryKeySafe(target.key)) return false;
+		return !target.hasInput || cborEncodeCompat(target.input).byteLength <= MAX_QUERY_INPUT_BYTES;
+	}
+
+	/** Gateway URL for `path` under an actor id. */
+	directUrl(actorId: string, path: string): string {
+		return `${this.endpoint}/gateway/${encodeURIComponent(actorId)}${path}`;
+	}
+
+	/** Gateway URL in the query form (RivetKit's format). */
+	queryUrl(target: Extract<HandleTarget, { kind: "key" }>, path: string): string {
+		const params = new URLSearchParams();
+		params.set("rvt-namespace", this.namespace);
+		params.set("rvt-method", target.method);
+		if (target.key.length > 0) params.set("rvt-key", target.key.join(","));
+		if (target.method === "getOrCreate" && target.hasInput) {
+			params.set("rvt-input", bytesToBase64Url(cborEncodeCompat(target.input)));
+		}
+		return `${this.endpoint}/gateway/${encodeURIComponent(target.name)}${path}?${params}`;
+	}
+
+	/** The REST `input` field: base64 of compat CBOR. */
+	encodeInput(input: unknown): string {
+		return bytesToBase64(cborEncodeCompat(input));
+	}
+
+	/** Serializes a key for REST. */
+	serializeKey(key: readonly string[]): string {
+		return serializeKey(key);
+	}
+
+	/** Sends an HTTP request and decodes the (JSON or CBOR) answer; errors become `ActorError`. */
+	async request(
+		method: string,
+		url: string,
+		options: {
+			body?: unknown;
+			encoding?: Encoding;
+			headers?: Record<string, string>;
+			signal?: AbortSignal;
+		} = {},
+	): Promise<unknown> {
+		const encoding = options.encoding ?? "json";
+		const headers: Record<string, string> = {
+			...this.#headers,
+			...options.headers,
+			"x-rivet-encoding": encoding,
+		};
+		let body: BodyInit | undefined;
+		if (options.body !== undefined) {
+			body = encodeValue(encoding, options.body) as BodyInit;
+			headers["content-type"] = contentTypeFor(encoding);
+		}
+		let response: Response;
+		try {
+			response = await this.#fetch(url, {
+				method,
+				headers,
+				...(body === undefined ? {} : { body }),
+				...(options.signal ? { signal: options.signal } : {}),
+			});
+		} catch (error) {
+			if (options.signal?.aborted) throw error;
+			throw new ActorError("client", "network_error", `Request to ${url} failed: ${String(error)}`);
+		}
+		const bytes = new Uint8Array(await response.arrayBuffer());
+		const contentType = response.headers.get("content-type") ?? "";
+		const answerEncoding: Encoding = contentType.includes("json") ? "json" : "cbor";
+		let decoded: unknown;
+		try {
+			decoded = bytes.byteLength === 0 ? undefined : decodeValue(answerEncoding, bytes);
+		} catch {
+			throw new ActorError(
+				"client",
+				"bad_response",
+				`Unreadable response from the server (HTTP ${response.status})`,
+			);
+		}
+		if (!response.ok) {
+			const payload = decoded as {
+				group?: unknown;
+				code?: unknown;
+				message?: unknown;
+				metadata?: unknown;
+			};
+			if (payload && typeof payload.group === "string" && typeof payload.code === "string") {
+				throw new ActorError(
+					payload.group,
+					payload.code,
+					String(payload.message ?? ""),
+					payload.metadata,
+				);
+			}
+			throw new ActorError("client", "http_error", `HTTP ${response.status} from the server`, {
+				status: response.status,
+			});
+		}
+		return decoded;
+	}
+}
+
+/**
+ * Encodes connection params for a WebSocket sub-protocol. Stricter than
+ * `encodeURIComponent`: `( ) ! ' *` are escaped too, since they are not valid
+ * in a sub-protocol token.
+ */
+export function encodeParamsProtocol(params: unknown): string {
+	return encodeURIComponent(JSON.stringify(params)).replace(
+		/[!'()*]/g,
+		(char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
+	);
+}

@@ -1,0 +1,137 @@
+// Types that turn `typeof registry` into a typed client. Type-only imports of
+// server modules: nothing from the server is bundled into client code.
+import type { ActorTypeInfo } from "../actor/definition.js";
+import type { EventArgsOf, EventName } from "../actor/events.js";
+import type { ActorError } from "../protocol/errors.js";
+import type { ActorKey } from "../protocol/keys.js";
+
+/** Anything shaped like a registry: it carries its actor definitions as a phantom type. */
+export interface RegistryLike {
+	readonly __actors: Record<
+		string,
+		{ readonly __types: ActorTypeInfo<any, any, any, any, any, any, any> }
+	>;
+}
+
+/** The actor definitions of a registry type. */
+export type ActorsOf<R> = R extends { readonly __actors: infer A } ? A : never;
+
+type TypesOf<D> = D extends { readonly __types: infer T } ? T : never;
+type ActionsOf<D> = TypesOf<D> extends { actions: infer A } ? A : never;
+type EventsOf<D> = TypesOf<D> extends { events: infer E } ? E : never;
+type InputOf<D> = TypesOf<D> extends { input: infer I } ? I : never;
+type ConnParamsOf<D> = TypesOf<D> extends { connParams: infer P } ? P : never;
+
+/** Client-side callers for an actor's actions (nested groups stay nested). */
+export type ActionCallers<A> = {
+	[K in keyof A]: A[K] extends (c: any, ...args: infer P) => infer R
+		? (...args: P) => Promise<Awaited<R>>
+		: A[K] extends object
+			? ActionCallers<A[K]>
+			: never;
+};
+
+/** Options shared by handle getters. */
+export interface HandleOptions<CP> {
+	/** Connection params sent with every action and connection (see `onBeforeConnect`). */
+	params?: CP;
+	/** Computes params freshly for every connection attempt (e.g. to refresh a token). */
+	getParams?: () => CP | Promise<CP>;
+}
+
+/** Options of `getOrCreate`. */
+export interface GetOrCreateOptions<CP, I> extends HandleOptions<CP> {
+	/** Input passed to `createState` / `onCreate` if this call creates the actor. */
+	createWithInput?: I;
+}
+
+/** Options of `create`. */
+export interface CreateOptions<CP, I> extends HandleOptions<CP> {
+	/** Input passed to `createState` / `onCreate`. */
+	input?: I;
+}
+
+/** A low-level action call. */
+export interface ActionCall {
+	name: string;
+	args?: unknown[];
+	signal?: AbortSignal;
+}
+
+/** The connection status of an {@link ActorConn}. */
+export type ConnStatus = "idle" | "connecting" | "connected" | "disconnected";
+
+/** Methods every connection has, beside its actions. */
+export interface ActorConnMethods<D> {
+	/** Subscribes to an event; returns the unsubscribe function. */
+	on<K extends EventName<EventsOf<D>>>(
+		name: K,
+		callback: (...args: EventArgsOf<EventsOf<D>, K>) => void,
+	): () => void;
+	/** Like `on`, removed after the first event. */
+	once<K extends EventName<EventsOf<D>>>(
+		name: K,
+		callback: (...args: EventArgsOf<EventsOf<D>, K>) => void,
+	): () => void;
+	/** Called with errors the server reports on this connection. */
+	onError(callback: (error: ActorError) => void): () => void;
+	/** Called each time the connection opens (including reconnects). */
+	onOpen(callback: () => void): () => void;
+	/** Called each time an open connection closes. */
+	onClose(callback: () => void): () => void;
+	/** Called on every status change. */
+	onStatusChange(callback: (status: ConnStatus) => void): () => void;
+	/** The current status. */
+	readonly connStatus: ConnStatus;
+	/** The actor id, once connected. */
+	readonly actorId: string | undefined;
+	/** The connection id, once connected. */
+	readonly connectionId: string | undefined;
+	/** Calls an action by name. */
+	action(call: ActionCall): Promise<unknown>;
+	/** Closes the connection for good. */
+	dispose(): Promise<void>;
+}
+
+/** A realtime connection to an actor: typed actions plus events. */
+export type ActorConn<D> = ActionCallers<ActionsOf<D>> & ActorConnMethods<D>;
+
+/** Methods every handle has, beside its actions. */
+export interface ActorHandleMethods<D> {
+	/** Opens a realtime connection (WebSocket). */
+	connect(params?: ConnParamsOf<D>): ActorConn<D>;
+	/** Resolves the actor id (creating the actor for `getOrCreate` handles). */
+	resolve(): Promise<string>;
+	/** Calls an action by name. */
+	action(call: ActionCall): Promise<unknown>;
+}
+
+/** A stateless handle to one actor: every action is one HTTP request. */
+export type ActorHandle<D> = ActionCallers<ActionsOf<D>> & ActorHandleMethods<D>;
+
+/** Ways to address the actors of one name. */
+export interface ActorAccessor<D> {
+	/** A handle to an existing actor; calls fail with `actor/not_found` if there is none. */
+	get(key?: ActorKey, options?: HandleOptions<ConnParamsOf<D>>): ActorHandle<D>;
+	/** A handle that creates the actor on first use if it does not exist. */
+	getOrCreate(
+		key?: ActorKey,
+		options?: GetOrCreateOptions<ConnParamsOf<D>, InputOf<D>>,
+	): ActorHandle<D>;
+	/** Creates the actor now; fails with `actor/duplicate_key` if the key is taken. */
+	create(
+		key?: ActorKey,
+		options?: CreateOptions<ConnParamsOf<D>, InputOf<D>>,
+	): Promise<ActorHandle<D>>;
+	/** A handle to an actor by id. */
+	getForId(actorId: string, options?: HandleOptions<ConnParamsOf<D>>): ActorHandle<D>;
+}
+
+/** Methods on the client itself. */
+export interface ClientMethods {
+	/** Closes every connection this client opened. */
+	dispose(): Promise<void>;
+}
+
+/** The typed client for a registry: one accessor per actor name. */
+export type Client<R> = { [K in keyof ActorsOf<R>]: ActorAccessor<ActorsOf<R>[K]> } & ClientMethods;

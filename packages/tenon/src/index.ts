@@ -1,0 +1,37 @@
+// Public entry point of `tenon`: defining actors and serving them.
+
+export type {
+	ActionContext,
+	ActorContext,
+	ActorContextBase,
+	Conn,
+	CreateStateContext,
+} from "./actor/context.js";
+export {
+	type ActionGroup,
+	type ActorConfig,
+	ActorDefinition,
+	type ActorOptions,
+	type AnyActorDefinition,
+	actor,
+} from "./actor/definition.js";
+export { type EventToken, event } from "./actor/events.js";
+export type { Logger, LogLevel } from "./common/logger.js";
+export { ActorError, UserError, type UserErrorOptions } from "./protocol/errors.js";
+export type { ActorKey } from "./protocol/keys.js";
+export type { Limits } from "./protocol/limits.js";
+export { Registry, type RegistryConfig, type StartOptions, setup } from "./registry/registry.js";
+export type { NodeHandlers, TenonServer } from "./server/node-adapter.js";
+export { type LmdbDriverOptions, lmdbDriver } from "./storage/drivers/lmdb/index.js";
+export { memoryDriver } from "./storage/drivers/memory/index.js";
+export type {
+	ActorDirectory,
+	ActorRecord,
+	ActorStore,
+	AlarmIndex,
+	CommitItem,
+	CommitResult,
+	Placement,
+	StorageDriver,
+	StorageHandles,
+} from "./storage/interfaces.js";

@@ -1,0 +1,287 @@
+import {
+	type AnyActorDefinition,
+	DEFAULT_ACTOR_OPTIONS,
+	type ResolvedActorOptions,
+} from "../actor/definition.js";
+import type { Clock } from "../common/clock.js";
+import { isActorId, newActorId } from "../common/ids.js";
+import type { Logger } from "../common/logger.js";
+import { errors } from "../protocol/errors.js";
+import { serializeKey } from "../protocol/keys.js";
+import type { Limits } from "../protocol/limits.js";
+import { CommitPipeline } from "../storage/commit-pipeline.js";
+import type { ActorRecord, StorageHandles } from "../storage/interfaces.js";
+import { type ActionImpl, buildActionTable } from "./action-table.js";
+import { ActorInstance } from "./actor-instance.js";
+
+/** A registered actor type, prepared once. */
+interface ActorType {
+	definition: AnyActorDefinition;
+	actions: ReadonlyMap<string, ActionImpl>;
+	options: ResolvedActorOptions;
+}
+
+/** How a request names its actor. */
+export type ActorTarget =
+	| { kind: "id"; actorId: string }
+	| { kind: "key"; name: string; key: string[]; method: "get" | "getOrCreate"; input?: Uint8Array };
+
+/** Options of {@link ActorHost}. */
+export interface ActorHostOptions {
+	definitions: Record<string, AnyActorDefinition>;
+	storage: StorageHandles;
+	clock: Clock;
+	logger: Logger;
+	limits: Limits;
+	exposeInternalErrors: boolean;
+}
+
+type Slot = { instance: ActorInstance } | { starting: Promise<ActorInstance> };
+
+const NAMESPACE_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Throws `request/invalid_query` for a malformed namespace. */
+export function validateNamespace(namespace: string): string {
+	if (!NAMESPACE_PATTERN.test(namespace)) {
+		throw errors.invalidQuery("namespace must be 1-64 characters of A-Z, a-z, 0-9, _ or -");
+	}
+	return namespace;
+}
+
+/**
+ * The actors awake on this node. Resolves names and keys to actors, wakes
+ * them on demand (once, even under concurrent requests), and sleeps them all
+ * on shutdown.
+ */
+export class ActorHost {
+	readonly #options: ActorHostOptions;
+	readonly #types = new Map<string, ActorType>();
+	readonly #slots = new Map<string, Slot>();
+	readonly #creating = new Map<string, Promise<{ record: ActorRecord; created: boolean }>>();
+	readonly pipeline: CommitPipeline;
+	#shuttingDown = false;
+
+	constructor(options: ActorHostOptions) {
+		this.#options = options;
+		this.pipeline = new CommitPipeline(options.storage.store);
+		for (const [name, definition] of Object.entries(options.definitions)) {
+			this.#types.set(name, {
+				definition,
+				actions: buildActionTable(definition.config.actions as Record<string, unknown> | undefined),
+				options: { ...DEFAULT_ACTOR_OPTIONS, ...definition.config.options },
+			});
+		}
+	}
+
+	/** Names of the registered actors. */
+	get actorNames(): string[] {
+		return [...this.#types.keys()];
+	}
+
+	/** Number of awake (or waking) actors. */
+	get awakeCount(): number {
+		return this.#slots.size;
+	}
+
+	/** Counts of actors by phase (for introspection and the test kit). */
+	stats(): { awake: number; starting: number; stopping: number } {
+		let awake = 0;
+		let starting = 0;
+		let stopping = 0;
+		for (const slot of this.#slots.values()) {
+			if ("starting" in slot) starting++;
+			else if (slot.instance.status === "awake") awake++;
+			else stopping++;
+		}
+		return { awake, starting, stopping };
+	}
+
+	/** True once shutdown began. */
+	get shuttingDown(): boolean {
+		return this.#shuttingDown;
+	}
+
+	#type(name: string): ActorType {
+		const type = this.#types.get(name);
+		if (type === undefined) throw errors.unknownActorName(name);
+		return type;
+	}
+
+	#assertRunning(): void {
+		if (this.#shuttingDown) throw errors.shuttingDown();
+	}
+
+	/** Resolves a target to a live actor record (creating it for `getOrCreate`). */
+	async resolve(namespace: string, target: ActorTarget): Promise<ActorRecord> {
+		this.#assertRunning();
+		if (target.kind === "id") return this.getLiveRecord(target.actorId);
+		this.#type(target.name);
+		if (target.method === "get") {
+			const record = await this.#options.storage.directory.getByKey(
+				namespace,
+				target.name,
+				target.key,
+			);
+			if (record === undefined) throw errors.actorNotFound({ name: target.name, key: target.key });
+			return record;
+		}
+		const { record } = await this.create(namespace, target.name, target.key, target.input, false);
+		return record;
+	}
+
+	/** The awake instance for a target, resolving and waking as needed. */
+	async instanceForTarget(namespace: string, target: ActorTarget): Promise<ActorInstance> {
+		if (target.kind === "id") {
+			// Hot path: an awake actor addressed by id needs no directory read.
+			const awake = this.awakeInstance(target.actorId);
+			if (awake !== undefined) return awake;
+		}
+		return this.instanceFor(await this.resolve(namespace, target));
+	}
+
+	/** A live (not destroyed) record by id, or `actor/not_found`. */
+	async getLiveRecord(actorId: string): Promise<ActorRecord> {
+		if (!isActorId(actorId)) throw errors.actorNotFound({ actorId });
+		const record = await this.#options.storage.directory.getById(actorId);
+		if (record === undefined) throw errors.actorNotFound({ actorId });
+		if (record.destroyedAt !== undefined)
+			throw errors.actorNotFound({ actorId, destroyedAt: record.destroyedAt });
+		return record;
+	}
+
+	/**
+	 * Creates an actor, or returns the live one holding the key. With
+	 * `failIfExists`, an existing key is `actor/duplicate_key`.
+	 */
+	async create(
+		namespace: string,
+		name: string,
+		key: string[],
+		input: Uint8Array | undefined,
+		failIfExists: boolean,
+	): Promise<{ record: ActorRecord; created: boolean }> {
+		this.#assertRunning();
+		this.#type(name);
+		if (input !== undefined && input.byteLength > this.#options.limits.maxInputBytes) {
+			throw errors.inputTooLong(this.#options.limits.maxInputBytes);
+		}
+		const directory = this.#options.storage.directory;
+		if (!failIfExists) {
+			const existing = await directory.getByKey(namespace, name, key);
+			if (existing) return { record: existing, created: false };
+		}
+		// Concurrent creates of one key in this process share one directory call.
+		const flightKey = `${namespace}\u0000${name}\u0000${serializeKey(key)}`;
+		let flight = this.#creating.get(flightKey);
+		if (flight === undefined) {
+			flight = directory
+				.create({
+					actorId: newActorId(),
+					namespace,
+					name,
+					key,
+					createdAt: this.#options.clock.now(),
+					...(input === undefined ? {} : { input }),
+				})
+				.then((result) => ({ record: result.actor, created: result.created }));
+			this.#creating.set(flightKey, flight);
+			void flight.finally(() => this.#creating.delete(flightKey)).catch(() => {});
+			const result = await flight;
+			if (failIfExists && !result.created) throw errors.duplicateKey(name, key);
+			return result;
+		}
+		const shared = await flight;
+		if (failIfExists) throw errors.duplicateKey(name, key);
+		return { record: shared.record, created: false };
+	}
+
+	/** Live actors of one name, by id, for listing. */
+	listActors(
+		namespace: string,
+		name: string,
+		limit: number,
+		afterActorId?: string,
+	): Promise<ActorRecord[]> {
+		this.#type(name);
+		return this.#options.storage.directory.list(namespace, name, {
+			limit,
+			...(afterActorId === undefined ? {} : { afterActorId }),
+		});
+	}
+
+	/** The awake instance of an actor, waking it if needed. */
+	async instanceFor(record: ActorRecord): Promise<ActorInstance> {
+		for (;;) {
+			this.#assertRunning();
+			const slot = this.#slots.get(record.actorId);
+			if (slot === undefined) return this.#start(record);
+			if ("starting" in slot) {
+				await slot.starting;
+				continue;
+			}
+			if (slot.instance.status === "awake") return slot.instance;
+			await slot.instance.stopped;
+		}
+	}
+
+	/** The instance if it is awake right now (no wake). */
+	awakeInstance(actorId: string): ActorInstance | undefined {
+		const slot = this.#slots.get(actorId);
+		return slot !== undefined && "instance" in slot && slot.instance.status === "awake"
+			? slot.instance
+			: undefined;
+	}
+
+	async #start(record: ActorRecord): Promise<ActorInstance> {
+		const type = this.#type(record.name);
+		const starting = ActorInstance.start({
+			record,
+			definition: type.definition,
+			actions: type.actions,
+			options: type.options,
+			storage: this.#options.storage,
+			pipeline: this.pipeline,
+			clock: this.#options.clock,
+			logger: this.#options.logger,
+			limits: this.#options.limits,
+			exposeInternalErrors: this.#options.exposeInternalErrors,
+			onStopped: (instance) => {
+				const current = this.#slots.get(instance.actorId);
+				if (current !== undefined && "instance" in current && current.instance === instance) {
+					this.#slots.delete(instance.actorId);
+				}
+			},
+		});
+		this.#slots.set(record.actorId, { starting });
+		try {
+			const instance = await starting;
+			if (instance.status === "awake") this.#slots.set(record.actorId, { instance });
+			return instance;
+		} catch (error) {
+			this.#slots.delete(record.actorId);
+			throw error;
+		}
+	}
+
+	/** Destroys an actor (waking it so `onDestroy` runs). */
+	async destroy(actorId: string): Promise<void> {
+		const record = await this.getLiveRecord(actorId);
+		const instance = await this.instanceFor(record);
+		await instance.stop("destroy");
+	}
+
+	/** Puts every awake actor to sleep (connections close with 1001) and waits for pending commits. */
+	async shutdown(): Promise<void> {
+		this.#shuttingDown = true;
+		const stopping: Promise<void>[] = [];
+		for (const slot of this.#slots.values()) {
+			if ("starting" in slot) {
+				stopping.push(slot.starting.then((instance) => instance.stop("shutdown")).catch(() => {}));
+			} else {
+				stopping.push(slot.instance.stop("shutdown"));
+			}
+		}
+		await Promise.all(stopping);
+		await this.pipeline.drain();
+	}
+}

@@ -1,0 +1,56 @@
+// Layout of an actor's keys in the ActorStore. One leading byte per area, so
+// each area is a prefix range and everything an actor owns sits under its id.
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Area prefixes. Values are part of the storage format: never renumber. */
+export const AREA = {
+	/** Actor metadata (initialized marker, state shape). */
+	META: 0x01,
+	/** State, one entry per top-level key (or one entry for non-object state). */
+	STATE: 0x02,
+	/** User KV (`c.kv`). */
+	KV: 0x03,
+	/** Queue messages. */
+	QUEUE: 0x04,
+	/** Schedules and cron jobs. */
+	SCHEDULE: 0x05,
+	/** Workflow journal. */
+	WORKFLOW: 0x06,
+	/** SQLite pages. */
+	SQLITE: 0x07,
+} as const;
+
+/** The actor's metadata record. */
+export const META_KEY = Uint8Array.of(AREA.META, 0x01);
+
+/** Longest top-level state key we store (bytes); LMDB keys are limited. */
+export const MAX_STATE_KEY_BYTES = 1024;
+
+/** Storage key of a top-level state property (`""` is the whole state in value mode). */
+export function stateKey(property: string): Uint8Array {
+	const name = encoder.encode(property);
+	const key = new Uint8Array(1 + name.length);
+	key[0] = AREA.STATE;
+	key.set(name, 1);
+	return key;
+}
+
+/** The top-level property of a state storage key. */
+export function statePropertyOf(key: Uint8Array): string {
+	return decoder.decode(key.subarray(1));
+}
+
+/** The range holding all state entries. */
+export const STATE_RANGE = { start: Uint8Array.of(AREA.STATE), end: Uint8Array.of(AREA.STATE + 1) };
+
+/** Metadata stored at {@link META_KEY}. */
+export interface ActorMeta {
+	/** Storage format version. */
+	v: 1;
+	/** `object`: one entry per top-level key, in `keys` order; `value`: one entry. */
+	shape: "object" | "value";
+	/** Top-level key order for `object` state. */
+	keys?: string[];
+}

@@ -1,0 +1,226 @@
+import type { Clock, TimerHandle } from "../common/clock.js";
+import { ActorError } from "../protocol/errors.js";
+import type { CommitPipeline } from "../storage/commit-pipeline.js";
+import type { Entry, KeyRange } from "../storage/interfaces.js";
+
+/** Writes collected for one commit. */
+export interface WriteBatch {
+	puts: Entry[];
+	deletes: Uint8Array[];
+	deleteRanges: KeyRange[];
+	/** Set or clear the actor's alarm; omitted leaves it. */
+	alarm?: number | null;
+}
+
+/**
+ * Something that buffers an actor's changes between commits: the state
+ * tracker, and later KV, queues, schedules and workflows.
+ */
+export interface WriteSource {
+	/** True when changes are waiting to be committed. */
+	readonly hasChanges: boolean;
+	/** Moves the waiting changes into `batch`. May throw (e.g. unstorable state). */
+	collect(batch: WriteBatch): void;
+}
+
+/** Raised when the store rejected a commit because another owner has a newer fence. */
+export class FencedError extends ActorError {
+	constructor(currentFence: number) {
+		super("actor", "fenced", "Another owner took over this actor; its writes were rejected", {
+			currentFence,
+		});
+	}
+}
+
+interface Waiter {
+	generation: number;
+	resolve(): void;
+	reject(error: unknown): void;
+}
+
+/** Options of {@link ActorWriter}. */
+export interface ActorWriterOptions {
+	actorId: string;
+	fence: number;
+	pipeline: CommitPipeline;
+	sources: readonly WriteSource[];
+	durability: "strict" | "relaxed";
+	saveIntervalMs: number;
+	clock: Clock;
+	/** Called once if a commit fails; the actor must then be reset. */
+	onFailure(error: unknown): void;
+	/** Called after each durable commit (to release held outputs). */
+	onDurable(generation: number): void;
+}
+
+/**
+ * One actor's commit loop and output gate.
+ *
+ * Writes accumulate in the open generation. A commit takes the open
+ * generation's writes and opens the next one; at most one commit per actor is
+ * in flight, so commits apply in order. An output (reply or event) produced now
+ * must wait for `requiredGeneration()` to be durable: the open generation if it
+ * has writes, otherwise the one being committed. Nothing leaves before the
+ * writes that preceded it are on stable storage.
+ */
+export class ActorWriter {
+	readonly #options: ActorWriterOptions;
+	#openGeneration = 1;
+	#durableGeneration = 0;
+	#committingGeneration = 0;
+	#flushRequested = false;
+	#waiters: Waiter[] = [];
+	#failure: unknown = undefined;
+	#closed = false;
+	#saveTimer: TimerHandle | undefined;
+
+	constructor(options: ActorWriterOptions) {
+		this.#options = options;
+	}
+
+	/** The newest generation known to be durable. */
+	get durableGeneration(): number {
+		return this.#durableGeneration;
+	}
+
+	/** True when changes are waiting to be committed. */
+	get hasPendingWrites(): boolean {
+		for (const source of this.#options.sources) if (source.hasChanges) return true;
+		return false;
+	}
+
+	/** True once a commit failed; the actor is being reset. */
+	get failed(): boolean {
+		return this.#failure !== undefined;
+	}
+
+	/** The generation an output produced now depends on (0: nothing to wait for). */
+	requiredGeneration(): number {
+		if (this.#options.durability === "relaxed") return 0;
+		if (this.hasPendingWrites) return this.#openGeneration;
+		if (this.#committingGeneration !== 0) return this.#committingGeneration;
+		return this.#durableGeneration;
+	}
+
+	/** True when `generation` is durable. */
+	isDurable(generation: number): boolean {
+		return generation <= this.#durableGeneration;
+	}
+
+	/** Makes sure the writes of `generation` get committed soon. */
+	flushFor(generation: number): void {
+		if (this.#closed || this.#failure !== undefined || generation <= this.#durableGeneration)
+			return;
+		if (this.#committingGeneration !== 0) {
+			if (generation > this.#committingGeneration) this.#flushRequested = true;
+			return;
+		}
+		if (this.hasPendingWrites) this.#startCommit();
+	}
+
+	/** Commits pending writes soon: at once in strict mode, within the save interval in relaxed mode. */
+	writesChanged(): void {
+		if (this.#options.durability === "strict") {
+			this.flushFor(this.#openGeneration);
+			return;
+		}
+		if (this.#saveTimer === undefined && !this.#closed) {
+			this.#saveTimer = this.#options.clock.setTimeout(() => {
+				this.#saveTimer = undefined;
+				this.flushFor(this.#openGeneration);
+			}, this.#options.saveIntervalMs);
+		}
+	}
+
+	/** Resolves when `generation` is durable; rejects if a commit fails first. */
+	whenDurable(generation: number): Promise<void> {
+		if (generation <= this.#durableGeneration) return Promise.resolve();
+		if (this.#failure !== undefined) return Promise.reject(this.#failure);
+		return new Promise<void>((resolve, reject) => {
+			const waiter = { generation, resolve, reject };
+			let at = this.#waiters.length;
+			while (at > 0 && (this.#waiters[at - 1] as Waiter).generation > generation) at--;
+			this.#waiters.splice(at, 0, waiter);
+		});
+	}
+
+	/** Commits everything pending now and resolves once it is durable (`c.saveState()`, sleep). */
+	async flush(): Promise<void> {
+		const generation = this.hasPendingWrites ? this.#openGeneration : this.#committingGeneration;
+		if (generation === 0) return;
+		this.flushFor(generation);
+		await this.whenDurable(generation);
+	}
+
+	/** Stops committing. Pending waiters are rejected with `reason`. */
+	close(reason: unknown): void {
+		this.#closed = true;
+		if (this.#saveTimer !== undefined) this.#options.clock.clearTimeout(this.#saveTimer);
+		this.#saveTimer = undefined;
+		this.#rejectAll(reason);
+	}
+
+	#startCommit(): void {
+		const batch: WriteBatch = { puts: [], deletes: [], deleteRanges: [] };
+		try {
+			for (const source of this.#options.sources) if (source.hasChanges) source.collect(batch);
+		} catch (error) {
+			this.#fail(error);
+			return;
+		}
+		const generation = this.#openGeneration++;
+		this.#committingGeneration = generation;
+		const { actorId, fence, pipeline } = this.#options;
+		const item = {
+			actorId,
+			fence,
+			puts: batch.puts,
+			deletes: batch.deletes,
+			deleteRanges: batch.deleteRanges,
+			...(batch.alarm === undefined ? {} : { alarm: batch.alarm }),
+		};
+		pipeline.submit(item).then(
+			(result) => {
+				if (!result.ok) {
+					this.#fail(new FencedError(result.currentFence));
+					return;
+				}
+				this.#committed(generation);
+			},
+			(error: unknown) => this.#fail(error),
+		);
+	}
+
+	#committed(generation: number): void {
+		this.#committingGeneration = 0;
+		this.#durableGeneration = generation;
+		let released = 0;
+		while (
+			released < this.#waiters.length &&
+			(this.#waiters[released] as Waiter).generation <= generation
+		) {
+			released++;
+		}
+		const ready = this.#waiters.splice(0, released);
+		for (const waiter of ready) waiter.resolve();
+		this.#options.onDurable(generation);
+		if (this.#flushRequested && !this.#closed) {
+			this.#flushRequested = false;
+			if (this.hasPendingWrites) this.#startCommit();
+		}
+	}
+
+	#fail(error: unknown): void {
+		if (this.#failure !== undefined) return;
+		this.#failure = error;
+		this.#committingGeneration = 0;
+		this.#rejectAll(error);
+		this.#options.onFailure(error);
+	}
+
+	#rejectAll(error: unknown): void {
+		const waiters = this.#waiters;
+		this.#waiters = [];
+		for (const waiter of waiters) waiter.reject(error);
+	}
+}

@@ -1,0 +1,100 @@
+import type { Conn } from "../actor/context.js";
+import type { Encoding } from "../protocol/encoding.js";
+
+/**
+ * The server side of a client connection, as the runtime sees it. The server
+ * layer implements it over a WebSocket; frames are already encoded.
+ */
+export interface ConnTransport {
+	readonly encoding: Encoding;
+	send(frame: string | Uint8Array): void;
+	close(code: number, reason: string): void;
+}
+
+/** What a connection needs from its actor. */
+export interface ConnOwner {
+	/** Sends an event to one connection, through the output gate. */
+	sendEvent(conn: ConnectionImpl, name: string, args: unknown[]): void;
+	/** Closes a connection from the actor side. */
+	disconnect(conn: ConnectionImpl, reason: string | undefined): void;
+}
+
+interface HeldFrame {
+	generation: number;
+	frame: string | Uint8Array;
+}
+
+/** A connection: the user-facing {@link Conn} plus the runtime's outbox. */
+export class ConnectionImpl implements Conn<any, any, any> {
+	readonly id: string;
+	readonly params: unknown;
+	state: unknown;
+	readonly isEphemeral: boolean;
+	readonly transport: ConnTransport | undefined;
+	/** Event names the client subscribed to. */
+	readonly subscriptions = new Set<string>();
+	/** True once the socket closed (or the actor closed it). */
+	closed = false;
+	readonly #owner: ConnOwner;
+	/** Frames waiting for their writes to become durable, in order. */
+	#held: HeldFrame[] | undefined;
+
+	constructor(
+		owner: ConnOwner,
+		id: string,
+		params: unknown,
+		state: unknown,
+		transport: ConnTransport | undefined,
+	) {
+		this.#owner = owner;
+		this.id = id;
+		this.params = params;
+		this.state = state;
+		this.transport = transport;
+		this.isEphemeral = transport === undefined;
+	}
+
+	send(name: string, ...args: unknown[]): void {
+		this.#owner.sendEvent(this, name, args);
+	}
+
+	disconnect(reason?: string): void {
+		this.#owner.disconnect(this, reason);
+	}
+
+	/** True when frames are waiting on durability. */
+	get hasHeldFrames(): boolean {
+		return this.#held !== undefined && this.#held.length > 0;
+	}
+
+	/**
+	 * Sends `frame` once `generation` is durable, keeping order with frames
+	 * held before it. `durableGeneration` is the writer's current one.
+	 */
+	enqueue(frame: string | Uint8Array, generation: number, durableGeneration: number): void {
+		if (this.closed || this.transport === undefined) return;
+		if (generation <= durableGeneration && !this.hasHeldFrames) {
+			this.transport.send(frame);
+			return;
+		}
+		this.#held ??= [];
+		this.#held.push({ generation, frame });
+	}
+
+	/** Sends held frames whose generation is now durable. */
+	release(durableGeneration: number): void {
+		const held = this.#held;
+		if (held === undefined || this.transport === undefined) return;
+		let sent = 0;
+		while (sent < held.length && (held[sent] as HeldFrame).generation <= durableGeneration) {
+			if (!this.closed) this.transport.send((held[sent] as HeldFrame).frame);
+			sent++;
+		}
+		held.splice(0, sent);
+	}
+
+	/** Drops held frames (their writes never became durable). */
+	dropHeld(): void {
+		this.#held = undefined;
+	}
+}

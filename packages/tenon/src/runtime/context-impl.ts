@@ -1,0 +1,94 @@
+import type { ActionContext, ActorContext, Conn } from "../actor/context.js";
+import type { ActorKeyList } from "../actor/types.js";
+import type { Logger } from "../common/logger.js";
+
+/** What contexts need from their actor instance. */
+export interface ContextHost {
+	readonly actorId: string;
+	readonly name: string;
+	readonly key: ActorKeyList;
+	readonly log: Logger;
+	readonly abortSignal: AbortSignal;
+	readonly connsView: ReadonlyMap<string, Conn<any, any, any>>;
+	getState(): unknown;
+	setState(next: unknown): void;
+	getVars(): unknown;
+	setVars(next: unknown): void;
+	broadcast(name: string, args: unknown[]): void;
+	requestSleep(): void;
+	requestDestroy(): void;
+	saveState(): Promise<void>;
+	keepAwake<T>(promise: Promise<T>): Promise<T>;
+	waitUntil(promise: Promise<unknown>): void;
+}
+
+/** The `c` that lifecycle hooks get. */
+export class ActorContextImpl implements ActorContext<any, any, any, any, any> {
+	protected readonly host: ContextHost;
+
+	constructor(host: ContextHost) {
+		this.host = host;
+	}
+
+	get actorId(): string {
+		return this.host.actorId;
+	}
+	get name(): string {
+		return this.host.name;
+	}
+	get key(): ActorKeyList {
+		return this.host.key;
+	}
+	get log(): Logger {
+		return this.host.log;
+	}
+	get abortSignal(): AbortSignal {
+		return this.host.abortSignal;
+	}
+	get conns(): ReadonlyMap<string, Conn<any, any, any>> {
+		return this.host.connsView;
+	}
+	get state(): any {
+		return this.host.getState();
+	}
+	set state(next: any) {
+		this.host.setState(next);
+	}
+	get vars(): any {
+		return this.host.getVars();
+	}
+	set vars(next: any) {
+		this.host.setVars(next);
+	}
+	broadcast(name: string, ...args: unknown[]): void {
+		this.host.broadcast(name, args);
+	}
+	sleep(): void {
+		this.host.requestSleep();
+	}
+	destroy(): void {
+		this.host.requestDestroy();
+	}
+	saveState(): Promise<void> {
+		return this.host.saveState();
+	}
+	keepAwake<T>(promise: Promise<T>): Promise<T> {
+		return this.host.keepAwake(promise);
+	}
+	waitUntil(promise: Promise<unknown>): void {
+		this.host.waitUntil(promise);
+	}
+}
+
+/** The `c` that actions get: the actor context plus the calling connection. */
+export class ActionContextImpl
+	extends ActorContextImpl
+	implements ActionContext<any, any, any, any, any>
+{
+	readonly conn: Conn<any, any, any>;
+
+	constructor(host: ContextHost, conn: Conn<any, any, any>) {
+		super(host);
+		this.conn = conn;
+	}
+}

@@ -1,0 +1,71 @@
+import type { AnyActorDefinition } from "../actor/definition.js";
+import { type Clock, systemClock } from "../common/clock.js";
+import { createLogger, type Logger } from "../common/logger.js";
+import { exposeInternalErrorsFromEnv } from "../protocol/errors.js";
+import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.js";
+import type { StorageDriver, StorageHandles } from "../storage/interfaces.js";
+import { ActorHost } from "./actor-host.js";
+
+/** Options of {@link Runtime.start}. */
+export interface RuntimeOptions {
+	definitions: Record<string, AnyActorDefinition>;
+	storage: StorageDriver;
+	clock?: Clock;
+	logger?: Logger;
+	limits?: Partial<Limits>;
+	exposeInternalErrors?: boolean;
+}
+
+const ACTOR_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+
+/** Storage, actor host and settings of one running node. */
+export class Runtime {
+	readonly host: ActorHost;
+	readonly limits: Limits;
+	readonly logger: Logger;
+	readonly clock: Clock;
+	readonly exposeInternalErrors: boolean;
+	readonly storageName: string;
+	readonly #storage: StorageHandles;
+	#stopping: Promise<void> | undefined;
+
+	private constructor(options: RuntimeOptions, storage: StorageHandles, logger: Logger) {
+		this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+		this.logger = logger;
+		this.clock = options.clock ?? systemClock;
+		this.exposeInternalErrors = options.exposeInternalErrors ?? exposeInternalErrorsFromEnv();
+		this.storageName = options.storage.name;
+		this.#storage = storage;
+		this.host = new ActorHost({
+			definitions: options.definitions,
+			storage,
+			clock: this.clock,
+			logger,
+			limits: this.limits,
+			exposeInternalErrors: this.exposeInternalErrors,
+		});
+	}
+
+	/** Opens storage and prepares the actor host. */
+	static async start(options: RuntimeOptions): Promise<Runtime> {
+		for (const name of Object.keys(options.definitions)) {
+			if (!ACTOR_NAME_PATTERN.test(name)) {
+				throw new Error(
+					`Actor name '${name}' must start with a letter or _ and use only letters, digits, _ and -`,
+				);
+			}
+		}
+		const logger = options.logger ?? createLogger();
+		const storage = await options.storage.open();
+		return new Runtime(options, storage, logger);
+	}
+
+	/** Sleeps every actor, waits for pending commits and closes storage. Idempotent. */
+	stop(): Promise<void> {
+		this.#stopping ??= (async () => {
+			await this.host.shutdown();
+			await this.#storage.close();
+		})();
+		return this.#stopping;
+	}
+}

@@ -1,0 +1,27 @@
+import { cborDecode } from "../protocol/encoding.js";
+import type { ActorStore } from "../storage/interfaces.js";
+import { type ActorMeta, META_KEY, STATE_RANGE, statePropertyOf } from "./actor-keys.js";
+
+/** An actor's persisted state, as loaded on wake. */
+export type LoadedState =
+	| { initialized: false }
+	| { initialized: true; shape: "object" | "value"; state: unknown };
+
+/** Reads the actor's metadata and state from the store. */
+export async function loadState(store: ActorStore, actorId: string): Promise<LoadedState> {
+	const [metaBytes] = await store.get(actorId, [META_KEY]);
+	if (metaBytes === undefined) return { initialized: false };
+	const meta = cborDecode(metaBytes) as ActorMeta;
+	const entries = await store.list(actorId, STATE_RANGE);
+	if (meta.shape === "value") {
+		const entry = entries.find(([key]) => key.length === 1);
+		return { initialized: true, shape: "value", state: entry ? cborDecode(entry[1]) : undefined };
+	}
+	const byKey = new Map<string, unknown>();
+	for (const [key, value] of entries) byKey.set(statePropertyOf(key), cborDecode(value));
+	const state: Record<string, unknown> = {};
+	// Restore the original key order, then anything the order list missed.
+	for (const key of meta.keys ?? []) if (byKey.has(key)) state[key] = byKey.get(key);
+	for (const [key, value] of byKey) if (!Object.hasOwn(state, key)) state[key] = value;
+	return { initialized: true, shape: "object", state };
+}

@@ -1,0 +1,95 @@
+import { utf8Length } from "../protocol/bytes.js";
+import { cborEncode } from "../protocol/encoding.js";
+import {
+	type ActorMeta,
+	MAX_STATE_KEY_BYTES,
+	META_KEY,
+	STATE_RANGE,
+	stateKey,
+} from "./actor-keys.js";
+import type { WriteBatch, WriteSource } from "./actor-writer.js";
+import type { StateTracker } from "./state-tracker.js";
+import { assertStorable, NotStorableError } from "./storable.js";
+
+/**
+ * Turns state changes into writes: only the top-level keys that changed are
+ * re-encoded, plus the metadata record when the shape or key order changed.
+ */
+export class StateWriteSource implements WriteSource {
+	readonly #tracker: StateTracker;
+	#storedShape: "object" | "value" | undefined;
+
+	constructor(tracker: StateTracker, storedShape: "object" | "value" | undefined) {
+		this.#tracker = tracker;
+		this.#storedShape = storedShape;
+	}
+
+	get hasChanges(): boolean {
+		return this.#tracker.hasChanges;
+	}
+
+	collect(batch: WriteBatch): void {
+		const tracker = this.#tracker;
+		const changes = tracker.takeChanges();
+		const shape = tracker.objectMode ? "object" : "value";
+		try {
+			if (shape !== this.#storedShape) {
+				// The shape changed (or is written for the first time): rewrite all of it.
+				batch.deleteRanges.push(STATE_RANGE);
+				this.#writeAll(batch, shape);
+				this.#storedShape = shape;
+				return;
+			}
+			if (shape === "value") {
+				assertStorable(tracker.raw, "state");
+				batch.puts.push([stateKey(""), cborEncode(tracker.raw)]);
+				return;
+			}
+			const raw = tracker.raw as Record<string, unknown>;
+			for (const key of changes.keys) {
+				if (Object.hasOwn(raw, key))
+					batch.puts.push([this.#keyFor(key), this.#encode(raw[key], key)]);
+				else batch.deletes.push(stateKey(key));
+			}
+			if (changes.keysChanged) batch.puts.push([META_KEY, cborEncode(this.#meta())]);
+		} catch (error) {
+			// Nothing of this turn reached storage; keep the changes so the
+			// failure is reported, and let the writer reset the actor.
+			tracker.markAllDirty();
+			throw error;
+		}
+	}
+
+	#writeAll(batch: WriteBatch, shape: "object" | "value"): void {
+		const raw = this.#tracker.raw;
+		if (shape === "value") {
+			assertStorable(raw, "state");
+			batch.puts.push([stateKey(""), cborEncode(raw)]);
+		} else {
+			for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+				batch.puts.push([this.#keyFor(key), this.#encode(value, key)]);
+			}
+		}
+		batch.puts.push([META_KEY, cborEncode(this.#meta())]);
+	}
+
+	#keyFor(property: string): Uint8Array {
+		if (property === "" || utf8Length(property) > MAX_STATE_KEY_BYTES) {
+			throw new NotStorableError(
+				property,
+				`a top-level key that is empty or longer than ${MAX_STATE_KEY_BYTES} bytes`,
+			);
+		}
+		return stateKey(property);
+	}
+
+	#encode(value: unknown, property: string): Uint8Array {
+		assertStorable(value, `state.${property}`);
+		return cborEncode(value);
+	}
+
+	#meta(): ActorMeta {
+		if (!this.#tracker.objectMode) return { v: 1, shape: "value" };
+		return { v: 1, shape: "object", keys: Object.keys(this.#tracker.raw as object) };
+	}
+}

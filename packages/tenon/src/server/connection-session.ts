@@ -1,0 +1,126 @@
+import { type Encoding, encodedLength } from "../protocol/encoding.js";
+import { ActorError, errors, toErrorPayload } from "../protocol/errors.js";
+import { decodeToServer, encodeToClient } from "../protocol/messages.js";
+import { type ActorInstance, CLOSE, closeCodeFor } from "../runtime/actor-instance.js";
+import type { ConnectionImpl, ConnTransport } from "../runtime/connection.js";
+import type { Runtime } from "../runtime/runtime.js";
+import type { GatewayRequest } from "./gateway.js";
+import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
+
+/** Frames a client may send before the connection is established. */
+const MAX_EARLY_FRAMES = 256;
+
+/**
+ * One `/connect` WebSocket: resolves (and wakes) the actor, runs the connect
+ * hooks, then turns frames into actions and subscriptions. Frames that arrive
+ * while connecting are buffered and handled in order once connected.
+ */
+export class ConnectionSession implements WebSocketHandler {
+	readonly #runtime: Runtime;
+	readonly #socket: ServerWebSocket;
+	readonly #encoding: Encoding;
+	#state: "connecting" | "open" | "closed" = "connecting";
+	#early: (string | Uint8Array)[] = [];
+	#instance: ActorInstance | undefined;
+	#conn: ConnectionImpl | undefined;
+
+	constructor(runtime: Runtime, socket: ServerWebSocket, encoding: Encoding) {
+		this.#runtime = runtime;
+		this.#socket = socket;
+		this.#encoding = encoding;
+	}
+
+	/** Starts connecting to the actor named by `gateway`. */
+	start(gateway: GatewayRequest, params: unknown): void {
+		void this.#connect(gateway, params);
+	}
+
+	/** Rejects the connection at once with an error frame and a close code. */
+	reject(error: unknown): void {
+		const payload = toErrorPayload(error, this.#runtime.exposeInternalErrors);
+		if (!(error instanceof ActorError)) this.#runtime.logger.error("connection failed", { error });
+		this.#socket.send(
+			encodeToClient(this.#encoding, { tag: "Error", error: payload, actionId: null }),
+		);
+		this.#socket.close(closeCodeFor(payload), `${payload.group}.${payload.code}`.slice(0, 120));
+		this.#state = "closed";
+	}
+
+	async #connect(gateway: GatewayRequest, params: unknown): Promise<void> {
+		let instance: ActorInstance;
+		try {
+			instance = await this.#runtime.host.instanceForTarget(gateway.namespace, gateway.target);
+		} catch (error) {
+			if (this.#state !== "closed") this.reject(error);
+			return;
+		}
+		if (this.#isClosed()) return;
+		const socket = this.#socket;
+		const transport: ConnTransport = {
+			encoding: this.#encoding,
+			send: (frame) => socket.send(frame),
+			// The adapter reports the close back through onClose, which unregisters the connection.
+			close: (code, reason) => socket.close(code, reason),
+		};
+		const conn = await instance.openConnection(params, transport);
+		if (conn === undefined) {
+			this.#state = "closed";
+			return;
+		}
+		this.#instance = instance;
+		this.#conn = conn;
+		if (this.#isClosed()) {
+			// The client went away while the connect hooks ran.
+			instance.connectionClosed(conn);
+			return;
+		}
+		this.#state = "open";
+		const early = this.#early;
+		this.#early = [];
+		for (const frame of early) this.#handle(frame);
+	}
+
+	/** A method, so TypeScript does not narrow the state across awaits. */
+	#isClosed(): boolean {
+		return this.#state === "closed";
+	}
+
+	onMessage(data: string | Uint8Array): void {
+		const limit = this.#runtime.limits.maxIncomingMessageBytes;
+		if (encodedLength(data) > limit) {
+			this.#socket.close(CLOSE.tooBig, "message.incoming_too_long");
+			return;
+		}
+		switch (this.#state) {
+			case "connecting":
+				if (this.#early.length >= MAX_EARLY_FRAMES) {
+					this.reject(
+						errors.invalid(`more than ${MAX_EARLY_FRAMES} messages before the connection opened`),
+					);
+					return;
+				}
+				this.#early.push(data);
+				return;
+			case "open":
+				this.#handle(data);
+				return;
+			case "closed":
+				return;
+		}
+	}
+
+	#handle(data: string | Uint8Array): void {
+		const instance = this.#instance as ActorInstance;
+		const conn = this.#conn as ConnectionImpl;
+		const decoded = decodeToServer(this.#encoding, data, this.#runtime.limits.maxNameBytes);
+		if (decoded.ok) instance.handleMessage(conn, decoded.message);
+		else instance.sendError(conn, decoded.error, decoded.actionId);
+	}
+
+	onClose(): void {
+		this.#state = "closed";
+		this.#early = [];
+		// Idempotent: a connection the actor already closed is not unregistered twice.
+		if (this.#instance && this.#conn) this.#instance.connectionClosed(this.#conn);
+	}
+}

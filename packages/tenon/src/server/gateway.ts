@@ -1,0 +1,106 @@
+import { base64ToBytes } from "../protocol/bytes.js";
+import { errors } from "../protocol/errors.js";
+import { parseQueryKey, validateKey } from "../protocol/keys.js";
+import type { Limits } from "../protocol/limits.js";
+import { type ActorTarget, validateNamespace } from "../runtime/actor-host.js";
+
+/** A parsed `/gateway/...` request. */
+export interface GatewayRequest {
+	namespace: string;
+	target: ActorTarget;
+	/** The path under the actor, e.g. `/action/increment` or `/connect`. */
+	path: string;
+	/** The query string left for the actor once `rvt-*` parameters are stripped. */
+	query: URLSearchParams;
+	token: string | undefined;
+}
+
+const KNOWN_PARAMS = new Set([
+	"rvt-namespace",
+	"rvt-method",
+	"rvt-key",
+	"rvt-input",
+	"rvt-runner",
+	"rvt-crash-policy",
+	"rvt-token",
+	"rvt-region",
+	"rvt-skip-ready-wait",
+]);
+
+/**
+ * Parses `/gateway/{actorId}[@token]{path}` (direct) or
+ * `/gateway/{name}{path}?rvt-method=get|getOrCreate&...` (query form).
+ * Unknown or repeated `rvt-*` parameters are rejected; all of them are stripped
+ * from what reaches the actor. Returns undefined when `pathname` is not a gateway path.
+ */
+export function parseGatewayRequest(
+	pathname: string,
+	search: URLSearchParams,
+	limits: Limits,
+): GatewayRequest | undefined {
+	if (!pathname.startsWith("/gateway/")) return undefined;
+	const rest = pathname.slice("/gateway/".length);
+	const slash = rest.indexOf("/");
+	const segment = slash === -1 ? rest : rest.slice(0, slash);
+	const path = slash === -1 ? "" : rest.slice(slash);
+	let decodedSegment: string;
+	try {
+		decodedSegment = decodeURIComponent(segment);
+	} catch {
+		throw errors.invalidQuery("the actor segment is not valid URL encoding");
+	}
+	if (decodedSegment === "") throw errors.invalidQuery("missing actor id or name");
+
+	const params = new Map<string, string>();
+	const query = new URLSearchParams();
+	for (const [name, value] of search) {
+		if (!name.startsWith("rvt-")) {
+			query.append(name, value);
+			continue;
+		}
+		if (!KNOWN_PARAMS.has(name)) throw errors.invalidQuery(`unknown parameter '${name}'`);
+		if (params.has(name)) throw errors.invalidQuery(`parameter '${name}' is repeated`);
+		params.set(name, value);
+	}
+	const namespace = validateNamespace(params.get("rvt-namespace") ?? "default");
+	const method = params.get("rvt-method");
+	if (method === undefined) {
+		for (const name of params.keys()) {
+			if (name !== "rvt-namespace" && name !== "rvt-token") {
+				throw errors.invalidQuery(`'${name}' needs rvt-method`);
+			}
+		}
+		const at = decodedSegment.indexOf("@");
+		const actorId = at === -1 ? decodedSegment : decodedSegment.slice(0, at);
+		const token = at === -1 ? params.get("rvt-token") : decodedSegment.slice(at + 1);
+		return { namespace, target: { kind: "id", actorId }, path, query, token };
+	}
+	if (method !== "get" && method !== "getOrCreate") {
+		throw errors.invalidQuery("rvt-method must be get or getOrCreate");
+	}
+	const key = validateKey(parseQueryKey(params.get("rvt-key") ?? null), limits);
+	let input: Uint8Array | undefined;
+	const encodedInput = params.get("rvt-input");
+	if (encodedInput !== undefined) {
+		if (method === "get") throw errors.invalidQuery("rvt-input is only allowed with getOrCreate");
+		try {
+			input = base64ToBytes(encodedInput);
+		} catch {
+			throw errors.invalidQuery("rvt-input is not base64url");
+		}
+		if (input.byteLength > limits.maxInputBytes) throw errors.inputTooLong(limits.maxInputBytes);
+	}
+	return {
+		namespace,
+		target: {
+			kind: "key",
+			name: decodedSegment,
+			key,
+			method,
+			...(input === undefined ? {} : { input }),
+		},
+		path,
+		query,
+		token: params.get("rvt-token"),
+	};
+}

@@ -1,0 +1,266 @@
+import {
+	createServer,
+	type IncomingMessage,
+	type Server,
+	type ServerResponse,
+	STATUS_CODES,
+} from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { Readable } from "node:stream";
+import { WebSocket, WebSocketServer } from "ws";
+import type { ServerCore } from "./server-core.js";
+import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
+
+/** Options of {@link createNodeHandlers}. */
+export interface NodeHandlerOptions {
+	/** Largest WebSocket message accepted (the core checks the exact limit). */
+	maxWebSocketMessageBytes: number;
+	/** A connection whose unsent data exceeds this is closed (1013). Default 16 MiB. */
+	maxBufferedBytes?: number;
+	/** Interval of WebSocket pings; a peer that misses one is dropped. Default 30 s. */
+	heartbeatMs?: number;
+}
+
+/** Node request/upgrade listeners for an existing `http.Server` (e.g. with Express). */
+export interface NodeHandlers {
+	/** `(req, res)` listener for `http.createServer` or Express. */
+	onRequest(req: IncomingMessage, res: ServerResponse): void;
+	/** `upgrade` listener for WebSockets. */
+	onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+	/** Closes every open WebSocket and stops the heartbeat. */
+	close(): void;
+}
+
+function toHeaders(req: IncomingMessage): Headers {
+	const headers = new Headers();
+	const raw = req.rawHeaders;
+	for (let i = 0; i + 1 < raw.length; i += 2) {
+		const name = raw[i] as string;
+		if (name.startsWith(":")) continue;
+		try {
+			headers.append(name, raw[i + 1] as string);
+		} catch {
+			// A header value the Fetch API refuses; not one Tenon reads.
+		}
+	}
+	return headers;
+}
+
+/** Builds a Web `Request` from a Node request (the body streams, it is not buffered). */
+function toRequest(req: IncomingMessage, withBody: boolean): Request {
+	// The Host header is client-controlled; only the path and query are used.
+	const url = new URL(req.url ?? "/", "http://localhost");
+	const method = req.method ?? "GET";
+	const hasBody = withBody && method !== "GET" && method !== "HEAD";
+	return new Request(url, {
+		method,
+		headers: toHeaders(req),
+		body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : null,
+		// Required by Node's fetch for streaming request bodies.
+		...(hasBody ? { duplex: "half" } : {}),
+	} as RequestInit);
+}
+
+async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
+	res.statusCode = response.status;
+	response.headers.forEach((value, name) => {
+		res.setHeader(name, value);
+	});
+	if (response.body === null) {
+		res.end();
+		return;
+	}
+	const reader = response.body.getReader();
+	for (;;) {
+		const { done, value } = await reader.read();
+		if (done) break;
+		if (!res.write(value)) await new Promise<void>((resolve) => res.once("drain", resolve));
+	}
+	res.end();
+}
+
+function rejectUpgrade(socket: Duplex, response: Response): void {
+	void response.text().then(
+		(body) => {
+			const status = response.status;
+			const head = [
+				`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}`,
+				`content-type: ${response.headers.get("content-type") ?? "application/json"}`,
+				`content-length: ${Buffer.byteLength(body)}`,
+				"connection: close",
+				"",
+				"",
+			].join("\r\n");
+			socket.end(head + body);
+		},
+		() => socket.destroy(),
+	);
+}
+
+/**
+ * Node listeners that translate `node:http` and `ws` to the Web-standard core.
+ * Nothing here knows about actors.
+ */
+export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions): NodeHandlers {
+	const maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024;
+	const selectedProtocol = new WeakMap<IncomingMessage, string | undefined>();
+	const wss = new WebSocketServer({
+		noServer: true,
+		// The core checks the exact limit (closing with 1009 and a reason);
+		// this bound only protects memory from far larger frames.
+		maxPayload: options.maxWebSocketMessageBytes * 2,
+		handleProtocols: (_offered, request) => selectedProtocol.get(request) ?? false,
+	});
+	const alive = new WeakSet<WebSocket>();
+	const heartbeat = setInterval(() => {
+		for (const ws of wss.clients) {
+			if (!alive.has(ws)) {
+				ws.terminate();
+				continue;
+			}
+			alive.delete(ws);
+			ws.ping();
+		}
+	}, options.heartbeatMs ?? 30_000);
+	heartbeat.unref();
+
+	function wire(ws: WebSocket, open: (socket: ServerWebSocket) => WebSocketHandler): void {
+		alive.add(ws);
+		ws.on("pong", () => alive.add(ws));
+		const socket: ServerWebSocket = {
+			send(data) {
+				if (ws.readyState !== WebSocket.OPEN) return;
+				if (ws.bufferedAmount > maxBuffered) {
+					ws.close(1013, "connection.backpressure");
+					return;
+				}
+				ws.send(data);
+			},
+			close(code, reason) {
+				if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING)
+					ws.close(code, reason);
+			},
+		};
+		const handler = open(socket);
+		ws.on("message", (data: Buffer, isBinary: boolean) => {
+			alive.add(ws);
+			handler.onMessage(
+				isBinary
+					? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+					: data.toString("utf8"),
+			);
+		});
+		ws.on("close", (code: number, reason: Buffer) =>
+			handler.onClose(code, reason.toString("utf8")),
+		);
+		ws.on("error", () => {
+			// A protocol error from the peer; `close` follows and cleans up.
+		});
+	}
+
+	return {
+		onRequest(req, res) {
+			let request: Request;
+			try {
+				request = toRequest(req, true);
+			} catch {
+				res.statusCode = 400;
+				res.end();
+				return;
+			}
+			core
+				.fetch(request)
+				.then(
+					(response) => writeResponse(res, response),
+					() => {
+						res.statusCode = 500;
+						res.end();
+					},
+				)
+				.catch(() => res.destroy());
+		},
+		onUpgrade(req, socket, head) {
+			socket.on("error", () => socket.destroy());
+			let request: Request;
+			try {
+				request = toRequest(req, false);
+			} catch {
+				socket.destroy();
+				return;
+			}
+			core.upgrade(request).then(
+				(decision) => {
+					if (decision.kind === "reject") {
+						rejectUpgrade(socket, decision.response);
+						return;
+					}
+					selectedProtocol.set(req, decision.protocol);
+					wss.handleUpgrade(req, socket, head, (ws) => wire(ws, decision.open));
+				},
+				() => socket.destroy(),
+			);
+		},
+		close() {
+			clearInterval(heartbeat);
+			for (const ws of wss.clients) ws.terminate();
+			wss.close();
+		},
+	};
+}
+
+/** A running server. Dispose it (or call `close`) to stop. */
+export interface TenonServer extends AsyncDisposable {
+	/** Base URL, e.g. `http://127.0.0.1:6420`. */
+	readonly url: string;
+	readonly port: number;
+	readonly host: string;
+	/** Stops accepting, sleeps every actor (saving state), closes storage and sockets. */
+	close(): Promise<void>;
+}
+
+/** Options of {@link listenNode}. */
+export interface ListenOptions extends NodeHandlerOptions {
+	port: number;
+	host: string;
+	/** Runs after the server stopped accepting and before sockets are torn down. */
+	beforeClose(): Promise<void>;
+}
+
+/** Starts a `node:http` server for the core on `host:port`. */
+export async function listenNode(core: ServerCore, options: ListenOptions): Promise<TenonServer> {
+	const handlers = createNodeHandlers(core, options);
+	const server: Server = createServer(handlers.onRequest);
+	server.on("upgrade", handlers.onUpgrade);
+	server.on("clientError", (_error, socket) => {
+		if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+		else socket.destroy();
+	});
+	await new Promise<void>((resolve, reject) => {
+		server.once("error", reject);
+		server.listen(options.port, options.host, () => {
+			server.off("error", reject);
+			resolve();
+		});
+	});
+	const address = server.address() as AddressInfo;
+	const hostForUrl = address.family === "IPv6" ? `[${address.address}]` : address.address;
+	let closing: Promise<void> | undefined;
+	const close = () => {
+		closing ??= (async () => {
+			const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+			await options.beforeClose();
+			handlers.close();
+			server.closeAllConnections();
+			await stopped;
+		})();
+		return closing;
+	};
+	return {
+		url: `http://${hostForUrl}:${address.port}`,
+		port: address.port,
+		host: address.address,
+		close,
+		[Symbol.asyncDispose]: close,
+	};
+}

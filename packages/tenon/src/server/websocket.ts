@@ -1,0 +1,36 @@
+/**
+ * The server side of an accepted WebSocket, as adapters provide it. Frames
+ * are text (JSON) or binary (CBOR).
+ */
+export interface ServerWebSocket {
+	send(data: string | Uint8Array): void;
+	close(code: number, reason: string): void;
+}
+
+/** Callbacks an adapter drives for an accepted WebSocket. */
+export interface WebSocketHandler {
+	onMessage(data: string | Uint8Array): void;
+	onClose(code: number, reason: string): void;
+}
+
+/** The core's answer to an upgrade request. */
+export type UpgradeDecision =
+	| {
+			kind: "accept";
+			/** The sub-protocol to select (`rivet` when offered). */
+			protocol: string | undefined;
+			/** Largest message the adapter should accept before closing with 1009. */
+			maxMessageBytes: number;
+			/** Called once the socket is open; returns the handler for its events. */
+			open(socket: ServerWebSocket): WebSocketHandler;
+	  }
+	| { kind: "reject"; response: Response };
+
+/** Parses the `sec-websocket-protocol` header into its offered sub-protocols. */
+export function offeredProtocols(header: string | null): string[] {
+	if (header === null) return [];
+	return header
+		.split(",")
+		.map((part) => part.trim())
+		.filter((part) => part !== "");
+}

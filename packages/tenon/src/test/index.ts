@@ -1,0 +1,4 @@
+// Public entry point of `tenon/test`.
+
+export { ManualClock } from "./manual-clock.js";
+export { type SetupTestOptions, setupTest, type TestContext } from "./setup-test.js";

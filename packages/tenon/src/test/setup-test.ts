@@ -1,0 +1,121 @@
+import type { ActorDefinitions } from "../actor/registry-types.js";
+import { createClient } from "../client/client.js";
+import type { Client } from "../client/types.js";
+import type { Encoding } from "../protocol/encoding.js";
+import type { Registry } from "../registry/registry.js";
+import type { Runtime } from "../runtime/runtime.js";
+import type { TenonServer } from "../server/node-adapter.js";
+import { memoryDriver } from "../storage/drivers/memory/index.js";
+import type { StorageDriver } from "../storage/interfaces.js";
+import { ManualClock } from "./manual-clock.js";
+
+/** Options of {@link setupTest}. */
+export interface SetupTestOptions {
+	/** Storage driver. Default: a fresh memory driver. */
+	storage?: StorageDriver;
+	/** Client encoding. Default `cbor`. */
+	encoding?: Encoding;
+	/** Start time of the manual clock (ms). Default: now. */
+	startAt?: number;
+}
+
+/** A running test server with a typed client. Dispose it with `await using`. */
+export interface TestContext<R> extends AsyncDisposable {
+	/** Typed client connected to the test server. */
+	readonly client: Client<R>;
+	/** Base URL of the test server. */
+	readonly url: string;
+	/** The server's clock: advance it to fire sleep timeouts and timers without waiting. */
+	readonly clock: ManualClock;
+	/** The storage driver (reuse it to simulate a restart). */
+	readonly storage: StorageDriver;
+	/** Number of actors awake right now. */
+	awakeActors(): number;
+	/** Waits until no actor is waking or stopping and every commit has finished. */
+	settle(): Promise<void>;
+	/** Stops the server (actors sleep, state is saved) and starts it again on the same storage. */
+	restart(): Promise<void>;
+	/** Stops the server and disposes the client. */
+	stop(): Promise<void>;
+}
+
+class TestContextImpl<R> implements TestContext<R> {
+	client!: Client<R>;
+	url = "";
+	readonly clock: ManualClock;
+	readonly storage: StorageDriver;
+	readonly #registry: Registry<ActorDefinitions>;
+	readonly #encoding: Encoding;
+	#runtime!: Runtime;
+	#server!: TenonServer;
+
+	constructor(registry: Registry<ActorDefinitions>, options: SetupTestOptions) {
+		this.#registry = registry;
+		this.storage = options.storage ?? memoryDriver();
+		this.clock = new ManualClock(options.startAt);
+		this.#encoding = options.encoding ?? "cbor";
+	}
+
+	async start(): Promise<void> {
+		const { runtime, core } = await this.#registry.createRuntime({
+			storage: this.storage,
+			clock: this.clock,
+		});
+		this.#runtime = runtime;
+		this.#server = await this.#registry.listen(runtime, core, { port: 0, host: "127.0.0.1" });
+		this.url = this.#server.url;
+		this.client = createClient<R>({
+			endpoint: this.url,
+			encoding: this.#encoding,
+			reconnect: { minDelayMs: 10, maxDelayMs: 200 },
+		});
+	}
+
+	awakeActors(): number {
+		return this.#runtime.host.awakeCount;
+	}
+
+	async settle(): Promise<void> {
+		for (let i = 0; i < 1000; i++) {
+			await new Promise((resolve) => setImmediate(resolve));
+			const stats = this.#runtime.host.stats();
+			if (stats.starting === 0 && stats.stopping === 0 && this.#runtime.host.pipeline.idle) return;
+		}
+		throw new Error("settle(): actors kept waking or stopping");
+	}
+
+	async restart(): Promise<void> {
+		await this.stop();
+		await this.start();
+	}
+
+	async stop(): Promise<void> {
+		await this.client.dispose();
+		await this.#server.close();
+	}
+
+	[Symbol.asyncDispose](): Promise<void> {
+		return this.stop();
+	}
+}
+
+/**
+ * Starts a registry on an in-process server (port 0, memory storage, manual
+ * clock) and returns a typed client for it.
+ *
+ * @example
+ * await using t = await setupTest(registry);
+ * const counter = t.client.counter.getOrCreate("a");
+ * expect(await counter.increment(1)).toBe(1);
+ */
+export async function setupTest<R extends Registry<any>>(
+	registry: R,
+	options: SetupTestOptions = {},
+): Promise<TestContext<R>> {
+	const context = new TestContextImpl<R>(
+		registry as unknown as Registry<ActorDefinitions>,
+		options,
+	);
+	await context.start();
+	return context;
+}
