@@ -114,14 +114,16 @@ export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, A> {
 	options?: ActorOptions;
 }
 
-/** Handle methods that action names must not shadow on the client. */
+/**
+ * Client handle and connection members that action names must not shadow.
+ * (`send`, `fetch` and `webSocket` are deliberately not here: an action of
+ * that name wins, as in the chat examples, and the helper stays reachable
+ * through `handle.action({ name })`-style low-level calls.)
+ */
 export const RESERVED_ACTION_NAMES: ReadonlySet<string> = new Set([
 	"action",
 	"connect",
 	"resolve",
-	"fetch",
-	"webSocket",
-	"send",
 	"dispose",
 	"then",
 	"on",

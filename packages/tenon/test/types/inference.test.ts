@@ -1,0 +1,146 @@
+import { describe, expectTypeOf, it } from "vitest";
+import { type ActorError as ClientActorError, createClient } from "../../src/client/index.js";
+import type { ActorConn, ConnStatus } from "../../src/client/types.js";
+import { actor, event, setup } from "../../src/index.js";
+
+interface Message {
+	text: string;
+	userId: string;
+}
+
+const counter = actor({
+	state: { count: 0 },
+	events: { changed: event<number>() },
+	actions: {
+		increment: (c, by: number) => {
+			expectTypeOf(c.state).toEqualTypeOf<{ count: number }>();
+			c.state.count += by;
+			c.broadcast("changed", c.state.count);
+			// @ts-expect-error the payload of "changed" is a number
+			c.broadcast("changed", "nope");
+			// @ts-expect-error "unknown" is not a declared event
+			c.broadcast("unknown", 1);
+			return c.state.count;
+		},
+		get: (c) => c.state.count,
+		admin: {
+			reset: async (c) => {
+				c.state.count = 0;
+				return true as const;
+			},
+		},
+	},
+});
+
+const chat = actor({
+	createState: (_c, input: { topic: string }) => ({
+		topic: input.topic,
+		messages: [] as Message[],
+	}),
+	onBeforeConnect: (_c, params: { userId: string }) => {
+		expectTypeOf(params).toEqualTypeOf<{ userId: string }>();
+	},
+	createConnState: (_c, params: { userId: string }) => ({ userId: params.userId, joinedAt: 0 }),
+	createVars: () => ({ cache: new Map<string, number>() }),
+	events: { message: event<Message>(), typing: event<[userId: string, on: boolean]>() },
+	onConnect: (c, conn) => {
+		expectTypeOf(conn.state).toEqualTypeOf<{ userId: string; joinedAt: number }>();
+		expectTypeOf(c.vars.cache).toEqualTypeOf<Map<string, number>>();
+	},
+	actions: {
+		send: (c, text: string) => {
+			expectTypeOf(c.key).toEqualTypeOf<readonly string[]>();
+			expectTypeOf(c.conn.params).toEqualTypeOf<{ userId: string }>();
+			const message = { text, userId: c.conn.state.userId };
+			c.state.messages.push(message);
+			c.broadcast("message", message);
+			c.broadcast("typing", message.userId, false);
+			c.conn.send("typing", "x", true);
+			return message;
+		},
+		history: (c) => c.state.messages,
+	},
+});
+
+const loose = actor({
+	state: { n: 0 },
+	actions: {
+		ping: (c) => {
+			// Without event declarations any name and payload is allowed.
+			c.broadcast("anything", 1, "two", { three: 3 });
+			return "pong" as const;
+		},
+	},
+});
+
+const registry = setup({ use: { counter, chat, loose } });
+
+describe("type inference", () => {
+	// A client is lazy: nothing is sent until a call is made.
+	const client = createClient<typeof registry>("http://127.0.0.1:1");
+
+	it("types stateless actions, nested groups and async results", () => {
+		const handle = client.counter.getOrCreate(["a"]);
+		expectTypeOf(handle.increment).toEqualTypeOf<(by: number) => Promise<number>>();
+		expectTypeOf(handle.get).toEqualTypeOf<() => Promise<number>>();
+		expectTypeOf(handle.admin.reset).toEqualTypeOf<() => Promise<true>>();
+		expectTypeOf(handle.resolve).toEqualTypeOf<() => Promise<string>>();
+		// Checked by tsc only: calling would send a request.
+		const callChecks = () => {
+			// @ts-expect-error there is no such action
+			handle.decrement;
+			// @ts-expect-error increment takes a number
+			void handle.increment("1");
+		};
+		expectTypeOf(callChecks).toBeFunction();
+	});
+
+	it("types input, params, events and connections", () => {
+		const room = client.chat.getOrCreate("general", {
+			params: { userId: "u" },
+			createWithInput: { topic: "t" },
+		});
+		expectTypeOf(room.send).parameters.toEqualTypeOf<[text: string]>();
+		expectTypeOf(room.history).returns.resolves.toEqualTypeOf<Message[]>();
+		// @ts-expect-error input must match createState's input
+		client.chat.getOrCreate("x", { createWithInput: { topic: 1 } });
+		// @ts-expect-error params must match onBeforeConnect's params
+		client.chat.get("x", { params: { user: "u" } });
+		expectTypeOf(client.chat.create).returns.resolves.toHaveProperty("send");
+
+		expectTypeOf(room.connect).returns.toEqualTypeOf<ActorConn<typeof chat>>();
+	});
+
+	// Checked by tsc only: connecting would open a socket.
+	const connChecks = (conn: ActorConn<typeof chat>) => {
+		expectTypeOf(conn.connStatus).toEqualTypeOf<ConnStatus>();
+		expectTypeOf(conn.send).toEqualTypeOf<(text: string) => Promise<Message>>();
+		conn.on("message", (message) => expectTypeOf(message).toEqualTypeOf<Message>());
+		conn.on("typing", (userId, on) => {
+			expectTypeOf(userId).toEqualTypeOf<string>();
+			expectTypeOf(on).toEqualTypeOf<boolean>();
+		});
+		conn.onError((error) => expectTypeOf(error).toEqualTypeOf<ClientActorError>());
+		// @ts-expect-error not a declared event
+		conn.on("nope", () => {});
+	};
+
+	it("types connection events", () => {
+		expectTypeOf(connChecks).toBeFunction();
+	});
+
+	const looseChecks = (conn: ActorConn<typeof loose>) => {
+		conn.on("whatever", (...args) => expectTypeOf(args).toEqualTypeOf<any[]>());
+		expectTypeOf(conn.ping).toEqualTypeOf<() => Promise<"pong">>();
+	};
+
+	it("accepts any event on actors that declare none", () => {
+		expectTypeOf(looseChecks).toBeFunction();
+	});
+
+	it("rejects unknown actor names", () => {
+		// @ts-expect-error not in the registry
+		client.nothing;
+		expectTypeOf(client.dispose).toEqualTypeOf<() => Promise<void>>();
+	});
+});
