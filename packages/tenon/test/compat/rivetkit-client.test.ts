@@ -26,8 +26,8 @@ const registry = setup({ use: { counter } });
 describe.each(["json", "cbor"] as const)("rivetkit/client with %s encoding", (encoding) => {
 	it("calls actions over HTTP and a connection, and receives events", async () => {
 		await using t = await setupTest(registry);
-		// RivetKit's client is untyped here: the registry type is Tenon's, not RivetKit's.
-		const client = createClient<any>({ endpoint: t.url, encoding, disableMetadataLookup: false });
+		// Untyped on purpose: the registry type is Tenon's, which RivetKit's client does not know.
+		const client: any = createClient({ endpoint: t.url, encoding, disableMetadataLookup: false });
 		try {
 			const handle = client.counter.getOrCreate(["k1"]);
 			expect(await handle.increment(2)).toBe(2);
