@@ -182,6 +182,16 @@ export function toErrorPayload(error: unknown, exposeInternal: boolean): ErrorPa
 	return payload;
 }
 
+/**
+ * Wraps a non-public error as `core/internal_error` (after the caller logged
+ * it), keeping its message only when `exposeInternal` is set.
+ */
+export function toPublicError(error: unknown, exposeInternal: boolean): ActorError {
+	if (error instanceof ActorError) return error;
+	const payload = toErrorPayload(error, exposeInternal);
+	return new ActorError(payload.group, payload.code, payload.message, payload.metadata);
+}
+
 /** True for errors whose details must not reach a caller (they are logged instead). */
 export function isInternalError(error: unknown): boolean {
 	return !(error instanceof ActorError);

@@ -5,7 +5,13 @@ import type { Clock, TimerHandle } from "../common/clock.js";
 import { randomId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
 import { cborDecodeCompat, type Encoding, encodedLength } from "../protocol/encoding.js";
-import { ActorError, errors, httpStatusFor, toErrorPayload } from "../protocol/errors.js";
+import {
+	ActorError,
+	errors,
+	httpStatusFor,
+	toErrorPayload,
+	toPublicError,
+} from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { type ActionId, encodeToClient, type ToServer } from "../protocol/messages.js";
 import type { CommitPipeline } from "../storage/commit-pipeline.js";
@@ -84,6 +90,8 @@ export class ActorInstance implements ContextHost, ConnOwner {
 	#keepAwakeCount = 0;
 	#waitUntil = new Set<Promise<unknown>>();
 	#inStateChangeHook = false;
+	/** The tracker's change count when onStateChange last ran. */
+	#stateChangeSeen = 0;
 	#idleSince = 0;
 	#sleepTimer: TimerHandle | undefined;
 	#stopping: Promise<void> | undefined;
@@ -175,7 +183,8 @@ export class ActorInstance implements ContextHost, ConnOwner {
 			}
 		}
 		if (config.onWake) await config.onWake(this.#context);
-		this.#runStateChangeHook();
+		// Establishing state on wake is not a change for onStateChange.
+		this.#stateChangeSeen = this.#tracker.changeCount;
 	}
 
 	// ---- ContextHost -------------------------------------------------------
@@ -276,7 +285,7 @@ export class ActorInstance implements ContextHost, ConnOwner {
 	}
 
 	#eventFrame(encoding: Encoding, name: string, args: unknown[]): string | Uint8Array {
-		const frame = encodeToClient(encoding, { tag: "Event", name, args });
+		const frame = encodeToClient(encoding, { tag: "Event", name, args: this.#tracker.toRaw(args) });
 		const limit = this.#deps.limits.maxOutgoingMessageBytes;
 		if (encodedLength(frame) > limit) throw errors.outgoingTooLong(`Event '${name}'`, limit);
 		return frame;
@@ -320,13 +329,16 @@ export class ActorInstance implements ContextHost, ConnOwner {
 
 	#runStateChangeHook(): void {
 		const hook = this.#deps.definition.config.onStateChange;
-		if (!hook || this.#inStateChangeHook || !this.#tracker.hasChanges) return;
+		if (!hook || this.#inStateChangeHook || this.#tracker.changeCount === this.#stateChangeSeen)
+			return;
 		this.#inStateChangeHook = true;
 		try {
 			hook(this.#context, this.#tracker.value);
 		} catch (error) {
 			this.log.error("onStateChange threw", { error });
 		} finally {
+			// Writes made by the hook itself do not call it again.
+			this.#stateChangeSeen = this.#tracker.changeCount;
 			this.#inStateChangeHook = false;
 		}
 	}
@@ -568,12 +580,11 @@ export class ActorInstance implements ContextHost, ConnOwner {
 		}
 	}
 
-	/** Logs internal errors with context; returns what may be shown to the caller. */
-	#publicError(error: unknown, where: string): unknown {
-		if (!(error instanceof ActorError)) {
-			this.log.error(`error in ${where}`, { error });
-		}
-		return error;
+	/** Logs an internal error once, with context, and returns what the caller may see. */
+	#publicError(error: unknown, where: string): ActorError {
+		if (error instanceof ActorError) return error;
+		this.log.error(`error in ${where}`, { error });
+		return toPublicError(error, this.#deps.exposeInternalErrors);
 	}
 
 	// ---- Stopping -----------------------------------------------------------------

@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from "../common/clock.js";
-import { ActorError } from "../protocol/errors.js";
+import { ActorError, errors } from "../protocol/errors.js";
 import type { CommitPipeline } from "../storage/commit-pipeline.js";
 import type { Entry, KeyRange } from "../storage/interfaces.js";
 
@@ -212,9 +212,12 @@ export class ActorWriter {
 
 	#fail(error: unknown): void {
 		if (this.#failure !== undefined) return;
-		this.#failure = error;
+		// Waiters (replies) get a sanitized error; the cause goes to onFailure,
+		// which logs it once and resets the actor.
+		const publicError = error instanceof ActorError ? error : errors.internal();
+		this.#failure = publicError;
 		this.#committingGeneration = 0;
-		this.#rejectAll(error);
+		this.#rejectAll(publicError);
 		this.#options.onFailure(error);
 	}
 

@@ -45,6 +45,7 @@ export class StateTracker {
 	#rawOfProxy = new WeakMap<object, object>();
 	#rootProxy: unknown;
 	readonly #onFirstChange: () => void;
+	#changeCount = 0;
 
 	/**
 	 * @param onFirstChange called when the tracker goes from clean to dirty, so
@@ -76,6 +77,7 @@ export class StateTracker {
 	replace(next: unknown): void {
 		const unwrapped = this.#unwrap(next);
 		const previous = this.#raw;
+		this.#changeCount++;
 		if (!this.hasChanges) this.#onFirstChange();
 		this.#raw = unwrapped;
 		const wasObject = this.#objectMode;
@@ -91,6 +93,11 @@ export class StateTracker {
 		}
 		this.#proxies = new WeakMap();
 		this.#rootProxy = this.#wrapRoot();
+	}
+
+	/** Increases on every mutation; lets callers ask "changed since I last looked?". */
+	get changeCount(): number {
+		return this.#changeCount;
 	}
 
 	/** True when something changed since the last `takeChanges`. */
@@ -114,6 +121,7 @@ export class StateTracker {
 	}
 
 	#markDirty(rootKey: string): void {
+		this.#changeCount++;
 		if (this.#dirty.size === 0 && !this.#keysChanged) this.#onFirstChange();
 		this.#dirty.add(rootKey);
 	}
@@ -123,10 +131,51 @@ export class StateTracker {
 		this.#keysChanged = true;
 	}
 
-	#unwrap<T>(value: T): T {
-		if (typeof value === "object" && value !== null) {
-			const raw = this.#rawOfProxy.get(value);
-			if (raw !== undefined) return raw as T;
+	/**
+	 * Replaces tracking proxies inside `value` by the objects they wrap, so
+	 * stored state and encoded outputs never contain proxies (spreading
+	 * `c.state` or returning `c.state.list.slice()` copies proxies around).
+	 * Raw state never contains proxies, so a proxy's target needs no walk.
+	 */
+	toRaw<T>(value: T): T {
+		return this.#unwrap(value, new Set(), 0);
+	}
+
+	#unwrap<T>(value: T, seen: Set<object> = new Set(), depth = 0): T {
+		if (typeof value !== "object" || value === null) return value;
+		const raw = this.#rawOfProxy.get(value);
+		if (raw !== undefined) return raw as T;
+		if (depth > 512 || seen.has(value) || Object.isFrozen(value)) return value;
+		seen.add(value);
+		if (Array.isArray(value)) {
+			for (let i = 0; i < value.length; i++) {
+				const item = value[i];
+				const unwrapped = this.#unwrap(item, seen, depth + 1);
+				if (unwrapped !== item) value[i] = unwrapped;
+			}
+		} else if (value instanceof Map) {
+			const entries = [...value];
+			const unwrapped = entries.map(
+				([k, v]) => [this.#unwrap(k, seen, depth + 1), this.#unwrap(v, seen, depth + 1)] as const,
+			);
+			if (unwrapped.some(([k, v], i) => k !== entries[i]?.[0] || v !== entries[i]?.[1])) {
+				value.clear();
+				for (const [k, v] of unwrapped) value.set(k, v);
+			}
+		} else if (value instanceof Set) {
+			const items = [...value];
+			const unwrapped = items.map((item) => this.#unwrap(item, seen, depth + 1));
+			if (unwrapped.some((item, i) => item !== items[i])) {
+				value.clear();
+				for (const item of unwrapped) value.add(item);
+			}
+		} else if (isPlainObject(value)) {
+			const record = value as Record<string, unknown>;
+			for (const key of Object.keys(record)) {
+				const item = record[key];
+				const unwrapped = this.#unwrap(item, seen, depth + 1);
+				if (unwrapped !== item) record[key] = unwrapped;
+			}
 		}
 		return value;
 	}
@@ -180,7 +229,8 @@ export class StateTracker {
 				if (exotic) {
 					// Internal slots require the real object as receiver.
 					const value = Reflect.get(inner, property, inner);
-					if (typeof value === "function") {
+					// `constructor` must stay the real class (encoders check it).
+					if (typeof value === "function" && property !== "constructor") {
 						return (...args: unknown[]) => {
 							tracker.#markDirty(rootKey);
 							return (value as (...a: unknown[]) => unknown).apply(

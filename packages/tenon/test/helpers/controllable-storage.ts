@@ -1,0 +1,84 @@
+// A storage driver wrapper for tests: holds commits until released (to watch
+// the output gate) or fails them (to exercise the reset path). It wraps a
+// real driver; only the timing and failure of commits are under test control.
+import type {
+	ActorStore,
+	CommitItem,
+	CommitResult,
+	StorageDriver,
+} from "../../src/storage/interfaces.js";
+
+interface HeldCommit {
+	run(): void;
+}
+
+/** Test control over a wrapped driver's commits. */
+export interface ControllableStorage {
+	readonly driver: StorageDriver;
+	/** Commits wait until `release()`. */
+	hold(): void;
+	/** Lets held and future commits through. */
+	release(): void;
+	/** The next `n` commit calls reject with an I/O-like error. */
+	failNext(n: number): void;
+	/** Commit calls seen so far. */
+	readonly commits: number;
+	/** Commit calls waiting right now. */
+	readonly held: number;
+}
+
+export function controllableStorage(inner: StorageDriver): ControllableStorage {
+	let holding = false;
+	let failures = 0;
+	let commits = 0;
+	let waiting: HeldCommit[] = [];
+
+	const wrap = (store: ActorStore): ActorStore => ({
+		get: (actorId, keys) => store.get(actorId, keys),
+		list: (actorId, range, options) => store.list(actorId, range, options),
+		commit(batch: readonly CommitItem[]): Promise<CommitResult[]> {
+			commits++;
+			if (failures > 0) {
+				failures--;
+				return Promise.reject(new Error("simulated disk failure"));
+			}
+			if (!holding) return store.commit(batch);
+			return new Promise<CommitResult[]>((resolve, reject) => {
+				waiting.push({ run: () => store.commit(batch).then(resolve, reject) });
+			});
+		},
+	});
+
+	return {
+		driver: {
+			name: `controllable(${inner.name})`,
+			async open() {
+				const handles = await inner.open();
+				return { ...handles, store: wrap(handles.store) };
+			},
+		},
+		hold() {
+			holding = true;
+		},
+		release() {
+			holding = false;
+			const ready = waiting;
+			waiting = [];
+			for (const commit of ready) commit.run();
+		},
+		failNext(n: number) {
+			failures += n;
+		},
+		get commits() {
+			return commits;
+		},
+		get held() {
+			return waiting.length;
+		},
+	};
+}
+
+/** Waits `n` event-loop turns (to show that something does NOT happen). */
+export async function turns(n = 20): Promise<void> {
+	for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+}

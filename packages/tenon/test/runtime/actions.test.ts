@@ -1,0 +1,152 @@
+import { describe, expect, it } from "vitest";
+import { actor, setup, UserError } from "../../src/index.js";
+import { setupTest } from "../../src/test/index.js";
+
+const stateChanges: number[] = [];
+let releaseSlow: (() => void) | undefined;
+
+const worker = actor({
+	state: { count: 0, log: [] as string[] },
+	onStateChange: (c, state) => {
+		stateChanges.push(state.count);
+		// A write here must not trigger onStateChange again.
+		c.state.log.push("changed");
+	},
+	onBeforeActionResponse: (_c, name, _args, output) =>
+		name === "wrapped" ? { wrapped: output } : output,
+	actions: {
+		add: (c, a: number, b: number) => a + b,
+		increment: async (c) => {
+			await Promise.resolve();
+			return ++c.state.count;
+		},
+		math: { nested: { square: (_c, n: number) => n * n } },
+		wrapped: () => 42,
+		userError: () => {
+			throw new UserError("not allowed", { code: "forbidden", metadata: { reason: "test" } });
+		},
+		crash: () => {
+			throw new Error("secret database password is hunter2");
+		},
+		slow: async () => {
+			await new Promise<void>((resolve) => {
+				releaseSlow = resolve;
+			});
+			return "finished";
+		},
+		interleave: async (c, tag: string) => {
+			c.state.log.push(`${tag}:start`);
+			await new Promise((resolve) => setTimeout(resolve, 5));
+			c.state.log.push(`${tag}:end`);
+			return c.state.log.filter((entry) => entry !== "changed");
+		},
+		save: async (c) => {
+			c.state.count += 100;
+			await c.saveState();
+			return c.state.count;
+		},
+		read: (c) => c.state,
+	},
+	options: { actionTimeout: 5_000 },
+});
+
+const registry = setup({ use: { worker }, logLevel: "silent" });
+const exposing = setup({ use: { worker }, exposeInternalErrors: true, logLevel: "silent" });
+
+describe("actions", () => {
+	it("runs sync, async and nested actions", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.worker.getOrCreate("a");
+		expect(await handle.add(2, 3)).toBe(5);
+		expect(await handle.increment()).toBe(1);
+		expect(await handle.math.nested.square(7)).toBe(49);
+		expect(await handle.action({ name: "math.nested.square", args: [3] })).toBe(9);
+	});
+
+	it("passes user errors through and sanitizes internal ones", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.worker.getOrCreate("errors");
+		await expect(handle.userError()).rejects.toMatchObject({
+			group: "user",
+			code: "forbidden",
+			message: "not allowed",
+			metadata: { reason: "test" },
+		});
+		const crash = await handle.crash().catch((error: unknown) => error as Error);
+		expect(crash).toMatchObject({
+			group: "core",
+			code: "internal_error",
+			message: "An internal error occurred",
+		});
+		expect(JSON.stringify(crash)).not.toContain("hunter2");
+		const conn = handle.connect();
+		await expect(conn.crash()).rejects.toMatchObject({
+			code: "internal_error",
+			message: "An internal error occurred",
+		});
+		await expect(conn.userError()).rejects.toMatchObject({ code: "forbidden" });
+		await conn.dispose();
+	});
+
+	it("exposes internal error messages only when asked to", async () => {
+		await using t = await setupTest(exposing);
+		await expect(t.client.worker.getOrCreate("dev").crash()).rejects.toMatchObject({
+			code: "internal_error",
+			message: "secret database password is hunter2",
+		});
+	});
+
+	it("times out slow actions without blocking the actor", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.worker.getOrCreate("slow");
+		const slow = handle.slow().catch((error: unknown) => error);
+		await expect.poll(() => releaseSlow).toBeDefined();
+		await t.clock.advance(5_000);
+		expect(await slow).toMatchObject({ group: "actor", code: "action_timed_out" });
+		expect(await handle.add(1, 1)).toBe(2);
+		releaseSlow?.();
+	});
+
+	it("transforms outputs with onBeforeActionResponse", async () => {
+		await using t = await setupTest(registry);
+		expect(await t.client.worker.getOrCreate("wrap").wrapped()).toEqual({ wrapped: 42 });
+	});
+
+	it("calls onStateChange once per changing turn, never for its own writes", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.worker.getOrCreate("changes");
+		stateChanges.length = 0;
+		await handle.increment();
+		await handle.increment();
+		await handle.add(1, 2);
+		expect(stateChanges).toEqual([1, 2]);
+		expect((await handle.read()).log.filter((entry) => entry === "changed")).toHaveLength(2);
+	});
+
+	it("interleaves actions at await points", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.worker.getOrCreate("interleave");
+		const [first, second] = await Promise.all([handle.interleave("a"), handle.interleave("b")]);
+		const log = second.length > first.length ? second : first;
+		expect(log.indexOf("b:start")).toBeLessThan(log.indexOf("a:end"));
+	});
+
+	it("saves on demand with c.saveState()", async () => {
+		await using t = await setupTest(registry);
+		expect(await t.client.worker.getOrCreate("save").save()).toBe(100);
+	});
+
+	it("answers unknown actions with actor/action_not_found", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.worker.getOrCreate("missing");
+		await expect(handle.action({ name: "nope" })).rejects.toMatchObject({
+			group: "actor",
+			code: "action_not_found",
+		});
+		const conn = handle.connect();
+		await expect(conn.action({ name: "math.nope" })).rejects.toMatchObject({
+			code: "action_not_found",
+		});
+		await conn.dispose();
+	});
+});

@@ -1,0 +1,164 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { actor, lmdbDriver, memoryDriver, type StorageDriver, setup } from "../../src/index.js";
+import { setupTest } from "../../src/test/index.js";
+
+class Point {
+	constructor(
+		readonly x: number,
+		readonly y: number,
+	) {}
+}
+
+const rich = actor({
+	state: {
+		map: new Map<string, { score: number }>(),
+		set: new Set<string>(),
+		when: new Date(0),
+		big: 0n,
+		bytes: new Uint8Array(0),
+		nested: { deep: { list: [] as number[] } },
+		optional: "here" as string | undefined,
+	},
+	actions: {
+		fill: (c) => {
+			c.state.map.set("ada", { score: 1 });
+			c.state.set.add("x");
+			c.state.when = new Date(1_700_000_000_000);
+			c.state.big = 2n ** 64n;
+			c.state.bytes = Uint8Array.of(0, 255, 7);
+			c.state.nested.deep.list.push(1, 2, 3);
+		},
+		bumpScore: (c) => {
+			// Mutating an object obtained from a Map inside state must be saved too.
+			const entry = c.state.map.get("ada");
+			if (entry) entry.score++;
+			return entry?.score;
+		},
+		dropOptional: (c) => {
+			delete c.state.optional;
+		},
+		replace: (c) => {
+			c.state = { ...c.state, nested: { deep: { list: [9] } } };
+		},
+		addKey: (c, key: string, value: number) => {
+			(c.state as Record<string, unknown>)[key] = value;
+		},
+		keys: (c) => Object.keys(c.state),
+		read: (c) => c.state,
+		storeClass: (c) => {
+			(c.state as Record<string, unknown>).point = new Point(1, 2);
+			return "stored?";
+		},
+		later: (c) => {
+			setTimeout(() => {
+				c.state.nested.deep.list.push(42);
+			}, 1);
+			return "scheduled";
+		},
+	},
+});
+
+const scalar = actor({
+	state: 0,
+	actions: {
+		add: (c, n: number) => {
+			c.state += n;
+			return c.state;
+		},
+	},
+});
+
+const list = actor({
+	state: [] as string[],
+	actions: {
+		push: (c, item: string) => c.state.push(item),
+		all: (c) => c.state,
+	},
+});
+
+const registry = setup({ use: { rich, scalar, list }, logLevel: "silent" });
+
+const dirs: string[] = [];
+afterAll(() => {
+	for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const drivers: [string, () => StorageDriver][] = [
+	["memory", () => memoryDriver()],
+	[
+		"lmdb",
+		() => {
+			const dir = mkdtempSync(join(tmpdir(), "tenon-state-"));
+			dirs.push(dir);
+			return lmdbDriver({ path: dir });
+		},
+	],
+];
+
+describe.each(drivers)("state persistence (%s)", (_name, makeDriver) => {
+	it("round-trips Map, Set, Date, bigint, bytes and nested data across a restart", async () => {
+		await using t = await setupTest(registry, { storage: makeDriver() });
+		const handle = t.client.rich.getOrCreate("r");
+		await handle.fill();
+		expect(await handle.bumpScore()).toBe(2);
+		await t.restart();
+		const state = await t.client.rich.getOrCreate("r").read();
+		expect(state.map).toEqual(new Map([["ada", { score: 2 }]]));
+		expect(state.set).toEqual(new Set(["x"]));
+		expect(state.when).toEqual(new Date(1_700_000_000_000));
+		expect(state.big).toBe(2n ** 64n);
+		expect(state.bytes).toEqual(Uint8Array.of(0, 255, 7));
+		expect(state.nested.deep.list).toEqual([1, 2, 3]);
+	});
+
+	it("saves deletions, replacements and key order", async () => {
+		await using t = await setupTest(registry, { storage: makeDriver() });
+		const handle = t.client.rich.getOrCreate("shape");
+		await handle.dropOptional();
+		await handle.replace();
+		await handle.addKey("zeta", 1);
+		await handle.addKey("alpha", 2);
+		const before = await handle.keys();
+		await t.restart();
+		const after = t.client.rich.getOrCreate("shape");
+		expect(await after.keys()).toEqual(before);
+		expect(before).not.toContain("optional");
+		expect((await after.read()).nested.deep.list).toEqual([9]);
+	});
+
+	it("stores non-object state as one value", async () => {
+		await using t = await setupTest(registry, { storage: makeDriver() });
+		expect(await t.client.scalar.getOrCreate("n").add(5)).toBe(5);
+		await t.client.list.getOrCreate("l").push("a");
+		await t.client.list.getOrCreate("l").push("b");
+		await t.restart();
+		expect(await t.client.scalar.getOrCreate("n").add(1)).toBe(6);
+		expect(await t.client.list.getOrCreate("l").all()).toEqual(["a", "b"]);
+	});
+
+	it("saves writes made outside any action", async () => {
+		await using t = await setupTest(registry, { storage: makeDriver() });
+		const handle = t.client.rich.getOrCreate("timer");
+		await handle.later();
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		await t.settle();
+		await t.restart();
+		expect((await t.client.rich.getOrCreate("timer").read()).nested.deep.list).toEqual([42]);
+	});
+
+	it("refuses state that cannot be stored, and keeps the last durable state", async () => {
+		await using t = await setupTest(registry, { storage: makeDriver() });
+		const handle = t.client.rich.getOrCreate("bad");
+		await handle.fill();
+		await expect(handle.storeClass()).rejects.toMatchObject({
+			group: "state",
+			code: "not_serializable",
+		});
+		const keys = await handle.keys();
+		expect(keys).not.toContain("point");
+		expect((await handle.read()).nested.deep.list).toEqual([1, 2, 3]);
+	});
+});
