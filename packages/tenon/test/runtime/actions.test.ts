@@ -15,7 +15,7 @@ const worker = actor({
 	onBeforeActionResponse: (_c, name, _args, output) =>
 		name === "wrapped" ? { wrapped: output } : output,
 	actions: {
-		add: (c, a: number, b: number) => a + b,
+		add: (_c, a: number, b: number) => a + b,
 		increment: async (c) => {
 			await Promise.resolve();
 			return ++c.state.count;
