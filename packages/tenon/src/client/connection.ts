@@ -30,9 +30,14 @@ interface Listener {
 
 const WS_OPEN = 1;
 
-/** Errors after which reconnecting cannot help. */
+/**
+ * Closes after which reconnecting cannot help: a normal close (1000) is the
+ * server's deliberate decision (`conn.disconnect()`, actor destroyed), 1008 a
+ * rejection (auth, bad params). Sleep (1012), shutdown (1001) and resets
+ * (1011) are worth reconnecting after.
+ */
 function isFatal(code: number, error: ActorError | undefined): boolean {
-	if (code === 1008) return true;
+	if (code === 1000 || code === 1008) return true;
 	if (error === undefined) return false;
 	return error.group === "actor" && (error.code === "not_found" || error.code === "destroyed");
 }

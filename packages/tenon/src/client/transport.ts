@@ -145,7 +145,7 @@ export class ClientTransport {
 			});
 		} catch (error) {
 			if (options.signal?.aborted) throw error;
-			throw new ActorError("client", "network_error", `Request to ${url} failed: ${String(error)}`);
+			throw new ActorError("client", "network_error", `Request to ${url} failed: ${describeFetchError(error)}`);
 		}
 		const bytes = new Uint8Array(await response.arrayBuffer());
 		const contentType = response.headers.get("content-type") ?? "";
@@ -181,6 +181,11 @@ export class ClientTransport {
 		}
 		return decoded;
 	}
+}
+
+function describeFetchError(error: unknown): string {
+	const cause = (error as { cause?: unknown }).cause;
+	return cause === undefined ? String(error) : `${String(error)} (${String(cause)})`;
 }
 
 /**

@@ -28,6 +28,8 @@ export interface NodeHandlers {
 	onRequest(req: IncomingMessage, res: ServerResponse): void;
 	/** `upgrade` listener for WebSockets. */
 	onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+	/** Marks the server as closing: responses from now on end their connection. */
+	beginClose(): void;
 	/** Closes every open WebSocket and stops the heartbeat. */
 	close(): void;
 }
@@ -103,6 +105,7 @@ function rejectUpgrade(socket: Duplex, response: Response): void {
  * Nothing here knows about actors.
  */
 export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions): NodeHandlers {
+	let closing = false;
 	const maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024;
 	const selectedProtocol = new WeakMap<IncomingMessage, string | undefined>();
 	const wss = new WebSocketServer({
@@ -201,7 +204,11 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 				() => socket.destroy(),
 			);
 		},
+		beginClose() {
+			closing = true;
+		},
 		close() {
+			closing = true;
 			clearInterval(heartbeat);
 			for (const ws of wss.clients) ws.terminate();
 			wss.close();
@@ -248,6 +255,9 @@ export async function listenNode(core: ServerCore, options: ListenOptions): Prom
 	let closing: Promise<void> | undefined;
 	const close = () => {
 		closing ??= (async () => {
+			handlers.beginClose();
+			// server.close() also ends idle keep-alive sockets (Node >= 19); the
+			// rest end after their response (keep-alive is off while closing).
 			const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
 			await options.beforeClose();
 			handlers.close();

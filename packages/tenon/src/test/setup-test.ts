@@ -7,7 +7,12 @@ import type { Runtime } from "../runtime/runtime.js";
 import type { TenonServer } from "../server/node-adapter.js";
 import { memoryDriver } from "../storage/drivers/memory/index.js";
 import type { StorageDriver } from "../storage/interfaces.js";
+import { WebSocket } from "ws";
+import type { WebSocketConstructor } from "../client/transport.js";
 import { ManualClock } from "./manual-clock.js";
+
+/** The endpoint the test client is created with; requests are routed to the live server. */
+const VIRTUAL_ENDPOINT = "http://tenon.test";
 
 /** Options of {@link setupTest}. */
 export interface SetupTestOptions {
@@ -23,7 +28,7 @@ export interface SetupTestOptions {
 export interface TestContext<R> extends AsyncDisposable {
 	/** Typed client connected to the test server. */
 	readonly client: Client<R>;
-	/** Base URL of the test server. */
+	/** Base URL of the test server (changes on `restart`). */
 	readonly url: string;
 	/** The server's clock: advance it to fire sleep timeouts and timers without waiting. */
 	readonly clock: ManualClock;
@@ -33,7 +38,11 @@ export interface TestContext<R> extends AsyncDisposable {
 	awakeActors(): number;
 	/** Waits until no actor is waking or stopping and every commit has finished. */
 	settle(): Promise<void>;
-	/** Stops the server (actors sleep, state is saved) and starts it again on the same storage. */
+	/**
+	 * Stops the server (actors sleep, state is saved, connections close with
+	 * 1001) and starts it again on the same storage. The client is kept and
+	 * follows the new server, so its connections reconnect on their own.
+	 */
 	restart(): Promise<void>;
 	/** Stops the server and disposes the client. */
 	stop(): Promise<void>;
@@ -57,18 +66,40 @@ class TestContextImpl<R> implements TestContext<R> {
 	}
 
 	async start(): Promise<void> {
-		const { runtime, core } = await this.#registry.createRuntime({
-			storage: this.storage,
-			clock: this.clock,
+		await this.#startServer();
+		// The client talks to a fixed virtual endpoint routed to the current
+		// server, so `restart()` can use a fresh port: connection pools never
+		// reuse a socket of the stopped server, and connections reconnect.
+		const route = (url: string) => {
+			const routed = new URL(url);
+			const current = new URL(this.url);
+			routed.protocol = routed.protocol.startsWith("ws") ? "ws:" : current.protocol;
+			routed.host = current.host;
+			return routed.toString();
+		};
+		const routedFetch: typeof fetch = (input, init) => {
+			const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+			return fetch(route(url), init);
+		};
+		class RoutedWebSocket extends WebSocket {
+			constructor(url: string | URL, protocols?: string | string[]) {
+				super(route(url.toString()), protocols);
+			}
+		}
+		this.client = createClient<R>({
+			endpoint: VIRTUAL_ENDPOINT,
+			encoding: this.#encoding,
+			fetch: routedFetch,
+			WebSocket: RoutedWebSocket as unknown as WebSocketConstructor,
+			reconnect: { minDelayMs: 10, maxDelayMs: 200 },
 		});
+	}
+
+	async #startServer(): Promise<void> {
+		const { runtime, core } = await this.#registry.createRuntime({ storage: this.storage, clock: this.clock });
 		this.#runtime = runtime;
 		this.#server = await this.#registry.listen(runtime, core, { port: 0, host: "127.0.0.1" });
 		this.url = this.#server.url;
-		this.client = createClient<R>({
-			endpoint: this.url,
-			encoding: this.#encoding,
-			reconnect: { minDelayMs: 10, maxDelayMs: 200 },
-		});
 	}
 
 	awakeActors(): number {
@@ -85,8 +116,8 @@ class TestContextImpl<R> implements TestContext<R> {
 	}
 
 	async restart(): Promise<void> {
-		await this.stop();
-		await this.start();
+		await this.#server.close();
+		await this.#startServer();
 	}
 
 	async stop(): Promise<void> {
