@@ -145,7 +145,11 @@ export class ClientTransport {
 			});
 		} catch (error) {
 			if (options.signal?.aborted) throw error;
-			throw new ActorError("client", "network_error", `Request to ${url} failed: ${describeFetchError(error)}`);
+			throw new ActorError(
+				"client",
+				"network_error",
+				`Request to ${url} failed: ${describeFetchError(error)}`,
+			);
 		}
 		const bytes = new Uint8Array(await response.arrayBuffer());
 		const contentType = response.headers.get("content-type") ?? "";

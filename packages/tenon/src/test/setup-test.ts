@@ -1,5 +1,7 @@
+import { WebSocket } from "ws";
 import type { ActorDefinitions } from "../actor/registry-types.js";
 import { createClient } from "../client/client.js";
+import type { WebSocketConstructor } from "../client/transport.js";
 import type { Client } from "../client/types.js";
 import type { Encoding } from "../protocol/encoding.js";
 import type { Registry } from "../registry/registry.js";
@@ -7,8 +9,6 @@ import type { Runtime } from "../runtime/runtime.js";
 import type { TenonServer } from "../server/node-adapter.js";
 import { memoryDriver } from "../storage/drivers/memory/index.js";
 import type { StorageDriver } from "../storage/interfaces.js";
-import { WebSocket } from "ws";
-import type { WebSocketConstructor } from "../client/transport.js";
 import { ManualClock } from "./manual-clock.js";
 
 /** The endpoint the test client is created with; requests are routed to the live server. */
@@ -96,7 +96,10 @@ class TestContextImpl<R> implements TestContext<R> {
 	}
 
 	async #startServer(): Promise<void> {
-		const { runtime, core } = await this.#registry.createRuntime({ storage: this.storage, clock: this.clock });
+		const { runtime, core } = await this.#registry.createRuntime({
+			storage: this.storage,
+			clock: this.clock,
+		});
 		this.#runtime = runtime;
 		this.#server = await this.#registry.listen(runtime, core, { port: 0, host: "127.0.0.1" });
 		this.url = this.#server.url;
