@@ -172,6 +172,8 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 				res.end();
 				return;
 			}
+			// Do not let a client reuse this socket for a server that is going away.
+			if (closing) res.setHeader("connection", "close");
 			core
 				.fetch(request)
 				.then(
