@@ -21,6 +21,7 @@ export { ActorError, UserError, type UserErrorOptions } from "./protocol/errors.
 export type { ActorKey } from "./protocol/keys.js";
 export type { Limits } from "./protocol/limits.js";
 export { Registry, type RegistryConfig, type StartOptions, setup } from "./registry/registry.js";
+export type { CorsOptions } from "./server/cors.js";
 export type { NodeHandlers, TenonServer } from "./server/node-adapter.js";
 export { type LmdbDriverOptions, lmdbDriver } from "./storage/drivers/lmdb/index.js";
 export { memoryDriver } from "./storage/drivers/memory/index.js";

@@ -3,6 +3,7 @@ import type { Clock } from "../common/clock.js";
 import { createLogger, type Logger, type LogLevel } from "../common/logger.js";
 import type { Limits } from "../protocol/limits.js";
 import { Runtime } from "../runtime/runtime.js";
+import type { CorsOptions } from "../server/cors.js";
 import {
 	createNodeHandlers,
 	listenNode,
@@ -29,6 +30,8 @@ export interface RegistryConfig<A extends ActorDefinitions> {
 	logger?: Logger;
 	/** Path prefix when mounted under another router, e.g. `/api/tenon`. */
 	basePath?: string;
+	/** Browser origins allowed to call the server (CORS). Default: none. */
+	cors?: CorsOptions;
 }
 
 /** Options of {@link Registry.start}. */
@@ -87,10 +90,10 @@ export class Registry<A extends ActorDefinitions> {
 				? {}
 				: { exposeInternalErrors: this.config.exposeInternalErrors }),
 		});
-		const core = createServerCore(
-			runtime,
-			this.config.basePath ? { basePath: this.config.basePath } : {},
-		);
+		const core = createServerCore(runtime, {
+			...(this.config.basePath ? { basePath: this.config.basePath } : {}),
+			...(this.config.cors ? { cors: this.config.cors } : {}),
+		});
 		return { runtime, core };
 	}
 

@@ -10,6 +10,7 @@ import { ActorError, errors } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { ConnectionSession } from "./connection-session.js";
+import { type CorsOptions, corsPreflight, withCors } from "./cors.js";
 import { type GatewayRequest, parseGatewayRequest } from "./gateway.js";
 import { encodedResponse, errorResponse, readBodyLimited } from "./http-util.js";
 import { handleManagement } from "./management-routes.js";
@@ -27,6 +28,8 @@ export interface ServerCore {
 export interface ServerCoreOptions {
 	/** Path prefix the server is mounted under (e.g. `/api/tenon`). Default `/`. */
 	basePath?: string;
+	/** Browser origins allowed to call the server. Default: none (no CORS headers). */
+	cors?: CorsOptions;
 }
 
 const PROTOCOL_STANDARD = "rivet";
@@ -123,6 +126,12 @@ export function createServerCore(runtime: Runtime, options: ServerCoreOptions = 
 	}
 
 	async function fetch(request: Request): Promise<Response> {
+		const preflight = corsPreflight(options.cors, request);
+		if (preflight) return preflight;
+		return withCors(options.cors, request, await serve(request));
+	}
+
+	async function serve(request: Request): Promise<Response> {
 		let encoding: Encoding = "json";
 		try {
 			const url = new URL(request.url);

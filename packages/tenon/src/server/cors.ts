@@ -1,0 +1,57 @@
+/** Which browser origins may call the server (CORS). Off unless configured. */
+export interface CorsOptions {
+	/** `"*"`, one origin, a list, or a predicate. */
+	origin: "*" | string | readonly string[] | ((origin: string) => boolean);
+	/** Send `Access-Control-Allow-Credentials: true` (requires a specific origin, not `"*"`). */
+	credentials?: boolean;
+	/** Preflight cache lifetime in seconds. Default 600. */
+	maxAge?: number;
+}
+
+const ALLOWED_HEADERS = "content-type, x-rivet-encoding, x-rivet-conn-params, x-rivet-token";
+const ALLOWED_METHODS = "GET, POST, PUT, DELETE, OPTIONS";
+
+function allowedOrigin(options: CorsOptions, origin: string): string | undefined {
+	const rule = options.origin;
+	if (rule === "*") return options.credentials ? origin : "*";
+	if (typeof rule === "string") return rule === origin ? origin : undefined;
+	if (typeof rule === "function") return rule(origin) ? origin : undefined;
+	return rule.includes(origin) ? origin : undefined;
+}
+
+/** The preflight answer, or undefined when `request` is not a CORS preflight. */
+export function corsPreflight(
+	options: CorsOptions | undefined,
+	request: Request,
+): Response | undefined {
+	const origin = request.headers.get("origin");
+	if (request.method !== "OPTIONS" || origin === null || options === undefined) return undefined;
+	const allowed = allowedOrigin(options, origin);
+	if (allowed === undefined) return new Response(null, { status: 403 });
+	const headers = new Headers({
+		"access-control-allow-origin": allowed,
+		"access-control-allow-methods": ALLOWED_METHODS,
+		"access-control-allow-headers":
+			request.headers.get("access-control-request-headers") ?? ALLOWED_HEADERS,
+		"access-control-max-age": String(options.maxAge ?? 600),
+		vary: "origin",
+	});
+	if (options.credentials) headers.set("access-control-allow-credentials", "true");
+	return new Response(null, { status: 204, headers });
+}
+
+/** Adds CORS headers to a response for an allowed origin. */
+export function withCors(
+	options: CorsOptions | undefined,
+	request: Request,
+	response: Response,
+): Response {
+	const origin = request.headers.get("origin");
+	if (options === undefined || origin === null) return response;
+	const allowed = allowedOrigin(options, origin);
+	if (allowed === undefined) return response;
+	response.headers.set("access-control-allow-origin", allowed);
+	response.headers.append("vary", "origin");
+	if (options.credentials) response.headers.set("access-control-allow-credentials", "true");
+	return response;
+}
