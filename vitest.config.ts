@@ -8,7 +8,7 @@ export default defineConfig({
 	resolve: { conditions },
 	ssr: { resolve: { conditions, externalConditions: ["tenon-source"] } },
 	test: {
-		include: ["packages/*/test/**/*.test.ts", "examples/**/*.test.ts"],
+		include: ["packages/*/test/**/*.test.ts", "examples/**/*.test.ts", "test/**/*.test.ts"],
 		environment: "node",
 		testTimeout: 30_000,
 		hookTimeout: 30_000,

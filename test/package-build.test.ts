@@ -1,0 +1,58 @@
+// The published layout works: build dist with tsc, then use `tenon`,
+// `tenon/client` and `tenon/test` from plain Node (no TypeScript loader, no
+// source condition), exactly as an installed package would be used.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect, it } from "vitest";
+
+const root = join(import.meta.dirname, "..");
+
+const smoke = `
+import { actor, event, memoryDriver, setup } from "tenon";
+import { ActorError, createClient } from "tenon/client";
+import { setupTest } from "tenon/test";
+
+const counter = actor({
+	state: { n: 0 },
+	events: { changed: event() },
+	actions: { inc: (c) => { c.state.n++; c.broadcast("changed", c.state.n); return c.state.n; } },
+});
+const registry = setup({ use: { counter }, storage: memoryDriver(), logLevel: "silent" });
+
+const t = await setupTest(registry);
+const viaTestKit = await t.client.counter.getOrCreate("a").inc();
+await t.stop();
+
+const server = await registry.start({ port: 0, host: "127.0.0.1" });
+const client = createClient({ endpoint: server.url });
+const conn = client.counter.getOrCreate("b").connect();
+const events = [];
+conn.on("changed", (n) => events.push(n));
+const viaConnection = await conn.inc();
+while (events.length === 0) await new Promise((r) => setTimeout(r, 5));
+let notFound;
+try { await client.counter.get("missing").inc(); } catch (e) { notFound = e instanceof ActorError ? e.code : String(e); }
+await client.dispose();
+await server.close();
+console.log(JSON.stringify({ viaTestKit, viaConnection, events, notFound }));
+`;
+
+it("builds and runs from dist without a TypeScript loader", () => {
+	const build = spawnSync("npm", ["run", "build", "--silent"], { cwd: root, encoding: "utf8" });
+	expect(build.status, build.stdout + build.stderr).toBe(0);
+	// Inside the repository so `tenon` resolves through node_modules, like an install.
+	const cache = join(root, "node_modules", ".cache");
+	mkdirSync(cache, { recursive: true });
+	const dir = mkdtempSync(join(cache, "tenon-smoke-"));
+	const file = join(dir, "smoke.mjs");
+	writeFileSync(file, smoke);
+	const run = spawnSync(process.execPath, [file], { cwd: dir, encoding: "utf8", timeout: 30_000 });
+	expect(run.status, run.stderr).toBe(0);
+	expect(JSON.parse(run.stdout.trim())).toEqual({
+		viaTestKit: 1,
+		viaConnection: 1,
+		events: [1],
+		notFound: "not_found",
+	});
+}, 60_000);
