@@ -2,7 +2,7 @@
 import { registry } from "./registry.js";
 
 const server = await registry.start();
-const url = server.url.replace("0.0.0.0", "localhost");
+const url = server.url;
 console.log(`
 Tenon is running at ${url} (data in ${process.env.TENON_DATA_DIR ?? "./.tenon"})
 

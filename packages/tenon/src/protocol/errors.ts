@@ -83,8 +83,18 @@ export const errors = {
 		}),
 	unknownActorName: (name: string) =>
 		new ActorError("actor", "not_found", `No actor named '${name}' is registered`, { name }),
+	actorStopping: () =>
+		new ActorError(
+			"actor",
+			"stopping",
+			"The actor is going to sleep and did not run the call; retry it",
+		),
 	actorStopped: () =>
-		new ActorError("actor", "stopped", "The actor stopped before it could answer; retry the call"),
+		new ActorError(
+			"actor",
+			"stopped",
+			"The actor stopped before it could answer; the call may or may not have run",
+		),
 	malformed: (reason: string) =>
 		new ActorError("request", "malformed", `Malformed message: ${reason}`),
 	invalid: (reason: string) => new ActorError("request", "invalid", `Invalid request: ${reason}`),
@@ -153,7 +163,7 @@ export function httpStatusFor(group: string, code: string): number {
 			if (code === "action_timed_out") return 408;
 			if (code === "duplicate_key") return 409;
 			if (code === "invalid_request") return 400;
-			if (code === "stopped") return 503;
+			if (code === "stopped" || code === "stopping") return 503;
 			return 500;
 		case "core":
 			return code === "shutting_down" ? 503 : 500;

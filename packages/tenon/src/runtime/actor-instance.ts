@@ -373,7 +373,7 @@ export class ActorInstance implements ContextHost, ConnOwner {
 	// ---- Actions ----------------------------------------------------------------
 
 	#assertAwake(): void {
-		if (this.status !== "awake") throw errors.actorStopped();
+		if (this.status !== "awake") throw errors.actorStopping();
 	}
 
 	/** Runs an action and its response hook; the caller applies the output gate. */

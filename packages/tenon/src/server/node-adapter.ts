@@ -253,7 +253,13 @@ export async function listenNode(core: ServerCore, options: ListenOptions): Prom
 		});
 	});
 	const address = server.address() as AddressInfo;
-	const hostForUrl = address.family === "IPv6" ? `[${address.address}]` : address.address;
+	// A server on all interfaces is reached through localhost.
+	const unspecified = address.address === "0.0.0.0" || address.address === "::";
+	const hostForUrl = unspecified
+		? "localhost"
+		: address.family === "IPv6"
+			? `[${address.address}]`
+			: address.address;
 	let closing: Promise<void> | undefined;
 	const close = () => {
 		closing ??= (async () => {

@@ -95,13 +95,36 @@ export function createServerCore(runtime: Runtime, options: ServerCoreOptions = 
 		}
 		const args = (body as { args?: unknown }).args ?? [];
 		if (!Array.isArray(args)) throw errors.invalid("'args' must be an array");
-		const instance = await runtime.host.instanceForTarget(gateway.namespace, gateway.target);
-		const output = await instance.httpAction(name, args, params);
+		const output = await callAction(gateway, name, args, params);
 		const encoded = encodeValue(encoding, { output });
 		if (encodedLength(encoded) > limits.maxHttpBodyBytes) {
 			throw errors.outgoingTooLong(`The response of '${name}'`, limits.maxHttpBodyBytes);
 		}
 		return encodedResponse(encoding, { output });
+	}
+
+	/**
+	 * Runs an HTTP action. If the actor began to sleep between lookup and call
+	 * (`actor/stopping`: it refused the call before running anything), the call
+	 * is retried once on the freshly woken actor.
+	 */
+	async function callAction(
+		gateway: GatewayRequest,
+		name: string,
+		args: unknown[],
+		params: unknown,
+	): Promise<unknown> {
+		for (let attempt = 0; ; attempt++) {
+			const instance = await runtime.host.instanceForTarget(gateway.namespace, gateway.target);
+			try {
+				return await instance.httpAction(name, args, params);
+			} catch (error) {
+				const refusedBeforeRunning =
+					error instanceof ActorError && error.group === "actor" && error.code === "stopping";
+				if (!refusedBeforeRunning || attempt > 0) throw error;
+				await instance.stopped;
+			}
+		}
 	}
 
 	async function handleGateway(
