@@ -16,6 +16,7 @@ export {
 	actor,
 } from "./actor/definition.js";
 export { type EventToken, event } from "./actor/events.js";
+export type { SchemaIssue, StandardSchemaV1 } from "./actor/schema.js";
 export type { Logger, LogLevel } from "./common/logger.js";
 export { ActorError, UserError, type UserErrorOptions } from "./protocol/errors.js";
 export type { ActorKey } from "./protocol/keys.js";

@@ -6,6 +6,7 @@ import type {
 	CreateStateContext,
 } from "./context.js";
 import type { AnyEvents, EventDecls } from "./events.js";
+import { isStandardSchema, type StandardSchemaV1 } from "./schema.js";
 
 /** Per-actor options. Defaults match RivetKit where it has one. */
 export interface ActorOptions {
@@ -110,6 +111,18 @@ export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, A> {
 	 * `createConnState`.)
 	 */
 	actions?: A & ActionGroup<ActionContext<S, CP, CS, V, E>>;
+	/**
+	 * Standard Schema validation (zod, valibot, ...) of action argument lists,
+	 * keyed by action name (`"send"`, or `"admin.reset"` for groups). A failing
+	 * call gets `request/invalid_args` with the issues; the validated (possibly
+	 * transformed) arguments are what the action receives.
+	 *
+	 * @example
+	 * actionInputSchemas: { send: z.tuple([z.string().min(1).max(2000)]) }
+	 */
+	actionInputSchemas?: Record<string, StandardSchemaV1>;
+	/** Standard Schema validation of connection params, before `onBeforeConnect`. */
+	connParamsSchema?: StandardSchemaV1;
 	/** Per-actor options. */
 	options?: ActorOptions;
 }
@@ -223,5 +236,12 @@ export function actor<
 		throw new Error("An actor takes either `connState` or `createConnState`, not both");
 	}
 	checkActionNames((config.actions ?? {}) as Record<string, unknown>, []);
+	for (const [name, schema] of Object.entries(config.actionInputSchemas ?? {})) {
+		if (!isStandardSchema(schema))
+			throw new Error(`actionInputSchemas.${name} is not a Standard Schema`);
+	}
+	if (config.connParamsSchema !== undefined && !isStandardSchema(config.connParamsSchema)) {
+		throw new Error("connParamsSchema is not a Standard Schema");
+	}
 	return new ActorDefinition(config);
 }

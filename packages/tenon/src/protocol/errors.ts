@@ -124,6 +124,18 @@ export const errors = {
 		new ActorError("request", "conn_params_too_long", `Connection params exceed ${limit} bytes`, {
 			limit,
 		}),
+	invalidArgs: (name: string, issues: unknown) =>
+		new ActorError("request", "invalid_args", `Invalid arguments for action '${name}'`, {
+			name,
+			issues,
+		}),
+	connParamsRejected: (issues: unknown) =>
+		new ActorError(
+			"request",
+			"conn_params_invalid",
+			"Connection params do not match the actor's schema",
+			{ issues },
+		),
 	connParamsInvalid: (reason: string) =>
 		new ActorError(
 			"request",

@@ -1,5 +1,6 @@
 import type { Conn } from "../actor/context.js";
 import type { AnyActorDefinition, ResolvedActorOptions } from "../actor/definition.js";
+import { describeIssues } from "../actor/schema.js";
 import type { ActorKeyList } from "../actor/types.js";
 import type { Clock, TimerHandle } from "../common/clock.js";
 import { randomId } from "../common/ids.js";
@@ -381,6 +382,12 @@ export class ActorInstance implements ContextHost, ConnOwner {
 		this.#assertAwake();
 		const impl = this.#deps.actions.get(name);
 		if (impl === undefined) throw errors.actionNotFound(name);
+		const schema = this.#deps.definition.config.actionInputSchemas?.[name];
+		if (schema !== undefined) {
+			const result = await schema["~standard"].validate(args);
+			if (result.issues) throw errors.invalidArgs(name, describeIssues(result.issues));
+			args = result.value as unknown[];
+		}
 		const context = new ActionContextImpl(this, conn);
 		const running = this.#track(callAsync(() => impl(context, ...args)));
 		const timeout = this.#deps.options.actionTimeout;
@@ -431,6 +438,11 @@ export class ActorInstance implements ContextHost, ConnOwner {
 		const config = this.#deps.definition.config;
 		const timeout = this.#deps.options.connectTimeout;
 		const clock = this.#deps.clock;
+		if (config.connParamsSchema) {
+			const result = await config.connParamsSchema["~standard"].validate(params);
+			if (result.issues) throw errors.connParamsRejected(describeIssues(result.issues));
+			params = result.value;
+		}
 		if (config.onBeforeConnect) {
 			const hook = config.onBeforeConnect;
 			await withTimeout(
