@@ -1,3 +1,4 @@
+import { RESERVED_ACTION_NAMES } from "../protocol/client-members.js";
 import type {
 	ActionContext,
 	ActorContext,
@@ -126,31 +127,6 @@ export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, A> {
 	/** Per-actor options. */
 	options?: ActorOptions;
 }
-
-/**
- * Client handle and connection members that action names must not shadow.
- * (`send`, `fetch` and `webSocket` are deliberately not here: an action of
- * that name wins, as in the chat examples, and the helper stays reachable
- * through `handle.action({ name })`-style low-level calls.)
- */
-export const RESERVED_ACTION_NAMES: ReadonlySet<string> = new Set([
-	"action",
-	"connect",
-	"resolve",
-	"dispose",
-	"then",
-	"on",
-	"once",
-	"onError",
-	"onOpen",
-	"onClose",
-	"onStatusChange",
-	"connStatus",
-	"actorId",
-	"connectionId",
-	"constructor",
-	"toJSON",
-]);
 
 /** Phantom type information carried by a definition, read by the typed client. */
 export interface ActorTypeInfo<S, CP, CS, V, I, E, A> {

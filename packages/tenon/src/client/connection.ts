@@ -1,3 +1,4 @@
+import { CONN_METHODS, CONN_PROPERTIES } from "../protocol/client-members.js";
 import { ActorError } from "../protocol/errors.js";
 import {
 	actorErrorFromPayload,
@@ -375,18 +376,6 @@ export class ActorConnImpl {
 		}
 	}
 }
-
-const CONN_METHODS = new Set([
-	"on",
-	"once",
-	"onError",
-	"onOpen",
-	"onClose",
-	"onStatusChange",
-	"action",
-	"dispose",
-]);
-const CONN_PROPERTIES = new Set(["connStatus", "actorId", "connectionId"]);
 
 /** The public connection: its methods, and every other property an action. */
 export function createConnProxy(

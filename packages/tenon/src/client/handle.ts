@@ -1,3 +1,4 @@
+import { HANDLE_METHODS } from "../protocol/client-members.js";
 import { ActorError } from "../protocol/errors.js";
 import { ActorConnImpl, createConnProxy } from "./connection.js";
 import type { ClientTransport, HandleTarget } from "./transport.js";
@@ -152,8 +153,6 @@ export class HandleCore {
 		return conn;
 	}
 }
-
-const HANDLE_METHODS = new Set(["action", "connect", "resolve"]);
 
 /** A callable proxy for an action path (`handle.admin.reset(...)`). */
 export function actionProxy(

@@ -40,3 +40,16 @@ export function utf8Length(text: string): number {
 export function utf8Encode(text: string): Uint8Array {
 	return textEncoder.encode(text);
 }
+
+/** Concatenates byte arrays. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+	let length = 0;
+	for (const part of parts) length += part.length;
+	const out = new Uint8Array(length);
+	let offset = 0;
+	for (const part of parts) {
+		out.set(part, offset);
+		offset += part.length;
+	}
+	return out;
+}

@@ -1,3 +1,4 @@
+import { concatBytes } from "../protocol/bytes.js";
 import { contentTypeFor, type Encoding, encodeValue } from "../protocol/encoding.js";
 import { errors, httpStatusFor, toErrorPayload } from "../protocol/errors.js";
 
@@ -25,14 +26,7 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
 		}
 		chunks.push(value);
 	}
-	if (chunks.length === 1) return chunks[0] as Uint8Array;
-	const body = new Uint8Array(total);
-	let offset = 0;
-	for (const chunk of chunks) {
-		body.set(chunk, offset);
-		offset += chunk.byteLength;
-	}
-	return body;
+	return chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(...chunks);
 }
 
 /** A response with `value` encoded in `encoding`. */

@@ -1,4 +1,5 @@
-import { compareBytes, concatBytes, prefixEnd } from "../../bytes.js";
+import { concatBytes } from "../../../protocol/bytes.js";
+import { compareBytes, prefixEnd } from "../../bytes.js";
 import type {
 	ActorStore,
 	CommitItem,

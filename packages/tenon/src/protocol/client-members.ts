@@ -1,0 +1,35 @@
+// Members of client handles and connections. The client proxies every other
+// property to an action, so actions must not use these names; the actor
+// definition refuses them.
+
+/** Methods of a handle (`client.x.getOrCreate()`), beside its actions. */
+export const HANDLE_METHODS: ReadonlySet<string> = new Set(["action", "connect", "resolve"]);
+
+/** Methods of a connection (`handle.connect()`), beside its actions. */
+export const CONN_METHODS: ReadonlySet<string> = new Set([
+	"action",
+	"dispose",
+	"on",
+	"once",
+	"onError",
+	"onOpen",
+	"onClose",
+	"onStatusChange",
+]);
+
+/** Read-only properties of a connection. */
+export const CONN_PROPERTIES: ReadonlySet<string> = new Set([
+	"connStatus",
+	"actorId",
+	"connectionId",
+]);
+
+/** Names an action may not take: client members, plus names JavaScript treats specially. */
+export const RESERVED_ACTION_NAMES: ReadonlySet<string> = new Set([
+	...HANDLE_METHODS,
+	...CONN_METHODS,
+	...CONN_PROPERTIES,
+	"then",
+	"constructor",
+	"toJSON",
+]);
