@@ -4,6 +4,7 @@ export type {
 	ActionContext,
 	ActorContext,
 	ActorContextBase,
+	ActorWebSocket,
 	Conn,
 	CreateStateContext,
 } from "./actor/context.js";
@@ -11,11 +12,30 @@ export {
 	type ActionGroup,
 	type ActorConfig,
 	ActorDefinition,
-	type ActorOptions,
 	type AnyActorDefinition,
 	actor,
 } from "./actor/definition.js";
 export { type EventToken, event } from "./actor/events.js";
+export type { ActorKv, KvDecoded, KvEncoding, KvKey, KvListOptions, KvValue } from "./actor/kv.js";
+export type { ActorOptions } from "./actor/options.js";
+export {
+	type ActorQueue,
+	type CompletableQueueMessage,
+	type QueueMessage,
+	type QueueToken,
+	queue,
+	type ReceiveOptions,
+} from "./actor/queues.js";
+export type {
+	ActorCron,
+	ActorSchedule,
+	CronEveryOptions,
+	CronJob,
+	CronRun,
+	CronSetOptions,
+	FireInfo,
+	ScheduledEvent,
+} from "./actor/schedule.js";
 export type { SchemaIssue, StandardSchemaV1 } from "./actor/schema.js";
 export type { Logger, LogLevel } from "./common/logger.js";
 export { ActorError, UserError, type UserErrorOptions } from "./protocol/errors.js";

@@ -1,5 +1,9 @@
+import type { Client } from "../client/types.js";
 import type { Logger } from "../common/logger.js";
 import type { AnyEvents, EventArgsOf, EventDecls, EventName } from "./events.js";
+import type { ActorKv } from "./kv.js";
+import type { ActorQueue } from "./queues.js";
+import type { ActorCron, ActorSchedule, FireInfo } from "./schedule.js";
 import type { ActorKeyList } from "./types.js";
 
 /**
@@ -39,7 +43,7 @@ export interface ActorIdentity {
 export interface CreateStateContext extends ActorIdentity {}
 
 /** Everything an actor can do, minus vars (for `createVars`, which creates them). */
-export interface ActorContextBase<S, CP, CS, E extends EventDecls> extends ActorIdentity {
+export interface ActorContextBase<S, CP, CS, E extends EventDecls, Q = {}> extends ActorIdentity {
 	/** The actor's state. Mutate it directly; changes are persisted before replies are sent. */
 	state: S;
 	/** The open connections, by id. */
@@ -58,18 +62,58 @@ export interface ActorContextBase<S, CP, CS, E extends EventDecls> extends Actor
 	waitUntil(promise: Promise<unknown>): void;
 	/** Aborted when the actor starts to sleep or is destroyed. */
 	readonly abortSignal: AbortSignal;
+	/** True once the actor started to sleep or is being destroyed (same as `abortSignal.aborted`). */
+	readonly aborted: boolean;
+	/** The actor's own key/value store, saved with its state. */
+	readonly kv: ActorKv;
+	/** The actor's durable queues. */
+	readonly queue: ActorQueue<Q>;
+	/** One-shot durable timers. */
+	readonly schedule: ActorSchedule;
+	/** Named recurring jobs (cron expressions and fixed intervals). */
+	readonly cron: ActorCron;
+	/**
+	 * A typed client for calling other actors (in-process when they live on
+	 * this node).
+	 *
+	 * @example
+	 * const inventory = c.client<typeof registry>().inventory.getOrCreate(sku);
+	 * await inventory.reserve(1);
+	 */
+	client<R>(): Client<R>;
 }
 
 /** The context of lifecycle hooks and actions. */
-export interface ActorContext<S, CP, CS, V, E extends EventDecls>
-	extends ActorContextBase<S, CP, CS, E> {
+export interface ActorContext<S, CP, CS, V, E extends EventDecls, Q = {}>
+	extends ActorContextBase<S, CP, CS, E, Q> {
 	/** Ephemeral per-wake variables from `vars` / `createVars` (never persisted). */
 	vars: V;
 }
 
 /** The context of an action: the actor context plus the calling connection. */
-export interface ActionContext<S, CP, CS, V, E extends EventDecls>
-	extends ActorContext<S, CP, CS, V, E> {
-	/** The connection that called the action (ephemeral for HTTP calls). */
+export interface ActionContext<S, CP, CS, V, E extends EventDecls, Q = {}>
+	extends ActorContext<S, CP, CS, V, E, Q> {
+	/** The connection that called the action (ephemeral for HTTP calls and timers). */
 	readonly conn: Conn<CP, CS, E>;
+	/** Set when a timer (`c.schedule`, `c.cron`) fired this action. */
+	readonly fire: FireInfo | undefined;
+}
+
+/**
+ * The actor's side of a raw WebSocket (`onWebSocket`): a subset of the
+ * standard WebSocket interface. Messages it sends leave after the writes
+ * made before them are durable.
+ */
+export interface ActorWebSocket {
+	/** The path after `/websocket` (with query string). */
+	readonly url: string;
+	readonly readyState: 0 | 1 | 2 | 3;
+	send(data: string | Uint8Array | ArrayBuffer): void;
+	close(code?: number, reason?: string): void;
+	addEventListener(type: "message", listener: (event: { data: string | Uint8Array }) => void): void;
+	addEventListener(
+		type: "close",
+		listener: (event: { code: number; reason: string }) => void,
+	): void;
+	removeEventListener(type: "message" | "close", listener: (event: any) => void): void;
 }

@@ -3,50 +3,14 @@ import type {
 	ActionContext,
 	ActorContext,
 	ActorContextBase,
+	ActorWebSocket,
 	Conn,
 	CreateStateContext,
 } from "./context.js";
 import type { AnyEvents, EventDecls } from "./events.js";
+import type { ActorOptions } from "./options.js";
+import { isQueueToken, type QueueDecls } from "./queues.js";
 import { isStandardSchema, type StandardSchemaV1 } from "./schema.js";
-
-/** Per-actor options. Defaults match RivetKit where it has one. */
-export interface ActorOptions {
-	/** Idle time before an actor with no connections and no work sleeps (ms). Default 30 000. */
-	sleepTimeout?: number;
-	/** How long in-flight work may take to finish when the actor sleeps or is destroyed (ms). Default 15 000. */
-	sleepGracePeriod?: number;
-	/** Longest an action may run before the caller gets `actor/action_timed_out` (ms). Default 60 000. */
-	actionTimeout?: number;
-	/** Limit for each of `onBeforeConnect`, `createConnState` and `onConnect` (ms). Default 5 000. */
-	connectTimeout?: number;
-	/** Limit for waking: `createState`, `onCreate`, `createVars` and `onWake` together (ms). Default 30 000. */
-	wakeTimeout?: number;
-	/** Never sleep when idle. Default false. */
-	noSleep?: boolean;
-	/**
-	 * `strict` (default): replies and events leave only after the writes before
-	 * them are durable. `relaxed`: replies leave at once and writes are saved
-	 * every `stateSaveInterval` ms; a crash may lose the last interval.
-	 */
-	durability?: "strict" | "relaxed";
-	/** Save interval for `durability: "relaxed"` (ms). Default 1 000. */
-	stateSaveInterval?: number;
-}
-
-/** Resolved options with every default filled in. */
-export type ResolvedActorOptions = Required<ActorOptions>;
-
-/** The defaults for {@link ActorOptions}. */
-export const DEFAULT_ACTOR_OPTIONS: Readonly<ResolvedActorOptions> = Object.freeze({
-	sleepTimeout: 30_000,
-	sleepGracePeriod: 15_000,
-	actionTimeout: 60_000,
-	connectTimeout: 5_000,
-	wakeTimeout: 30_000,
-	noSleep: false,
-	durability: "strict",
-	stateSaveInterval: 1_000,
-});
 
 /** An action: a function of the context and the caller's arguments. */
 export type ActionFunction<Ctx> = (c: Ctx, ...args: any[]) => any;
@@ -66,7 +30,7 @@ export interface ActionGroup<Ctx> {
  * above it). `onBeforeConnect`, `createConnState` and `createVars` do not
  * depend on the connection-state type, so their relative order is free.
  */
-export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, A> {
+export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, Q, A> {
 	/** Initial state (cloned for each new actor). Use `createState` to compute it from input. */
 	state?: S;
 	/** Computes the initial state of a new actor from its creation input. */
@@ -74,36 +38,61 @@ export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, A> {
 	/** Initial ephemeral vars (cloned on every wake). Use `createVars` for non-cloneable values. */
 	vars?: V;
 	/** Creates the ephemeral vars on every wake. */
-	createVars?: (c: ActorContextBase<S, CP, unknown, E>) => V | Promise<V>;
+	createVars?: (c: ActorContextBase<S, CP, unknown, E, Q>) => V | Promise<V>;
 	/** Initial connection state (cloned per connection). */
 	connState?: CS;
 	/** Creates a connection's state from its params, after `onBeforeConnect`. */
-	createConnState?: (c: ActorContext<S, CP, unknown, V, E>, params: CP) => CS | Promise<CS>;
+	createConnState?: (c: ActorContext<S, CP, unknown, V, E, Q>, params: CP) => CS | Promise<CS>;
 	/** Event declarations, for typed `broadcast`, `conn.send` and client `on`. */
 	events?: E;
+	/** Queue declarations (`queue<Body, Reply>()`), for `c.queue` and client `send`. */
+	queues?: Q;
 	/** Runs once, when the actor is created, after its state exists. */
-	onCreate?: (c: ActorContext<S, CP, CS, V, E>, input: I) => void | Promise<void>;
+	onCreate?: (c: ActorContext<S, CP, CS, V, E, Q>, input: I) => void | Promise<void>;
 	/** Runs on every wake (including the first), before any request is served. */
-	onWake?: (c: ActorContext<S, CP, CS, V, E>) => void | Promise<void>;
+	onWake?: (c: ActorContext<S, CP, CS, V, E, Q>) => void | Promise<void>;
 	/** Runs before the actor sleeps; state changes made here are saved. */
-	onSleep?: (c: ActorContext<S, CP, CS, V, E>) => void | Promise<void>;
+	onSleep?: (c: ActorContext<S, CP, CS, V, E, Q>) => void | Promise<void>;
 	/** Runs when the actor is destroyed, before its data is deleted. */
-	onDestroy?: (c: ActorContext<S, CP, CS, V, E>) => void | Promise<void>;
+	onDestroy?: (c: ActorContext<S, CP, CS, V, E, Q>) => void | Promise<void>;
+	/**
+	 * A background loop started after every wake (not awaited). The actor
+	 * stays awake while it works, except while it waits on `c.queue`;
+	 * `c.abortSignal` fires when the actor starts to sleep.
+	 */
+	run?: (c: ActorContext<S, CP, CS, V, E, Q>) => void | Promise<void>;
 	/** Runs before a connection (or HTTP action) is accepted; throw to reject it. */
-	onBeforeConnect?: (c: ActorContext<S, CP, unknown, V, E>, params: CP) => void | Promise<void>;
+	onBeforeConnect?: (c: ActorContext<S, CP, unknown, V, E, Q>, params: CP) => void | Promise<void>;
 	/** Runs once a connection is accepted and visible in `c.conns`. */
-	onConnect?: (c: ActorContext<S, CP, CS, V, E>, conn: Conn<CP, CS, E>) => void | Promise<void>;
+	onConnect?: (c: ActorContext<S, CP, CS, V, E, Q>, conn: Conn<CP, CS, E>) => void | Promise<void>;
 	/** Runs after a connection closed. */
-	onDisconnect?: (c: ActorContext<S, CP, CS, V, E>, conn: Conn<CP, CS, E>) => void | Promise<void>;
+	onDisconnect?: (
+		c: ActorContext<S, CP, CS, V, E, Q>,
+		conn: Conn<CP, CS, E>,
+	) => void | Promise<void>;
 	/** Runs at the end of a turn that changed state, before the changes are saved. */
-	onStateChange?: (c: ActorContext<S, CP, CS, V, E>, state: S) => void;
+	onStateChange?: (c: ActorContext<S, CP, CS, V, E, Q>, state: S) => void;
 	/** Transforms an action's output before it is sent. */
 	onBeforeActionResponse?: (
-		c: ActorContext<S, CP, CS, V, E>,
+		c: ActorContext<S, CP, CS, V, E, Q>,
 		name: string,
 		args: unknown[],
 		output: unknown,
 	) => unknown;
+	/**
+	 * Raw HTTP: requests to `/request/*` (and `handle.fetch`). The request's
+	 * path is what follows `/request`. The response leaves after the writes
+	 * made while handling it are durable.
+	 */
+	onRequest?: (
+		c: ActionContext<S, CP, CS, V, E, Q>,
+		request: Request,
+	) => Response | Promise<Response>;
+	/** Raw WebSockets: upgrades to `/websocket/*` (and `handle.webSocket`). */
+	onWebSocket?: (
+		c: ActionContext<S, CP, CS, V, E, Q>,
+		websocket: ActorWebSocket,
+	) => void | Promise<void>;
 	/**
 	 * The actor's actions. Nested objects are action groups. (Typed as an
 	 * intersection with the unconstrained `A` so TypeScript infers `A` from the
@@ -111,7 +100,7 @@ export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, A> {
 	 * parameter would not see the connection-state type inferred from
 	 * `createConnState`.)
 	 */
-	actions?: A & ActionGroup<ActionContext<S, CP, CS, V, E>>;
+	actions?: A & ActionGroup<ActionContext<S, CP, CS, V, E, Q>>;
 	/**
 	 * Standard Schema validation (zod, valibot, ...) of action argument lists,
 	 * keyed by action name (`"send"`, or `"admin.reset"` for groups). A failing
@@ -119,7 +108,7 @@ export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, A> {
 	 * transformed) arguments are what the action receives.
 	 *
 	 * @example
-	 * actionInputSchemas: { send: z.tuple([z.string().min(1).max(2000)]) }
+	 * actionInputSchemas: { sendMessage: z.tuple([z.string().min(1).max(2000)]) }
 	 */
 	actionInputSchemas?: Record<string, StandardSchemaV1>;
 	/** Standard Schema validation of connection params, before `onBeforeConnect`. */
@@ -129,13 +118,14 @@ export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, A> {
 }
 
 /** Phantom type information carried by a definition, read by the typed client. */
-export interface ActorTypeInfo<S, CP, CS, V, I, E, A> {
+export interface ActorTypeInfo<S, CP, CS, V, I, E, Q, A> {
 	state: S;
 	connParams: CP;
 	connState: CS;
 	vars: V;
 	input: I;
 	events: E;
+	queues: Q;
 	actions: A;
 }
 
@@ -143,19 +133,19 @@ export interface ActorTypeInfo<S, CP, CS, V, I, E, A> {
  * An actor definition: the value `actor({...})` returns and `setup({ use })`
  * registers. Carries its types for the client.
  */
-export class ActorDefinition<S, CP, CS, V, I, E extends EventDecls, A> {
+export class ActorDefinition<S, CP, CS, V, I, E extends EventDecls, Q, A> {
 	/** The configuration as written. */
-	readonly config: ActorConfig<S, CP, CS, V, I, E, A>;
+	readonly config: ActorConfig<S, CP, CS, V, I, E, Q, A>;
 	/** Phantom: type information only, never set at runtime. */
-	declare readonly __types: ActorTypeInfo<S, CP, CS, V, I, E, A>;
+	declare readonly __types: ActorTypeInfo<S, CP, CS, V, I, E, Q, A>;
 
-	constructor(config: ActorConfig<S, CP, CS, V, I, E, A>) {
+	constructor(config: ActorConfig<S, CP, CS, V, I, E, Q, A>) {
 		this.config = config;
 	}
 }
 
 /** Any actor definition. */
-export type AnyActorDefinition = ActorDefinition<any, any, any, any, any, any, any>;
+export type AnyActorDefinition = ActorDefinition<any, any, any, any, any, any, any, any>;
 
 function checkActionNames(group: Record<string, unknown>, path: string[]): void {
 	for (const [name, value] of Object.entries(group)) {
@@ -200,8 +190,9 @@ export function actor<
 	V = undefined,
 	I = unknown,
 	E extends EventDecls = AnyEvents,
+	Q extends QueueDecls = {},
 	A = {},
->(config: ActorConfig<S, CP, CS, V, I, E, A>): ActorDefinition<S, CP, CS, V, I, E, A> {
+>(config: ActorConfig<S, CP, CS, V, I, E, Q, A>): ActorDefinition<S, CP, CS, V, I, E, Q, A> {
 	if (config.state !== undefined && config.createState !== undefined) {
 		throw new Error("An actor takes either `state` or `createState`, not both");
 	}
@@ -218,6 +209,12 @@ export function actor<
 	}
 	if (config.connParamsSchema !== undefined && !isStandardSchema(config.connParamsSchema)) {
 		throw new Error("connParamsSchema is not a Standard Schema");
+	}
+	for (const [name, declaration] of Object.entries(
+		(config.queues ?? {}) as Record<string, unknown>,
+	)) {
+		if (!isQueueToken(declaration))
+			throw new Error(`queues.${name} must be declared with queue<Body, Reply>()`);
 	}
 	return new ActorDefinition(config);
 }

@@ -9,7 +9,7 @@ import type { ActorKey } from "../protocol/keys.js";
 export interface RegistryLike {
 	readonly __actors: Record<
 		string,
-		{ readonly __types: ActorTypeInfo<any, any, any, any, any, any, any> }
+		{ readonly __types: ActorTypeInfo<any, any, any, any, any, any, any, any> }
 	>;
 }
 

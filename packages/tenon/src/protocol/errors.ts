@@ -62,6 +62,8 @@ export class UserError extends ActorError {
 export const errors = {
 	actorNotFound: (metadata?: unknown) =>
 		new ActorError("actor", "not_found", "The actor does not exist or was destroyed", metadata),
+	handlerNotFound: (hook: string) =>
+		new ActorError("actor", "handler_not_found", `The actor has no ${hook} handler`, { hook }),
 	actionNotFound: (name: string) =>
 		new ActorError("actor", "action_not_found", `The actor has no action named '${name}'`, {
 			name,
@@ -171,7 +173,8 @@ export function httpStatusFor(group: string, code: string): number {
 			if (code === "method_not_allowed") return 405;
 			return 400;
 		case "actor":
-			if (code === "not_found" || code === "action_not_found") return 404;
+			if (code === "not_found" || code === "action_not_found" || code === "handler_not_found")
+				return 404;
 			if (code === "action_timed_out") return 408;
 			if (code === "duplicate_key") return 409;
 			if (code === "invalid_request") return 400;

@@ -1,9 +1,11 @@
 import type { ActorDefinitions } from "../actor/registry-types.js";
+import { createClient } from "../client/client.js";
 import type { Clock } from "../common/clock.js";
 import { createLogger, type Logger, type LogLevel } from "../common/logger.js";
 import type { Limits } from "../protocol/limits.js";
 import { Runtime } from "../runtime/runtime.js";
 import type { CorsOptions } from "../server/cors.js";
+import { inProcessClientOptions } from "../server/in-process.js";
 import {
 	createNodeHandlers,
 	listenNode,
@@ -94,6 +96,7 @@ export class Registry<A extends ActorDefinitions> {
 			...(this.config.basePath ? { basePath: this.config.basePath } : {}),
 			...(this.config.cors ? { cors: this.config.cors } : {}),
 		});
+		await runtime.attach(() => createClient(inProcessClientOptions(core)));
 		return { runtime, core };
 	}
 

@@ -1,8 +1,5 @@
-import {
-	type AnyActorDefinition,
-	DEFAULT_ACTOR_OPTIONS,
-	type ResolvedActorOptions,
-} from "../actor/definition.js";
+import type { AnyActorDefinition } from "../actor/definition.js";
+import { DEFAULT_ACTOR_OPTIONS, type ResolvedActorOptions } from "../actor/options.js";
 import type { Clock } from "../common/clock.js";
 import { isActorId, newActorId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
@@ -13,6 +10,7 @@ import { CommitPipeline } from "../storage/commit-pipeline.js";
 import type { ActorRecord, StorageHandles } from "../storage/interfaces.js";
 import { type ActionImpl, buildActionTable } from "./action-table.js";
 import { ActorInstance } from "./actor-instance.js";
+import { AlarmScheduler } from "./alarm-scheduler.js";
 
 /** A registered actor type, prepared once. */
 interface ActorType {
@@ -34,6 +32,8 @@ export interface ActorHostOptions {
 	logger: Logger;
 	limits: Limits;
 	exposeInternalErrors: boolean;
+	/** Creates the client actors use to call each other (`c.client()`). */
+	createClient(): unknown;
 }
 
 type Slot = { instance: ActorInstance } | { starting: Promise<ActorInstance> };
@@ -59,11 +59,24 @@ export class ActorHost {
 	readonly #slots = new Map<string, Slot>();
 	readonly #creating = new Map<string, Promise<{ record: ActorRecord; created: boolean }>>();
 	readonly pipeline: CommitPipeline;
+	readonly #alarms: AlarmScheduler;
 	#shuttingDown = false;
 
 	constructor(options: ActorHostOptions) {
 		this.#options = options;
 		this.pipeline = new CommitPipeline(options.storage.store);
+		this.#alarms = new AlarmScheduler(
+			options.storage.alarms,
+			options.clock,
+			{
+				isAwake: (actorId) => this.#slots.has(actorId),
+				wake: async (actorId) => {
+					const record = await this.getLiveRecord(actorId);
+					await this.instanceFor(record);
+				},
+			},
+			options.logger,
+		);
 		for (const [name, definition] of Object.entries(options.definitions)) {
 			this.#types.set(name, {
 				definition,
@@ -245,6 +258,8 @@ export class ActorHost {
 			logger: this.#options.logger,
 			limits: this.#options.limits,
 			exposeInternalErrors: this.#options.exposeInternalErrors,
+			createClient: this.#options.createClient,
+			onAlarmCommitted: (_actorId, at) => this.#alarms.notify(at),
 			onStopped: (instance) => {
 				const current = this.#slots.get(instance.actorId);
 				if (current !== undefined && "instance" in current && current.instance === instance) {
@@ -270,9 +285,15 @@ export class ActorHost {
 		await instance.stop("destroy");
 	}
 
+	/** Starts waking actors for their alarms (timers that are or come due). */
+	startAlarms(): Promise<void> {
+		return this.#alarms.start();
+	}
+
 	/** Puts every awake actor to sleep (connections close with 1001) and waits for pending commits. */
 	async shutdown(): Promise<void> {
 		this.#shuttingDown = true;
+		this.#alarms.stop();
 		const stopping: Promise<void>[] = [];
 		for (const slot of this.#slots.values()) {
 			if ("starting" in slot) {

@@ -1,36 +1,47 @@
 import type { Conn } from "../actor/context.js";
-import type { AnyActorDefinition, ResolvedActorOptions } from "../actor/definition.js";
+import type { AnyActorDefinition } from "../actor/definition.js";
+import type { ResolvedActorOptions } from "../actor/options.js";
+import type { FireInfo } from "../actor/schedule.js";
 import { describeIssues } from "../actor/schema.js";
 import type { ActorKeyList } from "../actor/types.js";
 import type { Clock, TimerHandle } from "../common/clock.js";
 import { randomId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
-import { cborDecodeCompat, type Encoding, encodedLength } from "../protocol/encoding.js";
-import {
-	ActorError,
-	errors,
-	httpStatusFor,
-	toErrorPayload,
-	toPublicError,
-} from "../protocol/errors.js";
+import { cborDecodeCompat } from "../protocol/encoding.js";
+import { ActorError, errors, toPublicError } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
-import { type ActionId, encodeToClient, type ToServer } from "../protocol/messages.js";
 import type { CommitPipeline } from "../storage/commit-pipeline.js";
 import type { ActorRecord, StorageHandles } from "../storage/interfaces.js";
 import type { ActionImpl } from "./action-table.js";
+import type { ActorCore } from "./actor-core.js";
 import { ActorWriter } from "./actor-writer.js";
-import { ConnectionImpl, type ConnOwner, type ConnTransport } from "./connection.js";
+import { ConnectionImpl, type ConnTransport } from "./connection.js";
+import { type CloseKind, ConnectionHub, closeCodeFor, closeReason } from "./connection-hub.js";
 import { ActionContextImpl, ActorContextImpl, type ContextHost } from "./context-impl.js";
+import { KvImpl } from "./kv-impl.js";
+import { PendingWrites } from "./pending-writes.js";
+import { QueueManager, type QueueSendResult } from "./queue-manager.js";
+import { type RawSocketTransport, RawWebSocketImpl } from "./raw-websocket.js";
+import { ScheduleManager } from "./schedule-manager.js";
 import { type LoadedState, loadState } from "./state-loader.js";
 import { StateWriteSource } from "./state-source.js";
 import { StateTracker } from "./state-tracker.js";
 import { callAsync, withTimeout } from "./timeouts.js";
 
+export { CLOSE, closeCodeFor } from "./connection-hub.js";
+
+/** How raw WebSockets are closed when the actor stops. */
+const RAW_CLOSE: Record<StopKind, [number, string]> = {
+	sleep: [1012, "actor.sleeping"],
+	destroy: [1000, "actor.destroyed"],
+	shutdown: [1001, "core.shutting_down"],
+};
+
 /** Lifecycle of an instance: `starting -> awake -> stopping -> stopped`. */
 export type ActorStatus = "starting" | "awake" | "stopping" | "stopped";
 
 /** Why an instance stops. */
-export type StopKind = "sleep" | "destroy" | "shutdown";
+export type StopKind = CloseKind;
 
 /** Everything an instance needs from its host. */
 export interface ActorInstanceDeps {
@@ -44,36 +55,20 @@ export interface ActorInstanceDeps {
 	logger: Logger;
 	limits: Limits;
 	exposeInternalErrors: boolean;
+	/** A typed client for actor-to-actor calls (`c.client()`). */
+	createClient(): unknown;
+	/** A commit changed the actor's alarm (`null`: no alarm). */
+	onAlarmCommitted(actorId: string, at: number | null): void;
 	/** Called once the instance has fully stopped (or was reset). */
 	onStopped(instance: ActorInstance): void;
 }
 
-/** WebSocket close codes the runtime uses. */
-export const CLOSE = {
-	normal: 1000,
-	goingAway: 1001,
-	policy: 1008,
-	tooBig: 1009,
-	internal: 1011,
-	restart: 1012,
-} as const;
-
-/** WebSocket close reasons are limited to 123 bytes. */
-function closeReason(text: string): string {
-	return text.length > 120 ? text.slice(0, 120) : text;
-}
-
-/** Close code for an error that ends a connection: policy for caller mistakes, internal otherwise. */
-export function closeCodeFor(payload: { group: string; code: string }): number {
-	const status = httpStatusFor(payload.group, payload.code);
-	return status >= 400 && status < 500 ? CLOSE.policy : CLOSE.internal;
-}
-
 /**
- * One awake actor: its state, connections and lifecycle. Created by the
- * {@link ActorHost}; everything that reaches user code goes through here.
+ * One awake actor: its state, connections, queues, timers and lifecycle.
+ * Created by the {@link ActorHost}; everything that reaches user code goes
+ * through here.
  */
-export class ActorInstance implements ContextHost, ConnOwner {
+export class ActorInstance implements ContextHost, ActorCore {
 	readonly actorId: string;
 	readonly name: string;
 	readonly key: ActorKeyList;
@@ -82,14 +77,22 @@ export class ActorInstance implements ContextHost, ConnOwner {
 
 	readonly #deps: ActorInstanceDeps;
 	readonly #tracker: StateTracker;
+	readonly #writes: PendingWrites;
 	readonly #writer: ActorWriter;
 	readonly #context: ActorContextImpl;
 	readonly #abort = new AbortController();
-	readonly #conns = new Map<string, ConnectionImpl>();
+	readonly #hub: ConnectionHub;
+	readonly #kv: KvImpl;
+	readonly #queue: QueueManager;
+	readonly #schedules: ScheduleManager;
+	readonly #internalConn: ConnectionImpl;
+	readonly #rawSockets = new Set<RawWebSocketImpl>();
 	#vars: unknown = undefined;
+	#client: unknown;
 	#activeTurns = 0;
 	#keepAwakeCount = 0;
 	#waitUntil = new Set<Promise<unknown>>();
+	#runActive = false;
 	#inStateChangeHook = false;
 	/** The tracker's change count when onStateChange last ran. */
 	#stateChangeSeen = 0;
@@ -111,32 +114,56 @@ export class ActorInstance implements ContextHost, ConnOwner {
 		this.stopped = new Promise<void>((resolve) => {
 			this.#stoppedResolve = resolve;
 		});
-		this.#tracker = new StateTracker(loaded.initialized ? loaded.state : undefined, () =>
-			this.#writesOutsideTurn(),
+		const onWrite = () => this.#writesOutsideTurn();
+		this.#tracker = new StateTracker(loaded.initialized ? loaded.state : undefined, onWrite);
+		this.#writes = new PendingWrites(deps.storage.store, this.actorId, onWrite);
+		this.#context = new ActorContextImpl(this);
+		const config = deps.definition.config;
+		this.#hub = new ConnectionHub(this, config, this.#context, (params, transport) =>
+			this.#prepareConn(params, transport),
 		);
+		this.#internalConn = new ConnectionImpl(
+			this.#hub,
+			`internal-${randomId(8)}`,
+			undefined,
+			undefined,
+			undefined,
+		);
+		this.#kv = new KvImpl(this.#writes);
+		this.#queue = new QueueManager(this, this.#writes, config.queues);
+		this.#schedules = new ScheduleManager(this, this.#writes, () => this.#internalConn);
 		this.#writer = new ActorWriter({
 			actorId: this.actorId,
 			fence,
 			pipeline: deps.pipeline,
-			sources: [new StateWriteSource(this.#tracker, loaded.initialized ? loaded.shape : undefined)],
+			sources: [
+				new StateWriteSource(this.#tracker, loaded.initialized ? loaded.shape : undefined),
+				this.#writes,
+				this.#schedules,
+			],
 			durability: deps.options.durability,
 			saveIntervalMs: deps.options.stateSaveInterval,
 			clock: deps.clock,
 			onFailure: (error) => this.#reset(error),
-			onDurable: (generation) => this.#releaseHeld(generation),
+			onDurable: (generation, alarm) => {
+				this.#hub.release(generation);
+				if (alarm !== undefined) deps.onAlarmCommitted(this.actorId, alarm);
+			},
 		});
-		this.#context = new ActorContextImpl(this);
 	}
 
 	/**
 	 * Loads an actor from storage and runs its wake sequence:
-	 * (createState, onCreate for a new actor), createVars, onWake.
+	 * (createState, onCreate for a new actor), createVars, onWake; then starts
+	 * its timers and its `run` loop.
 	 */
 	static async start(deps: ActorInstanceDeps): Promise<ActorInstance> {
 		const fence = await deps.storage.placement.acquire(deps.record.actorId);
 		const loaded = await loadState(deps.storage.store, deps.record.actorId);
 		const instance = new ActorInstance(deps, fence, loaded);
 		try {
+			await instance.#queue.load(deps.storage.store, instance.actorId);
+			await instance.#schedules.load(deps.storage.store, instance.actorId);
 			await withTimeout(instance.#wake(loaded), deps.clock, deps.options.wakeTimeout, () =>
 				errors.hookTimedOut("wake", deps.options.wakeTimeout),
 			);
@@ -145,13 +172,15 @@ export class ActorInstance implements ContextHost, ConnOwner {
 			throw error;
 		}
 		instance.status = "awake";
+		instance.#schedules.start();
+		instance.#startRun();
 		// Commit what waking wrote (a new actor's state) unless the request that
 		// woke the actor commits it first, together with its own writes.
 		setImmediate(() => {
 			if (instance.status === "awake" && instance.#activeTurns === 0)
 				instance.#writer.writesChanged();
 		});
-		instance.#maybeIdle();
+		instance.maybeIdle();
 		return instance;
 	}
 
@@ -177,9 +206,7 @@ export class ActorInstance implements ContextHost, ConnOwner {
 			} catch (error) {
 				throw new Error(
 					`\`vars\` of actor '${this.name}' cannot be cloned; use createVars instead`,
-					{
-						cause: error,
-					},
+					{ cause: error },
 				);
 			}
 		}
@@ -188,13 +215,37 @@ export class ActorInstance implements ContextHost, ConnOwner {
 		this.#stateChangeSeen = this.#tracker.changeCount;
 	}
 
-	// ---- ContextHost -------------------------------------------------------
+	#startRun(): void {
+		const run = this.#deps.definition.config.run;
+		if (!run) return;
+		this.#runActive = true;
+		void callAsync(() => run(this.#context))
+			.catch((error: unknown) => {
+				if (!this.#abort.signal.aborted) this.log.error("run handler failed", { error });
+			})
+			.finally(() => {
+				this.#runActive = false;
+				this.afterTurn();
+				this.#onQuiet?.();
+			});
+	}
+
+	// ---- ContextHost ---------------------------------------------------------
 
 	get abortSignal(): AbortSignal {
 		return this.#abort.signal;
 	}
 	get connsView(): ReadonlyMap<string, Conn<any, any, any>> {
-		return this.#conns;
+		return this.#hub.conns;
+	}
+	get kv(): KvImpl {
+		return this.#kv;
+	}
+	get queue(): QueueManager {
+		return this.#queue;
+	}
+	get scheduleApi(): ScheduleManager {
+		return this.#schedules;
 	}
 	getState(): unknown {
 		return this.#tracker.value;
@@ -207,6 +258,10 @@ export class ActorInstance implements ContextHost, ConnOwner {
 	}
 	setVars(next: unknown): void {
 		this.#vars = next;
+	}
+	client(): unknown {
+		this.#client ??= this.#deps.createClient();
+		return this.#client;
 	}
 	requestSleep(): void {
 		// Deferred so the calling action finishes (and replies) first.
@@ -222,7 +277,7 @@ export class ActorInstance implements ContextHost, ConnOwner {
 		this.#keepAwakeCount++;
 		return promise.finally(() => {
 			this.#keepAwakeCount--;
-			this.#maybeIdle();
+			this.maybeIdle();
 			this.#onQuiet?.();
 		});
 	}
@@ -237,73 +292,59 @@ export class ActorInstance implements ContextHost, ConnOwner {
 			this.#onQuiet?.();
 		});
 	}
-
 	broadcast(name: string, args: unknown[]): void {
-		const targets: ConnectionImpl[] = [];
-		for (const conn of this.#conns.values()) {
-			if (!conn.closed && conn.subscriptions.has(name)) targets.push(conn);
-		}
-		if (targets.length === 0) return;
-		const frames = new Map<Encoding, string | Uint8Array>();
-		for (const conn of targets) {
-			const encoding = (conn.transport as ConnTransport).encoding;
-			if (!frames.has(encoding)) frames.set(encoding, this.#eventFrame(encoding, name, args));
-		}
+		this.#hub.broadcast(name, args);
+	}
+
+	// ---- ActorCore -------------------------------------------------------------
+
+	get clock(): Clock {
+		return this.#deps.clock;
+	}
+	get options(): ResolvedActorOptions {
+		return this.#deps.options;
+	}
+	get limits(): Limits {
+		return this.#deps.limits;
+	}
+	get exposeInternalErrors(): boolean {
+		return this.#deps.exposeInternalErrors;
+	}
+	get durableGeneration(): number {
+		return this.#writer.durableGeneration;
+	}
+	isAwake(): boolean {
+		return this.status === "awake";
+	}
+	outputGeneration(): number {
 		const generation = this.#writer.requiredGeneration();
 		this.#writer.flushFor(generation);
-		const durable = this.#writer.durableGeneration;
-		for (const conn of targets) {
-			conn.enqueue(
-				frames.get((conn.transport as ConnTransport).encoding) as string | Uint8Array,
-				generation,
-				durable,
-			);
-		}
+		return generation;
 	}
-
-	// ---- ConnOwner ----------------------------------------------------------
-
-	sendEvent(conn: ConnectionImpl, name: string, args: unknown[]): void {
-		if (conn.closed || conn.transport === undefined || !conn.subscriptions.has(name)) return;
-		const frame = this.#eventFrame(conn.transport.encoding, name, args);
-		const generation = this.#writer.requiredGeneration();
-		this.#writer.flushFor(generation);
-		conn.enqueue(frame, generation, this.#writer.durableGeneration);
+	whenDurable(generation: number): Promise<void> {
+		return this.#writer.whenDurable(generation);
 	}
-
-	disconnect(conn: ConnectionImpl, reason: string | undefined): void {
-		if (conn.closed || conn.transport === undefined) return;
-		// Let frames already held (replies, events) go out first.
-		const generation = this.#writer.requiredGeneration();
-		this.#writer.flushFor(generation);
-		void this.#writer.whenDurable(generation).then(
-			() => {
-				conn.release(this.#writer.durableGeneration);
-				conn.transport?.close(CLOSE.normal, closeReason(reason ?? "actor.disconnect"));
-			},
-			() => {},
-		);
+	hasAction(name: string): boolean {
+		return this.#deps.actions.has(name);
 	}
-
-	#eventFrame(encoding: Encoding, name: string, args: unknown[]): string | Uint8Array {
-		const frame = encodeToClient(encoding, { tag: "Event", name, args: this.#tracker.toRaw(args) });
-		const limit = this.#deps.limits.maxOutgoingMessageBytes;
-		if (encodedLength(frame) > limit) throw errors.outgoingTooLong(`Event '${name}'`, limit);
-		return frame;
+	toRaw<T>(value: T): T {
+		return this.#tracker.toRaw(value);
 	}
-
-	#releaseHeld(generation: number): void {
-		for (const conn of this.#conns.values()) if (conn.hasHeldFrames) conn.release(generation);
+	publicError(error: unknown, where: string): ActorError {
+		if (error instanceof ActorError) return error;
+		this.log.error(`error in ${where}`, { error });
+		return toPublicError(error, this.#deps.exposeInternalErrors);
 	}
-
-	// ---- Turns, idleness and sleep ---------------------------------------------
+	ephemeralConn(params: unknown): Promise<ConnectionImpl> {
+		return this.#prepareConn(params, undefined);
+	}
 
 	/** Counts `promise` as work in progress until it settles. */
-	#track<T>(promise: Promise<T>): Promise<T> {
+	track<T>(promise: Promise<T>): Promise<T> {
 		this.#activeTurns++;
 		const settle = () => {
 			this.#activeTurns--;
-			this.#afterTurn();
+			this.afterTurn();
 			this.#onQuiet?.();
 		};
 		promise.then(settle, settle);
@@ -311,20 +352,19 @@ export class ActorInstance implements ContextHost, ConnOwner {
 	}
 
 	/** End-of-turn work: `onStateChange`, then get the writes committed. */
-	#afterTurn(): void {
+	afterTurn(): void {
 		if (this.status === "stopped") return;
 		this.#runStateChangeHook();
 		if (this.#writer.hasPendingWrites) this.#writer.writesChanged();
-		this.#maybeIdle();
+		this.maybeIdle();
 	}
 
 	#writesOutsideTurn(): void {
 		// Writes inside a turn are committed when it ends; others (a timer in
-		// user code, a fire-and-forget promise) right after this microtask.
+		// user code, a `run` loop, a fire-and-forget promise) right after this microtask.
 		queueMicrotask(() => {
-			if (this.#activeTurns === 0 && this.status !== "stopped" && this.status !== "starting") {
-				this.#afterTurn();
-			}
+			if (this.#activeTurns === 0 && this.status !== "stopped" && this.status !== "starting")
+				this.afterTurn();
 		});
 	}
 
@@ -344,17 +384,26 @@ export class ActorInstance implements ContextHost, ConnOwner {
 		}
 	}
 
+	// ---- Idleness and sleep ------------------------------------------------------
+
+	/** A `run` loop keeps the actor awake while it works, not while it waits on the queue. */
+	#runBusy(): boolean {
+		return this.#runActive && !this.#queue.hasReceivers;
+	}
+
 	#isIdle(): boolean {
 		return (
 			this.status === "awake" &&
 			this.#activeTurns === 0 &&
 			this.#keepAwakeCount === 0 &&
-			this.#conns.size === 0 &&
+			this.#hub.size === 0 &&
+			this.#rawSockets.size === 0 &&
+			!this.#runBusy() &&
 			!this.#writer.hasPendingWrites
 		);
 	}
 
-	#maybeIdle(): void {
+	maybeIdle(): void {
 		if (this.#deps.options.noSleep || !this.#isIdle()) return;
 		this.#idleSince = this.#deps.clock.now();
 		if (this.#sleepTimer === undefined) this.#armSleepTimer(this.#deps.options.sleepTimeout);
@@ -371,41 +420,63 @@ export class ActorInstance implements ContextHost, ConnOwner {
 		}, ms);
 	}
 
-	// ---- Actions ----------------------------------------------------------------
+	// ---- Actions -------------------------------------------------------------------
 
 	#assertAwake(): void {
 		if (this.status !== "awake") throw errors.actorStopping();
 	}
 
 	/** Runs an action and its response hook; the caller applies the output gate. */
-	async #invoke(name: string, args: unknown[], conn: ConnectionImpl): Promise<unknown> {
+	async invoke(
+		name: string,
+		args: unknown[],
+		conn: ConnectionImpl,
+		fire?: FireInfo,
+	): Promise<unknown> {
 		this.#assertAwake();
 		const impl = this.#deps.actions.get(name);
 		if (impl === undefined) throw errors.actionNotFound(name);
 		const schema = this.#deps.definition.config.actionInputSchemas?.[name];
+		let validated = args;
 		if (schema !== undefined) {
 			const result = await schema["~standard"].validate(args);
 			if (result.issues) throw errors.invalidArgs(name, describeIssues(result.issues));
-			args = result.value as unknown[];
+			validated = result.value as unknown[];
 		}
-		const context = new ActionContextImpl(this, conn);
-		const running = this.#track(callAsync(() => impl(context, ...args)));
+		const context = new ActionContextImpl(this, conn, fire);
+		const running = this.track(callAsync(() => impl(context, ...validated)));
 		const timeout = this.#deps.options.actionTimeout;
 		let output = await withTimeout(running, this.#deps.clock, timeout, () =>
 			errors.actionTimedOut(name, timeout),
 		);
 		const responseHook = this.#deps.definition.config.onBeforeActionResponse;
 		if (responseHook)
-			output = await this.#track(callAsync(() => responseHook(this.#context, name, args, output)));
-		this.#afterTurn();
-		return output;
+			output = await this.track(
+				callAsync(() => responseHook(this.#context, name, validated, output)),
+			);
+		this.afterTurn();
+		return this.#tracker.toRaw(output);
 	}
 
 	/** Resolves once every write made so far is durable (the output gate for one reply). */
 	async #gate(): Promise<void> {
-		const generation = this.#writer.requiredGeneration();
-		this.#writer.flushFor(generation);
-		await this.#writer.whenDurable(generation);
+		await this.#writer.whenDurable(this.outputGeneration());
+	}
+
+	/** Runs `work`, then releases its result (or error) through the output gate. */
+	async #gated<T>(where: string, work: () => Promise<T>): Promise<T> {
+		let result: T;
+		try {
+			result = await work();
+		} catch (error) {
+			// Even an error leaves only after the writes before it are durable.
+			await this.#gate().catch(() => {});
+			throw this.publicError(error, where);
+		}
+		await this.#gate().catch((error: unknown) => {
+			throw this.publicError(error, where);
+		});
+		return result;
 	}
 
 	/**
@@ -413,20 +484,77 @@ export class ActorInstance implements ContextHost, ConnOwner {
 	 * `createConnState` run; it is not in `c.conns` and gets no events), the
 	 * action, then the output gate.
 	 */
-	async httpAction(name: string, args: unknown[], params: unknown): Promise<unknown> {
-		let output: unknown;
-		try {
-			const conn = await this.#track(this.#prepareConn(params, undefined));
-			output = await this.#invoke(name, args, conn);
-		} catch (error) {
-			// Even an error leaves only after the writes before it are durable.
-			await this.#gate().catch(() => {});
-			throw this.#publicError(error, `action '${name}'`);
-		}
-		await this.#gate().catch((error: unknown) => {
-			throw this.#publicError(error, `action '${name}'`);
+	httpAction(name: string, args: unknown[], params: unknown): Promise<unknown> {
+		return this.#gated(`action '${name}'`, async () => {
+			const conn = await this.track(this.#prepareConn(params, undefined));
+			return this.invoke(name, args, conn);
 		});
-		return output;
+	}
+
+	/** `POST /queue/{name}`: enqueue durably, then optionally wait for completion. */
+	async httpQueueSend(
+		name: string,
+		body: unknown,
+		params: unknown,
+		wait: boolean,
+		timeout: number | undefined,
+	): Promise<QueueSendResult> {
+		const seq = await this.#gated(`queue '${name}'`, async () => {
+			await this.track(this.#prepareConn(params, undefined));
+			return this.track(this.#queue.enqueue(name, body));
+		});
+		if (!wait) return { status: "completed" };
+		return this.#queue.waitForCompletion(seq, timeout);
+	}
+
+	/** `/request/*`: the actor's `onRequest`, its response released through the output gate. */
+	handleRequest(request: Request, params: unknown): Promise<Response> {
+		const onRequest = this.#deps.definition.config.onRequest;
+		if (!onRequest) return Promise.reject(errors.handlerNotFound("onRequest"));
+		return this.#gated("onRequest", async () => {
+			const conn = await this.track(this.#prepareConn(params, undefined));
+			const context = new ActionContextImpl(this, conn, undefined);
+			const timeout = this.#deps.options.actionTimeout;
+			const response = await withTimeout(
+				this.track(callAsync(() => onRequest(context, request))),
+				this.#deps.clock,
+				timeout,
+				() => errors.actionTimedOut("onRequest", timeout),
+			);
+			if (!(response instanceof Response)) throw new TypeError("onRequest must return a Response");
+			this.afterTurn();
+			return response;
+		});
+	}
+
+	/** `/websocket/*`: hands a raw WebSocket to `onWebSocket`. Returns undefined when rejected (socket closed). */
+	async openRawWebSocket(
+		url: string,
+		params: unknown,
+		transport: RawSocketTransport,
+	): Promise<RawWebSocketImpl | undefined> {
+		const onWebSocket = this.#deps.definition.config.onWebSocket;
+		try {
+			if (!onWebSocket) throw errors.handlerNotFound("onWebSocket");
+			const conn = await this.track(this.#prepareConn(params, undefined));
+			const socket = new RawWebSocketImpl(this, url, transport);
+			this.#rawSockets.add(socket);
+			const context = new ActionContextImpl(this, conn, undefined);
+			await this.track(callAsync(() => onWebSocket(context, socket)));
+			this.afterTurn();
+			return socket;
+		} catch (error) {
+			const shown = this.publicError(error, "onWebSocket");
+			transport.close(closeCodeFor(shown), closeReason(`${shown.group}.${shown.code}`));
+			return undefined;
+		}
+	}
+
+	/** A raw WebSocket closed. */
+	rawSocketClosed(socket: RawWebSocketImpl, code: number, reason: string): void {
+		socket.closed(code, reason);
+		this.#rawSockets.delete(socket);
+		this.maybeIdle();
 	}
 
 	/** Runs the connect hooks and returns the connection, not yet registered. */
@@ -438,15 +566,16 @@ export class ActorInstance implements ContextHost, ConnOwner {
 		const config = this.#deps.definition.config;
 		const timeout = this.#deps.options.connectTimeout;
 		const clock = this.#deps.clock;
+		let checked = params;
 		if (config.connParamsSchema) {
 			const result = await config.connParamsSchema["~standard"].validate(params);
 			if (result.issues) throw errors.connParamsRejected(describeIssues(result.issues));
-			params = result.value;
+			checked = result.value;
 		}
 		if (config.onBeforeConnect) {
 			const hook = config.onBeforeConnect;
 			await withTimeout(
-				callAsync(() => hook(this.#context, params)),
+				callAsync(() => hook(this.#context, checked)),
 				clock,
 				timeout,
 				() => errors.hookTimedOut("onBeforeConnect", timeout),
@@ -456,7 +585,7 @@ export class ActorInstance implements ContextHost, ConnOwner {
 		if (config.createConnState) {
 			const create = config.createConnState;
 			state = await withTimeout(
-				callAsync(() => create(this.#context, params)),
+				callAsync(() => create(this.#context, checked)),
 				clock,
 				timeout,
 				() => errors.hookTimedOut("createConnState", timeout),
@@ -464,142 +593,35 @@ export class ActorInstance implements ContextHost, ConnOwner {
 		} else if (config.connState !== undefined) {
 			state = structuredClone(config.connState);
 		}
-		return new ConnectionImpl(this, randomId(20), params, state, transport);
+		return new ConnectionImpl(this.#hub, randomId(20), checked, state, transport);
 	}
 
-	/**
-	 * Opens a realtime connection: connect hooks, registration, `onConnect`,
-	 * then `Init` through the output gate. On rejection the transport gets an
-	 * `Error` frame and is closed with a code (1008 for caller errors, 1011
-	 * otherwise) and a `group.code` reason.
-	 */
-	async openConnection(
-		params: unknown,
-		transport: ConnTransport,
-	): Promise<ConnectionImpl | undefined> {
-		let conn: ConnectionImpl | undefined;
-		try {
-			conn = await this.#track(this.#prepareConn(params, transport));
-			this.#conns.set(conn.id, conn);
-			const onConnect = this.#deps.definition.config.onConnect;
-			if (onConnect) {
-				const opened = conn;
-				const timeout = this.#deps.options.connectTimeout;
-				await this.#track(
-					withTimeout(
-						callAsync(() => onConnect(this.#context, opened)),
-						this.#deps.clock,
-						timeout,
-						() => errors.hookTimedOut("onConnect", timeout),
-					),
-				);
-			}
-			this.#afterTurn();
-		} catch (error) {
-			if (conn) {
-				this.#conns.delete(conn.id);
-				conn.closed = true;
-			}
-			const payload = toErrorPayload(
-				this.#publicError(error, "connect"),
-				this.#deps.exposeInternalErrors,
-			);
-			transport.send(
-				encodeToClient(transport.encoding, { tag: "Error", error: payload, actionId: null }),
-			);
-			transport.close(closeCodeFor(payload), closeReason(`${payload.group}.${payload.code}`));
-			this.#maybeIdle();
-			return undefined;
-		}
-		const init = encodeToClient(transport.encoding, {
-			tag: "Init",
-			actorId: this.actorId,
-			connectionId: conn.id,
-		});
-		const generation = this.#writer.requiredGeneration();
-		this.#writer.flushFor(generation);
-		conn.enqueue(init, generation, this.#writer.durableGeneration);
-		return conn;
+	// ---- Connections (delegated to the hub) ------------------------------------------
+
+	openConnection(params: unknown, transport: ConnTransport): Promise<ConnectionImpl | undefined> {
+		return this.#hub.open(params, transport);
 	}
 
-	/** Handles one decoded message from a connection. */
-	handleMessage(conn: ConnectionImpl, message: ToServer): void {
-		switch (message.tag) {
-			case "SubscriptionRequest":
-				if (message.subscribe) conn.subscriptions.add(message.eventName);
-				else conn.subscriptions.delete(message.eventName);
-				return;
-			case "ActionRequest":
-				void this.#connAction(conn, message.id, message.name, message.args);
-				return;
-		}
-	}
-
-	/** Sends an error for an action id (or the connection) through the gate. */
-	sendError(conn: ConnectionImpl, error: unknown, actionId: ActionId | null): void {
-		if (conn.transport === undefined) return;
-		const payload = toErrorPayload(error, this.#deps.exposeInternalErrors);
-		const frame = encodeToClient(conn.transport.encoding, {
-			tag: "Error",
-			error: payload,
-			actionId,
-		});
-		const generation = this.#writer.requiredGeneration();
-		this.#writer.flushFor(generation);
-		conn.enqueue(frame, generation, this.#writer.durableGeneration);
-	}
-
-	async #connAction(
+	handleMessage(
 		conn: ConnectionImpl,
-		id: ActionId,
-		name: string,
-		args: unknown[],
-	): Promise<void> {
-		const encoding = (conn.transport as ConnTransport).encoding;
-		let frame: string | Uint8Array;
-		try {
-			const output = await this.#invoke(name, args, conn);
-			frame = encodeToClient(encoding, { tag: "ActionResponse", id, output });
-			const limit = this.#deps.limits.maxOutgoingMessageBytes;
-			if (encodedLength(frame) > limit)
-				throw errors.outgoingTooLong(`The response of '${name}'`, limit);
-		} catch (error) {
-			const payload = toErrorPayload(
-				this.#publicError(error, `action '${name}'`),
-				this.#deps.exposeInternalErrors,
-			);
-			frame = encodeToClient(encoding, { tag: "Error", error: payload, actionId: id });
-		}
-		if (this.status === "stopped") return;
-		const generation = this.#writer.requiredGeneration();
-		this.#writer.flushFor(generation);
-		conn.enqueue(frame, generation, this.#writer.durableGeneration);
+		message: Parameters<ConnectionHub["handleMessage"]>[1],
+	): void {
+		this.#hub.handleMessage(conn, message);
 	}
 
-	/** The socket of `conn` closed: unregister it and run `onDisconnect`. */
+	sendError(
+		conn: ConnectionImpl,
+		error: unknown,
+		actionId: Parameters<ConnectionHub["sendError"]>[2],
+	): void {
+		this.#hub.sendError(conn, error, actionId);
+	}
+
 	connectionClosed(conn: ConnectionImpl): void {
-		if (conn.closed) return;
-		conn.closed = true;
-		conn.dropHeld();
-		if (!this.#conns.delete(conn.id)) return;
-		const onDisconnect = this.#deps.definition.config.onDisconnect;
-		if (onDisconnect && this.status !== "stopped") {
-			void this.#track(callAsync(() => onDisconnect(this.#context, conn))).catch((error: unknown) =>
-				this.log.error("onDisconnect threw", { error }),
-			);
-		} else {
-			this.#maybeIdle();
-		}
+		this.#hub.closed(conn, this.status !== "stopped");
 	}
 
-	/** Logs an internal error once, with context, and returns what the caller may see. */
-	#publicError(error: unknown, where: string): ActorError {
-		if (error instanceof ActorError) return error;
-		this.log.error(`error in ${where}`, { error });
-		return toPublicError(error, this.#deps.exposeInternalErrors);
-	}
-
-	// ---- Stopping -----------------------------------------------------------------
+	// ---- Stopping ----------------------------------------------------------------------
 
 	/**
 	 * Stops the actor gracefully: new work is refused, in-flight work gets the
@@ -617,35 +639,31 @@ export class ActorInstance implements ContextHost, ConnOwner {
 		this.status = "stopping";
 		this.#abort.abort();
 		if (this.#sleepTimer !== undefined) this.#deps.clock.clearTimeout(this.#sleepTimer);
+		this.#schedules.close();
 		const config = this.#deps.definition.config;
+		const hookName = kind === "destroy" ? "onDestroy" : "onSleep";
 		try {
 			await this.#drain(this.#deps.options.sleepGracePeriod);
+			this.#queue.close();
 			const hook = kind === "destroy" ? config.onDestroy : config.onSleep;
 			if (hook) {
+				const grace = this.#deps.options.sleepGracePeriod;
 				await withTimeout(
 					callAsync(() => hook(this.#context)),
 					this.#deps.clock,
-					this.#deps.options.sleepGracePeriod,
-					() =>
-						errors.hookTimedOut(
-							kind === "destroy" ? "onDestroy" : "onSleep",
-							this.#deps.options.sleepGracePeriod,
-						),
-				).catch((error: unknown) =>
-					this.log.error(`${kind === "destroy" ? "onDestroy" : "onSleep"} failed`, { error }),
-				);
+					grace,
+					() => errors.hookTimedOut(hookName, grace),
+				).catch((error: unknown) => this.log.error(`${hookName} failed`, { error }));
 			}
 			this.#runStateChangeHook();
-			if (kind === "destroy") {
-				await this.#destroyData();
-			} else {
-				await this.#writer.flush();
-			}
-			this.#closeAllConnections(kind);
+			if (kind === "destroy") await this.#destroyData();
+			else await this.#writer.flush();
 		} catch (error) {
 			this.log.error("stopping the actor failed; unsaved changes are lost", { error, kind });
-			this.#closeAllConnections(kind);
 		} finally {
+			this.#hub.closeAll(kind);
+			const [code, reason] = RAW_CLOSE[kind];
+			for (const socket of this.#rawSockets) socket.close(code, reason);
 			this.#writer.close(errors.actorStopped());
 			await this.#deps.storage.placement.release(this.actorId).catch(() => {});
 			this.status = "stopped";
@@ -655,7 +673,12 @@ export class ActorInstance implements ContextHost, ConnOwner {
 	}
 
 	#isQuiet(): boolean {
-		return this.#activeTurns === 0 && this.#keepAwakeCount === 0 && this.#waitUntil.size === 0;
+		return (
+			this.#activeTurns === 0 &&
+			this.#keepAwakeCount === 0 &&
+			this.#waitUntil.size === 0 &&
+			!this.#runActive
+		);
 	}
 
 	/** Waits until no work is in flight, or the grace period ends. */
@@ -670,6 +693,7 @@ export class ActorInstance implements ContextHost, ConnOwner {
 			const timer = this.#deps.clock.setTimeout(() => {
 				this.log.warn("sleep grace period ended with work still running", {
 					activeTurns: this.#activeTurns,
+					run: this.#runActive,
 				});
 				finish();
 			}, graceMs);
@@ -690,21 +714,7 @@ export class ActorInstance implements ContextHost, ConnOwner {
 		]);
 		if (result && !result.ok)
 			this.log.warn("destroyed actor's data was not deleted: fenced", { result });
-	}
-
-	#closeAllConnections(kind: StopKind): void {
-		const [code, reason] =
-			kind === "destroy"
-				? [CLOSE.normal, "actor.destroyed"]
-				: kind === "sleep"
-					? [CLOSE.restart, "actor.sleeping"]
-					: [CLOSE.goingAway, "core.shutting_down"];
-		for (const conn of [...this.#conns.values()]) {
-			conn.release(this.#writer.durableGeneration);
-			conn.closed = true;
-			conn.transport?.close(code, reason);
-		}
-		this.#conns.clear();
+		this.#deps.onAlarmCommitted(this.actorId, null);
 	}
 
 	/** A commit failed: drop everything in memory and stop at once; the next request re-wakes from storage. */
@@ -719,13 +729,11 @@ export class ActorInstance implements ContextHost, ConnOwner {
 		this.status = "stopped";
 		this.#abort.abort();
 		if (this.#sleepTimer !== undefined) this.#deps.clock.clearTimeout(this.#sleepTimer);
+		this.#schedules.close();
+		this.#queue.close();
 		this.#writer.close(error);
-		for (const conn of [...this.#conns.values()]) {
-			conn.dropHeld();
-			conn.closed = true;
-			conn.transport?.close(CLOSE.internal, "core.internal_error");
-		}
-		this.#conns.clear();
+		this.#hub.dropAll();
+		for (const socket of this.#rawSockets) socket.close(1011, "core.internal_error");
 		void this.#deps.storage.placement.release(this.actorId).catch(() => {});
 		this.#deps.onStopped(this);
 		this.#stoppedResolve();

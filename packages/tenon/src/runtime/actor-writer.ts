@@ -21,6 +21,8 @@ export interface WriteSource {
 	readonly hasChanges: boolean;
 	/** Moves the waiting changes into `batch`. May throw (e.g. unstorable state). */
 	collect(batch: WriteBatch): void;
+	/** The writes last collected are durable. */
+	committed?(): void;
 }
 
 /** Raised when the store rejected a commit because another owner has a newer fence. */
@@ -49,8 +51,8 @@ export interface ActorWriterOptions {
 	clock: Clock;
 	/** Called once if a commit fails; the actor must then be reset. */
 	onFailure(error: unknown): void;
-	/** Called after each durable commit (to release held outputs). */
-	onDurable(generation: number): void;
+	/** Called after each durable commit (to release held outputs); `alarm` when the commit changed it. */
+	onDurable(generation: number, alarm: number | null | undefined): void;
 }
 
 /**
@@ -185,15 +187,16 @@ export class ActorWriter {
 					this.#fail(new FencedError(result.currentFence));
 					return;
 				}
-				this.#committed(generation);
+				this.#committed(generation, batch.alarm);
 			},
 			(error: unknown) => this.#fail(error),
 		);
 	}
 
-	#committed(generation: number): void {
+	#committed(generation: number, alarm: number | null | undefined): void {
 		this.#committingGeneration = 0;
 		this.#durableGeneration = generation;
+		for (const source of this.#options.sources) source.committed?.();
 		let released = 0;
 		while (
 			released < this.#waiters.length &&
@@ -203,7 +206,7 @@ export class ActorWriter {
 		}
 		const ready = this.#waiters.splice(0, released);
 		for (const waiter of ready) waiter.resolve();
-		this.#options.onDurable(generation);
+		this.#options.onDurable(generation, alarm);
 		if (this.#flushRequested && !this.#closed) {
 			this.#flushRequested = false;
 			if (this.hasPendingWrites) this.#startCommit();

@@ -1,5 +1,9 @@
 import type { ActionContext, ActorContext, Conn } from "../actor/context.js";
+import type { ActorKv } from "../actor/kv.js";
+import type { ActorQueue } from "../actor/queues.js";
+import type { ActorCron, ActorSchedule, FireInfo } from "../actor/schedule.js";
 import type { ActorKeyList } from "../actor/types.js";
+import type { Client } from "../client/types.js";
 import type { Logger } from "../common/logger.js";
 
 /** What contexts need from their actor instance. */
@@ -10,6 +14,10 @@ export interface ContextHost {
 	readonly log: Logger;
 	readonly abortSignal: AbortSignal;
 	readonly connsView: ReadonlyMap<string, Conn<any, any, any>>;
+	readonly kv: ActorKv;
+	readonly queue: ActorQueue<any>;
+	readonly scheduleApi: { readonly schedule: ActorSchedule; readonly cron: ActorCron };
+	client(): unknown;
 	getState(): unknown;
 	setState(next: unknown): void;
 	getVars(): unknown;
@@ -23,7 +31,7 @@ export interface ContextHost {
 }
 
 /** The `c` that lifecycle hooks get. */
-export class ActorContextImpl implements ActorContext<any, any, any, any, any> {
+export class ActorContextImpl implements ActorContext<any, any, any, any, any, any> {
 	protected readonly host: ContextHost;
 
 	constructor(host: ContextHost) {
@@ -45,8 +53,23 @@ export class ActorContextImpl implements ActorContext<any, any, any, any, any> {
 	get abortSignal(): AbortSignal {
 		return this.host.abortSignal;
 	}
+	get aborted(): boolean {
+		return this.host.abortSignal.aborted;
+	}
 	get conns(): ReadonlyMap<string, Conn<any, any, any>> {
 		return this.host.connsView;
+	}
+	get kv(): ActorKv {
+		return this.host.kv;
+	}
+	get queue(): ActorQueue<any> {
+		return this.host.queue;
+	}
+	get schedule(): ActorSchedule {
+		return this.host.scheduleApi.schedule;
+	}
+	get cron(): ActorCron {
+		return this.host.scheduleApi.cron;
 	}
 	get state(): any {
 		return this.host.getState();
@@ -59,6 +82,9 @@ export class ActorContextImpl implements ActorContext<any, any, any, any, any> {
 	}
 	set vars(next: any) {
 		this.host.setVars(next);
+	}
+	client<R>(): Client<R> {
+		return this.host.client() as Client<R>;
 	}
 	broadcast(name: string, ...args: unknown[]): void {
 		this.host.broadcast(name, args);
@@ -80,15 +106,17 @@ export class ActorContextImpl implements ActorContext<any, any, any, any, any> {
 	}
 }
 
-/** The `c` that actions get: the actor context plus the calling connection. */
+/** The `c` that actions get: the actor context plus the calling connection (and timer info). */
 export class ActionContextImpl
 	extends ActorContextImpl
-	implements ActionContext<any, any, any, any, any>
+	implements ActionContext<any, any, any, any, any, any>
 {
 	readonly conn: Conn<any, any, any>;
+	readonly fire: FireInfo | undefined;
 
-	constructor(host: ContextHost, conn: Conn<any, any, any>) {
+	constructor(host: ContextHost, conn: Conn<any, any, any>, fire: FireInfo | undefined) {
 		super(host);
 		this.conn = conn;
+		this.fire = fire;
 	}
 }

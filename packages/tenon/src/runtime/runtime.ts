@@ -28,6 +28,7 @@ export class Runtime {
 	readonly storageName: string;
 	readonly #storage: StorageHandles;
 	#stopping: Promise<void> | undefined;
+	#clientFactory: (() => unknown) | undefined;
 
 	private constructor(options: RuntimeOptions, storage: StorageHandles, logger: Logger) {
 		this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -43,7 +44,23 @@ export class Runtime {
 			logger,
 			limits: this.limits,
 			exposeInternalErrors: this.exposeInternalErrors,
+			createClient: () => {
+				if (this.#clientFactory === undefined) {
+					throw new Error("c.client() is not available: the runtime has no server attached");
+				}
+				return this.#clientFactory();
+			},
 		});
+	}
+
+	/**
+	 * Attaches the client factory for actor-to-actor calls (the registry
+	 * provides one that talks to its server core in-process) and starts waking
+	 * actors for their timers.
+	 */
+	async attach(clientFactory: () => unknown): Promise<void> {
+		this.#clientFactory = clientFactory;
+		await this.host.startAlarms();
 	}
 
 	/** Opens storage and prepares the actor host. */

@@ -1,0 +1,47 @@
+/** Per-actor options. Defaults match RivetKit where it has one. */
+export interface ActorOptions {
+	/** Idle time before an actor with no connections and no work sleeps (ms). Default 30 000. */
+	sleepTimeout?: number;
+	/** How long in-flight work may take to finish when the actor sleeps or is destroyed (ms). Default 15 000. */
+	sleepGracePeriod?: number;
+	/** Longest an action may run before the caller gets `actor/action_timed_out` (ms). Default 60 000. */
+	actionTimeout?: number;
+	/** Limit for each of `onBeforeConnect`, `createConnState` and `onConnect` (ms). Default 5 000. */
+	connectTimeout?: number;
+	/** Limit for waking: `createState`, `onCreate`, `createVars` and `onWake` together (ms). Default 30 000. */
+	wakeTimeout?: number;
+	/** Never sleep when idle. Default false. */
+	noSleep?: boolean;
+	/**
+	 * `strict` (default): replies and events leave only after the writes before
+	 * them are durable. `relaxed`: replies leave at once and writes are saved
+	 * every `stateSaveInterval` ms; a crash may lose the last interval.
+	 */
+	durability?: "strict" | "relaxed";
+	/** Save interval for `durability: "relaxed"` (ms). Default 1 000. */
+	stateSaveInterval?: number;
+	/** Most messages stored in the actor's queues. Default 1 000. */
+	maxQueueSize?: number;
+	/** Largest queue message body (encoded bytes). Default 64 KiB. */
+	maxQueueMessageSize?: number;
+	/** Most pending timers plus recurring jobs. Default 1 000. */
+	maxSchedules?: number;
+}
+
+/** Resolved options with every default filled in. */
+export type ResolvedActorOptions = Required<ActorOptions>;
+
+/** The defaults for {@link ActorOptions}. */
+export const DEFAULT_ACTOR_OPTIONS: Readonly<ResolvedActorOptions> = Object.freeze({
+	sleepTimeout: 30_000,
+	sleepGracePeriod: 15_000,
+	actionTimeout: 60_000,
+	connectTimeout: 5_000,
+	wakeTimeout: 30_000,
+	noSleep: false,
+	durability: "strict",
+	stateSaveInterval: 1_000,
+	maxQueueSize: 1_000,
+	maxQueueMessageSize: 64 * 1024,
+	maxSchedules: 1_000,
+});

@@ -1,0 +1,47 @@
+import type { ResolvedActorOptions } from "../actor/options.js";
+import type { FireInfo } from "../actor/schedule.js";
+import type { Clock } from "../common/clock.js";
+import type { Logger } from "../common/logger.js";
+import type { Limits } from "../protocol/limits.js";
+import type { ConnectionImpl } from "./connection.js";
+
+/**
+ * What an actor's collaborators (connections, queues, schedules, raw
+ * handlers) need from the actor instance. Keeps them testable and keeps the
+ * instance from knowing their details.
+ */
+export interface ActorCore {
+	readonly actorId: string;
+	readonly log: Logger;
+	readonly clock: Clock;
+	readonly options: ResolvedActorOptions;
+	readonly limits: Limits;
+	readonly exposeInternalErrors: boolean;
+	readonly abortSignal: AbortSignal;
+	/** True while the actor accepts new work. */
+	isAwake(): boolean;
+	/** Counts `promise` as work in progress until it settles. */
+	track<T>(promise: Promise<T>): Promise<T>;
+	/** End-of-turn work: `onStateChange`, commit scheduling, idleness. */
+	afterTurn(): void;
+	/** Keeps the actor awake until `promise` settles. */
+	keepAwake<T>(promise: Promise<T>): Promise<T>;
+	/** Re-checks whether the actor is idle (after a waiter or socket went away). */
+	maybeIdle(): void;
+	/** The generation an output produced now depends on; also gets it committed. */
+	outputGeneration(): number;
+	/** The newest durable generation. */
+	readonly durableGeneration: number;
+	/** Resolves when `generation` is durable. */
+	whenDurable(generation: number): Promise<void>;
+	/** Runs an action (validation, timeout, response hook); the caller applies the output gate. */
+	invoke(name: string, args: unknown[], conn: ConnectionImpl, fire?: FireInfo): Promise<unknown>;
+	/** True when the actor has an action of that name. */
+	hasAction(name: string): boolean;
+	/** Replaces tracking proxies by plain values (before encoding outputs). */
+	toRaw<T>(value: T): T;
+	/** Logs an internal error once and returns what a caller may see. */
+	publicError(error: unknown, where: string): Error;
+	/** A short-lived connection (runs `onBeforeConnect`/`createConnState`) for timers and raw requests. */
+	ephemeralConn(params: unknown): Promise<ConnectionImpl>;
+}

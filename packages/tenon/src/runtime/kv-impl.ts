@@ -1,0 +1,164 @@
+import type { ActorKv, KvDecoded, KvEncoding, KvKey, KvListOptions, KvValue } from "../actor/kv.js";
+import { ActorError } from "../protocol/errors.js";
+import { prefixEnd } from "../storage/bytes.js";
+import { AREA } from "./actor-keys.js";
+import type { PendingWrites } from "./pending-writes.js";
+
+/** KV limits (PROTOCOL.md). */
+export const KV_MAX_KEY_BYTES = 2048;
+export const KV_MAX_VALUE_BYTES = 128 * 1024;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const AREA_PREFIX = Uint8Array.of(AREA.KV);
+
+function keyBytes(key: KvKey): Uint8Array {
+	if (typeof key === "string") return encoder.encode(key);
+	if (key instanceof Uint8Array) return key;
+	throw new ActorError("kv", "invalid_key", "KV keys must be strings or Uint8Arrays");
+}
+
+function checkedKey(key: KvKey): Uint8Array {
+	const bytes = keyBytes(key);
+	if (bytes.byteLength > KV_MAX_KEY_BYTES) {
+		throw new ActorError(
+			"kv",
+			"key_too_long",
+			`KV key is ${bytes.byteLength} bytes (limit ${KV_MAX_KEY_BYTES})`,
+			{
+				limit: KV_MAX_KEY_BYTES,
+			},
+		);
+	}
+	return bytes;
+}
+
+function valueBytes(value: KvValue): Uint8Array {
+	let bytes: Uint8Array;
+	if (typeof value === "string") bytes = encoder.encode(value);
+	else if (value instanceof Uint8Array) bytes = value.slice();
+	else if (value instanceof ArrayBuffer) bytes = new Uint8Array(value.slice(0));
+	else
+		throw new ActorError(
+			"kv",
+			"invalid_value",
+			"KV values must be strings, Uint8Arrays or ArrayBuffers",
+		);
+	if (bytes.byteLength > KV_MAX_VALUE_BYTES) {
+		throw new ActorError(
+			"kv",
+			"value_too_long",
+			`KV value is ${bytes.byteLength} bytes (limit ${KV_MAX_VALUE_BYTES})`,
+			{
+				limit: KV_MAX_VALUE_BYTES,
+			},
+		);
+	}
+	return bytes;
+}
+
+function storeKey(key: Uint8Array): Uint8Array {
+	const out = new Uint8Array(key.byteLength + 1);
+	out[0] = AREA.KV;
+	out.set(key, 1);
+	return out;
+}
+
+function decode<T extends KvEncoding>(bytes: Uint8Array, as: T | undefined): KvDecoded<T> {
+	return (as === "binary" ? bytes.slice() : decoder.decode(bytes)) as KvDecoded<T>;
+}
+
+/** `c.kv` over the actor's buffered writes (area 0x03 of its store). */
+export class KvImpl implements ActorKv {
+	readonly #writes: PendingWrites;
+
+	constructor(writes: PendingWrites) {
+		this.#writes = writes;
+	}
+
+	async get<V extends KvEncoding = "text">(
+		key: KvKey,
+		options?: { type?: V },
+	): Promise<KvDecoded<V> | null> {
+		const [value] = await this.#writes.get([storeKey(checkedKey(key))]);
+		return value === undefined ? null : decode(value, options?.type);
+	}
+
+	async getBatch<V extends KvEncoding = "text">(
+		keys: readonly KvKey[],
+		options?: { type?: V },
+	): Promise<(KvDecoded<V> | null)[]> {
+		const values = await this.#writes.get(keys.map((key) => storeKey(checkedKey(key))));
+		return values.map((value) => (value === undefined ? null : decode(value, options?.type)));
+	}
+
+	async put(key: KvKey, value: KvValue): Promise<void> {
+		this.#writes.put(storeKey(checkedKey(key)), valueBytes(value));
+	}
+
+	async putBatch(entries: readonly (readonly [KvKey, KvValue])[]): Promise<void> {
+		// Validate everything before writing anything.
+		const prepared = entries.map(
+			([key, value]) => [storeKey(checkedKey(key)), valueBytes(value)] as const,
+		);
+		for (const [key, value] of prepared) this.#writes.put(key, value);
+	}
+
+	async delete(key: KvKey): Promise<void> {
+		this.#writes.delete(storeKey(checkedKey(key)));
+	}
+
+	async deleteBatch(keys: readonly KvKey[]): Promise<void> {
+		const prepared = keys.map((key) => storeKey(checkedKey(key)));
+		for (const key of prepared) this.#writes.delete(key);
+	}
+
+	async list<K extends KvEncoding = "text", V extends KvEncoding = "text">(
+		prefix: KvKey,
+		options: KvListOptions<K, V> = {},
+	): Promise<[KvDecoded<K>, KvDecoded<V>][]> {
+		const start = storeKey(checkedKey(prefix));
+		const end = prefixEnd(start) ?? prefixEnd(AREA_PREFIX);
+		const strip = start.byteLength;
+		const entries = await this.#writes.list(
+			{ start, ...(end ? { end } : {}) },
+			this.#listOptions(options),
+		);
+		return entries.map(([key, value]) => [
+			decode(key.subarray(strip), options.keyType),
+			decode(value, options.type),
+		]);
+	}
+
+	async listRange<K extends KvEncoding = "text", V extends KvEncoding = "text">(
+		start: KvKey,
+		end: KvKey,
+		options: KvListOptions<K, V> = {},
+	): Promise<[KvDecoded<K>, KvDecoded<V>][]> {
+		const entries = await this.#writes.list(
+			{ start: storeKey(checkedKey(start)), end: storeKey(checkedKey(end)) },
+			this.#listOptions(options),
+		);
+		return entries.map(([key, value]) => [
+			decode(key.subarray(1), options.keyType),
+			decode(value, options.type),
+		]);
+	}
+
+	async deleteRange(start: KvKey, end: KvKey): Promise<void> {
+		this.#writes.deleteRange({
+			start: storeKey(checkedKey(start)),
+			end: storeKey(checkedKey(end)),
+		});
+	}
+
+	#listOptions(options: KvListOptions<KvEncoding, KvEncoding>): {
+		limit?: number;
+		reverse?: boolean;
+	} {
+		return {
+			...(options.limit === undefined ? {} : { limit: options.limit }),
+			...(options.reverse ? { reverse: true } : {}),
+		};
+	}
+}

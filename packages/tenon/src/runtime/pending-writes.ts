@@ -1,0 +1,152 @@
+import { compareBytes, inRange, toHex } from "../storage/bytes.js";
+import type { ActorStore, Entry, KeyRange, ListOptions } from "../storage/interfaces.js";
+import type { WriteBatch, WriteSource } from "./actor-writer.js";
+
+/** Writes made since the last commit, or being committed now. */
+class Layer {
+	readonly puts = new Map<string, Entry>();
+	readonly deletes = new Map<string, Uint8Array>();
+	readonly ranges: KeyRange[] = [];
+
+	get empty(): boolean {
+		return this.puts.size === 0 && this.deletes.size === 0 && this.ranges.length === 0;
+	}
+
+	/** What this layer says about `key`: a value, deleted, or nothing. */
+	lookup(hex: string, key: Uint8Array): { value: Uint8Array | undefined } | undefined {
+		const put = this.puts.get(hex);
+		if (put) return { value: put[1] };
+		if (this.deletes.has(hex)) return { value: undefined };
+		for (const range of this.ranges)
+			if (inRange(key, range.start, range.end)) return { value: undefined };
+		return undefined;
+	}
+}
+
+/**
+ * An actor's buffered writes to its store (KV, queue, schedules): readers see
+ * them at once, and they are committed with the next turn's commit. Layers:
+ * `pending` (written since the last commit started) over `inFlight` (being
+ * committed) over the store.
+ */
+export class PendingWrites implements WriteSource {
+	readonly #store: ActorStore;
+	readonly #actorId: string;
+	readonly #onChange: () => void;
+	#pending = new Layer();
+	#inFlight: Layer | undefined;
+
+	constructor(store: ActorStore, actorId: string, onChange: () => void) {
+		this.#store = store;
+		this.#actorId = actorId;
+		this.#onChange = onChange;
+	}
+
+	get hasChanges(): boolean {
+		return !this.#pending.empty;
+	}
+
+	#touch(): void {
+		if (this.#pending.empty) this.#onChange();
+	}
+
+	put(key: Uint8Array, value: Uint8Array): void {
+		this.#touch();
+		const hex = toHex(key);
+		this.#pending.deletes.delete(hex);
+		this.#pending.puts.set(hex, [key, value]);
+	}
+
+	delete(key: Uint8Array): void {
+		this.#touch();
+		const hex = toHex(key);
+		this.#pending.puts.delete(hex);
+		this.#pending.deletes.set(hex, key);
+	}
+
+	deleteRange(range: KeyRange): void {
+		this.#touch();
+		for (const [hex, [key]] of this.#pending.puts) {
+			if (inRange(key, range.start, range.end)) this.#pending.puts.delete(hex);
+		}
+		this.#pending.ranges.push(range);
+	}
+
+	/** Values for `keys`, seeing buffered writes first. */
+	async get(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+		const out: (Uint8Array | undefined)[] = new Array(keys.length);
+		const missing: number[] = [];
+		keys.forEach((key, i) => {
+			const hex = toHex(key);
+			const hit = this.#pending.lookup(hex, key) ?? this.#inFlight?.lookup(hex, key);
+			if (hit) out[i] = hit.value;
+			else missing.push(i);
+		});
+		if (missing.length > 0) {
+			const stored = await this.#store.get(
+				this.#actorId,
+				missing.map((i) => keys[i] as Uint8Array),
+			);
+			missing.forEach((index, j) => {
+				// A write may have happened while the store was read.
+				const key = keys[index] as Uint8Array;
+				const hex = toHex(key);
+				const hit = this.#pending.lookup(hex, key) ?? this.#inFlight?.lookup(hex, key);
+				out[index] = hit ? hit.value : stored[j];
+			});
+		}
+		return out;
+	}
+
+	/** Entries in `range`, merging buffered writes with the store. */
+	async list(range: KeyRange, options: ListOptions = {}): Promise<Entry[]> {
+		const layers = [this.#pending, this.#inFlight].filter(
+			(layer): layer is Layer => layer !== undefined,
+		);
+		// Ask the store for enough rows to survive buffered deletes.
+		const buffered = layers.reduce(
+			(n, layer) => n + layer.deletes.size + (layer.ranges.length > 0 ? 1 : 0),
+			0,
+		);
+		const limit = options.limit;
+		const storeLimit =
+			limit === undefined || layers.some((layer) => layer.ranges.length > 0)
+				? undefined
+				: limit + buffered;
+		const stored = await this.#store.list(this.#actorId, range, {
+			...(options.reverse ? { reverse: true } : {}),
+			...(storeLimit === undefined ? {} : { limit: storeLimit }),
+		});
+		const merged = new Map<string, Entry>();
+		for (const entry of stored) {
+			const hex = toHex(entry[0]);
+			const hit = this.#pending.lookup(hex, entry[0]) ?? this.#inFlight?.lookup(hex, entry[0]);
+			if (hit === undefined) merged.set(hex, entry);
+		}
+		for (const layer of [...layers].reverse()) {
+			for (const [hex, entry] of layer.puts) {
+				if (!inRange(entry[0], range.start, range.end)) continue;
+				const newer = this.#pending.lookup(hex, entry[0]);
+				if (layer !== this.#pending && newer !== undefined) continue;
+				merged.set(hex, entry);
+			}
+		}
+		const sorted = [...merged.values()].sort((a, b) => compareBytes(a[0], b[0]));
+		if (options.reverse) sorted.reverse();
+		return limit === undefined ? sorted : sorted.slice(0, limit);
+	}
+
+	collect(batch: WriteBatch): void {
+		const layer = this.#pending;
+		batch.deleteRanges.push(...layer.ranges);
+		batch.deletes.push(...layer.deletes.values());
+		batch.puts.push(...layer.puts.values());
+		this.#inFlight = layer;
+		this.#pending = new Layer();
+	}
+
+	/** The last collected writes are durable: reads may go to the store now. */
+	committed(): void {
+		this.#inFlight = undefined;
+	}
+}

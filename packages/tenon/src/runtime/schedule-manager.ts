@@ -1,0 +1,459 @@
+import { Cron } from "croner";
+import type {
+	ActorCron,
+	ActorSchedule,
+	CronEveryOptions,
+	CronJob,
+	CronRun,
+	CronSetOptions,
+	FireInfo,
+	ScheduledEvent,
+} from "../actor/schedule.js";
+import type { TimerHandle } from "../common/clock.js";
+import { utf8Length } from "../protocol/bytes.js";
+import { cborDecode, cborEncode } from "../protocol/encoding.js";
+import { ActorError, errors } from "../protocol/errors.js";
+import type { ActorStore } from "../storage/interfaces.js";
+import type { ActorCore } from "./actor-core.js";
+import { AREA } from "./actor-keys.js";
+import type { WriteBatch, WriteSource } from "./actor-writer.js";
+import type { ConnectionImpl } from "./connection.js";
+import type { PendingWrites } from "./pending-writes.js";
+import { assertStorable } from "./storable.js";
+
+const META_KEY = Uint8Array.of(AREA.SCHEDULE, 0x00);
+const ONE_SHOT_RANGE = {
+	start: Uint8Array.of(AREA.SCHEDULE, 0x01),
+	end: Uint8Array.of(AREA.SCHEDULE, 0x02),
+};
+const JOB_RANGE = {
+	start: Uint8Array.of(AREA.SCHEDULE, 0x02),
+	end: Uint8Array.of(AREA.SCHEDULE, 0x03),
+};
+const encoder = new TextEncoder();
+
+function oneShotKey(id: number): Uint8Array {
+	const key = new Uint8Array(10);
+	key[0] = AREA.SCHEDULE;
+	key[1] = 0x01;
+	new DataView(key.buffer).setBigUint64(2, BigInt(id));
+	return key;
+}
+
+function jobKey(name: string): Uint8Array {
+	const bytes = encoder.encode(name);
+	const key = new Uint8Array(bytes.byteLength + 2);
+	key[0] = AREA.SCHEDULE;
+	key[1] = 0x02;
+	key.set(bytes, 2);
+	return key;
+}
+
+/** Smallest `every` interval. */
+export const MIN_INTERVAL_MS = 1_000;
+const DEFAULT_MAX_HISTORY = 100;
+const MAX_HISTORY = 1_000;
+
+const scheduleErrors = {
+	limit: (limit: number) =>
+		new ActorError("schedule", "limit_reached", `The actor has ${limit} timers and jobs already`, {
+			limit,
+		}),
+	invalid: (reason: string) => new ActorError("schedule", "invalid", `Invalid schedule: ${reason}`),
+	invalidCron: (expression: string, reason: string) =>
+		new ActorError(
+			"schedule",
+			"invalid_cron",
+			`Invalid cron expression '${expression}': ${reason}`,
+			{ expression },
+		),
+};
+
+/** A stored recurring job with its recent runs (newest first). */
+interface StoredJob extends CronJob {
+	runs: CronRun[];
+}
+
+/** The next time after `after` that `expression` matches in `timezone`. */
+function nextCronRun(expression: string, timezone: string | undefined, after: number): number {
+	let cron: Cron;
+	try {
+		cron = new Cron(expression, { paused: true, ...(timezone ? { timezone } : {}) });
+	} catch (error) {
+		throw scheduleErrors.invalidCron(
+			expression,
+			error instanceof Error ? error.message : String(error),
+		);
+	}
+	const next = cron.nextRun(new Date(after));
+	if (next === null) throw scheduleErrors.invalidCron(expression, "it never fires");
+	return next.getTime();
+}
+
+function checkTimezone(timezone: string | undefined): void {
+	if (timezone === undefined) return;
+	try {
+		new Intl.DateTimeFormat("en-US", { timeZone: timezone });
+	} catch {
+		throw scheduleErrors.invalid(`unknown time zone '${timezone}'`);
+	}
+}
+
+/**
+ * `c.schedule` and `c.cron`: durable timers in the actor's store (area 0x05).
+ * Due entries fire one at a time, earliest first, as actions of the actor.
+ * A one-shot timer is removed in the same turn as its action's writes, so a
+ * crash before that commit fires it again (at least once). The earliest due
+ * time goes into each commit as the actor's alarm, so a sleeping actor is
+ * woken for it.
+ */
+export class ScheduleManager implements WriteSource {
+	readonly #core: ActorCore;
+	readonly #writes: PendingWrites;
+	readonly #internalConn: () => ConnectionImpl;
+	#oneShots = new Map<number, ScheduledEvent>();
+	#jobs = new Map<string, StoredJob>();
+	#nextId = 1;
+	#alarmDirty = false;
+	#timer: TimerHandle | undefined;
+	#immediate: ReturnType<typeof setImmediate> | undefined;
+	#firing = false;
+	#closed = false;
+
+	readonly schedule: ActorSchedule;
+	readonly cron: ActorCron;
+
+	constructor(core: ActorCore, writes: PendingWrites, internalConn: () => ConnectionImpl) {
+		this.#core = core;
+		this.#writes = writes;
+		this.#internalConn = internalConn;
+		this.schedule = {
+			after: async (delayMs, action, ...args) =>
+				this.#addOneShot(this.#core.clock.now() + this.#checkDelay(delayMs), action, args),
+			at: async (timestamp, action, ...args) => {
+				if (!Number.isFinite(timestamp))
+					throw scheduleErrors.invalid("the timestamp must be a finite number of ms");
+				return this.#addOneShot(timestamp, action, args);
+			},
+			get: async (id) => this.#oneShots.get(Number(id)),
+			list: async () => this.#sortedOneShots(),
+			cancel: async (id) => this.#cancel(Number(id)),
+		};
+		this.cron = {
+			set: async (options) => this.#setJob(options),
+			every: async (options) => this.#everyJob(options),
+			get: async (name) => this.#publicJob(this.#jobs.get(name)),
+			list: async () => [...this.#jobs.values()].map((job) => this.#publicJob(job) as CronJob),
+			delete: async (name) => this.#deleteJob(name),
+			history: async (name, options) =>
+				(this.#jobs.get(name)?.runs ?? []).slice(
+					0,
+					Math.max(0, options?.limit ?? DEFAULT_MAX_HISTORY),
+				),
+		};
+	}
+
+	/** Loads timers and jobs. */
+	async load(store: ActorStore, actorId: string): Promise<void> {
+		const [meta] = await store.get(actorId, [META_KEY]);
+		if (meta !== undefined) this.#nextId = (cborDecode(meta) as { nextId: number }).nextId;
+		for (const [key, value] of await store.list(actorId, ONE_SHOT_RANGE)) {
+			const id = Number(new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(2));
+			const record = cborDecode(value) as Omit<ScheduledEvent, "id">;
+			this.#oneShots.set(id, { ...record, id: String(id) });
+		}
+		for (const [, value] of await store.list(actorId, JOB_RANGE)) {
+			const job = cborDecode(value) as StoredJob;
+			this.#jobs.set(job.name, job);
+		}
+	}
+
+	/** Starts the local timer for the earliest entry. */
+	start(): void {
+		this.#arm();
+	}
+
+	/** Stops firing (the actor is stopping). */
+	close(): void {
+		this.#closed = true;
+		if (this.#timer !== undefined) this.#core.clock.clearTimeout(this.#timer);
+		if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+		this.#timer = undefined;
+	}
+
+	// ---- WriteSource: the buffered writes plus the actor's alarm -------------
+
+	get hasChanges(): boolean {
+		return this.#alarmDirty;
+	}
+
+	collect(batch: WriteBatch): void {
+		if (!this.#alarmDirty) return;
+		this.#alarmDirty = false;
+		batch.alarm = this.earliest() ?? null;
+	}
+
+	/** The earliest due time of any timer or job. */
+	earliest(): number | undefined {
+		let earliest: number | undefined;
+		for (const event of this.#oneShots.values())
+			if (earliest === undefined || event.at < earliest) earliest = event.at;
+		for (const job of this.#jobs.values())
+			if (earliest === undefined || job.nextAt < earliest) earliest = job.nextAt;
+		return earliest;
+	}
+
+	#changed(): void {
+		this.#alarmDirty = true;
+		this.#arm();
+	}
+
+	// ---- One-shot timers -----------------------------------------------------
+
+	#checkDelay(delayMs: number): number {
+		if (!Number.isFinite(delayMs) || delayMs < 0)
+			throw scheduleErrors.invalid("the delay must be a finite number of ms >= 0");
+		return delayMs;
+	}
+
+	#checkAction(action: string, args: unknown[]): unknown[] {
+		if (typeof action !== "string" || !this.#core.hasAction(action))
+			throw errors.actionNotFound(String(action));
+		const raw = this.#core.toRaw(args);
+		assertStorable(raw, `schedule(${action}).args`);
+		return raw;
+	}
+
+	#checkLimit(): void {
+		const limit = this.#core.options.maxSchedules;
+		if (this.#oneShots.size + this.#jobs.size >= limit) throw scheduleErrors.limit(limit);
+	}
+
+	#addOneShot(at: number, action: string, args: unknown[]): string {
+		const raw = this.#checkAction(action, args);
+		this.#checkLimit();
+		const id = this.#nextId++;
+		const event: ScheduledEvent = {
+			id: String(id),
+			at,
+			action,
+			args: raw,
+			createdAt: this.#core.clock.now(),
+		};
+		this.#oneShots.set(id, event);
+		this.#writes.put(
+			oneShotKey(id),
+			cborEncode({ at, action, args: raw, createdAt: event.createdAt }),
+		);
+		this.#writes.put(META_KEY, cborEncode({ nextId: this.#nextId }));
+		this.#changed();
+		return event.id;
+	}
+
+	#sortedOneShots(): ScheduledEvent[] {
+		return [...this.#oneShots.values()].sort((a, b) => a.at - b.at || Number(a.id) - Number(b.id));
+	}
+
+	#cancel(id: number): boolean {
+		if (!this.#oneShots.delete(id)) return false;
+		this.#writes.delete(oneShotKey(id));
+		this.#changed();
+		return true;
+	}
+
+	// ---- Recurring jobs --------------------------------------------------------
+
+	#checkJob(name: string, maxHistory: number | undefined): number {
+		if (typeof name !== "string" || name === "" || utf8Length(name) > 256) {
+			throw scheduleErrors.invalid("a job name must be 1-256 bytes of text");
+		}
+		if (!this.#jobs.has(name)) this.#checkLimit();
+		const history = maxHistory ?? DEFAULT_MAX_HISTORY;
+		if (!Number.isInteger(history) || history < 0 || history > MAX_HISTORY) {
+			throw scheduleErrors.invalid(`maxHistory must be an integer from 0 to ${MAX_HISTORY}`);
+		}
+		return history;
+	}
+
+	#storeJob(job: StoredJob): CronJob {
+		this.#jobs.set(job.name, job);
+		this.#writes.put(jobKey(job.name), cborEncode(job));
+		this.#changed();
+		return this.#publicJob(job) as CronJob;
+	}
+
+	#setJob(options: CronSetOptions): CronJob {
+		const maxHistory = this.#checkJob(options.name, options.maxHistory);
+		const args = this.#checkAction(options.action, options.args ?? []);
+		checkTimezone(options.timezone);
+		const nextAt = nextCronRun(options.expression, options.timezone, this.#core.clock.now());
+		const previous = this.#jobs.get(options.name);
+		return this.#storeJob({
+			name: options.name,
+			kind: "cron",
+			expression: options.expression,
+			...(options.timezone ? { timezone: options.timezone } : {}),
+			action: options.action,
+			args,
+			nextAt,
+			createdAt: previous?.createdAt ?? this.#core.clock.now(),
+			maxHistory,
+			runs: (previous?.runs ?? []).slice(0, maxHistory),
+		});
+	}
+
+	#everyJob(options: CronEveryOptions): CronJob {
+		const maxHistory = this.#checkJob(options.name, options.maxHistory);
+		const args = this.#checkAction(options.action, options.args ?? []);
+		if (!Number.isFinite(options.interval) || options.interval < MIN_INTERVAL_MS) {
+			throw scheduleErrors.invalid(`the interval must be at least ${MIN_INTERVAL_MS} ms`);
+		}
+		const previous = this.#jobs.get(options.name);
+		return this.#storeJob({
+			name: options.name,
+			kind: "every",
+			interval: options.interval,
+			action: options.action,
+			args,
+			nextAt: this.#core.clock.now() + options.interval,
+			createdAt: previous?.createdAt ?? this.#core.clock.now(),
+			maxHistory,
+			runs: (previous?.runs ?? []).slice(0, maxHistory),
+		});
+	}
+
+	#deleteJob(name: string): boolean {
+		if (!this.#jobs.delete(name)) return false;
+		this.#writes.delete(jobKey(name));
+		this.#changed();
+		return true;
+	}
+
+	#publicJob(job: StoredJob | undefined): CronJob | undefined {
+		if (job === undefined) return undefined;
+		const { runs: _runs, ...rest } = job;
+		return rest;
+	}
+
+	/** The next run of a job strictly after `now`; missed runs collapse into the one firing now. */
+	#following(job: StoredJob, now: number): number {
+		if (job.kind === "every") {
+			const interval = job.interval as number;
+			const behind = Math.max(0, now - job.nextAt);
+			return job.nextAt + interval * (Math.floor(behind / interval) + 1);
+		}
+		return nextCronRun(job.expression as string, job.timezone, now);
+	}
+
+	// ---- Firing -------------------------------------------------------------------
+
+	#arm(): void {
+		if (this.#closed) return;
+		if (this.#timer !== undefined) this.#core.clock.clearTimeout(this.#timer);
+		this.#timer = undefined;
+		if (this.#firing) return;
+		const at = this.earliest();
+		if (at === undefined) return;
+		const delay = at - this.#core.clock.now();
+		if (delay <= 0) {
+			// Already due (e.g. it came due while the actor slept): fire right away.
+			this.#immediate ??= setImmediate(() => {
+				this.#immediate = undefined;
+				void this.#fireDue();
+			});
+			return;
+		}
+		this.#timer = this.#core.clock.setTimeout(() => {
+			this.#timer = undefined;
+			void this.#fireDue();
+		}, delay);
+	}
+
+	#nextDue(
+		now: number,
+	):
+		| { fire: FireInfo; action: string; args: unknown[]; finish: (run: CronRun) => void }
+		| undefined {
+		let oneShot: ScheduledEvent | undefined;
+		for (const event of this.#oneShots.values()) {
+			if (
+				event.at <= now &&
+				(oneShot === undefined ||
+					event.at < oneShot.at ||
+					(event.at === oneShot.at && Number(event.id) < Number(oneShot.id)))
+			) {
+				oneShot = event;
+			}
+		}
+		let job: StoredJob | undefined;
+		for (const candidate of this.#jobs.values()) {
+			if (candidate.nextAt <= now && (job === undefined || candidate.nextAt < job.nextAt))
+				job = candidate;
+		}
+		if (job !== undefined && (oneShot === undefined || job.nextAt < oneShot.at)) {
+			const due = job;
+			const scheduledAt = due.nextAt;
+			// Move the job on before running it, so a slow run is not fired twice.
+			this.#storeJob({ ...due, nextAt: this.#following(due, now) });
+			return {
+				fire: { kind: due.kind, id: due.name, scheduledAt, firedAt: now },
+				action: due.action,
+				args: due.args,
+				finish: (run) => {
+					const current = this.#jobs.get(due.name);
+					if (current === undefined || current.maxHistory === 0) return;
+					this.#storeJob({ ...current, runs: [run, ...current.runs].slice(0, current.maxHistory) });
+				},
+			};
+		}
+		if (oneShot === undefined) return undefined;
+		const event = oneShot;
+		return {
+			fire: { kind: "schedule", id: event.id, scheduledAt: event.at, firedAt: now },
+			action: event.action,
+			args: event.args,
+			// Removed with the action's writes, so a crash before the commit fires it again.
+			finish: () => {
+				this.#cancel(Number(event.id));
+			},
+		};
+	}
+
+	async #fireDue(): Promise<void> {
+		if (this.#firing || this.#closed) return;
+		this.#firing = true;
+		try {
+			for (;;) {
+				if (this.#closed || !this.#core.isAwake()) break;
+				const now = this.#core.clock.now();
+				const due = this.#nextDue(now);
+				if (due === undefined) break;
+				const started = this.#core.clock.now();
+				let ok = true;
+				let message: string | undefined;
+				try {
+					await this.#core.invoke(due.action, due.args, this.#internalConn(), due.fire);
+				} catch (error) {
+					ok = false;
+					message = error instanceof Error ? error.message : String(error);
+					const shown = this.#core.publicError(error, `scheduled action '${due.action}'`);
+					this.#core.log.warn("scheduled action failed", {
+						action: due.action,
+						error: shown.message,
+					});
+				}
+				due.finish({
+					scheduledAt: due.fire.scheduledAt,
+					firedAt: due.fire.firedAt,
+					ok,
+					...(message === undefined ? {} : { error: message }),
+					durationMs: this.#core.clock.now() - started,
+				});
+				this.#core.afterTurn();
+			}
+		} finally {
+			this.#firing = false;
+			this.#arm();
+		}
+	}
+}

@@ -1,0 +1,141 @@
+import type { ClientOptions, WebSocketConstructor } from "../client/transport.js";
+import type { ServerCore } from "./server-core.js";
+import type { WebSocketHandler } from "./websocket.js";
+
+/** The endpoint of in-process clients (never resolved over the network). */
+export const IN_PROCESS_ENDPOINT = "http://tenon.local";
+
+type Listener = (event: any) => void;
+
+/**
+ * A WebSocket that talks to the server core in the same process: no socket,
+ * same protocol, same output gate. Used for actor-to-actor calls. Frames are
+ * delivered asynchronously and in order, as over a real socket.
+ */
+class InProcessWebSocket {
+	static readonly CONNECTING = 0;
+	static readonly OPEN = 1;
+	static readonly CLOSING = 2;
+	static readonly CLOSED = 3;
+	readonly CONNECTING = 0;
+	readonly OPEN = 1;
+	readonly CLOSING = 2;
+	readonly CLOSED = 3;
+	readonly url: string;
+	readyState = 0;
+	protocol = "";
+	binaryType: "arraybuffer" | "blob" = "arraybuffer";
+	onopen: Listener | null = null;
+	onmessage: Listener | null = null;
+	onclose: Listener | null = null;
+	onerror: Listener | null = null;
+	readonly #listeners = new Map<string, Set<Listener>>();
+	#handler: WebSocketHandler | undefined;
+
+	constructor(core: ServerCore, url: string, protocols: string | string[] = []) {
+		this.url = url;
+		const offered = typeof protocols === "string" ? [protocols] : protocols;
+		const request = new Request(url.replace(/^ws/, "http"), {
+			headers: {
+				upgrade: "websocket",
+				connection: "Upgrade",
+				"sec-websocket-protocol": offered.join(", "),
+			},
+		});
+		void core.upgrade(request).then(
+			(decision) => {
+				if (decision.kind === "reject") {
+					this.#finish(1006, "");
+					return;
+				}
+				this.protocol = decision.protocol ?? "";
+				this.readyState = 1;
+				this.#handler = decision.open({
+					send: (data) => queueMicrotask(() => this.#deliver(data)),
+					close: (code, reason) => queueMicrotask(() => this.#remoteClose(code, reason)),
+				});
+				this.#dispatch("open", { type: "open" });
+			},
+			() => this.#finish(1006, ""),
+		);
+	}
+
+	addEventListener(type: string, listener: Listener): void {
+		let set = this.#listeners.get(type);
+		if (!set) {
+			set = new Set();
+			this.#listeners.set(type, set);
+		}
+		set.add(listener);
+	}
+
+	removeEventListener(type: string, listener: Listener): void {
+		this.#listeners.get(type)?.delete(listener);
+	}
+
+	#dispatch(type: "open" | "message" | "close" | "error", event: object): void {
+		const property = (this as unknown as Record<string, Listener | null>)[`on${type}`];
+		for (const listener of [...(this.#listeners.get(type) ?? [])]) listener(event);
+		property?.(event);
+	}
+
+	send(data: string | ArrayBufferLike | ArrayBufferView): void {
+		if (this.readyState !== 1) throw new Error("WebSocket is not open");
+		const frame =
+			typeof data === "string"
+				? data
+				: ArrayBuffer.isView(data)
+					? new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice()
+					: new Uint8Array(data as ArrayBuffer).slice();
+		queueMicrotask(() => this.#handler?.onMessage(frame));
+	}
+
+	close(code = 1000, reason = ""): void {
+		if (this.readyState >= 2) return;
+		this.readyState = 2;
+		queueMicrotask(() => {
+			this.#handler?.onClose(code, reason);
+			this.#finish(code, reason);
+		});
+	}
+
+	#deliver(data: string | Uint8Array): void {
+		if (this.readyState !== 1) return;
+		const payload =
+			typeof data === "string"
+				? data
+				: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+		this.#dispatch("message", { type: "message", data: payload });
+	}
+
+	#remoteClose(code: number, reason: string): void {
+		if (this.readyState === 3) return;
+		this.#handler?.onClose(code, reason);
+		this.#finish(code, reason);
+	}
+
+	#finish(code: number, reason: string): void {
+		if (this.readyState === 3) return;
+		const wasConnecting = this.readyState === 0;
+		this.readyState = 3;
+		if (wasConnecting) this.#dispatch("error", { type: "error" });
+		this.#dispatch("close", { type: "close", code, reason, wasClean: code !== 1006 });
+	}
+}
+
+/** Client options that reach `core` in-process (fetch and WebSocket without sockets). */
+export function inProcessClientOptions(core: ServerCore): ClientOptions {
+	const fetchInProcess = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
+		core.fetch(input instanceof Request ? input : new Request(input, init));
+	const WebSocketClass = class extends InProcessWebSocket {
+		constructor(url: string, protocols?: string | string[]) {
+			super(core, url, protocols);
+		}
+	};
+	return {
+		endpoint: IN_PROCESS_ENDPOINT,
+		encoding: "cbor",
+		fetch: fetchInProcess as typeof fetch,
+		WebSocket: WebSocketClass as unknown as WebSocketConstructor,
+	};
+}
