@@ -21,7 +21,7 @@ describe("chat room example", () => {
 		ada.on("joined", (userId) => joined.push(userId));
 		expect(await bob.online()).toEqual(expect.arrayContaining(["ada", "bob"]));
 
-		const sent = await ada.send("hello bob");
+		const sent = await ada.sendMessage("hello bob");
 		expect(sent).toMatchObject({ id: 1, userId: "ada", text: "hello bob" });
 		await expect.poll(() => seenByBob.map((m) => m.text)).toEqual(["hello bob"]);
 		expect(await room("carol").topic()).toBe("Anything goes");
@@ -38,19 +38,19 @@ describe("chat room example", () => {
 			code: "unauthorized",
 		});
 		const ada = t.client.chatRoom.getOrCreate("r", { params: { userId: "ada" } });
-		await expect(ada.send("   ")).rejects.toMatchObject({ code: "empty_message" });
-		await expect(ada.send("x".repeat(2_001))).rejects.toMatchObject({ code: "too_long" });
+		await expect(ada.sendMessage("   ")).rejects.toMatchObject({ code: "empty_message" });
+		await expect(ada.sendMessage("x".repeat(2_001))).rejects.toMatchObject({ code: "too_long" });
 	});
 
 	it("keeps history across sleep and restart", async () => {
 		await using t = await setupTest(registry);
 		const ada = t.client.chatRoom.getOrCreate("durable", { params: { userId: "ada" } });
-		await ada.send("one");
+		await ada.sendMessage("one");
 		await t.clock.advance(30_000);
 		await t.settle();
 		expect(t.awakeActors()).toBe(0);
 		await t.restart();
-		await ada.send("two");
+		await ada.sendMessage("two");
 		expect((await ada.history()).map((m) => m.text)).toEqual(["one", "two"]);
 	});
 });

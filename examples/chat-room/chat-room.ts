@@ -48,7 +48,7 @@ export const chatRoom = actor({
 		c.broadcast("left", conn.state.userId);
 	},
 	actions: {
-		send: (c, text: string) => {
+		sendMessage: (c, text: string) => {
 			if (typeof text !== "string" || text.trim() === "")
 				throw new UserError("empty message", { code: "empty_message" });
 			if (text.length > MAX_TEXT)

@@ -1,7 +1,7 @@
 import { HANDLE_METHODS } from "../protocol/client-members.js";
 import { ActorError } from "../protocol/errors.js";
 import { ActorConnImpl, createConnProxy } from "./connection.js";
-import type { ClientTransport, HandleTarget } from "./transport.js";
+import { type ClientTransport, encodeParamsProtocol, type HandleTarget } from "./transport.js";
 import type { ActionCall } from "./types.js";
 
 /** Params given to a handle: fixed, or computed per use. */
@@ -137,6 +137,51 @@ export class HandleCore {
 		);
 	}
 
+	/** Sends a queue message; with `wait`, resolves with its completion (or `timedOut`). */
+	async send(
+		name: string,
+		body: unknown,
+		options: { wait?: boolean; timeout?: number; signal?: AbortSignal } = {},
+	): Promise<{ status: "completed" | "timedOut"; response?: unknown } | undefined> {
+		const params = await this.params();
+		const url = await this.url(`/queue/${encodeURIComponent(name)}`);
+		const wait = options.wait === true;
+		const answer = (await this.#transport.request("POST", url, {
+			body: {
+				name,
+				body,
+				wait,
+				...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+			},
+			encoding: this.#transport.encoding,
+			headers: params === undefined ? {} : { "x-rivet-conn-params": JSON.stringify(params) },
+			...(options.signal ? { signal: options.signal } : {}),
+		})) as { status: "completed" | "timedOut"; response?: unknown };
+		return wait ? answer : undefined;
+	}
+
+	/** A raw HTTP request to the actor's `onRequest` (path relative to the actor). */
+	async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+		const params = await this.params();
+		const url = await this.url(`/request${path.startsWith("/") ? path : `/${path}`}`);
+		const headers = new Headers(init.headers);
+		if (params !== undefined && !headers.has("x-rivet-conn-params"))
+			headers.set("x-rivet-conn-params", JSON.stringify(params));
+		return this.#transport.rawFetch(url, { ...init, headers });
+	}
+
+	/** A raw WebSocket to the actor's `onWebSocket` (path relative to the actor). */
+	async webSocket(path = "/", protocols: string | string[] = []): Promise<WebSocket> {
+		const params = await this.params();
+		const url = await this.url(`/websocket${path.startsWith("/") ? path : `/${path}`}`);
+		const offered = [...(typeof protocols === "string" ? [protocols] : protocols)];
+		if (params !== undefined) offered.push(`rivet_conn_params.${encodeParamsProtocol(params)}`);
+		const WebSocketClass = await this.#transport.webSocketClass();
+		const socket = new WebSocketClass(url.replace(/^http/, "ws"), offered);
+		socket.binaryType = "arraybuffer";
+		return socket;
+	}
+
 	/** Opens a connection. */
 	connect(params?: unknown): ActorConnImpl {
 		const conn = new ActorConnImpl(this.#transport, {
@@ -179,7 +224,9 @@ export function createHandle(core: HandleCore): unknown {
 			if (property === "connect")
 				return (params?: unknown) => createConnProxy(target.connect(params), actionProxy);
 			if (HANDLE_METHODS.has(property)) {
-				const method = target[property as "action" | "resolve"] as (...args: unknown[]) => unknown;
+				const method = target[
+					property as "action" | "resolve" | "send" | "fetch" | "webSocket"
+				] as (...args: unknown[]) => unknown;
 				return method.bind(target);
 			}
 			return actionProxy(call, [property]);

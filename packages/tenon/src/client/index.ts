@@ -19,4 +19,7 @@ export type {
 	CreateOptions,
 	GetOrCreateOptions,
 	HandleOptions,
+	QueueSendNoWaitOptions,
+	QueueSendResult,
+	QueueSendWaitOptions,
 } from "./types.js";

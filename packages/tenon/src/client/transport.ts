@@ -113,6 +113,14 @@ export class ClientTransport {
 		return serializeKey(key);
 	}
 
+	/** Sends a request as is and returns the raw response (for `handle.fetch`). */
+	rawFetch(url: string, init: RequestInit): Promise<Response> {
+		const headers = new Headers(init.headers);
+		for (const [name, value] of Object.entries(this.#headers))
+			if (!headers.has(name)) headers.set(name, value);
+		return this.#fetch(url, { ...init, headers });
+	}
+
 	/** Sends an HTTP request and decodes the (JSON or CBOR) answer; errors become `ActorError`. */
 	async request(
 		method: string,

@@ -2,6 +2,7 @@
 // server modules: nothing from the server is bundled into client code.
 import type { ActorTypeInfo } from "../actor/definition.js";
 import type { EventArgsOf, EventName } from "../actor/events.js";
+import type { QueueBody, QueueName, QueueReply } from "../actor/queues.js";
 import type { ActorError } from "../protocol/errors.js";
 import type { ActorKey } from "../protocol/keys.js";
 
@@ -21,6 +22,27 @@ type ActionsOf<D> = TypesOf<D> extends { actions: infer A } ? A : never;
 type EventsOf<D> = TypesOf<D> extends { events: infer E } ? E : never;
 type InputOf<D> = TypesOf<D> extends { input: infer I } ? I : never;
 type ConnParamsOf<D> = TypesOf<D> extends { connParams: infer P } ? P : never;
+type QueuesOf<D> = TypesOf<D> extends { queues: infer Q } ? Q : never;
+
+/** Options of a queue send that waits for completion. */
+export interface QueueSendWaitOptions {
+	wait: true;
+	/** Give up after this many ms (`status: "timedOut"`). */
+	timeout?: number;
+	signal?: AbortSignal;
+}
+
+/** Options of a queue send that returns once the message is stored. */
+export interface QueueSendNoWaitOptions {
+	wait?: false;
+	signal?: AbortSignal;
+}
+
+/** The answer to a queue send that waited. */
+export interface QueueSendResult<Reply = unknown> {
+	status: "completed" | "timedOut";
+	response?: Reply;
+}
 
 /** Client-side callers for an actor's actions (nested groups stay nested). */
 export type ActionCallers<A> = {
@@ -104,6 +126,22 @@ export interface ActorHandleMethods<D> {
 	resolve(): Promise<string>;
 	/** Calls an action by name. */
 	action(call: ActionCall): Promise<unknown>;
+	/** Sends a message to a declared queue; resolves once it is durably stored. */
+	send<K extends QueueName<QueuesOf<D>>>(
+		name: K,
+		body: QueueBody<QueuesOf<D>, K>,
+		options?: QueueSendNoWaitOptions,
+	): Promise<void>;
+	/** Sends a message and waits until the actor completes it (or `timeout`). */
+	send<K extends QueueName<QueuesOf<D>>>(
+		name: K,
+		body: QueueBody<QueuesOf<D>, K>,
+		options: QueueSendWaitOptions,
+	): Promise<QueueSendResult<QueueReply<QueuesOf<D>, K>>>;
+	/** A raw HTTP request to the actor's `onRequest` (path relative to the actor, e.g. `/count`). */
+	fetch(path: string, init?: RequestInit): Promise<Response>;
+	/** A raw WebSocket to the actor's `onWebSocket`. */
+	webSocket(path?: string, protocols?: string | string[]): Promise<WebSocket>;
 }
 
 /** A stateless handle to one actor: every action is one HTTP request. */

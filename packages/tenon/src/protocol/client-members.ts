@@ -3,7 +3,14 @@
 // definition refuses them.
 
 /** Methods of a handle (`client.x.getOrCreate()`), beside its actions. */
-export const HANDLE_METHODS: ReadonlySet<string> = new Set(["action", "connect", "resolve"]);
+export const HANDLE_METHODS: ReadonlySet<string> = new Set([
+	"action",
+	"connect",
+	"resolve",
+	"send",
+	"fetch",
+	"webSocket",
+]);
 
 /** Methods of a connection (`handle.connect()`), beside its actions. */
 export const CONN_METHODS: ReadonlySet<string> = new Set([

@@ -12,7 +12,7 @@ export interface ErrorPayload {
  * back as an `ActorError` with the same fields.
  *
  * @example
- * try { await room.send("hi"); }
+ * try { await room.sendMessage("hi"); }
  * catch (err) { if (err instanceof ActorError && err.code === "unauthorized") login(); }
  */
 export class ActorError extends Error {

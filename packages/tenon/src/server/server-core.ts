@@ -1,20 +1,21 @@
-import { utf8Length } from "../protocol/bytes.js";
-import {
-	decodeValue,
-	type Encoding,
-	encodedLength,
-	encodeValue,
-	parseEncoding,
-} from "../protocol/encoding.js";
+import { type Encoding, parseEncoding } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
-import type { Limits } from "../protocol/limits.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { ConnectionSession } from "./connection-session.js";
 import { type CorsOptions, corsPreflight, withCors } from "./cors.js";
 import { type GatewayRequest, parseGatewayRequest } from "./gateway.js";
-import { encodedResponse, errorResponse, readBodyLimited } from "./http-util.js";
+import {
+	handleAction,
+	handleQueueSend,
+	handleRawRequest,
+	parseConnParams,
+} from "./gateway-routes.js";
+import { encodedResponse, errorResponse } from "./http-util.js";
 import { handleManagement } from "./management-routes.js";
+import { RawWebSocketSession } from "./raw-websocket-session.js";
 import { offeredProtocols, type UpgradeDecision } from "./websocket.js";
+
+export { parseConnParams } from "./gateway-routes.js";
 
 /** The Web-standard server: a fetch handler plus a WebSocket upgrade hook. */
 export interface ServerCore {
@@ -36,20 +37,8 @@ const PROTOCOL_STANDARD = "rivet";
 const PROTOCOL_ENCODING = "rivet_encoding.";
 const PROTOCOL_CONN_PARAMS = "rivet_conn_params.";
 
-/** Parses connection params (JSON), enforcing the size limit. */
-export function parseConnParams(raw: string | null | undefined, limits: Limits): unknown {
-	if (raw === null || raw === undefined || raw === "") return undefined;
-	if (utf8Length(raw) > limits.maxConnParamsBytes)
-		throw errors.connParamsTooLong(limits.maxConnParamsBytes);
-	try {
-		return JSON.parse(raw);
-	} catch (error) {
-		throw errors.connParamsInvalid(error instanceof Error ? error.message : String(error));
-	}
-}
-
 function stripBasePath(pathname: string, basePath: string): string | undefined {
-	if (basePath === "/" || basePath === "") return pathname;
+	if (basePath === "/") return pathname;
 	if (pathname === basePath) return "/";
 	if (pathname.startsWith(`${basePath}/`)) return pathname.slice(basePath.length);
 	return undefined;
@@ -59,6 +48,34 @@ function normalizeBasePath(basePath: string | undefined): string {
 	if (basePath === undefined || basePath === "" || basePath === "/") return "/";
 	const withSlash = basePath.startsWith("/") ? basePath : `/${basePath}`;
 	return withSlash.endsWith("/") ? withSlash.slice(0, -1) : withSlash;
+}
+
+function isRawPath(path: string, route: "/request" | "/websocket"): boolean {
+	return path === route || path.startsWith(`${route}/`);
+}
+
+/** Params and encoding a WebSocket carries in its sub-protocols. */
+function socketOptions(
+	protocols: string[],
+	url: URL,
+	runtime: Runtime,
+): { encoding: Encoding; params: unknown } {
+	const encodingProtocol = protocols.find((p) => p.startsWith(PROTOCOL_ENCODING));
+	const encoding = parseEncoding(
+		encodingProtocol?.slice(PROTOCOL_ENCODING.length) ?? url.searchParams.get("encoding"),
+	);
+	const paramsProtocol = protocols.find((p) => p.startsWith(PROTOCOL_CONN_PARAMS));
+	let params: unknown;
+	if (paramsProtocol !== undefined) {
+		let raw: string;
+		try {
+			raw = decodeURIComponent(paramsProtocol.slice(PROTOCOL_CONN_PARAMS.length));
+		} catch {
+			throw errors.connParamsInvalid("not valid URL encoding");
+		}
+		params = parseConnParams(raw, runtime.limits);
+	}
+	return { encoding, params };
 }
 
 /** Creates the server core over a running {@link Runtime}. */
@@ -72,86 +89,27 @@ export function createServerCore(runtime: Runtime, options: ServerCoreOptions = 
 		}
 	};
 
-	async function handleAction(
-		request: Request,
-		gateway: GatewayRequest,
-		encoding: Encoding,
-	): Promise<Response> {
-		if (request.method !== "POST") throw errors.methodNotAllowed(request.method, gateway.path);
-		let name: string;
-		try {
-			name = decodeURIComponent(gateway.path.slice("/action/".length));
-		} catch {
-			throw errors.invalid("the action name is not valid URL encoding");
-		}
-		if (name === "") throw errors.invalid("missing action name");
-		if (utf8Length(name) > limits.maxNameBytes)
-			throw errors.invalid(`action name exceeds ${limits.maxNameBytes} bytes`);
-		const params = parseConnParams(request.headers.get("x-rivet-conn-params"), limits);
-		const raw = await readBodyLimited(request, limits.maxHttpBodyBytes);
-		const body = raw.byteLength === 0 ? {} : decodeValue(encoding, raw);
-		if (typeof body !== "object" || body === null || Array.isArray(body)) {
-			throw errors.invalid("the body must be an object { args: [...] }");
-		}
-		const args = (body as { args?: unknown }).args ?? [];
-		if (!Array.isArray(args)) throw errors.invalid("'args' must be an array");
-		const output = await callAction(gateway, name, args, params);
-		const encoded = encodeValue(encoding, { output });
-		if (encodedLength(encoded) > limits.maxHttpBodyBytes) {
-			throw errors.outgoingTooLong(`The response of '${name}'`, limits.maxHttpBodyBytes);
-		}
-		return encodedResponse(encoding, { output });
-	}
-
-	/**
-	 * Runs an HTTP action. If the actor began to sleep between lookup and call
-	 * (`actor/stopping`: it refused the call before running anything), the call
-	 * is retried once on the freshly woken actor.
-	 */
-	async function callAction(
-		gateway: GatewayRequest,
-		name: string,
-		args: unknown[],
-		params: unknown,
-	): Promise<unknown> {
-		for (let attempt = 0; ; attempt++) {
-			const instance = await runtime.host.instanceForTarget(gateway.namespace, gateway.target);
-			try {
-				return await instance.httpAction(name, args, params);
-			} catch (error) {
-				const refusedBeforeRunning =
-					error instanceof ActorError && error.group === "actor" && error.code === "stopping";
-				if (!refusedBeforeRunning || attempt > 0) throw error;
-				await instance.stopped;
-			}
-		}
-	}
-
 	async function handleGateway(
 		request: Request,
 		gateway: GatewayRequest,
 		encoding: Encoding,
 	): Promise<Response> {
 		const path = gateway.path;
-		if (path.startsWith("/action/")) return handleAction(request, gateway, encoding);
-		if (path === "/connect") {
+		if (path.startsWith("/action/")) return handleAction(runtime, request, gateway, encoding);
+		if (path.startsWith("/queue/")) return handleQueueSend(runtime, request, gateway, encoding);
+		if (isRawPath(path, "/request")) return handleRawRequest(runtime, request, gateway);
+		if (path === "/connect" || isRawPath(path, "/websocket")) {
 			return encodedResponse(
 				encoding,
 				{
 					group: "request",
 					code: "upgrade_required",
-					message: "/connect needs a WebSocket upgrade",
+					message: `${path} needs a WebSocket upgrade`,
 				},
 				426,
 			);
 		}
 		throw errors.routeNotFound(request.method, `/gateway/.../${path.replace(/^\//, "")}`);
-	}
-
-	async function fetch(request: Request): Promise<Response> {
-		const preflight = corsPreflight(options.cors, request);
-		if (preflight) return preflight;
-		return withCors(options.cors, request, await serve(request));
 	}
 
 	async function serve(request: Request): Promise<Response> {
@@ -174,6 +132,12 @@ export function createServerCore(runtime: Runtime, options: ServerCoreOptions = 
 		}
 	}
 
+	async function fetch(request: Request): Promise<Response> {
+		const preflight = corsPreflight(options.cors, request);
+		if (preflight) return preflight;
+		return withCors(options.cors, request, await serve(request));
+	}
+
 	async function upgrade(request: Request): Promise<UpgradeDecision> {
 		const url = new URL(request.url);
 		const path = stripBasePath(url.pathname, basePath);
@@ -185,7 +149,15 @@ export function createServerCore(runtime: Runtime, options: ServerCoreOptions = 
 		} catch (error) {
 			earlyError = error;
 		}
-		if (earlyError === undefined && (gateway === undefined || gateway.path !== "/connect")) {
+		const kind =
+			gateway === undefined
+				? undefined
+				: gateway.path === "/connect"
+					? "connect"
+					: isRawPath(gateway.path, "/websocket")
+						? "raw"
+						: undefined;
+		if (earlyError === undefined && kind === undefined) {
 			return {
 				kind: "reject",
 				response: errorResponse(
@@ -199,33 +171,37 @@ export function createServerCore(runtime: Runtime, options: ServerCoreOptions = 
 		let encoding: Encoding = "json";
 		let params: unknown;
 		try {
-			const encodingProtocol = protocols.find((p) => p.startsWith(PROTOCOL_ENCODING));
-			encoding = parseEncoding(
-				encodingProtocol?.slice(PROTOCOL_ENCODING.length) ?? url.searchParams.get("encoding"),
-			);
-			const paramsProtocol = protocols.find((p) => p.startsWith(PROTOCOL_CONN_PARAMS));
-			if (paramsProtocol !== undefined) {
-				let raw: string;
-				try {
-					raw = decodeURIComponent(paramsProtocol.slice(PROTOCOL_CONN_PARAMS.length));
-				} catch {
-					throw errors.connParamsInvalid("not valid URL encoding");
-				}
-				params = parseConnParams(raw, limits);
-			}
+			({ encoding, params } = socketOptions(protocols, url, runtime));
 		} catch (error) {
 			earlyError ??= error;
 		}
-		const selected = protocols.includes(PROTOCOL_STANDARD) ? PROTOCOL_STANDARD : protocols[0];
+		// A raw socket may negotiate its own sub-protocol (offered first);
+		// otherwise the standard one is selected when offered.
+		const first = protocols[0];
+		const userProtocol =
+			kind === "raw" && first !== undefined && !first.startsWith("rivet") ? first : undefined;
+		const selected =
+			userProtocol ?? (protocols.includes(PROTOCOL_STANDARD) ? PROTOCOL_STANDARD : first);
 		return {
 			kind: "accept",
 			protocol: selected,
 			maxMessageBytes: limits.maxIncomingMessageBytes,
 			open(socket) {
-				const session = new ConnectionSession(runtime, socket, encoding);
 				// Rejections still accept the upgrade, then close with a code and a
 				// `group.code` reason, so browsers (which cannot read an HTTP error
 				// on a failed upgrade) learn why.
+				if (kind === "raw") {
+					const session = new RawWebSocketSession(runtime, socket);
+					if (earlyError !== undefined) session.reject(earlyError);
+					else {
+						const target = gateway as GatewayRequest;
+						const query = target.query.toString();
+						const rawUrl = `${target.path.slice("/websocket".length) || "/"}${query ? `?${query}` : ""}`;
+						session.start(target, rawUrl, params);
+					}
+					return session;
+				}
+				const session = new ConnectionSession(runtime, socket, encoding);
 				if (earlyError !== undefined) session.reject(earlyError);
 				else session.start(gateway as GatewayRequest, params);
 				return session;

@@ -48,7 +48,7 @@ const chat = actor({
 		expectTypeOf(c.vars.cache).toEqualTypeOf<Map<string, number>>();
 	},
 	actions: {
-		send: (c, text: string) => {
+		sendMessage: (c, text: string) => {
 			expectTypeOf(c.key).toEqualTypeOf<readonly string[]>();
 			expectTypeOf(c.conn.params).toEqualTypeOf<{ userId: string }>();
 			const message = { text, userId: c.conn.state.userId };
@@ -100,13 +100,13 @@ describe("type inference", () => {
 			params: { userId: "u" },
 			createWithInput: { topic: "t" },
 		});
-		expectTypeOf(room.send).parameters.toEqualTypeOf<[text: string]>();
+		expectTypeOf(room.sendMessage).parameters.toEqualTypeOf<[text: string]>();
 		expectTypeOf(room.history).returns.resolves.toEqualTypeOf<Message[]>();
 		// @ts-expect-error input must match createState's input
 		client.chat.getOrCreate("x", { createWithInput: { topic: 1 } });
 		// @ts-expect-error params must match onBeforeConnect's params
 		client.chat.get("x", { params: { user: "u" } });
-		expectTypeOf(client.chat.create).returns.resolves.toHaveProperty("send");
+		expectTypeOf(client.chat.create).returns.resolves.toHaveProperty("sendMessage");
 
 		expectTypeOf(room.connect).returns.toEqualTypeOf<ActorConn<typeof chat>>();
 	});
@@ -114,7 +114,7 @@ describe("type inference", () => {
 	// Checked by tsc only: connecting would open a socket.
 	const connChecks = (conn: ActorConn<typeof chat>) => {
 		expectTypeOf(conn.connStatus).toEqualTypeOf<ConnStatus>();
-		expectTypeOf(conn.send).toEqualTypeOf<(text: string) => Promise<Message>>();
+		expectTypeOf(conn.sendMessage).toEqualTypeOf<(text: string) => Promise<Message>>();
 		conn.on("message", (message) => expectTypeOf(message).toEqualTypeOf<Message>());
 		conn.on("typing", (userId, on) => {
 			expectTypeOf(userId).toEqualTypeOf<string>();
