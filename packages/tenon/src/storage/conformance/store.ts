@@ -156,6 +156,47 @@ export function describeStoreConformance(driverName: string, target: Conformance
 				expect(s((await store.get(id, [b("k")]))[0])).toBe("abc");
 			}));
 
+		it("keeps exact byte order for keys of up to 4 KiB, short and long mixed", () =>
+			withHandles(target, async ({ store }) => {
+				const id = testActorId();
+				const base = "k".repeat(1950);
+				const keys = [
+					b("j"),
+					b(base),
+					b(`${base}a`),
+					b(`${base}a${"z".repeat(150)}`),
+					b(`${base}b`),
+					b(`${"k".repeat(1800)}l${"x".repeat(300)}`),
+					b(`k${"m".repeat(4000)}`),
+					b("l"),
+				];
+				const sorted = [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+				await store.commit([item(id, { puts: keys.map((k, i) => [k, b(String(i))] as const) })]);
+				const listed = await store.list(id, {});
+				expect(listed.map(([k]) => k.byteLength)).toEqual(sorted.map((k) => k.byteLength));
+				expect(listed.map(([k]) => Buffer.from(k).toString("hex"))).toEqual(
+					sorted.map((k) => Buffer.from(k).toString("hex")),
+				);
+				const reversed = await store.list(id, {}, { reverse: true, limit: 3 });
+				expect(reversed.map(([k]) => k.byteLength)).toEqual(
+					sorted
+						.slice(-3)
+						.reverse()
+						.map((k) => k.byteLength),
+				);
+				expect(s((await store.get(id, [keys[3] as Uint8Array]))[0])).toBe("3");
+				expect(await store.get(id, [b(`${base}c`)])).toEqual([undefined]);
+				const inside = await store.list(id, { start: b(`${base}a`), end: b(`${base}b`) });
+				expect(inside.map(([, v]) => s(v))).toEqual(["2", "3"]);
+				await store.commit([
+					item(id, {
+						deleteRanges: [{ start: b(base), end: b(`${base}b`) }],
+						deletes: [keys[6] as Uint8Array],
+					}),
+				]);
+				expect((await store.list(id, {})).map(([, v]) => s(v))).toEqual(["0", "4", "5", "7"]);
+			}));
+
 		it("round-trips a 1 MiB value", () =>
 			withHandles(target, async ({ store }) => {
 				const id = testActorId();

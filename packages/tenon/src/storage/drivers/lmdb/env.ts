@@ -15,6 +15,8 @@ export interface LmdbEnv {
 	inputs: Database<Uint8Array, string>;
 	/** actorId bytes + user key -> value. */
 	data: Database<Uint8Array, Uint8Array>;
+	/** Keys too long for LMDB: spill key -> CBOR [full key, value] (see store.ts). */
+	dataLong: Database<Uint8Array, Uint8Array>;
 	/** actorId -> highest accepted fence. */
 	fences: Database<number, string>;
 	/** actorId -> alarm time. */
@@ -47,6 +49,7 @@ export async function openLmdbEnv(path: string): Promise<LmdbEnv> {
 		names: root.openDB({ name: "names", keyEncoding: "ordered-binary", encoding: "string" }),
 		inputs: root.openDB({ name: "inputs", encoding: "binary" }),
 		data: root.openDB({ name: "data", ...binary }),
+		dataLong: root.openDB({ name: "data-long", ...binary }),
 		fences: root.openDB({ name: "fences", encoding: "msgpack" }),
 		alarmsByActor: root.openDB({ name: "alarms-by-actor", encoding: "msgpack" }),
 		alarmsByTime: root.openDB({
