@@ -165,6 +165,8 @@ export function httpStatusFor(group: string, code: string): number {
 			return 403;
 		case "user":
 		case "queue":
+		case "kv":
+		case "schedule":
 			return 400;
 		case "message":
 			return code === "incoming_too_long" ? 400 : 500;
