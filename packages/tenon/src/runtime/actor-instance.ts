@@ -499,12 +499,11 @@ export class ActorInstance implements ContextHost, ActorCore {
 		wait: boolean,
 		timeout: number | undefined,
 	): Promise<QueueSendResult> {
-		const seq = await this.#gated(`queue '${name}'`, async () => {
+		const { completion } = await this.#gated(`queue '${name}'`, async () => {
 			await this.track(this.#prepareConn(params, undefined));
-			return this.track(this.#queue.enqueue(name, body));
+			return this.track(this.#queue.enqueue(name, body, wait ? { timeoutMs: timeout } : undefined));
 		});
-		if (!wait) return { status: "completed" };
-		return this.#queue.waitForCompletion(seq, timeout);
+		return completion === undefined ? { status: "completed" } : completion;
 	}
 
 	/** `/request/*`: the actor's `onRequest`, its response released through the output gate. */

@@ -130,8 +130,15 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		return declaration;
 	}
 
-	/** Validates and stores a message; returns its sequence number. */
-	async enqueue(name: string, body: unknown): Promise<number> {
+	/**
+	 * Validates and stores a message. With `wait`, the completion waiter is
+	 * registered in the same step, before any receiver can complete it.
+	 */
+	async enqueue(
+		name: string,
+		body: unknown,
+		wait?: { timeoutMs: number | undefined },
+	): Promise<{ seq: number; completion: Promise<QueueSendResult> | undefined }> {
 		const schema = this.#schema(name).message;
 		let value = body;
 		if (schema) {
@@ -156,8 +163,10 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 			createdAt: this.#core.clock.now(),
 			leased: false,
 		});
+		const completion =
+			wait === undefined ? undefined : this.#waitForCompletion(seq, wait.timeoutMs);
 		this.#deliver();
-		return seq;
+		return { seq, completion };
 	}
 
 	async send(name: string, body: unknown): Promise<void> {
@@ -165,7 +174,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	}
 
 	/** Waits until message `seq` is completed, or `timeoutMs` passes. */
-	waitForCompletion(seq: number, timeoutMs: number | undefined): Promise<QueueSendResult> {
+	#waitForCompletion(seq: number, timeoutMs: number | undefined): Promise<QueueSendResult> {
 		const promise = new Promise<QueueSendResult>((resolve) => {
 			const waiter: SendWaiter = { resolve, timer: undefined };
 			if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
