@@ -100,7 +100,9 @@ export class ClientTransport {
 		if (target.method === "getOrCreate" && target.hasInput) {
 			params.set("rvt-input", bytesToBase64Url(cborEncodeCompat(target.input)));
 		}
-		return `${this.endpoint}/gateway/${encodeURIComponent(target.name)}${path}?${params}`;
+		// The path may carry its own query (raw requests): join with `&` then.
+		const separator = path.includes("?") ? "&" : "?";
+		return `${this.endpoint}/gateway/${encodeURIComponent(target.name)}${path}${separator}${params}`;
 	}
 
 	/** The REST `input` field: base64 of compat CBOR. */
