@@ -34,8 +34,18 @@ export interface ActorCore {
 	readonly durableGeneration: number;
 	/** Resolves when `generation` is durable. */
 	whenDurable(generation: number): Promise<void>;
-	/** Runs an action (validation, timeout, response hook); the caller applies the output gate. */
-	invoke(name: string, args: unknown[], conn: ConnectionImpl, fire?: FireInfo): Promise<unknown>;
+	/**
+	 * Runs an action (validation, timeout, response hook); the caller applies
+	 * the output gate. `onSettled` runs when the action's function settles,
+	 * before its turn is committed, so writes it makes join that commit.
+	 */
+	invoke(
+		name: string,
+		args: unknown[],
+		conn: ConnectionImpl,
+		fire?: FireInfo,
+		onSettled?: (error: unknown) => void,
+	): Promise<unknown>;
 	/** True when the actor has an action of that name. */
 	hasAction(name: string): boolean;
 	/** Replaces tracking proxies by plain values (before encoding outputs). */

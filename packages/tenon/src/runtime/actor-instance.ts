@@ -131,7 +131,17 @@ export class ActorInstance implements ContextHost, ActorCore {
 		);
 		this.#kv = new KvImpl(this.#writes);
 		this.#queue = new QueueManager(this, this.#writes, config.queues);
-		this.#schedules = new ScheduleManager(this, this.#writes, () => this.#internalConn);
+		// While a `run` loop has stored messages to consume, the alarm says
+		// "now": after a crash, the restarted server wakes the actor for them.
+		// A graceful sleep drops that part, so an idle loop is not woken again.
+		const hasRun = config.run !== undefined;
+		this.#schedules = new ScheduleManager(
+			this,
+			this.#writes,
+			() => this.#internalConn,
+			() => (hasRun && this.status !== "stopping" ? this.#queue.oldestCreatedAt : undefined),
+		);
+		this.#queue.onChange(() => this.#schedules.alarmChanged());
 		this.#writer = new ActorWriter({
 			actorId: this.actorId,
 			fence,
@@ -432,6 +442,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 		args: unknown[],
 		conn: ConnectionImpl,
 		fire?: FireInfo,
+		onSettled?: (error: unknown) => void,
 	): Promise<unknown> {
 		this.#assertAwake();
 		const impl = this.#deps.actions.get(name);
@@ -444,7 +455,21 @@ export class ActorInstance implements ContextHost, ActorCore {
 			validated = result.value as unknown[];
 		}
 		const context = new ActionContextImpl(this, conn, fire);
-		const running = this.track(callAsync(() => impl(context, ...validated)));
+		let called = callAsync(() => impl(context, ...validated));
+		if (onSettled) {
+			// Chained before track(): runs before the turn's commit is started.
+			called = called.then(
+				(value) => {
+					onSettled(undefined);
+					return value;
+				},
+				(error: unknown) => {
+					onSettled(error);
+					throw error;
+				},
+			);
+		}
+		const running = this.track(called);
 		const timeout = this.#deps.options.actionTimeout;
 		let output = await withTimeout(running, this.#deps.clock, timeout, () =>
 			errors.actionTimedOut(name, timeout),
@@ -655,6 +680,8 @@ export class ActorInstance implements ContextHost, ActorCore {
 				).catch((error: unknown) => this.log.error(`${hookName} failed`, { error }));
 			}
 			this.#runStateChangeHook();
+			// The final save also recomputes the alarm, now without the queue's part.
+			this.#schedules.alarmChanged();
 			if (kind === "destroy") await this.#destroyData();
 			else await this.#writer.flush();
 		} catch (error) {

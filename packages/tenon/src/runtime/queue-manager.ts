@@ -93,10 +93,23 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	#receivers: ReceiveWaiter[] = [];
 	#senders = new Map<number, SendWaiter>();
 
+	/** Called when messages are stored or removed (the actor's alarm may change). */
+	#onChange: () => void = () => {};
+
 	constructor(core: ActorCore, writes: PendingWrites, declarations: QueueDecls | undefined) {
 		this.#core = core;
 		this.#writes = writes;
 		this.#declarations = declarations ?? {};
+	}
+
+	/** Registers the callback for changes to the stored messages. */
+	onChange(callback: () => void): void {
+		this.#onChange = callback;
+	}
+
+	/** When the oldest stored message was enqueued, if any. */
+	get oldestCreatedAt(): number | undefined {
+		return this.#messages[0]?.createdAt;
 	}
 
 	/** Loads stored messages (all available again: leases do not survive a restart). */
@@ -165,6 +178,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		});
 		const completion =
 			wait === undefined ? undefined : this.#waitForCompletion(seq, wait.timeoutMs);
+		this.#onChange();
 		this.#deliver();
 		return { seq, completion };
 	}
@@ -225,6 +239,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		const index = this.#messages.indexOf(message);
 		if (index >= 0) this.#messages.splice(index, 1);
 		this.#writes.delete(messageKey(message.seq));
+		this.#onChange();
 	}
 
 	#deliver(): void {

@@ -111,6 +111,7 @@ export class ScheduleManager implements WriteSource {
 	readonly #core: ActorCore;
 	readonly #writes: PendingWrites;
 	readonly #internalConn: () => ConnectionImpl;
+	readonly #wakeForQueue: () => number | undefined;
 	#oneShots = new Map<number, ScheduledEvent>();
 	#jobs = new Map<string, StoredJob>();
 	#nextId = 1;
@@ -123,10 +124,20 @@ export class ScheduleManager implements WriteSource {
 	readonly schedule: ActorSchedule;
 	readonly cron: ActorCron;
 
-	constructor(core: ActorCore, writes: PendingWrites, internalConn: () => ConnectionImpl) {
+	/**
+	 * @param wakeForQueue when the actor should be woken for stored queue
+	 * messages (its `run` loop consumes them), or undefined; part of the alarm.
+	 */
+	constructor(
+		core: ActorCore,
+		writes: PendingWrites,
+		internalConn: () => ConnectionImpl,
+		wakeForQueue: () => number | undefined = () => undefined,
+	) {
 		this.#core = core;
 		this.#writes = writes;
 		this.#internalConn = internalConn;
+		this.#wakeForQueue = wakeForQueue;
 		this.schedule = {
 			after: async (delayMs, action, ...args) =>
 				this.#addOneShot(this.#core.clock.now() + this.#checkDelay(delayMs), action, args),
@@ -190,7 +201,16 @@ export class ScheduleManager implements WriteSource {
 	collect(batch: WriteBatch): void {
 		if (!this.#alarmDirty) return;
 		this.#alarmDirty = false;
-		batch.alarm = this.earliest() ?? null;
+		const timers = this.earliest();
+		const queued = this.#wakeForQueue();
+		const alarm =
+			timers === undefined ? queued : queued === undefined ? timers : Math.min(timers, queued);
+		batch.alarm = alarm ?? null;
+	}
+
+	/** The next commit recomputes the actor's alarm (the queue's part of it changed). */
+	alarmChanged(): void {
+		this.#alarmDirty = true;
 	}
 
 	/** The earliest due time of any timer or job. */
@@ -429,26 +449,33 @@ export class ScheduleManager implements WriteSource {
 				const due = this.#nextDue(now);
 				if (due === undefined) break;
 				const started = this.#core.clock.now();
-				let ok = true;
-				let message: string | undefined;
+				let finished = false;
+				// Runs when the action settles, before its turn commits: the timer's
+				// removal (or the job's run record) is saved with the action's writes.
+				const finish = (error: unknown) => {
+					if (finished) return;
+					finished = true;
+					due.finish({
+						scheduledAt: due.fire.scheduledAt,
+						firedAt: due.fire.firedAt,
+						ok: error === undefined,
+						...(error === undefined
+							? {}
+							: { error: error instanceof Error ? error.message : String(error) }),
+						durationMs: this.#core.clock.now() - started,
+					});
+				};
 				try {
-					await this.#core.invoke(due.action, due.args, this.#internalConn(), due.fire);
+					await this.#core.invoke(due.action, due.args, this.#internalConn(), due.fire, finish);
 				} catch (error) {
-					ok = false;
-					message = error instanceof Error ? error.message : String(error);
+					// Errors before the action ran (e.g. it no longer exists) end the timer too.
+					finish(error);
 					const shown = this.#core.publicError(error, `scheduled action '${due.action}'`);
 					this.#core.log.warn("scheduled action failed", {
 						action: due.action,
 						error: shown.message,
 					});
 				}
-				due.finish({
-					scheduledAt: due.fire.scheduledAt,
-					firedAt: due.fire.firedAt,
-					ok,
-					...(message === undefined ? {} : { error: message }),
-					durationMs: this.#core.clock.now() - started,
-				});
 				this.#core.afterTurn();
 			}
 		} finally {
