@@ -1,0 +1,40 @@
+import { memoryDriver, setup } from "tenon";
+import { setupTest } from "tenon/test";
+import { describe, expect, it } from "vitest";
+import { jobWorker } from "./job-worker.js";
+
+const registry = setup({ use: { jobWorker }, logLevel: "silent" });
+
+describe("job worker example", () => {
+	it("processes jobs in order and answers waiting senders", async () => {
+		await using t = await setupTest(registry);
+		const worker = t.client.jobWorker.getOrCreate("w");
+		await worker.send("jobs", { id: "a", size: 1 });
+		await worker.send("jobs", { id: "b", size: 2 });
+		const result = await worker.send("jobs", { id: "c", size: 3 }, { wait: true, timeout: 5_000 });
+		expect(result.status).toBe("completed");
+		expect(result.response).toMatchObject({ id: "c", checksum: expect.any(Number) });
+		expect(await worker.processed()).toEqual(["a", "b", "c"]);
+		expect(await worker.backlog()).toBe(0);
+	});
+
+	it("is woken by a queue message while asleep, and counts a redelivered job once", async () => {
+		await using t = await setupTest(registry, { storage: memoryDriver() });
+		const worker = t.client.jobWorker.getOrCreate("sleepy");
+		await worker.send("jobs", { id: "first", size: 1 });
+		await expect.poll(() => worker.processed()).toEqual(["first"]);
+		await t.clock.advance(10_000);
+		await t.settle();
+		expect(t.awakeActors()).toBe(0);
+		await worker.send("jobs", { id: "second", size: 1 });
+		await expect.poll(() => worker.processed()).toEqual(["first", "second"]);
+		// The same job again (as after a redelivery) is answered, not redone.
+		const again = await worker.send(
+			"jobs",
+			{ id: "first", size: 1 },
+			{ wait: true, timeout: 1_000 },
+		);
+		expect(again.status).toBe("completed");
+		expect(await worker.processed()).toEqual(["first", "second"]);
+	});
+});

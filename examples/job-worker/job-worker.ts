@@ -1,0 +1,48 @@
+import { actor, queue } from "tenon";
+
+/** A unit of work. */
+export interface Job {
+	id: string;
+	/** Seconds of (simulated) work. */
+	size: number;
+}
+
+/** What the worker answers for a job. */
+export interface JobResult {
+	id: string;
+	checksum: number;
+}
+
+/**
+ * A queue-driven worker: jobs are durable, completable queue messages
+ * processed one at a time by the `run` loop, in order. A job stays stored
+ * until it is completed, so a crash mid-job redelivers it (at least once);
+ * `results` is keyed by job id, so a redelivered job does not count twice.
+ * Senders may wait for the result (`send(..., { wait: true })`).
+ */
+export const jobWorker = actor({
+	state: { results: {} as Record<string, JobResult>, order: [] as string[] },
+	queues: { jobs: queue<Job, JobResult>() },
+	run: async (c) => {
+		for await (const message of c.queue.iter({ names: ["jobs"], completable: true })) {
+			const job = message.body;
+			const result: JobResult = c.state.results[job.id] ?? { id: job.id, checksum: checksum(job) };
+			if (!c.state.results[job.id]) {
+				c.state.results[job.id] = result;
+				c.state.order.push(job.id);
+			}
+			await message.complete(result);
+		}
+	},
+	actions: {
+		processed: (c) => c.state.order,
+		backlog: (c) => c.queue.size,
+	},
+	options: { sleepTimeout: 10_000 },
+});
+
+function checksum(job: Job): number {
+	let sum = 0;
+	for (const char of `${job.id}:${job.size}`) sum = (sum * 31 + char.charCodeAt(0)) >>> 0;
+	return sum;
+}

@@ -1,0 +1,71 @@
+import { describe, expectTypeOf, it } from "vitest";
+import type { ActorHandle, QueueSendResult } from "../../src/client/index.js";
+import { actor, type CronJob, type FireInfo, queue, setup } from "../../src/index.js";
+
+interface Job {
+	id: string;
+}
+
+const worker = actor({
+	state: { done: 0 },
+	queues: {
+		jobs: queue<Job, { ok: boolean }>(),
+		pings: queue<number>(),
+	},
+	run: async (c) => {
+		for await (const message of c.queue.iter({ names: ["jobs"], completable: true })) {
+			expectTypeOf(message.name).toEqualTypeOf<"jobs">();
+			expectTypeOf(message.body).toEqualTypeOf<Job>();
+			await message.complete({ ok: true });
+			// @ts-expect-error the reply type is { ok: boolean }
+			await message.complete({ ok: "yes" });
+		}
+		const any = await c.queue.next();
+		if (any?.name === "pings") expectTypeOf(any.body).toEqualTypeOf<number>();
+		// @ts-expect-error not a declared queue
+		await c.queue.send("nope", 1);
+		// @ts-expect-error wrong body type
+		await c.queue.send("pings", "one");
+	},
+	actions: {
+		kv: async (c) => {
+			expectTypeOf(await c.kv.get("k")).toEqualTypeOf<string | null>();
+			expectTypeOf(await c.kv.get("k", { type: "binary" })).toEqualTypeOf<Uint8Array | null>();
+			expectTypeOf(await c.kv.list("p", { keyType: "binary" })).toEqualTypeOf<
+				[Uint8Array, string][]
+			>();
+		},
+		timers: async (c) => {
+			expectTypeOf(await c.schedule.after(1_000, "fired")).toEqualTypeOf<string>();
+			expectTypeOf(
+				await c.cron.every({ name: "n", interval: 5_000, action: "fired" }),
+			).toEqualTypeOf<CronJob>();
+		},
+		fired: (c) => {
+			expectTypeOf(c.fire).toEqualTypeOf<FireInfo | undefined>();
+		},
+		callOthers: async (c) => {
+			const other = c.client<typeof registry>().worker.getOrCreate("other");
+			expectTypeOf(other.fired).toEqualTypeOf<() => Promise<void>>();
+		},
+	},
+});
+
+const registry = setup({ use: { worker } });
+
+describe("types of queues, KV, schedules and raw handlers", () => {
+	it("types handle.send by queue name", () => {
+		const checks = async (handle: ActorHandle<typeof worker>) => {
+			expectTypeOf(await handle.send("jobs", { id: "1" })).toEqualTypeOf<void>();
+			const result = await handle.send("jobs", { id: "1" }, { wait: true, timeout: 1_000 });
+			expectTypeOf(result).toEqualTypeOf<QueueSendResult<{ ok: boolean }>>();
+			// @ts-expect-error wrong body
+			await handle.send("jobs", { id: 1 });
+			// @ts-expect-error unknown queue
+			await handle.send("other", {});
+			expectTypeOf(await handle.fetch("/x")).toEqualTypeOf<Response>();
+			expectTypeOf(await handle.webSocket("/x")).toEqualTypeOf<WebSocket>();
+		};
+		expectTypeOf(checks).toBeFunction();
+	});
+});
