@@ -109,6 +109,16 @@ export class ActorHost {
 		return { awake, starting, stopping };
 	}
 
+	/** Promises that settle when the actors now waking or stopping have finished doing so. */
+	transitions(): Promise<unknown>[] {
+		const pending: Promise<unknown>[] = [];
+		for (const slot of this.#slots.values()) {
+			if ("starting" in slot) pending.push(slot.starting.catch(() => {}));
+			else if (slot.instance.status !== "awake") pending.push(slot.instance.stopped);
+		}
+		return pending;
+	}
+
 	/** True once shutdown began. */
 	get shuttingDown(): boolean {
 		return this.#shuttingDown;

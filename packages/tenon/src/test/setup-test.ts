@@ -110,12 +110,16 @@ class TestContextImpl<R> implements TestContext<R> {
 	}
 
 	async settle(): Promise<void> {
-		for (let i = 0; i < 1000; i++) {
+		// Waits on the real events (instances waking or stopping, commits in
+		// flight), and again for whatever those set off, until nothing is left.
+		const host = this.#runtime.host;
+		for (;;) {
 			await new Promise((resolve) => setImmediate(resolve));
-			const stats = this.#runtime.host.stats();
-			if (stats.starting === 0 && stats.stopping === 0 && this.#runtime.host.pipeline.idle) return;
+			const transitions = host.transitions();
+			if (transitions.length === 0 && host.pipeline.idle) return;
+			await Promise.all(transitions);
+			await host.pipeline.drain();
 		}
-		throw new Error("settle(): actors kept waking or stopping");
 	}
 
 	async restart(): Promise<void> {
