@@ -18,18 +18,19 @@ function keyBytes(key: KvKey): Uint8Array {
 	throw new ActorError("kv", "invalid_key", "KV keys must be strings or Uint8Arrays");
 }
 
+function checkSize(bytes: Uint8Array, limit: number, what: "key" | "value"): void {
+	if (bytes.byteLength <= limit) return;
+	throw new ActorError(
+		"kv",
+		`${what}_too_long`,
+		`KV ${what} is ${bytes.byteLength} bytes (limit ${limit})`,
+		{ limit },
+	);
+}
+
 function checkedKey(key: KvKey): Uint8Array {
 	const bytes = keyBytes(key);
-	if (bytes.byteLength > KV_MAX_KEY_BYTES) {
-		throw new ActorError(
-			"kv",
-			"key_too_long",
-			`KV key is ${bytes.byteLength} bytes (limit ${KV_MAX_KEY_BYTES})`,
-			{
-				limit: KV_MAX_KEY_BYTES,
-			},
-		);
-	}
+	checkSize(bytes, KV_MAX_KEY_BYTES, "key");
 	return bytes;
 }
 
@@ -44,16 +45,7 @@ function valueBytes(value: KvValue): Uint8Array {
 			"invalid_value",
 			"KV values must be strings, Uint8Arrays or ArrayBuffers",
 		);
-	if (bytes.byteLength > KV_MAX_VALUE_BYTES) {
-		throw new ActorError(
-			"kv",
-			"value_too_long",
-			`KV value is ${bytes.byteLength} bytes (limit ${KV_MAX_VALUE_BYTES})`,
-			{
-				limit: KV_MAX_VALUE_BYTES,
-			},
-		);
-	}
+	checkSize(bytes, KV_MAX_VALUE_BYTES, "value");
 	return bytes;
 }
 

@@ -67,6 +67,21 @@ async function decodeObjectBody(
 	return body as Record<string, unknown>;
 }
 
+/** The common part of `POST /{kind}/{name}`: method, name, conn params and object body. */
+async function decodeNamedPost(
+	request: Request,
+	gateway: GatewayRequest,
+	encoding: Encoding,
+	limits: Limits,
+	kind: "action" | "queue",
+): Promise<{ name: string; params: unknown; body: Record<string, unknown> }> {
+	if (request.method !== "POST") throw errors.methodNotAllowed(request.method, gateway.path);
+	const name = decodeNameSegment(gateway.path.slice(`/${kind}/`.length), kind, limits);
+	const params = parseConnParams(request.headers.get("x-rivet-conn-params"), limits);
+	const body = await decodeObjectBody(request, encoding, limits);
+	return { name, params, body };
+}
+
 function answer(encoding: Encoding, value: unknown, limits: Limits, what: string): Response {
 	const encoded = encodeValue(encoding, value);
 	if (encodedLength(encoded) > limits.maxHttpBodyBytes)
@@ -82,10 +97,13 @@ export async function handleAction(
 	encoding: Encoding,
 ): Promise<Response> {
 	const limits = runtime.limits;
-	if (request.method !== "POST") throw errors.methodNotAllowed(request.method, gateway.path);
-	const name = decodeNameSegment(gateway.path.slice("/action/".length), "action", limits);
-	const params = parseConnParams(request.headers.get("x-rivet-conn-params"), limits);
-	const body = await decodeObjectBody(request, encoding, limits);
+	const { name, params, body } = await decodeNamedPost(
+		request,
+		gateway,
+		encoding,
+		limits,
+		"action",
+	);
 	const args = body.args ?? [];
 	if (!Array.isArray(args)) throw errors.invalid("'args' must be an array");
 	const output = await withActor(runtime, gateway, (instance) =>
@@ -102,10 +120,7 @@ export async function handleQueueSend(
 	encoding: Encoding,
 ): Promise<Response> {
 	const limits = runtime.limits;
-	if (request.method !== "POST") throw errors.methodNotAllowed(request.method, gateway.path);
-	const name = decodeNameSegment(gateway.path.slice("/queue/".length), "queue", limits);
-	const params = parseConnParams(request.headers.get("x-rivet-conn-params"), limits);
-	const body = await decodeObjectBody(request, encoding, limits);
+	const { name, params, body } = await decodeNamedPost(request, gateway, encoding, limits, "queue");
 	const wait = body.wait ?? false;
 	if (typeof wait !== "boolean") throw errors.invalid("'wait' must be a boolean");
 	const timeout = body.timeout ?? undefined;
