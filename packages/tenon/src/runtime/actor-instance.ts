@@ -158,6 +158,8 @@ export class ActorInstance implements ContextHost, ActorCore {
 			onDurable: (generation, alarm) => {
 				this.#hub.release(generation);
 				if (alarm !== undefined) deps.onAlarmCommitted(this.actorId, alarm);
+				// Writes are collected when the commit is sent: idleness may have changed.
+				this.maybeIdle();
 			},
 		});
 	}

@@ -64,12 +64,18 @@ export interface ActorWriterOptions {
  * must wait for `requiredGeneration()` to be durable: the open generation if it
  * has writes, otherwise the one being committed. Nothing leaves before the
  * writes that preceded it are on stable storage.
+ *
+ * A commit is requested at once but its writes are collected when the
+ * pipeline sends its batch (end of the loop turn), so everything written
+ * until then, in later microtasks too, is part of the same atomic commit.
  */
 export class ActorWriter {
 	readonly #options: ActorWriterOptions;
 	#openGeneration = 1;
 	#durableGeneration = 0;
 	#committingGeneration = 0;
+	/** A commit was submitted and will collect the open generation's writes. */
+	#collectPending = false;
 	#flushRequested = false;
 	#waiters: Waiter[] = [];
 	#failure: unknown = undefined;
@@ -113,6 +119,8 @@ export class ActorWriter {
 	flushFor(generation: number): void {
 		if (this.#closed || this.#failure !== undefined || generation <= this.#durableGeneration)
 			return;
+		// The submitted commit collects the open generation (the newest) when it is sent.
+		if (this.#collectPending) return;
 		if (this.#committingGeneration !== 0) {
 			if (generation > this.#committingGeneration) this.#flushRequested = true;
 			return;
@@ -163,34 +171,39 @@ export class ActorWriter {
 	}
 
 	#startCommit(): void {
-		const batch: WriteBatch = { puts: [], deletes: [], deleteRanges: [] };
-		try {
-			for (const source of this.#options.sources) if (source.hasChanges) source.collect(batch);
-		} catch (error) {
-			this.#fail(error);
-			return;
-		}
-		const generation = this.#openGeneration++;
-		this.#committingGeneration = generation;
-		const { actorId, fence, pipeline } = this.#options;
-		const item = {
-			actorId,
-			fence,
-			puts: batch.puts,
-			deletes: batch.deletes,
-			deleteRanges: batch.deleteRanges,
-			...(batch.alarm === undefined ? {} : { alarm: batch.alarm }),
-		};
-		pipeline.submit(item).then(
-			(result) => {
-				if (!result.ok) {
-					this.#fail(new FencedError(result.currentFence));
-					return;
-				}
-				this.#committed(generation, batch.alarm);
-			},
-			(error: unknown) => this.#fail(error),
-		);
+		this.#collectPending = true;
+		let generation = 0;
+		let alarm: number | null | undefined;
+		this.#options.pipeline
+			.submit(() => {
+				this.#collectPending = false;
+				if (this.#closed || this.#failure !== undefined) return null;
+				const batch: WriteBatch = { puts: [], deletes: [], deleteRanges: [] };
+				for (const source of this.#options.sources) if (source.hasChanges) source.collect(batch);
+				generation = this.#openGeneration++;
+				this.#committingGeneration = generation;
+				alarm = batch.alarm;
+				const { actorId, fence } = this.#options;
+				return {
+					actorId,
+					fence,
+					puts: batch.puts,
+					deletes: batch.deletes,
+					deleteRanges: batch.deleteRanges,
+					...(alarm === undefined ? {} : { alarm }),
+				};
+			})
+			.then(
+				(result) => {
+					if (generation === 0) return; // closed before it was collected
+					if (!result.ok) {
+						this.#fail(new FencedError(result.currentFence));
+						return;
+					}
+					this.#committed(generation, alarm);
+				},
+				(error: unknown) => this.#fail(error),
+			);
 	}
 
 	#committed(generation: number, alarm: number | null | undefined): void {

@@ -1,7 +1,15 @@
 import type { ActorStore, CommitItem, CommitResult } from "./interfaces.js";
 
+/**
+ * What an actor submits: its commit, or a function that builds it when the
+ * batch is sent. Late collection lets writes made until then (in later
+ * microtasks or callbacks of the same loop turn) join the commit.
+ * `null`: nothing to commit any more (the item resolves `{ ok: true }`).
+ */
+export type CommitSource = CommitItem | (() => CommitItem | null);
+
 interface PendingCommit {
-	item: CommitItem;
+	source: CommitSource;
 	resolve(result: CommitResult): void;
 	reject(error: unknown): void;
 }
@@ -26,9 +34,9 @@ export class CommitPipeline {
 	}
 
 	/** Queues one actor's commit; resolves with its result once durable. */
-	submit(item: CommitItem): Promise<CommitResult> {
+	submit(source: CommitSource): Promise<CommitResult> {
 		return new Promise<CommitResult>((resolve, reject) => {
-			this.#pending.push({ item, resolve, reject });
+			this.#pending.push({ source, resolve, reject });
 			if (!this.#scheduled) {
 				this.#scheduled = true;
 				// setImmediate runs after the I/O callbacks of this loop turn, so
@@ -40,21 +48,40 @@ export class CommitPipeline {
 
 	#flush(): void {
 		this.#scheduled = false;
-		const batch = this.#pending;
-		if (batch.length === 0) return;
+		const pending = this.#pending;
+		if (pending.length === 0) return;
 		this.#pending = [];
+		// Build late-collected items now; one that fails is rejected on its own.
+		const batch: PendingCommit[] = [];
+		const items: CommitItem[] = [];
+		for (const commit of pending) {
+			let item: CommitItem | null;
+			try {
+				item = typeof commit.source === "function" ? commit.source() : commit.source;
+			} catch (error) {
+				commit.reject(error);
+				continue;
+			}
+			if (item === null) {
+				commit.resolve({ ok: true });
+				continue;
+			}
+			batch.push(commit);
+			items.push(item);
+		}
+		if (batch.length === 0) return;
 		this.batches++;
 		this.items += batch.length;
-		const done = this.#store.commit(batch.map((pending) => pending.item)).then(
+		const done = this.#store.commit(items).then(
 			(results) => {
-				batch.forEach((pending, i) => {
+				batch.forEach((commit, i) => {
 					const result = results[i];
-					if (result) pending.resolve(result);
-					else pending.reject(new Error("storage driver returned fewer results than commits"));
+					if (result) commit.resolve(result);
+					else commit.reject(new Error("storage driver returned fewer results than commits"));
 				});
 			},
 			(error: unknown) => {
-				for (const pending of batch) pending.reject(error);
+				for (const commit of batch) commit.reject(error);
 			},
 		);
 		this.#inFlight.add(done);

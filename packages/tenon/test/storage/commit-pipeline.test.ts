@@ -80,4 +80,34 @@ describe("CommitPipeline (group commit)", () => {
 		expect(pipeline.idle).toBe(true);
 		expect((await pending).ok).toBe(true);
 	});
+
+	it("collects a late item when the batch is sent, so writes made after submit join it", async () => {
+		const handles = await memoryDriver().open();
+		const pipeline = new CommitPipeline(handles.store);
+		const puts: [Uint8Array, Uint8Array][] = [[Uint8Array.of(1), Uint8Array.of(1)]];
+		const committed = pipeline.submit(() => ({ actorId: "late", fence: 1, puts, deletes: [] }));
+		// Written after the commit was requested, in a later microtask and callback.
+		await Promise.resolve();
+		puts.push([Uint8Array.of(2), Uint8Array.of(2)]);
+		expect((await committed).ok).toBe(true);
+		expect(await handles.store.get("late", [Uint8Array.of(1), Uint8Array.of(2)])).toEqual([
+			Uint8Array.of(1),
+			Uint8Array.of(2),
+		]);
+	});
+
+	it("rejects only the late item whose collection failed; null commits nothing", async () => {
+		const handles = await memoryDriver().open();
+		const { store, batches } = recording(handles.store);
+		const pipeline = new CommitPipeline(store);
+		const outcomes = await Promise.allSettled([
+			pipeline.submit(() => {
+				throw new Error("state is not storable");
+			}),
+			pipeline.submit(() => null),
+			pipeline.submit(item("fine")),
+		]);
+		expect(outcomes.map((o) => o.status)).toEqual(["rejected", "fulfilled", "fulfilled"]);
+		expect(batches).toEqual([1]);
+	});
 });
