@@ -275,6 +275,14 @@ export class ActorHost {
 				if (current !== undefined && "instance" in current && current.instance === instance) {
 					this.#slots.delete(instance.actorId);
 				}
+				// Asleep now: if its stored alarm is due (it was reset, or stopped
+				// while busy), the scheduler must look at it again.
+				if (!this.#shuttingDown) {
+					void this.#options.storage.alarms.get(instance.actorId).then(
+						(at) => at !== undefined && this.#alarms.notify(at),
+						() => {},
+					);
+				}
 			},
 		});
 		this.#slots.set(record.actorId, { starting });

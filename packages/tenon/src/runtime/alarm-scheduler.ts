@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
-import type { AlarmIndex } from "../storage/interfaces.js";
+import type { AlarmIndex, DueAlarm } from "../storage/interfaces.js";
 
 /** What the scheduler needs from the actor host. */
 export interface AlarmTarget {
@@ -10,15 +10,20 @@ export interface AlarmTarget {
 	wake(actorId: string): Promise<void>;
 }
 
-/** How many due actors one pass wakes. */
-const BATCH = 256;
-/** Retry delay when due alarms did not move (an actor failed to wake). */
+/** Due alarms read per page. */
+const PAGE = 256;
+/** How many actors wake at once during a pass. */
+const WAKE_CONCURRENCY = 64;
+/** When to look again after waking actors, in case an alarm did not move (a wake failed). */
 const RETRY_MS = 1_000;
 
 /**
  * Wakes sleeping actors whose alarm (earliest timer) is due. Awake actors run
  * their own timers; this only covers the sleeping ones, including alarms that
- * came due while the server was down.
+ * came due while the server was down. A pass pages through every due alarm
+ * and skips awake actors (their alarm may stay in the past while they work,
+ * e.g. a workflow running), so they neither block the others nor make the
+ * scheduler spin; when such an actor sleeps its final commit sets its alarm again.
  */
 export class AlarmScheduler {
 	readonly #alarms: AlarmIndex;
@@ -51,6 +56,16 @@ export class AlarmScheduler {
 		if (this.#armedAt === undefined || at < this.#armedAt) this.#arm(at);
 	}
 
+	#wake(actorId: string): Promise<void> {
+		this.#waking.add(actorId);
+		return this.#target
+			.wake(actorId)
+			.catch((error: unknown) =>
+				this.#log.warn("could not wake an actor for its alarm", { actorId, error }),
+			)
+			.finally(() => this.#waking.delete(actorId));
+	}
+
 	stop(): void {
 		this.#stopped = true;
 		if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
@@ -79,23 +94,24 @@ export class AlarmScheduler {
 		this.#passing = true;
 		try {
 			const now = this.#clock.now();
-			const due = await this.#alarms.due(now, BATCH);
-			for (const { actorId } of due) {
-				if (this.#target.isAwake(actorId) || this.#waking.has(actorId)) continue;
-				this.#waking.add(actorId);
-				void this.#target
-					.wake(actorId)
-					.catch((error: unknown) =>
-						this.#log.warn("could not wake an actor for its alarm", { actorId, error }),
-					)
-					.finally(() => this.#waking.delete(actorId));
+			const sleeping: string[] = [];
+			let cursor: DueAlarm | undefined;
+			for (;;) {
+				const page = await this.#alarms.due(now, PAGE, cursor);
+				for (const { actorId } of page) {
+					if (!this.#target.isAwake(actorId) && !this.#waking.has(actorId)) sleeping.push(actorId);
+				}
+				if (page.length < PAGE) break;
+				cursor = page[page.length - 1];
 			}
-			const next = await this.#alarms.next();
-			if (next !== undefined) {
-				// Alarms still due were handed to actors (or failed): look again later,
-				// rather than spinning, in case they do not move.
-				this.#arm(next.at <= now ? now + (due.length >= BATCH ? 0 : RETRY_MS) : next.at);
+			for (let i = 0; i < sleeping.length && !this.#stopped; i += WAKE_CONCURRENCY) {
+				await Promise.all(sleeping.slice(i, i + WAKE_CONCURRENCY).map((id) => this.#wake(id)));
 			}
+			const next = await this.#alarms.next(now);
+			const retryAt = sleeping.length > 0 ? now + RETRY_MS : undefined;
+			const at =
+				next === undefined ? retryAt : retryAt === undefined ? next.at : Math.min(next.at, retryAt);
+			if (at !== undefined) this.#arm(at);
 		} catch (error) {
 			this.#log.error("alarm pass failed", { error });
 			this.#arm(this.#clock.now() + RETRY_MS);

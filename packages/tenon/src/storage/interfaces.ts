@@ -129,10 +129,13 @@ export interface DueAlarm {
  * so sleeping actors can be woken for their timers and queue messages.
  */
 export interface AlarmIndex {
-	/** Actors whose alarm is at or before `time`, earliest first. */
-	due(time: number, limit: number): Promise<DueAlarm[]>;
-	/** The earliest alarm of any actor. */
-	next(): Promise<DueAlarm | undefined>;
+	/**
+	 * Actors whose alarm is at or before `time`, in `(at, actorId)` order;
+	 * with `after`, only those strictly after it (to page through them).
+	 */
+	due(time: number, limit: number, after?: DueAlarm): Promise<DueAlarm[]>;
+	/** The earliest alarm of any actor; with `after`, the earliest one later than that time. */
+	next(after?: number): Promise<DueAlarm | undefined>;
 	/** One actor's alarm. */
 	get(actorId: string): Promise<number | undefined>;
 }

@@ -47,6 +47,25 @@ export function describeAlarmConformance(driverName: string, target: Conformance
 				expect(await alarms.due(50, 10)).toEqual([]);
 			}));
 
+		it("pages through due alarms after a cursor, ties ordered by actor id", () =>
+			withHandles(target, async ({ store, alarms }) => {
+				const ids = Array.from({ length: 7 }, () => testActorId()).sort();
+				await store.commit(ids.map((id, i) => alarmItem(id, i < 5 ? 100 : 200 + i)));
+				const seen: string[] = [];
+				let cursor: { actorId: string; at: number } | undefined;
+				for (;;) {
+					const page = await alarms.due(300, 2, cursor);
+					seen.push(...page.map((alarm) => alarm.actorId));
+					if (page.length < 2) break;
+					cursor = page[page.length - 1];
+				}
+				expect(seen).toEqual(ids);
+				expect(await alarms.due(300, 10, { actorId: ids[6] as string, at: 206 })).toEqual([]);
+				expect(await alarms.next(100)).toEqual({ actorId: ids[5], at: 205 });
+				expect(await alarms.next(206)).toBeUndefined();
+				expect(await alarms.next(99)).toEqual({ actorId: ids[0], at: 100 });
+			}));
+
 		it("ignores the alarm of a fenced commit", () =>
 			withHandles(target, async ({ store, alarms }) => {
 				const id = testActorId();

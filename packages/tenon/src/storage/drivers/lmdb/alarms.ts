@@ -9,22 +9,26 @@ export class LmdbAlarmIndex implements AlarmIndex {
 		this.#env = env;
 	}
 
-	async due(time: number, limit: number): Promise<DueAlarm[]> {
+	async due(time: number, limit: number, after?: DueAlarm): Promise<DueAlarm[]> {
 		const out: DueAlarm[] = [];
-		for (const key of this.#env.alarmsByTime.getKeys({ start: [Number.NEGATIVE_INFINITY] })) {
+		const start = after === undefined ? [Number.NEGATIVE_INFINITY] : [after.at, after.actorId];
+		for (const key of this.#env.alarmsByTime.getKeys({ start })) {
 			const at = key[0] as number;
+			const actorId = key[1] as string;
 			if (at > time || out.length >= limit) break;
-			out.push({ actorId: key[1] as string, at });
+			if (after !== undefined && at === after.at && actorId === after.actorId) continue;
+			out.push({ actorId, at });
 		}
 		return out;
 	}
 
-	async next(): Promise<DueAlarm | undefined> {
+	async next(after?: number): Promise<DueAlarm | undefined> {
 		for (const key of this.#env.alarmsByTime.getKeys({
-			start: [Number.NEGATIVE_INFINITY],
-			limit: 1,
+			start: [after ?? Number.NEGATIVE_INFINITY],
 		})) {
-			return { actorId: key[1] as string, at: key[0] as number };
+			const at = key[0] as number;
+			if (after !== undefined && at <= after) continue;
+			return { actorId: key[1] as string, at };
 		}
 		return undefined;
 	}

@@ -1,6 +1,11 @@
 import type { AlarmIndex, DueAlarm } from "../../interfaces.js";
 import type { MemoryStoreData } from "./store.js";
 
+/** True when `a` sorts after `b` in `(at, actorId)` order. */
+function isAfter(a: DueAlarm, b: DueAlarm): boolean {
+	return a.at > b.at || (a.at === b.at && a.actorId > b.actorId);
+}
+
 /** In-memory {@link AlarmIndex} over the alarms the memory store records. */
 export class MemoryAlarmIndex implements AlarmIndex {
 	readonly #data: MemoryStoreData;
@@ -15,14 +20,14 @@ export class MemoryAlarmIndex implements AlarmIndex {
 		return all.sort((a, b) => a.at - b.at || (a.actorId < b.actorId ? -1 : 1));
 	}
 
-	async due(time: number, limit: number): Promise<DueAlarm[]> {
+	async due(time: number, limit: number, after?: DueAlarm): Promise<DueAlarm[]> {
 		return this.#sorted()
-			.filter((alarm) => alarm.at <= time)
+			.filter((alarm) => alarm.at <= time && (after === undefined || isAfter(alarm, after)))
 			.slice(0, limit);
 	}
 
-	async next(): Promise<DueAlarm | undefined> {
-		return this.#sorted()[0];
+	async next(after?: number): Promise<DueAlarm | undefined> {
+		return this.#sorted().find((alarm) => after === undefined || alarm.at > after);
 	}
 
 	async get(actorId: string): Promise<number | undefined> {
