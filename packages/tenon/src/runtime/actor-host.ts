@@ -269,7 +269,11 @@ export class ActorHost {
 			limits: this.#options.limits,
 			exposeInternalErrors: this.#options.exposeInternalErrors,
 			createClient: this.#options.createClient,
-			onAlarmCommitted: (_actorId, at) => this.#alarms.notify(at),
+			// An awake actor fires its own timers; a due alarm matters once it
+			// sleeps, and then `onStopped` below looks at it again.
+			onAlarmCommitted: (_actorId, at) => {
+				if (at !== null && at > this.#options.clock.now()) this.#alarms.notify(at);
+			},
 			onStopped: (instance) => {
 				const current = this.#slots.get(instance.actorId);
 				if (current !== undefined && "instance" in current && current.instance === instance) {

@@ -22,6 +22,7 @@ import { KvImpl } from "./kv-impl.js";
 import { PendingWrites } from "./pending-writes.js";
 import { QueueManager, type QueueSendResult } from "./queue-manager.js";
 import { type RawSocketTransport, RawWebSocketImpl } from "./raw-websocket.js";
+import { attachRunHost } from "./run-host.js";
 import { ScheduleManager } from "./schedule-manager.js";
 import { type LoadedState, loadState } from "./state-loader.js";
 import { StateWriteSource } from "./state-source.js";
@@ -93,6 +94,10 @@ export class ActorInstance implements ContextHost, ActorCore {
 	#keepAwakeCount = 0;
 	#waitUntil = new Set<Promise<unknown>>();
 	#runActive = false;
+	/** The run handler says it only waits (see RunHost.setIdle). */
+	#runIdle = false;
+	/** When the run handler needs the actor awake (see RunHost.setWakeAt). */
+	#runWakeAt: number | undefined;
 	#inStateChangeHook = false;
 	/** The tracker's change count when onStateChange last ran. */
 	#stateChangeSeen = 0;
@@ -139,7 +144,12 @@ export class ActorInstance implements ContextHost, ActorCore {
 			this,
 			this.#writes,
 			() => this.#internalConn,
-			() => (hasRun && this.status !== "stopping" ? this.#queue.oldestCreatedAt : undefined),
+			() => {
+				const queued =
+					hasRun && this.status !== "stopping" ? this.#queue.oldestCreatedAt : undefined;
+				const run = this.#runWakeAt;
+				return queued === undefined ? run : run === undefined ? queued : Math.min(queued, run);
+			},
 		);
 		this.#queue.onChange(() => this.#schedules.alarmChanged());
 		this.#writer = new ActorWriter({
@@ -231,7 +241,28 @@ export class ActorInstance implements ContextHost, ActorCore {
 		const run = this.#deps.definition.config.run;
 		if (!run) return;
 		this.#runActive = true;
-		void callAsync(() => run(this.#context))
+		const context = new ActorContextImpl(this);
+		attachRunHost(context, {
+			core: this,
+			actorId: this.actorId,
+			store: this.#deps.storage.store,
+			writes: this.#writes,
+			queue: this.#queue,
+			context: this.#context,
+			setIdle: (idle) => {
+				if (this.#runIdle === idle) return;
+				this.#runIdle = idle;
+				if (idle) this.maybeIdle();
+				this.#onQuiet?.();
+			},
+			setWakeAt: (at) => {
+				if (this.#runWakeAt === at) return;
+				this.#runWakeAt = at;
+				this.#schedules.alarmChanged();
+				this.#writesOutsideTurn();
+			},
+		});
+		void callAsync(() => run(context))
 			.catch((error: unknown) => {
 				if (!this.#abort.signal.aborted) this.log.error("run handler failed", { error });
 			})
@@ -398,9 +429,9 @@ export class ActorInstance implements ContextHost, ActorCore {
 
 	// ---- Idleness and sleep ------------------------------------------------------
 
-	/** A `run` loop keeps the actor awake while it works, not while it waits on the queue. */
+	/** A `run` loop keeps the actor awake while it works, not while it waits (on the queue, or durably). */
 	#runBusy(): boolean {
-		return this.#runActive && !this.#queue.hasReceivers;
+		return this.#runActive && !this.#queue.hasReceivers && !this.#runIdle;
 	}
 
 	#isIdle(): boolean {
