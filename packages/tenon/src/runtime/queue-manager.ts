@@ -337,6 +337,18 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		});
 	}
 
+	/**
+	 * Leases a stored message again after a restart (a workflow received it
+	 * with `completable: true` before the crash), so it is not delivered to
+	 * anyone else. Returns its completion, or undefined if it is gone.
+	 */
+	lease(id: string): { complete(response?: unknown): Promise<void> } | undefined {
+		const message = this.#messages.find((candidate) => String(candidate.seq) === id);
+		if (message === undefined) return undefined;
+		message.leased = true;
+		return { complete: (response?: unknown) => this.#complete(message, response) };
+	}
+
 	async next(options: ReceiveOptions<string> = {}): Promise<any> {
 		const [message] = await this.#receive(options, true);
 		return message === undefined ? undefined : this.#view(message, options.completable === true);

@@ -63,6 +63,11 @@ export class Runtime {
 		await this.host.startAlarms();
 	}
 
+	/** The opened storage (for inspection and tools; actors write through their instances). */
+	get storage(): StorageHandles {
+		return this.#storage;
+	}
+
 	/** Opens storage and prepares the actor host. */
 	static async start(options: RuntimeOptions): Promise<Runtime> {
 		for (const name of Object.keys(options.definitions)) {

@@ -9,6 +9,8 @@ import type { Runtime } from "../runtime/runtime.js";
 import type { TenonServer } from "../server/node-adapter.js";
 import { memoryDriver } from "../storage/drivers/memory/index.js";
 import type { StorageDriver } from "../storage/interfaces.js";
+import { readWorkflowHistory } from "../workflow/history.js";
+import type { WorkflowHistory } from "../workflow/types.js";
 import { ManualClock } from "./manual-clock.js";
 
 /** The endpoint the test client is created with; requests are routed to the live server. */
@@ -38,6 +40,11 @@ export interface TestContext<R> extends AsyncDisposable {
 	awakeActors(): number;
 	/** Waits until no actor is waking or stopping and every commit has finished. */
 	settle(): Promise<void>;
+	/**
+	 * The committed workflow journal and status of an actor (by id, or a
+	 * handle it resolves). Call `settle()` first to include the latest commits.
+	 */
+	workflowHistory(actor: string | { resolve(): Promise<string> }): Promise<WorkflowHistory>;
 	/**
 	 * Stops the server (actors sleep, state is saved, connections close with
 	 * 1001) and starts it again on the same storage. The client is kept and
@@ -120,6 +127,11 @@ class TestContextImpl<R> implements TestContext<R> {
 			await Promise.all(transitions);
 			await host.pipeline.drain();
 		}
+	}
+
+	async workflowHistory(actor: string | { resolve(): Promise<string> }): Promise<WorkflowHistory> {
+		const actorId = typeof actor === "string" ? actor : await actor.resolve();
+		return readWorkflowHistory(this.#runtime.storage.store, actorId);
 	}
 
 	async restart(): Promise<void> {

@@ -1,0 +1,202 @@
+import type { ActorContext, Conn } from "../actor/context.js";
+import type { ActorKv } from "../actor/kv.js";
+import type { ActorCron, ActorSchedule } from "../actor/schedule.js";
+import type { ActorKeyList } from "../actor/types.js";
+import type { Client } from "../client/types.js";
+import type { Logger } from "../common/logger.js";
+import type { WorkflowEngine } from "./engine.js";
+import { invalidWorkflowUse, OutsideStepError } from "./errors.js";
+import {
+	getVersion,
+	removed,
+	rollbackCheckpoint,
+	runJoin,
+	runLoop,
+	runRace,
+	runTry,
+} from "./flow.js";
+import type { Scope } from "./scope.js";
+import { runStep, stepConfig, tryStep } from "./step.js";
+import type {
+	BranchConfig,
+	EntryKind,
+	LoopConfig,
+	TryBlockConfig,
+	TryBlockResult,
+	TryStepResult,
+	WorkflowContext,
+	WorkflowQueue,
+} from "./types.js";
+import { durableSleep, receive } from "./waits.js";
+
+/**
+ * The `ctx` of a workflow (one per scope: the body, each loop iteration,
+ * branch and try block). Actor data is reachable while a step of this
+ * context, or of a context nested in it, is running; anywhere else it throws.
+ */
+export class WorkflowContextImpl implements WorkflowContext<any, any, any, any, any, any> {
+	readonly #engine: WorkflowEngine;
+	readonly #scope: Scope;
+	readonly #parent: WorkflowContextImpl | undefined;
+	/** Steps started from this context that are running. */
+	#ownSteps = 0;
+	/** Steps started from contexts nested in this one that are running. */
+	#nestedSteps = 0;
+	readonly queue: WorkflowQueue<any>;
+
+	constructor(engine: WorkflowEngine, scope: Scope, parent: WorkflowContextImpl | undefined) {
+		this.#engine = engine;
+		this.#scope = scope;
+		this.#parent = parent;
+		this.queue = {
+			next: ((name: string, options?: object) =>
+				receive(engine, this, name, options ?? {}, false)) as WorkflowQueue<any>["next"],
+			nextBatch: ((name: string, options?: object) =>
+				receive(engine, this, name, options ?? {}, true)) as WorkflowQueue<any>["nextBatch"],
+		};
+	}
+
+	/** @internal The scope this context runs in. */
+	get scope(): Scope {
+		return this.#scope;
+	}
+
+	/** @internal A context for a scope nested in this one. */
+	child(scope: Scope): WorkflowContextImpl {
+		return new WorkflowContextImpl(this.#engine, scope, this);
+	}
+
+	/** @internal Marks a step of this context as running; returns the unmark. */
+	enterStep(): () => void {
+		this.#ownSteps++;
+		for (let parent = this.#parent; parent; parent = parent.#parent) parent.#nestedSteps++;
+		return () => {
+			this.#ownSteps--;
+			for (let parent = this.#parent; parent; parent = parent.#parent) parent.#nestedSteps--;
+		};
+	}
+
+	#actor(member: string): ActorContext<any, any, any, any, any, any> {
+		if (this.#ownSteps === 0 && this.#nestedSteps === 0) throw new OutsideStepError(member);
+		return this.#engine.stepContext;
+	}
+
+	// ---- Identity -----------------------------------------------------------------
+
+	get workflowId(): string {
+		return this.#engine.workflowId;
+	}
+	get actorId(): string {
+		return this.#engine.host.actorId;
+	}
+	get name(): string {
+		return this.#engine.stepContext.name;
+	}
+	get key(): ActorKeyList {
+		return this.#engine.stepContext.key;
+	}
+	get log(): Logger {
+		return this.#engine.stepContext.log;
+	}
+	get abortSignal(): AbortSignal {
+		return this.#engine.evicted;
+	}
+	isEvicted(): boolean {
+		return this.#engine.evicted.aborted;
+	}
+
+	// ---- Actor data: inside steps only ---------------------------------------------------
+
+	get state(): any {
+		return this.#actor("state").state;
+	}
+	set state(next: any) {
+		this.#actor("state").state = next;
+	}
+	get vars(): any {
+		return this.#actor("vars").vars;
+	}
+	set vars(next: any) {
+		this.#actor("vars").vars = next;
+	}
+	get kv(): ActorKv {
+		return this.#actor("kv").kv;
+	}
+	get conns(): ReadonlyMap<string, Conn<any, any, any>> {
+		return this.#actor("conns").conns;
+	}
+	get schedule(): ActorSchedule {
+		return this.#actor("schedule").schedule;
+	}
+	get cron(): ActorCron {
+		return this.#actor("cron").cron;
+	}
+	broadcast(name: string, ...args: unknown[]): void {
+		(this.#actor("broadcast").broadcast as (name: string, ...args: unknown[]) => void)(
+			name,
+			...args,
+		);
+	}
+	client<R>(): Client<R> {
+		return this.#actor("client()").client<R>();
+	}
+
+	// ---- Primitives ----------------------------------------------------------------------
+
+	async step(nameOrConfig: any, run?: any): Promise<any> {
+		return runStep(this.#engine, this, stepConfig(nameOrConfig, run, "step"));
+	}
+
+	async tryStep(nameOrConfig: any, run?: any): Promise<TryStepResult<any>> {
+		return tryStep(this.#engine, this, stepConfig(nameOrConfig, run, "tryStep"));
+	}
+
+	async try(nameOrConfig: any, run?: any): Promise<TryBlockResult<any>> {
+		const config: TryBlockConfig<unknown, WorkflowContextImpl> =
+			typeof nameOrConfig === "string" ? { name: nameOrConfig, run } : nameOrConfig;
+		return runTry(this.#engine, this, config);
+	}
+
+	async loop(nameOrConfig: any, run?: any): Promise<any> {
+		const config: LoopConfig<unknown, unknown, WorkflowContextImpl> =
+			typeof nameOrConfig === "string" ? { name: nameOrConfig, run } : nameOrConfig;
+		return runLoop(this.#engine, this, config);
+	}
+
+	async sleep(name: string, durationMs: number): Promise<void> {
+		if (typeof durationMs !== "number" || !(durationMs >= 0)) {
+			throw invalidWorkflowUse(`sleep '${name}' needs a duration in ms >= 0`);
+		}
+		return durableSleep(this.#engine, this, name, (now) => now + durationMs);
+	}
+
+	async sleepUntil(name: string, timestampMs: number): Promise<void> {
+		if (typeof timestampMs !== "number") {
+			throw invalidWorkflowUse(`sleepUntil '${name}' needs a timestamp in ms`);
+		}
+		return durableSleep(this.#engine, this, name, () => timestampMs);
+	}
+
+	async rollbackCheckpoint(name: string): Promise<void> {
+		return rollbackCheckpoint(this.#engine, this, name);
+	}
+
+	async join(name: string, branches: Record<string, BranchConfig<unknown, any>>): Promise<any> {
+		return runJoin(this.#engine, this, name, branches);
+	}
+
+	async race(
+		name: string,
+		branches: ReadonlyArray<{ name: string; run: (ctx: any) => Promise<any> }>,
+	): Promise<{ winner: string; value: any }> {
+		return runRace(this.#engine, this, name, branches);
+	}
+
+	async removed(name: string, originalKind: EntryKind): Promise<void> {
+		return removed(this.#engine, this, name, originalKind);
+	}
+
+	async getVersion(name: string, latest: number): Promise<number> {
+		return getVersion(this.#engine, this, name, latest);
+	}
+}

@@ -1,0 +1,328 @@
+import type { ActorContext } from "../actor/context.js";
+import { ActorError } from "../protocol/errors.js";
+import type { RunHost } from "../runtime/run-host.js";
+import { callAsync, withTimeout } from "../runtime/timeouts.js";
+import { WorkflowContextImpl } from "./context.js";
+import {
+	EvictedError,
+	errorInfo,
+	HistoryDivergedError,
+	isControlError,
+	OutsideStepError,
+	RollbackError,
+	type WorkflowErrorInfo,
+} from "./errors.js";
+import { Journal, type JournalStatus } from "./journal.js";
+import { RollbackFrame, Scope } from "./scope.js";
+import type { WorkflowErrorEvent, WorkflowOptions } from "./types.js";
+
+/** The function a workflow runs. */
+export type WorkflowFunction = (ctx: WorkflowContextImpl) => Promise<unknown>;
+
+/** Options of {@link WorkflowEngine.runInStep}. */
+export interface InStepOptions<T> {
+	/** Marks the calling context as inside a step (actor data usable); returns the unmark. */
+	mark?: () => () => void;
+	timeoutMs?: number;
+	onTimeout?: () => unknown;
+	/** Runs as soon as the function returned, before its turn commits (to journal the result with its writes). */
+	onSuccess?: (value: Awaited<T>) => void;
+}
+
+/**
+ * True for errors in the workflow's code rather than failures of its work:
+ * a journal/code mismatch or misuse of the API. The workflow stops for this
+ * wake without recording a failure, so a fixed deploy can resume it.
+ */
+export function isCodeError(error: unknown): boolean {
+	return (
+		error instanceof HistoryDivergedError ||
+		error instanceof OutsideStepError ||
+		(error instanceof ActorError && error.group === "workflow" && error.code === "invalid_use")
+	);
+}
+
+/**
+ * Runs one actor's workflow: replays its journal, runs what is new, keeps the
+ * actor awake while it works and lets it sleep while it only waits, with the
+ * actor's alarm set to wake it again (for a timer, or at once after a crash).
+ */
+export class WorkflowEngine {
+	readonly host: RunHost;
+	readonly journal: Journal;
+	readonly #onError: WorkflowOptions<any, any, any, any, any, any>["onError"];
+	/** Pending durable waits, with their deadlines. */
+	readonly #waits = new Map<number, number | undefined>();
+	#nextWait = 1;
+	#steps = 0;
+	#busySince: number | undefined;
+	/** Set once the actor stops or the workflow ended: idleness and alarm stay as they are. */
+	#frozen = false;
+	/** Messages received with `completable: true` before a restart, leased again. */
+	readonly leased = new Map<string, { complete(response?: unknown): Promise<void> }>();
+	/** Set when the code stopped on a code error (see {@link isCodeError}). */
+	halted: WorkflowErrorInfo | undefined;
+
+	private constructor(
+		host: RunHost,
+		journal: Journal,
+		options: WorkflowOptions<any, any, any, any, any, any>,
+	) {
+		this.host = host;
+		this.journal = journal;
+		this.#onError = options.onError;
+	}
+
+	get workflowId(): string {
+		return this.host.actorId;
+	}
+
+	get evicted(): AbortSignal {
+		return this.host.core.abortSignal;
+	}
+
+	now(): number {
+		return this.host.core.clock.now();
+	}
+
+	/** The actor context steps run with. */
+	get stepContext(): ActorContext<any, any, any, any, any, any> {
+		return this.host.context;
+	}
+
+	/** Loads the journal and runs the workflow to its end or until the actor stops. */
+	static async run(
+		host: RunHost,
+		fn: WorkflowFunction,
+		options: WorkflowOptions<any, any, any, any, any, any>,
+	): Promise<void> {
+		const journal = await Journal.load(host.writes);
+		const engine = new WorkflowEngine(host, journal, options);
+		await engine.#run(fn);
+	}
+
+	// ---- Idleness and alarm ------------------------------------------------------
+
+	/** Registers a durable wait (the actor may sleep while only waits are pending). */
+	beginWait(deadline: number | undefined): () => void {
+		const id = this.#nextWait++;
+		this.#waits.set(id, deadline);
+		this.#refresh();
+		return () => {
+			this.#waits.delete(id);
+			this.#refresh();
+		};
+	}
+
+	#refresh(): void {
+		if (this.#frozen) return;
+		const idle = this.#steps === 0 && this.#waits.size > 0;
+		let wakeAt: number | undefined;
+		if (idle) {
+			this.#busySince = undefined;
+			for (const deadline of this.#waits.values()) {
+				if (deadline !== undefined && (wakeAt === undefined || deadline < wakeAt))
+					wakeAt = deadline;
+			}
+		} else {
+			// Working: if the process dies now, wake the actor as soon as it restarts.
+			this.#busySince ??= this.now();
+			wakeAt = this.#busySince;
+		}
+		this.host.setIdle(idle);
+		this.host.setWakeAt(wakeAt);
+	}
+
+	#freeze(): void {
+		this.#frozen = true;
+	}
+
+	// ---- Helpers for the primitives ----------------------------------------------------
+
+	/** A durable timer until `deadline`: rejects if the actor stops or `signal` aborts. */
+	delayUntil(deadline: number, signal: AbortSignal): Promise<void> {
+		const end = this.beginWait(deadline);
+		const clock = this.host.core.clock;
+		const evicted = this.evicted;
+		return new Promise<void>((resolve, reject) => {
+			const onAbort = () => {
+				cleanup();
+				reject(evicted.aborted ? new EvictedError() : signal.reason);
+			};
+			const timer = clock.setTimeout(
+				() => {
+					cleanup();
+					resolve();
+				},
+				Math.max(0, deadline - clock.now()),
+			);
+			const cleanup = () => {
+				clock.clearTimeout(timer);
+				signal.removeEventListener("abort", onAbort);
+				evicted.removeEventListener("abort", onAbort);
+			};
+			if (signal.aborted || evicted.aborted) {
+				onAbort();
+				return;
+			}
+			signal.addEventListener("abort", onAbort, { once: true });
+			evicted.addEventListener("abort", onAbort, { once: true });
+		}).finally(end);
+	}
+
+	/**
+	 * Runs `fn` as a turn of the actor (its writes commit together, with the
+	 * journal write `onSuccess` makes), counted as work that keeps the actor awake.
+	 */
+	runInStep<T>(fn: () => T | Promise<T>, options: InStepOptions<T> = {}): Promise<Awaited<T>> {
+		this.#steps++;
+		this.#refresh();
+		const unmark = options.mark?.();
+		let settled = false;
+		const work = callAsync(fn).then((value) => {
+			if (!settled) options.onSuccess?.(value as Awaited<T>);
+			return value as Awaited<T>;
+		});
+		const timeout = options.timeoutMs;
+		const raced =
+			timeout !== undefined && Number.isFinite(timeout)
+				? withTimeout(work, this.host.core.clock, timeout, options.onTimeout ?? (() => undefined))
+				: work;
+		// A timed-out attempt may still fail later: nobody waits for it any more.
+		work.catch(() => {});
+		return this.host.core.track(
+			raced.finally(() => {
+				settled = true;
+				unmark?.();
+				this.#steps--;
+				this.#refresh();
+			}),
+		);
+	}
+
+	/** Calls `onError` (observational: its own failure is only logged). */
+	async report(event: WorkflowErrorEvent): Promise<void> {
+		const hook = this.#onError;
+		if (!hook) return;
+		try {
+			await this.runInStep(() => hook(this.stepContext, event));
+		} catch (error) {
+			this.host.core.log.warn("workflow onError hook threw", { error });
+		}
+	}
+
+	/** Runs the compensations of `frame`, newest first, recording each one done. */
+	async compensate(frame: RollbackFrame): Promise<void> {
+		const pending = frame.compensations;
+		frame.compensations = [];
+		for (let i = pending.length - 1; i >= 0; i--) {
+			const compensation = pending[i];
+			if (compensation === undefined) continue;
+			const entry = this.journal.get(compensation.path);
+			if (entry === undefined || entry.rolledBackAt !== undefined) continue;
+			if (this.evicted.aborted) throw new EvictedError();
+			try {
+				await this.runInStep(compensation.run, {
+					onSuccess: () =>
+						this.journal.put(compensation.path, { ...entry, rolledBackAt: this.now() }),
+				});
+			} catch (error) {
+				if (this.evicted.aborted) throw new EvictedError();
+				const info = errorInfo(error);
+				await this.report({
+					rollback: { workflowId: this.workflowId, stepName: compensation.name, error: info },
+				});
+				throw new RollbackError(compensation.name, info);
+			}
+		}
+	}
+
+	// ---- The run ----------------------------------------------------------------------
+
+	#leaseReceivedMessages(): void {
+		for (const { entry } of this.journal.all()) {
+			if (entry.kind !== "message" || entry.messages === undefined) continue;
+			for (const message of entry.messages) {
+				if (!message.completable || message.completed) continue;
+				const view = this.host.queue.lease(message.id);
+				if (view) this.leased.set(message.id, view);
+			}
+		}
+	}
+
+	#setStatus(status: JournalStatus): void {
+		try {
+			this.journal.setStatus(status);
+		} catch (error) {
+			// The result cannot be stored: record the failure instead.
+			this.journal.setStatus({
+				v: 1,
+				status: "failed",
+				startedAt: status.startedAt,
+				finishedAt: this.now(),
+				error: errorInfo(error),
+			});
+		}
+	}
+
+	async #run(fn: WorkflowFunction): Promise<void> {
+		const log = this.host.core.log;
+		const existing = this.journal.status;
+		if (existing?.status === "completed" || existing?.status === "failed") {
+			this.#end();
+			return;
+		}
+		if (this.evicted.aborted) return;
+		this.evicted.addEventListener("abort", () => this.#freeze(), { once: true });
+		this.#leaseReceivedMessages();
+		const startedAt = existing?.startedAt ?? this.now();
+		if (existing === undefined) this.#setStatus({ v: 1, status: "running", startedAt });
+		this.#refresh();
+		const frame = new RollbackFrame(undefined);
+		const root = new Scope(this.journal, [], "", this.evicted, this.evicted, frame);
+		const ctx = new WorkflowContextImpl(this, root, undefined);
+		try {
+			const output = await fn(ctx);
+			root.finish();
+			this.#setStatus({
+				v: 1,
+				status: "completed",
+				startedAt,
+				finishedAt: this.now(),
+				output: this.host.core.toRaw(output),
+			});
+			log.info("workflow completed");
+		} catch (error) {
+			if (this.evicted.aborted || error instanceof EvictedError) return;
+			if (isCodeError(error) || isControlError(error)) {
+				this.halted = errorInfo(error);
+				log.error("workflow stopped: its code does not match its journal or misuses the API", {
+					error,
+				});
+				await this.report({ workflow: { workflowId: this.workflowId, error: this.halted } });
+				this.#end();
+				return;
+			}
+			let failure = error;
+			try {
+				await this.compensate(frame);
+			} catch (rollbackError) {
+				if (this.evicted.aborted || rollbackError instanceof EvictedError) return;
+				failure = rollbackError;
+			}
+			const info = errorInfo(failure);
+			this.#setStatus({ v: 1, status: "failed", startedAt, finishedAt: this.now(), error: info });
+			log.warn("workflow failed", { error: info.message });
+			await this.report({ workflow: { workflowId: this.workflowId, error: info } });
+		}
+		this.#end();
+	}
+
+	/** The workflow ended (or stopped): it no longer keeps the actor awake or sets its alarm. */
+	#end(): void {
+		if (this.#frozen) return;
+		this.host.setIdle(true);
+		this.host.setWakeAt(undefined);
+		this.#freeze();
+	}
+}

@@ -1,0 +1,202 @@
+import { ActorError } from "../protocol/errors.js";
+
+/** An error as the journal stores it and `onError` reports it. */
+export interface WorkflowErrorInfo {
+	/** Error class name (`Error`, `TypeError`, `ActorError`, `CriticalError`, ...). */
+	name: string;
+	message: string;
+	stack?: string;
+	/** For `ActorError`s: their group, code and metadata. */
+	metadata?: Record<string, unknown>;
+}
+
+/** How a step ended for good: `critical` (no retry), `timeout`, or `exhausted` (out of retries). */
+export type StepFailureKind = "critical" | "timeout" | "exhausted";
+
+/** Turns anything thrown into the stored form. */
+export function errorInfo(error: unknown): WorkflowErrorInfo {
+	if (error instanceof ActorError) {
+		return {
+			name: error.name,
+			message: error.message,
+			...(error.stack ? { stack: error.stack } : {}),
+			metadata: {
+				group: error.group,
+				code: error.code,
+				...(error.metadata === undefined ? {} : { metadata: error.metadata }),
+			},
+		};
+	}
+	if (error instanceof Error) {
+		return {
+			name: error.name,
+			message: error.message,
+			...(error.stack ? { stack: error.stack } : {}),
+		};
+	}
+	return { name: "Error", message: String(error) };
+}
+
+/** An Error rebuilt from its stored form (the cause of a replayed failure). */
+export function errorFromInfo(info: WorkflowErrorInfo): Error {
+	const error = new Error(info.message);
+	error.name = info.name;
+	if (info.stack) error.stack = info.stack;
+	return error;
+}
+
+/**
+ * Throw from a step to fail it at once, without retries.
+ *
+ * @example
+ * await ctx.step("charge", async () => {
+ *   if (card.expired) throw new CriticalError("card expired");
+ * });
+ */
+export class CriticalError extends Error {
+	constructor(message: string, options?: { cause?: unknown }) {
+		super(message, options);
+		this.name = "CriticalError";
+	}
+}
+
+/** A step failed for good (out of retries, critical error, or timed out). */
+export class StepFailedError extends ActorError {
+	readonly stepName: string;
+	readonly kind: StepFailureKind;
+	readonly attempts: number;
+	readonly error: WorkflowErrorInfo;
+
+	constructor(stepName: string, kind: StepFailureKind, attempts: number, error: WorkflowErrorInfo) {
+		const how =
+			kind === "exhausted"
+				? `failed after ${attempts} attempt${attempts === 1 ? "" : "s"}`
+				: kind === "timeout"
+					? "timed out"
+					: "failed with a critical error";
+		super("workflow", "step_failed", `Step '${stepName}' ${how}: ${error.message}`, {
+			step: stepName,
+			kind,
+			attempts,
+		});
+		this.name = "StepFailedError";
+		this.stepName = stepName;
+		this.kind = kind;
+		this.attempts = attempts;
+		this.error = error;
+		this.cause = errorFromInfo(error);
+	}
+}
+
+/** Some branches of `ctx.join` failed (the others completed and are recorded). */
+export class JoinError extends ActorError {
+	readonly joinName: string;
+	readonly failures: Record<string, WorkflowErrorInfo>;
+
+	constructor(joinName: string, failures: Record<string, WorkflowErrorInfo>) {
+		const names = Object.keys(failures);
+		super(
+			"workflow",
+			"join_failed",
+			`Join '${joinName}': branch${names.length === 1 ? "" : "es"} ${names.map((n) => `'${n}'`).join(", ")} failed: ${Object.values(failures)[0]?.message ?? ""}`,
+			{ join: joinName, branches: names },
+		);
+		this.name = "JoinError";
+		this.joinName = joinName;
+		this.failures = failures;
+	}
+}
+
+/** Every branch of `ctx.race` failed. */
+export class RaceError extends ActorError {
+	readonly raceName: string;
+	readonly failures: Record<string, WorkflowErrorInfo>;
+
+	constructor(raceName: string, failures: Record<string, WorkflowErrorInfo>) {
+		super("workflow", "race_failed", `Race '${raceName}': every branch failed`, {
+			race: raceName,
+			branches: Object.keys(failures),
+		});
+		this.name = "RaceError";
+		this.raceName = raceName;
+		this.failures = failures;
+	}
+}
+
+/** A compensation (`rollback` of a step) failed while rolling back. */
+export class RollbackError extends ActorError {
+	readonly stepName: string;
+	readonly error: WorkflowErrorInfo;
+
+	constructor(stepName: string, error: WorkflowErrorInfo) {
+		super(
+			"workflow",
+			"rollback_failed",
+			`Rollback of step '${stepName}' failed: ${error.message}`,
+			{ step: stepName },
+		);
+		this.name = "RollbackError";
+		this.stepName = stepName;
+		this.error = error;
+	}
+}
+
+/**
+ * The code no longer matches the journal it replays: an entry was renamed,
+ * reordered or removed. Use `ctx.removed()` / `ctx.getVersion()` to evolve a
+ * workflow that has runs in flight.
+ */
+export class HistoryDivergedError extends ActorError {
+	constructor(location: string, detail: string) {
+		super(
+			"workflow",
+			"history_diverged",
+			`Workflow history diverged at '${location}': ${detail}. Steps must run in the same order on replay; use ctx.removed() or ctx.getVersion() to change a workflow with runs in flight`,
+			{ location },
+		);
+		this.name = "HistoryDivergedError";
+	}
+}
+
+/** Actor data used outside a step. */
+export class OutsideStepError extends ActorError {
+	constructor(what: string) {
+		super(
+			"workflow",
+			"outside_step",
+			`ctx.${what} can only be used inside ctx.step(): workflow code outside steps is replayed after every wake and must be deterministic`,
+			{ member: what },
+		);
+		this.name = "OutsideStepError";
+	}
+}
+
+/** Misuse of the workflow API (nested steps, bad arguments, unstorable results). */
+export function invalidWorkflowUse(message: string): ActorError {
+	return new ActorError("workflow", "invalid_use", message);
+}
+
+/** The actor is going to sleep or stopping: workflow code unwinds and resumes on the next wake. */
+export class EvictedError extends Error {
+	constructor() {
+		super("The actor is stopping; the workflow resumes from its journal on the next wake");
+		this.name = "EvictedError";
+	}
+}
+
+/** A `ctx.race` branch lost: its remaining work is cancelled. */
+export class CancelledError extends Error {
+	constructor(raceName: string) {
+		super(`Cancelled: another branch of race '${raceName}' won`);
+		this.name = "CancelledError";
+	}
+}
+
+/** Errors that stop the workflow's code without being failures of it (never caught by try/tryStep). */
+export function isControlError(error: unknown): boolean {
+	return (
+		error instanceof EvictedError ||
+		error instanceof CancelledError ||
+		error instanceof HistoryDivergedError
+	);
+}

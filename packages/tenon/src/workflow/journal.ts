@@ -1,0 +1,218 @@
+import { cborDecode, cborEncode } from "../protocol/encoding.js";
+import { AREA } from "../runtime/actor-keys.js";
+import type { PendingWrites } from "../runtime/pending-writes.js";
+import { assertStorable } from "../runtime/storable.js";
+import type { Entry as StoredEntry } from "../storage/interfaces.js";
+import type { StepFailureKind, WorkflowErrorInfo } from "./errors.js";
+import type { EntryKind, WorkflowStatus } from "./types.js";
+
+// Journal layout in the actor's store (area 0x06):
+//   06 00            -> status record (state, output or error, timestamps)
+//   06 01 <path>     -> one entry; <path> is the entry's position as u32
+//                       big-endian segments: the ordinal of each call within
+//                       its scope, with one more segment per nested scope
+//                       (loop iteration, join/race branch index, try block).
+// Big-endian segments make a scope's entries one contiguous key range, so a
+// loop prunes finished iterations with one range delete.
+
+const STATUS_KEY = Uint8Array.of(AREA.WORKFLOW, 0x00);
+const ENTRY_PREFIX = [AREA.WORKFLOW, 0x01] as const;
+const ENTRY_RANGE = {
+	start: Uint8Array.of(AREA.WORKFLOW, 0x01),
+	end: Uint8Array.of(AREA.WORKFLOW, 0x02),
+};
+
+/** A recorded queue message of a `queue.next` entry. */
+export interface JournalMessage {
+	id: string;
+	name: string;
+	body: unknown;
+	createdAt: number;
+	/** Received with `completable: true`. */
+	completable: boolean;
+	/** `complete()` was called. */
+	completed: boolean;
+}
+
+/** The state of one branch of a join or race. */
+export interface BranchRecord {
+	status: "pending" | "completed" | "failed";
+	output?: unknown;
+	error?: WorkflowErrorInfo;
+}
+
+/** One journal entry. Fields beyond the first five depend on the kind. */
+export interface JournalEntry {
+	kind: EntryKind;
+	name: string;
+	status: "pending" | "retrying" | "completed" | "failed";
+	createdAt: number;
+	completedAt?: number;
+	/** step: attempts made; retrying: when the next one may start. */
+	attempts?: number;
+	retryAt?: number;
+	error?: WorkflowErrorInfo;
+	failure?: StepFailureKind;
+	/** step, loop, try, join, race: the result. */
+	output?: unknown;
+	/** step: when its compensation completed. */
+	rolledBackAt?: number;
+	/** loop: the next iteration and the loop state. */
+	iteration?: number;
+	state?: unknown;
+	/** sleep, message with timeout: when the wait ends. */
+	deadline?: number;
+	messages?: JournalMessage[];
+	/** join, race: branch names in declaration order, with their state. */
+	branches?: Record<string, BranchRecord>;
+	winner?: string;
+	/** version_check: the resolved version. */
+	version?: number;
+	/** removed: the kind of the entry it replaces. */
+	originalKind?: EntryKind;
+}
+
+/** The status record. */
+export interface JournalStatus {
+	v: 1;
+	status: WorkflowStatus;
+	startedAt: number;
+	finishedAt?: number;
+	output?: unknown;
+	error?: WorkflowErrorInfo;
+}
+
+/** The storage key of the entry at `path`. */
+export function entryKey(path: readonly number[]): Uint8Array {
+	const key = new Uint8Array(2 + 4 * path.length);
+	key.set(ENTRY_PREFIX, 0);
+	const view = new DataView(key.buffer);
+	path.forEach((segment, i) => {
+		view.setUint32(2 + 4 * i, segment);
+	});
+	return key;
+}
+
+/** The path of an entry's storage key. */
+export function pathOfKey(key: Uint8Array): number[] {
+	const view = new DataView(key.buffer, key.byteOffset, key.byteLength);
+	const path: number[] = [];
+	for (let offset = 2; offset + 4 <= key.byteLength; offset += 4) path.push(view.getUint32(offset));
+	return path;
+}
+
+const pathId = (path: readonly number[]): string => path.join(",");
+
+/** Reads a journal from storage (all entries and the status record). */
+export async function readJournal(reader: {
+	get(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
+	list(range: { start: Uint8Array; end: Uint8Array }): Promise<StoredEntry[]>;
+}): Promise<{
+	status: JournalStatus | undefined;
+	entries: { path: number[]; entry: JournalEntry; bytes: number }[];
+	bytes: number;
+}> {
+	const [statusBytes] = await reader.get([STATUS_KEY]);
+	const stored = await reader.list(ENTRY_RANGE);
+	let bytes = statusBytes?.byteLength ?? 0;
+	const entries = stored.map(([key, value]) => {
+		bytes += key.byteLength + value.byteLength;
+		return {
+			path: pathOfKey(key),
+			entry: cborDecode(value) as JournalEntry,
+			bytes: key.byteLength + value.byteLength,
+		};
+	});
+	return {
+		status: statusBytes === undefined ? undefined : (cborDecode(statusBytes) as JournalStatus),
+		entries,
+		bytes,
+	};
+}
+
+/**
+ * A workflow's journal in memory, written through the actor's buffered
+ * writes so each change commits with the turn that made it.
+ */
+export class Journal {
+	readonly #writes: PendingWrites;
+	readonly #entries = new Map<string, { path: number[]; entry: JournalEntry }>();
+	/** Highest ordinal recorded directly under each scope path. */
+	readonly #lastOrdinal = new Map<string, number>();
+	status: JournalStatus | undefined;
+
+	private constructor(writes: PendingWrites) {
+		this.#writes = writes;
+	}
+
+	static async load(writes: PendingWrites): Promise<Journal> {
+		const journal = new Journal(writes);
+		const { status, entries } = await readJournal({
+			get: (keys) => writes.get(keys),
+			list: (range) => writes.list(range),
+		});
+		journal.status = status;
+		for (const { path, entry } of entries) journal.#index(path, entry);
+		return journal;
+	}
+
+	/** Every entry, in journal order. */
+	all(): IterableIterator<{ path: number[]; entry: JournalEntry }> {
+		return this.#entries.values();
+	}
+
+	get(path: readonly number[]): JournalEntry | undefined {
+		return this.#entries.get(pathId(path))?.entry;
+	}
+
+	/** True if the scope at `scopePath` has an entry at `ordinal` or later. */
+	hasEntryFrom(scopePath: readonly number[], ordinal: number): boolean {
+		const last = this.#lastOrdinal.get(pathId(scopePath));
+		return last !== undefined && last >= ordinal;
+	}
+
+	/** Records (or replaces) the entry at `path`. Throws if a value in it cannot be stored. */
+	put(path: readonly number[], entry: JournalEntry): void {
+		assertStorable(entry, `workflow entry '${entry.name}'`);
+		this.#writes.put(entryKey(path), cborEncode(entry));
+		this.#index([...path], entry);
+	}
+
+	setStatus(status: JournalStatus): void {
+		assertStorable(status, "workflow result");
+		this.#writes.put(STATUS_KEY, cborEncode(status));
+		this.status = status;
+	}
+
+	/** Deletes the iterations `[0, before)` of the loop at `loopPath`. */
+	pruneIterations(loopPath: readonly number[], before: number): void {
+		if (before <= 0) return;
+		this.#writes.deleteRange({
+			start: entryKey([...loopPath, 0]),
+			end: entryKey([...loopPath, before]),
+		});
+		const depth = loopPath.length;
+		for (const [id, { path }] of this.#entries) {
+			if (path.length > depth && isPrefix(loopPath, path) && (path[depth] as number) < before)
+				this.#entries.delete(id);
+		}
+		for (const id of this.#lastOrdinal.keys()) {
+			const path = id === "" ? [] : id.split(",").map(Number);
+			if (path.length > depth && isPrefix(loopPath, path) && (path[depth] as number) < before)
+				this.#lastOrdinal.delete(id);
+		}
+	}
+
+	#index(path: number[], entry: JournalEntry): void {
+		this.#entries.set(pathId(path), { path, entry });
+		const scope = pathId(path.slice(0, -1));
+		const ordinal = path[path.length - 1] as number;
+		const last = this.#lastOrdinal.get(scope);
+		if (last === undefined || ordinal > last) this.#lastOrdinal.set(scope, ordinal);
+	}
+}
+
+function isPrefix(prefix: readonly number[], path: readonly number[]): boolean {
+	for (let i = 0; i < prefix.length; i++) if (prefix[i] !== path[i]) return false;
+	return true;
+}

@@ -1,0 +1,161 @@
+import { utf8Length } from "../protocol/bytes.js";
+import { EvictedError, HistoryDivergedError, invalidWorkflowUse } from "./errors.js";
+import type { Journal, JournalEntry } from "./journal.js";
+import type { EntryKind } from "./types.js";
+
+/** A step's compensation, registered when the step completed (or replayed). */
+export interface Compensation {
+	path: number[];
+	name: string;
+	run: () => void | Promise<void>;
+}
+
+/**
+ * Where a failure rolls back to: the workflow itself or a `try` block.
+ * Compensations of steps completed since the last checkpoint run, newest
+ * first, when the failure reaches the frame.
+ */
+export class RollbackFrame {
+	readonly parent: RollbackFrame | undefined;
+	hasCheckpoint = false;
+	compensations: Compensation[] = [];
+
+	constructor(parent: RollbackFrame | undefined) {
+		this.parent = parent;
+	}
+
+	/** True if this frame or an enclosing one passed a checkpoint. */
+	get checkpointed(): boolean {
+		for (let frame: RollbackFrame | undefined = this; frame; frame = frame.parent) {
+			if (frame.hasCheckpoint) return true;
+		}
+		return false;
+	}
+}
+
+const MAX_NAME_BYTES = 256;
+
+/**
+ * A sequence of workflow calls: the workflow body, a loop iteration, a join or
+ * race branch, a try block. Each call takes the next ordinal; the entry at
+ * that position of the journal must be the same kind and name, or the
+ * history diverged.
+ */
+export class Scope {
+	readonly journal: Journal;
+	readonly path: readonly number[];
+	/** Readable location of the scope (`""` for the workflow body). */
+	readonly label: string;
+	/** Aborted when the actor stops (eviction) or this branch lost a race. */
+	readonly signal: AbortSignal;
+	readonly frame: RollbackFrame;
+	readonly #evicted: AbortSignal;
+	#next = 0;
+
+	constructor(
+		journal: Journal,
+		path: readonly number[],
+		label: string,
+		signal: AbortSignal,
+		evicted: AbortSignal,
+		frame: RollbackFrame,
+	) {
+		this.journal = journal;
+		this.path = path;
+		this.label = label;
+		this.signal = signal;
+		this.#evicted = evicted;
+		this.frame = frame;
+	}
+
+	/** Throws if this branch must stop (the actor is stopping, or the branch was cancelled). */
+	check(): void {
+		if (this.#evicted.aborted) throw new EvictedError();
+		if (this.signal.aborted) throw this.signal.reason;
+	}
+
+	/** The readable location of an entry named `name` in this scope. */
+	locate(name: string): string {
+		return this.label === "" ? name : `${this.label}/${name}`;
+	}
+
+	/**
+	 * Takes the next position for a call of `kind` named `name` and returns
+	 * the journal entry already there (on replay).
+	 */
+	claim(
+		kind: EntryKind,
+		name: string,
+	): { path: number[]; entry: JournalEntry | undefined; location: string } {
+		checkName(name, kind);
+		this.check();
+		const path = [...this.path, this.#next++];
+		const location = this.locate(name);
+		const entry = this.journal.get(path);
+		if (entry !== undefined && (entry.kind !== kind || entry.name !== name)) {
+			throw new HistoryDivergedError(
+				location,
+				`the code runs ${describe(kind, name)} where the journal has ${describe(entry.kind, entry.name)}`,
+			);
+		}
+		return { path, entry, location };
+	}
+
+	/** Looks at the next position without taking it (for `getVersion`). */
+	peek(): JournalEntry | undefined {
+		return this.journal.get([...this.path, this.#next]);
+	}
+
+	/** Takes the next position for an entry that was looked at with {@link peek}. */
+	skip(): number[] {
+		return [...this.path, this.#next++];
+	}
+
+	/** The scope's code finished: the journal must not have entries the code did not reach. */
+	finish(): void {
+		if (!this.journal.hasEntryFrom(this.path, this.#next)) return;
+		let ordinal = this.#next;
+		let entry = this.journal.get([...this.path, ordinal]);
+		while (entry === undefined && this.journal.hasEntryFrom(this.path, ordinal + 1)) {
+			ordinal++;
+			entry = this.journal.get([...this.path, ordinal]);
+		}
+		const what = entry ? describe(entry.kind, entry.name) : "more entries";
+		throw new HistoryDivergedError(
+			this.locate(entry?.name ?? "(end)"),
+			`the code finished here but the journal has ${what}; if it was removed, call ctx.removed('${entry?.name ?? "name"}', '${entry?.kind ?? "step"}') in its place`,
+		);
+	}
+
+	/** A nested scope under the entry at `entryPath` (loop iteration, branch, try block). */
+	child(
+		entryPath: readonly number[],
+		segment: number,
+		label: string,
+		options: { signal?: AbortSignal; frame?: RollbackFrame } = {},
+	): Scope {
+		return new Scope(
+			this.journal,
+			[...entryPath, segment],
+			label,
+			options.signal ?? this.signal,
+			this.#evicted,
+			options.frame ?? this.frame,
+		);
+	}
+}
+
+function describe(kind: EntryKind, name: string): string {
+	return `${kind.replace("_", " ")} '${name}'`;
+}
+
+function checkName(name: unknown, kind: EntryKind): void {
+	if (typeof name !== "string" || name === "") {
+		throw invalidWorkflowUse(`every workflow ${kind} needs a non-empty name`);
+	}
+	if (utf8Length(name) > MAX_NAME_BYTES) {
+		throw invalidWorkflowUse(
+			`workflow ${kind} name '${name.slice(0, 40)}…' exceeds ${MAX_NAME_BYTES} bytes`,
+		);
+	}
+}

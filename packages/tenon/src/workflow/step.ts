@@ -1,0 +1,236 @@
+import { NotStorableError } from "../runtime/storable.js";
+import type { WorkflowContextImpl } from "./context.js";
+import type { WorkflowEngine } from "./engine.js";
+import { isCodeError } from "./engine.js";
+import {
+	CriticalError,
+	errorInfo,
+	invalidWorkflowUse,
+	isControlError,
+	StepFailedError,
+	type StepFailureKind,
+} from "./errors.js";
+import type { JournalEntry } from "./journal.js";
+import type { StepConfig, TryStepCatchKind, TryStepConfig, TryStepResult } from "./types.js";
+
+/** Step defaults (RivetKit's): 3 retries, 100 ms doubling to 30 s, 30 s per attempt. */
+export const STEP_DEFAULTS = {
+	maxRetries: 3,
+	retryBackoffBase: 100,
+	retryBackoffMax: 30_000,
+	timeout: 30_000,
+} as const;
+
+type AnyStepConfig = StepConfig<unknown, any>;
+
+/** Accepts `(name, run)` or `(config)`. */
+export function stepConfig(nameOrConfig: unknown, run: unknown, what: string): AnyStepConfig {
+	const config =
+		typeof nameOrConfig === "string"
+			? { name: nameOrConfig, run }
+			: (nameOrConfig as AnyStepConfig | undefined);
+	if (typeof config !== "object" || config === null || typeof config.run !== "function") {
+		throw invalidWorkflowUse(`ctx.${what} needs a name and a function`);
+	}
+	return config as AnyStepConfig;
+}
+
+function numberOption(
+	value: number | undefined,
+	fallback: number,
+	name: string,
+	check: (n: number) => boolean,
+): number {
+	if (value === undefined) return fallback;
+	if (typeof value !== "number" || Number.isNaN(value) || !check(value)) {
+		throw invalidWorkflowUse(`step option ${name} is invalid: ${String(value)}`);
+	}
+	return value;
+}
+
+class StepTimeoutError extends Error {
+	constructor(ms: number) {
+		super(`the attempt took longer than ${ms} ms`);
+		this.name = "StepTimeoutError";
+	}
+}
+
+/**
+ * `ctx.step`: returns the journaled result on replay; otherwise runs the
+ * function (retrying with exponential backoff, durably: the actor may sleep
+ * between attempts) and journals the result in the same commit as the
+ * step's writes.
+ */
+export async function runStep(
+	engine: WorkflowEngine,
+	ctx: WorkflowContextImpl,
+	config: AnyStepConfig,
+): Promise<unknown> {
+	const maxRetries = numberOption(
+		config.maxRetries,
+		STEP_DEFAULTS.maxRetries,
+		"maxRetries",
+		(n) => Number.isInteger(n) && n >= 0,
+	);
+	const base = numberOption(
+		config.retryBackoffBase,
+		STEP_DEFAULTS.retryBackoffBase,
+		"retryBackoffBase",
+		(n) => n >= 0 && Number.isFinite(n),
+	);
+	const max = numberOption(
+		config.retryBackoffMax,
+		STEP_DEFAULTS.retryBackoffMax,
+		"retryBackoffMax",
+		(n) => n >= 0,
+	);
+	const timeout = numberOption(config.timeout, STEP_DEFAULTS.timeout, "timeout", (n) => n > 0);
+	const scope = ctx.scope;
+	const { path, entry: recorded, location } = scope.claim("step", config.name);
+	const journal = engine.journal;
+	const rollback = config.rollback;
+	const register = (output: unknown) => {
+		if (rollback === undefined) return;
+		scope.frame.compensations.push({
+			path,
+			name: location,
+			run: () => rollback(engine.stepContext, output),
+		});
+	};
+	if (recorded?.status === "completed") {
+		register(recorded.output);
+		return recorded.output;
+	}
+	if (recorded?.status === "failed") {
+		throw new StepFailedError(
+			location,
+			recorded.failure ?? "exhausted",
+			recorded.attempts ?? 1,
+			recorded.error ?? { name: "Error", message: "failed" },
+		);
+	}
+	if (rollback !== undefined && !scope.frame.checkpointed) {
+		throw invalidWorkflowUse(
+			`step '${location}' has a rollback but no ctx.rollbackCheckpoint() comes before it`,
+		);
+	}
+	let entry: JournalEntry = recorded ?? {
+		kind: "step",
+		name: config.name,
+		status: "pending",
+		createdAt: engine.now(),
+		attempts: 0,
+	};
+	for (;;) {
+		if (
+			entry.status === "retrying" &&
+			entry.retryAt !== undefined &&
+			entry.retryAt > engine.now()
+		) {
+			await engine.delayUntil(entry.retryAt, scope.signal);
+		}
+		scope.check();
+		const attempt = (entry.attempts ?? 0) + 1;
+		try {
+			await engine.runInStep(() => config.run(engine.stepContext), {
+				mark: () => ctx.enterStep(),
+				timeoutMs: timeout,
+				onTimeout: () => new StepTimeoutError(timeout),
+				onSuccess: (value) => {
+					const { retryAt: _retryAt, error: _error, ...rest } = entry;
+					entry = {
+						...rest,
+						status: "completed",
+						attempts: attempt,
+						output: engine.host.core.toRaw(value),
+						completedAt: engine.now(),
+					};
+					journal.put(path, entry);
+				},
+			});
+			register(entry.output);
+			return entry.output;
+		} catch (error) {
+			if (isControlError(error) || isCodeError(error)) throw error;
+			const info = errorInfo(error);
+			const timedOut = error instanceof StepTimeoutError;
+			const critical =
+				error instanceof CriticalError ||
+				(timedOut && config.retryOnTimeout !== true) ||
+				// A result that cannot be stored fails the same way every time.
+				error instanceof NotStorableError;
+			const remainingRetries = critical ? 0 : Math.max(0, maxRetries + 1 - attempt);
+			const willRetry = remainingRetries > 0;
+			if (willRetry) {
+				const retryDelay = Math.min(base * 2 ** (attempt - 1), max);
+				const retryAt = engine.now() + retryDelay;
+				entry = { ...entry, status: "retrying", attempts: attempt, retryAt, error: info };
+				journal.put(path, entry);
+				await engine.report({
+					step: {
+						workflowId: engine.workflowId,
+						stepName: location,
+						attempt,
+						maxRetries,
+						remainingRetries,
+						willRetry,
+						retryDelay,
+						retryAt,
+						error: info,
+					},
+				});
+				continue;
+			}
+			const kind: StepFailureKind = timedOut ? "timeout" : critical ? "critical" : "exhausted";
+			const { retryAt: _retryAt, ...rest } = entry;
+			entry = {
+				...rest,
+				status: "failed",
+				attempts: attempt,
+				failure: kind,
+				error: info,
+				completedAt: engine.now(),
+			};
+			journal.put(path, entry);
+			await engine.report({
+				step: {
+					workflowId: engine.workflowId,
+					stepName: location,
+					attempt,
+					maxRetries,
+					remainingRetries: 0,
+					willRetry: false,
+					error: info,
+				},
+			});
+			throw new StepFailedError(location, kind, attempt, info);
+		}
+	}
+}
+
+const ALL_STEP_FAILURES: readonly TryStepCatchKind[] = ["critical", "timeout", "exhausted"];
+
+/** `ctx.tryStep`: a step whose final failure comes back as data. */
+export async function tryStep(
+	engine: WorkflowEngine,
+	ctx: WorkflowContextImpl,
+	config: TryStepConfig<unknown, any>,
+): Promise<TryStepResult<unknown>> {
+	const catching = config.catch ?? ALL_STEP_FAILURES;
+	try {
+		return { ok: true, value: await runStep(engine, ctx, config) };
+	} catch (error) {
+		if (error instanceof StepFailedError && catching.includes(error.kind)) {
+			return {
+				ok: false,
+				failure: {
+					kind: error.kind,
+					stepName: error.stepName,
+					attempts: error.attempts,
+					error: error.error,
+				},
+			};
+		}
+		throw error;
+	}
+}
