@@ -34,6 +34,11 @@ export interface RegistryConfig<A extends ActorDefinitions> {
 	basePath?: string;
 	/** Browser origins allowed to call the server (CORS). Default: none. */
 	cors?: CorsOptions;
+	/**
+	 * The read-only inspector API (`/inspector/*`, e.g. workflow journals),
+	 * enabled by a bearer token. Default: `TENON_INSPECTOR_TOKEN`, else disabled.
+	 */
+	inspector?: { token?: string };
 }
 
 /** Options of {@link Registry.start}. */
@@ -92,9 +97,11 @@ export class Registry<A extends ActorDefinitions> {
 				? {}
 				: { exposeInternalErrors: this.config.exposeInternalErrors }),
 		});
+		const inspectorToken = this.config.inspector?.token ?? process.env.TENON_INSPECTOR_TOKEN;
 		const core = createServerCore(runtime, {
 			...(this.config.basePath ? { basePath: this.config.basePath } : {}),
 			...(this.config.cors ? { cors: this.config.cors } : {}),
+			...(inspectorToken ? { inspectorToken } : {}),
 		});
 		await runtime.attach(() => createClient(inProcessClientOptions(core)));
 		return { runtime, core };

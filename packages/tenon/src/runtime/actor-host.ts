@@ -124,6 +124,11 @@ export class ActorHost {
 		return this.#shuttingDown;
 	}
 
+	/** The definition registered under `name` (throws `actor/not_found` style errors if none). */
+	definition(name: string): AnyActorDefinition {
+		return this.#type(name).definition;
+	}
+
 	#type(name: string): ActorType {
 		const type = this.#types.get(name);
 		if (type === undefined) throw errors.unknownActorName(name);

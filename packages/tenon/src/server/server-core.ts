@@ -11,6 +11,7 @@ import {
 	parseConnParams,
 } from "./gateway-routes.js";
 import { encodedResponse, errorResponse } from "./http-util.js";
+import { handleInspector } from "./inspector-routes.js";
 import { handleManagement } from "./management-routes.js";
 import { RawWebSocketSession } from "./raw-websocket-session.js";
 import { offeredProtocols, type UpgradeDecision } from "./websocket.js";
@@ -31,6 +32,8 @@ export interface ServerCoreOptions {
 	basePath?: string;
 	/** Browser origins allowed to call the server. Default: none (no CORS headers). */
 	cors?: CorsOptions;
+	/** Bearer token for `/inspector/*`. Default: none (the inspector is disabled). */
+	inspectorToken?: string;
 }
 
 const PROTOCOL_STANDARD = "rivet";
@@ -123,6 +126,8 @@ export function createServerCore(runtime: Runtime, options: ServerCoreOptions = 
 				encoding = parseEncoding(request.headers.get("x-rivet-encoding"));
 				return await handleGateway(request, gateway, encoding);
 			}
+			const inspected = await handleInspector(request, path, runtime, options.inspectorToken);
+			if (inspected) return inspected;
 			const response = await handleManagement(request, url, path, runtime);
 			if (response) return response;
 			throw errors.routeNotFound(request.method, path);

@@ -74,10 +74,19 @@ export function workflow<S, CP, CS, V, E extends EventDecls, Q>(
 	options: WorkflowOptions<S, CP, CS, V, E, Q> = {},
 ): WorkflowRunHandler<S, CP, CS, V, E, Q> {
 	if (typeof fn !== "function") throw new TypeError("workflow() needs an async function");
-	return (c) =>
+	const run: WorkflowRunHandler<S, CP, CS, V, E, Q> = (c) =>
 		WorkflowEngine.run(
 			runHostOf(c),
 			fn as unknown as WorkflowFunction,
 			options as WorkflowOptions<any, any, any, any, any, any>,
 		);
+	Object.defineProperty(run, WORKFLOW_RUN, { value: true });
+	return run;
+}
+
+const WORKFLOW_RUN = Symbol.for("tenon.workflowRun");
+
+/** True if `run` (an actor's run handler) was made by {@link workflow}. */
+export function isWorkflowRun(run: unknown): boolean {
+	return typeof run === "function" && (run as { [WORKFLOW_RUN]?: true })[WORKFLOW_RUN] === true;
 }

@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { actor, setup } from "../../src/index.js";
+import { setupTest } from "../../src/test/index.js";
+import { workflow } from "../../src/workflow/index.js";
+
+const flow = actor({
+	state: { n: 0 },
+	actions: { n: (c) => c.state.n },
+	run: workflow(async (ctx) => {
+		await ctx.step({
+			name: "flaky",
+			maxRetries: 5,
+			run: (c) => {
+				c.state.n++;
+				if (c.state.n < 2) throw new Error("first try fails");
+			},
+		});
+		await ctx.sleep("wait", 60_000);
+	}),
+});
+const plain = actor({ state: {}, actions: { ping: () => "pong" } });
+
+const TOKEN = "s3cret-token";
+
+describe("inspector: workflow history over HTTP", () => {
+	it("returns the journal with statuses, attempts and errors, behind a bearer token", async () => {
+		await using t = await setupTest(setup({ use: { flow, plain }, inspector: { token: TOKEN } }));
+		const handle = t.client.flow.getOrCreate("i");
+		await handle.n();
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		await t.clock.advance(100);
+		await expect.poll(() => handle.n()).toBe(2);
+		await t.settle();
+		const id = await handle.resolve();
+		const url = `${t.url}/inspector/actors/${id}/workflow`;
+
+		const response = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
+		expect(response.status).toBe(200);
+		const body = await response.json();
+		expect(body).toMatchObject({
+			actorId: id,
+			name: "flow",
+			isWorkflowEnabled: true,
+			history: {
+				status: "running",
+				entries: [
+					{ location: "flaky", kind: "step", status: "completed", attempts: 2 },
+					{ location: "wait", kind: "sleep", status: "pending", deadline: expect.any(Number) },
+				],
+			},
+		});
+
+		expect((await fetch(url)).status).toBe(403);
+		const wrong = await fetch(url, { headers: { authorization: "Bearer nope-nope-no" } });
+		expect(await wrong.json()).toMatchObject({ group: "auth", code: "forbidden" });
+
+		const plainId = await t.client.plain.getOrCreate("p").resolve();
+		const other = await fetch(`${t.url}/inspector/actors/${plainId}/workflow`, {
+			headers: { "x-rivet-token": TOKEN },
+		});
+		expect(await other.json()).toMatchObject({ isWorkflowEnabled: false, history: null });
+
+		const missing = await fetch(`${t.url}/inspector/actors/0000000000000000/workflow`, {
+			headers: { authorization: `Bearer ${TOKEN}` },
+		});
+		expect(missing.status).toBe(404);
+	});
+
+	it("is disabled without a token", async () => {
+		await using t = await setupTest(setup({ use: { flow } }));
+		const response = await fetch(`${t.url}/inspector/actors/x/workflow`);
+		expect(response.status).toBe(403);
+		expect(await response.json()).toMatchObject({ group: "auth", code: "inspector_disabled" });
+	});
+});
