@@ -1,5 +1,5 @@
 // The published layout works: build dist with tsc, then use `tenon`,
-// `tenon/client` and `tenon/test` from plain Node (no TypeScript loader, no
+// `tenon/client`, `tenon/test` and `tenon/workflow` from plain Node (no TypeScript loader, no
 // source condition), exactly as an installed package would be used.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -12,16 +12,28 @@ const smoke = `
 import { actor, event, memoryDriver, setup } from "tenon";
 import { ActorError, createClient } from "tenon/client";
 import { setupTest } from "tenon/test";
+import { workflow } from "tenon/workflow";
 
 const counter = actor({
 	state: { n: 0 },
 	events: { changed: event() },
 	actions: { inc: (c) => { c.state.n++; c.broadcast("changed", c.state.n); return c.state.n; } },
 });
-const registry = setup({ use: { counter }, storage: memoryDriver(), logLevel: "silent" });
+const flow = actor({
+	state: { steps: 0 },
+	actions: { steps: (c) => c.state.steps },
+	run: workflow(async (ctx) => {
+		await ctx.step("one", (c) => { c.state.steps++; });
+		await ctx.step("two", (c) => { c.state.steps++; });
+	}),
+});
+const registry = setup({ use: { counter, flow }, storage: memoryDriver(), logLevel: "silent" });
 
 const t = await setupTest(registry);
 const viaTestKit = await t.client.counter.getOrCreate("a").inc();
+const wf = t.client.flow.getOrCreate("w");
+let workflowSteps = await wf.steps();
+while (workflowSteps < 2) { await new Promise((r) => setTimeout(r, 5)); workflowSteps = await wf.steps(); }
 await t.stop();
 
 const server = await registry.start({ port: 0, host: "127.0.0.1" });
@@ -35,7 +47,7 @@ let notFound;
 try { await client.counter.get("missing").inc(); } catch (e) { notFound = e instanceof ActorError ? e.code : String(e); }
 await client.dispose();
 await server.close();
-console.log(JSON.stringify({ viaTestKit, viaConnection, events, notFound }));
+console.log(JSON.stringify({ viaTestKit, viaConnection, events, notFound, workflowSteps }));
 `;
 
 it("builds and runs from dist without a TypeScript loader", () => {
@@ -54,5 +66,6 @@ it("builds and runs from dist without a TypeScript loader", () => {
 		viaConnection: 1,
 		events: [1],
 		notFound: "not_found",
+		workflowSteps: 2,
 	});
 }, 60_000);
