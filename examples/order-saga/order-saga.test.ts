@@ -46,7 +46,9 @@ describe("order saga example", () => {
 
 	it("a declined card is not retried; only the reservation is released", async () => {
 		await using t = await setupTest(registry);
-		const declined = await t.client.order.create(["o-3"], { input: { ...input, card: "declined" } });
+		const declined = await t.client.order.create(["o-3"], {
+			input: { ...input, card: "declined" },
+		});
 		await expect.poll(async () => (await declined.get()).status).toBe("cancelled");
 		expect(await t.client.inventory.getOrCreate("main").stock("widget")).toBe(10);
 		expect(await t.client.payments.getOrCreate("main").chargeFor("o-3")).toBeNull();
