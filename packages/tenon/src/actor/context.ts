@@ -43,7 +43,8 @@ export interface ActorIdentity {
 export interface CreateStateContext extends ActorIdentity {}
 
 /** Everything an actor can do, minus vars (for `createVars`, which creates them). */
-export interface ActorContextBase<S, CP, CS, E extends EventDecls, Q = {}> extends ActorIdentity {
+export interface ActorContextBase<S, CP, CS, E extends EventDecls, Q = {}, D = undefined>
+	extends ActorIdentity {
 	/** The actor's state. Mutate it directly; changes are persisted before replies are sent. */
 	state: S;
 	/** The open connections, by id. */
@@ -68,6 +69,11 @@ export interface ActorContextBase<S, CP, CS, E extends EventDecls, Q = {}> exten
 	readonly kv: ActorKv;
 	/** The actor's durable queues. */
 	readonly queue: ActorQueue<Q>;
+	/**
+	 * The actor's own SQLite database (`db: db(...)` from `tenon/db` or
+	 * `tenon/db/drizzle`). Its changes commit with the actor's turn.
+	 */
+	readonly db: D;
 	/** One-shot durable timers. */
 	readonly schedule: ActorSchedule;
 	/** Named recurring jobs (cron expressions and fixed intervals). */
@@ -84,15 +90,15 @@ export interface ActorContextBase<S, CP, CS, E extends EventDecls, Q = {}> exten
 }
 
 /** The context of lifecycle hooks and actions. */
-export interface ActorContext<S, CP, CS, V, E extends EventDecls, Q = {}>
-	extends ActorContextBase<S, CP, CS, E, Q> {
+export interface ActorContext<S, CP, CS, V, E extends EventDecls, Q = {}, D = undefined>
+	extends ActorContextBase<S, CP, CS, E, Q, D> {
 	/** Ephemeral per-wake variables from `vars` / `createVars` (never persisted). */
 	vars: V;
 }
 
 /** The context of an action: the actor context plus the calling connection. */
-export interface ActionContext<S, CP, CS, V, E extends EventDecls, Q = {}>
-	extends ActorContext<S, CP, CS, V, E, Q> {
+export interface ActionContext<S, CP, CS, V, E extends EventDecls, Q = {}, D = undefined>
+	extends ActorContext<S, CP, CS, V, E, Q, D> {
 	/** The connection that called the action (ephemeral for HTTP calls and timers). */
 	readonly conn: Conn<CP, CS, E>;
 	/** Set when a timer (`c.schedule`, `c.cron`) fired this action. */

@@ -7,6 +7,7 @@ import type {
 	Conn,
 	CreateStateContext,
 } from "./context.js";
+import type { DatabaseProvider } from "./database.js";
 import type { AnyEvents, EventDecls } from "./events.js";
 import type { ActorOptions } from "./options.js";
 import { isQueueToken, type QueueDecls } from "./queues.js";
@@ -30,7 +31,7 @@ export interface ActionGroup<Ctx> {
  * above it). `onBeforeConnect`, `createConnState` and `createVars` do not
  * depend on the connection-state type, so their relative order is free.
  */
-export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, Q, A> {
+export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, Q, A, D = undefined> {
 	/** Initial state (cloned for each new actor). Use `createState` to compute it from input. */
 	state?: S;
 	/** Computes the initial state of a new actor from its creation input. */
@@ -38,43 +39,45 @@ export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, Q, A> {
 	/** Initial ephemeral vars (cloned on every wake). Use `createVars` for non-cloneable values. */
 	vars?: V;
 	/** Creates the ephemeral vars on every wake. */
-	createVars?: (c: ActorContextBase<S, CP, unknown, E, Q>) => V | Promise<V>;
+	createVars?: (c: ActorContextBase<S, CP, unknown, E, Q, D>) => V | Promise<V>;
 	/** Initial connection state (cloned per connection). */
 	connState?: CS;
 	/** Creates a connection's state from its params, after `onBeforeConnect`. */
-	createConnState?: (c: ActorContext<S, CP, unknown, V, E, Q>, params: CP) => CS | Promise<CS>;
+	createConnState?: (c: ActorContext<S, CP, unknown, V, E, Q, D>, params: CP) => CS | Promise<CS>;
 	/** Event declarations, for typed `broadcast`, `conn.send` and client `on`. */
 	events?: E;
 	/** Queue declarations (`queue<Body, Reply>()`), for `c.queue` and client `send`. */
 	queues?: Q;
+	/** The actor's SQLite database: `db({ onMigrate })` from `tenon/db`, or `tenon/db/drizzle`. */
+	db?: DatabaseProvider<D>;
 	/** Runs once, when the actor is created, after its state exists. */
-	onCreate?: (c: ActorContext<S, CP, CS, V, E, Q>, input: I) => void | Promise<void>;
+	onCreate?: (c: ActorContext<S, CP, CS, V, E, Q, D>, input: I) => void | Promise<void>;
 	/** Runs on every wake (including the first), before any request is served. */
-	onWake?: (c: ActorContext<S, CP, CS, V, E, Q>) => void | Promise<void>;
+	onWake?: (c: ActorContext<S, CP, CS, V, E, Q, D>) => void | Promise<void>;
 	/** Runs before the actor sleeps; state changes made here are saved. */
-	onSleep?: (c: ActorContext<S, CP, CS, V, E, Q>) => void | Promise<void>;
+	onSleep?: (c: ActorContext<S, CP, CS, V, E, Q, D>) => void | Promise<void>;
 	/** Runs when the actor is destroyed, before its data is deleted. */
-	onDestroy?: (c: ActorContext<S, CP, CS, V, E, Q>) => void | Promise<void>;
+	onDestroy?: (c: ActorContext<S, CP, CS, V, E, Q, D>) => void | Promise<void>;
 	/**
 	 * A background loop started after every wake (not awaited). The actor
 	 * stays awake while it works, except while it waits on `c.queue`;
 	 * `c.abortSignal` fires when the actor starts to sleep.
 	 */
-	run?: (c: ActorContext<S, CP, CS, V, E, Q>) => void | Promise<void>;
+	run?: (c: ActorContext<S, CP, CS, V, E, Q, D>) => void | Promise<void>;
 	/** Runs before a connection (or HTTP action) is accepted; throw to reject it. */
-	onBeforeConnect?: (c: ActorContext<S, CP, unknown, V, E, Q>, params: CP) => void | Promise<void>;
+	onBeforeConnect?: (c: ActorContext<S, CP, unknown, V, E, Q, D>, params: CP) => void | Promise<void>;
 	/** Runs once a connection is accepted and visible in `c.conns`. */
-	onConnect?: (c: ActorContext<S, CP, CS, V, E, Q>, conn: Conn<CP, CS, E>) => void | Promise<void>;
+	onConnect?: (c: ActorContext<S, CP, CS, V, E, Q, D>, conn: Conn<CP, CS, E>) => void | Promise<void>;
 	/** Runs after a connection closed. */
 	onDisconnect?: (
-		c: ActorContext<S, CP, CS, V, E, Q>,
+		c: ActorContext<S, CP, CS, V, E, Q, D>,
 		conn: Conn<CP, CS, E>,
 	) => void | Promise<void>;
 	/** Runs at the end of a turn that changed state, before the changes are saved. */
-	onStateChange?: (c: ActorContext<S, CP, CS, V, E, Q>, state: S) => void;
+	onStateChange?: (c: ActorContext<S, CP, CS, V, E, Q, D>, state: S) => void;
 	/** Transforms an action's output before it is sent. */
 	onBeforeActionResponse?: (
-		c: ActorContext<S, CP, CS, V, E, Q>,
+		c: ActorContext<S, CP, CS, V, E, Q, D>,
 		name: string,
 		args: unknown[],
 		output: unknown,
@@ -85,12 +88,12 @@ export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, Q, A> {
 	 * made while handling it are durable.
 	 */
 	onRequest?: (
-		c: ActionContext<S, CP, CS, V, E, Q>,
+		c: ActionContext<S, CP, CS, V, E, Q, D>,
 		request: Request,
 	) => Response | Promise<Response>;
 	/** Raw WebSockets: upgrades to `/websocket/*` (and `handle.webSocket`). */
 	onWebSocket?: (
-		c: ActionContext<S, CP, CS, V, E, Q>,
+		c: ActionContext<S, CP, CS, V, E, Q, D>,
 		websocket: ActorWebSocket,
 	) => void | Promise<void>;
 	/**
@@ -100,7 +103,7 @@ export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, Q, A> {
 	 * parameter would not see the connection-state type inferred from
 	 * `createConnState`.)
 	 */
-	actions?: A & ActionGroup<ActionContext<S, CP, CS, V, E, Q>>;
+	actions?: A & ActionGroup<ActionContext<S, CP, CS, V, E, Q, D>>;
 	/**
 	 * Standard Schema validation (zod, valibot, ...) of action argument lists,
 	 * keyed by action name (`"send"`, or `"admin.reset"` for groups). A failing
@@ -118,7 +121,7 @@ export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, Q, A> {
 }
 
 /** Phantom type information carried by a definition, read by the typed client. */
-export interface ActorTypeInfo<S, CP, CS, V, I, E, Q, A> {
+export interface ActorTypeInfo<S, CP, CS, V, I, E, Q, A, D = undefined> {
 	state: S;
 	connParams: CP;
 	connState: CS;
@@ -127,25 +130,26 @@ export interface ActorTypeInfo<S, CP, CS, V, I, E, Q, A> {
 	events: E;
 	queues: Q;
 	actions: A;
+	db: D;
 }
 
 /**
  * An actor definition: the value `actor({...})` returns and `setup({ use })`
  * registers. Carries its types for the client.
  */
-export class ActorDefinition<S, CP, CS, V, I, E extends EventDecls, Q, A> {
+export class ActorDefinition<S, CP, CS, V, I, E extends EventDecls, Q, A, D = undefined> {
 	/** The configuration as written. */
-	readonly config: ActorConfig<S, CP, CS, V, I, E, Q, A>;
+	readonly config: ActorConfig<S, CP, CS, V, I, E, Q, A, D>;
 	/** Phantom: type information only, never set at runtime. */
-	declare readonly __types: ActorTypeInfo<S, CP, CS, V, I, E, Q, A>;
+	declare readonly __types: ActorTypeInfo<S, CP, CS, V, I, E, Q, A, D>;
 
-	constructor(config: ActorConfig<S, CP, CS, V, I, E, Q, A>) {
+	constructor(config: ActorConfig<S, CP, CS, V, I, E, Q, A, D>) {
 		this.config = config;
 	}
 }
 
 /** Any actor definition. */
-export type AnyActorDefinition = ActorDefinition<any, any, any, any, any, any, any, any>;
+export type AnyActorDefinition = ActorDefinition<any, any, any, any, any, any, any, any, any>;
 
 function checkActionNames(group: Record<string, unknown>, path: string[]): void {
 	for (const [name, value] of Object.entries(group)) {
@@ -192,7 +196,10 @@ export function actor<
 	E extends EventDecls = AnyEvents,
 	Q extends QueueDecls = {},
 	A = {},
->(config: ActorConfig<S, CP, CS, V, I, E, Q, A>): ActorDefinition<S, CP, CS, V, I, E, Q, A> {
+	D = undefined,
+>(
+	config: ActorConfig<S, CP, CS, V, I, E, Q, A, D>,
+): ActorDefinition<S, CP, CS, V, I, E, Q, A, D> {
 	if (config.state !== undefined && config.createState !== undefined) {
 		throw new Error("An actor takes either `state` or `createState`, not both");
 	}

@@ -26,6 +26,15 @@ export interface ActorOptions {
 	maxQueueMessageSize?: number;
 	/** Most pending timers plus recurring jobs. Default 1 000. */
 	maxSchedules?: number;
+	/**
+	 * Largest SQLite database (`db`), in bytes. The database of an awake actor
+	 * is held in memory. Default 128 MiB.
+	 */
+	maxDatabaseSize?: number;
+	/** Longest a SQL statement may run before it is interrupted (ms). Default 10 000. */
+	dbStatementTimeout?: number;
+	/** Longest `c.db.transaction()` may stay open before it is rolled back (ms). Default 30 000. */
+	dbTransactionTimeout?: number;
 }
 
 /** Resolved options with every default filled in. */
@@ -44,4 +53,7 @@ export const DEFAULT_ACTOR_OPTIONS: Readonly<ResolvedActorOptions> = Object.free
 	maxQueueSize: 1_000,
 	maxQueueMessageSize: 64 * 1024,
 	maxSchedules: 1_000,
+	maxDatabaseSize: 128 * 1024 * 1024,
+	dbStatementTimeout: 10_000,
+	dbTransactionTimeout: 30_000,
 });

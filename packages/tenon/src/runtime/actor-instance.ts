@@ -1,4 +1,5 @@
 import type { Conn } from "../actor/context.js";
+import type { DatabaseHost, OpenedDatabase } from "../actor/database.js";
 import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ResolvedActorOptions } from "../actor/options.js";
 import type { FireInfo } from "../actor/schedule.js";
@@ -89,6 +90,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 	readonly #internalConn: ConnectionImpl;
 	readonly #rawSockets = new Set<RawWebSocketImpl>();
 	#vars: unknown = undefined;
+	#db: OpenedDatabase<unknown> | undefined;
 	#client: unknown;
 	#activeTurns = 0;
 	#keepAwakeCount = 0;
@@ -186,6 +188,8 @@ export class ActorInstance implements ContextHost, ActorCore {
 		try {
 			await instance.#queue.load(deps.storage.store, instance.actorId);
 			await instance.#schedules.load(deps.storage.store, instance.actorId);
+			const database = deps.definition.config.db;
+			if (database) instance.#db = await database.open(instance.#databaseHost());
 			await withTimeout(instance.#wake(loaded), deps.clock, deps.options.wakeTimeout, () =>
 				errors.hookTimedOut("wake", deps.options.wakeTimeout),
 			);
@@ -273,6 +277,24 @@ export class ActorInstance implements ContextHost, ActorCore {
 			});
 	}
 
+	#databaseHost(): DatabaseHost {
+		const options = this.#deps.options;
+		return {
+			actorId: this.actorId,
+			log: this.log,
+			clock: this.#deps.clock,
+			list: (range) => this.#writes.list(range),
+			put: (key, value) => this.#writes.put(key, value),
+			delete: (key) => this.#writes.delete(key),
+			deleteRange: (range) => this.#writes.deleteRange(range),
+			limits: {
+				maxSize: options.maxDatabaseSize,
+				statementTimeout: options.dbStatementTimeout,
+				transactionTimeout: options.dbTransactionTimeout,
+			},
+		};
+	}
+
 	// ---- ContextHost ---------------------------------------------------------
 
 	get abortSignal(): AbortSignal {
@@ -286,6 +308,16 @@ export class ActorInstance implements ContextHost, ActorCore {
 	}
 	get queue(): QueueManager {
 		return this.#queue;
+	}
+	get db(): unknown {
+		if (this.#db === undefined) {
+			throw new ActorError(
+				"actor",
+				"no_database",
+				`Actor '${this.name}' has no database: add \`db: db(...)\` (from tenon/db) to its definition`,
+			);
+		}
+		return this.#db.client;
 	}
 	get scheduleApi(): ScheduleManager {
 		return this.#schedules;
@@ -720,6 +752,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 		} catch (error) {
 			this.log.error("stopping the actor failed; unsaved changes are lost", { error, kind });
 		} finally {
+			this.#db?.close();
 			this.#hub.closeAll(kind);
 			const [code, reason] = RAW_CLOSE[kind];
 			for (const socket of this.#rawSockets) socket.close(code, reason);
@@ -791,6 +824,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 		this.#schedules.close();
 		this.#queue.close();
 		this.#writer.close(error);
+		this.#db?.close();
 		this.#hub.dropAll();
 		for (const socket of this.#rawSockets) socket.close(1011, "core.internal_error");
 		void this.#deps.storage.placement.release(this.actorId).catch(() => {});

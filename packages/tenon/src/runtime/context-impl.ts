@@ -16,6 +16,8 @@ export interface ContextHost {
 	readonly connsView: ReadonlyMap<string, Conn<any, any, any>>;
 	readonly kv: ActorKv;
 	readonly queue: ActorQueue<any>;
+	/** The actor's database client (throws if the actor has none). */
+	readonly db: unknown;
 	readonly scheduleApi: { readonly schedule: ActorSchedule; readonly cron: ActorCron };
 	client(): unknown;
 	getState(): unknown;
@@ -31,7 +33,7 @@ export interface ContextHost {
 }
 
 /** The `c` that lifecycle hooks get. */
-export class ActorContextImpl implements ActorContext<any, any, any, any, any, any> {
+export class ActorContextImpl implements ActorContext<any, any, any, any, any, any, any> {
 	protected readonly host: ContextHost;
 
 	constructor(host: ContextHost) {
@@ -64,6 +66,9 @@ export class ActorContextImpl implements ActorContext<any, any, any, any, any, a
 	}
 	get queue(): ActorQueue<any> {
 		return this.host.queue;
+	}
+	get db(): any {
+		return this.host.db;
 	}
 	get schedule(): ActorSchedule {
 		return this.host.scheduleApi.schedule;
@@ -109,7 +114,7 @@ export class ActorContextImpl implements ActorContext<any, any, any, any, any, a
 /** The `c` that actions get: the actor context plus the calling connection (and timer info). */
 export class ActionContextImpl
 	extends ActorContextImpl
-	implements ActionContext<any, any, any, any, any, any>
+	implements ActionContext<any, any, any, any, any, any, any>
 {
 	readonly conn: Conn<any, any, any>;
 	readonly fire: FireInfo | undefined;

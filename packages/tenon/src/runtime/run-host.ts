@@ -18,7 +18,7 @@ export interface RunHost {
 	readonly writes: PendingWrites;
 	readonly queue: QueueManager;
 	/** The actor context that steps run with. */
-	readonly context: ActorContext<any, any, any, any, any, any>;
+	readonly context: ActorContext<any, any, any, any, any, any, any>;
 	/**
 	 * True: the handler only waits (a durable sleep, a queue wait), so the
 	 * actor may go to sleep. False: it is working and keeps the actor awake.

@@ -34,7 +34,7 @@ import { durableSleep, receive } from "./waits.js";
  * branch and try block). Actor data is reachable while a step of this
  * context, or of a context nested in it, is running; anywhere else it throws.
  */
-export class WorkflowContextImpl implements WorkflowContext<any, any, any, any, any, any> {
+export class WorkflowContextImpl implements WorkflowContext<any, any, any, any, any, any, any> {
 	readonly #engine: WorkflowEngine;
 	readonly #scope: Scope;
 	readonly #parent: WorkflowContextImpl | undefined;
@@ -76,7 +76,7 @@ export class WorkflowContextImpl implements WorkflowContext<any, any, any, any, 
 		};
 	}
 
-	#actor(member: string): ActorContext<any, any, any, any, any, any> {
+	#actor(member: string): ActorContext<any, any, any, any, any, any, any> {
 		if (this.#ownSteps === 0 && this.#nestedSteps === 0) throw new OutsideStepError(member);
 		return this.#engine.stepContext;
 	}
@@ -118,6 +118,9 @@ export class WorkflowContextImpl implements WorkflowContext<any, any, any, any, 
 	}
 	set vars(next: any) {
 		this.#actor("vars").vars = next;
+	}
+	get db(): any {
+		return this.#actor("db").db;
 	}
 	get kv(): ActorKv {
 		return this.#actor("kv").kv;

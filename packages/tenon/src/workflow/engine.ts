@@ -50,7 +50,7 @@ export function isCodeError(error: unknown): boolean {
 export class WorkflowEngine {
 	readonly host: RunHost;
 	readonly journal: Journal;
-	readonly #onError: WorkflowOptions<any, any, any, any, any, any>["onError"];
+	readonly #onError: WorkflowOptions<any, any, any, any, any, any, any>["onError"];
 	/** Pending durable waits, with their deadlines. */
 	readonly #waits = new Map<number, number | undefined>();
 	#nextWait = 1;
@@ -66,7 +66,7 @@ export class WorkflowEngine {
 	private constructor(
 		host: RunHost,
 		journal: Journal,
-		options: WorkflowOptions<any, any, any, any, any, any>,
+		options: WorkflowOptions<any, any, any, any, any, any, any>,
 	) {
 		this.host = host;
 		this.journal = journal;
@@ -86,7 +86,7 @@ export class WorkflowEngine {
 	}
 
 	/** The actor context steps run with. */
-	get stepContext(): ActorContext<any, any, any, any, any, any> {
+	get stepContext(): ActorContext<any, any, any, any, any, any, any> {
 		return this.host.context;
 	}
 
@@ -94,7 +94,7 @@ export class WorkflowEngine {
 	static async run(
 		host: RunHost,
 		fn: WorkflowFunction,
-		options: WorkflowOptions<any, any, any, any, any, any>,
+		options: WorkflowOptions<any, any, any, any, any, any, any>,
 	): Promise<void> {
 		const journal = await Journal.load(host.writes);
 		const engine = new WorkflowEngine(host, journal, options);

@@ -53,8 +53,8 @@ export type {
 } from "./types.js";
 
 /** The `run` handler a workflow becomes. */
-export type WorkflowRunHandler<S, CP, CS, V, E extends EventDecls, Q> = (
-	c: ActorContext<S, CP, CS, V, E, Q>,
+export type WorkflowRunHandler<S, CP, CS, V, E extends EventDecls, Q, D = undefined> = (
+	c: ActorContext<S, CP, CS, V, E, Q, D>,
 ) => Promise<void>;
 
 /**
@@ -69,16 +69,16 @@ export type WorkflowRunHandler<S, CP, CS, V, E extends EventDecls, Q> = (
  *   await ctx.step("confirm", (c) => { c.state.reservation = id; });
  * }),
  */
-export function workflow<S, CP, CS, V, E extends EventDecls, Q>(
-	fn: (ctx: WorkflowContext<S, CP, CS, V, E, Q>) => Promise<unknown>,
-	options: WorkflowOptions<S, CP, CS, V, E, Q> = {},
-): WorkflowRunHandler<S, CP, CS, V, E, Q> {
+export function workflow<S, CP, CS, V, E extends EventDecls, Q, D = undefined>(
+	fn: (ctx: WorkflowContext<S, CP, CS, V, E, Q, D>) => Promise<unknown>,
+	options: WorkflowOptions<S, CP, CS, V, E, Q, D> = {},
+): WorkflowRunHandler<S, CP, CS, V, E, Q, D> {
 	if (typeof fn !== "function") throw new TypeError("workflow() needs an async function");
-	const run: WorkflowRunHandler<S, CP, CS, V, E, Q> = (c) =>
+	const run: WorkflowRunHandler<S, CP, CS, V, E, Q, D> = (c) =>
 		WorkflowEngine.run(
 			runHostOf(c),
 			fn as unknown as WorkflowFunction,
-			options as WorkflowOptions<any, any, any, any, any, any>,
+			options as WorkflowOptions<any, any, any, any, any, any, any>,
 		);
 	Object.defineProperty(run, WORKFLOW_RUN, { value: true });
 	return run;

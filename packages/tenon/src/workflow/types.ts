@@ -23,13 +23,14 @@ export type EntryKind =
 	| "version_check";
 
 /** What a step's function gets: the actor's context (state, vars, kv, broadcast, client...). */
-export type WorkflowStepContext<S, CP, CS, V, E extends EventDecls, Q> = ActorContext<
+export type WorkflowStepContext<S, CP, CS, V, E extends EventDecls, Q, D = undefined> = ActorContext<
 	S,
 	CP,
 	CS,
 	V,
 	E,
-	Q
+	Q,
+	D
 >;
 
 /** Options of one step. */
@@ -176,7 +177,7 @@ export interface WorkflowQueue<Q> {
  * data (`state`, `vars`, `kv`, `broadcast`, `client`, ...) is only usable
  * inside `step` functions, and throws a clear error elsewhere.
  */
-export interface WorkflowContext<S, CP, CS, V, E extends EventDecls, Q> {
+export interface WorkflowContext<S, CP, CS, V, E extends EventDecls, Q, D = undefined> {
 	/** The workflow's id (the actor's id: one workflow per actor). */
 	readonly workflowId: string;
 	readonly actorId: string;
@@ -192,6 +193,8 @@ export interface WorkflowContext<S, CP, CS, V, E extends EventDecls, Q> {
 	state: S;
 	/** The actor's vars (inside a step only). */
 	vars: V;
+	/** The actor's database (inside a step only). */
+	readonly db: D;
 	/** The actor's KV store (inside a step only). */
 	readonly kv: ActorKv;
 	/** The actor's connections (inside a step only). */
@@ -211,34 +214,34 @@ export interface WorkflowContext<S, CP, CS, V, E extends EventDecls, Q> {
 	/** Runs `run` once; its result is journaled and replayed afterwards. Retries on failure. */
 	step<T>(
 		name: string,
-		run: (c: WorkflowStepContext<S, CP, CS, V, E, Q>) => T | Promise<T>,
+		run: (c: WorkflowStepContext<S, CP, CS, V, E, Q, D>) => T | Promise<T>,
 	): Promise<Awaited<T>>;
-	step<T>(config: StepConfig<T, WorkflowStepContext<S, CP, CS, V, E, Q>>): Promise<Awaited<T>>;
+	step<T>(config: StepConfig<T, WorkflowStepContext<S, CP, CS, V, E, Q, D>>): Promise<Awaited<T>>;
 	/** Like `step`, but a final failure is returned as data. */
 	tryStep<T>(
 		name: string,
-		run: (c: WorkflowStepContext<S, CP, CS, V, E, Q>) => T | Promise<T>,
+		run: (c: WorkflowStepContext<S, CP, CS, V, E, Q, D>) => T | Promise<T>,
 	): Promise<TryStepResult<Awaited<T>>>;
 	tryStep<T>(
-		config: TryStepConfig<T, WorkflowStepContext<S, CP, CS, V, E, Q>>,
+		config: TryStepConfig<T, WorkflowStepContext<S, CP, CS, V, E, Q, D>>,
 	): Promise<TryStepResult<Awaited<T>>>;
 	/** Runs a block; failures of its steps, joins and races come back as data (after rolling back). */
 	try<T>(
 		name: string,
-		run: (ctx: WorkflowContext<S, CP, CS, V, E, Q>) => Promise<T>,
+		run: (ctx: WorkflowContext<S, CP, CS, V, E, Q, D>) => Promise<T>,
 	): Promise<TryBlockResult<T>>;
 	try<T>(
-		config: TryBlockConfig<T, WorkflowContext<S, CP, CS, V, E, Q>>,
+		config: TryBlockConfig<T, WorkflowContext<S, CP, CS, V, E, Q, D>>,
 	): Promise<TryBlockResult<T>>;
 	/** A durable loop: iterations are journaled and old ones pruned, so it may run forever. */
 	loop<T = void>(
 		name: string,
 		run: (
-			ctx: WorkflowContext<S, CP, CS, V, E, Q>,
+			ctx: WorkflowContext<S, CP, CS, V, E, Q, D>,
 			// biome-ignore lint/suspicious/noConfusingVoidType: an async iteration that returns nothing is `Promise<void>`
 		) => Promise<LoopBreak<T> | LoopContinue<undefined> | undefined | void>,
 	): Promise<T>;
-	loop<LS, T = void>(config: LoopConfig<LS, T, WorkflowContext<S, CP, CS, V, E, Q>>): Promise<T>;
+	loop<LS, T = void>(config: LoopConfig<LS, T, WorkflowContext<S, CP, CS, V, E, Q, D>>): Promise<T>;
 	/** A durable timer: the actor may sleep meanwhile and is woken when it is due. */
 	sleep(name: string, durationMs: number): Promise<void>;
 	/** A durable timer until a timestamp (ms). */
@@ -246,7 +249,7 @@ export interface WorkflowContext<S, CP, CS, V, E extends EventDecls, Q> {
 	/** Marks where a failure rolls back to: later steps' `rollback` functions compensate. */
 	rollbackCheckpoint(name: string): Promise<void>;
 	/** Runs branches concurrently and waits for all of them. */
-	join<B extends Record<string, BranchConfig<unknown, WorkflowContext<S, CP, CS, V, E, Q>>>>(
+	join<B extends Record<string, BranchConfig<unknown, WorkflowContext<S, CP, CS, V, E, Q, D>>>>(
 		name: string,
 		branches: B,
 	): Promise<{ [K in keyof B]: Awaited<ReturnType<B[K]["run"]>> }>;
@@ -255,7 +258,7 @@ export interface WorkflowContext<S, CP, CS, V, E extends EventDecls, Q> {
 		name: string,
 		branches: ReadonlyArray<{
 			name: string;
-			run: (ctx: WorkflowContext<S, CP, CS, V, E, Q>) => Promise<T>;
+			run: (ctx: WorkflowContext<S, CP, CS, V, E, Q, D>) => Promise<T>;
 		}>,
 	): Promise<{ winner: string; value: T }>;
 	/** Stands in for an entry the code no longer has, so old journals still replay. */
@@ -300,27 +303,47 @@ export type WorkflowErrorEvent =
 	| { workflow: WorkflowRunErrorEvent };
 
 /** Options of `workflow(fn, options)`. */
-export interface WorkflowOptions<S, CP, CS, V, E extends EventDecls, Q> {
+export interface WorkflowOptions<S, CP, CS, V, E extends EventDecls, Q, D = undefined> {
 	/**
 	 * Observes failures (each failed step attempt, compensation failures, the
 	 * workflow failing). Not replayed; state changes made here are saved.
 	 */
 	onError?: (
-		c: ActorContext<S, CP, CS, V, E, Q>,
+		c: ActorContext<S, CP, CS, V, E, Q, D>,
 		event: WorkflowErrorEvent,
 	) => void | Promise<void>;
 }
 
 /** The workflow context of an actor definition (for helper functions). */
-export type WorkflowContextOf<D> =
-	D extends ActorDefinition<infer S, infer CP, infer CS, infer V, any, infer E, infer Q, any>
-		? WorkflowContext<S, CP, CS, V, E, Q>
+export type WorkflowContextOf<Def> =
+	Def extends ActorDefinition<
+		infer S,
+		infer CP,
+		infer CS,
+		infer V,
+		any,
+		infer E,
+		infer Q,
+		any,
+		infer D
+	>
+		? WorkflowContext<S, CP, CS, V, E, Q, D>
 		: never;
 
 /** The step context of an actor definition (for helper functions steps call). */
-export type WorkflowStepContextOf<D> =
-	D extends ActorDefinition<infer S, infer CP, infer CS, infer V, any, infer E, infer Q, any>
-		? WorkflowStepContext<S, CP, CS, V, E, Q>
+export type WorkflowStepContextOf<Def> =
+	Def extends ActorDefinition<
+		infer S,
+		infer CP,
+		infer CS,
+		infer V,
+		any,
+		infer E,
+		infer Q,
+		any,
+		infer D
+	>
+		? WorkflowStepContext<S, CP, CS, V, E, Q, D>
 		: never;
 
 /** Where a workflow is. */

@@ -1,0 +1,505 @@
+import type { Logger } from "../common/logger.js";
+import type { PageFile, PageSink } from "./page-file.js";
+import {
+	type Connection,
+	SQLITE,
+	SqliteError,
+	type SqliteModule,
+	type SqlValue,
+	type Statement,
+} from "./sqlite.js";
+
+/** A value a statement parameter may take. */
+export type SqlArg =
+	| number
+	| bigint
+	| string
+	| boolean
+	| Uint8Array
+	| ArrayBuffer
+	| null
+	| undefined;
+
+/** A result row, keyed by column name. */
+export type Row = Record<string, SqlValue>;
+
+/** Parameters: positional values, or one object of named values (`:name`, `@name`, `$name`). */
+export type SqlArgs = SqlArg[] | [Record<string, SqlArg>];
+
+/** What went wrong with a database call. */
+export type DatabaseErrorCode =
+	| "sql_error"
+	| "constraint"
+	| "full"
+	| "statement_timeout"
+	| "transaction_timeout"
+	| "busy"
+	| "transaction_open"
+	| "too_big"
+	| "closed";
+
+/**
+ * An error from the actor's database. It is not an `ActorError`: left
+ * uncaught in an action, the caller sees `core/internal_error` (SQL and
+ * schema details stay in the server log). Catch it and throw a `UserError`
+ * to tell callers.
+ */
+export class DatabaseError extends Error {
+	readonly code: DatabaseErrorCode;
+	/** SQLite's extended result code, when SQLite reported the error. */
+	readonly sqliteCode: number | undefined;
+
+	constructor(code: DatabaseErrorCode, message: string, sqliteCode?: number) {
+		super(message);
+		this.name = "DatabaseError";
+		this.code = code;
+		this.sqliteCode = sqliteCode;
+	}
+}
+
+/** The raw SQL interface: `c.db` of `db()`, and `tx` inside `transaction()`. */
+export interface SqlDatabase {
+	/**
+	 * Runs SQL (one statement, or a script of several) and returns the rows
+	 * of the last statement that returns rows.
+	 *
+	 * @example
+	 * await c.db.execute("INSERT INTO todos (title) VALUES (?)", title);
+	 * const rows = await c.db.execute("SELECT * FROM todos WHERE id = :id", { id });
+	 */
+	execute<R = Row>(sql: string, ...args: SqlArgs): Promise<R[]>;
+	/**
+	 * Runs `fn` in a transaction: committed if it resolves, rolled back if it
+	 * throws. Use `tx` inside; other calls on the database wait until it ends.
+	 */
+	transaction<T>(fn: (tx: SqlDatabase) => T | Promise<T>): Promise<T>;
+}
+
+/** Limits of one actor's database. */
+export interface DatabaseLimits {
+	/** Largest database file, in bytes. */
+	maxSize: number;
+	/** Longest a statement may run, in ms. */
+	statementTimeout: number;
+	/** Longest a `transaction()` may stay open, in ms. */
+	transactionTimeout: number;
+}
+
+const STATEMENT_CACHE_SIZE = 64;
+/** Progress callbacks every N virtual machine steps (checks the statement deadline). */
+const PROGRESS_STEPS = 1_000;
+
+/** The deadline of the statement running now (one runs at a time per process). */
+let statementDeadline = Number.POSITIVE_INFINITY;
+
+/** Rows as arrays, with their column names. */
+export interface ResultSet {
+	columns: string[];
+	rows: SqlValue[][];
+}
+
+/** Rows as objects keyed by column name (a later column of the same name wins). */
+export function toObjects(result: ResultSet): Row[] {
+	const { columns, rows } = result;
+	return rows.map((values) => {
+		const row: Row = {};
+		for (let i = 0; i < columns.length; i++) row[columns[i] as string] = values[i] as SqlValue;
+		return row;
+	});
+}
+
+function isNamed(args: readonly unknown[]): args is [Record<string, SqlArg>] {
+	const [first] = args;
+	return (
+		args.length === 1 &&
+		typeof first === "object" &&
+		first !== null &&
+		!(first instanceof Uint8Array) &&
+		!(first instanceof ArrayBuffer) &&
+		!Array.isArray(first)
+	);
+}
+
+interface LockWaiter {
+	resolve(): void;
+	reject(error: unknown): void;
+	timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * One actor's SQLite database: a connection to its {@link PageFile}, whose
+ * changed chunks go to the actor's buffered writes every time a transaction
+ * ends, so they commit with the actor's turn (durable before its reply).
+ */
+export class ActorDatabase implements SqlDatabase {
+	readonly #module: SqliteModule;
+	readonly #connection: Connection;
+	readonly #file: PageFile;
+	readonly #sink: PageSink;
+	readonly #limits: DatabaseLimits;
+	readonly #log: Logger;
+	readonly #cache = new Map<string, Statement>();
+	readonly #progressKey: number;
+	/** The transaction holding the database, if any. */
+	#owner: symbol | undefined;
+	#waiters: LockWaiter[] = [];
+	#closed = false;
+	readonly #onClose: () => void;
+	/** Owner of synchronous statements: they may run inside a transactionSync. */
+	readonly #syncOwner = Symbol("sync");
+	#syncDepth = 0;
+
+	constructor(
+		module: SqliteModule,
+		connection: Connection,
+		file: PageFile,
+		sink: PageSink,
+		limits: DatabaseLimits,
+		log: Logger,
+		setCallback: (key: number, callback: () => number) => void,
+		onClose: () => void,
+	) {
+		this.#onClose = onClose;
+		this.#module = module;
+		this.#connection = connection;
+		this.#file = file;
+		this.#sink = sink;
+		this.#limits = limits;
+		this.#log = log;
+		// A progress handler of our own (per connection) interrupts statements past their deadline.
+		this.#progressKey = module._sqlite3_malloc(4);
+		module.HEAP32[this.#progressKey >> 2] = 0;
+		setCallback(this.#progressKey, () => (performance.now() > statementDeadline ? 1 : 0));
+		module._libprogress_progress_handler(connection.pointer, PROGRESS_STEPS, 1, this.#progressKey);
+	}
+
+	/** The progress-handler key, freed by the opener when the database closes. */
+	get progressKey(): number {
+		return this.#progressKey;
+	}
+
+	get sizeBytes(): number {
+		return this.#file.size;
+	}
+
+	// ---- SqlDatabase ------------------------------------------------------------
+
+	async execute<R = Row>(sql: string, ...args: SqlArgs): Promise<R[]> {
+		await this.#acquireShared();
+		return toObjects(this.run(sql, args, undefined)) as R[];
+	}
+
+	async transaction<T>(fn: (tx: SqlDatabase) => T | Promise<T>): Promise<T> {
+		await this.#acquireShared();
+		const owner = Symbol("transaction");
+		this.#owner = owner;
+		let open = true;
+		const tx: SqlDatabase = {
+			execute: async <R>(sql: string, ...args: SqlArgs) => {
+				if (!open) throw new DatabaseError("closed", "The transaction has ended; use c.db");
+				return toObjects(this.run(sql, args, owner)) as R[];
+			},
+			transaction: async <U>(inner: (tx: SqlDatabase) => U | Promise<U>) => {
+				if (!open) throw new DatabaseError("closed", "The transaction has ended; use c.db");
+				return this.#savepoint(owner, tx, inner);
+			},
+		};
+		let timer: ReturnType<typeof setTimeout> | undefined;
+		try {
+			this.run("BEGIN IMMEDIATE", [], owner);
+			const timeout = new Promise<never>((_, reject) => {
+				timer = setTimeout(
+					() =>
+						reject(
+							new DatabaseError(
+								"transaction_timeout",
+								`The transaction stayed open longer than ${this.#limits.transactionTimeout} ms and was rolled back`,
+							),
+						),
+					this.#limits.transactionTimeout,
+				);
+			});
+			const result = await Promise.race([Promise.resolve().then(() => fn(tx)), timeout]);
+			open = false;
+			this.run("COMMIT", [], owner);
+			return result;
+		} catch (error) {
+			open = false;
+			if (!this.#closed && !this.#connection.autocommit) {
+				try {
+					this.run("ROLLBACK", [], owner);
+				} catch (rollbackError) {
+					this.#log.error("rollback failed", { error: rollbackError });
+				}
+			}
+			throw error;
+		} finally {
+			if (timer !== undefined) clearTimeout(timer);
+			this.#release(owner);
+		}
+	}
+
+	async #savepoint<T>(
+		owner: symbol,
+		tx: SqlDatabase,
+		fn: (tx: SqlDatabase) => T | Promise<T>,
+	): Promise<T> {
+		const name = `tenon_sp_${Math.random().toString(36).slice(2, 10)}`;
+		this.run(`SAVEPOINT ${name}`, [], owner);
+		try {
+			const result = await fn(tx);
+			this.run(`RELEASE ${name}`, [], owner);
+			return result;
+		} catch (error) {
+			this.run(`ROLLBACK TO ${name}`, [], owner);
+			this.run(`RELEASE ${name}`, [], owner);
+			throw error;
+		}
+	}
+
+	// ---- The lock: a transaction holds the database; other calls wait ---------------
+
+	async #acquireShared(): Promise<void> {
+		if (this.#closed)
+			throw new DatabaseError("closed", "The database is closed (the actor stopped)");
+		if (this.#owner === undefined) return;
+		await new Promise<void>((resolve, reject) => {
+			const waiter: LockWaiter = {
+				resolve,
+				reject,
+				timer: setTimeout(() => {
+					this.#waiters = this.#waiters.filter((w) => w !== waiter);
+					reject(
+						new DatabaseError(
+							"busy",
+							"The database stayed in a transaction too long. Inside transaction(), run SQL through its tx argument: c.db waits for the transaction to end",
+						),
+					);
+				}, this.#limits.transactionTimeout),
+			};
+			this.#waiters.push(waiter);
+		});
+		// Woken by the end of a transaction; another may have started in between.
+		return this.#acquireShared();
+	}
+
+	#release(owner: symbol): void {
+		if (this.#owner !== owner) return;
+		this.#owner = undefined;
+		const waiters = this.#waiters;
+		this.#waiters = [];
+		for (const waiter of waiters) {
+			clearTimeout(waiter.timer);
+			waiter.resolve();
+		}
+	}
+
+	// ---- Running SQL ---------------------------------------------------------------------
+
+	/**
+	 * Runs SQL synchronously. `owner` is the transaction it belongs to
+	 * (undefined: none). Outside a transaction, the changes go to the actor's
+	 * writes as soon as the statement ends.
+	 */
+	run(sql: string, args: readonly unknown[], owner: symbol | undefined): ResultSet {
+		if (this.#closed)
+			throw new DatabaseError("closed", "The database is closed (the actor stopped)");
+		if (typeof sql !== "string") throw new DatabaseError("sql_error", "SQL must be a string");
+		statementDeadline = performance.now() + this.#limits.statementTimeout;
+		let rows: ResultSet = { columns: [], rows: [] };
+		try {
+			const cached = this.#cache.get(sql);
+			if (cached) {
+				rows = this.#runStatement(cached, args, true);
+			} else {
+				const statements = this.#connection.prepareAll(sql);
+				if (statements.length === 1 && this.#cacheable(statements[0] as Statement)) {
+					const statement = statements[0] as Statement;
+					this.#remember(sql, statement);
+					rows = this.#runStatement(statement, args, true);
+				} else {
+					if (args.length > 0 && statements.length > 1) {
+						for (const statement of statements) statement.finalize();
+						throw new DatabaseError(
+							"sql_error",
+							"Parameters can only be bound to a single statement, not a script of several",
+						);
+					}
+					try {
+						for (const statement of statements) {
+							const result = this.#runStatement(statement, args, false);
+							if (result.columns.length > 0) rows = result;
+						}
+					} finally {
+						for (const statement of statements) statement.finalize();
+					}
+				}
+			}
+		} catch (error) {
+			throw this.#translate(error);
+		} finally {
+			statementDeadline = Number.POSITIVE_INFINITY;
+			if (owner === undefined || (owner === this.#syncOwner && this.#syncDepth === 0)) {
+				this.#afterStatement();
+			} else if (this.#connection.autocommit) {
+				this.#file.flush(this.#sink);
+			}
+		}
+		return rows;
+	}
+
+	#cacheable(statement: Statement): boolean {
+		return statement.pointer !== 0;
+	}
+
+	#remember(sql: string, statement: Statement): void {
+		if (this.#cache.size >= STATEMENT_CACHE_SIZE) {
+			const [oldest] = this.#cache;
+			if (oldest) {
+				this.#cache.delete(oldest[0]);
+				oldest[1].finalize();
+			}
+		}
+		this.#cache.set(sql, statement);
+	}
+
+	#runStatement(statement: Statement, args: readonly unknown[], reusable: boolean): ResultSet {
+		if (args.length > 0 || statement.parameterCount > 0) {
+			statement.bind(isNamed(args) ? args[0] : args);
+		} else if (reusable) {
+			statement.reset();
+		}
+		const rows: SqlValue[][] = [];
+		try {
+			while (statement.step()) rows.push(statement.values());
+		} finally {
+			if (reusable) statement.reset();
+		}
+		return { columns: statement.columns, rows };
+	}
+
+	// ---- Synchronous access (the Drizzle driver) ------------------------------------------
+
+	/** Runs SQL now, outside any transaction. Throws `busy` if an async transaction is open. */
+	runSync(sql: string, args: readonly unknown[]): ResultSet {
+		this.#assertNoAsyncTransaction();
+		return this.run(sql, args, this.#syncOwner);
+	}
+
+	/**
+	 * Runs `fn` synchronously in a transaction (nested calls use savepoints).
+	 * A function returning a promise is refused: it would commit before its awaits.
+	 */
+	transactionSync<T>(fn: () => T): T {
+		this.#assertNoAsyncTransaction();
+		const depth = this.#syncDepth;
+		const savepoint = `tenon_sync_${depth}`;
+		const owner = this.#syncOwner;
+		this.#syncDepth = depth + 1;
+		try {
+			this.run(depth === 0 ? "BEGIN IMMEDIATE" : `SAVEPOINT ${savepoint}`, [], owner);
+		} catch (error) {
+			this.#syncDepth = depth;
+			throw error;
+		}
+		let result: T;
+		try {
+			result = fn();
+			if (result !== null && typeof (result as { then?: unknown })?.then === "function") {
+				throw new DatabaseError(
+					"sql_error",
+					"Drizzle transactions on an actor database are synchronous: pass a function that does not return a promise",
+				);
+			}
+		} catch (error) {
+			try {
+				if (!this.#closed && !this.#connection.autocommit) {
+					this.run(depth === 0 ? "ROLLBACK" : `ROLLBACK TO ${savepoint}`, [], owner);
+					if (depth > 0) this.run(`RELEASE ${savepoint}`, [], owner);
+				}
+			} finally {
+				this.#syncDepth = depth;
+			}
+			throw error;
+		}
+		try {
+			this.run(depth === 0 ? "COMMIT" : `RELEASE ${savepoint}`, [], owner);
+		} finally {
+			this.#syncDepth = depth;
+		}
+		return result;
+	}
+
+	#assertNoAsyncTransaction(): void {
+		if (this.#owner !== undefined) {
+			throw new DatabaseError(
+				"busy",
+				"An async c.db.transaction() is open; synchronous queries cannot wait for it",
+			);
+		}
+	}
+
+	/** Outside a transaction: commit what the statement wrote, and refuse a transaction left open. */
+	#afterStatement(): void {
+		if (!this.#connection.autocommit) {
+			this.#rollbackQuietly();
+			this.#file.flush(this.#sink);
+			throw new DatabaseError(
+				"transaction_open",
+				"A transaction was left open (BEGIN without COMMIT) and was rolled back. Use c.db.transaction(async (tx) => ...): other actions' statements would otherwise join it",
+			);
+		}
+		this.#file.flush(this.#sink);
+	}
+
+	#rollbackQuietly(): void {
+		const statements = this.#connection.prepareAll("ROLLBACK");
+		for (const statement of statements) {
+			try {
+				statement.step();
+			} catch {}
+			statement.finalize();
+		}
+	}
+
+	#translate(error: unknown): unknown {
+		if (!(error instanceof SqliteError)) return error;
+		const primary = error.code & 0xff;
+		switch (primary) {
+			case SQLITE.CONSTRAINT:
+				return new DatabaseError("constraint", error.message, error.code);
+			case SQLITE.FULL:
+				return new DatabaseError(
+					"full",
+					`The database reached its size limit of ${this.#limits.maxSize} bytes (maxDatabaseSize)`,
+					error.code,
+				);
+			case SQLITE.INTERRUPT:
+				return new DatabaseError(
+					"statement_timeout",
+					`The statement ran longer than ${this.#limits.statementTimeout} ms and was interrupted`,
+					error.code,
+				);
+			case SQLITE.TOOBIG:
+				return new DatabaseError("too_big", error.message, error.code);
+			default:
+				return new DatabaseError("sql_error", error.message, error.code);
+		}
+	}
+
+	/** Closes the connection (the actor stopped). Pending callers get `closed`. */
+	close(): void {
+		if (this.#closed) return;
+		this.#closed = true;
+		for (const statement of this.#cache.values()) statement.finalize();
+		this.#cache.clear();
+		for (const waiter of this.#waiters) {
+			clearTimeout(waiter.timer);
+			waiter.reject(new DatabaseError("closed", "The database is closed (the actor stopped)"));
+		}
+		this.#waiters = [];
+		this.#connection.close();
+		this.#onClose();
+		this.#module._sqlite3_free(this.#progressKey);
+	}
+}

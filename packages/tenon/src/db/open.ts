@@ -1,0 +1,86 @@
+import type { DatabaseHost } from "../actor/database.js";
+import { ActorDatabase } from "./database.js";
+import { CHUNK_SIZE, DATABASE_RANGE, PageFile } from "./page-file.js";
+import { Connection, loadSqlite, SQLITE } from "./sqlite.js";
+import { createVfs, type TenonVfs, VFS_NAME } from "./vfs.js";
+
+let vfs: TenonVfs | undefined;
+
+/** Loads SQLite and registers the actor VFS (once per process). */
+async function sqlite() {
+	const loaded = await loadSqlite();
+	if (vfs === undefined) {
+		const created = createVfs(loaded.module);
+		loaded.api.vfs_register(created as never, false);
+		vfs = created;
+	}
+	return { ...loaded, vfs };
+}
+
+/** Connection settings: durability and atomicity come from the actor's commits. */
+function pragmas(maxSize: number): string {
+	const maxPages = Math.max(1, Math.floor(maxSize / CHUNK_SIZE));
+	return [
+		"PRAGMA page_size = 4096",
+		// Rollback of a failed statement or transaction works from memory;
+		// nothing reaches storage until a transaction is complete.
+		"PRAGMA journal_mode = MEMORY",
+		"PRAGMA locking_mode = EXCLUSIVE",
+		"PRAGMA synchronous = OFF",
+		"PRAGMA temp_store = MEMORY",
+		// The file is in memory already: keep SQLite's own cache small.
+		"PRAGMA cache_size = -512",
+		"PRAGMA foreign_keys = ON",
+		`PRAGMA max_page_count = ${maxPages}`,
+	].join(";\n");
+}
+
+let opened = 0;
+
+/**
+ * Opens one actor's SQLite database from its stored chunks. Changes go to
+ * the actor's buffered writes as each transaction ends.
+ */
+export async function openActorDatabase(host: DatabaseHost): Promise<ActorDatabase> {
+	const { module, vfs } = await sqlite();
+	const file = PageFile.fromEntries(await host.list(DATABASE_RANGE));
+	// Unique per open: a reset actor may reopen before its old connection closed.
+	const name = `/${host.actorId}-${++opened}.db`;
+	vfs.attach(name, file);
+	let connection: Connection;
+	try {
+		connection = Connection.open(
+			module,
+			name,
+			VFS_NAME,
+			SQLITE.OPEN_READWRITE | SQLITE.OPEN_CREATE,
+		);
+	} catch (error) {
+		vfs.detach(name);
+		throw error;
+	}
+	const database = new ActorDatabase(
+		module,
+		connection,
+		file,
+		{
+			put: (key, value) => host.put(key, value),
+			delete: (key) => host.delete(key),
+			deleteRange: (range) => host.deleteRange(range),
+		},
+		host.limits,
+		host.log,
+		(key, callback) => module.setCallback(key, callback),
+		() => {
+			module.deleteCallback(database.progressKey);
+			vfs.detach(name);
+		},
+	);
+	try {
+		database.run(pragmas(host.limits.maxSize), [], undefined);
+	} catch (error) {
+		database.close();
+		throw error;
+	}
+	return database;
+}

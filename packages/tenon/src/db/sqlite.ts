@@ -1,0 +1,412 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import * as WaSqlite from "@journeyapps/wa-sqlite";
+import SQLiteESMFactory from "@journeyapps/wa-sqlite/dist/wa-sqlite.mjs";
+
+// A synchronous binding over SQLite compiled to WebAssembly (wa-sqlite's
+// synchronous build): statements run as plain calls into the module, without
+// a promise per step, so a point query costs microseconds.
+
+/** The Emscripten module, as far as this binding uses it. */
+export interface SqliteModule {
+	HEAPU8: Uint8Array;
+	HEAP32: Int32Array;
+	_malloc(size: number): number;
+	_free(pointer: number): void;
+	getTempRet0(): number;
+	UTF8ToString(pointer: number, maxBytes?: number): string;
+	_sqlite3_malloc(size: number): number;
+	_sqlite3_free(pointer: number): void;
+	/** wa-sqlite's progress-handler shim: (db, steps, enabled, callback key). */
+	_libprogress_progress_handler(db: number, steps: number, enabled: number, key: number): number;
+	setCallback(key: number, callback: (...args: unknown[]) => unknown): void;
+	deleteCallback(key: number): void;
+	// The C functions this binding calls (pointers and integers in, integer out).
+	_sqlite3_bind_blob(...args: number[]): number;
+	_sqlite3_bind_double(...args: number[]): number;
+	_sqlite3_bind_int(...args: number[]): number;
+	_sqlite3_bind_int64(...args: number[]): number;
+	_sqlite3_bind_null(...args: number[]): number;
+	_sqlite3_bind_parameter_count(...args: number[]): number;
+	_sqlite3_bind_parameter_name(...args: number[]): number;
+	_sqlite3_bind_text(...args: number[]): number;
+	_sqlite3_changes(...args: number[]): number;
+	_sqlite3_clear_bindings(...args: number[]): number;
+	_sqlite3_close_v2(...args: number[]): number;
+	_sqlite3_column_blob(...args: number[]): number;
+	_sqlite3_column_bytes(...args: number[]): number;
+	_sqlite3_column_count(...args: number[]): number;
+	_sqlite3_column_double(...args: number[]): number;
+	_sqlite3_column_int64(...args: number[]): number;
+	_sqlite3_column_name(...args: number[]): number;
+	_sqlite3_column_text(...args: number[]): number;
+	_sqlite3_column_type(...args: number[]): number;
+	_sqlite3_errmsg(...args: number[]): number;
+	_sqlite3_extended_result_codes(...args: number[]): number;
+	_sqlite3_finalize(...args: number[]): number;
+	_sqlite3_get_autocommit(...args: number[]): number;
+	_sqlite3_interrupt(...args: number[]): number;
+	_sqlite3_last_insert_rowid(...args: number[]): number;
+	_sqlite3_next_stmt(...args: number[]): number;
+	_sqlite3_open_v2(...args: number[]): number;
+	_sqlite3_prepare_v3(...args: number[]): number;
+	_sqlite3_reset(...args: number[]): number;
+	_sqlite3_step(...args: number[]): number;
+	_sqlite3_stmt_readonly(...args: number[]): number;
+}
+
+/** Result codes used here (see sqlite.org/rescode.html). */
+export const SQLITE = {
+	OK: 0,
+	ERROR: 1,
+	INTERRUPT: 9,
+	FULL: 13,
+	CONSTRAINT: 19,
+	TOOBIG: 18,
+	ROW: 100,
+	DONE: 101,
+	INTEGER: 1,
+	FLOAT: 2,
+	TEXT: 3,
+	BLOB: 4,
+	NULL: 5,
+	OPEN_READWRITE: 0x02,
+	OPEN_CREATE: 0x04,
+	OPEN_READONLY: 0x01,
+	TRANSIENT: -1,
+} as const;
+
+/** A value SQLite stores: integer, real, text, blob or null. */
+export type SqlValue = number | bigint | string | Uint8Array | null;
+
+/** An error SQLite reported, with its result code. */
+export class SqliteError extends Error {
+	readonly code: number;
+	constructor(message: string, code: number) {
+		super(message);
+		this.name = "SqliteError";
+		this.code = code;
+	}
+}
+
+interface Loaded {
+	module: SqliteModule;
+	/** wa-sqlite's API object, used for VFS registration and the progress handler. */
+	api: ReturnType<typeof WaSqlite.Factory>;
+}
+
+let loading: Promise<Loaded> | undefined;
+
+/** Loads the WebAssembly module once per process. */
+export function loadSqlite(): Promise<Loaded> {
+	loading ??= (async () => {
+		const require = createRequire(import.meta.url);
+		const wasmBinary = readFileSync(require.resolve("@journeyapps/wa-sqlite/dist/wa-sqlite.wasm"));
+		const module = (await SQLiteESMFactory({ wasmBinary })) as unknown as SqliteModule;
+		const api = WaSqlite.Factory(module);
+		return { module, api };
+	})();
+	return loading;
+}
+
+const MAX_SAFE_HI = Number(BigInt(Number.MAX_SAFE_INTEGER) >> 32n);
+const MIN_SAFE_HI = Number(BigInt(Number.MIN_SAFE_INTEGER) >> 32n);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A prepared statement. */
+export class Statement {
+	readonly #connection: Connection;
+	readonly pointer: number;
+	/** Column names, read once. */
+	readonly columns: string[];
+	readonly parameterCount: number;
+	readonly readonly: boolean;
+
+	constructor(connection: Connection, pointer: number) {
+		this.#connection = connection;
+		this.pointer = pointer;
+		const m = connection.module;
+		const count = m._sqlite3_column_count(pointer);
+		this.columns = Array.from({ length: count }, (_, i) =>
+			m.UTF8ToString(m._sqlite3_column_name(pointer, i)),
+		);
+		this.parameterCount = m._sqlite3_bind_parameter_count(pointer);
+		this.readonly = m._sqlite3_stmt_readonly(pointer) !== 0;
+	}
+
+	/** Binds positional values, or named ones (`:name`, `@name`, `$name`) from an object. */
+	bind(params: readonly unknown[] | Record<string, unknown>): void {
+		const m = this.#connection.module;
+		m._sqlite3_reset(this.pointer);
+		m._sqlite3_clear_bindings(this.pointer);
+		if (Array.isArray(params)) {
+			if (params.length !== this.parameterCount) {
+				throw new SqliteError(
+					`the statement has ${this.parameterCount} parameter(s) but ${params.length} value(s) were given`,
+					SQLITE.ERROR,
+				);
+			}
+			params.forEach((value, i) => {
+				this.#bindOne(i + 1, value);
+			});
+			return;
+		}
+		for (let i = 1; i <= this.parameterCount; i++) {
+			const namePointer = m._sqlite3_bind_parameter_name(this.pointer, i);
+			if (namePointer === 0) {
+				throw new SqliteError(`parameter ${i} is positional; pass values as a list`, SQLITE.ERROR);
+			}
+			const name = m.UTF8ToString(namePointer).slice(1);
+			if (!Object.hasOwn(params, name)) {
+				throw new SqliteError(`no value for the named parameter '${name}'`, SQLITE.ERROR);
+			}
+			this.#bindOne(i, (params as Record<string, unknown>)[name]);
+		}
+	}
+
+	#bindOne(index: number, value: unknown): void {
+		const m = this.#connection.module;
+		let rc: number;
+		if (value === null || value === undefined) rc = m._sqlite3_bind_null(this.pointer, index);
+		else if (typeof value === "number") {
+			if (Number.isInteger(value) && value >= -0x80000000 && value <= 0x7fffffff) {
+				rc = m._sqlite3_bind_int(this.pointer, index, value);
+			} else if (Number.isSafeInteger(value)) {
+				rc = this.#bindInt64(index, BigInt(value));
+			} else {
+				rc = m._sqlite3_bind_double(this.pointer, index, value);
+			}
+		} else if (typeof value === "bigint") {
+			rc = this.#bindInt64(index, value);
+		} else if (typeof value === "boolean") {
+			rc = m._sqlite3_bind_int(this.pointer, index, value ? 1 : 0);
+		} else if (typeof value === "string") {
+			const bytes = encoder.encode(value);
+			const pointer = this.#connection.copyIn(bytes);
+			rc = m._sqlite3_bind_text(this.pointer, index, pointer, bytes.byteLength, SQLITE.TRANSIENT);
+			m._free(pointer);
+		} else if (value instanceof Uint8Array || value instanceof ArrayBuffer) {
+			const bytes = value instanceof ArrayBuffer ? new Uint8Array(value) : value;
+			const pointer = this.#connection.copyIn(bytes);
+			rc = m._sqlite3_bind_blob(this.pointer, index, pointer, bytes.byteLength, SQLITE.TRANSIENT);
+			m._free(pointer);
+		} else {
+			throw new SqliteError(
+				`cannot bind a value of type ${value?.constructor?.name ?? typeof value} (parameter ${index}); use numbers, bigints, strings, booleans, Uint8Arrays or null`,
+				SQLITE.ERROR,
+			);
+		}
+		this.#connection.check(rc);
+	}
+
+	#bindInt64(index: number, value: bigint): number {
+		if (value > 0x7fffffffffffffffn || value < -0x8000000000000000n) {
+			throw new SqliteError(`integer ${value} does not fit in 64 bits`, SQLITE.ERROR);
+		}
+		const lo = Number(value & 0xffffffffn) | 0;
+		const hi = Number(value >> 32n) | 0;
+		return this.#connection.module._sqlite3_bind_int64(this.pointer, index, lo, hi);
+	}
+
+	/** Steps once: true when a row is available. */
+	step(): boolean {
+		const rc = this.#connection.module._sqlite3_step(this.pointer);
+		if (rc === SQLITE.ROW) return true;
+		if (rc === SQLITE.DONE) return false;
+		this.#connection.module._sqlite3_reset(this.pointer);
+		this.#connection.check(rc);
+		return false;
+	}
+
+	/** The current row as an array. */
+	values(): SqlValue[] {
+		const out: SqlValue[] = new Array(this.columns.length);
+		for (let i = 0; i < this.columns.length; i++) out[i] = this.#column(i);
+		return out;
+	}
+
+	/** The current row as an object keyed by column name. */
+	row(): Record<string, SqlValue> {
+		const out: Record<string, SqlValue> = {};
+		for (let i = 0; i < this.columns.length; i++) out[this.columns[i] as string] = this.#column(i);
+		return out;
+	}
+
+	#column(i: number): SqlValue {
+		const m = this.#connection.module;
+		const p = this.pointer;
+		switch (m._sqlite3_column_type(p, i)) {
+			case SQLITE.INTEGER: {
+				const lo = m._sqlite3_column_int64(p, i);
+				const hi = m.getTempRet0();
+				if (hi > MAX_SAFE_HI || hi < MIN_SAFE_HI) {
+					return (BigInt(hi) << 32n) | (BigInt(lo) & 0xffffffffn);
+				}
+				return hi * 0x100000000 + (lo >>> 0);
+			}
+			case SQLITE.FLOAT:
+				return m._sqlite3_column_double(p, i);
+			case SQLITE.TEXT: {
+				const pointer = m._sqlite3_column_text(p, i);
+				const length = m._sqlite3_column_bytes(p, i);
+				return decoder.decode(m.HEAPU8.subarray(pointer, pointer + length));
+			}
+			case SQLITE.BLOB: {
+				const pointer = m._sqlite3_column_blob(p, i);
+				const length = m._sqlite3_column_bytes(p, i);
+				return m.HEAPU8.slice(pointer, pointer + length);
+			}
+			default:
+				return null;
+		}
+	}
+
+	reset(): void {
+		this.#connection.module._sqlite3_reset(this.pointer);
+	}
+
+	finalize(): void {
+		this.#connection.module._sqlite3_finalize(this.pointer);
+	}
+}
+
+/** One open SQLite database connection. */
+export class Connection {
+	readonly module: SqliteModule;
+	readonly pointer: number;
+	#closed = false;
+
+	constructor(module: SqliteModule, pointer: number) {
+		this.module = module;
+		this.pointer = pointer;
+	}
+
+	/** Opens `filename` through the VFS named `vfs`. */
+	static open(module: SqliteModule, filename: string, vfs: string, flags: number): Connection {
+		const name = Connection.#cString(module, filename);
+		const vfsName = Connection.#cString(module, vfs);
+		const out = module._malloc(4);
+		try {
+			const rc = module._sqlite3_open_v2(name, out, flags, vfsName);
+			const pointer = module.HEAP32[out >> 2] as number;
+			if (rc !== SQLITE.OK) {
+				const message = pointer
+					? module.UTF8ToString(module._sqlite3_errmsg(pointer))
+					: "open failed";
+				if (pointer) module._sqlite3_close_v2(pointer);
+				throw new SqliteError(message, rc);
+			}
+			const connection = new Connection(module, pointer);
+			module._sqlite3_extended_result_codes(pointer, 1);
+			return connection;
+		} finally {
+			module._free(out);
+			module._free(name);
+			module._free(vfsName);
+		}
+	}
+
+	static #cString(module: SqliteModule, text: string): number {
+		const bytes = encoder.encode(text);
+		const pointer = module._malloc(bytes.byteLength + 1);
+		module.HEAPU8.set(bytes, pointer);
+		module.HEAPU8[pointer + bytes.byteLength] = 0;
+		return pointer;
+	}
+
+	/** Copies bytes into WebAssembly memory (the caller frees the pointer). */
+	copyIn(bytes: Uint8Array): number {
+		const pointer = this.module._malloc(Math.max(1, bytes.byteLength));
+		this.module.HEAPU8.set(bytes, pointer);
+		return pointer;
+	}
+
+	/** Throws a {@link SqliteError} unless `rc` is OK. */
+	check(rc: number): void {
+		if (rc === SQLITE.OK) return;
+		const message = this.module.UTF8ToString(this.module._sqlite3_errmsg(this.pointer));
+		throw new SqliteError(message, rc);
+	}
+
+	/**
+	 * Prepares every statement in `sql` (a script may hold several). Returns
+	 * them in order; empty statements (comments, whitespace) are skipped.
+	 */
+	prepareAll(sql: string): Statement[] {
+		const m = this.module;
+		const bytes = encoder.encode(sql);
+		const head = m._malloc(bytes.byteLength + 1);
+		const out = m._malloc(8);
+		const statements: Statement[] = [];
+		try {
+			m.HEAPU8.set(bytes, head);
+			m.HEAPU8[head + bytes.byteLength] = 0;
+			const end = head + bytes.byteLength;
+			let tail = head;
+			while (tail < end) {
+				const rc = m._sqlite3_prepare_v3(this.pointer, tail, end - tail, 0, out, out + 4);
+				if (rc !== SQLITE.OK) {
+					for (const statement of statements) statement.finalize();
+					this.check(rc);
+				}
+				const pointer = m.HEAP32[out >> 2] as number;
+				const next = m.HEAP32[(out + 4) >> 2] as number;
+				if (pointer !== 0) statements.push(new Statement(this, pointer));
+				if (next <= tail) break;
+				tail = next;
+			}
+			return statements;
+		} finally {
+			m._free(out);
+			m._free(head);
+		}
+	}
+
+	/** Prepares exactly one statement. */
+	prepare(sql: string): Statement {
+		const statements = this.prepareAll(sql);
+		if (statements.length !== 1) {
+			for (const statement of statements) statement.finalize();
+			throw new SqliteError(
+				statements.length === 0 ? "no SQL statement given" : "expected a single SQL statement",
+				SQLITE.ERROR,
+			);
+		}
+		return statements[0] as Statement;
+	}
+
+	/** True when no transaction is open. */
+	get autocommit(): boolean {
+		return this.module._sqlite3_get_autocommit(this.pointer) !== 0;
+	}
+
+	get changes(): number {
+		return this.module._sqlite3_changes(this.pointer);
+	}
+
+	get lastInsertRowid(): number | bigint {
+		const lo = this.module._sqlite3_last_insert_rowid(this.pointer);
+		const hi = this.module.getTempRet0();
+		if (hi > MAX_SAFE_HI || hi < MIN_SAFE_HI)
+			return (BigInt(hi) << 32n) | (BigInt(lo) & 0xffffffffn);
+		return hi * 0x100000000 + (lo >>> 0);
+	}
+
+	/** Interrupts the running statement (it fails with SQLITE_INTERRUPT). */
+	interrupt(): void {
+		this.module._sqlite3_interrupt(this.pointer);
+	}
+
+	close(): void {
+		if (this.#closed) return;
+		this.#closed = true;
+		// Finalize any statement still open, then close.
+		for (;;) {
+			const statement = this.module._sqlite3_next_stmt(this.pointer, 0);
+			if (statement === 0) break;
+			this.module._sqlite3_finalize(statement);
+		}
+		this.module._sqlite3_close_v2(this.pointer);
+	}
+}

@@ -1,0 +1,141 @@
+import { FacadeVFS } from "@journeyapps/wa-sqlite/src/FacadeVFS.js";
+import { PageFile } from "./page-file.js";
+
+// Result and flag values from sqlite3.h.
+const OK = 0;
+const IOERR_SHORT_READ = 522;
+const CANTOPEN = 14;
+const NOTFOUND = 12;
+const OPEN_MAIN_DB = 0x100;
+const OPEN_DELETEONCLOSE = 0x08;
+const IOCAP_SAFE_APPEND = 0x200;
+const IOCAP_POWERSAFE_OVERWRITE = 0x1000;
+const IOCAP_SEQUENTIAL = 0x400;
+
+/** The name the VFS is registered under. */
+export const VFS_NAME = "tenon";
+
+/** The VFS as the database module uses it. */
+export interface TenonVfs {
+	/** Makes `file` the main database file opened as `name`. */
+	attach(name: string, file: PageFile): void;
+	detach(name: string): void;
+}
+
+interface OpenFile {
+	name: string;
+	file: PageFile;
+	deleteOnClose: boolean;
+}
+
+/**
+ * A VFS whose main database files are {@link PageFile}s owned by actors
+ * (persisted through their commits), and whose other files (temporary
+ * tables, sort spills) live in memory only. Locks are no-ops: each actor
+ * has one connection to its file.
+ */
+class ActorFileVfs extends FacadeVFS implements TenonVfs {
+	readonly #mains = new Map<string, PageFile>();
+	readonly #open = new Map<number, OpenFile>();
+	readonly #scratch = new Map<string, PageFile>();
+
+	attach(name: string, file: PageFile): void {
+		this.#mains.set(name, file);
+	}
+
+	detach(name: string): void {
+		this.#mains.delete(name);
+	}
+
+	jOpen(filename: string | null, fileId: number, flags: number, outFlags: DataView): number {
+		const name = filename ?? `scratch-${fileId}`;
+		let file: PageFile | undefined;
+		if (flags & OPEN_MAIN_DB) {
+			file = this.#mains.get(name);
+			if (file === undefined) return CANTOPEN;
+		} else {
+			file = this.#scratch.get(name) ?? new PageFile();
+			this.#scratch.set(name, file);
+		}
+		this.#open.set(fileId, {
+			name,
+			file,
+			deleteOnClose: filename === null || (flags & OPEN_DELETEONCLOSE) !== 0,
+		});
+		outFlags.setInt32(0, flags, true);
+		return OK;
+	}
+
+	jClose(fileId: number): number {
+		const open = this.#open.get(fileId);
+		this.#open.delete(fileId);
+		if (open?.deleteOnClose) this.#scratch.delete(open.name);
+		return OK;
+	}
+
+	jRead(fileId: number, data: Uint8Array, offset: number): number {
+		const open = this.#open.get(fileId);
+		const read = open ? open.file.read(data, offset) : 0;
+		return read < data.byteLength ? IOERR_SHORT_READ : OK;
+	}
+
+	jWrite(fileId: number, data: Uint8Array, offset: number): number {
+		this.#open.get(fileId)?.file.write(data, offset);
+		return OK;
+	}
+
+	jTruncate(fileId: number, size: number): number {
+		this.#open.get(fileId)?.file.truncate(size);
+		return OK;
+	}
+
+	jSync(): number {
+		// Durability comes from the actor's commit, not from here.
+		return OK;
+	}
+
+	jFileSize(fileId: number, size: DataView): number {
+		size.setBigInt64(0, BigInt(this.#open.get(fileId)?.file.size ?? 0), true);
+		return OK;
+	}
+
+	jLock(): number {
+		return OK;
+	}
+
+	jUnlock(): number {
+		return OK;
+	}
+
+	jCheckReservedLock(_fileId: number, result: DataView): number {
+		result.setInt32(0, 0, true);
+		return OK;
+	}
+
+	jFileControl(): number {
+		return NOTFOUND;
+	}
+
+	jSectorSize(): number {
+		return 4096;
+	}
+
+	jDeviceCharacteristics(): number {
+		return IOCAP_SAFE_APPEND | IOCAP_SEQUENTIAL | IOCAP_POWERSAFE_OVERWRITE;
+	}
+
+	jAccess(filename: string, _flags: number, result: DataView): number {
+		result.setInt32(0, this.#mains.has(filename) || this.#scratch.has(filename) ? 1 : 0, true);
+		return OK;
+	}
+
+	jDelete(filename: string): number {
+		this.#scratch.delete(filename);
+		return OK;
+	}
+}
+
+/** Creates the VFS for a loaded module (register it with the module's API). */
+export function createVfs(module: object): TenonVfs & object {
+	return new ActorFileVfs(VFS_NAME, module);
+}

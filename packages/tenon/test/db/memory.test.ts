@@ -1,0 +1,4 @@
+import { memoryDriver } from "../../src/index.js";
+import { describeDatabaseSuite } from "./database-suite.js";
+
+describeDatabaseSuite("memory", () => memoryDriver());
