@@ -185,12 +185,13 @@ export class ActorDatabase implements SqlDatabase {
 	// ---- SqlDatabase ------------------------------------------------------------
 
 	async execute<R = Row>(sql: string, ...args: SqlArgs): Promise<R[]> {
-		await this.#acquireShared();
+		// Checked and run in the same tick: nothing can start a transaction in between.
+		while (this.#owner !== undefined) await this.#released();
 		return toObjects(this.run(sql, args, undefined)) as R[];
 	}
 
 	async transaction<T>(fn: (tx: SqlDatabase) => T | Promise<T>): Promise<T> {
-		await this.#acquireShared();
+		while (this.#owner !== undefined) await this.#released();
 		const owner = Symbol("transaction");
 		this.#owner = owner;
 		let open = true;
@@ -259,11 +260,12 @@ export class ActorDatabase implements SqlDatabase {
 
 	// ---- The lock: a transaction holds the database; other calls wait ---------------
 
-	async #acquireShared(): Promise<void> {
-		if (this.#closed)
-			throw new DatabaseError("closed", "The database is closed (the actor stopped)");
-		if (this.#owner === undefined) return;
-		await new Promise<void>((resolve, reject) => {
+	/** Resolves when the transaction holding the database ends (or fails with `busy` after a while). */
+	#released(): Promise<void> {
+		if (this.#closed) {
+			return Promise.reject(new DatabaseError("closed", "The database is closed (the actor stopped)"));
+		}
+		return new Promise<void>((resolve, reject) => {
 			const waiter: LockWaiter = {
 				resolve,
 				reject,
@@ -279,8 +281,6 @@ export class ActorDatabase implements SqlDatabase {
 			};
 			this.#waiters.push(waiter);
 		});
-		// Woken by the end of a transaction; another may have started in between.
-		return this.#acquireShared();
 	}
 
 	#release(owner: symbol): void {

@@ -241,6 +241,21 @@ export function describeDatabaseSuite(name: string, createDriver: () => StorageD
 			expect(await items.nested()).toEqual([{ note: "outer" }]);
 		});
 
+		it("runs concurrent transactions one after the other", async () => {
+			await using t = await setupTest(registry, { storage: createDriver() });
+			const items = t.client.store.getOrCreate("concurrent");
+			await items.add("from", 100);
+			await items.add("to", 0);
+			const results = await Promise.all(
+				Array.from({ length: 8 }, () => items.transfer("from", "to", 5, false)),
+			);
+			expect(results).toEqual(Array(8).fill("done"));
+			expect(await items.all()).toEqual([
+				{ name: "from", qty: 60 },
+				{ name: "to", qty: 40 },
+			]);
+		});
+
 		it("refuses a transaction left open by a script, rolling it back", async () => {
 			await using t = await setupTest(registry, { storage: createDriver() });
 			const items = t.client.store.getOrCreate("open");
