@@ -312,27 +312,23 @@ export class ActorDatabase implements SqlDatabase {
 			if (cached) {
 				rows = this.#runStatement(cached, args, true);
 			} else {
-				const statements = this.#connection.prepareAll(sql);
-				if (statements.length === 1 && this.#cacheable(statements[0] as Statement)) {
-					const statement = statements[0] as Statement;
+				const { statement, hasMore } = this.#connection.prepareFirst(sql);
+				if (statement !== undefined && !hasMore) {
+					// A single statement: keep it prepared for the next call.
 					this.#remember(sql, statement);
 					rows = this.#runStatement(statement, args, true);
 				} else {
-					if (args.length > 0 && statements.length > 1) {
-						for (const statement of statements) statement.finalize();
+					statement?.finalize();
+					if (args.length > 0) {
 						throw new DatabaseError(
 							"sql_error",
 							"Parameters can only be bound to a single statement, not a script of several",
 						);
 					}
-					try {
-						for (const statement of statements) {
-							const result = this.#runStatement(statement, args, false);
-							if (result.columns.length > 0) rows = result;
-						}
-					} finally {
-						for (const statement of statements) statement.finalize();
-					}
+					this.#connection.eachStatement(sql, (each) => {
+						const result = this.#runStatement(each, args, false);
+						if (result.columns.length > 0) rows = result;
+					});
 				}
 			}
 		} catch (error) {
@@ -346,10 +342,6 @@ export class ActorDatabase implements SqlDatabase {
 			}
 		}
 		return rows;
-	}
-
-	#cacheable(statement: Statement): boolean {
-		return statement.pointer !== 0;
 	}
 
 	#remember(sql: string, statement: Statement): void {
@@ -453,13 +445,9 @@ export class ActorDatabase implements SqlDatabase {
 	}
 
 	#rollbackQuietly(): void {
-		const statements = this.#connection.prepareAll("ROLLBACK");
-		for (const statement of statements) {
-			try {
-				statement.step();
-			} catch {}
-			statement.finalize();
-		}
+		try {
+			this.#connection.eachStatement("ROLLBACK", (statement) => statement.step());
+		} catch {}
 	}
 
 	#translate(error: unknown): unknown {

@@ -330,50 +330,61 @@ export class Connection {
 	}
 
 	/**
-	 * Prepares every statement in `sql` (a script may hold several). Returns
-	 * them in order; empty statements (comments, whitespace) are skipped.
+	 * Prepares the statements of `sql` one at a time (a script may hold
+	 * several, and a later one may depend on what an earlier one created),
+	 * handing each to `use`, then finalizing it. Empty statements are skipped.
 	 */
-	prepareAll(sql: string): Statement[] {
+	eachStatement(sql: string, use: (statement: Statement, index: number) => void): void {
 		const m = this.module;
 		const bytes = encoder.encode(sql);
 		const head = m._malloc(bytes.byteLength + 1);
 		const out = m._malloc(8);
-		const statements: Statement[] = [];
 		try {
 			m.HEAPU8.set(bytes, head);
 			m.HEAPU8[head + bytes.byteLength] = 0;
 			const end = head + bytes.byteLength;
 			let tail = head;
+			let index = 0;
 			while (tail < end) {
-				const rc = m._sqlite3_prepare_v3(this.pointer, tail, end - tail, 0, out, out + 4);
-				if (rc !== SQLITE.OK) {
-					for (const statement of statements) statement.finalize();
-					this.check(rc);
-				}
+				this.check(m._sqlite3_prepare_v3(this.pointer, tail, end - tail, 0, out, out + 4));
 				const pointer = m.HEAP32[out >> 2] as number;
 				const next = m.HEAP32[(out + 4) >> 2] as number;
-				if (pointer !== 0) statements.push(new Statement(this, pointer));
+				if (pointer !== 0) {
+					const statement = new Statement(this, pointer);
+					try {
+						use(statement, index++);
+					} finally {
+						statement.finalize();
+					}
+				}
 				if (next <= tail) break;
 				tail = next;
 			}
-			return statements;
 		} finally {
 			m._free(out);
 			m._free(head);
 		}
 	}
 
-	/** Prepares exactly one statement. */
-	prepare(sql: string): Statement {
-		const statements = this.prepareAll(sql);
-		if (statements.length !== 1) {
-			for (const statement of statements) statement.finalize();
-			throw new SqliteError(
-				statements.length === 0 ? "no SQL statement given" : "expected a single SQL statement",
-				SQLITE.ERROR,
-			);
+	/** Prepares the first statement of `sql`; `hasMore` tells whether other statements follow it. */
+	prepareFirst(sql: string): { statement: Statement | undefined; hasMore: boolean } {
+		const m = this.module;
+		const bytes = encoder.encode(sql);
+		const head = m._malloc(bytes.byteLength + 1);
+		const out = m._malloc(8);
+		try {
+			m.HEAPU8.set(bytes, head);
+			m.HEAPU8[head + bytes.byteLength] = 0;
+			this.check(m._sqlite3_prepare_v3(this.pointer, head, bytes.byteLength, 0, out, out + 4));
+			const pointer = m.HEAP32[out >> 2] as number;
+			const next = m.HEAP32[(out + 4) >> 2] as number;
+			const rest = m.UTF8ToString(next).trim();
+			const hasMore = rest !== "" && rest.replace(/^;+/, "").trim() !== "";
+			return { statement: pointer === 0 ? undefined : new Statement(this, pointer), hasMore };
+		} finally {
+			m._free(out);
+			m._free(head);
 		}
-		return statements[0] as Statement;
 	}
 
 	/** True when no transaction is open. */

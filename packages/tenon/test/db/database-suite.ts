@@ -15,6 +15,7 @@ const migrate = async (db: SqlDatabase) => {
 			qty INTEGER NOT NULL DEFAULT 0,
 			data BLOB
 		);
+		CREATE INDEX IF NOT EXISTS items_by_qty ON items (qty);
 		CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, note TEXT);
 	`);
 };

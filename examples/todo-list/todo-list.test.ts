@@ -1,0 +1,39 @@
+import { setup } from "tenon";
+import { setupTest } from "tenon/test";
+import { describe, expect, it } from "vitest";
+import { todoList } from "./todo-list.js";
+
+const registry = setup({ use: { todoList }, logLevel: "silent" });
+
+describe("todo list example (raw SQL)", () => {
+	it("keeps one list per user, durable across restarts", async () => {
+		await using t = await setupTest(registry);
+		const ann = t.client.todoList.getOrCreate("ann");
+		const bo = t.client.todoList.getOrCreate("bo");
+		const milk = await ann.add("buy milk");
+		await ann.add("write docs");
+		await bo.add("call mom");
+		expect(await ann.toggle(milk.id)).toMatchObject({ title: "buy milk", done: true });
+		await t.restart();
+		expect((await ann.list()).map((todo) => [todo.title, todo.done])).toEqual([
+			["buy milk", true],
+			["write docs", false],
+		]);
+		expect(await ann.list("open")).toHaveLength(1);
+		expect(await bo.stats()).toEqual({ total: 1, done: 0 });
+		expect(await ann.completeAll()).toBe(1);
+		expect(await ann.stats()).toEqual({ total: 2, done: 2 });
+		expect(await ann.remove(milk.id)).toBe(true);
+		expect(await ann.remove(milk.id)).toBe(false);
+	});
+
+	it("rejects bad input with stable errors and keeps the list intact", async () => {
+		await using t = await setupTest(registry);
+		const list = t.client.todoList.getOrCreate("cy");
+		await list.add("real");
+		await expect(list.add("")).rejects.toMatchObject({ code: "bad_title" });
+		await expect(list.add("x".repeat(201))).rejects.toMatchObject({ code: "bad_title" });
+		await expect(list.toggle(999)).rejects.toMatchObject({ code: "not_found" });
+		expect(await list.stats()).toEqual({ total: 1, done: 0 });
+	});
+});

@@ -1,0 +1,92 @@
+import { actor, UserError } from "tenon";
+import { db } from "tenon/db";
+
+/** A todo as the list returns it. */
+export interface Todo {
+	id: number;
+	title: string;
+	done: boolean;
+	createdAt: number;
+}
+
+interface TodoRow {
+	id: number;
+	title: string;
+	done: number;
+	created_at: number;
+}
+
+const toTodo = (row: TodoRow): Todo => ({
+	id: row.id,
+	title: row.title,
+	done: row.done === 1,
+	createdAt: row.created_at,
+});
+
+/**
+ * One todo list per user (the actor key is the user id), kept in the actor's
+ * own SQLite database with raw SQL. Every change is durable before the
+ * action returns, and survives sleep, restarts and crashes.
+ */
+export const todoList = actor({
+	db: db({
+		onMigrate: async (db) => {
+			await db.execute(`
+				CREATE TABLE IF NOT EXISTS todos (
+					id INTEGER PRIMARY KEY AUTOINCREMENT,
+					title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+					done INTEGER NOT NULL DEFAULT 0,
+					created_at INTEGER NOT NULL
+				);
+				CREATE INDEX IF NOT EXISTS todos_by_done ON todos (done, id);
+			`);
+		},
+	}),
+	actions: {
+		add: async (c, title: string): Promise<Todo> => {
+			const text = typeof title === "string" ? title.trim() : "";
+			if (text.length === 0 || text.length > 200) {
+				throw new UserError("a todo needs a title of 1 to 200 characters", { code: "bad_title" });
+			}
+			const [row] = await c.db.execute<TodoRow>(
+				"INSERT INTO todos (title, created_at) VALUES (?, ?) RETURNING *",
+				text,
+				Date.now(),
+			);
+			return toTodo(row as TodoRow);
+		},
+		toggle: async (c, id: number): Promise<Todo> => {
+			const [row] = await c.db.execute<TodoRow>(
+				"UPDATE todos SET done = 1 - done WHERE id = ? RETURNING *",
+				id,
+			);
+			if (!row) throw new UserError(`no todo ${id}`, { code: "not_found" });
+			return toTodo(row);
+		},
+		remove: async (c, id: number): Promise<boolean> => {
+			const rows = await c.db.execute("DELETE FROM todos WHERE id = ? RETURNING id", id);
+			return rows.length > 0;
+		},
+		/** Marks every open todo done, atomically. Returns how many changed. */
+		completeAll: (c) =>
+			c.db.transaction(async (tx) => {
+				const open = await tx.execute<{ n: number }>(
+					"SELECT count(*) AS n FROM todos WHERE done = 0",
+				);
+				await tx.execute("UPDATE todos SET done = 1 WHERE done = 0");
+				return open[0]?.n ?? 0;
+			}),
+		list: async (c, filter: "all" | "open" | "done" = "all"): Promise<Todo[]> => {
+			const where =
+				filter === "open" ? "WHERE done = 0" : filter === "done" ? "WHERE done = 1" : "";
+			const rows = await c.db.execute<TodoRow>(`SELECT * FROM todos ${where} ORDER BY id`);
+			return rows.map(toTodo);
+		},
+		stats: async (c) => {
+			const [row] = await c.db.execute<{ total: number; done: number }>(
+				"SELECT count(*) AS total, coalesce(sum(done), 0) AS done FROM todos",
+			);
+			return { total: row?.total ?? 0, done: row?.done ?? 0 };
+		},
+	},
+});
