@@ -1,12 +1,25 @@
 import { setup } from "tenon";
 import { expense } from "./approval/approval.js";
+import { chatHistory } from "./chat-history/chat-history.js";
 import { chatRoom } from "./chat-room/chat-room.js";
 import { counter } from "./counter/counter.js";
 import { jobWorker } from "./job-worker/job-worker.js";
 import { inventory, order, payments } from "./order-saga/order-saga.js";
 import { reminders } from "./reminders/reminders.js";
+import { todoList } from "./todo-list/todo-list.js";
 
 /** The example registry `npm start` serves. */
 export const registry = setup({
-	use: { counter, chatRoom, reminders, jobWorker, order, inventory, payments, expense },
+	use: {
+		counter,
+		chatRoom,
+		reminders,
+		jobWorker,
+		order,
+		inventory,
+		payments,
+		expense,
+		todoList,
+		chatHistory,
+	},
 });

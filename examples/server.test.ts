@@ -1,0 +1,51 @@
+// `npm start` works: the example server starts on the embedded store and
+// serves every example actor.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "tenon/client";
+import { afterAll, expect, it } from "vitest";
+import type { registry } from "./registry.js";
+
+const root = join(import.meta.dirname, "..");
+const dataDir = mkdtempSync(join(tmpdir(), "tenon-start-"));
+let child: ChildProcess | undefined;
+afterAll(() => {
+	try {
+		if (child?.pid) process.kill(-child.pid, "SIGKILL");
+	} catch {}
+	rmSync(dataDir, { recursive: true, force: true });
+});
+
+it("npm start serves the example registry", async () => {
+	child = spawn("npm", ["start", "--silent"], {
+		cwd: root,
+		env: { ...process.env, TENON_PORT: "0", TENON_HOST: "127.0.0.1", TENON_DATA_DIR: dataDir },
+		stdio: ["ignore", "pipe", "inherit"],
+		detached: true,
+	});
+	const url = await new Promise<string>((resolve, reject) => {
+		let output = "";
+		child?.stdout?.on("data", (chunk: Buffer) => {
+			output += chunk.toString();
+			const match = /Tenon is running at (\S+)/.exec(output);
+			if (match) resolve(match[1] as string);
+		});
+		child?.once("exit", (code) => reject(new Error(`npm start exited (${code}): ${output}`)));
+	});
+	const response = await fetch(
+		`${url}/gateway/counter/action/increment?rvt-method=getOrCreate&rvt-key=demo`,
+		{ method: "POST", headers: { "content-type": "application/json" }, body: '{"args":[1]}' },
+	);
+	expect(await response.json()).toEqual({ output: 1 });
+	const client = createClient<typeof registry>(url);
+	const todos = client.todoList.getOrCreate("me");
+	await todos.add("try tenon");
+	expect((await todos.list()).map((todo) => todo.title)).toEqual(["try tenon"]);
+	const room = client.chatHistory.getOrCreate("lobby");
+	expect(await room.count()).toBe(0);
+	await client.dispose();
+	// The whole npm process group: npm and the server it started.
+	if (child.pid) process.kill(-child.pid, "SIGTERM");
+}, 60_000);
