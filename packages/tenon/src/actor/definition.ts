@@ -65,9 +65,15 @@ export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, Q, A, D = un
 	 */
 	run?: (c: ActorContext<S, CP, CS, V, E, Q, D>) => void | Promise<void>;
 	/** Runs before a connection (or HTTP action) is accepted; throw to reject it. */
-	onBeforeConnect?: (c: ActorContext<S, CP, unknown, V, E, Q, D>, params: CP) => void | Promise<void>;
+	onBeforeConnect?: (
+		c: ActorContext<S, CP, unknown, V, E, Q, D>,
+		params: CP,
+	) => void | Promise<void>;
 	/** Runs once a connection is accepted and visible in `c.conns`. */
-	onConnect?: (c: ActorContext<S, CP, CS, V, E, Q, D>, conn: Conn<CP, CS, E>) => void | Promise<void>;
+	onConnect?: (
+		c: ActorContext<S, CP, CS, V, E, Q, D>,
+		conn: Conn<CP, CS, E>,
+	) => void | Promise<void>;
 	/** Runs after a connection closed. */
 	onDisconnect?: (
 		c: ActorContext<S, CP, CS, V, E, Q, D>,
@@ -197,9 +203,7 @@ export function actor<
 	Q extends QueueDecls = {},
 	A = {},
 	D = undefined,
->(
-	config: ActorConfig<S, CP, CS, V, I, E, Q, A, D>,
-): ActorDefinition<S, CP, CS, V, I, E, Q, A, D> {
+>(config: ActorConfig<S, CP, CS, V, I, E, Q, A, D>): ActorDefinition<S, CP, CS, V, I, E, Q, A, D> {
 	if (config.state !== undefined && config.createState !== undefined) {
 		throw new Error("An actor takes either `state` or `createState`, not both");
 	}

@@ -263,7 +263,9 @@ export class ActorDatabase implements SqlDatabase {
 	/** Resolves when the transaction holding the database ends (or fails with `busy` after a while). */
 	#released(): Promise<void> {
 		if (this.#closed) {
-			return Promise.reject(new DatabaseError("closed", "The database is closed (the actor stopped)"));
+			return Promise.reject(
+				new DatabaseError("closed", "The database is closed (the actor stopped)"),
+			);
 		}
 		return new Promise<void>((resolve, reject) => {
 			const waiter: LockWaiter = {

@@ -136,6 +136,6 @@ class ActorFileVfs extends FacadeVFS implements TenonVfs {
 }
 
 /** Creates the VFS for a loaded module (register it with the module's API). */
-export function createVfs(module: object): TenonVfs & object {
-	return new ActorFileVfs(VFS_NAME, module);
+export function createVfs(module: object, name: string = VFS_NAME): TenonVfs & object {
+	return new ActorFileVfs(name, module);
 }

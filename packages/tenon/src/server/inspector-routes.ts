@@ -5,7 +5,8 @@ import { readWorkflowHistory } from "../workflow/history.js";
 import { isWorkflowRun } from "../workflow/index.js";
 import { jsonResponse } from "./http-util.js";
 
-const WORKFLOW_ROUTE = /^\/inspector\/actors\/([^/]+)\/workflow$/;
+const ACTOR_ROUTE = /^\/inspector\/actors\/([^/]+)\/(workflow|db\/schema|db\/rows)$/;
+const MAX_ROWS = 1_000;
 
 function authorized(request: Request, token: string): boolean {
 	const header = request.headers.get("authorization");
@@ -22,8 +23,13 @@ function authorized(request: Request, token: string): boolean {
  * `/inspector/*`: read-only views for tools, behind a bearer token
  * (`inspector.token` or `TENON_INSPECTOR_TOKEN`); disabled without one.
  *
- * `GET /inspector/actors/{actorId}/workflow` returns the actor's workflow
- * status and journal (entries, status, attempts, errors) as committed.
+ * - `GET /inspector/actors/{actorId}/workflow`: the workflow's status and
+ *   journal (entries, status, attempts, errors) as committed.
+ * - `GET /inspector/actors/{actorId}/db/schema`: tables and views of the
+ *   actor's SQLite database, with columns.
+ * - `GET /inspector/actors/{actorId}/db/rows?table=&limit=&offset=`: a page
+ *   of rows (at most 1,000) and the total count.
+ * All read committed data, so the actor need not be awake.
  */
 export async function handleInspector(
 	request: Request,
@@ -42,7 +48,7 @@ export async function handleInspector(
 	if (!authorized(request, token)) {
 		throw new ActorError("auth", "forbidden", "A valid inspector token is required");
 	}
-	const match = WORKFLOW_ROUTE.exec(path);
+	const match = ACTOR_ROUTE.exec(path);
 	if (!match) throw errors.routeNotFound(request.method, path);
 	if (request.method !== "GET") throw errors.methodNotAllowed(request.method, path);
 	let actorId: string;
@@ -53,11 +59,59 @@ export async function handleInspector(
 	}
 	const record = await runtime.host.getLiveRecord(actorId);
 	const definition = runtime.host.definition(record.name);
-	const enabled = isWorkflowRun(definition.config.run);
-	return jsonResponse({
-		actorId,
-		name: record.name,
-		isWorkflowEnabled: enabled,
-		history: enabled ? await readWorkflowHistory(runtime.storage.store, actorId) : null,
-	});
+	const store = runtime.storage.store;
+	if (match[2] === "workflow") {
+		const enabled = isWorkflowRun(definition.config.run);
+		return jsonResponse({
+			actorId,
+			name: record.name,
+			isWorkflowEnabled: enabled,
+			history: enabled ? await readWorkflowHistory(store, actorId) : null,
+		});
+	}
+	const enabled = definition.config.db !== undefined;
+	if (!enabled) return jsonResponse({ actorId, name: record.name, isDatabaseEnabled: false });
+	// Loaded on demand: servers without databases never load SQLite.
+	const inspect = await import("../db/inspect.js");
+	if (match[2] === "db/schema") {
+		return jsonResponse({
+			actorId,
+			name: record.name,
+			isDatabaseEnabled: true,
+			tables: (await inspect.readDatabaseSchema(store, actorId)) ?? [],
+		});
+	}
+	const url = new URL(request.url);
+	const table = url.searchParams.get("table");
+	if (!table) throw errors.invalid("'table' is required");
+	const limit = boundedInteger(url.searchParams.get("limit"), 100, 1, MAX_ROWS, "limit");
+	const offset = boundedInteger(
+		url.searchParams.get("offset"),
+		0,
+		0,
+		Number.MAX_SAFE_INTEGER,
+		"offset",
+	);
+	const rows = await inspect.readDatabaseRows(store, actorId, table, limit, offset);
+	if (rows === undefined) {
+		throw new ActorError("actor", "not_found", `The database has no table or view '${table}'`, {
+			table,
+		});
+	}
+	return jsonResponse({ actorId, name: record.name, isDatabaseEnabled: true, ...rows });
+}
+
+function boundedInteger(
+	raw: string | null,
+	fallback: number,
+	min: number,
+	max: number,
+	name: string,
+): number {
+	if (raw === null || raw === "") return fallback;
+	const value = Number(raw);
+	if (!Number.isInteger(value) || value < min || value > max) {
+		throw errors.invalid(`'${name}' must be an integer from ${min} to ${max}`);
+	}
+	return value;
 }

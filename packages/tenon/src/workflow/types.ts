@@ -23,15 +23,15 @@ export type EntryKind =
 	| "version_check";
 
 /** What a step's function gets: the actor's context (state, vars, kv, broadcast, client...). */
-export type WorkflowStepContext<S, CP, CS, V, E extends EventDecls, Q, D = undefined> = ActorContext<
+export type WorkflowStepContext<
 	S,
 	CP,
 	CS,
 	V,
-	E,
+	E extends EventDecls,
 	Q,
-	D
->;
+	D = undefined,
+> = ActorContext<S, CP, CS, V, E, Q, D>;
 
 /** Options of one step. */
 export interface StepConfig<T, SC> {

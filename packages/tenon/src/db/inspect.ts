@@ -1,0 +1,117 @@
+import type { ActorStore } from "../storage/interfaces.js";
+import { DATABASE_RANGE, PageFile } from "./page-file.js";
+import { Connection, loadSqlite, SQLITE, type SqlValue } from "./sqlite.js";
+import { createVfs, type TenonVfs, VFS_NAME } from "./vfs.js";
+
+/** A table or view of an actor's database. */
+export interface DatabaseTable {
+	name: string;
+	type: "table" | "view";
+	sql: string;
+	columns: { name: string; type: string; notNull: boolean; primaryKey: boolean }[];
+}
+
+/** A page of rows from one table or view. */
+export interface DatabaseRows {
+	table: string;
+	columns: string[];
+	rows: SqlValue[][];
+	total: number;
+	limit: number;
+	offset: number;
+}
+
+let inspectorVfs: TenonVfs | undefined;
+let snapshots = 0;
+
+/**
+ * Opens a read-only copy of an actor's committed database (the actor need
+ * not be awake) and hands it to `use`.
+ */
+async function withSnapshot<T>(
+	store: ActorStore,
+	actorId: string,
+	use: (connection: Connection) => T,
+): Promise<T | undefined> {
+	const entries = await store.list(actorId, DATABASE_RANGE);
+	if (entries.length === 0) return undefined;
+	const { module, api } = await loadSqlite();
+	if (inspectorVfs === undefined) {
+		const created = createVfs(module, `${VFS_NAME}-inspect`);
+		api.vfs_register(created as never, false);
+		inspectorVfs = created;
+	}
+	const name = `/inspect-${actorId}-${++snapshots}.db`;
+	inspectorVfs.attach(name, PageFile.fromEntries(entries));
+	let connection: Connection | undefined;
+	try {
+		connection = Connection.open(module, name, `${VFS_NAME}-inspect`, SQLITE.OPEN_READONLY);
+		return use(connection);
+	} finally {
+		connection?.close();
+		inspectorVfs.detach(name);
+	}
+}
+
+function query(connection: Connection, sql: string, args: unknown[] = []): SqlValue[][] {
+	const rows: SqlValue[][] = [];
+	connection.eachStatement(sql, (statement) => {
+		if (args.length > 0) statement.bind(args);
+		while (statement.step()) rows.push(statement.values());
+	});
+	return rows;
+}
+
+const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
+
+/** The tables and views of an actor's database (undefined: it has none yet). */
+export function readDatabaseSchema(
+	store: ActorStore,
+	actorId: string,
+): Promise<DatabaseTable[] | undefined> {
+	return withSnapshot(store, actorId, (connection) =>
+		query(
+			connection,
+			"SELECT name, type, coalesce(sql, '') FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
+		).map(([name, type, sql]) => ({
+			name: name as string,
+			type: type as "table" | "view",
+			sql: sql as string,
+			columns: query(connection, 'SELECT name, type, "notnull", pk FROM pragma_table_info(?)', [
+				name,
+			]).map(([column, columnType, notNull, pk]) => ({
+				name: column as string,
+				type: columnType as string,
+				notNull: notNull === 1,
+				primaryKey: (pk as number) > 0,
+			})),
+		})),
+	);
+}
+
+/** A page of rows of `table` (a table or view that exists; undefined otherwise). */
+export function readDatabaseRows(
+	store: ActorStore,
+	actorId: string,
+	table: string,
+	limit: number,
+	offset: number,
+): Promise<DatabaseRows | undefined> {
+	return withSnapshot(store, actorId, (connection) => {
+		const known = query(
+			connection,
+			"SELECT 1 FROM sqlite_schema WHERE type IN ('table', 'view') AND name = ?",
+			[table],
+		);
+		if (known.length === 0) return undefined;
+		let columns: string[] = [];
+		const rows: SqlValue[][] = [];
+		connection.eachStatement(`SELECT * FROM ${quote(table)} LIMIT ? OFFSET ?`, (statement) => {
+			statement.bind([limit, offset]);
+			columns = statement.columns;
+			while (statement.step()) rows.push(statement.values());
+		});
+		const [[total]] = query(connection, `SELECT count(*) FROM ${quote(table)}`) as [[number]];
+		return { table, columns, rows, total, limit, offset };
+	});
+}
