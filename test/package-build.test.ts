@@ -1,5 +1,5 @@
 // The published layout works: build dist with tsc, then use `tenon`,
-// `tenon/client`, `tenon/test` and `tenon/workflow` from plain Node (no TypeScript loader, no
+// `tenon/client`, `tenon/test`, `tenon/workflow` and `tenon/db` from plain Node (no TypeScript loader, no
 // source condition), exactly as an installed package would be used.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -13,6 +13,7 @@ import { actor, event, memoryDriver, setup } from "tenon";
 import { ActorError, createClient } from "tenon/client";
 import { setupTest } from "tenon/test";
 import { workflow } from "tenon/workflow";
+import { db } from "tenon/db";
 
 const counter = actor({
 	state: { n: 0 },
@@ -27,13 +28,23 @@ const flow = actor({
 		await ctx.step("two", (c) => { c.state.steps++; });
 	}),
 });
-const registry = setup({ use: { counter, flow }, storage: memoryDriver(), logLevel: "silent" });
+const notes = actor({
+	db: db({ onMigrate: (db) => db.execute("CREATE TABLE IF NOT EXISTS notes (body TEXT)") }),
+	actions: {
+		add: (c, body) => c.db.execute("INSERT INTO notes VALUES (?)", body),
+		all: (c) => c.db.execute("SELECT body FROM notes"),
+	},
+});
+const registry = setup({ use: { counter, flow, notes }, storage: memoryDriver(), logLevel: "silent" });
 
 const t = await setupTest(registry);
 const viaTestKit = await t.client.counter.getOrCreate("a").inc();
 const wf = t.client.flow.getOrCreate("w");
 let workflowSteps = await wf.steps();
 while (workflowSteps < 2) { await new Promise((r) => setTimeout(r, 5)); workflowSteps = await wf.steps(); }
+const noteHandle = t.client.notes.getOrCreate("n");
+await noteHandle.add("hello");
+const sqlRows = await noteHandle.all();
 await t.stop();
 
 const server = await registry.start({ port: 0, host: "127.0.0.1" });
@@ -47,7 +58,7 @@ let notFound;
 try { await client.counter.get("missing").inc(); } catch (e) { notFound = e instanceof ActorError ? e.code : String(e); }
 await client.dispose();
 await server.close();
-console.log(JSON.stringify({ viaTestKit, viaConnection, events, notFound, workflowSteps }));
+console.log(JSON.stringify({ viaTestKit, viaConnection, events, notFound, workflowSteps, sqlRows }));
 `;
 
 it("builds and runs from dist without a TypeScript loader", () => {
@@ -67,5 +78,6 @@ it("builds and runs from dist without a TypeScript loader", () => {
 		events: [1],
 		notFound: "not_found",
 		workflowSteps: 2,
+		sqlRows: [{ body: "hello" }],
 	});
 }, 60_000);

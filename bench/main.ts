@@ -1,0 +1,61 @@
+// `npm run bench [-- --quick] [-- --suite=name]`: runs the benchmark suites,
+// prints a markdown table and writes bench/results/<date>.{json,md}.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { machineInfo } from "./lib/machine.js";
+import { ms } from "./lib/stats.js";
+import { type BenchRow, sqliteSuite } from "./suites/sqlite.js";
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const only = args.find((arg) => arg.startsWith("--suite="))?.slice("--suite=".length);
+const resultsDir = join(import.meta.dirname, "results");
+
+const suites: Record<string, (options: { quick: boolean }) => Promise<BenchRow[]>> = {
+	sqlite: sqliteSuite,
+};
+
+/** The markdown table, with each system's median as a ratio of Tenon's for the same workload. */
+function table(rows: BenchRow[]): string {
+	const lines = [
+		"| workload | system | durability point | median | p95 | n | target | vs Tenon |",
+		"| --- | --- | --- | --- | --- | --- | --- | --- |",
+	];
+	for (const row of rows) {
+		const tenon = rows.find((r) => r.workload === row.workload && r.system.startsWith("Tenon"));
+		const ratio =
+			tenon && tenon !== row ? `${(row.summary.median / tenon.summary.median).toFixed(2)}×` : "";
+		const target = row.target
+			? `${row.target.text} ${row.summary.median <= row.target.median ? "✅" : "❌"}`
+			: "";
+		const note = row.note ? ` (${row.note})` : "";
+		lines.push(
+			`| ${row.workload} | ${row.system}${note} | ${row.durability} | ${ms(row.summary.median)} | ${ms(row.summary.p95)} | ${row.summary.n} | ${target} | ${ratio} |`,
+		);
+	}
+	return lines.join("\n");
+}
+
+const machine = machineInfo();
+const rows: BenchRow[] = [];
+for (const [name, run] of Object.entries(suites)) {
+	if (only && only !== name) continue;
+	console.error(`running ${name}${quick ? " (quick)" : ""}...`);
+	rows.push(...(await run({ quick })));
+}
+const markdown = `# Tenon benchmark ${quick ? "(quick) " : ""}— ${machine.date}
+
+Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}. Disk: ${machine.disk}.
+
+${table(rows)}
+`;
+console.log(markdown);
+if (!quick) {
+	mkdirSync(resultsDir, { recursive: true });
+	const stamp = machine.date.replace(/[:.]/g, "-");
+	writeFileSync(
+		join(resultsDir, `${stamp}.json`),
+		`${JSON.stringify({ machine, rows }, null, 2)}\n`,
+	);
+	writeFileSync(join(resultsDir, `${stamp}.md`), markdown);
+}
