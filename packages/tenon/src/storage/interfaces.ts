@@ -145,10 +145,44 @@ export interface AlarmIndex {
  * process start; the cluster driver leases per actor with a monotonic epoch.
  */
 export interface Placement {
-	/** Claims write ownership of `actorId`; every commit must carry the returned fence. */
+	/**
+	 * Claims write ownership of `actorId`; every commit must carry the
+	 * returned fence. Throws {@link OwnedElsewhereError} when another live
+	 * node holds it (cluster drivers).
+	 */
 	acquire(actorId: string): Promise<number>;
 	/** Gives ownership up (the actor went to sleep or was destroyed). */
 	release(actorId: string): Promise<void>;
+}
+
+/** Where an actor is awake when it is not here. */
+export interface ActorOwner {
+	nodeId: string;
+	/** Base URL other nodes forward requests to (e.g. `http://10.0.0.2:6420`). */
+	address: string;
+}
+
+/** Thrown by {@link Placement.acquire}: another live node owns the actor. */
+export class OwnedElsewhereError extends Error {
+	readonly owner: ActorOwner;
+	constructor(actorId: string, owner: ActorOwner) {
+		super(`Actor ${actorId} is owned by node ${owner.nodeId} (${owner.address})`);
+		this.name = "OwnedElsewhereError";
+		this.owner = owner;
+	}
+}
+
+/** This node's membership in a cluster (cluster drivers only). */
+export interface ClusterMembership {
+	readonly nodeId: string;
+	/** How long a lease lives without renewal (ms). */
+	readonly leaseTtlMs: number;
+	/** Registers this node's address (once it listens) and starts renewing its leases. */
+	join(address: string): Promise<void>;
+	/** Called with actors whose lease this node lost (taken over after it expired). */
+	onLeasesLost(listener: (actorIds: string[]) => void): void;
+	/** Stops renewing and forgets the node. */
+	leave(): Promise<void>;
 }
 
 /** The opened capabilities of a driver. */
@@ -157,6 +191,8 @@ export interface StorageHandles {
 	store: ActorStore;
 	alarms: AlarmIndex;
 	placement: Placement;
+	/** Set by cluster drivers: the node's membership (forwarding, lease renewal). */
+	cluster?: ClusterMembership;
 	/** Flushes and releases the underlying resources. */
 	close(): Promise<void>;
 }

@@ -1,0 +1,152 @@
+import { randomId } from "../../../common/ids.js";
+import type { Logger } from "../../../common/logger.js";
+import { type ClusterMembership, OwnedElsewhereError, type Placement } from "../../interfaces.js";
+import { NOW_MS, num, type PgSql } from "./connection.js";
+
+/** Cluster options of the postgres driver. */
+export interface ClusterOptions {
+	/** This node's id. Default: random per process start. */
+	nodeId?: string;
+	/** How long a lease lives without renewal (ms). Default 10 000. */
+	leaseTtlMs?: number;
+	/** How often leases are renewed (ms). Default a third of the TTL. */
+	heartbeatMs?: number;
+}
+
+/**
+ * Leases over PostgreSQL: an awake actor is owned by one node, with an epoch
+ * that grows on every acquisition. `acquire` takes a lease that is free,
+ * expired, or this node's own; commits carry the epoch and the store refuses
+ * stale ones in the same transaction. Leases are renewed in one statement per
+ * heartbeat; a node that comes back from a pause finds the leases it lost and
+ * drops those actors. Times come from PostgreSQL's clock, shared by all nodes.
+ */
+export class PgLeases implements Placement, ClusterMembership {
+	readonly nodeId: string;
+	readonly leaseTtlMs: number;
+	readonly #heartbeatMs: number;
+	readonly #sql: PgSql;
+	readonly #schema: string;
+	readonly #log: Logger | undefined;
+	/** Held leases: actor id -> epoch. */
+	readonly #held = new Map<string, number>();
+	readonly #lostListeners: ((actorIds: string[]) => void)[] = [];
+	#timer: ReturnType<typeof setInterval> | undefined;
+	#address: string | undefined;
+	#renewing = false;
+
+	constructor(sql: PgSql, schema: string, options: ClusterOptions, log?: Logger) {
+		this.#sql = sql;
+		this.#schema = schema;
+		this.#log = log;
+		this.nodeId = options.nodeId ?? `node-${randomId(12)}`;
+		this.leaseTtlMs = options.leaseTtlMs ?? 10_000;
+		this.#heartbeatMs = options.heartbeatMs ?? Math.max(50, Math.floor(this.leaseTtlMs / 3));
+	}
+
+	async acquire(actorId: string): Promise<number> {
+		const sql = this.#sql;
+		const S = sql(this.#schema);
+		const [row] = await sql<{ epoch: string }[]>`
+			INSERT INTO ${S}.leases AS l (actor_id, node_id, epoch, expires_at)
+			VALUES (${actorId}, ${this.nodeId}, 1, ${sql.unsafe(NOW_MS)} + ${this.leaseTtlMs})
+			ON CONFLICT (actor_id) DO UPDATE
+				SET node_id = excluded.node_id, epoch = l.epoch + 1, expires_at = excluded.expires_at
+				WHERE l.node_id IS NULL OR l.node_id = excluded.node_id OR l.expires_at < ${sql.unsafe(NOW_MS)}
+			RETURNING epoch`;
+		if (row) {
+			const epoch = num(row.epoch);
+			this.#held.set(actorId, epoch);
+			return epoch;
+		}
+		const [owner] = await sql<{ node_id: string; address: string | null }[]>`
+			SELECT l.node_id, n.address FROM ${S}.leases l
+			LEFT JOIN ${S}.nodes n ON n.node_id = l.node_id
+			WHERE l.actor_id = ${actorId}`;
+		if (!owner?.node_id) return this.acquire(actorId); // released in between: try again
+		throw new OwnedElsewhereError(actorId, {
+			nodeId: owner.node_id,
+			address: owner.address ?? "",
+		});
+	}
+
+	async release(actorId: string): Promise<void> {
+		this.#held.delete(actorId);
+		const sql = this.#sql;
+		await sql`
+			UPDATE ${sql(this.#schema)}.leases SET node_id = NULL, expires_at = 0
+			WHERE actor_id = ${actorId} AND node_id = ${this.nodeId}`;
+	}
+
+	async join(address: string): Promise<void> {
+		this.#address = address;
+		const sql = this.#sql;
+		await sql`
+			INSERT INTO ${sql(this.#schema)}.nodes (node_id, address, started_at, heartbeat_at)
+			VALUES (${this.nodeId}, ${address}, ${sql.unsafe(NOW_MS)}, ${sql.unsafe(NOW_MS)})
+			ON CONFLICT (node_id) DO UPDATE SET address = excluded.address, heartbeat_at = excluded.heartbeat_at`;
+		this.#timer ??= setInterval(() => void this.#renew(), this.#heartbeatMs);
+		this.#timer.unref?.();
+	}
+
+	onLeasesLost(listener: (actorIds: string[]) => void): void {
+		this.#lostListeners.push(listener);
+	}
+
+	/** Renews every held lease in one statement; the ones not renewed were lost. */
+	async #renew(): Promise<void> {
+		if (this.#renewing) return;
+		this.#renewing = true;
+		try {
+			const sql = this.#sql;
+			const S = sql(this.#schema);
+			const snapshot = new Map(this.#held);
+			const held = [...snapshot.keys()];
+			const renewed =
+				held.length === 0
+					? []
+					: await sql<{ actor_id: string }[]>`
+						UPDATE ${S}.leases SET expires_at = ${sql.unsafe(NOW_MS)} + ${this.leaseTtlMs}
+						WHERE node_id = ${this.nodeId} AND actor_id = ANY (${sql.array(held)}::text[])
+						RETURNING actor_id`;
+			if (this.#address !== undefined) {
+				await sql`UPDATE ${S}.nodes SET heartbeat_at = ${sql.unsafe(NOW_MS)} WHERE node_id = ${this.nodeId}`;
+			}
+			const kept = new Set(renewed.map((row) => row.actor_id));
+			// Only leases still held as they were (not released or taken again meanwhile) count as lost.
+			const lost = held.filter((id) => !kept.has(id) && this.#held.get(id) === snapshot.get(id));
+			if (lost.length > 0) {
+				for (const id of lost) this.#held.delete(id);
+				this.#log?.warn("leases lost to other nodes; dropping those actors", {
+					actors: lost.length,
+				});
+				for (const listener of this.#lostListeners) listener(lost);
+			}
+		} catch (error) {
+			this.#log?.warn("lease renewal failed", { error });
+		} finally {
+			this.#renewing = false;
+		}
+	}
+
+	/** Stops renewing and forgets the node (its leases stay until they expire or are released). */
+	async leave(): Promise<void> {
+		if (this.#timer !== undefined) clearInterval(this.#timer);
+		this.#timer = undefined;
+		const sql = this.#sql;
+		await sql`DELETE FROM ${sql(this.#schema)}.nodes WHERE node_id = ${this.nodeId}`.catch(
+			() => {},
+		);
+	}
+
+	/** Gives up every lease this node holds (a clean shutdown). */
+	async releaseAll(): Promise<void> {
+		const held = [...this.#held.keys()];
+		this.#held.clear();
+		if (held.length === 0) return;
+		const sql = this.#sql;
+		await sql`
+			UPDATE ${sql(this.#schema)}.leases SET node_id = NULL, expires_at = 0
+			WHERE node_id = ${this.nodeId} AND actor_id = ANY (${sql.array(held)}::text[])`;
+	}
+}

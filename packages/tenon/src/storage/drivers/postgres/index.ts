@@ -1,0 +1,98 @@
+import type { Logger } from "../../../common/logger.js";
+import type { StorageDriver, StorageHandles } from "../../interfaces.js";
+import { PgAlarmIndex } from "./alarms.js";
+import { type ClusterOptions, PgLeases } from "./cluster.js";
+import { connect } from "./connection.js";
+import { PgDirectory } from "./directory.js";
+import { checkSchemaName, migration1, SCHEMA_VERSION } from "./schema.js";
+import { PgStore } from "./store.js";
+
+export type { ClusterOptions } from "./cluster.js";
+
+/** Options for {@link postgresDriver}. */
+export interface PostgresDriverOptions {
+	/** Connection URL. Default: `TENON_POSTGRES_URL`, else `DATABASE_URL`. */
+	url?: string;
+	/** Schema holding Tenon's tables (created if missing). Default `tenon`. */
+	schema?: string;
+	/** Connections in the pool. Default 10. */
+	maxConnections?: number;
+	/** Lease and node settings for multi-node use. */
+	cluster?: ClusterOptions;
+	/** Logger for lease events (the runtime passes its own). */
+	logger?: Logger;
+}
+
+/** The connection URL used when none is configured. */
+export function defaultPostgresUrl(): string | undefined {
+	return process.env.TENON_POSTGRES_URL ?? process.env.DATABASE_URL;
+}
+
+/** Creates or migrates Tenon's schema, serialized across nodes by an advisory lock. */
+async function migrate(sql: import("./connection.js").PgSql, schema: string): Promise<void> {
+	await sql.begin(async (tx) => {
+		await tx`SELECT pg_advisory_xact_lock(hashtext(${`tenon-migrate:${schema}`}))`;
+		await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+		await tx.unsafe(
+			`CREATE TABLE IF NOT EXISTS ${schema}.meta (key text PRIMARY KEY, value text NOT NULL)`,
+		);
+		const [row] = await tx<{ value: string }[]>`
+			SELECT value FROM ${tx(schema)}.meta WHERE key = 'schema_version'`;
+		const version = row ? Number(row.value) : 0;
+		if (version > SCHEMA_VERSION) {
+			throw new Error(
+				`The PostgreSQL schema '${schema}' is at version ${version}, newer than this Tenon (${SCHEMA_VERSION}); upgrade Tenon`,
+			);
+		}
+		if (version < 1) await tx.unsafe(migration1(schema));
+		await tx`
+			INSERT INTO ${tx(schema)}.meta (key, value) VALUES ('schema_version', ${String(SCHEMA_VERSION)})
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`;
+	});
+}
+
+/**
+ * PostgreSQL storage: durable (a commit returns once PostgreSQL has flushed
+ * it, with `synchronous_commit = on`), shared by every node of a cluster.
+ * Tenon creates and migrates its tables in `schema`.
+ *
+ * @example
+ * const registry = setup({ use: { counter }, storage: postgresDriver({ url: process.env.DATABASE_URL }) });
+ */
+export function postgresDriver(options: PostgresDriverOptions = {}): StorageDriver {
+	const schema = checkSchemaName(options.schema ?? "tenon");
+	return {
+		name: "postgres",
+		async open(): Promise<StorageHandles> {
+			const url = options.url ?? defaultPostgresUrl();
+			if (!url) {
+				throw new Error(
+					"postgresDriver needs a connection URL: pass { url } or set TENON_POSTGRES_URL",
+				);
+			}
+			const sql = await connect(url, {
+				max: options.maxConnections ?? 10,
+				applicationName: "tenon",
+			});
+			try {
+				await migrate(sql, schema);
+			} catch (error) {
+				await sql.end({ timeout: 1 });
+				throw error;
+			}
+			const leases = new PgLeases(sql, schema, options.cluster ?? {}, options.logger);
+			return {
+				directory: new PgDirectory(sql, schema),
+				store: new PgStore(sql, schema),
+				alarms: new PgAlarmIndex(sql, schema),
+				placement: leases,
+				cluster: leases,
+				async close() {
+					await leases.leave();
+					await leases.releaseAll().catch(() => {});
+					await sql.end({ timeout: 5 });
+				},
+			};
+		},
+	};
+}

@@ -1,0 +1,116 @@
+import { toHex } from "../../bytes.js";
+import type {
+	ActorStore,
+	CommitItem,
+	CommitResult,
+	Entry,
+	KeyRange,
+	ListOptions,
+} from "../../interfaces.js";
+import { bytes, num, type PgSql } from "./connection.js";
+
+const BYTEA_ARRAY = 1001;
+
+const buffer = (value: Uint8Array) => Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+
+/** Puts with later duplicates winning (one statement may not upsert a key twice). */
+function lastPuts(puts: readonly Entry[]): Entry[] {
+	if (puts.length < 2) return [...puts];
+	const byKey = new Map<string, Entry>();
+	for (const entry of puts) byKey.set(toHex(entry[0]), entry);
+	return [...byKey.values()];
+}
+
+/**
+ * PostgreSQL {@link ActorStore}. A batch of commits (many actors) runs in one
+ * transaction: one WAL flush makes all of them durable (group commit). Each
+ * item goes through `commit_item`, which checks its fence against the
+ * highest accepted fence and the actor's lease epoch, under row locks, in
+ * the same transaction: a former owner that lost its lease cannot write.
+ */
+export class PgStore implements ActorStore {
+	readonly #sql: PgSql;
+	readonly #schema: string;
+
+	constructor(sql: PgSql, schema: string) {
+		this.#sql = sql;
+		this.#schema = schema;
+	}
+
+	async get(actorId: string, keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+		if (keys.length === 0) return [];
+		const sql = this.#sql;
+		const rows = await sql<{ key: Uint8Array; value: Uint8Array }[]>`
+			SELECT key, value FROM ${sql(this.#schema)}.actor_kv
+			WHERE actor_id = ${actorId} AND key = ANY (${sql.array(keys.map(buffer), BYTEA_ARRAY)}::bytea[])`;
+		const found = new Map(rows.map((row) => [toHex(bytes(row.key)), bytes(row.value)]));
+		return keys.map((key) => found.get(toHex(key)));
+	}
+
+	async list(actorId: string, range: KeyRange, options: ListOptions = {}): Promise<Entry[]> {
+		const sql = this.#sql;
+		const start = range.start === undefined ? null : buffer(range.start);
+		const end = range.end === undefined ? null : buffer(range.end);
+		const limit = options.limit ?? null;
+		const rows = options.reverse
+			? await sql<{ key: Uint8Array; value: Uint8Array }[]>`
+				SELECT key, value FROM ${sql(this.#schema)}.actor_kv
+				WHERE actor_id = ${actorId}
+					AND (${start}::bytea IS NULL OR key >= ${start}::bytea)
+					AND (${end}::bytea IS NULL OR key < ${end}::bytea)
+				ORDER BY key DESC LIMIT ${limit}`
+			: await sql<{ key: Uint8Array; value: Uint8Array }[]>`
+				SELECT key, value FROM ${sql(this.#schema)}.actor_kv
+				WHERE actor_id = ${actorId}
+					AND (${start}::bytea IS NULL OR key >= ${start}::bytea)
+					AND (${end}::bytea IS NULL OR key < ${end}::bytea)
+				ORDER BY key LIMIT ${limit}`;
+		return rows.map((row) => [bytes(row.key), bytes(row.value)] as const);
+	}
+
+	async commit(batch: readonly CommitItem[]): Promise<CommitResult[]> {
+		if (batch.length === 0) return [];
+		const sql = this.#sql;
+		const S = sql(this.#schema);
+		const results = await sql.begin(async (tx) =>
+			// Sent together (pipelined) in one transaction, so one round of I/O and one flush.
+			Promise.all(
+				batch.map(async (item) => {
+					const puts = lastPuts(item.puts);
+					const ranges = item.deleteRanges ?? [];
+					const alarmMode = item.alarm === undefined ? 0 : item.alarm === null ? 2 : 1;
+					const [row] = await tx<{ result: string }[]>`
+						SELECT ${S}.commit_item(
+							${item.actorId},
+							${item.fence},
+							${item.clear === true},
+							${tx.array(
+								puts.map(([key]) => buffer(key)),
+								BYTEA_ARRAY,
+							)}::bytea[],
+							${tx.array(
+								puts.map(([, value]) => buffer(value)),
+								BYTEA_ARRAY,
+							)}::bytea[],
+							${tx.array(item.deletes.map(buffer), BYTEA_ARRAY)}::bytea[],
+							${tx.array(
+								ranges.map((range) => (range.start ? buffer(range.start) : null)),
+								BYTEA_ARRAY,
+							)}::bytea[],
+							${tx.array(
+								ranges.map((range) => (range.end ? buffer(range.end) : null)),
+								BYTEA_ARRAY,
+							)}::bytea[],
+							${alarmMode}::smallint,
+							${typeof item.alarm === "number" ? item.alarm : 0}::float8
+						) AS result`;
+					const current = num(row?.result);
+					return current < 0
+						? ({ ok: true } as const)
+						: ({ ok: false, reason: "fenced", currentFence: current } as const);
+				}),
+			),
+		);
+		return results as CommitResult[];
+	}
+}

@@ -1,0 +1,48 @@
+// Tests that need PostgreSQL use a real server: 127.0.0.1:5432, database
+// `test` (override with TENON_TEST_POSTGRES_URL). Each test works in a fresh
+// schema, dropped afterwards. If the server is unreachable, the tests fail
+// loudly: they never skip.
+import postgres from "postgres";
+
+export const POSTGRES_URL =
+	process.env.TENON_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+let admin: ReturnType<typeof postgres> | undefined;
+function adminSql() {
+	admin ??= postgres(POSTGRES_URL, { max: 2, onnotice: () => {}, connect_timeout: 5 });
+	return admin;
+}
+
+/** Throws a clear error when PostgreSQL is not reachable. */
+export async function assertPostgresReachable(): Promise<void> {
+	try {
+		await adminSql()`SELECT 1`;
+	} catch (error) {
+		throw new Error(
+			`PostgreSQL is required for this test and is not reachable at ${POSTGRES_URL} (set TENON_TEST_POSTGRES_URL): ${error instanceof Error ? error.message : String(error)}`,
+		);
+	}
+}
+
+let counter = 0;
+/** A unique schema name for one test. */
+export function freshSchema(): string {
+	counter++;
+	return `tenon_t_${process.pid}_${counter}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Drops a test schema and everything in it. */
+export async function dropSchema(schema: string): Promise<void> {
+	await adminSql().unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+}
+
+/** Runs a query as the test administrator (to look at what Tenon stored). */
+export function sqlAdmin() {
+	return adminSql();
+}
+
+/** Closes the administrator connection (call in afterAll). */
+export async function closeAdmin(): Promise<void> {
+	await admin?.end({ timeout: 1 });
+	admin = undefined;
+}

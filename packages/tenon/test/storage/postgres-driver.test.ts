@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describeAlarmConformance } from "../../src/storage/conformance/alarms.js";
+import { describeDirectoryConformance } from "../../src/storage/conformance/directory.js";
+import { describePlacementConformance } from "../../src/storage/conformance/placement.js";
+import { describeStoreConformance } from "../../src/storage/conformance/store.js";
+import { postgresDriver } from "../../src/storage/drivers/postgres/index.js";
+import {
+	assertPostgresReachable,
+	closeAdmin,
+	dropSchema,
+	freshSchema,
+	POSTGRES_URL,
+	sqlAdmin,
+} from "../helpers/postgres.js";
+
+beforeAll(assertPostgresReachable);
+afterAll(closeAdmin);
+
+const schemas: string[] = [];
+const target = {
+	createDriver: async () => {
+		const schema = freshSchema();
+		schemas.push(schema);
+		return postgresDriver({ url: POSTGRES_URL, schema, maxConnections: 4 });
+	},
+	cleanup: async () => {
+		for (const schema of schemas.splice(0)) await dropSchema(schema);
+	},
+};
+
+describeDirectoryConformance("postgres", target);
+describeStoreConformance("postgres", target);
+describeAlarmConformance("postgres", target);
+describePlacementConformance("postgres", {
+	createDriver: async (options) => {
+		const schema = schemas[schemas.length - 1] ?? freshSchema();
+		if (!options.reuse) {
+			const fresh = freshSchema();
+			schemas.push(fresh);
+			return postgresDriver({
+				url: POSTGRES_URL,
+				schema: fresh,
+				maxConnections: 4,
+				cluster: options.cluster,
+			});
+		}
+		return postgresDriver({
+			url: POSTGRES_URL,
+			schema,
+			maxConnections: 4,
+			cluster: options.cluster,
+		});
+	},
+	cleanup: target.cleanup,
+});
+
+describe("postgres driver specifics", () => {
+	it("creates its schema once and records the version, even with concurrent starts", async () => {
+		const schema = freshSchema();
+		try {
+			const drivers = Array.from({ length: 4 }, () =>
+				postgresDriver({ url: POSTGRES_URL, schema, maxConnections: 2 }),
+			);
+			const handles = await Promise.all(drivers.map((driver) => driver.open()));
+			await Promise.all(handles.map((h) => h.close()));
+			const [row] = await sqlAdmin().unsafe(
+				`SELECT value FROM ${schema}.meta WHERE key = 'schema_version'`,
+			);
+			expect(row?.value).toBe("1");
+		} finally {
+			await dropSchema(schema);
+		}
+	});
+
+	it("refuses an invalid schema name and a missing URL with clear errors", async () => {
+		expect(() => postgresDriver({ schema: "bad; drop" })).toThrow(/Invalid PostgreSQL schema name/);
+		const saved = [process.env.TENON_POSTGRES_URL, process.env.DATABASE_URL];
+		delete process.env.TENON_POSTGRES_URL;
+		delete process.env.DATABASE_URL;
+		try {
+			await expect(postgresDriver().open()).rejects.toThrow(/needs a connection URL/);
+		} finally {
+			if (saved[0] !== undefined) process.env.TENON_POSTGRES_URL = saved[0];
+			if (saved[1] !== undefined) process.env.DATABASE_URL = saved[1];
+		}
+	});
+});
