@@ -46,14 +46,22 @@ export type { CorsOptions } from "./server/cors.js";
 export type { NodeHandlers, TenonServer } from "./server/node-adapter.js";
 export { type LmdbDriverOptions, lmdbDriver } from "./storage/drivers/lmdb/index.js";
 export { memoryDriver } from "./storage/drivers/memory/index.js";
-export type {
-	ActorDirectory,
-	ActorRecord,
-	ActorStore,
-	AlarmIndex,
-	CommitItem,
-	CommitResult,
-	Placement,
-	StorageDriver,
-	StorageHandles,
+export {
+	type ClusterOptions,
+	type PostgresDriverOptions,
+	postgresDriver,
+} from "./storage/drivers/postgres/index.js";
+export {
+	type ActorDirectory,
+	type ActorOwner,
+	type ActorRecord,
+	type ActorStore,
+	type AlarmIndex,
+	type ClusterMembership,
+	type CommitItem,
+	type CommitResult,
+	OwnedElsewhereError,
+	type Placement,
+	type StorageDriver,
+	type StorageHandles,
 } from "./storage/interfaces.js";

@@ -180,7 +180,8 @@ export function httpStatusFor(group: string, code: string): number {
 			if (code === "action_timed_out") return 408;
 			if (code === "duplicate_key") return 409;
 			if (code === "invalid_request") return 400;
-			if (code === "stopped" || code === "stopping") return 503;
+			if (code === "stopped" || code === "stopping" || code === "unavailable" || code === "moved")
+				return 503;
 			return 500;
 		case "core":
 			return code === "shutting_down" ? 503 : 500;

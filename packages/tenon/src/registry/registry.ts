@@ -49,6 +49,12 @@ export interface StartOptions {
 	host?: string;
 	/** Overrides the registry's storage for this server. */
 	storage?: StorageDriver;
+	/**
+	 * Cluster mode: the URL other nodes reach this one at. Default:
+	 * `TENON_ADVERTISE_URL`, else this server's URL (`127.0.0.1` when it listens
+	 * on every interface, which suits nodes on one machine).
+	 */
+	advertise?: string;
 }
 
 /** Internal start options: also what the test kit injects (a manual clock). */
@@ -138,6 +144,14 @@ export class Registry<A extends ActorDefinitions> {
 				maxWebSocketMessageBytes: runtime.limits.maxIncomingMessageBytes,
 				beforeClose: () => runtime.stop(),
 			});
+			if (runtime.cluster) {
+				const address =
+					options.advertise ??
+					process.env.TENON_ADVERTISE_URL ??
+					server.url.replace("//localhost:", "//127.0.0.1:");
+				await runtime.cluster.join(address);
+				runtime.logger.info("joined the cluster", { nodeId: runtime.cluster.nodeId, address });
+			}
 			runtime.logger.info("tenon listening", { url: server.url, storage: runtime.storageName });
 			return server;
 		} catch (error) {

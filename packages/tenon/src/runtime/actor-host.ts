@@ -28,6 +28,8 @@ export type ActorTarget =
 export interface ActorHostOptions {
 	definitions: Record<string, AnyActorDefinition>;
 	storage: StorageHandles;
+	/** In a cluster: how often to look for due alarms of any node's actors (ms). Default 1 000. */
+	alarmPollMs?: number;
 	clock: Clock;
 	logger: Logger;
 	limits: Limits;
@@ -76,7 +78,16 @@ export class ActorHost {
 				},
 			},
 			options.logger,
+			options.storage.cluster ? (options.alarmPollMs ?? 1_000) : undefined,
 		);
+		// Leases this node lost (it was paused or cut off past their expiry): the
+		// actors live elsewhere now, so drop the local copies.
+		options.storage.cluster?.onLeasesLost((actorIds) => {
+			for (const actorId of actorIds) {
+				const slot = this.#slots.get(actorId);
+				if (slot !== undefined && "instance" in slot) slot.instance.drop("lease lost");
+			}
+		});
 		for (const [name, definition] of Object.entries(options.definitions)) {
 			this.#types.set(name, {
 				definition,

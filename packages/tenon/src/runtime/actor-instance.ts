@@ -809,6 +809,17 @@ export class ActorInstance implements ContextHost, ActorCore {
 		this.#deps.onAlarmCommitted(this.actorId, null);
 	}
 
+	/**
+	 * This node no longer owns the actor (its lease was taken over): drop it
+	 * at once, without hooks or writes (they would be fenced anyway).
+	 * Connections close and clients reconnect to the new owner.
+	 */
+	drop(reason: string): void {
+		if (this.status === "stopped") return;
+		this.log.warn("dropping the actor", { reason });
+		this.#abandon(new ActorError("actor", "moved", `The actor moved to another node (${reason})`));
+	}
+
 	/** A commit failed: drop everything in memory and stop at once; the next request re-wakes from storage. */
 	#reset(error: unknown): void {
 		if (this.status === "stopped") return;

@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
-import type { AlarmIndex, DueAlarm } from "../storage/interfaces.js";
+import { type AlarmIndex, type DueAlarm, OwnedElsewhereError } from "../storage/interfaces.js";
 
 /** What the scheduler needs from the actor host. */
 export interface AlarmTarget {
@@ -37,17 +37,25 @@ export class AlarmScheduler {
 	#stopped = false;
 	readonly #waking = new Set<string>();
 
-	constructor(alarms: AlarmIndex, clock: Clock, target: AlarmTarget, log: Logger) {
+	readonly #pollMs: number | undefined;
+
+	/**
+	 * @param pollMs in a cluster, look at the shared alarm index at least this
+	 * often: other nodes' alarms (e.g. of a node that died) are not announced here.
+	 */
+	constructor(alarms: AlarmIndex, clock: Clock, target: AlarmTarget, log: Logger, pollMs?: number) {
 		this.#alarms = alarms;
 		this.#clock = clock;
 		this.#target = target;
 		this.#log = log;
+		this.#pollMs = pollMs;
 	}
 
 	/** Arms for the earliest stored alarm. */
 	async start(): Promise<void> {
 		const next = await this.#alarms.next();
 		if (next !== undefined) this.#arm(next.at);
+		else if (this.#pollMs !== undefined) this.#arm(this.#clock.now() + this.#pollMs);
 	}
 
 	/** An actor's committed alarm changed. */
@@ -60,9 +68,11 @@ export class AlarmScheduler {
 		this.#waking.add(actorId);
 		return this.#target
 			.wake(actorId)
-			.catch((error: unknown) =>
-				this.#log.warn("could not wake an actor for its alarm", { actorId, error }),
-			)
+			.catch((error: unknown) => {
+				// In a cluster, another node owning the actor fires its alarms.
+				if (error instanceof OwnedElsewhereError) return;
+				this.#log.warn("could not wake an actor for its alarm", { actorId, error });
+			})
 			.finally(() => this.#waking.delete(actorId));
 	}
 
@@ -108,10 +118,12 @@ export class AlarmScheduler {
 				await Promise.all(sleeping.slice(i, i + WAKE_CONCURRENCY).map((id) => this.#wake(id)));
 			}
 			const next = await this.#alarms.next(now);
-			const retryAt = sleeping.length > 0 ? now + RETRY_MS : undefined;
-			const at =
-				next === undefined ? retryAt : retryAt === undefined ? next.at : Math.min(next.at, retryAt);
-			if (at !== undefined) this.#arm(at);
+			const candidates = [
+				next?.at,
+				sleeping.length > 0 ? now + RETRY_MS : undefined,
+				this.#pollMs === undefined ? undefined : now + this.#pollMs,
+			].filter((at): at is number => at !== undefined);
+			if (candidates.length > 0) this.#arm(Math.min(...candidates));
 		} catch (error) {
 			this.#log.error("alarm pass failed", { error });
 			this.#arm(this.#clock.now() + RETRY_MS);

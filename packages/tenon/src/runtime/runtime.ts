@@ -3,7 +3,7 @@ import { type Clock, systemClock } from "../common/clock.js";
 import { createLogger, type Logger } from "../common/logger.js";
 import { exposeInternalErrorsFromEnv } from "../protocol/errors.js";
 import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.js";
-import type { StorageDriver, StorageHandles } from "../storage/interfaces.js";
+import type { ClusterMembership, StorageDriver, StorageHandles } from "../storage/interfaces.js";
 import { ActorHost } from "./actor-host.js";
 
 /** Options of {@link Runtime.start}. */
@@ -63,6 +63,11 @@ export class Runtime {
 		await this.host.startAlarms();
 	}
 
+	/** This node's cluster membership, when the storage driver is a cluster driver. */
+	get cluster(): ClusterMembership | undefined {
+		return this.#storage.cluster;
+	}
+
 	/** The opened storage (for inspection and tools; actors write through their instances). */
 	get storage(): StorageHandles {
 		return this.#storage;
@@ -78,7 +83,7 @@ export class Runtime {
 			}
 		}
 		const logger = options.logger ?? createLogger();
-		const storage = await options.storage.open();
+		const storage = await options.storage.open({ logger });
 		return new Runtime(options, storage, logger);
 	}
 

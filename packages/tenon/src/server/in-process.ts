@@ -1,4 +1,6 @@
+import { WebSocket as NodeWebSocket } from "ws";
 import type { ClientOptions, WebSocketConstructor } from "../client/transport.js";
+import { HOPS_HEADER } from "./cluster-forward.js";
 import type { ServerCore } from "./server-core.js";
 import type { WebSocketHandler } from "./websocket.js";
 
@@ -48,6 +50,11 @@ class InProcessWebSocket {
 					this.#finish(1006, "");
 					return;
 				}
+				if (decision.kind === "proxy") {
+					// Cluster: the actor lives on another node; talk to it over a real socket.
+					this.#connectRemote(decision.address, decision.hops, offered);
+					return;
+				}
 				this.protocol = decision.protocol ?? "";
 				this.readyState = 1;
 				this.#handler = decision.open({
@@ -58,6 +65,33 @@ class InProcessWebSocket {
 			},
 			() => this.#finish(1006, ""),
 		);
+	}
+
+	#remote: NodeWebSocket | undefined;
+
+	#connectRemote(address: string, hops: number, protocols: string[]): void {
+		const source = new URL(this.url);
+		const target = new URL(`${source.pathname}${source.search}`, address);
+		target.protocol = target.protocol === "https:" ? "wss:" : "ws:";
+		const remote = new NodeWebSocket(target, protocols, {
+			headers: { [HOPS_HEADER]: String(hops) },
+		});
+		remote.binaryType = "arraybuffer";
+		this.#remote = remote;
+		remote.on("open", () => {
+			this.protocol = remote.protocol;
+			this.readyState = 1;
+			this.#dispatch("open", { type: "open" });
+		});
+		remote.on("message", (data: ArrayBuffer | string, isBinary: boolean) => {
+			if (this.readyState !== 1) return;
+			const payload = isBinary ? data : Buffer.from(data as ArrayBuffer).toString("utf8");
+			this.#dispatch("message", { type: "message", data: payload });
+		});
+		remote.on("close", (code: number, reason: Buffer) =>
+			this.#finish(code, reason.toString("utf8")),
+		);
+		remote.on("error", () => {});
 	}
 
 	addEventListener(type: string, listener: Listener): void {
@@ -81,6 +115,10 @@ class InProcessWebSocket {
 
 	send(data: string | ArrayBufferLike | ArrayBufferView): void {
 		if (this.readyState !== 1) throw new Error("WebSocket is not open");
+		if (this.#remote) {
+			this.#remote.send(data as string | Buffer);
+			return;
+		}
 		const frame =
 			typeof data === "string"
 				? data
@@ -93,6 +131,10 @@ class InProcessWebSocket {
 	close(code = 1000, reason = ""): void {
 		if (this.readyState >= 2) return;
 		this.readyState = 2;
+		if (this.#remote) {
+			this.#remote.close(code, reason);
+			return;
+		}
 		queueMicrotask(() => {
 			this.#handler?.onClose(code, reason);
 			this.#finish(code, reason);

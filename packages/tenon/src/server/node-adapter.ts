@@ -10,6 +10,7 @@ import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
 import type { ServerCore } from "./server-core.js";
+import { passUpgradeThrough } from "./upgrade-proxy.js";
 import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
 
 /** Options of {@link createNodeHandlers}. */
@@ -194,17 +195,25 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 				socket.destroy();
 				return;
 			}
-			core.upgrade(request).then(
-				(decision) => {
-					if (decision.kind === "reject") {
-						rejectUpgrade(socket, decision.response);
-						return;
-					}
-					selectedProtocol.set(req, decision.protocol);
-					wss.handleUpgrade(req, socket, head, (ws) => wire(ws, decision.open));
-				},
-				() => socket.destroy(),
-			);
+			const decide = () => {
+				if (socket.destroyed) return;
+				core.upgrade(request).then(
+					(decision) => {
+						if (decision.kind === "reject") {
+							rejectUpgrade(socket, decision.response);
+							return;
+						}
+						if (decision.kind === "proxy") {
+							passUpgradeThrough(req, socket, head, decision, decide);
+							return;
+						}
+						selectedProtocol.set(req, decision.protocol);
+						wss.handleUpgrade(req, socket, head, (ws) => wire(ws, decision.open));
+					},
+					() => socket.destroy(),
+				);
+			};
+			decide();
 		},
 		beginClose() {
 			closing = true;

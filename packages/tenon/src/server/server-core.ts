@@ -1,6 +1,8 @@
 import { type Encoding, parseEncoding } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import type { Runtime } from "../runtime/runtime.js";
+import { OwnedElsewhereError } from "../storage/interfaces.js";
+import { actorUnavailable, hopsOf, serveOrForward } from "./cluster-forward.js";
 import { ConnectionSession } from "./connection-session.js";
 import { type CorsOptions, corsPreflight, withCors } from "./cors.js";
 import { type GatewayRequest, parseGatewayRequest } from "./gateway.js";
@@ -10,7 +12,7 @@ import {
 	handleRawRequest,
 	parseConnParams,
 } from "./gateway-routes.js";
-import { encodedResponse, errorResponse } from "./http-util.js";
+import { encodedResponse, errorResponse, readBodyLimited } from "./http-util.js";
 import { handleInspector } from "./inspector-routes.js";
 import { handleManagement } from "./management-routes.js";
 import { RawWebSocketSession } from "./raw-websocket-session.js";
@@ -124,6 +126,18 @@ export function createServerCore(runtime: Runtime, options: ServerCoreOptions = 
 			const gateway = parseGatewayRequest(path, url.searchParams, limits);
 			if (gateway) {
 				encoding = parseEncoding(request.headers.get("x-rivet-encoding"));
+				const cluster = runtime.cluster;
+				if (cluster) {
+					// Buffered, so the request can go to the owner node (and again if it died).
+					const body =
+						request.method === "GET" || request.method === "HEAD"
+							? undefined
+							: await readBodyLimited(request, limits.maxHttpBodyBytes);
+					const chosen = encoding;
+					return await serveOrForward(request, body, cluster.leaseTtlMs, (local) =>
+						handleGateway(local, gateway, chosen),
+					);
+				}
 				return await handleGateway(request, gateway, encoding);
 			}
 			const inspected = await handleInspector(request, path, runtime, options.inspectorToken);
@@ -179,6 +193,26 @@ export function createServerCore(runtime: Runtime, options: ServerCoreOptions = 
 			({ encoding, params } = socketOptions(protocols, url, runtime));
 		} catch (error) {
 			earlyError ??= error;
+		}
+		const cluster = runtime.cluster;
+		if (cluster && earlyError === undefined && gateway !== undefined) {
+			// Connect where the actor lives: here (waking it), or pass through to its owner.
+			try {
+				await runtime.host.instanceForTarget(gateway.namespace, gateway.target);
+			} catch (error) {
+				if (error instanceof OwnedElsewhereError) {
+					const hops = hopsOf(request);
+					if (hops >= 2) earlyError = actorUnavailable("its ownership kept moving");
+					else {
+						return {
+							kind: "proxy",
+							address: error.owner.address,
+							hops: hops + 1,
+							retryUntil: Date.now() + cluster.leaseTtlMs + 2_000,
+						};
+					}
+				} else earlyError = error;
+			}
 		}
 		// A raw socket may negotiate its own sub-protocol (offered first);
 		// otherwise the standard one is selected when offered.

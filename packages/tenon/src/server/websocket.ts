@@ -24,7 +24,17 @@ export type UpgradeDecision =
 			/** Called once the socket is open; returns the handler for its events. */
 			open(socket: ServerWebSocket): WebSocketHandler;
 	  }
-	| { kind: "reject"; response: Response };
+	| { kind: "reject"; response: Response }
+	| {
+			/** Cluster: another node owns the actor; pass the upgrade through to it. */
+			kind: "proxy";
+			/** The owner's base URL. */
+			address: string;
+			/** Value of the hop header to send. */
+			hops: number;
+			/** If the owner cannot be reached, ask again (it may have died) until then (ms epoch). */
+			retryUntil: number;
+	  };
 
 /** Parses the `sec-websocket-protocol` header into its offered sub-protocols. */
 export function offeredProtocols(header: string | null): string[] {

@@ -1,3 +1,5 @@
+import type { Logger } from "../common/logger.js";
+
 // Storage driver interfaces. Drivers see actor ids, byte keys, byte values,
 // fences and times; never HTTP, actor code or user types. Each interface has a
 // conformance suite in ./conformance that every driver runs.
@@ -202,5 +204,5 @@ export interface StorageDriver {
 	/** Short name for logs (`memory`, `lmdb`, ...). */
 	readonly name: string;
 	/** Opens the backend. Called once per server start. */
-	open(): Promise<StorageHandles>;
+	open(context?: { logger?: Logger }): Promise<StorageHandles>;
 }

@@ -63,7 +63,7 @@ export function postgresDriver(options: PostgresDriverOptions = {}): StorageDriv
 	const schema = checkSchemaName(options.schema ?? "tenon");
 	return {
 		name: "postgres",
-		async open(): Promise<StorageHandles> {
+		async open(context = {}): Promise<StorageHandles> {
 			const url = options.url ?? defaultPostgresUrl();
 			if (!url) {
 				throw new Error(
@@ -80,7 +80,12 @@ export function postgresDriver(options: PostgresDriverOptions = {}): StorageDriv
 				await sql.end({ timeout: 1 });
 				throw error;
 			}
-			const leases = new PgLeases(sql, schema, options.cluster ?? {}, options.logger);
+			const leases = new PgLeases(
+				sql,
+				schema,
+				options.cluster ?? {},
+				options.logger ?? context.logger,
+			);
 			return {
 				directory: new PgDirectory(sql, schema),
 				store: new PgStore(sql, schema),
