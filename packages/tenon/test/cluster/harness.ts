@@ -1,0 +1,87 @@
+// Starts Tenon nodes as child processes sharing one PostgreSQL schema.
+import { join } from "node:path";
+import { createClient } from "../../src/client/index.js";
+import { type ChildServer, startChildServer } from "../helpers/child-server.js";
+import { dropSchema, freshSchema, POSTGRES_URL } from "../helpers/postgres.js";
+import type { clusterRegistry } from "./fixtures/cluster-actors.js";
+
+const fixture = join(import.meta.dirname, "fixtures", "cluster-server.ts");
+
+export type ClusterClient = ReturnType<typeof createClient<typeof clusterRegistry>>;
+
+export interface ClusterNode {
+	id: string;
+	server: ChildServer;
+	url: string;
+	paused: boolean;
+}
+
+/** A cluster of child-process nodes on one fresh PostgreSQL schema. */
+export class TestCluster {
+	readonly schema = freshSchema();
+	readonly nodes = new Map<string, ClusterNode>();
+	readonly #env: Record<string, string>;
+	#started = 0;
+
+	constructor(options: { leaseTtlMs?: number; heartbeatMs?: number } = {}) {
+		this.#env = {
+			TENON_POSTGRES_URL: POSTGRES_URL,
+			TENON_PG_SCHEMA: this.schema,
+			TENON_LEASE_TTL_MS: String(options.leaseTtlMs ?? 1_000),
+			TENON_HEARTBEAT_MS: String(options.heartbeatMs ?? 250),
+		};
+	}
+
+	/** Starts a node (named `node-<n>` unless given). */
+	async start(id = `node-${++this.#started}`): Promise<ClusterNode> {
+		const server = await startChildServer(fixture, { ...this.#env, TENON_NODE_ID: id });
+		const node = { id, server, url: server.url, paused: false };
+		this.nodes.set(id, node);
+		return node;
+	}
+
+	get live(): ClusterNode[] {
+		return [...this.nodes.values()].filter((node) => !node.paused);
+	}
+
+	node(id: string): ClusterNode {
+		const node = this.nodes.get(id);
+		if (!node) throw new Error(`no node ${id}`);
+		return node;
+	}
+
+	client(id: string): ClusterClient {
+		return createClient<typeof clusterRegistry>({
+			endpoint: this.node(id).url,
+			reconnect: { minDelayMs: 20, maxDelayMs: 200 },
+		});
+	}
+
+	/** SIGKILL: the node dies without releasing anything. */
+	async kill(id: string): Promise<void> {
+		const node = this.node(id);
+		if (node.paused) node.server.process.kill("SIGCONT");
+		await node.server.kill();
+		this.nodes.delete(id);
+	}
+
+	/** SIGSTOP: the node freezes (no heartbeat, no I/O) until resumed. */
+	pause(id: string): void {
+		this.node(id).server.process.kill("SIGSTOP");
+		this.node(id).paused = true;
+	}
+
+	resume(id: string): void {
+		this.node(id).server.process.kill("SIGCONT");
+		this.node(id).paused = false;
+	}
+
+	async stop(): Promise<void> {
+		for (const node of this.nodes.values()) {
+			if (node.paused) node.server.process.kill("SIGCONT");
+			await node.server.kill();
+		}
+		this.nodes.clear();
+		await dropSchema(this.schema);
+	}
+}
