@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { machineInfo } from "./lib/machine.js";
 import { ms } from "./lib/stats.js";
+import { clusterSuite } from "./suites/cluster.js";
 import { type BenchRow, sqliteSuite } from "./suites/sqlite.js";
 
 const args = process.argv.slice(2);
@@ -13,6 +14,7 @@ const resultsDir = join(import.meta.dirname, "results");
 
 const suites: Record<string, (options: { quick: boolean }) => Promise<BenchRow[]>> = {
 	sqlite: sqliteSuite,
+	cluster: clusterSuite,
 };
 
 /** The markdown table, with each system's median as a ratio of Tenon's for the same workload. */
@@ -29,6 +31,15 @@ function table(rows: BenchRow[]): string {
 			? `${row.target.text} ${row.summary.median <= row.target.median ? "✅" : "❌"}`
 			: "";
 		const note = row.note ? ` (${row.note})` : "";
+		if (row.rate !== undefined) {
+			const tenonRate = tenon?.rate;
+			const rateRatio =
+				tenon && tenon !== row && tenonRate ? `${(row.rate / tenonRate).toFixed(2)}×` : "";
+			lines.push(
+				`| ${row.workload} | ${row.system}${note} | ${row.durability} | ${Math.round(row.rate).toLocaleString("en")} /s |  |  | ${target} | ${rateRatio} |`,
+			);
+			continue;
+		}
 		lines.push(
 			`| ${row.workload} | ${row.system}${note} | ${row.durability} | ${ms(row.summary.median)} | ${ms(row.summary.p95)} | ${row.summary.n} | ${target} | ${ratio} |`,
 		);

@@ -20,6 +20,8 @@ export interface BenchRow {
 	summary: Summary;
 	target?: { median: number; text: string };
 	note?: string;
+	/** For throughput workloads: operations per second (shown instead of latency). */
+	rate?: number;
 }
 
 const BLOB_SIZE = 1024 * 1024;

@@ -72,6 +72,46 @@ describe("postgres driver specifics", () => {
 		}
 	});
 
+	it("commits batches concurrently with lease renewal without deadlocks", async () => {
+		const schema = freshSchema();
+		const driver = postgresDriver({
+			url: POSTGRES_URL,
+			schema,
+			maxConnections: 6,
+			cluster: { nodeId: "busy", leaseTtlMs: 5_000, heartbeatMs: 10 },
+		});
+		const handles = await driver.open();
+		try {
+			await handles.cluster?.join("http://busy.test:1");
+			const ids = Array.from({ length: 120 }, (_, i) => `d${String(i).padStart(15, "0")}`);
+			const fences = new Map<string, number>();
+			for (const id of ids) fences.set(id, await handles.placement.acquire(id));
+			const until = Date.now() + 1_500;
+			let batches = 0;
+			const workers = Array.from({ length: 4 }, async (_, worker) => {
+				while (Date.now() < until) {
+					// Disjoint, shuffled subsets per worker, as a node's pipeline produces.
+					const mine = ids.filter((_, i) => i % 4 === worker).sort(() => Math.random() - 0.5);
+					const results = await handles.store.commit(
+						mine.map((id) => ({
+							actorId: id,
+							fence: fences.get(id) as number,
+							puts: [[Uint8Array.of(1), Uint8Array.of(batches % 256)]],
+							deletes: [],
+						})),
+					);
+					expect(results.every((result) => result.ok)).toBe(true);
+					batches++;
+				}
+			});
+			await Promise.all(workers);
+			expect(batches).toBeGreaterThan(8);
+		} finally {
+			await handles.close();
+			await dropSchema(schema);
+		}
+	});
+
 	it("refuses an invalid schema name and a missing URL with clear errors", async () => {
 		expect(() => postgresDriver({ schema: "bad; drop" })).toThrow(/Invalid PostgreSQL schema name/);
 		const saved = [process.env.TENON_POSTGRES_URL, process.env.DATABASE_URL];

@@ -105,10 +105,16 @@ export class PgLeases implements Placement, ClusterMembership {
 			const renewed =
 				held.length === 0
 					? []
-					: await sql<{ actor_id: string }[]>`
-						UPDATE ${S}.leases SET expires_at = ${sql.unsafe(NOW_MS)} + ${this.leaseTtlMs}
-						WHERE node_id = ${this.nodeId} AND actor_id = ANY (${sql.array(held)}::text[])
-						RETURNING actor_id`;
+					: // Rows locked in actor-id order, like commits, so the two cannot deadlock.
+						await sql<{ actor_id: string }[]>`
+						WITH mine AS (
+							SELECT actor_id FROM ${S}.leases
+							WHERE node_id = ${this.nodeId} AND actor_id = ANY (${sql.array(held)}::text[])
+							ORDER BY actor_id FOR UPDATE
+						)
+						UPDATE ${S}.leases l SET expires_at = ${sql.unsafe(NOW_MS)} + ${this.leaseTtlMs}
+						FROM mine WHERE l.actor_id = mine.actor_id
+						RETURNING l.actor_id`;
 			if (this.#address !== undefined) {
 				await sql`UPDATE ${S}.nodes SET heartbeat_at = ${sql.unsafe(NOW_MS)} WHERE node_id = ${this.nodeId}`;
 			}
@@ -145,8 +151,14 @@ export class PgLeases implements Placement, ClusterMembership {
 		this.#held.clear();
 		if (held.length === 0) return;
 		const sql = this.#sql;
+		const S = sql(this.#schema);
 		await sql`
-			UPDATE ${sql(this.#schema)}.leases SET node_id = NULL, expires_at = 0
-			WHERE node_id = ${this.nodeId} AND actor_id = ANY (${sql.array(held)}::text[])`;
+			WITH mine AS (
+				SELECT actor_id FROM ${S}.leases
+				WHERE node_id = ${this.nodeId} AND actor_id = ANY (${sql.array(held)}::text[])
+				ORDER BY actor_id FOR UPDATE
+			)
+			UPDATE ${S}.leases l SET node_id = NULL, expires_at = 0
+			FROM mine WHERE l.actor_id = mine.actor_id`;
 	}
 }

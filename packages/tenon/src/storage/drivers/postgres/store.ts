@@ -70,9 +70,35 @@ export class PgStore implements ActorStore {
 
 	async commit(batch: readonly CommitItem[]): Promise<CommitResult[]> {
 		if (batch.length === 0) return [];
+		// Row locks are taken in actor-id order (as lease renewal does), so
+		// concurrent transactions cannot deadlock on each other's rows.
+		const order = batch.map((_, index) => index);
+		order.sort((a, b) => {
+			const x = (batch[a] as CommitItem).actorId;
+			const y = (batch[b] as CommitItem).actorId;
+			return x < y ? -1 : x > y ? 1 : 0;
+		});
+		for (let attempt = 0; ; attempt++) {
+			try {
+				const sorted = await this.#commitInOrder(order.map((index) => batch[index] as CommitItem));
+				const results: CommitResult[] = new Array(batch.length);
+				order.forEach((index, position) => {
+					results[index] = sorted[position] as CommitResult;
+				});
+				return results;
+			} catch (error) {
+				// A deadlock or serialization failure rolled the whole transaction back: safe to retry.
+				const code = (error as { code?: string }).code;
+				if ((code === "40P01" || code === "40001") && attempt < 5) continue;
+				throw error;
+			}
+		}
+	}
+
+	#commitInOrder(batch: readonly CommitItem[]): Promise<CommitResult[]> {
 		const sql = this.#sql;
 		const S = sql(this.#schema);
-		const results = await sql.begin(async (tx) =>
+		return sql.begin(async (tx) =>
 			// Sent together (pipelined) in one transaction, so one round of I/O and one flush.
 			Promise.all(
 				batch.map(async (item) => {
@@ -110,7 +136,6 @@ export class PgStore implements ActorStore {
 						: ({ ok: false, reason: "fenced", currentFence: current } as const);
 				}),
 			),
-		);
-		return results as CommitResult[];
+		) as Promise<CommitResult[]>;
 	}
 }
