@@ -94,4 +94,34 @@ describe("cluster: SIGKILL of owners", () => {
 			await cluster.stop();
 		}
 	}, 240_000);
+
+	it("keeps a client connection working when the owner dies: it reconnects and resubscribes", async () => {
+		const cluster = new TestCluster({ leaseTtlMs: 1_000, heartbeatMs: 250 });
+		const clients: ClusterClient[] = [];
+		try {
+			for (let i = 0; i < 3; i++) await cluster.start();
+			const [entry, owner, spare] = [...cluster.nodes.keys()] as [string, string, string];
+			const viaEntry = cluster.client(entry);
+			const viaOwner = cluster.client(owner);
+			const viaSpare = cluster.client(spare);
+			clients.push(viaEntry, viaOwner, viaSpare);
+			expect(await viaOwner.tally.getOrCreate("live").whereAmI()).toBe(owner);
+			// Connected through another node: passed through to the owner.
+			const conn = viaEntry.tally.getOrCreate("live").connect();
+			const counts: number[] = [];
+			conn.on("changed", (event) => counts.push(event.count));
+			expect((await conn.add("before")).node).toBe(owner);
+			await cluster.kill(owner);
+			// The connection drops with the owner, reconnects, and the actor moves to a live node.
+			const after = await conn.add("after");
+			expect(after.node).not.toBe(owner);
+			expect(after.count).toBe(2);
+			await viaSpare.tally.getOrCreate("live").add("from-spare");
+			await expect.poll(() => counts).toEqual([1, 2, 3]);
+			await conn.dispose();
+		} finally {
+			for (const client of clients) await client.dispose();
+			await cluster.stop();
+		}
+	}, 120_000);
 });
