@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { machineInfo } from "./lib/machine.js";
 import { ms } from "./lib/stats.js";
 import { clusterSuite } from "./suites/cluster.js";
+import { coreSuite } from "./suites/core.js";
 import { type BenchRow, sqliteSuite } from "./suites/sqlite.js";
 
 const args = process.argv.slice(2);
@@ -13,6 +14,7 @@ const only = args.find((arg) => arg.startsWith("--suite="))?.slice("--suite=".le
 const resultsDir = join(import.meta.dirname, "results");
 
 const suites: Record<string, (options: { quick: boolean }) => Promise<BenchRow[]>> = {
+	core: coreSuite,
 	sqlite: sqliteSuite,
 	cluster: clusterSuite,
 };
@@ -31,12 +33,27 @@ function table(rows: BenchRow[]): string {
 			? `${row.target.text} ${row.summary.median <= row.target.median ? "✅" : "❌"}`
 			: "";
 		const note = row.note ? ` (${row.note})` : "";
+		if (row.bytes !== undefined) {
+			const tenonBytes = tenon?.bytes;
+			const bytesRatio =
+				tenon && tenon !== row && tenonBytes ? `${(row.bytes / tenonBytes).toFixed(2)}×` : "";
+			const met = row.target
+				? `${row.target.text} ${row.bytes <= row.target.median ? "✅" : "❌"}`
+				: "";
+			lines.push(
+				`| ${row.workload} | ${row.system}${note} | ${row.durability} | ${(row.bytes / 1024).toFixed(1)} KiB |  |  | ${met} | ${bytesRatio} |`,
+			);
+			continue;
+		}
 		if (row.rate !== undefined) {
 			const tenonRate = tenon?.rate;
 			const rateRatio =
 				tenon && tenon !== row && tenonRate ? `${(row.rate / tenonRate).toFixed(2)}×` : "";
+			const rateTarget = row.target
+				? `${row.target.text} ${1_000 / row.rate <= row.target.median ? "✅" : "❌"}`
+				: "";
 			lines.push(
-				`| ${row.workload} | ${row.system}${note} | ${row.durability} | ${Math.round(row.rate).toLocaleString("en")} /s |  |  | ${target} | ${rateRatio} |`,
+				`| ${row.workload} | ${row.system}${note} | ${row.durability} | ${Math.round(row.rate).toLocaleString("en")} /s |  |  | ${rateTarget} | ${rateRatio} |`,
 			);
 			continue;
 		}

@@ -22,6 +22,8 @@ export interface BenchRow {
 	note?: string;
 	/** For throughput workloads: operations per second (shown instead of latency). */
 	rate?: number;
+	/** For memory workloads: bytes (shown instead of latency). */
+	bytes?: number;
 }
 
 const BLOB_SIZE = 1024 * 1024;

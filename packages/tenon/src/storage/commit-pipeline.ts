@@ -8,6 +8,9 @@ import type { ActorStore, CommitItem, CommitResult } from "./interfaces.js";
  */
 export type CommitSource = CommitItem | (() => CommitItem | null);
 
+/** Largest batch committed synchronously when nothing else is in flight. */
+const SYNC_COMMIT_MAX_ITEMS = 8;
+
 interface PendingCommit {
 	source: CommitSource;
 	resolve(result: CommitResult): void;
@@ -72,6 +75,28 @@ export class CommitPipeline {
 		if (batch.length === 0) return;
 		this.batches++;
 		this.items += batch.length;
+		// Nothing else in flight and few items: the synchronous commit answers
+		// sooner (it blocks the loop only for one sync, when there is little to do).
+		const commitSync = this.#store.commitSync;
+		if (
+			commitSync !== undefined &&
+			this.#inFlight.size === 0 &&
+			batch.length <= SYNC_COMMIT_MAX_ITEMS
+		) {
+			let results: CommitResult[];
+			try {
+				results = commitSync.call(this.#store, items);
+			} catch (error) {
+				for (const commit of batch) commit.reject(error);
+				return;
+			}
+			batch.forEach((commit, i) => {
+				const result = results[i];
+				if (result) commit.resolve(result);
+				else commit.reject(new Error("storage driver returned fewer results than commits"));
+			});
+			return;
+		}
 		const done = this.#store.commit(items).then(
 			(results) => {
 				batch.forEach((commit, i) => {

@@ -118,6 +118,12 @@ export interface ActorStore {
 	list(actorId: string, range: KeyRange, options?: ListOptions): Promise<Entry[]>;
 	/** Applies a group of commits; resolves when the accepted ones are durable. */
 	commit(batch: readonly CommitItem[]): Promise<CommitResult[]>;
+	/**
+	 * Optional: the same, synchronously (returns once durable). Embedded
+	 * drivers offer it because it skips thread hand-offs; the commit pipeline
+	 * uses it for small batches when no other commit is in flight.
+	 */
+	commitSync?(batch: readonly CommitItem[]): CommitResult[];
 }
 
 /** An actor with a pending alarm. */

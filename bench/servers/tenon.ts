@@ -1,0 +1,64 @@
+// The Tenon server the benchmark drives: LMDB storage, strict durability.
+import { createServer } from "node:http";
+import { actor, event, lmdbDriver, setup } from "tenon";
+
+const counter = actor({
+	state: { count: 0 },
+	actions: {
+		increment: (c) => {
+			c.state.count++;
+			return c.state.count;
+		},
+		get: (c) => c.state.count,
+		sleepNow: (c) => {
+			c.sleep();
+		},
+	},
+	options: { sleepTimeout: 600_000 },
+});
+
+const room = actor({
+	state: { sent: 0 },
+	events: { tick: event<number>() },
+	actions: {
+		/** Broadcasts one event to every connection. */
+		ping: (c, at: number) => {
+			c.state.sent++;
+			c.broadcast("tick", at);
+		},
+		noop: () => null,
+	},
+	options: { sleepTimeout: 600_000 },
+});
+
+const idle = actor({
+	state: { n: 0 },
+	actions: { touch: (c) => c.state.n },
+	options: { sleepTimeout: 3_600_000 },
+});
+
+export const benchRegistry = setup({ use: { counter, room, idle }, logLevel: "error" });
+
+const dataDir = process.env.TENON_DATA_DIR;
+if (dataDir) {
+	const server = await benchRegistry.start({
+		port: 0,
+		host: "127.0.0.1",
+		storage: lmdbDriver({ path: dataDir }),
+	});
+	// Memory probe for the benchmark (not part of Tenon): heap and RSS, after a GC when exposed.
+	const probe = createServer((_req, res) => {
+		(globalThis as { gc?: () => void }).gc?.();
+		res.setHeader("content-type", "application/json");
+		res.end(JSON.stringify(process.memoryUsage()));
+	});
+	await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+	const probePort = (probe.address() as { port: number }).port;
+	process.stdout.write(
+		`READY ${server.url.replace("//localhost:", "//127.0.0.1:")} MEMORY http://127.0.0.1:${probePort}\n`,
+	);
+	process.once("SIGTERM", () => {
+		probe.close();
+		void server.close().then(() => process.exit(0));
+	});
+}
