@@ -32,8 +32,11 @@ export class CommitPipeline {
 	/** Items committed (for benchmarks and tests). */
 	items = 0;
 
+	readonly #concurrency: number;
+
 	constructor(store: ActorStore) {
 		this.#store = store;
+		this.#concurrency = Math.max(1, store.commitConcurrency ?? Number.POSITIVE_INFINITY);
 	}
 
 	/** Queues one actor's commit; resolves with its result once durable. */
@@ -53,6 +56,10 @@ export class CommitPipeline {
 		this.#scheduled = false;
 		const pending = this.#pending;
 		if (pending.length === 0) return;
+		// A driver that writes one transaction at a time (LMDB) gets the next
+		// batch when the current one is done: everything that arrived meanwhile
+		// goes in one transaction, so batches grow with load (group commit).
+		if (this.#inFlight.size >= this.#concurrency) return;
 		this.#pending = [];
 		// Build late-collected items now; one that fails is rejected on its own.
 		const batch: PendingCommit[] = [];
@@ -110,7 +117,10 @@ export class CommitPipeline {
 			},
 		);
 		this.#inFlight.add(done);
-		void done.finally(() => this.#inFlight.delete(done));
+		void done.finally(() => {
+			this.#inFlight.delete(done);
+			if (this.#pending.length > 0 && !this.#scheduled) this.#flush();
+		});
 	}
 
 	/** True when nothing is queued or being committed. */

@@ -124,6 +124,12 @@ export interface ActorStore {
 	 * uses it for small batches when no other commit is in flight.
 	 */
 	commitSync?(batch: readonly CommitItem[]): CommitResult[];
+	/**
+	 * Optional: how many `commit` calls may usefully run at once. A driver
+	 * that serializes transactions anyway (LMDB: 1) gets fewer, larger
+	 * batches; unset means no limit.
+	 */
+	readonly commitConcurrency?: number;
 }
 
 /** An actor with a pending alarm. */

@@ -72,6 +72,8 @@ function spillRange(bounds: Bounds): Bounds {
  * exact byte order.
  */
 export class LmdbStore implements ActorStore {
+	/** LMDB has one writer: one transaction at a time, as large as the load makes it. */
+	readonly commitConcurrency = 1;
 	readonly #env: LmdbEnv;
 
 	constructor(env: LmdbEnv) {
