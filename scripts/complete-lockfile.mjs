@@ -7,11 +7,15 @@
 // lock file", npm/cli#9846). An entry with the right os/cpu/libc lets `npm ci`
 // skip the package on other platforms and fetch it where it belongs.
 //
-// Usage: node scripts/complete-lockfile.mjs [--check]
-//   --check  exit 1 (and list them) if entries are missing, change nothing.
+// Usage: node scripts/complete-lockfile.mjs [lockfile] [--check]
+//   lockfile  defaults to the root package-lock.json (bench/package-lock.json
+//             holds the benchmark's peers)
+//   --check   exit 1 (and list them) if entries are missing, change nothing.
 import { readFileSync, writeFileSync } from "node:fs";
 
-const LOCKFILE = new URL("../package-lock.json", import.meta.url);
+const LOCKFILE =
+	process.argv.slice(2).find((arg) => !arg.startsWith("--")) ??
+	new URL("../package-lock.json", import.meta.url);
 const OS = ["android", "darwin", "linux", "win32", "freebsd", "openbsd", "netbsd", "sunos", "aix"];
 const CPU = [
 	"arm64",
@@ -69,7 +73,7 @@ for (const [path, entry] of Object.entries(packages)) {
 if (process.argv.includes("--check")) {
 	if (missing.length > 0) {
 		console.error(
-			`package-lock.json lacks ${missing.length} optional platform entries (run: node scripts/complete-lockfile.mjs):`,
+			`${LOCKFILE} lacks ${missing.length} optional platform entries (run: node scripts/complete-lockfile.mjs ${LOCKFILE}):`,
 		);
 		for (const [key] of missing) console.error(`  ${key}`);
 		process.exit(1);
@@ -79,4 +83,4 @@ if (process.argv.includes("--check")) {
 // Appended: npm does not depend on key order, and appending keeps the diff small.
 for (const [key, entry] of missing) packages[key] = entry;
 writeFileSync(LOCKFILE, `${JSON.stringify(lock, null, indent)}\n`);
-console.log(`added ${missing.length} optional platform entries to package-lock.json`);
+console.log(`added ${missing.length} optional platform entries to ${LOCKFILE}`);

@@ -33,7 +33,12 @@ const room = actor({
 
 const idle = actor({
 	state: { n: 0 },
-	actions: { touch: (c) => c.state.n },
+	actions: {
+		touch: (c) => c.state.n,
+		sleepNow: (c) => {
+			c.sleep();
+		},
+	},
 	options: { sleepTimeout: 3_600_000 },
 });
 

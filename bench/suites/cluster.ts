@@ -4,8 +4,8 @@ import postgres from "postgres";
 import { createClient } from "tenon/client";
 import type { registry } from "../fixtures/registry.js";
 import { startNode } from "../lib/nodes.js";
+import type { BenchRow } from "../lib/report.js";
 import { summarize, time } from "../lib/stats.js";
-import type { BenchRow } from "./sqlite.js";
 
 const POSTGRES_URL =
 	process.env.TENON_BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";

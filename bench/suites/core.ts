@@ -1,9 +1,17 @@
-// The core workloads, run on every system that can run them, one system at a time.
+// The core workloads, run on every system that can run them, one system at a
+// time, in the same run: Tenon, its peers (Durable Objects in workerd,
+// RivetKit, Restate) and the machine's floor.
+
+import { ensurePeers } from "../lib/peers.js";
+import type { BenchRow } from "../lib/report.js";
+import { unsupportedRow } from "../lib/report.js";
 import { summarize, time } from "../lib/stats.js";
 import { floorSystem, lmdbCommitFloor } from "../systems/floor.js";
+import { restateSystem } from "../systems/restate.js";
+import { rivetkitSystem } from "../systems/rivetkit.js";
 import { tenonSystem } from "../systems/tenon.js";
-import type { System } from "../systems/types.js";
-import type { BenchRow } from "./sqlite.js";
+import type { System, WorkloadName } from "../systems/types.js";
+import { workerdSystem } from "../systems/workerd.js";
 
 /** Targets for Tenon (from the benchmark issue). */
 const TARGETS = {
@@ -11,163 +19,302 @@ const TARGETS = {
 	http: { median: 1, text: "<= 1 ms" },
 	create: { median: 2, text: "<= 2 ms" },
 	wake: { median: 2, text: "<= 2 ms" },
+	throughput: { median: 1_000 / 50_000, text: ">= 50,000 /s" },
+	memory: { median: 5_000, text: "<= 5 KB" },
 	broadcast: { median: 5, text: "<= 5 ms" },
 } as const;
 
-async function samples(n: number, fn: () => Promise<unknown>): Promise<number[]> {
+export interface CoreOptions {
+	quick: boolean;
+	/** Only these systems (by id: tenon, workerd, rivetkit, restate, floor). */
+	systems?: string[];
+}
+
+interface Plan {
+	/** Samples per latency workload, and the time budget for them. */
+	samples: number;
+	budgetMs: number;
+	createSamples: number;
+	sleepers: number;
+	actors: number;
+	depth: number;
+	seconds: number;
+	memoryCounts: number[];
+	memoryBudgetMs: number;
+	connections: number;
+	rounds: number;
+}
+
+const QUICK: Plan = {
+	samples: 300,
+	budgetMs: 3_000,
+	createSamples: 100,
+	sleepers: 50,
+	actors: 100,
+	depth: 4,
+	seconds: 2,
+	memoryCounts: [1_000],
+	memoryBudgetMs: 10_000,
+	connections: 200,
+	rounds: 10,
+};
+
+const FULL: Plan = {
+	samples: 2_000,
+	budgetMs: 20_000,
+	createSamples: 500,
+	sleepers: 300,
+	actors: 1_000,
+	depth: 8,
+	seconds: 5,
+	memoryCounts: [1_000, 10_000, 100_000],
+	memoryBudgetMs: 60_000,
+	connections: 1_000,
+	rounds: 30,
+};
+
+/** Up to `n` samples of `fn`, stopping early (after at least 20) when the budget is spent. */
+async function samples(n: number, budgetMs: number, fn: () => Promise<unknown>): Promise<number[]> {
 	const out: number[] = [];
-	for (let i = 0; i < n; i++) out.push(await time(fn));
+	const until = performance.now() + budgetMs;
+	for (let i = 0; i < n; i++) {
+		out.push(await time(fn));
+		if (i >= 19 && performance.now() > until) break;
+	}
 	return out;
 }
 
-function row(
-	system: System,
-	workload: string,
-	values: number[],
-	target?: { median: number; text: string },
-	durability = system.durability,
-): BenchRow {
-	const isTenon = system.name.startsWith("Tenon");
-	return {
-		suite: "core",
-		workload,
-		system: system.name,
-		durability,
-		summary: summarize(values),
-		...(isTenon && target ? { target } : {}),
-	};
+class Rows {
+	readonly rows: BenchRow[] = [];
+	constructor(private readonly system: System) {}
+
+	#base(name: WorkloadName, workload: string): BenchRow {
+		const system = this.system;
+		const isTenon = system.name.startsWith("Tenon");
+		return {
+			suite: "core",
+			workload,
+			system: system.name,
+			durability: system.durability,
+			durabilityDetail: system.durabilityDetail,
+			summary: summarize([]),
+			...(system.notes?.[name] ? { note: system.notes[name] } : {}),
+			...(isTenon ? { target: TARGETS[name] } : {}),
+		};
+	}
+
+	latency(name: WorkloadName, workload: string, values: number[]): void {
+		this.rows.push({ ...this.#base(name, workload), summary: summarize(values) });
+	}
+
+	rate(name: WorkloadName, workload: string, perSecond: number): void {
+		this.rows.push({
+			...this.#base(name, workload),
+			summary: summarize([1_000 / perSecond]),
+			rate: perSecond,
+		});
+	}
+
+	bytes(name: WorkloadName, workload: string, bytes: number, withTarget: boolean): void {
+		const row = { ...this.#base(name, workload), summary: summarize([bytes]), bytes };
+		if (!withTarget) delete row.target;
+		this.rows.push(row);
+	}
+
+	unsupported(name: WorkloadName, workload: string): void {
+		const reason = this.system.unsupported?.[name];
+		if (reason) this.rows.push(unsupportedRow(this.#base(name, workload), reason));
+	}
+
+	failed(workload: string, error: unknown): void {
+		const message = error instanceof Error ? error.message : String(error);
+		console.error(`    ${this.system.name}: ${workload} failed: ${message}`);
+		this.rows.push(
+			unsupportedRow(
+				{ suite: "core", workload, system: this.system.name, durability: this.system.durability },
+				`failed: ${message.split("\n")[0]?.slice(0, 120)}`,
+			),
+		);
+	}
 }
 
-async function runSystem(
-	system: System,
-	quick: boolean,
-	extraSystems: boolean,
-): Promise<BenchRow[]> {
-	const rows: BenchRow[] = [];
-	const n = quick ? 300 : 2_000;
+const WORKLOADS = {
+	warm: "1. warm action over a connection",
+	http: "2. stateless HTTP action, warm actor",
+	create: "3. create + first action (new key)",
+	wake: "4. wake from sleep + action",
+} as const;
+
+async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<BenchRow[]> {
+	const out = new Rows(system);
+	const attempt = async (workload: string, fn: () => Promise<void>) => {
+		console.error(`    ${workload}`);
+		try {
+			await fn();
+		} catch (error) {
+			out.failed(workload, error);
+		}
+	};
 	await system.start();
 	try {
 		if (system.warmConnection) {
-			const caller = await system.warmConnection("warm");
-			for (let i = 0; i < 50; i++) await caller.call();
-			rows.push(
-				row(
-					system,
-					"1. warm action over a connection",
-					await samples(n, () => caller.call()),
-					TARGETS.warm,
-				),
-			);
-			await caller.close();
-		}
+			const start = system.warmConnection.bind(system);
+			await attempt(WORKLOADS.warm, async () => {
+				const caller = await start("warm");
+				for (let i = 0; i < 50; i++) await caller.call();
+				out.latency(
+					"warm",
+					WORKLOADS.warm,
+					await samples(plan.samples, plan.budgetMs, caller.call),
+				);
+				await caller.close();
+			});
+		} else out.unsupported("warm", WORKLOADS.warm);
 		if (system.httpAction) {
-			const caller = await system.httpAction("http");
-			for (let i = 0; i < 50; i++) await caller.call();
-			rows.push(
-				row(
-					system,
-					"2. stateless HTTP action, warm actor",
-					await samples(n, () => caller.call()),
-					TARGETS.http,
-				),
-			);
-			await caller.close();
-		}
+			const start = system.httpAction.bind(system);
+			await attempt(WORKLOADS.http, async () => {
+				const caller = await start("http");
+				for (let i = 0; i < 50; i++) await caller.call();
+				out.latency(
+					"http",
+					WORKLOADS.http,
+					await samples(plan.samples, plan.budgetMs, caller.call),
+				);
+				await caller.close();
+			});
+		} else out.unsupported("http", WORKLOADS.http);
 		if (system.createAndCall) {
 			const create = system.createAndCall.bind(system);
-			let i = 0;
-			rows.push(
-				row(
-					system,
-					"3. create + first action (new key)",
-					await samples(quick ? 100 : 500, () => create(`new-${i++}`)),
-					TARGETS.create,
-				),
-			);
-		}
+			await attempt(WORKLOADS.create, async () => {
+				let i = 0;
+				const values = await samples(plan.createSamples, plan.budgetMs, () => create(`new-${i++}`));
+				out.latency("create", WORKLOADS.create, values);
+			});
+		} else out.unsupported("create", WORKLOADS.create);
 		if (system.sleep && system.wakeAndCall) {
-			const keys = Array.from({ length: quick ? 50 : 300 }, (_, i) => `sleepy-${i}`);
-			await system.sleep(keys);
+			const sleep = system.sleep.bind(system);
 			const wake = system.wakeAndCall.bind(system);
-			let i = 0;
-			rows.push(
-				row(
-					system,
-					"4. wake from sleep + action",
-					await samples(keys.length, () => wake(keys[i++] as string)),
-					TARGETS.wake,
-				),
-			);
-		}
+			await attempt(WORKLOADS.wake, async () => {
+				// Put a first few to sleep to learn how long it takes, then as many as fit.
+				const keys = Array.from({ length: 10 }, (_, i) => `sleepy-${i}`);
+				const perKey = (await time(() => sleep(keys))) / keys.length;
+				const more = Math.min(plan.sleepers, Math.floor(plan.budgetMs / perKey)) - keys.length;
+				const extra = Array.from({ length: Math.max(0, more) }, (_, i) => `sleepy-${10 + i}`);
+				if (extra.length > 0) await sleep(extra);
+				keys.push(...extra);
+				let i = 0;
+				const values = await samples(keys.length, plan.budgetMs, () => wake(keys[i++] as string));
+				out.latency("wake", WORKLOADS.wake, values);
+			});
+		} else out.unsupported("wake", WORKLOADS.wake);
+		const tpWorkload = `5. throughput: ${plan.actors.toLocaleString("en")} actors, pipelined`;
 		if (system.throughput) {
-			const actors = quick ? 100 : 1_000;
-			const perSecond = await system.throughput({
-				actors,
-				depth: quick ? 4 : 8,
-				seconds: quick ? 2 : 5,
+			const run = system.throughput.bind(system);
+			await attempt(tpWorkload, async () => {
+				const perSecond = await run({
+					actors: plan.actors,
+					depth: plan.depth,
+					seconds: plan.seconds,
+				});
+				out.rate("throughput", tpWorkload, perSecond);
 			});
-			rows.push({
-				...row(system, `5. throughput: ${actors.toLocaleString("en")} actors, pipelined`, [
-					1_000 / perSecond,
-				]),
-				rate: perSecond,
-				...(system.name.startsWith("Tenon")
-					? { target: { median: 1_000 / 50_000, text: ">= 50,000 /s" } }
-					: {}),
-			});
-		}
+		} else out.unsupported("throughput", tpWorkload);
+		const memoryWorkload = (count: number) =>
+			`6. memory per awake idle actor (${count.toLocaleString("en")} actors)`;
 		if (system.memory) {
-			const counts = quick ? [1_000] : [1_000, 10_000, 100_000];
-			const { perAwake, perSleeping } = await system.memory(counts);
-			for (const [count, bytes] of perAwake) {
-				rows.push({
-					...row(system, `6. memory per awake idle actor (${count.toLocaleString("en")} actors)`, [
-						bytes,
-					]),
-					bytes,
-					...(system.name.startsWith("Tenon") && count === 100_000
-						? { target: { median: 5_000, text: "<= 5 KB" } }
-						: {}),
-				});
-			}
-			if (perSleeping !== undefined) {
-				rows.push({
-					...row(system, "6. memory per sleeping actor", [perSleeping]),
-					bytes: perSleeping,
-				});
-			}
-		}
+			const measure = system.memory.bind(system);
+			await attempt("6. memory", async () => {
+				const budget = isTenon ? Number.POSITIVE_INFINITY : plan.memoryBudgetMs;
+				const { perAwake, perSleeping, skipped = [] } = await measure(plan.memoryCounts, budget);
+				const largest = plan.memoryCounts[plan.memoryCounts.length - 1];
+				for (const [count, bytes] of perAwake) {
+					out.bytes("memory", memoryWorkload(count), bytes, count === 100_000);
+				}
+				for (const count of skipped) {
+					out.rows.push(
+						unsupportedRow(
+							{
+								suite: "core",
+								workload: memoryWorkload(count),
+								system: system.name,
+								durability: system.durability,
+							},
+							"skipped: waking this many would take longer than the time budget",
+						),
+					);
+				}
+				if (perSleeping !== undefined) {
+					out.bytes(
+						"memory",
+						`6. memory per sleeping actor (JS heap, ${largest?.toLocaleString("en")} actors)`,
+						perSleeping,
+						false,
+					);
+				}
+			});
+		} else out.unsupported("memory", memoryWorkload(plan.memoryCounts[0] as number));
+		const fanoutWorkload = `7. broadcast to ${plan.connections.toLocaleString("en")} connections (last receipt)`;
 		if (system.broadcast) {
-			const connections = quick ? 200 : 1_000;
-			rows.push(
-				row(
-					system,
-					`7. broadcast to ${connections.toLocaleString("en")} connections (last receipt)`,
-					await system.broadcast(connections, quick ? 10 : 30),
-					TARGETS.broadcast,
-				),
-			);
-		}
+			const run = system.broadcast.bind(system);
+			await attempt(fanoutWorkload, async () => {
+				out.latency("broadcast", fanoutWorkload, await run(plan.connections, plan.rounds));
+			});
+		} else out.unsupported("broadcast", fanoutWorkload);
 	} finally {
 		await system.stop();
 	}
-	void extraSystems;
-	return rows;
+	return out.rows;
 }
 
-export async function coreSuite(options: { quick: boolean }): Promise<BenchRow[]> {
+export async function coreSuite(options: CoreOptions): Promise<BenchRow[]> {
+	const plan = options.quick ? QUICK : FULL;
+	const all: Record<string, () => System> = {
+		tenon: tenonSystem,
+		workerd: workerdSystem,
+		rivetkit: rivetkitSystem,
+		restate: restateSystem,
+		floor: floorSystem,
+	};
+	const peers = new Set(["workerd", "rivetkit", "restate"]);
+	const wanted = options.systems ?? (options.quick ? ["tenon", "floor"] : Object.keys(all));
 	const rows: BenchRow[] = [];
-	const systems: System[] = [tenonSystem(), floorSystem()];
-	for (const system of systems) {
+	let peersMissing: string | undefined;
+	if (wanted.some((id) => peers.has(id))) peersMissing = ensurePeers();
+	for (const id of wanted) {
+		const make = all[id];
+		if (!make) throw new Error(`unknown system "${id}" (one of ${Object.keys(all).join(", ")})`);
+		const system = make();
+		if (peers.has(id) && peersMissing) {
+			rows.push(
+				unsupportedRow(
+					{ suite: "core", workload: "all", system: system.name, durability: system.durability },
+					`not run: ${peersMissing}`,
+				),
+			);
+			continue;
+		}
 		console.error(`  ${system.name}...`);
-		rows.push(...(await runSystem(system, options.quick, false)));
+		try {
+			rows.push(...(await runSystem(system, plan, id === "tenon")));
+		} catch (error) {
+			const message = error instanceof Error ? error.message : String(error);
+			console.error(`  ${system.name} failed to start: ${message}`);
+			rows.push(
+				unsupportedRow(
+					{ suite: "core", workload: "all", system: system.name, durability: system.durability },
+					`failed to start: ${message.split("\n")[0]?.slice(0, 160)}`,
+				),
+			);
+		}
 	}
-	rows.push({
-		suite: "core",
-		workload: "floor: one durable LMDB commit (put + fsync)",
-		system: "floor: bare LMDB",
-		durability: "fsync",
-		summary: summarize(await lmdbCommitFloor(options.quick ? 100 : 500)),
-	});
+	if (wanted.includes("floor")) {
+		rows.push({
+			suite: "core",
+			workload: "floor: one durable LMDB commit (write transaction + fsync)",
+			system: "floor: bare LMDB",
+			durability: "fsync",
+			summary: summarize(await lmdbCommitFloor(options.quick ? 100 : 500)),
+		});
+	}
 	return rows;
 }

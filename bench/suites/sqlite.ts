@@ -8,23 +8,8 @@ import { join } from "node:path";
 import { actor, lmdbDriver, setup } from "tenon";
 import { createClient } from "tenon/client";
 import { db } from "tenon/db";
-import { type Summary, summarize, time } from "../lib/stats.js";
-
-/** One measured row of the results table. */
-export interface BenchRow {
-	suite: string;
-	workload: string;
-	system: string;
-	/** When the operation is durable. */
-	durability: string;
-	summary: Summary;
-	target?: { median: number; text: string };
-	note?: string;
-	/** For throughput workloads: operations per second (shown instead of latency). */
-	rate?: number;
-	/** For memory workloads: bytes (shown instead of latency). */
-	bytes?: number;
-}
+import type { BenchRow } from "../lib/report.js";
+import { summarize, time } from "../lib/stats.js";
 
 const BLOB_SIZE = 1024 * 1024;
 

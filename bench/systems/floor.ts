@@ -14,7 +14,8 @@ export function floorSystem(): System {
 	let ws: ServerProcess | undefined;
 	return {
 		name: "floor: bare node:http / ws echo",
-		durability: "none (no write)",
+		durability: "no write",
+		durabilityDetail: "echo servers that store nothing: the cost of the network path alone",
 		async start() {
 			http = await startBundled(join(servers, "floor-http.ts"));
 			ws = await startBundled(join(servers, "floor-ws.ts"));
@@ -67,7 +68,7 @@ export async function lmdbCommitFloor(samples: number): Promise<number[]> {
 		const times: number[] = [];
 		for (let i = 0; i < samples; i++) {
 			const started = performance.now();
-			db.transactionSync(() => db.put(`k${i % 100}`, i));
+			db.transactionSync(() => db.putSync(`k${i % 100}`, i));
 			times.push(performance.now() - started);
 		}
 		return times;

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "tenon/client";
 import { type ServerProcess, startBundled } from "../lib/process.js";
+import { fanout, forRange, memoryCurve, pipelined } from "../lib/workloads.js";
 import type { benchRegistry } from "../servers/tenon.js";
 import type { Caller, System } from "./types.js";
 
@@ -21,7 +22,9 @@ export function tenonSystem(): System {
 
 	return {
 		name: "Tenon (lmdb)",
-		durability: "LMDB fsync before the reply (output gate)",
+		durability: "fsync before reply",
+		durabilityDetail:
+			"the output gate holds every reply and event until the turn's writes are committed to LMDB and fsynced (strict durability, the default)",
 		async start() {
 			dataDir = mkdtempSync(join(tmpdir(), "tenon-bench-"));
 			server = await startBundled(
@@ -67,70 +70,51 @@ export function tenonSystem(): System {
 				client.counter.getOrCreate(`tp-${i}`).connect(),
 			);
 			await Promise.all(conns.map((conn) => conn.increment()));
-			let done = 0;
-			const until = performance.now() + seconds * 1000;
-			await Promise.all(
-				conns.flatMap((conn) =>
-					Array.from({ length: depth }, async () => {
-						while (performance.now() < until) {
-							await conn.increment();
-							done++;
-						}
-					}),
-				),
+			const perSecond = await pipelined(
+				conns.map((conn) => () => conn.increment()),
+				depth,
+				seconds,
 			);
 			await Promise.all(conns.map((conn) => conn.dispose()));
-			return done / seconds;
+			return perSecond;
 		},
-		async memory(counts) {
-			const perAwake = new Map<number, number>();
-			let woken = 0;
+		async memory(counts, budgetMs) {
 			const base = await memory();
-			const wake = async (from: number, to: number) => {
-				const batch = 256;
-				for (let i = from; i < to; i += batch) {
-					await Promise.all(
-						Array.from({ length: Math.min(batch, to - i) }, (_, j) =>
-							client.idle.getOrCreate(`idle-${i + j}`).touch(),
-						),
-					);
-				}
+			const touch = (i: number) => client.idle.getOrCreate(`idle-${i}`).touch();
+			const { perAwake, skipped } = await memoryCurve({
+				counts,
+				budgetMs,
+				concurrency: 256,
+				touch,
+				measure: async () => (await memory()).rss,
+			});
+			// Then put them all to sleep: what is left on the heap is what a
+			// sleeping actor costs.
+			const woken = Math.max(0, ...perAwake.keys());
+			await forRange(0, woken, 256, (i) => client.idle.getOrCreate(`idle-${i}`).sleepNow());
+			await sleep(1_000);
+			const after = await memory();
+			return {
+				perAwake,
+				skipped,
+				perSleeping: Math.max(0, after.heapUsed - base.heapUsed) / woken,
 			};
-			for (const count of counts) {
-				await wake(woken, count);
-				woken = count;
-				await sleep(500);
-				const now = await memory();
-				perAwake.set(count, (now.rss - base.rss) / count);
-			}
-			return { perAwake };
 		},
 		async broadcast(connections, rounds) {
-			const received: number[] = [];
-			let pending = 0;
-			let resolveRound: (() => void) | undefined;
 			const conns = Array.from({ length: connections }, () =>
 				client.room.getOrCreate("fanout").connect(),
 			);
-			for (const conn of conns) {
-				conn.on("tick", () => {
-					pending--;
-					if (pending === 0) resolveRound?.();
-				});
-			}
 			await Promise.all(conns.map((conn) => conn.noop()));
-			for (let round = 0; round < rounds; round++) {
-				pending = connections;
-				const all = new Promise<void>((resolve) => {
-					resolveRound = resolve;
-				});
-				const started = performance.now();
-				await (conns[0] as (typeof conns)[number]).ping(started);
-				await all;
-				received.push(performance.now() - started);
-			}
+			const times = await fanout({
+				subscribers: connections,
+				rounds,
+				onArrival: (arrived) => {
+					for (const conn of conns) conn.on("tick", arrived);
+				},
+				trigger: (at) => (conns[0] as (typeof conns)[number]).ping(at),
+			});
 			await Promise.all(conns.map((conn) => conn.dispose()));
-			return received;
+			return times;
 		},
 	};
 }

@@ -4,6 +4,16 @@ export interface Caller {
 	close(): Promise<void>;
 }
 
+/** The core suite's workloads, by short name. */
+export type WorkloadName =
+	| "warm"
+	| "http"
+	| "create"
+	| "wake"
+	| "throughput"
+	| "memory"
+	| "broadcast";
+
 /** The workloads of the core suite; a system implements those it can run. */
 export interface Workloads {
 	/** 1. A warm actor over a connection/WebSocket: increment a counter, reply after persist. */
@@ -17,10 +27,14 @@ export interface Workloads {
 	wakeAndCall?(key: string): Promise<void>;
 	/** 5. Durable actions per second over many actors and callers. */
 	throughput?(options: { actors: number; depth: number; seconds: number }): Promise<number>;
-	/** 6. Server memory per awake idle actor (bytes), and what sleeping ones keep. */
+	/**
+	 * 6. Server memory per awake idle actor (bytes), for each count that fits
+	 * the time budget, and what a sleeping actor keeps.
+	 */
 	memory?(
 		counts: readonly number[],
-	): Promise<{ perAwake: Map<number, number>; perSleeping?: number }>;
+		budgetMs: number,
+	): Promise<{ perAwake: Map<number, number>; perSleeping?: number; skipped?: number[] }>;
 	/** 7. One event to `connections` connections: time until the last one has it (ms). */
 	broadcast?(connections: number, rounds: number): Promise<number[]>;
 }
@@ -28,8 +42,14 @@ export interface Workloads {
 /** A system under test. */
 export interface System extends Workloads {
 	name: string;
-	/** Where each workload's write is durable when the reply arrives. */
+	/** Where a write is durable when the reply arrives, in a few words. */
 	durability: string;
+	/** The same, in full (listed under the table). */
+	durabilityDetail?: string;
+	/** How a workload runs on this system when it differs from the others. */
+	notes?: Partial<Record<WorkloadName, string>>;
+	/** Workloads the system has no equivalent for, and why. */
+	unsupported?: Partial<Record<WorkloadName, string>>;
 	start(): Promise<void>;
 	stop(): Promise<void>;
 }

@@ -1,0 +1,53 @@
+// The peer systems live in bench/package.json (several hundred MB of engines
+// and runtimes), installed here on first use, never by the root install.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+
+export const benchDir = join(import.meta.dirname, "..");
+const lockfile = join(benchDir, "package-lock.json");
+const marker = join(benchDir, "node_modules", ".tenon-bench-installed");
+
+/** The lockfile's hash, recorded after a successful install. */
+function lockHash(): string {
+	return createHash("sha256").update(readFileSync(lockfile)).digest("hex");
+}
+
+function isCurrent(): boolean {
+	return existsSync(marker) && readFileSync(marker, "utf8") === lockHash();
+}
+
+/**
+ * Installs the peers from bench/package-lock.json when missing or stale.
+ * Returns an error message when that fails (the run goes on without peers).
+ */
+export function ensurePeers(): string | undefined {
+	if (isCurrent()) return undefined;
+	console.error("installing the benchmark peers (bench/package.json, first run only)...");
+	// No install scripts: every peer ships its binaries as npm platform packages.
+	const result = spawnSync("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], {
+		cwd: benchDir,
+		stdio: ["ignore", "inherit", "inherit"],
+		timeout: 600_000,
+	});
+	if (result.status !== 0) {
+		return `npm ci in bench/ failed (${result.error?.message ?? `exit ${result.status}`})`;
+	}
+	writeFileSync(marker, lockHash());
+	return undefined;
+}
+
+const peerRequire = createRequire(join(benchDir, "package.json"));
+
+/** Imports a module from the peers' node_modules (not the root's). */
+export async function importPeer(specifier: string): Promise<any> {
+	return import(pathToFileURL(peerRequire.resolve(specifier)).href);
+}
+
+/** A file under bench/peers/. */
+export function peerScript(name: string): string {
+	return join(benchDir, "peers", name);
+}

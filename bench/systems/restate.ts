@@ -1,0 +1,67 @@
+// Restate: restate-server (from npm) with a `counter` virtual object served
+// by the TypeScript SDK. Calls go through the HTTP ingress; Restate has no
+// client connections, in-memory objects or events.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { benchDir, peerScript } from "../lib/peers.js";
+import { type ServerProcess, startProcess } from "../lib/process.js";
+import { pipelined } from "../lib/workloads.js";
+import type { Caller, System } from "./types.js";
+
+export function restateSystem(): System {
+	let server: ServerProcess | undefined;
+	let dataDir = "";
+	const increment = async (key: string) => {
+		const response = await fetch(`${(server as ServerProcess).url}/counter/${key}/increment`, {
+			method: "POST",
+		});
+		if (!response.ok) throw new Error(`restate: HTTP ${response.status}`);
+		return response.json();
+	};
+	const caller = async (key: string): Promise<Caller> => {
+		await increment(key);
+		return { call: () => increment(key), close: async () => {} };
+	};
+
+	return {
+		name: "Restate (virtual objects)",
+		durability: "fsync before reply",
+		durabilityDetail:
+			"the ingress replies after the invocation's journal and state changes are in restate-server's log (RocksDB WAL with fsync, server defaults)",
+		notes: {
+			warm: "HTTP keep-alive to the ingress: Restate has no client connections",
+			throughput: "256 concurrent HTTP requests over the actors (no pipelining over HTTP/1.1)",
+		},
+		unsupported: {
+			wake: "no in-memory objects: every call loads the object's state",
+			memory: "no in-memory objects",
+			broadcast: "no connections or events",
+		},
+		async start() {
+			dataDir = mkdtempSync(join(tmpdir(), "tenon-bench-restate-"));
+			server = await startProcess(process.execPath, [peerScript("restate.mjs")], {
+				cwd: benchDir,
+				env: { TENON_BENCH_DATA_DIR: dataDir },
+			});
+		},
+		async stop() {
+			await server?.stop();
+			rmSync(dataDir, { recursive: true, force: true });
+		},
+		warmConnection: caller,
+		httpAction: caller,
+		async createAndCall(key) {
+			await increment(key);
+		},
+		async throughput({ actors, seconds }) {
+			const concurrency = 256;
+			let next = 0;
+			return pipelined(
+				Array.from({ length: concurrency }, () => () => increment(`tp-${next++ % actors}`)),
+				1,
+				seconds,
+			);
+		},
+	};
+}

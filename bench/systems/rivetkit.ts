@@ -1,0 +1,121 @@
+// RivetKit with its local engine (`registry.start()`), driven by RivetKit's
+// own client. HOME points at a temporary directory, which is where the engine
+// keeps its data.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { benchDir, importPeer, peerScript } from "../lib/peers.js";
+import { type ServerProcess, startProcess } from "../lib/process.js";
+import { fanout, forRange, memoryCurve, pipelined } from "../lib/workloads.js";
+import type { Caller, System } from "./types.js";
+
+/** Actors resolved at once while setting up (more time out in the engine). */
+const CONNECT_CONCURRENCY = 8;
+
+export function rivetkitSystem(): System {
+	let server: ServerProcess | undefined;
+	let home = "";
+	// RivetKit's client is untyped here: its registry type lives in a .mjs peer.
+	let client: any;
+
+	return {
+		name: "RivetKit (local engine)",
+		durability: "engine store write before reply",
+		durabilityDetail:
+			"the action awaits `c.saveState({ immediate: true })`, which returns once the engine has written the state to its file-system store (RivetKit otherwise saves every second, after the reply)",
+		notes: {
+			warm: "RivetKit client connection",
+			wake: "c.sleep(), then the next action wakes it",
+			memory: "RSS of the runner, engine and services processes",
+		},
+		async start() {
+			home = mkdtempSync(join(tmpdir(), "tenon-bench-rivetkit-"));
+			server = await startProcess(process.execPath, [peerScript("rivetkit.mjs")], {
+				cwd: benchDir,
+				env: { HOME: home, RIVET_LOG_LEVEL: "error" },
+			});
+			// The client logs every failed request at "warn"; keep the run's output readable.
+			process.env.RIVET_LOG_LEVEL ??= "error";
+			const { createClient } = await importPeer("rivetkit/client");
+			client = createClient(server.url);
+		},
+		async stop() {
+			await client?.dispose?.();
+			await server?.stop();
+			// The engine runs detached from the runner; make sure it is gone.
+			try {
+				const runtime = JSON.parse(
+					readFileSync(join(home, ".rivetkit", "var", "engine", "runtime.json"), "utf8"),
+				) as { pid?: number };
+				if (runtime.pid) process.kill(runtime.pid, "SIGKILL");
+			} catch {
+				// Not started, or already stopped.
+			}
+			rmSync(home, { recursive: true, force: true });
+		},
+		async warmConnection(key): Promise<Caller> {
+			const conn = client.counter.getOrCreate([key]).connect();
+			await conn.increment();
+			return { call: () => conn.increment(), close: () => conn.dispose() };
+		},
+		async httpAction(key): Promise<Caller> {
+			const handle = client.counter.getOrCreate([key]);
+			await handle.increment();
+			return { call: () => handle.increment(), close: async () => {} };
+		},
+		async createAndCall(key) {
+			await client.counter.getOrCreate([key]).increment();
+		},
+		async sleep(keys) {
+			for (const key of keys) {
+				const handle = client.counter.getOrCreate([key]);
+				await handle.increment();
+				await handle.sleepNow();
+			}
+			await new Promise((resolve) => setTimeout(resolve, 1_000));
+		},
+		async wakeAndCall(key) {
+			await client.counter.getOrCreate([key]).increment();
+		},
+		async throughput({ actors, depth, seconds }) {
+			const conns = Array.from({ length: actors }, (_, i) =>
+				client.counter.getOrCreate([`tp-${i}`]).connect(),
+			);
+			// The engine times out when too many actors resolve at once.
+			await forRange(0, conns.length, CONNECT_CONCURRENCY, (i) => conns[i].increment());
+			const perSecond = await pipelined(
+				conns.map((conn: any) => () => conn.increment()),
+				depth,
+				seconds,
+			);
+			await Promise.all(conns.map((conn: any) => conn.dispose()));
+			return perSecond;
+		},
+		async memory(counts, budgetMs) {
+			const srv = server as ServerProcess;
+			return memoryCurve({
+				counts,
+				budgetMs,
+				concurrency: CONNECT_CONCURRENCY,
+				touch: (i) => client.idle.getOrCreate([`idle-${i}`]).touch(),
+				measure: async () => srv.rss(),
+			});
+		},
+		async broadcast(connections, rounds) {
+			const conns = Array.from({ length: connections }, () =>
+				client.room.getOrCreate(["fanout"]).connect(),
+			);
+			await forRange(0, conns.length, CONNECT_CONCURRENCY, (i) => conns[i].noop());
+			const times = await fanout({
+				subscribers: connections,
+				rounds,
+				onArrival: (arrived) => {
+					for (const conn of conns) conn.on("tick", arrived);
+				},
+				trigger: (at) => conns[0].ping(at),
+			});
+			await Promise.all(conns.map((conn: any) => conn.dispose()));
+			return times;
+		},
+	};
+}
