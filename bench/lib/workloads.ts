@@ -99,12 +99,23 @@ export async function fanout(options: {
 	});
 	for (let round = 0; round < options.rounds; round++) {
 		pending = options.subscribers;
-		const all = new Promise<void>((resolve) => {
+		let timer: NodeJS.Timeout | undefined;
+		const all = new Promise<void>((resolve, reject) => {
 			resolveRound = resolve;
+			timer = setTimeout(() => {
+				const got = options.subscribers - pending;
+				reject(
+					new Error(`only ${got} of ${options.subscribers} connections got the event in 10 s`),
+				);
+			}, 10_000);
 		});
 		const started = performance.now();
-		await options.trigger(started);
-		await all;
+		try {
+			await options.trigger(started);
+			await all;
+		} finally {
+			clearTimeout(timer);
+		}
 		times.push(performance.now() - started);
 		await pause(5);
 	}

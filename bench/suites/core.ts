@@ -43,6 +43,8 @@ interface Plan {
 	memoryBudgetMs: number;
 	connections: number;
 	rounds: number;
+	/** Longest a single workload may take on one system before it counts as failed. */
+	workloadDeadlineMs: number;
 }
 
 const QUICK: Plan = {
@@ -57,6 +59,7 @@ const QUICK: Plan = {
 	memoryBudgetMs: 10_000,
 	connections: 200,
 	rounds: 10,
+	workloadDeadlineMs: 60_000,
 };
 
 const FULL: Plan = {
@@ -71,6 +74,7 @@ const FULL: Plan = {
 	memoryBudgetMs: 60_000,
 	connections: 1_000,
 	rounds: 30,
+	workloadDeadlineMs: 150_000,
 };
 
 /** Up to `n` samples of `fn`, stopping early (after at least 20) when the budget is spent. */
@@ -149,10 +153,22 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 	const out = new Rows(system);
 	const attempt = async (workload: string, fn: () => Promise<void>) => {
 		console.error(`    ${workload}`);
+		let timer: NodeJS.Timeout | undefined;
+		// A peer that stops answering must not hold up the run: past the
+		// deadline the workload is reported as failed (its calls are abandoned,
+		// and end when the system is stopped).
+		const deadline = new Promise<never>((_, reject) => {
+			timer = setTimeout(
+				() => reject(new Error(`timed out after ${plan.workloadDeadlineMs / 1000} s`)),
+				plan.workloadDeadlineMs,
+			);
+		});
 		try {
-			await fn();
+			await Promise.race([fn(), deadline]);
 		} catch (error) {
 			out.failed(workload, error);
+		} finally {
+			clearTimeout(timer);
 		}
 	};
 	await system.start();

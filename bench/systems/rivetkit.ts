@@ -78,11 +78,13 @@ export function rivetkitSystem(): System {
 			await client.counter.getOrCreate([key]).increment();
 		},
 		async throughput({ actors, depth, seconds }) {
-			const conns = Array.from({ length: actors }, (_, i) =>
-				client.counter.getOrCreate([`tp-${i}`]).connect(),
-			);
-			// The engine times out when too many actors resolve at once.
-			await forRange(0, conns.length, CONNECT_CONCURRENCY, (i) => conns[i].increment());
+			// The engine times out when too many actors resolve at once: connect a few at a time.
+			const conns: any[] = [];
+			await forRange(0, actors, CONNECT_CONCURRENCY, async (i) => {
+				const conn = client.counter.getOrCreate([`tp-${i}`]).connect();
+				conns.push(conn);
+				await conn.increment();
+			});
 			const perSecond = await pipelined(
 				conns.map((conn: any) => () => conn.increment()),
 				depth,
@@ -102,10 +104,13 @@ export function rivetkitSystem(): System {
 			});
 		},
 		async broadcast(connections, rounds) {
-			const conns = Array.from({ length: connections }, () =>
-				client.room.getOrCreate(["fanout"]).connect(),
-			);
-			await forRange(0, conns.length, CONNECT_CONCURRENCY, (i) => conns[i].noop());
+			// Connect a few at a time: the engine drops connections opened all at once.
+			const conns: any[] = [];
+			await forRange(0, connections, CONNECT_CONCURRENCY, async () => {
+				const conn = client.room.getOrCreate(["fanout"]).connect();
+				conns.push(conn);
+				await conn.noop();
+			});
 			const times = await fanout({
 				subscribers: connections,
 				rounds,
