@@ -89,6 +89,12 @@ export async function fanout(options: {
 	rounds: number;
 	trigger: (at: number) => Promise<unknown>;
 	onArrival: (handler: () => void) => void;
+	/**
+	 * Resolves once every subscription made in `onArrival` is in effect on the
+	 * server (a subscription travels on its own connection, so the trigger on
+	 * another connection can overtake it).
+	 */
+	subscribed?: () => Promise<unknown>;
 }): Promise<number[]> {
 	const times: number[] = [];
 	let pending = 0;
@@ -97,6 +103,7 @@ export async function fanout(options: {
 		pending--;
 		if (pending === 0) resolveRound?.();
 	});
+	await options.subscribed?.();
 	for (let round = 0; round < options.rounds; round++) {
 		pending = options.subscribers;
 		let timer: NodeJS.Timeout | undefined;

@@ -117,6 +117,7 @@ export function rivetkitSystem(): System {
 				onArrival: (arrived) => {
 					for (const conn of conns) conn.on("tick", arrived);
 				},
+				subscribed: () => forRange(0, conns.length, CONNECT_CONCURRENCY, (i) => conns[i].noop()),
 				trigger: (at) => conns[0].ping(at),
 			});
 			await Promise.all(conns.map((conn: any) => conn.dispose()));

@@ -111,6 +111,7 @@ export function tenonSystem(): System {
 				onArrival: (arrived) => {
 					for (const conn of conns) conn.on("tick", arrived);
 				},
+				subscribed: () => Promise.all(conns.map((conn) => conn.noop())),
 				trigger: (at) => (conns[0] as (typeof conns)[number]).ping(at),
 			});
 			await Promise.all(conns.map((conn) => conn.dispose()));
