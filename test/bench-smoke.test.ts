@@ -1,0 +1,74 @@
+// Smoke run of the benchmark harness: `npm run bench -- --quick` (Tenon and
+// the machine floor) must start its servers, run every workload and print the
+// table. It checks that the harness works, never the numbers.
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { expect, it } from "vitest";
+
+const root = join(import.meta.dirname, "..");
+
+function runQuickBench(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+	const tsx = join(root, "node_modules", "tsx", "dist", "cli.mjs");
+	const child = spawn(
+		process.execPath,
+		[tsx, "--conditions=tenon-source", "bench/main.ts", "--quick"],
+		{ cwd: root, env: { ...process.env, TENON_LOG_LEVEL: "error" } },
+	);
+	let stdout = "";
+	let stderr = "";
+	child.stdout.on("data", (chunk: Buffer) => {
+		stdout += chunk.toString();
+	});
+	child.stderr.on("data", (chunk: Buffer) => {
+		stderr += chunk.toString();
+	});
+	return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
+}
+
+/** Table rows as cells, by "workload | system". */
+function rowsOf(markdown: string): Map<string, string[]> {
+	const rows = new Map<string, string[]>();
+	for (const line of markdown.split("\n")) {
+		if (!line.startsWith("| ") || line.startsWith("| ---") || line.startsWith("| workload"))
+			continue;
+		const cells = line
+			.slice(2, -2)
+			.split(" | ")
+			.map((cell) => cell.trim());
+		rows.set(`${cells[0]} | ${cells[1]}`, cells);
+	}
+	return rows;
+}
+
+it("npm run bench -- --quick runs every core workload on Tenon and the floor and prints the table", async () => {
+	const { code, stdout, stderr } = await runQuickBench();
+	expect(code, stderr.slice(-2000)).toBe(0);
+	expect(stdout).toContain("# Tenon benchmark (quick)");
+	expect(stdout).toMatch(/Machine: .+ cores, .+ GiB/);
+	const rows = rowsOf(stdout);
+	const measured = (workload: string, system: string) => {
+		const cells = rows.get(`${workload} | ${system}`);
+		expect(cells, `row "${workload}" for ${system}`).toBeDefined();
+		// A value, not "n/a: failed: ..."
+		expect(cells?.[3]).toMatch(/^[\d,.]+ (ms|µs|s|\/s|KiB)$/);
+		return cells as string[];
+	};
+	const tenon = "Tenon (lmdb)";
+	measured("1. warm action over a connection", tenon);
+	measured("2. stateless HTTP action, warm actor", tenon);
+	measured("3. create + first action (new key)", tenon);
+	measured("4. wake from sleep + action", tenon);
+	measured("5. throughput: 100 actors, pipelined", tenon);
+	measured("6. memory per awake idle actor (1,000 actors)", tenon);
+	measured("6. memory per sleeping actor (JS heap, 1,000 actors)", tenon);
+	measured("7. broadcast to 200 connections (last receipt)", tenon);
+	const floor = "floor: bare node:http / ws echo";
+	const warmFloor = measured("1. warm action over a connection", floor);
+	// The ratio column compares the floor with Tenon on the same workload.
+	expect(warmFloor[7]).toMatch(/^[\d.]+×$/);
+	measured("2. stateless HTTP action, warm actor", floor);
+	measured("floor: one durable LMDB commit (write transaction + fsync)", "floor: bare LMDB");
+	// The durability point of each system is stated under the table.
+	expect(stdout).toContain("Durability points:");
+	expect(stdout).toMatch(/\*\*Tenon \(lmdb\)\*\*: .*fsync/);
+}, 180_000);
