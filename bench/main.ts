@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { machineInfo } from "./lib/machine.js";
-import { type BenchRow, table } from "./lib/report.js";
+import { type BenchRow, table, unsupportedRow } from "./lib/report.js";
 import { clusterSuite } from "./suites/cluster.js";
 import { coreSuite } from "./suites/core.js";
 import { sqliteSuite } from "./suites/sqlite.js";
@@ -37,12 +37,29 @@ for (const [name, run] of Object.entries(suites)) {
 		continue;
 	}
 	console.error(`running ${name}${quick ? " (quick)" : ""}...`);
-	rows.push(...(await run({ quick, ...(systems ? { systems } : {}) })));
+	try {
+		rows.push(...(await run({ quick, ...(systems ? { systems } : {}) })));
+	} catch (error) {
+		// One broken suite must not throw away the others' results.
+		const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+		console.error(`  ${name} failed: ${error instanceof Error ? error.stack : message}`);
+		rows.push(
+			unsupportedRow(
+				{ suite: name, workload: "all", system: `${name} suite`, durability: "" },
+				`failed: ${message}`,
+			),
+		);
+	}
 }
 const minutes = ((performance.now() - started) / 60_000).toFixed(1);
 const markdown = `# Tenon benchmark ${quick ? "(quick) " : ""}— ${machine.date}
 
-Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}. Disk: ${machine.disk}. Run took ${minutes} min.
+Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}. Disk: ${machine.disk}. Load at start: ${machine.load}. Run took ${minutes} min.
+Peers: ${
+	Object.entries(machine.peers)
+		.map(([name, version]) => `${name} ${version}`)
+		.join(", ") || "none"
+}.
 
 ${table(rows)}
 `;
@@ -59,7 +76,7 @@ if (!quick && !only && !systems) {
 // A peer that fails is reported in the table; Tenon or the floor failing means
 // the harness (or Tenon) is broken, which the smoke run in `npm test` must see.
 const broken = rows.filter(
-	(row) => row.unsupported?.startsWith("failed") && /^(Tenon|floor)/.test(row.system),
+	(row) => row.unsupported?.startsWith("failed") && /^(Tenon|floor|\w+ suite)/.test(row.system),
 );
 if (broken.length > 0) {
 	console.error(`failed: ${broken.map((row) => `${row.system}: ${row.workload}`).join("; ")}`);

@@ -15,6 +15,11 @@ const counter = actor({
 			await c.saveState({ immediate: true });
 			return c.state.count;
 		},
+		/** RivetKit's default: the change is saved on the next interval, after the reply. */
+		incrementRelaxed: (c) => {
+			c.state.count++;
+			return c.state.count;
+		},
 		sleepNow: (c) => {
 			c.sleep();
 		},

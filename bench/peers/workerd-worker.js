@@ -7,9 +7,13 @@ export class Counter {
 		this.state = state;
 	}
 
-	async increment() {
+	/**
+	 * With `relaxed`, the put does not hold the reply (allowUnconfirmed): the
+	 * reply can leave before the write is on disk.
+	 */
+	async increment(relaxed = false) {
 		const count = ((await this.state.storage.get("count")) ?? 0) + 1;
-		await this.state.storage.put("count", count);
+		await this.state.storage.put("count", count, { allowUnconfirmed: relaxed });
 		return count;
 	}
 
@@ -18,9 +22,10 @@ export class Counter {
 		if (request.headers.get("Upgrade") === "websocket") {
 			const [client, server] = Object.values(new WebSocketPair());
 			server.accept();
+			const relaxed = action === "ws-relaxed";
 			// Each message is a request id; the reply is "id count".
 			server.addEventListener("message", async (event) => {
-				server.send(`${event.data} ${await this.increment()}`);
+				server.send(`${event.data} ${await this.increment(relaxed)}`);
 			});
 			return new Response(null, { status: 101, webSocket: client });
 		}

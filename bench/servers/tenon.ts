@@ -17,6 +17,18 @@ const counter = actor({
 	options: { sleepTimeout: 600_000 },
 });
 
+/** The same counter with `durability: "relaxed"`: saved within a second, after the reply. */
+const relaxedCounter = actor({
+	state: { count: 0 },
+	actions: {
+		increment: (c) => {
+			c.state.count++;
+			return c.state.count;
+		},
+	},
+	options: { sleepTimeout: 600_000, durability: "relaxed" },
+});
+
 const room = actor({
 	state: { sent: 0 },
 	events: { tick: event<number>() },
@@ -42,7 +54,10 @@ const idle = actor({
 	options: { sleepTimeout: 3_600_000 },
 });
 
-export const benchRegistry = setup({ use: { counter, room, idle }, logLevel: "error" });
+export const benchRegistry = setup({
+	use: { counter, relaxedCounter, room, idle },
+	logLevel: "error",
+});
 
 const dataDir = process.env.TENON_DATA_DIR;
 if (dataDir) {

@@ -2,13 +2,13 @@
 // the reply) next to plain SQLite on local disk (better-sqlite3, native,
 // synchronous=FULL), in the same run.
 import { mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { actor, lmdbDriver, setup } from "tenon";
 import { createClient } from "tenon/client";
 import { db } from "tenon/db";
-import type { BenchRow } from "../lib/report.js";
+import { ensurePeers, peerRequire } from "../lib/peers.js";
+import { type BenchRow, unsupportedRow } from "../lib/report.js";
 import { summarize, time } from "../lib/stats.js";
 
 const BLOB_SIZE = 1024 * 1024;
@@ -149,16 +149,32 @@ type Native = {
 	close(): void;
 };
 
-/** Plain SQLite on local disk through better-sqlite3, if it is installed and built. */
+const NATIVE = "SQLite, native, local disk (better-sqlite3)";
+const NATIVE_DURABILITY = "fsync on commit (synchronous=FULL)";
+
+/** Plain SQLite on local disk through better-sqlite3 (a benchmark peer), if it built. */
 function plainSqlite(quick: boolean): BenchRow[] {
-	let Database: new (path: string) => Native;
-	try {
-		Database = createRequire(import.meta.url)("better-sqlite3");
-	} catch {
-		return [];
-	}
 	const dir = mkdtempSync(join(tmpdir(), "tenon-bench-native-"));
-	const database = new Database(join(dir, "bench.db"));
+	let database: Native;
+	try {
+		const Database: new (path: string) => Native = peerRequire("better-sqlite3");
+		database = new Database(join(dir, "bench.db"));
+	} catch (error) {
+		// Not installed, or installed without its native build.
+		rmSync(dir, { recursive: true, force: true });
+		const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+		return [
+			unsupportedRow(
+				{
+					suite: "sqlite",
+					workload: "all",
+					system: NATIVE,
+					durability: NATIVE_DURABILITY,
+				},
+				`not run: ${reason}`,
+			),
+		];
+	}
 	try {
 		database.pragma("journal_mode = DELETE");
 		database.pragma("synchronous = FULL");
@@ -197,8 +213,8 @@ function plainSqlite(quick: boolean): BenchRow[] {
 			get.get(id);
 			queries.push(performance.now() - started);
 		}
-		const durability = "fsync on commit (synchronous=FULL)";
-		const system = "SQLite, native, local disk (better-sqlite3)";
+		const durability = NATIVE_DURABILITY;
+		const system = NATIVE;
 		return [
 			{
 				suite: "sqlite",
@@ -232,5 +248,15 @@ function plainSqlite(quick: boolean): BenchRow[] {
 
 /** Runs the SQLite workloads on Tenon and, when available, on plain SQLite. */
 export async function sqliteSuite(options: { quick: boolean }): Promise<BenchRow[]> {
-	return [...(await tenon(options.quick)), ...(options.quick ? [] : plainSqlite(false))];
+	if (options.quick) return tenon(true);
+	const peersMissing = ensurePeers();
+	const native = peersMissing
+		? [
+				unsupportedRow(
+					{ suite: "sqlite", workload: "all", system: NATIVE, durability: NATIVE_DURABILITY },
+					`not run: ${peersMissing}`,
+				),
+			]
+		: plainSqlite(false);
+	return [...(await tenon(false)), ...native];
 }

@@ -37,6 +37,7 @@ export function restateSystem(): System {
 			wake: "no in-memory objects: every call loads the object's state",
 			memory: "no in-memory objects",
 			broadcast: "no connections or events",
+			warmRelaxed: "every invocation is journaled before it completes; there is no relaxed mode",
 		},
 		async start() {
 			dataDir = mkdtempSync(join(tmpdir(), "tenon-bench-restate-"));

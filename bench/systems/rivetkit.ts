@@ -28,6 +28,7 @@ export function rivetkitSystem(): System {
 			wake: "c.sleep(), then the next action wakes it",
 			memory: "RSS of the runner, engine and services processes",
 		},
+		relaxedDurability: "RivetKit's default: saved within 1 s, after the reply",
 		async start() {
 			home = mkdtempSync(join(tmpdir(), "tenon-bench-rivetkit-"));
 			server = await startProcess(process.execPath, [peerScript("rivetkit.mjs")], {
@@ -57,6 +58,11 @@ export function rivetkitSystem(): System {
 			const conn = client.counter.getOrCreate([key]).connect();
 			await conn.increment();
 			return { call: () => conn.increment(), close: () => conn.dispose() };
+		},
+		async warmRelaxed(key): Promise<Caller> {
+			const conn = client.counter.getOrCreate([key]).connect();
+			await conn.incrementRelaxed();
+			return { call: () => conn.incrementRelaxed(), close: () => conn.dispose() };
 		},
 		async httpAction(key): Promise<Caller> {
 			const handle = client.counter.getOrCreate([key]);

@@ -25,6 +25,7 @@ export function tenonSystem(): System {
 		durability: "fsync before reply",
 		durabilityDetail:
 			"the output gate holds every reply and event until the turn's writes are committed to LMDB and fsynced (strict durability, the default)",
+		relaxedDurability: 'durability: "relaxed": saved within 1 s, after the reply',
 		async start() {
 			dataDir = mkdtempSync(join(tmpdir(), "tenon-bench-"));
 			server = await startBundled(
@@ -42,6 +43,11 @@ export function tenonSystem(): System {
 		},
 		async warmConnection(key): Promise<Caller> {
 			const conn = client.counter.getOrCreate(key).connect();
+			await conn.increment();
+			return { call: () => conn.increment(), close: () => conn.dispose() };
+		},
+		async warmRelaxed(key): Promise<Caller> {
+			const conn = client.relaxedCounter.getOrCreate(key).connect();
 			await conn.increment();
 			return { call: () => conn.increment(), close: () => conn.dispose() };
 		},

@@ -7,6 +7,7 @@ export interface Caller {
 /** The core suite's workloads, by short name. */
 export type WorkloadName =
 	| "warm"
+	| "warmRelaxed"
 	| "http"
 	| "create"
 	| "wake"
@@ -18,6 +19,11 @@ export type WorkloadName =
 export interface Workloads {
 	/** 1. A warm actor over a connection/WebSocket: increment a counter, reply after persist. */
 	warmConnection?(key: string): Promise<Caller>;
+	/**
+	 * 1b. The same with the system's relaxed durability: the reply may leave
+	 * before the write is on disk (shown so the cost of durability is visible).
+	 */
+	warmRelaxed?(key: string): Promise<Caller>;
 	/** 2. A stateless HTTP action on a warm actor. */
 	httpAction?(key: string): Promise<Caller>;
 	/** 3. Create a new actor and run its first action. */
@@ -46,6 +52,8 @@ export interface System extends Workloads {
 	durability: string;
 	/** The same, in full (listed under the table). */
 	durabilityDetail?: string;
+	/** The durability point of workload 1b (relaxed), in a few words. */
+	relaxedDurability?: string;
 	/** How a workload runs on this system when it differs from the others. */
 	notes?: Partial<Record<WorkloadName, string>>;
 	/** Workloads the system has no equivalent for, and why. */

@@ -29,6 +29,7 @@ export function workerdSystem(): System {
 			wake: "evicted with state.abort(); the next request loads the object from disk",
 			memory: "RSS of workerd + Miniflare's Node host",
 		},
+		relaxedDurability: "put with allowUnconfirmed: the reply does not wait for the write",
 		async start() {
 			dataDir = mkdtempSync(join(tmpdir(), "tenon-bench-workerd-"));
 			server = await startProcess(process.execPath, [peerScript("workerd.mjs")], {
@@ -42,6 +43,11 @@ export function workerdSystem(): System {
 		},
 		async warmConnection(key): Promise<Caller> {
 			const channel = await openChannel(ws(`/counter/${key}/ws`));
+			await channel.request();
+			return { call: () => channel.request(), close: () => channel.close() };
+		},
+		async warmRelaxed(key): Promise<Caller> {
+			const channel = await openChannel(ws(`/counter/${key}/ws-relaxed`));
 			await channel.request();
 			return { call: () => channel.request(), close: () => channel.close() };
 		},
