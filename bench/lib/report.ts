@@ -47,7 +47,11 @@ function versusTenon(row: BenchRow, rows: readonly BenchRow[]): string {
 	if (!tenon || tenon === row || row.unsupported) return "";
 	let ratio: number;
 	if (row.rate !== undefined && tenon.rate) ratio = tenon.rate / row.rate;
-	else if (row.bytes !== undefined && tenon.bytes) ratio = row.bytes / tenon.bytes;
+	else if (row.bytes !== undefined && tenon.bytes) {
+		// Below the resolution of RSS: no meaningful ratio.
+		if (tenon.bytes <= 0 || row.bytes <= 0) return "";
+		ratio = row.bytes / tenon.bytes;
+	}
 	else ratio = row.summary.median / tenon.summary.median;
 	if (!Number.isFinite(ratio)) return "";
 	return `${ratio >= 10 ? ratio.toFixed(0) : ratio.toFixed(2)}×`;

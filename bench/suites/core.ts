@@ -257,6 +257,11 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 		if (system.memory) {
 			const measure = system.memory.bind(system);
 			await attempt("6. memory", async () => {
+				// On a freshly started server: what earlier workloads left on the
+				// heap (1,000 busy actors, thousands of calls in flight) would
+				// otherwise be reused and hide what idle actors cost.
+				await system.stop();
+				await system.start();
 				const budget = isTenon ? Number.POSITIVE_INFINITY : plan.memoryBudgetMs;
 				const { perAwake, perSleeping, skipped = [] } = await measure(plan.memoryCounts, budget);
 				const largest = plan.memoryCounts[plan.memoryCounts.length - 1];
