@@ -74,7 +74,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 	readonly actorId: string;
 	readonly name: string;
 	readonly key: ActorKeyList;
-	readonly log: Logger;
+	#log: Logger | undefined;
 	status: ActorStatus = "starting";
 
 	readonly #deps: ActorInstanceDeps;
@@ -87,14 +87,17 @@ export class ActorInstance implements ContextHost, ActorCore {
 	readonly #kv: KvImpl;
 	readonly #queue: QueueManager;
 	readonly #schedules: ScheduleManager;
-	readonly #internalConn: ConnectionImpl;
-	readonly #rawSockets = new Set<RawWebSocketImpl>();
+	/** The connection scheduled actions run on (made on first use). */
+	#internalConn: ConnectionImpl | undefined;
+	/** Made on the first raw WebSocket. */
+	#rawSockets: Set<RawWebSocketImpl> | undefined;
 	#vars: unknown = undefined;
 	#db: OpenedDatabase<unknown> | undefined;
 	#client: unknown;
 	#activeTurns = 0;
 	#keepAwakeCount = 0;
-	#waitUntil = new Set<Promise<unknown>>();
+	/** Made on the first waitUntil. */
+	#waitUntil: Set<Promise<unknown>> | undefined;
 	#runActive = false;
 	/** The run handler says it only waits (see RunHost.setIdle). */
 	#runIdle = false;
@@ -117,7 +120,6 @@ export class ActorInstance implements ContextHost, ActorCore {
 		this.actorId = deps.record.actorId;
 		this.name = deps.record.name;
 		this.key = Object.freeze([...deps.record.key]);
-		this.log = deps.logger.child({ actor: this.name, actorId: this.actorId });
 		this.stopped = new Promise<void>((resolve) => {
 			this.#stoppedResolve = resolve;
 		});
@@ -129,13 +131,6 @@ export class ActorInstance implements ContextHost, ActorCore {
 		this.#hub = new ConnectionHub(this, config, this.#context, (params, transport) =>
 			this.#prepareConn(params, transport),
 		);
-		this.#internalConn = new ConnectionImpl(
-			this.#hub,
-			`internal-${randomId(8)}`,
-			undefined,
-			undefined,
-			undefined,
-		);
 		this.#kv = new KvImpl(this.#writes);
 		this.#queue = new QueueManager(this, this.#writes, config.queues);
 		// While a `run` loop has stored messages to consume, the alarm says
@@ -145,7 +140,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 		this.#schedules = new ScheduleManager(
 			this,
 			this.#writes,
-			() => this.#internalConn,
+			() => this.#internal(),
 			() => {
 				const queued =
 					hasRun && this.status !== "stopping" ? this.#queue.oldestCreatedAt : undefined;
@@ -174,6 +169,23 @@ export class ActorInstance implements ContextHost, ActorCore {
 				this.maybeIdle();
 			},
 		});
+	}
+
+	/** The actor's logger, bound to its name and id (made on first use). */
+	get log(): Logger {
+		this.#log ??= this.#deps.logger.child({ actor: this.name, actorId: this.actorId });
+		return this.#log;
+	}
+
+	#internal(): ConnectionImpl {
+		this.#internalConn ??= new ConnectionImpl(
+			this.#hub,
+			`internal-${randomId(8)}`,
+			undefined,
+			undefined,
+			undefined,
+		);
+		return this.#internalConn;
 	}
 
 	/**
@@ -361,9 +373,9 @@ export class ActorInstance implements ContextHost, ActorCore {
 			() => undefined,
 			(error: unknown) => this.log.warn("waitUntil promise rejected", { error }),
 		);
-		this.#waitUntil.add(tracked);
+		(this.#waitUntil ??= new Set()).add(tracked);
 		void tracked.finally(() => {
-			this.#waitUntil.delete(tracked);
+			this.#waitUntil?.delete(tracked);
 			this.#onQuiet?.();
 		});
 	}
@@ -472,7 +484,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 			this.#activeTurns === 0 &&
 			this.#keepAwakeCount === 0 &&
 			this.#hub.size === 0 &&
-			this.#rawSockets.size === 0 &&
+			(this.#rawSockets?.size ?? 0) === 0 &&
 			!this.#runBusy() &&
 			!this.#writer.hasPendingWrites
 		);
@@ -627,7 +639,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 			if (!onWebSocket) throw errors.handlerNotFound("onWebSocket");
 			const conn = await this.track(this.#prepareConn(params, undefined));
 			const socket = new RawWebSocketImpl(this, url, transport);
-			this.#rawSockets.add(socket);
+			(this.#rawSockets ??= new Set()).add(socket);
 			const context = new ActionContextImpl(this, conn, undefined);
 			await this.track(callAsync(() => onWebSocket(context, socket)));
 			this.afterTurn();
@@ -642,7 +654,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 	/** A raw WebSocket closed. */
 	rawSocketClosed(socket: RawWebSocketImpl, code: number, reason: string): void {
 		socket.closed(code, reason);
-		this.#rawSockets.delete(socket);
+		this.#rawSockets?.delete(socket);
 		this.maybeIdle();
 	}
 
@@ -755,7 +767,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 			this.#db?.close();
 			this.#hub.closeAll(kind);
 			const [code, reason] = RAW_CLOSE[kind];
-			for (const socket of this.#rawSockets) socket.close(code, reason);
+			for (const socket of this.#rawSockets ?? []) socket.close(code, reason);
 			this.#writer.close(errors.actorStopped());
 			await this.#deps.storage.placement.release(this.actorId).catch(() => {});
 			this.status = "stopped";
@@ -768,7 +780,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 		return (
 			this.#activeTurns === 0 &&
 			this.#keepAwakeCount === 0 &&
-			this.#waitUntil.size === 0 &&
+			(this.#waitUntil?.size ?? 0) === 0 &&
 			!this.#runActive
 		);
 	}
@@ -837,7 +849,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 		this.#writer.close(error);
 		this.#db?.close();
 		this.#hub.dropAll();
-		for (const socket of this.#rawSockets) socket.close(1011, "core.internal_error");
+		for (const socket of this.#rawSockets ?? []) socket.close(1011, "core.internal_error");
 		void this.#deps.storage.placement.release(this.actorId).catch(() => {});
 		this.#deps.onStopped(this);
 		this.#stoppedResolve();

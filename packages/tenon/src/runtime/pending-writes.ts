@@ -33,7 +33,8 @@ export class PendingWrites implements WriteSource {
 	readonly #store: ActorStore;
 	readonly #actorId: string;
 	readonly #onChange: () => void;
-	#pending = new Layer();
+	/** Created on the first write (most actors write only state). */
+	#pending: Layer | undefined;
 	#inFlight: Layer | undefined;
 
 	constructor(store: ActorStore, actorId: string, onChange: () => void) {
@@ -43,33 +44,36 @@ export class PendingWrites implements WriteSource {
 	}
 
 	get hasChanges(): boolean {
-		return !this.#pending.empty;
+		return this.#pending !== undefined && !this.#pending.empty;
 	}
 
-	#touch(): void {
-		if (this.#pending.empty) this.#onChange();
+	/** The layer to write to; the first write since a commit reports the change. */
+	#touch(): Layer {
+		if (this.#pending === undefined || this.#pending.empty) this.#onChange();
+		this.#pending ??= new Layer();
+		return this.#pending;
 	}
 
 	put(key: Uint8Array, value: Uint8Array): void {
-		this.#touch();
+		const layer = this.#touch();
 		const hex = toHex(key);
-		this.#pending.deletes.delete(hex);
-		this.#pending.puts.set(hex, [key, value]);
+		layer.deletes.delete(hex);
+		layer.puts.set(hex, [key, value]);
 	}
 
 	delete(key: Uint8Array): void {
-		this.#touch();
+		const layer = this.#touch();
 		const hex = toHex(key);
-		this.#pending.puts.delete(hex);
-		this.#pending.deletes.set(hex, key);
+		layer.puts.delete(hex);
+		layer.deletes.set(hex, key);
 	}
 
 	deleteRange(range: KeyRange): void {
-		this.#touch();
-		for (const [hex, [key]] of this.#pending.puts) {
-			if (inRange(key, range.start, range.end)) this.#pending.puts.delete(hex);
+		const layer = this.#touch();
+		for (const [hex, [key]] of layer.puts) {
+			if (inRange(key, range.start, range.end)) layer.puts.delete(hex);
 		}
-		this.#pending.ranges.push(range);
+		layer.ranges.push(range);
 	}
 
 	/** Values for `keys`, seeing buffered writes first. */
@@ -78,7 +82,7 @@ export class PendingWrites implements WriteSource {
 		const missing: number[] = [];
 		keys.forEach((key, i) => {
 			const hex = toHex(key);
-			const hit = this.#pending.lookup(hex, key) ?? this.#inFlight?.lookup(hex, key);
+			const hit = this.#pending?.lookup(hex, key) ?? this.#inFlight?.lookup(hex, key);
 			if (hit) out[i] = hit.value;
 			else missing.push(i);
 		});
@@ -91,7 +95,7 @@ export class PendingWrites implements WriteSource {
 				// A write may have happened while the store was read.
 				const key = keys[index] as Uint8Array;
 				const hex = toHex(key);
-				const hit = this.#pending.lookup(hex, key) ?? this.#inFlight?.lookup(hex, key);
+				const hit = this.#pending?.lookup(hex, key) ?? this.#inFlight?.lookup(hex, key);
 				out[index] = hit ? hit.value : stored[j];
 			});
 		}
@@ -120,13 +124,13 @@ export class PendingWrites implements WriteSource {
 		const merged = new Map<string, Entry>();
 		for (const entry of stored) {
 			const hex = toHex(entry[0]);
-			const hit = this.#pending.lookup(hex, entry[0]) ?? this.#inFlight?.lookup(hex, entry[0]);
+			const hit = this.#pending?.lookup(hex, entry[0]) ?? this.#inFlight?.lookup(hex, entry[0]);
 			if (hit === undefined) merged.set(hex, entry);
 		}
 		for (const layer of [...layers].reverse()) {
 			for (const [hex, entry] of layer.puts) {
 				if (!inRange(entry[0], range.start, range.end)) continue;
-				const newer = this.#pending.lookup(hex, entry[0]);
+				const newer = this.#pending?.lookup(hex, entry[0]);
 				if (layer !== this.#pending && newer !== undefined) continue;
 				merged.set(hex, entry);
 			}
@@ -138,11 +142,12 @@ export class PendingWrites implements WriteSource {
 
 	collect(batch: WriteBatch): void {
 		const layer = this.#pending;
+		this.#inFlight = layer;
+		this.#pending = undefined;
+		if (layer === undefined) return;
 		batch.deleteRanges.push(...layer.ranges);
 		batch.deletes.push(...layer.deletes.values());
 		batch.puts.push(...layer.puts.values());
-		this.#inFlight = layer;
-		this.#pending = new Layer();
 	}
 
 	/** The last collected writes are durable: reads may go to the store now. */

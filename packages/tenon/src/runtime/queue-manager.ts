@@ -91,7 +91,8 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	#messages: StoredMessage[] = [];
 	#nextSeq = 1;
 	#receivers: ReceiveWaiter[] = [];
-	#senders = new Map<number, SendWaiter>();
+	/** Made on the first waiting send. */
+	#senders: Map<number, SendWaiter> | undefined;
 
 	/** Called when messages are stored or removed (the actor's alarm may change). */
 	#onChange: () => void = () => {};
@@ -194,13 +195,13 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 			if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
 				waiter.timer = this.#core.clock.setTimeout(
 					() => {
-						this.#senders.delete(seq);
+						this.#senders?.delete(seq);
 						resolve({ status: "timedOut" });
 					},
 					Math.max(0, timeoutMs),
 				);
 			}
-			this.#senders.set(seq, waiter);
+			(this.#senders ??= new Map()).set(seq, waiter);
 		});
 		// A waiting sender keeps the actor awake: its answer lives in memory only.
 		return this.#core.keepAwake(promise);
@@ -276,9 +277,9 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 			reply = result.value;
 		}
 		this.#remove(message);
-		const sender = this.#senders.get(message.seq);
+		const sender = this.#senders?.get(message.seq);
 		if (sender) {
-			this.#senders.delete(message.seq);
+			this.#senders?.delete(message.seq);
 			if (sender.timer !== undefined) this.#core.clock.clearTimeout(sender.timer);
 			// The sender's answer is an output: it leaves once the removal is durable.
 			const generation = this.#core.outputGeneration();
@@ -395,9 +396,9 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 			receiver.cleanup();
 			receiver.reject(errors.actorStopped());
 		}
-		for (const [seq, sender] of this.#senders) {
+		for (const [seq, sender] of this.#senders ?? []) {
 			if (sender.timer !== undefined) this.#core.clock.clearTimeout(sender.timer);
-			this.#senders.delete(seq);
+			this.#senders?.delete(seq);
 			sender.resolve({ status: "timedOut" });
 		}
 	}

@@ -107,13 +107,18 @@ function checkTimezone(timezone: string | undefined): void {
  * time goes into each commit as the actor's alarm, so a sleeping actor is
  * woken for it.
  */
+const NO_ONE_SHOTS: ReadonlyMap<number, ScheduledEvent> = new Map();
+const NO_JOBS: ReadonlyMap<string, StoredJob> = new Map();
+
 export class ScheduleManager implements WriteSource {
 	readonly #core: ActorCore;
 	readonly #writes: PendingWrites;
 	readonly #internalConn: () => ConnectionImpl;
 	readonly #wakeForQueue: () => number | undefined;
-	#oneShots = new Map<number, ScheduledEvent>();
-	#jobs = new Map<string, StoredJob>();
+	// Most actors schedule nothing: both start as a shared empty map (never
+	// written: deleting from it is a no-op) and get their own on the first add.
+	#oneShots = NO_ONE_SHOTS as Map<number, ScheduledEvent>;
+	#jobs = NO_JOBS as Map<string, StoredJob>;
 	#nextId = 1;
 	#alarmDirty = false;
 	#timer: TimerHandle | undefined;
@@ -121,8 +126,8 @@ export class ScheduleManager implements WriteSource {
 	#firing = false;
 	#closed = false;
 
-	readonly schedule: ActorSchedule;
-	readonly cron: ActorCron;
+	#schedule: ActorSchedule | undefined;
+	#cron: ActorCron | undefined;
 
 	/**
 	 * @param wakeForQueue when the actor should be woken for stored queue
@@ -138,7 +143,11 @@ export class ScheduleManager implements WriteSource {
 		this.#writes = writes;
 		this.#internalConn = internalConn;
 		this.#wakeForQueue = wakeForQueue;
-		this.schedule = {
+	}
+
+	/** `c.schedule` (made on first use). */
+	get schedule(): ActorSchedule {
+		this.#schedule ??= {
 			after: async (delayMs, action, ...args) =>
 				this.#addOneShot(this.#core.clock.now() + this.#checkDelay(delayMs), action, args),
 			at: async (timestamp, action, ...args) => {
@@ -150,7 +159,12 @@ export class ScheduleManager implements WriteSource {
 			list: async () => this.#sortedOneShots(),
 			cancel: async (id) => this.#cancel(Number(id)),
 		};
-		this.cron = {
+		return this.#schedule;
+	}
+
+	/** `c.cron` (made on first use). */
+	get cron(): ActorCron {
+		this.#cron ??= {
 			set: async (options) => this.#setJob(options),
 			every: async (options) => this.#everyJob(options),
 			get: async (name) => this.#publicJob(this.#jobs.get(name)),
@@ -162,6 +176,17 @@ export class ScheduleManager implements WriteSource {
 					Math.max(0, options?.limit ?? DEFAULT_MAX_HISTORY),
 				),
 		};
+		return this.#cron;
+	}
+
+	#ownOneShots(): Map<number, ScheduledEvent> {
+		if (this.#oneShots === NO_ONE_SHOTS) this.#oneShots = new Map();
+		return this.#oneShots;
+	}
+
+	#ownJobs(): Map<string, StoredJob> {
+		if (this.#jobs === NO_JOBS) this.#jobs = new Map();
+		return this.#jobs;
 	}
 
 	/** Loads timers and jobs. */
@@ -171,11 +196,11 @@ export class ScheduleManager implements WriteSource {
 		for (const [key, value] of await store.list(actorId, ONE_SHOT_RANGE)) {
 			const id = Number(new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(2));
 			const record = cborDecode(value) as Omit<ScheduledEvent, "id">;
-			this.#oneShots.set(id, { ...record, id: String(id) });
+			this.#ownOneShots().set(id, { ...record, id: String(id) });
 		}
 		for (const [, value] of await store.list(actorId, JOB_RANGE)) {
 			const job = cborDecode(value) as StoredJob;
-			this.#jobs.set(job.name, job);
+			this.#ownJobs().set(job.name, job);
 		}
 	}
 
@@ -260,7 +285,7 @@ export class ScheduleManager implements WriteSource {
 			args: raw,
 			createdAt: this.#core.clock.now(),
 		};
-		this.#oneShots.set(id, event);
+		this.#ownOneShots().set(id, event);
 		this.#writes.put(
 			oneShotKey(id),
 			cborEncode({ at, action, args: raw, createdAt: event.createdAt }),
@@ -296,7 +321,7 @@ export class ScheduleManager implements WriteSource {
 	}
 
 	#storeJob(job: StoredJob): CronJob {
-		this.#jobs.set(job.name, job);
+		this.#ownJobs().set(job.name, job);
 		this.#writes.put(jobKey(job.name), cborEncode(job));
 		this.#changed();
 		return this.#publicJob(job) as CronJob;
