@@ -51,8 +51,7 @@ function versusTenon(row: BenchRow, rows: readonly BenchRow[]): string {
 		// Below the resolution of RSS: no meaningful ratio.
 		if (tenon.bytes <= 0 || row.bytes <= 0) return "";
 		ratio = row.bytes / tenon.bytes;
-	}
-	else ratio = row.summary.median / tenon.summary.median;
+	} else ratio = row.summary.median / tenon.summary.median;
 	if (!Number.isFinite(ratio)) return "";
 	return `${ratio >= 10 ? ratio.toFixed(0) : ratio.toFixed(2)}×`;
 }

@@ -373,7 +373,8 @@ export class ActorInstance implements ContextHost, ActorCore {
 			() => undefined,
 			(error: unknown) => this.log.warn("waitUntil promise rejected", { error }),
 		);
-		(this.#waitUntil ??= new Set()).add(tracked);
+		this.#waitUntil ??= new Set();
+		this.#waitUntil.add(tracked);
 		void tracked.finally(() => {
 			this.#waitUntil?.delete(tracked);
 			this.#onQuiet?.();
@@ -639,7 +640,8 @@ export class ActorInstance implements ContextHost, ActorCore {
 			if (!onWebSocket) throw errors.handlerNotFound("onWebSocket");
 			const conn = await this.track(this.#prepareConn(params, undefined));
 			const socket = new RawWebSocketImpl(this, url, transport);
-			(this.#rawSockets ??= new Set()).add(socket);
+			this.#rawSockets ??= new Set();
+			this.#rawSockets.add(socket);
 			const context = new ActionContextImpl(this, conn, undefined);
 			await this.track(callAsync(() => onWebSocket(context, socket)));
 			this.afterTurn();

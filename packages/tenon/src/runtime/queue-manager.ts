@@ -201,7 +201,8 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 					Math.max(0, timeoutMs),
 				);
 			}
-			(this.#senders ??= new Map()).set(seq, waiter);
+			this.#senders ??= new Map();
+			this.#senders.set(seq, waiter);
 		});
 		// A waiting sender keeps the actor awake: its answer lives in memory only.
 		return this.#core.keepAwake(promise);
