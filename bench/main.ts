@@ -82,3 +82,7 @@ if (broken.length > 0) {
 	console.error(`failed: ${broken.map((row) => `${row.system}: ${row.workload}`).join("; ")}`);
 	process.exitCode = 1;
 }
+// Calls a workload gave up on (a peer past its deadline) can leave a peer
+// client retrying with its own timers; the run is over, so leave now rather
+// than wait for them. Output to a pipe or file is written synchronously.
+process.exit();
