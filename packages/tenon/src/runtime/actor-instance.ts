@@ -1,5 +1,5 @@
 import type { Conn } from "../actor/context.js";
-import type { DatabaseHost, OpenedDatabase } from "../actor/database.js";
+import type { OpenedDatabase } from "../actor/database.js";
 import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ResolvedActorOptions } from "../actor/options.js";
 import type { FireInfo } from "../actor/schedule.js";
@@ -16,13 +16,16 @@ import type { ActorRecord, StorageHandles } from "../storage/interfaces.js";
 import type { ActionImpl } from "./action-table.js";
 import type { ActorCore } from "./actor-core.js";
 import { ActorWriter } from "./actor-writer.js";
+import { runConnectHooks } from "./connect-hooks.js";
 import { ConnectionImpl, type ConnTransport } from "./connection.js";
-import { type CloseKind, ConnectionHub, closeCodeFor, closeReason } from "./connection-hub.js";
+import { type CloseKind, ConnectionHub } from "./connection-hub.js";
 import { ActionContextImpl, ActorContextImpl, type ContextHost } from "./context-impl.js";
+import { databaseHost } from "./database-host.js";
 import { KvImpl } from "./kv-impl.js";
 import { PendingWrites } from "./pending-writes.js";
 import { QueueManager, type QueueSendResult } from "./queue-manager.js";
-import { type RawSocketTransport, RawWebSocketImpl } from "./raw-websocket.js";
+import { RawEndpoints } from "./raw-endpoints.js";
+import type { RawSocketTransport, RawWebSocketImpl } from "./raw-websocket.js";
 import { attachRunHost } from "./run-host.js";
 import { ScheduleManager } from "./schedule-manager.js";
 import { type LoadedState, loadState } from "./state-loader.js";
@@ -31,13 +34,6 @@ import { StateTracker } from "./state-tracker.js";
 import { callAsync, withTimeout } from "./timeouts.js";
 
 export { CLOSE, closeCodeFor } from "./connection-hub.js";
-
-/** How raw WebSockets are closed when the actor stops. */
-const RAW_CLOSE: Record<StopKind, [number, string]> = {
-	sleep: [1012, "actor.sleeping"],
-	destroy: [1000, "actor.destroyed"],
-	shutdown: [1001, "core.shutting_down"],
-};
 
 /** Lifecycle of an instance: `starting -> awake -> stopping -> stopped`. */
 export type ActorStatus = "starting" | "awake" | "stopping" | "stopped";
@@ -89,8 +85,8 @@ export class ActorInstance implements ContextHost, ActorCore {
 	readonly #schedules: ScheduleManager;
 	/** The connection scheduled actions run on (made on first use). */
 	#internalConn: ConnectionImpl | undefined;
-	/** Made on the first raw WebSocket. */
-	#rawSockets: Set<RawWebSocketImpl> | undefined;
+	/** `onRequest` / `onWebSocket` and the raw sockets (made on first use). */
+	#rawEndpoints: RawEndpoints | undefined;
 	#vars: unknown = undefined;
 	#db: OpenedDatabase<unknown> | undefined;
 	#client: unknown;
@@ -201,7 +197,10 @@ export class ActorInstance implements ContextHost, ActorCore {
 			await instance.#queue.load(deps.storage.store, instance.actorId);
 			await instance.#schedules.load(deps.storage.store, instance.actorId);
 			const database = deps.definition.config.db;
-			if (database) instance.#db = await database.open(instance.#databaseHost());
+			if (database)
+				instance.#db = await database.open(
+					databaseHost(instance.actorId, instance.log, deps.clock, instance.#writes, deps.options),
+				);
 			await withTimeout(instance.#wake(loaded), deps.clock, deps.options.wakeTimeout, () =>
 				errors.hookTimedOut("wake", deps.options.wakeTimeout),
 			);
@@ -287,24 +286,6 @@ export class ActorInstance implements ContextHost, ActorCore {
 				this.afterTurn();
 				this.#onQuiet?.();
 			});
-	}
-
-	#databaseHost(): DatabaseHost {
-		const options = this.#deps.options;
-		return {
-			actorId: this.actorId,
-			log: this.log,
-			clock: this.#deps.clock,
-			list: (range) => this.#writes.list(range),
-			put: (key, value) => this.#writes.put(key, value),
-			delete: (key) => this.#writes.delete(key),
-			deleteRange: (range) => this.#writes.deleteRange(range),
-			limits: {
-				maxSize: options.maxDatabaseSize,
-				statementTimeout: options.dbStatementTimeout,
-				transactionTimeout: options.dbTransactionTimeout,
-			},
-		};
 	}
 
 	// ---- ContextHost ---------------------------------------------------------
@@ -485,7 +466,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 			this.#activeTurns === 0 &&
 			this.#keepAwakeCount === 0 &&
 			this.#hub.size === 0 &&
-			(this.#rawSockets?.size ?? 0) === 0 &&
+			(this.#rawEndpoints?.openSockets ?? 0) === 0 &&
 			!this.#runBusy() &&
 			!this.#writer.hasPendingWrites
 		);
@@ -609,55 +590,32 @@ export class ActorInstance implements ContextHost, ActorCore {
 		return completion === undefined ? { status: "completed" } : completion;
 	}
 
-	/** `/request/*`: the actor's `onRequest`, its response released through the output gate. */
-	handleRequest(request: Request, params: unknown): Promise<Response> {
-		const onRequest = this.#deps.definition.config.onRequest;
-		if (!onRequest) return Promise.reject(errors.handlerNotFound("onRequest"));
-		return this.#gated("onRequest", async () => {
-			const conn = await this.track(this.#prepareConn(params, undefined));
-			const context = new ActionContextImpl(this, conn, undefined);
-			const timeout = this.#deps.options.actionTimeout;
-			const response = await withTimeout(
-				this.track(callAsync(() => onRequest(context, request))),
-				this.#deps.clock,
-				timeout,
-				() => errors.actionTimedOut("onRequest", timeout),
-			);
-			if (!(response instanceof Response)) throw new TypeError("onRequest must return a Response");
-			this.afterTurn();
-			return response;
+	#raw(): RawEndpoints {
+		this.#rawEndpoints ??= new RawEndpoints(this, {
+			config: this.#deps.definition.config,
+			gated: (where, work) => this.#gated(where, work),
+			prepareConn: (params) => this.#prepareConn(params, undefined),
 		});
+		return this.#rawEndpoints;
 	}
 
-	/** `/websocket/*`: hands a raw WebSocket to `onWebSocket`. Returns undefined when rejected (socket closed). */
-	async openRawWebSocket(
+	/** `/request/*`: the actor's `onRequest`, its response released through the output gate. */
+	handleRequest(request: Request, params: unknown): Promise<Response> {
+		return this.#raw().handleRequest(request, params);
+	}
+
+	/** `/websocket/*`: hands a raw WebSocket to `onWebSocket` (undefined when rejected). */
+	openRawWebSocket(
 		url: string,
 		params: unknown,
 		transport: RawSocketTransport,
 	): Promise<RawWebSocketImpl | undefined> {
-		const onWebSocket = this.#deps.definition.config.onWebSocket;
-		try {
-			if (!onWebSocket) throw errors.handlerNotFound("onWebSocket");
-			const conn = await this.track(this.#prepareConn(params, undefined));
-			const socket = new RawWebSocketImpl(this, url, transport);
-			this.#rawSockets ??= new Set();
-			this.#rawSockets.add(socket);
-			const context = new ActionContextImpl(this, conn, undefined);
-			await this.track(callAsync(() => onWebSocket(context, socket)));
-			this.afterTurn();
-			return socket;
-		} catch (error) {
-			const shown = this.publicError(error, "onWebSocket");
-			transport.close(closeCodeFor(shown), closeReason(`${shown.group}.${shown.code}`));
-			return undefined;
-		}
+		return this.#raw().openWebSocket(url, params, transport);
 	}
 
 	/** A raw WebSocket closed. */
 	rawSocketClosed(socket: RawWebSocketImpl, code: number, reason: string): void {
-		socket.closed(code, reason);
-		this.#rawSockets?.delete(socket);
-		this.maybeIdle();
+		this.#raw().socketClosed(socket, code, reason);
 	}
 
 	/** Runs the connect hooks and returns the connection, not yet registered. */
@@ -666,36 +624,13 @@ export class ActorInstance implements ContextHost, ActorCore {
 		transport: ConnTransport | undefined,
 	): Promise<ConnectionImpl> {
 		this.#assertAwake();
-		const config = this.#deps.definition.config;
-		const timeout = this.#deps.options.connectTimeout;
-		const clock = this.#deps.clock;
-		let checked = params;
-		if (config.connParamsSchema) {
-			const result = await config.connParamsSchema["~standard"].validate(params);
-			if (result.issues) throw errors.connParamsRejected(describeIssues(result.issues));
-			checked = result.value;
-		}
-		if (config.onBeforeConnect) {
-			const hook = config.onBeforeConnect;
-			await withTimeout(
-				callAsync(() => hook(this.#context, checked)),
-				clock,
-				timeout,
-				() => errors.hookTimedOut("onBeforeConnect", timeout),
-			);
-		}
-		let state: unknown;
-		if (config.createConnState) {
-			const create = config.createConnState;
-			state = await withTimeout(
-				callAsync(() => create(this.#context, checked)),
-				clock,
-				timeout,
-				() => errors.hookTimedOut("createConnState", timeout),
-			);
-		} else if (config.connState !== undefined) {
-			state = structuredClone(config.connState);
-		}
+		const { params: checked, state } = await runConnectHooks(
+			this.#deps.definition.config,
+			this.#context,
+			this.#deps.clock,
+			this.#deps.options.connectTimeout,
+			params,
+		);
 		return new ConnectionImpl(this.#hub, randomId(20), checked, state, transport);
 	}
 
@@ -768,8 +703,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 		} finally {
 			this.#db?.close();
 			this.#hub.closeAll(kind);
-			const [code, reason] = RAW_CLOSE[kind];
-			for (const socket of this.#rawSockets ?? []) socket.close(code, reason);
+			this.#rawEndpoints?.closeAll(kind);
 			this.#writer.close(errors.actorStopped());
 			await this.#deps.storage.placement.release(this.actorId).catch(() => {});
 			this.status = "stopped";
@@ -851,7 +785,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 		this.#writer.close(error);
 		this.#db?.close();
 		this.#hub.dropAll();
-		for (const socket of this.#rawSockets ?? []) socket.close(1011, "core.internal_error");
+		this.#rawEndpoints?.closeAll(undefined);
 		void this.#deps.storage.placement.release(this.actorId).catch(() => {});
 		this.#deps.onStopped(this);
 		this.#stoppedResolve();

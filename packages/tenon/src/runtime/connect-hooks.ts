@@ -1,0 +1,48 @@
+import type { AnyActorDefinition } from "../actor/definition.js";
+import { describeIssues } from "../actor/schema.js";
+import type { Clock } from "../common/clock.js";
+import { errors } from "../protocol/errors.js";
+import type { ActorContextImpl } from "./context-impl.js";
+import { callAsync, withTimeout } from "./timeouts.js";
+
+/**
+ * What a new connection starts with: its params checked by `connParamsSchema`,
+ * `onBeforeConnect` passed, and its state from `createConnState` (or a copy of
+ * `connState`). Each hook is bounded by `timeoutMs`.
+ */
+export async function runConnectHooks(
+	config: AnyActorDefinition["config"],
+	context: ActorContextImpl,
+	clock: Clock,
+	timeoutMs: number,
+	params: unknown,
+): Promise<{ params: unknown; state: unknown }> {
+	let checked = params;
+	if (config.connParamsSchema) {
+		const result = await config.connParamsSchema["~standard"].validate(params);
+		if (result.issues) throw errors.connParamsRejected(describeIssues(result.issues));
+		checked = result.value;
+	}
+	if (config.onBeforeConnect) {
+		const hook = config.onBeforeConnect;
+		await withTimeout(
+			callAsync(() => hook(context, checked)),
+			clock,
+			timeoutMs,
+			() => errors.hookTimedOut("onBeforeConnect", timeoutMs),
+		);
+	}
+	let state: unknown;
+	if (config.createConnState) {
+		const create = config.createConnState;
+		state = await withTimeout(
+			callAsync(() => create(context, checked)),
+			clock,
+			timeoutMs,
+			() => errors.hookTimedOut("createConnState", timeoutMs),
+		);
+	} else if (config.connState !== undefined) {
+		state = structuredClone(config.connState);
+	}
+	return { params: checked, state };
+}
