@@ -2,10 +2,12 @@
 // and runtimes), installed here on first use, never by the root install.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { type ServerProcess, startProcess } from "./process.js";
 
 export const benchDir = join(import.meta.dirname, "..");
 const lockfile = join(benchDir, "package-lock.json");
@@ -61,4 +63,32 @@ export async function importPeer(specifier: string): Promise<any> {
 /** A file under bench/peers/. */
 export function peerScript(name: string): string {
 	return join(benchDir, "peers", name);
+}
+
+/**
+ * Starts `bench/peers/<script>` with a scratch directory of its own (`env`
+ * tells the script where it is); stopping the server also removes it.
+ */
+export async function startPeer(
+	script: string,
+	env: (dir: string) => Record<string, string>,
+): Promise<ServerProcess & { dir: string }> {
+	const dir = mkdtempSync(join(tmpdir(), `tenon-bench-${script.replace(/\.m?js$/, "")}-`));
+	try {
+		const server = await startProcess(process.execPath, [peerScript(script)], {
+			cwd: benchDir,
+			env: env(dir),
+		});
+		return {
+			...server,
+			dir,
+			async stop() {
+				await server.stop();
+				rmSync(dir, { recursive: true, force: true });
+			},
+		};
+	} catch (error) {
+		rmSync(dir, { recursive: true, force: true });
+		throw error;
+	}
 }

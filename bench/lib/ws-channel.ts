@@ -2,6 +2,7 @@
 // the rest of the reply that starts with it ("<id> <value>"). Replies may come
 // out of order; pipelining is allowed.
 import { WebSocket } from "ws";
+import { fanout, forRange } from "./workloads.js";
 
 export interface WsChannel {
 	socket: WebSocket;
@@ -52,4 +53,37 @@ export async function openChannel(url: string): Promise<WsChannel> {
 			await closed;
 		},
 	};
+}
+
+/**
+ * Fan-out over raw WebSockets speaking the bench's text protocol: "ping <at>"
+ * on one socket makes the server send "tick <at>" to every socket at `url`.
+ * Sockets open `concurrency` at a time; returns the time to the last tick, per round.
+ */
+export async function rawSocketFanout(
+	url: string,
+	connections: number,
+	rounds: number,
+	concurrency: number,
+): Promise<number[]> {
+	const sockets: WebSocket[] = [];
+	await forRange(0, connections, concurrency, async () => {
+		sockets.push(await openSocket(url));
+	});
+	try {
+		return await fanout({
+			subscribers: connections,
+			rounds,
+			onArrival: (arrived) => {
+				for (const socket of sockets) {
+					socket.on("message", (data) => {
+						if (data.toString().startsWith("tick ")) arrived();
+					});
+				}
+			},
+			trigger: async (at) => (sockets[0] as WebSocket).send(`ping ${at}`),
+		});
+	} finally {
+		for (const socket of sockets) socket.close();
+	}
 }

@@ -4,8 +4,7 @@ import { join } from "node:path";
 import { open } from "lmdb";
 import { WebSocket } from "ws";
 import { type ServerProcess, startBundled } from "../lib/process.js";
-import { fanout, forRange } from "../lib/workloads.js";
-import { openSocket } from "../lib/ws-channel.js";
+import { rawSocketFanout } from "../lib/ws-channel.js";
 import type { Caller, System } from "./types.js";
 
 const servers = join(import.meta.dirname, "..", "servers");
@@ -57,25 +56,7 @@ export function floorSystem(): System {
 			return { call, close: async () => {} };
 		},
 		async broadcast(connections, rounds) {
-			const url = (ws as ServerProcess).url;
-			const sockets: WebSocket[] = [];
-			await forRange(0, connections, 64, async () => {
-				sockets.push(await openSocket(url));
-			});
-			const times = await fanout({
-				subscribers: connections,
-				rounds,
-				onArrival: (arrived) => {
-					for (const socket of sockets) {
-						socket.on("message", (data) => {
-							if (data.toString().startsWith("tick ")) arrived();
-						});
-					}
-				},
-				trigger: async (at) => (sockets[0] as WebSocket).send(`ping ${at}`),
-			});
-			for (const socket of sockets) socket.close();
-			return times;
+			return rawSocketFanout((ws as ServerProcess).url, connections, rounds, 64);
 		},
 	};
 }

@@ -1,17 +1,13 @@
 // Restate: restate-server (from npm) with a `counter` virtual object served
 // by the TypeScript SDK. Calls go through the HTTP ingress; Restate has no
 // client connections, in-memory objects or events.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { benchDir, peerScript } from "../lib/peers.js";
-import { type ServerProcess, startProcess } from "../lib/process.js";
+import { startPeer } from "../lib/peers.js";
+import type { ServerProcess } from "../lib/process.js";
 import { pipelined } from "../lib/workloads.js";
 import type { Caller, System } from "./types.js";
 
 export function restateSystem(): System {
 	let server: ServerProcess | undefined;
-	let dataDir = "";
 	const increment = async (key: string) => {
 		const response = await fetch(`${(server as ServerProcess).url}/counter/${key}/increment`, {
 			method: "POST",
@@ -40,15 +36,10 @@ export function restateSystem(): System {
 			warmRelaxed: "every invocation is journaled before it completes; there is no relaxed mode",
 		},
 		async start() {
-			dataDir = mkdtempSync(join(tmpdir(), "tenon-bench-restate-"));
-			server = await startProcess(process.execPath, [peerScript("restate.mjs")], {
-				cwd: benchDir,
-				env: { TENON_BENCH_DATA_DIR: dataDir },
-			});
+			server = await startPeer("restate.mjs", (dir) => ({ TENON_BENCH_DATA_DIR: dir }));
 		},
 		async stop() {
 			await server?.stop();
-			rmSync(dataDir, { recursive: true, force: true });
 		},
 		warmConnection: caller,
 		httpAction: caller,

@@ -1,11 +1,10 @@
 // RivetKit with its local engine (`registry.start()`), driven by RivetKit's
 // own client. HOME points at a temporary directory, which is where the engine
 // keeps its data.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { benchDir, importPeer, peerScript } from "../lib/peers.js";
-import { type ServerProcess, startProcess } from "../lib/process.js";
+import { importPeer, startPeer } from "../lib/peers.js";
+import type { ServerProcess } from "../lib/process.js";
 import { fanout, forRange, memoryCurve, pipelined } from "../lib/workloads.js";
 import type { Caller, System } from "./types.js";
 
@@ -13,8 +12,7 @@ import type { Caller, System } from "./types.js";
 const CONNECT_CONCURRENCY = 8;
 
 export function rivetkitSystem(): System {
-	let server: ServerProcess | undefined;
-	let home = "";
+	let server: (ServerProcess & { dir: string }) | undefined;
 	// RivetKit's client is untyped here: its registry type lives in a .mjs peer.
 	let client: any;
 
@@ -30,21 +28,21 @@ export function rivetkitSystem(): System {
 		},
 		relaxedDurability: "RivetKit's default: saved within 1 s, after the reply",
 		async start() {
-			home = mkdtempSync(join(tmpdir(), "tenon-bench-rivetkit-"));
-			server = await startProcess(process.execPath, [peerScript("rivetkit.mjs")], {
-				cwd: benchDir,
-				env: { HOME: home, RIVET_LOG_LEVEL: "error" },
-			});
+			const peer = await startPeer("rivetkit.mjs", (home) => ({
+				HOME: home,
+				RIVET_LOG_LEVEL: "error",
+			}));
+			server = peer;
 			// The client logs every failed request at "warn"; keep the run's output readable.
 			process.env.RIVET_LOG_LEVEL ??= "error";
 			const { createClient } = await importPeer("rivetkit/client");
-			client = createClient(server.url);
+			client = createClient(peer.url);
 		},
 		async stop() {
 			await client?.dispose?.();
-			await server?.stop();
 			// The engine runs detached from the runner; make sure it is gone.
 			try {
+				const home = server?.dir ?? "";
 				const runtime = JSON.parse(
 					readFileSync(join(home, ".rivetkit", "var", "engine", "runtime.json"), "utf8"),
 				) as { pid?: number };
@@ -52,7 +50,7 @@ export function rivetkitSystem(): System {
 			} catch {
 				// Not started, or already stopped.
 			}
-			rmSync(home, { recursive: true, force: true });
+			await server?.stop();
 		},
 		async warmConnection(key): Promise<Caller> {
 			const conn = client.counter.getOrCreate([key]).connect();

@@ -1,18 +1,13 @@
 // Cloudflare Durable Objects in workerd (Miniflare), storage persisted to a
 // temporary directory. Clients speak raw WebSockets and HTTP to the worker.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { WebSocket } from "ws";
-import { benchDir, peerScript } from "../lib/peers.js";
-import { type ServerProcess, startProcess } from "../lib/process.js";
-import { fanout, forRange, memoryCurve, pipelined } from "../lib/workloads.js";
-import { openChannel, openSocket } from "../lib/ws-channel.js";
+import { startPeer } from "../lib/peers.js";
+import type { ServerProcess } from "../lib/process.js";
+import { memoryCurve, pipelined } from "../lib/workloads.js";
+import { openChannel, rawSocketFanout } from "../lib/ws-channel.js";
 import type { Caller, System } from "./types.js";
 
 export function workerdSystem(): System {
 	let server: ServerProcess | undefined;
-	let dataDir = "";
 	const url = (path: string) => `${(server as ServerProcess).url}${path}`;
 	const ws = (path: string) => url(path).replace(/^http/, "ws");
 	const increment = async (key: string) => {
@@ -32,15 +27,10 @@ export function workerdSystem(): System {
 		},
 		relaxedDurability: "put with allowUnconfirmed: the reply does not wait for the write",
 		async start() {
-			dataDir = mkdtempSync(join(tmpdir(), "tenon-bench-workerd-"));
-			server = await startProcess(process.execPath, [peerScript("workerd.mjs")], {
-				cwd: benchDir,
-				env: { TENON_BENCH_DATA_DIR: dataDir },
-			});
+			server = await startPeer("workerd.mjs", (dir) => ({ TENON_BENCH_DATA_DIR: dir }));
 		},
 		async stop() {
 			await server?.stop();
-			rmSync(dataDir, { recursive: true, force: true });
 		},
 		async warmConnection(key): Promise<Caller> {
 			const channel = await openChannel(ws(`/counter/${key}/ws`));
@@ -93,24 +83,7 @@ export function workerdSystem(): System {
 		},
 		async broadcast(connections, rounds) {
 			// Open a few at a time: workerd answers 500 to a burst of a thousand upgrades.
-			const sockets: WebSocket[] = [];
-			await forRange(0, connections, 32, async () => {
-				sockets.push(await openSocket(ws("/room/fanout/ws")));
-			});
-			const times = await fanout({
-				subscribers: connections,
-				rounds,
-				onArrival: (arrived) => {
-					for (const socket of sockets) {
-						socket.on("message", (data) => {
-							if (data.toString().startsWith("tick ")) arrived();
-						});
-					}
-				},
-				trigger: async (at) => (sockets[0] as (typeof sockets)[number]).send(`ping ${at}`),
-			});
-			for (const socket of sockets) socket.close();
-			return times;
+			return rawSocketFanout(ws("/room/fanout/ws"), connections, rounds, 32);
 		},
 	};
 }
