@@ -7,6 +7,7 @@ import { machineInfo } from "./lib/machine.js";
 import { type BenchRow, table, unsupportedRow } from "./lib/report.js";
 import { clusterSuite } from "./suites/cluster.js";
 import { coreSuite } from "./suites/core.js";
+import { encodingsSuite } from "./suites/encodings.js";
 import { sqliteSuite } from "./suites/sqlite.js";
 
 const args = process.argv.slice(2);
@@ -22,6 +23,7 @@ const suites: Record<
 	(options: { quick: boolean; systems?: string[] }) => Promise<BenchRow[]>
 > = {
 	core: coreSuite,
+	encodings: encodingsSuite,
 	sqlite: sqliteSuite,
 	cluster: clusterSuite,
 };

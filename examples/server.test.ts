@@ -6,7 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "tenon/client";
 import { afterAll, expect, it } from "vitest";
+import { issueToken } from "./auth/tokens.js";
 import type { registry } from "./registry.js";
+
+const SECRET = "examples-secret-for-the-start-test";
 
 const root = join(import.meta.dirname, "..");
 const dataDir = mkdtempSync(join(tmpdir(), "tenon-start-"));
@@ -21,12 +24,17 @@ afterAll(() => {
 it("npm start serves the example registry", async () => {
 	child = spawn("npm", ["start", "--silent"], {
 		cwd: root,
-		env: { ...process.env, TENON_PORT: "0", TENON_HOST: "127.0.0.1", TENON_DATA_DIR: dataDir },
+		env: {
+			...process.env,
+			TENON_PORT: "0",
+			TENON_DATA_DIR: dataDir,
+			EXAMPLES_AUTH_SECRET: SECRET,
+		},
 		stdio: ["ignore", "pipe", "inherit"],
 		detached: true,
 	});
+	let output = "";
 	const url = await new Promise<string>((resolve, reject) => {
-		let output = "";
 		child?.stdout?.on("data", (chunk: Buffer) => {
 			output += chunk.toString();
 			const match = /Tenon is running at (\S+)/.exec(output);
@@ -39,10 +47,18 @@ it("npm start serves the example registry", async () => {
 		{ method: "POST", headers: { "content-type": "application/json" }, body: '{"args":[1]}' },
 	);
 	expect(await response.json()).toEqual({ output: 1 });
+	// On this machine only by default, and the demo tokens it prints work.
+	expect(new URL(url).hostname).toBe("127.0.0.1");
+	const printed = /alice \(user\):\s+(\S+)/.exec(output)?.[1];
+	expect(printed).toBeDefined();
 	const client = createClient<typeof registry>(url);
-	const todos = client.todoList.getOrCreate("me");
+	const token = issueToken({ userId: "me", roles: [] }, 60_000, SECRET);
+	const todos = client.todoList.getOrCreate("me", { params: { token } });
 	await todos.add("try tenon");
 	expect((await todos.list()).map((todo) => todo.title)).toEqual(["try tenon"]);
+	const alice = client.todoList.getOrCreate("alice", { params: { token: printed as string } });
+	await alice.add("from the printed token");
+	expect(await alice.stats()).toEqual({ total: 1, done: 0 });
 	const room = client.chatHistory.getOrCreate("lobby");
 	expect(await room.count()).toBe(0);
 	await client.dispose();

@@ -68,6 +68,13 @@ it("npm run bench -- --quick runs every core workload on Tenon and the floor and
 	expect(warmFloor[7]).toMatch(/^[\d.]+×$/);
 	measured("2. stateless HTTP action, warm actor", floor);
 	measured("floor: one durable LMDB commit (write transaction + fsync)", "floor: bare LMDB");
+	// The three encodings, from both clients, against one server.
+	for (const encoding of ["bare", "cbor", "json"]) {
+		for (const client of ["Tenon client", "RivetKit client"]) {
+			measured(`durable action over a connection (${client})`, `Tenon server, ${encoding}`);
+			measured(`stateless HTTP action (${client})`, `Tenon server, ${encoding}`);
+		}
+	}
 	// The durability point of each system is stated under the table.
 	expect(stdout).toContain("Durability points:");
 	expect(stdout).toMatch(/\*\*Tenon \(lmdb\)\*\*: .*fsync/);

@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { createClient } from "tenon/client";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { issueToken } from "../examples/auth/tokens.js";
 import type { registry } from "../examples/registry.js";
 import {
 	assertPostgresReachable,
@@ -16,6 +17,8 @@ import {
 const root = join(import.meta.dirname, "..");
 const bin = join(root, "packages", "tenon", "bin", "tenon.mjs");
 const schema = freshSchema();
+// Every node verifies the examples' tokens with the same secret.
+const SECRET = "cluster-walkthrough-secret";
 const children: ChildProcess[] = [];
 
 beforeAll(assertPostgresReachable);
@@ -43,7 +46,7 @@ function startNode(): Promise<string> {
 		],
 		{
 			cwd: root,
-			env: { ...process.env, TENON_LOG_LEVEL: "warn" },
+			env: { ...process.env, TENON_LOG_LEVEL: "warn", EXAMPLES_AUTH_SECRET: SECRET },
 			stdio: ["ignore", "pipe", "inherit"],
 		},
 	);
@@ -66,10 +69,11 @@ it("tenon start runs cluster nodes that serve the same actors", async () => {
 	expect(await a.counter.getOrCreate("walkthrough").increment(1)).toBe(1);
 	expect(await b.counter.getOrCreate("walkthrough").increment(1)).toBe(2);
 	// SQLite-backed actors work through any node as well.
-	await b.todoList.getOrCreate("me").add("try the cluster");
-	expect((await a.todoList.getOrCreate("me").list()).map((todo) => todo.title)).toEqual([
-		"try the cluster",
-	]);
+	const params = { token: issueToken({ userId: "me", roles: [] }, 60_000, SECRET) };
+	await b.todoList.getOrCreate("me", { params }).add("try the cluster");
+	expect((await a.todoList.getOrCreate("me", { params }).list()).map((todo) => todo.title)).toEqual(
+		["try the cluster"],
+	);
 	await a.dispose();
 	await b.dispose();
 	for (const child of children) child.kill("SIGTERM");

@@ -1,25 +1,29 @@
 import { setup } from "tenon";
 import { setupTest } from "tenon/test";
 import { describe, expect, it } from "vitest";
+import { issueToken } from "../auth/tokens.js";
 import { DECISION_TIMEOUT_MS, expense } from "./approval.js";
 
 const registry = setup({ use: { expense }, logLevel: "silent" });
 
+const as = (userId: string, roles: string[] = []) => ({
+	params: { token: issueToken({ userId, roles }) },
+});
+
 describe("approval flow example", () => {
-	it("waits for a decision across a restart and answers the approver", async () => {
+	it("waits for a decision across a restart and records the approver", async () => {
 		await using t = await setupTest(registry);
-		const request = await t.client.expense.create(["e-1"], {
+		const request = await t.client.expense.create(["ann", "e-1"], {
+			...as("ann"),
 			input: { requester: "ann", amount: 450, reason: "conference" },
 		});
 		expect((await request.get()).status).toBe("awaiting_approval");
+		const id = await request.resolve();
 		await t.restart();
-		const reply = await request.send(
-			"decisions",
-			{ approved: true, by: "boss", note: "enjoy" },
-			{ wait: true, timeout: 5_000 },
-		);
-		expect(reply).toEqual({ status: "completed", response: { status: "approved" } });
-		expect(await request.get()).toMatchObject({
+		const boss = t.client.expense.getForId(id, as("boss", ["approver"]));
+		expect(await boss.decide(true, "enjoy")).toEqual({ status: "submitted" });
+		await expect.poll(async () => (await boss.get()).status).toBe("approved");
+		expect(await t.client.expense.getForId(id, as("ann")).get()).toMatchObject({
 			status: "approved",
 			decidedBy: "boss",
 			note: "enjoy",
@@ -28,7 +32,8 @@ describe("approval flow example", () => {
 
 	it("expires after three days without a decision, even while asleep", async () => {
 		await using t = await setupTest(registry);
-		const request = await t.client.expense.create(["e-2"], {
+		const request = await t.client.expense.create(["bo", "e-2"], {
+			...as("bo"),
 			input: { requester: "bo", amount: 900, reason: "laptop" },
 		});
 		await request.get();
@@ -41,10 +46,63 @@ describe("approval flow example", () => {
 
 	it("approves small amounts by policy", async () => {
 		await using t = await setupTest(registry);
-		const request = await t.client.expense.create(["e-3"], {
+		const request = await t.client.expense.create(["cy", "e-3"], {
+			...as("cy"),
 			input: { requester: "cy", amount: 20, reason: "lunch" },
 		});
 		await expect.poll(async () => (await request.get()).status).toBe("approved");
 		expect((await request.get()).decidedBy).toBe("policy");
+	});
+
+	it("lets only approvers decide, never for themselves, never by sending to the queue", async () => {
+		await using t = await setupTest(registry);
+		const filed = await t.client.expense.create(["ann", "e-4"], {
+			...as("ann", ["approver"]),
+			input: { requester: "ann", amount: 5_000, reason: "boat" },
+		});
+		const id = await filed.resolve();
+		const handle = (userId: string, roles: string[] = []) =>
+			t.client.expense.getForId(id, as(userId, roles));
+		await expect(handle("eve").decide(true)).rejects.toMatchObject({ code: "forbidden" });
+		await expect(handle("eve").get()).rejects.toMatchObject({ code: "forbidden" });
+		await expect(handle("ann", ["approver"]).decide(true)).rejects.toMatchObject({
+			code: "forbidden",
+		});
+		await expect(
+			handle("eve").send("decisions", { approved: true, by: "boss" }),
+		).rejects.toMatchObject({ group: "auth", code: "forbidden" });
+		await expect(t.client.expense.getForId(id).get()).rejects.toMatchObject({
+			code: "unauthorized",
+		});
+		expect((await handle("ann").get()).status).toBe("awaiting_approval");
+		// Two approvers at once: one decision counts.
+		const results = await Promise.allSettled([
+			handle("boss", ["approver"]).decide(false, "no"),
+			handle("cfo", ["approver"]).decide(true),
+		]);
+		expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+		await expect.poll(async () => (await handle("ann").get()).submittedBy).not.toBeNull();
+	});
+
+	it("refuses requests filed for someone else, under their key, or malformed", async () => {
+		await using t = await setupTest(registry);
+		await expect(
+			t.client.expense.create(["bob", "e-7"], {
+				...as("mallory"),
+				input: { requester: "mallory", amount: 450, reason: "squat bob's key" },
+			}),
+		).rejects.toMatchObject({ code: "forbidden" });
+		await expect(
+			t.client.expense.create(["mallory", "e-5"], {
+				...as("mallory"),
+				input: { requester: "ann", amount: 450, reason: "x" },
+			}),
+		).rejects.toMatchObject({ code: "forbidden" });
+		await expect(
+			t.client.expense.create(["ann", "e-6"], {
+				...as("ann"),
+				input: { requester: "ann", amount: -1, reason: "x" },
+			}),
+		).rejects.toMatchObject({ code: "invalid_expense" });
 	});
 });

@@ -1,16 +1,20 @@
-import { actor, event, queue } from "tenon";
+import { actor, event, queue, UserError } from "tenon";
 import { workflow } from "tenon/workflow";
+import { z } from "zod";
+import { type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
 
 /** What an expense request is created with. */
 export interface ExpenseInput {
+	/** Who asks; must be the signed-in user creating the request. */
 	requester: string;
 	amount: number;
 	reason: string;
 }
 
-/** An approver's decision, sent to the request's `decisions` queue. */
+/** An approver's decision, as the `decide` action records it on the `decisions` queue. */
 export interface Decision {
 	approved: boolean;
+	/** The approver, from their verified token. */
 	by: string;
 	note?: string;
 }
@@ -20,11 +24,25 @@ type ApprovalStatus = "awaiting_approval" | "approved" | "rejected" | "expired";
 /** How long a request waits for a decision. */
 export const DECISION_TIMEOUT_MS = 3 * 24 * 60 * 60 * 1000;
 
+const expenseInput = z.object({
+	requester: z.string().min(1).max(64),
+	amount: z.number().positive().max(1_000_000),
+	reason: z.string().min(1).max(500),
+});
+
+const forbidden = (why: string) => new UserError(`Forbidden: ${why}`, { code: "forbidden" });
+
 /**
  * An approval flow: one actor per expense request. The workflow waits for a
  * decision message for up to three days (a durable wait: the actor sleeps
- * meanwhile and survives restarts), answers the approver, and records the
- * outcome. Requests under 100 are approved without waiting.
+ * meanwhile and survives restarts), and records the outcome. Requests under
+ * 100 are approved without waiting.
+ *
+ * Requests are keyed `[requester, name]`. Who may do what comes from signed tokens, checked by the hooks: only the
+ * requester themselves may file a request; only the requester and approvers
+ * may read it; only an approver other than the requester may decide, through
+ * `decide`, which puts the decision (with the approver's verified name) on
+ * the queue. Clients cannot send to the queue directly.
  */
 export const expense = actor({
 	createState: (_c, input: ExpenseInput) => ({
@@ -32,10 +50,48 @@ export const expense = actor({
 		status: "awaiting_approval" as ApprovalStatus,
 		decidedBy: null as string | null,
 		note: null as string | null,
+		/** Set when an approver decided (the workflow records it next). */
+		submittedBy: null as string | null,
 	}),
+	onBeforeCreate: (c, input) => {
+		const identity = verifyToken(tokenOf(c.params));
+		const parsed = expenseInput.safeParse(input);
+		if (!parsed.success) throw new UserError("invalid expense", { code: "invalid_expense" });
+		if (parsed.data.requester !== identity.userId) throw forbidden("file expenses as yourself");
+		// Keys are [requester, name]: nobody can take a key another user would use.
+		if (c.key.length !== 2 || c.key[0] !== identity.userId)
+			throw forbidden("expenses are keyed [your user id, name]");
+	},
+	onBeforeConnect: (_c, params: TokenParams) => {
+		verifyToken(params?.token);
+	},
+	createConnState: (_c, params: TokenParams) => verifyToken(params.token),
 	events: { decided: event<ApprovalStatus>() },
-	queues: { decisions: queue<Decision, { status: ApprovalStatus }>() },
-	actions: { get: (c) => c.state },
+	queues: {
+		decisions: queue<Decision, { status: ApprovalStatus }>({ canPublish: () => false }),
+	},
+	actionInputSchemas: {
+		decide: z.tuple([z.boolean(), z.string().max(500).optional()]),
+	},
+	actions: {
+		get: (c) => {
+			const { userId, roles } = c.conn.state;
+			if (userId !== c.state.input.requester && !roles.includes("approver"))
+				throw forbidden("only the requester and approvers see this request");
+			return c.state;
+		},
+		decide: async (c, approved: boolean, note?: string) => {
+			const { userId, roles } = c.conn.state;
+			if (!roles.includes("approver")) throw forbidden("approvers only");
+			if (userId === c.state.input.requester) throw forbidden("nobody approves their own expense");
+			if (c.state.status !== "awaiting_approval" || c.state.submittedBy !== null)
+				throw new UserError("this request was decided already", { code: "already_decided" });
+			c.state.submittedBy = userId;
+			const decision: Decision = { approved, by: userId, ...(note ? { note } : {}) };
+			await c.queue.send("decisions", decision);
+			return { status: "submitted" as const };
+		},
+	},
 	run: workflow(async (ctx) => {
 		const amount = await ctx.step("read-amount", (c) => c.state.input.amount);
 		if (amount < 100) {

@@ -1,16 +1,19 @@
 import { setup } from "tenon";
 import { setupTest } from "tenon/test";
 import { describe, expect, it } from "vitest";
+import { issueToken } from "../auth/tokens.js";
 import { chatRoom, type Message } from "./chat-room.js";
 
 const registry = setup({ use: { chatRoom }, logLevel: "silent" });
+
+const tokenFor = (userId: string) => issueToken({ userId, roles: [] });
 
 describe("chat room example", () => {
 	it("delivers messages to everyone in the room and keeps history", async () => {
 		await using t = await setupTest(registry);
 		const room = (userId: string) =>
 			t.client.chatRoom.getOrCreate(["general"], {
-				params: { userId },
+				params: { token: tokenFor(userId) },
 				createWithInput: { topic: "Anything goes" },
 			});
 		const ada = room("ada").connect();
@@ -30,21 +33,43 @@ describe("chat room example", () => {
 		await bob.dispose();
 	});
 
-	it("rejects connections without a user id and bad messages", async () => {
+	it("takes the author from the verified token, never from the client", async () => {
 		await using t = await setupTest(registry);
-		const anonymous = t.client.chatRoom.getOrCreate("r");
-		await expect(anonymous.history()).rejects.toMatchObject({
-			group: "user",
+		const ada = t.client.chatRoom.getOrCreate("r", { params: { token: tokenFor("ada") } });
+		expect(await ada.sendMessage("hi")).toMatchObject({ userId: "ada" });
+		for (const params of [
+			undefined,
+			{ userId: "ada" },
+			{ token: "forged.signature" },
+			{ token: issueToken({ userId: "ada", roles: [] }, 60_000, "another-secret") },
+			{ token: issueToken({ userId: "ada", roles: [] }, -1) },
+		]) {
+			// Whatever a client claims, with or without a token: nothing but a valid one passes.
+			const impostor = t.client.chatRoom.getOrCreate("r", { params: params as never });
+			await expect(impostor.sendMessage("as ada")).rejects.toMatchObject({
+				group: "user",
+				code: "unauthorized",
+			});
+		}
+		// Nobody may open a room without signing in.
+		await expect(t.client.chatRoom.getOrCreate("new-room").topic()).rejects.toMatchObject({
 			code: "unauthorized",
 		});
-		const ada = t.client.chatRoom.getOrCreate("r", { params: { userId: "ada" } });
+	});
+
+	it("rejects bad messages with stable codes", async () => {
+		await using t = await setupTest(registry);
+		const ada = t.client.chatRoom.getOrCreate("r", { params: { token: tokenFor("ada") } });
 		await expect(ada.sendMessage("   ")).rejects.toMatchObject({ code: "empty_message" });
 		await expect(ada.sendMessage("x".repeat(2_001))).rejects.toMatchObject({ code: "too_long" });
+		await expect(
+			(ada as unknown as { sendMessage(text: unknown): Promise<unknown> }).sendMessage(42),
+		).rejects.toMatchObject({ code: "invalid_args" });
 	});
 
 	it("keeps history across sleep and restart", async () => {
 		await using t = await setupTest(registry);
-		const ada = t.client.chatRoom.getOrCreate("durable", { params: { userId: "ada" } });
+		const ada = t.client.chatRoom.getOrCreate("durable", { params: { token: tokenFor("ada") } });
 		await ada.sendMessage("one");
 		await t.clock.advance(30_000);
 		await t.settle();

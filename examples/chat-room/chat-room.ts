@@ -1,4 +1,6 @@
 import { actor, event, UserError } from "tenon";
+import { z } from "zod";
+import { type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
 
 /** One chat message. */
 export interface Message {
@@ -8,34 +10,30 @@ export interface Message {
 	sentAt: number;
 }
 
-/** Who is connecting, as the client passes it. */
-export interface ChatParams {
-	userId: string;
-}
-
 const MAX_HISTORY = 500;
 const MAX_TEXT = 2_000;
 
 /**
- * A chat room: one actor per room. Connections must say who they are;
- * messages are kept (the last 500) and broadcast to everyone in the room.
+ * A chat room: one actor per room. Connections prove who they are with a
+ * signed token (params `{ token }`); the user id every message carries comes
+ * from the verified token, kept in the connection's state, never from what
+ * the client sends. Messages are kept (the last 500) and broadcast to
+ * everyone in the room.
  */
 export const chatRoom = actor({
 	createState: (_c, input: { topic?: string } | undefined) => ({
-		topic: input?.topic ?? "",
+		topic: typeof input?.topic === "string" ? input.topic.slice(0, 200) : "",
 		nextId: 1,
 		messages: [] as Message[],
 	}),
-	onBeforeConnect: (_c, params: ChatParams) => {
-		if (
-			typeof params?.userId !== "string" ||
-			params.userId.length === 0 ||
-			params.userId.length > 64
-		) {
-			throw new UserError("connect with params { userId }", { code: "unauthorized" });
-		}
+	// Only signed-in users may open rooms.
+	onBeforeCreate: (c) => {
+		verifyToken(tokenOf(c.params));
 	},
-	createConnState: (_c, params: ChatParams) => ({ userId: params.userId }),
+	onBeforeConnect: (_c, params: TokenParams) => {
+		verifyToken(params?.token);
+	},
+	createConnState: (_c, params: TokenParams) => ({ userId: verifyToken(params.token).userId }),
 	events: {
 		message: event<Message>(),
 		joined: event<string>(),
@@ -47,10 +45,13 @@ export const chatRoom = actor({
 	onDisconnect: (c, conn) => {
 		c.broadcast("left", conn.state.userId);
 	},
+	actionInputSchemas: {
+		sendMessage: z.tuple([z.string()]),
+		history: z.tuple([z.number().int().min(0).max(MAX_HISTORY).optional()]),
+	},
 	actions: {
 		sendMessage: (c, text: string) => {
-			if (typeof text !== "string" || text.trim() === "")
-				throw new UserError("empty message", { code: "empty_message" });
+			if (text.trim() === "") throw new UserError("empty message", { code: "empty_message" });
 			if (text.length > MAX_TEXT)
 				throw new UserError(`messages are limited to ${MAX_TEXT} characters`, { code: "too_long" });
 			const message: Message = {
@@ -65,8 +66,7 @@ export const chatRoom = actor({
 			c.broadcast("message", message);
 			return message;
 		},
-		history: (c, limit: number = 50) =>
-			c.state.messages.slice(-Math.max(0, Math.min(limit, MAX_HISTORY))),
+		history: (c, limit: number = 50) => c.state.messages.slice(-limit || c.state.messages.length),
 		topic: (c) => c.state.topic,
 		online: (c) => [...c.conns.values()].map((conn) => conn.state.userId),
 	},

@@ -42,6 +42,17 @@ describe("counter example", () => {
 		await silent.dispose();
 	});
 
+	it("answers wrong argument types with a 400, not a crash", async () => {
+		await using t = await setupTest(registry);
+		const response = await fetch(
+			`${t.url}/gateway/counter/action/increment?rvt-method=getOrCreate&rvt-key=typed`,
+			{ method: "POST", headers: { "content-type": "application/json" }, body: '{"args":["1"]}' },
+		);
+		expect(response.status).toBe(400);
+		expect(await response.json()).toMatchObject({ group: "request", code: "invalid_args" });
+		expect(await t.client.counter.getOrCreate("typed").get()).toBe(0);
+	});
+
 	it("keeps state across sleep and wake", async () => {
 		await using t = await setupTest(registry);
 		const handle = t.client.counter.getOrCreate("sleepy");

@@ -1,8 +1,11 @@
-import { actor, event, UserError } from "tenon";
+import { actor, event } from "tenon";
+import { z } from "zod";
 
 /**
- * A counter: the smallest useful actor. Every increment is durable before
- * the caller gets the new value, and subscribers see it as an event.
+ * A counter: the smallest useful actor, and a public one: anyone may read and
+ * change it. Every increment is durable before the caller gets the new
+ * value, and subscribers see it as an event. Arguments are checked by a
+ * schema, so a wrong type is a 400 (`request/invalid_args`), not a crash.
  */
 export const counter = actor({
 	state: { count: 0 },
@@ -10,10 +13,11 @@ export const counter = actor({
 		/** Fired with the new count after every change. */
 		changed: event<number>(),
 	},
+	actionInputSchemas: {
+		increment: z.tuple([z.number().int().min(-1_000_000).max(1_000_000).optional()]),
+	},
 	actions: {
 		increment: (c, by: number = 1) => {
-			if (!Number.isFinite(by))
-				throw new UserError("'by' must be a finite number", { code: "invalid_amount" });
 			c.state.count += by;
 			c.broadcast("changed", c.state.count);
 			return c.state.count;

@@ -37,4 +37,19 @@ describe("job worker example", () => {
 		expect(again.status).toBe("completed");
 		expect(await worker.processed()).toEqual(["first", "second"]);
 	});
+
+	it("refuses malformed jobs when they are sent, so the worker never sees them", async () => {
+		await using t = await setupTest(registry);
+		const worker = t.client.jobWorker.getOrCreate("strict");
+		const send = worker.send as unknown as (name: string, body: unknown) => Promise<unknown>;
+		for (const body of [null, { id: 1, size: 1 }, { id: "x" }, { id: "x", size: 1e9 }]) {
+			await expect(send("jobs", body)).rejects.toMatchObject({
+				group: "queue",
+				code: "invalid_message",
+			});
+		}
+		await worker.send("jobs", { id: "ok", size: 1 });
+		await worker.send("jobs", { id: "constructor", size: 1 });
+		await expect.poll(() => worker.processed()).toEqual(["ok", "constructor"]);
+	});
 });

@@ -1,4 +1,5 @@
 import { actor, queue } from "tenon";
+import { z } from "zod";
 
 /** A unit of work. */
 export interface Job {
@@ -22,12 +23,24 @@ export interface JobResult {
  */
 export const jobWorker = actor({
 	state: { results: {} as Record<string, JobResult>, order: [] as string[] },
-	queues: { jobs: queue<Job, JobResult>() },
+	// Bodies are checked when sent (`queue/invalid_message`), so the loop only sees jobs.
+	queues: {
+		jobs: queue<Job, JobResult>({
+			message: z.object({
+				id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+				size: z.number().min(0).max(3_600),
+			}),
+		}),
+	},
 	run: async (c) => {
 		for await (const message of c.queue.iter({ names: ["jobs"], completable: true })) {
 			const job = message.body;
-			const result: JobResult = c.state.results[job.id] ?? { id: job.id, checksum: checksum(job) };
-			if (!c.state.results[job.id]) {
+			// Own properties only: a job id like "constructor" must not find Object's.
+			const known = Object.hasOwn(c.state.results, job.id);
+			const result: JobResult = known
+				? (c.state.results[job.id] as JobResult)
+				: { id: job.id, checksum: checksum(job) };
+			if (!known) {
 				c.state.results[job.id] = result;
 				c.state.order.push(job.id);
 			}

@@ -1,19 +1,44 @@
 import { actor, event, type Registry, UserError } from "tenon";
 import { CriticalError, workflow } from "tenon/workflow";
+import { z } from "zod";
+import { type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
+
+/** An order's key is `[customerId, orderName]`: only that customer may place or read it. */
+function requireCustomer(key: readonly string[], params: unknown): void {
+	const { userId } = verifyToken(tokenOf(params));
+	if (key.length !== 2 || key[0] !== userId)
+		throw new UserError("Forbidden: orders are keyed [your user id, order name]", {
+			code: "forbidden",
+		});
+}
+
+/**
+ * For services only other actors may call (here: inventory and payments,
+ * called by orders through `c.client()`): `c.request.internal` is true only
+ * for such calls, never for a request from the network.
+ */
+function internalOnly(c: { request: { internal: boolean } | undefined }): void {
+	if (!c.request?.internal)
+		throw new UserError("Forbidden: an internal service", { code: "forbidden" });
+}
 
 /**
  * Stock, with reservations keyed by order id: reserving twice for the same
  * order (a step retried after a crash) returns the first reservation.
+ * Internal: only orders may call it.
  */
 export const inventory = actor({
+	onBeforeCreate: (c) => internalOnly(c),
+	onBeforeConnect: (c) => internalOnly(c),
 	state: {
 		stock: { widget: 10, gadget: 3 } as Record<string, number>,
 		reservations: {} as Record<string, { sku: string; quantity: number }>,
 	},
 	actions: {
 		reserve: (c, orderId: string, sku: string, quantity: number) => {
-			if (c.state.reservations[orderId]) return orderId;
-			const available = c.state.stock[sku] ?? 0;
+			// Own properties only: a SKU named "constructor" must not find Object's.
+			if (Object.hasOwn(c.state.reservations, orderId)) return orderId;
+			const available = Object.hasOwn(c.state.stock, sku) ? (c.state.stock[sku] ?? 0) : 0;
 			if (available < quantity) {
 				throw new UserError(`only ${available} ${sku} left`, { code: "out_of_stock" });
 			}
@@ -22,32 +47,38 @@ export const inventory = actor({
 			return orderId;
 		},
 		release: (c, reservationId: string) => {
+			if (!Object.hasOwn(c.state.reservations, reservationId)) return false;
 			const reservation = c.state.reservations[reservationId];
 			if (!reservation) return false;
 			c.state.stock[reservation.sku] = (c.state.stock[reservation.sku] ?? 0) + reservation.quantity;
 			delete c.state.reservations[reservationId];
 			return true;
 		},
-		stock: (c, sku: string) => c.state.stock[sku] ?? 0,
+		stock: (c, sku: string) => (Object.hasOwn(c.state.stock, sku) ? c.state.stock[sku] : 0),
 	},
 });
 
-/** Card payments, idempotent per order like the inventory. */
+/** Card payments, idempotent per order like the inventory. Internal: only orders may call it. */
 export const payments = actor({
+	onBeforeCreate: (c) => internalOnly(c),
+	onBeforeConnect: (c) => internalOnly(c),
 	state: { charges: {} as Record<string, { amount: number; refunded: boolean }> },
 	actions: {
 		charge: (c, orderId: string, amount: number, card: string) => {
 			if (card === "declined") throw new UserError("card declined", { code: "card_declined" });
-			c.state.charges[orderId] ??= { amount, refunded: false };
+			if (!Object.hasOwn(c.state.charges, orderId))
+				c.state.charges[orderId] = { amount, refunded: false };
 			return `ch_${orderId}`;
 		},
 		refund: (c, chargeId: string) => {
-			const charge = c.state.charges[chargeId.replace(/^ch_/, "")];
+			const orderId = chargeId.replace(/^ch_/, "");
+			const charge = Object.hasOwn(c.state.charges, orderId) ? c.state.charges[orderId] : undefined;
 			if (!charge || charge.refunded) return false;
 			charge.refunded = true;
 			return true;
 		},
-		chargeFor: (c, orderId: string) => c.state.charges[orderId] ?? null,
+		chargeFor: (c, orderId: string) =>
+			Object.hasOwn(c.state.charges, orderId) ? c.state.charges[orderId] : null,
 	},
 });
 
@@ -65,11 +96,24 @@ export interface OrderInput {
 
 type OrderStatus = "placed" | "reserved" | "paid" | "shipped" | "cancelled";
 
+const orderInput = z.object({
+	sku: z.string().min(1).max(64),
+	quantity: z.number().int().min(1).max(10),
+	amount: z.number().positive().max(1_000_000),
+	/** A card token from the payment provider (never a card number). */
+	card: z.string().min(1).max(64),
+	address: z.string().max(500),
+});
+
 /**
  * An order-processing saga: reserve stock, charge the card, ship. Each step
  * is journaled; if a later step fails for good, the completed ones are
  * compensated newest first (refund, then release) and the order is cancelled.
  * A crash anywhere resumes from the journal without repeating finished steps.
+ *
+ * Orders belong to a customer: the key is `[customerId, orderName]`, and only
+ * that customer (proven by a signed token) may place or read it. The card
+ * token is never shown back.
  */
 export const order = actor({
 	createState: (_c, input: OrderInput) => ({
@@ -78,11 +122,32 @@ export const order = actor({
 		trackingNumber: null as string | null,
 		problem: null as string | null,
 	}),
+	// Checked before the order is stored: the workflow only ever sees a well-formed order.
+	onBeforeCreate: (c, input) => {
+		requireCustomer(c.key, c.params);
+		if (!orderInput.safeParse(input).success)
+			throw new UserError("invalid order", { code: "invalid_order" });
+	},
+	onBeforeConnect: (c, params: TokenParams) => {
+		requireCustomer(c.key, params);
+	},
 	events: { status: event<OrderStatus>() },
-	actions: { get: (c) => c.state },
+	actions: {
+		get: (c) => ({ ...c.state, input: { ...c.state.input, card: "****" } }),
+		/** What the services hold for this order: stock left of its item, and its charge. */
+		receipt: async (c) => {
+			const services = c.client<Services>();
+			const orderId = c.actorId;
+			return {
+				stockLeft: await services.inventory.getOrCreate("main").stock(c.state.input.sku),
+				charge: await services.payments.getOrCreate("main").chargeFor(orderId),
+			};
+		},
+	},
 	run: workflow(
 		async (ctx) => {
-			const orderId = ctx.key.join("/");
+			// The actor id is unique; a key joined with "/" is not (["a","b"] and ["a/b"]).
+			const orderId = ctx.actorId;
 			await ctx.rollbackCheckpoint("order");
 			await ctx.step({
 				name: "reserve",

@@ -1,15 +1,18 @@
 import { setup } from "tenon";
 import { setupTest } from "tenon/test";
 import { describe, expect, it } from "vitest";
+import { issueToken } from "../auth/tokens.js";
 import { todoList } from "./todo-list.js";
+
+const as = (userId: string) => ({ params: { token: issueToken({ userId, roles: [] }) } });
 
 const registry = setup({ use: { todoList }, logLevel: "silent" });
 
 describe("todo list example (raw SQL)", () => {
 	it("keeps one list per user, durable across restarts", async () => {
 		await using t = await setupTest(registry);
-		const ann = t.client.todoList.getOrCreate("ann");
-		const bo = t.client.todoList.getOrCreate("bo");
+		const ann = t.client.todoList.getOrCreate("ann", as("ann"));
+		const bo = t.client.todoList.getOrCreate("bo", as("bo"));
 		const milk = await ann.add("buy milk");
 		await ann.add("write docs");
 		await bo.add("call mom");
@@ -29,11 +32,28 @@ describe("todo list example (raw SQL)", () => {
 
 	it("rejects bad input with stable errors and keeps the list intact", async () => {
 		await using t = await setupTest(registry);
-		const list = t.client.todoList.getOrCreate("cy");
+		const list = t.client.todoList.getOrCreate("cy", as("cy"));
 		await list.add("real");
 		await expect(list.add("")).rejects.toMatchObject({ code: "bad_title" });
 		await expect(list.add("x".repeat(201))).rejects.toMatchObject({ code: "bad_title" });
 		await expect(list.toggle(999)).rejects.toMatchObject({ code: "not_found" });
+		await expect(
+			(list as unknown as { toggle(id: unknown): Promise<unknown> }).toggle("1 OR 1=1"),
+		).rejects.toMatchObject({ code: "invalid_args" });
 		expect(await list.stats()).toEqual({ total: 1, done: 0 });
+	});
+
+	it("belongs to its user", async () => {
+		await using t = await setupTest(registry);
+		await t.client.todoList.getOrCreate("ann", as("ann")).add("private");
+		await expect(t.client.todoList.getOrCreate("ann", as("bo")).list()).rejects.toMatchObject({
+			code: "forbidden",
+		});
+		await expect(t.client.todoList.getOrCreate("ann").list()).rejects.toMatchObject({
+			code: "unauthorized",
+		});
+		await expect(t.client.todoList.getOrCreate("new", as("bo")).add("x")).rejects.toMatchObject({
+			code: "forbidden",
+		});
 	});
 });

@@ -1,5 +1,7 @@
 import { actor, UserError } from "tenon";
 import { db } from "tenon/db";
+import { z } from "zod";
+import { requireOwner, type TokenParams } from "../auth/tokens.js";
 
 /** A todo as the list returns it. */
 export interface Todo {
@@ -23,12 +25,28 @@ const toTodo = (row: TodoRow): Todo => ({
 	createdAt: row.created_at,
 });
 
+const todoId = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
 /**
- * One todo list per user (the actor key is the user id), kept in the actor's
- * own SQLite database with raw SQL. Every change is durable before the
- * action returns, and survives sleep, restarts and crashes.
+ * One todo list per user (the actor key is the user id; only that user,
+ * proven by a signed token, may create or open it), kept in the actor's own
+ * SQLite database with raw SQL (parameters, never string building). Every
+ * change is durable before the action returns, and survives sleep, restarts
+ * and crashes.
  */
 export const todoList = actor({
+	onBeforeCreate: (c) => {
+		requireOwner(c.key, c.params);
+	},
+	onBeforeConnect: (c, params: TokenParams) => {
+		requireOwner(c.key, params);
+	},
+	actionInputSchemas: {
+		add: z.tuple([z.string()]),
+		toggle: z.tuple([todoId]),
+		remove: z.tuple([todoId]),
+		list: z.tuple([z.enum(["all", "open", "done"]).optional()]),
+	},
 	db: db({
 		onMigrate: async (db) => {
 			await db.execute(`
@@ -44,7 +62,7 @@ export const todoList = actor({
 	}),
 	actions: {
 		add: async (c, title: string): Promise<Todo> => {
-			const text = typeof title === "string" ? title.trim() : "";
+			const text = title.trim();
 			if (text.length === 0 || text.length > 200) {
 				throw new UserError("a todo needs a title of 1 to 200 characters", { code: "bad_title" });
 			}

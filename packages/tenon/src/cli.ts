@@ -17,7 +17,7 @@ Serves the registry exported (as \`registry\` or default) by the given module
 
 Options:
   --port <n>           port (default TENON_PORT, PORT or 6420)
-  --host <host>        interface (default 0.0.0.0)
+  --host <host>        interface (default 127.0.0.1; 0.0.0.0 for other machines)
   --data-dir <path>    LMDB data directory (single node; default ./.tenon)
   --postgres <url>     run as a cluster node on this PostgreSQL (default TENON_POSTGRES_URL)
   --schema <name>      PostgreSQL schema for Tenon's tables (default tenon)

@@ -5,7 +5,10 @@ export type {
 	ActorContext,
 	ActorContextBase,
 	ActorWebSocket,
+	CallerRequest,
 	Conn,
+	ConnectContext,
+	CreateContext,
 	CreateStateContext,
 } from "./actor/context.js";
 export {
@@ -15,13 +18,15 @@ export {
 	type AnyActorDefinition,
 	actor,
 } from "./actor/definition.js";
-export { type EventToken, event } from "./actor/events.js";
+export { type AccessCheck, type EventOptions, type EventToken, event } from "./actor/events.js";
 export type { ActorKv, KvDecoded, KvEncoding, KvKey, KvListOptions, KvValue } from "./actor/kv.js";
 export type { ActorOptions } from "./actor/options.js";
 export {
 	type ActorQueue,
 	type CompletableQueueMessage,
+	type DeadLetter,
 	type QueueMessage,
+	type QueueOptions,
 	type QueueToken,
 	queue,
 	type ReceiveOptions,
@@ -44,6 +49,8 @@ export type { Limits } from "./protocol/limits.js";
 export { Registry, type RegistryConfig, type StartOptions, setup } from "./registry/registry.js";
 export type { CorsOptions } from "./server/cors.js";
 export type { NodeHandlers, TenonServer } from "./server/node-adapter.js";
+export type { Rate } from "./server/rate-limit.js";
+export type { RateLimitOptions } from "./server/request-guard.js";
 export { type LmdbDriverOptions, lmdbDriver } from "./storage/drivers/lmdb/index.js";
 export { memoryDriver } from "./storage/drivers/memory/index.js";
 export {

@@ -42,6 +42,70 @@ export interface ActorIdentity {
 /** Context of `createState`: identity only, since state does not exist yet. */
 export interface CreateStateContext extends ActorIdentity {}
 
+/**
+ * The HTTP request behind a call, as auth hooks see it: a stateless action,
+ * a queue send, a raw request, a connection's or a raw socket's upgrade, an
+ * actor creation. Everything here comes from the client except
+ * `remoteAddress`; decide who the caller is from verified credentials in it
+ * (a session cookie, a signed token), never from fields of a message body.
+ */
+export interface CallerRequest {
+	/** `GET`, `POST`, ... (`GET` for WebSocket upgrades). */
+	readonly method: string;
+	/**
+	 * The URL the client asked for, e.g. `http://localhost:6420/gateway/chat/connect?rvt-method=get`
+	 * (its host is what the client sent in `Host`).
+	 */
+	readonly url: string;
+	/** The request headers (read-only). */
+	readonly headers: Headers;
+	/** Cookies from the `Cookie` header, by name (first value wins). */
+	readonly cookies: Readonly<Record<string, string>>;
+	/**
+	 * The peer's IP address as the server saw it (through a cluster hop, the
+	 * original client's). Undefined for in-process calls (`c.client()`).
+	 */
+	readonly remoteAddress: string | undefined;
+	/**
+	 * True when another actor of this server (or of its cluster) makes the
+	 * call through `c.client()`; never for a request from the network. Lets
+	 * an actor serve other actors only.
+	 *
+	 * @example
+	 * onBeforeConnect: (c) => {
+	 *   if (!c.request?.internal) throw new UserError("internal service", { code: "forbidden" });
+	 * }
+	 */
+	readonly internal: boolean;
+	/**
+	 * The client token the request carried (`x-rivet-token` header,
+	 * `rvt-token`, the `@token` of a gateway id, or the `rivet_token.`
+	 * sub-protocol). When the server has a `clientToken`, it was checked
+	 * already; otherwise it is for your hooks to verify.
+	 */
+	readonly token: string | undefined;
+}
+
+/**
+ * Context of `onBeforeCreate`: who is creating which actor. The actor does
+ * not exist yet; throw (e.g. `UserError` with code `forbidden`) to refuse.
+ */
+export interface CreateContext {
+	/** The actor's name in the registry. */
+	readonly name: string;
+	/** The key it would be created with. */
+	readonly key: ActorKeyList;
+	/**
+	 * The caller's connection params (from the request, if any), unchecked:
+	 * `connParamsSchema` runs when the caller connects.
+	 */
+	readonly params: unknown;
+	/** The request asking for the creation; undefined for in-process calls. */
+	readonly request: CallerRequest | undefined;
+	/** The server's logger. */
+	readonly log: Logger;
+}
+
 /** Everything an actor can do, minus vars (for `createVars`, which creates them). */
 export interface ActorContextBase<S, CP, CS, E extends EventDecls, Q = {}, D = undefined>
 	extends ActorIdentity {
@@ -96,6 +160,17 @@ export interface ActorContext<S, CP, CS, V, E extends EventDecls, Q = {}, D = un
 	vars: V;
 }
 
+/** The context of `onBeforeConnect` and `createConnState`: the actor context plus the request. */
+export interface ConnectContext<S, CP, CS, V, E extends EventDecls, Q = {}, D = undefined>
+	extends ActorContext<S, CP, CS, V, E, Q, D> {
+	/**
+	 * The request that opens the connection (its WebSocket upgrade, or the
+	 * HTTP request of a stateless action, queue send or raw request).
+	 * Undefined for connections opened by the actor itself (timers).
+	 */
+	readonly request: CallerRequest | undefined;
+}
+
 /** The context of an action: the actor context plus the calling connection. */
 export interface ActionContext<S, CP, CS, V, E extends EventDecls, Q = {}, D = undefined>
 	extends ActorContext<S, CP, CS, V, E, Q, D> {
@@ -103,6 +178,12 @@ export interface ActionContext<S, CP, CS, V, E extends EventDecls, Q = {}, D = u
 	readonly conn: Conn<CP, CS, E>;
 	/** Set when a timer (`c.schedule`, `c.cron`) fired this action. */
 	readonly fire: FireInfo | undefined;
+	/**
+	 * The HTTP request of a stateless action or raw request. Undefined for
+	 * actions over a connection (check the caller once, when it connects, and
+	 * keep what you learn in `c.conn.state`) and for timers.
+	 */
+	readonly request: CallerRequest | undefined;
 }
 
 /**

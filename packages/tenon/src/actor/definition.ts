@@ -5,6 +5,8 @@ import type {
 	ActorContextBase,
 	ActorWebSocket,
 	Conn,
+	ConnectContext,
+	CreateContext,
 	CreateStateContext,
 } from "./context.js";
 import type { DatabaseProvider } from "./database.js";
@@ -42,8 +44,11 @@ export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, Q, A, D = un
 	createVars?: (c: ActorContextBase<S, CP, unknown, E, Q, D>) => V | Promise<V>;
 	/** Initial connection state (cloned per connection). */
 	connState?: CS;
-	/** Creates a connection's state from its params, after `onBeforeConnect`. */
-	createConnState?: (c: ActorContext<S, CP, unknown, V, E, Q, D>, params: CP) => CS | Promise<CS>;
+	/**
+	 * Creates a connection's state from its params, after `onBeforeConnect`.
+	 * `c.request` is the request that opens the connection.
+	 */
+	createConnState?: (c: ConnectContext<S, CP, unknown, V, E, Q, D>, params: CP) => CS | Promise<CS>;
 	/** Event declarations, for typed `broadcast`, `conn.send` and client `on`. */
 	events?: E;
 	/** Queue declarations (`queue<Body, Reply>()`), for `c.queue` and client `send`. */
@@ -64,11 +69,29 @@ export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, Q, A, D = un
 	 * `c.abortSignal` fires when the actor starts to sleep.
 	 */
 	run?: (c: ActorContext<S, CP, CS, V, E, Q, D>) => void | Promise<void>;
-	/** Runs before a connection (or HTTP action) is accepted; throw to reject it. */
+	/**
+	 * Runs before a connection (or a stateless action, queue send or raw
+	 * request) is accepted; throw to reject it. `c.request` is the request
+	 * (headers, cookies, remote address, token).
+	 */
 	onBeforeConnect?: (
-		c: ActorContext<S, CP, unknown, V, E, Q, D>,
+		c: ConnectContext<S, CP, unknown, V, E, Q, D>,
 		params: CP,
 	) => void | Promise<void>;
+	/**
+	 * Runs before an actor of this kind is created for a client (`getOrCreate`,
+	 * `create`, `PUT`/`POST /actors`), before anything is stored; throw to
+	 * refuse. It sees the key, the decoded input, the caller's params and
+	 * request. Without it, any caller who may connect may also create. The
+	 * input is typed `unknown`: it is what the client sent, so check it here
+	 * (a schema's `safeParse`) before `createState` trusts its type.
+	 *
+	 * @example
+	 * onBeforeCreate: (c, input) => {
+	 *   if (c.key[0] !== verifyUser(c.request)) throw new UserError("not yours", { code: "forbidden" });
+	 * }
+	 */
+	onBeforeCreate?: (c: CreateContext, input: unknown) => void | Promise<void>;
 	/** Runs once a connection is accepted and visible in `c.conns`. */
 	onConnect?: (
 		c: ActorContext<S, CP, CS, V, E, Q, D>,

@@ -1,3 +1,5 @@
+import type { ActionContext } from "./context.js";
+
 /**
  * A typed event declaration. The type parameter is the event's payload, or a
  * tuple for several arguments.
@@ -7,11 +9,36 @@
  */
 export interface EventToken<T> {
 	readonly __eventPayload?: T;
+	/** Decides whether a connection may subscribe (see {@link EventOptions}). */
+	readonly canSubscribe?: AccessCheck | undefined;
+}
+
+/**
+ * Decides whether a caller may do something: `c.conn` is the caller's
+ * connection (its `state` holds what the connect hooks learned about it).
+ * Return false (or throw) to refuse with `auth/forbidden`.
+ */
+// `any`: the check sees the actor's context without its type parameters (as RivetKit's SchemaHook does).
+export type AccessCheck = (
+	c: ActionContext<any, any, any, any, any, any, any>,
+) => boolean | Promise<boolean>;
+
+/** Options of {@link event}. */
+export interface EventOptions {
+	/**
+	 * Runs when a connection subscribes to the event; false refuses the
+	 * subscription (an `Error` frame `auth/forbidden` with
+	 * `metadata.eventName`; the connection stays open).
+	 *
+	 * @example
+	 * events: { secret: event<string>({ canSubscribe: (c) => c.conn.state.role === "admin" }) }
+	 */
+	canSubscribe?: AccessCheck;
 }
 
 /** Declares an event with payload type `T` (see {@link EventToken}). */
-export function event<T>(): EventToken<T> {
-	return {};
+export function event<T>(options: EventOptions = {}): EventToken<T> {
+	return options.canSubscribe === undefined ? {} : { canSubscribe: options.canSubscribe };
 }
 
 /** A map of event declarations. */

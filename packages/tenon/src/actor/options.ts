@@ -24,6 +24,14 @@ export interface ActorOptions {
 	maxQueueSize?: number;
 	/** Largest queue message body (encoded bytes). Default 64 KiB. */
 	maxQueueMessageSize?: number;
+	/**
+	 * Deliveries of a message received with `completable: true` before it is
+	 * set aside as a dead letter instead of being delivered again (its consumer
+	 * failed, or the server crashed, that many times). Default 5.
+	 */
+	maxQueueDeliveries?: number;
+	/** Dead letters kept per actor; the oldest go first. Default 100. */
+	maxDeadLetters?: number;
 	/** Most pending timers plus recurring jobs. Default 1 000. */
 	maxSchedules?: number;
 	/**
@@ -52,6 +60,8 @@ export const DEFAULT_ACTOR_OPTIONS: Readonly<ResolvedActorOptions> = Object.free
 	stateSaveInterval: 1_000,
 	maxQueueSize: 1_000,
 	maxQueueMessageSize: 64 * 1024,
+	maxQueueDeliveries: 5,
+	maxDeadLetters: 100,
 	maxSchedules: 1_000,
 	maxDatabaseSize: 128 * 1024 * 1024,
 	dbStatementTimeout: 10_000,

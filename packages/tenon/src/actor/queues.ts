@@ -1,3 +1,4 @@
+import type { AccessCheck } from "./events.js";
 import type { StandardSchemaV1 } from "./schema.js";
 
 /**
@@ -12,13 +13,32 @@ export interface QueueToken<Body, Reply = undefined> {
 	readonly __queueReply?: Reply;
 	readonly message?: StandardSchemaV1 | undefined;
 	readonly complete?: StandardSchemaV1 | undefined;
+	/** Decides whether a client may send to the queue (see {@link QueueOptions}). */
+	readonly canPublish?: AccessCheck | undefined;
+}
+
+/** Options of {@link queue}. */
+export interface QueueOptions {
+	/** Validates message bodies when they are sent (`queue/invalid_message`). */
+	message?: StandardSchemaV1;
+	/** Validates completion replies (`queue/invalid_reply`). */
+	complete?: StandardSchemaV1;
+	/**
+	 * Runs for every send from a client, after the connect hooks (`c.conn`
+	 * is the sender's short-lived connection, `c.request` its request); false
+	 * refuses it with `auth/forbidden`. Sends from the actor itself are not checked.
+	 *
+	 * @example
+	 * queues: { jobs: queue<Job>({ canPublish: (c) => c.conn.state.role === "operator" }) }
+	 */
+	canPublish?: AccessCheck;
 }
 
 /** Declares a queue (see {@link QueueToken}). */
 export function queue<Body, Reply = undefined>(
-	schemas: { message?: StandardSchemaV1; complete?: StandardSchemaV1 } = {},
+	options: QueueOptions = {},
 ): QueueToken<Body, Reply> {
-	return { message: schemas.message, complete: schemas.complete };
+	return { message: options.message, complete: options.complete, canPublish: options.canPublish };
 }
 
 /** A map of queue declarations. */
@@ -78,6 +98,26 @@ export interface ReceiveOptions<K> {
 }
 
 /**
+ * A message set aside after `maxQueueDeliveries` deliveries without
+ * completion (its consumer kept failing on it). Kept, up to
+ * `maxDeadLetters`, for inspection and retry.
+ */
+export interface DeadLetter {
+	/** The message's id (unchanged). */
+	readonly id: string;
+	readonly name: string;
+	readonly body: unknown;
+	/** When the message was enqueued (ms). */
+	readonly createdAt: number;
+	/** How many times it was delivered. */
+	readonly deliveries: number;
+	/** When it was set aside (ms). */
+	readonly deadAt: number;
+	/** Why it was set aside. */
+	readonly reason: string;
+}
+
+/**
  * The actor's durable queues (`c.queue`). Messages are saved in the same
  * commit as state; a `run` loop typically consumes them.
  */
@@ -118,6 +158,12 @@ export interface ActorQueue<Q> {
 	): AsyncIterable<MessageOf<Q, K>>;
 	/** Messages stored right now (including received, not yet completed ones). */
 	readonly size: number;
+	/** Dead letters, oldest first (see {@link DeadLetter}). */
+	deadLetters(options?: { limit?: number }): Promise<DeadLetter[]>;
+	/** Puts a dead letter back on its queue with a fresh delivery count; false if there is none. */
+	retryDeadLetter(id: string): Promise<boolean>;
+	/** Deletes a dead letter for good; false if there is none. */
+	deleteDeadLetter(id: string): Promise<boolean>;
 }
 
 /** True when `value` came from {@link queue}. */

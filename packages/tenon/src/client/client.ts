@@ -68,10 +68,17 @@ export function createClient<R>(
 			};
 			if (handleOptions?.input !== undefined)
 				body.input = transport.encodeInput(handleOptions.input);
+			// The params go along: the actor's onBeforeCreate sees them.
+			const params = handleOptions?.getParams
+				? await handleOptions.getParams()
+				: handleOptions?.params;
 			const answer = (await transport.request(
 				"POST",
 				`${transport.endpoint}/actors?namespace=${encodeURIComponent(transport.namespace)}`,
-				{ body },
+				{
+					body,
+					headers: params === undefined ? {} : { "x-rivet-conn-params": JSON.stringify(params) },
+				},
 			)) as { actor: { actor_id: string } };
 			const target = { kind: "id", actorId: answer.actor.actor_id } as const;
 			return createHandle(new HandleCore(transport, target, paramsOf(handleOptions), registry));

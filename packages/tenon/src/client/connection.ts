@@ -236,7 +236,8 @@ export class ActorConnImpl {
 			this.#transport.reconnectMinDelayMs * 2 ** Math.min(this.#attempt, 16),
 		);
 		this.#attempt++;
-		const delay = base * (0.5 + Math.random() * 0.5);
+		// Clamped: a huge maxDelayMs must not overflow Node's timer (it would fire at once).
+		const delay = Math.min(base * (0.5 + Math.random() * 0.5), 2_147_483_647);
 		this.#reconnectTimer = setTimeout(() => {
 			this.#reconnectTimer = undefined;
 			void this.#connect();

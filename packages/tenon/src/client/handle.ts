@@ -1,5 +1,6 @@
 import { HANDLE_METHODS } from "../protocol/client-members.js";
 import { ActorError } from "../protocol/errors.js";
+import { encodeActionCall, encodeQueueSend } from "../protocol/http-bodies.js";
 import { ActorConnImpl, createConnProxy } from "./connection.js";
 import { type ClientTransport, encodeParamsProtocol, type HandleTarget } from "./transport.js";
 import type { ActionCall } from "./types.js";
@@ -54,10 +55,13 @@ export class HandleCore {
 		const transport = this.#transport;
 		const namespace = encodeURIComponent(transport.namespace);
 		if (target.method === "getOrCreate") {
+			// The params go along: the actor's onBeforeCreate sees them.
+			const params = await this.params();
 			const answer = (await transport.request(
 				"PUT",
 				`${transport.endpoint}/actors?namespace=${namespace}`,
 				{
+					headers: params === undefined ? {} : { "x-rivet-conn-params": JSON.stringify(params) },
 					body: {
 						name: target.name,
 						key: transport.serializeKey(target.key),
@@ -105,9 +109,11 @@ export class HandleCore {
 		const attempt = async () => {
 			const params = await this.params();
 			const url = await this.url(`/action/${encodeURIComponent(call.name)}`);
+			const encoding = this.#transport.encoding;
 			const answer = (await this.#transport.request("POST", url, {
-				body: { args: call.args ?? [] },
-				encoding: this.#transport.encoding,
+				encodedBody: encodeActionCall(encoding, call.args ?? []),
+				reply: "action",
+				encoding,
 				headers: params === undefined ? {} : { "x-rivet-conn-params": JSON.stringify(params) },
 				...(call.signal ? { signal: call.signal } : {}),
 			})) as { output?: unknown } | undefined;
@@ -146,14 +152,16 @@ export class HandleCore {
 		const params = await this.params();
 		const url = await this.url(`/queue/${encodeURIComponent(name)}`);
 		const wait = options.wait === true;
+		const encoding = this.#transport.encoding;
 		const answer = (await this.#transport.request("POST", url, {
-			body: {
+			encodedBody: encodeQueueSend(encoding, {
 				name,
 				body,
 				wait,
 				...(options.timeout === undefined ? {} : { timeout: options.timeout }),
-			},
-			encoding: this.#transport.encoding,
+			}),
+			reply: "queue",
+			encoding,
 			headers: params === undefined ? {} : { "x-rivet-conn-params": JSON.stringify(params) },
 			...(options.signal ? { signal: options.signal } : {}),
 		})) as { status: "completed" | "timedOut"; response?: unknown };

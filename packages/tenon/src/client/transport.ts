@@ -7,6 +7,7 @@ import {
 	encodeValue,
 } from "../protocol/encoding.js";
 import { ActorError } from "../protocol/errors.js";
+import { decodeReplyBody } from "../protocol/http-bodies.js";
 import { isQueryKeySafe, serializeKey } from "../protocol/keys.js";
 
 /** A WebSocket constructor (the browser's, Node 22's global, or the `ws` package's). */
@@ -18,7 +19,7 @@ export interface ClientOptions {
 	endpoint: string;
 	/** Namespace of the actors. Default `default`. */
 	namespace?: string;
-	/** Wire encoding. Default `cbor` (keeps Date, Map, Set, bigint and bytes). */
+	/** Wire encoding: `cbor` (the default), `bare` or `json`. CBOR and BARE keep Date, Map, Set, bigint and bytes. */
 	encoding?: Encoding;
 	/** Custom fetch (e.g. to add auth headers). */
 	fetch?: typeof fetch;
@@ -123,12 +124,17 @@ export class ClientTransport {
 		return this.#fetch(url, { ...init, headers });
 	}
 
-	/** Sends an HTTP request and decodes the (JSON or CBOR) answer; errors become `ActorError`. */
+	/** Sends an HTTP request and decodes the (JSON, CBOR or BARE) answer; errors become `ActorError`. */
 	async request(
 		method: string,
 		url: string,
 		options: {
+			/** A value, encoded in `encoding`. */
 			body?: unknown;
+			/** A body already encoded in `encoding` (the gateway's BARE messages). */
+			encodedBody?: string | Uint8Array;
+			/** Which gateway message a BARE answer is. */
+			reply?: "action" | "queue";
 			encoding?: Encoding;
 			headers?: Record<string, string>;
 			signal?: AbortSignal;
@@ -141,8 +147,8 @@ export class ClientTransport {
 			"x-rivet-encoding": encoding,
 		};
 		let body: BodyInit | undefined;
-		if (options.body !== undefined) {
-			body = encodeValue(encoding, options.body) as BodyInit;
+		if (options.encodedBody !== undefined || options.body !== undefined) {
+			body = (options.encodedBody ?? encodeValue(encoding, options.body)) as BodyInit;
 			headers["content-type"] = contentTypeFor(encoding);
 		}
 		let response: Response;
@@ -163,10 +169,19 @@ export class ClientTransport {
 		}
 		const bytes = new Uint8Array(await response.arrayBuffer());
 		const contentType = response.headers.get("content-type") ?? "";
-		const answerEncoding: Encoding = contentType.includes("json") ? "json" : "cbor";
+		const answerEncoding: Encoding = contentType.includes("json")
+			? "json"
+			: encoding === "bare" && options.reply !== undefined
+				? "bare"
+				: "cbor";
 		let decoded: unknown;
 		try {
-			decoded = bytes.byteLength === 0 ? undefined : decodeValue(answerEncoding, bytes);
+			decoded =
+				bytes.byteLength === 0
+					? undefined
+					: answerEncoding === "bare"
+						? decodeReplyBody("bare", response.ok ? (options.reply ?? "action") : "error", bytes)
+						: decodeValue(answerEncoding, bytes);
 		} catch {
 			throw new ActorError(
 				"client",

@@ -1,3 +1,5 @@
+import { LongTimeout, MAX_TIMER_DELAY_MS } from "./long-timeout.js";
+
 /** An opaque handle to a pending timer. */
 export interface TimerHandle {
 	readonly __timer: unique symbol;
@@ -16,15 +18,23 @@ export interface Clock {
 	clearTimeout(handle: TimerHandle): void;
 }
 
-/** The wall clock and Node's timers (unref'd, so they never hold the process open). */
+/**
+ * The wall clock and Node's timers (unref'd, so they never hold the process
+ * open). Delays past Node's ~24.8-day maximum wait in chunks (see LongTimeout).
+ */
 export const systemClock: Clock = {
 	now: () => Date.now(),
 	setTimeout(callback, ms) {
-		const timer = setTimeout(callback, ms);
-		timer.unref?.();
-		return timer as unknown as TimerHandle;
+		// The common case stays a plain Node timer (no extra allocation).
+		if (ms >= 0 && ms <= MAX_TIMER_DELAY_MS) {
+			const timer = setTimeout(callback, ms);
+			timer.unref?.();
+			return timer as unknown as TimerHandle;
+		}
+		return new LongTimeout(callback, ms) as unknown as TimerHandle;
 	},
 	clearTimeout(handle) {
-		clearTimeout(handle as unknown as ReturnType<typeof setTimeout>);
+		if (handle instanceof LongTimeout) handle.clear();
+		else clearTimeout(handle as unknown as ReturnType<typeof setTimeout>);
 	},
 };

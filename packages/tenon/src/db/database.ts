@@ -1,4 +1,5 @@
 import type { Logger } from "../common/logger.js";
+import { type LongTimeout, setLongTimeout } from "../common/long-timeout.js";
 import type { PageFile, PageSink } from "./page-file.js";
 import {
 	type Connection,
@@ -123,7 +124,7 @@ function isNamed(args: readonly unknown[]): args is [Record<string, SqlArg>] {
 interface LockWaiter {
 	resolve(): void;
 	reject(error: unknown): void;
-	timer: ReturnType<typeof setTimeout>;
+	timer: LongTimeout;
 }
 
 /**
@@ -205,11 +206,11 @@ export class ActorDatabase implements SqlDatabase {
 				return this.#savepoint(owner, tx, inner);
 			},
 		};
-		let timer: ReturnType<typeof setTimeout> | undefined;
+		let timer: LongTimeout | undefined;
 		try {
 			this.run("BEGIN IMMEDIATE", [], owner);
 			const timeout = new Promise<never>((_, reject) => {
-				timer = setTimeout(
+				timer = setLongTimeout(
 					() =>
 						reject(
 							new DatabaseError(
@@ -235,7 +236,7 @@ export class ActorDatabase implements SqlDatabase {
 			}
 			throw error;
 		} finally {
-			if (timer !== undefined) clearTimeout(timer);
+			timer?.clear();
 			this.#release(owner);
 		}
 	}
@@ -271,7 +272,7 @@ export class ActorDatabase implements SqlDatabase {
 			const waiter: LockWaiter = {
 				resolve,
 				reject,
-				timer: setTimeout(() => {
+				timer: setLongTimeout(() => {
 					this.#waiters = this.#waiters.filter((w) => w !== waiter);
 					reject(
 						new DatabaseError(
@@ -291,7 +292,7 @@ export class ActorDatabase implements SqlDatabase {
 		const waiters = this.#waiters;
 		this.#waiters = [];
 		for (const waiter of waiters) {
-			clearTimeout(waiter.timer);
+			waiter.timer.clear();
 			waiter.resolve();
 		}
 	}
@@ -484,7 +485,7 @@ export class ActorDatabase implements SqlDatabase {
 		for (const statement of this.#cache.values()) statement.finalize();
 		this.#cache.clear();
 		for (const waiter of this.#waiters) {
-			clearTimeout(waiter.timer);
+			waiter.timer.clear();
 			waiter.reject(new DatabaseError("closed", "The database is closed (the actor stopped)"));
 		}
 		this.#waiters = [];

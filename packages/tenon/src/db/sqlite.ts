@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import * as WaSqlite from "@journeyapps/wa-sqlite";
-import SQLiteESMFactory from "@journeyapps/wa-sqlite/dist/wa-sqlite.mjs";
+import type * as WaSqlite from "@journeyapps/wa-sqlite";
 
 // A synchronous binding over SQLite compiled to WebAssembly (wa-sqlite's
 // synchronous build): statements run as plain calls into the module, without
@@ -102,8 +101,16 @@ export function loadSqlite(): Promise<Loaded> {
 	loading ??= (async () => {
 		const require = createRequire(import.meta.url);
 		const wasmBinary = readFileSync(require.resolve("@journeyapps/wa-sqlite/dist/wa-sqlite.wasm"));
+		// Loaded here, not at import: wa-sqlite installs `BigInt.prototype.toJSON`
+		// (turning bigints into strings in every JSON.stringify of the process,
+		// RivetKit's JSON client included). Tenon does not need it, so it is
+		// taken back unless something else had set it first.
+		const hadToJSON = Object.hasOwn(BigInt.prototype, "toJSON");
+		const waSqlite = await import("@journeyapps/wa-sqlite");
+		const { default: SQLiteESMFactory } = await import("@journeyapps/wa-sqlite/dist/wa-sqlite.mjs");
+		if (!hadToJSON) delete (BigInt.prototype as { toJSON?: unknown }).toJSON;
 		const module = (await SQLiteESMFactory({ wasmBinary })) as unknown as SqliteModule;
-		const api = WaSqlite.Factory(module);
+		const api = waSqlite.Factory(module);
 		return { module, api };
 	})();
 	return loading;

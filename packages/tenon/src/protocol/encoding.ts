@@ -1,14 +1,20 @@
 import { Encoder } from "cbor-x";
-import { base64ToBytes, bytesToBase64, utf8Length } from "./bytes.js";
-import { errors } from "./errors.js";
+import { utf8Length } from "./bytes.js";
+import { cborProblem } from "./cbor-guard.js";
+import { type ActorError, errors } from "./errors.js";
+import { isDollarPair, jsonParseCompat, jsonStringifyCompat, reviveTags } from "./json-compat.js";
+import { findNotPlain } from "./plain-data.js";
 
-/** The wire encodings a client can choose. */
-export type Encoding = "json" | "cbor";
+/**
+ * The wire encodings a client can choose: JSON, CBOR, and BARE (RivetKit's
+ * default: versioned BARE messages carrying CBOR values).
+ */
+export type Encoding = "json" | "cbor" | "bare";
 
 /** Parses an encoding name from a header or sub-protocol; absent means JSON. */
 export function parseEncoding(value: string | null | undefined): Encoding {
 	if (value === null || value === undefined || value === "" || value === "json") return "json";
-	if (value === "cbor") return "cbor";
+	if (value === "cbor" || value === "bare") return value;
 	throw errors.unsupportedEncoding(value);
 }
 
@@ -18,125 +24,9 @@ export function contentTypeFor(encoding: Encoding): string {
 		case "json":
 			return "application/json";
 		case "cbor":
+		case "bare":
 			return "application/octet-stream";
 	}
-}
-
-// JSON cannot hold bigint, bytes, sets, maps or undefined. RivetKit's client
-// protocol tags them as two-element arrays whose first item starts with "$";
-// real two-element arrays that start with a "$" string get an extra "$".
-const TAG_BIGINT = "$BigInt";
-const TAG_UINT8ARRAY = "$Uint8Array";
-const TAG_ARRAYBUFFER = "$ArrayBuffer";
-const TAG_UNDEFINED = "$Undefined";
-const TAG_SET = "$Set";
-const TAG_MAP = "$Map";
-
-function isDollarPair(value: unknown[]): boolean {
-	return value.length === 2 && typeof value[0] === "string" && value[0].startsWith("$");
-}
-
-/** True when `value` contains something plain JSON would lose or confuse. */
-function needsJsonTags(value: unknown, depth: number): boolean {
-	if (depth > 200) return true;
-	switch (typeof value) {
-		case "bigint":
-		case "undefined":
-			return true;
-		case "object": {
-			if (value === null) return false;
-			if (Array.isArray(value)) {
-				if (isDollarPair(value)) return true;
-				for (const item of value) if (needsJsonTags(item, depth + 1)) return true;
-				return false;
-			}
-			if (value instanceof Date) return false;
-			const proto = Object.getPrototypeOf(value);
-			if (proto !== Object.prototype && proto !== null) return true;
-			for (const key in value) {
-				if (needsJsonTags((value as Record<string, unknown>)[key], depth + 1)) return true;
-			}
-			return false;
-		}
-		default:
-			return false;
-	}
-}
-
-function tagReplacer(this: unknown, _key: string, value: unknown): unknown {
-	if (typeof value === "bigint") return [TAG_BIGINT, value.toString()];
-	if (value === undefined) return [TAG_UNDEFINED, 0];
-	if (value instanceof Uint8Array) return [TAG_UINT8ARRAY, bytesToBase64(value)];
-	if (value instanceof ArrayBuffer) return [TAG_ARRAYBUFFER, bytesToBase64(new Uint8Array(value))];
-	if (value instanceof Set) return [TAG_SET, [...value]];
-	if (value instanceof Map) return [TAG_MAP, [...value.entries()]];
-	if (Array.isArray(value) && isDollarPair(value)) return [`$${value[0] as string}`, value[1]];
-	return value;
-}
-
-/**
- * `JSON.stringify` that keeps bigint, bytes, sets, maps and undefined as tagged
- * arrays (compatible with RivetKit's JSON encoding). Plain values take the
- * native fast path.
- */
-export function jsonStringifyCompat(value: unknown): string {
-	if (!needsJsonTags(value, 0)) return JSON.stringify(value) ?? "null";
-	// Top-level undefined is handled by the replacer too.
-	return JSON.stringify(value, tagReplacer);
-}
-
-function reviveTags(value: unknown): unknown {
-	if (Array.isArray(value)) {
-		if (isDollarPair(value)) {
-			const tag = value[0] as string;
-			const payload = value[1];
-			switch (tag) {
-				case TAG_BIGINT:
-					if (typeof payload !== "string" || !/^-?\d+$/.test(payload)) {
-						throw new Error("bad $BigInt payload");
-					}
-					return BigInt(payload);
-				case TAG_UINT8ARRAY:
-					if (typeof payload !== "string") throw new Error("bad $Uint8Array payload");
-					return base64ToBytes(payload);
-				case TAG_ARRAYBUFFER: {
-					if (typeof payload !== "string") throw new Error("bad $ArrayBuffer payload");
-					const bytes = base64ToBytes(payload);
-					return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-				}
-				case TAG_UNDEFINED:
-					return undefined;
-				case TAG_SET:
-					if (!Array.isArray(payload)) throw new Error("bad $Set payload");
-					return new Set(payload.map(reviveTags));
-				case TAG_MAP:
-					if (!Array.isArray(payload)) throw new Error("bad $Map payload");
-					return new Map(
-						payload.map((entry) => {
-							if (!Array.isArray(entry) || entry.length !== 2) throw new Error("bad $Map entry");
-							return [reviveTags(entry[0]), reviveTags(entry[1])] as const;
-						}),
-					);
-				default:
-					if (tag.startsWith("$$")) return [tag.slice(1), reviveTags(payload)];
-					throw new Error(`unknown tag ${tag}`);
-			}
-		}
-		for (let i = 0; i < value.length; i++) value[i] = reviveTags(value[i]);
-		return value;
-	}
-	if (value !== null && typeof value === "object") {
-		const record = value as Record<string, unknown>;
-		for (const key of Object.keys(record)) record[key] = reviveTags(record[key]);
-	}
-	return value;
-}
-
-/** `JSON.parse` that understands the tagged arrays of {@link jsonStringifyCompat}. */
-export function jsonParseCompat(text: string): unknown {
-	const parsed: unknown = JSON.parse(text);
-	// Tagged values always contain the two characters `"$`; skip the walk otherwise.
-	return text.includes('"$') ? reviveTags(parsed) : parsed;
 }
 
 // One CBOR encoder for the wire and for storage. Plain objects stay maps (no
@@ -154,8 +44,32 @@ export function cborDecode(bytes: Uint8Array): unknown {
 	return cbor.decode(bytes);
 }
 
+/** True when `value` holds a two-element array starting with a `$` string (it needs escaping). */
+function hasDollarPair(value: unknown, depth: number): boolean {
+	if (depth > 600 || typeof value !== "object" || value === null) return false;
+	if (Array.isArray(value)) {
+		if (isDollarPair(value)) return true;
+		for (const item of value) if (hasDollarPair(item, depth + 1)) return true;
+		return false;
+	}
+	if (value instanceof Map) {
+		for (const [k, v] of value)
+			if (hasDollarPair(k, depth + 1) || hasDollarPair(v, depth + 1)) return true;
+		return false;
+	}
+	if (value instanceof Set) {
+		for (const item of value) if (hasDollarPair(item, depth + 1)) return true;
+		return false;
+	}
+	const proto = Object.getPrototypeOf(value);
+	if (proto !== Object.prototype && proto !== null) return false;
+	for (const key of Object.keys(value))
+		if (hasDollarPair((value as Record<string, unknown>)[key], depth + 1)) return true;
+	return false;
+}
+
 function escapeDollarPairs(value: unknown, depth: number): unknown {
-	if (depth > 512 || typeof value !== "object" || value === null) return value;
+	if (depth > 600 || typeof value !== "object" || value === null) return value;
 	if (Array.isArray(value)) {
 		const items = value.map((item) => escapeDollarPairs(item, depth + 1));
 		return isDollarPair(items) ? [`$${items[0] as string}`, items[1]] : items;
@@ -183,7 +97,8 @@ function escapeDollarPairs(value: unknown, depth: number): unknown {
  * reader can revive tagged values.
  */
 export function cborEncodeCompat(value: unknown): Uint8Array {
-	return cborEncode(escapeDollarPairs(value, 0));
+	// Copied only when something needs escaping (rare): the common case encodes as is.
+	return cborEncode(hasDollarPair(value, 0) ? escapeDollarPairs(value, 0) : value);
 }
 
 /** Decodes {@link cborEncodeCompat} output (and RivetKit's input encoding). */
@@ -191,13 +106,20 @@ export function cborDecodeCompat(bytes: Uint8Array): unknown {
 	return reviveTags(cborDecode(bytes));
 }
 
-/** Encodes `value` in `encoding`: a string for JSON, bytes for CBOR. */
+/**
+ * Encodes a value in `encoding`: a string for JSON, bytes for CBOR. Both follow
+ * RivetKit's convention: `$`-pairs in values are escaped, so a reader that
+ * revives tagged values (as RivetKit's client does, in CBOR too) gets them back.
+ * In BARE, values travel as this same CBOR inside the BARE messages (see
+ * bare-codec.ts), so a bare value is its CBOR.
+ */
 export function encodeValue(encoding: Encoding, value: unknown): string | Uint8Array {
 	switch (encoding) {
 		case "json":
 			return jsonStringifyCompat(value);
 		case "cbor":
-			return cborEncode(value);
+		case "bare":
+			return cborEncodeCompat(value);
 	}
 }
 
@@ -212,9 +134,14 @@ export function decodeValue(encoding: Encoding, data: string | Uint8Array): unkn
 		switch (encoding) {
 			case "json":
 				return jsonParseCompat(typeof data === "string" ? data : utf8Decoder.decode(data));
-			case "cbor": {
+			case "cbor":
+			case "bare": {
 				if (typeof data === "string") throw new Error("CBOR messages must be binary");
-				return cborDecode(data);
+				// Checked first: some inputs are slow or explosive to decode (see cbor-guard).
+				const problem = cborProblem(data);
+				if (problem !== undefined) throw new Error(problem);
+				// Tagged `$`-pairs are revived, as RivetKit's server does for CBOR.
+				return reviveTags(cborDecode(data));
 			}
 		}
 	} catch (error) {
@@ -222,6 +149,102 @@ export function decodeValue(encoding: Encoding, data: string | Uint8Array): unkn
 			`${encoding}: ${error instanceof Error ? error.message : String(error)}`,
 		);
 	}
+}
+
+// "__proto__" as a CBOR text string (major type 3, length 9). cbor-x renames
+// such map keys to "__proto_" (to protect prototypes), so a value holding one
+// would not come back as sent: it is refused instead.
+const CBOR_PROTO_KEY = Uint8Array.of(0x69, ...new TextEncoder().encode("__proto__"));
+
+function containsBytes(haystack: Uint8Array, needle: Uint8Array): boolean {
+	const first = needle[0] as number;
+	outer: for (let i = haystack.indexOf(first); i !== -1; i = haystack.indexOf(first, i + 1)) {
+		if (i + needle.length > haystack.length) return false;
+		for (let j = 1; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+		return true;
+	}
+	return false;
+}
+
+function hasRenamedProtoKey(value: unknown, depth: number): boolean {
+	if (typeof value !== "object" || value === null || depth > 600) return false;
+	if (Array.isArray(value)) return value.some((item) => hasRenamedProtoKey(item, depth + 1));
+	if (value instanceof Map) {
+		for (const [key, item] of value) {
+			if (hasRenamedProtoKey(key, depth + 1) || hasRenamedProtoKey(item, depth + 1)) return true;
+		}
+		return false;
+	}
+	if (value instanceof Set) {
+		for (const item of value) if (hasRenamedProtoKey(item, depth + 1)) return true;
+		return false;
+	}
+	if (Object.hasOwn(value, "__proto_")) return true;
+	return Object.values(value).some((item) => hasRenamedProtoKey(item, depth + 1));
+}
+
+/**
+ * Decodes a value sent by a client and checks that it is plain data Tenon can
+ * store and send back exactly (see {@link findNotPlain}). Throws
+ * `request/malformed` for bytes that do not decode and `request/invalid_value`
+ * (with the path) for a CBOR tag Tenon does not know, a RegExp, a cycle, a
+ * `__proto__` key or nesting deeper than 512 levels.
+ */
+export function decodeUntrusted(
+	encoding: Encoding,
+	data: string | Uint8Array,
+	path = "value",
+): unknown {
+	const value = decodeValue(encoding, data);
+	const error = notPlainError(value, data, path);
+	if (error) throw error;
+	return value;
+}
+
+/**
+ * The `request/invalid_value` error for a decoded client value that is not
+ * plain data, or undefined when it is. `data` is what it was decoded from.
+ */
+export function notPlainError(
+	value: unknown,
+	data: string | Uint8Array,
+	path: string,
+): ActorError | undefined {
+	const found = findNotPlain(value, path, true);
+	if (found) return errors.invalidValue(found.path, found.what);
+	if (
+		typeof data !== "string" &&
+		containsBytes(data, CBOR_PROTO_KEY) &&
+		hasRenamedProtoKey(value, 0)
+	)
+		return errors.invalidValue(path, "a value with a '__proto__' key");
+	return undefined;
+}
+
+/** Throws `request/invalid_value` unless `value` is plain data (see {@link findNotPlain}). */
+export function assertPlainValue(value: unknown, path: string): void {
+	const found = findNotPlain(value, path, true);
+	if (found) throw errors.invalidValue(found.path, found.what);
+}
+
+/**
+ * Decodes actor creation input sent by a client (compat CBOR) and checks it is
+ * plain data, so nothing that cannot be read back is ever stored.
+ */
+export function decodeUntrustedInput(bytes: Uint8Array): unknown {
+	let value: unknown;
+	try {
+		const problem = cborProblem(bytes);
+		if (problem !== undefined) throw new Error(problem);
+		value = cborDecodeCompat(bytes);
+	} catch (error) {
+		throw errors.invalidInput(error instanceof Error ? error.message : String(error));
+	}
+	const found = findNotPlain(value, "input", true);
+	if (found) throw errors.invalidInput(`${found.path} is ${found.what}`);
+	if (containsBytes(bytes, CBOR_PROTO_KEY) && hasRenamedProtoKey(value, 0))
+		throw errors.invalidInput("a '__proto__' key");
+	return value;
 }
 
 /** Byte length of an encoded message. */

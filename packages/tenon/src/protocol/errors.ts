@@ -108,7 +108,7 @@ export const errors = {
 		new ActorError(
 			"request",
 			"unsupported_encoding",
-			`Unsupported encoding '${value}' (use json or cbor)`,
+			`Unsupported encoding '${value}' (use json, cbor or bare)`,
 		),
 	routeNotFound: (method: string, path: string) =>
 		new ActorError("request", "route_not_found", `No route for ${method} ${path}`),
@@ -144,6 +144,15 @@ export const errors = {
 			"conn_params_invalid",
 			`Connection params are not valid JSON: ${reason}`,
 		),
+	invalidValue: (path: string, what: string) =>
+		new ActorError(
+			"request",
+			"invalid_value",
+			`The value at '${path}' is ${what}; send plain data (objects, arrays, Map, Set, Date, bytes, primitives)`,
+			{ path },
+		),
+	invalidInput: (reason: string) =>
+		new ActorError("request", "invalid_input", `Invalid actor input: ${reason}`),
 	inputTooLong: (limit: number) =>
 		new ActorError("request", "input_too_long", `Actor input exceeds ${limit} bytes`, { limit }),
 	hookTimedOut: (hook: string, timeoutMs: number) =>
@@ -151,6 +160,50 @@ export const errors = {
 			hook,
 			timeoutMs,
 		}),
+	forbidden: (reason: string, metadata?: unknown) =>
+		new ActorError("auth", "forbidden", `Forbidden: ${reason}`, metadata),
+	rateLimited: (scope: "address" | "connection", retryAfterMs: number) =>
+		new ActorError(
+			"limit",
+			"rate_limited",
+			`Too many requests from this ${scope}; retry after ${retryAfterMs} ms`,
+			{ scope, retryAfter: retryAfterMs },
+		),
+	tooManyConnections: (scope: "actor" | "node" | "address", limit: number) =>
+		new ActorError(
+			"limit",
+			"too_many_connections",
+			`This ${scope} has ${limit} open connections already`,
+			{ scope, limit },
+		),
+	tooManySubscriptions: (limit: number) =>
+		new ActorError(
+			"limit",
+			"too_many_subscriptions",
+			`A connection may subscribe to at most ${limit} events`,
+			{ limit },
+		),
+	tooManyInFlight: (limit: number) =>
+		new ActorError(
+			"limit",
+			"too_many_in_flight",
+			`A connection may have at most ${limit} actions in flight; wait for answers first`,
+			{ limit },
+		),
+	tooManyRequests: (limit: number) =>
+		new ActorError(
+			"limit",
+			"too_many_requests",
+			`The server is reading ${limit} request bodies (for this client or in all) already; retry shortly`,
+			{ limit, retryAfter: 100 },
+		),
+	overloaded: (limit: number) =>
+		new ActorError(
+			"limit",
+			"overloaded",
+			`${limit} actors are awake and busy on this node; retry shortly`,
+			{ limit, retryAfter: 1_000 },
+		),
 	shuttingDown: () => new ActorError("core", "shutting_down", "The server is shutting down"),
 	internal: () => new ActorError("core", "internal_error", "An internal error occurred"),
 } as const;
@@ -162,7 +215,9 @@ export const errors = {
 export function httpStatusFor(group: string, code: string): number {
 	switch (group) {
 		case "auth":
-			return 403;
+			return code === "unauthorized" ? 401 : 403;
+		case "limit":
+			return code === "overloaded" ? 503 : 429;
 		case "user":
 		case "queue":
 		case "kv":
@@ -173,6 +228,8 @@ export function httpStatusFor(group: string, code: string): number {
 		case "request":
 			if (code === "route_not_found") return 404;
 			if (code === "method_not_allowed") return 405;
+			if (code === "unsupported_content_type") return 415;
+			if (code === "upgrade_required") return 426;
 			return 400;
 		case "actor":
 			if (code === "not_found" || code === "action_not_found" || code === "handler_not_found")

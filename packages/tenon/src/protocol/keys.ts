@@ -8,14 +8,35 @@ import type { Limits } from "./limits.js";
  */
 export type ActorKey = string | readonly string[];
 
-/** Normalizes a user key to its component list. */
+/**
+ * Normalizes a user key to its component list. Throws `request/invalid_key`
+ * for a component with a lone surrogate: URLs and JSON would silently turn it
+ * into U+FFFD and address another actor.
+ */
 export function normalizeKey(key: ActorKey | undefined): string[] {
 	if (key === undefined) return [];
-	if (typeof key === "string") return [key];
-	return [...key];
+	const parts = typeof key === "string" ? [key] : [...key];
+	for (const part of parts) {
+		if (typeof part === "string" && hasLoneSurrogate(part))
+			throw errors.invalidKey("a component is not well-formed Unicode (a lone surrogate)");
+	}
+	return parts;
 }
 
-/** Throws `request/invalid_key` unless `key` is a list of strings within the limits. */
+// A UTF-16 surrogate without its partner. Such strings have no UTF-8 form:
+// encoders replace them with U+FFFD, so ["\ud800"] and ["\uFFFD"] would
+// reach the same actor.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** True when `text` holds a lone surrogate (it has no exact UTF-8 form). */
+export function hasLoneSurrogate(text: string): boolean {
+	return LONE_SURROGATE.test(text);
+}
+
+/**
+ * Throws `request/invalid_key` unless `key` is a list of well-formed strings
+ * within the limits.
+ */
 export function validateKey(
 	key: unknown,
 	limits: Pick<Limits, "maxKeyComponentBytes" | "maxKeyBytes">,
@@ -24,6 +45,8 @@ export function validateKey(
 	let total = 0;
 	for (const component of key) {
 		if (typeof component !== "string") throw errors.invalidKey("every component must be a string");
+		if (hasLoneSurrogate(component))
+			throw errors.invalidKey("a component is not well-formed Unicode (a lone surrogate)");
 		const bytes = utf8Length(component);
 		if (bytes > limits.maxKeyComponentBytes) {
 			throw errors.invalidKey(
@@ -50,29 +73,48 @@ export function serializeKey(key: readonly string[]): string {
 		.join("/");
 }
 
-/** Parses the REST form of a key. Throws `request/invalid_key` on a malformed escape. */
+/**
+ * Parses the REST form of a key. Only the canonical form is accepted (an
+ * empty component is exactly `\0`, nothing else is empty), so two texts never
+ * name the same key. Throws `request/invalid_key` otherwise.
+ */
 export function deserializeKey(text: string): string[] {
 	if (text === EMPTY_KEY) return [];
 	const parts: string[] = [];
 	let current = "";
 	let emptyMarker = false;
+	const finish = () => {
+		if (emptyMarker) {
+			if (current !== "") throw errors.invalidKey("'\\0' must be a whole component");
+			parts.push("");
+		} else {
+			if (current === "") throw errors.invalidKey("an empty component must be written '\\0'");
+			parts.push(current);
+		}
+		current = "";
+		emptyMarker = false;
+	};
 	for (let i = 0; i < text.length; i++) {
 		const char = text[i];
 		if (char === "\\") {
 			const next = text[i + 1];
 			i++;
-			if (next === "0") emptyMarker = true;
-			else if (next === "\\" || next === "/") current += next;
-			else throw errors.invalidKey("bad escape sequence");
+			if (next === "0") {
+				if (current !== "" || emptyMarker)
+					throw errors.invalidKey("'\\0' must be a whole component");
+				emptyMarker = true;
+			} else if (next === "\\" || next === "/") {
+				if (emptyMarker) throw errors.invalidKey("'\\0' must be a whole component");
+				current += next;
+			} else throw errors.invalidKey("bad escape sequence");
 		} else if (char === "/") {
-			parts.push(emptyMarker && current === "" ? "" : current);
-			current = "";
-			emptyMarker = false;
+			finish();
 		} else {
+			if (emptyMarker) throw errors.invalidKey("'\\0' must be a whole component");
 			current += char;
 		}
 	}
-	parts.push(emptyMarker && current === "" ? "" : current);
+	finish();
 	return parts;
 }
 

@@ -19,6 +19,35 @@ export interface Limits {
 	maxKeyBytes: number;
 	/** Largest action or event name, in UTF-8 bytes. */
 	maxNameBytes: number;
+	/**
+	 * Longest a queue send with `wait: true` waits for its completion (ms); a
+	 * longer `timeout`, or none, is capped to it. Default 5 minutes.
+	 */
+	maxQueueWaitMs: number;
+	/** Most actors awake on this node; waking one more puts the least recently used idle ones to sleep. */
+	maxAwakeActors: number;
+	/** Most open connections (realtime and raw WebSockets) per actor. */
+	maxConnectionsPerActor: number;
+	/** Most open WebSockets on this node. */
+	maxConnections: number;
+	/** Most events one connection may subscribe to. */
+	maxSubscriptionsPerConnection: number;
+	/** Most actions one connection may have waiting for an answer. */
+	maxInFlightActionsPerConnection: number;
+	/** Most HTTP request bodies read at once on this node. */
+	maxConcurrentRequestBodies: number;
+	/** Most HTTP request bodies read at once from one client address (loopback exempt, see `rateLimits`). */
+	maxConcurrentRequestBodiesPerAddress: number;
+	/** Most open WebSockets from one client address (loopback exempt, see `rateLimits`). */
+	maxConnectionsPerAddress: number;
+	/** Largest message on a raw WebSocket (`onWebSocket`), either way in. */
+	maxRawWebSocketMessageBytes: number;
+	/** Longest a client may take to send its request headers (ms). */
+	headersTimeoutMs: number;
+	/** Longest a client may take to send a whole request, body included (ms). */
+	requestTimeoutMs: number;
+	/** How long an idle keep-alive HTTP connection stays open (ms). */
+	keepAliveTimeoutMs: number;
 }
 
 const KiB = 1024;
@@ -34,4 +63,17 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 	maxKeyComponentBytes: 128,
 	maxKeyBytes: KiB,
 	maxNameBytes: 256,
+	maxQueueWaitMs: 5 * 60_000,
+	maxAwakeActors: 10_000,
+	maxConnectionsPerActor: 10_000,
+	maxConnections: 100_000,
+	maxSubscriptionsPerConnection: 1_000,
+	maxInFlightActionsPerConnection: 128,
+	maxConcurrentRequestBodies: 128,
+	maxConcurrentRequestBodiesPerAddress: 8,
+	maxConnectionsPerAddress: 256,
+	maxRawWebSocketMessageBytes: MiB,
+	headersTimeoutMs: 10_000,
+	requestTimeoutMs: 60_000,
+	keepAliveTimeoutMs: 5_000,
 });

@@ -1,5 +1,12 @@
+import * as bare from "./bare-codec.js";
 import { utf8Length } from "./bytes.js";
-import { decodeValue, type Encoding, encodeValue } from "./encoding.js";
+import {
+	cborEncodeCompat,
+	decodeValue,
+	type Encoding,
+	encodeValue,
+	notPlainError,
+} from "./encoding.js";
 import { ActorError, type ErrorPayload, errors } from "./errors.js";
 
 /**
@@ -8,6 +15,12 @@ import { ActorError, type ErrorPayload, errors } from "./errors.js";
  * same value back, so both work.
  */
 export type ActionId = bigint | number;
+
+/**
+ * Most arguments one action call may have: an argument list is spread into
+ * the action's parameters, and a huge one would overflow the call stack.
+ */
+export const MAX_ACTION_ARGS = 1_000;
 
 /** A message from client to server on a connection. */
 export type ToServer =
@@ -21,9 +34,37 @@ export type ToClient =
 	| { tag: "Event"; name: string; args: unknown[] }
 	| { tag: "Error"; error: ErrorPayload; actionId: ActionId | null };
 
-/** Encodes a server-to-client message in the wire envelope `{ body: { tag, val } }`. */
+/** Encodes a server-to-client message in the wire envelope `{ body: { tag, val } }` (or BARE). */
 export function encodeToClient(encoding: Encoding, message: ToClient): string | Uint8Array {
+	if (encoding === "bare") return bare.writeToClient(toBareClient(message));
 	return encodeValue(encoding, { body: toClientBody(message) });
+}
+
+function toBareClient(message: ToClient): bare.BareToClient {
+	switch (message.tag) {
+		case "Init":
+			return message;
+		case "ActionResponse":
+			return {
+				tag: "ActionResponse",
+				id: BigInt(message.id),
+				output: cborEncodeCompat(message.output),
+			};
+		case "Event":
+			return { tag: "Event", name: message.name, args: cborEncodeCompat(message.args) };
+		case "Error":
+			return {
+				tag: "Error",
+				group: message.error.group,
+				code: message.error.code,
+				message: message.error.message,
+				metadata:
+					message.error.metadata === undefined
+						? undefined
+						: cborEncodeCompat(message.error.metadata),
+				actionId: message.actionId === null ? undefined : BigInt(message.actionId),
+			};
+	}
 }
 
 function toClientBody(message: ToClient): { tag: string; val: unknown } {
@@ -49,6 +90,18 @@ function toClientBody(message: ToClient): { tag: string; val: unknown } {
 
 /** Encodes a client-to-server message. */
 export function encodeToServer(encoding: Encoding, message: ToServer): string | Uint8Array {
+	if (encoding === "bare") {
+		return bare.writeToServer(
+			message.tag === "ActionRequest"
+				? {
+						tag: "ActionRequest",
+						id: BigInt(message.id),
+						name: message.name,
+						args: cborEncodeCompat(message.args),
+					}
+				: message,
+		);
+	}
 	switch (message.tag) {
 		case "ActionRequest":
 			return encodeValue(encoding, {
@@ -91,12 +144,48 @@ export function decodeToServer(
 	data: string | Uint8Array,
 	maxNameBytes: number,
 ): DecodedToServer {
+	if (encoding === "bare") return decodeBareToServer(data, maxNameBytes);
 	let decoded: unknown;
 	try {
 		decoded = decodeValue(encoding, data);
 	} catch (error) {
 		return { ok: false, error: error as ActorError, actionId: null };
 	}
+	return checkToServer(decoded, data, maxNameBytes);
+}
+
+/** A BARE message: its frame, then its CBOR arguments, checked like the other encodings. */
+function decodeBareToServer(data: string | Uint8Array, maxNameBytes: number): DecodedToServer {
+	let message: bare.BareToServer;
+	try {
+		if (typeof data === "string") throw new Error("BARE messages must be binary");
+		message = bare.readToServer(data);
+	} catch (error) {
+		if (bare.isVersionError(error)) return { ok: false, error, actionId: null };
+		return { ok: false, error: errors.malformed(`bare: ${describe(error)}`), actionId: null };
+	}
+	if (message.tag === "SubscriptionRequest")
+		return checkToServer({ body: { tag: message.tag, val: message } }, data, maxNameBytes);
+	let args: unknown;
+	try {
+		args = decodeValue("cbor", message.args);
+	} catch (error) {
+		return { ok: false, error: error as ActorError, actionId: message.id };
+	}
+	const val = { id: message.id, name: message.name, args };
+	return checkToServer({ body: { tag: "ActionRequest", val } }, message.args, maxNameBytes);
+}
+
+function describe(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}
+
+/** Checks the shape of a decoded client message (`data` is what its values came from). */
+function checkToServer(
+	decoded: unknown,
+	data: string | Uint8Array,
+	maxNameBytes: number,
+): DecodedToServer {
 	const body = isRecord(decoded) ? decoded.body : undefined;
 	if (!isRecord(body) || typeof body.tag !== "string" || !isRecord(body.val)) {
 		return {
@@ -134,6 +223,15 @@ export function decodeToServer(
 			if (!Array.isArray(args)) {
 				return { ok: false, error: errors.invalid("action args must be an array"), actionId: id };
 			}
+			if (args.length > MAX_ACTION_ARGS) {
+				return {
+					ok: false,
+					error: errors.invalid(`an action takes at most ${MAX_ACTION_ARGS} arguments`),
+					actionId: id,
+				};
+			}
+			const notPlain = notPlainError(args, data, "args");
+			if (notPlain) return { ok: false, error: notPlain, actionId: id };
 			return { ok: true, message: { tag: "ActionRequest", id, name: val.name, args } };
 		}
 		case "SubscriptionRequest": {
@@ -170,6 +268,7 @@ export function decodeToServer(
  * server sent something this client does not understand.
  */
 export function decodeToClient(encoding: Encoding, data: string | Uint8Array): ToClient {
+	if (encoding === "bare") return decodeBareToClient(data);
 	const decoded = decodeValue(encoding, data);
 	const body = isRecord(decoded) ? decoded.body : undefined;
 	if (!isRecord(body) || !isRecord(body.val))
@@ -203,6 +302,35 @@ export function decodeToClient(encoding: Encoding, data: string | Uint8Array): T
 		}
 	}
 	throw errors.malformed(`unexpected server message '${String(body.tag)}'`);
+}
+
+function decodeBareToClient(data: string | Uint8Array): ToClient {
+	if (typeof data === "string") throw errors.malformed("BARE messages must be binary");
+	let message: bare.BareToClient;
+	try {
+		message = bare.readToClient(data);
+	} catch (error) {
+		throw errors.malformed(`bare: ${describe(error)}`);
+	}
+	switch (message.tag) {
+		case "Init":
+			return message;
+		case "ActionResponse":
+			return { tag: "ActionResponse", id: message.id, output: decodeValue("cbor", message.output) };
+		case "Event": {
+			const args = decodeValue("cbor", message.args);
+			return { tag: "Event", name: message.name, args: Array.isArray(args) ? args : [args] };
+		}
+		case "Error": {
+			const error: ErrorPayload = {
+				group: message.group,
+				code: message.code,
+				message: message.message,
+			};
+			if (message.metadata !== undefined) error.metadata = decodeValue("cbor", message.metadata);
+			return { tag: "Error", error, actionId: message.actionId ?? null };
+		}
+	}
 }
 
 /** Builds a client-side `ActorError` from a wire payload. */

@@ -4,6 +4,7 @@ import type { Clock } from "../common/clock.js";
 import { createLogger, type Logger, type LogLevel } from "../common/logger.js";
 import type { Limits } from "../protocol/limits.js";
 import { Runtime } from "../runtime/runtime.js";
+import { LOOPBACK_HOSTS } from "../server/browser-guard.js";
 import type { CorsOptions } from "../server/cors.js";
 import { inProcessClientOptions } from "../server/in-process.js";
 import {
@@ -12,7 +13,12 @@ import {
 	type NodeHandlers,
 	type TenonServer,
 } from "../server/node-adapter.js";
-import { createServerCore, type ServerCore } from "../server/server-core.js";
+import type { RateLimitOptions } from "../server/request-guard.js";
+import {
+	createServerCore,
+	type ServerCore,
+	type ServerCoreOptions,
+} from "../server/server-core.js";
 import { lmdbDriver } from "../storage/drivers/lmdb/index.js";
 import type { StorageDriver } from "../storage/interfaces.js";
 
@@ -32,20 +38,51 @@ export interface RegistryConfig<A extends ActorDefinitions> {
 	logger?: Logger;
 	/** Path prefix when mounted under another router, e.g. `/api/tenon`. */
 	basePath?: string;
-	/** Browser origins allowed to call the server (CORS). Default: none. */
+	/**
+	 * Browser origins allowed to call the server (CORS), also the origins
+	 * allowed to change state and open WebSockets from a browser. Default:
+	 * none (pages of the server's own origin only).
+	 */
 	cors?: CorsOptions;
 	/**
+	 * The operator credential (at least 16 characters). It guards listing and
+	 * destroying actors, the inspector and every other management route;
+	 * without it those routes are disabled. Default: `TENON_ADMIN_TOKEN`.
+	 */
+	admin?: { token?: string };
+	/**
 	 * The read-only inspector API (`/inspector/*`, e.g. workflow journals),
-	 * enabled by a bearer token. Default: `TENON_INSPECTOR_TOKEN`, else disabled.
+	 * opened by the admin token or this one. Default: `TENON_INSPECTOR_TOKEN`.
 	 */
 	inspector?: { token?: string };
+	/**
+	 * A shared secret every client request must carry (`Authorization:
+	 * Bearer`, `x-rivet-token`, `rvt-token` or the `@token` of a gateway id),
+	 * for servers only other services call. Default: `TENON_CLIENT_TOKEN`,
+	 * else none (the token, if any, goes to your hooks as `c.request.token`).
+	 */
+	clientToken?: string;
+	/**
+	 * Host names (the `Host` header, without port) the server answers to;
+	 * `*.example.com` matches subdomains. Default: `TENON_ALLOWED_HOSTS`
+	 * (comma-separated); else `localhost`, `*.localhost`, `127.0.0.1` and
+	 * `[::1]`, plus any IP address when listening beyond loopback (DNS
+	 * rebinding needs a host name). Mounted handlers answer to any host unless set.
+	 */
+	allowedHosts?: readonly string[];
+	/** Per-address and per-connection rate limits (see docs/security.md). */
+	rateLimits?: RateLimitOptions;
 }
 
 /** Options of {@link Registry.start}. */
 export interface StartOptions {
 	/** Port. Default: `TENON_PORT`, `PORT` or 6420; 0 picks a free one. */
 	port?: number;
-	/** Interface. Default: `TENON_HOST` or `0.0.0.0`. */
+	/**
+	 * Interface. Default: `TENON_HOST`, else `127.0.0.1` (this machine only).
+	 * Use `0.0.0.0` to accept connections from other machines (containers,
+	 * a LAN): then configure `admin.token` and `allowedHosts` as well.
+	 */
 	host?: string;
 	/** Overrides the registry's storage for this server. */
 	storage?: StorageDriver;
@@ -61,6 +98,24 @@ export interface StartOptions {
 export interface RuntimeStartOptions {
 	storage?: StorageDriver;
 	clock?: Clock;
+	/** The interface the server will listen on (it picks the default allowed hosts). */
+	bindHost?: string;
+}
+
+/** The default interface: this machine only. */
+const DEFAULT_HOST = "127.0.0.1";
+
+function isLoopbackHost(host: string): boolean {
+	return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
+function envList(name: string): string[] | undefined {
+	const value = process.env[name];
+	if (value === undefined || value.trim() === "") return undefined;
+	return value
+		.split(",")
+		.map((item) => item.trim())
+		.filter((item) => item !== "");
 }
 
 function defaultPort(): number {
@@ -103,14 +158,33 @@ export class Registry<A extends ActorDefinitions> {
 				? {}
 				: { exposeInternalErrors: this.config.exposeInternalErrors }),
 		});
-		const inspectorToken = this.config.inspector?.token ?? process.env.TENON_INSPECTOR_TOKEN;
-		const core = createServerCore(runtime, {
-			...(this.config.basePath ? { basePath: this.config.basePath } : {}),
-			...(this.config.cors ? { cors: this.config.cors } : {}),
-			...(inspectorToken ? { inspectorToken } : {}),
-		});
+		const core = createServerCore(runtime, this.#coreOptions(options.bindHost));
 		await runtime.attach(() => createClient(inProcessClientOptions(core)));
 		return { runtime, core };
+	}
+
+	/** The server core's security settings, from the config and the environment. */
+	#coreOptions(bindHost: string | undefined): ServerCoreOptions {
+		const config = this.config;
+		const nonEmpty = (value: string | undefined) => (value === "" ? undefined : value);
+		const configured = config.allowedHosts ?? envList("TENON_ALLOWED_HOSTS");
+		// Unconfigured, a server the test kit or `start()` runs answers to localhost names
+		// (and, beyond loopback, to IP addresses): a DNS-rebinding page's host name is refused.
+		const allowedHosts = configured ?? (bindHost !== undefined ? LOOPBACK_HOSTS : undefined);
+		const allowIpHosts =
+			configured === undefined && bindHost !== undefined && !isLoopbackHost(bindHost);
+		return {
+			...(config.basePath ? { basePath: config.basePath } : {}),
+			...(config.cors ? { cors: config.cors } : {}),
+			access: {
+				adminToken: nonEmpty(config.admin?.token ?? process.env.TENON_ADMIN_TOKEN),
+				inspectorToken: nonEmpty(config.inspector?.token ?? process.env.TENON_INSPECTOR_TOKEN),
+				clientToken: nonEmpty(config.clientToken ?? process.env.TENON_CLIENT_TOKEN),
+			},
+			...(allowedHosts ? { allowedHosts } : {}),
+			...(allowIpHosts ? { allowIpHosts } : {}),
+			...(config.rateLimits ? { rateLimits: config.rateLimits } : {}),
+		};
 	}
 
 	/**
@@ -121,10 +195,12 @@ export class Registry<A extends ActorDefinitions> {
 	 * console.log(server.url);
 	 */
 	async start(options: StartOptions = {}): Promise<TenonServer> {
-		const { runtime, core } = await this.createRuntime(
-			options.storage ? { storage: options.storage } : {},
-		);
-		return this.#listen(runtime, core, options);
+		const bindHost = options.host ?? process.env.TENON_HOST ?? DEFAULT_HOST;
+		const { runtime, core } = await this.createRuntime({
+			...(options.storage ? { storage: options.storage } : {}),
+			bindHost,
+		});
+		return this.#listen(runtime, core, { ...options, host: bindHost });
 	}
 
 	/** Listens for an already created runtime (shared by `start` and the test kit). */
@@ -138,10 +214,20 @@ export class Registry<A extends ActorDefinitions> {
 
 	async #listen(runtime: Runtime, core: ServerCore, options: StartOptions): Promise<TenonServer> {
 		try {
+			const host = options.host ?? process.env.TENON_HOST ?? DEFAULT_HOST;
+			const limits = runtime.limits;
 			const server = await listenNode(core, {
 				port: options.port ?? defaultPort(),
-				host: options.host ?? process.env.TENON_HOST ?? "0.0.0.0",
-				maxWebSocketMessageBytes: runtime.limits.maxIncomingMessageBytes,
+				host,
+				maxWebSocketMessageBytes: Math.max(
+					limits.maxIncomingMessageBytes,
+					limits.maxRawWebSocketMessageBytes,
+				),
+				timeouts: {
+					headersMs: limits.headersTimeoutMs,
+					requestMs: limits.requestTimeoutMs,
+					keepAliveMs: limits.keepAliveTimeoutMs,
+				},
 				beforeClose: () => runtime.stop(),
 			});
 			if (runtime.cluster) {
@@ -153,10 +239,31 @@ export class Registry<A extends ActorDefinitions> {
 				runtime.logger.info("joined the cluster", { nodeId: runtime.cluster.nodeId, address });
 			}
 			runtime.logger.info("tenon listening", { url: server.url, storage: runtime.storageName });
+			this.#logExposure(runtime, host);
 			return server;
 		} catch (error) {
 			await runtime.stop();
 			throw error;
+		}
+	}
+
+	/** Says on start what is reachable: management on or off, and a warning off loopback. */
+	#logExposure(runtime: Runtime, host: string): void {
+		const options = this.#coreOptions(host);
+		const log = runtime.logger;
+		log.info(
+			options.access?.adminToken
+				? "management API enabled (admin token)"
+				: "management API disabled: set TENON_ADMIN_TOKEN (or admin.token) to list and destroy actors",
+		);
+		if (!isLoopbackHost(host)) {
+			log.warn("listening beyond this machine", {
+				host,
+				allowedHosts: options.allowIpHosts
+					? "IP addresses and localhost only: set allowedHosts (TENON_ALLOWED_HOSTS) to serve host names"
+					: options.allowedHosts,
+				management: options.access?.adminToken ? "admin token" : "disabled",
+			});
 		}
 	}
 
@@ -185,7 +292,10 @@ export class Registry<A extends ActorDefinitions> {
 	async nodeHandlers(): Promise<NodeHandlers> {
 		const { runtime, core } = await this.#lazyRuntime();
 		return createNodeHandlers(core, {
-			maxWebSocketMessageBytes: runtime.limits.maxIncomingMessageBytes,
+			maxWebSocketMessageBytes: Math.max(
+				runtime.limits.maxIncomingMessageBytes,
+				runtime.limits.maxRawWebSocketMessageBytes,
+			),
 		});
 	}
 

@@ -20,6 +20,8 @@ export interface ActorCore {
 	readonly abortSignal: AbortSignal;
 	/** True while the actor accepts new work. */
 	isAwake(): boolean;
+	/** Open connections: realtime ones and raw WebSockets. */
+	readonly connectionCount: number;
 	/** Counts `promise` as work in progress until it settles. */
 	track<T>(promise: Promise<T>): Promise<T>;
 	/** End-of-turn work: `onStateChange`, commit scheduling, idleness. */

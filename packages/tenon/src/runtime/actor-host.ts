@@ -1,9 +1,11 @@
+import type { CreateContext } from "../actor/context.js";
 import type { AnyActorDefinition } from "../actor/definition.js";
 import { DEFAULT_ACTOR_OPTIONS, type ResolvedActorOptions } from "../actor/options.js";
 import type { Clock } from "../common/clock.js";
 import { isActorId, newActorId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
-import { errors } from "../protocol/errors.js";
+import { decodeUntrustedInput } from "../protocol/encoding.js";
+import { ActorError, errors, toPublicError } from "../protocol/errors.js";
 import { serializeKey } from "../protocol/keys.js";
 import type { Limits } from "../protocol/limits.js";
 import { CommitPipeline } from "../storage/commit-pipeline.js";
@@ -11,6 +13,8 @@ import type { ActorRecord, StorageHandles } from "../storage/interfaces.js";
 import { type ActionImpl, buildActionTable } from "./action-table.js";
 import { ActorInstance } from "./actor-instance.js";
 import { AlarmScheduler } from "./alarm-scheduler.js";
+import { type Caller, callerWithParams } from "./caller.js";
+import { callAsync, withTimeout } from "./timeouts.js";
 
 /** A registered actor type, prepared once. */
 interface ActorType {
@@ -150,10 +154,19 @@ export class ActorHost {
 		if (this.#shuttingDown) throw errors.shuttingDown();
 	}
 
-	/** Resolves a target to a live actor record (creating it for `getOrCreate`). */
-	async resolve(namespace: string, target: ActorTarget): Promise<ActorRecord> {
+	/**
+	 * Resolves a target to a live actor record in `namespace` (creating it for
+	 * `getOrCreate`, after the actor's `onBeforeCreate` accepts `caller`).
+	 */
+	async resolve(
+		namespace: string,
+		target: ActorTarget,
+		caller: Caller = callerWithParams(undefined),
+	): Promise<{ record: ActorRecord; created: boolean }> {
 		this.#assertRunning();
-		if (target.kind === "id") return this.getLiveRecord(target.actorId);
+		if (target.kind === "id") {
+			return { record: await this.getLiveRecord(target.actorId, namespace), created: false };
+		}
 		this.#type(target.name);
 		if (target.method === "get") {
 			const record = await this.#options.storage.directory.getByKey(
@@ -162,27 +175,51 @@ export class ActorHost {
 				target.key,
 			);
 			if (record === undefined) throw errors.actorNotFound({ name: target.name, key: target.key });
-			return record;
+			return { record, created: false };
 		}
-		const { record } = await this.create(namespace, target.name, target.key, target.input, false);
-		return record;
+		return this.create(namespace, target.name, target.key, target.input, false, caller);
 	}
 
 	/** The awake instance for a target, resolving and waking as needed. */
-	async instanceForTarget(namespace: string, target: ActorTarget): Promise<ActorInstance> {
+	async instanceForTarget(
+		namespace: string,
+		target: ActorTarget,
+		caller?: Caller,
+	): Promise<ActorInstance> {
+		return (await this.instanceForCall(namespace, target, caller)).instance;
+	}
+
+	/**
+	 * The awake instance for a target, and whether this call created the
+	 * actor (so a caller its hooks then refuse can undo the creation).
+	 */
+	async instanceForCall(
+		namespace: string,
+		target: ActorTarget,
+		caller?: Caller,
+	): Promise<{ instance: ActorInstance; created: boolean }> {
 		if (target.kind === "id") {
 			// Hot path: an awake actor addressed by id needs no directory read.
 			const awake = this.awakeInstance(target.actorId);
-			if (awake !== undefined) return awake;
+			if (awake !== undefined) {
+				if (awake.namespace !== namespace) throw errors.actorNotFound({ actorId: target.actorId });
+				return { instance: awake, created: false };
+			}
 		}
-		return this.instanceFor(await this.resolve(namespace, target));
+		const { record, created } = await this.resolve(namespace, target, caller);
+		return { instance: await this.instanceFor(record), created };
 	}
 
-	/** A live (not destroyed) record by id, or `actor/not_found`. */
-	async getLiveRecord(actorId: string): Promise<ActorRecord> {
+	/**
+	 * A live (not destroyed) record by id, or `actor/not_found`. With
+	 * `namespace`, an actor of another namespace is not found either.
+	 */
+	async getLiveRecord(actorId: string, namespace?: string): Promise<ActorRecord> {
 		if (!isActorId(actorId)) throw errors.actorNotFound({ actorId });
 		const record = await this.#options.storage.directory.getById(actorId);
 		if (record === undefined) throw errors.actorNotFound({ actorId });
+		if (namespace !== undefined && record.namespace !== namespace)
+			throw errors.actorNotFound({ actorId });
 		if (record.destroyedAt !== undefined)
 			throw errors.actorNotFound({ actorId, destroyedAt: record.destroyedAt });
 		return record;
@@ -198,17 +235,24 @@ export class ActorHost {
 		key: string[],
 		input: Uint8Array | undefined,
 		failIfExists: boolean,
+		caller: Caller = callerWithParams(undefined),
 	): Promise<{ record: ActorRecord; created: boolean }> {
 		this.#assertRunning();
-		this.#type(name);
-		if (input !== undefined && input.byteLength > this.#options.limits.maxInputBytes) {
-			throw errors.inputTooLong(this.#options.limits.maxInputBytes);
+		const type = this.#type(name);
+		let decodedInput: unknown;
+		if (input !== undefined) {
+			if (input.byteLength > this.#options.limits.maxInputBytes)
+				throw errors.inputTooLong(this.#options.limits.maxInputBytes);
+			// Decoded before anything is stored: input that cannot be read back
+			// would make every later wake of this key fail.
+			decodedInput = decodeUntrustedInput(input);
 		}
 		const directory = this.#options.storage.directory;
 		if (!failIfExists) {
 			const existing = await directory.getByKey(namespace, name, key);
 			if (existing) return { record: existing, created: false };
 		}
+		await this.#checkCreate(type, name, key, decodedInput, caller);
 		// Concurrent creates of one key in this process share one directory call.
 		const flightKey = `${namespace}\u0000${name}\u0000${serializeKey(key)}`;
 		let flight = this.#creating.get(flightKey);
@@ -260,6 +304,9 @@ export class ActorHost {
 			}
 			if (slot.instance.status === "awake") return slot.instance;
 			await slot.instance.stopped;
+			// It may have been destroyed meanwhile: never wake it from the record
+			// read before (that would create an empty actor under a dead id).
+			record = await this.getLiveRecord(record.actorId);
 		}
 	}
 
@@ -271,8 +318,36 @@ export class ActorHost {
 			: undefined;
 	}
 
+	/**
+	 * Makes room for one more awake actor: at `maxAwakeActors`, the least
+	 * recently active idle actors (1% of the limit at a time, so this runs
+	 * rarely) are put to sleep. If every awake actor is busy, `limit/overloaded`.
+	 */
+	#makeRoom(): void {
+		const max = this.#options.limits.maxAwakeActors;
+		if (this.#slots.size < max) return;
+		const candidates: ActorInstance[] = [];
+		let leaving = 0;
+		for (const slot of this.#slots.values()) {
+			if (!("instance" in slot)) continue;
+			if (slot.instance.status !== "awake") leaving++;
+			else if (!slot.instance.busy) candidates.push(slot.instance);
+		}
+		// Actors already going to sleep make room as they finish.
+		if (this.#slots.size - leaving < max) return;
+		if (candidates.length === 0) throw errors.overloaded(max);
+		candidates.sort((a, b) => a.lastActiveAt - b.lastActiveAt);
+		const count = Math.max(1, Math.ceil(max / 100));
+		for (const instance of candidates.slice(0, count)) void instance.stop("sleep");
+		this.#options.logger.debug("awake actor limit reached; least recently used actors sleep", {
+			limit: max,
+			sleeping: Math.min(count, candidates.length),
+		});
+	}
+
 	async #start(record: ActorRecord): Promise<ActorInstance> {
 		const type = this.#type(record.name);
+		this.#makeRoom();
 		const starting = ActorInstance.start({
 			record,
 			definition: type.definition,
@@ -316,9 +391,41 @@ export class ActorHost {
 		}
 	}
 
-	/** Destroys an actor (waking it so `onDestroy` runs). */
-	async destroy(actorId: string): Promise<void> {
-		const record = await this.getLiveRecord(actorId);
+	/** Runs the actor's `onBeforeCreate` (bounded by its `connectTimeout`); it throws to refuse. */
+	async #checkCreate(
+		type: ActorType,
+		name: string,
+		key: string[],
+		input: unknown,
+		caller: Caller,
+	): Promise<void> {
+		const hook = type.definition.config.onBeforeCreate;
+		if (hook === undefined) return;
+		const context: CreateContext = {
+			name,
+			key: Object.freeze([...key]),
+			params: caller.params,
+			request: caller.request,
+			log: this.#options.logger,
+		};
+		const timeout = type.options.connectTimeout;
+		try {
+			await withTimeout(
+				callAsync(() => hook(context, input)),
+				this.#options.clock,
+				timeout,
+				() => errors.hookTimedOut("onBeforeCreate", timeout),
+			);
+		} catch (error) {
+			if (error instanceof ActorError) throw error;
+			this.#options.logger.error("onBeforeCreate failed", { actor: name, error });
+			throw toPublicError(error, this.#options.exposeInternalErrors);
+		}
+	}
+
+	/** Destroys an actor (waking it so `onDestroy` runs). With `namespace`, only one of that namespace. */
+	async destroy(actorId: string, namespace?: string): Promise<void> {
+		const record = await this.getLiveRecord(actorId, namespace);
 		const instance = await this.instanceFor(record);
 		await instance.stop("destroy");
 	}

@@ -2,6 +2,7 @@ import type { Conn } from "../actor/context.js";
 import type { OpenedDatabase } from "../actor/database.js";
 import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ResolvedActorOptions } from "../actor/options.js";
+import type { QueueDecls } from "../actor/queues.js";
 import type { FireInfo } from "../actor/schedule.js";
 import { describeIssues } from "../actor/schema.js";
 import type { ActorKeyList } from "../actor/types.js";
@@ -16,17 +17,24 @@ import type { ActorRecord, StorageHandles } from "../storage/interfaces.js";
 import type { ActionImpl } from "./action-table.js";
 import type { ActorCore } from "./actor-core.js";
 import { ActorWriter } from "./actor-writer.js";
+import { type Caller, callerWithParams, markAccepted } from "./caller.js";
 import { runConnectHooks } from "./connect-hooks.js";
 import { ConnectionImpl, type ConnTransport } from "./connection.js";
-import { type CloseKind, ConnectionHub } from "./connection-hub.js";
-import { ActionContextImpl, ActorContextImpl, type ContextHost } from "./context-impl.js";
+import { type CloseKind, ConnectionHub, type OpenedConnection } from "./connection-hub.js";
+import {
+	ActionContextImpl,
+	ActorContextImpl,
+	ConnectContextImpl,
+	type ContextHost,
+} from "./context-impl.js";
 import { databaseHost } from "./database-host.js";
 import { KvImpl } from "./kv-impl.js";
 import { PendingWrites } from "./pending-writes.js";
 import { QueueManager, type QueueSendResult } from "./queue-manager.js";
-import { RawEndpoints } from "./raw-endpoints.js";
+import { type OpenedRawSocket, RawEndpoints } from "./raw-endpoints.js";
 import type { RawSocketTransport, RawWebSocketImpl } from "./raw-websocket.js";
 import { attachRunHost } from "./run-host.js";
+import { RunLoop } from "./run-loop.js";
 import { ScheduleManager } from "./schedule-manager.js";
 import { type LoadedState, loadState } from "./state-loader.js";
 import { StateWriteSource } from "./state-source.js";
@@ -70,6 +78,8 @@ export class ActorInstance implements ContextHost, ActorCore {
 	readonly actorId: string;
 	readonly name: string;
 	readonly key: ActorKeyList;
+	/** The namespace the actor lives in (requests from other namespaces do not find it). */
+	readonly namespace: string;
 	#log: Logger | undefined;
 	status: ActorStatus = "starting";
 
@@ -94,7 +104,8 @@ export class ActorInstance implements ContextHost, ActorCore {
 	#keepAwakeCount = 0;
 	/** Made on the first waitUntil. */
 	#waitUntil: Set<Promise<unknown>> | undefined;
-	#runActive = false;
+	/** The `run` handler's loop (restarted when it fails); undefined without one. */
+	#run: RunLoop<ActorContextImpl> | undefined;
 	/** The run handler says it only waits (see RunHost.setIdle). */
 	#runIdle = false;
 	/** When the run handler needs the actor awake (see RunHost.setWakeAt). */
@@ -103,29 +114,41 @@ export class ActorInstance implements ContextHost, ActorCore {
 	/** The tracker's change count when onStateChange last ran. */
 	#stateChangeSeen = 0;
 	#idleSince = 0;
+	#lastActiveAt = 0;
+	/** Callers the connect hooks accepted since the actor woke. */
+	#acceptedCallers = 0;
 	#sleepTimer: TimerHandle | undefined;
 	#stopping: Promise<void> | undefined;
 	/** Set while stopping: called whenever a unit of work settles. */
 	#onQuiet: (() => void) | undefined;
 	#stoppedResolve!: () => void;
+	/** The write fence this instance holds (its lease epoch in a cluster). */
+	readonly #fence: number;
 	/** Resolves once the instance has stopped for any reason. */
 	readonly stopped: Promise<void>;
 
 	private constructor(deps: ActorInstanceDeps, fence: number, loaded: LoadedState) {
 		this.#deps = deps;
+		this.#fence = fence;
 		this.actorId = deps.record.actorId;
 		this.name = deps.record.name;
+		this.namespace = deps.record.namespace;
 		this.key = Object.freeze([...deps.record.key]);
 		this.stopped = new Promise<void>((resolve) => {
 			this.#stoppedResolve = resolve;
 		});
+		this.#lastActiveAt = deps.clock.now();
 		const onWrite = () => this.#writesOutsideTurn();
 		this.#tracker = new StateTracker(loaded.initialized ? loaded.state : undefined, onWrite);
 		this.#writes = new PendingWrites(deps.storage.store, this.actorId, onWrite);
 		this.#context = new ActorContextImpl(this);
 		const config = deps.definition.config;
-		this.#hub = new ConnectionHub(this, config, this.#context, (params, transport) =>
-			this.#prepareConn(params, transport),
+		this.#hub = new ConnectionHub(
+			this,
+			config,
+			this.#context,
+			(caller, transport) => this.#prepareConn(caller, transport),
+			(conn) => new ActionContextImpl(this, conn, undefined),
 		);
 		this.#kv = new KvImpl(this.#writes);
 		this.#queue = new QueueManager(this, this.#writes, config.queues);
@@ -255,37 +278,46 @@ export class ActorInstance implements ContextHost, ActorCore {
 	#startRun(): void {
 		const run = this.#deps.definition.config.run;
 		if (!run) return;
-		this.#runActive = true;
-		const context = new ActorContextImpl(this);
-		attachRunHost(context, {
-			core: this,
-			actorId: this.actorId,
-			store: this.#deps.storage.store,
-			writes: this.#writes,
-			queue: this.#queue,
-			context: this.#context,
-			setIdle: (idle) => {
-				if (this.#runIdle === idle) return;
-				this.#runIdle = idle;
-				if (idle) this.maybeIdle();
-				this.#onQuiet?.();
+		this.#run = new RunLoop({
+			run,
+			clock: this.#deps.clock,
+			log: this.log,
+			abortSignal: this.#abort.signal,
+			createContext: () => {
+				// Its queue view releases the handler's leases if it fails.
+				const context = new ActorContextImpl(this, this.#queue.runView);
+				attachRunHost(context, {
+					core: this,
+					actorId: this.actorId,
+					store: this.#deps.storage.store,
+					writes: this.#writes,
+					queue: this.#queue,
+					context: this.#context,
+					setIdle: (idle) => {
+						if (this.#runIdle === idle) return;
+						this.#runIdle = idle;
+						if (idle) this.maybeIdle();
+						this.#onQuiet?.();
+					},
+					setWakeAt: (at) => {
+						if (this.#runWakeAt === at) return;
+						this.#runWakeAt = at;
+						this.#schedules.alarmChanged();
+						this.#writesOutsideTurn();
+					},
+				});
+				return context;
 			},
-			setWakeAt: (at) => {
-				if (this.#runWakeAt === at) return;
-				this.#runWakeAt = at;
-				this.#schedules.alarmChanged();
-				this.#writesOutsideTurn();
+			onFailed: () => {
+				this.#runIdle = false;
+				this.#queue.releaseRunLeases();
 			},
-		});
-		void callAsync(() => run(context))
-			.catch((error: unknown) => {
-				if (!this.#abort.signal.aborted) this.log.error("run handler failed", { error });
-			})
-			.finally(() => {
-				this.#runActive = false;
+			onChange: () => {
 				this.afterTurn();
 				this.#onQuiet?.();
-			});
+			},
+		});
+		this.#run.start();
 	}
 
 	// ---- ContextHost ---------------------------------------------------------
@@ -385,6 +417,17 @@ export class ActorInstance implements ContextHost, ActorCore {
 	isAwake(): boolean {
 		return this.status === "awake";
 	}
+	get connectionCount(): number {
+		return this.#hub.size + (this.#rawEndpoints?.openSockets ?? 0);
+	}
+	/** When the actor last started a unit of work (for least-recently-used eviction). */
+	get lastActiveAt(): number {
+		return this.#lastActiveAt;
+	}
+	/** True while work runs: a turn, a `keepAwake` promise or a busy `run` loop. */
+	get busy(): boolean {
+		return this.#activeTurns > 0 || this.#keepAwakeCount > 0 || this.#runBusy();
+	}
 	outputGeneration(): number {
 		const generation = this.#writer.requiredGeneration();
 		this.#writer.flushFor(generation);
@@ -405,12 +448,13 @@ export class ActorInstance implements ContextHost, ActorCore {
 		return toPublicError(error, this.#deps.exposeInternalErrors);
 	}
 	ephemeralConn(params: unknown): Promise<ConnectionImpl> {
-		return this.#prepareConn(params, undefined);
+		return this.#prepareConn(callerWithParams(params), undefined);
 	}
 
 	/** Counts `promise` as work in progress until it settles. */
 	track<T>(promise: Promise<T>): Promise<T> {
 		this.#activeTurns++;
+		this.#lastActiveAt = this.#deps.clock.now();
 		const settle = () => {
 			this.#activeTurns--;
 			this.afterTurn();
@@ -457,7 +501,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 
 	/** A `run` loop keeps the actor awake while it works, not while it waits (on the queue, or durably). */
 	#runBusy(): boolean {
-		return this.#runActive && !this.#queue.hasReceivers && !this.#runIdle;
+		return (this.#run?.active ?? false) && !this.#queue.hasReceivers && !this.#runIdle;
 	}
 
 	#isIdle(): boolean {
@@ -513,7 +557,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 			if (result.issues) throw errors.invalidArgs(name, describeIssues(result.issues));
 			validated = result.value as unknown[];
 		}
-		const context = new ActionContextImpl(this, conn, fire);
+		const context = new ActionContextImpl(this, conn, fire, conn.request);
 		let called = callAsync(() => impl(context, ...validated));
 		if (onSettled) {
 			// Chained before track(): runs before the turn's commit is started.
@@ -568,49 +612,62 @@ export class ActorInstance implements ContextHost, ActorCore {
 	 * `createConnState` run; it is not in `c.conns` and gets no events), the
 	 * action, then the output gate.
 	 */
-	httpAction(name: string, args: unknown[], params: unknown): Promise<unknown> {
+	httpAction<R>(
+		name: string,
+		args: unknown[],
+		caller: Caller,
+		encode: (output: unknown) => R,
+	): Promise<R> {
 		return this.#gated(`action '${name}'`, async () => {
-			const conn = await this.track(this.#prepareConn(params, undefined));
-			return this.invoke(name, args, conn);
+			const conn = await this.track(this.#prepareConn(caller, undefined));
+			// Encoded at the end of its turn, before the gate: later turns may change what `output` refers to.
+			return encode(await this.invoke(name, args, conn));
 		});
 	}
 
-	/** `POST /queue/{name}`: enqueue durably, then optionally wait for completion. */
-	async httpQueueSend(
+	/**
+	 * `POST /queue/{name}`: enqueue durably, then optionally wait for
+	 * completion. The answer is encoded when it is decided (by `encode`), so it
+	 * shows the completing turn, not what later turns wrote.
+	 */
+	async httpQueueSend<R>(
 		name: string,
 		body: unknown,
-		params: unknown,
+		caller: Caller,
 		wait: boolean,
-		timeout: number | undefined,
-	): Promise<QueueSendResult> {
+		limits: { waitMs: number; signal: AbortSignal | undefined },
+		encode: (result: QueueSendResult) => R,
+	): Promise<R> {
 		const { completion } = await this.#gated(`queue '${name}'`, async () => {
-			await this.track(this.#prepareConn(params, undefined));
-			return this.track(this.#queue.enqueue(name, body, wait ? { timeoutMs: timeout } : undefined));
+			const conn = await this.track(this.#prepareConn(caller, undefined));
+			await this.track(this.#checkPublish(name, conn));
+			const waiting = { timeoutMs: limits.waitMs, signal: limits.signal, encode };
+			return this.track(this.#queue.enqueue(name, body, wait ? waiting : undefined));
 		});
-		return completion === undefined ? { status: "completed" } : completion;
+		return completion === undefined ? encode({ status: "completed" }) : (completion as Promise<R>);
 	}
 
 	#raw(): RawEndpoints {
 		this.#rawEndpoints ??= new RawEndpoints(this, {
 			config: this.#deps.definition.config,
 			gated: (where, work) => this.#gated(where, work),
-			prepareConn: (params) => this.#prepareConn(params, undefined),
+			prepareConn: (caller) => this.#prepareConn(caller, undefined),
 		});
 		return this.#rawEndpoints;
 	}
 
 	/** `/request/*`: the actor's `onRequest`, its response released through the output gate. */
-	handleRequest(request: Request, params: unknown): Promise<Response> {
-		return this.#raw().handleRequest(request, params);
+	handleRequest(request: Request, caller: Caller): Promise<Response> {
+		return this.#raw().handleRequest(request, caller);
 	}
 
 	/** `/websocket/*`: hands a raw WebSocket to `onWebSocket` (undefined when rejected). */
 	openRawWebSocket(
 		url: string,
-		params: unknown,
+		caller: Caller,
 		transport: RawSocketTransport,
-	): Promise<RawWebSocketImpl | undefined> {
-		return this.#raw().openWebSocket(url, params, transport);
+	): Promise<OpenedRawSocket> {
+		return this.#raw().openWebSocket(url, caller, transport);
 	}
 
 	/** A raw WebSocket closed. */
@@ -620,24 +677,36 @@ export class ActorInstance implements ContextHost, ActorCore {
 
 	/** Runs the connect hooks and returns the connection, not yet registered. */
 	async #prepareConn(
-		params: unknown,
+		caller: Caller,
 		transport: ConnTransport | undefined,
 	): Promise<ConnectionImpl> {
 		this.#assertAwake();
 		const { params: checked, state } = await runConnectHooks(
 			this.#deps.definition.config,
-			this.#context,
+			new ConnectContextImpl(this, caller.request),
 			this.#deps.clock,
 			this.#deps.options.connectTimeout,
-			params,
+			caller.params,
 		);
-		return new ConnectionImpl(this.#hub, randomId(20), checked, state, transport);
+		markAccepted(caller);
+		this.#acceptedCallers++;
+		return new ConnectionImpl(this.#hub, randomId(20), checked, state, transport, caller.request);
+	}
+
+	/** A queue's `canPublish` check for a client's send (sends from the actor itself are not checked). */
+	async #checkPublish(name: string, conn: ConnectionImpl): Promise<void> {
+		const queues = this.#deps.definition.config.queues as QueueDecls | undefined;
+		const check = queues && Object.hasOwn(queues, name) ? queues[name]?.canPublish : undefined;
+		if (check === undefined) return;
+		const allowed = await check(new ActionContextImpl(this, conn, undefined, conn.request));
+		if (allowed !== true)
+			throw errors.forbidden(`sending to queue '${name}' is not allowed`, { queue: name });
 	}
 
 	// ---- Connections (delegated to the hub) ------------------------------------------
 
-	openConnection(params: unknown, transport: ConnTransport): Promise<ConnectionImpl | undefined> {
-		return this.#hub.open(params, transport);
+	openConnection(caller: Caller, transport: ConnTransport): Promise<OpenedConnection> {
+		return this.#hub.open(caller, transport);
 	}
 
 	handleMessage(
@@ -662,6 +731,18 @@ export class ActorInstance implements ContextHost, ActorCore {
 	// ---- Stopping ----------------------------------------------------------------------
 
 	/**
+	 * Destroys the actor unless a caller was accepted since it woke (or a
+	 * connection is open): undoes a creation only while nobody else relies on
+	 * the actor. Checked and started in one step, so no caller slips in.
+	 */
+	async destroyIfUnclaimed(): Promise<boolean> {
+		if (this.status !== "awake" || this.#acceptedCallers > 0 || this.connectionCount > 0)
+			return false;
+		await this.stop("destroy");
+		return true;
+	}
+
+	/**
 	 * Stops the actor gracefully: new work is refused, in-flight work gets the
 	 * grace period, then `onSleep` / `onDestroy`, connections close, writes are
 	 * made durable (or, on destroy, all data is deleted).
@@ -678,6 +759,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 		this.#abort.abort();
 		if (this.#sleepTimer !== undefined) this.#deps.clock.clearTimeout(this.#sleepTimer);
 		this.#schedules.close();
+		this.#run?.stop();
 		const config = this.#deps.definition.config;
 		const hookName = kind === "destroy" ? "onDestroy" : "onSleep";
 		try {
@@ -717,7 +799,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 			this.#activeTurns === 0 &&
 			this.#keepAwakeCount === 0 &&
 			(this.#waitUntil?.size ?? 0) === 0 &&
-			!this.#runActive
+			!(this.#run?.active ?? false)
 		);
 	}
 
@@ -733,7 +815,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 			const timer = this.#deps.clock.setTimeout(() => {
 				this.log.warn("sleep grace period ended with work still running", {
 					activeTurns: this.#activeTurns,
-					run: this.#runActive,
+					run: this.#run?.active ?? false,
 				});
 				finish();
 			}, graceMs);
@@ -745,12 +827,23 @@ export class ActorInstance implements ContextHost, ActorCore {
 
 	async #destroyData(): Promise<void> {
 		const { directory, store } = this.#deps.storage;
+		// The turn that asked for the destroy may still be committing: let it
+		// land (its caller is waiting for the reply) before the data goes.
+		// With this instance's own fence: acquiring a new one would fence that
+		// commit and fail the caller's action.
+		await this.#writer.flush().catch(() => {});
 		// Mark destroyed first: a crash before the data is deleted leaves
 		// unreachable data, never a half-deleted actor that wakes up again.
 		await directory.markDestroyed(this.actorId, this.#deps.clock.now());
-		const fence = await this.#deps.storage.placement.acquire(this.actorId);
 		const [result] = await store.commit([
-			{ actorId: this.actorId, fence, clear: true, puts: [], deletes: [], alarm: null },
+			{
+				actorId: this.actorId,
+				fence: this.#fence,
+				clear: true,
+				puts: [],
+				deletes: [],
+				alarm: null,
+			},
 		]);
 		if (result && !result.ok)
 			this.log.warn("destroyed actor's data was not deleted: fenced", { result });
@@ -781,6 +874,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 		this.#abort.abort();
 		if (this.#sleepTimer !== undefined) this.#deps.clock.clearTimeout(this.#sleepTimer);
 		this.#schedules.close();
+		this.#run?.stop();
 		this.#queue.close();
 		this.#writer.close(error);
 		this.#db?.close();

@@ -2,7 +2,7 @@ import type { AnyActorDefinition } from "../actor/definition.js";
 import { describeIssues } from "../actor/schema.js";
 import type { Clock } from "../common/clock.js";
 import { errors } from "../protocol/errors.js";
-import type { ActorContextImpl } from "./context-impl.js";
+import type { ConnectContextImpl } from "./context-impl.js";
 import { callAsync, withTimeout } from "./timeouts.js";
 
 /**
@@ -12,7 +12,7 @@ import { callAsync, withTimeout } from "./timeouts.js";
  */
 export async function runConnectHooks(
 	config: AnyActorDefinition["config"],
-	context: ActorContextImpl,
+	context: ConnectContextImpl,
 	clock: Clock,
 	timeoutMs: number,
 	params: unknown,

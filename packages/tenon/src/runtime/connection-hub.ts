@@ -1,8 +1,10 @@
 import type { Conn } from "../actor/context.js";
+import type { AccessCheck, EventDecls } from "../actor/events.js";
 import { type Encoding, encodedLength } from "../protocol/encoding.js";
 import { errors, httpStatusFor, toErrorPayload } from "../protocol/errors.js";
 import { type ActionId, encodeToClient, type ToServer } from "../protocol/messages.js";
 import type { ActorCore } from "./actor-core.js";
+import type { Caller } from "./caller.js";
 import type { ConnectionImpl, ConnOwner, ConnTransport } from "./connection.js";
 import { callAsync, withTimeout } from "./timeouts.js";
 
@@ -14,6 +16,7 @@ export const CLOSE = {
 	tooBig: 1009,
 	internal: 1011,
 	restart: 1012,
+	tryAgainLater: 1013,
 } as const;
 
 /** Why open connections are being closed. */
@@ -24,16 +27,26 @@ export function closeReason(text: string): string {
 	return text.length > 120 ? text.slice(0, 120) : text;
 }
 
-/** Close code for an error that ends a connection: policy for caller mistakes, internal otherwise. */
+/**
+ * Close code for an error that ends a connection: "try again later" for
+ * limits (the client backs off and reconnects), policy for other caller
+ * mistakes (it does not), internal otherwise.
+ */
 export function closeCodeFor(payload: { group: string; code: string }): number {
+	if (payload.group === "limit") return CLOSE.tryAgainLater;
 	const status = httpStatusFor(payload.group, payload.code);
 	return status >= 400 && status < 500 ? CLOSE.policy : CLOSE.internal;
 }
+
+/** The outcome of opening a connection; on refusal the transport was closed already. */
+export type OpenedConnection = { ok: true; conn: ConnectionImpl } | { ok: false };
 
 /** Connection hooks of the actor definition. */
 export interface ConnectionHooks {
 	onConnect?: ((c: any, conn: Conn<any, any, any>) => void | Promise<void>) | undefined;
 	onDisconnect?: ((c: any, conn: Conn<any, any, any>) => void | Promise<void>) | undefined;
+	/** Event declarations (their `canSubscribe` checks). */
+	events?: EventDecls | undefined;
 }
 
 /**
@@ -44,8 +57,10 @@ export class ConnectionHub implements ConnOwner {
 	readonly #core: ActorCore;
 	readonly #hooks: ConnectionHooks;
 	readonly #context: unknown;
+	/** The `c` an access check of `conn` gets. */
+	readonly #checkContext: (conn: ConnectionImpl) => Parameters<AccessCheck>[0];
 	readonly #prepare: (
-		params: unknown,
+		caller: Caller,
 		transport: ConnTransport | undefined,
 	) => Promise<ConnectionImpl>;
 	readonly conns = new Map<string, ConnectionImpl>();
@@ -54,8 +69,10 @@ export class ConnectionHub implements ConnOwner {
 		core: ActorCore,
 		hooks: ConnectionHooks,
 		context: unknown,
-		prepare: (params: unknown, transport: ConnTransport | undefined) => Promise<ConnectionImpl>,
+		prepare: (caller: Caller, transport: ConnTransport | undefined) => Promise<ConnectionImpl>,
+		checkContext: (conn: ConnectionImpl) => Parameters<AccessCheck>[0],
 	) {
+		this.#checkContext = checkContext;
 		this.#core = core;
 		this.#hooks = hooks;
 		this.#context = context;
@@ -77,10 +94,12 @@ export class ConnectionHub implements ConnOwner {
 	 * `Error` frame and is closed with a code (1008 for caller errors, 1011
 	 * otherwise) and a `group.code` reason.
 	 */
-	async open(params: unknown, transport: ConnTransport): Promise<ConnectionImpl | undefined> {
+	async open(caller: Caller, transport: ConnTransport): Promise<OpenedConnection> {
 		let conn: ConnectionImpl | undefined;
 		try {
-			conn = await this.#core.track(this.#prepare(params, transport));
+			const max = this.#core.limits.maxConnectionsPerActor;
+			if (this.#core.connectionCount >= max) throw errors.tooManyConnections("actor", max);
+			conn = await this.#core.track(this.#prepare(caller, transport));
 			this.conns.set(conn.id, conn);
 			const onConnect = this.#hooks.onConnect;
 			if (onConnect) {
@@ -110,7 +129,7 @@ export class ConnectionHub implements ConnOwner {
 			);
 			transport.close(closeCodeFor(payload), closeReason(`${payload.group}.${payload.code}`));
 			this.#core.maybeIdle();
-			return undefined;
+			return { ok: false };
 		}
 		this.#enqueue(
 			conn,
@@ -120,20 +139,79 @@ export class ConnectionHub implements ConnOwner {
 				connectionId: conn.id,
 			}),
 		);
-		return conn;
+		return { ok: true, conn };
 	}
 
 	/** Handles one decoded message from a connection. */
 	handleMessage(conn: ConnectionImpl, message: ToServer): void {
 		switch (message.tag) {
 			case "SubscriptionRequest":
-				if (message.subscribe) conn.subscriptions.add(message.eventName);
-				else conn.subscriptions.delete(message.eventName);
+				this.#subscription(conn, message.eventName, message.subscribe);
 				return;
-			case "ActionRequest":
-				void this.#action(conn, message.id, message.name, message.args);
+			case "ActionRequest": {
+				const max = this.#core.limits.maxInFlightActionsPerConnection;
+				if (conn.inFlight >= max) {
+					this.sendError(conn, errors.tooManyInFlight(max), message.id);
+					return;
+				}
+				conn.inFlight++;
+				void this.#action(conn, message.id, message.name, message.args).finally(() => {
+					conn.inFlight--;
+				});
 				return;
+			}
 		}
+	}
+
+	/**
+	 * Applies a subscription change. An event with `canSubscribe` is checked
+	 * first; changes of one connection apply in the order they arrived even
+	 * while a check is pending.
+	 */
+	#subscription(conn: ConnectionImpl, eventName: string, subscribe: boolean): void {
+		const check = subscribe ? this.#canSubscribe(eventName) : undefined;
+		const apply = (allowed: boolean) => {
+			const max = this.#core.limits.maxSubscriptionsPerConnection;
+			if (!subscribe) conn.subscriptions.delete(eventName);
+			else if (allowed && !conn.subscriptions.has(eventName) && conn.subscriptions.size >= max)
+				this.sendError(conn, errors.tooManySubscriptions(max), null);
+			else if (allowed) conn.subscriptions.add(eventName);
+			else
+				this.sendError(
+					conn,
+					errors.forbidden(`subscribing to '${eventName}' is not allowed`, { eventName }),
+					null,
+				);
+		};
+		if (check === undefined && conn.subscriptionsPending === undefined) {
+			apply(true);
+			return;
+		}
+		const previous = conn.subscriptionsPending ?? Promise.resolve();
+		const next = previous.then(async () => {
+			if (conn.closed) return;
+			let allowed = true;
+			if (check !== undefined) {
+				try {
+					allowed =
+						(await this.#core.track(callAsync(() => check(this.#checkContext(conn))))) === true;
+				} catch (error) {
+					this.#core.publicError(error, `canSubscribe of '${eventName}'`);
+					allowed = false;
+				}
+			}
+			if (!conn.closed) apply(allowed);
+		});
+		conn.subscriptionsPending = next;
+		void next.finally(() => {
+			if (conn.subscriptionsPending === next) conn.subscriptionsPending = undefined;
+		});
+	}
+
+	#canSubscribe(eventName: string): AccessCheck | undefined {
+		const events = this.#hooks.events;
+		if (events === undefined || !Object.hasOwn(events, eventName)) return undefined;
+		return events[eventName]?.canSubscribe;
 	}
 
 	/** Sends an error for an action id (or the connection) through the gate. */

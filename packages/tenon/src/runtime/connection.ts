@@ -1,4 +1,4 @@
-import type { Conn } from "../actor/context.js";
+import type { CallerRequest, Conn } from "../actor/context.js";
 import type { Encoding } from "../protocol/encoding.js";
 
 /**
@@ -31,10 +31,19 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	state: unknown;
 	readonly isEphemeral: boolean;
 	readonly transport: ConnTransport | undefined;
+	/**
+	 * The request of a short-lived connection (a stateless action, queue send
+	 * or raw request), for `c.request`. Realtime connections keep none.
+	 */
+	readonly request: CallerRequest | undefined;
 	/** Event names the client subscribed to. */
 	readonly subscriptions = new Set<string>();
 	/** True once the socket closed (or the actor closed it). */
 	closed = false;
+	/** Actions received on this connection and not answered yet. */
+	inFlight = 0;
+	/** Subscription changes waiting on a `canSubscribe` check, in arrival order. */
+	subscriptionsPending: Promise<void> | undefined;
 	readonly #owner: ConnOwner;
 	/** Frames waiting for their writes to become durable, in order. */
 	#held: HeldFrame[] | undefined;
@@ -45,6 +54,7 @@ export class ConnectionImpl implements Conn<any, any, any> {
 		params: unknown,
 		state: unknown,
 		transport: ConnTransport | undefined,
+		request: CallerRequest | undefined = undefined,
 	) {
 		this.#owner = owner;
 		this.id = id;
@@ -52,6 +62,7 @@ export class ConnectionImpl implements Conn<any, any, any> {
 		this.state = state;
 		this.transport = transport;
 		this.isEphemeral = transport === undefined;
+		this.request = transport === undefined ? request : undefined;
 	}
 
 	send(name: string, ...args: unknown[]): void {

@@ -1,4 +1,10 @@
-import type { ActionContext, ActorContext, Conn } from "../actor/context.js";
+import type {
+	ActionContext,
+	ActorContext,
+	CallerRequest,
+	Conn,
+	ConnectContext,
+} from "../actor/context.js";
 import type { ActorKv } from "../actor/kv.js";
 import type { ActorQueue } from "../actor/queues.js";
 import type { ActorCron, ActorSchedule, FireInfo } from "../actor/schedule.js";
@@ -35,9 +41,12 @@ export interface ContextHost {
 /** The `c` that lifecycle hooks get. */
 export class ActorContextImpl implements ActorContext<any, any, any, any, any, any, any> {
 	protected readonly host: ContextHost;
+	readonly #queue: ActorQueue<any> | undefined;
 
-	constructor(host: ContextHost) {
+	/** @param queue the queue view this context uses (default: the actor's). */
+	constructor(host: ContextHost, queue?: ActorQueue<any>) {
 		this.host = host;
+		this.#queue = queue;
 	}
 
 	get actorId(): string {
@@ -65,7 +74,7 @@ export class ActorContextImpl implements ActorContext<any, any, any, any, any, a
 		return this.host.kv;
 	}
 	get queue(): ActorQueue<any> {
-		return this.host.queue;
+		return this.#queue ?? this.host.queue;
 	}
 	get db(): any {
 		return this.host.db;
@@ -111,6 +120,19 @@ export class ActorContextImpl implements ActorContext<any, any, any, any, any, a
 	}
 }
 
+/** The `c` that `onBeforeConnect` and `createConnState` get: the actor context plus the request. */
+export class ConnectContextImpl
+	extends ActorContextImpl
+	implements ConnectContext<any, any, any, any, any, any, any>
+{
+	readonly request: CallerRequest | undefined;
+
+	constructor(host: ContextHost, request: CallerRequest | undefined) {
+		super(host);
+		this.request = request;
+	}
+}
+
 /** The `c` that actions get: the actor context plus the calling connection (and timer info). */
 export class ActionContextImpl
 	extends ActorContextImpl
@@ -118,10 +140,17 @@ export class ActionContextImpl
 {
 	readonly conn: Conn<any, any, any>;
 	readonly fire: FireInfo | undefined;
+	readonly request: CallerRequest | undefined;
 
-	constructor(host: ContextHost, conn: Conn<any, any, any>, fire: FireInfo | undefined) {
+	constructor(
+		host: ContextHost,
+		conn: Conn<any, any, any>,
+		fire: FireInfo | undefined,
+		request: CallerRequest | undefined = undefined,
+	) {
 		super(host);
 		this.conn = conn;
 		this.fire = fire;
+		this.request = request;
 	}
 }

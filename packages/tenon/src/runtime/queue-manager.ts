@@ -1,38 +1,34 @@
-import type { ActorQueue, QueueDecls, QueueMessage, ReceiveOptions } from "../actor/queues.js";
+import type {
+	ActorQueue,
+	DeadLetter,
+	QueueDecls,
+	QueueMessage,
+	ReceiveOptions,
+} from "../actor/queues.js";
 import { describeIssues, type StandardSchemaV1 } from "../actor/schema.js";
 import type { TimerHandle } from "../common/clock.js";
 import { cborDecode, cborEncode } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import type { ActorStore } from "../storage/interfaces.js";
 import type { ActorCore } from "./actor-core.js";
-import { AREA } from "./actor-keys.js";
 import type { PendingWrites } from "./pending-writes.js";
+import { DeadLetters } from "./queue-dead-letters.js";
+import {
+	decodeMessage,
+	encodeMessage,
+	MESSAGE_RANGE,
+	messageKey,
+	QUEUE_META_KEY,
+	type StoredMessage,
+} from "./queue-records.js";
+import { iterate, RunQueueView, receiveOne } from "./queue-views.js";
 import { assertStorable } from "./storable.js";
 
-const META_KEY = Uint8Array.of(AREA.QUEUE, 0x00);
-const MESSAGE_PREFIX = [AREA.QUEUE, 0x01] as const;
-const MESSAGE_RANGE = {
-	start: Uint8Array.of(...MESSAGE_PREFIX),
-	end: Uint8Array.of(AREA.QUEUE, 0x02),
-};
-
-function messageKey(seq: number): Uint8Array {
-	const key = new Uint8Array(10);
-	key.set(MESSAGE_PREFIX, 0);
-	new DataView(key.buffer).setBigUint64(2, BigInt(seq));
-	return key;
-}
-
-interface StoredMessage {
-	seq: number;
-	name: string;
-	body: unknown;
-	createdAt: number;
-	/** Received with `completable: true` and not completed yet. */
-	leased: boolean;
-}
+/** Who receives: the actor's `run` loop (its leases are released if it fails) or other code. */
+export type QueueHolder = "run" | "other";
 
 interface ReceiveWaiter {
+	holder: QueueHolder;
 	names: ReadonlySet<string> | undefined;
 	completable: boolean;
 	count: number;
@@ -42,8 +38,27 @@ interface ReceiveWaiter {
 }
 
 interface SendWaiter {
-	resolve(result: { status: "completed" | "timedOut"; response?: unknown }): void;
+	/** Settles the sender's wait with its (encoded) answer. */
+	resolve(answer: unknown): void;
+	/** Fails the sender's wait (its answer could not be encoded). */
+	reject(error: unknown): void;
+	/** Turns the result into the sender's answer, at the moment it is decided. */
+	encode(result: QueueSendResult): unknown;
 	timer: TimerHandle | undefined;
+}
+
+/** How a sender waits for its message's completion. */
+export interface SendWait {
+	/** Give up (answering `timedOut`) after this many ms. */
+	timeoutMs: number | undefined;
+	/** Stop waiting (answering `timedOut`) when this aborts, e.g. when the sender went away. */
+	signal?: AbortSignal | undefined;
+	/**
+	 * Turns the result into the sender's answer (e.g. encodes it for HTTP).
+	 * Called when the result is decided, so the answer never shows writes of
+	 * later turns; the promise resolves with what it returns. Default: the result.
+	 */
+	encode?: (result: QueueSendResult) => unknown;
 }
 
 /** The result of a queue send that waited for completion. */
@@ -82,17 +97,22 @@ const queueErrors = {
  * `c.queue`: durable per-actor queues. Messages are stored under area 0x04
  * through the actor's buffered writes (so an enqueue commits with the turn).
  * A plain receive removes the message; a completable one keeps it stored
- * until `complete()`, so a crash before completion redelivers it.
+ * until `complete()`, so a crash before completion redelivers it. A message
+ * delivered `maxQueueDeliveries` times without completion becomes a dead
+ * letter instead of being delivered again.
  */
 export class QueueManager implements ActorQueue<QueueDecls> {
 	readonly #core: ActorCore;
 	readonly #writes: PendingWrites;
 	readonly #declarations: QueueDecls;
+	readonly #dead: DeadLetters;
 	#messages: StoredMessage[] = [];
 	#nextSeq = 1;
 	#receivers: ReceiveWaiter[] = [];
 	/** Made on the first waiting send. */
 	#senders: Map<number, SendWaiter> | undefined;
+	/** The `run` loop's view (made on first use). */
+	#runView: ActorQueue<QueueDecls> | undefined;
 
 	/** Called when messages are stored or removed (the actor's alarm may change). */
 	#onChange: () => void = () => {};
@@ -101,6 +121,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		this.#core = core;
 		this.#writes = writes;
 		this.#declarations = declarations ?? {};
+		this.#dead = new DeadLetters(writes, () => core.options.maxDeadLetters);
 	}
 
 	/** Registers the callback for changes to the stored messages. */
@@ -115,14 +136,11 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 
 	/** Loads stored messages (all available again: leases do not survive a restart). */
 	async load(store: ActorStore, actorId: string): Promise<void> {
-		const [meta] = await store.get(actorId, [META_KEY]);
+		const [meta] = await store.get(actorId, [QUEUE_META_KEY]);
 		if (meta !== undefined) this.#nextSeq = (cborDecode(meta) as { nextSeq: number }).nextSeq;
 		const entries = await store.list(actorId, MESSAGE_RANGE);
-		this.#messages = entries.map(([key, value]) => {
-			const record = cborDecode(value) as { n: string; b: unknown; t: number };
-			const seq = Number(new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(2));
-			return { seq, name: record.n, body: record.b, createdAt: record.t, leased: false };
-		});
+		this.#messages = entries.map(([key, value]) => decodeMessage(key, value));
+		await this.#dead.load();
 	}
 
 	get size(): number {
@@ -151,8 +169,8 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	async enqueue(
 		name: string,
 		body: unknown,
-		wait?: { timeoutMs: number | undefined },
-	): Promise<{ seq: number; completion: Promise<QueueSendResult> | undefined }> {
+		wait?: SendWait,
+	): Promise<{ seq: number; completion: Promise<unknown> | undefined }> {
 		const schema = this.#schema(name).message;
 		let value = body;
 		if (schema) {
@@ -162,44 +180,52 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		}
 		value = this.#core.toRaw(value);
 		assertStorable(value, `queue.${name}`);
-		const encoded = cborEncode({ n: name, b: value, t: this.#core.clock.now() });
+		const message: StoredMessage = {
+			seq: this.#nextSeq,
+			name,
+			body: value,
+			createdAt: this.#core.clock.now(),
+			deliveries: 0,
+			leased: false,
+			holder: undefined,
+		};
+		const encoded = encodeMessage(message);
 		const limit = this.#core.options.maxQueueMessageSize;
 		if (encoded.byteLength > limit) throw queueErrors.tooLarge(encoded.byteLength, limit);
 		if (this.#messages.length >= this.#core.options.maxQueueSize)
 			throw queueErrors.full(this.#core.options.maxQueueSize);
-		const seq = this.#nextSeq++;
-		this.#writes.put(messageKey(seq), encoded);
-		this.#writes.put(META_KEY, cborEncode({ nextSeq: this.#nextSeq }));
-		this.#messages.push({
-			seq,
-			name,
-			body: value,
-			createdAt: this.#core.clock.now(),
-			leased: false,
-		});
-		const completion =
-			wait === undefined ? undefined : this.#waitForCompletion(seq, wait.timeoutMs);
+		this.#nextSeq++;
+		this.#writes.put(messageKey(message.seq), encoded);
+		this.#writes.put(QUEUE_META_KEY, cborEncode({ nextSeq: this.#nextSeq }));
+		this.#messages.push(message);
+		const completion = wait === undefined ? undefined : this.#waitForCompletion(message.seq, wait);
 		this.#onChange();
 		this.#deliver();
-		return { seq, completion };
+		return { seq: message.seq, completion };
 	}
 
 	async send(name: string, body: unknown): Promise<void> {
 		await this.enqueue(name, body);
 	}
 
-	/** Waits until message `seq` is completed, or `timeoutMs` passes. */
-	#waitForCompletion(seq: number, timeoutMs: number | undefined): Promise<QueueSendResult> {
-		const promise = new Promise<QueueSendResult>((resolve) => {
-			const waiter: SendWaiter = { resolve, timer: undefined };
-			if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
-				waiter.timer = this.#core.clock.setTimeout(
-					() => {
-						this.#senders?.delete(seq);
-						resolve({ status: "timedOut" });
-					},
-					Math.max(0, timeoutMs),
-				);
+	/** Waits until message `seq` is completed, or the wait times out or is aborted. */
+	#waitForCompletion(seq: number, wait: SendWait): Promise<unknown> {
+		const encode = wait.encode ?? ((result: QueueSendResult) => result);
+		const promise = new Promise<unknown>((resolve, reject) => {
+			const waiter: SendWaiter = { resolve, reject, encode, timer: undefined };
+			const giveUp = () => {
+				if (this.#senders?.get(seq) !== waiter) return;
+				this.#senders.delete(seq);
+				if (waiter.timer !== undefined) this.#core.clock.clearTimeout(waiter.timer);
+				resolve(encode({ status: "timedOut" }));
+			};
+			const { timeoutMs, signal } = wait;
+			if (timeoutMs !== undefined && Number.isFinite(timeoutMs))
+				waiter.timer = this.#core.clock.setTimeout(giveUp, Math.max(0, timeoutMs));
+			// A sender that went away stops waiting, so it no longer keeps the actor awake.
+			if (signal) {
+				if (signal.aborted) queueMicrotask(giveUp);
+				else signal.addEventListener("abort", giveUp, { once: true });
 			}
 			this.#senders ??= new Map();
 			this.#senders.set(seq, waiter);
@@ -208,11 +234,8 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		return this.#core.keepAwake(promise);
 	}
 
-	#available(names: ReadonlySet<string> | undefined): StoredMessage | undefined {
-		for (const message of this.#messages) {
-			if (!message.leased && (names === undefined || names.has(message.name))) return message;
-		}
-		return undefined;
+	#matches(message: StoredMessage, names: ReadonlySet<string> | undefined): boolean {
+		return !message.leased && (names === undefined || names.has(message.name));
 	}
 
 	/** Takes up to `count` available messages for a receiver. */
@@ -220,16 +243,38 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		names: ReadonlySet<string> | undefined,
 		completable: boolean,
 		count: number,
+		holder: QueueHolder,
 	): StoredMessage[] {
 		const taken: StoredMessage[] = [];
+		const dead: StoredMessage[] = [];
+		const maxDeliveries = this.#core.options.maxQueueDeliveries;
 		for (const message of this.#messages) {
 			if (taken.length >= count) break;
-			if (message.leased || (names !== undefined && !names.has(message.name))) continue;
-			taken.push(message);
+			if (!this.#matches(message, names)) continue;
+			if (message.deliveries >= maxDeliveries) dead.push(message);
+			else taken.push(message);
+		}
+		for (const message of dead) {
+			this.#remove(message);
+			this.#dead.add(
+				message,
+				this.#core.clock.now(),
+				`delivered ${message.deliveries} times without being completed`,
+			);
+			this.#core.log.warn("queue message moved to the dead letters", {
+				queue: message.name,
+				id: String(message.seq),
+				deliveries: message.deliveries,
+			});
 		}
 		for (const message of taken) {
 			if (completable) {
 				message.leased = true;
+				message.holder = holder;
+				// Counted durably, so a message that crashes its consumer (or the
+				// process) is set aside after maxQueueDeliveries attempts.
+				message.deliveries++;
+				this.#writes.put(messageKey(message.seq), encodeMessage(message));
 			} else {
 				this.#remove(message);
 			}
@@ -246,11 +291,33 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 
 	#deliver(): void {
 		for (const receiver of [...this.#receivers]) {
-			if (this.#available(receiver.names) === undefined) continue;
-			const messages = this.#take(receiver.names, receiver.completable, receiver.count);
+			if (!this.#messages.some((message) => this.#matches(message, receiver.names))) continue;
+			const messages = this.#take(
+				receiver.names,
+				receiver.completable,
+				receiver.count,
+				receiver.holder,
+			);
+			if (messages.length === 0) continue;
 			receiver.cleanup();
 			receiver.resolve(messages);
 		}
+	}
+
+	/**
+	 * The `run` loop failed: the messages it received with `completable: true`
+	 * and did not complete become available again (their delivery counts stay).
+	 */
+	releaseRunLeases(): void {
+		let released = false;
+		for (const message of this.#messages) {
+			if (message.leased && message.holder === "run") {
+				message.leased = false;
+				message.holder = undefined;
+				released = true;
+			}
+		}
+		if (released) this.#deliver();
 	}
 
 	#view(
@@ -282,29 +349,38 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		if (sender) {
 			this.#senders?.delete(message.seq);
 			if (sender.timer !== undefined) this.#core.clock.clearTimeout(sender.timer);
-			// The sender's answer is an output: it leaves once the removal is durable.
+			// The sender's answer is an output: encoded now (so later turns cannot
+			// change it), it leaves once the removal is durable.
+			let settle: () => void;
+			try {
+				const answer = sender.encode({
+					status: "completed" as const,
+					...(reply === undefined ? {} : { response: this.#core.toRaw(reply) }),
+				});
+				settle = () => sender.resolve(answer);
+			} catch (error) {
+				// E.g. a reply over the HTTP limit: the sender learns why.
+				settle = () => sender.reject(error);
+			}
 			const generation = this.#core.outputGeneration();
-			const answer = {
-				status: "completed" as const,
-				...(reply === undefined ? {} : { response: this.#core.toRaw(reply) }),
-			};
-			void this.#core.whenDurable(generation).then(
-				() => sender.resolve(answer),
-				() => sender.resolve({ status: "timedOut" }),
-			);
+			void this.#core
+				.whenDurable(generation)
+				.then(settle, () => sender.resolve(sender.encode({ status: "timedOut" })));
 		}
 		this.#core.maybeIdle();
 	}
 
-	#receive(
+	/** Receives messages for `holder` (waiting for them when `wait`). */
+	receive(
 		options: ReceiveOptions<string> & { count?: number },
 		wait: boolean,
+		holder: QueueHolder = "other",
 	): Promise<StoredMessage[]> {
 		const names = options.names === undefined ? undefined : new Set(options.names);
 		for (const name of names ?? []) this.#schema(name);
 		const completable = options.completable === true;
 		const count = Math.max(1, options.count ?? 1);
-		const ready = this.#take(names, completable, count);
+		const ready = this.#take(names, completable, count, holder);
 		if (ready.length > 0 || !wait) return Promise.resolve(ready);
 		const signals = [this.#core.abortSignal, options.signal].filter(
 			(s): s is AbortSignal => s !== undefined,
@@ -323,7 +399,15 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 				for (const signal of signals) signal.removeEventListener("abort", onAbort);
 				this.#core.maybeIdle();
 			};
-			const waiter: ReceiveWaiter = { names, completable, count, resolve, reject, cleanup };
+			const waiter: ReceiveWaiter = {
+				holder,
+				names,
+				completable,
+				count,
+				resolve,
+				reject,
+				cleanup,
+			};
 			for (const signal of signals) signal.addEventListener("abort", onAbort, { once: true });
 			if (options.timeout !== undefined) {
 				timer = this.#core.clock.setTimeout(
@@ -348,47 +432,74 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		const message = this.#messages.find((candidate) => String(candidate.seq) === id);
 		if (message === undefined) return undefined;
 		message.leased = true;
+		message.holder = "other";
 		return { complete: (response?: unknown) => this.#complete(message, response) };
 	}
 
+	/** Views of received messages. */
+	views(messages: StoredMessage[], completable: boolean): any[] {
+		return messages.map((message) => this.#view(message, completable));
+	}
+
 	async next(options: ReceiveOptions<string> = {}): Promise<any> {
-		const [message] = await this.#receive(options, true);
-		return message === undefined ? undefined : this.#view(message, options.completable === true);
+		return receiveOne(this, options, true, "other");
 	}
 
 	async tryNext(options: ReceiveOptions<string> = {}): Promise<any> {
-		const [message] = await this.#receive(options, false);
-		return message === undefined ? undefined : this.#view(message, options.completable === true);
+		return receiveOne(this, options, false, "other");
 	}
 
 	async nextBatch(options: ReceiveOptions<string> & { count: number }): Promise<any[]> {
-		const messages = await this.#receive(options, true);
-		return messages.map((message) => this.#view(message, options.completable === true));
+		return this.views(await this.receive(options, true), options.completable === true);
 	}
 
 	async tryNextBatch(options: ReceiveOptions<string> & { count: number }): Promise<any[]> {
-		const messages = await this.#receive(options, false);
-		return messages.map((message) => this.#view(message, options.completable === true));
+		return this.views(await this.receive(options, false), options.completable === true);
 	}
 
 	iter(options: Omit<ReceiveOptions<string>, "timeout"> = {}): AsyncIterable<any> {
-		const manager = this;
-		return {
-			async *[Symbol.asyncIterator]() {
-				for (;;) {
-					if (manager.#core.abortSignal.aborted || options.signal?.aborted) return;
-					let message: unknown;
-					try {
-						message = await manager.next(options);
-					} catch (error) {
-						// The actor is stopping (or the caller aborted): end the loop quietly.
-						if (manager.#core.abortSignal.aborted || options.signal?.aborted) return;
-						throw error;
-					}
-					if (message !== undefined) yield message;
-				}
-			},
+		return iterate(this, options, "other");
+	}
+
+	/** True once the actor started to stop (receives end). */
+	get stopping(): boolean {
+		return this.#core.abortSignal.aborted;
+	}
+
+	deadLetters(options: { limit?: number } = {}): Promise<DeadLetter[]> {
+		return this.#dead.list(options.limit);
+	}
+
+	async retryDeadLetter(id: string): Promise<boolean> {
+		const letter = await this.#dead.take(id);
+		if (letter === undefined) return false;
+		const message: StoredMessage = {
+			seq: letter.seq,
+			name: letter.name,
+			body: letter.body,
+			createdAt: letter.createdAt,
+			deliveries: 0,
+			leased: false,
+			holder: undefined,
 		};
+		this.#writes.put(messageKey(message.seq), encodeMessage(message));
+		// Back in sequence order, so it keeps its place among older messages.
+		const index = this.#messages.findIndex((other) => other.seq > message.seq);
+		if (index === -1) this.#messages.push(message);
+		else this.#messages.splice(index, 0, message);
+		this.#onChange();
+		this.#deliver();
+		return true;
+	}
+
+	async deleteDeadLetter(id: string): Promise<boolean> {
+		return (await this.#dead.take(id)) !== undefined;
+	}
+
+	/** The queue as the `run` loop sees it: its completable receives are released if it fails. */
+	get runView(): ActorQueue<QueueDecls> {
+		this.#runView ??= new RunQueueView(this);
+		return this.#runView;
 	}
 
 	/** The actor is stopping: waiting receivers end, waiting senders learn it stopped. */
@@ -400,7 +511,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		for (const [seq, sender] of this.#senders ?? []) {
 			if (sender.timer !== undefined) this.#core.clock.clearTimeout(sender.timer);
 			this.#senders?.delete(seq);
-			sender.resolve({ status: "timedOut" });
+			sender.resolve(sender.encode({ status: "timedOut" }));
 		}
 	}
 }

@@ -3,6 +3,7 @@ import type { ResolvedActorOptions } from "../actor/options.js";
 import type { Clock } from "../common/clock.js";
 import { type ActorError, errors } from "../protocol/errors.js";
 import type { ActorCore } from "./actor-core.js";
+import type { Caller } from "./caller.js";
 import type { ConnectionImpl } from "./connection.js";
 import { type CloseKind, closeCodeFor, closeReason } from "./connection-hub.js";
 import { ActionContextImpl, type ContextHost } from "./context-impl.js";
@@ -26,13 +27,16 @@ export interface RawEndpointHost extends ContextHost, ActorCore {
 	publicError(error: unknown, where: string): ActorError;
 }
 
+/** The outcome of opening a raw socket; on refusal the transport was closed already. */
+export type OpenedRawSocket = { ok: true; socket: RawWebSocketImpl } | { ok: false };
+
 /** The instance's own steps the endpoints run (private to it). */
 export interface RawEndpointSteps {
 	readonly config: AnyActorDefinition["config"];
 	/** Runs `work`, then releases its result through the output gate. */
 	gated<T>(where: string, work: () => Promise<T>): Promise<T>;
 	/** A connection for one request or socket, after the connect hooks. */
-	prepareConn(params: unknown): Promise<ConnectionImpl>;
+	prepareConn(caller: Caller): Promise<ConnectionImpl>;
 }
 
 /**
@@ -55,14 +59,14 @@ export class RawEndpoints {
 	}
 
 	/** `/request/*`: the actor's `onRequest`, its response released through the output gate. */
-	handleRequest(request: Request, params: unknown): Promise<Response> {
+	handleRequest(request: Request, caller: Caller): Promise<Response> {
 		const host = this.#host;
 		const steps = this.#steps;
 		const onRequest = steps.config.onRequest;
 		if (!onRequest) return Promise.reject(errors.handlerNotFound("onRequest"));
 		return steps.gated("onRequest", async () => {
-			const conn = await host.track(steps.prepareConn(params));
-			const context = new ActionContextImpl(host, conn, undefined);
+			const conn = await host.track(steps.prepareConn(caller));
+			const context = new ActionContextImpl(host, conn, undefined, caller.request);
 			const timeout = host.options.actionTimeout;
 			const response = await withTimeout(
 				host.track(callAsync(() => onRequest(context, request))),
@@ -76,27 +80,29 @@ export class RawEndpoints {
 		});
 	}
 
-	/** `/websocket/*`: hands a raw WebSocket to `onWebSocket`. Returns undefined when rejected (socket closed). */
+	/** `/websocket/*`: hands a raw WebSocket to `onWebSocket` (on refusal the socket is closed). */
 	async openWebSocket(
 		url: string,
-		params: unknown,
+		caller: Caller,
 		transport: RawSocketTransport,
-	): Promise<RawWebSocketImpl | undefined> {
+	): Promise<OpenedRawSocket> {
 		const host = this.#host;
 		const onWebSocket = this.#steps.config.onWebSocket;
 		try {
 			if (!onWebSocket) throw errors.handlerNotFound("onWebSocket");
-			const conn = await host.track(this.#steps.prepareConn(params));
+			const max = host.limits.maxConnectionsPerActor;
+			if (host.connectionCount >= max) throw errors.tooManyConnections("actor", max);
+			const conn = await host.track(this.#steps.prepareConn(caller));
 			const socket = new RawWebSocketImpl(host, url, transport);
 			this.#sockets.add(socket);
-			const context = new ActionContextImpl(host, conn, undefined);
+			const context = new ActionContextImpl(host, conn, undefined, caller.request);
 			await host.track(callAsync(() => onWebSocket(context, socket)));
 			host.afterTurn();
-			return socket;
+			return { ok: true, socket };
 		} catch (error) {
 			const shown = host.publicError(error, "onWebSocket");
 			transport.close(closeCodeFor(shown), closeReason(`${shown.group}.${shown.code}`));
-			return undefined;
+			return { ok: false };
 		}
 	}
 

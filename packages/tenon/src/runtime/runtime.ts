@@ -1,5 +1,6 @@
 import type { AnyActorDefinition } from "../actor/definition.js";
 import { type Clock, systemClock } from "../common/clock.js";
+import { defaultMaxConnections } from "../common/fd-limit.js";
 import { createLogger, type Logger } from "../common/logger.js";
 import { exposeInternalErrorsFromEnv } from "../protocol/errors.js";
 import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.js";
@@ -31,7 +32,11 @@ export class Runtime {
 	#clientFactory: (() => unknown) | undefined;
 
 	private constructor(options: RuntimeOptions, storage: StorageHandles, logger: Logger) {
-		this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+		this.limits = {
+			...DEFAULT_LIMITS,
+			maxConnections: defaultMaxConnections(DEFAULT_LIMITS.maxConnections),
+			...options.limits,
+		};
 		this.logger = logger;
 		this.clock = options.clock ?? systemClock;
 		this.exposeInternalErrors = options.exposeInternalErrors ?? exposeInternalErrorsFromEnv();

@@ -3,7 +3,18 @@
 // object state) or as one value (anything else). Mutations are observed by a
 // Proxy; any mutation under a top-level property marks that property dirty.
 
+import { NotStorableError } from "./storable.js";
+
 const ROOT = "";
+
+/**
+ * Writing `__proto__` changes an object's prototype (or, defined as an own
+ * key, cannot be read back from CBOR exactly): refused in the writing turn,
+ * so it fails that caller alone instead of the actor's next commit.
+ */
+function refuseProtoKey(property: string | symbol): void {
+	if (property === "__proto__") throw new NotStorableError("state.__proto__", "a '__proto__' key");
+}
 
 /** What changed since the last `takeChanges`. */
 export interface StateChanges {
@@ -193,6 +204,7 @@ export class StateTracker {
 				return tracker.#wrap(value, property);
 			},
 			set(target, property, value) {
+				refuseProtoKey(property);
 				if (typeof property === "string") {
 					if (!Object.hasOwn(target, property)) tracker.#markKeysChanged();
 					tracker.#markDirty(property);
@@ -207,6 +219,7 @@ export class StateTracker {
 				return Reflect.deleteProperty(target, property);
 			},
 			defineProperty(target, property, descriptor) {
+				refuseProtoKey(property);
 				if (typeof property === "string") {
 					if (!Object.hasOwn(target, property)) tracker.#markKeysChanged();
 					tracker.#markDirty(property);
@@ -246,6 +259,7 @@ export class StateTracker {
 				return value;
 			},
 			set(inner, property, value) {
+				refuseProtoKey(property);
 				tracker.#markDirty(rootKey);
 				return Reflect.set(inner, property, tracker.#unwrap(value));
 			},
@@ -254,12 +268,12 @@ export class StateTracker {
 				return Reflect.deleteProperty(inner, property);
 			},
 			defineProperty(inner, property, descriptor) {
+				refuseProtoKey(property);
 				tracker.#markDirty(rootKey);
 				return Reflect.defineProperty(inner, property, descriptor);
 			},
-			setPrototypeOf(inner, proto) {
-				tracker.#markDirty(rootKey);
-				return Reflect.setPrototypeOf(inner, proto);
+			setPrototypeOf() {
+				throw new NotStorableError(rootKey, "given a prototype; state must be plain data");
 			},
 		});
 		if (cached === undefined) this.#proxies.set(target, proxy);

@@ -1,5 +1,6 @@
 import { ActorError } from "../protocol/errors.js";
 import { OwnedElsewhereError } from "../storage/interfaces.js";
+import { FORWARDED_FOR_HEADER, FORWARDED_INTERNAL_HEADER, PEER_HEADER } from "./access.js";
 
 /** Hop counter on forwarded requests: a request is forwarded at most twice. */
 export const HOPS_HEADER = "x-tenon-hops";
@@ -14,7 +15,21 @@ const HOP_BY_HOP = new Set([
 	"content-length",
 	"content-encoding",
 	"upgrade",
+	PEER_HEADER,
+	FORWARDED_FOR_HEADER,
+	FORWARDED_INTERNAL_HEADER,
 ]);
+
+/** How to forward: the lease time to retry within, and what proves this node to its peers. */
+export interface ForwardOptions {
+	leaseTtlMs: number;
+	/** The cluster secret (sent as {@link PEER_HEADER}). */
+	peerSecret: string;
+	/** The original client's address, passed on. */
+	forwardedFor: string | undefined;
+	/** An actor made the request (passed on, so the owner's hooks see `c.request.internal`). */
+	internal: boolean;
+}
 
 /** The owner could not be reached in time, or ownership kept moving. */
 export function actorUnavailable(reason: string): ActorError {
@@ -61,10 +76,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function serveOrForward(
 	request: Request,
 	body: Uint8Array | undefined,
-	leaseTtlMs: number,
+	options: ForwardOptions,
 	serve: (request: Request) => Promise<Response>,
 ): Promise<Response> {
-	const deadline = Date.now() + leaseTtlMs + 2_000;
+	const deadline = Date.now() + options.leaseTtlMs + 2_000;
 	const hops = hopsOf(request);
 	for (let attempt = 0; ; attempt++) {
 		const local = new Request(request.url, {
@@ -81,7 +96,7 @@ export async function serveOrForward(
 		}
 		if (hops >= MAX_HOPS) throw actorUnavailable("its ownership kept moving");
 		try {
-			return await forward(request, body, owner.address, hops + 1);
+			return await forward(request, body, owner.address, hops + 1, options);
 		} catch (error) {
 			if (!isConnectFailure(error)) {
 				throw actorUnavailable(
@@ -100,6 +115,7 @@ async function forward(
 	body: Uint8Array | undefined,
 	address: string,
 	hops: number,
+	options: ForwardOptions,
 ): Promise<Response> {
 	const url = new URL(request.url);
 	const target = new URL(`${url.pathname}${url.search}`, address);
@@ -108,6 +124,9 @@ async function forward(
 		if (!HOP_BY_HOP.has(name)) headers.set(name, value);
 	});
 	headers.set(HOPS_HEADER, String(hops));
+	headers.set(PEER_HEADER, options.peerSecret);
+	if (options.forwardedFor !== undefined) headers.set(FORWARDED_FOR_HEADER, options.forwardedFor);
+	if (options.internal) headers.set(FORWARDED_INTERNAL_HEADER, "1");
 	const response = await fetch(target, {
 		method: request.method,
 		headers,

@@ -2,9 +2,11 @@ import { type Encoding, encodedLength } from "../protocol/encoding.js";
 import { ActorError, errors, toErrorPayload } from "../protocol/errors.js";
 import { decodeToServer, encodeToClient } from "../protocol/messages.js";
 import { type ActorInstance, CLOSE, closeCodeFor } from "../runtime/actor-instance.js";
+import { type Caller, isAccepted } from "../runtime/caller.js";
 import type { ConnectionImpl, ConnTransport } from "../runtime/connection.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { GatewayRequest } from "./gateway.js";
+import { undoCreation } from "./gateway-routes.js";
 import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
 
 /** Frames a client may send before the connection is established. */
@@ -23,16 +25,27 @@ export class ConnectionSession implements WebSocketHandler {
 	#early: (string | Uint8Array)[] = [];
 	#instance: ActorInstance | undefined;
 	#conn: ConnectionImpl | undefined;
+	/** Takes one message from the rate limits: 0, or the ms to wait before retrying. */
+	readonly #throttle: () => number;
 
-	constructor(runtime: Runtime, socket: ServerWebSocket, encoding: Encoding) {
+	constructor(
+		runtime: Runtime,
+		socket: ServerWebSocket,
+		encoding: Encoding,
+		throttle: () => number = () => 0,
+	) {
 		this.#runtime = runtime;
 		this.#socket = socket;
 		this.#encoding = encoding;
+		this.#throttle = throttle;
 	}
 
-	/** Starts connecting to the actor named by `gateway`. */
-	start(gateway: GatewayRequest, params: unknown): void {
-		void this.#connect(gateway, params);
+	/**
+	 * Starts connecting to the actor named by `gateway` for `caller`.
+	 * `createdHere`: the upgrade already created the actor for this caller (cluster mode).
+	 */
+	start(gateway: GatewayRequest, caller: Caller, createdHere = false): void {
+		void this.#connect(gateway, caller, createdHere);
 	}
 
 	/** Rejects the connection at once with an error frame and a close code. */
@@ -46,10 +59,17 @@ export class ConnectionSession implements WebSocketHandler {
 		this.#state = "closed";
 	}
 
-	async #connect(gateway: GatewayRequest, params: unknown): Promise<void> {
+	async #connect(gateway: GatewayRequest, caller: Caller, createdHere: boolean): Promise<void> {
 		let instance: ActorInstance;
+		let created = createdHere;
 		try {
-			instance = await this.#runtime.host.instanceForTarget(gateway.namespace, gateway.target);
+			const found = await this.#runtime.host.instanceForCall(
+				gateway.namespace,
+				gateway.target,
+				caller,
+			);
+			instance = found.instance;
+			created ||= found.created;
 		} catch (error) {
 			if (this.#state !== "closed") this.reject(error);
 			return;
@@ -62,11 +82,14 @@ export class ConnectionSession implements WebSocketHandler {
 			// The adapter reports the close back through onClose, which unregisters the connection.
 			close: (code, reason) => socket.close(code, reason),
 		};
-		const conn = await instance.openConnection(params, transport);
-		if (conn === undefined) {
+		const opened = await instance.openConnection(caller, transport);
+		if (!opened.ok) {
 			this.#state = "closed";
+			// A refused caller never leaves an actor it caused to be created.
+			if (created && !isAccepted(caller)) await undoCreation(this.#runtime, instance);
 			return;
 		}
+		const conn = opened.conn;
 		this.#instance = instance;
 		this.#conn = conn;
 		if (this.#isClosed()) {
@@ -91,6 +114,11 @@ export class ConnectionSession implements WebSocketHandler {
 			this.#socket.close(CLOSE.tooBig, "message.incoming_too_long");
 			return;
 		}
+		const wait = this.#throttle();
+		if (wait > 0) {
+			this.#refuse(data, errors.rateLimited("connection", wait));
+			return;
+		}
 		switch (this.#state) {
 			case "connecting":
 				if (this.#early.length >= MAX_EARLY_FRAMES) {
@@ -107,6 +135,22 @@ export class ConnectionSession implements WebSocketHandler {
 			case "closed":
 				return;
 		}
+	}
+
+	/**
+	 * Answers a message it will not handle with an error (tied to its action
+	 * id when readable, so the caller's call fails instead of hanging).
+	 */
+	#refuse(data: string | Uint8Array, error: ActorError): void {
+		if (this.#state === "closed") return;
+		const decoded = decodeToServer(this.#encoding, data, this.#runtime.limits.maxNameBytes);
+		const actionId = decoded.ok
+			? decoded.message.tag === "ActionRequest"
+				? decoded.message.id
+				: null
+			: decoded.actionId;
+		const payload = toErrorPayload(error, this.#runtime.exposeInternalErrors);
+		this.#socket.send(encodeToClient(this.#encoding, { tag: "Error", error: payload, actionId }));
 	}
 
 	#handle(data: string | Uint8Array): void {

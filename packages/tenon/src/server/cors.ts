@@ -11,7 +11,8 @@ export interface CorsOptions {
 const ALLOWED_HEADERS = "content-type, x-rivet-encoding, x-rivet-conn-params, x-rivet-token";
 const ALLOWED_METHODS = "GET, POST, PUT, DELETE, OPTIONS";
 
-function allowedOrigin(options: CorsOptions, origin: string): string | undefined {
+/** The value for `Access-Control-Allow-Origin` when `origin` is allowed, else undefined. */
+export function allowedOrigin(options: CorsOptions, origin: string): string | undefined {
 	const rule = options.origin;
 	if (rule === "*") return options.credentials ? origin : "*";
 	if (typeof rule === "string") return rule === origin ? origin : undefined;

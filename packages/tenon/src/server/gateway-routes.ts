@@ -1,45 +1,85 @@
 import { utf8Length } from "../protocol/bytes.js";
-import { decodeValue, type Encoding, encodedLength, encodeValue } from "../protocol/encoding.js";
+import { assertPlainValue, type Encoding, encodedLength } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
+import { decodeRequestBody, encodeActionReply, encodeQueueReply } from "../protocol/http-bodies.js";
 import type { Limits } from "../protocol/limits.js";
+import { MAX_ACTION_ARGS } from "../protocol/messages.js";
 import type { ActorInstance } from "../runtime/actor-instance.js";
+import { type Caller, isAccepted } from "../runtime/caller.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { GatewayRequest } from "./gateway.js";
-import { encodedResponse, readBodyLimited } from "./http-util.js";
+import { bodyResponse } from "./http-util.js";
 
-/** Parses connection params (JSON), enforcing the size limit. */
+/** Parses connection params (JSON), enforcing the size limit and plain data. */
 export function parseConnParams(raw: string | null | undefined, limits: Limits): unknown {
 	if (raw === null || raw === undefined || raw === "") return undefined;
 	if (utf8Length(raw) > limits.maxConnParamsBytes)
 		throw errors.connParamsTooLong(limits.maxConnParamsBytes);
+	let params: unknown;
 	try {
-		return JSON.parse(raw);
+		params = JSON.parse(raw);
 	} catch (error) {
 		throw errors.connParamsInvalid(error instanceof Error ? error.message : String(error));
 	}
+	assertPlainValue(params, "params");
+	return params;
+}
+
+/** One routed gateway request: what the route handlers need besides the runtime. */
+export interface GatewayCall {
+	readonly request: Request;
+	readonly gateway: GatewayRequest;
+	readonly encoding: Encoding;
+	/** Who calls: params and request, established by the server. */
+	readonly caller: Caller;
+	/** Reads the body within the server's limits (size, concurrent bodies). */
+	readBody(request: Request): Promise<Uint8Array>;
 }
 
 /**
  * Runs `call` on the actor. If the actor began to sleep between lookup and
  * call (`actor/stopping`: it refused before running anything), it is retried
- * once on the freshly woken actor.
+ * once on the freshly woken actor. If this call created the actor (a
+ * `getOrCreate`) and failed before the actor's connect hooks accepted the
+ * caller (they refused it, or there was nothing to call), the creation is
+ * undone: a caller that was never accepted leaves no actor behind.
  */
-async function withActor<T>(
+export async function withActor<T>(
 	runtime: Runtime,
 	gateway: GatewayRequest,
+	caller: Caller,
 	call: (instance: ActorInstance) => Promise<T>,
 ): Promise<T> {
 	for (let attempt = 0; ; attempt++) {
-		const instance = await runtime.host.instanceForTarget(gateway.namespace, gateway.target);
+		const { instance, created } = await runtime.host.instanceForCall(
+			gateway.namespace,
+			gateway.target,
+			caller,
+		);
 		try {
 			return await call(instance);
 		} catch (error) {
+			if (created && !isAccepted(caller)) await undoCreation(runtime, instance);
 			const refusedBeforeRunning =
 				error instanceof ActorError && error.group === "actor" && error.code === "stopping";
 			if (!refusedBeforeRunning || attempt > 0) throw error;
 			await instance.stopped;
 		}
 	}
+}
+
+/**
+ * Destroys an actor this request created for a caller that was never
+ * accepted, unless another caller was accepted meanwhile (it would lose an
+ * actor it uses, and writes it was told are durable).
+ */
+export async function undoCreation(runtime: Runtime, instance: ActorInstance): Promise<void> {
+	await instance.destroyIfUnclaimed().catch((error: unknown) => {
+		runtime.logger.warn("could not undo the creation of a refused caller's actor", {
+			actorId: instance.actorId,
+			error,
+		});
+	});
 }
 
 function decodeNameSegment(segment: string, what: string, limits: Limits): string {
@@ -56,71 +96,64 @@ function decodeNameSegment(segment: string, what: string, limits: Limits): strin
 }
 
 async function decodeObjectBody(
-	request: Request,
-	encoding: Encoding,
-	limits: Limits,
+	call: GatewayCall,
+	kind: "action" | "queue",
 ): Promise<Record<string, unknown>> {
-	const raw = await readBodyLimited(request, limits.maxHttpBodyBytes);
-	const body = raw.byteLength === 0 ? {} : decodeValue(encoding, raw);
-	if (typeof body !== "object" || body === null || Array.isArray(body))
-		throw errors.invalid("the body must be an object");
-	return body as Record<string, unknown>;
+	return decodeRequestBody(call.encoding, kind, await call.readBody(call.request));
 }
 
-/** The common part of `POST /{kind}/{name}`: method, name, conn params and object body. */
+/** The common part of `POST /{kind}/{name}`: method, name and object body. */
 async function decodeNamedPost(
-	request: Request,
-	gateway: GatewayRequest,
-	encoding: Encoding,
+	call: GatewayCall,
 	limits: Limits,
 	kind: "action" | "queue",
-): Promise<{ name: string; params: unknown; body: Record<string, unknown> }> {
+): Promise<{ name: string; body: Record<string, unknown> }> {
+	const { request, gateway } = call;
 	if (request.method !== "POST") throw errors.methodNotAllowed(request.method, gateway.path);
 	const name = decodeNameSegment(gateway.path.slice(`/${kind}/`.length), kind, limits);
-	const params = parseConnParams(request.headers.get("x-rivet-conn-params"), limits);
-	const body = await decodeObjectBody(request, encoding, limits);
-	return { name, params, body };
+	const body = await decodeObjectBody(call, kind);
+	return { name, body };
 }
 
-function answer(encoding: Encoding, value: unknown, limits: Limits, what: string): Response {
-	const encoded = encodeValue(encoding, value);
-	if (encodedLength(encoded) > limits.maxHttpBodyBytes)
-		throw errors.outgoingTooLong(what, limits.maxHttpBodyBytes);
-	return encodedResponse(encoding, value);
+/**
+ * Encodes a reply body, refusing one over the HTTP limit. The runtime calls it
+ * at the end of the reply's own turn, before the output gate: encoding later
+ * could show writes of later turns that are not durable yet.
+ */
+function replyEncoder<T>(
+	limits: Limits,
+	what: string,
+	encodeReply: (value: T) => string | Uint8Array,
+): (value: T) => string | Uint8Array {
+	return (value) => {
+		const encoded = encodeReply(value);
+		if (encodedLength(encoded) > limits.maxHttpBodyBytes)
+			throw errors.outgoingTooLong(what, limits.maxHttpBodyBytes);
+		return encoded;
+	};
 }
 
 /** `POST /action/{name}` with `{ args: [...] }`. */
-export async function handleAction(
-	runtime: Runtime,
-	request: Request,
-	gateway: GatewayRequest,
-	encoding: Encoding,
-): Promise<Response> {
+export async function handleAction(runtime: Runtime, call: GatewayCall): Promise<Response> {
 	const limits = runtime.limits;
-	const { name, params, body } = await decodeNamedPost(
-		request,
-		gateway,
-		encoding,
-		limits,
-		"action",
-	);
+	const { name, body } = await decodeNamedPost(call, limits, "action");
 	const args = body.args ?? [];
 	if (!Array.isArray(args)) throw errors.invalid("'args' must be an array");
-	const output = await withActor(runtime, gateway, (instance) =>
-		instance.httpAction(name, args, params),
+	if (args.length > MAX_ACTION_ARGS)
+		throw errors.invalid(`an action takes at most ${MAX_ACTION_ARGS} arguments`);
+	const encode = replyEncoder(limits, `The response of '${name}'`, (output: unknown) =>
+		encodeActionReply(call.encoding, output),
 	);
-	return answer(encoding, { output }, limits, `The response of '${name}'`);
+	const reply = await withActor(runtime, call.gateway, call.caller, (instance) =>
+		instance.httpAction(name, args, call.caller, encode),
+	);
+	return bodyResponse(call.encoding, reply);
 }
 
 /** `POST /queue/{name}` with `{ body, wait?, timeout? }`. */
-export async function handleQueueSend(
-	runtime: Runtime,
-	request: Request,
-	gateway: GatewayRequest,
-	encoding: Encoding,
-): Promise<Response> {
+export async function handleQueueSend(runtime: Runtime, call: GatewayCall): Promise<Response> {
 	const limits = runtime.limits;
-	const { name, params, body } = await decodeNamedPost(request, gateway, encoding, limits, "queue");
+	const { name, body } = await decodeNamedPost(call, limits, "queue");
 	const wait = body.wait ?? false;
 	if (typeof wait !== "boolean") throw errors.invalid("'wait' must be a boolean");
 	const timeout = body.timeout ?? undefined;
@@ -130,10 +163,27 @@ export async function handleQueueSend(
 	) {
 		throw errors.invalid("'timeout' must be a number of ms >= 0");
 	}
-	const result = await withActor(runtime, gateway, (instance) =>
-		instance.httpQueueSend(name, body.body, params, wait, timeout as number | undefined),
+	const encode = replyEncoder(
+		limits,
+		`The completion of '${name}'`,
+		(result: { status: string; response?: unknown }) => encodeQueueReply(call.encoding, result),
 	);
-	return answer(encoding, result, limits, `The completion of '${name}'`);
+	// Every wait ends: at the caller's timeout, at the server's cap, or when the caller goes away.
+	const waitMs = Math.min(
+		(timeout as number | undefined) ?? limits.maxQueueWaitMs,
+		limits.maxQueueWaitMs,
+	);
+	const reply = await withActor(runtime, call.gateway, call.caller, (instance) =>
+		instance.httpQueueSend(
+			name,
+			body.body,
+			call.caller,
+			wait,
+			{ waitMs, signal: call.request.signal },
+			encode,
+		),
+	);
+	return bodyResponse(call.encoding, reply);
 }
 
 /**
@@ -141,12 +191,8 @@ export async function handleQueueSend(
  * path after `/request`, the query without `rvt-*`, and the original method,
  * headers and (streamed) body. Its response is returned as is.
  */
-export async function handleRawRequest(
-	runtime: Runtime,
-	request: Request,
-	gateway: GatewayRequest,
-): Promise<Response> {
-	const params = parseConnParams(request.headers.get("x-rivet-conn-params"), runtime.limits);
+export async function handleRawRequest(runtime: Runtime, call: GatewayCall): Promise<Response> {
+	const { request, gateway } = call;
 	const url = new URL(request.url);
 	url.pathname = gateway.path.slice("/request".length) || "/";
 	url.search = gateway.query.toString();
@@ -157,5 +203,7 @@ export async function handleRawRequest(
 		signal: request.signal,
 		...(hasBody ? { body: request.body, duplex: "half" } : {}),
 	} as RequestInit);
-	return withActor(runtime, gateway, (instance) => instance.handleRequest(actorRequest, params));
+	return withActor(runtime, gateway, call.caller, (instance) =>
+		instance.handleRequest(actorRequest, call.caller),
+	);
 }

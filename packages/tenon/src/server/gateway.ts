@@ -28,6 +28,25 @@ const KNOWN_PARAMS = new Set([
 ]);
 
 /**
+ * Refuses `rvt-*` values whose percent-encoding is not valid UTF-8:
+ * URLSearchParams would turn them into U+FFFD, and `rvt-key=%FF` would reach
+ * the actor keyed `"\uFFFD"`.
+ */
+function assertExactQuery(search: string): void {
+	for (const pair of search.replace(/^\?/, "").split("&")) {
+		if (!pair.startsWith("rvt-")) continue;
+		const value = pair.slice(pair.indexOf("=") + 1);
+		try {
+			decodeURIComponent(value.replace(/\+/g, " "));
+		} catch {
+			throw errors.invalidQuery(
+				`'${pair.split("=")[0]?.slice(0, 40)}' is not valid UTF-8 percent-encoding`,
+			);
+		}
+	}
+}
+
+/**
  * Parses `/gateway/{actorId}[@token]{path}` (direct) or
  * `/gateway/{name}{path}?rvt-method=get|getOrCreate&...` (query form).
  * Unknown or repeated `rvt-*` parameters are rejected; all of them are stripped
@@ -35,10 +54,12 @@ const KNOWN_PARAMS = new Set([
  */
 export function parseGatewayRequest(
 	pathname: string,
-	search: URLSearchParams,
+	url: URL,
 	limits: Limits,
 ): GatewayRequest | undefined {
 	if (!pathname.startsWith("/gateway/")) return undefined;
+	assertExactQuery(url.search);
+	const search = url.searchParams;
 	const rest = pathname.slice("/gateway/".length);
 	const slash = rest.indexOf("/");
 	const segment = slash === -1 ? rest : rest.slice(0, slash);

@@ -1,6 +1,7 @@
 import { concatBytes } from "../protocol/bytes.js";
 import { contentTypeFor, type Encoding, encodeValue } from "../protocol/encoding.js";
 import { errors, httpStatusFor, toErrorPayload } from "../protocol/errors.js";
+import { encodeErrorBody } from "../protocol/http-bodies.js";
 
 /**
  * Reads a request body, refusing more than `limit` bytes
@@ -31,7 +32,15 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
 
 /** A response with `value` encoded in `encoding`. */
 export function encodedResponse(encoding: Encoding, value: unknown, status = 200): Response {
-	const body = encodeValue(encoding, value);
+	return bodyResponse(encoding, encodeValue(encoding, value), status);
+}
+
+/** A response with a body already encoded in `encoding`. */
+export function bodyResponse(
+	encoding: Encoding,
+	body: string | Uint8Array,
+	status = 200,
+): Response {
 	return new Response(body as BodyInit, {
 		status,
 		headers: { "content-type": contentTypeFor(encoding) },
@@ -54,5 +63,59 @@ export function errorResponse(
 	exposeInternal: boolean,
 ): Response {
 	const payload = toErrorPayload(error, exposeInternal);
-	return encodedResponse(encoding, payload, httpStatusFor(payload.group, payload.code));
+	const response = bodyResponse(
+		encoding,
+		encodeErrorBody(encoding, payload),
+		httpStatusFor(payload.group, payload.code),
+	);
+	// Limits say when to come back (metadata.retryAfter, ms); HTTP says it in seconds.
+	const retryAfter = (payload.metadata as { retryAfter?: unknown } | undefined)?.retryAfter;
+	if (typeof retryAfter === "number" && Number.isFinite(retryAfter)) {
+		response.headers.set("retry-after", String(Math.max(1, Math.ceil(retryAfter / 1000))));
+	}
+	return response;
+}
+
+/**
+ * Reads request bodies within the server's limits: each at most `maxBytes`,
+ * at most `maxConcurrent` at once on the node and `maxPerAddress` from one
+ * client address (`limit/too_many_requests` beyond), so slow uploads neither
+ * hold unbounded memory nor let one client block everyone's requests.
+ */
+export class BodyReader {
+	readonly #maxBytes: number;
+	readonly #maxConcurrent: number;
+	readonly #maxPerAddress: number;
+	readonly #byAddress = new Map<string, number>();
+	#reading = 0;
+
+	constructor(maxBytes: number, maxConcurrent: number, maxPerAddress: number) {
+		this.#maxBytes = maxBytes;
+		this.#maxConcurrent = maxConcurrent;
+		this.#maxPerAddress = maxPerAddress;
+	}
+
+	/** Reads `request`'s body; `address` is the client's when per-address limits apply to it. */
+	async read(request: Request, address: string | undefined): Promise<Uint8Array> {
+		if (request.body === null) return new Uint8Array(0);
+		const mine = address === undefined ? 0 : (this.#byAddress.get(address) ?? 0);
+		if (this.#reading >= this.#maxConcurrent || mine >= this.#maxPerAddress) {
+			await request.body.cancel().catch(() => {});
+			throw errors.tooManyRequests(
+				mine >= this.#maxPerAddress ? this.#maxPerAddress : this.#maxConcurrent,
+			);
+		}
+		this.#reading++;
+		if (address !== undefined) this.#byAddress.set(address, mine + 1);
+		try {
+			return await readBodyLimited(request, this.#maxBytes);
+		} finally {
+			this.#reading--;
+			if (address !== undefined) {
+				const left = (this.#byAddress.get(address) ?? 1) - 1;
+				if (left === 0) this.#byAddress.delete(address);
+				else this.#byAddress.set(address, left);
+			}
+		}
+	}
 }

@@ -1,5 +1,6 @@
 import { WebSocket as NodeWebSocket } from "ws";
 import type { ClientOptions, WebSocketConstructor } from "../client/transport.js";
+import { FORWARDED_INTERNAL_HEADER, PEER_HEADER } from "./access.js";
 import { HOPS_HEADER } from "./cluster-forward.js";
 import type { ServerCore } from "./server-core.js";
 import type { WebSocketHandler } from "./websocket.js";
@@ -44,7 +45,7 @@ class InProcessWebSocket {
 				"sec-websocket-protocol": offered.join(", "),
 			},
 		});
-		void core.upgrade(request).then(
+		void core.upgrade(request, { inProcess: true }).then(
 			(decision) => {
 				if (decision.kind === "reject") {
 					this.#finish(1006, "");
@@ -52,7 +53,7 @@ class InProcessWebSocket {
 				}
 				if (decision.kind === "proxy") {
 					// Cluster: the actor lives on another node; talk to it over a real socket.
-					this.#connectRemote(decision.address, decision.hops, offered);
+					this.#connectRemote(decision.address, decision.hops, decision.peerSecret, offered);
 					return;
 				}
 				this.protocol = decision.protocol ?? "";
@@ -69,12 +70,17 @@ class InProcessWebSocket {
 
 	#remote: NodeWebSocket | undefined;
 
-	#connectRemote(address: string, hops: number, protocols: string[]): void {
+	#connectRemote(address: string, hops: number, peerSecret: string, protocols: string[]): void {
 		const source = new URL(this.url);
 		const target = new URL(`${source.pathname}${source.search}`, address);
 		target.protocol = target.protocol === "https:" ? "wss:" : "ws:";
 		const remote = new NodeWebSocket(target, protocols, {
-			headers: { [HOPS_HEADER]: String(hops) },
+			// A node of the cluster: the owner trusts it (no Host, Origin or rate checks).
+			headers: {
+				[HOPS_HEADER]: String(hops),
+				[PEER_HEADER]: peerSecret,
+				[FORWARDED_INTERNAL_HEADER]: "1",
+			},
 		});
 		remote.binaryType = "arraybuffer";
 		this.#remote = remote;
@@ -168,7 +174,7 @@ class InProcessWebSocket {
 /** Client options that reach `core` in-process (fetch and WebSocket without sockets). */
 export function inProcessClientOptions(core: ServerCore): ClientOptions {
 	const fetchInProcess = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
-		core.fetch(input instanceof Request ? input : new Request(input, init));
+		core.fetch(input instanceof Request ? input : new Request(input, init), { inProcess: true });
 	const WebSocketClass = class extends InProcessWebSocket {
 		constructor(url: string, protocols?: string | string[]) {
 			super(core, url, protocols);

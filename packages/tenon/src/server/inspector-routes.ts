@@ -1,27 +1,17 @@
-import { timingSafeEqual } from "node:crypto";
 import { ActorError, errors } from "../protocol/errors.js";
+import { readQueueContents } from "../runtime/queue-records.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { readWorkflowHistory } from "../workflow/history.js";
 import { isWorkflowRun } from "../workflow/index.js";
+import type { AccessPolicy } from "./access.js";
 import { jsonResponse } from "./http-util.js";
 
-const ACTOR_ROUTE = /^\/inspector\/actors\/([^/]+)\/(workflow|db\/schema|db\/rows)$/;
+const ACTOR_ROUTE = /^\/inspector\/actors\/([^/]+)\/(workflow|queue|db\/schema|db\/rows)$/;
 const MAX_ROWS = 1_000;
 
-function authorized(request: Request, token: string): boolean {
-	const header = request.headers.get("authorization");
-	const given =
-		header?.toLowerCase().startsWith("bearer ") === true
-			? header.slice(7).trim()
-			: (request.headers.get("x-rivet-token") ?? "");
-	const a = Buffer.from(given);
-	const b = Buffer.from(token);
-	return a.length === b.length && timingSafeEqual(a, b);
-}
-
 /**
- * `/inspector/*`: read-only views for tools, behind a bearer token
- * (`inspector.token` or `TENON_INSPECTOR_TOKEN`); disabled without one.
+ * `/inspector/*`: read-only views for tools, behind the admin or the
+ * inspector token (`Authorization: Bearer <token>`); disabled without either.
  *
  * - `GET /inspector/actors/{actorId}/workflow`: the workflow's status and
  *   journal (entries, status, attempts, errors) as committed.
@@ -29,25 +19,18 @@ function authorized(request: Request, token: string): boolean {
  *   actor's SQLite database, with columns.
  * - `GET /inspector/actors/{actorId}/db/rows?table=&limit=&offset=`: a page
  *   of rows (at most 1,000) and the total count.
+ * - `GET /inspector/actors/{actorId}/queue`: stored messages (with their
+ *   delivery counts) and dead letters, up to 1,000 of each.
  * All read committed data, so the actor need not be awake.
  */
 export async function handleInspector(
 	request: Request,
 	path: string,
 	runtime: Runtime,
-	token: string | undefined,
+	access: AccessPolicy,
 ): Promise<Response | undefined> {
 	if (path !== "/inspector" && !path.startsWith("/inspector/")) return undefined;
-	if (token === undefined || token === "") {
-		throw new ActorError(
-			"auth",
-			"inspector_disabled",
-			"The inspector is disabled: configure inspector.token (or TENON_INSPECTOR_TOKEN)",
-		);
-	}
-	if (!authorized(request, token)) {
-		throw new ActorError("auth", "forbidden", "A valid inspector token is required");
-	}
+	access.requireInspector(request);
 	const match = ACTOR_ROUTE.exec(path);
 	if (!match) throw errors.routeNotFound(request.method, path);
 	if (request.method !== "GET") throw errors.methodNotAllowed(request.method, path);
@@ -67,6 +50,29 @@ export async function handleInspector(
 			name: record.name,
 			isWorkflowEnabled: enabled,
 			history: enabled ? await readWorkflowHistory(store, actorId) : null,
+		});
+	}
+	if (match[2] === "queue") {
+		const { messages, deadLetters } = await readQueueContents(store, actorId, MAX_ROWS);
+		return jsonResponse({
+			actorId,
+			name: record.name,
+			messages: messages.map((m) => ({
+				id: String(m.seq),
+				name: m.name,
+				body: m.body,
+				createdAt: m.createdAt,
+				deliveries: m.deliveries,
+			})),
+			deadLetters: deadLetters.map((d) => ({
+				id: String(d.seq),
+				name: d.name,
+				body: d.body,
+				createdAt: d.createdAt,
+				deliveries: d.deliveries,
+				deadAt: d.deadAt,
+				reason: d.reason,
+			})),
 		});
 	}
 	const enabled = definition.config.db !== undefined;

@@ -1,11 +1,13 @@
 import { base64ToBytes } from "../protocol/bytes.js";
-import { decodeValue } from "../protocol/encoding.js";
+import { decodeUntrusted } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import { deserializeKey, serializeKey, validateKey } from "../protocol/keys.js";
 import { validateNamespace } from "../runtime/actor-host.js";
+import type { Caller } from "../runtime/caller.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { ActorRecord } from "../storage/interfaces.js";
-import { jsonResponse, readBodyLimited } from "./http-util.js";
+import type { AccessPolicy } from "./access.js";
+import { jsonResponse } from "./http-util.js";
 
 /** The package version reported by `/metadata`. */
 export const TENON_VERSION = "0.1.0";
@@ -36,9 +38,13 @@ interface CreateBody {
 	input: Uint8Array | undefined;
 }
 
-async function readCreateBody(request: Request, runtime: Runtime): Promise<CreateBody> {
-	const raw = await readBodyLimited(request, runtime.limits.maxHttpBodyBytes);
-	const body = decodeValue("json", raw);
+async function readCreateBody(
+	request: Request,
+	runtime: Runtime,
+	readBody: (request: Request) => Promise<Uint8Array>,
+): Promise<CreateBody> {
+	const raw = await readBody(request);
+	const body = decodeUntrusted("json", raw, "body");
 	if (typeof body !== "object" || body === null || Array.isArray(body))
 		throw errors.invalid("expected a JSON object");
 	const { name, key, input } = body as Record<string, unknown>;
@@ -64,7 +70,12 @@ async function readCreateBody(request: Request, runtime: Runtime): Promise<Creat
 	return { name, key: keyParts, input: inputBytes };
 }
 
-async function listActors(url: URL, runtime: Runtime): Promise<Response> {
+async function listActors(
+	request: Request,
+	url: URL,
+	runtime: Runtime,
+	routes: ManagementContext,
+): Promise<Response> {
 	const namespace = namespaceOf(url);
 	const host = runtime.host;
 	const ids = url.searchParams.get("actor_ids");
@@ -73,24 +84,31 @@ async function listActors(url: URL, runtime: Runtime): Promise<Response> {
 	const toJson = (record: ActorRecord) =>
 		actorToJson(record, host.awakeInstance(record.actorId) !== undefined);
 	if (ids !== null) {
+		// Ids are unguessable capabilities: knowing one is what lets a client address the actor.
+		routes.checkClient(request);
 		const records: ActorRecord[] = [];
 		for (const actorId of ids.split(",").slice(0, 100)) {
-			const record = await host.getLiveRecord(actorId).catch(() => undefined);
-			if (record && record.namespace === namespace) records.push(record);
+			const record = await host.getLiveRecord(actorId, namespace).catch(() => undefined);
+			if (record) records.push(record);
 		}
 		return jsonResponse({ actors: records.map(toJson) });
 	}
 	if (name === null) throw errors.invalid("pass actor_ids, or name (and optionally key)");
 	if (key !== null) {
+		// A lookup by name and key: what clients need for get/getOrCreate; it never enumerates.
+		routes.checkClient(request);
 		const parts = validateKey(deserializeKey(key), runtime.limits);
 		const record = await host
 			.resolve(namespace, { kind: "key", name, key: parts, method: "get" })
+			.then((found) => found.record)
 			.catch((error) => {
 				if (error instanceof ActorError && error.code === "not_found") return undefined;
 				throw error;
 			});
 		return jsonResponse({ actors: record ? [toJson(record)] : [] });
 	}
+	// Listing enumerates every actor of a name: operators only.
+	routes.access.requireAdmin(request, "Listing actors");
 	if (!host.actorNames.includes(name)) throw errors.unknownActorName(name);
 	const limit = Math.min(Number(url.searchParams.get("limit") ?? 100) || 100, 1000);
 	const after = url.searchParams.get("cursor") ?? undefined;
@@ -101,16 +119,31 @@ async function listActors(url: URL, runtime: Runtime): Promise<Response> {
 	});
 }
 
+/** What the management routes need from the server besides the runtime. */
+export interface ManagementContext {
+	readonly access: AccessPolicy;
+	/** Checks the client token (when one is configured) of a client request. */
+	checkClient(request: Request): void;
+	/** Origin and content-type checks of a request that changes state. */
+	checkStateChange(request: Request): void;
+	/** Who calls (params from `x-rivet-conn-params`, the request), for `onBeforeCreate`. */
+	caller(request: Request): Caller;
+	/** Reads a body within the server's limits. */
+	readBody(request: Request): Promise<Uint8Array>;
+}
+
 /**
  * Serves the management REST API (PROTOCOL.md): `/metadata`, `/health`,
  * `/actors` lookups, create, get-or-create and destroy, `/actors/names`.
- * Returns undefined for paths it does not own.
+ * Listing and destroying need the admin token; creating goes through the
+ * actor's `onBeforeCreate`. Returns undefined for paths it does not own.
  */
 export async function handleManagement(
 	request: Request,
 	url: URL,
 	path: string,
 	runtime: Runtime,
+	routes: ManagementContext,
 ): Promise<Response | undefined> {
 	const method = request.method;
 	const host = runtime.host;
@@ -132,16 +165,20 @@ export async function handleManagement(
 				names: Object.fromEntries(host.actorNames.map((name) => [name, { metadata: {} }])),
 			});
 		case "/actors": {
-			if (method === "GET") return listActors(url, runtime);
+			if (method === "GET") return listActors(request, url, runtime, routes);
 			if (method !== "PUT" && method !== "POST") throw errors.methodNotAllowed(method, path);
+			routes.checkStateChange(request);
+			routes.checkClient(request);
 			const namespace = namespaceOf(url);
-			const body = await readCreateBody(request, runtime);
+			const caller = routes.caller(request);
+			const body = await readCreateBody(request, runtime, routes.readBody);
 			const { record, created } = await host.create(
 				namespace,
 				body.name,
 				body.key,
 				body.input,
 				method === "POST",
+				caller,
 			);
 			const actor = actorToJson(record, host.awakeInstance(record.actorId) !== undefined);
 			return jsonResponse(method === "PUT" ? { actor, created } : { actor });
@@ -150,10 +187,16 @@ export async function handleManagement(
 			break;
 	}
 	if (path.startsWith("/actors/")) {
-		const actorId = decodeURIComponent(path.slice("/actors/".length));
 		if (method !== "DELETE") throw errors.methodNotAllowed(method, path);
-		namespaceOf(url);
-		await host.destroy(actorId);
+		let actorId: string;
+		try {
+			actorId = decodeURIComponent(path.slice("/actors/".length));
+		} catch {
+			throw errors.invalid("the actor id is not valid URL encoding");
+		}
+		routes.checkStateChange(request);
+		routes.access.requireAdmin(request, "Destroying actors");
+		await host.destroy(actorId, namespaceOf(url));
 		return jsonResponse({});
 	}
 	return undefined;

@@ -15,7 +15,7 @@ import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
 
 /** Options of {@link createNodeHandlers}. */
 export interface NodeHandlerOptions {
-	/** Largest WebSocket message accepted (the core checks the exact limit). */
+	/** Largest WebSocket message accepted on any socket (the core checks the exact limit per socket). */
 	maxWebSocketMessageBytes: number;
 	/** A connection whose unsent data exceeds this is closed (1013). Default 16 MiB. */
 	maxBufferedBytes?: number;
@@ -50,16 +50,26 @@ function toHeaders(req: IncomingMessage): Headers {
 	return headers;
 }
 
-/** Builds a Web `Request` from a Node request (the body streams, it is not buffered). */
-function toRequest(req: IncomingMessage, withBody: boolean): Request {
-	// The Host header is client-controlled; only the path and query are used.
-	const url = new URL(req.url ?? "/", "http://localhost");
+/**
+ * Builds a Web `Request` from a Node request (the body streams, it is not
+ * buffered). `signal` aborts when the client goes away before the answer.
+ */
+function toRequest(req: IncomingMessage, withBody: boolean, signal?: AbortSignal): Request {
+	// The URL's host is the client's Host header when it is a plain host name
+	// (hooks see it in `c.request.url`); the core checks it against allowedHosts.
+	const host = req.headers.host;
+	const base =
+		host !== undefined && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(host)
+			? `http://${host}`
+			: "http://localhost";
+	const url = new URL(req.url ?? "/", base);
 	const method = req.method ?? "GET";
 	const hasBody = withBody && method !== "GET" && method !== "HEAD";
 	return new Request(url, {
 		method,
 		headers: toHeaders(req),
 		body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : null,
+		...(signal ? { signal } : {}),
 		// Required by Node's fetch for streaming request bodies.
 		...(hasBody ? { duplex: "half" } : {}),
 	} as RequestInit);
@@ -166,8 +176,14 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 	return {
 		onRequest(req, res) {
 			let request: Request;
+			// Aborted when the client disconnects first: waits on its behalf (a
+			// queue send with `wait`) end, instead of keeping the actor awake.
+			const gone = new AbortController();
+			res.once("close", () => {
+				if (!res.writableFinished) gone.abort();
+			});
 			try {
-				request = toRequest(req, true);
+				request = toRequest(req, true, gone.signal);
 			} catch {
 				res.statusCode = 400;
 				res.end();
@@ -176,7 +192,7 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 			// Do not let a client reuse this socket for a server that is going away.
 			if (closing) res.setHeader("connection", "close");
 			core
-				.fetch(request)
+				.fetch(request, { remoteAddress: req.socket.remoteAddress })
 				.then(
 					(response) => writeResponse(res, response),
 					() => {
@@ -197,7 +213,7 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 			}
 			const decide = () => {
 				if (socket.destroyed) return;
-				core.upgrade(request).then(
+				core.upgrade(request, { remoteAddress: req.socket.remoteAddress }).then(
 					(decision) => {
 						if (decision.kind === "reject") {
 							rejectUpgrade(socket, decision.response);
@@ -241,6 +257,8 @@ export interface TenonServer extends AsyncDisposable {
 export interface ListenOptions extends NodeHandlerOptions {
 	port: number;
 	host: string;
+	/** Slow-client limits: time to send the headers, the whole request, and keep-alive idle time (ms). */
+	timeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
 	/** Runs after the server stopped accepting and before sockets are torn down. */
 	beforeClose(): Promise<void>;
 }
@@ -248,11 +266,30 @@ export interface ListenOptions extends NodeHandlerOptions {
 /** Starts a `node:http` server for the core on `host:port`. */
 export async function listenNode(core: ServerCore, options: ListenOptions): Promise<TenonServer> {
 	const handlers = createNodeHandlers(core, options);
-	const server: Server = createServer(handlers.onRequest);
+	const server: Server = createServer(
+		{
+			// A client that dribbles its headers or body in (slowloris) is cut off.
+			headersTimeout: options.timeouts.headersMs,
+			requestTimeout: options.timeouts.requestMs,
+			keepAliveTimeout: options.timeouts.keepAliveMs,
+			// How often Node looks for requests past those timeouts (its default is 30 s).
+			connectionsCheckingInterval: Math.max(
+				50,
+				Math.min(1_000, Math.floor(options.timeouts.headersMs / 2)),
+			),
+		},
+		handlers.onRequest,
+	);
 	server.on("upgrade", handlers.onUpgrade);
-	server.on("clientError", (_error, socket) => {
-		if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
-		else socket.destroy();
+	server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+		if (!socket.writable) {
+			socket.destroy();
+			return;
+		}
+		// A client too slow with its headers or body gets 408; anything else malformed, 400.
+		const status =
+			error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
+		socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
 	});
 	await new Promise<void>((resolve, reject) => {
 		server.once("error", reject);

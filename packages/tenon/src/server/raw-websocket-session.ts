@@ -1,9 +1,11 @@
 import { errors, toErrorPayload } from "../protocol/errors.js";
 import type { ActorInstance } from "../runtime/actor-instance.js";
+import { type Caller, isAccepted } from "../runtime/caller.js";
 import { closeCodeFor, closeReason } from "../runtime/connection-hub.js";
 import type { RawWebSocketImpl } from "../runtime/raw-websocket.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { GatewayRequest } from "./gateway.js";
+import { undoCreation } from "./gateway-routes.js";
 import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
 
 /** Frames a client may send before the actor has taken the socket. */
@@ -20,14 +22,18 @@ export class RawWebSocketSession implements WebSocketHandler {
 	#early: (string | Uint8Array)[] = [];
 	#instance: ActorInstance | undefined;
 	#raw: RawWebSocketImpl | undefined;
+	/** Takes one message from the rate limits: 0, or the ms to wait before retrying. */
+	readonly #throttle: () => number;
 
-	constructor(runtime: Runtime, socket: ServerWebSocket) {
+	constructor(runtime: Runtime, socket: ServerWebSocket, throttle: () => number = () => 0) {
 		this.#runtime = runtime;
 		this.#socket = socket;
+		this.#throttle = throttle;
 	}
 
-	start(gateway: GatewayRequest, url: string, params: unknown): void {
-		void this.#open(gateway, url, params);
+	/** Opens the socket to the actor for `caller` (`createdHere`: the upgrade created the actor). */
+	start(gateway: GatewayRequest, url: string, caller: Caller, createdHere = false): void {
+		void this.#open(gateway, url, caller, createdHere);
 	}
 
 	reject(error: unknown): void {
@@ -40,23 +46,37 @@ export class RawWebSocketSession implements WebSocketHandler {
 		return this.#state === "closed";
 	}
 
-	async #open(gateway: GatewayRequest, url: string, params: unknown): Promise<void> {
+	async #open(
+		gateway: GatewayRequest,
+		url: string,
+		caller: Caller,
+		createdHere: boolean,
+	): Promise<void> {
 		let instance: ActorInstance;
+		let created = createdHere;
 		try {
-			instance = await this.#runtime.host.instanceForTarget(gateway.namespace, gateway.target);
+			const found = await this.#runtime.host.instanceForCall(
+				gateway.namespace,
+				gateway.target,
+				caller,
+			);
+			instance = found.instance;
+			created ||= found.created;
 		} catch (error) {
 			if (!this.#isClosed()) this.reject(error);
 			return;
 		}
 		if (this.#isClosed()) return;
-		const raw = await instance.openRawWebSocket(url, params, {
+		const opened = await instance.openRawWebSocket(url, caller, {
 			send: (data) => this.#socket.send(data),
 			close: (code, reason) => this.#socket.close(code, reason),
 		});
-		if (raw === undefined) {
+		if (!opened.ok) {
 			this.#state = "closed";
+			if (created && !isAccepted(caller)) await undoCreation(this.#runtime, instance);
 			return;
 		}
+		const raw = opened.socket;
 		this.#instance = instance;
 		this.#raw = raw;
 		if (this.#isClosed()) {
@@ -70,6 +90,19 @@ export class RawWebSocketSession implements WebSocketHandler {
 	}
 
 	onMessage(data: string | Uint8Array): void {
+		const limit = this.#runtime.limits.maxRawWebSocketMessageBytes;
+		const size = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
+		if (size > limit) {
+			this.#socket.close(1009, "message.incoming_too_long");
+			this.onClose(1009, "message.incoming_too_long");
+			return;
+		}
+		// A raw socket has no error frames: over its rate, it is closed ("try again later").
+		if (this.#throttle() > 0) {
+			this.#socket.close(1013, "limit.rate_limited");
+			this.onClose(1013, "limit.rate_limited");
+			return;
+		}
 		switch (this.#state) {
 			case "opening":
 				if (this.#early.length >= MAX_EARLY_FRAMES) {

@@ -1,46 +1,61 @@
 import { type Encoding, parseEncoding } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
+import type { Caller } from "../runtime/caller.js";
 import type { Runtime } from "../runtime/runtime.js";
-import { OwnedElsewhereError } from "../storage/interfaces.js";
-import { actorUnavailable, hopsOf, serveOrForward } from "./cluster-forward.js";
-import { ConnectionSession } from "./connection-session.js";
+import { type AccessOptions, AccessPolicy, presentedCredential } from "./access.js";
+import { BrowserGuard } from "./browser-guard.js";
+import { type ClientInfo, callerRequest } from "./caller-request.js";
+import { serveOrForward } from "./cluster-forward.js";
 import { type CorsOptions, corsPreflight, withCors } from "./cors.js";
 import { type GatewayRequest, parseGatewayRequest } from "./gateway.js";
 import {
+	type GatewayCall,
 	handleAction,
 	handleQueueSend,
 	handleRawRequest,
 	parseConnParams,
 } from "./gateway-routes.js";
-import { encodedResponse, errorResponse, readBodyLimited } from "./http-util.js";
+import { BodyReader, errorResponse } from "./http-util.js";
 import { handleInspector } from "./inspector-routes.js";
-import { handleManagement } from "./management-routes.js";
-import { RawWebSocketSession } from "./raw-websocket-session.js";
-import { offeredProtocols, type UpgradeDecision } from "./websocket.js";
+import { handleManagement, type ManagementContext } from "./management-routes.js";
+import {
+	type Admitted,
+	DEFAULT_RATE_LIMITS,
+	type RateLimitOptions,
+	RequestGuard,
+} from "./request-guard.js";
+import { createUpgradeHandler } from "./upgrade.js";
+import type { UpgradeDecision } from "./websocket.js";
 
+export type { ClientInfo } from "./caller-request.js";
 export { parseConnParams } from "./gateway-routes.js";
 
 /** The Web-standard server: a fetch handler plus a WebSocket upgrade hook. */
 export interface ServerCore {
-	/** Serves one HTTP request. Never throws: errors become error responses. */
-	fetch(request: Request): Promise<Response>;
+	/**
+	 * Serves one HTTP request. Never throws: errors become error responses.
+	 * `client` carries what the transport knows (the peer address).
+	 */
+	fetch(request: Request, client?: ClientInfo): Promise<Response>;
 	/** Decides what to do with a WebSocket upgrade request. */
-	upgrade(request: Request): Promise<UpgradeDecision>;
+	upgrade(request: Request, client?: ClientInfo): Promise<UpgradeDecision>;
 }
 
 /** Options of {@link createServerCore}. */
 export interface ServerCoreOptions {
 	/** Path prefix the server is mounted under (e.g. `/api/tenon`). Default `/`. */
 	basePath?: string;
-	/** Browser origins allowed to call the server. Default: none (no CORS headers). */
+	/** Browser origins allowed to call the server (CORS). Default: none (same origin only). */
 	cors?: CorsOptions;
-	/** Bearer token for `/inspector/*`. Default: none (the inspector is disabled). */
-	inspectorToken?: string;
+	/** Admin, inspector and client tokens (see docs/security.md). */
+	access?: AccessOptions;
+	/** Host names the server answers to (`Host` header). Default: any. */
+	allowedHosts?: readonly string[];
+	/** With `allowedHosts`: also answer to any IP address (see BrowserGuard). */
+	allowIpHosts?: boolean;
+	/** Per-address and per-connection rate limits. */
+	rateLimits?: RateLimitOptions;
 }
-
-const PROTOCOL_STANDARD = "rivet";
-const PROTOCOL_ENCODING = "rivet_encoding.";
-const PROTOCOL_CONN_PARAMS = "rivet_conn_params.";
 
 function stripBasePath(pathname: string, basePath: string): string | undefined {
 	if (basePath === "/") return pathname;
@@ -59,34 +74,35 @@ function isRawPath(path: string, route: "/request" | "/websocket"): boolean {
 	return path === route || path.startsWith(`${route}/`);
 }
 
-/** Params and encoding a WebSocket carries in its sub-protocols. */
-function socketOptions(
-	protocols: string[],
-	url: URL,
-	runtime: Runtime,
-): { encoding: Encoding; params: unknown } {
-	const encodingProtocol = protocols.find((p) => p.startsWith(PROTOCOL_ENCODING));
-	const encoding = parseEncoding(
-		encodingProtocol?.slice(PROTOCOL_ENCODING.length) ?? url.searchParams.get("encoding"),
-	);
-	const paramsProtocol = protocols.find((p) => p.startsWith(PROTOCOL_CONN_PARAMS));
-	let params: unknown;
-	if (paramsProtocol !== undefined) {
-		let raw: string;
-		try {
-			raw = decodeURIComponent(paramsProtocol.slice(PROTOCOL_CONN_PARAMS.length));
-		} catch {
-			throw errors.connParamsInvalid("not valid URL encoding");
-		}
-		params = parseConnParams(raw, runtime.limits);
-	}
-	return { encoding, params };
-}
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Creates the server core over a running {@link Runtime}. */
 export function createServerCore(runtime: Runtime, options: ServerCoreOptions = {}): ServerCore {
 	const basePath = normalizeBasePath(options.basePath);
 	const limits = runtime.limits;
+	const access = new AccessPolicy(options.access ?? {});
+	const guard = new RequestGuard(
+		new BrowserGuard({
+			allowedHosts: options.allowedHosts,
+			allowIpHosts: options.allowIpHosts,
+			cors: options.cors,
+		}),
+		() => runtime.cluster?.peerSecret,
+		options.rateLimits,
+	);
+	const bodies = new BodyReader(
+		limits.maxHttpBodyBytes,
+		limits.maxConcurrentRequestBodies,
+		limits.maxConcurrentRequestBodiesPerAddress,
+	);
+	/** Reads bodies counting against the caller's address (when per-address limits apply to it). */
+	const bodyReaderFor = (admitted: Admitted) => {
+		const address =
+			!admitted.trusted && guard.limitsAddress(admitted.remoteAddress)
+				? admitted.remoteAddress
+				: undefined;
+		return (request: Request) => bodies.read(request, address);
+	};
 
 	const logIfInternal = (error: unknown, request: Request) => {
 		if (!(error instanceof ActorError)) {
@@ -94,55 +110,89 @@ export function createServerCore(runtime: Runtime, options: ServerCoreOptions = 
 		}
 	};
 
-	async function handleGateway(
-		request: Request,
-		gateway: GatewayRequest,
-		encoding: Encoding,
-	): Promise<Response> {
-		const path = gateway.path;
-		if (path.startsWith("/action/")) return handleAction(runtime, request, gateway, encoding);
-		if (path.startsWith("/queue/")) return handleQueueSend(runtime, request, gateway, encoding);
-		if (isRawPath(path, "/request")) return handleRawRequest(runtime, request, gateway);
+	/** Who calls: params from `x-rivet-conn-params` and the request as hooks see it. */
+	const callerOf = (request: Request, admitted: Admitted, token: string | undefined): Caller => ({
+		params: parseConnParams(request.headers.get("x-rivet-conn-params"), limits),
+		request: callerRequest(request, admitted.remoteAddress, token, admitted.internal),
+	});
+
+	async function handleGateway(call: GatewayCall): Promise<Response> {
+		const path = call.gateway.path;
+		if (path.startsWith("/action/")) return handleAction(runtime, call);
+		if (path.startsWith("/queue/")) return handleQueueSend(runtime, call);
+		if (isRawPath(path, "/request")) return handleRawRequest(runtime, call);
 		if (path === "/connect" || isRawPath(path, "/websocket")) {
-			return encodedResponse(
-				encoding,
-				{
-					group: "request",
-					code: "upgrade_required",
-					message: `${path} needs a WebSocket upgrade`,
-				},
-				426,
-			);
+			throw new ActorError("request", "upgrade_required", `${path} needs a WebSocket upgrade`);
 		}
-		throw errors.routeNotFound(request.method, `/gateway/.../${path.replace(/^\//, "")}`);
+		throw errors.routeNotFound(call.request.method, `/gateway/.../${path.replace(/^\//, "")}`);
 	}
 
-	async function serve(request: Request): Promise<Response> {
+	async function serveGateway(
+		request: Request,
+		gateway: GatewayRequest,
+		admitted: Admitted,
+	): Promise<Response> {
+		const encoding: Encoding = parseEncoding(request.headers.get("x-rivet-encoding"));
+		if (!SAFE_METHODS.has(request.method)) guard.checkStateChange(request, admitted);
+		const path = gateway.path;
+		if (path.startsWith("/action/") || path.startsWith("/queue/")) guard.checkContentType(request);
+		const token = gateway.token ?? presentedCredential(request);
+		access.checkClient(token);
+		const caller = callerOf(request, admitted, token);
+		const readBody = bodyReaderFor(admitted);
+		const cluster = runtime.cluster;
+		if (cluster) {
+			// Buffered, so the request can go to the owner node (and again if it died).
+			const body =
+				request.method === "GET" || request.method === "HEAD" ? undefined : await readBody(request);
+			return await serveOrForward(
+				request,
+				body,
+				{
+					leaseTtlMs: cluster.leaseTtlMs,
+					peerSecret: cluster.peerSecret,
+					forwardedFor: admitted.remoteAddress,
+					internal: admitted.internal,
+				},
+				(local) => handleGateway({ request: local, gateway, encoding, caller, readBody }),
+			);
+		}
+		return await handleGateway({ request, gateway, encoding, caller, readBody });
+	}
+
+	function managementContext(admitted: Admitted): ManagementContext {
+		return {
+			access,
+			checkClient: (request) => access.checkClient(presentedCredential(request)),
+			checkStateChange: (request) => {
+				guard.checkStateChange(request, admitted);
+				guard.checkContentType(request);
+			},
+			caller: (request) => callerOf(request, admitted, presentedCredential(request)),
+			readBody: bodyReaderFor(admitted),
+		};
+	}
+
+	async function serve(request: Request, admitted: Admitted): Promise<Response> {
 		let encoding: Encoding = "json";
 		try {
 			const url = new URL(request.url);
 			const path = stripBasePath(url.pathname, basePath);
 			if (path === undefined) throw errors.routeNotFound(request.method, url.pathname);
-			const gateway = parseGatewayRequest(path, url.searchParams, limits);
+			const gateway = parseGatewayRequest(path, url, limits);
 			if (gateway) {
 				encoding = parseEncoding(request.headers.get("x-rivet-encoding"));
-				const cluster = runtime.cluster;
-				if (cluster) {
-					// Buffered, so the request can go to the owner node (and again if it died).
-					const body =
-						request.method === "GET" || request.method === "HEAD"
-							? undefined
-							: await readBodyLimited(request, limits.maxHttpBodyBytes);
-					const chosen = encoding;
-					return await serveOrForward(request, body, cluster.leaseTtlMs, (local) =>
-						handleGateway(local, gateway, chosen),
-					);
-				}
-				return await handleGateway(request, gateway, encoding);
+				return await serveGateway(request, gateway, admitted);
 			}
-			const inspected = await handleInspector(request, path, runtime, options.inspectorToken);
+			const inspected = await handleInspector(request, path, runtime, access);
 			if (inspected) return inspected;
-			const response = await handleManagement(request, url, path, runtime);
+			const response = await handleManagement(
+				request,
+				url,
+				path,
+				runtime,
+				managementContext(admitted),
+			);
 			if (response) return response;
 			throw errors.routeNotFound(request.method, path);
 		} catch (error) {
@@ -151,102 +201,26 @@ export function createServerCore(runtime: Runtime, options: ServerCoreOptions = 
 		}
 	}
 
-	async function fetch(request: Request): Promise<Response> {
+	async function fetch(request: Request, client?: ClientInfo): Promise<Response> {
+		let admitted: Admitted;
+		try {
+			admitted = guard.admit(request, client);
+		} catch (error) {
+			return errorResponse(error, "json", runtime.exposeInternalErrors);
+		}
 		const preflight = corsPreflight(options.cors, request);
 		if (preflight) return preflight;
-		return withCors(options.cors, request, await serve(request));
+		return withCors(options.cors, request, await serve(request, admitted));
 	}
 
-	async function upgrade(request: Request): Promise<UpgradeDecision> {
-		const url = new URL(request.url);
-		const path = stripBasePath(url.pathname, basePath);
-		let gateway: GatewayRequest | undefined;
-		let earlyError: unknown;
-		try {
-			gateway =
-				path === undefined ? undefined : parseGatewayRequest(path, url.searchParams, limits);
-		} catch (error) {
-			earlyError = error;
-		}
-		const kind =
-			gateway === undefined
-				? undefined
-				: gateway.path === "/connect"
-					? "connect"
-					: isRawPath(gateway.path, "/websocket")
-						? "raw"
-						: undefined;
-		if (earlyError === undefined && kind === undefined) {
-			return {
-				kind: "reject",
-				response: errorResponse(
-					errors.routeNotFound("GET", url.pathname),
-					"json",
-					runtime.exposeInternalErrors,
-				),
-			};
-		}
-		const protocols = offeredProtocols(request.headers.get("sec-websocket-protocol"));
-		let encoding: Encoding = "json";
-		let params: unknown;
-		try {
-			({ encoding, params } = socketOptions(protocols, url, runtime));
-		} catch (error) {
-			earlyError ??= error;
-		}
-		const cluster = runtime.cluster;
-		if (cluster && earlyError === undefined && gateway !== undefined) {
-			// Connect where the actor lives: here (waking it), or pass through to its owner.
-			try {
-				await runtime.host.instanceForTarget(gateway.namespace, gateway.target);
-			} catch (error) {
-				if (error instanceof OwnedElsewhereError) {
-					const hops = hopsOf(request);
-					if (hops >= 2) earlyError = actorUnavailable("its ownership kept moving");
-					else {
-						return {
-							kind: "proxy",
-							address: error.owner.address,
-							hops: hops + 1,
-							retryUntil: Date.now() + cluster.leaseTtlMs + 2_000,
-						};
-					}
-				} else earlyError = error;
-			}
-		}
-		// A raw socket may negotiate its own sub-protocol (offered first);
-		// otherwise the standard one is selected when offered.
-		const first = protocols[0];
-		const userProtocol =
-			kind === "raw" && first !== undefined && !first.startsWith("rivet") ? first : undefined;
-		const selected =
-			userProtocol ?? (protocols.includes(PROTOCOL_STANDARD) ? PROTOCOL_STANDARD : first);
-		return {
-			kind: "accept",
-			protocol: selected,
-			maxMessageBytes: limits.maxIncomingMessageBytes,
-			open(socket) {
-				// Rejections still accept the upgrade, then close with a code and a
-				// `group.code` reason, so browsers (which cannot read an HTTP error
-				// on a failed upgrade) learn why.
-				if (kind === "raw") {
-					const session = new RawWebSocketSession(runtime, socket);
-					if (earlyError !== undefined) session.reject(earlyError);
-					else {
-						const target = gateway as GatewayRequest;
-						const query = target.query.toString();
-						const rawUrl = `${target.path.slice("/websocket".length) || "/"}${query ? `?${query}` : ""}`;
-						session.start(target, rawUrl, params);
-					}
-					return session;
-				}
-				const session = new ConnectionSession(runtime, socket, encoding);
-				if (earlyError !== undefined) session.reject(earlyError);
-				else session.start(gateway as GatewayRequest, params);
-				return session;
-			},
-		};
-	}
+	const upgrade = createUpgradeHandler(runtime, {
+		basePath,
+		stripBasePath,
+		guard,
+		access,
+		callerOf,
+		perConnection: options.rateLimits?.perConnection ?? DEFAULT_RATE_LIMITS.perConnection,
+	});
 
 	return { fetch, upgrade };
 }

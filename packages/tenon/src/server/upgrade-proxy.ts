@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { connect } from "node:net";
 import type { Duplex } from "node:stream";
+import { FORWARDED_FOR_HEADER, FORWARDED_INTERNAL_HEADER, PEER_HEADER } from "./access.js";
 import { HOPS_HEADER, isConnectFailure } from "./cluster-forward.js";
 
 /**
@@ -15,7 +16,14 @@ export function passUpgradeThrough(
 	req: IncomingMessage,
 	socket: Duplex,
 	head: Buffer,
-	target: { address: string; hops: number; retryUntil: number },
+	target: {
+		address: string;
+		hops: number;
+		retryUntil: number;
+		peerSecret: string;
+		forwardedFor: string | undefined;
+		internal: boolean;
+	},
 	retry: () => void,
 ): void {
 	const url = new URL(target.address);
@@ -30,10 +38,25 @@ export function passUpgradeThrough(
 		const raw = req.rawHeaders;
 		for (let i = 0; i + 1 < raw.length; i += 2) {
 			const name = (raw[i] as string).toLowerCase();
-			if (name === "host" || name === HOPS_HEADER) continue;
+			// Never pass on what a client claims in the cluster's own headers.
+			if (
+				name === "host" ||
+				name === HOPS_HEADER ||
+				name === PEER_HEADER ||
+				name === FORWARDED_FOR_HEADER ||
+				name === FORWARDED_INTERNAL_HEADER
+			)
+				continue;
 			lines.push(`${raw[i]}: ${raw[i + 1]}`);
 		}
-		lines.push(`Host: ${url.host}`, `${HOPS_HEADER}: ${target.hops}`);
+		lines.push(
+			`Host: ${url.host}`,
+			`${HOPS_HEADER}: ${target.hops}`,
+			`${PEER_HEADER}: ${target.peerSecret}`,
+		);
+		if (target.internal) lines.push(`${FORWARDED_INTERNAL_HEADER}: 1`);
+		if (target.forwardedFor !== undefined)
+			lines.push(`${FORWARDED_FOR_HEADER}: ${target.forwardedFor.replace(/[\r\n]/g, "")}`);
 		upstream.write(`${lines.join("\r\n")}\r\n\r\n`);
 		if (head.byteLength > 0) upstream.write(head);
 		upstream.pipe(socket);

@@ -34,6 +34,12 @@ export type UpgradeDecision =
 			hops: number;
 			/** If the owner cannot be reached, ask again (it may have died) until then (ms epoch). */
 			retryUntil: number;
+			/** The cluster secret the forwarded upgrade proves itself with. */
+			peerSecret: string;
+			/** The original client's address, passed on. */
+			forwardedFor: string | undefined;
+			/** An actor opened the socket (passed on). */
+			internal: boolean;
 	  };
 
 /** Parses the `sec-websocket-protocol` header into its offered sub-protocols. */

@@ -189,6 +189,11 @@ export class OwnedElsewhereError extends Error {
 /** This node's membership in a cluster (cluster drivers only). */
 export interface ClusterMembership {
 	readonly nodeId: string;
+	/**
+	 * A secret every node of the cluster shares (and nobody else): requests
+	 * one node forwards to another carry it, so a client cannot pose as a node.
+	 */
+	readonly peerSecret: string;
 	/** How long a lease lives without renewal (ms). */
 	readonly leaseTtlMs: number;
 	/** Registers this node's address (once it listens) and starts renewing its leases. */

@@ -106,6 +106,8 @@ class TestContextImpl<R> implements TestContext<R> {
 		const { runtime, core } = await this.#registry.createRuntime({
 			storage: this.storage,
 			clock: this.clock,
+			// Same protections as a server started on loopback (Host check).
+			bindHost: "127.0.0.1",
 		});
 		this.#runtime = runtime;
 		this.#server = await this.#registry.listen(runtime, core, { port: 0, host: "127.0.0.1" });

@@ -92,7 +92,7 @@ afterAll(async () => {
 });
 
 describe("tenon/client in Chromium", () => {
-	it.each(["json", "cbor"] as const)(
+	it.each(["json", "cbor", "bare"] as const)(
 		"calls actions, connects and receives events (%s)",
 		async (encoding) => {
 			const page = await browser.newPage();

@@ -42,6 +42,38 @@ describe("cluster: three nodes on one PostgreSQL", () => {
 		}
 	}, 120_000);
 
+	it("destroys an actor from its own action: the action's write lands, the reply is ok, the id is gone", async () => {
+		// Regression: the destroy took a new lease epoch, which fenced the
+		// still-committing turn that asked for it; its caller got an error.
+		const cluster = new TestCluster();
+		const clients: ClusterClient[] = [];
+		try {
+			await cluster.start();
+			const [a] = [...cluster.nodes.keys()] as [string];
+			const client = cluster.client(a);
+			clients.push(client);
+			for (let i = 0; i < 10; i++) {
+				const handle = client.tally.getOrCreate(`doomed-${i}`);
+				const id = await handle.resolve();
+				expect(await handle.addAndDestroy(`last-${i}`)).toBe(a);
+				await expect
+					.poll(() =>
+						client.tally
+							.getForId(id)
+							.read()
+							.then(
+								() => "alive",
+								(error: { code?: string }) => error.code,
+							),
+					)
+					.toBe("not_found");
+			}
+		} finally {
+			for (const client of clients) await client.dispose();
+			await cluster.stop();
+		}
+	}, 120_000);
+
 	it("passes WebSocket connections through to the owner: calls and events work from any node", async () => {
 		const cluster = new TestCluster();
 		const clients: ClusterClient[] = [];

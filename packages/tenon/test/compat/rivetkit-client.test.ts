@@ -1,56 +1,72 @@
-// Unmodified RivetKit client (npm `rivetkit`, client protocol v4) against a
-// Tenon server: proves wire compatibility, independently of Tenon's client.
-import { createClient } from "rivetkit/client";
-import { describe, expect, it } from "vitest";
-import { actor, event, setup, UserError } from "../../src/index.js";
+// The unmodified RivetKit client against Tenon: the test kit, a real server
+// on LMDB (restarted on the same port), and a cluster node on PostgreSQL.
+import { createServer } from "node:net";
+import { join } from "node:path";
 import { setupTest } from "../../src/test/index.js";
+import { startChildServer, tempDataDir } from "../helpers/child-server.js";
+import {
+	assertPostgresReachable,
+	dropSchema,
+	freshSchema,
+	POSTGRES_URL,
+} from "../helpers/postgres.js";
+import { compatRegistry } from "./fixtures/compat-actors.js";
+import { type CompatEncoding, describeRivetKitSuite } from "./rivetkit-suite.js";
 
-const counter = actor({
-	state: { count: 0 },
-	events: { changed: event<number>() },
-	actions: {
-		increment: (c, by: number) => {
-			c.state.count += by;
-			c.broadcast("changed", c.state.count);
-			return c.state.count;
-		},
-		fail: () => {
-			throw new UserError("nope", { code: "forbidden_thing", metadata: { why: "test" } });
-		},
-		big: () => 2n ** 70n,
-	},
-});
+const fixture = join(import.meta.dirname, "fixtures", "compat-server.ts");
+const encodings: (CompatEncoding | undefined)[] = [undefined, "cbor", "json"];
 
-const registry = setup({ use: { counter } });
-
-describe.each(["json", "cbor"] as const)("rivetkit/client with %s encoding", (encoding) => {
-	it("calls actions over HTTP and a connection, and receives events", async () => {
-		await using t = await setupTest(registry);
-		// Untyped on purpose: the registry type is Tenon's, which RivetKit's client does not know.
-		const client: any = createClient({ endpoint: t.url, encoding, disableMetadataLookup: false });
-		try {
-			const handle = client.counter.getOrCreate(["k1"]);
-			expect(await handle.increment(2)).toBe(2);
-
-			const conn = handle.connect();
-			const seen: number[] = [];
-			conn.on("changed", (count: number) => seen.push(count));
-			expect(await conn.increment(3)).toBe(5);
-			await expect.poll(() => seen).toEqual([5]);
-			expect(await handle.increment(1)).toBe(6);
-			await expect.poll(() => seen).toEqual([5, 6]);
-
-			await expect(conn.fail()).rejects.toMatchObject({ group: "user", code: "forbidden_thing" });
-			await expect(handle.fail()).rejects.toMatchObject({ group: "user", code: "forbidden_thing" });
-			expect(await handle.big()).toBe(2n ** 70n);
-			await conn.dispose();
-
-			const created = await client.counter.create(["k2"]);
-			expect(await created.increment(10)).toBe(10);
-			const actorId = await created.resolve();
-			expect(await client.counter.getForId(actorId).increment(1)).toBe(11);
-		} finally {
-			await client.dispose();
-		}
+function freePort(): Promise<number> {
+	return new Promise((resolve) => {
+		const probe = createServer().listen(0, "127.0.0.1", () => {
+			const { port } = probe.address() as { port: number };
+			probe.close(() => resolve(port));
+		});
 	});
-});
+}
+
+describeRivetKitSuite(
+	"the test kit",
+	async () => {
+		const t = await setupTest(compatRegistry);
+		return { url: t.url, stop: () => t.stop() };
+	},
+	encodings,
+);
+
+describeRivetKitSuite(
+	"a server on LMDB (registry.start)",
+	async () => {
+		const env = { TENON_DATA_DIR: tempDataDir("compat"), TENON_PORT: String(await freePort()) };
+		let server = await startChildServer(fixture, env);
+		return {
+			url: server.url,
+			async restart() {
+				await server.stop();
+				server = await startChildServer(fixture, env);
+			},
+			stop: () => server.stop(),
+		};
+	},
+	encodings,
+);
+
+describeRivetKitSuite(
+	"a cluster node on PostgreSQL",
+	async () => {
+		await assertPostgresReachable();
+		const schema = freshSchema();
+		const server = await startChildServer(fixture, {
+			TENON_POSTGRES_URL: POSTGRES_URL,
+			TENON_PG_SCHEMA: schema,
+		});
+		return {
+			url: server.url,
+			async stop() {
+				await server.stop();
+				await dropSchema(schema);
+			},
+		};
+	},
+	encodings,
+);

@@ -87,6 +87,14 @@ describe("inspector: actor databases over HTTP", () => {
 				await fetch(`${t.url}/inspector/actors/${plainId}/db/schema`, { headers: auth })
 			).json(),
 		).toMatchObject({ isDatabaseEnabled: false });
-		expect((await fetch(`${t.url}/inspector/actors/${id}/db/schema`)).status).toBe(403);
+		// No credential: 401; a wrong one: 403.
+		expect((await fetch(`${t.url}/inspector/actors/${id}/db/schema`)).status).toBe(401);
+		expect(
+			(
+				await fetch(`${t.url}/inspector/actors/${id}/db/schema`, {
+					headers: { authorization: "Bearer wrong-token-0123456789" },
+				})
+			).status,
+		).toBe(403);
 	});
 });

@@ -45,6 +45,8 @@ export function bundleFixture(entry: string): Promise<string> {
 export interface ChildServer {
 	readonly url: string;
 	readonly process: ChildProcess;
+	/** What the child wrote to stderr so far (also forwarded to this process's stderr). */
+	stderr(): string;
 	/** SIGKILL: no cleanup, no flush, exactly like a crash. */
 	kill(): Promise<void>;
 	/** SIGTERM: the server sleeps its actors and exits. */
@@ -61,7 +63,13 @@ export async function startChildServer(
 		// The bundle imports packages from the repository's node_modules.
 		cwd: repoRoot,
 		env: { ...process.env, TENON_LOG_LEVEL: "error", ...env },
-		stdio: ["ignore", "pipe", "inherit"],
+		stdio: ["ignore", "pipe", "pipe"],
+	});
+	let stderr = "";
+	child.stderr?.on("data", (chunk: Buffer) => {
+		process.stderr.write(chunk);
+		// Bounded: a test only needs to see that something was (not) written.
+		if (stderr.length < 1_000_000) stderr += chunk.toString("utf8");
 	});
 	const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
 	const url = await new Promise<string>((resolve, reject) => {
@@ -82,6 +90,7 @@ export async function startChildServer(
 	return {
 		url,
 		process: child,
+		stderr: () => stderr,
 		async kill() {
 			child.kill("SIGKILL");
 			await exited;

@@ -19,6 +19,8 @@ export interface ControllableStorage {
 	hold(): void;
 	/** Lets held and future commits through. */
 	release(): void;
+	/** Lets the oldest held commit through; later ones stay held. */
+	releaseOne(): void;
 	/** The next `n` commit calls reject with an I/O-like error. */
 	failNext(n: number): void;
 	/** Commit calls seen so far. */
@@ -65,6 +67,9 @@ export function controllableStorage(inner: StorageDriver): ControllableStorage {
 			const ready = waiting;
 			waiting = [];
 			for (const commit of ready) commit.run();
+		},
+		releaseOne() {
+			waiting.shift()?.run();
 		},
 		failNext(n: number) {
 			failures += n;

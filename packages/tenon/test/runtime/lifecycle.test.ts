@@ -134,6 +134,27 @@ describe("lifecycle", () => {
 		expect(fresh).toMatchObject({ label: "second!", wakes: 1 });
 	});
 
+	it("a call that waits out a destroy is not_found, and does not wake an empty actor", async () => {
+		// Regression: a call that found the actor stopping waited for it, then
+		// woke it again from the record it had read before the destroy.
+		await using t = await setupTest(registry);
+		const handle = t.client.tracked.getOrCreate("racing");
+		const id = (await handle.info()).id;
+		expect(await handle.hold(100)).toBe("held");
+		expect(await handle.destroyNow()).toBe("destroying");
+		// The destroy waits for the held work; this call arrives while it does.
+		await new Promise((resolve) => setImmediate(resolve));
+		await expect(t.client.tracked.getForId(id).info()).rejects.toMatchObject({
+			group: "actor",
+			code: "not_found",
+		});
+		await t.settle();
+		expect(t.awakeActors()).toBe(0);
+		await expect(t.client.tracked.getForId(id).info()).rejects.toMatchObject({
+			code: "not_found",
+		});
+	});
+
 	it("does not sleep while keepAwake work runs", async () => {
 		await using t = await setupTest(registry);
 		const handle = t.client.tracked.getOrCreate("busy");

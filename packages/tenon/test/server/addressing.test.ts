@@ -14,7 +14,9 @@ const thing = actor({
 	},
 });
 
-const registry = setup({ use: { thing }, logLevel: "silent" });
+const ADMIN = "admin-token-for-addressing-tests";
+const admin = { authorization: `Bearer ${ADMIN}` };
+const registry = setup({ use: { thing }, logLevel: "silent", admin: { token: ADMIN } });
 
 async function json(response: Response): Promise<any> {
 	return response.json();
@@ -28,7 +30,7 @@ describe("addressing and creation", () => {
 		const infos = await Promise.all(handles.map((handle) => handle.info()));
 		expect(new Set(infos.map((info) => info.id)).size).toBe(1);
 		expect(created).toHaveLength(1);
-		const listed = await json(await fetch(`${t.url}/actors?name=thing`));
+		const listed = await json(await fetch(`${t.url}/actors?name=thing`, { headers: admin }));
 		expect(listed.actors).toHaveLength(1);
 	});
 
@@ -127,7 +129,9 @@ describe("addressing and creation", () => {
 		expect(byKey.actors[0].actor_id).toBe(info.id);
 		const names = await json(await fetch(`${t.url}/actors/names`));
 		expect(Object.keys(names.names)).toEqual(["thing"]);
-		expect((await fetch(`${t.url}/actors/${info.id}`, { method: "DELETE" })).status).toBe(200);
+		expect(
+			(await fetch(`${t.url}/actors/${info.id}`, { method: "DELETE", headers: admin })).status,
+		).toBe(200);
 		expect((await json(await fetch(`${t.url}/actors?actor_ids=${info.id}`))).actors).toEqual([]);
 		await expect(t.client.thing.getForId(info.id).info()).rejects.toMatchObject({
 			code: "not_found",

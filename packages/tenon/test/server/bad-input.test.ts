@@ -27,9 +27,11 @@ const vault = actor({
 	},
 });
 
+const ADMIN = "admin-token-for-bad-input-tests";
 const registry = setup({
 	use: { vault },
 	logLevel: "silent",
+	admin: { token: ADMIN },
 	limits: {
 		maxHttpBodyBytes: 2048,
 		maxIncomingMessageBytes: 1024,
@@ -245,9 +247,17 @@ describe("bad input over HTTP", () => {
 		expect((await rest.json()).code).toBe("invalid_key");
 		const restName = await fetch(`${t.url}/actors`, {
 			method: "PUT",
+			headers: { "content-type": "application/json" },
 			body: JSON.stringify({ name: 42 }),
 		});
 		expect((await restName.json()).code).toBe("invalid");
+		// A body a browser form could send (text/plain) is refused before it is read.
+		const plainText = await fetch(`${t.url}/actors`, {
+			method: "PUT",
+			body: JSON.stringify({ name: "vault", key: "v" }),
+		});
+		expect(plainText.status).toBe(415);
+		expect((await plainText.json()).code).toBe("unsupported_content_type");
 		await assertHealthy(t, 1);
 	});
 
@@ -256,10 +266,15 @@ describe("bad input over HTTP", () => {
 		const handle = t.client.vault.getOrCreate("gone");
 		const id = await handle.resolve();
 		await handle.add(1);
-		expect((await fetch(`${t.url}/actors/${id}`, { method: "DELETE" })).status).toBe(200);
+		const destroy = () =>
+			fetch(`${t.url}/actors/${id}`, {
+				method: "DELETE",
+				headers: { authorization: `Bearer ${ADMIN}` },
+			});
+		expect((await destroy()).status).toBe(200);
 		const answer = await post(t, `/gateway/${id}/action/add`, '{"args":[1]}');
 		expect(answer).toMatchObject({ status: 404, body: { group: "actor", code: "not_found" } });
-		expect((await fetch(`${t.url}/actors/${id}`, { method: "DELETE" })).status).toBe(404);
+		expect((await destroy()).status).toBe(404);
 	});
 
 	it("reports responses over the outgoing limit", async () => {

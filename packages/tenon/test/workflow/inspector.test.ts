@@ -20,7 +20,7 @@ const flow = actor({
 });
 const plain = actor({ state: {}, actions: { ping: () => "pong" } });
 
-const TOKEN = "s3cret-token";
+const TOKEN = "s3cret-inspector-token";
 
 describe("inspector: workflow history over HTTP", () => {
 	it("returns the journal with statuses, attempts and errors, behind a bearer token", async () => {
@@ -50,7 +50,7 @@ describe("inspector: workflow history over HTTP", () => {
 			},
 		});
 
-		expect((await fetch(url)).status).toBe(403);
+		expect((await fetch(url)).status).toBe(401);
 		const wrong = await fetch(url, { headers: { authorization: "Bearer nope-nope-no" } });
 		expect(await wrong.json()).toMatchObject({ group: "auth", code: "forbidden" });
 

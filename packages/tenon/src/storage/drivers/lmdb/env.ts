@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Database, RootDatabase } from "lmdb";
 
@@ -64,16 +64,6 @@ export async function openLmdbEnv(path: string): Promise<LmdbEnv> {
 	} as LmdbEnv;
 }
 
-function processIsAlive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (error) {
-		// EPERM means the process exists but belongs to someone else.
-		return (error as NodeJS.ErrnoException).code === "EPERM";
-	}
-}
-
 /** Directories this process holds, so one process cannot open a directory twice either. */
 const heldByThisProcess = new Set<string>();
 
@@ -85,39 +75,66 @@ export function asPlainBytes(value: Uint8Array | undefined): Uint8Array | undefi
 	return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
 }
 
+/** Where a data directory's lock lives. */
+export function lockFilePath(path: string): string {
+	return join(path, "tenon.lock");
+}
+
+function holderOf(lockPath: string): string {
+	try {
+		const pid = readFileSync(lockPath, "utf8").trim();
+		return /^\d+$/.test(pid) ? `process ${pid}` : "another process";
+	} catch {
+		return "another process";
+	}
+}
+
 /**
- * Takes the data directory's lock file, so two servers never write the same
+ * Takes the data directory's lock, so two servers never write the same
  * directory (LMDB itself would allow it, and actors would then have two
- * owners). A lock left by a dead process (e.g. after SIGKILL) is taken over.
+ * owners). The lock is an OFD record lock (`fcntl(F_OFD_SETLK)`) on
+ * `tenon.lock`: the kernel releases it the moment the holder's file is closed,
+ * which includes any death (SIGKILL, OOM), so a restart never finds a stale
+ * lock, and no unrelated process that happens to reuse a PID can block it.
+ * A holder that is still exiting is waited for up to `waitMs`.
  * Returns the release function.
  */
-export function lockDataDir(path: string): () => void {
+export async function lockDataDir(path: string, waitMs = 5_000): Promise<() => void> {
 	mkdirSync(path, { recursive: true });
-	const lockPath = join(path, "tenon.pid");
-	const ownPid = String(process.pid);
+	const lockPath = lockFilePath(path);
 	if (heldByThisProcess.has(lockPath)) {
 		throw new Error(`Tenon data directory ${path} is already open in this process.`);
 	}
+	// fs-native-extensions ships prebuilt binaries for Linux, macOS and Windows
+	// in the npm package itself (nothing to build or download at install time);
+	// Node has no file-lock API of its own.
+	const { tryLock, unlock } = await import("fs-native-extensions");
+	const fd = openSync(lockPath, "a+");
+	const deadline = Date.now() + waitMs;
 	try {
-		writeFileSync(lockPath, ownPid, { flag: "wx" });
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-		const holder = Number.parseInt(readFileSync(lockPath, "utf8"), 10);
-		if (Number.isInteger(holder) && holder !== process.pid && processIsAlive(holder)) {
-			throw new Error(
-				`Tenon data directory ${path} is in use by process ${holder}. ` +
-					"Stop that server or choose another directory (storage path / TENON_DATA_DIR).",
-			);
+		while (!tryLock(fd)) {
+			if (Date.now() >= deadline) {
+				throw new Error(
+					`Tenon data directory ${path} is in use by ${holderOf(lockPath)}. ` +
+						"Stop that server or choose another directory (storage path / TENON_DATA_DIR).",
+				);
+			}
+			await new Promise((resolve) => setTimeout(resolve, 50));
 		}
-		writeFileSync(lockPath, ownPid);
+	} catch (error) {
+		closeSync(fd);
+		throw error;
 	}
+	// The PID is for people reading the directory; the lock is what counts.
+	ftruncateSync(fd, 0);
+	writeSync(fd, String(process.pid), 0);
 	heldByThisProcess.add(lockPath);
 	return () => {
 		heldByThisProcess.delete(lockPath);
 		try {
-			if (readFileSync(lockPath, "utf8") === ownPid) rmSync(lockPath);
-		} catch {
-			// Already gone: nothing to release.
+			unlock(fd);
+		} finally {
+			closeSync(fd);
 		}
 	};
 }

@@ -10,6 +10,11 @@ import { LmdbStore } from "./store.js";
 export interface LmdbDriverOptions {
 	/** Data directory. Defaults to `TENON_DATA_DIR` or `./.tenon`. */
 	path?: string;
+	/**
+	 * How long to wait for the data directory's lock when another process
+	 * holds it (e.g. one still exiting after a crash), in ms. Default 5 000.
+	 */
+	lockWaitMs?: number;
 }
 
 /** The data directory used when none is configured. */
@@ -30,7 +35,7 @@ export function lmdbDriver(options: LmdbDriverOptions = {}): StorageDriver {
 		name: "lmdb",
 		async open(): Promise<StorageHandles> {
 			const path = options.path === undefined ? defaultDataDir() : resolve(options.path);
-			const unlock = lockDataDir(path);
+			const unlock = await lockDataDir(path, options.lockWaitMs);
 			try {
 				const env = await openLmdbEnv(path);
 				// Each start gets a fence above every earlier start's, so a commit

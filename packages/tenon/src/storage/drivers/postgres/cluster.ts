@@ -23,6 +23,7 @@ export interface ClusterOptions {
  */
 export class PgLeases implements Placement, ClusterMembership {
 	readonly nodeId: string;
+	readonly peerSecret: string;
 	readonly leaseTtlMs: number;
 	readonly #heartbeatMs: number;
 	readonly #sql: PgSql;
@@ -35,8 +36,15 @@ export class PgLeases implements Placement, ClusterMembership {
 	#address: string | undefined;
 	#renewing = false;
 
-	constructor(sql: PgSql, schema: string, options: ClusterOptions, log?: Logger) {
+	constructor(
+		sql: PgSql,
+		schema: string,
+		options: ClusterOptions,
+		peerSecret: string,
+		log?: Logger,
+	) {
 		this.#sql = sql;
+		this.peerSecret = peerSecret;
 		this.#schema = schema;
 		this.#log = log;
 		this.nodeId = options.nodeId ?? `node-${randomId(12)}`;

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Logger } from "../../../common/logger.js";
 import type { StorageDriver, StorageHandles } from "../../interfaces.js";
 import { PgAlarmIndex } from "./alarms.js";
@@ -28,9 +29,12 @@ export function defaultPostgresUrl(): string | undefined {
 	return process.env.TENON_POSTGRES_URL ?? process.env.DATABASE_URL;
 }
 
-/** Creates or migrates Tenon's schema, serialized across nodes by an advisory lock. */
-async function migrate(sql: import("./connection.js").PgSql, schema: string): Promise<void> {
-	await sql.begin(async (tx) => {
+/**
+ * Creates or migrates Tenon's schema, serialized across nodes by an advisory
+ * lock, and returns the cluster's peer secret (made once, by the first node).
+ */
+async function migrate(sql: import("./connection.js").PgSql, schema: string): Promise<string> {
+	return sql.begin(async (tx) => {
 		await tx`SELECT pg_advisory_xact_lock(hashtext(${`tenon-migrate:${schema}`}))`;
 		await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
 		await tx.unsafe(
@@ -48,6 +52,13 @@ async function migrate(sql: import("./connection.js").PgSql, schema: string): Pr
 		await tx`
 			INSERT INTO ${tx(schema)}.meta (key, value) VALUES ('schema_version', ${String(SCHEMA_VERSION)})
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`;
+		await tx`
+			INSERT INTO ${tx(schema)}.meta (key, value) VALUES ('peer_secret', ${randomBytes(32).toString("base64url")})
+			ON CONFLICT (key) DO NOTHING`;
+		const [secret] = await tx<{ value: string }[]>`
+			SELECT value FROM ${tx(schema)}.meta WHERE key = 'peer_secret'`;
+		if (secret === undefined) throw new Error("the cluster's peer secret is missing");
+		return secret.value;
 	});
 }
 
@@ -74,8 +85,9 @@ export function postgresDriver(options: PostgresDriverOptions = {}): StorageDriv
 				max: options.maxConnections ?? 10,
 				applicationName: "tenon",
 			});
+			let peerSecret: string;
 			try {
-				await migrate(sql, schema);
+				peerSecret = await migrate(sql, schema);
 			} catch (error) {
 				await sql.end({ timeout: 1 });
 				throw error;
@@ -84,6 +96,7 @@ export function postgresDriver(options: PostgresDriverOptions = {}): StorageDriv
 				sql,
 				schema,
 				options.cluster ?? {},
+				peerSecret,
 				options.logger ?? context.logger,
 			);
 			return {

@@ -1,0 +1,99 @@
+// Signed, expiring tokens for the examples: who the caller is comes from a
+// token the server can verify, never from what the client merely claims.
+// A real app would use its login system's tokens (a session cookie, a JWT
+// from its identity provider); the shape of the checks stays the same.
+
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { UserError } from "tenon";
+
+/** Who a verified token says the caller is. */
+export interface Identity {
+	/** The user id. */
+	userId: string;
+	/** What the user may do, e.g. `approver`. */
+	roles: string[];
+}
+
+interface Claims extends Identity {
+	/** Expiry, ms since the epoch. */
+	exp: number;
+}
+
+/**
+ * The signing secret: `EXAMPLES_AUTH_SECRET`, else a random one for this
+ * process (tokens then stop working when the server restarts).
+ */
+const SECRET = process.env.EXAMPLES_AUTH_SECRET ?? randomBytes(32).toString("base64url");
+
+function sign(payload: string, secret: string): string {
+	return createHmac("sha256", secret).update(payload).digest("base64url");
+}
+
+/**
+ * Issues a token for `identity`, valid for `ttlMs` (default one hour). Only
+ * the server (which holds the secret) can issue one: in an app, your login
+ * endpoint would.
+ */
+export function issueToken(identity: Identity, ttlMs = 60 * 60 * 1000, secret = SECRET): string {
+	const claims: Claims = { ...identity, exp: Date.now() + ttlMs };
+	const payload = Buffer.from(JSON.stringify(claims)).toString("base64url");
+	return `${payload}.${sign(payload, secret)}`;
+}
+
+const unauthorized = (reason: string) =>
+	new UserError(`Unauthorized: ${reason}`, { code: "unauthorized" });
+
+/** Verifies a token (signature, expiry, shape) and returns who it names; throws `user/unauthorized`. */
+export function verifyToken(token: unknown, secret = SECRET): Identity {
+	if (typeof token !== "string" || token.length > 2_048) throw unauthorized("a token is required");
+	const [payload, signature, extra] = token.split(".");
+	if (payload === undefined || signature === undefined || extra !== undefined)
+		throw unauthorized("malformed token");
+	const expected = Buffer.from(sign(payload, secret));
+	const given = Buffer.from(signature);
+	if (given.length !== expected.length || !timingSafeEqual(given, expected))
+		throw unauthorized("bad signature");
+	let claims: Partial<Claims>;
+	try {
+		claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+	} catch {
+		throw unauthorized("malformed token");
+	}
+	if (
+		typeof claims.userId !== "string" ||
+		claims.userId === "" ||
+		!Array.isArray(claims.roles) ||
+		!claims.roles.every((role) => typeof role === "string") ||
+		typeof claims.exp !== "number"
+	) {
+		throw unauthorized("malformed token");
+	}
+	if (claims.exp < Date.now()) throw unauthorized("expired token");
+	return { userId: claims.userId, roles: claims.roles };
+}
+
+/** The token the client passed in its connection params (`{ token }`). */
+export function tokenOf(params: unknown): unknown {
+	return typeof params === "object" && params !== null
+		? (params as { token?: unknown }).token
+		: undefined;
+}
+
+/** Connection params that carry a token. */
+export interface TokenParams {
+	token: string;
+}
+
+/**
+ * For actors that belong to one user, keyed by the user id: verifies the
+ * token in `params` and that it names the key's user. Use it in both
+ * `onBeforeCreate` (nobody creates another user's actor) and
+ * `onBeforeConnect` (nobody opens it).
+ */
+export function requireOwner(key: readonly string[], params: unknown): Identity {
+	const identity = verifyToken(tokenOf(params));
+	if (key.length !== 1 || key[0] !== identity.userId) {
+		throw new UserError("Forbidden: this belongs to another user", { code: "forbidden" });
+	}
+	return identity;
+}

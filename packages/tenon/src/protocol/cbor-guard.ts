@@ -1,0 +1,112 @@
+// A linear pre-check of CBOR from clients, before cbor-x decodes it. The
+// decoder itself is not safe against every input: value-sharing tags (28/29)
+// build graphs whose size explodes when walked or re-encoded, and bignums
+// (tags 2/3) decode in time quadratic in their length. This scan walks the
+// bytes once, with an explicit stack (no recursion), and refuses those
+// before any of them is built.
+
+/** Largest bignum payload accepted (bytes): 1 KiB is an 8,192-bit integer. */
+export const MAX_BIGNUM_BYTES = 1_024;
+/** Deepest nesting of arrays, maps and tags accepted. */
+export const MAX_CBOR_DEPTH = 512;
+
+const TAG_SHAREABLE = 28;
+const TAG_SHARED_REF = 29;
+const TAG_POS_BIGNUM = 2;
+const TAG_NEG_BIGNUM = 3;
+
+/**
+ * Returns why `bytes` may not be decoded, or undefined when it may. Checks
+ * structure only (the decoder still validates everything else): lengths fit
+ * in the input, nesting stays within {@link MAX_CBOR_DEPTH}, no value-sharing
+ * tags, bignums within {@link MAX_BIGNUM_BYTES}.
+ */
+export function cborProblem(bytes: Uint8Array): string | undefined {
+	const end = bytes.length;
+	// Items still to read in each open container (-1: indefinite, until a break).
+	const remaining: number[] = [];
+	// Whether the item about to be read is a bignum's payload.
+	let bignumNext = false;
+	let offset = 0;
+	let items = 0;
+	while (offset < end) {
+		const initial = bytes[offset++] as number;
+		const major = initial >> 5;
+		const info = initial & 0x1f;
+		if (initial === 0xff) {
+			// A break ends the innermost indefinite container.
+			if (remaining.at(-1) !== -1) return "an unexpected break";
+			remaining.pop();
+			if (closeItem(remaining)) continue;
+			continue;
+		}
+		let argument: number;
+		if (info < 24) argument = info;
+		else if (info <= 27) {
+			const size = 1 << (info - 24);
+			if (offset + size > end) return "a length past the end";
+			argument = 0;
+			for (let i = 0; i < size; i++) argument = argument * 256 + (bytes[offset + i] as number);
+			offset += size;
+		} else if (info === 31) argument = -1;
+		else return "a reserved additional value";
+		if (++items > end) return "more items than bytes";
+		if (bignumNext && major !== 2) return "a bignum that is not a byte string";
+		switch (major) {
+			case 0:
+			case 1:
+			case 7:
+				if (major === 7 && info === 31) return "an unexpected break";
+				break;
+			case 2:
+			case 3:
+				if (argument === -1) {
+					// Indefinite strings: chunks follow until a break.
+					if (bignumNext) return "an indefinite bignum";
+					if (remaining.length >= MAX_CBOR_DEPTH) return "nesting too deep";
+					remaining.push(-1);
+					continue;
+				}
+				if (argument > end - offset) return "a string longer than the input";
+				if (bignumNext && argument > MAX_BIGNUM_BYTES) return "a bignum too large";
+				bignumNext = false;
+				offset += argument;
+				break;
+			case 4:
+			case 5: {
+				const count = argument === -1 ? -1 : major === 5 ? argument * 2 : argument;
+				if (count > end - offset) return "a container longer than the input";
+				if (count === 0) break;
+				if (remaining.length >= MAX_CBOR_DEPTH) return "nesting too deep";
+				remaining.push(count);
+				continue;
+			}
+			case 6:
+				if (argument === TAG_SHAREABLE || argument === TAG_SHARED_REF)
+					return "a value-sharing tag (28/29)";
+				if (argument === TAG_POS_BIGNUM || argument === TAG_NEG_BIGNUM) bignumNext = true;
+				if (remaining.length >= MAX_CBOR_DEPTH) return "nesting too deep";
+				// A tag wraps exactly one item.
+				remaining.push(1);
+				continue;
+		}
+		closeItem(remaining);
+	}
+	if (remaining.length > 0 || bignumNext) return "the input ends inside a value";
+	return undefined;
+}
+
+/** One item finished: count it against its containers, closing the ones it completes. */
+function closeItem(remaining: number[]): boolean {
+	for (;;) {
+		const top = remaining.length - 1;
+		if (top < 0) return false;
+		const left = remaining[top] as number;
+		if (left === -1) return false;
+		if (left > 1) {
+			remaining[top] = left - 1;
+			return false;
+		}
+		remaining.pop();
+	}
+}

@@ -1,0 +1,102 @@
+import type { DeadLetter } from "../actor/queues.js";
+import type { PendingWrites } from "./pending-writes.js";
+import {
+	DEAD_LETTER_RANGE,
+	deadLetterKey,
+	decodeDeadLetter,
+	encodeDeadLetter,
+	type StoredDeadLetter,
+	type StoredMessage,
+} from "./queue-records.js";
+
+/**
+ * An actor's dead letters: messages set aside after `maxQueueDeliveries`
+ * deliveries without completion, so one message that always makes its
+ * consumer fail cannot stall the queue. They are stored (through the actor's
+ * buffered writes, so they commit with the turn) and read back on demand;
+ * only their count is kept in memory. The oldest go first beyond `max`.
+ */
+export class DeadLetters {
+	readonly #writes: PendingWrites;
+	readonly #max: () => number;
+	/** Ids being taken right now (reads are async; a letter is taken once). */
+	readonly #taking = new Set<string>();
+	#count = 0;
+
+	constructor(writes: PendingWrites, max: () => number) {
+		this.#writes = writes;
+		this.#max = max;
+	}
+
+	/** Counts the stored dead letters (on wake). */
+	async load(): Promise<void> {
+		this.#count = (await this.#writes.list(DEAD_LETTER_RANGE)).length;
+	}
+
+	get size(): number {
+		return this.#count;
+	}
+
+	/** Stores `message` as a dead letter (in the current turn's writes). */
+	add(message: StoredMessage, deadAt: number, reason: string): void {
+		const letter: StoredDeadLetter = {
+			seq: message.seq,
+			name: message.name,
+			body: message.body,
+			createdAt: message.createdAt,
+			deliveries: message.deliveries,
+			deadAt,
+			reason,
+		};
+		this.#writes.put(deadLetterKey(message.seq), encodeDeadLetter(letter));
+		this.#count++;
+		if (this.#count > this.#max()) void this.#trim();
+	}
+
+	async #trim(): Promise<void> {
+		const excess = this.#count - this.#max();
+		if (excess <= 0) return;
+		const oldest = await this.#writes.list(DEAD_LETTER_RANGE, { limit: excess });
+		for (const [key] of oldest) {
+			this.#writes.delete(key);
+			this.#count--;
+		}
+	}
+
+	/** Stored dead letters, oldest first. */
+	async list(limit: number | undefined): Promise<DeadLetter[]> {
+		const entries = await this.#writes.list(
+			DEAD_LETTER_RANGE,
+			limit === undefined ? {} : { limit },
+		);
+		return entries.map(([key, value]) => publicDeadLetter(decodeDeadLetter(key, value)));
+	}
+
+	/** Removes dead letter `id` and returns it (undefined if there is none). */
+	async take(id: string): Promise<StoredDeadLetter | undefined> {
+		if (!/^\d{1,15}$/.test(id) || this.#taking.has(id)) return undefined;
+		this.#taking.add(id);
+		try {
+			const key = deadLetterKey(Number(id));
+			const [value] = await this.#writes.get([key]);
+			if (value === undefined) return undefined;
+			this.#writes.delete(key);
+			this.#count--;
+			return decodeDeadLetter(key, value);
+		} finally {
+			this.#taking.delete(id);
+		}
+	}
+}
+
+function publicDeadLetter(letter: StoredDeadLetter): DeadLetter {
+	return {
+		id: String(letter.seq),
+		name: letter.name,
+		body: letter.body,
+		createdAt: letter.createdAt,
+		deliveries: letter.deliveries,
+		deadAt: letter.deadAt,
+		reason: letter.reason,
+	};
+}

@@ -1,0 +1,145 @@
+// Storage layout of an actor's queues (area 0x04): the metadata record, one
+// entry per stored message and one per dead letter, each keyed by the
+// message's sequence number. Shared by the queue manager and the inspector.
+
+import { cborDecode, cborEncode } from "../protocol/encoding.js";
+import type { ActorStore, KeyRange } from "../storage/interfaces.js";
+import { AREA } from "./actor-keys.js";
+
+/** The queue metadata record (next sequence number). */
+export const QUEUE_META_KEY = Uint8Array.of(AREA.QUEUE, 0x00);
+
+const MESSAGE_TAG = 0x01;
+const DEAD_LETTER_TAG = 0x03;
+
+function rangeOf(tag: number): KeyRange {
+	return { start: Uint8Array.of(AREA.QUEUE, tag), end: Uint8Array.of(AREA.QUEUE, tag + 1) };
+}
+
+/** All stored messages, in sequence order. */
+export const MESSAGE_RANGE = rangeOf(MESSAGE_TAG);
+/** All dead letters, in sequence order. */
+export const DEAD_LETTER_RANGE = rangeOf(DEAD_LETTER_TAG);
+
+function keyOf(tag: number, seq: number): Uint8Array {
+	const key = new Uint8Array(10);
+	key[0] = AREA.QUEUE;
+	key[1] = tag;
+	new DataView(key.buffer).setBigUint64(2, BigInt(seq));
+	return key;
+}
+
+/** The storage key of message `seq`. */
+export function messageKey(seq: number): Uint8Array {
+	return keyOf(MESSAGE_TAG, seq);
+}
+
+/** The storage key of dead letter `seq`. */
+export function deadLetterKey(seq: number): Uint8Array {
+	return keyOf(DEAD_LETTER_TAG, seq);
+}
+
+/** The sequence number in a message or dead-letter key. */
+export function seqOfKey(key: Uint8Array): number {
+	return Number(new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(2));
+}
+
+/** A stored message as the queue manager holds it. */
+export interface StoredMessage {
+	seq: number;
+	name: string;
+	body: unknown;
+	createdAt: number;
+	/** How many times it was handed out with `completable: true` (persisted). */
+	deliveries: number;
+	/** Received with `completable: true` and not completed yet. */
+	leased: boolean;
+	/** Who holds the lease: the `run` loop (released if it fails) or other code. */
+	holder: "run" | "other" | undefined;
+}
+
+/** A message that was delivered too often without completion, kept for inspection. */
+export interface StoredDeadLetter {
+	seq: number;
+	name: string;
+	body: unknown;
+	createdAt: number;
+	deliveries: number;
+	deadAt: number;
+	/** Why it was set aside. */
+	reason: string;
+}
+
+/** Encodes a message record. */
+export function encodeMessage(message: StoredMessage): Uint8Array {
+	const record: Record<string, unknown> = {
+		n: message.name,
+		b: message.body,
+		t: message.createdAt,
+	};
+	if (message.deliveries > 0) record.d = message.deliveries;
+	return cborEncode(record);
+}
+
+/** Decodes a message record (every stored message is available again after a load). */
+export function decodeMessage(key: Uint8Array, value: Uint8Array): StoredMessage {
+	const record = cborDecode(value) as { n: string; b: unknown; t: number; d?: number };
+	return {
+		seq: seqOfKey(key),
+		name: record.n,
+		body: record.b,
+		createdAt: record.t,
+		deliveries: record.d ?? 0,
+		leased: false,
+		holder: undefined,
+	};
+}
+
+/** Encodes a dead-letter record. */
+export function encodeDeadLetter(letter: StoredDeadLetter): Uint8Array {
+	return cborEncode({
+		n: letter.name,
+		b: letter.body,
+		t: letter.createdAt,
+		d: letter.deliveries,
+		x: letter.deadAt,
+		r: letter.reason,
+	});
+}
+
+/** Decodes a dead-letter record. */
+export function decodeDeadLetter(key: Uint8Array, value: Uint8Array): StoredDeadLetter {
+	const record = cborDecode(value) as {
+		n: string;
+		b: unknown;
+		t: number;
+		d: number;
+		x: number;
+		r: string;
+	};
+	return {
+		seq: seqOfKey(key),
+		name: record.n,
+		body: record.b,
+		createdAt: record.t,
+		deliveries: record.d,
+		deadAt: record.x,
+		reason: record.r,
+	};
+}
+
+/** The committed queue contents of an actor (for the inspector; the actor need not be awake). */
+export async function readQueueContents(
+	store: ActorStore,
+	actorId: string,
+	limit: number,
+): Promise<{ messages: StoredMessage[]; deadLetters: StoredDeadLetter[] }> {
+	const [messages, deadLetters] = await Promise.all([
+		store.list(actorId, MESSAGE_RANGE, { limit }),
+		store.list(actorId, DEAD_LETTER_RANGE, { limit }),
+	]);
+	return {
+		messages: messages.map(([key, value]) => decodeMessage(key, value)),
+		deadLetters: deadLetters.map(([key, value]) => decodeDeadLetter(key, value)),
+	};
+}

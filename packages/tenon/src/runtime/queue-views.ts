@@ -1,0 +1,98 @@
+// How receivers see the queues: one message or a stream of them, and the
+// `run` handler's own view, whose leases are released when it fails.
+
+import type { ActorQueue, DeadLetter, QueueDecls, ReceiveOptions } from "../actor/queues.js";
+import type { QueueHolder, QueueManager } from "./queue-manager.js";
+
+/** Receives one message for `holder` and returns its view. */
+export async function receiveOne(
+	queue: QueueManager,
+	options: ReceiveOptions<string>,
+	wait: boolean,
+	holder: QueueHolder,
+): Promise<unknown> {
+	const [message] = await queue.receive(options, wait, holder);
+	return message === undefined
+		? undefined
+		: queue.views([message], options.completable === true)[0];
+}
+
+/** Messages as they arrive, until the actor stops or `options.signal` aborts. */
+export function iterate(
+	queue: QueueManager,
+	options: Omit<ReceiveOptions<string>, "timeout">,
+	holder: QueueHolder,
+): AsyncIterable<any> {
+	const aborted = () => queue.stopping;
+	return {
+		async *[Symbol.asyncIterator]() {
+			for (;;) {
+				if (aborted() || options.signal?.aborted) return;
+				let message: unknown;
+				try {
+					message = await receiveOne(queue, options, true, holder);
+				} catch (error) {
+					// The actor is stopping (or the caller aborted): end the loop quietly.
+					if (aborted() || options.signal?.aborted) return;
+					throw error;
+				}
+				if (message !== undefined) yield message;
+			}
+		},
+	};
+}
+
+/**
+ * `c.queue` inside a `run` handler: the same queues, but messages it receives
+ * with `completable: true` are released for redelivery if the handler fails
+ * (it is then restarted), so they are neither lost nor stuck.
+ */
+export class RunQueueView implements ActorQueue<QueueDecls> {
+	readonly #queue: QueueManager;
+
+	constructor(queue: QueueManager) {
+		this.#queue = queue;
+	}
+
+	get size(): number {
+		return this.#queue.size;
+	}
+
+	send(name: string, body: unknown): Promise<void> {
+		return this.#queue.send(name, body);
+	}
+
+	next(options: ReceiveOptions<string> = {}): Promise<any> {
+		return receiveOne(this.#queue, options, true, "run");
+	}
+
+	tryNext(options: ReceiveOptions<string> = {}): Promise<any> {
+		return receiveOne(this.#queue, options, false, "run");
+	}
+
+	async nextBatch(options: ReceiveOptions<string> & { count: number }): Promise<any[]> {
+		const messages = await this.#queue.receive(options, true, "run");
+		return this.#queue.views(messages, options.completable === true);
+	}
+
+	async tryNextBatch(options: ReceiveOptions<string> & { count: number }): Promise<any[]> {
+		const messages = await this.#queue.receive(options, false, "run");
+		return this.#queue.views(messages, options.completable === true);
+	}
+
+	iter(options: Omit<ReceiveOptions<string>, "timeout"> = {}): AsyncIterable<any> {
+		return iterate(this.#queue, options, "run");
+	}
+
+	deadLetters(options?: { limit?: number }): Promise<DeadLetter[]> {
+		return this.#queue.deadLetters(options);
+	}
+
+	retryDeadLetter(id: string): Promise<boolean> {
+		return this.#queue.retryDeadLetter(id);
+	}
+
+	deleteDeadLetter(id: string): Promise<boolean> {
+		return this.#queue.deleteDeadLetter(id);
+	}
+}

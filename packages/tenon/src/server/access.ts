@@ -1,0 +1,116 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { ActorError } from "../protocol/errors.js";
+
+/** The header a cluster node proves itself with when it forwards a request. */
+export const PEER_HEADER = "x-tenon-peer";
+/** The original client's address on a forwarded request (trusted only with {@link PEER_HEADER}). */
+export const FORWARDED_FOR_HEADER = "x-tenon-forwarded-for";
+/** Marks a forwarded request that an actor made (trusted only with {@link PEER_HEADER}). */
+export const FORWARDED_INTERNAL_HEADER = "x-tenon-internal";
+
+/** Credentials the server checks. */
+export interface AccessOptions {
+	/**
+	 * Guards management and operator routes (listing actors, destroying them,
+	 * the inspector). Without it those routes are disabled.
+	 */
+	adminToken?: string | undefined;
+	/** Also opens `/inspector/*` (read-only operator views). */
+	inspectorToken?: string | undefined;
+	/** When set, every client request must carry this token (see docs/security.md). */
+	clientToken?: string | undefined;
+}
+
+/** Constant-time comparison (hashes first, so lengths leak nothing either). */
+export function sameSecret(given: string, expected: string): boolean {
+	const a = createHash("sha256").update(given).digest();
+	const b = createHash("sha256").update(expected).digest();
+	return timingSafeEqual(a, b);
+}
+
+/** The credential a request presents: `Authorization: Bearer <t>`, else `x-rivet-token`. */
+export function presentedCredential(request: Request): string | undefined {
+	const header = request.headers.get("authorization");
+	if (header !== null && /^bearer\s/i.test(header)) return header.slice(7).trim();
+	return request.headers.get("x-rivet-token") ?? undefined;
+}
+
+const accessErrors = {
+	adminDisabled: () =>
+		new ActorError(
+			"auth",
+			"admin_disabled",
+			"This route needs the admin token, and none is configured: set admin.token (or TENON_ADMIN_TOKEN)",
+		),
+	unauthorized: (what: string) =>
+		new ActorError(
+			"auth",
+			"unauthorized",
+			`${what} needs a token: send it as 'Authorization: Bearer <token>'`,
+		),
+	forbidden: (what: string) =>
+		new ActorError("auth", "forbidden", `${what}: the token is not valid`),
+};
+
+/**
+ * Who may use which route. Admin routes need the admin token; the inspector
+ * takes the admin or the inspector token; with a client token configured,
+ * client routes need it (or the admin token).
+ */
+export class AccessPolicy {
+	readonly #options: AccessOptions;
+
+	constructor(options: AccessOptions) {
+		for (const [name, value] of Object.entries(options)) {
+			if (value !== undefined && value.length < 16) {
+				throw new Error(`${name} must be at least 16 characters (use a random secret)`);
+			}
+		}
+		this.#options = options;
+	}
+
+	/** True when management routes are enabled (an admin token is configured). */
+	get adminEnabled(): boolean {
+		return this.#options.adminToken !== undefined;
+	}
+
+	/** Throws unless `request` carries the admin token. */
+	requireAdmin(request: Request, what: string): void {
+		const admin = this.#options.adminToken;
+		if (admin === undefined) throw accessErrors.adminDisabled();
+		const given = presentedCredential(request);
+		if (given === undefined) throw accessErrors.unauthorized(what);
+		if (!sameSecret(given, admin)) throw accessErrors.forbidden(what);
+	}
+
+	/** Throws unless `request` carries the admin or the inspector token. */
+	requireInspector(request: Request): void {
+		const { adminToken, inspectorToken } = this.#options;
+		if (adminToken === undefined && inspectorToken === undefined) {
+			throw new ActorError(
+				"auth",
+				"inspector_disabled",
+				"The inspector is disabled: configure admin.token or inspector.token (TENON_ADMIN_TOKEN / TENON_INSPECTOR_TOKEN)",
+			);
+		}
+		const given = presentedCredential(request);
+		if (given === undefined) throw accessErrors.unauthorized("The inspector");
+		const ok =
+			(adminToken !== undefined && sameSecret(given, adminToken)) ||
+			(inspectorToken !== undefined && sameSecret(given, inspectorToken));
+		if (!ok) throw new ActorError("auth", "forbidden", "A valid inspector token is required");
+	}
+
+	/**
+	 * Checks a client request's token when a client token is configured (the
+	 * admin token also passes). Without one, the token is left to the hooks.
+	 */
+	checkClient(token: string | undefined): void {
+		const { clientToken, adminToken } = this.#options;
+		if (clientToken === undefined) return;
+		if (token === undefined) throw accessErrors.unauthorized("This server");
+		const ok =
+			sameSecret(token, clientToken) || (adminToken !== undefined && sameSecret(token, adminToken));
+		if (!ok) throw accessErrors.forbidden("This server");
+	}
+}

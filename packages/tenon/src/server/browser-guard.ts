@@ -1,0 +1,139 @@
+// Protections for servers that browsers can reach. A web page can make a
+// browser send requests to any server (cross-site requests, WebSockets), and
+// DNS rebinding can make a hostile page same-origin with a server bound to
+// loopback. Three checks stop that: the Host header must name this server,
+// requests that change state must come from an allowed Origin, and bodies
+// must be in one of the protocol's encodings (which a plain HTML form cannot
+// produce).
+
+import { ActorError } from "../protocol/errors.js";
+import { allowedOrigin, type CorsOptions } from "./cors.js";
+
+/** The host names a server bound to loopback answers to by default. */
+export const LOOPBACK_HOSTS: readonly string[] = Object.freeze([
+	"localhost",
+	"*.localhost",
+	"127.0.0.1",
+	"[::1]",
+]);
+
+/** Options of {@link BrowserGuard}. */
+export interface BrowserGuardOptions {
+	/**
+	 * Host names (`Host` header, without port) the server answers to:
+	 * `example.com`, or `*.example.com` for its subdomains. Undefined: any.
+	 */
+	allowedHosts?: readonly string[] | undefined;
+	/**
+	 * Also answer to any IP address in `Host` (a server reached by address on
+	 * a LAN or in a container). DNS rebinding needs a host name, so this stays safe.
+	 */
+	allowIpHosts?: boolean | undefined;
+	/** Cross-origin callers allowed (the CORS allow-list). */
+	cors?: CorsOptions | undefined;
+}
+
+const CONTENT_TYPES = new Set(["application/json", "application/cbor", "application/octet-stream"]);
+
+const guardErrors = {
+	host: (host: string) =>
+		new ActorError(
+			"auth",
+			"host_not_allowed",
+			`This server does not answer to host '${host.slice(0, 100)}' (configure allowedHosts)`,
+		),
+	origin: (origin: string) =>
+		new ActorError(
+			"auth",
+			"origin_not_allowed",
+			`Requests from origin '${origin.slice(0, 200)}' are not allowed (configure cors.origin)`,
+		),
+	contentType: (type: string) =>
+		new ActorError(
+			"request",
+			"unsupported_content_type",
+			`Content type '${type.slice(0, 100)}' is not accepted: use application/json, or application/octet-stream for CBOR`,
+		),
+};
+
+/** The host name of a `Host` header value (lower case, port removed, IPv6 in brackets). */
+export function hostNameOf(host: string): string {
+	const lower = host.trim().toLowerCase();
+	if (lower.startsWith("[")) {
+		const end = lower.indexOf("]");
+		return end === -1 ? lower : lower.slice(0, end + 1);
+	}
+	const colon = lower.indexOf(":");
+	return colon === -1 ? lower : lower.slice(0, colon);
+}
+
+/** True for `10.0.0.5` or `[fd00::1]` (as `hostNameOf` writes them). */
+export function isIpLiteral(name: string): boolean {
+	if (name.startsWith("[") && name.endsWith("]")) return /^\[[0-9a-f:.]+\]$/.test(name);
+	return /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(name);
+}
+
+function hostMatches(name: string, pattern: string): boolean {
+	const rule = pattern.toLowerCase();
+	if (rule.startsWith("*.")) return name.endsWith(rule.slice(1)) && name.length > rule.length - 1;
+	return name === rule;
+}
+
+/** Applies the Host, Origin and content-type checks to requests from the network. */
+export class BrowserGuard {
+	readonly #options: BrowserGuardOptions;
+
+	constructor(options: BrowserGuardOptions) {
+		this.#options = options;
+	}
+
+	/** Throws `auth/host_not_allowed` unless the request's Host is allowed. */
+	checkHost(request: Request): void {
+		const allowed = this.#options.allowedHosts;
+		if (allowed === undefined) return;
+		const host = request.headers.get("host") ?? "";
+		const name = hostNameOf(host);
+		if (this.#options.allowIpHosts && isIpLiteral(name)) return;
+		if (name === "" || !allowed.some((pattern) => hostMatches(name, pattern)))
+			throw guardErrors.host(host);
+	}
+
+	/**
+	 * Throws `auth/origin_not_allowed` when a browser sent the request from a
+	 * page of another origin that CORS does not allow. Requests without an
+	 * `Origin` (non-browser clients) pass; browsers always send one on
+	 * cross-origin requests that can change state, and on WebSocket upgrades.
+	 */
+	checkOrigin(request: Request): void {
+		const origin = request.headers.get("origin");
+		if (origin === null) return;
+		if (this.#sameOrigin(origin, request)) return;
+		const cors = this.#options.cors;
+		if (cors !== undefined && allowedOrigin(cors, origin) !== undefined) return;
+		throw guardErrors.origin(origin);
+	}
+
+	#sameOrigin(origin: string, request: Request): boolean {
+		if (origin === "null") return false;
+		let originHost: string;
+		try {
+			originHost = new URL(origin).host.toLowerCase();
+		} catch {
+			return false;
+		}
+		const host = (request.headers.get("host") ?? new URL(request.url).host).toLowerCase();
+		return originHost === host;
+	}
+
+	/**
+	 * Throws `request/unsupported_content_type` for a body in anything but
+	 * the protocol's encodings (a cross-site form can only send
+	 * `text/plain`, `multipart/form-data` or `application/x-www-form-urlencoded`).
+	 */
+	checkContentType(request: Request): void {
+		const type = request.headers.get("content-type");
+		if (type === null) return;
+		const essence = (type.split(";")[0] ?? "").trim().toLowerCase();
+		if (!CONTENT_TYPES.has(essence)) throw guardErrors.contentType(type);
+	}
+}

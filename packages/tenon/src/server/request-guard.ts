@@ -1,0 +1,114 @@
+import { ActorError, errors } from "../protocol/errors.js";
+import {
+	FORWARDED_FOR_HEADER,
+	FORWARDED_INTERNAL_HEADER,
+	PEER_HEADER,
+	sameSecret,
+} from "./access.js";
+import type { BrowserGuard } from "./browser-guard.js";
+import type { ClientInfo } from "./caller-request.js";
+import { isLoopbackAddress, type Rate, RateLimiter } from "./rate-limit.js";
+
+/** Rate limits of a server (see docs/security.md). */
+export interface RateLimitOptions {
+	/** HTTP requests, WebSocket upgrades and messages per client address. `false` turns it off. */
+	perAddress?: Rate | false;
+	/** Messages per WebSocket connection. `false` turns it off. */
+	perConnection?: Rate | false;
+	/**
+	 * Apply `perAddress` to loopback peers too. Default false: local tools,
+	 * tests and a reverse proxy on the same host would share one address.
+	 */
+	limitLoopback?: boolean;
+}
+
+/** The defaults of {@link RateLimitOptions}. */
+export const DEFAULT_RATE_LIMITS = Object.freeze({
+	perAddress: Object.freeze({ perSecond: 1_000, burst: 2_000 }),
+	perConnection: Object.freeze({ perSecond: 1_000, burst: 2_000 }),
+	limitLoopback: false,
+});
+
+/** What the guard established about a request it let in. */
+export interface Admitted {
+	/** The client's address (through a cluster hop: the original client's). */
+	remoteAddress: string | undefined;
+	/**
+	 * True for in-process calls and requests forwarded by a cluster peer: the
+	 * browser checks were made where the request entered (or do not apply).
+	 */
+	trusted: boolean;
+	/** True for calls made by this server's (or cluster's) actors through `c.client()`. */
+	internal: boolean;
+}
+
+/**
+ * The checks every request from the network passes before routing: a
+ * cluster peer proves itself with the cluster secret; everyone else must
+ * name an allowed Host and stay within the per-address rate. Requests that
+ * change state must also come from an allowed Origin.
+ */
+export class RequestGuard {
+	readonly #browser: BrowserGuard;
+	readonly #peerSecret: () => string | undefined;
+	readonly #perAddress: RateLimiter | undefined;
+	readonly #limitLoopback: boolean;
+
+	constructor(
+		browser: BrowserGuard,
+		peerSecret: () => string | undefined,
+		rates: RateLimitOptions = {},
+	) {
+		this.#browser = browser;
+		this.#peerSecret = peerSecret;
+		const perAddress = rates.perAddress ?? DEFAULT_RATE_LIMITS.perAddress;
+		this.#perAddress = perAddress === false ? undefined : new RateLimiter(perAddress);
+		this.#limitLoopback = rates.limitLoopback ?? DEFAULT_RATE_LIMITS.limitLoopback;
+	}
+
+	/** Admits a request (or throws the error to answer with). */
+	admit(request: Request, info: ClientInfo | undefined): Admitted {
+		if (info?.inProcess) return { remoteAddress: undefined, trusted: true, internal: true };
+		const peer = request.headers.get(PEER_HEADER);
+		if (peer !== null) {
+			const secret = this.#peerSecret();
+			if (secret === undefined || !sameSecret(peer, secret)) {
+				throw new ActorError("auth", "forbidden", "Not a node of this cluster");
+			}
+			return {
+				remoteAddress: request.headers.get(FORWARDED_FOR_HEADER) ?? undefined,
+				trusted: true,
+				internal: request.headers.get(FORWARDED_INTERNAL_HEADER) === "1",
+			};
+		}
+		this.#browser.checkHost(request);
+		const remoteAddress = info?.remoteAddress;
+		this.spend(remoteAddress);
+		return { remoteAddress, trusted: false, internal: false };
+	}
+
+	/**
+	 * True when per-address limits apply to `address`: a known client
+	 * address, and not loopback unless `limitLoopback` is set.
+	 */
+	limitsAddress(address: string | undefined): address is string {
+		return address !== undefined && (this.#limitLoopback || !isLoopbackAddress(address));
+	}
+
+	/** Takes one unit of `address`'s rate (a request, an upgrade, a message). */
+	spend(address: string | undefined): void {
+		if (this.#perAddress === undefined || !this.limitsAddress(address)) return;
+		const wait = this.#perAddress.take(address);
+		if (wait > 0) throw errors.rateLimited("address", wait);
+	}
+
+	/** Origin check for a request that changes state (or opens a WebSocket). */
+	checkStateChange(request: Request, admitted: Admitted): void {
+		if (!admitted.trusted) this.#browser.checkOrigin(request);
+	}
+
+	/** Content-type check for a body in the protocol's encodings. */
+	checkContentType(request: Request): void {
+		this.#browser.checkContentType(request);
+	}
+}

@@ -1,0 +1,243 @@
+import { type Encoding, parseEncoding } from "../protocol/encoding.js";
+import { errors } from "../protocol/errors.js";
+import type { Caller } from "../runtime/caller.js";
+import type { Runtime } from "../runtime/runtime.js";
+import { OwnedElsewhereError } from "../storage/interfaces.js";
+import { type AccessPolicy, presentedCredential } from "./access.js";
+import type { ClientInfo } from "./caller-request.js";
+import { actorUnavailable, hopsOf } from "./cluster-forward.js";
+import { ConnectionSession } from "./connection-session.js";
+import { type GatewayRequest, parseGatewayRequest } from "./gateway.js";
+import { parseConnParams } from "./gateway-routes.js";
+import { errorResponse } from "./http-util.js";
+import type { Rate } from "./rate-limit.js";
+import { RateLimiter } from "./rate-limit.js";
+import { RawWebSocketSession } from "./raw-websocket-session.js";
+import type { Admitted, RequestGuard } from "./request-guard.js";
+import {
+	offeredProtocols,
+	type ServerWebSocket,
+	type UpgradeDecision,
+	type WebSocketHandler,
+} from "./websocket.js";
+
+const PROTOCOL_STANDARD = "rivet";
+const PROTOCOL_ENCODING = "rivet_encoding.";
+const PROTOCOL_CONN_PARAMS = "rivet_conn_params.";
+const PROTOCOL_TOKEN = "rivet_token.";
+
+/** What the upgrade handler needs from the server core. */
+export interface UpgradeDeps {
+	basePath: string;
+	stripBasePath(pathname: string, basePath: string): string | undefined;
+	guard: RequestGuard;
+	access: AccessPolicy;
+	callerOf(request: Request, admitted: Admitted, token: string | undefined): Caller;
+	/** Messages per connection; `false`: unlimited. */
+	perConnection: Rate | false;
+}
+
+/** Params, encoding and token a WebSocket carries in its sub-protocols (or query, or headers). */
+function socketOptions(
+	protocols: string[],
+	url: URL,
+	request: Request,
+	runtime: Runtime,
+	raw: boolean,
+): { encoding: Encoding; params: unknown; token: string | undefined } {
+	const encodingProtocol = protocols.find((p) => p.startsWith(PROTOCOL_ENCODING));
+	// A raw socket carries the actor's own frames: the offered encoding does not apply.
+	const encoding = raw
+		? "json"
+		: parseEncoding(
+				encodingProtocol?.slice(PROTOCOL_ENCODING.length) ?? url.searchParams.get("encoding"),
+			);
+	const paramsProtocol = protocols.find((p) => p.startsWith(PROTOCOL_CONN_PARAMS));
+	let params: unknown;
+	if (paramsProtocol !== undefined) {
+		let raw: string;
+		try {
+			raw = decodeURIComponent(paramsProtocol.slice(PROTOCOL_CONN_PARAMS.length));
+		} catch {
+			throw errors.connParamsInvalid("not valid URL encoding");
+		}
+		params = parseConnParams(raw, runtime.limits);
+	}
+	const tokenProtocol = protocols.find((p) => p.startsWith(PROTOCOL_TOKEN));
+	const token = tokenProtocol?.slice(PROTOCOL_TOKEN.length) ?? presentedCredential(request);
+	return { encoding, params, token };
+}
+
+function reject(runtime: Runtime, error: unknown): UpgradeDecision {
+	return { kind: "reject", response: errorResponse(error, "json", runtime.exposeInternalErrors) };
+}
+
+/**
+ * The core's WebSocket upgrade hook. Requests the server must not serve at
+ * all (a foreign Host or Origin, over a rate or the node's connection limit)
+ * are refused with a plain HTTP error, before any socket exists. Refusals
+ * by the actor (its hooks, bad params) accept the upgrade and then close with
+ * a code and a `group.code` reason, since browsers cannot read an HTTP error
+ * on a failed upgrade.
+ */
+export function createUpgradeHandler(
+	runtime: Runtime,
+	deps: UpgradeDeps,
+): (request: Request, client?: ClientInfo) => Promise<UpgradeDecision> {
+	const limits = runtime.limits;
+	let openSockets = 0;
+	/** Open sockets by client address (only for addresses per-address limits apply to). */
+	const byAddress = new Map<string, number>();
+	let nextSocketId = 0;
+	const messageRates =
+		deps.perConnection === false
+			? undefined
+			: new RateLimiter(deps.perConnection, undefined, limits.maxConnections);
+
+	return async (request, client) => {
+		const url = new URL(request.url);
+		let admitted: Admitted;
+		try {
+			admitted = deps.guard.admit(request, client);
+			deps.guard.checkStateChange(request, admitted);
+			if (openSockets >= limits.maxConnections)
+				throw errors.tooManyConnections("node", limits.maxConnections);
+			const address = admitted.trusted ? undefined : admitted.remoteAddress;
+			if (
+				deps.guard.limitsAddress(address) &&
+				(byAddress.get(address) ?? 0) >= limits.maxConnectionsPerAddress
+			)
+				throw errors.tooManyConnections("address", limits.maxConnectionsPerAddress);
+		} catch (error) {
+			return reject(runtime, error);
+		}
+		const path = deps.stripBasePath(url.pathname, deps.basePath);
+		let gateway: GatewayRequest | undefined;
+		let earlyError: unknown;
+		try {
+			gateway = path === undefined ? undefined : parseGatewayRequest(path, url, limits);
+		} catch (error) {
+			earlyError = error;
+		}
+		const kind =
+			gateway === undefined
+				? undefined
+				: gateway.path === "/connect"
+					? "connect"
+					: gateway.path === "/websocket" || gateway.path.startsWith("/websocket/")
+						? "raw"
+						: undefined;
+		if (earlyError === undefined && kind === undefined) {
+			return reject(runtime, errors.routeNotFound("GET", url.pathname));
+		}
+		const protocols = offeredProtocols(request.headers.get("sec-websocket-protocol"));
+		let encoding: Encoding = "json";
+		let caller: Caller | undefined;
+		try {
+			const options = socketOptions(protocols, url, request, runtime, kind === "raw");
+			encoding = options.encoding;
+			const token = gateway?.token ?? options.token;
+			deps.access.checkClient(token);
+			caller = { ...deps.callerOf(request, admitted, token), params: options.params };
+		} catch (error) {
+			earlyError ??= error;
+		}
+		let created = false;
+		const cluster = runtime.cluster;
+		if (cluster && earlyError === undefined && gateway !== undefined) {
+			// Connect where the actor lives: here (waking it), or pass through to its owner.
+			try {
+				({ created } = await runtime.host.instanceForCall(
+					gateway.namespace,
+					gateway.target,
+					caller,
+				));
+			} catch (error) {
+				if (error instanceof OwnedElsewhereError) {
+					const hops = hopsOf(request);
+					if (hops >= 2) earlyError = actorUnavailable("its ownership kept moving");
+					else {
+						return {
+							kind: "proxy",
+							address: error.owner.address,
+							hops: hops + 1,
+							retryUntil: Date.now() + cluster.leaseTtlMs + 2_000,
+							peerSecret: cluster.peerSecret,
+							forwardedFor: admitted.remoteAddress,
+							internal: admitted.internal,
+						};
+					}
+				} else earlyError = error;
+			}
+		}
+		// A raw socket may negotiate its own sub-protocol (offered first);
+		// otherwise the standard one is selected when offered.
+		const first = protocols[0];
+		const userProtocol =
+			kind === "raw" && first !== undefined && !first.startsWith("rivet") ? first : undefined;
+		const selected =
+			userProtocol ?? (protocols.includes(PROTOCOL_STANDARD) ? PROTOCOL_STANDARD : first);
+		const address = admitted.remoteAddress;
+		const trusted = admitted.trusted;
+		return {
+			kind: "accept",
+			protocol: selected,
+			maxMessageBytes:
+				kind === "raw" ? limits.maxRawWebSocketMessageBytes : limits.maxIncomingMessageBytes,
+			open(socket: ServerWebSocket): WebSocketHandler {
+				openSockets++;
+				const counted = !trusted && deps.guard.limitsAddress(address) ? address : undefined;
+				if (counted !== undefined) byAddress.set(counted, (byAddress.get(counted) ?? 0) + 1);
+				const socketId = String(nextSocketId++);
+				// Each message spends from its connection's rate and its address's.
+				const throttle = (): number => {
+					const wait = messageRates?.take(socketId) ?? 0;
+					if (wait > 0) return wait;
+					if (trusted) return 0;
+					try {
+						deps.guard.spend(address);
+						return 0;
+					} catch (error) {
+						return (error as { metadata?: { retryAfter?: number } }).metadata?.retryAfter ?? 1000;
+					}
+				};
+				let closed = false;
+				const released = () => {
+					if (closed) return;
+					closed = true;
+					openSockets--;
+					if (counted !== undefined) {
+						const left = (byAddress.get(counted) ?? 1) - 1;
+						if (left === 0) byAddress.delete(counted);
+						else byAddress.set(counted, left);
+					}
+					messageRates?.forget(socketId);
+				};
+				const session =
+					kind === "raw"
+						? new RawWebSocketSession(runtime, socket, throttle)
+						: new ConnectionSession(runtime, socket, encoding, throttle);
+				if (earlyError !== undefined) session.reject(earlyError);
+				else if (kind === "raw") {
+					const target = gateway as GatewayRequest;
+					const query = target.query.toString();
+					const rawUrl = `${target.path.slice("/websocket".length) || "/"}${query ? `?${query}` : ""}`;
+					(session as RawWebSocketSession).start(target, rawUrl, caller as Caller, created);
+				} else {
+					(session as ConnectionSession).start(
+						gateway as GatewayRequest,
+						caller as Caller,
+						created,
+					);
+				}
+				return {
+					onMessage: (data) => session.onMessage(data),
+					onClose: (code, reason) => {
+						released();
+						session.onClose(code, reason);
+					},
+				};
+			},
+		};
+	};
+}
