@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createClient as createRivetKitClient } from "rivetkit/client";
 import { createClient } from "tenon/client";
 import { afterAll, expect, it } from "vitest";
 import { issueToken } from "./auth/tokens.js";
@@ -62,6 +63,23 @@ it("npm start serves the example registry", async () => {
 	const room = client.chatHistory.getOrCreate("lobby");
 	expect(await room.count()).toBe(0);
 	await client.dispose();
+	// RivetKit's unmodified client, in its default encoding (bare) and the two
+	// others, over a connection: the registry loads tenon/db (wa-sqlite), whose
+	// BigInt.prototype.toJSON once broke JSON replies on connections.
+	for (const encoding of [undefined, "cbor", "json"] as const) {
+		const rivet: any = createRivetKitClient({
+			endpoint: url,
+			...(encoding ? { encoding } : {}),
+		} as never);
+		const conn = rivet.counter.getOrCreate([`rivetkit-${encoding ?? "bare"}`]).connect();
+		const seen: number[] = [];
+		conn.on("changed", (count: number) => seen.push(count));
+		expect(await conn.increment(2)).toBe(2);
+		expect(await conn.increment(3)).toBe(5);
+		await expect.poll(() => seen).toEqual([2, 5]);
+		await conn.dispose();
+		await rivet.dispose();
+	}
 	// The whole npm process group: npm and the server it started.
 	if (child.pid) process.kill(-child.pid, "SIGTERM");
 }, 60_000);
