@@ -3,6 +3,7 @@ import { createClient } from "../client/client.js";
 import type { Clock } from "../common/clock.js";
 import { createLogger, type Logger, type LogLevel } from "../common/logger.js";
 import type { Limits } from "../protocol/limits.js";
+import { ActorGateway } from "../runtime/actor-gateway.js";
 import { Runtime } from "../runtime/runtime.js";
 import { LOOPBACK_HOSTS } from "../server/browser-guard.js";
 import type { CorsOptions } from "../server/cors.js";
@@ -158,7 +159,7 @@ export class Registry<A extends ActorDefinitions> {
 				? {}
 				: { exposeInternalErrors: this.config.exposeInternalErrors }),
 		});
-		const core = createServerCore(runtime, this.#coreOptions(options.bindHost));
+		const core = createServerCore(new ActorGateway(runtime), this.#coreOptions(options.bindHost));
 		await runtime.attach(() => createClient(inProcessClientOptions(core)));
 		return { runtime, core };
 	}

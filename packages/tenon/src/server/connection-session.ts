@@ -1,12 +1,15 @@
 import { type Encoding, encodedLength } from "../protocol/encoding.js";
 import { ActorError, errors, toErrorPayload } from "../protocol/errors.js";
 import { decodeToServer, encodeToClient } from "../protocol/messages.js";
-import { type ActorInstance, CLOSE, closeCodeFor } from "../runtime/actor-instance.js";
-import { type Caller, isAccepted } from "../runtime/caller.js";
-import type { ConnectionImpl, ConnTransport } from "../runtime/connection.js";
-import type { Runtime } from "../runtime/runtime.js";
+import {
+	type ActorGateway,
+	type Caller,
+	CLOSE,
+	type ConnTransport,
+	closeCodeFor,
+	type OpenConnection,
+} from "../runtime/actor-gateway.js";
 import type { GatewayRequest } from "./gateway.js";
-import { undoCreation } from "./gateway-routes.js";
 import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
 
 /** Frames a client may send before the connection is established. */
@@ -18,23 +21,22 @@ const MAX_EARLY_FRAMES = 256;
  * while connecting are buffered and handled in order once connected.
  */
 export class ConnectionSession implements WebSocketHandler {
-	readonly #runtime: Runtime;
+	readonly #actors: ActorGateway;
 	readonly #socket: ServerWebSocket;
 	readonly #encoding: Encoding;
 	#state: "connecting" | "open" | "closed" = "connecting";
 	#early: (string | Uint8Array)[] = [];
-	#instance: ActorInstance | undefined;
-	#conn: ConnectionImpl | undefined;
+	#conn: OpenConnection | undefined;
 	/** Takes one message from the rate limits: 0, or the ms to wait before retrying. */
 	readonly #throttle: () => number;
 
 	constructor(
-		runtime: Runtime,
+		actors: ActorGateway,
 		socket: ServerWebSocket,
 		encoding: Encoding,
 		throttle: () => number = () => 0,
 	) {
-		this.#runtime = runtime;
+		this.#actors = actors;
 		this.#socket = socket;
 		this.#encoding = encoding;
 		this.#throttle = throttle;
@@ -50,8 +52,8 @@ export class ConnectionSession implements WebSocketHandler {
 
 	/** Rejects the connection at once with an error frame and a close code. */
 	reject(error: unknown): void {
-		const payload = toErrorPayload(error, this.#runtime.exposeInternalErrors);
-		if (!(error instanceof ActorError)) this.#runtime.logger.error("connection failed", { error });
+		const payload = toErrorPayload(error, this.#actors.exposeInternalErrors);
+		if (!(error instanceof ActorError)) this.#actors.logger.error("connection failed", { error });
 		this.#socket.send(
 			encodeToClient(this.#encoding, { tag: "Error", error: payload, actionId: null }),
 		);
@@ -60,21 +62,6 @@ export class ConnectionSession implements WebSocketHandler {
 	}
 
 	async #connect(gateway: GatewayRequest, caller: Caller, createdHere: boolean): Promise<void> {
-		let instance: ActorInstance;
-		let created = createdHere;
-		try {
-			const found = await this.#runtime.host.instanceForCall(
-				gateway.namespace,
-				gateway.target,
-				caller,
-			);
-			instance = found.instance;
-			created ||= found.created;
-		} catch (error) {
-			if (this.#state !== "closed") this.reject(error);
-			return;
-		}
-		if (this.#isClosed()) return;
 		const socket = this.#socket;
 		const transport: ConnTransport = {
 			encoding: this.#encoding,
@@ -82,19 +69,28 @@ export class ConnectionSession implements WebSocketHandler {
 			// The adapter reports the close back through onClose, which unregisters the connection.
 			close: (code, reason) => socket.close(code, reason),
 		};
-		const opened = await instance.openConnection(caller, transport);
-		if (!opened.ok) {
-			this.#state = "closed";
-			// A refused caller never leaves an actor it caused to be created.
-			if (created && !isAccepted(caller)) await undoCreation(this.#runtime, instance);
+		let conn: OpenConnection | undefined;
+		try {
+			if (this.#isClosed()) return;
+			conn = await this.#actors.connect(
+				{ namespace: gateway.namespace, target: gateway.target },
+				caller,
+				transport,
+				createdHere,
+			);
+		} catch (error) {
+			if (!this.#isClosed()) this.reject(error);
 			return;
 		}
-		const conn = opened.conn;
-		this.#instance = instance;
+		if (conn === undefined) {
+			// Refused: the error frame and the close went out through the transport.
+			this.#state = "closed";
+			return;
+		}
 		this.#conn = conn;
 		if (this.#isClosed()) {
 			// The client went away while the connect hooks ran.
-			instance.connectionClosed(conn);
+			conn.closed();
 			return;
 		}
 		this.#state = "open";
@@ -109,7 +105,7 @@ export class ConnectionSession implements WebSocketHandler {
 	}
 
 	onMessage(data: string | Uint8Array): void {
-		const limit = this.#runtime.limits.maxIncomingMessageBytes;
+		const limit = this.#actors.limits.maxIncomingMessageBytes;
 		if (encodedLength(data) > limit) {
 			this.#socket.close(CLOSE.tooBig, "message.incoming_too_long");
 			return;
@@ -143,28 +139,27 @@ export class ConnectionSession implements WebSocketHandler {
 	 */
 	#refuse(data: string | Uint8Array, error: ActorError): void {
 		if (this.#state === "closed") return;
-		const decoded = decodeToServer(this.#encoding, data, this.#runtime.limits.maxNameBytes);
+		const decoded = decodeToServer(this.#encoding, data, this.#actors.limits.maxNameBytes);
 		const actionId = decoded.ok
 			? decoded.message.tag === "ActionRequest"
 				? decoded.message.id
 				: null
 			: decoded.actionId;
-		const payload = toErrorPayload(error, this.#runtime.exposeInternalErrors);
+		const payload = toErrorPayload(error, this.#actors.exposeInternalErrors);
 		this.#socket.send(encodeToClient(this.#encoding, { tag: "Error", error: payload, actionId }));
 	}
 
 	#handle(data: string | Uint8Array): void {
-		const instance = this.#instance as ActorInstance;
-		const conn = this.#conn as ConnectionImpl;
-		const decoded = decodeToServer(this.#encoding, data, this.#runtime.limits.maxNameBytes);
-		if (decoded.ok) instance.handleMessage(conn, decoded.message);
-		else instance.sendError(conn, decoded.error, decoded.actionId);
+		const conn = this.#conn as OpenConnection;
+		const decoded = decodeToServer(this.#encoding, data, this.#actors.limits.maxNameBytes);
+		if (decoded.ok) conn.receive(decoded.message);
+		else conn.refuse(decoded.error, decoded.actionId);
 	}
 
 	onClose(): void {
 		this.#state = "closed";
 		this.#early = [];
 		// Idempotent: a connection the actor already closed is not unregistered twice.
-		if (this.#instance && this.#conn) this.#instance.connectionClosed(this.#conn);
+		this.#conn?.closed();
 	}
 }

@@ -1,12 +1,10 @@
 import { utf8Length } from "../protocol/bytes.js";
 import { assertPlainValue, type Encoding, encodedLength } from "../protocol/encoding.js";
-import { ActorError, errors } from "../protocol/errors.js";
+import { errors } from "../protocol/errors.js";
 import { decodeRequestBody, encodeActionReply, encodeQueueReply } from "../protocol/http-bodies.js";
 import type { Limits } from "../protocol/limits.js";
 import { MAX_ACTION_ARGS } from "../protocol/messages.js";
-import type { ActorInstance } from "../runtime/actor-instance.js";
-import { type Caller, isAccepted } from "../runtime/caller.js";
-import type { Runtime } from "../runtime/runtime.js";
+import type { ActorAddress, ActorGateway, Caller } from "../runtime/actor-gateway.js";
 import type { GatewayRequest } from "./gateway.js";
 import { bodyResponse } from "./http-util.js";
 
@@ -25,7 +23,7 @@ export function parseConnParams(raw: string | null | undefined, limits: Limits):
 	return params;
 }
 
-/** One routed gateway request: what the route handlers need besides the runtime. */
+/** One routed gateway request: what the route handlers need besides the actors. */
 export interface GatewayCall {
 	readonly request: Request;
 	readonly gateway: GatewayRequest;
@@ -36,50 +34,9 @@ export interface GatewayCall {
 	readBody(request: Request): Promise<Uint8Array>;
 }
 
-/**
- * Runs `call` on the actor. If the actor began to sleep between lookup and
- * call (`actor/stopping`: it refused before running anything), it is retried
- * once on the freshly woken actor. If this call created the actor (a
- * `getOrCreate`) and failed before the actor's connect hooks accepted the
- * caller (they refused it, or there was nothing to call), the creation is
- * undone: a caller that was never accepted leaves no actor behind.
- */
-export async function withActor<T>(
-	runtime: Runtime,
-	gateway: GatewayRequest,
-	caller: Caller,
-	call: (instance: ActorInstance) => Promise<T>,
-): Promise<T> {
-	for (let attempt = 0; ; attempt++) {
-		const { instance, created } = await runtime.host.instanceForCall(
-			gateway.namespace,
-			gateway.target,
-			caller,
-		);
-		try {
-			return await call(instance);
-		} catch (error) {
-			if (created && !isAccepted(caller)) await undoCreation(runtime, instance);
-			const refusedBeforeRunning =
-				error instanceof ActorError && error.group === "actor" && error.code === "stopping";
-			if (!refusedBeforeRunning || attempt > 0) throw error;
-			await instance.stopped;
-		}
-	}
-}
-
-/**
- * Destroys an actor this request created for a caller that was never
- * accepted, unless another caller was accepted meanwhile (it would lose an
- * actor it uses, and writes it was told are durable).
- */
-export async function undoCreation(runtime: Runtime, instance: ActorInstance): Promise<void> {
-	await instance.destroyIfUnclaimed().catch((error: unknown) => {
-		runtime.logger.warn("could not undo the creation of a refused caller's actor", {
-			actorId: instance.actorId,
-			error,
-		});
-	});
+/** The actor a routed gateway request addresses. */
+function addressOf(gateway: GatewayRequest): ActorAddress {
+	return { namespace: gateway.namespace, target: gateway.target };
 }
 
 function decodeNameSegment(segment: string, what: string, limits: Limits): string {
@@ -134,8 +91,8 @@ function replyEncoder<T>(
 }
 
 /** `POST /action/{name}` with `{ args: [...] }`. */
-export async function handleAction(runtime: Runtime, call: GatewayCall): Promise<Response> {
-	const limits = runtime.limits;
+export async function handleAction(actors: ActorGateway, call: GatewayCall): Promise<Response> {
+	const limits = actors.limits;
 	const { name, body } = await decodeNamedPost(call, limits, "action");
 	const args = body.args ?? [];
 	if (!Array.isArray(args)) throw errors.invalid("'args' must be an array");
@@ -144,15 +101,13 @@ export async function handleAction(runtime: Runtime, call: GatewayCall): Promise
 	const encode = replyEncoder(limits, `The response of '${name}'`, (output: unknown) =>
 		encodeActionReply(call.encoding, output),
 	);
-	const reply = await withActor(runtime, call.gateway, call.caller, (instance) =>
-		instance.httpAction(name, args, call.caller, encode),
-	);
+	const reply = await actors.action(addressOf(call.gateway), name, args, call.caller, encode);
 	return bodyResponse(call.encoding, reply);
 }
 
 /** `POST /queue/{name}` with `{ body, wait?, timeout? }`. */
-export async function handleQueueSend(runtime: Runtime, call: GatewayCall): Promise<Response> {
-	const limits = runtime.limits;
+export async function handleQueueSend(actors: ActorGateway, call: GatewayCall): Promise<Response> {
+	const limits = actors.limits;
 	const { name, body } = await decodeNamedPost(call, limits, "queue");
 	const wait = body.wait ?? false;
 	if (typeof wait !== "boolean") throw errors.invalid("'wait' must be a boolean");
@@ -173,15 +128,13 @@ export async function handleQueueSend(runtime: Runtime, call: GatewayCall): Prom
 		(timeout as number | undefined) ?? limits.maxQueueWaitMs,
 		limits.maxQueueWaitMs,
 	);
-	const reply = await withActor(runtime, call.gateway, call.caller, (instance) =>
-		instance.httpQueueSend(
-			name,
-			body.body,
-			call.caller,
-			wait,
-			{ waitMs, signal: call.request.signal },
-			encode,
-		),
+	const reply = await actors.queueSend(
+		addressOf(call.gateway),
+		name,
+		body.body,
+		call.caller,
+		wait ? { waitMs, signal: call.request.signal } : false,
+		encode,
 	);
 	return bodyResponse(call.encoding, reply);
 }
@@ -191,7 +144,7 @@ export async function handleQueueSend(runtime: Runtime, call: GatewayCall): Prom
  * path after `/request`, the query without `rvt-*`, and the original method,
  * headers and (streamed) body. Its response is returned as is.
  */
-export async function handleRawRequest(runtime: Runtime, call: GatewayCall): Promise<Response> {
+export async function handleRawRequest(actors: ActorGateway, call: GatewayCall): Promise<Response> {
 	const { request, gateway } = call;
 	const url = new URL(request.url);
 	url.pathname = gateway.path.slice("/request".length) || "/";
@@ -203,7 +156,5 @@ export async function handleRawRequest(runtime: Runtime, call: GatewayCall): Pro
 		signal: request.signal,
 		...(hasBody ? { body: request.body, duplex: "half" } : {}),
 	} as RequestInit);
-	return withActor(runtime, gateway, call.caller, (instance) =>
-		instance.handleRequest(actorRequest, call.caller),
-	);
+	return actors.request(addressOf(gateway), actorRequest, call.caller);
 }

@@ -2,7 +2,7 @@ import { base64ToBytes } from "../protocol/bytes.js";
 import { errors } from "../protocol/errors.js";
 import { parseQueryKey, validateKey } from "../protocol/keys.js";
 import type { Limits } from "../protocol/limits.js";
-import { type ActorTarget, validateNamespace } from "../runtime/actor-host.js";
+import { type ActorTarget, validateNamespace } from "../runtime/actor-gateway.js";
 
 /** A parsed `/gateway/...` request. */
 export interface GatewayRequest {

@@ -1,6 +1,5 @@
 import { ActorError, errors } from "../protocol/errors.js";
-import { readQueueContents } from "../runtime/queue-records.js";
-import type { Runtime } from "../runtime/runtime.js";
+import type { ActorGateway } from "../runtime/actor-gateway.js";
 import { readWorkflowHistory } from "../workflow/history.js";
 import { isWorkflowRun } from "../workflow/index.js";
 import type { AccessPolicy } from "./access.js";
@@ -26,7 +25,7 @@ const MAX_ROWS = 1_000;
 export async function handleInspector(
 	request: Request,
 	path: string,
-	runtime: Runtime,
+	actors: ActorGateway,
 	access: AccessPolicy,
 ): Promise<Response | undefined> {
 	if (path !== "/inspector" && !path.startsWith("/inspector/")) return undefined;
@@ -40,11 +39,10 @@ export async function handleInspector(
 	} catch {
 		throw errors.invalid("the actor id is not valid URL encoding");
 	}
-	const record = await runtime.host.getLiveRecord(actorId);
-	const definition = runtime.host.definition(record.name);
-	const store = runtime.storage.store;
+	const record = await actors.inspect(actorId);
+	const store = record.store;
 	if (match[2] === "workflow") {
-		const enabled = isWorkflowRun(definition.config.run);
+		const enabled = isWorkflowRun(record.run);
 		return jsonResponse({
 			actorId,
 			name: record.name,
@@ -53,7 +51,7 @@ export async function handleInspector(
 		});
 	}
 	if (match[2] === "queue") {
-		const { messages, deadLetters } = await readQueueContents(store, actorId, MAX_ROWS);
+		const { messages, deadLetters } = await actors.queueContents(actorId, MAX_ROWS);
 		return jsonResponse({
 			actorId,
 			name: record.name,
@@ -75,7 +73,7 @@ export async function handleInspector(
 			})),
 		});
 	}
-	const enabled = definition.config.db !== undefined;
+	const enabled = record.databaseEnabled;
 	if (!enabled) return jsonResponse({ actorId, name: record.name, isDatabaseEnabled: false });
 	// Loaded on demand: servers without databases never load SQLite.
 	const inspect = await import("../db/inspect.js");

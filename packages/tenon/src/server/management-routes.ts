@@ -1,10 +1,9 @@
 import { base64ToBytes } from "../protocol/bytes.js";
 import { decodeUntrusted } from "../protocol/encoding.js";
-import { ActorError, errors } from "../protocol/errors.js";
+import { errors } from "../protocol/errors.js";
 import { deserializeKey, serializeKey, validateKey } from "../protocol/keys.js";
-import { validateNamespace } from "../runtime/actor-host.js";
-import type { Caller } from "../runtime/caller.js";
-import type { Runtime } from "../runtime/runtime.js";
+import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
+import { validateNamespace } from "../runtime/actor-gateway.js";
 import type { ActorRecord } from "../storage/interfaces.js";
 import type { AccessPolicy } from "./access.js";
 import { jsonResponse } from "./http-util.js";
@@ -40,7 +39,7 @@ interface CreateBody {
 
 async function readCreateBody(
 	request: Request,
-	runtime: Runtime,
+	actors: ActorGateway,
 	readBody: (request: Request) => Promise<Uint8Array>,
 ): Promise<CreateBody> {
 	const raw = await readBody(request);
@@ -55,7 +54,7 @@ async function readCreateBody(
 	else if (Array.isArray(key)) keyParts = key as string[];
 	else if (key !== undefined && key !== null)
 		throw errors.invalidKey("'key' must be a serialized key string");
-	validateKey(keyParts, runtime.limits);
+	validateKey(keyParts, actors.limits);
 	let inputBytes: Uint8Array | undefined;
 	if (input !== undefined && input !== null) {
 		if (typeof input !== "string") throw errors.invalid("'input' must be base64-encoded CBOR");
@@ -64,8 +63,8 @@ async function readCreateBody(
 		} catch {
 			throw errors.invalid("'input' is not valid base64");
 		}
-		if (inputBytes.byteLength > runtime.limits.maxInputBytes)
-			throw errors.inputTooLong(runtime.limits.maxInputBytes);
+		if (inputBytes.byteLength > actors.limits.maxInputBytes)
+			throw errors.inputTooLong(actors.limits.maxInputBytes);
 	}
 	return { name, key: keyParts, input: inputBytes };
 }
@@ -73,22 +72,20 @@ async function readCreateBody(
 async function listActors(
 	request: Request,
 	url: URL,
-	runtime: Runtime,
+	actors: ActorGateway,
 	routes: ManagementContext,
 ): Promise<Response> {
 	const namespace = namespaceOf(url);
-	const host = runtime.host;
 	const ids = url.searchParams.get("actor_ids");
 	const name = url.searchParams.get("name");
 	const key = url.searchParams.get("key");
-	const toJson = (record: ActorRecord) =>
-		actorToJson(record, host.awakeInstance(record.actorId) !== undefined);
+	const toJson = (record: ActorRecord) => actorToJson(record, actors.isAwake(record.actorId));
 	if (ids !== null) {
 		// Ids are unguessable capabilities: knowing one is what lets a client address the actor.
 		routes.checkClient(request);
 		const records: ActorRecord[] = [];
 		for (const actorId of ids.split(",").slice(0, 100)) {
-			const record = await host.getLiveRecord(actorId, namespace).catch(() => undefined);
+			const record = await actors.getActor(actorId, namespace).catch(() => undefined);
 			if (record) records.push(record);
 		}
 		return jsonResponse({ actors: records.map(toJson) });
@@ -97,29 +94,23 @@ async function listActors(
 	if (key !== null) {
 		// A lookup by name and key: what clients need for get/getOrCreate; it never enumerates.
 		routes.checkClient(request);
-		const parts = validateKey(deserializeKey(key), runtime.limits);
-		const record = await host
-			.resolve(namespace, { kind: "key", name, key: parts, method: "get" })
-			.then((found) => found.record)
-			.catch((error) => {
-				if (error instanceof ActorError && error.code === "not_found") return undefined;
-				throw error;
-			});
+		const parts = validateKey(deserializeKey(key), actors.limits);
+		const record = await actors.findActor(namespace, name, parts);
 		return jsonResponse({ actors: record ? [toJson(record)] : [] });
 	}
 	// Listing enumerates every actor of a name: operators only.
 	routes.access.requireAdmin(request, "Listing actors");
-	if (!host.actorNames.includes(name)) throw errors.unknownActorName(name);
+	if (!actors.actorNames.includes(name)) throw errors.unknownActorName(name);
 	const limit = Math.min(Number(url.searchParams.get("limit") ?? 100) || 100, 1000);
 	const after = url.searchParams.get("cursor") ?? undefined;
-	const records = await host.listActors(namespace, name, limit, after);
+	const records = await actors.listActors(namespace, name, limit, after);
 	return jsonResponse({
 		actors: records.map(toJson),
 		...(records.length === limit ? { pagination: { cursor: records.at(-1)?.actorId } } : {}),
 	});
 }
 
-/** What the management routes need from the server besides the runtime. */
+/** What the management routes need from the server besides the actors. */
 export interface ManagementContext {
 	readonly access: AccessPolicy;
 	/** Checks the client token (when one is configured) of a client request. */
@@ -142,18 +133,17 @@ export async function handleManagement(
 	request: Request,
 	url: URL,
 	path: string,
-	runtime: Runtime,
+	actors: ActorGateway,
 	routes: ManagementContext,
 ): Promise<Response | undefined> {
 	const method = request.method;
-	const host = runtime.host;
 	switch (path) {
 		case "/metadata":
 			if (method !== "GET") throw errors.methodNotAllowed(method, path);
 			return jsonResponse({
 				runtime: "tenon",
 				version: TENON_VERSION,
-				actorNames: Object.fromEntries(host.actorNames.map((name) => [name, { metadata: {} }])),
+				actorNames: Object.fromEntries(actors.actorNames.map((name) => [name, { metadata: {} }])),
 			});
 		case "/health":
 		case "/healthz":
@@ -162,17 +152,17 @@ export async function handleManagement(
 			if (method !== "GET") throw errors.methodNotAllowed(method, path);
 			namespaceOf(url);
 			return jsonResponse({
-				names: Object.fromEntries(host.actorNames.map((name) => [name, { metadata: {} }])),
+				names: Object.fromEntries(actors.actorNames.map((name) => [name, { metadata: {} }])),
 			});
 		case "/actors": {
-			if (method === "GET") return listActors(request, url, runtime, routes);
+			if (method === "GET") return listActors(request, url, actors, routes);
 			if (method !== "PUT" && method !== "POST") throw errors.methodNotAllowed(method, path);
 			routes.checkStateChange(request);
 			routes.checkClient(request);
 			const namespace = namespaceOf(url);
 			const caller = routes.caller(request);
-			const body = await readCreateBody(request, runtime, routes.readBody);
-			const { record, created } = await host.create(
+			const body = await readCreateBody(request, actors, routes.readBody);
+			const { record, created } = await actors.createActor(
 				namespace,
 				body.name,
 				body.key,
@@ -180,7 +170,7 @@ export async function handleManagement(
 				method === "POST",
 				caller,
 			);
-			const actor = actorToJson(record, host.awakeInstance(record.actorId) !== undefined);
+			const actor = actorToJson(record, actors.isAwake(record.actorId));
 			return jsonResponse(method === "PUT" ? { actor, created } : { actor });
 		}
 		default:
@@ -196,7 +186,7 @@ export async function handleManagement(
 		}
 		routes.checkStateChange(request);
 		routes.access.requireAdmin(request, "Destroying actors");
-		await host.destroy(actorId, namespaceOf(url));
+		await actors.destroyActor(actorId, namespaceOf(url));
 		return jsonResponse({});
 	}
 	return undefined;

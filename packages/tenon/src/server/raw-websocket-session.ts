@@ -1,11 +1,12 @@
 import { errors, toErrorPayload } from "../protocol/errors.js";
-import type { ActorInstance } from "../runtime/actor-instance.js";
-import { type Caller, isAccepted } from "../runtime/caller.js";
-import { closeCodeFor, closeReason } from "../runtime/connection-hub.js";
-import type { RawWebSocketImpl } from "../runtime/raw-websocket.js";
-import type { Runtime } from "../runtime/runtime.js";
+import {
+	type ActorGateway,
+	type Caller,
+	closeCodeFor,
+	closeReason,
+	type OpenRawSocket,
+} from "../runtime/actor-gateway.js";
 import type { GatewayRequest } from "./gateway.js";
-import { undoCreation } from "./gateway-routes.js";
 import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
 
 /** Frames a client may send before the actor has taken the socket. */
@@ -16,17 +17,16 @@ const MAX_EARLY_FRAMES = 256;
  * socket to its `onWebSocket`. Frames that arrive first are buffered.
  */
 export class RawWebSocketSession implements WebSocketHandler {
-	readonly #runtime: Runtime;
+	readonly #actors: ActorGateway;
 	readonly #socket: ServerWebSocket;
 	#state: "opening" | "open" | "closed" = "opening";
 	#early: (string | Uint8Array)[] = [];
-	#instance: ActorInstance | undefined;
-	#raw: RawWebSocketImpl | undefined;
+	#raw: OpenRawSocket | undefined;
 	/** Takes one message from the rate limits: 0, or the ms to wait before retrying. */
 	readonly #throttle: () => number;
 
-	constructor(runtime: Runtime, socket: ServerWebSocket, throttle: () => number = () => 0) {
-		this.#runtime = runtime;
+	constructor(actors: ActorGateway, socket: ServerWebSocket, throttle: () => number = () => 0) {
+		this.#actors = actors;
 		this.#socket = socket;
 		this.#throttle = throttle;
 	}
@@ -37,7 +37,7 @@ export class RawWebSocketSession implements WebSocketHandler {
 	}
 
 	reject(error: unknown): void {
-		const payload = toErrorPayload(error, this.#runtime.exposeInternalErrors);
+		const payload = toErrorPayload(error, this.#actors.exposeInternalErrors);
 		this.#socket.close(closeCodeFor(payload), closeReason(`${payload.group}.${payload.code}`));
 		this.#state = "closed";
 	}
@@ -52,35 +52,30 @@ export class RawWebSocketSession implements WebSocketHandler {
 		caller: Caller,
 		createdHere: boolean,
 	): Promise<void> {
-		let instance: ActorInstance;
-		let created = createdHere;
+		let raw: OpenRawSocket | undefined;
 		try {
-			const found = await this.#runtime.host.instanceForCall(
-				gateway.namespace,
-				gateway.target,
+			if (this.#isClosed()) return;
+			raw = await this.#actors.openRawSocket(
+				{ namespace: gateway.namespace, target: gateway.target },
+				url,
 				caller,
+				{
+					send: (data) => this.#socket.send(data),
+					close: (code, reason) => this.#socket.close(code, reason),
+				},
+				createdHere,
 			);
-			instance = found.instance;
-			created ||= found.created;
 		} catch (error) {
 			if (!this.#isClosed()) this.reject(error);
 			return;
 		}
-		if (this.#isClosed()) return;
-		const opened = await instance.openRawWebSocket(url, caller, {
-			send: (data) => this.#socket.send(data),
-			close: (code, reason) => this.#socket.close(code, reason),
-		});
-		if (!opened.ok) {
+		if (raw === undefined) {
 			this.#state = "closed";
-			if (created && !isAccepted(caller)) await undoCreation(this.#runtime, instance);
 			return;
 		}
-		const raw = opened.socket;
-		this.#instance = instance;
 		this.#raw = raw;
 		if (this.#isClosed()) {
-			instance.rawSocketClosed(raw, 1006, "");
+			raw.closed(1006, "");
 			return;
 		}
 		this.#state = "open";
@@ -90,7 +85,7 @@ export class RawWebSocketSession implements WebSocketHandler {
 	}
 
 	onMessage(data: string | Uint8Array): void {
-		const limit = this.#runtime.limits.maxRawWebSocketMessageBytes;
+		const limit = this.#actors.limits.maxRawWebSocketMessageBytes;
 		const size = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
 		if (size > limit) {
 			this.#socket.close(1009, "message.incoming_too_long");
@@ -126,6 +121,6 @@ export class RawWebSocketSession implements WebSocketHandler {
 	onClose(code: number, reason: string): void {
 		this.#state = "closed";
 		this.#early = [];
-		if (this.#instance && this.#raw) this.#instance.rawSocketClosed(this.#raw, code, reason);
+		this.#raw?.closed(code, reason);
 	}
 }

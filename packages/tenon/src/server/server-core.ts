@@ -1,7 +1,6 @@
 import { type Encoding, parseEncoding } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
-import type { Caller } from "../runtime/caller.js";
-import type { Runtime } from "../runtime/runtime.js";
+import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
 import { type AccessOptions, AccessPolicy, presentedCredential } from "./access.js";
 import { BrowserGuard } from "./browser-guard.js";
 import { type ClientInfo, callerRequest } from "./caller-request.js";
@@ -77,9 +76,12 @@ function isRawPath(path: string, route: "/request" | "/websocket"): boolean {
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Creates the server core over a running {@link Runtime}. */
-export function createServerCore(runtime: Runtime, options: ServerCoreOptions = {}): ServerCore {
+export function createServerCore(
+	actors: ActorGateway,
+	options: ServerCoreOptions = {},
+): ServerCore {
 	const basePath = normalizeBasePath(options.basePath);
-	const limits = runtime.limits;
+	const limits = actors.limits;
 	const access = new AccessPolicy(options.access ?? {});
 	const guard = new RequestGuard(
 		new BrowserGuard({
@@ -87,7 +89,7 @@ export function createServerCore(runtime: Runtime, options: ServerCoreOptions = 
 			allowIpHosts: options.allowIpHosts,
 			cors: options.cors,
 		}),
-		() => runtime.cluster?.peerSecret,
+		() => actors.cluster?.peerSecret,
 		options.rateLimits,
 	);
 	const bodies = new BodyReader(
@@ -106,7 +108,7 @@ export function createServerCore(runtime: Runtime, options: ServerCoreOptions = 
 
 	const logIfInternal = (error: unknown, request: Request) => {
 		if (!(error instanceof ActorError)) {
-			runtime.logger.error("request failed", { method: request.method, url: request.url, error });
+			actors.logger.error("request failed", { method: request.method, url: request.url, error });
 		}
 	};
 
@@ -118,9 +120,9 @@ export function createServerCore(runtime: Runtime, options: ServerCoreOptions = 
 
 	async function handleGateway(call: GatewayCall): Promise<Response> {
 		const path = call.gateway.path;
-		if (path.startsWith("/action/")) return handleAction(runtime, call);
-		if (path.startsWith("/queue/")) return handleQueueSend(runtime, call);
-		if (isRawPath(path, "/request")) return handleRawRequest(runtime, call);
+		if (path.startsWith("/action/")) return handleAction(actors, call);
+		if (path.startsWith("/queue/")) return handleQueueSend(actors, call);
+		if (isRawPath(path, "/request")) return handleRawRequest(actors, call);
 		if (path === "/connect" || isRawPath(path, "/websocket")) {
 			throw new ActorError("request", "upgrade_required", `${path} needs a WebSocket upgrade`);
 		}
@@ -140,7 +142,7 @@ export function createServerCore(runtime: Runtime, options: ServerCoreOptions = 
 		access.checkClient(token);
 		const caller = callerOf(request, admitted, token);
 		const readBody = bodyReaderFor(admitted);
-		const cluster = runtime.cluster;
+		const cluster = actors.cluster;
 		if (cluster) {
 			// Buffered, so the request can go to the owner node (and again if it died).
 			const body =
@@ -184,20 +186,20 @@ export function createServerCore(runtime: Runtime, options: ServerCoreOptions = 
 				encoding = parseEncoding(request.headers.get("x-rivet-encoding"));
 				return await serveGateway(request, gateway, admitted);
 			}
-			const inspected = await handleInspector(request, path, runtime, access);
+			const inspected = await handleInspector(request, path, actors, access);
 			if (inspected) return inspected;
 			const response = await handleManagement(
 				request,
 				url,
 				path,
-				runtime,
+				actors,
 				managementContext(admitted),
 			);
 			if (response) return response;
 			throw errors.routeNotFound(request.method, path);
 		} catch (error) {
 			logIfInternal(error, request);
-			return errorResponse(error, encoding, runtime.exposeInternalErrors);
+			return errorResponse(error, encoding, actors.exposeInternalErrors);
 		}
 	}
 
@@ -206,14 +208,14 @@ export function createServerCore(runtime: Runtime, options: ServerCoreOptions = 
 		try {
 			admitted = guard.admit(request, client);
 		} catch (error) {
-			return errorResponse(error, "json", runtime.exposeInternalErrors);
+			return errorResponse(error, "json", actors.exposeInternalErrors);
 		}
 		const preflight = corsPreflight(options.cors, request);
 		if (preflight) return preflight;
 		return withCors(options.cors, request, await serve(request, admitted));
 	}
 
-	const upgrade = createUpgradeHandler(runtime, {
+	const upgrade = createUpgradeHandler(actors, {
 		basePath,
 		stripBasePath,
 		guard,

@@ -1,7 +1,6 @@
 import { type Encoding, parseEncoding } from "../protocol/encoding.js";
 import { errors } from "../protocol/errors.js";
-import type { Caller } from "../runtime/caller.js";
-import type { Runtime } from "../runtime/runtime.js";
+import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
 import { OwnedElsewhereError } from "../storage/interfaces.js";
 import { type AccessPolicy, presentedCredential } from "./access.js";
 import type { ClientInfo } from "./caller-request.js";
@@ -42,7 +41,7 @@ function socketOptions(
 	protocols: string[],
 	url: URL,
 	request: Request,
-	runtime: Runtime,
+	actors: ActorGateway,
 	raw: boolean,
 ): { encoding: Encoding; params: unknown; token: string | undefined } {
 	const encodingProtocol = protocols.find((p) => p.startsWith(PROTOCOL_ENCODING));
@@ -61,15 +60,15 @@ function socketOptions(
 		} catch {
 			throw errors.connParamsInvalid("not valid URL encoding");
 		}
-		params = parseConnParams(raw, runtime.limits);
+		params = parseConnParams(raw, actors.limits);
 	}
 	const tokenProtocol = protocols.find((p) => p.startsWith(PROTOCOL_TOKEN));
 	const token = tokenProtocol?.slice(PROTOCOL_TOKEN.length) ?? presentedCredential(request);
 	return { encoding, params, token };
 }
 
-function reject(runtime: Runtime, error: unknown): UpgradeDecision {
-	return { kind: "reject", response: errorResponse(error, "json", runtime.exposeInternalErrors) };
+function reject(actors: ActorGateway, error: unknown): UpgradeDecision {
+	return { kind: "reject", response: errorResponse(error, "json", actors.exposeInternalErrors) };
 }
 
 /**
@@ -81,10 +80,10 @@ function reject(runtime: Runtime, error: unknown): UpgradeDecision {
  * on a failed upgrade.
  */
 export function createUpgradeHandler(
-	runtime: Runtime,
+	actors: ActorGateway,
 	deps: UpgradeDeps,
 ): (request: Request, client?: ClientInfo) => Promise<UpgradeDecision> {
-	const limits = runtime.limits;
+	const limits = actors.limits;
 	let openSockets = 0;
 	/** Open sockets by client address (only for addresses per-address limits apply to). */
 	const byAddress = new Map<string, number>();
@@ -109,7 +108,7 @@ export function createUpgradeHandler(
 			)
 				throw errors.tooManyConnections("address", limits.maxConnectionsPerAddress);
 		} catch (error) {
-			return reject(runtime, error);
+			return reject(actors, error);
 		}
 		const path = deps.stripBasePath(url.pathname, deps.basePath);
 		let gateway: GatewayRequest | undefined;
@@ -128,13 +127,13 @@ export function createUpgradeHandler(
 						? "raw"
 						: undefined;
 		if (earlyError === undefined && kind === undefined) {
-			return reject(runtime, errors.routeNotFound("GET", url.pathname));
+			return reject(actors, errors.routeNotFound("GET", url.pathname));
 		}
 		const protocols = offeredProtocols(request.headers.get("sec-websocket-protocol"));
 		let encoding: Encoding = "json";
 		let caller: Caller | undefined;
 		try {
-			const options = socketOptions(protocols, url, request, runtime, kind === "raw");
+			const options = socketOptions(protocols, url, request, actors, kind === "raw");
 			encoding = options.encoding;
 			const token = gateway?.token ?? options.token;
 			deps.access.checkClient(token);
@@ -143,14 +142,13 @@ export function createUpgradeHandler(
 			earlyError ??= error;
 		}
 		let created = false;
-		const cluster = runtime.cluster;
+		const cluster = actors.cluster;
 		if (cluster && earlyError === undefined && gateway !== undefined) {
 			// Connect where the actor lives: here (waking it), or pass through to its owner.
 			try {
-				({ created } = await runtime.host.instanceForCall(
-					gateway.namespace,
-					gateway.target,
-					caller,
+				({ created } = await actors.prepare(
+					{ namespace: gateway.namespace, target: gateway.target },
+					caller as Caller,
 				));
 			} catch (error) {
 				if (error instanceof OwnedElsewhereError) {
@@ -215,8 +213,8 @@ export function createUpgradeHandler(
 				};
 				const session =
 					kind === "raw"
-						? new RawWebSocketSession(runtime, socket, throttle)
-						: new ConnectionSession(runtime, socket, encoding, throttle);
+						? new RawWebSocketSession(actors, socket, throttle)
+						: new ConnectionSession(actors, socket, encoding, throttle);
 				if (earlyError !== undefined) session.reject(earlyError);
 				else if (kind === "raw") {
 					const target = gateway as GatewayRequest;

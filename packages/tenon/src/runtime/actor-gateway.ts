@@ -1,0 +1,320 @@
+// The one port between the server and the runtime. The server turns bytes
+// into calls (routes, encodings, limits, origins, credentials) and calls this
+// gateway; everything about actors (finding, waking, creating, undoing a
+// refused creation, retrying across a sleep, hooks, turns, the output gate)
+// happens behind it. `server/` imports nothing else from `runtime/`.
+
+import { ActorError } from "../protocol/errors.js";
+import type { ActionId, ToServer } from "../protocol/messages.js";
+import type { ActorRecord, ActorStore, ClusterMembership } from "../storage/interfaces.js";
+import type { ActorTarget } from "./actor-host.js";
+import type { ActorInstance } from "./actor-instance.js";
+import { type Caller, isAccepted } from "./caller.js";
+import type { ConnectionImpl, ConnTransport } from "./connection.js";
+import type { QueueSendResult } from "./queue-manager.js";
+import { readQueueContents } from "./queue-records.js";
+import type { RawSocketTransport, RawWebSocketImpl } from "./raw-websocket.js";
+import type { Runtime } from "./runtime.js";
+
+export type { ActorTarget } from "./actor-host.js";
+export { validateNamespace } from "./actor-host.js";
+export { type Caller, isAccepted } from "./caller.js";
+export type { ConnTransport } from "./connection.js";
+export { CLOSE, closeCodeFor, closeReason } from "./connection-hub.js";
+export type { RawSocketTransport } from "./raw-websocket.js";
+export type { Runtime } from "./runtime.js";
+
+/** Where a call goes: an actor by id, or by name and key (get, getOrCreate, create). */
+export interface ActorAddress {
+	readonly namespace: string;
+	readonly target: ActorTarget;
+}
+
+/** How long a queue sender waits, and what ends the wait early. */
+export interface QueueWait {
+	waitMs: number;
+	signal: AbortSignal | undefined;
+}
+
+/** A `/connect` socket the actor accepted: the server feeds it decoded frames. */
+export interface OpenConnection {
+	/** A decoded client message: an action or a subscription change. */
+	receive(message: ToServer): void;
+	/** Answers a frame that did not decode (tied to its action id when readable). */
+	refuse(error: ActorError, actionId: ActionId | null): void;
+	/** The client went away (idempotent). */
+	closed(): void;
+}
+
+/** A `/websocket/*` socket the actor's `onWebSocket` took. */
+export interface OpenRawSocket {
+	receive(data: string | Uint8Array): void;
+	closed(code: number, reason: string): void;
+}
+
+/** What the inspector reads about one actor (committed data; the actor may sleep). */
+export interface InspectedActor {
+	readonly actorId: string;
+	readonly name: string;
+	/** The actor's `run` handler (the inspector asks whether it is a workflow). */
+	readonly run: unknown;
+	readonly databaseEnabled: boolean;
+	readonly store: ActorStore;
+}
+
+/** The server's view of the runtime: calls on actors, the directory, and settings. */
+export class ActorGateway {
+	readonly #runtime: Runtime;
+
+	constructor(runtime: Runtime) {
+		this.#runtime = runtime;
+	}
+
+	get limits(): Runtime["limits"] {
+		return this.#runtime.limits;
+	}
+	get logger(): Runtime["logger"] {
+		return this.#runtime.logger;
+	}
+	get exposeInternalErrors(): boolean {
+		return this.#runtime.exposeInternalErrors;
+	}
+	/** This node's cluster membership, in cluster mode. */
+	get cluster(): ClusterMembership | undefined {
+		return this.#runtime.cluster;
+	}
+
+	// ---- Calls ---------------------------------------------------------------------
+
+	/** A stateless action; `encode` turns its output into the reply at the end of its turn. */
+	action<R>(
+		address: ActorAddress,
+		name: string,
+		args: unknown[],
+		caller: Caller,
+		encode: (output: unknown) => R,
+	): Promise<R> {
+		return this.#withActor(address, caller, (instance) =>
+			instance.httpAction(name, args, caller, encode),
+		);
+	}
+
+	/** Enqueues a message durably; with `wait`, answers with its completion (encoded by `encode`). */
+	queueSend<R>(
+		address: ActorAddress,
+		name: string,
+		body: unknown,
+		caller: Caller,
+		wait: false | QueueWait,
+		encode: (result: QueueSendResult) => R,
+	): Promise<R> {
+		return this.#withActor(address, caller, (instance) =>
+			instance.httpQueueSend(
+				name,
+				body,
+				caller,
+				wait !== false,
+				wait === false ? { waitMs: 0, signal: undefined } : wait,
+				encode,
+			),
+		);
+	}
+
+	/** A raw HTTP request to the actor's `onRequest`. */
+	request(address: ActorAddress, request: Request, caller: Caller): Promise<Response> {
+		return this.#withActor(address, caller, (instance) => instance.handleRequest(request, caller));
+	}
+
+	/**
+	 * Finds the actor, waking or creating it, without calling it. Throws what
+	 * finding it throws (in a cluster, `OwnedElsewhereError` names the owner).
+	 */
+	async prepare(address: ActorAddress, caller: Caller): Promise<{ created: boolean }> {
+		const { created } = await this.#runtime.host.instanceForCall(
+			address.namespace,
+			address.target,
+			caller,
+		);
+		return { created };
+	}
+
+	/**
+	 * Opens a connection: the actor's connect hooks run and `Init` is sent
+	 * through `transport`. Undefined when the hooks refused the caller (the
+	 * error frame and the close went out through `transport`); a creation
+	 * this caller caused is then undone. Throws when the actor cannot be found.
+	 */
+	async connect(
+		address: ActorAddress,
+		caller: Caller,
+		transport: ConnTransport,
+		createdHere = false,
+	): Promise<OpenConnection | undefined> {
+		const { instance, created } = await this.#runtime.host.instanceForCall(
+			address.namespace,
+			address.target,
+			caller,
+		);
+		const opened = await instance.openConnection(caller, transport);
+		if (!opened.ok) {
+			if ((created || createdHere) && !isAccepted(caller)) await this.#undoCreation(instance);
+			return undefined;
+		}
+		return connectionPort(instance, opened.conn);
+	}
+
+	/** Hands a raw socket to the actor's `onWebSocket`; undefined when refused (as {@link connect}). */
+	async openRawSocket(
+		address: ActorAddress,
+		url: string,
+		caller: Caller,
+		transport: RawSocketTransport,
+		createdHere = false,
+	): Promise<OpenRawSocket | undefined> {
+		const { instance, created } = await this.#runtime.host.instanceForCall(
+			address.namespace,
+			address.target,
+			caller,
+		);
+		const opened = await instance.openRawWebSocket(url, caller, transport);
+		if (!opened.ok) {
+			if ((created || createdHere) && !isAccepted(caller)) await this.#undoCreation(instance);
+			return undefined;
+		}
+		return rawSocketPort(instance, opened.socket);
+	}
+
+	// ---- The directory (management REST) ---------------------------------------------
+
+	get actorNames(): string[] {
+		return this.#runtime.host.actorNames;
+	}
+
+	/** A live actor by id (in `namespace` when given), or `actor/not_found`. */
+	getActor(actorId: string, namespace?: string): Promise<ActorRecord> {
+		return this.#runtime.host.getLiveRecord(actorId, namespace);
+	}
+
+	/** A live actor by name and key, or undefined. */
+	async findActor(
+		namespace: string,
+		name: string,
+		key: string[],
+	): Promise<ActorRecord | undefined> {
+		try {
+			const { record } = await this.#runtime.host.resolve(namespace, {
+				kind: "key",
+				name,
+				key,
+				method: "get",
+			});
+			return record;
+		} catch (error) {
+			if (error instanceof ActorError && error.code === "not_found") return undefined;
+			throw error;
+		}
+	}
+
+	listActors(namespace: string, name: string, limit: number, after?: string) {
+		return this.#runtime.host.listActors(namespace, name, limit, after);
+	}
+
+	createActor(
+		namespace: string,
+		name: string,
+		key: string[],
+		input: Uint8Array | undefined,
+		failIfExists: boolean,
+		caller: Caller,
+	): Promise<{ record: ActorRecord; created: boolean }> {
+		return this.#runtime.host.create(namespace, name, key, input, failIfExists, caller);
+	}
+
+	destroyActor(actorId: string, namespace?: string): Promise<void> {
+		return this.#runtime.host.destroy(actorId, namespace);
+	}
+
+	isAwake(actorId: string): boolean {
+		return this.#runtime.host.awakeInstance(actorId) !== undefined;
+	}
+
+	// ---- The inspector -------------------------------------------------------------
+
+	async inspect(actorId: string): Promise<InspectedActor> {
+		const record = await this.#runtime.host.getLiveRecord(actorId);
+		const config = this.#runtime.host.definition(record.name).config;
+		return {
+			actorId,
+			name: record.name,
+			run: config.run,
+			databaseEnabled: config.db !== undefined,
+			store: this.#runtime.storage.store,
+		};
+	}
+
+	queueContents(actorId: string, max: number) {
+		return readQueueContents(this.#runtime.storage.store, actorId, max);
+	}
+
+	// ---- Internals -------------------------------------------------------------------
+
+	/**
+	 * Runs `call` on the actor. If the actor began to sleep between lookup and
+	 * call (`actor/stopping`: it refused before running anything), it is retried
+	 * once on the freshly woken actor. If this call created the actor (a
+	 * `getOrCreate`) and failed before the actor's connect hooks accepted the
+	 * caller (they refused it, or there was nothing to call), the creation is
+	 * undone: a caller that was never accepted leaves no actor behind.
+	 */
+	async #withActor<T>(
+		address: ActorAddress,
+		caller: Caller,
+		call: (instance: ActorInstance) => Promise<T>,
+	): Promise<T> {
+		for (let attempt = 0; ; attempt++) {
+			const { instance, created } = await this.#runtime.host.instanceForCall(
+				address.namespace,
+				address.target,
+				caller,
+			);
+			try {
+				return await call(instance);
+			} catch (error) {
+				if (created && !isAccepted(caller)) await this.#undoCreation(instance);
+				const refusedBeforeRunning =
+					error instanceof ActorError && error.group === "actor" && error.code === "stopping";
+				if (!refusedBeforeRunning || attempt > 0) throw error;
+				await instance.stopped;
+			}
+		}
+	}
+
+	/**
+	 * Destroys an actor this request created for a caller that was never
+	 * accepted, unless another caller was accepted meanwhile (it would lose an
+	 * actor it uses, and writes it was told are durable).
+	 */
+	async #undoCreation(instance: ActorInstance): Promise<void> {
+		await instance.destroyIfUnclaimed().catch((error: unknown) => {
+			this.#runtime.logger.warn("could not undo the creation of a refused caller's actor", {
+				actorId: instance.actorId,
+				error,
+			});
+		});
+	}
+}
+
+function connectionPort(instance: ActorInstance, conn: ConnectionImpl): OpenConnection {
+	return {
+		receive: (message) => instance.handleMessage(conn, message),
+		refuse: (error, actionId) => instance.sendError(conn, error, actionId),
+		closed: () => instance.connectionClosed(conn),
+	};
+}
+
+function rawSocketPort(instance: ActorInstance, socket: RawWebSocketImpl): OpenRawSocket {
+	return {
+		receive: (data) => socket.receive(data),
+		closed: (code, reason) => instance.rawSocketClosed(socket, code, reason),
+	};
+}
