@@ -6,7 +6,7 @@ import type { QueueDecls } from "../actor/queues.js";
 import type { FireInfo } from "../actor/schedule.js";
 import { describeIssues } from "../actor/schema.js";
 import type { ActorKeyList } from "../actor/types.js";
-import type { Clock, TimerHandle } from "../common/clock.js";
+import type { Clock } from "../common/clock.js";
 import { randomId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
 import { cborDecodeCompat } from "../protocol/encoding.js";
@@ -15,6 +15,7 @@ import type { Limits } from "../protocol/limits.js";
 import type { CommitPipeline } from "../storage/commit-pipeline.js";
 import type { ActorRecord, StorageHandles } from "../storage/interfaces.js";
 import type { ActionImpl } from "./action-table.js";
+import { ActorActivity } from "./actor-activity.js";
 import type { ActorCore } from "./actor-core.js";
 import { ActorWriter } from "./actor-writer.js";
 import { type Caller, callerWithParams, markAccepted } from "./caller.js";
@@ -100,10 +101,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 	#vars: unknown = undefined;
 	#db: OpenedDatabase<unknown> | undefined;
 	#client: unknown;
-	#activeTurns = 0;
-	#keepAwakeCount = 0;
-	/** Made on the first waitUntil. */
-	#waitUntil: Set<Promise<unknown>> | undefined;
+	readonly #activity: ActorActivity;
 	/** The `run` handler's loop (restarted when it fails); undefined without one. */
 	#run: RunLoop<ActorContextImpl> | undefined;
 	/** The run handler says it only waits (see RunHost.setIdle). */
@@ -113,14 +111,9 @@ export class ActorInstance implements ContextHost, ActorCore {
 	#inStateChangeHook = false;
 	/** The tracker's change count when onStateChange last ran. */
 	#stateChangeSeen = 0;
-	#idleSince = 0;
-	#lastActiveAt = 0;
 	/** Callers the connect hooks accepted since the actor woke. */
 	#acceptedCallers = 0;
-	#sleepTimer: TimerHandle | undefined;
 	#stopping: Promise<void> | undefined;
-	/** Set while stopping: called whenever a unit of work settles. */
-	#onQuiet: (() => void) | undefined;
 	#stoppedResolve!: () => void;
 	/** The write fence this instance holds (its lease epoch in a cluster). */
 	readonly #fence: number;
@@ -137,7 +130,20 @@ export class ActorInstance implements ContextHost, ActorCore {
 		this.stopped = new Promise<void>((resolve) => {
 			this.#stoppedResolve = resolve;
 		});
-		this.#lastActiveAt = deps.clock.now();
+		this.#activity = new ActorActivity({
+			clock: deps.clock,
+			log: () => this.log,
+			sleepTimeout: deps.options.sleepTimeout,
+			noSleep: deps.options.noSleep,
+			othersIdle: () =>
+				this.status === "awake" &&
+				this.#hub.size === 0 &&
+				(this.#rawEndpoints?.openSockets ?? 0) === 0 &&
+				!this.#runBusy() &&
+				!this.#writer.hasPendingWrites,
+			onSettled: () => this.afterTurn(),
+			sleep: () => void this.stop("sleep"),
+		});
 		const onWrite = () => this.#writesOutsideTurn();
 		this.#tracker = new StateTracker(loaded.initialized ? loaded.state : undefined, onWrite);
 		this.#writes = new PendingWrites(deps.storage.store, this.actorId, onWrite);
@@ -237,7 +243,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 		// Commit what waking wrote (a new actor's state) unless the request that
 		// woke the actor commits it first, together with its own writes.
 		setImmediate(() => {
-			if (instance.status === "awake" && instance.#activeTurns === 0)
+			if (instance.status === "awake" && instance.#activity.activeTurns === 0)
 				instance.#writer.writesChanged();
 		});
 		instance.maybeIdle();
@@ -297,7 +303,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 						if (this.#runIdle === idle) return;
 						this.#runIdle = idle;
 						if (idle) this.maybeIdle();
-						this.#onQuiet?.();
+						this.#activity.changed();
 					},
 					setWakeAt: (at) => {
 						if (this.#runWakeAt === at) return;
@@ -314,7 +320,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 			},
 			onChange: () => {
 				this.afterTurn();
-				this.#onQuiet?.();
+				this.#activity.changed();
 			},
 		});
 		this.#run.start();
@@ -374,24 +380,10 @@ export class ActorInstance implements ContextHost, ActorCore {
 		return this.#writer.flush();
 	}
 	keepAwake<T>(promise: Promise<T>): Promise<T> {
-		this.#keepAwakeCount++;
-		return promise.finally(() => {
-			this.#keepAwakeCount--;
-			this.maybeIdle();
-			this.#onQuiet?.();
-		});
+		return this.#activity.keepAwake(promise);
 	}
 	waitUntil(promise: Promise<unknown>): void {
-		const tracked = promise.then(
-			() => undefined,
-			(error: unknown) => this.log.warn("waitUntil promise rejected", { error }),
-		);
-		this.#waitUntil ??= new Set();
-		this.#waitUntil.add(tracked);
-		void tracked.finally(() => {
-			this.#waitUntil?.delete(tracked);
-			this.#onQuiet?.();
-		});
+		this.#activity.waitUntil(promise);
 	}
 	broadcast(name: string, args: unknown[]): void {
 		this.#hub.broadcast(name, args);
@@ -422,11 +414,11 @@ export class ActorInstance implements ContextHost, ActorCore {
 	}
 	/** When the actor last started a unit of work (for least-recently-used eviction). */
 	get lastActiveAt(): number {
-		return this.#lastActiveAt;
+		return this.#activity.lastActiveAt;
 	}
 	/** True while work runs: a turn, a `keepAwake` promise or a busy `run` loop. */
 	get busy(): boolean {
-		return this.#activeTurns > 0 || this.#keepAwakeCount > 0 || this.#runBusy();
+		return this.#activity.working || this.#runBusy();
 	}
 	outputGeneration(): number {
 		const generation = this.#writer.requiredGeneration();
@@ -453,15 +445,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 
 	/** Counts `promise` as work in progress until it settles. */
 	track<T>(promise: Promise<T>): Promise<T> {
-		this.#activeTurns++;
-		this.#lastActiveAt = this.#deps.clock.now();
-		const settle = () => {
-			this.#activeTurns--;
-			this.afterTurn();
-			this.#onQuiet?.();
-		};
-		promise.then(settle, settle);
-		return promise;
+		return this.#activity.track(promise);
 	}
 
 	/** End-of-turn work: `onStateChange`, then get the writes committed. */
@@ -476,7 +460,11 @@ export class ActorInstance implements ContextHost, ActorCore {
 		// Writes inside a turn are committed when it ends; others (a timer in
 		// user code, a `run` loop, a fire-and-forget promise) right after this microtask.
 		queueMicrotask(() => {
-			if (this.#activeTurns === 0 && this.status !== "stopped" && this.status !== "starting")
+			if (
+				this.#activity.activeTurns === 0 &&
+				this.status !== "stopped" &&
+				this.status !== "starting"
+			)
 				this.afterTurn();
 		});
 	}
@@ -504,33 +492,8 @@ export class ActorInstance implements ContextHost, ActorCore {
 		return (this.#run?.active ?? false) && !this.#queue.hasReceivers && !this.#runIdle;
 	}
 
-	#isIdle(): boolean {
-		return (
-			this.status === "awake" &&
-			this.#activeTurns === 0 &&
-			this.#keepAwakeCount === 0 &&
-			this.#hub.size === 0 &&
-			(this.#rawEndpoints?.openSockets ?? 0) === 0 &&
-			!this.#runBusy() &&
-			!this.#writer.hasPendingWrites
-		);
-	}
-
 	maybeIdle(): void {
-		if (this.#deps.options.noSleep || !this.#isIdle()) return;
-		this.#idleSince = this.#deps.clock.now();
-		if (this.#sleepTimer === undefined) this.#armSleepTimer(this.#deps.options.sleepTimeout);
-	}
-
-	#armSleepTimer(ms: number): void {
-		this.#sleepTimer = this.#deps.clock.setTimeout(() => {
-			this.#sleepTimer = undefined;
-			if (!this.#isIdle()) return;
-			const idleFor = this.#deps.clock.now() - this.#idleSince;
-			const remaining = this.#deps.options.sleepTimeout - idleFor;
-			if (remaining > 0) this.#armSleepTimer(remaining);
-			else void this.stop("sleep");
-		}, ms);
+		this.#activity.maybeIdle();
 	}
 
 	// ---- Actions -------------------------------------------------------------------
@@ -757,13 +720,16 @@ export class ActorInstance implements ContextHost, ActorCore {
 	async #stop(kind: StopKind): Promise<void> {
 		this.status = "stopping";
 		this.#abort.abort();
-		if (this.#sleepTimer !== undefined) this.#deps.clock.clearTimeout(this.#sleepTimer);
+		this.#activity.stopTimer();
 		this.#schedules.close();
 		this.#run?.stop();
 		const config = this.#deps.definition.config;
 		const hookName = kind === "destroy" ? "onDestroy" : "onSleep";
 		try {
-			await this.#drain(this.#deps.options.sleepGracePeriod);
+			await this.#activity.drain(
+				this.#deps.options.sleepGracePeriod,
+				() => this.#run?.active ?? false,
+			);
 			this.#queue.close();
 			const hook = kind === "destroy" ? config.onDestroy : config.onSleep;
 			if (hook) {
@@ -792,37 +758,6 @@ export class ActorInstance implements ContextHost, ActorCore {
 			this.#deps.onStopped(this);
 			this.#stoppedResolve();
 		}
-	}
-
-	#isQuiet(): boolean {
-		return (
-			this.#activeTurns === 0 &&
-			this.#keepAwakeCount === 0 &&
-			(this.#waitUntil?.size ?? 0) === 0 &&
-			!(this.#run?.active ?? false)
-		);
-	}
-
-	/** Waits until no work is in flight, or the grace period ends. */
-	async #drain(graceMs: number): Promise<void> {
-		if (this.#isQuiet()) return;
-		await new Promise<void>((resolve) => {
-			const finish = () => {
-				this.#deps.clock.clearTimeout(timer);
-				this.#onQuiet = undefined;
-				resolve();
-			};
-			const timer = this.#deps.clock.setTimeout(() => {
-				this.log.warn("sleep grace period ended with work still running", {
-					activeTurns: this.#activeTurns,
-					run: this.#run?.active ?? false,
-				});
-				finish();
-			}, graceMs);
-			this.#onQuiet = () => {
-				if (this.#isQuiet()) finish();
-			};
-		});
 	}
 
 	async #destroyData(): Promise<void> {
@@ -872,7 +807,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 	#abandon(error: unknown): void {
 		this.status = "stopped";
 		this.#abort.abort();
-		if (this.#sleepTimer !== undefined) this.#deps.clock.clearTimeout(this.#sleepTimer);
+		this.#activity.stopTimer();
 		this.#schedules.close();
 		this.#run?.stop();
 		this.#queue.close();
