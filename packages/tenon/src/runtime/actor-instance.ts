@@ -4,7 +4,6 @@ import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ResolvedActorOptions } from "../actor/options.js";
 import type { QueueDecls } from "../actor/queues.js";
 import type { FireInfo } from "../actor/schedule.js";
-import { describeIssues } from "../actor/schema.js";
 import type { ActorKeyList } from "../actor/types.js";
 import type { Clock } from "../common/clock.js";
 import { randomId } from "../common/ids.js";
@@ -17,6 +16,7 @@ import type { ActorRecord, StorageHandles } from "../storage/interfaces.js";
 import type { ActionImpl } from "./action-table.js";
 import { ActorActivity } from "./actor-activity.js";
 import type { ActorCore } from "./actor-core.js";
+import { ActorTurns } from "./actor-turns.js";
 import { ActorWriter } from "./actor-writer.js";
 import { type Caller, callerWithParams, markAccepted } from "./caller.js";
 import { runConnectHooks } from "./connect-hooks.js";
@@ -102,6 +102,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 	#db: OpenedDatabase<unknown> | undefined;
 	#client: unknown;
 	readonly #activity: ActorActivity;
+	readonly #turns: ActorTurns;
 	/** The `run` handler's loop (restarted when it fails); undefined without one. */
 	#run: RunLoop<ActorContextImpl> | undefined;
 	/** The run handler says it only waits (see RunHost.setIdle). */
@@ -144,11 +145,26 @@ export class ActorInstance implements ContextHost, ActorCore {
 			onSettled: () => this.afterTurn(),
 			sleep: () => void this.stop("sleep"),
 		});
+		const config = deps.definition.config;
+		this.#turns = new ActorTurns({
+			actions: deps.actions,
+			argsSchemas: config.actionInputSchemas,
+			onBeforeActionResponse: config.onBeforeActionResponse,
+			clock: deps.clock,
+			actionTimeout: deps.options.actionTimeout,
+			context: () => this.#context,
+			assertAwake: () => this.#assertAwake(),
+			actionContext: (conn, fire) => new ActionContextImpl(this, conn, fire, conn.request),
+			track: (promise) => this.#activity.track(promise),
+			afterTurn: () => this.afterTurn(),
+			toRaw: (value) => this.#tracker.toRaw(value),
+			outputGate: () => this.#writer.whenDurable(this.outputGeneration()),
+			publicError: (error, where) => this.publicError(error, where),
+		});
 		const onWrite = () => this.#writesOutsideTurn();
 		this.#tracker = new StateTracker(loaded.initialized ? loaded.state : undefined, onWrite);
 		this.#writes = new PendingWrites(deps.storage.store, this.actorId, onWrite);
 		this.#context = new ActorContextImpl(this);
-		const config = deps.definition.config;
 		this.#hub = new ConnectionHub(
 			this,
 			config,
@@ -503,71 +519,19 @@ export class ActorInstance implements ContextHost, ActorCore {
 	}
 
 	/** Runs an action and its response hook; the caller applies the output gate. */
-	async invoke(
+	invoke(
 		name: string,
 		args: unknown[],
 		conn: ConnectionImpl,
 		fire?: FireInfo,
 		onSettled?: (error: unknown) => void,
 	): Promise<unknown> {
-		this.#assertAwake();
-		const impl = this.#deps.actions.get(name);
-		if (impl === undefined) throw errors.actionNotFound(name);
-		const schema = this.#deps.definition.config.actionInputSchemas?.[name];
-		let validated = args;
-		if (schema !== undefined) {
-			const result = await schema["~standard"].validate(args);
-			if (result.issues) throw errors.invalidArgs(name, describeIssues(result.issues));
-			validated = result.value as unknown[];
-		}
-		const context = new ActionContextImpl(this, conn, fire, conn.request);
-		let called = callAsync(() => impl(context, ...validated));
-		if (onSettled) {
-			// Chained before track(): runs before the turn's commit is started.
-			called = called.then(
-				(value) => {
-					onSettled(undefined);
-					return value;
-				},
-				(error: unknown) => {
-					onSettled(error);
-					throw error;
-				},
-			);
-		}
-		const running = this.track(called);
-		const timeout = this.#deps.options.actionTimeout;
-		let output = await withTimeout(running, this.#deps.clock, timeout, () =>
-			errors.actionTimedOut(name, timeout),
-		);
-		const responseHook = this.#deps.definition.config.onBeforeActionResponse;
-		if (responseHook)
-			output = await this.track(
-				callAsync(() => responseHook(this.#context, name, validated, output)),
-			);
-		this.afterTurn();
-		return this.#tracker.toRaw(output);
-	}
-
-	/** Resolves once every write made so far is durable (the output gate for one reply). */
-	async #gate(): Promise<void> {
-		await this.#writer.whenDurable(this.outputGeneration());
+		return this.#turns.invoke(name, args, conn, fire, onSettled);
 	}
 
 	/** Runs `work`, then releases its result (or error) through the output gate. */
-	async #gated<T>(where: string, work: () => Promise<T>): Promise<T> {
-		let result: T;
-		try {
-			result = await work();
-		} catch (error) {
-			// Even an error leaves only after the writes before it are durable.
-			await this.#gate().catch(() => {});
-			throw this.publicError(error, where);
-		}
-		await this.#gate().catch((error: unknown) => {
-			throw this.publicError(error, where);
-		});
-		return result;
+	#gated<T>(where: string, work: () => Promise<T>): Promise<T> {
+		return this.#turns.gated(where, work);
 	}
 
 	/**

@@ -1,0 +1,111 @@
+import type { AnyActorDefinition } from "../actor/definition.js";
+import type { FireInfo } from "../actor/schedule.js";
+import { describeIssues } from "../actor/schema.js";
+import type { Clock } from "../common/clock.js";
+import { type ActorError, errors } from "../protocol/errors.js";
+import type { ActionImpl } from "./action-table.js";
+import type { ConnectionImpl } from "./connection.js";
+import type { ActionContextImpl, ActorContextImpl } from "./context-impl.js";
+import { callAsync, withTimeout } from "./timeouts.js";
+
+/** What running turns needs from its actor: narrow capabilities, not the actor. */
+export interface TurnDeps {
+	readonly actions: ReadonlyMap<string, ActionImpl>;
+	readonly argsSchemas: AnyActorDefinition["config"]["actionInputSchemas"];
+	readonly onBeforeActionResponse: AnyActorDefinition["config"]["onBeforeActionResponse"];
+	readonly clock: Clock;
+	readonly actionTimeout: number;
+	/** The actor's context (what its hooks get). */
+	context(): ActorContextImpl;
+	/** Throws `actor/stopping` unless the actor is awake. */
+	assertAwake(): void;
+	/** A context for one action call on `conn`. */
+	actionContext(conn: ConnectionImpl, fire: FireInfo | undefined): ActionContextImpl;
+	/** Counts `promise` as a turn until it settles. */
+	track<T>(promise: Promise<T>): Promise<T>;
+	/** End-of-turn work (onStateChange, collecting writes for the commit). */
+	afterTurn(): void;
+	/** The plain value behind a state proxy. */
+	toRaw<T>(value: T): T;
+	/** Resolves once every write made so far is durable. */
+	outputGate(): Promise<void>;
+	/** What a caller may see of an error (internal errors are logged and sanitized). */
+	publicError(error: unknown, where: string): ActorError;
+}
+
+/**
+ * Runs an actor's turns: an action with its validation, timeout and response
+ * hook; and the output gate, which holds every answer until the writes made
+ * before it are durable.
+ */
+export class ActorTurns {
+	readonly #deps: TurnDeps;
+
+	constructor(deps: TurnDeps) {
+		this.#deps = deps;
+	}
+
+	/** Runs an action and its response hook; the caller applies the output gate. */
+	async invoke(
+		name: string,
+		args: unknown[],
+		conn: ConnectionImpl,
+		fire?: FireInfo,
+		onSettled?: (error: unknown) => void,
+	): Promise<unknown> {
+		const deps = this.#deps;
+		deps.assertAwake();
+		const impl = deps.actions.get(name);
+		if (impl === undefined) throw errors.actionNotFound(name);
+		const schema = deps.argsSchemas?.[name];
+		let validated = args;
+		if (schema !== undefined) {
+			const result = await schema["~standard"].validate(args);
+			if (result.issues) throw errors.invalidArgs(name, describeIssues(result.issues));
+			validated = result.value as unknown[];
+		}
+		const context = deps.actionContext(conn, fire);
+		let called = callAsync(() => impl(context, ...validated));
+		if (onSettled) {
+			// Chained before track(): runs before the turn's commit is started.
+			called = called.then(
+				(value) => {
+					onSettled(undefined);
+					return value;
+				},
+				(error: unknown) => {
+					onSettled(error);
+					throw error;
+				},
+			);
+		}
+		const running = deps.track(called);
+		const timeout = deps.actionTimeout;
+		let output = await withTimeout(running, deps.clock, timeout, () =>
+			errors.actionTimedOut(name, timeout),
+		);
+		const responseHook = deps.onBeforeActionResponse;
+		if (responseHook)
+			output = await deps.track(
+				callAsync(() => responseHook(deps.context(), name, validated, output)),
+			);
+		deps.afterTurn();
+		return deps.toRaw(output);
+	}
+
+	/** Runs `work`, then releases its result (or error) through the output gate. */
+	async gated<T>(where: string, work: () => Promise<T>): Promise<T> {
+		let result: T;
+		try {
+			result = await work();
+		} catch (error) {
+			// Even an error leaves only after the writes before it are durable.
+			await this.#deps.outputGate().catch(() => {});
+			throw this.#deps.publicError(error, where);
+		}
+		await this.#deps.outputGate().catch((error: unknown) => {
+			throw this.#deps.publicError(error, where);
+		});
+		return result;
+	}
+}
