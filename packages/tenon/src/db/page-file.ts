@@ -1,4 +1,4 @@
-import { AREA } from "../runtime/actor-keys.js";
+import { AREA } from "../storage/actor-keys.js";
 import type { Entry, KeyRange } from "../storage/interfaces.js";
 
 /** Bytes per stored chunk of the database file (SQLite's default page size). */

@@ -4,6 +4,7 @@ import { DEFAULT_ACTOR_OPTIONS, type ResolvedActorOptions } from "../actor/optio
 import type { Clock } from "../common/clock.js";
 import { isActorId, newActorId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
+import { callAsync, withTimeout } from "../common/timeouts.js";
 import { decodeUntrustedInput } from "../protocol/encoding.js";
 import { ActorError, errors, toPublicError } from "../protocol/errors.js";
 import { serializeKey } from "../protocol/keys.js";
@@ -14,7 +15,6 @@ import { type ActionImpl, buildActionTable } from "./action-table.js";
 import { ActorInstance } from "./actor-instance.js";
 import { AlarmScheduler } from "./alarm-scheduler.js";
 import { type Caller, callerWithParams } from "./caller.js";
-import { callAsync, withTimeout } from "./timeouts.js";
 
 /** A registered actor type, prepared once. */
 interface ActorType {

@@ -8,6 +8,7 @@ import type { ActorKeyList } from "../actor/types.js";
 import type { Clock } from "../common/clock.js";
 import { randomId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
+import { callAsync, withTimeout } from "../common/timeouts.js";
 import { cborDecodeCompat } from "../protocol/encoding.js";
 import { ActorError, errors, toPublicError } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
@@ -40,7 +41,6 @@ import { ScheduleManager } from "./schedule-manager.js";
 import { type LoadedState, loadState } from "./state-loader.js";
 import { StateWriteSource } from "./state-source.js";
 import { StateTracker } from "./state-tracker.js";
-import { callAsync, withTimeout } from "./timeouts.js";
 
 export { CLOSE, closeCodeFor } from "./connection-hub.js";
 

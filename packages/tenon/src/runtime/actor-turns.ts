@@ -2,11 +2,11 @@ import type { AnyActorDefinition } from "../actor/definition.js";
 import type { FireInfo } from "../actor/schedule.js";
 import { describeIssues } from "../actor/schema.js";
 import type { Clock } from "../common/clock.js";
+import { callAsync, withTimeout } from "../common/timeouts.js";
 import { type ActorError, errors } from "../protocol/errors.js";
 import type { ActionImpl } from "./action-table.js";
 import type { ConnectionImpl } from "./connection.js";
 import type { ActionContextImpl, ActorContextImpl } from "./context-impl.js";
-import { callAsync, withTimeout } from "./timeouts.js";
 
 /** What running turns needs from its actor: narrow capabilities, not the actor. */
 export interface TurnDeps {

@@ -1,9 +1,9 @@
 import type { AnyActorDefinition } from "../actor/definition.js";
 import { describeIssues } from "../actor/schema.js";
 import type { Clock } from "../common/clock.js";
+import { callAsync, withTimeout } from "../common/timeouts.js";
 import { errors } from "../protocol/errors.js";
 import type { ConnectContextImpl } from "./context-impl.js";
-import { callAsync, withTimeout } from "./timeouts.js";
 
 /**
  * What a new connection starts with: its params checked by `connParamsSchema`,

@@ -1,7 +1,7 @@
 import type { ActorKv, KvDecoded, KvEncoding, KvKey, KvListOptions, KvValue } from "../actor/kv.js";
 import { ActorError } from "../protocol/errors.js";
+import { AREA } from "../storage/actor-keys.js";
 import { prefixEnd } from "../storage/bytes.js";
-import { AREA } from "./actor-keys.js";
 import type { PendingWrites } from "./pending-writes.js";
 
 /** KV limits (PROTOCOL.md). */

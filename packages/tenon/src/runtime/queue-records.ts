@@ -3,8 +3,8 @@
 // message's sequence number. Shared by the queue manager and the inspector.
 
 import { cborDecode, cborEncode } from "../protocol/encoding.js";
+import { AREA } from "../storage/actor-keys.js";
 import type { ActorStore, KeyRange } from "../storage/interfaces.js";
-import { AREA } from "./actor-keys.js";
 
 /** The queue metadata record (next sequence number). */
 export const QUEUE_META_KEY = Uint8Array.of(AREA.QUEUE, 0x00);

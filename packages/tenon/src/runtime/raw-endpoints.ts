@@ -1,6 +1,7 @@
 import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ResolvedActorOptions } from "../actor/options.js";
 import type { Clock } from "../common/clock.js";
+import { callAsync, withTimeout } from "../common/timeouts.js";
 import { type ActorError, errors } from "../protocol/errors.js";
 import type { ActorCore } from "./actor-core.js";
 import type { Caller } from "./caller.js";
@@ -8,7 +9,6 @@ import type { ConnectionImpl } from "./connection.js";
 import { type CloseKind, closeCodeFor, closeReason } from "./connection-hub.js";
 import { ActionContextImpl, type ContextHost } from "./context-impl.js";
 import { type RawSocketTransport, RawWebSocketImpl } from "./raw-websocket.js";
-import { callAsync, withTimeout } from "./timeouts.js";
 
 /** How raw WebSockets are closed when the actor stops. */
 const RAW_CLOSE: Record<CloseKind, [number, string]> = {

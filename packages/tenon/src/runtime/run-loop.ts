@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
-import { callAsync } from "./timeouts.js";
+import { callAsync } from "../common/timeouts.js";
 
 /** The first restart delay after a `run` handler failed (ms); it doubles per failure in a row. */
 export const RUN_RESTART_MIN_MS = 1_000;

@@ -1,6 +1,6 @@
 import { cborDecode } from "../protocol/encoding.js";
+import { type ActorMeta, META_KEY, STATE_RANGE, statePropertyOf } from "../storage/actor-keys.js";
 import type { ActorStore } from "../storage/interfaces.js";
-import { type ActorMeta, META_KEY, STATE_RANGE, statePropertyOf } from "./actor-keys.js";
 
 /** An actor's persisted state, as loaded on wake. */
 export type LoadedState =

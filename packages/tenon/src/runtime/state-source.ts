@@ -6,7 +6,7 @@ import {
 	META_KEY,
 	STATE_RANGE,
 	stateKey,
-} from "./actor-keys.js";
+} from "../storage/actor-keys.js";
 import type { WriteBatch, WriteSource } from "./actor-writer.js";
 import type { StateTracker } from "./state-tracker.js";
 import { assertStorable, NotStorableError } from "./storable.js";

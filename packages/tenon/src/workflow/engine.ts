@@ -1,7 +1,7 @@
 import type { ActorContext } from "../actor/context.js";
+import { callAsync, withTimeout } from "../common/timeouts.js";
 import { ActorError } from "../protocol/errors.js";
 import type { RunHost } from "../runtime/run-host.js";
-import { callAsync, withTimeout } from "../runtime/timeouts.js";
 import { WorkflowContextImpl } from "./context.js";
 import {
 	EvictedError,

@@ -1,4 +1,4 @@
-import { callAsync } from "../runtime/timeouts.js";
+import { callAsync } from "../common/timeouts.js";
 import type { WorkflowContextImpl } from "./context.js";
 import { isCodeError, type WorkflowEngine } from "./engine.js";
 import {

@@ -1,7 +1,7 @@
 import { cborDecode, cborEncode } from "../protocol/encoding.js";
-import { AREA } from "../runtime/actor-keys.js";
 import type { PendingWrites } from "../runtime/pending-writes.js";
 import { assertStorable } from "../runtime/storable.js";
+import { AREA } from "../storage/actor-keys.js";
 import type { Entry as StoredEntry } from "../storage/interfaces.js";
 import type { StepFailureKind, WorkflowErrorInfo } from "./errors.js";
 import type { EntryKind, WorkflowStatus } from "./types.js";
