@@ -1,0 +1,27 @@
+// The layering docs/architecture.md describes, checked: the server reaches
+// the runtime through its one port, and runtime files stay readable.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect, it } from "vitest";
+
+const src = join(import.meta.dirname, "..", "packages", "tenon", "src");
+
+function importsOf(file: string): string[] {
+	const text = readFileSync(file, "utf8");
+	return [...text.matchAll(/from\s+"([^"]+)"/g)].map((match) => match[1] as string);
+}
+
+it("server/ imports nothing from runtime/ but the ActorGateway port", () => {
+	const offenders: string[] = [];
+	let throughThePort = 0;
+	for (const name of readdirSync(join(src, "server"))) {
+		if (!name.endsWith(".ts")) continue;
+		for (const spec of importsOf(join(src, "server", name))) {
+			if (spec === "../runtime/actor-gateway.js") throughThePort++;
+			else if (spec.startsWith("../runtime/")) offenders.push(`${name}: ${spec}`);
+		}
+	}
+	expect(offenders).toEqual([]);
+	// The scan sees imports at all (the routes and sessions use the port).
+	expect(throughThePort).toBeGreaterThanOrEqual(5);
+});
