@@ -150,17 +150,10 @@ export class ActorGateway {
 		transport: ConnTransport,
 		createdHere = false,
 	): Promise<OpenConnection | undefined> {
-		const { instance, created } = await this.#runtime.host.instanceForCall(
-			address.namespace,
-			address.target,
-			caller,
-		);
-		const opened = await instance.openConnection(caller, transport);
-		if (!opened.ok) {
-			if ((created || createdHere) && !isAccepted(caller)) await this.#undoCreation(instance);
-			return undefined;
-		}
-		return connectionPort(instance, opened.conn);
+		return this.#openSocket(address, caller, createdHere, async (instance) => {
+			const opened = await instance.openConnection(caller, transport);
+			return opened.ok ? connectionPort(instance, opened.conn) : undefined;
+		});
 	}
 
 	/** Hands a raw socket to the actor's `onWebSocket`; undefined when refused (as {@link connect}). */
@@ -171,17 +164,10 @@ export class ActorGateway {
 		transport: RawSocketTransport,
 		createdHere = false,
 	): Promise<OpenRawSocket | undefined> {
-		const { instance, created } = await this.#runtime.host.instanceForCall(
-			address.namespace,
-			address.target,
-			caller,
-		);
-		const opened = await instance.openRawWebSocket(url, caller, transport);
-		if (!opened.ok) {
-			if ((created || createdHere) && !isAccepted(caller)) await this.#undoCreation(instance);
-			return undefined;
-		}
-		return rawSocketPort(instance, opened.socket);
+		return this.#openSocket(address, caller, createdHere, async (instance) => {
+			const opened = await instance.openRawWebSocket(url, caller, transport);
+			return opened.ok ? rawSocketPort(instance, opened.socket) : undefined;
+		});
 	}
 
 	// ---- The directory (management REST) ---------------------------------------------
@@ -287,6 +273,28 @@ export class ActorGateway {
 				await instance.stopped;
 			}
 		}
+	}
+
+	/**
+	 * Finds the actor and lets `open` hand it a socket. When the actor's hooks
+	 * refuse (`open` gives undefined), a creation this caller caused, here or
+	 * in the upgrade (`createdHere`), is undone.
+	 */
+	async #openSocket<T>(
+		address: ActorAddress,
+		caller: Caller,
+		createdHere: boolean,
+		open: (instance: ActorInstance) => Promise<T | undefined>,
+	): Promise<T | undefined> {
+		const { instance, created } = await this.#runtime.host.instanceForCall(
+			address.namespace,
+			address.target,
+			caller,
+		);
+		const opened = await open(instance);
+		if (opened === undefined && (created || createdHere) && !isAccepted(caller))
+			await this.#undoCreation(instance);
+		return opened;
 	}
 
 	/**

@@ -2,12 +2,17 @@
 // plain data or throws a documented `request/*` error; it never throws
 // anything else, never takes long, and never touches a built-in prototype.
 import fc from "fast-check";
-import { decodeUntrusted, decodeUntrustedInput } from "../../src/protocol/encoding.js";
+import {
+	decodeUntrusted,
+	decodeUntrustedInput,
+	type Encoding,
+} from "../../src/protocol/encoding.js";
 import { ActorError } from "../../src/protocol/errors.js";
 import { decodeRequestBody } from "../../src/protocol/http-bodies.js";
 import { decodeToServer } from "../../src/protocol/messages.js";
 import { findNotPlain } from "../../src/protocol/plain-data.js";
-import { bareMessage, cborBytes, frame, jsonText } from "./arbitraries.js";
+import { cborBytes, frame, jsonText } from "./arbitraries.js";
+import { bareMessage } from "./bare-arbitraries.js";
 import { FuzzStats, pollutionBetween, prototypeSnapshot } from "./oracle.js";
 
 const DECODE_CODES = new Set([
@@ -53,6 +58,16 @@ function describe(input: unknown): string {
 	return String(input);
 }
 
+/** Decodes a connection frame; plain args are part of what a decode must guarantee. */
+function decodeFrame(encoding: Encoding, data: string | Uint8Array) {
+	const decoded = decodeToServer(encoding, data, 256);
+	if (decoded.ok && decoded.message.tag === "ActionRequest") {
+		const found = findNotPlain(decoded.message.args, "args");
+		if (found) throw new Error(`non-plain args passed the decoder at ${found.path}`);
+	}
+	return decoded;
+}
+
 /** Runs `count` inputs (split over JSON, CBOR, creation input, connection frames and BARE messages). */
 export function fuzzDecoders(count: number, seed: number): FuzzStats {
 	const stats = new FuzzStats();
@@ -77,28 +92,14 @@ export function fuzzDecoders(count: number, seed: number): FuzzStats {
 			seed: runSeed,
 			numRuns: n - 4 * part,
 		})) {
-			check(stats, "message", data, () => {
-				const decoded = decodeToServer(encoding, data, 256);
-				if (decoded.ok && decoded.message.tag === "ActionRequest") {
-					const found = findNotPlain(decoded.message.args, "args");
-					if (found) throw new Error(`non-plain args passed the decoder at ${found.path}`);
-				}
-				return decoded;
-			});
+			check(stats, "message", data, () => decodeFrame(encoding, data));
 		}
 		// BARE (RivetKit's default): connection frames and HTTP bodies.
 		for (const bytes of fc.sample(bareMessage("frame"), {
 			seed: runSeed,
 			numRuns: bareFrames,
 		}))
-			check(stats, "message", bytes, () => {
-				const decoded = decodeToServer("bare", bytes, 256);
-				if (decoded.ok && decoded.message.tag === "ActionRequest") {
-					const found = findNotPlain(decoded.message.args, "args");
-					if (found) throw new Error(`non-plain args passed the decoder at ${found.path}`);
-				}
-				return decoded;
-			});
+			check(stats, "message", bytes, () => decodeFrame("bare", bytes));
 		for (const bytes of fc.sample(bareMessage("action"), {
 			seed: runSeed,
 			numRuns: bareActions,

@@ -14,7 +14,8 @@ import {
 } from "../../src/protocol/bare-codec.js";
 import { type ChildServer, startChildServer, tempDataDir } from "../helpers/child-server.js";
 import { plainCbor } from "../helpers/raw.js";
-import { bareMessage, type FuzzRequest, frame, httpRequest } from "./arbitraries.js";
+import { type FuzzRequest, frame, httpRequest } from "./arbitraries.js";
+import { bareCall, bareMessage } from "./bare-arbitraries.js";
 import type { fuzzRegistry } from "./fixtures/fuzz-actors.js";
 import { classifyError, FuzzStats, pollutionBetween } from "./oracle.js";
 
@@ -121,6 +122,12 @@ async function sendOne(base: string, request: FuzzRequest, stats: FuzzStats): Pr
 }
 
 /** Sends `count` fuzzed HTTP requests, `concurrency` at a time. */
+/** Hostile requests to any route, well-formed calls with hostile values, and BARE bodies. */
+const httpMix: fc.Arbitrary<FuzzRequest> = fc.oneof(
+	{ weight: 5, arbitrary: httpRequest },
+	{ weight: 1, arbitrary: bareCall },
+);
+
 export async function fuzzHttp(
 	base: string,
 	count: number,
@@ -130,7 +137,7 @@ export async function fuzzHttp(
 	const stats = new FuzzStats();
 	let round = 0;
 	while (stats.inputs < count) {
-		const batch = fc.sample(httpRequest, {
+		const batch = fc.sample(httpMix, {
 			seed: seed + round++,
 			numRuns: Math.min(2_000, count - stats.inputs),
 		});
