@@ -95,7 +95,7 @@ export class ActorGateway {
 		encode: (output: unknown) => R,
 	): Promise<R> {
 		return this.#withActor(address, caller, (instance) =>
-			instance.httpAction(name, args, caller, encode),
+			instance.calls.httpAction(name, args, caller, encode),
 		);
 	}
 
@@ -109,7 +109,7 @@ export class ActorGateway {
 		encode: (result: QueueSendResult) => R,
 	): Promise<R> {
 		return this.#withActor(address, caller, (instance) =>
-			instance.httpQueueSend(
+			instance.calls.httpQueueSend(
 				name,
 				body,
 				caller,
@@ -122,7 +122,9 @@ export class ActorGateway {
 
 	/** A raw HTTP request to the actor's `onRequest`. */
 	request(address: ActorAddress, request: Request, caller: Caller): Promise<Response> {
-		return this.#withActor(address, caller, (instance) => instance.handleRequest(request, caller));
+		return this.#withActor(address, caller, (instance) =>
+			instance.calls.handleRequest(request, caller),
+		);
 	}
 
 	/**
@@ -165,7 +167,7 @@ export class ActorGateway {
 		createdHere = false,
 	): Promise<OpenRawSocket | undefined> {
 		return this.#openSocket(address, caller, createdHere, async (instance) => {
-			const opened = await instance.openRawWebSocket(url, caller, transport);
+			const opened = await instance.calls.openRawWebSocket(url, caller, transport);
 			return opened.ok ? rawSocketPort(instance, opened.socket) : undefined;
 		});
 	}
@@ -323,6 +325,6 @@ function connectionPort(instance: ActorInstance, conn: ConnectionImpl): OpenConn
 function rawSocketPort(instance: ActorInstance, socket: RawWebSocketImpl): OpenRawSocket {
 	return {
 		receive: (data) => socket.receive(data),
-		closed: (code, reason) => instance.rawSocketClosed(socket, code, reason),
+		closed: (code, reason) => instance.calls.rawSocketClosed(socket, code, reason),
 	};
 }

@@ -2,7 +2,6 @@ import type { Conn } from "../actor/context.js";
 import type { OpenedDatabase } from "../actor/database.js";
 import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ResolvedActorOptions } from "../actor/options.js";
-import type { QueueDecls } from "../actor/queues.js";
 import type { FireInfo } from "../actor/schedule.js";
 import type { ActorKeyList } from "../actor/types.js";
 import type { Clock } from "../common/clock.js";
@@ -16,25 +15,18 @@ import type { CommitPipeline } from "../storage/commit-pipeline.js";
 import type { ActorRecord, StorageHandles } from "../storage/interfaces.js";
 import type { ActionImpl } from "./action-table.js";
 import { ActorActivity } from "./actor-activity.js";
+import { ActorCalls } from "./actor-calls.js";
 import type { ActorCore } from "./actor-core.js";
 import { ActorTurns } from "./actor-turns.js";
 import { ActorWriter } from "./actor-writer.js";
-import { type Caller, callerWithParams, markAccepted } from "./caller.js";
-import { runConnectHooks } from "./connect-hooks.js";
+import { type Caller, callerWithParams } from "./caller.js";
 import { ConnectionImpl, type ConnTransport } from "./connection.js";
 import { type CloseKind, ConnectionHub, type OpenedConnection } from "./connection-hub.js";
-import {
-	ActionContextImpl,
-	ActorContextImpl,
-	ConnectContextImpl,
-	type ContextHost,
-} from "./context-impl.js";
+import { ActionContextImpl, ActorContextImpl, type ContextHost } from "./context-impl.js";
 import { databaseHost } from "./database-host.js";
 import { KvImpl } from "./kv-impl.js";
 import { PendingWrites } from "./pending-writes.js";
-import { QueueManager, type QueueSendResult } from "./queue-manager.js";
-import { type OpenedRawSocket, RawEndpoints } from "./raw-endpoints.js";
-import type { RawSocketTransport, RawWebSocketImpl } from "./raw-websocket.js";
+import { QueueManager } from "./queue-manager.js";
 import { attachRunHost } from "./run-host.js";
 import { RunLoop } from "./run-loop.js";
 import { ScheduleManager } from "./schedule-manager.js";
@@ -97,12 +89,13 @@ export class ActorInstance implements ContextHost, ActorCore {
 	/** The connection scheduled actions run on (made on first use). */
 	#internalConn: ConnectionImpl | undefined;
 	/** `onRequest` / `onWebSocket` and the raw sockets (made on first use). */
-	#rawEndpoints: RawEndpoints | undefined;
 	#vars: unknown = undefined;
 	#db: OpenedDatabase<unknown> | undefined;
 	#client: unknown;
 	readonly #activity: ActorActivity;
 	readonly #turns: ActorTurns;
+	/** The calls that reach the actor from outside: HTTP actions, queue sends, raw requests and sockets. */
+	readonly calls: ActorCalls;
 	/** The `run` handler's loop (restarted when it fails); undefined without one. */
 	#run: RunLoop<ActorContextImpl> | undefined;
 	/** The run handler says it only waits (see RunHost.setIdle). */
@@ -112,8 +105,6 @@ export class ActorInstance implements ContextHost, ActorCore {
 	#inStateChangeHook = false;
 	/** The tracker's change count when onStateChange last ran. */
 	#stateChangeSeen = 0;
-	/** Callers the connect hooks accepted since the actor woke. */
-	#acceptedCallers = 0;
 	#stopping: Promise<void> | undefined;
 	#stoppedResolve!: () => void;
 	/** The write fence this instance holds (its lease epoch in a cluster). */
@@ -139,7 +130,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 			othersIdle: () =>
 				this.status === "awake" &&
 				this.#hub.size === 0 &&
-				(this.#rawEndpoints?.openSockets ?? 0) === 0 &&
+				this.calls.openRawSockets === 0 &&
 				!this.#runBusy() &&
 				!this.#writer.hasPendingWrites,
 			onSettled: () => this.afterTurn(),
@@ -169,7 +160,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 			this,
 			config,
 			this.#context,
-			(caller, transport) => this.#prepareConn(caller, transport),
+			(caller, transport) => this.calls.prepareConn(caller, transport),
 			(conn) => new ActionContextImpl(this, conn, undefined),
 		);
 		this.#kv = new KvImpl(this.#writes);
@@ -190,6 +181,17 @@ export class ActorInstance implements ContextHost, ActorCore {
 			},
 		);
 		this.#queue.onChange(() => this.#schedules.alarmChanged());
+		this.calls = new ActorCalls({
+			host: this,
+			config,
+			clock: deps.clock,
+			connectTimeout: deps.options.connectTimeout,
+			hub: this.#hub,
+			turns: this.#turns,
+			queue: this.#queue,
+			assertAwake: () => this.#assertAwake(),
+			track: (promise) => this.#activity.track(promise),
+		});
 		this.#writer = new ActorWriter({
 			actorId: this.actorId,
 			fence,
@@ -426,7 +428,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 		return this.status === "awake";
 	}
 	get connectionCount(): number {
-		return this.#hub.size + (this.#rawEndpoints?.openSockets ?? 0);
+		return this.#hub.size + this.calls.openRawSockets;
 	}
 	/** When the actor last started a unit of work (for least-recently-used eviction). */
 	get lastActiveAt(): number {
@@ -456,7 +458,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 		return toPublicError(error, this.#deps.exposeInternalErrors);
 	}
 	ephemeralConn(params: unknown): Promise<ConnectionImpl> {
-		return this.#prepareConn(callerWithParams(params), undefined);
+		return this.calls.prepareConn(callerWithParams(params), undefined);
 	}
 
 	/** Counts `promise` as work in progress until it settles. */
@@ -534,102 +536,6 @@ export class ActorInstance implements ContextHost, ActorCore {
 		return this.#turns.gated(where, work);
 	}
 
-	/**
-	 * A stateless HTTP action: a short-lived connection (`onBeforeConnect` and
-	 * `createConnState` run; it is not in `c.conns` and gets no events), the
-	 * action, then the output gate.
-	 */
-	httpAction<R>(
-		name: string,
-		args: unknown[],
-		caller: Caller,
-		encode: (output: unknown) => R,
-	): Promise<R> {
-		return this.#gated(`action '${name}'`, async () => {
-			const conn = await this.track(this.#prepareConn(caller, undefined));
-			// Encoded at the end of its turn, before the gate: later turns may change what `output` refers to.
-			return encode(await this.invoke(name, args, conn));
-		});
-	}
-
-	/**
-	 * `POST /queue/{name}`: enqueue durably, then optionally wait for
-	 * completion. The answer is encoded when it is decided (by `encode`), so it
-	 * shows the completing turn, not what later turns wrote.
-	 */
-	async httpQueueSend<R>(
-		name: string,
-		body: unknown,
-		caller: Caller,
-		wait: boolean,
-		limits: { waitMs: number; signal: AbortSignal | undefined },
-		encode: (result: QueueSendResult) => R,
-	): Promise<R> {
-		const { completion } = await this.#gated(`queue '${name}'`, async () => {
-			const conn = await this.track(this.#prepareConn(caller, undefined));
-			await this.track(this.#checkPublish(name, conn));
-			const waiting = { timeoutMs: limits.waitMs, signal: limits.signal, encode };
-			return this.track(this.#queue.enqueue(name, body, wait ? waiting : undefined));
-		});
-		return completion === undefined ? encode({ status: "completed" }) : (completion as Promise<R>);
-	}
-
-	#raw(): RawEndpoints {
-		this.#rawEndpoints ??= new RawEndpoints(this, {
-			config: this.#deps.definition.config,
-			gated: (where, work) => this.#gated(where, work),
-			prepareConn: (caller) => this.#prepareConn(caller, undefined),
-		});
-		return this.#rawEndpoints;
-	}
-
-	/** `/request/*`: the actor's `onRequest`, its response released through the output gate. */
-	handleRequest(request: Request, caller: Caller): Promise<Response> {
-		return this.#raw().handleRequest(request, caller);
-	}
-
-	/** `/websocket/*`: hands a raw WebSocket to `onWebSocket` (undefined when rejected). */
-	openRawWebSocket(
-		url: string,
-		caller: Caller,
-		transport: RawSocketTransport,
-	): Promise<OpenedRawSocket> {
-		return this.#raw().openWebSocket(url, caller, transport);
-	}
-
-	/** A raw WebSocket closed. */
-	rawSocketClosed(socket: RawWebSocketImpl, code: number, reason: string): void {
-		this.#raw().socketClosed(socket, code, reason);
-	}
-
-	/** Runs the connect hooks and returns the connection, not yet registered. */
-	async #prepareConn(
-		caller: Caller,
-		transport: ConnTransport | undefined,
-	): Promise<ConnectionImpl> {
-		this.#assertAwake();
-		const { params: checked, state } = await runConnectHooks(
-			this.#deps.definition.config,
-			new ConnectContextImpl(this, caller.request),
-			this.#deps.clock,
-			this.#deps.options.connectTimeout,
-			caller.params,
-		);
-		markAccepted(caller);
-		this.#acceptedCallers++;
-		return new ConnectionImpl(this.#hub, randomId(20), checked, state, transport, caller.request);
-	}
-
-	/** A queue's `canPublish` check for a client's send (sends from the actor itself are not checked). */
-	async #checkPublish(name: string, conn: ConnectionImpl): Promise<void> {
-		const queues = this.#deps.definition.config.queues as QueueDecls | undefined;
-		const check = queues && Object.hasOwn(queues, name) ? queues[name]?.canPublish : undefined;
-		if (check === undefined) return;
-		const allowed = await check(new ActionContextImpl(this, conn, undefined, conn.request));
-		if (allowed !== true)
-			throw errors.forbidden(`sending to queue '${name}' is not allowed`, { queue: name });
-	}
-
 	// ---- Connections (delegated to the hub) ------------------------------------------
 
 	openConnection(caller: Caller, transport: ConnTransport): Promise<OpenedConnection> {
@@ -663,7 +569,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 	 * the actor. Checked and started in one step, so no caller slips in.
 	 */
 	async destroyIfUnclaimed(): Promise<boolean> {
-		if (this.status !== "awake" || this.#acceptedCallers > 0 || this.connectionCount > 0)
+		if (this.status !== "awake" || this.calls.acceptedCallers > 0 || this.connectionCount > 0)
 			return false;
 		await this.stop("destroy");
 		return true;
@@ -715,7 +621,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 		} finally {
 			this.#db?.close();
 			this.#hub.closeAll(kind);
-			this.#rawEndpoints?.closeAll(kind);
+			this.calls.closeRawSockets(kind);
 			this.#writer.close(errors.actorStopped());
 			await this.#deps.storage.placement.release(this.actorId).catch(() => {});
 			this.status = "stopped";
@@ -778,7 +684,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 		this.#writer.close(error);
 		this.#db?.close();
 		this.#hub.dropAll();
-		this.#rawEndpoints?.closeAll(undefined);
+		this.calls.closeRawSockets(undefined);
 		void this.#deps.storage.placement.release(this.actorId).catch(() => {});
 		this.#deps.onStopped(this);
 		this.#stoppedResolve();

@@ -1,0 +1,159 @@
+import type { AnyActorDefinition } from "../actor/definition.js";
+import type { QueueDecls } from "../actor/queues.js";
+import type { Clock } from "../common/clock.js";
+import { randomId } from "../common/ids.js";
+import { errors } from "../protocol/errors.js";
+import type { ActorTurns } from "./actor-turns.js";
+import { type Caller, markAccepted } from "./caller.js";
+import { runConnectHooks } from "./connect-hooks.js";
+import { ConnectionImpl, type ConnTransport } from "./connection.js";
+import type { CloseKind, ConnectionHub } from "./connection-hub.js";
+import { ActionContextImpl, ConnectContextImpl } from "./context-impl.js";
+import type { QueueManager, QueueSendResult } from "./queue-manager.js";
+import { type OpenedRawSocket, type RawEndpointHost, RawEndpoints } from "./raw-endpoints.js";
+import type { RawSocketTransport, RawWebSocketImpl } from "./raw-websocket.js";
+
+/** What the calls from outside need from their actor. */
+export interface CallDeps {
+	/** The actor, as contexts and raw endpoints see it. */
+	readonly host: RawEndpointHost;
+	readonly config: AnyActorDefinition["config"];
+	readonly clock: Clock;
+	readonly connectTimeout: number;
+	readonly hub: ConnectionHub;
+	readonly turns: ActorTurns;
+	readonly queue: QueueManager;
+	/** Throws `actor/stopping` unless the actor is awake. */
+	assertAwake(): void;
+	/** Counts `promise` as a turn until it settles. */
+	track<T>(promise: Promise<T>): Promise<T>;
+}
+
+/**
+ * The calls that reach an actor from outside it: the connect hooks that admit
+ * a caller, stateless HTTP actions, queue sends, and raw requests and sockets.
+ * Each runs as a turn and answers through the output gate.
+ */
+export class ActorCalls {
+	readonly #deps: CallDeps;
+	#raw: RawEndpoints | undefined;
+	/** Callers the connect hooks accepted since the actor woke. */
+	#accepted = 0;
+
+	constructor(deps: CallDeps) {
+		this.#deps = deps;
+	}
+
+	/** Callers the connect hooks accepted since the actor woke. */
+	get acceptedCallers(): number {
+		return this.#accepted;
+	}
+
+	/** Raw WebSockets open now. */
+	get openRawSockets(): number {
+		return this.#raw?.openSockets ?? 0;
+	}
+
+	/** Runs the connect hooks and returns the connection, not yet registered. */
+	async prepareConn(caller: Caller, transport: ConnTransport | undefined): Promise<ConnectionImpl> {
+		const deps = this.#deps;
+		deps.assertAwake();
+		const { params: checked, state } = await runConnectHooks(
+			deps.config,
+			new ConnectContextImpl(deps.host, caller.request),
+			deps.clock,
+			deps.connectTimeout,
+			caller.params,
+		);
+		markAccepted(caller);
+		this.#accepted++;
+		return new ConnectionImpl(deps.hub, randomId(20), checked, state, transport, caller.request);
+	}
+
+	/**
+	 * A stateless HTTP action: a short-lived connection (`onBeforeConnect` and
+	 * `createConnState` run; it is not in `c.conns` and gets no events), the
+	 * action, then the output gate.
+	 */
+	httpAction<R>(
+		name: string,
+		args: unknown[],
+		caller: Caller,
+		encode: (output: unknown) => R,
+	): Promise<R> {
+		const { turns, track } = this.#deps;
+		return turns.gated(`action '${name}'`, async () => {
+			const conn = await track(this.prepareConn(caller, undefined));
+			// Encoded at the end of its turn, before the gate: later turns may change what `output` refers to.
+			return encode(await turns.invoke(name, args, conn));
+		});
+	}
+
+	/**
+	 * `POST /queue/{name}`: enqueue durably, then optionally wait for
+	 * completion. The answer is encoded when it is decided (by `encode`), so it
+	 * shows the completing turn, not what later turns wrote.
+	 */
+	async httpQueueSend<R>(
+		name: string,
+		body: unknown,
+		caller: Caller,
+		wait: boolean,
+		limits: { waitMs: number; signal: AbortSignal | undefined },
+		encode: (result: QueueSendResult) => R,
+	): Promise<R> {
+		const { turns, track, queue } = this.#deps;
+		const { completion } = await turns.gated(`queue '${name}'`, async () => {
+			const conn = await track(this.prepareConn(caller, undefined));
+			await track(this.#checkPublish(name, conn));
+			const waiting = { timeoutMs: limits.waitMs, signal: limits.signal, encode };
+			return track(queue.enqueue(name, body, wait ? waiting : undefined));
+		});
+		return completion === undefined ? encode({ status: "completed" }) : (completion as Promise<R>);
+	}
+
+	/** A queue's `canPublish` check for a client's send (sends from the actor itself are not checked). */
+	async #checkPublish(name: string, conn: ConnectionImpl): Promise<void> {
+		const queues = this.#deps.config.queues as QueueDecls | undefined;
+		const check = queues && Object.hasOwn(queues, name) ? queues[name]?.canPublish : undefined;
+		if (check === undefined) return;
+		const allowed = await check(
+			new ActionContextImpl(this.#deps.host, conn, undefined, conn.request),
+		);
+		if (allowed !== true)
+			throw errors.forbidden(`sending to queue '${name}' is not allowed`, { queue: name });
+	}
+
+	#rawEndpoints(): RawEndpoints {
+		this.#raw ??= new RawEndpoints(this.#deps.host, {
+			config: this.#deps.config,
+			gated: (where, work) => this.#deps.turns.gated(where, work),
+			prepareConn: (caller) => this.prepareConn(caller, undefined),
+		});
+		return this.#raw;
+	}
+
+	/** `/request/*`: the actor's `onRequest`, its response released through the output gate. */
+	handleRequest(request: Request, caller: Caller): Promise<Response> {
+		return this.#rawEndpoints().handleRequest(request, caller);
+	}
+
+	/** `/websocket/*`: hands a raw WebSocket to `onWebSocket`. */
+	openRawWebSocket(
+		url: string,
+		caller: Caller,
+		transport: RawSocketTransport,
+	): Promise<OpenedRawSocket> {
+		return this.#rawEndpoints().openWebSocket(url, caller, transport);
+	}
+
+	/** A raw WebSocket closed. */
+	rawSocketClosed(socket: RawWebSocketImpl, code: number, reason: string): void {
+		this.#rawEndpoints().socketClosed(socket, code, reason);
+	}
+
+	/** Closes every raw socket as the actor stops (`undefined`: dropped, no close frame reason). */
+	closeRawSockets(kind: CloseKind | undefined): void {
+		this.#raw?.closeAll(kind);
+	}
+}
