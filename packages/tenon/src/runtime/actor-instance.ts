@@ -17,6 +17,7 @@ import type { ActionImpl } from "./action-table.js";
 import { ActorActivity } from "./actor-activity.js";
 import { ActorCalls } from "./actor-calls.js";
 import type { ActorCore } from "./actor-core.js";
+import { ActorRun } from "./actor-run.js";
 import { ActorTurns } from "./actor-turns.js";
 import { ActorWriter } from "./actor-writer.js";
 import { type Caller, callerWithParams } from "./caller.js";
@@ -28,7 +29,6 @@ import { KvImpl } from "./kv-impl.js";
 import { PendingWrites } from "./pending-writes.js";
 import { QueueManager } from "./queue-manager.js";
 import { attachRunHost } from "./run-host.js";
-import { RunLoop } from "./run-loop.js";
 import { ScheduleManager } from "./schedule-manager.js";
 import { type LoadedState, loadState } from "./state-loader.js";
 import { StateWriteSource } from "./state-source.js";
@@ -97,11 +97,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 	/** The calls that reach the actor from outside: HTTP actions, queue sends, raw requests and sockets. */
 	readonly calls: ActorCalls;
 	/** The `run` handler's loop (restarted when it fails); undefined without one. */
-	#run: RunLoop<ActorContextImpl> | undefined;
-	/** The run handler says it only waits (see RunHost.setIdle). */
-	#runIdle = false;
-	/** When the run handler needs the actor awake (see RunHost.setWakeAt). */
-	#runWakeAt: number | undefined;
+	#run: ActorRun<ActorContextImpl> | undefined;
 	#inStateChangeHook = false;
 	/** The tracker's change count when onStateChange last ran. */
 	#stateChangeSeen = 0;
@@ -176,7 +172,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 			() => {
 				const queued =
 					hasRun && this.status !== "stopping" ? this.#queue.oldestCreatedAt : undefined;
-				const run = this.#runWakeAt;
+				const run = this.#run?.wakeAt;
 				return queued === undefined ? run : run === undefined ? queued : Math.min(queued, run);
 			},
 		);
@@ -302,12 +298,12 @@ export class ActorInstance implements ContextHost, ActorCore {
 	#startRun(): void {
 		const run = this.#deps.definition.config.run;
 		if (!run) return;
-		this.#run = new RunLoop({
+		this.#run = new ActorRun({
 			run,
 			clock: this.#deps.clock,
 			log: this.log,
 			abortSignal: this.#abort.signal,
-			createContext: () => {
+			createContext: (control) => {
 				// Its queue view releases the handler's leases if it fails.
 				const context = new ActorContextImpl(this, this.#queue.runView);
 				attachRunHost(context, {
@@ -317,28 +313,21 @@ export class ActorInstance implements ContextHost, ActorCore {
 					writes: this.#writes,
 					queue: this.#queue,
 					context: this.#context,
-					setIdle: (idle) => {
-						if (this.#runIdle === idle) return;
-						this.#runIdle = idle;
-						if (idle) this.maybeIdle();
-						this.#activity.changed();
-					},
-					setWakeAt: (at) => {
-						if (this.#runWakeAt === at) return;
-						this.#runWakeAt = at;
-						this.#schedules.alarmChanged();
-						this.#writesOutsideTurn();
-					},
+					...control,
 				});
 				return context;
 			},
-			onFailed: () => {
-				this.#runIdle = false;
-				this.#queue.releaseRunLeases();
-			},
+			hasQueueReceivers: () => this.#queue.hasReceivers,
+			releaseLeases: () => this.#queue.releaseRunLeases(),
 			onChange: () => {
 				this.afterTurn();
 				this.#activity.changed();
+			},
+			onIdle: () => this.maybeIdle(),
+			onWorkChanged: () => this.#activity.changed(),
+			onWakeAtChanged: () => {
+				this.#schedules.alarmChanged();
+				this.#writesOutsideTurn();
 			},
 		});
 		this.#run.start();
@@ -507,7 +496,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 
 	/** A `run` loop keeps the actor awake while it works, not while it waits (on the queue, or durably). */
 	#runBusy(): boolean {
-		return (this.#run?.active ?? false) && !this.#queue.hasReceivers && !this.#runIdle;
+		return this.#run?.busy ?? false;
 	}
 
 	maybeIdle(): void {
@@ -529,11 +518,6 @@ export class ActorInstance implements ContextHost, ActorCore {
 		onSettled?: (error: unknown) => void,
 	): Promise<unknown> {
 		return this.#turns.invoke(name, args, conn, fire, onSettled);
-	}
-
-	/** Runs `work`, then releases its result (or error) through the output gate. */
-	#gated<T>(where: string, work: () => Promise<T>): Promise<T> {
-		return this.#turns.gated(where, work);
 	}
 
 	// ---- Connections (delegated to the hub) ------------------------------------------

@@ -1,0 +1,98 @@
+import type { Clock } from "../common/clock.js";
+import type { Logger } from "../common/logger.js";
+import { RunLoop } from "./run-loop.js";
+
+/** What the `run` handler's say over sleep and wake-ups changes (see RunHost). */
+export interface RunControl {
+	/** True: the handler only waits (a durable sleep, a queue wait), so the actor may sleep. */
+	setIdle(idle: boolean): void;
+	/** When the actor must be awake again for the handler; undefined: not needed. */
+	setWakeAt(at: number | undefined): void;
+}
+
+/** What an actor's `run` handler needs from it. */
+export interface ActorRunDeps<C> {
+	run: (context: C) => unknown;
+	clock: Clock;
+	log: Logger;
+	abortSignal: AbortSignal;
+	/** A fresh context for one run of the handler, its run host wired to `control`. */
+	createContext(control: RunControl): C;
+	/** A handler waits on the queue right now (waiting is not work). */
+	hasQueueReceivers(): boolean;
+	/** The handler failed: release its queue leases before it restarts. */
+	releaseLeases(): void;
+	/** The handler settled or is due to restart: end-of-turn work, and a drain may finish. */
+	onChange(): void;
+	/** The handler now only waits: the actor may become idle. */
+	onIdle(): void;
+	/** The handler started or stopped working: a drain may finish. */
+	onWorkChanged(): void;
+	/** The handler's wake-up time changed: the alarm must be recomputed and saved. */
+	onWakeAtChanged(): void;
+}
+
+/**
+ * An actor's `run` handler: its restarting loop, and its say over whether the
+ * actor may sleep (it keeps the actor awake while it works, not while it
+ * waits) and when the actor must wake for it.
+ */
+export class ActorRun<C> {
+	readonly #loop: RunLoop<C>;
+	readonly #deps: ActorRunDeps<C>;
+	#idle = false;
+	#wakeAt: number | undefined;
+
+	constructor(deps: ActorRunDeps<C>) {
+		this.#deps = deps;
+		const control: RunControl = {
+			setIdle: (idle) => {
+				if (this.#idle === idle) return;
+				this.#idle = idle;
+				if (idle) deps.onIdle();
+				deps.onWorkChanged();
+			},
+			setWakeAt: (at) => {
+				if (this.#wakeAt === at) return;
+				this.#wakeAt = at;
+				deps.onWakeAtChanged();
+			},
+		};
+		this.#loop = new RunLoop({
+			run: deps.run,
+			clock: deps.clock,
+			log: deps.log,
+			abortSignal: deps.abortSignal,
+			createContext: () => deps.createContext(control),
+			onFailed: () => {
+				this.#idle = false;
+				deps.releaseLeases();
+			},
+			onChange: () => deps.onChange(),
+		});
+	}
+
+	start(): void {
+		this.#loop.start();
+	}
+
+	/** The actor stops: a pending restart is cancelled. */
+	stop(): void {
+		this.#loop.stop();
+	}
+
+	/** The handler runs, or waits to be restarted. */
+	get active(): boolean {
+		return this.#loop.active;
+	}
+
+	/** The handler is working (not only waiting on the queue or durably): the actor stays awake. */
+	get busy(): boolean {
+		return this.#loop.active && !this.#deps.hasQueueReceivers() && !this.#idle;
+	}
+
+	/** When the actor must be awake for the handler, if at all. */
+	get wakeAt(): number | undefined {
+		return this.#wakeAt;
+	}
+}
