@@ -8,7 +8,6 @@ import type { Clock } from "../common/clock.js";
 import { randomId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
 import { callAsync, withTimeout } from "../common/timeouts.js";
-import { cborDecodeCompat } from "../protocol/encoding.js";
 import { ActorError, errors, toPublicError } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import type { CommitPipeline } from "../storage/commit-pipeline.js";
@@ -18,6 +17,7 @@ import { ActorActivity } from "./actor-activity.js";
 import { ActorCalls } from "./actor-calls.js";
 import type { ActorCore } from "./actor-core.js";
 import { ActorRun } from "./actor-run.js";
+import { destroyActorData, runWakeSequence, StateChangeHook } from "./actor-steps.js";
 import { ActorTurns } from "./actor-turns.js";
 import { ActorWriter } from "./actor-writer.js";
 import { type Caller, callerWithParams } from "./caller.js";
@@ -98,9 +98,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 	readonly calls: ActorCalls;
 	/** The `run` handler's loop (restarted when it fails); undefined without one. */
 	#run: ActorRun<ActorContextImpl> | undefined;
-	#inStateChangeHook = false;
-	/** The tracker's change count when onStateChange last ran. */
-	#stateChangeSeen = 0;
+	readonly #stateChange: StateChangeHook;
 	#stopping: Promise<void> | undefined;
 	#stoppedResolve!: () => void;
 	/** The write fence this instance holds (its lease epoch in a cluster). */
@@ -152,6 +150,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 		this.#tracker = new StateTracker(loaded.initialized ? loaded.state : undefined, onWrite);
 		this.#writes = new PendingWrites(deps.storage.store, this.actorId, onWrite);
 		this.#context = new ActorContextImpl(this);
+		this.#stateChange = new StateChangeHook(config.onStateChange, this.#tracker, () => this.log);
 		this.#hub = new ConnectionHub(
 			this,
 			config,
@@ -265,34 +264,17 @@ export class ActorInstance implements ContextHost, ActorCore {
 	}
 
 	async #wake(loaded: LoadedState): Promise<void> {
-		const config = this.#deps.definition.config;
-		let input: unknown;
-		if (!loaded.initialized) {
-			const inputBytes = await this.#deps.storage.directory.readInput(this.actorId);
-			input = inputBytes === undefined ? undefined : cborDecodeCompat(inputBytes);
-			const identity = { actorId: this.actorId, name: this.name, key: this.key, log: this.log };
-			const initial = config.createState
-				? await config.createState(identity, input)
-				: structuredClone(config.state);
-			this.#tracker.replace(initial);
-			this.#tracker.markAllDirty();
-			if (config.onCreate) await config.onCreate(this.#context, input);
-		}
-		if (config.createVars) {
-			this.#vars = await config.createVars(this.#context);
-		} else if (config.vars !== undefined) {
-			try {
-				this.#vars = structuredClone(config.vars);
-			} catch (error) {
-				throw new Error(
-					`\`vars\` of actor '${this.name}' cannot be cloned; use createVars instead`,
-					{ cause: error },
-				);
-			}
-		}
-		if (config.onWake) await config.onWake(this.#context);
+		const identity = { actorId: this.actorId, name: this.name, key: this.key, log: this.log };
+		this.#vars = await runWakeSequence(
+			this.#deps.definition.config,
+			identity,
+			loaded,
+			this.#tracker,
+			this.#context,
+			() => this.#deps.storage.directory.readInput(this.actorId),
+		);
 		// Establishing state on wake is not a change for onStateChange.
-		this.#stateChangeSeen = this.#tracker.changeCount;
+		this.#stateChange.settle();
 	}
 
 	#startRun(): void {
@@ -458,7 +440,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 	/** End-of-turn work: `onStateChange`, then get the writes committed. */
 	afterTurn(): void {
 		if (this.status === "stopped") return;
-		this.#runStateChangeHook();
+		this.#stateChange.run(this.#context);
 		if (this.#writer.hasPendingWrites) this.#writer.writesChanged();
 		this.maybeIdle();
 	}
@@ -474,22 +456,6 @@ export class ActorInstance implements ContextHost, ActorCore {
 			)
 				this.afterTurn();
 		});
-	}
-
-	#runStateChangeHook(): void {
-		const hook = this.#deps.definition.config.onStateChange;
-		if (!hook || this.#inStateChangeHook || this.#tracker.changeCount === this.#stateChangeSeen)
-			return;
-		this.#inStateChangeHook = true;
-		try {
-			hook(this.#context, this.#tracker.value);
-		} catch (error) {
-			this.log.error("onStateChange threw", { error });
-		} finally {
-			// Writes made by the hook itself do not call it again.
-			this.#stateChangeSeen = this.#tracker.changeCount;
-			this.#inStateChangeHook = false;
-		}
 	}
 
 	// ---- Idleness and sleep ------------------------------------------------------
@@ -595,10 +561,19 @@ export class ActorInstance implements ContextHost, ActorCore {
 					() => errors.hookTimedOut(hookName, grace),
 				).catch((error: unknown) => this.log.error(`${hookName} failed`, { error }));
 			}
-			this.#runStateChangeHook();
+			this.#stateChange.run(this.#context);
 			// The final save also recomputes the alarm, now without the queue's part.
 			this.#schedules.alarmChanged();
-			if (kind === "destroy") await this.#destroyData();
+			if (kind === "destroy")
+				await destroyActorData({
+					actorId: this.actorId,
+					fence: this.#fence,
+					storage: this.#deps.storage,
+					writer: this.#writer,
+					clock: this.#deps.clock,
+					log: this.log,
+					onAlarmCleared: () => this.#deps.onAlarmCommitted(this.actorId, null),
+				});
 			else await this.#writer.flush();
 		} catch (error) {
 			this.log.error("stopping the actor failed; unsaved changes are lost", { error, kind });
@@ -612,31 +587,6 @@ export class ActorInstance implements ContextHost, ActorCore {
 			this.#deps.onStopped(this);
 			this.#stoppedResolve();
 		}
-	}
-
-	async #destroyData(): Promise<void> {
-		const { directory, store } = this.#deps.storage;
-		// The turn that asked for the destroy may still be committing: let it
-		// land (its caller is waiting for the reply) before the data goes.
-		// With this instance's own fence: acquiring a new one would fence that
-		// commit and fail the caller's action.
-		await this.#writer.flush().catch(() => {});
-		// Mark destroyed first: a crash before the data is deleted leaves
-		// unreachable data, never a half-deleted actor that wakes up again.
-		await directory.markDestroyed(this.actorId, this.#deps.clock.now());
-		const [result] = await store.commit([
-			{
-				actorId: this.actorId,
-				fence: this.#fence,
-				clear: true,
-				puts: [],
-				deletes: [],
-				alarm: null,
-			},
-		]);
-		if (result && !result.ok)
-			this.log.warn("destroyed actor's data was not deleted: fenced", { result });
-		this.#deps.onAlarmCommitted(this.actorId, null);
 	}
 
 	/**

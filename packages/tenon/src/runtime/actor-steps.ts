@@ -1,0 +1,134 @@
+// Steps of an actor's life that need only what they are given: the wake
+// sequence, the onStateChange hook, and deleting a destroyed actor's data.
+
+import type { AnyActorDefinition } from "../actor/definition.js";
+import type { ActorKeyList } from "../actor/types.js";
+import type { Clock } from "../common/clock.js";
+import type { Logger } from "../common/logger.js";
+import { cborDecodeCompat } from "../protocol/encoding.js";
+import type { StorageHandles } from "../storage/interfaces.js";
+import type { ActorWriter } from "./actor-writer.js";
+import type { ActorContextImpl } from "./context-impl.js";
+import type { LoadedState } from "./state-loader.js";
+import type { StateTracker } from "./state-tracker.js";
+
+type Config = AnyActorDefinition["config"];
+
+/** Who is waking. */
+export interface WakeIdentity {
+	actorId: string;
+	name: string;
+	key: ActorKeyList;
+	log: Logger;
+}
+
+/**
+ * The wake sequence: for a new actor, its input, `createState` (or a copy of
+ * `state`) and `onCreate`; then `createVars` (or a copy of `vars`) and
+ * `onWake`. Returns the vars.
+ */
+export async function runWakeSequence(
+	config: Config,
+	identity: WakeIdentity,
+	loaded: LoadedState,
+	tracker: StateTracker,
+	context: ActorContextImpl,
+	readInput: () => Promise<Uint8Array | undefined>,
+): Promise<unknown> {
+	if (!loaded.initialized) {
+		const inputBytes = await readInput();
+		const input = inputBytes === undefined ? undefined : cborDecodeCompat(inputBytes);
+		const initial = config.createState
+			? await config.createState(identity, input)
+			: structuredClone(config.state);
+		tracker.replace(initial);
+		tracker.markAllDirty();
+		if (config.onCreate) await config.onCreate(context, input);
+	}
+	let vars: unknown;
+	if (config.createVars) {
+		vars = await config.createVars(context);
+	} else if (config.vars !== undefined) {
+		try {
+			vars = structuredClone(config.vars);
+		} catch (error) {
+			throw new Error(
+				`\`vars\` of actor '${identity.name}' cannot be cloned; use createVars instead`,
+				{ cause: error },
+			);
+		}
+	}
+	if (config.onWake) await config.onWake(context);
+	return vars;
+}
+
+/**
+ * `onStateChange`: runs after a turn that changed the state, never for its
+ * own writes, never re-entrantly, and not for the state a wake establishes.
+ */
+export class StateChangeHook {
+	readonly #hook: Config["onStateChange"];
+	readonly #tracker: StateTracker;
+	readonly #log: () => Logger;
+	#running = false;
+	/** The tracker's change count when the hook last ran (or the state was established). */
+	#seen = 0;
+
+	constructor(hook: Config["onStateChange"], tracker: StateTracker, log: () => Logger) {
+		this.#hook = hook;
+		this.#tracker = tracker;
+		this.#log = log;
+	}
+
+	/** The state as it is now is the baseline (after a wake). */
+	settle(): void {
+		this.#seen = this.#tracker.changeCount;
+	}
+
+	run(context: ActorContextImpl): void {
+		const hook = this.#hook;
+		if (!hook || this.#running || this.#tracker.changeCount === this.#seen) return;
+		this.#running = true;
+		try {
+			hook(context, this.#tracker.value);
+		} catch (error) {
+			this.#log().error("onStateChange threw", { error });
+		} finally {
+			// Writes made by the hook itself do not call it again.
+			this.#seen = this.#tracker.changeCount;
+			this.#running = false;
+		}
+	}
+}
+
+/** What deleting a destroyed actor's data needs. */
+export interface DestroyDataDeps {
+	actorId: string;
+	/** The write fence the instance holds. */
+	fence: number;
+	storage: StorageHandles;
+	writer: ActorWriter;
+	clock: Clock;
+	log: Logger;
+	/** The actor has no alarm any more. */
+	onAlarmCleared(): void;
+}
+
+/** Marks the actor destroyed, then deletes everything it stored. */
+export async function destroyActorData(deps: DestroyDataDeps): Promise<void> {
+	const { directory, store } = deps.storage;
+	// The turn that asked for the destroy may still be committing: let it
+	// land (its caller is waiting for the reply) before the data goes.
+	// With this instance's own fence: acquiring a new one would fence that
+	// commit and fail the caller's action.
+	await deps.writer.flush().catch(() => {});
+	// Mark destroyed first: a crash before the data is deleted leaves
+	// unreachable data, never a half-deleted actor that wakes up again.
+	await directory.markDestroyed(deps.actorId, deps.clock.now());
+	const [result] = await store.commit([
+		{ actorId: deps.actorId, fence: deps.fence, clear: true, puts: [], deletes: [], alarm: null },
+	]);
+	if (result && !result.ok)
+		deps.log.warn("destroyed actor's data was not deleted: fenced", { result });
+	deps.onAlarmCleared();
+}
