@@ -71,7 +71,11 @@ function makeBlob(size: number): Uint8Array {
 
 async function tenon(quick: boolean): Promise<BenchRow[]> {
 	const dir = mkdtempSync(join(tmpdir(), "tenon-bench-sqlite-"));
-	const registry = setup({ use: { sqlBench }, logLevel: "warn" });
+	const registry = setup({
+		use: { sqlBench },
+		logLevel: "warn",
+		rateLimits: { perConnection: false },
+	});
 	const server = await registry.start({
 		port: 0,
 		host: "127.0.0.1",
