@@ -21,6 +21,7 @@ import {
 	QUEUE_META_KEY,
 	type StoredMessage,
 } from "./queue-records.js";
+import { QueueSenders, type SendWait } from "./queue-senders.js";
 import { iterate, RunQueueView, receiveOne } from "./queue-views.js";
 import { assertStorable } from "./storable.js";
 
@@ -37,35 +38,7 @@ interface ReceiveWaiter {
 	cleanup(): void;
 }
 
-interface SendWaiter {
-	/** Settles the sender's wait with its (encoded) answer. */
-	resolve(answer: unknown): void;
-	/** Fails the sender's wait (its answer could not be encoded). */
-	reject(error: unknown): void;
-	/** Turns the result into the sender's answer, at the moment it is decided. */
-	encode(result: QueueSendResult): unknown;
-	timer: TimerHandle | undefined;
-}
-
-/** How a sender waits for its message's completion. */
-export interface SendWait {
-	/** Give up (answering `timedOut`) after this many ms. */
-	timeoutMs: number | undefined;
-	/** Stop waiting (answering `timedOut`) when this aborts, e.g. when the sender went away. */
-	signal?: AbortSignal | undefined;
-	/**
-	 * Turns the result into the sender's answer (e.g. encodes it for HTTP).
-	 * Called when the result is decided, so the answer never shows writes of
-	 * later turns; the promise resolves with what it returns. Default: the result.
-	 */
-	encode?: (result: QueueSendResult) => unknown;
-}
-
-/** The result of a queue send that waited for completion. */
-export interface QueueSendResult {
-	status: "completed" | "timedOut";
-	response?: unknown;
-}
+export type { QueueSendResult, SendWait } from "./queue-senders.js";
 
 const queueErrors = {
 	notFound: (name: string) =>
@@ -110,7 +83,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	#nextSeq = 1;
 	#receivers: ReceiveWaiter[] = [];
 	/** Made on the first waiting send. */
-	#senders: Map<number, SendWaiter> | undefined;
+	readonly #senders: QueueSenders;
 	/** The `run` loop's view (made on first use). */
 	#runView: ActorQueue<QueueDecls> | undefined;
 
@@ -122,6 +95,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		this.#writes = writes;
 		this.#declarations = declarations ?? {};
 		this.#dead = new DeadLetters(writes, () => core.options.maxDeadLetters);
+		this.#senders = new QueueSenders(core);
 	}
 
 	/** Registers the callback for changes to the stored messages. */
@@ -198,7 +172,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		this.#writes.put(messageKey(message.seq), encoded);
 		this.#writes.put(QUEUE_META_KEY, cborEncode({ nextSeq: this.#nextSeq }));
 		this.#messages.push(message);
-		const completion = wait === undefined ? undefined : this.#waitForCompletion(message.seq, wait);
+		const completion = wait === undefined ? undefined : this.#senders.wait(message.seq, wait);
 		this.#onChange();
 		this.#deliver();
 		return { seq: message.seq, completion };
@@ -206,32 +180,6 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 
 	async send(name: string, body: unknown): Promise<void> {
 		await this.enqueue(name, body);
-	}
-
-	/** Waits until message `seq` is completed, or the wait times out or is aborted. */
-	#waitForCompletion(seq: number, wait: SendWait): Promise<unknown> {
-		const encode = wait.encode ?? ((result: QueueSendResult) => result);
-		const promise = new Promise<unknown>((resolve, reject) => {
-			const waiter: SendWaiter = { resolve, reject, encode, timer: undefined };
-			const giveUp = () => {
-				if (this.#senders?.get(seq) !== waiter) return;
-				this.#senders.delete(seq);
-				if (waiter.timer !== undefined) this.#core.clock.clearTimeout(waiter.timer);
-				resolve(encode({ status: "timedOut" }));
-			};
-			const { timeoutMs, signal } = wait;
-			if (timeoutMs !== undefined && Number.isFinite(timeoutMs))
-				waiter.timer = this.#core.clock.setTimeout(giveUp, Math.max(0, timeoutMs));
-			// A sender that went away stops waiting, so it no longer keeps the actor awake.
-			if (signal) {
-				if (signal.aborted) queueMicrotask(giveUp);
-				else signal.addEventListener("abort", giveUp, { once: true });
-			}
-			this.#senders ??= new Map();
-			this.#senders.set(seq, waiter);
-		});
-		// A waiting sender keeps the actor awake: its answer lives in memory only.
-		return this.#core.keepAwake(promise);
 	}
 
 	#matches(message: StoredMessage, names: ReadonlySet<string> | undefined): boolean {
@@ -345,28 +293,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 			reply = result.value;
 		}
 		this.#remove(message);
-		const sender = this.#senders?.get(message.seq);
-		if (sender) {
-			this.#senders?.delete(message.seq);
-			if (sender.timer !== undefined) this.#core.clock.clearTimeout(sender.timer);
-			// The sender's answer is an output: encoded now (so later turns cannot
-			// change it), it leaves once the removal is durable.
-			let settle: () => void;
-			try {
-				const answer = sender.encode({
-					status: "completed" as const,
-					...(reply === undefined ? {} : { response: this.#core.toRaw(reply) }),
-				});
-				settle = () => sender.resolve(answer);
-			} catch (error) {
-				// E.g. a reply over the HTTP limit: the sender learns why.
-				settle = () => sender.reject(error);
-			}
-			const generation = this.#core.outputGeneration();
-			void this.#core
-				.whenDurable(generation)
-				.then(settle, () => sender.resolve(sender.encode({ status: "timedOut" })));
-		}
+		this.#senders.completed(message.seq, reply);
 		this.#core.maybeIdle();
 	}
 
@@ -508,10 +435,6 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 			receiver.cleanup();
 			receiver.reject(errors.actorStopped());
 		}
-		for (const [seq, sender] of this.#senders ?? []) {
-			if (sender.timer !== undefined) this.#core.clock.clearTimeout(sender.timer);
-			this.#senders?.delete(seq);
-			sender.resolve(sender.encode({ status: "timedOut" }));
-		}
+		this.#senders.close();
 	}
 }

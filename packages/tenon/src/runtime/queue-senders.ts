@@ -1,0 +1,119 @@
+import type { Clock, TimerHandle } from "../common/clock.js";
+
+/** The result of a queue send that waited for completion. */
+export interface QueueSendResult {
+	status: "completed" | "timedOut";
+	response?: unknown;
+}
+
+/** How a sender waits for its message's completion. */
+export interface SendWait {
+	/** Give up (answering `timedOut`) after this many ms. */
+	timeoutMs: number | undefined;
+	/** Stop waiting (answering `timedOut`) when this aborts, e.g. when the sender went away. */
+	signal?: AbortSignal | undefined;
+	/**
+	 * Turns the result into the sender's answer (e.g. encodes it for HTTP).
+	 * Called when the result is decided, so the answer never shows writes of
+	 * later turns; the promise resolves with what it returns. Default: the result.
+	 */
+	encode?: (result: QueueSendResult) => unknown;
+}
+
+interface SendWaiter {
+	/** Settles the sender's wait with its (encoded) answer. */
+	resolve(answer: unknown): void;
+	/** Fails the sender's wait (its answer could not be encoded). */
+	reject(error: unknown): void;
+	/** Turns the result into the sender's answer, at the moment it is decided. */
+	encode(result: QueueSendResult): unknown;
+	timer: TimerHandle | undefined;
+}
+
+/** What the senders' waits need from their actor. */
+export interface SendersDeps {
+	clock: Clock;
+	/** Keeps the actor awake while `promise` is pending (a waiting sender's answer lives in memory only). */
+	keepAwake<T>(promise: Promise<T>): Promise<T>;
+	/** The plain value behind a state proxy. */
+	toRaw<T>(value: T): T;
+	/** The generation that must be durable before an answer may leave. */
+	outputGeneration(): number;
+	whenDurable(generation: number): Promise<void>;
+}
+
+/**
+ * Senders waiting for their messages' completion (`send(..., { wait })`):
+ * each wait ends with the completion, at its timeout, when the sender goes
+ * away, or when the actor stops; never before the completion is durable.
+ */
+export class QueueSenders {
+	readonly #deps: SendersDeps;
+	#waiting: Map<number, SendWaiter> | undefined;
+
+	constructor(deps: SendersDeps) {
+		this.#deps = deps;
+	}
+
+	/** Waits until message `seq` is completed, or the wait times out or is aborted. */
+	wait(seq: number, wait: SendWait): Promise<unknown> {
+		const { clock } = this.#deps;
+		const encode = wait.encode ?? ((result: QueueSendResult) => result);
+		const promise = new Promise<unknown>((resolve, reject) => {
+			const waiter: SendWaiter = { resolve, reject, encode, timer: undefined };
+			const giveUp = () => {
+				if (this.#waiting?.get(seq) !== waiter) return;
+				this.#waiting.delete(seq);
+				if (waiter.timer !== undefined) clock.clearTimeout(waiter.timer);
+				resolve(encode({ status: "timedOut" }));
+			};
+			const { timeoutMs, signal } = wait;
+			if (timeoutMs !== undefined && Number.isFinite(timeoutMs))
+				waiter.timer = clock.setTimeout(giveUp, Math.max(0, timeoutMs));
+			// A sender that went away stops waiting, so it no longer keeps the actor awake.
+			if (signal) {
+				if (signal.aborted) queueMicrotask(giveUp);
+				else signal.addEventListener("abort", giveUp, { once: true });
+			}
+			this.#waiting ??= new Map();
+			this.#waiting.set(seq, waiter);
+		});
+		// A waiting sender keeps the actor awake: its answer lives in memory only.
+		return this.#deps.keepAwake(promise);
+	}
+
+	/** Message `seq` was completed with `reply`: its sender's answer leaves once that is durable. */
+	completed(seq: number, reply: unknown): void {
+		const sender = this.#waiting?.get(seq);
+		if (!sender) return;
+		this.#waiting?.delete(seq);
+		const deps = this.#deps;
+		if (sender.timer !== undefined) deps.clock.clearTimeout(sender.timer);
+		// The sender's answer is an output: encoded now (so later turns cannot
+		// change it), it leaves once the removal is durable.
+		let settle: () => void;
+		try {
+			const answer = sender.encode({
+				status: "completed" as const,
+				...(reply === undefined ? {} : { response: deps.toRaw(reply) }),
+			});
+			settle = () => sender.resolve(answer);
+		} catch (error) {
+			// E.g. a reply over the HTTP limit: the sender learns why.
+			settle = () => sender.reject(error);
+		}
+		const generation = deps.outputGeneration();
+		void deps
+			.whenDurable(generation)
+			.then(settle, () => sender.resolve(sender.encode({ status: "timedOut" })));
+	}
+
+	/** The actor is stopping: every waiting sender is answered `timedOut`. */
+	close(): void {
+		for (const [seq, sender] of this.#waiting ?? []) {
+			if (sender.timer !== undefined) this.#deps.clock.clearTimeout(sender.timer);
+			this.#waiting?.delete(seq);
+			sender.resolve(sender.encode({ status: "timedOut" }));
+		}
+	}
+}
