@@ -1,4 +1,3 @@
-import { Cron } from "croner";
 import type {
 	ActorCron,
 	ActorSchedule,
@@ -12,92 +11,27 @@ import type {
 import type { TimerHandle } from "../common/clock.js";
 import { utf8Length } from "../protocol/bytes.js";
 import { cborDecode, cborEncode } from "../protocol/encoding.js";
-import { ActorError, errors } from "../protocol/errors.js";
-import { AREA } from "../storage/actor-keys.js";
+import { errors } from "../protocol/errors.js";
 import type { ActorStore } from "../storage/interfaces.js";
 import type { ActorCore } from "./actor-core.js";
 import type { WriteBatch, WriteSource } from "./actor-writer.js";
 import type { ConnectionImpl } from "./connection.js";
 import type { PendingWrites } from "./pending-writes.js";
+import {
+	checkTimezone,
+	DEFAULT_MAX_HISTORY,
+	JOB_RANGE,
+	jobKey,
+	MAX_HISTORY,
+	META_KEY,
+	MIN_INTERVAL_MS,
+	nextCronRun,
+	ONE_SHOT_RANGE,
+	oneShotKey,
+	type StoredJob,
+	scheduleErrors,
+} from "./schedule-records.js";
 import { assertStorable } from "./storable.js";
-
-const META_KEY = Uint8Array.of(AREA.SCHEDULE, 0x00);
-const ONE_SHOT_RANGE = {
-	start: Uint8Array.of(AREA.SCHEDULE, 0x01),
-	end: Uint8Array.of(AREA.SCHEDULE, 0x02),
-};
-const JOB_RANGE = {
-	start: Uint8Array.of(AREA.SCHEDULE, 0x02),
-	end: Uint8Array.of(AREA.SCHEDULE, 0x03),
-};
-const encoder = new TextEncoder();
-
-function oneShotKey(id: number): Uint8Array {
-	const key = new Uint8Array(10);
-	key[0] = AREA.SCHEDULE;
-	key[1] = 0x01;
-	new DataView(key.buffer).setBigUint64(2, BigInt(id));
-	return key;
-}
-
-function jobKey(name: string): Uint8Array {
-	const bytes = encoder.encode(name);
-	const key = new Uint8Array(bytes.byteLength + 2);
-	key[0] = AREA.SCHEDULE;
-	key[1] = 0x02;
-	key.set(bytes, 2);
-	return key;
-}
-
-/** Smallest `every` interval. */
-export const MIN_INTERVAL_MS = 1_000;
-const DEFAULT_MAX_HISTORY = 100;
-const MAX_HISTORY = 1_000;
-
-const scheduleErrors = {
-	limit: (limit: number) =>
-		new ActorError("schedule", "limit_reached", `The actor has ${limit} timers and jobs already`, {
-			limit,
-		}),
-	invalid: (reason: string) => new ActorError("schedule", "invalid", `Invalid schedule: ${reason}`),
-	invalidCron: (expression: string, reason: string) =>
-		new ActorError(
-			"schedule",
-			"invalid_cron",
-			`Invalid cron expression '${expression}': ${reason}`,
-			{ expression },
-		),
-};
-
-/** A stored recurring job with its recent runs (newest first). */
-interface StoredJob extends CronJob {
-	runs: CronRun[];
-}
-
-/** The next time after `after` that `expression` matches in `timezone`. */
-function nextCronRun(expression: string, timezone: string | undefined, after: number): number {
-	let cron: Cron;
-	try {
-		cron = new Cron(expression, { paused: true, ...(timezone ? { timezone } : {}) });
-	} catch (error) {
-		throw scheduleErrors.invalidCron(
-			expression,
-			error instanceof Error ? error.message : String(error),
-		);
-	}
-	const next = cron.nextRun(new Date(after));
-	if (next === null) throw scheduleErrors.invalidCron(expression, "it never fires");
-	return next.getTime();
-}
-
-function checkTimezone(timezone: string | undefined): void {
-	if (timezone === undefined) return;
-	try {
-		new Intl.DateTimeFormat("en-US", { timeZone: timezone });
-	} catch {
-		throw scheduleErrors.invalid(`unknown time zone '${timezone}'`);
-	}
-}
 
 /**
  * `c.schedule` and `c.cron`: durable timers in the actor's store (area 0x05).

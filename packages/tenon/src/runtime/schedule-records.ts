@@ -1,0 +1,89 @@
+// What the schedule manager stores and how it computes times: its keys in
+// the actor's store (area 0x05), its errors, and cron arithmetic.
+import { Cron } from "croner";
+import type { CronJob, CronRun } from "../actor/schedule.js";
+import { ActorError } from "../protocol/errors.js";
+import { AREA } from "../storage/actor-keys.js";
+
+export const META_KEY = Uint8Array.of(AREA.SCHEDULE, 0x00);
+export const ONE_SHOT_RANGE = {
+	start: Uint8Array.of(AREA.SCHEDULE, 0x01),
+	end: Uint8Array.of(AREA.SCHEDULE, 0x02),
+};
+export const JOB_RANGE = {
+	start: Uint8Array.of(AREA.SCHEDULE, 0x02),
+	end: Uint8Array.of(AREA.SCHEDULE, 0x03),
+};
+const encoder = new TextEncoder();
+
+export function oneShotKey(id: number): Uint8Array {
+	const key = new Uint8Array(10);
+	key[0] = AREA.SCHEDULE;
+	key[1] = 0x01;
+	new DataView(key.buffer).setBigUint64(2, BigInt(id));
+	return key;
+}
+
+export function jobKey(name: string): Uint8Array {
+	const bytes = encoder.encode(name);
+	const key = new Uint8Array(bytes.byteLength + 2);
+	key[0] = AREA.SCHEDULE;
+	key[1] = 0x02;
+	key.set(bytes, 2);
+	return key;
+}
+
+/** Smallest `every` interval. */
+export const MIN_INTERVAL_MS = 1_000;
+export const DEFAULT_MAX_HISTORY = 100;
+export const MAX_HISTORY = 1_000;
+
+export const scheduleErrors = {
+	limit: (limit: number) =>
+		new ActorError("schedule", "limit_reached", `The actor has ${limit} timers and jobs already`, {
+			limit,
+		}),
+	invalid: (reason: string) => new ActorError("schedule", "invalid", `Invalid schedule: ${reason}`),
+	invalidCron: (expression: string, reason: string) =>
+		new ActorError(
+			"schedule",
+			"invalid_cron",
+			`Invalid cron expression '${expression}': ${reason}`,
+			{ expression },
+		),
+};
+
+/** A stored recurring job with its recent runs (newest first). */
+export interface StoredJob extends CronJob {
+	runs: CronRun[];
+}
+
+/** The next time after `after` that `expression` matches in `timezone`. */
+export function nextCronRun(
+	expression: string,
+	timezone: string | undefined,
+	after: number,
+): number {
+	let cron: Cron;
+	try {
+		cron = new Cron(expression, { paused: true, ...(timezone ? { timezone } : {}) });
+	} catch (error) {
+		throw scheduleErrors.invalidCron(
+			expression,
+			error instanceof Error ? error.message : String(error),
+		);
+	}
+	const next = cron.nextRun(new Date(after));
+	if (next === null) throw scheduleErrors.invalidCron(expression, "it never fires");
+	return next.getTime();
+}
+
+/** Throws `schedule/invalid` for a time zone this runtime does not know. */
+export function checkTimezone(timezone: string | undefined): void {
+	if (timezone === undefined) return;
+	try {
+		new Intl.DateTimeFormat("en-US", { timeZone: timezone });
+	} catch {
+		throw scheduleErrors.invalid(`unknown time zone '${timezone}'`);
+	}
+}
