@@ -4,17 +4,10 @@ import type { ActorCron, ActorSchedule } from "../actor/schedule.js";
 import type { ActorKeyList } from "../actor/types.js";
 import type { Client } from "../client/types.js";
 import type { Logger } from "../common/logger.js";
+import { runJoin, runRace } from "./branches.js";
 import type { WorkflowEngine } from "./engine.js";
 import { invalidWorkflowUse, OutsideStepError } from "./errors.js";
-import {
-	getVersion,
-	removed,
-	rollbackCheckpoint,
-	runJoin,
-	runLoop,
-	runRace,
-	runTry,
-} from "./flow.js";
+import { getVersion, removed, rollbackCheckpoint, runLoop, runTry } from "./flow.js";
 import type { Scope } from "./scope.js";
 import { runStep, stepConfig, tryStep } from "./step.js";
 import type {

@@ -1,0 +1,223 @@
+// `ctx.join` and `ctx.race`: branches that run concurrently, each in its own
+// scope, journaled so that replay skips what already finished.
+import { callAsync } from "../common/timeouts.js";
+import type { WorkflowContextImpl } from "./context.js";
+import { isCodeError, type WorkflowEngine } from "./engine.js";
+import {
+	CancelledError,
+	errorInfo,
+	HistoryDivergedError,
+	invalidWorkflowUse,
+	isControlError,
+	JoinError,
+	RaceError,
+	type WorkflowErrorInfo,
+} from "./errors.js";
+import type { BranchRecord, JournalEntry } from "./journal.js";
+import type { BranchConfig } from "./types.js";
+
+function checkBranchNames(location: string, names: string[], recorded: JournalEntry | undefined) {
+	if (recorded?.branches === undefined) return;
+	const before = Object.keys(recorded.branches);
+	if (before.length !== names.length || before.some((name, i) => name !== names[i])) {
+		throw new HistoryDivergedError(
+			location,
+			`the branches are [${names.join(", ")}] but the journal has [${before.join(", ")}]`,
+		);
+	}
+}
+
+function pendingBranches(names: string[]): Record<string, BranchRecord> {
+	return Object.fromEntries(names.map((name) => [name, { status: "pending" as const }]));
+}
+
+/** True for errors that must stop the whole workflow code (not failures of a branch). */
+export function stopsEverything(error: unknown): boolean {
+	return isControlError(error) || isCodeError(error);
+}
+
+/**
+ * `ctx.join`: branches run concurrently, each in its own scope; each
+ * branch's result is journaled when it finishes, so replay skips finished
+ * branches. Fails with {@link JoinError} if any branch fails (after all of
+ * them settled).
+ */
+export async function runJoin(
+	engine: WorkflowEngine,
+	ctx: WorkflowContextImpl,
+	name: string,
+	branches: Record<string, BranchConfig<unknown, WorkflowContextImpl>>,
+): Promise<Record<string, unknown>> {
+	if (typeof branches !== "object" || branches === null) {
+		throw invalidWorkflowUse(`join '${name}' needs an object of branches`);
+	}
+	const names = Object.keys(branches);
+	for (const branch of names) {
+		if (typeof branches[branch]?.run !== "function") {
+			throw invalidWorkflowUse(`join '${name}': branch '${branch}' needs a run function`);
+		}
+	}
+	const scope = ctx.scope;
+	const journal = engine.journal;
+	const { path, entry: recorded, location } = scope.claim("join", name);
+	checkBranchNames(location, names, recorded);
+	const entry: JournalEntry = recorded ?? {
+		kind: "join",
+		name,
+		status: "pending",
+		createdAt: engine.now(),
+		branches: pendingBranches(names),
+	};
+	const records = entry.branches as Record<string, BranchRecord>;
+	if (recorded?.status === "completed") {
+		return Object.fromEntries(names.map((branch) => [branch, records[branch]?.output]));
+	}
+	if (recorded === undefined) journal.put(path, entry);
+	// Stops the other branches if one hits a control or code error.
+	const stop = new AbortController();
+	const signal = AbortSignal.any([scope.signal, stop.signal]);
+	const results = await Promise.allSettled(
+		names.map(async (branch, index) => {
+			const record = records[branch];
+			if (record?.status === "completed") return record.output;
+			const branchScope = scope.child(path, index, `${location}.${branch}`, { signal });
+			try {
+				const output = engine.host.core.toRaw(
+					await (branches[branch] as BranchConfig<unknown, WorkflowContextImpl>).run(
+						ctx.child(branchScope),
+					),
+				);
+				branchScope.finish();
+				records[branch] = { status: "completed", output };
+				journal.put(path, entry);
+				return output;
+			} catch (error) {
+				if (stopsEverything(error)) stop.abort(new CancelledError(location));
+				throw error;
+			}
+		}),
+	);
+	// A control or code error stops the workflow code; the cancellations it
+	// caused in sibling branches are only its consequence.
+	const stops = results
+		.filter((result): result is PromiseRejectedResult => result.status === "rejected")
+		.map((result) => result.reason)
+		.filter(stopsEverything);
+	if (stops.length > 0) throw stops.find((error) => !(error instanceof CancelledError)) ?? stops[0];
+	const failures: Record<string, WorkflowErrorInfo> = {};
+	results.forEach((result, index) => {
+		if (result.status === "fulfilled") return;
+		const branch = names[index] as string;
+		const error = errorInfo(result.reason);
+		failures[branch] = error;
+		records[branch] = { status: "failed", error };
+	});
+	if (Object.keys(failures).length > 0) {
+		entry.status = "failed";
+		journal.put(path, entry);
+		throw new JoinError(location, failures);
+	}
+	entry.status = "completed";
+	entry.completedAt = engine.now();
+	journal.put(path, entry);
+	return Object.fromEntries(
+		results.map((result, index) => [
+			names[index] as string,
+			(result as PromiseFulfilledResult<unknown>).value,
+		]),
+	);
+}
+
+/**
+ * `ctx.race`: branches run concurrently; the first to finish wins, is
+ * journaled, and the others are cancelled (their pending waits end; a step
+ * already running finishes). Replay returns the recorded winner without
+ * running any branch. Fails with {@link RaceError} if every branch fails.
+ */
+export function runRace(
+	engine: WorkflowEngine,
+	ctx: WorkflowContextImpl,
+	name: string,
+	branches: ReadonlyArray<{ name: string; run: (ctx: WorkflowContextImpl) => Promise<unknown> }>,
+): Promise<{ winner: string; value: unknown }> {
+	if (!Array.isArray(branches) || branches.length === 0) {
+		throw invalidWorkflowUse(`race '${name}' needs a list of branches`);
+	}
+	const names = branches.map((branch) => branch?.name);
+	if (
+		names.some((branch) => typeof branch !== "string" || branch === "") ||
+		new Set(names).size !== names.length ||
+		branches.some((branch) => typeof branch.run !== "function")
+	) {
+		throw invalidWorkflowUse(`race '${name}': branches need unique names and run functions`);
+	}
+	const scope = ctx.scope;
+	const journal = engine.journal;
+	const { path, entry: recorded, location } = scope.claim("race", name);
+	checkBranchNames(location, names, recorded);
+	if (recorded?.status === "completed") {
+		return Promise.resolve({ winner: recorded.winner as string, value: recorded.output });
+	}
+	const entry: JournalEntry = recorded ?? {
+		kind: "race",
+		name,
+		status: "pending",
+		createdAt: engine.now(),
+		branches: pendingBranches(names),
+	};
+	const records = entry.branches as Record<string, BranchRecord>;
+	if (recorded === undefined) journal.put(path, entry);
+	const cancel = new AbortController();
+	const signal = AbortSignal.any([scope.signal, cancel.signal]);
+	return new Promise((resolve, reject) => {
+		let decided = false;
+		const failures: Record<string, WorkflowErrorInfo> = {};
+		const decide = () => {
+			decided = true;
+			cancel.abort(new CancelledError(location));
+		};
+		branches.forEach((branch, index) => {
+			const branchScope = scope.child(path, index, `${location}.${branch.name}`, { signal });
+			callAsync(() => branch.run(ctx.child(branchScope))).then(
+				(value) => {
+					if (decided) return;
+					try {
+						branchScope.finish();
+						const output = engine.host.core.toRaw(value);
+						records[branch.name] = { status: "completed", output };
+						Object.assign(entry, {
+							status: "completed",
+							winner: branch.name,
+							output,
+							completedAt: engine.now(),
+						});
+						journal.put(path, entry);
+						decide();
+						resolve({ winner: branch.name, value: output });
+					} catch (error) {
+						decide();
+						reject(error);
+					}
+				},
+				(error: unknown) => {
+					if (decided) return;
+					if (stopsEverything(error)) {
+						decide();
+						reject(error);
+						return;
+					}
+					const info = errorInfo(error);
+					failures[branch.name] = info;
+					records[branch.name] = { status: "failed", error: info };
+					journal.put(path, entry);
+					if (Object.keys(failures).length === branches.length) {
+						decide();
+						entry.status = "failed";
+						journal.put(path, entry);
+						reject(new RaceError(location, failures));
+					}
+				},
+			);
+		});
+	});
+}
