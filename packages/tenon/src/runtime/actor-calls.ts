@@ -8,15 +8,17 @@ import { type Caller, markAccepted } from "./caller.js";
 import { runConnectHooks } from "./connect-hooks.js";
 import { ConnectionImpl, type ConnTransport } from "./connection.js";
 import type { CloseKind, ConnectionHub } from "./connection-hub.js";
-import { ActionContextImpl, ConnectContextImpl } from "./context-impl.js";
+import { ActionContextImpl, ConnectContextImpl, type ContextHost } from "./context-impl.js";
 import type { QueueManager, QueueSendResult } from "./queue-manager.js";
 import { type OpenedRawSocket, type RawEndpointHost, RawEndpoints } from "./raw-endpoints.js";
 import type { RawSocketTransport, RawWebSocketImpl } from "./raw-websocket.js";
 
 /** What the calls from outside need from their actor. */
 export interface CallDeps {
-	/** The actor, as contexts and raw endpoints see it. */
+	/** The actor, as the raw endpoints see it. */
 	readonly host: RawEndpointHost;
+	/** What the hooks' contexts reach. */
+	readonly contexts: ContextHost;
 	readonly config: AnyActorDefinition["config"];
 	readonly clock: Clock;
 	readonly connectTimeout: number;
@@ -60,7 +62,7 @@ export class ActorCalls {
 		deps.assertAwake();
 		const { params: checked, state } = await runConnectHooks(
 			deps.config,
-			new ConnectContextImpl(deps.host, caller.request),
+			new ConnectContextImpl(deps.contexts, caller.request),
 			deps.clock,
 			deps.connectTimeout,
 			caller.params,
@@ -118,7 +120,7 @@ export class ActorCalls {
 		const check = queues && Object.hasOwn(queues, name) ? queues[name]?.canPublish : undefined;
 		if (check === undefined) return;
 		const allowed = await check(
-			new ActionContextImpl(this.#deps.host, conn, undefined, conn.request),
+			new ActionContextImpl(this.#deps.contexts, conn, undefined, conn.request),
 		);
 		if (allowed !== true)
 			throw errors.forbidden(`sending to queue '${name}' is not allowed`, { queue: name });
@@ -127,6 +129,7 @@ export class ActorCalls {
 	#rawEndpoints(): RawEndpoints {
 		this.#raw ??= new RawEndpoints(this.#deps.host, {
 			config: this.#deps.config,
+			contexts: this.#deps.contexts,
 			gated: (where, work) => this.#deps.turns.gated(where, work),
 			prepareConn: (caller) => this.prepareConn(caller, undefined),
 		});

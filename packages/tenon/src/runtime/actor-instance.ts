@@ -1,5 +1,3 @@
-import type { Conn } from "../actor/context.js";
-import type { OpenedDatabase } from "../actor/database.js";
 import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ResolvedActorOptions } from "../actor/options.js";
 import type { FireInfo } from "../actor/schedule.js";
@@ -18,12 +16,13 @@ import { ActorCalls } from "./actor-calls.js";
 import type { ActorCore } from "./actor-core.js";
 import { ActorRun } from "./actor-run.js";
 import { destroyActorData, runWakeSequence, StateChangeHook } from "./actor-steps.js";
+import { ActorSurface } from "./actor-surface.js";
 import { ActorTurns } from "./actor-turns.js";
 import { ActorWriter } from "./actor-writer.js";
 import { type Caller, callerWithParams } from "./caller.js";
 import { ConnectionImpl, type ConnTransport } from "./connection.js";
 import { type CloseKind, ConnectionHub, type OpenedConnection } from "./connection-hub.js";
-import { ActionContextImpl, ActorContextImpl, type ContextHost } from "./context-impl.js";
+import { ActionContextImpl, ActorContextImpl } from "./context-impl.js";
 import { databaseHost } from "./database-host.js";
 import { KvImpl } from "./kv-impl.js";
 import { PendingWrites } from "./pending-writes.js";
@@ -67,7 +66,7 @@ export interface ActorInstanceDeps {
  * Created by the {@link ActorHost}; everything that reaches user code goes
  * through here.
  */
-export class ActorInstance implements ContextHost, ActorCore {
+export class ActorInstance implements ActorCore {
 	readonly actorId: string;
 	readonly name: string;
 	readonly key: ActorKeyList;
@@ -88,10 +87,8 @@ export class ActorInstance implements ContextHost, ActorCore {
 	readonly #schedules: ScheduleManager;
 	/** The connection scheduled actions run on (made on first use). */
 	#internalConn: ConnectionImpl | undefined;
-	/** `onRequest` / `onWebSocket` and the raw sockets (made on first use). */
-	#vars: unknown = undefined;
-	#db: OpenedDatabase<unknown> | undefined;
-	#client: unknown;
+	/** What user code reaches (`c`): state, vars, KV, queues, timers, database, events. */
+	readonly #surface: ActorSurface;
 	readonly #activity: ActorActivity;
 	readonly #turns: ActorTurns;
 	/** The calls that reach the actor from outside: HTTP actions, queue sends, raw requests and sockets. */
@@ -139,7 +136,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 			actionTimeout: deps.options.actionTimeout,
 			context: () => this.#context,
 			assertAwake: () => this.#assertAwake(),
-			actionContext: (conn, fire) => new ActionContextImpl(this, conn, fire, conn.request),
+			actionContext: (conn, fire) => new ActionContextImpl(this.#surface, conn, fire, conn.request),
 			track: (promise) => this.#activity.track(promise),
 			afterTurn: () => this.afterTurn(),
 			toRaw: (value) => this.#tracker.toRaw(value),
@@ -149,14 +146,30 @@ export class ActorInstance implements ContextHost, ActorCore {
 		const onWrite = () => this.#writesOutsideTurn();
 		this.#tracker = new StateTracker(loaded.initialized ? loaded.state : undefined, onWrite);
 		this.#writes = new PendingWrites(deps.storage.store, this.actorId, onWrite);
-		this.#context = new ActorContextImpl(this);
+		this.#surface = new ActorSurface({
+			actorId: this.actorId,
+			name: this.name,
+			key: this.key,
+			abortSignal: this.#abort.signal,
+			log: () => this.log,
+			hub: () => this.#hub,
+			kv: () => this.#kv,
+			queue: () => this.#queue,
+			schedules: () => this.#schedules,
+			tracker: () => this.#tracker,
+			activity: () => this.#activity,
+			writer: () => this.#writer,
+			createClient: () => deps.createClient(),
+			stop: (kind) => void this.stop(kind),
+		});
+		this.#context = new ActorContextImpl(this.#surface);
 		this.#stateChange = new StateChangeHook(config.onStateChange, this.#tracker, () => this.log);
 		this.#hub = new ConnectionHub(
 			this,
 			config,
 			this.#context,
 			(caller, transport) => this.calls.prepareConn(caller, transport),
-			(conn) => new ActionContextImpl(this, conn, undefined),
+			(conn) => new ActionContextImpl(this.#surface, conn, undefined),
 		);
 		this.#kv = new KvImpl(this.#writes);
 		this.#queue = new QueueManager(this, this.#writes, config.queues);
@@ -178,6 +191,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 		this.#queue.onChange(() => this.#schedules.alarmChanged());
 		this.calls = new ActorCalls({
 			host: this,
+			contexts: this.#surface,
 			config,
 			clock: deps.clock,
 			connectTimeout: deps.options.connectTimeout,
@@ -240,7 +254,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 			await instance.#schedules.load(deps.storage.store, instance.actorId);
 			const database = deps.definition.config.db;
 			if (database)
-				instance.#db = await database.open(
+				instance.#surface.database = await database.open(
 					databaseHost(instance.actorId, instance.log, deps.clock, instance.#writes, deps.options),
 				);
 			await withTimeout(instance.#wake(loaded), deps.clock, deps.options.wakeTimeout, () =>
@@ -265,13 +279,15 @@ export class ActorInstance implements ContextHost, ActorCore {
 
 	async #wake(loaded: LoadedState): Promise<void> {
 		const identity = { actorId: this.actorId, name: this.name, key: this.key, log: this.log };
-		this.#vars = await runWakeSequence(
-			this.#deps.definition.config,
-			identity,
-			loaded,
-			this.#tracker,
-			this.#context,
-			() => this.#deps.storage.directory.readInput(this.actorId),
+		this.#surface.setVars(
+			await runWakeSequence(
+				this.#deps.definition.config,
+				identity,
+				loaded,
+				this.#tracker,
+				this.#context,
+				() => this.#deps.storage.directory.readInput(this.actorId),
+			),
 		);
 		// Establishing state on wake is not a change for onStateChange.
 		this.#stateChange.settle();
@@ -287,7 +303,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 			abortSignal: this.#abort.signal,
 			createContext: (control) => {
 				// Its queue view releases the handler's leases if it fails.
-				const context = new ActorContextImpl(this, this.#queue.runView);
+				const context = new ActorContextImpl(this.#surface, this.#queue.runView);
 				attachRunHost(context, {
 					core: this,
 					actorId: this.actorId,
@@ -315,67 +331,11 @@ export class ActorInstance implements ContextHost, ActorCore {
 		this.#run.start();
 	}
 
-	// ---- ContextHost ---------------------------------------------------------
-
 	get abortSignal(): AbortSignal {
 		return this.#abort.signal;
 	}
-	get connsView(): ReadonlyMap<string, Conn<any, any, any>> {
-		return this.#hub.conns;
-	}
-	get kv(): KvImpl {
-		return this.#kv;
-	}
-	get queue(): QueueManager {
-		return this.#queue;
-	}
-	get db(): unknown {
-		if (this.#db === undefined) {
-			throw new ActorError(
-				"actor",
-				"no_database",
-				`Actor '${this.name}' has no database: add \`db: db(...)\` (from tenon/db) to its definition`,
-			);
-		}
-		return this.#db.client;
-	}
-	get scheduleApi(): ScheduleManager {
-		return this.#schedules;
-	}
-	getState(): unknown {
-		return this.#tracker.value;
-	}
-	setState(next: unknown): void {
-		this.#tracker.replace(next);
-	}
-	getVars(): unknown {
-		return this.#vars;
-	}
-	setVars(next: unknown): void {
-		this.#vars = next;
-	}
-	client(): unknown {
-		this.#client ??= this.#deps.createClient();
-		return this.#client;
-	}
-	requestSleep(): void {
-		// Deferred so the calling action finishes (and replies) first.
-		setImmediate(() => void this.stop("sleep"));
-	}
-	requestDestroy(): void {
-		setImmediate(() => void this.stop("destroy"));
-	}
-	saveState(): Promise<void> {
-		return this.#writer.flush();
-	}
 	keepAwake<T>(promise: Promise<T>): Promise<T> {
 		return this.#activity.keepAwake(promise);
-	}
-	waitUntil(promise: Promise<unknown>): void {
-		this.#activity.waitUntil(promise);
-	}
-	broadcast(name: string, args: unknown[]): void {
-		this.#hub.broadcast(name, args);
 	}
 
 	// ---- ActorCore -------------------------------------------------------------
@@ -578,7 +538,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 		} catch (error) {
 			this.log.error("stopping the actor failed; unsaved changes are lost", { error, kind });
 		} finally {
-			this.#db?.close();
+			this.#surface.database?.close();
 			this.#hub.closeAll(kind);
 			this.calls.closeRawSockets(kind);
 			this.#writer.close(errors.actorStopped());
@@ -616,7 +576,7 @@ export class ActorInstance implements ContextHost, ActorCore {
 		this.#run?.stop();
 		this.#queue.close();
 		this.#writer.close(error);
-		this.#db?.close();
+		this.#surface.database?.close();
 		this.#hub.dropAll();
 		this.calls.closeRawSockets(undefined);
 		void this.#deps.storage.placement.release(this.actorId).catch(() => {});

@@ -18,7 +18,7 @@ const RAW_CLOSE: Record<CloseKind, [number, string]> = {
 };
 
 /** What the raw endpoints need from their actor instance. */
-export interface RawEndpointHost extends ContextHost, ActorCore {
+export interface RawEndpointHost extends ActorCore {
 	readonly options: ResolvedActorOptions;
 	readonly clock: Clock;
 	track<T>(promise: Promise<T>): Promise<T>;
@@ -33,6 +33,8 @@ export type OpenedRawSocket = { ok: true; socket: RawWebSocketImpl } | { ok: fal
 /** The instance's own steps the endpoints run (private to it). */
 export interface RawEndpointSteps {
 	readonly config: AnyActorDefinition["config"];
+	/** What the handlers' contexts reach. */
+	readonly contexts: ContextHost;
 	/** Runs `work`, then releases its result through the output gate. */
 	gated<T>(where: string, work: () => Promise<T>): Promise<T>;
 	/** A connection for one request or socket, after the connect hooks. */
@@ -66,7 +68,7 @@ export class RawEndpoints {
 		if (!onRequest) return Promise.reject(errors.handlerNotFound("onRequest"));
 		return steps.gated("onRequest", async () => {
 			const conn = await host.track(steps.prepareConn(caller));
-			const context = new ActionContextImpl(host, conn, undefined, caller.request);
+			const context = new ActionContextImpl(this.#steps.contexts, conn, undefined, caller.request);
 			const timeout = host.options.actionTimeout;
 			const response = await withTimeout(
 				host.track(callAsync(() => onRequest(context, request))),
@@ -95,7 +97,7 @@ export class RawEndpoints {
 			const conn = await host.track(this.#steps.prepareConn(caller));
 			const socket = new RawWebSocketImpl(host, url, transport);
 			this.#sockets.add(socket);
-			const context = new ActionContextImpl(host, conn, undefined, caller.request);
+			const context = new ActionContextImpl(this.#steps.contexts, conn, undefined, caller.request);
 			await host.track(callAsync(() => onWebSocket(context, socket)));
 			host.afterTurn();
 			return { ok: true, socket };

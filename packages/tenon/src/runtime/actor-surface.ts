@@ -1,0 +1,124 @@
+import type { Conn } from "../actor/context.js";
+import type { OpenedDatabase } from "../actor/database.js";
+import type { ActorKeyList } from "../actor/types.js";
+import type { Logger } from "../common/logger.js";
+import { ActorError } from "../protocol/errors.js";
+import type { ActorActivity } from "./actor-activity.js";
+import type { ActorWriter } from "./actor-writer.js";
+import type { ConnectionHub } from "./connection-hub.js";
+import type { ContextHost } from "./context-impl.js";
+import type { KvImpl } from "./kv-impl.js";
+import type { QueueManager } from "./queue-manager.js";
+import type { ScheduleManager } from "./schedule-manager.js";
+import type { StateTracker } from "./state-tracker.js";
+
+/** The parts of an awake actor that user code reaches (functions: some are made after this). */
+export interface SurfaceParts {
+	readonly actorId: string;
+	readonly name: string;
+	readonly key: ActorKeyList;
+	readonly abortSignal: AbortSignal;
+	log(): Logger;
+	hub(): ConnectionHub;
+	kv(): KvImpl;
+	queue(): QueueManager;
+	schedules(): ScheduleManager;
+	tracker(): StateTracker;
+	activity(): ActorActivity;
+	writer(): ActorWriter;
+	/** A client for actor-to-actor calls. */
+	createClient(): unknown;
+	/** Sleeps or destroys the actor, after the calling turn replied. */
+	stop(kind: "sleep" | "destroy"): void;
+}
+
+/**
+ * What user code sees of one awake actor, behind every context `c`: its
+ * state, vars, KV, queues, timers, database, connections and events, and
+ * its requests to sleep, be destroyed or save now.
+ */
+export class ActorSurface implements ContextHost {
+	readonly #parts: SurfaceParts;
+	/** `c.vars`: per-wake, never stored. */
+	#vars: unknown = undefined;
+	/** The actor's database, when its definition has one (opened on wake). */
+	database: OpenedDatabase<unknown> | undefined;
+	#client: unknown;
+
+	constructor(parts: SurfaceParts) {
+		this.#parts = parts;
+	}
+
+	get actorId(): string {
+		return this.#parts.actorId;
+	}
+	get name(): string {
+		return this.#parts.name;
+	}
+	get key(): ActorKeyList {
+		return this.#parts.key;
+	}
+	get log(): Logger {
+		return this.#parts.log();
+	}
+	get abortSignal(): AbortSignal {
+		return this.#parts.abortSignal;
+	}
+	get connsView(): ReadonlyMap<string, Conn<any, any, any>> {
+		return this.#parts.hub().conns;
+	}
+	get kv(): KvImpl {
+		return this.#parts.kv();
+	}
+	get queue(): QueueManager {
+		return this.#parts.queue();
+	}
+	get db(): unknown {
+		if (this.database === undefined) {
+			throw new ActorError(
+				"actor",
+				"no_database",
+				`Actor '${this.name}' has no database: add \`db: db(...)\` (from tenon/db) to its definition`,
+			);
+		}
+		return this.database.client;
+	}
+	get scheduleApi(): ScheduleManager {
+		return this.#parts.schedules();
+	}
+	getState(): unknown {
+		return this.#parts.tracker().value;
+	}
+	setState(next: unknown): void {
+		this.#parts.tracker().replace(next);
+	}
+	getVars(): unknown {
+		return this.#vars;
+	}
+	setVars(next: unknown): void {
+		this.#vars = next;
+	}
+	client(): unknown {
+		this.#client ??= this.#parts.createClient();
+		return this.#client;
+	}
+	requestSleep(): void {
+		// Deferred so the calling action finishes (and replies) first.
+		setImmediate(() => this.#parts.stop("sleep"));
+	}
+	requestDestroy(): void {
+		setImmediate(() => this.#parts.stop("destroy"));
+	}
+	saveState(): Promise<void> {
+		return this.#parts.writer().flush();
+	}
+	keepAwake<T>(promise: Promise<T>): Promise<T> {
+		return this.#parts.activity().keepAwake(promise);
+	}
+	waitUntil(promise: Promise<unknown>): void {
+		this.#parts.activity().waitUntil(promise);
+	}
+	broadcast(name: string, args: unknown[]): void {
+		this.#parts.hub().broadcast(name, args);
+	}
+}
