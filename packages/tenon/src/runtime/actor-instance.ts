@@ -5,7 +5,7 @@ import type { ActorKeyList } from "../actor/types.js";
 import type { Clock } from "../common/clock.js";
 import { randomId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
-import { callAsync, withTimeout } from "../common/timeouts.js";
+import { withTimeout } from "../common/timeouts.js";
 import { ActorError, errors, toPublicError } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import type { CommitPipeline } from "../storage/commit-pipeline.js";
@@ -15,7 +15,7 @@ import { ActorActivity } from "./actor-activity.js";
 import { ActorCalls } from "./actor-calls.js";
 import type { ActorCore } from "./actor-core.js";
 import { ActorRun } from "./actor-run.js";
-import { destroyActorData, runWakeSequence, StateChangeHook } from "./actor-steps.js";
+import { destroyActorData, runStopHook, runWakeSequence, StateChangeHook } from "./actor-steps.js";
 import { ActorSurface } from "./actor-surface.js";
 import { ActorTurns } from "./actor-turns.js";
 import { ActorWriter } from "./actor-writer.js";
@@ -499,28 +499,21 @@ export class ActorInstance implements ActorCore {
 
 	async #stop(kind: StopKind): Promise<void> {
 		this.status = "stopping";
-		this.#abort.abort();
-		this.#activity.stopTimer();
-		this.#schedules.close();
-		this.#run?.stop();
-		const config = this.#deps.definition.config;
-		const hookName = kind === "destroy" ? "onDestroy" : "onSleep";
+		this.#halt();
 		try {
 			await this.#activity.drain(
 				this.#deps.options.sleepGracePeriod,
 				() => this.#run?.active ?? false,
 			);
 			this.#queue.close();
-			const hook = kind === "destroy" ? config.onDestroy : config.onSleep;
-			if (hook) {
-				const grace = this.#deps.options.sleepGracePeriod;
-				await withTimeout(
-					callAsync(() => hook(this.#context)),
-					this.#deps.clock,
-					grace,
-					() => errors.hookTimedOut(hookName, grace),
-				).catch((error: unknown) => this.log.error(`${hookName} failed`, { error }));
-			}
+			await runStopHook(
+				this.#deps.definition.config,
+				kind,
+				this.#context,
+				this.#deps.clock,
+				this.#deps.options.sleepGracePeriod,
+				this.log,
+			);
 			this.#stateChange.run(this.#context);
 			// The final save also recomputes the alarm, now without the queue's part.
 			this.#schedules.alarmChanged();
@@ -538,15 +531,32 @@ export class ActorInstance implements ActorCore {
 		} catch (error) {
 			this.log.error("stopping the actor failed; unsaved changes are lost", { error, kind });
 		} finally {
-			this.#surface.database?.close();
 			this.#hub.closeAll(kind);
 			this.calls.closeRawSockets(kind);
-			this.#writer.close(errors.actorStopped());
-			await this.#deps.storage.placement.release(this.actorId).catch(() => {});
-			this.status = "stopped";
-			this.#deps.onStopped(this);
-			this.#stoppedResolve();
+			await this.#release(errors.actorStopped());
+			this.#stopped();
 		}
+	}
+
+	/** New work ends: the abort signal fires, the sleep timer, timers and the `run` loop stop. */
+	#halt(): void {
+		this.#abort.abort();
+		this.#activity.stopTimer();
+		this.#schedules.close();
+		this.#run?.stop();
+	}
+
+	/** After the connections closed: the writer and the database close, the lease goes. */
+	#release(writerError: unknown): Promise<void> {
+		this.#writer.close(writerError);
+		this.#surface.database?.close();
+		return this.#deps.storage.placement.release(this.actorId).catch(() => {});
+	}
+
+	#stopped(): void {
+		this.status = "stopped";
+		this.#deps.onStopped(this);
+		this.#stoppedResolve();
 	}
 
 	/**
@@ -570,17 +580,11 @@ export class ActorInstance implements ActorCore {
 	/** Stops without hooks or writes (failed start or failed commit). */
 	#abandon(error: unknown): void {
 		this.status = "stopped";
-		this.#abort.abort();
-		this.#activity.stopTimer();
-		this.#schedules.close();
-		this.#run?.stop();
+		this.#halt();
 		this.#queue.close();
-		this.#writer.close(error);
-		this.#surface.database?.close();
 		this.#hub.dropAll();
 		this.calls.closeRawSockets(undefined);
-		void this.#deps.storage.placement.release(this.actorId).catch(() => {});
-		this.#deps.onStopped(this);
-		this.#stoppedResolve();
+		void this.#release(error);
+		this.#stopped();
 	}
 }

@@ -5,7 +5,9 @@ import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ActorKeyList } from "../actor/types.js";
 import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
+import { callAsync, withTimeout } from "../common/timeouts.js";
 import { cborDecodeCompat } from "../protocol/encoding.js";
+import { errors } from "../protocol/errors.js";
 import type { StorageHandles } from "../storage/interfaces.js";
 import type { ActorWriter } from "./actor-writer.js";
 import type { ActorContextImpl } from "./context-impl.js";
@@ -60,6 +62,26 @@ export async function runWakeSequence(
 	}
 	if (config.onWake) await config.onWake(context);
 	return vars;
+}
+
+/** `onSleep` or `onDestroy`, within the grace period; a failure is logged, the stop goes on. */
+export async function runStopHook(
+	config: Config,
+	kind: "sleep" | "destroy" | "shutdown",
+	context: ActorContextImpl,
+	clock: Clock,
+	graceMs: number,
+	log: Logger,
+): Promise<void> {
+	const hookName = kind === "destroy" ? "onDestroy" : "onSleep";
+	const hook = kind === "destroy" ? config.onDestroy : config.onSleep;
+	if (!hook) return;
+	await withTimeout(
+		callAsync(() => hook(context)),
+		clock,
+		graceMs,
+		() => errors.hookTimedOut(hookName, graceMs),
+	).catch((error: unknown) => log.error(`${hookName} failed`, { error }));
 }
 
 /**
