@@ -80,4 +80,18 @@ it("builds and runs from dist without a TypeScript loader", () => {
 		workflowSteps: 2,
 		sqlRows: [{ body: "hello" }],
 	});
+	// A third-party driver imports the storage conformance suites from the package.
+	const suites = spawnSync(
+		process.execPath,
+		[
+			"--input-type=module",
+			"-e",
+			'const m = await import("tenon/test/storage-conformance"); console.log(Object.keys(m).filter((k) => k.startsWith("describe")).sort().join(","));',
+		],
+		{ cwd: dir, encoding: "utf8", timeout: 30_000 },
+	);
+	expect(suites.status, suites.stderr).toBe(0);
+	expect(suites.stdout.trim()).toBe(
+		"describeAlarmConformance,describeDirectoryConformance,describePlacementConformance,describeStoreConformance",
+	);
 }, 60_000);

@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import {
+	describeAlarmConformance,
+	describeDirectoryConformance,
+	describeStoreConformance,
+} from "tenon/test/storage-conformance";
 import { describe, expect, it } from "vitest";
-import { describeAlarmConformance } from "../../src/storage/conformance/alarms.js";
-import { describeDirectoryConformance } from "../../src/storage/conformance/directory.js";
-import { describeStoreConformance } from "../../src/storage/conformance/store.js";
 import { lmdbDriver } from "../../src/storage/drivers/lmdb/index.js";
 
 const dirs: string[] = [];

@@ -1,6 +1,8 @@
-import { describeAlarmConformance } from "../../src/storage/conformance/alarms.js";
-import { describeDirectoryConformance } from "../../src/storage/conformance/directory.js";
-import { describeStoreConformance } from "../../src/storage/conformance/store.js";
+import {
+	describeAlarmConformance,
+	describeDirectoryConformance,
+	describeStoreConformance,
+} from "tenon/test/storage-conformance";
 import { memoryDriver } from "../../src/storage/drivers/memory/index.js";
 
 const target = { createDriver: async () => memoryDriver() };

@@ -1,8 +1,10 @@
+import {
+	describeAlarmConformance,
+	describeDirectoryConformance,
+	describePlacementConformance,
+	describeStoreConformance,
+} from "tenon/test/storage-conformance";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { describeAlarmConformance } from "../../src/storage/conformance/alarms.js";
-import { describeDirectoryConformance } from "../../src/storage/conformance/directory.js";
-import { describePlacementConformance } from "../../src/storage/conformance/placement.js";
-import { describeStoreConformance } from "../../src/storage/conformance/store.js";
 import { postgresDriver } from "../../src/storage/drivers/postgres/index.js";
 import {
 	assertPostgresReachable,

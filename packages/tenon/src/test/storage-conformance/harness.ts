@@ -1,4 +1,4 @@
-import type { StorageDriver, StorageHandles } from "../interfaces.js";
+import type { StorageDriver, StorageHandles } from "../../storage/interfaces.js";
 
 /** How a conformance suite gets a fresh driver. */
 export interface ConformanceTarget {

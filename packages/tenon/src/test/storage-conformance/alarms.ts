@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CommitItem } from "../interfaces.js";
+import type { CommitItem } from "../../storage/interfaces.js";
 import { type ConformanceTarget, testActorId, withHandles } from "./harness.js";
 
 function alarmItem(actorId: string, alarm: number | null, fence = 1): CommitItem {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CreateActorRequest } from "../interfaces.js";
+import type { CreateActorRequest } from "../../storage/interfaces.js";
 import { type ConformanceTarget, testActorId, withHandles } from "./harness.js";
 
 function request(overrides: Partial<CreateActorRequest> = {}): CreateActorRequest {

@@ -4,7 +4,7 @@ import {
 	OwnedElsewhereError,
 	type StorageDriver,
 	type StorageHandles,
-} from "../interfaces.js";
+} from "../../storage/interfaces.js";
 import { b, testActorId } from "./harness.js";
 
 /** Lease settings a cluster driver accepts. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CommitItem } from "../interfaces.js";
+import type { CommitItem } from "../../storage/interfaces.js";
 import { b, type ConformanceTarget, s, testActorId, withHandles } from "./harness.js";
 
 function item(actorId: string, fields: Partial<CommitItem> = {}): CommitItem {
