@@ -25,3 +25,25 @@ it("server/ imports nothing from runtime/ but the ActorGateway port", () => {
 	// The scan sees imports at all (the routes and sessions use the port).
 	expect(throughThePort).toBeGreaterThanOrEqual(5);
 });
+
+it("plugins (workflow/, db/) reach the runtime only through published ports in actor/", () => {
+	const offenders: string[] = [];
+	for (const plugin of ["workflow", "db"]) {
+		const dir = join(src, plugin);
+		for (const entry of readdirSync(dir, { recursive: true, encoding: "utf8" })) {
+			if (!entry.endsWith(".ts")) continue;
+			for (const spec of importsOf(join(dir, entry)))
+				if (/(^|\/)runtime\//.test(spec)) offenders.push(`${plugin}/${entry}: ${spec}`);
+		}
+	}
+	expect(offenders).toEqual([]);
+});
+
+it("no hidden symbols carry runtime internals to plugins", () => {
+	const offenders: string[] = [];
+	for (const entry of readdirSync(src, { recursive: true, encoding: "utf8" })) {
+		if (!entry.endsWith(".ts")) continue;
+		if (/Symbol\.for\("tenon\./.test(readFileSync(join(src, entry), "utf8"))) offenders.push(entry);
+	}
+	expect(offenders).toEqual([]);
+});

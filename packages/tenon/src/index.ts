@@ -31,6 +31,14 @@ export {
 	queue,
 	type ReceiveOptions,
 } from "./actor/queues.js";
+export {
+	isRunProvider,
+	type RunHost,
+	type RunProvider,
+	type RunQueue,
+	type RunQueueMessage,
+	type RunStorage,
+} from "./actor/run-host.js";
 export type {
 	ActorCron,
 	ActorSchedule,

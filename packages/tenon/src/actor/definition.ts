@@ -66,7 +66,8 @@ export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, Q, A, D = un
 	/**
 	 * A background loop started after every wake (not awaited). The actor
 	 * stays awake while it works, except while it waits on `c.queue`;
-	 * `c.abortSignal` fires when the actor starts to sleep.
+	 * `c.abortSignal` fires when the actor starts to sleep. Or a
+	 * {@link RunProvider} such as `workflow(...)` from `tenon/workflow`.
 	 */
 	run?: (c: ActorContext<S, CP, CS, V, E, Q, D>) => void | Promise<void>;
 	/**

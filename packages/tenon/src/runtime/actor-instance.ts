@@ -1,5 +1,6 @@
 import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ResolvedActorOptions } from "../actor/options.js";
+import { isRunProvider, type RunHost } from "../actor/run-host.js";
 import type { FireInfo } from "../actor/schedule.js";
 import type { ActorKeyList } from "../actor/types.js";
 import type { Clock } from "../common/clock.js";
@@ -27,7 +28,7 @@ import { databaseHost } from "./database-host.js";
 import { KvImpl } from "./kv-impl.js";
 import { PendingWrites } from "./pending-writes.js";
 import { QueueManager } from "./queue-manager.js";
-import { attachRunHost } from "./run-host.js";
+import { createRunHost } from "./run-host.js";
 import { ScheduleManager } from "./schedule-manager.js";
 import { type LoadedState, loadState } from "./state-loader.js";
 import { StateWriteSource } from "./state-source.js";
@@ -94,7 +95,7 @@ export class ActorInstance implements ActorCore {
 	/** The calls that reach the actor from outside: HTTP actions, queue sends, raw requests and sockets. */
 	readonly calls: ActorCalls;
 	/** The `run` handler's loop (restarted when it fails); undefined without one. */
-	#run: ActorRun<ActorContextImpl> | undefined;
+	#run: ActorRun<RunHost> | ActorRun<ActorContextImpl> | undefined;
 	readonly #stateChange: StateChangeHook;
 	#stopping: Promise<void> | undefined;
 	#stoppedResolve!: () => void;
@@ -296,25 +297,10 @@ export class ActorInstance implements ActorCore {
 	#startRun(): void {
 		const run = this.#deps.definition.config.run;
 		if (!run) return;
-		this.#run = new ActorRun({
-			run,
+		const runDeps = {
 			clock: this.#deps.clock,
 			log: this.log,
 			abortSignal: this.#abort.signal,
-			createContext: (control) => {
-				// Its queue view releases the handler's leases if it fails.
-				const context = new ActorContextImpl(this.#surface, this.#queue.runView);
-				attachRunHost(context, {
-					core: this,
-					actorId: this.actorId,
-					store: this.#deps.storage.store,
-					writes: this.#writes,
-					queue: this.#queue,
-					context: this.#context,
-					...control,
-				});
-				return context;
-			},
 			hasQueueReceivers: () => this.#queue.hasReceivers,
 			releaseLeases: () => this.#queue.releaseRunLeases(),
 			onChange: () => {
@@ -327,7 +313,33 @@ export class ActorInstance implements ActorCore {
 				this.#schedules.alarmChanged();
 				this.#writesOutsideTurn();
 			},
-		});
+		};
+		if (isRunProvider(run)) {
+			// A plugin (a workflow) drives the actor through its published port.
+			const parts = {
+				actorId: this.actorId,
+				log: this.log,
+				clock: this.#deps.clock,
+				abortSignal: this.#abort.signal,
+				context: this.#context,
+				writes: this.#writes,
+				queue: this.#queue,
+				track: <T>(work: Promise<T>) => this.#activity.track(work),
+				toRaw: <T>(value: T) => this.#tracker.toRaw(value),
+			};
+			this.#run = new ActorRun<RunHost>({
+				...runDeps,
+				run: (host) => run.run(host),
+				createContext: (control) => createRunHost(parts, control),
+			});
+		} else {
+			this.#run = new ActorRun<ActorContextImpl>({
+				...runDeps,
+				run,
+				// Its queue view releases the handler's leases if it fails.
+				createContext: () => new ActorContextImpl(this.#surface, this.#queue.runView),
+			});
+		}
 		this.#run.start();
 	}
 

@@ -7,6 +7,7 @@ import type {
 } from "../actor/queues.js";
 import { describeIssues, type StandardSchemaV1 } from "../actor/schema.js";
 import type { TimerHandle } from "../common/clock.js";
+import { assertStorable } from "../common/storable.js";
 import { cborDecode, cborEncode } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import type { ActorStore } from "../storage/interfaces.js";
@@ -23,7 +24,6 @@ import {
 } from "./queue-records.js";
 import { QueueSenders, type SendWait } from "./queue-senders.js";
 import { iterate, RunQueueView, receiveOne } from "./queue-views.js";
-import { assertStorable } from "./storable.js";
 
 /** Who receives: the actor's `run` loop (its leases are released if it fails) or other code. */
 export type QueueHolder = "run" | "other";

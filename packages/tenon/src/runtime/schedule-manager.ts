@@ -9,6 +9,7 @@ import type {
 	ScheduledEvent,
 } from "../actor/schedule.js";
 import type { TimerHandle } from "../common/clock.js";
+import { assertStorable } from "../common/storable.js";
 import { utf8Length } from "../protocol/bytes.js";
 import { cborDecode, cborEncode } from "../protocol/encoding.js";
 import { errors } from "../protocol/errors.js";
@@ -31,7 +32,6 @@ import {
 	type StoredJob,
 	scheduleErrors,
 } from "./schedule-records.js";
-import { assertStorable } from "./storable.js";
 
 /**
  * `c.schedule` and `c.cron`: durable timers in the actor's store (area 0x05).

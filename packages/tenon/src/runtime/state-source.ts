@@ -1,3 +1,4 @@
+import { assertStorable, NotStorableError } from "../common/storable.js";
 import { utf8Length } from "../protocol/bytes.js";
 import { cborEncode } from "../protocol/encoding.js";
 import {
@@ -9,7 +10,6 @@ import {
 } from "../storage/actor-keys.js";
 import type { WriteBatch, WriteSource } from "./actor-writer.js";
 import type { StateTracker } from "./state-tracker.js";
-import { assertStorable, NotStorableError } from "./storable.js";
 
 /**
  * Turns state changes into writes: only the top-level keys that changed are

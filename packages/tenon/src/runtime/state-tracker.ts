@@ -3,7 +3,7 @@
 // object state) or as one value (anything else). Mutations are observed by a
 // Proxy; any mutation under a top-level property marks that property dirty.
 
-import { NotStorableError } from "./storable.js";
+import { NotStorableError } from "../common/storable.js";
 
 const ROOT = "";
 

@@ -82,7 +82,7 @@ export async function runJoin(
 			if (record?.status === "completed") return record.output;
 			const branchScope = scope.child(path, index, `${location}.${branch}`, { signal });
 			try {
-				const output = engine.host.core.toRaw(
+				const output = engine.host.toRaw(
 					await (branches[branch] as BranchConfig<unknown, WorkflowContextImpl>).run(
 						ctx.child(branchScope),
 					),
@@ -183,7 +183,7 @@ export function runRace(
 					if (decided) return;
 					try {
 						branchScope.finish();
-						const output = engine.host.core.toRaw(value);
+						const output = engine.host.toRaw(value);
 						records[branch.name] = { status: "completed", output };
 						Object.assign(entry, {
 							status: "completed",

@@ -1,7 +1,7 @@
 import type { ActorContext } from "../actor/context.js";
+import type { RunHost } from "../actor/run-host.js";
 import { callAsync, withTimeout } from "../common/timeouts.js";
 import { ActorError } from "../protocol/errors.js";
-import type { RunHost } from "../runtime/run-host.js";
 import { WorkflowContextImpl } from "./context.js";
 import {
 	EvictedError,
@@ -78,11 +78,11 @@ export class WorkflowEngine {
 	}
 
 	get evicted(): AbortSignal {
-		return this.host.core.abortSignal;
+		return this.host.abortSignal;
 	}
 
 	now(): number {
-		return this.host.core.clock.now();
+		return this.host.clock.now();
 	}
 
 	/** The actor context steps run with. */
@@ -96,7 +96,7 @@ export class WorkflowEngine {
 		fn: WorkflowFunction,
 		options: WorkflowOptions<any, any, any, any, any, any, any>,
 	): Promise<void> {
-		const journal = await Journal.load(host.writes);
+		const journal = await Journal.load(host.storage);
 		const engine = new WorkflowEngine(host, journal, options);
 		await engine.#run(fn);
 	}
@@ -142,7 +142,7 @@ export class WorkflowEngine {
 	/** A durable timer until `deadline`: rejects if the actor stops or `signal` aborts. */
 	delayUntil(deadline: number, signal: AbortSignal): Promise<void> {
 		const end = this.beginWait(deadline);
-		const clock = this.host.core.clock;
+		const clock = this.host.clock;
 		const evicted = this.evicted;
 		return new Promise<void>((resolve, reject) => {
 			const onAbort = () => {
@@ -186,11 +186,11 @@ export class WorkflowEngine {
 		const timeout = options.timeoutMs;
 		const raced =
 			timeout !== undefined && Number.isFinite(timeout)
-				? withTimeout(work, this.host.core.clock, timeout, options.onTimeout ?? (() => undefined))
+				? withTimeout(work, this.host.clock, timeout, options.onTimeout ?? (() => undefined))
 				: work;
 		// A timed-out attempt may still fail later: nobody waits for it any more.
 		work.catch(() => {});
-		return this.host.core.track(
+		return this.host.track(
 			raced.finally(() => {
 				settled = true;
 				unmark?.();
@@ -207,7 +207,7 @@ export class WorkflowEngine {
 		try {
 			await this.runInStep(() => hook(this.stepContext, event));
 		} catch (error) {
-			this.host.core.log.warn("workflow onError hook threw", { error });
+			this.host.log.warn("workflow onError hook threw", { error });
 		}
 	}
 
@@ -266,7 +266,7 @@ export class WorkflowEngine {
 	}
 
 	async #run(fn: WorkflowFunction): Promise<void> {
-		const log = this.host.core.log;
+		const log = this.host.log;
 		const existing = this.journal.status;
 		if (existing?.status === "completed" || existing?.status === "failed") {
 			this.#end();
@@ -289,7 +289,7 @@ export class WorkflowEngine {
 				status: "completed",
 				startedAt,
 				finishedAt: this.now(),
-				output: this.host.core.toRaw(output),
+				output: this.host.toRaw(output),
 			});
 			log.info("workflow completed");
 		} catch (error) {

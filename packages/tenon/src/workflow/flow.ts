@@ -78,7 +78,7 @@ export async function runLoop(
 	const keep = positiveInteger(config.historySize, pruneEvery, "historySize", 0);
 	const scope = ctx.scope;
 	const journal = engine.journal;
-	const toRaw = <T>(value: T) => engine.host.core.toRaw(value);
+	const toRaw = <T>(value: T) => engine.host.toRaw(value);
 	const { path, entry: recorded, location } = scope.claim("loop", config.name);
 	if (recorded?.status === "completed") return recorded.output;
 	let entry: JournalEntry = recorded ?? {
@@ -184,7 +184,7 @@ export async function runTry(
 	};
 	let failure: TryBlockFailure | undefined;
 	try {
-		const value = engine.host.core.toRaw(await config.run(ctx.child(blockScope)));
+		const value = engine.host.toRaw(await config.run(ctx.child(blockScope)));
 		blockScope.finish();
 		// Steps of a block that succeeded are compensated if the enclosing code fails later.
 		scope.frame.compensations.push(...frame.compensations);

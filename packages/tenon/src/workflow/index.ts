@@ -2,7 +2,7 @@
 
 import type { ActorContext } from "../actor/context.js";
 import type { EventDecls } from "../actor/events.js";
-import { runHostOf } from "../runtime/run-host.js";
+import { isRunProvider, type RunHost, type RunProvider } from "../actor/run-host.js";
 import { WorkflowEngine, type WorkflowFunction } from "./engine.js";
 import type { WorkflowContext, WorkflowOptions } from "./types.js";
 
@@ -52,7 +52,12 @@ export type {
 	WorkflowStepErrorEvent,
 } from "./types.js";
 
-/** The `run` handler a workflow becomes. */
+/**
+ * The `run` handler a workflow becomes. At runtime it is a {@link RunProvider}
+ * (the runtime starts it with the actor's run host after every wake); its
+ * type is the plain `run` function's, so the actor's types flow into the
+ * workflow's context the way they flow into a `run` function.
+ */
 export type WorkflowRunHandler<S, CP, CS, V, E extends EventDecls, Q, D = undefined> = (
 	c: ActorContext<S, CP, CS, V, E, Q, D>,
 ) => Promise<void>;
@@ -74,19 +79,22 @@ export function workflow<S, CP, CS, V, E extends EventDecls, Q, D = undefined>(
 	options: WorkflowOptions<S, CP, CS, V, E, Q, D> = {},
 ): WorkflowRunHandler<S, CP, CS, V, E, Q, D> {
 	if (typeof fn !== "function") throw new TypeError("workflow() needs an async function");
-	const run: WorkflowRunHandler<S, CP, CS, V, E, Q, D> = (c) =>
-		WorkflowEngine.run(
-			runHostOf(c),
-			fn as unknown as WorkflowFunction,
-			options as WorkflowOptions<any, any, any, any, any, any, any>,
-		);
-	Object.defineProperty(run, WORKFLOW_RUN, { value: true });
-	return run;
+	const called = async (): Promise<void> => {
+		throw new TypeError("a workflow runs as an actor's `run` option; the runtime starts it");
+	};
+	const provider: RunProvider<ActorContext<S, CP, CS, V, E, Q, D>> = Object.assign(called, {
+		kind: "workflow",
+		run: (host: RunHost) =>
+			WorkflowEngine.run(
+				host,
+				fn as unknown as WorkflowFunction,
+				options as WorkflowOptions<any, any, any, any, any, any, any>,
+			),
+	});
+	return provider;
 }
 
-const WORKFLOW_RUN = Symbol.for("tenon.workflowRun");
-
-/** True if `run` (an actor's run handler) was made by {@link workflow}. */
+/** True if `run` (an actor's run option) was made by {@link workflow}. */
 export function isWorkflowRun(run: unknown): boolean {
-	return typeof run === "function" && (run as { [WORKFLOW_RUN]?: true })[WORKFLOW_RUN] === true;
+	return isRunProvider(run) && run.kind === "workflow";
 }

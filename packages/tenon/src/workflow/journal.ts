@@ -1,6 +1,6 @@
+import type { RunStorage } from "../actor/run-host.js";
+import { assertStorable } from "../common/storable.js";
 import { cborDecode, cborEncode } from "../protocol/encoding.js";
-import type { PendingWrites } from "../runtime/pending-writes.js";
-import { assertStorable } from "../runtime/storable.js";
 import { AREA } from "../storage/actor-keys.js";
 import type { Entry as StoredEntry } from "../storage/interfaces.js";
 import type { StepFailureKind, WorkflowErrorInfo } from "./errors.js";
@@ -135,17 +135,17 @@ export async function readJournal(reader: {
  * writes so each change commits with the turn that made it.
  */
 export class Journal {
-	readonly #writes: PendingWrites;
+	readonly #writes: RunStorage;
 	readonly #entries = new Map<string, { path: number[]; entry: JournalEntry }>();
 	/** Highest ordinal recorded directly under each scope path. */
 	readonly #lastOrdinal = new Map<string, number>();
 	status: JournalStatus | undefined;
 
-	private constructor(writes: PendingWrites) {
+	private constructor(writes: RunStorage) {
 		this.#writes = writes;
 	}
 
-	static async load(writes: PendingWrites): Promise<Journal> {
+	static async load(writes: RunStorage): Promise<Journal> {
 		const journal = new Journal(writes);
 		const { status, entries } = await readJournal({
 			get: (keys) => writes.get(keys),

@@ -1,4 +1,4 @@
-import { NotStorableError } from "../runtime/storable.js";
+import { NotStorableError } from "../common/storable.js";
 import type { WorkflowContextImpl } from "./context.js";
 import type { WorkflowEngine } from "./engine.js";
 import { isCodeError } from "./engine.js";
@@ -142,7 +142,7 @@ export async function runStep(
 						...rest,
 						status: "completed",
 						attempts: attempt,
-						output: engine.host.core.toRaw(value),
+						output: engine.host.toRaw(value),
 						completedAt: engine.now(),
 					};
 					journal.put(path, entry);

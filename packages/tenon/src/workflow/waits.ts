@@ -102,7 +102,7 @@ export async function receive(
 		return {
 			id: message.id,
 			name: message.name,
-			body: engine.host.core.toRaw(message.body),
+			body: engine.host.toRaw(message.body),
 			createdAt: message.createdAt,
 			completable,
 			completed: false,

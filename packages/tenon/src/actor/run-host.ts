@@ -1,0 +1,102 @@
+import type { Clock } from "../common/clock.js";
+import type { Logger } from "../common/logger.js";
+import type { Entry, KeyRange } from "../storage/interfaces.js";
+import type { ActorContext } from "./context.js";
+
+/**
+ * The actor's stored entries as a run provider sees them: reads include
+ * writes not yet committed; writes are buffered and commit with the actor's
+ * next turn (atomically with its state).
+ */
+export interface RunStorage {
+	get(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
+	list(range: KeyRange): Promise<Entry[]>;
+	put(key: Uint8Array, value: Uint8Array): void;
+	delete(key: Uint8Array): void;
+	deleteRange(range: KeyRange): void;
+}
+
+/** A queue message handed to a run provider. */
+export interface RunQueueMessage {
+	readonly id: string;
+	readonly name: string;
+	readonly body: unknown;
+	readonly createdAt: number;
+	/** Present for a `completable` receive: acknowledges (and answers) the message. */
+	readonly complete?: (response?: unknown) => Promise<void>;
+}
+
+/** The actor's queues as a run provider sees them. */
+export interface RunQueue {
+	/** Waits for up to `count` messages (all names, or `names`), or `timeout` ms, or `signal`. */
+	nextBatch(options: {
+		count: number;
+		names?: readonly string[];
+		completable?: boolean;
+		timeout?: number;
+		signal?: AbortSignal;
+	}): Promise<RunQueueMessage[]>;
+	/**
+	 * Takes over a message received with `completable: true` before the actor
+	 * restarted (it is still stored); undefined when it is gone.
+	 */
+	lease(id: string): { complete(response?: unknown): Promise<void> } | undefined;
+}
+
+/**
+ * What a run provider (`workflow()` from `tenon/workflow`) gets from the
+ * actor it drives, once per wake: the published port between the runtime
+ * and such plugins, as {@link DatabaseHost} is for databases.
+ */
+export interface RunHost {
+	readonly actorId: string;
+	readonly log: Logger;
+	readonly clock: Clock;
+	/** Fires when the actor starts to stop (sleep, destroy, shutdown): the provider winds down. */
+	readonly abortSignal: AbortSignal;
+	/**
+	 * The actor context steps run with. Its type parameters are the actor's,
+	 * which a provider built for any actor cannot name.
+	 */
+	// biome-ignore lint/suspicious/noExplicitAny: a provider serves actors of every state, params and event type.
+	readonly context: ActorContext<any, any, any, any, any, any, any>;
+	readonly storage: RunStorage;
+	readonly queue: RunQueue;
+	/** Counts `work` as a turn of the actor (it commits when the work settles). */
+	track<T>(work: Promise<T>): Promise<T>;
+	/** The plain value behind a state proxy (before storing or returning it). */
+	toRaw<T>(value: T): T;
+	/**
+	 * True: the provider only waits (a durable sleep, a queue wait), so the
+	 * actor may go to sleep. False: it is working and keeps the actor awake.
+	 */
+	setIdle(idle: boolean): void;
+	/**
+	 * When the actor must be awake again for this provider (part of its
+	 * alarm, so a sleeping or crashed actor is woken then); undefined: never.
+	 */
+	setWakeAt(at: number | undefined): void;
+}
+
+/**
+ * An actor's `run` option as a plugin (`workflow()` from `tenon/workflow`):
+ * the runtime starts it with a {@link RunHost} after every wake (and
+ * restarts it with backoff when it fails, like a `run` function). It is
+ * callable so that it fits where the `run` function goes (and is typed like
+ * one, so the actor's types flow into it); the runtime never calls it.
+ */
+export interface RunProvider<C = unknown> {
+	(c: C): Promise<void>;
+	/** What the inspector shows it as (`"workflow"` for `tenon/workflow`). */
+	readonly kind: string;
+	run(host: RunHost): Promise<void>;
+}
+
+/** True when an actor's `run` option is a {@link RunProvider}. */
+export function isRunProvider(run: unknown): run is RunProvider {
+	return (
+		typeof run === "function" &&
+		typeof (run as RunProvider).run === "function" &&
+		typeof (run as RunProvider).kind === "string"
+	);
+}
