@@ -202,5 +202,6 @@ export interface ActorWebSocket {
 		type: "close",
 		listener: (event: { code: number; reason: string }) => void,
 	): void;
+	// biome-ignore lint/suspicious/noExplicitAny: WebSocket event objects are the platform's (MessageEvent, CloseEvent); listeners read what they need.
 	removeEventListener(type: "message" | "close", listener: (event: any) => void): void;
 }

@@ -16,6 +16,7 @@ import { isQueueToken, type QueueDecls } from "./queues.js";
 import { isStandardSchema, type StandardSchemaV1 } from "./schema.js";
 
 /** An action: a function of the context and the caller's arguments. */
+// biome-ignore lint/suspicious/noExplicitAny: any actor definition, whatever its type parameters (a wildcard; `unknown` fails variance checks).
 export type ActionFunction<Ctx> = (c: Ctx, ...args: any[]) => any;
 
 /** Actions, possibly in nested groups (`admin.reset` on the wire). */
@@ -179,6 +180,7 @@ export class ActorDefinition<S, CP, CS, V, I, E extends EventDecls, Q, A, D = un
 }
 
 /** Any actor definition. */
+// biome-ignore lint/suspicious/noExplicitAny: any actor definition, whatever its type parameters (a wildcard; `unknown` fails variance checks).
 export type AnyActorDefinition = ActorDefinition<any, any, any, any, any, any, any, any, any>;
 
 function checkActionNames(group: Record<string, unknown>, path: string[]): void {

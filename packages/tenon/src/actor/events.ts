@@ -20,6 +20,7 @@ export interface EventToken<T> {
  */
 // `any`: the check sees the actor's context without its type parameters (as RivetKit's SchemaHook does).
 export type AccessCheck = (
+	// biome-ignore lint/suspicious/noExplicitAny: a type-level wildcard: `unknown` would fail the check for specific types (function parameters are contravariant).
 	c: ActionContext<any, any, any, any, any, any, any>,
 ) => boolean | Promise<boolean>;
 
@@ -42,9 +43,11 @@ export function event<T>(options: EventOptions = {}): EventToken<T> {
 }
 
 /** A map of event declarations. */
+// biome-ignore lint/suspicious/noExplicitAny: a type-level wildcard: `unknown` would fail the check for specific types (function parameters are contravariant).
 export type EventDecls = Record<string, EventToken<any>>;
 
 /** The events of an actor that declares none: any name, any arguments. */
+// biome-ignore lint/suspicious/noExplicitAny: a type-level wildcard: `unknown` would fail the check for specific types (function parameters are contravariant).
 export type AnyEvents = Record<string, EventToken<any>>;
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
@@ -52,7 +55,8 @@ type IsAny<T> = 0 extends 1 & T ? true : false;
 /** Argument list of an event payload: a tuple stays a tuple, anything else is one argument. */
 export type EventArgs<T> =
 	IsAny<T> extends true
-		? any[]
+		? // biome-ignore lint/suspicious/noExplicitAny: a type-level wildcard: `unknown` would fail the check for specific types (function parameters are contravariant).
+			any[]
 		: T extends readonly unknown[]
 			? number extends T["length"]
 				? [T]
@@ -64,4 +68,5 @@ export type EventName<E> = keyof E & string;
 
 /** Argument list of event `K` in declaration map `E`. */
 export type EventArgsOf<E, K extends keyof E> =
+	// biome-ignore lint/suspicious/noExplicitAny: a type-level wildcard: `unknown` would fail the check for specific types (function parameters are contravariant).
 	E[K] extends EventToken<infer T> ? EventArgs<T> : any[];

@@ -42,15 +42,18 @@ export function queue<Body, Reply = undefined>(
 }
 
 /** A map of queue declarations. */
+// biome-ignore lint/suspicious/noExplicitAny: a type-level wildcard: `unknown` would fail the check for specific types (function parameters are contravariant).
 export type QueueDecls = Record<string, QueueToken<any, any>>;
 
 /** Queue names of a declaration map. */
 export type QueueName<Q> = keyof Q & string;
 
 /** Body type of queue `K`. */
+// biome-ignore lint/suspicious/noExplicitAny: a type-level wildcard: `unknown` would fail the check for specific types (function parameters are contravariant).
 export type QueueBody<Q, K extends keyof Q> = Q[K] extends QueueToken<infer B, any> ? B : unknown;
 
 /** Reply type of queue `K`. */
+// biome-ignore lint/suspicious/noExplicitAny: a type-level wildcard: `unknown` would fail the check for specific types (function parameters are contravariant).
 export type QueueReply<Q, K extends keyof Q> = Q[K] extends QueueToken<any, infer R> ? R : unknown;
 
 /** A received queue message. */

@@ -25,6 +25,7 @@ interface InFlight {
 }
 
 interface Listener {
+	// biome-ignore lint/suspicious/noExplicitAny: stored listeners of every event's argument types; each was typed where it was registered.
 	callback: (...args: any[]) => void;
 	once: boolean;
 }
@@ -308,10 +309,12 @@ export class ActorConnImpl {
 		});
 	}
 
+	// biome-ignore lint/suspicious/noExplicitAny: stored listeners of every event's argument types; each was typed where it was registered.
 	on(name: string, callback: (...args: any[]) => void): () => void {
 		return this.#addListener(name, { callback, once: false });
 	}
 
+	// biome-ignore lint/suspicious/noExplicitAny: stored listeners of every event's argument types; each was typed where it was registered.
 	once(name: string, callback: (...args: any[]) => void): () => void {
 		return this.#addListener(name, { callback, once: true });
 	}

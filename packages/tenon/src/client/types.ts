@@ -10,6 +10,7 @@ import type { ActorKey } from "../protocol/keys.js";
 export interface RegistryLike {
 	readonly __actors: Record<
 		string,
+		// biome-ignore lint/suspicious/noExplicitAny: any actor definition, whatever its type parameters (a wildcard; `unknown` fails variance checks).
 		{ readonly __types: ActorTypeInfo<any, any, any, any, any, any, any, any> }
 	>;
 }
@@ -46,6 +47,7 @@ export interface QueueSendResult<Reply = unknown> {
 
 /** Client-side callers for an actor's actions (nested groups stay nested). */
 export type ActionCallers<A> = {
+	// biome-ignore lint/suspicious/noExplicitAny: any actor definition, whatever its type parameters (a wildcard; `unknown` fails variance checks).
 	[K in keyof A]: A[K] extends (c: any, ...args: infer P) => infer R
 		? (...args: P) => Promise<Awaited<R>>
 		: A[K] extends object

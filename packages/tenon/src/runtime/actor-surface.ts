@@ -64,6 +64,7 @@ export class ActorSurface implements ContextHost {
 	get abortSignal(): AbortSignal {
 		return this.#parts.abortSignal;
 	}
+	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	get connsView(): ReadonlyMap<string, Conn<any, any, any>> {
 		return this.#parts.hub().conns;
 	}

@@ -43,7 +43,9 @@ export type OpenedConnection = { ok: true; conn: ConnectionImpl } | { ok: false 
 
 /** Connection hooks of the actor definition. */
 export interface ConnectionHooks {
+	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	onConnect?: ((c: any, conn: Conn<any, any, any>) => void | Promise<void>) | undefined;
+	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	onDisconnect?: ((c: any, conn: Conn<any, any, any>) => void | Promise<void>) | undefined;
 	/** Event declarations (their `canSubscribe` checks). */
 	events?: EventDecls | undefined;

@@ -25,6 +25,7 @@ interface HeldFrame {
 }
 
 /** A connection: the user-facing {@link Conn} plus the runtime's outbox. */
+// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 export class ConnectionImpl implements Conn<any, any, any> {
 	readonly id: string;
 	readonly params: unknown;

@@ -19,8 +19,10 @@ export interface ContextHost {
 	readonly key: ActorKeyList;
 	readonly log: Logger;
 	readonly abortSignal: AbortSignal;
+	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	readonly connsView: ReadonlyMap<string, Conn<any, any, any>>;
 	readonly kv: ActorKv;
+	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	readonly queue: ActorQueue<any>;
 	/** The actor's database client (throws if the actor has none). */
 	readonly db: unknown;
@@ -39,11 +41,14 @@ export interface ContextHost {
 }
 
 /** The `c` that lifecycle hooks get. */
+// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 export class ActorContextImpl implements ActorContext<any, any, any, any, any, any, any> {
 	protected readonly host: ContextHost;
+	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	readonly #queue: ActorQueue<any> | undefined;
 
 	/** @param queue the queue view this context uses (default: the actor's). */
+	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	constructor(host: ContextHost, queue?: ActorQueue<any>) {
 		this.host = host;
 		this.#queue = queue;
@@ -67,15 +72,18 @@ export class ActorContextImpl implements ActorContext<any, any, any, any, any, a
 	get aborted(): boolean {
 		return this.host.abortSignal.aborted;
 	}
+	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	get conns(): ReadonlyMap<string, Conn<any, any, any>> {
 		return this.host.connsView;
 	}
 	get kv(): ActorKv {
 		return this.host.kv;
 	}
+	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	get queue(): ActorQueue<any> {
 		return this.#queue ?? this.host.queue;
 	}
+	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	get db(): any {
 		return this.host.db;
 	}
@@ -85,15 +93,19 @@ export class ActorContextImpl implements ActorContext<any, any, any, any, any, a
 	get cron(): ActorCron {
 		return this.host.scheduleApi.cron;
 	}
+	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	get state(): any {
 		return this.host.getState();
 	}
+	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	set state(next: any) {
 		this.host.setState(next);
 	}
+	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	get vars(): any {
 		return this.host.getVars();
 	}
+	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	set vars(next: any) {
 		this.host.setVars(next);
 	}
@@ -123,6 +135,7 @@ export class ActorContextImpl implements ActorContext<any, any, any, any, any, a
 /** The `c` that `onBeforeConnect` and `createConnState` get: the actor context plus the request. */
 export class ConnectContextImpl
 	extends ActorContextImpl
+	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	implements ConnectContext<any, any, any, any, any, any, any>
 {
 	readonly request: CallerRequest | undefined;
@@ -136,14 +149,17 @@ export class ConnectContextImpl
 /** The `c` that actions get: the actor context plus the calling connection (and timer info). */
 export class ActionContextImpl
 	extends ActorContextImpl
+	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	implements ActionContext<any, any, any, any, any, any, any>
 {
+	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	readonly conn: Conn<any, any, any>;
 	readonly fire: FireInfo | undefined;
 	readonly request: CallerRequest | undefined;
 
 	constructor(
 		host: ContextHost,
+		// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 		conn: Conn<any, any, any>,
 		fire: FireInfo | undefined,
 		request: CallerRequest | undefined = undefined,

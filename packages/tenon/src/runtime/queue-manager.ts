@@ -364,26 +364,32 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	}
 
 	/** Views of received messages. */
+	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	views(messages: StoredMessage[], completable: boolean): any[] {
 		return messages.map((message) => this.#view(message, completable));
 	}
 
+	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	async next(options: ReceiveOptions<string> = {}): Promise<any> {
 		return receiveOne(this, options, true, "other");
 	}
 
+	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	async tryNext(options: ReceiveOptions<string> = {}): Promise<any> {
 		return receiveOne(this, options, false, "other");
 	}
 
+	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	async nextBatch(options: ReceiveOptions<string> & { count: number }): Promise<any[]> {
 		return this.views(await this.receive(options, true), options.completable === true);
 	}
 
+	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	async tryNextBatch(options: ReceiveOptions<string> & { count: number }): Promise<any[]> {
 		return this.views(await this.receive(options, false), options.completable === true);
 	}
 
+	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	iter(options: Omit<ReceiveOptions<string>, "timeout"> = {}): AsyncIterable<any> {
 		return iterate(this, options, "other");
 	}

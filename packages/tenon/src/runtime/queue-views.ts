@@ -22,6 +22,7 @@ export function iterate(
 	queue: QueueManager,
 	options: Omit<ReceiveOptions<string>, "timeout">,
 	holder: QueueHolder,
+	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 ): AsyncIterable<any> {
 	const aborted = () => queue.stopping;
 	return {
@@ -62,24 +63,29 @@ export class RunQueueView implements ActorQueue<QueueDecls> {
 		return this.#queue.send(name, body);
 	}
 
+	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	next(options: ReceiveOptions<string> = {}): Promise<any> {
 		return receiveOne(this.#queue, options, true, "run");
 	}
 
+	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	tryNext(options: ReceiveOptions<string> = {}): Promise<any> {
 		return receiveOne(this.#queue, options, false, "run");
 	}
 
+	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	async nextBatch(options: ReceiveOptions<string> & { count: number }): Promise<any[]> {
 		const messages = await this.#queue.receive(options, true, "run");
 		return this.#queue.views(messages, options.completable === true);
 	}
 
+	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	async tryNextBatch(options: ReceiveOptions<string> & { count: number }): Promise<any[]> {
 		const messages = await this.#queue.receive(options, false, "run");
 		return this.#queue.views(messages, options.completable === true);
 	}
 
+	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	iter(options: Omit<ReceiveOptions<string>, "timeout"> = {}): AsyncIterable<any> {
 		return iterate(this.#queue, options, "run");
 	}

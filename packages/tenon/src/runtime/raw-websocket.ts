@@ -7,6 +7,7 @@ export interface RawSocketTransport {
 	close(code: number, reason: string): void;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: WebSocket event objects are the platform's (MessageEvent, CloseEvent); listeners read what they need.
 type Listener = (event: any) => void;
 
 /**

@@ -8,6 +8,7 @@ import type { WebSocketHandler } from "./websocket.js";
 /** The endpoint of in-process clients (never resolved over the network). */
 export const IN_PROCESS_ENDPOINT = "http://tenon.local";
 
+// biome-ignore lint/suspicious/noExplicitAny: WebSocket event objects are the platform's (MessageEvent, CloseEvent); listeners read what they need.
 type Listener = (event: any) => void;
 
 /**

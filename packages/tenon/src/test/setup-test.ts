@@ -160,6 +160,7 @@ class TestContextImpl<R> implements TestContext<R> {
  * const counter = t.client.counter.getOrCreate("a");
  * expect(await counter.increment(1)).toBe(1);
  */
+// biome-ignore lint/suspicious/noExplicitAny: any actor definition, whatever its type parameters (a wildcard; `unknown` fails variance checks).
 export async function setupTest<R extends Registry<any>>(
 	registry: R,
 	options: SetupTestOptions = {},

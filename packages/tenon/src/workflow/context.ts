@@ -27,6 +27,7 @@ import { durableSleep, receive } from "./waits.js";
  * branch and try block). Actor data is reachable while a step of this
  * context, or of a context nested in it, is running; anywhere else it throws.
  */
+// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 export class WorkflowContextImpl implements WorkflowContext<any, any, any, any, any, any, any> {
 	readonly #engine: WorkflowEngine;
 	readonly #scope: Scope;
@@ -35,6 +36,7 @@ export class WorkflowContextImpl implements WorkflowContext<any, any, any, any, 
 	#ownSteps = 0;
 	/** Steps started from contexts nested in this one that are running. */
 	#nestedSteps = 0;
+	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	readonly queue: WorkflowQueue<any>;
 
 	constructor(engine: WorkflowEngine, scope: Scope, parent: WorkflowContextImpl | undefined) {
@@ -43,8 +45,10 @@ export class WorkflowContextImpl implements WorkflowContext<any, any, any, any, 
 		this.#parent = parent;
 		this.queue = {
 			next: ((name: string, options?: object) =>
+				// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 				receive(engine, this, name, options ?? {}, false)) as WorkflowQueue<any>["next"],
 			nextBatch: ((name: string, options?: object) =>
+				// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 				receive(engine, this, name, options ?? {}, true)) as WorkflowQueue<any>["nextBatch"],
 		};
 	}
@@ -69,6 +73,7 @@ export class WorkflowContextImpl implements WorkflowContext<any, any, any, any, 
 		};
 	}
 
+	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	#actor(member: string): ActorContext<any, any, any, any, any, any, any> {
 		if (this.#ownSteps === 0 && this.#nestedSteps === 0) throw new OutsideStepError(member);
 		return this.#engine.stepContext;
@@ -100,24 +105,30 @@ export class WorkflowContextImpl implements WorkflowContext<any, any, any, any, 
 
 	// ---- Actor data: inside steps only ---------------------------------------------------
 
+	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	get state(): any {
 		return this.#actor("state").state;
 	}
+	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	set state(next: any) {
 		this.#actor("state").state = next;
 	}
+	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	get vars(): any {
 		return this.#actor("vars").vars;
 	}
+	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	set vars(next: any) {
 		this.#actor("vars").vars = next;
 	}
+	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	get db(): any {
 		return this.#actor("db").db;
 	}
 	get kv(): ActorKv {
 		return this.#actor("kv").kv;
 	}
+	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	get conns(): ReadonlyMap<string, Conn<any, any, any>> {
 		return this.#actor("conns").conns;
 	}
@@ -139,20 +150,24 @@ export class WorkflowContextImpl implements WorkflowContext<any, any, any, any, 
 
 	// ---- Primitives ----------------------------------------------------------------------
 
+	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	async step(nameOrConfig: any, run?: any): Promise<any> {
 		return runStep(this.#engine, this, stepConfig(nameOrConfig, run, "step"));
 	}
 
+	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	async tryStep(nameOrConfig: any, run?: any): Promise<TryStepResult<any>> {
 		return tryStep(this.#engine, this, stepConfig(nameOrConfig, run, "tryStep"));
 	}
 
+	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	async try(nameOrConfig: any, run?: any): Promise<TryBlockResult<any>> {
 		const config: TryBlockConfig<unknown, WorkflowContextImpl> =
 			typeof nameOrConfig === "string" ? { name: nameOrConfig, run } : nameOrConfig;
 		return runTry(this.#engine, this, config);
 	}
 
+	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	async loop(nameOrConfig: any, run?: any): Promise<any> {
 		const config: LoopConfig<unknown, unknown, WorkflowContextImpl> =
 			typeof nameOrConfig === "string" ? { name: nameOrConfig, run } : nameOrConfig;
@@ -177,13 +192,16 @@ export class WorkflowContextImpl implements WorkflowContext<any, any, any, any, 
 		return rollbackCheckpoint(this.#engine, this, name);
 	}
 
+	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	async join(name: string, branches: Record<string, BranchConfig<unknown, any>>): Promise<any> {
 		return runJoin(this.#engine, this, name, branches);
 	}
 
 	async race(
 		name: string,
+		// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 		branches: ReadonlyArray<{ name: string; run: (ctx: any) => Promise<any> }>,
+		// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	): Promise<{ winner: string; value: any }> {
 		return runRace(this.#engine, this, name, branches);
 	}

@@ -50,6 +50,7 @@ export function isCodeError(error: unknown): boolean {
 export class WorkflowEngine {
 	readonly host: RunHost;
 	readonly journal: Journal;
+	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	readonly #onError: WorkflowOptions<any, any, any, any, any, any, any>["onError"];
 	/** Pending durable waits, with their deadlines. */
 	readonly #waits = new Map<number, number | undefined>();
@@ -66,6 +67,7 @@ export class WorkflowEngine {
 	private constructor(
 		host: RunHost,
 		journal: Journal,
+		// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 		options: WorkflowOptions<any, any, any, any, any, any, any>,
 	) {
 		this.host = host;
@@ -86,6 +88,7 @@ export class WorkflowEngine {
 	}
 
 	/** The actor context steps run with. */
+	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	get stepContext(): ActorContext<any, any, any, any, any, any, any> {
 		return this.host.context;
 	}
@@ -94,6 +97,7 @@ export class WorkflowEngine {
 	static async run(
 		host: RunHost,
 		fn: WorkflowFunction,
+		// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 		options: WorkflowOptions<any, any, any, any, any, any, any>,
 	): Promise<void> {
 		const journal = await Journal.load(host.storage);

@@ -88,6 +88,7 @@ export function workflow<S, CP, CS, V, E extends EventDecls, Q, D = undefined>(
 			WorkflowEngine.run(
 				host,
 				fn as unknown as WorkflowFunction,
+				// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 				options as WorkflowOptions<any, any, any, any, any, any, any>,
 			),
 	});

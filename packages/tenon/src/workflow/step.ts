@@ -21,6 +21,7 @@ export const STEP_DEFAULTS = {
 	timeout: 30_000,
 } as const;
 
+// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 type AnyStepConfig = StepConfig<unknown, any>;
 
 /** Accepts `(name, run)` or `(config)`. */
@@ -214,6 +215,7 @@ const ALL_STEP_FAILURES: readonly TryStepCatchKind[] = ["critical", "timeout", "
 export async function tryStep(
 	engine: WorkflowEngine,
 	ctx: WorkflowContextImpl,
+	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	config: TryStepConfig<unknown, any>,
 ): Promise<TryStepResult<unknown>> {
 	const catching = config.catch ?? ALL_STEP_FAILURES;

@@ -321,9 +321,11 @@ export type WorkflowContextOf<Def> =
 		infer CP,
 		infer CS,
 		infer V,
+		// biome-ignore lint/suspicious/noExplicitAny: a position this conditional type does not read; `unknown` would stop definitions with specific types from matching.
 		any,
 		infer E,
 		infer Q,
+		// biome-ignore lint/suspicious/noExplicitAny: a position this conditional type does not read; `unknown` would stop definitions with specific types from matching.
 		any,
 		infer D
 	>
@@ -337,9 +339,11 @@ export type WorkflowStepContextOf<Def> =
 		infer CP,
 		infer CS,
 		infer V,
+		// biome-ignore lint/suspicious/noExplicitAny: a position this conditional type does not read; `unknown` would stop definitions with specific types from matching.
 		any,
 		infer E,
 		infer Q,
+		// biome-ignore lint/suspicious/noExplicitAny: a position this conditional type does not read; `unknown` would stop definitions with specific types from matching.
 		any,
 		infer D
 	>
