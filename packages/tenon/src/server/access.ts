@@ -1,13 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { ActorError } from "../protocol/errors.js";
 
-/** The header a cluster node proves itself with when it forwards a request. */
-export const PEER_HEADER = "x-tenon-peer";
-/** The original client's address on a forwarded request (trusted only with {@link PEER_HEADER}). */
-export const FORWARDED_FOR_HEADER = "x-tenon-forwarded-for";
-/** Marks a forwarded request that an actor made (trusted only with {@link PEER_HEADER}). */
-export const FORWARDED_INTERNAL_HEADER = "x-tenon-internal";
-
 /** Credentials the server checks. */
 export interface AccessOptions {
 	/**

@@ -1,5 +1,9 @@
 import type { CallerRequest } from "../actor/context.js";
-import { FORWARDED_FOR_HEADER, FORWARDED_INTERNAL_HEADER, PEER_HEADER } from "./access.js";
+import {
+	FORWARDED_FOR_HEADER,
+	FORWARDED_INTERNAL_HEADER,
+	PEER_HEADER,
+} from "../cluster/headers.js";
 
 /**
  * What the transport knows about a request that the request itself does not

@@ -1,7 +1,6 @@
 import { WebSocket as NodeWebSocket } from "ws";
 import type { ClientOptions, WebSocketConstructor } from "../client/transport.js";
-import { FORWARDED_INTERNAL_HEADER, PEER_HEADER } from "./access.js";
-import { HOPS_HEADER } from "./cluster-forward.js";
+import { FORWARDED_INTERNAL_HEADER, HOPS_HEADER, PEER_HEADER } from "../cluster/headers.js";
 import type { ServerCore } from "./server-core.js";
 import type { WebSocketHandler } from "./websocket.js";
 

@@ -9,8 +9,8 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
+import { passUpgradeThrough } from "../cluster/upgrade-proxy.js";
 import type { ServerCore } from "./server-core.js";
-import { passUpgradeThrough } from "./upgrade-proxy.js";
 import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
 
 /** Options of {@link createNodeHandlers}. */

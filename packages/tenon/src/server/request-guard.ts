@@ -1,10 +1,10 @@
-import { ActorError, errors } from "../protocol/errors.js";
 import {
 	FORWARDED_FOR_HEADER,
 	FORWARDED_INTERNAL_HEADER,
 	PEER_HEADER,
-	sameSecret,
-} from "./access.js";
+} from "../cluster/headers.js";
+import { ActorError, errors } from "../protocol/errors.js";
+import { sameSecret } from "./access.js";
 import type { BrowserGuard } from "./browser-guard.js";
 import type { ClientInfo } from "./caller-request.js";
 import { isLoopbackAddress, type Rate, RateLimiter } from "./rate-limit.js";

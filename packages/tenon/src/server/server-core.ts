@@ -1,10 +1,10 @@
+import { serveOrForward } from "../cluster/forward.js";
 import { type Encoding, parseEncoding } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
 import { type AccessOptions, AccessPolicy, presentedCredential } from "./access.js";
 import { BrowserGuard } from "./browser-guard.js";
 import { type ClientInfo, callerRequest } from "./caller-request.js";
-import { serveOrForward } from "./cluster-forward.js";
 import { type CorsOptions, corsPreflight, withCors } from "./cors.js";
 import { type GatewayRequest, parseGatewayRequest } from "./gateway.js";
 import {

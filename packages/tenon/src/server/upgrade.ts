@@ -1,10 +1,10 @@
+import { actorUnavailable, hopsOf } from "../cluster/forward.js";
 import { type Encoding, parseEncoding } from "../protocol/encoding.js";
 import { errors } from "../protocol/errors.js";
 import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
 import { OwnedElsewhereError } from "../storage/interfaces.js";
 import { type AccessPolicy, presentedCredential } from "./access.js";
 import type { ClientInfo } from "./caller-request.js";
-import { actorUnavailable, hopsOf } from "./cluster-forward.js";
 import { ConnectionSession } from "./connection-session.js";
 import { type GatewayRequest, parseGatewayRequest } from "./gateway.js";
 import { parseConnParams } from "./gateway-routes.js";

@@ -1,8 +1,13 @@
 import type { IncomingMessage } from "node:http";
 import { connect } from "node:net";
 import type { Duplex } from "node:stream";
-import { FORWARDED_FOR_HEADER, FORWARDED_INTERNAL_HEADER, PEER_HEADER } from "./access.js";
-import { HOPS_HEADER, isConnectFailure } from "./cluster-forward.js";
+import { isConnectFailure } from "./forward.js";
+import {
+	FORWARDED_FOR_HEADER,
+	FORWARDED_INTERNAL_HEADER,
+	HOPS_HEADER,
+	PEER_HEADER,
+} from "./headers.js";
 
 /**
  * Passes a WebSocket upgrade through to the node that owns the actor: opens

@@ -1,9 +1,12 @@
 import { ActorError } from "../protocol/errors.js";
 import { OwnedElsewhereError } from "../storage/interfaces.js";
-import { FORWARDED_FOR_HEADER, FORWARDED_INTERNAL_HEADER, PEER_HEADER } from "./access.js";
+import {
+	FORWARDED_FOR_HEADER,
+	FORWARDED_INTERNAL_HEADER,
+	HOPS_HEADER,
+	PEER_HEADER,
+} from "./headers.js";
 
-/** Hop counter on forwarded requests: a request is forwarded at most twice. */
-export const HOPS_HEADER = "x-tenon-hops";
 const MAX_HOPS = 2;
 
 /** Headers not copied to a forwarded request or response. */
