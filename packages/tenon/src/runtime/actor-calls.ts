@@ -6,12 +6,12 @@ import { errors } from "../protocol/errors.js";
 import type { ActorTurns } from "./actor-turns.js";
 import { type Caller, markAccepted } from "./caller.js";
 import { runConnectHooks } from "./connect-hooks.js";
-import { ConnectionImpl, type ConnTransport } from "./connection.js";
-import type { CloseKind, ConnectionHub } from "./connection-hub.js";
+import { ConnectionImpl, type ConnTransport } from "./connections/connection.js";
+import type { CloseKind, ConnectionHub } from "./connections/connection-hub.js";
+import type { RawSocketTransport, RawWebSocketImpl } from "./connections/raw-websocket.js";
 import { ActionContextImpl, ConnectContextImpl, type ContextHost } from "./context-impl.js";
 import type { QueueManager, QueueSendResult } from "./queue-manager.js";
 import { type OpenedRawSocket, type RawEndpointHost, RawEndpoints } from "./raw-endpoints.js";
-import type { RawSocketTransport, RawWebSocketImpl } from "./raw-websocket.js";
 
 /** What the calls from outside need from their actor. */
 export interface CallDeps {

@@ -3,7 +3,7 @@ import type { FireInfo } from "../actor/schedule.js";
 import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
 import type { Limits } from "../protocol/limits.js";
-import type { ConnectionImpl } from "./connection.js";
+import type { ConnectionImpl } from "./connections/connection.js";
 
 /**
  * What an actor's collaborators (connections, queues, schedules, raw

@@ -10,18 +10,18 @@ import type { ActorRecord, ActorStore, ClusterMembership } from "../storage/inte
 import type { ActorTarget } from "./actor-host.js";
 import type { ActorInstance } from "./actor-instance.js";
 import { type Caller, isAccepted } from "./caller.js";
-import type { ConnectionImpl, ConnTransport } from "./connection.js";
+import type { ConnectionImpl, ConnTransport } from "./connections/connection.js";
+import type { RawSocketTransport, RawWebSocketImpl } from "./connections/raw-websocket.js";
 import type { QueueSendResult } from "./queue-manager.js";
 import { readQueueContents } from "./queue-records.js";
-import type { RawSocketTransport, RawWebSocketImpl } from "./raw-websocket.js";
 import type { Runtime } from "./runtime.js";
 
 export type { ActorTarget } from "./actor-host.js";
 export { validateNamespace } from "./actor-host.js";
 export { type Caller, isAccepted } from "./caller.js";
-export type { ConnTransport } from "./connection.js";
-export { CLOSE, closeCodeFor, closeReason } from "./connection-hub.js";
-export type { RawSocketTransport } from "./raw-websocket.js";
+export type { ConnTransport } from "./connections/connection.js";
+export { CLOSE, closeCodeFor, closeReason } from "./connections/connection-hub.js";
+export type { RawSocketTransport } from "./connections/raw-websocket.js";
 export type { Runtime } from "./runtime.js";
 
 /** Where a call goes: an actor by id, or by name and key (get, getOrCreate, create). */

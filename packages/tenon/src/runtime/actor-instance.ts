@@ -21,8 +21,12 @@ import { ActorSurface } from "./actor-surface.js";
 import { ActorTurns } from "./actor-turns.js";
 import { ActorWriter } from "./actor-writer.js";
 import { type Caller, callerWithParams } from "./caller.js";
-import { ConnectionImpl, type ConnTransport } from "./connection.js";
-import { type CloseKind, ConnectionHub, type OpenedConnection } from "./connection-hub.js";
+import { ConnectionImpl, type ConnTransport } from "./connections/connection.js";
+import {
+	type CloseKind,
+	ConnectionHub,
+	type OpenedConnection,
+} from "./connections/connection-hub.js";
 import { ActionContextImpl, ActorContextImpl } from "./context-impl.js";
 import { databaseHost } from "./database-host.js";
 import { KvImpl } from "./kv-impl.js";
@@ -34,7 +38,7 @@ import { type LoadedState, loadState } from "./state-loader.js";
 import { StateWriteSource } from "./state-source.js";
 import { StateTracker } from "./state-tracker.js";
 
-export { CLOSE, closeCodeFor } from "./connection-hub.js";
+export { CLOSE, closeCodeFor } from "./connections/connection-hub.js";
 
 /** Lifecycle of an instance: `starting -> awake -> stopping -> stopped`. */
 export type ActorStatus = "starting" | "awake" | "stopping" | "stopped";

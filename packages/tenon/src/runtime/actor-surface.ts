@@ -5,7 +5,7 @@ import type { Logger } from "../common/logger.js";
 import { ActorError } from "../protocol/errors.js";
 import type { ActorActivity } from "./actor-activity.js";
 import type { ActorWriter } from "./actor-writer.js";
-import type { ConnectionHub } from "./connection-hub.js";
+import type { ConnectionHub } from "./connections/connection-hub.js";
 import type { ContextHost } from "./context-impl.js";
 import type { KvImpl } from "./kv-impl.js";
 import type { QueueManager } from "./queue-manager.js";

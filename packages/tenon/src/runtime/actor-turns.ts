@@ -5,7 +5,7 @@ import type { Clock } from "../common/clock.js";
 import { callAsync, withTimeout } from "../common/timeouts.js";
 import { type ActorError, errors } from "../protocol/errors.js";
 import type { ActionImpl } from "./action-table.js";
-import type { ConnectionImpl } from "./connection.js";
+import type { ConnectionImpl } from "./connections/connection.js";
 import type { ActionContextImpl, ActorContextImpl } from "./context-impl.js";
 
 /** What running turns needs from its actor: narrow capabilities, not the actor. */

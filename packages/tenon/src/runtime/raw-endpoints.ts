@@ -5,10 +5,10 @@ import { callAsync, withTimeout } from "../common/timeouts.js";
 import { type ActorError, errors } from "../protocol/errors.js";
 import type { ActorCore } from "./actor-core.js";
 import type { Caller } from "./caller.js";
-import type { ConnectionImpl } from "./connection.js";
-import { type CloseKind, closeCodeFor, closeReason } from "./connection-hub.js";
+import type { ConnectionImpl } from "./connections/connection.js";
+import { type CloseKind, closeCodeFor, closeReason } from "./connections/connection-hub.js";
+import { type RawSocketTransport, RawWebSocketImpl } from "./connections/raw-websocket.js";
 import { ActionContextImpl, type ContextHost } from "./context-impl.js";
-import { type RawSocketTransport, RawWebSocketImpl } from "./raw-websocket.js";
 
 /** How raw WebSockets are closed when the actor stops. */
 const RAW_CLOSE: Record<CloseKind, [number, string]> = {

@@ -16,7 +16,7 @@ import { errors } from "../protocol/errors.js";
 import type { ActorStore } from "../storage/interfaces.js";
 import type { ActorCore } from "./actor-core.js";
 import type { WriteBatch, WriteSource } from "./actor-writer.js";
-import type { ConnectionImpl } from "./connection.js";
+import type { ConnectionImpl } from "./connections/connection.js";
 import type { PendingWrites } from "./pending-writes.js";
 import {
 	checkTimezone,

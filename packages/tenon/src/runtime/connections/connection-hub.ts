@@ -1,11 +1,11 @@
-import type { Conn } from "../actor/context.js";
-import type { AccessCheck, EventDecls } from "../actor/events.js";
-import { callAsync, withTimeout } from "../common/timeouts.js";
-import { type Encoding, encodedLength } from "../protocol/encoding.js";
-import { errors, httpStatusFor, toErrorPayload } from "../protocol/errors.js";
-import { type ActionId, encodeToClient, type ToServer } from "../protocol/messages.js";
-import type { ActorCore } from "./actor-core.js";
-import type { Caller } from "./caller.js";
+import type { Conn } from "../../actor/context.js";
+import type { AccessCheck, EventDecls } from "../../actor/events.js";
+import { callAsync, withTimeout } from "../../common/timeouts.js";
+import { type Encoding, encodedLength } from "../../protocol/encoding.js";
+import { errors, httpStatusFor, toErrorPayload } from "../../protocol/errors.js";
+import { type ActionId, encodeToClient, type ToServer } from "../../protocol/messages.js";
+import type { ActorCore } from "../actor-core.js";
+import type { Caller } from "../caller.js";
 import type { ConnectionImpl, ConnOwner, ConnTransport } from "./connection.js";
 
 /** WebSocket close codes the runtime uses. */

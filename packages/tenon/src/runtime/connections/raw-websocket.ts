@@ -1,5 +1,5 @@
-import type { ActorWebSocket } from "../actor/context.js";
-import type { ActorCore } from "./actor-core.js";
+import type { ActorWebSocket } from "../../actor/context.js";
+import type { ActorCore } from "../actor-core.js";
 
 /** The socket a raw WebSocket writes to (the server's side of it). */
 export interface RawSocketTransport {

@@ -1,5 +1,5 @@
-import type { CallerRequest, Conn } from "../actor/context.js";
-import type { Encoding } from "../protocol/encoding.js";
+import type { CallerRequest, Conn } from "../../actor/context.js";
+import type { Encoding } from "../../protocol/encoding.js";
 
 /**
  * The server side of a client connection, as the runtime sees it. The server
