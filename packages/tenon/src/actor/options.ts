@@ -13,6 +13,21 @@ export interface ActorOptions {
 	/** Never sleep when idle. Default false. */
 	noSleep?: boolean;
 	/**
+	 * Realtime connections hibernate: an actor whose only activity is open
+	 * connections sleeps after `sleepTimeout`, their sockets stay open, and a
+	 * message on one wakes it. Their id, params, conn state and subscriptions
+	 * are stored with the actor's commits (so conn state must be storable
+	 * data). False: open connections keep the actor awake and their state
+	 * lives in memory only. Default true.
+	 */
+	hibernateConnections?: boolean;
+	/**
+	 * How long a stored connection whose socket was lost (a restart, a crash)
+	 * waits for its client to resume it once the actor wakes, before
+	 * `onDisconnect` runs for it (ms). Default 30 000.
+	 */
+	connectionResumeTimeout?: number;
+	/**
 	 * `strict` (default): replies and events leave only after the writes before
 	 * them are durable. `relaxed`: replies leave at once and writes are saved
 	 * every `stateSaveInterval` ms; a crash may lose the last interval.
@@ -56,6 +71,8 @@ export const DEFAULT_ACTOR_OPTIONS: Readonly<ResolvedActorOptions> = Object.free
 	connectTimeout: 5_000,
 	wakeTimeout: 30_000,
 	noSleep: false,
+	hibernateConnections: true,
+	connectionResumeTimeout: 30_000,
 	durability: "strict",
 	stateSaveInterval: 1_000,
 	maxQueueSize: 1_000,

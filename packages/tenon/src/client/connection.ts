@@ -32,6 +32,15 @@ interface Listener {
 
 const WS_OPEN = 1;
 
+/** 32 random URL-safe characters (192 bits). */
+function newResumeToken(): string {
+	const bytes = new Uint8Array(24);
+	globalThis.crypto.getRandomValues(bytes);
+	let binary = "";
+	for (const byte of bytes) binary += String.fromCharCode(byte);
+	return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_");
+}
+
 /**
  * Closes after which reconnecting cannot help: a normal close (1000) is the
  * server's deliberate decision (`conn.disconnect()`, actor destroyed), 1008 a
@@ -81,6 +90,8 @@ export class ActorConnImpl {
 	#fatalError: ActorError | undefined;
 	actorId: string | undefined;
 	connectionId: string | undefined;
+	/** A random secret that lets this connection resume after its socket was lost (never sent to others). */
+	readonly #resumeToken = newResumeToken();
 
 	constructor(transport: ClientTransport, source: ConnTargetSource) {
 		this.#transport = transport;
@@ -124,6 +135,11 @@ export class ActorConnImpl {
 			if (this.#disposed) return;
 			const protocols = ["rivet", `rivet_encoding.${this.#transport.encoding}`];
 			if (params !== undefined) protocols.push(`rivet_conn_params.${encodeParamsProtocol(params)}`);
+			// The secret this client chose for its connection, and after the first
+			// `Init` its id: a lost socket (network, server restart or crash)
+			// resumes the same connection, with its conn state.
+			protocols.push(`rivet_conn_token.${this.#resumeToken}`);
+			if (this.connectionId !== undefined) protocols.push(`rivet_conn.${this.connectionId}`);
 			socket = new WebSocketClass(url.replace(/^http/, "ws"), protocols);
 		} catch (error) {
 			const actorError =

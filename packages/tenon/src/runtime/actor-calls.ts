@@ -6,7 +6,14 @@ import { errors } from "../protocol/errors.js";
 import type { ActorTurns } from "./actor-turns.js";
 import { type Caller, markAccepted } from "./caller.js";
 import { runConnectHooks } from "./connect-hooks.js";
-import { ConnectionImpl, type ConnTransport } from "./connections/connection.js";
+import { openConnection, type ResumeRequest } from "./connections/conn-opening.js";
+import type { ConnRecord, ConnWriteSource } from "./connections/conn-records.js";
+import type { ConnSocket } from "./connections/conn-socket.js";
+import {
+	ConnectionImpl,
+	type ConnPersistence,
+	type ConnTransport,
+} from "./connections/connection.js";
 import type { CloseKind, ConnectionHub } from "./connections/connection-hub.js";
 import type { RawSocketTransport, RawWebSocketImpl } from "./connections/raw-websocket.js";
 import { ActionContextImpl, ConnectContextImpl, type ContextHost } from "./context-impl.js";
@@ -16,13 +23,17 @@ import { type OpenedRawSocket, type RawEndpointHost, RawEndpoints } from "./raw-
 /** What the calls from outside need from their actor. */
 export interface CallDeps {
 	/** The actor, as the raw endpoints see it. */
-	readonly host: RawEndpointHost;
+	readonly core: RawEndpointHost;
 	/** What the hooks' contexts reach. */
 	readonly contexts: ContextHost;
 	readonly config: AnyActorDefinition["config"];
 	readonly clock: Clock;
 	readonly connectTimeout: number;
 	readonly hub: ConnectionHub;
+	/** Where connection records are written. */
+	readonly records: ConnWriteSource;
+	/** The actor's connections hibernate (its `hibernateConnections` option). */
+	readonly hibernateConnections: boolean;
 	readonly turns: ActorTurns;
 	readonly queue: QueueManager;
 	/** Throws `actor/stopping` unless the actor is awake. */
@@ -54,6 +65,76 @@ export class ActorCalls {
 	/** Raw WebSockets open now. */
 	get openRawSockets(): number {
 		return this.#raw?.openSockets ?? 0;
+	}
+
+	/** Raw WebSockets that keep the actor awake (those that cannot hibernate). */
+	get rawSocketsKeepingAwake(): number {
+		return this.#raw?.openSockets ?? 0;
+	}
+
+	// ---- Realtime connections ------------------------------------------------------
+
+	/** Opens (or resumes) a realtime connection on `socket`; false when refused. */
+	openConnection(
+		caller: Caller,
+		socket: ConnSocket,
+		resume: ResumeRequest | undefined,
+	): Promise<boolean> {
+		const deps = this.#deps;
+		return openConnection(
+			deps.hub,
+			{
+				prepare: (who, transport) => this.prepareConn(who, transport),
+				admit: (who) => this.admit(who),
+				persistence: (tokenHash) =>
+					deps.hibernateConnections
+						? {
+								kind: "connect",
+								createdAt: deps.clock.now(),
+								tokenHash,
+								onChange: (conn) => deps.records.changed(conn),
+							}
+						: undefined,
+				connectTimeout: deps.connectTimeout,
+			},
+			caller,
+			socket,
+			resume,
+		);
+	}
+
+	/** How a stored connection persists once it is restored. */
+	persistence(record: ConnRecord): ConnPersistence {
+		const records = this.#deps.records;
+		return {
+			kind: record.kind,
+			createdAt: record.createdAt,
+			tokenHash: record.token,
+			rawUrl: record.url,
+			storedRequest: record.request,
+			onChange: (conn) => records.changed(conn),
+		};
+	}
+
+	/**
+	 * Checks a caller returning to its connection: `connParamsSchema` and
+	 * `onBeforeConnect` run again (credentials may have been revoked); its
+	 * conn state is kept, so `createConnState` does not. Returns the checked params.
+	 */
+	async admit(caller: Caller): Promise<unknown> {
+		const deps = this.#deps;
+		deps.assertAwake();
+		const { params } = await runConnectHooks(
+			deps.config,
+			new ConnectContextImpl(deps.contexts, caller.request),
+			deps.clock,
+			deps.connectTimeout,
+			caller.params,
+			{ createState: false },
+		);
+		markAccepted(caller);
+		this.#accepted++;
+		return params;
 	}
 
 	/** Runs the connect hooks and returns the connection, not yet registered. */
@@ -127,7 +208,7 @@ export class ActorCalls {
 	}
 
 	#rawEndpoints(): RawEndpoints {
-		this.#raw ??= new RawEndpoints(this.#deps.host, {
+		this.#raw ??= new RawEndpoints(this.#deps.core, {
 			config: this.#deps.config,
 			contexts: this.#deps.contexts,
 			gated: (where, work) => this.#deps.turns.gated(where, work),
@@ -159,4 +240,13 @@ export class ActorCalls {
 	closeRawSockets(kind: CloseKind | undefined): void {
 		this.#raw?.closeAll(kind);
 	}
+
+	/** Raw sockets that hibernated come back on wake (their handler runs again). */
+	restoreRawSockets(_records: ReadonlyMap<string, ConnRecord>): void {}
+
+	/** The actor is awake: restored raw sockets take their input again. */
+	attachRawSockets(): void {}
+
+	/** The actor starts to sleep: input on raw sockets that hibernate is held. */
+	suspendRawSockets(): void {}
 }

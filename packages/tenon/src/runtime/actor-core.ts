@@ -2,6 +2,7 @@ import type { ResolvedActorOptions } from "../actor/options.js";
 import type { FireInfo } from "../actor/schedule.js";
 import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
+import type { ActorError } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import type { ConnectionImpl } from "./connections/connection.js";
 
@@ -53,7 +54,7 @@ export interface ActorCore {
 	/** Replaces tracking proxies by plain values (before encoding outputs). */
 	toRaw<T>(value: T): T;
 	/** Logs an internal error once and returns what a caller may see. */
-	publicError(error: unknown, where: string): Error;
+	publicError(error: unknown, where: string): ActorError;
 	/** A short-lived connection (runs `onBeforeConnect`/`createConnState`) for timers and raw requests. */
 	ephemeralConn(params: unknown): Promise<ConnectionImpl>;
 }

@@ -10,7 +10,8 @@ import type { ActorRecord, ActorStore, ClusterMembership } from "../storage/inte
 import type { ActorTarget } from "./actor-host.js";
 import type { ActorInstance } from "./actor-instance.js";
 import { type Caller, isAccepted } from "./caller.js";
-import type { ConnectionImpl, ConnTransport } from "./connections/connection.js";
+import type { ResumeRequest } from "./connections/conn-opening.js";
+import type { ConnTransport } from "./connections/connection.js";
 import type { RawSocketTransport, RawWebSocketImpl } from "./connections/raw-websocket.js";
 import type { QueueSendResult } from "./queue-manager.js";
 import { readQueueContents } from "./queue-records.js";
@@ -19,6 +20,7 @@ import type { Runtime } from "./runtime.js";
 export type { ActorTarget } from "./actor-host.js";
 export { validateNamespace } from "./actor-host.js";
 export { type Caller, isAccepted } from "./caller.js";
+export type { ResumeRequest } from "./connections/conn-opening.js";
 export type { ConnTransport } from "./connections/connection.js";
 export { CLOSE, closeCodeFor, closeReason } from "./connections/connection-hub.js";
 export type { RawSocketTransport } from "./connections/raw-websocket.js";
@@ -142,7 +144,9 @@ export class ActorGateway {
 
 	/**
 	 * Opens a connection: the actor's connect hooks run and `Init` is sent
-	 * through `transport`. Undefined when the hooks refused the caller (the
+	 * through `transport`. With `resume` (the connection id and secret of a
+	 * connection whose socket was lost), that connection continues instead,
+	 * with its conn state. Undefined when the hooks refused the caller (the
 	 * error frame and the close went out through `transport`); a creation
 	 * this caller caused is then undone. Throws when the actor cannot be found.
 	 */
@@ -151,10 +155,12 @@ export class ActorGateway {
 		caller: Caller,
 		transport: ConnTransport,
 		createdHere = false,
+		resume?: ResumeRequest,
 	): Promise<OpenConnection | undefined> {
 		return this.#openSocket(address, caller, createdHere, async (instance) => {
-			const opened = await instance.openConnection(caller, transport);
-			return opened.ok ? connectionPort(instance, opened.conn) : undefined;
+			// The node holds the socket: it outlives the actor's wake (connections hibernate).
+			const socket = this.#runtime.host.sockets.open(instance.actorId, transport);
+			return (await instance.openConnection(caller, socket, resume)) ? socket : undefined;
 		});
 	}
 
@@ -312,14 +318,6 @@ export class ActorGateway {
 			});
 		});
 	}
-}
-
-function connectionPort(instance: ActorInstance, conn: ConnectionImpl): OpenConnection {
-	return {
-		receive: (message) => instance.handleMessage(conn, message),
-		refuse: (error, actionId) => instance.sendError(conn, error, actionId),
-		closed: () => instance.connectionClosed(conn),
-	};
 }
 
 function rawSocketPort(instance: ActorInstance, socket: RawWebSocketImpl): OpenRawSocket {

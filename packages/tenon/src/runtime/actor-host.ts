@@ -15,6 +15,7 @@ import { type ActionImpl, buildActionTable } from "./action-table.js";
 import { ActorInstance } from "./actor-instance.js";
 import { AlarmScheduler } from "./alarm-scheduler.js";
 import { type Caller, callerWithParams } from "./caller.js";
+import { SocketRegistry } from "./connections/socket-registry.js";
 
 /** A registered actor type, prepared once. */
 interface ActorType {
@@ -65,12 +66,23 @@ export class ActorHost {
 	readonly #slots = new Map<string, Slot>();
 	readonly #creating = new Map<string, Promise<{ record: ActorRecord; created: boolean }>>();
 	readonly pipeline: CommitPipeline;
+	/** The client sockets this node holds (connections hibernate in them while their actors sleep). */
+	readonly sockets: SocketRegistry;
 	readonly #alarms: AlarmScheduler;
 	#shuttingDown = false;
 
 	constructor(options: ActorHostOptions) {
 		this.#options = options;
 		this.pipeline = new CommitPipeline(options.storage.store);
+		this.sockets = new SocketRegistry({
+			wake: async (actorId) => {
+				await this.instanceFor(await this.getLiveRecord(actorId));
+			},
+			isAwake: (actorId) => this.awakeInstance(actorId) !== undefined,
+			log: options.logger,
+			exposeInternalErrors: options.exposeInternalErrors,
+			maxHeldPerSocket: options.limits.maxInFlightActionsPerConnection,
+		});
 		this.#alarms = new AlarmScheduler(
 			options.storage.alarms,
 			options.clock,
@@ -348,38 +360,45 @@ export class ActorHost {
 	async #start(record: ActorRecord): Promise<ActorInstance> {
 		const type = this.#type(record.name);
 		this.#makeRoom();
-		const starting = ActorInstance.start({
-			record,
-			definition: type.definition,
-			actions: type.actions,
-			options: type.options,
-			storage: this.#options.storage,
-			pipeline: this.pipeline,
-			clock: this.#options.clock,
-			logger: this.#options.logger,
-			limits: this.#options.limits,
-			exposeInternalErrors: this.#options.exposeInternalErrors,
-			createClient: this.#options.createClient,
-			// An awake actor fires its own timers; a due alarm matters once it
-			// sleeps, and then `onStopped` below looks at it again.
-			onAlarmCommitted: (_actorId, at) => {
-				if (at !== null && at > this.#options.clock.now()) this.#alarms.notify(at);
+		const starting = ActorInstance.start(
+			{
+				record,
+				definition: type.definition,
+				actions: type.actions,
+				options: type.options,
+				storage: this.#options.storage,
+				pipeline: this.pipeline,
+				clock: this.#options.clock,
+				logger: this.#options.logger,
+				limits: this.#options.limits,
+				exposeInternalErrors: this.#options.exposeInternalErrors,
+				createClient: this.#options.createClient,
+				sockets: this.sockets,
+				// An awake actor fires its own timers; a due alarm matters once it
+				// sleeps, and then `onStopped` below looks at it again.
+				onAlarmCommitted: (_actorId, at) => {
+					if (at !== null && at > this.#options.clock.now()) this.#alarms.notify(at);
+				},
 			},
-			onStopped: (instance) => {
-				const current = this.#slots.get(instance.actorId);
-				if (current !== undefined && "instance" in current && current.instance === instance) {
-					this.#slots.delete(instance.actorId);
-				}
-				// Asleep now: if its stored alarm is due (it was reset, or stopped
-				// while busy), the scheduler must look at it again.
-				if (!this.#shuttingDown) {
-					void this.#options.storage.alarms.get(instance.actorId).then(
-						(at) => at !== undefined && this.#alarms.notify(at),
-						() => {},
-					);
-				}
+			{
+				onStopped: (instance) => {
+					const current = this.#slots.get(instance.actorId);
+					if (current !== undefined && "instance" in current && current.instance === instance) {
+						this.#slots.delete(instance.actorId);
+					}
+					// Asleep now: if its stored alarm is due (it was reset, or stopped
+					// while busy), the scheduler must look at it again.
+					if (!this.#shuttingDown) {
+						void this.#options.storage.alarms.get(instance.actorId).then(
+							(at) => at !== undefined && this.#alarms.notify(at),
+							() => {},
+						);
+						// Input that arrived on its hibernating connections while it stopped wakes it again.
+						this.sockets.actorStopped(instance.actorId);
+					}
+				},
 			},
-		});
+		);
 		this.#slots.set(record.actorId, { starting });
 		try {
 			const instance = await starting;
@@ -448,6 +467,8 @@ export class ActorHost {
 			}
 		}
 		await Promise.all(stopping);
+		// Hibernated connections close too; their clients reconnect and resume.
+		this.sockets.closeAll(1001, "core.shutting_down");
 		await this.pipeline.drain();
 	}
 }

@@ -8,7 +8,8 @@ import type { ConnectContextImpl } from "./context-impl.js";
 /**
  * What a new connection starts with: its params checked by `connParamsSchema`,
  * `onBeforeConnect` passed, and its state from `createConnState` (or a copy of
- * `connState`). Each hook is bounded by `timeoutMs`.
+ * `connState`). Each hook is bounded by `timeoutMs`. With `createState: false`
+ * (a returning connection keeps its state) only the checks run.
  */
 export async function runConnectHooks(
 	config: AnyActorDefinition["config"],
@@ -16,6 +17,7 @@ export async function runConnectHooks(
 	clock: Clock,
 	timeoutMs: number,
 	params: unknown,
+	options: { createState?: boolean } = {},
 ): Promise<{ params: unknown; state: unknown }> {
 	let checked = params;
 	if (config.connParamsSchema) {
@@ -33,6 +35,7 @@ export async function runConnectHooks(
 		);
 	}
 	let state: unknown;
+	if (options.createState === false) return { params: checked, state };
 	if (config.createConnState) {
 		const create = config.createConnState;
 		state = await withTimeout(

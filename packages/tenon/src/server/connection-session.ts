@@ -8,6 +8,7 @@ import {
 	type ConnTransport,
 	closeCodeFor,
 	type OpenConnection,
+	type ResumeRequest,
 } from "../runtime/actor-gateway.js";
 import type { GatewayRequest } from "./gateway.js";
 import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
@@ -46,8 +47,13 @@ export class ConnectionSession implements WebSocketHandler {
 	 * Starts connecting to the actor named by `gateway` for `caller`.
 	 * `createdHere`: the upgrade already created the actor for this caller (cluster mode).
 	 */
-	start(gateway: GatewayRequest, caller: Caller, createdHere = false): void {
-		void this.#connect(gateway, caller, createdHere);
+	start(
+		gateway: GatewayRequest,
+		caller: Caller,
+		createdHere = false,
+		resume: ResumeRequest | undefined = undefined,
+	): void {
+		void this.#connect(gateway, caller, createdHere, resume);
 	}
 
 	/** Rejects the connection at once with an error frame and a close code. */
@@ -61,7 +67,12 @@ export class ConnectionSession implements WebSocketHandler {
 		this.#state = "closed";
 	}
 
-	async #connect(gateway: GatewayRequest, caller: Caller, createdHere: boolean): Promise<void> {
+	async #connect(
+		gateway: GatewayRequest,
+		caller: Caller,
+		createdHere: boolean,
+		resume: ResumeRequest | undefined,
+	): Promise<void> {
 		const socket = this.#socket;
 		const transport: ConnTransport = {
 			encoding: this.#encoding,
@@ -77,6 +88,7 @@ export class ConnectionSession implements WebSocketHandler {
 				caller,
 				transport,
 				createdHere,
+				resume,
 			);
 		} catch (error) {
 			if (!this.#isClosed()) this.reject(error);

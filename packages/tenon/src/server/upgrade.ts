@@ -1,7 +1,7 @@
 import { actorUnavailable, hopsOf } from "../cluster/forward.js";
 import { type Encoding, parseEncoding } from "../protocol/encoding.js";
 import { errors } from "../protocol/errors.js";
-import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
+import type { ActorGateway, Caller, ResumeRequest } from "../runtime/actor-gateway.js";
 import { OwnedElsewhereError } from "../storage/interfaces.js";
 import { type AccessPolicy, presentedCredential } from "./access.js";
 import type { ClientInfo } from "./caller-request.js";
@@ -24,6 +24,27 @@ const PROTOCOL_STANDARD = "rivet";
 const PROTOCOL_ENCODING = "rivet_encoding.";
 const PROTOCOL_CONN_PARAMS = "rivet_conn_params.";
 const PROTOCOL_TOKEN = "rivet_token.";
+/** A connection id to resume (the one `Init` gave), and the secret the client chose for it. */
+const PROTOCOL_CONN_ID = "rivet_conn.";
+const PROTOCOL_CONN_TOKEN = "rivet_conn_token.";
+/** A resume token: 16 to 128 URL-safe characters (the client's own random secret). */
+const CONN_TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
+/** A connection id as the runtime makes them. */
+const CONN_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The resume request a socket carries, checked for shape (the actor checks the rest). */
+function resumeOf(protocols: string[]): ResumeRequest | undefined {
+	const id = protocols.find((p) => p.startsWith(PROTOCOL_CONN_ID))?.slice(PROTOCOL_CONN_ID.length);
+	const token = protocols
+		.find((p) => p.startsWith(PROTOCOL_CONN_TOKEN))
+		?.slice(PROTOCOL_CONN_TOKEN.length);
+	if (id === undefined && token === undefined) return undefined;
+	if (token !== undefined && !CONN_TOKEN_PATTERN.test(token))
+		throw errors.invalid("the connection token must be 16-128 characters of A-Z, a-z, 0-9, _ or -");
+	if (id !== undefined && !CONN_ID_PATTERN.test(id))
+		throw errors.invalid("malformed connection id");
+	return { connId: id, token };
+}
 
 /** What the upgrade handler needs from the server core. */
 export interface UpgradeDeps {
@@ -43,7 +64,12 @@ function socketOptions(
 	request: Request,
 	actors: ActorGateway,
 	raw: boolean,
-): { encoding: Encoding; params: unknown; token: string | undefined } {
+): {
+	encoding: Encoding;
+	params: unknown;
+	token: string | undefined;
+	resume: ResumeRequest | undefined;
+} {
 	const encodingProtocol = protocols.find((p) => p.startsWith(PROTOCOL_ENCODING));
 	// A raw socket carries the actor's own frames: the offered encoding does not apply.
 	const encoding = raw
@@ -64,7 +90,7 @@ function socketOptions(
 	}
 	const tokenProtocol = protocols.find((p) => p.startsWith(PROTOCOL_TOKEN));
 	const token = tokenProtocol?.slice(PROTOCOL_TOKEN.length) ?? presentedCredential(request);
-	return { encoding, params, token };
+	return { encoding, params, token, resume: raw ? undefined : resumeOf(protocols) };
 }
 
 function reject(actors: ActorGateway, error: unknown): UpgradeDecision {
@@ -132,9 +158,11 @@ export function createUpgradeHandler(
 		const protocols = offeredProtocols(request.headers.get("sec-websocket-protocol"));
 		let encoding: Encoding = "json";
 		let caller: Caller | undefined;
+		let resume: ResumeRequest | undefined;
 		try {
 			const options = socketOptions(protocols, url, request, actors, kind === "raw");
 			encoding = options.encoding;
+			resume = options.resume;
 			const token = gateway?.token ?? options.token;
 			deps.access.checkClient(token);
 			caller = { ...deps.callerOf(request, admitted, token), params: options.params };
@@ -226,6 +254,7 @@ export function createUpgradeHandler(
 						gateway as GatewayRequest,
 						caller as Caller,
 						created,
+						resume,
 					);
 				}
 				return {

@@ -20,6 +20,8 @@ export const AREA = {
 	WORKFLOW: 0x06,
 	/** SQLite pages. */
 	SQLITE: 0x07,
+	/** Connections (id, params, conn state, subscriptions), so they survive sleep and restarts. */
+	CONN: 0x08,
 } as const;
 
 /** The actor's metadata record. */
@@ -54,3 +56,20 @@ export interface ActorMeta {
 	/** Top-level key order for `object` state. */
 	keys?: string[];
 }
+
+/** Storage key of a connection's record. */
+export function connKey(connId: string): Uint8Array {
+	const id = encoder.encode(connId);
+	const key = new Uint8Array(1 + id.length);
+	key[0] = AREA.CONN;
+	key.set(id, 1);
+	return key;
+}
+
+/** The connection id of a connection record's key. */
+export function connIdOf(key: Uint8Array): string {
+	return decoder.decode(key.subarray(1));
+}
+
+/** The range holding all connection records. */
+export const CONN_RANGE = { start: Uint8Array.of(AREA.CONN), end: Uint8Array.of(AREA.CONN + 1) };

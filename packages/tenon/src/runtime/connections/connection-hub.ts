@@ -1,12 +1,14 @@
 import type { Conn } from "../../actor/context.js";
 import type { AccessCheck, EventDecls } from "../../actor/events.js";
-import { callAsync, withTimeout } from "../../common/timeouts.js";
+import { callAsync } from "../../common/timeouts.js";
 import { type Encoding, encodedLength } from "../../protocol/encoding.js";
 import { errors, httpStatusFor, toErrorPayload } from "../../protocol/errors.js";
 import { type ActionId, encodeToClient, type ToServer } from "../../protocol/messages.js";
 import type { ActorCore } from "../actor-core.js";
-import type { Caller } from "../caller.js";
-import type { ConnectionImpl, ConnOwner, ConnTransport } from "./connection.js";
+import type { ConnWriteSource } from "./conn-records.js";
+import type { ConnSocket, SocketTarget } from "./conn-socket.js";
+import type { ConnectionImpl, ConnOwner } from "./connection.js";
+import type { SocketRegistry } from "./socket-registry.js";
 
 /** WebSocket close codes the runtime uses. */
 export const CLOSE = {
@@ -38,9 +40,6 @@ export function closeCodeFor(payload: { group: string; code: string }): number {
 	return status >= 400 && status < 500 ? CLOSE.policy : CLOSE.internal;
 }
 
-/** The outcome of opening a connection; on refusal the transport was closed already. */
-export type OpenedConnection = { ok: true; conn: ConnectionImpl } | { ok: false };
-
 /** Connection hooks of the actor definition. */
 export interface ConnectionHooks {
 	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
@@ -51,97 +50,87 @@ export interface ConnectionHooks {
 	events?: EventDecls | undefined;
 }
 
+/** What the hub needs besides the actor's core. */
+export interface HubDeps {
+	readonly core: ActorCore;
+	readonly hooks: ConnectionHooks;
+	/** The `c` connection hooks get. */
+	readonly context: unknown;
+	/** The `c` an access check of `conn` gets. */
+	checkContext(conn: ConnectionImpl): Parameters<AccessCheck>[0];
+	/** The node's sockets (they outlive this actor's wake). */
+	readonly sockets: SocketRegistry;
+	/** Where connection records are written. */
+	readonly records: ConnWriteSource;
+	/** True until the instance has stopped: `onDisconnect` runs while awake or stopping. */
+	running(): boolean;
+}
+
 /**
- * An actor's realtime connections: opening them (hooks, `Init`), actions and
+ * An actor's realtime connections while it is awake: actions and
  * subscriptions on them, events through the output gate, and closing them.
+ * The sockets belong to the node ({@link SocketRegistry}); the hub attaches
+ * to them while the actor is awake and lets go when it sleeps, leaving them
+ * open (hibernated). Opening, resuming and restoring connections are in
+ * `conn-opening.ts` and `conn-restore.ts`.
  */
 export class ConnectionHub implements ConnOwner {
+	readonly #deps: HubDeps;
 	readonly #core: ActorCore;
-	readonly #hooks: ConnectionHooks;
-	readonly #context: unknown;
-	/** The `c` an access check of `conn` gets. */
-	readonly #checkContext: (conn: ConnectionImpl) => Parameters<AccessCheck>[0];
-	readonly #prepare: (
-		caller: Caller,
-		transport: ConnTransport | undefined,
-	) => Promise<ConnectionImpl>;
+	/** Open connections by id: what `c.conns` shows. */
 	readonly conns = new Map<string, ConnectionImpl>();
+	/** Stored connections without a socket since a restart: their clients may resume them. */
+	readonly orphans = new Map<string, ConnectionImpl>();
+	/** Open connections that are not persisted: they keep the actor awake. */
+	#unpersisted = 0;
 
-	constructor(
-		core: ActorCore,
-		hooks: ConnectionHooks,
-		context: unknown,
-		prepare: (caller: Caller, transport: ConnTransport | undefined) => Promise<ConnectionImpl>,
-		checkContext: (conn: ConnectionImpl) => Parameters<AccessCheck>[0],
-	) {
-		this.#checkContext = checkContext;
-		this.#core = core;
-		this.#hooks = hooks;
-		this.#context = context;
-		this.#prepare = prepare;
+	constructor(deps: HubDeps) {
+		this.#deps = deps;
+		this.#core = deps.core;
 	}
 
 	get size(): number {
 		return this.conns.size;
 	}
 
-	#enqueue(conn: ConnectionImpl, frame: string | Uint8Array): void {
-		const generation = this.#core.outputGeneration();
-		conn.enqueue(frame, generation, this.#core.durableGeneration);
+	/** Connections that keep the actor awake: those that cannot hibernate. */
+	get keepingAwake(): number {
+		return this.#unpersisted;
 	}
 
-	/**
-	 * Opens a realtime connection: connect hooks, registration, `onConnect`,
-	 * then `Init` through the output gate. On rejection the transport gets an
-	 * `Error` frame and is closed with a code (1008 for caller errors, 1011
-	 * otherwise) and a `group.code` reason.
-	 */
-	async open(caller: Caller, transport: ConnTransport): Promise<OpenedConnection> {
-		let conn: ConnectionImpl | undefined;
-		try {
-			const max = this.#core.limits.maxConnectionsPerActor;
-			if (this.#core.connectionCount >= max) throw errors.tooManyConnections("actor", max);
-			conn = await this.#core.track(this.#prepare(caller, transport));
-			this.conns.set(conn.id, conn);
-			const onConnect = this.#hooks.onConnect;
-			if (onConnect) {
-				const opened = conn;
-				const timeout = this.#core.options.connectTimeout;
-				await this.#core.track(
-					withTimeout(
-						callAsync(() => onConnect(this.#context, opened)),
-						this.#core.clock,
-						timeout,
-						() => errors.hookTimedOut("onConnect", timeout),
-					),
-				);
-			}
-			this.#core.afterTurn();
-		} catch (error) {
-			if (conn) {
-				this.conns.delete(conn.id);
-				conn.closed = true;
-			}
-			const payload = toErrorPayload(
-				this.#core.publicError(error, "connect"),
-				this.#core.exposeInternalErrors,
-			);
-			transport.send(
-				encodeToClient(transport.encoding, { tag: "Error", error: payload, actionId: null }),
-			);
-			transport.close(closeCodeFor(payload), closeReason(`${payload.group}.${payload.code}`));
-			this.#core.maybeIdle();
-			return { ok: false };
-		}
-		this.#enqueue(
-			conn,
-			encodeToClient(transport.encoding, {
-				tag: "Init",
-				actorId: this.#core.actorId,
-				connectionId: conn.id,
-			}),
-		);
-		return { ok: true, conn };
+	get deps(): HubDeps {
+		return this.#deps;
+	}
+
+	/** Registers an open connection (it then shows in `c.conns`). */
+	add(conn: ConnectionImpl): void {
+		this.conns.set(conn.id, conn);
+		if (!conn.persisted) this.#unpersisted++;
+	}
+
+	/** A connection stopped being persisted (its state could not be stored). */
+	unpersisted(conn: ConnectionImpl): void {
+		if (this.conns.has(conn.id)) this.#unpersisted++;
+	}
+
+	#remove(conn: ConnectionImpl): boolean {
+		if (!this.conns.delete(conn.id)) return false;
+		if (!conn.persisted) this.#unpersisted--;
+		return true;
+	}
+
+	/** What a socket's input is handed to while this actor is attached to it. */
+	targetFor(conn: ConnectionImpl): SocketTarget {
+		return {
+			receive: (message) => this.handleMessage(conn, message),
+			refuse: (error, actionId) => this.sendError(conn, error, actionId),
+			closed: () => this.closed(conn, this.#deps.running()),
+		};
+	}
+
+	enqueue(conn: ConnectionImpl, frame: string | Uint8Array): void {
+		const generation = this.#core.outputGeneration();
+		conn.enqueue(frame, generation, this.#core.durableGeneration);
 	}
 
 	/** Handles one decoded message from a connection. */
@@ -168,17 +157,22 @@ export class ConnectionHub implements ConnOwner {
 	/**
 	 * Applies a subscription change. An event with `canSubscribe` is checked
 	 * first; changes of one connection apply in the order they arrived even
-	 * while a check is pending.
+	 * while a check is pending. Subscriptions are stored with the connection.
 	 */
 	#subscription(conn: ConnectionImpl, eventName: string, subscribe: boolean): void {
 		const check = subscribe ? this.#canSubscribe(eventName) : undefined;
 		const apply = (allowed: boolean) => {
 			const max = this.#core.limits.maxSubscriptionsPerConnection;
-			if (!subscribe) conn.subscriptions.delete(eventName);
-			else if (allowed && !conn.subscriptions.has(eventName) && conn.subscriptions.size >= max)
+			if (!subscribe) {
+				if (conn.subscriptions.delete(eventName)) conn.changed();
+			} else if (allowed && !conn.subscriptions.has(eventName) && conn.subscriptions.size >= max)
 				this.sendError(conn, errors.tooManySubscriptions(max), null);
-			else if (allowed) conn.subscriptions.add(eventName);
-			else
+			else if (allowed) {
+				if (!conn.subscriptions.has(eventName)) {
+					conn.subscriptions.add(eventName);
+					conn.changed();
+				}
+			} else
 				this.sendError(
 					conn,
 					errors.forbidden(`subscribing to '${eventName}' is not allowed`, { eventName }),
@@ -196,7 +190,8 @@ export class ConnectionHub implements ConnOwner {
 			if (check !== undefined) {
 				try {
 					allowed =
-						(await this.#core.track(callAsync(() => check(this.#checkContext(conn))))) === true;
+						(await this.#core.track(callAsync(() => check(this.#deps.checkContext(conn))))) ===
+						true;
 				} catch (error) {
 					this.#core.publicError(error, `canSubscribe of '${eventName}'`);
 					allowed = false;
@@ -211,7 +206,7 @@ export class ConnectionHub implements ConnOwner {
 	}
 
 	#canSubscribe(eventName: string): AccessCheck | undefined {
-		const events = this.#hooks.events;
+		const events = this.#deps.hooks.events;
 		if (events === undefined || !Object.hasOwn(events, eventName)) return undefined;
 		return events[eventName]?.canSubscribe;
 	}
@@ -220,14 +215,14 @@ export class ConnectionHub implements ConnOwner {
 	sendError(conn: ConnectionImpl, error: unknown, actionId: ActionId | null): void {
 		if (conn.transport === undefined) return;
 		const payload = toErrorPayload(error, this.#core.exposeInternalErrors);
-		this.#enqueue(
+		this.enqueue(
 			conn,
 			encodeToClient(conn.transport.encoding, { tag: "Error", error: payload, actionId }),
 		);
 	}
 
 	async #action(conn: ConnectionImpl, id: ActionId, name: string, args: unknown[]): Promise<void> {
-		const encoding = (conn.transport as ConnTransport).encoding;
+		const encoding = (conn.transport as ConnSocket).encoding;
 		let frame: string | Uint8Array;
 		try {
 			const output = await this.#core.invoke(name, args, conn);
@@ -243,22 +238,32 @@ export class ConnectionHub implements ConnOwner {
 			frame = encodeToClient(encoding, { tag: "Error", error: payload, actionId: id });
 		}
 		if (conn.closed) return;
-		this.#enqueue(conn, frame);
+		this.enqueue(conn, frame);
 	}
 
-	/** The socket of `conn` closed: unregister it and run `onDisconnect`. */
-	closed(conn: ConnectionImpl, actorAwake: boolean): void {
+	/**
+	 * The socket of `conn` closed: unregister it, forget its record and run
+	 * `onDisconnect` (while the actor runs; a connection that goes while its
+	 * actor sleeps wakes it for this).
+	 */
+	closed(conn: ConnectionImpl, actorRunning: boolean): void {
 		if (conn.closed) return;
 		conn.closed = true;
 		conn.dropHeld();
-		if (!this.conns.delete(conn.id)) return;
-		const onDisconnect = this.#hooks.onDisconnect;
-		if (onDisconnect && actorAwake) {
+		if (!this.#remove(conn)) return;
+		const onDisconnect = this.#deps.hooks.onDisconnect;
+		if (!actorRunning) {
+			// Stopping for good (destroy or shutdown): a kept record resumes or expires later.
+			this.#core.maybeIdle();
+			return;
+		}
+		this.#deps.records.removed(conn);
+		if (onDisconnect) {
 			void this.#core
-				.track(callAsync(() => onDisconnect(this.#context, conn)))
+				.track(callAsync(() => onDisconnect(this.#deps.context, conn)))
 				.catch((error: unknown) => this.#core.log.error("onDisconnect threw", { error }));
 		} else {
-			this.#core.maybeIdle();
+			this.#core.afterTurn();
 		}
 	}
 
@@ -277,14 +282,14 @@ export class ConnectionHub implements ConnOwner {
 		if (targets.length === 0) return;
 		const frames = new Map<Encoding, string | Uint8Array>();
 		for (const conn of targets) {
-			const encoding = (conn.transport as ConnTransport).encoding;
+			const encoding = (conn.transport as ConnSocket).encoding;
 			if (!frames.has(encoding)) frames.set(encoding, this.#eventFrame(encoding, name, args));
 		}
 		const generation = this.#core.outputGeneration();
 		const durable = this.#core.durableGeneration;
 		for (const conn of targets) {
 			conn.enqueue(
-				frames.get((conn.transport as ConnTransport).encoding) as string | Uint8Array,
+				frames.get((conn.transport as ConnSocket).encoding) as string | Uint8Array,
 				generation,
 				durable,
 			);
@@ -293,7 +298,7 @@ export class ConnectionHub implements ConnOwner {
 
 	sendEvent(conn: ConnectionImpl, name: string, args: unknown[]): void {
 		if (conn.closed || conn.transport === undefined || !conn.subscriptions.has(name)) return;
-		this.#enqueue(conn, this.#eventFrame(conn.transport.encoding, name, args));
+		this.enqueue(conn, this.#eventFrame(conn.transport.encoding, name, args));
 	}
 
 	disconnect(conn: ConnectionImpl, reason: string | undefined): void {
@@ -314,20 +319,54 @@ export class ConnectionHub implements ConnOwner {
 		for (const conn of this.conns.values()) if (conn.hasHeldFrames) conn.release(generation);
 	}
 
+	/**
+	 * The actor starts to go to sleep: persisted connections stop taking input
+	 * (it is held by their sockets, and wakes the actor again once it has
+	 * slept); their output still flows until the last commit.
+	 */
+	suspend(): void {
+		for (const conn of this.conns.values())
+			if (conn.persisted && !conn.closed) (conn.transport as ConnSocket).detach();
+	}
+
+	/**
+	 * The actor has slept, its last commit durable: persisted connections
+	 * hibernate (their sockets stay open on the node); the others close with
+	 * 1012 so their clients reconnect.
+	 */
+	hibernate(): void {
+		const durable = this.#core.durableGeneration;
+		for (const conn of [...this.conns.values()]) {
+			conn.release(durable);
+			conn.closed = true;
+			if (conn.persisted) continue;
+			const socket = conn.transport as ConnSocket;
+			this.#deps.sockets.forget(socket);
+			socket.close(CLOSE.restart, "actor.sleeping");
+		}
+		this.conns.clear();
+		this.#unpersisted = 0;
+	}
+
 	/** Closes every connection (after sending what is durable). */
 	closeAll(kind: CloseKind): void {
+		if (kind === "sleep") {
+			this.hibernate();
+			return;
+		}
 		const [code, reason] =
 			kind === "destroy"
 				? [CLOSE.normal, "actor.destroyed"]
-				: kind === "sleep"
-					? [CLOSE.restart, "actor.sleeping"]
-					: [CLOSE.goingAway, "core.shutting_down"];
+				: [CLOSE.goingAway, "core.shutting_down"];
 		for (const conn of [...this.conns.values()]) {
 			conn.release(this.#core.durableGeneration);
 			conn.closed = true;
-			conn.transport?.close(code, reason);
+			const socket = conn.transport as ConnSocket | undefined;
+			if (socket !== undefined) this.#deps.sockets.forget(socket);
+			socket?.close(code, reason);
 		}
 		this.conns.clear();
+		this.#unpersisted = 0;
 	}
 
 	/** Drops every connection without sending held frames (the actor is being reset). */
@@ -335,8 +374,11 @@ export class ConnectionHub implements ConnOwner {
 		for (const conn of [...this.conns.values()]) {
 			conn.dropHeld();
 			conn.closed = true;
-			conn.transport?.close(CLOSE.internal, "core.internal_error");
+			const socket = conn.transport as ConnSocket | undefined;
+			if (socket !== undefined) this.#deps.sockets.forget(socket);
+			socket?.close(CLOSE.internal, "core.internal_error");
 		}
 		this.conns.clear();
+		this.#unpersisted = 0;
 	}
 }

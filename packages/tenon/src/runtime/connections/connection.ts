@@ -1,5 +1,7 @@
 import type { CallerRequest, Conn } from "../../actor/context.js";
 import type { Encoding } from "../../protocol/encoding.js";
+import { StateTracker } from "../state-tracker.js";
+import type { StoredRequest } from "./conn-records.js";
 
 /**
  * The server side of a client connection, as the runtime sees it. The server
@@ -24,14 +26,25 @@ interface HeldFrame {
 	frame: string | Uint8Array;
 }
 
+/** How a connection persists: what it is and what the store keeps beside its state. */
+export interface ConnPersistence {
+	kind: "connect" | "raw";
+	createdAt: number;
+	/** SHA-256 of the client's resume token. */
+	tokenHash?: Uint8Array | undefined;
+	rawUrl?: string | undefined;
+	storedRequest?: StoredRequest | undefined;
+	/** Called when the connection's stored record must be written again. */
+	onChange(conn: ConnectionImpl): void;
+}
+
 /** A connection: the user-facing {@link Conn} plus the runtime's outbox. */
 // biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 export class ConnectionImpl implements Conn<any, any, any> {
 	readonly id: string;
-	readonly params: unknown;
-	state: unknown;
+	/** The params the client connected with (replaced by the checked ones of a resume). */
+	params: unknown;
 	readonly isEphemeral: boolean;
-	readonly transport: ConnTransport | undefined;
 	/**
 	 * The request of a short-lived connection (a stateless action, queue send
 	 * or raw request), for `c.request`. Realtime connections keep none.
@@ -45,7 +58,18 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	inFlight = 0;
 	/** Subscription changes waiting on a `canSubscribe` check, in arrival order. */
 	subscriptionsPending: Promise<void> | undefined;
+	/**
+	 * Stored with the actor's commits, so it hibernates while the actor
+	 * sleeps and survives restarts. False for short-lived connections, when
+	 * the actor opted out, or when its state cannot be stored.
+	 */
+	persisted = false;
 	readonly #owner: ConnOwner;
+	#transport: ConnTransport | undefined;
+	#state: unknown;
+	/** Tracks changes to a persisted connection's state (made when it becomes persisted). */
+	#tracker: StateTracker | undefined;
+	#persistence: ConnPersistence | undefined;
 	/** Frames waiting for their writes to become durable, in order. */
 	#held: HeldFrame[] | undefined;
 
@@ -56,14 +80,78 @@ export class ConnectionImpl implements Conn<any, any, any> {
 		state: unknown,
 		transport: ConnTransport | undefined,
 		request: CallerRequest | undefined = undefined,
+		realtime = transport !== undefined,
 	) {
 		this.#owner = owner;
 		this.id = id;
 		this.params = params;
-		this.state = state;
-		this.transport = transport;
-		this.isEphemeral = transport === undefined;
-		this.request = transport === undefined ? request : undefined;
+		this.#state = state;
+		this.#transport = transport;
+		this.isEphemeral = !realtime;
+		this.request = realtime ? undefined : request;
+	}
+
+	/** The socket the connection writes to (undefined for short-lived ones). */
+	get transport(): ConnTransport | undefined {
+		return this.#transport;
+	}
+
+	get state(): unknown {
+		return this.#tracker === undefined ? this.#state : this.#tracker.value;
+	}
+
+	set state(next: unknown) {
+		if (this.#tracker === undefined) this.#state = next;
+		else this.#tracker.replace(next);
+	}
+
+	/** The state without tracking proxies (for storing it). */
+	get rawState(): unknown {
+		return this.#tracker === undefined ? this.#state : this.#tracker.raw;
+	}
+
+	/**
+	 * Makes the connection persisted: its record is written now (unless it was
+	 * just read from storage) and again whenever its state, subscriptions or
+	 * params change.
+	 */
+	persist(persistence: ConnPersistence, options: { stored?: boolean } = {}): void {
+		this.#persistence = persistence;
+		this.persisted = true;
+		this.#tracker = new StateTracker(this.#state, () => this.changed());
+		if (options.stored !== true) this.changed();
+	}
+
+	/** Its record must be written again (subscriptions or params changed). */
+	changed(): void {
+		if (this.persisted) this.#persistence?.onChange(this);
+	}
+
+	/** The stored record was collected: later state changes mark it changed again. */
+	settleState(): void {
+		this.#tracker?.takeChanges();
+	}
+
+	get kind(): "connect" | "raw" {
+		return this.#persistence?.kind ?? "connect";
+	}
+	get createdAt(): number {
+		return this.#persistence?.createdAt ?? 0;
+	}
+	get tokenHash(): Uint8Array | undefined {
+		return this.#persistence?.tokenHash;
+	}
+	get rawUrl(): string | undefined {
+		return this.#persistence?.rawUrl;
+	}
+	get storedRequest(): StoredRequest | undefined {
+		return this.#persistence?.storedRequest;
+	}
+
+	/** A resumed connection writes to the client's new socket. */
+	moveTo(transport: ConnTransport): void {
+		this.#transport = transport;
+		this.closed = false;
 	}
 
 	send(name: string, ...args: unknown[]): void {
@@ -84,9 +172,9 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	 * held before it. `durableGeneration` is the writer's current one.
 	 */
 	enqueue(frame: string | Uint8Array, generation: number, durableGeneration: number): void {
-		if (this.closed || this.transport === undefined) return;
+		if (this.closed || this.#transport === undefined) return;
 		if (generation <= durableGeneration && !this.hasHeldFrames) {
-			this.transport.send(frame);
+			this.#transport.send(frame);
 			return;
 		}
 		this.#held ??= [];
@@ -96,10 +184,11 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	/** Sends held frames whose generation is now durable. */
 	release(durableGeneration: number): void {
 		const held = this.#held;
-		if (held === undefined || this.transport === undefined) return;
+		const transport = this.#transport;
+		if (held === undefined || transport === undefined) return;
 		let sent = 0;
 		while (sent < held.length && (held[sent] as HeldFrame).generation <= durableGeneration) {
-			if (!this.closed) this.transport.send((held[sent] as HeldFrame).frame);
+			if (!this.closed) transport.send((held[sent] as HeldFrame).frame);
 			sent++;
 		}
 		held.splice(0, sent);

@@ -1,0 +1,64 @@
+import { isRunProvider, type RunHost } from "../actor/run-host.js";
+import type { ActorParts, AssemblyHost } from "./actor-assembly.js";
+import { ActorRun } from "./actor-run.js";
+import { ActorContextImpl } from "./context-impl.js";
+import { createRunHost } from "./run-host.js";
+
+/** An actor's running `run` handler, whichever kind it is. */
+export type ActorRuns = ActorRun<RunHost> | ActorRun<ActorContextImpl>;
+
+/**
+ * Starts the actor's `run` option after a wake: a function of the context,
+ * or a run provider (a workflow) driven through its published port.
+ * Undefined when the actor has none.
+ */
+export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefined {
+	const { deps } = host;
+	const run = deps.definition.config.run;
+	if (!run) return undefined;
+	const common = {
+		clock: deps.clock,
+		log: host.log(),
+		abortSignal: host.abort.signal,
+		hasQueueReceivers: () => p.queue.hasReceivers,
+		releaseLeases: () => p.queue.releaseRunLeases(),
+		onChange: () => {
+			p.afterTurn();
+			p.activity.changed();
+		},
+		onIdle: () => p.activity.maybeIdle(),
+		onWorkChanged: () => p.activity.changed(),
+		onWakeAtChanged: () => {
+			p.schedules.alarmChanged();
+			p.writesOutsideTurn();
+		},
+	};
+	let runs: ActorRuns;
+	if (isRunProvider(run)) {
+		const parts = {
+			actorId: deps.record.actorId,
+			log: host.log(),
+			clock: deps.clock,
+			abortSignal: host.abort.signal,
+			context: p.context,
+			writes: p.writes,
+			queue: p.queue,
+			track: <T>(work: Promise<T>) => p.activity.track(work),
+			toRaw: <T>(value: T) => p.tracker.toRaw(value),
+		};
+		runs = new ActorRun<RunHost>({
+			...common,
+			run: (runHost) => run.run(runHost),
+			createContext: (control) => createRunHost(parts, control),
+		});
+	} else {
+		runs = new ActorRun<ActorContextImpl>({
+			...common,
+			run,
+			// Its queue view releases the handler's leases if it fails.
+			createContext: () => new ActorContextImpl(p.surface, p.queue.runView),
+		});
+	}
+	runs.start();
+	return runs;
+}

@@ -1,0 +1,161 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { callAsync, withTimeout } from "../../common/timeouts.js";
+import { errors, toErrorPayload } from "../../protocol/errors.js";
+import { encodeToClient } from "../../protocol/messages.js";
+import type { Caller } from "../caller.js";
+import type { ConnSocket } from "./conn-socket.js";
+import type { ConnectionImpl, ConnPersistence } from "./connection.js";
+import { type ConnectionHub, closeCodeFor, closeReason } from "./connection-hub.js";
+
+/**
+ * What a client presents to resume its connection after its socket was lost
+ * (a network drop, a server restart or crash): the connection id `Init`
+ * gave it, and the secret it offered when it first connected.
+ */
+export interface ResumeRequest {
+	readonly connId: string | undefined;
+	readonly token: string | undefined;
+}
+
+/** What opening connections needs from the actor besides its hub. */
+export interface OpeningDeps {
+	/** Runs the connect hooks for a new connection (params schema, onBeforeConnect, createConnState). */
+	prepare(caller: Caller, socket: ConnSocket): Promise<ConnectionImpl>;
+	/** Checks a returning caller (params schema, onBeforeConnect); returns its checked params. */
+	admit(caller: Caller): Promise<unknown>;
+	/** How a new connection persists; undefined when the actor's connections do not hibernate. */
+	persistence(tokenHash: Uint8Array | undefined): ConnPersistence | undefined;
+	readonly connectTimeout: number;
+}
+
+/** SHA-256 of a resume token (only the hash is stored). */
+export function hashToken(token: string): Uint8Array {
+	return new Uint8Array(createHash("sha256").update(token, "utf8").digest());
+}
+
+function tokenMatches(stored: Uint8Array | undefined, token: string): boolean {
+	if (stored === undefined || stored.byteLength !== 32) return false;
+	return timingSafeEqual(stored, hashToken(token));
+}
+
+/**
+ * Opens a realtime connection on `socket`: a client that presents a known
+ * connection id and its token resumes that connection (its id, params and
+ * conn state; `onBeforeConnect` checks it again, `createConnState` and
+ * `onConnect` do not run); otherwise a new one is made (connect hooks,
+ * registration, `onConnect`). Then `Init` goes out through the output gate,
+ * after the connection's record is durable. On refusal the socket gets an
+ * `Error` frame and is closed with a code (1008 for caller errors, 1011
+ * otherwise) and a `group.code` reason; false is returned.
+ */
+export async function openConnection(
+	hub: ConnectionHub,
+	deps: OpeningDeps,
+	caller: Caller,
+	socket: ConnSocket,
+	resume: ResumeRequest | undefined,
+): Promise<boolean> {
+	const { core, hooks, context } = hub.deps;
+	let conn: ConnectionImpl | undefined;
+	try {
+		if (resume?.connId !== undefined && resume.token !== undefined) {
+			if (await resumeConnection(hub, deps, caller, socket, resume.connId, resume.token))
+				return true;
+		}
+		const max = core.limits.maxConnectionsPerActor;
+		if (core.connectionCount >= max) throw errors.tooManyConnections("actor", max);
+		conn = await core.track(deps.prepare(caller, socket));
+		const persistence = deps.persistence(
+			resume?.token === undefined ? undefined : hashToken(resume.token),
+		);
+		if (persistence !== undefined) conn.persist(persistence);
+		hub.add(conn);
+		const onConnect = hooks.onConnect;
+		if (onConnect) {
+			const opened = conn;
+			const timeout = deps.connectTimeout;
+			await core.track(
+				withTimeout(
+					callAsync(() => onConnect(context, opened)),
+					core.clock,
+					timeout,
+					() => errors.hookTimedOut("onConnect", timeout),
+				),
+			);
+		}
+		core.afterTurn();
+	} catch (error) {
+		if (conn) {
+			hub.closed(conn, false);
+			hub.deps.records.removed(conn);
+		}
+		refuse(hub, socket, error);
+		return false;
+	}
+	attach(hub, conn, socket);
+	return true;
+}
+
+/** Answers a refused socket with an `Error` frame and closes it. */
+function refuse(hub: ConnectionHub, socket: ConnSocket, error: unknown): void {
+	const { core, sockets } = hub.deps;
+	const payload = toErrorPayload(core.publicError(error, "connect"), core.exposeInternalErrors);
+	sockets.forget(socket);
+	socket.send(encodeToClient(socket.encoding, { tag: "Error", error: payload, actionId: null }));
+	socket.close(closeCodeFor(payload), closeReason(`${payload.group}.${payload.code}`));
+	core.maybeIdle();
+}
+
+/** The socket now carries `conn`: input flows to the actor, and `Init` goes out. */
+function attach(hub: ConnectionHub, conn: ConnectionImpl, socket: ConnSocket): void {
+	socket.connId = conn.id;
+	socket.attach(hub.targetFor(conn));
+	hub.enqueue(
+		conn,
+		encodeToClient(socket.encoding, {
+			tag: "Init",
+			actorId: hub.deps.core.actorId,
+			connectionId: conn.id,
+		}),
+	);
+}
+
+/**
+ * Resumes the connection `connId` on a new socket when `token` is its
+ * secret. False when there is no such connection or the token does not
+ * match (the caller then gets a new connection: nothing tells it which).
+ */
+async function resumeConnection(
+	hub: ConnectionHub,
+	deps: OpeningDeps,
+	caller: Caller,
+	socket: ConnSocket,
+	connId: string,
+	token: string,
+): Promise<boolean> {
+	const found = (): ConnectionImpl | undefined => hub.conns.get(connId) ?? hub.orphans.get(connId);
+	const conn = found();
+	if (conn === undefined || conn.kind !== "connect" || !tokenMatches(conn.tokenHash, token))
+		return false;
+	const { core } = hub.deps;
+	const params = await core.track(deps.admit(caller));
+	// It may have closed or been resumed elsewhere while the hooks ran.
+	if (found() !== conn) return false;
+	const previous = conn.transport as ConnSocket | undefined;
+	if (previous !== undefined && previous !== socket) {
+		// The client replaced its socket (the old one may not even know yet).
+		previous.release();
+		hub.deps.sockets.forget(previous);
+		previous.close(1000, "conn.resumed_elsewhere");
+	}
+	// Frames held for the old socket never reached this client; the client
+	// treats actions it sent before as lost.
+	conn.dropHeld();
+	conn.moveTo(socket);
+	conn.params = params;
+	conn.changed();
+	if (hub.orphans.delete(connId)) hub.add(conn);
+	attach(hub, conn, socket);
+	core.afterTurn();
+	return true;
+}

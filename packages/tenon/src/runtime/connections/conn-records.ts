@@ -1,0 +1,147 @@
+// Connections are stored with their actor, so they outlive its sleep (their
+// sockets stay open: the connections hibernate) and a restart or crash (the
+// client reconnects and resumes with its conn state). One record per
+// connection, committed with the turns that change it.
+
+import type { Logger } from "../../common/logger.js";
+import { assertStorable, NotStorableError } from "../../common/storable.js";
+import { cborDecode, cborEncode } from "../../protocol/encoding.js";
+import { CONN_RANGE, connIdOf, connKey } from "../../storage/actor-keys.js";
+import type { ActorStore } from "../../storage/interfaces.js";
+import type { WriteBatch, WriteSource } from "../actor-writer.js";
+import type { ConnectionImpl } from "./connection.js";
+
+/** The request a raw WebSocket came with, kept so its handler can run again after a wake. */
+export interface StoredRequest {
+	method: string;
+	url: string;
+	headers: [string, string][];
+	remoteAddress: string | undefined;
+	internal: boolean;
+}
+
+/** A connection as stored (format version 1). */
+export interface ConnRecord {
+	v: 1;
+	/** `connect`: actions and events; `raw`: a raw WebSocket (`onWebSocket`). */
+	kind: "connect" | "raw";
+	params: unknown;
+	state: unknown;
+	/** Events the connection subscribed to. */
+	subscriptions: string[];
+	/** SHA-256 of the client's resume token, when it offered one. */
+	token?: Uint8Array | undefined;
+	createdAt: number;
+	/** Raw sockets: the path (and query) under `/websocket`. */
+	url?: string | undefined;
+	/** Raw sockets: the upgrade request, for `c.request` when the handler runs again. */
+	request?: StoredRequest | undefined;
+}
+
+/** Reads an actor's stored connections; a record that does not decode is skipped (and logged). */
+export async function loadConnRecords(
+	store: ActorStore,
+	actorId: string,
+	log: () => Logger,
+): Promise<Map<string, ConnRecord>> {
+	const records = new Map<string, ConnRecord>();
+	for (const [key, value] of await store.list(actorId, CONN_RANGE)) {
+		const connId = connIdOf(key);
+		try {
+			const record = cborDecode(value) as ConnRecord;
+			if (record?.v !== 1)
+				throw new Error(`unknown connection record version ${String(record?.v)}`);
+			records.set(connId, record);
+		} catch (error) {
+			log().error("a stored connection could not be read; it is dropped", { connId, error });
+		}
+	}
+	return records;
+}
+
+/**
+ * Turns connection changes into writes: a record for each connection that
+ * opened or changed (conn state, subscriptions, params), a delete for each
+ * that closed. A connection whose state cannot be stored is not persisted
+ * (logged once): it keeps the actor awake instead of hibernating.
+ */
+export class ConnWriteSource implements WriteSource {
+	readonly #dirty = new Set<ConnectionImpl>();
+	readonly #removed = new Set<string>();
+	readonly #onChange: () => void;
+	readonly #onUnpersisted: (conn: ConnectionImpl) => void;
+	readonly #log: () => Logger;
+
+	/**
+	 * @param onChange called when changes appear, so they get committed soon.
+	 * @param onUnpersisted a connection's state could not be stored.
+	 */
+	constructor(
+		onChange: () => void,
+		onUnpersisted: (conn: ConnectionImpl) => void,
+		log: () => Logger,
+	) {
+		this.#onChange = onChange;
+		this.#onUnpersisted = onUnpersisted;
+		this.#log = log;
+	}
+
+	get hasChanges(): boolean {
+		return this.#dirty.size > 0 || this.#removed.size > 0;
+	}
+
+	/** `conn` opened or changed. */
+	changed(conn: ConnectionImpl): void {
+		if (!conn.persisted) return;
+		this.#removed.delete(conn.id);
+		this.#dirty.add(conn);
+		this.#onChange();
+	}
+
+	/** `conn` closed for good: its record goes. */
+	removed(conn: ConnectionImpl): void {
+		this.#dirty.delete(conn);
+		if (!conn.persisted) return;
+		this.#removed.add(conn.id);
+		this.#onChange();
+	}
+
+	collect(batch: WriteBatch): void {
+		for (const conn of this.#dirty) {
+			try {
+				batch.puts.push([connKey(conn.id), encodeRecord(conn)]);
+				conn.settleState();
+			} catch (error) {
+				if (!(error instanceof NotStorableError)) throw error;
+				this.#log().warn(
+					"a connection's state cannot be stored: it stays in memory and keeps the actor awake",
+					{ connId: conn.id, error: error.message },
+				);
+				conn.persisted = false;
+				this.#onUnpersisted(conn);
+				batch.deletes.push(connKey(conn.id));
+			}
+		}
+		this.#dirty.clear();
+		for (const connId of this.#removed) batch.deletes.push(connKey(connId));
+		this.#removed.clear();
+	}
+}
+
+function encodeRecord(conn: ConnectionImpl): Uint8Array {
+	const state = conn.rawState;
+	assertStorable(state, "conn.state");
+	assertStorable(conn.params, "conn.params");
+	const record: ConnRecord = {
+		v: 1,
+		kind: conn.kind,
+		params: conn.params,
+		state,
+		subscriptions: [...conn.subscriptions],
+		createdAt: conn.createdAt,
+		...(conn.tokenHash === undefined ? {} : { token: conn.tokenHash }),
+		...(conn.rawUrl === undefined ? {} : { url: conn.rawUrl }),
+		...(conn.storedRequest === undefined ? {} : { request: conn.storedRequest }),
+	};
+	return cborEncode(record);
+}

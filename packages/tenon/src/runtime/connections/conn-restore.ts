@@ -1,0 +1,98 @@
+import { callAsync } from "../../common/timeouts.js";
+import type { ConnRecord } from "./conn-records.js";
+import type { ConnSocket } from "./conn-socket.js";
+import { ConnectionImpl, type ConnPersistence } from "./connection.js";
+import { CLOSE, type ConnectionHub } from "./connection-hub.js";
+
+/**
+ * Brings an actor's stored connections back as it wakes (before `onWake`, so
+ * `c.conns` shows them): a connection whose socket this node still holds
+ * (it hibernated) is open again, with its id, params, conn state and
+ * subscriptions; `onConnect` does not run again. A connection without a
+ * socket here (its socket was lost in a restart or crash) waits to be
+ * resumed by its client; see {@link expireOrphans}.
+ */
+export function restoreConnections(
+	hub: ConnectionHub,
+	records: ReadonlyMap<string, ConnRecord>,
+	persistence: (record: ConnRecord) => ConnPersistence,
+): void {
+	const { core, sockets } = hub.deps;
+	const held = new Map<string, ConnSocket>();
+	for (const socket of sockets.socketsOf(core.actorId))
+		if (socket.connId !== undefined) held.set(socket.connId, socket);
+	for (const [connId, record] of records) {
+		if (record.kind !== "connect") continue;
+		const socket = held.get(connId);
+		const conn = new ConnectionImpl(
+			hub,
+			connId,
+			record.params,
+			record.state,
+			socket,
+			undefined,
+			true,
+		);
+		for (const name of record.subscriptions) conn.subscriptions.add(name);
+		conn.persist(persistence(record), { stored: true });
+		if (socket !== undefined) hub.add(conn);
+		else hub.orphans.set(connId, conn);
+	}
+}
+
+/**
+ * The actor is awake: restored connections take their sockets' input again
+ * (what arrived while it slept first). Sockets this node holds for the actor
+ * whose connection it no longer knows are closed, so their clients reconnect.
+ */
+export function attachSockets(hub: ConnectionHub): void {
+	const { core, sockets } = hub.deps;
+	for (const socket of sockets.socketsOf(core.actorId)) {
+		if (socket.attached || socket.connId === undefined) continue;
+		const conn = hub.conns.get(socket.connId);
+		if (conn !== undefined && conn.transport === socket) {
+			socket.attach(hub.targetFor(conn));
+			continue;
+		}
+		core.log.warn("a held connection is unknown to its actor; closing it", {
+			connId: socket.connId,
+		});
+		socket.release();
+		sockets.forget(socket);
+		socket.close(CLOSE.internal, "conn.lost");
+	}
+}
+
+/**
+ * Connections restored without a socket are given `resumeTimeoutMs` to be
+ * resumed by their clients; those that are not are gone: their record is
+ * deleted and `onDisconnect` runs. The actor stays awake until then.
+ */
+export function expireOrphans(hub: ConnectionHub, resumeTimeoutMs: number): void {
+	if (hub.orphans.size === 0) return;
+	const { core, hooks, context, records } = hub.deps;
+	const expired = new Promise<void>((resolve) => {
+		const timer = core.clock.setTimeout(() => {
+			core.abortSignal.removeEventListener("abort", stop);
+			for (const conn of [...hub.orphans.values()]) {
+				hub.orphans.delete(conn.id);
+				conn.closed = true;
+				records.removed(conn);
+				const onDisconnect = hooks.onDisconnect;
+				if (onDisconnect)
+					void core
+						.track(callAsync(() => onDisconnect(context, conn)))
+						.catch((error: unknown) => core.log.error("onDisconnect threw", { error }));
+			}
+			core.afterTurn();
+			resolve();
+		}, resumeTimeoutMs);
+		// Stopping first (say, destroyed): the records stay for the next wake (or go with the actor).
+		const stop = () => {
+			core.clock.clearTimeout(timer);
+			resolve();
+		};
+		core.abortSignal.addEventListener("abort", stop, { once: true });
+	});
+	void core.keepAwake(expired);
+}

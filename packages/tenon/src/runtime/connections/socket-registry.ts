@@ -1,0 +1,171 @@
+import type { Logger } from "../../common/logger.js";
+import { ActorError, errors, toErrorPayload } from "../../protocol/errors.js";
+import { encodeToClient } from "../../protocol/messages.js";
+import { ConnSocket, type SocketOwner } from "./conn-socket.js";
+import type { ConnTransport } from "./connection.js";
+
+/** What the registry needs from the node's actor host. */
+export interface SocketRegistryDeps {
+	/** Wakes the actor (resolves once it is awake and has attached its sockets). */
+	wake(actorId: string): Promise<void>;
+	/** True while the actor is awake on this node. */
+	isAwake(actorId: string): boolean;
+	log: Logger;
+	exposeInternalErrors: boolean;
+	/** Most messages a socket holds while its actor is not attached. */
+	maxHeldPerSocket: number;
+}
+
+/**
+ * The client sockets this node holds, by actor. Sockets outlive actor
+ * instances: when an actor sleeps, its connections hibernate and their
+ * sockets stay here, open and idle; input on one of them wakes the actor,
+ * which attaches them again (see {@link ConnSocket}).
+ */
+export class SocketRegistry implements SocketOwner {
+	readonly #deps: SocketRegistryDeps;
+	readonly #byActor = new Map<string, Set<ConnSocket>>();
+	/** Actors being woken for held input. */
+	readonly #waking = new Set<string>();
+
+	constructor(deps: SocketRegistryDeps) {
+		this.#deps = deps;
+	}
+
+	/** Holds a new `/connect` socket for `actorId`. */
+	open(actorId: string, transport: ConnTransport): ConnSocket {
+		const socket = new ConnSocket(actorId, transport, this, this.#deps.maxHeldPerSocket);
+		let sockets = this.#byActor.get(actorId);
+		if (sockets === undefined) {
+			sockets = new Set();
+			this.#byActor.set(actorId, sockets);
+		}
+		sockets.add(socket);
+		return socket;
+	}
+
+	/** The sockets held for an actor. */
+	socketsOf(actorId: string): readonly ConnSocket[] {
+		const sockets = this.#byActor.get(actorId);
+		return sockets === undefined ? [] : [...sockets];
+	}
+
+	/** Sockets held now (all actors). */
+	get size(): number {
+		let count = 0;
+		for (const sockets of this.#byActor.values()) count += sockets.size;
+		return count;
+	}
+
+	/** Sockets whose actor is not attached to them (hibernated connections). */
+	get hibernatedCount(): number {
+		let count = 0;
+		for (const sockets of this.#byActor.values())
+			for (const socket of sockets) if (!socket.attached && socket.connId !== undefined) count++;
+		return count;
+	}
+
+	forget(socket: ConnSocket): void {
+		const sockets = this.#byActor.get(socket.actorId);
+		if (sockets === undefined) return;
+		sockets.delete(socket);
+		if (sockets.size === 0) this.#byActor.delete(socket.actorId);
+	}
+
+	wakeFor(socket: ConnSocket): void {
+		const actorId = socket.actorId;
+		if (this.#waking.has(actorId)) return;
+		// Awake, yet not attached to this socket: it has no record of the connection.
+		if (this.#deps.isAwake(actorId)) this.#afterWake(actorId);
+		else this.#wake(actorId);
+	}
+
+	/** An actor stopped on this node: held input that arrived meanwhile wakes it again. */
+	actorStopped(actorId: string): void {
+		for (const socket of this.socketsOf(actorId)) {
+			if (!socket.attached && socket.heldCount > 0) {
+				this.#wake(actorId);
+				return;
+			}
+		}
+	}
+
+	/** The node shuts down: every held socket closes (clients reconnect elsewhere or later). */
+	closeAll(code: number, reason: string): void {
+		for (const sockets of this.#byActor.values())
+			for (const socket of sockets) socket.close(code, reason);
+		this.#byActor.clear();
+	}
+
+	#wake(actorId: string): void {
+		if (this.#waking.has(actorId)) return;
+		this.#waking.add(actorId);
+		this.#deps.wake(actorId).then(
+			() => {
+				this.#waking.delete(actorId);
+				this.#afterWake(actorId);
+			},
+			(error: unknown) => {
+				this.#waking.delete(actorId);
+				this.#wakeFailed(actorId, error);
+			},
+		);
+	}
+
+	/** Sockets the woken actor did not take (it had no record of their connection) are closed. */
+	#afterWake(actorId: string): void {
+		for (const socket of this.socketsOf(actorId)) {
+			if (socket.attached || socket.heldCount === 0) continue;
+			if (!this.#deps.isAwake(actorId)) {
+				// It went to sleep again before taking the input: once more.
+				this.#wake(actorId);
+				return;
+			}
+			this.#deps.log.warn("a held connection is unknown to its actor; closing it", {
+				actorId,
+				connId: socket.connId,
+			});
+			socket.takeHeld();
+			this.forget(socket);
+			socket.close(1011, "conn.lost");
+		}
+	}
+
+	/**
+	 * The actor could not be woken: held actions get the error; a destroyed
+	 * actor's sockets close. The sockets stay otherwise: the next message tries again.
+	 */
+	#wakeFailed(actorId: string, error: unknown): void {
+		let shown: ActorError;
+		if (error instanceof ActorError) shown = error;
+		else {
+			this.#deps.log.error("waking an actor for a hibernated connection failed", {
+				actorId,
+				error,
+			});
+			shown = errors.internal();
+		}
+		const gone = shown.group === "actor" && shown.code === "not_found";
+		const payload = toErrorPayload(shown, this.#deps.exposeInternalErrors);
+		for (const socket of this.socketsOf(actorId)) {
+			for (const input of socket.takeHeld()) {
+				if (input.kind === "closed") {
+					this.forget(socket);
+					continue;
+				}
+				const actionId =
+					input.kind === "refuse"
+						? input.actionId
+						: input.message.tag === "ActionRequest"
+							? input.message.id
+							: null;
+				if (actionId !== null || input.kind === "refuse")
+					socket.send(encodeToClient(socket.encoding, { tag: "Error", error: payload, actionId }));
+			}
+			if (gone) {
+				this.forget(socket);
+				socket.close(1000, "actor.destroyed");
+			}
+		}
+	}
+}

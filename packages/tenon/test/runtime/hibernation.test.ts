@@ -1,0 +1,273 @@
+// Connections that outlive their actor's sleep: an actor whose only activity
+// is open connections sleeps, the sockets stay open, and a message on any of
+// them wakes it with every connection's id, params, conn state and
+// subscriptions intact. Clients see nothing of it.
+import { describe, expect, it } from "vitest";
+import type { ActorConn } from "../../src/client/index.js";
+import { actor, event, setup } from "../../src/index.js";
+import { setupTest } from "../../src/test/index.js";
+import { rawSocket } from "../helpers/raw.js";
+
+const log: string[] = [];
+let releaseSleep: (() => void) | undefined;
+
+const room = actor({
+	state: { wakes: 0, said: [] as string[] },
+	createConnState: (_c, params: { name: string }) => ({ name: params.name, count: 0 }),
+	onWake: (c) => {
+		c.state.wakes++;
+	},
+	onConnect: (_c, conn) => {
+		log.push(`connect:${conn.state.name}`);
+	},
+	onDisconnect: (c, conn) => {
+		log.push(`disconnect:${conn.state.name}:${c.conns.has(conn.id)}`);
+	},
+	onSleep: async () => {
+		if (releaseSleep !== undefined)
+			await new Promise<void>((resolve) => {
+				const release = releaseSleep;
+				releaseSleep = () => {
+					resolve();
+					release?.();
+				};
+			});
+	},
+	events: { said: event<[from: string, text: string]>() },
+	actions: {
+		say: (c, text: string) => {
+			c.conn.state.count++;
+			c.state.said.push(text);
+			c.broadcast("said", c.conn.state.name, text);
+			return c.conn.state.count;
+		},
+		me: (c) => ({ id: c.conn.id, state: c.conn.state, params: c.conn.params }),
+		stats: (c) => ({ wakes: c.state.wakes, online: c.conns.size, said: c.state.said }),
+	},
+	options: { sleepTimeout: 1_000 },
+});
+
+const registry = setup({ use: { room }, logLevel: "silent" });
+type Conn = ActorConn<typeof room>;
+
+/** Resolves once `conn` lost its socket and is connected again. */
+function reconnected(conn: Conn): Promise<void> {
+	return new Promise((resolve) => {
+		let lost = false;
+		const stop = conn.onStatusChange((status) => {
+			if (status !== "connected") lost = true;
+			else if (lost) {
+				stop();
+				resolve();
+			}
+		});
+	});
+}
+
+/** Opens `n` connections to one room, each subscribed to `said`, and waits until all are in. */
+async function openMany(
+	t: Awaited<ReturnType<typeof setupTest<typeof registry>>>,
+	key: string,
+	n: number,
+	heard: Map<number, string[]>,
+): Promise<Conn[]> {
+	const conns: Conn[] = [];
+	for (let start = 0; start < n; start += 100) {
+		const batch = Array.from({ length: Math.min(100, n - start) }, (_, offset) => {
+			const index = start + offset;
+			const conn = t.client.room.getOrCreate(key, { params: { name: `u${index}` } }).connect();
+			heard.set(index, []);
+			conn.on("said", (_from, text) => heard.get(index)?.push(text));
+			return conn;
+		});
+		// A round trip each: connected, and the subscription (sent before it) applied.
+		await Promise.all(batch.map((conn) => conn.me()));
+		conns.push(...batch);
+	}
+	return conns;
+}
+
+describe("hibernating connections", () => {
+	it("an actor with 1,000 idle connections sleeps on time; a message wakes it and broadcasts reach all", async () => {
+		await using t = await setupTest(registry);
+		log.length = 0;
+		const heard = new Map<number, string[]>();
+		const conns = await openMany(t, "big", 1_000, heard);
+		const ids = await Promise.all(conns.map(async (conn) => (await conn.me()).id));
+		const statuses: string[] = [];
+		for (const conn of conns) conn.onStatusChange((status) => statuses.push(status));
+		await t.settle();
+		expect(t.awakeActors()).toBe(1);
+
+		await t.clock.advance(999);
+		await t.settle();
+		expect(t.awakeActors()).toBe(1);
+		await t.clock.advance(1);
+		await t.settle();
+		expect(t.awakeActors()).toBe(0);
+
+		// A message on any one of them wakes the actor and is answered.
+		expect(await conns[537]?.say("hello")).toBe(1);
+		expect(t.awakeActors()).toBe(1);
+		const stats = await conns[0]?.stats();
+		expect(stats).toMatchObject({ wakes: 2, online: 1_000 });
+		// The broadcast after the wake reached every connection that subscribed.
+		await expect
+			.poll(() => [...heard.values()].filter((texts) => texts.includes("hello")).length)
+			.toBe(1_000);
+		// Same connections: ids and conn state intact, no close, no reconnect, no onConnect again.
+		expect(await Promise.all(conns.map(async (conn) => (await conn.me()).id))).toEqual(ids);
+		expect(await conns[537]?.me()).toMatchObject({ state: { name: "u537", count: 1 } });
+		expect(statuses).toEqual([]);
+		expect(log.filter((line) => line.startsWith("connect:"))).toHaveLength(1_000);
+		expect(log.filter((line) => line.startsWith("disconnect:"))).toHaveLength(0);
+		await Promise.all(conns.map((conn) => conn.dispose()));
+	}, 120_000);
+
+	it("keeps conn state across many sleeps", async () => {
+		await using t = await setupTest(registry);
+		const conn = t.client.room.getOrCreate("cycles", { params: { name: "ada" } }).connect();
+		for (let round = 1; round <= 5; round++) {
+			expect(await conn.say(`round ${round}`)).toBe(round);
+			await t.clock.advance(1_000);
+			await t.settle();
+			expect(t.awakeActors()).toBe(0);
+		}
+		expect(await conn.stats()).toMatchObject({
+			wakes: 6,
+			said: ["round 1", "round 2", "round 3", "round 4", "round 5"],
+		});
+		await conn.dispose();
+	});
+
+	it("loses and reorders no frame sent while the actor goes to sleep or wakes", async () => {
+		await using t = await setupTest(registry);
+		const conn = t.client.room.getOrCreate("inflight", { params: { name: "bo" } }).connect();
+		await conn.me();
+		// The actor starts to sleep; onSleep waits, so it stays "stopping" meanwhile.
+		let slept = false;
+		releaseSleep = () => {
+			slept = true;
+		};
+		await t.clock.advance(1_000);
+		const during = Array.from({ length: 20 }, (_, i) => conn.say(`during ${i}`));
+		releaseSleep();
+		releaseSleep = undefined;
+		await t.settle();
+		expect(slept).toBe(true);
+		const answers = await Promise.all(during);
+		expect(answers).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+		// Asleep again, then a burst: the first frame wakes it, the rest wait their turn.
+		await t.clock.advance(1_000);
+		await t.settle();
+		expect(t.awakeActors()).toBe(0);
+		const burst = Array.from({ length: 30 }, (_, i) => conn.say(`burst ${i}`));
+		expect(await Promise.all(burst)).toEqual(Array.from({ length: 30 }, (_, i) => i + 21));
+		const said = (await conn.stats()).said;
+		expect(said).toEqual([
+			...Array.from({ length: 20 }, (_, i) => `during ${i}`),
+			...Array.from({ length: 30 }, (_, i) => `burst ${i}`),
+		]);
+		await conn.dispose();
+	});
+
+	it("runs onDisconnect when a client leaves while its actor sleeps", async () => {
+		await using t = await setupTest(registry);
+		log.length = 0;
+		const stays = t.client.room.getOrCreate("leave", { params: { name: "stays" } }).connect();
+		const goes = t.client.room.getOrCreate("leave", { params: { name: "goes" } }).connect();
+		await Promise.all([stays.me(), goes.me()]);
+		await t.clock.advance(1_000);
+		await t.settle();
+		expect(t.awakeActors()).toBe(0);
+		await goes.dispose();
+		await expect.poll(() => log).toContain("disconnect:goes:false");
+		expect((await stays.stats()).online).toBe(1);
+		await stays.dispose();
+	});
+
+	it("resumes a connection with its conn state after a server restart", async () => {
+		await using t = await setupTest(registry);
+		log.length = 0;
+		const conn = t.client.room.getOrCreate("restart", { params: { name: "cy" } }).connect();
+		expect(await conn.say("one")).toBe(1);
+		const before = await conn.me();
+		const back = reconnected(conn);
+		await t.restart();
+		await back;
+		expect(await conn.say("two")).toBe(2);
+		const after = await conn.me();
+		expect(after.id).toBe(before.id);
+		expect(after.state).toEqual({ name: "cy", count: 2 });
+		expect(log.filter((line) => line === "connect:cy")).toHaveLength(1);
+		await conn.dispose();
+	});
+
+	it("gives a lost connection that is not resumed its onDisconnect after connectionResumeTimeout", async () => {
+		await using t = await setupTest(registry);
+		log.length = 0;
+		const kept = t.client.room.getOrCreate("orphans", { params: { name: "kept" } }).connect();
+		await kept.me();
+		// A client that will not come back after the restart (a bare socket, no reconnect logic).
+		const params = encodeURIComponent(JSON.stringify({ name: "lost" }));
+		const lost = await rawSocket(
+			`${t.url.replace(/^http/, "ws")}/gateway/room/connect?rvt-method=get&rvt-key=orphans`,
+			[
+				"rivet",
+				"rivet_encoding.json",
+				`rivet_conn_params.${params}`,
+				`rivet_conn_token.${"x".repeat(32)}`,
+			],
+		);
+		await expect.poll(() => lost.decoded().some((m) => m.body?.tag === "Init")).toBe(true);
+		expect((await kept.stats()).online).toBe(2);
+		const back = reconnected(kept);
+		await t.restart();
+		await back;
+		// Woken by `kept` resuming: `lost` is stored but has no socket; it waits for its client.
+		expect((await kept.stats()).online).toBe(1);
+		expect(log.filter((line) => line.startsWith("disconnect:"))).toEqual([]);
+		await t.clock.advance(29_999);
+		expect(log.filter((line) => line.startsWith("disconnect:"))).toEqual([]);
+		await t.clock.advance(1);
+		await expect.poll(() => log).toContain("disconnect:lost:false");
+		await kept.dispose();
+	});
+
+	it("refuses to resume a connection without its token (a new connection instead)", async () => {
+		await using t = await setupTest(registry);
+		const owner = t.client.room.getOrCreate("hijack", { params: { name: "owner" } }).connect();
+		expect(await owner.say("mine")).toBe(1);
+		const { id } = await owner.me();
+		const url = `${t.url.replace(/^http/, "ws")}/gateway/room/connect?rvt-method=get&rvt-key=hijack`;
+		const params = encodeURIComponent(JSON.stringify({ name: "mallory" }));
+		const attempt = await rawSocket(url, [
+			"rivet",
+			"rivet_encoding.json",
+			`rivet_conn_params.${params}`,
+			`rivet_conn.${id}`,
+			`rivet_conn_token.${"guessed-token-000000".repeat(2)}`,
+		]);
+		await expect.poll(() => attempt.decoded().length).toBeGreaterThan(0);
+		const init = attempt.decoded()[0].body;
+		expect(init.tag).toBe("Init");
+		expect(init.val.connectionId).not.toBe(id);
+		// The owner's connection is untouched.
+		expect(await owner.me()).toMatchObject({ id, state: { name: "owner", count: 1 } });
+		attempt.ws.close();
+		await owner.dispose();
+	});
+
+	it("refuses a malformed resume token with a stable error", async () => {
+		await using t = await setupTest(registry);
+		const url = `${t.url.replace(/^http/, "ws")}/gateway/room/getOrCreate?x=1`;
+		const socket = await rawSocket(
+			`${t.url.replace(/^http/, "ws")}/gateway/room/connect?rvt-method=getOrCreate&rvt-key=bad`,
+			["rivet", "rivet_encoding.json", "rivet_conn_token.short"],
+		);
+		const closed = await socket.closed;
+		expect(closed.code).toBe(1008);
+		expect(closed.reason).toBe("request.invalid");
+		expect(url).toContain("gateway");
+	});
+});
