@@ -17,7 +17,11 @@ export interface Conn<CP = unknown, CS = unknown, E extends EventDecls = AnyEven
 	readonly id: string;
 	/** The params the client connected with. */
 	readonly params: CP;
-	/** Per-connection state from `createConnState` / `connState` (in memory only). */
+	/**
+	 * Per-connection state from `createConnState` / `connState`. Stored with
+	 * the actor's commits (unless `hibernateConnections` is off), so it
+	 * survives the actor's sleep and server restarts.
+	 */
 	state: CS;
 	/** True for the short-lived connection behind a stateless HTTP action. */
 	readonly isEphemeral: boolean;
@@ -194,6 +198,12 @@ export interface ActionContext<S, CP, CS, V, E extends EventDecls, Q = {}, D = u
 export interface ActorWebSocket {
 	/** The path after `/websocket` (with query string). */
 	readonly url: string;
+	/**
+	 * True when `onWebSocket` runs again for a socket that stayed open while
+	 * the actor slept (`canHibernateWebSocket`): register listeners again, but
+	 * do not greet the client again. Its `c.conn.state` was kept.
+	 */
+	readonly restored: boolean;
 	readonly readyState: 0 | 1 | 2 | 3;
 	send(data: string | Uint8Array | ArrayBuffer): void;
 	close(code?: number, reason?: string): void;

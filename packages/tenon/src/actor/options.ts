@@ -1,3 +1,5 @@
+import type { CallerRequest } from "./context.js";
+
 /** Per-actor options. Defaults match RivetKit where it has one. */
 export interface ActorOptions {
 	/** Idle time before an actor with no connections and no work sleeps (ms). Default 30 000. */
@@ -21,6 +23,16 @@ export interface ActorOptions {
 	 * lives in memory only. Default true.
 	 */
 	hibernateConnections?: boolean;
+	/**
+	 * Raw WebSockets (`onWebSocket`) hibernate too: `true`, or a function of
+	 * the upgrade request. A hibernating raw socket stays open while the actor
+	 * sleeps; a message on it wakes the actor, `onWebSocket` runs again for it
+	 * (`websocket.restored` is true, `c.conn.state` kept) and then gets the
+	 * message. Its request (headers included) is stored with the actor so
+	 * `c.request` is there on the rerun. Default false: open raw sockets keep
+	 * the actor awake.
+	 */
+	canHibernateWebSocket?: boolean | ((request: CallerRequest) => boolean);
 	/**
 	 * How long a stored connection whose socket was lost (a restart, a crash)
 	 * waits for its client to resume it once the actor wakes, before
@@ -73,6 +85,7 @@ export const DEFAULT_ACTOR_OPTIONS: Readonly<ResolvedActorOptions> = Object.free
 	noSleep: false,
 	hibernateConnections: true,
 	connectionResumeTimeout: 30_000,
+	canHibernateWebSocket: false,
 	durability: "strict",
 	stateSaveInterval: 1_000,
 	maxQueueSize: 1_000,

@@ -263,6 +263,7 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 		connectTimeout: deps.options.connectTimeout,
 		hub: p.hub,
 		records: p.connRecords,
+		sockets: deps.sockets,
 		hibernateConnections: deps.options.hibernateConnections,
 		turns: p.turns,
 		queue: p.queue,

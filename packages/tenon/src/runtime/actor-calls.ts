@@ -8,14 +8,14 @@ import { type Caller, markAccepted } from "./caller.js";
 import { runConnectHooks } from "./connect-hooks.js";
 import { openConnection, type ResumeRequest } from "./connections/conn-opening.js";
 import type { ConnRecord, ConnWriteSource } from "./connections/conn-records.js";
-import type { ConnSocket } from "./connections/conn-socket.js";
+import type { ConnSocket, RawSocket } from "./connections/conn-socket.js";
 import {
 	ConnectionImpl,
 	type ConnPersistence,
 	type ConnTransport,
 } from "./connections/connection.js";
 import type { CloseKind, ConnectionHub } from "./connections/connection-hub.js";
-import type { RawSocketTransport, RawWebSocketImpl } from "./connections/raw-websocket.js";
+import type { SocketRegistry } from "./connections/socket-registry.js";
 import { ActionContextImpl, ConnectContextImpl, type ContextHost } from "./context-impl.js";
 import type { QueueManager, QueueSendResult } from "./queue-manager.js";
 import { type OpenedRawSocket, type RawEndpointHost, RawEndpoints } from "./raw-endpoints.js";
@@ -32,6 +32,8 @@ export interface CallDeps {
 	readonly hub: ConnectionHub;
 	/** Where connection records are written. */
 	readonly records: ConnWriteSource;
+	/** The node's sockets. */
+	readonly sockets: SocketRegistry;
 	/** The actor's connections hibernate (its `hibernateConnections` option). */
 	readonly hibernateConnections: boolean;
 	readonly turns: ActorTurns;
@@ -69,7 +71,7 @@ export class ActorCalls {
 
 	/** Raw WebSockets that keep the actor awake (those that cannot hibernate). */
 	get rawSocketsKeepingAwake(): number {
-		return this.#raw?.openSockets ?? 0;
+		return this.#raw?.keepingAwake ?? 0;
 	}
 
 	// ---- Realtime connections ------------------------------------------------------
@@ -208,11 +210,16 @@ export class ActorCalls {
 	}
 
 	#rawEndpoints(): RawEndpoints {
-		this.#raw ??= new RawEndpoints(this.#deps.core, {
-			config: this.#deps.config,
-			contexts: this.#deps.contexts,
-			gated: (where, work) => this.#deps.turns.gated(where, work),
+		const deps = this.#deps;
+		this.#raw ??= new RawEndpoints(deps.core, {
+			config: deps.config,
+			contexts: deps.contexts,
+			gated: (where, work) => deps.turns.gated(where, work),
 			prepareConn: (caller) => this.prepareConn(caller, undefined),
+			sockets: deps.sockets,
+			records: deps.records,
+			persistence: (record) => this.persistence(record),
+			owner: deps.hub,
 		});
 		return this.#raw;
 	}
@@ -223,17 +230,8 @@ export class ActorCalls {
 	}
 
 	/** `/websocket/*`: hands a raw WebSocket to `onWebSocket`. */
-	openRawWebSocket(
-		url: string,
-		caller: Caller,
-		transport: RawSocketTransport,
-	): Promise<OpenedRawSocket> {
-		return this.#rawEndpoints().openWebSocket(url, caller, transport);
-	}
-
-	/** A raw WebSocket closed. */
-	rawSocketClosed(socket: RawWebSocketImpl, code: number, reason: string): void {
-		this.#rawEndpoints().socketClosed(socket, code, reason);
+	openRawWebSocket(url: string, caller: Caller, socket: RawSocket): Promise<OpenedRawSocket> {
+		return this.#rawEndpoints().openWebSocket(url, caller, socket);
 	}
 
 	/** Closes every raw socket as the actor stops (`undefined`: dropped, no close frame reason). */
@@ -242,11 +240,26 @@ export class ActorCalls {
 	}
 
 	/** Raw sockets that hibernated come back on wake (their handler runs again). */
-	restoreRawSockets(_records: ReadonlyMap<string, ConnRecord>): void {}
+	restoreRawSockets(records: ReadonlyMap<string, ConnRecord>): void {
+		for (const record of records.values()) {
+			if (record.kind !== "raw") continue;
+			this.#rawEndpoints().restore(records);
+			return;
+		}
+	}
 
 	/** The actor is awake: restored raw sockets take their input again. */
-	attachRawSockets(): void {}
+	attachRawSockets(): void {
+		if (
+			this.#raw === undefined &&
+			this.#deps.sockets.rawSocketsOf(this.#deps.core.actorId).length === 0
+		)
+			return;
+		this.#rawEndpoints().attachRestored();
+	}
 
 	/** The actor starts to sleep: input on raw sockets that hibernate is held. */
-	suspendRawSockets(): void {}
+	suspendRawSockets(): void {
+		this.#raw?.suspend();
+	}
 }

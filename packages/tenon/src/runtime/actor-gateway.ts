@@ -12,7 +12,7 @@ import type { ActorInstance } from "./actor-instance.js";
 import { type Caller, isAccepted } from "./caller.js";
 import type { ResumeRequest } from "./connections/conn-opening.js";
 import type { ConnTransport } from "./connections/connection.js";
-import type { RawSocketTransport, RawWebSocketImpl } from "./connections/raw-websocket.js";
+import type { RawSocketTransport } from "./connections/raw-websocket.js";
 import type { QueueSendResult } from "./queue-manager.js";
 import { readQueueContents } from "./queue-records.js";
 import type { Runtime } from "./runtime.js";
@@ -173,8 +173,9 @@ export class ActorGateway {
 		createdHere = false,
 	): Promise<OpenRawSocket | undefined> {
 		return this.#openSocket(address, caller, createdHere, async (instance) => {
-			const opened = await instance.calls.openRawWebSocket(url, caller, transport);
-			return opened.ok ? rawSocketPort(instance, opened.socket) : undefined;
+			const socket = this.#runtime.host.sockets.openRaw(instance.actorId, transport);
+			const opened = await instance.calls.openRawWebSocket(url, caller, socket);
+			return opened.ok ? socket : undefined;
 		});
 	}
 
@@ -318,11 +319,4 @@ export class ActorGateway {
 			});
 		});
 	}
-}
-
-function rawSocketPort(instance: ActorInstance, socket: RawWebSocketImpl): OpenRawSocket {
-	return {
-		receive: (data) => socket.receive(data),
-		closed: (code, reason) => instance.calls.rawSocketClosed(socket, code, reason),
-	};
 }

@@ -1,13 +1,18 @@
+import type { CallerRequest } from "../actor/context.js";
 import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ResolvedActorOptions } from "../actor/options.js";
 import type { Clock } from "../common/clock.js";
+import { readOnlyHeaders } from "../common/read-only-headers.js";
 import { callAsync, withTimeout } from "../common/timeouts.js";
 import { type ActorError, errors } from "../protocol/errors.js";
 import type { ActorCore } from "./actor-core.js";
 import type { Caller } from "./caller.js";
-import type { ConnectionImpl } from "./connections/connection.js";
+import type { ConnRecord, ConnWriteSource, StoredRequest } from "./connections/conn-records.js";
+import type { RawSocket } from "./connections/conn-socket.js";
+import { ConnectionImpl, type ConnOwner, type ConnPersistence } from "./connections/connection.js";
 import { type CloseKind, closeCodeFor, closeReason } from "./connections/connection-hub.js";
-import { type RawSocketTransport, RawWebSocketImpl } from "./connections/raw-websocket.js";
+import { RawWebSocketImpl } from "./connections/raw-websocket.js";
+import type { SocketRegistry } from "./connections/socket-registry.js";
 import { ActionContextImpl, type ContextHost } from "./context-impl.js";
 
 /** How raw WebSockets are closed when the actor stops. */
@@ -27,8 +32,8 @@ export interface RawEndpointHost extends ActorCore {
 	publicError(error: unknown, where: string): ActorError;
 }
 
-/** The outcome of opening a raw socket; on refusal the transport was closed already. */
-export type OpenedRawSocket = { ok: true; socket: RawWebSocketImpl } | { ok: false };
+/** The outcome of opening a raw socket; on refusal the socket was closed already. */
+export type OpenedRawSocket = { ok: true } | { ok: false };
 
 /** The instance's own steps the endpoints run (private to it). */
 export interface RawEndpointSteps {
@@ -39,25 +44,86 @@ export interface RawEndpointSteps {
 	gated<T>(where: string, work: () => Promise<T>): Promise<T>;
 	/** A connection for one request or socket, after the connect hooks. */
 	prepareConn(caller: Caller): Promise<ConnectionImpl>;
+	/** The node's sockets. */
+	readonly sockets: SocketRegistry;
+	/** Where connection records are written. */
+	readonly records: ConnWriteSource;
+	/** How a stored connection persists once restored. */
+	persistence(record: ConnRecord): ConnPersistence;
+	/** What restored connections send events and disconnects through (the hub). */
+	readonly owner: ConnOwner;
+}
+
+/** One raw socket the actor holds: what its handler sees, its connection, the node's socket. */
+interface OpenRaw {
+	readonly ws: RawWebSocketImpl;
+	readonly conn: ConnectionImpl;
+	readonly socket: RawSocket;
+}
+
+/** Headers a raw socket's stored request leaves out (the handshake's own). */
+const HANDSHAKE_HEADERS = [
+	"sec-websocket-key",
+	"sec-websocket-extensions",
+	"upgrade",
+	"connection",
+];
+
+function storeRequest(request: CallerRequest | undefined): StoredRequest | undefined {
+	if (request === undefined) return undefined;
+	return {
+		method: request.method,
+		url: request.url,
+		headers: [...request.headers].filter(([name]) => !HANDSHAKE_HEADERS.includes(name)),
+		cookies: { ...request.cookies },
+		remoteAddress: request.remoteAddress,
+		token: request.token,
+		internal: request.internal,
+	};
+}
+
+function restoreRequest(stored: StoredRequest | undefined): CallerRequest | undefined {
+	if (stored === undefined) return undefined;
+	return {
+		method: stored.method,
+		url: stored.url,
+		headers: readOnlyHeaders(stored.headers),
+		cookies: Object.freeze({ ...stored.cookies }),
+		remoteAddress: stored.remoteAddress,
+		token: stored.token,
+		internal: stored.internal,
+	};
 }
 
 /**
  * An actor's raw HTTP (`onRequest`) and raw WebSocket (`onWebSocket`)
- * endpoints, and the raw sockets it holds open. Made on first use.
+ * endpoints, and the raw sockets it holds open. Made on first use. A raw
+ * socket the actor lets hibernate (`canHibernateWebSocket`) stays open while
+ * the actor sleeps; on wake, `onWebSocket` runs again for it (with
+ * `websocket.restored` true, its `c.conn` state kept) before the messages
+ * that arrived meanwhile are delivered.
  */
 export class RawEndpoints {
 	readonly #host: RawEndpointHost;
 	readonly #steps: RawEndpointSteps;
-	readonly #sockets = new Set<RawWebSocketImpl>();
+	readonly #open = new Map<RawWebSocketImpl, OpenRaw>();
+	/** Stored raw sockets found on wake, whose handler runs again once the actor is awake. */
+	#restored: OpenRaw[] = [];
+	#unpersisted = 0;
 
 	constructor(host: RawEndpointHost, steps: RawEndpointSteps) {
 		this.#host = host;
 		this.#steps = steps;
 	}
 
-	/** Raw WebSockets still open (they keep the actor awake). */
+	/** Raw WebSockets open now. */
 	get openSockets(): number {
-		return this.#sockets.size;
+		return this.#open.size;
+	}
+
+	/** Raw WebSockets that keep the actor awake (they cannot hibernate). */
+	get keepingAwake(): number {
+		return this.#unpersisted;
 	}
 
 	/** `/request/*`: the actor's `onRequest`, its response released through the output gate. */
@@ -82,42 +148,182 @@ export class RawEndpoints {
 		});
 	}
 
+	#canHibernate(request: CallerRequest | undefined): boolean {
+		const option = this.#host.options.canHibernateWebSocket;
+		if (typeof option === "boolean") return option;
+		try {
+			return request !== undefined && option(request) === true;
+		} catch (error) {
+			this.#host.log.error("canHibernateWebSocket threw; the socket will not hibernate", { error });
+			return false;
+		}
+	}
+
 	/** `/websocket/*`: hands a raw WebSocket to `onWebSocket` (on refusal the socket is closed). */
-	async openWebSocket(
-		url: string,
-		caller: Caller,
-		transport: RawSocketTransport,
-	): Promise<OpenedRawSocket> {
+	async openWebSocket(url: string, caller: Caller, socket: RawSocket): Promise<OpenedRawSocket> {
 		const host = this.#host;
-		const onWebSocket = this.#steps.config.onWebSocket;
+		const steps = this.#steps;
+		const onWebSocket = steps.config.onWebSocket;
+		let opened: OpenRaw | undefined;
 		try {
 			if (!onWebSocket) throw errors.handlerNotFound("onWebSocket");
 			const max = host.limits.maxConnectionsPerActor;
 			if (host.connectionCount >= max) throw errors.tooManyConnections("actor", max);
-			const conn = await host.track(this.#steps.prepareConn(caller));
-			const socket = new RawWebSocketImpl(host, url, transport);
-			this.#sockets.add(socket);
-			const context = new ActionContextImpl(this.#steps.contexts, conn, undefined, caller.request);
-			await host.track(callAsync(() => onWebSocket(context, socket)));
+			const conn = await host.track(steps.prepareConn(caller));
+			if (this.#canHibernate(caller.request))
+				conn.persist({
+					kind: "raw",
+					createdAt: host.clock.now(),
+					rawUrl: url,
+					storedRequest: storeRequest(caller.request),
+					onChange: (changed) => steps.records.changed(changed),
+				});
+			opened = { ws: new RawWebSocketImpl(host, url, socket, false), conn, socket };
+			this.#add(opened);
+			const context = new ActionContextImpl(steps.contexts, conn, undefined, caller.request);
+			const ws = opened.ws;
+			await host.track(callAsync(() => onWebSocket(context, ws)));
 			host.afterTurn();
-			return { ok: true, socket };
 		} catch (error) {
+			if (opened !== undefined) this.#remove(opened, true);
 			const shown = host.publicError(error, "onWebSocket");
-			transport.close(closeCodeFor(shown), closeReason(`${shown.group}.${shown.code}`));
+			steps.sockets.forget(socket);
+			socket.close(closeCodeFor(shown), closeReason(`${shown.group}.${shown.code}`));
 			return { ok: false };
+		}
+		this.#attach(opened);
+		return { ok: true };
+	}
+
+	#add(opened: OpenRaw): void {
+		this.#open.set(opened.ws, opened);
+		if (!opened.conn.persisted) this.#unpersisted++;
+	}
+
+	#remove(opened: OpenRaw, forgetRecord: boolean): void {
+		if (!this.#open.delete(opened.ws)) return;
+		if (!opened.conn.persisted) this.#unpersisted--;
+		if (forgetRecord) this.#steps.records.removed(opened.conn);
+	}
+
+	/** The socket carries `opened`: its input goes to the handler's listeners. */
+	#attach(opened: OpenRaw): void {
+		const { ws, socket } = opened;
+		socket.connId = opened.conn.id;
+		socket.attach({
+			receive: (data) => ws.receive(data),
+			closed: (code, reason) => this.#closed(opened, code, reason),
+		});
+	}
+
+	/** A raw WebSocket closed (its client went away, or the actor closed it). */
+	#closed(opened: OpenRaw, code: number, reason: string): void {
+		opened.ws.closed(code, reason);
+		this.#remove(opened, true);
+		this.#host.afterTurn();
+	}
+
+	/**
+	 * On wake: stored raw sockets whose client socket this node still holds
+	 * come back (their handler runs again once the actor is awake); those
+	 * whose socket was lost (a restart) are forgotten: a raw client has no way
+	 * to resume.
+	 */
+	restore(records: ReadonlyMap<string, ConnRecord>): void {
+		const steps = this.#steps;
+		const held = new Map<string, RawSocket>();
+		for (const socket of steps.sockets.rawSocketsOf(this.#host.actorId))
+			if (socket.connId !== undefined) held.set(socket.connId, socket);
+		for (const [connId, record] of records) {
+			if (record.kind !== "raw") continue;
+			const conn = new ConnectionImpl(
+				steps.owner,
+				connId,
+				record.params,
+				record.state,
+				undefined,
+				undefined,
+				true,
+			);
+			conn.persist(steps.persistence(record), { stored: true });
+			const socket = held.get(connId);
+			if (socket === undefined) {
+				steps.records.removed(conn);
+				continue;
+			}
+			const opened = {
+				ws: new RawWebSocketImpl(this.#host, record.url ?? "/", socket, true),
+				conn,
+				socket,
+			};
+			this.#add(opened);
+			this.#restored.push(opened);
 		}
 	}
 
-	/** A raw WebSocket closed. */
-	socketClosed(socket: RawWebSocketImpl, code: number, reason: string): void {
-		socket.closed(code, reason);
-		this.#sockets.delete(socket);
-		this.#host.maybeIdle();
+	/**
+	 * The actor is awake: `onWebSocket` runs again for each restored socket,
+	 * then what arrived while it slept is delivered. Raw sockets held here
+	 * that the actor no longer knows are closed.
+	 */
+	attachRestored(): void {
+		const host = this.#host;
+		const steps = this.#steps;
+		const onWebSocket = steps.config.onWebSocket;
+		const restored = this.#restored;
+		this.#restored = [];
+		const known = new Set(restored.map((opened) => opened.socket));
+		for (const socket of steps.sockets.rawSocketsOf(host.actorId)) {
+			if (socket.attached || socket.connId === undefined || known.has(socket)) continue;
+			socket.release();
+			steps.sockets.forget(socket);
+			socket.close(1011, "conn.lost");
+		}
+		for (const opened of restored) {
+			const request = restoreRequest(opened.conn.storedRequest);
+			const context = new ActionContextImpl(steps.contexts, opened.conn, undefined, request);
+			void host
+				.track(
+					callAsync(() => {
+						if (!onWebSocket) throw errors.handlerNotFound("onWebSocket");
+						return onWebSocket(context, opened.ws);
+					}),
+				)
+				.then(
+					() => {
+						host.afterTurn();
+						this.#attach(opened);
+					},
+					(error: unknown) => {
+						host.publicError(error, "onWebSocket (after a wake)");
+						this.#remove(opened, true);
+						opened.socket.release();
+						steps.sockets.forget(opened.socket);
+						opened.socket.close(1011, "core.internal_error");
+					},
+				);
+		}
 	}
 
-	/** Closes every raw socket because the actor stops (`kind`) or failed (`undefined`). */
+	/** The actor starts to sleep: raw sockets that hibernate hold their input from now on. */
+	suspend(): void {
+		for (const opened of this.#open.values())
+			if (opened.conn.persisted && opened.ws.readyState === 1) opened.socket.detach();
+	}
+
+	/**
+	 * Closes every raw socket because the actor stops (`kind`) or failed
+	 * (`undefined`); on sleep, those that hibernate stay open on the node.
+	 */
 	closeAll(kind: CloseKind | undefined): void {
 		const [code, reason] = kind === undefined ? [1011, "core.internal_error"] : RAW_CLOSE[kind];
-		for (const socket of this.#sockets) socket.close(code, reason);
+		for (const opened of [...this.#open.values()]) {
+			this.#open.delete(opened.ws);
+			if (kind === "sleep" && opened.conn.persisted && opened.ws.readyState === 1) continue;
+			opened.socket.release();
+			this.#steps.sockets.forget(opened.socket);
+			opened.ws.close(code, reason);
+		}
+		this.#unpersisted = 0;
 	}
 }

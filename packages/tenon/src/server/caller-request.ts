@@ -4,6 +4,7 @@ import {
 	FORWARDED_INTERNAL_HEADER,
 	PEER_HEADER,
 } from "../cluster/headers.js";
+import { readOnlyHeaders } from "../common/read-only-headers.js";
 
 /**
  * What the transport knows about a request that the request itself does not
@@ -40,21 +41,8 @@ export function parseCookies(header: string | null): Record<string, string> {
 	return cookies;
 }
 
-/** Read-only headers: hooks see the request, they cannot change what others see. */
-function frozenHeaders(source: Headers): Headers {
-	const copy = new Headers(source);
-	// Cluster-internal headers (a peer's secret) are never shown to actor code.
-	copy.delete(PEER_HEADER);
-	copy.delete(FORWARDED_FOR_HEADER);
-	copy.delete(FORWARDED_INTERNAL_HEADER);
-	const refuse = () => {
-		throw new TypeError("request headers are read-only");
-	};
-	for (const method of ["append", "delete", "set"] as const) {
-		Object.defineProperty(copy, method, { value: refuse });
-	}
-	return copy;
-}
+/** Cluster-internal headers (a peer's secret) are never shown to actor code. */
+const CLUSTER_HEADERS = [PEER_HEADER, FORWARDED_FOR_HEADER, FORWARDED_INTERNAL_HEADER];
 
 /**
  * Builds what hooks see of a request (see {@link CallerRequest}). The headers
@@ -72,7 +60,7 @@ export function callerRequest(
 		method: request.method,
 		url: request.url,
 		get headers() {
-			headers ??= frozenHeaders(request.headers);
+			headers ??= readOnlyHeaders(request.headers, CLUSTER_HEADERS);
 			return headers;
 		},
 		get cookies() {

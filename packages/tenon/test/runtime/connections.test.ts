@@ -152,7 +152,8 @@ describe("connections", () => {
 		await expect.poll(() => heard).toEqual(["before", "after"]);
 		expect(statuses).toContain("disconnected");
 		expect(statuses.at(-1)).toBe("connected");
-		expect((await conn.stats()).joins).toBe(2);
+		// The connection resumed (same id, same conn state): onConnect did not run again.
+		expect((await conn.stats()).joins).toBe(1);
 		await conn.dispose();
 	});
 

@@ -271,3 +271,85 @@ describe("hibernating connections", () => {
 		expect(url).toContain("gateway");
 	});
 });
+
+const echo = actor({
+	state: { received: [] as string[], handlerRuns: 0, closes: [] as string[] },
+	createConnState: () => ({ messages: 0 }),
+	onWebSocket: (c, ws) => {
+		c.state.handlerRuns++;
+		if (!ws.restored) ws.send(`welcome ${c.request?.headers.get("x-who") ?? "?"}`);
+		ws.addEventListener("message", (event) => {
+			c.conn.state.messages++;
+			c.state.received.push(String(event.data));
+			ws.send(`echo:${event.data}:${c.conn.state.messages}:${c.request?.headers.get("x-who")}`);
+		});
+		ws.addEventListener("close", (event) => {
+			c.state.closes.push(`${event.code}`);
+		});
+	},
+	actions: { stats: (c) => c.state },
+	options: {
+		sleepTimeout: 1_000,
+		canHibernateWebSocket: (request) => request.url.includes("/chat"),
+	},
+});
+
+const rawRegistry = setup({ use: { echo }, logLevel: "silent" });
+
+describe("hibernating raw WebSockets (canHibernateWebSocket)", () => {
+	async function openRaw(
+		t: { url: string },
+		path: string,
+	): Promise<Awaited<ReturnType<typeof rawSocket>>> {
+		return rawSocket(
+			`${t.url.replace(/^http/, "ws")}/gateway/echo/websocket${path}?rvt-method=getOrCreate&rvt-key=r`,
+			[],
+			{ "x-who": "zoe" },
+		);
+	}
+
+	it("keeps the socket open while the actor sleeps; onWebSocket runs again on wake, then the message", async () => {
+		await using t = await setupTest(rawRegistry);
+		const socket = await openRaw(t, "/chat");
+		await expect.poll(() => socket.messages).toEqual(["welcome zoe"]);
+		socket.ws.send("a");
+		await expect.poll(() => socket.messages).toContain("echo:a:1:zoe");
+		await t.settle();
+		await t.clock.advance(1_000);
+		await t.settle();
+		expect(t.awakeActors()).toBe(0);
+		socket.ws.send("b");
+		socket.ws.send("c");
+		await expect
+			.poll(() => socket.messages)
+			.toEqual(["welcome zoe", "echo:a:1:zoe", "echo:b:2:zoe", "echo:c:3:zoe"]);
+		const stats = await t.client.echo.getOrCreate("r").stats();
+		expect(stats).toMatchObject({ received: ["a", "b", "c"], handlerRuns: 2 });
+		// The client saw no close; now it leaves while the actor sleeps, and the handler hears it.
+		await t.clock.advance(1_000);
+		await t.settle();
+		expect(t.awakeActors()).toBe(0);
+		socket.ws.close(4001, "bye");
+		await expect
+			.poll(async () => (await t.client.echo.getOrCreate("r").stats()).closes)
+			.toEqual(["4001"]);
+	});
+
+	it("keeps the actor awake for a raw socket that does not hibernate", async () => {
+		await using t = await setupTest(rawRegistry);
+		const socket = await openRaw(t, "/plain");
+		await expect.poll(() => socket.messages).toEqual(["welcome zoe"]);
+		await t.clock.advance(5_000);
+		await t.settle();
+		expect(t.awakeActors()).toBe(1);
+		socket.ws.close();
+		// Once the server has seen the close, the actor is idle and sleeps after its timeout.
+		await expect
+			.poll(async () => {
+				await t.clock.advance(1_000);
+				await t.settle();
+				return t.awakeActors();
+			})
+			.toBe(0);
+	});
+});

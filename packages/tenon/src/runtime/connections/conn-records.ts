@@ -16,7 +16,9 @@ export interface StoredRequest {
 	method: string;
 	url: string;
 	headers: [string, string][];
+	cookies: Record<string, string>;
 	remoteAddress: string | undefined;
+	token: string | undefined;
 	internal: boolean;
 }
 

@@ -6,7 +6,7 @@ import { errors, httpStatusFor, toErrorPayload } from "../../protocol/errors.js"
 import { type ActionId, encodeToClient, type ToServer } from "../../protocol/messages.js";
 import type { ActorCore } from "../actor-core.js";
 import type { ConnWriteSource } from "./conn-records.js";
-import type { ConnSocket, SocketTarget } from "./conn-socket.js";
+import type { ConnSocket, ConnTarget } from "./conn-socket.js";
 import type { ConnectionImpl, ConnOwner } from "./connection.js";
 import type { SocketRegistry } from "./socket-registry.js";
 
@@ -120,10 +120,12 @@ export class ConnectionHub implements ConnOwner {
 	}
 
 	/** What a socket's input is handed to while this actor is attached to it. */
-	targetFor(conn: ConnectionImpl): SocketTarget {
+	targetFor(conn: ConnectionImpl): ConnTarget {
 		return {
-			receive: (message) => this.handleMessage(conn, message),
-			refuse: (error, actionId) => this.sendError(conn, error, actionId),
+			receive: (input) => {
+				if (input.kind === "message") this.handleMessage(conn, input.message);
+				else this.sendError(conn, input.error, input.actionId);
+			},
 			closed: () => this.closed(conn, this.#deps.running()),
 		};
 	}

@@ -22,10 +22,14 @@ export class RawWebSocketImpl implements ActorWebSocket {
 	readonly #listeners = { message: new Set<Listener>(), close: new Set<Listener>() };
 	#held: { generation: number; data: string | Uint8Array }[] = [];
 
-	constructor(core: ActorCore, url: string, transport: RawSocketTransport) {
+	/** True when the socket hibernated and the handler runs again for it after a wake. */
+	readonly restored: boolean;
+
+	constructor(core: ActorCore, url: string, transport: RawSocketTransport, restored: boolean) {
 		this.#core = core;
 		this.url = url;
 		this.#transport = transport;
+		this.restored = restored;
 	}
 
 	send(data: string | Uint8Array | ArrayBuffer): void {

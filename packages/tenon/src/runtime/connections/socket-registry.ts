@@ -1,8 +1,13 @@
 import type { Logger } from "../../common/logger.js";
 import { ActorError, errors, toErrorPayload } from "../../protocol/errors.js";
 import { encodeToClient } from "../../protocol/messages.js";
-import { ConnSocket, type SocketOwner } from "./conn-socket.js";
+import { actionIdOf, ConnSocket, RawSocket } from "./conn-socket.js";
 import type { ConnTransport } from "./connection.js";
+import type { SocketHandle, SocketOwner } from "./held-socket.js";
+import type { RawSocketTransport } from "./raw-websocket.js";
+
+/** A socket the registry holds. */
+type AnySocket = ConnSocket | RawSocket;
 
 /** What the registry needs from the node's actor host. */
 export interface SocketRegistryDeps {
@@ -24,7 +29,7 @@ export interface SocketRegistryDeps {
  */
 export class SocketRegistry implements SocketOwner {
 	readonly #deps: SocketRegistryDeps;
-	readonly #byActor = new Map<string, Set<ConnSocket>>();
+	readonly #byActor = new Map<string, Set<AnySocket>>();
 	/** Actors being woken for held input. */
 	readonly #waking = new Set<string>();
 
@@ -34,18 +39,37 @@ export class SocketRegistry implements SocketOwner {
 
 	/** Holds a new `/connect` socket for `actorId`. */
 	open(actorId: string, transport: ConnTransport): ConnSocket {
-		const socket = new ConnSocket(actorId, transport, this, this.#deps.maxHeldPerSocket);
-		let sockets = this.#byActor.get(actorId);
+		return this.#add(new ConnSocket(actorId, transport, this, this.#deps.maxHeldPerSocket));
+	}
+
+	/** Holds a new raw `/websocket` socket for `actorId`. */
+	openRaw(actorId: string, transport: RawSocketTransport): RawSocket {
+		return this.#add(new RawSocket(actorId, transport, this, this.#deps.maxHeldPerSocket));
+	}
+
+	#add<S extends AnySocket>(socket: S): S {
+		let sockets = this.#byActor.get(socket.actorId);
 		if (sockets === undefined) {
 			sockets = new Set();
-			this.#byActor.set(actorId, sockets);
+			this.#byActor.set(socket.actorId, sockets);
 		}
 		sockets.add(socket);
 		return socket;
 	}
 
-	/** The sockets held for an actor. */
+	/** The `/connect` sockets held for an actor. */
 	socketsOf(actorId: string): readonly ConnSocket[] {
+		return this.#all(actorId).filter(
+			(socket): socket is ConnSocket => socket instanceof ConnSocket,
+		);
+	}
+
+	/** The raw sockets held for an actor. */
+	rawSocketsOf(actorId: string): readonly RawSocket[] {
+		return this.#all(actorId).filter((socket): socket is RawSocket => socket instanceof RawSocket);
+	}
+
+	#all(actorId: string): AnySocket[] {
 		const sockets = this.#byActor.get(actorId);
 		return sockets === undefined ? [] : [...sockets];
 	}
@@ -65,14 +89,14 @@ export class SocketRegistry implements SocketOwner {
 		return count;
 	}
 
-	forget(socket: ConnSocket): void {
+	forget(socket: SocketHandle): void {
 		const sockets = this.#byActor.get(socket.actorId);
 		if (sockets === undefined) return;
-		sockets.delete(socket);
+		sockets.delete(socket as AnySocket);
 		if (sockets.size === 0) this.#byActor.delete(socket.actorId);
 	}
 
-	wakeFor(socket: ConnSocket): void {
+	wakeFor(socket: SocketHandle): void {
 		const actorId = socket.actorId;
 		if (this.#waking.has(actorId)) return;
 		// Awake, yet not attached to this socket: it has no record of the connection.
@@ -82,7 +106,7 @@ export class SocketRegistry implements SocketOwner {
 
 	/** An actor stopped on this node: held input that arrived meanwhile wakes it again. */
 	actorStopped(actorId: string): void {
-		for (const socket of this.socketsOf(actorId)) {
+		for (const socket of this.#all(actorId)) {
 			if (!socket.attached && socket.heldCount > 0) {
 				this.#wake(actorId);
 				return;
@@ -114,7 +138,7 @@ export class SocketRegistry implements SocketOwner {
 
 	/** Sockets the woken actor did not take (it had no record of their connection) are closed. */
 	#afterWake(actorId: string): void {
-		for (const socket of this.socketsOf(actorId)) {
+		for (const socket of this.#all(actorId)) {
 			if (socket.attached || socket.heldCount === 0) continue;
 			if (!this.#deps.isAwake(actorId)) {
 				// It went to sleep again before taking the input: once more.
@@ -147,25 +171,36 @@ export class SocketRegistry implements SocketOwner {
 		}
 		const gone = shown.group === "actor" && shown.code === "not_found";
 		const payload = toErrorPayload(shown, this.#deps.exposeInternalErrors);
-		for (const socket of this.socketsOf(actorId)) {
-			for (const input of socket.takeHeld()) {
-				if (input.kind === "closed") {
-					this.forget(socket);
-					continue;
-				}
-				const actionId =
-					input.kind === "refuse"
-						? input.actionId
-						: input.message.tag === "ActionRequest"
-							? input.message.id
-							: null;
-				if (actionId !== null || input.kind === "refuse")
-					socket.send(encodeToClient(socket.encoding, { tag: "Error", error: payload, actionId }));
-			}
-			if (gone) {
-				this.forget(socket);
-				socket.close(1000, "actor.destroyed");
-			}
+		for (const socket of this.#all(actorId)) {
+			if (socket instanceof ConnSocket) this.#failConn(socket, payload, gone);
+			else this.#failRaw(socket, shown, gone);
 		}
+	}
+
+	/** Held actions get the error frame; a held close just ends the socket. */
+	#failConn(socket: ConnSocket, payload: ReturnType<typeof toErrorPayload>, gone: boolean): void {
+		const held = socket.takeHeld();
+		if (held.some((entry) => entry.kind === "closed")) {
+			this.forget(socket);
+			return;
+		}
+		for (const entry of held) {
+			const actionId = entry.kind === "input" ? actionIdOf(entry.input) : null;
+			if (actionId !== null)
+				socket.send(encodeToClient(socket.encoding, { tag: "Error", error: payload, actionId }));
+		}
+		if (gone) {
+			this.forget(socket);
+			socket.close(1000, "actor.destroyed");
+		}
+	}
+
+	/** A raw socket has no error frames: its client learns by the close, and may retry. */
+	#failRaw(socket: RawSocket, shown: ActorError, gone: boolean): void {
+		const held = socket.takeHeld();
+		if (held.length === 0 && !gone) return;
+		this.forget(socket);
+		if (held.some((entry) => entry.kind === "closed")) return;
+		socket.close(gone ? 1000 : 1011, gone ? "actor.destroyed" : `${shown.group}.${shown.code}`);
 	}
 }

@@ -1,0 +1,159 @@
+/** Where an attached socket's input goes: the awake actor's handling of that connection. */
+export interface SocketTarget<In> {
+	receive(input: In): void;
+	/** The client went away. */
+	closed(code: number, reason: string): void;
+}
+
+/** Input held while the socket's actor is not attached (asleep, waking or going to sleep). */
+export type HeldInput<In> =
+	| { kind: "input"; input: In }
+	| { kind: "closed"; code: number; reason: string };
+
+/** What the node's registry sees of a held socket, whatever its input. */
+export interface SocketHandle {
+	readonly actorId: string;
+	readonly connId: string | undefined;
+	readonly attached: boolean;
+	readonly heldCount: number;
+	close(code: number, reason: string): void;
+}
+
+/** What a socket asks of the node's registry. */
+export interface SocketOwner {
+	/** Input is held for `socket`: its actor must be woken. */
+	wakeFor(socket: SocketHandle): void;
+	/** The socket is gone for good. */
+	forget(socket: SocketHandle): void;
+}
+
+/** The server's side of a socket: what frames are written to. */
+export interface SocketWriter {
+	send(frame: string | Uint8Array): void;
+	close(code: number, reason: string): void;
+}
+
+/**
+ * One client socket as this node holds it, for one connection of an actor:
+ * it lives as long as the socket, not as long as the actor. While the actor
+ * sleeps (the connection hibernates) or wakes, input is held here, in order,
+ * and the actor is woken for it; once the actor attaches again, the held
+ * input is handed over before anything newer. `/connect` sockets
+ * ({@link ConnSocket}) and raw sockets both are held this way.
+ */
+export abstract class HeldSocket<In> implements SocketHandle {
+	readonly actorId: string;
+	/** The connection id, once the actor accepted the connection. */
+	connId: string | undefined;
+	readonly #writer: SocketWriter;
+	readonly #owner: SocketOwner;
+	#target: SocketTarget<In> | undefined;
+	#held: HeldInput<In>[] | undefined;
+	#clientGone = false;
+	/** Most inputs held while the actor is not attached. */
+	readonly #maxHeld: number;
+
+	constructor(actorId: string, writer: SocketWriter, owner: SocketOwner, maxHeld: number) {
+		this.actorId = actorId;
+		this.#writer = writer;
+		this.#owner = owner;
+		this.#maxHeld = maxHeld;
+	}
+
+	/** True while an awake actor handles this socket's input. */
+	get attached(): boolean {
+		return this.#target !== undefined;
+	}
+
+	/** True once the client closed the socket. */
+	get clientGone(): boolean {
+		return this.#clientGone;
+	}
+
+	/** Inputs waiting for the actor. */
+	get heldCount(): number {
+		return this.#held?.length ?? 0;
+	}
+
+	send(frame: string | Uint8Array): void {
+		if (!this.#clientGone) this.#writer.send(frame);
+	}
+
+	close(code: number, reason: string): void {
+		this.#writer.close(code, reason);
+	}
+
+	/** Input from the client: to the attached actor, or held until it attaches. */
+	protected input(input: In): void {
+		if (this.#target !== undefined) this.#target.receive(input);
+		else this.#hold({ kind: "input", input });
+	}
+
+	/** The client went away (idempotent). */
+	clientClosed(code: number, reason: string): void {
+		if (this.#clientGone) return;
+		this.#clientGone = true;
+		const target = this.#target;
+		if (target === undefined && this.connId !== undefined) {
+			// Asleep: the actor must still learn that its connection is gone.
+			this.#hold({ kind: "closed", code, reason });
+			return;
+		}
+		target?.closed(code, reason);
+		this.#owner.forget(this);
+	}
+
+	/**
+	 * An awake actor takes this socket's input: what was held is handed over
+	 * first, in order, then new input goes straight to `target`.
+	 */
+	attach(target: SocketTarget<In>): void {
+		this.#target = target;
+		const held = this.#held;
+		this.#held = undefined;
+		if (held === undefined) return;
+		for (const entry of held) {
+			if (entry.kind === "input") target.receive(entry.input);
+			else {
+				// A held close ends the socket: nothing came after it.
+				target.closed(entry.code, entry.reason);
+				this.#owner.forget(this);
+			}
+		}
+	}
+
+	/** The actor lets go (it goes to sleep): input is held from now on. */
+	detach(): void {
+		this.#target = undefined;
+	}
+
+	/**
+	 * The socket no longer stands for a connection (a resumed connection moved
+	 * to the client's new socket): closing it concerns nobody.
+	 */
+	release(): void {
+		this.connId = undefined;
+		this.#target = undefined;
+		this.#held = undefined;
+	}
+
+	/** Takes the input held so far (the actor could not be woken for it). */
+	takeHeld(): HeldInput<In>[] {
+		const held = this.#held ?? [];
+		this.#held = undefined;
+		return held;
+	}
+
+	/** Input beyond what may be held: answered or refused at once. */
+	protected abstract overflow(input: In, max: number): void;
+
+	#hold(entry: HeldInput<In>): void {
+		this.#held ??= [];
+		if (entry.kind === "input" && this.#held.length >= this.#maxHeld) {
+			this.overflow(entry.input, this.#maxHeld);
+			return;
+		}
+		this.#held.push(entry);
+		this.#owner.wakeFor(this);
+	}
+}
