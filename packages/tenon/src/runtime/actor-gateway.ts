@@ -11,6 +11,7 @@ import type { ActorTarget } from "./actor-host.js";
 import type { ActorInstance } from "./actor-instance.js";
 import { type Caller, isAccepted } from "./caller.js";
 import type { ResumeRequest } from "./connections/conn-opening.js";
+import { loadConnRecords } from "./connections/conn-records.js";
 import type { ConnTransport } from "./connections/connection.js";
 import type { RawSocketTransport } from "./connections/raw-websocket.js";
 import type { QueueSendResult } from "./queue-manager.js";
@@ -62,6 +63,21 @@ export interface InspectedActor {
 	readonly run: unknown;
 	readonly databaseEnabled: boolean;
 	readonly store: ActorStore;
+}
+
+/** An actor's stored connections, as the inspector shows them. */
+export interface InspectedConnections {
+	readonly actorStatus: "awake" | "sleeping";
+	readonly connections: readonly {
+		readonly id: string;
+		readonly kind: "connect" | "raw";
+		readonly status: "connected" | "hibernated" | "detached";
+		readonly params: unknown;
+		readonly state: unknown;
+		readonly subscriptions: readonly string[];
+		readonly createdAt: number;
+		readonly url?: string;
+	}[];
 }
 
 /** The server's view of the runtime: calls on actors, the directory, and settings. */
@@ -245,6 +261,49 @@ export class ActorGateway {
 			databaseEnabled: config.db !== undefined,
 			store: this.#runtime.storage.store,
 		};
+	}
+
+	/**
+	 * An actor's connections as stored (committed), each with where its
+	 * socket is: `connected` (the awake actor handles it), `hibernated` (this
+	 * node holds it open while the actor sleeps) or `detached` (no socket on
+	 * this node: lost in a restart and not resumed yet, or held by another node).
+	 */
+	async connections(actorId: string): Promise<InspectedConnections> {
+		const host = this.#runtime.host;
+		await host.getLiveRecord(actorId);
+		const records = await loadConnRecords(this.#runtime.storage.store, actorId, () =>
+			this.#runtime.logger.child({ actorId }),
+		);
+		const sockets = new Map<string, { attached: boolean }>();
+		for (const socket of [
+			...host.sockets.socketsOf(actorId),
+			...host.sockets.rawSocketsOf(actorId),
+		])
+			if (socket.connId !== undefined) sockets.set(socket.connId, socket);
+		const awake = host.awakeInstance(actorId) !== undefined;
+		return {
+			actorStatus: awake ? "awake" : "sleeping",
+			connections: [...records].map(([id, record]) => {
+				const socket = sockets.get(id);
+				return {
+					id,
+					kind: record.kind,
+					status: socket === undefined ? "detached" : socket.attached ? "connected" : "hibernated",
+					params: record.params,
+					state: record.state,
+					subscriptions: record.subscriptions,
+					createdAt: record.createdAt,
+					...(record.url === undefined ? {} : { url: record.url }),
+				};
+			}),
+		};
+	}
+
+	/** Sockets this node holds, and how many of them hibernate (their actors sleep). */
+	socketStats(): { sockets: number; hibernated: number } {
+		const sockets = this.#runtime.host.sockets;
+		return { sockets: sockets.size, hibernated: sockets.hibernatedCount };
 	}
 
 	queueContents(actorId: string, max: number) {

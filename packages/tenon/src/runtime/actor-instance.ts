@@ -133,6 +133,11 @@ export class ActorInstance {
 		instance.status = "awake";
 		// In the same step as becoming awake: input held while it slept goes first.
 		attachSockets(p.hub);
+		if (p.hub.size > 0 || p.hub.orphans.size > 0)
+			instance.log.debug("actor woke with its connections", {
+				restored: p.hub.size,
+				awaitingResume: p.hub.orphans.size,
+			});
 		p.calls.attachRawSockets();
 		expireOrphans(p.hub, deps.options.connectionResumeTimeout);
 		p.schedules.start();
@@ -268,8 +273,10 @@ export class ActorInstance {
 			p.hub.dropAll();
 			p.calls.closeRawSockets(undefined);
 		} finally {
+			const hibernated = kind === "sleep" ? p.hub.persistedCount : 0;
 			p.hub.closeAll(kind);
 			p.calls.closeRawSockets(kind);
+			if (hibernated > 0) this.log.debug("actor sleeps; its connections hibernate", { hibernated });
 			await this.#release(errors.actorStopped());
 			this.#stopped();
 		}

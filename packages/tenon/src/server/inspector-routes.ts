@@ -5,7 +5,8 @@ import { isWorkflowRun } from "../workflow/index.js";
 import type { AccessPolicy } from "./access.js";
 import { jsonResponse } from "./http-util.js";
 
-const ACTOR_ROUTE = /^\/inspector\/actors\/([^/]+)\/(workflow|queue|db\/schema|db\/rows)$/;
+const ACTOR_ROUTE =
+	/^\/inspector\/actors\/([^/]+)\/(workflow|queue|connections|db\/schema|db\/rows)$/;
 const MAX_ROWS = 1_000;
 
 /**
@@ -20,6 +21,11 @@ const MAX_ROWS = 1_000;
  *   of rows (at most 1,000) and the total count.
  * - `GET /inspector/actors/{actorId}/queue`: stored messages (with their
  *   delivery counts) and dead letters, up to 1,000 of each.
+ * - `GET /inspector/actors/{actorId}/connections`: stored connections (id,
+ *   kind, params, conn state, subscriptions) and where each socket is:
+ *   `connected`, `hibernated` (held open while the actor sleeps) or
+ *   `detached`; and whether the actor is awake.
+ * - `GET /inspector/sockets`: sockets this node holds, and how many hibernate.
  * All read committed data, so the actor need not be awake.
  */
 export async function handleInspector(
@@ -30,6 +36,10 @@ export async function handleInspector(
 ): Promise<Response | undefined> {
 	if (path !== "/inspector" && !path.startsWith("/inspector/")) return undefined;
 	access.requireInspector(request);
+	if (path === "/inspector/sockets") {
+		if (request.method !== "GET") throw errors.methodNotAllowed(request.method, path);
+		return jsonResponse(actors.socketStats());
+	}
 	const match = ACTOR_ROUTE.exec(path);
 	if (!match) throw errors.routeNotFound(request.method, path);
 	if (request.method !== "GET") throw errors.methodNotAllowed(request.method, path);
@@ -38,6 +48,10 @@ export async function handleInspector(
 		actorId = decodeURIComponent(match[1] as string);
 	} catch {
 		throw errors.invalid("the actor id is not valid URL encoding");
+	}
+	if (match[2] === "connections") {
+		const { actorStatus, connections } = await actors.connections(actorId);
+		return jsonResponse({ actorId, actorStatus, connections });
 	}
 	const record = await actors.inspect(actorId);
 	const store = record.store;

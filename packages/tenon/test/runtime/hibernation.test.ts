@@ -353,3 +353,123 @@ describe("hibernating raw WebSockets (canHibernateWebSocket)", () => {
 			.toBe(0);
 	});
 });
+
+describe("inspecting hibernated connections", () => {
+	const TOKEN = "inspector-token-for-hibernation";
+
+	it("shows stored connections and where their sockets are", async () => {
+		await using t = await setupTest(
+			setup({ use: { room }, logLevel: "silent", inspector: { token: TOKEN } }),
+		);
+		const handle = t.client.room.getOrCreate("inspect", { params: { name: "ida" } });
+		const conn = handle.connect();
+		conn.on("said", () => {});
+		expect(await conn.say("hi")).toBe(1);
+		const actorId = await handle.resolve();
+		const read = async () => {
+			const response = await fetch(`${t.url}/inspector/actors/${actorId}/connections`, {
+				headers: { authorization: `Bearer ${TOKEN}` },
+			});
+			expect(response.status).toBe(200);
+			return response.json();
+		};
+		await t.settle();
+		expect(await read()).toMatchObject({
+			actorId,
+			actorStatus: "awake",
+			connections: [
+				{
+					kind: "connect",
+					status: "connected",
+					params: { name: "ida" },
+					state: { name: "ida", count: 1 },
+					subscriptions: ["said"],
+				},
+			],
+		});
+		await t.clock.advance(1_000);
+		await t.settle();
+		expect(await read()).toMatchObject({
+			actorStatus: "sleeping",
+			connections: [{ status: "hibernated", state: { name: "ida", count: 1 } }],
+		});
+		const sockets = await fetch(`${t.url}/inspector/sockets`, {
+			headers: { authorization: `Bearer ${TOKEN}` },
+		});
+		expect(await sockets.json()).toEqual({ sockets: 1, hibernated: 1 });
+		// No token: refused.
+		const anonymous = await fetch(`${t.url}/inspector/actors/${actorId}/connections`);
+		expect(anonymous.status).toBe(401);
+		await conn.dispose();
+	});
+});
+
+describe("connections that cannot hibernate", () => {
+	const sticky = actor({
+		state: {},
+		createConnState: (_c, params: { name: string }) => ({ name: params.name }),
+		actions: { me: (c) => c.conn.state.name },
+		options: { sleepTimeout: 1_000, hibernateConnections: false },
+	});
+	const odd = actor({
+		state: {},
+		// A function cannot be stored: this connection stays in memory and keeps the actor awake.
+		createConnState: () => ({ callback: () => "not storable" }),
+		actions: { ping: () => "pong" },
+		options: { sleepTimeout: 1_000 },
+	});
+	const stickyRegistry = setup({ use: { sticky, odd }, logLevel: "silent" });
+
+	it("keeps the actor awake while connections are open when hibernateConnections is off", async () => {
+		await using t = await setupTest(stickyRegistry);
+		const conn = t.client.sticky.getOrCreate("s", { params: { name: "al" } }).connect();
+		expect(await conn.me()).toBe("al");
+		await t.clock.advance(5_000);
+		await t.settle();
+		expect(t.awakeActors()).toBe(1);
+		await conn.dispose();
+	});
+
+	it("keeps the actor awake for a connection whose state cannot be stored", async () => {
+		await using t = await setupTest(stickyRegistry);
+		const conn = t.client.odd.getOrCreate("o").connect();
+		expect(await conn.ping()).toBe("pong");
+		await t.settle();
+		await t.clock.advance(5_000);
+		await t.settle();
+		expect(t.awakeActors()).toBe(1);
+		expect(await conn.ping()).toBe("pong");
+		await conn.dispose();
+	});
+});
+
+describe("resuming on a new socket while the old one is still open", () => {
+	it("moves the connection to the new socket and closes the old one", async () => {
+		await using t = await setupTest(registry);
+		const url = `${t.url.replace(/^http/, "ws")}/gateway/room/connect?rvt-method=getOrCreate&rvt-key=blip`;
+		const params = `rivet_conn_params.${encodeURIComponent(JSON.stringify({ name: "flo" }))}`;
+		const token = `rivet_conn_token.${"t".repeat(40)}`;
+		const call = (id: number, name: string) =>
+			JSON.stringify({ body: { tag: "ActionRequest", val: { id, name, args: ["x"] } } });
+		const first = await rawSocket(url, ["rivet", "rivet_encoding.json", params, token]);
+		await expect.poll(() => first.decoded().length).toBe(1);
+		const connectionId = first.decoded()[0].body.val.connectionId as string;
+		first.ws.send(call(1, "say"));
+		await expect.poll(() => first.decoded().length).toBe(2);
+		// The network blipped: the client opens a new socket before the old one is known dead.
+		const second = await rawSocket(url, [
+			"rivet",
+			"rivet_encoding.json",
+			params,
+			token,
+			`rivet_conn.${connectionId}`,
+		]);
+		await expect.poll(() => second.decoded().length).toBe(1);
+		expect(second.decoded()[0].body).toMatchObject({ tag: "Init", val: { connectionId } });
+		expect(await first.closed).toEqual({ code: 1000, reason: "conn.resumed_elsewhere" });
+		second.ws.send(call(2, "say"));
+		await expect.poll(() => second.decoded().length).toBe(2);
+		expect(second.decoded()[1].body).toMatchObject({ tag: "ActionResponse", val: { output: 2 } });
+		second.ws.close();
+	});
+});

@@ -93,6 +93,11 @@ export class ConnectionHub implements ConnOwner {
 		return this.conns.size;
 	}
 
+	/** Open connections that are stored (they hibernate when the actor sleeps). */
+	get persistedCount(): number {
+		return this.conns.size - this.#unpersisted;
+	}
+
 	/** Connections that keep the actor awake: those that cannot hibernate. */
 	get keepingAwake(): number {
 		return this.#unpersisted;

@@ -124,6 +124,7 @@ export class SocketRegistry implements SocketOwner {
 	#wake(actorId: string): void {
 		if (this.#waking.has(actorId)) return;
 		this.#waking.add(actorId);
+		this.#deps.log.debug("waking an actor for input on a hibernated connection", { actorId });
 		this.#deps.wake(actorId).then(
 			() => {
 				this.#waking.delete(actorId);
