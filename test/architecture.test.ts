@@ -11,14 +11,16 @@ function importsOf(file: string): string[] {
 	return [...text.matchAll(/from\s+"([^"]+)"/g)].map((match) => match[1] as string);
 }
 
-it("server/ imports nothing from runtime/ but the ActorGateway port", () => {
+it("server/ and cluster/ import nothing from runtime/ but the ActorGateway port", () => {
 	const offenders: string[] = [];
 	let throughThePort = 0;
-	for (const name of readdirSync(join(src, "server"))) {
-		if (!name.endsWith(".ts")) continue;
-		for (const spec of importsOf(join(src, "server", name))) {
-			if (spec === "../runtime/actor-gateway.js") throughThePort++;
-			else if (spec.startsWith("../runtime/")) offenders.push(`${name}: ${spec}`);
+	for (const layer of ["server", "cluster"]) {
+		for (const name of readdirSync(join(src, layer))) {
+			if (!name.endsWith(".ts")) continue;
+			for (const spec of importsOf(join(src, layer, name))) {
+				if (spec === "../runtime/actor-gateway.js") throughThePort++;
+				else if (spec.startsWith("../runtime/")) offenders.push(`${layer}/${name}: ${spec}`);
+			}
 		}
 	}
 	expect(offenders).toEqual([]);

@@ -1,6 +1,7 @@
 import { ActorError } from "../protocol/errors.js";
 import { OwnedElsewhereError } from "../storage/interfaces.js";
 import {
+	CLUSTER_HEADERS,
 	FORWARDED_FOR_HEADER,
 	FORWARDED_INTERNAL_HEADER,
 	HOPS_HEADER,
@@ -18,9 +19,7 @@ const HOP_BY_HOP = new Set([
 	"content-length",
 	"content-encoding",
 	"upgrade",
-	PEER_HEADER,
-	FORWARDED_FOR_HEADER,
-	FORWARDED_INTERNAL_HEADER,
+	...CLUSTER_HEADERS,
 ]);
 
 /** How to forward: the lease time to retry within, and what proves this node to its peers. */

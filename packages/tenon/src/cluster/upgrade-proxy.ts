@@ -3,6 +3,7 @@ import { connect } from "node:net";
 import type { Duplex } from "node:stream";
 import { isConnectFailure } from "./forward.js";
 import {
+	CLUSTER_HEADERS,
 	FORWARDED_FOR_HEADER,
 	FORWARDED_INTERNAL_HEADER,
 	HOPS_HEADER,
@@ -44,14 +45,7 @@ export function passUpgradeThrough(
 		for (let i = 0; i + 1 < raw.length; i += 2) {
 			const name = (raw[i] as string).toLowerCase();
 			// Never pass on what a client claims in the cluster's own headers.
-			if (
-				name === "host" ||
-				name === HOPS_HEADER ||
-				name === PEER_HEADER ||
-				name === FORWARDED_FOR_HEADER ||
-				name === FORWARDED_INTERNAL_HEADER
-			)
-				continue;
+			if (name === "host" || CLUSTER_HEADERS.includes(name)) continue;
 			lines.push(`${raw[i]}: ${raw[i + 1]}`);
 		}
 		lines.push(

@@ -183,6 +183,18 @@ export const errors = {
 			`A connection may subscribe to at most ${limit} events`,
 			{ limit },
 		),
+	connectionNotFound: () =>
+		new ActorError(
+			"actor",
+			"connection_not_found",
+			"The actor does not know this connection (it was closed); connect again",
+		),
+	connectionOwnerLost: () =>
+		new ActorError(
+			"actor",
+			"unavailable",
+			"The actor's node went away while this action ran; it may or may not have completed",
+		),
 	tooManyInFlight: (limit: number) =>
 		new ActorError(
 			"limit",
@@ -232,7 +244,12 @@ export function httpStatusFor(group: string, code: string): number {
 			if (code === "upgrade_required") return 426;
 			return 400;
 		case "actor":
-			if (code === "not_found" || code === "action_not_found" || code === "handler_not_found")
+			if (
+				code === "not_found" ||
+				code === "action_not_found" ||
+				code === "handler_not_found" ||
+				code === "connection_not_found"
+			)
 				return 404;
 			if (code === "action_timed_out") return 408;
 			if (code === "duplicate_key") return 409;

@@ -1,5 +1,6 @@
 import type { ActorDefinitions } from "../actor/registry-types.js";
 import { createClient } from "../client/client.js";
+import { createConnectionLinks } from "../cluster/conn-links.js";
 import type { Clock } from "../common/clock.js";
 import { createLogger, type Logger, type LogLevel } from "../common/logger.js";
 import type { Limits } from "../protocol/limits.js";
@@ -159,7 +160,10 @@ export class Registry<A extends ActorDefinitions> {
 				? {}
 				: { exposeInternalErrors: this.config.exposeInternalErrors }),
 		});
-		const core = createServerCore(new ActorGateway(runtime), this.#coreOptions(options.bindHost));
+		const gateway = new ActorGateway(runtime);
+		// In a cluster, connections whose sockets other nodes hold reach the actor through links.
+		if (runtime.cluster) gateway.setLinks(createConnectionLinks(runtime.cluster, runtime.logger));
+		const core = createServerCore(gateway, this.#coreOptions(options.bindHost));
 		await runtime.attach(() => createClient(inProcessClientOptions(core)));
 		return { runtime, core };
 	}

@@ -20,6 +20,7 @@ import { callerWithParams } from "./caller.js";
 import { ConnWriteSource } from "./connections/conn-records.js";
 import { ConnectionImpl } from "./connections/connection.js";
 import { ConnectionHub } from "./connections/connection-hub.js";
+import type { ConnectionLinks } from "./connections/links.js";
 import type { SocketRegistry } from "./connections/socket-registry.js";
 import { ActionContextImpl, ActorContextImpl } from "./context-impl.js";
 import { KvImpl } from "./kv-impl.js";
@@ -43,6 +44,8 @@ export interface ActorInstanceDeps {
 	pipeline: CommitPipeline;
 	/** The node's client sockets (they outlive the instance while connections hibernate). */
 	sockets: SocketRegistry;
+	/** In a cluster: how sockets held by other nodes are reached. */
+	links: ConnectionLinks | undefined;
 	clock: Clock;
 	logger: Logger;
 	limits: Limits;
@@ -228,6 +231,8 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 		sockets: deps.sockets,
 		records: p.connRecords,
 		running: () => host.status() !== "stopped",
+		nodeId: deps.links?.nodeId,
+		links: deps.links,
 	});
 	p.kv = new KvImpl(p.writes);
 	p.queue = new QueueManager(p.core, p.writes, config.queues);

@@ -13,6 +13,7 @@ import { type Caller, isAccepted } from "./caller.js";
 import type { ResumeRequest } from "./connections/conn-opening.js";
 import { loadConnRecords } from "./connections/conn-records.js";
 import type { ConnTransport } from "./connections/connection.js";
+import type { ConnectionLinks } from "./connections/links.js";
 import type { RawSocketTransport } from "./connections/raw-websocket.js";
 import type { QueueSendResult } from "./queue-manager.js";
 import { readQueueContents } from "./queue-records.js";
@@ -22,8 +23,14 @@ export type { ActorTarget } from "./actor-host.js";
 export { validateNamespace } from "./actor-host.js";
 export { type Caller, isAccepted } from "./caller.js";
 export type { ResumeRequest } from "./connections/conn-opening.js";
+export type { ConnSocket } from "./connections/conn-socket.js";
 export type { ConnTransport } from "./connections/connection.js";
 export { CLOSE, closeCodeFor, closeReason } from "./connections/connection-hub.js";
+export {
+	type ConnectionLinks,
+	LINK_HIBERNATE,
+	type LinkOutcome,
+} from "./connections/links.js";
 export type { RawSocketTransport } from "./connections/raw-websocket.js";
 export type { Runtime } from "./runtime.js";
 
@@ -298,6 +305,19 @@ export class ActorGateway {
 				};
 			}),
 		};
+	}
+
+	/**
+	 * Another node (the owner) woke `actorId` and asks this node to link the
+	 * sockets it holds for the actor's connections (cluster peers only).
+	 */
+	linkHeld(actorId: string): void {
+		this.#runtime.host.sockets.linkHeld(actorId);
+	}
+
+	/** Lets connections reach across the cluster (a cluster node sets this as it starts serving). */
+	setLinks(links: ConnectionLinks): void {
+		this.#runtime.host.setLinks(links);
 	}
 
 	/** Sockets this node holds, and how many of them hibernate (their actors sleep). */

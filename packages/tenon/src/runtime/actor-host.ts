@@ -15,6 +15,7 @@ import { type ActionImpl, buildActionTable } from "./action-table.js";
 import { ActorInstance } from "./actor-instance.js";
 import { AlarmScheduler } from "./alarm-scheduler.js";
 import { type Caller, callerWithParams } from "./caller.js";
+import type { ConnectionLinks } from "./connections/links.js";
 import { SocketRegistry } from "./connections/socket-registry.js";
 
 /** A registered actor type, prepared once. */
@@ -70,6 +71,8 @@ export class ActorHost {
 	readonly sockets: SocketRegistry;
 	readonly #alarms: AlarmScheduler;
 	#shuttingDown = false;
+	/** In a cluster: how connections reach across nodes (set once the node serves). */
+	#links: ConnectionLinks | undefined;
 
 	constructor(options: ActorHostOptions) {
 		this.#options = options;
@@ -79,6 +82,7 @@ export class ActorHost {
 				await this.instanceFor(await this.getLiveRecord(actorId));
 			},
 			isAwake: (actorId) => this.awakeInstance(actorId) !== undefined,
+			links: () => this.#links,
 			log: options.logger,
 			exposeInternalErrors: options.exposeInternalErrors,
 			maxHeldPerSocket: options.limits.maxInFlightActionsPerConnection,
@@ -111,6 +115,11 @@ export class ActorHost {
 				options: { ...DEFAULT_ACTOR_OPTIONS, ...definition.config.options },
 			});
 		}
+	}
+
+	/** Lets connections reach across the cluster (the registry sets this when a cluster node serves). */
+	setLinks(links: ConnectionLinks): void {
+		this.#links = links;
 	}
 
 	/** Names of the registered actors. */
@@ -374,6 +383,7 @@ export class ActorHost {
 				exposeInternalErrors: this.#options.exposeInternalErrors,
 				createClient: this.#options.createClient,
 				sockets: this.sockets,
+				links: this.#links,
 				// An awake actor fires its own timers; a due alarm matters once it
 				// sleeps, and then `onStopped` below looks at it again.
 				onAlarmCommitted: (_actorId, at) => {

@@ -1,9 +1,5 @@
 import type { CallerRequest } from "../actor/context.js";
-import {
-	FORWARDED_FOR_HEADER,
-	FORWARDED_INTERNAL_HEADER,
-	PEER_HEADER,
-} from "../cluster/headers.js";
+import { CLUSTER_HEADERS } from "../cluster/headers.js";
 import { readOnlyHeaders } from "../common/read-only-headers.js";
 
 /**
@@ -40,9 +36,6 @@ export function parseCookies(header: string | null): Record<string, string> {
 	}
 	return cookies;
 }
-
-/** Cluster-internal headers (a peer's secret) are never shown to actor code. */
-const CLUSTER_HEADERS = [PEER_HEADER, FORWARDED_FOR_HEADER, FORWARDED_INTERNAL_HEADER];
 
 /**
  * Builds what hooks see of a request (see {@link CallerRequest}). The headers

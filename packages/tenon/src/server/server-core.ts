@@ -1,4 +1,5 @@
 import { serveOrForward } from "../cluster/forward.js";
+import { handlePeerRoute } from "../cluster/peer-routes.js";
 import { type Encoding, parseEncoding } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
@@ -181,6 +182,8 @@ export function createServerCore(
 			const url = new URL(request.url);
 			const path = stripBasePath(url.pathname, basePath);
 			if (path === undefined) throw errors.routeNotFound(request.method, url.pathname);
+			const peer = handlePeerRoute(request, path, actors, admitted.trusted);
+			if (peer) return peer;
 			const gateway = parseGatewayRequest(path, url, limits);
 			if (gateway) {
 				encoding = parseEncoding(request.headers.get("x-rivet-encoding"));

@@ -1,6 +1,7 @@
 import { actorUnavailable, hopsOf } from "../cluster/forward.js";
+import { HOLDER_HEADER, LINK_HEADER, PEER_HEADER } from "../cluster/headers.js";
 import { type Encoding, parseEncoding } from "../protocol/encoding.js";
-import { errors } from "../protocol/errors.js";
+import { ActorError, errors } from "../protocol/errors.js";
 import type { ActorGateway, Caller, ResumeRequest } from "../runtime/actor-gateway.js";
 import { OwnedElsewhereError } from "../storage/interfaces.js";
 import { type AccessPolicy, presentedCredential } from "./access.js";
@@ -31,6 +32,20 @@ const PROTOCOL_CONN_TOKEN = "rivet_conn_token.";
 const CONN_TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
 /** A connection id as the runtime makes them. */
 const CONN_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * A link from the cluster node holding a stored connection's socket (only
+ * from a peer: the guard checked the cluster secret).
+ */
+function linkOf(request: Request): ResumeRequest | undefined {
+	if (request.headers.get(PEER_HEADER) === null) return undefined;
+	const connId = request.headers.get(LINK_HEADER);
+	const holder = request.headers.get(HOLDER_HEADER);
+	if (connId === null || holder === null) return undefined;
+	if (!CONN_ID_PATTERN.test(connId) || holder.length === 0 || holder.length > 200)
+		throw errors.invalid("malformed connection link");
+	return { connId, token: undefined, linkFrom: holder };
+}
 
 /** The resume request a socket carries, checked for shape (the actor checks the rest). */
 function resumeOf(protocols: string[]): ResumeRequest | undefined {
@@ -162,7 +177,7 @@ export function createUpgradeHandler(
 		try {
 			const options = socketOptions(protocols, url, request, actors, kind === "raw");
 			encoding = options.encoding;
-			resume = options.resume;
+			resume = (admitted.trusted ? linkOf(request) : undefined) ?? options.resume;
 			const token = gateway?.token ?? options.token;
 			deps.access.checkClient(token);
 			caller = { ...deps.callerOf(request, admitted, token), params: options.params };
@@ -181,7 +196,10 @@ export function createUpgradeHandler(
 			} catch (error) {
 				if (error instanceof OwnedElsewhereError) {
 					const hops = hopsOf(request);
-					if (hops >= 2) earlyError = actorUnavailable("its ownership kept moving");
+					// A link goes to the owner only: the holder finds the new one itself.
+					if (resume?.linkFrom !== undefined)
+						earlyError = new ActorError("actor", "moved", "The actor moved to another node");
+					else if (hops >= 2) earlyError = actorUnavailable("its ownership kept moving");
 					else {
 						return {
 							kind: "proxy",

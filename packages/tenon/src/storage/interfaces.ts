@@ -200,6 +200,8 @@ export interface ClusterMembership {
 	join(address: string): Promise<void>;
 	/** Called with actors whose lease this node lost (taken over after it expired). */
 	onLeasesLost(listener: (actorIds: string[]) => void): void;
+	/** The address of a live node (one that renewed within the lease time), or undefined. */
+	nodeAddress(nodeId: string): Promise<string | undefined>;
 	/** Stops renewing and forgets the node. */
 	leave(): Promise<void>;
 }

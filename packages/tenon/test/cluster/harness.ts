@@ -29,6 +29,7 @@ export class TestCluster {
 			TENON_PG_SCHEMA: this.schema,
 			TENON_LEASE_TTL_MS: String(options.leaseTtlMs ?? 1_000),
 			TENON_HEARTBEAT_MS: String(options.heartbeatMs ?? 250),
+			TENON_LOG_LEVEL: process.env.TENON_CLUSTER_LOG_LEVEL ?? "error",
 		};
 	}
 

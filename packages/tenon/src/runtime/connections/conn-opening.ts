@@ -3,9 +3,10 @@ import { callAsync, withTimeout } from "../../common/timeouts.js";
 import { errors, toErrorPayload } from "../../protocol/errors.js";
 import { encodeToClient } from "../../protocol/messages.js";
 import type { Caller } from "../caller.js";
-import type { ConnSocket } from "./conn-socket.js";
+import { ConnSocket } from "./conn-socket.js";
 import type { ConnectionImpl, ConnPersistence } from "./connection.js";
 import { type ConnectionHub, closeCodeFor, closeReason } from "./connection-hub.js";
+import { PendingLinkTransport } from "./pending-link.js";
 
 /**
  * What a client presents to resume its connection after its socket was lost
@@ -15,6 +16,12 @@ import { type ConnectionHub, closeCodeFor, closeReason } from "./connection-hub.
 export interface ResumeRequest {
 	readonly connId: string | undefined;
 	readonly token: string | undefined;
+	/**
+	 * A link from the node holding the connection's socket (cluster peers
+	 * only: the server checked the cluster secret): the stored connection
+	 * continues on the link, without token or hooks.
+	 */
+	readonly linkFrom?: string | undefined;
 }
 
 /** What opening connections needs from the actor besides its hub. */
@@ -58,6 +65,14 @@ export async function openConnection(
 	const { core, hooks, context } = hub.deps;
 	let conn: ConnectionImpl | undefined;
 	try {
+		if (resume?.linkFrom !== undefined) {
+			if (
+				resume.connId === undefined ||
+				!linkConnection(hub, socket, resume.connId, resume.linkFrom)
+			)
+				throw errors.connectionNotFound();
+			return true;
+		}
 		if (resume?.connId !== undefined && resume.token !== undefined) {
 			if (await resumeConnection(hub, deps, caller, socket, resume.connId, resume.token))
 				return true;
@@ -69,6 +84,7 @@ export async function openConnection(
 			resume?.token === undefined ? undefined : hashToken(resume.token),
 		);
 		if (persistence !== undefined) conn.persist(persistence);
+		conn.holder = hub.deps.nodeId;
 		hub.add(conn);
 		const onConnect = hooks.onConnect;
 		if (onConnect) {
@@ -106,18 +122,22 @@ function refuse(hub: ConnectionHub, socket: ConnSocket, error: unknown): void {
 	core.maybeIdle();
 }
 
-/** The socket now carries `conn`: input flows to the actor, and `Init` goes out. */
-function attach(hub: ConnectionHub, conn: ConnectionImpl, socket: ConnSocket): void {
+/**
+ * The socket now carries `conn`: input flows to the actor, and `Init` goes
+ * out, through the output gate (the client learns its connection id only
+ * once the connection is stored). On a link the holder swallows `Init` (its
+ * client had one long ago): it goes first, ahead of frames that still wait.
+ */
+function attach(hub: ConnectionHub, conn: ConnectionImpl, socket: ConnSocket, link = false): void {
 	socket.connId = conn.id;
 	socket.attach(hub.targetFor(conn));
-	hub.enqueue(
-		conn,
-		encodeToClient(socket.encoding, {
-			tag: "Init",
-			actorId: hub.deps.core.actorId,
-			connectionId: conn.id,
-		}),
-	);
+	const init = encodeToClient(socket.encoding, {
+		tag: "Init",
+		actorId: hub.deps.core.actorId,
+		connectionId: conn.id,
+	});
+	if (link) socket.send(init);
+	else hub.enqueue(conn, init);
 }
 
 /**
@@ -150,12 +170,70 @@ async function resumeConnection(
 	}
 	// Frames held for the old socket never reached this client; the client
 	// treats actions it sent before as lost.
-	conn.dropHeld();
-	conn.moveTo(socket);
+	moveConnection(hub, conn, socket, hub.deps.nodeId, false);
 	conn.params = params;
 	conn.changed();
-	if (hub.orphans.delete(connId)) hub.add(conn);
 	attach(hub, conn, socket);
 	core.afterTurn();
+	return true;
+}
+
+/**
+ * Moves `conn` to `socket` (its client's new socket, or a link from the node
+ * holding it): the old socket, if any, no longer stands for it.
+ */
+function moveConnection(
+	hub: ConnectionHub,
+	conn: ConnectionImpl,
+	socket: ConnSocket,
+	holder: string | undefined,
+	linked: boolean,
+): void {
+	const previous = conn.transport;
+	if (previous instanceof ConnSocket && previous !== socket) {
+		// The client replaced its socket (the old one may not even know yet).
+		previous.release();
+		hub.deps.sockets.forget(previous);
+		previous.close(1000, "conn.resumed_elsewhere");
+		// Frames held for the old socket never reached this client; the client
+		// treats actions it sent before as lost.
+		conn.dropHeld();
+	}
+	// Frames still waiting on durability for a connection awaiting its link
+	// are this client's: they follow on the link, in order.
+	conn.moveTo(socket);
+	hub.awaitingLink.delete(conn);
+	if (conn.holder !== holder) {
+		conn.holder = holder;
+		conn.changed();
+	}
+	conn.linked = linked;
+	if (hub.orphans.delete(conn.id)) hub.add(conn);
+	hub.waitingChanged();
+}
+
+/**
+ * The node holding the socket of stored connection `connId` links it here
+ * (this node owns the actor now). False when the connection is unknown.
+ */
+function linkConnection(
+	hub: ConnectionHub,
+	socket: ConnSocket,
+	connId: string,
+	holder: string,
+): boolean {
+	const conn = hub.conns.get(connId) ?? hub.orphans.get(connId);
+	if (conn === undefined || conn.kind !== "connect") return false;
+	const waiting = conn.transport;
+	moveConnection(hub, conn, socket, holder, true);
+	attach(hub, conn, socket, true);
+	// Events sent while the link was on its way (durable already) follow the
+	// swallowed Init at once, ahead of frames still waiting on durability.
+	if (waiting instanceof PendingLinkTransport) {
+		const { frames, close } = waiting.take();
+		for (const frame of frames) socket.send(frame);
+		if (close !== undefined) hub.disconnect(conn, close[1], close[0]);
+	}
+	hub.deps.core.afterTurn();
 	return true;
 }

@@ -5,7 +5,7 @@
 
 import type { Logger } from "../../common/logger.js";
 import { assertStorable, NotStorableError } from "../../common/storable.js";
-import { cborDecode, cborEncode } from "../../protocol/encoding.js";
+import { cborDecode, cborEncode, type Encoding } from "../../protocol/encoding.js";
 import { CONN_RANGE, connIdOf, connKey } from "../../storage/actor-keys.js";
 import type { ActorStore } from "../../storage/interfaces.js";
 import type { WriteBatch, WriteSource } from "../actor-writer.js";
@@ -38,6 +38,10 @@ export interface ConnRecord {
 	url?: string | undefined;
 	/** Raw sockets: the upgrade request, for `c.request` when the handler runs again. */
 	request?: StoredRequest | undefined;
+	/** In a cluster: the node that holds the connection's socket. */
+	holder?: string | undefined;
+	/** The encoding its socket speaks (so events can wait for a link in it). */
+	encoding?: Encoding | undefined;
 }
 
 /** Reads an actor's stored connections; a record that does not decode is skipped (and logged). */
@@ -144,6 +148,8 @@ function encodeRecord(conn: ConnectionImpl): Uint8Array {
 		...(conn.tokenHash === undefined ? {} : { token: conn.tokenHash }),
 		...(conn.rawUrl === undefined ? {} : { url: conn.rawUrl }),
 		...(conn.storedRequest === undefined ? {} : { request: conn.storedRequest }),
+		...(conn.holder === undefined ? {} : { holder: conn.holder }),
+		...(conn.transport === undefined ? {} : { encoding: conn.transport.encoding }),
 	};
 	return cborEncode(record);
 }

@@ -3,6 +3,7 @@ import type { ConnRecord } from "./conn-records.js";
 import type { ConnSocket } from "./conn-socket.js";
 import { ConnectionImpl, type ConnPersistence } from "./connection.js";
 import { CLOSE, type ConnectionHub } from "./connection-hub.js";
+import { PendingLinkTransport } from "./pending-link.js";
 
 /**
  * Brings an actor's stored connections back as it wakes (before `onWake`, so
@@ -17,27 +18,48 @@ export function restoreConnections(
 	records: ReadonlyMap<string, ConnRecord>,
 	persistence: (record: ConnRecord) => ConnPersistence,
 ): void {
-	const { core, sockets } = hub.deps;
+	const { core, sockets, links, nodeId } = hub.deps;
 	const held = new Map<string, ConnSocket>();
 	for (const socket of sockets.socketsOf(core.actorId))
 		if (socket.connId !== undefined) held.set(socket.connId, socket);
 	for (const [connId, record] of records) {
 		if (record.kind !== "connect") continue;
 		const socket = held.get(connId);
+		// In a cluster, another node may hold the socket: it links it here once
+		// told the actor is awake; until then the connection's events wait.
+		const elsewhere =
+			socket === undefined &&
+			links !== undefined &&
+			record.holder !== undefined &&
+			record.holder !== nodeId;
+		const transport = elsewhere
+			? new PendingLinkTransport(
+					record.encoding ?? "json",
+					core.limits.maxInFlightActionsPerConnection,
+				)
+			: socket;
 		const conn = new ConnectionImpl(
 			hub,
 			connId,
 			record.params,
 			record.state,
-			socket,
+			transport,
 			undefined,
 			true,
 		);
 		for (const name of record.subscriptions) conn.subscriptions.add(name);
 		conn.persist(persistence(record), { stored: true });
+		conn.holder = record.holder;
 		if (socket !== undefined) hub.add(conn);
-		else hub.orphans.set(connId, conn);
+		else if (elsewhere) {
+			hub.add(conn);
+			hub.awaitingLink.add(conn);
+		} else hub.orphans.set(connId, conn);
 	}
+	if (links === undefined) return;
+	const holders = new Set<string>();
+	for (const conn of hub.awaitingLink) if (conn.holder !== undefined) holders.add(conn.holder);
+	for (const holder of holders) links.notifyHolder(holder, core.actorId);
 }
 
 /**
@@ -69,11 +91,18 @@ export function attachSockets(hub: ConnectionHub): void {
  * deleted and `onDisconnect` runs. The actor stays awake until then.
  */
 export function expireOrphans(hub: ConnectionHub, resumeTimeoutMs: number): void {
-	if (hub.orphans.size === 0) return;
+	if (!hub.waiting) return;
 	const { core, hooks, context, records } = hub.deps;
 	const expired = new Promise<void>((resolve) => {
 		const timer = core.clock.setTimeout(() => {
 			core.abortSignal.removeEventListener("abort", stop);
+			// Links that never came: their holder is gone too.
+			for (const conn of hub.awaitingLink) {
+				hub.awaitingLink.delete(conn);
+				if (hub.conns.get(conn.id) !== conn) continue;
+				hub.conns.delete(conn.id);
+				hub.orphans.set(conn.id, conn);
+			}
 			for (const conn of [...hub.orphans.values()]) {
 				hub.orphans.delete(conn.id);
 				conn.closed = true;
@@ -90,9 +119,12 @@ export function expireOrphans(hub: ConnectionHub, resumeTimeoutMs: number): void
 		// Stopping first (say, destroyed): the records stay for the next wake (or go with the actor).
 		const stop = () => {
 			core.clock.clearTimeout(timer);
+			core.abortSignal.removeEventListener("abort", stop);
 			resolve();
 		};
 		core.abortSignal.addEventListener("abort", stop, { once: true });
+		// Every one of them came back: nothing to wait for.
+		hub.whenNoneWaiting(stop);
 	});
 	void core.keepAwake(expired);
 }

@@ -8,6 +8,7 @@ import type { ActorCore } from "../actor-core.js";
 import type { ConnWriteSource } from "./conn-records.js";
 import type { ConnSocket, ConnTarget } from "./conn-socket.js";
 import type { ConnectionImpl, ConnOwner } from "./connection.js";
+import { type ConnectionLinks, LINK_HIBERNATE } from "./links.js";
 import type { SocketRegistry } from "./socket-registry.js";
 
 /** WebSocket close codes the runtime uses. */
@@ -64,6 +65,10 @@ export interface HubDeps {
 	readonly records: ConnWriteSource;
 	/** True until the instance has stopped: `onDisconnect` runs while awake or stopping. */
 	running(): boolean;
+	/** In a cluster: this node's id, stored as the holder of sockets it holds. */
+	readonly nodeId: string | undefined;
+	/** In a cluster: how sockets held by other nodes are reached. */
+	readonly links: ConnectionLinks | undefined;
 }
 
 /**
@@ -81,6 +86,10 @@ export class ConnectionHub implements ConnOwner {
 	readonly conns = new Map<string, ConnectionImpl>();
 	/** Stored connections without a socket since a restart: their clients may resume them. */
 	readonly orphans = new Map<string, ConnectionImpl>();
+	/** Open connections whose socket another node holds, until it links it here. */
+	readonly awaitingLink = new Set<ConnectionImpl>();
+	/** Called once no stored connection waits for its client or its link any more. */
+	#onNoneWaiting: (() => void) | undefined;
 	/** Open connections that are not persisted: they keep the actor awake. */
 	#unpersisted = 0;
 
@@ -105,6 +114,24 @@ export class ConnectionHub implements ConnOwner {
 
 	get deps(): HubDeps {
 		return this.#deps;
+	}
+
+	/** True while stored connections wait to be resumed by their clients or linked by their holders. */
+	get waiting(): boolean {
+		return this.orphans.size > 0 || this.awaitingLink.size > 0;
+	}
+
+	/** Calls `listener` once nothing waits any more (see {@link waiting}). */
+	whenNoneWaiting(listener: () => void): void {
+		this.#onNoneWaiting = listener;
+	}
+
+	/** A waiting connection was resumed or linked (or given up on). */
+	waitingChanged(): void {
+		if (this.waiting || this.#onNoneWaiting === undefined) return;
+		const listener = this.#onNoneWaiting;
+		this.#onNoneWaiting = undefined;
+		listener();
 	}
 
 	/** Registers an open connection (it then shows in `c.conns`). */
@@ -308,14 +335,14 @@ export class ConnectionHub implements ConnOwner {
 		this.enqueue(conn, this.#eventFrame(conn.transport.encoding, name, args));
 	}
 
-	disconnect(conn: ConnectionImpl, reason: string | undefined): void {
+	disconnect(conn: ConnectionImpl, reason: string | undefined, code: number = CLOSE.normal): void {
 		if (conn.closed || conn.transport === undefined) return;
 		// Let frames already held (replies, events) go out first.
 		const generation = this.#core.outputGeneration();
 		void this.#core.whenDurable(generation).then(
 			() => {
 				conn.release(this.#core.durableGeneration);
-				conn.transport?.close(CLOSE.normal, closeReason(reason ?? "actor.disconnect"));
+				conn.transport?.close(code, closeReason(reason ?? "actor.disconnect"));
 			},
 			() => {},
 		);
@@ -346,10 +373,14 @@ export class ConnectionHub implements ConnOwner {
 		for (const conn of [...this.conns.values()]) {
 			conn.release(durable);
 			conn.closed = true;
-			if (conn.persisted) continue;
 			const socket = conn.transport as ConnSocket;
+			if (conn.persisted && !conn.linked) continue;
 			this.#deps.sockets.forget(socket);
-			socket.close(CLOSE.restart, "actor.sleeping");
+			// A link from the holder node ends; the holder keeps the client's socket.
+			// Released first: its closing is no client leaving.
+			socket.release();
+			if (conn.linked) socket.close(LINK_HIBERNATE, "actor.hibernating");
+			else socket.close(CLOSE.restart, "actor.sleeping");
 		}
 		this.conns.clear();
 		this.#unpersisted = 0;

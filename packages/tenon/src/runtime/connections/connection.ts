@@ -64,6 +64,10 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	 * the actor opted out, or when its state cannot be stored.
 	 */
 	persisted = false;
+	/** In a cluster: the node holding this connection's socket (stored with it). */
+	holder: string | undefined;
+	/** The socket is a link from the holder node, not the client's own socket. */
+	linked = false;
 	readonly #owner: ConnOwner;
 	#transport: ConnTransport | undefined;
 	#state: unknown;

@@ -1,9 +1,11 @@
 import type { Logger } from "../../common/logger.js";
 import { ActorError, errors, toErrorPayload } from "../../protocol/errors.js";
 import { encodeToClient } from "../../protocol/messages.js";
+import { type ActorOwner, OwnedElsewhereError } from "../../storage/interfaces.js";
 import { actionIdOf, ConnSocket, RawSocket } from "./conn-socket.js";
 import type { ConnTransport } from "./connection.js";
 import type { SocketHandle, SocketOwner } from "./held-socket.js";
+import type { ConnectionLinks } from "./links.js";
 import type { RawSocketTransport } from "./raw-websocket.js";
 
 /** A socket the registry holds. */
@@ -15,6 +17,8 @@ export interface SocketRegistryDeps {
 	wake(actorId: string): Promise<void>;
 	/** True while the actor is awake on this node. */
 	isAwake(actorId: string): boolean;
+	/** In a cluster: how held sockets link to an actor another node owns. */
+	links(): ConnectionLinks | undefined;
 	log: Logger;
 	exposeInternalErrors: boolean;
 	/** Most messages a socket holds while its actor is not attached. */
@@ -131,9 +135,61 @@ export class SocketRegistry implements SocketOwner {
 				this.#afterWake(actorId);
 			},
 			(error: unknown) => {
+				const links = this.#deps.links();
+				if (error instanceof OwnedElsewhereError && links !== undefined) {
+					void this.#link(actorId, error.owner, links).finally(() => this.#waking.delete(actorId));
+					return;
+				}
 				this.#waking.delete(actorId);
 				this.#wakeFailed(actorId, error);
 			},
+		);
+	}
+
+	/** Asks the registry to link the sockets it holds for `actorId` (its owner woke it elsewhere). */
+	linkHeld(actorId: string): void {
+		if (this.#all(actorId).some((socket) => !socket.attached && socket.connId !== undefined))
+			this.#wake(actorId);
+	}
+
+	/**
+	 * Another node owns the actor: each held `/connect` socket is linked to it
+	 * (the owner resumes its stored connection and takes the held input).
+	 * Raw sockets cannot follow (their clients reconnect); a connection the
+	 * owner no longer knows is closed, so its client reconnects.
+	 */
+	async #link(actorId: string, owner: ActorOwner, links: ConnectionLinks): Promise<void> {
+		await Promise.all(
+			this.#all(actorId).map(async (socket) => {
+				if (socket.attached || socket.connId === undefined) return;
+				if (!(socket instanceof ConnSocket)) {
+					socket.release();
+					this.forget(socket);
+					socket.close(1012, "actor.moved");
+					return;
+				}
+				const outcome = await links.link(socket, owner);
+				if (outcome === "linked") return;
+				if (outcome === "unknown") {
+					socket.release();
+					this.forget(socket);
+					socket.close(1011, "conn.lost");
+					return;
+				}
+				// Unreachable: held actions learn it; the next message tries again.
+				this.#failConn(
+					socket,
+					toErrorPayload(
+						new ActorError(
+							"actor",
+							"unavailable",
+							"The actor's node could not be reached; try again",
+						),
+						false,
+					),
+					false,
+				);
+			}),
 		);
 	}
 

@@ -97,6 +97,14 @@ export class PgLeases implements Placement, ClusterMembership {
 		this.#timer.unref?.();
 	}
 
+	async nodeAddress(nodeId: string): Promise<string | undefined> {
+		const sql = this.#sql;
+		const [row] = await sql<{ address: string }[]>`
+			SELECT address FROM ${sql(this.#schema)}.nodes
+			WHERE node_id = ${nodeId} AND heartbeat_at > ${sql.unsafe(NOW_MS)} - ${this.leaseTtlMs}`;
+		return row?.address;
+	}
+
 	onLeasesLost(listener: (actorIds: string[]) => void): void {
 		this.#lostListeners.push(listener);
 	}

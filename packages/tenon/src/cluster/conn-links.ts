@@ -1,0 +1,172 @@
+// Connections across a cluster. A connection's socket stays on the node that
+// holds it (its holder); when another node owns the actor, the holder opens
+// a link to the owner: a WebSocket that carries the connection's frames,
+// proven with the cluster secret, naming the stored connection it continues.
+// The owner resumes that connection on the link (no token, no hooks: the
+// client was admitted when it connected) and writes to the client through
+// it. When the actor sleeps there, the owner ends the link with
+// LINK_HIBERNATE and the holder keeps the socket, idle; the next message
+// links it again to whichever node owns the actor then.
+
+import { WebSocket } from "ws";
+import type { Logger } from "../common/logger.js";
+import { errors, toErrorPayload } from "../protocol/errors.js";
+import {
+	type ActionId,
+	decodeToClient,
+	encodeToClient,
+	encodeToServer,
+} from "../protocol/messages.js";
+import type { ConnectionLinks, ConnSocket, LinkOutcome } from "../runtime/actor-gateway.js";
+import { LINK_HIBERNATE } from "../runtime/actor-gateway.js";
+import type { ActorOwner, ClusterMembership } from "../storage/interfaces.js";
+import { HOLDER_HEADER, HOPS_HEADER, LINK_HEADER, PEER_HEADER } from "./headers.js";
+import { PEER_PREFIX } from "./peer-routes.js";
+
+/** How long a link may take to open and be answered (ms). */
+const LINK_TIMEOUT_MS = 5_000;
+
+/** The links of one cluster node. */
+export function createConnectionLinks(membership: ClusterMembership, log: Logger): ConnectionLinks {
+	return {
+		nodeId: membership.nodeId,
+		link: (socket, owner) => openLink(membership, socket, owner, log),
+		notifyHolder: (holderNodeId, actorId) => {
+			void notify(membership, holderNodeId, actorId).catch((error: unknown) =>
+				log.debug("could not tell a node to link its held connections", {
+					holder: holderNodeId,
+					actorId,
+					error,
+				}),
+			);
+		},
+	};
+}
+
+async function notify(
+	membership: ClusterMembership,
+	holderNodeId: string,
+	actorId: string,
+): Promise<void> {
+	const address = await membership.nodeAddress(holderNodeId);
+	if (address === undefined) return;
+	const response = await fetch(
+		`${address}${PEER_PREFIX}actors/${encodeURIComponent(actorId)}/link`,
+		{
+			method: "POST",
+			headers: { [PEER_HEADER]: membership.peerSecret },
+			signal: AbortSignal.timeout(LINK_TIMEOUT_MS),
+		},
+	);
+	await response.body?.cancel();
+}
+
+function openLink(
+	membership: ClusterMembership,
+	socket: ConnSocket,
+	owner: ActorOwner,
+	log: Logger,
+): Promise<LinkOutcome> {
+	const connId = socket.connId;
+	if (connId === undefined || owner.address === "") return Promise.resolve("unavailable");
+	const encoding = socket.encoding;
+	const url = `${owner.address.replace(/^http/, "ws")}/gateway/${encodeURIComponent(socket.actorId)}/connect`;
+	return new Promise<LinkOutcome>((resolve) => {
+		const ws = new WebSocket(url, ["rivet", `rivet_encoding.${encoding}`], {
+			headers: {
+				[PEER_HEADER]: membership.peerSecret,
+				[HOPS_HEADER]: "1",
+				[LINK_HEADER]: connId,
+				[HOLDER_HEADER]: membership.nodeId,
+			},
+			handshakeTimeout: LINK_TIMEOUT_MS,
+			perMessageDeflate: false,
+		});
+		let linked = false;
+		let settled = false;
+		const settle = (outcome: LinkOutcome) => {
+			if (settled) return;
+			settled = true;
+			clearTimeout(timer);
+			resolve(outcome);
+		};
+		const timer = setTimeout(() => {
+			settle("unavailable");
+			ws.terminate();
+		}, LINK_TIMEOUT_MS);
+		/** Actions sent to the owner and not answered yet (by id). */
+		const inFlight = new Map<string, ActionId>();
+
+		ws.on("message", (data: Buffer, isBinary: boolean) => {
+			const frame: string | Uint8Array = isBinary ? new Uint8Array(data) : data.toString("utf8");
+			let message: ReturnType<typeof decodeToClient> | undefined;
+			try {
+				message = decodeToClient(encoding, frame);
+			} catch {
+				message = undefined;
+			}
+			if (!linked) {
+				if (message?.tag === "Init") {
+					// The client had its Init when it connected: this one is the owner's answer.
+					linked = true;
+					socket.attach({
+						receive: (input) => {
+							if (input.kind === "refuse") {
+								const error = toErrorPayload(input.error, false);
+								socket.send(
+									encodeToClient(encoding, { tag: "Error", error, actionId: input.actionId }),
+								);
+								return;
+							}
+							const { message: outgoing } = input;
+							if (outgoing.tag === "ActionRequest") inFlight.set(String(outgoing.id), outgoing.id);
+							ws.send(encodeToServer(encoding, outgoing));
+						},
+						closed: () => ws.close(1000, "client.gone"),
+					});
+					settle("linked");
+					return;
+				}
+				const unknown = message?.tag === "Error" && message.error.code === "connection_not_found";
+				settle(unknown ? "unknown" : "unavailable");
+				ws.close();
+				return;
+			}
+			if (message?.tag === "ActionResponse") inFlight.delete(String(message.id));
+			else if (message?.tag === "Error" && message.actionId !== null)
+				inFlight.delete(String(message.actionId));
+			socket.send(frame);
+		});
+
+		ws.on("close", (code: number, reason: Buffer) => {
+			if (!linked) {
+				settle("unavailable");
+				return;
+			}
+			if (code === 1000 || code === 1008) {
+				// The owner closed the connection for good (destroyed, disconnect(), refused).
+				socket.release();
+				socket.close(code, reason.toString("utf8"));
+				return;
+			}
+			socket.detach();
+			if (code === LINK_HIBERNATE) return;
+			// The owner went away (died, shut down, lost its lease): the socket stays
+			// here; answers that will not come are errors now, and the next message
+			// links it to whichever node owns the actor then.
+			log.debug("a connection link ended; its socket waits here", {
+				actorId: socket.actorId,
+				connId,
+				code,
+			});
+			const error = toErrorPayload(errors.connectionOwnerLost(), false);
+			for (const actionId of inFlight.values())
+				socket.send(encodeToClient(encoding, { tag: "Error", error, actionId }));
+			inFlight.clear();
+		});
+
+		ws.on("error", (error: Error) => {
+			log.debug("connection link error", { actorId: socket.actorId, connId, error });
+		});
+	});
+}

@@ -1,0 +1,31 @@
+import { ActorError, errors } from "../protocol/errors.js";
+import type { ActorGateway } from "../runtime/actor-gateway.js";
+import { PEER_HEADER } from "./headers.js";
+
+/** Where nodes call each other (never served to clients). */
+export const PEER_PREFIX = "/.tenon/peer/";
+const LINK_ROUTE = /^\/\.tenon\/peer\/actors\/([A-Za-z0-9_-]{1,64})\/link$/;
+
+/**
+ * `/.tenon/peer/*`: calls between the nodes of a cluster, only with the
+ * cluster secret (the guard checked it when the header is there).
+ *
+ * - `POST /.tenon/peer/actors/{actorId}/link`: the actor woke on the caller
+ *   (its owner), which stores connections whose sockets this node holds:
+ *   link them to it, so its events reach them.
+ */
+export function handlePeerRoute(
+	request: Request,
+	path: string,
+	actors: ActorGateway,
+	trusted: boolean,
+): Response | undefined {
+	if (!path.startsWith(PEER_PREFIX)) return undefined;
+	if (!trusted || request.headers.get(PEER_HEADER) === null || actors.cluster === undefined)
+		throw new ActorError("auth", "forbidden", "Not a node of this cluster");
+	const match = LINK_ROUTE.exec(path);
+	if (match === null) throw errors.routeNotFound(request.method, path);
+	if (request.method !== "POST") throw errors.methodNotAllowed(request.method, path);
+	actors.linkHeld(match[1] as string);
+	return new Response(null, { status: 204 });
+}
