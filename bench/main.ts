@@ -8,6 +8,7 @@ import { type BenchRow, table, unsupportedRow } from "./lib/report.js";
 import { clusterSuite } from "./suites/cluster.js";
 import { coreSuite } from "./suites/core.js";
 import { encodingsSuite } from "./suites/encodings.js";
+import { hibernationSuite } from "./suites/hibernation.js";
 import { sqliteSuite } from "./suites/sqlite.js";
 
 const args = process.argv.slice(2);
@@ -26,6 +27,7 @@ const suites: Record<
 	encodings: encodingsSuite,
 	sqlite: sqliteSuite,
 	cluster: clusterSuite,
+	hibernation: hibernationSuite,
 };
 
 const machine = machineInfo();
@@ -33,7 +35,7 @@ const rows: BenchRow[] = [];
 const started = performance.now();
 for (const [name, run] of Object.entries(suites)) {
 	if (only && only !== name) continue;
-	if (systems && name !== "core") continue;
+	if (systems && name !== "core" && name !== "hibernation") continue;
 	if (quick && name === "cluster") {
 		console.error("cluster: skipped in quick runs (it starts several nodes on PostgreSQL)");
 		continue;

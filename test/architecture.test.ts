@@ -49,3 +49,14 @@ it("no hidden symbols carry runtime internals to plugins", () => {
 	}
 	expect(offenders).toEqual([]);
 });
+
+it("no file in runtime/ is over 500 lines", () => {
+	const dir = join(src, "runtime");
+	const long: string[] = [];
+	for (const entry of readdirSync(dir, { recursive: true, encoding: "utf8" })) {
+		if (!entry.endsWith(".ts")) continue;
+		const lines = readFileSync(join(dir, entry), "utf8").split("\n").length;
+		if (lines > 500) long.push(`${entry}: ${lines}`);
+	}
+	expect(long).toEqual([]);
+});

@@ -47,7 +47,10 @@ it("npm run bench -- --quick runs every core workload on Tenon and the floor and
 	expect(stdout).toMatch(/Machine: .+ cores, .+ GiB/);
 	const rows = rowsOf(stdout);
 	const measured = (workload: string, system: string) => {
-		const cells = rows.get(`${workload} | ${system}`);
+		// The system cell may carry a note in parentheses after the system's name.
+		const cells =
+			rows.get(`${workload} | ${system}`) ??
+			[...rows.entries()].find(([key]) => key.startsWith(`${workload} | ${system} (`))?.[1];
 		expect(cells, `row "${workload}" for ${system}`).toBeDefined();
 		// A value, not "n/a: failed: ..."
 		expect(cells?.[3]).toMatch(/^[\d,.]+ (ms|µs|s|\/s|KiB)$/);
@@ -75,6 +78,15 @@ it("npm run bench -- --quick runs every core workload on Tenon and the floor and
 			measured(`stateless HTTP action (${client})`, `Tenon server, ${encoding}`);
 		}
 	}
+	// Connections that hibernate: memory per idle connection next to the bare ws floor, and wake on message.
+	measured("H1. memory per open idle connection, actor asleep (1,000 over 100 actors)", tenon);
+	measured(
+		"H1. memory per open idle connection, actor asleep (1,000 over 100 actors)",
+		"floor: bare ws server",
+	);
+	measured("H1b. JS heap per open idle connection, actor asleep (after a GC)", tenon);
+	measured("H2a. message on a connection, actor awake (the awake path)", tenon);
+	measured("H2b. message on a hibernated connection: wake + answer", tenon);
 	// The durability point of each system is stated under the table.
 	expect(stdout).toContain("Durability points:");
 	expect(stdout).toMatch(/\*\*Tenon \(lmdb\)\*\*: .*fsync/);

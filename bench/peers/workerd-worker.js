@@ -62,6 +62,35 @@ export class Room {
 	}
 }
 
+/**
+ * The hibernation suite's object, on the WebSocket Hibernation API: the
+ * runtime holds the sockets and may evict the object while they stay open;
+ * a message recreates it. "id" gets "id <wake>" after a durable write, where
+ * <wake> names this instance of the object (new after every eviction).
+ */
+export class Lobby {
+	constructor(ctx) {
+		this.ctx = ctx;
+		this.wake = Math.random().toString(36).slice(2);
+	}
+
+	async fetch() {
+		const [client, server] = Object.values(new WebSocketPair());
+		this.ctx.acceptWebSocket(server);
+		return new Response(null, { status: 101, webSocket: client });
+	}
+
+	async webSocketMessage(ws, message) {
+		const n = ((await this.ctx.storage.get("n")) ?? 0) + 1;
+		await this.ctx.storage.put("n", n);
+		ws.send(`${message} ${this.wake}`);
+	}
+
+	async webSocketClose(ws, code) {
+		ws.close(code, "bye");
+	}
+}
+
 export class Idle {
 	async fetch() {
 		return new Response("0");
@@ -72,7 +101,9 @@ export default {
 	// /<class>/<key>/<action>
 	async fetch(request, env) {
 		const [, kind, key] = new URL(request.url).pathname.split("/");
-		const namespace = { counter: env.COUNTER, room: env.ROOM, idle: env.IDLE }[kind];
+		const namespace = { counter: env.COUNTER, room: env.ROOM, idle: env.IDLE, lobby: env.LOBBY }[
+			kind
+		];
 		if (!namespace || !key) return new Response("not found", { status: 404 });
 		return namespace.get(namespace.idFromName(key)).fetch(request);
 	},

@@ -10,7 +10,7 @@ const mf = new Miniflare({
 	modules: true,
 	script: readFileSync(new URL("./workerd-worker.js", import.meta.url), "utf8"),
 	compatibilityDate: "2026-04-01",
-	durableObjects: { COUNTER: "Counter", ROOM: "Room", IDLE: "Idle" },
+	durableObjects: { COUNTER: "Counter", ROOM: "Room", IDLE: "Idle", LOBBY: "Lobby" },
 	durableObjectsPersist: dataDir,
 	host: "127.0.0.1",
 	port: 0,

@@ -54,8 +54,27 @@ const idle = actor({
 	options: { sleepTimeout: 3_600_000 },
 });
 
+/**
+ * Hibernation suite: connections stay open while this actor sleeps (after
+ * TENON_BENCH_LOBBY_SLEEP_MS idle); `hello` is a durable write that answers
+ * with an id of the current wake, so the runner sees that a message woke it.
+ */
+const lobby = actor({
+	state: { messages: 0 },
+	createVars: () => ({ wake: Math.random().toString(36).slice(2) }),
+	actions: {
+		hello: (c) => {
+			c.state.messages++;
+			return c.vars.wake;
+		},
+	},
+	options: { sleepTimeout: Number(process.env.TENON_BENCH_LOBBY_SLEEP_MS ?? 300) },
+});
+
 export const benchRegistry = setup({
-	use: { counter, relaxedCounter, room, idle },
+	use: { counter, relaxedCounter, room, idle, lobby },
+	// The hibernation suite asks how many sockets hibernate (loopback only).
+	inspector: { token: "bench-inspector-token" },
 	logLevel: "error",
 	// The workloads flood on purpose (thousands of messages a second on one
 	// connection); the per-connection abuse limit would measure itself.

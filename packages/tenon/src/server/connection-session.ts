@@ -73,13 +73,8 @@ export class ConnectionSession implements WebSocketHandler {
 		createdHere: boolean,
 		resume: ResumeRequest | undefined,
 	): Promise<void> {
-		const socket = this.#socket;
-		const transport: ConnTransport = {
-			encoding: this.#encoding,
-			send: (frame) => socket.send(frame),
-			// The adapter reports the close back through onClose, which unregisters the connection.
-			close: (code, reason) => socket.close(code, reason),
-		};
+		// The adapter reports a close back through onClose, which unregisters the connection.
+		const transport: ConnTransport = new SessionTransport(this.#socket, this.#encoding);
 		let conn: OpenConnection | undefined;
 		try {
 			if (this.#isClosed()) return;
@@ -173,5 +168,24 @@ export class ConnectionSession implements WebSocketHandler {
 		this.#early = [];
 		// Idempotent: a connection the actor already closed is not unregistered twice.
 		this.#conn?.closed();
+	}
+}
+
+/** What the actor's connection writes to: this session's socket (a class: no closures per socket). */
+class SessionTransport implements ConnTransport {
+	readonly #socket: ServerWebSocket;
+	readonly encoding: Encoding;
+
+	constructor(socket: ServerWebSocket, encoding: Encoding) {
+		this.#socket = socket;
+		this.encoding = encoding;
+	}
+
+	send(frame: string | Uint8Array): void {
+		this.#socket.send(frame);
+	}
+
+	close(code: number, reason: string): void {
+		this.#socket.close(code, reason);
 	}
 }

@@ -111,6 +111,74 @@ function rejectUpgrade(socket: Duplex, response: Response): void {
 	);
 }
 
+const WIRED = Symbol("wired");
+type WithWired = WebSocket & { [WIRED]?: WiredSocket };
+
+function wiredOf(ws: WebSocket): WiredSocket | undefined {
+	return (ws as WithWired)[WIRED];
+}
+
+/**
+ * One accepted WebSocket as the core sees it. A class, and module-level
+ * listeners that find it on the socket: an idle socket (a hibernated
+ * connection) costs no closures.
+ */
+class WiredSocket implements ServerWebSocket {
+	readonly #ws: WebSocket;
+	readonly #maxBuffered: number;
+	/** Answered the last heartbeat (or sent something since). */
+	alive = true;
+	handler!: WebSocketHandler;
+
+	constructor(ws: WebSocket, maxBuffered: number) {
+		this.#ws = ws;
+		this.#maxBuffered = maxBuffered;
+	}
+
+	send(data: string | Uint8Array): void {
+		const ws = this.#ws;
+		if (ws.readyState !== WebSocket.OPEN) return;
+		if (ws.bufferedAmount > this.#maxBuffered) {
+			ws.close(1013, "connection.backpressure");
+			return;
+		}
+		ws.send(data);
+	}
+
+	close(code: number, reason: string): void {
+		const ws = this.#ws;
+		if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING)
+			ws.close(code, reason);
+	}
+}
+
+function onWsMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+	const wired = wiredOf(this) as WiredSocket;
+	wired.alive = true;
+	wired.handler.onMessage(
+		isBinary
+			? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+			: data.toString("utf8"),
+	);
+}
+
+function onWsClose(this: WebSocket, code: number, reason: Buffer): void {
+	wiredOf(this)?.handler.onClose(code, reason.toString("utf8"));
+}
+
+function onWsPong(this: WebSocket): void {
+	const wired = wiredOf(this);
+	if (wired) wired.alive = true;
+}
+
+/** A protocol error from the peer; `close` follows and cleans up. */
+function ignoreWsError(): void {}
+
+/** The `error` listener of an upgraded socket: `close` follows and cleans up. */
+function destroySocket(this: Duplex): void {
+	this.destroy();
+}
+
 /**
  * Node listeners that translate `node:http` and `ws` to the Web-standard core.
  * Nothing here knows about actors.
@@ -126,51 +194,28 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 		maxPayload: options.maxWebSocketMessageBytes * 2,
 		handleProtocols: (_offered, request) => selectedProtocol.get(request) ?? false,
 	});
-	const alive = new WeakSet<WebSocket>();
 	const heartbeat = setInterval(() => {
 		for (const ws of wss.clients) {
-			if (!alive.has(ws)) {
+			const wired = wiredOf(ws);
+			if (wired === undefined) continue;
+			if (!wired.alive) {
 				ws.terminate();
 				continue;
 			}
-			alive.delete(ws);
+			wired.alive = false;
 			ws.ping();
 		}
 	}, options.heartbeatMs ?? 30_000);
 	heartbeat.unref();
 
 	function wire(ws: WebSocket, open: (socket: ServerWebSocket) => WebSocketHandler): void {
-		alive.add(ws);
-		ws.on("pong", () => alive.add(ws));
-		const socket: ServerWebSocket = {
-			send(data) {
-				if (ws.readyState !== WebSocket.OPEN) return;
-				if (ws.bufferedAmount > maxBuffered) {
-					ws.close(1013, "connection.backpressure");
-					return;
-				}
-				ws.send(data);
-			},
-			close(code, reason) {
-				if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING)
-					ws.close(code, reason);
-			},
-		};
-		const handler = open(socket);
-		ws.on("message", (data: Buffer, isBinary: boolean) => {
-			alive.add(ws);
-			handler.onMessage(
-				isBinary
-					? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-					: data.toString("utf8"),
-			);
-		});
-		ws.on("close", (code: number, reason: Buffer) =>
-			handler.onClose(code, reason.toString("utf8")),
-		);
-		ws.on("error", () => {
-			// A protocol error from the peer; `close` follows and cleans up.
-		});
+		const wired = new WiredSocket(ws, maxBuffered);
+		(ws as WithWired)[WIRED] = wired;
+		wired.handler = open(wired);
+		ws.on("pong", onWsPong);
+		ws.on("message", onWsMessage);
+		ws.on("close", onWsClose);
+		ws.on("error", ignoreWsError);
 	}
 
 	return {
@@ -203,7 +248,10 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 				.catch(() => res.destroy());
 		},
 		onUpgrade(req, socket, head) {
-			socket.on("error", () => socket.destroy());
+			// A module-level listener: a closure here would keep this upgrade's
+			// request, its head buffer (and the 8 KiB pool slab it is cut from)
+			// alive for as long as the socket lives.
+			socket.on("error", destroySocket);
 			let request: Request;
 			try {
 				request = toRequest(req, false);

@@ -11,9 +11,9 @@ import { type GatewayRequest, parseGatewayRequest } from "./gateway.js";
 import { parseConnParams } from "./gateway-routes.js";
 import { errorResponse } from "./http-util.js";
 import type { Rate } from "./rate-limit.js";
-import { RateLimiter } from "./rate-limit.js";
 import { RawWebSocketSession } from "./raw-websocket-session.js";
 import type { Admitted, RequestGuard } from "./request-guard.js";
+import { SocketCounts, type SocketSlot, socketHandler } from "./socket-slots.js";
 import {
 	offeredProtocols,
 	type ServerWebSocket,
@@ -125,14 +125,7 @@ export function createUpgradeHandler(
 	deps: UpgradeDeps,
 ): (request: Request, client?: ClientInfo) => Promise<UpgradeDecision> {
 	const limits = actors.limits;
-	let openSockets = 0;
-	/** Open sockets by client address (only for addresses per-address limits apply to). */
-	const byAddress = new Map<string, number>();
-	let nextSocketId = 0;
-	const messageRates =
-		deps.perConnection === false
-			? undefined
-			: new RateLimiter(deps.perConnection, undefined, limits.maxConnections);
+	const counts = new SocketCounts(deps.guard, limits, deps.perConnection);
 
 	return async (request, client) => {
 		const url = new URL(request.url);
@@ -140,12 +133,12 @@ export function createUpgradeHandler(
 		try {
 			admitted = deps.guard.admit(request, client);
 			deps.guard.checkStateChange(request, admitted);
-			if (openSockets >= limits.maxConnections)
+			if (counts.open >= limits.maxConnections)
 				throw errors.tooManyConnections("node", limits.maxConnections);
 			const address = admitted.trusted ? undefined : admitted.remoteAddress;
 			if (
 				deps.guard.limitsAddress(address) &&
-				(byAddress.get(address) ?? 0) >= limits.maxConnectionsPerAddress
+				counts.ofAddress(address) >= limits.maxConnectionsPerAddress
 			)
 				throw errors.tooManyConnections("address", limits.maxConnectionsPerAddress);
 		} catch (error) {
@@ -228,61 +221,61 @@ export function createUpgradeHandler(
 			protocol: selected,
 			maxMessageBytes:
 				kind === "raw" ? limits.maxRawWebSocketMessageBytes : limits.maxIncomingMessageBytes,
-			open(socket: ServerWebSocket): WebSocketHandler {
-				openSockets++;
-				const counted = !trusted && deps.guard.limitsAddress(address) ? address : undefined;
-				if (counted !== undefined) byAddress.set(counted, (byAddress.get(counted) ?? 0) + 1);
-				const socketId = String(nextSocketId++);
-				// Each message spends from its connection's rate and its address's.
-				const throttle = (): number => {
-					const wait = messageRates?.take(socketId) ?? 0;
-					if (wait > 0) return wait;
-					if (trusted) return 0;
-					try {
-						deps.guard.spend(address);
-						return 0;
-					} catch (error) {
-						return (error as { metadata?: { retryAfter?: number } }).metadata?.retryAfter ?? 1000;
-					}
-				};
-				let closed = false;
-				const released = () => {
-					if (closed) return;
-					closed = true;
-					openSockets--;
-					if (counted !== undefined) {
-						const left = (byAddress.get(counted) ?? 1) - 1;
-						if (left === 0) byAddress.delete(counted);
-						else byAddress.set(counted, left);
-					}
-					messageRates?.forget(socketId);
-				};
-				const session =
-					kind === "raw"
-						? new RawWebSocketSession(actors, socket, throttle)
-						: new ConnectionSession(actors, socket, encoding, throttle);
-				if (earlyError !== undefined) session.reject(earlyError);
-				else if (kind === "raw") {
-					const target = gateway as GatewayRequest;
-					const query = target.query.toString();
-					const rawUrl = `${target.path.slice("/websocket".length) || "/"}${query ? `?${query}` : ""}`;
-					(session as RawWebSocketSession).start(target, rawUrl, caller as Caller, created);
-				} else {
-					(session as ConnectionSession).start(
-						gateway as GatewayRequest,
-						caller as Caller,
-						created,
-						resume,
-					);
-				}
-				return {
-					onMessage: (data) => session.onMessage(data),
-					onClose: (code, reason) => {
-						released();
-						session.onClose(code, reason);
-					},
-				};
-			},
+			open: (socket: ServerWebSocket) =>
+				openSession(socket, counts.take(address, trusted), {
+					actors,
+					kind,
+					encoding,
+					gateway,
+					caller,
+					created,
+					resume,
+					earlyError,
+				}),
 		};
 	};
+}
+
+/** What an accepted socket's session starts from (dropped once it has started). */
+interface SessionSetup {
+	actors: ActorGateway;
+	kind: "connect" | "raw" | undefined;
+	encoding: Encoding;
+	gateway: GatewayRequest | undefined;
+	caller: Caller | undefined;
+	created: boolean;
+	resume: ResumeRequest | undefined;
+	earlyError: unknown;
+}
+
+/**
+ * Starts the session of an accepted socket. Module-level on purpose: the
+ * handler it returns lives as long as the socket and must not capture the
+ * upgrade (see socket-slots.ts).
+ */
+function openSession(
+	socket: ServerWebSocket,
+	slot: SocketSlot,
+	setup: SessionSetup,
+): WebSocketHandler {
+	const throttle = slot.throttle.bind(slot);
+	const session =
+		setup.kind === "raw"
+			? new RawWebSocketSession(setup.actors, socket, throttle)
+			: new ConnectionSession(setup.actors, socket, setup.encoding, throttle);
+	if (setup.earlyError !== undefined) session.reject(setup.earlyError);
+	else if (setup.kind === "raw") {
+		const target = setup.gateway as GatewayRequest;
+		const query = target.query.toString();
+		const rawUrl = `${target.path.slice("/websocket".length) || "/"}${query ? `?${query}` : ""}`;
+		(session as RawWebSocketSession).start(target, rawUrl, setup.caller as Caller, setup.created);
+	} else {
+		(session as ConnectionSession).start(
+			setup.gateway as GatewayRequest,
+			setup.caller as Caller,
+			setup.created,
+			setup.resume,
+		);
+	}
+	return socketHandler(session, slot);
 }
