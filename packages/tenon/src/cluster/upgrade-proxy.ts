@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { connect } from "node:net";
 import type { Duplex } from "node:stream";
+import type { UpgradeDecision } from "../server/websocket.js";
 import { isConnectFailure } from "./forward.js";
 import {
 	CLUSTER_HEADERS,
@@ -22,14 +23,7 @@ export function passUpgradeThrough(
 	req: IncomingMessage,
 	socket: Duplex,
 	head: Buffer,
-	target: {
-		address: string;
-		hops: number;
-		retryUntil: number;
-		peerSecret: string;
-		forwardedFor: string | undefined;
-		internal: boolean;
-	},
+	target: Omit<Extract<UpgradeDecision, { kind: "proxy" }>, "kind">,
 	retry: () => void,
 ): void {
 	const url = new URL(target.address);

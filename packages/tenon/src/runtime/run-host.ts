@@ -1,23 +1,16 @@
-import type { ActorContext } from "../actor/context.js";
 import type { RunHost, RunQueue } from "../actor/run-host.js";
-import type { Clock } from "../common/clock.js";
-import type { Logger } from "../common/logger.js";
 import type { RunControl } from "./actor-run.js";
 import type { PendingWrites } from "./pending-writes.js";
 import type { QueueManager } from "./queue-manager.js";
 
 /** The parts of an awake actor a run provider's host is made of. */
-export interface RunHostParts {
-	readonly actorId: string;
-	readonly log: Logger;
-	readonly clock: Clock;
-	readonly abortSignal: AbortSignal;
-	// biome-ignore lint/suspicious/noExplicitAny: the host serves actors of every state, params and event type.
-	readonly context: ActorContext<any, any, any, any, any, any, any>;
+export interface RunHostParts
+	extends Pick<
+		RunHost,
+		"actorId" | "log" | "clock" | "abortSignal" | "context" | "track" | "toRaw"
+	> {
 	readonly writes: PendingWrites;
 	readonly queue: QueueManager;
-	track<T>(work: Promise<T>): Promise<T>;
-	toRaw<T>(value: T): T;
 }
 
 /** The {@link RunHost} a run provider (a workflow) gets for one run after a wake. */

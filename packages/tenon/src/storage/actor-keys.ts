@@ -30,18 +30,28 @@ export const META_KEY = Uint8Array.of(AREA.META, 0x01);
 /** Longest top-level state key we store (bytes); LMDB keys are limited. */
 export const MAX_STATE_KEY_BYTES = 1024;
 
+/** A key in `area` named by a string (its UTF-8 after the area byte). */
+function namedKey(area: number, name: string): Uint8Array {
+	const bytes = encoder.encode(name);
+	const key = new Uint8Array(1 + bytes.length);
+	key[0] = area;
+	key.set(bytes, 1);
+	return key;
+}
+
+/** The name of a key made by {@link namedKey}. */
+function nameOf(key: Uint8Array): string {
+	return decoder.decode(key.subarray(1));
+}
+
 /** Storage key of a top-level state property (`""` is the whole state in value mode). */
 export function stateKey(property: string): Uint8Array {
-	const name = encoder.encode(property);
-	const key = new Uint8Array(1 + name.length);
-	key[0] = AREA.STATE;
-	key.set(name, 1);
-	return key;
+	return namedKey(AREA.STATE, property);
 }
 
 /** The top-level property of a state storage key. */
 export function statePropertyOf(key: Uint8Array): string {
-	return decoder.decode(key.subarray(1));
+	return nameOf(key);
 }
 
 /** The range holding all state entries. */
@@ -59,16 +69,12 @@ export interface ActorMeta {
 
 /** Storage key of a connection's record. */
 export function connKey(connId: string): Uint8Array {
-	const id = encoder.encode(connId);
-	const key = new Uint8Array(1 + id.length);
-	key[0] = AREA.CONN;
-	key.set(id, 1);
-	return key;
+	return namedKey(AREA.CONN, connId);
 }
 
 /** The connection id of a connection record's key. */
 export function connIdOf(key: Uint8Array): string {
-	return decoder.decode(key.subarray(1));
+	return nameOf(key);
 }
 
 /** The range holding all connection records. */
