@@ -34,7 +34,20 @@ export interface ActionGroup<Ctx> {
  * above it). `onBeforeConnect`, `createConnState` and `createVars` do not
  * depend on the connection-state type, so their relative order is free.
  */
-export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, Q, A, D = undefined> {
+export interface ActorConfig<
+	S,
+	CP,
+	CS,
+	V,
+	I,
+	E extends EventDecls,
+	Q,
+	A,
+	D = undefined,
+	SS = S,
+	PU = null,
+	PD = unknown,
+> {
 	/** Initial state (cloned for each new actor). Use `createState` to compute it from input. */
 	state?: S;
 	/** Computes the initial state of a new actor from its creation input. */
@@ -147,13 +160,59 @@ export interface ActorConfig<S, CP, CS, V, I, E extends EventDecls, Q, A, D = un
 	actionInputSchemas?: Record<string, StandardSchemaV1>;
 	/** Standard Schema validation of connection params, before `onBeforeConnect`. */
 	connParamsSchema?: StandardSchemaV1;
+	/**
+	 * Shares the actor's state with its connections, kept in step after every
+	 * committed turn (`conn.sharedState` / `useActorState` on the client):
+	 * `true` shares all of it; a function shares a projection, per connection
+	 * when it takes the connection (e.g. to leave out others' private fields).
+	 * Only what is durable is ever sent.
+	 *
+	 * @example
+	 * shareState: (state, conn) => ({ board: state.board, myNotes: state.notes[conn.state.userId] }),
+	 */
+	shareState?: boolean | ((state: S, conn: Conn<CP, CS, E>) => SS);
+	/**
+	 * Presence: each client sets its own (`conn.setPresence({ cursor })`), the
+	 * others see it; never stored, gone with the connection. `identify` says,
+	 * from server-side state, who each connection is.
+	 *
+	 * @example
+	 * presence: { identify: (conn) => ({ name: conn.state.name }), maxPerSecond: 30 },
+	 */
+	presence?:
+		| boolean
+		| {
+				maxBytes?: number;
+				maxPerSecond?: number;
+				identify?: (conn: Conn<CP, CS, E>) => PU;
+				schema?: StandardSchemaV1<unknown, PD>;
+		  };
 	/** Per-actor options. */
 	options?: ActorOptions;
 }
 
 /** Phantom type information carried by a definition, read by the typed client. */
-export interface ActorTypeInfo<S, CP, CS, V, I, E, Q, A, D = undefined> {
+export interface ActorTypeInfo<
+	S,
+	CP,
+	CS,
+	V,
+	I,
+	E,
+	Q,
+	A,
+	D = undefined,
+	SS = S,
+	PU = null,
+	PD = unknown,
+> {
 	state: S;
+	/** What `shareState` shares (the state itself for `true`). */
+	sharedState: SS;
+	/** What `presence.identify` says about a connection. */
+	presenceUser: PU;
+	/** What a client's presence holds (`presence.schema`'s output). */
+	presenceData: PD;
 	connParams: CP;
 	connState: CS;
 	vars: V;
@@ -168,20 +227,49 @@ export interface ActorTypeInfo<S, CP, CS, V, I, E, Q, A, D = undefined> {
  * An actor definition: the value `actor({...})` returns and `setup({ use })`
  * registers. Carries its types for the client.
  */
-export class ActorDefinition<S, CP, CS, V, I, E extends EventDecls, Q, A, D = undefined> {
+export class ActorDefinition<
+	S,
+	CP,
+	CS,
+	V,
+	I,
+	E extends EventDecls,
+	Q,
+	A,
+	D = undefined,
+	SS = S,
+	PU = null,
+	PD = unknown,
+> {
 	/** The configuration as written. */
-	readonly config: ActorConfig<S, CP, CS, V, I, E, Q, A, D>;
+	readonly config: ActorConfig<S, CP, CS, V, I, E, Q, A, D, SS, PU, PD>;
 	/** Phantom: type information only, never set at runtime. */
-	declare readonly __types: ActorTypeInfo<S, CP, CS, V, I, E, Q, A, D>;
+	declare readonly __types: ActorTypeInfo<S, CP, CS, V, I, E, Q, A, D, SS, PU, PD>;
 
-	constructor(config: ActorConfig<S, CP, CS, V, I, E, Q, A, D>) {
+	constructor(config: ActorConfig<S, CP, CS, V, I, E, Q, A, D, SS, PU, PD>) {
 		this.config = config;
 	}
 }
 
-/** Any actor definition. */
+/** A type argument of {@link AnyActorDefinition}: any. */
 // biome-ignore lint/suspicious/noExplicitAny: any actor definition, whatever its type parameters (a wildcard; `unknown` fails variance checks).
-export type AnyActorDefinition = ActorDefinition<any, any, any, any, any, any, any, any, any>;
+type AnyArg = any;
+
+/** Any actor definition. */
+export type AnyActorDefinition = ActorDefinition<
+	AnyArg,
+	AnyArg,
+	AnyArg,
+	AnyArg,
+	AnyArg,
+	AnyArg,
+	AnyArg,
+	AnyArg,
+	AnyArg,
+	AnyArg,
+	AnyArg,
+	AnyArg
+>;
 
 function checkActionNames(group: Record<string, unknown>, path: string[]): void {
 	for (const [name, value] of Object.entries(group)) {
@@ -229,7 +317,12 @@ export function actor<
 	Q extends QueueDecls = {},
 	A = {},
 	D = undefined,
->(config: ActorConfig<S, CP, CS, V, I, E, Q, A, D>): ActorDefinition<S, CP, CS, V, I, E, Q, A, D> {
+	SS = S,
+	PU = null,
+	PD = unknown,
+>(
+	config: ActorConfig<S, CP, CS, V, I, E, Q, A, D, SS, PU, PD>,
+): ActorDefinition<S, CP, CS, V, I, E, Q, A, D, SS, PU, PD> {
 	if (config.state !== undefined && config.createState !== undefined) {
 		throw new Error("An actor takes either `state` or `createState`, not both");
 	}

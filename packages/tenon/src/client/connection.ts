@@ -6,6 +6,8 @@ import {
 	encodeToServer,
 	type ToServer,
 } from "../protocol/messages.js";
+import type { PresenceEntry } from "../protocol/sync-names.js";
+import { PresenceView, SharedStateView, type SyncHost } from "./sync.js";
 import { type ClientTransport, encodeParamsProtocol } from "./transport.js";
 import type { ActionCall, ConnStatus } from "./types.js";
 
@@ -92,6 +94,9 @@ export class ActorConnImpl {
 	connectionId: string | undefined;
 	/** A random secret that lets this connection resume after its socket was lost (never sent to others). */
 	readonly #resumeToken = newResumeToken();
+	/** The actor's shared state and presence, made on first use. */
+	#sharedState: SharedStateView | undefined;
+	#presence: PresenceView | undefined;
 
 	constructor(transport: ClientTransport, source: ConnTargetSource) {
 		this.#transport = transport;
@@ -184,6 +189,7 @@ export class ActorConnImpl {
 					this.#send({ tag: "SubscriptionRequest", eventName, subscribe: true });
 				}
 				this.#flushQueue();
+				this.#presence?.reopened();
 				for (const handler of [...this.#openHandlers]) this.#safely(handler);
 				return;
 			case "ActionResponse": {
@@ -349,6 +355,45 @@ export class ActorConnImpl {
 			this.#listeners.delete(name);
 			this.#send({ tag: "SubscriptionRequest", eventName: name, subscribe: false });
 		};
+	}
+
+	#syncHost(): SyncHost {
+		return {
+			on: (name, callback) => this.on(name, callback),
+			action: (call) => this.action(call),
+			resubscribe: (name) => {
+				this.#send({ tag: "SubscriptionRequest", eventName: name, subscribe: false });
+				this.#send({ tag: "SubscriptionRequest", eventName: name, subscribe: true });
+			},
+		};
+	}
+
+	/** The actor's shared state (`shareState`), once the first snapshot arrived. */
+	get sharedState(): unknown {
+		return this.#sharedState?.value;
+	}
+
+	/** Calls `callback` with the shared state now (if known) and after every change. */
+	onSharedState(callback: (state: unknown) => void): () => void {
+		this.#sharedState ??= new SharedStateView(this.#syncHost());
+		return this.#sharedState.listen(callback);
+	}
+
+	/** Everyone's presence on the actor, by connection id (this connection's included). */
+	get presence(): ReadonlyMap<string, PresenceEntry> {
+		return this.#presence?.entries ?? new Map();
+	}
+
+	/** Sets this client's presence (`null` clears it); kept until the connection ends. */
+	setPresence(data: unknown): Promise<void> {
+		this.#presence ??= new PresenceView(this.#syncHost());
+		return this.#presence.set(data);
+	}
+
+	/** Calls `callback` with everyone's presence now and after every change. */
+	onPresence(callback: (presence: ReadonlyMap<string, PresenceEntry>) => void): () => void {
+		this.#presence ??= new PresenceView(this.#syncHost());
+		return this.#presence.listen(callback);
 	}
 
 	onError(callback: (error: ActorError) => void): () => void {

@@ -19,7 +19,10 @@ export type {
 	CreateOptions,
 	GetOrCreateOptions,
 	HandleOptions,
+	PresenceDataOf,
+	PresenceOf,
 	QueueSendNoWaitOptions,
 	QueueSendResult,
 	QueueSendWaitOptions,
+	SharedStateOf,
 } from "./types.js";

@@ -11,7 +11,7 @@ export interface RegistryLike {
 	readonly __actors: Record<
 		string,
 		// biome-ignore lint/suspicious/noExplicitAny: any actor definition, whatever its type parameters (a wildcard; `unknown` fails variance checks).
-		{ readonly __types: ActorTypeInfo<any, any, any, any, any, any, any, any> }
+		{ readonly __types: ActorTypeInfo<any, any, any, any, any, any, any, any, any, any, any, any> }
 	>;
 }
 
@@ -24,6 +24,18 @@ type EventsOf<D> = TypesOf<D> extends { events: infer E } ? E : never;
 type InputOf<D> = TypesOf<D> extends { input: infer I } ? I : never;
 type ConnParamsOf<D> = TypesOf<D> extends { connParams: infer P } ? P : never;
 type QueuesOf<D> = TypesOf<D> extends { queues: infer Q } ? Q : never;
+/** What an actor shares with its connections (`shareState`). */
+export type SharedStateOf<D> = TypesOf<D> extends { sharedState: infer S } ? S : never;
+/** What a client's presence holds on an actor (`presence.schema`'s output, else unknown). */
+export type PresenceDataOf<D> = TypesOf<D> extends { presenceData: infer P } ? P : never;
+/** One connection's presence as the others see it: who it is (said by the actor) and what it set. */
+export interface PresenceOf<D> {
+	/** The connection's id. */
+	readonly conn: string;
+	/** What the actor's `presence.identify` says about it (null without one). */
+	readonly user: TypesOf<D> extends { presenceUser: infer U } ? U : never;
+	readonly data: PresenceDataOf<D>;
+}
 
 /** Options of a queue send that waits for completion. */
 export interface QueueSendWaitOptions {
@@ -115,6 +127,19 @@ export interface ActorConnMethods<D> {
 	action(call: ActionCall): Promise<unknown>;
 	/** Closes the connection for good. */
 	dispose(): Promise<void>;
+	/** The actor's shared state (`shareState`), once the first snapshot arrived (see `onSharedState`). */
+	readonly sharedState: SharedStateOf<D> | undefined;
+	/**
+	 * Calls `callback` with the actor's shared state now (if known) and after
+	 * every committed change; returns the unsubscribe function.
+	 */
+	onSharedState(callback: (state: SharedStateOf<D>) => void): () => void;
+	/** Everyone's presence on the actor, by connection id (this connection's included). */
+	readonly presence: ReadonlyMap<string, PresenceOf<D>>;
+	/** Sets this client's presence (`null` clears it); the others see it until the connection ends. */
+	setPresence(data: PresenceDataOf<D> | null): Promise<void>;
+	/** Calls `callback` with everyone's presence now and after every change. */
+	onPresence(callback: (presence: ReadonlyMap<string, PresenceOf<D>>) => void): () => void;
 }
 
 /** A realtime connection to an actor: typed actions plus events. */

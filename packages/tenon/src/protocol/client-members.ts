@@ -22,6 +22,9 @@ export const CONN_METHODS: ReadonlySet<string> = new Set([
 	"onOpen",
 	"onClose",
 	"onStatusChange",
+	"onSharedState",
+	"setPresence",
+	"onPresence",
 ]);
 
 /** Read-only properties of a connection. */
@@ -29,6 +32,8 @@ export const CONN_PROPERTIES: ReadonlySet<string> = new Set([
 	"connStatus",
 	"actorId",
 	"connectionId",
+	"sharedState",
+	"presence",
 ]);
 
 /** Names an action may not take: client members, plus names JavaScript treats specially. */

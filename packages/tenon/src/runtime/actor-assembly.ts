@@ -5,6 +5,7 @@ import { randomId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
 import { ActorError, errors, toPublicError } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
+import { PRESENCE_EVENT, STATE_EVENT } from "../protocol/sync-names.js";
 import type { CommitPipeline } from "../storage/commit-pipeline.js";
 import type { ActorRecord, StorageHandles } from "../storage/interfaces.js";
 import type { ActionImpl } from "./action-table.js";
@@ -18,9 +19,12 @@ import { ActorTurns } from "./actor-turns.js";
 import { ActorWriter } from "./actor-writer.js";
 import { callerWithParams } from "./caller.js";
 import { ConnWriteSource } from "./connections/conn-records.js";
+import { ConnSocket } from "./connections/conn-socket.js";
 import { ConnectionImpl } from "./connections/connection.js";
 import { ConnectionHub } from "./connections/connection-hub.js";
 import type { ConnectionLinks } from "./connections/links.js";
+import { Presence } from "./connections/presence.js";
+import { SharedStateSync } from "./connections/shared-state.js";
 import type { SocketRegistry } from "./connections/socket-registry.js";
 import { ActionContextImpl, ActorContextImpl } from "./context-impl.js";
 import { KvImpl } from "./kv-impl.js";
@@ -115,6 +119,7 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 	p.afterTurn = () => {
 		if (host.status() === "stopped") return;
 		p.stateChange.run(p.context);
+		p.hub.deps.sync?.afterTurn();
 		if (p.writer.hasPendingWrites) p.writer.writesChanged();
 		p.activity.maybeIdle();
 	};
@@ -223,6 +228,32 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 		(conn) => p.hub.unpersisted(conn),
 		host.log,
 	);
+	const sync =
+		config.shareState === undefined || config.shareState === false
+			? undefined
+			: new SharedStateSync({
+					share: config.shareState,
+					rawState: () => p.tracker.raw,
+					changeCount: () => p.tracker.changeCount,
+					subscribers: () => p.hub.subscribersOf(STATE_EVENT),
+					send: (conn, message) => p.hub.sendEvent(conn, STATE_EVENT, [message]),
+					broadcast: (message) => p.hub.broadcast(STATE_EVENT, [message]),
+					log: host.log,
+				});
+	const presence =
+		config.presence === undefined || config.presence === false
+			? undefined
+			: new Presence({
+					options: config.presence === true ? {} : config.presence,
+					clock: deps.clock,
+					subscribers: () => p.hub.subscribersOf(PRESENCE_EVENT),
+					connections: () => p.hub.conns.values(),
+					slotOf: (conn) => (conn.transport instanceof ConnSocket ? conn.transport : undefined),
+					send: (conn, payload) =>
+						p.hub.sendUngated(conn, { tag: "Event", name: PRESENCE_EVENT, args: [payload] }),
+					broadcast: (entry) => p.hub.broadcastUngated(PRESENCE_EVENT, [entry]),
+					publicError,
+				});
 	p.hub = new ConnectionHub({
 		core: p.core,
 		hooks: config,
@@ -233,6 +264,8 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 		running: () => host.status() !== "stopped",
 		nodeId: deps.links?.nodeId,
 		links: deps.links,
+		sync,
+		presence,
 	});
 	p.kv = new KvImpl(p.writes);
 	p.queue = new QueueManager(p.core, p.writes, config.queues);

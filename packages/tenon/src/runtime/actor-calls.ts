@@ -94,7 +94,7 @@ export class ActorCalls {
 								kind: "connect",
 								createdAt: deps.clock.now(),
 								tokenHash,
-								onChange: (conn) => deps.records.changed(conn),
+								onChange: (conn) => this.#connChanged(conn),
 							}
 						: undefined,
 				connectTimeout: deps.connectTimeout,
@@ -107,15 +107,20 @@ export class ActorCalls {
 
 	/** How a stored connection persists once it is restored. */
 	persistence(record: ConnRecord): ConnPersistence {
-		const records = this.#deps.records;
 		return {
 			kind: record.kind,
 			createdAt: record.createdAt,
 			tokenHash: record.token,
 			rawUrl: record.url,
 			storedRequest: record.request,
-			onChange: (conn) => records.changed(conn),
+			onChange: (conn) => this.#connChanged(conn),
 		};
+	}
+
+	/** A connection's record must be written again; its shared-state projection may differ too. */
+	#connChanged(conn: ConnectionImpl): void {
+		this.#deps.records.changed(conn);
+		this.#deps.hub.deps.sync?.connChanged(conn);
 	}
 
 	/**

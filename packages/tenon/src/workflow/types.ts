@@ -327,7 +327,13 @@ export type WorkflowContextOf<Def> =
 		infer Q,
 		// biome-ignore lint/suspicious/noExplicitAny: a position this conditional type does not read; `unknown` would stop definitions with specific types from matching.
 		any,
-		infer D
+		infer D,
+		// biome-ignore lint/suspicious/noExplicitAny: a position this conditional type does not read; `unknown` would stop definitions with specific types from matching.
+		any,
+		// biome-ignore lint/suspicious/noExplicitAny: a position this conditional type does not read; `unknown` would stop definitions with specific types from matching.
+		any,
+		// biome-ignore lint/suspicious/noExplicitAny: a position this conditional type does not read; `unknown` would stop definitions with specific types from matching.
+		any
 	>
 		? WorkflowContext<S, CP, CS, V, E, Q, D>
 		: never;
@@ -345,7 +351,13 @@ export type WorkflowStepContextOf<Def> =
 		infer Q,
 		// biome-ignore lint/suspicious/noExplicitAny: a position this conditional type does not read; `unknown` would stop definitions with specific types from matching.
 		any,
-		infer D
+		infer D,
+		// biome-ignore lint/suspicious/noExplicitAny: a position this conditional type does not read; `unknown` would stop definitions with specific types from matching.
+		any,
+		// biome-ignore lint/suspicious/noExplicitAny: a position this conditional type does not read; `unknown` would stop definitions with specific types from matching.
+		any,
+		// biome-ignore lint/suspicious/noExplicitAny: a position this conditional type does not read; `unknown` would stop definitions with specific types from matching.
+		any
 	>
 		? WorkflowStepContext<S, CP, CS, V, E, Q, D>
 		: never;

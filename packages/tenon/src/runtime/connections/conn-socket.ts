@@ -23,6 +23,8 @@ export function actionIdOf(input: ConnInput): ActionId | null {
  */
 export class ConnSocket extends HeldSocket<ConnInput> implements ConnTransport {
 	readonly encoding: Encoding;
+	/** Its client's presence: kept with the socket, so it outlives the actor's sleep, never stored. */
+	presence: unknown = null;
 
 	constructor(actorId: string, transport: ConnTransport, owner: SocketOwner, maxHeld: number) {
 		super(actorId, transport, owner, maxHeld);

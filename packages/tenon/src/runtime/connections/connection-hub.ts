@@ -3,13 +3,22 @@ import type { AccessCheck, EventDecls } from "../../actor/events.js";
 import { callAsync } from "../../common/timeouts.js";
 import { type Encoding, encodedLength } from "../../protocol/encoding.js";
 import { errors, httpStatusFor, toErrorPayload } from "../../protocol/errors.js";
-import { type ActionId, encodeToClient, type ToServer } from "../../protocol/messages.js";
+import {
+	type ActionId,
+	encodeToClient,
+	type ToClient,
+	type ToServer,
+} from "../../protocol/messages.js";
+import { PRESENCE_ACTION } from "../../protocol/sync-names.js";
 import type { ActorCore } from "../actor-core.js";
 import type { ConnWriteSource } from "./conn-records.js";
 import type { ConnSocket, ConnTarget } from "./conn-socket.js";
 import type { ConnectionImpl, ConnOwner } from "./connection.js";
 import { type ConnectionLinks, LINK_HIBERNATE } from "./links.js";
+import type { Presence } from "./presence.js";
+import type { SharedStateSync } from "./shared-state.js";
 import type { SocketRegistry } from "./socket-registry.js";
+import { Subscriptions } from "./subscriptions.js";
 
 /** WebSocket close codes the runtime uses. */
 export const CLOSE = {
@@ -69,6 +78,10 @@ export interface HubDeps {
 	readonly nodeId: string | undefined;
 	/** In a cluster: how sockets held by other nodes are reached. */
 	readonly links: ConnectionLinks | undefined;
+	/** The actor's shared state (`shareState`), when it shares one. */
+	readonly sync: SharedStateSync | undefined;
+	/** The actor's presence (`presence`), when it has one. */
+	readonly presence: Presence | undefined;
 }
 
 /**
@@ -93,9 +106,12 @@ export class ConnectionHub implements ConnOwner {
 	/** Open connections that are not persisted: they keep the actor awake. */
 	#unpersisted = 0;
 
+	readonly #subscriptions: Subscriptions;
+
 	constructor(deps: HubDeps) {
 		this.#deps = deps;
 		this.#core = deps.core;
+		this.#subscriptions = new Subscriptions(this, deps);
 	}
 
 	get size(): number {
@@ -132,6 +148,12 @@ export class ConnectionHub implements ConnOwner {
 		const listener = this.#onNoneWaiting;
 		this.#onNoneWaiting = undefined;
 		listener();
+	}
+
+	/** Open connections subscribed to `eventName`. */
+	*subscribersOf(eventName: string): Iterable<ConnectionImpl> {
+		for (const conn of this.conns.values())
+			if (!conn.closed && conn.subscriptions.has(eventName)) yield conn;
 	}
 
 	/** Registers an open connection (it then shows in `c.conns`). */
@@ -171,9 +193,13 @@ export class ConnectionHub implements ConnOwner {
 	handleMessage(conn: ConnectionImpl, message: ToServer): void {
 		switch (message.tag) {
 			case "SubscriptionRequest":
-				this.#subscription(conn, message.eventName, message.subscribe);
+				this.#subscriptions.change(conn, message.eventName, message.subscribe);
 				return;
 			case "ActionRequest": {
+				if (message.name === PRESENCE_ACTION) {
+					this.#subscriptions.setPresence(conn, message.id, message.args);
+					return;
+				}
 				const max = this.#core.limits.maxInFlightActionsPerConnection;
 				if (conn.inFlight >= max) {
 					this.sendError(conn, errors.tooManyInFlight(max), message.id);
@@ -189,60 +215,28 @@ export class ConnectionHub implements ConnOwner {
 	}
 
 	/**
-	 * Applies a subscription change. An event with `canSubscribe` is checked
-	 * first; changes of one connection apply in the order they arrived even
-	 * while a check is pending. Subscriptions are stored with the connection.
+	 * Sends a frame that depends on no write (presence): at once, unless
+	 * frames held for durability are ahead of it on this connection.
 	 */
-	#subscription(conn: ConnectionImpl, eventName: string, subscribe: boolean): void {
-		const check = subscribe ? this.#canSubscribe(eventName) : undefined;
-		const apply = (allowed: boolean) => {
-			const max = this.#core.limits.maxSubscriptionsPerConnection;
-			if (!subscribe) {
-				if (conn.subscriptions.delete(eventName)) conn.changed();
-			} else if (allowed && !conn.subscriptions.has(eventName) && conn.subscriptions.size >= max)
-				this.sendError(conn, errors.tooManySubscriptions(max), null);
-			else if (allowed) {
-				if (!conn.subscriptions.has(eventName)) {
-					conn.subscriptions.add(eventName);
-					conn.changed();
-				}
-			} else
-				this.sendError(
-					conn,
-					errors.forbidden(`subscribing to '${eventName}' is not allowed`, { eventName }),
-					null,
-				);
-		};
-		if (check === undefined && conn.subscriptionsPending === undefined) {
-			apply(true);
-			return;
-		}
-		const previous = conn.subscriptionsPending ?? Promise.resolve();
-		const next = previous.then(async () => {
-			if (conn.closed) return;
-			let allowed = true;
-			if (check !== undefined) {
-				try {
-					allowed =
-						(await this.#core.track(callAsync(() => check(this.#deps.checkContext(conn))))) ===
-						true;
-				} catch (error) {
-					this.#core.publicError(error, `canSubscribe of '${eventName}'`);
-					allowed = false;
-				}
-			}
-			if (!conn.closed) apply(allowed);
-		});
-		conn.subscriptionsPending = next;
-		void next.finally(() => {
-			if (conn.subscriptionsPending === next) conn.subscriptionsPending = undefined;
-		});
+	sendUngated(conn: ConnectionImpl, message: ToClient): void {
+		if (conn.closed || conn.transport === undefined) return;
+		conn.enqueue(encodeToClient(conn.transport.encoding, message), 0, this.#core.durableGeneration);
 	}
 
-	#canSubscribe(eventName: string): AccessCheck | undefined {
-		const events = this.#deps.hooks.events;
-		if (events === undefined || !Object.hasOwn(events, eventName)) return undefined;
-		return events[eventName]?.canSubscribe;
+	/** Sends an event that depends on no write to every connection subscribed to it. */
+	broadcastUngated(name: string, args: unknown[]): void {
+		const frames = new Map<Encoding, string | Uint8Array>();
+		const durable = this.#core.durableGeneration;
+		for (const conn of this.conns.values()) {
+			if (conn.closed || !conn.subscriptions.has(name)) continue;
+			const encoding = (conn.transport as ConnSocket).encoding;
+			let frame = frames.get(encoding);
+			if (frame === undefined) {
+				frame = this.#eventFrame(encoding, name, args);
+				frames.set(encoding, frame);
+			}
+			conn.enqueue(frame, 0, durable);
+		}
 	}
 
 	/** Sends an error for an action id (or the connection) through the gate. */
@@ -285,6 +279,7 @@ export class ConnectionHub implements ConnOwner {
 		conn.closed = true;
 		conn.dropHeld();
 		if (!this.#remove(conn)) return;
+		this.#deps.presence?.closed(conn);
 		const onDisconnect = this.#deps.hooks.onDisconnect;
 		if (!actorRunning) {
 			// Stopping for good (destroy or shutdown): a kept record resumes or expires later.
