@@ -20,9 +20,12 @@ export type ActorsOf<R> = R extends { readonly __actors: infer A } ? A : never;
 
 type TypesOf<D> = D extends { readonly __types: infer T } ? T : never;
 type ActionsOf<D> = TypesOf<D> extends { actions: infer A } ? A : never;
-type EventsOf<D> = TypesOf<D> extends { events: infer E } ? E : never;
-type InputOf<D> = TypesOf<D> extends { input: infer I } ? I : never;
-type ConnParamsOf<D> = TypesOf<D> extends { connParams: infer P } ? P : never;
+/** The events an actor declares. */
+export type EventsOf<D> = TypesOf<D> extends { events: infer E } ? E : never;
+/** An actor's creation input. */
+export type InputOf<D> = TypesOf<D> extends { input: infer I } ? I : never;
+/** An actor's connection params. */
+export type ConnParamsOf<D> = TypesOf<D> extends { connParams: infer P } ? P : never;
 type QueuesOf<D> = TypesOf<D> extends { queues: infer Q } ? Q : never;
 /** What an actor shares with its connections (`shareState`). */
 export type SharedStateOf<D> = TypesOf<D> extends { sharedState: infer S } ? S : never;

@@ -1,24 +1,13 @@
 // `@rivetkit/react` (createRivetKit, useActor, useEvent) in Chromium against
 // a Tenon server: the page in ./react, built with Vite, served from another
 // origin, in React's strict mode, in each of RivetKit's encodings.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { extname, join, normalize } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { build } from "vite";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setup } from "../../src/index.js";
 import { setupTest, type TestContext } from "../../src/test/index.js";
+import { buildAndServePage, launchChromium, type ServedPage } from "../helpers/browser-page.js";
 import { compat } from "./fixtures/compat-actors.js";
-
-const CHROMIUM = process.env.TENON_CHROMIUM ?? "/usr/bin/chromium";
-const TYPES: Record<string, string> = {
-	".html": "text/html",
-	".js": "text/javascript",
-	".css": "text/css",
-};
 
 let pageOrigin = "";
 const registry = setup({
@@ -29,50 +18,20 @@ const registry = setup({
 });
 
 let browser: Browser;
-let pageServer: Server;
-let outDir: string;
+let page: ServedPage;
 let t: TestContext<typeof registry>;
 
 beforeAll(async () => {
-	if (!existsSync(CHROMIUM)) {
-		throw new Error(
-			`Chromium not found at ${CHROMIUM}: install it with 'apt-get install chromium' (or set TENON_CHROMIUM)`,
-		);
-	}
-	outDir = mkdtempSync(join(tmpdir(), "tenon-rivetkit-react-"));
-	await build({
-		root: join(import.meta.dirname, "react"),
-		base: "./",
-		logLevel: "silent",
-		configFile: false,
-		esbuild: { jsx: "automatic" },
-		build: { outDir, emptyOutDir: true, minify: false },
-	});
-	pageServer = createServer((req, res) => {
-		const path = normalize(new URL(req.url ?? "/", "http://x").pathname).replace(/^\/+/, "");
-		const file = join(outDir, path === "" ? "index.html" : path);
-		if (!file.startsWith(outDir) || !existsSync(file)) {
-			res.statusCode = 404;
-			res.end();
-			return;
-		}
-		res.setHeader("content-type", TYPES[extname(file)] ?? "application/octet-stream");
-		res.end(readFileSync(file));
-	});
-	await new Promise<void>((resolve) => pageServer.listen(0, "127.0.0.1", resolve));
-	pageOrigin = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}`;
+	page = await buildAndServePage(join(import.meta.dirname, "react"));
+	pageOrigin = page.origin;
 	t = await setupTest(registry);
-	browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
-	});
+	browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
 	await browser?.close();
 	await t?.stop();
-	await new Promise((resolve) => pageServer?.close(resolve));
-	if (outDir) rmSync(outDir, { recursive: true, force: true });
+	await page?.close();
 });
 
 async function openPage(query: Record<string, string>): Promise<Page> {
