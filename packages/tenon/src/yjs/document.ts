@@ -1,0 +1,224 @@
+import * as decoding from "lib0/decoding";
+import * as encoding from "lib0/encoding";
+import {
+	Awareness,
+	applyAwarenessUpdate,
+	encodeAwarenessUpdate,
+	removeAwarenessStates,
+} from "y-protocols/awareness";
+import * as syncProtocol from "y-protocols/sync";
+import * as Y from "yjs";
+import type { ActorKv } from "../actor/kv.js";
+import { ActorError } from "../protocol/errors.js";
+
+const SNAPSHOT_PREFIX = "yjs/snapshot/";
+const LOG_PREFIX = "yjs/log/";
+/** Snapshot chunk size: KV values are limited to 128 KiB. */
+const CHUNK_BYTES = 96 * 1024;
+
+/** The key of the `seq`th logged update (zero-padded, so keys sort in order). */
+function logKey(seq: number): string {
+	return `${LOG_PREFIX}${String(seq).padStart(12, "0")}`;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+	const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+	let offset = 0;
+	for (const part of parts) {
+		out.set(part, offset);
+		offset += part.byteLength;
+	}
+	return out;
+}
+
+function invalid(reason: string): ActorError {
+	return new ActorError("request", "invalid_yjs_message", `Invalid Yjs message: ${reason}`);
+}
+
+/**
+ * One awake actor's Yjs document: loaded from its KV store on wake (the last
+ * snapshot, then the updates logged since), every update applied is logged in
+ * the same commit as the turn that applied it, and the log is folded into a
+ * new snapshot every `compactEvery` updates. It also holds the awareness
+ * (cursors, names) of the clients connected now, in memory only.
+ */
+export class ActorDocument {
+	readonly doc: Y.Doc;
+	readonly awareness: Awareness;
+	readonly #kv: ActorKv;
+	readonly #compactEvery: number;
+	#nextSeq: number;
+	#logged: number;
+	/** Writes of the updates applied in the current turn (awaited by it). */
+	#pending: Promise<void>[] = [];
+	/** Awareness client ids each connection announced, to clear them when it goes. */
+	readonly #clientsOf = new Map<string, Set<number>>();
+
+	private constructor(kv: ActorKv, compactEvery: number, nextSeq: number, logged: number) {
+		this.#kv = kv;
+		this.#compactEvery = compactEvery;
+		this.#nextSeq = nextSeq;
+		this.#logged = logged;
+		this.doc = new Y.Doc({ gc: true });
+		this.awareness = new Awareness(this.doc);
+		this.awareness.setLocalState(null);
+	}
+
+	/** Loads the document of the actor whose KV store is `kv`. */
+	static async load(kv: ActorKv, compactEvery: number): Promise<ActorDocument> {
+		const chunks = await kv.list(SNAPSHOT_PREFIX, { keyType: "text", type: "binary" });
+		const log = await kv.list(LOG_PREFIX, { keyType: "text", type: "binary" });
+		const lastKey = log.at(-1)?.[0];
+		const nextSeq = lastKey === undefined ? 0 : Number(lastKey) + 1;
+		const document = new ActorDocument(kv, compactEvery, nextSeq, log.length);
+		Y.transact(document.doc, () => {
+			if (chunks.length > 0) Y.applyUpdate(document.doc, concat(chunks.map(([, chunk]) => chunk)));
+			for (const [, update] of log) Y.applyUpdate(document.doc, update);
+		});
+		// Registered after loading: only new updates are logged.
+		document.doc.on("update", (update: Uint8Array) => document.#log(update));
+		return document;
+	}
+
+	#log(update: Uint8Array): void {
+		const seq = this.#nextSeq++;
+		this.#pending.push(this.#kv.put(logKey(seq), update));
+		this.#logged++;
+		if (this.#logged >= this.#compactEvery) this.#compact();
+	}
+
+	/** Folds the log into one snapshot (in the same commit as the update that filled it). */
+	#compact(): void {
+		const last = this.#nextSeq - 1;
+		const snapshot = Y.encodeStateAsUpdate(this.doc);
+		const writes = [
+			this.#kv.deleteRange(SNAPSHOT_PREFIX, `${SNAPSHOT_PREFIX}~`),
+			this.#kv.deleteRange(LOG_PREFIX, logKey(last + 1)),
+		];
+		for (let offset = 0, n = 0; offset < snapshot.byteLength; offset += CHUNK_BYTES, n++)
+			writes.push(
+				this.#kv.put(
+					`${SNAPSHOT_PREFIX}${String(n).padStart(6, "0")}`,
+					snapshot.subarray(offset, offset + CHUNK_BYTES),
+				),
+			);
+		this.#pending.push(...writes);
+		this.#logged = 0;
+	}
+
+	/** Waits for the writes of what this turn applied (they commit with it). */
+	async written(): Promise<void> {
+		const pending = this.#pending;
+		this.#pending = [];
+		await Promise.all(pending);
+	}
+
+	/**
+	 * Handles one y-protocols sync message from connection `connId`: a step 1
+	 * is answered with step 2 and the server's own step 1; a step 2 or an
+	 * update is checked, then applied (`canWrite` false: refused).
+	 */
+	sync(message: Uint8Array, connId: string, canWrite: boolean): Uint8Array[] {
+		const decoder = decoding.createDecoder(message);
+		let type: number;
+		try {
+			type = decoding.readVarUint(decoder);
+		} catch {
+			throw invalid("empty or truncated");
+		}
+		if (type === syncProtocol.messageYjsSyncStep1) {
+			let stateVector: Uint8Array;
+			try {
+				stateVector = decoding.readVarUint8Array(decoder);
+				Y.decodeStateVector(stateVector);
+			} catch {
+				throw invalid("a malformed state vector");
+			}
+			const step2 = encoding.createEncoder();
+			syncProtocol.writeSyncStep2(step2, this.doc, stateVector);
+			const step1 = encoding.createEncoder();
+			syncProtocol.writeSyncStep1(step1, this.doc);
+			return [encoding.toUint8Array(step2), encoding.toUint8Array(step1)];
+		}
+		if (type !== syncProtocol.messageYjsSyncStep2 && type !== syncProtocol.messageYjsUpdate)
+			throw invalid(`unknown message type ${type}`);
+		let update: Uint8Array;
+		try {
+			update = decoding.readVarUint8Array(decoder);
+			// Parsed before it touches the document: a malformed update changes nothing.
+			Y.decodeUpdate(update);
+		} catch {
+			throw invalid("a malformed update");
+		}
+		if (!canWrite)
+			throw new ActorError("auth", "forbidden", "This connection may not edit the document");
+		let failure: unknown;
+		try {
+			Y.applyUpdate(this.doc, update, connId);
+		} catch (error) {
+			failure = error;
+		}
+		if (failure !== undefined) throw invalid("an update that does not apply");
+		return [];
+	}
+
+	/** Applies an awareness update from connection `connId`; returns it to pass on to the others. */
+	awarenessUpdate(update: Uint8Array, connId: string): Uint8Array {
+		let changed: number[] = [];
+		const listener = ({
+			added,
+			updated,
+			removed,
+		}: {
+			added: number[];
+			updated: number[];
+			removed: number[];
+		}) => {
+			changed = [...added, ...updated, ...removed];
+			let clients = this.#clientsOf.get(connId);
+			if (clients === undefined) {
+				clients = new Set();
+				this.#clientsOf.set(connId, clients);
+			}
+			for (const id of [...added, ...updated]) clients.add(id);
+			for (const id of removed) clients.delete(id);
+		};
+		this.awareness.on("update", listener);
+		try {
+			applyAwarenessUpdate(this.awareness, update, connId);
+		} catch {
+			throw invalid("a malformed awareness update");
+		} finally {
+			this.awareness.off("update", listener);
+		}
+		return changed.length === 0 ? new Uint8Array(0) : update;
+	}
+
+	/** Everyone's awareness, for a client that just connected. */
+	awarenessSnapshot(): Uint8Array | undefined {
+		const clients = [...this.awareness.states.keys()];
+		return clients.length === 0 ? undefined : encodeAwarenessUpdate(this.awareness, clients);
+	}
+
+	/** A connection went: its clients' awareness goes too; returns the update to pass on. */
+	connectionGone(connId: string): Uint8Array | undefined {
+		const clients = this.#clientsOf.get(connId);
+		this.#clientsOf.delete(connId);
+		if (clients === undefined || clients.size === 0) return undefined;
+		const ids = [...clients].filter((id) => this.awareness.states.has(id));
+		if (ids.length === 0) return undefined;
+		removeAwarenessStates(this.awareness, ids, "disconnect");
+		return encodeAwarenessUpdate(this.awareness, ids);
+	}
+
+	/** The document as text, for inspection and tests: the named text type. */
+	text(name = "text"): string {
+		return this.doc.getText(name).toString();
+	}
+
+	/** The actor sleeps: timers stop (the awareness' own check). */
+	destroy(): void {
+		this.awareness.destroy();
+		this.doc.destroy();
+	}
+}
