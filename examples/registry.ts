@@ -1,7 +1,9 @@
 import { setup } from "tenon";
 import { expense } from "./approval/approval.js";
+import { board } from "./board/board.js";
 import { chatHistory } from "./chat-history/chat-history.js";
 import { chatRoom } from "./chat-room/chat-room.js";
+import { note } from "./collab-editor/note.js";
 import { counter } from "./counter/counter.js";
 import { jobWorker } from "./job-worker/job-worker.js";
 import { inventory, order, payments } from "./order-saga/order-saga.js";
@@ -21,5 +23,7 @@ export const registry = setup({
 		expense,
 		todoList,
 		chatHistory,
+		note,
+		board,
 	},
 });

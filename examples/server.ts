@@ -1,9 +1,29 @@
-// `npm start`: serves the example actors on the embedded LMDB store, on this
-// machine only (127.0.0.1) unless TENON_HOST says otherwise.
-import { issueToken } from "./auth/tokens.js";
-import { registry } from "./registry.js";
+// `npm start`: serves the example actors on the embedded LMDB store, and the
+// example web apps at /apps/, on this machine only (127.0.0.1) unless
+// TENON_HOST says otherwise.
 
-const server = await registry.start();
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+// Demo tokens stay valid across restarts: the signing secret is kept next to
+// the data (set EXAMPLES_AUTH_SECRET to choose it).
+if (process.env.EXAMPLES_AUTH_SECRET === undefined) {
+	const dir = process.env.TENON_DATA_DIR ?? ".tenon";
+	const file = join(dir, "examples-auth-secret");
+	mkdirSync(dir, { recursive: true });
+	try {
+		process.env.EXAMPLES_AUTH_SECRET = readFileSync(file, "utf8").trim();
+	} catch {
+		process.env.EXAMPLES_AUTH_SECRET = randomBytes(32).toString("base64url");
+		writeFileSync(file, process.env.EXAMPLES_AUTH_SECRET, { mode: 0o600 });
+	}
+}
+const { issueToken } = await import("./auth/tokens.js");
+const { registry } = await import("./registry.js");
+const { serveApps } = await import("./apps/serve-apps.js");
+
+const server = await registry.start({ fallback: serveApps });
 const url = server.url;
 // Demo sign-ins, so the examples that need a signed-in user can be tried.
 // A real app issues tokens from its login; see examples/auth/tokens.ts.
@@ -12,6 +32,10 @@ const alice = issueToken({ userId: "alice", roles: [] }, day);
 const boss = issueToken({ userId: "boss", roles: ["approver"] }, day);
 console.log(`
 Tenon is running at ${url} (data in ${process.env.TENON_DATA_DIR ?? "./.tenon"})
+
+Web apps (open each in two windows):
+  ${url}/apps/editor/?doc=welcome   collaborative editor (Yjs)
+  ${url}/apps/board/?board=team     multiplayer board (shared state, live cursors)
 
 Try it:
   curl -X POST '${url}/gateway/counter/action/increment?rvt-method=getOrCreate&rvt-key=demo' \\
@@ -25,7 +49,7 @@ Or from TypeScript:
 
 Examples with users take a signed token in their params, e.g.
   client.todoList.getOrCreate("alice", { params: { token: "<alice's token>" } })
-Demo tokens (valid 24 h, until this server restarts unless EXAMPLES_AUTH_SECRET is set):
+Demo tokens (valid 24 h; the signing secret is kept in the data directory):
   alice (user):     ${alice}
   boss (approver):  ${boss}
 

@@ -94,6 +94,15 @@ export interface StartOptions {
 	 * on every interface, which suits nodes on one machine).
 	 */
 	advertise?: string;
+	/**
+	 * Requests no Tenon route answers (static files of your web app, a login
+	 * endpoint) go here; undefined answers 404. They get the same Host, rate
+	 * and cross-site checks as Tenon's own routes.
+	 *
+	 * @example
+	 * await registry.start({ fallback: (request) => serveMyApp(request) });
+	 */
+	fallback?: (request: Request) => Response | undefined | Promise<Response | undefined>;
 }
 
 /** Internal start options: also what the test kit injects (a manual clock). */
@@ -102,6 +111,8 @@ export interface RuntimeStartOptions {
 	clock?: Clock;
 	/** The interface the server will listen on (it picks the default allowed hosts). */
 	bindHost?: string;
+	/** See {@link StartOptions.fallback}. */
+	fallback?: StartOptions["fallback"];
 }
 
 /** The default interface: this machine only. */
@@ -163,7 +174,10 @@ export class Registry<A extends ActorDefinitions> {
 		const gateway = new ActorGateway(runtime);
 		// In a cluster, connections whose sockets other nodes hold reach the actor through links.
 		if (runtime.cluster) gateway.setLinks(createConnectionLinks(runtime.cluster, runtime.logger));
-		const core = createServerCore(gateway, this.#coreOptions(options.bindHost));
+		const core = createServerCore(gateway, {
+			...this.#coreOptions(options.bindHost),
+			...(options.fallback ? { fallback: options.fallback } : {}),
+		});
 		await runtime.attach(() => createClient(inProcessClientOptions(core)));
 		return { runtime, core };
 	}
@@ -203,6 +217,7 @@ export class Registry<A extends ActorDefinitions> {
 		const bindHost = options.host ?? process.env.TENON_HOST ?? DEFAULT_HOST;
 		const { runtime, core } = await this.createRuntime({
 			...(options.storage ? { storage: options.storage } : {}),
+			...(options.fallback ? { fallback: options.fallback } : {}),
 			bindHost,
 		});
 		return this.#listen(runtime, core, { ...options, host: bindHost });

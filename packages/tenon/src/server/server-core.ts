@@ -55,6 +55,12 @@ export interface ServerCoreOptions {
 	allowIpHosts?: boolean;
 	/** Per-address and per-connection rate limits. */
 	rateLimits?: RateLimitOptions;
+	/**
+	 * Requests no Tenon route answers go here (static files, a login page):
+	 * a Response, or undefined for 404. They pass the same Host, rate and
+	 * (for methods other than GET/HEAD/OPTIONS) Origin checks first.
+	 */
+	fallback?: (request: Request) => Response | undefined | Promise<Response | undefined>;
 }
 
 function stripBasePath(pathname: string, basePath: string): string | undefined {
@@ -176,12 +182,22 @@ export function createServerCore(
 		};
 	}
 
+	/** A request no Tenon route answers: the fallback's, or 404. */
+	async function notTenon(request: Request, admitted: Admitted, path: string): Promise<Response> {
+		if (options.fallback !== undefined) {
+			if (!SAFE_METHODS.has(request.method)) guard.checkStateChange(request, admitted);
+			const response = await options.fallback(request);
+			if (response !== undefined) return response;
+		}
+		throw errors.routeNotFound(request.method, path);
+	}
+
 	async function serve(request: Request, admitted: Admitted): Promise<Response> {
 		let encoding: Encoding = "json";
 		try {
 			const url = new URL(request.url);
 			const path = stripBasePath(url.pathname, basePath);
-			if (path === undefined) throw errors.routeNotFound(request.method, url.pathname);
+			if (path === undefined) return await notTenon(request, admitted, url.pathname);
 			const peer = handlePeerRoute(request, path, actors, admitted.trusted);
 			if (peer) return peer;
 			const gateway = parseGatewayRequest(path, url, limits);
@@ -199,7 +215,7 @@ export function createServerCore(
 				managementContext(admitted),
 			);
 			if (response) return response;
-			throw errors.routeNotFound(request.method, path);
+			return await notTenon(request, admitted, path);
 		} catch (error) {
 			logIfInternal(error, request);
 			return errorResponse(error, encoding, actors.exposeInternalErrors);

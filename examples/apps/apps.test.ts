@@ -1,0 +1,204 @@
+// The example web apps, as `npm start` serves them, in headless Chromium with
+// two pages each: the editor's edits converge and show the other's cursor;
+// the board's notes and cursors reach the other page; after the server is
+// killed and started again the pages reconnect on their own and no
+// acknowledged edit is lost.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../../packages/tenon/test/helpers/browser-page.js";
+
+const root = join(import.meta.dirname, "..", "..");
+const shots = join(root, "reports", "examples");
+const dataDir = mkdtempSync(join(tmpdir(), "tenon-apps-"));
+let server: ChildProcess | undefined;
+let browser: Browser;
+let base = "";
+
+async function freePort(): Promise<number> {
+	const probe = createServer();
+	await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+	const port = (probe.address() as { port: number }).port;
+	await new Promise((resolve) => probe.close(resolve));
+	return port;
+}
+
+/** `npm start`, as a user runs it, on a fixed port (so pages can reconnect after a restart). */
+async function startServer(port: number): Promise<string> {
+	const child = spawn("npm", ["start", "--silent"], {
+		cwd: root,
+		env: {
+			...process.env,
+			TENON_PORT: String(port),
+			TENON_DATA_DIR: dataDir,
+			TENON_LOG_LEVEL: "warn",
+		},
+		stdio: ["ignore", "pipe", "inherit"],
+		detached: true,
+	});
+	server = child;
+	let output = "";
+	return new Promise<string>((resolve, reject) => {
+		child.stdout?.on("data", (chunk: Buffer) => {
+			output += chunk.toString();
+			const match = /Tenon is running at (\S+)/.exec(output);
+			if (match) resolve(match[1] as string);
+		});
+		child.once("exit", (code) => reject(new Error(`npm start exited (${code}): ${output}`)));
+	});
+}
+
+/** Kills the server's whole process group, like a crash (no cleanup). */
+async function killServer(): Promise<void> {
+	const child = server;
+	if (child?.pid === undefined) return;
+	const exited = new Promise((resolve) => child.once("exit", resolve));
+	process.kill(-child.pid, "SIGKILL");
+	await exited;
+	server = undefined;
+}
+
+beforeAll(async () => {
+	mkdirSync(shots, { recursive: true });
+	base = await startServer(await freePort());
+	browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+	await browser?.close();
+	await killServer().catch(() => {});
+	rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function open(path: string, name: string): Promise<Page> {
+	const page = await browser.newPage({ viewport: { width: 1000, height: 760 } });
+	const errors: string[] = [];
+	page.on("pageerror", (error) => errors.push(String(error)));
+	await page.goto(`${base}${path}&name=${name}`);
+	await expect
+		.poll(() => page.locator("#status").textContent(), { timeout: 20_000 })
+		.toBe("connected");
+	expect(errors).toEqual([]);
+	return page;
+}
+
+const text = (page: Page, selector: string) => page.locator(selector).first().textContent();
+
+/** The editor's document as text: its lines, without the others' caret labels. */
+const documentText = (page: Page) =>
+	page.evaluate(() =>
+		[...document.querySelectorAll(".cm-content .cm-line")]
+			.map((line) => {
+				const copy = line.cloneNode(true) as HTMLElement;
+				for (const widget of copy.querySelectorAll(".cm-ySelectionCaret")) widget.remove();
+				return copy.textContent ?? "";
+			})
+			.join("\n"),
+	);
+
+describe("example apps in Chromium", () => {
+	it("editor: edits converge, cursors show, a crash loses no acknowledged edit", async () => {
+		const ann = await open("/apps/editor/?doc=crash-test", "ann");
+		const bob = await open("/apps/editor/?doc=crash-test", "bob");
+		try {
+			await expect.poll(() => text(ann, "#synced")).toBe("synced");
+			await expect.poll(() => text(bob, "#synced")).toBe("synced");
+			await ann.click(".cm-content");
+			await ann.keyboard.type("Hello from Ann. ");
+			await bob.click(".cm-content");
+			await bob.keyboard.press("End");
+			await bob.keyboard.type("And Bob.");
+			await expect.poll(() => documentText(ann)).toContain("And Bob.");
+			await expect.poll(() => documentText(bob)).toContain("Hello from Ann.");
+			// Each sees the other, and the other's caret with its name.
+			await expect.poll(() => text(ann, "#people")).toBe("also here: bob");
+			await expect.poll(() => ann.locator(".cm-ySelectionInfo").count()).toBeGreaterThan(0);
+			await expect.poll(() => text(ann, ".cm-ySelectionInfo")).toBe("bob");
+			await expect.poll(() => text(ann, "#pending")).toBe("all edits saved");
+			await expect.poll(() => text(bob, "#pending")).toBe("all edits saved");
+			await ann.screenshot({ path: join(shots, "editor.png") });
+			const saved = await documentText(ann);
+			expect(await documentText(bob)).toBe(saved);
+			// The server dies; both pages stay up and reconnect by themselves to the new one.
+			const port = Number(new URL(base).port);
+			await killServer();
+			await expect.poll(() => text(ann, "#status"), { timeout: 10_000 }).not.toBe("connected");
+			await startServer(port);
+			await expect.poll(() => text(ann, "#status"), { timeout: 20_000 }).toBe("connected");
+			await expect.poll(() => text(bob, "#status"), { timeout: 20_000 }).toBe("connected");
+			// Every acknowledged edit survived; editing goes on and still converges.
+			await expect.poll(() => documentText(bob)).toContain(saved);
+			await bob.keyboard.type(" After the crash.");
+			await expect.poll(() => documentText(ann)).toContain("After the crash.");
+			const reader = await open("/apps/editor/?doc=crash-test", "cy");
+			await expect.poll(() => documentText(reader)).toContain("After the crash.");
+			expect(await documentText(reader)).toContain(saved);
+			await reader.close();
+		} finally {
+			await ann.close();
+			await bob.close();
+		}
+	}, 120_000);
+
+	it("board: notes and live cursors reach the other page", async () => {
+		const ann = await open("/apps/board/?board=demo", "ann");
+		const bob = await open("/apps/board/?board=demo", "bob");
+		try {
+			await ann.fill("#text", "Ship it");
+			await ann.click("#add");
+			await expect.poll(() => bob.locator('[data-note="Ship it"]').count()).toBe(1);
+			await expect.poll(() => text(bob, '[data-note="Ship it"] small')).toBe("ann");
+			// Ann moves her mouse over the board: Bob sees her cursor, named by the actor.
+			const box = (await ann.locator("#board").boundingBox()) as { x: number; y: number };
+			for (let i = 0; i < 5; i++)
+				await ann.mouse.move(box.x + 300 + i * 10, box.y + 200, { steps: 2 });
+			await expect.poll(() => bob.locator('[data-cursor="ann"]').count()).toBe(1);
+			await expect.poll(() => text(bob, "#people")).toBe("also here: ann");
+			// Drag the note: its new place reaches Bob.
+			const note = ann.locator('[data-note="Ship it"]');
+			const at = (await note.boundingBox()) as { x: number; y: number };
+			await ann.mouse.move(at.x + 20, at.y + 20);
+			await ann.mouse.down();
+			await ann.mouse.move(at.x + 220, at.y + 120, { steps: 5 });
+			await ann.mouse.up();
+			await expect
+				.poll(async () => (await bob.locator('[data-note="Ship it"]').boundingBox())?.x ?? 0)
+				.toBeGreaterThan(at.x + 150);
+			await bob.screenshot({ path: join(shots, "board.png") });
+		} finally {
+			await ann.close();
+			await bob.close();
+		}
+	}, 60_000);
+});
+
+describe("example apps build", () => {
+	it("the committed build is the build of the current sources (npm run build:apps)", async () => {
+		const { build } = await import("vite");
+		const { readdirSync } = await import("node:fs");
+		const outDir = mkdtempSync(join(tmpdir(), "tenon-apps-build-"));
+		// As `npm run build:apps` builds (the test runner's NODE_ENV=test changes what React's modules contain).
+		const nodeEnv = process.env.NODE_ENV;
+		process.env.NODE_ENV = "production";
+		try {
+			await build({
+				configFile: join(import.meta.dirname, "vite.config.ts"),
+				logLevel: "silent",
+				mode: "production",
+				build: { outDir, emptyOutDir: true },
+			});
+			const files = (dir: string) => readdirSync(dir, { recursive: true, encoding: "utf8" }).sort();
+			// Built file names carry content hashes: a stale build shows as different names.
+			expect(files(outDir), "examples/apps/dist is stale: run npm run build:apps").toEqual(
+				files(join(import.meta.dirname, "dist")),
+			);
+		} finally {
+			process.env.NODE_ENV = nodeEnv;
+			rmSync(outDir, { recursive: true, force: true });
+		}
+	}, 120_000);
+});

@@ -1,0 +1,111 @@
+// A collaborative editor: CodeMirror bound to a Yjs document that the `note`
+// actor holds (tenon/yjs). Edits merge live; each is acknowledged once the
+// actor stored it; cursors of the others show (awareness).
+import { basicSetup, EditorView } from "codemirror";
+import { StrictMode, useEffect, useRef, useState } from "react";
+import { createRoot } from "react-dom/client";
+import { createClient } from "tenon/client";
+import { createTenonReact } from "tenon/react";
+import { TenonYjsProvider } from "tenon/yjs";
+import { yCollab } from "y-codemirror.next";
+import * as Y from "yjs";
+import type { registry } from "../../registry.js";
+import { nameOfThisTab, signIn } from "../shared/session.js";
+
+const docName = new URLSearchParams(location.search).get("doc") ?? "welcome";
+const name = nameOfThisTab();
+const client = createClient<typeof registry>({
+	endpoint: location.origin,
+	reconnect: { minDelayMs: 100, maxDelayMs: 2_000 },
+});
+const { useActor } = createTenonReact(client);
+const COLORS = ["#5b6cf0", "#e5484d", "#30a46c", "#f76b15", "#8e4ec6", "#0090ff"];
+
+function Editor({ token }: { token: string }) {
+	const { connection, status, error } = useActor({
+		name: "note",
+		key: [docName],
+		params: { token },
+	});
+	const host = useRef<HTMLDivElement>(null);
+	const [synced, setSynced] = useState(false);
+	const [pending, setPending] = useState(0);
+	const [people, setPeople] = useState<string[]>([]);
+	useEffect(() => {
+		if (connection === undefined || host.current === null) return undefined;
+		const doc = new Y.Doc();
+		const provider = new TenonYjsProvider(doc, connection);
+		const color = COLORS[Math.abs(hash(name)) % COLORS.length] as string;
+		provider.awareness.setLocalStateField("user", { name, color, colorLight: `${color}33` });
+		const view = new EditorView({
+			doc: "",
+			extensions: [
+				basicSetup,
+				EditorView.lineWrapping,
+				yCollab(doc.getText("text"), provider.awareness),
+			],
+			parent: host.current,
+		});
+		void provider.whenSynced().then(() => setSynced(true));
+		const onAwareness = () =>
+			setPeople(
+				[...provider.awareness.getStates().entries()]
+					.filter(([id]) => id !== doc.clientID)
+					.map(([, state]) => String((state as { user?: { name?: string } }).user?.name ?? "?")),
+			);
+		provider.awareness.on("change", onAwareness);
+		const timer = setInterval(() => setPending(provider.unacknowledged), 200);
+		return () => {
+			clearInterval(timer);
+			provider.awareness.off("change", onAwareness);
+			provider.destroy();
+			view.destroy();
+			doc.destroy();
+		};
+	}, [connection]);
+	return (
+		<>
+			<header className="bar">
+				<strong>{docName}</strong>
+				<span className="status" data-status={status} id="status">
+					{status}
+				</span>
+				<span id="synced">{synced ? "synced" : "syncing"}</span>
+				<span id="pending">{pending === 0 ? "all edits saved" : `${pending} unsaved`}</span>
+				<span className="people" id="people">
+					{people.length === 0 ? "nobody else here" : `also here: ${people.sort().join(", ")}`}
+				</span>
+				{error ? <span id="error">{`${error.group}/${error.code}`}</span> : null}
+			</header>
+			<div className="editor" ref={host} id="editor" />
+		</>
+	);
+}
+
+function hash(text: string): number {
+	let h = 0;
+	for (const char of text) h = (h * 31 + char.charCodeAt(0)) | 0;
+	return h;
+}
+
+function App() {
+	const [token, setToken] = useState<string>();
+	useEffect(() => {
+		void signIn(name).then(setToken);
+	}, []);
+	return (
+		<main className="page">
+			<h1>Collaborative editor</h1>
+			<p>
+				Signed in as <b id="me">{name}</b>. Open this page in another window to edit together.
+			</p>
+			{token ? <Editor token={token} /> : <p>signing in…</p>}
+		</main>
+	);
+}
+
+createRoot(document.getElementById("root") as HTMLElement).render(
+	<StrictMode>
+		<App />
+	</StrictMode>,
+);

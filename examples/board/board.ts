@@ -1,0 +1,67 @@
+import { actor, event, UserError } from "tenon";
+import { z } from "zod";
+import { type TokenParams, verifyToken } from "../auth/tokens.js";
+
+/** A sticky note on the board. */
+export interface Sticky {
+	id: number;
+	text: string;
+	x: number;
+	y: number;
+	/** Who wrote it (from the writer's verified token). */
+	author: string;
+}
+
+const MAX_NOTES = 200;
+const position = z.number().finite().min(0).max(2_000);
+
+/**
+ * A multiplayer board, one actor per board: sticky notes everyone sees
+ * (shared state: every change reaches every open page, after it is saved)
+ * and live cursors (presence: each page says where its cursor is, the actor
+ * says whose it is; never stored). Who did what comes from signed tokens.
+ */
+export const board = actor({
+	state: { nextId: 1, notes: [] as Sticky[] },
+	onBeforeConnect: (_c, params: TokenParams) => {
+		verifyToken(params?.token);
+	},
+	createConnState: (_c, params: TokenParams) => ({ userId: verifyToken(params.token).userId }),
+	shareState: true,
+	presence: {
+		identify: (conn) => ({ name: conn.state.userId }),
+		schema: z.object({ x: position, y: position }).strict(),
+		maxPerSecond: 30,
+	},
+	events: { cleared: event<string>() },
+	actionInputSchemas: {
+		addNote: z.tuple([z.string().min(1).max(280), position, position]),
+		moveNote: z.tuple([z.number().int(), position, position]),
+		removeNote: z.tuple([z.number().int()]),
+	},
+	actions: {
+		addNote: (c, text: string, x: number, y: number) => {
+			if (c.state.notes.length >= MAX_NOTES)
+				throw new UserError(`A board holds at most ${MAX_NOTES} notes`, { code: "board_full" });
+			const sticky = { id: c.state.nextId++, text, x, y, author: c.conn.state.userId };
+			c.state.notes.push(sticky);
+			return sticky.id;
+		},
+		moveNote: (c, id: number, x: number, y: number) => {
+			const sticky = c.state.notes.find((n) => n.id === id);
+			if (!sticky) throw new UserError("No such note", { code: "not_found" });
+			sticky.x = x;
+			sticky.y = y;
+		},
+		removeNote: (c, id: number) => {
+			const index = c.state.notes.findIndex((n) => n.id === id);
+			if (index === -1) return false;
+			// Only its author may remove a note.
+			if (c.state.notes[index]?.author !== c.conn.state.userId)
+				throw new UserError("Only the author may remove a note", { code: "forbidden" });
+			c.state.notes.splice(index, 1);
+			return true;
+		},
+	},
+	options: { sleepTimeout: 30_000 },
+});

@@ -1,0 +1,24 @@
+import { yjsActor } from "tenon/yjs";
+import { type TokenParams, verifyToken } from "../auth/tokens.js";
+
+/**
+ * A collaborative note, one actor per document: it holds the document's Yjs
+ * state (tenon/yjs), merges everyone's edits, stores each one before it is
+ * acknowledged, and passes on cursors (awareness). Signed-in users edit;
+ * the `viewer` role may only read.
+ */
+export const note = yjsActor({
+	onBeforeConnect: (_c, params: TokenParams) => {
+		verifyToken(params?.token);
+	},
+	createConnState: (_c, params: TokenParams) => {
+		const { userId, roles } = verifyToken(params.token);
+		return { userId, canEdit: !roles.includes("viewer") };
+	},
+	canEdit: (c) => c.conn.state.canEdit,
+	actions: {
+		/** The document's text, for a quick look (who may connect may read). */
+		text: (c) => c.vars.document.text(),
+	},
+	options: { sleepTimeout: 30_000 },
+});
