@@ -4,6 +4,8 @@
 export type { Encoding } from "../protocol/encoding.js";
 export { ActorError } from "../protocol/errors.js";
 export type { ActorKey } from "../protocol/keys.js";
+export type * from "../agent/types.js";
+export { AgentChat, type AgentChatView, type AgentConnection } from "./agent-chat.js";
 export { createClient } from "./client.js";
 export type { ClientOptions, WebSocketConstructor } from "./transport.js";
 export type {

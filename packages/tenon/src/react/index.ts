@@ -2,6 +2,7 @@
 // Importing it touches no browser API, so it is safe in server rendering
 // (the hooks connect in effects, which only run in the browser).
 
+export { type UseAgentChatResult, useAgentChat } from "./agent-chat.js";
 export { type CacheEntry, ConnectionCache } from "./connection-cache.js";
 export {
 	createTenonReact,

@@ -1,0 +1,245 @@
+import { randomUUID } from "node:crypto";
+import { type ActorDefinition, actor } from "../actor/definition.js";
+import type { SqlDatabase } from "../db/database.js";
+import { db } from "../db/index.js";
+import { ActorError, errors } from "../protocol/errors.js";
+import { workflow } from "../workflow/index.js";
+import {
+	type AgentConfig,
+	type AgentSettings,
+	type AgentStateShape,
+	agentSettings,
+} from "./config.js";
+import {
+	type AgentActionContext,
+	type AgentEvents,
+	type AgentQueues,
+	type AgentVars,
+	type AgentWorkflow,
+	agentEvents,
+	agentQueues,
+} from "./declarations.js";
+import type { Requester } from "./tools.js";
+import { migrateTranscript, Transcript } from "./transcript.js";
+import { runTurns } from "./turn.js";
+import type { AgentLiveMessage, AgentMessage, AgentSharedState } from "./types.js";
+
+/** The actions every agent has (what `useAgentChat` calls). */
+export interface AgentActions<CP, CS> {
+	/** Adds a prompt to the conversation; its turn runs after those before it. */
+	prompt: (
+		c: AgentActionContext<CP, CS>,
+		text: string,
+	) => Promise<{ turnId: string; messageId: string }>;
+	/** Stops the turn running now (the answer streaming, or a call waiting for confirmation). */
+	stop: (c: AgentActionContext<CP, CS>) => Promise<boolean>;
+	/** Approves or denies the pending high-risk call `callId`. */
+	confirm: (c: AgentActionContext<CP, CS>, callId: string, approve: boolean) => Promise<void>;
+	/** Up to `limit` messages (default 100, at most 500) before `before` (a seq), oldest first. */
+	history: (
+		c: AgentActionContext<CP, CS>,
+		options?: { before?: number; limit?: number },
+	) => Promise<AgentMessage[]>;
+	/** The answer streaming now, as far as it got (for a client that joins or comes back mid-stream). */
+	live: (c: AgentActionContext<CP, CS>) => AgentLiveMessage | null;
+}
+
+/** An agent actor's definition, as the registry and typed clients see it. */
+export type AgentActorDefinition<CP, CS> = ActorDefinition<
+	AgentStateShape,
+	CP,
+	CS,
+	AgentVars,
+	unknown,
+	AgentEvents,
+	AgentQueues,
+	AgentActions<CP, CS>,
+	SqlDatabase,
+	AgentSharedState
+>;
+
+/**
+ * An AI agent as an actor, one per conversation: prompts wait on a durable
+ * queue, each turn runs as a workflow (a crash resumes it; a model that keeps
+ * failing ends it as `failed`), answers stream to every connection as
+ * `token` events with message ids and offsets, the transcript lives in the
+ * actor's SQLite. Tools run with the identity of the user whose prompt
+ * started the turn; high-risk ones wait for a confirmation that only an
+ * authorized connection can give. See docs/agents.md.
+ *
+ * @example
+ * export const assistant = agentActor({
+ *   model: openAIModel({ baseURL: "https://api.openai.com/v1", apiKey, model: "gpt-4.1-mini" }),
+ *   system: "You help with orders.",
+ *   tools: [lookupOrder, refundOrder],
+ *   onBeforeConnect: (c, params: { token: string }) => { verify(params.token, c.key) },
+ *   createConnState: (_c, params) => ({ userId: verify(params.token).userId }),
+ *   identify: (conn) => ({ id: conn.state.userId }),
+ * });
+ */
+export function agentActor<CP = unknown, CS = undefined>(
+	config: AgentConfig<CP, CS>,
+): AgentActorDefinition<CP, CS> {
+	const settings = agentSettings(config);
+	const initial: AgentStateShape = {
+		turn: null,
+		queued: 0,
+		pending: null,
+		last: null,
+		rate: { windowStart: 0, count: 0 },
+	};
+	const actions: AgentActions<CP, CS> = {
+		prompt: async (c, text) => {
+			const requester = requesterOf(c, config);
+			if (typeof text !== "string" || text.trim() === "")
+				throw new ActorError("agent", "invalid_prompt", "A prompt is a non-empty string");
+			if (text.length > settings.maxPromptChars)
+				throw new ActorError(
+					"agent",
+					"prompt_too_large",
+					`A prompt has at most ${settings.maxPromptChars} characters`,
+					{ limit: settings.maxPromptChars },
+				);
+			admit(c, settings);
+			const turnId = randomUUID();
+			const message = await new Transcript(c.db).add({
+				id: `${turnId}.prompt`,
+				turnId,
+				role: "user",
+				content: settings.redactor.redact(text),
+				status: "complete",
+				author: requester.id,
+				toolCalls: null,
+				toolCallId: null,
+				toolName: null,
+				createdAt: Date.now(),
+			});
+			await c.queue.send("prompts", { turnId, messageId: message.id, requester });
+			c.state.queued++;
+			c.broadcast("message", message);
+			c.broadcast("turn", { turnId, status: "queued", error: null });
+			return { turnId, messageId: message.id };
+		},
+		stop: async (c) => {
+			const stopper = requesterOf(c, config);
+			const turn = c.state.turn;
+			if (turn === null) return false;
+			if (!settings.canStop(stopper, turn.requester))
+				throw errors.forbidden("only the user whose prompt started this turn may stop it");
+			turn.stop = true;
+			c.vars.stop?.abort(new Error("stopped"));
+			const pending = c.state.pending;
+			if (pending !== null)
+				await c.queue.send("decisions", {
+					callId: pending.callId,
+					approved: false,
+					by: stopper.id,
+					reason: "stopped",
+				});
+			return true;
+		},
+		confirm: async (c, callId, approve) => {
+			const decider = requesterOf(c, config);
+			const pending = c.state.pending;
+			if (typeof callId !== "string" || typeof approve !== "boolean")
+				throw new ActorError(
+					"request",
+					"invalid_args",
+					"confirm takes (callId: string, approve: boolean)",
+				);
+			if (pending === null || pending.callId !== callId)
+				throw new ActorError(
+					"agent",
+					"no_pending_call",
+					"No call with this id waits for a decision",
+				);
+			if (!settings.canConfirm(decider, pending))
+				throw errors.forbidden("this connection may not decide on this call");
+			// Taken off at once, so a second decision finds nothing pending.
+			c.state.pending = null;
+			await c.queue.send("decisions", {
+				callId,
+				approved: approve,
+				by: decider.id,
+				reason: "decided",
+			});
+		},
+		history: (c, options = {}) => {
+			const limit = Math.min(Math.max(1, Math.trunc(Number(options?.limit ?? 100)) || 100), 500);
+			const before = options?.before;
+			if (before !== undefined && !Number.isSafeInteger(before))
+				throw new ActorError("request", "invalid_args", "`before` is a message's seq");
+			return new Transcript(c.db).page(limit, before);
+		},
+		live: (c) => {
+			const live = c.vars.live;
+			return live === null
+				? null
+				: { messageId: live.messageId, turnId: live.turnId, text: live.text };
+		},
+	};
+	return actor<
+		AgentStateShape,
+		CP,
+		CS,
+		AgentVars,
+		unknown,
+		AgentEvents,
+		AgentQueues,
+		AgentActions<CP, CS>,
+		SqlDatabase,
+		AgentSharedState
+	>({
+		state: initial,
+		...(config.connParamsSchema === undefined ? {} : { connParamsSchema: config.connParamsSchema }),
+		...(config.onBeforeConnect === undefined ? {} : { onBeforeConnect: config.onBeforeConnect }),
+		...(config.createConnState === undefined ? {} : { createConnState: config.createConnState }),
+		events: agentEvents,
+		queues: agentQueues,
+		db: db({ onMigrate: migrateTranscript }),
+		createVars: (): AgentVars => ({ live: null, stop: null }),
+		shareState: (state: AgentStateShape): AgentSharedState => ({
+			turn:
+				state.turn === null
+					? null
+					: { id: state.turn.id, status: state.turn.status, requester: state.turn.requester },
+			queued: state.queued,
+			pending: state.pending,
+			last: state.last,
+		}),
+		actions: actions as AgentActions<CP, CS> & Record<string, never>,
+		run: workflow((ctx) => runTurns(ctx as unknown as AgentWorkflow, settings)),
+		...(config.options === undefined ? {} : { options: config.options }),
+	}) as never;
+}
+
+/** Who is calling, from server-side state; refuses a connection `identify` does not know. */
+function requesterOf<CP, CS>(
+	c: AgentActionContext<CP, CS>,
+	config: AgentConfig<CP, CS>,
+): Requester {
+	const requester = config.identify(c.conn);
+	if (requester === null || typeof requester?.id !== "string" || requester.id === "")
+		throw errors.forbidden("this connection is not identified");
+	return requester;
+}
+
+/** Applies the conversation's limits on prompts, counting this one. */
+function admit<CP, CS>(c: AgentActionContext<CP, CS>, s: AgentSettings): void {
+	if (c.state.queued >= s.maxQueuedPrompts)
+		throw new ActorError("agent", "busy", `At most ${s.maxQueuedPrompts} prompts may wait`, {
+			limit: s.maxQueuedPrompts,
+		});
+	if (s.rateLimit === false) return;
+	const now = Date.now();
+	const rate = c.state.rate;
+	if (now - rate.windowStart >= s.rateLimit.windowMs) {
+		rate.windowStart = now;
+		rate.count = 0;
+	}
+	if (rate.count >= s.rateLimit.prompts)
+		throw new ActorError("agent", "rate_limited", "Too many prompts; try again later", {
+			retryAfterMs: rate.windowStart + s.rateLimit.windowMs - now,
+		});
+	rate.count++;
+}

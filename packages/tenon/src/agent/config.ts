@@ -1,0 +1,124 @@
+import type { Conn } from "../actor/context.js";
+import type { ActorOptions } from "../actor/options.js";
+import type { StandardSchemaV1 } from "../actor/schema.js";
+import type { AgentConnectContext } from "./declarations.js";
+import type { ChatModel } from "./model.js";
+import { COMMON_SECRET_PATTERNS, Redactor } from "./redact.js";
+import type { AgentTool, Requester } from "./tools.js";
+import type { AgentPendingConfirmation, AgentTurnUpdate } from "./types.js";
+
+/** Options of {@link agentActor}. */
+export interface AgentConfig<CP, CS> {
+	/** The model (e.g. `openAIModel(...)`). */
+	model: ChatModel;
+	/** The system prompt, or a function of the user whose prompt starts the turn. */
+	system?: string | ((requester: Requester) => string);
+	/** The tools the model may call. */
+	tools?: readonly AgentTool<never>[];
+	/**
+	 * Who a connection is, from server-side state only (what `createConnState`
+	 * set after checking the caller's credentials), never from anything a
+	 * message says. `null` refuses it: it may read, not prompt or decide.
+	 */
+	identify: (conn: Conn<CP, CS>) => Requester | null;
+	/** Who may connect at all (throw to refuse); see the actor docs. */
+	onBeforeConnect?: (c: AgentConnectContext<CP>, params: CP) => void | Promise<void>;
+	createConnState?: (c: AgentConnectContext<CP>, params: CP) => CS | Promise<CS>;
+	connParamsSchema?: StandardSchemaV1;
+	/**
+	 * May `decider` approve or deny this call? Default: only the user whose
+	 * prompt led to it.
+	 */
+	canConfirm?: (decider: Requester, pending: AgentPendingConfirmation) => boolean;
+	/** May `stopper` stop the turn of `requester`? Default: only that user. */
+	canStop?: (stopper: Requester, requester: string) => boolean;
+	/** How long a high-risk call waits for a decision before it counts as denied (ms). Default 5 minutes. */
+	confirmTimeoutMs?: number;
+	/** Model calls per turn that may use tools; the last one after them answers without. Default 8. */
+	maxToolRounds?: number;
+	/** Prompts a conversation accepts per window (`false`: no limit). Default 20 per minute. */
+	rateLimit?: { prompts: number; windowMs: number } | false;
+	/** Prompts waiting for their turn at most. Default 10. */
+	maxQueuedPrompts?: number;
+	/** Longest prompt, in characters. Default 16 000. */
+	maxPromptChars?: number;
+	/** Longest tool result the model and clients get (characters; the rest is cut). Default 16 000. */
+	maxToolResultChars?: number;
+	/** Messages of the transcript the model reads (the newest). Default 50. */
+	contextMessages?: number;
+	/** Retries of a failed model call within a turn. Default 2. */
+	modelRetries?: number;
+	/**
+	 * Secrets to hide from the model and the clients: a {@link Redactor}, or
+	 * what to build one from (the common credential patterns are always on).
+	 */
+	redact?: Redactor | { secrets?: readonly (string | undefined)[]; patterns?: readonly RegExp[] };
+	options?: ActorOptions;
+}
+
+/** The agent's state (see {@link AgentSharedState} for what clients see of it). */
+export interface AgentStateShape {
+	turn: { id: string; status: "running" | "confirming"; requester: string; stop: boolean } | null;
+	queued: number;
+	pending: AgentPendingConfirmation | null;
+	last: AgentTurnUpdate | null;
+	rate: { windowStart: number; count: number };
+}
+
+/** The options with their defaults applied. */
+export interface AgentSettings {
+	readonly model: ChatModel;
+	readonly system: (requester: Requester) => string | undefined;
+	readonly tools: readonly AgentTool<unknown>[];
+	readonly canConfirm: (decider: Requester, pending: AgentPendingConfirmation) => boolean;
+	readonly canStop: (stopper: Requester, requester: string) => boolean;
+	readonly confirmTimeoutMs: number;
+	readonly maxToolRounds: number;
+	readonly rateLimit: { prompts: number; windowMs: number } | false;
+	readonly maxQueuedPrompts: number;
+	readonly maxPromptChars: number;
+	readonly maxToolResultChars: number;
+	readonly contextMessages: number;
+	readonly modelRetries: number;
+	readonly redactor: Redactor;
+}
+
+export function agentSettings<CP, CS>(config: AgentConfig<CP, CS>): AgentSettings {
+	const tools = (config.tools ?? []) as readonly AgentTool<unknown>[];
+	const names = new Set<string>();
+	for (const tool of tools) {
+		if (names.has(tool.name)) throw new Error(`agentActor: two tools are named '${tool.name}'`);
+		names.add(tool.name);
+	}
+	const system = config.system;
+	const redact = config.redact;
+	return {
+		model: config.model,
+		system: typeof system === "function" ? system : () => system,
+		tools,
+		canConfirm: config.canConfirm ?? ((decider, pending) => decider.id === pending.requester),
+		canStop: config.canStop ?? ((stopper, requester) => stopper.id === requester),
+		confirmTimeoutMs: positive("confirmTimeoutMs", config.confirmTimeoutMs, 5 * 60_000),
+		maxToolRounds: positive("maxToolRounds", config.maxToolRounds, 8),
+		rateLimit:
+			config.rateLimit === undefined ? { prompts: 20, windowMs: 60_000 } : config.rateLimit,
+		maxQueuedPrompts: positive("maxQueuedPrompts", config.maxQueuedPrompts, 10),
+		maxPromptChars: positive("maxPromptChars", config.maxPromptChars, 16_000),
+		maxToolResultChars: positive("maxToolResultChars", config.maxToolResultChars, 16_000),
+		contextMessages: positive("contextMessages", config.contextMessages, 50),
+		modelRetries: config.modelRetries ?? 2,
+		redactor:
+			redact instanceof Redactor
+				? redact
+				: new Redactor({
+						secrets: redact?.secrets ?? [],
+						patterns: [...COMMON_SECRET_PATTERNS, ...(redact?.patterns ?? [])],
+					}),
+	};
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+	if (value === undefined) return fallback;
+	if (!(value > 0)) throw new TypeError(`agentActor: ${name} must be a positive number`);
+	return value;
+}

@@ -1,0 +1,94 @@
+import type { ActionContext, ActorContext, ConnectContext } from "../actor/context.js";
+import { event } from "../actor/events.js";
+import { queue } from "../actor/queues.js";
+import type { SqlDatabase } from "../db/database.js";
+import type { WorkflowContext } from "../workflow/types.js";
+import type { AgentStateShape } from "./config.js";
+import type { LiveAnswer } from "./live-answer.js";
+import type { Requester } from "./tools.js";
+import type { AgentMessage, AgentMessageStart, AgentToken, AgentTurnUpdate } from "./types.js";
+
+/** The events an agent sends its connections. */
+export const agentEvents = {
+	/** A message joined the transcript (a prompt, a finished answer, a tool result). */
+	message: event<AgentMessage>(),
+	/** An answer starts streaming (again: drop what you had of it). */
+	messageStart: event<AgentMessageStart>(),
+	/** More of the answer streaming now. */
+	token: event<AgentToken>(),
+	/** A turn changed status. */
+	turn: event<AgentTurnUpdate>(),
+};
+
+/** A prompt waiting for its turn (its text is in the transcript already). */
+export interface PromptMessage {
+	readonly turnId: string;
+	readonly messageId: string;
+	readonly requester: Requester;
+}
+
+/** A person's decision on a high-risk call, checked by the `confirm` action. */
+export interface DecisionMessage {
+	readonly callId: string;
+	readonly approved: boolean;
+	readonly by: string;
+	readonly reason: "decided" | "stopped";
+}
+
+/**
+ * The agent's queues. Only the actor sends to them (from the `send`,
+ * `confirm` and `stop` actions, after their checks): a client sending
+ * directly is refused.
+ */
+export const agentQueues = {
+	prompts: queue<PromptMessage>({ canPublish: () => false }),
+	decisions: queue<DecisionMessage>({ canPublish: () => false }),
+};
+
+/** What an agent keeps in memory while awake. */
+export interface AgentVars {
+	/** The answer streaming now. */
+	live: LiveAnswer | null;
+	/** Aborts the model call of the turn running now. */
+	stop: AbortController | null;
+}
+
+export type AgentEvents = typeof agentEvents;
+export type AgentQueues = typeof agentQueues;
+export type AgentActorContext = ActorContext<
+	AgentStateShape,
+	unknown,
+	unknown,
+	AgentVars,
+	AgentEvents,
+	AgentQueues,
+	SqlDatabase
+>;
+export type AgentActionContext<CP, CS> = ActionContext<
+	AgentStateShape,
+	CP,
+	CS,
+	AgentVars,
+	AgentEvents,
+	AgentQueues,
+	SqlDatabase
+>;
+export type AgentWorkflow = WorkflowContext<
+	AgentStateShape,
+	unknown,
+	unknown,
+	AgentVars,
+	AgentEvents,
+	AgentQueues,
+	SqlDatabase
+>;
+/** The context of an agent's connect hooks (`onBeforeConnect`, `createConnState`). */
+export type AgentConnectContext<CP> = ConnectContext<
+	AgentStateShape,
+	CP,
+	unknown,
+	AgentVars,
+	AgentEvents,
+	AgentQueues,
+	SqlDatabase
+>;

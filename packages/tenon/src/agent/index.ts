@@ -1,0 +1,32 @@
+// Public entry point of `tenon/agent`: AI agents as actors (one per
+// conversation), an OpenAI-compatible streaming model client, tools with
+// risk levels and confirmations, secret redaction, and MCP. No model SDK.
+
+export { type AgentActions, type AgentActorDefinition, agentActor } from "./agent-actor.js";
+export type { AgentConfig } from "./config.js";
+export type { AgentEvents, AgentQueues } from "./declarations.js";
+export {
+	type ChatMessage,
+	type ChatModel,
+	ModelError,
+	type ModelErrorCode,
+	type ModelEvent,
+	type ModelTool,
+	type OpenAIModelOptions,
+	openAIModel,
+	type ToolCallRequest,
+} from "./model.js";
+export { COMMON_SECRET_PATTERNS, Redactor, StreamRedactor } from "./redact.js";
+export {
+	type AgentTool,
+	type CheckedCall,
+	checkToolCall,
+	defineTool,
+	modelTools,
+	type Requester,
+	type ToolContext,
+	type ToolRisk,
+	toolJsonSchema,
+} from "./tools.js";
+export { modelHistory } from "./transcript.js";
+export type * from "./types.js";

@@ -1,0 +1,169 @@
+import type { SqlDatabase } from "../db/database.js";
+import type { ChatMessage } from "./model.js";
+import type { AgentMessage, AgentMessageStatus, AgentRole, AgentToolCall } from "./types.js";
+
+/** A message to add (`seq` is given by the database). */
+export type NewAgentMessage = Omit<AgentMessage, "seq">;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS tenon_agent_messages (
+	seq INTEGER PRIMARY KEY AUTOINCREMENT,
+	id TEXT NOT NULL UNIQUE,
+	turn_id TEXT NOT NULL,
+	role TEXT NOT NULL,
+	content TEXT NOT NULL,
+	status TEXT NOT NULL,
+	author TEXT,
+	tool_calls TEXT,
+	tool_call_id TEXT,
+	tool_name TEXT,
+	created_at INTEGER NOT NULL
+)`;
+
+interface MessageRow {
+	seq: number;
+	id: string;
+	turn_id: string;
+	role: AgentRole;
+	content: string;
+	status: AgentMessageStatus;
+	author: string | null;
+	tool_calls: string | null;
+	tool_call_id: string | null;
+	tool_name: string | null;
+	created_at: number;
+}
+
+/** Creates the transcript's table (idempotent; runs on every wake). */
+export async function migrateTranscript(db: SqlDatabase): Promise<void> {
+	await db.execute(SCHEMA);
+}
+
+/**
+ * The transcript of a conversation in the actor's SQLite. Writes commit with
+ * the actor's turn (so with the workflow step that made them). Adding a
+ * message whose id exists replaces nothing: a step that runs again after a
+ * crash finds its message already there.
+ */
+export class Transcript {
+	constructor(private readonly db: SqlDatabase) {}
+
+	/** Adds a message unless one with its id exists; returns the stored message. */
+	async add(message: NewAgentMessage): Promise<AgentMessage> {
+		await this.db.execute(
+			`INSERT OR IGNORE INTO tenon_agent_messages
+				(id, turn_id, role, content, status, author, tool_calls, tool_call_id, tool_name, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			message.id,
+			message.turnId,
+			message.role,
+			message.content,
+			message.status,
+			message.author,
+			message.toolCalls === null ? null : JSON.stringify(message.toolCalls),
+			message.toolCallId,
+			message.toolName,
+			message.createdAt,
+		);
+		const [row] = await this.db.execute<MessageRow>(
+			"SELECT * FROM tenon_agent_messages WHERE id = ?",
+			message.id,
+		);
+		if (row === undefined) throw new Error(`message ${message.id} was not stored`);
+		return fromRow(row);
+	}
+
+	/** Up to `limit` messages before `before` (a seq; default: the newest), oldest first. */
+	async page(limit: number, before?: number): Promise<AgentMessage[]> {
+		const rows = await this.db.execute<MessageRow>(
+			`SELECT * FROM tenon_agent_messages WHERE seq < ? ORDER BY seq DESC LIMIT ?`,
+			before ?? Number.MAX_SAFE_INTEGER,
+			limit,
+		);
+		return rows.reverse().map(fromRow);
+	}
+
+	/** The messages of one turn, oldest first. */
+	async turn(turnId: string): Promise<AgentMessage[]> {
+		const rows = await this.db.execute<MessageRow>(
+			"SELECT * FROM tenon_agent_messages WHERE turn_id = ? ORDER BY seq",
+			turnId,
+		);
+		return rows.map(fromRow);
+	}
+
+	async count(): Promise<number> {
+		const [row] = await this.db.execute<{ n: number }>(
+			"SELECT count(*) AS n FROM tenon_agent_messages",
+		);
+		return row?.n ?? 0;
+	}
+}
+
+function fromRow(row: MessageRow): AgentMessage {
+	return {
+		seq: row.seq,
+		id: row.id,
+		turnId: row.turn_id,
+		role: row.role,
+		content: row.content,
+		status: row.status,
+		author: row.author,
+		toolCalls: row.tool_calls === null ? null : (JSON.parse(row.tool_calls) as AgentToolCall[]),
+		toolCallId: row.tool_call_id,
+		toolName: row.tool_name,
+		createdAt: row.created_at,
+	};
+}
+
+/**
+ * The transcript as the model reads it, repaired so that it is always a valid
+ * chat: a model API refuses a history where an assistant's tool call has no
+ * result, or a tool result answers no call (what a crash, a stop or a cut
+ * history leaves behind). Calls without a result get one saying the call did
+ * not complete; results without their call are left out; a failed assistant
+ * message (an error the user saw) is not shown to the model.
+ */
+export function modelHistory(messages: readonly AgentMessage[]): ChatMessage[] {
+	const out: ChatMessage[] = [];
+	// Calls of the last assistant message still waiting for their results.
+	let open = new Map<string, string>();
+	const closeOpen = (): void => {
+		for (const [id, name] of open)
+			out.push({
+				role: "tool",
+				toolCallId: id,
+				content: JSON.stringify({ error: `the call of ${name} did not complete` }),
+			});
+		open = new Map();
+	};
+	for (const message of messages) {
+		if (message.role === "tool") {
+			if (message.toolCallId === null || !open.has(message.toolCallId)) continue;
+			open.delete(message.toolCallId);
+			out.push({ role: "tool", toolCallId: message.toolCallId, content: message.content });
+			continue;
+		}
+		closeOpen();
+		if (message.role === "user") {
+			out.push({ role: "user", content: message.content });
+			continue;
+		}
+		if (message.status === "failed") continue;
+		const calls = message.toolCalls ?? [];
+		out.push(
+			calls.length === 0
+				? { role: "assistant", content: message.content }
+				: {
+						role: "assistant",
+						content: message.content,
+						toolCalls: calls.map((call) => ({ ...call })),
+					},
+		);
+		for (const call of calls) open.set(call.id, call.name);
+	}
+	closeOpen();
+	// A history cut by a page starts wherever it starts: drop leading tool results.
+	while (out[0]?.role === "tool") out.shift();
+	return out;
+}

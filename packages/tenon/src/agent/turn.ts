@@ -1,0 +1,338 @@
+import type { WorkflowErrorInfo } from "../workflow/errors.js";
+import { Loop } from "../workflow/flow.js";
+import type { AgentSettings } from "./config.js";
+import type { AgentActorContext, AgentWorkflow, PromptMessage } from "./declarations.js";
+import { LiveAnswer } from "./live-answer.js";
+import type { ChatMessage, ToolCallRequest } from "./model.js";
+import { StreamRedactor } from "./redact.js";
+import { type AgentTool, checkToolCall, modelTools } from "./tools.js";
+import { modelHistory, Transcript } from "./transcript.js";
+import type { AgentErrorInfo, AgentMessageStatus, AgentTurnUpdate } from "./types.js";
+
+// A turn is a workflow: every model call, check, confirmation and tool call
+// is a journaled step, so a crash resumes the turn where it was (a step that
+// did not finish runs again: an answer streams again from its start) and a
+// model that keeps failing ends it as `failed`. Nothing is dropped silently.
+
+/** The agent's run loop: one turn per prompt, in order. */
+export async function runTurns(ctx: AgentWorkflow, settings: AgentSettings): Promise<void> {
+	await ctx.loop("turns", async (loop) => {
+		const prompt = await loop.queue.next("prompt", { names: ["prompts"] });
+		await runTurn(loop, prompt.body, settings);
+	});
+}
+
+type TurnEnd = Omit<AgentTurnUpdate, "turnId">;
+
+async function runTurn(w: AgentWorkflow, prompt: PromptMessage, s: AgentSettings): Promise<void> {
+	const { turnId } = prompt;
+	await w.step("begin", (c) => {
+		c.state.queued = Math.max(0, c.state.queued - 1);
+		c.state.turn = { id: turnId, status: "running", requester: prompt.requester.id, stop: false };
+		c.broadcast("turn", { turnId, status: "running", error: null });
+	});
+	let end: TurnEnd = { status: "done", error: null };
+	for (let round = 0; ; round++) {
+		const withTools = round < s.maxToolRounds;
+		const messageId = `${turnId}.${round}`;
+		const answer = await w.tryStep({
+			name: `answer-${round}`,
+			maxRetries: s.modelRetries,
+			retryBackoffBase: 500,
+			timeout: Number.POSITIVE_INFINITY,
+			run: (c) => streamAnswer(c, s, prompt, messageId, withTools),
+		});
+		if (!answer.ok) {
+			const error = clientError(answer.failure.error, s);
+			end = { status: "failed", error };
+			await w.step(`failed-${round}`, (c) => recordFailure(c, turnId, messageId, error));
+			break;
+		}
+		if (answer.value.stopped) {
+			end = { status: "stopped", error: null };
+			break;
+		}
+		const calls = answer.value.toolCalls;
+		if (calls.length === 0) break;
+		for (const [index, call] of calls.entries())
+			await runToolCall(w, s, prompt, call, `${round}-${index}`, withTools);
+		if (await w.step(`stopped-${round}`, (c) => c.state.turn?.stop === true)) {
+			end = { status: "stopped", error: null };
+			break;
+		}
+	}
+	await w.step("end", (c) => {
+		c.state.turn = null;
+		c.state.pending = null;
+		c.state.last = { turnId, ...end };
+		c.broadcast("turn", { turnId, ...end });
+	});
+}
+
+interface Answer {
+	stopped: boolean;
+	toolCalls: ToolCallRequest[];
+}
+
+/** One model call: streams the answer to the connections and stores it. */
+async function streamAnswer(
+	c: AgentActorContext,
+	s: AgentSettings,
+	prompt: PromptMessage,
+	messageId: string,
+	withTools: boolean,
+): Promise<Answer> {
+	if (c.state.turn?.stop === true) return { stopped: true, toolCalls: [] };
+	const transcript = new Transcript(c.db);
+	const system = s.system(prompt.requester);
+	const messages: ChatMessage[] = modelHistory(await transcript.page(s.contextMessages));
+	if (system !== undefined) messages.unshift({ role: "system", content: system });
+	const stop = new AbortController();
+	const onEvicted = (): void => stop.abort(c.abortSignal.reason);
+	c.abortSignal.addEventListener("abort", onEvicted, { once: true });
+	c.vars.stop = stop;
+	const live = new LiveAnswer(messageId, prompt.turnId, (token) => c.broadcast("token", token));
+	c.vars.live = live;
+	c.broadcast("messageStart", { messageId, turnId: prompt.turnId });
+	const redactor = new StreamRedactor(s.redactor);
+	const toolCalls: ToolCallRequest[] = [];
+	let stopped = false;
+	try {
+		const stream = s.model.stream({
+			messages,
+			...(withTools && s.tools.length > 0 ? { tools: modelTools(s.tools) } : {}),
+			signal: stop.signal,
+		});
+		for await (const event of stream) {
+			if (event.type === "text") live.append(redactor.push(event.delta));
+			else if (event.type === "tool_call") toolCalls.push(event.call);
+		}
+	} catch (error) {
+		// Stopped by a client: keep what came. Evicted or failed: the step ends
+		// here (and runs again on the next wake, or is retried).
+		if (!stop.signal.aborted || c.aborted) {
+			live.close();
+			throw error;
+		}
+		stopped = true;
+	} finally {
+		c.abortSignal.removeEventListener("abort", onEvicted);
+		if (c.vars.stop === stop) c.vars.stop = null;
+	}
+	live.append(redactor.end());
+	live.close();
+	if (c.vars.live === live) c.vars.live = null;
+	const calls = stopped ? [] : toolCalls;
+	const message = await transcript.add({
+		id: messageId,
+		turnId: prompt.turnId,
+		role: "assistant",
+		content: live.text,
+		status: stopped ? "stopped" : "complete",
+		author: null,
+		toolCalls:
+			calls.length === 0
+				? null
+				: calls.map((call) => ({
+						id: call.id,
+						name: call.name,
+						arguments: s.redactor.redact(call.arguments),
+					})),
+		toolCallId: null,
+		toolName: null,
+		createdAt: Date.now(),
+	});
+	c.broadcast("message", message);
+	return { stopped, toolCalls: calls };
+}
+
+/** What a tool call comes to, for the transcript (and the model's next call). */
+interface ToolOutcome {
+	content: string;
+	status: AgentMessageStatus;
+}
+
+type CheckOutcome = ({ run: false } & ToolOutcome) | { run: true; input: unknown; high: boolean };
+
+async function runToolCall(
+	w: AgentWorkflow,
+	s: AgentSettings,
+	prompt: PromptMessage,
+	call: ToolCallRequest,
+	label: string,
+	withTools: boolean,
+): Promise<void> {
+	const check = await w.step(`check-${label}`, async (c): Promise<CheckOutcome> => {
+		if (c.state.turn?.stop === true) return refused("not run: the turn was stopped", "failed");
+		if (!withTools) return refused("not run: no more tool calls in this turn", "failed");
+		const checked = await checkToolCall(s.tools, call.name, call.arguments);
+		if (!checked.ok) return refused(`not run: ${checked.error}`, "failed");
+		return { run: true, input: checked.input, high: checked.tool.risk === "high" };
+	});
+	let outcome: ToolOutcome;
+	if (!check.run) outcome = check;
+	else {
+		const decision = check.high ? await confirmCall(w, s, prompt, call, label) : "approved";
+		if (decision === "approved") {
+			const tool = s.tools.find((candidate) => candidate.name === call.name) as AgentTool<unknown>;
+			const result = await w.tryStep({
+				name: `tool-${label}`,
+				maxRetries: 0,
+				timeout: tool.timeoutMs ?? 30_000,
+				run: (c) => executeTool(c, s, tool, check.input, prompt),
+			});
+			outcome = result.ok
+				? { content: result.value, status: "complete" }
+				: {
+						content: JSON.stringify({
+							error: `the tool failed: ${s.redactor.redact(result.failure.error.message).slice(0, 2_000)}`,
+						}),
+						status: "failed",
+					};
+		} else outcome = refused(DENIALS[decision], "denied");
+	}
+	await w.step(`record-${label}`, async (c) => {
+		const message = await new Transcript(c.db).add({
+			id: `${prompt.turnId}.tool.${label}`,
+			turnId: prompt.turnId,
+			role: "tool",
+			content: outcome.content,
+			status: outcome.status,
+			author: null,
+			toolCalls: null,
+			toolCallId: call.id,
+			toolName: call.name,
+			createdAt: Date.now(),
+		});
+		c.broadcast("message", message);
+	});
+}
+
+function refused(reason: string, status: AgentMessageStatus): { run: false } & ToolOutcome {
+	return { run: false, content: JSON.stringify({ error: reason }), status };
+}
+
+type Decision = "approved" | "denied" | "timeout" | "stopped";
+
+const DENIALS: Record<Exclude<Decision, "approved">, string> = {
+	denied: "not run: the user denied this call",
+	timeout: "not run: no one confirmed this call in time",
+	stopped: "not run: the turn was stopped",
+};
+
+/**
+ * Waits for a person's decision on a high-risk call: the pending call is
+ * shared with the connections, and only the `confirm` action (which checks
+ * who is deciding) or `stop` put a decision on the `decisions` queue. Nothing
+ * the model says counts. No decision before the deadline is a denial.
+ */
+async function confirmCall(
+	w: AgentWorkflow,
+	s: AgentSettings,
+	prompt: PromptMessage,
+	call: ToolCallRequest,
+	label: string,
+): Promise<Decision> {
+	const callId = `${prompt.turnId}.call.${label}`;
+	const deadline = await w.step(`ask-${label}`, (c) => {
+		const expiresAt = Date.now() + s.confirmTimeoutMs;
+		c.state.pending = {
+			callId,
+			turnId: prompt.turnId,
+			tool: call.name,
+			arguments: s.redactor.redact(call.arguments),
+			requester: prompt.requester.id,
+			expiresAt,
+		};
+		if (c.state.turn !== null) c.state.turn.status = "confirming";
+		c.broadcast("turn", { turnId: prompt.turnId, status: "confirming", error: null });
+		return expiresAt;
+	});
+	const decision = await w.loop<undefined, Decision>({
+		name: `wait-${label}`,
+		run: async (lw) => {
+			const now = await lw.step("now", () => Date.now());
+			const message = await lw.queue.next("decision", {
+				names: ["decisions"],
+				timeout: Math.max(1, deadline - now),
+			});
+			if (message === undefined) return Loop.break("timeout");
+			// A decision on a call that is no longer pending (it came too late): skip it.
+			if (message.body.callId !== callId) return Loop.continue(undefined);
+			if (message.body.reason === "stopped") return Loop.break("stopped");
+			return Loop.break(message.body.approved ? "approved" : "denied");
+		},
+	});
+	await w.step(`decided-${label}`, (c) => {
+		c.state.pending = null;
+		if (c.state.turn !== null) c.state.turn.status = "running";
+		c.broadcast("turn", { turnId: prompt.turnId, status: "running", error: null });
+	});
+	return decision;
+}
+
+/** Runs a tool with the turn's identity; its result as the model reads it (redacted, capped). */
+async function executeTool(
+	c: AgentActorContext,
+	s: AgentSettings,
+	tool: AgentTool<unknown>,
+	input: unknown,
+	prompt: PromptMessage,
+): Promise<string> {
+	const stop = new AbortController();
+	const timer = setTimeout(
+		() => stop.abort(new Error("the tool's time is up")),
+		tool.timeoutMs ?? 30_000,
+	);
+	const onEvicted = (): void => stop.abort(c.abortSignal.reason);
+	c.abortSignal.addEventListener("abort", onEvicted, { once: true });
+	c.vars.stop = stop;
+	try {
+		const value = await tool.execute(input, {
+			actorId: c.actorId,
+			conversation: c.key,
+			requester: prompt.requester,
+			signal: stop.signal,
+		});
+		const text = typeof value === "string" ? value : (JSON.stringify(value) ?? "null");
+		const redacted = s.redactor.redact(text);
+		return redacted.length > s.maxToolResultChars
+			? `${redacted.slice(0, s.maxToolResultChars)}... [cut: ${redacted.length} characters]`
+			: redacted;
+	} finally {
+		clearTimeout(timer);
+		c.abortSignal.removeEventListener("abort", onEvicted);
+		if (c.vars.stop === stop) c.vars.stop = null;
+	}
+}
+
+/** The turn's error as clients see it: a stable code, the message without secrets. */
+function clientError(info: WorkflowErrorInfo, s: AgentSettings): AgentErrorInfo {
+	const group = info.metadata?.group;
+	const code = info.metadata?.code;
+	// Only an ActorError's message is meant for users; anything else may carry internals.
+	if (typeof group !== "string" || typeof code !== "string")
+		return { group: "agent", code: "model_failed", message: "The model call failed" };
+	return { group, code, message: s.redactor.redact(info.message).slice(0, 2_000) };
+}
+
+async function recordFailure(
+	c: AgentActorContext,
+	turnId: string,
+	messageId: string,
+	error: AgentErrorInfo,
+): Promise<void> {
+	const message = await new Transcript(c.db).add({
+		id: messageId,
+		turnId,
+		role: "assistant",
+		content: `${error.group}/${error.code}: ${error.message}`,
+		status: "failed",
+		author: null,
+		toolCalls: null,
+		toolCallId: null,
+		toolName: null,
+		createdAt: Date.now(),
+	});
+	c.broadcast("message", message);
+}

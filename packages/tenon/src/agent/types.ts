@@ -1,0 +1,105 @@
+// What an agent actor and its clients exchange: the transcript's messages,
+// the token stream, the turn and pending confirmations (shared state). Types
+// only, so that clients (tenon/client, tenon/react) import them without the server.
+
+/** Who wrote a message of the transcript. */
+export type AgentRole = "user" | "assistant" | "tool";
+
+/**
+ * How a message ended: `complete`; `stopped` (a client stopped the turn while
+ * it streamed); `failed` (the model could not answer, or a tool call failed or
+ * was refused; `content` says why); `denied` (a tool call no one approved).
+ */
+export type AgentMessageStatus = "complete" | "stopped" | "failed" | "denied";
+
+/** A tool call as the transcript keeps it (arguments as the model wrote them, redacted). */
+export interface AgentToolCall {
+	readonly id: string;
+	readonly name: string;
+	readonly arguments: string;
+}
+
+/** One message of a conversation, as stored in the actor's SQLite and sent to clients. */
+export interface AgentMessage {
+	/** Position in the transcript (grows by one per message). */
+	readonly seq: number;
+	readonly id: string;
+	/** The turn it belongs to (one user prompt and everything the agent did for it). */
+	readonly turnId: string;
+	readonly role: AgentRole;
+	readonly content: string;
+	readonly status: AgentMessageStatus;
+	/** The user who wrote a `user` message (their `identify(...).id`). */
+	readonly author: string | null;
+	/** Tool calls an `assistant` message asked for. */
+	readonly toolCalls: readonly AgentToolCall[] | null;
+	/** For a `tool` message: the call it answers and the tool's name. */
+	readonly toolCallId: string | null;
+	readonly toolName: string | null;
+	readonly createdAt: number;
+}
+
+/** One piece of a streaming answer: `text` goes at `offset` of message `messageId`. */
+export interface AgentToken {
+	readonly messageId: string;
+	readonly offset: number;
+	readonly text: string;
+}
+
+/** An answer starts streaming (again, after a crash or a retry: clients drop what they had). */
+export interface AgentMessageStart {
+	readonly messageId: string;
+	readonly turnId: string;
+}
+
+/** Where a turn is. */
+export type AgentTurnStatus = "queued" | "running" | "confirming" | "done" | "stopped" | "failed";
+
+/** An error as clients see it (stable `group/code`). */
+export interface AgentErrorInfo {
+	readonly group: string;
+	readonly code: string;
+	readonly message: string;
+}
+
+/** A turn changed status. */
+export interface AgentTurnUpdate {
+	readonly turnId: string;
+	readonly status: AgentTurnStatus;
+	readonly error: AgentErrorInfo | null;
+}
+
+/** A high-risk tool call waiting for a person's decision. */
+export interface AgentPendingConfirmation {
+	readonly callId: string;
+	readonly turnId: string;
+	readonly tool: string;
+	/** The arguments (redacted), for the person to judge. */
+	readonly arguments: string;
+	/** The user whose prompt led to the call (by default, the one who may decide). */
+	readonly requester: string;
+	/** When it counts as denied (ms since the epoch). */
+	readonly expiresAt: number;
+}
+
+/** What an agent shares with its connections (`conn.sharedState`, `useAgentChat`). */
+export interface AgentSharedState {
+	/** The turn running now, if any. */
+	readonly turn: {
+		readonly id: string;
+		readonly status: AgentTurnStatus;
+		readonly requester: string;
+	} | null;
+	/** Prompts waiting for their turn. */
+	readonly queued: number;
+	readonly pending: AgentPendingConfirmation | null;
+	/** How the last turn ended. */
+	readonly last: AgentTurnUpdate | null;
+}
+
+/** The message being streamed now (for a client that joins or comes back mid-stream). */
+export interface AgentLiveMessage {
+	readonly messageId: string;
+	readonly turnId: string;
+	readonly text: string;
+}

@@ -1,0 +1,227 @@
+import type {
+	AgentErrorInfo,
+	AgentLiveMessage,
+	AgentMessage,
+	AgentMessageStart,
+	AgentPendingConfirmation,
+	AgentSharedState,
+	AgentToken,
+	AgentTurnStatus,
+} from "../agent/types.js";
+
+/** What a chat shows: the transcript, the answer streaming now, the turn, a pending decision. */
+export interface AgentChatView {
+	/** Finished messages, oldest first. */
+	readonly messages: readonly AgentMessage[];
+	/** The answer streaming now. */
+	readonly streaming: AgentLiveMessage | null;
+	/** The turn's status; `idle` when none runs. */
+	readonly status: AgentTurnStatus | "idle";
+	/** Prompts waiting for their turn. */
+	readonly queued: number;
+	/** A high-risk tool call waiting for a decision. */
+	readonly pending: AgentPendingConfirmation | null;
+	/** Why the last turn failed. */
+	readonly error: AgentErrorInfo | null;
+	/** True until the transcript first loaded. */
+	readonly loading: boolean;
+}
+
+/** The part of a connection to an agent actor that a chat uses. */
+export interface AgentConnection {
+	prompt(text: string): Promise<{ turnId: string; messageId: string }>;
+	stop(): Promise<boolean>;
+	confirm(callId: string, approve: boolean): Promise<void>;
+	history(options?: { before?: number; limit?: number }): Promise<AgentMessage[]>;
+	live(): Promise<AgentLiveMessage | null>;
+	on(event: "message", handler: (message: AgentMessage) => void): () => void;
+	on(event: "messageStart", handler: (start: AgentMessageStart) => void): () => void;
+	on(event: "token", handler: (token: AgentToken) => void): () => void;
+	onOpen(callback: () => void): () => void;
+	readonly sharedState: AgentSharedState | undefined;
+	onSharedState(callback: (state: AgentSharedState) => void): () => void;
+}
+
+/**
+ * A chat with an agent actor over one connection (what `useAgentChat` is
+ * made of, usable without React). It keeps the transcript and the streaming
+ * answer in step: tokens are placed by their offset (a repeat is ignored, a
+ * gap asks the actor for the answer so far), and every time the connection
+ * opens (first, and after a reconnect) it reloads the transcript and picks
+ * the answer up where it is.
+ */
+export class AgentChat {
+	#view: AgentChatView = {
+		messages: [],
+		streaming: null,
+		status: "idle",
+		queued: 0,
+		pending: null,
+		error: null,
+		loading: true,
+	};
+	readonly #listeners = new Set<() => void>();
+	readonly #unsubscribe: (() => void)[] = [];
+	#catchingUp: Promise<void> | undefined;
+	#closed = false;
+
+	constructor(
+		readonly connection: AgentConnection,
+		private readonly options: { historyLimit?: number } = {},
+	) {
+		const conn = connection;
+		this.#unsubscribe.push(
+			conn.on("messageStart", (start) => this.#onStart(start)),
+			conn.on("token", (token) => this.#onToken(token)),
+			conn.on("message", (message) => this.#onMessage(message)),
+			conn.onSharedState((state) => this.#onShared(state)),
+			conn.onOpen(() => void this.#catchUp(true)),
+		);
+		if (conn.sharedState !== undefined) this.#onShared(conn.sharedState);
+		void this.#catchUp(true);
+	}
+
+	get view(): AgentChatView {
+		return this.#view;
+	}
+
+	/** Calls `listener` after every change of {@link view}. */
+	subscribe(listener: () => void): () => void {
+		this.#listeners.add(listener);
+		return () => this.#listeners.delete(listener);
+	}
+
+	send(text: string): Promise<{ turnId: string; messageId: string }> {
+		return this.connection.prompt(text);
+	}
+
+	stop(): Promise<boolean> {
+		return this.connection.stop();
+	}
+
+	/** Approves or denies the pending call (the actor checks that this user may). */
+	confirm(callId: string, approve: boolean): Promise<void> {
+		return this.connection.confirm(callId, approve);
+	}
+
+	/** Older messages, before the first one shown. */
+	async loadOlder(limit = this.options.historyLimit ?? 100): Promise<number> {
+		const first = this.#view.messages[0];
+		if (first === undefined) return 0;
+		const older = await this.connection.history({ before: first.seq, limit });
+		this.#mergeMessages(older);
+		return older.length;
+	}
+
+	/** Stops listening (the connection stays open). */
+	close(): void {
+		this.#closed = true;
+		for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
+		this.#listeners.clear();
+	}
+
+	#update(change: Partial<AgentChatView>): void {
+		if (this.#closed) return;
+		this.#view = { ...this.#view, ...change };
+		for (const listener of [...this.#listeners]) listener();
+	}
+
+	/** Loads the transcript (on open) and the answer streaming now. */
+	#catchUp(withHistory: boolean): Promise<void> {
+		if (this.#catchingUp !== undefined) return this.#catchingUp;
+		this.#catchingUp = (async () => {
+			try {
+				const [history, live] = await Promise.all([
+					withHistory
+						? this.connection.history({ limit: this.options.historyLimit ?? 100 })
+						: undefined,
+					this.connection.live(),
+				]);
+				if (history !== undefined) this.#mergeMessages(history, true);
+				this.#adoptLive(live);
+			} catch {
+				// The connection dropped meanwhile; the next open catches up again.
+			} finally {
+				this.#catchingUp = undefined;
+			}
+		})();
+		return this.#catchingUp;
+	}
+
+	#adoptLive(live: AgentLiveMessage | null): void {
+		const current = this.#view.streaming;
+		if (live === null) {
+			// Nothing streams now: an answer shown as streaming has ended (its message is in the transcript).
+			if (current !== null && this.#view.messages.some((m) => m.id === current.messageId))
+				this.#update({ streaming: null });
+			return;
+		}
+		if (this.#view.messages.some((m) => m.id === live.messageId)) return;
+		if (
+			current === null ||
+			current.messageId !== live.messageId ||
+			live.text.length > current.text.length
+		)
+			this.#update({ streaming: live });
+	}
+
+	#onStart(start: AgentMessageStart): void {
+		this.#update({ streaming: { messageId: start.messageId, turnId: start.turnId, text: "" } });
+	}
+
+	#onToken(token: AgentToken): void {
+		const current = this.#view.streaming;
+		if (current === null || current.messageId !== token.messageId) {
+			if (token.offset === 0 && !this.#view.messages.some((m) => m.id === token.messageId))
+				this.#update({ streaming: { messageId: token.messageId, turnId: "", text: token.text } });
+			else void this.#catchUp(false);
+			return;
+		}
+		const known = current.text.length;
+		if (token.offset > known) {
+			// Tokens were missed (the connection was down): ask for the answer so far.
+			void this.#catchUp(false);
+			return;
+		}
+		const end = token.offset + token.text.length;
+		if (end <= known) return; // already have it
+		this.#update({
+			streaming: { ...current, text: current.text.slice(0, token.offset) + token.text },
+		});
+	}
+
+	#onMessage(message: AgentMessage): void {
+		this.#mergeMessages([message]);
+		if (this.#view.streaming?.messageId === message.id) this.#update({ streaming: null });
+	}
+
+	#mergeMessages(incoming: readonly AgentMessage[], replace = false): void {
+		const byId = new Map<string, AgentMessage>();
+		const first = incoming[0]?.seq;
+		const last = incoming.at(-1)?.seq;
+		for (const message of this.#view.messages) {
+			// The page replaces what it covers (it is the truth); older pages and
+			// messages that arrived after it stay.
+			const covered = replace && first !== undefined && last !== undefined;
+			if (!covered || message.seq < (first as number) || message.seq > (last as number))
+				byId.set(message.id, message);
+		}
+		for (const message of incoming) byId.set(message.id, message);
+		const messages = [...byId.values()].sort((a, b) => a.seq - b.seq);
+		const streaming = this.#view.streaming;
+		this.#update({
+			messages,
+			loading: false,
+			...(streaming !== null && byId.has(streaming.messageId) ? { streaming: null } : {}),
+		});
+	}
+
+	#onShared(state: AgentSharedState): void {
+		this.#update({
+			status: state.turn?.status ?? "idle",
+			queued: state.queued,
+			pending: state.pending,
+			error: state.last?.status === "failed" ? state.last.error : null,
+		});
+	}
+}

@@ -1,0 +1,68 @@
+import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
+import { AgentChat, type AgentChatView, type AgentConnection } from "../client/agent-chat.js";
+
+/** What `useAgentChat` gives a component. */
+export interface UseAgentChatResult extends AgentChatView {
+	/** Sends a prompt (rejects with the actor's error: rate limited, too long, ...). */
+	send(text: string): Promise<{ turnId: string; messageId: string }>;
+	/** Stops the running turn. */
+	stop(): Promise<boolean>;
+	/** Approves or denies the pending call. */
+	confirm(callId: string, approve: boolean): Promise<void>;
+	/** Loads older messages; resolves with how many came. */
+	loadOlder(limit?: number): Promise<number>;
+}
+
+const IDLE: AgentChatView = {
+	messages: [],
+	streaming: null,
+	status: "idle",
+	queued: 0,
+	pending: null,
+	error: null,
+	loading: true,
+};
+const noop = () => {};
+const notConnected = () => Promise.reject(new Error("useAgentChat: not connected yet"));
+
+/**
+ * A chat with an agent actor (`agentActor` from `tenon/agent`) over a
+ * connection from `useActor`: the transcript, the answer streaming now, the
+ * turn's status, a pending confirmation, and the calls to make. It follows
+ * the stream across reconnects (see {@link AgentChat}).
+ *
+ * @example
+ * const { connection } = useActor({ name: "assistant", key: [conversationId], params: { token } });
+ * const chat = useAgentChat(connection);
+ * chat.messages.map((m) => <Message key={m.id} message={m} />);
+ * chat.streaming && <p>{chat.streaming.text}</p>;
+ * chat.pending && <Confirm call={chat.pending} onDecide={(ok) => chat.confirm(chat.pending.callId, ok)} />;
+ */
+export function useAgentChat(
+	connection: AgentConnection | undefined,
+	options: { historyLimit?: number } = {},
+): UseAgentChatResult {
+	const [chat, setChat] = useState<AgentChat | undefined>(undefined);
+	const historyLimit = options.historyLimit;
+	useEffect(() => {
+		if (connection === undefined) return undefined;
+		const created = new AgentChat(connection, historyLimit === undefined ? {} : { historyLimit });
+		setChat(created);
+		return () => {
+			created.close();
+			setChat(undefined);
+		};
+	}, [connection, historyLimit]);
+	const view = useSyncExternalStore(
+		useCallback((notify: () => void) => chat?.subscribe(notify) ?? noop, [chat]),
+		() => chat?.view ?? IDLE,
+		() => IDLE,
+	);
+	return {
+		...view,
+		send: chat === undefined ? notConnected : (text) => chat.send(text),
+		stop: chat === undefined ? notConnected : () => chat.stop(),
+		confirm: chat === undefined ? notConnected : (callId, approve) => chat.confirm(callId, approve),
+		loadOlder: chat === undefined ? notConnected : (limit) => chat.loadOlder(limit),
+	};
+}
