@@ -14,7 +14,7 @@ export interface AgentConfig<CP, CS> {
 	/** The system prompt, or a function of the user whose prompt starts the turn. */
 	system?: string | ((requester: Requester) => string);
 	/** The tools the model may call. */
-	tools?: readonly AgentTool<never>[];
+	tools?: readonly AgentTool<unknown>[];
 	/**
 	 * Who a connection is, from server-side state only (what `createConnState`
 	 * set after checking the caller's credentials), never from anything a

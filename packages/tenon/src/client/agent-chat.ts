@@ -1,3 +1,4 @@
+import type { AgentActorDefinition } from "../agent/agent-actor.js";
 import type {
 	AgentErrorInfo,
 	AgentLiveMessage,
@@ -8,6 +9,7 @@ import type {
 	AgentToken,
 	AgentTurnStatus,
 } from "../agent/types.js";
+import type { ActorConn } from "./types.js";
 
 /** What a chat shows: the transcript, the answer streaming now, the turn, a pending decision. */
 export interface AgentChatView {
@@ -42,6 +44,12 @@ export interface AgentConnection {
 	onSharedState(callback: (state: AgentSharedState) => void): () => void;
 }
 
+/** A connection to any agent actor (as `createClient` types it), or anything shaped like one. */
+export type AgentConnectionLike =
+	| AgentConnection
+	// biome-ignore lint/suspicious/noExplicitAny: any agent, whatever its connection params and state.
+	| ActorConn<AgentActorDefinition<any, any>>;
+
 /**
  * A chat with an agent actor over one connection (what `useAgentChat` is
  * made of, usable without React). It keeps the transcript and the streaming
@@ -65,11 +73,15 @@ export class AgentChat {
 	#catchingUp: Promise<void> | undefined;
 	#closed = false;
 
+	readonly connection: AgentConnection;
+
 	constructor(
-		readonly connection: AgentConnection,
+		connection: AgentConnectionLike,
 		private readonly options: { historyLimit?: number } = {},
 	) {
-		const conn = connection;
+		// A typed connection has these members; its generic `on` is not the overloads above.
+		const conn = connection as AgentConnection;
+		this.connection = conn;
 		this.#unsubscribe.push(
 			conn.on("messageStart", (start) => this.#onStart(start)),
 			conn.on("token", (token) => this.#onToken(token)),

@@ -1,11 +1,16 @@
 // Public entry point of `tenon/client`. Runs in Node and browsers; imports
 // nothing from the server.
 
+export type * from "../agent/types.js";
 export type { Encoding } from "../protocol/encoding.js";
 export { ActorError } from "../protocol/errors.js";
 export type { ActorKey } from "../protocol/keys.js";
-export type * from "../agent/types.js";
-export { AgentChat, type AgentChatView, type AgentConnection } from "./agent-chat.js";
+export {
+	AgentChat,
+	type AgentChatView,
+	type AgentConnection,
+	type AgentConnectionLike,
+} from "./agent-chat.js";
 export { createClient } from "./client.js";
 export type { ClientOptions, WebSocketConstructor } from "./transport.js";
 export type {

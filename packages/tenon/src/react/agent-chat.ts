@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
-import { AgentChat, type AgentChatView, type AgentConnection } from "../client/agent-chat.js";
+import { AgentChat, type AgentChatView, type AgentConnectionLike } from "../client/agent-chat.js";
 
 /** What `useAgentChat` gives a component. */
 export interface UseAgentChatResult extends AgentChatView {
@@ -39,7 +39,7 @@ const notConnected = () => Promise.reject(new Error("useAgentChat: not connected
  * chat.pending && <Confirm call={chat.pending} onDecide={(ok) => chat.confirm(chat.pending.callId, ok)} />;
  */
 export function useAgentChat(
-	connection: AgentConnection | undefined,
+	connection: AgentConnectionLike | undefined,
 	options: { historyLimit?: number } = {},
 ): UseAgentChatResult {
 	const [chat, setChat] = useState<AgentChat | undefined>(undefined);

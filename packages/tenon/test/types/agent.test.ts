@@ -1,0 +1,72 @@
+// Types flow from agentActor to clients: the connection's actions (prompt,
+// stop, confirm, history, live), its events (token, message, turn), its shared
+// state, and useAgentChat takes the connection useActor gives.
+import { describe, expectTypeOf, it } from "vitest";
+import { z } from "zod";
+import {
+	type AgentMessage,
+	type AgentSharedState,
+	type AgentToken,
+	agentActor,
+	type ChatModel,
+	defineTool,
+} from "../../src/agent/index.js";
+import { createClient } from "../../src/client/index.js";
+import { setup } from "../../src/index.js";
+import { createTenonReact, useAgentChat } from "../../src/react/index.js";
+
+const model: ChatModel = { stream: async function* () {} };
+
+const lookup = defineTool({
+	name: "lookup",
+	description: "Looks an order up",
+	input: z.object({ orderId: z.string() }).strict(),
+	execute: (input, context) => {
+		expectTypeOf(input).toEqualTypeOf<{ orderId: string }>();
+		expectTypeOf(context.requester.id).toEqualTypeOf<string>();
+		return { found: true };
+	},
+});
+
+const assistant = agentActor({
+	model,
+	tools: [lookup],
+	createConnState: (_c, params: { token: string }) => ({ userId: params.token.slice(0, 8) }),
+	identify: (conn) => {
+		expectTypeOf(conn.state).toEqualTypeOf<{ userId: string }>();
+		return { id: conn.state.userId };
+	},
+});
+const registry = setup({ use: { assistant } });
+
+describe("tenon/agent types", () => {
+	it("types the agent's actions, events and shared state on the client", () => {
+		const client = createClient<typeof registry>("http://localhost:6420");
+		const conn = client.assistant.getOrCreate(["c1"], { params: { token: "t" } }).connect();
+		expectTypeOf(conn.prompt).parameters.toEqualTypeOf<[text: string]>();
+		expectTypeOf(conn.prompt).returns.resolves.toEqualTypeOf<{
+			turnId: string;
+			messageId: string;
+		}>();
+		expectTypeOf(conn.confirm).parameters.toEqualTypeOf<[callId: string, approve: boolean]>();
+		expectTypeOf(conn.history).returns.resolves.toEqualTypeOf<AgentMessage[]>();
+		conn.on("token", (token) => expectTypeOf(token).toEqualTypeOf<AgentToken>());
+		conn.on("message", (message) => expectTypeOf(message).toEqualTypeOf<AgentMessage>());
+		expectTypeOf(conn.sharedState).toEqualTypeOf<AgentSharedState | undefined>();
+		// @ts-expect-error: the connection params are typed
+		client.assistant.getOrCreate(["c1"], { params: { token: 1 } });
+	});
+
+	it("useAgentChat takes the connection useActor gives", () => {
+		const client = createClient<typeof registry>("http://localhost:6420");
+		const { useActor } = createTenonReact(client);
+		const use = () => {
+			const { connection } = useActor({ name: "assistant", key: ["c1"], params: { token: "t" } });
+			const chat = useAgentChat(connection);
+			expectTypeOf(chat.messages).toEqualTypeOf<readonly AgentMessage[]>();
+			expectTypeOf(chat.send).parameters.toEqualTypeOf<[text: string]>();
+			return chat;
+		};
+		expectTypeOf(use).returns.toHaveProperty("pending");
+	});
+});
