@@ -101,8 +101,10 @@ function Board({ token }: { token: string }) {
 				{state?.notes.map((sticky) => {
 					const moving = dragging?.id === sticky.id && dragAt !== null;
 					return (
-						<div
+						<button
+							type="button"
 							key={sticky.id}
+							title="Drag to move; double-click or Delete to remove"
 							className="sticky"
 							data-note={sticky.text}
 							style={{ left: moving ? dragAt.x : sticky.x, top: moving ? dragAt.y : sticky.y }}
@@ -111,10 +113,14 @@ function Board({ token }: { token: string }) {
 								setDragging({ id: sticky.id, dx: point.x - sticky.x, dy: point.y - sticky.y });
 							}}
 							onDoubleClick={() => void connection?.removeNote(sticky.id).catch(() => {})}
+							onKeyDown={(event) => {
+								if (event.key === "Delete" || event.key === "Backspace")
+									void connection?.removeNote(sticky.id).catch(() => {});
+							}}
 						>
 							{sticky.text}
 							<small>{sticky.author}</small>
-						</div>
+						</button>
 					);
 				})}
 				{presence.others.map((other) =>

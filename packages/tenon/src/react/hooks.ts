@@ -93,6 +93,7 @@ export function createTenonReact<R>(client: Client<R>): TenonReact<R> {
 		{ getOrCreate(key: ActorKey | undefined, options: object): { connect(): ActorConn<never> } }
 	>;
 
+	// biome-ignore lint/correctness/noComponentHookFactories: the hooks close over one client; createTenonReact runs once, at module level, so each hook keeps one identity.
 	function useActor<N extends keyof ActorsOf<R> & string>(
 		options: UseActorOptions<ActorsOf<R>[N], N>,
 	): UseActorResult<ActorsOf<R>[N]> {
@@ -148,6 +149,7 @@ export function createTenonReact<R>(client: Client<R>): TenonReact<R> {
 		return { connection: conn as ActorConn<ActorsOf<R>[N]> | undefined, status, error };
 	}
 
+	// biome-ignore lint/correctness/noComponentHookFactories: the hooks close over one client; createTenonReact runs once, at module level, so each hook keeps one identity.
 	function useEvent<D, K extends EventName<EventsOf<D>>>(
 		connection: ActorConn<D> | undefined,
 		name: K,
@@ -161,6 +163,7 @@ export function createTenonReact<R>(client: Client<R>): TenonReact<R> {
 		}, [connection, name]);
 	}
 
+	// biome-ignore lint/correctness/noComponentHookFactories: the hooks close over one client; createTenonReact runs once, at module level, so each hook keeps one identity.
 	function useActorState<D>(connection: ActorConn<D> | undefined): SharedStateOf<D> | undefined {
 		return useSyncExternalStore(
 			useCallback(
@@ -172,6 +175,7 @@ export function createTenonReact<R>(client: Client<R>): TenonReact<R> {
 		);
 	}
 
+	// biome-ignore lint/correctness/noComponentHookFactories: the hooks close over one client; createTenonReact runs once, at module level, so each hook keeps one identity.
 	function usePresence<D>(connection: ActorConn<D> | undefined): UsePresenceResult<D> {
 		const all = useSyncExternalStore(
 			useCallback(

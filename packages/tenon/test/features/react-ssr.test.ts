@@ -10,6 +10,7 @@ import type { boardRegistry } from "../browser/react-hooks/board.js";
 it("renders on the server without connecting", () => {
 	const client = createClient<typeof boardRegistry>("http://127.0.0.1:1");
 	const { useActor, useActorState, usePresence, connections } = createTenonReact(client);
+	// biome-ignore lint/correctness/noComponentHookFactories: a component made once for this test, after its client.
 	function Board() {
 		const { connection, status } = useActor({
 			name: "board",
