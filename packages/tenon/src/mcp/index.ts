@@ -1,0 +1,12 @@
+// Public entry point of `tenon/mcp`: chosen actor actions as MCP tools over
+// Streamable HTTP (needs the optional peer @modelcontextprotocol/sdk), so an
+// external agent can drive actors, behind the actors' own auth hooks.
+
+export {
+	type McpBearerParams,
+	type McpHandlerOptions,
+	type McpToolContext,
+	type McpToolDefinition,
+	mcpHandler,
+	mcpTool,
+} from "./mcp-handler.js";
