@@ -20,7 +20,7 @@ import {
 	agentQueues,
 } from "./declarations.js";
 import type { Requester } from "./tools.js";
-import { migrateTranscript, Transcript } from "./transcript.js";
+import { migrateTranscript, promptMessageId, Transcript } from "./transcript.js";
 import { runTurns } from "./turn.js";
 import type { AgentLiveMessage, AgentMessage, AgentSharedState } from "./types.js";
 
@@ -83,7 +83,7 @@ export function agentActor<CP = unknown, CS = undefined>(
 	const settings = agentSettings(config);
 	const initial: AgentStateShape = {
 		turn: null,
-		queued: 0,
+		queued: [],
 		pending: null,
 		last: null,
 		rate: { windowStart: 0, count: 0 },
@@ -102,23 +102,22 @@ export function agentActor<CP = unknown, CS = undefined>(
 				);
 			admit(c, settings);
 			const turnId = randomUUID();
-			const message = await new Transcript(c.db).add({
-				id: `${turnId}.prompt`,
+			const prompt = {
 				turnId,
-				role: "user",
-				content: settings.redactor.redact(text),
-				status: "complete",
-				author: requester.id,
-				toolCalls: null,
-				toolCallId: null,
-				toolName: null,
+				text: settings.redactor.redact(text),
+				requester,
 				createdAt: Date.now(),
+			};
+			// Durable with this action's commit: acknowledged means it will get its turn.
+			await c.queue.send("prompts", prompt);
+			c.state.queued.push({
+				turnId,
+				text: prompt.text,
+				author: requester.id,
+				createdAt: prompt.createdAt,
 			});
-			await c.queue.send("prompts", { turnId, messageId: message.id, requester });
-			c.state.queued++;
-			c.broadcast("message", message);
 			c.broadcast("turn", { turnId, status: "queued", error: null });
-			return { turnId, messageId: message.id };
+			return { turnId, messageId: promptMessageId(turnId) };
 		},
 		stop: async (c) => {
 			const stopper = requesterOf(c, config);
@@ -226,7 +225,7 @@ function requesterOf<CP, CS>(
 
 /** Applies the conversation's limits on prompts, counting this one. */
 function admit<CP, CS>(c: AgentActionContext<CP, CS>, s: AgentSettings): void {
-	if (c.state.queued >= s.maxQueuedPrompts)
+	if (c.state.queued.length >= s.maxQueuedPrompts)
 		throw new ActorError("agent", "busy", `At most ${s.maxQueuedPrompts} prompts may wait`, {
 			limit: s.maxQueuedPrompts,
 		});

@@ -5,7 +5,7 @@ import type { AgentConnectContext } from "./declarations.js";
 import type { ChatModel } from "./model.js";
 import { COMMON_SECRET_PATTERNS, Redactor } from "./redact.js";
 import type { AgentTool, Requester } from "./tools.js";
-import type { AgentPendingConfirmation, AgentTurnUpdate } from "./types.js";
+import type { AgentPendingConfirmation, AgentQueuedPrompt, AgentTurnUpdate } from "./types.js";
 
 /** Options of {@link agentActor}. */
 export interface AgentConfig<CP, CS> {
@@ -59,7 +59,7 @@ export interface AgentConfig<CP, CS> {
 /** The agent's state (see {@link AgentSharedState} for what clients see of it). */
 export interface AgentStateShape {
 	turn: { id: string; status: "running" | "confirming"; requester: string; stop: boolean } | null;
-	queued: number;
+	queued: AgentQueuedPrompt[];
 	pending: AgentPendingConfirmation | null;
 	last: AgentTurnUpdate | null;
 	rate: { windowStart: number; count: number };

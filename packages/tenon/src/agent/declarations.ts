@@ -20,11 +20,17 @@ export const agentEvents = {
 	turn: event<AgentTurnUpdate>(),
 };
 
-/** A prompt waiting for its turn (its text is in the transcript already). */
+/**
+ * A prompt waiting for its turn. Its text joins the transcript when the turn
+ * begins, so the transcript stays in turn order (a prompt, then everything
+ * the agent did for it) and the model never reads prompts queued after its own.
+ */
 export interface PromptMessage {
 	readonly turnId: string;
-	readonly messageId: string;
+	/** The prompt (redacted). */
+	readonly text: string;
 	readonly requester: Requester;
+	readonly createdAt: number;
 }
 
 /** A person's decision on a high-risk call, checked by the `confirm` action. */

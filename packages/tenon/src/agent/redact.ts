@@ -10,9 +10,9 @@ export class Redactor {
 	constructor(
 		options: { secrets?: readonly (string | undefined)[]; patterns?: readonly RegExp[] } = {},
 	) {
-		this.#secrets = (options.secrets ?? [])
-			.filter((secret): secret is string => typeof secret === "string" && secret.length >= 4)
-			.sort((a, b) => b.length - a.length);
+		this.#secrets = (options.secrets ?? []).filter(
+			(secret): secret is string => typeof secret === "string" && secret.length >= 4,
+		);
 		this.#patterns = (options.patterns ?? []).map(
 			(pattern) =>
 				new RegExp(
@@ -23,11 +23,52 @@ export class Redactor {
 	}
 
 	redact(text: string): string {
-		let out = text;
-		for (const secret of this.#secrets) out = out.split(secret).join("[redacted]");
-		for (const pattern of this.#patterns) out = out.replace(pattern, "[redacted]");
-		return out;
+		return replaceSpans(text, this.spans(text), 0, text.length);
 	}
+
+	/** Where the secrets are in `text`: sorted, merged `[start, end)` ranges. */
+	spans(text: string): [number, number][] {
+		const found: [number, number][] = [];
+		for (const secret of this.#secrets)
+			for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1))
+				found.push([at, at + secret.length]);
+		for (const pattern of this.#patterns) {
+			pattern.lastIndex = 0;
+			for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+				if (match[0].length === 0) {
+					pattern.lastIndex++;
+					continue;
+				}
+				found.push([match.index, match.index + match[0].length]);
+			}
+		}
+		found.sort((a, b) => a[0] - b[0]);
+		const merged: [number, number][] = [];
+		for (const span of found) {
+			const last = merged.at(-1);
+			if (last !== undefined && span[0] <= last[1]) last[1] = Math.max(last[1], span[1]);
+			else merged.push([span[0], span[1]]);
+		}
+		return merged;
+	}
+}
+
+/** `text` from `from` to `to`, each part of a span in it replaced by `[redacted]`. */
+function replaceSpans(
+	text: string,
+	spans: readonly [number, number][],
+	from: number,
+	to: number,
+): string {
+	let out = "";
+	let at = from;
+	for (const [start, end] of spans) {
+		if (end <= from || start >= to) continue;
+		if (start > at) out += text.slice(at, start);
+		out += "[redacted]";
+		at = Math.min(end, to);
+	}
+	return out + text.slice(at, to);
 }
 
 /** Patterns of common credentials (API keys, bearer tokens, private keys). */
@@ -40,21 +81,21 @@ export const COMMON_SECRET_PATTERNS: readonly RegExp[] = [
 ];
 
 /**
- * Redacts a stream of text (a model's answer, token by token) as it goes, so
- * that a secret is never released in part: text leaves word by word (up to
- * the last whitespace), only once redacting more of the stream would not
- * change it, and redaction sees the last released characters too (a
- * `Bearer` released earlier still catches its token). A secret that began in
- * text already released turns the words that continue it into `[redacted]`.
- * A run without whitespace leaves in pieces of `holdback` characters, so a
- * secret longer than that with no space in it (a private key on one line) is
- * only caught whole by the final redaction of the stored message.
+ * Redacts a stream of text (a model's answer, token by token) as it goes,
+ * without letting a secret out in part: text leaves word by word (up to the
+ * last whitespace), and only where no secret found so far crosses the cut
+ * (a secret may still be growing there: wait for more). Redaction also looks
+ * at the last characters already released, so a `Bearer ` that left earlier
+ * still catches the token that follows (which leaves as `[redacted]`). A run
+ * without whitespace leaves in pieces of `holdback` characters; a secret
+ * still growing past `4 * holdback` characters is cut there (each part is
+ * redacted once recognized; the stored message is redacted as a whole).
  */
 export class StreamRedactor {
 	readonly #redactor: Redactor;
 	readonly #holdback: number;
-	/** The end of what was released, for matches that start there. */
-	#released = "";
+	/** The end of what was released (as received), for matches that start there. */
+	#context = "";
 	/** Text received and not released yet. */
 	#pending = "";
 
@@ -71,29 +112,24 @@ export class StreamRedactor {
 			if (this.#pending.length <= this.#holdback) return "";
 			cut = this.#pending.length - this.#holdback;
 		}
-		const head = this.#redactor.redact(this.#released + this.#pending.slice(0, cut));
-		const stable = this.#redactor.redact(this.#released + this.#pending).startsWith(head);
-		// A secret crossing the cut redacts differently as a whole: wait for more
-		// of it (up to a bound, then the head goes as it is redacted alone).
-		if (!stable && this.#pending.length <= 4 * this.#holdback) return "";
-		return this.#release(head, cut);
+		const text = this.#context + this.#pending;
+		const from = this.#context.length;
+		const spans = this.#redactor.spans(text);
+		const crossing = spans.some(([start, end]) => start < from + cut && end >= from + cut);
+		if (crossing && this.#pending.length <= 4 * this.#holdback) return "";
+		return this.#release(text, spans, from, from + cut);
 	}
 
 	/** The end of the stream: the rest, redacted. */
 	end(): string {
-		if (this.#pending === "") return "";
-		return this.#release(
-			this.#redactor.redact(this.#released + this.#pending),
-			this.#pending.length,
-		);
+		const text = this.#context + this.#pending;
+		return this.#release(text, this.#redactor.spans(text), this.#context.length, text.length);
 	}
 
-	#release(redacted: string, cut: number): string {
-		const out = redacted.startsWith(this.#released)
-			? redacted.slice(this.#released.length)
-			: "[redacted]";
-		this.#pending = this.#pending.slice(cut);
-		this.#released = (this.#released + out).slice(-RELEASED_CONTEXT);
+	#release(text: string, spans: [number, number][], from: number, to: number): string {
+		const out = replaceSpans(text, spans, from, to);
+		this.#context = text.slice(Math.max(0, to - RELEASED_CONTEXT), to);
+		this.#pending = text.slice(to);
 		return out;
 	}
 }

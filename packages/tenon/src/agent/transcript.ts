@@ -2,6 +2,11 @@ import type { SqlDatabase } from "../db/database.js";
 import type { ChatMessage } from "./model.js";
 import type { AgentMessage, AgentMessageStatus, AgentRole, AgentToolCall } from "./types.js";
 
+/** The id of a turn's prompt in the transcript. */
+export function promptMessageId(turnId: string): string {
+	return `${turnId}.prompt`;
+}
+
 /** A message to add (`seq` is given by the database). */
 export type NewAgentMessage = Omit<AgentMessage, "seq">;
 

@@ -6,7 +6,7 @@ import { LiveAnswer } from "./live-answer.js";
 import type { ChatMessage, ToolCallRequest } from "./model.js";
 import { StreamRedactor } from "./redact.js";
 import { type AgentTool, checkToolCall, modelTools } from "./tools.js";
-import { modelHistory, Transcript } from "./transcript.js";
+import { modelHistory, promptMessageId, Transcript } from "./transcript.js";
 import type { AgentErrorInfo, AgentMessageStatus, AgentTurnUpdate } from "./types.js";
 
 // A turn is a workflow: every model call, check, confirmation and tool call
@@ -26,9 +26,22 @@ type TurnEnd = Omit<AgentTurnUpdate, "turnId">;
 
 async function runTurn(w: AgentWorkflow, prompt: PromptMessage, s: AgentSettings): Promise<void> {
 	const { turnId } = prompt;
-	await w.step("begin", (c) => {
-		c.state.queued = Math.max(0, c.state.queued - 1);
+	await w.step("begin", async (c) => {
+		const message = await new Transcript(c.db).add({
+			id: promptMessageId(turnId),
+			turnId,
+			role: "user",
+			content: prompt.text,
+			status: "complete",
+			author: prompt.requester.id,
+			toolCalls: null,
+			toolCallId: null,
+			toolName: null,
+			createdAt: prompt.createdAt,
+		});
+		c.state.queued = c.state.queued.filter((queued) => queued.turnId !== turnId);
 		c.state.turn = { id: turnId, status: "running", requester: prompt.requester.id, stop: false };
+		c.broadcast("message", message);
 		c.broadcast("turn", { turnId, status: "running", error: null });
 	});
 	let end: TurnEnd = { status: "done", error: null };

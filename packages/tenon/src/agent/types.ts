@@ -82,6 +82,15 @@ export interface AgentPendingConfirmation {
 	readonly expiresAt: number;
 }
 
+/** A prompt waiting for its turn. */
+export interface AgentQueuedPrompt {
+	readonly turnId: string;
+	/** The prompt (redacted). */
+	readonly text: string;
+	readonly author: string;
+	readonly createdAt: number;
+}
+
 /** What an agent shares with its connections (`conn.sharedState`, `useAgentChat`). */
 export interface AgentSharedState {
 	/** The turn running now, if any. */
@@ -90,8 +99,8 @@ export interface AgentSharedState {
 		readonly status: AgentTurnStatus;
 		readonly requester: string;
 	} | null;
-	/** Prompts waiting for their turn. */
-	readonly queued: number;
+	/** Prompts waiting for their turn, in order (they join the transcript when it begins). */
+	readonly queued: readonly AgentQueuedPrompt[];
 	readonly pending: AgentPendingConfirmation | null;
 	/** How the last turn ended. */
 	readonly last: AgentTurnUpdate | null;

@@ -5,6 +5,7 @@ import type {
 	AgentMessage,
 	AgentMessageStart,
 	AgentPendingConfirmation,
+	AgentQueuedPrompt,
 	AgentSharedState,
 	AgentToken,
 	AgentTurnStatus,
@@ -19,8 +20,8 @@ export interface AgentChatView {
 	readonly streaming: AgentLiveMessage | null;
 	/** The turn's status; `idle` when none runs. */
 	readonly status: AgentTurnStatus | "idle";
-	/** Prompts waiting for their turn. */
-	readonly queued: number;
+	/** Prompts waiting for their turn, in order (shown after the transcript). */
+	readonly queued: readonly AgentQueuedPrompt[];
 	/** A high-risk tool call waiting for a decision. */
 	readonly pending: AgentPendingConfirmation | null;
 	/** Why the last turn failed. */
@@ -63,7 +64,7 @@ export class AgentChat {
 		messages: [],
 		streaming: null,
 		status: "idle",
-		queued: 0,
+		queued: [],
 		pending: null,
 		error: null,
 		loading: true,

@@ -17,7 +17,7 @@ const IDLE: AgentChatView = {
 	messages: [],
 	streaming: null,
 	status: "idle",
-	queued: 0,
+	queued: [],
 	pending: null,
 	error: null,
 	loading: true,
