@@ -1,4 +1,5 @@
 import { describeIssues, type StandardSchemaV1 } from "../actor/schema.js";
+import type { Client } from "../client/types.js";
 import { findNotPlain } from "../protocol/plain-data.js";
 import type { ModelTool } from "./model.js";
 
@@ -22,6 +23,12 @@ export interface ToolContext {
 	readonly requester: Requester;
 	/** Aborted when the turn is stopped or the tool's time is up. */
 	readonly signal: AbortSignal;
+	/**
+	 * A client for other actors (`c.client()` of the agent): act on the
+	 * requester's behalf with credentials the server makes for them, never
+	 * with anything the model wrote.
+	 */
+	client<R>(): Client<R>;
 }
 
 /** A tool an agent's model may call. */

@@ -306,6 +306,7 @@ async function executeTool(
 			conversation: c.key,
 			requester: prompt.requester,
 			signal: stop.signal,
+			client: () => c.client(),
 		});
 		const text = typeof value === "string" ? value : (JSON.stringify(value) ?? "null");
 		const redacted = s.redactor.redact(text);
