@@ -7,9 +7,9 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import { Readable } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
 import { passUpgradeThrough } from "../cluster/upgrade-proxy.js";
+import { NodeRequestBody } from "./request-body.js";
 import type { ServerCore } from "./server-core.js";
 import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
 
@@ -54,7 +54,11 @@ function toHeaders(req: IncomingMessage): Headers {
  * Builds a Web `Request` from a Node request (the body streams, it is not
  * buffered). `signal` aborts when the client goes away before the answer.
  */
-function toRequest(req: IncomingMessage, withBody: boolean, signal?: AbortSignal): Request {
+function toRequest(
+	req: IncomingMessage,
+	body: NodeRequestBody | null,
+	signal?: AbortSignal,
+): Request {
 	// The URL's host is the client's Host header when it is a plain host name
 	// (hooks see it in `c.request.url`); the core checks it against allowedHosts.
 	const host = req.headers.host;
@@ -63,23 +67,41 @@ function toRequest(req: IncomingMessage, withBody: boolean, signal?: AbortSignal
 			? `http://${host}`
 			: "http://localhost";
 	const url = new URL(req.url ?? "/", base);
-	const method = req.method ?? "GET";
-	const hasBody = withBody && method !== "GET" && method !== "HEAD";
 	return new Request(url, {
-		method,
+		method: req.method ?? "GET",
 		headers: toHeaders(req),
-		body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : null,
+		body: body === null ? null : body.stream,
 		...(signal ? { signal } : {}),
 		// Required by Node's fetch for streaming request bodies.
-		...(hasBody ? { duplex: "half" } : {}),
+		...(body === null ? {} : { duplex: "half" }),
 	} as RequestInit);
 }
 
-async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
+/** Whether a request of `method` gets a body stream (GET and HEAD bodies are ignored). */
+function takesBody(method: string | undefined): boolean {
+	return method !== undefined && method !== "GET" && method !== "HEAD";
+}
+
+/**
+ * Call before an answer's head goes out. A body the client is still sending
+ * was refused or left unread: the connection is closed after the answer
+ * rather than offered for another request, which would start in the middle
+ * of that body.
+ */
+function closeIfBodyPending(res: ServerResponse, body: NodeRequestBody | null): void {
+	if (body !== null && !body.complete) res.setHeader("connection", "close");
+}
+
+async function writeResponse(
+	res: ServerResponse,
+	response: Response,
+	body: NodeRequestBody | null,
+): Promise<void> {
 	res.statusCode = response.status;
 	response.headers.forEach((value, name) => {
 		res.setHeader(name, value);
 	});
+	closeIfBodyPending(res, body);
 	if (response.body === null) {
 		res.end();
 		return;
@@ -227,10 +249,13 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 			res.once("close", () => {
 				if (!res.writableFinished) gone.abort();
 			});
+			const body = takesBody(req.method) ? new NodeRequestBody(req) : null;
+			if (body !== null) res.once("finish", () => body.answered());
 			try {
-				request = toRequest(req, true, gone.signal);
+				request = toRequest(req, body, gone.signal);
 			} catch {
 				res.statusCode = 400;
+				closeIfBodyPending(res, body);
 				res.end();
 				return;
 			}
@@ -239,9 +264,10 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 			core
 				.fetch(request, { remoteAddress: req.socket.remoteAddress })
 				.then(
-					(response) => writeResponse(res, response),
+					(response) => writeResponse(res, response, body),
 					() => {
 						res.statusCode = 500;
+						closeIfBodyPending(res, body);
 						res.end();
 					},
 				)
@@ -254,7 +280,7 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 			socket.on("error", destroySocket);
 			let request: Request;
 			try {
-				request = toRequest(req, false);
+				request = toRequest(req, null);
 			} catch {
 				socket.destroy();
 				return;
