@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { machineInfo } from "./lib/machine.js";
 import { type BenchRow, table, unsupportedRow } from "./lib/report.js";
+import { agentSuite } from "./suites/agent.js";
 import { clusterSuite } from "./suites/cluster.js";
 import { coreSuite } from "./suites/core.js";
 import { encodingsSuite } from "./suites/encodings.js";
@@ -28,6 +29,7 @@ const suites: Record<
 	sqlite: sqliteSuite,
 	cluster: clusterSuite,
 	hibernation: hibernationSuite,
+	agent: agentSuite,
 };
 
 const machine = machineInfo();

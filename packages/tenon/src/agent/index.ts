@@ -12,10 +12,9 @@ export {
 	type ModelErrorCode,
 	type ModelEvent,
 	type ModelTool,
-	type OpenAIModelOptions,
-	openAIModel,
 	type ToolCallRequest,
 } from "./model.js";
+export { type OpenAIModelOptions, openAIModel } from "./openai-model.js";
 export { COMMON_SECRET_PATTERNS, Redactor, StreamRedactor } from "./redact.js";
 export {
 	type AgentTool,

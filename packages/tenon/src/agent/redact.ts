@@ -88,8 +88,9 @@ export const COMMON_SECRET_PATTERNS: readonly RegExp[] = [
  * at the last characters already released, so a `Bearer ` that left earlier
  * still catches the token that follows (which leaves as `[redacted]`). A run
  * without whitespace leaves in pieces of `holdback` characters; a secret
- * still growing past `4 * holdback` characters is cut there (each part is
- * redacted once recognized; the stored message is redacted as a whole).
+ * still growing past `4 * holdback` characters is released as `[redacted]`
+ * up to there, and remembered from its start so that its rest is redacted
+ * too (up to 64 KiB of secret).
  */
 export class StreamRedactor {
 	readonly #redactor: Redactor;
@@ -128,7 +129,14 @@ export class StreamRedactor {
 
 	#release(text: string, spans: [number, number][], from: number, to: number): string {
 		const out = replaceSpans(text, spans, from, to);
-		this.#context = text.slice(Math.max(0, to - RELEASED_CONTEXT), to);
+		// Released text is kept as context for matches starting there; a secret
+		// cut by a forced release is kept from its start, so that its rest is
+		// still recognized (patterns need its beginning).
+		let keepFrom = to - RELEASED_CONTEXT;
+		for (const [start, end] of spans)
+			if (start < to && end >= to)
+				keepFrom = Math.max(Math.min(keepFrom, start), to - MAX_SECRET_CONTEXT);
+		this.#context = text.slice(Math.max(0, keepFrom), to);
 		this.#pending = text.slice(to);
 		return out;
 	}
@@ -136,6 +144,8 @@ export class StreamRedactor {
 
 /** How many released characters redaction looks back at. */
 const RELEASED_CONTEXT = 64;
+/** The longest secret kept whole across a forced release. */
+const MAX_SECRET_CONTEXT = 64 * 1024;
 
 function lastWhitespace(text: string): number {
 	for (let index = text.length - 1; index >= 0; index--) {

@@ -2,13 +2,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:net";
 import { LLMock, type Mountable } from "@copilotkit/aimock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-	type ChatMessage,
-	ModelError,
-	type ModelEvent,
-	type OpenAIModelOptions,
-	openAIModel,
-} from "../../src/agent/model.js";
+import { type ChatMessage, ModelError, type ModelEvent } from "../../src/agent/model.js";
+import { type OpenAIModelOptions, openAIModel } from "../../src/agent/openai-model.js";
 
 // One real mock LLM server (aimock) for the file. Two mounts sit in front of
 // its OpenAI routes: an observer that records, per `x-test-case` header, the
