@@ -20,6 +20,8 @@ export interface FanoutTimes {
 	lastReceipt: number[];
 	/** From the trigger reaching the server to its last frame written (server clock). */
 	serverFanout?: number[];
+	/** Of which: from the trigger to the first frame written (the turn, and for Tenon its durable commit). */
+	serverFirstWrite?: number[];
 }
 
 /** How long one round may take before the workload fails. */
@@ -127,7 +129,11 @@ export async function spreadFanout(options: {
 				Math.floor(options.connections / processes) + (i < options.connections % processes ? 1 : 0);
 			receivers.push(await Receiver.start(file, { ...options.receivers, count }));
 		}
-		const times: Required<FanoutTimes> = { lastReceipt: [], serverFanout: [] };
+		const times: Required<FanoutTimes> = {
+			lastReceipt: [],
+			serverFanout: [],
+			serverFirstWrite: [],
+		};
 		for (let round = 0; round < WARMUP_ROUNDS + options.rounds; round++) {
 			options.signal?.throwIfAborted();
 			if (options.probe) await fetch(`${options.probe}/fanout`, { method: "POST" });
@@ -154,10 +160,17 @@ export async function spreadFanout(options: {
 			if (measured) times.lastReceipt.push(lastAt - startedAt);
 			if (options.probe) {
 				const server = (await (await fetch(`${options.probe}/fanout`)).json()) as ServerFanout;
-				if (server.triggerAt === null || server.lastWriteAt === null) {
+				if (
+					server.triggerAt === null ||
+					server.firstWriteAt === null ||
+					server.lastWriteAt === null
+				) {
 					throw new Error(`round ${round}: the server's probe saw no trigger or no write`);
 				}
-				if (measured) times.serverFanout.push(server.lastWriteAt - server.triggerAt);
+				if (measured) {
+					times.serverFanout.push(server.lastWriteAt - server.triggerAt);
+					times.serverFirstWrite.push(server.firstWriteAt - server.triggerAt);
+				}
 			}
 			await pause(20);
 		}

@@ -6,7 +6,7 @@ import { ensurePeers } from "../lib/peers.js";
 import { step } from "../lib/progress.js";
 import type { BenchRow } from "../lib/report.js";
 import { unsupportedRow } from "../lib/report.js";
-import { summarize, time } from "../lib/stats.js";
+import { ms, summarize, time } from "../lib/stats.js";
 import { floorSystem, lmdbCommitFloor } from "../systems/floor.js";
 import { restateSystem } from "../systems/restate.js";
 import { rivetkitSystem } from "../systems/rivetkit.js";
@@ -338,9 +338,12 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 					signal,
 				});
 				out.latency("broadcast", fanoutWorkload, times.lastReceipt);
-				if (times.serverFanout)
+				if (times.serverFanout) {
 					out.latency("serverFanout", serverFanoutWorkload, times.serverFanout);
-				else out.unsupported("serverFanout", serverFanoutWorkload);
+					const firstWrite = summarize(times.serverFirstWrite ?? []).median;
+					const row = out.rows[out.rows.length - 1] as BenchRow;
+					row.note = `first frame written ${ms(firstWrite)} after the trigger arrived`;
+				} else out.unsupported("serverFanout", serverFanoutWorkload);
 			});
 		} else out.unsupported("broadcast", fanoutWorkload);
 	} finally {
