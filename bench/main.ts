@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick] [-- --suite=name] [-- --systems=tenon,workerd]
-//   [-- --save] [-- --compare <baseline.json> [--current <results.json>]]`:
+//   [-- --save] [-- --compare <baseline.json> [--current <results.json>] [--threshold=25]]`:
 // runs the benchmark suites, prints a markdown table, writes
 // bench/results/<date>.{json,md} and <date>-<suite>.svg (full runs, or any
 // run with --save), and with --compare flags rows that got worse than a
@@ -13,6 +13,7 @@ import {
 	compareResults,
 	comparisonReport,
 	isRegression,
+	REGRESSION_THRESHOLD,
 } from "./lib/compare.js";
 import { machineInfo } from "./lib/machine.js";
 import { step } from "./lib/progress.js";
@@ -36,6 +37,11 @@ const only = option("suite");
 const systems = option("systems")?.split(",");
 const baselineFile = option("compare");
 const currentFile = option("current");
+/** `--threshold=<percent>`: how much worse a row may get before --compare flags it (default 25). */
+const threshold =
+	option("threshold") === undefined ? REGRESSION_THRESHOLD : Number(option("threshold")) / 100;
+if (!(threshold > 0))
+	throw new Error("--threshold takes a percentage above 0, e.g. --threshold=25");
 const resultsDir = join(import.meta.dirname, "results");
 
 function readResults(file: string): BenchResults {
@@ -47,12 +53,12 @@ function readResults(file: string): BenchResults {
 
 /** Prints the comparison and sets a failing exit code when a row regressed. */
 function compare(baseline: BenchResults, current: BenchResults): void {
-	const comparisons = compareResults(baseline, current);
-	console.log(comparisonReport(comparisons, basename(baselineFile as string)));
+	const comparisons = compareResults(baseline, current, threshold);
+	console.log(comparisonReport(comparisons, basename(baselineFile as string), threshold));
 	const regressions = comparisons.filter(isRegression);
 	if (regressions.length > 0) {
 		console.error(
-			`regression: ${regressions.length} row(s) more than 25% worse than ${baselineFile} relative to their floors (or their reference)`,
+			`regression: ${regressions.length} row(s) more than ${Math.round(threshold * 100)}% worse than ${baselineFile} relative to their floors (or their reference)`,
 		);
 		process.exitCode = 1;
 	}
