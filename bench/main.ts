@@ -1,9 +1,22 @@
-// `npm run bench [-- --quick] [-- --suite=name] [-- --systems=tenon,workerd]`:
-// runs the benchmark suites, prints a markdown table and (full runs of
-// everything) writes bench/results/<date>.{json,md}.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+// `npm run bench [-- --quick] [-- --suite=name] [-- --systems=tenon,workerd]
+//   [-- --save] [-- --compare <baseline.json> [--current <results.json>] [--threshold=25]]`:
+// runs the benchmark suites, prints a markdown table, writes
+// bench/results/<date>.{json,md} and <date>-<suite>.svg (full runs, or any
+// run with --save), and with --compare flags rows that got worse than a
+// saved run relative to their floors. With --current, compares two saved
+// runs without measuring anything.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { suiteChart } from "./lib/chart.js";
+import {
+	type BenchResults,
+	compareResults,
+	comparisonReport,
+	isRegression,
+	REGRESSION_THRESHOLD,
+} from "./lib/compare.js";
 import { machineInfo } from "./lib/machine.js";
+import { step } from "./lib/progress.js";
 import { type BenchRow, table, unsupportedRow } from "./lib/report.js";
 import { agentSuite } from "./suites/agent.js";
 import { clusterSuite } from "./suites/cluster.js";
@@ -14,11 +27,49 @@ import { sqliteSuite } from "./suites/sqlite.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
-const option = (name: string) =>
-	args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+/** `--name=value` or `--name value`. */
+const option = (name: string): string | undefined => {
+	const inline = args.find((arg) => arg.startsWith(`--${name}=`));
+	if (inline) return inline.slice(name.length + 3);
+	const at = args.indexOf(`--${name}`);
+	return at === -1 ? undefined : args[at + 1];
+};
 const only = option("suite");
 const systems = option("systems")?.split(",");
+const baselineFile = option("compare");
+const currentFile = option("current");
+/** `--threshold=<percent>`: how much worse a row may get before --compare flags it (default 25). */
+const threshold =
+	option("threshold") === undefined ? REGRESSION_THRESHOLD : Number(option("threshold")) / 100;
+if (!(threshold > 0))
+	throw new Error("--threshold takes a percentage above 0, e.g. --threshold=25");
 const resultsDir = join(import.meta.dirname, "results");
+
+function readResults(file: string): BenchResults {
+	const parsed = JSON.parse(readFileSync(file, "utf8")) as Partial<BenchResults>;
+	if (!Array.isArray(parsed.rows))
+		throw new Error(`${file}: not a benchmark results file (no rows)`);
+	return parsed as BenchResults;
+}
+
+/** Prints the comparison and sets a failing exit code when a row regressed. */
+function compare(baseline: BenchResults, current: BenchResults): void {
+	const comparisons = compareResults(baseline, current, threshold);
+	console.log(comparisonReport(comparisons, basename(baselineFile as string), threshold));
+	const regressions = comparisons.filter(isRegression);
+	if (regressions.length > 0) {
+		console.error(
+			`regression: ${regressions.length} row(s) more than ${Math.round(threshold * 100)}% worse than ${baselineFile} relative to their floors (or their reference)`,
+		);
+		process.exitCode = 1;
+	}
+}
+
+if (currentFile !== undefined) {
+	if (baselineFile === undefined) throw new Error("--current needs --compare <baseline.json>");
+	compare(readResults(baselineFile), readResults(currentFile));
+	process.exit();
+}
 
 const suites: Record<
 	string,
@@ -42,13 +93,14 @@ for (const [name, run] of Object.entries(suites)) {
 		console.error("cluster: skipped in quick runs (it starts several nodes on PostgreSQL)");
 		continue;
 	}
-	console.error(`running ${name}${quick ? " (quick)" : ""}...`);
+	const progress = step(`${name}${quick ? " (quick)" : ""}`);
 	try {
 		rows.push(...(await run({ quick, ...(systems ? { systems } : {}) })));
+		progress.done("done");
 	} catch (error) {
 		// One broken suite must not throw away the others' results.
 		const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-		console.error(`  ${name} failed: ${error instanceof Error ? error.stack : message}`);
+		progress.done(`failed: ${error instanceof Error ? error.stack : message}`);
 		rows.push(
 			unsupportedRow(
 				{ suite: name, workload: "all", system: `${name} suite`, durability: "" },
@@ -58,7 +110,8 @@ for (const [name, run] of Object.entries(suites)) {
 	}
 }
 const minutes = ((performance.now() - started) / 60_000).toFixed(1);
-const markdown = `# Tenon benchmark ${quick ? "(quick) " : ""}— ${machine.date}
+const title = `Tenon benchmark ${quick ? "(quick) " : ""}— ${machine.date}`;
+const markdown = `# ${title}
 
 Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}. Disk: ${machine.disk}. Load at start: ${machine.load}. Run took ${minutes} min.
 Peers: ${
@@ -70,15 +123,22 @@ Peers: ${
 ${table(rows)}
 `;
 console.log(markdown);
-if (!quick && !only && !systems) {
+if ((!quick && !only && !systems) || args.includes("--save")) {
 	mkdirSync(resultsDir, { recursive: true });
 	const stamp = machine.date.replace(/[:.]/g, "-");
-	writeFileSync(
-		join(resultsDir, `${stamp}.json`),
-		`${JSON.stringify({ machine, rows }, null, 2)}\n`,
-	);
+	const results = { machine, options: { quick, suite: only, systems }, rows };
+	writeFileSync(join(resultsDir, `${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
 	writeFileSync(join(resultsDir, `${stamp}.md`), markdown);
+	for (const suite of new Set(rows.map((row) => row.suite))) {
+		const svg = suiteChart(
+			`${suite} — ${title}`,
+			rows.filter((row) => row.suite === suite),
+		);
+		if (svg) writeFileSync(join(resultsDir, `${stamp}-${suite}.svg`), svg);
+	}
+	console.error(`results: bench/results/${stamp}.json, .md and one .svg per suite`);
 }
+if (baselineFile !== undefined) compare(readResults(baselineFile), { machine, rows });
 // A peer that fails is reported in the table; Tenon or the floor failing means
 // the harness (or Tenon) is broken, which the smoke run in `npm test` must see.
 const broken = rows.filter(

@@ -64,12 +64,19 @@ it("npm run bench -- --quick runs every core workload on Tenon and the floor and
 	measured("5. throughput: 100 actors, pipelined", tenon);
 	measured("6. memory per awake idle actor (1,000 actors)", tenon);
 	measured("6. memory per sleeping actor (JS heap, 1,000 actors)", tenon);
-	measured("7. broadcast to 200 connections (last receipt)", tenon);
+	// Broadcast: the receivers in two client processes, and the server's own fan-out time.
+	const broadcast = "7. broadcast to 200 connections in 2 client processes (last receipt)";
+	const serverFanout =
+		"7b. broadcast to 200 connections in 2 client processes: server fan-out (trigger in, last frame written)";
+	measured(broadcast, tenon);
+	measured(serverFanout, tenon);
 	const floor = "floor: bare node:http / ws echo";
 	const warmFloor = measured("1. warm action over a connection", floor);
 	// The ratio column compares the floor with Tenon on the same workload.
 	expect(warmFloor[7]).toMatch(/^[\d.]+×$/);
 	measured("2. stateless HTTP action, warm actor", floor);
+	measured(broadcast, floor);
+	measured(serverFanout, floor);
 	measured("floor: one durable LMDB commit (write transaction + fsync)", "floor: bare LMDB");
 	// The three encodings, from both clients, against one server.
 	for (const encoding of ["bare", "cbor", "json"]) {
@@ -90,4 +97,7 @@ it("npm run bench -- --quick runs every core workload on Tenon and the floor and
 	// The durability point of each system is stated under the table.
 	expect(stdout).toContain("Durability points:");
 	expect(stdout).toMatch(/\*\*Tenon \(lmdb\)\*\*: .*fsync/);
-}, 180_000);
+	// Progress while it runs: what is measured, and the time since the start.
+	expect(stderr).toMatch(/\[\d\d:\d\d\] core › Tenon \(lmdb\) › 6\. memory\n/);
+	expect(stderr).toMatch(/\[\d\d:\d\d\] hibernation › Tenon \(lmdb\)\n/);
+}, 120_000);

@@ -5,12 +5,13 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Keeps `depth` calls in flight on each caller for `seconds`; returns
- * completed calls per second.
+ * completed calls per second. Stops early (throwing) once `signal` aborts.
  */
 export async function pipelined(
 	callers: ReadonlyArray<() => Promise<unknown>>,
 	depth: number,
 	seconds: number,
+	signal?: AbortSignal,
 ): Promise<number> {
 	let done = 0;
 	const until = performance.now() + seconds * 1000;
@@ -19,6 +20,7 @@ export async function pipelined(
 		callers.flatMap((call) =>
 			Array.from({ length: depth }, async () => {
 				while (performance.now() < until) {
+					signal?.throwIfAborted();
 					await call();
 					done++;
 				}
@@ -28,17 +30,25 @@ export async function pipelined(
 	return done / ((performance.now() - started) / 1000);
 }
 
-/** Runs `fn(i)` for i in [from, to) with at most `concurrency` at once. */
+/**
+ * Runs `fn(i)` for i in [from, to) with at most `concurrency` at once. Once
+ * `signal` aborts no further call starts (a workload past its deadline must
+ * not keep loading the server while the next one is measured).
+ */
 export async function forRange(
 	from: number,
 	to: number,
 	concurrency: number,
 	fn: (i: number) => Promise<unknown>,
+	signal?: AbortSignal,
 ): Promise<void> {
 	let next = from;
 	await Promise.all(
 		Array.from({ length: Math.min(concurrency, Math.max(0, to - from)) }, async () => {
-			while (next < to) await fn(next++);
+			while (next < to) {
+				signal?.throwIfAborted();
+				await fn(next++);
+			}
 		}),
 	);
 }
@@ -54,15 +64,23 @@ export async function memoryCurve(options: {
 	measure: () => Promise<number>;
 	concurrency?: number;
 	budgetMs: number;
+	signal?: AbortSignal;
+	/** Takes a line of progress. */
+	report?: (status: string) => void;
 }): Promise<{ perAwake: Map<number, number>; skipped: number[] }> {
 	const perAwake = new Map<number, number>();
 	const skipped: number[] = [];
 	const base = await options.measure();
 	const concurrency = options.concurrency ?? 128;
+	let awake = 0;
+	const touch = async (i: number) => {
+		await options.touch(i);
+		awake++;
+	};
 	// A first small batch tells how long waking takes on this system.
 	let woken = Math.min(100, options.counts[0] ?? 0);
 	const probeStarted = performance.now();
-	await forRange(0, woken, concurrency, options.touch);
+	await forRange(0, woken, concurrency, touch, options.signal);
 	let perActorMs = (performance.now() - probeStarted) / Math.max(1, woken);
 	for (const count of options.counts) {
 		if (perActorMs * (count - woken) > options.budgetMs) {
@@ -70,61 +88,21 @@ export async function memoryCurve(options: {
 			continue;
 		}
 		const started = performance.now();
-		await forRange(woken, count, concurrency, options.touch);
+		const ticker = setInterval(() => {
+			const each = (performance.now() - started) / Math.max(1, awake - woken);
+			options.report?.(
+				`${awake.toLocaleString("en")} of ${count.toLocaleString("en")} actors awake, ${each.toFixed(2)} ms each`,
+			);
+		}, 1_000);
+		try {
+			await forRange(woken, count, concurrency, touch, options.signal);
+		} finally {
+			clearInterval(ticker);
+		}
 		if (count > woken) perActorMs = (performance.now() - started) / (count - woken);
 		woken = count;
 		await pause(500);
 		perAwake.set(count, ((await options.measure()) - base) / count);
 	}
 	return { perAwake, skipped };
-}
-
-/**
- * Broadcast fan-out: `trigger(at)` makes the server send one event to every
- * subscriber; `arrivals` is a counter the subscribers' handlers bump. Returns
- * the time from trigger to the last receipt, per round.
- */
-export async function fanout(options: {
-	subscribers: number;
-	rounds: number;
-	trigger: (at: number) => Promise<unknown>;
-	onArrival: (handler: () => void) => void;
-	/**
-	 * Resolves once every subscription made in `onArrival` is in effect on the
-	 * server (a subscription travels on its own connection, so the trigger on
-	 * another connection can overtake it).
-	 */
-	subscribed?: () => Promise<unknown>;
-}): Promise<number[]> {
-	const times: number[] = [];
-	let pending = 0;
-	let resolveRound: (() => void) | undefined;
-	options.onArrival(() => {
-		pending--;
-		if (pending === 0) resolveRound?.();
-	});
-	await options.subscribed?.();
-	for (let round = 0; round < options.rounds; round++) {
-		pending = options.subscribers;
-		let timer: NodeJS.Timeout | undefined;
-		const all = new Promise<void>((resolve, reject) => {
-			resolveRound = resolve;
-			timer = setTimeout(() => {
-				const got = options.subscribers - pending;
-				reject(
-					new Error(`only ${got} of ${options.subscribers} connections got the event in 10 s`),
-				);
-			}, 10_000);
-		});
-		const started = performance.now();
-		try {
-			await options.trigger(started);
-			await all;
-		} finally {
-			clearTimeout(timer);
-		}
-		times.push(performance.now() - started);
-		await pause(5);
-	}
-	return times;
 }

@@ -2,7 +2,7 @@
 // the rest of the reply that starts with it ("<id> <value>"). Replies may come
 // out of order; pipelining is allowed.
 import { WebSocket } from "ws";
-import { fanout, forRange } from "./workloads.js";
+import { type FanoutTimes, spreadFanout } from "./fanout.js";
 
 export interface WsChannel {
 	socket: WebSocket;
@@ -56,34 +56,46 @@ export async function openChannel(url: string): Promise<WsChannel> {
 }
 
 /**
- * Fan-out over raw WebSockets speaking the bench's text protocol: "ping <at>"
- * on one socket makes the server send "tick <at>" to every socket at `url`.
- * Sockets open `concurrency` at a time; returns the time to the last tick, per round.
+ * Fan-out over raw WebSockets speaking the bench's text protocol: "ping <round>"
+ * makes the server send "tick <round>" to every socket at `url`, then (the
+ * floor) "pong <round>" to the sender. The trigger is a socket of the runner's
+ * own; the receiving sockets are spread over `processes` processes and opened
+ * `openConcurrency` at a time in each. With `probe` (the server's bench probe),
+ * the server's own fan-out time is measured too.
  */
-export async function rawSocketFanout(
-	url: string,
-	connections: number,
-	rounds: number,
-	concurrency: number,
-): Promise<number[]> {
-	const sockets: WebSocket[] = [];
-	await forRange(0, connections, concurrency, async () => {
-		sockets.push(await openSocket(url));
+export async function rawSocketBroadcast(options: {
+	url: string;
+	connections: number;
+	processes: number;
+	rounds: number;
+	openConcurrency: number;
+	probe?: string;
+	signal: AbortSignal;
+}): Promise<FanoutTimes> {
+	const socket = await openSocket(options.url);
+	const waiting = new Map<number, () => void>();
+	// The floor answers "pong"; workerd sends the trigger socket its "tick" too.
+	socket.on("message", (data) => {
+		const [kind, round] = data.toString().split(" ");
+		if (kind !== "pong" && kind !== "tick") return;
+		waiting.get(Number(round))?.();
+		waiting.delete(Number(round));
 	});
 	try {
-		return await fanout({
-			subscribers: connections,
-			rounds,
-			onArrival: (arrived) => {
-				for (const socket of sockets) {
-					socket.on("message", (data) => {
-						if (data.toString().startsWith("tick ")) arrived();
-					});
-				}
-			},
-			trigger: async (at) => (sockets[0] as WebSocket).send(`ping ${at}`),
+		return await spreadFanout({
+			receivers: { kind: "ws", url: options.url, openConcurrency: options.openConcurrency },
+			connections: options.connections,
+			processes: options.processes,
+			rounds: options.rounds,
+			signal: options.signal,
+			...(options.probe ? { probe: options.probe } : {}),
+			trigger: (round) =>
+				new Promise<void>((resolve) => {
+					waiting.set(round, resolve);
+					socket.send(`ping ${round}`);
+				}),
 		});
 	} finally {
-		for (const socket of sockets) socket.close();
+		socket.close();
 	}
 }

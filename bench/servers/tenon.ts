@@ -1,6 +1,6 @@
 // The Tenon server the benchmark drives: LMDB storage, strict durability.
-import { createServer } from "node:http";
 import { actor, event, lmdbDriver, setup } from "tenon";
+import { startProbe } from "./probe.js";
 
 const counter = actor({
 	state: { count: 0 },
@@ -79,6 +79,10 @@ export const benchRegistry = setup({
 	// The workloads flood on purpose (thousands of messages a second on one
 	// connection); the per-connection abuse limit would measure itself.
 	rateLimits: { perConnection: false },
+	// Workload 6 keeps up to 100,000 actors awake on purpose. At the default
+	// limit (10,000) the host would put the least recently used to sleep as
+	// others wake, and the row would measure that churn instead of awake actors.
+	limits: { maxAwakeActors: 250_000 },
 });
 
 const dataDir = process.env.TENON_DATA_DIR;
@@ -88,19 +92,12 @@ if (dataDir) {
 		host: "127.0.0.1",
 		storage: lmdbDriver({ path: dataDir }),
 	});
-	// Memory probe for the benchmark (not part of Tenon): heap and RSS, after a GC when exposed.
-	const probe = createServer((_req, res) => {
-		(globalThis as { gc?: () => void }).gc?.();
-		res.setHeader("content-type", "application/json");
-		res.end(JSON.stringify(process.memoryUsage()));
-	});
-	await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-	const probePort = (probe.address() as { port: number }).port;
+	// The benchmark's probe (not part of Tenon): memory, and the broadcast's server-side clock.
+	const probe = await startProbe();
 	process.stdout.write(
-		`READY ${server.url.replace("//localhost:", "//127.0.0.1:")} MEMORY http://127.0.0.1:${probePort}\n`,
+		`READY ${server.url.replace("//localhost:", "//127.0.0.1:")} MEMORY ${probe}\n`,
 	);
 	process.once("SIGTERM", () => {
-		probe.close();
 		void server.close().then(() => process.exit(0));
 	});
 }

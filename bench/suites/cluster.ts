@@ -4,6 +4,7 @@ import postgres from "postgres";
 import { createClient } from "tenon/client";
 import type { registry } from "../fixtures/registry.js";
 import { startNode } from "../lib/nodes.js";
+import { progress } from "../lib/progress.js";
 import type { BenchRow } from "../lib/report.js";
 import { summarize, time } from "../lib/stats.js";
 
@@ -54,6 +55,7 @@ export async function clusterSuite(options: { quick: boolean }): Promise<BenchRo
 		await admin`SHOW synchronous_commit`;
 	const rows: BenchRow[] = [];
 	for (const nodeCount of [1, 3]) {
+		progress(`cluster › ${nodeCount} node${nodeCount === 1 ? "" : "s"}`);
 		const schema = `tenon_bench_${nodeCount}_${Date.now()}`;
 		const nodes = [];
 		for (let i = 0; i < nodeCount; i++) {

@@ -3,14 +3,15 @@
 // RivetKit, Restate) and the machine's floor.
 
 import { ensurePeers } from "../lib/peers.js";
+import { step } from "../lib/progress.js";
 import type { BenchRow } from "../lib/report.js";
 import { unsupportedRow } from "../lib/report.js";
-import { summarize, time } from "../lib/stats.js";
+import { ms, summarize, time } from "../lib/stats.js";
 import { floorSystem, lmdbCommitFloor } from "../systems/floor.js";
 import { restateSystem } from "../systems/restate.js";
 import { rivetkitSystem } from "../systems/rivetkit.js";
 import { tenonSystem } from "../systems/tenon.js";
-import type { System, WorkloadName } from "../systems/types.js";
+import type { Caller, System, WorkloadName } from "../systems/types.js";
 import { workerdSystem } from "../systems/workerd.js";
 
 /** Targets for Tenon (from the benchmark issue). */
@@ -40,8 +41,18 @@ interface Plan {
 	depth: number;
 	seconds: number;
 	memoryCounts: number[];
+	/**
+	 * Longest waking the actors of one count may take (extrapolated from the
+	 * count before): past it the count is skipped and says so. Tenon's is
+	 * larger: its row has a target at the largest count.
+	 */
 	memoryBudgetMs: number;
+	tenonMemoryBudgetMs: number;
+	/** Longest the whole memory workload may take (wake, measure, sleep, measure). */
+	memoryDeadlineMs: number;
 	connections: number;
+	/** Receiving processes the broadcast's connections are spread over. */
+	fanoutProcesses: number;
 	rounds: number;
 	/** Longest a single workload may take on one system before it counts as failed. */
 	workloadDeadlineMs: number;
@@ -57,7 +68,10 @@ const QUICK: Plan = {
 	seconds: 2,
 	memoryCounts: [1_000],
 	memoryBudgetMs: 10_000,
+	tenonMemoryBudgetMs: 10_000,
+	memoryDeadlineMs: 60_000,
 	connections: 200,
+	fanoutProcesses: 2,
 	rounds: 10,
 	workloadDeadlineMs: 60_000,
 };
@@ -72,16 +86,25 @@ const FULL: Plan = {
 	seconds: 5,
 	memoryCounts: [1_000, 10_000, 100_000],
 	memoryBudgetMs: 60_000,
+	tenonMemoryBudgetMs: 180_000,
+	memoryDeadlineMs: 420_000,
 	connections: 1_000,
+	fanoutProcesses: 4,
 	rounds: 30,
 	workloadDeadlineMs: 120_000,
 };
 
 /** Up to `n` samples of `fn`, stopping early (after at least 20) when the budget is spent. */
-async function samples(n: number, budgetMs: number, fn: () => Promise<unknown>): Promise<number[]> {
+async function samples(
+	n: number,
+	budgetMs: number,
+	fn: () => Promise<unknown>,
+	signal: AbortSignal,
+): Promise<number[]> {
 	const out: number[] = [];
 	const until = performance.now() + budgetMs;
 	for (let i = 0; i < n; i++) {
+		signal.throwIfAborted();
 		out.push(await time(fn));
 		if (i >= 19 && performance.now() > until) break;
 	}
@@ -135,7 +158,6 @@ class Rows {
 
 	failed(workload: string, error: unknown): void {
 		const message = error instanceof Error ? error.message : String(error);
-		console.error(`    ${this.system.name}: ${workload} failed: ${message}`);
 		this.rows.push(
 			unsupportedRow(
 				{ suite: "core", workload, system: this.system.name, durability: this.system.durability },
@@ -153,81 +175,79 @@ const WORKLOADS = {
 	wake: "4. wake from sleep + action",
 } as const;
 
+/** A workload's body: it stops starting calls once `signal` aborts, and may `report` progress. */
+type WorkloadBody = (signal: AbortSignal, report: (status: string) => void) => Promise<void>;
+
 async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<BenchRow[]> {
 	const out = new Rows(system);
-	const attempt = async (workload: string, fn: () => Promise<void>) => {
-		console.error(`    ${workload}`);
+	const attempt = async (
+		workload: string,
+		fn: WorkloadBody,
+		deadlineMs = plan.workloadDeadlineMs,
+	) => {
+		const progress = step(`core › ${system.name} › ${workload}`);
+		const stop = new AbortController();
 		let timer: NodeJS.Timeout | undefined;
-		// A peer that stops answering must not hold up the run: past the
-		// deadline the workload is reported as failed (its calls are abandoned,
-		// and end when the system is stopped).
+		// A system that stops answering must not hold up the run: past the
+		// deadline the workload is reported as failed.
 		const deadline = new Promise<never>((_, reject) => {
 			timer = setTimeout(
-				() => reject(new Error(`timed out after ${plan.workloadDeadlineMs / 1000} s`)),
-				plan.workloadDeadlineMs,
+				() => reject(new Error(`timed out after ${deadlineMs / 1000} s`)),
+				deadlineMs,
 			);
 		});
 		try {
-			await Promise.race([fn(), deadline]);
+			await Promise.race([fn(stop.signal, progress.report), deadline]);
+			progress.done();
 		} catch (error) {
 			out.failed(workload, error);
+			progress.done(`failed: ${error instanceof Error ? error.message : String(error)}`);
+			// Its loops start no further call, and the calls still in flight end
+			// with the server: the next workload runs on a fresh one, unloaded
+			// (an abandoned workload once kept waking actors through the next row).
+			stop.abort(error);
+			await system.stop();
+			await system.start();
 		} finally {
 			clearTimeout(timer);
 		}
 	};
+	const latencyOverConnection = async (
+		name: "warm" | "warmRelaxed" | "http",
+		start: ((key: string) => Promise<Caller>) | undefined,
+		key: string,
+	) => {
+		const workload = WORKLOADS[name];
+		if (!start) return out.unsupported(name, workload);
+		await attempt(workload, async (signal) => {
+			const caller = await start.call(system, key);
+			for (let i = 0; i < 50; i++) await caller.call();
+			out.latency(name, workload, await samples(plan.samples, plan.budgetMs, caller.call, signal));
+			await caller.close();
+		});
+	};
 	await system.start();
 	try {
-		if (system.warmConnection) {
-			const start = system.warmConnection.bind(system);
-			await attempt(WORKLOADS.warm, async () => {
-				const caller = await start("warm");
-				for (let i = 0; i < 50; i++) await caller.call();
-				out.latency(
-					"warm",
-					WORKLOADS.warm,
-					await samples(plan.samples, plan.budgetMs, caller.call),
-				);
-				await caller.close();
-			});
-		} else out.unsupported("warm", WORKLOADS.warm);
-		if (system.warmRelaxed) {
-			const start = system.warmRelaxed.bind(system);
-			await attempt(WORKLOADS.warmRelaxed, async () => {
-				const caller = await start("warm-relaxed");
-				for (let i = 0; i < 50; i++) await caller.call();
-				out.latency(
-					"warmRelaxed",
-					WORKLOADS.warmRelaxed,
-					await samples(plan.samples, plan.budgetMs, caller.call),
-				);
-				await caller.close();
-			});
-		} else out.unsupported("warmRelaxed", WORKLOADS.warmRelaxed);
-		if (system.httpAction) {
-			const start = system.httpAction.bind(system);
-			await attempt(WORKLOADS.http, async () => {
-				const caller = await start("http");
-				for (let i = 0; i < 50; i++) await caller.call();
-				out.latency(
-					"http",
-					WORKLOADS.http,
-					await samples(plan.samples, plan.budgetMs, caller.call),
-				);
-				await caller.close();
-			});
-		} else out.unsupported("http", WORKLOADS.http);
+		await latencyOverConnection("warm", system.warmConnection, "warm");
+		await latencyOverConnection("warmRelaxed", system.warmRelaxed, "warm-relaxed");
+		await latencyOverConnection("http", system.httpAction, "http");
 		if (system.createAndCall) {
 			const create = system.createAndCall.bind(system);
-			await attempt(WORKLOADS.create, async () => {
+			await attempt(WORKLOADS.create, async (signal) => {
 				let i = 0;
-				const values = await samples(plan.createSamples, plan.budgetMs, () => create(`new-${i++}`));
+				const values = await samples(
+					plan.createSamples,
+					plan.budgetMs,
+					() => create(`new-${i++}`),
+					signal,
+				);
 				out.latency("create", WORKLOADS.create, values);
 			});
 		} else out.unsupported("create", WORKLOADS.create);
 		if (system.sleep && system.wakeAndCall) {
 			const sleep = system.sleep.bind(system);
 			const wake = system.wakeAndCall.bind(system);
-			await attempt(WORKLOADS.wake, async () => {
+			await attempt(WORKLOADS.wake, async (signal) => {
 				// Put a first few to sleep to learn how long it takes, then as many as fit.
 				const keys = Array.from({ length: 10 }, (_, i) => `sleepy-${i}`);
 				const perKey = (await time(() => sleep(keys))) / keys.length;
@@ -236,18 +256,24 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 				if (extra.length > 0) await sleep(extra);
 				keys.push(...extra);
 				let i = 0;
-				const values = await samples(keys.length, plan.budgetMs, () => wake(keys[i++] as string));
+				const values = await samples(
+					keys.length,
+					plan.budgetMs,
+					() => wake(keys[i++] as string),
+					signal,
+				);
 				out.latency("wake", WORKLOADS.wake, values);
 			});
 		} else out.unsupported("wake", WORKLOADS.wake);
 		const tpWorkload = `5. throughput: ${plan.actors.toLocaleString("en")} actors, pipelined`;
 		if (system.throughput) {
 			const run = system.throughput.bind(system);
-			await attempt(tpWorkload, async () => {
+			await attempt(tpWorkload, async (signal) => {
 				const perSecond = await run({
 					actors: plan.actors,
 					depth: plan.depth,
 					seconds: plan.seconds,
+					signal,
 				});
 				out.rate("throughput", tpWorkload, perSecond);
 			});
@@ -256,46 +282,68 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 			`6. memory per awake idle actor (${count.toLocaleString("en")} actors)`;
 		if (system.memory) {
 			const measure = system.memory.bind(system);
-			await attempt("6. memory", async () => {
-				// On a freshly started server: what earlier workloads left on the
-				// heap (1,000 busy actors, thousands of calls in flight) would
-				// otherwise be reused and hide what idle actors cost.
-				await system.stop();
-				await system.start();
-				const budget = isTenon ? Number.POSITIVE_INFINITY : plan.memoryBudgetMs;
-				const { perAwake, perSleeping, skipped = [] } = await measure(plan.memoryCounts, budget);
-				const largest = plan.memoryCounts[plan.memoryCounts.length - 1];
-				for (const [count, bytes] of perAwake) {
-					out.bytes("memory", memoryWorkload(count), bytes, count === 100_000);
-				}
-				for (const count of skipped) {
-					out.rows.push(
-						unsupportedRow(
-							{
-								suite: "core",
-								workload: memoryWorkload(count),
-								system: system.name,
-								durability: system.durability,
-							},
-							"skipped: waking this many would take longer than the time budget",
-						),
-					);
-				}
-				if (perSleeping !== undefined) {
-					out.bytes(
-						"memory",
-						`6. memory per sleeping actor (JS heap, ${largest?.toLocaleString("en")} actors)`,
+			const budgetMs = isTenon ? plan.tenonMemoryBudgetMs : plan.memoryBudgetMs;
+			await attempt(
+				"6. memory",
+				async (signal, report) => {
+					// On a freshly started server: what earlier workloads left on the
+					// heap (1,000 busy actors, thousands of calls in flight) would
+					// otherwise be reused and hide what idle actors cost.
+					await system.stop();
+					await system.start();
+					const {
+						perAwake,
 						perSleeping,
-						false,
-					);
-				}
-			});
+						skipped = [],
+					} = await measure({ counts: plan.memoryCounts, budgetMs, signal, report });
+					const largest = plan.memoryCounts[plan.memoryCounts.length - 1];
+					for (const [count, bytes] of perAwake) {
+						out.bytes("memory", memoryWorkload(count), bytes, count === 100_000);
+					}
+					for (const count of skipped) {
+						out.rows.push(
+							unsupportedRow(
+								{
+									suite: "core",
+									workload: memoryWorkload(count),
+									system: system.name,
+									durability: system.durability,
+								},
+								`skipped: waking this many would take longer than the time budget (${budgetMs / 1000} s)`,
+							),
+						);
+					}
+					if (perSleeping !== undefined) {
+						out.bytes(
+							"memory",
+							`6. memory per sleeping actor (JS heap, ${largest?.toLocaleString("en")} actors)`,
+							perSleeping,
+							false,
+						);
+					}
+				},
+				plan.memoryDeadlineMs,
+			);
 		} else out.unsupported("memory", memoryWorkload(plan.memoryCounts[0] as number));
-		const fanoutWorkload = `7. broadcast to ${plan.connections.toLocaleString("en")} connections (last receipt)`;
+		const receivers = `${plan.connections.toLocaleString("en")} connections in ${plan.fanoutProcesses} client processes`;
+		const fanoutWorkload = `7. broadcast to ${receivers} (last receipt)`;
+		const serverFanoutWorkload = `7b. broadcast to ${receivers}: server fan-out (trigger in, last frame written)`;
 		if (system.broadcast) {
 			const run = system.broadcast.bind(system);
-			await attempt(fanoutWorkload, async () => {
-				out.latency("broadcast", fanoutWorkload, await run(plan.connections, plan.rounds));
+			await attempt(fanoutWorkload, async (signal) => {
+				const times = await run({
+					connections: plan.connections,
+					processes: plan.fanoutProcesses,
+					rounds: plan.rounds,
+					signal,
+				});
+				out.latency("broadcast", fanoutWorkload, times.lastReceipt);
+				if (times.serverFanout) {
+					out.latency("serverFanout", serverFanoutWorkload, times.serverFanout);
+					const firstWrite = summarize(times.serverFirstWrite ?? []).median;
+					const row = out.rows[out.rows.length - 1] as BenchRow;
+					row.note = `first frame written ${ms(firstWrite)} after the trigger arrived`;
+				} else out.unsupported("serverFanout", serverFanoutWorkload);
 			});
 		} else out.unsupported("broadcast", fanoutWorkload);
 	} finally {
@@ -331,14 +379,13 @@ export async function coreSuite(options: CoreOptions): Promise<BenchRow[]> {
 			);
 			continue;
 		}
-		console.error(`  ${system.name}...`);
-		const started = performance.now();
+		const progress = step(`core › ${system.name}`);
 		try {
 			rows.push(...(await runSystem(system, plan, id === "tenon")));
-			console.error(`  ${system.name}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
+			progress.done("done");
 		} catch (error) {
 			const message = error instanceof Error ? error.message : String(error);
-			console.error(`  ${system.name} failed to start: ${message}`);
+			progress.done(`failed to start: ${message}`);
 			rows.push(
 				unsupportedRow(
 					{ suite: "core", workload: "all", system: system.name, durability: system.durability },
@@ -348,6 +395,7 @@ export async function coreSuite(options: CoreOptions): Promise<BenchRow[]> {
 		}
 	}
 	if (wanted.includes("floor")) {
+		const progress = step("core › floor: bare LMDB commit");
 		rows.push({
 			suite: "core",
 			workload: "floor: one durable LMDB commit (write transaction + fsync)",
@@ -355,6 +403,7 @@ export async function coreSuite(options: CoreOptions): Promise<BenchRow[]> {
 			durability: "fsync",
 			summary: summarize(await lmdbCommitFloor(options.quick ? 100 : 500)),
 		});
+		progress.done();
 	}
 	return rows;
 }

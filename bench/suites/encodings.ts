@@ -14,6 +14,7 @@ import {
 	encodeToClient,
 	encodeToServer,
 } from "../../packages/tenon/src/protocol/messages.js";
+import { progress } from "../lib/progress.js";
 import type { BenchRow } from "../lib/report.js";
 import { summarize, time } from "../lib/stats.js";
 
@@ -104,6 +105,7 @@ export async function encodingsSuite(options: { quick: boolean }): Promise<Bench
 						[tenon, "Tenon client"],
 						[rivet, "RivetKit client"],
 					] as const) {
+						progress(`encodings › ${encoding} › ${name} (${pass})`);
 						const handle = (client as any).wire.getOrCreate([`${name}-${encoding}-${pass}`]);
 						await handle.seed(20);
 						const conn: Caller = handle.connect();

@@ -10,6 +10,7 @@ import { WebSocket } from "ws";
 import { openFileLimit } from "../../packages/tenon/src/common/fd-limit.js";
 import { ensurePeers, startPeer } from "../lib/peers.js";
 import { type ServerProcess, startBundled } from "../lib/process.js";
+import { progress } from "../lib/progress.js";
 import type { BenchRow } from "../lib/report.js";
 import { summarize, time } from "../lib/stats.js";
 
@@ -167,7 +168,7 @@ async function wakeRows(
 async function measure(target: Target, plan: Plan): Promise<BenchRow[]> {
 	const rows: BenchRow[] = [];
 	const base = { suite: "hibernation", system: target.name, durability: target.durability };
-	console.error(`  ${target.name}`);
+	progress(`hibernation › ${target.name}`);
 	// The actors exist and sleep before the baseline, so only connections are counted.
 	const warm = await openMany(plan.actors, plan.actors, (key) => target.pipe(key));
 	await Promise.all(warm.map((pipe) => pipe.request()));
@@ -175,7 +176,9 @@ async function measure(target: Target, plan: Plan): Promise<BenchRow[]> {
 	await sleep(target.idleMs + 500);
 	const heapBefore = await target.heapUsed?.();
 	const before = target.server.rss();
-	console.error(`    H1. ${plan.connections} connections over ${plan.actors} actors`);
+	progress(
+		`hibernation › ${target.name} › H1. ${plan.connections} connections over ${plan.actors} actors`,
+	);
 	const pipes = await openMany(plan.connections, plan.actors, (key) => target.pipe(key));
 	await target.settle(plan.connections);
 	const after = target.server.rss();
@@ -200,7 +203,7 @@ async function measure(target: Target, plan: Plan): Promise<BenchRow[]> {
 			note: "what the server keeps per hibernated connection: its socket (ws, net) and Tenon's records of it",
 		});
 	}
-	console.error("    H2. wake on message");
+	progress(`hibernation › ${target.name} › H2. wake on message`);
 	const { awake, wake, missed } = await wakeRows(target, plan);
 	rows.push({
 		...base,

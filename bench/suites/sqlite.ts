@@ -8,6 +8,7 @@ import { actor, lmdbDriver, setup } from "tenon";
 import { createClient } from "tenon/client";
 import { db } from "tenon/db";
 import { ensurePeers, peerRequire } from "../lib/peers.js";
+import { progress } from "../lib/progress.js";
 import { type BenchRow, unsupportedRow } from "../lib/report.js";
 import { summarize, time } from "../lib/stats.js";
 
@@ -254,6 +255,7 @@ function plainSqlite(quick: boolean): BenchRow[] {
 export async function sqliteSuite(options: { quick: boolean }): Promise<BenchRow[]> {
 	if (options.quick) return tenon(true);
 	const peersMissing = ensurePeers();
+	if (!peersMissing) progress(`sqlite › ${NATIVE}`);
 	const native = peersMissing
 		? [
 				unsupportedRow(
@@ -262,5 +264,6 @@ export async function sqliteSuite(options: { quick: boolean }): Promise<BenchRow
 				),
 			]
 		: plainSqlite(false);
+	progress("sqlite › Tenon (lmdb)");
 	return [...(await tenon(false)), ...native];
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { open } from "lmdb";
 import { WebSocket } from "ws";
 import { type ServerProcess, startBundled } from "../lib/process.js";
-import { rawSocketFanout } from "../lib/ws-channel.js";
+import { rawSocketBroadcast } from "../lib/ws-channel.js";
 import type { Caller, System } from "./types.js";
 
 const servers = join(import.meta.dirname, "..", "servers");
@@ -55,8 +55,17 @@ export function floorSystem(): System {
 			await call();
 			return { call, close: async () => {} };
 		},
-		async broadcast(connections, rounds) {
-			return rawSocketFanout((ws as ServerProcess).url, connections, rounds, 64);
+		async broadcast({ connections, processes, rounds, signal }) {
+			const server = ws as ServerProcess;
+			return rawSocketBroadcast({
+				url: server.url,
+				connections,
+				processes,
+				rounds,
+				openConcurrency: 64,
+				probe: /MEMORY (\S+)/.exec(server.output)?.[1] ?? "",
+				signal,
+			});
 		},
 	};
 }

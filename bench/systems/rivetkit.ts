@@ -3,9 +3,11 @@
 // keeps its data.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { importPeer, startPeer } from "../lib/peers.js";
+import { pathToFileURL } from "node:url";
+import { spreadFanout } from "../lib/fanout.js";
+import { importPeer, peerRequire, startPeer } from "../lib/peers.js";
 import type { ServerProcess } from "../lib/process.js";
-import { fanout, forRange, memoryCurve, pipelined } from "../lib/workloads.js";
+import { forRange, memoryCurve, pipelined } from "../lib/workloads.js";
 import type { Caller, System } from "./types.js";
 
 /** Actors resolved at once while setting up (more time out in the engine). */
@@ -25,6 +27,9 @@ export function rivetkitSystem(): System {
 			warm: "RivetKit client connection",
 			wake: "c.sleep(), then the next action wakes it",
 			memory: "RSS of the runner, engine and services processes",
+		},
+		unsupported: {
+			serverFanout: "no probe inside RivetKit's runner and engine",
 		},
 		relaxedDurability: "RivetKit's default: saved within 1 s, after the reply",
 		async start() {
@@ -81,7 +86,7 @@ export function rivetkitSystem(): System {
 		async wakeAndCall(key) {
 			await client.counter.getOrCreate([key]).increment();
 		},
-		async throughput({ actors, depth, seconds }) {
+		async throughput({ actors, depth, seconds, signal }) {
 			// The engine times out when too many actors resolve at once: connect a few at a time.
 			const conns: any[] = [];
 			await forRange(0, actors, CONNECT_CONCURRENCY, async (i) => {
@@ -93,11 +98,12 @@ export function rivetkitSystem(): System {
 				conns.map((conn: any) => () => conn.increment()),
 				depth,
 				seconds,
+				signal,
 			);
 			await Promise.all(conns.map((conn: any) => conn.dispose()));
 			return perSecond;
 		},
-		async memory(counts, budgetMs) {
+		async memory({ counts, budgetMs, signal, report }) {
 			const srv = server as ServerProcess;
 			return memoryCurve({
 				counts,
@@ -105,27 +111,34 @@ export function rivetkitSystem(): System {
 				concurrency: CONNECT_CONCURRENCY,
 				touch: (i) => client.idle.getOrCreate([`idle-${i}`]).touch(),
 				measure: async () => srv.rss(),
+				signal,
+				report,
 			});
 		},
-		async broadcast(connections, rounds) {
-			// Connect a few at a time: the engine drops connections opened all at once.
-			const conns: any[] = [];
-			await forRange(0, connections, CONNECT_CONCURRENCY, async () => {
-				const conn = client.room.getOrCreate(["fanout"]).connect();
-				conns.push(conn);
-				await conn.noop();
-			});
-			const times = await fanout({
-				subscribers: connections,
-				rounds,
-				onArrival: (arrived) => {
-					for (const conn of conns) conn.on("tick", arrived);
-				},
-				subscribed: () => forRange(0, conns.length, CONNECT_CONCURRENCY, (i) => conns[i].noop()),
-				trigger: (at) => conns[0].ping(at),
-			});
-			await Promise.all(conns.map((conn: any) => conn.dispose()));
-			return times;
+		async broadcast({ connections, processes, rounds, signal }) {
+			// The receivers use RivetKit's own client, from the peers' node_modules;
+			// they connect a few at a time (the engine drops connections opened all at once).
+			const trigger = client.room.getOrCreate(["fanout"]).connect();
+			await trigger.noop();
+			try {
+				return await spreadFanout({
+					receivers: {
+						kind: "actor",
+						client: pathToFileURL(peerRequire.resolve("rivetkit/client")).href,
+						endpoint: (server as ServerProcess).url,
+						actor: "room",
+						key: ["fanout"],
+						openConcurrency: CONNECT_CONCURRENCY,
+					},
+					connections,
+					processes,
+					rounds,
+					signal,
+					trigger: (round) => trigger.ping(round),
+				});
+			} finally {
+				await trigger.dispose();
+			}
 		},
 	};
 }

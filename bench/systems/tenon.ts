@@ -2,14 +2,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "tenon/client";
+import { spreadFanout } from "../lib/fanout.js";
+import { captureRequest, RequestReplay } from "../lib/http-replay.js";
 import { type ServerProcess, startBundled } from "../lib/process.js";
-import { fanout, forRange, memoryCurve, pipelined } from "../lib/workloads.js";
+import { forRange, memoryCurve, pipelined } from "../lib/workloads.js";
 import type { benchRegistry } from "../servers/tenon.js";
 import type { Caller, System } from "./types.js";
 
 type Client = ReturnType<typeof createClient<typeof benchRegistry>>;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Requests in flight while waking idle actors (more only adds buffers to the RSS being measured). */
+const WAKE_CONCURRENCY = 64;
 
 /** Tenon on LMDB, strict durability (the default). */
 export function tenonSystem(): System {
@@ -71,57 +76,109 @@ export function tenonSystem(): System {
 		async wakeAndCall(key) {
 			await client.counter.getOrCreate(key).increment();
 		},
-		async throughput({ actors, depth, seconds }) {
+		async throughput({ actors, depth, seconds, signal }) {
 			const conns = Array.from({ length: actors }, (_, i) =>
 				client.counter.getOrCreate(`tp-${i}`).connect(),
 			);
 			await Promise.all(conns.map((conn) => conn.increment()));
-			const perSecond = await pipelined(
-				conns.map((conn) => () => conn.increment()),
-				depth,
-				seconds,
-			);
-			await Promise.all(conns.map((conn) => conn.dispose()));
-			return perSecond;
+			try {
+				return await pipelined(
+					conns.map((conn) => () => conn.increment()),
+					depth,
+					seconds,
+					signal,
+				);
+			} finally {
+				await Promise.all(conns.map((conn) => conn.dispose()));
+			}
 		},
-		async memory(counts, budgetMs) {
-			const base = await memory();
-			const touch = (i: number) => client.idle.getOrCreate(`idle-${i}`).touch();
-			const { perAwake, skipped } = await memoryCurve({
-				counts,
-				budgetMs,
-				concurrency: 256,
-				touch,
-				measure: async () => (await memory()).rss,
-			});
-			// Then put them all to sleep: what is left on the heap is what a
-			// sleeping actor costs.
-			const woken = Math.max(0, ...perAwake.keys());
-			await forRange(0, woken, 256, (i) => client.idle.getOrCreate(`idle-${i}`).sleepNow());
-			await sleep(1_000);
-			const after = await memory();
-			return {
-				perAwake,
-				skipped,
-				perSleeping: Math.max(0, after.heapUsed - base.heapUsed) / woken,
-			};
+		async memory({ counts, budgetMs, signal, report }) {
+			// The request Tenon's client sends for `touch` and `sleepNow` on an idle
+			// actor, replayed for each key over keep-alive sockets (see http-replay.ts).
+			const endpoint = (server as ServerProcess).url;
+			const replay = async (call: (client: Client) => Promise<unknown>) =>
+				new RequestReplay(
+					await captureRequest((fetch) =>
+						call(createClient<typeof benchRegistry>({ endpoint, encoding: "cbor", fetch })),
+					),
+					WAKE_CONCURRENCY,
+				);
+			const touch = await replay((client) => client.idle.getOrCreate("idle-0").touch());
+			const sleepNow = await replay((client) => client.idle.getOrCreate("idle-0").sleepNow());
+			const key = (i: number) => ({ "rvt-key": `idle-${i}` });
+			try {
+				const base = await memory();
+				const { perAwake, skipped } = await memoryCurve({
+					counts,
+					budgetMs,
+					concurrency: WAKE_CONCURRENCY,
+					touch: (i) => touch.send(key(i)),
+					measure: async () => (await memory()).rss,
+					signal,
+					report,
+				});
+				// Then put them all to sleep: what is left on the heap is what a
+				// sleeping actor costs.
+				const woken = Math.max(0, ...perAwake.keys());
+				let asleep = 0;
+				const ticker = setInterval(
+					() =>
+						report(
+							`${asleep.toLocaleString("en")} of ${woken.toLocaleString("en")} actors put to sleep`,
+						),
+					1_000,
+				);
+				try {
+					await forRange(
+						0,
+						woken,
+						WAKE_CONCURRENCY,
+						async (i) => {
+							await sleepNow.send(key(i));
+							asleep++;
+						},
+						signal,
+					);
+				} finally {
+					clearInterval(ticker);
+				}
+				await sleep(1_000);
+				const after = await memory();
+				return {
+					perAwake,
+					skipped,
+					perSleeping: Math.max(0, after.heapUsed - base.heapUsed) / woken,
+				};
+			} finally {
+				touch.close();
+				sleepNow.close();
+			}
 		},
-		async broadcast(connections, rounds) {
-			const conns = Array.from({ length: connections }, () =>
-				client.room.getOrCreate("fanout").connect(),
-			);
-			await Promise.all(conns.map((conn) => conn.noop()));
-			const times = await fanout({
-				subscribers: connections,
-				rounds,
-				onArrival: (arrived) => {
-					for (const conn of conns) conn.on("tick", arrived);
-				},
-				subscribed: () => Promise.all(conns.map((conn) => conn.noop())),
-				trigger: (at) => (conns[0] as (typeof conns)[number]).ping(at),
-			});
-			await Promise.all(conns.map((conn) => conn.dispose()));
-			return times;
+		async broadcast({ connections, processes, rounds, signal }) {
+			// The trigger has a connection of its own, not subscribed: the
+			// receivers are the `connections`, in their own processes.
+			const trigger = client.room.getOrCreate("fanout").connect();
+			await trigger.noop();
+			try {
+				return await spreadFanout({
+					receivers: {
+						kind: "actor",
+						client: "tenon",
+						endpoint: (server as ServerProcess).url,
+						actor: "room",
+						key: "fanout",
+						openConcurrency: 64,
+					},
+					connections,
+					processes,
+					rounds,
+					signal,
+					probe: memoryUrl,
+					trigger: (round) => trigger.ping(round),
+				});
+			} finally {
+				await trigger.dispose();
+			}
 		},
 	};
 }

@@ -1,3 +1,5 @@
+import type { FanoutTimes } from "../lib/fanout.js";
+
 /** Something that can be called once per measurement. */
 export interface Caller {
 	call(): Promise<unknown>;
@@ -13,7 +15,8 @@ export type WorkloadName =
 	| "wake"
 	| "throughput"
 	| "memory"
-	| "broadcast";
+	| "broadcast"
+	| "serverFanout";
 
 /** The workloads of the core suite; a system implements those it can run. */
 export interface Workloads {
@@ -32,17 +35,34 @@ export interface Workloads {
 	sleep?(keys: string[]): Promise<void>;
 	wakeAndCall?(key: string): Promise<void>;
 	/** 5. Durable actions per second over many actors and callers. */
-	throughput?(options: { actors: number; depth: number; seconds: number }): Promise<number>;
+	throughput?(options: {
+		actors: number;
+		depth: number;
+		seconds: number;
+		signal: AbortSignal;
+	}): Promise<number>;
 	/**
 	 * 6. Server memory per awake idle actor (bytes), for each count that fits
-	 * the time budget, and what a sleeping actor keeps.
+	 * the time budget, and what a sleeping actor keeps. `report` takes a line
+	 * of progress (shown while the workload runs).
 	 */
-	memory?(
-		counts: readonly number[],
-		budgetMs: number,
-	): Promise<{ perAwake: Map<number, number>; perSleeping?: number; skipped?: number[] }>;
-	/** 7. One event to `connections` connections: time until the last one has it (ms). */
-	broadcast?(connections: number, rounds: number): Promise<number[]>;
+	memory?(options: {
+		counts: readonly number[];
+		budgetMs: number;
+		signal: AbortSignal;
+		report: (status: string) => void;
+	}): Promise<{ perAwake: Map<number, number>; perSleeping?: number; skipped?: number[] }>;
+	/**
+	 * 7. One event to `connections` connections, which `processes` receiving
+	 * processes hold between them: per round, the time until the last one has
+	 * it, and the server's own fan-out time when the server has the bench's probe.
+	 */
+	broadcast?(options: {
+		connections: number;
+		processes: number;
+		rounds: number;
+		signal: AbortSignal;
+	}): Promise<FanoutTimes>;
 }
 
 /** A system under test. */

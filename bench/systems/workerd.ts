@@ -3,7 +3,7 @@
 import { startPeer } from "../lib/peers.js";
 import type { ServerProcess } from "../lib/process.js";
 import { memoryCurve, pipelined } from "../lib/workloads.js";
-import { openChannel, rawSocketFanout } from "../lib/ws-channel.js";
+import { openChannel, rawSocketBroadcast } from "../lib/ws-channel.js";
 import type { Caller, System } from "./types.js";
 
 export function workerdSystem(): System {
@@ -24,6 +24,9 @@ export function workerdSystem(): System {
 		notes: {
 			wake: "evicted with state.abort(); the next request loads the object from disk",
 			memory: "RSS of workerd + Miniflare's Node host",
+		},
+		unsupported: {
+			serverFanout: "no probe inside workerd (its sockets are out of the benchmark's reach)",
 		},
 		relaxedDurability: "put with allowUnconfirmed: the reply does not wait for the write",
 		async start() {
@@ -59,7 +62,7 @@ export function workerdSystem(): System {
 		async wakeAndCall(key) {
 			await increment(key);
 		},
-		async throughput({ actors, depth, seconds }) {
+		async throughput({ actors, depth, seconds, signal }) {
 			const channels = await Promise.all(
 				Array.from({ length: actors }, (_, i) => openChannel(ws(`/counter/tp-${i}/ws`))),
 			);
@@ -68,22 +71,33 @@ export function workerdSystem(): System {
 				channels.map((channel) => () => channel.request()),
 				depth,
 				seconds,
+				signal,
 			);
 			await Promise.all(channels.map((channel) => channel.close()));
 			return perSecond;
 		},
-		async memory(counts, budgetMs) {
+		async memory({ counts, budgetMs, signal, report }) {
 			const srv = server as ServerProcess;
 			return memoryCurve({
 				counts,
 				budgetMs,
 				touch: async (i) => (await fetch(url(`/idle/idle-${i}/touch`))).text(),
 				measure: async () => srv.rss(),
+				signal,
+				report,
 			});
 		},
-		async broadcast(connections, rounds) {
+		async broadcast({ connections, processes, rounds, signal }) {
 			// Open a few at a time: workerd answers 500 to a burst of a thousand upgrades.
-			return rawSocketFanout(ws("/room/fanout/ws"), connections, rounds, 32);
+			// No probe: workerd's sockets are out of the bench's reach.
+			return rawSocketBroadcast({
+				url: ws("/room/fanout/ws"),
+				connections,
+				processes,
+				rounds,
+				openConcurrency: 32,
+				signal,
+			});
 		},
 	};
 }

@@ -1,0 +1,67 @@
+// The benchmark's probe inside a server process (not part of Tenon): its
+// memory, and a clock on its WebSockets that times a broadcast from the
+// server's side. Imported by the Tenon and floor servers, so both are
+// measured the same way.
+import { createServer } from "node:http";
+import { WebSocket } from "ws";
+import { monotonicMs, type ServerFanout } from "../lib/fanout-protocol.js";
+
+let armed = false;
+let round: ServerFanout = { triggerAt: null, firstWriteAt: null, lastWriteAt: null, writes: 0 };
+
+/**
+ * Wraps `ws`'s `send` and `emit` so an armed round records when the trigger
+ * arrived and when the frames left. Both servers use the `ws` package (Tenon's
+ * Node adapter writes every frame through `WebSocket#send`), so the same
+ * wrapper measures both. Unarmed, it costs one branch per call.
+ */
+function installSocketClock(): void {
+	const proto = WebSocket.prototype as unknown as {
+		send: (...args: unknown[]) => void;
+		emit: (event: string | symbol, ...args: unknown[]) => boolean;
+	};
+	const send = proto.send;
+	const emit = proto.emit;
+	proto.send = function (this: WebSocket, ...args: unknown[]) {
+		if (!armed) return send.apply(this, args);
+		const before = monotonicMs();
+		send.apply(this, args);
+		round.firstWriteAt ??= before;
+		round.lastWriteAt = monotonicMs();
+		round.writes++;
+	};
+	proto.emit = function (this: WebSocket, event: string | symbol, ...args: unknown[]) {
+		if (armed && event === "message" && round.triggerAt === null) round.triggerAt = monotonicMs();
+		return emit.call(this, event, ...args);
+	};
+}
+
+/**
+ * Starts the probe's HTTP server on loopback and returns its URL:
+ * - `GET /` (any other path): `process.memoryUsage()`, after a GC when `--expose-gc`;
+ * - `POST /fanout`: arms the socket clock for one round;
+ * - `GET /fanout`: the round as {@link ServerFanout}, and disarms.
+ */
+export async function startProbe(): Promise<string> {
+	installSocketClock();
+	const probe = createServer((req, res) => {
+		res.setHeader("content-type", "application/json");
+		if (req.url === "/fanout") {
+			if (req.method === "POST") {
+				round = { triggerAt: null, firstWriteAt: null, lastWriteAt: null, writes: 0 };
+				armed = true;
+				res.end("{}");
+			} else {
+				armed = false;
+				res.end(JSON.stringify(round));
+			}
+			return;
+		}
+		(globalThis as { gc?: () => void }).gc?.();
+		res.end(JSON.stringify(process.memoryUsage()));
+	});
+	// Short-lived runner requests: do not keep the server from exiting.
+	probe.unref();
+	await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+	return `http://127.0.0.1:${(probe.address() as { port: number }).port}`;
+}

@@ -1,0 +1,203 @@
+// Unit tests of the benchmark harness (no benchmark runs): the regression
+// guard (`npm run bench -- --compare <baseline.json>`) on synthetic results,
+// where rows are compared relative to their floor (or reference) measured in
+// the same run, never as absolute times; the charts; the workload loops.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { suiteChart } from "../bench/lib/chart.js";
+import { type BenchResults, compareResults, isRegression } from "../bench/lib/compare.js";
+import type { BenchRow } from "../bench/lib/report.js";
+import { summarize } from "../bench/lib/stats.js";
+import { forRange } from "../bench/lib/workloads.js";
+
+const TENON = "Tenon (lmdb)";
+const FLOOR = "floor: bare node:http / ws echo";
+const BROADCAST = "7. broadcast to 1,000 connections in 4 client processes (last receipt)";
+const WARM = "1. warm action over a connection";
+const CREATE = "3. create + first action (new key)";
+const THROUGHPUT = "5. throughput: 1,000 actors, pipelined";
+const MEMORY = "6. memory per awake idle actor (100,000 actors)";
+
+function latency(workload: string, system: string, median: number): BenchRow {
+	return { suite: "core", workload, system, durability: "", summary: summarize([median]) };
+}
+
+/**
+ * One run. `machine` scales every time (a slower or busier machine);
+ * `tenon` scales Tenon's rows on top of it (a change in Tenon).
+ */
+function results(options: {
+	machine?: number;
+	tenon?: Partial<Record<string, number>>;
+}): BenchResults {
+	const machine = options.machine ?? 1;
+	const tenon = (workload: string) => (options.tenon?.[workload] ?? 1) * machine;
+	return {
+		rows: [
+			latency(WARM, TENON, 0.5 * tenon(WARM)),
+			latency(CREATE, TENON, 1.5 * tenon(CREATE)),
+			{
+				...latency(THROUGHPUT, TENON, 0),
+				rate: 50_000 / tenon(THROUGHPUT),
+				summary: summarize([1_000 / (50_000 / tenon(THROUGHPUT))]),
+			},
+			// Memory does not move with the machine's speed.
+			{
+				...latency(MEMORY, TENON, 0),
+				bytes: 10_000 * (options.tenon?.[MEMORY] ?? 1),
+				summary: summarize([10_000]),
+			},
+			latency(BROADCAST, TENON, 12 * tenon(BROADCAST)),
+			latency(WARM, FLOOR, 0.05 * machine),
+			latency(BROADCAST, FLOOR, 10 * machine),
+		],
+	};
+}
+
+const baseline = results({});
+
+function statusOf(current: BenchResults, workload: string) {
+	const row = compareResults(baseline, current).find(
+		(comparison) => comparison.workload === workload && comparison.system === TENON,
+	);
+	expect(row, workload).toBeDefined();
+	return row as NonNullable<typeof row>;
+}
+
+describe("bench --compare", () => {
+	it("flags a row 30% worse than the baseline relative to its floor, on a machine twice as slow", () => {
+		const row = statusOf(results({ machine: 2, tenon: { [BROADCAST]: 1.3 } }), BROADCAST);
+		expect(row.reference).toBe("floor");
+		expect(row.baseline).toBeCloseTo(1.2);
+		expect(row.current).toBeCloseTo(1.56);
+		expect(row.change).toBeCloseTo(0.3);
+		expect(row.status).toBe("regressed");
+	});
+
+	it("passes a row 10% worse relative to its floor", () => {
+		const row = statusOf(results({ machine: 2, tenon: { [BROADCAST]: 1.1 } }), BROADCAST);
+		expect(row.change).toBeCloseTo(0.1);
+		expect(row.status).toBe("ok");
+	});
+
+	it("passes a run where every time doubled with the machine (absolute times are not compared)", () => {
+		const comparisons = compareResults(baseline, results({ machine: 2 }));
+		expect(comparisons.filter(isRegression)).toEqual([]);
+		expect(comparisons.every((row) => row.status === "ok")).toBe(true);
+	});
+
+	it("compares a row without a floor relative to Tenon's row 1: 30% flagged, 10% passes", () => {
+		const worse = statusOf(results({ machine: 3, tenon: { [CREATE]: 1.3 } }), CREATE);
+		expect(worse.reference).toBe("row 1");
+		expect(worse.status).toBe("regressed");
+		expect(statusOf(results({ machine: 3, tenon: { [CREATE]: 1.1 } }), CREATE).status).toBe("ok");
+	});
+
+	it("counts a throughput 30% lower (per operation, relative to row 1) as a regression", () => {
+		expect(statusOf(results({ tenon: { [THROUGHPUT]: 1.3 } }), THROUGHPUT).status).toBe(
+			"regressed",
+		);
+		expect(statusOf(results({ tenon: { [THROUGHPUT]: 1.1 } }), THROUGHPUT).status).toBe("ok");
+	});
+
+	it("compares memory without a floor in bytes: 30% more flagged, 10% passes", () => {
+		const more = statusOf(results({ machine: 2, tenon: { [MEMORY]: 1.3 } }), MEMORY);
+		expect(more.reference).toBe("bytes");
+		expect(more.status).toBe("regressed");
+		expect(statusOf(results({ tenon: { [MEMORY]: 1.1 } }), MEMORY).status).toBe("ok");
+	});
+
+	it("flags a row the baseline measured and this run could not", () => {
+		const current = results({});
+		current.rows = current.rows.map((row) =>
+			row.workload === MEMORY && row.system === TENON
+				? { ...row, unsupported: "failed: timed out after 420 s" }
+				: row,
+		);
+		const row = statusOf(current, MEMORY);
+		expect(row.status).toBe("failed");
+		expect(isRegression(row)).toBe(true);
+	});
+
+	describe("npm run bench -- --compare <baseline> --current <results> (no measuring)", () => {
+		const dir = mkdtempSync(join(tmpdir(), "tenon-bench-compare-"));
+		afterAll(() => rmSync(dir, { recursive: true, force: true }));
+		const root = join(import.meta.dirname, "..");
+		const cli = (current: BenchResults) => {
+			const baselineFile = join(dir, "baseline.json");
+			const currentFile = join(dir, "current.json");
+			writeFileSync(baselineFile, JSON.stringify(baseline));
+			writeFileSync(currentFile, JSON.stringify(current));
+			return spawnSync(
+				process.execPath,
+				[
+					join(root, "node_modules", "tsx", "dist", "cli.mjs"),
+					"--conditions=tenon-source",
+					"bench/main.ts",
+					"--compare",
+					baselineFile,
+					"--current",
+					currentFile,
+				],
+				{ cwd: root, encoding: "utf8" },
+			);
+		};
+
+		it("exits non-zero and names the row 30% worse relative to its floor", () => {
+			const result = cli(results({ machine: 2, tenon: { [BROADCAST]: 1.3 } }));
+			expect(result.status, result.stderr).toBe(1);
+			expect(result.stdout).toContain(
+				`| ${BROADCAST} | ${TENON} | floor | 1.20× | 1.56× | +30% | ❌ regressed |`,
+			);
+			expect(result.stdout).toContain("1 regression:");
+			expect(result.stderr).toContain("more than 25% worse");
+		});
+
+		it("exits 0 for a row 10% worse", () => {
+			const result = cli(results({ machine: 2, tenon: { [BROADCAST]: 1.1 } }));
+			expect(result.status, result.stderr).toBe(0);
+			expect(result.stdout).toContain("No regression");
+		});
+	});
+});
+
+describe("bench charts", () => {
+	it("draws one bar per measured row, on a log axis when the values span orders of magnitude", () => {
+		const rows = results({}).rows;
+		const svg = suiteChart("core", [
+			...rows,
+			{ ...latency("2. stateless HTTP action, warm actor", "Restate", 0), unsupported: "n/a" },
+		]) as string;
+		expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+		expect(svg.match(/<rect x="270"/g)?.length).toBe(rows.length);
+		// 0.05 ms to 12 ms: log; 10,000 bytes alone: linear.
+		expect(svg).toContain("Latency, median (shorter is better) — log scale");
+		expect(svg).toContain("Memory (shorter is better)</text>");
+		expect(svg).not.toContain("Restate");
+	});
+});
+
+describe("bench workload loops", () => {
+	it("an aborted forRange starts no further call (a memory workload past its deadline kept waking actors while the broadcast row was measured)", async () => {
+		const stop = new AbortController();
+		let started = 0;
+		const loop = forRange(
+			0,
+			1_000,
+			4,
+			async () => {
+				started++;
+				if (started === 10) stop.abort(new Error("timed out"));
+				await new Promise((resolve) => setImmediate(resolve));
+			},
+			stop.signal,
+		);
+		await expect(loop).rejects.toThrow("timed out");
+		// The calls in flight when it aborted finish; none starts after.
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		expect(started).toBe(10);
+	});
+});
