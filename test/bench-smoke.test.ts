@@ -94,6 +94,14 @@ it("npm run bench -- --quick runs every core workload on Tenon and the floor and
 	measured("H1b. JS heap per open idle connection, actor asleep (after a GC)", tenon);
 	measured("H2a. message on a connection, actor awake (the awake path)", tenon);
 	measured("H2b. message on a hibernated connection: wake + answer", tenon);
+	// An agent's answer streamed to 1 and 100 clients, next to the mock model's own rate.
+	for (const workload of [
+		"A1. answer tokens/s streamed to 1 connected client",
+		"A2. answer tokens/s streamed to 100 connected clients",
+	]) {
+		measured(workload, tenon);
+		measured(workload, "floor: the mock model read directly");
+	}
 	// The durability point of each system is stated under the table.
 	expect(stdout).toContain("Durability points:");
 	expect(stdout).toMatch(/\*\*Tenon \(lmdb\)\*\*: .*fsync/);

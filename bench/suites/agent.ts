@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { openAIModel } from "../../packages/tenon/src/agent/openai-model.js";
 import { createClient } from "../../packages/tenon/src/client/index.js";
 import { startBundled } from "../lib/process.js";
+import { progress } from "../lib/progress.js";
 import type { BenchRow } from "../lib/report.js";
 import { summarize } from "../lib/stats.js";
 import type { agentRegistry } from "../servers/agent.js";
@@ -68,7 +69,7 @@ export async function agentSuite(options: { quick: boolean }): Promise<BenchRow[
 		await floorRun(baseURL, prompt, plan.tokens);
 		for (const [index, count] of plan.clients.entries()) {
 			const workload = `A${index + 1}. answer tokens/s streamed to ${count} connected client${count === 1 ? "" : "s"}`;
-			console.error(`    ${workload}`);
+			progress(`agent › ${workload}`);
 			// The floor right before, so both see the same machine load.
 			const floorRuns = [];
 			for (let run = 0; run < plan.runs; run++)
