@@ -70,6 +70,11 @@ it("npm run bench -- --quick runs every core workload on Tenon and the floor and
 		"7b. broadcast to 200 connections in 2 client processes: server fan-out (trigger in, last frame written)";
 	measured(broadcast, tenon);
 	measured(serverFanout, tenon);
+	// Shared state (a durable change, then a patch to every connection), next to the plain broadcast.
+	measured(
+		"7c. shared state change kept in step on 200 connections in 2 client processes (last receipt)",
+		tenon,
+	);
 	const floor = "floor: bare node:http / ws echo";
 	const warmFloor = measured("1. warm action over a connection", floor);
 	// The ratio column compares the floor with Tenon on the same workload.

@@ -14,6 +14,8 @@ import {
 /** What the receiver needs of an actor connection (Tenon's and RivetKit's clients both have it). */
 interface EventConn {
 	on(event: string, listener: (at: number) => void): unknown;
+	/** Tenon's shared state (`shareState`). */
+	onSharedState?(listener: (state: { tick: number }) => void): unknown;
 	noop(): Promise<unknown>;
 	dispose(): Promise<void>;
 }
@@ -93,7 +95,14 @@ async function openActorConns(
 	const conns = await openAll(async () => {
 		const conn = handle.getOrCreate(spec.key).connect();
 		await conn.noop();
-		conn.on("tick", arrived);
+		if (spec.via === "sharedState") {
+			// The first snapshot (the tick before any round) is not a round.
+			let first = true;
+			conn.onSharedState?.((state) => {
+				if (first) first = false;
+				else arrived(state.tick);
+			});
+		} else conn.on("tick", arrived);
 		// The subscription travels before this call on the same connection:
 		// once it is answered, the subscription is in effect on the server.
 		await conn.noop();

@@ -34,6 +34,8 @@ export type ReceiverConnections = {
 			endpoint: string;
 			actor: string;
 			key: string | string[];
+			/** What arrives each round: the "tick" event (default), or shared state whose `tick` is the round. */
+			via?: "event" | "sharedState";
 	  }
 );
 

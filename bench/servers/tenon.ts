@@ -43,6 +43,31 @@ const room = actor({
 	options: { sleepTimeout: 600_000 },
 });
 
+/**
+ * Shared state kept in step on every connection (`shareState`): a board of
+ * 50 notes and a tick; each round changes the tick, so every connection gets
+ * a small patch, after the change is durable.
+ */
+const sharedBoard = actor({
+	state: {
+		tick: -1,
+		notes: Array.from({ length: 50 }, (_, i) => ({
+			id: i,
+			text: `note ${i}`,
+			x: i * 10,
+			y: i * 5,
+		})),
+	},
+	shareState: true,
+	actions: {
+		setTick: (c, at: number) => {
+			c.state.tick = at;
+		},
+		noop: () => null,
+	},
+	options: { sleepTimeout: 600_000 },
+});
+
 const idle = actor({
 	state: { n: 0 },
 	actions: {
@@ -72,7 +97,7 @@ const lobby = actor({
 });
 
 export const benchRegistry = setup({
-	use: { counter, relaxedCounter, room, idle, lobby },
+	use: { counter, relaxedCounter, room, sharedBoard, idle, lobby },
 	// The hibernation suite asks how many sockets hibernate (loopback only).
 	inspector: { token: "bench-inspector-token" },
 	logLevel: "error",

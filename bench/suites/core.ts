@@ -346,6 +346,22 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 				} else out.unsupported("serverFanout", serverFanoutWorkload);
 			});
 		} else out.unsupported("broadcast", fanoutWorkload);
+		const sharedWorkload = `7c. shared state change kept in step on ${receivers} (last receipt)`;
+		if (system.sharedStateFanout) {
+			const run = system.sharedStateFanout.bind(system);
+			await attempt(sharedWorkload, async (signal) => {
+				const times = await run({
+					connections: plan.connections,
+					processes: plan.fanoutProcesses,
+					rounds: plan.rounds,
+					signal,
+				});
+				out.latency("sharedState", sharedWorkload, times.lastReceipt);
+				const row = out.rows[out.rows.length - 1] as BenchRow;
+				row.note =
+					"a durable state change, then a patch to every connection (compare with row 7, the plain broadcast)";
+			});
+		} else out.unsupported("sharedState", sharedWorkload);
 	} finally {
 		await system.stop();
 	}

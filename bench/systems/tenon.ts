@@ -154,6 +154,30 @@ export function tenonSystem(): System {
 				sleepNow.close();
 			}
 		},
+		async sharedStateFanout({ connections, processes, rounds, signal }) {
+			const trigger = client.sharedBoard.getOrCreate("fanout").connect();
+			await trigger.noop();
+			try {
+				return await spreadFanout({
+					receivers: {
+						kind: "actor",
+						client: "tenon",
+						endpoint: (server as ServerProcess).url,
+						actor: "sharedBoard",
+						key: "fanout",
+						openConcurrency: 64,
+						via: "sharedState",
+					},
+					connections,
+					processes,
+					rounds,
+					signal,
+					trigger: (round) => trigger.setTick(round),
+				});
+			} finally {
+				await trigger.dispose();
+			}
+		},
 		async broadcast({ connections, processes, rounds, signal }) {
 			// The trigger has a connection of its own, not subscribed: the
 			// receivers are the `connections`, in their own processes.

@@ -16,7 +16,8 @@ export type WorkloadName =
 	| "throughput"
 	| "memory"
 	| "broadcast"
-	| "serverFanout";
+	| "serverFanout"
+	| "sharedState";
 
 /** The workloads of the core suite; a system implements those it can run. */
 export interface Workloads {
@@ -57,6 +58,13 @@ export interface Workloads {
 	 * processes hold between them: per round, the time until the last one has
 	 * it, and the server's own fan-out time when the server has the bench's probe.
 	 */
+	/** 7c. A shared-state change (Tenon's `shareState`) kept in step on every connection. */
+	sharedStateFanout?(options: {
+		connections: number;
+		processes: number;
+		rounds: number;
+		signal: AbortSignal;
+	}): Promise<FanoutTimes>;
 	broadcast?(options: {
 		connections: number;
 		processes: number;
