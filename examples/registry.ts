@@ -1,4 +1,7 @@
 import { setup } from "tenon";
+import { codeAgent } from "./agent/code-agent.js";
+import { shop } from "./agent/shop.js";
+import { supportAgent } from "./agent/support-agent.js";
 import { expense } from "./approval/approval.js";
 import { board } from "./board/board.js";
 import { chatHistory } from "./chat-history/chat-history.js";
@@ -25,5 +28,8 @@ export const registry = setup({
 		chatHistory,
 		note,
 		board,
+		shop,
+		supportAgent,
+		codeAgent,
 	},
 });

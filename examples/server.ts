@@ -36,6 +36,9 @@ Tenon is running at ${url} (data in ${process.env.TENON_DATA_DIR ?? "./.tenon"})
 Web apps (open each in two windows):
   ${url}/apps/editor/?doc=welcome   collaborative editor (Yjs)
   ${url}/apps/board/?board=team     multiplayer board (shared state, live cursors)
+  ${url}/apps/agent/?agent=support  AI support agent (refunds wait for your approval)
+  ${url}/apps/agent/?agent=code     AI agent running code in a WASM sandbox
+  (the agents use a scripted mock LLM; set TENON_MODEL_URL for a real OpenAI-compatible one)
 
 Try it:
   curl -X POST '${url}/gateway/counter/action/increment?rvt-method=getOrCreate&rvt-key=demo' \\

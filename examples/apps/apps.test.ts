@@ -176,6 +176,79 @@ describe("example apps in Chromium", () => {
 	}, 60_000);
 });
 
+describe("agent chat in Chromium", () => {
+	it("two pages show one stream; a refund waits for approval; a denial and the sandbox's limits reach the model", async () => {
+		const conversation = "/apps/agent/?agent=support&c=browser-test";
+		const first = await open(conversation, "ann");
+		const second = await open(conversation, "ann");
+		const lastAgentText = (page: Page) =>
+			page.locator('[data-role="assistant"] p').last().textContent();
+		try {
+			await first.fill("#prompt", "show my orders");
+			await first.click("#send");
+			// The other page sees the same answer stream in, then the finished transcript.
+			await expect
+				.poll(() => second.locator("#streaming").count(), { timeout: 10_000, interval: 20 })
+				.toBe(1);
+			await expect
+				.poll(() => lastAgentText(second), { timeout: 10_000 })
+				.toContain("Those are your orders");
+			expect(await second.locator('[data-role="tool"]').count()).toBe(1);
+			await expect
+				.poll(() => first.locator('[data-role="tool"] pre').textContent())
+				.toContain("A-1002");
+
+			// A refund is high-risk: it waits, on both pages, for the user to approve it.
+			await first.fill("#prompt", "refund order A-1002");
+			await first.click("#send");
+			await expect.poll(() => second.locator("#confirm").count(), { timeout: 10_000 }).toBe(1);
+			await expect.poll(() => text(first, "#confirm")).toContain('{"orderId":"A-1002"}');
+			await first.screenshot({ path: join(shots, "agent-confirm.png") });
+			await second.click("#approve");
+			await expect
+				.poll(() => lastAgentText(first), { timeout: 10_000 })
+				.toContain("refund is on its way");
+			await expect.poll(() => first.locator("#confirm").count()).toBe(0);
+			await expect
+				.poll(() => first.locator('[data-role="tool"] pre').last().textContent())
+				.toContain('"status":"refunded"');
+
+			// The model claims the user approved: nothing runs until the user decides, and a denial is final.
+			await first.fill("#prompt", "sneaky: refund A-1003");
+			await first.click("#send");
+			await expect.poll(() => first.locator("#confirm").count(), { timeout: 10_000 }).toBe(1);
+			await first.click("#deny");
+			await expect
+				.poll(() => lastAgentText(second), { timeout: 10_000 })
+				.toBe("Understood: I did not refund it.");
+			await expect
+				.poll(() => second.locator('[data-role="tool"][data-status="denied"]').count())
+				.toBe(1);
+			await first.screenshot({ path: join(shots, "agent.png"), fullPage: true });
+		} finally {
+			await first.close();
+			await second.close();
+		}
+
+		const coder = await open("/apps/agent/?agent=code&c=browser-test", "ann");
+		try {
+			await coder.fill("#prompt", "loop forever");
+			await coder.click("#send");
+			await expect
+				.poll(() => coder.locator('[data-role="tool"] pre').last().textContent(), {
+					timeout: 15_000,
+				})
+				.toContain("timeout");
+			await expect
+				.poll(() => lastAgentText(coder))
+				.toBe("The sandbox stopped the code, as it should.");
+			await coder.screenshot({ path: join(shots, "agent-code.png"), fullPage: true });
+		} finally {
+			await coder.close();
+		}
+	}, 90_000);
+});
+
 describe("example apps build", () => {
 	it("the committed build is the build of the current sources (npm run build:apps)", async () => {
 		const { build } = await import("vite");

@@ -20,6 +20,7 @@ export default defineConfig({
 				index: join(root, "index.html"),
 				editor: join(root, "editor", "index.html"),
 				board: join(root, "board", "index.html"),
+				agent: join(root, "agent", "index.html"),
 			},
 		},
 	},

@@ -79,7 +79,9 @@ export type AgentActorDefinition<CP, CS> = ActorDefinition<
  */
 export function agentActor<CP = unknown, CS = undefined>(
 	config: AgentConfig<CP, CS>,
-): AgentActorDefinition<CP, CS> {
+	// NoInfer: written inline in a registry, the registry's contextual type
+	// would otherwise infer the params and conn state as `any`.
+): AgentActorDefinition<NoInfer<CP>, NoInfer<CS>> {
 	const settings = agentSettings(config);
 	const initial: AgentStateShape = {
 		turn: null,

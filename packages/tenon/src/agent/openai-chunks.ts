@@ -1,7 +1,7 @@
 // OpenAI `chat.completion.chunk` payloads folded into model events, with
 // every field of the server's JSON checked (it is untrusted input).
 
-import { ModelError, type ModelEvent, type ToolCallRequest } from "./model.js";
+import { ModelError, type ModelEvent } from "./model.js";
 
 /** The limits a stream's chunks are held to. */
 export interface ChunkLimits {

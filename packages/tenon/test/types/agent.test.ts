@@ -69,4 +69,22 @@ describe("tenon/agent types", () => {
 		};
 		expectTypeOf(use).returns.toHaveProperty("pending");
 	});
+
+	it("an agent written inline in a registry keeps its conn state and params typed", () => {
+		const inline = setup({
+			use: {
+				helper: agentActor({
+					model,
+					createConnState: (_c, params: { token: string }) => ({ userId: params.token }),
+					identify: (conn) => {
+						expectTypeOf(conn.state).toEqualTypeOf<{ userId: string }>();
+						return { id: conn.state.userId };
+					},
+				}),
+			},
+		});
+		const client = createClient<typeof inline>("http://localhost:6420");
+		// @ts-expect-error: the connection params are typed
+		client.helper.getOrCreate(["c1"], { params: { token: 1 } });
+	});
 });

@@ -1,0 +1,43 @@
+import { actor, UserError } from "tenon";
+import { z } from "zod";
+import { type TokenParams, verifyToken } from "../auth/tokens.js";
+
+/** An order of the demo shop. */
+export interface Order {
+	id: string;
+	item: string;
+	totalCents: number;
+	status: "shipped" | "delivered" | "refunded";
+}
+
+/** Every new customer starts with the same three demo orders. */
+const DEMO_ORDERS: Order[] = [
+	{ id: "A-1001", item: "Walnut desk tray", totalCents: 4_900, status: "delivered" },
+	{ id: "A-1002", item: "Brass pen", totalCents: 2_500, status: "shipped" },
+	{ id: "A-1003", item: "Linen notebook (3)", totalCents: 1_800, status: "delivered" },
+];
+
+/**
+ * A customer's orders in the demo shop, one actor per customer. Only that
+ * customer (a token naming them) may read or refund: the support agent's
+ * tools call it with a short-lived token the server issues for the user
+ * whose prompt started the turn.
+ */
+export const shop = actor({
+	state: { orders: DEMO_ORDERS.map((order) => ({ ...order })) },
+	onBeforeConnect: (c, params: TokenParams) => {
+		if (verifyToken(params?.token).userId !== c.key[0])
+			throw new UserError("These are not your orders", { code: "forbidden" });
+	},
+	actionInputSchemas: { refund: z.tuple([z.string().max(20)]) },
+	actions: {
+		orders: (c) => c.state.orders,
+		/** Refunds an order; refunding it again changes nothing (safe to retry). */
+		refund: (c, orderId: string) => {
+			const order = c.state.orders.find((o) => o.id === orderId);
+			if (order === undefined) throw new UserError(`No order ${orderId}`, { code: "not_found" });
+			order.status = "refunded";
+			return order;
+		},
+	},
+});
