@@ -24,6 +24,7 @@ import { coreSuite } from "./suites/core.js";
 import { encodingsSuite } from "./suites/encodings.js";
 import { hibernationSuite } from "./suites/hibernation.js";
 import { sqliteSuite } from "./suites/sqlite.js";
+import { yjsSuite } from "./suites/yjs.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -81,6 +82,7 @@ const suites: Record<
 	cluster: clusterSuite,
 	hibernation: hibernationSuite,
 	agent: agentSuite,
+	yjs: yjsSuite,
 };
 
 const machine = machineInfo();

@@ -107,6 +107,9 @@ it("npm run bench -- --quick runs every core workload on Tenon and the floor and
 		measured(workload, tenon);
 		measured(workload, "floor: the mock model read directly");
 	}
+	// A Yjs edit between two clients, and its durable acknowledgement.
+	measured("Y1. Yjs edit from one client to another through the server", tenon);
+	measured("Y1b. Yjs edit acknowledged durable to its sender", tenon);
 	// The durability point of each system is stated under the table.
 	expect(stdout).toContain("Durability points:");
 	expect(stdout).toMatch(/\*\*Tenon \(lmdb\)\*\*: .*fsync/);

@@ -1,5 +1,6 @@
 // The Tenon server the benchmark drives: LMDB storage, strict durability.
 import { actor, event, lmdbDriver, setup } from "tenon";
+import { yjsActor } from "tenon/yjs";
 import { startProbe } from "./probe.js";
 
 const counter = actor({
@@ -97,7 +98,7 @@ const lobby = actor({
 });
 
 export const benchRegistry = setup({
-	use: { counter, relaxedCounter, room, sharedBoard, idle, lobby },
+	use: { counter, relaxedCounter, room, sharedBoard, idle, lobby, note: yjsActor() },
 	// The hibernation suite asks how many sockets hibernate (loopback only).
 	inspector: { token: "bench-inspector-token" },
 	logLevel: "error",

@@ -79,14 +79,16 @@ export interface YjsActorConfig<S, CP, CS, A> {
 export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 	config: YjsActorConfig<S, CP, CS, A> = {},
 ): ActorDefinition<
-	S,
-	CP,
-	CS,
+	// NoInfer: written inline (`use: { note: yjsActor() }`), the registry's
+	// contextual type would otherwise infer every parameter as `any`.
+	NoInfer<S>,
+	NoInfer<CP>,
+	NoInfer<CS>,
 	YjsVars,
 	unknown,
 	YjsEvents,
 	{},
-	A & {
+	NoInfer<A> & {
 		yjsSync: (c: Ctx<S, CP, CS>, message: Uint8Array) => Promise<Uint8Array[]>;
 		yjsAwareness: (c: Ctx<S, CP, CS>, update: Uint8Array) => void;
 	}
