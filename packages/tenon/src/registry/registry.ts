@@ -3,9 +3,11 @@ import { createClient } from "../client/client.js";
 import { createConnectionLinks } from "../cluster/conn-links.js";
 import type { Clock } from "../common/clock.js";
 import { createLogger, type Logger, type LogLevel } from "../common/logger.js";
+import type { PrometheusMetrics } from "../observability/prometheus.js";
 import type { Limits } from "../protocol/limits.js";
 import { ActorGateway } from "../runtime/actor-gateway.js";
 import { Runtime } from "../runtime/runtime.js";
+import type { AccessOptions } from "../server/access.js";
 import { LOOPBACK_HOSTS } from "../server/browser-guard.js";
 import type { CorsOptions } from "../server/cors.js";
 import { inProcessClientOptions } from "../server/in-process.js";
@@ -74,6 +76,12 @@ export interface RegistryConfig<A extends ActorDefinitions> {
 	allowedHosts?: readonly string[];
 	/** Per-address and per-connection rate limits (see docs/security.md). */
 	rateLimits?: RateLimitOptions;
+	/**
+	 * Prometheus metrics at `GET /metrics`, read with the admin or the
+	 * inspector token (see docs/observability.md). Default: on when either
+	 * token is configured; `false` turns them off (nothing is recorded).
+	 */
+	metrics?: boolean;
 }
 
 /** Options of {@link Registry.start}. */
@@ -113,6 +121,20 @@ export interface RuntimeStartOptions {
 	bindHost?: string;
 	/** See {@link StartOptions.fallback}. */
 	fallback?: StartOptions["fallback"];
+}
+
+/**
+ * The registry's metrics when they are on (an operator token is configured,
+ * unless `enabled` is false); prom-client is loaded only then.
+ */
+async function createMetrics(
+	enabled: boolean | undefined,
+	access: AccessOptions | undefined,
+): Promise<PrometheusMetrics | undefined> {
+	const readable = access?.adminToken !== undefined || access?.inspectorToken !== undefined;
+	if (!(enabled ?? readable)) return undefined;
+	const { PrometheusMetrics } = await import("../observability/prometheus.js");
+	return new PrometheusMetrics();
 }
 
 /** The default interface: this machine only. */
@@ -159,6 +181,8 @@ export class Registry<A extends ActorDefinitions> {
 	async createRuntime(
 		options: RuntimeStartOptions = {},
 	): Promise<{ runtime: Runtime; core: ServerCore }> {
+		const coreOptions = this.#coreOptions(options.bindHost);
+		const metrics = await createMetrics(this.config.metrics, coreOptions.access);
 		const runtime = await Runtime.start({
 			definitions: this.config.use,
 			storage: options.storage ?? this.config.storage ?? lmdbDriver(),
@@ -170,13 +194,15 @@ export class Registry<A extends ActorDefinitions> {
 			...(this.config.exposeInternalErrors === undefined
 				? {}
 				: { exposeInternalErrors: this.config.exposeInternalErrors }),
+			...(metrics ? { metrics } : {}),
 		});
 		const gateway = new ActorGateway(runtime);
 		// In a cluster, connections whose sockets other nodes hold reach the actor through links.
 		if (runtime.cluster) gateway.setLinks(createConnectionLinks(runtime.cluster, runtime.logger));
 		const core = createServerCore(gateway, {
-			...this.#coreOptions(options.bindHost),
+			...coreOptions,
 			...(options.fallback ? { fallback: options.fallback } : {}),
+			...(metrics ? { metrics } : {}),
 		});
 		await runtime.attach(() => createClient(inProcessClientOptions(core)));
 		return { runtime, core };

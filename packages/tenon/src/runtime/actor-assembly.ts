@@ -3,6 +3,7 @@ import type { ResolvedActorOptions } from "../actor/options.js";
 import type { Clock } from "../common/clock.js";
 import { randomId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
+import type { ActorMetrics } from "../observability/metrics.js";
 import { ActorError, errors, toPublicError } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { PRESENCE_EVENT, STATE_EVENT } from "../protocol/sync-names.js";
@@ -58,6 +59,8 @@ export interface ActorInstanceDeps {
 	createClient(): unknown;
 	/** A commit changed the actor's alarm (`null`: no alarm). */
 	onAlarmCommitted(actorId: string, at: number | null): void;
+	/** Where the actor type's metrics go. */
+	metrics: ActorMetrics;
 }
 
 /** What the assembly needs from the instance it builds the parts of. */
@@ -171,6 +174,7 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 		toRaw: (value) => p.tracker.toRaw(value),
 		publicError,
 		ephemeralConn: (params) => p.calls.prepareConn(callerWithParams(params), undefined),
+		metrics: deps.metrics,
 	};
 
 	p.activity = new ActorActivity({
@@ -200,8 +204,9 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 		track: (promise) => p.activity.track(promise),
 		afterTurn: () => p.afterTurn(),
 		toRaw: (value) => p.tracker.toRaw(value),
-		outputGate: () => p.writer.whenDurable(outputGeneration()),
+		outputGate: () => deps.metrics.timeOutputGate(p.writer.whenDurable(outputGeneration())),
 		publicError,
+		metrics: deps.metrics,
 	});
 	p.tracker = new StateTracker(loaded.initialized ? loaded.state : undefined, p.writesOutsideTurn);
 	p.writes = new PendingWrites(deps.storage.store, actorId, p.writesOutsideTurn);

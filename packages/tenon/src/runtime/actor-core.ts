@@ -2,6 +2,7 @@ import type { ResolvedActorOptions } from "../actor/options.js";
 import type { FireInfo } from "../actor/schedule.js";
 import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
+import type { ActorMetrics } from "../observability/metrics.js";
 import type { ActorError } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import type { ConnectionImpl } from "./connections/connection.js";
@@ -57,4 +58,6 @@ export interface ActorCore {
 	publicError(error: unknown, where: string): ActorError;
 	/** A short-lived connection (runs `onBeforeConnect`/`createConnState`) for timers and raw requests. */
 	ephemeralConn(params: unknown): Promise<ConnectionImpl>;
+	/** Where the actor type's metrics go (queues, timers). */
+	readonly metrics: ActorMetrics;
 }

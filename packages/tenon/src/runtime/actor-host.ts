@@ -5,6 +5,7 @@ import type { Clock } from "../common/clock.js";
 import { isActorId, newActorId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
 import { callAsync, withTimeout } from "../common/timeouts.js";
+import { type ActorMetrics, noopMetrics, type RuntimeMetrics } from "../observability/metrics.js";
 import { decodeUntrustedInput } from "../protocol/encoding.js";
 import { ActorError, errors, toPublicError } from "../protocol/errors.js";
 import { serializeKey } from "../protocol/keys.js";
@@ -23,6 +24,7 @@ interface ActorType {
 	definition: AnyActorDefinition;
 	actions: ReadonlyMap<string, ActionImpl>;
 	options: ResolvedActorOptions;
+	metrics: ActorMetrics;
 }
 
 /** How a request names its actor. */
@@ -42,6 +44,8 @@ export interface ActorHostOptions {
 	exposeInternalErrors: boolean;
 	/** Creates the client actors use to call each other (`c.client()`). */
 	createClient(): unknown;
+	/** Where the node's metrics go. Default: nowhere ({@link noopMetrics}). */
+	metrics?: RuntimeMetrics;
 }
 
 type Slot = { instance: ActorInstance } | { starting: Promise<ActorInstance> };
@@ -76,7 +80,8 @@ export class ActorHost {
 
 	constructor(options: ActorHostOptions) {
 		this.#options = options;
-		this.pipeline = new CommitPipeline(options.storage.store);
+		const metrics = options.metrics ?? noopMetrics;
+		this.pipeline = new CommitPipeline(options.storage.store, metrics);
 		this.sockets = new SocketRegistry({
 			wake: async (actorId) => {
 				await this.instanceFor(await this.getLiveRecord(actorId));
@@ -113,6 +118,7 @@ export class ActorHost {
 				definition,
 				actions: buildActionTable(definition.config.actions as Record<string, unknown> | undefined),
 				options: { ...DEFAULT_ACTOR_OPTIONS, ...definition.config.options },
+				metrics: metrics.forActor(name),
 			});
 		}
 	}
@@ -143,6 +149,12 @@ export class ActorHost {
 			else stopping++;
 		}
 		return { awake, starting, stopping };
+	}
+
+	/** The awake instances (for metrics, read when scraped). */
+	*awakeInstances(): Iterable<ActorInstance> {
+		for (const slot of this.#slots.values())
+			if ("instance" in slot && slot.instance.status === "awake") yield slot.instance;
 	}
 
 	/** Promises that settle when the actors now waking or stopping have finished doing so. */
@@ -384,6 +396,7 @@ export class ActorHost {
 				createClient: this.#options.createClient,
 				sockets: this.sockets,
 				links: this.#links,
+				metrics: type.metrics,
 				// An awake actor fires its own timers; a due alarm matters once it
 				// sleeps, and then `onStopped` below looks at it again.
 				onAlarmCommitted: (_actorId, at) => {

@@ -1,6 +1,7 @@
 import type { ActorKeyList } from "../actor/types.js";
 import type { Logger } from "../common/logger.js";
 import { withTimeout } from "../common/timeouts.js";
+import { monotonicSeconds } from "../observability/metrics.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import {
 	type ActorInstanceDeps,
@@ -104,6 +105,7 @@ export class ActorInstance {
 	 * sockets is handled.
 	 */
 	static async start(deps: ActorInstanceDeps, events: InstanceEvents): Promise<ActorInstance> {
+		const wakeStartedAt = monotonicSeconds();
 		const fence = await deps.storage.placement.acquire(deps.record.actorId);
 		const loaded = await loadState(deps.storage.store, deps.record.actorId);
 		const instance = new ActorInstance(deps, events, fence, loaded);
@@ -131,6 +133,7 @@ export class ActorInstance {
 			throw error;
 		}
 		instance.status = "awake";
+		deps.metrics.actorWoke(instance.actorId, monotonicSeconds() - wakeStartedAt);
 		// In the same step as becoming awake: input held while it slept goes first.
 		attachSockets(p.hub);
 		if (p.hub.size > 0 || p.hub.orphans.size > 0)
@@ -186,6 +189,11 @@ export class ActorInstance {
 	/** Open connections: realtime ones and raw WebSockets. */
 	get connectionCount(): number {
 		return this.#parts.core.connectionCount;
+	}
+
+	/** Messages and dead letters its queues hold (for metrics). */
+	get queueSizes(): { queueDepth: number; deadLetters: number } {
+		return { queueDepth: this.#parts.queue.size, deadLetters: this.#parts.queue.deadLetterCount };
 	}
 
 	/**
@@ -278,6 +286,7 @@ export class ActorInstance {
 			p.calls.closeRawSockets(kind);
 			if (hibernated > 0) this.log.debug("actor sleeps; its connections hibernate", { hibernated });
 			await this.#release(errors.actorStopped());
+			this.#deps.metrics.actorStopped(this.actorId, kind);
 			this.#stopped();
 		}
 	}
@@ -329,6 +338,7 @@ export class ActorInstance {
 		this.#parts.hub.dropAll();
 		this.#parts.calls.closeRawSockets(undefined);
 		void this.#release(error);
+		this.#deps.metrics.actorStopped(this.actorId, "dropped");
 		this.#stopped();
 	}
 }

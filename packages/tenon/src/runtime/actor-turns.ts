@@ -3,6 +3,7 @@ import type { FireInfo } from "../actor/schedule.js";
 import { describeIssues } from "../actor/schema.js";
 import type { Clock } from "../common/clock.js";
 import { callAsync, withTimeout } from "../common/timeouts.js";
+import type { ActorMetrics } from "../observability/metrics.js";
 import { type ActorError, errors } from "../protocol/errors.js";
 import type { ActionImpl } from "./action-table.js";
 import type { ConnectionImpl } from "./connections/connection.js";
@@ -31,6 +32,8 @@ export interface TurnDeps {
 	outputGate(): Promise<void>;
 	/** What a caller may see of an error (internal errors are logged and sanitized). */
 	publicError(error: unknown, where: string): ActorError;
+	/** Where the actor's actions are counted and timed. */
+	readonly metrics: ActorMetrics;
 }
 
 /**
@@ -46,12 +49,25 @@ export class ActorTurns {
 	}
 
 	/** Runs an action and its response hook; the caller applies the output gate. */
-	async invoke(
+	invoke(
 		name: string,
 		args: unknown[],
 		conn: ConnectionImpl,
 		fire?: FireInfo,
 		onSettled?: (error: unknown) => void,
+	): Promise<unknown> {
+		const transport = fire ? "schedule" : conn.transport === undefined ? "http" : "websocket";
+		return this.#deps.metrics.timeAction(name, transport, () =>
+			this.#invoke(name, args, conn, fire, onSettled),
+		);
+	}
+
+	async #invoke(
+		name: string,
+		args: unknown[],
+		conn: ConnectionImpl,
+		fire: FireInfo | undefined,
+		onSettled: ((error: unknown) => void) | undefined,
 	): Promise<unknown> {
 		const deps = this.#deps;
 		deps.assertAwake();

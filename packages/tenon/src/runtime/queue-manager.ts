@@ -121,6 +121,11 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		return this.#messages.length;
 	}
 
+	/** Dead letters stored. */
+	get deadLetterCount(): number {
+		return this.#dead.size;
+	}
+
 	/** True while something waits to receive (a `run` loop blocked on the queue does not keep the actor awake). */
 	get hasReceivers(): boolean {
 		return this.#receivers.length > 0;
@@ -172,6 +177,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		this.#writes.put(messageKey(message.seq), encoded);
 		this.#writes.put(QUEUE_META_KEY, cborEncode({ nextSeq: this.#nextSeq }));
 		this.#messages.push(message);
+		this.#core.metrics.queueMessages("enqueued", 1);
 		const completion = wait === undefined ? undefined : this.#senders.wait(message.seq, wait);
 		this.#onChange();
 		this.#deliver();
@@ -215,6 +221,8 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 				deliveries: message.deliveries,
 			});
 		}
+		this.#core.metrics.queueMessages("dead_lettered", dead.length);
+		this.#core.metrics.queueMessages("delivered", taken.length);
 		for (const message of taken) {
 			if (completable) {
 				message.leased = true;

@@ -2,10 +2,12 @@ import type { AnyActorDefinition } from "../actor/definition.js";
 import { type Clock, systemClock } from "../common/clock.js";
 import { defaultMaxConnections } from "../common/fd-limit.js";
 import { createLogger, type Logger } from "../common/logger.js";
+import type { RuntimeMetrics } from "../observability/metrics.js";
 import { exposeInternalErrorsFromEnv } from "../protocol/errors.js";
 import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.js";
 import type { ClusterMembership, StorageDriver, StorageHandles } from "../storage/interfaces.js";
 import { ActorHost } from "./actor-host.js";
+import { runtimeSampler } from "./metrics-sampler.js";
 
 /** Options of {@link Runtime.start}. */
 export interface RuntimeOptions {
@@ -15,6 +17,8 @@ export interface RuntimeOptions {
 	logger?: Logger;
 	limits?: Partial<Limits>;
 	exposeInternalErrors?: boolean;
+	/** Where the node's metrics go. Default: nowhere. */
+	metrics?: RuntimeMetrics;
 }
 
 const ACTOR_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
@@ -55,7 +59,9 @@ export class Runtime {
 				}
 				return this.#clientFactory();
 			},
+			...(options.metrics ? { metrics: options.metrics } : {}),
 		});
+		options.metrics?.sample(runtimeSampler(this.host, () => this.cluster));
 	}
 
 	/**

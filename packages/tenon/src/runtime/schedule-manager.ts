@@ -408,6 +408,7 @@ export class ScheduleManager implements WriteSource {
 				const due = this.#nextDue(now);
 				if (due === undefined) break;
 				const started = this.#core.clock.now();
+				this.#core.metrics.alarmFired(due.fire.scheduledAt, due.fire.firedAt);
 				let finished = false;
 				// Runs when the action settles, before its turn commits: the timer's
 				// removal (or the job's run record) is saved with the action's writes.

@@ -78,20 +78,30 @@ export class AccessPolicy {
 
 	/** Throws unless `request` carries the admin or the inspector token. */
 	requireInspector(request: Request): void {
+		this.requireOperatorRead(request, "The inspector", "inspector_disabled");
+	}
+
+	/**
+	 * Throws unless `request` carries the admin or the inspector token (the
+	 * read-only operator routes: `/inspector/*`, `/metrics`). Without either
+	 * token configured, `auth/<disabledCode>`.
+	 */
+	requireOperatorRead(request: Request, what: string, disabledCode: string): void {
 		const { adminToken, inspectorToken } = this.#options;
 		if (adminToken === undefined && inspectorToken === undefined) {
 			throw new ActorError(
 				"auth",
-				"inspector_disabled",
-				"The inspector is disabled: configure admin.token or inspector.token (TENON_ADMIN_TOKEN / TENON_INSPECTOR_TOKEN)",
+				disabledCode,
+				`${what} is disabled: configure admin.token or inspector.token (TENON_ADMIN_TOKEN / TENON_INSPECTOR_TOKEN)`,
 			);
 		}
 		const given = presentedCredential(request);
-		if (given === undefined) throw accessErrors.unauthorized("The inspector");
+		if (given === undefined) throw accessErrors.unauthorized(what);
 		const ok =
 			(adminToken !== undefined && sameSecret(given, adminToken)) ||
 			(inspectorToken !== undefined && sameSecret(given, inspectorToken));
-		if (!ok) throw new ActorError("auth", "forbidden", "A valid inspector token is required");
+		if (!ok)
+			throw new ActorError("auth", "forbidden", `${what} needs a valid admin or inspector token`);
 	}
 
 	/**

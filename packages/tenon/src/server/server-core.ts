@@ -1,5 +1,6 @@
 import { serveOrForward } from "../cluster/forward.js";
 import { handlePeerRoute } from "../cluster/peer-routes.js";
+import type { MetricsExposition } from "../observability/metrics.js";
 import { type Encoding, parseEncoding } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
@@ -18,6 +19,7 @@ import {
 import { BodyReader, errorResponse } from "./http-util.js";
 import { handleInspector } from "./inspector-routes.js";
 import { handleManagement, type ManagementContext } from "./management-routes.js";
+import { handleMetrics } from "./metrics-route.js";
 import {
 	type Admitted,
 	DEFAULT_RATE_LIMITS,
@@ -61,6 +63,8 @@ export interface ServerCoreOptions {
 	 * (for methods other than GET/HEAD/OPTIONS) Origin checks first.
 	 */
 	fallback?: (request: Request) => Response | undefined | Promise<Response | undefined>;
+	/** What `GET /metrics` serves; undefined: metrics are turned off. */
+	metrics?: MetricsExposition;
 }
 
 function stripBasePath(pathname: string, basePath: string): string | undefined {
@@ -205,6 +209,8 @@ export function createServerCore(
 				encoding = parseEncoding(request.headers.get("x-rivet-encoding"));
 				return await serveGateway(request, gateway, admitted);
 			}
+			const measured = await handleMetrics(request, path, access, options.metrics);
+			if (measured) return measured;
 			const inspected = await handleInspector(request, path, actors, access);
 			if (inspected) return inspected;
 			const response = await handleManagement(

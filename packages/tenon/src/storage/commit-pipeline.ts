@@ -1,3 +1,4 @@
+import { monotonicSeconds, noopMetrics, type RuntimeMetrics } from "../observability/metrics.js";
 import type { ActorStore, CommitItem, CommitResult } from "./interfaces.js";
 
 /**
@@ -33,9 +34,11 @@ export class CommitPipeline {
 	items = 0;
 
 	readonly #concurrency: number;
+	readonly #metrics: Pick<RuntimeMetrics, "commitBatch">;
 
-	constructor(store: ActorStore) {
+	constructor(store: ActorStore, metrics: Pick<RuntimeMetrics, "commitBatch"> = noopMetrics) {
 		this.#store = store;
+		this.#metrics = metrics;
 		this.#concurrency = Math.max(1, store.commitConcurrency ?? Number.POSITIVE_INFINITY);
 	}
 
@@ -82,6 +85,7 @@ export class CommitPipeline {
 		if (batch.length === 0) return;
 		this.batches++;
 		this.items += batch.length;
+		const startedAt = monotonicSeconds();
 		// Nothing else in flight and few items: the synchronous commit answers
 		// sooner (it blocks the loop only for one sync, when there is little to do).
 		const commitSync = this.#store.commitSync;
@@ -93,6 +97,7 @@ export class CommitPipeline {
 			let results: CommitResult[];
 			try {
 				results = commitSync.call(this.#store, items);
+				this.#metrics.commitBatch(monotonicSeconds() - startedAt, batch.length);
 			} catch (error) {
 				for (const commit of batch) commit.reject(error);
 				return;
@@ -106,6 +111,7 @@ export class CommitPipeline {
 		}
 		const done = this.#store.commit(items).then(
 			(results) => {
+				this.#metrics.commitBatch(monotonicSeconds() - startedAt, batch.length);
 				batch.forEach((commit, i) => {
 					const result = results[i];
 					if (result) commit.resolve(result);

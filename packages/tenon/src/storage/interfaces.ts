@@ -198,6 +198,8 @@ export interface ClusterMembership {
 	readonly leaseTtlMs: number;
 	/** Registers this node's address (once it listens) and starts renewing its leases. */
 	join(address: string): Promise<void>;
+	/** How many actor leases this node holds now (for metrics). */
+	readonly heldLeases: number;
 	/** Called with actors whose lease this node lost (taken over after it expired). */
 	onLeasesLost(listener: (actorIds: string[]) => void): void;
 	/** The address of a live node (one that renewed within the lease time), or undefined. */

@@ -52,6 +52,10 @@ export class PgLeases implements Placement, ClusterMembership {
 		this.#heartbeatMs = options.heartbeatMs ?? Math.max(50, Math.floor(this.leaseTtlMs / 3));
 	}
 
+	get heldLeases(): number {
+		return this.#held.size;
+	}
+
 	async acquire(actorId: string): Promise<number> {
 		const sql = this.#sql;
 		const S = sql(this.#schema);

@@ -1,0 +1,305 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { ActorError } from "../protocol/errors.js";
+import {
+	type ActionTransport,
+	type ActorMetrics,
+	type MetricsExposition,
+	monotonicSeconds,
+	type QueueEvent,
+	type RuntimeMetrics,
+	type RuntimeSampler,
+	type StoppedAs,
+} from "./metrics.js";
+
+/** Durations of actions, wakes and the output gate (seconds). */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Durations of group commits (seconds): an fsync is often well under a millisecond. */
+const COMMIT_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+/** Commits per group commit. */
+const GROUP_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+/** How late timers fire (seconds). */
+const LATENESS_BUCKETS = [0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 3600];
+/** A timer that fires more than this after its time counts as late. */
+export const LATE_ALARM_MS = 1_000;
+/** Error codes are labels: anything but a short identifier is reported as `other`. */
+const CODE_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+/** The action label of calls to actions that do not exist (client-chosen names are unbounded). */
+const UNKNOWN_ACTION = "(unknown)";
+
+function errorLabels(error: unknown): { group: string; code: string } {
+	if (!(error instanceof ActorError)) return { group: "core", code: "internal_error" };
+	return {
+		group: CODE_PATTERN.test(error.group) ? error.group : "other",
+		code: CODE_PATTERN.test(error.code) ? error.code : "other",
+	};
+}
+
+/**
+ * The metrics behind `/metrics`, in a prom-client {@link Registry} of their
+ * own (never the global one), so two servers in one process keep theirs apart.
+ * Counters and histograms are updated as the runtime works; gauges are read
+ * from the runtime when scraped.
+ */
+export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
+	readonly registry = new Registry();
+	#sampler: RuntimeSampler | undefined;
+	/** Actors that went to sleep on this node and have not woken or been destroyed since. */
+	readonly #sleeping = new Map<string, Set<string>>();
+
+	readonly #wakes: Counter<"actor">;
+	readonly #wakeSeconds: Histogram<"actor">;
+	readonly #actions: Counter<"actor" | "action" | "transport">;
+	readonly #actionSeconds: Histogram<"actor" | "action" | "transport">;
+	readonly #actionErrors: Counter<"actor" | "action" | "transport" | "group" | "code">;
+	readonly #gateSeconds: Histogram<"actor">;
+	readonly #commitSeconds: Histogram;
+	readonly #commitGroup: Histogram;
+	readonly #queue: Counter<"actor" | "event">;
+	readonly #alarms: Counter<"actor">;
+	readonly #lateAlarms: Counter<"actor">;
+	readonly #lateness: Histogram<"actor">;
+
+	constructor() {
+		const registers = [this.registry];
+		const self = this;
+		this.#wakes = new Counter({
+			name: "tenon_actor_wakes_total",
+			help: "Actors woken on this node (loaded from storage, hooks run), by actor name.",
+			labelNames: ["actor"],
+			registers,
+		});
+		this.#wakeSeconds = new Histogram({
+			name: "tenon_actor_wake_duration_seconds",
+			help: "Time to wake an actor: lease, load, restore connections, createVars and onWake.",
+			labelNames: ["actor"],
+			buckets: LATENCY_BUCKETS,
+			registers,
+		});
+		new Gauge({
+			name: "tenon_actors_awake",
+			help: "Actors awake on this node, by actor name.",
+			labelNames: ["actor"],
+			registers,
+			collect() {
+				const sampler = self.#sampler;
+				if (sampler === undefined) return;
+				const counts = new Map(sampler.actorNames.map((name) => [name, 0]));
+				for (const actor of sampler.awakeActors())
+					counts.set(actor.name, (counts.get(actor.name) ?? 0) + 1);
+				for (const [actor, count] of counts) this.set({ actor }, count);
+			},
+		});
+		new Gauge({
+			name: "tenon_actors_sleeping",
+			help: "Actors that went to sleep on this node since it started and have not woken or been destroyed since.",
+			labelNames: ["actor"],
+			registers,
+			collect() {
+				for (const name of self.#sampler?.actorNames ?? [])
+					this.set({ actor: name }, self.#sleeping.get(name)?.size ?? 0);
+			},
+		});
+		this.#actions = new Counter({
+			name: "tenon_actions_total",
+			help: "Actions run, by actor name, action name and transport (http, websocket, schedule).",
+			labelNames: ["actor", "action", "transport"],
+			registers,
+		});
+		this.#actionSeconds = new Histogram({
+			name: "tenon_action_duration_seconds",
+			help: "Time an action took (validation, the action, onBeforeActionResponse), without the output-gate wait.",
+			labelNames: ["actor", "action", "transport"],
+			buckets: LATENCY_BUCKETS,
+			registers,
+		});
+		this.#actionErrors = new Counter({
+			name: "tenon_action_errors_total",
+			help: "Actions that failed, by actor, action, transport and error group/code.",
+			labelNames: ["actor", "action", "transport", "group", "code"],
+			registers,
+		});
+		this.#gateSeconds = new Histogram({
+			name: "tenon_output_gate_wait_seconds",
+			help: "Time an HTTP reply waited for the writes before it to be durable (the output gate).",
+			labelNames: ["actor"],
+			buckets: LATENCY_BUCKETS,
+			registers,
+		});
+		this.#commitSeconds = new Histogram({
+			name: "tenon_commit_duration_seconds",
+			help: "Duration of one group commit to storage (one driver call, one fsync on LMDB).",
+			buckets: COMMIT_BUCKETS,
+			registers,
+		});
+		this.#commitGroup = new Histogram({
+			name: "tenon_commit_group_size",
+			help: "Actor commits carried by one group commit.",
+			buckets: GROUP_BUCKETS,
+			registers,
+		});
+		this.#queue = new Counter({
+			name: "tenon_queue_messages_total",
+			help: "Queue messages enqueued, delivered to a receiver, or moved to the dead letters, by actor name.",
+			labelNames: ["actor", "event"],
+			registers,
+		});
+		this.#queueGauge(
+			"tenon_queue_depth",
+			"Messages stored in the queues of actors awake on this node, by actor name.",
+			"queueDepth",
+		);
+		this.#queueGauge(
+			"tenon_queue_dead_letters",
+			"Dead letters stored by actors awake on this node, by actor name.",
+			"deadLetters",
+		);
+		new Gauge({
+			name: "tenon_connections_awake",
+			help: "Client sockets this node holds whose actor is awake (connect and raw WebSockets).",
+			registers,
+			collect() {
+				const stats = self.#sampler?.sockets();
+				if (stats) this.set(stats.sockets - stats.hibernated);
+			},
+		});
+		new Gauge({
+			name: "tenon_connections_hibernated",
+			help: "Client sockets this node holds open while their actor sleeps (hibernated connections).",
+			registers,
+			collect() {
+				const stats = self.#sampler?.sockets();
+				if (stats) this.set(stats.hibernated);
+			},
+		});
+		this.#alarms = new Counter({
+			name: "tenon_alarms_fired_total",
+			help: "Timers (scheduled actions and cron jobs) that came due and fired, by actor name.",
+			labelNames: ["actor"],
+			registers,
+		});
+		this.#lateAlarms = new Counter({
+			name: "tenon_alarms_late_total",
+			help: `Timers that fired more than ${LATE_ALARM_MS} ms after their time, by actor name.`,
+			labelNames: ["actor"],
+			registers,
+		});
+		this.#lateness = new Histogram({
+			name: "tenon_alarm_lateness_seconds",
+			help: "How long after its time a timer fired, by actor name.",
+			labelNames: ["actor"],
+			buckets: LATENESS_BUCKETS,
+			registers,
+		});
+		new Gauge({
+			name: "tenon_cluster_leases",
+			help: "Actor leases this node holds (cluster mode only), by node id.",
+			labelNames: ["node"],
+			registers,
+			collect() {
+				this.reset();
+				const leases = self.#sampler?.leases();
+				if (leases) this.set({ node: leases.nodeId }, leases.held);
+			},
+		});
+	}
+
+	#queueGauge(name: string, help: string, field: "queueDepth" | "deadLetters"): void {
+		const self = this;
+		new Gauge({
+			name,
+			help,
+			labelNames: ["actor"],
+			registers: [this.registry],
+			collect() {
+				const sampler = self.#sampler;
+				if (sampler === undefined) return;
+				const sums = new Map(sampler.actorNames.map((actor) => [actor, 0]));
+				for (const actor of sampler.awakeActors())
+					sums.set(actor.name, (sums.get(actor.name) ?? 0) + actor[field]);
+				for (const [actor, sum] of sums) this.set({ actor }, sum);
+			},
+		});
+	}
+
+	get contentType(): string {
+		return this.registry.contentType;
+	}
+
+	render(): Promise<string> {
+		return this.registry.metrics();
+	}
+
+	sample(sampler: RuntimeSampler): void {
+		this.#sampler = sampler;
+	}
+
+	commitBatch(seconds: number, size: number): void {
+		this.#commitSeconds.observe(seconds);
+		this.#commitGroup.observe(size);
+	}
+
+	forActor(actor: string): ActorMetrics {
+		const sleeping = new Set<string>();
+		this.#sleeping.set(actor, sleeping);
+		const timeAction = async <T>(
+			action: string,
+			transport: ActionTransport,
+			run: () => Promise<T>,
+		): Promise<T> => {
+			const started = monotonicSeconds();
+			try {
+				const result = await run();
+				this.#actionDone(actor, action, transport, started, undefined);
+				return result;
+			} catch (error) {
+				this.#actionDone(actor, action, transport, started, error);
+				throw error;
+			}
+		};
+		return {
+			timeAction,
+			timeOutputGate: async (gate) => {
+				const started = monotonicSeconds();
+				try {
+					await gate;
+				} finally {
+					this.#gateSeconds.observe({ actor }, monotonicSeconds() - started);
+				}
+			},
+			queueMessages: (event: QueueEvent, count: number) => {
+				if (count > 0) this.#queue.inc({ actor, event }, count);
+			},
+			alarmFired: (scheduledAt, firedAt) => {
+				const lateMs = Math.max(0, firedAt - scheduledAt);
+				this.#alarms.inc({ actor });
+				this.#lateness.observe({ actor }, lateMs / 1000);
+				if (lateMs > LATE_ALARM_MS) this.#lateAlarms.inc({ actor });
+			},
+			actorWoke: (actorId, seconds) => {
+				sleeping.delete(actorId);
+				this.#wakes.inc({ actor });
+				this.#wakeSeconds.observe({ actor }, seconds);
+			},
+			actorStopped: (actorId, as: StoppedAs) => {
+				if (as === "sleep") sleeping.add(actorId);
+				else sleeping.delete(actorId);
+			},
+		};
+	}
+
+	#actionDone(
+		actor: string,
+		action: string,
+		transport: ActionTransport,
+		started: number,
+		error: unknown,
+	): void {
+		const failed = error !== undefined;
+		// A client may call any name: names the actor lacks share one label value.
+		const known = !(failed && error instanceof ActorError && error.code === "action_not_found");
+		const labels = { actor, action: known ? action : UNKNOWN_ACTION, transport };
+		this.#actions.inc(labels);
+		this.#actionSeconds.observe(labels, monotonicSeconds() - started);
+		if (failed) this.#actionErrors.inc({ ...labels, ...errorLabels(error) });
+	}
+}

@@ -1,0 +1,242 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { actor, queue, setup, UserError } from "../../src/index.js";
+import { PrometheusMetrics } from "../../src/observability/prometheus.js";
+import { setupTest } from "../../src/test/index.js";
+import { Scrape, scrape } from "../helpers/prometheus.js";
+
+const ADMIN = "metrics-admin-token-0123456789";
+const INSPECTOR = "metrics-inspector-token-0123456789";
+
+const counter = actor({
+	state: { count: 0 },
+	queues: { jobs: queue<string>() },
+	options: { sleepTimeout: 1_000 },
+	actions: {
+		increment: (c, by: number) => {
+			c.state.count += by;
+			return c.state.count;
+		},
+		fail: () => {
+			throw new UserError("not today", { code: "not_today" });
+		},
+		take: async (c) => (await c.queue.tryNext())?.body ?? null,
+		remindAt: async (c, at: number) => {
+			await c.schedule.at(at, "tick");
+		},
+		tick: (c) => {
+			c.state.count++;
+		},
+	},
+});
+
+const A = { actor: "counter" };
+
+describe("GET /metrics", () => {
+	it("counts actions, errors, wakes, queue messages, timers, commits and connections", async () => {
+		await using t = await setupTest(
+			setup({ use: { counter }, admin: { token: ADMIN }, logLevel: "silent" }),
+		);
+		const handle = t.client.counter.getOrCreate("a");
+		await handle.increment(1);
+		await handle.increment(2);
+		await expect(handle.fail()).rejects.toMatchObject({ code: "not_today" });
+		const conn = handle.connect();
+		expect(await conn.increment(3)).toBe(6);
+		await handle.send("jobs", "first job");
+		expect(await handle.take()).toBe("first job");
+		// A timer set in the past fires at once, 5 s after its time.
+		await handle.remindAt(t.clock.now() - 5_000);
+		await t.settle();
+
+		let m = await scrape(`${t.url}/metrics`, ADMIN);
+		expect(m.value("tenon_actions_total", { ...A, action: "increment", transport: "http" })).toBe(
+			2,
+		);
+		expect(
+			m.value("tenon_actions_total", { ...A, action: "increment", transport: "websocket" }),
+		).toBe(1);
+		expect(m.value("tenon_actions_total", { ...A, action: "tick", transport: "schedule" })).toBe(1);
+		expect(
+			m.value("tenon_action_duration_seconds", { ...A, action: "increment", transport: "http" }),
+		).toBe(2);
+		expect(
+			m.value("tenon_action_errors_total", {
+				...A,
+				action: "fail",
+				transport: "http",
+				group: "user",
+				code: "not_today",
+			}),
+		).toBe(1);
+		expect(m.value("tenon_action_errors_total", { ...A, action: "increment" })).toBe(0);
+		expect(m.value("tenon_actor_wakes_total", A)).toBe(1);
+		expect(m.value("tenon_actor_wake_duration_seconds", A)).toBe(1);
+		expect(m.value("tenon_actors_awake", A)).toBe(1);
+		expect(m.value("tenon_actors_sleeping", A)).toBe(0);
+		expect(m.value("tenon_queue_messages_total", { ...A, event: "enqueued" })).toBe(1);
+		expect(m.value("tenon_queue_messages_total", { ...A, event: "delivered" })).toBe(1);
+		expect(m.value("tenon_queue_depth", A)).toBe(0);
+		expect(m.value("tenon_queue_dead_letters", A)).toBe(0);
+		expect(m.value("tenon_alarms_fired_total", A)).toBe(1);
+		expect(m.value("tenon_alarms_late_total", A)).toBe(1);
+		expect(m.sum("tenon_alarm_lateness_seconds", A)).toBe(5);
+		expect(m.value("tenon_connections_awake")).toBe(1);
+		expect(m.value("tenon_connections_hibernated")).toBe(0);
+		// Every HTTP action, send and failure waited at the output gate (some for nothing).
+		expect(m.value("tenon_output_gate_wait_seconds", A)).toBeGreaterThanOrEqual(6);
+		const commits = m.value("tenon_commit_group_size");
+		expect(commits).toBeGreaterThanOrEqual(3);
+		expect(m.value("tenon_commit_duration_seconds")).toBe(commits);
+		for (const family of m.families.values()) {
+			expect(family.name).toMatch(/^tenon_/);
+			expect(family.help.length).toBeGreaterThan(10);
+		}
+
+		// Idle for sleepTimeout: the actor sleeps, its connection hibernates.
+		await t.clock.advance(1_000);
+		await t.settle();
+		m = await scrape(`${t.url}/metrics`, ADMIN);
+		expect(m.value("tenon_actors_awake", A)).toBe(0);
+		expect(m.value("tenon_actors_sleeping", A)).toBe(1);
+		expect(m.value("tenon_connections_awake")).toBe(0);
+		expect(m.value("tenon_connections_hibernated")).toBe(1);
+
+		// A message on the hibernated connection wakes it again.
+		expect(await conn.increment(1)).toBe(8);
+		m = await scrape(`${t.url}/metrics`, ADMIN);
+		expect(m.value("tenon_actor_wakes_total", A)).toBe(2);
+		expect(m.value("tenon_actors_awake", A)).toBe(1);
+		expect(m.value("tenon_actors_sleeping", A)).toBe(0);
+		expect(m.value("tenon_connections_awake")).toBe(1);
+		await conn.dispose();
+	});
+
+	it("labels calls to actions that do not exist with one value, whatever their name", async () => {
+		await using t = await setupTest(
+			setup({ use: { counter }, admin: { token: ADMIN }, logLevel: "silent" }),
+		);
+		const actorId = await t.client.counter.getOrCreate("b").resolve();
+		for (const name of ["nope1", "nope2"]) {
+			const response = await fetch(`${t.url}/gateway/${actorId}/action/${name}`, {
+				method: "POST",
+				headers: { "content-type": "application/json", "x-rivet-encoding": "json" },
+				body: JSON.stringify({ args: [] }),
+			});
+			expect(response.status).toBe(404);
+		}
+		const m = await scrape(`${t.url}/metrics`, ADMIN);
+		const labels = { ...A, action: "(unknown)", group: "actor", code: "action_not_found" };
+		expect(m.value("tenon_action_errors_total", labels)).toBe(2);
+		const actions = m.samples("tenon_actions_total").map((s) => s.labels?.action);
+		expect(actions).not.toContain("nope1");
+	});
+
+	it("needs the admin or inspector token, and is disabled without one", async () => {
+		await using open = await setupTest(setup({ use: { counter }, logLevel: "silent" }));
+		const disabled = await fetch(`${open.url}/metrics`);
+		expect(disabled.status).toBe(403);
+		expect(await disabled.json()).toMatchObject({ group: "auth", code: "metrics_disabled" });
+
+		await using t = await setupTest(
+			setup({
+				use: { counter },
+				admin: { token: ADMIN },
+				inspector: { token: INSPECTOR },
+				logLevel: "silent",
+			}),
+		);
+		const anonymous = await fetch(`${t.url}/metrics`);
+		expect(anonymous.status).toBe(401);
+		expect(await anonymous.json()).toMatchObject({ group: "auth", code: "unauthorized" });
+		const wrong = await fetch(`${t.url}/metrics`, {
+			headers: { authorization: "Bearer not-the-right-token-at-all" },
+		});
+		expect(wrong.status).toBe(403);
+		expect(await wrong.json()).toMatchObject({ group: "auth", code: "forbidden" });
+		const viaInspector = await fetch(`${t.url}/metrics`, {
+			headers: { authorization: `Bearer ${INSPECTOR}` },
+		});
+		expect(viaInspector.status).toBe(200);
+		expect(viaInspector.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+		const post = await fetch(`${t.url}/metrics`, {
+			method: "POST",
+			headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+		});
+		expect(post.status).toBe(405);
+
+		await using off = await setupTest(
+			setup({ use: { counter }, admin: { token: ADMIN }, metrics: false, logLevel: "silent" }),
+		);
+		const turnedOff = await fetch(`${off.url}/metrics`, {
+			headers: { authorization: `Bearer ${ADMIN}` },
+		});
+		expect(turnedOff.status).toBe(403);
+		expect(await turnedOff.json()).toMatchObject({ code: "metrics_disabled" });
+	});
+
+	it("is served under the basePath, and two servers in one process keep their own counts", async () => {
+		await using one = await setupTest(
+			setup({
+				use: { counter },
+				admin: { token: ADMIN },
+				basePath: "/api/tenon",
+				logLevel: "silent",
+			}),
+		);
+		await using two = await setupTest(
+			setup({ use: { counter }, admin: { token: ADMIN }, logLevel: "silent" }),
+		);
+		// The test client speaks to the root path; call the mounted server's gateway directly.
+		const created = await fetch(`${one.url}/api/tenon/actors`, {
+			method: "PUT",
+			headers: { "content-type": "application/json" },
+			body: JSON.stringify({ name: "counter", key: "k" }),
+		});
+		const { actor: record } = (await created.json()) as { actor: { actor_id: string } };
+		const action = await fetch(`${one.url}/api/tenon/gateway/${record.actor_id}/action/increment`, {
+			method: "POST",
+			headers: { "content-type": "application/json", "x-rivet-encoding": "json" },
+			body: JSON.stringify({ args: [1] }),
+		});
+		expect(action.status).toBe(200);
+		await two.client.counter.getOrCreate("k").increment(1);
+		await two.client.counter.getOrCreate("k").increment(1);
+
+		const first = await scrape(`${one.url}/api/tenon/metrics`, ADMIN);
+		const second = await scrape(`${two.url}/metrics`, ADMIN);
+		expect(first.value("tenon_actions_total", { ...A, action: "increment" })).toBe(1);
+		expect(second.value("tenon_actions_total", { ...A, action: "increment" })).toBe(2);
+		expect((await fetch(`${one.url}/metrics`)).status).toBe(404);
+	});
+});
+
+describe("docs/observability.md", () => {
+	it("documents every metric the server exposes, with its type", async () => {
+		const doc = readFileSync(new URL("../../../../docs/observability.md", import.meta.url), "utf8");
+		const section = doc.split(/^## Metrics$/m)[1]?.split(/^## /m)[0] ?? "";
+		expect(section).not.toBe("");
+		const metrics = new PrometheusMetrics();
+		const exposed = new Scrape(await metrics.render()).families;
+		// The scrape of a fresh registry names every metric (with HELP and TYPE).
+		expect([...exposed.keys()].sort()).toEqual(
+			metrics.registry
+				.getMetricsAsArray()
+				.map((metric) => metric.name)
+				.sort(),
+		);
+		expect(exposed.size).toBeGreaterThanOrEqual(19);
+		// The table's rows, as cells: name, type, labels, meaning.
+		const rows = section
+			.split("\n")
+			.filter((line) => line.startsWith("|"))
+			.map((line) => line.split("|").map((cell) => cell.trim()));
+		const undocumented: string[] = [];
+		for (const family of exposed.values()) {
+			const row = rows.find((cells) => cells[1] === `\`${family.name}\``);
+			if (row?.[2] !== family.type.toLowerCase() || (row[4] ?? "").length < 20)
+				undocumented.push(family.name);
+		}
+		expect(undocumented).toEqual([]);
+	});
+});
