@@ -165,8 +165,8 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 			return p.writer.durableGeneration;
 		},
 		whenDurable: (generation) => p.writer.whenDurable(generation),
-		invoke: (name, args, conn, fire, onSettled) =>
-			p.turns.invoke(name, args, conn, fire, onSettled),
+		invoke: (name, args, conn, fire, onSettled, requestId) =>
+			p.turns.invoke(name, args, conn, fire, onSettled, requestId),
 		hasAction: (name) => deps.actions.has(name),
 		toRaw: (value) => p.tracker.toRaw(value),
 		publicError,
@@ -196,7 +196,8 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 		actionTimeout: deps.options.actionTimeout,
 		context: () => p.context,
 		assertAwake,
-		actionContext: (conn, fire) => new ActionContextImpl(p.surface, conn, fire, conn.request),
+		actionContext: (conn, fire, requestId) =>
+			new ActionContextImpl(p.surface, conn, fire, conn.request, requestId),
 		track: (promise) => p.activity.track(promise),
 		afterTurn: () => p.afterTurn(),
 		toRaw: (value) => p.tracker.toRaw(value),

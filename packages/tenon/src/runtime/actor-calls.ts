@@ -175,7 +175,7 @@ export class ActorCalls {
 		return turns.gated(`action '${name}'`, async () => {
 			const conn = await track(this.prepareConn(caller, undefined));
 			// Encoded at the end of its turn, before the gate: later turns may change what `output` refers to.
-			return encode(await turns.invoke(name, args, conn));
+			return encode(await turns.invoke(name, args, conn, undefined, undefined, caller.requestId));
 		});
 	}
 

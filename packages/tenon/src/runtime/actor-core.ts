@@ -41,6 +41,7 @@ export interface ActorCore {
 	 * Runs an action (validation, timeout, response hook); the caller applies
 	 * the output gate. `onSettled` runs when the action's function settles,
 	 * before its turn is committed, so writes it makes join that commit.
+	 * `requestId` goes on the lines the action's `c.log` writes.
 	 */
 	invoke(
 		name: string,
@@ -48,6 +49,7 @@ export interface ActorCore {
 		conn: ConnectionImpl,
 		fire?: FireInfo,
 		onSettled?: (error: unknown) => void,
+		requestId?: string,
 	): Promise<unknown>;
 	/** True when the actor has an action of that name. */
 	hasAction(name: string): boolean;

@@ -19,8 +19,12 @@ export interface TurnDeps {
 	context(): ActorContextImpl;
 	/** Throws `actor/stopping` unless the actor is awake. */
 	assertAwake(): void;
-	/** A context for one action call on `conn`. */
-	actionContext(conn: ConnectionImpl, fire: FireInfo | undefined): ActionContextImpl;
+	/** A context for one action call on `conn` (its `c.log` lines carry `requestId`). */
+	actionContext(
+		conn: ConnectionImpl,
+		fire: FireInfo | undefined,
+		requestId: string | undefined,
+	): ActionContextImpl;
 	/** Counts `promise` as a turn until it settles. */
 	track<T>(promise: Promise<T>): Promise<T>;
 	/** End-of-turn work (onStateChange, collecting writes for the commit). */
@@ -52,6 +56,7 @@ export class ActorTurns {
 		conn: ConnectionImpl,
 		fire?: FireInfo,
 		onSettled?: (error: unknown) => void,
+		requestId?: string,
 	): Promise<unknown> {
 		const deps = this.#deps;
 		deps.assertAwake();
@@ -64,7 +69,7 @@ export class ActorTurns {
 			if (result.issues) throw errors.invalidArgs(name, describeIssues(result.issues));
 			validated = result.value as unknown[];
 		}
-		const context = deps.actionContext(conn, fire);
+		const context = deps.actionContext(conn, fire, requestId);
 		let called = callAsync(() => impl(context, ...validated));
 		if (onSettled) {
 			// Chained before track(): runs before the turn's commit is started.

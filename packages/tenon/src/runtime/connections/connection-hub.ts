@@ -1,5 +1,6 @@
 import type { Conn } from "../../actor/context.js";
 import type { AccessCheck, EventDecls } from "../../actor/events.js";
+import { newRequestId } from "../../common/request-id.js";
 import { callAsync } from "../../common/timeouts.js";
 import { type Encoding, encodedLength } from "../../protocol/encoding.js";
 import { errors, httpStatusFor, toErrorPayload } from "../../protocol/errors.js";
@@ -253,7 +254,15 @@ export class ConnectionHub implements ConnOwner {
 		const encoding = (conn.transport as ConnSocket).encoding;
 		let frame: string | Uint8Array;
 		try {
-			const output = await this.#core.invoke(name, args, conn);
+			// Each message action gets its own request id for the lines its `c.log` writes.
+			const output = await this.#core.invoke(
+				name,
+				args,
+				conn,
+				undefined,
+				undefined,
+				newRequestId(),
+			);
 			frame = encodeToClient(encoding, { tag: "ActionResponse", id, output });
 			const limit = this.#core.limits.maxOutgoingMessageBytes;
 			if (encodedLength(frame) > limit)
