@@ -172,6 +172,7 @@ export function createServerCore(
 					peerSecret: cluster.peerSecret,
 					forwardedFor: admitted.remoteAddress,
 					internal: admitted.internal,
+					requestId,
 				},
 				(local) => handleGateway({ request: local, gateway, encoding, caller, readBody }),
 			);
