@@ -13,6 +13,10 @@ const lines: Line[] = [];
 
 const greeter = actor({
 	createState: () => ({ count: 0 }),
+	onRequest: (c, request) => {
+		c.log.info("greeting", { path: new URL(request.url).pathname });
+		return new Response("hi");
+	},
 	actions: {
 		greet: (c, name: string) => {
 			c.state.count++;
@@ -111,6 +115,23 @@ describe("logs of a real server", () => {
 		expect(typeof ids[0]).toBe("string");
 		expect(ids[0]).not.toBe(ids[1]);
 		expect(greetingLines()[0]?.fields).toMatchObject({ actor: "greeter", key: ["room-4"] });
+	});
+
+	it("puts the request id on c.log lines of a raw onRequest handler", async () => {
+		await using t = await setupTest(registry);
+		lines.length = 0;
+		const response = await fetch(
+			`${t.url}/gateway/greeter/request/hello?rvt-method=getOrCreate&rvt-key=room-6`,
+			{ headers: { "x-request-id": "raw-1" } },
+		);
+		expect(await response.text()).toBe("hi");
+		expect(response.headers.get("x-request-id")).toBe("raw-1");
+		expect(greetingLines()[0]?.fields).toMatchObject({
+			actor: "greeter",
+			key: ["room-6"],
+			requestId: "raw-1",
+			path: "/hello",
+		});
 	});
 
 	it("filters by module: runtime debug lines stay out at warn", async () => {
