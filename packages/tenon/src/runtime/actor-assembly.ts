@@ -131,9 +131,11 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 	const assertAwake = () => {
 		if (host.status() !== "awake") throw errors.actorStopping();
 	};
-	const publicError = (error: unknown, where: string): ActorError => {
+	const publicError = (error: unknown, where: string, requestId?: string): ActorError => {
 		if (error instanceof ActorError) return error;
-		host.log().error(`error in ${where}`, { error });
+		host
+			.log()
+			.error(`error in ${where}`, requestId === undefined ? { error } : { requestId, error });
 		return toPublicError(error, deps.exposeInternalErrors);
 	};
 	const outputGeneration = () => {

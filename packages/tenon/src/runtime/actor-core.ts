@@ -56,7 +56,7 @@ export interface ActorCore {
 	/** Replaces tracking proxies by plain values (before encoding outputs). */
 	toRaw<T>(value: T): T;
 	/** Logs an internal error once and returns what a caller may see. */
-	publicError(error: unknown, where: string): ActorError;
+	publicError(error: unknown, where: string, requestId?: string): ActorError;
 	/** A short-lived connection (runs `onBeforeConnect`/`createConnState`) for timers and raw requests. */
 	ephemeralConn(params: unknown): Promise<ConnectionImpl>;
 }

@@ -33,8 +33,8 @@ export interface TurnDeps {
 	toRaw<T>(value: T): T;
 	/** Resolves once every write made so far is durable. */
 	outputGate(): Promise<void>;
-	/** What a caller may see of an error (internal errors are logged and sanitized). */
-	publicError(error: unknown, where: string): ActorError;
+	/** What a caller may see of an error (internal errors are logged, with `requestId`, and sanitized). */
+	publicError(error: unknown, where: string, requestId?: string): ActorError;
 }
 
 /**
@@ -98,18 +98,21 @@ export class ActorTurns {
 		return deps.toRaw(output);
 	}
 
-	/** Runs `work`, then releases its result (or error) through the output gate. */
-	async gated<T>(where: string, work: () => Promise<T>): Promise<T> {
+	/**
+	 * Runs `work`, then releases its result (or error) through the output gate.
+	 * An internal error is logged with `requestId`.
+	 */
+	async gated<T>(where: string, work: () => Promise<T>, requestId?: string): Promise<T> {
 		let result: T;
 		try {
 			result = await work();
 		} catch (error) {
 			// Even an error leaves only after the writes before it are durable.
 			await this.#deps.outputGate().catch(() => {});
-			throw this.#deps.publicError(error, where);
+			throw this.#deps.publicError(error, where, requestId);
 		}
 		await this.#deps.outputGate().catch((error: unknown) => {
-			throw this.#deps.publicError(error, where);
+			throw this.#deps.publicError(error, where, requestId);
 		});
 		return result;
 	}

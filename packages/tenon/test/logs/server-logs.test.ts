@@ -23,6 +23,9 @@ const greeter = actor({
 			c.log.info("greeting", { name });
 			return `hello ${name}`;
 		},
+		crash: () => {
+			throw new Error("disk on fire");
+		},
 	},
 });
 
@@ -132,6 +135,33 @@ describe("logs of a real server", () => {
 			requestId: "raw-1",
 			path: "/hello",
 		});
+	});
+
+	it("logs an action's internal error under its request id, over HTTP and WebSocket", async () => {
+		await using t = await setupTest(registry);
+		lines.length = 0;
+		const response = await fetch(
+			`${t.url}/gateway/greeter/action/crash?rvt-method=getOrCreate&rvt-key=room-7`,
+			{
+				method: "POST",
+				headers: { "content-type": "application/json", "x-request-id": "crash-1" },
+				body: JSON.stringify({ args: [] }),
+			},
+		);
+		expect(response.status).toBe(500);
+		expect(response.headers.get("x-request-id")).toBe("crash-1");
+		const conn = t.client.greeter.getOrCreate("room-7").connect();
+		try {
+			await expect(conn.crash()).rejects.toThrow();
+		} finally {
+			await conn.dispose();
+		}
+		const errors = lines.filter((line) => line.message === "error in action 'crash'");
+		expect(errors).toHaveLength(2);
+		expect(errors[0]?.fields).toMatchObject({ actor: "greeter", requestId: "crash-1" });
+		expect(errors[0]?.fields.error).toBeInstanceOf(Error);
+		expect(typeof errors[1]?.fields.requestId).toBe("string");
+		expect(errors[1]?.fields.requestId).not.toBe("crash-1");
 	});
 
 	it("filters by module: runtime debug lines stay out at warn", async () => {
