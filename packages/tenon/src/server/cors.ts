@@ -55,7 +55,11 @@ export function withCors(
 	response.headers.set("access-control-allow-origin", allowed);
 	response.headers.append("vary", "origin");
 	// Browser code may read the request id (to quote it in a bug report).
-	response.headers.set("access-control-expose-headers", "x-request-id");
+	// Added to what an actor's own response exposes, not in place of it.
+	const exposed = response.headers.get("access-control-expose-headers");
+	if (exposed === null) response.headers.set("access-control-expose-headers", "x-request-id");
+	else if (!/(^|[\s,])x-request-id($|[\s,])/i.test(exposed))
+		response.headers.set("access-control-expose-headers", `${exposed}, x-request-id`);
 	if (options.credentials) response.headers.set("access-control-allow-credentials", "true");
 	return response;
 }

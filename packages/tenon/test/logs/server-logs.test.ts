@@ -38,6 +38,14 @@ const registry = setup({
 	}),
 });
 
+const exposing = actor({
+	createState: () => ({}),
+	onRequest: () => new Response("ok", { headers: { "access-control-expose-headers": "x-foo" } }),
+	actions: {},
+});
+const ORIGIN = "https://app.example";
+const corsRegistry = setup({ use: { exposing }, logLevel: "silent", cors: { origin: ORIGIN } });
+
 function actionUrl(base: string, key: string): string {
 	return `${base}/gateway/greeter/action/greet?rvt-method=getOrCreate&rvt-key=${encodeURIComponent(key)}`;
 }
@@ -171,5 +179,17 @@ describe("logs of a real server", () => {
 		expect(lines.every((line) => line.fields.module === "actor" || line.level !== "debug")).toBe(
 			true,
 		);
+	});
+
+	it("exposes x-request-id to browsers under CORS, beside what the actor exposes", async () => {
+		await using t = await setupTest(corsRegistry);
+		const response = await fetch(
+			`${t.url}/gateway/exposing/request/?rvt-method=getOrCreate&rvt-key=k`,
+			{ headers: { origin: ORIGIN } },
+		);
+		expect(await response.text()).toBe("ok");
+		expect(response.headers.get("access-control-expose-headers")).toBe("x-foo, x-request-id");
+		const plain = await fetch(`${t.url}/no/such/route`, { headers: { origin: ORIGIN } });
+		expect(plain.headers.get("access-control-expose-headers")).toBe("x-request-id");
 	});
 });
