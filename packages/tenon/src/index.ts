@@ -50,7 +50,16 @@ export type {
 	ScheduledEvent,
 } from "./actor/schedule.js";
 export type { SchemaIssue, StandardSchemaV1 } from "./actor/schema.js";
-export type { Logger, LogLevel } from "./common/logger.js";
+export {
+	createLogger,
+	type LogFields,
+	type LogFormat,
+	type Logger,
+	type LoggerOptions,
+	type LogLevel,
+	type LogLevels,
+	type LogSink,
+} from "./common/logger.js";
 export { ActorError, UserError, type UserErrorOptions } from "./protocol/errors.js";
 export type { ActorKey } from "./protocol/keys.js";
 export type { Limits } from "./protocol/limits.js";

@@ -31,6 +31,8 @@ export interface ForwardOptions {
 	forwardedFor: string | undefined;
 	/** An actor made the request (passed on, so the owner's hooks see `c.request.internal`). */
 	internal: boolean;
+	/** The request's id: the owner logs the call under the id the client gets back. */
+	requestId?: string;
 }
 
 /** The owner could not be reached in time, or ownership kept moving. */
@@ -129,6 +131,7 @@ async function forward(
 	headers.set(PEER_HEADER, options.peerSecret);
 	if (options.forwardedFor !== undefined) headers.set(FORWARDED_FOR_HEADER, options.forwardedFor);
 	if (options.internal) headers.set(FORWARDED_INTERNAL_HEADER, "1");
+	if (options.requestId !== undefined) headers.set("x-request-id", options.requestId);
 	const response = await fetch(target, {
 		method: request.method,
 		headers,

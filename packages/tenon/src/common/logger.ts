@@ -1,3 +1,12 @@
+import {
+	formatJsonLine,
+	formatPrettyLine,
+	type LogFormat,
+	type WrittenLevel,
+} from "./log-format.js";
+
+export type { LogFormat } from "./log-format.js";
+
 /** Severity of a log line, lowest first. */
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
@@ -5,8 +14,14 @@ export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 export type LogFields = Record<string, unknown>;
 
 /**
+ * Levels per module: `default` for every module not listed. Modules are
+ * `server`, `runtime`, `actor`, `cluster`, `storage`, `workflow`, `db`, `mcp`.
+ */
+export type LogLevels = Partial<Record<string, LogLevel>>;
+
+/**
  * A small structured logger. `c.log` in actors is one of these, bound to the
- * actor's name and id.
+ * actor's name, key and id (and, in an action, the request id).
  *
  * @example
  * c.log.info("user joined", { userId });
@@ -16,16 +31,19 @@ export interface Logger {
 	info(message: string, fields?: LogFields): void;
 	warn(message: string, fields?: LogFields): void;
 	error(message: string, fields?: LogFields): void;
-	/** A logger that adds `fields` to every line. */
+	/**
+	 * A logger that adds `fields` to every line. A `module` field names the
+	 * module the lines come from, and picks that module's level.
+	 */
 	child(fields: LogFields): Logger;
 }
 
-/** Where log lines go. The default writes one line per entry to stderr. */
-export type LogSink = (
-	level: Exclude<LogLevel, "silent">,
-	message: string,
-	fields: LogFields,
-) => void;
+/**
+ * Where log lines go. The default writes one line per entry to stderr (JSON,
+ * or a readable line in a terminal). `fields` includes `module` when the
+ * logger has one. A sink that throws loses that line, nothing else.
+ */
+export type LogSink = (level: WrittenLevel, message: string, fields: LogFields) => void;
 
 const LEVEL_RANK: Record<LogLevel, number> = {
 	debug: 10,
@@ -34,80 +52,173 @@ const LEVEL_RANK: Record<LogLevel, number> = {
 	error: 40,
 	silent: 99,
 };
+const DEBUG = 10;
+const INFO = 20;
+const WARN = 30;
+const ERROR = 40;
 
 function isLogLevel(value: string | undefined): value is LogLevel {
-	return value !== undefined && value in LEVEL_RANK;
-}
-
-/** The level from `TENON_LOG_LEVEL`, or `info`. */
-export function defaultLogLevel(): LogLevel {
-	const fromEnv = typeof process === "undefined" ? undefined : process.env.TENON_LOG_LEVEL;
-	return isLogLevel(fromEnv) ? fromEnv : "info";
-}
-
-function formatValue(value: unknown): string {
-	if (value instanceof Error) return JSON.stringify(value.stack ?? value.message);
-	if (typeof value === "string") return /[\s"=]/.test(value) ? JSON.stringify(value) : value;
-	if (typeof value === "bigint") return `${value}n`;
-	try {
-		return JSON.stringify(value) ?? String(value);
-	} catch {
-		return String(value);
-	}
-}
-
-const stderrSink: LogSink = (level, message, fields) => {
-	let line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}`;
-	for (const [key, value] of Object.entries(fields)) {
-		if (value !== undefined) line += ` ${key}=${formatValue(value)}`;
-	}
-	process.stderr.write(`${line}\n`);
-};
-
-class ConsoleLogger implements Logger {
-	readonly #rank: number;
-	readonly #fields: LogFields;
-	readonly #sink: LogSink;
-
-	constructor(level: LogLevel, fields: LogFields, sink: LogSink) {
-		this.#rank = LEVEL_RANK[level];
-		this.#fields = fields;
-		this.#sink = sink;
-	}
-
-	#write(level: Exclude<LogLevel, "silent">, message: string, fields?: LogFields): void {
-		if (LEVEL_RANK[level] < this.#rank) return;
-		this.#sink(level, message, fields ? { ...this.#fields, ...fields } : this.#fields);
-	}
-
-	debug(message: string, fields?: LogFields): void {
-		this.#write("debug", message, fields);
-	}
-	info(message: string, fields?: LogFields): void {
-		this.#write("info", message, fields);
-	}
-	warn(message: string, fields?: LogFields): void {
-		this.#write("warn", message, fields);
-	}
-	error(message: string, fields?: LogFields): void {
-		this.#write("error", message, fields);
-	}
-	child(fields: LogFields): Logger {
-		const level = (Object.keys(LEVEL_RANK) as LogLevel[]).find((l) => LEVEL_RANK[l] === this.#rank);
-		return new ConsoleLogger(level ?? "info", { ...this.#fields, ...fields }, this.#sink);
-	}
+	return value !== undefined && Object.hasOwn(LEVEL_RANK, value);
 }
 
 /**
- * Creates a logger writing to `sink` (stderr by default) at `level`
- * (`TENON_LOG_LEVEL` or `info` by default).
+ * Parses `TENON_LOG_LEVEL`-style text: a default level and `module=level`
+ * entries, comma-separated (`info,runtime=debug,cluster=warn`). Unknown
+ * levels are ignored.
  */
-export function createLogger(
-	options: { level?: LogLevel; sink?: LogSink; fields?: LogFields } = {},
-): Logger {
+export function parseLogLevels(text: string | undefined): LogLevels {
+	const levels: LogLevels = {};
+	if (text === undefined) return levels;
+	for (const entry of text.split(",")) {
+		const part = entry.trim();
+		const eq = part.indexOf("=");
+		if (eq === -1) {
+			if (isLogLevel(part)) levels.default = part;
+			continue;
+		}
+		const module = part.slice(0, eq).trim();
+		const level = part.slice(eq + 1).trim();
+		if (module !== "" && isLogLevel(level)) levels[module] = level;
+	}
+	return levels;
+}
+
+function envVar(name: string): string | undefined {
+	return typeof process === "undefined" ? undefined : process.env[name];
+}
+
+/** The default level from `TENON_LOG_LEVEL`, or `info`. */
+export function defaultLogLevel(): LogLevel {
+	return parseLogLevels(envVar("TENON_LOG_LEVEL")).default ?? "info";
+}
+
+/**
+ * The default sink's format: `TENON_LOG_FORMAT` (`json` or `pretty`), else
+ * `pretty` when stderr is a terminal and `json` when it is not.
+ */
+export function defaultLogFormat(): LogFormat {
+	const fromEnv = envVar("TENON_LOG_FORMAT");
+	if (fromEnv === "json" || fromEnv === "pretty") return fromEnv;
+	return typeof process !== "undefined" && process.stderr?.isTTY === true ? "pretty" : "json";
+}
+
+function colourWanted(): boolean {
+	if (typeof process === "undefined") return false;
+	if (envVar("NO_COLOR") !== undefined && envVar("NO_COLOR") !== "") return false;
+	return process.stderr?.isTTY === true;
+}
+
+/**
+ * The stderr sink in `format` (default: {@link defaultLogFormat}). Pretty
+ * lines are coloured only when stderr is a terminal and `NO_COLOR` is unset.
+ */
+export function stderrSink(format: LogFormat = defaultLogFormat()): LogSink {
+	const colour = format === "pretty" && colourWanted();
+	return (level, message, fields) => {
+		const now = Date.now();
+		const line =
+			format === "json"
+				? formatJsonLine(now, level, message, fields)
+				: formatPrettyLine(now, level, message, fields, colour);
+		process.stderr.write(`${line}\n`);
+	};
+}
+
+/** What every logger of one tree shares: the sink and the levels. */
+interface LogConfig {
+	readonly sink: LogSink;
+	readonly defaultRank: number;
+	readonly moduleRanks: ReadonlyMap<string, number>;
+}
+
+function rankFor(config: LogConfig, module: unknown): number {
+	if (typeof module !== "string") return config.defaultRank;
+	return config.moduleRanks.get(module) ?? config.defaultRank;
+}
+
+class ConsoleLogger implements Logger {
+	readonly #config: LogConfig;
+	readonly #fields: LogFields;
+	readonly #rank: number;
+
+	constructor(config: LogConfig, fields: LogFields) {
+		this.#config = config;
+		this.#fields = fields;
+		this.#rank = rankFor(config, fields.module);
+	}
+
+	// Each method checks its level first: a filtered line costs one comparison.
+	debug(message: string, fields?: LogFields): void {
+		if (this.#rank <= DEBUG) this.#write("debug", message, fields);
+	}
+	info(message: string, fields?: LogFields): void {
+		if (this.#rank <= INFO) this.#write("info", message, fields);
+	}
+	warn(message: string, fields?: LogFields): void {
+		if (this.#rank <= WARN) this.#write("warn", message, fields);
+	}
+	error(message: string, fields?: LogFields): void {
+		if (this.#rank <= ERROR) this.#write("error", message, fields);
+	}
+	child(fields: LogFields): Logger {
+		return new ConsoleLogger(this.#config, { ...this.#fields, ...fields });
+	}
+
+	#write(level: WrittenLevel, message: string, fields: LogFields | undefined): void {
+		try {
+			this.#config.sink(level, message, fields ? { ...this.#fields, ...fields } : this.#fields);
+		} catch {
+			// A log line never throws into the code that logs it.
+		}
+	}
+}
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+	/** The default level. Default: `TENON_LOG_LEVEL`'s default, or `info`. */
+	level?: LogLevel;
+	/**
+	 * Levels per module, over `TENON_LOG_LEVEL`'s `module=level` entries
+	 * (`default` sets the default level, like `level`).
+	 */
+	levels?: LogLevels;
+	/** Where lines go. Default: stderr in `format`. */
+	sink?: LogSink;
+	/** The default sink's format. Default: `TENON_LOG_FORMAT`, else by whether stderr is a terminal. */
+	format?: LogFormat;
+	/** Fields on every line. */
+	fields?: LogFields;
+}
+
+/**
+ * Creates a logger writing to `sink` (stderr by default). Levels come from
+ * `options`, then `TENON_LOG_LEVEL` (`info,runtime=debug`), then `info`.
+ *
+ * @example
+ * const logger = createLogger({ levels: { runtime: "debug" }, format: "json" });
+ * logger.child({ module: "runtime" }).debug("woke", { actorId });
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+	const fromEnv = parseLogLevels(envVar("TENON_LOG_LEVEL"));
+	const merged: LogLevels = { ...fromEnv, ...options.levels };
+	const defaultLevel = options.level ?? options.levels?.default ?? fromEnv.default ?? "info";
+	const moduleRanks = new Map<string, number>();
+	for (const [module, level] of Object.entries(merged)) {
+		if (module !== "default" && level !== undefined && isLogLevel(level)) {
+			moduleRanks.set(module, LEVEL_RANK[level]);
+		}
+	}
 	return new ConsoleLogger(
-		options.level ?? defaultLogLevel(),
+		{
+			sink: options.sink ?? stderrSink(options.format),
+			defaultRank: LEVEL_RANK[defaultLevel],
+			moduleRanks,
+		},
 		options.fields ?? {},
-		options.sink ?? stderrSink,
 	);
+}
+
+/** `logger` for `module`: its lines carry `module` and follow that module's level. */
+export function moduleLogger(logger: Logger, module: string): Logger {
+	return logger.child({ module });
 }

@@ -16,7 +16,7 @@ import {
 	type ToolAnnotations,
 } from "@modelcontextprotocol/sdk/types.js";
 import { describeIssues, type StandardSchemaV1 } from "../actor/schema.js";
-import { createLogger, type Logger } from "../common/logger.js";
+import { createLogger, type Logger, moduleLogger } from "../common/logger.js";
 import { bytesToBase64, concatBytes } from "../protocol/bytes.js";
 import { ActorError, errors } from "../protocol/errors.js";
 
@@ -176,7 +176,7 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 	if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) {
 		throw new Error(`mcpHandler: maxBodyBytes must be a positive integer (got ${maxBodyBytes})`);
 	}
-	const logger = options.logger ?? createLogger();
+	const logger = moduleLogger(options.logger ?? createLogger(), "mcp");
 	// The mapped type only exists for inference; inside, every tool's input is unknown.
 	const definitions = options.tools as unknown as Record<string, McpToolDefinition<unknown, C, P>>;
 	const tools = new Map<string, CompiledTool<C, P>>();

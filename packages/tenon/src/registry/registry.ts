@@ -2,7 +2,14 @@ import type { ActorDefinitions } from "../actor/registry-types.js";
 import { createClient } from "../client/client.js";
 import { createConnectionLinks } from "../cluster/conn-links.js";
 import type { Clock } from "../common/clock.js";
-import { createLogger, type Logger, type LogLevel } from "../common/logger.js";
+import {
+	createLogger,
+	type LogFormat,
+	type Logger,
+	type LogLevel,
+	type LogLevels,
+	moduleLogger,
+} from "../common/logger.js";
 import type { PrometheusMetrics } from "../observability/prometheus.js";
 import type { Limits } from "../protocol/limits.js";
 import { ActorGateway } from "../runtime/actor-gateway.js";
@@ -36,9 +43,20 @@ export interface RegistryConfig<A extends ActorDefinitions> {
 	limits?: Partial<Limits>;
 	/** Send internal error messages to clients (development only). Default: `TENON_EXPOSE_INTERNAL_ERRORS=1`. */
 	exposeInternalErrors?: boolean;
-	/** Log level. Default: `TENON_LOG_LEVEL` or `info`. */
+	/** Default log level. Default: `TENON_LOG_LEVEL`'s default entry, or `info`. */
 	logLevel?: LogLevel;
-	/** A custom logger (overrides `logLevel`). */
+	/**
+	 * Log levels per module (`server`, `runtime`, `actor`, `cluster`,
+	 * `storage`, `workflow`, `db`, `mcp`), over `TENON_LOG_LEVEL`'s
+	 * `module=level` entries. Example: `{ runtime: "debug" }`.
+	 */
+	logLevels?: LogLevels;
+	/**
+	 * Log line format on stderr: `json` (one object per line) or `pretty`.
+	 * Default: `TENON_LOG_FORMAT`, else `pretty` in a terminal and `json` otherwise.
+	 */
+	logFormat?: LogFormat;
+	/** A custom logger, e.g. `createLogger({ sink })` (overrides `logLevel`, `logLevels`, `logFormat`). */
 	logger?: Logger;
 	/** Path prefix when mounted under another router, e.g. `/api/tenon`. */
 	basePath?: string;
@@ -188,7 +206,11 @@ export class Registry<A extends ActorDefinitions> {
 			storage: options.storage ?? this.config.storage ?? lmdbDriver(),
 			logger:
 				this.config.logger ??
-				createLogger(this.config.logLevel ? { level: this.config.logLevel } : {}),
+				createLogger({
+					...(this.config.logLevel ? { level: this.config.logLevel } : {}),
+					...(this.config.logLevels ? { levels: this.config.logLevels } : {}),
+					...(this.config.logFormat ? { format: this.config.logFormat } : {}),
+				}),
 			...(options.clock ? { clock: options.clock } : {}),
 			...(this.config.limits ? { limits: this.config.limits } : {}),
 			...(this.config.exposeInternalErrors === undefined
@@ -198,7 +220,10 @@ export class Registry<A extends ActorDefinitions> {
 		});
 		const gateway = new ActorGateway(runtime);
 		// In a cluster, connections whose sockets other nodes hold reach the actor through links.
-		if (runtime.cluster) gateway.setLinks(createConnectionLinks(runtime.cluster, runtime.logger));
+		if (runtime.cluster)
+			gateway.setLinks(
+				createConnectionLinks(runtime.cluster, moduleLogger(runtime.logger, "cluster")),
+			);
 		const core = createServerCore(gateway, {
 			...coreOptions,
 			...(options.fallback ? { fallback: options.fallback } : {}),
@@ -282,9 +307,15 @@ export class Registry<A extends ActorDefinitions> {
 					process.env.TENON_ADVERTISE_URL ??
 					server.url.replace("//localhost:", "//127.0.0.1:");
 				await runtime.cluster.join(address);
-				runtime.logger.info("joined the cluster", { nodeId: runtime.cluster.nodeId, address });
+				moduleLogger(runtime.logger, "cluster").info("joined the cluster", {
+					nodeId: runtime.cluster.nodeId,
+					address,
+				});
 			}
-			runtime.logger.info("tenon listening", { url: server.url, storage: runtime.storageName });
+			moduleLogger(runtime.logger, "server").info("tenon listening", {
+				url: server.url,
+				storage: runtime.storageName,
+			});
 			this.#logExposure(runtime, host);
 			return server;
 		} catch (error) {
@@ -296,7 +327,7 @@ export class Registry<A extends ActorDefinitions> {
 	/** Says on start what is reachable: management on or off, and a warning off loopback. */
 	#logExposure(runtime: Runtime, host: string): void {
 		const options = this.#coreOptions(host);
-		const log = runtime.logger;
+		const log = moduleLogger(runtime.logger, "server");
 		log.info(
 			options.access?.adminToken
 				? "management API enabled (admin token)"

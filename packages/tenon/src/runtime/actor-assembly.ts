@@ -134,9 +134,11 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 	const assertAwake = () => {
 		if (host.status() !== "awake") throw errors.actorStopping();
 	};
-	const publicError = (error: unknown, where: string): ActorError => {
+	const publicError = (error: unknown, where: string, requestId?: string): ActorError => {
 		if (error instanceof ActorError) return error;
-		host.log().error(`error in ${where}`, { error });
+		host
+			.log()
+			.error(`error in ${where}`, requestId === undefined ? { error } : { requestId, error });
 		return toPublicError(error, deps.exposeInternalErrors);
 	};
 	const outputGeneration = () => {
@@ -168,8 +170,8 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 			return p.writer.durableGeneration;
 		},
 		whenDurable: (generation) => p.writer.whenDurable(generation),
-		invoke: (name, args, conn, fire, onSettled) =>
-			p.turns.invoke(name, args, conn, fire, onSettled),
+		invoke: (name, args, conn, fire, onSettled, requestId) =>
+			p.turns.invoke(name, args, conn, fire, onSettled, requestId),
 		hasAction: (name) => deps.actions.has(name),
 		toRaw: (value) => p.tracker.toRaw(value),
 		publicError,
@@ -200,7 +202,8 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 		actionTimeout: deps.options.actionTimeout,
 		context: () => p.context,
 		assertAwake,
-		actionContext: (conn, fire) => new ActionContextImpl(p.surface, conn, fire, conn.request),
+		actionContext: (conn, fire, requestId) =>
+			new ActionContextImpl(p.surface, conn, fire, conn.request, requestId),
 		track: (promise) => p.activity.track(promise),
 		afterTurn: () => p.afterTurn(),
 		toRaw: (value) => p.tracker.toRaw(value),

@@ -172,11 +172,15 @@ export class ActorCalls {
 		encode: (output: unknown) => R,
 	): Promise<R> {
 		const { turns, track } = this.#deps;
-		return turns.gated(`action '${name}'`, async () => {
-			const conn = await track(this.prepareConn(caller, undefined));
-			// Encoded at the end of its turn, before the gate: later turns may change what `output` refers to.
-			return encode(await turns.invoke(name, args, conn));
-		});
+		return turns.gated(
+			`action '${name}'`,
+			async () => {
+				const conn = await track(this.prepareConn(caller, undefined));
+				// Encoded at the end of its turn, before the gate: later turns may change what `output` refers to.
+				return encode(await turns.invoke(name, args, conn, undefined, undefined, caller.requestId));
+			},
+			caller.requestId,
+		);
 	}
 
 	/**

@@ -42,6 +42,7 @@ export interface ActorCore {
 	 * Runs an action (validation, timeout, response hook); the caller applies
 	 * the output gate. `onSettled` runs when the action's function settles,
 	 * before its turn is committed, so writes it makes join that commit.
+	 * `requestId` goes on the lines the action's `c.log` writes.
 	 */
 	invoke(
 		name: string,
@@ -49,13 +50,14 @@ export interface ActorCore {
 		conn: ConnectionImpl,
 		fire?: FireInfo,
 		onSettled?: (error: unknown) => void,
+		requestId?: string,
 	): Promise<unknown>;
 	/** True when the actor has an action of that name. */
 	hasAction(name: string): boolean;
 	/** Replaces tracking proxies by plain values (before encoding outputs). */
 	toRaw<T>(value: T): T;
 	/** Logs an internal error once and returns what a caller may see. */
-	publicError(error: unknown, where: string): ActorError;
+	publicError(error: unknown, where: string, requestId?: string): ActorError;
 	/** A short-lived connection (runs `onBeforeConnect`/`createConnState`) for timers and raw requests. */
 	ephemeralConn(params: unknown): Promise<ConnectionImpl>;
 	/** Where the actor type's metrics go (queues, timers). */

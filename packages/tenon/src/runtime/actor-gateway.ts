@@ -280,7 +280,7 @@ export class ActorGateway {
 		const host = this.#runtime.host;
 		await host.getLiveRecord(actorId);
 		const records = await loadConnRecords(this.#runtime.storage.store, actorId, () =>
-			this.#runtime.logger.child({ actorId }),
+			this.#runtime.logger.child({ module: "actor", actorId }),
 		);
 		const sockets = new Map<string, { attached: boolean }>();
 		for (const socket of [

@@ -1,5 +1,5 @@
 import type { ActorKeyList } from "../actor/types.js";
-import type { Logger } from "../common/logger.js";
+import { type Logger, moduleLogger } from "../common/logger.js";
 import { withTimeout } from "../common/timeouts.js";
 import { monotonicSeconds } from "../observability/metrics.js";
 import { ActorError, errors } from "../protocol/errors.js";
@@ -91,9 +91,14 @@ export class ActorInstance {
 
 	readonly #host: AssemblyHost;
 
-	/** The actor's logger, bound to its name and id (made on first use). */
+	/** The actor's logger (module `actor`), bound to its name, key and id (made on first use). */
 	get log(): Logger {
-		this.#log ??= this.#deps.logger.child({ actor: this.name, actorId: this.actorId });
+		this.#log ??= this.#deps.logger.child({
+			module: "actor",
+			actor: this.name,
+			key: this.key,
+			actorId: this.actorId,
+		});
 		return this.#log;
 	}
 
@@ -123,7 +128,13 @@ export class ActorInstance {
 			const database = deps.definition.config.db;
 			if (database)
 				p.surface.database = await database.open(
-					databaseHost(instance.actorId, instance.log, deps.clock, p.writes, deps.options),
+					databaseHost(
+						instance.actorId,
+						moduleLogger(instance.log, "db"),
+						deps.clock,
+						p.writes,
+						deps.options,
+					),
 				);
 			await withTimeout(instance.#wake(loaded), deps.clock, deps.options.wakeTimeout, () =>
 				errors.hookTimedOut("wake", deps.options.wakeTimeout),

@@ -20,8 +20,12 @@ export interface TurnDeps {
 	context(): ActorContextImpl;
 	/** Throws `actor/stopping` unless the actor is awake. */
 	assertAwake(): void;
-	/** A context for one action call on `conn`. */
-	actionContext(conn: ConnectionImpl, fire: FireInfo | undefined): ActionContextImpl;
+	/** A context for one action call on `conn` (its `c.log` lines carry `requestId`). */
+	actionContext(
+		conn: ConnectionImpl,
+		fire: FireInfo | undefined,
+		requestId: string | undefined,
+	): ActionContextImpl;
 	/** Counts `promise` as a turn until it settles. */
 	track<T>(promise: Promise<T>): Promise<T>;
 	/** End-of-turn work (onStateChange, collecting writes for the commit). */
@@ -30,8 +34,8 @@ export interface TurnDeps {
 	toRaw<T>(value: T): T;
 	/** Resolves once every write made so far is durable. */
 	outputGate(): Promise<void>;
-	/** What a caller may see of an error (internal errors are logged and sanitized). */
-	publicError(error: unknown, where: string): ActorError;
+	/** What a caller may see of an error (internal errors are logged, with `requestId`, and sanitized). */
+	publicError(error: unknown, where: string, requestId?: string): ActorError;
 	/** Where the actor's actions are counted and timed. */
 	readonly metrics: ActorMetrics;
 }
@@ -55,10 +59,11 @@ export class ActorTurns {
 		conn: ConnectionImpl,
 		fire?: FireInfo,
 		onSettled?: (error: unknown) => void,
+		requestId?: string,
 	): Promise<unknown> {
 		const transport = fire ? "schedule" : conn.transport === undefined ? "http" : "websocket";
 		return this.#deps.metrics.timeAction(name, transport, () =>
-			this.#invoke(name, args, conn, fire, onSettled),
+			this.#invoke(name, args, conn, fire, onSettled, requestId),
 		);
 	}
 
@@ -68,6 +73,7 @@ export class ActorTurns {
 		conn: ConnectionImpl,
 		fire: FireInfo | undefined,
 		onSettled: ((error: unknown) => void) | undefined,
+		requestId: string | undefined,
 	): Promise<unknown> {
 		const deps = this.#deps;
 		deps.assertAwake();
@@ -80,7 +86,7 @@ export class ActorTurns {
 			if (result.issues) throw errors.invalidArgs(name, describeIssues(result.issues));
 			validated = result.value as unknown[];
 		}
-		const context = deps.actionContext(conn, fire);
+		const context = deps.actionContext(conn, fire, requestId);
 		let called = callAsync(() => impl(context, ...validated));
 		if (onSettled) {
 			// Chained before track(): runs before the turn's commit is started.
@@ -109,18 +115,21 @@ export class ActorTurns {
 		return deps.toRaw(output);
 	}
 
-	/** Runs `work`, then releases its result (or error) through the output gate. */
-	async gated<T>(where: string, work: () => Promise<T>): Promise<T> {
+	/**
+	 * Runs `work`, then releases its result (or error) through the output gate.
+	 * An internal error is logged with `requestId`.
+	 */
+	async gated<T>(where: string, work: () => Promise<T>, requestId?: string): Promise<T> {
 		let result: T;
 		try {
 			result = await work();
 		} catch (error) {
 			// Even an error leaves only after the writes before it are durable.
 			await this.#deps.outputGate().catch(() => {});
-			throw this.#deps.publicError(error, where);
+			throw this.#deps.publicError(error, where, requestId);
 		}
 		await this.#deps.outputGate().catch((error: unknown) => {
-			throw this.#deps.publicError(error, where);
+			throw this.#deps.publicError(error, where, requestId);
 		});
 		return result;
 	}

@@ -8,6 +8,8 @@ import type { CallerRequest } from "../actor/context.js";
 export interface Caller {
 	readonly params: unknown;
 	readonly request: CallerRequest | undefined;
+	/** The server's id for the request (HTTP) this call came in; lines `c.log` writes carry it. */
+	readonly requestId?: string;
 }
 
 /** A caller with params only (timers, in-runtime calls). */

@@ -156,6 +156,9 @@ export class ActionContextImpl
 	readonly conn: Conn<any, any, any>;
 	readonly fire: FireInfo | undefined;
 	readonly request: CallerRequest | undefined;
+	/** The id of the request (HTTP) or message (WebSocket) this action serves, if any. */
+	readonly requestId: string | undefined;
+	#log: Logger | undefined;
 
 	constructor(
 		host: ContextHost,
@@ -163,10 +166,19 @@ export class ActionContextImpl
 		conn: Conn<any, any, any>,
 		fire: FireInfo | undefined,
 		request: CallerRequest | undefined = undefined,
+		requestId: string | undefined = undefined,
 	) {
 		super(host);
 		this.conn = conn;
 		this.fire = fire;
 		this.request = request;
+		this.requestId = requestId;
+	}
+
+	/** The actor's logger; with a request id, a child carrying it (made on first use, so unused costs nothing). */
+	override get log(): Logger {
+		if (this.requestId === undefined) return this.host.log;
+		this.#log ??= this.host.log.child({ requestId: this.requestId });
+		return this.#log;
 	}
 }

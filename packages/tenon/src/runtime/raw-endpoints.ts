@@ -134,7 +134,13 @@ export class RawEndpoints {
 		if (!onRequest) return Promise.reject(errors.handlerNotFound("onRequest"));
 		return steps.gated("onRequest", async () => {
 			const conn = await host.track(steps.prepareConn(caller));
-			const context = new ActionContextImpl(this.#steps.contexts, conn, undefined, caller.request);
+			const context = new ActionContextImpl(
+				this.#steps.contexts,
+				conn,
+				undefined,
+				caller.request,
+				caller.requestId,
+			);
 			const timeout = host.options.actionTimeout;
 			const response = await withTimeout(
 				host.track(callAsync(() => onRequest(context, request))),
@@ -180,7 +186,13 @@ export class RawEndpoints {
 				});
 			opened = { ws: new RawWebSocketImpl(host, url, socket, false), conn, socket };
 			this.#add(opened);
-			const context = new ActionContextImpl(steps.contexts, conn, undefined, caller.request);
+			const context = new ActionContextImpl(
+				steps.contexts,
+				conn,
+				undefined,
+				caller.request,
+				caller.requestId,
+			);
 			const ws = opened.ws;
 			await host.track(callAsync(() => onWebSocket(context, ws)));
 			host.afterTurn();

@@ -1,7 +1,7 @@
 import type { AnyActorDefinition } from "../actor/definition.js";
 import { type Clock, systemClock } from "../common/clock.js";
 import { defaultMaxConnections } from "../common/fd-limit.js";
-import { createLogger, type Logger } from "../common/logger.js";
+import { createLogger, type Logger, moduleLogger } from "../common/logger.js";
 import type { RuntimeMetrics } from "../observability/metrics.js";
 import { exposeInternalErrorsFromEnv } from "../protocol/errors.js";
 import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.js";
@@ -93,8 +93,8 @@ export class Runtime {
 				);
 			}
 		}
-		const logger = options.logger ?? createLogger();
-		const storage = await options.storage.open({ logger });
+		const logger = moduleLogger(options.logger ?? createLogger(), "runtime");
+		const storage = await options.storage.open({ logger: moduleLogger(logger, "storage") });
 		return new Runtime(options, storage, logger);
 	}
 

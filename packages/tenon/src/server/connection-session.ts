@@ -59,7 +59,8 @@ export class ConnectionSession implements WebSocketHandler {
 	/** Rejects the connection at once with an error frame and a close code. */
 	reject(error: unknown): void {
 		const payload = toErrorPayload(error, this.#actors.exposeInternalErrors);
-		if (!(error instanceof ActorError)) this.#actors.logger.error("connection failed", { error });
+		if (!(error instanceof ActorError))
+			this.#actors.logger.child({ module: "server" }).error("connection failed", { error });
 		this.#socket.send(
 			encodeToClient(this.#encoding, { tag: "Error", error: payload, actionId: null }),
 		);

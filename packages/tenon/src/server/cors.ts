@@ -8,7 +8,8 @@ export interface CorsOptions {
 	maxAge?: number;
 }
 
-const ALLOWED_HEADERS = "content-type, x-rivet-encoding, x-rivet-conn-params, x-rivet-token";
+const ALLOWED_HEADERS =
+	"content-type, x-rivet-encoding, x-rivet-conn-params, x-rivet-token, x-request-id";
 const ALLOWED_METHODS = "GET, POST, PUT, DELETE, OPTIONS";
 
 /** The value for `Access-Control-Allow-Origin` when `origin` is allowed, else undefined. */
@@ -53,6 +54,12 @@ export function withCors(
 	if (allowed === undefined) return response;
 	response.headers.set("access-control-allow-origin", allowed);
 	response.headers.append("vary", "origin");
+	// Browser code may read the request id (to quote it in a bug report).
+	// Added to what an actor's own response exposes, not in place of it.
+	const exposed = response.headers.get("access-control-expose-headers");
+	if (exposed === null) response.headers.set("access-control-expose-headers", "x-request-id");
+	else if (!/(^|[\s,])x-request-id($|[\s,])/i.test(exposed))
+		response.headers.set("access-control-expose-headers", `${exposed}, x-request-id`);
 	if (options.credentials) response.headers.set("access-control-allow-credentials", "true");
 	return response;
 }

@@ -119,3 +119,27 @@ export class BodyReader {
 		}
 	}
 }
+
+/**
+ * `response` with an `x-request-id` header. A response whose headers are
+ * immutable (one a fallback got from `fetch`) is copied first; a 101 (which
+ * cannot be copied) goes back as is.
+ */
+export function withRequestId(response: Response, requestId: string): Response {
+	try {
+		response.headers.set("x-request-id", requestId);
+		return response;
+	} catch {
+		try {
+			const headers = new Headers(response.headers);
+			headers.set("x-request-id", requestId);
+			return new Response(response.body, {
+				status: response.status,
+				statusText: response.statusText,
+				headers,
+			});
+		} catch {
+			return response;
+		}
+	}
+}

@@ -1,5 +1,7 @@
 import { serveOrForward } from "../cluster/forward.js";
 import { handlePeerRoute } from "../cluster/peer-routes.js";
+import { moduleLogger } from "../common/logger.js";
+import { requestIdOf } from "../common/request-id.js";
 import type { MetricsExposition } from "../observability/metrics.js";
 import { type Encoding, parseEncoding } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
@@ -16,7 +18,7 @@ import {
 	handleRawRequest,
 	parseConnParams,
 } from "./gateway-routes.js";
-import { BodyReader, errorResponse } from "./http-util.js";
+import { BodyReader, errorResponse, withRequestId } from "./http-util.js";
 import { handleInspector } from "./inspector-routes.js";
 import { handleManagement, type ManagementContext } from "./management-routes.js";
 import { handleMetrics } from "./metrics-route.js";
@@ -117,16 +119,23 @@ export function createServerCore(
 		return (request: Request) => bodies.read(request, address);
 	};
 
-	const logIfInternal = (error: unknown, request: Request) => {
+	const log = moduleLogger(actors.logger, "server");
+	const logIfInternal = (error: unknown, request: Request, requestId: string) => {
 		if (!(error instanceof ActorError)) {
-			actors.logger.error("request failed", { method: request.method, url: request.url, error });
+			log.error("request failed", { requestId, method: request.method, url: request.url, error });
 		}
 	};
 
-	/** Who calls: params from `x-rivet-conn-params` and the request as hooks see it. */
-	const callerOf = (request: Request, admitted: Admitted, token: string | undefined): Caller => ({
+	/** Who calls: params from `x-rivet-conn-params`, the request as hooks see it, and its id. */
+	const callerOf = (
+		request: Request,
+		admitted: Admitted,
+		token: string | undefined,
+		requestId?: string,
+	): Caller => ({
 		params: parseConnParams(request.headers.get("x-rivet-conn-params"), limits),
 		request: callerRequest(request, admitted.remoteAddress, token, admitted.internal),
+		...(requestId === undefined ? {} : { requestId }),
 	});
 
 	async function handleGateway(call: GatewayCall): Promise<Response> {
@@ -144,6 +153,7 @@ export function createServerCore(
 		request: Request,
 		gateway: GatewayRequest,
 		admitted: Admitted,
+		requestId: string,
 	): Promise<Response> {
 		const encoding: Encoding = parseEncoding(request.headers.get("x-rivet-encoding"));
 		if (!SAFE_METHODS.has(request.method)) guard.checkStateChange(request, admitted);
@@ -151,7 +161,7 @@ export function createServerCore(
 		if (path.startsWith("/action/") || path.startsWith("/queue/")) guard.checkContentType(request);
 		const token = gateway.token ?? presentedCredential(request);
 		access.checkClient(token);
-		const caller = callerOf(request, admitted, token);
+		const caller = callerOf(request, admitted, token, requestId);
 		const readBody = bodyReaderFor(admitted);
 		const cluster = actors.cluster;
 		if (cluster) {
@@ -166,6 +176,7 @@ export function createServerCore(
 					peerSecret: cluster.peerSecret,
 					forwardedFor: admitted.remoteAddress,
 					internal: admitted.internal,
+					requestId,
 				},
 				(local) => handleGateway({ request: local, gateway, encoding, caller, readBody }),
 			);
@@ -173,7 +184,7 @@ export function createServerCore(
 		return await handleGateway({ request, gateway, encoding, caller, readBody });
 	}
 
-	function managementContext(admitted: Admitted): ManagementContext {
+	function managementContext(admitted: Admitted, requestId: string): ManagementContext {
 		return {
 			access,
 			checkClient: (request) => access.checkClient(presentedCredential(request)),
@@ -181,7 +192,7 @@ export function createServerCore(
 				guard.checkStateChange(request, admitted);
 				guard.checkContentType(request);
 			},
-			caller: (request) => callerOf(request, admitted, presentedCredential(request)),
+			caller: (request) => callerOf(request, admitted, presentedCredential(request), requestId),
 			readBody: bodyReaderFor(admitted),
 		};
 	}
@@ -196,7 +207,7 @@ export function createServerCore(
 		throw errors.routeNotFound(request.method, path);
 	}
 
-	async function serve(request: Request, admitted: Admitted): Promise<Response> {
+	async function serve(request: Request, admitted: Admitted, requestId: string): Promise<Response> {
 		let encoding: Encoding = "json";
 		try {
 			const url = new URL(request.url);
@@ -207,7 +218,7 @@ export function createServerCore(
 			const gateway = parseGatewayRequest(path, url, limits);
 			if (gateway) {
 				encoding = parseEncoding(request.headers.get("x-rivet-encoding"));
-				return await serveGateway(request, gateway, admitted);
+				return await serveGateway(request, gateway, admitted, requestId);
 			}
 			const measured = await handleMetrics(request, path, access, options.metrics);
 			if (measured) return measured;
@@ -218,26 +229,28 @@ export function createServerCore(
 				url,
 				path,
 				actors,
-				managementContext(admitted),
+				managementContext(admitted, requestId),
 			);
 			if (response) return response;
 			return await notTenon(request, admitted, path);
 		} catch (error) {
-			logIfInternal(error, request);
+			logIfInternal(error, request, requestId);
 			return errorResponse(error, encoding, actors.exposeInternalErrors);
 		}
 	}
 
 	async function fetch(request: Request, client?: ClientInfo): Promise<Response> {
+		const requestId = requestIdOf(request.headers);
 		let admitted: Admitted;
 		try {
 			admitted = guard.admit(request, client);
 		} catch (error) {
-			return errorResponse(error, "json", actors.exposeInternalErrors);
+			return withRequestId(errorResponse(error, "json", actors.exposeInternalErrors), requestId);
 		}
 		const preflight = corsPreflight(options.cors, request);
-		if (preflight) return preflight;
-		return withCors(options.cors, request, await serve(request, admitted));
+		if (preflight) return withRequestId(preflight, requestId);
+		const response = withCors(options.cors, request, await serve(request, admitted, requestId));
+		return withRequestId(response, requestId);
 	}
 
 	const upgrade = createUpgradeHandler(actors, {

@@ -1,5 +1,6 @@
 import { actorUnavailable, hopsOf } from "../cluster/forward.js";
 import { HOLDER_HEADER, LINK_HEADER, PEER_HEADER } from "../cluster/headers.js";
+import { requestIdOf } from "../common/request-id.js";
 import { type Encoding, parseEncoding } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import type { ActorGateway, Caller, ResumeRequest } from "../runtime/actor-gateway.js";
@@ -67,7 +68,12 @@ export interface UpgradeDeps {
 	stripBasePath(pathname: string, basePath: string): string | undefined;
 	guard: RequestGuard;
 	access: AccessPolicy;
-	callerOf(request: Request, admitted: Admitted, token: string | undefined): Caller;
+	callerOf(
+		request: Request,
+		admitted: Admitted,
+		token: string | undefined,
+		requestId?: string,
+	): Caller;
 	/** Messages per connection; `false`: unlimited. */
 	perConnection: Rate | false;
 }
@@ -173,7 +179,9 @@ export function createUpgradeHandler(
 			resume = (admitted.trusted ? linkOf(request) : undefined) ?? options.resume;
 			const token = gateway?.token ?? options.token;
 			deps.access.checkClient(token);
-			caller = { ...deps.callerOf(request, admitted, token), params: options.params };
+			// The upgrade's id reaches `onWebSocket`; realtime actions get one each.
+			const requestId = requestIdOf(request.headers);
+			caller = { ...deps.callerOf(request, admitted, token, requestId), params: options.params };
 		} catch (error) {
 			earlyError ??= error;
 		}

@@ -1,5 +1,6 @@
 import type { ActorContext } from "../actor/context.js";
 import type { RunHost } from "../actor/run-host.js";
+import { type Logger, moduleLogger } from "../common/logger.js";
 import { callAsync, withTimeout } from "../common/timeouts.js";
 import { ActorError } from "../protocol/errors.js";
 import { WorkflowContextImpl } from "./context.js";
@@ -64,6 +65,9 @@ export class WorkflowEngine {
 	/** Set when the code stopped on a code error (see {@link isCodeError}). */
 	halted: WorkflowErrorInfo | undefined;
 
+	/** The actor's logger for the engine's own lines (module `workflow`). */
+	readonly #log: Logger;
+
 	private constructor(
 		host: RunHost,
 		journal: Journal,
@@ -71,6 +75,7 @@ export class WorkflowEngine {
 		options: WorkflowOptions<any, any, any, any, any, any, any>,
 	) {
 		this.host = host;
+		this.#log = moduleLogger(host.log, "workflow");
 		this.journal = journal;
 		this.#onError = options.onError;
 	}
@@ -211,7 +216,7 @@ export class WorkflowEngine {
 		try {
 			await this.runInStep(() => hook(this.stepContext, event));
 		} catch (error) {
-			this.host.log.warn("workflow onError hook threw", { error });
+			this.#log.warn("workflow onError hook threw", { error });
 		}
 	}
 
@@ -270,7 +275,7 @@ export class WorkflowEngine {
 	}
 
 	async #run(fn: WorkflowFunction): Promise<void> {
-		const log = this.host.log;
+		const log = this.#log;
 		const existing = this.journal.status;
 		if (existing?.status === "completed" || existing?.status === "failed") {
 			this.#end();

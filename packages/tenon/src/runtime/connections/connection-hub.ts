@@ -1,5 +1,6 @@
 import type { Conn } from "../../actor/context.js";
 import type { AccessCheck, EventDecls } from "../../actor/events.js";
+import { newRequestId } from "../../common/request-id.js";
 import { callAsync } from "../../common/timeouts.js";
 import { type Encoding, encodedLength } from "../../protocol/encoding.js";
 import { errors, httpStatusFor, toErrorPayload } from "../../protocol/errors.js";
@@ -252,15 +253,17 @@ export class ConnectionHub implements ConnOwner {
 	async #action(conn: ConnectionImpl, id: ActionId, name: string, args: unknown[]): Promise<void> {
 		const encoding = (conn.transport as ConnSocket).encoding;
 		let frame: string | Uint8Array;
+		// Each message action gets its own request id for the lines its `c.log` writes.
+		const requestId = newRequestId();
 		try {
-			const output = await this.#core.invoke(name, args, conn);
+			const output = await this.#core.invoke(name, args, conn, undefined, undefined, requestId);
 			frame = encodeToClient(encoding, { tag: "ActionResponse", id, output });
 			const limit = this.#core.limits.maxOutgoingMessageBytes;
 			if (encodedLength(frame) > limit)
 				throw errors.outgoingTooLong(`The response of '${name}'`, limit);
 		} catch (error) {
 			const payload = toErrorPayload(
-				this.#core.publicError(error, `action '${name}'`),
+				this.#core.publicError(error, `action '${name}'`, requestId),
 				this.#core.exposeInternalErrors,
 			);
 			frame = encodeToClient(encoding, { tag: "Error", error: payload, actionId: id });

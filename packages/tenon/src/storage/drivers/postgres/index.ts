@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Logger } from "../../../common/logger.js";
+import { type Logger, moduleLogger } from "../../../common/logger.js";
 import type { StorageDriver, StorageHandles } from "../../interfaces.js";
 import { PgAlarmIndex } from "./alarms.js";
 import { type ClusterOptions, PgLeases } from "./cluster.js";
@@ -92,12 +92,13 @@ export function postgresDriver(options: PostgresDriverOptions = {}): StorageDriv
 				await sql.end({ timeout: 1 });
 				throw error;
 			}
+			const clusterLog = options.logger ?? context.logger;
 			const leases = new PgLeases(
 				sql,
 				schema,
 				options.cluster ?? {},
 				peerSecret,
-				options.logger ?? context.logger,
+				clusterLog === undefined ? undefined : moduleLogger(clusterLog, "cluster"),
 			);
 			return {
 				directory: new PgDirectory(sql, schema),

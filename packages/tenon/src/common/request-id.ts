@@ -1,0 +1,27 @@
+import { randomBytes } from "node:crypto";
+
+/** The header a request id comes in and goes back out in. */
+export const REQUEST_ID_HEADER = "x-request-id";
+
+// A short safe token: it goes into log lines and a response header as is.
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+// A random prefix per process and a counter: unique enough to find one request's
+// lines, and far cheaper than a random id per request.
+const prefix = randomBytes(6).toString("base64url");
+let counter = 0;
+
+/** A new request id, e.g. `Xy3_aZ9q-1f`. */
+export function newRequestId(): string {
+	counter = (counter + 1) % Number.MAX_SAFE_INTEGER;
+	return `${prefix}-${counter.toString(36)}`;
+}
+
+/**
+ * The request id for an incoming request: its `x-request-id` when that is a
+ * short safe token (1 to 64 of `A-Z a-z 0-9 . _ : -`), else a new one.
+ */
+export function requestIdOf(headers: Headers): string {
+	const incoming = headers.get(REQUEST_ID_HEADER);
+	return incoming !== null && SAFE_REQUEST_ID.test(incoming) ? incoming : newRequestId();
+}
