@@ -171,5 +171,9 @@ export async function startBundled(
 	nodeArgs: string[] = [],
 ): Promise<ServerProcess> {
 	const file = await bundle(entry);
-	return startProcess(process.execPath, [...nodeArgs, file], { env });
+	// TENON_BENCH_PROFILE=<dir>: every bundled server writes a CPU profile
+	// there when it stops (open it in Chrome DevTools or speedscope).
+	const profileDir = process.env.TENON_BENCH_PROFILE;
+	const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+	return startProcess(process.execPath, [...profile, ...nodeArgs, file], { env });
 }

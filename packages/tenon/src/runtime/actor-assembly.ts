@@ -4,7 +4,7 @@ import type { Clock } from "../common/clock.js";
 import { randomId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
 import type { ActorMetrics } from "../observability/metrics.js";
-import { ActorError, errors, toPublicError } from "../protocol/errors.js";
+import { type ActorError, errors } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { PRESENCE_EVENT, STATE_EVENT } from "../protocol/sync-names.js";
 import type { CommitPipeline } from "../storage/commit-pipeline.js";
@@ -18,7 +18,7 @@ import { StateChangeHook } from "./actor-steps.js";
 import { ActorSurface } from "./actor-surface.js";
 import { ActorTurns } from "./actor-turns.js";
 import { ActorWriter } from "./actor-writer.js";
-import { callerWithParams } from "./caller.js";
+import { AssembledCore } from "./assembled-core.js";
 import { ConnWriteSource } from "./connections/conn-records.js";
 import { ConnSocket } from "./connections/conn-socket.js";
 import { ConnectionImpl } from "./connections/connection.js";
@@ -134,50 +134,10 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 	const assertAwake = () => {
 		if (host.status() !== "awake") throw errors.actorStopping();
 	};
-	const publicError = (error: unknown, where: string, requestId?: string): ActorError => {
-		if (error instanceof ActorError) return error;
-		host
-			.log()
-			.error(`error in ${where}`, requestId === undefined ? { error } : { requestId, error });
-		return toPublicError(error, deps.exposeInternalErrors);
-	};
-	const outputGeneration = () => {
-		const generation = p.writer.requiredGeneration();
-		p.writer.flushFor(generation);
-		return generation;
-	};
-
-	p.core = {
-		actorId,
-		get log() {
-			return host.log();
-		},
-		clock: deps.clock,
-		options: deps.options,
-		limits: deps.limits,
-		exposeInternalErrors: deps.exposeInternalErrors,
-		abortSignal: host.abort.signal,
-		isAwake: () => host.status() === "awake",
-		get connectionCount() {
-			return p.hub.size + p.calls.openRawSockets;
-		},
-		track: (promise) => p.activity.track(promise),
-		afterTurn: () => p.afterTurn(),
-		keepAwake: (promise) => p.activity.keepAwake(promise),
-		maybeIdle: () => p.activity.maybeIdle(),
-		outputGeneration,
-		get durableGeneration() {
-			return p.writer.durableGeneration;
-		},
-		whenDurable: (generation) => p.writer.whenDurable(generation),
-		invoke: (name, args, conn, fire, onSettled, requestId) =>
-			p.turns.invoke(name, args, conn, fire, onSettled, requestId),
-		hasAction: (name) => deps.actions.has(name),
-		toRaw: (value) => p.tracker.toRaw(value),
-		publicError,
-		ephemeralConn: (params) => p.calls.prepareConn(callerWithParams(params), undefined),
-		metrics: deps.metrics,
-	};
+	p.core = new AssembledCore(host, p);
+	const publicError = (error: unknown, where: string, requestId?: string): ActorError =>
+		p.core.publicError(error, where, requestId);
+	const outputGeneration = () => p.core.outputGeneration();
 
 	p.activity = new ActorActivity({
 		clock: deps.clock,

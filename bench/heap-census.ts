@@ -1,0 +1,190 @@
+// Which objects an awake idle actor keeps: wakes N idle actors (one HTTP
+// action each, as row 6 does) in this process, then compares heap snapshots
+// taken before and after by constructor name (count and self size).
+//   npx tsx --conditions=tenon-source bench/heap-census.ts [actors]
+// It runs itself bundled like the bench servers (tsx keeps function names
+// with a runtime call that gives every function a property dictionary, which
+// would dominate the census).
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { actor, lmdbDriver, setup } from "tenon";
+import { createClient } from "tenon/client";
+
+if (process.env.TENON_CENSUS_BUNDLED !== "1") {
+	const { bundle } = await import("./lib/process.js");
+	const file = await bundle(import.meta.filename);
+	const result = spawnSync(process.execPath, ["--expose-gc", file, ...process.argv.slice(2)], {
+		stdio: "inherit",
+		env: { ...process.env, TENON_CENSUS_BUNDLED: "1" },
+	});
+	process.exit(result.status ?? 1);
+}
+const count = Number(process.argv[2] ?? 5_000);
+const idle = actor({
+	state: { n: 0 },
+	actions: { touch: (c) => c.state.n },
+	options: { sleepTimeout: 3_600_000 },
+});
+const registry = setup({
+	use: { idle },
+	logLevel: "error",
+	rateLimits: { perConnection: false },
+	limits: { maxAwakeActors: 250_000 },
+});
+const dataDir = mkdtempSync(join(tmpdir(), "tenon-census-"));
+const server = await registry.start({
+	port: 0,
+	host: "127.0.0.1",
+	storage: lmdbDriver({ path: dataDir }),
+});
+const client = createClient<typeof registry>({ endpoint: server.url });
+
+let censusCount = 0;
+async function census(): Promise<Map<string, { count: number; size: number }>> {
+	(globalThis as { gc?: () => void }).gc?.();
+	const session = new Session();
+	session.connect();
+	let json = "";
+	session.on("HeapProfiler.addHeapSnapshotChunk", (m) => {
+		json += m.params.chunk;
+	});
+	const scripts = new Map<string, string>();
+	session.on("Debugger.scriptParsed", (m) => {
+		scripts.set(m.params.scriptId, m.params.url);
+	});
+	await session.post("Debugger.enable");
+	await session.post("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+	await session.post("Debugger.disable");
+	session.disconnect();
+	const snapshot = JSON.parse(json);
+	const meta = snapshot.snapshot.meta;
+	const fields: string[] = meta.node_fields;
+	const types: string[] = meta.node_types[0];
+	const stride = fields.length;
+	const nodes: number[] = snapshot.nodes;
+	const strings: string[] = snapshot.strings;
+	const out = new Map<string, { count: number; size: number }>();
+	const samples: string[] = [];
+	// Where each closure was defined (script id, line, column), from the snapshot's locations.
+	const locationOf = new Map<number, string>();
+	const locations: number[] = snapshot.locations ?? [];
+	const locationFields: string[] = meta.location_fields ?? [];
+	for (let l = 0; l < locations.length; l += locationFields.length) {
+		locationOf.set(
+			locations[l] as number,
+			`${(scripts.get(String(locations[l + 1])) ?? String(locations[l + 1])).split("/src/").pop()}:${(locations[l + 2] as number) + 1}:${locations[l + 3]}`,
+		);
+	}
+	// Who holds the property backing stores: "(object properties)" by owner name.
+	const edgeFields: string[] = meta.edge_fields;
+	const edgeStride = edgeFields.length;
+	const edges: number[] = snapshot.edges;
+	const edgeCountField = fields.indexOf("edge_count");
+	let edgeIndex = 0;
+	for (let i = 0; i < nodes.length; i += stride) {
+		const ownerName = strings[nodes[i + fields.indexOf("name")] as number] ?? "";
+		const ownerType = types[nodes[i + fields.indexOf("type")] as number];
+		const n = nodes[i + edgeCountField] as number;
+		for (let e = 0; e < n; e++) {
+			const to = edges[edgeIndex + e * edgeStride + edgeFields.indexOf("to_node")] as number;
+			const toName = strings[nodes[to + fields.indexOf("name")] as number] ?? "";
+			if (
+				toName === "(object properties)" &&
+				ownerType === "object" &&
+				(nodes[to + fields.indexOf("self_size")] as number) > 1000
+			) {
+				// A sample of the functions that own such stores: their named properties.
+				const names: string[] = [];
+				for (let f = 0; f < n; f++) {
+					const edgeType = meta.edge_types[0][edges[edgeIndex + f * edgeStride] as number];
+					const nameOrIndex = edges[edgeIndex + f * edgeStride + 1] as number;
+					if (edgeType === "property" || edgeType === "internal")
+						names.push(`${edgeType}:${strings[nameOrIndex]}`);
+				}
+				samples.push(`${ownerName || "(anonymous)"} -> ${names.join(", ")}`);
+			}
+			const toType = types[nodes[to + fields.indexOf("type")] as number];
+			if (toType === "array" || toType === "object" || toType === "concatenated string") {
+				const edgeType = meta.edge_types[0][edges[edgeIndex + e * edgeStride] as number];
+				const edgeName =
+					edgeType === "element" || edgeType === "hidden"
+						? "[]"
+						: strings[edges[edgeIndex + e * edgeStride + 1] as number];
+				const at = `ref ${toType}:${toName.slice(0, 20)} <- ${ownerType}:${ownerName.slice(0, 30)}.${edgeName}`;
+				const entry = out.get(at) ?? { count: 0, size: 0 };
+				entry.count++;
+				entry.size += nodes[to + fields.indexOf("self_size")] as number;
+				out.set(at, entry);
+			}
+			if (toName === "(object properties)" && ownerType === "closure") {
+				const where = locationOf.get(i) ?? "?";
+				const at = `props-at ${where}`;
+				const entry = out.get(at) ?? { count: 0, size: 0 };
+				entry.count++;
+				entry.size += nodes[to + fields.indexOf("self_size")] as number;
+				out.set(at, entry);
+			}
+			if (toName === "(object properties)") {
+				const key = `props-of ${ownerType}:${ownerName.slice(0, 50)}`;
+				const entry = out.get(key) ?? { count: 0, size: 0 };
+				entry.count++;
+				entry.size += nodes[to + fields.indexOf("self_size")] as number;
+				out.set(key, entry);
+			}
+		}
+		edgeIndex += n * edgeStride;
+	}
+	if (process.env.CENSUS_SAMPLES && censusCount++ === 1)
+		for (const sample of samples.slice(-6)) console.log("sample:", sample);
+	for (let i = 0; i < nodes.length; i += stride) {
+		const type = types[nodes[i + fields.indexOf("type")] as number];
+		const name = strings[nodes[i + fields.indexOf("name")] as number] ?? "";
+		const key = `${type}:${type === "object" || type === "closure" ? name : type === "string" ? "" : name.slice(0, 40)}`;
+		const entry = out.get(key) ?? { count: 0, size: 0 };
+		entry.count++;
+		entry.size += nodes[i + fields.indexOf("self_size")] as number;
+		out.set(key, entry);
+	}
+	return out;
+}
+
+async function wake(from: number, to: number) {
+	for (let i = from; i < to; i += 100) {
+		await Promise.all(
+			Array.from({ length: Math.min(100, to - i) }, (_, j) =>
+				client.idle.getOrCreate(`a${i + j}`).touch(),
+			),
+		);
+	}
+}
+await wake(0, 200); // warm every code path first
+const before = await census();
+// The snapshot blocked this process for seconds: fetch's pooled sockets may
+// be closing on both ends at once. Let them time out first.
+await new Promise((r) => setTimeout(r, 6_000));
+const heapBefore = process.memoryUsage().heapUsed;
+await wake(200, 200 + count);
+await new Promise((r) => setTimeout(r, 500));
+const after = await census();
+(globalThis as { gc?: () => void }).gc?.();
+const heapAfter = process.memoryUsage().heapUsed;
+console.log(`heap per awake idle actor: ${((heapAfter - heapBefore) / count).toFixed(0)} B`);
+const rows = [...after].map(([key, a]) => {
+	const b = before.get(key) ?? { count: 0, size: 0 };
+	return { key, count: (a.count - b.count) / count, size: (a.size - b.size) / count };
+});
+rows.sort((x, y) => y.size - x.size);
+console.log(
+	`snapshot growth per actor: ${rows
+		.filter((row) => !row.key.startsWith("props-") && !row.key.startsWith("ref "))
+		.reduce((sum, row) => sum + row.size, 0)
+		.toFixed(0)} B`,
+);
+for (const row of rows.slice(0, Number(process.env.CENSUS_ROWS ?? 45)))
+	console.log(row.size.toFixed(0).padStart(7), "B", row.count.toFixed(2).padStart(7), row.key);
+await client.dispose();
+await server.close();
+rmSync(dataDir, { recursive: true, force: true });

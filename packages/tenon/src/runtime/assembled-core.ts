@@ -1,0 +1,120 @@
+import type { FireInfo } from "../actor/schedule.js";
+import type { Clock } from "../common/clock.js";
+import type { Logger } from "../common/logger.js";
+import type { ActorMetrics } from "../observability/metrics.js";
+import { ActorError, toPublicError } from "../protocol/errors.js";
+import type { Limits } from "../protocol/limits.js";
+import type { ActorParts, AssemblyHost } from "./actor-assembly.js";
+import type { ActorCore } from "./actor-core.js";
+import { callerWithParams } from "./caller.js";
+import type { ConnectionImpl } from "./connections/connection.js";
+
+/**
+ * The {@link ActorCore} of one awake actor, over its parts. A class, not an
+ * object literal of arrow functions: an awake idle actor is mostly such
+ * wiring, and a literal with getters was a dictionary-mode object of about
+ * 1.6 KB plus a closure per member (the heap census in bench/heap-census.ts),
+ * where an instance is a few fields and its methods live on the prototype.
+ */
+export class AssembledCore implements ActorCore {
+	readonly actorId: string;
+	readonly clock: Clock;
+	readonly options: AssemblyHost["deps"]["options"];
+	readonly limits: Limits;
+	readonly exposeInternalErrors: boolean;
+	readonly metrics: ActorMetrics;
+	readonly #host: AssemblyHost;
+	readonly #parts: ActorParts;
+
+	constructor(host: AssemblyHost, parts: ActorParts) {
+		const { deps } = host;
+		this.actorId = deps.record.actorId;
+		this.clock = deps.clock;
+		this.options = deps.options;
+		this.limits = deps.limits;
+		this.exposeInternalErrors = deps.exposeInternalErrors;
+		this.metrics = deps.metrics;
+		this.#host = host;
+		this.#parts = parts;
+	}
+
+	get log(): Logger {
+		return this.#host.log();
+	}
+
+	get abortSignal(): AbortSignal {
+		return this.#host.abort.signal;
+	}
+
+	isAwake(): boolean {
+		return this.#host.status() === "awake";
+	}
+
+	get connectionCount(): number {
+		return this.#parts.hub.size + this.#parts.calls.openRawSockets;
+	}
+
+	track<T>(promise: Promise<T>): Promise<T> {
+		return this.#parts.activity.track(promise);
+	}
+
+	afterTurn(): void {
+		this.#parts.afterTurn();
+	}
+
+	keepAwake<T>(promise: Promise<T>): Promise<T> {
+		return this.#parts.activity.keepAwake(promise);
+	}
+
+	maybeIdle(): void {
+		this.#parts.activity.maybeIdle();
+	}
+
+	/** The generation a reply sent now must wait for; its writes are sent on their way. */
+	outputGeneration(): number {
+		const writer = this.#parts.writer;
+		const generation = writer.requiredGeneration();
+		writer.flushFor(generation);
+		return generation;
+	}
+
+	get durableGeneration(): number {
+		return this.#parts.writer.durableGeneration;
+	}
+
+	whenDurable(generation: number): Promise<void> {
+		return this.#parts.writer.whenDurable(generation);
+	}
+
+	invoke(
+		name: string,
+		args: unknown[],
+		conn: ConnectionImpl,
+		fire?: FireInfo,
+		onSettled?: (error: unknown) => void,
+		requestId?: string,
+	): Promise<unknown> {
+		return this.#parts.turns.invoke(name, args, conn, fire, onSettled, requestId);
+	}
+
+	hasAction(name: string): boolean {
+		return this.#host.deps.actions.has(name);
+	}
+
+	toRaw<T>(value: T): T {
+		return this.#parts.tracker.toRaw(value);
+	}
+
+	/** What a caller may see of an error; an internal one is logged (with `requestId`) and sanitized. */
+	publicError(error: unknown, where: string, requestId?: string): ActorError {
+		if (error instanceof ActorError) return error;
+		this.#host
+			.log()
+			.error(`error in ${where}`, requestId === undefined ? { error } : { requestId, error });
+		return toPublicError(error, this.exposeInternalErrors);
+	}
+
+	ephemeralConn(params: unknown): Promise<ConnectionImpl> {
+		return this.#parts.calls.prepareConn(callerWithParams(params), undefined);
+	}
+}
