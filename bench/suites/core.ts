@@ -35,6 +35,8 @@ interface Plan {
 	/** Samples per latency workload, and the time budget for them. */
 	samples: number;
 	budgetMs: number;
+	/** Row 1c: alternating blocks of tracing off and on (the samples split between them). */
+	tracingBlocks: number;
 	createSamples: number;
 	sleepers: number;
 	actors: number;
@@ -61,6 +63,7 @@ interface Plan {
 const QUICK: Plan = {
 	samples: 300,
 	budgetMs: 3_000,
+	tracingBlocks: 2,
 	createSamples: 100,
 	sleepers: 50,
 	actors: 100,
@@ -79,6 +82,7 @@ const QUICK: Plan = {
 const FULL: Plan = {
 	samples: 2_000,
 	budgetMs: 20_000,
+	tracingBlocks: 6,
 	createSamples: 500,
 	sleepers: 300,
 	actors: 1_000,
@@ -170,6 +174,7 @@ class Rows {
 const WORKLOADS = {
 	warm: "1. warm action over a connection",
 	warmRelaxed: "1b. warm action, reply before the write is on disk (relaxed)",
+	warmTraced: "1c. warm action over a connection, OpenTelemetry tracing on (no exporter)",
 	http: "2. stateless HTTP action, warm actor",
 	create: "3. create + first action (new key)",
 	wake: "4. wake from sleep + action",
@@ -226,9 +231,49 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 			await caller.close();
 		});
 	};
+	/**
+	 * 1c: row 1's call with tracing on, against the same call with tracing off,
+	 * in alternating blocks on one connection (drift hits both alike); the
+	 * note gives the ratio of the medians.
+	 */
+	const tracingCost = async () => {
+		const workload = WORKLOADS.warmTraced;
+		const setTracing = system.setTracing?.bind(system);
+		if (!setTracing || !system.warmConnection) return;
+		const start = system.warmConnection.bind(system);
+		await attempt(workload, async (signal) => {
+			const caller = await start("warm-traced");
+			const on: number[] = [];
+			const off: number[] = [];
+			const blocks = plan.tracingBlocks;
+			const perBlock = Math.ceil(plan.samples / blocks);
+			try {
+				for (let block = 0; block < blocks; block++) {
+					for (const [tracing, values] of [
+						[false, off],
+						[true, on],
+					] as const) {
+						await setTracing(tracing);
+						for (let i = 0; i < 20; i++) await caller.call();
+						values.push(
+							...(await samples(perBlock, plan.budgetMs / (2 * blocks), caller.call, signal)),
+						);
+					}
+				}
+			} finally {
+				await setTracing(false);
+				await caller.close();
+			}
+			out.latency("warmTraced", workload, on);
+			const ratio = summarize(on).median / summarize(off).median;
+			const row = out.rows[out.rows.length - 1] as BenchRow;
+			row.note = `tracing on / off: ${ratio.toFixed(3)}× (median ${ms(summarize(on).median)} vs ${ms(summarize(off).median)}, ${on.length} + ${off.length} calls in ${blocks} alternating blocks)`;
+		});
+	};
 	await system.start();
 	try {
 		await latencyOverConnection("warm", system.warmConnection, "warm");
+		await tracingCost();
 		await latencyOverConnection("warmRelaxed", system.warmRelaxed, "warm-relaxed");
 		await latencyOverConnection("http", system.httpAction, "http");
 		if (system.createAndCall) {

@@ -3,6 +3,7 @@ import { createClient } from "../client/client.js";
 import { createConnectionLinks } from "../cluster/conn-links.js";
 import type { Clock } from "../common/clock.js";
 import { createLogger, type Logger, type LogLevel } from "../common/logger.js";
+import { tracingReady } from "../observability/otel-api.js";
 import type { Limits } from "../protocol/limits.js";
 import { ActorGateway } from "../runtime/actor-gateway.js";
 import { Runtime } from "../runtime/runtime.js";
@@ -159,6 +160,8 @@ export class Registry<A extends ActorDefinitions> {
 	async createRuntime(
 		options: RuntimeStartOptions = {},
 	): Promise<{ runtime: Runtime; core: ServerCore }> {
+		// The optional OpenTelemetry API is found (or not) before the first request.
+		await tracingReady();
 		const runtime = await Runtime.start({
 			definitions: this.config.use,
 			storage: options.storage ?? this.config.storage ?? lmdbDriver(),

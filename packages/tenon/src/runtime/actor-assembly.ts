@@ -3,6 +3,7 @@ import type { ResolvedActorOptions } from "../actor/options.js";
 import type { Clock } from "../common/clock.js";
 import { randomId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
+import { traceCommitWait } from "../observability/tracing.js";
 import { ActorError, errors, toPublicError } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { PRESENCE_EVENT, STATE_EVENT } from "../protocol/sync-names.js";
@@ -142,8 +143,10 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 		return generation;
 	};
 
+	const traced = { name: deps.record.name, id: actorId };
 	p.core = {
 		actorId,
+		traced,
 		get log() {
 			return host.log();
 		},
@@ -200,7 +203,8 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 		track: (promise) => p.activity.track(promise),
 		afterTurn: () => p.afterTurn(),
 		toRaw: (value) => p.tracker.toRaw(value),
-		outputGate: () => p.writer.whenDurable(outputGeneration()),
+		outputGate: () => traceCommitWait(() => p.writer.whenDurable(outputGeneration())),
+		traced,
 		publicError,
 	});
 	p.tracker = new StateTracker(loaded.initialized ? loaded.state : undefined, p.writesOutsideTurn);

@@ -3,6 +3,7 @@ import type { FireInfo } from "../actor/schedule.js";
 import { describeIssues } from "../actor/schema.js";
 import type { Clock } from "../common/clock.js";
 import { callAsync, withTimeout } from "../common/timeouts.js";
+import { type TracedActor, traceTurn } from "../observability/tracing.js";
 import { type ActorError, errors } from "../protocol/errors.js";
 import type { ActionImpl } from "./action-table.js";
 import type { ConnectionImpl } from "./connections/connection.js";
@@ -31,6 +32,8 @@ export interface TurnDeps {
 	outputGate(): Promise<void>;
 	/** What a caller may see of an error (internal errors are logged and sanitized). */
 	publicError(error: unknown, where: string): ActorError;
+	/** The actor as its trace spans name it. */
+	readonly traced: TracedActor;
 }
 
 /**
@@ -46,12 +49,24 @@ export class ActorTurns {
 	}
 
 	/** Runs an action and its response hook; the caller applies the output gate. */
-	async invoke(
+	invoke(
 		name: string,
 		args: unknown[],
 		conn: ConnectionImpl,
 		fire?: FireInfo,
 		onSettled?: (error: unknown) => void,
+	): Promise<unknown> {
+		return traceTurn(this.#deps.traced, name, () =>
+			this.#invoke(name, args, conn, fire, onSettled),
+		);
+	}
+
+	async #invoke(
+		name: string,
+		args: unknown[],
+		conn: ConnectionImpl,
+		fire: FireInfo | undefined,
+		onSettled: ((error: unknown) => void) | undefined,
 	): Promise<unknown> {
 		const deps = this.#deps;
 		deps.assertAwake();

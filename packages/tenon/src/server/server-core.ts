@@ -1,5 +1,6 @@
 import { serveOrForward } from "../cluster/forward.js";
 import { handlePeerRoute } from "../cluster/peer-routes.js";
+import { traceGatewayRequest } from "../observability/tracing.js";
 import { type Encoding, parseEncoding } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
@@ -203,7 +204,9 @@ export function createServerCore(
 			const gateway = parseGatewayRequest(path, url, limits);
 			if (gateway) {
 				encoding = parseEncoding(request.headers.get("x-rivet-encoding"));
-				return await serveGateway(request, gateway, admitted);
+				return await traceGatewayRequest(request, gateway, () =>
+					serveGateway(request, gateway, admitted),
+				);
 			}
 			const inspected = await handleInspector(request, path, actors, access);
 			if (inspected) return inspected;
