@@ -51,8 +51,8 @@ export type {
 } from "./actor/schedule.js";
 export type { SchemaIssue, StandardSchemaV1 } from "./actor/schema.js";
 export type { Logger, LogLevel } from "./common/logger.js";
-export { useOpenTelemetry } from "./observability/otel-api.js";
 export { configureTracing, SPAN_NAMES, type TracingOptions } from "./observability/tracing.js";
+export { useOpenTelemetry } from "./observability/use-open-telemetry.js";
 export { ActorError, UserError, type UserErrorOptions } from "./protocol/errors.js";
 export type { ActorKey } from "./protocol/keys.js";
 export type { Limits } from "./protocol/limits.js";

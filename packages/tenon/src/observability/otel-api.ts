@@ -43,16 +43,20 @@ export function tracingSettled(): boolean {
 	return settled;
 }
 
-/**
- * Uses this copy of `@opentelemetry/api` (for bundles where Tenon cannot load
- * it by itself, e.g. a browser app). Optional in Node.
- *
- * @example
- * import * as otel from "@opentelemetry/api";
- * useOpenTelemetry(otel);
- */
-export function useOpenTelemetry(api: Otel): void {
-	otel = api;
+/** Uses `api` as the OpenTelemetry API (see `useOpenTelemetry`); throws if it is not one. */
+export function setOtelApi(api: unknown): void {
+	const candidate = api as Partial<Otel> | null;
+	if (
+		typeof candidate !== "object" ||
+		candidate === null ||
+		typeof candidate.trace?.getTracerProvider !== "function" ||
+		typeof candidate.context?.active !== "function"
+	) {
+		throw new TypeError(
+			'useOpenTelemetry() takes the @opentelemetry/api module: import * as otel from "@opentelemetry/api"',
+		);
+	}
+	otel = candidate as Otel;
 }
 
 /** The API, when installed. */
