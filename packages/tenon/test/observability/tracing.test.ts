@@ -48,7 +48,20 @@ const flow = actor({
 	}),
 });
 
-const registry = setup({ use: { ledger, front, flow }, storage: memoryDriver() });
+const timer = actor({
+	state: { fired: 0 },
+	actions: {
+		arm: async (c) => {
+			await c.schedule.after(0, "fire");
+		},
+		fire: (c) => {
+			c.state.fired++;
+		},
+		fired: (c) => c.state.fired,
+	},
+});
+
+const registry = setup({ use: { ledger, front, flow, timer }, storage: memoryDriver() });
 
 /** The spans of one trace, by the id of its root. */
 function traceOf(spans: readonly ReadableSpan[], root: ReadableSpan): ReadableSpan[] {
@@ -183,6 +196,18 @@ describe("traces with a tracer provider registered", () => {
 		// Its own trace: the `run` handler is not a child of the waking request.
 		const root = spanNamed(spans, "wake the workflow");
 		expect(step.spanContext().traceId).not.toBe(root.spanContext().traceId);
+	});
+
+	it("a scheduled action's turn starts a trace of its own, not one under the request that armed it", async () => {
+		tracing.exporter.reset();
+		const handle = client.timer.getOrCreate("t1");
+		await tracing.inSpan("arm", () => handle.arm());
+		await expect.poll(() => handle.fired()).toBe(1);
+		await finished(tracing, "tenon.turn fire");
+		const spans = tracing.spans();
+		const fire = spanNamed(spans, "tenon.turn fire");
+		expect(fire.parentSpanContext).toBeUndefined();
+		expect(fire.spanContext().traceId).not.toBe(spanNamed(spans, "arm").spanContext().traceId);
 	});
 
 	it("a BARE client sends no per-message trace context, and its call still works", async () => {
