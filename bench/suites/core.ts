@@ -35,8 +35,6 @@ interface Plan {
 	/** Samples per latency workload, and the time budget for them. */
 	samples: number;
 	budgetMs: number;
-	/** Row 1c: alternating blocks of tracing off and on (the samples split between them). */
-	tracingBlocks: number;
 	createSamples: number;
 	sleepers: number;
 	actors: number;
@@ -63,7 +61,6 @@ interface Plan {
 const QUICK: Plan = {
 	samples: 300,
 	budgetMs: 3_000,
-	tracingBlocks: 2,
 	createSamples: 100,
 	sleepers: 50,
 	actors: 100,
@@ -82,7 +79,6 @@ const QUICK: Plan = {
 const FULL: Plan = {
 	samples: 2_000,
 	budgetMs: 20_000,
-	tracingBlocks: 6,
 	createSamples: 500,
 	sleepers: 300,
 	actors: 1_000,
@@ -180,6 +176,9 @@ const WORKLOADS = {
 	wake: "4. wake from sleep + action",
 } as const;
 
+/** Row 1c: calls per block; blocks with tracing off and on alternate. */
+const TRACING_BLOCK = 10;
+
 /** A workload's body: it stops starting calls once `signal` aborts, and may `report` progress. */
 type WorkloadBody = (signal: AbortSignal, report: (status: string) => void) => Promise<void>;
 
@@ -233,8 +232,8 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 	};
 	/**
 	 * 1c: row 1's call with tracing on, against the same call with tracing off,
-	 * in alternating blocks on one connection (drift hits both alike); the
-	 * note gives the ratio of the medians.
+	 * in short alternating blocks on one connection (drift and the neighbours'
+	 * load hit both alike); the note gives the ratio of the medians.
 	 */
 	const tracingCost = async () => {
 		const workload = WORKLOADS.warmTraced;
@@ -245,29 +244,31 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 			const caller = await start("warm-traced");
 			const on: number[] = [];
 			const off: number[] = [];
-			const blocks = plan.tracingBlocks;
-			const perBlock = Math.ceil(plan.samples / blocks);
+			const until = performance.now() + plan.budgetMs;
 			try {
-				for (let block = 0; block < blocks; block++) {
+				for (let i = 0; i < 50; i++) await caller.call();
+				while (on.length < plan.samples / 2) {
 					for (const [tracing, values] of [
 						[false, off],
 						[true, on],
 					] as const) {
 						await setTracing(tracing);
-						for (let i = 0; i < 20; i++) await caller.call();
-						values.push(
-							...(await samples(perBlock, plan.budgetMs / (2 * blocks), caller.call, signal)),
-						);
+						await caller.call();
+						for (let i = 0; i < TRACING_BLOCK; i++) {
+							signal.throwIfAborted();
+							values.push(await time(caller.call));
+						}
 					}
+					if (on.length >= 20 && performance.now() > until) break;
 				}
 			} finally {
 				await setTracing(false);
 				await caller.close();
 			}
 			out.latency("warmTraced", workload, on);
-			const ratio = summarize(on).median / summarize(off).median;
+			const [onMedian, offMedian] = [summarize(on).median, summarize(off).median];
 			const row = out.rows[out.rows.length - 1] as BenchRow;
-			row.note = `tracing on / off: ${ratio.toFixed(3)}× (median ${ms(summarize(on).median)} vs ${ms(summarize(off).median)}, ${on.length} + ${off.length} calls in ${blocks} alternating blocks)`;
+			row.note = `tracing on / off: ${(onMedian / offMedian).toFixed(3)}× (median ${ms(onMedian)} vs ${ms(offMedian)}, ${on.length} + ${off.length} calls in blocks of ${TRACING_BLOCK}, alternating)`;
 		});
 	};
 	await system.start();
