@@ -58,6 +58,12 @@ it("npm run bench -- --quick runs every core workload on Tenon and the floor and
 	};
 	const tenon = "Tenon (lmdb)";
 	measured("1. warm action over a connection", tenon);
+	// Row 1 with OpenTelemetry tracing on, and its ratio to tracing off in the same run.
+	const traced = measured(
+		"1c. warm action over a connection, OpenTelemetry tracing on (no exporter)",
+		tenon,
+	);
+	expect(traced.join(" ")).toMatch(/tracing on \/ off: [\d.]+×/);
 	measured("2. stateless HTTP action, warm actor", tenon);
 	measured("3. create + first action (new key)", tenon);
 	measured("4. wake from sleep + action", tenon);

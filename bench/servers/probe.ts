@@ -40,12 +40,21 @@ function installSocketClock(): void {
  * Starts the probe's HTTP server on loopback and returns its URL:
  * - `GET /` (any other path): `process.memoryUsage()`, after a GC when `--expose-gc`;
  * - `POST /fanout`: arms the socket clock for one round;
- * - `GET /fanout`: the round as {@link ServerFanout}, and disarms.
+ * - `GET /fanout`: the round as {@link ServerFanout}, and disarms;
+ * - `POST /tracing/on`, `POST /tracing/off`: `setTracing` (servers that have it).
  */
-export async function startProbe(): Promise<string> {
+export async function startProbe(
+	options: { setTracing?: (on: boolean) => void } = {},
+): Promise<string> {
 	installSocketClock();
 	const probe = createServer((req, res) => {
 		res.setHeader("content-type", "application/json");
+		if (req.method === "POST" && (req.url === "/tracing/on" || req.url === "/tracing/off")) {
+			if (options.setTracing === undefined) res.statusCode = 404;
+			else options.setTracing(req.url === "/tracing/on");
+			res.end("{}");
+			return;
+		}
 		if (req.url === "/fanout") {
 			if (req.method === "POST") {
 				round = { triggerAt: null, firstWriteAt: null, lastWriteAt: null, writes: 0 };

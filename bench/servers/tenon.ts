@@ -1,4 +1,7 @@
 // The Tenon server the benchmark drives: LMDB storage, strict durability.
+import { context, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { actor, event, lmdbDriver, setup } from "tenon";
 import { yjsActor } from "tenon/yjs";
 import { startProbe } from "./probe.js";
@@ -118,8 +121,20 @@ if (dataDir) {
 		host: "127.0.0.1",
 		storage: lmdbDriver({ path: dataDir }),
 	});
-	// The benchmark's probe (not part of Tenon): memory, and the broadcast's server-side clock.
-	const probe = await startProbe();
+	// The benchmark's probe (not part of Tenon): memory, the broadcast's server-side clock, and
+	// a switch for OpenTelemetry tracing (row 1c): on, a tracer provider and a context manager
+	// are registered (spans are made and ended, no processor exports them); off, neither is.
+	const provider = new BasicTracerProvider();
+	const contextManager = new AsyncLocalStorageContextManager();
+	const probe = await startProbe({
+		setTracing: (on) => {
+			trace.disable();
+			context.disable();
+			if (!on) return;
+			context.setGlobalContextManager(contextManager.enable());
+			trace.setGlobalTracerProvider(provider);
+		},
+	});
 	process.stdout.write(
 		`READY ${server.url.replace("//localhost:", "//127.0.0.1:")} MEMORY ${probe}\n`,
 	);

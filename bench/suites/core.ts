@@ -170,10 +170,14 @@ class Rows {
 const WORKLOADS = {
 	warm: "1. warm action over a connection",
 	warmRelaxed: "1b. warm action, reply before the write is on disk (relaxed)",
+	warmTraced: "1c. warm action over a connection, OpenTelemetry tracing on (no exporter)",
 	http: "2. stateless HTTP action, warm actor",
 	create: "3. create + first action (new key)",
 	wake: "4. wake from sleep + action",
 } as const;
+
+/** Row 1c: calls per block; blocks with tracing off and on alternate. */
+const TRACING_BLOCK = 10;
 
 /** A workload's body: it stops starting calls once `signal` aborts, and may `report` progress. */
 type WorkloadBody = (signal: AbortSignal, report: (status: string) => void) => Promise<void>;
@@ -226,9 +230,51 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 			await caller.close();
 		});
 	};
+	/**
+	 * 1c: row 1's call with tracing on, against the same call with tracing off,
+	 * in short alternating blocks on one connection (drift and the neighbours'
+	 * load hit both alike); the note gives the ratio of the medians.
+	 */
+	const tracingCost = async () => {
+		const workload = WORKLOADS.warmTraced;
+		const setTracing = system.setTracing?.bind(system);
+		if (!setTracing || !system.warmConnection) return;
+		const start = system.warmConnection.bind(system);
+		await attempt(workload, async (signal) => {
+			const caller = await start("warm-traced");
+			const on: number[] = [];
+			const off: number[] = [];
+			const until = performance.now() + plan.budgetMs;
+			try {
+				for (let i = 0; i < 50; i++) await caller.call();
+				while (on.length < plan.samples / 2) {
+					for (const [tracing, values] of [
+						[false, off],
+						[true, on],
+					] as const) {
+						await setTracing(tracing);
+						await caller.call();
+						for (let i = 0; i < TRACING_BLOCK; i++) {
+							signal.throwIfAborted();
+							values.push(await time(caller.call));
+						}
+					}
+					if (on.length >= 20 && performance.now() > until) break;
+				}
+			} finally {
+				await setTracing(false);
+				await caller.close();
+			}
+			out.latency("warmTraced", workload, on);
+			const [onMedian, offMedian] = [summarize(on).median, summarize(off).median];
+			const row = out.rows[out.rows.length - 1] as BenchRow;
+			row.note = `tracing on / off: ${(onMedian / offMedian).toFixed(3)}× (median ${ms(onMedian)} vs ${ms(offMedian)}, ${on.length} + ${off.length} calls in blocks of ${TRACING_BLOCK}, alternating)`;
+		});
+	};
 	await system.start();
 	try {
 		await latencyOverConnection("warm", system.warmConnection, "warm");
+		await tracingCost();
 		await latencyOverConnection("warmRelaxed", system.warmRelaxed, "warm-relaxed");
 		await latencyOverConnection("http", system.httpAction, "http");
 		if (system.createAndCall) {

@@ -51,6 +51,11 @@ export function tenonSystem(): System {
 			await conn.increment();
 			return { call: () => conn.increment(), close: () => conn.dispose() };
 		},
+		async setTracing(on) {
+			const response = await fetch(`${memoryUrl}/tracing/${on ? "on" : "off"}`, { method: "POST" });
+			if (!response.ok)
+				throw new Error(`the probe cannot switch tracing (HTTP ${response.status})`);
+		},
 		async warmRelaxed(key): Promise<Caller> {
 			const conn = client.relaxedCounter.getOrCreate(key).connect();
 			await conn.increment();

@@ -10,6 +10,7 @@ export interface Caller {
 export type WorkloadName =
 	| "warm"
 	| "warmRelaxed"
+	| "warmTraced"
 	| "http"
 	| "create"
 	| "wake"
@@ -28,6 +29,11 @@ export interface Workloads {
 	 * before the write is on disk (shown so the cost of durability is visible).
 	 */
 	warmRelaxed?(key: string): Promise<Caller>;
+	/**
+	 * 1c. Turns OpenTelemetry tracing on or off in the server (a registered
+	 * provider without exporter): row 1 is measured both ways, in alternating blocks.
+	 */
+	setTracing?(on: boolean): Promise<void>;
 	/** 2. A stateless HTTP action on a warm actor. */
 	httpAction?(key: string): Promise<Caller>;
 	/** 3. Create a new actor and run its first action. */

@@ -60,6 +60,8 @@ export {
 	type LogLevels,
 	type LogSink,
 } from "./common/logger.js";
+export { configureTracing, SPAN_NAMES, type TracingOptions } from "./observability/tracing.js";
+export { useOpenTelemetry } from "./observability/use-open-telemetry.js";
 export { ActorError, UserError, type UserErrorOptions } from "./protocol/errors.js";
 export type { ActorKey } from "./protocol/keys.js";
 export type { Limits } from "./protocol/limits.js";

@@ -1,3 +1,4 @@
+import { activeTraceparent } from "../observability/trace-context.js";
 import { CONN_METHODS, CONN_PROPERTIES } from "../protocol/client-members.js";
 import { ActorError } from "../protocol/errors.js";
 import {
@@ -306,12 +307,12 @@ export class ActorConnImpl {
 		const id = this.#nextActionId++;
 		return new Promise<unknown>((resolve, reject) => {
 			const inFlight: InFlight = { name: call.name, resolve, reject };
-			const message: ToServer = {
-				tag: "ActionRequest",
-				id,
-				name: call.name,
-				args: call.args ?? [],
-			};
+			// The caller's trace context rides along (JSON and CBOR; BARE's schema has no field for it).
+			const traceparent = this.#transport.encoding === "bare" ? undefined : activeTraceparent();
+			const message: ToServer =
+				traceparent === undefined
+					? { tag: "ActionRequest", id, name: call.name, args: call.args ?? [] }
+					: { tag: "ActionRequest", id, name: call.name, args: call.args ?? [], traceparent };
 			if (call.signal) {
 				if (call.signal.aborted) {
 					reject(call.signal.reason);

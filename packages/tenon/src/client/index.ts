@@ -2,6 +2,7 @@
 // nothing from the server.
 
 export type * from "../agent/types.js";
+export { useOpenTelemetry } from "../observability/use-open-telemetry.js";
 export type { Encoding } from "../protocol/encoding.js";
 export { ActorError } from "../protocol/errors.js";
 export type { ActorKey } from "../protocol/keys.js";

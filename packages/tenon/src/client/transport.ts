@@ -1,3 +1,5 @@
+import { tracingReady, tracingSettled } from "../observability/otel-api.js";
+import { injectTraceHeaders } from "../observability/trace-context.js";
 import { bytesToBase64, bytesToBase64Url } from "../protocol/bytes.js";
 import {
 	cborEncodeCompat,
@@ -70,6 +72,8 @@ export class ClientTransport {
 
 	/** A WebSocket constructor: configured, global, or the `ws` package (Node 20 has no global). */
 	async webSocketClass(): Promise<WebSocketConstructor> {
+		// Actions on the connection carry the trace context once the optional API is found.
+		if (!tracingSettled()) await tracingReady();
 		if (this.#WebSocket) return this.#WebSocket;
 		const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
 		if (global !== undefined) {
@@ -121,6 +125,7 @@ export class ClientTransport {
 		const headers = new Headers(init.headers);
 		for (const [name, value] of Object.entries(this.#headers))
 			if (!headers.has(name)) headers.set(name, value);
+		if (!headers.has("traceparent")) injectTraceHeaders(headers);
 		return this.#fetch(url, { ...init, headers });
 	}
 
@@ -146,6 +151,8 @@ export class ClientTransport {
 			...options.headers,
 			"x-rivet-encoding": encoding,
 		};
+		if (!tracingSettled()) await tracingReady();
+		injectTraceHeaders(headers);
 		let body: BodyInit | undefined;
 		if (options.encodedBody !== undefined || options.body !== undefined) {
 			body = (options.encodedBody ?? encodeValue(encoding, options.body)) as BodyInit;

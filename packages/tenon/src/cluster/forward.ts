@@ -1,3 +1,5 @@
+import { injectTraceHeaders } from "../observability/trace-context.js";
+import { traceClusterForward } from "../observability/tracing.js";
 import { ActorError } from "../protocol/errors.js";
 import { OwnedElsewhereError } from "../storage/interfaces.js";
 import {
@@ -100,7 +102,9 @@ export async function serveOrForward(
 		}
 		if (hops >= MAX_HOPS) throw actorUnavailable("its ownership kept moving");
 		try {
-			return await forward(request, body, owner.address, hops + 1, options);
+			return await traceClusterForward({ ...owner, hops: hops + 1 }, () =>
+				forward(request, body, owner.address, hops + 1, options),
+			);
 		} catch (error) {
 			if (!isConnectFailure(error)) {
 				throw actorUnavailable(
@@ -132,6 +136,7 @@ async function forward(
 	if (options.forwardedFor !== undefined) headers.set(FORWARDED_FOR_HEADER, options.forwardedFor);
 	if (options.internal) headers.set(FORWARDED_INTERNAL_HEADER, "1");
 	if (options.requestId !== undefined) headers.set("x-request-id", options.requestId);
+	injectTraceHeaders(headers);
 	const response = await fetch(target, {
 		method: request.method,
 		headers,

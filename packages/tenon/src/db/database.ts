@@ -1,5 +1,6 @@
 import type { Logger } from "../common/logger.js";
 import { type LongTimeout, setLongTimeout } from "../common/long-timeout.js";
+import { traceSql } from "../observability/tracing.js";
 import type { PageFile, PageSink } from "./page-file.js";
 import {
 	type Connection,
@@ -305,6 +306,10 @@ export class ActorDatabase implements SqlDatabase {
 	 * writes as soon as the statement ends.
 	 */
 	run(sql: string, args: readonly unknown[], owner: symbol | undefined): ResultSet {
+		return traceSql(sql, () => this.#run(sql, args, owner));
+	}
+
+	#run(sql: string, args: readonly unknown[], owner: symbol | undefined): ResultSet {
 		if (this.#closed)
 			throw new DatabaseError("closed", "The database is closed (the actor stopped)");
 		if (typeof sql !== "string") throw new DatabaseError("sql_error", "SQL must be a string");

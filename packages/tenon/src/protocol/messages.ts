@@ -22,9 +22,22 @@ export type ActionId = bigint | number;
  */
 export const MAX_ACTION_ARGS = 1_000;
 
+/** Longest `traceparent` read from a message (version 00 has 55 characters; later versions may add fields). */
+const MAX_TRACEPARENT_LENGTH = 256;
+
 /** A message from client to server on a connection. */
 export type ToServer =
-	| { tag: "ActionRequest"; id: ActionId; name: string; args: unknown[] }
+	| {
+			tag: "ActionRequest";
+			id: ActionId;
+			name: string;
+			args: unknown[];
+			/**
+			 * The caller's W3C `traceparent` (JSON and CBOR only; an optional field
+			 * other servers ignore, see docs/protocol.md).
+			 */
+			traceparent?: string;
+	  }
 	| { tag: "SubscriptionRequest"; eventName: string; subscribe: boolean };
 
 /** A message from server to client on a connection. */
@@ -107,7 +120,15 @@ export function encodeToServer(encoding: Encoding, message: ToServer): string | 
 			return encodeValue(encoding, {
 				body: {
 					tag: "ActionRequest",
-					val: { id: message.id, name: message.name, args: message.args },
+					val:
+						message.traceparent === undefined
+							? { id: message.id, name: message.name, args: message.args }
+							: {
+									id: message.id,
+									name: message.name,
+									args: message.args,
+									traceparent: message.traceparent,
+								},
 				},
 			});
 		case "SubscriptionRequest":
@@ -232,7 +253,18 @@ function checkToServer(
 			}
 			const notPlain = notPlainError(args, data, "args");
 			if (notPlain) return { ok: false, error: notPlain, actionId: id };
-			return { ok: true, message: { tag: "ActionRequest", id, name: val.name, args } };
+			// An unreadable trace context is dropped, not refused: tracing never fails a call.
+			const traceparent =
+				typeof val.traceparent === "string" && val.traceparent.length <= MAX_TRACEPARENT_LENGTH
+					? val.traceparent
+					: undefined;
+			return {
+				ok: true,
+				message:
+					traceparent === undefined
+						? { tag: "ActionRequest", id, name: val.name, args }
+						: { tag: "ActionRequest", id, name: val.name, args, traceparent },
+			};
 		}
 		case "SubscriptionRequest": {
 			if (typeof val.eventName !== "string" || typeof val.subscribe !== "boolean") {

@@ -10,6 +10,7 @@ import {
 	type LogLevels,
 	moduleLogger,
 } from "../common/logger.js";
+import { tracingReady } from "../observability/otel-api.js";
 import type { PrometheusMetrics } from "../observability/prometheus.js";
 import type { Limits } from "../protocol/limits.js";
 import { ActorGateway } from "../runtime/actor-gateway.js";
@@ -201,6 +202,8 @@ export class Registry<A extends ActorDefinitions> {
 	): Promise<{ runtime: Runtime; core: ServerCore }> {
 		const coreOptions = this.#coreOptions(options.bindHost);
 		const metrics = await createMetrics(this.config.metrics, coreOptions.access);
+		// The optional OpenTelemetry API is found (or not) before the first request.
+		await tracingReady();
 		const runtime = await Runtime.start({
 			definitions: this.config.use,
 			storage: options.storage ?? this.config.storage ?? lmdbDriver(),

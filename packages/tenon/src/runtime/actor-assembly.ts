@@ -4,6 +4,7 @@ import type { Clock } from "../common/clock.js";
 import { randomId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
 import type { ActorMetrics } from "../observability/metrics.js";
+import { traceCommitWait } from "../observability/tracing.js";
 import { type ActorError, errors } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { PRESENCE_EVENT, STATE_EVENT } from "../protocol/sync-names.js";
@@ -167,7 +168,9 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 		track: (promise) => p.activity.track(promise),
 		afterTurn: () => p.afterTurn(),
 		toRaw: (value) => p.tracker.toRaw(value),
-		outputGate: () => deps.metrics.timeOutputGate(p.writer.whenDurable(outputGeneration())),
+		outputGate: () =>
+			deps.metrics.timeOutputGate(traceCommitWait(() => p.writer.whenDurable(outputGeneration()))),
+		traced: p.core.traced,
 		publicError,
 		metrics: deps.metrics,
 	});

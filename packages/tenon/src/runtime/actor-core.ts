@@ -3,6 +3,7 @@ import type { FireInfo } from "../actor/schedule.js";
 import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
 import type { ActorMetrics } from "../observability/metrics.js";
+import type { TracedActor } from "../observability/tracing.js";
 import type { ActorError } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import type { ConnectionImpl } from "./connections/connection.js";
@@ -14,6 +15,8 @@ import type { ConnectionImpl } from "./connections/connection.js";
  */
 export interface ActorCore {
 	readonly actorId: string;
+	/** The actor as its trace spans name it. */
+	readonly traced: TracedActor;
 	readonly log: Logger;
 	readonly clock: Clock;
 	readonly options: ResolvedActorOptions;

@@ -1,4 +1,5 @@
 import { isRunProvider, type RunHost } from "../actor/run-host.js";
+import { outsideTrace } from "../observability/tracing.js";
 import type { ActorParts, AssemblyHost } from "./actor-assembly.js";
 import { ActorRun } from "./actor-run.js";
 import { ActorContextImpl } from "./context-impl.js";
@@ -59,6 +60,7 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 			createContext: () => new ActorContextImpl(p.surface, p.queue.runView),
 		});
 	}
-	runs.start();
+	// Outside the trace of the request that woke the actor: the handler outlives it.
+	outsideTrace(() => runs.start());
 	return runs;
 }

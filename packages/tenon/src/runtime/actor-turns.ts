@@ -4,6 +4,7 @@ import { describeIssues } from "../actor/schema.js";
 import type { Clock } from "../common/clock.js";
 import { callAsync, withTimeout } from "../common/timeouts.js";
 import type { ActorMetrics } from "../observability/metrics.js";
+import { type TracedActor, traceTurn } from "../observability/tracing.js";
 import { type ActorError, errors } from "../protocol/errors.js";
 import type { ActionImpl } from "./action-table.js";
 import type { ConnectionImpl } from "./connections/connection.js";
@@ -38,6 +39,8 @@ export interface TurnDeps {
 	publicError(error: unknown, where: string, requestId?: string): ActorError;
 	/** Where the actor's actions are counted and timed. */
 	readonly metrics: ActorMetrics;
+	/** The actor as its trace spans name it. */
+	readonly traced: TracedActor;
 }
 
 /**
@@ -63,7 +66,9 @@ export class ActorTurns {
 	): Promise<unknown> {
 		const transport = fire ? "schedule" : conn.transport === undefined ? "http" : "websocket";
 		return this.#deps.metrics.timeAction(name, transport, () =>
-			this.#invoke(name, args, conn, fire, onSettled, requestId),
+			traceTurn(this.#deps.traced, name, () =>
+				this.#invoke(name, args, conn, fire, onSettled, requestId),
+			),
 		);
 	}
 

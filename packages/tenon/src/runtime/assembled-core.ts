@@ -2,6 +2,7 @@ import type { FireInfo } from "../actor/schedule.js";
 import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
 import type { ActorMetrics } from "../observability/metrics.js";
+import type { TracedActor } from "../observability/tracing.js";
 import { ActorError, toPublicError } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import type { ActorParts, AssemblyHost } from "./actor-assembly.js";
@@ -23,6 +24,8 @@ export class AssembledCore implements ActorCore {
 	readonly limits: Limits;
 	readonly exposeInternalErrors: boolean;
 	readonly metrics: ActorMetrics;
+	/** The actor as its trace spans name it. */
+	readonly traced: TracedActor;
 	readonly #host: AssemblyHost;
 	readonly #parts: ActorParts;
 
@@ -34,6 +37,7 @@ export class AssembledCore implements ActorCore {
 		this.limits = deps.limits;
 		this.exposeInternalErrors = deps.exposeInternalErrors;
 		this.metrics = deps.metrics;
+		this.traced = { name: deps.record.name, id: this.actorId };
 		this.#host = host;
 		this.#parts = parts;
 	}

@@ -10,6 +10,7 @@ import type {
 } from "../actor/schedule.js";
 import type { TimerHandle } from "../common/clock.js";
 import { assertStorable } from "../common/storable.js";
+import { outsideTrace } from "../observability/tracing.js";
 import { utf8Length } from "../protocol/bytes.js";
 import { cborDecode, cborEncode } from "../protocol/encoding.js";
 import { errors } from "../protocol/errors.js";
@@ -426,7 +427,10 @@ export class ScheduleManager implements WriteSource {
 					});
 				};
 				try {
-					await this.#core.invoke(due.action, due.args, this.#internalConn(), due.fire, finish);
+					// Its own trace: the timer may fire long after the request that armed it ended.
+					await outsideTrace(() =>
+						this.#core.invoke(due.action, due.args, this.#internalConn(), due.fire, finish),
+					);
 				} catch (error) {
 					// Errors before the action ran (e.g. it no longer exists) end the timer too.
 					finish(error);

@@ -1,6 +1,7 @@
 import { WebSocket as NodeWebSocket } from "ws";
 import type { ClientOptions, WebSocketConstructor } from "../client/transport.js";
 import { FORWARDED_INTERNAL_HEADER, HOPS_HEADER, PEER_HEADER } from "../cluster/headers.js";
+import { traceActorCall } from "../observability/tracing.js";
 import type { ServerCore } from "./server-core.js";
 import type { WebSocketHandler } from "./websocket.js";
 
@@ -174,7 +175,9 @@ class InProcessWebSocket {
 /** Client options that reach `core` in-process (fetch and WebSocket without sockets). */
 export function inProcessClientOptions(core: ServerCore): ClientOptions {
 	const fetchInProcess = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
-		core.fetch(input instanceof Request ? input : new Request(input, init), { inProcess: true });
+		traceActorCall(input instanceof Request ? input : new Request(input, init), (request) =>
+			core.fetch(request, { inProcess: true }),
+		);
 	const WebSocketClass = class extends InProcessWebSocket {
 		constructor(url: string, protocols?: string | string[]) {
 			super(core, url, protocols);

@@ -3,6 +3,7 @@ import { handlePeerRoute } from "../cluster/peer-routes.js";
 import { moduleLogger } from "../common/logger.js";
 import { requestIdOf } from "../common/request-id.js";
 import type { MetricsExposition } from "../observability/metrics.js";
+import { traceGatewayRequest } from "../observability/tracing.js";
 import { type Encoding, parseEncoding } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
@@ -218,7 +219,9 @@ export function createServerCore(
 			const gateway = parseGatewayRequest(path, url, limits);
 			if (gateway) {
 				encoding = parseEncoding(request.headers.get("x-rivet-encoding"));
-				return await serveGateway(request, gateway, admitted, requestId);
+				return await traceGatewayRequest(request, gateway, () =>
+					serveGateway(request, gateway, admitted, requestId),
+				);
 			}
 			const measured = await handleMetrics(request, path, access, options.metrics);
 			if (measured) return measured;

@@ -1,4 +1,5 @@
 import { NotStorableError } from "../common/storable.js";
+import { traceWorkflowStep } from "../observability/tracing.js";
 import type { WorkflowContextImpl } from "./context.js";
 import type { WorkflowEngine } from "./engine.js";
 import { isCodeError } from "./engine.js";
@@ -133,22 +134,25 @@ export async function runStep(
 		scope.check();
 		const attempt = (entry.attempts ?? 0) + 1;
 		try {
-			await engine.runInStep(() => config.run(engine.stepContext), {
-				mark: () => ctx.enterStep(),
-				timeoutMs: timeout,
-				onTimeout: () => new StepTimeoutError(timeout),
-				onSuccess: (value) => {
-					const { retryAt: _retryAt, error: _error, ...rest } = entry;
-					entry = {
-						...rest,
-						status: "completed",
-						attempts: attempt,
-						output: engine.host.toRaw(value),
-						completedAt: engine.now(),
-					};
-					journal.put(path, entry);
-				},
-			});
+			const traced = { workflowId: engine.workflowId, name: location, attempt };
+			await traceWorkflowStep(traced, () =>
+				engine.runInStep(() => config.run(engine.stepContext), {
+					mark: () => ctx.enterStep(),
+					timeoutMs: timeout,
+					onTimeout: () => new StepTimeoutError(timeout),
+					onSuccess: (value) => {
+						const { retryAt: _retryAt, error: _error, ...rest } = entry;
+						entry = {
+							...rest,
+							status: "completed",
+							attempts: attempt,
+							output: engine.host.toRaw(value),
+							completedAt: engine.now(),
+						};
+						journal.put(path, entry);
+					},
+				}),
+			);
 			register(entry.output);
 			return entry.output;
 		} catch (error) {

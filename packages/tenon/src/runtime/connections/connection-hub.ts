@@ -2,6 +2,7 @@ import type { Conn } from "../../actor/context.js";
 import type { AccessCheck, EventDecls } from "../../actor/events.js";
 import { newRequestId } from "../../common/request-id.js";
 import { callAsync } from "../../common/timeouts.js";
+import { traceWsAction } from "../../observability/tracing.js";
 import { type Encoding, encodedLength } from "../../protocol/encoding.js";
 import { errors, httpStatusFor, toErrorPayload } from "../../protocol/errors.js";
 import {
@@ -185,9 +186,11 @@ export class ConnectionHub implements ConnOwner {
 		};
 	}
 
-	enqueue(conn: ConnectionImpl, frame: string | Uint8Array): void {
+	/** Queues `frame` behind the writes made so far; returns the generation it waits for. */
+	enqueue(conn: ConnectionImpl, frame: string | Uint8Array): number {
 		const generation = this.#core.outputGeneration();
 		conn.enqueue(frame, generation, this.#core.durableGeneration);
+		return generation;
 	}
 
 	/** Handles one decoded message from a connection. */
@@ -207,7 +210,13 @@ export class ConnectionHub implements ConnOwner {
 					return;
 				}
 				conn.inFlight++;
-				void this.#action(conn, message.id, message.name, message.args).finally(() => {
+				void traceWsAction(
+					this.#core.traced,
+					message.name,
+					message.traceparent,
+					() => this.#action(conn, message.id, message.name, message.args),
+					(generation) => this.#core.whenDurable(generation),
+				).finally(() => {
 					conn.inFlight--;
 				});
 				return;
@@ -250,7 +259,13 @@ export class ConnectionHub implements ConnOwner {
 		);
 	}
 
-	async #action(conn: ConnectionImpl, id: ActionId, name: string, args: unknown[]): Promise<void> {
+	/** Runs an action; returns the generation its reply waits for (undefined: none is sent). */
+	async #action(
+		conn: ConnectionImpl,
+		id: ActionId,
+		name: string,
+		args: unknown[],
+	): Promise<number | undefined> {
 		const encoding = (conn.transport as ConnSocket).encoding;
 		let frame: string | Uint8Array;
 		// Each message action gets its own request id for the lines its `c.log` writes.
@@ -268,8 +283,8 @@ export class ConnectionHub implements ConnOwner {
 			);
 			frame = encodeToClient(encoding, { tag: "Error", error: payload, actionId: id });
 		}
-		if (conn.closed) return;
-		this.enqueue(conn, frame);
+		if (conn.closed) return undefined;
+		return this.enqueue(conn, frame);
 	}
 
 	/**

@@ -1,0 +1,83 @@
+// The optional `@opentelemetry/api` peer dependency, loaded once, lazily.
+//
+// Tenon works without it: when the package is not installed (or cannot be
+// resolved, as in a browser bundle that did not include it), tracing is off
+// and every span helper runs its work directly. When it is installed but no
+// tracer provider is registered, tracing is off too, and `activeTracer()` says
+// so without creating span objects (the warm action path pays a few property
+// reads).
+
+import type * as OtelApi from "@opentelemetry/api";
+
+/** The `@opentelemetry/api` module. */
+export type Otel = typeof OtelApi;
+
+/** Tenon's instrumentation scope (the tracer's name). */
+export const TRACER_NAME = "tenon";
+
+// A variable specifier: bundlers leave the import alone instead of failing the
+// build when the optional package is absent.
+const API_MODULE = "@opentelemetry/api";
+
+let otel: Otel | undefined;
+let settled = false;
+
+const loading: Promise<void> = import(/* @vite-ignore */ API_MODULE).then(
+	(module: Otel & { default?: Otel }) => {
+		// The CommonJS build seen through ESM interop has its exports on `default` too.
+		otel ??= typeof module.trace === "object" ? module : module.default;
+		settled = true;
+	},
+	() => {
+		settled = true;
+	},
+);
+
+/** Resolves once the API was found (or found missing); instrumented entry points await it once. */
+export function tracingReady(): Promise<void> {
+	return settled ? Promise.resolve() : loading;
+}
+
+/** True once {@link tracingReady} resolved. */
+export function tracingSettled(): boolean {
+	return settled;
+}
+
+/** Uses `api` as the OpenTelemetry API (see `useOpenTelemetry`); throws if it is not one. */
+export function setOtelApi(api: unknown): void {
+	const candidate = api as Partial<Otel> | null;
+	if (
+		typeof candidate !== "object" ||
+		candidate === null ||
+		typeof candidate.trace?.getTracerProvider !== "function" ||
+		typeof candidate.context?.active !== "function"
+	) {
+		throw new TypeError(
+			'useOpenTelemetry() takes the @opentelemetry/api module: import * as otel from "@opentelemetry/api"',
+		);
+	}
+	otel = candidate as Otel;
+}
+
+/** The API, when installed. */
+export function otelApi(): Otel | undefined {
+	return otel;
+}
+
+interface ProxyProvider extends OtelApi.TracerProvider {
+	getDelegateTracer?(name: string, version?: string): OtelApi.Tracer | undefined;
+}
+
+/**
+ * Tenon's tracer when a tracer provider is registered, else undefined (off).
+ * Read on every traced call: a provider registered (or disabled) later takes
+ * effect at once.
+ */
+export function activeTracer(): OtelApi.Tracer | undefined {
+	if (otel === undefined) return undefined;
+	const provider = otel.trace.getTracerProvider() as ProxyProvider;
+	// The API's global provider is a proxy; without a registered delegate it only makes no-op spans.
+	if (typeof provider.getDelegateTracer === "function")
+		return provider.getDelegateTracer(TRACER_NAME);
+	return provider.getTracer(TRACER_NAME);
+}

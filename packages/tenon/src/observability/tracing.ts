@@ -1,0 +1,379 @@
+// OpenTelemetry spans of Tenon's work (docs/observability.md, "Traces").
+//
+// Each helper takes the work as a function and, when tracing is off (the API
+// is not installed or no tracer provider is registered), calls it at once:
+// the cost is one `activeTracer()` check. When on, the work runs with its
+// span as the active context, so spans started inside it (SQL statements,
+// actor-to-actor calls) become its children. Active contexts follow async
+// code only with a context manager (the Node SDK registers one; see docs).
+
+import type { Attributes, Context, Span, SpanKind, Tracer } from "@opentelemetry/api";
+import { ActorError } from "../protocol/errors.js";
+import { activeTracer, type Otel, otelApi } from "./otel-api.js";
+import { injectTraceHeaders, remoteContext, TRACEPARENT, TRACESTATE } from "./trace-context.js";
+
+/** The span names Tenon emits (a detail such as the action name follows after a space). */
+export const SPAN_NAMES = {
+	httpAction: "tenon.http_action",
+	wsAction: "tenon.ws_action",
+	turn: "tenon.turn",
+	commitWait: "tenon.commit_wait",
+	workflowStep: "tenon.workflow.step",
+	sql: "tenon.sql",
+	actorCall: "tenon.actor_call",
+	clusterForward: "tenon.cluster.forward",
+} as const;
+
+/** Options of {@link configureTracing}. */
+export interface TracingOptions {
+	/**
+	 * Records each SQL statement's text (`db.query.text`) on `tenon.sql` spans.
+	 * Default false: statements may embed values, and only the operation
+	 * (`SELECT`, `INSERT`, ...) is recorded.
+	 */
+	includeSqlText?: boolean;
+}
+
+let includeSqlText = false;
+
+/**
+ * Configures what Tenon's spans record (process-wide). Tracing itself is on
+ * whenever an OpenTelemetry tracer provider is registered.
+ *
+ * @example
+ * configureTracing({ includeSqlText: true });
+ */
+export function configureTracing(options: TracingOptions): void {
+	includeSqlText = options.includeSqlText ?? false;
+}
+
+/** Which actor a span is about. */
+export interface TracedActor {
+	readonly name: string;
+	readonly id: string;
+}
+
+const KIND_SERVER = 1 as SpanKind.SERVER;
+const KIND_CLIENT = 2 as SpanKind.CLIENT;
+const STATUS_ERROR = 2;
+
+function actorAttributes(actor: TracedActor, action?: string): Attributes {
+	const attributes: Attributes = { "tenon.actor.name": actor.name, "tenon.actor.id": actor.id };
+	if (action !== undefined) attributes["tenon.action.name"] = action;
+	return attributes;
+}
+
+/** Marks a span failed with `error` (its Tenon group and code when it is an ActorError). */
+function recordError(span: Span, error: unknown): void {
+	if (error instanceof ActorError) {
+		span.setAttribute("tenon.error.group", error.group);
+		span.setAttribute("tenon.error.code", error.code);
+	}
+	if (error instanceof Error) span.recordException(error);
+	span.setStatus({
+		code: STATUS_ERROR,
+		message: error instanceof Error ? error.message : String(error),
+	});
+}
+
+/** Runs `work` with `span` active in `parent`, ending the span when the work settles. */
+function runInSpan<T>(
+	otel: Otel,
+	span: Span,
+	parent: Context,
+	work: () => Promise<T>,
+	onResult?: (value: T) => void,
+): Promise<T> {
+	let running: Promise<T>;
+	try {
+		running = otel.context.with(otel.trace.setSpan(parent, span), work);
+	} catch (error) {
+		recordError(span, error);
+		span.end();
+		throw error;
+	}
+	return running.then(
+		(value) => {
+			onResult?.(value);
+			span.end();
+			return value;
+		},
+		(error: unknown) => {
+			recordError(span, error);
+			span.end();
+			throw error;
+		},
+	);
+}
+
+/** True when a span is active (sub-operations are only recorded inside a trace). */
+function hasActiveSpan(otel: Otel): boolean {
+	return otel.trace.getSpan(otel.context.active()) !== undefined;
+}
+
+/** The tracer and API when tracing is on. */
+function tracing(): { tracer: Tracer; otel: Otel } | undefined {
+	const tracer = activeTracer();
+	const otel = otelApi();
+	return tracer === undefined || otel === undefined ? undefined : { tracer, otel };
+}
+
+/** The gateway request as the server parsed it: the path under the actor and its target. */
+export interface TracedGatewayRequest {
+	readonly path: string;
+	readonly target: { kind: "id"; actorId: string } | { kind: "key"; name: string };
+}
+
+function decodedSegment(segment: string): string {
+	try {
+		return decodeURIComponent(segment);
+	} catch {
+		return segment;
+	}
+}
+
+/**
+ * A gateway request: an action over HTTP (`POST /action/{name}`) is a server
+ * span, its parent the request's `traceparent`, else the active context.
+ * Other gateway requests are not traced.
+ */
+export function traceGatewayRequest(
+	request: Request,
+	gateway: TracedGatewayRequest,
+	serve: () => Promise<Response>,
+): Promise<Response> {
+	const on = tracing();
+	if (on === undefined || !gateway.path.startsWith("/action/")) return serve();
+	const { tracer, otel } = on;
+	const action = decodedSegment(gateway.path.slice("/action/".length));
+	const target = gateway.target;
+	const parent = remoteContext(
+		request.headers.get(TRACEPARENT),
+		request.headers.get(TRACESTATE),
+		otel.context.active(),
+	);
+	const attributes: Attributes = {
+		"tenon.action.name": action,
+		"tenon.transport": "http",
+		"http.request.method": request.method,
+	};
+	if (target.kind === "key") attributes["tenon.actor.name"] = target.name;
+	else attributes["tenon.actor.id"] = target.actorId;
+	const span = tracer.startSpan(
+		`${SPAN_NAMES.httpAction} ${action}`,
+		{ kind: KIND_SERVER, attributes },
+		parent,
+	);
+	return runInSpan(otel, span, parent, serve, (response) =>
+		span.setAttribute("http.response.status_code", response.status),
+	);
+}
+
+/**
+ * An action on a WebSocket connection, a server span from the message's
+ * `traceparent` (a new trace without one) to the release of its reply. `run`
+ * queues the reply and returns the output generation it waits for
+ * (undefined: nothing was queued); `whenDurable` resolves when it is durable.
+ */
+export function traceWsAction(
+	actor: TracedActor,
+	action: string,
+	traceparent: string | undefined,
+	run: () => Promise<number | undefined>,
+	whenDurable: (generation: number) => Promise<void>,
+): Promise<unknown> {
+	const on = tracing();
+	if (on === undefined) return run();
+	const { tracer, otel } = on;
+	const parent = remoteContext(traceparent, undefined, otel.ROOT_CONTEXT);
+	const attributes = actorAttributes(actor, action);
+	attributes["tenon.transport"] = "websocket";
+	const span = tracer.startSpan(
+		`${SPAN_NAMES.wsAction} ${action}`,
+		{ kind: KIND_SERVER, attributes },
+		parent,
+	);
+	const context = otel.trace.setSpan(parent, span);
+	return otel.context.with(context, run).then(
+		(generation) => {
+			if (generation === undefined) {
+				span.end();
+				return;
+			}
+			// The reply leaves once the turn's writes are durable: that wait ends the span.
+			const wait = tracer.startSpan(SPAN_NAMES.commitWait, {}, context);
+			whenDurable(generation).then(
+				() => {
+					wait.end();
+					span.end();
+				},
+				(error: unknown) => {
+					recordError(wait, error);
+					wait.end();
+					recordError(span, error);
+					span.end();
+				},
+			);
+		},
+		(error: unknown) => {
+			recordError(span, error);
+			span.end();
+			throw error;
+		},
+	);
+}
+
+/** One action turn of an actor (validation, the action, its response hook). */
+export function traceTurn<T>(
+	actor: TracedActor,
+	action: string,
+	work: () => Promise<T>,
+): Promise<T> {
+	const on = tracing();
+	if (on === undefined) return work();
+	const { tracer, otel } = on;
+	const parent = otel.context.active();
+	const span = tracer.startSpan(
+		`${SPAN_NAMES.turn} ${action}`,
+		{ attributes: actorAttributes(actor, action) },
+		parent,
+	);
+	return runInSpan(otel, span, parent, work);
+}
+
+/** The output gate: waiting for a turn's writes to be durable before answering. */
+export function traceCommitWait(wait: () => Promise<void>): Promise<void> {
+	const on = tracing();
+	if (on === undefined || !hasActiveSpan(on.otel)) return wait();
+	const { tracer, otel } = on;
+	const parent = otel.context.active();
+	return runInSpan(otel, tracer.startSpan(SPAN_NAMES.commitWait, {}, parent), parent, wait);
+}
+
+/** One attempt of a workflow step that runs (replayed steps are not traced). */
+export function traceWorkflowStep<T>(
+	step: { workflowId: string; name: string; attempt: number },
+	work: () => Promise<T>,
+): Promise<T> {
+	const on = tracing();
+	if (on === undefined) return work();
+	const { tracer, otel } = on;
+	const parent = otel.context.active();
+	const span = tracer.startSpan(
+		`${SPAN_NAMES.workflowStep} ${step.name}`,
+		{
+			attributes: {
+				"tenon.workflow.id": step.workflowId,
+				"tenon.workflow.step.name": step.name,
+				"tenon.workflow.step.attempt": step.attempt,
+			},
+		},
+		parent,
+	);
+	return runInSpan(otel, span, parent, work);
+}
+
+/** The statement's operation: its first keyword (`SELECT`, `INSERT`, `WITH`, ...). */
+function sqlOperation(sql: string): string {
+	const match = /^\s*([A-Za-z]+)/.exec(sql);
+	return match?.[1]?.toUpperCase() ?? "SQL";
+}
+
+/** One SQL statement (or script) of an actor's SQLite database, run synchronously. */
+export function traceSql<T>(sql: string, run: () => T): T {
+	const on = tracing();
+	if (on === undefined || !hasActiveSpan(on.otel)) return run();
+	const operation = sqlOperation(sql);
+	const attributes: Attributes = { "db.system.name": "sqlite", "db.operation.name": operation };
+	if (includeSqlText) attributes["db.query.text"] = sql;
+	const span = on.tracer.startSpan(`${SPAN_NAMES.sql} ${operation}`, { attributes });
+	try {
+		return run();
+	} catch (error) {
+		recordError(span, error);
+		throw error;
+	} finally {
+		span.end();
+	}
+}
+
+/** What the gateway path of a request names: `/action/{name}` gives the action. */
+function describeCall(request: Request): { name: string; attributes: Attributes } {
+	const path = new URL(request.url).pathname;
+	const action = /\/action\/([^/?]+)$/.exec(path)?.[1];
+	if (action !== undefined) {
+		const name = decodedSegment(action);
+		return { name, attributes: { "tenon.action.name": name } };
+	}
+	return { name: request.method, attributes: { "url.path": path } };
+}
+
+/**
+ * An actor-to-actor call through `c.client()` (a client span); the request
+ * carries it as its `traceparent`.
+ */
+export function traceActorCall(
+	request: Request,
+	send: (request: Request) => Promise<Response>,
+): Promise<Response> {
+	const on = tracing();
+	if (on === undefined || !hasActiveSpan(on.otel)) return send(request);
+	const { tracer, otel } = on;
+	const parent = otel.context.active();
+	const { name, attributes } = describeCall(request);
+	attributes["http.request.method"] = request.method;
+	const span = tracer.startSpan(
+		`${SPAN_NAMES.actorCall} ${name}`,
+		{ kind: KIND_CLIENT, attributes },
+		parent,
+	);
+	return runInSpan(
+		otel,
+		span,
+		parent,
+		() => {
+			injectTraceHeaders(request.headers);
+			return send(request);
+		},
+		(response) => span.setAttribute("http.response.status_code", response.status),
+	);
+}
+
+/**
+ * A request forwarded to the node that owns its actor (a client span); call
+ * {@link injectTraceHeaders} on the forwarded headers inside `forward`.
+ */
+export function traceClusterForward(
+	target: { address: string; nodeId: string; hops: number },
+	forward: () => Promise<Response>,
+): Promise<Response> {
+	const on = tracing();
+	if (on === undefined) return forward();
+	const { tracer, otel } = on;
+	const parent = otel.context.active();
+	const span = tracer.startSpan(
+		SPAN_NAMES.clusterForward,
+		{
+			kind: KIND_CLIENT,
+			attributes: {
+				"server.address": target.address,
+				"tenon.cluster.node_id": target.nodeId,
+				"tenon.cluster.hops": target.hops,
+			},
+		},
+		parent,
+	);
+	return runInSpan(otel, span, parent, forward, (response) =>
+		span.setAttribute("http.response.status_code", response.status),
+	);
+}
+
+/**
+ * Runs `work` outside any trace: long-lived work started during a request
+ * (an actor's `run` handler) must not make all its spans children of that request.
+ */
+export function outsideTrace<T>(work: () => T): T {
+	const otel = otelApi();
+	if (otel === undefined) return work();
+	return otel.context.with(otel.ROOT_CONTEXT, work);
+}

@@ -1,0 +1,258 @@
+// Traces (docs/observability.md): one client call yields the documented span
+// tree across two actors, over HTTP and over a connection; the client's active
+// span is the parent of the server span; without a tracer provider nothing is
+// recorded and nothing breaks.
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClient } from "../../src/client/index.js";
+import type { Client } from "../../src/client/types.js";
+import { db } from "../../src/db/index.js";
+import { actor, configureTracing, memoryDriver, setup } from "../../src/index.js";
+import type { TenonServer } from "../../src/server/node-adapter.js";
+import { workflow } from "../../src/workflow/index.js";
+import { childrenOf, installTracing, spanNamed, type TestTracing } from "../helpers/otel.js";
+
+const ledger = actor({
+	db: db({
+		onMigrate: (sql) => sql.execute("CREATE TABLE IF NOT EXISTS entries (note TEXT NOT NULL)"),
+	}),
+	state: { count: 0 },
+	actions: {
+		record: async (c, note: string) => {
+			await c.db.execute("INSERT INTO entries (note) VALUES (?)", note);
+			c.state.count++;
+			return c.state.count;
+		},
+	},
+});
+
+const front = actor({
+	state: { calls: 0 },
+	actions: {
+		/** Calls the ledger actor (actor-to-actor, through `c.client()`). */
+		forward: async (c, note: string) => {
+			c.state.calls++;
+			const client = c.client() as Client<typeof registry>;
+			return client.ledger.getOrCreate("main").record(note);
+		},
+	},
+});
+
+const flow = actor({
+	state: { done: false },
+	actions: { isDone: (c) => c.state.done },
+	run: workflow(async (ctx) => {
+		await ctx.step("mark", (c) => {
+			c.state.done = true;
+		});
+	}),
+});
+
+const timer = actor({
+	state: { fired: 0 },
+	actions: {
+		arm: async (c) => {
+			await c.schedule.after(0, "fire");
+		},
+		fire: (c) => {
+			c.state.fired++;
+		},
+		fired: (c) => c.state.fired,
+	},
+});
+
+const registry = setup({ use: { ledger, front, flow, timer }, storage: memoryDriver() });
+
+/** The spans of one trace, by the id of its root. */
+function traceOf(spans: readonly ReadableSpan[], root: ReadableSpan): ReadableSpan[] {
+	const traceId = root.spanContext().traceId;
+	return spans.filter((span) => span.spanContext().traceId === traceId);
+}
+
+/** Names of `parent`'s children, sorted. */
+function childNames(spans: readonly ReadableSpan[], parent: ReadableSpan): string[] {
+	return childrenOf(spans, parent)
+		.map((span) => span.name)
+		.sort();
+}
+
+/** Waits until a span named `name` finished (server spans end when their reply leaves). */
+async function finished(tracing: TestTracing, name: string): Promise<void> {
+	await expect.poll(() => tracing.spans().some((span) => span.name === name)).toBe(true);
+}
+
+describe("traces with a tracer provider registered", () => {
+	let tracing: TestTracing;
+	let server: TenonServer;
+	let client: Client<typeof registry>;
+
+	beforeAll(async () => {
+		tracing = installTracing();
+		server = await registry.start({ port: 0, host: "127.0.0.1" });
+		client = createClient<typeof registry>({ endpoint: server.url });
+	});
+	afterAll(async () => {
+		await client.dispose();
+		await server.close();
+		await tracing.uninstall();
+		configureTracing({});
+	});
+
+	it("an HTTP action calling another actor: the span tree under the client's span", async () => {
+		tracing.exporter.reset();
+		const output = await tracing.inSpan("client call", () =>
+			client.front.getOrCreate("f1").forward("first"),
+		);
+		expect(output).toBe(1);
+		const spans = tracing.spans();
+		const root = spanNamed(spans, "client call");
+		const trace = traceOf(spans, root);
+
+		// The client's active span is the parent of the server span (its traceparent header).
+		const serverSpan = spanNamed(trace, "tenon.http_action forward");
+		expect(serverSpan.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+		expect(serverSpan.kind).toBe(1); // SERVER
+		expect(serverSpan.attributes).toMatchObject({
+			"tenon.actor.name": "front",
+			"tenon.action.name": "forward",
+			"tenon.transport": "http",
+			"http.response.status_code": 200,
+		});
+		expect(childNames(trace, serverSpan)).toEqual(["tenon.commit_wait", "tenon.turn forward"]);
+
+		// A's turn calls B: a client span, then B's server span, turn and commit wait.
+		const turnA = spanNamed(trace, "tenon.turn forward");
+		expect(turnA.attributes["tenon.actor.name"]).toBe("front");
+		const call = spanNamed(trace, "tenon.actor_call record");
+		expect(call.kind).toBe(2); // CLIENT
+		expect(call.parentSpanContext?.spanId).toBe(turnA.spanContext().spanId);
+		const serverB = spanNamed(trace, "tenon.http_action record");
+		expect(serverB.parentSpanContext?.spanId).toBe(call.spanContext().spanId);
+		expect(serverB.attributes["tenon.actor.name"]).toBe("ledger");
+		// B woke for this call: its migration's statements ran inside the request too.
+		const underB = childNames(trace, serverB);
+		expect(underB.filter((name) => !name.startsWith("tenon.sql"))).toEqual([
+			"tenon.commit_wait",
+			"tenon.turn record",
+		]);
+		expect(underB).toContain("tenon.sql CREATE");
+
+		// B's SQL statement, inside B's turn, without its text by default.
+		const turnB = spanNamed(trace, "tenon.turn record");
+		const sql = spanNamed(trace, "tenon.sql INSERT");
+		expect(sql.parentSpanContext?.spanId).toBe(turnB.spanContext().spanId);
+		expect(sql.attributes).toMatchObject({
+			"db.system.name": "sqlite",
+			"db.operation.name": "INSERT",
+		});
+		expect(sql.attributes["db.query.text"]).toBeUndefined();
+	});
+
+	it("an action on a connection: the message's traceparent is the parent of the server span", async () => {
+		tracing.exporter.reset();
+		configureTracing({ includeSqlText: true });
+		const conn = client.front.getOrCreate("f2").connect();
+		try {
+			const output = await tracing.inSpan("client ws call", () => conn.forward("second"));
+			expect(output).toBe(2);
+			await finished(tracing, "tenon.ws_action forward");
+		} finally {
+			await conn.dispose();
+			configureTracing({});
+		}
+		const spans = tracing.spans();
+		const root = spanNamed(spans, "client ws call");
+		const trace = traceOf(spans, root);
+		const serverSpan = spanNamed(trace, "tenon.ws_action forward");
+		expect(serverSpan.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+		expect(serverSpan.attributes).toMatchObject({
+			"tenon.actor.name": "front",
+			"tenon.transport": "websocket",
+		});
+		expect(childNames(trace, serverSpan)).toEqual(["tenon.commit_wait", "tenon.turn forward"]);
+		// The reply leaves after the commit: the server span lasts its commit wait and more. (Spans'
+		// start times are whole milliseconds, so ends of different spans do not compare exactly.)
+		const wait = childrenOf(trace, serverSpan).find((span) => span.name === "tenon.commit_wait");
+		expect(wait).toBeDefined();
+		const durationNs = (span: ReadableSpan) => span.duration[0] * 1e9 + span.duration[1];
+		expect(durationNs(serverSpan)).toBeGreaterThanOrEqual(durationNs(wait as ReadableSpan));
+		expect(spanNamed(trace, "tenon.sql INSERT").attributes["db.query.text"]).toBe(
+			"INSERT INTO entries (note) VALUES (?)",
+		);
+	});
+
+	it("workflow steps that run are spans outside the request that woke the actor", async () => {
+		tracing.exporter.reset();
+		const handle = client.flow.getOrCreate("w1");
+		await tracing.inSpan("wake the workflow", () => handle.isDone());
+		await expect.poll(() => handle.isDone()).toBe(true);
+		await finished(tracing, "tenon.workflow.step mark");
+		const spans = tracing.spans();
+		const step = spanNamed(spans, "tenon.workflow.step mark");
+		expect(step.attributes).toMatchObject({
+			"tenon.workflow.step.name": "mark",
+			"tenon.workflow.step.attempt": 1,
+		});
+		// Its own trace: the `run` handler is not a child of the waking request.
+		const root = spanNamed(spans, "wake the workflow");
+		expect(step.spanContext().traceId).not.toBe(root.spanContext().traceId);
+	});
+
+	it("a scheduled action's turn starts a trace of its own, not one under the request that armed it", async () => {
+		tracing.exporter.reset();
+		const handle = client.timer.getOrCreate("t1");
+		await tracing.inSpan("arm", () => handle.arm());
+		await expect.poll(() => handle.fired()).toBe(1);
+		await finished(tracing, "tenon.turn fire");
+		const spans = tracing.spans();
+		const fire = spanNamed(spans, "tenon.turn fire");
+		expect(fire.parentSpanContext).toBeUndefined();
+		expect(fire.spanContext().traceId).not.toBe(spanNamed(spans, "arm").spanContext().traceId);
+	});
+
+	it("a BARE client sends no per-message trace context, and its call still works", async () => {
+		tracing.exporter.reset();
+		const bare = createClient<typeof registry>({ endpoint: server.url, encoding: "bare" });
+		const conn = bare.front.getOrCreate("f3").connect();
+		try {
+			expect(await tracing.inSpan("bare call", () => conn.forward("third"))).toBe(3);
+			await finished(tracing, "tenon.ws_action forward");
+		} finally {
+			await conn.dispose();
+			await bare.dispose();
+		}
+		const spans = tracing.spans();
+		const serverSpan = spanNamed(spans, "tenon.ws_action forward");
+		// A new trace: BARE's schema has no field for the context (docs/protocol.md).
+		expect(serverSpan.parentSpanContext).toBeUndefined();
+	});
+});
+
+describe("traces without a tracer provider", () => {
+	it("records nothing, sends no traceparent, and calls work over HTTP and connections", async () => {
+		const seen: (string | null)[] = [];
+		const server = await registry.start({ port: 0, host: "127.0.0.1" });
+		const client = createClient<typeof registry>({
+			endpoint: server.url,
+			fetch: (input, init) => {
+				seen.push(new Headers(init?.headers).get("traceparent"));
+				return fetch(input, init);
+			},
+		});
+		// A provider registered and removed before: its exporter must see nothing afterwards.
+		const earlier = installTracing();
+		await earlier.uninstall();
+		try {
+			const first = await client.front.getOrCreate("off").forward("x");
+			const conn = client.front.getOrCreate("off").connect();
+			expect(await conn.forward("y")).toBe(first + 1);
+			await conn.dispose();
+			expect(earlier.spans()).toEqual([]);
+			expect(seen.length).toBeGreaterThan(0);
+			expect(seen.every((value) => value === null)).toBe(true);
+		} finally {
+			await client.dispose();
+			await server.close();
+		}
+	});
+});
