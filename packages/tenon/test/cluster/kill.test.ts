@@ -111,6 +111,8 @@ describe("cluster: SIGKILL of owners", () => {
 			const counts: number[] = [];
 			conn.on("changed", (event) => counts.push(event.count));
 			expect((await conn.add("before")).node).toBe(owner);
+			const connectionId = conn.connectionId;
+			expect(connectionId).toBeDefined();
 			await cluster.kill(owner);
 			// The connection drops with the owner (a call in flight at that moment fails:
 			// its outcome is unknown), reconnects, and the actor moves to a live node.
@@ -118,6 +120,9 @@ describe("cluster: SIGKILL of owners", () => {
 			const after = await conn.add("after");
 			expect(after.node).not.toBe(owner);
 			expect(after.count).toBe(2);
+			// It resumed (the same connection, its conn state kept), not a new one: the new owner
+			// found the connection's record linked from the entry node and moved it to the socket.
+			expect(conn.connectionId).toBe(connectionId);
 			await viaSpare.tally.getOrCreate("live").add("from-spare");
 			await expect.poll(() => counts).toEqual([1, 2, 3]);
 			await conn.dispose();

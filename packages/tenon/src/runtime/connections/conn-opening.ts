@@ -161,15 +161,9 @@ async function resumeConnection(
 	const params = await core.track(deps.admit(caller));
 	// It may have closed or been resumed elsewhere while the hooks ran.
 	if (found() !== conn) return false;
-	const previous = conn.transport as ConnSocket | undefined;
-	if (previous !== undefined && previous !== socket) {
-		// The client replaced its socket (the old one may not even know yet).
-		previous.release();
-		hub.deps.sockets.forget(previous);
-		previous.close(1000, "conn.resumed_elsewhere");
-	}
-	// Frames held for the old socket never reached this client; the client
-	// treats actions it sent before as lost.
+	// The old socket, when this node holds it, is released and closed there.
+	// The transport may also be a link from the node that held the socket
+	// before (the owner changed): that is not a socket to close here.
 	moveConnection(hub, conn, socket, hub.deps.nodeId, false);
 	conn.params = params;
 	conn.changed();
