@@ -40,6 +40,8 @@ export interface ActorHostOptions {
 	logger: Logger;
 	limits: Limits;
 	exposeInternalErrors: boolean;
+	/** Default of the actors' `turnHistory` option (the registry's `inspector.turnHistory`). */
+	turnHistory?: number;
 	/** Creates the client actors use to call each other (`c.client()`). */
 	createClient(): unknown;
 }
@@ -112,7 +114,11 @@ export class ActorHost {
 			this.#types.set(name, {
 				definition,
 				actions: buildActionTable(definition.config.actions as Record<string, unknown> | undefined),
-				options: { ...DEFAULT_ACTOR_OPTIONS, ...definition.config.options },
+				options: {
+					...DEFAULT_ACTOR_OPTIONS,
+					turnHistory: options.turnHistory ?? 0,
+					...definition.config.options,
+				},
 			});
 		}
 	}
@@ -163,6 +169,11 @@ export class ActorHost {
 	/** The definition registered under `name` (throws `actor/not_found` style errors if none). */
 	definition(name: string): AnyActorDefinition {
 		return this.#type(name).definition;
+	}
+
+	/** The resolved options of the actors registered under `name`. */
+	options(name: string): ResolvedActorOptions {
+		return this.#type(name).options;
 	}
 
 	#type(name: string): ActorType {

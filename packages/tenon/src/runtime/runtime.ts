@@ -15,6 +15,8 @@ export interface RuntimeOptions {
 	logger?: Logger;
 	limits?: Partial<Limits>;
 	exposeInternalErrors?: boolean;
+	/** Default of the actors' `turnHistory` option. */
+	turnHistory?: number;
 }
 
 const ACTOR_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
@@ -49,6 +51,7 @@ export class Runtime {
 			logger,
 			limits: this.limits,
 			exposeInternalErrors: this.exposeInternalErrors,
+			...(options.turnHistory === undefined ? {} : { turnHistory: options.turnHistory }),
 			createClient: () => {
 				if (this.#clientFactory === undefined) {
 					throw new Error("c.client() is not available: the runtime has no server attached");

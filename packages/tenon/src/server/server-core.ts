@@ -205,7 +205,13 @@ export function createServerCore(
 				encoding = parseEncoding(request.headers.get("x-rivet-encoding"));
 				return await serveGateway(request, gateway, admitted);
 			}
-			const inspected = await handleInspector(request, path, actors, access);
+			const inspected = await handleInspector(request, path, actors, {
+				access,
+				readBody: bodyReaderFor(admitted),
+				checkStateChange: (checked) => guard.checkStateChange(checked, admitted),
+				caller: (called) => callerOf(called, admitted, undefined),
+				remoteAddress: admitted.remoteAddress,
+			});
 			if (inspected) return inspected;
 			const response = await handleManagement(
 				request,
