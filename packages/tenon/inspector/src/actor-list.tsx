@@ -22,7 +22,8 @@ export function ActorList({
 	const { data, error, reload } = usePoll(
 		() => api<{ actors: ActorSummary[] }>(`actors?${params}`),
 		2_000,
-		[query, type],
+		// Also reloaded when the selection changes (an actor was created or destroyed).
+		[query, type, selected],
 	);
 	return (
 		<aside className="sidebar">

@@ -8,7 +8,12 @@ interface WorkflowHistory {
 	status: string;
 	output?: unknown;
 	error?: unknown;
-	entries: (WorkflowEntry & { location: string; createdAt?: number; completedAt?: number })[];
+	entries: (WorkflowEntry & {
+		location: string;
+		createdAt?: number;
+		completedAt?: number;
+		deadline?: number;
+	})[];
 }
 
 /** The workflow's journal: each step, its status, attempts, output or error. */
@@ -44,6 +49,11 @@ export function WorkflowTab({ actorId }: { actorId: string }) {
 								<span className="muted small">{entry.attempts} attempts</span>
 							)}
 							<span className="spacer" />
+							{entry.completedAt === undefined && entry.deadline !== undefined && (
+								<span className="muted small">
+									until {new Date(entry.deadline).toLocaleString()}
+								</span>
+							)}
 							{entry.completedAt !== undefined && (
 								<span className="muted small">
 									{new Date(entry.completedAt).toLocaleTimeString()}
