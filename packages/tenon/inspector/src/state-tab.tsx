@@ -1,14 +1,12 @@
 import { useState } from "react";
 import { actorPath, api, describeError } from "./api.js";
 import { JsonView } from "./json-view.js";
-import type { StateView } from "./types.js";
-import { usePoll } from "./use-poll.js";
+import { useStateStream } from "./use-state-stream.js";
 
 /** The committed state, refreshed as turns commit; admins can replace it (an audited turn). */
 export function StateTab({ actorId, admin }: { actorId: string; admin: boolean }) {
-	const { data, error, reload } = usePoll(() => api<StateView>(actorPath(actorId, "/state")), 700, [
-		actorId,
-	]);
+	const [generation, setGeneration] = useState(0);
+	const { data, error, live } = useStateStream(actorId, generation);
 	const [draft, setDraft] = useState<string | undefined>(undefined);
 	const [saveError, setSaveError] = useState<string | undefined>(undefined);
 
@@ -18,7 +16,7 @@ export function StateTab({ actorId, admin }: { actorId: string; admin: boolean }
 			const state = JSON.parse(draft ?? "null");
 			await api(actorPath(actorId, "/state"), { method: "PUT", body: { state } });
 			setDraft(undefined);
-			reload();
+			setGeneration((n) => n + 1);
 		} catch (caught) {
 			setSaveError(describeError(caught));
 		}
@@ -28,7 +26,9 @@ export function StateTab({ actorId, admin }: { actorId: string; admin: boolean }
 		<div className="stack">
 			<div className="row">
 				<h3>State</h3>
-				<span className="muted small">committed · live</span>
+				<span className="muted small" data-testid="stream-status">
+					committed · {live ? "live" : "reconnecting…"}
+				</span>
 				<span className="spacer" />
 				{admin && draft === undefined && (
 					<button

@@ -59,6 +59,8 @@ export interface ActorInstanceDeps {
 	createClient(): unknown;
 	/** A commit changed the actor's alarm (`null`: no alarm). */
 	onAlarmCommitted(actorId: string, at: number | null): void;
+	/** A commit became durable (the inspector follows committed state). */
+	onCommitted: ((actorId: string) => void) | undefined;
 }
 
 /** What the assembly needs from the instance it builds the parts of. */
@@ -339,6 +341,7 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 		onDurable: (generation, alarm) => {
 			p.hub.release(generation);
 			if (alarm !== undefined) deps.onAlarmCommitted(actorId, alarm);
+			deps.onCommitted?.(actorId);
 			// Writes are collected when the commit is sent: idleness may have changed.
 			p.activity.maybeIdle();
 		},

@@ -42,6 +42,8 @@ export interface ActorHostOptions {
 	exposeInternalErrors: boolean;
 	/** Default of the actors' `turnHistory` option (the registry's `inspector.turnHistory`). */
 	turnHistory?: number;
+	/** A commit of an actor became durable (what the inspector's live state follows). */
+	onCommitted?: (actorId: string) => void;
 	/** Creates the client actors use to call each other (`c.client()`). */
 	createClient(): unknown;
 }
@@ -395,6 +397,7 @@ export class ActorHost {
 				createClient: this.#options.createClient,
 				sockets: this.sockets,
 				links: this.#links,
+				onCommitted: this.#options.onCommitted,
 				// An awake actor fires its own timers; a due alarm matters once it
 				// sleeps, and then `onStopped` below looks at it again.
 				onAlarmCommitted: (_actorId, at) => {

@@ -100,6 +100,14 @@ export class ActorInspector {
 			: { initialized: false, state: null };
 	}
 
+	/**
+	 * Calls `onCommit` after each durable commit of the actor (while it is
+	 * awake on this node); returns the unsubscribe.
+	 */
+	watchCommits(actorId: string, onCommit: () => void): () => void {
+		return this.#runtime.commits.watch(actorId, onCommit);
+	}
+
 	/** Replaces the state as a turn of its own (waking the actor), logged with who did it. */
 	async editState(actorId: string, next: unknown, audit: InspectorAudit): Promise<void> {
 		await this.#replace(actorId, next, { kind: "inspector", operation: "edit", who: audit.who });

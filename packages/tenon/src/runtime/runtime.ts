@@ -6,6 +6,7 @@ import { exposeInternalErrorsFromEnv } from "../protocol/errors.js";
 import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.js";
 import type { ClusterMembership, StorageDriver, StorageHandles } from "../storage/interfaces.js";
 import { ActorHost } from "./actor-host.js";
+import { CommitWatchers } from "./commit-watchers.js";
 
 /** Options of {@link Runtime.start}. */
 export interface RuntimeOptions {
@@ -29,6 +30,8 @@ export class Runtime {
 	readonly clock: Clock;
 	readonly exposeInternalErrors: boolean;
 	readonly storageName: string;
+	/** Who follows which actor's commits (the inspector's live state). */
+	readonly commits = new CommitWatchers();
 	readonly #storage: StorageHandles;
 	#stopping: Promise<void> | undefined;
 	#clientFactory: (() => unknown) | undefined;
@@ -52,6 +55,7 @@ export class Runtime {
 			limits: this.limits,
 			exposeInternalErrors: this.exposeInternalErrors,
 			...(options.turnHistory === undefined ? {} : { turnHistory: options.turnHistory }),
+			onCommitted: (actorId) => this.commits.notify(actorId),
 			createClient: () => {
 				if (this.#clientFactory === undefined) {
 					throw new Error("c.client() is not available: the runtime has no server attached");

@@ -11,6 +11,7 @@ import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
 import { validateNamespace } from "../runtime/actor-gateway.js";
 import type { AccessPolicy } from "./access.js";
 import { bodyResponse, jsonResponse } from "./http-util.js";
+import { stateStream } from "./inspector-stream.js";
 
 /** What the inspector routes need from the server besides the actors. */
 export interface InspectorContext {
@@ -30,7 +31,7 @@ const MAX_QUERY_ROWS = 1_000;
 const QUERY_TIMEOUT_MS = 2_000;
 
 const ACTOR_PATH =
-	/^\/inspector\/actors\/([^/]+)(?:\/(state|kv|history|db\/query|actions\/([^/]+)|history\/(\d{1,15})\/restore))?$/;
+	/^\/inspector\/actors\/([^/]+)(?:\/(state|state\/stream|kv|history|db\/query|actions\/([^/]+)|history\/(\d{1,15})\/restore))?$/;
 
 function decodeSegment(segment: string, what: string): string {
 	try {
@@ -168,6 +169,14 @@ export async function handleInspectorApi(
 			requireMethod(request, path, "GET");
 			const state = await inspector.state(actorId);
 			return jsonResponse({ ...state, status: actors.isAwake(actorId) ? "awake" : "sleeping" });
+		}
+		case "state/stream": {
+			requireMethod(request, path, "GET");
+			await actors.getActor(actorId);
+			const stream = stateStream(request, actorId, actors);
+			if (stream === undefined)
+				throw new ActorError("limit", "too_many_requests", "Too many state streams are open");
+			return stream;
 		}
 		case "kv": {
 			requireMethod(request, path, "GET");

@@ -76,6 +76,8 @@ describe("inspector app in Chromium", () => {
 
 			await selectActor(page, "demo", "demo");
 			await expect.poll(() => text(page, '[data-testid="state"]')).toContain('"count": 1');
+			// Pushed by the server after each commit (no polling).
+			await expect.poll(() => text(page, '[data-testid="stream-status"]')).toContain("live");
 			// A client calls the actor: the page follows the committed state.
 			await counter.increment(41);
 			await expect.poll(() => text(page, '[data-testid="state"]')).toContain('"count": 42');
@@ -123,6 +125,9 @@ describe("inspector app in Chromium", () => {
 			await expect.poll(() => page.locator('[data-testid="turns"] li').count()).toBe(6);
 			expect(await text(page, '[data-testid="turns"]')).toContain("restore of turn");
 			await shot(page, "05-restored");
+			// The same view in the dark theme.
+			await page.emulateMedia({ colorScheme: "dark" });
+			await shot(page, "10-dark-history");
 			expect(problems).toEqual([]);
 		} finally {
 			await page.close();

@@ -198,6 +198,47 @@ describe("inspector app: API", () => {
 		expect(await handle.read()).toBe(101);
 	});
 
+	it("streams the committed state after each commit, and stops when the client goes away", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.counter.getOrCreate("stream");
+		await handle.increment(1);
+		const actorId = await handle.resolve();
+		const abort = new AbortController();
+		const response = await fetch(`${t.url}/inspector/actors/${actorId}/state/stream`, {
+			headers: reader,
+			signal: abort.signal,
+		});
+		expect(response.headers.get("content-type")).toBe("application/x-ndjson; charset=utf-8");
+		const lines = (response.body as ReadableStream<Uint8Array>)
+			.pipeThrough(new TextDecoderStream())
+			.getReader();
+		let buffered = "";
+		const nextLine = async (): Promise<Record<string, unknown>> => {
+			for (;;) {
+				const newline = buffered.indexOf("\n");
+				if (newline >= 0) {
+					const line = buffered.slice(0, newline);
+					buffered = buffered.slice(newline + 1);
+					if (line !== "") return JSON.parse(line);
+					continue;
+				}
+				const { value, done } = await lines.read();
+				if (done) throw new Error("the stream ended");
+				buffered += value;
+			}
+		};
+		expect(await nextLine()).toMatchObject({ state: { count: 1 }, status: "awake" });
+		await handle.increment(2);
+		expect(await nextLine()).toMatchObject({ state: { count: 3 } });
+		await handle.rename("streamed");
+		expect(await nextLine()).toMatchObject({ state: { count: 3, label: "streamed" } });
+		abort.abort();
+		await lines.cancel().catch(() => {});
+		// Unauthenticated: refused like every API route.
+		const refused = await fetch(`${t.url}/inspector/actors/${actorId}/state/stream`);
+		expect(refused.status).toBe(401);
+	});
+
 	it("records turns, travels back, and restores as a new turn that survives a restart", async () => {
 		await using t = await setupTest(registry);
 		const handle = t.client.counter.getOrCreate("travel");
