@@ -209,9 +209,8 @@ describe("inspector app: API", () => {
 			signal: abort.signal,
 		});
 		expect(response.headers.get("content-type")).toBe("application/x-ndjson; charset=utf-8");
-		const lines = (response.body as ReadableStream<Uint8Array>)
-			.pipeThrough(new TextDecoderStream())
-			.getReader();
+		const lines = (response.body as ReadableStream<Uint8Array>).getReader();
+		const decoder = new TextDecoder();
 		let buffered = "";
 		const nextLine = async (): Promise<Record<string, unknown>> => {
 			for (;;) {
@@ -224,7 +223,7 @@ describe("inspector app: API", () => {
 				}
 				const { value, done } = await lines.read();
 				if (done) throw new Error("the stream ended");
-				buffered += value;
+				buffered += decoder.decode(value, { stream: true });
 			}
 		};
 		expect(await nextLine()).toMatchObject({ state: { count: 1 }, status: "awake" });
