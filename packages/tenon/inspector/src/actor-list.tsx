@@ -18,7 +18,12 @@ export function ActorList({
 	const [query, setQuery] = useState("");
 	const [type, setType] = useState("");
 	const [creating, setCreating] = useState(false);
-	const params = new URLSearchParams({ q: query, ...(type === "" ? {} : { name: type }) });
+	// A search looks through up to 1,000 actors per type; the plain list shows the first 200.
+	const params = new URLSearchParams({
+		q: query,
+		limit: query === "" ? "200" : "1000",
+		...(type === "" ? {} : { name: type }),
+	});
 	const { data, error, reload } = usePoll(
 		() => api<{ actors: ActorSummary[] }>(`actors?${params}`),
 		2_000,

@@ -201,9 +201,10 @@ export async function handleInspectorApi(
 		const body = await readJsonObject(request, context);
 		const args = body.args ?? [];
 		if (!Array.isArray(args)) throw errors.invalid("'args' must be an array");
+		const { namespace } = await actors.getActor(actorId);
 		const started = Date.now();
 		const encoded = await actors.action(
-			{ namespace: "default", target: { kind: "id", actorId } },
+			{ namespace, target: { kind: "id", actorId } },
 			name,
 			args,
 			context.caller(request),

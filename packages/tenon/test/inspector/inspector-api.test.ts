@@ -198,6 +198,33 @@ describe("inspector app: API", () => {
 		expect(await handle.read()).toBe(101);
 	});
 
+	it("shows an actor asleep with its hibernated connections, without waking it", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.counter.getOrCreate("sleepy");
+		const conn = handle.connect();
+		expect(await conn.increment(3)).toBe(3);
+		const actorId = await handle.resolve();
+		const listed = async () =>
+			(
+				(await call(`${t.url}/inspector/actors?name=counter&q=sleepy`, { headers: reader })).body
+					.actors as Record<string, unknown>[]
+			)[0];
+		expect(await listed()).toMatchObject({ status: "awake", connections: 1 });
+		await t.clock.advance(31_000);
+		await t.settle();
+		expect(t.awakeActors()).toBe(0);
+		expect(await listed()).toMatchObject({
+			actorId,
+			status: "sleeping",
+			connections: 1,
+			hibernatedConnections: 1,
+		});
+		const state = await call(`${t.url}/inspector/actors/${actorId}/state`, { headers: reader });
+		expect(state.body).toMatchObject({ state: { count: 3 }, status: "sleeping" });
+		expect(t.awakeActors()).toBe(0);
+		await conn.dispose();
+	});
+
 	it("streams the committed state after each commit, and stops when the client goes away", async () => {
 		await using t = await setupTest(registry);
 		const handle = t.client.counter.getOrCreate("stream");
