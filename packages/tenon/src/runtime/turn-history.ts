@@ -109,19 +109,24 @@ export class TurnHistory implements WriteSource {
 	}
 }
 
-/** What ran a commit no turn announced: read from the areas it writes. */
+/** What ran a commit no turn announced: read from the areas it writes (each workflow step once). */
 function inferOrigins(batch: WriteBatch): TurnOrigin[] {
+	const origins: TurnOrigin[] = [];
+	const steps = new Set<string>();
 	for (const [key, value] of batch.puts) {
-		if (key[0] === AREA.WORKFLOW && key[1] === 0x01) {
-			try {
-				const entry = cborDecode(value) as { name?: unknown };
-				if (typeof entry.name === "string") return [{ kind: "workflow", step: entry.name }];
-			} catch {
-				// Not an entry we can read: still a workflow step.
-			}
-			return [{ kind: "workflow" }];
+		if (key[0] !== AREA.WORKFLOW || key[1] !== 0x01 || origins.length === MAX_ORIGINS) continue;
+		let step: string | undefined;
+		try {
+			const entry = cborDecode(value) as { name?: unknown };
+			if (typeof entry.name === "string") step = entry.name;
+		} catch {
+			// Not an entry we can read: still a workflow step.
 		}
+		if (steps.has(step ?? "")) continue;
+		steps.add(step ?? "");
+		origins.push(step === undefined ? { kind: "workflow" } : { kind: "workflow", step });
 	}
+	if (origins.length > 0) return origins;
 	const queue = (key: Uint8Array) => key[0] === AREA.QUEUE;
 	if (batch.puts.some(([key]) => queue(key)) || batch.deletes.some(queue))
 		return [{ kind: "queue" }];

@@ -45,6 +45,7 @@ const notes = actor({
 
 const onboarding = actor({
 	state: { steps: [] as string[] },
+	options: { turnHistory: 10 },
 	actions: { steps: (c) => c.state.steps },
 	run: workflow(async (ctx) => {
 		await ctx.step("create-account", (c) => {

@@ -322,6 +322,25 @@ describe("inspector app: API", () => {
 		expect(kept.at(-1)?.seq).toBe((kept.at(-2)?.seq as number) + 1);
 	});
 
+	it("names the workflow step that changed the state", async () => {
+		await using t = await setupTest(registry);
+		const flow = t.client.onboarding.getOrCreate("steps");
+		await expect.poll(() => flow.steps()).toEqual(["create-account", "send-welcome"]);
+		await t.settle();
+		const actorId = await flow.resolve();
+		const { body } = await call(`${t.url}/inspector/actors/${actorId}/history`, {
+			headers: reader,
+		});
+		const turns = body.turns as { origins: unknown[]; state: { steps: string[] } }[];
+		expect(turns.flatMap((turn) => turn.origins)).toEqual(
+			expect.arrayContaining([
+				{ kind: "workflow", step: "create-account" },
+				{ kind: "workflow", step: "send-welcome" },
+			]),
+		);
+		expect(turns.at(-1)?.state.steps).toEqual(["create-account", "send-welcome"]);
+	});
+
 	it("keeps only the last N turns, and nothing for actors without the option", async () => {
 		await using t = await setupTest(registry);
 		const handle = t.client.counter.getOrCreate("trim");
