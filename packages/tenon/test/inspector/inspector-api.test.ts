@@ -2,7 +2,11 @@
 // credential (content types, caching, CSP), the API behind the inspector or
 // admin token, writes for the admin token only, time travel that survives a
 // restart, and hostile input (bad tokens, malformed and huge JSON, writing SQL).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { lmdbDriver } from "../../src/storage/drivers/lmdb/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { ADMIN_TOKEN, INSPECTOR_TOKEN, registry } from "./fixture.js";
 
@@ -320,6 +324,34 @@ describe("inspector app: API", () => {
 		});
 		// Numbering goes on after the restart.
 		expect(kept.at(-1)?.seq).toBe((kept.at(-2)?.seq as number) + 1);
+	});
+
+	it("on LMDB (synchronous commits), each action is named in its own record, across a restart", async () => {
+		const dir = mkdtempSync(join(tmpdir(), "tenon-inspector-lmdb-"));
+		try {
+			await using t = await setupTest(registry, { storage: lmdbDriver({ path: dir }) });
+			const handle = t.client.counter.getOrCreate("lmdb");
+			await handle.increment(1);
+			await handle.rename("on-disk");
+			await t.restart();
+			await handle.increment(2);
+			const actorId = await handle.resolve();
+			const { body } = await call(`${t.url}/inspector/actors/${actorId}/history`, {
+				headers: reader,
+			});
+			const turns = body.turns as {
+				seq: number;
+				origins: { name?: string }[];
+				state: unknown;
+			}[];
+			expect(turns.map((turn) => [turn.seq, turn.origins[0]?.name, turn.state])).toEqual([
+				[1, "increment", { count: 1, label: "new" }],
+				[2, "rename", { count: 1, label: "on-disk" }],
+				[3, "increment", { count: 3, label: "on-disk" }],
+			]);
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
 	});
 
 	it("names the workflow step that changed the state", async () => {
