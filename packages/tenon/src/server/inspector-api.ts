@@ -63,6 +63,17 @@ function requireWriter(request: Request, context: InspectorContext, what: string
 	context.checkStateChange(request);
 }
 
+/**
+ * The request an action from the console runs as, without the operator's
+ * credential: hooks see the conn params and the client's other headers, never
+ * the admin token (nor cookies of the inspector's origin).
+ */
+function withoutCredentials(request: Request): Request {
+	const headers = new Headers(request.headers);
+	for (const name of ["authorization", "x-rivet-token", "cookie"]) headers.delete(name);
+	return new Request(request.url, { method: request.method, headers });
+}
+
 function auditOf(request: Request, context: InspectorContext): { who: string } {
 	const role = context.access.inspectorRole(request);
 	return { who: `${role}@${context.remoteAddress ?? "in-process"}` };
@@ -116,7 +127,7 @@ export async function handleInspectorApi(
 				keyParts,
 				inputBytes,
 				true,
-				context.caller(request),
+				context.caller(withoutCredentials(request)),
 			);
 			return jsonResponse({ actor: inspector.summary(record) }, 201);
 		}
@@ -207,7 +218,7 @@ export async function handleInspectorApi(
 			{ namespace, target: { kind: "id", actorId } },
 			name,
 			args,
-			context.caller(request),
+			context.caller(withoutCredentials(request)),
 			// Encoded at the end of its turn, like any action's reply.
 			(output) => encodeValue("json", { output, elapsedMs: Date.now() - started }),
 		);

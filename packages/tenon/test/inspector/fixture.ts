@@ -20,6 +20,10 @@ const counter = actor({
 			return c.state.label;
 		},
 		read: (c) => c.state.count,
+		caller: (c) => ({
+			authorization: c.request?.headers.get("authorization") ?? null,
+			token: c.request?.token ?? null,
+		}),
 		fail: () => {
 			throw new Error("this action always fails");
 		},

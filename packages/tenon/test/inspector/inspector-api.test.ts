@@ -67,7 +67,7 @@ describe("inspector app: API", () => {
 		expect(asAdmin.body.actorNames).toContainEqual({
 			name: "counter",
 			turnHistory: 50,
-			actions: ["increment", "rename", "read", "fail"],
+			actions: ["increment", "rename", "read", "caller", "fail"],
 		});
 		const asReader = await call(`${t.url}/inspector/session`, { headers: reader });
 		expect(asReader.body).toMatchObject({ role: "inspector" });
@@ -158,6 +158,13 @@ describe("inspector app: API", () => {
 			body: JSON.stringify({ args: [1] }),
 		});
 		expect(ran.body).toMatchObject({ output: 101 });
+		// The actor's code never sees the operator's credential.
+		const caller = await call(`${base}/actions/caller`, {
+			method: "POST",
+			headers: { ...admin, ...json, "x-rivet-token": ADMIN_TOKEN },
+			body: "{}",
+		});
+		expect(caller.body).toMatchObject({ output: { authorization: null, token: null } });
 		const failed = await call(`${base}/actions/fail`, {
 			method: "POST",
 			headers: { ...admin, ...json },
