@@ -1,14 +1,15 @@
 // `GET /inspector/actors/{id}/state/stream`: the actor's committed state as
 // newline-delimited JSON, one line now and one after each commit that changed
-// it (coalesced while a read is under way), so the inspector shows turns as
-// they commit without polling. A blank line every 15 s keeps proxies from
-// closing an idle stream. It ends when the client goes away.
+// it (coalesced while a read is under way, at most ten a second), so the
+// inspector shows turns as they commit without polling. A blank line every
+// 15 s keeps proxies from closing an idle stream. It ends when the client goes away.
 
 import { encodeValue } from "../protocol/encoding.js";
 import { toErrorPayload } from "../protocol/errors.js";
 import type { ActorGateway } from "../runtime/actor-gateway.js";
 
 const KEEPALIVE_MS = 15_000;
+const MIN_INTERVAL_MS = 100;
 /** Streams open at once on this node: each holds a watcher and a timer. */
 const MAX_STREAMS = 100;
 let openStreams = 0;
@@ -52,7 +53,7 @@ export function stateStream(
 		}
 		reading = true;
 		try {
-			do {
+			for (;;) {
 				again = false;
 				const { initialized, state } = await actors.inspector.state(actorId);
 				const line = encodeValue("json", {
@@ -64,7 +65,10 @@ export function stateStream(
 					last = line;
 					send(line);
 				}
-			} while (again && !closed);
+				if (!again || closed) break;
+				// A busy actor commits far more often than anyone can read: at most 10 lines a second.
+				await new Promise((resolve) => setTimeout(resolve, MIN_INTERVAL_MS));
+			}
 		} catch (error) {
 			send(encodeValue("json", { error: toErrorPayload(error, false) }) as string);
 			close();
