@@ -127,7 +127,7 @@ describe("inspector app in Chromium", () => {
 			await shot(page, "05-restored");
 			// The same view in the dark theme.
 			await page.emulateMedia({ colorScheme: "dark" });
-			await shot(page, "10-dark-history");
+			await shot(page, "12-dark-history");
 			expect(problems).toEqual([]);
 		} finally {
 			await page.close();
@@ -172,6 +172,29 @@ describe("inspector app in Chromium", () => {
 			);
 			expect(await page.locator('[data-step="wait-a-day"]').count()).toBe(1);
 			await shot(page, "07-workflow");
+			// Queue contents, and a connection that hibernates while its actor sleeps.
+			const mailbox = t.client.mailbox.getOrCreate(["inbox"], { params: { user: "ann" } });
+			await mailbox.send("tasks", { title: "Reply to Bob", priority: 2 });
+			await mailbox.send("tasks", { title: "Ship the release", priority: 1 });
+			const conn = mailbox.connect();
+			expect(await conn.look()).toBe(1);
+			await selectActor(page, "inbox", "inbox");
+			await page.click('[data-tab="Queue"]');
+			await expect.poll(() => text(page, ".tab-body")).toContain("Ship the release");
+			await shot(page, "08-queue");
+			await page.click('[data-tab="Connections"]');
+			await expect.poll(() => text(page, '[data-testid="connections"]')).toContain("connected");
+			await t.clock.advance(31_000);
+			await t.settle();
+			await expect
+				.poll(() => text(page, '[data-testid="connections"]'), { timeout: 5_000 })
+				.toContain("hibernated");
+			await expect
+				.poll(() => text(page, '[data-actor-key="inbox"]'), { timeout: 5_000 })
+				.toContain("1 hibernated");
+			expect(await text(page, '[data-testid="connections"]')).toContain('"user": "ann"');
+			await shot(page, "09-connections");
+			await conn.dispose();
 			// Read-only: no way to change anything.
 			expect(await page.locator('[data-testid="destroy"]').count()).toBe(0);
 			expect(await page.locator('[data-testid="create-actor"]').count()).toBe(0);
@@ -191,10 +214,10 @@ describe("inspector app in Chromium", () => {
 			await expect.poll(() => text(page, '[data-testid="actor-title"]')).toContain("made");
 			// Created, not woken yet: its state appears on its first wake.
 			await expect.poll(() => text(page, ".tab-body")).toContain("Not initialized yet");
-			await shot(page, "08-created");
+			await shot(page, "10-created");
 			await page.click('[data-testid="destroy"]');
 			await page.waitForSelector('[data-testid="confirm-dialog"]');
-			await shot(page, "09-confirm-destroy");
+			await shot(page, "11-confirm-destroy");
 			await page.click('[data-testid="confirm"]');
 			await expect.poll(() => page.locator('[data-actor-key="made/in/browser"]').count()).toBe(0);
 			await page.click('[data-testid="sign-out"]');

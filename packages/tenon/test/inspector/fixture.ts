@@ -1,7 +1,7 @@
 // A registry for the inspector's tests: a counter with time travel on, a
 // notes actor with a SQLite database and KV, and a workflow.
 import { db } from "../../src/db/index.js";
-import { actor, setup } from "../../src/index.js";
+import { actor, queue, setup } from "../../src/index.js";
 import { workflow } from "../../src/workflow/index.js";
 
 export const ADMIN_TOKEN = "admin-token-0123456789";
@@ -63,8 +63,21 @@ const onboarding = actor({
 	}),
 });
 
+/** Messages wait in its queue: nothing consumes them. */
+const mailbox = actor({
+	state: {},
+	queues: { tasks: queue<{ title: string; priority: number }>() },
+	createConnState: (_c, params: { user: string }) => ({ user: params.user, seen: 0 }),
+	actions: {
+		look: (c) => {
+			c.conn.state.seen++;
+			return c.conn.state.seen;
+		},
+	},
+});
+
 export const registry = setup({
-	use: { counter, notes, onboarding },
+	use: { counter, notes, onboarding, mailbox },
 	admin: { token: ADMIN_TOKEN },
 	inspector: { token: INSPECTOR_TOKEN },
 	logLevel: "silent",
