@@ -56,6 +56,9 @@ Demo tokens (valid 24 h; the signing secret is kept in the data directory):
   alice (user):     ${alice}
   boss (approver):  ${boss}
 
+Inspector: ${url}/inspector/ (sign in with TENON_ADMIN_TOKEN or TENON_INSPECTOR_TOKEN,
+           set before starting; see docs/inspector.md)
+
 Press Ctrl+C to stop (state is saved).
 `);
 

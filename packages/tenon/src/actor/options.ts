@@ -70,6 +70,12 @@ export interface ActorOptions {
 	dbStatementTimeout?: number;
 	/** Longest `c.db.transaction()` may stay open before it is rolled back (ms). Default 30 000. */
 	dbTransactionTimeout?: number;
+	/**
+	 * Commits that changed the state kept for the inspector's time travel (what
+	 * ran them, when, the state they left), stored with each commit. Default 0:
+	 * off, at no cost. The registry's `inspector.turnHistory` sets the default.
+	 */
+	turnHistory?: number;
 }
 
 /** Resolved options with every default filled in. */
@@ -96,4 +102,5 @@ export const DEFAULT_ACTOR_OPTIONS: Readonly<ResolvedActorOptions> = Object.free
 	maxDatabaseSize: 128 * 1024 * 1024,
 	dbStatementTimeout: 10_000,
 	dbTransactionTimeout: 30_000,
+	turnHistory: 0,
 });

@@ -115,3 +115,95 @@ export function readDatabaseRows(
 		return { table, columns, rows, total, limit, offset };
 	});
 }
+
+/** The result of a read-only query: at most `limit` rows, `truncated` when more were left. */
+export interface QueryResult {
+	columns: string[];
+	rows: SqlValue[][];
+	truncated: boolean;
+	elapsedMs: number;
+}
+
+/** Why a console query was refused: `read_only` (it writes) or `sql_error` (SQLite's message). */
+export class ReadOnlyQueryError extends Error {
+	readonly reason: "read_only" | "sql_error" | "timeout";
+	constructor(reason: "read_only" | "sql_error" | "timeout", message: string) {
+		super(message);
+		this.reason = reason;
+	}
+}
+
+/**
+ * What a console statement may start with (after comments): ATTACH and
+ * DETACH count as read-only for SQLite, but would open other files.
+ */
+const READ_KEYWORDS =
+	/^(?:\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*(?:SELECT|WITH|EXPLAIN|VALUES|PRAGMA)\b/i;
+
+/**
+ * Runs one read-only SQL statement against a snapshot of the committed
+ * database. Three locks keep it read-only: the snapshot is opened read-only,
+ * `PRAGMA query_only` is on, and a statement SQLite does not call read-only
+ * (`sqlite3_stmt_readonly`), or that does not start with SELECT, WITH,
+ * EXPLAIN, VALUES or PRAGMA, is refused before it runs. A statement running
+ * past `timeoutMs` is interrupted. Undefined when the actor has no database yet.
+ */
+export async function runReadOnlyQuery(
+	store: ActorStore,
+	actorId: string,
+	sql: string,
+	limit: number,
+	timeoutMs: number,
+): Promise<QueryResult | undefined> {
+	const { module } = await loadSqlite();
+	return withSnapshot(store, actorId, (connection) => {
+		query(connection, "PRAGMA query_only = 1");
+		const started = performance.now();
+		const key = module._sqlite3_malloc(4);
+		module.HEAP32[key >> 2] = 0;
+		module.setCallback(key, () => (performance.now() - started > timeoutMs ? 1 : 0));
+		module._libprogress_progress_handler(connection.pointer, 1_000, 1, key);
+		try {
+			let prepared: ReturnType<Connection["prepareFirst"]>;
+			try {
+				prepared = connection.prepareFirst(sql);
+			} catch (error) {
+				throw new ReadOnlyQueryError("sql_error", (error as Error).message);
+			}
+			const { statement, hasMore } = prepared;
+			if (statement === undefined) throw new ReadOnlyQueryError("sql_error", "no SQL statement");
+			try {
+				if (hasMore) throw new ReadOnlyQueryError("sql_error", "one statement at a time, please");
+				if (!statement.readonly || !READ_KEYWORDS.test(sql))
+					throw new ReadOnlyQueryError("read_only", "the SQL console only reads");
+				const rows: SqlValue[][] = [];
+				let truncated = false;
+				try {
+					while (statement.step()) {
+						if (rows.length === limit) {
+							truncated = true;
+							break;
+						}
+						rows.push(statement.values());
+					}
+				} catch (error) {
+					if (performance.now() - started > timeoutMs)
+						throw new ReadOnlyQueryError("timeout", `the query ran past ${timeoutMs} ms`);
+					throw new ReadOnlyQueryError("sql_error", (error as Error).message);
+				}
+				return {
+					columns: statement.columns,
+					rows,
+					truncated,
+					elapsedMs: Math.round(performance.now() - started),
+				};
+			} finally {
+				statement.finalize();
+			}
+		} finally {
+			module._libprogress_progress_handler(connection.pointer, 0, 0, key);
+			module.deleteCallback(key);
+			module._sqlite3_free(key);
+		}
+	});
+}

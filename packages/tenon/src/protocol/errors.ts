@@ -259,6 +259,11 @@ export function httpStatusFor(group: string, code: string): number {
 			return 500;
 		case "core":
 			return code === "shutting_down" ? 503 : 500;
+		case "inspector":
+			if (code === "turn_not_found" || code === "no_database") return 404;
+			if (code === "read_only") return 403;
+			if (code === "timeout") return 408;
+			return 400;
 		default:
 			return 500;
 	}

@@ -74,10 +74,12 @@ export interface RegistryConfig<A extends ActorDefinitions> {
 	 */
 	admin?: { token?: string };
 	/**
-	 * The read-only inspector API (`/inspector/*`, e.g. workflow journals),
-	 * opened by the admin token or this one. Default: `TENON_INSPECTOR_TOKEN`.
+	 * The inspector (web app at `/inspector/`, API under `/inspector/*`; see
+	 * docs/inspector.md), opened by the admin token or `token`, which only
+	 * reads. Default: `TENON_INSPECTOR_TOKEN`. `turnHistory`: commits kept per
+	 * actor for time travel (the actors' `turnHistory` option's default; 0, off).
 	 */
-	inspector?: { token?: string };
+	inspector?: { token?: string; turnHistory?: number };
 	/**
 	 * A shared secret every client request must carry (`Authorization:
 	 * Bearer`, `x-rivet-token`, `rvt-token` or the `@token` of a gateway id),
@@ -220,6 +222,9 @@ export class Registry<A extends ActorDefinitions> {
 				? {}
 				: { exposeInternalErrors: this.config.exposeInternalErrors }),
 			...(metrics ? { metrics } : {}),
+			...(this.config.inspector?.turnHistory === undefined
+				? {}
+				: { turnHistory: this.config.inspector.turnHistory }),
 		});
 		const gateway = new ActorGateway(runtime);
 		// In a cluster, connections whose sockets other nodes hold reach the actor through links.

@@ -36,6 +36,7 @@ import { ScheduleManager } from "./schedule-manager.js";
 import type { LoadedState } from "./state-loader.js";
 import { StateWriteSource } from "./state-source.js";
 import { StateTracker } from "./state-tracker.js";
+import { TurnHistory } from "./turn-history.js";
 
 /** Lifecycle of an instance: `starting -> awake -> stopping -> stopped`. */
 export type ActorStatus = "starting" | "awake" | "stopping" | "stopped";
@@ -62,6 +63,8 @@ export interface ActorInstanceDeps {
 	onAlarmCommitted(actorId: string, at: number | null): void;
 	/** Where the actor type's metrics go. */
 	metrics: ActorMetrics;
+	/** A commit became durable (the inspector follows committed state). */
+	onCommitted: ((actorId: string) => void) | undefined;
 }
 
 /** What the assembly needs from the instance it builds the parts of. */
@@ -99,6 +102,8 @@ export interface ActorParts {
 	readonly queue: QueueManager;
 	readonly schedules: ScheduleManager;
 	readonly calls: ActorCalls;
+	/** The turn history for time travel; undefined unless the `turnHistory` option is on. */
+	readonly history: TurnHistory | undefined;
 	/** End-of-turn work: `onStateChange`, then get the writes committed. */
 	afterTurn(): void;
 	/** Writes made outside a turn (a timer in user code, a `run` loop) commit right after this microtask. */
@@ -155,12 +160,22 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 		onSettled: () => p.afterTurn(),
 		sleep: () => host.stop("sleep"),
 	});
+	p.history =
+		deps.options.turnHistory > 0
+			? new TurnHistory({
+					limit: deps.options.turnHistory,
+					clock: deps.clock,
+					rawState: () => p.tracker.raw,
+					changeCount: () => p.tracker.changeCount,
+				})
+			: undefined;
 	p.turns = new ActorTurns({
 		actions: deps.actions,
 		argsSchemas: config.actionInputSchemas,
 		onBeforeActionResponse: config.onBeforeActionResponse,
 		clock: deps.clock,
 		actionTimeout: deps.options.actionTimeout,
+		history: p.history,
 		context: () => p.context,
 		assertAwake,
 		actionContext: (conn, fire, requestId) =>
@@ -288,6 +303,7 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 			p.writes,
 			p.schedules,
 			p.connRecords,
+			...(p.history === undefined ? [] : [p.history]),
 		],
 		durability: deps.options.durability,
 		saveIntervalMs: deps.options.stateSaveInterval,
@@ -296,6 +312,7 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 		onDurable: (generation, alarm) => {
 			p.hub.release(generation);
 			if (alarm !== undefined) deps.onAlarmCommitted(actorId, alarm);
+			deps.onCommitted?.(actorId);
 			// Writes are collected when the commit is sent: idleness may have changed.
 			p.activity.maybeIdle();
 		},

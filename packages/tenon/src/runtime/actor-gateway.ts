@@ -7,8 +7,9 @@
 import { ActorError } from "../protocol/errors.js";
 import type { ActionId, ToServer } from "../protocol/messages.js";
 import type { ActorRecord, ActorStore, ClusterMembership } from "../storage/interfaces.js";
-import type { ActorTarget } from "./actor-host.js";
+import { ActorInspector } from "./actor-inspector.js";
 import type { ActorInstance } from "./actor-instance.js";
+import type { ActorTarget } from "./actor-target.js";
 import { type Caller, isAccepted } from "./caller.js";
 import type { ResumeRequest } from "./connections/conn-opening.js";
 import { loadConnRecords } from "./connections/conn-records.js";
@@ -19,8 +20,16 @@ import type { QueueSendResult } from "./queue-manager.js";
 import { readQueueContents } from "./queue-records.js";
 import type { Runtime } from "./runtime.js";
 
-export type { ActorTarget } from "./actor-host.js";
-export { validateNamespace } from "./actor-host.js";
+export type {
+	ActorInspector,
+	ActorSummary,
+	InspectorAudit,
+	KvEntry,
+	TurnOrigin,
+	TurnRecord,
+} from "./actor-inspector.js";
+export type { ActorTarget } from "./actor-target.js";
+export { validateNamespace } from "./actor-target.js";
 export { type Caller, isAccepted } from "./caller.js";
 export type { ResumeRequest } from "./connections/conn-opening.js";
 export type { ConnSocket } from "./connections/conn-socket.js";
@@ -90,9 +99,12 @@ export interface InspectedConnections {
 /** The server's view of the runtime: calls on actors, the directory, and settings. */
 export class ActorGateway {
 	readonly #runtime: Runtime;
+	/** The inspector's operations: listing with status, state edits, time travel, KV. */
+	readonly inspector: ActorInspector;
 
 	constructor(runtime: Runtime) {
 		this.#runtime = runtime;
+		this.inspector = new ActorInspector(runtime);
 	}
 
 	get limits(): Runtime["limits"] {

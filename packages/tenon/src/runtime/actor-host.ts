@@ -14,6 +14,7 @@ import { CommitPipeline } from "../storage/commit-pipeline.js";
 import type { ActorRecord, StorageHandles } from "../storage/interfaces.js";
 import { type ActionImpl, buildActionTable } from "./action-table.js";
 import { ActorInstance } from "./actor-instance.js";
+import type { ActorTarget } from "./actor-target.js";
 import { AlarmScheduler } from "./alarm-scheduler.js";
 import { type Caller, callerWithParams } from "./caller.js";
 import type { ConnectionLinks } from "./connections/links.js";
@@ -27,11 +28,6 @@ interface ActorType {
 	metrics: ActorMetrics;
 }
 
-/** How a request names its actor. */
-export type ActorTarget =
-	| { kind: "id"; actorId: string }
-	| { kind: "key"; name: string; key: string[]; method: "get" | "getOrCreate"; input?: Uint8Array };
-
 /** Options of {@link ActorHost}. */
 export interface ActorHostOptions {
 	definitions: Record<string, AnyActorDefinition>;
@@ -42,6 +38,10 @@ export interface ActorHostOptions {
 	logger: Logger;
 	limits: Limits;
 	exposeInternalErrors: boolean;
+	/** Default of the actors' `turnHistory` option (the registry's `inspector.turnHistory`). */
+	turnHistory?: number;
+	/** A commit of an actor became durable (what the inspector's live state follows). */
+	onCommitted?: (actorId: string) => void;
 	/** Creates the client actors use to call each other (`c.client()`). */
 	createClient(): unknown;
 	/** Where the node's metrics go. Default: nowhere ({@link noopMetrics}). */
@@ -49,16 +49,6 @@ export interface ActorHostOptions {
 }
 
 type Slot = { instance: ActorInstance } | { starting: Promise<ActorInstance> };
-
-const NAMESPACE_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** Throws `request/invalid_query` for a malformed namespace. */
-export function validateNamespace(namespace: string): string {
-	if (!NAMESPACE_PATTERN.test(namespace)) {
-		throw errors.invalidQuery("namespace must be 1-64 characters of A-Z, a-z, 0-9, _ or -");
-	}
-	return namespace;
-}
 
 /**
  * The actors awake on this node. Resolves names and keys to actors, wakes
@@ -117,7 +107,11 @@ export class ActorHost {
 			this.#types.set(name, {
 				definition,
 				actions: buildActionTable(definition.config.actions as Record<string, unknown> | undefined),
-				options: { ...DEFAULT_ACTOR_OPTIONS, ...definition.config.options },
+				options: {
+					...DEFAULT_ACTOR_OPTIONS,
+					turnHistory: options.turnHistory ?? 0,
+					...definition.config.options,
+				},
 				metrics: metrics.forActor(name),
 			});
 		}
@@ -175,6 +169,11 @@ export class ActorHost {
 	/** The definition registered under `name` (throws `actor/not_found` style errors if none). */
 	definition(name: string): AnyActorDefinition {
 		return this.#type(name).definition;
+	}
+
+	/** The resolved options of the actors registered under `name`. */
+	options(name: string): ResolvedActorOptions {
+		return this.#type(name).options;
 	}
 
 	#type(name: string): ActorType {
@@ -397,6 +396,7 @@ export class ActorHost {
 				sockets: this.sockets,
 				links: this.#links,
 				metrics: type.metrics,
+				onCommitted: this.#options.onCommitted,
 				// An awake actor fires its own timers; a due alarm matters once it
 				// sleeps, and then `onStopped` below looks at it again.
 				onAlarmCommitted: (_actorId, at) => {

@@ -18,6 +18,7 @@ import { attachSockets, expireOrphans, restoreConnections } from "./connections/
 import type { ConnSocket } from "./connections/conn-socket.js";
 import type { CloseKind } from "./connections/connection-hub.js";
 import { databaseHost } from "./database-host.js";
+import { replaceStateTurn, type TurnOrigin } from "./inspector-turns.js";
 import { type LoadedState, loadState } from "./state-loader.js";
 
 export type { ActorInstanceDeps, ActorStatus } from "./actor-assembly.js";
@@ -117,6 +118,7 @@ export class ActorInstance {
 		const p = instance.#parts;
 		try {
 			await p.queue.load(deps.storage.store, instance.actorId);
+			await p.history?.load(deps.storage.store, instance.actorId);
 			await p.schedules.load(deps.storage.store, instance.actorId);
 			const records = await loadConnRecords(
 				deps.storage.store,
@@ -180,6 +182,11 @@ export class ActorInstance {
 		);
 		// Establishing state on wake is not a change for onStateChange.
 		p.stateChange.settle();
+	}
+
+	/** Replaces the state as a turn of its own, recorded with `origin` (the inspector's edits). */
+	replaceState(next: unknown, origin: TurnOrigin): Promise<void> {
+		return replaceStateTurn(this.#parts, next, origin);
 	}
 
 	/** The calls that reach the actor from outside: HTTP actions, queue sends, raw requests and sockets. */

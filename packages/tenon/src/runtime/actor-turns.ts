@@ -9,6 +9,7 @@ import { type ActorError, errors } from "../protocol/errors.js";
 import type { ActionImpl } from "./action-table.js";
 import type { ConnectionImpl } from "./connections/connection.js";
 import type { ActionContextImpl, ActorContextImpl } from "./context-impl.js";
+import type { TurnHistory } from "./turn-history.js";
 
 /** What running turns needs from its actor: narrow capabilities, not the actor. */
 export interface TurnDeps {
@@ -17,6 +18,8 @@ export interface TurnDeps {
 	readonly onBeforeActionResponse: AnyActorDefinition["config"]["onBeforeActionResponse"];
 	readonly clock: Clock;
 	readonly actionTimeout: number;
+	/** Records turns for time travel (the `turnHistory` option); undefined when off. */
+	readonly history: TurnHistory | undefined;
 	/** The actor's context (what its hooks get). */
 	context(): ActorContextImpl;
 	/** Throws `actor/stopping` unless the actor is awake. */
@@ -92,6 +95,7 @@ export class ActorTurns {
 			validated = result.value as unknown[];
 		}
 		const context = deps.actionContext(conn, fire, requestId);
+		const mark = deps.history?.begin();
 		let called = callAsync(() => impl(context, ...validated));
 		if (onSettled) {
 			// Chained before track(): runs before the turn's commit is started.
@@ -111,6 +115,7 @@ export class ActorTurns {
 		let output = await withTimeout(running, deps.clock, timeout, () =>
 			errors.actionTimedOut(name, timeout),
 		);
+		if (mark !== undefined) deps.history?.end(mark, name, conn.id, fire);
 		const responseHook = deps.onBeforeActionResponse;
 		if (responseHook)
 			output = await deps.track(

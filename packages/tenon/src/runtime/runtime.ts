@@ -7,6 +7,7 @@ import { exposeInternalErrorsFromEnv } from "../protocol/errors.js";
 import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.js";
 import type { ClusterMembership, StorageDriver, StorageHandles } from "../storage/interfaces.js";
 import { ActorHost } from "./actor-host.js";
+import { CommitWatchers } from "./commit-watchers.js";
 import { runtimeSampler } from "./metrics-sampler.js";
 
 /** Options of {@link Runtime.start}. */
@@ -19,6 +20,8 @@ export interface RuntimeOptions {
 	exposeInternalErrors?: boolean;
 	/** Where the node's metrics go. Default: nowhere. */
 	metrics?: RuntimeMetrics;
+	/** Default of the actors' `turnHistory` option. */
+	turnHistory?: number;
 }
 
 const ACTOR_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
@@ -31,6 +34,8 @@ export class Runtime {
 	readonly clock: Clock;
 	readonly exposeInternalErrors: boolean;
 	readonly storageName: string;
+	/** Who follows which actor's commits (the inspector's live state). */
+	readonly commits = new CommitWatchers();
 	readonly #storage: StorageHandles;
 	#stopping: Promise<void> | undefined;
 	#clientFactory: (() => unknown) | undefined;
@@ -53,6 +58,8 @@ export class Runtime {
 			logger,
 			limits: this.limits,
 			exposeInternalErrors: this.exposeInternalErrors,
+			...(options.turnHistory === undefined ? {} : { turnHistory: options.turnHistory }),
+			onCommitted: (actorId) => this.commits.notify(actorId),
 			createClient: () => {
 				if (this.#clientFactory === undefined) {
 					throw new Error("c.client() is not available: the runtime has no server attached");

@@ -105,6 +105,18 @@ export class AccessPolicy {
 	}
 
 	/**
+	 * Which credential an inspector request carries (after {@link requireInspector}
+	 * passed): `admin` may change actors, `inspector` only reads.
+	 */
+	inspectorRole(request: Request): "admin" | "inspector" {
+		const { adminToken } = this.#options;
+		const given = presentedCredential(request);
+		return adminToken !== undefined && given !== undefined && sameSecret(given, adminToken)
+			? "admin"
+			: "inspector";
+	}
+
+	/**
 	 * Checks a client request's token when a client token is configured (the
 	 * admin token also passes). Without one, the token is left to the hooks.
 	 */

@@ -2,16 +2,19 @@ import { ActorError, errors } from "../protocol/errors.js";
 import type { ActorGateway } from "../runtime/actor-gateway.js";
 import { readWorkflowHistory } from "../workflow/history.js";
 import { isWorkflowRun } from "../workflow/index.js";
-import type { AccessPolicy } from "./access.js";
 import { jsonResponse } from "./http-util.js";
+import { handleInspectorApi, type InspectorContext } from "./inspector-api.js";
+import { isInspectorAppPath, serveInspectorApp } from "./inspector-app.js";
 
 const ACTOR_ROUTE =
 	/^\/inspector\/actors\/([^/]+)\/(workflow|queue|connections|db\/schema|db\/rows)$/;
 const MAX_ROWS = 1_000;
 
 /**
- * `/inspector/*`: read-only views for tools, behind the admin or the
- * inspector token (`Authorization: Bearer <token>`); disabled without either.
+ * `/inspector/*`: the inspector web app at `/inspector/` (its files need no
+ * credential), and its API behind the admin or the inspector token
+ * (`Authorization: Bearer <token>`); disabled without either. The app's
+ * routes are in inspector-api.ts; the read-only views for tools are these:
  *
  * - `GET /inspector/actors/{actorId}/workflow`: the workflow's status and
  *   journal (entries, status, attempts, errors) as committed.
@@ -32,10 +35,15 @@ export async function handleInspector(
 	request: Request,
 	path: string,
 	actors: ActorGateway,
-	access: AccessPolicy,
+	context: InspectorContext,
 ): Promise<Response | undefined> {
 	if (path !== "/inspector" && !path.startsWith("/inspector/")) return undefined;
-	access.requireInspector(request);
+	// The web app's files need no credential; it asks for one and sends it to the API.
+	if (isInspectorAppPath(path) && (request.method === "GET" || request.method === "HEAD"))
+		return serveInspectorApp(request, path);
+	context.access.requireInspector(request);
+	const answered = await handleInspectorApi(request, path, actors, context);
+	if (answered) return answered;
 	if (path === "/inspector/sockets") {
 		if (request.method !== "GET") throw errors.methodNotAllowed(request.method, path);
 		return jsonResponse(actors.socketStats());

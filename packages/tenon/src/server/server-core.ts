@@ -225,7 +225,13 @@ export function createServerCore(
 			}
 			const measured = await handleMetrics(request, path, access, options.metrics);
 			if (measured) return measured;
-			const inspected = await handleInspector(request, path, actors, access);
+			const inspected = await handleInspector(request, path, actors, {
+				access,
+				readBody: bodyReaderFor(admitted),
+				checkStateChange: (checked) => guard.checkStateChange(checked, admitted),
+				caller: (called) => callerOf(called, admitted, undefined),
+				remoteAddress: admitted.remoteAddress,
+			});
 			if (inspected) return inspected;
 			const response = await handleManagement(
 				request,

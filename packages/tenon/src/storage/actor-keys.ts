@@ -22,6 +22,8 @@ export const AREA = {
 	SQLITE: 0x07,
 	/** Connections (id, params, conn state, subscriptions), so they survive sleep and restarts. */
 	CONN: 0x08,
+	/** Turn history for the inspector's time travel (only with the `turnHistory` option). */
+	HISTORY: 0x09,
 } as const;
 
 /** The actor's metadata record. */
@@ -79,3 +81,22 @@ export function connIdOf(key: Uint8Array): string {
 
 /** The range holding all connection records. */
 export const CONN_RANGE = { start: Uint8Array.of(AREA.CONN), end: Uint8Array.of(AREA.CONN + 1) };
+
+/** Storage key of turn history record `seq` (big-endian, so keys sort by sequence). */
+export function historyKey(seq: number): Uint8Array {
+	const key = new Uint8Array(9);
+	key[0] = AREA.HISTORY;
+	new DataView(key.buffer).setBigUint64(1, BigInt(seq));
+	return key;
+}
+
+/** The sequence number of a turn history key. */
+export function historySeqOf(key: Uint8Array): number {
+	return Number(new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(1));
+}
+
+/** The range holding the turn history. */
+export const HISTORY_RANGE = {
+	start: Uint8Array.of(AREA.HISTORY),
+	end: Uint8Array.of(AREA.HISTORY + 1),
+};

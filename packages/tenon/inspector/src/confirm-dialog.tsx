@@ -1,0 +1,35 @@
+import { useEffect, useRef } from "react";
+
+/** A modal asking to confirm a destructive step. */
+export function ConfirmDialog({
+	title,
+	message,
+	confirmLabel,
+	onConfirm,
+	onCancel,
+}: {
+	title: string;
+	message: string;
+	confirmLabel: string;
+	onConfirm: () => void;
+	onCancel: () => void;
+}) {
+	const dialog = useRef<HTMLDialogElement>(null);
+	useEffect(() => {
+		dialog.current?.showModal();
+	}, []);
+	return (
+		<dialog ref={dialog} className="dialog" onCancel={onCancel} data-testid="confirm-dialog">
+			<h3>{title}</h3>
+			<p>{message}</p>
+			<div className="row end">
+				<button type="button" onClick={onCancel}>
+					Cancel
+				</button>
+				<button type="button" className="danger" onClick={onConfirm} data-testid="confirm">
+					{confirmLabel}
+				</button>
+			</div>
+		</dialog>
+	);
+}

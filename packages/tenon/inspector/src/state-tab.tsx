@@ -1,0 +1,81 @@
+import { useState } from "react";
+import { actorPath, api, describeError } from "./api.js";
+import { JsonView } from "./json-view.js";
+import { useStateStream } from "./use-state-stream.js";
+
+/** The committed state, refreshed as turns commit; admins can replace it (an audited turn). */
+export function StateTab({ actorId, admin }: { actorId: string; admin: boolean }) {
+	const [generation, setGeneration] = useState(0);
+	const { data, error, live } = useStateStream(actorId, generation);
+	const [draft, setDraft] = useState<string | undefined>(undefined);
+	const [saveError, setSaveError] = useState<string | undefined>(undefined);
+
+	const save = async () => {
+		setSaveError(undefined);
+		try {
+			const state = JSON.parse(draft ?? "null");
+			await api(actorPath(actorId, "/state"), { method: "PUT", body: { state } });
+			setDraft(undefined);
+			setGeneration((n) => n + 1);
+		} catch (caught) {
+			setSaveError(describeError(caught));
+		}
+	};
+
+	return (
+		<div className="stack">
+			<div className="row">
+				<h3>State</h3>
+				<span className="muted small" data-testid="stream-status">
+					committed · {live ? "live" : "reconnecting…"}
+				</span>
+				<span className="spacer" />
+				{admin && draft === undefined && (
+					<button
+						type="button"
+						onClick={() => setDraft(JSON.stringify(data?.state ?? null, null, 2))}
+						data-testid="edit-state"
+					>
+						Edit
+					</button>
+				)}
+			</div>
+			{error && <p className="error">{error}</p>}
+			{draft === undefined ? (
+				data &&
+				(data.initialized ? (
+					<JsonView value={data.state} testId="state" />
+				) : (
+					<p className="muted">Not initialized yet.</p>
+				))
+			) : (
+				<>
+					<textarea
+						className="code"
+						rows={14}
+						value={draft}
+						onChange={(event) => setDraft(event.target.value)}
+						data-testid="state-editor"
+					/>
+					<p className="muted small">
+						Saving replaces the whole state in a turn of its own (logged with who and when).
+					</p>
+					{saveError && <p className="error">{saveError}</p>}
+					<div className="row end">
+						<button type="button" onClick={() => setDraft(undefined)}>
+							Cancel
+						</button>
+						<button
+							type="button"
+							className="primary"
+							onClick={() => void save()}
+							data-testid="save-state"
+						>
+							Save state
+						</button>
+					</div>
+				</>
+			)}
+		</div>
+	);
+}

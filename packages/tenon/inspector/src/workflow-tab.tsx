@@ -1,0 +1,70 @@
+import { actorPath, api } from "./api.js";
+import { JsonView } from "./json-view.js";
+import { StatusBadge } from "./status-badge.js";
+import type { WorkflowEntry } from "./types.js";
+import { usePoll } from "./use-poll.js";
+
+interface WorkflowHistory {
+	status: string;
+	output?: unknown;
+	error?: unknown;
+	entries: (WorkflowEntry & {
+		location: string;
+		createdAt?: number;
+		completedAt?: number;
+		deadline?: number;
+	})[];
+}
+
+/** The workflow's journal: each step, its status, attempts, output or error. */
+export function WorkflowTab({ actorId }: { actorId: string }) {
+	const { data, error } = usePoll(
+		() =>
+			api<{ isWorkflowEnabled: boolean; history: WorkflowHistory | null }>(
+				actorPath(actorId, "/workflow"),
+			),
+		2_000,
+		[actorId],
+	);
+	if (error) return <p className="error">{error}</p>;
+	if (!data) return <p className="muted">Loading…</p>;
+	if (!data.isWorkflowEnabled || data.history === null)
+		return <p className="muted">This actor does not run a workflow.</p>;
+	const history = data.history;
+	return (
+		<div className="stack">
+			<div className="row">
+				<h3>Workflow</h3>
+				<StatusBadge status={history.status} />
+			</div>
+			{history.error !== undefined && <JsonView value={history.error} />}
+			<ol className="steps" data-testid="workflow-steps">
+				{history.entries.map((entry) => (
+					<li key={entry.location} className="step" data-step={entry.name}>
+						<div className="row">
+							<StatusBadge status={entry.status ?? "pending"} />
+							<strong>{entry.location}</strong>
+							<span className="muted small">{entry.kind}</span>
+							{entry.attempts !== undefined && entry.attempts > 1 && (
+								<span className="muted small">{entry.attempts} attempts</span>
+							)}
+							<span className="spacer" />
+							{entry.completedAt === undefined && entry.deadline !== undefined && (
+								<span className="muted small">
+									until {new Date(entry.deadline).toLocaleString()}
+								</span>
+							)}
+							{entry.completedAt !== undefined && (
+								<span className="muted small">
+									{new Date(entry.completedAt).toLocaleTimeString()}
+								</span>
+							)}
+						</div>
+						{entry.output !== undefined && <JsonView value={entry.output} />}
+						{entry.error !== undefined && <JsonView value={entry.error} />}
+					</li>
+				))}
+			</ol>
+		</div>
+	);
+}

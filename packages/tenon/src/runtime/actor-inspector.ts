@@ -1,0 +1,199 @@
+// What the inspector web app asks of the runtime beyond the read-only views:
+// listing actors with their status, committed state, the KV area, the turn
+// history, and replacing the state as an audited turn. Reached by the server
+// through `ActorGateway.inspector`.
+
+import { ActorError, errors } from "../protocol/errors.js";
+import { AREA } from "../storage/actor-keys.js";
+import type { ActorRecord } from "../storage/interfaces.js";
+import type { Runtime } from "./runtime.js";
+import { loadState } from "./state-loader.js";
+import { readTurn, readTurnHistory, type TurnOrigin, type TurnRecord } from "./turn-history.js";
+
+export type { TurnOrigin, TurnRecord } from "./turn-history.js";
+
+/** One actor as the inspector lists it. */
+export interface ActorSummary {
+	readonly actorId: string;
+	readonly name: string;
+	readonly key: readonly string[];
+	readonly createdAt: number;
+	readonly status: "awake" | "sleeping";
+	/** Sockets this node holds open for the actor while it sleeps. */
+	readonly hibernatedConnections: number;
+	/** Sockets this node holds for the actor (attached or hibernating). */
+	readonly connections: number;
+}
+
+/** A KV entry: the key as text when it is UTF-8, else hex; the value likewise. */
+export interface KvEntry {
+	readonly key: string;
+	readonly keyEncoding: "utf8" | "hex";
+	readonly value: string;
+	readonly valueEncoding: "utf8" | "hex";
+	readonly size: number;
+}
+
+/** Who made an inspector change, for the audit log and the turn history. */
+export interface InspectorAudit {
+	/** The credential's role and the caller's address, e.g. `admin@127.0.0.1`. */
+	readonly who: string;
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+function asText(bytes: Uint8Array): { text: string; encoding: "utf8" | "hex" } {
+	try {
+		const text = strictUtf8.decode(bytes);
+		// Control characters other than tabs and newlines read badly: show those as hex.
+		// biome-ignore lint/suspicious/noControlCharactersInRegex: that is what it looks for
+		if (!/[\u0000-\u0008\u000e-\u001f]/.test(text)) return { text, encoding: "utf8" };
+	} catch {
+		// Not UTF-8.
+	}
+	return { text: Buffer.from(bytes).toString("hex"), encoding: "hex" };
+}
+
+/** The inspector's operations on the runtime. */
+export class ActorInspector {
+	readonly #runtime: Runtime;
+
+	constructor(runtime: Runtime) {
+		this.#runtime = runtime;
+	}
+
+	/** Live actors of `names` (each listed by id, up to `limit` per name), with their status. */
+	async list(namespace: string, names: readonly string[], limit: number): Promise<ActorSummary[]> {
+		const host = this.#runtime.host;
+		const summaries: ActorSummary[] = [];
+		for (const name of names) {
+			const records = await host.listActors(namespace, name, limit);
+			for (const record of records) summaries.push(this.summary(record));
+		}
+		return summaries;
+	}
+
+	/** One actor's summary. */
+	summary(record: ActorRecord): ActorSummary {
+		const host = this.#runtime.host;
+		const sockets = [
+			...host.sockets.socketsOf(record.actorId),
+			...host.sockets.rawSocketsOf(record.actorId),
+		];
+		return {
+			actorId: record.actorId,
+			name: record.name,
+			key: record.key,
+			createdAt: record.createdAt,
+			status: host.awakeInstance(record.actorId) !== undefined ? "awake" : "sleeping",
+			hibernatedConnections: sockets.filter((socket) => !socket.attached).length,
+			connections: sockets.length,
+		};
+	}
+
+	/** The actor's committed state (it need not be awake). */
+	async state(actorId: string): Promise<{ initialized: boolean; state: unknown }> {
+		await this.#runtime.host.getLiveRecord(actorId);
+		const loaded = await loadState(this.#runtime.storage.store, actorId);
+		return loaded.initialized
+			? { initialized: true, state: loaded.state }
+			: { initialized: false, state: null };
+	}
+
+	/**
+	 * Calls `onCommit` after each durable commit of the actor (while it is
+	 * awake on this node); returns the unsubscribe.
+	 */
+	watchCommits(actorId: string, onCommit: () => void): () => void {
+		return this.#runtime.commits.watch(actorId, onCommit);
+	}
+
+	/** Replaces the state as a turn of its own (waking the actor), logged with who did it. */
+	async editState(actorId: string, next: unknown, audit: InspectorAudit): Promise<void> {
+		await this.#replace(actorId, next, { kind: "inspector", operation: "edit", who: audit.who });
+	}
+
+	/** The recorded turns, oldest first (empty when the `turnHistory` option is off). */
+	async history(actorId: string): Promise<{ retention: number; turns: TurnRecord[] }> {
+		const record = await this.#runtime.host.getLiveRecord(actorId);
+		return {
+			retention: this.retention(record.name),
+			turns: await readTurnHistory(this.#runtime.storage.store, actorId),
+		};
+	}
+
+	/** How many turns an actor type keeps (its `turnHistory` option). */
+	retention(name: string): number {
+		return this.#runtime.host.options(name).turnHistory;
+	}
+
+	/** The action names of an actor type (for the action console). */
+	actionNames(name: string): string[] {
+		const actions = this.#runtime.host.definition(name).config.actions as
+			| Record<string, unknown>
+			| undefined;
+		return Object.keys(actions ?? {});
+	}
+
+	/** Sets the state back to what recorded turn `seq` left, as a new audited turn. */
+	async restore(actorId: string, seq: number, audit: InspectorAudit): Promise<void> {
+		await this.#runtime.host.getLiveRecord(actorId);
+		const turn = await readTurn(this.#runtime.storage.store, actorId, seq);
+		if (turn === undefined)
+			throw new ActorError("inspector", "turn_not_found", `No recorded turn ${seq}`, { seq });
+		if (turn.stateOmitted === true)
+			throw new ActorError(
+				"inspector",
+				"snapshot_omitted",
+				`Turn ${seq} left a state too large to keep a snapshot of`,
+				{ seq },
+			);
+		await this.#replace(actorId, turn.state, {
+			kind: "inspector",
+			operation: "restore",
+			who: audit.who,
+			fromSeq: seq,
+		});
+	}
+
+	/** KV entries (`c.kv`) whose key starts with `prefix`, up to `limit`. */
+	async kv(actorId: string, prefix: string, limit: number): Promise<KvEntry[]> {
+		await this.#runtime.host.getLiveRecord(actorId);
+		const bytes = new TextEncoder().encode(prefix);
+		const start = new Uint8Array(bytes.length + 1);
+		start[0] = AREA.KV;
+		start.set(bytes, 1);
+		const entries = await this.#runtime.storage.store.list(
+			actorId,
+			{ start, end: Uint8Array.of(AREA.KV + 1) },
+			{ limit: limit + 1 },
+		);
+		return entries
+			.filter(([key]) => key.length >= start.length && start.every((b, i) => key[i] === b))
+			.slice(0, limit)
+			.map(([key, value]) => {
+				const k = asText(key.subarray(1));
+				const v = asText(value);
+				return {
+					key: k.text,
+					keyEncoding: k.encoding,
+					value: v.text,
+					valueEncoding: v.encoding,
+					size: value.byteLength,
+				};
+			});
+	}
+
+	async #replace(actorId: string, next: unknown, origin: TurnOrigin): Promise<void> {
+		const host = this.#runtime.host;
+		const instance = await host.instanceFor(await host.getLiveRecord(actorId));
+		if (typeof next === "function") throw errors.invalid("state must be plain data");
+		await instance.replaceState(next, origin);
+		this.#runtime.logger.info("inspector replaced an actor's state", {
+			actorId,
+			operation: origin.kind === "inspector" ? origin.operation : "edit",
+			who: origin.kind === "inspector" ? origin.who : "unknown",
+			at: this.#runtime.clock.now(),
+		});
+	}
+}

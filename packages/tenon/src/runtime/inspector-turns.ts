@@ -1,0 +1,25 @@
+// The inspector's writes to an actor: replacing its state (an edit, or a
+// restore of a recorded turn) runs as a turn of its own, through the same
+// activity tracking, commit and output gate as an action.
+
+import type { ActorParts } from "./actor-assembly.js";
+import type { TurnOrigin } from "./turn-history.js";
+
+export type { TurnOrigin } from "./turn-history.js";
+
+/** Replaces the actor's state as one turn; resolves once the change is durable. */
+export function replaceStateTurn(
+	parts: ActorParts,
+	next: unknown,
+	origin: TurnOrigin,
+): Promise<void> {
+	return parts.turns.gated("inspector state edit", () =>
+		parts.activity.track(
+			(async () => {
+				parts.history?.note(origin);
+				parts.tracker.replace(next);
+				parts.afterTurn();
+			})(),
+		),
+	);
+}

@@ -1,0 +1,97 @@
+// `GET /inspector/actors/{id}/state/stream`: the actor's committed state as
+// newline-delimited JSON, one line now and one after each commit that changed
+// it (coalesced while a read is under way, at most ten a second), so the
+// inspector shows turns as they commit without polling. A blank line every
+// 15 s keeps proxies from closing an idle stream. It ends when the client goes away.
+
+import { encodeValue } from "../protocol/encoding.js";
+import { toErrorPayload } from "../protocol/errors.js";
+import type { ActorGateway } from "../runtime/actor-gateway.js";
+
+const KEEPALIVE_MS = 15_000;
+const MIN_INTERVAL_MS = 100;
+/** Streams open at once on this node: each holds a watcher and a timer. */
+const MAX_STREAMS = 100;
+let openStreams = 0;
+
+/** The streaming response, or undefined when too many streams are open (the caller polls). */
+export function stateStream(
+	request: Request,
+	actorId: string,
+	actors: ActorGateway,
+): Response | undefined {
+	if (openStreams >= MAX_STREAMS) return undefined;
+	openStreams++;
+	const encoder = new TextEncoder();
+	let closed = false;
+	let reading = false;
+	let again = false;
+	let last = "";
+	let stopWatching = () => {};
+	let keepalive: ReturnType<typeof setInterval> | undefined;
+	let controller!: ReadableStreamDefaultController<Uint8Array>;
+
+	const close = () => {
+		if (closed) return;
+		closed = true;
+		openStreams--;
+		stopWatching();
+		if (keepalive !== undefined) clearInterval(keepalive);
+		try {
+			controller.close();
+		} catch {
+			// Already closed or cancelled.
+		}
+	};
+	const send = (line: string) => {
+		if (!closed) controller.enqueue(encoder.encode(`${line}\n`));
+	};
+	const read = async () => {
+		if (reading) {
+			again = true;
+			return;
+		}
+		reading = true;
+		try {
+			for (;;) {
+				again = false;
+				const { initialized, state } = await actors.inspector.state(actorId);
+				const line = encodeValue("json", {
+					initialized,
+					state,
+					status: actors.isAwake(actorId) ? "awake" : "sleeping",
+				}) as string;
+				if (line !== last) {
+					last = line;
+					send(line);
+				}
+				if (!again || closed) break;
+				// A busy actor commits far more often than anyone can read: at most 10 lines a second.
+				await new Promise((resolve) => setTimeout(resolve, MIN_INTERVAL_MS));
+			}
+		} catch (error) {
+			send(encodeValue("json", { error: toErrorPayload(error, false) }) as string);
+			close();
+		} finally {
+			reading = false;
+		}
+	};
+
+	const body = new ReadableStream<Uint8Array>({
+		start(streamController) {
+			controller = streamController;
+			stopWatching = actors.inspector.watchCommits(actorId, () => void read());
+			keepalive = setInterval(() => send(""), KEEPALIVE_MS);
+			request.signal.addEventListener("abort", close, { once: true });
+			void read();
+		},
+		cancel: close,
+	});
+	return new Response(body, {
+		headers: {
+			"content-type": "application/x-ndjson; charset=utf-8",
+			"cache-control": "no-store",
+			"x-content-type-options": "nosniff",
+		},
+	});
+}
