@@ -1,5 +1,6 @@
 import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ResolvedActorOptions } from "../actor/options.js";
+import type { ActorKeyList } from "../actor/types.js";
 import type { Clock } from "../common/clock.js";
 import { randomId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
@@ -72,7 +73,10 @@ export interface AssemblyHost {
 	readonly deps: ActorInstanceDeps;
 	/** The write fence the instance holds (its lease epoch in a cluster). */
 	readonly fence: number;
-	readonly abort: AbortController;
+	/** The actor's key, frozen (one copy shared by the instance and the surface). */
+	readonly key: ActorKeyList;
+	/** Aborts when the actor stops (made on first use: most actors never ask). */
+	abortSignal(): AbortSignal;
 	status(): ActorStatus;
 	log(): Logger;
 	/** Sleeps or destroys the actor (after the calling turn). */
@@ -194,8 +198,8 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 	p.surface = new ActorSurface({
 		actorId,
 		name: deps.record.name,
-		key: Object.freeze([...deps.record.key]),
-		abortSignal: host.abort.signal,
+		key: host.key,
+		abortSignal: host.abortSignal,
 		log: host.log,
 		hub: () => p.hub,
 		kv: () => p.kv,

@@ -48,7 +48,9 @@ export class ActorInstance {
 	status: ActorStatus = "starting";
 	readonly #deps: ActorInstanceDeps;
 	readonly #events: InstanceEvents;
-	readonly #abort = new AbortController();
+	/** Made on first use (most actors never ask for their abort signal). */
+	#abort: AbortController | undefined;
+	#halted = false;
 	readonly #parts: ActorParts;
 	#log: Logger | undefined;
 	/** The `run` handler's loop (restarted when it fails); undefined without one. */
@@ -79,7 +81,8 @@ export class ActorInstance {
 		const host: AssemblyHost = {
 			deps,
 			fence,
-			abort: this.#abort,
+			key: this.key,
+			abortSignal: () => this.#abortSignal(),
 			status: () => this.status,
 			log: () => this.log,
 			stop: (kind) => void this.stop(kind),
@@ -309,9 +312,18 @@ export class ActorInstance {
 		}
 	}
 
+	#abortSignal(): AbortSignal {
+		if (this.#abort === undefined) {
+			this.#abort = new AbortController();
+			if (this.#halted) this.#abort.abort();
+		}
+		return this.#abort.signal;
+	}
+
 	/** New work ends: the abort signal fires, the sleep timer, timers and the `run` loop stop. */
 	#halt(): void {
-		this.#abort.abort();
+		this.#halted = true;
+		this.#abort?.abort();
 		this.#parts.activity.stopTimer();
 		this.#parts.schedules.close();
 		this.#runs?.stop();

@@ -20,7 +20,7 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 	const common = {
 		clock: deps.clock,
 		log: host.log(),
-		abortSignal: host.abort.signal,
+		abortSignal: host.abortSignal(),
 		hasQueueReceivers: () => p.queue.hasReceivers,
 		releaseLeases: () => p.queue.releaseRunLeases(),
 		onChange: () => {
@@ -40,7 +40,7 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 			actorId: deps.record.actorId,
 			log: host.log(),
 			clock: deps.clock,
-			abortSignal: host.abort.signal,
+			abortSignal: host.abortSignal(),
 			context: p.context,
 			writes: p.writes,
 			queue: p.queue,

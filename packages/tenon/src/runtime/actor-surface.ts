@@ -17,7 +17,7 @@ export interface SurfaceParts {
 	readonly actorId: string;
 	readonly name: string;
 	readonly key: ActorKeyList;
-	readonly abortSignal: AbortSignal;
+	abortSignal(): AbortSignal;
 	log(): Logger;
 	hub(): ConnectionHub;
 	kv(): KvImpl;
@@ -62,7 +62,7 @@ export class ActorSurface implements ContextHost {
 		return this.#parts.log();
 	}
 	get abortSignal(): AbortSignal {
-		return this.#parts.abortSignal;
+		return this.#parts.abortSignal();
 	}
 	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	get connsView(): ReadonlyMap<string, Conn<any, any, any>> {

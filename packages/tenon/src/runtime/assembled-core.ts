@@ -47,7 +47,7 @@ export class AssembledCore implements ActorCore {
 	}
 
 	get abortSignal(): AbortSignal {
-		return this.#host.abort.signal;
+		return this.#host.abortSignal();
 	}
 
 	isAwake(): boolean {

@@ -20,7 +20,7 @@ export class DeadLetters {
 	readonly #writes: PendingWrites;
 	readonly #max: () => number;
 	/** Ids being taken right now (reads are async; a letter is taken once). */
-	readonly #taking = new Set<string>();
+	#taking: Set<string> | undefined;
 	#count = 0;
 
 	constructor(writes: PendingWrites, max: () => number) {
@@ -74,7 +74,9 @@ export class DeadLetters {
 
 	/** Removes dead letter `id` and returns it (undefined if there is none). */
 	async take(id: string): Promise<StoredDeadLetter | undefined> {
-		if (!/^\d{1,15}$/.test(id) || this.#taking.has(id)) return undefined;
+		if (!/^\d{1,15}$/.test(id) || this.#taking?.has(id)) return undefined;
+		// Made on first use: an idle actor keeps no empty set.
+		this.#taking ??= new Set();
 		this.#taking.add(id);
 		try {
 			const key = deadLetterKey(Number(id));
@@ -84,7 +86,7 @@ export class DeadLetters {
 			this.#count--;
 			return decodeDeadLetter(key, value);
 		} finally {
-			this.#taking.delete(id);
+			this.#taking?.delete(id);
 		}
 	}
 }

@@ -72,8 +72,9 @@ export async function loadConnRecords(
  * (logged once): it keeps the actor awake instead of hibernating.
  */
 export class ConnWriteSource implements WriteSource {
-	readonly #dirty = new Set<ConnectionImpl>();
-	readonly #removed = new Set<string>();
+	// Made on first change: an awake actor without connections keeps no empty sets.
+	#dirty: Set<ConnectionImpl> | undefined;
+	#removed: Set<string> | undefined;
 	readonly #onChange: () => void;
 	readonly #onUnpersisted: (conn: ConnectionImpl) => void;
 	readonly #log: () => Logger;
@@ -93,27 +94,29 @@ export class ConnWriteSource implements WriteSource {
 	}
 
 	get hasChanges(): boolean {
-		return this.#dirty.size > 0 || this.#removed.size > 0;
+		return (this.#dirty?.size ?? 0) > 0 || (this.#removed?.size ?? 0) > 0;
 	}
 
 	/** `conn` opened or changed. */
 	changed(conn: ConnectionImpl): void {
 		if (!conn.persisted) return;
-		this.#removed.delete(conn.id);
+		this.#removed?.delete(conn.id);
+		this.#dirty ??= new Set();
 		this.#dirty.add(conn);
 		this.#onChange();
 	}
 
 	/** `conn` closed for good: its record goes. */
 	removed(conn: ConnectionImpl): void {
-		this.#dirty.delete(conn);
+		this.#dirty?.delete(conn);
 		if (!conn.persisted) return;
+		this.#removed ??= new Set();
 		this.#removed.add(conn.id);
 		this.#onChange();
 	}
 
 	collect(batch: WriteBatch): void {
-		for (const conn of this.#dirty) {
+		for (const conn of this.#dirty ?? []) {
 			try {
 				batch.puts.push([connKey(conn.id), encodeRecord(conn)]);
 				conn.settleState();
@@ -128,9 +131,9 @@ export class ConnWriteSource implements WriteSource {
 				batch.deletes.push(connKey(conn.id));
 			}
 		}
-		this.#dirty.clear();
-		for (const connId of this.#removed) batch.deletes.push(connKey(connId));
-		this.#removed.clear();
+		this.#dirty?.clear();
+		for (const connId of this.#removed ?? []) batch.deletes.push(connKey(connId));
+		this.#removed?.clear();
 	}
 }
 
