@@ -1,9 +1,8 @@
-import { UserError } from "tenon";
 import { type AgentTool, agentActor, defineTool } from "tenon/agent";
 import { z } from "zod";
 import { runInSandbox } from "../agent-sandbox/sandbox.js";
-import { type TokenParams, verifyToken } from "../auth/tokens.js";
 import { demoModel } from "./demo-model.js";
+import { ownConversation } from "./own-conversation.js";
 
 /**
  * Runs JavaScript the model wrote in a QuickJS WebAssembly sandbox: no
@@ -39,12 +38,5 @@ export const codeAgent = agentActor({
 		"You solve problems by writing JavaScript and running it with run_javascript. " +
 		"Show the result and explain it briefly.",
 	tools: [runJavascript],
-	onBeforeConnect: (c, params: TokenParams) => {
-		if (verifyToken(params?.token).userId !== c.key[0])
-			throw new UserError("This conversation belongs to another user", { code: "forbidden" });
-	},
-	createConnState: (_c, params: TokenParams) => ({ userId: verifyToken(params.token).userId }),
-	identify: (conn) => ({ id: conn.state.userId }),
-	redact: { secrets: [process.env.EXAMPLES_AUTH_SECRET, process.env.TENON_MODEL_API_KEY] },
-	rateLimit: { prompts: 10, windowMs: 60_000 },
+	...ownConversation,
 });

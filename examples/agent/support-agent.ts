@@ -1,9 +1,9 @@
-import { UserError } from "tenon";
 import { type AgentTool, agentActor, defineTool, type ToolContext } from "tenon/agent";
 import { z } from "zod";
-import { issueToken, type TokenParams, verifyToken } from "../auth/tokens.js";
+import { issueToken } from "../auth/tokens.js";
 import type { registry } from "../registry.js";
 import { demoModel } from "./demo-model.js";
+import { ownConversation } from "./own-conversation.js";
 
 /**
  * The user's shop, as the requester: a token the server issues for the user
@@ -45,13 +45,5 @@ export const supportAgent = agentActor({
 		`You are the support agent of a small shop. You help customer ${requester.id} with their orders. ` +
 		"Use list_orders to see them and refund_order to refund one; refunds need the customer's confirmation.",
 	tools: [listOrders, refundOrder],
-	onBeforeConnect: (c, params: TokenParams) => {
-		if (verifyToken(params?.token).userId !== c.key[0])
-			throw new UserError("This conversation belongs to another user", { code: "forbidden" });
-	},
-	createConnState: (_c, params: TokenParams) => ({ userId: verifyToken(params.token).userId }),
-	identify: (conn) => ({ id: conn.state.userId }),
-	// Secrets the model and the page must never see.
-	redact: { secrets: [process.env.EXAMPLES_AUTH_SECRET, process.env.TENON_MODEL_API_KEY] },
-	rateLimit: { prompts: 10, windowMs: 60_000 },
+	...ownConversation,
 });
