@@ -2,13 +2,13 @@
 // turn's status, Stop, and a confirmation card for high-risk tool calls
 // (only the user who asked may approve; the actor checks). Open the same
 // conversation in two windows: both show one stream.
-import { type FormEvent, StrictMode, useEffect, useRef, useState } from "react";
-import { createRoot } from "react-dom/client";
+import { type FormEvent, useEffect, useRef, useState } from "react";
 import type { AgentMessage } from "tenon/client";
 import { createClient } from "tenon/client";
 import { createTenonReact, useAgentChat } from "tenon/react";
 import type { registry } from "../../registry.js";
-import { nameOfThisTab, signIn } from "../shared/session.js";
+import { nameOfThisTab } from "../shared/session.js";
+import { renderSignedInPage } from "../shared/signed-in-page.js";
 
 const query = new URLSearchParams(location.search);
 const agentName = query.get("agent") === "code" ? "codeAgent" : "supportAgent";
@@ -186,25 +186,14 @@ function Chat({ token }: { token: string }) {
 	);
 }
 
-function App() {
-	const [token, setToken] = useState<string>();
-	useEffect(() => {
-		void signIn(name).then(setToken);
-	}, []);
-	return (
-		<main className="page">
-			<h1>Agent chat</h1>
-			<p>
-				Signed in as <b id="me">{name}</b>, conversation <b>{conversation}</b>. Other agents:{" "}
-				<a href="?agent=support">support</a> · <a href="?agent=code">code</a>
-			</p>
-			{token ? <Chat token={token} /> : <p>signing in…</p>}
-		</main>
-	);
-}
-
-createRoot(document.getElementById("root") as HTMLElement).render(
-	<StrictMode>
-		<App />
-	</StrictMode>,
-);
+renderSignedInPage({
+	title: "Agent chat",
+	name,
+	intro: (
+		<>
+			, conversation <b>{conversation}</b>. Other agents: <a href="?agent=support">support</a> ·{" "}
+			<a href="?agent=code">code</a>
+		</>
+	),
+	children: (token) => <Chat token={token} />,
+});

@@ -1,12 +1,12 @@
 // A multiplayer board: sticky notes from the actor's shared state (every page
 // sees every saved change) and live cursors from presence (each page says
 // where its cursor is; the actor says whose it is).
-import { type FormEvent, type PointerEvent, StrictMode, useEffect, useRef, useState } from "react";
-import { createRoot } from "react-dom/client";
+import { type FormEvent, type PointerEvent, useEffect, useRef, useState } from "react";
 import { createClient } from "tenon/client";
 import { createTenonReact } from "tenon/react";
 import type { registry } from "../../registry.js";
-import { nameOfThisTab, signIn } from "../shared/session.js";
+import { nameOfThisTab } from "../shared/session.js";
+import { renderSignedInPage } from "../shared/signed-in-page.js";
 
 const boardName = new URLSearchParams(location.search).get("board") ?? "team";
 const name = nameOfThisTab();
@@ -140,24 +140,9 @@ function Board({ token }: { token: string }) {
 	);
 }
 
-function App() {
-	const [token, setToken] = useState<string>();
-	useEffect(() => {
-		void signIn(name).then(setToken);
-	}, []);
-	return (
-		<main className="page">
-			<h1>Multiplayer board</h1>
-			<p>
-				Signed in as <b id="me">{name}</b>. Add notes, drag them, and watch the others' cursors.
-			</p>
-			{token ? <Board token={token} /> : <p>signing in…</p>}
-		</main>
-	);
-}
-
-createRoot(document.getElementById("root") as HTMLElement).render(
-	<StrictMode>
-		<App />
-	</StrictMode>,
-);
+renderSignedInPage({
+	title: "Multiplayer board",
+	name,
+	intro: ". Add notes, drag them, and watch the others' cursors.",
+	children: (token) => <Board token={token} />,
+});

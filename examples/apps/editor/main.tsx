@@ -2,15 +2,15 @@
 // actor holds (tenon/yjs). Edits merge live; each is acknowledged once the
 // actor stored it; cursors of the others show (awareness).
 import { basicSetup, EditorView } from "codemirror";
-import { StrictMode, useEffect, useRef, useState } from "react";
-import { createRoot } from "react-dom/client";
+import { useEffect, useRef, useState } from "react";
 import { createClient } from "tenon/client";
 import { createTenonReact } from "tenon/react";
 import { TenonYjsProvider } from "tenon/yjs";
 import { yCollab } from "y-codemirror.next";
 import * as Y from "yjs";
 import type { registry } from "../../registry.js";
-import { nameOfThisTab, signIn } from "../shared/session.js";
+import { nameOfThisTab } from "../shared/session.js";
+import { renderSignedInPage } from "../shared/signed-in-page.js";
 
 const docName = new URLSearchParams(location.search).get("doc") ?? "welcome";
 const name = nameOfThisTab();
@@ -88,24 +88,9 @@ function hash(text: string): number {
 	return h;
 }
 
-function App() {
-	const [token, setToken] = useState<string>();
-	useEffect(() => {
-		void signIn(name).then(setToken);
-	}, []);
-	return (
-		<main className="page">
-			<h1>Collaborative editor</h1>
-			<p>
-				Signed in as <b id="me">{name}</b>. Open this page in another window to edit together.
-			</p>
-			{token ? <Editor token={token} /> : <p>signing in…</p>}
-		</main>
-	);
-}
-
-createRoot(document.getElementById("root") as HTMLElement).render(
-	<StrictMode>
-		<App />
-	</StrictMode>,
-);
+renderSignedInPage({
+	title: "Collaborative editor",
+	name,
+	intro: ". Open this page in another window to edit together.",
+	children: (token) => <Editor token={token} />,
+});
