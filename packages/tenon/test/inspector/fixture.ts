@@ -105,6 +105,8 @@ const planner = actor({
 				bytes: new Uint8Array(10_000).fill(7),
 				many: Array.from({ length: 5_000 }, (_, i) => i),
 				html: "<img src=x onerror=alert(1)>",
+				proto: JSON.parse('{"__proto__": {"polluted": true}}'),
+				deep: JSON.parse(`${"[".repeat(50)}1${"]".repeat(50)}`),
 			});
 		},
 		fired: (c) => c.state.fired,

@@ -235,6 +235,10 @@ describe("inspector: event log", () => {
 		expect((payload?.many as unknown[] | undefined)?.at(-1)).toBe("…(+4950 items)");
 		// Markup stays text: the app renders it as such (checked in Chromium).
 		expect(payload?.html).toBe("<img src=x onerror=alert(1)>");
+		// A `__proto__` key stays a key of the preview; deep nesting is cut.
+		expect(Object.keys(payload?.proto as object)).toEqual(["__proto__"]);
+		expect(JSON.stringify(payload?.deep)).toBe('[[[["…"]]]]');
+		expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 		await lines.close();
 	});
 });
