@@ -222,10 +222,10 @@ describe("inspector app in Chromium", () => {
 			const jobs = await text(page, '[data-testid="jobs"]');
 			expect(jobs).toContain("0 3 * * *");
 			expect(jobs).toContain("every 1 min");
-			await shot(page, "12-schedules");
+			await shot(page, "20-schedules");
 			await page.click(`[data-timer="${later}"] [data-testid="cancel-timer"]`);
 			await page.waitForSelector('[data-testid="confirm-dialog"]');
-			await shot(page, "13-confirm-cancel-timer");
+			await shot(page, "21-confirm-cancel-timer");
 			await page.click('[data-testid="confirm"]');
 			await expect.poll(() => page.locator(`[data-timer="${later}"]`).count()).toBe(0);
 			expect(await text(page, '[data-testid="timers"]')).toContain("soon");
@@ -243,7 +243,7 @@ describe("inspector app in Chromium", () => {
 			expect(events).toContain("<img src=x onerror=alert(1)>");
 			// Markup in event values stays text.
 			expect(await page.locator('[data-testid="events"] img').count()).toBe(0);
-			await shot(page, "14-events");
+			await shot(page, "22-events");
 			expect(problems).toEqual([]);
 		} finally {
 			await page.close();
