@@ -4,9 +4,11 @@ import { actorPath, api, describeError } from "./api.js";
 import { ConfirmDialog } from "./confirm-dialog.js";
 import { ConnectionsTab } from "./connections-tab.js";
 import { DatabaseTab } from "./database-tab.js";
+import { EventsTab } from "./events-tab.js";
 import { HistoryTab } from "./history-tab.js";
 import { KvTab } from "./kv-tab.js";
 import { QueueTab } from "./queue-tab.js";
+import { SchedulesTab } from "./schedules-tab.js";
 import { StateTab } from "./state-tab.js";
 import { StatusBadge } from "./status-badge.js";
 import type { ActorSummary, Session } from "./types.js";
@@ -20,6 +22,8 @@ const TABS = [
 	"Queue",
 	"KV",
 	"Database",
+	"Schedules",
+	"Events",
 	"Workflow",
 	"History",
 ] as const;
@@ -114,6 +118,8 @@ export function ActorView({
 				{tab === "Queue" && <QueueTab actorId={actorId} />}
 				{tab === "KV" && <KvTab actorId={actorId} />}
 				{tab === "Database" && <DatabaseTab actorId={actorId} />}
+				{tab === "Schedules" && <SchedulesTab actorId={actorId} admin={admin} />}
+				{tab === "Events" && <EventsTab actorId={actorId} />}
 				{tab === "Workflow" && <WorkflowTab actorId={actorId} />}
 				{tab === "History" && (
 					<HistoryTab actorId={actorId} admin={admin} retention={type?.turnHistory ?? 0} />

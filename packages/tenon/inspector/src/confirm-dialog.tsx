@@ -5,12 +5,15 @@ export function ConfirmDialog({
 	title,
 	message,
 	confirmLabel,
+	cancelLabel = "Cancel",
 	onConfirm,
 	onCancel,
 }: {
 	title: string;
 	message: string;
 	confirmLabel: string;
+	/** The label of the button that closes the dialog without doing anything. */
+	cancelLabel?: string;
 	onConfirm: () => void;
 	onCancel: () => void;
 }) {
@@ -24,7 +27,7 @@ export function ConfirmDialog({
 			<p>{message}</p>
 			<div className="row end">
 				<button type="button" onClick={onCancel}>
-					Cancel
+					{cancelLabel}
 				</button>
 				<button type="button" className="danger" onClick={onConfirm} data-testid="confirm">
 					{confirmLabel}

@@ -96,3 +96,43 @@ export interface WorkflowEntry {
 	output?: unknown;
 	[field: string]: unknown;
 }
+
+/** A pending one-shot timer (`c.schedule.after/at`); `args` is a bounded preview. */
+export interface TimerView {
+	id: string;
+	at: number;
+	action: string;
+	args: unknown[];
+	createdAt: number;
+}
+
+/** A recurring job (`c.cron.set/every`) with its newest runs. */
+export interface JobView {
+	name: string;
+	kind: "cron" | "every";
+	expression?: string;
+	timezone?: string;
+	interval?: number;
+	action: string;
+	args: unknown[];
+	nextAt: number;
+	createdAt: number;
+	lastRuns: { scheduledAt: number; firedAt: number; ok: boolean; error?: string }[];
+}
+
+/** The actor's timers and jobs, with the server's clock when read. */
+export interface ScheduleView {
+	now: number;
+	timers: TimerView[];
+	jobs: JobView[];
+}
+
+/** A broadcast event, recorded once sent; `args` is a bounded preview. */
+export interface SentEvent {
+	seq: number;
+	name: string;
+	args: unknown[];
+	truncated: boolean;
+	recipients: number;
+	sentAt: number;
+}

@@ -260,7 +260,8 @@ export function httpStatusFor(group: string, code: string): number {
 		case "core":
 			return code === "shutting_down" ? 503 : 500;
 		case "inspector":
-			if (code === "turn_not_found" || code === "no_database") return 404;
+			if (code === "turn_not_found" || code === "timer_not_found" || code === "no_database")
+				return 404;
 			if (code === "read_only") return 403;
 			if (code === "timeout") return 408;
 			return 400;

@@ -30,6 +30,7 @@ import { Presence } from "./connections/presence.js";
 import { SharedStateSync } from "./connections/shared-state.js";
 import type { SocketRegistry } from "./connections/socket-registry.js";
 import { ActionContextImpl, ActorContextImpl } from "./context-impl.js";
+import type { InspectionHooks } from "./event-taps.js";
 import { KvImpl } from "./kv-impl.js";
 import { PendingWrites } from "./pending-writes.js";
 import { QueueManager } from "./queue-manager.js";
@@ -64,8 +65,8 @@ export interface ActorInstanceDeps {
 	onAlarmCommitted(actorId: string, at: number | null): void;
 	/** Where the actor type's metrics go. */
 	metrics: ActorMetrics;
-	/** A commit became durable (the inspector follows committed state). */
-	onCommitted: ((actorId: string) => void) | undefined;
+	/** Commits and events, for the inspector's live views. */
+	inspection: InspectionHooks | undefined;
 }
 
 /** What the assembly needs from the instance it builds the parts of. */
@@ -205,6 +206,8 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 		kv: () => p.kv,
 		queue: () => p.queue,
 		schedules: () => p.schedules,
+		eventTap: () => deps.inspection?.eventTap(actorId),
+		outputSent: () => p.writer.whenDurable(outputGeneration()),
 		tracker: () => p.tracker,
 		activity: () => p.activity,
 		writer: () => p.writer,
@@ -316,7 +319,7 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 		onDurable: (generation, alarm) => {
 			p.hub.release(generation);
 			if (alarm !== undefined) deps.onAlarmCommitted(actorId, alarm);
-			deps.onCommitted?.(actorId);
+			deps.inspection?.committed(actorId);
 			// Writes are collected when the commit is sent: idleness may have changed.
 			p.activity.maybeIdle();
 		},

@@ -25,6 +25,8 @@ export type {
 	ActorSummary,
 	InspectorAudit,
 	KvEntry,
+	ScheduleView,
+	SentEvent,
 	TurnOrigin,
 	TurnRecord,
 } from "./actor-inspector.js";

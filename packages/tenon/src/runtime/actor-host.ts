@@ -19,6 +19,7 @@ import { AlarmScheduler } from "./alarm-scheduler.js";
 import { type Caller, callerWithParams } from "./caller.js";
 import type { ConnectionLinks } from "./connections/links.js";
 import { SocketRegistry } from "./connections/socket-registry.js";
+import type { InspectionHooks } from "./event-taps.js";
 
 /** A registered actor type, prepared once. */
 interface ActorType {
@@ -40,8 +41,8 @@ export interface ActorHostOptions {
 	exposeInternalErrors: boolean;
 	/** Default of the actors' `turnHistory` option (the registry's `inspector.turnHistory`). */
 	turnHistory?: number;
-	/** A commit of an actor became durable (what the inspector's live state follows). */
-	onCommitted?: (actorId: string) => void;
+	/** Commits and events of actors, for the inspector's live views. */
+	inspection?: InspectionHooks;
 	/** Creates the client actors use to call each other (`c.client()`). */
 	createClient(): unknown;
 	/** Where the node's metrics go. Default: nowhere ({@link noopMetrics}). */
@@ -396,7 +397,7 @@ export class ActorHost {
 				sockets: this.sockets,
 				links: this.#links,
 				metrics: type.metrics,
-				onCommitted: this.#options.onCommitted,
+				inspection: this.#options.inspection,
 				// An awake actor fires its own timers; a due alarm matters once it
 				// sleeps, and then `onStopped` below looks at it again.
 				onAlarmCommitted: (_actorId, at) => {

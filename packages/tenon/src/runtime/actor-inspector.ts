@@ -1,16 +1,40 @@
 // What the inspector web app asks of the runtime beyond the read-only views:
 // listing actors with their status, committed state, the KV area, the turn
-// history, and replacing the state as an audited turn. Reached by the server
+// history, timers and jobs, the event log, and replacing the state or
+// cancelling a timer as an audited turn. Reached by the server
 // through `ActorGateway.inspector`.
 
+import type { CronJob, CronRun } from "../actor/schedule.js";
+import { previewValue } from "../common/value-preview.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import { AREA } from "../storage/actor-keys.js";
 import type { ActorRecord } from "../storage/interfaces.js";
+import type { SentEvent } from "./event-taps.js";
 import type { Runtime } from "./runtime.js";
+import { readSchedules } from "./schedule-records.js";
 import { loadState } from "./state-loader.js";
 import { readTurn, readTurnHistory, type TurnOrigin, type TurnRecord } from "./turn-history.js";
 
+export type { SentEvent } from "./event-taps.js";
 export type { TurnOrigin, TurnRecord } from "./turn-history.js";
+
+/** An actor's timers and jobs as the inspector shows them (`args` are bounded previews). */
+export interface ScheduleView {
+	/** The server's clock when read, so the app shows times relative to it. */
+	readonly now: number;
+	readonly timers: readonly {
+		readonly id: string;
+		readonly at: number;
+		readonly action: string;
+		readonly args: unknown;
+		readonly createdAt: number;
+	}[];
+	readonly jobs: readonly (Omit<CronJob, "args"> & {
+		readonly args: unknown;
+		/** The newest runs (at most 5). */
+		readonly lastRuns: readonly CronRun[];
+	})[];
+}
 
 /** One actor as the inspector lists it. */
 export interface ActorSummary {
@@ -154,6 +178,49 @@ export class ActorInspector {
 			who: audit.who,
 			fromSeq: seq,
 		});
+	}
+
+	/** Committed one-shot timers (soonest first) and cron/every jobs, with bounded argument previews. */
+	async schedules(actorId: string): Promise<ScheduleView> {
+		await this.#runtime.host.getLiveRecord(actorId);
+		const { timers, jobs } = await readSchedules(this.#runtime.storage.store, actorId);
+		return {
+			now: this.#runtime.clock.now(),
+			timers: timers.map((timer) => ({ ...timer, args: previewValue(timer.args).value })),
+			jobs: jobs.map(({ runs, args, ...job }) => ({
+				...job,
+				args: previewValue(args).value,
+				lastRuns: runs.slice(0, 5),
+			})),
+		};
+	}
+
+	/** Cancels one-shot timer `timerId` as a turn of the actor (waking it), logged with who did it. */
+	async cancelTimer(actorId: string, timerId: string, audit: InspectorAudit): Promise<void> {
+		if (!/^[1-9]\d{0,15}$/.test(timerId))
+			throw new ActorError("inspector", "timer_not_found", `No timer '${timerId.slice(0, 40)}'`);
+		const host = this.#runtime.host;
+		const instance = await host.instanceFor(await host.getLiveRecord(actorId));
+		if (!(await instance.cancelTimer(timerId)))
+			throw new ActorError("inspector", "timer_not_found", `No timer ${timerId}`, { timerId });
+		this.#runtime.logger.info("inspector cancelled a timer", {
+			actorId,
+			timerId,
+			who: audit.who,
+			at: this.#runtime.clock.now(),
+		});
+	}
+
+	/**
+	 * Follows the events the actor broadcasts (recorded once sent); returns
+	 * those kept so far and the unsubscribe. Nothing is kept for an actor
+	 * nobody follows.
+	 */
+	followEvents(
+		actorId: string,
+		listener: (event: SentEvent) => void,
+	): { backlog: SentEvent[]; stop: () => void } {
+		return this.#runtime.events.follow(actorId, listener);
 	}
 
 	/** KV entries (`c.kv`) whose key starts with `prefix`, up to `limit`. */

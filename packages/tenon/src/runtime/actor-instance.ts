@@ -18,7 +18,7 @@ import { attachSockets, expireOrphans, restoreConnections } from "./connections/
 import type { ConnSocket } from "./connections/conn-socket.js";
 import type { CloseKind } from "./connections/connection-hub.js";
 import { databaseHost } from "./database-host.js";
-import { replaceStateTurn, type TurnOrigin } from "./inspector-turns.js";
+import { cancelTimerTurn, replaceStateTurn, type TurnOrigin } from "./inspector-turns.js";
 import { type LoadedState, loadState } from "./state-loader.js";
 
 export type { ActorInstanceDeps, ActorStatus } from "./actor-assembly.js";
@@ -190,6 +190,11 @@ export class ActorInstance {
 	/** Replaces the state as a turn of its own, recorded with `origin` (the inspector's edits). */
 	replaceState(next: unknown, origin: TurnOrigin): Promise<void> {
 		return replaceStateTurn(this.#parts, next, origin);
+	}
+
+	/** Cancels a one-shot timer as a turn of its own (the inspector's cancel); false if none. */
+	cancelTimer(id: string): Promise<boolean> {
+		return cancelTimerTurn(this.#parts, id);
 	}
 
 	/** The calls that reach the actor from outside: HTTP actions, queue sends, raw requests and sockets. */

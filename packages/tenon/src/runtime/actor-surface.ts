@@ -7,6 +7,7 @@ import type { ActorActivity } from "./actor-activity.js";
 import type { ActorWriter } from "./actor-writer.js";
 import type { ConnectionHub } from "./connections/connection-hub.js";
 import type { ContextHost } from "./context-impl.js";
+import type { EventTap } from "./event-taps.js";
 import type { KvImpl } from "./kv-impl.js";
 import type { QueueManager } from "./queue-manager.js";
 import type { ScheduleManager } from "./schedule-manager.js";
@@ -23,6 +24,10 @@ export interface SurfaceParts {
 	kv(): KvImpl;
 	queue(): QueueManager;
 	schedules(): ScheduleManager;
+	/** The inspector's event log of this actor, while one follows it. */
+	eventTap(): EventTap | undefined;
+	/** Resolves when an output produced now is released (its commit is durable). */
+	outputSent(): Promise<void>;
 	tracker(): StateTracker;
 	activity(): ActorActivity;
 	writer(): ActorWriter;
@@ -120,6 +125,13 @@ export class ActorSurface implements ContextHost {
 		this.#parts.activity().waitUntil(promise);
 	}
 	broadcast(name: string, args: unknown[]): void {
-		this.#parts.hub().broadcast(name, args);
+		const hub = this.#parts.hub();
+		hub.broadcast(name, args);
+		const tap = this.#parts.eventTap();
+		if (tap === undefined) return;
+		// Recorded once sent: events leave with their turn's commit (the output gate).
+		let recipients = 0;
+		for (const _ of hub.subscribersOf(name)) recipients++;
+		tap.record(name, args, recipients, this.#parts.outputSent());
 	}
 }

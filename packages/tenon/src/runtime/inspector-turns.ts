@@ -23,3 +23,20 @@ export function replaceStateTurn(
 		),
 	);
 }
+
+/**
+ * Cancels one-shot timer `id` as a turn of its own (like `c.schedule.cancel`
+ * in an action: the removal and the actor's new alarm commit together);
+ * resolves once durable, with false when there was no such timer.
+ */
+export function cancelTimerTurn(parts: ActorParts, id: string): Promise<boolean> {
+	return parts.turns.gated("inspector timer cancel", () =>
+		parts.activity.track(
+			(async () => {
+				const cancelled = await parts.schedules.schedule.cancel(id);
+				parts.afterTurn();
+				return cancelled;
+			})(),
+		),
+	);
+}

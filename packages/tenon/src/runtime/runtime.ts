@@ -8,6 +8,7 @@ import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.js";
 import type { ClusterMembership, StorageDriver, StorageHandles } from "../storage/interfaces.js";
 import { ActorHost } from "./actor-host.js";
 import { CommitWatchers } from "./commit-watchers.js";
+import { EventTaps } from "./event-taps.js";
 import { runtimeSampler } from "./metrics-sampler.js";
 
 /** Options of {@link Runtime.start}. */
@@ -36,6 +37,8 @@ export class Runtime {
 	readonly storageName: string;
 	/** Who follows which actor's commits (the inspector's live state). */
 	readonly commits = new CommitWatchers();
+	/** Who follows which actor's events (the inspector's event log). */
+	readonly events: EventTaps;
 	readonly #storage: StorageHandles;
 	#stopping: Promise<void> | undefined;
 	#clientFactory: (() => unknown) | undefined;
@@ -48,6 +51,7 @@ export class Runtime {
 		};
 		this.logger = logger;
 		this.clock = options.clock ?? systemClock;
+		this.events = new EventTaps(this.clock);
 		this.exposeInternalErrors = options.exposeInternalErrors ?? exposeInternalErrorsFromEnv();
 		this.storageName = options.storage.name;
 		this.#storage = storage;
@@ -59,7 +63,10 @@ export class Runtime {
 			limits: this.limits,
 			exposeInternalErrors: this.exposeInternalErrors,
 			...(options.turnHistory === undefined ? {} : { turnHistory: options.turnHistory }),
-			onCommitted: (actorId) => this.commits.notify(actorId),
+			inspection: {
+				committed: (actorId) => this.commits.notify(actorId),
+				eventTap: (actorId) => this.events.tap(actorId),
+			},
 			createClient: () => {
 				if (this.#clientFactory === undefined) {
 					throw new Error("c.client() is not available: the runtime has no server attached");

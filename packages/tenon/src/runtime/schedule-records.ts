@@ -1,9 +1,11 @@
 // What the schedule manager stores and how it computes times: its keys in
 // the actor's store (area 0x05), its errors, and cron arithmetic.
 import { Cron } from "croner";
-import type { CronJob, CronRun } from "../actor/schedule.js";
+import type { CronJob, CronRun, ScheduledEvent } from "../actor/schedule.js";
+import { cborDecode } from "../protocol/encoding.js";
 import { ActorError } from "../protocol/errors.js";
 import { AREA } from "../storage/actor-keys.js";
+import type { ActorStore } from "../storage/interfaces.js";
 
 export const META_KEY = Uint8Array.of(AREA.SCHEDULE, 0x00);
 export const ONE_SHOT_RANGE = {
@@ -86,4 +88,26 @@ export function checkTimezone(timezone: string | undefined): void {
 	} catch {
 		throw scheduleErrors.invalid(`unknown time zone '${timezone}'`);
 	}
+}
+
+/** An actor's timers (soonest first) and jobs, as committed. */
+export interface StoredSchedules {
+	readonly timers: ScheduledEvent[];
+	readonly jobs: StoredJob[];
+}
+
+/** Reads the committed timers and jobs of an actor (it need not be awake). */
+export async function readSchedules(store: ActorStore, actorId: string): Promise<StoredSchedules> {
+	const timers: ScheduledEvent[] = [];
+	for (const [key, value] of await store.list(actorId, ONE_SHOT_RANGE)) {
+		const id = new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(2);
+		const record = cborDecode(value) as Omit<ScheduledEvent, "id">;
+		timers.push({ ...record, id: String(id) });
+	}
+	timers.sort((a, b) => a.at - b.at || Number(a.id) - Number(b.id));
+	const jobs: StoredJob[] = [];
+	for (const [, value] of await store.list(actorId, JOB_RANGE))
+		jobs.push(cborDecode(value) as StoredJob);
+	jobs.sort((a, b) => a.nextAt - b.nextAt);
+	return { timers, jobs };
 }

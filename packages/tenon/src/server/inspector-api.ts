@@ -1,7 +1,8 @@
 // The inspector app's API beyond the read-only views of inspector-routes.ts:
 // the session, listing actors with their status, creating and destroying
 // them, state (read, edit), actions, KV, a read-only SQL console and the turn
-// history (time travel). Reading takes the inspector or the admin token;
+// history (time travel), timers and jobs (with an audited cancel), and the
+// live event log. Reading takes the inspector or the admin token;
 // changing anything takes the admin token.
 
 import { decodeUntrusted, encodeValue } from "../protocol/encoding.js";
@@ -11,6 +12,7 @@ import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
 import { validateNamespace } from "../runtime/actor-gateway.js";
 import type { AccessPolicy } from "./access.js";
 import { bodyResponse, jsonResponse } from "./http-util.js";
+import { eventStream } from "./inspector-event-stream.js";
 import { stateStream } from "./inspector-stream.js";
 
 /** What the inspector routes need from the server besides the actors. */
@@ -31,7 +33,7 @@ const MAX_QUERY_ROWS = 1_000;
 const QUERY_TIMEOUT_MS = 2_000;
 
 const ACTOR_PATH =
-	/^\/inspector\/actors\/([^/]+)(?:\/(state|state\/stream|kv|history|db\/query|actions\/([^/]+)|history\/(\d{1,15})\/restore))?$/;
+	/^\/inspector\/actors\/([^/]+)(?:\/(state|state\/stream|kv|history|db\/query|schedules|events\/stream|actions\/([^/]+)|history\/(\d{1,15})\/restore|schedules\/timers\/([^/]+)))?$/;
 
 function decodeSegment(segment: string, what: string): string {
 	try {
@@ -202,6 +204,17 @@ export async function handleInspectorApi(
 		case "db/query":
 			requireMethod(request, path, "POST");
 			return runQuery(request, actorId, actors, context);
+		case "schedules":
+			requireMethod(request, path, "GET");
+			return jsonResponse(await inspector.schedules(actorId));
+		case "events/stream": {
+			requireMethod(request, path, "GET");
+			await actors.getActor(actorId);
+			const stream = eventStream(request, actorId, actors);
+			if (stream === undefined)
+				throw new ActorError("limit", "too_many_requests", "Too many inspector streams are open");
+			return stream;
+		}
 		default:
 			break;
 	}
@@ -234,6 +247,13 @@ export async function handleInspectorApi(
 		requireWriter(request, context, "Restoring state");
 		await inspector.restore(actorId, Number(match[4]), auditOf(request, context));
 		return jsonResponse(await inspector.state(actorId));
+	}
+	if (match[5] !== undefined) {
+		requireMethod(request, path, "DELETE");
+		requireWriter(request, context, "Cancelling timers");
+		const timerId = decodeSegment(match[5], "timer id");
+		await inspector.cancelTimer(actorId, timerId, auditOf(request, context));
+		return jsonResponse({});
 	}
 	return undefined;
 }

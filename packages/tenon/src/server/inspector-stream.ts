@@ -10,9 +10,28 @@ import type { ActorGateway } from "../runtime/actor-gateway.js";
 
 const KEEPALIVE_MS = 15_000;
 const MIN_INTERVAL_MS = 100;
-/** Streams open at once on this node: each holds a watcher and a timer. */
+/** Streams open at once on this node (state and event streams): each holds a watcher and a timer. */
 const MAX_STREAMS = 100;
 let openStreams = 0;
+
+/** Takes one of the node's stream slots; returns its release, or undefined when all are taken. */
+export function takeStreamSlot(): (() => void) | undefined {
+	if (openStreams >= MAX_STREAMS) return undefined;
+	openStreams++;
+	let released = false;
+	return () => {
+		if (released) return;
+		released = true;
+		openStreams--;
+	};
+}
+
+/** Headers of an NDJSON stream. */
+export const NDJSON_HEADERS = {
+	"content-type": "application/x-ndjson; charset=utf-8",
+	"cache-control": "no-store",
+	"x-content-type-options": "nosniff",
+};
 
 /** The streaming response, or undefined when too many streams are open (the caller polls). */
 export function stateStream(
@@ -20,8 +39,8 @@ export function stateStream(
 	actorId: string,
 	actors: ActorGateway,
 ): Response | undefined {
-	if (openStreams >= MAX_STREAMS) return undefined;
-	openStreams++;
+	const releaseSlot = takeStreamSlot();
+	if (releaseSlot === undefined) return undefined;
 	const encoder = new TextEncoder();
 	let closed = false;
 	let reading = false;
@@ -34,7 +53,7 @@ export function stateStream(
 	const close = () => {
 		if (closed) return;
 		closed = true;
-		openStreams--;
+		releaseSlot();
 		stopWatching();
 		if (keepalive !== undefined) clearInterval(keepalive);
 		try {
@@ -87,11 +106,5 @@ export function stateStream(
 		},
 		cancel: close,
 	});
-	return new Response(body, {
-		headers: {
-			"content-type": "application/x-ndjson; charset=utf-8",
-			"cache-control": "no-store",
-			"x-content-type-options": "nosniff",
-		},
-	});
+	return new Response(body, { headers: NDJSON_HEADERS });
 }

@@ -204,6 +204,64 @@ describe("inspector app in Chromium", () => {
 		}
 	}, 90_000);
 
+	it("shows timers and jobs, cancels a timer after a confirmation, and follows events live", async () => {
+		const planner = t.client.planner.getOrCreate(["browser"]);
+		await planner.remind("soon", 90_000);
+		const later = await planner.remind("later", 7_200_000);
+		await planner.remindHuge();
+		await planner.nightly();
+		await planner.heartbeat();
+		const { page, problems } = await openInspector();
+		try {
+			await signIn(page, ADMIN_TOKEN);
+			await selectActor(page, "browser", "browser");
+			await page.click('[data-tab="Schedules"]');
+			await expect.poll(() => text(page, '[data-testid="timers"]')).toContain("in 1 min");
+			expect(await text(page, '[data-testid="timers"]')).toContain("in 2 h");
+			expect(await text(page, '[data-testid="timers"]')).toContain("(+99500 chars)");
+			const jobs = await text(page, '[data-testid="jobs"]');
+			expect(jobs).toContain("0 3 * * *");
+			expect(jobs).toContain("every 1 min");
+			await shot(page, "20-schedules");
+			await page.click(`[data-timer="${later}"] [data-testid="cancel-timer"]`);
+			await page.waitForSelector('[data-testid="confirm-dialog"]');
+			await shot(page, "21-confirm-cancel-timer");
+			await page.click('[data-testid="confirm"]');
+			await expect.poll(() => page.locator(`[data-timer="${later}"]`).count()).toBe(0);
+			expect(await text(page, '[data-testid="timers"]')).toContain("soon");
+
+			await page.click('[data-tab="Events"]');
+			await expect.poll(() => text(page, ".tab-body")).toContain("live");
+			await planner.announce("hello from a test", 7);
+			await planner.announceHostile();
+			// The timer fires, its action broadcasts `fired`.
+			await t.clock.advance(91_000);
+			await expect.poll(() => text(page, '[data-testid="events"]')).toContain("soon");
+			const events = await text(page, '[data-testid="events"]');
+			expect(events).toContain("hello from a test");
+			expect(events).toContain("(+999500 chars)");
+			expect(events).toContain("<img src=x onerror=alert(1)>");
+			// Markup in event values stays text.
+			expect(await page.locator('[data-testid="events"] img').count()).toBe(0);
+			await shot(page, "22-events");
+			expect(problems).toEqual([]);
+		} finally {
+			await page.close();
+		}
+		// The inspector token reads timers but cannot cancel them.
+		const readOnly = await openInspector();
+		try {
+			await signIn(readOnly.page, INSPECTOR_TOKEN);
+			await selectActor(readOnly.page, "browser", "browser");
+			await readOnly.page.click('[data-tab="Schedules"]');
+			await expect.poll(() => text(readOnly.page, '[data-testid="jobs"]')).toContain("heartbeat");
+			expect(await readOnly.page.locator('[data-testid="cancel-timer"]').count()).toBe(0);
+			expect(readOnly.problems).toEqual([]);
+		} finally {
+			await readOnly.page.close();
+		}
+	}, 90_000);
+
 	it("creates an actor, then destroys it after a confirmation", async () => {
 		const { page, problems } = await openInspector();
 		try {

@@ -76,8 +76,45 @@ const mailbox = actor({
 	},
 });
 
+/** Timers, jobs and events: what the Schedules and Events tabs show. */
+const planner = actor({
+	state: { fired: [] as string[] },
+	actions: {
+		remind: (c, what: string, inMs: number) => c.schedule.after(inMs, "fire", what),
+		remindHuge: (c) => c.schedule.after(3_600_000, "fire", "x".repeat(100_000)),
+		nightly: (c) =>
+			c.cron.set({
+				name: "nightly-report",
+				expression: "0 3 * * *",
+				action: "fire",
+				args: ["report"],
+			}),
+		heartbeat: (c) =>
+			c.cron.every({ name: "heartbeat", interval: 60_000, action: "fire", args: ["beat"] }),
+		fire: (c, what: string) => {
+			c.state.fired.push(what.slice(0, 20));
+			c.broadcast("fired", what.slice(0, 20));
+		},
+		announce: (c, text: string, count: number) => {
+			c.broadcast("announced", { text, count, at: "now" });
+			return count;
+		},
+		announceHostile: (c) => {
+			c.broadcast("hostile", {
+				huge: "y".repeat(1_000_000),
+				bytes: new Uint8Array(10_000).fill(7),
+				many: Array.from({ length: 5_000 }, (_, i) => i),
+				html: "<img src=x onerror=alert(1)>",
+				proto: JSON.parse('{"__proto__": {"polluted": true}}'),
+				deep: JSON.parse(`${"[".repeat(50)}1${"]".repeat(50)}`),
+			});
+		},
+		fired: (c) => c.state.fired,
+	},
+});
+
 export const registry = setup({
-	use: { counter, notes, onboarding, mailbox },
+	use: { counter, notes, onboarding, mailbox, planner },
 	admin: { token: ADMIN_TOKEN },
 	inspector: { token: INSPECTOR_TOKEN },
 	logLevel: "silent",
