@@ -71,21 +71,9 @@ export interface RowsPage {
 	elapsedMs?: number;
 }
 
-export type TurnOrigin =
-	| { kind: "action"; name: string; connId: string }
-	| { kind: "timer"; name: string; timer: string; id: string }
-	| { kind: "queue" }
-	| { kind: "workflow"; step?: string }
-	| { kind: "inspector"; operation: "edit" | "restore"; who: string; fromSeq?: number }
-	| { kind: "background" };
-
-export interface TurnRecord {
-	seq: number;
-	at: number;
-	origins: TurnOrigin[];
-	state?: unknown;
-	stateOmitted?: true;
-}
+// The turn history's records, as the runtime writes them (type-only: nothing of
+// the server is bundled into the page).
+export type { TurnOrigin, TurnRecord } from "../../src/runtime/turn-history.js";
 
 export interface WorkflowEntry {
 	name: string;
