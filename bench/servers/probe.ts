@@ -3,6 +3,7 @@
 // server's side. Imported by the Tenon and floor servers, so both are
 // measured the same way.
 import { createServer } from "node:http";
+import * as wsModule from "ws";
 import { WebSocket } from "ws";
 import { monotonicMs, type ServerFanout } from "../lib/fanout-protocol.js";
 
@@ -10,22 +11,27 @@ let armed = false;
 let round: ServerFanout = { triggerAt: null, firstWriteAt: null, lastWriteAt: null, writes: 0 };
 
 /**
- * Wraps `ws`'s `send` and `emit` so an armed round records when the trigger
- * arrived and when the frames left. Both servers use the `ws` package (Tenon's
- * Node adapter writes every frame through `WebSocket#send`), so the same
- * wrapper measures both. Unarmed, it costs one branch per call.
+ * Wraps `ws`'s `Sender#sendFrame` and `WebSocket#emit` so an armed round
+ * records when the trigger arrived and when the frames left. Both servers use
+ * the `ws` package, and every frame either writes reaches its socket through
+ * `sendFrame`, the last step of `WebSocket#send` (the floor's path) and the
+ * one Tenon's Node adapter calls with a broadcast frame it framed once for all
+ * sockets: the same wrapper measures both. Unarmed, it costs one branch per call.
  */
 function installSocketClock(): void {
+	// `ws` exports its Sender (untyped in @types/ws).
+	const sender = (wsModule as unknown as { Sender: { prototype: unknown } }).Sender.prototype as {
+		sendFrame: (...args: unknown[]) => void;
+	};
 	const proto = WebSocket.prototype as unknown as {
-		send: (...args: unknown[]) => void;
 		emit: (event: string | symbol, ...args: unknown[]) => boolean;
 	};
-	const send = proto.send;
+	const sendFrame = sender.sendFrame;
 	const emit = proto.emit;
-	proto.send = function (this: WebSocket, ...args: unknown[]) {
-		if (!armed) return send.apply(this, args);
+	sender.sendFrame = function (this: unknown, ...args: unknown[]) {
+		if (!armed) return sendFrame.apply(this, args);
 		const before = monotonicMs();
-		send.apply(this, args);
+		sendFrame.apply(this, args);
 		round.firstWriteAt ??= before;
 		round.lastWriteAt = monotonicMs();
 		round.writes++;

@@ -182,8 +182,9 @@ class SessionTransport implements ConnTransport {
 		this.encoding = encoding;
 	}
 
+	/** Frames the runtime encoded (a broadcast sends the same one to every connection). */
 	send(frame: string | Uint8Array): void {
-		this.#socket.send(frame);
+		this.#socket.sendShared(frame);
 	}
 
 	close(code: number, reason: string): void {

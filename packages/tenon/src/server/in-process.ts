@@ -59,8 +59,10 @@ class InProcessWebSocket {
 				}
 				this.protocol = decision.protocol ?? "";
 				this.readyState = 1;
+				const send = (data: string | Uint8Array) => queueMicrotask(() => this.#deliver(data));
 				this.#handler = decision.open({
-					send: (data) => queueMicrotask(() => this.#deliver(data)),
+					send,
+					sendShared: send,
 					close: (code, reason) => queueMicrotask(() => this.#remoteClose(code, reason)),
 				});
 				this.#dispatch("open", { type: "open" });

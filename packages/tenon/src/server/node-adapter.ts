@@ -12,6 +12,7 @@ import { passUpgradeThrough } from "../cluster/upgrade-proxy.js";
 import { NodeRequestBody } from "./request-body.js";
 import type { ServerCore } from "./server-core.js";
 import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
+import { canWriteNow, preframedSender, sharedFrame } from "./ws-frames.js";
 
 /** Options of {@link createNodeHandlers}. */
 export interface NodeHandlerOptions {
@@ -148,6 +149,8 @@ function wiredOf(ws: WebSocket): WiredSocket | undefined {
 class WiredSocket implements ServerWebSocket {
 	readonly #ws: WebSocket;
 	readonly #maxBuffered: number;
+	/** Where pre-framed messages are written (undefined: only through `ws.send`). */
+	readonly #sender: ReturnType<typeof preframedSender>;
 	/** Answered the last heartbeat (or sent something since). */
 	alive = true;
 	handler!: WebSocketHandler;
@@ -155,16 +158,31 @@ class WiredSocket implements ServerWebSocket {
 	constructor(ws: WebSocket, maxBuffered: number) {
 		this.#ws = ws;
 		this.#maxBuffered = maxBuffered;
+		this.#sender = preframedSender(ws);
 	}
 
 	send(data: string | Uint8Array): void {
+		if (this.#writable()) this.#ws.send(data);
+	}
+
+	sendShared(frame: string | Uint8Array): void {
+		if (!this.#writable()) return;
+		const sender = this.#sender;
+		// The frame was made once for every socket it goes to (see ws-frames.ts);
+		// anything queued in `ws` goes first, through its own path.
+		if (sender !== undefined && canWriteNow(sender)) sender.sendFrame(sharedFrame(frame));
+		else this.#ws.send(frame);
+	}
+
+	/** Open, and not so far behind that the client must be dropped (1013). */
+	#writable(): boolean {
 		const ws = this.#ws;
-		if (ws.readyState !== WebSocket.OPEN) return;
+		if (ws.readyState !== WebSocket.OPEN) return false;
 		if (ws.bufferedAmount > this.#maxBuffered) {
 			ws.close(1013, "connection.backpressure");
-			return;
+			return false;
 		}
-		ws.send(data);
+		return true;
 	}
 
 	close(code: number, reason: string): void {

@@ -4,6 +4,13 @@
  */
 export interface ServerWebSocket {
 	send(data: string | Uint8Array): void;
+	/**
+	 * Sends a frame the runtime encoded, which never changes once sent: a
+	 * broadcast hands the same frame object to every socket, so an adapter may
+	 * prepare its wire form once and write that to each (user data, which may
+	 * be changed and sent again, goes through {@link send}).
+	 */
+	sendShared(frame: string | Uint8Array): void;
 	close(code: number, reason: string): void;
 }
 

@@ -74,8 +74,15 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	/** Tracks changes to a persisted connection's state (made when it becomes persisted). */
 	#tracker: StateTracker | undefined;
 	#persistence: ConnPersistence | undefined;
-	/** Frames waiting for their writes to become durable, in order. */
-	#held: HeldFrame[] | undefined;
+	/**
+	 * The oldest frame waiting for its writes to become durable, and its
+	 * generation. Held apart from {@link #moreHeld}: most connections hold one
+	 * frame at a time (a broadcast's event), which then costs no allocation.
+	 */
+	#heldFrame: string | Uint8Array | undefined;
+	#heldGeneration = 0;
+	/** Frames held behind {@link #heldFrame}, in order. */
+	#moreHeld: HeldFrame[] | undefined;
 
 	constructor(
 		owner: ConnOwner,
@@ -168,7 +175,7 @@ export class ConnectionImpl implements Conn<any, any, any> {
 
 	/** True when frames are waiting on durability. */
 	get hasHeldFrames(): boolean {
-		return this.#held !== undefined && this.#held.length > 0;
+		return this.#heldFrame !== undefined || (this.#moreHeld?.length ?? 0) > 0;
 	}
 
 	/**
@@ -177,29 +184,42 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	 */
 	enqueue(frame: string | Uint8Array, generation: number, durableGeneration: number): void {
 		if (this.closed || this.#transport === undefined) return;
-		if (generation <= durableGeneration && !this.hasHeldFrames) {
-			this.#transport.send(frame);
+		if (!this.hasHeldFrames) {
+			if (generation <= durableGeneration) this.#transport.send(frame);
+			else {
+				this.#heldFrame = frame;
+				this.#heldGeneration = generation;
+			}
 			return;
 		}
-		this.#held ??= [];
-		this.#held.push({ generation, frame });
+		this.#moreHeld ??= [];
+		this.#moreHeld.push({ generation, frame });
 	}
 
-	/** Sends held frames whose generation is now durable. */
+	/** Sends held frames whose generation is now durable, in order. */
 	release(durableGeneration: number): void {
-		const held = this.#held;
 		const transport = this.#transport;
-		if (held === undefined || transport === undefined) return;
+		if (transport === undefined) return;
+		const first = this.#heldFrame;
+		if (first !== undefined) {
+			if (this.#heldGeneration > durableGeneration) return;
+			this.#heldFrame = undefined;
+			if (!this.closed) transport.send(first);
+		}
+		const more = this.#moreHeld;
+		if (more === undefined || more.length === 0) return;
 		let sent = 0;
-		while (sent < held.length && (held[sent] as HeldFrame).generation <= durableGeneration) {
-			if (!this.closed) transport.send((held[sent] as HeldFrame).frame);
+		while (sent < more.length && (more[sent] as HeldFrame).generation <= durableGeneration) {
+			if (!this.closed) transport.send((more[sent] as HeldFrame).frame);
 			sent++;
 		}
-		held.splice(0, sent);
+		if (sent === more.length) this.#moreHeld = undefined;
+		else more.splice(0, sent);
 	}
 
 	/** Drops held frames (their writes never became durable). */
 	dropHeld(): void {
-		this.#held = undefined;
+		this.#heldFrame = undefined;
+		this.#moreHeld = undefined;
 	}
 }

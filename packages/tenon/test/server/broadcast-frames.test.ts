@@ -1,0 +1,115 @@
+// A broadcast is framed once by the Node adapter and that frame written to
+// every socket (src/server/ws-frames.ts). These check the framing byte for
+// byte against `ws`'s own, and, over a real server and real sockets, that
+// every connection gets every event intact and in order, never before its
+// write is durable, whatever its encoding and the event's size.
+import { Buffer } from "node:buffer";
+import { describe, expect, it } from "vitest";
+import * as ws from "ws";
+import { createClient } from "../../src/client/index.js";
+import { actor, event, memoryDriver, setup } from "../../src/index.js";
+import { frameMessage, sharedFrame } from "../../src/server/ws-frames.js";
+import { setupTest } from "../../src/test/index.js";
+import { controllableStorage, turns } from "../helpers/controllable-storage.js";
+
+/** `ws`'s framing of a server message (final, unmasked, uncompressed), as one buffer. */
+function wsFrame(data: string | Uint8Array): Buffer {
+	const { Sender } = ws as unknown as {
+		Sender: { frame(data: Buffer, options: Record<string, unknown>): Buffer[] };
+	};
+	const payload = typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data);
+	const list = Sender.frame(payload, {
+		fin: true,
+		mask: false,
+		opcode: typeof data === "string" ? 1 : 2,
+		readOnly: false,
+		rsv1: false,
+	});
+	return Buffer.concat(list);
+}
+
+describe("frameMessage", () => {
+	const lengths = [0, 1, 125, 126, 127, 16_384, 16_385, 65_535, 65_536, 70_000];
+
+	it("frames text and binary messages as ws does, at every length boundary", () => {
+		for (const length of lengths) {
+			const text = "é".repeat(Math.floor(length / 2)) + "x".repeat(length % 2);
+			expect(Buffer.concat(frameMessage(text))).toEqual(wsFrame(text));
+			const bytes = new Uint8Array(length + 8).map((_, i) => i * 7).subarray(3, 3 + length);
+			expect(Buffer.concat(frameMessage(bytes))).toEqual(wsFrame(bytes));
+		}
+	});
+
+	it("copies a small payload into the frame and leaves a large one in place", () => {
+		expect(frameMessage(new Uint8Array(16_384))).toHaveLength(1);
+		const large = new Uint8Array(16_385);
+		const [, payload] = frameMessage(large);
+		expect(payload?.buffer).toBe(large.buffer);
+	});
+
+	it("frames the same frame object once, a new one again", () => {
+		const frame = new Uint8Array([1, 2, 3]);
+		expect(sharedFrame(frame)).toBe(sharedFrame(frame));
+		const next = new Uint8Array([1, 2, 3]);
+		expect(sharedFrame(next)).not.toBe(sharedFrame(frame));
+	});
+});
+
+const room = actor({
+	state: { sent: 0 },
+	events: { tick: event<{ n: number; pad: string }>() },
+	actions: {
+		shout: (c, n: number, size: number) => {
+			c.state.sent++;
+			c.broadcast("tick", { n, pad: "é".repeat(size) });
+			return n;
+		},
+		noop: () => null,
+	},
+});
+
+const registry = setup({ use: { room }, logLevel: "silent" });
+
+describe("broadcast over real sockets", () => {
+	it("delivers every event intact and in order to every connection, after its commit", async () => {
+		const storage = controllableStorage(memoryDriver());
+		await using t = await setupTest(registry, { storage: storage.driver });
+		// Text frames (json) and binary ones (cbor).
+		const clients = (["json", "cbor"] as const).map((encoding) =>
+			createClient<typeof registry>({ endpoint: t.url, encoding }),
+		);
+		const conns = clients.flatMap((client) =>
+			[0, 1, 2].map(() => client.room.getOrCreate("fanout").connect()),
+		);
+		const seen = conns.map(() => [] as string[]);
+		conns.forEach((conn, i) => {
+			conn.on("tick", ({ n, pad }) => seen[i]?.push(`${n}:${pad.length}`));
+		});
+		const trigger = t.client.room.getOrCreate("fanout").connect();
+		await Promise.all([...conns, trigger].map((conn) => conn.noop()));
+
+		// Three events, the second and third larger than a merged frame (16 KiB):
+		// the first commit is held, the two others wait for the next one.
+		storage.hold();
+		const first = trigger.shout(1, 10);
+		await expect.poll(() => storage.held).toBe(1);
+		const rest = [trigger.shout(2, 9_000), trigger.shout(3, 40_000)];
+		await turns(20);
+		expect(seen.flat()).toEqual([]);
+
+		storage.releaseOne();
+		expect(await first).toBe(1);
+		await expect.poll(() => storage.held).toBe(1);
+		await turns(20);
+		for (const events of seen) expect(events).toEqual(["1:10"]);
+
+		storage.release();
+		expect(await Promise.all(rest)).toEqual([2, 3]);
+		await expect.poll(() => seen.every((events) => events.length === 3)).toBe(true);
+		for (const events of seen) expect(events).toEqual(["1:10", "2:9000", "3:40000"]);
+
+		await trigger.dispose();
+		await Promise.all(conns.map((conn) => conn.dispose()));
+		await Promise.all(clients.map((client) => client.dispose()));
+	});
+});
