@@ -74,8 +74,8 @@ describe("broadcast over real sockets", () => {
 	it("delivers every event intact and in order to every connection, after its commit", async () => {
 		const storage = controllableStorage(memoryDriver());
 		await using t = await setupTest(registry, { storage: storage.driver });
-		// Text frames (json) and binary ones (cbor).
-		const clients = (["json", "cbor"] as const).map((encoding) =>
+		// Text frames (json) and binary ones (cbor, bare).
+		const clients = (["json", "cbor", "bare"] as const).map((encoding) =>
 			createClient<typeof registry>({ endpoint: t.url, encoding }),
 		);
 		const conns = clients.flatMap((client) =>
