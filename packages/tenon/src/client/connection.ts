@@ -173,11 +173,20 @@ export class ActorConnImpl {
 			const frame = typeof data === "string" ? data : new Uint8Array(data as ArrayBuffer);
 			message = decodeToClient(this.#transport.encoding, frame);
 		} catch (error) {
-			this.#emitError(
-				error instanceof ActorError
-					? error
-					: new ActorError("client", "bad_message", String(error)),
+			// Past a frame it cannot read the stream cannot be trusted (an answer
+			// may be lost in it): the calls in flight fail, their outcome
+			// unknown, and the connection starts over on a new socket.
+			const reason = error instanceof Error ? error.message : String(error);
+			const failed = new ActorError(
+				"client",
+				"bad_message",
+				`The server sent a message the client cannot read (${reason}); the outcome of calls in flight is unknown`,
 			);
+			this.#emitError(failed);
+			for (const pending of this.#inFlight.values()) pending.reject(failed);
+			this.#inFlight.clear();
+			// 4002: browsers let scripts close only with 1000 or 3000-4999.
+			socket.close(4002, "client.bad_message");
 			return;
 		}
 		switch (message.tag) {
