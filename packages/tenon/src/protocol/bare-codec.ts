@@ -4,7 +4,10 @@
 // error metadata, queue bodies) are CBOR in RivetKit's compat form.
 //
 // The layouts follow the schemas RivetKit publishes (client protocol v1-v4;
-// read from its package, written here with @bare-ts/lib's primitives):
+// read from its package, written here with the primitives of @rivetkit/bare-ts, RivetKit's
+// maintained fork of @bare-ts/lib: 0.6.0 of the original writes every length of 16 KiB or
+// more wrong (its `writeUintSafe32` repeats the low 7 bits in a varint of three bytes or
+// more; test/server/bare-lengths.test.ts checks every varint width)):
 //   ToServer = { body: ActionRequest { id: uint, name: str, args: data }
 //                    | SubscriptionRequest { eventName: str, subscribe: bool } }
 //   ToClient = { body: Init { actorId: str, connectionId: str [, connectionToken: str in v1] }
@@ -19,7 +22,7 @@
 // Servers read every version from 1 and write the newest; a client of a
 // newer version gets a clear `request/unsupported_version`, never garbage.
 
-import * as bare from "@bare-ts/lib";
+import * as bare from "@rivetkit/bare-ts";
 import { ActorError } from "./errors.js";
 
 /** The newest client-protocol version (what Tenon writes). */
@@ -69,44 +72,11 @@ function readBytes(bc: bare.ByteCursor): Uint8Array {
 	return bare.readU8Array(bc);
 }
 
-/**
- * Below this many bytes a length is a varint of at most two bytes, which
- * @bare-ts/lib (0.6.0) writes correctly; from it on, its `writeUintSafe32`
- * (behind `writeU8Array` and `writeString`) repeats the low 7 bits as the
- * second byte, so every string or byte array of 16 KiB or more got a wrong
- * length and BARE clients failed on it ("missing bytes").
- */
-const TWO_BYTE_VARINT_LIMIT = 0x4000;
-
-/** A length as a BARE uint (LEB128), for lengths the library would get wrong. */
-function writeLength(bc: bare.ByteCursor, length: number): void {
-	let rest = length;
-	while (rest >= 0x80) {
-		bare.writeU8(bc, 0x80 | (rest & 0x7f));
-		rest = Math.floor(rest / 0x80);
-	}
-	bare.writeU8(bc, rest);
-}
-
 function writeBytes(bc: bare.ByteCursor, bytes: Uint8Array): void {
 	// Not `writeData`: it takes an ArrayBuffer, and the buffer behind a view
 	// (cbor-x's output, a Node Buffer) is larger than the view; writing it
 	// sent 8 KiB of stale memory once.
-	if (bytes.byteLength < TWO_BYTE_VARINT_LIMIT) {
-		bare.writeU8Array(bc, bytes);
-		return;
-	}
-	writeLength(bc, bytes.byteLength);
-	bare.writeU8FixedArray(bc, bytes);
-}
-
-const UTF8 = new TextEncoder();
-
-/** A BARE string (the library's own below 16 KiB of UTF-8, see {@link TWO_BYTE_VARINT_LIMIT}). */
-function writeText(bc: bare.ByteCursor, text: string): void {
-	// A UTF-16 code unit is at most 3 bytes of UTF-8.
-	if (text.length * 3 < TWO_BYTE_VARINT_LIMIT) bare.writeString(bc, text);
-	else writeBytes(bc, UTF8.encode(text));
+	bare.writeU8Array(bc, bytes);
 }
 
 function readOptional<T>(bc: bare.ByteCursor, read: (bc: bare.ByteCursor) => T): T | undefined {
@@ -164,12 +134,12 @@ export function writeToServer(message: BareToServer): Uint8Array {
 			case "ActionRequest":
 				bare.writeU8(bc, 0);
 				bare.writeUint(bc, message.id);
-				writeText(bc, message.name);
+				bare.writeString(bc, message.name);
 				writeBytes(bc, message.args);
 				return;
 			case "SubscriptionRequest":
 				bare.writeU8(bc, 1);
-				writeText(bc, message.eventName);
+				bare.writeString(bc, message.eventName);
 				bare.writeBool(bc, message.subscribe);
 				return;
 		}
@@ -206,14 +176,14 @@ export function writeToClient(message: BareToClient): Uint8Array {
 			switch (message.tag) {
 				case "Init":
 					bare.writeU8(bc, 0);
-					writeText(bc, message.actorId);
-					writeText(bc, message.connectionId);
+					bare.writeString(bc, message.actorId);
+					bare.writeString(bc, message.connectionId);
 					return;
 				case "Error":
 					bare.writeU8(bc, 1);
-					writeText(bc, message.group);
-					writeText(bc, message.code);
-					writeText(bc, message.message);
+					bare.writeString(bc, message.group);
+					bare.writeString(bc, message.code);
+					bare.writeString(bc, message.message);
 					writeOptional(bc, message.metadata, writeBytes);
 					writeOptional(bc, message.actionId, bare.writeUint);
 					writeOptional(bc, undefined, () => {}); // actor: none
@@ -225,7 +195,7 @@ export function writeToClient(message: BareToClient): Uint8Array {
 					return;
 				case "Event":
 					bare.writeU8(bc, 3);
-					writeText(bc, message.name);
+					bare.writeString(bc, message.name);
 					writeBytes(bc, message.args);
 					return;
 			}
@@ -327,7 +297,7 @@ export function readHttpQueueSendRequest(bytes: Uint8Array): BareQueueSend {
 export function writeHttpQueueSendRequest(message: BareQueueSend): Uint8Array {
 	return build(BARE_VERSION, (bc) => {
 		writeBytes(bc, message.body);
-		writeOptional(bc, message.name, writeText);
+		writeOptional(bc, message.name, bare.writeString);
 		writeOptional(bc, message.wait, bare.writeBool);
 		writeOptional(bc, message.timeout, bare.writeU64);
 	});
@@ -348,7 +318,7 @@ export function writeHttpQueueSendResponse(
 	response: Uint8Array | undefined,
 ): Uint8Array {
 	return build(BARE_VERSION, (bc) => {
-		writeText(bc, status);
+		bare.writeString(bc, status);
 		writeOptional(bc, response, writeBytes);
 	});
 }
@@ -363,9 +333,9 @@ export interface BareHttpError {
 
 export function writeHttpResponseError(error: BareHttpError): Uint8Array {
 	return build(BARE_VERSION, (bc) => {
-		writeText(bc, error.group);
-		writeText(bc, error.code);
-		writeText(bc, error.message);
+		bare.writeString(bc, error.group);
+		bare.writeString(bc, error.code);
+		bare.writeString(bc, error.message);
 		writeOptional(bc, error.metadata, writeBytes);
 		writeOptional(bc, undefined, () => {}); // actor: none
 	});

@@ -3,8 +3,9 @@
 // the second byte of a varint of three bytes or more, so a string or byte
 // array of 16,384 bytes or longer got a wrong length prefix: every action
 // output, event and argument that large broke BARE clients ("missing bytes").
-// The codec writes its lengths itself; these round-trip every boundary, and a
-// real client gets a large event and output intact.
+// The codec uses RivetKit's fork (@rivetkit/bare-ts), which writes them right;
+// these round-trip every boundary, and a real client gets a large event and
+// output intact.
 import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 import { createClient } from "../../src/client/index.js";
