@@ -17,15 +17,21 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { describeIssues, type StandardSchemaV1 } from "../actor/schema.js";
 import { createLogger, type Logger, moduleLogger } from "../common/logger.js";
-import { bytesToBase64, concatBytes } from "../protocol/bytes.js";
-import { ActorError, errors } from "../protocol/errors.js";
+import { concatBytes } from "../protocol/bytes.js";
+import { errors } from "../protocol/errors.js";
+import {
+	type ArgumentIssue,
+	argumentHazard,
+	closeObjects,
+	hasProtoKey,
+	isRecord,
+	standardJsonSchema,
+	unknownProperties,
+} from "./tool-arguments.js";
+import { errorResult, invalidArguments, isActorError, successResult } from "./tool-results.js";
 
 /** Default limit of an MCP request body: 256 KiB. */
 const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
-/** How deep tool arguments may nest; deeper input is refused before any walk recurses. */
-const MAX_ARGUMENT_DEPTH = 64;
-/** How deep a result may nest when it is turned into JSON (Tenon's plain-data limit). */
-const MAX_RESULT_DEPTH = 512;
 /** The JSON-RPC error code the SDK's transport uses for HTTP-level refusals. */
 const HTTP_REFUSAL = -32000;
 /** MCP tool names: 1 to 128 of these characters (MCP spec, "Tool names"). */
@@ -131,9 +137,6 @@ interface CompiledTool<C, P> {
 	readonly jsonSchema: Record<string, unknown>;
 	readonly definition: McpToolDefinition<unknown, C, P>;
 }
-
-/** One argument problem, in the shape Tenon's `request/invalid_args` carries. */
-type ArgumentIssue = { message: string; path: string };
 
 /**
  * An MCP endpoint (Streamable HTTP, stateless, JSON responses) that exposes
@@ -340,218 +343,6 @@ function compileTool<C, P>(
 	return { listing, jsonSchema, definition };
 }
 
-/** The input JSON Schema a Standard JSON Schema library produces (draft 2020-12, MCP's default). */
-function standardJsonSchema(name: string, schema: StandardSchemaV1): Record<string, unknown> {
-	const standard: unknown = schema["~standard"];
-	const converter = isRecord(standard) ? standard.jsonSchema : undefined;
-	if (!isRecord(converter) || typeof converter.input !== "function") {
-		throw new Error(
-			`mcpHandler: tool "${name}": the input schema has no Standard JSON Schema (~standard.jsonSchema); use a library that has one (zod >= 4.2) or set inputJsonSchema`,
-		);
-	}
-	const jsonSchema: unknown = converter.input({ target: "draft-2020-12" });
-	if (!isRecord(jsonSchema)) throw new Error(`mcpHandler: tool "${name}": bad JSON Schema`);
-	return jsonSchema;
-}
-
-// JSON Schema keywords whose values are schemas: maps of them, lists of them, single ones.
-const SCHEMA_MAPS = new Set([
-	"properties",
-	"patternProperties",
-	"$defs",
-	"definitions",
-	"dependentSchemas",
-]);
-const SCHEMA_LISTS = new Set(["anyOf", "oneOf", "allOf", "prefixItems"]);
-const SCHEMA_VALUES = new Set([
-	"items",
-	"additionalItems",
-	"additionalProperties",
-	"unevaluatedProperties",
-	"unevaluatedItems",
-	"propertyNames",
-	"contains",
-	"not",
-	"if",
-	"then",
-	"else",
-]);
-
-/**
- * A copy of `schema` in which every object that lists `properties` and says
- * nothing about others (`additionalProperties`, `patternProperties`) refuses
- * them, so the published schema says what the handler enforces. Members of
- * an `allOf` stay open: each only lists its share of the properties.
- */
-function closeObjects(schema: unknown, inAllOf: boolean): unknown {
-	if (Array.isArray(schema)) return schema.map((item) => closeObjects(item, inAllOf));
-	if (!isRecord(schema)) return schema;
-	const out: Record<string, unknown> = {};
-	for (const [key, value] of Object.entries(schema)) {
-		if (key === "__proto__") continue;
-		if (SCHEMA_MAPS.has(key) && isRecord(value)) {
-			const map: Record<string, unknown> = {};
-			for (const [name, item] of Object.entries(value)) {
-				if (name !== "__proto__") map[name] = closeObjects(item, false);
-			}
-			out[key] = map;
-		} else if (SCHEMA_LISTS.has(key) || SCHEMA_VALUES.has(key)) {
-			out[key] = closeObjects(value, key === "allOf");
-		} else {
-			out[key] = value;
-		}
-	}
-	const open =
-		"additionalProperties" in schema ||
-		"patternProperties" in schema ||
-		"unevaluatedProperties" in schema;
-	if (!inAllOf && isRecord(schema.properties) && !open) out.additionalProperties = false;
-	return out;
-}
-
-/**
- * Properties of `value` that `schema` does not declare, as issues. A key is
- * known when a branch that applies to objects lists it, matches it with
- * `patternProperties`, allows others (`additionalProperties` not false) or
- * says nothing about properties at all. Branches of `anyOf`/`oneOf` are
- * pooled: the Standard Schema then decides which one the value is.
- */
-function unknownProperties(value: unknown, root: Record<string, unknown>): ArgumentIssue[] {
-	const issues: ArgumentIssue[] = [];
-	walkKnown(value, [root], root, "", issues, 0);
-	return issues;
-}
-
-function walkKnown(
-	value: unknown,
-	schemas: unknown[],
-	root: Record<string, unknown>,
-	path: string,
-	issues: ArgumentIssue[],
-	depth: number,
-): void {
-	if (typeof value !== "object" || value === null || depth > MAX_ARGUMENT_DEPTH) return;
-	const views: Record<string, unknown>[] = [];
-	for (const schema of schemas) expandBranches(schema, root, views, 0);
-	if (Array.isArray(value)) {
-		const arrays = views.filter((view) => admitsType(view, "array"));
-		value.forEach((item, index) => {
-			const children = arrays.flatMap((view) => itemSchemas(view, index));
-			walkKnown(item, children, root, `${path}[${index}]`, issues, depth + 1);
-		});
-		return;
-	}
-	const objects = views.filter((view) => admitsType(view, "object"));
-	if (objects.length === 0) return;
-	for (const [key, item] of Object.entries(value)) {
-		const childPath = path === "" ? key : `${path}.${key}`;
-		const children: unknown[] = [];
-		let known = false;
-		for (const view of objects) {
-			const found = propertySchemas(view, key);
-			if (found === undefined) continue;
-			known = true;
-			children.push(...found);
-		}
-		if (!known) {
-			if (issues.length < 20)
-				issues.push({ message: `Unknown property '${key}'`, path: childPath });
-			continue;
-		}
-		walkKnown(item, children, root, childPath, issues, depth + 1);
-	}
-}
-
-/** The schemas that apply to property `key` under `view`, or undefined when `view` refuses it. */
-function propertySchemas(view: Record<string, unknown>, key: string): unknown[] | undefined {
-	const { properties, patternProperties, additionalProperties } = view;
-	const declaresKeys = properties !== undefined || patternProperties !== undefined;
-	if (isRecord(properties) && Object.hasOwn(properties, key)) return [properties[key]];
-	const matched: unknown[] = [];
-	if (isRecord(patternProperties)) {
-		for (const [pattern, schema] of Object.entries(patternProperties)) {
-			if (matchesPattern(pattern, key)) matched.push(schema);
-		}
-	}
-	if (matched.length > 0) return matched;
-	if (additionalProperties !== undefined && additionalProperties !== false) {
-		return [additionalProperties];
-	}
-	// A branch that says nothing about properties (`{}`, `{ type: "object" }`) takes any.
-	return !declaresKeys && additionalProperties === undefined ? [] : undefined;
-}
-
-/** Compiled `patternProperties` patterns (they come from the tools' schemas; null when invalid). */
-const patterns = new Map<string, RegExp | null>();
-
-function matchesPattern(pattern: string, key: string): boolean {
-	let regex = patterns.get(pattern);
-	if (regex === undefined) {
-		try {
-			regex = new RegExp(pattern, "u");
-		} catch {
-			regex = null;
-		}
-		patterns.set(pattern, regex);
-	}
-	return regex?.test(key) ?? false;
-}
-
-/** The schemas of array item `index` under `view` (2020-12 `prefixItems`/`items`, or draft-07 tuples). */
-function itemSchemas(view: Record<string, unknown>, index: number): unknown[] {
-	const { prefixItems, items, additionalItems } = view;
-	if (Array.isArray(prefixItems) && index < prefixItems.length) return [prefixItems[index]];
-	if (Array.isArray(items)) return index < items.length ? [items[index]] : [additionalItems];
-	return [items];
-}
-
-/** True unless `view` has a `type` that excludes `type`. */
-function admitsType(view: Record<string, unknown>, type: "object" | "array"): boolean {
-	const declared = view.type;
-	if (declared === undefined) return true;
-	return Array.isArray(declared) ? declared.includes(type) : declared === type;
-}
-
-/** Adds `schema` and, flattened, its `$ref` target and `anyOf`/`oneOf`/`allOf` branches to `views`. */
-function expandBranches(
-	schema: unknown,
-	root: Record<string, unknown>,
-	views: Record<string, unknown>[],
-	hops: number,
-): void {
-	// Bounded so a `$ref` cycle ends; real schemas nest combinators a few levels at most.
-	if (!isRecord(schema) || hops > 32 || views.length > 256) return;
-	const branches: unknown[] = [];
-	if (typeof schema.$ref === "string") branches.push(resolveRef(schema.$ref, root));
-	for (const keyword of ["anyOf", "oneOf", "allOf"]) {
-		const list = schema[keyword];
-		if (Array.isArray(list)) branches.push(...list);
-	}
-	// A pure combinator or reference says nothing itself: only its branches count.
-	const onlyCombines =
-		branches.length > 0 &&
-		schema.properties === undefined &&
-		schema.patternProperties === undefined &&
-		schema.additionalProperties === undefined &&
-		schema.items === undefined &&
-		schema.prefixItems === undefined;
-	if (!onlyCombines) views.push(schema);
-	for (const branch of branches) expandBranches(branch, root, views, hops + 1);
-}
-
-/** A local `$ref` (`#`, `#/$defs/Name`); anything else resolves to an open schema. */
-function resolveRef(ref: string, root: Record<string, unknown>): unknown {
-	if (ref === "#") return root;
-	if (!ref.startsWith("#/")) return {};
-	let node: unknown = root;
-	for (const raw of ref.slice(2).split("/")) {
-		const segment = decodeURIComponent(raw).replace(/~1/g, "/").replace(/~0/g, "~");
-		if (!isRecord(node) || !Object.hasOwn(node, segment)) return {};
-		node = node[segment];
-	}
-	return node;
-}
-
 /**
  * Takes the arguments out of every `tools/call` in `body` that hold a
  * `__proto__` key or nest too deep, and returns those calls' issues by
@@ -572,123 +363,6 @@ function quarantineArguments(body: unknown): Map<string | number, ArgumentIssue[
 	return refused;
 }
 
-/** A `__proto__` key or nesting beyond MAX_ARGUMENT_DEPTH in `value` (walked without recursion). */
-function argumentHazard(value: unknown): ArgumentIssue | undefined {
-	const stack: { value: unknown; path: string; depth: number }[] = [{ value, path: "", depth: 0 }];
-	for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-		if (typeof next.value !== "object" || next.value === null) continue;
-		if (next.depth >= MAX_ARGUMENT_DEPTH) {
-			return { message: `Nested deeper than ${MAX_ARGUMENT_DEPTH} levels`, path: next.path };
-		}
-		for (const [key, item] of Object.entries(next.value)) {
-			const path = next.path === "" ? key : `${next.path}.${key}`;
-			if (key === "__proto__") return { message: "A __proto__ key is not allowed", path };
-			stack.push({ value: item, path, depth: next.depth + 1 });
-		}
-	}
-	return undefined;
-}
-
-/** True when a `__proto__` own key occurs anywhere in `value` (walked without recursion). */
-function hasProtoKey(value: unknown): boolean {
-	const stack: unknown[] = [value];
-	for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-		if (typeof next !== "object" || next === null) continue;
-		for (const [key, item] of Object.entries(next)) {
-			if (key === "__proto__") return true;
-			stack.push(item);
-		}
-	}
-	return false;
-}
-
-function successResult(value: unknown): CallToolResult {
-	const json = toJsonValue(value, 0) ?? null;
-	return {
-		content: [{ type: "text", text: JSON.stringify(json) }],
-		structuredContent: isRecord(json) ? json : { result: json },
-	};
-}
-
-function invalidArguments(tool: string, issues: ReadonlyArray<ArgumentIssue>): CallToolResult {
-	const lines = issues.map(
-		(issue) => `\n- ${issue.path === "" ? "(input)" : issue.path}: ${issue.message}`,
-	);
-	return {
-		isError: true,
-		content: [
-			{
-				type: "text",
-				text: `request/invalid_args: Invalid arguments for tool '${tool}'${lines.join("")}`,
-			},
-		],
-	};
-}
-
-function errorResult(error: ActorError | ActorErrorLike): CallToolResult {
-	let text = `${error.group}/${error.code}: ${error.message}`;
-	if (error.metadata !== undefined) {
-		const metadata = JSON.stringify(toJsonValue(error.metadata, 0) ?? null);
-		text += `\n${metadata.length > 2_000 ? `${metadata.slice(0, 2_000)}…` : metadata}`;
-	}
-	return { isError: true, content: [{ type: "text", text }] };
-}
-
-/** An ActorError, also from another copy of Tenon's client (so not `instanceof`). */
-interface ActorErrorLike extends Error {
-	readonly group: string;
-	readonly code: string;
-	readonly metadata?: unknown;
-}
-
-function isActorError(error: unknown): error is ActorErrorLike {
-	if (error instanceof ActorError) return true;
-	return (
-		error instanceof Error &&
-		typeof (error as Partial<ActorErrorLike>).group === "string" &&
-		typeof (error as Partial<ActorErrorLike>).code === "string"
-	);
-}
-
-/**
- * A value as JSON a model can read: bigints as decimal strings, bytes as
- * base64, Dates as ISO strings, Maps as objects, Sets as arrays; undefined,
- * functions and symbols are left out (null inside arrays).
- */
-function toJsonValue(value: unknown, depth: number): unknown {
-	switch (typeof value) {
-		case "string":
-		case "boolean":
-			return value;
-		case "number":
-			return Number.isFinite(value) ? value : null;
-		case "bigint":
-			return value.toString();
-		case "undefined":
-		case "function":
-		case "symbol":
-			return undefined;
-		case "object":
-			break;
-	}
-	if (value === null) return null;
-	if (depth > MAX_RESULT_DEPTH) throw new Error(`result nested deeper than ${MAX_RESULT_DEPTH}`);
-	const items = (list: Iterable<unknown>) =>
-		Array.from(list, (item) => toJsonValue(item, depth + 1) ?? null);
-	if (Array.isArray(value) || value instanceof Set) return items(value);
-	if (value instanceof Uint8Array) return bytesToBase64(value);
-	if (value instanceof ArrayBuffer) return bytesToBase64(new Uint8Array(value));
-	if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
-	const entries = value instanceof Map ? [...value] : Object.entries(value);
-	const out: Record<string, unknown> = {};
-	for (const [key, item] of entries) {
-		const name = String(key);
-		const json = toJsonValue(item, depth + 1);
-		if (name !== "__proto__" && json !== undefined) out[name] = json;
-	}
-	return out;
-}
-
 /** A JSON-RPC error response outside any request (id null), as the SDK's transport writes them. */
 function jsonRpcError(
 	status: number,
@@ -700,8 +374,4 @@ function jsonRpcError(
 		status,
 		headers: { "content-type": "application/json", ...headers },
 	});
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-	return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,0 +1,101 @@
+// What a tool call answers: the action's output as JSON a model can read, or
+// an error result (Tenon's group/code and message; metadata cut to 2,000
+// characters).
+
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { bytesToBase64 } from "../protocol/bytes.js";
+import { ActorError } from "../protocol/errors.js";
+import { type ArgumentIssue, isRecord } from "./tool-arguments.js";
+
+/** How deep a result may nest when it is turned into JSON (Tenon's plain-data limit). */
+const MAX_RESULT_DEPTH = 512;
+
+export function successResult(value: unknown): CallToolResult {
+	const json = toJsonValue(value, 0) ?? null;
+	return {
+		content: [{ type: "text", text: JSON.stringify(json) }],
+		structuredContent: isRecord(json) ? json : { result: json },
+	};
+}
+
+export function invalidArguments(
+	tool: string,
+	issues: ReadonlyArray<ArgumentIssue>,
+): CallToolResult {
+	const lines = issues.map(
+		(issue) => `\n- ${issue.path === "" ? "(input)" : issue.path}: ${issue.message}`,
+	);
+	return {
+		isError: true,
+		content: [
+			{
+				type: "text",
+				text: `request/invalid_args: Invalid arguments for tool '${tool}'${lines.join("")}`,
+			},
+		],
+	};
+}
+
+export function errorResult(error: ActorError | ActorErrorLike): CallToolResult {
+	let text = `${error.group}/${error.code}: ${error.message}`;
+	if (error.metadata !== undefined) {
+		const metadata = JSON.stringify(toJsonValue(error.metadata, 0) ?? null);
+		text += `\n${metadata.length > 2_000 ? `${metadata.slice(0, 2_000)}…` : metadata}`;
+	}
+	return { isError: true, content: [{ type: "text", text }] };
+}
+
+/** An ActorError, also from another copy of Tenon's client (so not `instanceof`). */
+interface ActorErrorLike extends Error {
+	readonly group: string;
+	readonly code: string;
+	readonly metadata?: unknown;
+}
+
+export function isActorError(error: unknown): error is ActorErrorLike {
+	if (error instanceof ActorError) return true;
+	return (
+		error instanceof Error &&
+		typeof (error as Partial<ActorErrorLike>).group === "string" &&
+		typeof (error as Partial<ActorErrorLike>).code === "string"
+	);
+}
+
+/**
+ * A value as JSON a model can read: bigints as decimal strings, bytes as
+ * base64, Dates as ISO strings, Maps as objects, Sets as arrays; undefined,
+ * functions and symbols are left out (null inside arrays).
+ */
+function toJsonValue(value: unknown, depth: number): unknown {
+	switch (typeof value) {
+		case "string":
+		case "boolean":
+			return value;
+		case "number":
+			return Number.isFinite(value) ? value : null;
+		case "bigint":
+			return value.toString();
+		case "undefined":
+		case "function":
+		case "symbol":
+			return undefined;
+		case "object":
+			break;
+	}
+	if (value === null) return null;
+	if (depth > MAX_RESULT_DEPTH) throw new Error(`result nested deeper than ${MAX_RESULT_DEPTH}`);
+	const items = (list: Iterable<unknown>) =>
+		Array.from(list, (item) => toJsonValue(item, depth + 1) ?? null);
+	if (Array.isArray(value) || value instanceof Set) return items(value);
+	if (value instanceof Uint8Array) return bytesToBase64(value);
+	if (value instanceof ArrayBuffer) return bytesToBase64(new Uint8Array(value));
+	if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+	const entries = value instanceof Map ? [...value] : Object.entries(value);
+	const out: Record<string, unknown> = {};
+	for (const [key, item] of entries) {
+		const name = String(key);
+		const json = toJsonValue(item, depth + 1);
+		if (name !== "__proto__" && json !== undefined) out[name] = json;
+	}
+	return out;
+}
