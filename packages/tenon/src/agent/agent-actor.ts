@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type ActorDefinition, actor } from "../actor/definition.js";
-import type { SqlDatabase } from "../db/database.js";
 import { db } from "../db/index.js";
+import type { SqlDatabase } from "../db/sql-database.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import { workflow } from "../workflow/index.js";
 import {

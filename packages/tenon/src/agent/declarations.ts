@@ -1,7 +1,7 @@
 import type { ActionContext, ActorContext, ConnectContext } from "../actor/context.js";
 import { event } from "../actor/events.js";
 import { queue } from "../actor/queues.js";
-import type { SqlDatabase } from "../db/database.js";
+import type { SqlDatabase } from "../db/sql-database.js";
 import type { WorkflowContext } from "../workflow/types.js";
 import type { AgentStateShape } from "./config.js";
 import type { LiveAnswer } from "./live-answer.js";

@@ -1,4 +1,4 @@
-import type { SqlDatabase } from "../db/database.js";
+import type { SqlDatabase } from "../db/sql-database.js";
 import type { ChatMessage } from "./model.js";
 import type { AgentMessage, AgentMessageStatus, AgentRole, AgentToolCall } from "./types.js";
 

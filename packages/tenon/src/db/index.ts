@@ -1,8 +1,8 @@
 // Public entry point of `tenon/db`: a SQLite database per actor.
 
 import type { DatabaseProvider } from "../actor/database.js";
-import type { SqlDatabase } from "./database.js";
 import { openActorDatabase } from "./open.js";
+import type { SqlDatabase } from "./sql-database.js";
 
 export type { DatabaseHost, DatabaseProvider, OpenedDatabase } from "../actor/database.js";
 export {
@@ -12,7 +12,7 @@ export {
 	type SqlArg,
 	type SqlArgs,
 	type SqlDatabase,
-} from "./database.js";
+} from "./sql-database.js";
 export type { SqlValue } from "./sqlite.js";
 
 /** Options of {@link db}. */

@@ -4,8 +4,9 @@ import { readFileSync } from "node:fs";
 import { type DrizzleSqliteDODatabase, drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import type { DatabaseProvider } from "../../actor/database.js";
-import { type ActorDatabase, type SqlDatabase, toObjects } from "../database.js";
+import type { ActorDatabase } from "../database.js";
 import { openActorDatabase } from "../open.js";
+import { type SqlDatabase, toObjects } from "../sql-database.js";
 
 export {
 	blob,
