@@ -134,6 +134,16 @@ export class ActorInspector {
 
 	/** Replaces the state as a turn of its own (waking the actor), logged with who did it. */
 	async editState(actorId: string, next: unknown, audit: InspectorAudit): Promise<void> {
+		// The actor's code expects the kind of state it keeps (an object, most
+		// often): an edit may change its values, not turn it into another kind.
+		const current = await this.state(actorId);
+		if (current.initialized && kindOf(current.state) !== kindOf(next))
+			throw new ActorError(
+				"inspector",
+				"state_kind",
+				`The state is ${kindOf(current.state)}; an edit must keep it ${kindOf(current.state)}, not make it ${kindOf(next)}`,
+				{ current: kindOf(current.state), next: kindOf(next) },
+			);
 		await this.#replace(actorId, next, { kind: "inspector", operation: "edit", who: audit.who });
 	}
 
@@ -263,4 +273,11 @@ export class ActorInspector {
 			at: this.#runtime.clock.now(),
 		});
 	}
+}
+
+/** The kind of a state value, as an edit must keep it. */
+function kindOf(value: unknown): string {
+	if (value === null) return "null";
+	if (Array.isArray(value)) return "an array";
+	return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }

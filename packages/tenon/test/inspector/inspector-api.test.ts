@@ -206,6 +206,17 @@ describe("inspector app: API", () => {
 			body: `{"state":${"[".repeat(5000)}${"]".repeat(5000)}}`,
 		});
 		expect(deep.status).toBe(400);
+		// An edit that would change the state's kind (an object into a string, an
+		// array, null) is refused: the actor's code could not run on it.
+		for (const state of ["not an object", [1], null, 7]) {
+			const reshaped = await call(`${base}/state`, {
+				method: "PUT",
+				headers: { ...admin, ...json },
+				body: JSON.stringify({ state }),
+			});
+			expect(reshaped.status).toBe(400);
+			expect(reshaped.body).toMatchObject({ group: "inspector", code: "state_kind" });
+		}
 		expect(await handle.read()).toBe(101);
 	});
 
