@@ -37,6 +37,7 @@ export {
 	type RunProvider,
 	type RunQueue,
 	type RunQueueMessage,
+	type RunRewind,
 	type RunStorage,
 } from "./actor/run-host.js";
 export type {

@@ -120,7 +120,9 @@ export function ActorView({
 				{tab === "Database" && <DatabaseTab actorId={actorId} />}
 				{tab === "Schedules" && <SchedulesTab actorId={actorId} admin={admin} />}
 				{tab === "Events" && <EventsTab actorId={actorId} />}
-				{tab === "Workflow" && <WorkflowTab actorId={actorId} />}
+				{tab === "Workflow" && (
+					<WorkflowTab actorId={actorId} admin={admin} retention={type?.turnHistory ?? 0} />
+				)}
 				{tab === "History" && (
 					<HistoryTab actorId={actorId} admin={admin} retention={type?.turnHistory ?? 0} />
 				)}

@@ -1,29 +1,11 @@
 import { useEffect, useState } from "react";
 import { actorPath, api, describeError } from "./api.js";
 import { ConfirmDialog } from "./confirm-dialog.js";
+import { describeOrigin } from "./describe-origin.js";
 import { JsonView } from "./json-view.js";
 import { StateDiff } from "./state-diff.js";
-import type { TurnOrigin, TurnRecord } from "./types.js";
+import type { TurnRecord } from "./types.js";
 import { usePoll } from "./use-poll.js";
-
-function describeOrigin(origin: TurnOrigin): string {
-	switch (origin.kind) {
-		case "action":
-			return `action ${origin.name} (conn ${origin.connId.slice(0, 8)})`;
-		case "timer":
-			return `${origin.timer} timer → ${origin.name}`;
-		case "queue":
-			return "queue message";
-		case "workflow":
-			return origin.step === undefined ? "workflow step" : `workflow step ${origin.step}`;
-		case "inspector":
-			return origin.operation === "restore"
-				? `restore of turn ${origin.fromSeq} by ${origin.who}`
-				: `state edit by ${origin.who}`;
-		case "background":
-			return "background (run loop, timer callback, wake)";
-	}
-}
 
 /** Time travel: the recorded turns, a slider over them, the state each left, and restore. */
 export function HistoryTab({

@@ -1,5 +1,7 @@
+import { useState } from "react";
 import { actorPath, api } from "./api.js";
 import { JsonView } from "./json-view.js";
+import { ReplayDialog, type ReplayTarget } from "./replay-dialog.js";
 import { StatusBadge } from "./status-badge.js";
 import type { WorkflowEntry } from "./types.js";
 import { usePoll } from "./use-poll.js";
@@ -10,15 +12,29 @@ interface WorkflowHistory {
 	error?: unknown;
 	entries: (WorkflowEntry & {
 		location: string;
+		path: number[];
 		createdAt?: number;
 		completedAt?: number;
 		deadline?: number;
 	})[];
 }
 
-/** The workflow's journal: each step, its status, attempts, output or error. */
-export function WorkflowTab({ actorId }: { actorId: string }) {
-	const { data, error } = usePoll(
+/**
+ * The workflow's journal: each step, its status, attempts, output or error;
+ * for the admin, a replay from any top-level entry.
+ */
+export function WorkflowTab({
+	actorId,
+	admin,
+	retention,
+}: {
+	actorId: string;
+	admin: boolean;
+	retention: number;
+}) {
+	const [replaying, setReplaying] = useState<ReplayTarget | undefined>(undefined);
+	const [notice, setNotice] = useState<string | undefined>(undefined);
+	const { data, error, reload } = usePoll(
 		() =>
 			api<{ isWorkflowEnabled: boolean; history: WorkflowHistory | null }>(
 				actorPath(actorId, "/workflow"),
@@ -38,6 +54,11 @@ export function WorkflowTab({ actorId }: { actorId: string }) {
 				<StatusBadge status={history.status} />
 			</div>
 			{history.error !== undefined && <JsonView value={history.error} />}
+			{notice && (
+				<p className="small" data-testid="replay-notice">
+					{notice}
+				</p>
+			)}
 			<ol className="steps" data-testid="workflow-steps">
 				{history.entries.map((entry) => (
 					<li key={entry.location} className="step" data-step={entry.name}>
@@ -59,12 +80,35 @@ export function WorkflowTab({ actorId }: { actorId: string }) {
 									{new Date(entry.completedAt).toLocaleTimeString()}
 								</span>
 							)}
+							{admin && entry.path.length === 1 && (
+								<button
+									type="button"
+									className="small"
+									onClick={() => setReplaying(entry)}
+									data-testid="replay-from"
+								>
+									Replay from here
+								</button>
+							)}
 						</div>
 						{entry.output !== undefined && <JsonView value={entry.output} />}
 						{entry.error !== undefined && <JsonView value={entry.error} />}
 					</li>
 				))}
 			</ol>
+			{replaying && (
+				<ReplayDialog
+					actorId={actorId}
+					target={replaying}
+					retention={retention}
+					onDone={(message) => {
+						setReplaying(undefined);
+						setNotice(message);
+						reload();
+					}}
+					onCancel={() => setReplaying(undefined)}
+				/>
+			)}
 		</div>
 	);
 }

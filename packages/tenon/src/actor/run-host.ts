@@ -90,6 +90,26 @@ export interface RunProvider<C = unknown> {
 	/** What the inspector shows it as (`"workflow"` for `tenon/workflow`). */
 	readonly kind: string;
 	run(host: RunHost): Promise<void>;
+	/**
+	 * Optional: moves the provider's stored progress back so that its next run
+	 * does the work again from `point` (the inspector's "replay from step").
+	 * The runtime calls it with the provider halted (no run in flight), inside
+	 * a turn of the actor's own: `storage` reads see committed data and its
+	 * writes commit with that turn; the runtime then starts a new run. `point`
+	 * comes from an operator's request: validate it, and throw an `ActorError`
+	 * to refuse (nothing is written and the run starts again unchanged).
+	 */
+	rewind?(storage: RunStorage, point: unknown): Promise<RunRewind>;
+}
+
+/** What {@link RunProvider.rewind} did, for the audit log and the caller. */
+export interface RunRewind {
+	/** A readable name of the point the work starts again from (a step's name). */
+	readonly from: string;
+	/** When the work at `point` was first started (ms): the state before it is the one to restore. */
+	readonly startedAt: number;
+	/** How many recorded entries were removed. */
+	readonly removed: number;
 }
 
 /** True when an actor's `run` option is a {@link RunProvider}. */

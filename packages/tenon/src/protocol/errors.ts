@@ -259,9 +259,15 @@ export function httpStatusFor(group: string, code: string): number {
 			return 500;
 		case "core":
 			return code === "shutting_down" ? 503 : 500;
+		case "workflow":
+			if (code === "replay_invalid") return 400;
+			if (code === "replay_not_found") return 404;
+			if (code === "replay_refused") return 409;
+			return 500;
 		case "inspector":
 			if (code === "turn_not_found" || code === "timer_not_found" || code === "no_database")
 				return 404;
+			if (code === "replay_busy") return 409;
 			if (code === "read_only") return 403;
 			if (code === "timeout") return 408;
 			return 400;

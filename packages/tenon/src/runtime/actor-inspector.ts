@@ -4,6 +4,7 @@
 // cancelling a timer as an audited turn. Reached by the server
 // through `ActorGateway.inspector`.
 
+import type { RunRewind } from "../actor/run-host.js";
 import type { CronJob, CronRun } from "../actor/schedule.js";
 import { previewValue } from "../common/value-preview.js";
 import { ActorError, errors } from "../protocol/errors.js";
@@ -172,22 +173,57 @@ export class ActorInspector {
 	/** Sets the state back to what recorded turn `seq` left, as a new audited turn. */
 	async restore(actorId: string, seq: number, audit: InspectorAudit): Promise<void> {
 		await this.#runtime.host.getLiveRecord(actorId);
-		const turn = await readTurn(this.#runtime.storage.store, actorId, seq);
-		if (turn === undefined)
-			throw new ActorError("inspector", "turn_not_found", `No recorded turn ${seq}`, { seq });
-		if (turn.stateOmitted === true)
-			throw new ActorError(
-				"inspector",
-				"snapshot_omitted",
-				`Turn ${seq} left a state too large to keep a snapshot of`,
-				{ seq },
-			);
+		const turn = await this.#recordedState(actorId, seq);
 		await this.#replace(actorId, turn.state, {
 			kind: "inspector",
 			operation: "restore",
 			who: audit.who,
 			fromSeq: seq,
 		});
+	}
+
+	/**
+	 * Replays the actor's workflow from a top-level entry: halts it, removes
+	 * that entry and all after it from its journal, sets the state recorded by
+	 * turn `restoreSeq` (when given) in the same audited turn, and starts the
+	 * workflow again, which replays the entries before and runs the rest anew.
+	 */
+	async replayWorkflow(
+		actorId: string,
+		request: { path: unknown; restoreSeq?: unknown },
+		audit: InspectorAudit,
+	): Promise<RunRewind & { restoredSeq?: number }> {
+		const host = this.#runtime.host;
+		const record = await host.getLiveRecord(actorId);
+		let state: { value: unknown } | undefined;
+		let restoredSeq: number | undefined;
+		if (request.restoreSeq !== undefined) {
+			const seq = request.restoreSeq;
+			if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 1)
+				throw errors.invalid("'restoreSeq' must be a positive integer");
+			state = { value: (await this.#recordedState(actorId, seq)).state };
+			restoredSeq = seq;
+		}
+		const instance = await host.instanceFor(record);
+		const done = await instance.rewindRun({
+			point: { path: request.path },
+			...(state === undefined ? {} : { state }),
+			origin: {
+				kind: "inspector",
+				operation: "replay",
+				who: audit.who,
+				...(restoredSeq === undefined ? {} : { fromSeq: restoredSeq }),
+			},
+		});
+		this.#runtime.logger.info("inspector replayed a workflow", {
+			actorId,
+			from: done.from,
+			removed: done.removed,
+			restoredSeq,
+			who: audit.who,
+			at: this.#runtime.clock.now(),
+		});
+		return restoredSeq === undefined ? done : { ...done, restoredSeq };
 	}
 
 	/** Committed one-shot timers (soonest first) and cron/every jobs, with bounded argument previews. */
@@ -259,6 +295,21 @@ export class ActorInspector {
 					size: value.byteLength,
 				};
 			});
+	}
+
+	/** A recorded turn with its state snapshot, or the reason there is none. */
+	async #recordedState(actorId: string, seq: number): Promise<TurnRecord> {
+		const turn = await readTurn(this.#runtime.storage.store, actorId, seq);
+		if (turn === undefined)
+			throw new ActorError("inspector", "turn_not_found", `No recorded turn ${seq}`, { seq });
+		if (turn.stateOmitted === true)
+			throw new ActorError(
+				"inspector",
+				"snapshot_omitted",
+				`Turn ${seq} left a state too large to keep a snapshot of`,
+				{ seq },
+			);
+		return turn;
 	}
 
 	async #replace(actorId: string, next: unknown, origin: TurnOrigin): Promise<void> {

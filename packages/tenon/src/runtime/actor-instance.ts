@@ -1,3 +1,4 @@
+import type { RunRewind } from "../actor/run-host.js";
 import type { ActorKeyList } from "../actor/types.js";
 import { type Logger, moduleLogger } from "../common/logger.js";
 import { withTimeout } from "../common/timeouts.js";
@@ -19,6 +20,7 @@ import type { ConnSocket } from "./connections/conn-socket.js";
 import type { CloseKind } from "./connections/connection-hub.js";
 import { databaseHost } from "./database-host.js";
 import { cancelTimerTurn, replaceStateTurn, type TurnOrigin } from "./inspector-turns.js";
+import { type RewindRequest, rewindRun } from "./run-rewind.js";
 import { type LoadedState, loadState } from "./state-loader.js";
 
 export type { ActorInstanceDeps, ActorStatus } from "./actor-assembly.js";
@@ -190,6 +192,17 @@ export class ActorInstance {
 	/** Replaces the state as a turn of its own, recorded with `origin` (the inspector's edits). */
 	replaceState(next: unknown, origin: TurnOrigin): Promise<void> {
 		return replaceStateTurn(this.#parts, next, origin);
+	}
+
+	/** Halts the run provider (a workflow), rewinds it in a turn of its own and starts it again. */
+	rewindRun(request: RewindRequest): Promise<RunRewind> {
+		return rewindRun(
+			this.#parts,
+			this.#runs,
+			this.#deps.definition.config.run,
+			() => this.#abortSignal().aborted,
+			request,
+		);
 	}
 
 	/** Cancels a one-shot timer as a turn of its own (the inspector's cancel); false if none. */

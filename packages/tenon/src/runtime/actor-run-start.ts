@@ -50,7 +50,10 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 		runs = new ActorRun<RunHost>({
 			...common,
 			run: (runHost) => run.run(runHost),
-			createContext: (control) => createRunHost(parts, control),
+			// Its own signal per run: the inspector's replay halts and restarts it.
+			createContext: (control, signal) =>
+				createRunHost({ ...parts, abortSignal: signal ?? parts.abortSignal }, control),
+			haltable: true,
 		});
 	} else {
 		runs = new ActorRun<ActorContextImpl>({

@@ -16,8 +16,13 @@ export interface ActorRunDeps<C> {
 	clock: Clock;
 	log: Logger;
 	abortSignal: AbortSignal;
-	/** A fresh context for one run of the handler, its run host wired to `control`. */
-	createContext(control: RunControl): C;
+	/**
+	 * A fresh context for one run of the handler, its run host wired to
+	 * `control`; `signal` (haltable runs only) aborts when this run must end.
+	 */
+	createContext(control: RunControl, signal: AbortSignal | undefined): C;
+	/** The handler may be halted and started again while the actor stays awake (run providers). */
+	haltable?: boolean;
 	/** A handler waits on the queue right now (waiting is not work). */
 	hasQueueReceivers(): boolean;
 	/** The handler failed: release its queue leases before it restarts. */
@@ -63,7 +68,8 @@ export class ActorRun<C> {
 			clock: deps.clock,
 			log: deps.log,
 			abortSignal: deps.abortSignal,
-			createContext: () => deps.createContext(control),
+			createContext: (signal) => deps.createContext(control, signal),
+			haltable: deps.haltable ?? false,
 			onFailed: () => {
 				this.#idle = false;
 				deps.releaseLeases();
@@ -72,6 +78,7 @@ export class ActorRun<C> {
 		});
 	}
 
+	/** Starts the handler (after a wake, or after {@link halt}). */
 	start(): void {
 		this.#loop.start();
 	}
@@ -79,6 +86,17 @@ export class ActorRun<C> {
 	/** The actor stops: a pending restart is cancelled. */
 	stop(): void {
 		this.#loop.stop();
+	}
+
+	/**
+	 * Halts the handler while the actor stays awake (see RunLoop.halt) and
+	 * releases its queue leases, so that a {@link start} after it begins
+	 * afresh (the inspector's workflow replay).
+	 */
+	async halt(): Promise<void> {
+		await this.#loop.halt();
+		this.#idle = false;
+		this.#deps.releaseLeases();
 	}
 
 	/** The handler runs, or waits to be restarted. */

@@ -16,7 +16,7 @@ export function replaceStateTurn(
 	return parts.turns.gated("inspector state edit", () =>
 		parts.activity.track(
 			(async () => {
-				parts.history?.note(origin);
+				parts.history?.audit(origin);
 				parts.tracker.replace(next);
 				parts.afterTurn();
 			})(),

@@ -1,4 +1,4 @@
-import type { RunHost, RunQueue } from "../actor/run-host.js";
+import type { RunHost, RunQueue, RunStorage } from "../actor/run-host.js";
 import type { RunControl } from "./actor-run.js";
 import type { PendingWrites } from "./pending-writes.js";
 import type { QueueManager } from "./queue-manager.js";
@@ -26,17 +26,22 @@ export function createRunHost(parts: RunHostParts, control: RunControl): RunHost
 		clock: parts.clock,
 		abortSignal: parts.abortSignal,
 		context: parts.context,
-		storage: {
-			get: (keys) => writes.get(keys),
-			list: (range) => writes.list(range),
-			put: (key, value) => writes.put(key, value),
-			delete: (key) => writes.delete(key),
-			deleteRange: (range) => writes.deleteRange(range),
-		},
+		storage: runStorageOf(writes),
 		queue: runQueue,
 		track: (work) => parts.track(work),
 		toRaw: (value) => parts.toRaw(value),
 		setIdle: (idle) => control.setIdle(idle),
 		setWakeAt: (at) => control.setWakeAt(at),
+	};
+}
+
+/** The actor's buffered writes as a run provider sees them (they commit with the next turn). */
+export function runStorageOf(writes: PendingWrites): RunStorage {
+	return {
+		get: (keys) => writes.get(keys),
+		list: (range) => writes.list(range),
+		put: (key, value) => writes.put(key, value),
+		delete: (key) => writes.delete(key),
+		deleteRange: (range) => writes.deleteRange(range),
 	};
 }

@@ -17,8 +17,13 @@ export interface RunLoopDeps<C> {
 	log: Logger;
 	/** Aborted when the actor stops: the handler ends and is not restarted. */
 	abortSignal: AbortSignal;
-	/** A fresh context for one run of the handler. */
-	createContext(): C;
+	/**
+	 * A fresh context for one run of the handler. `signal` is given when the
+	 * loop is haltable: it aborts when the actor stops or {@link RunLoop.halt} is called.
+	 */
+	createContext(signal: AbortSignal | undefined): C;
+	/** Each run gets its own abort signal, so the handler can be halted while the actor stays awake. */
+	haltable?: boolean;
 	/** The handler failed: release what it held (its queue leases) before it restarts. */
 	onFailed(): void;
 	/** The handler settled, or a restart is due: idleness may have changed. */
@@ -37,6 +42,8 @@ export class RunLoop<C> {
 	#active = false;
 	#failures = 0;
 	#restart: TimerHandle | undefined;
+	/** The running handler's halt: aborts its signal; settled resolves once it returned or failed. */
+	#current: { halt: AbortController; settled: Promise<void> } | undefined;
 
 	constructor(deps: RunLoopDeps<C>) {
 		this.#deps = deps;
@@ -52,15 +59,16 @@ export class RunLoop<C> {
 		return this.#failures;
 	}
 
-	/** Starts the handler (once per wake). */
+	/** Starts the handler (once per wake, and again after {@link halt}). */
 	start(): void {
 		this.#active = true;
 		const deps = this.#deps;
 		const startedAt = deps.clock.now();
-		void callAsync(() => deps.run(deps.createContext())).then(
+		const halt = deps.haltable ? linkedController(deps.abortSignal) : undefined;
+		const settled = callAsync(() => deps.run(deps.createContext(halt?.signal))).then(
 			() => this.#ended(),
 			(error: unknown) => {
-				if (deps.abortSignal.aborted) {
+				if (deps.abortSignal.aborted || halt?.signal.aborted) {
 					this.#ended();
 					return;
 				}
@@ -81,6 +89,29 @@ export class RunLoop<C> {
 				deps.onChange();
 			},
 		);
+		if (halt) {
+			const current = { halt, settled };
+			this.#current = current;
+			void settled.finally(() => {
+				halt.dispose();
+				if (this.#current === current) this.#current = undefined;
+			});
+		}
+	}
+
+	/**
+	 * Stops the handler while the actor stays awake: its signal aborts, a
+	 * pending restart is cancelled, and this resolves once the handler has
+	 * returned (work it was doing, such as a step in flight, finishes first).
+	 * The loop is then inactive until {@link start}. Only for haltable loops.
+	 */
+	async halt(): Promise<void> {
+		if (!this.#deps.haltable) throw new Error("this run loop cannot be halted");
+		if (this.#restart !== undefined) this.stop();
+		const current = this.#current;
+		if (current === undefined) return;
+		current.halt.abort(new Error("the run was halted"));
+		await current.settled;
 	}
 
 	#ended(): void {
@@ -95,4 +126,14 @@ export class RunLoop<C> {
 		this.#restart = undefined;
 		this.#ended();
 	}
+}
+
+/** An AbortController that also aborts when `parent` does, and lets go of `parent` once disposed. */
+function linkedController(parent: AbortSignal): AbortController & { dispose(): void } {
+	const controller = new AbortController() as AbortController & { dispose(): void };
+	const onAbort = () => controller.abort(parent.reason);
+	if (parent.aborted) onAbort();
+	else parent.addEventListener("abort", onAbort, { once: true });
+	controller.dispose = () => parent.removeEventListener("abort", onAbort);
+	return controller;
 }

@@ -17,7 +17,15 @@ export type TurnOrigin =
 	| { kind: "timer"; name: string; timer: FireInfo["kind"]; id: string }
 	| { kind: "queue" }
 	| { kind: "workflow"; step?: string }
-	| { kind: "inspector"; operation: "edit" | "restore"; who: string; fromSeq?: number }
+	| {
+			kind: "inspector";
+			operation: "edit" | "restore" | "replay";
+			who: string;
+			/** restore, replay: the recorded turn whose state was set. */
+			fromSeq?: number;
+			/** replay: the workflow step the work starts again from. */
+			step?: string;
+	  }
 	| { kind: "background" };
 
 /** One recorded commit: the turns it groups, and the state they left. */
@@ -55,6 +63,8 @@ export class TurnHistory implements WriteSource {
 	#nextSeq = 1;
 	#recordedChange = 0;
 	#origins: TurnOrigin[] = [];
+	/** An audited turn is pending: it is recorded even if the state did not change. */
+	#mustRecord = false;
 
 	constructor(deps: TurnHistoryDeps) {
 		this.#deps = deps;
@@ -85,16 +95,27 @@ export class TurnHistory implements WriteSource {
 		);
 	}
 
-	/** Any other turn: the inspector's edits and restores. */
+	/** Any other turn's origin (recorded if the state changes). */
 	note(origin: TurnOrigin): void {
 		if (this.#origins.length < MAX_ORIGINS) this.#origins.push(origin);
 	}
 
+	/**
+	 * The inspector's operations: recorded with the commit that holds them even
+	 * when the state stayed the same (a replay that keeps the state), so their
+	 * origin is not attributed to a later turn's change.
+	 */
+	audit(origin: TurnOrigin): void {
+		this.note(origin);
+		this.#mustRecord = true;
+	}
+
 	get hasChanges(): boolean {
-		return this.#deps.changeCount() !== this.#recordedChange;
+		return this.#mustRecord || this.#deps.changeCount() !== this.#recordedChange;
 	}
 
 	collect(batch: WriteBatch): void {
+		this.#mustRecord = false;
 		this.#recordedChange = this.#deps.changeCount();
 		const origins = this.#origins.length > 0 ? this.#origins : inferOrigins(batch);
 		this.#origins = [];

@@ -33,7 +33,7 @@ const MAX_QUERY_ROWS = 1_000;
 const QUERY_TIMEOUT_MS = 2_000;
 
 const ACTOR_PATH =
-	/^\/inspector\/actors\/([^/]+)(?:\/(state|state\/stream|kv|history|db\/query|schedules|events\/stream|actions\/([^/]+)|history\/(\d{1,15})\/restore|schedules\/timers\/([^/]+)))?$/;
+	/^\/inspector\/actors\/([^/]+)(?:\/(state|state\/stream|kv|history|workflow\/replay|db\/query|schedules|events\/stream|actions\/([^/]+)|history\/(\d{1,15})\/restore|schedules\/timers\/([^/]+)))?$/;
 
 function decodeSegment(segment: string, what: string): string {
 	try {
@@ -200,6 +200,18 @@ export async function handleInspectorApi(
 		case "history": {
 			requireMethod(request, path, "GET");
 			return jsonResponse(await inspector.history(actorId));
+		}
+		case "workflow/replay": {
+			requireMethod(request, path, "POST");
+			requireWriter(request, context, "Replaying workflows");
+			const body = await readJsonObject(request, context);
+			return jsonResponse(
+				await inspector.replayWorkflow(
+					actorId,
+					{ path: body.path, restoreSeq: body.restoreSeq },
+					auditOf(request, context),
+				),
+			);
 		}
 		case "db/query":
 			requireMethod(request, path, "POST");

@@ -4,6 +4,7 @@ import type { ActorContext } from "../actor/context.js";
 import type { EventDecls } from "../actor/events.js";
 import { isRunProvider, type RunHost, type RunProvider } from "../actor/run-host.js";
 import { WorkflowEngine, type WorkflowFunction } from "./engine.js";
+import { rewindJournal } from "./rewind.js";
 import type { WorkflowContext, WorkflowOptions } from "./types.js";
 
 export {
@@ -20,6 +21,7 @@ export {
 } from "./errors.js";
 export { Loop } from "./flow.js";
 export { readWorkflowHistory } from "./history.js";
+export type { ReplayPoint } from "./rewind.js";
 export { STEP_DEFAULTS } from "./step.js";
 export type {
 	BranchConfig,
@@ -91,6 +93,7 @@ export function workflow<S, CP, CS, V, E extends EventDecls, Q, D = undefined>(
 				// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 				options as WorkflowOptions<any, any, any, any, any, any, any>,
 			),
+		rewind: rewindJournal,
 	});
 	return provider;
 }

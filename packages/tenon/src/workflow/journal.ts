@@ -103,6 +103,18 @@ export function pathOfKey(key: Uint8Array): number[] {
 
 const pathId = (path: readonly number[]): string => path.join(",");
 
+/** Deletes the entries at top-level positions `ordinal` and after, nested scopes included. */
+export function deleteEntriesFrom(writes: Pick<RunStorage, "deleteRange">, ordinal: number): void {
+	// Big-endian paths: everything from [ordinal] to the end of the area is one key range.
+	writes.deleteRange({ start: entryKey([ordinal]), end: ENTRY_RANGE.end });
+}
+
+/** Writes the status record. Throws if a value in it cannot be stored. */
+export function putStatus(writes: Pick<RunStorage, "put">, status: JournalStatus): void {
+	assertStorable(status, "workflow result");
+	writes.put(STATUS_KEY, cborEncode(status));
+}
+
 /** Reads a journal from storage (all entries and the status record). */
 export async function readJournal(reader: {
 	get(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
@@ -179,8 +191,7 @@ export class Journal {
 	}
 
 	setStatus(status: JournalStatus): void {
-		assertStorable(status, "workflow result");
-		this.#writes.put(STATUS_KEY, cborEncode(status));
+		putStatus(this.#writes, status);
 		this.status = status;
 	}
 

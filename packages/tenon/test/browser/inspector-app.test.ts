@@ -134,6 +134,52 @@ describe("inspector app in Chromium", () => {
 		}
 	}, 90_000);
 
+	it("replays a workflow from a step with the state it found", async () => {
+		const flow = t.client.onboarding.getOrCreate(["replayed-user"]);
+		await expect.poll(() => flow.steps()).toEqual(["create-account", "send-welcome"]);
+		await t.settle();
+		const { page, problems } = await openInspector();
+		try {
+			await signIn(page, ADMIN_TOKEN);
+			await selectActor(page, "replayed-user", "replayed-user");
+			await page.click('[data-tab="Workflow"]');
+			await expect
+				.poll(() => text(page, '[data-testid="workflow-steps"]'))
+				.toContain("wait-a-day");
+			await page.locator('[data-step="send-welcome"] [data-testid="replay-from"]').click();
+			await page.waitForSelector('[data-testid="replay-dialog"]');
+			// The state before "send-welcome" ran is offered; pick the turn that holds only its predecessor's work.
+			await expect
+				.poll(() => page.locator('[data-testid="replay-state"]').isEnabled())
+				.toBe(true);
+			const options = await page
+				.locator('[data-testid="replay-state"] option')
+				.evaluateAll((all) => all.map((option) => (option as HTMLOptionElement).value));
+			expect(options[0]).toBe("keep");
+			await shot(page, "13-workflow-replay");
+			await page.selectOption('[data-testid="replay-state"]', "keep");
+			await page.click('[data-testid="replay-confirm"]');
+			await expect
+				.poll(() => text(page, '[data-testid="replay-notice"]'))
+				.toContain("Replaying from send-welcome: 2 journal entries removed");
+			// It ran "send-welcome" again with the state kept, and sleeps in "wait-a-day" again.
+			await expect
+				.poll(() => flow.steps())
+				.toEqual(["create-account", "send-welcome", "send-welcome"]);
+			await expect
+				.poll(() => text(page, '[data-testid="workflow-steps"]'))
+				.toContain("wait-a-day");
+			await page.click('[data-tab="History"]');
+			await expect
+				.poll(() => text(page, '[data-testid="turns"]'))
+				.toContain("workflow replay from send-welcome by admin@");
+			await shot(page, "14-workflow-replayed");
+			expect(problems).toEqual([]);
+		} finally {
+			await page.close();
+		}
+	}, 90_000);
+
 	it("browses SQLite rows, refuses a write in the SQL console, shows a workflow's steps", async () => {
 		const notes = t.client.notes.getOrCreate(["journal"]);
 		for (const body of ["buy milk", "write docs", "ship the inspector"]) await notes.add(body);
@@ -171,6 +217,8 @@ describe("inspector app in Chromium", () => {
 				"completed",
 			);
 			expect(await page.locator('[data-step="wait-a-day"]').count()).toBe(1);
+			// Replaying is for the admin: the read-only token sees no button.
+			expect(await page.locator('[data-testid="replay-from"]').count()).toBe(0);
 			await shot(page, "07-workflow");
 			// Queue contents, and a connection that hibernates while its actor sleeps.
 			const mailbox = t.client.mailbox.getOrCreate(["inbox"], { params: { user: "ann" } });

@@ -1,0 +1,86 @@
+// The inspector's "replay from step": a halted workflow's journal loses the
+// entry at a top-level position and everything after it, so the next run
+// replays what came before (recorded results) and does the rest again.
+
+import type { RunRewind, RunStorage } from "../actor/run-host.js";
+import { ActorError } from "../protocol/errors.js";
+import { deleteEntriesFrom, type JournalEntry, putStatus, readJournal } from "./journal.js";
+
+/** Where a replay starts: a top-level journal position, as the workflow history lists it. */
+export interface ReplayPoint {
+	/** The entry's path; only top-level entries (one segment) can be replayed from. */
+	path: [number];
+}
+
+/**
+ * Checks `point` (an operator's request: untrusted) and removes the journal
+ * from it onwards, through `storage` (the caller's turn commits it). A
+ * finished workflow is set running again with its first start time kept.
+ *
+ * Refused (`workflow/replay_refused`, nothing written) when the work from
+ * there consumed queue messages (they are gone: a replay would wait for new
+ * ones) or when compensations ran anywhere (the effects their steps recorded
+ * were undone, so replaying those results would be a lie).
+ */
+export async function rewindJournal(storage: RunStorage, point: unknown): Promise<RunRewind> {
+	const ordinal = topLevelOrdinal(point);
+	const { status, entries } = await readJournal({
+		get: (keys) => storage.get(keys),
+		list: (range) => storage.list(range),
+	});
+	const from = entries.find(({ path }) => path.length === 1 && path[0] === ordinal);
+	if (from === undefined)
+		throw new ActorError(
+			"workflow",
+			"replay_not_found",
+			`The workflow has no top-level entry at position ${ordinal}`,
+			{ path: [ordinal] },
+		);
+	const removed = entries.filter(({ path }) => (path[0] as number) >= ordinal);
+	for (const { path, entry } of entries) {
+		if (entry.rolledBackAt !== undefined)
+			throw refused(
+				"rolled_back",
+				`Step '${entry.name}' was rolled back (its compensation ran): its recorded result no longer holds`,
+				path,
+			);
+	}
+	for (const { path, entry } of removed) {
+		if (consumedMessages(entry))
+			throw refused(
+				"messages_consumed",
+				`'${entry.name}' received queue messages that are gone now; replaying it would wait for new ones`,
+				path,
+			);
+	}
+	deleteEntriesFrom(storage, ordinal);
+	if (status !== undefined && status.status !== "running")
+		putStatus(storage, { v: 1, status: "running", startedAt: status.startedAt });
+	return { from: from.entry.name, startedAt: from.entry.createdAt, removed: removed.length };
+}
+
+function topLevelOrdinal(point: unknown): number {
+	const path =
+		typeof point === "object" && point !== null ? (point as { path?: unknown }).path : undefined;
+	if (
+		!Array.isArray(path) ||
+		path.length !== 1 ||
+		!Number.isSafeInteger(path[0]) ||
+		(path[0] as number) < 0
+	)
+		throw new ActorError(
+			"workflow",
+			"replay_invalid",
+			"A replay starts at a top-level entry: 'path' must be one non-negative integer, e.g. [2]",
+		);
+	return path[0] as number;
+}
+
+/** A `queue.next` entry whose messages were taken off the queue for good. */
+function consumedMessages(entry: JournalEntry): boolean {
+	return (entry.messages ?? []).some((message) => !message.completable || message.completed);
+}
+
+function refused(reason: string, message: string, path: number[]): ActorError {
+	return new ActorError("workflow", "replay_refused", message, { reason, path });
+}
