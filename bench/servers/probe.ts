@@ -2,10 +2,12 @@
 // memory, and a clock on its WebSockets that times a broadcast from the
 // server's side. Imported by the Tenon and floor servers, so both are
 // measured the same way.
+
 import { createServer } from "node:http";
 import * as wsModule from "ws";
 import { WebSocket } from "ws";
 import { monotonicMs, type ServerFanout } from "../lib/fanout-protocol.js";
+import type { TracingMode } from "../systems/types.js";
 
 let armed = false;
 let round: ServerFanout = { triggerAt: null, firstWriteAt: null, lastWriteAt: null, writes: 0 };
@@ -44,20 +46,22 @@ function installSocketClock(): void {
 
 /**
  * Starts the probe's HTTP server on loopback and returns its URL:
- * - `GET /` (any other path): `process.memoryUsage()`, after a GC when `--expose-gc`;
+ * - `GET /` (any other path): `process.memoryUsage()` (after a GC when `--expose-gc`) and
+ *   `cpu`, the server's `process.cpuUsage()`;
  * - `POST /fanout`: arms the socket clock for one round;
  * - `GET /fanout`: the round as {@link ServerFanout}, and disarms;
- * - `POST /tracing/on`, `POST /tracing/off`: `setTracing` (servers that have it).
+ * - `POST /tracing/on`, `/tracing/context`, `/tracing/off`: `setTracing` (servers that have it).
  */
 export async function startProbe(
-	options: { setTracing?: (on: boolean) => void } = {},
+	options: { setTracing?: (mode: TracingMode) => void } = {},
 ): Promise<string> {
 	installSocketClock();
 	const probe = createServer((req, res) => {
 		res.setHeader("content-type", "application/json");
-		if (req.method === "POST" && (req.url === "/tracing/on" || req.url === "/tracing/off")) {
+		const tracing = /^\/tracing\/(on|context|off)$/.exec(req.url ?? "");
+		if (req.method === "POST" && tracing) {
 			if (options.setTracing === undefined) res.statusCode = 404;
-			else options.setTracing(req.url === "/tracing/on");
+			else options.setTracing(tracing[1] as TracingMode);
 			res.end("{}");
 			return;
 		}
@@ -73,7 +77,7 @@ export async function startProbe(
 			return;
 		}
 		(globalThis as { gc?: () => void }).gc?.();
-		res.end(JSON.stringify(process.memoryUsage()));
+		res.end(JSON.stringify({ ...process.memoryUsage(), cpu: process.cpuUsage() }));
 	});
 	// Short-lived runner requests: do not keep the server from exiting.
 	probe.unref();

@@ -51,8 +51,8 @@ export function tenonSystem(): System {
 			await conn.increment();
 			return { call: () => conn.increment(), close: () => conn.dispose() };
 		},
-		async setTracing(on) {
-			const response = await fetch(`${memoryUrl}/tracing/${on ? "on" : "off"}`, { method: "POST" });
+		async setTracing(mode) {
+			const response = await fetch(`${memoryUrl}/tracing/${mode}`, { method: "POST" });
 			if (!response.ok)
 				throw new Error(`the probe cannot switch tracing (HTTP ${response.status})`);
 		},

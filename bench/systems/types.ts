@@ -21,6 +21,9 @@ export type WorkloadName =
 	| "sharedState";
 
 /** The workloads of the core suite; a system implements those it can run. */
+/** 1c: what the server registers of OpenTelemetry. */
+export type TracingMode = "off" | "context" | "on";
+
 export interface Workloads {
 	/** 1. A warm actor over a connection/WebSocket: increment a counter, reply after persist. */
 	warmConnection?(key: string): Promise<Caller>;
@@ -30,10 +33,12 @@ export interface Workloads {
 	 */
 	warmRelaxed?(key: string): Promise<Caller>;
 	/**
-	 * 1c. Turns OpenTelemetry tracing on or off in the server (a registered
-	 * provider without exporter): row 1 is measured both ways, in alternating blocks.
+	 * 1c. Switches OpenTelemetry in the server: `off` (nothing registered),
+	 * `context` (only a context manager: what any traced Node app pays), `on`
+	 * (a context manager and a tracer provider without exporter: Tenon makes
+	 * spans). Row 1 is measured all three ways, in alternating blocks.
 	 */
-	setTracing?(on: boolean): Promise<void>;
+	setTracing?(mode: TracingMode): Promise<void>;
 	/** 2. A stateless HTTP action on a warm actor. */
 	httpAction?(key: string): Promise<Caller>;
 	/** 3. Create a new actor and run its first action. */
