@@ -15,8 +15,13 @@ export type StoppedAs = "sleep" | "destroy" | "shutdown" | "dropped";
 export interface ActorMetrics {
 	/** Runs one action, timing it and counting its error, if any (the output gate excluded). */
 	timeAction<T>(action: string, transport: ActionTransport, run: () => Promise<T>): Promise<T>;
-	/** Times how long a reply waits for durability (the output gate). */
-	timeOutputGate(gate: Promise<void>): Promise<void>;
+	/**
+	 * Times how long a reply waits for durability (the output gate). Callers
+	 * that would make `gate` only to time it check {@link timesOutputGate}.
+	 */
+	timeOutputGate(gate: Promise<void>, transport: "http" | "websocket"): Promise<void>;
+	/** False when nothing is recorded: a reply on a connection then makes no promise to be timed. */
+	readonly timesOutputGate: boolean;
 	/** Queue messages enqueued, delivered to a receiver or set aside as dead letters. */
 	queueMessages(event: QueueEvent, count: number): void;
 	/** A timer (scheduled action or cron job) fired; times are the actor's clock (ms). */
@@ -62,6 +67,7 @@ export interface RuntimeMetrics {
 const noopActorMetrics: ActorMetrics = {
 	timeAction: (_action, _transport, run) => run(),
 	timeOutputGate: (gate) => gate,
+	timesOutputGate: false,
 	queueMessages: () => {},
 	alarmFired: () => {},
 	actorWoke: () => {},

@@ -51,7 +51,7 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 	readonly #actions: Counter<"actor" | "action" | "transport">;
 	readonly #actionSeconds: Histogram<"actor" | "action" | "transport">;
 	readonly #actionErrors: Counter<"actor" | "action" | "transport" | "group" | "code">;
-	readonly #gateSeconds: Histogram<"actor">;
+	readonly #gateSeconds: Histogram<"actor" | "transport">;
 	readonly #commitSeconds: Histogram;
 	readonly #commitGroup: Histogram;
 	readonly #queue: Counter<"actor" | "event">;
@@ -120,8 +120,8 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 		});
 		this.#gateSeconds = new Histogram({
 			name: "tenon_output_gate_wait_seconds",
-			help: "Time an HTTP reply waited for the writes before it to be durable (the output gate).",
-			labelNames: ["actor"],
+			help: "Time a reply waited for the writes before it to be durable (the output gate), by transport.",
+			labelNames: ["actor", "transport"],
 			buckets: LATENCY_BUCKETS,
 			registers,
 		});
@@ -258,12 +258,13 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 		};
 		return {
 			timeAction,
-			timeOutputGate: async (gate) => {
+			timesOutputGate: true,
+			timeOutputGate: async (gate, transport) => {
 				const started = monotonicSeconds();
 				try {
 					await gate;
 				} finally {
-					this.#gateSeconds.observe({ actor }, monotonicSeconds() - started);
+					this.#gateSeconds.observe({ actor, transport }, monotonicSeconds() - started);
 				}
 			},
 			queueMessages: (event: QueueEvent, count: number) => {

@@ -189,7 +189,10 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
 		afterTurn: () => p.afterTurn(),
 		toRaw: (value) => p.tracker.toRaw(value),
 		outputGate: () =>
-			deps.metrics.timeOutputGate(traceCommitWait(() => p.writer.whenDurable(outputGeneration()))),
+			deps.metrics.timeOutputGate(
+				traceCommitWait(() => p.writer.whenDurable(outputGeneration())),
+				"http",
+			),
 		traced: p.core.traced,
 		publicError,
 		metrics: deps.metrics,

@@ -143,15 +143,11 @@ describe("inspector app in Chromium", () => {
 			await signIn(page, ADMIN_TOKEN);
 			await selectActor(page, "replayed-user", "replayed-user");
 			await page.click('[data-tab="Workflow"]');
-			await expect
-				.poll(() => text(page, '[data-testid="workflow-steps"]'))
-				.toContain("wait-a-day");
+			await expect.poll(() => text(page, '[data-testid="workflow-steps"]')).toContain("wait-a-day");
 			await page.locator('[data-step="send-welcome"] [data-testid="replay-from"]').click();
 			await page.waitForSelector('[data-testid="replay-dialog"]');
 			// The state before "send-welcome" ran is offered; pick the turn that holds only its predecessor's work.
-			await expect
-				.poll(() => page.locator('[data-testid="replay-state"]').isEnabled())
-				.toBe(true);
+			await expect.poll(() => page.locator('[data-testid="replay-state"]').isEnabled()).toBe(true);
 			const options = await page
 				.locator('[data-testid="replay-state"] option')
 				.evaluateAll((all) => all.map((option) => (option as HTMLOptionElement).value));
@@ -166,9 +162,7 @@ describe("inspector app in Chromium", () => {
 			await expect
 				.poll(() => flow.steps())
 				.toEqual(["create-account", "send-welcome", "send-welcome"]);
-			await expect
-				.poll(() => text(page, '[data-testid="workflow-steps"]'))
-				.toContain("wait-a-day");
+			await expect.poll(() => text(page, '[data-testid="workflow-steps"]')).toContain("wait-a-day");
 			await page.click('[data-tab="History"]');
 			await expect
 				.poll(() => text(page, '[data-testid="turns"]'))

@@ -284,7 +284,12 @@ export class ConnectionHub implements ConnOwner {
 			frame = encodeToClient(encoding, { tag: "Error", error: payload, actionId: id });
 		}
 		if (conn.closed) return undefined;
-		return this.enqueue(conn, frame);
+		const generation = this.enqueue(conn, frame);
+		const metrics = this.#core.metrics;
+		// Timed only when metrics are on: otherwise a reply makes no promise for it.
+		if (metrics.timesOutputGate && generation > this.#core.durableGeneration)
+			void metrics.timeOutputGate(this.#core.whenDurable(generation), "websocket").catch(() => {});
+		return generation;
 	}
 
 	/**
