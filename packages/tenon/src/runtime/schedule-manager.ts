@@ -9,6 +9,7 @@ import type {
 	ScheduledEvent,
 } from "../actor/schedule.js";
 import type { TimerHandle } from "../common/clock.js";
+import { newRequestId } from "../common/request-id.js";
 import { assertStorable } from "../common/storable.js";
 import { outsideTrace } from "../observability/tracing.js";
 import { utf8Length } from "../protocol/bytes.js";
@@ -429,7 +430,15 @@ export class ScheduleManager implements WriteSource {
 				try {
 					// Its own trace: the timer may fire long after the request that armed it ended.
 					await outsideTrace(() =>
-						this.#core.invoke(due.action, due.args, this.#internalConn(), due.fire, finish),
+						// Its own request id, as a request's, for the lines its `c.log` writes.
+						this.#core.invoke(
+							due.action,
+							due.args,
+							this.#internalConn(),
+							due.fire,
+							finish,
+							newRequestId(),
+						),
 					);
 				} catch (error) {
 					// Errors before the action ran (e.g. it no longer exists) end the timer too.

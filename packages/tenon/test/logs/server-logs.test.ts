@@ -26,6 +26,9 @@ const greeter = actor({
 		crash: () => {
 			throw new Error("disk on fire");
 		},
+		greetLater: (c, name: string, times: number) => {
+			for (let i = 0; i < times; i++) c.schedule.after(0, "greet", `${name}-${i}`);
+		},
 	},
 });
 
@@ -126,6 +129,18 @@ describe("logs of a real server", () => {
 		expect(typeof ids[0]).toBe("string");
 		expect(ids[0]).not.toBe(ids[1]);
 		expect(greetingLines()[0]?.fields).toMatchObject({ actor: "greeter", key: ["room-4"] });
+	});
+
+	it("gives each scheduled action that fires its own request id on c.log lines", async () => {
+		await using t = await setupTest(registry);
+		lines.length = 0;
+		await t.client.greeter.getOrCreate("room-5").greetLater("cy", 2);
+		await t.clock.advance(1);
+		await expect.poll(() => greetingLines().length).toBe(2);
+		const ids = greetingLines().map((line) => line.fields.requestId);
+		expect(typeof ids[0]).toBe("string");
+		expect(typeof ids[1]).toBe("string");
+		expect(ids[0]).not.toBe(ids[1]);
 	});
 
 	it("puts the request id on c.log lines of a raw onRequest handler", async () => {
