@@ -158,6 +158,12 @@ export class ActorConnImpl {
 			return;
 		}
 		socket.binaryType = "arraybuffer";
+		// Node's `ws` can hand over the frame's own bytes (a Buffer, which is a
+		// Uint8Array) where "arraybuffer" copies each frame into a new
+		// ArrayBuffer. Browsers ignore the value and undici turns it into
+		// "blob", so it is kept only when the socket took it.
+		socket.binaryType = "nodebuffer" as BinaryType;
+		if ((socket.binaryType as string) !== "nodebuffer") socket.binaryType = "arraybuffer";
 		this.#socket = socket;
 		socket.addEventListener("message", (event) => this.#onMessage(socket, event.data));
 		socket.addEventListener("close", (event) => this.#onClose(socket, event.code, event.reason));
@@ -170,7 +176,10 @@ export class ActorConnImpl {
 		if (socket !== this.#socket) return;
 		let message: ReturnType<typeof decodeToClient>;
 		try {
-			const frame = typeof data === "string" ? data : new Uint8Array(data as ArrayBuffer);
+			const frame =
+				typeof data === "string" || data instanceof Uint8Array
+					? data
+					: new Uint8Array(data as ArrayBuffer);
 			message = decodeToClient(this.#transport.encoding, frame);
 		} catch (error) {
 			// Past a frame it cannot read the stream cannot be trusted (an answer
@@ -225,9 +234,14 @@ export class ActorConnImpl {
 			case "Event": {
 				const listeners = this.#listeners.get(message.name);
 				if (!listeners) return;
+				// A copy: listeners added by a callback hear the next event, not this one.
 				for (const listener of [...listeners]) {
 					if (listener.once) listeners.delete(listener);
-					this.#safely(() => listener.callback(...message.args));
+					try {
+						listener.callback(...message.args);
+					} catch (error) {
+						console.error("tenon: a connection callback threw", error);
+					}
 				}
 				return;
 			}
