@@ -116,6 +116,8 @@ try {
 	console.log(`${rounds} rounds of ${ROWS} rows, medians:`);
 	console.log(`  Tenon round trip  ${ms(tenon)}`);
 	console.log(`  Tenon SQL inside  ${ms(sql)}`);
+	const outside = summarize(tenonTimes.map((t, i) => t - (sqlTimes[i] as number))).median;
+	console.log(`  Tenon outside SQL ${ms(outside)} (the commit, the turn, the call)`);
 	if (nativeTimes.length > 0) {
 		const nativeMedian = summarize(nativeTimes).median;
 		console.log(`  native SQLite     ${ms(nativeMedian)}`);

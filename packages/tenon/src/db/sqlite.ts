@@ -153,12 +153,12 @@ export class Statement {
 
 	/**
 	 * Binds positional values, or named ones (`:name`, `@name`, `$name`) from
-	 * an object. Every parameter gets a value (or the call throws), so earlier
+	 * an object, to a statement that is new or was {@link reset} after its
+	 * last run. Every parameter gets a value (or the call throws), so earlier
 	 * bindings never need clearing.
 	 */
 	bind(params: readonly unknown[] | Record<string, unknown>): void {
 		const m = this.#connection.module;
-		m._sqlite3_reset(this.pointer);
 		if (Array.isArray(params)) {
 			if (params.length !== this.parameterCount) {
 				throw new SqliteError(
