@@ -95,14 +95,26 @@ try {
 	const tenonTimes: number[] = [];
 	const sqlTimes: number[] = [];
 	const nativeTimes: number[] = [];
+	// CPU time of the process (client, server and native SQLite share it):
+	// less moved by other processes on the machine than the wall clock.
+	const tenonCpu: number[] = [];
+	const nativeCpu: number[] = [];
+	const cpuSince = (start: NodeJS.CpuUsage) => {
+		const used = process.cpuUsage(start);
+		return (used.user + used.system) / 1000;
+	};
 	for (let i = 0; i < rounds; i++) {
 		const started = performance.now();
+		const cpu = process.cpuUsage();
 		sqlTimes.push(await conn.insertMany(i * ROWS + 1, ROWS));
 		tenonTimes.push(performance.now() - started);
+		tenonCpu.push(cpuSince(cpu));
 		if (nativeMany) {
 			const nativeStarted = performance.now();
+			const nativeCpuStart = process.cpuUsage();
 			nativeMany(i * ROWS + 1);
 			nativeTimes.push(performance.now() - nativeStarted);
+			nativeCpu.push(cpuSince(nativeCpuStart));
 		}
 	}
 	if (session) {
@@ -122,6 +134,10 @@ try {
 		const nativeMedian = summarize(nativeTimes).median;
 		console.log(`  native SQLite     ${ms(nativeMedian)}`);
 		console.log(`  ratio             ${(tenon / nativeMedian).toFixed(2)}x`);
+		const cpuRatio = summarize(tenonCpu).median / summarize(nativeCpu).median;
+		console.log(
+			`  CPU per round     Tenon ${ms(summarize(tenonCpu).median)}, native ${ms(summarize(nativeCpu).median)} (${cpuRatio.toFixed(2)}x)`,
+		);
 	} else {
 		console.log(`  native SQLite     not run: ${missing}`);
 	}
