@@ -25,8 +25,24 @@ const STATEMENT_CACHE_SIZE = 64;
 /** Progress callbacks every N virtual machine steps (checks the statement deadline). */
 const PROGRESS_STEPS = 1_000;
 
-/** The deadline of the statement running now (one runs at a time per process). */
-let statementDeadline = Number.POSITIVE_INFINITY;
+/** The timeout of the statement running now (one runs at a time per process). */
+let statementTimeout = Number.POSITIVE_INFINITY;
+/**
+ * Its deadline, set at its first progress callback (after PROGRESS_STEPS
+ * virtual machine steps) rather than when it starts: reading the clock for
+ * every statement cost more than a small INSERT's own work in a bulk insert,
+ * and a statement that ends before that callback cannot run over its time.
+ */
+let statementDeadline: number | undefined;
+
+/** The progress handler: 1 interrupts the statement. */
+function pastDeadline(): number {
+	if (statementDeadline === undefined) {
+		statementDeadline = performance.now() + statementTimeout;
+		return 0;
+	}
+	return performance.now() > statementDeadline ? 1 : 0;
+}
 
 function isNamed(args: readonly unknown[]): args is [Record<string, SqlArg>] {
 	const [first] = args;
@@ -89,7 +105,7 @@ export class ActorDatabase implements SqlDatabase {
 		// A progress handler of our own (per connection) interrupts statements past their deadline.
 		this.#progressKey = module._sqlite3_malloc(4);
 		module.HEAP32[this.#progressKey >> 2] = 0;
-		setCallback(this.#progressKey, () => (performance.now() > statementDeadline ? 1 : 0));
+		setCallback(this.#progressKey, pastDeadline);
 		module._libprogress_progress_handler(connection.pointer, PROGRESS_STEPS, 1, this.#progressKey);
 	}
 
@@ -231,7 +247,8 @@ export class ActorDatabase implements SqlDatabase {
 		if (this.#closed)
 			throw new DatabaseError("closed", "The database is closed (the actor stopped)");
 		if (typeof sql !== "string") throw new DatabaseError("sql_error", "SQL must be a string");
-		statementDeadline = performance.now() + this.#limits.statementTimeout;
+		statementTimeout = this.#limits.statementTimeout;
+		statementDeadline = undefined;
 		let rows: ResultSet = { columns: [], rows: [] };
 		try {
 			const cached = this.#cache.get(sql);
@@ -260,7 +277,8 @@ export class ActorDatabase implements SqlDatabase {
 		} catch (error) {
 			throw this.#translate(error);
 		} finally {
-			statementDeadline = Number.POSITIVE_INFINITY;
+			statementTimeout = Number.POSITIVE_INFINITY;
+			statementDeadline = undefined;
 			if (owner === undefined || (owner === this.#syncOwner && this.#syncDepth === 0)) {
 				this.#afterStatement();
 			} else if (this.#connection.autocommit) {
@@ -282,10 +300,9 @@ export class ActorDatabase implements SqlDatabase {
 	}
 
 	#runStatement(statement: Statement, args: readonly unknown[], reusable: boolean): ResultSet {
+		// A statement is new, or was reset when its last run ended (below): ready to bind.
 		if (args.length > 0 || statement.parameterCount > 0) {
 			statement.bind(isNamed(args) ? args[0] : args);
-		} else if (reusable) {
-			statement.reset();
 		}
 		const rows: SqlValue[][] = [];
 		try {

@@ -42,6 +42,12 @@ export interface PageSink {
  * The main database file of one actor's SQLite database, held in memory as
  * fixed-size chunks and stored as one entry per chunk (plus its size), so a
  * commit writes only the chunks that changed.
+ *
+ * A flush hands the changed chunks themselves to the sink, not copies: they
+ * are copied on write instead, when a later write changes a chunk handed
+ * over (which the commit may still be reading). A transaction that appends
+ * rows rewrites few of the chunks the one before it flushed, so most chunks
+ * are never copied.
  */
 export class PageFile {
 	readonly #chunks = new Map<number, Uint8Array>();
@@ -49,6 +55,8 @@ export class PageFile {
 	#storedSize = 0;
 	/** Chunks written since the last flush. */
 	readonly #dirty = new Set<number>();
+	/** Chunks handed to a sink and not written since: copied before they change. */
+	readonly #shared = new Set<number>();
 
 	/** Rebuilds the file from its stored entries. */
 	static fromEntries(entries: readonly Entry[]): PageFile {
@@ -102,11 +110,7 @@ export class PageFile {
 			const index = Math.floor(position / CHUNK_SIZE);
 			const within = position - index * CHUNK_SIZE;
 			const length = Math.min(CHUNK_SIZE - within, end - position);
-			let chunk = this.#chunks.get(index);
-			if (chunk === undefined) {
-				chunk = new Uint8Array(CHUNK_SIZE);
-				this.#chunks.set(index, chunk);
-			}
+			const chunk = this.#writable(index);
 			chunk.set(source.subarray(position - offset, position - offset + length), within);
 			this.#dirty.add(index);
 			position += length;
@@ -124,15 +128,13 @@ export class PageFile {
 			if (index >= keep) {
 				this.#chunks.delete(index);
 				this.#dirty.delete(index);
+				this.#shared.delete(index);
 			}
 		}
 		const partial = size % CHUNK_SIZE;
-		if (partial !== 0) {
-			const last = this.#chunks.get(keep - 1);
-			if (last) {
-				last.fill(0, partial);
-				this.#dirty.add(keep - 1);
-			}
+		if (partial !== 0 && this.#chunks.has(keep - 1)) {
+			this.#writable(keep - 1).fill(0, partial);
+			this.#dirty.add(keep - 1);
 		}
 		this.#size = size;
 	}
@@ -147,12 +149,28 @@ export class PageFile {
 		}
 		for (const index of this.#dirty) {
 			const chunk = this.#chunks.get(index);
-			if (chunk && index < chunks) sink.put(chunkKey(index), chunk.slice());
+			if (chunk && index < chunks) {
+				sink.put(chunkKey(index), chunk);
+				this.#shared.add(index);
+			}
 		}
 		this.#dirty.clear();
 		if (this.#size !== this.#storedSize) {
 			sink.put(META_KEY, sizeRecord(this.#size));
 			this.#storedSize = this.#size;
 		}
+	}
+
+	/** The chunk at `index`, made if missing, and copied first if a sink holds it. */
+	#writable(index: number): Uint8Array {
+		let chunk = this.#chunks.get(index);
+		if (chunk === undefined) {
+			chunk = new Uint8Array(CHUNK_SIZE);
+			this.#chunks.set(index, chunk);
+		} else if (this.#shared.delete(index)) {
+			chunk = chunk.slice();
+			this.#chunks.set(index, chunk);
+		}
+		return chunk;
 	}
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type * as WaSqlite from "@journeyapps/wa-sqlite";
+import { scratchOf, type WasmScratch } from "./wasm-scratch.js";
 
 // A synchronous binding over SQLite compiled to WebAssembly (wa-sqlite's
 // synchronous build): statements run as plain calls into the module, without
@@ -58,6 +59,7 @@ export interface SqliteModule {
 export const SQLITE = {
 	OK: 0,
 	ERROR: 1,
+	NOMEM: 7,
 	INTERRUPT: 9,
 	FULL: 13,
 	CONSTRAINT: 19,
@@ -121,6 +123,13 @@ const MIN_SAFE_HI = Number(BigInt(Number.MIN_SAFE_INTEGER) >> 32n);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+function outOfMemory(size: number): SqliteError {
+	return new SqliteError(
+		`out of memory binding a value of ${size} bytes or characters`,
+		SQLITE.NOMEM,
+	);
+}
+
 /** A prepared statement. */
 export class Statement {
 	readonly #connection: Connection;
@@ -142,11 +151,14 @@ export class Statement {
 		this.readonly = m._sqlite3_stmt_readonly(pointer) !== 0;
 	}
 
-	/** Binds positional values, or named ones (`:name`, `@name`, `$name`) from an object. */
+	/**
+	 * Binds positional values, or named ones (`:name`, `@name`, `$name`) from
+	 * an object, to a statement that is new or was {@link reset} after its
+	 * last run. Every parameter gets a value (or the call throws), so earlier
+	 * bindings never need clearing.
+	 */
 	bind(params: readonly unknown[] | Record<string, unknown>): void {
 		const m = this.#connection.module;
-		m._sqlite3_reset(this.pointer);
-		m._sqlite3_clear_bindings(this.pointer);
 		if (Array.isArray(params)) {
 			if (params.length !== this.parameterCount) {
 				throw new SqliteError(
@@ -154,9 +166,7 @@ export class Statement {
 					SQLITE.ERROR,
 				);
 			}
-			params.forEach((value, i) => {
-				this.#bindOne(i + 1, value);
-			});
+			for (let i = 0; i < params.length; i++) this.#bindOne(i + 1, params[i]);
 			return;
 		}
 		for (let i = 1; i <= this.parameterCount; i++) {
@@ -189,15 +199,19 @@ export class Statement {
 		} else if (typeof value === "boolean") {
 			rc = m._sqlite3_bind_int(this.pointer, index, value ? 1 : 0);
 		} else if (typeof value === "string") {
-			const bytes = encoder.encode(value);
-			const pointer = this.#connection.copyIn(bytes);
-			rc = m._sqlite3_bind_text(this.pointer, index, pointer, bytes.byteLength, SQLITE.TRANSIENT);
-			m._free(pointer);
+			const scratch = this.#connection.scratch;
+			const length = scratch.writeText(value);
+			if (length < 0) throw outOfMemory(value.length);
+			// TRANSIENT: SQLite copies the value now, so the buffer is free for the next one.
+			rc = m._sqlite3_bind_text(this.pointer, index, scratch.pointer, length, SQLITE.TRANSIENT);
+			scratch.release();
 		} else if (value instanceof Uint8Array || value instanceof ArrayBuffer) {
 			const bytes = value instanceof ArrayBuffer ? new Uint8Array(value) : value;
-			const pointer = this.#connection.copyIn(bytes);
-			rc = m._sqlite3_bind_blob(this.pointer, index, pointer, bytes.byteLength, SQLITE.TRANSIENT);
-			m._free(pointer);
+			const scratch = this.#connection.scratch;
+			const length = scratch.writeBytes(bytes);
+			if (length < 0) throw outOfMemory(bytes.byteLength);
+			rc = m._sqlite3_bind_blob(this.pointer, index, scratch.pointer, length, SQLITE.TRANSIENT);
+			scratch.release();
 		} else {
 			throw new SqliteError(
 				`cannot bind a value of type ${value?.constructor?.name ?? typeof value} (parameter ${index}); use numbers, bigints, strings, booleans, Uint8Arrays or null`,
@@ -282,11 +296,14 @@ export class Statement {
 export class Connection {
 	readonly module: SqliteModule;
 	readonly pointer: number;
+	/** Where text and blob parameters are staged (one buffer per module). */
+	readonly scratch: WasmScratch;
 	#closed = false;
 
 	constructor(module: SqliteModule, pointer: number) {
 		this.module = module;
 		this.pointer = pointer;
+		this.scratch = scratchOf(module);
 	}
 
 	/** Opens `filename` through the VFS named `vfs`. */
@@ -319,13 +336,6 @@ export class Connection {
 		const pointer = module._malloc(bytes.byteLength + 1);
 		module.HEAPU8.set(bytes, pointer);
 		module.HEAPU8[pointer + bytes.byteLength] = 0;
-		return pointer;
-	}
-
-	/** Copies bytes into WebAssembly memory (the caller frees the pointer). */
-	copyIn(bytes: Uint8Array): number {
-		const pointer = this.module._malloc(Math.max(1, bytes.byteLength));
-		this.module.HEAPU8.set(bytes, pointer);
 		return pointer;
 	}
 
