@@ -128,7 +128,7 @@ class Rows {
 			workload,
 			system: system.name,
 			durability:
-				name === "warmRelaxed"
+				name === "warmRelaxed" || name === "httpRelaxed"
 					? (system.relaxedDurability ?? system.durability)
 					: system.durability,
 			durabilityDetail: system.durabilityDetail,
