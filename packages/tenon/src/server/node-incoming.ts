@@ -14,14 +14,6 @@ import { bodyError } from "./request-body.js";
 /** Header values the Fetch API refuses (`Headers#append` throws): left out, as toHeaders does. */
 const REFUSED_VALUE = /[\0\r\n]/;
 
-/** A header value with the whitespace around it removed, as `Headers` normalizes it. */
-function normalizedValue(value: string): string {
-	const first = value.charCodeAt(0);
-	const last = value.charCodeAt(value.length - 1);
-	if (first !== 0x20 && first !== 0x09 && last !== 0x20 && last !== 0x09) return value;
-	return value.replace(/^[\t ]+|[\t ]+$/g, "");
-}
-
 /**
  * A Node request's headers as `Headers#get` reads them: case-insensitive,
  * repeated headers joined with ", ". Read from `rawHeaders`, not from
@@ -37,10 +29,10 @@ export function rawHeaderLookup(raw: readonly string[]): HeaderLookup {
 			for (let i = 0; i + 1 < raw.length; i += 2) {
 				const header = raw[i] as string;
 				if (header.length !== wanted.length || header.toLowerCase() !== wanted) continue;
+				// Node's parser already trimmed the whitespace around the value.
 				const found = raw[i + 1] as string;
 				if (REFUSED_VALUE.test(found)) continue;
-				const normalized = normalizedValue(found);
-				value = value === null ? normalized : `${value}, ${normalized}`;
+				value = value === null ? found : `${value}, ${found}`;
 			}
 			return value;
 		},
