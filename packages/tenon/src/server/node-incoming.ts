@@ -19,22 +19,27 @@ const REFUSED_VALUE = /[\0\r\n]/;
  * repeated headers joined with ", ". Read from `rawHeaders`, not from
  * `req.headers`, which keeps only the first of a repeated `Authorization`,
  * `Content-Type` or `Host` (and joins `Cookie` with "; "): the checks must see
- * what they see on a Web `Request`.
+ * what they see on a Web `Request`. Indexed by lower-case name on the first
+ * lookup (a call looks up about a dozen headers).
  */
 export function rawHeaderLookup(raw: readonly string[]): HeaderLookup {
+	let byName: Map<string, string> | undefined;
+	const index = () => {
+		const map = new Map<string, string>();
+		for (let i = 0; i + 1 < raw.length; i += 2) {
+			// Node's parser already trimmed the whitespace around the value.
+			const value = raw[i + 1] as string;
+			if (REFUSED_VALUE.test(value)) continue;
+			const name = (raw[i] as string).toLowerCase();
+			const earlier = map.get(name);
+			map.set(name, earlier === undefined ? value : `${earlier}, ${value}`);
+		}
+		return map;
+	};
 	return {
 		get(name: string): string | null {
-			const wanted = name.toLowerCase();
-			let value: string | null = null;
-			for (let i = 0; i + 1 < raw.length; i += 2) {
-				const header = raw[i] as string;
-				if (header.length !== wanted.length || header.toLowerCase() !== wanted) continue;
-				// Node's parser already trimmed the whitespace around the value.
-				const found = raw[i + 1] as string;
-				if (REFUSED_VALUE.test(found)) continue;
-				value = value === null ? found : `${value}, ${found}`;
-			}
-			return value;
+			byName ??= index();
+			return byName.get(name.toLowerCase()) ?? null;
 		},
 	};
 }
