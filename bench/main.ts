@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --suite=name] [-- --systems=tenon,workerd]
+// `npm run bench [-- --quick] [-- --suite=name] [-- --systems=tenon,workerd] [-- --workloads=http,httpRelaxed]
 //   [-- --save] [-- --compare <baseline.json> [--current <results.json>] [--threshold=25]]`:
 // runs the benchmark suites, prints a markdown table, writes
 // bench/results/<date>.{json,md} and <date>-<suite>.svg (full runs, or any
@@ -37,6 +37,8 @@ const option = (name: string): string | undefined => {
 };
 const only = option("suite");
 const systems = option("systems")?.split(",");
+/** Core workloads by short name (see bench/suites/core.ts); the other suites ignore it. */
+const workloads = option("workloads")?.split(",");
 const baselineFile = option("compare");
 const currentFile = option("current");
 /** `--threshold=<percent>`: how much worse a row may get before --compare flags it (default 25). */
@@ -74,7 +76,7 @@ if (currentFile !== undefined) {
 
 const suites: Record<
 	string,
-	(options: { quick: boolean; systems?: string[] }) => Promise<BenchRow[]>
+	(options: { quick: boolean; systems?: string[]; workloads?: string[] }) => Promise<BenchRow[]>
 > = {
 	core: coreSuite,
 	encodings: encodingsSuite,
@@ -91,13 +93,20 @@ const started = performance.now();
 for (const [name, run] of Object.entries(suites)) {
 	if (only && only !== name) continue;
 	if (systems && name !== "core" && name !== "hibernation") continue;
+	if (workloads && name !== "core") continue;
 	if (quick && name === "cluster") {
 		console.error("cluster: skipped in quick runs (it starts several nodes on PostgreSQL)");
 		continue;
 	}
 	const progress = step(`${name}${quick ? " (quick)" : ""}`);
 	try {
-		rows.push(...(await run({ quick, ...(systems ? { systems } : {}) })));
+		rows.push(
+			...(await run({
+				quick,
+				...(systems ? { systems } : {}),
+				...(workloads ? { workloads } : {}),
+			})),
+		);
 		progress.done("done");
 	} catch (error) {
 		// One broken suite must not throw away the others' results.
@@ -128,7 +137,7 @@ console.log(markdown);
 if ((!quick && !only && !systems) || args.includes("--save")) {
 	mkdirSync(resultsDir, { recursive: true });
 	const stamp = machine.date.replace(/[:.]/g, "-");
-	const results = { machine, options: { quick, suite: only, systems }, rows };
+	const results = { machine, options: { quick, suite: only, systems, workloads }, rows };
 	writeFileSync(join(resultsDir, `${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
 	writeFileSync(join(resultsDir, `${stamp}.md`), markdown);
 	for (const suite of new Set(rows.map((row) => row.suite))) {

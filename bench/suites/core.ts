@@ -29,6 +29,11 @@ export interface CoreOptions {
 	quick: boolean;
 	/** Only these systems (by id: tenon, workerd, rivetkit, restate, floor). */
 	systems?: string[];
+	/**
+	 * Only these workloads, by short name (warm, warmRelaxed, warmTraced, http,
+	 * httpRelaxed, create, wake, throughput, memory, broadcast, sharedState).
+	 */
+	workloads?: string[];
 }
 
 interface Plan {
@@ -123,7 +128,7 @@ class Rows {
 			workload,
 			system: system.name,
 			durability:
-				name === "warmRelaxed"
+				name === "warmRelaxed" || name === "httpRelaxed"
 					? (system.relaxedDurability ?? system.durability)
 					: system.durability,
 			durabilityDetail: system.durabilityDetail,
@@ -172,6 +177,7 @@ const WORKLOADS = {
 	warmRelaxed: "1b. warm action, reply before the write is on disk (relaxed)",
 	warmTraced: "1c. warm action over a connection, OpenTelemetry tracing on (no exporter)",
 	http: "2. stateless HTTP action, warm actor",
+	httpRelaxed: "2b. stateless HTTP action, reply before the write is on disk (relaxed)",
 	create: "3. create + first action (new key)",
 	wake: "4. wake from sleep + action",
 } as const;
@@ -182,8 +188,15 @@ const TRACING_BLOCK = 10;
 /** A workload's body: it stops starting calls once `signal` aborts, and may `report` progress. */
 type WorkloadBody = (signal: AbortSignal, report: (status: string) => void) => Promise<void>;
 
-async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<BenchRow[]> {
+async function runSystem(
+	system: System,
+	plan: Plan,
+	isTenon: boolean,
+	workloads: readonly string[] | undefined,
+): Promise<BenchRow[]> {
 	const out = new Rows(system);
+	/** The workload was not filtered out with --workloads. */
+	const wanted = (name: WorkloadName) => workloads === undefined || workloads.includes(name);
 	const attempt = async (
 		workload: string,
 		fn: WorkloadBody,
@@ -217,11 +230,12 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 		}
 	};
 	const latencyOverConnection = async (
-		name: "warm" | "warmRelaxed" | "http",
+		name: "warm" | "warmRelaxed" | "http" | "httpRelaxed",
 		start: ((key: string) => Promise<Caller>) | undefined,
 		key: string,
 	) => {
 		const workload = WORKLOADS[name];
+		if (!wanted(name)) return;
 		if (!start) return out.unsupported(name, workload);
 		await attempt(workload, async (signal) => {
 			const caller = await start.call(system, key);
@@ -238,7 +252,7 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 	const tracingCost = async () => {
 		const workload = WORKLOADS.warmTraced;
 		const setTracing = system.setTracing?.bind(system);
-		if (!setTracing || !system.warmConnection) return;
+		if (!wanted("warmTraced") || !setTracing || !system.warmConnection) return;
 		const start = system.warmConnection.bind(system);
 		await attempt(workload, async (signal) => {
 			const caller = await start("warm-traced");
@@ -283,7 +297,10 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 		await tracingCost();
 		await latencyOverConnection("warmRelaxed", system.warmRelaxed, "warm-relaxed");
 		await latencyOverConnection("http", system.httpAction, "http");
-		if (system.createAndCall) {
+		await latencyOverConnection("httpRelaxed", system.httpRelaxed, "http-relaxed");
+		if (!wanted("create")) {
+			// Filtered out with --workloads.
+		} else if (system.createAndCall) {
 			const create = system.createAndCall.bind(system);
 			await attempt(WORKLOADS.create, async (signal) => {
 				let i = 0;
@@ -296,7 +313,9 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 				out.latency("create", WORKLOADS.create, values);
 			});
 		} else out.unsupported("create", WORKLOADS.create);
-		if (system.sleep && system.wakeAndCall) {
+		if (!wanted("wake")) {
+			// Filtered out with --workloads.
+		} else if (system.sleep && system.wakeAndCall) {
 			const sleep = system.sleep.bind(system);
 			const wake = system.wakeAndCall.bind(system);
 			await attempt(WORKLOADS.wake, async (signal) => {
@@ -318,7 +337,9 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 			});
 		} else out.unsupported("wake", WORKLOADS.wake);
 		const tpWorkload = `5. throughput: ${plan.actors.toLocaleString("en")} actors, pipelined`;
-		if (system.throughput) {
+		if (!wanted("throughput")) {
+			// Filtered out with --workloads.
+		} else if (system.throughput) {
 			const run = system.throughput.bind(system);
 			await attempt(tpWorkload, async (signal) => {
 				const perSecond = await run({
@@ -332,7 +353,9 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 		} else out.unsupported("throughput", tpWorkload);
 		const memoryWorkload = (count: number) =>
 			`6. memory per awake idle actor (${count.toLocaleString("en")} actors)`;
-		if (system.memory) {
+		if (!wanted("memory")) {
+			// Filtered out with --workloads.
+		} else if (system.memory) {
 			const measure = system.memory.bind(system);
 			const budgetMs = isTenon ? plan.tenonMemoryBudgetMs : plan.memoryBudgetMs;
 			await attempt(
@@ -380,7 +403,9 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 		const receivers = `${plan.connections.toLocaleString("en")} connections in ${plan.fanoutProcesses} client processes`;
 		const fanoutWorkload = `7. broadcast to ${receivers} (last receipt)`;
 		const serverFanoutWorkload = `7b. broadcast to ${receivers}: server fan-out (trigger in, last frame written)`;
-		if (system.broadcast) {
+		if (!wanted("broadcast")) {
+			// Filtered out with --workloads.
+		} else if (system.broadcast) {
 			const run = system.broadcast.bind(system);
 			await attempt(fanoutWorkload, async (signal) => {
 				const times = await run({
@@ -399,7 +424,9 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 			});
 		} else out.unsupported("broadcast", fanoutWorkload);
 		const sharedWorkload = `7c. shared state change kept in step on ${receivers} (last receipt)`;
-		if (system.sharedStateFanout) {
+		if (!wanted("sharedState")) {
+			// Filtered out with --workloads.
+		} else if (system.sharedStateFanout) {
 			const run = system.sharedStateFanout.bind(system);
 			await attempt(sharedWorkload, async (signal) => {
 				const times = await run({
@@ -449,7 +476,7 @@ export async function coreSuite(options: CoreOptions): Promise<BenchRow[]> {
 		}
 		const progress = step(`core › ${system.name}`);
 		try {
-			rows.push(...(await runSystem(system, plan, id === "tenon")));
+			rows.push(...(await runSystem(system, plan, id === "tenon", options.workloads)));
 			progress.done("done");
 		} catch (error) {
 			const message = error instanceof Error ? error.message : String(error);

@@ -67,6 +67,12 @@ export function tenonSystem(): System {
 			await handle.increment();
 			return { call: () => handle.increment(), close: async () => {} };
 		},
+		async httpRelaxed(key): Promise<Caller> {
+			const id = await client.relaxedCounter.getOrCreate(key).resolve();
+			const handle = client.relaxedCounter.getForId(id);
+			await handle.increment();
+			return { call: () => handle.increment(), close: async () => {} };
+		},
 		async createAndCall(key) {
 			await client.counter.getOrCreate(key).increment();
 		},

@@ -12,6 +12,7 @@ export type WorkloadName =
 	| "warmRelaxed"
 	| "warmTraced"
 	| "http"
+	| "httpRelaxed"
 	| "create"
 	| "wake"
 	| "throughput"
@@ -41,6 +42,8 @@ export interface Workloads {
 	setTracing?(mode: TracingMode): Promise<void>;
 	/** 2. A stateless HTTP action on a warm actor. */
 	httpAction?(key: string): Promise<Caller>;
+	/** 2b. The same with the system's relaxed durability (the server's own cost, without the commit). */
+	httpRelaxed?(key: string): Promise<Caller>;
 	/** 3. Create a new actor and run its first action. */
 	createAndCall?(key: string): Promise<void>;
 	/** 4. Put actors to sleep (out of memory), then wake one with an action. */

@@ -21,7 +21,7 @@ export function newRequestId(): string {
  * The request id for an incoming request: its `x-request-id` when that is a
  * short safe token (1 to 64 of `A-Z a-z 0-9 . _ : -`), else a new one.
  */
-export function requestIdOf(headers: Headers): string {
+export function requestIdOf(headers: { get(name: string): string | null }): string {
 	const incoming = headers.get(REQUEST_ID_HEADER);
 	return incoming !== null && SAFE_REQUEST_ID.test(incoming) ? incoming : newRequestId();
 }

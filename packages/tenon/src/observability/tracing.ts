@@ -118,6 +118,12 @@ function tracing(): { tracer: Tracer; otel: Otel } | undefined {
 	return tracer === undefined || otel === undefined ? undefined : { tracer, otel };
 }
 
+/** What a traced request's span reads of it (a Web `Request` has this shape). */
+export interface TracedRequest {
+	readonly method: string;
+	readonly headers: { get(name: string): string | null };
+}
+
 /** The gateway request as the server parsed it: the path under the actor and its target. */
 export interface TracedGatewayRequest {
 	readonly path: string;
@@ -137,11 +143,11 @@ function decodedSegment(segment: string): string {
  * span, its parent the request's `traceparent`, else the active context.
  * Other gateway requests are not traced.
  */
-export function traceGatewayRequest(
-	request: Request,
+export function traceGatewayRequest<R extends { readonly status: number }>(
+	request: TracedRequest,
 	gateway: TracedGatewayRequest,
-	serve: () => Promise<Response>,
-): Promise<Response> {
+	serve: () => Promise<R>,
+): Promise<R> {
 	const on = tracing();
 	if (on === undefined || !gateway.path.startsWith("/action/")) return serve();
 	const { tracer, otel } = on;

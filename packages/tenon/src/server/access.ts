@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { ActorError } from "../protocol/errors.js";
+import type { RequestHead } from "./incoming.js";
 
 /** Credentials the server checks. */
 export interface AccessOptions {
@@ -22,7 +23,7 @@ export function sameSecret(given: string, expected: string): boolean {
 }
 
 /** The credential a request presents: `Authorization: Bearer <t>`, else `x-rivet-token`. */
-export function presentedCredential(request: Request): string | undefined {
+export function presentedCredential(request: RequestHead): string | undefined {
 	const header = request.headers.get("authorization");
 	if (header !== null && /^bearer\s/i.test(header)) return header.slice(7).trim();
 	return request.headers.get("x-rivet-token") ?? undefined;

@@ -8,6 +8,7 @@
 
 import { ActorError } from "../protocol/errors.js";
 import { allowedOrigin, type CorsOptions } from "./cors.js";
+import type { RequestHead } from "./incoming.js";
 
 /** The host names a server bound to loopback answers to by default. */
 export const LOOPBACK_HOSTS: readonly string[] = Object.freeze([
@@ -88,7 +89,7 @@ export class BrowserGuard {
 	}
 
 	/** Throws `auth/host_not_allowed` unless the request's Host is allowed. */
-	checkHost(request: Request): void {
+	checkHost(request: RequestHead): void {
 		const allowed = this.#options.allowedHosts;
 		if (allowed === undefined) return;
 		const host = request.headers.get("host") ?? "";
@@ -104,7 +105,7 @@ export class BrowserGuard {
 	 * `Origin` (non-browser clients) pass; browsers always send one on
 	 * cross-origin requests that can change state, and on WebSocket upgrades.
 	 */
-	checkOrigin(request: Request): void {
+	checkOrigin(request: RequestHead): void {
 		const origin = request.headers.get("origin");
 		if (origin === null) return;
 		if (this.#sameOrigin(origin, request)) return;
@@ -113,7 +114,7 @@ export class BrowserGuard {
 		throw guardErrors.origin(origin);
 	}
 
-	#sameOrigin(origin: string, request: Request): boolean {
+	#sameOrigin(origin: string, request: RequestHead): boolean {
 		if (origin === "null") return false;
 		let originHost: string;
 		try {
@@ -130,7 +131,7 @@ export class BrowserGuard {
 	 * the protocol's encodings (a cross-site form can only send
 	 * `text/plain`, `multipart/form-data` or `application/x-www-form-urlencoded`).
 	 */
-	checkContentType(request: Request): void {
+	checkContentType(request: RequestHead): void {
 		const type = request.headers.get("content-type");
 		if (type === null) return;
 		const essence = (type.split(";")[0] ?? "").trim().toLowerCase();

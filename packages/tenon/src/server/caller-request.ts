@@ -1,6 +1,7 @@
 import type { CallerRequest } from "../actor/context.js";
 import { CLUSTER_HEADERS } from "../cluster/headers.js";
 import { readOnlyHeaders } from "../common/read-only-headers.js";
+import type { RequestHead } from "./incoming.js";
 
 /**
  * What the transport knows about a request that the request itself does not
@@ -40,12 +41,15 @@ export function parseCookies(header: string | null): Record<string, string> {
 /**
  * Builds what hooks see of a request (see {@link CallerRequest}). The headers
  * and cookies are copied on first use: most calls never read them.
+ * `webHeaders` gives all headers as Web `Headers` (a Web `Request`'s own;
+ * the Node adapter builds them only then).
  */
 export function callerRequest(
-	request: Request,
+	request: RequestHead,
 	remoteAddress: string | undefined,
 	token: string | undefined,
 	internal: boolean,
+	webHeaders: () => Headers,
 ): CallerRequest {
 	let headers: Headers | undefined;
 	let cookies: Record<string, string> | undefined;
@@ -53,7 +57,7 @@ export function callerRequest(
 		method: request.method,
 		url: request.url,
 		get headers() {
-			headers ??= readOnlyHeaders(request.headers, CLUSTER_HEADERS);
+			headers ??= readOnlyHeaders(webHeaders(), CLUSTER_HEADERS);
 			return headers;
 		},
 		get cookies() {

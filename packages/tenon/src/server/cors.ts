@@ -1,3 +1,6 @@
+import type { RequestHead } from "./incoming.js";
+import type { MutableHeaders } from "./reply.js";
+
 /** Which browser origins may call the server (CORS). Off unless configured. */
 export interface CorsOptions {
 	/** `"*"`, one origin, a list, or a predicate. */
@@ -42,12 +45,12 @@ export function corsPreflight(
 	return new Response(null, { status: 204, headers });
 }
 
-/** Adds CORS headers to a response for an allowed origin. */
-export function withCors(
+/** Adds CORS headers to a response (a `Response` or a {@link Reply}) for an allowed origin. */
+export function withCors<R extends { readonly headers: MutableHeaders }>(
 	options: CorsOptions | undefined,
-	request: Request,
-	response: Response,
-): Response {
+	request: RequestHead,
+	response: R,
+): R {
 	const origin = request.headers.get("origin");
 	if (options === undefined || origin === null) return response;
 	const allowed = allowedOrigin(options, origin);

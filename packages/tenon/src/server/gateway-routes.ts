@@ -52,24 +52,41 @@ function decodeNameSegment(segment: string, what: string, limits: Limits): strin
 	return name;
 }
 
-async function decodeObjectBody(
-	call: GatewayCall,
-	kind: "action" | "queue",
-): Promise<Record<string, unknown>> {
-	return decodeRequestBody(call.encoding, kind, await call.readBody(call.request));
+/**
+ * One routed `POST /action/{name}`, from whichever transport: the fetch
+ * handler and the Node adapter make the same call (see action-route.ts).
+ */
+export interface ActionCall {
+	readonly method: string;
+	readonly gateway: GatewayRequest;
+	readonly encoding: Encoding;
+	readonly caller: Caller;
+	/** Reads the body within the server's limits (size, concurrent bodies). */
+	readBody(): Promise<Uint8Array>;
 }
 
 /** The common part of `POST /{kind}/{name}`: method, name and object body. */
 async function decodeNamedPost(
-	call: GatewayCall,
+	call: Pick<ActionCall, "method" | "gateway" | "encoding" | "readBody">,
 	limits: Limits,
 	kind: "action" | "queue",
 ): Promise<{ name: string; body: Record<string, unknown> }> {
-	const { request, gateway } = call;
-	if (request.method !== "POST") throw errors.methodNotAllowed(request.method, gateway.path);
+	const { method, gateway } = call;
+	if (method !== "POST") throw errors.methodNotAllowed(method, gateway.path);
 	const name = decodeNameSegment(gateway.path.slice(`/${kind}/`.length), kind, limits);
-	const body = await decodeObjectBody(call, kind);
+	const body = decodeRequestBody(call.encoding, kind, await call.readBody());
 	return { name, body };
+}
+
+/** A {@link GatewayCall} (the Web path's) as an {@link ActionCall}. */
+export function actionCallOf(call: GatewayCall): ActionCall {
+	return {
+		method: call.request.method,
+		gateway: call.gateway,
+		encoding: call.encoding,
+		caller: call.caller,
+		readBody: () => call.readBody(call.request),
+	};
 }
 
 /**
@@ -90,8 +107,14 @@ function replyEncoder<T>(
 	};
 }
 
-/** `POST /action/{name}` with `{ args: [...] }`. */
-export async function handleAction(actors: ActorGateway, call: GatewayCall): Promise<Response> {
+/**
+ * `POST /action/{name}` with `{ args: [...] }`: the action's reply, encoded
+ * (the caller makes it a response in the call's encoding).
+ */
+export async function handleAction(
+	actors: ActorGateway,
+	call: ActionCall,
+): Promise<string | Uint8Array> {
 	const limits = actors.limits;
 	const { name, body } = await decodeNamedPost(call, limits, "action");
 	const args = body.args ?? [];
@@ -101,14 +124,13 @@ export async function handleAction(actors: ActorGateway, call: GatewayCall): Pro
 	const encode = replyEncoder(limits, `The response of '${name}'`, (output: unknown) =>
 		encodeActionReply(call.encoding, output),
 	);
-	const reply = await actors.action(addressOf(call.gateway), name, args, call.caller, encode);
-	return bodyResponse(call.encoding, reply);
+	return actors.action(addressOf(call.gateway), name, args, call.caller, encode);
 }
 
 /** `POST /queue/{name}` with `{ body, wait?, timeout? }`. */
 export async function handleQueueSend(actors: ActorGateway, call: GatewayCall): Promise<Response> {
 	const limits = actors.limits;
-	const { name, body } = await decodeNamedPost(call, limits, "queue");
+	const { name, body } = await decodeNamedPost(actionCallOf(call), limits, "queue");
 	const wait = body.wait ?? false;
 	if (typeof wait !== "boolean") throw errors.invalid("'wait' must be a boolean");
 	const timeout = body.timeout ?? undefined;

@@ -2,19 +2,25 @@ import { concatBytes } from "../protocol/bytes.js";
 import { contentTypeFor, type Encoding, encodeValue } from "../protocol/encoding.js";
 import { errors, httpStatusFor, toErrorPayload } from "../protocol/errors.js";
 import { encodeErrorBody } from "../protocol/http-bodies.js";
+import { type BodySource, type RequestHead, readWithin } from "./incoming.js";
+import { type Reply, ReplyHeaders, replyResponse } from "./reply.js";
 
-/**
- * Reads a request body, refusing more than `limit` bytes
- * (`message/incoming_too_long`) without buffering past the limit.
- */
-export async function readBodyLimited(request: Request, limit: number): Promise<Uint8Array> {
-	const declared = request.headers.get("content-length");
-	if (declared !== null && Number(declared) > limit) {
-		await request.body?.cancel().catch(() => {});
-		throw errors.incomingTooLong("The request body", limit);
-	}
-	if (request.body === null) return new Uint8Array(0);
-	const reader = request.body.getReader();
+/** The body of a Web `Request` as a {@link BodySource} (read from its stream). */
+export function webBody(request: Request): BodySource {
+	return {
+		readAll: (limit) => readStreamLimited(request.body, limit),
+		discard: async () => {
+			await request.body?.cancel().catch(() => {});
+		},
+	};
+}
+
+async function readStreamLimited(
+	body: ReadableStream<Uint8Array> | null,
+	limit: number,
+): Promise<Uint8Array> {
+	if (body === null) return new Uint8Array(0);
+	const reader = body.getReader();
 	const chunks: Uint8Array[] = [];
 	let total = 0;
 	for (;;) {
@@ -28,6 +34,14 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
 		chunks.push(value);
 	}
 	return chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(...chunks);
+}
+
+/**
+ * Reads a request body, refusing more than `limit` bytes
+ * (`message/incoming_too_long`) without buffering past the limit.
+ */
+export function readBodyLimited(request: Request, limit: number): Promise<Uint8Array> {
+	return readWithin(request, webBody(request), limit);
 }
 
 /** A response with `value` encoded in `encoding`. */
@@ -53,27 +67,32 @@ export function jsonResponse(value: unknown, status = 200): Response {
 }
 
 /**
- * The error response for anything thrown while serving a request: status from
+ * The error reply for anything thrown while serving a request: status from
  * the documented map, body `{ group, code, message, metadata? }` in the
  * request's encoding. Internal errors are sanitized (and must be logged by the caller).
  */
+export function errorReply(error: unknown, encoding: Encoding, exposeInternal: boolean): Reply {
+	const payload = toErrorPayload(error, exposeInternal);
+	const headers = new ReplyHeaders({ "content-type": contentTypeFor(encoding) });
+	// Limits say when to come back (metadata.retryAfter, ms); HTTP says it in seconds.
+	const retryAfter = (payload.metadata as { retryAfter?: unknown } | undefined)?.retryAfter;
+	if (typeof retryAfter === "number" && Number.isFinite(retryAfter)) {
+		headers.set("retry-after", String(Math.max(1, Math.ceil(retryAfter / 1000))));
+	}
+	return {
+		status: httpStatusFor(payload.group, payload.code),
+		headers,
+		body: encodeErrorBody(encoding, payload),
+	};
+}
+
+/** {@link errorReply} as a Web `Response`. */
 export function errorResponse(
 	error: unknown,
 	encoding: Encoding,
 	exposeInternal: boolean,
 ): Response {
-	const payload = toErrorPayload(error, exposeInternal);
-	const response = bodyResponse(
-		encoding,
-		encodeErrorBody(encoding, payload),
-		httpStatusFor(payload.group, payload.code),
-	);
-	// Limits say when to come back (metadata.retryAfter, ms); HTTP says it in seconds.
-	const retryAfter = (payload.metadata as { retryAfter?: unknown } | undefined)?.retryAfter;
-	if (typeof retryAfter === "number" && Number.isFinite(retryAfter)) {
-		response.headers.set("retry-after", String(Math.max(1, Math.ceil(retryAfter / 1000))));
-	}
-	return response;
+	return replyResponse(errorReply(error, encoding, exposeInternal));
 }
 
 /**
@@ -96,11 +115,20 @@ export class BodyReader {
 	}
 
 	/** Reads `request`'s body; `address` is the client's when per-address limits apply to it. */
-	async read(request: Request, address: string | undefined): Promise<Uint8Array> {
-		if (request.body === null) return new Uint8Array(0);
+	read(request: Request, address: string | undefined): Promise<Uint8Array> {
+		return this.readFrom(request, request.body === null ? null : webBody(request), address);
+	}
+
+	/** Reads `body` (of the request `head`) within the limits, from whichever transport. */
+	async readFrom(
+		head: RequestHead,
+		body: BodySource | null,
+		address: string | undefined,
+	): Promise<Uint8Array> {
+		if (body === null) return new Uint8Array(0);
 		const mine = address === undefined ? 0 : (this.#byAddress.get(address) ?? 0);
 		if (this.#reading >= this.#maxConcurrent || mine >= this.#maxPerAddress) {
-			await request.body.cancel().catch(() => {});
+			await body.discard().catch(() => {});
 			throw errors.tooManyRequests(
 				mine >= this.#maxPerAddress ? this.#maxPerAddress : this.#maxConcurrent,
 			);
@@ -108,7 +136,7 @@ export class BodyReader {
 		this.#reading++;
 		if (address !== undefined) this.#byAddress.set(address, mine + 1);
 		try {
-			return await readBodyLimited(request, this.#maxBytes);
+			return await readWithin(head, body, this.#maxBytes);
 		} finally {
 			this.#reading--;
 			if (address !== undefined) {

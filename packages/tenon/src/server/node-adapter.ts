@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
 import { passUpgradeThrough } from "../cluster/upgrade-proxy.js";
+import { nodeCall, requestUrl, toHeaders, writeReply } from "./node-incoming.js";
 import { NodeRequestBody } from "./request-body.js";
 import type { ServerCore } from "./server-core.js";
 import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
@@ -36,21 +37,6 @@ export interface NodeHandlers {
 	close(): void;
 }
 
-function toHeaders(req: IncomingMessage): Headers {
-	const headers = new Headers();
-	const raw = req.rawHeaders;
-	for (let i = 0; i + 1 < raw.length; i += 2) {
-		const name = raw[i] as string;
-		if (name.startsWith(":")) continue;
-		try {
-			headers.append(name, raw[i + 1] as string);
-		} catch {
-			// A header value the Fetch API refuses; not one Tenon reads.
-		}
-	}
-	return headers;
-}
-
 /**
  * Builds a Web `Request` from a Node request (the body streams, it is not
  * buffered). `signal` aborts when the client goes away before the answer.
@@ -59,16 +45,9 @@ function toRequest(
 	req: IncomingMessage,
 	body: NodeRequestBody | null,
 	signal?: AbortSignal,
+	url?: URL,
 ): Request {
-	// The URL's host is the client's Host header when it is a plain host name
-	// (hooks see it in `c.request.url`); the core checks it against allowedHosts.
-	const host = req.headers.host;
-	const base =
-		host !== undefined && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(host)
-			? `http://${host}`
-			: "http://localhost";
-	const url = new URL(req.url ?? "/", base);
-	return new Request(url, {
+	return new Request(url ?? requestUrl(req), {
 		method: req.method ?? "GET",
 		headers: toHeaders(req),
 		body: body === null ? null : body.stream,
@@ -260,6 +239,35 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 
 	return {
 		onRequest(req, res) {
+			let url: URL | undefined;
+			if (req.method === "POST") {
+				try {
+					url = requestUrl(req);
+				} catch {
+					// Not a URL: the Web path below answers 400.
+				}
+				// An action call is served without a Web Request or Response:
+				// the same route `fetch` runs for it (action-route.ts).
+				const served =
+					url === undefined
+						? undefined
+						: core.serveAction(nodeCall(req, url), url, {
+								remoteAddress: req.socket.remoteAddress,
+							});
+				if (served !== undefined) {
+					served
+						.then(
+							(reply) => writeReply(req, res, reply, closing),
+							() => {
+								res.statusCode = 500;
+								if (!req.complete) res.setHeader("connection", "close");
+								res.end();
+							},
+						)
+						.catch(() => res.destroy());
+					return;
+				}
+			}
 			let request: Request;
 			// Aborted when the client disconnects first: waits on its behalf (a
 			// queue send with `wait`) end, instead of keeping the actor awake.
@@ -270,7 +278,7 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 			const body = takesBody(req.method) ? new NodeRequestBody(req) : null;
 			if (body !== null) res.once("finish", () => body.answered());
 			try {
-				request = toRequest(req, body, gone.signal);
+				request = toRequest(req, body, gone.signal, url);
 			} catch {
 				res.statusCode = 400;
 				closeIfBodyPending(res, body);

@@ -86,7 +86,7 @@ export class NodeRequestBody {
 }
 
 /** An abort (the client went away mid-body) as an `AbortError`, like `fetch` bodies. */
-function bodyError(error: Error): Error {
+export function bodyError(error: Error): Error {
 	if ((error as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") return error;
 	return new DOMException(
 		"The client closed the connection before the end of the body",

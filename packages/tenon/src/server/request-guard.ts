@@ -7,6 +7,7 @@ import { ActorError, errors } from "../protocol/errors.js";
 import { sameSecret } from "./access.js";
 import type { BrowserGuard } from "./browser-guard.js";
 import type { ClientInfo } from "./caller-request.js";
+import type { RequestHead } from "./incoming.js";
 import { isLoopbackAddress, type Rate, RateLimiter } from "./rate-limit.js";
 
 /** Rate limits of a server (see docs/security.md). */
@@ -67,7 +68,7 @@ export class RequestGuard {
 	}
 
 	/** Admits a request (or throws the error to answer with). */
-	admit(request: Request, info: ClientInfo | undefined): Admitted {
+	admit(request: RequestHead, info: ClientInfo | undefined): Admitted {
 		if (info?.inProcess) return { remoteAddress: undefined, trusted: true, internal: true };
 		const peer = request.headers.get(PEER_HEADER);
 		if (peer !== null) {
@@ -103,12 +104,12 @@ export class RequestGuard {
 	}
 
 	/** Origin check for a request that changes state (or opens a WebSocket). */
-	checkStateChange(request: Request, admitted: Admitted): void {
+	checkStateChange(request: RequestHead, admitted: Admitted): void {
 		if (!admitted.trusted) this.#browser.checkOrigin(request);
 	}
 
 	/** Content-type check for a body in the protocol's encodings. */
-	checkContentType(request: Request): void {
+	checkContentType(request: RequestHead): void {
 		this.#browser.checkContentType(request);
 	}
 }

@@ -8,21 +8,25 @@ import { type Encoding, parseEncoding } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
 import { type AccessOptions, AccessPolicy, presentedCredential } from "./access.js";
+import { createActionRoute, isActionPath } from "./action-route.js";
 import { BrowserGuard } from "./browser-guard.js";
 import { type ClientInfo, callerRequest } from "./caller-request.js";
 import { type CorsOptions, corsPreflight, withCors } from "./cors.js";
 import { type GatewayRequest, parseGatewayRequest } from "./gateway.js";
 import {
+	actionCallOf,
 	type GatewayCall,
 	handleAction,
 	handleQueueSend,
 	handleRawRequest,
 	parseConnParams,
 } from "./gateway-routes.js";
-import { BodyReader, errorResponse, withRequestId } from "./http-util.js";
+import { BodyReader, bodyResponse, errorResponse, webBody, withRequestId } from "./http-util.js";
+import type { IncomingCall, RequestHead } from "./incoming.js";
 import { handleInspector } from "./inspector-routes.js";
 import { handleManagement, type ManagementContext } from "./management-routes.js";
 import { handleMetrics } from "./metrics-route.js";
+import { type Reply, replyResponse } from "./reply.js";
 import {
 	type Admitted,
 	DEFAULT_RATE_LIMITS,
@@ -44,6 +48,15 @@ export interface ServerCore {
 	fetch(request: Request, client?: ClientInfo): Promise<Response>;
 	/** Decides what to do with a WebSocket upgrade request. */
 	upgrade(request: Request, client?: ClientInfo): Promise<UpgradeDecision>;
+	/**
+	 * Serves an action call (`POST .../gateway/{actor}/action/{name}`) read by
+	 * an adapter that does not build a Web `Request` (the Node adapter): the
+	 * same code `fetch` runs for it. `url` is the request's parsed URL. Returns
+	 * undefined, having read nothing, for any other request, and for every
+	 * request when this node forwards calls to others (cluster mode): serve
+	 * those through `fetch`. Never rejects: errors become error replies.
+	 */
+	serveAction(call: IncomingCall, url: URL, client?: ClientInfo): Promise<Reply> | undefined;
 }
 
 /** Options of {@link createServerCore}. */
@@ -111,37 +124,77 @@ export function createServerCore(
 		limits.maxConcurrentRequestBodies,
 		limits.maxConcurrentRequestBodiesPerAddress,
 	);
-	/** Reads bodies counting against the caller's address (when per-address limits apply to it). */
+	/** The address a request's body counts against (when per-address limits apply to it). */
+	const bodyAddress = (admitted: Admitted) =>
+		!admitted.trusted && guard.limitsAddress(admitted.remoteAddress)
+			? admitted.remoteAddress
+			: undefined;
+	/** Reads bodies counting against the caller's address. */
 	const bodyReaderFor = (admitted: Admitted) => {
-		const address =
-			!admitted.trusted && guard.limitsAddress(admitted.remoteAddress)
-				? admitted.remoteAddress
-				: undefined;
+		const address = bodyAddress(admitted);
 		return (request: Request) => bodies.read(request, address);
 	};
 
 	const log = moduleLogger(actors.logger, "server");
-	const logIfInternal = (error: unknown, request: Request, requestId: string) => {
+	const logIfInternal = (error: unknown, request: RequestHead, requestId: string) => {
 		if (!(error instanceof ActorError)) {
 			log.error("request failed", { requestId, method: request.method, url: request.url, error });
 		}
 	};
 
 	/** Who calls: params from `x-rivet-conn-params`, the request as hooks see it, and its id. */
+	const callerFrom = (
+		head: RequestHead,
+		webHeaders: () => Headers,
+		admitted: Admitted,
+		token: string | undefined,
+		requestId?: string,
+	): Caller => ({
+		params: parseConnParams(head.headers.get("x-rivet-conn-params"), limits),
+		request: callerRequest(head, admitted.remoteAddress, token, admitted.internal, webHeaders),
+		...(requestId === undefined ? {} : { requestId }),
+	});
 	const callerOf = (
 		request: Request,
 		admitted: Admitted,
 		token: string | undefined,
 		requestId?: string,
-	): Caller => ({
-		params: parseConnParams(request.headers.get("x-rivet-conn-params"), limits),
-		request: callerRequest(request, admitted.remoteAddress, token, admitted.internal),
-		...(requestId === undefined ? {} : { requestId }),
+	): Caller => callerFrom(request, () => request.headers, admitted, token, requestId);
+
+	const actionRoute = createActionRoute({
+		actors,
+		guard,
+		access,
+		cors: options.cors,
+		bodies,
+		bodyAddress,
+		callerOf: callerFrom,
+		logIfInternal,
 	});
+
+	/** The path under the base path when `url` is an action call this node serves itself. */
+	const actionPathOf = (method: string, url: URL): string | undefined => {
+		if (method !== "POST" || actors.cluster !== undefined) return undefined;
+		const path = stripBasePath(url.pathname, basePath);
+		return path !== undefined && isActionPath(path) ? path : undefined;
+	};
+
+	const serveAction = (
+		call: IncomingCall,
+		url: URL,
+		client?: ClientInfo,
+	): Promise<Reply> | undefined => {
+		const path = actionPathOf(call.head.method, url);
+		return path === undefined ? undefined : actionRoute(call, url, path, client);
+	};
 
 	async function handleGateway(call: GatewayCall): Promise<Response> {
 		const path = call.gateway.path;
-		if (path.startsWith("/action/")) return handleAction(actors, call);
+		if (path.startsWith("/action/")) {
+			// Only in a cluster (served here, or forwarded by a peer): a node
+			// serving its own calls answers them through the action route.
+			return bodyResponse(call.encoding, await handleAction(actors, actionCallOf(call)));
+		}
 		if (path.startsWith("/queue/")) return handleQueueSend(actors, call);
 		if (isRawPath(path, "/request")) return handleRawRequest(actors, call);
 		if (path === "/connect" || isRawPath(path, "/websocket")) {
@@ -249,6 +302,18 @@ export function createServerCore(
 	}
 
 	async function fetch(request: Request, client?: ClientInfo): Promise<Response> {
+		if (request.method === "POST") {
+			const url = new URL(request.url);
+			const path = actionPathOf(request.method, url);
+			if (path !== undefined) {
+				const call: IncomingCall = {
+					head: request,
+					body: request.body === null ? null : webBody(request),
+					webHeaders: () => request.headers,
+				};
+				return replyResponse(await actionRoute(call, url, path, client));
+			}
+		}
 		const requestId = requestIdOf(request.headers);
 		let admitted: Admitted;
 		try {
@@ -271,5 +336,5 @@ export function createServerCore(
 		perConnection: options.rateLimits?.perConnection ?? DEFAULT_RATE_LIMITS.perConnection,
 	});
 
-	return { fetch, upgrade };
+	return { fetch, upgrade, serveAction };
 }

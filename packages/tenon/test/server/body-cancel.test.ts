@@ -125,6 +125,18 @@ async function streamBody(
 	};
 }
 
+/**
+ * The answer arrived whole: its chunked body up to the last chunk, or as many
+ * bytes as its Content-Length says (action calls are answered with a length).
+ */
+function wholeAnswer(received: string): boolean {
+	const headEnd = received.indexOf("\r\n\r\n");
+	if (headEnd === -1) return false;
+	const length = /\r\ncontent-length: (\d+)\r\n/i.exec(received.slice(0, headEnd + 2))?.[1];
+	if (length === undefined) return received.endsWith("\r\n0\r\n\r\n");
+	return received.length - (headEnd + 4) === Number(length);
+}
+
 /** Sends `request` on `socket` and resolves with the (chunked) answer once it is complete. */
 function exchange(socket: Socket, request: string): Promise<string> {
 	return new Promise((resolve, reject) => {
@@ -174,7 +186,7 @@ describe("cancelling a request body while the client is still sending it", () =>
 		expect(uncaught).toEqual([]);
 		expect(answer.status).toBe(status);
 		expect(answer.received).toMatch(/\r\nconnection: close\r\n/i);
-		expect(answer.received).toMatch(/\r\n0\r\n\r\n$/);
+		expect(wholeAnswer(answer.received)).toBe(true);
 		expect(answer.closedByServer).toBe(true);
 	}
 

@@ -1,0 +1,164 @@
+// A Node request as the transport-neutral routes read it (incoming.ts), and
+// their reply written back with `writeHead`/`end`: the action route serves a
+// Node request without a Web `Request`, its header copy, body stream and
+// abort signal, nor a Web `Response` (see docs/server.md, "Node adapter").
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { finished } from "node:stream";
+import { concatBytes } from "../protocol/bytes.js";
+import { errors } from "../protocol/errors.js";
+import type { BodySource, HeaderLookup, IncomingCall, RequestHead } from "./incoming.js";
+import type { Reply } from "./reply.js";
+import { bodyError } from "./request-body.js";
+
+/** Header values the Fetch API refuses (`Headers#append` throws): left out, as toHeaders does. */
+const REFUSED_VALUE = /[\0\r\n]/;
+
+/**
+ * A Node request's headers as `Headers#get` reads them: case-insensitive,
+ * repeated headers joined with ", ". Read from `rawHeaders`, not from
+ * `req.headers`, which keeps only the first of a repeated `Authorization`,
+ * `Content-Type` or `Host` (and joins `Cookie` with "; "): the checks must see
+ * what they see on a Web `Request`. Indexed by lower-case name on the first
+ * lookup (a call looks up about a dozen headers).
+ */
+export function rawHeaderLookup(raw: readonly string[]): HeaderLookup {
+	let byName: Map<string, string> | undefined;
+	const index = () => {
+		const map = new Map<string, string>();
+		for (let i = 0; i + 1 < raw.length; i += 2) {
+			// Node's parser already trimmed the whitespace around the value.
+			const value = raw[i + 1] as string;
+			if (REFUSED_VALUE.test(value)) continue;
+			const name = (raw[i] as string).toLowerCase();
+			const earlier = map.get(name);
+			map.set(name, earlier === undefined ? value : `${earlier}, ${value}`);
+		}
+		return map;
+	};
+	return {
+		get(name: string): string | null {
+			byName ??= index();
+			return byName.get(name.toLowerCase()) ?? null;
+		},
+	};
+}
+
+/** Web `Headers` of a Node request (values the Fetch API refuses are left out). */
+export function toHeaders(req: IncomingMessage): Headers {
+	const headers = new Headers();
+	const raw = req.rawHeaders;
+	for (let i = 0; i + 1 < raw.length; i += 2) {
+		const name = raw[i] as string;
+		if (name.startsWith(":")) continue;
+		try {
+			headers.append(name, raw[i + 1] as string);
+		} catch {
+			// A header value the Fetch API refuses; not one Tenon reads.
+		}
+	}
+	return headers;
+}
+
+/**
+ * The URL of a Node request. Its host is the client's Host header when that
+ * is a plain host name (hooks see it in `c.request.url`); the core checks it
+ * against allowedHosts. Throws on a request target that is not a URL.
+ */
+export function requestUrl(req: IncomingMessage): URL {
+	const host = req.headers.host;
+	const base =
+		host !== undefined && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(host)
+			? `http://${host}`
+			: "http://localhost";
+	return new URL(req.url ?? "/", base);
+}
+
+/**
+ * A Node request's body read whole into memory, within a limit, without a
+ * stream in between. A body refused before it was read is discarded by Node
+ * itself once the answer is written (nothing consumed it).
+ */
+class NodeBody implements BodySource {
+	readonly #req: IncomingMessage;
+
+	constructor(req: IncomingMessage) {
+		this.#req = req;
+	}
+
+	readAll(limit: number): Promise<Uint8Array> {
+		const req = this.#req;
+		return new Promise((resolve, reject) => {
+			const chunks: Buffer[] = [];
+			let total = 0;
+			let settled = false;
+			const onData = (chunk: Buffer) => {
+				total += chunk.byteLength;
+				if (total <= limit) {
+					chunks.push(chunk);
+					return;
+				}
+				settled = true;
+				stop();
+				// The rest flows to nowhere, so a client still sending gets the
+				// answer (the adapter closes the connection after it).
+				req.resume();
+				reject(errors.incomingTooLong("The request body", limit));
+			};
+			const stopFinished = finished(req, (error) => {
+				if (settled) return;
+				settled = true;
+				stop();
+				if (error !== undefined && error !== null) {
+					reject(bodyError(error));
+					return;
+				}
+				// A copy: a chunk may be a view of a larger buffer, which a value
+				// decoded from it (a CBOR byte string) would otherwise keep whole.
+				resolve(chunks.length === 1 ? new Uint8Array(chunks[0] as Buffer) : concatBytes(...chunks));
+			});
+			const stop = () => {
+				req.off("data", onData);
+				stopFinished();
+			};
+			req.on("data", onData);
+		});
+	}
+
+	async discard(): Promise<void> {
+		this.#req.resume();
+	}
+}
+
+/** A Node request as an {@link IncomingCall} (`url`: its {@link requestUrl}). */
+export function nodeCall(req: IncomingMessage, url: URL): IncomingCall {
+	const head: RequestHead = {
+		method: req.method ?? "GET",
+		url: url.href,
+		headers: rawHeaderLookup(req.rawHeaders),
+	};
+	return { head, body: new NodeBody(req), webHeaders: () => toHeaders(req) };
+}
+
+/**
+ * Writes `reply` in one go (status line, headers with its length, body).
+ * A body the client is still sending (refused, or answered before it was
+ * read) ends the connection after the answer, which would otherwise start
+ * the next request in the middle of that body; so does a server closing.
+ */
+export function writeReply(
+	req: IncomingMessage,
+	res: ServerResponse,
+	reply: Reply,
+	closing: boolean,
+): void {
+	const headers = reply.headers.toList();
+	const body = reply.body;
+	const length =
+		body === null ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
+	headers.push("content-length", String(length));
+	if (closing || !req.complete) headers.push("connection", "close");
+	res.writeHead(reply.status, headers);
+	if (body === null) res.end();
+	else res.end(body);
+}
