@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --suite=name] [-- --systems=tenon,workerd]
+// `npm run bench [-- --quick] [-- --suite=name] [-- --systems=tenon,workerd] [-- --workloads=1,5]
 //   [-- --save] [-- --compare <baseline.json> [--current <results.json>] [--threshold=25]]`:
 // runs the benchmark suites, prints a markdown table, writes
 // bench/results/<date>.{json,md} and <date>-<suite>.svg (full runs, or any
@@ -37,6 +37,8 @@ const option = (name: string): string | undefined => {
 };
 const only = option("suite");
 const systems = option("systems")?.split(",");
+/** `--workloads=1,3,4,5`: core suite rows by number (1 also selects 1b and 1c). */
+const workloads = option("workloads")?.split(",");
 const baselineFile = option("compare");
 const currentFile = option("current");
 /** `--threshold=<percent>`: how much worse a row may get before --compare flags it (default 25). */
@@ -74,7 +76,7 @@ if (currentFile !== undefined) {
 
 const suites: Record<
 	string,
-	(options: { quick: boolean; systems?: string[] }) => Promise<BenchRow[]>
+	(options: { quick: boolean; systems?: string[]; workloads?: string[] }) => Promise<BenchRow[]>
 > = {
 	core: coreSuite,
 	encodings: encodingsSuite,
@@ -97,7 +99,13 @@ for (const [name, run] of Object.entries(suites)) {
 	}
 	const progress = step(`${name}${quick ? " (quick)" : ""}`);
 	try {
-		rows.push(...(await run({ quick, ...(systems ? { systems } : {}) })));
+		rows.push(
+			...(await run({
+				quick,
+				...(systems ? { systems } : {}),
+				...(workloads ? { workloads } : {}),
+			})),
+		);
 		progress.done("done");
 	} catch (error) {
 		// One broken suite must not throw away the others' results.

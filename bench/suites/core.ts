@@ -27,8 +27,10 @@ const TARGETS: Partial<Record<WorkloadName, { median: number; text: string }>> =
 
 export interface CoreOptions {
 	quick: boolean;
-	/** Only these systems (by id: tenon, workerd, rivetkit, restate, floor). */
+	/** Only these systems (by id: tenon, tenon-txn, workerd, rivetkit, restate, floor). */
 	systems?: string[];
+	/** Only these rows, by number (`1` also runs 1b and 1c). */
+	workloads?: string[];
 }
 
 interface Plan {
@@ -182,13 +184,20 @@ const TRACING_BLOCK = 10;
 /** A workload's body: it stops starting calls once `signal` aborts, and may `report` progress. */
 type WorkloadBody = (signal: AbortSignal, report: (status: string) => void) => Promise<void>;
 
-async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<BenchRow[]> {
+async function runSystem(
+	system: System,
+	plan: Plan,
+	isTenon: boolean,
+	workloads: string[] | undefined,
+): Promise<BenchRow[]> {
 	const out = new Rows(system);
 	const attempt = async (
 		workload: string,
 		fn: WorkloadBody,
 		deadlineMs = plan.workloadDeadlineMs,
 	) => {
+		const number = /^(\d+)/.exec(workload)?.[1];
+		if (workloads !== undefined && !workloads.includes(number ?? "")) return;
 		const progress = step(`core › ${system.name} › ${workload}`);
 		const stop = new AbortController();
 		let timer: NodeJS.Timeout | undefined;
@@ -418,6 +427,7 @@ export async function coreSuite(options: CoreOptions): Promise<BenchRow[]> {
 	const plan = options.quick ? QUICK : FULL;
 	const all: Record<string, () => System> = {
 		tenon: tenonSystem,
+		"tenon-txn": () => tenonSystem({ commitLog: false }),
 		workerd: workerdSystem,
 		rivetkit: rivetkitSystem,
 		restate: restateSystem,
@@ -443,7 +453,9 @@ export async function coreSuite(options: CoreOptions): Promise<BenchRow[]> {
 		}
 		const progress = step(`core › ${system.name}`);
 		try {
-			rows.push(...(await runSystem(system, plan, id === "tenon")));
+			rows.push(
+				...(await runSystem(system, plan, id === "tenon" || id === "tenon-txn", options.workloads)),
+			);
 			progress.done("done");
 		} catch (error) {
 			const message = error instanceof Error ? error.message : String(error);
