@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Logger } from "../../../common/logger.js";
 import { BootFencePlacement } from "../../boot-fence-placement.js";
@@ -105,8 +104,8 @@ export async function openLmdbStorage(
 		let view: OverlayView;
 		if (settings.commitLog === false) {
 			// Writes acknowledged by an earlier run in log mode are in the log.
-			if (existsSync(logPath)) {
-				const file = settings.openLogFile(logPath, 0);
+			const file = settings.openLogFile(logPath);
+			if (file !== undefined) {
 				try {
 					recoverCommitLog(env, file);
 				} finally {
@@ -116,12 +115,9 @@ export async function openLmdbStorage(
 			writer = new TransactionWriter(env);
 			view = new OverlayView(env, () => []);
 		} else {
-			const logWriter = new LogWriter(
-				env,
-				settings.openLogFile(logPath, settings.commitLog.initialBytes),
-				settings.commitLog,
-				settings.logger,
-			);
+			const file = settings.openLogFile(logPath, settings.commitLog.initialBytes);
+			if (file === undefined) throw new Error(`could not create the commit log ${logPath}`);
+			const logWriter = new LogWriter(env, file, settings.commitLog, settings.logger);
 			writer = logWriter;
 			view = logWriter.view;
 		}

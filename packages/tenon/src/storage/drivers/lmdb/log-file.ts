@@ -36,8 +36,11 @@ export interface LogFile {
 	close(): void;
 }
 
-/** Opens (creating when absent, `initialSize` bytes of zeros) the log file at `path`. */
-export type OpenLogFile = (path: string, initialSize: number) => LogFile;
+/**
+ * Opens the log file at `path`. With `initialSize`, creates it when absent
+ * (that many bytes of zeros); without, returns `undefined` when absent.
+ */
+export type OpenLogFile = (path: string, initialSize?: number) => LogFile | undefined;
 
 /** Alignment of every commit group in the log, and of the file's size. */
 export const LOG_BLOCK = 4096;
@@ -59,6 +62,7 @@ export const openNodeLogFile: OpenLogFile = (path, initialSize) => {
 		fd = openSync(path, constants.O_RDWR);
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+		if (initialSize === undefined) return undefined;
 		fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
 		created = true;
 	}
@@ -112,8 +116,8 @@ export const openNodeLogFile: OpenLogFile = (path, initialSize) => {
 			closeSync(fd);
 		},
 	};
-	if (size % LOG_BLOCK !== 0 || size < initialSize)
-		file.extend(roundUp(Math.max(size, initialSize)));
+	const wanted = roundUp(Math.max(size, initialSize ?? 0));
+	if (wanted !== size) file.extend(wanted);
 	if (created) syncDirectory(dirname(path));
 	return file;
 };
