@@ -23,14 +23,14 @@ export class OverlayView {
 
 	/** One actor's value for a relative key. */
 	get(actorId: string, key: Uint8Array): Uint8Array | undefined {
-		const layers = this.#layers();
-		if (layers.length > 0) {
-			const name = keyString(key);
-			for (const layer of layers) {
-				const slot = layer.data.get(actorId)?.get(name);
-				// A copy: the overlay's bytes must not change if the caller writes into them.
-				if (slot !== undefined) return slot.value?.slice();
-			}
+		let name: string | undefined;
+		for (const layer of this.#layers()) {
+			const slots = layer.data.get(actorId);
+			if (slots === undefined) continue;
+			name ??= keyString(key);
+			const slot = slots.get(name);
+			// A copy: the overlay's bytes must not change if the caller writes into them.
+			if (slot !== undefined) return slot.value?.slice();
 		}
 		return readData(this.#env, concatBytes(actorPrefix(actorId), key));
 	}
