@@ -142,10 +142,13 @@ export class LogWriter implements CommitWriter {
 		return results;
 	}
 
-	/** A synced record's writes become visible to reads. */
+	/**
+	 * A synced record's writes become visible to reads. The commit is durable
+	 * from here on, so a checkpoint that fails now must not fail it.
+	 */
 	#published(staging: OverlayLayer): void {
 		this.#active.absorb(staging);
-		if (this.#active.bytes > this.#limits.maxOverlayBytes) this.checkpoint();
+		if (this.#active.bytes > this.#limits.maxOverlayBytes) this.#checkpointWhenIdle();
 	}
 
 	/**
