@@ -5,7 +5,7 @@
 // on this 2-core VM the cost of a flush moved 5x within such a run.
 //
 //   npx tsx --conditions=tenon-source bench/warm-ab.ts [blocks] [systems]
-//   systems: comma-separated of tenon, tenon-txn, workerd, floor, floor-commit
+//   systems: comma-separated of tenon, tenon-txn, tenon-relaxed, workerd, floor, floor-commit
 //   (default all five). floor-commit is the floor's WebSocket echo followed by
 //   one 4 KiB write and one fdatasync to a preallocated file in this process:
 //   the round trip plus one durable commit of the commit log's kind.
@@ -55,6 +55,11 @@ function floorCommitSystem(): System {
 const makers: Record<string, () => System> = {
 	tenon: () => tenonSystem(),
 	"tenon-txn": () => tenonSystem({ commitLog: false }),
+	// Tenon's relaxed counter: the same call without waiting for the disk.
+	"tenon-relaxed": () => {
+		const system = tenonSystem();
+		return { ...system, name: "Tenon (relaxed)", warmConnection: system.warmRelaxed };
+	},
 	workerd: workerdSystem,
 	floor: floorSystem,
 	"floor-commit": floorCommitSystem,
