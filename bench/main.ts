@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --suite=name] [-- --systems=tenon,workerd] [-- --workloads=http,httpRelaxed]
+// `npm run bench [-- --quick] [-- --suite=name] [-- --systems=tenon,workerd] [-- --workloads=http,5]
 //   [-- --save] [-- --compare <baseline.json> [--current <results.json>] [--threshold=25]]`:
 // runs the benchmark suites, prints a markdown table, writes
 // bench/results/<date>.{json,md} and <date>-<suite>.svg (full runs, or any
@@ -37,7 +37,10 @@ const option = (name: string): string | undefined => {
 };
 const only = option("suite");
 const systems = option("systems")?.split(",");
-/** Core workloads by short name (see bench/suites/core.ts); the other suites ignore it. */
+/**
+ * Core workloads by short name or row number (`--workloads=warm,http` or `--workloads=1,3`;
+ * 1 also selects 1b and 1c; see bench/suites/core.ts); the other suites ignore it.
+ */
 const workloads = option("workloads")?.split(",");
 const baselineFile = option("compare");
 const currentFile = option("current");

@@ -119,7 +119,11 @@ if (dataDir) {
 	const server = await benchRegistry.start({
 		port: 0,
 		host: "127.0.0.1",
-		storage: lmdbDriver({ path: dataDir }),
+		storage: lmdbDriver({
+			path: dataDir,
+			// tenon-txn in the bench: the driver without its commit log, for comparison.
+			...(process.env.TENON_BENCH_COMMIT_LOG === "off" ? { commitLog: false } : {}),
+		}),
 	});
 	// The benchmark's probe (not part of Tenon): memory, the broadcast's server-side clock, and
 	// a switch for OpenTelemetry tracing (row 1c): on, a tracer provider and a context manager

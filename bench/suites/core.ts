@@ -27,11 +27,12 @@ const TARGETS: Partial<Record<WorkloadName, { median: number; text: string }>> =
 
 export interface CoreOptions {
 	quick: boolean;
-	/** Only these systems (by id: tenon, workerd, rivetkit, restate, floor). */
+	/** Only these systems (by id: tenon, tenon-txn, workerd, rivetkit, restate, floor). */
 	systems?: string[];
 	/**
 	 * Only these workloads, by short name (warm, warmRelaxed, warmTraced, http,
-	 * httpRelaxed, create, wake, throughput, memory, broadcast, sharedState).
+	 * httpRelaxed, create, wake, throughput, memory, broadcast, sharedState) or
+	 * by row number (`1` also runs 1b and 1c; `7` also 7b).
 	 */
 	workloads?: string[];
 }
@@ -195,8 +196,11 @@ async function runSystem(
 	workloads: readonly string[] | undefined,
 ): Promise<BenchRow[]> {
 	const out = new Rows(system);
-	/** The workload was not filtered out with --workloads. */
-	const wanted = (name: WorkloadName) => workloads === undefined || workloads.includes(name);
+	/** The workload was not filtered out with --workloads (by its name or its row's number). */
+	const wanted = (name: WorkloadName) =>
+		workloads === undefined ||
+		workloads.includes(name) ||
+		workloads.includes(/^(\d+)/.exec(WORKLOADS[name])?.[1] ?? "");
 	const attempt = async (
 		workload: string,
 		fn: WorkloadBody,
@@ -451,6 +455,7 @@ export async function coreSuite(options: CoreOptions): Promise<BenchRow[]> {
 	const plan = options.quick ? QUICK : FULL;
 	const all: Record<string, () => System> = {
 		tenon: tenonSystem,
+		"tenon-txn": () => tenonSystem({ commitLog: false }),
 		workerd: workerdSystem,
 		rivetkit: rivetkitSystem,
 		restate: restateSystem,
@@ -476,7 +481,9 @@ export async function coreSuite(options: CoreOptions): Promise<BenchRow[]> {
 		}
 		const progress = step(`core › ${system.name}`);
 		try {
-			rows.push(...(await runSystem(system, plan, id === "tenon", options.workloads)));
+			rows.push(
+				...(await runSystem(system, plan, id === "tenon" || id === "tenon-txn", options.workloads)),
+			);
 			progress.done("done");
 		} catch (error) {
 			const message = error instanceof Error ? error.message : String(error);

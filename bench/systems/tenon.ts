@@ -16,8 +16,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Requests in flight while waking idle actors (more only adds buffers to the RSS being measured). */
 const WAKE_CONCURRENCY = 64;
 
-/** Tenon on LMDB, strict durability (the default). */
-export function tenonSystem(): System {
+/**
+ * Tenon on LMDB, strict durability (the default). `commitLog: false` runs
+ * the LMDB driver without its commit log (a synced LMDB transaction per
+ * commit), to compare both in one run.
+ */
+export function tenonSystem(options: { commitLog?: boolean } = {}): System {
+	const withoutLog = options.commitLog === false;
 	let server: ServerProcess | undefined;
 	let client: Client;
 	let dataDir = "";
@@ -26,7 +31,7 @@ export function tenonSystem(): System {
 		(await (await fetch(memoryUrl)).json()) as { rss: number; heapUsed: number };
 
 	return {
-		name: "Tenon (lmdb)",
+		name: withoutLog ? "Tenon (lmdb, no commit log)" : "Tenon (lmdb)",
 		durability: "fsync before reply",
 		durabilityDetail:
 			"the output gate holds every reply and event until the turn's writes are committed to LMDB and fsynced (strict durability, the default)",
@@ -35,7 +40,11 @@ export function tenonSystem(): System {
 			dataDir = mkdtempSync(join(tmpdir(), "tenon-bench-"));
 			server = await startBundled(
 				join(import.meta.dirname, "..", "servers", "tenon.ts"),
-				{ TENON_DATA_DIR: dataDir, TENON_LOG_LEVEL: "error" },
+				{
+					TENON_DATA_DIR: dataDir,
+					TENON_LOG_LEVEL: "error",
+					...(withoutLog ? { TENON_BENCH_COMMIT_LOG: "off" } : {}),
+				},
 				["--expose-gc"],
 			);
 			memoryUrl = /MEMORY (\S+)/.exec(server.output)?.[1] ?? "";

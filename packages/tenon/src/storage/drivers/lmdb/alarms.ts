@@ -1,39 +1,34 @@
 import type { AlarmIndex, DueAlarm } from "../../interfaces.js";
-import type { LmdbEnv } from "./env.js";
+import type { OverlayView } from "./overlay-view.js";
 
-/** LMDB {@link AlarmIndex}: alarms ordered by `[at, actorId]`. */
+/** LMDB {@link AlarmIndex}: alarms ordered by `[at, actorId]`, read through the commit log's overlay. */
 export class LmdbAlarmIndex implements AlarmIndex {
-	readonly #env: LmdbEnv;
+	readonly #view: OverlayView;
 
-	constructor(env: LmdbEnv) {
-		this.#env = env;
+	constructor(view: OverlayView) {
+		this.#view = view;
 	}
 
 	async due(time: number, limit: number, after?: DueAlarm): Promise<DueAlarm[]> {
 		const out: DueAlarm[] = [];
 		const start = after === undefined ? [Number.NEGATIVE_INFINITY] : [after.at, after.actorId];
-		for (const key of this.#env.alarmsByTime.getKeys({ start })) {
-			const at = key[0] as number;
-			const actorId = key[1] as string;
-			if (at > time || out.length >= limit) break;
-			if (after !== undefined && at === after.at && actorId === after.actorId) continue;
-			out.push({ actorId, at });
+		for (const alarm of this.#view.alarmsFrom(start as [number, string?])) {
+			if (alarm.at > time || out.length >= limit) break;
+			if (after !== undefined && alarm.at === after.at && alarm.actorId === after.actorId) continue;
+			out.push(alarm);
 		}
 		return out;
 	}
 
 	async next(after?: number): Promise<DueAlarm | undefined> {
-		for (const key of this.#env.alarmsByTime.getKeys({
-			start: [after ?? Number.NEGATIVE_INFINITY],
-		})) {
-			const at = key[0] as number;
-			if (after !== undefined && at <= after) continue;
-			return { actorId: key[1] as string, at };
+		for (const alarm of this.#view.alarmsFrom([after ?? Number.NEGATIVE_INFINITY])) {
+			if (after !== undefined && alarm.at <= after) continue;
+			return alarm;
 		}
 		return undefined;
 	}
 
 	async get(actorId: string): Promise<number | undefined> {
-		return this.#env.alarmsByActor.get(actorId);
+		return this.#view.alarm(actorId);
 	}
 }

@@ -23,7 +23,7 @@ export interface LmdbEnv {
 	alarmsByActor: Database<number, string>;
 	/** [at, actorId] -> "" ordered by time. */
 	alarmsByTime: Database<string, (string | number)[]>;
-	/** driver metadata, e.g. the boot counter. */
+	/** Driver metadata: the boot counter, the commit log's last checkpointed sequence number. */
 	meta: Database<number, string>;
 }
 

@@ -1,0 +1,137 @@
+import {
+	closeSync,
+	constants,
+	fdatasync,
+	fdatasyncSync,
+	fstatSync,
+	fsyncSync,
+	openSync,
+	readSync,
+	write,
+	writeSync,
+} from "node:fs";
+import { dirname } from "node:path";
+
+/**
+ * The file under the commit log: positioned reads and writes, and a data
+ * sync. It is a seam so tests can put a file that simulates power loss
+ * under the log (dropping or tearing what was not synced); production uses
+ * {@link openNodeLogFile}.
+ */
+export interface LogFile {
+	/** Current size in bytes (always a multiple of {@link LOG_BLOCK}). */
+	readonly size: number;
+	/** `length` bytes at `position` (fewer at the end of the file). */
+	read(position: number, length: number): Uint8Array;
+	/** Writes `bytes` at `position` (no sync). */
+	writeSync(bytes: Uint8Array, position: number): void;
+	/** The same, on libuv's thread pool. */
+	write(bytes: Uint8Array, position: number): Promise<void>;
+	/** Returns once every write so far is on stable storage (fdatasync). */
+	datasyncSync(): void;
+	/** The same, on libuv's thread pool. */
+	datasync(): Promise<void>;
+	/** Grows the file to `size` bytes of zeros and syncs it, size included. */
+	extend(size: number): void;
+	close(): void;
+}
+
+/**
+ * Opens the log file at `path`. With `initialSize`, creates it when absent
+ * (that many bytes of zeros); without, returns `undefined` when absent.
+ */
+export type OpenLogFile = (path: string, initialSize?: number) => LogFile | undefined;
+
+/** Alignment of every commit group in the log, and of the file's size. */
+export const LOG_BLOCK = 4096;
+
+const ZEROS = new Uint8Array(1024 * 1024);
+
+/**
+ * The log file on the local file system. A new file is filled with zeros
+ * (written, not `fallocate`d: on ext4 and XFS an fallocated extent is
+ * "unwritten", and the first write into it changes metadata, which makes
+ * that fdatasync commit the file system journal too). Overwriting blocks
+ * that already exist changes no metadata `fdatasync` must flush, so a
+ * commit costs one data write and one device flush.
+ */
+export const openNodeLogFile: OpenLogFile = (path, initialSize) => {
+	let fd: number;
+	let created = false;
+	try {
+		fd = openSync(path, constants.O_RDWR);
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+		if (initialSize === undefined) return undefined;
+		fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
+		created = true;
+	}
+	let size = fstatSync(fd).size;
+	const file: LogFile = {
+		get size() {
+			return size;
+		},
+		read(position, length) {
+			const out = new Uint8Array(Math.max(0, Math.min(length, size - position)));
+			let done = 0;
+			while (done < out.length) {
+				const n = readSync(fd, out, done, out.length - done, position + done);
+				if (n === 0) break;
+				done += n;
+			}
+			return out.subarray(0, done);
+		},
+		writeSync(bytes, position) {
+			let done = 0;
+			while (done < bytes.length)
+				done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+		},
+		write(bytes, position) {
+			return new Promise((resolve, reject) => {
+				const step = (done: number) => {
+					if (done >= bytes.length) return resolve();
+					write(fd, bytes, done, bytes.length - done, position + done, (error, written) =>
+						error ? reject(error) : step(done + written),
+					);
+				};
+				step(0);
+			});
+		},
+		datasyncSync() {
+			fdatasyncSync(fd);
+		},
+		datasync() {
+			return new Promise((resolve, reject) =>
+				fdatasync(fd, (error) => (error ? reject(error) : resolve())),
+			);
+		},
+		extend(target) {
+			for (let at = size; at < target; at += ZEROS.length)
+				file.writeSync(ZEROS.subarray(0, Math.min(ZEROS.length, target - at)), at);
+			// The size changed, so this fdatasync flushes the inode as well.
+			fdatasyncSync(fd);
+			size = Math.max(size, target);
+		},
+		close() {
+			closeSync(fd);
+		},
+	};
+	const wanted = roundUp(Math.max(size, initialSize ?? 0));
+	if (wanted !== size) file.extend(wanted);
+	if (created) syncDirectory(dirname(path));
+	return file;
+};
+
+function roundUp(bytes: number): number {
+	return Math.ceil(bytes / LOG_BLOCK) * LOG_BLOCK;
+}
+
+/** Makes a new directory entry durable (its file's data is synced separately). */
+function syncDirectory(path: string): void {
+	const fd = openSync(path, constants.O_RDONLY);
+	try {
+		fsyncSync(fd);
+	} finally {
+		closeSync(fd);
+	}
+}

@@ -1,0 +1,200 @@
+// The commit log's record format. A record is one commit group:
+//
+//   magic "TNL1" (4) | payload length u32 (4) | seq u64 (8) | checksum (8) | payload
+//
+// padded with zeros to the next LOG_BLOCK boundary, so a group never
+// rewrites a block that holds an earlier, acknowledged group (a write torn
+// by power loss can only damage the group being written). The checksum is
+// the first 8 bytes of SHA-256 over the first 16 header bytes and the
+// payload. The payload is the group's blind writes, one after the other:
+//
+//   put    1 | actor id length u8 | actor id | key length u32 | key | value length u32 | value
+//   delete 2 | actor id length u8 | actor id | key length u32 | key
+//   fence  3 | actor id length u8 | actor id | fence f64
+//   alarm  4 | actor id length u8 | actor id | 0 (cleared) or 1 and time f64
+//
+// Keys are relative to the actor (without its id prefix).
+import { createHash } from "node:crypto";
+import { LOG_BLOCK } from "./log-file.js";
+
+/** One blind write of a commit group. */
+export type LogOp =
+	| { kind: "put"; actorId: string; key: Uint8Array; value: Uint8Array }
+	| { kind: "delete"; actorId: string; key: Uint8Array }
+	| { kind: "fence"; actorId: string; fence: number }
+	| { kind: "alarm"; actorId: string; at: number | null };
+
+const MAGIC = 0x544e4c31;
+/** Bytes before the payload. */
+export const HEADER_BYTES = 24;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function checksum(header: Uint8Array, payload: Uint8Array): Uint8Array {
+	const hash = createHash("sha256").update(header.subarray(0, 16)).update(payload).digest();
+	return new Uint8Array(hash.buffer, hash.byteOffset, 8);
+}
+
+/** Bytes `length` takes in the log once padded to whole blocks. */
+export function paddedLength(length: number): number {
+	return Math.ceil(length / LOG_BLOCK) * LOG_BLOCK;
+}
+
+/** Encodes a commit group as one padded record. */
+export function encodeRecord(seq: number, ops: readonly LogOp[]): Uint8Array {
+	const actors = new Map<string, Uint8Array>();
+	let length = 0;
+	for (const op of ops) {
+		let id = actors.get(op.actorId);
+		if (id === undefined) {
+			id = encoder.encode(op.actorId);
+			if (id.length > 255) throw new Error(`actor id too long for the commit log: ${op.actorId}`);
+			actors.set(op.actorId, id);
+		}
+		length += 2 + id.length;
+		switch (op.kind) {
+			case "put":
+				length += 8 + op.key.length + op.value.length;
+				break;
+			case "delete":
+				length += 4 + op.key.length;
+				break;
+			case "fence":
+				length += 8;
+				break;
+			case "alarm":
+				length += op.at === null ? 1 : 9;
+				break;
+		}
+	}
+	const out = new Uint8Array(paddedLength(HEADER_BYTES + length));
+	const view = new DataView(out.buffer);
+	let at = HEADER_BYTES;
+	const bytes = (value: Uint8Array) => {
+		out.set(value, at);
+		at += value.length;
+	};
+	for (const op of ops) {
+		const id = actors.get(op.actorId) as Uint8Array;
+		out[at++] = { put: 1, delete: 2, fence: 3, alarm: 4 }[op.kind];
+		out[at++] = id.length;
+		bytes(id);
+		switch (op.kind) {
+			case "put":
+				view.setUint32(at, op.key.length);
+				at += 4;
+				bytes(op.key);
+				view.setUint32(at, op.value.length);
+				at += 4;
+				bytes(op.value);
+				break;
+			case "delete":
+				view.setUint32(at, op.key.length);
+				at += 4;
+				bytes(op.key);
+				break;
+			case "fence":
+				view.setFloat64(at, op.fence);
+				at += 8;
+				break;
+			case "alarm":
+				if (op.at === null) out[at++] = 0;
+				else {
+					out[at++] = 1;
+					view.setFloat64(at, op.at);
+					at += 8;
+				}
+				break;
+		}
+	}
+	view.setUint32(0, MAGIC);
+	view.setUint32(4, length);
+	view.setUint32(8, Math.floor(seq / 2 ** 32));
+	view.setUint32(12, seq >>> 0);
+	out.set(checksum(out, out.subarray(HEADER_BYTES, HEADER_BYTES + length)), 16);
+	return out;
+}
+
+/** What a valid record header says, or `undefined` when there is no record here. */
+export interface RecordHeader {
+	seq: number;
+	/** Payload bytes. */
+	length: number;
+}
+
+/**
+ * Reads the header at the start of `block` without checking the payload
+ * (to find the highest sequence number in a file). `undefined` when the
+ * magic is missing.
+ */
+export function peekHeader(block: Uint8Array): RecordHeader | undefined {
+	if (block.length < HEADER_BYTES) return undefined;
+	const view = new DataView(block.buffer, block.byteOffset, HEADER_BYTES);
+	if (view.getUint32(0) !== MAGIC) return undefined;
+	return { length: view.getUint32(4), seq: view.getUint32(8) * 2 ** 32 + view.getUint32(12) };
+}
+
+/**
+ * The record at the start of `bytes` if it is whole and its checksum
+ * matches, else `undefined` (a torn or never-written record).
+ */
+export function readRecord(
+	bytes: Uint8Array,
+): (RecordHeader & { payload: Uint8Array }) | undefined {
+	const header = peekHeader(bytes);
+	if (header === undefined || HEADER_BYTES + header.length > bytes.length) return undefined;
+	const payload = bytes.subarray(HEADER_BYTES, HEADER_BYTES + header.length);
+	const expected = checksum(bytes, payload);
+	for (let i = 0; i < 8; i++) if (bytes[16 + i] !== expected[i]) return undefined;
+	return { ...header, payload };
+}
+
+/** The blind writes of a record's payload. Throws on a malformed payload. */
+export function decodeOps(payload: Uint8Array): LogOp[] {
+	const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+	const ops: LogOp[] = [];
+	let at = 0;
+	const take = (length: number) => {
+		if (at + length > payload.length) throw new Error("malformed commit log record");
+		const out = payload.slice(at, at + length);
+		at += length;
+		return out;
+	};
+	while (at < payload.length) {
+		const kind = payload[at++];
+		const actorId = decoder.decode(take(payload[at++] ?? 0));
+		switch (kind) {
+			case 1: {
+				const key = take(readLength());
+				const value = take(readLength());
+				ops.push({ kind: "put", actorId, key, value });
+				break;
+			}
+			case 2:
+				ops.push({ kind: "delete", actorId, key: take(readLength()) });
+				break;
+			case 3:
+				ops.push({ kind: "fence", actorId, fence: readFloat() });
+				break;
+			case 4:
+				ops.push({ kind: "alarm", actorId, at: payload[at++] === 0 ? null : readFloat() });
+				break;
+			default:
+				throw new Error(`malformed commit log record (op ${kind})`);
+		}
+	}
+	return ops;
+
+	function readLength(): number {
+		if (at + 4 > payload.length) throw new Error("malformed commit log record");
+		const length = view.getUint32(at);
+		at += 4;
+		return length;
+	}
+	function readFloat(): number {
+		if (at + 8 > payload.length) throw new Error("malformed commit log record");
+		const value = view.getFloat64(at);
+		at += 8;
+		return value;
+	}
+}

@@ -1,0 +1,198 @@
+import type { Logger } from "../../../common/logger.js";
+import type { CommitItem, CommitResult } from "../../interfaces.js";
+import { CommitLog, replayLog } from "./commit-log.js";
+import { planCommit } from "./commit-plan.js";
+import type { LmdbEnv } from "./env.js";
+import { applyOp } from "./lmdb-data.js";
+import type { LogFile } from "./log-file.js";
+import type { LogOp } from "./log-record.js";
+import { OverlayLayer } from "./overlay.js";
+import { OverlayView } from "./overlay-view.js";
+import type { CommitWriter } from "./store.js";
+
+/** The `meta` key holding the sequence number of the last log record checkpointed into LMDB. */
+const APPLIED_SEQ_KEY = "commitLogAppliedSeq";
+
+/** Limits of the commit log (see docs/durability.md). */
+export interface CommitLogLimits {
+	/** Size of a new log file, bytes. */
+	initialBytes: number;
+	/** The file grows (doubling) up to this before a full log waits for a checkpoint, bytes. */
+	maxBytes: number;
+	/** Writes are checkpointed into LMDB at least this often when there are any, ms. */
+	checkpointIntervalMs: number;
+	/** A checkpoint also runs when the writes held in memory exceed this, bytes. */
+	maxOverlayBytes: number;
+}
+
+/** Default {@link CommitLogLimits}. */
+export const DEFAULT_COMMIT_LOG_LIMITS: CommitLogLimits = {
+	initialBytes: 1024 * 1024,
+	maxBytes: 64 * 1024 * 1024,
+	checkpointIntervalMs: 1_000,
+	maxOverlayBytes: 64 * 1024 * 1024,
+};
+
+/**
+ * Applies a layer to LMDB in one write transaction with LMDB's normal sync,
+ * recording `seq` as applied in the same transaction, so LMDB is consistent
+ * by its own guarantees and the log records up to `seq` are no longer needed.
+ */
+function checkpointLayer(env: LmdbEnv, layer: OverlayLayer, seq: number): void {
+	env.root.transactionSync(() => {
+		for (const [actorId, slots] of layer.data) {
+			for (const slot of slots.values()) {
+				const op: LogOp =
+					slot.value === null
+						? { kind: "delete", actorId, key: slot.key }
+						: { kind: "put", actorId, key: slot.key, value: slot.value };
+				applyOp(env, op);
+			}
+		}
+		for (const [actorId, fence] of layer.fences) applyOp(env, { kind: "fence", actorId, fence });
+		for (const [actorId, at] of layer.alarms) applyOp(env, { kind: "alarm", actorId, at });
+		env.meta.putSync(APPLIED_SEQ_KEY, seq);
+	});
+}
+
+/**
+ * Brings LMDB up to date with the log after a crash: replays the records
+ * after the last checkpoint and checkpoints them. Returns the sequence
+ * number the log continues after.
+ */
+export function recoverCommitLog(env: LmdbEnv, file: LogFile): number {
+	const applied: number = env.meta.get(APPLIED_SEQ_KEY) ?? 0;
+	const replay = replayLog(file, applied);
+	const layer = new OverlayLayer();
+	for (const group of replay.groups) for (const op of group) layer.apply(op);
+	// Past every sequence number in the file, valid or not: a stale record
+	// must never look like the successor of a new one.
+	const seq = Math.max(replay.lastSeq, replay.highestSeq);
+	if (!layer.empty || seq !== applied) checkpointLayer(env, layer, seq);
+	return seq;
+}
+
+/**
+ * Commits through the commit log: each batch is one record, written and
+ * synced with one `write` and one `fdatasync` (one device flush), then kept
+ * in an in-memory overlay that reads consult before LMDB. Checkpoints apply
+ * the overlay to LMDB with LMDB's full sync, then rewind the log.
+ */
+export class LogWriter implements CommitWriter {
+	readonly #env: LmdbEnv;
+	readonly #log: CommitLog;
+	readonly #limits: CommitLogLimits;
+	readonly #logger: Logger | undefined;
+	#active = new OverlayLayer();
+	/** A commit whose record is being written on the thread pool. */
+	#writing: Promise<unknown> | undefined;
+	readonly #timer: NodeJS.Timeout;
+	/** Reads of durable state: the overlay, then LMDB. */
+	readonly view: OverlayView;
+
+	constructor(env: LmdbEnv, file: LogFile, limits: CommitLogLimits, logger: Logger | undefined) {
+		this.#env = env;
+		this.#limits = limits;
+		this.#logger = logger;
+		this.#log = new CommitLog(file, recoverCommitLog(env, file) + 1);
+		this.view = new OverlayView(env, () => [this.#active]);
+		this.#timer = setInterval(() => this.#checkpointWhenIdle(), limits.checkpointIntervalMs);
+		this.#timer.unref();
+	}
+
+	/** Plans a batch against the overlay, into a layer of its own that only it sees. */
+	#stage(batch: readonly CommitItem[]) {
+		const staging = new OverlayLayer();
+		const ops: LogOp[] = [];
+		const view = new OverlayView(this.#env, () => [staging, this.#active]);
+		const results = batch.map((item) =>
+			planCommit(item, view, (op) => {
+				staging.apply(op);
+				ops.push(op);
+			}),
+		);
+		return { results, staging, ops };
+	}
+
+	commitSync(batch: readonly CommitItem[]): CommitResult[] {
+		if (this.#writing !== undefined) {
+			throw new Error("LMDB commit log: commitSync called while a commit is in flight");
+		}
+		const { results, staging, ops } = this.#stage(batch);
+		if (ops.length === 0) return results;
+		this.#log.writeSync(this.#log.reserve(ops, (bytes) => this.#makeRoom(bytes)));
+		this.#published(staging);
+		return results;
+	}
+
+	async commit(batch: readonly CommitItem[]): Promise<CommitResult[]> {
+		// One record at a time: a batch is planned against every earlier one.
+		while (this.#writing !== undefined) await this.#writing.catch(() => {});
+		const { results, staging, ops } = this.#stage(batch);
+		if (ops.length === 0) return results;
+		const record = this.#log.reserve(ops, (bytes) => this.#makeRoom(bytes));
+		const writing = this.#log.write(record);
+		this.#writing = writing;
+		try {
+			await writing;
+		} finally {
+			this.#writing = undefined;
+		}
+		this.#published(staging);
+		return results;
+	}
+
+	/**
+	 * A synced record's writes become visible to reads. The commit is durable
+	 * from here on, so a checkpoint that fails now must not fail it.
+	 */
+	#published(staging: OverlayLayer): void {
+		this.#active.absorb(staging);
+		if (this.#active.bytes > this.#limits.maxOverlayBytes) this.#checkpointWhenIdle();
+	}
+
+	/**
+	 * Room for a record of `bytes`: grow the file while under its limit, else
+	 * checkpoint and start over (the commit waits: back-pressure, not loss).
+	 */
+	#makeRoom(bytes: number): void {
+		const needed = this.#log.used + bytes;
+		if (this.#log.size < this.#limits.maxBytes) {
+			this.#log.grow(Math.max(needed, Math.min(this.#log.size * 2, this.#limits.maxBytes)));
+			if (this.#log.fits(bytes)) return;
+		}
+		this.checkpoint();
+		// One group larger than the whole log still gets written.
+		if (!this.#log.fits(bytes)) this.#log.grow(bytes);
+	}
+
+	/**
+	 * Applies the overlay to LMDB (one transaction, LMDB's full sync) and
+	 * rewinds the log. Never while a record is being written.
+	 */
+	checkpoint(): void {
+		if (this.#writing !== undefined) throw new Error("checkpoint while a commit is in flight");
+		if (!this.#active.empty) checkpointLayer(this.#env, this.#active, this.#log.lastSeq);
+		this.#active = new OverlayLayer();
+		this.#log.rewind();
+	}
+
+	#checkpointWhenIdle(): void {
+		if (this.#writing !== undefined || this.#active.empty) return;
+		try {
+			this.checkpoint();
+		} catch (error) {
+			// The writes stay durable in the log and in the overlay; the next
+			// checkpoint (timer or full log) tries again.
+			this.#logger?.error("commit log checkpoint failed", { error: String(error) });
+		}
+	}
+
+	/** Waits for a commit in flight, checkpoints everything and closes the log. */
+	async close(): Promise<void> {
+		clearInterval(this.#timer);
+		while (this.#writing !== undefined) await this.#writing.catch(() => {});
+		this.checkpoint();
+		this.#log.close();
+	}
+}
