@@ -183,6 +183,22 @@ const WORKLOADS = {
 	wake: "4. wake from sleep + action",
 } as const;
 
+/** The row number of each workload, for `--workloads=1,5` (its rows: 1 is 1, 1b and 1c). */
+const ROW_NUMBERS: Record<WorkloadName, string> = {
+	warm: "1",
+	warmRelaxed: "1",
+	warmTraced: "1",
+	http: "2",
+	httpRelaxed: "2",
+	create: "3",
+	wake: "4",
+	throughput: "5",
+	memory: "6",
+	broadcast: "7",
+	serverFanout: "7",
+	sharedState: "7",
+};
+
 /** Row 1c: calls per block; blocks with tracing off and on alternate. */
 const TRACING_BLOCK = 10;
 
@@ -200,7 +216,7 @@ async function runSystem(
 	const wanted = (name: WorkloadName) =>
 		workloads === undefined ||
 		workloads.includes(name) ||
-		workloads.includes(/^(\d+)/.exec(WORKLOADS[name])?.[1] ?? "");
+		workloads.includes(ROW_NUMBERS[name]);
 	const attempt = async (
 		workload: string,
 		fn: WorkloadBody,
