@@ -43,6 +43,10 @@ const server = await registry.start({
 const client = createClient<typeof registry>({ endpoint: server.url });
 
 let censusCount = 0;
+/** Ids of the objects in the previous snapshot: the next one's other objects are new. */
+let previousIds: Set<number> | undefined;
+/** New objects of the last snapshot by what holds them (type:name <- owner.edge), and where closures were made. */
+const owners = new Map<string, { count: number; size: number }>();
 async function census(): Promise<Map<string, { count: number; size: number }>> {
 	(globalThis as { gc?: () => void }).gc?.();
 	const session = new Session();
@@ -137,6 +141,7 @@ async function census(): Promise<Map<string, { count: number; size: number }>> {
 		}
 		edgeIndex += n * edgeStride;
 	}
+	newObjectOwners(snapshot, locationOf);
 	if (process.env.CENSUS_SAMPLES && censusCount++ === 1)
 		for (const sample of samples.slice(-6)) console.log("sample:", sample);
 	for (let i = 0; i < nodes.length; i += stride) {
@@ -149,6 +154,105 @@ async function census(): Promise<Map<string, { count: number; size: number }>> {
 		out.set(key, entry);
 	}
 	return out;
+}
+
+/**
+ * Groups the objects that are new since the previous snapshot by their first
+ * retainer that is itself new (else any strong retainer): `type:name <-
+ * ownerType:ownerName.edge`, closures with where they were defined. This
+ * tells which code allocated what an actor keeps, where the constructor
+ * census only says what it is.
+ */
+function newObjectOwners(snapshot: any, locationOf: Map<number, string>): void {
+	const meta = snapshot.snapshot.meta;
+	const fields: string[] = meta.node_fields;
+	const stride = fields.length;
+	const [typeAt, nameAt, idAt, sizeAt, edgeCountAt] = [
+		"type",
+		"name",
+		"id",
+		"self_size",
+		"edge_count",
+	].map((field) => fields.indexOf(field)) as [number, number, number, number, number];
+	const nodeTypes: string[] = meta.node_types[0];
+	const edgeTypes: string[] = meta.edge_types[0];
+	const edgeStride = meta.edge_fields.length;
+	const nodes: number[] = snapshot.nodes;
+	const edges: number[] = snapshot.edges;
+	const strings: string[] = snapshot.strings;
+	const ids = new Set<number>();
+	for (let i = 0; i < nodes.length; i += stride) ids.add(nodes[i + idAt] as number);
+	const before = previousIds;
+	previousIds = ids;
+	if (before === undefined) return;
+	const isNew = (node: number) => !before.has(nodes[node + idAt] as number);
+	// Owner of each new node: [owner node, edge label], a new owner preferred.
+	const ownerOf = new Map<number, [number, string, boolean]>();
+	let edgeIndex = 0;
+	for (let i = 0; i < nodes.length; i += stride) {
+		const n = nodes[i + edgeCountAt] as number;
+		const ownerIsNew = isNew(i);
+		for (let e = 0; e < n; e++) {
+			const at = edgeIndex + e * edgeStride;
+			const edgeType = edgeTypes[edges[at] as number];
+			if (edgeType === "weak" || edgeType === "shortcut") continue;
+			const to = edges[at + 2] as number;
+			if (!isNew(to)) continue;
+			const known = ownerOf.get(to);
+			if (known !== undefined && (known[2] || !ownerIsNew)) continue;
+			const label =
+				edgeType === "element" || edgeType === "hidden"
+					? "[]"
+					: String(strings[edges[at + 1] as number]);
+			ownerOf.set(to, [i, label, ownerIsNew]);
+		}
+		edgeIndex += n * edgeStride;
+	}
+	const describe = (node: number) => {
+		const type = nodeTypes[nodes[node + typeAt] as number];
+		const name = type === "string" ? "" : strings[nodes[node + nameAt] as number]?.slice(0, 40);
+		return type === "closure"
+			? `${type}:${name}@${locationOf.get(node) ?? "?"}`
+			: `${type}:${name}`;
+	};
+	owners.clear();
+	// CENSUS_SAMPLE=<type:name>: the property names of a few objects holding new objects of that kind.
+	const sampleOf = process.env.CENSUS_SAMPLE;
+	let sampled = 0;
+	const firstEdgeOf = new Map<number, number>();
+	if (sampleOf !== undefined) {
+		let at = 0;
+		for (let i = 0; i < nodes.length; i += stride) {
+			firstEdgeOf.set(i, at);
+			at += (nodes[i + edgeCountAt] as number) * edgeStride;
+		}
+	}
+	for (let i = 0; i < nodes.length; i += stride) {
+		if (!isNew(i)) continue;
+		if (sampleOf !== undefined && describe(i) === sampleOf && sampled < 8) {
+			const owner = ownerOf.get(i)?.[0];
+			if (owner !== undefined) {
+				sampled++;
+				const first = firstEdgeOf.get(owner) as number;
+				const names: string[] = [];
+				for (let e = 0; e < (nodes[owner + edgeCountAt] as number); e++) {
+					const at = first + e * edgeStride;
+					const type = edgeTypes[edges[at] as number];
+					if (type === "property" || type === "internal")
+						names.push(
+							`${String(strings[edges[at + 1] as number])}=${describe(edges[at + 2] as number)}`,
+						);
+				}
+				console.log(`sample ${describe(owner)}: ${names.join(", ")}`);
+			}
+		}
+		const owner = ownerOf.get(i);
+		const key = `${describe(i)} <- ${owner === undefined ? "(no strong retainer)" : `${describe(owner[0])}.${owner[1]}`}`;
+		const entry = owners.get(key) ?? { count: 0, size: 0 };
+		entry.count++;
+		entry.size += nodes[i + sizeAt] as number;
+		owners.set(key, entry);
+	}
 }
 
 async function wake(from: number, to: number) {
@@ -185,6 +289,15 @@ console.log(
 );
 for (const row of rows.slice(0, Number(process.env.CENSUS_ROWS ?? 45)))
 	console.log(row.size.toFixed(0).padStart(7), "B", row.count.toFixed(2).padStart(7), row.key);
+console.log("\nnew objects per actor by owner (the first new object holding them):");
+const owned = [...owners].sort((x, y) => y[1].size - x[1].size);
+for (const [key, entry] of owned.slice(0, Number(process.env.CENSUS_OWNER_ROWS ?? 60)))
+	console.log(
+		(entry.size / count).toFixed(0).padStart(7),
+		"B",
+		(entry.count / count).toFixed(2).padStart(7),
+		key,
+	);
 await client.dispose();
 await server.close();
 rmSync(dataDir, { recursive: true, force: true });

@@ -37,6 +37,8 @@ const option = (name: string): string | undefined => {
 };
 const only = option("suite");
 const systems = option("systems")?.split(",");
+/** `--workloads=warm,memory`: only these workloads of the core suite (see CoreOptions). */
+const workloads = option("workloads")?.split(",");
 const baselineFile = option("compare");
 const currentFile = option("current");
 /** `--threshold=<percent>`: how much worse a row may get before --compare flags it (default 25). */
@@ -74,7 +76,7 @@ if (currentFile !== undefined) {
 
 const suites: Record<
 	string,
-	(options: { quick: boolean; systems?: string[] }) => Promise<BenchRow[]>
+	(options: { quick: boolean; systems?: string[]; workloads?: string[] }) => Promise<BenchRow[]>
 > = {
 	core: coreSuite,
 	encodings: encodingsSuite,
@@ -91,13 +93,20 @@ const started = performance.now();
 for (const [name, run] of Object.entries(suites)) {
 	if (only && only !== name) continue;
 	if (systems && name !== "core" && name !== "hibernation") continue;
+	if (workloads && name !== "core") continue;
 	if (quick && name === "cluster") {
 		console.error("cluster: skipped in quick runs (it starts several nodes on PostgreSQL)");
 		continue;
 	}
 	const progress = step(`${name}${quick ? " (quick)" : ""}`);
 	try {
-		rows.push(...(await run({ quick, ...(systems ? { systems } : {}) })));
+		rows.push(
+			...(await run({
+				quick,
+				...(systems ? { systems } : {}),
+				...(workloads ? { workloads } : {}),
+			})),
+		);
 		progress.done("done");
 	} catch (error) {
 		// One broken suite must not throw away the others' results.
@@ -125,7 +134,7 @@ Peers: ${
 ${table(rows)}
 `;
 console.log(markdown);
-if ((!quick && !only && !systems) || args.includes("--save")) {
+if ((!quick && !only && !systems && !workloads) || args.includes("--save")) {
 	mkdirSync(resultsDir, { recursive: true });
 	const stamp = machine.date.replace(/[:.]/g, "-");
 	const results = { machine, options: { quick, suite: only, systems }, rows };

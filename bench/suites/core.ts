@@ -29,6 +29,11 @@ export interface CoreOptions {
 	quick: boolean;
 	/** Only these systems (by id: tenon, workerd, rivetkit, restate, floor). */
 	systems?: string[];
+	/**
+	 * Only these workloads (by name: warm, warmRelaxed, warmTraced, http,
+	 * create, wake, throughput, memory, broadcast (rows 7 and 7b), sharedState).
+	 */
+	workloads?: string[];
 }
 
 interface Plan {
@@ -182,8 +187,15 @@ const TRACING_BLOCK = 10;
 /** A workload's body: it stops starting calls once `signal` aborts, and may `report` progress. */
 type WorkloadBody = (signal: AbortSignal, report: (status: string) => void) => Promise<void>;
 
-async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<BenchRow[]> {
+async function runSystem(
+	system: System,
+	plan: Plan,
+	isTenon: boolean,
+	only: ReadonlySet<string> | undefined,
+): Promise<BenchRow[]> {
 	const out = new Rows(system);
+	/** False for a workload `--workloads` left out. */
+	const wants = (name: WorkloadName) => only === undefined || only.has(name);
 	const attempt = async (
 		workload: string,
 		fn: WorkloadBody,
@@ -222,6 +234,7 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 		key: string,
 	) => {
 		const workload = WORKLOADS[name];
+		if (!wants(name)) return;
 		if (!start) return out.unsupported(name, workload);
 		await attempt(workload, async (signal) => {
 			const caller = await start.call(system, key);
@@ -238,7 +251,7 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 	const tracingCost = async () => {
 		const workload = WORKLOADS.warmTraced;
 		const setTracing = system.setTracing?.bind(system);
-		if (!setTracing || !system.warmConnection) return;
+		if (!setTracing || !system.warmConnection || !wants("warmTraced")) return;
 		const start = system.warmConnection.bind(system);
 		await attempt(workload, async (signal) => {
 			const caller = await start("warm-traced");
@@ -277,137 +290,149 @@ async function runSystem(system: System, plan: Plan, isTenon: boolean): Promise<
 		await tracingCost();
 		await latencyOverConnection("warmRelaxed", system.warmRelaxed, "warm-relaxed");
 		await latencyOverConnection("http", system.httpAction, "http");
-		if (system.createAndCall) {
-			const create = system.createAndCall.bind(system);
-			await attempt(WORKLOADS.create, async (signal) => {
-				let i = 0;
-				const values = await samples(
-					plan.createSamples,
-					plan.budgetMs,
-					() => create(`new-${i++}`),
-					signal,
-				);
-				out.latency("create", WORKLOADS.create, values);
-			});
-		} else out.unsupported("create", WORKLOADS.create);
-		if (system.sleep && system.wakeAndCall) {
-			const sleep = system.sleep.bind(system);
-			const wake = system.wakeAndCall.bind(system);
-			await attempt(WORKLOADS.wake, async (signal) => {
-				// Put a first few to sleep to learn how long it takes, then as many as fit.
-				const keys = Array.from({ length: 10 }, (_, i) => `sleepy-${i}`);
-				const perKey = (await time(() => sleep(keys))) / keys.length;
-				const more = Math.min(plan.sleepers, Math.floor(plan.budgetMs / perKey)) - keys.length;
-				const extra = Array.from({ length: Math.max(0, more) }, (_, i) => `sleepy-${10 + i}`);
-				if (extra.length > 0) await sleep(extra);
-				keys.push(...extra);
-				let i = 0;
-				const values = await samples(
-					keys.length,
-					plan.budgetMs,
-					() => wake(keys[i++] as string),
-					signal,
-				);
-				out.latency("wake", WORKLOADS.wake, values);
-			});
-		} else out.unsupported("wake", WORKLOADS.wake);
-		const tpWorkload = `5. throughput: ${plan.actors.toLocaleString("en")} actors, pipelined`;
-		if (system.throughput) {
-			const run = system.throughput.bind(system);
-			await attempt(tpWorkload, async (signal) => {
-				const perSecond = await run({
-					actors: plan.actors,
-					depth: plan.depth,
-					seconds: plan.seconds,
-					signal,
+		if (wants("create")) {
+			if (system.createAndCall) {
+				const create = system.createAndCall.bind(system);
+				await attempt(WORKLOADS.create, async (signal) => {
+					let i = 0;
+					const values = await samples(
+						plan.createSamples,
+						plan.budgetMs,
+						() => create(`new-${i++}`),
+						signal,
+					);
+					out.latency("create", WORKLOADS.create, values);
 				});
-				out.rate("throughput", tpWorkload, perSecond);
-			});
-		} else out.unsupported("throughput", tpWorkload);
+			} else out.unsupported("create", WORKLOADS.create);
+		}
+		if (wants("wake")) {
+			if (system.sleep && system.wakeAndCall) {
+				const sleep = system.sleep.bind(system);
+				const wake = system.wakeAndCall.bind(system);
+				await attempt(WORKLOADS.wake, async (signal) => {
+					// Put a first few to sleep to learn how long it takes, then as many as fit.
+					const keys = Array.from({ length: 10 }, (_, i) => `sleepy-${i}`);
+					const perKey = (await time(() => sleep(keys))) / keys.length;
+					const more = Math.min(plan.sleepers, Math.floor(plan.budgetMs / perKey)) - keys.length;
+					const extra = Array.from({ length: Math.max(0, more) }, (_, i) => `sleepy-${10 + i}`);
+					if (extra.length > 0) await sleep(extra);
+					keys.push(...extra);
+					let i = 0;
+					const values = await samples(
+						keys.length,
+						plan.budgetMs,
+						() => wake(keys[i++] as string),
+						signal,
+					);
+					out.latency("wake", WORKLOADS.wake, values);
+				});
+			} else out.unsupported("wake", WORKLOADS.wake);
+		}
+		const tpWorkload = `5. throughput: ${plan.actors.toLocaleString("en")} actors, pipelined`;
+		if (wants("throughput")) {
+			if (system.throughput) {
+				const run = system.throughput.bind(system);
+				await attempt(tpWorkload, async (signal) => {
+					const perSecond = await run({
+						actors: plan.actors,
+						depth: plan.depth,
+						seconds: plan.seconds,
+						signal,
+					});
+					out.rate("throughput", tpWorkload, perSecond);
+				});
+			} else out.unsupported("throughput", tpWorkload);
+		}
 		const memoryWorkload = (count: number) =>
 			`6. memory per awake idle actor (${count.toLocaleString("en")} actors)`;
-		if (system.memory) {
-			const measure = system.memory.bind(system);
-			const budgetMs = isTenon ? plan.tenonMemoryBudgetMs : plan.memoryBudgetMs;
-			await attempt(
-				"6. memory",
-				async (signal, report) => {
-					// On a freshly started server: what earlier workloads left on the
-					// heap (1,000 busy actors, thousands of calls in flight) would
-					// otherwise be reused and hide what idle actors cost.
-					await system.stop();
-					await system.start();
-					const {
-						perAwake,
-						perSleeping,
-						skipped = [],
-					} = await measure({ counts: plan.memoryCounts, budgetMs, signal, report });
-					const largest = plan.memoryCounts[plan.memoryCounts.length - 1];
-					for (const [count, bytes] of perAwake) {
-						out.bytes("memory", memoryWorkload(count), bytes, count === 100_000);
-					}
-					for (const count of skipped) {
-						out.rows.push(
-							unsupportedRow(
-								{
-									suite: "core",
-									workload: memoryWorkload(count),
-									system: system.name,
-									durability: system.durability,
-								},
-								`skipped: waking this many would take longer than the time budget (${budgetMs / 1000} s)`,
-							),
-						);
-					}
-					if (perSleeping !== undefined) {
-						out.bytes(
-							"memory",
-							`6. memory per sleeping actor (JS heap, ${largest?.toLocaleString("en")} actors)`,
+		if (wants("memory")) {
+			if (system.memory) {
+				const measure = system.memory.bind(system);
+				const budgetMs = isTenon ? plan.tenonMemoryBudgetMs : plan.memoryBudgetMs;
+				await attempt(
+					"6. memory",
+					async (signal, report) => {
+						// On a freshly started server: what earlier workloads left on the
+						// heap (1,000 busy actors, thousands of calls in flight) would
+						// otherwise be reused and hide what idle actors cost.
+						await system.stop();
+						await system.start();
+						const {
+							perAwake,
 							perSleeping,
-							false,
-						);
-					}
-				},
-				plan.memoryDeadlineMs,
-			);
-		} else out.unsupported("memory", memoryWorkload(plan.memoryCounts[0] as number));
+							skipped = [],
+						} = await measure({ counts: plan.memoryCounts, budgetMs, signal, report });
+						const largest = plan.memoryCounts[plan.memoryCounts.length - 1];
+						for (const [count, bytes] of perAwake) {
+							out.bytes("memory", memoryWorkload(count), bytes, count === 100_000);
+						}
+						for (const count of skipped) {
+							out.rows.push(
+								unsupportedRow(
+									{
+										suite: "core",
+										workload: memoryWorkload(count),
+										system: system.name,
+										durability: system.durability,
+									},
+									`skipped: waking this many would take longer than the time budget (${budgetMs / 1000} s)`,
+								),
+							);
+						}
+						if (perSleeping !== undefined) {
+							out.bytes(
+								"memory",
+								`6. memory per sleeping actor (JS heap, ${largest?.toLocaleString("en")} actors)`,
+								perSleeping,
+								false,
+							);
+						}
+					},
+					plan.memoryDeadlineMs,
+				);
+			} else out.unsupported("memory", memoryWorkload(plan.memoryCounts[0] as number));
+		}
 		const receivers = `${plan.connections.toLocaleString("en")} connections in ${plan.fanoutProcesses} client processes`;
 		const fanoutWorkload = `7. broadcast to ${receivers} (last receipt)`;
 		const serverFanoutWorkload = `7b. broadcast to ${receivers}: server fan-out (trigger in, last frame written)`;
-		if (system.broadcast) {
-			const run = system.broadcast.bind(system);
-			await attempt(fanoutWorkload, async (signal) => {
-				const times = await run({
-					connections: plan.connections,
-					processes: plan.fanoutProcesses,
-					rounds: plan.rounds,
-					signal,
+		if (wants("broadcast")) {
+			if (system.broadcast) {
+				const run = system.broadcast.bind(system);
+				await attempt(fanoutWorkload, async (signal) => {
+					const times = await run({
+						connections: plan.connections,
+						processes: plan.fanoutProcesses,
+						rounds: plan.rounds,
+						signal,
+					});
+					out.latency("broadcast", fanoutWorkload, times.lastReceipt);
+					if (times.serverFanout) {
+						out.latency("serverFanout", serverFanoutWorkload, times.serverFanout);
+						const firstWrite = summarize(times.serverFirstWrite ?? []).median;
+						const row = out.rows[out.rows.length - 1] as BenchRow;
+						row.note = `first frame written ${ms(firstWrite)} after the trigger arrived`;
+					} else out.unsupported("serverFanout", serverFanoutWorkload);
 				});
-				out.latency("broadcast", fanoutWorkload, times.lastReceipt);
-				if (times.serverFanout) {
-					out.latency("serverFanout", serverFanoutWorkload, times.serverFanout);
-					const firstWrite = summarize(times.serverFirstWrite ?? []).median;
-					const row = out.rows[out.rows.length - 1] as BenchRow;
-					row.note = `first frame written ${ms(firstWrite)} after the trigger arrived`;
-				} else out.unsupported("serverFanout", serverFanoutWorkload);
-			});
-		} else out.unsupported("broadcast", fanoutWorkload);
+			} else out.unsupported("broadcast", fanoutWorkload);
+		}
 		const sharedWorkload = `7c. shared state change kept in step on ${receivers} (last receipt)`;
-		if (system.sharedStateFanout) {
-			const run = system.sharedStateFanout.bind(system);
-			await attempt(sharedWorkload, async (signal) => {
-				const times = await run({
-					connections: plan.connections,
-					processes: plan.fanoutProcesses,
-					rounds: plan.rounds,
-					signal,
+		if (wants("sharedState")) {
+			if (system.sharedStateFanout) {
+				const run = system.sharedStateFanout.bind(system);
+				await attempt(sharedWorkload, async (signal) => {
+					const times = await run({
+						connections: plan.connections,
+						processes: plan.fanoutProcesses,
+						rounds: plan.rounds,
+						signal,
+					});
+					out.latency("sharedState", sharedWorkload, times.lastReceipt);
+					const row = out.rows[out.rows.length - 1] as BenchRow;
+					row.note =
+						"a durable state change, then a patch to every connection (compare with row 7, the plain broadcast)";
 				});
-				out.latency("sharedState", sharedWorkload, times.lastReceipt);
-				const row = out.rows[out.rows.length - 1] as BenchRow;
-				row.note =
-					"a durable state change, then a patch to every connection (compare with row 7, the plain broadcast)";
-			});
-		} else out.unsupported("sharedState", sharedWorkload);
+			} else out.unsupported("sharedState", sharedWorkload);
+		}
 	} finally {
 		await system.stop();
 	}
@@ -443,7 +468,8 @@ export async function coreSuite(options: CoreOptions): Promise<BenchRow[]> {
 		}
 		const progress = step(`core › ${system.name}`);
 		try {
-			rows.push(...(await runSystem(system, plan, id === "tenon")));
+			const only = options.workloads ? new Set(options.workloads) : undefined;
+			rows.push(...(await runSystem(system, plan, id === "tenon", only)));
 			progress.done("done");
 		} catch (error) {
 			const message = error instanceof Error ? error.message : String(error);
@@ -456,7 +482,7 @@ export async function coreSuite(options: CoreOptions): Promise<BenchRow[]> {
 			);
 		}
 	}
-	if (wanted.includes("floor")) {
+	if (wanted.includes("floor") && !options.workloads) {
 		const progress = step("core › floor: bare LMDB commit");
 		rows.push({
 			suite: "core",
