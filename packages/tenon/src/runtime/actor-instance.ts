@@ -56,11 +56,10 @@ export class ActorInstance implements AssemblyHost {
 	/** The `run` handler's loop (restarted when it fails); undefined without one. */
 	#runs: ActorRuns | undefined;
 	#stopping: Promise<void> | undefined;
-	#stoppedResolve!: () => void;
+	/** Made when someone first waits for the stop (most actors are never waited for). */
+	#stopWaiters: { promise: Promise<void>; resolve: () => void } | undefined;
 	/** The write fence this instance holds (its lease epoch in a cluster). */
 	readonly fence: number;
-	/** Resolves once the instance has stopped for any reason. */
-	readonly stopped: Promise<void>;
 
 	private constructor(
 		deps: ActorInstanceDeps,
@@ -74,9 +73,6 @@ export class ActorInstance implements AssemblyHost {
 		this.#events = events;
 		this.fence = fence;
 		this.key = Object.freeze([...record.key]);
-		this.stopped = new Promise<void>((resolve) => {
-			this.#stoppedResolve = resolve;
-		});
 		this.#parts = assembleActor(this, loaded);
 	}
 
@@ -355,10 +351,23 @@ export class ActorInstance implements AssemblyHost {
 		return this.deps.storage.placement.release(this.actorId).catch(() => {});
 	}
 
+	/** Resolves once the instance has stopped for any reason. */
+	get stopped(): Promise<void> {
+		if (this.#stopWaiters === undefined) {
+			if (this.status === "stopped") return Promise.resolve();
+			let resolve!: () => void;
+			const promise = new Promise<void>((done) => {
+				resolve = done;
+			});
+			this.#stopWaiters = { promise, resolve };
+		}
+		return this.#stopWaiters.promise;
+	}
+
 	#stopped(): void {
 		this.status = "stopped";
 		this.#events.onStopped(this);
-		this.#stoppedResolve();
+		this.#stopWaiters?.resolve();
 	}
 
 	/**
