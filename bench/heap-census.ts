@@ -1,5 +1,5 @@
 // Which objects an awake idle actor keeps: wakes N idle actors (one HTTP
-// action each, as row 6 does) in this process, then compares heap snapshots
+// action each, the very request row 6 sends) in this process, then compares heap snapshots
 // taken before and after by constructor name (count and self size).
 //   npx tsx --conditions=tenon-source bench/heap-census.ts [actors]
 // It runs itself bundled like the bench servers (tsx keeps function names
@@ -12,6 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { actor, lmdbDriver, setup } from "tenon";
 import { createClient } from "tenon/client";
+import { captureRequest, RequestReplay } from "./lib/http-replay.js";
+import { forRange } from "./lib/workloads.js";
 
 if (process.env.TENON_CENSUS_BUNDLED !== "1") {
 	const { bundle } = await import("./lib/process.js");
@@ -40,15 +42,28 @@ const server = await registry.start({
 	host: "127.0.0.1",
 	storage: lmdbDriver({ path: dataDir }),
 });
-const client = createClient<typeof registry>({ endpoint: server.url });
 
 let censusCount = 0;
 /** Ids of the objects in the previous snapshot: the next one's other objects are new. */
 let previousIds: Set<number> | undefined;
 /** New objects of the last snapshot by what holds them (type:name <- owner.edge), and where closures were made. */
 const owners = new Map<string, { count: number; size: number }>();
+/**
+ * A full GC, then another once finalizers had their turn: objects only a
+ * FinalizationRegistry's pending cleanup still holds (undici's Request keeps
+ * its parent signal and an abort listener that way) are garbage a server
+ * frees at its next turn, not memory an actor keeps. CENSUS_ONE_GC=1: one GC.
+ */
+async function collect(): Promise<void> {
+	const gc = (globalThis as { gc?: () => void }).gc;
+	gc?.();
+	if (process.env.CENSUS_ONE_GC === "1") return;
+	await new Promise((resolve) => setTimeout(resolve, 50));
+	gc?.();
+}
+
 async function census(): Promise<Map<string, { count: number; size: number }>> {
-	(globalThis as { gc?: () => void }).gc?.();
+	await collect();
 	const session = new Session();
 	session.connect();
 	let json = "";
@@ -243,7 +258,14 @@ function newObjectOwners(snapshot: any, locationOf: Map<number, string>): void {
 							`${String(strings[edges[at + 1] as number])}=${describe(edges[at + 2] as number)}`,
 						);
 				}
-				console.log(`sample ${describe(owner)}: ${names.join(", ")}`);
+				// CENSUS_SAMPLE_DEPTH=<n>: and the chain of owners above it.
+				const chain: string[] = [];
+				let above = ownerOf.get(owner)?.[0];
+				for (let d = 0; d < Number(process.env.CENSUS_SAMPLE_DEPTH ?? 0) && above !== undefined; d++) {
+					chain.push(`${describe(above)}.${ownerOf.get(owner)?.[1]}`);
+					above = ownerOf.get(above)?.[0];
+				}
+				console.log(`sample ${describe(owner)}: ${names.join(", ")}${chain.length ? ` <- ${chain.join(" <- ")}` : ""}`);
 			}
 		}
 		const owner = ownerOf.get(i);
@@ -255,25 +277,31 @@ function newObjectOwners(snapshot: any, locationOf: Map<number, string>): void {
 	}
 }
 
+// The request Tenon's client sends for `touch`, replayed per key over 64
+// keep-alive node:http sockets, as row 6 does: the client's own objects
+// (fetch, its pools) would otherwise share the heap being measured.
+const touch = new RequestReplay(
+	await captureRequest((fetch) =>
+		createClient<typeof registry>({ endpoint: server.url, encoding: "cbor", fetch })
+			.idle.getOrCreate("a0")
+			.touch(),
+	),
+	64,
+);
 async function wake(from: number, to: number) {
-	for (let i = from; i < to; i += 100) {
-		await Promise.all(
-			Array.from({ length: Math.min(100, to - i) }, (_, j) =>
-				client.idle.getOrCreate(`a${i + j}`).touch(),
-			),
-		);
-	}
+	await forRange(from, to, 64, (i) => touch.send({ "rvt-key": `a${i}` }));
 }
 await wake(0, 200); // warm every code path first
 const before = await census();
 // The snapshot blocked this process for seconds: fetch's pooled sockets may
 // be closing on both ends at once. Let them time out first.
 await new Promise((r) => setTimeout(r, 6_000));
+await collect();
 const heapBefore = process.memoryUsage().heapUsed;
 await wake(200, 200 + count);
 await new Promise((r) => setTimeout(r, 500));
 const after = await census();
-(globalThis as { gc?: () => void }).gc?.();
+await collect();
 const heapAfter = process.memoryUsage().heapUsed;
 console.log(`heap per awake idle actor: ${((heapAfter - heapBefore) / count).toFixed(0)} B`);
 const rows = [...after].map(([key, a]) => {
@@ -298,6 +326,6 @@ for (const [key, entry] of owned.slice(0, Number(process.env.CENSUS_OWNER_ROWS ?
 		(entry.count / count).toFixed(2).padStart(7),
 		key,
 	);
-await client.dispose();
+touch.close();
 await server.close();
 rmSync(dataDir, { recursive: true, force: true });

@@ -27,7 +27,8 @@ const dataDir = mkdtempSync(join(tmpdir(), "tenon-breakdown-"));
 const server = await startBundled(
 	join(import.meta.dirname, "servers", "tenon.ts"),
 	{ TENON_DATA_DIR: dataDir, TENON_LOG_LEVEL: "error" },
-	["--expose-gc"],
+	// BREAKDOWN_NODE_ARGS: V8 flags to try on the server (a diagnosis, not what row 6 runs).
+	["--expose-gc", ...(process.env.BREAKDOWN_NODE_ARGS?.split(" ").filter(Boolean) ?? [])],
 );
 const probe = /MEMORY (\S+)/.exec(server.output)?.[1] ?? "";
 const detail = async (query = ""): Promise<Detail> =>
