@@ -260,12 +260,16 @@ function newObjectOwners(snapshot: any, locationOf: Map<number, string>): void {
 				}
 				// CENSUS_SAMPLE_DEPTH=<n>: and the chain of owners above it.
 				const chain: string[] = [];
-				let above = ownerOf.get(owner)?.[0];
-				for (let d = 0; d < Number(process.env.CENSUS_SAMPLE_DEPTH ?? 0) && above !== undefined; d++) {
-					chain.push(`${describe(above)}.${ownerOf.get(owner)?.[1]}`);
-					above = ownerOf.get(above)?.[0];
+				let below = owner;
+				for (let d = 0; d < Number(process.env.CENSUS_SAMPLE_DEPTH ?? 0); d++) {
+					const above = ownerOf.get(below);
+					if (above === undefined) break;
+					chain.push(`${describe(above[0])}.${above[1]}`);
+					below = above[0];
 				}
-				console.log(`sample ${describe(owner)}: ${names.join(", ")}${chain.length ? ` <- ${chain.join(" <- ")}` : ""}`);
+				console.log(
+					`sample ${describe(owner)}: ${names.join(", ")}${chain.length ? ` <- ${chain.join(" <- ")}` : ""}`,
+				);
 			}
 		}
 		const owner = ownerOf.get(i);
