@@ -1,5 +1,5 @@
 // Which objects an awake idle actor keeps: wakes N idle actors (one HTTP
-// action each, as row 6 does) in this process, then compares heap snapshots
+// action each, the very request row 6 sends) in this process, then compares heap snapshots
 // taken before and after by constructor name (count and self size).
 //   npx tsx --conditions=tenon-source bench/heap-census.ts [actors]
 // It runs itself bundled like the bench servers (tsx keeps function names
@@ -12,6 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { actor, lmdbDriver, setup } from "tenon";
 import { createClient } from "tenon/client";
+import { captureRequest, RequestReplay } from "./lib/http-replay.js";
+import { forRange } from "./lib/workloads.js";
 
 if (process.env.TENON_CENSUS_BUNDLED !== "1") {
 	const { bundle } = await import("./lib/process.js");
@@ -40,11 +42,28 @@ const server = await registry.start({
 	host: "127.0.0.1",
 	storage: lmdbDriver({ path: dataDir }),
 });
-const client = createClient<typeof registry>({ endpoint: server.url });
 
 let censusCount = 0;
+/** Ids of the objects in the previous snapshot: the next one's other objects are new. */
+let previousIds: Set<number> | undefined;
+/** New objects of the last snapshot by what holds them (type:name <- owner.edge), and where closures were made. */
+const owners = new Map<string, { count: number; size: number }>();
+/**
+ * A full GC, then another once finalizers had their turn: objects only a
+ * FinalizationRegistry's pending cleanup still holds (undici's Request keeps
+ * its parent signal and an abort listener that way) are garbage a server
+ * frees at its next turn, not memory an actor keeps. CENSUS_ONE_GC=1: one GC.
+ */
+async function collect(): Promise<void> {
+	const gc = (globalThis as { gc?: () => void }).gc;
+	gc?.();
+	if (process.env.CENSUS_ONE_GC === "1") return;
+	await new Promise((resolve) => setTimeout(resolve, 50));
+	gc?.();
+}
+
 async function census(): Promise<Map<string, { count: number; size: number }>> {
-	(globalThis as { gc?: () => void }).gc?.();
+	await collect();
 	const session = new Session();
 	session.connect();
 	let json = "";
@@ -137,6 +156,7 @@ async function census(): Promise<Map<string, { count: number; size: number }>> {
 		}
 		edgeIndex += n * edgeStride;
 	}
+	newObjectOwners(snapshot, locationOf);
 	if (process.env.CENSUS_SAMPLES && censusCount++ === 1)
 		for (const sample of samples.slice(-6)) console.log("sample:", sample);
 	for (let i = 0; i < nodes.length; i += stride) {
@@ -151,25 +171,141 @@ async function census(): Promise<Map<string, { count: number; size: number }>> {
 	return out;
 }
 
-async function wake(from: number, to: number) {
-	for (let i = from; i < to; i += 100) {
-		await Promise.all(
-			Array.from({ length: Math.min(100, to - i) }, (_, j) =>
-				client.idle.getOrCreate(`a${i + j}`).touch(),
-			),
-		);
+/**
+ * Groups the objects that are new since the previous snapshot by their first
+ * retainer that is itself new (else any strong retainer): `type:name <-
+ * ownerType:ownerName.edge`, closures with where they were defined. This
+ * tells which code allocated what an actor keeps, where the constructor
+ * census only says what it is.
+ */
+function newObjectOwners(snapshot: any, locationOf: Map<number, string>): void {
+	const meta = snapshot.snapshot.meta;
+	const fields: string[] = meta.node_fields;
+	const stride = fields.length;
+	const [typeAt, nameAt, idAt, sizeAt, edgeCountAt] = [
+		"type",
+		"name",
+		"id",
+		"self_size",
+		"edge_count",
+	].map((field) => fields.indexOf(field)) as [number, number, number, number, number];
+	const nodeTypes: string[] = meta.node_types[0];
+	const edgeTypes: string[] = meta.edge_types[0];
+	const edgeStride = meta.edge_fields.length;
+	const nodes: number[] = snapshot.nodes;
+	const edges: number[] = snapshot.edges;
+	const strings: string[] = snapshot.strings;
+	const ids = new Set<number>();
+	for (let i = 0; i < nodes.length; i += stride) ids.add(nodes[i + idAt] as number);
+	const before = previousIds;
+	previousIds = ids;
+	if (before === undefined) return;
+	const isNew = (node: number) => !before.has(nodes[node + idAt] as number);
+	// Owner of each new node: [owner node, edge label], a new owner preferred.
+	const ownerOf = new Map<number, [number, string, boolean]>();
+	let edgeIndex = 0;
+	for (let i = 0; i < nodes.length; i += stride) {
+		const n = nodes[i + edgeCountAt] as number;
+		const ownerIsNew = isNew(i);
+		for (let e = 0; e < n; e++) {
+			const at = edgeIndex + e * edgeStride;
+			const edgeType = edgeTypes[edges[at] as number];
+			if (edgeType === "weak" || edgeType === "shortcut") continue;
+			const to = edges[at + 2] as number;
+			if (!isNew(to)) continue;
+			const known = ownerOf.get(to);
+			if (known !== undefined && (known[2] || !ownerIsNew)) continue;
+			const label =
+				edgeType === "element" || edgeType === "hidden"
+					? "[]"
+					: String(strings[edges[at + 1] as number]);
+			ownerOf.set(to, [i, label, ownerIsNew]);
+		}
+		edgeIndex += n * edgeStride;
 	}
+	const describe = (node: number) => {
+		const type = nodeTypes[nodes[node + typeAt] as number];
+		const name = type === "string" ? "" : strings[nodes[node + nameAt] as number]?.slice(0, 40);
+		return type === "closure"
+			? `${type}:${name}@${locationOf.get(node) ?? "?"}`
+			: `${type}:${name}`;
+	};
+	owners.clear();
+	// CENSUS_SAMPLE=<type:name>: the property names of a few objects holding new objects of that kind.
+	const sampleOf = process.env.CENSUS_SAMPLE;
+	let sampled = 0;
+	const firstEdgeOf = new Map<number, number>();
+	if (sampleOf !== undefined) {
+		let at = 0;
+		for (let i = 0; i < nodes.length; i += stride) {
+			firstEdgeOf.set(i, at);
+			at += (nodes[i + edgeCountAt] as number) * edgeStride;
+		}
+	}
+	for (let i = 0; i < nodes.length; i += stride) {
+		if (!isNew(i)) continue;
+		if (sampleOf !== undefined && describe(i) === sampleOf && sampled < 8) {
+			const owner = ownerOf.get(i)?.[0];
+			if (owner !== undefined) {
+				sampled++;
+				const first = firstEdgeOf.get(owner) as number;
+				const names: string[] = [];
+				for (let e = 0; e < (nodes[owner + edgeCountAt] as number); e++) {
+					const at = first + e * edgeStride;
+					const type = edgeTypes[edges[at] as number];
+					if (type === "property" || type === "internal")
+						names.push(
+							`${String(strings[edges[at + 1] as number])}=${describe(edges[at + 2] as number)}`,
+						);
+				}
+				// CENSUS_SAMPLE_DEPTH=<n>: and the chain of owners above it.
+				const chain: string[] = [];
+				let below = owner;
+				for (let d = 0; d < Number(process.env.CENSUS_SAMPLE_DEPTH ?? 0); d++) {
+					const above = ownerOf.get(below);
+					if (above === undefined) break;
+					chain.push(`${describe(above[0])}.${above[1]}`);
+					below = above[0];
+				}
+				console.log(
+					`sample ${describe(owner)}: ${names.join(", ")}${chain.length ? ` <- ${chain.join(" <- ")}` : ""}`,
+				);
+			}
+		}
+		const owner = ownerOf.get(i);
+		const key = `${describe(i)} <- ${owner === undefined ? "(no strong retainer)" : `${describe(owner[0])}.${owner[1]}`}`;
+		const entry = owners.get(key) ?? { count: 0, size: 0 };
+		entry.count++;
+		entry.size += nodes[i + sizeAt] as number;
+		owners.set(key, entry);
+	}
+}
+
+// The request Tenon's client sends for `touch`, replayed per key over 64
+// keep-alive node:http sockets, as row 6 does: the client's own objects
+// (fetch, its pools) would otherwise share the heap being measured.
+const touch = new RequestReplay(
+	await captureRequest((fetch) =>
+		createClient<typeof registry>({ endpoint: server.url, encoding: "cbor", fetch })
+			.idle.getOrCreate("a0")
+			.touch(),
+	),
+	64,
+);
+async function wake(from: number, to: number) {
+	await forRange(from, to, 64, (i) => touch.send({ "rvt-key": `a${i}` }));
 }
 await wake(0, 200); // warm every code path first
 const before = await census();
 // The snapshot blocked this process for seconds: fetch's pooled sockets may
 // be closing on both ends at once. Let them time out first.
 await new Promise((r) => setTimeout(r, 6_000));
+await collect();
 const heapBefore = process.memoryUsage().heapUsed;
 await wake(200, 200 + count);
 await new Promise((r) => setTimeout(r, 500));
 const after = await census();
-(globalThis as { gc?: () => void }).gc?.();
+await collect();
 const heapAfter = process.memoryUsage().heapUsed;
 console.log(`heap per awake idle actor: ${((heapAfter - heapBefore) / count).toFixed(0)} B`);
 const rows = [...after].map(([key, a]) => {
@@ -185,6 +321,15 @@ console.log(
 );
 for (const row of rows.slice(0, Number(process.env.CENSUS_ROWS ?? 45)))
 	console.log(row.size.toFixed(0).padStart(7), "B", row.count.toFixed(2).padStart(7), row.key);
-await client.dispose();
+console.log("\nnew objects per actor by owner (the first new object holding them):");
+const owned = [...owners].sort((x, y) => y[1].size - x[1].size);
+for (const [key, entry] of owned.slice(0, Number(process.env.CENSUS_OWNER_ROWS ?? 60)))
+	console.log(
+		(entry.size / count).toFixed(0).padStart(7),
+		"B",
+		(entry.count / count).toFixed(2).padStart(7),
+		key,
+	);
+touch.close();
 await server.close();
 rmSync(dataDir, { recursive: true, force: true });

@@ -137,7 +137,7 @@ Peers: ${
 ${table(rows)}
 `;
 console.log(markdown);
-if ((!quick && !only && !systems) || args.includes("--save")) {
+if ((!quick && !only && !systems && !workloads) || args.includes("--save")) {
 	mkdirSync(resultsDir, { recursive: true });
 	const stamp = machine.date.replace(/[:.]/g, "-");
 	const results = { machine, options: { quick, suite: only, systems, workloads }, rows };

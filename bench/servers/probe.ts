@@ -3,7 +3,9 @@
 // server's side. Imported by the Tenon and floor servers, so both are
 // measured the same way.
 
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { getHeapSpaceStatistics } from "node:v8";
 import * as wsModule from "ws";
 import { WebSocket } from "ws";
 import { monotonicMs, type ServerFanout } from "../lib/fanout-protocol.js";
@@ -44,10 +46,44 @@ function installSocketClock(): void {
 	};
 }
 
+/** Kernel fields of /proc/self/{smaps_rollup,status} in bytes (Linux only; empty elsewhere). */
+function procFields(file: string): Record<string, number> {
+	const out: Record<string, number> = {};
+	try {
+		for (const line of readFileSync(file, "utf8").split("\n")) {
+			const match = /^(\w+):\s+(\d+) kB/.exec(line);
+			if (match) out[match[1] as string] = Number(match[2]) * 1024;
+		}
+	} catch {
+		// Not Linux: the process's own numbers are still there.
+	}
+	return out;
+}
+
+/** `process.memoryUsage()`, V8's heap spaces, and what the kernel counts as resident. */
+function memoryDetail() {
+	const status = procFields("/proc/self/status");
+	return {
+		usage: process.memoryUsage(),
+		spaces: getHeapSpaceStatistics().map((space) => ({
+			name: space.space_name,
+			size: space.space_size,
+			used: space.space_used_size,
+			physical: space.physical_space_size,
+		})),
+		smaps: procFields("/proc/self/smaps_rollup"),
+		rssAnon: status.RssAnon ?? 0,
+		rssFile: status.RssFile ?? 0,
+	};
+}
+
 /**
  * Starts the probe's HTTP server on loopback and returns its URL:
  * - `GET /` (any other path): `process.memoryUsage()` (after a GC when `--expose-gc`) and
  *   `cpu`, the server's `process.cpuUsage()`;
+ * - `GET /memory-detail`: the same, with V8's heap spaces and the kernel's
+ *   view of the process (`/proc/self/smaps_rollup`, `/proc/self/status`), to
+ *   tell the JS heap from what else is resident (bench/memory-breakdown.ts);
  * - `POST /fanout`: arms the socket clock for one round;
  * - `GET /fanout`: the round as {@link ServerFanout}, and disarms;
  * - `POST /tracing/on`, `/tracing/context`, `/tracing/off`: `setTracing` (servers that have it).
@@ -77,6 +113,21 @@ export async function startProbe(
 			return;
 		}
 		(globalThis as { gc?: () => void }).gc?.();
+		if (req.url === "/memory-detail?gc=last-resort") {
+			// V8's most thorough collection (it compacts every page it can), to tell
+			// fragmentation from live objects.
+			(globalThis as { gc?: (options: object) => void }).gc?.({
+				type: "major",
+				execution: "sync",
+				flavor: "last-resort",
+			});
+			res.end(JSON.stringify(memoryDetail()));
+			return;
+		}
+		if (req.url === "/memory-detail") {
+			res.end(JSON.stringify(memoryDetail()));
+			return;
+		}
 		res.end(JSON.stringify({ ...process.memoryUsage(), cpu: process.cpuUsage() }));
 	});
 	// Short-lived runner requests: do not keep the server from exiting.

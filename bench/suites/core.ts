@@ -214,9 +214,7 @@ async function runSystem(
 	const out = new Rows(system);
 	/** The workload was not filtered out with --workloads (by its name or its row's number). */
 	const wanted = (name: WorkloadName) =>
-		workloads === undefined ||
-		workloads.includes(name) ||
-		workloads.includes(ROW_NUMBERS[name]);
+		workloads === undefined || workloads.includes(name) || workloads.includes(ROW_NUMBERS[name]);
 	const attempt = async (
 		workload: string,
 		fn: WorkloadBody,

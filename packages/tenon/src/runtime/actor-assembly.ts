@@ -5,8 +5,7 @@ import type { Clock } from "../common/clock.js";
 import { randomId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
 import type { ActorMetrics } from "../observability/metrics.js";
-import { traceCommitWait } from "../observability/tracing.js";
-import { type ActorError, errors } from "../protocol/errors.js";
+import { errors } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { PRESENCE_EVENT, STATE_EVENT } from "../protocol/sync-names.js";
 import type { CommitPipeline } from "../storage/commit-pipeline.js";
@@ -19,17 +18,25 @@ import type { ActorRuns } from "./actor-run-start.js";
 import { StateChangeHook } from "./actor-steps.js";
 import { ActorSurface } from "./actor-surface.js";
 import { ActorTurns } from "./actor-turns.js";
-import { ActorWriter } from "./actor-writer.js";
+import {
+	ActivityWiring,
+	CallWiring,
+	HubWiring,
+	SurfaceWiring,
+	TurnWiring,
+	WriterWiring,
+} from "./actor-wiring.js";
+import { ActorWriter, type WriteSource } from "./actor-writer.js";
 import { AssembledCore } from "./assembled-core.js";
 import { ConnWriteSource } from "./connections/conn-records.js";
 import { ConnSocket } from "./connections/conn-socket.js";
 import { ConnectionImpl } from "./connections/connection.js";
 import { ConnectionHub } from "./connections/connection-hub.js";
 import type { ConnectionLinks } from "./connections/links.js";
-import { Presence } from "./connections/presence.js";
+import { Presence, type PresenceOptions } from "./connections/presence.js";
 import { SharedStateSync } from "./connections/shared-state.js";
 import type { SocketRegistry } from "./connections/socket-registry.js";
-import { ActionContextImpl, ActorContextImpl } from "./context-impl.js";
+import { ActorContextImpl } from "./context-impl.js";
 import type { InspectionHooks } from "./event-taps.js";
 import { KvImpl } from "./kv-impl.js";
 import { PendingWrites } from "./pending-writes.js";
@@ -43,9 +50,11 @@ import { TurnHistory } from "./turn-history.js";
 /** Lifecycle of an instance: `starting -> awake -> stopping -> stopped`. */
 export type ActorStatus = "starting" | "awake" | "stopping" | "stopped";
 
-/** Everything an instance needs from its host. */
+/**
+ * Everything an instance needs from its host, but its record: the same for
+ * every actor of a type (one object per type, shared by its instances).
+ */
 export interface ActorInstanceDeps {
-	record: ActorRecord;
 	definition: AnyActorDefinition;
 	actions: ReadonlyMap<string, ActionImpl>;
 	options: ResolvedActorOptions;
@@ -69,23 +78,26 @@ export interface ActorInstanceDeps {
 	inspection: InspectionHooks | undefined;
 }
 
-/** What the assembly needs from the instance it builds the parts of. */
+/** What the assembly needs from the instance it builds the parts of (the instance itself). */
 export interface AssemblyHost {
 	readonly deps: ActorInstanceDeps;
+	/** The actor's record in the directory. */
+	readonly record: ActorRecord;
 	/** The write fence the instance holds (its lease epoch in a cluster). */
 	readonly fence: number;
 	/** The actor's key, frozen (one copy shared by the instance and the surface). */
 	readonly key: ActorKeyList;
 	/** Aborts when the actor stops (made on first use: most actors never ask). */
-	abortSignal(): AbortSignal;
-	status(): ActorStatus;
-	log(): Logger;
+	readonly abortSignal: AbortSignal;
+	readonly status: ActorStatus;
+	/** The actor's logger (made on first use). */
+	readonly log: Logger;
 	/** Sleeps or destroys the actor (after the calling turn). */
-	stop(kind: "sleep" | "destroy"): void;
+	stop(kind: "sleep" | "destroy"): Promise<void>;
 	/** A commit failed: drop everything and stop at once. */
 	reset(error: unknown): void;
 	/** The `run` handler, once started. */
-	runs(): ActorRuns | undefined;
+	readonly runs: ActorRuns | undefined;
 }
 
 /** The collaborators one awake actor is made of. */
@@ -117,215 +129,182 @@ export interface ActorParts {
 
 /**
  * Builds the parts of one awake actor and wires them to each other with
- * narrow capabilities: each gets the functions it needs, not the instance.
+ * narrow capabilities: each gets the functions it needs (its deps interface),
+ * not the instance.
  */
 export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorParts {
-	const { deps } = host;
-	const config = deps.definition.config;
-	const actorId = deps.record.actorId;
-	// Parts refer to each other through this object; all are set before any runs.
-	const p = {} as {
-		-readonly [K in keyof ActorParts]: ActorParts[K];
-	};
-	let internalConn: ConnectionImpl | undefined;
-	const running = () => host.status() !== "stopped" && host.status() !== "starting";
+	return new AssembledActor(host, loaded);
+}
 
-	p.afterTurn = () => {
-		if (host.status() === "stopped") return;
-		p.stateChange.run(p.context);
-		p.hub.deps.sync?.afterTurn();
-		if (p.writer.hasPendingWrites) p.writer.writesChanged();
-		p.activity.maybeIdle();
-	};
-	p.writesOutsideTurn = () => {
+/**
+ * The parts of one awake actor, and the few things they share (end-of-turn
+ * work, the internal connection timers fire on). The parts reach each other
+ * through the wiring classes of actor-wiring.ts, whose methods live on shared
+ * prototypes: nothing here makes a closure per actor but the one change hook
+ * the state tracker and buffered writes share.
+ */
+export class AssembledActor implements ActorParts {
+	readonly host: AssemblyHost;
+	readonly core: AssembledCore;
+	readonly activity: ActorActivity;
+	readonly history: TurnHistory | undefined;
+	readonly turns: ActorTurns;
+	readonly tracker: StateTracker;
+	readonly writes: PendingWrites;
+	readonly surface: ActorSurface;
+	readonly context: ActorContextImpl;
+	readonly stateChange: StateChangeHook;
+	readonly connRecords: ConnWriteSource;
+	/** The actor's shared state (`shareState`), when it shares one. */
+	readonly sync: SharedStateSync | undefined;
+	/** The actor's presence (`presence`), when it has one. */
+	readonly presence: Presence | undefined;
+	readonly hub: ConnectionHub;
+	readonly kv: KvImpl;
+	readonly queue: QueueManager;
+	readonly schedules: ScheduleManager;
+	readonly calls: ActorCalls;
+	readonly writer: ActorWriter;
+	/** Writes made outside a turn commit right after this microtask (one hook, shared by the write sources). */
+	readonly writesOutsideTurn: () => void;
+	/** The connection timers fire their actions on (made on first use). */
+	#internalConn: ConnectionImpl | undefined;
+
+	constructor(host: AssemblyHost, loaded: LoadedState) {
+		const { deps } = host;
+		const config = deps.definition.config;
+		const actorId = host.record.actorId;
+		this.host = host;
+		this.writesOutsideTurn = outsideTurnHook(this);
+		this.core = new AssembledCore(host, this);
+		this.activity = new ActorActivity(new ActivityWiring(this));
+		this.history = deps.options.turnHistory > 0 ? turnHistoryOf(this) : undefined;
+		this.turns = new ActorTurns(new TurnWiring(this));
+		this.tracker = new StateTracker(
+			loaded.initialized ? loaded.state : undefined,
+			this.writesOutsideTurn,
+		);
+		this.writes = new PendingWrites(deps.storage.store, actorId, this.writesOutsideTurn);
+		this.surface = new ActorSurface(new SurfaceWiring(this));
+		this.context = new ActorContextImpl(this.surface);
+		this.stateChange = new StateChangeHook(config.onStateChange, this.tracker, host);
+		this.connRecords = new ConnWriteSource(this.writesOutsideTurn, this);
+		this.sync =
+			config.shareState === undefined || config.shareState === false
+				? undefined
+				: sharedStateOf(this, config.shareState);
+		this.presence =
+			config.presence === undefined || config.presence === false
+				? undefined
+				: presenceOf(this, config.presence === true ? {} : config.presence);
+		this.hub = new ConnectionHub(new HubWiring(this));
+		this.kv = new KvImpl(this.writes);
+		this.queue = new QueueManager(this.core, this.writes, config.queues);
+		this.schedules = new ScheduleManager(this.core, this.writes, this);
+		this.queue.onChange(this.schedules);
+		this.calls = new ActorCalls(new CallWiring(this));
+		const sources: WriteSource[] = [
+			new StateWriteSource(this.tracker, loaded.initialized ? loaded.shape : undefined),
+			this.writes,
+			this.schedules,
+			this.connRecords,
+		];
+		if (this.history !== undefined) sources.push(this.history);
+		this.writer = new ActorWriter(new WriterWiring(this, sources));
+	}
+
+	afterTurn(): void {
+		if (this.host.status === "stopped") return;
+		this.stateChange.run(this.context);
+		this.sync?.afterTurn();
+		if (this.writer.hasPendingWrites) this.writer.writesChanged();
+		this.activity.maybeIdle();
+	}
+
+	/** Throws `actor/stopping` unless the actor is awake. */
+	assertAwake(): void {
+		if (this.host.status !== "awake") throw errors.actorStopping();
+	}
+
+	/** A connection's state could not be stored: it keeps the actor awake now. */
+	unpersisted(conn: ConnectionImpl): void {
+		this.hub.unpersisted(conn);
+	}
+
+	/** The connection timers fire their actions on. */
+	internalConn(): ConnectionImpl {
+		this.#internalConn ??= new ConnectionImpl(
+			this.hub,
+			`internal-${randomId(8)}`,
+			undefined,
+			undefined,
+			undefined,
+		);
+		return this.#internalConn;
+	}
+
+	/**
+	 * When the actor must be woken for its `run` loop: while the loop has
+	 * stored messages to consume, the alarm says "now", so after a crash the
+	 * restarted server wakes the actor for them. A graceful sleep drops that
+	 * part, so an idle loop is not woken again.
+	 */
+	queueWakeAt(): number | undefined {
+		const queued =
+			this.host.deps.definition.config.run !== undefined && this.host.status !== "stopping"
+				? this.queue.oldestCreatedAt
+				: undefined;
+		const run = this.host.runs?.wakeAt;
+		return queued === undefined ? run : run === undefined ? queued : Math.min(queued, run);
+	}
+}
+
+/** The change hook of the write sources (its own function: the constructor keeps no context alive). */
+function outsideTurnHook(actor: AssembledActor): () => void {
+	return () => {
 		queueMicrotask(() => {
-			if (p.activity.activeTurns === 0 && running()) p.afterTurn();
+			const status = actor.host.status;
+			if (actor.activity.activeTurns === 0 && status !== "stopped" && status !== "starting")
+				actor.afterTurn();
 		});
 	};
-	const assertAwake = () => {
-		if (host.status() !== "awake") throw errors.actorStopping();
-	};
-	p.core = new AssembledCore(host, p);
-	const publicError = (error: unknown, where: string, requestId?: string): ActorError =>
-		p.core.publicError(error, where, requestId);
-	const outputGeneration = () => p.core.outputGeneration();
+}
 
-	p.activity = new ActorActivity({
+function turnHistoryOf(actor: AssembledActor): TurnHistory {
+	const { deps } = actor.host;
+	return new TurnHistory({
+		limit: deps.options.turnHistory,
 		clock: deps.clock,
-		log: host.log,
-		sleepTimeout: deps.options.sleepTimeout,
-		noSleep: deps.options.noSleep,
-		// Connections that hibernate do not keep the actor awake; nor do hibernatable raw sockets.
-		othersIdle: () =>
-			host.status() === "awake" &&
-			p.hub.keepingAwake === 0 &&
-			p.calls.rawSocketsKeepingAwake === 0 &&
-			!(host.runs()?.busy ?? false) &&
-			!p.writer.hasPendingWrites,
-		onSettled: () => p.afterTurn(),
-		sleep: () => host.stop("sleep"),
+		rawState: () => actor.tracker.raw,
+		changeCount: () => actor.tracker.changeCount,
 	});
-	p.history =
-		deps.options.turnHistory > 0
-			? new TurnHistory({
-					limit: deps.options.turnHistory,
-					clock: deps.clock,
-					rawState: () => p.tracker.raw,
-					changeCount: () => p.tracker.changeCount,
-				})
-			: undefined;
-	p.turns = new ActorTurns({
-		actions: deps.actions,
-		argsSchemas: config.actionInputSchemas,
-		onBeforeActionResponse: config.onBeforeActionResponse,
-		clock: deps.clock,
-		actionTimeout: deps.options.actionTimeout,
-		history: p.history,
-		context: () => p.context,
-		assertAwake,
-		actionContext: (conn, fire, requestId) =>
-			new ActionContextImpl(p.surface, conn, fire, conn.request, requestId),
-		track: (promise) => p.activity.track(promise),
-		afterTurn: () => p.afterTurn(),
-		toRaw: (value) => p.tracker.toRaw(value),
-		outputGate: () =>
-			deps.metrics.timeOutputGate(
-				traceCommitWait(() => p.writer.whenDurable(outputGeneration())),
-				"http",
-			),
-		traced: p.core.traced,
-		publicError,
-		metrics: deps.metrics,
+}
+
+function sharedStateOf(
+	actor: AssembledActor,
+	share: Exclude<AnyActorDefinition["config"]["shareState"], undefined | false>,
+): SharedStateSync {
+	return new SharedStateSync({
+		share,
+		rawState: () => actor.tracker.raw,
+		changeCount: () => actor.tracker.changeCount,
+		subscribers: () => actor.hub.subscribersOf(STATE_EVENT),
+		send: (conn, message) => actor.hub.sendEvent(conn, STATE_EVENT, [message]),
+		broadcast: (message) => actor.hub.broadcast(STATE_EVENT, [message]),
+		log: () => actor.host.log,
 	});
-	p.tracker = new StateTracker(loaded.initialized ? loaded.state : undefined, p.writesOutsideTurn);
-	p.writes = new PendingWrites(deps.storage.store, actorId, p.writesOutsideTurn);
-	p.surface = new ActorSurface({
-		actorId,
-		name: deps.record.name,
-		key: host.key,
-		abortSignal: host.abortSignal,
-		log: host.log,
-		hub: () => p.hub,
-		kv: () => p.kv,
-		queue: () => p.queue,
-		schedules: () => p.schedules,
-		eventTap: () => deps.inspection?.eventTap(actorId),
-		outputSent: () => p.writer.whenDurable(outputGeneration()),
-		tracker: () => p.tracker,
-		activity: () => p.activity,
-		writer: () => p.writer,
-		createClient: () => deps.createClient(),
-		stop: (kind) => host.stop(kind),
+}
+
+function presenceOf(actor: AssembledActor, options: PresenceOptions): Presence {
+	return new Presence({
+		options,
+		clock: actor.host.deps.clock,
+		subscribers: () => actor.hub.subscribersOf(PRESENCE_EVENT),
+		connections: () => actor.hub.conns.values(),
+		slotOf: (conn) => (conn.transport instanceof ConnSocket ? conn.transport : undefined),
+		send: (conn, payload) =>
+			actor.hub.sendUngated(conn, { tag: "Event", name: PRESENCE_EVENT, args: [payload] }),
+		broadcast: (entry) => actor.hub.broadcastUngated(PRESENCE_EVENT, [entry]),
+		publicError: (error, where) => actor.core.publicError(error, where),
 	});
-	p.context = new ActorContextImpl(p.surface);
-	p.stateChange = new StateChangeHook(config.onStateChange, p.tracker, host.log);
-	p.connRecords = new ConnWriteSource(
-		p.writesOutsideTurn,
-		(conn) => p.hub.unpersisted(conn),
-		host.log,
-	);
-	const sync =
-		config.shareState === undefined || config.shareState === false
-			? undefined
-			: new SharedStateSync({
-					share: config.shareState,
-					rawState: () => p.tracker.raw,
-					changeCount: () => p.tracker.changeCount,
-					subscribers: () => p.hub.subscribersOf(STATE_EVENT),
-					send: (conn, message) => p.hub.sendEvent(conn, STATE_EVENT, [message]),
-					broadcast: (message) => p.hub.broadcast(STATE_EVENT, [message]),
-					log: host.log,
-				});
-	const presence =
-		config.presence === undefined || config.presence === false
-			? undefined
-			: new Presence({
-					options: config.presence === true ? {} : config.presence,
-					clock: deps.clock,
-					subscribers: () => p.hub.subscribersOf(PRESENCE_EVENT),
-					connections: () => p.hub.conns.values(),
-					slotOf: (conn) => (conn.transport instanceof ConnSocket ? conn.transport : undefined),
-					send: (conn, payload) =>
-						p.hub.sendUngated(conn, { tag: "Event", name: PRESENCE_EVENT, args: [payload] }),
-					broadcast: (entry) => p.hub.broadcastUngated(PRESENCE_EVENT, [entry]),
-					publicError,
-				});
-	p.hub = new ConnectionHub({
-		core: p.core,
-		hooks: config,
-		context: p.context,
-		checkContext: (conn) => new ActionContextImpl(p.surface, conn, undefined),
-		sockets: deps.sockets,
-		records: p.connRecords,
-		running: () => host.status() !== "stopped",
-		nodeId: deps.links?.nodeId,
-		links: deps.links,
-		sync,
-		presence,
-	});
-	p.kv = new KvImpl(p.writes);
-	p.queue = new QueueManager(p.core, p.writes, config.queues);
-	// While a `run` loop has stored messages to consume, the alarm says
-	// "now": after a crash, the restarted server wakes the actor for them.
-	// A graceful sleep drops that part, so an idle loop is not woken again.
-	const hasRun = config.run !== undefined;
-	p.schedules = new ScheduleManager(
-		p.core,
-		p.writes,
-		() => {
-			internalConn ??= new ConnectionImpl(
-				p.hub,
-				`internal-${randomId(8)}`,
-				undefined,
-				undefined,
-				undefined,
-			);
-			return internalConn;
-		},
-		() => {
-			const queued = hasRun && host.status() !== "stopping" ? p.queue.oldestCreatedAt : undefined;
-			const run = host.runs()?.wakeAt;
-			return queued === undefined ? run : run === undefined ? queued : Math.min(queued, run);
-		},
-	);
-	p.queue.onChange(() => p.schedules.alarmChanged());
-	p.calls = new ActorCalls({
-		core: p.core,
-		contexts: p.surface,
-		config,
-		clock: deps.clock,
-		connectTimeout: deps.options.connectTimeout,
-		hub: p.hub,
-		records: p.connRecords,
-		sockets: deps.sockets,
-		hibernateConnections: deps.options.hibernateConnections,
-		turns: p.turns,
-		queue: p.queue,
-		assertAwake,
-		track: (promise) => p.activity.track(promise),
-	});
-	p.writer = new ActorWriter({
-		actorId,
-		fence: host.fence,
-		pipeline: deps.pipeline,
-		sources: [
-			new StateWriteSource(p.tracker, loaded.initialized ? loaded.shape : undefined),
-			p.writes,
-			p.schedules,
-			p.connRecords,
-			...(p.history === undefined ? [] : [p.history]),
-		],
-		durability: deps.options.durability,
-		saveIntervalMs: deps.options.stateSaveInterval,
-		clock: deps.clock,
-		onFailure: (error) => host.reset(error),
-		onDurable: (generation, alarm) => {
-			p.hub.release(generation);
-			if (alarm !== undefined) deps.onAlarmCommitted(actorId, alarm);
-			deps.inspection?.committed(actorId);
-			// Writes are collected when the commit is sent: idleness may have changed.
-			p.activity.maybeIdle();
-		},
-	});
-	return p;
 }

@@ -171,11 +171,12 @@ export class ActorCalls {
 		caller: Caller,
 		encode: (output: unknown) => R,
 	): Promise<R> {
-		const { turns, track } = this.#deps;
+		const deps = this.#deps;
+		const turns = deps.turns;
 		return turns.gated(
 			`action '${name}'`,
 			async () => {
-				const conn = await track(this.prepareConn(caller, undefined));
+				const conn = await deps.track(this.prepareConn(caller, undefined));
 				// Encoded at the end of its turn, before the gate: later turns may change what `output` refers to.
 				return encode(await turns.invoke(name, args, conn, undefined, undefined, caller.requestId));
 			},
@@ -196,12 +197,12 @@ export class ActorCalls {
 		limits: { waitMs: number; signal: AbortSignal | undefined },
 		encode: (result: QueueSendResult) => R,
 	): Promise<R> {
-		const { turns, track, queue } = this.#deps;
-		const { completion } = await turns.gated(`queue '${name}'`, async () => {
-			const conn = await track(this.prepareConn(caller, undefined));
-			await track(this.#checkPublish(name, conn));
+		const deps = this.#deps;
+		const { completion } = await deps.turns.gated(`queue '${name}'`, async () => {
+			const conn = await deps.track(this.prepareConn(caller, undefined));
+			await deps.track(this.#checkPublish(name, conn));
 			const waiting = { timeoutMs: limits.waitMs, signal: limits.signal, encode };
-			return track(queue.enqueue(name, body, wait ? waiting : undefined));
+			return deps.track(deps.queue.enqueue(name, body, wait ? waiting : undefined));
 		});
 		return completion === undefined ? encode({ status: "completed" }) : (completion as Promise<R>);
 	}

@@ -1,33 +1,25 @@
 import type { CreateContext } from "../actor/context.js";
 import type { AnyActorDefinition } from "../actor/definition.js";
-import { DEFAULT_ACTOR_OPTIONS, type ResolvedActorOptions } from "../actor/options.js";
+import type { ResolvedActorOptions } from "../actor/options.js";
 import type { Clock } from "../common/clock.js";
 import { isActorId, newActorId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
 import { callAsync, withTimeout } from "../common/timeouts.js";
-import { type ActorMetrics, noopMetrics, type RuntimeMetrics } from "../observability/metrics.js";
+import { noopMetrics, type RuntimeMetrics } from "../observability/metrics.js";
 import { decodeUntrustedInput } from "../protocol/encoding.js";
 import { ActorError, errors, toPublicError } from "../protocol/errors.js";
 import { serializeKey } from "../protocol/keys.js";
 import type { Limits } from "../protocol/limits.js";
 import { CommitPipeline } from "../storage/commit-pipeline.js";
 import type { ActorRecord, StorageHandles } from "../storage/interfaces.js";
-import { type ActionImpl, buildActionTable } from "./action-table.js";
-import { ActorInstance } from "./actor-instance.js";
+import { ActorInstance, type InstanceEvents } from "./actor-instance.js";
 import type { ActorTarget } from "./actor-target.js";
+import { type ActorType, prepareActorType, type TypeNode } from "./actor-types.js";
 import { AlarmScheduler } from "./alarm-scheduler.js";
 import { type Caller, callerWithParams } from "./caller.js";
 import type { ConnectionLinks } from "./connections/links.js";
 import { SocketRegistry } from "./connections/socket-registry.js";
 import type { InspectionHooks } from "./event-taps.js";
-
-/** A registered actor type, prepared once. */
-interface ActorType {
-	definition: AnyActorDefinition;
-	actions: ReadonlyMap<string, ActionImpl>;
-	options: ResolvedActorOptions;
-	metrics: ActorMetrics;
-}
 
 /** Options of {@link ActorHost}. */
 export interface ActorHostOptions {
@@ -68,6 +60,8 @@ export class ActorHost {
 	#shuttingDown = false;
 	/** In a cluster: how connections reach across nodes (set once the node serves). */
 	#links: ConnectionLinks | undefined;
+	/** What the host learns of every instance (one object for all). */
+	readonly #events: InstanceEvents = { onStopped: (instance) => this.#stopped(instance) };
 
 	constructor(options: ActorHostOptions) {
 		this.#options = options;
@@ -104,18 +98,33 @@ export class ActorHost {
 				if (slot !== undefined && "instance" in slot) slot.instance.drop("lease lost");
 			}
 		});
-		for (const [name, definition] of Object.entries(options.definitions)) {
-			this.#types.set(name, {
-				definition,
-				actions: buildActionTable(definition.config.actions as Record<string, unknown> | undefined),
-				options: {
-					...DEFAULT_ACTOR_OPTIONS,
-					turnHistory: options.turnHistory ?? 0,
-					...definition.config.options,
-				},
-				metrics: metrics.forActor(name),
-			});
+		const node: TypeNode = {
+			options,
+			metrics,
+			pipeline: this.pipeline,
+			sockets: this.sockets,
+			links: () => this.#links,
+			notifyAlarm: (at) => this.#alarms.notify(at),
+		};
+		for (const [name, definition] of Object.entries(options.definitions))
+			this.#types.set(name, prepareActorType(name, definition, node));
+	}
+
+	/** An instance has stopped: its slot goes, and what it left (a due alarm, held input) is looked at. */
+	#stopped(instance: ActorInstance): void {
+		const current = this.#slots.get(instance.actorId);
+		if (current !== undefined && "instance" in current && current.instance === instance) {
+			this.#slots.delete(instance.actorId);
 		}
+		// Asleep now: if its stored alarm is due (it was reset, or stopped
+		// while busy), the scheduler must look at it again.
+		if (this.#shuttingDown) return;
+		void this.#options.storage.alarms.get(instance.actorId).then(
+			(at) => at !== undefined && this.#alarms.notify(at),
+			() => {},
+		);
+		// Input that arrived on its hibernating connections while it stopped wakes it again.
+		this.sockets.actorStopped(instance.actorId);
 	}
 
 	/** Lets connections reach across the cluster (the registry sets this when a cluster node serves). */
@@ -381,48 +390,7 @@ export class ActorHost {
 	async #start(record: ActorRecord): Promise<ActorInstance> {
 		const type = this.#type(record.name);
 		this.#makeRoom();
-		const starting = ActorInstance.start(
-			{
-				record,
-				definition: type.definition,
-				actions: type.actions,
-				options: type.options,
-				storage: this.#options.storage,
-				pipeline: this.pipeline,
-				clock: this.#options.clock,
-				logger: this.#options.logger,
-				limits: this.#options.limits,
-				exposeInternalErrors: this.#options.exposeInternalErrors,
-				createClient: this.#options.createClient,
-				sockets: this.sockets,
-				links: this.#links,
-				metrics: type.metrics,
-				inspection: this.#options.inspection,
-				// An awake actor fires its own timers; a due alarm matters once it
-				// sleeps, and then `onStopped` below looks at it again.
-				onAlarmCommitted: (_actorId, at) => {
-					if (at !== null && at > this.#options.clock.now()) this.#alarms.notify(at);
-				},
-			},
-			{
-				onStopped: (instance) => {
-					const current = this.#slots.get(instance.actorId);
-					if (current !== undefined && "instance" in current && current.instance === instance) {
-						this.#slots.delete(instance.actorId);
-					}
-					// Asleep now: if its stored alarm is due (it was reset, or stopped
-					// while busy), the scheduler must look at it again.
-					if (!this.#shuttingDown) {
-						void this.#options.storage.alarms.get(instance.actorId).then(
-							(at) => at !== undefined && this.#alarms.notify(at),
-							() => {},
-						);
-						// Input that arrived on its hibernating connections while it stopped wakes it again.
-						this.sockets.actorStopped(instance.actorId);
-					}
-				},
-			},
-		);
+		const starting = ActorInstance.start(type.instanceDeps, record, this.#events);
 		this.#slots.set(record.actorId, { starting });
 		try {
 			const instance = await starting;

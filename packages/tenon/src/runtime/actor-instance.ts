@@ -4,6 +4,7 @@ import { type Logger, moduleLogger } from "../common/logger.js";
 import { withTimeout } from "../common/timeouts.js";
 import { monotonicSeconds } from "../observability/metrics.js";
 import { ActorError, errors } from "../protocol/errors.js";
+import type { ActorRecord } from "../storage/interfaces.js";
 import {
 	type ActorInstanceDeps,
 	type ActorParts,
@@ -41,14 +42,13 @@ export interface InstanceEvents {
  * goes through its surface, what reaches it from outside through its calls
  * and its connection hub.
  */
-export class ActorInstance {
-	readonly actorId: string;
-	readonly name: string;
+export class ActorInstance implements AssemblyHost {
+	/** The actor's record in the directory. */
+	readonly record: ActorRecord;
 	readonly key: ActorKeyList;
-	/** The namespace the actor lives in (requests from other namespaces do not find it). */
-	readonly namespace: string;
 	status: ActorStatus = "starting";
-	readonly #deps: ActorInstanceDeps;
+	/** What the instance was made with (its parts read it through {@link AssemblyHost}). */
+	readonly deps: ActorInstanceDeps;
 	readonly #events: InstanceEvents;
 	/** Made on first use (most actors never ask for their abort signal). */
 	#abort: AbortController | undefined;
@@ -58,48 +58,47 @@ export class ActorInstance {
 	/** The `run` handler's loop (restarted when it fails); undefined without one. */
 	#runs: ActorRuns | undefined;
 	#stopping: Promise<void> | undefined;
-	#stoppedResolve!: () => void;
+	/** Made when someone first waits for the stop (most actors are never waited for). */
+	#stopWaiters: { promise: Promise<void>; resolve: () => void } | undefined;
 	/** The write fence this instance holds (its lease epoch in a cluster). */
-	readonly #fence: number;
-	/** Resolves once the instance has stopped for any reason. */
-	readonly stopped: Promise<void>;
+	readonly fence: number;
 
 	private constructor(
 		deps: ActorInstanceDeps,
+		record: ActorRecord,
 		events: InstanceEvents,
 		fence: number,
 		loaded: LoadedState,
 	) {
-		this.#deps = deps;
+		this.deps = deps;
+		this.record = record;
 		this.#events = events;
-		this.#fence = fence;
-		this.actorId = deps.record.actorId;
-		this.name = deps.record.name;
-		this.namespace = deps.record.namespace;
-		this.key = Object.freeze([...deps.record.key]);
-		this.stopped = new Promise<void>((resolve) => {
-			this.#stoppedResolve = resolve;
-		});
-		const host: AssemblyHost = {
-			deps,
-			fence,
-			key: this.key,
-			abortSignal: () => this.#abortSignal(),
-			status: () => this.status,
-			log: () => this.log,
-			stop: (kind) => void this.stop(kind),
-			reset: (error) => this.#reset(error),
-			runs: () => this.#runs,
-		};
-		this.#parts = assembleActor(host, loaded);
-		this.#host = host;
+		this.fence = fence;
+		this.key = Object.freeze([...record.key]);
+		this.#parts = assembleActor(this, loaded);
 	}
 
-	readonly #host: AssemblyHost;
+	get actorId(): string {
+		return this.record.actorId;
+	}
+
+	get name(): string {
+		return this.record.name;
+	}
+
+	/** The namespace the actor lives in (requests from other namespaces do not find it). */
+	get namespace(): string {
+		return this.record.namespace;
+	}
+
+	/** The `run` handler's loop, once started (undefined without one). */
+	get runs(): ActorRuns | undefined {
+		return this.#runs;
+	}
 
 	/** The actor's logger (module `actor`), bound to its name, key and id (made on first use). */
 	get log(): Logger {
-		this.#log ??= this.#deps.logger.child({
+		this.#log ??= this.deps.logger.child({
 			module: "actor",
 			actor: this.name,
 			key: this.key,
@@ -115,11 +114,15 @@ export class ActorInstance {
 	 * onWake; then its timers and its `run` loop start, and held input on its
 	 * sockets is handled.
 	 */
-	static async start(deps: ActorInstanceDeps, events: InstanceEvents): Promise<ActorInstance> {
+	static async start(
+		deps: ActorInstanceDeps,
+		record: ActorRecord,
+		events: InstanceEvents,
+	): Promise<ActorInstance> {
 		const wakeStartedAt = monotonicSeconds();
-		const fence = await deps.storage.placement.acquire(deps.record.actorId);
-		const loaded = await loadState(deps.storage.store, deps.record.actorId);
-		const instance = new ActorInstance(deps, events, fence, loaded);
+		const fence = await deps.storage.placement.acquire(record.actorId);
+		const loaded = await loadState(deps.storage.store, record.actorId);
+		const instance = new ActorInstance(deps, record, events, fence, loaded);
 		const p = instance.#parts;
 		try {
 			await p.queue.load(deps.storage.store, instance.actorId);
@@ -162,7 +165,7 @@ export class ActorInstance {
 		p.calls.attachRawSockets();
 		expireOrphans(p.hub, deps.options.connectionResumeTimeout);
 		p.schedules.start();
-		instance.#runs = startRuns(instance.#host, p);
+		instance.#runs = startRuns(instance, p);
 		// Commit what waking wrote (a new actor's state) unless the request that
 		// woke the actor commits it first, together with its own writes.
 		setImmediate(() => {
@@ -174,15 +177,24 @@ export class ActorInstance {
 
 	async #wake(loaded: LoadedState): Promise<void> {
 		const p = this.#parts;
-		const identity = { actorId: this.actorId, name: this.name, key: this.key, log: this.log };
+		// The logger is made only if `createState` asks for it: most wakes never log.
+		const instance = this;
+		const identity = {
+			actorId: this.actorId,
+			name: this.name,
+			key: this.key,
+			get log() {
+				return instance.log;
+			},
+		};
 		p.surface.setVars(
 			await runWakeSequence(
-				this.#deps.definition.config,
+				this.deps.definition.config,
 				identity,
 				loaded,
 				p.tracker,
 				p.context,
-				() => this.#deps.storage.directory.readInput(this.actorId),
+				() => this.deps.storage.directory.readInput(this.actorId),
 			),
 		);
 		// Establishing state on wake is not a change for onStateChange.
@@ -199,8 +211,8 @@ export class ActorInstance {
 		return rewindRun(
 			this.#parts,
 			this.#runs,
-			this.#deps.definition.config.run,
-			() => this.#abortSignal().aborted,
+			this.deps.definition.config.run,
+			() => this.abortSignal.aborted,
 			request,
 		);
 	}
@@ -287,17 +299,14 @@ export class ActorInstance {
 		}
 		this.#halt();
 		try {
-			await p.activity.drain(
-				this.#deps.options.sleepGracePeriod,
-				() => this.#runs?.active ?? false,
-			);
+			await p.activity.drain(this.deps.options.sleepGracePeriod, () => this.#runs?.active ?? false);
 			p.queue.close();
 			await runStopHook(
-				this.#deps.definition.config,
+				this.deps.definition.config,
 				kind,
 				p.context,
-				this.#deps.clock,
-				this.#deps.options.sleepGracePeriod,
+				this.deps.clock,
+				this.deps.options.sleepGracePeriod,
 				this.log,
 			);
 			p.stateChange.run(p.context);
@@ -306,12 +315,12 @@ export class ActorInstance {
 			if (kind === "destroy")
 				await destroyActorData({
 					actorId: this.actorId,
-					fence: this.#fence,
-					storage: this.#deps.storage,
+					fence: this.fence,
+					storage: this.deps.storage,
 					writer: p.writer,
-					clock: this.#deps.clock,
+					clock: this.deps.clock,
 					log: this.log,
-					onAlarmCleared: () => this.#deps.onAlarmCommitted(this.actorId, null),
+					onAlarmCleared: () => this.deps.onAlarmCommitted(this.actorId, null),
 				});
 			else await p.writer.flush();
 		} catch (error) {
@@ -325,12 +334,13 @@ export class ActorInstance {
 			p.calls.closeRawSockets(kind);
 			if (hibernated > 0) this.log.debug("actor sleeps; its connections hibernate", { hibernated });
 			await this.#release(errors.actorStopped());
-			this.#deps.metrics.actorStopped(this.actorId, kind);
+			this.deps.metrics.actorStopped(this.actorId, kind);
 			this.#stopped();
 		}
 	}
 
-	#abortSignal(): AbortSignal {
+	/** Aborts when the actor stops (made on first use: most actors never ask). */
+	get abortSignal(): AbortSignal {
 		if (this.#abort === undefined) {
 			this.#abort = new AbortController();
 			if (this.#halted) this.#abort.abort();
@@ -351,13 +361,26 @@ export class ActorInstance {
 	#release(writerError: unknown): Promise<void> {
 		this.#parts.writer.close(writerError);
 		this.#parts.surface.database?.close();
-		return this.#deps.storage.placement.release(this.actorId).catch(() => {});
+		return this.deps.storage.placement.release(this.actorId).catch(() => {});
+	}
+
+	/** Resolves once the instance has stopped for any reason. */
+	get stopped(): Promise<void> {
+		if (this.#stopWaiters === undefined) {
+			if (this.status === "stopped") return Promise.resolve();
+			let resolve!: () => void;
+			const promise = new Promise<void>((done) => {
+				resolve = done;
+			});
+			this.#stopWaiters = { promise, resolve };
+		}
+		return this.#stopWaiters.promise;
 	}
 
 	#stopped(): void {
 		this.status = "stopped";
 		this.#events.onStopped(this);
-		this.#stoppedResolve();
+		this.#stopWaiters?.resolve();
 	}
 
 	/**
@@ -372,7 +395,7 @@ export class ActorInstance {
 	}
 
 	/** A commit failed: drop everything in memory and stop at once; the next request re-wakes from storage. */
-	#reset(error: unknown): void {
+	reset(error: unknown): void {
 		if (this.status === "stopped") return;
 		this.log.error("commit failed; resetting the actor to its last durable state", { error });
 		this.#abandon(error);
@@ -386,7 +409,7 @@ export class ActorInstance {
 		this.#parts.hub.dropAll();
 		this.#parts.calls.closeRawSockets(undefined);
 		void this.#release(error);
-		this.#deps.metrics.actorStopped(this.actorId, "dropped");
+		this.deps.metrics.actorStopped(this.actorId, "dropped");
 		this.#stopped();
 	}
 }

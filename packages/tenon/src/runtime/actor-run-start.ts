@@ -19,8 +19,8 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 	if (!run) return undefined;
 	const common = {
 		clock: deps.clock,
-		log: host.log(),
-		abortSignal: host.abortSignal(),
+		log: host.log,
+		abortSignal: host.abortSignal,
 		hasQueueReceivers: () => p.queue.hasReceivers,
 		releaseLeases: () => p.queue.releaseRunLeases(),
 		onChange: () => {
@@ -37,10 +37,10 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 	let runs: ActorRuns;
 	if (isRunProvider(run)) {
 		const parts = {
-			actorId: deps.record.actorId,
-			log: host.log(),
+			actorId: host.record.actorId,
+			log: host.log,
 			clock: deps.clock,
-			abortSignal: host.abortSignal(),
+			abortSignal: host.abortSignal,
 			context: p.context,
 			writes: p.writes,
 			queue: p.queue,

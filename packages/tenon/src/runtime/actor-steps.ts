@@ -91,15 +91,20 @@ export async function runStopHook(
 export class StateChangeHook {
 	readonly #hook: Config["onStateChange"];
 	readonly #tracker: StateTracker;
-	readonly #log: () => Logger;
+	/** Where its failures are logged (the actor's logger is made on first use). */
+	readonly #logs: { readonly log: Logger };
 	#running = false;
 	/** The tracker's change count when the hook last ran (or the state was established). */
 	#seen = 0;
 
-	constructor(hook: Config["onStateChange"], tracker: StateTracker, log: () => Logger) {
+	constructor(
+		hook: Config["onStateChange"],
+		tracker: StateTracker,
+		logs: { readonly log: Logger },
+	) {
 		this.#hook = hook;
 		this.#tracker = tracker;
-		this.#log = log;
+		this.#logs = logs;
 	}
 
 	/** The state as it is now is the baseline (after a wake). */
@@ -114,7 +119,7 @@ export class StateChangeHook {
 		try {
 			hook(context, this.#tracker.value);
 		} catch (error) {
-			this.#log().error("onStateChange threw", { error });
+			this.#logs.log.error("onStateChange threw", { error });
 		} finally {
 			// Writes made by the hook itself do not call it again.
 			this.#seen = this.#tracker.changeCount;

@@ -71,7 +71,7 @@ export class ActorSurface implements ContextHost {
 	}
 	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	get connsView(): ReadonlyMap<string, Conn<any, any, any>> {
-		return this.#parts.hub().conns;
+		return this.#parts.hub().liveConns();
 	}
 	get kv(): KvImpl {
 		return this.#parts.kv();

@@ -15,43 +15,67 @@ import type { ConnectionImpl } from "./connections/connection.js";
  * object literal of arrow functions: an awake idle actor is mostly such
  * wiring, and a literal with getters was a dictionary-mode object of about
  * 1.6 KB plus a closure per member (the heap census in bench/heap-census.ts),
- * where an instance is a few fields and its methods live on the prototype.
+ * where an instance is two fields and everything else is read through them.
+ * It is also the actor as its trace spans name it ({@link TracedActor}).
  */
-export class AssembledCore implements ActorCore {
-	readonly actorId: string;
-	readonly clock: Clock;
-	readonly options: AssemblyHost["deps"]["options"];
-	readonly limits: Limits;
-	readonly exposeInternalErrors: boolean;
-	readonly metrics: ActorMetrics;
-	/** The actor as its trace spans name it. */
-	readonly traced: TracedActor;
+export class AssembledCore implements ActorCore, TracedActor {
 	readonly #host: AssemblyHost;
 	readonly #parts: ActorParts;
 
 	constructor(host: AssemblyHost, parts: ActorParts) {
-		const { deps } = host;
-		this.actorId = deps.record.actorId;
-		this.clock = deps.clock;
-		this.options = deps.options;
-		this.limits = deps.limits;
-		this.exposeInternalErrors = deps.exposeInternalErrors;
-		this.metrics = deps.metrics;
-		this.traced = { name: deps.record.name, id: this.actorId };
 		this.#host = host;
 		this.#parts = parts;
 	}
 
+	get actorId(): string {
+		return this.#host.record.actorId;
+	}
+
+	/** The actor's id, as {@link TracedActor} names it. */
+	get id(): string {
+		return this.#host.record.actorId;
+	}
+
+	/** The actor's name (its type), as {@link TracedActor} names it. */
+	get name(): string {
+		return this.#host.record.name;
+	}
+
+	/** The actor as its trace spans name it. */
+	get traced(): TracedActor {
+		return this;
+	}
+
+	get clock(): Clock {
+		return this.#host.deps.clock;
+	}
+
+	get options(): AssemblyHost["deps"]["options"] {
+		return this.#host.deps.options;
+	}
+
+	get limits(): Limits {
+		return this.#host.deps.limits;
+	}
+
+	get exposeInternalErrors(): boolean {
+		return this.#host.deps.exposeInternalErrors;
+	}
+
+	get metrics(): ActorMetrics {
+		return this.#host.deps.metrics;
+	}
+
 	get log(): Logger {
-		return this.#host.log();
+		return this.#host.log;
 	}
 
 	get abortSignal(): AbortSignal {
-		return this.#host.abortSignal();
+		return this.#host.abortSignal;
 	}
 
 	isAwake(): boolean {
-		return this.#host.status() === "awake";
+		return this.#host.status === "awake";
 	}
 
 	get connectionCount(): number {
@@ -112,9 +136,10 @@ export class AssembledCore implements ActorCore {
 	/** What a caller may see of an error; an internal one is logged (with `requestId`) and sanitized. */
 	publicError(error: unknown, where: string, requestId?: string): ActorError {
 		if (error instanceof ActorError) return error;
-		this.#host
-			.log()
-			.error(`error in ${where}`, requestId === undefined ? { error } : { requestId, error });
+		this.#host.log.error(
+			`error in ${where}`,
+			requestId === undefined ? { error } : { requestId, error },
+		);
 		return toPublicError(error, this.exposeInternalErrors);
 	}
 

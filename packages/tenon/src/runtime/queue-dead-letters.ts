@@ -18,14 +18,18 @@ import {
  */
 export class DeadLetters {
 	readonly #writes: PendingWrites;
-	readonly #max: () => number;
+	/** Where the limit is read (the actor's options). */
+	readonly #limits: { readonly options: { readonly maxDeadLetters: number } };
 	/** Ids being taken right now (reads are async; a letter is taken once). */
 	#taking: Set<string> | undefined;
 	#count = 0;
 
-	constructor(writes: PendingWrites, max: () => number) {
+	constructor(
+		writes: PendingWrites,
+		limits: { readonly options: { readonly maxDeadLetters: number } },
+	) {
 		this.#writes = writes;
-		this.#max = max;
+		this.#limits = limits;
 	}
 
 	/** Counts the stored dead letters (on wake). */
@@ -50,11 +54,11 @@ export class DeadLetters {
 		};
 		this.#writes.put(deadLetterKey(message.seq), encodeDeadLetter(letter));
 		this.#count++;
-		if (this.#count > this.#max()) void this.#trim();
+		if (this.#count > this.#limits.options.maxDeadLetters) void this.#trim();
 	}
 
 	async #trim(): Promise<void> {
-		const excess = this.#count - this.#max();
+		const excess = this.#count - this.#limits.options.maxDeadLetters;
 		if (excess <= 0) return;
 		const oldest = await this.#writes.list(DEAD_LETTER_RANGE, { limit: excess });
 		for (const [key] of oldest) {

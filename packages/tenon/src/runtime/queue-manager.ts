@@ -74,6 +74,9 @@ const queueErrors = {
  * delivered `maxQueueDeliveries` times without completion becomes a dead
  * letter instead of being delivered again.
  */
+/** The declarations of an actor without queues (shared: never written). */
+const NO_DECLARATIONS: QueueDecls = Object.freeze({});
+
 export class QueueManager implements ActorQueue<QueueDecls> {
 	readonly #core: ActorCore;
 	readonly #writes: PendingWrites;
@@ -87,20 +90,20 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	/** The `run` loop's view (made on first use). */
 	#runView: ActorQueue<QueueDecls> | undefined;
 
-	/** Called when messages are stored or removed (the actor's alarm may change). */
-	#onChange: () => void = () => {};
+	/** Told when messages are stored or removed (the actor's alarm may change). */
+	#alarm: { alarmChanged(): void } | undefined;
 
 	constructor(core: ActorCore, writes: PendingWrites, declarations: QueueDecls | undefined) {
 		this.#core = core;
 		this.#writes = writes;
-		this.#declarations = declarations ?? {};
-		this.#dead = new DeadLetters(writes, () => core.options.maxDeadLetters);
+		this.#declarations = declarations ?? NO_DECLARATIONS;
+		this.#dead = new DeadLetters(writes, core);
 		this.#senders = new QueueSenders(core);
 	}
 
-	/** Registers the callback for changes to the stored messages. */
-	onChange(callback: () => void): void {
-		this.#onChange = callback;
+	/** Registers who is told of changes to the stored messages (the actor's timers, which own its alarm). */
+	onChange(alarm: { alarmChanged(): void }): void {
+		this.#alarm = alarm;
 	}
 
 	/** When the oldest stored message was enqueued, if any. */
@@ -179,7 +182,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		this.#messages.push(message);
 		this.#core.metrics.queueMessages("enqueued", 1);
 		const completion = wait === undefined ? undefined : this.#senders.wait(message.seq, wait);
-		this.#onChange();
+		this.#alarm?.alarmChanged();
 		this.#deliver();
 		return { seq: message.seq, completion };
 	}
@@ -242,7 +245,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		const index = this.#messages.indexOf(message);
 		if (index >= 0) this.#messages.splice(index, 1);
 		this.#writes.delete(messageKey(message.seq));
-		this.#onChange();
+		this.#alarm?.alarmChanged();
 	}
 
 	#deliver(): void {
@@ -428,7 +431,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		const index = this.#messages.findIndex((other) => other.seq > message.seq);
 		if (index === -1) this.#messages.push(message);
 		else this.#messages.splice(index, 0, message);
-		this.#onChange();
+		this.#alarm?.alarmChanged();
 		this.#deliver();
 		return true;
 	}

@@ -43,14 +43,24 @@ import {
  * time goes into each commit as the actor's alarm, so a sleeping actor is
  * woken for it.
  */
+/** What the timers need from their actor besides its core. */
+export interface ScheduleOwner {
+	/** The connection timers fire their actions on. */
+	internalConn(): ConnectionImpl;
+	/**
+	 * When the actor should be woken for stored queue messages (its `run`
+	 * loop consumes them), or undefined; part of the alarm.
+	 */
+	queueWakeAt(): number | undefined;
+}
+
 const NO_ONE_SHOTS: ReadonlyMap<number, ScheduledEvent> = new Map();
 const NO_JOBS: ReadonlyMap<string, StoredJob> = new Map();
 
 export class ScheduleManager implements WriteSource {
 	readonly #core: ActorCore;
 	readonly #writes: PendingWrites;
-	readonly #internalConn: () => ConnectionImpl;
-	readonly #wakeForQueue: () => number | undefined;
+	readonly #owner: ScheduleOwner;
 	// Most actors schedule nothing: both start as a shared empty map (never
 	// written: deleting from it is a no-op) and get their own on the first add.
 	#oneShots = NO_ONE_SHOTS as Map<number, ScheduledEvent>;
@@ -65,20 +75,10 @@ export class ScheduleManager implements WriteSource {
 	#schedule: ActorSchedule | undefined;
 	#cron: ActorCron | undefined;
 
-	/**
-	 * @param wakeForQueue when the actor should be woken for stored queue
-	 * messages (its `run` loop consumes them), or undefined; part of the alarm.
-	 */
-	constructor(
-		core: ActorCore,
-		writes: PendingWrites,
-		internalConn: () => ConnectionImpl,
-		wakeForQueue: () => number | undefined = () => undefined,
-	) {
+	constructor(core: ActorCore, writes: PendingWrites, owner: ScheduleOwner) {
 		this.#core = core;
 		this.#writes = writes;
-		this.#internalConn = internalConn;
-		this.#wakeForQueue = wakeForQueue;
+		this.#owner = owner;
 	}
 
 	/** `c.schedule` (made on first use). */
@@ -163,7 +163,7 @@ export class ScheduleManager implements WriteSource {
 		if (!this.#alarmDirty) return;
 		this.#alarmDirty = false;
 		const timers = this.earliest();
-		const queued = this.#wakeForQueue();
+		const queued = this.#owner.queueWakeAt();
 		const alarm =
 			timers === undefined ? queued : queued === undefined ? timers : Math.min(timers, queued);
 		batch.alarm = alarm ?? null;
@@ -434,7 +434,7 @@ export class ScheduleManager implements WriteSource {
 						this.#core.invoke(
 							due.action,
 							due.args,
-							this.#internalConn(),
+							this.#owner.internalConn(),
 							due.fire,
 							finish,
 							newRequestId(),

@@ -45,16 +45,83 @@ function isExotic(value: object): boolean {
 	);
 }
 
-/** State holder with change tracking. One per awake actor. */
+/** The root proxy before its first read (a state can be any value, `undefined` included). */
+const NO_ROOT: unique symbol = Symbol("no root proxy yet");
+
+/** Proxies of objects below the root, by what they wrap, and back. */
+interface NestedProxies {
+	proxies: WeakMap<object, object>;
+	proxyRootKey: WeakMap<object, string>;
+	rawOfProxy: WeakMap<object, object>;
+}
+
+/**
+ * The traps of the root proxy of an object state: one small object per
+ * tracker whose methods live on the prototype (a literal of arrow functions
+ * was five objects per awake actor).
+ */
+class RootTraps implements ProxyHandler<Record<string, unknown>> {
+	readonly #tracker: StateTracker;
+
+	constructor(tracker: StateTracker) {
+		this.#tracker = tracker;
+	}
+
+	get(target: Record<string, unknown>, property: string | symbol, receiver: unknown): unknown {
+		const value = Reflect.get(target, property, receiver);
+		if (typeof property !== "string" || typeof value !== "object" || value === null) return value;
+		return this.#tracker.wrapBelow(value, property);
+	}
+
+	set(target: Record<string, unknown>, property: string | symbol, value: unknown): boolean {
+		refuseProtoKey(property);
+		if (typeof property === "string") {
+			if (!Object.hasOwn(target, property)) this.#tracker.markKeysChanged();
+			this.#tracker.markDirty(property);
+		}
+		return Reflect.set(target, property, this.#tracker.unwrap(value));
+	}
+
+	deleteProperty(target: Record<string, unknown>, property: string | symbol): boolean {
+		if (typeof property === "string" && Object.hasOwn(target, property)) {
+			this.#tracker.markKeysChanged();
+			this.#tracker.markDirty(property);
+		}
+		return Reflect.deleteProperty(target, property);
+	}
+
+	defineProperty(
+		target: Record<string, unknown>,
+		property: string | symbol,
+		descriptor: PropertyDescriptor,
+	): boolean {
+		refuseProtoKey(property);
+		if (typeof property === "string") {
+			if (!Object.hasOwn(target, property)) this.#tracker.markKeysChanged();
+			this.#tracker.markDirty(property);
+		}
+		return Reflect.defineProperty(target, property, descriptor);
+	}
+}
+
+/** Changed top-level keys of a clean tracker (never written: a tracker makes its own set on the first change). */
+const NO_KEYS: ReadonlySet<string> = new Set();
+
+/**
+ * State holder with change tracking. One per awake actor. What an idle actor
+ * does not use is made on first use: the set of changed keys on the first
+ * change, the root proxy when user code first reads the state, the proxy
+ * caches when it first reads an object below the root.
+ */
 export class StateTracker {
 	#raw: unknown;
 	#objectMode: boolean;
-	#dirty = new Set<string>();
+	#dirty: Set<string> | undefined;
 	#keysChanged = false;
-	#proxies = new WeakMap<object, object>();
-	#proxyRootKey = new WeakMap<object, string>();
-	#rawOfProxy = new WeakMap<object, object>();
-	#rootProxy: unknown;
+	/** Proxies of objects below the root, and what they wrap (made on the first such read). */
+	#nested: NestedProxies | undefined;
+	/** The root proxy (or the state itself when it is not an object); `NO_ROOT` until first read. */
+	#rootProxy: unknown = NO_ROOT;
 	readonly #onFirstChange: () => void;
 	#changeCount = 0;
 
@@ -66,11 +133,11 @@ export class StateTracker {
 		this.#onFirstChange = onFirstChange;
 		this.#raw = initial;
 		this.#objectMode = isPlainObject(initial);
-		this.#rootProxy = this.#wrapRoot();
 	}
 
 	/** The state as user code sees it (a tracking proxy for objects). */
 	get value(): unknown {
+		if (this.#rootProxy === NO_ROOT) this.#rootProxy = this.#wrapRoot();
 		return this.#rootProxy;
 	}
 
@@ -94,16 +161,27 @@ export class StateTracker {
 		const wasObject = this.#objectMode;
 		this.#objectMode = isPlainObject(unwrapped);
 		this.#keysChanged = true;
+		const dirty = this.#dirtyKeys();
 		if (this.#objectMode) {
 			if (wasObject && isPlainObject(previous)) {
-				for (const key of Object.keys(previous)) this.#dirty.add(key);
+				for (const key of Object.keys(previous)) dirty.add(key);
 			}
-			for (const key of Object.keys(unwrapped as object)) this.#dirty.add(key);
+			for (const key of Object.keys(unwrapped as object)) dirty.add(key);
 		} else {
-			this.#dirty.add(ROOT);
+			dirty.add(ROOT);
 		}
-		this.#proxies = new WeakMap();
-		this.#rootProxy = this.#wrapRoot();
+		// Proxies of the old state are not reused for the new one; those user
+		// code still holds keep unwrapping to what they wrap.
+		const oldRoot = this.#rootProxy;
+		if (typeof oldRoot === "object" && oldRoot !== null && oldRoot !== previous)
+			this.#nestedProxies().rawOfProxy.set(oldRoot, previous as object);
+		if (this.#nested !== undefined) this.#nested.proxies = new WeakMap();
+		this.#rootProxy = NO_ROOT;
+	}
+
+	#dirtyKeys(): Set<string> {
+		this.#dirty ??= new Set();
+		return this.#dirty;
 	}
 
 	/** Increases on every mutation; lets callers ask "changed since I last looked?". */
@@ -113,13 +191,15 @@ export class StateTracker {
 
 	/** True when something changed since the last `takeChanges`. */
 	get hasChanges(): boolean {
-		return this.#dirty.size > 0 || this.#keysChanged;
+		return (this.#dirty?.size ?? 0) > 0 || this.#keysChanged;
 	}
 
 	/** Returns and resets the changes. */
 	takeChanges(): StateChanges {
-		const changes = { keys: [...this.#dirty], keysChanged: this.#keysChanged };
-		this.#dirty.clear();
+		const changes = { keys: [...(this.#dirty ?? NO_KEYS)], keysChanged: this.#keysChanged };
+		// Dropped, not cleared: a cleared set keeps a table of its largest size,
+		// and an idle actor would keep it for nothing (about 650 bytes).
+		this.#dirty = undefined;
 		this.#keysChanged = false;
 		return changes;
 	}
@@ -127,18 +207,21 @@ export class StateTracker {
 	/** Marks everything dirty (used after a failed commit is retried as a whole). */
 	markAllDirty(): void {
 		this.#keysChanged = true;
-		if (this.#objectMode) for (const key of Object.keys(this.#raw as object)) this.#dirty.add(key);
-		else this.#dirty.add(ROOT);
+		const dirty = this.#dirtyKeys();
+		if (this.#objectMode) for (const key of Object.keys(this.#raw as object)) dirty.add(key);
+		else dirty.add(ROOT);
 	}
 
-	#markDirty(rootKey: string): void {
+	/** @internal A mutation below top-level key `rootKey` (the proxies' traps call it). */
+	markDirty(rootKey: string): void {
 		this.#changeCount++;
-		if (this.#dirty.size === 0 && !this.#keysChanged) this.#onFirstChange();
-		this.#dirty.add(rootKey);
+		if (!this.hasChanges) this.#onFirstChange();
+		this.#dirtyKeys().add(rootKey);
 	}
 
-	#markKeysChanged(): void {
-		if (this.#dirty.size === 0 && !this.#keysChanged) this.#onFirstChange();
+	/** @internal A top-level key was added or removed (the root proxy's traps call it). */
+	markKeysChanged(): void {
+		if (!this.hasChanges) this.#onFirstChange();
 		this.#keysChanged = true;
 	}
 
@@ -152,9 +235,14 @@ export class StateTracker {
 		return this.#unwrap(value, new Set(), 0);
 	}
 
+	/** @internal `value` without proxies, as stored (the proxies' traps call it for values written). */
+	unwrap<T>(value: T): T {
+		return this.#unwrap(value);
+	}
+
 	#unwrap<T>(value: T, seen: Set<object> = new Set(), depth = 0): T {
 		if (typeof value !== "object" || value === null) return value;
-		const raw = this.#rawOfProxy.get(value);
+		const raw = value === this.#rootProxy ? this.#raw : this.#nested?.rawOfProxy.get(value);
 		if (raw !== undefined) return raw as T;
 		if (depth > 512 || seen.has(value) || Object.isFrozen(value)) return value;
 		seen.add(value);
@@ -194,47 +282,25 @@ export class StateTracker {
 	#wrapRoot(): unknown {
 		const raw = this.#raw;
 		if (typeof raw !== "object" || raw === null) return raw;
-		if (!this.#objectMode) return this.#wrap(raw, ROOT);
-		const tracker = this;
-		const proxy = new Proxy(raw as Record<string, unknown>, {
-			get(target, property, receiver) {
-				const value = Reflect.get(target, property, receiver);
-				if (typeof property !== "string" || typeof value !== "object" || value === null)
-					return value;
-				return tracker.#wrap(value, property);
-			},
-			set(target, property, value) {
-				refuseProtoKey(property);
-				if (typeof property === "string") {
-					if (!Object.hasOwn(target, property)) tracker.#markKeysChanged();
-					tracker.#markDirty(property);
-				}
-				return Reflect.set(target, property, tracker.#unwrap(value));
-			},
-			deleteProperty(target, property) {
-				if (typeof property === "string" && Object.hasOwn(target, property)) {
-					tracker.#markKeysChanged();
-					tracker.#markDirty(property);
-				}
-				return Reflect.deleteProperty(target, property);
-			},
-			defineProperty(target, property, descriptor) {
-				refuseProtoKey(property);
-				if (typeof property === "string") {
-					if (!Object.hasOwn(target, property)) tracker.#markKeysChanged();
-					tracker.#markDirty(property);
-				}
-				return Reflect.defineProperty(target, property, descriptor);
-			},
-		});
-		this.#rawOfProxy.set(proxy, raw);
-		return proxy;
+		if (!this.#objectMode) return this.wrapBelow(raw, ROOT);
+		return new Proxy(raw as Record<string, unknown>, new RootTraps(this));
 	}
 
-	/** A proxy for `target` that marks `rootKey` dirty on any mutation below it. */
-	#wrap(target: object, rootKey: string): object {
-		const cached = this.#proxies.get(target);
-		if (cached !== undefined && this.#proxyRootKey.get(cached) === rootKey) return cached;
+	/** The proxy caches, made on the first read of an object below the root. */
+	#nestedProxies(): NestedProxies {
+		this.#nested ??= {
+			proxies: new WeakMap(),
+			proxyRootKey: new WeakMap(),
+			rawOfProxy: new WeakMap(),
+		};
+		return this.#nested;
+	}
+
+	/** @internal A proxy for `target` that marks `rootKey` dirty on any mutation below it. */
+	wrapBelow(target: object, rootKey: string): object {
+		const nested = this.#nestedProxies();
+		const cached = nested.proxies.get(target);
+		if (cached !== undefined && nested.proxyRootKey.get(cached) === rootKey) return cached;
 		const tracker = this;
 		const exotic = isExotic(target);
 		const proxy = new Proxy(target, {
@@ -245,7 +311,7 @@ export class StateTracker {
 					// `constructor` must stay the real class (encoders check it).
 					if (typeof value === "function" && property !== "constructor") {
 						return (...args: unknown[]) => {
-							tracker.#markDirty(rootKey);
+							tracker.markDirty(rootKey);
 							return (value as (...a: unknown[]) => unknown).apply(
 								inner,
 								args.map((a) => tracker.#unwrap(a)),
@@ -255,30 +321,30 @@ export class StateTracker {
 					return value;
 				}
 				const value = Reflect.get(inner, property);
-				if (typeof value === "object" && value !== null) return tracker.#wrap(value, rootKey);
+				if (typeof value === "object" && value !== null) return tracker.wrapBelow(value, rootKey);
 				return value;
 			},
 			set(inner, property, value) {
 				refuseProtoKey(property);
-				tracker.#markDirty(rootKey);
+				tracker.markDirty(rootKey);
 				return Reflect.set(inner, property, tracker.#unwrap(value));
 			},
 			deleteProperty(inner, property) {
-				tracker.#markDirty(rootKey);
+				tracker.markDirty(rootKey);
 				return Reflect.deleteProperty(inner, property);
 			},
 			defineProperty(inner, property, descriptor) {
 				refuseProtoKey(property);
-				tracker.#markDirty(rootKey);
+				tracker.markDirty(rootKey);
 				return Reflect.defineProperty(inner, property, descriptor);
 			},
 			setPrototypeOf() {
 				throw new NotStorableError(rootKey, "given a prototype; state must be plain data");
 			},
 		});
-		if (cached === undefined) this.#proxies.set(target, proxy);
-		this.#proxyRootKey.set(proxy, rootKey);
-		this.#rawOfProxy.set(proxy, target);
+		if (cached === undefined) nested.proxies.set(target, proxy);
+		nested.proxyRootKey.set(proxy, rootKey);
+		nested.rawOfProxy.set(proxy, target);
 		return proxy;
 	}
 }

@@ -196,13 +196,13 @@ function moveConnection(
 	// Frames still waiting on durability for a connection awaiting its link
 	// are this client's: they follow on the link, in order.
 	conn.moveTo(socket);
-	hub.awaitingLink.delete(conn);
+	hub.stopAwaitingLink(conn);
 	if (conn.holder !== holder) {
 		conn.holder = holder;
 		conn.changed();
 	}
 	conn.linked = linked;
-	if (hub.orphans.delete(conn.id)) hub.add(conn);
+	if (hub.removeOrphan(conn)) hub.add(conn);
 	hub.waitingChanged();
 }
 

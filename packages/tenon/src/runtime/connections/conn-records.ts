@@ -65,6 +65,14 @@ export async function loadConnRecords(
 	return records;
 }
 
+/** What {@link ConnWriteSource} tells its actor. */
+export interface ConnRecordsOwner {
+	/** Where a connection that cannot be stored is logged. */
+	readonly host: { readonly log: Logger };
+	/** `conn`'s state could not be stored: it stays in memory and keeps the actor awake. */
+	unpersisted(conn: ConnectionImpl): void;
+}
+
 /**
  * Turns connection changes into writes: a record for each connection that
  * opened or changed (conn state, subscriptions, params), a delete for each
@@ -76,21 +84,15 @@ export class ConnWriteSource implements WriteSource {
 	#dirty: Set<ConnectionImpl> | undefined;
 	#removed: Set<string> | undefined;
 	readonly #onChange: () => void;
-	readonly #onUnpersisted: (conn: ConnectionImpl) => void;
-	readonly #log: () => Logger;
+	readonly #owner: ConnRecordsOwner;
 
 	/**
 	 * @param onChange called when changes appear, so they get committed soon.
-	 * @param onUnpersisted a connection's state could not be stored.
+	 * @param owner told when a connection's state could not be stored.
 	 */
-	constructor(
-		onChange: () => void,
-		onUnpersisted: (conn: ConnectionImpl) => void,
-		log: () => Logger,
-	) {
+	constructor(onChange: () => void, owner: ConnRecordsOwner) {
 		this.#onChange = onChange;
-		this.#onUnpersisted = onUnpersisted;
-		this.#log = log;
+		this.#owner = owner;
 	}
 
 	get hasChanges(): boolean {
@@ -122,12 +124,12 @@ export class ConnWriteSource implements WriteSource {
 				conn.settleState();
 			} catch (error) {
 				if (!(error instanceof NotStorableError)) throw error;
-				this.#log().warn(
+				this.#owner.host.log.warn(
 					"a connection's state cannot be stored: it stays in memory and keeps the actor awake",
 					{ connId: conn.id, error: error.message },
 				);
 				conn.persisted = false;
-				this.#onUnpersisted(conn);
+				this.#owner.unpersisted(conn);
 				batch.deletes.push(connKey(conn.id));
 			}
 		}

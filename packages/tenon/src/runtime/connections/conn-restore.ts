@@ -53,8 +53,8 @@ export function restoreConnections(
 		if (socket !== undefined) hub.add(conn);
 		else if (elsewhere) {
 			hub.add(conn);
-			hub.awaitingLink.add(conn);
-		} else hub.orphans.set(connId, conn);
+			hub.awaitLink(conn);
+		} else hub.addOrphan(conn);
 	}
 	if (links === undefined) return;
 	const holders = new Set<string>();
@@ -97,14 +97,12 @@ export function expireOrphans(hub: ConnectionHub, resumeTimeoutMs: number): void
 		const timer = core.clock.setTimeout(() => {
 			core.abortSignal.removeEventListener("abort", stop);
 			// Links that never came: their holder is gone too.
-			for (const conn of hub.awaitingLink) {
-				hub.awaitingLink.delete(conn);
-				if (hub.conns.get(conn.id) !== conn) continue;
-				hub.conns.delete(conn.id);
-				hub.orphans.set(conn.id, conn);
+			for (const conn of [...hub.awaitingLink]) {
+				hub.stopAwaitingLink(conn);
+				hub.orphanUnlinked(conn);
 			}
 			for (const conn of [...hub.orphans.values()]) {
-				hub.orphans.delete(conn.id);
+				hub.removeOrphan(conn);
 				conn.closed = true;
 				records.removed(conn);
 				const onDisconnect = hooks.onDisconnect;

@@ -22,6 +22,10 @@ import type { SharedStateSync } from "./shared-state.js";
 import type { SocketRegistry } from "./socket-registry.js";
 import { Subscriptions } from "./subscriptions.js";
 
+/** What an actor without connections reads (never written: the hub makes its own on the first entry). */
+const NO_CONNS: ReadonlyMap<string, ConnectionImpl> = new Map();
+const NO_LINKS: ReadonlySet<ConnectionImpl> = new Set();
+
 /** WebSocket close codes the runtime uses. */
 export const CLOSE = {
 	normal: 1000,
@@ -97,23 +101,81 @@ export interface HubDeps {
 export class ConnectionHub implements ConnOwner {
 	readonly #deps: HubDeps;
 	readonly #core: ActorCore;
-	/** Open connections by id: what `c.conns` shows. */
-	readonly conns = new Map<string, ConnectionImpl>();
-	/** Stored connections without a socket since a restart: their clients may resume them. */
-	readonly orphans = new Map<string, ConnectionImpl>();
-	/** Open connections whose socket another node holds, until it links it here. */
-	readonly awaitingLink = new Set<ConnectionImpl>();
+	// Most awake actors have no connection: the three collections are made on
+	// their first entry (reads see a shared empty one until then).
+	#conns: Map<string, ConnectionImpl> | undefined;
+	#orphans: Map<string, ConnectionImpl> | undefined;
+	#awaitingLink: Set<ConnectionImpl> | undefined;
 	/** Called once no stored connection waits for its client or its link any more. */
 	#onNoneWaiting: (() => void) | undefined;
 	/** Open connections that are not persisted: they keep the actor awake. */
 	#unpersisted = 0;
 
-	readonly #subscriptions: Subscriptions;
+	/** Made on the first subscription change or presence update. */
+	#subscriptions: Subscriptions | undefined;
 
 	constructor(deps: HubDeps) {
 		this.#deps = deps;
 		this.#core = deps.core;
-		this.#subscriptions = new Subscriptions(this, deps);
+	}
+
+	/** Open connections by id. */
+	get conns(): ReadonlyMap<string, ConnectionImpl> {
+		return this.#conns ?? NO_CONNS;
+	}
+
+	/**
+	 * Open connections by id, as `c.conns` shows them: the hub's own map, made
+	 * now if need be, so a reference user code keeps sees later connections.
+	 */
+	liveConns(): ReadonlyMap<string, ConnectionImpl> {
+		this.#conns ??= new Map();
+		return this.#conns;
+	}
+
+	/** Stored connections without a socket since a restart: their clients may resume them. */
+	get orphans(): ReadonlyMap<string, ConnectionImpl> {
+		return this.#orphans ?? NO_CONNS;
+	}
+
+	/** `conn` was restored without a socket: its client may resume it. */
+	addOrphan(conn: ConnectionImpl): void {
+		this.#orphans ??= new Map();
+		this.#orphans.set(conn.id, conn);
+	}
+
+	/** `conn` is no longer an orphan (resumed, or given up on); false if it was not one. */
+	removeOrphan(conn: ConnectionImpl): boolean {
+		return this.#orphans?.delete(conn.id) ?? false;
+	}
+
+	/** Open connections whose socket another node holds, until it links it here. */
+	get awaitingLink(): ReadonlySet<ConnectionImpl> {
+		return this.#awaitingLink ?? NO_LINKS;
+	}
+
+	/** `conn` is open, its socket held by another node that has not linked it here yet. */
+	awaitLink(conn: ConnectionImpl): void {
+		this.#awaitingLink ??= new Set();
+		this.#awaitingLink.add(conn);
+	}
+
+	/** `conn` no longer waits for its link (linked, moved, or given up on). */
+	stopAwaitingLink(conn: ConnectionImpl): void {
+		this.#awaitingLink?.delete(conn);
+	}
+
+	/** An open connection whose link never came waits for its client as an orphan instead. */
+	orphanUnlinked(conn: ConnectionImpl): void {
+		if (this.#conns?.get(conn.id) !== conn) return;
+		this.#conns.delete(conn.id);
+		if (!conn.persisted) this.#unpersisted--;
+		this.addOrphan(conn);
+	}
+
+	get #subs(): Subscriptions {
+		this.#subscriptions ??= new Subscriptions(this, this.#deps);
+		return this.#subscriptions;
 	}
 
 	get size(): number {
@@ -160,7 +222,8 @@ export class ConnectionHub implements ConnOwner {
 
 	/** Registers an open connection (it then shows in `c.conns`). */
 	add(conn: ConnectionImpl): void {
-		this.conns.set(conn.id, conn);
+		this.#conns ??= new Map();
+		this.#conns.set(conn.id, conn);
 		if (!conn.persisted) this.#unpersisted++;
 	}
 
@@ -170,7 +233,7 @@ export class ConnectionHub implements ConnOwner {
 	}
 
 	#remove(conn: ConnectionImpl): boolean {
-		if (!this.conns.delete(conn.id)) return false;
+		if (!this.#conns?.delete(conn.id)) return false;
 		if (!conn.persisted) this.#unpersisted--;
 		return true;
 	}
@@ -197,11 +260,11 @@ export class ConnectionHub implements ConnOwner {
 	handleMessage(conn: ConnectionImpl, message: ToServer): void {
 		switch (message.tag) {
 			case "SubscriptionRequest":
-				this.#subscriptions.change(conn, message.eventName, message.subscribe);
+				this.#subs.change(conn, message.eventName, message.subscribe);
 				return;
 			case "ActionRequest": {
 				if (message.name === PRESENCE_ACTION) {
-					this.#subscriptions.setPresence(conn, message.id, message.args);
+					this.#subs.setPresence(conn, message.id, message.args);
 					return;
 				}
 				const max = this.#core.limits.maxInFlightActionsPerConnection;
@@ -400,7 +463,7 @@ export class ConnectionHub implements ConnOwner {
 			if (conn.linked) socket.close(LINK_HIBERNATE, "actor.hibernating");
 			else socket.close(CLOSE.restart, "actor.sleeping");
 		}
-		this.conns.clear();
+		this.#conns?.clear();
 		this.#unpersisted = 0;
 	}
 
@@ -421,7 +484,7 @@ export class ConnectionHub implements ConnOwner {
 			if (socket !== undefined) this.#deps.sockets.forget(socket);
 			socket?.close(code, reason);
 		}
-		this.conns.clear();
+		this.#conns?.clear();
 		this.#unpersisted = 0;
 	}
 
@@ -434,7 +497,7 @@ export class ConnectionHub implements ConnOwner {
 			if (socket !== undefined) this.#deps.sockets.forget(socket);
 			socket?.close(CLOSE.internal, "core.internal_error");
 		}
-		this.conns.clear();
+		this.#conns?.clear();
 		this.#unpersisted = 0;
 	}
 }
