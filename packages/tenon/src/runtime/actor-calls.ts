@@ -6,6 +6,7 @@ import { errors } from "../protocol/errors.js";
 import type { ActorTurns } from "./actor-turns.js";
 import { type Caller, markAccepted } from "./caller.js";
 import { runConnectHooks } from "./connect-hooks.js";
+import type { CloseKind } from "./connections/close-codes.js";
 import { openConnection, type ResumeRequest } from "./connections/conn-opening.js";
 import type { ConnRecord, ConnWriteSource } from "./connections/conn-records.js";
 import type { ConnSocket, RawSocket } from "./connections/conn-socket.js";
@@ -14,7 +15,7 @@ import {
 	type ConnPersistence,
 	type ConnTransport,
 } from "./connections/connection.js";
-import type { CloseKind, ConnectionHub } from "./connections/connection-hub.js";
+import type { ConnectionHub } from "./connections/connection-hub.js";
 import type { SocketRegistry } from "./connections/socket-registry.js";
 import { ActionContextImpl, ConnectContextImpl, type ContextHost } from "./context-impl.js";
 import type { QueueManager, QueueSendResult } from "./queue-manager.js";

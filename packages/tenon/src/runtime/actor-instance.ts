@@ -15,10 +15,10 @@ import {
 import { type ActorRuns, startRuns } from "./actor-run-start.js";
 import { destroyActorData, runStopHook, runWakeSequence } from "./actor-steps.js";
 import type { Caller } from "./caller.js";
+import type { CloseKind } from "./connections/close-codes.js";
 import { loadConnRecords } from "./connections/conn-records.js";
 import { attachSockets, expireOrphans, restoreConnections } from "./connections/conn-restore.js";
 import type { ConnSocket } from "./connections/conn-socket.js";
-import type { CloseKind } from "./connections/connection-hub.js";
 import { databaseHost } from "./database-host.js";
 import { cancelTimerTurn, replaceStateTurn, type TurnOrigin } from "./inspector-turns.js";
 import { type RewindRequest, rewindRun } from "./run-rewind.js";

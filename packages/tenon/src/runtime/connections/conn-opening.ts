@@ -3,9 +3,10 @@ import { callAsync, withTimeout } from "../../common/timeouts.js";
 import { errors, toErrorPayload } from "../../protocol/errors.js";
 import { encodeToClient } from "../../protocol/messages.js";
 import type { Caller } from "../caller.js";
+import { closeCodeFor, closeReason } from "./close-codes.js";
 import { ConnSocket } from "./conn-socket.js";
 import type { ConnectionImpl, ConnPersistence } from "./connection.js";
-import { type ConnectionHub, closeCodeFor, closeReason } from "./connection-hub.js";
+import type { ConnectionHub } from "./connection-hub.js";
 import { PendingLinkTransport } from "./pending-link.js";
 
 /**

@@ -1,8 +1,9 @@
 import { callAsync } from "../../common/timeouts.js";
+import { CLOSE } from "./close-codes.js";
 import type { ConnRecord } from "./conn-records.js";
 import type { ConnSocket } from "./conn-socket.js";
 import { ConnectionImpl, type ConnPersistence } from "./connection.js";
-import { CLOSE, type ConnectionHub } from "./connection-hub.js";
+import type { ConnectionHub } from "./connection-hub.js";
 import { PendingLinkTransport } from "./pending-link.js";
 
 /**

@@ -4,7 +4,7 @@ import { newRequestId } from "../../common/request-id.js";
 import { callAsync } from "../../common/timeouts.js";
 import { traceWsAction } from "../../observability/tracing.js";
 import { type Encoding, encodedLength } from "../../protocol/encoding.js";
-import { errors, httpStatusFor, toErrorPayload } from "../../protocol/errors.js";
+import { errors, toErrorPayload } from "../../protocol/errors.js";
 import {
 	type ActionId,
 	encodeToClient,
@@ -13,6 +13,7 @@ import {
 } from "../../protocol/messages.js";
 import { PRESENCE_ACTION } from "../../protocol/sync-names.js";
 import type { ActorCore } from "../actor-core.js";
+import { CLOSE, type CloseKind, closeReason } from "./close-codes.js";
 import type { ConnWriteSource } from "./conn-records.js";
 import type { ConnSocket, ConnTarget } from "./conn-socket.js";
 import type { ConnectionImpl, ConnOwner } from "./connection.js";
@@ -25,36 +26,6 @@ import { Subscriptions } from "./subscriptions.js";
 /** What an actor without connections reads (never written: the hub makes its own on the first entry). */
 const NO_CONNS: ReadonlyMap<string, ConnectionImpl> = new Map();
 const NO_LINKS: ReadonlySet<ConnectionImpl> = new Set();
-
-/** WebSocket close codes the runtime uses. */
-export const CLOSE = {
-	normal: 1000,
-	goingAway: 1001,
-	policy: 1008,
-	tooBig: 1009,
-	internal: 1011,
-	restart: 1012,
-	tryAgainLater: 1013,
-} as const;
-
-/** Why open connections are being closed. */
-export type CloseKind = "sleep" | "destroy" | "shutdown";
-
-/** WebSocket close reasons are limited to 123 bytes. */
-export function closeReason(text: string): string {
-	return text.length > 120 ? text.slice(0, 120) : text;
-}
-
-/**
- * Close code for an error that ends a connection: "try again later" for
- * limits (the client backs off and reconnects), policy for other caller
- * mistakes (it does not), internal otherwise.
- */
-export function closeCodeFor(payload: { group: string; code: string }): number {
-	if (payload.group === "limit") return CLOSE.tryAgainLater;
-	const status = httpStatusFor(payload.group, payload.code);
-	return status >= 400 && status < 500 ? CLOSE.policy : CLOSE.internal;
-}
 
 /** Connection hooks of the actor definition. */
 export interface ConnectionHooks {
