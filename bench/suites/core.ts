@@ -4,8 +4,7 @@
 
 import { ensurePeers } from "../lib/peers.js";
 import { step } from "../lib/progress.js";
-import type { BenchRow } from "../lib/report.js";
-import { unsupportedRow } from "../lib/report.js";
+import { type BenchRow, unsupportedRow } from "../lib/report.js";
 import { ms, summarize, time } from "../lib/stats.js";
 import { floorSystem, lmdbCommitFloor } from "../systems/floor.js";
 import { restateSystem } from "../systems/restate.js";
@@ -13,17 +12,7 @@ import { rivetkitSystem } from "../systems/rivetkit.js";
 import { tenonSystem } from "../systems/tenon.js";
 import type { Caller, System, WorkloadName } from "../systems/types.js";
 import { workerdSystem } from "../systems/workerd.js";
-
-/** Targets for Tenon (from the benchmark issue). */
-const TARGETS: Partial<Record<WorkloadName, { median: number; text: string }>> = {
-	warm: { median: 0.6, text: "<= 0.6 ms" },
-	http: { median: 1, text: "<= 1 ms" },
-	create: { median: 2, text: "<= 2 ms" },
-	wake: { median: 2, text: "<= 2 ms" },
-	throughput: { median: 1_000 / 50_000, text: ">= 50,000 /s" },
-	memory: { median: 5_000, text: "<= 5 KB" },
-	broadcast: { median: 5, text: "<= 5 ms" },
-} as const;
+import { Rows, samples } from "./core-rows.js";
 
 export interface CoreOptions {
 	quick: boolean;
@@ -99,79 +88,6 @@ const FULL: Plan = {
 	rounds: 30,
 	workloadDeadlineMs: 120_000,
 };
-
-/** Up to `n` samples of `fn`, stopping early (after at least 20) when the budget is spent. */
-async function samples(
-	n: number,
-	budgetMs: number,
-	fn: () => Promise<unknown>,
-	signal: AbortSignal,
-): Promise<number[]> {
-	const out: number[] = [];
-	const until = performance.now() + budgetMs;
-	for (let i = 0; i < n; i++) {
-		signal.throwIfAborted();
-		out.push(await time(fn));
-		if (i >= 19 && performance.now() > until) break;
-	}
-	return out;
-}
-
-class Rows {
-	readonly rows: BenchRow[] = [];
-	constructor(private readonly system: System) {}
-
-	#base(name: WorkloadName, workload: string): BenchRow {
-		const system = this.system;
-		const isTenon = system.name.startsWith("Tenon");
-		return {
-			suite: "core",
-			workload,
-			system: system.name,
-			durability:
-				name === "warmRelaxed" || name === "httpRelaxed"
-					? (system.relaxedDurability ?? system.durability)
-					: system.durability,
-			durabilityDetail: system.durabilityDetail,
-			summary: summarize([]),
-			...(system.notes?.[name] ? { note: system.notes[name] } : {}),
-			...(isTenon && TARGETS[name] ? { target: TARGETS[name] } : {}),
-		};
-	}
-
-	latency(name: WorkloadName, workload: string, values: number[]): void {
-		this.rows.push({ ...this.#base(name, workload), summary: summarize(values) });
-	}
-
-	rate(name: WorkloadName, workload: string, perSecond: number): void {
-		this.rows.push({
-			...this.#base(name, workload),
-			summary: summarize([1_000 / perSecond]),
-			rate: perSecond,
-		});
-	}
-
-	bytes(name: WorkloadName, workload: string, bytes: number, withTarget: boolean): void {
-		const row = { ...this.#base(name, workload), summary: summarize([bytes]), bytes };
-		if (!withTarget) delete row.target;
-		this.rows.push(row);
-	}
-
-	unsupported(name: WorkloadName, workload: string): void {
-		const reason = this.system.unsupported?.[name];
-		if (reason) this.rows.push(unsupportedRow(this.#base(name, workload), reason));
-	}
-
-	failed(workload: string, error: unknown): void {
-		const message = error instanceof Error ? error.message : String(error);
-		this.rows.push(
-			unsupportedRow(
-				{ suite: "core", workload, system: this.system.name, durability: this.system.durability },
-				`failed: ${message.split("\n")[0]?.slice(0, 120)}`,
-			),
-		);
-	}
-}
 
 const WORKLOADS = {
 	warm: "1. warm action over a connection",
