@@ -86,7 +86,8 @@ function memoryDetail() {
  *   tell the JS heap from what else is resident (bench/memory-breakdown.ts);
  * - `POST /fanout`: arms the socket clock for one round;
  * - `GET /fanout`: the round as {@link ServerFanout}, and disarms;
- * - `POST /tracing/on`, `/tracing/context`, `/tracing/off`: `setTracing` (servers that have it).
+ * - `POST /tracing/on`, `/tracing/sampled`, `/tracing/context`, `/tracing/off`: `setTracing`
+ *   (servers that have it).
  */
 export async function startProbe(
 	options: { setTracing?: (mode: TracingMode) => void } = {},
@@ -94,7 +95,7 @@ export async function startProbe(
 	installSocketClock();
 	const probe = createServer((req, res) => {
 		res.setHeader("content-type", "application/json");
-		const tracing = /^\/tracing\/(on|context|off)$/.exec(req.url ?? "");
+		const tracing = /^\/tracing\/(on|sampled|context|off)$/.exec(req.url ?? "");
 		if (req.method === "POST" && tracing) {
 			if (options.setTracing === undefined) res.statusCode = 404;
 			else options.setTracing(tracing[1] as TracingMode);

@@ -1,7 +1,11 @@
 // The Tenon server the benchmark drives: LMDB storage, strict durability.
 import { context, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
+import {
+	BasicTracerProvider,
+	ParentBasedSampler,
+	TraceIdRatioBasedSampler,
+} from "@opentelemetry/sdk-trace-base";
 import { actor, event, lmdbDriver, setup } from "tenon";
 import { yjsActor } from "tenon/yjs";
 import { startProbe } from "./probe.js";
@@ -128,8 +132,12 @@ if (dataDir) {
 	// The benchmark's probe (not part of Tenon): memory, the broadcast's server-side clock, and
 	// a switch for OpenTelemetry tracing (row 1c): on, a tracer provider and a context manager
 	// are registered (spans are made and ended, no processor exports them); context, only the
-	// context manager (the cost any traced Node app pays, Tenon makes no spans); off, neither.
+	// context manager (the cost any traced Node app pays, Tenon makes no spans); off, neither;
+	// sampled, on with a provider that records one trace in ten (the rest are non-recording spans).
 	const provider = new BasicTracerProvider();
+	const sampledProvider = new BasicTracerProvider({
+		sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.1) }),
+	});
 	const contextManager = new AsyncLocalStorageContextManager();
 	const probe = await startProbe({
 		setTracing: (mode) => {
@@ -141,6 +149,7 @@ if (dataDir) {
 			// any instrumented app does per request, so "context" pays what "on" pays for it.
 			context.with(context.active(), () => {});
 			if (mode === "on") trace.setGlobalTracerProvider(provider);
+			if (mode === "sampled") trace.setGlobalTracerProvider(sampledProvider);
 		},
 	});
 	process.stdout.write(

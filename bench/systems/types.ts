@@ -22,8 +22,8 @@ export type WorkloadName =
 	| "sharedState";
 
 /** The workloads of the core suite; a system implements those it can run. */
-/** 1c: what the server registers of OpenTelemetry. */
-export type TracingMode = "off" | "context" | "on";
+/** 1c: what the server registers of OpenTelemetry (sampled: on, with a 10% ratio sampler). */
+export type TracingMode = "off" | "context" | "on" | "sampled";
 
 export interface Workloads {
 	/** 1. A warm actor over a connection/WebSocket: increment a counter, reply after persist. */

@@ -65,8 +65,14 @@ export function otelApi(): Otel | undefined {
 }
 
 interface ProxyProvider extends OtelApi.TracerProvider {
+	getDelegate?(): OtelApi.TracerProvider;
 	getDelegateTracer?(name: string, version?: string): OtelApi.Tracer | undefined;
 }
+
+// The tracer of the provider last seen: asking a provider for a tracer builds a
+// key and looks it up each time (about a microsecond per span on the warm path).
+let seenProvider: OtelApi.TracerProvider | undefined;
+let seenTracer: OtelApi.Tracer | undefined;
 
 /**
  * Tenon's tracer when a tracer provider is registered, else undefined (off).
@@ -77,7 +83,13 @@ export function activeTracer(): OtelApi.Tracer | undefined {
 	if (otel === undefined) return undefined;
 	const provider = otel.trace.getTracerProvider() as ProxyProvider;
 	// The API's global provider is a proxy; without a registered delegate it only makes no-op spans.
-	if (typeof provider.getDelegateTracer === "function")
-		return provider.getDelegateTracer(TRACER_NAME);
-	return provider.getTracer(TRACER_NAME);
+	const target = provider.getDelegate?.() ?? provider;
+	if (target !== seenProvider) {
+		seenProvider = target;
+		seenTracer =
+			typeof provider.getDelegateTracer === "function"
+				? provider.getDelegateTracer(TRACER_NAME)
+				: provider.getTracer(TRACER_NAME);
+	}
+	return seenTracer;
 }

@@ -177,20 +177,24 @@ export function traceGatewayRequest<R extends { readonly status: number }>(
 
 /**
  * An action on a WebSocket connection, a server span from the message's
- * `traceparent` (a new trace without one) to the release of its reply. `run`
- * queues the reply and returns the output generation it waits for
- * (undefined: nothing was queued); `whenDurable` resolves when it is durable.
+ * `traceparent` (a new trace without one) to the release of its reply. The
+ * span is also the action's turn (the actor is awake while a connection holds
+ * it, so nothing but the turn and the commit wait happens in between): the
+ * turn makes no `tenon.turn` span of its own, and reports its failure through
+ * the `failed` callback `run` receives. `run` queues the reply and returns the
+ * output generation it waits for (undefined: none, the reply left at once);
+ * `whenDurable` resolves when it is durable.
  */
 export function traceWsAction(
 	actor: TracedActor,
 	action: string,
 	traceparent: string | undefined,
-	run: () => Promise<number | undefined>,
+	run: (failed?: (error: unknown) => void) => Promise<number | undefined>,
 	whenDurable: (generation: number) => Promise<void>,
 ): Promise<unknown> {
-	const on = tracing();
-	if (on === undefined) return run();
-	const { tracer, otel } = on;
+	const tracer = activeTracer();
+	if (tracer === undefined) return run();
+	const otel = otelApi() as Otel;
 	const parent = remoteContext(traceparent, undefined, otel.ROOT_CONTEXT);
 	const attributes = actorAttributes(actor, action);
 	attributes["tenon.transport"] = "websocket";
@@ -200,33 +204,35 @@ export function traceWsAction(
 		parent,
 	);
 	const context = otel.trace.setSpan(parent, span);
-	return otel.context.with(context, run).then(
-		(generation) => {
-			if (generation === undefined) {
+	return otel.context
+		.with(context, run, undefined, (error: unknown) => recordError(span, error))
+		.then(
+			(generation) => {
+				if (generation === undefined) {
+					span.end();
+					return;
+				}
+				// The reply leaves once the turn's writes are durable: that wait ends the span.
+				const wait = tracer.startSpan(SPAN_NAMES.commitWait, undefined, context);
+				whenDurable(generation).then(
+					() => {
+						wait.end();
+						span.end();
+					},
+					(error: unknown) => {
+						recordError(wait, error);
+						wait.end();
+						recordError(span, error);
+						span.end();
+					},
+				);
+			},
+			(error: unknown) => {
+				recordError(span, error);
 				span.end();
-				return;
-			}
-			// The reply leaves once the turn's writes are durable: that wait ends the span.
-			const wait = tracer.startSpan(SPAN_NAMES.commitWait, {}, context);
-			whenDurable(generation).then(
-				() => {
-					wait.end();
-					span.end();
-				},
-				(error: unknown) => {
-					recordError(wait, error);
-					wait.end();
-					recordError(span, error);
-					span.end();
-				},
-			);
-		},
-		(error: unknown) => {
-			recordError(span, error);
-			span.end();
-			throw error;
-		},
-	);
+				throw error;
+			},
+		);
 }
 
 /** One action turn of an actor (validation, the action, its response hook). */

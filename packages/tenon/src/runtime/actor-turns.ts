@@ -68,10 +68,10 @@ export class ActorTurns {
 		requestId?: string,
 	): Promise<unknown> {
 		const transport = fire ? "schedule" : conn.transport === undefined ? "http" : "websocket";
+		const run = () => this.#invoke(name, args, conn, fire, onSettled, requestId);
+		// On a connection, the action's server span is its turn (traceWsAction).
 		return this.#deps.metrics.timeAction(name, transport, () =>
-			traceTurn(this.#deps.traced, name, () =>
-				this.#invoke(name, args, conn, fire, onSettled, requestId),
-			),
+			transport === "websocket" ? run() : traceTurn(this.#deps.traced, name, run),
 		);
 	}
 

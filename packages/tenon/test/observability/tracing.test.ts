@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "../../src/client/index.js";
 import type { Client } from "../../src/client/types.js";
 import { db } from "../../src/db/index.js";
-import { actor, configureTracing, memoryDriver, setup } from "../../src/index.js";
+import { actor, configureTracing, memoryDriver, setup, UserError } from "../../src/index.js";
 import type { TenonServer } from "../../src/server/node-adapter.js";
 import { workflow } from "../../src/workflow/index.js";
 import { childrenOf, installTracing, spanNamed, type TestTracing } from "../helpers/otel.js";
@@ -34,6 +34,9 @@ const front = actor({
 			c.state.calls++;
 			const client = c.client() as Client<typeof registry>;
 			return client.ledger.getOrCreate("main").record(note);
+		},
+		refuse: () => {
+			throw new UserError("not today", { code: "closed" });
 		},
 	},
 });
@@ -169,7 +172,9 @@ describe("traces with a tracer provider registered", () => {
 			"tenon.actor.name": "front",
 			"tenon.transport": "websocket",
 		});
-		expect(childNames(trace, serverSpan)).toEqual(["tenon.commit_wait", "tenon.turn forward"]);
+		// The server span is the turn too: the call to the ledger and the commit wait are its children.
+		expect(childNames(trace, serverSpan)).toEqual(["tenon.actor_call record", "tenon.commit_wait"]);
+		expect(trace.some((span) => span.name === "tenon.turn forward")).toBe(false);
 		// The reply leaves after the commit: the server span lasts its commit wait and more. (Spans'
 		// start times are whole milliseconds, so ends of different spans do not compare exactly.)
 		const wait = childrenOf(trace, serverSpan).find((span) => span.name === "tenon.commit_wait");
@@ -179,6 +184,37 @@ describe("traces with a tracer provider registered", () => {
 		expect(spanNamed(trace, "tenon.sql INSERT").attributes["db.query.text"]).toBe(
 			"INSERT INTO entries (note) VALUES (?)",
 		);
+	});
+
+	it("a failing action marks its span: the WebSocket server span, or the turn over HTTP", async () => {
+		tracing.exporter.reset();
+		const conn = client.front.getOrCreate("f4").connect();
+		try {
+			await expect(tracing.inSpan("ws refuse", () => conn.refuse())).rejects.toMatchObject({
+				group: "user",
+				code: "closed",
+			});
+			await finished(tracing, "tenon.ws_action refuse");
+		} finally {
+			await conn.dispose();
+		}
+		await expect(
+			tracing.inSpan("http refuse", () => client.front.getOrCreate("f4").refuse()),
+		).rejects.toMatchObject({ code: "closed" });
+		await finished(tracing, "tenon.http_action refuse");
+		const spans = tracing.spans();
+		const failed = (span: ReadableSpan) => {
+			expect(span.status.code).toBe(2);
+			expect(span.attributes).toMatchObject({
+				"tenon.error.group": "user",
+				"tenon.error.code": "closed",
+			});
+			expect(span.events.map((event) => event.name)).toContain("exception");
+		};
+		failed(spanNamed(spans, "tenon.ws_action refuse"));
+		const httpTrace = traceOf(spans, spanNamed(spans, "http refuse"));
+		failed(spanNamed(httpTrace, "tenon.turn refuse"));
+		failed(spanNamed(httpTrace, "tenon.http_action refuse"));
 	});
 
 	it("workflow steps that run are spans outside the request that woke the actor", async () => {

@@ -248,7 +248,7 @@ export class ConnectionHub implements ConnOwner {
 					this.#core.traced,
 					message.name,
 					message.traceparent,
-					() => this.#action(conn, message.id, message.name, message.args),
+					(failed) => this.#action(conn, message.id, message.name, message.args, failed),
 					(generation) => this.#core.whenDurable(generation),
 				).finally(() => {
 					conn.inFlight--;
@@ -293,12 +293,17 @@ export class ConnectionHub implements ConnOwner {
 		);
 	}
 
-	/** Runs an action; returns the generation its reply waits for (undefined: none is sent). */
+	/**
+	 * Runs an action; returns the generation its reply waits for (undefined:
+	 * it waits for none, or none is sent). `failed` hears its error (the
+	 * traced server span).
+	 */
 	async #action(
 		conn: ConnectionImpl,
 		id: ActionId,
 		name: string,
 		args: unknown[],
+		failed?: (error: unknown) => void,
 	): Promise<number | undefined> {
 		const encoding = (conn.transport as ConnSocket).encoding;
 		let frame: string | Uint8Array;
@@ -311,6 +316,7 @@ export class ConnectionHub implements ConnOwner {
 			if (encodedLength(frame) > limit)
 				throw errors.outgoingTooLong(`The response of '${name}'`, limit);
 		} catch (error) {
+			failed?.(error);
 			const payload = toErrorPayload(
 				this.#core.publicError(error, `action '${name}'`, requestId),
 				this.#core.exposeInternalErrors,
@@ -321,7 +327,8 @@ export class ConnectionHub implements ConnOwner {
 		const generation = this.enqueue(conn, frame);
 		const metrics = this.#core.metrics;
 		// Timed only when metrics are on: otherwise a reply makes no promise for it.
-		if (metrics.timesOutputGate && generation > this.#core.durableGeneration)
+		if (generation <= this.#core.durableGeneration) return undefined; // it leaves at once
+		if (metrics.timesOutputGate)
 			void metrics.timeOutputGate(this.#core.whenDurable(generation), "websocket").catch(() => {});
 		return generation;
 	}
