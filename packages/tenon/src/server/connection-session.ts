@@ -187,6 +187,14 @@ class SessionTransport implements ConnTransport {
 		this.#socket.sendShared(frame);
 	}
 
+	cork(): void {
+		this.#socket.cork?.();
+	}
+
+	uncork(): void {
+		this.#socket.uncork?.();
+	}
+
 	close(code: number, reason: string): void {
 		this.#socket.close(code, reason);
 	}

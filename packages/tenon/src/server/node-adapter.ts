@@ -13,7 +13,7 @@ import { nodeCall, requestUrl, toHeaders, writeReply } from "./node-incoming.js"
 import { NodeRequestBody } from "./request-body.js";
 import type { ServerCore } from "./server-core.js";
 import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
-import { canWriteNow, preframedSender, sharedFrame } from "./ws-frames.js";
+import { canWriteNow, corkableOf, preframedSender, sharedFrame } from "./ws-frames.js";
 
 /** Options of {@link createNodeHandlers}. */
 export interface NodeHandlerOptions {
@@ -151,6 +151,14 @@ class WiredSocket implements ServerWebSocket {
 		// anything queued in `ws` goes first, through its own path.
 		if (sender !== undefined && canWriteNow(sender)) sender.sendFrame(sharedFrame(frame));
 		else this.#ws.send(frame);
+	}
+
+	cork(): void {
+		corkableOf(this.#ws)?.cork();
+	}
+
+	uncork(): void {
+		corkableOf(this.#ws)?.uncork();
 	}
 
 	/** Open, and not so far behind that the client must be dropped (1013). */

@@ -11,6 +11,12 @@ export interface ServerWebSocket {
 	 * be changed and sent again, goes through {@link send}).
 	 */
 	sendShared(frame: string | Uint8Array): void;
+	/**
+	 * Optional: holds what is sent until the matching {@link uncork}, so
+	 * several frames leave in one write (a commit's replies to one client).
+	 */
+	cork?(): void;
+	uncork?(): void;
 	close(code: number, reason: string): void;
 }
 

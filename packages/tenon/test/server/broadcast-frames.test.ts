@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import * as ws from "ws";
 import { createClient } from "../../src/client/index.js";
 import { actor, event, memoryDriver, setup } from "../../src/index.js";
-import { frameMessage, sharedFrame } from "../../src/server/ws-frames.js";
+import { corkableOf, frameMessage, sharedFrame } from "../../src/server/ws-frames.js";
 import { setupTest } from "../../src/test/index.js";
 import { controllableStorage, turns } from "../helpers/controllable-storage.js";
 
@@ -111,5 +111,30 @@ describe("broadcast over real sockets", () => {
 		await trigger.dispose();
 		await Promise.all(conns.map((conn) => conn.dispose()));
 		await Promise.all(clients.map((client) => client.dispose()));
+	});
+});
+
+describe("corkableOf", () => {
+	it("finds the TCP socket under a server-side ws socket (ws internals, checked on upgrades)", async () => {
+		const server = new ws.WebSocketServer({ port: 0, host: "127.0.0.1" });
+		try {
+			await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+			const { port } = server.address() as { port: number };
+			const accepted = new Promise<ws.WebSocket>((resolve) => server.once("connection", resolve));
+			const client = new ws.WebSocket(`ws://127.0.0.1:${port}`);
+			const received: string[] = [];
+			client.on("message", (data) => received.push(String(data)));
+			const socket = await accepted;
+			const corkable = corkableOf(socket);
+			expect(corkable).toBeDefined();
+			// Frames sent while corked arrive whole and in order.
+			corkable?.cork();
+			for (const text of ["one", "two", "three"]) socket.send(text);
+			corkable?.uncork();
+			await expect.poll(() => received).toEqual(["one", "two", "three"]);
+			client.close();
+		} finally {
+			await new Promise<void>((resolve) => server.close(() => resolve()));
+		}
 	});
 });

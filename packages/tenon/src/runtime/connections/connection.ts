@@ -10,6 +10,9 @@ import type { StoredRequest } from "./conn-records.js";
 export interface ConnTransport {
 	readonly encoding: Encoding;
 	send(frame: string | Uint8Array): void;
+	/** Optional: frames sent until `uncork` leave in one write. */
+	cork?(): void;
+	uncork?(): void;
 	close(code: number, reason: string): void;
 }
 
@@ -204,17 +207,34 @@ export class ConnectionImpl implements Conn<any, any, any> {
 		if (first !== undefined) {
 			if (this.#heldGeneration > durableGeneration) return;
 			this.#heldFrame = undefined;
-			if (!this.closed) transport.send(first);
 		}
 		const more = this.#moreHeld;
-		if (more === undefined || more.length === 0) return;
-		let sent = 0;
-		while (sent < more.length && (more[sent] as HeldFrame).generation <= durableGeneration) {
-			if (!this.closed) transport.send((more[sent] as HeldFrame).frame);
-			sent++;
+		if (
+			more === undefined ||
+			more.length === 0 ||
+			(more[0] as HeldFrame).generation > durableGeneration
+		) {
+			if (first !== undefined && !this.closed) transport.send(first);
+			return;
 		}
-		if (sent === more.length) this.#moreHeld = undefined;
-		else more.splice(0, sent);
+		// Several replies of one commit (pipelined calls): one write for all of them.
+		const corked =
+			!this.closed &&
+			transport.cork !== undefined &&
+			(first !== undefined || (more[1] !== undefined && more[1].generation <= durableGeneration));
+		if (corked) transport.cork?.();
+		try {
+			if (first !== undefined && !this.closed) transport.send(first);
+			let sent = 0;
+			while (sent < more.length && (more[sent] as HeldFrame).generation <= durableGeneration) {
+				if (!this.closed) transport.send((more[sent] as HeldFrame).frame);
+				sent++;
+			}
+			if (sent === more.length) this.#moreHeld = undefined;
+			else more.splice(0, sent);
+		} finally {
+			if (corked) transport.uncork?.();
+		}
 	}
 
 	/** Drops held frames (their writes never became durable). */
