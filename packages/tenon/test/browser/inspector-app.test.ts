@@ -162,7 +162,11 @@ describe("inspector app in Chromium", () => {
 			await expect
 				.poll(() => flow.steps())
 				.toEqual(["create-account", "send-welcome", "send-welcome"]);
-			await expect.poll(() => text(page, '[data-testid="workflow-steps"]')).toContain("wait-a-day");
+			// The view reloaded at once after the replay (maybe before the step ran again) and
+			// then every 2 s: wait past one refresh, not the default second of expect.poll.
+			await expect
+				.poll(() => text(page, '[data-testid="workflow-steps"]'), { timeout: 6_000 })
+				.toContain("wait-a-day");
 			await page.click('[data-tab="History"]');
 			await expect
 				.poll(() => text(page, '[data-testid="turns"]'))
