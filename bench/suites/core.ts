@@ -305,7 +305,8 @@ async function runSystem(
 						perSleeping,
 						skipped = [],
 					} = await measure({ counts: plan.memoryCounts, budgetMs, signal, report });
-					const largest = plan.memoryCounts[plan.memoryCounts.length - 1];
+					// Sleeping actors are measured over the largest count that was woken (not one skipped).
+					const largest = Math.max(0, ...[...perAwake].map(([count]) => count));
 					for (const [count, bytes] of perAwake) {
 						out.bytes("memory", memoryWorkload(count), bytes, count === 100_000);
 					}
@@ -325,7 +326,7 @@ async function runSystem(
 					if (perSleeping !== undefined) {
 						out.bytes(
 							"memory",
-							`6. memory per sleeping actor (JS heap, ${largest?.toLocaleString("en")} actors)`,
+							`6. memory per sleeping actor (JS heap, ${largest.toLocaleString("en")} actors)`,
 							perSleeping,
 							false,
 						);
