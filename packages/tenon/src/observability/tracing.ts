@@ -9,6 +9,7 @@
 
 import type { Attributes, Context, Span, SpanKind, Tracer } from "@opentelemetry/api";
 import { ActorError } from "../protocol/errors.js";
+import { DeferredSpan } from "./deferred-span.js";
 import { activeTracer, type Otel, otelApi } from "./otel-api.js";
 import { injectTraceHeaders, remoteContext, TRACEPARENT, TRACESTATE } from "./trace-context.js";
 
@@ -184,6 +185,10 @@ export function traceGatewayRequest<R extends { readonly status: number }>(
  * the `failed` callback `run` receives. `run` queues the reply and returns the
  * output generation it waits for (undefined: none, the reply left at once);
  * `whenDurable` resolves when it is durable.
+ *
+ * The span is deferred (deferred-span.ts): unless the action reads it (a child
+ * span, a call that propagates the trace), it and its commit wait are made
+ * after the reply has left, with the times they started.
  */
 export function traceWsAction(
 	actor: TracedActor,
@@ -195,17 +200,19 @@ export function traceWsAction(
 	const tracer = activeTracer();
 	if (tracer === undefined) return run();
 	const otel = otelApi() as Otel;
-	const parent = remoteContext(traceparent, undefined, otel.ROOT_CONTEXT);
 	const attributes = actorAttributes(actor, action);
 	attributes["tenon.transport"] = "websocket";
-	const span = tracer.startSpan(
-		`${SPAN_NAMES.wsAction} ${action}`,
-		{ kind: KIND_SERVER, attributes },
-		parent,
-	);
-	const context = otel.trace.setSpan(parent, span);
+	const span = new DeferredSpan({
+		tracer,
+		otel,
+		name: `${SPAN_NAMES.wsAction} ${action}`,
+		kind: KIND_SERVER,
+		attributes,
+		parent: () => remoteContext(traceparent, undefined, otel.ROOT_CONTEXT),
+		recordError,
+	});
 	return otel.context
-		.with(context, run, undefined, (error: unknown) => recordError(span, error))
+		.with(span.context, run, undefined, (error: unknown) => span.fail(error))
 		.then(
 			(generation) => {
 				if (generation === undefined) {
@@ -213,23 +220,14 @@ export function traceWsAction(
 					return;
 				}
 				// The reply leaves once the turn's writes are durable: that wait ends the span.
-				const wait = tracer.startSpan(SPAN_NAMES.commitWait, undefined, context);
+				const wait = { name: SPAN_NAMES.commitWait, started: performance.now() };
 				whenDurable(generation).then(
-					() => {
-						wait.end();
-						span.end();
-					},
-					(error: unknown) => {
-						recordError(wait, error);
-						wait.end();
-						recordError(span, error);
-						span.end();
-					},
+					() => span.end(wait),
+					(error: unknown) => span.end(wait, { error }),
 				);
 			},
 			(error: unknown) => {
-				recordError(span, error);
-				span.end();
+				span.end(undefined, { error });
 				throw error;
 			},
 		);

@@ -2,6 +2,7 @@
 // tree across two actors, over HTTP and over a connection; the client's active
 // span is the parent of the server span; without a tracer provider nothing is
 // recorded and nothing breaks.
+import { trace as otelTrace } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "../../src/client/index.js";
@@ -37,6 +38,13 @@ const front = actor({
 		},
 		refuse: () => {
 			throw new UserError("not today", { code: "closed" });
+		},
+		/** A durable write and nothing that reads the trace. */
+		bump: (c) => ++c.state.calls,
+		/** The id of the span active in the action (user code reading the trace). */
+		activeSpanId: (c) => {
+			c.state.calls++;
+			return otelTrace.getActiveSpan()?.spanContext().spanId ?? null;
 		},
 	},
 });
@@ -184,6 +192,53 @@ describe("traces with a tracer provider registered", () => {
 		expect(spanNamed(trace, "tenon.sql INSERT").attributes["db.query.text"]).toBe(
 			"INSERT INTO entries (note) VALUES (?)",
 		);
+	});
+
+	it("an action on a connection that reads no trace: its span and commit wait keep their times", async () => {
+		tracing.exporter.reset();
+		const conn = client.front.getOrCreate("f5").connect();
+		let called = 0;
+		let answered = 0;
+		try {
+			await conn.bump();
+			called = Date.now();
+			await tracing.inSpan("client bump", () => conn.bump());
+			answered = Date.now();
+			await finished(tracing, "tenon.ws_action bump");
+		} finally {
+			await conn.dispose();
+		}
+		const spans = tracing.spans();
+		const trace = traceOf(spans, spanNamed(spans, "client bump"));
+		const serverSpan = spanNamed(trace, "tenon.ws_action bump");
+		expect(childNames(trace, serverSpan)).toEqual(["tenon.commit_wait"]);
+		const wait = childrenOf(trace, serverSpan)[0] as ReadableSpan;
+		const ms = (time: readonly [number, number]) => time[0] * 1e3 + time[1] / 1e6;
+		// Made after the reply left (deferred-span.ts), with the times the work started: the span
+		// began while the call was in flight, not when it was made. (1 ms of slack: the clocks
+		// are Date.now() here and performance.now() there.)
+		expect(ms(serverSpan.startTime)).toBeGreaterThanOrEqual(called - 1);
+		expect(ms(serverSpan.startTime)).toBeLessThanOrEqual(answered + 1);
+		expect(ms(wait.startTime)).toBeGreaterThanOrEqual(ms(serverSpan.startTime));
+		expect(ms(wait.endTime)).toBeLessThanOrEqual(ms(serverSpan.endTime));
+		expect(serverSpan.status.code).toBe(0);
+	});
+
+	it("user code that reads the active span in an action on a connection gets the server span", async () => {
+		tracing.exporter.reset();
+		const conn = client.front.getOrCreate("f6").connect();
+		let spanId: string | null = null;
+		try {
+			spanId = await tracing.inSpan("client reads", () => conn.activeSpanId());
+			await finished(tracing, "tenon.ws_action activeSpanId");
+		} finally {
+			await conn.dispose();
+		}
+		const spans = tracing.spans();
+		const trace = traceOf(spans, spanNamed(spans, "client reads"));
+		const serverSpan = spanNamed(trace, "tenon.ws_action activeSpanId");
+		expect(spanId).toBe(serverSpan.spanContext().spanId);
+		expect(childNames(trace, serverSpan)).toEqual(["tenon.commit_wait"]);
 	});
 
 	it("a failing action marks its span: the WebSocket server span, or the turn over HTTP", async () => {

@@ -1,0 +1,133 @@
+// A deferred span (src/observability/deferred-span.ts) is made on first read of
+// its context's span, or when it ends; either way with the time it started, its
+// parent, its failures and its commit-wait child.
+import * as otel from "@opentelemetry/api";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DeferredSpan } from "../../src/observability/deferred-span.js";
+import { childrenOf, installTracing, spanNamed, type TestTracing } from "../helpers/otel.js";
+
+const KEY = otel.createContextKey("tenon test key");
+const REMOTE = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+/** Spins for `ms` milliseconds (a span must outlast real time, not a fake clock). */
+function spin(ms: number): void {
+	const until = performance.now() + ms;
+	while (performance.now() < until) {}
+}
+
+const durationMs = (span: ReadableSpan) => span.duration[0] * 1e3 + span.duration[1] / 1e6;
+
+describe("deferred spans", () => {
+	let tracing: TestTracing;
+	let made: number;
+
+	/** A deferred span whose tracer counts the spans it makes. */
+	function deferred(parent: () => otel.Context = () => otel.ROOT_CONTEXT): DeferredSpan {
+		const inner = otel.trace.getTracer("deferred-test");
+		const tracer: otel.Tracer = {
+			startSpan: (name, options, context) => {
+				made++;
+				return inner.startSpan(name, options, context);
+			},
+			startActiveSpan: inner.startActiveSpan.bind(inner) as otel.Tracer["startActiveSpan"],
+		};
+		return new DeferredSpan({
+			tracer,
+			otel,
+			name: "server",
+			kind: otel.SpanKind.SERVER,
+			attributes: { "test.attribute": 1 },
+			parent,
+			recordError: (span, error) => {
+				span.setStatus({ code: otel.SpanStatusCode.ERROR, message: String(error) });
+			},
+		});
+	}
+
+	beforeAll(() => {
+		tracing = installTracing();
+	});
+	afterAll(async () => {
+		await tracing.uninstall();
+	});
+	beforeEach(() => {
+		tracing.exporter.reset();
+		made = 0;
+	});
+
+	it("made when it ends, it keeps its start time, and its wait child covers the wait", () => {
+		const span = deferred();
+		spin(5);
+		const wait = { name: "wait", started: performance.now() };
+		spin(5);
+		expect(made).toBe(0);
+		span.end(wait);
+		const server = spanNamed(tracing.spans(), "server");
+		const child = spanNamed(tracing.spans(), "wait");
+		expect(durationMs(server)).toBeGreaterThanOrEqual(9.5);
+		expect(durationMs(child)).toBeGreaterThanOrEqual(4.5);
+		expect(durationMs(child)).toBeLessThan(durationMs(server));
+		expect(childrenOf(tracing.spans(), server)).toEqual([child]);
+		expect(server.kind).toBe(otel.SpanKind.SERVER);
+		expect(server.attributes).toEqual({ "test.attribute": 1 });
+	});
+
+	it("reading its context's span makes it then, once; other keys do not", () => {
+		const span = deferred(() => otel.ROOT_CONTEXT.setValue(KEY, "from the parent"));
+		expect(span.context.getValue(KEY)).toBe("from the parent");
+		expect(made).toBe(0);
+		spin(3);
+		const active = otel.trace.getSpan(span.context);
+		expect(made).toBe(1);
+		expect(otel.trace.getSpan(span.context)).toBe(active);
+		// A child started in the context is the span's child.
+		otel.trace.getTracer("deferred-test").startSpan("child", {}, span.context).end();
+		span.end();
+		expect(made).toBe(1);
+		const server = spanNamed(tracing.spans(), "server");
+		expect(active?.spanContext().spanId).toBe(server.spanContext().spanId);
+		expect(spanNamed(tracing.spans(), "child").parentSpanContext?.spanId).toBe(
+			server.spanContext().spanId,
+		);
+		expect(durationMs(server)).toBeGreaterThanOrEqual(2.5);
+		// Values set on the context keep the span.
+		const derived = span.context.setValue(KEY, "set");
+		expect(otel.trace.getSpan(derived)).toBe(active);
+		expect(derived.getValue(KEY)).toBe("set");
+	});
+
+	it("its parent is resolved when it is made: a remote traceparent", () => {
+		const remote = otel.trace.setSpanContext(otel.ROOT_CONTEXT, {
+			traceId: REMOTE.slice(3, 35),
+			spanId: REMOTE.slice(36, 52),
+			traceFlags: 1,
+			isRemote: true,
+		});
+		let resolved = 0;
+		const span = deferred(() => {
+			resolved++;
+			return remote;
+		});
+		span.end();
+		const server = spanNamed(tracing.spans(), "server");
+		expect(server.spanContext().traceId).toBe(REMOTE.slice(3, 35));
+		expect(server.parentSpanContext?.spanId).toBe(REMOTE.slice(36, 52));
+		expect(resolved).toBe(1);
+	});
+
+	it("a failure before it is made, or in its wait, marks it failed", () => {
+		const early = deferred();
+		early.fail(new Error("in the action"));
+		early.end();
+		const failedWait = deferred();
+		failedWait.end({ name: "wait", started: performance.now() }, { error: new Error("commit") });
+		const [first, second] = tracing.spans().filter((span) => span.name === "server");
+		expect(first?.status).toEqual({
+			code: otel.SpanStatusCode.ERROR,
+			message: "Error: in the action",
+		});
+		expect(second?.status.code).toBe(otel.SpanStatusCode.ERROR);
+		expect(spanNamed(tracing.spans(), "wait").status.code).toBe(otel.SpanStatusCode.ERROR);
+	});
+});
