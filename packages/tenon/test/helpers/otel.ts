@@ -8,6 +8,7 @@ import {
 	InMemorySpanExporter,
 	type ReadableSpan,
 	SimpleSpanProcessor,
+	type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 
 /** A registered tracer provider recording finished spans in memory. */
@@ -21,10 +22,22 @@ export interface TestTracing {
 	uninstall(): Promise<void>;
 }
 
-/** Registers a tracer provider with an in-memory exporter and an async-hooks context manager. */
-export function installTracing(): TestTracing {
+/**
+ * Registers a tracer provider with an in-memory exporter and an async-hooks
+ * context manager; `onStart` hears each span when the SDK starts it.
+ */
+export function installTracing(onStart?: (span: Span) => void): TestTracing {
 	const exporter = new InMemorySpanExporter();
-	const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+	const processors: SpanProcessor[] = [new SimpleSpanProcessor(exporter)];
+	if (onStart !== undefined) {
+		processors.push({
+			onStart,
+			onEnd: () => {},
+			forceFlush: async () => {},
+			shutdown: async () => {},
+		});
+	}
+	const provider = new BasicTracerProvider({ spanProcessors: processors });
 	const contextManager = new AsyncLocalStorageContextManager().enable();
 	context.setGlobalContextManager(contextManager);
 	trace.setGlobalTracerProvider(provider);

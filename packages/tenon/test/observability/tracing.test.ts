@@ -39,8 +39,11 @@ const front = actor({
 		refuse: () => {
 			throw new UserError("not today", { code: "closed" });
 		},
-		/** A durable write and nothing that reads the trace. */
-		bump: (c) => ++c.state.calls,
+		/** A durable write and nothing that reads the trace (after `ms` of waiting). */
+		bump: async (c, ms = 0) => {
+			if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+			return ++c.state.calls;
+		},
 		/** The id of the span active in the action (user code reading the trace). */
 		activeSpanId: (c) => {
 			c.state.calls++;
@@ -87,18 +90,25 @@ function childNames(spans: readonly ReadableSpan[], parent: ReadableSpan): strin
 		.sort();
 }
 
+const durationNs = (span: ReadableSpan) => span.duration[0] * 1e9 + span.duration[1];
+
 /** Waits until a span named `name` finished (server spans end when their reply leaves). */
 async function finished(tracing: TestTracing, name: string): Promise<void> {
 	await expect.poll(() => tracing.spans().some((span) => span.name === name)).toBe(true);
 }
 
 describe("traces with a tracer provider registered", () => {
+	/** When the SDK started the last span of each name (epoch ms). */
+	const startedAt = new Map<string, number>();
 	let tracing: TestTracing;
 	let server: TenonServer;
 	let client: Client<typeof registry>;
 
 	beforeAll(async () => {
-		tracing = installTracing();
+		tracing = installTracing((span) => {
+			if ("name" in span && typeof span.name === "string")
+				startedAt.set(span.name, performance.now() + performance.timeOrigin);
+		});
 		server = await registry.start({ port: 0, host: "127.0.0.1" });
 		client = createClient<typeof registry>({ endpoint: server.url });
 	});
@@ -187,14 +197,13 @@ describe("traces with a tracer provider registered", () => {
 		// start times are whole milliseconds, so ends of different spans do not compare exactly.)
 		const wait = childrenOf(trace, serverSpan).find((span) => span.name === "tenon.commit_wait");
 		expect(wait).toBeDefined();
-		const durationNs = (span: ReadableSpan) => span.duration[0] * 1e9 + span.duration[1];
 		expect(durationNs(serverSpan)).toBeGreaterThanOrEqual(durationNs(wait as ReadableSpan));
 		expect(spanNamed(trace, "tenon.sql INSERT").attributes["db.query.text"]).toBe(
 			"INSERT INTO entries (note) VALUES (?)",
 		);
 	});
 
-	it("an action on a connection that reads no trace: its span and commit wait keep their times", async () => {
+	it("an action on a connection that reads no trace makes its spans after it answers, with their times", async () => {
 		tracing.exporter.reset();
 		const conn = client.front.getOrCreate("f5").connect();
 		let called = 0;
@@ -202,7 +211,7 @@ describe("traces with a tracer provider registered", () => {
 		try {
 			await conn.bump();
 			called = Date.now();
-			await tracing.inSpan("client bump", () => conn.bump());
+			await tracing.inSpan("client bump", () => conn.bump(30));
 			answered = Date.now();
 			await finished(tracing, "tenon.ws_action bump");
 		} finally {
@@ -214,12 +223,15 @@ describe("traces with a tracer provider registered", () => {
 		expect(childNames(trace, serverSpan)).toEqual(["tenon.commit_wait"]);
 		const wait = childrenOf(trace, serverSpan)[0] as ReadableSpan;
 		const ms = (time: readonly [number, number]) => time[0] * 1e3 + time[1] / 1e6;
-		// Made after the reply left (deferred-span.ts), with the times the work started: the span
-		// began while the call was in flight, not when it was made. (1 ms of slack: the clocks
-		// are Date.now() here and performance.now() there.)
+		// The span began when the message came (the clocks: Date.now() here, performance.now()
+		// there, hence 1 ms of slack), and the action's 30 ms later the SDK started it.
 		expect(ms(serverSpan.startTime)).toBeGreaterThanOrEqual(called - 1);
 		expect(ms(serverSpan.startTime)).toBeLessThanOrEqual(answered + 1);
-		expect(ms(wait.startTime)).toBeGreaterThanOrEqual(ms(serverSpan.startTime));
+		expect(durationNs(serverSpan) / 1e6).toBeGreaterThanOrEqual(29);
+		expect(startedAt.get("tenon.ws_action bump")).toBeGreaterThanOrEqual(
+			ms(serverSpan.startTime) + 29,
+		);
+		expect(ms(wait.startTime)).toBeGreaterThanOrEqual(ms(serverSpan.startTime) + 29);
 		expect(ms(wait.endTime)).toBeLessThanOrEqual(ms(serverSpan.endTime));
 		expect(serverSpan.status.code).toBe(0);
 	});
