@@ -34,3 +34,28 @@ export function callAsync<T>(fn: () => T | Promise<T>): Promise<T> {
 		return Promise.reject(error);
 	}
 }
+
+/**
+ * Calls `fn` like {@link callAsync}, and says whether it settled at once (it
+ * returned a value that is not a thenable, or threw): such a call cannot time
+ * out, so the caller needs no timer for it.
+ */
+export function callSettling<T>(fn: () => T | Promise<T>): {
+	promise: Promise<T>;
+	settledNow: boolean;
+} {
+	try {
+		const result = fn();
+		return { promise: Promise.resolve(result), settledNow: !isThenable(result) };
+	} catch (error) {
+		return { promise: Promise.reject(error), settledNow: true };
+	}
+}
+
+function isThenable(value: unknown): boolean {
+	return (
+		value !== null &&
+		(typeof value === "object" || typeof value === "function") &&
+		typeof (value as { then?: unknown }).then === "function"
+	);
+}

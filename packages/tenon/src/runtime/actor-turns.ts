@@ -2,7 +2,7 @@ import type { AnyActorDefinition } from "../actor/definition.js";
 import type { FireInfo } from "../actor/schedule.js";
 import { describeIssues } from "../actor/schema.js";
 import type { Clock } from "../common/clock.js";
-import { callAsync, withTimeout } from "../common/timeouts.js";
+import { callAsync, callSettling, withTimeout } from "../common/timeouts.js";
 import type { ActorMetrics } from "../observability/metrics.js";
 import { type TracedActor, traceTurn } from "../observability/tracing.js";
 import { type ActorError, errors } from "../protocol/errors.js";
@@ -96,7 +96,8 @@ export class ActorTurns {
 		}
 		const context = deps.actionContext(conn, fire, requestId);
 		const mark = deps.history?.begin();
-		let called = callAsync(() => impl(context, ...validated));
+		const call = callSettling(() => impl(context, ...validated));
+		let called = call.promise;
 		if (onSettled) {
 			// Chained before track(): runs before the turn's commit is started.
 			called = called.then(
@@ -112,9 +113,11 @@ export class ActorTurns {
 		}
 		const running = deps.track(called);
 		const timeout = deps.actionTimeout;
-		let output = await withTimeout(running, deps.clock, timeout, () =>
-			errors.actionTimedOut(name, timeout),
-		);
+		// An action that returned (or threw) at once cannot time out: no timer (and no
+		// promise racing it) for the most common kind of action.
+		let output = call.settledNow
+			? await running
+			: await withTimeout(running, deps.clock, timeout, () => errors.actionTimedOut(name, timeout));
 		if (mark !== undefined) deps.history?.end(mark, name, conn.id, fire);
 		const responseHook = deps.onBeforeActionResponse;
 		if (responseHook)

@@ -4,6 +4,8 @@ import { setupTest } from "../../src/test/index.js";
 
 const stateChanges: number[] = [];
 let releaseSlow: (() => void) | undefined;
+let stuckCalls = 0;
+let releaseThenable: (() => void) | undefined;
 
 const worker = actor({
 	state: { count: 0, log: [] as string[] },
@@ -33,6 +35,16 @@ const worker = actor({
 				releaseSlow = resolve;
 			});
 			return "finished";
+		},
+		/** Returns, synchronously, a thenable (not a promise) that settles when released. */
+		stuckThenable: () => {
+			stuckCalls++;
+			return {
+				// biome-ignore lint/suspicious/noThenProperty: a thenable that is not a promise, on purpose
+				then: (resolve: (value: string) => void) => {
+					releaseThenable = () => resolve("released");
+				},
+			} as unknown as PromiseLike<string>;
 		},
 		interleave: async (c, tag: string) => {
 			c.state.log.push(`${tag}:start`);
@@ -105,6 +117,17 @@ describe("actions", () => {
 		expect(await slow).toMatchObject({ group: "actor", code: "action_timed_out" });
 		expect(await handle.add(1, 1)).toBe(2);
 		releaseSlow?.();
+	});
+
+	it("times out an action that returns a thenable at once (only settled values skip the timer)", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.worker.getOrCreate("thenable");
+		const stuck = handle.stuckThenable().catch((error: unknown) => error);
+		await expect.poll(() => stuckCalls).toBe(1);
+		await t.clock.advance(5_000);
+		expect(await stuck).toMatchObject({ group: "actor", code: "action_timed_out" });
+		expect(await handle.add(2, 2)).toBe(4);
+		releaseThenable?.();
 	});
 
 	it("transforms outputs with onBeforeActionResponse", async () => {
