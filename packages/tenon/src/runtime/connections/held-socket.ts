@@ -30,6 +30,9 @@ export interface SocketOwner {
 /** The server's side of a socket: what frames are written to. */
 export interface SocketWriter {
 	send(frame: string | Uint8Array): void;
+	/** Optional: frames sent until `uncork` leave in one write. */
+	cork?(): void;
+	uncork?(): void;
 	close(code: number, reason: string): void;
 }
 
@@ -77,6 +80,15 @@ export abstract class HeldSocket<In> implements SocketHandle {
 
 	send(frame: string | Uint8Array): void {
 		if (!this.#clientGone) this.#writer.send(frame);
+	}
+
+	/** Passed on to the server's socket: a commit's replies leave in one write. */
+	cork(): void {
+		this.#writer.cork?.();
+	}
+
+	uncork(): void {
+		this.#writer.uncork?.();
 	}
 
 	close(code: number, reason: string): void {
