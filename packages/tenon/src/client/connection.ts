@@ -1,3 +1,4 @@
+import { corkUntilTickEnd } from "../common/ws-cork.js";
 import { activeTraceparent } from "../observability/trace-context.js";
 import { CONN_METHODS, CONN_PROPERTIES } from "../protocol/client-members.js";
 import { ActorError } from "../protocol/errors.js";
@@ -306,6 +307,9 @@ export class ActorConnImpl {
 		const socket = this.#socket;
 		if (socket === undefined || socket.readyState !== WS_OPEN || this.#status !== "connected")
 			return false;
+		// On Node's `ws`, the messages of one tick (calls made by a burst of
+		// replies' callbacks, or a loop) leave in one write; browsers: nothing.
+		corkUntilTickEnd(socket);
 		socket.send(encodeToServer(this.#transport.encoding, message) as string | ArrayBuffer);
 		return true;
 	}

@@ -9,11 +9,12 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
 import { passUpgradeThrough } from "../cluster/upgrade-proxy.js";
+import { corkableOf } from "../common/ws-cork.js";
 import { nodeCall, requestUrl, toHeaders, writeReply } from "./node-incoming.js";
 import { NodeRequestBody } from "./request-body.js";
 import type { ServerCore } from "./server-core.js";
 import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
-import { canWriteNow, corkableOf, preframedSender, sharedFrame } from "./ws-frames.js";
+import { canWriteNow, preframedSender, sharedFrame } from "./ws-frames.js";
 
 /** Options of {@link createNodeHandlers}. */
 export interface NodeHandlerOptions {

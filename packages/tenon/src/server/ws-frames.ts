@@ -65,24 +65,6 @@ export function preframedSender(ws: WebSocket): WsSender | undefined {
 	return sender as WsSender;
 }
 
-/** What corking a socket needs of it (a `net.Socket`). */
-export interface Corkable {
-	cork(): void;
-	uncork(): void;
-}
-
-/**
- * The TCP socket under `ws` (its `_socket`, set once the upgrade completes),
- * for corking: frames written between `cork()` and `uncork()` leave in one
- * `writev` instead of one `write` each. Undefined when it has none.
- */
-export function corkableOf(ws: WebSocket): Corkable | undefined {
-	const socket = (ws as unknown as { _socket?: Partial<Corkable> })._socket;
-	return typeof socket?.cork === "function" && typeof socket.uncork === "function"
-		? (socket as Corkable)
-		: undefined;
-}
-
 /**
  * True when `sender` may write a frame now: nothing is queued ahead of it
  * (`ws` queues frames only while it compresses or reads a Blob, which Tenon

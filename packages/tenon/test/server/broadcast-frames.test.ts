@@ -7,8 +7,9 @@ import { Buffer } from "node:buffer";
 import { describe, expect, it } from "vitest";
 import * as ws from "ws";
 import { createClient } from "../../src/client/index.js";
+import { corkableOf } from "../../src/common/ws-cork.js";
 import { actor, event, memoryDriver, setup } from "../../src/index.js";
-import { corkableOf, frameMessage, sharedFrame } from "../../src/server/ws-frames.js";
+import { frameMessage, sharedFrame } from "../../src/server/ws-frames.js";
 import { setupTest } from "../../src/test/index.js";
 import { controllableStorage, turns } from "../helpers/controllable-storage.js";
 
