@@ -42,6 +42,7 @@ import { KvImpl } from "./kv-impl.js";
 import { PendingWrites } from "./pending-writes.js";
 import { QueueManager } from "./queue-manager.js";
 import { ScheduleManager } from "./schedule-manager.js";
+import type { SleepScheduler } from "./sleep-scheduler.js";
 import type { LoadedState } from "./state-loader.js";
 import { StateWriteSource } from "./state-source.js";
 import { StateTracker } from "./state-tracker.js";
@@ -65,6 +66,8 @@ export interface ActorInstanceDeps {
 	/** In a cluster: how sockets held by other nodes are reached. */
 	links: ConnectionLinks | undefined;
 	clock: Clock;
+	/** The host's sleep countdowns (one timer for all its actors). */
+	sleeps: SleepScheduler;
 	logger: Logger;
 	limits: Limits;
 	exposeInternalErrors: boolean;
