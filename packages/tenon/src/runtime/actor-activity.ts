@@ -1,9 +1,12 @@
-import type { Clock, TimerHandle } from "../common/clock.js";
+import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
+import type { SleepEntry, SleepScheduler } from "./sleep-scheduler.js";
 
 /** What an actor's activity tracker needs from it. */
 export interface ActivityDeps {
 	clock: Clock;
+	/** The host's sleep countdowns (one timer for all its actors). */
+	sleeps: SleepScheduler;
 	/** The actor's logger (made on first use). */
 	log(): Logger;
 	/** The idle time after which the actor sleeps (ms). */
@@ -23,15 +26,18 @@ export interface ActivityDeps {
  * run for `sleepTimeout`, and a stop waits for this work to settle (up to a
  * grace period).
  */
-export class ActorActivity {
+export class ActorActivity implements SleepEntry {
 	readonly #deps: ActivityDeps;
+	/** When the sleep countdown ends, while it runs (the scheduler's field). */
+	sleepAt = 0;
+	/** The countdown's place in the host's scheduler; -1: no countdown (the scheduler's field). */
+	sleepSlot = -1;
 	#activeTurns = 0;
 	#keepAwake = 0;
 	/** Made on the first waitUntil. */
 	#waitUntil: Set<Promise<unknown>> | undefined;
 	#lastActiveAt: number;
 	#idleSince = 0;
-	#sleepTimer: TimerHandle | undefined;
 	/** Set while draining: called whenever a unit of work settles. */
 	#onQuiet: (() => void) | undefined;
 
@@ -106,24 +112,21 @@ export class ActorActivity {
 	maybeIdle(): void {
 		if (this.#deps.noSleep || !this.isIdle()) return;
 		this.#idleSince = this.#deps.clock.now();
-		if (this.#sleepTimer === undefined) this.#armSleepTimer(this.#deps.sleepTimeout);
+		if (this.sleepSlot < 0)
+			this.#deps.sleeps.schedule(this, this.#idleSince + this.#deps.sleepTimeout);
 	}
 
-	#armSleepTimer(ms: number): void {
-		this.#sleepTimer = this.#deps.clock.setTimeout(() => {
-			this.#sleepTimer = undefined;
-			if (!this.isIdle()) return;
-			const idleFor = this.#deps.clock.now() - this.#idleSince;
-			const remaining = this.#deps.sleepTimeout - idleFor;
-			if (remaining > 0) this.#armSleepTimer(remaining);
-			else this.#deps.sleep();
-		}, ms);
+	/** The sleep countdown ended: the actor sleeps if it stayed idle all along, else counts again. */
+	sleepDue(): void {
+		if (!this.isIdle()) return;
+		const sleepAt = this.#idleSince + this.#deps.sleepTimeout;
+		if (sleepAt > this.#deps.clock.now()) this.#deps.sleeps.schedule(this, sleepAt);
+		else this.#deps.sleep();
 	}
 
 	/** No more sleep countdown (the actor is stopping). */
 	stopTimer(): void {
-		if (this.#sleepTimer !== undefined) this.#deps.clock.clearTimeout(this.#sleepTimer);
-		this.#sleepTimer = undefined;
+		this.#deps.sleeps.cancel(this);
 	}
 
 	/** Nothing in flight: turns, `keepAwake` and `waitUntil` promises, and `runActive()`. */

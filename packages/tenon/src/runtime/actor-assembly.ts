@@ -9,7 +9,7 @@ import { errors } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { PRESENCE_EVENT, STATE_EVENT } from "../protocol/sync-names.js";
 import type { CommitPipeline } from "../storage/commit-pipeline.js";
-import type { ActorRecord, StorageHandles } from "../storage/interfaces.js";
+import type { ActorRecord, ActorStore, StorageHandles } from "../storage/interfaces.js";
 import type { ActionImpl } from "./action-table.js";
 import { ActorActivity } from "./actor-activity.js";
 import { ActorCalls } from "./actor-calls.js";
@@ -41,7 +41,9 @@ import type { InspectionHooks } from "./event-taps.js";
 import { KvImpl } from "./kv-impl.js";
 import { PendingWrites } from "./pending-writes.js";
 import { QueueManager } from "./queue-manager.js";
+import { emptyQueue, loadStoredQueue, type StoredQueue } from "./queue-records.js";
 import { ScheduleManager } from "./schedule-manager.js";
+import type { SleepScheduler } from "./sleep-scheduler.js";
 import type { LoadedState } from "./state-loader.js";
 import { StateWriteSource } from "./state-source.js";
 import { StateTracker } from "./state-tracker.js";
@@ -65,6 +67,8 @@ export interface ActorInstanceDeps {
 	/** In a cluster: how sockets held by other nodes are reached. */
 	links: ConnectionLinks | undefined;
 	clock: Clock;
+	/** The host's sleep countdowns (one timer for all its actors). */
+	sleeps: SleepScheduler;
 	logger: Logger;
 	limits: Limits;
 	exposeInternalErrors: boolean;
@@ -116,7 +120,12 @@ export interface ActorParts {
 	readonly hub: ConnectionHub;
 	readonly connRecords: ConnWriteSource;
 	readonly kv: KvImpl;
+	/** `c.queue`, made on first use (or on wake when messages or dead letters are stored). */
 	readonly queue: QueueManager;
+	/** The queue if it was made (what stops, metrics and alarms look at without making it). */
+	readonly queueIfMade: QueueManager | undefined;
+	/** Reads the queues' stored contents on wake; makes the queue only if they hold something. */
+	loadQueue(store: ActorStore, actorId: string): Promise<void>;
 	readonly schedules: ScheduleManager;
 	readonly calls: ActorCalls;
 	/** The turn history for time travel; undefined unless the `turnHistory` option is on. */
@@ -161,7 +170,10 @@ export class AssembledActor implements ActorParts {
 	readonly presence: Presence | undefined;
 	readonly hub: ConnectionHub;
 	readonly kv: KvImpl;
-	readonly queue: QueueManager;
+	/** Made on first use: an actor that has no stored messages and uses no queue keeps none. */
+	#queue: QueueManager | undefined;
+	/** The sequence number of the next message, as stored (until the queue is made). */
+	#queueSeq = 1;
 	readonly schedules: ScheduleManager;
 	readonly calls: ActorCalls;
 	readonly writer: ActorWriter;
@@ -199,9 +211,7 @@ export class AssembledActor implements ActorParts {
 				: presenceOf(this, config.presence === true ? {} : config.presence);
 		this.hub = new ConnectionHub(new HubWiring(this));
 		this.kv = new KvImpl(this.writes);
-		this.queue = new QueueManager(this.core, this.writes, config.queues);
 		this.schedules = new ScheduleManager(this.core, this.writes, this);
-		this.queue.onChange(this.schedules);
 		this.calls = new ActorCalls(new CallWiring(this));
 		const sources: WriteSource[] = [
 			new StateWriteSource(this.tracker, loaded.initialized ? loaded.shape : undefined),
@@ -211,6 +221,32 @@ export class AssembledActor implements ActorParts {
 		];
 		if (this.history !== undefined) sources.push(this.history);
 		this.writer = new ActorWriter(new WriterWiring(this, sources));
+	}
+
+	get queue(): QueueManager {
+		this.#queue ??= this.#makeQueue(emptyQueue(this.#queueSeq));
+		return this.#queue;
+	}
+
+	get queueIfMade(): QueueManager | undefined {
+		return this.#queue;
+	}
+
+	async loadQueue(store: ActorStore, actorId: string): Promise<void> {
+		const stored = await loadStoredQueue(store, actorId);
+		if (stored.messages.length > 0 || stored.deadLetters > 0) this.#queue = this.#makeQueue(stored);
+		else this.#queueSeq = stored.nextSeq;
+	}
+
+	#makeQueue(stored: StoredQueue): QueueManager {
+		const queue = new QueueManager(
+			this.core,
+			this.writes,
+			this.host.deps.definition.config.queues,
+			stored,
+		);
+		queue.onChange(this.schedules);
+		return queue;
 	}
 
 	afterTurn(): void {
@@ -252,7 +288,7 @@ export class AssembledActor implements ActorParts {
 	queueWakeAt(): number | undefined {
 		const queued =
 			this.host.deps.definition.config.run !== undefined && this.host.status !== "stopping"
-				? this.queue.oldestCreatedAt
+				? this.#queue?.oldestCreatedAt
 				: undefined;
 		const run = this.host.runs?.wakeAt;
 		return queued === undefined ? run : run === undefined ? queued : Math.min(queued, run);

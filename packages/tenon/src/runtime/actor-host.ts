@@ -20,6 +20,7 @@ import { type Caller, callerWithParams } from "./caller.js";
 import type { ConnectionLinks } from "./connections/links.js";
 import { SocketRegistry } from "./connections/socket-registry.js";
 import type { InspectionHooks } from "./event-taps.js";
+import { SleepScheduler } from "./sleep-scheduler.js";
 
 /** Options of {@link ActorHost}. */
 export interface ActorHostOptions {
@@ -57,6 +58,8 @@ export class ActorHost {
 	/** The client sockets this node holds (connections hibernate in them while their actors sleep). */
 	readonly sockets: SocketRegistry;
 	readonly #alarms: AlarmScheduler;
+	/** The sleep countdowns of the awake actors, on one timer. */
+	readonly #sleeps: SleepScheduler;
 	#shuttingDown = false;
 	/** In a cluster: how connections reach across nodes (set once the node serves). */
 	#links: ConnectionLinks | undefined;
@@ -67,6 +70,7 @@ export class ActorHost {
 		this.#options = options;
 		const metrics = options.metrics ?? noopMetrics;
 		this.pipeline = new CommitPipeline(options.storage.store, metrics);
+		this.#sleeps = new SleepScheduler(options.clock);
 		this.sockets = new SocketRegistry({
 			wake: async (actorId) => {
 				await this.instanceFor(await this.getLiveRecord(actorId));
@@ -103,6 +107,7 @@ export class ActorHost {
 			metrics,
 			pipeline: this.pipeline,
 			sockets: this.sockets,
+			sleeps: this.#sleeps,
 			links: () => this.#links,
 			notifyAlarm: (at) => this.#alarms.notify(at),
 		};
@@ -459,6 +464,8 @@ export class ActorHost {
 			}
 		}
 		await Promise.all(stopping);
+		// Every actor cancelled its countdown as it stopped; this drops the timer regardless.
+		this.#sleeps.stop();
 		// Hibernated connections close too; their clients reconnect and resume.
 		this.sockets.closeAll(1001, "core.shutting_down");
 		await this.pipeline.drain();

@@ -125,7 +125,7 @@ export class ActorInstance implements AssemblyHost {
 		const instance = new ActorInstance(deps, record, events, fence, loaded);
 		const p = instance.#parts;
 		try {
-			await p.queue.load(deps.storage.store, instance.actorId);
+			await p.loadQueue(deps.storage.store, instance.actorId);
 			await p.history?.load(deps.storage.store, instance.actorId);
 			await p.schedules.load(deps.storage.store, instance.actorId);
 			const records = await loadConnRecords(
@@ -244,7 +244,8 @@ export class ActorInstance implements AssemblyHost {
 
 	/** Messages and dead letters its queues hold (for metrics). */
 	get queueSizes(): { queueDepth: number; deadLetters: number } {
-		return { queueDepth: this.#parts.queue.size, deadLetters: this.#parts.queue.deadLetterCount };
+		const queue = this.#parts.queueIfMade;
+		return { queueDepth: queue?.size ?? 0, deadLetters: queue?.deadLetterCount ?? 0 };
 	}
 
 	/**
@@ -300,7 +301,7 @@ export class ActorInstance implements AssemblyHost {
 		this.#halt();
 		try {
 			await p.activity.drain(this.deps.options.sleepGracePeriod, () => this.#runs?.active ?? false);
-			p.queue.close();
+			p.queueIfMade?.close();
 			await runStopHook(
 				this.deps.definition.config,
 				kind,
@@ -405,7 +406,7 @@ export class ActorInstance implements AssemblyHost {
 	#abandon(error: unknown): void {
 		this.status = "stopped";
 		this.#halt();
-		this.#parts.queue.close();
+		this.#parts.queueIfMade?.close();
 		this.#parts.hub.dropAll();
 		this.#parts.calls.closeRawSockets(undefined);
 		void this.#release(error);

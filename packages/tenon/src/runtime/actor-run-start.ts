@@ -21,8 +21,8 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 		clock: deps.clock,
 		log: host.log,
 		abortSignal: host.abortSignal,
-		hasQueueReceivers: () => p.queue.hasReceivers,
-		releaseLeases: () => p.queue.releaseRunLeases(),
+		hasQueueReceivers: () => p.queueIfMade?.hasReceivers ?? false,
+		releaseLeases: () => p.queueIfMade?.releaseRunLeases(),
 		onChange: () => {
 			p.afterTurn();
 			p.activity.changed();

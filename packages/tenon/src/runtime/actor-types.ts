@@ -7,6 +7,7 @@ import type { ActorInstanceDeps } from "./actor-assembly.js";
 import type { ActorHostOptions } from "./actor-host.js";
 import type { ConnectionLinks } from "./connections/links.js";
 import type { SocketRegistry } from "./connections/socket-registry.js";
+import type { SleepScheduler } from "./sleep-scheduler.js";
 
 /** A registered actor type, prepared once. */
 export interface ActorType {
@@ -27,6 +28,8 @@ export interface TypeNode {
 	readonly metrics: RuntimeMetrics;
 	readonly pipeline: CommitPipeline;
 	readonly sockets: SocketRegistry;
+	/** The node's sleep countdowns (one timer for all its actors). */
+	readonly sleeps: SleepScheduler;
 	/** In a cluster: how connections reach across nodes (set once the node serves, so read when used). */
 	links(): ConnectionLinks | undefined;
 	/** A committed alarm at `at` (ms) may be due before the scheduler's next look. */
@@ -57,6 +60,7 @@ export function prepareActorType(
 		storage: hostOptions.storage,
 		pipeline: node.pipeline,
 		clock: hostOptions.clock,
+		sleeps: node.sleeps,
 		logger: hostOptions.logger,
 		limits: hostOptions.limits,
 		exposeInternalErrors: hostOptions.exposeInternalErrors,

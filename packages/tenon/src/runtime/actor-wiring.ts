@@ -34,6 +34,7 @@ import type { KvImpl } from "./kv-impl.js";
 import type { QueueManager } from "./queue-manager.js";
 import type { RawEndpointHost } from "./raw-endpoints.js";
 import type { ScheduleManager } from "./schedule-manager.js";
+import type { SleepScheduler } from "./sleep-scheduler.js";
 import type { StateTracker } from "./state-tracker.js";
 import type { TurnHistory } from "./turn-history.js";
 
@@ -45,6 +46,9 @@ export class ActivityWiring implements ActivityDeps {
 	}
 	get clock(): Clock {
 		return this.#actor.host.deps.clock;
+	}
+	get sleeps(): SleepScheduler {
+		return this.#actor.host.deps.sleeps;
 	}
 	log(): Logger {
 		return this.#actor.host.log;

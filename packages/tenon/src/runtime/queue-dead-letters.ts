@@ -27,14 +27,11 @@ export class DeadLetters {
 	constructor(
 		writes: PendingWrites,
 		limits: { readonly options: { readonly maxDeadLetters: number } },
+		count: number,
 	) {
 		this.#writes = writes;
 		this.#limits = limits;
-	}
-
-	/** Counts the stored dead letters (on wake). */
-	async load(): Promise<void> {
-		this.#count = (await this.#writes.list(DEAD_LETTER_RANGE)).length;
+		this.#count = count;
 	}
 
 	get size(): number {

@@ -8,19 +8,17 @@ import type {
 import { describeIssues, type StandardSchemaV1 } from "../actor/schema.js";
 import type { TimerHandle } from "../common/clock.js";
 import { assertStorable } from "../common/storable.js";
-import { cborDecode, cborEncode } from "../protocol/encoding.js";
+import { cborEncode } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
-import type { ActorStore } from "../storage/interfaces.js";
 import type { ActorCore } from "./actor-core.js";
 import type { PendingWrites } from "./pending-writes.js";
 import { DeadLetters } from "./queue-dead-letters.js";
 import {
-	decodeMessage,
 	encodeMessage,
-	MESSAGE_RANGE,
 	messageKey,
 	QUEUE_META_KEY,
 	type StoredMessage,
+	type StoredQueue,
 } from "./queue-records.js";
 import { QueueSenders, type SendWait } from "./queue-senders.js";
 import { iterate, RunQueueView, receiveOne } from "./queue-views.js";
@@ -82,8 +80,8 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	readonly #writes: PendingWrites;
 	readonly #declarations: QueueDecls;
 	readonly #dead: DeadLetters;
-	#messages: StoredMessage[] = [];
-	#nextSeq = 1;
+	#messages: StoredMessage[];
+	#nextSeq: number;
 	#receivers: ReceiveWaiter[] = [];
 	/** Made on the first waiting send. */
 	readonly #senders: QueueSenders;
@@ -93,11 +91,19 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	/** Told when messages are stored or removed (the actor's alarm may change). */
 	#alarm: { alarmChanged(): void } | undefined;
 
-	constructor(core: ActorCore, writes: PendingWrites, declarations: QueueDecls | undefined) {
+	/** `stored`: what the actor's queues hold in storage (read on wake, see loadStoredQueue). */
+	constructor(
+		core: ActorCore,
+		writes: PendingWrites,
+		declarations: QueueDecls | undefined,
+		stored: StoredQueue,
+	) {
 		this.#core = core;
 		this.#writes = writes;
 		this.#declarations = declarations ?? NO_DECLARATIONS;
-		this.#dead = new DeadLetters(writes, core);
+		this.#nextSeq = stored.nextSeq;
+		this.#messages = stored.messages;
+		this.#dead = new DeadLetters(writes, core, stored.deadLetters);
 		this.#senders = new QueueSenders(core);
 	}
 
@@ -109,15 +115,6 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	/** When the oldest stored message was enqueued, if any. */
 	get oldestCreatedAt(): number | undefined {
 		return this.#messages[0]?.createdAt;
-	}
-
-	/** Loads stored messages (all available again: leases do not survive a restart). */
-	async load(store: ActorStore, actorId: string): Promise<void> {
-		const [meta] = await store.get(actorId, [QUEUE_META_KEY]);
-		if (meta !== undefined) this.#nextSeq = (cborDecode(meta) as { nextSeq: number }).nextSeq;
-		const entries = await store.list(actorId, MESSAGE_RANGE);
-		this.#messages = entries.map(([key, value]) => decodeMessage(key, value));
-		await this.#dead.load();
 	}
 
 	get size(): number {

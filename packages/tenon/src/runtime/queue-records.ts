@@ -143,3 +143,28 @@ export async function readQueueContents(
 		deadLetters: deadLetters.map(([key, value]) => decodeDeadLetter(key, value)),
 	};
 }
+
+/** What an actor's queues hold in storage when it wakes. */
+export interface StoredQueue {
+	/** The sequence number the next message gets. */
+	nextSeq: number;
+	/** Stored messages, in sequence order (all available: leases do not survive a restart). */
+	messages: StoredMessage[];
+	/** How many dead letters are stored. */
+	deadLetters: number;
+}
+
+/** Nothing stored yet: the queues of an actor that never used them. */
+export function emptyQueue(nextSeq = 1): StoredQueue {
+	return { nextSeq, messages: [], deadLetters: 0 };
+}
+
+/** Reads an actor's stored queue messages and metadata, and counts its dead letters (on wake). */
+export async function loadStoredQueue(store: ActorStore, actorId: string): Promise<StoredQueue> {
+	const [meta] = await store.get(actorId, [QUEUE_META_KEY]);
+	const nextSeq = meta === undefined ? 1 : (cborDecode(meta) as { nextSeq: number }).nextSeq;
+	const entries = await store.list(actorId, MESSAGE_RANGE);
+	const messages = entries.map(([key, value]) => decodeMessage(key, value));
+	const deadLetters = (await store.list(actorId, DEAD_LETTER_RANGE)).length;
+	return { nextSeq, messages, deadLetters };
+}

@@ -69,8 +69,11 @@ const mailbox = actor({
 		takeWithoutCompleting: async (c) =>
 			(await c.queue.tryNext({ completable: true }))?.body ?? null,
 		takePlain: async (c) => (await c.queue.tryNext())?.body ?? null,
+		takeId: async (c) => (await c.queue.tryNext())?.id ?? null,
 		size: (c) => c.queue.size,
+		ping: () => "pong",
 	},
+	options: { sleepTimeout: 5_000 },
 });
 
 const registry = setup({ use: { worker, mailbox }, logLevel: "silent" });
@@ -110,6 +113,23 @@ describe("queues", () => {
 		expect(await after.size()).toBe(1);
 		expect(await after.take()).toBe("first");
 		expect(await after.size()).toBe(0);
+	});
+
+	// The queue is made on first use (or on wake when messages or dead letters
+	// are stored): an actor whose stored queue is empty still numbers on.
+	it("numbers messages on after a sleep that found the queue empty (no id is reused)", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.mailbox.getOrCreate("numbering");
+		await handle.send("mail", "first");
+		expect(await handle.takeId()).toBe("1");
+		await t.clock.advance(5_000);
+		await t.settle();
+		expect(t.awakeActors()).toBe(0);
+		// Woken by an action that does not touch the queue, then a message comes.
+		expect(await handle.ping()).toBe("pong");
+		await handle.send("mail", "second");
+		expect(await handle.size()).toBe(1);
+		expect(await handle.takeId()).toBe("2");
 	});
 
 	it("wakes a sleeping actor whose run loop waits on the queue", async () => {
