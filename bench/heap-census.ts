@@ -44,10 +44,23 @@ const server = await registry.start({
 });
 
 let censusCount = 0;
-/** Ids of the objects in the previous snapshot: the next one's other objects are new. */
-let previousIds: Set<number> | undefined;
-/** New objects of the last snapshot by what holds them (type:name <- owner.edge), and where closures were made. */
-const owners = new Map<string, { count: number; size: number }>();
+type Census = Map<string, { count: number; size: number }>;
+/**
+ * What the census keeps between its snapshots, in one object the next
+ * snapshot finds by its class name: the tables of the first snapshot were
+ * made after it, so they are new objects in the second (their keys alone
+ * were about 100,000 concatenated strings), and are left out of its counts.
+ */
+class CensusData {
+	/** Ids of the objects in the previous snapshot: the next one's other objects are new. */
+	previousIds: Set<number> | undefined;
+	/** New objects of the last snapshot by what holds them (type:name <- owner.edge), and where closures were made. */
+	readonly owners: Census = new Map();
+	/** The census of the first snapshot. */
+	before: Census | undefined;
+}
+const data = new CensusData();
+const owners = data.owners;
 /**
  * A full GC, then another once finalizers had their turn: objects only a
  * FinalizationRegistry's pending cleanup still holds (undici's Request keeps
@@ -78,7 +91,14 @@ async function census(): Promise<Map<string, { count: number; size: number }>> {
 	await session.post("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
 	await session.post("Debugger.disable");
 	session.disconnect();
+	if (process.env.CENSUS_DUMP)
+		(await import("node:fs")).writeFileSync(process.env.CENSUS_DUMP, json);
 	const snapshot = JSON.parse(json);
+	// The session (kept by the inspector after its disconnect) keeps its
+	// listeners, and this one the snapshot's text, a chain of about 100,000
+	// concatenated strings: the next census counted them as new objects.
+	session.removeAllListeners();
+	json = "";
 	const meta = snapshot.snapshot.meta;
 	const fields: string[] = meta.node_fields;
 	const types: string[] = meta.node_types[0];
@@ -102,8 +122,13 @@ async function census(): Promise<Map<string, { count: number; size: number }>> {
 	const edgeStride = edgeFields.length;
 	const edges: number[] = snapshot.edges;
 	const edgeCountField = fields.indexOf("edge_count");
+	const excluded = censusOwn(snapshot);
 	let edgeIndex = 0;
 	for (let i = 0; i < nodes.length; i += stride) {
+		if (excluded.has(i)) {
+			edgeIndex += (nodes[i + edgeCountField] as number) * edgeStride;
+			continue;
+		}
 		const ownerName = strings[nodes[i + fields.indexOf("name")] as number] ?? "";
 		const ownerType = types[nodes[i + fields.indexOf("type")] as number];
 		const n = nodes[i + edgeCountField] as number;
@@ -156,10 +181,11 @@ async function census(): Promise<Map<string, { count: number; size: number }>> {
 		}
 		edgeIndex += n * edgeStride;
 	}
-	newObjectOwners(snapshot, locationOf);
+	newObjectOwners(snapshot, locationOf, excluded);
 	if (process.env.CENSUS_SAMPLES && censusCount++ === 1)
 		for (const sample of samples.slice(-6)) console.log("sample:", sample);
 	for (let i = 0; i < nodes.length; i += stride) {
+		if (excluded.has(i)) continue;
 		const type = types[nodes[i + fields.indexOf("type")] as number];
 		const name = strings[nodes[i + fields.indexOf("name")] as number] ?? "";
 		const key = `${type}:${type === "object" || type === "closure" ? name : type === "string" ? "" : name.slice(0, 40)}`;
@@ -172,13 +198,70 @@ async function census(): Promise<Map<string, { count: number; size: number }>> {
 }
 
 /**
+ * The census's own objects in this snapshot (node offsets): what is new since
+ * the previous snapshot and reachable from its {@link CensusData}.
+ */
+function censusOwn(snapshot: any): Set<number> {
+	const own = new Set<number>();
+	const previous = data.previousIds;
+	if (previous === undefined) return own;
+	const meta = snapshot.snapshot.meta;
+	const fields: string[] = meta.node_fields;
+	const stride = fields.length;
+	const [typeAt, nameAt, idAt, edgeCountAt] = ["type", "name", "id", "edge_count"].map((field) =>
+		fields.indexOf(field),
+	) as [number, number, number, number];
+	const nodeTypes: string[] = meta.node_types[0];
+	const edgeTypes: string[] = meta.edge_types[0];
+	const edgeStride = meta.edge_fields.length;
+	const nodes: number[] = snapshot.nodes;
+	const edges: number[] = snapshot.edges;
+	const strings: string[] = snapshot.strings;
+	const firstEdge = new Map<number, number>();
+	let root: number | undefined;
+	let at = 0;
+	for (let i = 0; i < nodes.length; i += stride) {
+		firstEdge.set(i, at);
+		at += (nodes[i + edgeCountAt] as number) * edgeStride;
+		if (
+			nodeTypes[nodes[i + typeAt] as number] === "object" &&
+			strings[nodes[i + nameAt] as number] === "CensusData"
+		)
+			root = i;
+	}
+	if (root === undefined) {
+		console.warn("census: CensusData not found in the snapshot; its tables count as new objects");
+		return own;
+	}
+	const stack = [root];
+	while (stack.length > 0) {
+		const node = stack.pop() as number;
+		const first = firstEdge.get(node) as number;
+		for (let e = 0; e < (nodes[node + edgeCountAt] as number); e++) {
+			const edge = first + e * edgeStride;
+			const edgeType = edgeTypes[edges[edge] as number];
+			if (edgeType === "weak" || edgeType === "shortcut") continue;
+			const to = edges[edge + 2] as number;
+			if (own.has(to) || previous.has(nodes[to + idAt] as number)) continue;
+			own.add(to);
+			stack.push(to);
+		}
+	}
+	return own;
+}
+
+/**
  * Groups the objects that are new since the previous snapshot by their first
  * retainer that is itself new (else any strong retainer): `type:name <-
  * ownerType:ownerName.edge`, closures with where they were defined. This
  * tells which code allocated what an actor keeps, where the constructor
  * census only says what it is.
  */
-function newObjectOwners(snapshot: any, locationOf: Map<number, string>): void {
+function newObjectOwners(
+	snapshot: any,
+	locationOf: Map<number, string>,
+	excluded: ReadonlySet<number>,
+): void {
 	const meta = snapshot.snapshot.meta;
 	const fields: string[] = meta.node_fields;
 	const stride = fields.length;
@@ -197,8 +280,8 @@ function newObjectOwners(snapshot: any, locationOf: Map<number, string>): void {
 	const strings: string[] = snapshot.strings;
 	const ids = new Set<number>();
 	for (let i = 0; i < nodes.length; i += stride) ids.add(nodes[i + idAt] as number);
-	const before = previousIds;
-	previousIds = ids;
+	const before = data.previousIds;
+	data.previousIds = ids;
 	if (before === undefined) return;
 	const isNew = (node: number) => !before.has(nodes[node + idAt] as number);
 	// Owner of each new node: [owner node, edge label], a new owner preferred.
@@ -243,7 +326,7 @@ function newObjectOwners(snapshot: any, locationOf: Map<number, string>): void {
 		}
 	}
 	for (let i = 0; i < nodes.length; i += stride) {
-		if (!isNew(i)) continue;
+		if (!isNew(i) || excluded.has(i)) continue;
 		if (sampleOf !== undefined && describe(i) === sampleOf && sampled < 8) {
 			const owner = ownerOf.get(i)?.[0];
 			if (owner !== undefined) {
@@ -296,7 +379,8 @@ async function wake(from: number, to: number) {
 	await forRange(from, to, 64, (i) => touch.send({ "rvt-key": `a${i}` }));
 }
 await wake(0, 200); // warm every code path first
-const before = await census();
+data.before = await census();
+const before = data.before;
 // The snapshot blocked this process for seconds: fetch's pooled sockets may
 // be closing on both ends at once. Let them time out first.
 await new Promise((r) => setTimeout(r, 6_000));
@@ -304,22 +388,31 @@ await collect();
 const heapBefore = process.memoryUsage().heapUsed;
 await wake(200, 200 + count);
 await new Promise((r) => setTimeout(r, 500));
-const after = await census();
+// Read before the snapshot: the census keeps the ids of every object it saw
+// (and its tables), which would count as the actors' heap after it.
 await collect();
 const heapAfter = process.memoryUsage().heapUsed;
+const after = await census();
 console.log(`heap per awake idle actor: ${((heapAfter - heapBefore) / count).toFixed(0)} B`);
 const rows = [...after].map(([key, a]) => {
 	const b = before.get(key) ?? { count: 0, size: 0 };
 	return { key, count: (a.count - b.count) / count, size: (a.size - b.size) / count };
 });
 rows.sort((x, y) => y.size - x.size);
+// Each object once, by type and constructor; the "ref" rows (what holds what,
+// one row per edge, so an object counts once per reference) and "props-" rows
+// (property stores, already in the objects' rows) only with CENSUS_REFS=1.
+const isObjectRow = (row: { key: string }) =>
+	!row.key.startsWith("props-") && !row.key.startsWith("ref ");
 console.log(
 	`snapshot growth per actor: ${rows
-		.filter((row) => !row.key.startsWith("props-") && !row.key.startsWith("ref "))
+		.filter(isObjectRow)
 		.reduce((sum, row) => sum + row.size, 0)
 		.toFixed(0)} B`,
 );
-for (const row of rows.slice(0, Number(process.env.CENSUS_ROWS ?? 45)))
+for (const row of rows
+	.filter((row) => process.env.CENSUS_REFS === "1" || isObjectRow(row))
+	.slice(0, Number(process.env.CENSUS_ROWS ?? 45)))
 	console.log(row.size.toFixed(0).padStart(7), "B", row.count.toFixed(2).padStart(7), row.key);
 console.log("\nnew objects per actor by owner (the first new object holding them):");
 const owned = [...owners].sort((x, y) => y[1].size - x[1].size);
