@@ -18,14 +18,7 @@ import type { ActorRuns } from "./actor-run-start.js";
 import { StateChangeHook } from "./actor-steps.js";
 import { ActorSurface } from "./actor-surface.js";
 import { ActorTurns } from "./actor-turns.js";
-import {
-	ActivityWiring,
-	CallWiring,
-	HubWiring,
-	SurfaceWiring,
-	TurnWiring,
-	WriterWiring,
-} from "./actor-wiring.js";
+import { ActorWiring, SurfaceWiring, TurnWiring } from "./actor-wiring.js";
 import { ActorWriter, type WriteSource } from "./actor-writer.js";
 import { AssembledCore } from "./assembled-core.js";
 import { ConnWriteSource } from "./connections/conn-records.js";
@@ -152,7 +145,7 @@ export function assembleActor(host: AssemblyHost, loaded: LoadedState): ActorPar
  * prototypes: nothing here makes a closure per actor but the one change hook
  * the state tracker and buffered writes share.
  */
-export class AssembledActor implements ActorParts {
+export class AssembledActor extends ActorWiring implements ActorParts {
 	readonly host: AssemblyHost;
 	readonly core: AssembledCore;
 	readonly activity: ActorActivity;
@@ -177,6 +170,7 @@ export class AssembledActor implements ActorParts {
 	readonly schedules: ScheduleManager;
 	readonly calls: ActorCalls;
 	readonly writer: ActorWriter;
+	readonly sources: readonly WriteSource[];
 	/** Writes made outside a turn commit right after this microtask (one hook, shared by the write sources). */
 	readonly writesOutsideTurn: () => void;
 	/** The connection timers fire their actions on (made on first use). */
@@ -186,10 +180,11 @@ export class AssembledActor implements ActorParts {
 		const { deps } = host;
 		const config = deps.definition.config;
 		const actorId = host.record.actorId;
+		super();
 		this.host = host;
 		this.writesOutsideTurn = outsideTurnHook(this);
 		this.core = new AssembledCore(host, this);
-		this.activity = new ActorActivity(new ActivityWiring(this));
+		this.activity = new ActorActivity(this);
 		this.history = deps.options.turnHistory > 0 ? turnHistoryOf(this) : undefined;
 		this.turns = new ActorTurns(new TurnWiring(this));
 		this.tracker = new StateTracker(
@@ -209,10 +204,10 @@ export class AssembledActor implements ActorParts {
 			config.presence === undefined || config.presence === false
 				? undefined
 				: presenceOf(this, config.presence === true ? {} : config.presence);
-		this.hub = new ConnectionHub(new HubWiring(this));
+		this.hub = new ConnectionHub(this);
 		this.kv = new KvImpl(this.writes);
 		this.schedules = new ScheduleManager(this.core, this.writes, this);
-		this.calls = new ActorCalls(new CallWiring(this));
+		this.calls = new ActorCalls(this);
 		const sources: WriteSource[] = [
 			new StateWriteSource(this.tracker, loaded.initialized ? loaded.shape : undefined),
 			this.writes,
@@ -220,7 +215,8 @@ export class AssembledActor implements ActorParts {
 			this.connRecords,
 		];
 		if (this.history !== undefined) sources.push(this.history);
-		this.writer = new ActorWriter(new WriterWiring(this, sources));
+		this.sources = sources;
+		this.writer = new ActorWriter(this);
 	}
 
 	get queue(): QueueManager {

@@ -4,7 +4,8 @@
 // and read the actor's parts when called, instead of an object literal with a
 // closure per capability. An awake idle actor is mostly this wiring, and the
 // literals cost about 3 KB of heap per actor (bench/heap-census.ts); an
-// instance of these classes is one field.
+// instance of these classes is one field, and the four deps interfaces that
+// share no name with another meaning are the assembly itself (ActorWiring).
 
 import type { AnyActorDefinition } from "../actor/definition.js";
 import type { FireInfo } from "../actor/schedule.js";
@@ -16,11 +17,12 @@ import type { ActorError } from "../protocol/errors.js";
 import type { CommitPipeline } from "../storage/commit-pipeline.js";
 import type { ActionImpl } from "./action-table.js";
 import type { ActivityDeps, ActorActivity } from "./actor-activity.js";
-import type { AssembledActor } from "./actor-assembly.js";
-import type { CallDeps } from "./actor-calls.js";
-import type { SurfaceParts } from "./actor-surface.js";
+import type { AssembledActor, AssemblyHost } from "./actor-assembly.js";
+import type { ActorCalls, CallDeps } from "./actor-calls.js";
+import type { ActorSurface, SurfaceParts } from "./actor-surface.js";
 import type { ActorTurns, TurnDeps } from "./actor-turns.js";
 import type { ActorWriter, ActorWriterOptions, WriteSource } from "./actor-writer.js";
+import type { AssembledCore } from "./assembled-core.js";
 import type { ConnWriteSource } from "./connections/conn-records.js";
 import type { ConnectionImpl } from "./connections/connection.js";
 import type { ConnectionHooks, ConnectionHub, HubDeps } from "./connections/connection-hub.js";
@@ -32,51 +34,10 @@ import { ActionContextImpl, type ActorContextImpl, type ContextHost } from "./co
 import type { EventTap } from "./event-taps.js";
 import type { KvImpl } from "./kv-impl.js";
 import type { QueueManager } from "./queue-manager.js";
-import type { RawEndpointHost } from "./raw-endpoints.js";
 import type { ScheduleManager } from "./schedule-manager.js";
 import type { SleepScheduler } from "./sleep-scheduler.js";
 import type { StateTracker } from "./state-tracker.js";
 import type { TurnHistory } from "./turn-history.js";
-
-/** What {@link ActorActivity} reaches of its actor. */
-export class ActivityWiring implements ActivityDeps {
-	readonly #actor: AssembledActor;
-	constructor(actor: AssembledActor) {
-		this.#actor = actor;
-	}
-	get clock(): Clock {
-		return this.#actor.host.deps.clock;
-	}
-	get sleeps(): SleepScheduler {
-		return this.#actor.host.deps.sleeps;
-	}
-	log(): Logger {
-		return this.#actor.host.log;
-	}
-	get sleepTimeout(): number {
-		return this.#actor.host.deps.options.sleepTimeout;
-	}
-	get noSleep(): boolean {
-		return this.#actor.host.deps.options.noSleep;
-	}
-	// Connections that hibernate do not keep the actor awake; nor do hibernatable raw sockets.
-	othersIdle(): boolean {
-		const actor = this.#actor;
-		return (
-			actor.host.status === "awake" &&
-			actor.hub.keepingAwake === 0 &&
-			actor.calls.rawSocketsKeepingAwake === 0 &&
-			!(actor.host.runs?.busy ?? false) &&
-			!actor.writer.hasPendingWrites
-		);
-	}
-	onSettled(): void {
-		this.#actor.afterTurn();
-	}
-	sleep(): void {
-		void this.#actor.host.stop("sleep");
-	}
-}
 
 /** What {@link ActorTurns} reaches of its actor. */
 export class TurnWiring implements TurnDeps {
@@ -199,130 +160,131 @@ export class SurfaceWiring implements SurfaceParts {
 	}
 }
 
-/** What {@link ConnectionHub} reaches of its actor. */
-export class HubWiring implements HubDeps {
-	readonly #actor: AssembledActor;
-	constructor(actor: AssembledActor) {
-		this.#actor = actor;
+/**
+ * What {@link ActorActivity}, {@link ConnectionHub}, {@link ActorCalls} and
+ * {@link ActorWriter} reach of their actor: the assembly itself, whose class
+ * extends this one (these four deps interfaces share no name with a
+ * different meaning, and one object per actor fewer is four here). Each part
+ * still sees only its own interface.
+ */
+export abstract class ActorWiring implements ActivityDeps, HubDeps, CallDeps, ActorWriterOptions {
+	abstract readonly host: AssemblyHost;
+	abstract readonly core: AssembledCore;
+	abstract readonly activity: ActorActivity;
+	abstract readonly turns: ActorTurns;
+	abstract readonly writer: ActorWriter;
+	abstract readonly surface: ActorSurface;
+	abstract readonly hub: ConnectionHub;
+	abstract readonly calls: ActorCalls;
+	abstract readonly connRecords: ConnWriteSource;
+	abstract readonly context: ActorContextImpl;
+	abstract readonly sync: SharedStateSync | undefined;
+	abstract readonly presence: Presence | undefined;
+	abstract readonly queue: QueueManager;
+	/** What the writer collects writes from. */
+	abstract readonly sources: readonly WriteSource[];
+	abstract afterTurn(): void;
+	abstract assertAwake(): void;
+
+	// ---- ActorActivity ----
+	get clock(): Clock {
+		return this.host.deps.clock;
 	}
-	get core(): AssembledActor["core"] {
-		return this.#actor.core;
+	get sleeps(): SleepScheduler {
+		return this.host.deps.sleeps;
 	}
+	log(): Logger {
+		return this.host.log;
+	}
+	get sleepTimeout(): number {
+		return this.host.deps.options.sleepTimeout;
+	}
+	get noSleep(): boolean {
+		return this.host.deps.options.noSleep;
+	}
+	// Connections that hibernate do not keep the actor awake; nor do hibernatable raw sockets.
+	othersIdle(): boolean {
+		const host = this.host;
+		return (
+			host.status === "awake" &&
+			this.hub.keepingAwake === 0 &&
+			this.calls.rawSocketsKeepingAwake === 0 &&
+			!(host.runs?.busy ?? false) &&
+			!this.writer.hasPendingWrites
+		);
+	}
+	onSettled(): void {
+		this.afterTurn();
+	}
+	sleep(): void {
+		void this.host.stop("sleep");
+	}
+
+	// ---- ConnectionHub ----
 	get hooks(): ConnectionHooks {
-		return this.#actor.host.deps.definition.config;
-	}
-	get context(): unknown {
-		return this.#actor.context;
+		return this.host.deps.definition.config;
 	}
 	checkContext(conn: ConnectionImpl): ActionContextImpl {
-		return new ActionContextImpl(this.#actor.surface, conn, undefined);
+		return new ActionContextImpl(this.surface, conn, undefined);
 	}
 	get sockets(): SocketRegistry {
-		return this.#actor.host.deps.sockets;
+		return this.host.deps.sockets;
 	}
 	get records(): ConnWriteSource {
-		return this.#actor.connRecords;
+		return this.connRecords;
 	}
 	running(): boolean {
-		return this.#actor.host.status !== "stopped";
+		return this.host.status !== "stopped";
 	}
 	get nodeId(): string | undefined {
-		return this.#actor.host.deps.links?.nodeId;
+		return this.host.deps.links?.nodeId;
 	}
 	get links(): ConnectionLinks | undefined {
-		return this.#actor.host.deps.links;
+		return this.host.deps.links;
 	}
-	get sync(): SharedStateSync | undefined {
-		return this.#actor.sync;
-	}
-	get presence(): Presence | undefined {
-		return this.#actor.presence;
-	}
-}
 
-/** What {@link ActorCalls} (calls from outside) reach of their actor. */
-export class CallWiring implements CallDeps {
-	readonly #actor: AssembledActor;
-	constructor(actor: AssembledActor) {
-		this.#actor = actor;
-	}
-	get core(): RawEndpointHost {
-		return this.#actor.core;
-	}
+	// ---- ActorCalls ----
 	get contexts(): ContextHost {
-		return this.#actor.surface;
+		return this.surface;
 	}
 	get config(): AnyActorDefinition["config"] {
-		return this.#actor.host.deps.definition.config;
-	}
-	get clock(): Clock {
-		return this.#actor.host.deps.clock;
+		return this.host.deps.definition.config;
 	}
 	get connectTimeout(): number {
-		return this.#actor.host.deps.options.connectTimeout;
-	}
-	get hub(): ConnectionHub {
-		return this.#actor.hub;
-	}
-	get records(): ConnWriteSource {
-		return this.#actor.connRecords;
-	}
-	get sockets(): SocketRegistry {
-		return this.#actor.host.deps.sockets;
+		return this.host.deps.options.connectTimeout;
 	}
 	get hibernateConnections(): boolean {
-		return this.#actor.host.deps.options.hibernateConnections;
-	}
-	get turns(): ActorTurns {
-		return this.#actor.turns;
-	}
-	get queue(): QueueManager {
-		return this.#actor.queue;
-	}
-	assertAwake(): void {
-		this.#actor.assertAwake();
+		return this.host.deps.options.hibernateConnections;
 	}
 	track<T>(promise: Promise<T>): Promise<T> {
-		return this.#actor.activity.track(promise);
+		return this.activity.track(promise);
 	}
-}
 
-/** What {@link ActorWriter} reaches of its actor. */
-export class WriterWiring implements ActorWriterOptions {
-	readonly #actor: AssembledActor;
-	readonly sources: readonly WriteSource[];
-	constructor(actor: AssembledActor, sources: readonly WriteSource[]) {
-		this.#actor = actor;
-		this.sources = sources;
-	}
+	// ---- ActorWriter ----
 	get actorId(): string {
-		return this.#actor.host.record.actorId;
+		return this.host.record.actorId;
 	}
 	get fence(): number {
-		return this.#actor.host.fence;
+		return this.host.fence;
 	}
 	get pipeline(): CommitPipeline {
-		return this.#actor.host.deps.pipeline;
+		return this.host.deps.pipeline;
 	}
 	get durability(): "strict" | "relaxed" {
-		return this.#actor.host.deps.options.durability;
+		return this.host.deps.options.durability;
 	}
 	get saveIntervalMs(): number {
-		return this.#actor.host.deps.options.stateSaveInterval;
-	}
-	get clock(): Clock {
-		return this.#actor.host.deps.clock;
+		return this.host.deps.options.stateSaveInterval;
 	}
 	onFailure(error: unknown): void {
-		this.#actor.host.reset(error);
+		this.host.reset(error);
 	}
 	onDurable(generation: number, alarm: number | null | undefined): void {
-		const actor = this.#actor;
-		const { deps } = actor.host;
-		actor.hub.release(generation);
-		if (alarm !== undefined) deps.onAlarmCommitted(actor.host.record.actorId, alarm);
-		deps.inspection?.committed(actor.host.record.actorId);
+		const { deps } = this.host;
+		this.hub.release(generation);
+		if (alarm !== undefined) deps.onAlarmCommitted(this.host.record.actorId, alarm);
+		deps.inspection?.committed(this.host.record.actorId);
 		// Writes are collected when the commit is sent: idleness may have changed.
-		actor.activity.maybeIdle();
+		this.activity.maybeIdle();
 	}
 }
