@@ -56,6 +56,14 @@ export class DeferredSpan {
 	#span: Span | undefined;
 	#spanContext: Context | undefined;
 	#errors: unknown[] | undefined;
+	/**
+	 * `Date.now() - performance.now()` when the span was made: every time this
+	 * span and its child are given is an epoch time on this one anchor. Given
+	 * `performance.now()` times, the SDK anchors each span on its own
+	 * `Date.now()` (whole milliseconds), so a child could end up to 1 ms after
+	 * its parent although both ended at the same instant.
+	 */
+	#anchor = 0;
 
 	constructor(options: DeferredSpanOptions) {
 		this.#options = options;
@@ -72,7 +80,8 @@ export class DeferredSpan {
 	span(): Span {
 		if (this.#span !== undefined) return this.#span;
 		const { tracer, name, kind, attributes, recordError } = this.#options;
-		const options = { kind, attributes, startTime: this.#started };
+		this.#anchor = Date.now() - performance.now();
+		const options = { kind, attributes, startTime: this.#anchor + this.#started };
 		const span = tracer.startSpan(name, options, this.parent());
 		this.#span = span;
 		for (const error of this.#errors ?? []) recordError(span, error);
@@ -101,11 +110,13 @@ export class DeferredSpan {
 	 * and the span failed.
 	 */
 	end(wait?: { name: string; started: number }, failure?: { error: unknown }): void {
-		const now = performance.now();
+		const ended = performance.now();
 		const span = this.span();
+		const now = this.#anchor + ended;
 		if (wait !== undefined) {
 			const { tracer, recordError } = this.#options;
-			const child = tracer.startSpan(wait.name, { startTime: wait.started }, this.spanContext());
+			const startTime = this.#anchor + wait.started;
+			const child = tracer.startSpan(wait.name, { startTime }, this.spanContext());
 			if (failure !== undefined) recordError(child, failure.error);
 			child.end(now);
 		}

@@ -130,4 +130,21 @@ describe("deferred spans", () => {
 		expect(second?.status.code).toBe(otel.SpanStatusCode.ERROR);
 		expect(spanNamed(tracing.spans(), "wait").status.code).toBe(otel.SpanStatusCode.ERROR);
 	});
+
+	it("its wait child starts and ends within it, whatever millisecond the clock is at", () => {
+		// Regression: the SDK anchored each span's performance.now() times on its
+		// own Date.now(), so a child made a few µs after its parent, across a
+		// millisecond boundary, ended up to 1 ms after it (a flaky trace test).
+		const hr = (time: readonly [number, number]) =>
+			BigInt(time[0]) * 1_000_000_000n + BigInt(time[1]);
+		for (let i = 0; i < 3_000; i++) {
+			tracing.exporter.reset();
+			const span = deferred();
+			span.end({ name: "wait", started: performance.now() });
+			const server = spanNamed(tracing.spans(), "server");
+			const child = spanNamed(tracing.spans(), "wait");
+			expect(hr(child.startTime) >= hr(server.startTime)).toBe(true);
+			expect(hr(child.endTime) <= hr(server.endTime)).toBe(true);
+		}
+	});
 });
