@@ -197,6 +197,33 @@ async function census(): Promise<Map<string, { count: number; size: number }>> {
 	return out;
 }
 
+/** Where a heap snapshot keeps what the census reads: field offsets, type names, the arrays. */
+function layoutOf(snapshot: any) {
+	const meta = snapshot.snapshot.meta;
+	const fields: string[] = meta.node_fields;
+	const [typeAt, nameAt, idAt, sizeAt, edgeCountAt] = [
+		"type",
+		"name",
+		"id",
+		"self_size",
+		"edge_count",
+	].map((field) => fields.indexOf(field)) as [number, number, number, number, number];
+	return {
+		stride: fields.length,
+		typeAt,
+		nameAt,
+		idAt,
+		sizeAt,
+		edgeCountAt,
+		nodeTypes: meta.node_types[0] as string[],
+		edgeTypes: meta.edge_types[0] as string[],
+		edgeStride: meta.edge_fields.length as number,
+		nodes: snapshot.nodes as number[],
+		edges: snapshot.edges as number[],
+		strings: snapshot.strings as string[],
+	};
+}
+
 /**
  * The census's own objects in this snapshot (node offsets): what is new since
  * the previous snapshot and reachable from its {@link CensusData}.
@@ -205,18 +232,9 @@ function censusOwn(snapshot: any): Set<number> {
 	const own = new Set<number>();
 	const previous = data.previousIds;
 	if (previous === undefined) return own;
-	const meta = snapshot.snapshot.meta;
-	const fields: string[] = meta.node_fields;
-	const stride = fields.length;
-	const [typeAt, nameAt, idAt, edgeCountAt] = ["type", "name", "id", "edge_count"].map((field) =>
-		fields.indexOf(field),
-	) as [number, number, number, number];
-	const nodeTypes: string[] = meta.node_types[0];
-	const edgeTypes: string[] = meta.edge_types[0];
-	const edgeStride = meta.edge_fields.length;
-	const nodes: number[] = snapshot.nodes;
-	const edges: number[] = snapshot.edges;
-	const strings: string[] = snapshot.strings;
+	const layout = layoutOf(snapshot);
+	const { stride, typeAt, nameAt, idAt, edgeCountAt, nodeTypes, edgeTypes, edgeStride } = layout;
+	const { nodes, edges, strings } = layout;
 	const firstEdge = new Map<number, number>();
 	let root: number | undefined;
 	let at = 0;
@@ -262,22 +280,10 @@ function newObjectOwners(
 	locationOf: Map<number, string>,
 	excluded: ReadonlySet<number>,
 ): void {
-	const meta = snapshot.snapshot.meta;
-	const fields: string[] = meta.node_fields;
-	const stride = fields.length;
-	const [typeAt, nameAt, idAt, sizeAt, edgeCountAt] = [
-		"type",
-		"name",
-		"id",
-		"self_size",
-		"edge_count",
-	].map((field) => fields.indexOf(field)) as [number, number, number, number, number];
-	const nodeTypes: string[] = meta.node_types[0];
-	const edgeTypes: string[] = meta.edge_types[0];
-	const edgeStride = meta.edge_fields.length;
-	const nodes: number[] = snapshot.nodes;
-	const edges: number[] = snapshot.edges;
-	const strings: string[] = snapshot.strings;
+	const layout = layoutOf(snapshot);
+	const { stride, typeAt, nameAt, idAt, sizeAt, edgeCountAt, nodeTypes, edgeTypes, edgeStride } =
+		layout;
+	const { nodes, edges, strings } = layout;
 	const ids = new Set<number>();
 	for (let i = 0; i < nodes.length; i += stride) ids.add(nodes[i + idAt] as number);
 	const before = data.previousIds;
