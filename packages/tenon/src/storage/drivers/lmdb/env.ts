@@ -27,6 +27,22 @@ export interface LmdbEnv {
 	meta: Database<number, string>;
 }
 
+/**
+ * The address space mapped for the data file up front, where mapping past
+ * the file's end costs no memory and no disk (64-bit, not Windows).
+ *
+ * lmdb-js otherwise starts with a 128 KiB map and doubles it as the file
+ * grows, and on purpose never unmaps the old maps (readers on other threads
+ * may still use them): every page read through an old map stays resident,
+ * so the process held the data file up to 2.4x over (RSS at 100,000 idle
+ * actors: 141 MiB of file pages for a 57 MiB file, 1.46 KiB per actor). One
+ * map from the start is never outgrown below this size, and the file itself
+ * still grows only as pages are written. Windows sizes the file to the map,
+ * so there lmdb-js's growth stays.
+ */
+const INITIAL_MAP_SIZE =
+	process.platform === "win32" || !process.arch.includes("64") ? undefined : 64 * 2 ** 30;
+
 /** Opens (creating if needed) the environment at `path`. */
 export async function openLmdbEnv(path: string): Promise<LmdbEnv> {
 	// Imported lazily so users of the memory driver never load the native module.
@@ -43,6 +59,7 @@ export async function openLmdbEnv(path: string): Promise<LmdbEnv> {
 		// separate sync tracked by `flushed`).
 		overlappingSync: false,
 		noMemInit: true,
+		...(INITIAL_MAP_SIZE === undefined ? {} : { mapSize: INITIAL_MAP_SIZE }),
 	});
 	const binary = { encoding: "binary", keyEncoding: "binary" } as const;
 	return {
