@@ -68,10 +68,11 @@ describe("lmdb driver specifics", () => {
 			const env = await openLmdbEnv(dir);
 			try {
 				const value = new Uint8Array(1024).fill(7);
+				const encoder = new TextEncoder();
 				for (let batch = 0; batch < 8; batch++) {
 					await env.root.transaction(() => {
 						for (let i = 0; i < 1_000; i++)
-							void env.data.put(new TextEncoder().encode(`k-${batch}-${i}`), value);
+							void env.data.put(encoder.encode(`k-${batch}-${i}`), value);
 					});
 				}
 				// Read everything back, as a checkpoint's and a wake's reads do.
