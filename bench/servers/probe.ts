@@ -87,10 +87,12 @@ function memoryDetail() {
  * - `POST /fanout`: arms the socket clock for one round;
  * - `GET /fanout`: the round as {@link ServerFanout}, and disarms;
  * - `POST /tracing/on`, `/tracing/sampled`, `/tracing/context`, `/tracing/off`: `setTracing`
- *   (servers that have it).
+ *   (servers that have it);
+ * - `POST /flush-spans`: `flushSpans` (records the spans a server holds for a batch; the same
+ *   round trip in every mode, so a block of calls timed with it carries its spans' cost).
  */
 export async function startProbe(
-	options: { setTracing?: (mode: TracingMode) => void } = {},
+	options: { setTracing?: (mode: TracingMode) => void; flushSpans?: () => void } = {},
 ): Promise<string> {
 	installSocketClock();
 	const probe = createServer((req, res) => {
@@ -99,6 +101,11 @@ export async function startProbe(
 		if (req.method === "POST" && tracing) {
 			if (options.setTracing === undefined) res.statusCode = 404;
 			else options.setTracing(tracing[1] as TracingMode);
+			res.end("{}");
+			return;
+		}
+		if (req.method === "POST" && req.url === "/flush-spans") {
+			options.flushSpans?.();
 			res.end("{}");
 			return;
 		}

@@ -6,7 +6,7 @@ import {
 	ParentBasedSampler,
 	TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
-import { actor, event, lmdbDriver, setup } from "tenon";
+import { actor, event, flushSpans, lmdbDriver, setup } from "tenon";
 import { yjsActor } from "tenon/yjs";
 import { startProbe } from "./probe.js";
 
@@ -140,6 +140,7 @@ if (dataDir) {
 	});
 	const contextManager = new AsyncLocalStorageContextManager();
 	const probe = await startProbe({
+		flushSpans,
 		setTracing: (mode) => {
 			trace.disable();
 			context.disable();

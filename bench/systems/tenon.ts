@@ -7,7 +7,7 @@ import { captureRequest, RequestReplay } from "../lib/http-replay.js";
 import { type ServerProcess, startBundled } from "../lib/process.js";
 import { forRange, memoryCurve, pipelined } from "../lib/workloads.js";
 import type { benchRegistry } from "../servers/tenon.js";
-import type { Caller, System } from "./types.js";
+import type { Caller, System, TracingMode } from "./types.js";
 
 type Client = ReturnType<typeof createClient<typeof benchRegistry>>;
 
@@ -15,6 +15,32 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Requests in flight while waking idle actors (more only adds buffers to the RSS being measured). */
 const WAKE_CONCURRENCY = 64;
+
+/** A bench server of its own with OpenTelemetry `mode` registered from the start (row 1c). */
+export async function startTraced(
+	mode: TracingMode,
+	withoutLog = false,
+): Promise<{ client: Client; probe: string; stop(): Promise<void> }> {
+	const dataDir = mkdtempSync(join(tmpdir(), "tenon-bench-traced-"));
+	const server = await startBundled(join(import.meta.dirname, "..", "servers", "tenon.ts"), {
+		TENON_DATA_DIR: dataDir,
+		TENON_LOG_LEVEL: "error",
+		...(withoutLog ? { TENON_BENCH_COMMIT_LOG: "off" } : {}),
+	});
+	const stop = async () => {
+		await client.dispose();
+		await server.stop();
+		rmSync(dataDir, { recursive: true, force: true });
+	};
+	const client = createClient<typeof benchRegistry>({ endpoint: server.url, encoding: "cbor" });
+	const probe = /MEMORY (\S+)/.exec(server.output)?.[1] ?? "";
+	const response = await fetch(`${probe}/tracing/${mode}`, { method: "POST" });
+	if (!response.ok) {
+		await stop();
+		throw new Error(`the probe cannot set tracing (HTTP ${response.status})`);
+	}
+	return { client, probe, stop };
+}
 
 /**
  * Tenon on LMDB, strict durability (the default). `commitLog: false` runs
@@ -60,10 +86,21 @@ export function tenonSystem(options: { commitLog?: boolean } = {}): System {
 			await conn.increment();
 			return { call: () => conn.increment(), close: () => conn.dispose() };
 		},
-		async setTracing(mode) {
-			const response = await fetch(`${memoryUrl}/tracing/${mode}`, { method: "POST" });
-			if (!response.ok)
-				throw new Error(`the probe cannot switch tracing (HTTP ${response.status})`);
+		async tracedConnection(mode): Promise<Caller> {
+			const traced = await startTraced(mode, withoutLog);
+			const conn = traced.client.counter.getOrCreate("traced").connect();
+			await conn.increment();
+			return {
+				call: () => conn.increment(),
+				// The spans the server holds for its batch are recorded before the block's clock stops.
+				settle: async () => {
+					await fetch(`${traced.probe}/flush-spans`, { method: "POST" });
+				},
+				close: async () => {
+					await conn.dispose();
+					await traced.stop();
+				},
+			};
 		},
 		async warmRelaxed(key): Promise<Caller> {
 			const conn = client.relaxedCounter.getOrCreate(key).connect();

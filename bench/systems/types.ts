@@ -3,6 +3,8 @@ import type { FanoutTimes } from "../lib/fanout.js";
 /** Something that can be called once per measurement. */
 export interface Caller {
 	call(): Promise<unknown>;
+	/** Optional: finishes work the calls so far left for later (timed with a block of calls). */
+	settle?(): Promise<void>;
 	close(): Promise<void>;
 }
 
@@ -34,12 +36,14 @@ export interface Workloads {
 	 */
 	warmRelaxed?(key: string): Promise<Caller>;
 	/**
-	 * 1c. Switches OpenTelemetry in the server: `off` (nothing registered),
-	 * `context` (only a context manager: what any traced Node app pays), `on`
-	 * (a context manager and a tracer provider without exporter: Tenon makes
-	 * spans). Row 1 is measured all three ways, in alternating blocks.
+	 * 1c. Row 1's call on a server of its own that runs with OpenTelemetry
+	 * `mode` for its whole life: `off` (nothing registered), `context` (only a
+	 * context manager: what any traced Node app pays), `on` (a context manager
+	 * and a tracer provider without exporter: the system makes spans). Closing
+	 * the caller stops that server. A fixed mode per process, not a switch:
+	 * work a mode leaves for later (a batch of spans) stays on its own timeline.
 	 */
-	setTracing?(mode: TracingMode): Promise<void>;
+	tracedConnection?(mode: TracingMode): Promise<Caller>;
 	/** 2. A stateless HTTP action on a warm actor. */
 	httpAction?(key: string): Promise<Caller>;
 	/** 2b. The same with the system's relaxed durability (the server's own cost, without the commit). */

@@ -61,6 +61,7 @@ export {
 	type LogLevels,
 	type LogSink,
 } from "./common/logger.js";
+export { flushSpans } from "./observability/deferred-span.js";
 export { configureTracing, SPAN_NAMES, type TracingOptions } from "./observability/tracing.js";
 export { useOpenTelemetry } from "./observability/use-open-telemetry.js";
 export { ActorError, UserError, type UserErrorOptions } from "./protocol/errors.js";

@@ -188,7 +188,8 @@ export function traceGatewayRequest<R extends { readonly status: number }>(
  *
  * The span is deferred (deferred-span.ts): unless the action reads it (a child
  * span, a call that propagates the trace), it and its commit wait are made
- * after the reply has left, with the times they started.
+ * after the reply has left, with the times they started, in a batch within
+ * RECORD_DELAY_MS (`flushSpans()` records the batch at once).
  */
 export function traceWsAction(
 	actor: TracedActor,
@@ -216,18 +217,18 @@ export function traceWsAction(
 		.then(
 			(generation) => {
 				if (generation === undefined) {
-					span.end();
+					span.finish();
 					return;
 				}
 				// The reply leaves once the turn's writes are durable: that wait ends the span.
 				const wait = { name: SPAN_NAMES.commitWait, started: performance.now() };
 				whenDurable(generation).then(
-					() => span.end(wait),
-					(error: unknown) => span.end(wait, { error }),
+					() => span.finish(wait),
+					(error: unknown) => span.finish(wait, { error }),
 				);
 			},
 			(error: unknown) => {
-				span.end(undefined, { error });
+				span.finish(undefined, { error });
 				throw error;
 			},
 		);

@@ -10,6 +10,7 @@ import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
 import { passUpgradeThrough } from "../cluster/upgrade-proxy.js";
 import { corkableOf } from "../common/ws-cork.js";
+import { flushSpans } from "../observability/deferred-span.js";
 import { nodeCall, requestUrl, toHeaders, writeReply } from "./node-incoming.js";
 import { NodeRequestBody } from "./request-body.js";
 import type { ServerCore } from "./server-core.js";
@@ -426,6 +427,8 @@ export async function listenNode(core: ServerCore, options: ListenOptions): Prom
 			handlers.close();
 			server.closeAllConnections();
 			await stopped;
+			// Spans of the last actions, held for their batch, reach the SDK before it shuts down.
+			flushSpans();
 		})();
 		return closing;
 	};

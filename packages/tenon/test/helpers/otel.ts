@@ -10,11 +10,12 @@ import {
 	SimpleSpanProcessor,
 	type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import { flushSpans } from "../../src/observability/deferred-span.js";
 
 /** A registered tracer provider recording finished spans in memory. */
 export interface TestTracing {
 	readonly exporter: InMemorySpanExporter;
-	/** Finished spans so far. */
+	/** Finished spans so far (those Tenon holds for their batch recorded first). */
 	spans(): ReadableSpan[];
 	/** Runs `work` in a new active span (the test's "client" span), ended after. */
 	inSpan<T>(name: string, work: (span: Span) => Promise<T>): Promise<T>;
@@ -44,7 +45,10 @@ export function installTracing(onStart?: (span: Span) => void): TestTracing {
 	const tracer = provider.getTracer("test");
 	return {
 		exporter,
-		spans: () => exporter.getFinishedSpans(),
+		spans: () => {
+			flushSpans();
+			return exporter.getFinishedSpans();
+		},
 		inSpan: (name, work) =>
 			tracer.startActiveSpan(name, async (span) => {
 				try {

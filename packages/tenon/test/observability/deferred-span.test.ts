@@ -4,7 +4,11 @@
 import * as otel from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DeferredSpan } from "../../src/observability/deferred-span.js";
+import {
+	DeferredSpan,
+	flushSpans,
+	RECORD_DELAY_MS,
+} from "../../src/observability/deferred-span.js";
 import { childrenOf, installTracing, spanNamed, type TestTracing } from "../helpers/otel.js";
 
 const KEY = otel.createContextKey("tenon test key");
@@ -23,11 +27,15 @@ describe("deferred spans", () => {
 	let made: number;
 
 	/** A deferred span whose tracer counts the spans it makes. */
-	function deferred(parent: () => otel.Context = () => otel.ROOT_CONTEXT): DeferredSpan {
+	function deferred(
+		parent: () => otel.Context = () => otel.ROOT_CONTEXT,
+		name = "server",
+	): DeferredSpan {
 		const inner = otel.trace.getTracer("deferred-test");
 		const tracer: otel.Tracer = {
 			startSpan: (name, options, context) => {
 				made++;
+				if (name === "throws") throw new Error("a span processor failed");
 				return inner.startSpan(name, options, context);
 			},
 			startActiveSpan: inner.startActiveSpan.bind(inner) as otel.Tracer["startActiveSpan"],
@@ -35,7 +43,7 @@ describe("deferred spans", () => {
 		return new DeferredSpan({
 			tracer,
 			otel,
-			name: "server",
+			name,
 			kind: otel.SpanKind.SERVER,
 			attributes: { "test.attribute": 1 },
 			parent,
@@ -146,5 +154,78 @@ describe("deferred spans", () => {
 			expect(hr(child.startTime) >= hr(server.startTime)).toBe(true);
 			expect(hr(child.endTime) <= hr(server.endTime)).toBe(true);
 		}
+	});
+
+	describe("finished (the WebSocket action's path)", () => {
+		const finished = () => tracing.exporter.getFinishedSpans();
+
+		it("is made in a batch, with the times it was finished at, not when the batch runs", () => {
+			const span = deferred();
+			spin(2);
+			const wait = { name: "wait", started: performance.now() };
+			spin(2);
+			span.finish(wait);
+			const finishedAt = Date.now();
+			spin(10);
+			expect(made).toBe(0);
+			expect(finished()).toHaveLength(0);
+			flushSpans();
+			expect(made).toBe(2);
+			const server = spanNamed(finished(), "server");
+			const child = spanNamed(finished(), "wait");
+			expect(childrenOf(finished(), server)).toEqual([child]);
+			// Its end is when it finished: the 10 ms before the batch ran are not in it.
+			expect(durationMs(server)).toBeGreaterThanOrEqual(3.5);
+			expect(durationMs(server)).toBeLessThan(9);
+			const endMs = server.endTime[0] * 1e3 + server.endTime[1] / 1e6;
+			expect(endMs).toBeLessThanOrEqual(finishedAt + 1);
+			// Recorded once: a second flush makes nothing.
+			flushSpans();
+			expect(made).toBe(2);
+			expect(finished()).toHaveLength(2);
+		});
+
+		it("reaches the SDK within the record delay without a flush", async () => {
+			const span = deferred();
+			span.finish();
+			expect(finished()).toHaveLength(0);
+			const started = performance.now();
+			while (finished().length === 0 && performance.now() - started < 5_000) {
+				await new Promise((resolve) => setTimeout(resolve, 5));
+			}
+			expect(finished().map((s) => s.name)).toEqual(["server"]);
+			expect(performance.now() - started).toBeGreaterThanOrEqual(RECORD_DELAY_MS - 2);
+		});
+
+		it("a large batch is recorded at once (the memory held is bounded)", () => {
+			for (let i = 0; i < 1_023; i++) deferred().finish();
+			expect(finished()).toHaveLength(0);
+			deferred().finish();
+			expect(finished()).toHaveLength(1_024);
+		});
+
+		it("a span whose recording throws loses itself, not the rest of its batch", () => {
+			const errors: unknown[] = [];
+			otel.diag.setLogger(
+				{
+					error: (_message, ...args) => errors.push(args[0]),
+					warn: () => {},
+					info: () => {},
+					debug: () => {},
+					verbose: () => {},
+				},
+				otel.DiagLogLevel.ERROR,
+			);
+			try {
+				deferred().finish();
+				deferred(undefined, "throws").finish();
+				deferred().finish({ name: "wait", started: performance.now() });
+				flushSpans();
+				expect(finished().map((s) => s.name)).toEqual(["server", "wait", "server"]);
+				expect(errors).toEqual([new Error("a span processor failed")]);
+			} finally {
+				otel.diag.disable();
+			}
+		});
 	});
 });
