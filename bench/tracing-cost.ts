@@ -50,6 +50,8 @@ try {
 	for (let round = 0; round < rounds; round++) {
 		for (const server of round % 2 === 0 ? servers : [...servers].reverse()) {
 			for (let i = 0; i < 10; i++) await server.call();
+			// The warm-up calls' spans are not the block's.
+			await fetch(`${server.traced.probe}/flush-spans`, { method: "POST" });
 			const cpuBefore = await serverCpu(server);
 			const started = performance.now();
 			for (let i = 0; i < BLOCK; i++) await server.call();
@@ -78,5 +80,5 @@ try {
 		console.log(`  ${mode}: each server's median / off: ${each.join(", ")}`);
 	}
 } finally {
-	for (const server of servers) await server.traced.stop();
+	await Promise.allSettled(servers.map((server) => server.traced.stop()));
 }

@@ -211,6 +211,8 @@ async function runSystem(
 					for (const { caller, values } of round % 2 === 0 ? callers : [...callers].reverse()) {
 						signal.throwIfAborted();
 						await caller.call();
+						// The warm-up call's spans are not the block's.
+						await caller.settle?.();
 						const block: number[] = [];
 						const started = performance.now();
 						for (let i = 0; i < TRACING_BLOCK; i++) block.push(await time(caller.call));
@@ -223,7 +225,7 @@ async function runSystem(
 					if (perMode() >= 20 && performance.now() > until) break;
 				}
 			} finally {
-				for (const { caller } of callers) await caller.close();
+				await Promise.allSettled(callers.map(({ caller }) => caller.close()));
 			}
 			const pooled = (mode: (typeof modes)[number]) =>
 				callers.filter((c) => c.mode === mode).flatMap((c) => c.values);

@@ -34,10 +34,12 @@ export async function startTraced(
 	};
 	const client = createClient<typeof benchRegistry>({ endpoint: server.url, encoding: "cbor" });
 	const probe = /MEMORY (\S+)/.exec(server.output)?.[1] ?? "";
-	const response = await fetch(`${probe}/tracing/${mode}`, { method: "POST" });
-	if (!response.ok) {
+	try {
+		const response = await fetch(`${probe}/tracing/${mode}`, { method: "POST" });
+		if (!response.ok) throw new Error(`the probe cannot set tracing (HTTP ${response.status})`);
+	} catch (error) {
 		await stop();
-		throw new Error(`the probe cannot set tracing (HTTP ${response.status})`);
+		throw error;
 	}
 	return { client, probe, stop };
 }
@@ -89,12 +91,18 @@ export function tenonSystem(options: { commitLog?: boolean } = {}): System {
 		async tracedConnection(mode): Promise<Caller> {
 			const traced = await startTraced(mode, withoutLog);
 			const conn = traced.client.counter.getOrCreate("traced").connect();
-			await conn.increment();
+			try {
+				await conn.increment();
+			} catch (error) {
+				await traced.stop();
+				throw error;
+			}
 			return {
 				call: () => conn.increment(),
 				// The spans the server holds for its batch are recorded before the block's clock stops.
 				settle: async () => {
-					await fetch(`${traced.probe}/flush-spans`, { method: "POST" });
+					const response = await fetch(`${traced.probe}/flush-spans`, { method: "POST" });
+					await response.text();
 				},
 				close: async () => {
 					await conn.dispose();

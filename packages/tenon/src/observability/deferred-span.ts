@@ -31,7 +31,7 @@ let spanKeyChecked: boolean | undefined;
 
 /** How long a finished span may wait for its batch (ms). */
 export const RECORD_DELAY_MS = 50;
-/** A batch this large is recorded at once (bounds the memory held under load). */
+/** Actions whose spans wait; the one that reaches it records the batch at once (bounds memory). */
 const MAX_PENDING = 1024;
 
 /** Finished spans not yet made (oldest first). */
@@ -42,9 +42,9 @@ let batchTimer: ReturnType<typeof setTimeout> | undefined;
 /**
  * Records the spans Tenon has finished but not yet handed to the SDK: an
  * action on a WebSocket connection ends its spans when its reply leaves and
- * records them in a batch within 50 ms. Call it before reading an in-memory
- * exporter in a test, or before shutting the SDK down; a server's `close()`
- * calls it.
+ * records them in a batch about 50 ms later. Call it before reading an
+ * in-memory exporter in a test, and before shutting the SDK down; a server's
+ * `close()` calls it once its connections are closed.
  *
  * @example
  * await conn.increment();
@@ -57,7 +57,13 @@ export function flushSpans(): void {
 	while (pending.length > 0) {
 		const batch = pending;
 		pending = [];
-		for (const span of batch) span.recordFinished();
+		for (const span of batch) {
+			try {
+				span.recordFinished();
+			} catch {
+				// recordFinished reports its own failures; a diag logger that throws loses one span.
+			}
+		}
 	}
 }
 
@@ -192,15 +198,19 @@ export class DeferredSpan {
 	): void {
 		const span = this.span();
 		const now = this.#anchor + ended;
-		if (wait !== undefined) {
-			const { tracer, recordError } = this.#options;
-			const startTime = this.#anchor + wait.started;
-			const child = tracer.startSpan(wait.name, { startTime }, this.spanContext());
-			if (failure !== undefined) recordError(child, failure.error);
-			child.end(now);
+		try {
+			if (wait !== undefined) {
+				const { tracer, recordError } = this.#options;
+				const startTime = this.#anchor + wait.started;
+				const child = tracer.startSpan(wait.name, { startTime }, this.spanContext());
+				if (failure !== undefined) recordError(child, failure.error);
+				child.end(now);
+			}
+		} finally {
+			// A processor that throws on the child still gets the span.
+			if (failure !== undefined) this.#options.recordError(span, failure.error);
+			span.end(now);
 		}
-		if (failure !== undefined) this.#options.recordError(span, failure.error);
-		span.end(now);
 	}
 }
 

@@ -177,6 +177,16 @@ export function traceGatewayRequest<R extends { readonly status: number }>(
 }
 
 /**
+ * The parent of a WebSocket action's span, resolved when the span is made. A
+ * function of its own: a closure made in traceWsAction would share its scope,
+ * and a span waiting for its batch would keep the connection and the message
+ * alive through `run` and `whenDurable`.
+ */
+function remoteParent(otel: Otel, traceparent: string | undefined): () => Context {
+	return () => remoteContext(traceparent, undefined, otel.ROOT_CONTEXT);
+}
+
+/**
  * An action on a WebSocket connection, a server span from the message's
  * `traceparent` (a new trace without one) to the release of its reply. The
  * span is also the action's turn (the actor is awake while a connection holds
@@ -209,7 +219,7 @@ export function traceWsAction(
 		name: `${SPAN_NAMES.wsAction} ${action}`,
 		kind: KIND_SERVER,
 		attributes,
-		parent: () => remoteContext(traceparent, undefined, otel.ROOT_CONTEXT),
+		parent: remoteParent(otel, traceparent),
 		recordError,
 	});
 	return otel.context

@@ -423,12 +423,15 @@ export async function listenNode(core: ServerCore, options: ListenOptions): Prom
 			// server.close() also ends idle keep-alive sockets (Node >= 19); the
 			// rest end after their response (keep-alive is off while closing).
 			const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-			await options.beforeClose();
-			handlers.close();
-			server.closeAllConnections();
-			await stopped;
-			// Spans of the last actions, held for their batch, reach the SDK before it shuts down.
-			flushSpans();
+			try {
+				await options.beforeClose();
+				handlers.close();
+				server.closeAllConnections();
+				await stopped;
+			} finally {
+				// Spans of the last actions, held for their batch, reach the SDK before it shuts down.
+				flushSpans();
+			}
 		})();
 		return closing;
 	};

@@ -58,6 +58,7 @@ export function installTracing(onStart?: (span: Span) => void): TestTracing {
 				}
 			}),
 		async uninstall() {
+			flushSpans();
 			trace.disable();
 			context.disable();
 			propagation.disable();
