@@ -6,12 +6,10 @@
 //
 //   npx tsx --conditions=tenon-source bench/warm-ab.ts [blocks] [systems]
 //   systems: comma-separated of tenon, tenon-txn, tenon-relaxed, workerd, floor, floor-commit
-//   (default all five). floor-commit is the floor's WebSocket echo followed by
-//   one 4 KiB write and one fdatasync to a preallocated file in this process:
-//   the round trip plus one durable commit of the commit log's kind.
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+//   (default all five). floor-commit is the core suite's durable floor: the
+//   floor's WebSocket echo server making one 4 KiB write and one fdatasync of
+//   a preallocated file before it answers: the round trip plus one durable
+//   commit of the commit log's kind.
 import { floorSystem } from "./systems/floor.js";
 import { tenonSystem } from "./systems/tenon.js";
 import type { Caller, System } from "./systems/types.js";
@@ -20,38 +18,6 @@ import { workerdSystem } from "./systems/workerd.js";
 const blocks = Number(process.argv[2] ?? 40);
 const wanted = (process.argv[3] ?? "tenon,tenon-txn,workerd,floor,floor-commit").split(",");
 const BLOCK = 25;
-/** The floor's echo plus one write and fdatasync of a preallocated file. */
-function floorCommitSystem(): System {
-	const floor = floorSystem();
-	const dir = mkdtempSync(join(tmpdir(), "tenon-floor-commit-"));
-	const fd = openSync(join(dir, "log"), "w+");
-	const block = new Uint8Array(4096).fill(1);
-	const blocks = 4096;
-	for (let i = 0; i < blocks; i++) writeSync(fd, new Uint8Array(4096), 0, 4096, i * 4096);
-	fdatasyncSync(fd);
-	let at = 0;
-	return {
-		...floor,
-		name: "floor: ws echo + one write and fdatasync",
-		async warmConnection(key) {
-			const echo = await (floor.warmConnection as (key: string) => Promise<Caller>)(key);
-			return {
-				call: async () => {
-					await echo.call();
-					writeSync(fd, block, 0, block.length, (at++ % blocks) * 4096);
-					fdatasyncSync(fd);
-				},
-				close: () => echo.close(),
-			};
-		},
-		async stop() {
-			await floor.stop();
-			closeSync(fd);
-			rmSync(dir, { recursive: true, force: true });
-		},
-	};
-}
-
 const makers: Record<string, () => System> = {
 	tenon: () => tenonSystem(),
 	"tenon-txn": () => tenonSystem({ commitLog: false }),
@@ -62,7 +28,7 @@ const makers: Record<string, () => System> = {
 	},
 	workerd: workerdSystem,
 	floor: floorSystem,
-	"floor-commit": floorCommitSystem,
+	"floor-commit": () => floorSystem({ durable: true }),
 };
 const systems = wanted.map((id) => {
 	const make = makers[id];

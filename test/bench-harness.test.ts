@@ -3,7 +3,7 @@
 // where rows are compared relative to their floor (or reference) measured in
 // the same run, never as absolute times; the charts; the workload loops.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -12,6 +12,7 @@ import { type BenchResults, compareResults, isRegression } from "../bench/lib/co
 import type { BenchRow } from "../bench/lib/report.js";
 import { summarize } from "../bench/lib/stats.js";
 import { forRange } from "../bench/lib/workloads.js";
+import { durableWriter } from "../bench/servers/durable-write.js";
 
 const TENON = "Tenon (lmdb)";
 const FLOOR = "floor: bare node:http / ws echo";
@@ -199,5 +200,30 @@ describe("bench workload loops", () => {
 		// The calls in flight when it aborted finish; none starts after.
 		await new Promise((resolve) => setTimeout(resolve, 20));
 		expect(started).toBe(10);
+	});
+});
+
+describe("the durable floor's write", () => {
+	it("writes one 4 KiB page per call, in turn, to a file whose blocks exist from the start", () => {
+		const dir = mkdtempSync(join(tmpdir(), "tenon-durable-floor-"));
+		const path = join(dir, "log");
+		const before = process.env.FLOOR_SYNC_FILE;
+		try {
+			process.env.FLOOR_SYNC_FILE = path;
+			const write = durableWriter();
+			expect(write).toBeDefined();
+			expect(statSync(path).size).toBe(256 * 4096);
+			for (let i = 0; i < 3; i++) write?.();
+			const file = readFileSync(path);
+			expect([0, 1, 2, 3].map((slot) => file.readUInt32LE(slot * 4096))).toEqual([
+				0, 1, 2, 0x07070707,
+			]);
+			process.env.FLOOR_SYNC_FILE = "";
+			expect(durableWriter()).toBeUndefined();
+		} finally {
+			if (before === undefined) delete process.env.FLOOR_SYNC_FILE;
+			else process.env.FLOOR_SYNC_FILE = before;
+			rmSync(dir, { recursive: true, force: true });
+		}
 	});
 });

@@ -1,9 +1,13 @@
-// Machine floor: the least an HTTP round trip can cost (node:http, no work).
+// Machine floor: the least an HTTP round trip can cost (node:http, no work);
+// with FLOOR_SYNC_FILE, the durable floor: one durable write before each reply.
 import { createServer } from "node:http";
+import { durableWriter } from "./durable-write.js";
 
+const write = durableWriter();
 const server = createServer((req, res) => {
 	req.resume();
 	req.on("end", () => {
+		write?.();
 		res.setHeader("content-type", "application/json");
 		res.end('{"output":1}');
 	});

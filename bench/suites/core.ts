@@ -16,7 +16,7 @@ import { Rows, samples } from "./core-rows.js";
 
 export interface CoreOptions {
 	quick: boolean;
-	/** Only these systems (by id: tenon, tenon-txn, workerd, rivetkit, restate, floor). */
+	/** Only these systems (by id: tenon, tenon-txn, workerd, rivetkit, restate, floor, floor-durable). */
 	systems?: string[];
 	/**
 	 * Only these workloads, by short name (warm, warmRelaxed, warmTraced, http,
@@ -411,6 +411,7 @@ export async function coreSuite(options: CoreOptions): Promise<BenchRow[]> {
 		rivetkit: rivetkitSystem,
 		restate: restateSystem,
 		floor: floorSystem,
+		"floor-durable": () => floorSystem({ durable: true }),
 	};
 	const peers = new Set(["workerd", "rivetkit", "restate"]);
 	const wanted = options.systems ?? (options.quick ? ["tenon", "floor"] : Object.keys(all));

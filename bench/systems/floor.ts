@@ -9,21 +9,40 @@ import type { Caller, System } from "./types.js";
 
 const servers = join(import.meta.dirname, "..", "servers");
 
-/** The machine floor: bare node:http and ws echo servers (no storage, no work). */
-export function floorSystem(): System {
+/**
+ * The machine floor: bare node:http and ws echo servers (no storage, no work).
+ * `durable`: the same servers making one durable write (4 KiB, fdatasync)
+ * before each reply, the least a durable action can cost on this machine's
+ * network and disk together (rows 1 and 2 only). Its name does not start
+ * with "floor", so the regression guard keeps comparing with the bare floor.
+ */
+export function floorSystem(options: { durable?: boolean } = {}): System {
+	const durable = options.durable === true;
 	let http: ServerProcess | undefined;
 	let ws: ServerProcess | undefined;
-	return {
-		name: "floor: bare node:http / ws echo",
-		durability: "no write",
-		durabilityDetail: "echo servers that store nothing: the cost of the network path alone",
+	let dir: string | undefined;
+	const system: System = {
+		name: durable
+			? "durable floor: node:http / ws echo + one fdatasync"
+			: "floor: bare node:http / ws echo",
+		durability: durable ? "fsync before reply" : "no write",
+		durabilityDetail: durable
+			? "the echo servers, each reply after one 4 KiB write and fdatasync of its own (synchronous, as Tenon's commit is): the network path and one device flush"
+			: "echo servers that store nothing: the cost of the network path alone",
 		async start() {
-			http = await startBundled(join(servers, "floor-http.ts"));
-			ws = await startBundled(join(servers, "floor-ws.ts"));
+			const env: Record<string, string> = {};
+			if (durable) {
+				dir = mkdtempSync(join(tmpdir(), "tenon-bench-floor-"));
+				env.FLOOR_SYNC_FILE = join(dir, "http.log");
+			}
+			http = await startBundled(join(servers, "floor-http.ts"), env);
+			if (durable) env.FLOOR_SYNC_FILE = join(dir as string, "ws.log");
+			ws = await startBundled(join(servers, "floor-ws.ts"), env);
 		},
 		async stop() {
 			await http?.stop();
 			await ws?.stop();
+			if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 		},
 		async warmConnection(): Promise<Caller> {
 			const socket = new WebSocket((ws as ServerProcess).url, { perMessageDeflate: false });
@@ -55,7 +74,9 @@ export function floorSystem(): System {
 			await call();
 			return { call, close: async () => {} };
 		},
-		async broadcast({ connections, processes, rounds, signal }) {
+	};
+	if (!durable) {
+		system.broadcast = async ({ connections, processes, rounds, signal }) => {
 			const server = ws as ServerProcess;
 			return rawSocketBroadcast({
 				url: server.url,
@@ -66,8 +87,9 @@ export function floorSystem(): System {
 				probe: /MEMORY (\S+)/.exec(server.output)?.[1] ?? "",
 				signal,
 			});
-		},
-	};
+		};
+	}
+	return system;
 }
 
 /**
