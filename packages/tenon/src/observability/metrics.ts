@@ -20,6 +20,8 @@ export interface ActorMetrics {
 	 * that would make `gate` only to time it check {@link timesOutputGate}.
 	 */
 	timeOutputGate(gate: Promise<void>, transport: "http" | "websocket"): Promise<void>;
+	/** Times `gate` as {@link timeOutputGate} does, for a caller that does not wait for it. */
+	observeOutputGate(gate: Promise<void>, transport: "http" | "websocket"): void;
 	/** False when nothing is recorded: a reply on a connection then makes no promise to be timed. */
 	readonly timesOutputGate: boolean;
 	/** Queue messages enqueued, delivered to a receiver or set aside as dead letters. */
@@ -67,6 +69,7 @@ export interface RuntimeMetrics {
 const noopActorMetrics: ActorMetrics = {
 	timeAction: (_action, _transport, run) => run(),
 	timeOutputGate: (gate) => gate,
+	observeOutputGate: () => {},
 	timesOutputGate: false,
 	queueMessages: () => {},
 	alarmFired: () => {},

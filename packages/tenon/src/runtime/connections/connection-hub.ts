@@ -332,7 +332,7 @@ export class ConnectionHub implements ConnOwner {
 		// Timed only when metrics are on: otherwise a reply makes no promise for it.
 		if (generation <= this.#core.durableGeneration) return undefined; // it leaves at once
 		if (metrics.timesOutputGate)
-			void metrics.timeOutputGate(this.#core.whenDurable(generation), "websocket").catch(() => {});
+			metrics.observeOutputGate(this.#core.whenDurable(generation), "websocket");
 		return generation;
 	}
 
