@@ -267,22 +267,23 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 				},
 			);
 		};
+		/** Records the output gate's wait from now when called. */
+		const gateObserver = (transport: "http" | "websocket") => {
+			const started = monotonicSeconds();
+			return () => this.#gateSeconds.observe({ actor, transport }, monotonicSeconds() - started);
+		};
 		return {
 			timeAction,
 			timesOutputGate: true,
 			timeOutputGate: (gate, transport) => {
-				const started = monotonicSeconds();
-				const observe = () =>
-					this.#gateSeconds.observe({ actor, transport }, monotonicSeconds() - started);
+				const observe = gateObserver(transport);
 				return gate.then(observe, (error: unknown) => {
 					observe();
 					throw error;
 				});
 			},
 			observeOutputGate: (gate, transport) => {
-				const started = monotonicSeconds();
-				const observe = () =>
-					this.#gateSeconds.observe({ actor, transport }, monotonicSeconds() - started);
+				const observe = gateObserver(transport);
 				// Both ways observed, neither rethrown: nothing is left unhandled.
 				void gate.then(observe, observe);
 			},

@@ -46,8 +46,11 @@ it("a warm durable action on a connection makes at most 19 promises, client and 
 	const conn = t.client.counter.getOrCreate("p").connect();
 	try {
 		const perCall = await promisesPerCall(() => conn.increment());
-		// 22 when metrics timed the action and its output gate with async functions.
-		expect(perCall).toBeLessThanOrEqual(19);
+		// 22 when metrics timed the action and its output gate with async functions. The
+		// average has half a promise of slack: background work of the process (timers of
+		// the server and the client) may make a few during the 200 calls; one more promise
+		// per call still fails.
+		expect(perCall).toBeLessThan(19.5);
 	} finally {
 		await conn.dispose();
 	}
