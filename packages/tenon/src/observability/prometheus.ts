@@ -10,6 +10,19 @@ import {
 	type RuntimeSampler,
 	type StoppedAs,
 } from "./metrics.js";
+import {
+	CounterSeries,
+	type CounterValue,
+	HistogramSeries,
+	type HistogramValue,
+} from "./series.js";
+
+/** The series an action updates, looked up once per action name and transport. */
+interface ActionSeries {
+	labels: { actor: string; action: string; transport: ActionTransport };
+	count: CounterValue;
+	seconds: HistogramValue;
+}
 
 /** Durations of actions, wakes and the output gate (seconds). */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -48,12 +61,12 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 
 	readonly #wakes: Counter<"actor">;
 	readonly #wakeSeconds: Histogram<"actor">;
-	readonly #actions: Counter<"actor" | "action" | "transport">;
-	readonly #actionSeconds: Histogram<"actor" | "action" | "transport">;
+	readonly #actions: CounterSeries<"actor" | "action" | "transport">;
+	readonly #actionSeconds: HistogramSeries<"actor" | "action" | "transport">;
 	readonly #actionErrors: Counter<"actor" | "action" | "transport" | "group" | "code">;
-	readonly #gateSeconds: Histogram<"actor" | "transport">;
-	readonly #commitSeconds: Histogram;
-	readonly #commitGroup: Histogram;
+	readonly #gateSeconds: HistogramSeries<"actor" | "transport">;
+	readonly #commitSeconds: HistogramValue;
+	readonly #commitGroup: HistogramValue;
 	readonly #queue: Counter<"actor" | "event">;
 	readonly #alarms: Counter<"actor">;
 	readonly #lateAlarms: Counter<"actor">;
@@ -99,18 +112,20 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 					this.set({ actor: name }, self.#sleeping.get(name)?.size ?? 0);
 			},
 		});
-		this.#actions = new Counter({
+		// The metrics updated on every action and commit are series of our own (series.ts).
+		const registry = this.registry;
+		this.#actions = new CounterSeries({
 			name: "tenon_actions_total",
 			help: "Actions run, by actor name, action name and transport (http, websocket, schedule).",
 			labelNames: ["actor", "action", "transport"],
-			registers,
+			registry,
 		});
-		this.#actionSeconds = new Histogram({
+		this.#actionSeconds = new HistogramSeries({
 			name: "tenon_action_duration_seconds",
 			help: "Time an action took (validation, the action, onBeforeActionResponse), without the output-gate wait.",
 			labelNames: ["actor", "action", "transport"],
 			buckets: LATENCY_BUCKETS,
-			registers,
+			registry,
 		});
 		this.#actionErrors = new Counter({
 			name: "tenon_action_errors_total",
@@ -118,25 +133,27 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 			labelNames: ["actor", "action", "transport", "group", "code"],
 			registers,
 		});
-		this.#gateSeconds = new Histogram({
+		this.#gateSeconds = new HistogramSeries({
 			name: "tenon_output_gate_wait_seconds",
 			help: "Time a reply waited for the writes before it to be durable (the output gate), by transport.",
 			labelNames: ["actor", "transport"],
 			buckets: LATENCY_BUCKETS,
-			registers,
+			registry,
 		});
-		this.#commitSeconds = new Histogram({
+		this.#commitSeconds = new HistogramSeries({
 			name: "tenon_commit_duration_seconds",
 			help: "Duration of one group commit to storage (one driver call, one fsync on LMDB).",
+			labelNames: [],
 			buckets: COMMIT_BUCKETS,
-			registers,
-		});
-		this.#commitGroup = new Histogram({
+			registry,
+		}).series({});
+		this.#commitGroup = new HistogramSeries({
 			name: "tenon_commit_group_size",
 			help: "Actor commits carried by one group commit.",
+			labelNames: [],
 			buckets: GROUP_BUCKETS,
-			registers,
-		});
+			registry,
+		}).series({});
 		this.#queue = new Counter({
 			name: "tenon_queue_messages_total",
 			help: "Queue messages enqueued, delivered to a receiver, or moved to the dead letters, by actor name.",
@@ -241,6 +258,38 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 	forActor(actor: string): ActorMetrics {
 		const sleeping = new Set<string>();
 		this.#sleeping.set(actor, sleeping);
+		// The series of each action and transport, looked up once: an action's
+		// name is only a key here once the action ran (or failed as unknown), so
+		// client-chosen names never grow this map.
+		const actionSeries = new Map<string, ActionSeries>();
+		const seriesOf = (action: string, transport: ActionTransport): ActionSeries => {
+			const key = `${transport}\u0000${action}`;
+			let series = actionSeries.get(key);
+			if (series === undefined) {
+				const labels = { actor, action, transport };
+				series = {
+					labels,
+					count: this.#actions.series(labels),
+					seconds: this.#actionSeconds.series(labels),
+				};
+				actionSeries.set(key, series);
+			}
+			return series;
+		};
+		const done = (
+			action: string,
+			transport: ActionTransport,
+			started: number,
+			error: unknown,
+		): void => {
+			const failed = error !== undefined;
+			// A client may call any name: names the actor lacks share one label value.
+			const known = !(failed && error instanceof ActorError && error.code === "action_not_found");
+			const series = seriesOf(known ? action : UNKNOWN_ACTION, transport);
+			series.count.inc();
+			series.seconds.observe(monotonicSeconds() - started);
+			if (failed) this.#actionErrors.inc({ ...series.labels, ...errorLabels(error) });
+		};
 		// Plain `then`s, not async functions: one promise per timing instead of two or three
 		// (test/runtime/promises-per-action.test.ts).
 		const timeAction = <T>(
@@ -253,24 +302,29 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 			try {
 				running = run();
 			} catch (error) {
-				this.#actionDone(actor, action, transport, started, error);
+				done(action, transport, started, error);
 				throw error;
 			}
 			return running.then(
 				(result) => {
-					this.#actionDone(actor, action, transport, started, undefined);
+					done(action, transport, started, undefined);
 					return result;
 				},
 				(error: unknown) => {
-					this.#actionDone(actor, action, transport, started, error);
+					done(action, transport, started, error);
 					throw error;
 				},
 			);
 		};
+		const gateSeries = {
+			http: this.#gateSeconds.series({ actor, transport: "http" }),
+			websocket: this.#gateSeconds.series({ actor, transport: "websocket" }),
+		};
 		/** Records the output gate's wait from now when called. */
 		const gateObserver = (transport: "http" | "websocket") => {
 			const started = monotonicSeconds();
-			return () => this.#gateSeconds.observe({ actor, transport }, monotonicSeconds() - started);
+			const series = gateSeries[transport];
+			return () => series.observe(monotonicSeconds() - started);
 		};
 		return {
 			timeAction,
@@ -306,21 +360,5 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 				else sleeping.delete(actorId);
 			},
 		};
-	}
-
-	#actionDone(
-		actor: string,
-		action: string,
-		transport: ActionTransport,
-		started: number,
-		error: unknown,
-	): void {
-		const failed = error !== undefined;
-		// A client may call any name: names the actor lacks share one label value.
-		const known = !(failed && error instanceof ActorError && error.code === "action_not_found");
-		const labels = { actor, action: known ? action : UNKNOWN_ACTION, transport };
-		this.#actions.inc(labels);
-		this.#actionSeconds.observe(labels, monotonicSeconds() - started);
-		if (failed) this.#actionErrors.inc({ ...labels, ...errorLabels(error) });
 	}
 }
