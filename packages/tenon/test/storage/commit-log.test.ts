@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { CommitLog, replayLog } from "../../src/storage/drivers/lmdb/commit-log.js";
 import { LOG_BLOCK } from "../../src/storage/drivers/lmdb/log-file.js";
@@ -32,6 +33,20 @@ const group = (n: number) => [put("actor-a", `k${n}`, `v${n}`)];
 const keysOf = (groups: LogOp[][]) =>
 	groups.map((ops) => new TextDecoder().decode((ops[0] as { key: Uint8Array }).key));
 
+/**
+ * A record as Tenon wrote it until 2026-11-24 (format "TNL1": the first 8
+ * bytes of SHA-256 over the first 16 header bytes and the payload).
+ */
+function sha256Record(seq: number, ops: LogOp[]): Uint8Array {
+	const record = encodeRecord(seq, ops);
+	const view = new DataView(record.buffer);
+	view.setUint32(0, 0x544e4c31);
+	const payload = record.subarray(24, 24 + view.getUint32(4));
+	const hash = createHash("sha256").update(record.subarray(0, 16)).update(payload).digest();
+	record.set(hash.subarray(0, 8), 16);
+	return record;
+}
+
 describe("commit log records", () => {
 	it("round-trips every kind of write, padded to whole blocks", () => {
 		const ops: LogOp[] = [
@@ -49,9 +64,21 @@ describe("commit log records", () => {
 		expect(decodeOps(read?.payload as Uint8Array)).toEqual(ops);
 	});
 
+	it("reads records of the SHA-256 format written before 2026-11-24, and replays a log of them", () => {
+		const old = sha256Record(7, group(7));
+		expect(readRecord(old)?.seq).toBe(7);
+		const damaged = old.slice();
+		damaged[30] = (damaged[30] as number) ^ 1;
+		expect(readRecord(damaged)).toBeUndefined();
+		// An upgrade finds the old format's records after the last checkpoint.
+		const replay = replayLog(fileWith([sha256Record(5, group(5)), sha256Record(6, group(6))]), 4);
+		expect(keysOf(replay.groups)).toEqual(["k5", "k6"]);
+		expect(replay.lastSeq).toBe(6);
+	});
+
 	it("rejects a record with any byte changed", () => {
 		const record = encodeRecord(1, group(1));
-		for (const at of [0, 5, 9, 17, 30]) {
+		for (const at of [0, 5, 9, 17, 21, 30]) {
 			const damaged = record.slice();
 			damaged[at] = (damaged[at] as number) ^ 1;
 			expect(readRecord(damaged), `byte ${at}`).toBeUndefined();

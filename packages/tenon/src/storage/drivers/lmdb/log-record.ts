@@ -1,12 +1,18 @@
 // The commit log's record format. A record is one commit group:
 //
-//   magic "TNL1" (4) | payload length u32 (4) | seq u64 (8) | checksum (8) | payload
+//   magic "TNL2" (4) | payload length u32 (4) | seq u64 (8) | checksum (8) | payload
 //
 // padded with zeros to the next LOG_BLOCK boundary, so a group never
 // rewrites a block that holds an earlier, acknowledged group (a write torn
 // by power loss can only damage the group being written). The checksum is
-// the first 8 bytes of SHA-256 over the first 16 header bytes and the
-// payload. The payload is the group's blind writes, one after the other:
+// the CRC-32 (zlib's) of the first 16 header bytes and the payload, as a
+// u32, then 4 zero bytes. A CRC is what write-ahead logs use to find torn
+// and never-written records (PostgreSQL, RocksDB, LevelDB: CRC-32C); stale
+// records of an earlier pass through the file have valid checksums and are
+// told apart by their sequence numbers. Records of format "TNL1" (until
+// 2026-11-24) carry the first 8 bytes of SHA-256 instead, about 5 µs per
+// commit more; they are still read, so a log written before an upgrade
+// replays. The payload is the group's blind writes, one after the other:
 //
 //   put    1 | actor id length u8 | actor id | key length u32 | key | value length u32 | value
 //   delete 2 | actor id length u8 | actor id | key length u32 | key
@@ -15,6 +21,7 @@
 //
 // Keys are relative to the actor (without its id prefix).
 import { createHash } from "node:crypto";
+import { crc32 } from "node:zlib";
 import { LOG_BLOCK } from "./log-file.js";
 
 /** One blind write of a commit group. */
@@ -24,13 +31,24 @@ export type LogOp =
 	| { kind: "fence"; actorId: string; fence: number }
 	| { kind: "alarm"; actorId: string; at: number | null };
 
-const MAGIC = 0x544e4c31;
+/** "TNL2": records checked with CRC-32 (written). */
+const MAGIC = 0x544e4c32;
+/** "TNL1": records checked with SHA-256 (only read). */
+const MAGIC_SHA256 = 0x544e4c31;
 /** Bytes before the payload. */
 export const HEADER_BYTES = 24;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** The checksum field of a "TNL2" record: CRC-32 as a big-endian u32, then 4 zero bytes. */
 function checksum(header: Uint8Array, payload: Uint8Array): Uint8Array {
+	const out = new Uint8Array(8);
+	new DataView(out.buffer).setUint32(0, crc32(payload, crc32(header.subarray(0, 16))));
+	return out;
+}
+
+/** The checksum field of a "TNL1" record. */
+function sha256Checksum(header: Uint8Array, payload: Uint8Array): Uint8Array {
 	const hash = createHash("sha256").update(header.subarray(0, 16)).update(payload).digest();
 	return new Uint8Array(hash.buffer, hash.byteOffset, 8);
 }
@@ -130,7 +148,8 @@ export interface RecordHeader {
 export function peekHeader(block: Uint8Array): RecordHeader | undefined {
 	if (block.length < HEADER_BYTES) return undefined;
 	const view = new DataView(block.buffer, block.byteOffset, HEADER_BYTES);
-	if (view.getUint32(0) !== MAGIC) return undefined;
+	const magic = view.getUint32(0);
+	if (magic !== MAGIC && magic !== MAGIC_SHA256) return undefined;
 	return { length: view.getUint32(4), seq: view.getUint32(8) * 2 ** 32 + view.getUint32(12) };
 }
 
@@ -144,7 +163,8 @@ export function readRecord(
 	const header = peekHeader(bytes);
 	if (header === undefined || HEADER_BYTES + header.length > bytes.length) return undefined;
 	const payload = bytes.subarray(HEADER_BYTES, HEADER_BYTES + header.length);
-	const expected = checksum(bytes, payload);
+	const sha256 = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0) === MAGIC_SHA256;
+	const expected = sha256 ? sha256Checksum(bytes, payload) : checksum(bytes, payload);
 	for (let i = 0; i < 8; i++) if (bytes[16 + i] !== expected[i]) return undefined;
 	return { ...header, payload };
 }
