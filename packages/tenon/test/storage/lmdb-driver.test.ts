@@ -9,6 +9,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { openLmdbEnv } from "../../src/storage/drivers/lmdb/env.js";
 import { type LmdbDriverOptions, lmdbDriver } from "../../src/storage/drivers/lmdb/index.js";
+import { FenceCache } from "../../src/storage/drivers/lmdb/overlay-view.js";
 
 const dirs: string[] = [];
 function targetWith(options: LmdbDriverOptions) {
@@ -43,6 +44,15 @@ for (const [label, commitLog] of [
 }
 
 describe("lmdb driver specifics", () => {
+	it("keeps at most its bound of fences, the oldest going first", () => {
+		const cache = new FenceCache(2);
+		cache.remember("a", 1);
+		cache.remember("b", 2);
+		cache.remember("a", 3); // an update, not a new entry
+		cache.remember("c", 4);
+		expect([cache.get("a"), cache.get("b"), cache.get("c")]).toEqual([undefined, 2, 4]);
+	});
+
 	it("refuses a data directory another live process holds", async () => {
 		const dir = mkdtempSync(join(tmpdir(), "tenon-lmdb-lock-"));
 		try {

@@ -7,7 +7,7 @@ import { applyOp } from "./lmdb-data.js";
 import type { LogFile } from "./log-file.js";
 import type { LogOp } from "./log-record.js";
 import { OverlayLayer } from "./overlay.js";
-import { OverlayView } from "./overlay-view.js";
+import { FenceCache, OverlayView } from "./overlay-view.js";
 import type { CommitWriter } from "./store.js";
 
 /** The `meta` key holding the sequence number of the last log record checkpointed into LMDB. */
@@ -87,6 +87,7 @@ export class LogWriter implements CommitWriter {
 	/** A commit whose record is being written on the thread pool. */
 	#writing: Promise<unknown> | undefined;
 	readonly #timer: NodeJS.Timeout;
+	readonly #fences = new FenceCache();
 	/** Reads of durable state: the overlay, then LMDB. */
 	readonly view: OverlayView;
 
@@ -95,7 +96,7 @@ export class LogWriter implements CommitWriter {
 		this.#limits = limits;
 		this.#logger = logger;
 		this.#log = new CommitLog(file, recoverCommitLog(env, file) + 1);
-		this.view = new OverlayView(env, () => [this.#active]);
+		this.view = new OverlayView(env, () => [this.#active], this.#fences);
 		this.#timer = setInterval(() => this.#checkpointWhenIdle(), limits.checkpointIntervalMs);
 		this.#timer.unref();
 	}
@@ -104,7 +105,7 @@ export class LogWriter implements CommitWriter {
 	#stage(batch: readonly CommitItem[]) {
 		const staging = new OverlayLayer();
 		const ops: LogOp[] = [];
-		const view = new OverlayView(this.#env, () => [staging, this.#active]);
+		const view = new OverlayView(this.#env, () => [staging, this.#active], this.#fences);
 		const results = batch.map((item) =>
 			planCommit(item, view, (op) => {
 				staging.apply(op);
@@ -147,6 +148,7 @@ export class LogWriter implements CommitWriter {
 	 * from here on, so a checkpoint that fails now must not fail it.
 	 */
 	#published(staging: OverlayLayer): void {
+		for (const [actorId, fence] of staging.fences) this.#fences.remember(actorId, fence);
 		this.#active.absorb(staging);
 		if (this.#active.bytes > this.#limits.maxOverlayBytes) this.#checkpointWhenIdle();
 	}
