@@ -261,10 +261,14 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 		// The series of each action and transport, looked up once: an action's
 		// name is only a key here once the action ran (or failed as unknown), so
 		// client-chosen names never grow this map.
-		const actionSeries = new Map<string, ActionSeries>();
+		const actionSeries: Record<ActionTransport, Map<string, ActionSeries>> = {
+			http: new Map(),
+			websocket: new Map(),
+			schedule: new Map(),
+		};
 		const seriesOf = (action: string, transport: ActionTransport): ActionSeries => {
-			const key = `${transport}\u0000${action}`;
-			let series = actionSeries.get(key);
+			const byName = actionSeries[transport];
+			let series = byName.get(action);
 			if (series === undefined) {
 				const labels = { actor, action, transport };
 				series = {
@@ -272,7 +276,7 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 					count: this.#actions.series(labels),
 					seconds: this.#actionSeconds.series(labels),
 				};
-				actionSeries.set(key, series);
+				byName.set(action, series);
 			}
 			return series;
 		};
