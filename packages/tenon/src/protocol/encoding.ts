@@ -124,6 +124,8 @@ export function encodeValue(encoding: Encoding, value: unknown): string | Uint8A
 }
 
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+/** `$` in UTF-8. */
+const DOLLAR = 0x24;
 
 /**
  * Decodes a message in `encoding`. Throws `request/malformed` for anything
@@ -140,8 +142,12 @@ export function decodeValue(encoding: Encoding, data: string | Uint8Array): unkn
 				// Checked first: some inputs are slow or explosive to decode (see cbor-guard).
 				const problem = cborProblem(data);
 				if (problem !== undefined) throw new Error(problem);
-				// Tagged `$`-pairs are revived, as RivetKit's server does for CBOR.
-				return reviveTags(cborDecode(data));
+				// Tagged `$`-pairs are revived, as RivetKit's server does for CBOR. A tag
+				// is a text string starting with `$`, whose UTF-8 is in the bytes as
+				// they are (0x24 is never part of another character's encoding):
+				// without that byte there is nothing to revive, and no walk.
+				const value = cborDecode(data);
+				return data.includes(DOLLAR) ? reviveTags(value) : value;
 			}
 		}
 	} catch (error) {

@@ -39,9 +39,48 @@ export function findNotPlain(
 	path: string,
 	rejectShared = false,
 ): NotPlain | undefined {
+	if (isFlat(value)) return undefined;
 	const found = walk(value, { inPath: new Set(), done: new Set(), rejectShared }, 0);
 	if (found === undefined) return undefined;
 	return { path: path + found.segments.reverse().join(""), what: found.what };
+}
+
+/** A primitive that is plain data (not a function or symbol). */
+function isPlainPrimitive(value: unknown): boolean {
+	switch (typeof value) {
+		case "string":
+		case "number":
+		case "boolean":
+		case "bigint":
+		case "undefined":
+			return true;
+		case "object":
+			return value === null;
+		default:
+			return false;
+	}
+}
+
+/**
+ * True for what {@link walk} would find plain at its first level without
+ * going deeper: a plain primitive, or an array or plain object of them (the
+ * arguments and results of most actions). Decides without the walk's sets.
+ */
+function isFlat(value: unknown): boolean {
+	if (typeof value !== "object" || value === null) return isPlainPrimitive(value);
+	if (Array.isArray(value)) {
+		if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+		for (let i = 0; i < value.length; i++) if (!isPlainPrimitive(value[i])) return false;
+		return true;
+	}
+	const proto = Object.getPrototypeOf(value);
+	if (proto !== Object.prototype && proto !== null) return false;
+	for (const key in value) {
+		if (!Object.hasOwn(value, key)) continue;
+		if (key === "__proto__") return false;
+		if (!isPlainPrimitive((value as Record<string, unknown>)[key])) return false;
+	}
+	return true;
 }
 
 interface WalkState {
