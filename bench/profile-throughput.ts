@@ -6,7 +6,7 @@
 // Prints the rate, the runner's CPU and where the profiles are (the server's
 // is written when it stops). Under `strace -f -c -e trace=fdatasync` the
 // fdatasync count over the actions gives the size of the commit batches.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +18,7 @@ import type { benchRegistry } from "./servers/tenon.js";
 const seconds = Number(process.argv[2] ?? 5);
 const profileDir = process.argv[3] ?? mkdtempSync(join(tmpdir(), "tenon-profile-"));
 const actors = Number(process.argv[4] ?? 1_000);
+mkdirSync(profileDir, { recursive: true });
 const DEPTH = 8;
 const dataDir = mkdtempSync(join(tmpdir(), "tenon-bench-profile-"));
 const server = await startBundled(
