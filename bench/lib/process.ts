@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { build } from "esbuild";
+import { sessionStarted, sessionStopped, trackSessions } from "./affinity.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const outDir = join(root, "node_modules", ".cache", "tenon-bench");
@@ -88,6 +89,7 @@ export function startProcess(
 		}
 		killSession(session, "SIGKILL");
 		running.delete(session);
+		sessionStopped(session);
 	};
 	const ready = options.ready ?? /READY (\S+)/;
 	return new Promise((resolve, reject) => {
@@ -106,6 +108,7 @@ export function startProcess(
 			if (match) {
 				started = true;
 				clearTimeout(timer);
+				sessionStarted(session);
 				resolve({
 					url: match[1] ?? "",
 					output,
@@ -125,6 +128,8 @@ export function startProcess(
 		});
 	});
 }
+
+trackSessions((session) => sessionPids(session));
 
 /** Processes whose session id is `session` (from /proc). */
 export function sessionPids(session: number): number[] {

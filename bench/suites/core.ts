@@ -2,6 +2,7 @@
 // time, in the same run: Tenon, its peers (Durable Objects in workerd,
 // RivetKit, Restate) and the machine's floor.
 
+import { pinForLatency, unpin } from "../lib/affinity.js";
 import { ensurePeers } from "../lib/peers.js";
 import { step } from "../lib/progress.js";
 import { type BenchRow, unsupportedRow } from "../lib/report.js";
@@ -269,6 +270,8 @@ async function runSystem(
 	};
 	await system.start();
 	try {
+		// Rows 1 to 4: one call in flight, the runner and the system on cores of their own (lib/affinity.ts).
+		pinForLatency();
 		await latencyOverConnection("warm", system.warmConnection, "warm");
 		await tracingCost();
 		await latencyOverConnection("warmRelaxed", system.warmRelaxed, "warm-relaxed");
@@ -312,6 +315,8 @@ async function runSystem(
 				out.latency("wake", WORKLOADS.wake, values);
 			});
 		} else out.unsupported("wake", WORKLOADS.wake);
+		// Rows 5 to 7 use every core (the runner, the system, the broadcast's receiving processes).
+		unpin();
 		const tpWorkload = `5. throughput: ${plan.actors.toLocaleString("en")} actors, pipelined`;
 		if (!wanted("throughput")) {
 			// Filtered out with --workloads.
@@ -419,6 +424,7 @@ async function runSystem(
 			});
 		} else out.unsupported("sharedState", sharedWorkload);
 	} finally {
+		unpin();
 		await system.stop();
 	}
 	return out.rows;
