@@ -76,6 +76,19 @@ describe("commit log records", () => {
 		expect(replay.lastSeq).toBe(6);
 	});
 
+	it("encodes into a reused scratch buffer exactly what it encodes into a new one", () => {
+		const scratch = new Uint8Array(4 * LOG_BLOCK).fill(0xee);
+		const large = [put("actor-a", "k", "x".repeat(2 * LOG_BLOCK))];
+		expect(encodeRecord(3, large, scratch)).toEqual(encodeRecord(3, large));
+		// A smaller record after it: the larger one's bytes must not show through its padding.
+		expect(encodeRecord(4, group(4), scratch)).toEqual(encodeRecord(4, group(4)));
+		// Too large for the scratch: a buffer of its own, the scratch untouched.
+		const before = scratch.slice();
+		const huge = [put("actor-a", "k", "y".repeat(5 * LOG_BLOCK))];
+		expect(encodeRecord(5, huge, scratch)).toEqual(encodeRecord(5, huge));
+		expect(scratch).toEqual(before);
+	});
+
 	it("rejects a record with any byte changed", () => {
 		const record = encodeRecord(1, group(1));
 		for (const at of [0, 5, 9, 17, 21, 30]) {

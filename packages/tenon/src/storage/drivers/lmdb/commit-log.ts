@@ -73,6 +73,8 @@ export interface ReservedRecord {
  */
 export class CommitLog {
 	readonly #file: LogFile;
+	/** Where records of up to four blocks are encoded (one record is in flight at a time). */
+	readonly #scratch = new Uint8Array(4 * LOG_BLOCK);
 	#position = 0;
 	#nextSeq: number;
 	#failure: unknown;
@@ -120,6 +122,8 @@ export class CommitLog {
 	 * Encodes a group, assigning it the next sequence number and position.
 	 * `makeRoom` is called first when the record does not fit after the
 	 * current position; it must checkpoint and rewind, or grow the file.
+	 * A small record's bytes are the log's scratch buffer: write it before
+	 * the next `reserve`.
 	 */
 	reserve(ops: readonly LogOp[], makeRoom: (bytes: number) => void): ReservedRecord {
 		if (this.#failure !== undefined) {
@@ -127,7 +131,7 @@ export class CommitLog {
 				cause: this.#failure,
 			});
 		}
-		const bytes = encodeRecord(this.#nextSeq, ops);
+		const bytes = encodeRecord(this.#nextSeq, ops, this.#scratch);
 		if (!this.fits(bytes.length)) makeRoom(bytes.length);
 		if (!this.fits(bytes.length)) throw new Error("commit log: no room was made for a record");
 		const record = { bytes, position: this.#position, seq: this.#nextSeq };

@@ -58,18 +58,39 @@ export function paddedLength(length: number): number {
 	return Math.ceil(length / LOG_BLOCK) * LOG_BLOCK;
 }
 
-/** Encodes a commit group as one padded record. */
-export function encodeRecord(seq: number, ops: readonly LogOp[]): Uint8Array {
-	const actors = new Map<string, Uint8Array>();
+/** Op codes of the payload. */
+const OP_CODES = { put: 1, delete: 2, fence: 3, alarm: 4 } as const;
+
+/** Largest number of actor ids whose UTF-8 is kept (see {@link actorIdBytes}). */
+const ACTOR_ID_CACHE = 4_096;
+const actorIds = new Map<string, Uint8Array>();
+
+/**
+ * An actor id's UTF-8, kept for the actors committed lately (the oldest go
+ * first): the same few actors commit again and again, and encoding an id
+ * each time was a measurable part of a small commit.
+ */
+function actorIdBytes(actorId: string): Uint8Array {
+	let bytes = actorIds.get(actorId);
+	if (bytes === undefined) {
+		bytes = encoder.encode(actorId);
+		if (bytes.length > 255) throw new Error(`actor id too long for the commit log: ${actorId}`);
+		if (actorIds.size >= ACTOR_ID_CACHE) actorIds.delete(actorIds.keys().next().value as string);
+		actorIds.set(actorId, bytes);
+	}
+	return bytes;
+}
+
+/**
+ * Encodes a commit group as one padded record. With `scratch` large enough,
+ * the record is written into it (its padding zeroed) and a view of it is
+ * returned, valid until the scratch is used again: most groups fit in a few
+ * blocks, and a fresh zeroed buffer per commit was most of its encoding cost.
+ */
+export function encodeRecord(seq: number, ops: readonly LogOp[], scratch?: Uint8Array): Uint8Array {
 	let length = 0;
 	for (const op of ops) {
-		let id = actors.get(op.actorId);
-		if (id === undefined) {
-			id = encoder.encode(op.actorId);
-			if (id.length > 255) throw new Error(`actor id too long for the commit log: ${op.actorId}`);
-			actors.set(op.actorId, id);
-		}
-		length += 2 + id.length;
+		length += 2 + actorIdBytes(op.actorId).length;
 		switch (op.kind) {
 			case "put":
 				length += 8 + op.key.length + op.value.length;
@@ -85,31 +106,33 @@ export function encodeRecord(seq: number, ops: readonly LogOp[]): Uint8Array {
 				break;
 		}
 	}
-	const out = new Uint8Array(paddedLength(HEADER_BYTES + length));
-	const view = new DataView(out.buffer);
+	const padded = paddedLength(HEADER_BYTES + length);
+	let out: Uint8Array;
+	if (scratch !== undefined && scratch.length >= padded) {
+		out = scratch.subarray(0, padded);
+		out.fill(0, HEADER_BYTES + length);
+	} else out = new Uint8Array(padded);
+	const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
 	let at = HEADER_BYTES;
-	const bytes = (value: Uint8Array) => {
-		out.set(value, at);
-		at += value.length;
-	};
 	for (const op of ops) {
-		const id = actors.get(op.actorId) as Uint8Array;
-		out[at++] = { put: 1, delete: 2, fence: 3, alarm: 4 }[op.kind];
+		const id = actorIdBytes(op.actorId);
+		out[at++] = OP_CODES[op.kind];
 		out[at++] = id.length;
-		bytes(id);
+		out.set(id, at);
+		at += id.length;
 		switch (op.kind) {
 			case "put":
 				view.setUint32(at, op.key.length);
-				at += 4;
-				bytes(op.key);
+				out.set(op.key, at + 4);
+				at += 4 + op.key.length;
 				view.setUint32(at, op.value.length);
-				at += 4;
-				bytes(op.value);
+				out.set(op.value, at + 4);
+				at += 4 + op.value.length;
 				break;
 			case "delete":
 				view.setUint32(at, op.key.length);
-				at += 4;
-				bytes(op.key);
+				out.set(op.key, at + 4);
+				at += 4 + op.key.length;
 				break;
 			case "fence":
 				view.setFloat64(at, op.fence);
@@ -129,7 +152,11 @@ export function encodeRecord(seq: number, ops: readonly LogOp[]): Uint8Array {
 	view.setUint32(4, length);
 	view.setUint32(8, Math.floor(seq / 2 ** 32));
 	view.setUint32(12, seq >>> 0);
-	out.set(checksum(out, out.subarray(HEADER_BYTES, HEADER_BYTES + length)), 16);
+	view.setUint32(
+		16,
+		crc32(out.subarray(HEADER_BYTES, HEADER_BYTES + length), crc32(out.subarray(0, 16))),
+	);
+	view.setUint32(20, 0);
 	return out;
 }
 
