@@ -174,8 +174,8 @@ export class ActorWriter {
 		this.#collectPending = true;
 		let generation = 0;
 		let alarm: number | null | undefined;
-		this.#options.pipeline
-			.submit(() => {
+		this.#options.pipeline.enqueue(
+			() => {
 				this.#collectPending = false;
 				if (this.#closed || this.#failure !== undefined) return null;
 				const batch: WriteBatch = { puts: [], deletes: [], deleteRanges: [] };
@@ -192,9 +192,11 @@ export class ActorWriter {
 					deleteRanges: batch.deleteRanges,
 					...(alarm === undefined ? {} : { alarm }),
 				};
-			})
-			.then(
-				(result) => {
+			},
+			{
+				// Heard synchronously when the batch is durable: the replies it
+				// releases leave in the same turn of the loop, no microtask later.
+				committed: (result) => {
 					if (generation === 0) return; // closed before it was collected
 					if (!result.ok) {
 						this.#fail(new FencedError(result.currentFence));
@@ -202,8 +204,9 @@ export class ActorWriter {
 					}
 					this.#committed(generation, alarm);
 				},
-				(error: unknown) => this.#fail(error),
-			);
+				failed: (error: unknown) => this.#fail(error),
+			},
+		);
 	}
 
 	#committed(generation: number, alarm: number | null | undefined): void {

@@ -12,10 +12,48 @@ export type CommitSource = CommitItem | (() => CommitItem | null);
 /** Largest batch committed synchronously when nothing else is in flight. */
 const SYNC_COMMIT_MAX_ITEMS = 8;
 
+/** Hears how one submitted commit ended: its result, or the error that failed it. */
+export interface CommitListener {
+	committed(result: CommitResult): void;
+	failed(error: unknown): void;
+}
+
 interface PendingCommit {
 	source: CommitSource;
-	resolve(result: CommitResult): void;
-	reject(error: unknown): void;
+	listener: CommitListener;
+}
+
+/** A listener that settles a promise (what {@link CommitPipeline.submit} returns). */
+class PromiseListener implements CommitListener {
+	constructor(
+		readonly committed: (result: CommitResult) => void,
+		readonly failed: (error: unknown) => void,
+	) {}
+}
+
+/**
+ * Tells `listener` without letting it break the batch's loop: a listener that
+ * throws is a bug, reported as an uncaught exception (as a throw in a
+ * promise callback would be an unhandled rejection), once the others heard theirs.
+ */
+function tell(listener: CommitListener, result: CommitResult | undefined, error?: unknown): void {
+	try {
+		if (result !== undefined) listener.committed(result);
+		else listener.failed(error);
+	} catch (thrown) {
+		queueMicrotask(() => {
+			throw thrown;
+		});
+	}
+}
+
+function settleBatch(batch: readonly PendingCommit[], results: readonly CommitResult[]): void {
+	for (let i = 0; i < batch.length; i++) {
+		const result = results[i];
+		const { listener } = batch[i] as PendingCommit;
+		if (result) tell(listener, result);
+		else tell(listener, undefined, new Error("storage driver returned fewer results than commits"));
+	}
 }
 
 /**
@@ -45,14 +83,23 @@ export class CommitPipeline {
 	/** Queues one actor's commit; resolves with its result once durable. */
 	submit(source: CommitSource): Promise<CommitResult> {
 		return new Promise<CommitResult>((resolve, reject) => {
-			this.#pending.push({ source, resolve, reject });
-			if (!this.#scheduled) {
-				this.#scheduled = true;
-				// setImmediate runs after the I/O callbacks of this loop turn, so
-				// everything that arrives together is committed together.
-				setImmediate(() => this.#flush());
-			}
+			this.enqueue(source, new PromiseListener(resolve, reject));
 		});
+	}
+
+	/**
+	 * Queues one actor's commit; `listener` hears its result once durable,
+	 * synchronously when the batch is done: no promise, and no microtask
+	 * between the flush and the replies it releases (an actor's writer).
+	 */
+	enqueue(source: CommitSource, listener: CommitListener): void {
+		this.#pending.push({ source, listener });
+		if (!this.#scheduled) {
+			this.#scheduled = true;
+			// setImmediate runs after the I/O callbacks of this loop turn, so
+			// everything that arrives together is committed together.
+			setImmediate(() => this.#flush());
+		}
 	}
 
 	#flush(): void {
@@ -72,11 +119,11 @@ export class CommitPipeline {
 			try {
 				item = typeof commit.source === "function" ? commit.source() : commit.source;
 			} catch (error) {
-				commit.reject(error);
+				tell(commit.listener, undefined, error);
 				continue;
 			}
 			if (item === null) {
-				commit.resolve({ ok: true });
+				tell(commit.listener, { ok: true });
 				continue;
 			}
 			batch.push(commit);
@@ -99,27 +146,19 @@ export class CommitPipeline {
 				results = commitSync.call(this.#store, items);
 				this.#metrics.commitBatch(monotonicSeconds() - startedAt, batch.length);
 			} catch (error) {
-				for (const commit of batch) commit.reject(error);
+				for (const commit of batch) tell(commit.listener, undefined, error);
 				return;
 			}
-			batch.forEach((commit, i) => {
-				const result = results[i];
-				if (result) commit.resolve(result);
-				else commit.reject(new Error("storage driver returned fewer results than commits"));
-			});
+			settleBatch(batch, results);
 			return;
 		}
 		const done = this.#store.commit(items).then(
 			(results) => {
 				this.#metrics.commitBatch(monotonicSeconds() - startedAt, batch.length);
-				batch.forEach((commit, i) => {
-					const result = results[i];
-					if (result) commit.resolve(result);
-					else commit.reject(new Error("storage driver returned fewer results than commits"));
-				});
+				settleBatch(batch, results);
 			},
 			(error: unknown) => {
-				for (const commit of batch) commit.reject(error);
+				for (const commit of batch) tell(commit.listener, undefined, error);
 			},
 		);
 		this.#inFlight.add(done);

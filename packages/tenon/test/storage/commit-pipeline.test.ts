@@ -26,6 +26,33 @@ const item = (actorId: string, fence = 1): CommitItem => ({
 });
 
 describe("CommitPipeline (group commit)", () => {
+	it("tells every listener of a batch, in order, even when one of them throws", async () => {
+		const handles = await memoryDriver().open();
+		const pipeline = new CommitPipeline(handles.store);
+		const heard: string[] = [];
+		const uncaught: unknown[] = [];
+		const onUncaught = (error: unknown) => uncaught.push(error);
+		process.on("uncaughtException", onUncaught);
+		try {
+			for (const name of ["a", "b", "c"]) {
+				pipeline.enqueue(item(name), {
+					committed: (result) => {
+						heard.push(`${name}:${result.ok}`);
+						if (name === "b") throw new Error("a listener's bug");
+					},
+					failed: () => heard.push(`${name}:failed`),
+				});
+			}
+			await pipeline.drain();
+			expect(heard).toEqual(["a:true", "b:true", "c:true"]);
+			// The listener's error is not swallowed: it is thrown on its own, after the batch.
+			await new Promise((resolve) => setImmediate(resolve));
+			expect(uncaught).toEqual([new Error("a listener's bug")]);
+		} finally {
+			process.off("uncaughtException", onUncaught);
+		}
+	});
+
 	it("sends everything submitted in one turn as one batch", async () => {
 		const handles = await memoryDriver().open();
 		const { store, batches } = recording(handles.store);
