@@ -9,6 +9,7 @@ import {
 	type ToServer,
 } from "../protocol/messages.js";
 import type { PresenceEntry } from "../protocol/sync-names.js";
+import { ActionProxies } from "./action-proxy.js";
 import { PresenceView, SharedStateView, type SyncHost } from "./sync.js";
 import { type ClientTransport, encodeParamsProtocol } from "./transport.js";
 import type { ActionCall, ConnStatus } from "./types.js";
@@ -471,14 +472,8 @@ export class ActorConnImpl {
 }
 
 /** The public connection: its methods, and every other property an action. */
-export function createConnProxy(
-	conn: ActorConnImpl,
-	actionProxy: (
-		call: (name: string, args: unknown[]) => Promise<unknown>,
-		path: string[],
-	) => unknown,
-): unknown {
-	const call = (name: string, args: unknown[]) => conn.action({ name, args });
+export function createConnProxy(conn: ActorConnImpl): unknown {
+	const actions = new ActionProxies((name, args) => conn.action({ name, args }));
 	return new Proxy(conn, {
 		get(target, property) {
 			if (typeof property === "symbol" || property === "then") return undefined;
@@ -487,7 +482,7 @@ export function createConnProxy(
 				const method = target[property as "on"] as (...args: unknown[]) => unknown;
 				return method.bind(target);
 			}
-			return actionProxy(call, [property]);
+			return actions.get(property);
 		},
 	});
 }

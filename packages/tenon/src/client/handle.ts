@@ -1,6 +1,7 @@
 import { HANDLE_METHODS } from "../protocol/client-members.js";
 import { ActorError } from "../protocol/errors.js";
 import { encodeActionCall, encodeQueueSend } from "../protocol/http-bodies.js";
+import { ActionProxies } from "./action-proxy.js";
 import { ActorConnImpl, createConnProxy } from "./connection.js";
 import { type ClientTransport, encodeParamsProtocol, type HandleTarget } from "./transport.js";
 import type { ActionCall } from "./types.js";
@@ -207,37 +208,22 @@ export class HandleCore {
 	}
 }
 
-/** A callable proxy for an action path (`handle.admin.reset(...)`). */
-export function actionProxy(
-	call: (name: string, args: unknown[]) => Promise<unknown>,
-	path: string[],
-): unknown {
-	return new Proxy(() => {}, {
-		apply(_target, _thisArg, args: unknown[]) {
-			return call(path.join("."), args);
-		},
-		get(_target, property) {
-			if (typeof property === "symbol" || property === "then") return undefined;
-			return actionProxy(call, [...path, property]);
-		},
-	});
-}
-
 /** The public handle: its methods, and every other property an action. */
 export function createHandle(core: HandleCore): unknown {
 	const call = (name: string, args: unknown[]) => core.action({ name, args });
+	const actions = new ActionProxies(call);
 	return new Proxy(core, {
 		get(target, property) {
 			if (typeof property === "symbol" || property === "then") return undefined;
 			if (property === "connect")
-				return (params?: unknown) => createConnProxy(target.connect(params), actionProxy);
+				return (params?: unknown) => createConnProxy(target.connect(params));
 			if (HANDLE_METHODS.has(property)) {
 				const method = target[
 					property as "action" | "resolve" | "send" | "fetch" | "webSocket"
 				] as (...args: unknown[]) => unknown;
 				return method.bind(target);
 			}
-			return actionProxy(call, [property]);
+			return actions.get(property);
 		},
 	});
 }

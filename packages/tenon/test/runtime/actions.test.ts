@@ -75,6 +75,24 @@ describe("actions", () => {
 		expect(await handle.action({ name: "math.nested.square", args: [3] })).toBe(9);
 	});
 
+	it("reads the same action proxy for a name again (handle and connection), nested paths included", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.worker.getOrCreate("proxies");
+		expect(handle.increment).toBe(handle.increment);
+		expect(await handle.increment()).toBe(1);
+		expect(await handle.increment()).toBe(2);
+		const conn = handle.connect();
+		try {
+			const increment = conn.increment;
+			expect(conn.increment).toBe(increment);
+			expect(await increment()).toBe(3);
+			expect(await conn.math.nested.square(4)).toBe(16);
+			expect(await conn.math.nested.square(5)).toBe(25);
+		} finally {
+			await conn.dispose();
+		}
+	});
+
 	it("passes user errors through and sanitizes internal ones", async () => {
 		await using t = await setupTest(registry);
 		const handle = t.client.worker.getOrCreate("errors");
