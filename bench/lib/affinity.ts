@@ -20,15 +20,20 @@ let pinned = false;
 const sessions = new Set<number>();
 let sessionPids: ((session: number) => number[]) | undefined;
 
+// Read once, before anything is pinned: availableParallelism() counts the CPUs
+// this process may use, which is one once the runner is pinned.
+const CPUS = availableParallelism();
+
 function cpuCount(): number {
-	return availableParallelism();
+	return CPUS;
 }
 
 /** True when latency rows can be pinned here (Linux, `taskset`, at least two CPUs). */
 export function canPin(): boolean {
 	if (available === undefined) {
 		available = false;
-		if (process.platform === "linux" && cpuCount() >= 2) {
+		// TENON_BENCH_PIN=0: leave placement to the scheduler (to compare with pinned runs).
+		if (process.platform === "linux" && cpuCount() >= 2 && process.env.TENON_BENCH_PIN !== "0") {
 			try {
 				execFileSync("taskset", ["-p", String(process.pid)], { stdio: "ignore" });
 				available = true;
