@@ -227,3 +227,25 @@ describe("the durable floor's write", () => {
 		}
 	});
 });
+
+describe("latency rows' pinning (bench/lib/affinity.ts)", () => {
+	it("pins the runner to CPU 0 and the system to the others, then gives every CPU back", () => {
+		const probe = spawnSync(
+			process.execPath,
+			[
+				"--import",
+				"tsx",
+				join(import.meta.dirname, "..", "bench", "fixtures", "affinity-probe.ts"),
+			],
+			{ encoding: "utf8", timeout: 60_000 },
+		);
+		expect(probe.status, probe.stderr).toBe(0);
+		const { canPin, steps } = JSON.parse(probe.stdout.trim().split("\n").at(-1) as string);
+		// This machine (and CI's) has taskset and two CPUs or more: the pinning must be tested.
+		expect(canPin).toBe(true);
+		expect(steps.pinned.runner).toBe("0");
+		expect(steps.pinned.system).not.toContain("0");
+		// Every CPU again, not only those the pinned runner could see (the bug of 2026-11-24).
+		expect(steps.unpinned).toEqual(steps.before);
+	});
+});
