@@ -167,7 +167,14 @@ export class ActorConnImpl {
 		socket.binaryType = "nodebuffer" as BinaryType;
 		if ((socket.binaryType as string) !== "nodebuffer") socket.binaryType = "arraybuffer";
 		this.#socket = socket;
-		socket.addEventListener("message", (event) => this.#onMessage(socket, event.data));
+		const nodeWs = socket as unknown as NodeWsEvents;
+		if ((socket.binaryType as string) === "nodebuffer" && typeof nodeWs.on === "function") {
+			// Node's `ws` (the only WebSocket that takes "nodebuffer"): its own event hands
+			// over the frame, where its addEventListener wraps each one in a MessageEvent.
+			nodeWs.on("message", (data, isBinary) =>
+				this.#onMessage(socket, isBinary ? data : data.toString("utf8")),
+			);
+		} else socket.addEventListener("message", (event) => this.#onMessage(socket, event.data));
 		socket.addEventListener("close", (event) => this.#onClose(socket, event.code, event.reason));
 		socket.addEventListener("error", () => {
 			// The close event follows with the details.
@@ -469,6 +476,11 @@ export class ActorConnImpl {
 			});
 		}
 	}
+}
+
+/** The `message` event of Node's `ws` (a Buffer, text frames included). */
+interface NodeWsEvents {
+	on?(event: "message", listener: (data: Buffer, isBinary: boolean) => void): void;
 }
 
 /** The public connection: its methods, and every other property an action. */
