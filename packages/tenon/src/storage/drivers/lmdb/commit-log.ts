@@ -5,7 +5,6 @@ import {
 	HEADER_BYTES,
 	type LogOp,
 	paddedLength,
-	peekHeader,
 	readRecord,
 } from "./log-record.js";
 
@@ -15,23 +14,21 @@ export interface Replay {
 	groups: LogOp[][];
 	/** The sequence number of the last group in `groups` (`appliedSeq` when none). */
 	lastSeq: number;
-	/**
-	 * The highest sequence number of any record header in the file, valid
-	 * or not, so new records never reuse one a stale record still carries.
-	 */
-	highestSeq: number;
 }
 
 /**
- * Reads the log from its start: records must follow each other (each at the
- * block after the previous one) with consecutive sequence numbers. Those at
- * or below `appliedSeq` are already in LMDB and skipped; the first one above
- * must be `appliedSeq + 1`. Replay stops at the first record that is torn,
- * fails its checksum, or breaks the sequence: everything after it was never
- * acknowledged (a group is acknowledged only once it and every group before
- * it are synced).
+ * Reads the log from its start: the records of pass `pass` that follow each
+ * other (each at the block after the previous one) with consecutive
+ * sequence numbers, the first one `appliedSeq + 1`. Replay stops at the
+ * first record that is torn, fails its checksum, belongs to another pass or
+ * breaks the sequence: everything after it was never acknowledged (a group
+ * is acknowledged only once it and every group before it are synced).
+ *
+ * `pass` is the one stored with the last checkpoint; `undefined` for a data
+ * directory from before passes (2026-11-24): then only "TNL1" records are
+ * read, skipping those at or below `appliedSeq`, as that format was.
  */
-export function replayLog(file: LogFile, appliedSeq: number): Replay {
+export function replayLog(file: LogFile, appliedSeq: number, pass: number | undefined): Replay {
 	const bytes = file.read(0, file.size);
 	const groups: LogOp[][] = [];
 	let lastSeq = appliedSeq;
@@ -39,22 +36,22 @@ export function replayLog(file: LogFile, appliedSeq: number): Replay {
 	let position = 0;
 	while (position < bytes.length) {
 		const record = readRecord(bytes.subarray(position));
-		if (record === undefined) break;
-		if (previous !== undefined && record.seq !== previous + 1) break;
-		if (record.seq > appliedSeq) {
-			if (record.seq !== lastSeq + 1) break;
-			groups.push(decodeOps(record.payload));
-			lastSeq = record.seq;
+		if (record === undefined || record.pass !== pass) break;
+		if (pass === undefined) {
+			// The old format: a pass through the file held records already applied.
+			if (previous !== undefined && record.seq !== previous + 1) break;
+			previous = record.seq;
+			if (record.seq <= appliedSeq) {
+				position += paddedLength(HEADER_BYTES + record.payload.length);
+				continue;
+			}
 		}
-		previous = record.seq;
-		position += paddedLength(HEADER_BYTES + record.length);
+		if (record.seq !== lastSeq + 1) break;
+		groups.push(decodeOps(record.payload));
+		lastSeq = record.seq;
+		position += paddedLength(HEADER_BYTES + record.payload.length);
 	}
-	let highestSeq = lastSeq;
-	for (let at = 0; at < bytes.length; at += LOG_BLOCK) {
-		const header = peekHeader(bytes.subarray(at, at + HEADER_BYTES));
-		if (header !== undefined && header.seq > highestSeq) highestSeq = header.seq;
-	}
-	return { groups, lastSeq, highestSeq };
+	return { groups, lastSeq };
 }
 
 /** A record reserved in the log: its bytes, where they go and its sequence number. */
@@ -75,14 +72,21 @@ export class CommitLog {
 	readonly #file: LogFile;
 	/** Where records of up to four blocks are encoded (one record is in flight at a time). */
 	readonly #scratch = new Uint8Array(4 * LOG_BLOCK);
+	/** A record reserved and not written yet (its bytes may be the scratch). */
+	#unwritten = false;
 	#position = 0;
 	#nextSeq: number;
+	#pass: number;
 	#failure: unknown;
 
-	/** A log whose next record is `nextSeq`, written from the start of the file. */
-	constructor(file: LogFile, nextSeq: number) {
+	/**
+	 * A log whose next record is `nextSeq`, of pass `pass` (stored in LMDB
+	 * with the checkpoint before it), written from the start of the file.
+	 */
+	constructor(file: LogFile, nextSeq: number, pass: number) {
 		this.#file = file;
 		this.#nextSeq = nextSeq;
+		this.#pass = pass;
 	}
 
 	/** Sequence number of the last record reserved. */
@@ -111,11 +115,13 @@ export class CommitLog {
 	}
 
 	/**
-	 * Starts writing at the beginning of the file again. Only once every
-	 * record so far is checkpointed into LMDB: they are overwritten.
+	 * Starts writing at the beginning of the file again, records of pass
+	 * `pass`. Only once every record so far is checkpointed into LMDB (they
+	 * are overwritten), with `pass` stored in the same transaction.
 	 */
-	rewind(): void {
+	rewind(pass: number): void {
 		this.#position = 0;
+		this.#pass = pass;
 	}
 
 	/**
@@ -131,10 +137,17 @@ export class CommitLog {
 				cause: this.#failure,
 			});
 		}
-		const bytes = encodeRecord(this.#nextSeq, ops, this.#scratch);
-		if (!this.fits(bytes.length)) makeRoom(bytes.length);
+		if (this.#unwritten)
+			throw new Error("commit log: a record was reserved before the last one was written");
+		let bytes = encodeRecord(this.#nextSeq, ops, this.#pass, this.#scratch);
+		if (!this.fits(bytes.length)) {
+			makeRoom(bytes.length);
+			// Making room may have rewound the log: the record is one of the new pass.
+			bytes = encodeRecord(this.#nextSeq, ops, this.#pass, this.#scratch);
+		}
 		if (!this.fits(bytes.length)) throw new Error("commit log: no room was made for a record");
 		const record = { bytes, position: this.#position, seq: this.#nextSeq };
+		this.#unwritten = true;
 		this.#nextSeq++;
 		this.#position += bytes.length;
 		return record;
@@ -144,6 +157,7 @@ export class CommitLog {
 	writeSync(record: ReservedRecord): void {
 		try {
 			this.#file.writeSync(record.bytes, record.position);
+			this.#unwritten = false;
 			this.#file.datasyncSync();
 		} catch (error) {
 			this.#failure = error;
@@ -155,6 +169,7 @@ export class CommitLog {
 	async write(record: ReservedRecord): Promise<void> {
 		try {
 			await this.#file.write(record.bytes, record.position);
+			this.#unwritten = false;
 			await this.#file.datasync();
 		} catch (error) {
 			this.#failure = error;

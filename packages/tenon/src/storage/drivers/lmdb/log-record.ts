@@ -1,18 +1,24 @@
 // The commit log's record format. A record is one commit group:
 //
-//   magic "TNL2" (4) | payload length u32 (4) | seq u64 (8) | checksum (8) | payload
+//   magic "TNL2" (4) | payload length u32 (4) | seq u64 (8) | pass u32 (4) | CRC-32 (4) | payload
 //
 // padded with zeros to the next LOG_BLOCK boundary, so a group never
 // rewrites a block that holds an earlier, acknowledged group (a write torn
-// by power loss can only damage the group being written). The checksum is
-// the CRC-32 (zlib's) of the first 16 header bytes and the payload, as a
-// u32, then 4 zero bytes. A CRC is what write-ahead logs use to find torn
-// and never-written records (PostgreSQL, RocksDB, LevelDB: CRC-32C); stale
-// records of an earlier pass through the file have valid checksums and are
-// told apart by their sequence numbers. Records of format "TNL1" (until
-// 2026-11-24) carry the first 8 bytes of SHA-256 instead, about 5 µs per
-// commit more; they are still read, so a log written before an upgrade
-// replays. The payload is the group's blind writes, one after the other:
+// by power loss can only damage the group being written).
+//
+// The CRC-32 (zlib's) covers the first 20 header bytes and the payload: what
+// write-ahead logs use to find torn and never-written records (PostgreSQL,
+// RocksDB, LevelDB use CRC-32C); a random record passes it with a chance of
+// 1 in 2^32. `pass` is a random number drawn at every checkpoint (and every
+// start) and stored in LMDB with the checkpoint: recovery reads only records
+// of the current pass. Records of earlier passes stay in the file behind the
+// current ones, and a client's value can hold bytes shaped like a record,
+// even a whole one with a valid CRC at a block boundary of a large record;
+// neither carries the current pass, which is never sent anywhere.
+//
+// Records of format "TNL1" (until 2026-11-24: the first 8 bytes of SHA-256
+// instead of pass and CRC, and no pass) are read once, by the first start of
+// a data directory written before then. The payload is the group's blind writes, one after the other:
 //
 //   put    1 | actor id length u8 | actor id | key length u32 | key | value length u32 | value
 //   delete 2 | actor id length u8 | actor id | key length u32 | key
@@ -37,14 +43,20 @@ const MAGIC = 0x544e4c32;
 const MAGIC_SHA256 = 0x544e4c31;
 /** Bytes before the payload. */
 export const HEADER_BYTES = 24;
+
+/** A record read from the log. */
+export interface LogRecord {
+	seq: number;
+	/** The record's pass; `undefined` for a "TNL1" record (which has none). */
+	pass: number | undefined;
+	payload: Uint8Array;
+}
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The checksum field of a "TNL2" record: CRC-32 as a big-endian u32, then 4 zero bytes. */
-function checksum(header: Uint8Array, payload: Uint8Array): Uint8Array {
-	const out = new Uint8Array(8);
-	new DataView(out.buffer).setUint32(0, crc32(payload, crc32(header.subarray(0, 16))));
-	return out;
+/** The CRC-32 of a "TNL2" record: its first 20 header bytes, then its payload. */
+function checksum(header: Uint8Array, payload: Uint8Array): number {
+	return crc32(payload, crc32(header.subarray(0, 20)));
 }
 
 /** The checksum field of a "TNL1" record. */
@@ -87,10 +99,19 @@ function actorIdBytes(actorId: string): Uint8Array {
  * returned, valid until the scratch is used again: most groups fit in a few
  * blocks, and a fresh zeroed buffer per commit was most of its encoding cost.
  */
-export function encodeRecord(seq: number, ops: readonly LogOp[], scratch?: Uint8Array): Uint8Array {
+export function encodeRecord(
+	seq: number,
+	ops: readonly LogOp[],
+	pass: number,
+	scratch?: Uint8Array,
+): Uint8Array {
 	let length = 0;
+	// Each id once: the cache may drop an id between the two passes (more actors than it keeps).
+	const ids: Uint8Array[] = [];
 	for (const op of ops) {
-		length += 2 + actorIdBytes(op.actorId).length;
+		const id = actorIdBytes(op.actorId);
+		ids.push(id);
+		length += 2 + id.length;
 		switch (op.kind) {
 			case "put":
 				length += 8 + op.key.length + op.value.length;
@@ -114,8 +135,9 @@ export function encodeRecord(seq: number, ops: readonly LogOp[], scratch?: Uint8
 	} else out = new Uint8Array(padded);
 	const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
 	let at = HEADER_BYTES;
-	for (const op of ops) {
-		const id = actorIdBytes(op.actorId);
+	for (let i = 0; i < ops.length; i++) {
+		const op = ops[i] as LogOp;
+		const id = ids[i] as Uint8Array;
 		out[at++] = OP_CODES[op.kind];
 		out[at++] = id.length;
 		out.set(id, at);
@@ -152,48 +174,31 @@ export function encodeRecord(seq: number, ops: readonly LogOp[], scratch?: Uint8
 	view.setUint32(4, length);
 	view.setUint32(8, Math.floor(seq / 2 ** 32));
 	view.setUint32(12, seq >>> 0);
-	view.setUint32(
-		16,
-		crc32(out.subarray(HEADER_BYTES, HEADER_BYTES + length), crc32(out.subarray(0, 16))),
-	);
-	view.setUint32(20, 0);
+	view.setUint32(16, pass);
+	view.setUint32(20, checksum(out, out.subarray(HEADER_BYTES, HEADER_BYTES + length)));
 	return out;
-}
-
-/** What a valid record header says, or `undefined` when there is no record here. */
-export interface RecordHeader {
-	seq: number;
-	/** Payload bytes. */
-	length: number;
-}
-
-/**
- * Reads the header at the start of `block` without checking the payload
- * (to find the highest sequence number in a file). `undefined` when the
- * magic is missing.
- */
-export function peekHeader(block: Uint8Array): RecordHeader | undefined {
-	if (block.length < HEADER_BYTES) return undefined;
-	const view = new DataView(block.buffer, block.byteOffset, HEADER_BYTES);
-	const magic = view.getUint32(0);
-	if (magic !== MAGIC && magic !== MAGIC_SHA256) return undefined;
-	return { length: view.getUint32(4), seq: view.getUint32(8) * 2 ** 32 + view.getUint32(12) };
 }
 
 /**
  * The record at the start of `bytes` if it is whole and its checksum
- * matches, else `undefined` (a torn or never-written record).
+ * matches, else `undefined` (a torn or never-written record, or no record).
  */
-export function readRecord(
-	bytes: Uint8Array,
-): (RecordHeader & { payload: Uint8Array }) | undefined {
-	const header = peekHeader(bytes);
-	if (header === undefined || HEADER_BYTES + header.length > bytes.length) return undefined;
-	const payload = bytes.subarray(HEADER_BYTES, HEADER_BYTES + header.length);
-	const sha256 = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0) === MAGIC_SHA256;
-	const expected = sha256 ? sha256Checksum(bytes, payload) : checksum(bytes, payload);
+export function readRecord(bytes: Uint8Array): LogRecord | undefined {
+	if (bytes.length < HEADER_BYTES) return undefined;
+	const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
+	const magic = view.getUint32(0);
+	if (magic !== MAGIC && magic !== MAGIC_SHA256) return undefined;
+	const length = view.getUint32(4);
+	if (HEADER_BYTES + length > bytes.length) return undefined;
+	const seq = view.getUint32(8) * 2 ** 32 + view.getUint32(12);
+	const payload = bytes.subarray(HEADER_BYTES, HEADER_BYTES + length);
+	if (magic === MAGIC) {
+		if (view.getUint32(20) !== checksum(bytes, payload)) return undefined;
+		return { seq, pass: view.getUint32(16), payload };
+	}
+	const expected = sha256Checksum(bytes, payload);
 	for (let i = 0; i < 8; i++) if (bytes[16 + i] !== expected[i]) return undefined;
-	return { ...header, payload };
+	return { seq, pass: undefined, payload };
 }
 
 /** The blind writes of a record's payload. Throws on a malformed payload. */

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Logger } from "../../../common/logger.js";
 import type { CommitItem, CommitResult } from "../../interfaces.js";
 import { CommitLog, replayLog } from "./commit-log.js";
@@ -12,6 +13,13 @@ import type { CommitWriter } from "./store.js";
 
 /** The `meta` key holding the sequence number of the last log record checkpointed into LMDB. */
 const APPLIED_SEQ_KEY = "commitLogAppliedSeq";
+/** The `meta` key holding the pass of the records written since that checkpoint (log-record.ts). */
+const PASS_KEY = "commitLogPass";
+
+/** A new pass: random, so no earlier pass's record (nor a client's bytes) can carry it. */
+function newPass(): number {
+	return randomBytes(4).readUInt32BE(0);
+}
 
 /** Limits of the commit log (see docs/durability.md). */
 export interface CommitLogLimits {
@@ -35,10 +43,11 @@ export const DEFAULT_COMMIT_LOG_LIMITS: CommitLogLimits = {
 
 /**
  * Applies a layer to LMDB in one write transaction with LMDB's normal sync,
- * recording `seq` as applied in the same transaction, so LMDB is consistent
+ * recording `seq` as applied and `pass` as the pass of the records written
+ * next (from the log's start) in the same transaction, so LMDB is consistent
  * by its own guarantees and the log records up to `seq` are no longer needed.
  */
-function checkpointLayer(env: LmdbEnv, layer: OverlayLayer, seq: number): void {
+function checkpointLayer(env: LmdbEnv, layer: OverlayLayer, seq: number, pass: number): void {
 	env.root.transactionSync(() => {
 		for (const [actorId, slots] of layer.data) {
 			for (const slot of slots.values()) {
@@ -52,24 +61,26 @@ function checkpointLayer(env: LmdbEnv, layer: OverlayLayer, seq: number): void {
 		for (const [actorId, fence] of layer.fences) applyOp(env, { kind: "fence", actorId, fence });
 		for (const [actorId, at] of layer.alarms) applyOp(env, { kind: "alarm", actorId, at });
 		env.meta.putSync(APPLIED_SEQ_KEY, seq);
+		env.meta.putSync(PASS_KEY, pass);
 	});
 }
 
 /**
- * Brings LMDB up to date with the log after a crash: replays the records
- * after the last checkpoint and checkpoints them. Returns the sequence
- * number the log continues after.
+ * Brings LMDB up to date with the log after a crash: replays the records of
+ * the current pass after the last checkpoint and checkpoints them, with a
+ * new pass (so nothing this run finds in the file can count as a record of
+ * the next). Returns the sequence number the log continues after, and the
+ * pass of its next records.
  */
-export function recoverCommitLog(env: LmdbEnv, file: LogFile): number {
+export function recoverCommitLog(env: LmdbEnv, file: LogFile): { seq: number; pass: number } {
 	const applied: number = env.meta.get(APPLIED_SEQ_KEY) ?? 0;
-	const replay = replayLog(file, applied);
+	const stored: number | undefined = env.meta.get(PASS_KEY);
+	const replay = replayLog(file, applied, stored);
 	const layer = new OverlayLayer();
 	for (const group of replay.groups) for (const op of group) layer.apply(op);
-	// Past every sequence number in the file, valid or not: a stale record
-	// must never look like the successor of a new one.
-	const seq = Math.max(replay.lastSeq, replay.highestSeq);
-	if (!layer.empty || seq !== applied) checkpointLayer(env, layer, seq);
-	return seq;
+	const pass = newPass();
+	checkpointLayer(env, layer, replay.lastSeq, pass);
+	return { seq: replay.lastSeq, pass };
 }
 
 /**
@@ -95,7 +106,8 @@ export class LogWriter implements CommitWriter {
 		this.#env = env;
 		this.#limits = limits;
 		this.#logger = logger;
-		this.#log = new CommitLog(file, recoverCommitLog(env, file) + 1);
+		const recovered = recoverCommitLog(env, file);
+		this.#log = new CommitLog(file, recovered.seq + 1, recovered.pass);
 		this.view = new OverlayView(env, () => [this.#active], this.#fences);
 		this.#timer = setInterval(() => this.#checkpointWhenIdle(), limits.checkpointIntervalMs);
 		this.#timer.unref();
@@ -174,9 +186,12 @@ export class LogWriter implements CommitWriter {
 	 */
 	checkpoint(): void {
 		if (this.#writing !== undefined) throw new Error("checkpoint while a commit is in flight");
-		if (!this.#active.empty) checkpointLayer(this.#env, this.#active, this.#log.lastSeq);
+		// Nothing written since the last rewind: the file holds no record of this pass yet.
+		if (this.#active.empty && this.#log.used === 0) return;
+		const pass = newPass();
+		checkpointLayer(this.#env, this.#active, this.#log.lastSeq, pass);
 		this.#active = new OverlayLayer();
-		this.#log.rewind();
+		this.#log.rewind(pass);
 	}
 
 	#checkpointWhenIdle(): void {

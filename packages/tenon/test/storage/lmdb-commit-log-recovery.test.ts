@@ -1,0 +1,141 @@
+// Recovery of the LMDB commit log. Values chosen by a client end up inside commit log records, and a large
+// one spans blocks that later passes through the file do not overwrite. Such
+// bytes can look like a record header, or be a whole record with a valid
+// checksum: recovery must never read them as records. (Found in review on
+// 2026-11-24: a header inside a value, with a sequence number near 2^64, made
+// the next start continue above it; sequence numbers then stopped growing
+// and every commit after the next checkpoint was skipped on replay.)
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { openLmdbEnv } from "../../src/storage/drivers/lmdb/env.js";
+import { LOG_BLOCK } from "../../src/storage/drivers/lmdb/log-file.js";
+import { encodeRecord, HEADER_BYTES } from "../../src/storage/drivers/lmdb/log-record.js";
+import { DEFAULT_COMMIT_LOG_LIMITS, LogWriter } from "../../src/storage/drivers/lmdb/log-writer.js";
+import type { CommitItem } from "../../src/storage/interfaces.js";
+import { PowerLossLogFile } from "../helpers/power-loss-log-file.js";
+
+const dirs: string[] = [];
+afterAll(() => {
+	for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const ACTOR = "aaaaaaaaaaaaaaaa";
+const VICTIM = "vvvvvvvvvvvvvvvv";
+const bytes = (text: string) => new TextEncoder().encode(text);
+// No timed checkpoints: the test decides when one runs.
+const LIMITS = { ...DEFAULT_COMMIT_LOG_LIMITS, checkpointIntervalMs: 1_000_000_000 };
+
+const put = (actorId: string, key: string, value: Uint8Array): CommitItem => ({
+	actorId,
+	fence: 1,
+	puts: [[bytes(key), value]],
+	deletes: [],
+});
+
+/**
+ * A value that, committed as the first record of a pass (at the file's
+ * start, its actor's fence already stored), puts `forged` at the file's
+ * second block.
+ */
+function valueWithBlockAt(forged: Uint8Array, key: string): Uint8Array {
+	// The value starts after the header, the op's kind and id, and the key with both lengths.
+	const valueStart = HEADER_BYTES + 2 + ACTOR.length + 4 + key.length + 4;
+	const value = new Uint8Array(3 * LOG_BLOCK).fill(0x61);
+	value.set(forged, LOG_BLOCK - valueStart);
+	return value;
+}
+
+async function fresh() {
+	const dir = mkdtempSync(join(tmpdir(), "tenon-log-hostile-"));
+	dirs.push(dir);
+	const env = await openLmdbEnv(dir);
+	const file = new PowerLossLogFile(new Uint8Array(64 * LOG_BLOCK));
+	// A start: recovery, then commits. Nothing is closed: every start after the first is after a crash.
+	const start = () => new LogWriter(env, file, LIMITS, undefined);
+	return { start };
+}
+
+describe("commit log recovery and client bytes shaped like records", () => {
+	it("a value holding a record header with a huge sequence number loses no acknowledged commit", async () => {
+		const { start } = await fresh();
+		const header = new Uint8Array(HEADER_BYTES);
+		const view = new DataView(header.buffer);
+		view.setUint32(0, 0x544e4c32); // "TNL2"
+		view.setUint32(4, 8);
+		view.setUint32(8, 0xffffffff);
+		view.setUint32(12, 0xffffffff);
+		const first = start();
+		// The actor's fence first, so the next record holds the value's put alone.
+		first.commitSync([put(ACTOR, "fence", bytes("1"))]);
+		first.checkpoint();
+		first.commitSync([put(ACTOR, "big", valueWithBlockAt(header, "big"))]);
+		first.checkpoint();
+		// Crash, start again, commit (acknowledged), crash again.
+		const second = start();
+		second.commitSync([put(ACTOR, "after", bytes("acknowledged"))]);
+		second.commitSync([put(ACTOR, "after-2", bytes("acknowledged too"))]);
+		second.checkpoint();
+		second.commitSync([put(ACTOR, "after-3", bytes("and this one"))]);
+		const third = start();
+		expect(third.view.get(ACTOR, bytes("after"))).toEqual(bytes("acknowledged"));
+		expect(third.view.get(ACTOR, bytes("after-2"))).toEqual(bytes("acknowledged too"));
+		expect(third.view.get(ACTOR, bytes("after-3"))).toEqual(bytes("and this one"));
+		// And the log goes on: one more crash, one more commit, still there.
+		third.commitSync([put(ACTOR, "after-4", bytes("four"))]);
+		const fourth = start();
+		expect(fourth.view.get(ACTOR, bytes("after-4"))).toEqual(bytes("four"));
+	});
+
+	it("a value holding a whole record, with a valid checksum and the next sequence number, is never replayed", async () => {
+		// Records 1 (the fence), 2 (the big value) and 3 (after a checkpoint, over the
+		// big value's first block): the forged one claims to be record 4, right after 3. Whatever tag a record
+		// carries besides, a client cannot know this run's: it forges with its best guesses.
+		for (const guess of [0, 1, 0xffffffff]) {
+			const forged = encodeRecord(
+				4,
+				[{ kind: "put", actorId: VICTIM, key: bytes("owned"), value: bytes(`forged ${guess}`) }],
+				guess,
+			);
+			const key = `big-${guess}`;
+			const { start } = await fresh();
+			const first = start();
+			first.commitSync([put(ACTOR, "fence", bytes("1"))]);
+			first.checkpoint();
+			first.commitSync([put(ACTOR, key, valueWithBlockAt(forged, key))]);
+			first.checkpoint();
+			first.commitSync([put(ACTOR, "small", bytes("s"))]);
+			const recovered = start();
+			expect(recovered.view.get(ACTOR, bytes("small"))).toEqual(bytes("s"));
+			expect(recovered.view.get(VICTIM, bytes("owned"))).toBeUndefined();
+		}
+	});
+});
+
+describe("commit log recovery after an upgrade", () => {
+	it("replays a log written before passes (TNL1), then goes on in the new format", async () => {
+		const dir = mkdtempSync(join(tmpdir(), "tenon-log-upgrade-"));
+		dirs.push(dir);
+		const env = await openLmdbEnv(dir);
+		// What 486972c left after a crash: records 5 to 7 after a checkpoint at 4.
+		await env.root.transaction(() => {
+			env.meta.putSync("commitLogAppliedSeq", 4);
+		});
+		const file = new PowerLossLogFile(new Uint8Array(16 * LOG_BLOCK));
+		const TNL1 = [
+			"544e4c310000001500000000000000058a8476198e3cb98e01076163746f722d61000000026b35000000027635",
+			"544e4c310000001500000000000000067936bbb5025c43fe01076163746f722d61000000026b36000000027636",
+			"544e4c31000000150000000000000007980782896f027ae301076163746f722d61000000026b37000000027637",
+		];
+		for (const [i, hex] of TNL1.entries()) file.writeSync(Buffer.from(hex, "hex"), i * LOG_BLOCK);
+		const upgraded = new LogWriter(env, file, LIMITS, undefined);
+		for (const n of [5, 6, 7])
+			expect(upgraded.view.get("actor-a", bytes(`k${n}`))).toEqual(bytes(`v${n}`));
+		upgraded.commitSync([put("actor-a", "k8", bytes("v8"))]);
+		// A crash: the new format's record replays, the old records are not read again.
+		const again = new LogWriter(env, file, LIMITS, undefined);
+		for (const n of [5, 6, 7, 8])
+			expect(again.view.get("actor-a", bytes(`k${n}`))).toEqual(bytes(`v${n}`));
+	});
+});
