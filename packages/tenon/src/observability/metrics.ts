@@ -57,8 +57,11 @@ export interface RuntimeSampler {
 
 /** What the runtime reports to (one per runtime; see {@link noopMetrics}). */
 export interface RuntimeMetrics {
-	/** The metrics of one actor type (called once per type). */
-	forActor(name: string): ActorMetrics;
+	/**
+	 * The metrics of one actor type (called once per type). `actions` tells
+	 * its action names: calls to any other name share one label value.
+	 */
+	forActor(name: string, actions: { has(action: string): boolean }): ActorMetrics;
 	/** One group commit: its duration and how many actors' commits it carried. */
 	commitBatch(seconds: number, size: number): void;
 	/** Where scrape-time values come from (the runtime registers itself once). */

@@ -255,12 +255,13 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 		this.#commitGroup.observe(size);
 	}
 
-	forActor(actor: string): ActorMetrics {
+	forActor(actor: string, actions: { has(action: string): boolean }): ActorMetrics {
 		const sleeping = new Set<string>();
 		this.#sleeping.set(actor, sleeping);
-		// The series of each action and transport, looked up once: an action's
-		// name is only a key here once the action ran (or failed as unknown), so
-		// client-chosen names never grow this map.
+		// The series of each action and transport, looked up once. Only the
+		// actor's own action names are keys: a client may call any name (even
+		// while the actor stops, before the name is looked up), and those share
+		// the label value "(unknown)".
 		const actionSeries: Record<ActionTransport, Map<string, ActionSeries>> = {
 			http: new Map(),
 			websocket: new Map(),
@@ -286,13 +287,10 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 			started: number,
 			error: unknown,
 		): void => {
-			const failed = error !== undefined;
-			// A client may call any name: names the actor lacks share one label value.
-			const known = !(failed && error instanceof ActorError && error.code === "action_not_found");
-			const series = seriesOf(known ? action : UNKNOWN_ACTION, transport);
+			const series = seriesOf(actions.has(action) ? action : UNKNOWN_ACTION, transport);
 			series.count.inc();
 			series.seconds.observe(monotonicSeconds() - started);
-			if (failed) this.#actionErrors.inc({ ...series.labels, ...errorLabels(error) });
+			if (error !== undefined) this.#actionErrors.inc({ ...series.labels, ...errorLabels(error) });
 		};
 		// Plain `then`s, not async functions: one promise per timing instead of two or three
 		// (test/runtime/promises-per-action.test.ts).
@@ -320,14 +318,12 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 				},
 			);
 		};
-		const gateSeries = {
-			http: this.#gateSeconds.series({ actor, transport: "http" }),
-			websocket: this.#gateSeconds.series({ actor, transport: "websocket" }),
-		};
+		// Made on first use, as prom-client shows a series only once it was observed.
+		const gateSeries: { http?: HistogramValue; websocket?: HistogramValue } = {};
 		/** Records the output gate's wait from now when called. */
 		const gateObserver = (transport: "http" | "websocket") => {
 			const started = monotonicSeconds();
-			const series = gateSeries[transport];
+			const series = (gateSeries[transport] ??= this.#gateSeconds.series({ actor, transport }));
 			return () => series.observe(monotonicSeconds() - started);
 		};
 		return {

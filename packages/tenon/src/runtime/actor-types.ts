@@ -51,7 +51,7 @@ export function prepareActorType(
 		turnHistory: hostOptions.turnHistory ?? 0,
 		...definition.config.options,
 	};
-	const metrics = node.metrics.forActor(name);
+	const metrics = node.metrics.forActor(name, actions);
 	const instanceDeps: ActorInstanceDeps = {
 		definition,
 		actions,

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { actor, queue, setup, UserError } from "../../src/index.js";
 import { PrometheusMetrics } from "../../src/observability/prometheus.js";
+import { errors } from "../../src/protocol/errors.js";
 import { setupTest } from "../../src/test/index.js";
 import { Scrape, scrape } from "../helpers/prometheus.js";
 
@@ -212,6 +213,27 @@ describe("GET /metrics", () => {
 		expect(first.value("tenon_actions_total", { ...A, action: "increment" })).toBe(1);
 		expect(second.value("tenon_actions_total", { ...A, action: "increment" })).toBe(2);
 		expect((await fetch(`${one.url}/metrics`)).status).toBe(404);
+	});
+});
+
+describe("PrometheusMetrics", () => {
+	it("labels a name the actor lacks '(unknown)' whatever error it ended with (a stopping actor throws before looking names up)", async () => {
+		const metrics = new PrometheusMetrics();
+		const actor = metrics.forActor("counter", new Set(["increment"]));
+		for (const name of ["made-up-1", "made-up-2"]) {
+			await actor
+				.timeAction(name, "websocket", () => Promise.reject(errors.actorStopping()))
+				.catch(() => {});
+		}
+		await actor.timeAction("increment", "websocket", async () => 1);
+		const m = new Scrape(await metrics.render());
+		const actions = m.samples("tenon_actions_total").map((s) => s.labels?.action);
+		expect(actions.sort()).toEqual(["(unknown)", "increment"]);
+		expect(
+			m.value("tenon_actions_total", { ...A, action: "(unknown)", transport: "websocket" }),
+		).toBe(2);
+		// Output-gate series appear once observed (as prom-client's did), not per actor type up front.
+		expect(m.samples("tenon_output_gate_wait_seconds_count")).toEqual([]);
 	});
 });
 
