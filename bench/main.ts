@@ -7,7 +7,7 @@
 // runs without measuring anything.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { canPin } from "./lib/affinity.js";
+import { pinUnavailable } from "./lib/affinity.js";
 import { suiteChart } from "./lib/chart.js";
 import {
 	type BenchResults,
@@ -128,7 +128,7 @@ const minutes = ((performance.now() - started) / 60_000).toFixed(1);
 const title = `Tenon benchmark ${quick ? "(quick) " : ""}— ${machine.date}`;
 const markdown = `# ${title}
 
-Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}. Disk: ${machine.disk}. Load at start: ${machine.load}. Run took ${minutes} min. Core rows 1 to 4: ${canPin() ? "the runner on CPU 0, each system on the other CPUs (taskset)" : "not pinned (no taskset or one CPU): placement moves them"}.
+Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}. Disk: ${machine.disk}. Load at start: ${machine.load}. Run took ${minutes} min. Core rows 1 to 4: ${pinUnavailable() === undefined ? "the runner on one CPU, each system on the others (taskset)" : `not pinned (${pinUnavailable()}): placement moves them`}.
 Peers: ${
 	Object.entries(machine.peers)
 		.map(([name, version]) => `${name} ${version}`)
