@@ -323,7 +323,11 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 		/** Records the output gate's wait from now when called. */
 		const gateObserver = (transport: "http" | "websocket") => {
 			const started = monotonicSeconds();
-			const series = (gateSeries[transport] ??= this.#gateSeconds.series({ actor, transport }));
+			let series = gateSeries[transport];
+			if (series === undefined) {
+				series = this.#gateSeconds.series({ actor, transport });
+				gateSeries[transport] = series;
+			}
 			return () => series.observe(monotonicSeconds() - started);
 		};
 		return {
