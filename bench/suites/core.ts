@@ -351,11 +351,14 @@ async function runSystem(
 						perAwake,
 						perSleeping,
 						skipped = [],
+						notes,
 					} = await measure({ counts: plan.memoryCounts, budgetMs, signal, report });
 					// Sleeping actors are measured over the largest count that was woken (not one skipped).
 					const largest = Math.max(0, ...[...perAwake].map(([count]) => count));
 					for (const [count, bytes] of perAwake) {
 						out.bytes("memory", memoryWorkload(count), bytes, count === 100_000);
+						const note = notes?.get(count);
+						if (note !== undefined) (out.rows[out.rows.length - 1] as BenchRow).note = note;
 					}
 					for (const count of skipped) {
 						out.rows.push(

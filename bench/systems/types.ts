@@ -70,7 +70,16 @@ export interface Workloads {
 		budgetMs: number;
 		signal: AbortSignal;
 		report: (status: string) => void;
-	}): Promise<{ perAwake: Map<number, number>; perSleeping?: number; skipped?: number[] }>;
+	}): Promise<{
+		perAwake: Map<number, number>;
+		perSleeping?: number;
+		skipped?: number[];
+		/**
+		 * Per count, what the growth was made of, where the system can tell (a
+		 * note on the row: the JS heap in use against what V8 keeps resident).
+		 */
+		notes?: Map<number, string>;
+	}>;
 	/**
 	 * 7. One event to `connections` connections, which `processes` receiving
 	 * processes hold between them: per round, the time until the last one has
