@@ -1,0 +1,169 @@
+// Before and after, in one run: Tenon's bench server built from a git ref
+// (A) and from the working tree (B), driven by the working tree's client,
+// row 1's call (or 1b's, or row 2's) in blocks that alternate between them.
+//   npx tsx --conditions=tenon-source bench/ab.ts <ref> [blocks] [warm|relaxed|http]
+// Pinned as the latency rows are (the runner on its first CPU, both servers
+// on the others). Each side is started twice, once first and once second:
+// the server started second read a few percent slower in runs of identical
+// code (2026-11-24), so the ratio is the geometric mean of both orders. It
+// prints each side's median wall time and server CPU per call (user +
+// system of the server's processes, /proc), and B / A for both.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "tenon/client";
+import { parseCpuList } from "./lib/affinity.js";
+import { type ServerProcess, sessionPids } from "./lib/process.js";
+import type { benchRegistry } from "./servers/tenon.js";
+
+const [ref, blocksArg, rowArg] = process.argv.slice(2);
+if (ref === undefined) throw new Error("usage: bench/ab.ts <git ref> [blocks] [warm|relaxed|http]");
+const blocks = Number(blocksArg ?? 30);
+const row = rowArg === "relaxed" || rowArg === "http" ? rowArg : "warm";
+const BLOCK = 100;
+const root = join(import.meta.dirname, "..");
+
+/** A worktree of `ref` whose node_modules are the working tree's, but for Tenon itself. */
+function checkout(commit: string): string {
+	const dir = mkdtempSync(join(tmpdir(), "tenon-ab-"));
+	execFileSync("git", ["-C", root, "worktree", "add", "--detach", dir, commit], {
+		stdio: "ignore",
+	});
+	mkdirSync(join(dir, "node_modules", ".cache"), { recursive: true });
+	for (const entry of readdirSync(join(root, "node_modules"))) {
+		if (entry === "tenon" || entry === ".cache") continue;
+		symlinkSync(join(root, "node_modules", entry), join(dir, "node_modules", entry));
+	}
+	symlinkSync(join(dir, "packages", "tenon"), join(dir, "node_modules", "tenon"));
+	return dir;
+}
+
+const cpus = parseCpuList(
+	/Cpus_allowed_list:\s*(\S+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? "0",
+);
+const pin = (pid: number, list: string) =>
+	execFileSync("taskset", ["-a", "-p", "-c", list, String(pid)], { stdio: "ignore" });
+
+/** User + system CPU of a server's processes so far (ms). */
+function cpuOf(server: ServerProcess): number {
+	let ticks = 0;
+	for (const pid of sessionPids(server.child.pid as number)) {
+		try {
+			const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+			ticks += Number(fields[11]) + Number(fields[12]);
+		} catch {
+			// Gone meanwhile.
+		}
+	}
+	return ticks * 10;
+}
+
+interface Side {
+	label: "A" | "B";
+	server: ServerProcess;
+	call: () => Promise<unknown>;
+	wall: number[];
+	cpu: number[];
+	close: () => Promise<void>;
+}
+
+async function startSide(label: "A" | "B", tree: string): Promise<Side> {
+	// Each tree bundles its own sources with its own harness (process.ts).
+	const { startBundled } = (await import(join(tree, "bench", "lib", "process.ts"))) as {
+		startBundled: (entry: string, env: Record<string, string>) => Promise<ServerProcess>;
+	};
+	const dataDir = mkdtempSync(join(tmpdir(), `tenon-ab-${label}-`));
+	const server = await startBundled(join(tree, "bench", "servers", "tenon.ts"), {
+		TENON_DATA_DIR: dataDir,
+		TENON_LOG_LEVEL: "error",
+	});
+	if (cpus.length >= 2)
+		for (const pid of sessionPids(server.child.pid as number)) pin(pid, cpus.slice(1).join(","));
+	const client = createClient<typeof benchRegistry>({ endpoint: server.url, encoding: "cbor" });
+	let call: () => Promise<unknown>;
+	let dispose = async () => {};
+	if (row === "http") {
+		const handle = client.counter.getOrCreate("ab");
+		call = () => handle.increment();
+	} else {
+		const conn = (row === "relaxed" ? client.relaxedCounter : client.counter)
+			.getOrCreate("ab")
+			.connect();
+		call = () => conn.increment();
+		dispose = () => conn.dispose();
+	}
+	const until = performance.now() + 4_000;
+	for (let i = 0; i < 5_000 && performance.now() < until; i++) await call();
+	return {
+		label,
+		server,
+		call,
+		wall: [],
+		cpu: [],
+		close: async () => {
+			await dispose();
+			await client.dispose();
+			await server.stop();
+			rmSync(dataDir, { recursive: true, force: true });
+		},
+	};
+}
+
+const median = (values: readonly number[]) =>
+	[...values].sort((a, b) => a - b)[values.length >> 1] ?? Number.NaN;
+
+async function phase(first: ["A" | "B", string], second: ["A" | "B", string]) {
+	const sides: Side[] = [];
+	try {
+		for (const [label, tree] of [first, second]) sides.push(await startSide(label, tree));
+		for (let block = 0; block < blocks; block++) {
+			for (const side of block % 2 === 0 ? sides : [...sides].reverse()) {
+				const before = cpuOf(side.server);
+				const times: number[] = [];
+				for (let i = 0; i < BLOCK; i++) {
+					const started = performance.now();
+					await side.call();
+					times.push(performance.now() - started);
+				}
+				side.wall.push(median(times));
+				side.cpu.push(((cpuOf(side.server) - before) * 1000) / BLOCK);
+			}
+		}
+	} finally {
+		for (const side of sides) await side.close();
+	}
+	const [a, b] = ["A", "B"].map((label) => sides.find((s) => s.label === label) as Side) as [
+		Side,
+		Side,
+	];
+	return { a, b };
+}
+
+const commit = execFileSync("git", ["-C", root, "rev-parse", ref], { encoding: "utf8" }).trim();
+const before = checkout(commit);
+if (cpus.length >= 2) pin(process.pid, String(cpus[0]));
+try {
+	const orders = [await phase(["A", before], ["B", root]), await phase(["B", root], ["A", before])];
+	const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+	console.log(
+		`A = ${ref} (${commit.slice(0, 7)}), B = the working tree; row ${row}, ${blocks} blocks of ${BLOCK} per side and order`,
+	);
+	const ratios = { wall: [] as number[], cpu: [] as number[] };
+	orders.forEach(({ a, b }, i) => {
+		const wall = median(b.wall) / median(a.wall);
+		const cpu = mean(b.cpu) / mean(a.cpu);
+		ratios.wall.push(wall);
+		ratios.cpu.push(cpu);
+		console.log(
+			`  ${i === 0 ? "A started first" : "B started first"}: A ${(median(a.wall) * 1000).toFixed(0)} µs, ${mean(a.cpu).toFixed(0)} µs CPU; B ${(median(b.wall) * 1000).toFixed(0)} µs, ${mean(b.cpu).toFixed(0)} µs CPU; B / A wall ${wall.toFixed(3)}×, CPU ${cpu.toFixed(3)}×`,
+		);
+	});
+	const geometric = (values: number[]) => Math.sqrt((values[0] as number) * (values[1] as number));
+	console.log(
+		`  B / A, both orders: wall ${geometric(ratios.wall).toFixed(3)}×, server CPU ${geometric(ratios.cpu).toFixed(3)}× (< 1: the working tree is faster)`,
+	);
+} finally {
+	execFileSync("git", ["-C", root, "worktree", "remove", "--force", before], { stdio: "ignore" });
+}
+process.exit(0);
