@@ -103,21 +103,9 @@ function at(found: Found | undefined, segment: string): Found | undefined {
 }
 
 function walk(value: unknown, state: WalkState, depth: number): Found | undefined {
-	switch (typeof value) {
-		case "string":
-		case "number":
-		case "boolean":
-		case "bigint":
-		case "undefined":
-			return undefined;
-		case "function":
-		case "symbol":
-			return { segments: [], what: describe(value) };
-		case "object":
-			break;
-	}
-	if (value === null) return undefined;
-	const object = value as object;
+	if (typeof value !== "object" || value === null)
+		return isPlainPrimitive(value) ? undefined : { segments: [], what: describe(value) };
+	const object = value;
 	if (depth > MAX_PLAIN_DEPTH)
 		return { segments: [], what: `nested deeper than ${MAX_PLAIN_DEPTH} levels` };
 	if (state.inPath.has(object)) return { segments: [], what: "a circular reference" };
