@@ -47,6 +47,19 @@ describe("findNotPlain's shortcut for flat values", () => {
 	});
 });
 
+/** True when `value` holds, anywhere, a two-element array starting with a `$` string. */
+function holdsDollarPair(value: unknown): boolean {
+	if (typeof value !== "object" || value === null) return false;
+	if (Array.isArray(value)) {
+		if (value.length === 2 && typeof value[0] === "string" && value[0].startsWith("$")) return true;
+		return value.some(holdsDollarPair);
+	}
+	if (value instanceof Map)
+		return [...value].some(([k, v]) => holdsDollarPair(k) || holdsDollarPair(v));
+	if (value instanceof Set) return [...value].some(holdsDollarPair);
+	return Object.values(value).some(holdsDollarPair);
+}
+
 describe("CBOR decoding skips the tag walk only when no `$` is in the bytes", () => {
 	it("revives tagged values wherever they are, and leaves other values as decoded", () => {
 		fc.assert(
@@ -54,6 +67,8 @@ describe("CBOR decoding skips the tag walk only when no `$` is in the bytes", ()
 				fc.anything({ maxDepth: 3, withMap: true, withSet: true }),
 				fc.bigInt(),
 				(value, big) => {
+					// A client escapes its own `$`-pairs (cborEncodeCompat); raw ones in `value` would be read as tags.
+					fc.pre(!holdsDollarPair(value));
 					const tagged = { value, big: ["$BigInt", big.toString()] };
 					const decoded = decodeValue("cbor", cborEncode(tagged)) as { big: unknown };
 					expect(decoded.big).toBe(big);
