@@ -23,8 +23,11 @@ const TAG_NEG_BIGNUM = 3;
  */
 export function cborProblem(bytes: Uint8Array): string | undefined {
 	const end = bytes.length;
-	// Items still to read in each open container (-1: indefinite, until a break).
-	const remaining: number[] = [];
+	// Items still to read in each open container (-1: indefinite, until a break),
+	// open containers being remaining[0..open). One array for every call: the scan
+	// is synchronous, and every message from every client passes here.
+	const remaining = openItems;
+	let open = 0;
 	// Whether the item about to be read is a bignum's payload.
 	let bignumNext = false;
 	let offset = 0;
@@ -35,9 +38,8 @@ export function cborProblem(bytes: Uint8Array): string | undefined {
 		const info = initial & 0x1f;
 		if (initial === 0xff) {
 			// A break ends the innermost indefinite container.
-			if (remaining.at(-1) !== -1) return "an unexpected break";
-			remaining.pop();
-			if (closeItem(remaining)) continue;
+			if (open === 0 || remaining[open - 1] !== -1) return "an unexpected break";
+			open = closeItem(remaining, open - 1);
 			continue;
 		}
 		let argument: number;
@@ -63,8 +65,8 @@ export function cborProblem(bytes: Uint8Array): string | undefined {
 				if (argument === -1) {
 					// Indefinite strings: chunks follow until a break.
 					if (bignumNext) return "an indefinite bignum";
-					if (remaining.length >= MAX_CBOR_DEPTH) return "nesting too deep";
-					remaining.push(-1);
+					if (open >= MAX_CBOR_DEPTH) return "nesting too deep";
+					remaining[open++] = -1;
 					continue;
 				}
 				if (argument > end - offset) return "a string longer than the input";
@@ -77,36 +79,42 @@ export function cborProblem(bytes: Uint8Array): string | undefined {
 				const count = argument === -1 ? -1 : major === 5 ? argument * 2 : argument;
 				if (count > end - offset) return "a container longer than the input";
 				if (count === 0) break;
-				if (remaining.length >= MAX_CBOR_DEPTH) return "nesting too deep";
-				remaining.push(count);
+				if (open >= MAX_CBOR_DEPTH) return "nesting too deep";
+				remaining[open++] = count;
 				continue;
 			}
 			case 6:
 				if (argument === TAG_SHAREABLE || argument === TAG_SHARED_REF)
 					return "a value-sharing tag (28/29)";
 				if (argument === TAG_POS_BIGNUM || argument === TAG_NEG_BIGNUM) bignumNext = true;
-				if (remaining.length >= MAX_CBOR_DEPTH) return "nesting too deep";
+				if (open >= MAX_CBOR_DEPTH) return "nesting too deep";
 				// A tag wraps exactly one item.
-				remaining.push(1);
+				remaining[open++] = 1;
 				continue;
 		}
-		closeItem(remaining);
+		open = closeItem(remaining, open);
 	}
-	if (remaining.length > 0 || bignumNext) return "the input ends inside a value";
+	if (open > 0 || bignumNext) return "the input ends inside a value";
 	return undefined;
 }
 
-/** One item finished: count it against its containers, closing the ones it completes. */
-function closeItem(remaining: number[]): boolean {
-	for (;;) {
-		const top = remaining.length - 1;
-		if (top < 0) return false;
+/** The open containers' counts (a count fits: it is at most the input's length). */
+const openItems = new Float64Array(MAX_CBOR_DEPTH);
+
+/**
+ * One item finished: count it against the `open` containers, closing the ones
+ * it completes; returns how many stay open.
+ */
+function closeItem(remaining: Float64Array, open: number): number {
+	let top = open - 1;
+	while (top >= 0) {
 		const left = remaining[top] as number;
-		if (left === -1) return false;
+		if (left === -1) break;
 		if (left > 1) {
 			remaining[top] = left - 1;
-			return false;
+			break;
 		}
-		remaining.pop();
+		top--;
 	}
+	return top + 1;
 }

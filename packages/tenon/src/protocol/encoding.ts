@@ -63,8 +63,13 @@ function hasDollarPair(value: unknown, depth: number): boolean {
 	}
 	const proto = Object.getPrototypeOf(value);
 	if (proto !== Object.prototype && proto !== null) return false;
-	for (const key of Object.keys(value))
-		if (hasDollarPair((value as Record<string, unknown>)[key], depth + 1)) return true;
+	// `for in` over own keys: no key array per object (every reply's envelope passes here).
+	for (const key in value)
+		if (
+			Object.hasOwn(value, key) &&
+			hasDollarPair((value as Record<string, unknown>)[key], depth + 1)
+		)
+			return true;
 	return false;
 }
 

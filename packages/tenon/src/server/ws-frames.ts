@@ -29,13 +29,16 @@ export function frameMessage(data: string | Uint8Array): Buffer[] {
 		head.writeUInt32BE(0, 2);
 		head.writeUInt32BE(length, 6);
 	}
-	const payload = text ? undefined : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 	if (merged) {
-		if (payload === undefined) head.write(data as string, headerLength, "utf8");
-		else payload.copy(head, headerLength);
+		// Copied straight in: no Buffer view of the payload for a small frame.
+		if (text) head.write(data, headerLength, "utf8");
+		else head.set(data, headerLength);
 		return [head];
 	}
-	return [head, payload ?? Buffer.from(data as string, "utf8")];
+	return [
+		head,
+		text ? Buffer.from(data, "utf8") : Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+	];
 }
 
 /**

@@ -1,0 +1,57 @@
+// The CBOR pre-check on its own: it accepts what the encoder writes, refuses
+// every cut-short value, counts nesting right through indefinite containers
+// and tags, and keeps no state from one input to the next (it reuses one
+// stack for every call).
+import { Encoder } from "cbor-x";
+import fc from "fast-check";
+import { expect, it } from "vitest";
+import { cborProblem, MAX_CBOR_DEPTH } from "../../src/protocol/cbor-guard.js";
+
+const encoder = new Encoder({ useRecords: false, pack: false, tagUint8Array: false });
+const value = fc.jsonValue({ maxDepth: 6 });
+
+it("accepts any encoded value, refuses every strict prefix of it, and a refusal leaves nothing behind", () => {
+	fc.assert(
+		fc.property(value, fc.integer({ min: 0, max: 1_000 }), (v, cutAt) => {
+			const bytes = encoder.encode(v);
+			expect(cborProblem(bytes)).toBeUndefined();
+			const cut = cutAt % bytes.length;
+			if (cut > 0) expect(cborProblem(bytes.subarray(0, cut))).toBeDefined();
+			// After a refusal deep inside a value, the same bytes read as before.
+			expect(cborProblem(bytes)).toBeUndefined();
+		}),
+		{ numRuns: 400 },
+	);
+});
+
+it("counts nesting through arrays, indefinite arrays and tags alike", () => {
+	const nested = (depth: number, open: readonly number[], close: readonly number[] = []) =>
+		Uint8Array.from([
+			...Array.from({ length: depth }, () => open).flat(),
+			0x01,
+			...Array.from({ length: depth }, () => close).flat(),
+		]);
+	for (const [open, close] of [
+		[[0x81], []], // definite arrays of one item
+		[[0x9f], [0xff]], // indefinite arrays, each closed by a break
+		[[0xc6], []], // tag 6, wrapping one item
+	] as const) {
+		expect(cborProblem(nested(MAX_CBOR_DEPTH, open, close))).toBeUndefined();
+		expect(cborProblem(nested(MAX_CBOR_DEPTH + 1, open, close))).toBe("nesting too deep");
+		// A deep refusal does not leak into the next, shallow input.
+		expect(cborProblem(Uint8Array.from([0x82, 0x01, 0x02]))).toBeUndefined();
+	}
+});
+
+it("finishes containers an indefinite one completes, and refuses stray or missing breaks", () => {
+	// [[_ 1, 2], 3]: the indefinite array is one item of the outer one.
+	expect(cborProblem(Uint8Array.from([0x82, 0x9f, 0x01, 0x02, 0xff, 0x03]))).toBeUndefined();
+	expect(cborProblem(Uint8Array.from([0x82, 0x9f, 0x01, 0x02, 0xff]))).toBe(
+		"the input ends inside a value",
+	);
+	expect(cborProblem(Uint8Array.from([0x01, 0xff]))).toBe("an unexpected break");
+	expect(cborProblem(Uint8Array.from([0x81, 0xff]))).toBe("an unexpected break");
+	expect(cborProblem(Uint8Array.from([0x9f, 0x01]))).toBe("the input ends inside a value");
+	// Indefinite text: chunks until a break.
+	expect(cborProblem(Uint8Array.from([0x7f, 0x61, 0x61, 0x61, 0x62, 0xff]))).toBeUndefined();
+});
