@@ -13,17 +13,18 @@ export type StoppedAs = "sleep" | "destroy" | "shutdown" | "dropped";
 
 /** What one actor type reports (bound to its name once, so calls carry no name). */
 export interface ActorMetrics {
-	/** Runs one action, timing it and counting its error, if any (the output gate excluded). */
-	timeAction<T>(action: string, transport: ActionTransport, run: () => Promise<T>): Promise<T>;
 	/**
-	 * Times how long a reply waits for durability (the output gate). Callers
-	 * that would make `gate` only to time it check {@link timesOutputGate}.
+	 * One action ended (the output gate excluded), counting its error if it
+	 * threw one; `started` is {@link monotonicSeconds} when it began. The
+	 * caller times it only when {@link records} (no timing work otherwise).
 	 */
+	actionEnded(action: string, transport: ActionTransport, started: number, error: unknown): void;
+	/** Times how long a reply waits for durability (the output gate). */
 	timeOutputGate(gate: Promise<void>, transport: "http" | "websocket"): Promise<void>;
-	/** Times `gate` as {@link timeOutputGate} does, for a caller that does not wait for it. */
-	observeOutputGate(gate: Promise<void>, transport: "http" | "websocket"): void;
-	/** False when nothing is recorded: a reply on a connection then makes no promise to be timed. */
-	readonly timesOutputGate: boolean;
+	/** Records one reply's wait for durability, timed by the caller (replies on connections). */
+	outputGateWaited(seconds: number, transport: "http" | "websocket"): void;
+	/** False when nothing is recorded: actions and replies on connections are then not timed. */
+	readonly records: boolean;
 	/** Queue messages enqueued, delivered to a receiver or set aside as dead letters. */
 	queueMessages(event: QueueEvent, count: number): void;
 	/** A timer (scheduled action or cron job) fired; times are the actor's clock (ms). */
@@ -70,10 +71,10 @@ export interface RuntimeMetrics {
 
 /** The metrics of a server without `/metrics`: every call does nothing. */
 const noopActorMetrics: ActorMetrics = {
-	timeAction: (_action, _transport, run) => run(),
+	actionEnded: () => {},
 	timeOutputGate: (gate) => gate,
-	observeOutputGate: () => {},
-	timesOutputGate: false,
+	outputGateWaited: () => {},
+	records: false,
 	queueMessages: () => {},
 	alarmFired: () => {},
 	actorWoke: () => {},

@@ -281,7 +281,7 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 			}
 			return series;
 		};
-		const done = (
+		const actionEnded = (
 			action: string,
 			transport: ActionTransport,
 			started: number,
@@ -292,47 +292,25 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 			series.seconds.observe(monotonicSeconds() - started);
 			if (error !== undefined) this.#actionErrors.inc({ ...series.labels, ...errorLabels(error) });
 		};
-		// Plain `then`s, not async functions: one promise per timing instead of two or three
-		// (test/runtime/promises-per-action.test.ts).
-		const timeAction = <T>(
-			action: string,
-			transport: ActionTransport,
-			run: () => Promise<T>,
-		): Promise<T> => {
-			const started = monotonicSeconds();
-			let running: Promise<T>;
-			try {
-				running = run();
-			} catch (error) {
-				done(action, transport, started, error);
-				throw error;
-			}
-			return running.then(
-				(result) => {
-					done(action, transport, started, undefined);
-					return result;
-				},
-				(error: unknown) => {
-					done(action, transport, started, error);
-					throw error;
-				},
-			);
-		};
 		// Made on first use, as prom-client shows a series only once it was observed.
 		const gateSeries: { http?: HistogramValue; websocket?: HistogramValue } = {};
-		/** Records the output gate's wait from now when called. */
-		const gateObserver = (transport: "http" | "websocket") => {
-			const started = monotonicSeconds();
+		const gateSeriesOf = (transport: "http" | "websocket"): HistogramValue => {
 			let series = gateSeries[transport];
 			if (series === undefined) {
 				series = this.#gateSeconds.series({ actor, transport });
 				gateSeries[transport] = series;
 			}
+			return series;
+		};
+		/** Records the output gate's wait from now when called. */
+		const gateObserver = (transport: "http" | "websocket") => {
+			const started = monotonicSeconds();
+			const series = gateSeriesOf(transport);
 			return () => series.observe(monotonicSeconds() - started);
 		};
 		return {
-			timeAction,
-			timesOutputGate: true,
+			actionEnded,
+			records: true,
 			timeOutputGate: (gate, transport) => {
 				const observe = gateObserver(transport);
 				return gate.then(observe, (error: unknown) => {
@@ -340,11 +318,7 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 					throw error;
 				});
 			},
-			observeOutputGate: (gate, transport) => {
-				const observe = gateObserver(transport);
-				// Both ways observed, neither rethrown: nothing is left unhandled.
-				void gate.then(observe, observe);
-			},
+			outputGateWaited: (seconds, transport) => gateSeriesOf(transport).observe(seconds),
 			queueMessages: (event: QueueEvent, count: number) => {
 				if (count > 0) this.#queue.inc({ actor, event }, count);
 			},

@@ -176,6 +176,11 @@ export function traceGatewayRequest<R extends { readonly status: number }>(
 	);
 }
 
+/** Whether spans are made now (a tracer provider is registered); false costs callers nothing more. */
+export function tracingOn(): boolean {
+	return activeTracer() !== undefined;
+}
+
 /**
  * The parent of a WebSocket action's span, resolved when the span is made. A
  * function of its own: a closure made in traceWsAction would share its scope,

@@ -3,7 +3,11 @@ import type { FireInfo } from "../actor/schedule.js";
 import { describeIssues } from "../actor/schema.js";
 import type { Clock } from "../common/clock.js";
 import { callAsync, callSettling, withTimeout } from "../common/timeouts.js";
-import type { ActorMetrics } from "../observability/metrics.js";
+import {
+	type ActionTransport,
+	type ActorMetrics,
+	monotonicSeconds,
+} from "../observability/metrics.js";
 import { type TracedActor, traceTurn } from "../observability/tracing.js";
 import { type ActorError, errors } from "../protocol/errors.js";
 import type { ActionImpl } from "./action-table.js";
@@ -67,11 +71,16 @@ export class ActorTurns {
 		onSettled?: (error: unknown) => void,
 		requestId?: string,
 	): Promise<unknown> {
-		const transport = fire ? "schedule" : conn.transport === undefined ? "http" : "websocket";
-		const run = () => this.#invoke(name, args, conn, fire, onSettled, requestId);
+		const transport: ActionTransport = fire
+			? "schedule"
+			: conn.transport === undefined
+				? "http"
+				: "websocket";
 		// On a connection, the action's server span is its turn (traceWsAction).
-		return this.#deps.metrics.timeAction(name, transport, () =>
-			transport === "websocket" ? run() : traceTurn(this.#deps.traced, name, run),
+		if (transport === "websocket")
+			return this.#invoke(name, args, conn, fire, onSettled, requestId, transport);
+		return traceTurn(this.#deps.traced, name, () =>
+			this.#invoke(name, args, conn, fire, onSettled, requestId, transport),
 		);
 	}
 
@@ -82,50 +91,64 @@ export class ActorTurns {
 		fire: FireInfo | undefined,
 		onSettled: ((error: unknown) => void) | undefined,
 		requestId: string | undefined,
+		transport: ActionTransport,
 	): Promise<unknown> {
 		const deps = this.#deps;
-		deps.assertAwake();
-		const impl = deps.actions.get(name);
-		if (impl === undefined) throw errors.actionNotFound(name);
-		const schema = deps.argsSchemas?.[name];
-		let validated = args;
-		if (schema !== undefined) {
-			const result = await schema["~standard"].validate(args);
-			if (result.issues) throw errors.invalidArgs(name, describeIssues(result.issues));
-			validated = result.value as unknown[];
+		const metrics = deps.metrics;
+		// Timed here, in the turn's own async function: no promise or closure per call for it.
+		const started = metrics.records ? monotonicSeconds() : -1;
+		let raw: unknown;
+		try {
+			deps.assertAwake();
+			const impl = deps.actions.get(name);
+			if (impl === undefined) throw errors.actionNotFound(name);
+			const schema = deps.argsSchemas?.[name];
+			let validated = args;
+			if (schema !== undefined) {
+				const result = await schema["~standard"].validate(args);
+				if (result.issues) throw errors.invalidArgs(name, describeIssues(result.issues));
+				validated = result.value as unknown[];
+			}
+			const context = deps.actionContext(conn, fire, requestId);
+			const mark = deps.history?.begin();
+			const call = callSettling(() => impl(context, ...validated));
+			let called = call.promise;
+			if (onSettled) {
+				// Chained before track(): runs before the turn's commit is started.
+				called = called.then(
+					(value) => {
+						onSettled(undefined);
+						return value;
+					},
+					(error: unknown) => {
+						onSettled(error);
+						throw error;
+					},
+				);
+			}
+			const running = deps.track(called);
+			const timeout = deps.actionTimeout;
+			// An action that returned (or threw) at once cannot time out: no timer (and no
+			// promise racing it) for the most common kind of action.
+			let output = call.settledNow
+				? await running
+				: await withTimeout(running, deps.clock, timeout, () =>
+						errors.actionTimedOut(name, timeout),
+					);
+			if (mark !== undefined) deps.history?.end(mark, name, conn.id, fire);
+			const responseHook = deps.onBeforeActionResponse;
+			if (responseHook)
+				output = await deps.track(
+					callAsync(() => responseHook(deps.context(), name, validated, output)),
+				);
+			deps.afterTurn();
+			raw = deps.toRaw(output);
+		} catch (error) {
+			if (started >= 0) metrics.actionEnded(name, transport, started, error);
+			throw error;
 		}
-		const context = deps.actionContext(conn, fire, requestId);
-		const mark = deps.history?.begin();
-		const call = callSettling(() => impl(context, ...validated));
-		let called = call.promise;
-		if (onSettled) {
-			// Chained before track(): runs before the turn's commit is started.
-			called = called.then(
-				(value) => {
-					onSettled(undefined);
-					return value;
-				},
-				(error: unknown) => {
-					onSettled(error);
-					throw error;
-				},
-			);
-		}
-		const running = deps.track(called);
-		const timeout = deps.actionTimeout;
-		// An action that returned (or threw) at once cannot time out: no timer (and no
-		// promise racing it) for the most common kind of action.
-		let output = call.settledNow
-			? await running
-			: await withTimeout(running, deps.clock, timeout, () => errors.actionTimedOut(name, timeout));
-		if (mark !== undefined) deps.history?.end(mark, name, conn.id, fire);
-		const responseHook = deps.onBeforeActionResponse;
-		if (responseHook)
-			output = await deps.track(
-				callAsync(() => responseHook(deps.context(), name, validated, output)),
-			);
-		deps.afterTurn();
-		return deps.toRaw(output);
+		if (started >= 0) metrics.actionEnded(name, transport, started, undefined);
+		return raw;
 	}
 
 	/**

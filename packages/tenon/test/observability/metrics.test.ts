@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { actor, queue, setup, UserError } from "../../src/index.js";
+import { actor, memoryDriver, queue, setup, UserError } from "../../src/index.js";
+import { monotonicSeconds } from "../../src/observability/metrics.js";
 import { PrometheusMetrics } from "../../src/observability/prometheus.js";
 import { errors } from "../../src/protocol/errors.js";
 import { setupTest } from "../../src/test/index.js";
+import { controllableStorage, turns } from "../helpers/controllable-storage.js";
 import { Scrape, scrape } from "../helpers/prometheus.js";
 
 const ADMIN = "metrics-admin-token-0123456789";
@@ -221,11 +223,9 @@ describe("PrometheusMetrics", () => {
 		const metrics = new PrometheusMetrics();
 		const actor = metrics.forActor("counter", new Set(["increment"]));
 		for (const name of ["made-up-1", "made-up-2"]) {
-			await actor
-				.timeAction(name, "websocket", () => Promise.reject(errors.actorStopping()))
-				.catch(() => {});
+			actor.actionEnded(name, "websocket", monotonicSeconds(), errors.actorStopping());
 		}
-		await actor.timeAction("increment", "websocket", async () => 1);
+		actor.actionEnded("increment", "websocket", monotonicSeconds(), undefined);
 		const m = new Scrape(await metrics.render());
 		const actions = m.samples("tenon_actions_total").map((s) => s.labels?.action);
 		expect(actions.sort()).toEqual(["(unknown)", "increment"]);
@@ -264,5 +264,66 @@ describe("docs/observability.md", () => {
 				undocumented.push(family.name);
 		}
 		expect(undocumented).toEqual([]);
+	});
+});
+
+describe("output gate wait on a connection", () => {
+	it("counts a reply still held when its actor stops before the reply's write commits", async () => {
+		let resume = () => {};
+		const paused = new Promise<void>((resolve) => {
+			resume = resolve;
+		});
+		const napper = actor({
+			state: { n: 0 },
+			options: { sleepGracePeriod: 100 },
+			actions: {
+				write: (c) => ++c.state.n,
+				// Outlives the grace period; writes after the stop's last commit was collected.
+				late: async (c) => {
+					await paused;
+					return ++c.state.n;
+				},
+				nap: (c) => c.sleep(),
+			},
+		});
+		const storage = controllableStorage(memoryDriver());
+		await using t = await setupTest(
+			setup({ use: { napper }, admin: { token: ADMIN }, logLevel: "silent" }),
+			{ storage: storage.driver },
+		);
+		const gateWaits = async () =>
+			(await scrape(`${t.url}/metrics`, ADMIN)).value("tenon_output_gate_wait_seconds", {
+				actor: "napper",
+				transport: "websocket",
+			});
+		const conn = t.client.napper.getOrCreate("n").connect();
+		try {
+			expect(await conn.write()).toBe(1);
+			storage.hold();
+			void conn.late().catch(() => {});
+			const written = conn.write();
+			await expect.poll(() => storage.held).toBe(1);
+			const napped = conn.nap();
+			await turns(20);
+			await t.clock.advance(100); // the grace period for `late` ends: the stop goes on
+			await turns(20);
+			// The first write's reply was timed; the second's and nap's wait for the held commit.
+			expect(await gateWaits()).toBe(1);
+			// It lands; the stop's last commit starts (held), then `late` writes after it.
+			storage.releaseOne();
+			await expect.poll(() => storage.commits).toBe(4);
+			expect(await gateWaits()).toBe(3);
+			resume();
+			await turns(20);
+			// The last commit lands and the actor sleeps: `late`'s reply never leaves, and its
+			// wait is counted as it ends (as the promise per reply counted it before).
+			storage.releaseOne();
+			await expect.poll(gateWaits).toBe(4);
+			expect(await written).toBe(2);
+			await napped;
+		} finally {
+			storage.release();
+			await conn.dispose();
+		}
 	});
 });

@@ -2,7 +2,7 @@ import type { Conn } from "../../actor/context.js";
 import type { AccessCheck, EventDecls } from "../../actor/events.js";
 import { newRequestId } from "../../common/request-id.js";
 import { callAsync } from "../../common/timeouts.js";
-import { traceWsAction } from "../../observability/tracing.js";
+import { traceWsAction, tracingOn } from "../../observability/tracing.js";
 import { type Encoding, encodedLength } from "../../protocol/encoding.js";
 import { errors, toErrorPayload } from "../../protocol/errors.js";
 import {
@@ -17,6 +17,7 @@ import { CLOSE, type CloseKind, closeReason } from "./close-codes.js";
 import type { ConnWriteSource } from "./conn-records.js";
 import type { ConnSocket, ConnTarget } from "./conn-socket.js";
 import type { ConnectionImpl, ConnOwner } from "./connection.js";
+import { HeldReplyTimes } from "./held-reply-times.js";
 import { type ConnectionLinks, LINK_HIBERNATE } from "./links.js";
 import type { Presence } from "./presence.js";
 import type { SharedStateSync } from "./shared-state.js";
@@ -84,6 +85,8 @@ export class ConnectionHub implements ConnOwner {
 
 	/** Made on the first subscription change or presence update. */
 	#subscriptions: Subscriptions | undefined;
+	/** Made on the first reply held while metrics are on. */
+	#heldTimes: HeldReplyTimes | undefined;
 
 	constructor(deps: HubDeps) {
 		this.#deps = deps;
@@ -245,6 +248,11 @@ export class ConnectionHub implements ConnOwner {
 				}
 				conn.inFlight++;
 				// #action counts itself out (a promise less per action than a `finally` here).
+				// Untraced (the common case): no closures for a span.
+				if (!tracingOn()) {
+					void this.#action(conn, message.id, message.name, message.args);
+					return;
+				}
 				void traceWsAction(
 					this.#core.traced,
 					message.name,
@@ -328,11 +336,12 @@ export class ConnectionHub implements ConnOwner {
 		}
 		if (conn.closed) return undefined;
 		const generation = this.enqueue(conn, frame);
-		const metrics = this.#core.metrics;
-		// Timed only when metrics are on: otherwise a reply makes no promise for it.
 		if (generation <= this.#core.durableGeneration) return undefined; // it leaves at once
-		if (metrics.timesOutputGate)
-			metrics.observeOutputGate(this.#core.whenDurable(generation), "websocket");
+		const metrics = this.#core.metrics;
+		if (metrics.records) {
+			this.#heldTimes ??= new HeldReplyTimes(metrics);
+			this.#heldTimes.held(generation);
+		}
 		return generation;
 	}
 
@@ -412,6 +421,7 @@ export class ConnectionHub implements ConnOwner {
 
 	/** Sends held frames whose writes are now durable. */
 	release(generation: number): void {
+		this.#heldTimes?.released(generation);
 		for (const conn of this.conns.values()) if (conn.hasHeldFrames) conn.release(generation);
 	}
 
@@ -446,6 +456,7 @@ export class ConnectionHub implements ConnOwner {
 		}
 		this.#conns?.clear();
 		this.#unpersisted = 0;
+		this.#heldTimes?.ended();
 	}
 
 	/** Closes every connection (after sending what is durable). */
@@ -467,10 +478,12 @@ export class ConnectionHub implements ConnOwner {
 		}
 		this.#conns?.clear();
 		this.#unpersisted = 0;
+		this.#heldTimes?.ended();
 	}
 
 	/** Drops every connection without sending held frames (the actor is being reset). */
 	dropAll(): void {
+		this.#heldTimes?.ended();
 		for (const conn of [...this.conns.values()]) {
 			conn.dropHeld();
 			conn.closed = true;
