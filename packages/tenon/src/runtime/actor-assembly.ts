@@ -9,13 +9,13 @@ import { errors } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { PRESENCE_EVENT, STATE_EVENT } from "../protocol/sync-names.js";
 import type { CommitPipeline } from "../storage/commit-pipeline.js";
-import type { ActorRecord, ActorStore, StorageHandles } from "../storage/interfaces.js";
+import type { ActorStore, StorageHandles } from "../storage/interfaces.js";
 import type { ActionImpl } from "./action-table.js";
 import { ActorActivity } from "./actor-activity.js";
 import { ActorCalls } from "./actor-calls.js";
 import type { ActorCore } from "./actor-core.js";
 import type { ActorRuns } from "./actor-run-start.js";
-import { StateChangeHook } from "./actor-steps.js";
+import { NO_STATE_CHANGE_HOOK, StateChangeHook, type StateChangeRunner } from "./actor-steps.js";
 import { ActorSurface } from "./actor-surface.js";
 import { ActorTurns } from "./actor-turns.js";
 import { ActorWiring, SurfaceWiring, TurnWiring } from "./actor-wiring.js";
@@ -78,8 +78,10 @@ export interface ActorInstanceDeps {
 /** What the assembly needs from the instance it builds the parts of (the instance itself). */
 export interface AssemblyHost {
 	readonly deps: ActorInstanceDeps;
-	/** The actor's record in the directory. */
-	readonly record: ActorRecord;
+	/** The actor's id (from its record in the directory). */
+	readonly actorId: string;
+	/** Its type's name. */
+	readonly name: string;
 	/** The write fence the instance holds (its lease epoch in a cluster). */
 	readonly fence: number;
 	/** The actor's key, frozen (one copy shared by the instance and the surface). */
@@ -109,7 +111,7 @@ export interface ActorParts {
 	readonly surface: ActorSurface;
 	/** The `c` lifecycle hooks get. */
 	readonly context: ActorContextImpl;
-	readonly stateChange: StateChangeHook;
+	readonly stateChange: StateChangeRunner;
 	readonly hub: ConnectionHub;
 	readonly connRecords: ConnWriteSource;
 	readonly kv: KvImpl;
@@ -155,7 +157,7 @@ export class AssembledActor extends ActorWiring implements ActorParts {
 	readonly writes: PendingWrites;
 	readonly surface: ActorSurface;
 	readonly context: ActorContextImpl;
-	readonly stateChange: StateChangeHook;
+	readonly stateChange: StateChangeRunner;
 	readonly connRecords: ConnWriteSource;
 	/** The actor's shared state (`shareState`), when it shares one. */
 	readonly sync: SharedStateSync | undefined;
@@ -179,7 +181,7 @@ export class AssembledActor extends ActorWiring implements ActorParts {
 	constructor(host: AssemblyHost, loaded: LoadedState) {
 		const { deps } = host;
 		const config = deps.definition.config;
-		const actorId = host.record.actorId;
+		const actorId = host.actorId;
 		super();
 		this.host = host;
 		this.writesOutsideTurn = outsideTurnHook(this);
@@ -194,7 +196,10 @@ export class AssembledActor extends ActorWiring implements ActorParts {
 		this.writes = new PendingWrites(deps.storage.store, actorId, this.writesOutsideTurn);
 		this.surface = new ActorSurface(new SurfaceWiring(this));
 		this.context = new ActorContextImpl(this.surface);
-		this.stateChange = new StateChangeHook(config.onStateChange, this.tracker, host);
+		// Most actors have no onStateChange: they share a hook that does nothing.
+		this.stateChange = config.onStateChange
+			? new StateChangeHook(config.onStateChange, this.tracker, host)
+			: NO_STATE_CHANGE_HOOK;
 		this.connRecords = new ConnWriteSource(this.writesOutsideTurn, this);
 		this.sync =
 			config.shareState === undefined || config.shareState === false

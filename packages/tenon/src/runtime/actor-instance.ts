@@ -16,7 +16,7 @@ import { type ActorRuns, startRuns } from "./actor-run-start.js";
 import { destroyActorData, runStopHook, runWakeSequence } from "./actor-steps.js";
 import type { Caller } from "./caller.js";
 import type { CloseKind } from "./connections/close-codes.js";
-import { loadConnRecords } from "./connections/conn-records.js";
+import { type ConnRecord, loadConnRecords } from "./connections/conn-records.js";
 import { attachSockets, expireOrphans, restoreConnections } from "./connections/conn-restore.js";
 import type { ConnSocket } from "./connections/conn-socket.js";
 import { databaseHost } from "./database-host.js";
@@ -43,8 +43,12 @@ export interface InstanceEvents {
  * and its connection hub.
  */
 export class ActorInstance implements AssemblyHost {
-	/** The actor's record in the directory. */
-	readonly record: ActorRecord;
+	// From its record in the directory, which is not kept: an awake actor holds
+	// only these (its name and namespace are the copies every instance shares).
+	readonly actorId: string;
+	readonly name: string;
+	/** The namespace the actor lives in (requests from other namespaces do not find it). */
+	readonly namespace: string;
 	readonly key: ActorKeyList;
 	status: ActorStatus = "starting";
 	/** What the instance was made with (its parts read it through {@link AssemblyHost}). */
@@ -71,24 +75,13 @@ export class ActorInstance implements AssemblyHost {
 		loaded: LoadedState,
 	) {
 		this.deps = deps;
-		this.record = record;
+		this.actorId = record.actorId;
+		this.name = sharedCopy(record.name);
+		this.namespace = sharedCopy(record.namespace);
 		this.#events = events;
 		this.fence = fence;
 		this.key = Object.freeze([...record.key]);
 		this.#parts = assembleActor(this, loaded);
-	}
-
-	get actorId(): string {
-		return this.record.actorId;
-	}
-
-	get name(): string {
-		return this.record.name;
-	}
-
-	/** The namespace the actor lives in (requests from other namespaces do not find it). */
-	get namespace(): string {
-		return this.record.namespace;
 	}
 
 	/** The `run` handler's loop, once started (undefined without one). */
@@ -125,14 +118,16 @@ export class ActorInstance implements AssemblyHost {
 		const instance = new ActorInstance(deps, record, events, fence, loaded);
 		const p = instance.#parts;
 		try {
-			await p.loadQueue(deps.storage.store, instance.actorId);
-			await p.history?.load(deps.storage.store, instance.actorId);
-			await p.schedules.load(deps.storage.store, instance.actorId);
-			const records = await loadConnRecords(
-				deps.storage.store,
-				instance.actorId,
-				() => instance.log,
-			);
+			const store = deps.storage.store;
+			await p.history?.load(store, instance.actorId);
+			// A new actor has nothing else stored: its first commit writes its state's
+			// metadata together with everything else it wrote. No reads for it.
+			let records: ReadonlyMap<string, ConnRecord> = new Map();
+			if (loaded.initialized) {
+				await p.loadQueue(store, instance.actorId);
+				await p.schedules.load(store, instance.actorId);
+				records = await loadConnRecords(store, instance.actorId, () => instance.log);
+			}
 			restoreConnections(p.hub, records, (record) => p.calls.persistence(record));
 			p.calls.restoreRawSockets(records);
 			const database = deps.definition.config.db;
@@ -413,4 +408,13 @@ export class ActorInstance implements AssemblyHost {
 		this.deps.metrics.actorStopped(this.actorId, "dropped");
 		this.#stopped();
 	}
+}
+
+/** One copy of each type name and namespace for all instances (bounded: there are few). */
+const sharedCopies = new Map<string, string>();
+function sharedCopy(value: string): string {
+	const known = sharedCopies.get(value);
+	if (known !== undefined) return known;
+	if (sharedCopies.size < 1_024) sharedCopies.set(value, value);
+	return value;
 }

@@ -37,7 +37,7 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 	let runs: ActorRuns;
 	if (isRunProvider(run)) {
 		const parts = {
-			actorId: host.record.actorId,
+			actorId: host.actorId,
 			log: host.log,
 			clock: deps.clock,
 			abortSignal: host.abortSignal,

@@ -88,7 +88,17 @@ export async function runStopHook(
  * `onStateChange`: runs after a turn that changed the state, never for its
  * own writes, never re-entrantly, and not for the state a wake establishes.
  */
-export class StateChangeHook {
+export interface StateChangeRunner {
+	/** The state as it is now is the baseline (after a wake). */
+	settle(): void;
+	/** Calls the hook if the state changed since it last ran. */
+	run(context: ActorContextImpl): void;
+}
+
+/** For an actor without `onStateChange`: one shared object that does nothing. */
+export const NO_STATE_CHANGE_HOOK: StateChangeRunner = { settle() {}, run() {} };
+
+export class StateChangeHook implements StateChangeRunner {
 	readonly #hook: Config["onStateChange"];
 	readonly #tracker: StateTracker;
 	/** Where its failures are logged (the actor's logger is made on first use). */

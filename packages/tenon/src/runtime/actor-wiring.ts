@@ -110,10 +110,10 @@ export class SurfaceWiring implements SurfaceParts {
 		this.#actor = actor;
 	}
 	get actorId(): string {
-		return this.#actor.host.record.actorId;
+		return this.#actor.host.actorId;
 	}
 	get name(): string {
-		return this.#actor.host.record.name;
+		return this.#actor.host.name;
 	}
 	get key(): readonly string[] {
 		return this.#actor.host.key;
@@ -262,7 +262,7 @@ export abstract class ActorWiring implements ActivityDeps, HubDeps, CallDeps, Ac
 
 	// ---- ActorWriter ----
 	get actorId(): string {
-		return this.host.record.actorId;
+		return this.host.actorId;
 	}
 	get fence(): number {
 		return this.host.fence;
@@ -282,8 +282,8 @@ export abstract class ActorWiring implements ActivityDeps, HubDeps, CallDeps, Ac
 	onDurable(generation: number, alarm: number | null | undefined): void {
 		const { deps } = this.host;
 		this.hub.release(generation);
-		if (alarm !== undefined) deps.onAlarmCommitted(this.host.record.actorId, alarm);
-		deps.inspection?.committed(this.host.record.actorId);
+		if (alarm !== undefined) deps.onAlarmCommitted(this.host.actorId, alarm);
+		deps.inspection?.committed(this.host.actorId);
 		// Writes are collected when the commit is sent: idleness may have changed.
 		this.activity.maybeIdle();
 	}

@@ -77,7 +77,8 @@ export class ActorWriter {
 	/** A commit was submitted and will collect the open generation's writes. */
 	#collectPending = false;
 	#flushRequested = false;
-	#waiters: Waiter[] = [];
+	/** Made on the first wait (most awake actors are never waited for). */
+	#waiters: Waiter[] | undefined;
 	#failure: unknown = undefined;
 	#closed = false;
 	#saveTimer: TimerHandle | undefined;
@@ -148,9 +149,11 @@ export class ActorWriter {
 		if (this.#failure !== undefined) return Promise.reject(this.#failure);
 		return new Promise<void>((resolve, reject) => {
 			const waiter = { generation, resolve, reject };
-			let at = this.#waiters.length;
-			while (at > 0 && (this.#waiters[at - 1] as Waiter).generation > generation) at--;
-			this.#waiters.splice(at, 0, waiter);
+			this.#waiters ??= [];
+			const waiters = this.#waiters;
+			let at = waiters.length;
+			while (at > 0 && (waiters[at - 1] as Waiter).generation > generation) at--;
+			waiters.splice(at, 0, waiter);
 		});
 	}
 
@@ -213,15 +216,14 @@ export class ActorWriter {
 		this.#committingGeneration = 0;
 		this.#durableGeneration = generation;
 		for (const source of this.#options.sources) source.committed?.();
-		let released = 0;
-		while (
-			released < this.#waiters.length &&
-			(this.#waiters[released] as Waiter).generation <= generation
-		) {
-			released++;
+		const waiters = this.#waiters;
+		if (waiters !== undefined) {
+			let released = 0;
+			while (released < waiters.length && (waiters[released] as Waiter).generation <= generation)
+				released++;
+			// No array per commit when nobody waits for this one.
+			if (released > 0) for (const waiter of waiters.splice(0, released)) waiter.resolve();
 		}
-		const ready = this.#waiters.splice(0, released);
-		for (const waiter of ready) waiter.resolve();
 		this.#options.onDurable(generation, alarm);
 		if (this.#flushRequested && !this.#closed) {
 			this.#flushRequested = false;
@@ -242,7 +244,7 @@ export class ActorWriter {
 
 	#rejectAll(error: unknown): void {
 		const waiters = this.#waiters;
-		this.#waiters = [];
-		for (const waiter of waiters) waiter.reject(error);
+		this.#waiters = undefined;
+		for (const waiter of waiters ?? []) waiter.reject(error);
 	}
 }

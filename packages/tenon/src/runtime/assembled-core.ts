@@ -28,17 +28,17 @@ export class AssembledCore implements ActorCore, TracedActor {
 	}
 
 	get actorId(): string {
-		return this.#host.record.actorId;
+		return this.#host.actorId;
 	}
 
 	/** The actor's id, as {@link TracedActor} names it. */
 	get id(): string {
-		return this.#host.record.actorId;
+		return this.#host.actorId;
 	}
 
 	/** The actor's name (its type), as {@link TracedActor} names it. */
 	get name(): string {
-		return this.#host.record.name;
+		return this.#host.name;
 	}
 
 	/** The actor as its trace spans name it. */

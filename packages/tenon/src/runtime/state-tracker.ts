@@ -232,7 +232,7 @@ export class StateTracker {
 	 * Raw state never contains proxies, so a proxy's target needs no walk.
 	 */
 	toRaw<T>(value: T): T {
-		return this.#unwrap(value, new Set(), 0);
+		return this.#unwrap(value);
 	}
 
 	/** @internal `value` without proxies, as stored (the proxies' traps call it for values written). */
@@ -240,10 +240,12 @@ export class StateTracker {
 		return this.#unwrap(value);
 	}
 
-	#unwrap<T>(value: T, seen: Set<object> = new Set(), depth = 0): T {
+	#unwrap<T>(value: T, visited?: Set<object>, depth = 0): T {
 		if (typeof value !== "object" || value === null) return value;
 		const raw = value === this.#rootProxy ? this.#raw : this.#nested?.rawOfProxy.get(value);
 		if (raw !== undefined) return raw as T;
+		// The visited set is made only once there is an object to walk.
+		const seen = visited ?? new Set<object>();
 		if (depth > 512 || seen.has(value) || Object.isFrozen(value)) return value;
 		seen.add(value);
 		if (Array.isArray(value)) {

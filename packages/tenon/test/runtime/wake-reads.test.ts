@@ -1,0 +1,79 @@
+// What a wake reads from the actor store. A new actor has nothing stored (its
+// first commit writes its state's metadata with everything else), so creating
+// one reads that metadata and nothing more; an actor with stored data gets all
+// of it back after sleeping: queue messages, timers and its state.
+import { expect, it } from "vitest";
+import { actor, memoryDriver, queue, setup } from "../../src/index.js";
+import type { ActorStore, StorageDriver } from "../../src/storage/interfaces.js";
+import { setupTest } from "../../src/test/index.js";
+
+/** The memory driver, counting the actor store's reads. */
+function countingDriver(): { driver: StorageDriver; reads: { get: number; list: number } } {
+	const inner = memoryDriver();
+	const reads = { get: 0, list: 0 };
+	const wrap = (store: ActorStore): ActorStore => ({
+		get: (actorId, keys) => {
+			reads.get++;
+			return store.get(actorId, keys);
+		},
+		list: (actorId, range, options) => {
+			reads.list++;
+			return store.list(actorId, range, options);
+		},
+		commit: (batch) => store.commit(batch),
+	});
+	return {
+		reads,
+		driver: {
+			name: "counting(memory)",
+			async open() {
+				const handles = await inner.open();
+				return { ...handles, store: wrap(handles.store) };
+			},
+		},
+	};
+}
+
+const keeper = actor({
+	state: { count: 0 },
+	queues: { jobs: queue<string>() },
+	actions: {
+		touch: () => "awake",
+		bump: (c) => ++c.state.count,
+		count: (c) => c.state.count,
+		remind: async (c) => {
+			await c.schedule.after(60_000, "bump");
+		},
+		reminders: async (c) => (await c.schedule.list()).length,
+		take: async (c) => (await c.queue.tryNext())?.body ?? null,
+		nap: (c) => {
+			c.sleep();
+			return "napping";
+		},
+	},
+});
+
+it("creating an actor reads only its metadata; waking a stored one loads its queue, timers and state", async () => {
+	const { driver, reads } = countingDriver();
+	await using t = await setupTest(setup({ use: { keeper }, logLevel: "silent" }), {
+		storage: driver,
+	});
+	const handle = t.client.keeper.getOrCreate("k");
+	reads.get = 0;
+	reads.list = 0;
+	expect(await handle.touch()).toBe("awake");
+	expect(reads).toEqual({ get: 1, list: 0 });
+
+	expect(await handle.bump()).toBe(1);
+	await handle.remind();
+	await handle.send("jobs", "kept while asleep");
+	expect(await handle.nap()).toBe("napping");
+	await t.settle();
+	expect(t.awakeActors()).toBe(0);
+
+	reads.list = 0;
+	expect(await handle.count()).toBe(1);
+	expect(reads.list).toBeGreaterThan(0);
+	expect(await handle.reminders()).toBe(1);
+	expect(await handle.take()).toBe("kept while asleep");
+});
