@@ -47,14 +47,30 @@ function valueWithBlockAt(forged: Uint8Array, key: string): Uint8Array {
 	return value;
 }
 
-async function fresh() {
+async function fresh(limits = LIMITS) {
 	const dir = mkdtempSync(join(tmpdir(), "tenon-log-hostile-"));
 	dirs.push(dir);
 	const env = await openLmdbEnv(dir);
 	const file = new PowerLossLogFile(new Uint8Array(64 * LOG_BLOCK));
 	// A start: recovery, then commits. Nothing is closed: every start after the first is after a crash.
-	const start = () => new LogWriter(env, file, LIMITS, undefined);
-	return { start };
+	const start = () => new LogWriter(env, file, limits, undefined);
+	/**
+	 * LMDB write transactions fail from the `succeeding + 1`th on, until the
+	 * returned function restores them; it returns how many were attempted.
+	 */
+	const failTransactionsAfter = (succeeding: number, error: string) => {
+		const transactionSync = env.root.transactionSync.bind(env.root);
+		let attempts = 0;
+		env.root.transactionSync = ((callback: () => unknown) => {
+			if (++attempts > succeeding) throw new Error(error);
+			return transactionSync(callback);
+		}) as typeof env.root.transactionSync;
+		return () => {
+			env.root.transactionSync = transactionSync;
+			return attempts;
+		};
+	};
+	return { start, failTransactionsAfter };
 }
 
 describe("commit log recovery and client bytes shaped like records", () => {
@@ -137,5 +153,54 @@ describe("commit log recovery after an upgrade", () => {
 		const again = new LogWriter(env, file, LIMITS, undefined);
 		for (const n of [5, 6, 7, 8])
 			expect(again.view.get("actor-a", bytes(`k${n}`))).toEqual(bytes(`v${n}`));
+	});
+});
+
+describe("a checkpoint cut short between its transactions", () => {
+	it("recovers the same state: the log is replayed over the part already applied", async () => {
+		const { start, failTransactionsAfter } = await fresh({ ...LIMITS, checkpointChunkOps: 2 });
+		const first = start();
+		const actors = ["a1a1a1a1a1a1a1a1", "b2b2b2b2b2b2b2b2", "c3c3c3c3c3c3c3c3"];
+		for (const actor of actors) first.commitSync([put(actor, "k", bytes(`${actor}-1`))]);
+		first.checkpoint();
+		// After the last checkpoint: new values, a new key, and a delete.
+		for (const actor of actors) first.commitSync([put(actor, "k", bytes(`${actor}-2`))]);
+		first.commitSync([put(actors[0] as string, "extra", bytes("added"))]);
+		first.commitSync([{ actorId: actors[1] as string, fence: 1, puts: [], deletes: [bytes("k")] }]);
+		// The power goes after the checkpoint's first transaction of two writes.
+		const restore = failTransactionsAfter(1, "power cut");
+		expect(() => first.checkpoint()).toThrow("power cut");
+		expect(restore()).toBe(2);
+
+		const second = start();
+		const read = (actor: string, key: string) => {
+			const value = second.view.get(actor, bytes(key));
+			return value === undefined ? undefined : new TextDecoder().decode(value);
+		};
+		expect(actors.map((actor) => read(actor, "k"))).toEqual([
+			`${actors[0]}-2`,
+			undefined,
+			`${actors[2]}-2`,
+		]);
+		expect(read(actors[0] as string, "extra")).toBe("added");
+		// Recovery checkpointed: the same state is in LMDB itself after the next start.
+		const third = start();
+		expect(new TextDecoder().decode(third.view.get(actors[2] as string, bytes("k")))).toBe(
+			`${actors[2]}-2`,
+		);
+	});
+});
+
+describe("a checkpoint that fails", () => {
+	it("is not retried by every commit: only the timer (or a full log) tries again", async () => {
+		// Every commit is over the overlay's bound, so each would start a checkpoint.
+		const { start, failTransactionsAfter } = await fresh({ ...LIMITS, maxOverlayBytes: 0 });
+		const writer = start();
+		const restore = failTransactionsAfter(0, "disk full");
+		for (let i = 0; i < 5; i++) writer.commitSync([put(ACTOR, `k${i}`, bytes(String(i)))]);
+		expect(restore()).toBe(1);
+		// The writes are durable all along, and the next checkpoint applies all of them.
+		writer.checkpoint();
+		expect(new TextDecoder().decode(writer.view.get(ACTOR, bytes("k4")))).toBe("4");
 	});
 });

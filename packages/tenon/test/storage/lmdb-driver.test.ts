@@ -35,6 +35,7 @@ describeAlarmConformance("lmdb", target);
 // and a log of two blocks, so it fills, checkpoints and rewinds all the time.
 for (const [label, commitLog] of [
 	["checkpoint after every commit", { maxOverlayBytes: 0 }],
+	["checkpoints of one write per transaction", { maxOverlayBytes: 0, checkpointChunkOps: 1 }],
 	["a log of 8 KiB", { initialBytes: 4096, maxBytes: 8192 }],
 	["no commit log", false],
 ] as const) {
@@ -44,13 +45,20 @@ for (const [label, commitLog] of [
 }
 
 describe("lmdb driver specifics", () => {
-	it("keeps at most its bound of fences, the oldest going first", () => {
+	it("keeps at most its bound of fences, the actor that committed least lately going first", () => {
 		const cache = new FenceCache(2);
 		cache.remember("a", 1);
 		cache.remember("b", 2);
-		cache.remember("a", 3); // an update, not a new entry
+		cache.remember("a", 3); // an update, not a new entry: "a" committed last now
 		cache.remember("c", 4);
-		expect([cache.get("a"), cache.get("b"), cache.get("c")]).toEqual([undefined, 2, 4]);
+		expect([cache.get("a"), cache.get("b"), cache.get("c")]).toEqual([3, undefined, 4]);
+		// An actor that keeps committing stays while many others commit once each.
+		const busy = new FenceCache(4);
+		for (let i = 0; i < 100; i++) {
+			busy.remember("hot", i);
+			busy.remember(`cold-${i}`, i);
+		}
+		expect(busy.get("hot")).toBe(99);
 	});
 
 	it("refuses a data directory another live process holds", async () => {

@@ -118,6 +118,8 @@ async function powerLossRound(seed: number): Promise<{ acknowledged: number; inF
 		maxBytes: [8192, 16384, 1 << 20][seed % 3] as number,
 		checkpointIntervalMs: 3_600_000,
 		maxOverlayBytes: [0, 4000, 1 << 30][Math.floor(seed / 3) % 3] as number,
+		// Checkpoints in transactions of one write, of two, or whole.
+		checkpointChunkOps: [1, 2, 1_024][Math.floor(seed / 9) % 3] as number,
 	};
 	const first = mkdtempSync(join(tmpdir(), "tenon-power-"));
 	const second = mkdtempSync(join(tmpdir(), "tenon-power-after-"));

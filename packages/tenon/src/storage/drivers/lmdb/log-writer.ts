@@ -21,6 +21,9 @@ function newPass(): number {
 	return randomBytes(4).readUInt32BE(0);
 }
 
+/** Most writes one checkpoint transaction applies (see {@link checkpointLayer}). */
+export const CHECKPOINT_CHUNK_OPS = 4_096;
+
 /** Limits of the commit log (see docs/durability.md). */
 export interface CommitLogLimits {
 	/** Size of a new log file, bytes. */
@@ -31,6 +34,8 @@ export interface CommitLogLimits {
 	checkpointIntervalMs: number;
 	/** A checkpoint also runs when the writes held in memory exceed this, bytes. */
 	maxOverlayBytes: number;
+	/** Most writes one checkpoint transaction applies; a larger checkpoint takes several. */
+	checkpointChunkOps: number;
 }
 
 /** Default {@link CommitLogLimits}. */
@@ -39,30 +44,60 @@ export const DEFAULT_COMMIT_LOG_LIMITS: CommitLogLimits = {
 	maxBytes: 64 * 1024 * 1024,
 	checkpointIntervalMs: 1_000,
 	maxOverlayBytes: 64 * 1024 * 1024,
+	checkpointChunkOps: CHECKPOINT_CHUNK_OPS,
 };
 
 /**
- * Applies a layer to LMDB in one write transaction with LMDB's normal sync,
- * recording `seq` as applied and `pass` as the pass of the records written
- * next (from the log's start) in the same transaction, so LMDB is consistent
- * by its own guarantees and the log records up to `seq` are no longer needed.
+ * Applies a layer to LMDB with LMDB's normal sync, in transactions of at
+ * most `chunkOps` writes; the last one records `seq` as applied and `pass`
+ * as the pass of the records written next (from the log's start), so once it
+ * commits LMDB is consistent by its own guarantees and the log records up to
+ * `seq` are no longer needed.
+ *
+ * Why chunks: LMDB keeps every page a write transaction dirtied in a list of
+ * its own for reuse until the environment closes (mdb.c, `mdb_page_free`),
+ * so one transaction for a burst of thousands of actors' writes kept that
+ * many pages of native memory for good. A crash between two chunks leaves
+ * LMDB with part of the layer and the old `seq` and pass: recovery replays
+ * the log from there, and as every logged op is a blind write (a put, a
+ * delete, a fence, an alarm), replaying it over a part already applied ends
+ * in the same state.
  */
-function checkpointLayer(env: LmdbEnv, layer: OverlayLayer, seq: number, pass: number): void {
-	env.root.transactionSync(() => {
-		for (const [actorId, slots] of layer.data) {
-			for (const slot of slots.values()) {
-				const op: LogOp =
-					slot.value === null
-						? { kind: "delete", actorId, key: slot.key }
-						: { kind: "put", actorId, key: slot.key, value: slot.value };
-				applyOp(env, op);
+function checkpointLayer(
+	env: LmdbEnv,
+	layer: OverlayLayer,
+	seq: number,
+	pass: number,
+	chunkOps = CHECKPOINT_CHUNK_OPS,
+): void {
+	let chunk: LogOp[] = [];
+	const apply = (ops: LogOp[], last: boolean) =>
+		env.root.transactionSync(() => {
+			for (const op of ops) applyOp(env, op);
+			if (last) {
+				env.meta.putSync(APPLIED_SEQ_KEY, seq);
+				env.meta.putSync(PASS_KEY, pass);
 			}
+		});
+	const add = (op: LogOp) => {
+		chunk.push(op);
+		if (chunk.length >= chunkOps) {
+			apply(chunk, false);
+			chunk = [];
 		}
-		for (const [actorId, fence] of layer.fences) applyOp(env, { kind: "fence", actorId, fence });
-		for (const [actorId, at] of layer.alarms) applyOp(env, { kind: "alarm", actorId, at });
-		env.meta.putSync(APPLIED_SEQ_KEY, seq);
-		env.meta.putSync(PASS_KEY, pass);
-	});
+	};
+	for (const [actorId, slots] of layer.data) {
+		for (const slot of slots.values()) {
+			add(
+				slot.value === null
+					? { kind: "delete", actorId, key: slot.key }
+					: { kind: "put", actorId, key: slot.key, value: slot.value },
+			);
+		}
+	}
+	for (const [actorId, fence] of layer.fences) add({ kind: "fence", actorId, fence });
+	for (const [actorId, at] of layer.alarms) add({ kind: "alarm", actorId, at });
+	apply(chunk, true);
 }
 
 /**
@@ -72,14 +107,18 @@ function checkpointLayer(env: LmdbEnv, layer: OverlayLayer, seq: number, pass: n
  * the next). Returns the sequence number the log continues after, and the
  * pass of its next records.
  */
-export function recoverCommitLog(env: LmdbEnv, file: LogFile): { seq: number; pass: number } {
+export function recoverCommitLog(
+	env: LmdbEnv,
+	file: LogFile,
+	chunkOps = CHECKPOINT_CHUNK_OPS,
+): { seq: number; pass: number } {
 	const applied: number = env.meta.get(APPLIED_SEQ_KEY) ?? 0;
 	const stored: number | undefined = env.meta.get(PASS_KEY);
 	const replay = replayLog(file, applied, stored);
 	const layer = new OverlayLayer();
 	for (const group of replay.groups) for (const op of group) layer.apply(op);
 	const pass = newPass();
-	checkpointLayer(env, layer, replay.lastSeq, pass);
+	checkpointLayer(env, layer, replay.lastSeq, pass, chunkOps);
 	return { seq: replay.lastSeq, pass };
 }
 
@@ -99,6 +138,8 @@ export class LogWriter implements CommitWriter {
 	#writing: Promise<unknown> | undefined;
 	readonly #timer: NodeJS.Timeout;
 	readonly #fences = new FenceCache();
+	/** When a checkpoint last failed (`performance.now()`): commits do not retry one sooner than the interval. */
+	#checkpointFailedAt = Number.NEGATIVE_INFINITY;
 	/** Reads of durable state: the overlay, then LMDB. */
 	readonly view: OverlayView;
 
@@ -106,7 +147,7 @@ export class LogWriter implements CommitWriter {
 		this.#env = env;
 		this.#limits = limits;
 		this.#logger = logger;
-		const recovered = recoverCommitLog(env, file);
+		const recovered = recoverCommitLog(env, file, limits.checkpointChunkOps);
 		this.#log = new CommitLog(file, recovered.seq + 1, recovered.pass);
 		this.view = new OverlayView(env, () => [this.#active], this.#fences);
 		this.#timer = setInterval(() => this.#checkpointWhenIdle(), limits.checkpointIntervalMs);
@@ -162,7 +203,12 @@ export class LogWriter implements CommitWriter {
 	#published(staging: OverlayLayer): void {
 		for (const [actorId, fence] of staging.fences) this.#fences.remember(actorId, fence);
 		this.#active.absorb(staging);
-		if (this.#active.bytes > this.#limits.maxOverlayBytes) this.#checkpointWhenIdle();
+		// After a failure, only the timer retries: a retry re-applies every chunk, each synced.
+		if (
+			this.#active.bytes > this.#limits.maxOverlayBytes &&
+			performance.now() - this.#checkpointFailedAt >= this.#limits.checkpointIntervalMs
+		)
+			this.#checkpointWhenIdle();
 	}
 
 	/**
@@ -189,7 +235,13 @@ export class LogWriter implements CommitWriter {
 		// Nothing written since the last rewind: the file holds no record of this pass yet.
 		if (this.#active.empty && this.#log.used === 0) return;
 		const pass = newPass();
-		checkpointLayer(this.#env, this.#active, this.#log.lastSeq, pass);
+		checkpointLayer(
+			this.#env,
+			this.#active,
+			this.#log.lastSeq,
+			pass,
+			this.#limits.checkpointChunkOps,
+		);
 		this.#active = new OverlayLayer();
 		this.#log.rewind(pass);
 	}
@@ -201,6 +253,7 @@ export class LogWriter implements CommitWriter {
 		} catch (error) {
 			// The writes stay durable in the log and in the overlay; the next
 			// checkpoint (timer or full log) tries again.
+			this.#checkpointFailedAt = performance.now();
 			this.#logger?.error("commit log checkpoint failed", { error: String(error) });
 		}
 	}

@@ -153,7 +153,7 @@ export class OverlayView {
  * action's profile). Only for the single writer of a data directory (the
  * commit log holds its lock): every fence it writes passes {@link remember}
  * when its record is synced, so an entry is never older than LMDB and the
- * overlays. Bounded: the oldest entry goes first.
+ * overlays. Bounded: the actor that committed least lately goes first.
  */
 export class FenceCache {
 	readonly #fences = new Map<string, number>();
@@ -168,7 +168,9 @@ export class FenceCache {
 	}
 
 	remember(actorId: string, fence: number): void {
-		if (!this.#fences.has(actorId) && this.#fences.size >= this.#max) {
+		// Moved to the newest end (a Map keeps a key where it was first set): an actor
+		// that keeps committing stays, whatever number of others commit once.
+		if (!this.#fences.delete(actorId) && this.#fences.size >= this.#max) {
 			const oldest = this.#fences.keys().next().value as string;
 			this.#fences.delete(oldest);
 		}
