@@ -1,9 +1,10 @@
 // Before and after, in one run: Tenon's bench server built from a git ref
 // (A) and from the working tree (B), driven by the working tree's client,
-// row 1's call (or 1b's, or row 2's) in blocks that alternate between them.
-//   npx tsx --conditions=tenon-source bench/ab.ts <ref> [blocks] [warm|relaxed|http]
+// row 1's call (or 1b's, or row 2's) in blocks that alternate between them;
+// or row 5's pipelined load on 1,000 actors (`throughput`, a second per block).
+//   npx tsx --conditions=tenon-source bench/ab.ts <ref> [blocks] [warm|relaxed|http|throughput]
 // Pinned as the latency rows are (the runner on its first CPU, both servers
-// on the others). Each side is started twice, once first and once second:
+// on the others; `throughput` is not pinned, as row 5 is not). Each side is started twice, once first and once second:
 // the server started second read a few percent slower in runs of identical
 // code (2026-11-24), so the ratio is the geometric mean of both orders. It
 // prints each side's median wall time and server CPU per call (user +
@@ -15,12 +16,18 @@ import { join } from "node:path";
 import { createClient } from "tenon/client";
 import { parseCpuList } from "./lib/affinity.js";
 import { type ServerProcess, sessionPids } from "./lib/process.js";
+import { pipelined } from "./lib/workloads.js";
 import type { benchRegistry } from "./servers/tenon.js";
 
 const [ref, blocksArg, rowArg] = process.argv.slice(2);
-if (ref === undefined) throw new Error("usage: bench/ab.ts <git ref> [blocks] [warm|relaxed|http]");
+if (ref === undefined)
+	throw new Error("usage: bench/ab.ts <git ref> [blocks] [warm|relaxed|http|throughput]");
 const blocks = Number(blocksArg ?? 30);
-const row = rowArg === "relaxed" || rowArg === "http" ? rowArg : "warm";
+const row = rowArg === "relaxed" || rowArg === "http" || rowArg === "throughput" ? rowArg : "warm";
+const pinned = row !== "throughput";
+/** Row 5's shape: actors with one connection each, calls in flight per connection. */
+const THROUGHPUT_ACTORS = 1_000;
+const THROUGHPUT_DEPTH = 8;
 const BLOCK = 100;
 const root = join(import.meta.dirname, "..");
 
@@ -62,11 +69,15 @@ function cpuOf(server: ServerProcess): number {
 interface Side {
 	label: "A" | "B";
 	server: ServerProcess;
-	call: () => Promise<unknown>;
+	/** One block: how many calls it made and its wall time per call (ms). */
+	block: () => Promise<{ calls: number; wall: number }>;
 	wall: number[];
 	cpu: number[];
 	close: () => Promise<void>;
 }
+
+const median = (values: readonly number[]) =>
+	[...values].sort((a, b) => a - b)[values.length >> 1] ?? Number.NaN;
 
 async function startSide(label: "A" | "B", tree: string): Promise<Side> {
 	// Each tree bundles its own sources with its own harness (process.ts).
@@ -78,12 +89,38 @@ async function startSide(label: "A" | "B", tree: string): Promise<Side> {
 		TENON_DATA_DIR: dataDir,
 		TENON_LOG_LEVEL: "error",
 	});
-	if (cpus.length >= 2)
+	if (pinned && cpus.length >= 2)
 		for (const pid of sessionPids(server.child.pid as number)) pin(pid, cpus.slice(1).join(","));
 	const client = createClient<typeof benchRegistry>({ endpoint: server.url, encoding: "cbor" });
 	let call: () => Promise<unknown>;
 	let dispose = async () => {};
-	if (row === "http") {
+	let block = async () => {
+		const times: number[] = [];
+		for (let i = 0; i < BLOCK; i++) {
+			const started = performance.now();
+			await call();
+			times.push(performance.now() - started);
+		}
+		return { calls: BLOCK, wall: median(times) };
+	};
+	if (row === "throughput") {
+		const conns = Array.from({ length: THROUGHPUT_ACTORS }, (_, i) =>
+			client.counter.getOrCreate(`ab-${i}`).connect(),
+		);
+		const callers = conns.map((conn) => () => conn.increment());
+		call = () => Promise.all(callers.map((c) => c()));
+		block = async () => {
+			const started = performance.now();
+			const rate = await pipelined(callers, THROUGHPUT_DEPTH, 1);
+			// The calls made, the ones in flight at the deadline included (the CPU
+			// read covers their drain too): the rate is per second, not a count.
+			const calls = Math.round((rate * (performance.now() - started)) / 1_000);
+			return { calls, wall: 1_000 / rate };
+		};
+		dispose = async () => {
+			await Promise.all(conns.map((conn) => conn.dispose()));
+		};
+	} else if (row === "http") {
 		const handle = client.counter.getOrCreate("ab");
 		call = () => handle.increment();
 	} else {
@@ -95,10 +132,11 @@ async function startSide(label: "A" | "B", tree: string): Promise<Side> {
 	}
 	const until = performance.now() + 4_000;
 	for (let i = 0; i < 5_000 && performance.now() < until; i++) await call();
+	if (row === "throughput") await block();
 	return {
 		label,
 		server,
-		call,
+		block,
 		wall: [],
 		cpu: [],
 		close: async () => {
@@ -110,9 +148,6 @@ async function startSide(label: "A" | "B", tree: string): Promise<Side> {
 	};
 }
 
-const median = (values: readonly number[]) =>
-	[...values].sort((a, b) => a - b)[values.length >> 1] ?? Number.NaN;
-
 async function phase(first: ["A" | "B", string], second: ["A" | "B", string]) {
 	const sides: Side[] = [];
 	try {
@@ -120,14 +155,9 @@ async function phase(first: ["A" | "B", string], second: ["A" | "B", string]) {
 		for (let block = 0; block < blocks; block++) {
 			for (const side of block % 2 === 0 ? sides : [...sides].reverse()) {
 				const before = cpuOf(side.server);
-				const times: number[] = [];
-				for (let i = 0; i < BLOCK; i++) {
-					const started = performance.now();
-					await side.call();
-					times.push(performance.now() - started);
-				}
-				side.wall.push(median(times));
-				side.cpu.push(((cpuOf(side.server) - before) * 1000) / BLOCK);
+				const { calls, wall } = await side.block();
+				side.wall.push(wall);
+				side.cpu.push(((cpuOf(side.server) - before) * 1000) / calls);
 			}
 		}
 	} finally {
@@ -142,12 +172,12 @@ async function phase(first: ["A" | "B", string], second: ["A" | "B", string]) {
 
 const commit = execFileSync("git", ["-C", root, "rev-parse", ref], { encoding: "utf8" }).trim();
 const before = checkout(commit);
-if (cpus.length >= 2) pin(process.pid, String(cpus[0]));
+if (pinned && cpus.length >= 2) pin(process.pid, String(cpus[0]));
 try {
 	const orders = [await phase(["A", before], ["B", root]), await phase(["B", root], ["A", before])];
 	const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 	console.log(
-		`A = ${ref} (${commit.slice(0, 7)}), B = the working tree; row ${row}, ${blocks} blocks of ${BLOCK} per side and order`,
+		`A = ${ref} (${commit.slice(0, 7)}), B = the working tree; row ${row}, ${blocks} blocks of ${row === "throughput" ? "1 s" : BLOCK} per side and order`,
 	);
 	const ratios = { wall: [] as number[], cpu: [] as number[] };
 	orders.forEach(({ a, b }, i) => {
@@ -156,7 +186,7 @@ try {
 		ratios.wall.push(wall);
 		ratios.cpu.push(cpu);
 		console.log(
-			`  ${i === 0 ? "A started first" : "B started first"}: A ${(median(a.wall) * 1000).toFixed(0)} µs, ${mean(a.cpu).toFixed(0)} µs CPU; B ${(median(b.wall) * 1000).toFixed(0)} µs, ${mean(b.cpu).toFixed(0)} µs CPU; B / A wall ${wall.toFixed(3)}×, CPU ${cpu.toFixed(3)}×`,
+			`  ${i === 0 ? "A started first" : "B started first"}: A ${(median(a.wall) * 1000).toFixed(1)} µs, ${mean(a.cpu).toFixed(1)} µs CPU; B ${(median(b.wall) * 1000).toFixed(1)} µs, ${mean(b.cpu).toFixed(1)} µs CPU; B / A wall ${wall.toFixed(3)}×, CPU ${cpu.toFixed(3)}×`,
 		);
 	});
 	const geometric = (values: number[]) => Math.sqrt((values[0] as number) * (values[1] as number));

@@ -128,7 +128,7 @@ const minutes = ((performance.now() - started) / 60_000).toFixed(1);
 const title = `Tenon benchmark ${quick ? "(quick) " : ""}— ${machine.date}`;
 const markdown = `# ${title}
 
-Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}. Disk: ${machine.disk}. Load at start: ${machine.load}. Run took ${minutes} min. Core rows 1 to 4: ${pinUnavailable() === undefined ? "the runner on one CPU, each system on the others (taskset)" : `not pinned (${pinUnavailable()}): placement moves them`}.
+Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}. Disk: ${machine.disk}. Load at start: ${machine.load}. Run took ${minutes} min. Core rows 1 to 4 and hibernation's H2: ${pinUnavailable() === undefined ? "the runner on one CPU, each system on the others (taskset)" : `not pinned (${pinUnavailable()}): placement moves them`}.
 Peers: ${
 	Object.entries(machine.peers)
 		.map(([name, version]) => `${name} ${version}`)

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WebSocket } from "ws";
 import { openFileLimit } from "../../packages/tenon/src/common/fd-limit.js";
+import { pinForLatency, unpin } from "../lib/affinity.js";
 import { ensurePeers, startPeer } from "../lib/peers.js";
 import { type ServerProcess, startBundled } from "../lib/process.js";
 import { progress } from "../lib/progress.js";
@@ -204,7 +205,15 @@ async function measure(target: Target, plan: Plan): Promise<BenchRow[]> {
 		});
 	}
 	progress(`hibernation › ${target.name} › H2. wake on message`);
-	const { awake, wake, missed } = await wakeRows(target, plan);
+	// One message in flight, as rows 1 to 4: the runner and the server on cores of their own.
+	pinForLatency();
+	let measured: Awaited<ReturnType<typeof wakeRows>>;
+	try {
+		measured = await wakeRows(target, plan);
+	} finally {
+		unpin();
+	}
+	const { awake, wake, missed } = measured;
 	rows.push({
 		...base,
 		workload: "H2a. message on a connection, actor awake (the awake path)",
