@@ -37,7 +37,8 @@ function checkedKey(key: KvKey): Uint8Array {
 function valueBytes(value: KvValue): Uint8Array {
 	let bytes: Uint8Array;
 	if (typeof value === "string") bytes = encoder.encode(value);
-	else if (value instanceof Uint8Array) bytes = value.slice();
+	// A copy of its own (a Buffer's `slice` would be a view the caller can still change).
+	else if (value instanceof Uint8Array) bytes = new Uint8Array(value);
 	else if (value instanceof ArrayBuffer) bytes = new Uint8Array(value.slice(0));
 	else
 		throw new ActorError(
@@ -57,7 +58,7 @@ function storeKey(key: Uint8Array): Uint8Array {
 }
 
 function decode<T extends KvEncoding>(bytes: Uint8Array, as: T | undefined): KvDecoded<T> {
-	return (as === "binary" ? bytes.slice() : decoder.decode(bytes)) as KvDecoded<T>;
+	return (as === "binary" ? new Uint8Array(bytes) : decoder.decode(bytes)) as KvDecoded<T>;
 }
 
 /** `c.kv` over the actor's buffered writes (area 0x03 of its store). */

@@ -9,11 +9,20 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 /**
+ * A copy of `bytes` in memory of its own. Not `bytes.slice()`: on a Node
+ * `Buffer`, `slice` is a view of the same memory, and a store that kept it
+ * would change when its caller reused the buffer.
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+	return new Uint8Array(bytes);
+}
+
+/**
  * The smallest key greater than every key starting with `prefix`, or
  * `undefined` when no such key exists (the prefix is all 0xff).
  */
 export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
-	const end = prefix.slice();
+	const end = copyBytes(prefix);
 	for (let i = end.length - 1; i >= 0; i--) {
 		if ((end[i] as number) < 0xff) {
 			end[i] = (end[i] as number) + 1;

@@ -41,6 +41,16 @@ const store = actor({
 			await c.kv.put(Uint8Array.of(0, 255), "bin");
 			return c.kv.list(Uint8Array.of(0), { keyType: "binary" });
 		},
+		// A caller's buffer is not the stored value: changing it after `put`, or changing
+		// what `get` returned, changes nothing stored (Node Buffers' `slice` is a view).
+		putThenReuse: async (c, key: string) => {
+			const buffer = Buffer.from("kept");
+			await c.kv.put(key, buffer);
+			buffer.fill(0x21);
+			const read = (await c.kv.get(key, { type: "binary" })) as Uint8Array;
+			read.fill(0x3f);
+			return c.kv.get(key);
+		},
 		tooLong: async (c, keyBytes: number, valueBytes: number) =>
 			c.kv.put("x".repeat(keyBytes), "v".repeat(valueBytes)),
 		writes: (c) => c.state.writes,
@@ -106,6 +116,15 @@ describe.each(drivers)("c.kv (%s)", (_name, makeDriver) => {
 		expect(await kv.batch()).toEqual({ before: ["one", "two", null], after: [null, "two"] });
 		expect(await kv.readYourWrites()).toEqual({ a: null, listed: [["b", "2"]] });
 		expect(await kv.binaryKeys()).toEqual([[Uint8Array.of(255), "bin"]]);
+	});
+
+	it("keeps what was put, whatever the caller does with its buffers afterwards", async () => {
+		await using t = await setupTest(registry, { storage: makeDriver() });
+		const kv = t.client.store.getOrCreate("aliasing");
+		expect(await kv.putThenReuse("k")).toBe("kept");
+		expect(await kv.get("k")).toBe("kept");
+		await t.restart();
+		expect(await t.client.store.getOrCreate("aliasing").get("k")).toBe("kept");
 	});
 
 	it("enforces the key (2 KiB) and value (128 KiB) limits", async () => {

@@ -154,6 +154,16 @@ export function describeStoreConformance(driverName: string, target: Conformance
 				const [read] = await store.get(id, [b("k")]);
 				(read as Uint8Array)[1] = 120;
 				expect(s((await store.get(id, [b("k")]))[0])).toBe("abc");
+				// Node Buffers too, whose `slice` is a view, not a copy.
+				const key = Buffer.from("buf");
+				const bytes = Buffer.from("def");
+				await store.commit([item(id, { puts: [[key, bytes]] })]);
+				key.fill(0);
+				bytes.fill(0);
+				const [listed] = await store.list(id, { start: b("buf") }, { limit: 1 });
+				(listed?.[0] as Uint8Array).fill(0);
+				(listed?.[1] as Uint8Array).fill(0);
+				expect(s((await store.get(id, [b("buf")]))[0])).toBe("def");
 			}));
 
 		it("keeps exact byte order for keys of up to 4 KiB, short and long mixed", () =>

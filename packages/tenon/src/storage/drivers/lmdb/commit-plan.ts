@@ -1,3 +1,4 @@
+import { copyBytes } from "../../bytes.js";
 import type { CommitItem, CommitResult } from "../../interfaces.js";
 import type { LogOp } from "./log-record.js";
 import type { OverlayView } from "./overlay-view.js";
@@ -23,9 +24,9 @@ export function planCommit(
 	if (item.clear) for (const key of view.keys(actorId, {})) emit({ kind: "delete", actorId, key });
 	for (const range of item.deleteRanges ?? [])
 		for (const key of view.keys(actorId, range)) emit({ kind: "delete", actorId, key });
-	for (const key of item.deletes) emit({ kind: "delete", actorId, key: key.slice() });
+	for (const key of item.deletes) emit({ kind: "delete", actorId, key: copyBytes(key) });
 	for (const [key, value] of item.puts)
-		emit({ kind: "put", actorId, key: key.slice(), value: value.slice() });
+		emit({ kind: "put", actorId, key: copyBytes(key), value: copyBytes(value) });
 	if (item.alarm !== undefined) emit({ kind: "alarm", actorId, at: item.alarm });
 	return { ok: true };
 }

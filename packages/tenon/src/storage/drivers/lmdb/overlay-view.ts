@@ -1,5 +1,5 @@
 import { concatBytes } from "../../../protocol/bytes.js";
-import { compareBytes, inRange } from "../../bytes.js";
+import { compareBytes, copyBytes, inRange } from "../../bytes.js";
 import type { DueAlarm, Entry, KeyRange, ListOptions } from "../../interfaces.js";
 import type { LmdbEnv } from "./env.js";
 import { absoluteRange, actorPrefix } from "./keys.js";
@@ -33,7 +33,7 @@ export class OverlayView {
 			name ??= keyString(key);
 			const slot = slots.get(name);
 			// A copy: the overlay's bytes must not change if the caller writes into them.
-			if (slot !== undefined) return slot.value?.slice();
+			if (slot !== undefined) return slot.value === null ? undefined : copyBytes(slot.value);
 		}
 		return readData(this.#env, concatBytes(actorPrefix(actorId), key));
 	}
@@ -88,7 +88,7 @@ export class OverlayView {
 				// The overlay is newer than LMDB: it wins on an equal key.
 				index++;
 				if (order === 0) next = stored.next();
-				if (slot?.value != null) out.push([slot.key.slice(), slot.value.slice()]);
+				if (slot?.value != null) out.push([copyBytes(slot.key), copyBytes(slot.value)]);
 			} else if (!next.done) {
 				out.push([storedKey as Uint8Array, next.value[1]]);
 				next = stored.next();

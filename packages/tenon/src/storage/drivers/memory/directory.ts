@@ -1,4 +1,5 @@
 import { serializeKey } from "../../../protocol/keys.js";
+import { copyBytes } from "../../bytes.js";
 import type {
 	ActorDirectory,
 	ActorRecord,
@@ -49,7 +50,8 @@ export class MemoryDirectory implements ActorDirectory {
 		};
 		this.#data.byKey.set(index, record.actorId);
 		this.#data.byId.set(record.actorId, record);
-		if (request.input !== undefined) this.#data.inputs.set(record.actorId, request.input.slice());
+		if (request.input !== undefined)
+			this.#data.inputs.set(record.actorId, copyBytes(request.input));
 		return { actor: copyRecord(record), created: true };
 	}
 
@@ -89,7 +91,8 @@ export class MemoryDirectory implements ActorDirectory {
 	}
 
 	async readInput(actorId: string): Promise<Uint8Array | undefined> {
-		return this.#data.inputs.get(actorId)?.slice();
+		const input = this.#data.inputs.get(actorId);
+		return input === undefined ? undefined : copyBytes(input);
 	}
 
 	async markDestroyed(actorId: string, destroyedAt: number): Promise<void> {

@@ -1,4 +1,4 @@
-import { compareBytes, toHex } from "../../bytes.js";
+import { compareBytes, copyBytes, toHex } from "../../bytes.js";
 import type {
 	ActorStore,
 	CommitItem,
@@ -50,9 +50,9 @@ function putKey(slot: ActorSlot, key: Uint8Array, value: Uint8Array): void {
 	const hex = toHex(key);
 	if (!slot.values.has(hex)) {
 		const at = lowerBound(slot.keys, key);
-		slot.keys.splice(at, 0, key.slice());
+		slot.keys.splice(at, 0, copyBytes(key));
 	}
-	slot.values.set(hex, value.slice());
+	slot.values.set(hex, copyBytes(value));
 }
 
 function deleteKey(slot: ActorSlot, key: Uint8Array): void {
@@ -83,7 +83,9 @@ export class MemoryStore implements ActorStore {
 
 	async get(actorId: string, keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
 		const slot = this.#data.actors.get(actorId);
-		return keys.map((key) => slot?.values.get(toHex(key))?.slice());
+		return keys
+			.map((key) => slot?.values.get(toHex(key)))
+			.map((value) => (value === undefined ? undefined : copyBytes(value)));
 	}
 
 	async list(actorId: string, range: KeyRange, options: ListOptions = {}): Promise<Entry[]> {
@@ -103,7 +105,7 @@ export class MemoryStore implements ActorStore {
 
 	#entry(slot: ActorSlot, index: number): Entry {
 		const key = slot.keys[index] as Uint8Array;
-		return [key.slice(), (slot.values.get(toHex(key)) as Uint8Array).slice()];
+		return [copyBytes(key), copyBytes(slot.values.get(toHex(key)) as Uint8Array)];
 	}
 
 	async commit(batch: readonly CommitItem[]): Promise<CommitResult[]> {
