@@ -35,7 +35,10 @@ export class StateWriteSource implements WriteSource {
 		try {
 			if (shape !== this.#storedShape) {
 				// The shape changed (or is written for the first time): rewrite all of it.
-				batch.deleteRanges.push(STATE_RANGE);
+				// A first write has nothing to delete: the metadata record is written in
+				// the same batch as the state it describes, so an actor without it has no
+				// state stored (and the range delete made its store scan for keys).
+				if (this.#storedShape !== undefined) batch.deleteRanges.push(STATE_RANGE);
 				this.#writeAll(batch, shape);
 				this.#storedShape = shape;
 				return;

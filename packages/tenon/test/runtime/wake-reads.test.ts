@@ -7,10 +7,15 @@ import { actor, memoryDriver, queue, setup } from "../../src/index.js";
 import type { ActorStore, StorageDriver } from "../../src/storage/interfaces.js";
 import { setupTest } from "../../src/test/index.js";
 
-/** The memory driver, counting the actor store's reads. */
-function countingDriver(): { driver: StorageDriver; reads: { get: number; list: number } } {
+/** The memory driver, counting the actor store's reads and the range deletes it is sent. */
+function countingDriver(): {
+	driver: StorageDriver;
+	reads: { get: number; list: number };
+	rangeDeletes: number[];
+} {
 	const inner = memoryDriver();
 	const reads = { get: 0, list: 0 };
+	const rangeDeletes: number[] = [];
 	const wrap = (store: ActorStore): ActorStore => ({
 		get: (actorId, keys) => {
 			reads.get++;
@@ -20,10 +25,14 @@ function countingDriver(): { driver: StorageDriver; reads: { get: number; list: 
 			reads.list++;
 			return store.list(actorId, range, options);
 		},
-		commit: (batch) => store.commit(batch),
+		commit: (batch) => {
+			for (const item of batch) rangeDeletes.push(item.deleteRanges?.length ?? 0);
+			return store.commit(batch);
+		},
 	});
 	return {
 		reads,
+		rangeDeletes,
 		driver: {
 			name: "counting(memory)",
 			async open() {
@@ -76,4 +85,35 @@ it("creating an actor reads only its metadata; waking a stored one loads its que
 	expect(reads.list).toBeGreaterThan(0);
 	expect(await handle.reminders()).toBe(1);
 	expect(await handle.take()).toBe("kept while asleep");
+});
+
+const shifter = actor({
+	createState: (): number | { value: number } => 1,
+	actions: {
+		read: (c) => c.state,
+		toObject: (c) => {
+			c.state = { value: 2 };
+		},
+		nap: (c) => c.sleep(),
+	},
+});
+
+it("a new actor's first commit deletes no range; a change of the state's shape replaces it whole", async () => {
+	const { driver, rangeDeletes } = countingDriver();
+	await using t = await setupTest(setup({ use: { shifter }, logLevel: "silent" }), {
+		storage: driver,
+	});
+	const handle = t.client.shifter.getOrCreate("s");
+	expect(await handle.read()).toBe(1);
+	await t.settle();
+	expect(rangeDeletes).toEqual([0]);
+
+	await handle.toObject();
+	await t.settle();
+	expect(rangeDeletes).toEqual([0, 1]);
+	await handle.nap();
+	await t.settle();
+	expect(t.awakeActors()).toBe(0);
+	// The old value is gone, not read back beside the new keys.
+	expect(await handle.read()).toEqual({ value: 2 });
 });
