@@ -56,6 +56,8 @@ describe("commit log records", () => {
 		const ops: LogOp[] = [
 			put("a", "", ""),
 			put("actor-b", "key", "x".repeat(5000)),
+			// Ids outside ASCII (2, 3 and 4 bytes per character in UTF-8) are written as UTF-8.
+			put("акт-€-😀", "k", "v"),
 			{ kind: "delete", actorId: "a", key: Uint8Array.of(0, 255) },
 			{ kind: "fence", actorId: "a", fence: 7 },
 			{ kind: "alarm", actorId: "a", at: 1_700_000_000_123 },
@@ -67,6 +69,11 @@ describe("commit log records", () => {
 		expect(read?.seq).toBe(2 ** 40 + 3);
 		expect(read?.pass).toBe(PASS);
 		expect(decodeOps(read?.payload as Uint8Array)).toEqual(ops);
+	});
+
+	it("refuses an actor id over 255 bytes of UTF-8", () => {
+		expect(encodeRecord(1, [put("x".repeat(255), "k", "v")], PASS).length).toBe(LOG_BLOCK);
+		expect(() => encodeRecord(1, [put("é".repeat(128), "k", "v")], PASS)).toThrow(/too long/);
 	});
 
 	it("reads records of the format written before 2026-11-24 (TNL1), once, in a directory without a pass", () => {

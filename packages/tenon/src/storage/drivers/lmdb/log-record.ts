@@ -73,24 +73,24 @@ export function paddedLength(length: number): number {
 /** Op codes of the payload. */
 const OP_CODES = { put: 1, delete: 2, fence: 3, alarm: 4 } as const;
 
-/** Largest number of actor ids whose UTF-8 is kept (see {@link actorIdBytes}). */
-const ACTOR_ID_CACHE = 4_096;
-const actorIds = new Map<string, Uint8Array>();
-
 /**
- * An actor id's UTF-8, kept for the actors committed lately (the oldest go
- * first): the same few actors commit again and again, and encoding an id
- * each time was a measurable part of a small commit.
+ * An actor id's length in UTF-8, at most 255. Written straight into the
+ * record (see {@link writeActorId}): encoding each id to bytes of its own,
+ * or caching them, made garbage on every commit of an actor not seen lately,
+ * a wake-up burst's every commit.
  */
-function actorIdBytes(actorId: string): Uint8Array {
-	let bytes = actorIds.get(actorId);
-	if (bytes === undefined) {
-		bytes = encoder.encode(actorId);
-		if (bytes.length > 255) throw new Error(`actor id too long for the commit log: ${actorId}`);
-		if (actorIds.size >= ACTOR_ID_CACHE) actorIds.delete(actorIds.keys().next().value as string);
-		actorIds.set(actorId, bytes);
-	}
-	return bytes;
+function actorIdLength(actorId: string): number {
+	const length = Buffer.byteLength(actorId, "utf8");
+	if (length > 255) throw new Error(`actor id too long for the commit log: ${actorId}`);
+	return length;
+}
+
+/** Writes an actor id of UTF-8 length `length` at `at` of `out`. */
+function writeActorId(out: Uint8Array, at: number, actorId: string, length: number): void {
+	// Same length as the string: ASCII, as the ids Tenon makes are.
+	if (length === actorId.length)
+		for (let i = 0; i < length; i++) out[at + i] = actorId.charCodeAt(i);
+	else encoder.encodeInto(actorId, out.subarray(at, at + length));
 }
 
 /**
@@ -106,12 +106,8 @@ export function encodeRecord(
 	scratch?: Uint8Array,
 ): Uint8Array {
 	let length = 0;
-	// Each id once: the cache may drop an id between the two passes (more actors than it keeps).
-	const ids: Uint8Array[] = [];
 	for (const op of ops) {
-		const id = actorIdBytes(op.actorId);
-		ids.push(id);
-		length += 2 + id.length;
+		length += 2 + actorIdLength(op.actorId);
 		switch (op.kind) {
 			case "put":
 				length += 8 + op.key.length + op.value.length;
@@ -137,11 +133,11 @@ export function encodeRecord(
 	let at = HEADER_BYTES;
 	for (let i = 0; i < ops.length; i++) {
 		const op = ops[i] as LogOp;
-		const id = ids[i] as Uint8Array;
+		const idLength = actorIdLength(op.actorId);
 		out[at++] = OP_CODES[op.kind];
-		out[at++] = id.length;
-		out.set(id, at);
-		at += id.length;
+		out[at++] = idLength;
+		writeActorId(out, at, op.actorId, idLength);
+		at += idLength;
 		switch (op.kind) {
 			case "put":
 				view.setUint32(at, op.key.length);
