@@ -160,9 +160,8 @@ export function describeStoreConformance(driverName: string, target: Conformance
 				await store.commit([item(id, { puts: [[key, bytes]] })]);
 				key.fill(0);
 				bytes.fill(0);
-				const [listed] = await store.list(id, { start: b("buf") }, { limit: 1 });
-				(listed?.[0] as Uint8Array).fill(0);
-				(listed?.[1] as Uint8Array).fill(0);
+				const listed = await store.list(id, { start: b("buf") }, { limit: 1 });
+				for (const bytesListed of listed.flat()) bytesListed.fill(0);
 				expect(s((await store.get(id, [b("buf")]))[0])).toBe("def");
 			}));
 
