@@ -16,32 +16,40 @@ const REFUSED_VALUE = /[\0\r\n]/;
 
 /**
  * A Node request's headers as `Headers#get` reads them: case-insensitive,
- * repeated headers joined with ", ". Read from `rawHeaders`, not from
+ * repeated headers joined with ", " (a repeated `Cookie` with "; ", as
+ * undici's `Headers` joins it). Read from `rawHeaders`, not from
  * `req.headers`, which keeps only the first of a repeated `Authorization`,
  * `Content-Type` or `Host` (and joins `Cookie` with "; "): the checks must see
- * what they see on a Web `Request`. Indexed by lower-case name on the first
- * lookup (a call looks up about a dozen headers).
+ * what they see on a Web `Request`. Each lookup scans the list: a request has
+ * about ten headers, and an index (a `Map` per request) cost more than the
+ * dozen scans a call makes, and lived as long as the call.
  */
 export function rawHeaderLookup(raw: readonly string[]): HeaderLookup {
-	let byName: Map<string, string> | undefined;
-	const index = () => {
-		const map = new Map<string, string>();
+	return new RawHeaders(raw);
+}
+
+class RawHeaders implements HeaderLookup {
+	readonly #raw: readonly string[];
+
+	constructor(raw: readonly string[]) {
+		this.#raw = raw;
+	}
+
+	get(name: string): string | null {
+		const raw = this.#raw;
+		const wanted = name.toLowerCase();
+		let found: string | null = null;
 		for (let i = 0; i + 1 < raw.length; i += 2) {
+			const rawName = raw[i] as string;
+			if (rawName.length !== wanted.length) continue;
+			if (rawName !== wanted && rawName.toLowerCase() !== wanted) continue;
 			// Node's parser already trimmed the whitespace around the value.
 			const value = raw[i + 1] as string;
 			if (REFUSED_VALUE.test(value)) continue;
-			const name = (raw[i] as string).toLowerCase();
-			const earlier = map.get(name);
-			map.set(name, earlier === undefined ? value : `${earlier}, ${value}`);
+			found = found === null ? value : `${found}${wanted === "cookie" ? "; " : ", "}${value}`;
 		}
-		return map;
-	};
-	return {
-		get(name: string): string | null {
-			byName ??= index();
-			return byName.get(name.toLowerCase()) ?? null;
-		},
-	};
+		return found;
+	}
 }
 
 /** Web `Headers` of a Node request (values the Fetch API refuses are left out). */
