@@ -9,8 +9,9 @@ import type { OverlayView } from "./overlay-view.js";
  * write is handed to `emit` at once, which must make it visible to `view`,
  * so later reads of the same batch see it. A fenced commit emits nothing.
  *
- * Values and keys are copied: the writes may be kept in memory (the commit
- * log's overlay) after the caller has reused its buffers.
+ * Values are copied: the commit log's overlay keeps them after the caller has
+ * its buffers back. Keys are not: the overlay keeps a string of each, and the
+ * ops are encoded into the log's record before the commit call returns.
  */
 export function planCommit(
 	item: CommitItem,
@@ -24,9 +25,9 @@ export function planCommit(
 	if (item.clear) for (const key of view.keys(actorId, {})) emit({ kind: "delete", actorId, key });
 	for (const range of item.deleteRanges ?? [])
 		for (const key of view.keys(actorId, range)) emit({ kind: "delete", actorId, key });
-	for (const key of item.deletes) emit({ kind: "delete", actorId, key: copyBytes(key) });
+	for (const key of item.deletes) emit({ kind: "delete", actorId, key });
 	for (const [key, value] of item.puts)
-		emit({ kind: "put", actorId, key: copyBytes(key), value: copyBytes(value) });
+		emit({ kind: "put", actorId, key, value: copyBytes(value) });
 	if (item.alarm !== undefined) emit({ kind: "alarm", actorId, at: item.alarm });
 	return { ok: true };
 }

@@ -7,7 +7,7 @@ import type { LmdbEnv } from "./env.js";
 import { applyOp } from "./lmdb-data.js";
 import type { LogFile } from "./log-file.js";
 import type { LogOp } from "./log-record.js";
-import { OverlayLayer } from "./overlay.js";
+import { keyBytes, OverlayLayer } from "./overlay.js";
 import { FenceCache, OverlayView } from "./overlay-view.js";
 import type { CommitWriter } from "./store.js";
 
@@ -87,12 +87,9 @@ function checkpointLayer(
 		}
 	};
 	for (const [actorId, slots] of layer.data) {
-		for (const slot of slots.values()) {
-			add(
-				slot.value === null
-					? { kind: "delete", actorId, key: slot.key }
-					: { kind: "put", actorId, key: slot.key, value: slot.value },
-			);
+		for (const [name, value] of slots) {
+			const key = keyBytes(name);
+			add(value === null ? { kind: "delete", actorId, key } : { kind: "put", actorId, key, value });
 		}
 	}
 	for (const [actorId, fence] of layer.fences) add({ kind: "fence", actorId, fence });

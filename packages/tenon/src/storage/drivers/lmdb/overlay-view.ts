@@ -4,7 +4,7 @@ import type { DueAlarm, Entry, KeyRange, ListOptions } from "../../interfaces.js
 import type { LmdbEnv } from "./env.js";
 import { absoluteRange, actorPrefix } from "./keys.js";
 import { readData, scanData } from "./lmdb-data.js";
-import { keyString, type OverlayLayer, type OverlaySlot } from "./overlay.js";
+import { keyBytes, keyString, type OverlayLayer, type OverlaySlot } from "./overlay.js";
 
 /**
  * Reads actor data, fences and alarms as LMDB plus overlays of writes not yet
@@ -31,9 +31,9 @@ export class OverlayView {
 			const slots = layer.data.get(actorId);
 			if (slots === undefined) continue;
 			name ??= keyString(key);
-			const slot = slots.get(name);
+			const value = slots.get(name);
 			// A copy: the overlay's bytes must not change if the caller writes into them.
-			if (slot !== undefined) return slot.value === null ? undefined : copyBytes(slot.value);
+			if (value !== undefined) return value === null ? undefined : copyBytes(value);
 		}
 		return readData(this.#env, concatBytes(actorPrefix(actorId), key));
 	}
@@ -88,7 +88,8 @@ export class OverlayView {
 				// The overlay is newer than LMDB: it wins on an equal key.
 				index++;
 				if (order === 0) next = stored.next();
-				if (slot?.value != null) out.push([copyBytes(slot.key), copyBytes(slot.value)]);
+				// The key is made for this call (from its string); the value is the overlay's.
+				if (slot?.value != null) out.push([slot.key, copyBytes(slot.value)]);
 			} else if (!next.done) {
 				out.push([storedKey as Uint8Array, next.value[1]]);
 				next = stored.next();
@@ -110,8 +111,9 @@ export class OverlayView {
 		const merged = new Map<string, OverlaySlot>();
 		// Oldest first, so newer layers overwrite.
 		for (let i = layers.length - 1; i >= 0; i--) {
-			for (const [name, slot] of (layers[i] as OverlayLayer).data.get(actorId) ?? []) {
-				if (inRange(slot.key, range.start, range.end)) merged.set(name, slot);
+			for (const [name, value] of (layers[i] as OverlayLayer).data.get(actorId) ?? []) {
+				const key = keyBytes(name);
+				if (inRange(key, range.start, range.end)) merged.set(name, { key, value });
 			}
 		}
 		const names = [...merged.keys()].sort();

@@ -7,6 +7,13 @@ export interface OverlaySlot {
 	value: Uint8Array | null;
 }
 
+/** The key bytes of a {@link keyString}. */
+export function keyBytes(name: string): Uint8Array {
+	const out = new Uint8Array(name.length);
+	for (let i = 0; i < name.length; i++) out[i] = name.charCodeAt(i);
+	return out;
+}
+
 /**
  * A Latin-1 string of a key's bytes: one code unit per byte, so Map lookups
  * work and JavaScript's string order is the keys' byte order.
@@ -21,8 +28,11 @@ export function keyString(key: Uint8Array): string {
  * a checkpoint applies one to LMDB in a single synced transaction.
  */
 export class OverlayLayer {
-	/** actorId -> key string -> newest value. */
-	readonly data = new Map<string, Map<string, OverlaySlot>>();
+	/**
+	 * actorId -> key string -> newest value (`null`: deleted). The key itself
+	 * is its string ({@link keyBytes}): no copy of its bytes is kept.
+	 */
+	readonly data = new Map<string, Map<string, Uint8Array | null>>();
 	/** actorId -> highest accepted fence. */
 	readonly fences = new Map<string, number>();
 	/** actorId -> alarm time, or `null` when cleared. */
@@ -60,7 +70,7 @@ export class OverlayLayer {
 			for (const [actorId, slots] of newer.data) {
 				const mine = this.data.get(actorId);
 				if (mine === undefined) this.data.set(actorId, slots);
-				else for (const [name, slot] of slots) mine.set(name, slot);
+				else for (const [name, value] of slots) mine.set(name, value);
 			}
 		}
 		for (const [actorId, fence] of newer.fences) this.fences.set(actorId, fence);
@@ -74,7 +84,7 @@ export class OverlayLayer {
 			slots = new Map();
 			this.data.set(actorId, slots);
 		}
-		slots.set(keyString(key), { key, value });
+		slots.set(keyString(key), value);
 		this.bytes += 32 + key.byteLength + (value?.byteLength ?? 0);
 	}
 }
