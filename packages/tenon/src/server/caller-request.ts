@@ -51,21 +51,48 @@ export function callerRequest(
 	internal: boolean,
 	webHeaders: () => Headers,
 ): CallerRequest {
-	let headers: Headers | undefined;
-	let cookies: Record<string, string> | undefined;
-	return {
-		method: request.method,
-		url: request.url,
-		get headers() {
-			headers ??= readOnlyHeaders(webHeaders(), CLUSTER_HEADERS);
-			return headers;
-		},
-		get cookies() {
-			cookies ??= Object.freeze(parseCookies(request.headers.get("cookie")));
-			return cookies;
-		},
-		remoteAddress,
-		token,
-		internal,
-	};
+	return new HookRequest(request, remoteAddress, token, internal, webHeaders);
+}
+
+/**
+ * A class, not an object literal with getters: one object per request (its
+ * getters on the prototype), where the literal made two closures, their
+ * context and two accessor pairs, all kept as long as the call.
+ */
+class HookRequest implements CallerRequest {
+	readonly method: string;
+	readonly url: string;
+	readonly remoteAddress: string | undefined;
+	readonly token: string | undefined;
+	readonly internal: boolean;
+	readonly #head: RequestHead;
+	readonly #webHeaders: () => Headers;
+	#headers: Headers | undefined;
+	#cookies: Readonly<Record<string, string>> | undefined;
+
+	constructor(
+		head: RequestHead,
+		remoteAddress: string | undefined,
+		token: string | undefined,
+		internal: boolean,
+		webHeaders: () => Headers,
+	) {
+		this.method = head.method;
+		this.url = head.url;
+		this.remoteAddress = remoteAddress;
+		this.token = token;
+		this.internal = internal;
+		this.#head = head;
+		this.#webHeaders = webHeaders;
+	}
+
+	get headers(): Headers {
+		this.#headers ??= readOnlyHeaders(this.#webHeaders(), CLUSTER_HEADERS);
+		return this.#headers;
+	}
+
+	get cookies(): Readonly<Record<string, string>> {
+		this.#cookies ??= Object.freeze(parseCookies(this.#head.headers.get("cookie")));
+		return this.#cookies;
+	}
 }
