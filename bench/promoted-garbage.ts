@@ -1,0 +1,106 @@
+// What a wake-up burst promotes to V8's old space and lets die there: the
+// garbage that leaves old-space pages partly empty after row 6's burst (its
+// slack). Runs row 6's wake-ups twice on the bench's Tenon server, each
+// with V8's sampling heap profiler preloaded (bench/lib/heap-sampler.mjs):
+// once keeping the samples of objects a major GC collected, once without.
+// Neither keeps what a scavenge collected, so the difference per allocation
+// site is what survived into the old space and died there. Run with
+// --no-turbo-inlining, so each allocation is charged to the function that made it.
+//   npx tsx --conditions=tenon-source bench/promoted-garbage.ts [actors] [rows]
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "tenon/client";
+import { captureRequest, RequestReplay } from "./lib/http-replay.js";
+import { sessionPids, startBundled } from "./lib/process.js";
+import { forRange } from "./lib/workloads.js";
+import type { benchRegistry } from "./servers/tenon.js";
+
+const count = Number(process.argv[2] ?? 50_000);
+const rows = Number(process.argv[3] ?? 30);
+const work = mkdtempSync(join(tmpdir(), "tenon-promoted-"));
+
+interface ProfileNode {
+	id: number;
+	callFrame: { functionName: string; url: string; lineNumber: number };
+	children: ProfileNode[];
+}
+interface Profile {
+	head: ProfileNode;
+	samples: { size: number; nodeId: number }[];
+}
+
+/** Wakes `count` idle actors as row 6 does; returns the server's sampled heap profile. */
+async function sampledWake(major: boolean): Promise<Profile> {
+	const out = join(work, major ? "major.json" : "live.json");
+	const dataDir = mkdtempSync(join(work, "data-"));
+	const server = await startBundled(
+		join(import.meta.dirname, "servers", "tenon.ts"),
+		{
+			TENON_DATA_DIR: dataDir,
+			TENON_LOG_LEVEL: "error",
+			HEAP_SAMPLER_MAJOR: major ? "1" : "0",
+			HEAP_SAMPLER_OUT: out,
+		},
+		["--no-turbo-inlining", "--import", join(import.meta.dirname, "lib", "heap-sampler.mjs")],
+	);
+	const touch = new RequestReplay(
+		await captureRequest((fetch) =>
+			createClient<typeof benchRegistry>({ endpoint: server.url, encoding: "cbor", fetch })
+				.idle.getOrCreate("idle-0")
+				.touch(),
+		),
+		64,
+	);
+	try {
+		await forRange(0, count, 64, (i) => touch.send({ "rvt-key": `idle-${i}` }));
+		await new Promise((resolve) => setTimeout(resolve, 500));
+		for (const pid of sessionPids(server.child.pid as number)) process.kill(pid, "SIGUSR2");
+		while (!existsSync(out)) await new Promise((resolve) => setTimeout(resolve, 100));
+		return JSON.parse(readFileSync(out, "utf8")) as Profile;
+	} finally {
+		touch.close();
+		await server.stop();
+	}
+}
+
+/** Sampled bytes per allocation site: the allocating function and three callers. */
+function bySite(profile: Profile): Map<string, number> {
+	const stacks = new Map<number, string>();
+	const walk = (node: ProfileNode, frames: string[]) => {
+		const frame = node.callFrame;
+		const here =
+			frame.functionName === "" && frame.url === ""
+				? frames
+				: [
+						`${frame.functionName || "(anonymous)"}@${frame.url.split("/").pop()}:${frame.lineNumber}`,
+						...frames,
+					];
+		stacks.set(node.id, here.slice(0, 4).join(" < "));
+		for (const child of node.children) walk(child, here);
+	};
+	walk(profile.head, []);
+	const sites = new Map<string, number>();
+	for (const sample of profile.samples) {
+		const site = stacks.get(sample.nodeId) ?? "?";
+		sites.set(site, (sites.get(site) ?? 0) + sample.size);
+	}
+	return sites;
+}
+
+try {
+	const withMajor = bySite(await sampledWake(true));
+	const live = bySite(await sampledWake(false));
+	const promoted = [...withMajor].map(
+		([site, bytes]) => [site, bytes - (live.get(site) ?? 0)] as const,
+	);
+	const total = promoted.reduce((sum, [, bytes]) => sum + bytes, 0);
+	const perWake = (bytes: number) => `${(bytes / count).toFixed(0)} B`;
+	console.log(
+		`${count.toLocaleString("en")} wake-ups: promoted, then collected by a major GC, about ${perWake(total)} per wake-up (sampled; sites differ by sampling noise too)`,
+	);
+	for (const [site, bytes] of promoted.sort((a, b) => b[1] - a[1]).slice(0, rows))
+		console.log(`${perWake(bytes).padStart(7)}  ${site}`);
+} finally {
+	rmSync(work, { recursive: true, force: true });
+}
