@@ -64,7 +64,11 @@ export class ActorHost {
 	/** In a cluster: how connections reach across nodes (set once the node serves). */
 	#links: ConnectionLinks | undefined;
 	/** What the host learns of every instance (one object for all). */
-	readonly #events: InstanceEvents = { onStopped: (instance) => this.#stopped(instance) };
+	readonly #events: InstanceEvents = {
+		onStopped: (instance) => this.#stopped(instance),
+		// Later requests wait for it to stop (instanceFor), then wake the actor again.
+		onStartAbandoned: (instance) => this.#slots.set(instance.actorId, { instance }),
+	};
 
 	constructor(options: ActorHostOptions) {
 		this.#options = options;
@@ -402,7 +406,10 @@ export class ActorHost {
 			if (instance.status === "awake") this.#slots.set(record.actorId, { instance });
 			return instance;
 		} catch (error) {
-			this.#slots.delete(record.actorId);
+			// Unless the failed instance holds the place until its last commit lands.
+			const slot = this.#slots.get(record.actorId);
+			if (slot !== undefined && "starting" in slot && slot.starting === starting)
+				this.#slots.delete(record.actorId);
 			throw error;
 		}
 	}

@@ -34,6 +34,11 @@ export type StopKind = CloseKind;
 export interface InstanceEvents {
 	/** Called once the instance has fully stopped (or was reset). */
 	onStopped(instance: ActorInstance): void;
+	/**
+	 * Its start failed, and it stops once a commit it had sent has landed:
+	 * it holds its place until then (the request that woke it has its error).
+	 */
+	onStartAbandoned(instance: ActorInstance): void;
 }
 
 /**
@@ -57,6 +62,9 @@ export class ActorInstance implements AssemblyHost {
 	/** Made on first use (most actors never ask for their abort signal). */
 	#abort: AbortController | undefined;
 	#halted = false;
+	/** The instance has stopped and left its place ({@link stopped} resolved). */
+	#ended = false;
+	#releasing: Promise<void> | undefined;
 	readonly #parts: ActorParts;
 	#log: Logger | undefined;
 	/** The `run` handler's loop (restarted when it fails); undefined without one. */
@@ -146,6 +154,8 @@ export class ActorInstance implements AssemblyHost {
 			);
 		} catch (error) {
 			instance.#abandon(error);
+			// Its place is kept until what waking sent to the store has landed.
+			if (!instance.#ended) events.onStartAbandoned(instance);
 			throw error;
 		}
 		instance.status = "awake";
@@ -353,17 +363,34 @@ export class ActorInstance implements AssemblyHost {
 		this.#runs?.stop();
 	}
 
-	/** After the connections closed: the writer and the database close, the lease goes. */
-	#release(writerError: unknown): Promise<void> {
-		this.#parts.writer.close(writerError);
-		this.#parts.surface.database?.close();
-		return this.deps.storage.placement.release(this.actorId).catch(() => {});
+	/**
+	 * After the connections closed: the writer closes; once a commit it had
+	 * already sent has landed (writes made while waking or stopping), the
+	 * database closes and the lease goes. Until then the instance keeps its
+	 * place, so the next one loads what that commit wrote. Once only (a
+	 * commit failing while the actor stops resets it too).
+	 */
+	#release(writerError: unknown, waitForCommit = true): Promise<void> {
+		this.#releasing ??= this.#closeStorage(writerError, waitForCommit);
+		return this.#releasing;
+	}
+
+	async #closeStorage(writerError: unknown, waitForCommit: boolean): Promise<void> {
+		const writer = this.#parts.writer;
+		writer.close(writerError);
+		if (waitForCommit) await writer.settled();
+		try {
+			this.#parts.surface.database?.close();
+		} catch (error) {
+			this.log.error("closing the actor's database failed", { error });
+		}
+		await this.deps.storage.placement.release(this.actorId).catch(() => {});
 	}
 
 	/** Resolves once the instance has stopped for any reason. */
 	get stopped(): Promise<void> {
 		if (this.#stopWaiters === undefined) {
-			if (this.status === "stopped") return Promise.resolve();
+			if (this.#ended) return Promise.resolve();
 			let resolve!: () => void;
 			const promise = new Promise<void>((done) => {
 				resolve = done;
@@ -374,6 +401,8 @@ export class ActorInstance implements AssemblyHost {
 	}
 
 	#stopped(): void {
+		if (this.#ended) return;
+		this.#ended = true;
 		this.status = "stopped";
 		this.#events.onStopped(this);
 		this.#stopWaiters?.resolve();
@@ -387,7 +416,11 @@ export class ActorInstance implements AssemblyHost {
 	drop(reason: string): void {
 		if (this.status === "stopped") return;
 		this.log.warn("dropping the actor", { reason });
-		this.#abandon(new ActorError("actor", "moved", `The actor moved to another node (${reason})`));
+		// Nothing to wait for: a commit still in flight is fenced by the new owner's lease.
+		this.#abandon(
+			new ActorError("actor", "moved", `The actor moved to another node (${reason})`),
+			false,
+		);
 	}
 
 	/** A commit failed: drop everything in memory and stop at once; the next request re-wakes from storage. */
@@ -398,15 +431,21 @@ export class ActorInstance implements AssemblyHost {
 	}
 
 	/** Stops without hooks or writes (failed start or failed commit). */
-	#abandon(error: unknown): void {
+	#abandon(error: unknown, waitForCommit = true): void {
 		this.status = "stopped";
 		this.#halt();
 		this.#parts.queueIfMade?.close();
 		this.#parts.hub.dropAll();
 		this.#parts.calls.closeRawSockets(undefined);
-		void this.#release(error);
 		this.deps.metrics.actorStopped(this.actorId, "dropped");
-		this.#stopped();
+		// Its place goes once a commit it had sent has landed; the lease is let go after.
+		const writer = this.#parts.writer;
+		writer.close(error);
+		const settled = waitForCommit ? writer.settled() : Promise.resolve();
+		void settled.then(() => {
+			void this.#release(error, false);
+			this.#stopped();
+		});
 	}
 }
 

@@ -81,7 +81,12 @@ export class ActorWriter {
 	#waiters: Waiter[] | undefined;
 	#failure: unknown = undefined;
 	#closed = false;
+	/** Why the writer closed: what waits made after it are rejected with. */
+	#closeReason: unknown = undefined;
 	#saveTimer: TimerHandle | undefined;
+	/** Resolves the promises of {@link settled} (made when asked while a commit is in flight). */
+	#onSettled: (() => void) | undefined;
+	#settling: Promise<void> | undefined;
 
 	constructor(options: ActorWriterOptions) {
 		this.#options = options;
@@ -147,6 +152,8 @@ export class ActorWriter {
 	whenDurable(generation: number): Promise<void> {
 		if (generation <= this.#durableGeneration) return Promise.resolve();
 		if (this.#failure !== undefined) return Promise.reject(this.#failure);
+		// Closed: nothing more gets committed, so this wait would never end.
+		if (this.#closed) return Promise.reject(this.#closeReason);
 		return new Promise<void>((resolve, reject) => {
 			const waiter = { generation, resolve, reject };
 			this.#waiters ??= [];
@@ -165,8 +172,29 @@ export class ActorWriter {
 		await this.whenDurable(generation);
 	}
 
+	/**
+	 * Resolves once no commit is in flight: at once when none is, else when the
+	 * one sent has landed or failed. A closed writer's last commit still lands;
+	 * its actor keeps its place until then, so the next instance reads it.
+	 */
+	settled(): Promise<void> {
+		if (this.#committingGeneration === 0) return Promise.resolve();
+		this.#settling ??= new Promise<void>((resolve) => {
+			this.#onSettled = resolve;
+		});
+		return this.#settling;
+	}
+
+	#settle(): void {
+		const resolve = this.#onSettled;
+		this.#onSettled = undefined;
+		this.#settling = undefined;
+		resolve?.();
+	}
+
 	/** Stops committing. Pending waiters are rejected with `reason`. */
 	close(reason: unknown): void {
+		if (!this.#closed) this.#closeReason = reason;
 		this.#closed = true;
 		if (this.#saveTimer !== undefined) this.#options.clock.clearTimeout(this.#saveTimer);
 		this.#saveTimer = undefined;
@@ -214,6 +242,7 @@ export class ActorWriter {
 
 	#committed(generation: number, alarm: number | null | undefined): void {
 		this.#committingGeneration = 0;
+		this.#settle();
 		this.#durableGeneration = generation;
 		for (const source of this.#options.sources) source.committed?.();
 		const waiters = this.#waiters;
@@ -232,12 +261,13 @@ export class ActorWriter {
 	}
 
 	#fail(error: unknown): void {
+		this.#committingGeneration = 0;
+		this.#settle();
 		if (this.#failure !== undefined) return;
 		// Waiters (replies) get a sanitized error; the cause goes to onFailure,
 		// which logs it once and resets the actor.
 		const publicError = error instanceof ActorError ? error : errors.internal();
 		this.#failure = publicError;
-		this.#committingGeneration = 0;
 		this.#rejectAll(publicError);
 		this.#options.onFailure(error);
 	}

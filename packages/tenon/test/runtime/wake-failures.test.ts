@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { actor, setup } from "../../src/index.js";
+import { actor, memoryDriver, setup } from "../../src/index.js";
+import type { ActorStore, StorageDriver } from "../../src/storage/interfaces.js";
 import { setupTest } from "../../src/test/index.js";
 
 let failWakes = 0;
@@ -27,7 +28,79 @@ const flaky = actor({
 	},
 });
 
-const registry = setup({ use: { flaky }, logLevel: "silent" });
+let hangWakes = false;
+let onCreates = 0;
+
+/** Saves while waking, then (with `hangWakes`) never finishes: the wake times out. */
+const stalled = actor({
+	state: { log: [] as string[] },
+	onCreate: () => {
+		onCreates++;
+	},
+	onWake: async (c) => {
+		c.state.log.push("woke");
+		if (!hangWakes) return;
+		// Sent now; it fails once the wake is abandoned (the commit itself lands).
+		c.saveState().catch(() => {});
+		await new Promise(() => {});
+	},
+	actions: { log: (c) => c.state.log },
+	options: { wakeTimeout: 150 },
+});
+
+let lateSave: string | undefined;
+
+/** Goes on after its wake timed out, and saves: the save must fail, not wait forever. */
+const late = actor({
+	state: { n: 0 },
+	onWake: async (c) => {
+		await new Promise((resolve) => setTimeout(resolve, 250));
+		c.state.n++;
+		try {
+			await c.saveState();
+			lateSave = "saved";
+		} catch (error) {
+			lateSave = (error as { code?: string }).code ?? "failed";
+		}
+	},
+	actions: { n: (c) => c.state.n },
+	options: { wakeTimeout: 100 },
+});
+
+const registry = setup({ use: { flaky, stalled, late }, logLevel: "silent" });
+
+/** The memory driver whose commits wait while `held` is a promise. */
+function holdingDriver(): { driver: StorageDriver; hold: () => () => void } {
+	const inner = memoryDriver();
+	let held: Promise<void> | undefined;
+	const wrap = (store: ActorStore): ActorStore => ({
+		get: (actorId, keys) => store.get(actorId, keys),
+		list: (actorId, range, options) => store.list(actorId, range, options),
+		commit: async (batch) => {
+			if (held !== undefined) await held;
+			return store.commit(batch);
+		},
+	});
+	return {
+		hold() {
+			let release!: () => void;
+			held = new Promise((resolve) => {
+				release = resolve;
+			});
+			return () => {
+				held = undefined;
+				release();
+			};
+		},
+		driver: {
+			name: "holding(memory)",
+			async open() {
+				const handles = await inner.open();
+				return { ...handles, store: wrap(handles.store) };
+			},
+		},
+	};
+}
 
 describe("wake failures and connection state", () => {
 	it("fails the request when waking fails, and wakes again on the next one", async () => {
@@ -41,6 +114,43 @@ describe("wake failures and connection state", () => {
 		expect(await handle.wakes()).toBe(1);
 		expect(creates).toBe(2);
 		expect(await handle.wakes()).toBe(1);
+	});
+
+	it("starts the next instance only once a timed-out wake's commit has landed", async () => {
+		const { driver, hold } = holdingDriver();
+		await using t = await setupTest(registry, { storage: driver });
+		const handle = t.client.stalled.getOrCreate("s");
+		hangWakes = true;
+		onCreates = 0;
+		const release = hold();
+		// The wake's save is sent to the store (held there), then the wake times out.
+		const first = handle.log();
+		const failed = expect(first).rejects.toMatchObject({ code: "hook_timed_out" });
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		await t.clock.advance(200);
+		hangWakes = false;
+		const next = handle.log();
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		release();
+		await failed;
+		// The next instance loads what the first one's commit wrote: the actor is
+		// not created twice, and its state is not written over from a blank one.
+		expect(await next).toEqual(["woke", "woke"]);
+		expect(onCreates).toBe(1);
+	});
+
+	it("a save made after the wake timed out fails instead of waiting forever", async () => {
+		await using t = await setupTest(registry);
+		lateSave = undefined;
+		const call = t.client.late.getOrCreate("l").n();
+		const failed = expect(call).rejects.toMatchObject({ code: "hook_timed_out" });
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		await t.clock.advance(200);
+		await failed;
+		const deadline = Date.now() + 2_000;
+		while (lateSave === undefined && Date.now() < deadline)
+			await new Promise((resolve) => setTimeout(resolve, 20));
+		expect(lateSave).toBe("hook_timed_out");
 	});
 
 	it("clones a static connState for each connection", async () => {
