@@ -57,7 +57,9 @@ export function callerRequest(
 /**
  * A class, not an object literal with getters: one object per request (its
  * getters on the prototype), where the literal made two closures, their
- * context and two accessor pairs, all kept as long as the call.
+ * context and two accessor pairs, all kept as long as the call. So
+ * `headers` and `cookies` are not own properties: `{ ...c.request }` leaves
+ * them out.
  */
 class HookRequest implements CallerRequest {
 	readonly method: string;
@@ -84,6 +86,9 @@ class HookRequest implements CallerRequest {
 		this.internal = internal;
 		this.#head = head;
 		this.#webHeaders = webHeaders;
+		// Read-only, as its type says: a hook cannot make a request `internal` or change its
+		// token (a hibernating raw socket stores them). Its private fields stay writable.
+		Object.freeze(this);
 	}
 
 	get headers(): Headers {
