@@ -90,7 +90,10 @@ function writeActorId(out: Uint8Array, at: number, actorId: string, length: numb
 	// Same length as the string: ASCII, as the ids Tenon makes are.
 	if (length === actorId.length)
 		for (let i = 0; i < length; i++) out[at + i] = actorId.charCodeAt(i);
-	else encoder.encodeInto(actorId, out.subarray(at, at + length));
+	else if (encoder.encodeInto(actorId, out.subarray(at, at + length)).written !== length)
+		throw new Error(
+			`commit log: actor id ${JSON.stringify(actorId)} did not encode to ${length} bytes`,
+		);
 }
 
 /**
