@@ -13,7 +13,12 @@ import {
 	assembleActor,
 } from "./actor-assembly.js";
 import { type ActorRuns, startRuns } from "./actor-run-start.js";
-import { destroyActorData, runStopHook, runWakeSequence } from "./actor-steps.js";
+import {
+	ActorWakeIdentity,
+	destroyActorData,
+	runStopHook,
+	runWakeSequence,
+} from "./actor-steps.js";
 import type { Caller } from "./caller.js";
 import type { CloseKind } from "./connections/close-codes.js";
 import { type ConnRecord, loadConnRecords } from "./connections/conn-records.js";
@@ -182,20 +187,11 @@ export class ActorInstance implements AssemblyHost {
 
 	async #wake(loaded: LoadedState): Promise<void> {
 		const p = this.#parts;
-		// The logger is made only if `createState` asks for it: most wakes never log.
-		const instance = this;
-		const identity = {
-			actorId: this.actorId,
-			name: this.name,
-			key: this.key,
-			get log() {
-				return instance.log;
-			},
-		};
 		p.surface.setVars(
 			await runWakeSequence(
 				this.deps.definition.config,
-				identity,
+				// Its logger is made only if `createState` asks for it: most wakes never log.
+				new ActorWakeIdentity(this),
 				loaded,
 				p.tracker,
 				p.context,

@@ -8,6 +8,9 @@ const calls: string[] = [];
 const tracked = actor({
 	createState: (c, input: { label: string } | undefined) => {
 		calls.push(`createState:${input?.label ?? "none"}:${c.key.join("/")}`);
+		// Who is waking: its id and name, and its logger (made when first read).
+		if (c.actorId === "" || c.name !== "tracked" || typeof c.log.info !== "function")
+			throw new Error("createState got no identity");
 		return { label: input?.label ?? "none", wakes: 0 };
 	},
 	createVars: () => {
