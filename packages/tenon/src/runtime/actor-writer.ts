@@ -80,13 +80,11 @@ export class ActorWriter {
 	/** Made on the first wait (most awake actors are never waited for). */
 	#waiters: Waiter[] | undefined;
 	#failure: unknown = undefined;
-	#closed = false;
-	/** Why the writer closed: what waits made after it are rejected with. */
-	#closeReason: unknown = undefined;
+	/** Set once closed, with why: what waits made after it are rejected with. */
+	#closed: { readonly reason: unknown } | undefined;
 	#saveTimer: TimerHandle | undefined;
-	/** Resolves the promises of {@link settled} (made when asked while a commit is in flight). */
-	#onSettled: (() => void) | undefined;
-	#settling: Promise<void> | undefined;
+	/** What {@link settled} returns, made when asked while a commit is in flight. */
+	#settling: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
 
 	constructor(options: ActorWriterOptions) {
 		this.#options = options;
@@ -123,7 +121,11 @@ export class ActorWriter {
 
 	/** Makes sure the writes of `generation` get committed soon. */
 	flushFor(generation: number): void {
-		if (this.#closed || this.#failure !== undefined || generation <= this.#durableGeneration)
+		if (
+			this.#closed !== undefined ||
+			this.#failure !== undefined ||
+			generation <= this.#durableGeneration
+		)
 			return;
 		// The submitted commit collects the open generation (the newest) when it is sent.
 		if (this.#collectPending) return;
@@ -140,7 +142,7 @@ export class ActorWriter {
 			this.flushFor(this.#openGeneration);
 			return;
 		}
-		if (this.#saveTimer === undefined && !this.#closed) {
+		if (this.#saveTimer === undefined && this.#closed === undefined) {
 			this.#saveTimer = this.#options.clock.setTimeout(() => {
 				this.#saveTimer = undefined;
 				this.flushFor(this.#openGeneration);
@@ -153,7 +155,7 @@ export class ActorWriter {
 		if (generation <= this.#durableGeneration) return Promise.resolve();
 		if (this.#failure !== undefined) return Promise.reject(this.#failure);
 		// Closed: nothing more gets committed, so this wait would never end.
-		if (this.#closed) return Promise.reject(this.#closeReason);
+		if (this.#closed !== undefined) return Promise.reject(this.#closed.reason);
 		return new Promise<void>((resolve, reject) => {
 			const waiter = { generation, resolve, reject };
 			this.#waiters ??= [];
@@ -179,23 +181,25 @@ export class ActorWriter {
 	 */
 	settled(): Promise<void> {
 		if (this.#committingGeneration === 0) return Promise.resolve();
-		this.#settling ??= new Promise<void>((resolve) => {
-			this.#onSettled = resolve;
-		});
-		return this.#settling;
+		if (this.#settling === undefined) {
+			let resolve!: () => void;
+			const promise = new Promise<void>((done) => {
+				resolve = done;
+			});
+			this.#settling = { promise, resolve };
+		}
+		return this.#settling.promise;
 	}
 
 	#settle(): void {
-		const resolve = this.#onSettled;
-		this.#onSettled = undefined;
+		const settling = this.#settling;
 		this.#settling = undefined;
-		resolve?.();
+		settling?.resolve();
 	}
 
 	/** Stops committing. Pending waiters are rejected with `reason`. */
 	close(reason: unknown): void {
-		if (!this.#closed) this.#closeReason = reason;
-		this.#closed = true;
+		this.#closed ??= { reason };
 		if (this.#saveTimer !== undefined) this.#options.clock.clearTimeout(this.#saveTimer);
 		this.#saveTimer = undefined;
 		this.#rejectAll(reason);
@@ -208,7 +212,7 @@ export class ActorWriter {
 		this.#options.pipeline.enqueue(
 			() => {
 				this.#collectPending = false;
-				if (this.#closed || this.#failure !== undefined) return null;
+				if (this.#closed !== undefined || this.#failure !== undefined) return null;
 				const batch: WriteBatch = { puts: [], deletes: [], deleteRanges: [] };
 				for (const source of this.#options.sources) if (source.hasChanges) source.collect(batch);
 				generation = this.#openGeneration++;
@@ -254,7 +258,7 @@ export class ActorWriter {
 			if (released > 0) for (const waiter of waiters.splice(0, released)) waiter.resolve();
 		}
 		this.#options.onDurable(generation, alarm);
-		if (this.#flushRequested && !this.#closed) {
+		if (this.#flushRequested && this.#closed === undefined) {
 			this.#flushRequested = false;
 			if (this.hasPendingWrites) this.#startCommit();
 		}
