@@ -256,6 +256,8 @@ export class ActorWriter {
 				released++;
 			// No array per commit when nobody waits for this one.
 			if (released > 0) for (const waiter of waiters.splice(0, released)) waiter.resolve();
+			// An idle actor keeps no empty list (made again on the next wait).
+			if (waiters.length === 0) this.#waiters = undefined;
 		}
 		this.#options.onDurable(generation, alarm);
 		if (this.#flushRequested && this.#closed === undefined) {
