@@ -49,11 +49,13 @@ const stalled = actor({
 });
 
 let lateSave: string | undefined;
+let lateStarted = false;
 
 /** Goes on after its wake timed out, and saves: the save must fail, not wait forever. */
 const late = actor({
 	state: { n: 0 },
 	onWake: async (c) => {
+		lateStarted = true;
 		await new Promise((resolve) => setTimeout(resolve, 250));
 		c.state.n++;
 		try {
@@ -69,27 +71,44 @@ const late = actor({
 
 const registry = setup({ use: { flaky, stalled, late }, logLevel: "silent" });
 
-/** The memory driver whose commits wait while `held` is a promise. */
-function holdingDriver(): { driver: StorageDriver; hold: () => () => void } {
+/**
+ * The memory driver whose commits wait while held. `hold` returns a release
+ * function and a promise of the first commit that arrived held.
+ */
+function holdingDriver(): {
+	driver: StorageDriver;
+	hold: () => { release: () => void; arrived: Promise<void> };
+} {
 	const inner = memoryDriver();
-	let held: Promise<void> | undefined;
+	let held: { promise: Promise<void>; arrived: () => void } | undefined;
 	const wrap = (store: ActorStore): ActorStore => ({
 		get: (actorId, keys) => store.get(actorId, keys),
 		list: (actorId, range, options) => store.list(actorId, range, options),
 		commit: async (batch) => {
-			if (held !== undefined) await held;
+			if (held !== undefined) {
+				held.arrived();
+				await held.promise;
+			}
 			return store.commit(batch);
 		},
 	});
 	return {
 		hold() {
 			let release!: () => void;
-			held = new Promise((resolve) => {
+			let arrived!: () => void;
+			const promise = new Promise<void>((resolve) => {
 				release = resolve;
 			});
-			return () => {
-				held = undefined;
-				release();
+			const arrival = new Promise<void>((resolve) => {
+				arrived = resolve;
+			});
+			held = { promise, arrived };
+			return {
+				arrived: arrival,
+				release: () => {
+					held = undefined;
+					release();
+				},
 			};
 		},
 		driver: {
@@ -122,11 +141,11 @@ describe("wake failures and connection state", () => {
 		const handle = t.client.stalled.getOrCreate("s");
 		hangWakes = true;
 		onCreates = 0;
-		const release = hold();
+		const { release, arrived } = hold();
 		// The wake's save is sent to the store (held there), then the wake times out.
 		const first = handle.log();
 		const failed = expect(first).rejects.toMatchObject({ code: "hook_timed_out" });
-		await new Promise((resolve) => setTimeout(resolve, 50));
+		await arrived;
 		await t.clock.advance(200);
 		hangWakes = false;
 		const next = handle.log();
@@ -142,9 +161,11 @@ describe("wake failures and connection state", () => {
 	it("a save made after the wake timed out fails instead of waiting forever", async () => {
 		await using t = await setupTest(registry);
 		lateSave = undefined;
+		lateStarted = false;
 		const call = t.client.late.getOrCreate("l").n();
 		const failed = expect(call).rejects.toMatchObject({ code: "hook_timed_out" });
-		await new Promise((resolve) => setTimeout(resolve, 50));
+		// The wake's time limit is set before onWake runs: advancing past it then times it out.
+		while (!lateStarted) await new Promise((resolve) => setTimeout(resolve, 5));
 		await t.clock.advance(200);
 		await failed;
 		const deadline = Date.now() + 2_000;
