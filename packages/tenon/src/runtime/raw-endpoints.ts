@@ -84,7 +84,8 @@ function storeRequest(request: CallerRequest | undefined): StoredRequest | undef
 
 function restoreRequest(stored: StoredRequest | undefined): CallerRequest | undefined {
 	if (stored === undefined) return undefined;
-	return {
+	// Frozen, as a live request's is.
+	return Object.freeze({
 		method: stored.method,
 		url: stored.url,
 		headers: readOnlyHeaders(stored.headers),
@@ -92,7 +93,7 @@ function restoreRequest(stored: StoredRequest | undefined): CallerRequest | unde
 		remoteAddress: stored.remoteAddress,
 		token: stored.token,
 		internal: stored.internal,
-	};
+	});
 }
 
 /**

@@ -277,6 +277,8 @@ const echo = actor({
 	createConnState: () => ({ messages: 0 }),
 	onWebSocket: (c, ws) => {
 		c.state.handlerRuns++;
+		// Read-only, live or restored after hibernation.
+		if (!Object.isFrozen(c.request)) throw new Error("c.request is not frozen");
 		if (!ws.restored) ws.send(`welcome ${c.request?.headers.get("x-who") ?? "?"}`);
 		ws.addEventListener("message", (event) => {
 			c.conn.state.messages++;
