@@ -1,5 +1,6 @@
 import type { RunRewind } from "../actor/run-host.js";
 import type { ActorKeyList } from "../actor/types.js";
+import { type Deferred, deferred } from "../common/deferred.js";
 import { type Logger, moduleLogger } from "../common/logger.js";
 import { withTimeout } from "../common/timeouts.js";
 import { monotonicSeconds } from "../observability/metrics.js";
@@ -76,7 +77,7 @@ export class ActorInstance implements AssemblyHost {
 	#runs: ActorRuns | undefined;
 	#stopping: Promise<void> | undefined;
 	/** Made when someone first waits for the stop (most actors are never waited for). */
-	#stopWaiters: { promise: Promise<void>; resolve: () => void } | undefined;
+	#stopWaiters: Deferred<void> | undefined;
 	/** The write fence this instance holds (its lease epoch in a cluster). */
 	readonly fence: number;
 
@@ -387,11 +388,7 @@ export class ActorInstance implements AssemblyHost {
 	get stopped(): Promise<void> {
 		if (this.#stopWaiters === undefined) {
 			if (this.#ended) return Promise.resolve();
-			let resolve!: () => void;
-			const promise = new Promise<void>((done) => {
-				resolve = done;
-			});
-			this.#stopWaiters = { promise, resolve };
+			this.#stopWaiters = deferred<void>();
 		}
 		return this.#stopWaiters.promise;
 	}
@@ -401,7 +398,7 @@ export class ActorInstance implements AssemblyHost {
 		this.#ended = true;
 		this.status = "stopped";
 		this.#events.onStopped(this);
-		this.#stopWaiters?.resolve();
+		this.#stopWaiters?.resolve(undefined);
 	}
 
 	/**

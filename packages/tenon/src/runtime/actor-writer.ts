@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from "../common/clock.js";
+import { type Deferred, deferred } from "../common/deferred.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import type { CommitPipeline } from "../storage/commit-pipeline.js";
 import type { Entry, KeyRange } from "../storage/interfaces.js";
@@ -84,7 +85,7 @@ export class ActorWriter {
 	#closed: { readonly reason: unknown } | undefined;
 	#saveTimer: TimerHandle | undefined;
 	/** What {@link settled} returns, made when asked while a commit is in flight. */
-	#settling: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
+	#settling: Deferred<void> | undefined;
 
 	constructor(options: ActorWriterOptions) {
 		this.#options = options;
@@ -181,20 +182,14 @@ export class ActorWriter {
 	 */
 	settled(): Promise<void> {
 		if (this.#committingGeneration === 0) return Promise.resolve();
-		if (this.#settling === undefined) {
-			let resolve!: () => void;
-			const promise = new Promise<void>((done) => {
-				resolve = done;
-			});
-			this.#settling = { promise, resolve };
-		}
+		this.#settling ??= deferred<void>();
 		return this.#settling.promise;
 	}
 
 	#settle(): void {
 		const settling = this.#settling;
 		this.#settling = undefined;
-		settling?.resolve();
+		settling?.resolve(undefined);
 	}
 
 	/** Stops committing. Pending waiters are rejected with `reason`. */
