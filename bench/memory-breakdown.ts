@@ -8,11 +8,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createClient } from "tenon/client";
-import { captureRequest, RequestReplay } from "./lib/http-replay.js";
+import { IDLE_WAKE_CONCURRENCY, idleKey, idleTouchReplay } from "./lib/idle-touch.js";
 import { startBundled } from "./lib/process.js";
 import { forRange } from "./lib/workloads.js";
-import type { benchRegistry } from "./servers/tenon.js";
 
 interface Detail {
 	usage: NodeJS.MemoryUsage;
@@ -33,14 +31,7 @@ const server = await startBundled(
 const probe = /MEMORY (\S+)/.exec(server.output)?.[1] ?? "";
 const detail = async (query = ""): Promise<Detail> =>
 	(await (await fetch(`${probe}/memory-detail${query}`)).json()) as Detail;
-const touch = new RequestReplay(
-	await captureRequest((fetch) =>
-		createClient<typeof benchRegistry>({ endpoint: server.url, encoding: "cbor", fetch })
-			.idle.getOrCreate("idle-0")
-			.touch(),
-	),
-	64,
-);
+const touch = await idleTouchReplay(server.url);
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(2)} KiB`;
 function report(count: number, base: Detail, now: Detail, when = ""): void {
@@ -70,7 +61,7 @@ try {
 	let woken = 0;
 	for (const count of counts) {
 		const started = performance.now();
-		await forRange(woken, count, 64, (i) => touch.send({ "rvt-key": `idle-${i}` }));
+		await forRange(woken, count, IDLE_WAKE_CONCURRENCY, (i) => touch.send(idleKey(i)));
 		console.error(
 			`woke ${count - woken} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
 		);

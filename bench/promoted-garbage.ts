@@ -10,11 +10,9 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createClient } from "tenon/client";
-import { captureRequest, RequestReplay } from "./lib/http-replay.js";
+import { IDLE_WAKE_CONCURRENCY, idleKey, idleTouchReplay } from "./lib/idle-touch.js";
 import { sessionPids, startBundled } from "./lib/process.js";
 import { forRange } from "./lib/workloads.js";
-import type { benchRegistry } from "./servers/tenon.js";
 
 const count = Number(process.argv[2] ?? 50_000);
 const rows = Number(process.argv[3] ?? 30);
@@ -44,16 +42,9 @@ async function sampledWake(major: boolean): Promise<Profile> {
 		},
 		["--no-turbo-inlining", "--import", join(import.meta.dirname, "lib", "heap-sampler.mjs")],
 	);
-	const touch = new RequestReplay(
-		await captureRequest((fetch) =>
-			createClient<typeof benchRegistry>({ endpoint: server.url, encoding: "cbor", fetch })
-				.idle.getOrCreate("idle-0")
-				.touch(),
-		),
-		64,
-	);
+	const touch = await idleTouchReplay(server.url);
 	try {
-		await forRange(0, count, 64, (i) => touch.send({ "rvt-key": `idle-${i}` }));
+		await forRange(0, count, IDLE_WAKE_CONCURRENCY, (i) => touch.send(idleKey(i)));
 		await new Promise((resolve) => setTimeout(resolve, 500));
 		for (const pid of sessionPids(server.child.pid as number)) process.kill(pid, "SIGUSR2");
 		while (!existsSync(out)) await new Promise((resolve) => setTimeout(resolve, 100));
