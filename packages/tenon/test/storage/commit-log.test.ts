@@ -200,7 +200,7 @@ describe("commit log appends", () => {
 		expect(keysOf(replayLog(file, 2, PASS + 1).groups)).toEqual(["k3"]);
 		file.cutAtSync(1);
 		expect(() => log.writeSync(log.reserve(group(4), makeRoom))).toThrow("power cut");
-		expect(() => log.reserve(group(5), makeRoom)).toThrow(/failed to write earlier/);
+		expect(() => log.reserve(group(5), makeRoom)).toThrow(/failed earlier/);
 	});
 
 	it("refuses to reserve a record while the one before is not written (its bytes may share a buffer)", () => {

@@ -70,7 +70,7 @@ async function fresh(limits = LIMITS) {
 			return attempts;
 		};
 	};
-	return { start, failTransactionsAfter };
+	return { start, failTransactionsAfter, env };
 }
 
 describe("commit log recovery and client bytes shaped like records", () => {
@@ -202,5 +202,49 @@ describe("a checkpoint that fails", () => {
 		// The writes are durable all along, and the next checkpoint applies all of them.
 		writer.checkpoint();
 		expect(new TextDecoder().decode(writer.view.get(ACTOR, bytes("k4")))).toBe("4");
+	});
+});
+
+describe("a checkpoint whose last transaction reports an error after it committed", () => {
+	// LMDB can report an error once the checkpoint's last transaction (the one
+	// storing the applied sequence number and the next pass) reached the disk,
+	// say a failed sync of its meta page. The writer must not go on writing
+	// records of the old pass: the next start would take the stored new pass
+	// and skip them, losing acknowledged commits. (Found in review on 2026-11-24.)
+	it("refuses later commits until a restart, and the restart loses no acknowledged commit", async () => {
+		const { start, env } = await fresh();
+		const first = start();
+		first.commitSync([put(ACTOR, "before", bytes("1"))]);
+		const transactionSync = env.root.transactionSync.bind(env.root);
+		env.root.transactionSync = ((callback: () => unknown) => {
+			transactionSync(callback);
+			throw new Error("meta page sync failed");
+		}) as typeof env.root.transactionSync;
+		expect(() => first.checkpoint()).toThrow("meta page sync failed");
+		env.root.transactionSync = transactionSync;
+		// Acknowledging this one would lose it at the next start.
+		expect(() => first.commitSync([put(ACTOR, "after", bytes("2"))])).toThrow("restart the server");
+		await expect(first.commit([put(ACTOR, "after", bytes("2"))])).rejects.toThrow(
+			"restart the server",
+		);
+
+		const second = start();
+		expect(new TextDecoder().decode(second.view.get(ACTOR, bytes("before")))).toBe("1");
+		second.commitSync([put(ACTOR, "after", bytes("3"))]);
+		const third = start();
+		expect(new TextDecoder().decode(third.view.get(ACTOR, bytes("after")))).toBe("3");
+	});
+
+	it("a transaction that failed without committing (a full map) is retried as before", async () => {
+		const { start, failTransactionsAfter } = await fresh();
+		const writer = start();
+		writer.commitSync([put(ACTOR, "k", bytes("1"))]);
+		const restore = failTransactionsAfter(0, "MDB_MAP_FULL");
+		expect(() => writer.checkpoint()).toThrow("MDB_MAP_FULL");
+		restore();
+		writer.commitSync([put(ACTOR, "k", bytes("2"))]);
+		writer.checkpoint();
+		const again = start();
+		expect(new TextDecoder().decode(again.view.get(ACTOR, bytes("k")))).toBe("2");
 	});
 });

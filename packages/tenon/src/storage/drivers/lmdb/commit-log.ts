@@ -89,6 +89,14 @@ export class CommitLog {
 		this.#pass = pass;
 	}
 
+	/**
+	 * Refuses every later append, as after a failed write: for a failure
+	 * around the log that leaves what a restart would replay in doubt.
+	 */
+	fail(error: unknown): void {
+		this.#failure ??= error;
+	}
+
 	/** Sequence number of the last record reserved. */
 	get lastSeq(): number {
 		return this.#nextSeq - 1;
@@ -133,9 +141,12 @@ export class CommitLog {
 	 */
 	reserve(ops: readonly LogOp[], makeRoom: (bytes: number) => void): ReservedRecord {
 		if (this.#failure !== undefined) {
-			throw new Error("The commit log failed to write earlier; restart the server to recover it.", {
-				cause: this.#failure,
-			});
+			throw new Error(
+				"The commit log failed earlier (a write, a sync or a checkpoint); restart the server to recover it.",
+				{
+					cause: this.#failure,
+				},
+			);
 		}
 		if (this.#unwritten)
 			throw new Error("commit log: a record was reserved before the last one was written");

@@ -232,15 +232,37 @@ export class LogWriter implements CommitWriter {
 		// Nothing written since the last rewind: the file holds no record of this pass yet.
 		if (this.#active.empty && this.#log.used === 0) return;
 		const pass = newPass();
-		checkpointLayer(
-			this.#env,
-			this.#active,
-			this.#log.lastSeq,
-			pass,
-			this.#limits.checkpointChunkOps,
-		);
+		try {
+			checkpointLayer(
+				this.#env,
+				this.#active,
+				this.#log.lastSeq,
+				pass,
+				this.#limits.checkpointChunkOps,
+			);
+		} catch (error) {
+			if (this.#passStored(pass)) this.#log.fail(error);
+			throw error;
+		}
 		this.#active = new OverlayLayer();
 		this.#log.rewind(pass);
+	}
+
+	/**
+	 * After a checkpoint failed: true when its last transaction may have
+	 * committed anyway (LMDB reports a failed sync of its meta page after the
+	 * page was written), i.e. LMDB shows `pass`, or cannot be read. Records
+	 * of the old pass written after that would be skipped by the next start's
+	 * replay, so the log must take no more; the restart's recovery then finds
+	 * LMDB and the log consistent either way. A transaction that failed
+	 * before committing (a full map) leaves the old pass: retried later.
+	 */
+	#passStored(pass: number): boolean {
+		try {
+			return this.#env.meta.get(PASS_KEY) === pass;
+		} catch {
+			return true;
+		}
 	}
 
 	#checkpointWhenIdle(): void {
