@@ -233,10 +233,26 @@ export function describeStoreConformance(driverName: string, target: Conformance
 			try {
 				const id = testActorId();
 				const first = await driver.open();
-				await first.store.commit([item(id, { puts: [[b("k"), b("v")]] })]);
+				// A key too long for some engines' key limit (LMDB keeps such keys apart).
+				const long = b("z".repeat(2100));
+				await first.store.commit([
+					item(id, {
+						puts: [
+							[b("k"), b("v")],
+							[long, b("long")],
+						],
+					}),
+				]);
 				await first.close();
 				const second = await driver.open();
 				expect(s((await second.store.get(id, [b("k")]))[0])).toBe("v");
+				// Listed too, after a reopen (not only by the process that wrote it).
+				expect(
+					(await second.store.list(id, {})).map(([key, value]) => [key.length, s(value)]),
+				).toEqual([
+					[1, "v"],
+					[2100, "long"],
+				]);
 				await second.close();
 			} finally {
 				await target.cleanup?.();

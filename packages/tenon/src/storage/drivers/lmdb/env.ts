@@ -17,6 +17,14 @@ export interface LmdbEnv {
 	data: Database<Uint8Array, Uint8Array>;
 	/** Keys too long for LMDB: spill key -> CBOR [full key, value] (see store.ts). */
 	dataLong: Database<Uint8Array, Uint8Array>;
+	/**
+	 * False while `dataLong` is certainly empty (none at open, none put since):
+	 * listings then skip its range scan. Few applications ever store a key
+	 * that long, and each lmdb-js range scan allocates objects (an iterable,
+	 * a TextDecoder, closures) that outlive a scavenge, so a wake-up's reads
+	 * (state, queue, timers, connections) left twice the garbage in the old space.
+	 */
+	mayHoldLongKeys: boolean;
 	/** actorId -> highest accepted fence. */
 	fences: Database<number, string>;
 	/** actorId -> alarm time. */
@@ -62,6 +70,9 @@ export async function openLmdbEnv(path: string): Promise<LmdbEnv> {
 		...(INITIAL_MAP_SIZE === undefined ? {} : { mapSize: INITIAL_MAP_SIZE }),
 	});
 	const binary = { encoding: "binary", keyEncoding: "binary" } as const;
+	const dataLong = root.openDB({ name: "data-long", ...binary });
+	let mayHoldLongKeys = false;
+	for (const _ of dataLong.getKeys({ limit: 1 })) mayHoldLongKeys = true;
 	return {
 		root,
 		actors: root.openDB({ name: "actors", encoding: "binary" }),
@@ -69,7 +80,8 @@ export async function openLmdbEnv(path: string): Promise<LmdbEnv> {
 		names: root.openDB({ name: "names", keyEncoding: "ordered-binary", encoding: "string" }),
 		inputs: root.openDB({ name: "inputs", encoding: "binary" }),
 		data: root.openDB({ name: "data", ...binary }),
-		dataLong: root.openDB({ name: "data-long", ...binary }),
+		dataLong,
+		mayHoldLongKeys,
 		fences: root.openDB({ name: "fences", encoding: "msgpack" }),
 		alarmsByActor: root.openDB({ name: "alarms-by-actor", encoding: "msgpack" }),
 		alarmsByTime: root.openDB({

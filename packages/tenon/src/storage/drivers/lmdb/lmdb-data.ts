@@ -20,8 +20,9 @@ export function readData(env: LmdbEnv, absoluteKey: Uint8Array): Uint8Array | un
 
 /** Long keys inside `bounds`, as absolute entries, in key order. */
 function longEntries(env: LmdbEnv, bounds: Bounds): Entry[] {
-	const range = spillRange(bounds);
 	const out: Entry[] = [];
+	if (!env.mayHoldLongKeys) return out;
+	const range = spillRange(bounds);
 	for (const { value } of env.dataLong.getRange({ start: range.start, end: range.end })) {
 		const [fullKey, stored] = cborDecode(value) as [Uint8Array, Uint8Array];
 		if (inRange(fullKey, bounds.start, bounds.end))
@@ -56,9 +57,10 @@ export function* scanData(env: LmdbEnv, bounds: Bounds, reverse: boolean): Gener
 
 /** Writes one value; must run inside a write transaction. */
 export function putData(env: LmdbEnv, absoluteKey: Uint8Array, value: Uint8Array): void {
-	if (isLong(absoluteKey))
+	if (isLong(absoluteKey)) {
+		env.mayHoldLongKeys = true;
 		env.dataLong.putSync(spillKey(absoluteKey), cborEncode([absoluteKey, value]));
-	else env.data.putSync(absoluteKey, value);
+	} else env.data.putSync(absoluteKey, value);
 }
 
 /** Deletes one key; must run inside a write transaction. */
