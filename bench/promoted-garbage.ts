@@ -13,9 +13,14 @@ import { join } from "node:path";
 import { IDLE_WAKE_CONCURRENCY, idleKey, idleTouchReplay } from "./lib/idle-touch.js";
 import { sessionPids, startBundled } from "./lib/process.js";
 import { forRange } from "./lib/workloads.js";
+import { openMany, tenonPipe } from "./suites/hibernation.js";
 
 const count = Number(process.argv[2] ?? 50_000);
 const rows = Number(process.argv[3] ?? 30);
+/** `wake` (row 6) or `h1` (the hibernation suite's connection burst). */
+const burst = process.argv[4] === "h1" ? "h1" : "wake";
+/** The hibernation suite's lobby sleeps after this much idle time (ms). */
+const LOBBY_SLEEP_MS = 300;
 const work = mkdtempSync(join(tmpdir(), "tenon-promoted-"));
 
 interface ProfileNode {
@@ -28,8 +33,8 @@ interface Profile {
 	samples: { size: number; nodeId: number }[];
 }
 
-/** Wakes `count` idle actors as row 6 does; returns the server's sampled heap profile. */
-async function sampledWake(major: boolean): Promise<Profile> {
+/** Runs the burst on a new bench server; returns the server's sampled heap profile. */
+async function sampledBurst(major: boolean): Promise<Profile> {
 	const out = join(work, major ? "major.json" : "live.json");
 	const dataDir = mkdtempSync(join(work, "data-"));
 	const server = await startBundled(
@@ -39,20 +44,53 @@ async function sampledWake(major: boolean): Promise<Profile> {
 			TENON_LOG_LEVEL: "error",
 			HEAP_SAMPLER_MAJOR: major ? "1" : "0",
 			HEAP_SAMPLER_OUT: out,
+			TENON_BENCH_LOBBY_SLEEP_MS: String(LOBBY_SLEEP_MS),
 		},
 		["--no-turbo-inlining", "--import", join(import.meta.dirname, "lib", "heap-sampler.mjs")],
 	);
-	const touch = await idleTouchReplay(server.url);
+	const settled = burst === "h1" ? await connectionBurst(server.url) : await wakeBurst(server.url);
 	try {
-		await forRange(0, count, IDLE_WAKE_CONCURRENCY, (i) => touch.send(idleKey(i)));
-		await new Promise((resolve) => setTimeout(resolve, 500));
 		for (const pid of sessionPids(server.child.pid as number)) process.kill(pid, "SIGUSR2");
 		while (!existsSync(out)) await new Promise((resolve) => setTimeout(resolve, 100));
 		return JSON.parse(readFileSync(out, "utf8")) as Profile;
 	} finally {
-		touch.close();
+		settled.close();
 		await server.stop();
 	}
+}
+
+/** Row 6: `count` idle actors woken by one request each. */
+async function wakeBurst(url: string): Promise<{ close(): void }> {
+	const touch = await idleTouchReplay(url);
+	await forRange(0, count, IDLE_WAKE_CONCURRENCY, (i) => touch.send(idleKey(i)));
+	await new Promise((resolve) => setTimeout(resolve, 500));
+	return touch;
+}
+
+/**
+ * H1: `count` connections over `count / 10` lobby actors, opened as the
+ * hibernation suite opens them, until every one is hibernated.
+ */
+async function connectionBurst(url: string): Promise<{ close(): void }> {
+	const actors = Math.max(1, Math.floor(count / 10));
+	// As the suite: the actors exist and sleep before the burst.
+	const warm = await openMany(actors, actors, (key) => tenonPipe(url, key));
+	await Promise.all(warm.map((pipe) => pipe.request()));
+	for (const pipe of warm) pipe.close();
+	await new Promise((resolve) => setTimeout(resolve, LOBBY_SLEEP_MS + 500));
+	const pipes = await openMany(count, actors, (key) => tenonPipe(url, key));
+	for (;;) {
+		const response = await fetch(`${url}/inspector/sockets`, {
+			headers: { authorization: "Bearer bench-inspector-token" },
+		});
+		if (((await response.json()) as { hibernated: number }).hibernated >= count) break;
+		await new Promise((resolve) => setTimeout(resolve, 100));
+	}
+	return {
+		close: () => {
+			for (const pipe of pipes) pipe.close();
+		},
+	};
 }
 
 /** Sampled bytes per allocation site: the allocating function and three callers. */
@@ -80,15 +118,16 @@ function bySite(profile: Profile): Map<string, number> {
 }
 
 try {
-	const withMajor = bySite(await sampledWake(true));
-	const live = bySite(await sampledWake(false));
+	const withMajor = bySite(await sampledBurst(true));
+	const live = bySite(await sampledBurst(false));
 	const promoted = [...withMajor].map(
 		([site, bytes]) => [site, bytes - (live.get(site) ?? 0)] as const,
 	);
 	const total = promoted.reduce((sum, [, bytes]) => sum + bytes, 0);
 	const perWake = (bytes: number) => `${(bytes / count).toFixed(0)} B`;
+	const unit = burst === "h1" ? "connection" : "wake-up";
 	console.log(
-		`${count.toLocaleString("en")} wake-ups: promoted, then collected by a major GC, about ${perWake(total)} per wake-up (sampled; sites differ by sampling noise too)`,
+		`${count.toLocaleString("en")} ${unit}s: promoted, then collected by a major GC, about ${perWake(total)} per ${unit} (sampled; sites differ by sampling noise too)`,
 	);
 	for (const [site, bytes] of promoted.sort((a, b) => b[1] - a[1]).slice(0, rows))
 		console.log(`${perWake(bytes).padStart(7)}  ${site}`);

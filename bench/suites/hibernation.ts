@@ -40,7 +40,7 @@ interface Pipe {
 }
 
 /** A Tenon connection over a bare socket (JSON): Init first, then `hello` calls by id. */
-async function tenonPipe(base: string, key: string): Promise<Pipe> {
+export async function tenonPipe(base: string, key: string): Promise<Pipe> {
 	const url = `${base.replace(/^http/, "ws")}/gateway/lobby/connect?rvt-method=getOrCreate&rvt-key=${key}`;
 	const socket = new WebSocket(url, ["rivet", "rivet_encoding.json"], { perMessageDeflate: false });
 	const waiting = new Map<number, (value: string) => void>();
@@ -106,7 +106,7 @@ async function workerdPipe(base: string, key: string): Promise<Pipe> {
 }
 
 /** Opens `count` pipes over `actors` keys, a few dozen at a time. */
-async function openMany(
+export async function openMany(
 	count: number,
 	actors: number,
 	make: (key: string) => Promise<Pipe>,
