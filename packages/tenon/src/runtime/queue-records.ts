@@ -162,7 +162,11 @@ export function emptyQueue(nextSeq = 1): StoredQueue {
 /** Reads an actor's stored queue messages and metadata, and counts its dead letters (on wake). */
 export async function loadStoredQueue(store: ActorStore, actorId: string): Promise<StoredQueue> {
 	const [meta] = await store.get(actorId, [QUEUE_META_KEY]);
-	const nextSeq = meta === undefined ? 1 : (cborDecode(meta) as { nextSeq: number }).nextSeq;
+	// Every message is written with this record (since the first stored
+	// queue), and dead letters are messages moved: without it there are none,
+	// and a wake-up makes no range reads for queues it never used.
+	if (meta === undefined) return emptyQueue();
+	const nextSeq = (cborDecode(meta) as { nextSeq: number }).nextSeq;
 	const entries = await store.list(actorId, MESSAGE_RANGE);
 	const messages = entries.map(([key, value]) => decodeMessage(key, value));
 	const deadLetters = (await store.list(actorId, DEAD_LETTER_RANGE)).length;

@@ -128,11 +128,15 @@ export class ScheduleManager implements WriteSource {
 	/** Loads timers and jobs. */
 	async load(store: ActorStore, actorId: string): Promise<void> {
 		const [meta] = await store.get(actorId, [META_KEY]);
-		if (meta !== undefined) this.#nextId = (cborDecode(meta) as { nextId: number }).nextId;
-		for (const [key, value] of await store.list(actorId, ONE_SHOT_RANGE)) {
-			const id = Number(new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(2));
-			const record = cborDecode(value) as Omit<ScheduledEvent, "id">;
-			this.#ownOneShots().set(id, { ...record, id: String(id) });
+		// Every timer is written with this record: without it there are none to
+		// read (jobs are not counted in it, so they are always read).
+		if (meta !== undefined) {
+			this.#nextId = (cborDecode(meta) as { nextId: number }).nextId;
+			for (const [key, value] of await store.list(actorId, ONE_SHOT_RANGE)) {
+				const id = Number(new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(2));
+				const record = cborDecode(value) as Omit<ScheduledEvent, "id">;
+				this.#ownOneShots().set(id, { ...record, id: String(id) });
+			}
 		}
 		for (const [, value] of await store.list(actorId, JOB_RANGE)) {
 			const job = cborDecode(value) as StoredJob;

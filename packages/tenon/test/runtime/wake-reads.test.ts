@@ -87,6 +87,24 @@ it("creating an actor reads only its metadata; waking a stored one loads its que
 	expect(await handle.take()).toBe("kept while asleep");
 });
 
+it("waking an actor that never used queues or timers reads no range of theirs", async () => {
+	const { driver, reads } = countingDriver();
+	await using t = await setupTest(setup({ use: { keeper }, logLevel: "silent" }), {
+		storage: driver,
+	});
+	const handle = t.client.keeper.getOrCreate("plain");
+	expect(await handle.bump()).toBe(1);
+	expect(await handle.nap()).toBe("napping");
+	await t.settle();
+	expect(t.awakeActors()).toBe(0);
+
+	reads.list = 0;
+	expect(await handle.count()).toBe(1);
+	// Its state, its cron jobs and its connections: not its queue messages,
+	// dead letters or timers (each written with a record a point read finds).
+	expect(reads.list).toBe(3);
+});
+
 const shifter = actor({
 	createState: (): number | { value: number } => 1,
 	actions: {
