@@ -3,7 +3,14 @@
 // build graphs whose size explodes when walked or re-encoded, and bignums
 // (tags 2/3) decode in time quadratic in their length. This scan walks the
 // bytes once, with an explicit stack (no recursion), and refuses those
-// before any of them is built.
+// before any of them is built. It also counts items and containers against
+// the limits of value-limits.ts.
+import {
+	containersProblem,
+	itemsProblem,
+	MAX_VALUE_CONTAINERS,
+	MAX_VALUE_ITEMS,
+} from "./value-limits.js";
 
 /** Largest bignum payload accepted (bytes): 1 KiB is an 8,192-bit integer. */
 export const MAX_BIGNUM_BYTES = 1_024;
@@ -19,7 +26,8 @@ const TAG_NEG_BIGNUM = 3;
  * Returns why `bytes` may not be decoded, or undefined when it may. Checks
  * structure only (the decoder still validates everything else): lengths fit
  * in the input, nesting stays within {@link MAX_CBOR_DEPTH}, no value-sharing
- * tags, bignums within {@link MAX_BIGNUM_BYTES}.
+ * tags, bignums within {@link MAX_BIGNUM_BYTES}, at most {@link MAX_VALUE_ITEMS}
+ * items and {@link MAX_VALUE_CONTAINERS} arrays and maps.
  */
 export function cborProblem(bytes: Uint8Array): string | undefined {
 	const end = bytes.length;
@@ -32,6 +40,7 @@ export function cborProblem(bytes: Uint8Array): string | undefined {
 	let bignumNext = false;
 	let offset = 0;
 	let items = 0;
+	let containers = 0;
 	while (offset < end) {
 		const initial = bytes[offset++] as number;
 		const major = initial >> 5;
@@ -53,6 +62,7 @@ export function cborProblem(bytes: Uint8Array): string | undefined {
 		} else if (info === 31) argument = -1;
 		else return "a reserved additional value";
 		if (++items > end) return "more items than bytes";
+		if (items > MAX_VALUE_ITEMS) return itemsProblem();
 		if (bignumNext && major !== 2) return "a bignum that is not a byte string";
 		switch (major) {
 			case 0:
@@ -76,6 +86,7 @@ export function cborProblem(bytes: Uint8Array): string | undefined {
 				break;
 			case 4:
 			case 5: {
+				if (++containers > MAX_VALUE_CONTAINERS) return containersProblem();
 				const count = argument === -1 ? -1 : major === 5 ? argument * 2 : argument;
 				if (count > end - offset) return "a container longer than the input";
 				if (count === 0) break;

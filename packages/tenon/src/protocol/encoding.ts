@@ -4,6 +4,7 @@ import { cborProblem } from "./cbor-guard.js";
 import { type ActorError, errors } from "./errors.js";
 import { isDollarPair, jsonParseCompat, jsonStringifyCompat, reviveTags } from "./json-compat.js";
 import { findNotPlain } from "./plain-data.js";
+import { jsonProblem } from "./value-limits.js";
 
 /**
  * The wire encodings a client can choose: JSON, CBOR, and BARE (RivetKit's
@@ -139,8 +140,12 @@ const DOLLAR = 0x24;
 export function decodeValue(encoding: Encoding, data: string | Uint8Array): unknown {
 	try {
 		switch (encoding) {
-			case "json":
-				return jsonParseCompat(typeof data === "string" ? data : utf8Decoder.decode(data));
+			case "json": {
+				const text = typeof data === "string" ? data : utf8Decoder.decode(data);
+				const problem = jsonProblem(text);
+				if (problem !== undefined) throw new Error(problem);
+				return jsonParseCompat(text);
+			}
 			case "cbor":
 			case "bare": {
 				if (typeof data === "string") throw new Error("CBOR messages must be binary");

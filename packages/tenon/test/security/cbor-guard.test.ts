@@ -6,6 +6,11 @@ import { Encoder } from "cbor-x";
 import fc from "fast-check";
 import { expect, it } from "vitest";
 import { cborProblem, MAX_CBOR_DEPTH } from "../../src/protocol/cbor-guard.js";
+import {
+	jsonProblem,
+	MAX_VALUE_CONTAINERS,
+	MAX_VALUE_ITEMS,
+} from "../../src/protocol/value-limits.js";
 
 const encoder = new Encoder({ useRecords: false, pack: false, tagUint8Array: false });
 const value = fc.jsonValue({ maxDepth: 6 });
@@ -54,4 +59,31 @@ it("finishes containers an indefinite one completes, and refuses stray or missin
 	expect(cborProblem(Uint8Array.from([0x9f, 0x01]))).toBe("the input ends inside a value");
 	// Indefinite text: chunks until a break.
 	expect(cborProblem(Uint8Array.from([0x7f, 0x61, 0x61, 0x61, 0x62, 0xff]))).toBeUndefined();
+});
+
+it("counts a value's items and containers against their limits, in CBOR and in JSON", () => {
+	/** An array of `count` copies of `item` (CBOR: a 4-byte length). */
+	const cborArray = (count: number, item: number[]) =>
+		Uint8Array.from([
+			0x9a,
+			...[24, 16, 8, 0].map((s) => (count >>> s) & 0xff),
+			...Array.from({ length: count }, () => item).flat(),
+		]);
+	// The outer array counts as one container and one item.
+	expect(cborProblem(cborArray(MAX_VALUE_CONTAINERS - 1, [0x80]))).toBeUndefined();
+	expect(cborProblem(cborArray(MAX_VALUE_CONTAINERS, [0x80]))).toMatch(/arrays and maps/);
+	expect(cborProblem(cborArray(MAX_VALUE_ITEMS - 1, [0x00]))).toBeUndefined();
+	expect(cborProblem(cborArray(MAX_VALUE_ITEMS, [0x00]))).toMatch(/items/);
+	// Map keys are items too; a map is a container.
+	expect(cborProblem(Uint8Array.from([0xb9, 0x00, 0x01, 0x00, 0x00]))).toBeUndefined();
+
+	const jsonArray = (count: number, item: string) =>
+		`[${Array.from({ length: count }, () => item).join(",")}]`;
+	expect(jsonProblem(jsonArray(MAX_VALUE_CONTAINERS - 1, "{}"))).toBeUndefined();
+	expect(jsonProblem(jsonArray(MAX_VALUE_CONTAINERS, "[]"))).toMatch(/arrays and maps/);
+	expect(jsonProblem(jsonArray(MAX_VALUE_ITEMS - 1, "0"))).toBeUndefined();
+	expect(jsonProblem(jsonArray(MAX_VALUE_ITEMS + 1, "0"))).toMatch(/items/);
+	// Brackets, braces and commas inside strings (escaped quotes too) do not count.
+	const text = JSON.stringify(['[{,\\"'.repeat(MAX_VALUE_ITEMS)]);
+	expect(jsonProblem(text)).toBeUndefined();
 });

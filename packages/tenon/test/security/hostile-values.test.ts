@@ -5,6 +5,7 @@ import { Encoder, Tag } from "cbor-x";
 import { describe, expect, it } from "vitest";
 import { actor, queue, setup } from "../../src/index.js";
 import { bytesToBase64, bytesToBase64Url } from "../../src/protocol/bytes.js";
+import { MAX_VALUE_CONTAINERS } from "../../src/protocol/value-limits.js";
 import { setupTest } from "../../src/test/index.js";
 import { outcome, plainCbor, postCbor, postJson, rawRequest, rawSocket } from "../helpers/raw.js";
 
@@ -153,6 +154,37 @@ describe("values that are expensive to decode or to walk", () => {
 			plainCbor.encode({ args: [2n ** 100n] }),
 		);
 		expect(small.status).toBe(200);
+	});
+
+	it("a body of millions of tiny containers is refused before it is decoded", async () => {
+		// Regression (an attacker probe, 2026-11-24): 10 MB of empty arrays under the
+		// 20 MiB body limit took ~10 s to decode and check, blocked every other caller
+		// meanwhile, and left the server a gigabyte larger.
+		await using t = await setupTest(registry);
+		const count = 2_000_000;
+		const cbor = new Uint8Array(11 + count);
+		cbor.set([0xa1, 0x64, ...new TextEncoder().encode("args"), 0x81, 0x9a]);
+		new DataView(cbor.buffer).setUint32(7, count);
+		cbor.fill(0x80, 11);
+		const json = `{"args":[[${"[],".repeat(count - 1)}[]]]}`;
+		const flat = `{"args":[[${"0,".repeat(count - 1)}0]]}`;
+		const started = performance.now();
+		const [cborAnswer, jsonAnswer, flatAnswer, healthy] = await Promise.all([
+			postCbor(`${t.url}${action("keep")}`, cbor),
+			postJson(`${t.url}${action("keep")}`, json),
+			postJson(`${t.url}${action("keep")}`, flat),
+			t.client.box.getOrCreate("other").add(1),
+		]);
+		expect(performance.now() - started).toBeLessThan(2_000);
+		for (const answer of [cborAnswer, jsonAnswer, flatAnswer])
+			expect(outcome(answer)).toEqual({ status: 400, group: "request", code: "malformed" });
+		expect(healthy).toBe(1);
+		// Within the limits, a large value is kept.
+		const fine = await postJson(
+			`${t.url}${action("keep")}`,
+			`{"args":[[${"[1],".repeat(MAX_VALUE_CONTAINERS - 4)}[1]]]}`,
+		);
+		expect(fine.status).toBe(200);
 	});
 
 	it("a $BigInt with too many digits is refused", async () => {
