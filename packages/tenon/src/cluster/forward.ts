@@ -47,7 +47,9 @@ export function actorUnavailable(reason: string): ActorError {
 }
 
 /** How many times a request was forwarded already. */
-export function hopsOf(request: Request): number {
+export function hopsOf(request: {
+	readonly headers: { get(name: string): string | null };
+}): number {
 	const hops = Number(request.headers.get(HOPS_HEADER) ?? "0");
 	return Number.isInteger(hops) && hops >= 0 ? hops : MAX_HOPS;
 }

@@ -30,6 +30,15 @@ export interface BodySource {
 	discard(): Promise<void>;
 }
 
+/**
+ * A WebSocket upgrade request as the core's upgrade hook takes it: its head,
+ * and its headers as Web `Headers` made on first use (for hooks).
+ */
+export interface IncomingUpgrade {
+	readonly head: RequestHead;
+	webHeaders(): Headers;
+}
+
 /** A request as the transport-neutral routes take it. */
 export interface IncomingCall {
 	readonly head: RequestHead;

@@ -11,7 +11,8 @@ import { WebSocket, WebSocketServer } from "ws";
 import { passUpgradeThrough } from "../cluster/upgrade-proxy.js";
 import { corkableOf } from "../common/ws-cork.js";
 import { flushSpans } from "../observability/deferred-span.js";
-import { nodeCall, requestUrl, toHeaders, writeReply } from "./node-incoming.js";
+import type { IncomingUpgrade } from "./incoming.js";
+import { nodeCall, nodeUpgrade, requestUrl, toHeaders, writeReply } from "./node-incoming.js";
 import { NodeRequestBody } from "./request-body.js";
 import type { ServerCore } from "./server-core.js";
 import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
@@ -314,9 +315,9 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 			// request, its head buffer (and the 8 KiB pool slab it is cut from)
 			// alive for as long as the socket lives.
 			socket.on("error", destroySocket);
-			let request: Request;
+			let request: IncomingUpgrade;
 			try {
-				request = toRequest(req, null);
+				request = nodeUpgrade(req, requestUrl(req));
 			} catch {
 				socket.destroy();
 				return;

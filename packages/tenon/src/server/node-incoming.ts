@@ -7,7 +7,13 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { finished } from "node:stream";
 import { concatBytes } from "../protocol/bytes.js";
 import { errors } from "../protocol/errors.js";
-import type { BodySource, HeaderLookup, IncomingCall, RequestHead } from "./incoming.js";
+import type {
+	BodySource,
+	HeaderLookup,
+	IncomingCall,
+	IncomingUpgrade,
+	RequestHead,
+} from "./incoming.js";
 import type { Reply } from "./reply.js";
 import { bodyError } from "./request-body.js";
 
@@ -54,8 +60,12 @@ class RawHeaders implements HeaderLookup {
 
 /** Web `Headers` of a Node request (values the Fetch API refuses are left out). */
 export function toHeaders(req: IncomingMessage): Headers {
+	return headersOf(req.rawHeaders);
+}
+
+/** Web `Headers` from a Node request's `rawHeaders`. */
+function headersOf(raw: readonly string[]): Headers {
 	const headers = new Headers();
-	const raw = req.rawHeaders;
 	for (let i = 0; i + 1 < raw.length; i += 2) {
 		const name = raw[i] as string;
 		if (name.startsWith(":")) continue;
@@ -146,6 +156,20 @@ export function nodeCall(req: IncomingMessage, url: URL): IncomingCall {
 		headers: rawHeaderLookup(req.rawHeaders),
 	};
 	return { head, body: new NodeBody(req), webHeaders: () => toHeaders(req) };
+}
+
+/**
+ * A WebSocket upgrade request as the core's upgrade hook reads it, without a
+ * Web `Request` (its header copy, abort signal and finalizer per connection).
+ * It keeps the request's `rawHeaders` (for hooks' `c.request.headers`, made
+ * on first use), not the request itself, nor its socket.
+ */
+export function nodeUpgrade(req: IncomingMessage, url: URL): IncomingUpgrade {
+	const raw = req.rawHeaders;
+	return {
+		head: { method: req.method ?? "GET", url: url.href, headers: rawHeaderLookup(raw) },
+		webHeaders: () => headersOf(raw),
+	};
 }
 
 /**

@@ -22,7 +22,7 @@ import {
 	parseConnParams,
 } from "./gateway-routes.js";
 import { BodyReader, bodyResponse, errorResponse, webBody, withRequestId } from "./http-util.js";
-import type { IncomingCall, RequestHead } from "./incoming.js";
+import type { IncomingCall, IncomingUpgrade, RequestHead } from "./incoming.js";
 import { handleInspector } from "./inspector-routes.js";
 import { handleManagement, type ManagementContext } from "./management-routes.js";
 import { handleMetrics } from "./metrics-route.js";
@@ -46,8 +46,11 @@ export interface ServerCore {
 	 * `client` carries what the transport knows (the peer address).
 	 */
 	fetch(request: Request, client?: ClientInfo): Promise<Response>;
-	/** Decides what to do with a WebSocket upgrade request. */
-	upgrade(request: Request, client?: ClientInfo): Promise<UpgradeDecision>;
+	/**
+	 * Decides what to do with a WebSocket upgrade request: a Web `Request`,
+	 * or (the Node adapter) its head and headers without one.
+	 */
+	upgrade(request: Request | IncomingUpgrade, client?: ClientInfo): Promise<UpgradeDecision>;
 	/**
 	 * Serves an action call (`POST .../gateway/{actor}/action/{name}`) read by
 	 * an adapter that does not build a Web `Request` (the Node adapter): the
@@ -332,7 +335,7 @@ export function createServerCore(
 		stripBasePath,
 		guard,
 		access,
-		callerOf,
+		callerOf: callerFrom,
 		perConnection: options.rateLimits?.perConnection ?? DEFAULT_RATE_LIMITS.perConnection,
 	});
 

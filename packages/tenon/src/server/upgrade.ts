@@ -11,6 +11,7 @@ import { ConnectionSession } from "./connection-session.js";
 import { type GatewayRequest, parseGatewayRequest } from "./gateway.js";
 import { parseConnParams } from "./gateway-routes.js";
 import { errorResponse } from "./http-util.js";
+import type { IncomingUpgrade, RequestHead } from "./incoming.js";
 import type { Rate } from "./rate-limit.js";
 import { RawWebSocketSession } from "./raw-websocket-session.js";
 import type { Admitted, RequestGuard } from "./request-guard.js";
@@ -38,7 +39,7 @@ const CONN_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
  * A link from the cluster node holding a stored connection's socket (only
  * from a peer: the guard checked the cluster secret).
  */
-function linkOf(request: Request): ResumeRequest | undefined {
+function linkOf(request: RequestHead): ResumeRequest | undefined {
 	if (request.headers.get(PEER_HEADER) === null) return undefined;
 	const connId = request.headers.get(LINK_HEADER);
 	const holder = request.headers.get(HOLDER_HEADER);
@@ -69,7 +70,8 @@ export interface UpgradeDeps {
 	guard: RequestGuard;
 	access: AccessPolicy;
 	callerOf(
-		request: Request,
+		head: RequestHead,
+		webHeaders: () => Headers,
 		admitted: Admitted,
 		token: string | undefined,
 		requestId?: string,
@@ -82,7 +84,7 @@ export interface UpgradeDeps {
 function socketOptions(
 	protocols: string[],
 	url: URL,
-	request: Request,
+	request: RequestHead,
 	actors: ActorGateway,
 	raw: boolean,
 ): {
@@ -129,11 +131,17 @@ function reject(actors: ActorGateway, error: unknown): UpgradeDecision {
 export function createUpgradeHandler(
 	actors: ActorGateway,
 	deps: UpgradeDeps,
-): (request: Request, client?: ClientInfo) => Promise<UpgradeDecision> {
+): (upgrade: Request | IncomingUpgrade, client?: ClientInfo) => Promise<UpgradeDecision> {
 	const limits = actors.limits;
 	const counts = new SocketCounts(deps.guard, limits, deps.perConnection);
 
-	return async (request, client) => {
+	return async (upgrade, client) => {
+		// A Web Request (the in-process socket, other runtimes), or the Node
+		// adapter's head of an IncomingMessage: no Request, Headers copy or
+		// AbortSignal per connection.
+		const request: RequestHead = "head" in upgrade ? upgrade.head : upgrade;
+		const webHeaders =
+			"head" in upgrade ? () => upgrade.webHeaders() : () => (upgrade as Request).headers;
 		const url = new URL(request.url);
 		let admitted: Admitted;
 		try {
@@ -181,7 +189,10 @@ export function createUpgradeHandler(
 			deps.access.checkClient(token);
 			// The upgrade's id reaches `onWebSocket`; realtime actions get one each.
 			const requestId = requestIdOf(request.headers);
-			caller = { ...deps.callerOf(request, admitted, token, requestId), params: options.params };
+			caller = {
+				...deps.callerOf(request, webHeaders, admitted, token, requestId),
+				params: options.params,
+			};
 		} catch (error) {
 			earlyError ??= error;
 		}
