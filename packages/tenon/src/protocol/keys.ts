@@ -39,9 +39,13 @@ export function hasLoneSurrogate(text: string): boolean {
  */
 export function validateKey(
 	key: unknown,
-	limits: Pick<Limits, "maxKeyComponentBytes" | "maxKeyBytes">,
+	limits: Pick<Limits, "maxKeyComponentBytes" | "maxKeyBytes" | "maxKeyComponents">,
 ): string[] {
 	if (!Array.isArray(key)) throw errors.invalidKey("must be a string or an array of strings");
+	if (key.length > limits.maxKeyComponents)
+		throw errors.invalidKey(
+			`the key has ${key.length} components (limit ${limits.maxKeyComponents})`,
+		);
 	let total = 0;
 	for (const component of key) {
 		if (typeof component !== "string") throw errors.invalidKey("every component must be a string");

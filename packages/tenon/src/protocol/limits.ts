@@ -17,6 +17,12 @@ export interface Limits {
 	maxKeyComponentBytes: number;
 	/** Largest key (all components), in UTF-8 bytes. */
 	maxKeyBytes: number;
+	/**
+	 * Most components in a key. Stores add a few bytes per component (LMDB's
+	 * directory a 2-byte length), so without it many empty components made a
+	 * key too long to store within `maxKeyBytes`.
+	 */
+	maxKeyComponents: number;
 	/** Largest action or event name, in UTF-8 bytes. */
 	maxNameBytes: number;
 	/**
@@ -62,6 +68,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 	maxInputBytes: 4 * MiB,
 	maxKeyComponentBytes: 128,
 	maxKeyBytes: KiB,
+	maxKeyComponents: 128,
 	maxNameBytes: 256,
 	maxQueueWaitMs: 5 * 60_000,
 	maxAwakeActors: 10_000,

@@ -333,6 +333,29 @@ describe("keys and ids", () => {
 		expect(await t.client.box.getOrCreate("😀").add(3)).toBe(3);
 	});
 
+	it("refuses keys of more components than the limit (each costs storage bytes of its own)", async () => {
+		// Regression (an attacker probe, 2026-11-24): 660 one-byte components passed the
+		// byte limit and overflowed LMDB's directory key: a 500 instead of a 400.
+		await using t = await setupTest(registry);
+		const parts = (count: number) => Array.from({ length: count }, () => "a").join(",");
+		const tooMany = await postJson(
+			`${t.url}/gateway/box/action/add?rvt-method=getOrCreate&rvt-key=${parts(129)}`,
+			'{"args":[1]}',
+		);
+		expect(outcome(tooMany)).toEqual({ status: 400, group: "request", code: "invalid_key" });
+		const empties = await rawRequest(`${t.url}/actors`, {
+			method: "PUT",
+			headers: { "content-type": "application/json" },
+			body: JSON.stringify({ name: "box", key: Array.from({ length: 1000 }, () => "") }),
+		});
+		expect(outcome(empties)).toEqual({ status: 400, group: "request", code: "invalid_key" });
+		const most = await postJson(
+			`${t.url}/gateway/box/action/add?rvt-method=getOrCreate&rvt-key=${parts(128)}`,
+			'{"args":[1]}',
+		);
+		expect(most.status).toBe(200);
+	});
+
 	it("answers bad percent-encoding in an actor id with a 400", async () => {
 		await using t = await setupTest(registry);
 		expect(outcome(await rawRequest(`${t.url}/actors/%`, { method: "DELETE" }))).toMatchObject({

@@ -61,6 +61,20 @@ describe("lmdb driver specifics", () => {
 		expect(busy.get("hot")).toBe(99);
 	});
 
+	it("answers a key too long for its directory with request/invalid_key, not an internal error", async () => {
+		// Only with limits raised past the defaults (which fit) can a key get here.
+		const dir = mkdtempSync(join(tmpdir(), "tenon-lmdb-key-"));
+		try {
+			const handles = await lmdbDriver({ path: dir }).open();
+			await expect(
+				handles.directory.getByKey("default", "box", ["k".repeat(2_000)]),
+			).rejects.toMatchObject({ group: "request", code: "invalid_key" });
+			await handles.close();
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+
 	it("refuses a data directory another live process holds", async () => {
 		const dir = mkdtempSync(join(tmpdir(), "tenon-lmdb-lock-"));
 		try {

@@ -1,4 +1,5 @@
 import { cborDecode, cborEncode } from "../../../protocol/encoding.js";
+import { errors } from "../../../protocol/errors.js";
 import type {
 	ActorDirectory,
 	ActorRecord,
@@ -6,6 +7,7 @@ import type {
 	CreateActorResult,
 } from "../../interfaces.js";
 import { asPlainBytes, type LmdbEnv } from "./env.js";
+import { LMDB_MAX_KEY } from "./keys.js";
 
 const encoder = new TextEncoder();
 
@@ -18,6 +20,12 @@ function directoryKey(namespace: string, name: string, key: readonly string[]): 
 	const parts = [namespace, name, ...key].map((part) => encoder.encode(part));
 	let length = 0;
 	for (const part of parts) length += 2 + part.length;
+	// Only with limits raised past what LMDB stores (the defaults fit): a
+	// stable 400 for that key, not an internal error.
+	if (length > LMDB_MAX_KEY)
+		throw errors.invalidKey(
+			`the key takes ${length} bytes in the LMDB directory (limit ${LMDB_MAX_KEY}); lower maxKeyBytes`,
+		);
 	const out = new Uint8Array(length);
 	let offset = 0;
 	for (const part of parts) {

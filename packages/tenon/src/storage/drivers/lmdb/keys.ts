@@ -6,7 +6,7 @@ import type { KeyRange } from "../../interfaces.js";
 const encoder = new TextEncoder();
 
 /** LMDB refuses keys longer than this. */
-const LMDB_MAX_KEY = 1978;
+export const LMDB_MAX_KEY = 1978;
 /** Bytes of a long key kept in order in its spill key (then a SHA-256). */
 export const SPILL_PREFIX = 1900;
 
