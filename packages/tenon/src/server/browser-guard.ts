@@ -57,15 +57,18 @@ const guardErrors = {
 		),
 };
 
-/** The host name of a `Host` header value (lower case, port removed, IPv6 in brackets). */
+/** A `Host` value: a name or IPv4 address, or an IPv6 address in brackets, then an optional port. */
+const HOST_VALUE = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(:\d{1,5})?$/;
+
+/**
+ * The host name of a `Host` header value (lower case, port removed, IPv6 in
+ * brackets), or "" for a value that is not a host and port (which no allowed
+ * host matches): `127.0.0.1:80@evil.com` named no host at all, but was read
+ * as `127.0.0.1`.
+ */
 export function hostNameOf(host: string): string {
-	const lower = host.trim().toLowerCase();
-	if (lower.startsWith("[")) {
-		const end = lower.indexOf("]");
-		return end === -1 ? lower : lower.slice(0, end + 1);
-	}
-	const colon = lower.indexOf(":");
-	return colon === -1 ? lower : lower.slice(0, colon);
+	const match = HOST_VALUE.exec(host.trim().toLowerCase());
+	return match === null ? "" : (match[1] as string);
 }
 
 /** True for `10.0.0.5` or `[fd00::1]` (as `hostNameOf` writes them). */

@@ -89,7 +89,15 @@ export function requestUrl(req: IncomingMessage): URL {
 		host !== undefined && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(host)
 			? `http://${host}`
 			: "http://localhost";
-	return new URL(req.url ?? "/", base);
+	const target = req.url ?? "/";
+	// A path is appended to the base, not resolved against it: resolved,
+	// `//other/inspector` would name the host "other" and the path
+	// `/inspector`, past a proxy rule on the path prefix.
+	if (target.startsWith("/")) return new URL(base + target);
+	// An absolute-form target (`http://name/path`) keeps only its path and
+	// query: the host is the Host header's, the one the host check read.
+	const absolute = new URL(target);
+	return new URL(base + absolute.pathname + absolute.search);
 }
 
 /**
