@@ -42,7 +42,14 @@ describe("job worker example", () => {
 		await using t = await setupTest(registry);
 		const worker = t.client.jobWorker.getOrCreate("strict");
 		const send = worker.send as unknown as (name: string, body: unknown) => Promise<unknown>;
-		for (const body of [null, { id: 1, size: 1 }, { id: "x" }, { id: "x", size: 1e9 }]) {
+		for (const body of [
+			null,
+			{ id: 1, size: 1 },
+			{ id: "x" },
+			{ id: "x", size: 1e9 },
+			// Regression (an attacker probe, 2026-11-24): it poisoned the worker's state.
+			{ id: "__proto__", size: 1 },
+		]) {
 			await expect(send("jobs", body)).rejects.toMatchObject({
 				group: "queue",
 				code: "invalid_message",

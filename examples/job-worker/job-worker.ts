@@ -27,7 +27,13 @@ export const jobWorker = actor({
 	queues: {
 		jobs: queue<Job, JobResult>({
 			message: z.object({
-				id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+				// Not "__proto__": as a key of `results` it would set the object's
+				// prototype, and the state could not be saved (the job retried until it
+				// became a dead letter).
+				id: z
+					.string()
+					.regex(/^[A-Za-z0-9_-]{1,64}$/)
+					.refine((id) => id !== "__proto__", "a reserved id"),
 				size: z.number().min(0).max(3_600),
 			}),
 		}),
