@@ -134,6 +134,25 @@ export class ReadOnlyQueryError extends Error {
 }
 
 /**
+ * Longest string or blob a console statement may make or read (SQLite's
+ * `SQLITE_LIMIT_LENGTH` on the snapshot's own connection; the actor's is
+ * untouched). SQLite's default is 1 GB: `randomblob(1000000000)` is one step
+ * for the progress handler, so it ran for 25 s past the 2 s interrupt and
+ * grew the process by gigabytes (an attacker probe, 2026-11-24).
+ */
+export const CONSOLE_MAX_VALUE_BYTES = 16 * 1024 * 1024;
+/** Most bytes of values one console result holds; rows past it are left out (`truncated`). */
+export const CONSOLE_MAX_RESULT_BYTES = 16 * 1024 * 1024;
+const SQLITE_LIMIT_LENGTH = 0;
+
+/** Bytes a value takes in a result (its JSON form is within a small factor of it). */
+function valueBytes(value: SqlValue): number {
+	if (typeof value === "string") return value.length;
+	if (value instanceof Uint8Array) return value.byteLength;
+	return 8;
+}
+
+/**
  * What a console statement may start with (after comments): ATTACH and
  * DETACH count as read-only for SQLite, but would open other files.
  */
@@ -146,7 +165,9 @@ const READ_KEYWORDS =
  * `PRAGMA query_only` is on, and a statement SQLite does not call read-only
  * (`sqlite3_stmt_readonly`), or that does not start with SELECT, WITH,
  * EXPLAIN, VALUES or PRAGMA, is refused before it runs. A statement running
- * past `timeoutMs` is interrupted. Undefined when the actor has no database yet.
+ * past `timeoutMs` is interrupted; no string or blob it makes or reads may
+ * exceed {@link CONSOLE_MAX_VALUE_BYTES}, and the result stops at `limit` rows
+ * or {@link CONSOLE_MAX_RESULT_BYTES}. Undefined when the actor has no database yet.
  */
 export async function runReadOnlyQuery(
 	store: ActorStore,
@@ -158,6 +179,7 @@ export async function runReadOnlyQuery(
 	const { module } = await loadSqlite();
 	return withSnapshot(store, actorId, (connection) => {
 		query(connection, "PRAGMA query_only = 1");
+		module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_LENGTH, CONSOLE_MAX_VALUE_BYTES);
 		const started = performance.now();
 		const key = module._sqlite3_malloc(4);
 		module.HEAP32[key >> 2] = 0;
@@ -178,13 +200,20 @@ export async function runReadOnlyQuery(
 					throw new ReadOnlyQueryError("read_only", "the SQL console only reads");
 				const rows: SqlValue[][] = [];
 				let truncated = false;
+				let bytes = 0;
 				try {
 					while (statement.step()) {
 						if (rows.length === limit) {
 							truncated = true;
 							break;
 						}
-						rows.push(statement.values());
+						const row = statement.values();
+						for (const value of row) bytes += valueBytes(value);
+						if (bytes > CONSOLE_MAX_RESULT_BYTES) {
+							truncated = true;
+							break;
+						}
+						rows.push(row);
 					}
 				} catch (error) {
 					if (performance.now() - started > timeoutMs)

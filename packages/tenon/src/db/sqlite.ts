@@ -23,6 +23,8 @@ export interface SqliteModule {
 	deleteCallback(key: number): void;
 	// The C functions this binding calls (pointers and integers in, integer out).
 	_sqlite3_bind_blob(...args: number[]): number;
+	/** sqlite3_limit(db, id, newValue): returns the old value. */
+	_sqlite3_limit(db: number, id: number, value: number): number;
 	_sqlite3_bind_double(...args: number[]): number;
 	_sqlite3_bind_int(...args: number[]): number;
 	_sqlite3_bind_int64(...args: number[]): number;

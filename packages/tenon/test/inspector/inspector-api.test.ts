@@ -457,6 +457,24 @@ describe("inspector app: API", () => {
 			"WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n",
 		);
 		expect(endless.body).toMatchObject({ group: "inspector", code: "timeout" });
+		// Regressions (an attacker probe, 2026-11-24): one huge value is one step for the
+		// interrupt (25 s and gigabytes), and a result of huge values overflowed the reply.
+		const started = performance.now();
+		for (const huge of [
+			"SELECT length(randomblob(1000000000))",
+			"SELECT length(replace(hex(zeroblob(15000)), '0', hex(zeroblob(15000))))",
+			"SELECT zeroblob(500000000)",
+		]) {
+			const refused = await query(huge);
+			expect(refused.body, huge).toMatchObject({ group: "inspector", code: "sql_error" });
+			expect(refused.body.message, huge).toMatch(/too big/);
+		}
+		expect(performance.now() - started).toBeLessThan(2_000);
+		const wide = await query(
+			"WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 40) SELECT zeroblob(1000000) FROM n",
+		);
+		expect(wide.body).toMatchObject({ truncated: true });
+		expect((wide.body.rows as unknown[]).length).toBe(16);
 		expect((await query("SELECT count(*) FROM notes")).body.rows).toEqual([[2]]);
 	});
 });
