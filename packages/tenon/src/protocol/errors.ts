@@ -114,6 +114,12 @@ export const errors = {
 		new ActorError("request", "route_not_found", `No route for ${method} ${path}`),
 	methodNotAllowed: (method: string, path: string) =>
 		new ActorError("request", "method_not_allowed", `Method ${method} is not allowed on ${path}`),
+	bodyTooSlow: (minBytesPerSecond: number) =>
+		new ActorError(
+			"request",
+			"body_too_slow",
+			`The request body arrived slower than ${minBytesPerSecond} bytes per second`,
+		),
 	incomingTooLong: (what: string, limit: number) =>
 		new ActorError("message", "incoming_too_long", `${what} exceeds the limit of ${limit} bytes`, {
 			limit,
@@ -242,6 +248,7 @@ export function httpStatusFor(group: string, code: string): number {
 			if (code === "method_not_allowed") return 405;
 			if (code === "unsupported_content_type") return 415;
 			if (code === "upgrade_required") return 426;
+			if (code === "body_too_slow") return 408;
 			return 400;
 		case "actor":
 			if (

@@ -52,6 +52,16 @@ export interface Limits {
 	headersTimeoutMs: number;
 	/** Longest a client may take to send a whole request, body included (ms). */
 	requestTimeoutMs: number;
+	/**
+	 * Slowest a request body may arrive, on average since it began, once
+	 * {@link requestBodyGraceMs} has passed (bytes per second); a slower one
+	 * ends with `408 request/body_too_slow`. Bodies hold one of the
+	 * `maxConcurrentRequestBodies`: without it, 128 bodies dripping a byte now
+	 * and then refused every other caller's body for `requestTimeoutMs`.
+	 */
+	minRequestBodyBytesPerSecond: number;
+	/** How long a request body may take before its pace is checked (ms). */
+	requestBodyGraceMs: number;
 	/** How long an idle keep-alive HTTP connection stays open (ms). */
 	keepAliveTimeoutMs: number;
 }
@@ -82,5 +92,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 	maxRawWebSocketMessageBytes: MiB,
 	headersTimeoutMs: 10_000,
 	requestTimeoutMs: 60_000,
+	minRequestBodyBytesPerSecond: 240,
+	requestBodyGraceMs: 5_000,
 	keepAliveTimeoutMs: 5_000,
 });

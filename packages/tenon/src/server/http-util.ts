@@ -7,33 +7,103 @@ import { type Reply, ReplyHeaders, replyResponse } from "./reply.js";
 
 /** The body of a Web `Request` as a {@link BodySource} (read from its stream). */
 export function webBody(request: Request): BodySource {
-	return {
-		readAll: (limit) => readStreamLimited(request.body, limit),
-		discard: async () => {
-			await request.body?.cancel().catch(() => {});
-		},
-	};
+	return new WebBody(request.body);
 }
 
-async function readStreamLimited(
-	body: ReadableStream<Uint8Array> | null,
-	limit: number,
-): Promise<Uint8Array> {
-	if (body === null) return new Uint8Array(0);
-	const reader = body.getReader();
-	const chunks: Uint8Array[] = [];
-	let total = 0;
-	for (;;) {
-		const { done, value } = await reader.read();
-		if (done) break;
-		total += value.byteLength;
-		if (total > limit) {
-			await reader.cancel().catch(() => {});
-			throw errors.incomingTooLong("The request body", limit);
-		}
-		chunks.push(value);
+/** A Web `Request`'s body stream as a {@link BodySource}. */
+class WebBody implements BodySource {
+	readonly #body: ReadableStream<Uint8Array> | null;
+	received = 0;
+	#reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+	#aborted: Error | undefined;
+
+	constructor(body: ReadableStream<Uint8Array> | null) {
+		this.#body = body;
 	}
-	return chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(...chunks);
+
+	async readAll(limit: number): Promise<Uint8Array> {
+		if (this.#body === null) return new Uint8Array(0);
+		const reader = this.#body.getReader();
+		this.#reader = reader;
+		const chunks: Uint8Array[] = [];
+		for (;;) {
+			let read: ReadableStreamReadResult<Uint8Array>;
+			try {
+				read = await reader.read();
+			} catch (error) {
+				throw this.#aborted ?? error;
+			}
+			if (this.#aborted) throw this.#aborted;
+			const { done, value } = read;
+			if (done) break;
+			this.received += value.byteLength;
+			if (this.received > limit) {
+				await reader.cancel().catch(() => {});
+				throw errors.incomingTooLong("The request body", limit);
+			}
+			chunks.push(value);
+		}
+		return chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(...chunks);
+	}
+
+	async discard(): Promise<void> {
+		await this.#body?.cancel().catch(() => {});
+	}
+
+	abort(error: Error): void {
+		if (this.#aborted) return;
+		this.#aborted = error;
+		// The pending read settles (cancelled): readAll then throws `error`.
+		void this.#reader?.cancel(error).catch(() => {});
+	}
+}
+
+/**
+ * Ends the body reads that arrive slower than a floor: past a grace period,
+ * each must have averaged at least `minBytesPerSecond` since it began. One
+ * timer for all of them, running only while any is read (as Kestrel's
+ * MinRequestBodyDataRate, 240 B/s after 5 s, which the defaults follow).
+ */
+class BodyPace {
+	readonly #minBytesPerSecond: number;
+	readonly #graceMs: number;
+	readonly #reads = new Map<BodySource, number>();
+	#timer: ReturnType<typeof setInterval> | undefined;
+
+	constructor(minBytesPerSecond: number, graceMs: number) {
+		this.#minBytesPerSecond = minBytesPerSecond;
+		this.#graceMs = graceMs;
+	}
+
+	watch(body: BodySource): void {
+		if (this.#minBytesPerSecond <= 0) return;
+		this.#reads.set(body, performance.now());
+		if (this.#timer === undefined) {
+			this.#timer = setInterval(() => this.#check(), Math.min(1_000, this.#graceMs));
+			this.#timer.unref();
+		}
+	}
+
+	done(body: BodySource): void {
+		this.#reads.delete(body);
+	}
+
+	#check(): void {
+		// Stopped on an idle tick, not on each read's end: reads come and go all the time.
+		if (this.#reads.size === 0) {
+			clearInterval(this.#timer);
+			this.#timer = undefined;
+			return;
+		}
+		const now = performance.now();
+		for (const [body, startedAt] of this.#reads) {
+			const elapsed = now - startedAt;
+			if (elapsed < this.#graceMs) continue;
+			if (body.received >= (this.#minBytesPerSecond * elapsed) / 1_000) continue;
+			this.#reads.delete(body);
+			body.abort(errors.bodyTooSlow(this.#minBytesPerSecond));
+		}
+	}
 }
 
 /**
@@ -106,12 +176,19 @@ export class BodyReader {
 	readonly #maxConcurrent: number;
 	readonly #maxPerAddress: number;
 	readonly #byAddress = new Map<string, number>();
+	readonly #pace: BodyPace;
 	#reading = 0;
 
-	constructor(maxBytes: number, maxConcurrent: number, maxPerAddress: number) {
+	constructor(
+		maxBytes: number,
+		maxConcurrent: number,
+		maxPerAddress: number,
+		pace: { minBytesPerSecond: number; graceMs: number } = { minBytesPerSecond: 0, graceMs: 0 },
+	) {
 		this.#maxBytes = maxBytes;
 		this.#maxConcurrent = maxConcurrent;
 		this.#maxPerAddress = maxPerAddress;
+		this.#pace = new BodyPace(pace.minBytesPerSecond, pace.graceMs);
 	}
 
 	/** Reads `request`'s body; `address` is the client's when per-address limits apply to it. */
@@ -135,9 +212,11 @@ export class BodyReader {
 		}
 		this.#reading++;
 		if (address !== undefined) this.#byAddress.set(address, mine + 1);
+		this.#pace.watch(body);
 		try {
 			return await readWithin(head, body, this.#maxBytes);
 		} finally {
+			this.#pace.done(body);
 			this.#reading--;
 			if (address !== undefined) {
 				const left = (this.#byAddress.get(address) ?? 1) - 1;

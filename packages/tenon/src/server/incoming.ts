@@ -28,6 +28,13 @@ export interface BodySource {
 	readAll(limit: number): Promise<Uint8Array>;
 	/** The body is refused unread: whatever still arrives is discarded. */
 	discard(): Promise<void>;
+	/** Bytes of the body received so far (by {@link readAll}). */
+	readonly received: number;
+	/**
+	 * Ends a {@link readAll} in progress with `error` (a client too slow):
+	 * the rest of the body is left unread, and the connection is not reused.
+	 */
+	abort(error: Error): void;
 }
 
 /**

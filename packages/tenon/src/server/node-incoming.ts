@@ -107,9 +107,16 @@ export function requestUrl(req: IncomingMessage): URL {
  */
 class NodeBody implements BodySource {
 	readonly #req: IncomingMessage;
+	received = 0;
+	/** Ends the read in progress, if any. */
+	#abort: ((error: Error) => void) | undefined;
 
 	constructor(req: IncomingMessage) {
 		this.#req = req;
+	}
+
+	abort(error: Error): void {
+		this.#abort?.(error);
 	}
 
 	readAll(limit: number): Promise<Uint8Array> {
@@ -118,8 +125,15 @@ class NodeBody implements BodySource {
 			const chunks: Buffer[] = [];
 			let total = 0;
 			let settled = false;
+			this.#abort = (error) => {
+				if (settled) return;
+				settled = true;
+				stop();
+				reject(error);
+			};
 			const onData = (chunk: Buffer) => {
 				total += chunk.byteLength;
+				this.received = total;
 				if (total <= limit) {
 					chunks.push(chunk);
 					return;

@@ -126,6 +126,7 @@ export function createServerCore(
 		limits.maxHttpBodyBytes,
 		limits.maxConcurrentRequestBodies,
 		limits.maxConcurrentRequestBodiesPerAddress,
+		{ minBytesPerSecond: limits.minRequestBodyBytesPerSecond, graceMs: limits.requestBodyGraceMs },
 	);
 	/** The address a request's body counts against (when per-address limits apply to it). */
 	const bodyAddress = (admitted: Admitted) =>

@@ -206,6 +206,46 @@ describe("HTTP limits", () => {
 		await expect.poll(async () => (await postJson(url.toString(), '{"args":[]}')).status).toBe(200);
 	});
 
+	it("minRequestBodyBytesPerSecond: a body dripping slower than the floor gets 408 and frees its slot", async () => {
+		// Regression (an attacker probe, 2026-11-24): 130 bodies dripping a byte every
+		// 2 s held every slot of maxConcurrentRequestBodies for requestTimeoutMs (60 s).
+		await using t = await setupTest(
+			registryWith({
+				maxConcurrentRequestBodies: 1,
+				requestBodyGraceMs: 300,
+				minRequestBodyBytesPerSecond: 1_000,
+			}),
+		);
+		const url = new URL(`${t.url}/gateway/room/action/inc?rvt-method=getOrCreate&rvt-key=r`);
+		const slow = connect(Number(url.port), url.hostname);
+		let answer = "";
+		slow.on("data", (chunk) => {
+			answer += chunk.toString("utf8");
+		});
+		const closed = new Promise((resolve) => slow.once("close", resolve));
+		await new Promise((resolve) => slow.once("connect", resolve));
+		slow.write(
+			`POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"args":[`,
+		);
+		const drip = setInterval(() => slow.write(" "), 100);
+		try {
+			await new Promise((resolve) => setTimeout(resolve, 100));
+			// Its slot is taken while it drips...
+			const refused = await postJson(url.toString(), '{"args":[]}');
+			expect(outcome(refused)).toEqual({ status: 429, group: "limit", code: "too_many_requests" });
+			// ...until its pace is checked: a 408, and the connection is not reused.
+			const started = Date.now();
+			await closed;
+			expect(Date.now() - started).toBeLessThan(3_000);
+			expect(answer).toMatch(/^HTTP\/1\.1 408/);
+			expect(answer).toContain('"code":"body_too_slow"');
+		} finally {
+			clearInterval(drip);
+			slow.destroy();
+		}
+		expect((await postJson(url.toString(), '{"args":[]}')).status).toBe(200);
+	});
+
 	it("headersTimeoutMs and requestTimeoutMs: slow clients are cut off", async () => {
 		await using t = await setupTest(registryWith({ headersTimeoutMs: 300, requestTimeoutMs: 600 }));
 		// setupTest listens through registry.listen, which applies the limits' timeouts.
