@@ -168,8 +168,13 @@ export class ActorInstance implements AssemblyHost {
 		deps.metrics.actorWoke(instance.actorId, monotonicSeconds() - wakeStartedAt);
 		// In the same step as becoming awake: input held while it slept goes first.
 		attachSockets(p.hub);
+		// The host's logger: the actor's own (a child with its fields) is made
+		// on first use, and a wake-up with connections would make it for a
+		// line that is usually dropped.
 		if (p.hub.size > 0 || p.hub.orphans.size > 0)
-			instance.log.debug("actor woke with its connections", {
+			deps.logger.debug("actor woke with its connections", {
+				actor: instance.name,
+				actorId: instance.actorId,
 				restored: p.hub.size,
 				awaitingResume: p.hub.orphans.size,
 			});

@@ -48,7 +48,7 @@ export function restoreConnections(
 			undefined,
 			true,
 		);
-		for (const name of record.subscriptions) conn.subscriptions.add(name);
+		for (const name of record.subscriptions) conn.subscribe(name);
 		conn.persist(persistence(record), { stored: true });
 		conn.holder = record.holder;
 		if (socket !== undefined) hub.add(conn);

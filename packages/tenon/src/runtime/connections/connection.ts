@@ -43,6 +43,9 @@ export interface ConnPersistence {
 
 /** A connection: the user-facing {@link Conn} plus the runtime's outbox. */
 // biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
+/** The subscriptions of a connection that has none (never changed: connections add to their own set). */
+const NO_SUBSCRIPTIONS: ReadonlySet<string> = new Set();
+
 export class ConnectionImpl implements Conn<any, any, any> {
 	readonly id: string;
 	/** The params the client connected with (replaced by the checked ones of a resume). */
@@ -53,8 +56,8 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	 * or raw request), for `c.request`. Realtime connections keep none.
 	 */
 	readonly request: CallerRequest | undefined;
-	/** Event names the client subscribed to. */
-	readonly subscriptions = new Set<string>();
+	/** Event names the client subscribed to; made on the first (most connections of a wake-up have none). */
+	#subscriptions: Set<string> | undefined;
 	/** True once the socket closed (or the actor closed it). */
 	closed = false;
 	/** Actions received on this connection and not answered yet. */
@@ -103,6 +106,24 @@ export class ConnectionImpl implements Conn<any, any, any> {
 		this.#transport = transport;
 		this.isEphemeral = !realtime;
 		this.request = realtime ? undefined : request;
+	}
+
+	/** Event names the client subscribed to. */
+	get subscriptions(): ReadonlySet<string> {
+		return this.#subscriptions ?? NO_SUBSCRIPTIONS;
+	}
+
+	/** Subscribes to `eventName`; false when it already was. */
+	subscribe(eventName: string): boolean {
+		const subscriptions = (this.#subscriptions ??= new Set());
+		if (subscriptions.has(eventName)) return false;
+		subscriptions.add(eventName);
+		return true;
+	}
+
+	/** Unsubscribes from `eventName`; false when it was not subscribed. */
+	unsubscribe(eventName: string): boolean {
+		return this.#subscriptions?.delete(eventName) ?? false;
 	}
 
 	/** The socket the connection writes to (undefined for short-lived ones). */

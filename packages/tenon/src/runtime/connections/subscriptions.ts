@@ -40,14 +40,11 @@ export class Subscriptions {
 		const apply = (allowed: boolean) => {
 			const max = this.#core.limits.maxSubscriptionsPerConnection;
 			if (!subscribe) {
-				if (conn.subscriptions.delete(eventName)) conn.changed();
+				if (conn.unsubscribe(eventName)) conn.changed();
 			} else if (allowed && !conn.subscriptions.has(eventName) && conn.subscriptions.size >= max)
 				this.#hub.sendError(conn, errors.tooManySubscriptions(max), null);
 			else if (allowed) {
-				if (!conn.subscriptions.has(eventName)) {
-					conn.subscriptions.add(eventName);
-					conn.changed();
-				}
+				if (conn.subscribe(eventName)) conn.changed();
 			} else
 				this.#hub.sendError(
 					conn,
@@ -87,7 +84,7 @@ export class Subscriptions {
 	 */
 	#syncEvent(conn: ConnectionImpl, eventName: string, subscribe: boolean): void {
 		if (!subscribe) {
-			if (conn.subscriptions.delete(eventName)) conn.changed();
+			if (conn.unsubscribe(eventName)) conn.changed();
 			return;
 		}
 		const { sync, presence } = this.#deps;
@@ -100,10 +97,7 @@ export class Subscriptions {
 			this.#hub.sendError(conn, errors.forbidden(`this actor ${what}`, { eventName }), null);
 			return;
 		}
-		if (!conn.subscriptions.has(eventName)) {
-			conn.subscriptions.add(eventName);
-			conn.changed();
-		}
+		if (conn.subscribe(eventName)) conn.changed();
 		feature.subscribed(conn);
 	}
 
