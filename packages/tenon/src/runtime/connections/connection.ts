@@ -41,11 +41,11 @@ export interface ConnPersistence {
 	onChange(conn: ConnectionImpl): void;
 }
 
-/** A connection: the user-facing {@link Conn} plus the runtime's outbox. */
-// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 /** The subscriptions of a connection that has none (never changed: connections add to their own set). */
 const NO_SUBSCRIPTIONS: ReadonlySet<string> = new Set();
 
+/** A connection: the user-facing {@link Conn} plus the runtime's outbox. */
+// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 export class ConnectionImpl implements Conn<any, any, any> {
 	readonly id: string;
 	/** The params the client connected with (replaced by the checked ones of a resume). */
@@ -115,9 +115,9 @@ export class ConnectionImpl implements Conn<any, any, any> {
 
 	/** Subscribes to `eventName`; false when it already was. */
 	subscribe(eventName: string): boolean {
-		const subscriptions = (this.#subscriptions ??= new Set());
-		if (subscriptions.has(eventName)) return false;
-		subscriptions.add(eventName);
+		if (this.#subscriptions === undefined) this.#subscriptions = new Set();
+		else if (this.#subscriptions.has(eventName)) return false;
+		this.#subscriptions.add(eventName);
 		return true;
 	}
 
