@@ -4,9 +4,13 @@
 // with V8's sampling heap profiler preloaded (bench/lib/heap-sampler.mjs):
 // once keeping the samples of objects a major GC collected, once without.
 // Neither keeps what a scavenge collected, so the difference per allocation
-// site is what survived into the old space and died there. Run with
+// site is what survived into the old space and died there (an estimate: a
+// mark-compact collects young objects too, and those count). The exact total
+// the scavenges promoted comes from V8's --trace-gc-nvp. Run with
 // --no-turbo-inlining, so each allocation is charged to the function that made it.
-//   npx tsx --conditions=tenon-source bench/promoted-garbage.ts [actors] [rows]
+//   npx tsx --conditions=tenon-source bench/promoted-garbage.ts [count] [rows] [wake|h1]
+// wake (default): row 6's wake-ups of `count` idle actors; h1: the hibernation
+// suite's burst of `count` connections over `count / 10` actors that sleep.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +37,13 @@ interface Profile {
 	samples: { size: number; nodeId: number }[];
 }
 
+/**
+ * Bytes V8's scavenges promoted to the old space during the bursts, from
+ * `--trace-gc-nvp` (exact, where the sampled sites below are an estimate:
+ * a mark-compact also collects young objects, and those samples count too).
+ */
+let scavengePromoted = 0;
+
 /** Runs the burst on a new bench server; returns the server's sampled heap profile. */
 async function sampledBurst(major: boolean): Promise<Profile> {
 	const out = join(work, major ? "major.json" : "live.json");
@@ -46,8 +57,23 @@ async function sampledBurst(major: boolean): Promise<Profile> {
 			HEAP_SAMPLER_OUT: out,
 			TENON_BENCH_LOBBY_SLEEP_MS: String(LOBBY_SLEEP_MS),
 		},
-		["--no-turbo-inlining", "--import", join(import.meta.dirname, "lib", "heap-sampler.mjs")],
+		[
+			"--no-turbo-inlining",
+			...(major ? [] : ["--trace-gc-nvp"]),
+			"--import",
+			join(import.meta.dirname, "lib", "heap-sampler.mjs"),
+		],
 	);
+	// From here on: the server's start is not part of the burst.
+	let pending = "";
+	server.child.stdout?.on("data", (chunk: Buffer) => {
+		const lines = (pending + chunk.toString()).split("\n");
+		pending = lines.pop() ?? "";
+		for (const line of lines) {
+			const promoted = /\bpromoted=(\d+)/.exec(line);
+			if (promoted) scavengePromoted += Number(promoted[1]);
+		}
+	});
 	const settled = burst === "h1" ? await connectionBurst(server.url) : await wakeBurst(server.url);
 	try {
 		for (const pid of sessionPids(server.child.pid as number)) process.kill(pid, "SIGUSR2");
@@ -127,7 +153,7 @@ try {
 	const perWake = (bytes: number) => `${(bytes / count).toFixed(0)} B`;
 	const unit = burst === "h1" ? "connection" : "wake-up";
 	console.log(
-		`${count.toLocaleString("en")} ${unit}s: promoted, then collected by a major GC, about ${perWake(total)} per ${unit} (sampled; sites differ by sampling noise too)`,
+		`${count.toLocaleString("en")} ${unit}s: scavenges promoted ${perWake(scavengePromoted)} per ${unit} (--trace-gc-nvp); promoted, then collected by a major GC, about ${perWake(total)} per ${unit} by site (sampled, and counting young objects a mark-compact collected too)`,
 	);
 	for (const [site, bytes] of promoted.sort((a, b) => b[1] - a[1]).slice(0, rows))
 		console.log(`${perWake(bytes).padStart(7)}  ${site}`);
