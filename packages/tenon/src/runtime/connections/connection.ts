@@ -77,7 +77,7 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	readonly #owner: ConnOwner;
 	#transport: ConnTransport | undefined;
 	#state: unknown;
-	/** Tracks changes to a persisted connection's state (made when it becomes persisted). */
+	/** Tracks changes to a persisted connection's state (made on first use once persisted). */
 	#tracker: StateTracker | undefined;
 	#persistence: ConnPersistence | undefined;
 	/**
@@ -132,12 +132,13 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	}
 
 	get state(): unknown {
-		return this.#tracker === undefined ? this.#state : this.#tracker.value;
+		// A tracker once made stays (a connection whose state could not be stored is no longer persisted).
+		return this.persisted || this.#tracker !== undefined ? this.#trackerOf().value : this.#state;
 	}
 
 	set state(next: unknown) {
-		if (this.#tracker === undefined) this.#state = next;
-		else this.#tracker.replace(next);
+		if (this.persisted || this.#tracker !== undefined) this.#trackerOf().replace(next);
+		else this.#state = next;
 	}
 
 	/** The state without tracking proxies (for storing it). */
@@ -153,8 +154,18 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	persist(persistence: ConnPersistence, options: { stored?: boolean } = {}): void {
 		this.#persistence = persistence;
 		this.persisted = true;
-		this.#tracker = new StateTracker(this.#state, () => this.changed());
 		if (options.stored !== true) this.changed();
+	}
+
+	/**
+	 * The tracker of a persisted connection's state, made on first use: a
+	 * wake-up restores every stored connection, and most are not touched
+	 * before the actor sleeps again.
+	 */
+	#trackerOf(): StateTracker {
+		if (this.#tracker === undefined)
+			this.#tracker = new StateTracker(this.#state, () => this.changed());
+		return this.#tracker;
 	}
 
 	/** Its record must be written again (subscriptions or params changed). */
