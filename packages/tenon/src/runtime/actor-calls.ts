@@ -95,7 +95,7 @@ export class ActorCalls {
 								kind: "connect",
 								createdAt: deps.clock.now(),
 								tokenHash,
-								onChange: (conn) => this.#connChanged(conn),
+								onChange: this.#onConnChange,
 							}
 						: undefined,
 				connectTimeout: deps.connectTimeout,
@@ -114,9 +114,12 @@ export class ActorCalls {
 			tokenHash: record.token,
 			rawUrl: record.url,
 			storedRequest: record.request,
-			onChange: (conn) => this.#connChanged(conn),
+			onChange: this.#onConnChange,
 		};
 	}
+
+	/** One function for every connection's record (a wake-up restores them all). */
+	readonly #onConnChange = (conn: ConnectionImpl) => this.#connChanged(conn);
 
 	/** A connection's record must be written again; its shared-state projection may differ too. */
 	#connChanged(conn: ConnectionImpl): void {
