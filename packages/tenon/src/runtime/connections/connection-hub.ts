@@ -18,6 +18,7 @@ import type { ConnWriteSource } from "./conn-records.js";
 import type { ConnSocket, ConnTarget } from "./conn-socket.js";
 import type { ConnectionImpl, ConnOwner } from "./connection.js";
 import { HeldReplyTimes } from "./held-reply-times.js";
+import { HubTarget } from "./hub-target.js";
 import { type ConnectionLinks, LINK_HIBERNATE } from "./links.js";
 import type { Presence } from "./presence.js";
 import type { SharedStateSync } from "./shared-state.js";
@@ -214,13 +215,12 @@ export class ConnectionHub implements ConnOwner {
 
 	/** What a socket's input is handed to while this actor is attached to it. */
 	targetFor(conn: ConnectionImpl): ConnTarget {
-		return {
-			receive: (input) => {
-				if (input.kind === "message") this.handleMessage(conn, input.message);
-				else this.sendError(conn, input.error, input.actionId);
-			},
-			closed: () => this.closed(conn, this.#deps.running()),
-		};
+		return new HubTarget(this, conn);
+	}
+
+	/** The client closed `conn`'s socket. */
+	socketClosed(conn: ConnectionImpl): void {
+		this.closed(conn, this.#deps.running());
 	}
 
 	/** Queues `frame` behind the writes made so far; returns the generation it waits for. */

@@ -1,0 +1,35 @@
+import type { ActionId, ToServer } from "../../protocol/messages.js";
+import type { ConnInput, ConnTarget } from "./conn-socket.js";
+import type { ConnectionImpl } from "./connection.js";
+
+/** What a {@link HubTarget} hands a connection's input to (the actor's ConnectionHub). */
+export interface TargetHub {
+	handleMessage(conn: ConnectionImpl, message: ToServer): void;
+	sendError(conn: ConnectionImpl, error: unknown, actionId: ActionId | null): void;
+	/** The client closed the socket. */
+	socketClosed(conn: ConnectionImpl): void;
+}
+
+/**
+ * What a connection's socket hands its input to while the actor is attached:
+ * one object per connection and no closures (a wake-up makes one for every
+ * connection it restores).
+ */
+export class HubTarget implements ConnTarget {
+	readonly #hub: TargetHub;
+	readonly #conn: ConnectionImpl;
+
+	constructor(hub: TargetHub, conn: ConnectionImpl) {
+		this.#hub = hub;
+		this.#conn = conn;
+	}
+
+	receive(input: ConnInput): void {
+		if (input.kind === "message") this.#hub.handleMessage(this.#conn, input.message);
+		else this.#hub.sendError(this.#conn, input.error, input.actionId);
+	}
+
+	closed(): void {
+		this.#hub.socketClosed(this.#conn);
+	}
+}
