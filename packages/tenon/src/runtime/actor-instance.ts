@@ -315,7 +315,7 @@ export class ActorInstance implements AssemblyHost {
 				p.context,
 				this.deps.clock,
 				this.deps.options.sleepGracePeriod,
-				this.log,
+				() => this.log,
 			);
 			p.stateChange.run(p.context);
 			// The final save also recomputes the alarm, now without the queue's part.
@@ -340,8 +340,13 @@ export class ActorInstance implements AssemblyHost {
 			const hibernated = kind === "sleep" ? p.hub.persistedCount : 0;
 			p.hub.closeAll(kind);
 			p.calls.closeRawSockets(kind);
-			if (hibernated > 0) this.log.debug("actor sleeps; its connections hibernate", { hibernated });
-			await this.#release(errors.actorStopped());
+			if (hibernated > 0)
+				this.deps.logger.debug("actor sleeps; its connections hibernate", {
+					actor: this.name,
+					actorId: this.actorId,
+					hibernated,
+				});
+			await this.#release(actorStopped);
 			this.deps.metrics.actorStopped(this.actorId, kind);
 			this.#stopped();
 		}
@@ -372,12 +377,12 @@ export class ActorInstance implements AssemblyHost {
 	 * place, so the next one loads what that commit wrote. Once only (a
 	 * commit failing while the actor stops resets it too).
 	 */
-	#release(writerError: unknown, waitForCommit = true): Promise<void> {
+	#release(writerError: () => unknown, waitForCommit = true): Promise<void> {
 		this.#releasing ??= this.#closeStorage(writerError, waitForCommit);
 		return this.#releasing;
 	}
 
-	async #closeStorage(writerError: unknown, waitForCommit: boolean): Promise<void> {
+	async #closeStorage(writerError: () => unknown, waitForCommit: boolean): Promise<void> {
 		const writer = this.#parts.writer;
 		writer.close(writerError);
 		if (waitForCommit) await writer.settled();
@@ -438,10 +443,11 @@ export class ActorInstance implements AssemblyHost {
 		this.deps.metrics.actorStopped(this.actorId, "dropped");
 		// Its place goes once a commit it had sent has landed; the lease is let go after.
 		const writer = this.#parts.writer;
-		writer.close(error);
+		const reason = () => error;
+		writer.close(reason);
 		const settled = waitForCommit ? writer.settled() : Promise.resolve();
 		void settled.then(() => {
-			void this.#release(error, false);
+			void this.#release(reason, false);
 			this.#stopped();
 		});
 	}
@@ -455,3 +461,6 @@ function sharedCopy(value: string): string {
 	if (sharedCopies.size < 1_024) sharedCopies.set(value, value);
 	return value;
 }
+
+/** The error waits on a stopped actor's writer end with (a function: made only when one waits). */
+const actorStopped = () => errors.actorStopped();

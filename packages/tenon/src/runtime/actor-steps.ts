@@ -100,7 +100,8 @@ export async function runStopHook(
 	context: ActorContextImpl,
 	clock: Clock,
 	graceMs: number,
-	log: Logger,
+	/** The actor's logger, asked for only when the hook fails (it is made on first use). */
+	log: () => Logger,
 ): Promise<void> {
 	const hookName = kind === "destroy" ? "onDestroy" : "onSleep";
 	const hook = kind === "destroy" ? config.onDestroy : config.onSleep;
@@ -110,7 +111,7 @@ export async function runStopHook(
 		clock,
 		graceMs,
 		() => errors.hookTimedOut(hookName, graceMs),
-	).catch((error: unknown) => log.error(`${hookName} failed`, { error }));
+	).catch((error: unknown) => log().error(`${hookName} failed`, { error }));
 }
 
 /**

@@ -82,7 +82,8 @@ export class ActorWriter {
 	#waiters: Waiter[] | undefined;
 	#failure: unknown = undefined;
 	/** Set once closed, with why: what waits made after it are rejected with. */
-	#closed: { readonly reason: unknown } | undefined;
+	/** Set once closed: makes the error waits are rejected with (only when one is). */
+	#closed: (() => unknown) | undefined;
 	#saveTimer: TimerHandle | undefined;
 	/** What {@link settled} returns, made when asked while a commit is in flight. */
 	#settling: Deferred<void> | undefined;
@@ -156,7 +157,7 @@ export class ActorWriter {
 		if (generation <= this.#durableGeneration) return Promise.resolve();
 		if (this.#failure !== undefined) return Promise.reject(this.#failure);
 		// Closed: nothing more gets committed, so this wait would never end.
-		if (this.#closed !== undefined) return Promise.reject(this.#closed.reason);
+		if (this.#closed !== undefined) return Promise.reject(this.#closed());
 		return new Promise<void>((resolve, reject) => {
 			const waiter = { generation, resolve, reject };
 			this.#waiters ??= [];
@@ -192,12 +193,16 @@ export class ActorWriter {
 		settling?.resolve(undefined);
 	}
 
-	/** Stops committing. Pending waiters are rejected with `reason`. */
-	close(reason: unknown): void {
-		this.#closed ??= { reason };
+	/**
+	 * Stops committing. Pending waiters, and later waits, are rejected with
+	 * what `reason` makes: made only then, as an actor that sleeps usually has
+	 * none (an error captures a stack trace).
+	 */
+	close(reason: () => unknown): void {
+		this.#closed ??= reason;
 		if (this.#saveTimer !== undefined) this.#options.clock.clearTimeout(this.#saveTimer);
 		this.#saveTimer = undefined;
-		this.#rejectAll(reason);
+		if (this.#waiters !== undefined) this.#rejectAll(reason());
 	}
 
 	#startCommit(): void {
