@@ -26,10 +26,13 @@ const TAG_NEG_BIGNUM = 3;
  * Returns why `bytes` may not be decoded, or undefined when it may. Checks
  * structure only (the decoder still validates everything else): lengths fit
  * in the input, nesting stays within {@link MAX_CBOR_DEPTH}, no value-sharing
- * tags, bignums within {@link MAX_BIGNUM_BYTES}, at most {@link MAX_VALUE_ITEMS}
- * items and {@link MAX_VALUE_CONTAINERS} arrays and maps.
+ * tags, bignums within {@link MAX_BIGNUM_BYTES}; with `countParts` (a value
+ * from a client), at most {@link MAX_VALUE_ITEMS} items and
+ * {@link MAX_VALUE_CONTAINERS} arrays and maps.
  */
-export function cborProblem(bytes: Uint8Array): string | undefined {
+export function cborProblem(bytes: Uint8Array, countParts = false): string | undefined {
+	const maxItems = countParts ? MAX_VALUE_ITEMS : Number.POSITIVE_INFINITY;
+	const maxContainers = countParts ? MAX_VALUE_CONTAINERS : Number.POSITIVE_INFINITY;
 	const end = bytes.length;
 	// Items still to read in each open container (-1: indefinite, until a break),
 	// open containers being remaining[0..open). One array for every call: the scan
@@ -62,7 +65,7 @@ export function cborProblem(bytes: Uint8Array): string | undefined {
 		} else if (info === 31) argument = -1;
 		else return "a reserved additional value";
 		if (++items > end) return "more items than bytes";
-		if (items > MAX_VALUE_ITEMS) return itemsProblem();
+		if (items > maxItems) return itemsProblem();
 		if (bignumNext && major !== 2) return "a bignum that is not a byte string";
 		switch (major) {
 			case 0:
@@ -86,7 +89,7 @@ export function cborProblem(bytes: Uint8Array): string | undefined {
 				break;
 			case 4:
 			case 5: {
-				if (++containers > MAX_VALUE_CONTAINERS) return containersProblem();
+				if (++containers > maxContainers) return containersProblem();
 				const count = argument === -1 ? -1 : major === 5 ? argument * 2 : argument;
 				if (count > end - offset) return "a container longer than the input";
 				if (count === 0) break;

@@ -135,14 +135,20 @@ const DOLLAR = 0x24;
 
 /**
  * Decodes a message in `encoding`. Throws `request/malformed` for anything
- * that does not decode; never returns a partial value.
+ * that does not decode; never returns a partial value. `fromClient`: the
+ * value also holds at most the items and containers of value-limits.ts
+ * (a server reading a client; a client reads replies up to their byte limit).
  */
-export function decodeValue(encoding: Encoding, data: string | Uint8Array): unknown {
+export function decodeValue(
+	encoding: Encoding,
+	data: string | Uint8Array,
+	fromClient = false,
+): unknown {
 	try {
 		switch (encoding) {
 			case "json": {
 				const text = typeof data === "string" ? data : utf8Decoder.decode(data);
-				const problem = jsonProblem(text);
+				const problem = fromClient ? jsonProblem(text) : undefined;
 				if (problem !== undefined) throw new Error(problem);
 				return jsonParseCompat(text);
 			}
@@ -150,7 +156,7 @@ export function decodeValue(encoding: Encoding, data: string | Uint8Array): unkn
 			case "bare": {
 				if (typeof data === "string") throw new Error("CBOR messages must be binary");
 				// Checked first: some inputs are slow or explosive to decode (see cbor-guard).
-				const problem = cborProblem(data);
+				const problem = cborProblem(data, fromClient);
 				if (problem !== undefined) throw new Error(problem);
 				// Tagged `$`-pairs are revived, as RivetKit's server does for CBOR. A tag
 				// is a text string starting with `$`, whose UTF-8 is in the bytes as
@@ -211,7 +217,7 @@ export function decodeUntrusted(
 	data: string | Uint8Array,
 	path = "value",
 ): unknown {
-	const value = decodeValue(encoding, data);
+	const value = decodeValue(encoding, data, true);
 	const error = notPlainError(value, data, path);
 	if (error) throw error;
 	return value;
@@ -250,7 +256,7 @@ export function assertPlainValue(value: unknown, path: string): void {
 export function decodeUntrustedInput(bytes: Uint8Array): unknown {
 	let value: unknown;
 	try {
-		const problem = cborProblem(bytes);
+		const problem = cborProblem(bytes, true);
 		if (problem !== undefined) throw new Error(problem);
 		value = cborDecodeCompat(bytes);
 	} catch (error) {

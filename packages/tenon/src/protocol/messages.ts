@@ -168,7 +168,7 @@ export function decodeToServer(
 	if (encoding === "bare") return decodeBareToServer(data, maxNameBytes);
 	let decoded: unknown;
 	try {
-		decoded = decodeValue(encoding, data);
+		decoded = decodeValue(encoding, data, true);
 	} catch (error) {
 		return { ok: false, error: error as ActorError, actionId: null };
 	}
@@ -189,7 +189,7 @@ function decodeBareToServer(data: string | Uint8Array, maxNameBytes: number): De
 		return checkToServer({ body: { tag: message.tag, val: message } }, data, maxNameBytes);
 	let args: unknown;
 	try {
-		args = decodeValue("cbor", message.args);
+		args = decodeValue("cbor", message.args, true);
 	} catch (error) {
 		return { ok: false, error: error as ActorError, actionId: message.id };
 	}

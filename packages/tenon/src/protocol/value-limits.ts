@@ -15,18 +15,22 @@ const BACKSLASH = 0x5c;
 const OPEN_ARRAY = 0x5b;
 const OPEN_OBJECT = 0x7b;
 const COMMA = 0x2c;
+const COLON = 0x3a;
 
 /**
  * Why JSON `text` from a client may not be parsed, or undefined. Counts, out
- * of strings, the containers it opens (`[`, `{`) and its items (a comma
- * separates two; a container's first item has none, so items are at most
- * commas plus containers plus one). Malformed text is left to `JSON.parse`.
+ * of strings, the containers it opens (`[`, `{`) and its items: a comma
+ * separates two, and a colon follows a key, which counts as an item as in
+ * CBOR (a container's first item has no comma, so the count is at most one
+ * per container low). Tagged values (`["$BigInt", "7"]`) are arrays in JSON
+ * and count as containers, unlike their CBOR tags. Malformed text is left to
+ * `JSON.parse`.
  */
 export function jsonProblem(text: string): string | undefined {
 	// A text this short cannot exceed either limit.
 	if (text.length <= MAX_VALUE_CONTAINERS) return undefined;
 	let containers = 0;
-	let commas = 0;
+	let separators = 0;
 	let inString = false;
 	for (let i = 0; i < text.length; i++) {
 		const code = text.charCodeAt(i);
@@ -36,7 +40,8 @@ export function jsonProblem(text: string): string | undefined {
 		} else if (code === QUOTE) inString = true;
 		else if (code === OPEN_ARRAY || code === OPEN_OBJECT) {
 			if (++containers > MAX_VALUE_CONTAINERS) return containersProblem();
-		} else if (code === COMMA && ++commas >= MAX_VALUE_ITEMS) return itemsProblem();
+		} else if ((code === COMMA || code === COLON) && ++separators >= MAX_VALUE_ITEMS)
+			return itemsProblem();
 	}
 	return undefined;
 }

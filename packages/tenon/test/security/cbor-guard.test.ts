@@ -70,12 +70,14 @@ it("counts a value's items and containers against their limits, in CBOR and in J
 			...Array.from({ length: count }, () => item).flat(),
 		]);
 	// The outer array counts as one container and one item.
-	expect(cborProblem(cborArray(MAX_VALUE_CONTAINERS - 1, [0x80]))).toBeUndefined();
-	expect(cborProblem(cborArray(MAX_VALUE_CONTAINERS, [0x80]))).toMatch(/arrays and maps/);
-	expect(cborProblem(cborArray(MAX_VALUE_ITEMS - 1, [0x00]))).toBeUndefined();
-	expect(cborProblem(cborArray(MAX_VALUE_ITEMS, [0x00]))).toMatch(/items/);
+	expect(cborProblem(cborArray(MAX_VALUE_CONTAINERS - 1, [0x80]), true)).toBeUndefined();
+	expect(cborProblem(cborArray(MAX_VALUE_CONTAINERS, [0x80]), true)).toMatch(/arrays and maps/);
+	expect(cborProblem(cborArray(MAX_VALUE_ITEMS - 1, [0x00]), true)).toBeUndefined();
+	expect(cborProblem(cborArray(MAX_VALUE_ITEMS, [0x00]), true)).toMatch(/items/);
+	// Only values from clients are counted (a client reads replies up to their byte limit).
+	expect(cborProblem(cborArray(MAX_VALUE_ITEMS, [0x00]))).toBeUndefined();
 	// Map keys are items too; a map is a container.
-	expect(cborProblem(Uint8Array.from([0xb9, 0x00, 0x01, 0x00, 0x00]))).toBeUndefined();
+	expect(cborProblem(Uint8Array.from([0xb9, 0x00, 0x01, 0x00, 0x00]), true)).toBeUndefined();
 
 	const jsonArray = (count: number, item: string) =>
 		`[${Array.from({ length: count }, () => item).join(",")}]`;
@@ -83,6 +85,11 @@ it("counts a value's items and containers against their limits, in CBOR and in J
 	expect(jsonProblem(jsonArray(MAX_VALUE_CONTAINERS, "[]"))).toMatch(/arrays and maps/);
 	expect(jsonProblem(jsonArray(MAX_VALUE_ITEMS - 1, "0"))).toBeUndefined();
 	expect(jsonProblem(jsonArray(MAX_VALUE_ITEMS + 1, "0"))).toMatch(/items/);
+	// An object's keys count as items, as in CBOR.
+	const pairs = (count: number) =>
+		`{${Array.from({ length: count }, (_, i) => `"${i}":0`).join(",")}}`;
+	expect(jsonProblem(pairs(MAX_VALUE_ITEMS / 2 - 1))).toBeUndefined();
+	expect(jsonProblem(pairs(MAX_VALUE_ITEMS / 2 + 1))).toMatch(/items/);
 	// Brackets, braces and commas inside strings (escaped quotes too) do not count.
 	const text = JSON.stringify(['[{,\\"'.repeat(MAX_VALUE_ITEMS)]);
 	expect(jsonProblem(text)).toBeUndefined();
