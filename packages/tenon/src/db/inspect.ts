@@ -136,14 +136,23 @@ export class ReadOnlyQueryError extends Error {
 /**
  * Longest string or blob a console statement may make or read (SQLite's
  * `SQLITE_LIMIT_LENGTH` on the snapshot's own connection; the actor's is
- * untouched). SQLite's default is 1 GB: `randomblob(1000000000)` is one step
- * for the progress handler, so it ran for 25 s past the 2 s interrupt and
- * grew the process by gigabytes (an attacker probe, 2026-11-24).
+ * untouched): larger stored values are read with `length()` or `substr()`.
+ * SQLite's default is 1 GB: `randomblob(1000000000)` is one step for the
+ * progress handler, so it ran for 25 s past the 2 s interrupt and grew the
+ * process by gigabytes (an attacker probe, 2026-11-24).
  */
-export const CONSOLE_MAX_VALUE_BYTES = 16 * 1024 * 1024;
+export const CONSOLE_MAX_VALUE_BYTES = 1024 * 1024;
+/**
+ * Most columns in a console result (`SQLITE_LIMIT_COLUMN`): a row is made
+ * whole inside one step, so its columns times the value limit bound what
+ * one step can allocate (2,000 columns of 16 MiB values blocked the server
+ * for over a minute in review).
+ */
+export const CONSOLE_MAX_COLUMNS = 64;
 /** Most bytes of values one console result holds; rows past it are left out (`truncated`). */
 export const CONSOLE_MAX_RESULT_BYTES = 16 * 1024 * 1024;
 const SQLITE_LIMIT_LENGTH = 0;
+const SQLITE_LIMIT_COLUMN = 2;
 
 /** Bytes a value takes in a result (its JSON form is within a small factor of it). */
 function valueBytes(value: SqlValue): number {
@@ -166,7 +175,8 @@ const READ_KEYWORDS =
  * (`sqlite3_stmt_readonly`), or that does not start with SELECT, WITH,
  * EXPLAIN, VALUES or PRAGMA, is refused before it runs. A statement running
  * past `timeoutMs` is interrupted; no string or blob it makes or reads may
- * exceed {@link CONSOLE_MAX_VALUE_BYTES}, and the result stops at `limit` rows
+ * exceed {@link CONSOLE_MAX_VALUE_BYTES}, nor a result have more than
+ * {@link CONSOLE_MAX_COLUMNS} columns, and the result stops at `limit` rows
  * or {@link CONSOLE_MAX_RESULT_BYTES}. Undefined when the actor has no database yet.
  */
 export async function runReadOnlyQuery(
@@ -180,6 +190,7 @@ export async function runReadOnlyQuery(
 	return withSnapshot(store, actorId, (connection) => {
 		query(connection, "PRAGMA query_only = 1");
 		module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_LENGTH, CONSOLE_MAX_VALUE_BYTES);
+		module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_COLUMN, CONSOLE_MAX_COLUMNS);
 		const started = performance.now();
 		const key = module._sqlite3_malloc(4);
 		module.HEAP32[key >> 2] = 0;

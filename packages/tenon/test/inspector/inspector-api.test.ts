@@ -475,6 +475,14 @@ describe("inspector app: API", () => {
 		);
 		expect(wide.body).toMatchObject({ truncated: true });
 		expect((wide.body.rows as unknown[]).length).toBe(16);
+		// A row is made whole in one step: its width is bounded too (found in review).
+		const columns = (count: number) =>
+			`SELECT ${Array.from({ length: count }, () => "length(randomblob(1000000))").join(", ")}`;
+		expect((await query(columns(64))).body.rows).toHaveLength(1);
+		expect((await query(columns(65))).body).toMatchObject({
+			group: "inspector",
+			code: "sql_error",
+		});
 		expect((await query("SELECT count(*) FROM notes")).body.rows).toEqual([[2]]);
 	});
 });
