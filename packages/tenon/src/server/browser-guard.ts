@@ -58,7 +58,7 @@ const guardErrors = {
 };
 
 /** A `Host` value: a name or IPv4 address, or an IPv6 address in brackets, then an optional port. */
-const HOST_VALUE = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(:\d{1,5})?$/;
+const HOST_VALUE = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(:\d{0,5})?$/;
 
 /**
  * The host name of a `Host` header value (lower case, port removed, IPv6 in

@@ -79,7 +79,9 @@ class BodyPace {
 		if (this.#minBytesPerSecond <= 0) return;
 		this.#reads.set(body, performance.now());
 		if (this.#timer === undefined) {
-			this.#timer = setInterval(() => this.#check(), Math.min(1_000, this.#graceMs));
+			// At least 100 ms apart: a grace of 0 would otherwise check each body
+			// before its first bytes could be read.
+			this.#timer = setInterval(() => this.#check(), Math.max(100, Math.min(1_000, this.#graceMs)));
 			this.#timer.unref();
 		}
 	}

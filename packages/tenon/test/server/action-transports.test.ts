@@ -496,5 +496,9 @@ describe("the request target, as the Node adapter reads it", () => {
 		const answer = await call(`${ACTOR}/whoami${key("a")}`, "127.0.0.1:80@evil.example");
 		if (answer === "closed") throw new Error("closed without an answer");
 		expect(answer.status).toBe(403);
+		// An empty port is still a host and port (RFC 3986).
+		const emptyPort = await call(`${ACTOR}/whoami${key("a")}`, "127.0.0.1:");
+		if (emptyPort === "closed") throw new Error("closed without an answer");
+		expect(emptyPort.status).toBe(200);
 	});
 });

@@ -259,6 +259,9 @@ export class LogWriter implements CommitWriter {
 	 */
 	#passStored(pass: number): boolean {
 		try {
+			// A fresh read: lmdb-js reuses this tick's read transaction, which a
+			// commit that threw did not renew, and would show the old pass.
+			this.#env.root.resetReadTxn();
 			return this.#env.meta.get(PASS_KEY) === pass;
 		} catch {
 			return true;
