@@ -118,8 +118,15 @@ export class ActorCalls {
 		};
 	}
 
-	/** One function for every connection's record (a wake-up restores them all). */
-	readonly #onConnChange = (conn: ConnectionImpl) => this.#connChanged(conn);
+	/**
+	 * One function for every connection's record (a wake-up restores them
+	 * all), made with the first connection: most actors have none.
+	 */
+	#connListener: ((conn: ConnectionImpl) => void) | undefined;
+	get #onConnChange(): (conn: ConnectionImpl) => void {
+		if (this.#connListener === undefined) this.#connListener = (conn) => this.#connChanged(conn);
+		return this.#connListener;
+	}
 
 	/** A connection's record must be written again; its shared-state projection may differ too. */
 	#connChanged(conn: ConnectionImpl): void {
