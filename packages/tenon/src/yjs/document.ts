@@ -10,6 +10,7 @@ import * as syncProtocol from "y-protocols/sync";
 import * as Y from "yjs";
 import type { ActorKv } from "../actor/kv.js";
 import { ActorError } from "../protocol/errors.js";
+import { AwarenessOwners, awarenessClientsOf } from "./awareness-guard.js";
 
 const SNAPSHOT_PREFIX = "yjs/snapshot/";
 const LOG_PREFIX = "yjs/log/";
@@ -51,8 +52,8 @@ export class ActorDocument {
 	#logged: number;
 	/** Writes of the updates applied in the current turn (awaited by it). */
 	#pending: Promise<void>[] = [];
-	/** Awareness client ids each connection announced, to clear them when it goes. */
-	readonly #clientsOf = new Map<string, Set<number>>();
+	/** Awareness client ids each connection announced (only it may change them; cleared when it goes). */
+	readonly #owners = new AwarenessOwners();
 
 	private constructor(kv: ActorKv, compactEvery: number, nextSeq: number, logged: number) {
 		this.#kv = kv;
@@ -159,29 +160,33 @@ export class ActorDocument {
 			failure = error;
 		}
 		if (failure !== undefined) throw invalid("an update that does not apply");
+		const store = this.doc.store;
+		if (store.pendingStructs !== null || store.pendingDs !== null) {
+			// Changes that depend on ones the document lacks: Yjs would park them
+			// in memory, not stored and merged again with every later update (an
+			// attacker probe grew that to half a gigabyte). They are dropped; what
+			// applied is logged with this turn, and the server's step 1 asks the
+			// client for everything the document lacks (a client that has it resends it).
+			store.pendingStructs = null;
+			store.pendingDs = null;
+			const step1 = encoding.createEncoder();
+			syncProtocol.writeSyncStep1(step1, this.doc);
+			return [encoding.toUint8Array(step1)];
+		}
 		return [];
 	}
 
-	/** Applies an awareness update from connection `connId`; returns it to pass on to the others. */
+	/**
+	 * Applies an awareness update from connection `connId`; returns it to pass
+	 * on to the others. It may change only the clients this connection
+	 * announced (at most four, each state at most 8 KiB: awareness-guard.ts).
+	 */
 	awarenessUpdate(update: Uint8Array, connId: string): Uint8Array {
-		let changed: number[] = [];
-		const listener = ({
-			added,
-			updated,
-			removed,
-		}: {
-			added: number[];
-			updated: number[];
-			removed: number[];
-		}) => {
-			changed = [...added, ...updated, ...removed];
-			let clients = this.#clientsOf.get(connId);
-			if (clients === undefined) {
-				clients = new Set();
-				this.#clientsOf.set(connId, clients);
-			}
-			for (const id of [...added, ...updated]) clients.add(id);
-			for (const id of removed) clients.delete(id);
+		const ids = awarenessClientsOf(update);
+		this.#owners.check(connId, ids);
+		let changed = false;
+		const listener = () => {
+			changed = true;
 		};
 		this.awareness.on("update", listener);
 		try {
@@ -191,7 +196,8 @@ export class ActorDocument {
 		} finally {
 			this.awareness.off("update", listener);
 		}
-		return changed.length === 0 ? new Uint8Array(0) : update;
+		this.#owners.claim(connId, ids);
+		return changed ? update : new Uint8Array(0);
 	}
 
 	/** Everyone's awareness, for a client that just connected. */
@@ -202,10 +208,7 @@ export class ActorDocument {
 
 	/** A connection went: its clients' awareness goes too; returns the update to pass on. */
 	connectionGone(connId: string): Uint8Array | undefined {
-		const clients = this.#clientsOf.get(connId);
-		this.#clientsOf.delete(connId);
-		if (clients === undefined || clients.size === 0) return undefined;
-		const ids = [...clients].filter((id) => this.awareness.states.has(id));
+		const ids = this.#owners.release(connId).filter((id) => this.awareness.states.has(id));
 		if (ids.length === 0) return undefined;
 		removeAwarenessStates(this.awareness, ids, "disconnect");
 		return encodeAwarenessUpdate(this.awareness, ids);

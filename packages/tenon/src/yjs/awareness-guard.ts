@@ -1,0 +1,93 @@
+// Checks of an awareness update before it touches the document's awareness:
+// its size, and that a connection changes only the awareness clients it
+// announced itself. Awareness is never stored, but it is held in memory and
+// passed on to every connection: without these, one user's connections grew
+// the server by gigabytes with large states under fresh client ids, and set
+// or cleared other users' cursors and names (an attacker probe, 2026-11-24).
+import * as decoding from "lib0/decoding";
+import { ActorError, errors } from "../protocol/errors.js";
+
+/** Most awareness clients one connection may announce (a provider has one per document). */
+export const MAX_AWARENESS_CLIENTS_PER_CONNECTION = 4;
+/** Largest awareness state one client may have (its JSON, in UTF-16 code units). */
+export const MAX_AWARENESS_STATE_CHARS = 8 * 1024;
+
+/**
+ * The client ids an awareness update (y-protocols' encoding: a count, then
+ * id, clock and JSON state each) names. Throws `request/invalid_yjs_message`
+ * when it does not decode, `message/incoming_too_long` for a state over
+ * {@link MAX_AWARENESS_STATE_CHARS}.
+ */
+export function awarenessClientsOf(update: Uint8Array): number[] {
+	const ids: number[] = [];
+	try {
+		const decoder = decoding.createDecoder(update);
+		const count = decoding.readVarUint(decoder);
+		for (let i = 0; i < count; i++) {
+			ids.push(decoding.readVarUint(decoder));
+			decoding.readVarUint(decoder);
+			const state = decoding.readVarString(decoder);
+			if (state.length > MAX_AWARENESS_STATE_CHARS)
+				throw errors.incomingTooLong("An awareness state", MAX_AWARENESS_STATE_CHARS);
+		}
+	} catch (error) {
+		if (error instanceof ActorError) throw error;
+		throw new ActorError(
+			"request",
+			"invalid_yjs_message",
+			"Invalid Yjs message: a malformed awareness update",
+		);
+	}
+	return ids;
+}
+
+/** Who announced which awareness client: a connection may change only its own. */
+export class AwarenessOwners {
+	readonly #clientsOf = new Map<string, Set<number>>();
+	readonly #ownerOf = new Map<number, string>();
+
+	/** Throws unless `connId` may change every client of `ids`. */
+	check(connId: string, ids: readonly number[]): void {
+		const mine = this.#clientsOf.get(connId);
+		let added = 0;
+		for (const id of ids) {
+			const owner = this.#ownerOf.get(id);
+			if (owner !== undefined && owner !== connId)
+				throw new ActorError(
+					"auth",
+					"forbidden",
+					"An awareness update may change only the clients its own connection announced",
+				);
+			if (owner === undefined) added++;
+		}
+		if ((mine?.size ?? 0) + added > MAX_AWARENESS_CLIENTS_PER_CONNECTION)
+			throw new ActorError(
+				"limit",
+				"too_many_awareness_clients",
+				`A connection may announce at most ${MAX_AWARENESS_CLIENTS_PER_CONNECTION} awareness clients`,
+			);
+	}
+
+	/** `connId` announced `ids` (after {@link check}). */
+	claim(connId: string, ids: readonly number[]): void {
+		let mine = this.#clientsOf.get(connId);
+		for (const id of ids) {
+			if (this.#ownerOf.has(id)) continue;
+			if (mine === undefined) {
+				mine = new Set();
+				this.#clientsOf.set(connId, mine);
+			}
+			mine.add(id);
+			this.#ownerOf.set(id, connId);
+		}
+	}
+
+	/** The connection went: its clients, now free. */
+	release(connId: string): number[] {
+		const mine = this.#clientsOf.get(connId);
+		this.#clientsOf.delete(connId);
+		if (mine === undefined) return [];
+		for (const id of mine) this.#ownerOf.delete(id);
+		return [...mine];
+	}
+}

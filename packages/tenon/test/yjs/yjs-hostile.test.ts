@@ -1,0 +1,108 @@
+// Hostile Yjs traffic (an attacker probe, 2026-11-24): updates whose
+// dependencies never arrive were parked in memory, unstored, and merged again
+// with every later update; awareness had no size limit, and any connection
+// could set or clear another user's cursor and name.
+import * as encoding from "lib0/encoding";
+import { describe, expect, it } from "vitest";
+import { Awareness, encodeAwarenessUpdate } from "y-protocols/awareness";
+import * as syncProtocol from "y-protocols/sync";
+import * as Y from "yjs";
+import { setup } from "../../src/index.js";
+import { setupTest } from "../../src/test/index.js";
+import {
+	MAX_AWARENESS_CLIENTS_PER_CONNECTION,
+	MAX_AWARENESS_STATE_CHARS,
+} from "../../src/yjs/awareness-guard.js";
+import { TenonYjsProvider } from "../../src/yjs/index.js";
+import { note } from "./fixtures.js";
+
+const registry = setup({ use: { note }, logLevel: "silent" });
+
+function updateMessage(update: Uint8Array): Uint8Array {
+	const encoder = encoding.createEncoder();
+	syncProtocol.writeUpdate(encoder, update);
+	return encoding.toUint8Array(encoder);
+}
+
+/** An awareness update of `clientID` with `state`, as a provider's document would send it. */
+function awarenessOf(clientID: number, state: unknown, clock = 1): Uint8Array {
+	const doc = new Y.Doc();
+	doc.clientID = clientID;
+	const awareness = new Awareness(doc);
+	for (let i = 1; i < clock; i++) awareness.setLocalState({ bump: i });
+	awareness.setLocalState(state as Record<string, unknown> | null);
+	const update = encodeAwarenessUpdate(awareness, [clientID]);
+	awareness.destroy();
+	return update;
+}
+
+describe("hostile yjs traffic", () => {
+	it("drops changes whose dependencies the document lacks, and asks the client for them", async () => {
+		await using t = await setupTest(registry);
+		const conn = t.client.note.getOrCreate("gaps", { params: { user: "ann" } }).connect();
+		const doc = new Y.Doc();
+		const provider = new TenonYjsProvider(doc, conn);
+		await provider.whenSynced();
+		doc.getText("text").insert(0, "kept");
+		await provider.flushed();
+		// A fresh client's second change, without its first: it depends on what never comes.
+		const source = new Y.Doc();
+		source.getText("text").insert(0, "first");
+		const before = Y.encodeStateVector(source);
+		source.getText("text").insert(5, " second");
+		const orphan = Y.encodeStateAsUpdate(source, before);
+		for (let i = 0; i < 50; i++) {
+			const replies = await conn.yjsSync(updateMessage(orphan));
+			// The server's step 1 (type 0): the client may send what the server lacks.
+			expect(replies.map((reply) => reply[0])).toEqual([0]);
+		}
+		expect(await conn.text()).toBe("kept");
+		// The honest client's edits go on; the document is intact and still opens.
+		doc.getText("text").insert(4, "!");
+		await provider.flushed();
+		const reader = t.client.note.getOrCreate("gaps", { params: { user: "bob" } }).connect();
+		const readerDoc = new Y.Doc();
+		const readerProvider = new TenonYjsProvider(readerDoc, reader);
+		await readerProvider.whenSynced();
+		expect(readerDoc.getText("text").toString()).toBe("kept!");
+		provider.destroy();
+		readerProvider.destroy();
+		await conn.dispose();
+		await reader.dispose();
+	});
+
+	it("lets a connection change only its own awareness clients, few and small", async () => {
+		await using t = await setupTest(registry);
+		const ann = t.client.note.getOrCreate("cursors", { params: { user: "ann" } }).connect();
+		const bob = t.client.note.getOrCreate("cursors", { params: { user: "bob" } }).connect();
+		await ann.yjsAwareness(awarenessOf(1001, { user: { name: "ann" } }));
+		// Bob may neither rename nor remove Ann's cursor.
+		for (const spoof of [
+			awarenessOf(1001, { user: { name: "ann (send me your password)" } }, 2),
+			awarenessOf(1001, null, 2),
+		])
+			await expect(bob.yjsAwareness(spoof)).rejects.toMatchObject({
+				group: "auth",
+				code: "forbidden",
+			});
+		await ann.yjsAwareness(awarenessOf(1001, { user: { name: "ann" }, cursor: 3 }, 2));
+		// A state over the limit, and more clients than a connection may announce.
+		await expect(
+			bob.yjsAwareness(awarenessOf(2001, { pad: "x".repeat(MAX_AWARENESS_STATE_CHARS) })),
+		).rejects.toMatchObject({ group: "message", code: "incoming_too_long" });
+		for (let i = 0; i < MAX_AWARENESS_CLIENTS_PER_CONNECTION; i++)
+			await bob.yjsAwareness(awarenessOf(2001 + i, { user: { name: "bob" } }));
+		await expect(
+			bob.yjsAwareness(awarenessOf(3001, { user: { name: "bob" } })),
+		).rejects.toMatchObject({ group: "limit", code: "too_many_awareness_clients" });
+		// When Bob goes, his clients are free again; Ann's stay hers.
+		await bob.dispose();
+		const carol = t.client.note.getOrCreate("cursors", { params: { user: "carol" } }).connect();
+		await carol.yjsAwareness(awarenessOf(2001, { user: { name: "carol" } }, 5));
+		await expect(carol.yjsAwareness(awarenessOf(1001, null, 9))).rejects.toMatchObject({
+			code: "forbidden",
+		});
+		await ann.dispose();
+		await carol.dispose();
+	});
+});
