@@ -82,8 +82,11 @@ async function writeResponse(
 ): Promise<void> {
 	res.statusCode = response.status;
 	response.headers.forEach((value, name) => {
-		res.setHeader(name, value);
+		// Set-Cookie values are not joined (a cookie's date has a comma): each is its own header.
+		if (name !== "set-cookie") res.setHeader(name, value);
 	});
+	const cookies = response.headers.getSetCookie();
+	if (cookies.length > 0) res.setHeader("set-cookie", cookies);
 	closeIfBodyPending(res, body);
 	if (response.body === null) {
 		res.end();

@@ -49,6 +49,12 @@ const web = actor({
 		}
 		if (url.pathname === "/echo")
 			return new Response(await request.text(), { headers: { "content-type": "text/plain" } });
+		if (url.pathname === "/cookies") {
+			const headers = new Headers();
+			headers.append("set-cookie", "a=1; Path=/");
+			headers.append("set-cookie", "b=2; Expires=Wed, 21 Oct 2037 07:28:00 GMT");
+			return new Response("two cookies", { headers });
+		}
 		return new Response("not found", { status: 404 });
 	},
 	onWebSocket: (c, socket) => {
@@ -143,6 +149,12 @@ describe("raw handlers", () => {
 		const id = await handle.resolve();
 		const plain = await fetch(`${t.url}/gateway/${id}/request/count?q=2`, { method: "POST" });
 		expect(await plain.json()).toEqual({ hits: 2, query: "2", auth: null });
+		// Regression (an attacker probe, 2026-11-24): only the last Set-Cookie arrived.
+		const cookies = await fetch(`${t.url}/gateway/${id}/request/cookies`);
+		expect(cookies.headers.getSetCookie()).toEqual([
+			"a=1; Path=/",
+			"b=2; Expires=Wed, 21 Oct 2037 07:28:00 GMT",
+		]);
 		const noHandler = await fetch(`${t.url}/gateway/noRaw/request/x?rvt-method=getOrCreate`);
 		expect(noHandler.status).toBe(404);
 		expect((await noHandler.json()).code).toBe("handler_not_found");
