@@ -236,6 +236,11 @@ export function httpStatusFor(group: string, code: string): number {
 			return code === "unauthorized" ? 401 : 403;
 		case "limit":
 			return code === "overloaded" ? 503 : 429;
+		case "agent":
+			if (code === "invalid_prompt" || code === "prompt_too_large") return 400;
+			if (code === "rate_limited" || code === "busy") return 429;
+			if (code === "no_pending_call") return 409;
+			return 500;
 		case "user":
 		case "queue":
 		case "kv":

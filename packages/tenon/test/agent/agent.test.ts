@@ -448,6 +448,23 @@ describe("agent actor", () => {
 			code: "rate_limited",
 		});
 		await expect(ann.prompt("")).rejects.toMatchObject({ group: "agent", code: "invalid_prompt" });
+		// Over HTTP, the caller's mistakes and limits are 4xx, not 500 (found by an attacker probe).
+		const overHttp = async (text: string) =>
+			(
+				await fetch(
+					`${t.url}/gateway/limited/action/prompt?rvt-method=getOrCreate&rvt-key=limits`,
+					{
+						method: "POST",
+						headers: {
+							"content-type": "application/json",
+							"x-rivet-conn-params": JSON.stringify({ user: "ann" }),
+						},
+						body: JSON.stringify({ args: [text] }),
+					},
+				)
+			).status;
+		expect(await overHttp("")).toBe(400);
+		expect(await overHttp("password over http")).toBe(429);
 		await expect(ann.prompt("x".repeat(16_001))).rejects.toMatchObject({
 			group: "agent",
 			code: "prompt_too_large",
