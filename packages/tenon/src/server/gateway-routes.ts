@@ -172,11 +172,37 @@ export async function handleRawRequest(actors: ActorGateway, call: GatewayCall):
 	url.pathname = gateway.path.slice("/request".length) || "/";
 	url.search = gateway.query.toString();
 	const hasBody = request.method !== "GET" && request.method !== "HEAD";
+	const limit = actors.limits.maxHttpBodyBytes;
+	const declared = request.headers.get("content-length");
+	if (hasBody && declared !== null && Number(declared) > limit)
+		throw errors.incomingTooLong("The request body", limit);
 	const actorRequest = new Request(url, {
 		method: request.method,
 		headers: request.headers,
 		signal: request.signal,
-		...(hasBody ? { body: request.body, duplex: "half" } : {}),
+		...(hasBody ? { body: withinLimit(request.body, limit), duplex: "half" } : {}),
 	} as RequestInit);
 	return actors.request(addressOf(gateway), actorRequest, call.caller);
+}
+
+/**
+ * A raw handler's request body as it streams, ending in
+ * `message/incoming_too_long` past `limit` bytes (`maxHttpBodyBytes`, as for
+ * every other body; a 200 MB upload reached `onRequest` whole before).
+ */
+function withinLimit(
+	body: ReadableStream<Uint8Array> | null,
+	limit: number,
+): ReadableStream<Uint8Array> | null {
+	if (body === null) return null;
+	let total = 0;
+	return body.pipeThrough(
+		new TransformStream<Uint8Array, Uint8Array>({
+			transform(chunk, controller) {
+				total += chunk.byteLength;
+				if (total > limit) controller.error(errors.incomingTooLong("The request body", limit));
+				else controller.enqueue(chunk);
+			},
+		}),
+	);
 }
