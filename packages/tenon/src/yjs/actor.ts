@@ -91,6 +91,7 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 	NoInfer<A> & {
 		yjsSync: (c: Ctx<S, CP, CS>, message: Uint8Array) => Promise<Uint8Array[]>;
 		yjsAwareness: (c: Ctx<S, CP, CS>, update: Uint8Array) => void;
+		yjsAwarenessSnapshot: (c: Ctx<S, CP, CS>) => Uint8Array | null;
 	}
 > {
 	const compactEvery = config.compactEvery ?? 100;
@@ -112,6 +113,13 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 			for (const conn of c.conns.values())
 				if (conn.id !== c.conn.id) conn.send("yjsAwareness", passOn);
 		},
+		/**
+		 * Everyone's awareness now (null: nobody's), asked for by a provider once
+		 * it has subscribed: an event sent while the connection opens would reach
+		 * it before its subscription, and be dropped.
+		 */
+		yjsAwarenessSnapshot: (c: Ctx<S, CP, CS>): Uint8Array | null =>
+			c.vars.document.awarenessSnapshot() ?? null,
 	};
 	return actor({
 		...(config.state === undefined ? {} : { state: config.state }),
@@ -129,11 +137,7 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 			});
 			return { document };
 		},
-		onConnect: async (c, conn) => {
-			const snapshot = c.vars.document.awarenessSnapshot();
-			if (snapshot !== undefined) conn.send("yjsAwareness", snapshot);
-			await config.onConnect?.(c, conn);
-		},
+		...(config.onConnect === undefined ? {} : { onConnect: config.onConnect }),
 		onDisconnect: async (c, conn) => {
 			const gone = c.vars.document.connectionGone(conn.id);
 			if (gone !== undefined)

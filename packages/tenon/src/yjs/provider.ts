@@ -13,6 +13,8 @@ import type * as Y from "yjs";
 export interface YjsConnection {
 	yjsSync(message: Uint8Array): Promise<Uint8Array[]>;
 	yjsAwareness(update: Uint8Array): Promise<void>;
+	/** Everyone's awareness now (a {@link yjsActor} has it; optional for other servers). */
+	yjsAwarenessSnapshot?(): Promise<Uint8Array | null>;
 	on(name: "yjsSync" | "yjsAwareness", callback: (message: Uint8Array) => void): () => void;
 	onOpen(callback: () => void): () => void;
 	readonly connStatus: string;
@@ -116,6 +118,14 @@ export class TenonYjsProvider {
 		const encoder = encoding.createEncoder();
 		syncProtocol.writeSyncStep1(encoder, this.doc);
 		this.#send(encoding.toUint8Array(encoder));
+		// The others' cursors and names as they are now; changes come as events.
+		void this.#conn
+			.yjsAwarenessSnapshot?.()
+			.then((snapshot) => {
+				if (snapshot instanceof Uint8Array && !this.#destroyed)
+					applyAwarenessUpdate(this.awareness, snapshot, this);
+			})
+			.catch(() => {});
 		// Others see this client again after a reconnect.
 		if (this.awareness.getLocalState() !== null)
 			void this.#conn

@@ -105,4 +105,29 @@ describe("hostile yjs traffic", () => {
 		await ann.dispose();
 		await carol.dispose();
 	});
+
+	it("a client that connects later sees the cursors and names of those already there", async () => {
+		// Found by the same probe: the snapshot was sent before the client subscribed, and dropped.
+		await using t = await setupTest(registry);
+		const annConn = t.client.note.getOrCreate("late", { params: { user: "ann" } }).connect();
+		const annDoc = new Y.Doc();
+		const ann = new TenonYjsProvider(annDoc, annConn);
+		await ann.whenSynced();
+		ann.awareness.setLocalStateField("user", { name: "ann" });
+		await expect.poll(async () => (await annConn.yjsAwarenessSnapshot()) !== null).toBe(true);
+		const bobConn = t.client.note.getOrCreate("late", { params: { user: "bob" } }).connect();
+		const bob = new TenonYjsProvider(new Y.Doc(), bobConn);
+		await bob.whenSynced();
+		await expect
+			.poll(
+				() =>
+					(bob.awareness.getStates().get(annDoc.clientID) as { user?: { name: string } })?.user
+						?.name,
+			)
+			.toBe("ann");
+		ann.destroy();
+		bob.destroy();
+		await annConn.dispose();
+		await bobConn.dispose();
+	});
 });
