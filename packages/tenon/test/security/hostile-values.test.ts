@@ -176,7 +176,7 @@ describe("values that are expensive to decode or to walk", () => {
 			postJson(`${t.url}${action("keep")}`, flat),
 			t.client.box.getOrCreate("other").add(1),
 		]);
-		expect(performance.now() - started).toBeLessThan(2_000);
+		expect(performance.now() - started).toBeLessThan(4_000);
 		for (const answer of [cborAnswer, jsonAnswer, flatAnswer])
 			expect(outcome(answer)).toEqual({ status: 400, group: "request", code: "malformed" });
 		expect(healthy).toBe(1);
