@@ -160,13 +160,16 @@ describe("cancelling a request body while the client is still sending it", () =>
 	const uncaught: unknown[] = [];
 	const onUncaught = (error: unknown) => uncaught.push(error);
 
-	beforeEach(async () => {
+	beforeEach(async ({ task }) => {
+		// The action body test needs the server's limit below its bodies; the raw
+		// handlers' tests, above them (a raw body streams within maxHttpBodyBytes).
+		const maxHttpBodyBytes = task.name.startsWith("an action body") ? LIMIT : 2 * BODY_BYTES;
 		uncaught.length = 0;
 		process.on("uncaughtException", onUncaught);
 		server = await setup({
 			use: { uploads },
 			logLevel: "silent",
-			limits: { maxHttpBodyBytes: LIMIT },
+			limits: { maxHttpBodyBytes },
 		}).start({
 			port: 0,
 			host: "127.0.0.1",
