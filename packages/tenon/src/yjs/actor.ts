@@ -109,9 +109,10 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 		yjsAwareness: (c: Ctx<S, CP, CS>, update: Uint8Array): void => {
 			if (!(update instanceof Uint8Array)) throw notBytes("yjsAwareness");
 			const passOn = c.vars.document.awarenessUpdate(update, c.conn.id);
-			if (passOn.byteLength === 0) return;
-			for (const conn of c.conns.values())
-				if (conn.id !== c.conn.id) conn.send("yjsAwareness", passOn);
+			// One broadcast, encoded and framed once for every connection (a send per
+			// connection encoded it again for each). The sender gets its own update
+			// back, which y-protocols ignores (the same clock).
+			if (passOn.byteLength > 0) c.broadcast("yjsAwareness", passOn);
 		},
 		/**
 		 * Everyone's awareness now (null: nobody's), asked for by a provider once
@@ -140,8 +141,7 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 		...(config.onConnect === undefined ? {} : { onConnect: config.onConnect }),
 		onDisconnect: async (c, conn) => {
 			const gone = c.vars.document.connectionGone(conn.id);
-			if (gone !== undefined)
-				for (const other of c.conns.values()) other.send("yjsAwareness", gone);
+			if (gone !== undefined) c.broadcast("yjsAwareness", gone);
 			await config.onDisconnect?.(c, conn);
 		},
 		onSleep: (c) => {
