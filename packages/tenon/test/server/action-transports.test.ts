@@ -466,39 +466,3 @@ describe("an action call over the fetch handler and over the Node adapter", () =
 		expect(served.headers["content-length"]).toBe(String(served.body.length));
 	});
 });
-
-describe("the request target, as the Node adapter reads it", () => {
-	// Regressions (an attacker probe, 2026-11-24).
-	const call = (path: string, hostHeader = host) =>
-		rawRequest(
-			server.url,
-			{ method: "POST", path, headers: [["host", hostHeader], bearer, asJson] },
-			whole(json({ args: [] })),
-		);
-
-	it("reads a path starting with two slashes as a path, not as another host", async () => {
-		// Resolved as a URL, `//other/gateway/...` named the host "other" and the
-		// path `/gateway/...`: served, past a proxy rule on the path prefix.
-		const answer = await call(`//other${ACTOR}/whoami${key("a")}`);
-		if (answer === "closed") throw new Error("closed without an answer");
-		expect(answer.status).toBe(404);
-	});
-
-	it("takes the host of an absolute-form target from the Host header, which the host check read", async () => {
-		const answer = await call(`http://evil.example${ACTOR}/whoami${key("a")}`);
-		if (answer === "closed") throw new Error("closed without an answer");
-		expect(answer.status).toBe(200);
-		const state = JSON.parse(Buffer.from(answer.body).toString()).output as { url: string };
-		expect(state.url).toBe(`http://${host}${ACTOR}/whoami${key("a")}`);
-	});
-
-	it("refuses a Host header that is not a host and port when hosts are checked", async () => {
-		const answer = await call(`${ACTOR}/whoami${key("a")}`, "127.0.0.1:80@evil.example");
-		if (answer === "closed") throw new Error("closed without an answer");
-		expect(answer.status).toBe(403);
-		// An empty port is still a host and port (RFC 3986).
-		const emptyPort = await call(`${ACTOR}/whoami${key("a")}`, "127.0.0.1:");
-		if (emptyPort === "closed") throw new Error("closed without an answer");
-		expect(emptyPort.status).toBe(200);
-	});
-});
