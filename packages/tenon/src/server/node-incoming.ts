@@ -123,27 +123,24 @@ class NodeBody implements BodySource {
 		const req = this.#req;
 		return new Promise((resolve, reject) => {
 			const chunks: Buffer[] = [];
-			let total = 0;
 			let settled = false;
-			this.#abort = (error) => {
+			const fail = (error: Error) => {
 				if (settled) return;
 				settled = true;
 				stop();
 				reject(error);
 			};
+			this.#abort = fail;
 			const onData = (chunk: Buffer) => {
-				total += chunk.byteLength;
-				this.received = total;
-				if (total <= limit) {
+				this.received += chunk.byteLength;
+				if (this.received <= limit) {
 					chunks.push(chunk);
 					return;
 				}
-				settled = true;
-				stop();
+				fail(errors.incomingTooLong("The request body", limit));
 				// The rest flows to nowhere, so a client still sending gets the
 				// answer (the adapter closes the connection after it).
 				req.resume();
-				reject(errors.incomingTooLong("The request body", limit));
 			};
 			const stopFinished = finished(req, (error) => {
 				if (settled) return;
