@@ -7,6 +7,7 @@ import type { ActorOptions } from "../actor/options.js";
 import type { StandardSchemaV1 } from "../actor/schema.js";
 import { ActorError } from "../protocol/errors.js";
 import { ActorDocument } from "./document.js";
+import { DOWNLOAD_PART_BYTES, Outbox, type PartLimits, Uploads } from "./parts.js";
 
 /** Events a Yjs actor sends its connections. */
 const yjsEvents = {
@@ -21,6 +22,10 @@ type YjsEvents = typeof yjsEvents;
 /** The vars of a Yjs actor: its document, loaded on every wake. */
 export interface YjsVars {
 	readonly document: ActorDocument;
+	/** Messages coming up in parts (larger than a connection frame). */
+	readonly uploads: Uploads;
+	/** Messages too large for one connection message, waiting to be fetched. */
+	readonly outbox: Outbox;
 }
 
 type Ctx<S, CP, CS> = ActionContext<S, CP, CS, YjsVars, YjsEvents>;
@@ -46,6 +51,13 @@ export interface YjsActorConfig<S, CP, CS, A> {
 	canEdit?: (c: Ctx<S, CP, CS>) => boolean;
 	/** Logged updates after which the log is folded into one snapshot. Default 100. */
 	compactEvery?: number;
+	/**
+	 * Messages larger than a connection message go in parts (docs/collaboration.md):
+	 * the largest such message (default 64 MiB), what an actor's connections
+	 * may have half sent at once (default 64 MiB) and what its outbox keeps
+	 * for connections to fetch (default 256 MiB).
+	 */
+	limits?: Partial<PartLimits>;
 	/** More actions beside the document's own (`yjsSync`, `yjsAwareness`). */
 	actions?: A & Record<string, (c: Ctx<S, CP, CS>, ...args: never[]) => unknown>;
 	onConnect?: (
@@ -90,21 +102,59 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 	{},
 	NoInfer<A> & {
 		yjsSync: (c: Ctx<S, CP, CS>, message: Uint8Array) => Promise<Uint8Array[]>;
+		yjsSyncPart: (
+			c: Ctx<S, CP, CS>,
+			offset: number,
+			total: number,
+			bytes: Uint8Array,
+		) => Promise<Uint8Array[]>;
+		yjsSyncFetch: (c: Ctx<S, CP, CS>, id: number, offset: number) => Uint8Array;
 		yjsAwareness: (c: Ctx<S, CP, CS>, update: Uint8Array) => void;
 		yjsAwarenessSnapshot: (c: Ctx<S, CP, CS>) => Uint8Array | null;
 	}
 > {
 	const compactEvery = config.compactEvery ?? 100;
 	const canEdit = config.canEdit ?? (() => true);
+	const limits: PartLimits = { ...DEFAULT_PART_LIMITS, ...config.limits };
+	/** Handles a whole sync message; a reply too large for one message waits in the outbox. */
+	const sync = async (c: Ctx<S, CP, CS>, message: Uint8Array): Promise<Uint8Array[]> => {
+		const document = c.vars.document;
+		const replies = document.sync(message, c.conn.id, canEdit(c));
+		await document.written();
+		// An HTTP caller gets everything in its reply (bodies may be larger).
+		if (c.conn.isEphemeral) return replies;
+		return replies.map((reply) =>
+			reply.byteLength > DOWNLOAD_PART_BYTES ? c.vars.outbox.put(c.conn.id, reply) : reply,
+		);
+	};
 	const yjsActions = {
 		/** A y-protocols sync message; answered with the messages the server sends back. */
 		yjsSync: async (c: Ctx<S, CP, CS>, message: Uint8Array): Promise<Uint8Array[]> => {
 			if (!(message instanceof Uint8Array)) throw notBytes("yjsSync");
-			const document = c.vars.document;
-			const replies = document.sync(message, c.conn.id, canEdit(c));
-			await document.written();
-			return replies;
+			return sync(c, message);
 		},
+		/** A part of a sync message too large for one frame; the last one is handled as the whole. */
+		yjsSyncPart: async (
+			c: Ctx<S, CP, CS>,
+			offset: number,
+			total: number,
+			bytes: Uint8Array,
+		): Promise<Uint8Array[]> => {
+			if (c.conn.isEphemeral)
+				throw new ActorError(
+					"request",
+					"invalid_yjs_message",
+					"Invalid Yjs message: parts go over a connection (over HTTP, send the whole message)",
+				);
+			// A reader sends only its state vector (step 1): never megabytes.
+			if (typeof total === "number" && total > READER_MESSAGE_BYTES && !canEdit(c))
+				throw new ActorError("auth", "forbidden", "This connection may not edit the document");
+			const whole = c.vars.uploads.add(c.conn.id, offset, total, bytes);
+			return whole === undefined ? [] : sync(c, whole);
+		},
+		/** A part of a message the actor kept for this connection (it sent a notice of it). */
+		yjsSyncFetch: (c: Ctx<S, CP, CS>, id: number, offset: number): Uint8Array =>
+			c.vars.outbox.fetch(c.conn.id, id, offset),
 		/** An awareness update (this client's cursor, name); passed on to the others, not stored. */
 		yjsAwareness: (c: Ctx<S, CP, CS>, update: Uint8Array): void => {
 			if (!(update instanceof Uint8Array)) throw notBytes("yjsAwareness");
@@ -131,15 +181,21 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 		events: yjsEvents,
 		createVars: async (c) => {
 			const document = await ActorDocument.load(c.kv, compactEvery);
+			const outbox = new Outbox(limits);
 			// Updates a client made go to every other connection (its own already has them).
 			document.doc.on("update", (update: Uint8Array, origin: unknown) => {
 				const message = syncUpdateMessage(update);
-				for (const conn of c.conns.values()) if (conn.id !== origin) conn.send("yjsSync", message);
+				const large = message.byteLength > DOWNLOAD_PART_BYTES;
+				for (const conn of c.conns.values())
+					if (conn.id !== origin && !conn.isEphemeral)
+						conn.send("yjsSync", large ? outbox.put(conn.id, message) : message);
 			});
-			return { document };
+			return { document, uploads: new Uploads(limits), outbox };
 		},
 		...(config.onConnect === undefined ? {} : { onConnect: config.onConnect }),
 		onDisconnect: async (c, conn) => {
+			c.vars.uploads.drop(conn.id);
+			c.vars.outbox.drop(conn.id);
 			const gone = c.vars.document.connectionGone(conn.id);
 			if (gone !== undefined) c.broadcast("yjsAwareness", gone);
 			await config.onDisconnect?.(c, conn);
@@ -154,6 +210,15 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 		...(config.options === undefined ? {} : { options: config.options }),
 	}) as never;
 }
+
+/** The largest message in parts from a connection that may not edit. */
+const READER_MESSAGE_BYTES = 1024 * 1024;
+
+const DEFAULT_PART_LIMITS: PartLimits = {
+	maxMessageBytes: 64 * 1024 * 1024,
+	maxUploadingBytes: 64 * 1024 * 1024,
+	maxOutboxBytes: 256 * 1024 * 1024,
+};
 
 function notBytes(action: string): ActorError {
 	return new ActorError(

@@ -82,6 +82,13 @@ export class ActorDocument {
 	}
 
 	#log(update: Uint8Array): void {
+		// A stored value holds at most 128 KiB: a larger update goes into a new
+		// snapshot (in chunks) with the log folded, as compaction does.
+		if (update.byteLength > CHUNK_BYTES) {
+			this.#nextSeq++;
+			this.#compact();
+			return;
+		}
 		const seq = this.#nextSeq++;
 		this.#pending.push(this.#kv.put(logKey(seq), update));
 		this.#logged++;

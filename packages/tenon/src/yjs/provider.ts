@@ -8,10 +8,20 @@ import {
 } from "y-protocols/awareness";
 import * as syncProtocol from "y-protocols/sync";
 import type * as Y from "yjs";
+import { readPartNotice, UPLOAD_PART_BYTES } from "./parts.js";
+
+/** Parts of one upload in flight at once (sent in order; the actor takes them in order). */
+const UPLOAD_WINDOW = 8;
+/** How long after a refusal for a limit the provider syncs again, ms. */
+const RETRY_MS = 1_000;
 
 /** What the provider uses of a connection to a {@link yjsActor} (its typed `ActorConn` fits). */
 export interface YjsConnection {
 	yjsSync(message: Uint8Array): Promise<Uint8Array[]>;
+	/** A part of a message too large for one frame (a {@link yjsActor} has it; optional for other servers). */
+	yjsSyncPart?(offset: number, total: number, bytes: Uint8Array): Promise<Uint8Array[]>;
+	/** A part of a message the actor kept for this connection (it sent a notice of it). */
+	yjsSyncFetch?(id: number, offset: number): Promise<Uint8Array>;
 	yjsAwareness(update: Uint8Array): Promise<void>;
 	/** Everyone's awareness now (a {@link yjsActor} has it; optional for other servers). */
 	yjsAwarenessSnapshot?(): Promise<Uint8Array | null>;
@@ -49,6 +59,10 @@ export class TenonYjsProvider {
 	#unacknowledged = 0;
 	#flushedWaiters: (() => void)[] = [];
 	#destroyed = false;
+	/** The sends queued behind an upload in parts (so none overtakes it). */
+	#afterUpload: Promise<unknown> | undefined;
+	/** A sync planned after a refusal for a limit. */
+	#retry: ReturnType<typeof setTimeout> | undefined;
 
 	readonly #onDocUpdate = (update: Uint8Array, origin: unknown) => {
 		if (origin === this) return;
@@ -106,6 +120,7 @@ export class TenonYjsProvider {
 	destroy(): void {
 		if (this.#destroyed) return;
 		this.#destroyed = true;
+		clearTimeout(this.#retry);
 		removeAwarenessStates(this.awareness, [this.doc.clientID], "local");
 		this.doc.off("update", this.#onDocUpdate);
 		this.awareness.off("update", this.#onAwarenessUpdate);
@@ -136,14 +151,102 @@ export class TenonYjsProvider {
 	#send(message: Uint8Array): void {
 		if (this.#destroyed) return;
 		this.#unacknowledged++;
-		this.#conn.yjsSync(message).then(
+		const large = message.byteLength > UPLOAD_PART_BYTES && this.#conn.yjsSyncPart !== undefined;
+		let sent: Promise<Uint8Array[]>;
+		if (large || this.#afterUpload !== undefined) {
+			// Messages after a large one wait for it: an edit that depends on a
+			// paste must not reach the actor before the paste does.
+			sent = (this.#afterUpload ?? Promise.resolve()).then(() =>
+				large ? this.#upload(message) : this.#conn.yjsSync(message),
+			);
+			const queued = sent.catch(() => {});
+			this.#afterUpload = queued;
+			void queued.then(() => {
+				if (this.#afterUpload === queued) this.#afterUpload = undefined;
+			});
+		} else sent = this.#conn.yjsSync(message);
+		sent.then(
 			(replies) => {
 				this.#settled();
 				for (const reply of replies) this.#receive(reply);
 			},
 			// Lost with the connection: the next sync sends what the actor lacks.
-			() => this.#settled(),
+			// Refused for a limit that passes (too many large messages at once):
+			// a sync a moment later sends it again.
+			(error: unknown) => {
+				this.#settled();
+				if ((error as { group?: unknown } | null)?.group === "limit") this.#syncLater();
+			},
 		);
+	}
+
+	/** Sends a message in parts, a few in flight at once; the last part's answer is the message's. */
+	async #upload(message: Uint8Array): Promise<Uint8Array[]> {
+		// Called as methods: a Tenon connection's actions are a proxy, where
+		// `bind` would name an action of its own.
+		const conn = this.#conn;
+		if (conn.yjsSyncPart === undefined) return conn.yjsSync(message);
+		// Each part's outcome is taken here (none fails unheard); the message's
+		// answer is that of the part that completed it (the others answer []),
+		// which need not be the last one sent.
+		let replies: Uint8Array[] = [];
+		let failure: unknown;
+		const inFlight: Promise<void>[] = [];
+		for (
+			let offset = 0;
+			offset < message.byteLength && failure === undefined;
+			offset += UPLOAD_PART_BYTES
+		) {
+			const part = message.subarray(offset, offset + UPLOAD_PART_BYTES);
+			inFlight.push(
+				conn.yjsSyncPart(offset, message.byteLength, part).then(
+					(answer) => {
+						if (answer.length > 0) replies = answer;
+					},
+					(error: unknown) => {
+						failure ??= error;
+					},
+				),
+			);
+			if (inFlight.length >= UPLOAD_WINDOW) await inFlight.shift();
+		}
+		await Promise.all(inFlight);
+		if (failure !== undefined) throw failure;
+		return replies;
+	}
+
+	/** Fetches a message the actor kept for this connection, then takes it as if it came whole. */
+	async #fetch(id: number, total: number): Promise<void> {
+		const conn = this.#conn;
+		if (conn.yjsSyncFetch === undefined) return;
+		const whole = new Uint8Array(total);
+		try {
+			for (let offset = 0; offset < total; ) {
+				const part = await conn.yjsSyncFetch(id, offset);
+				if (
+					!(part instanceof Uint8Array) ||
+					part.byteLength === 0 ||
+					offset + part.byteLength > total
+				)
+					throw new Error("a part that does not fit");
+				whole.set(part, offset);
+				offset += part.byteLength;
+			}
+		} catch {
+			// Gone (the actor's outbox was full, or the connection dropped): sync
+			// again, which brings whatever this document still lacks.
+			if (!this.#destroyed && this.#conn.connStatus === "connected") this.#sync();
+			return;
+		}
+		this.#receive(whole);
+	}
+
+	#syncLater(): void {
+		if (this.#retry !== undefined || this.#destroyed) return;
+		this.#retry = setTimeout(() => {
+			this.#retry = undefined;
+			if (!this.#destroyed && this.#conn.connStatus === "connected") this.#sync();
+		}, RETRY_MS);
 	}
 
 	#settled(): void {
@@ -156,6 +259,11 @@ export class TenonYjsProvider {
 
 	#receive(message: Uint8Array): void {
 		if (this.#destroyed) return;
+		const notice = readPartNotice(message);
+		if (notice !== undefined) {
+			void this.#fetch(notice.id, notice.total);
+			return;
+		}
 		const decoder = decoding.createDecoder(message);
 		const encoder = encoding.createEncoder();
 		const type = syncProtocol.readSyncMessage(decoder, encoder, this.doc, this);
