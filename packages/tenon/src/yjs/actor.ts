@@ -104,10 +104,11 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 		yjsSync: (c: Ctx<S, CP, CS>, message: Uint8Array) => Promise<Uint8Array[]>;
 		yjsSyncPart: (
 			c: Ctx<S, CP, CS>,
+			upload: number,
 			offset: number,
 			total: number,
 			bytes: Uint8Array,
-		) => Promise<Uint8Array[]>;
+		) => Promise<Uint8Array[] | null>;
 		yjsSyncFetch: (c: Ctx<S, CP, CS>, id: number, offset: number) => Uint8Array;
 		yjsAwareness: (c: Ctx<S, CP, CS>, update: Uint8Array) => void;
 		yjsAwarenessSnapshot: (c: Ctx<S, CP, CS>) => Uint8Array | null;
@@ -124,7 +125,7 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 		// An HTTP caller gets everything in its reply (bodies may be larger).
 		if (c.conn.isEphemeral) return replies;
 		return replies.map((reply) =>
-			reply.byteLength > DOWNLOAD_PART_BYTES ? c.vars.outbox.put(c.conn.id, reply) : reply,
+			reply.byteLength > DOWNLOAD_PART_BYTES ? c.vars.outbox.put(c.conn.id, reply, false) : reply,
 		);
 	};
 	const yjsActions = {
@@ -133,13 +134,18 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 			if (!(message instanceof Uint8Array)) throw notBytes("yjsSync");
 			return sync(c, message);
 		},
-		/** A part of a sync message too large for one frame; the last one is handled as the whole. */
+		/**
+		 * A part of sync message `upload` (an id that grows per connection), too
+		 * large for one frame; the part that completes it answers as the whole
+		 * message would, the others with null.
+		 */
 		yjsSyncPart: async (
 			c: Ctx<S, CP, CS>,
+			upload: number,
 			offset: number,
 			total: number,
 			bytes: Uint8Array,
-		): Promise<Uint8Array[]> => {
+		): Promise<Uint8Array[] | null> => {
 			if (c.conn.isEphemeral)
 				throw new ActorError(
 					"request",
@@ -149,8 +155,8 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 			// A reader sends only its state vector (step 1): never megabytes.
 			if (typeof total === "number" && total > READER_MESSAGE_BYTES && !canEdit(c))
 				throw new ActorError("auth", "forbidden", "This connection may not edit the document");
-			const whole = c.vars.uploads.add(c.conn.id, offset, total, bytes);
-			return whole === undefined ? [] : sync(c, whole);
+			const whole = c.vars.uploads.add(c.conn.id, upload, offset, total, bytes);
+			return whole === undefined ? null : sync(c, whole);
 		},
 		/** A part of a message the actor kept for this connection (it sent a notice of it). */
 		yjsSyncFetch: (c: Ctx<S, CP, CS>, id: number, offset: number): Uint8Array =>
@@ -186,9 +192,20 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 			document.doc.on("update", (update: Uint8Array, origin: unknown) => {
 				const message = syncUpdateMessage(update);
 				const large = message.byteLength > DOWNLOAD_PART_BYTES;
-				for (const conn of c.conns.values())
-					if (conn.id !== origin && !conn.isEphemeral)
-						conn.send("yjsSync", large ? outbox.put(conn.id, message) : message);
+				for (const conn of c.conns.values()) {
+					if (conn.id === origin || conn.isEphemeral) continue;
+					if (!large) {
+						conn.send("yjsSync", message);
+						continue;
+					}
+					try {
+						conn.send("yjsSync", outbox.put(conn.id, message, true));
+					} catch {
+						// Past `maxMessageBytes` (it came over HTTP): this connection
+						// would miss it; it reconnects and syncs instead.
+						conn.disconnect("yjs.update_too_large");
+					}
+				}
 			});
 			return { document, uploads: new Uploads(limits), outbox };
 		},
@@ -211,8 +228,8 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 	}) as never;
 }
 
-/** The largest message in parts from a connection that may not edit. */
-const READER_MESSAGE_BYTES = 1024 * 1024;
+/** The largest message in parts from a connection that may not edit (a state vector: a few KiB). */
+const READER_MESSAGE_BYTES = 256 * 1024;
 
 const DEFAULT_PART_LIMITS: PartLimits = {
 	maxMessageBytes: 64 * 1024 * 1024,

@@ -22,6 +22,24 @@ function logKey(seq: number): string {
 	return `${LOG_PREFIX}${String(seq).padStart(12, "0")}`;
 }
 
+/**
+ * The logged updates in order, from the log's entries (keys without the
+ * prefix): `<seq>` holds an update, `<seq>/<n>` the chunks of a large one.
+ */
+function loggedUpdates(entries: [string, Uint8Array][]): { seq: number; update: Uint8Array }[] {
+	const updates: { seq: number; parts: Uint8Array[] }[] = [];
+	for (const [key, value] of entries) {
+		const seq = Number(key.slice(0, 12));
+		const last = updates.at(-1);
+		if (last !== undefined && last.seq === seq) last.parts.push(value);
+		else updates.push({ seq, parts: [value] });
+	}
+	return updates.map(({ seq, parts }) => ({
+		seq,
+		update: parts.length === 1 ? (parts[0] as Uint8Array) : concat(parts),
+	}));
+}
+
 function concat(parts: Uint8Array[]): Uint8Array {
 	const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
 	let offset = 0;
@@ -52,6 +70,9 @@ export class ActorDocument {
 	#logged: number;
 	/** Writes of the updates applied in the current turn (awaited by it). */
 	#pending: Promise<void>[] = [];
+	/** Changes applied since load (a step 2 made at one version is reused at the same). */
+	#version = 0;
+	#lastStep2: { key: string; version: number; message: Uint8Array } | undefined;
 	/** Awareness client ids each connection announced (only it may change them; cleared when it goes). */
 	readonly #owners = new AwarenessOwners();
 
@@ -68,13 +89,13 @@ export class ActorDocument {
 	/** Loads the document of the actor whose KV store is `kv`. */
 	static async load(kv: ActorKv, compactEvery: number): Promise<ActorDocument> {
 		const chunks = await kv.list(SNAPSHOT_PREFIX, { keyType: "text", type: "binary" });
-		const log = await kv.list(LOG_PREFIX, { keyType: "text", type: "binary" });
-		const lastKey = log.at(-1)?.[0];
-		const nextSeq = lastKey === undefined ? 0 : Number(lastKey) + 1;
+		const log = loggedUpdates(await kv.list(LOG_PREFIX, { keyType: "text", type: "binary" }));
+		const lastSeq = log.at(-1)?.seq;
+		const nextSeq = lastSeq === undefined ? 0 : lastSeq + 1;
 		const document = new ActorDocument(kv, compactEvery, nextSeq, log.length);
 		Y.transact(document.doc, () => {
 			if (chunks.length > 0) Y.applyUpdate(document.doc, concat(chunks.map(([, chunk]) => chunk)));
-			for (const [, update] of log) Y.applyUpdate(document.doc, update);
+			for (const { update } of log) Y.applyUpdate(document.doc, update);
 		});
 		// Registered after loading: only new updates are logged.
 		document.doc.on("update", (update: Uint8Array) => document.#log(update));
@@ -82,15 +103,18 @@ export class ActorDocument {
 	}
 
 	#log(update: Uint8Array): void {
-		// A stored value holds at most 128 KiB: a larger update goes into a new
-		// snapshot (in chunks) with the log folded, as compaction does.
-		if (update.byteLength > CHUNK_BYTES) {
-			this.#nextSeq++;
-			this.#compact();
-			return;
-		}
+		this.#version++;
 		const seq = this.#nextSeq++;
-		this.#pending.push(this.#kv.put(logKey(seq), update));
+		if (update.byteLength <= CHUNK_BYTES) this.#pending.push(this.#kv.put(logKey(seq), update));
+		// A stored value holds at most 128 KiB: a larger update is logged in chunks.
+		else
+			for (let offset = 0, n = 0; offset < update.byteLength; offset += CHUNK_BYTES, n++)
+				this.#pending.push(
+					this.#kv.put(
+						`${logKey(seq)}/${String(n).padStart(6, "0")}`,
+						update.subarray(offset, offset + CHUNK_BYTES),
+					),
+				);
 		this.#logged++;
 		if (this.#logged >= this.#compactEvery) this.#compact();
 	}
@@ -112,6 +136,23 @@ export class ActorDocument {
 			);
 		this.#pending.push(...writes);
 		this.#logged = 0;
+	}
+
+	/**
+	 * Step 2 for a client with `stateVector`: the last one made is reused while
+	 * the document is unchanged (new clients all ask with an empty state
+	 * vector, and a large answer waiting in the outbox then counts once).
+	 */
+	#step2(stateVector: Uint8Array): Uint8Array {
+		const key = Buffer.from(stateVector).toString("base64");
+		const memo = this.#lastStep2;
+		if (memo !== undefined && memo.key === key && memo.version === this.#version)
+			return memo.message;
+		const step2 = encoding.createEncoder();
+		syncProtocol.writeSyncStep2(step2, this.doc, stateVector);
+		const message = encoding.toUint8Array(step2);
+		this.#lastStep2 = { key, version: this.#version, message };
+		return message;
 	}
 
 	/** Waits for the writes of what this turn applied (they commit with it). */
@@ -142,11 +183,9 @@ export class ActorDocument {
 			} catch {
 				throw invalid("a malformed state vector");
 			}
-			const step2 = encoding.createEncoder();
-			syncProtocol.writeSyncStep2(step2, this.doc, stateVector);
 			const step1 = encoding.createEncoder();
 			syncProtocol.writeSyncStep1(step1, this.doc);
-			return [encoding.toUint8Array(step2), encoding.toUint8Array(step1)];
+			return [this.#step2(stateVector), encoding.toUint8Array(step1)];
 		}
 		if (type !== syncProtocol.messageYjsSyncStep2 && type !== syncProtocol.messageYjsUpdate)
 			throw invalid(`unknown message type ${type}`);

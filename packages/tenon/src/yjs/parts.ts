@@ -52,36 +52,67 @@ export interface PartLimits {
 	maxOutboxBytes: number;
 }
 
+/** An upload that got no part for this long gives its room up to others, ms. */
+export const UPLOAD_IDLE_MS = 30_000;
+/** A message nobody fetched from for this long leaves the outbox, ms. */
+export const OUTBOX_TTL_MS = 60_000;
+/**
+ * A message nobody fetched from for this long makes room for an answer
+ * another connection asked for (a provider fetches at once; one that does
+ * not may be an attacker filling the outbox), ms.
+ */
+export const OUTBOX_STALE_MS = 10_000;
+/** Messages one connection may have waiting in the outbox (its oldest goes first). */
+export const OUTBOX_PER_CONNECTION = 4;
+
 interface Upload {
+	id: number;
 	total: number;
-	/** The parts so far, by offset. */
-	parts: Map<number, Uint8Array>;
+	/** The parts so far, by index (offset / UPLOAD_PART_BYTES). */
+	parts: (Uint8Array | undefined)[];
 	received: number;
+	touchedAt: number;
+}
+
+interface ConnectionUploads {
+	/** The highest upload id this connection used: older ids are stale. */
+	lastId: number;
+	open: Upload | undefined;
 }
 
 /**
- * Messages coming up in parts, per connection (one at a time each). The parts
- * are kept as they came: memory grows with what a client actually sent, and
- * the actor's limit is on the sum over its connections. A provider sends
- * several parts at once, and actions on a connection may start in another
- * order than they were sent, so parts are placed by their offset.
+ * Messages coming up in parts, one at a time per connection. Every part but
+ * the last is exactly {@link UPLOAD_PART_BYTES} at an offset that is a
+ * multiple of it, so a message has a known, small number of parts, each
+ * placed by its index: a provider sends several at once and actions on a
+ * connection may start in another order than they were sent. An upload is
+ * named by an id that grows per connection: a part of an earlier one (still
+ * in flight after a refusal) is refused, and never starts a new one.
  */
 export class Uploads {
-	readonly #open = new Map<string, Upload>();
+	readonly #connections = new Map<string, ConnectionUploads>();
 	#bytes = 0;
 	readonly #limits: PartLimits;
+	readonly #now: () => number;
 
-	constructor(limits: PartLimits) {
+	constructor(limits: PartLimits, now: () => number = Date.now) {
 		this.#limits = limits;
+		this.#now = now;
 	}
 
 	/**
-	 * Adds a part from connection `connId`; returns the whole message once its
-	 * last part came. A part out of order ends that connection's upload.
+	 * Adds a part of upload `id` from connection `connId`; returns the whole
+	 * message once its last part came, `undefined` before.
 	 */
-	add(connId: string, offset: unknown, total: unknown, bytes: unknown): Uint8Array | undefined {
-		if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0)
-			throw invalid("a part takes bytes");
+	add(
+		connId: string,
+		id: unknown,
+		offset: unknown,
+		total: unknown,
+		bytes: unknown,
+	): Uint8Array | undefined {
+		if (!Number.isSafeInteger(id) || (id as number) <= 0)
+			throw invalid("an upload id must be a positive integer");
 		if (!Number.isSafeInteger(total) || (total as number) <= 0)
 			throw invalid("a part's total must be a positive integer");
 		if ((total as number) > this.#limits.maxMessageBytes)
@@ -91,78 +122,120 @@ export class Uploads {
 				`A Yjs message of ${total} bytes exceeds the limit of ${this.#limits.maxMessageBytes}`,
 				{ limit: this.#limits.maxMessageBytes },
 			);
-		if (!Number.isSafeInteger(offset) || (offset as number) < 0)
-			throw invalid("a part's offset must be an integer of at least 0");
+		const size = total as number;
+		if (!Number.isSafeInteger(offset) || (offset as number) < 0 || (offset as number) >= size)
+			throw invalid("a part's offset must be within its message");
 		const at = offset as number;
-		if (at + bytes.byteLength > (total as number)) {
-			this.drop(connId);
-			throw invalid("a part past its message's total");
+		const expected = Math.min(UPLOAD_PART_BYTES, size - at);
+		if (
+			at % UPLOAD_PART_BYTES !== 0 ||
+			!(bytes instanceof Uint8Array) ||
+			bytes.byteLength !== expected
+		)
+			throw invalid(
+				`parts are ${UPLOAD_PART_BYTES} bytes at multiples of that (the last one less)`,
+			);
+		let connection = this.#connections.get(connId);
+		if (connection === undefined) {
+			connection = { lastId: 0, open: undefined };
+			this.#connections.set(connId, connection);
 		}
-		let upload = this.#open.get(connId);
-		// Another total, or a part already here: a new message (the last one was abandoned).
-		if (upload === undefined || upload.total !== total || upload.parts.has(at)) {
-			this.drop(connId);
-			upload = { total: total as number, parts: new Map(), received: 0 };
-			this.#open.set(connId, upload);
+		let upload = connection.open;
+		if (upload === undefined || upload.id !== id) {
+			if ((id as number) <= connection.lastId) throw invalid("a part of an earlier upload");
+			this.#close(connection);
+			upload = { id: id as number, total: size, parts: [], received: 0, touchedAt: this.#now() };
+			connection.open = upload;
+			connection.lastId = id as number;
 		}
-		if (this.#bytes + bytes.byteLength > this.#limits.maxUploadingBytes) {
-			this.drop(connId);
+		const index = at / UPLOAD_PART_BYTES;
+		if (upload.total !== size || upload.parts[index] !== undefined) {
+			this.#close(connection);
+			throw invalid("a part repeated, or of another total than its upload's");
+		}
+		if (this.#bytes + expected > this.#limits.maxUploadingBytes) this.#dropIdle();
+		if (this.#bytes + expected > this.#limits.maxUploadingBytes) {
+			this.#close(connection);
 			throw new ActorError(
 				"limit",
 				"yjs_uploads_full",
 				"Too many large Yjs messages are being sent to this document at once; try again",
 			);
 		}
-		upload.parts.set(at, bytes.slice());
-		upload.received += bytes.byteLength;
-		this.#bytes += bytes.byteLength;
+		upload.parts[index] = bytes.slice();
+		upload.received += expected;
+		upload.touchedAt = this.#now();
+		this.#bytes += expected;
 		if (upload.received < upload.total) return undefined;
-		this.drop(connId);
-		// As many bytes as the total: they make the message only if they follow each other.
+		this.#close(connection);
 		const whole = new Uint8Array(upload.total);
-		let filled = 0;
-		for (const [start, part] of [...upload.parts].sort(([a], [b]) => a - b)) {
-			if (start !== filled) throw invalid("parts that overlap or leave a gap");
-			whole.set(part, start);
-			filled += part.byteLength;
-		}
+		for (const [index, part] of upload.parts.entries())
+			whole.set(part as Uint8Array, index * UPLOAD_PART_BYTES);
 		return whole;
 	}
 
-	/** Forgets the connection's unfinished upload (it went, or broke the order). */
+	/** Forgets everything of a connection that went. */
 	drop(connId: string): void {
-		const upload = this.#open.get(connId);
-		if (upload === undefined) return;
-		this.#open.delete(connId);
-		this.#bytes -= upload.received;
+		const connection = this.#connections.get(connId);
+		if (connection === undefined) return;
+		this.#close(connection);
+		this.#connections.delete(connId);
+	}
+
+	/** Ends the connection's open upload (done, refused or abandoned); its id stays used. */
+	#close(connection: ConnectionUploads): void {
+		if (connection.open === undefined) return;
+		this.#bytes -= connection.open.received;
+		connection.open = undefined;
+	}
+
+	#dropIdle(): void {
+		const before = this.#now() - UPLOAD_IDLE_MS;
+		for (const connection of this.#connections.values())
+			if (connection.open !== undefined && connection.open.touchedAt < before)
+				this.#close(connection);
 	}
 }
 
 interface Waiting {
 	connId: string;
-	id: number;
 	message: Uint8Array;
+	keptAt: number;
 }
 
 /**
  * Messages too large for one connection message, waiting for their
- * connection to fetch them. The same bytes (an update passed on to every
- * connection) count once. Over the limit the oldest go: a fetch of one that
- * went fails with `yjs_part_gone`, and the provider syncs again.
+ * connection to fetch them, each for that connection only. The same bytes
+ * (an update passed on to every connection, or one document state asked for
+ * by many new clients) count once. Limits: {@link OUTBOX_PER_CONNECTION} per
+ * connection (its own oldest goes), {@link OUTBOX_TTL_MS}, and
+ * `maxOutboxBytes` in all: an answer a connection asked for makes room by
+ * dropping messages idle for {@link OUTBOX_STALE_MS}, and is refused
+ * (`limit/yjs_outbox_full`) when that is not enough, while an update passed
+ * on makes room by dropping the least recently fetched messages. A fetch of a message that went fails with
+ * `yjs_part_gone`, and the provider syncs again.
  */
 export class Outbox {
-	#waiting: Waiting[] = [];
+	/** By id, least recently put or fetched from first. */
+	readonly #waiting = new Map<number, Waiting>();
+	readonly #byConnection = new Map<string, number[]>();
 	readonly #held = new Map<Uint8Array, number>();
 	#bytes = 0;
 	#nextId = 1;
 	readonly #limits: PartLimits;
+	readonly #now: () => number;
 
-	constructor(limits: PartLimits) {
+	constructor(limits: PartLimits, now: () => number = Date.now) {
 		this.#limits = limits;
+		this.#now = now;
 	}
 
-	/** Keeps `message` for connection `connId`; returns the notice to send instead. */
-	put(connId: string, message: Uint8Array): Uint8Array {
+	/**
+	 * Keeps `message` for connection `connId`; returns the notice to send
+	 * instead. `passedOn`: an update others made (makes room), not an answer
+	 * the connection asked for (refused when there is none).
+	 */
+	put(connId: string, message: Uint8Array, passedOn: boolean): Uint8Array {
 		if (message.byteLength > this.#limits.maxMessageBytes)
 			throw new ActorError(
 				"message",
@@ -170,18 +243,37 @@ export class Outbox {
 				`A Yjs message of ${message.byteLength} bytes exceeds the limit of ${this.#limits.maxMessageBytes}`,
 				{ limit: this.#limits.maxMessageBytes },
 			);
+		this.#expire();
+		const mine = this.#byConnection.get(connId) ?? [];
+		while (mine.length >= OUTBOX_PER_CONNECTION) this.#remove(mine[0] as number);
+		const extra = this.#held.has(message) ? 0 : message.byteLength;
+		if (this.#bytes + extra > this.#limits.maxOutboxBytes) {
+			const staleBefore = this.#now() - OUTBOX_STALE_MS;
+			for (const [id, entry] of this.#waiting) {
+				if (this.#bytes + extra <= this.#limits.maxOutboxBytes) break;
+				if (!passedOn && entry.keptAt >= staleBefore) break;
+				this.#remove(id);
+			}
+			if (this.#bytes + extra > this.#limits.maxOutboxBytes)
+				throw new ActorError(
+					"limit",
+					"yjs_outbox_full",
+					"Too many large Yjs messages wait to be fetched from this document; try again",
+				);
+		}
 		const id = this.#nextId++;
-		this.#waiting.push({ connId, id, message });
+		this.#waiting.set(id, { connId, message, keptAt: this.#now() });
+		const list = this.#byConnection.get(connId);
+		if (list === undefined) this.#byConnection.set(connId, [id]);
+		else list.push(id);
 		this.#hold(message, 1);
-		while (this.#bytes > this.#limits.maxOutboxBytes && this.#waiting.length > 1) this.#remove(0);
 		return encodePartNotice(id, message.byteLength);
 	}
 
 	/** The part of message `id` at `offset` (for connection `connId` only); the last part frees it. */
 	fetch(connId: string, id: unknown, offset: unknown): Uint8Array {
-		const at = this.#waiting.findIndex((entry) => entry.id === id && entry.connId === connId);
-		const entry = this.#waiting[at];
-		if (entry === undefined)
+		const entry = typeof id === "number" ? this.#waiting.get(id) : undefined;
+		if (entry === undefined || entry.connId !== connId)
 			throw new ActorError(
 				"request",
 				"yjs_part_gone",
@@ -196,19 +288,41 @@ export class Outbox {
 			throw invalid("a fetch offset outside the message");
 		const end = Math.min(message.byteLength, (offset as number) + DOWNLOAD_PART_BYTES);
 		const part = message.subarray(offset as number, end);
-		if (end === message.byteLength) this.#remove(at);
+		if (end === message.byteLength) this.#remove(id as number);
+		else {
+			// Being fetched: it moves to the end of the order (the most recent).
+			entry.keptAt = this.#now();
+			this.#waiting.delete(id as number);
+			this.#waiting.set(id as number, entry);
+		}
 		return part;
 	}
 
 	/** Forgets what waits for a connection that went. */
 	drop(connId: string): void {
-		for (let at = this.#waiting.length - 1; at >= 0; at--)
-			if (this.#waiting[at]?.connId === connId) this.#remove(at);
+		for (const id of [...(this.#byConnection.get(connId) ?? [])]) this.#remove(id);
 	}
 
-	#remove(at: number): void {
-		const [entry] = this.#waiting.splice(at, 1);
-		if (entry !== undefined) this.#hold(entry.message, -1);
+	/** Drops what waited too long: the oldest first, so this stops at the first that did not. */
+	#expire(): void {
+		const before = this.#now() - OUTBOX_TTL_MS;
+		for (const [id, entry] of this.#waiting) {
+			if (entry.keptAt >= before) return;
+			this.#remove(id);
+		}
+	}
+
+	#remove(id: number): void {
+		const entry = this.#waiting.get(id);
+		if (entry === undefined) return;
+		this.#waiting.delete(id);
+		const list = this.#byConnection.get(entry.connId);
+		if (list !== undefined) {
+			const at = list.indexOf(id);
+			if (at >= 0) list.splice(at, 1);
+			if (list.length === 0) this.#byConnection.delete(entry.connId);
+		}
+		this.#hold(entry.message, -1);
 	}
 
 	#hold(message: Uint8Array, change: number): void {

@@ -14,12 +14,19 @@ import { readPartNotice, UPLOAD_PART_BYTES } from "./parts.js";
 const UPLOAD_WINDOW = 8;
 /** How long after a refusal for a limit the provider syncs again, ms. */
 const RETRY_MS = 1_000;
+/** The longest wait between such syncs (the wait doubles after each refusal), ms. */
+const MAX_RETRY_MS = 30_000;
 
 /** What the provider uses of a connection to a {@link yjsActor} (its typed `ActorConn` fits). */
 export interface YjsConnection {
 	yjsSync(message: Uint8Array): Promise<Uint8Array[]>;
 	/** A part of a message too large for one frame (a {@link yjsActor} has it; optional for other servers). */
-	yjsSyncPart?(offset: number, total: number, bytes: Uint8Array): Promise<Uint8Array[]>;
+	yjsSyncPart?(
+		upload: number,
+		offset: number,
+		total: number,
+		bytes: Uint8Array,
+	): Promise<Uint8Array[] | null>;
 	/** A part of a message the actor kept for this connection (it sent a notice of it). */
 	yjsSyncFetch?(id: number, offset: number): Promise<Uint8Array>;
 	yjsAwareness(update: Uint8Array): Promise<void>;
@@ -63,6 +70,9 @@ export class TenonYjsProvider {
 	#afterUpload: Promise<unknown> | undefined;
 	/** A sync planned after a refusal for a limit. */
 	#retry: ReturnType<typeof setTimeout> | undefined;
+	#retryMs = RETRY_MS;
+	/** The id of the last upload in parts (ids grow per connection; the actor refuses stale ones). */
+	#lastUpload = 0;
 
 	readonly #onDocUpdate = (update: Uint8Array, origin: unknown) => {
 		if (origin === this) return;
@@ -175,33 +185,35 @@ export class TenonYjsProvider {
 			// a sync a moment later sends it again.
 			(error: unknown) => {
 				this.#settled();
-				if ((error as { group?: unknown } | null)?.group === "limit") this.#syncLater();
+				if ((error as { group?: unknown } | null)?.group === "limit" || error instanceof Incomplete)
+					this.#syncLater();
 			},
 		);
 	}
 
-	/** Sends a message in parts, a few in flight at once; the last part's answer is the message's. */
+	/** Sends a message in parts, a few in flight at once; the part that completes it answers. */
 	async #upload(message: Uint8Array): Promise<Uint8Array[]> {
 		// Called as methods: a Tenon connection's actions are a proxy, where
 		// `bind` would name an action of its own.
 		const conn = this.#conn;
 		if (conn.yjsSyncPart === undefined) return conn.yjsSync(message);
+		const upload = ++this.#lastUpload;
 		// Each part's outcome is taken here (none fails unheard); the message's
-		// answer is that of the part that completed it (the others answer []),
-		// which need not be the last one sent.
-		let replies: Uint8Array[] = [];
+		// answer is that of the part that completed it (the others answer
+		// null), which need not be the last one sent.
+		let replies: Uint8Array[] | null = null;
 		let failure: unknown;
 		const inFlight: Promise<void>[] = [];
 		for (
 			let offset = 0;
-			offset < message.byteLength && failure === undefined;
+			offset < message.byteLength && failure === undefined && !this.#destroyed;
 			offset += UPLOAD_PART_BYTES
 		) {
 			const part = message.subarray(offset, offset + UPLOAD_PART_BYTES);
 			inFlight.push(
-				conn.yjsSyncPart(offset, message.byteLength, part).then(
+				conn.yjsSyncPart(upload, offset, message.byteLength, part).then(
 					(answer) => {
-						if (answer.length > 0) replies = answer;
+						if (answer !== null) replies = answer;
 					},
 					(error: unknown) => {
 						failure ??= error;
@@ -212,6 +224,7 @@ export class TenonYjsProvider {
 		}
 		await Promise.all(inFlight);
 		if (failure !== undefined) throw failure;
+		if (replies === null) throw new Incomplete();
 		return replies;
 	}
 
@@ -219,9 +232,11 @@ export class TenonYjsProvider {
 	async #fetch(id: number, total: number): Promise<void> {
 		const conn = this.#conn;
 		if (conn.yjsSyncFetch === undefined) return;
-		const whole = new Uint8Array(total);
+		let whole: Uint8Array;
 		try {
+			whole = new Uint8Array(total);
 			for (let offset = 0; offset < total; ) {
+				if (this.#destroyed) return;
 				const part = await conn.yjsSyncFetch(id, offset);
 				if (
 					!(part instanceof Uint8Array) ||
@@ -233,20 +248,24 @@ export class TenonYjsProvider {
 				offset += part.byteLength;
 			}
 		} catch {
-			// Gone (the actor's outbox was full, or the connection dropped): sync
-			// again, which brings whatever this document still lacks.
-			if (!this.#destroyed && this.#conn.connStatus === "connected") this.#sync();
+			// Gone (the outbox was full or the message waited too long), or the
+			// connection dropped: a sync a moment later brings whatever this
+			// document still lacks.
+			this.#syncLater();
 			return;
 		}
 		this.#receive(whole);
 	}
 
+	/** Syncs again after a wait that doubles with each refusal in a row (reset once in sync). */
 	#syncLater(): void {
 		if (this.#retry !== undefined || this.#destroyed) return;
+		const wait = this.#retryMs;
+		this.#retryMs = Math.min(MAX_RETRY_MS, wait * 2);
 		this.#retry = setTimeout(() => {
 			this.#retry = undefined;
 			if (!this.#destroyed && this.#conn.connStatus === "connected") this.#sync();
-		}, RETRY_MS);
+		}, wait);
 	}
 
 	#settled(): void {
@@ -259,7 +278,12 @@ export class TenonYjsProvider {
 
 	#receive(message: Uint8Array): void {
 		if (this.#destroyed) return;
-		const notice = readPartNotice(message);
+		let notice: ReturnType<typeof readPartNotice>;
+		try {
+			notice = readPartNotice(message);
+		} catch {
+			return;
+		}
 		if (notice !== undefined) {
 			void this.#fetch(notice.id, notice.total);
 			return;
@@ -271,9 +295,17 @@ export class TenonYjsProvider {
 		if (encoding.length(encoder) > 0) this.#send(encoding.toUint8Array(encoder));
 		if (type === syncProtocol.messageYjsSyncStep2 && !this.#synced) {
 			this.#synced = true;
+			this.#retryMs = RETRY_MS;
 			const waiters = this.#syncedWaiters;
 			this.#syncedWaiters = [];
 			for (const resolve of waiters) resolve();
 		}
+	}
+}
+
+/** An upload whose parts were all taken without one completing it (the actor dropped it). */
+class Incomplete extends Error {
+	constructor() {
+		super("A Yjs message sent in parts was not completed");
 	}
 }

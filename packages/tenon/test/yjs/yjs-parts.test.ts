@@ -8,9 +8,16 @@ import * as Y from "yjs";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { TenonYjsProvider, type YjsConnection, yjsActor } from "../../src/yjs/index.js";
-import { readPartNotice } from "../../src/yjs/parts.js";
+import {
+	OUTBOX_STALE_MS,
+	Outbox,
+	readPartNotice,
+	UPLOAD_IDLE_MS,
+	Uploads,
+} from "../../src/yjs/parts.js";
 
 const KiB = 1024;
+const MiB = 1024 * KiB;
 const small = yjsActor({
 	createConnState: (_c, params: { user: string }) => ({ user: params?.user ?? "guest" }),
 	canEdit: (c) => c.conn.state.user !== "guest",
@@ -39,69 +46,82 @@ function noise(bytes: number): string {
 }
 
 describe("yjs messages in parts", () => {
-	it("refuses parts out of order, past their total or the limits, and keeps serving", async () => {
+	it("refuses malformed, stale, repeated or oversized parts, and keeps serving", async () => {
 		await using t = await setupTest(registry);
 		const conn = t.client.small.getOrCreate("doc", { params: { user: "ann" } }).connect();
-		const part = new Uint8Array(1000).fill(1);
+		const P = 32 * KiB;
+		const full = new Uint8Array(P).fill(1);
 		const refused = (group: string, code: string) => expect.objectContaining({ group, code });
-		// Past the total announced, and parts that overlap (found once the bytes add up).
-		await expect(conn.yjsSyncPart(3500, 4000, part)).rejects.toEqual(
-			refused("request", "invalid_yjs_message"),
-		);
-		await conn.yjsSyncPart(0, 2500, part);
-		await conn.yjsSyncPart(500, 2500, part);
-		await expect(conn.yjsSyncPart(2000, 2500, part.subarray(0, 500))).rejects.toEqual(
-			refused("request", "invalid_yjs_message"),
-		);
-		// Not bytes, a total that is not a positive integer, past the largest message.
-		for (const [offset, total, bytes] of [
-			[0, 10, "x"],
-			[0, -1, part],
-			[0, 1.5, part],
-			[0, "10", part],
+		const invalid = refused("request", "invalid_yjs_message");
+		// A part of another size than 32 KiB (but the last), at an offset that is no
+		// multiple of it or past the total, not bytes, a bad id or total.
+		for (const [id, offset, total, bytes] of [
+			[1, 0, 2 * P, new Uint8Array(1000)],
+			[1, 1000, 2 * P, full],
+			[1, 2 * P, 2 * P, full],
+			[1, P, P + 10, new Uint8Array(9)],
+			[1, 0, 10, "x"],
+			[0, 0, P, full],
+			[1.5, 0, P, full],
+			[1, 0, -1, full],
+			[1, 0, "10", full],
 		] as const)
-			await expect(conn.yjsSyncPart(offset, total as number, bytes as Uint8Array)).rejects.toEqual(
-				refused("request", "invalid_yjs_message"),
-			);
-		await expect(conn.yjsSyncPart(0, 2048 * KiB, part)).rejects.toEqual(
+			await expect(
+				conn.yjsSyncPart(id, offset, total as number, bytes as Uint8Array),
+			).rejects.toEqual(invalid);
+		await expect(conn.yjsSyncPart(1, 0, 2048 * KiB, full)).rejects.toEqual(
 			refused("message", "incoming_too_long"),
 		);
+		// A part of an earlier upload (still in flight after a refusal) starts nothing.
+		expect(await conn.yjsSyncPart(3, 0, 2 * P, full)).toBeNull();
+		await expect(conn.yjsSyncPart(2, P, 2 * P, full)).rejects.toEqual(invalid);
+		// A part sent twice ends its upload.
+		expect(await conn.yjsSyncPart(4, 0, 2 * P, full)).toBeNull();
+		await expect(conn.yjsSyncPart(4, 0, 2 * P, full)).rejects.toEqual(invalid);
+		await expect(conn.yjsSyncPart(4, P, 2 * P, full)).rejects.toEqual(invalid);
 		// Parts that do not make a sync message fail as a whole message would.
-		await conn.yjsSyncPart(0, 2000, part);
-		await expect(conn.yjsSyncPart(1000, 2000, part)).rejects.toEqual(
-			refused("request", "invalid_yjs_message"),
-		);
+		expect(await conn.yjsSyncPart(5, 0, P + 10, full)).toBeNull();
+		await expect(conn.yjsSyncPart(5, P, P + 10, new Uint8Array(10))).rejects.toEqual(invalid);
 		// Over HTTP there are no parts: the whole message fits a body.
 		await expect(
-			t.client.small.getOrCreate("doc", { params: { user: "ann" } }).yjsSyncPart(0, 10, part),
-		).rejects.toEqual(refused("request", "invalid_yjs_message"));
+			t.client.small.getOrCreate("doc", { params: { user: "ann" } }).yjsSyncPart(1, 0, P, full),
+		).rejects.toEqual(invalid);
+		// A connection that may only read sends no megabytes.
+		const guest = t.client.small.getOrCreate("doc", { params: { user: "guest" } }).connect();
+		await expect(guest.yjsSyncPart(1, 0, 512 * KiB, full)).rejects.toEqual(
+			refused("auth", "forbidden"),
+		);
 		// Half-sent uploads of several connections count against one actor limit.
 		const others = [1, 2, 3].map(() =>
 			t.client.small.getOrCreate("doc", { params: { user: "bob" } }).connect(),
 		);
-		const chunk = new Uint8Array(32 * KiB).fill(2);
-		let full: unknown;
+		let fullError: unknown;
 		try {
 			for (const other of others)
-				for (let offset = 0; offset < 640 * KiB; offset += chunk.byteLength)
-					await other.yjsSyncPart(offset, 1024 * KiB, chunk);
+				for (let offset = 0; offset < 640 * KiB; offset += P)
+					await other.yjsSyncPart(1, offset, 1024 * KiB, full);
 		} catch (error) {
-			full = error;
+			fullError = error;
 		}
-		expect(full).toEqual(refused("limit", "yjs_uploads_full"));
-		// A connection that goes frees what it half sent; an honest upload goes through.
+		expect(fullError).toEqual(refused("limit", "yjs_uploads_full"));
+		// A connection that goes frees what it half sent; an honest upload goes through,
+		// answered by the part that completes it (the others answer null).
 		for (const other of others) await other.dispose();
 		const message = updateMessage(noise(200 * KiB));
-		let replies: Uint8Array[] = [];
-		for (let offset = 0; offset < message.byteLength; offset += 32 * KiB)
-			replies = await conn.yjsSyncPart(
-				offset,
-				message.byteLength,
-				message.subarray(offset, offset + 32 * KiB),
+		const answers: (Uint8Array[] | null)[] = [];
+		for (let offset = 0; offset < message.byteLength; offset += P)
+			answers.push(
+				await conn.yjsSyncPart(
+					10,
+					offset,
+					message.byteLength,
+					message.subarray(offset, offset + P),
+				),
 			);
-		expect(replies).toEqual([]);
+		expect(answers.at(-1)).toEqual([]);
+		expect(answers.slice(0, -1).every((answer) => answer === null)).toBe(true);
 		expect(await conn.length()).toBe(200 * KiB);
-		await conn.dispose();
+		for (const c of [conn, guest]) await c.dispose();
 	});
 
 	it("keeps a large message for its own connection only, and a provider recovers when it is gone", async () => {
@@ -129,9 +149,9 @@ describe("yjs messages in parts", () => {
 		await expect(thief.yjsSyncFetch(kept?.id as number, -1)).rejects.toEqual(
 			expect.objectContaining({ group: "request", code: "invalid_yjs_message" }),
 		);
-		// Never fetched: two more requests overflow the 1 MiB outbox and the first goes.
-		await thief.yjsSync(encoding.toUint8Array(step1));
-		await thief.yjsSync(encoding.toUint8Array(step1));
+		// The same answer asked for again is the same bytes: the outbox counts them
+		// once. A connection keeps at most four messages waiting (its oldest goes).
+		for (let i = 0; i < 4; i++) await thief.yjsSync(encoding.toUint8Array(step1));
 		await expect(thief.yjsSyncFetch(kept?.id as number, 0)).rejects.toEqual(
 			expect.objectContaining({ code: "yjs_part_gone" }),
 		);
@@ -141,13 +161,12 @@ describe("yjs messages in parts", () => {
 		const unlucky: YjsConnection = {
 			yjsSync: (message) => reader.yjsSync(message),
 			yjsAwareness: (update) => reader.yjsAwareness(update),
-			yjsSyncPart: (offset, total, bytes) => reader.yjsSyncPart(offset, total, bytes),
+			yjsSyncPart: (upload, offset, total, bytes) =>
+				reader.yjsSyncPart(upload, offset, total, bytes),
 			yjsSyncFetch: async (id, offset) => {
-				// The first fetch comes after two other large messages pushed this one out.
-				if (fetches++ === 0) {
-					await thief.yjsSync(encoding.toUint8Array(step1));
-					await thief.yjsSync(encoding.toUint8Array(step1));
-				}
+				// Before the first fetch, four more answers on this connection push this one out.
+				if (fetches++ === 0)
+					for (let i = 0; i < 4; i++) await reader.yjsSync(encoding.toUint8Array(step1));
 				return reader.yjsSyncFetch(id, offset);
 			},
 			on: (name, callback) => reader.on(name, callback),
@@ -161,9 +180,26 @@ describe("yjs messages in parts", () => {
 		await readerProvider.whenSynced();
 		expect(copy.getText("text").length).toBe(600 * KiB);
 		expect(fetches).toBeGreaterThan(2);
+		// Another answer that does not fit the 1 MiB outbox is refused to the one who
+		// asked while what waits is fresh: it pushes out nobody else's.
+		const stranger = new Y.Doc();
+		stranger.clientID = 12345;
+		stranger.getText("text").insert(0, "x");
+		const otherStep1 = encoding.createEncoder();
+		syncProtocol.writeSyncStep1(otherStep1, stranger);
+		await expect(thief.yjsSync(encoding.toUint8Array(otherStep1))).rejects.toEqual(
+			expect.objectContaining({ group: "limit", code: "yjs_outbox_full" }),
+		);
+		// Once the connections holding them go, what they left goes too, and the answer fits.
+		await thief.dispose();
+		await reader.dispose();
+		const late = t.client.small.getOrCreate("doc", { params: { user: "cy" } }).connect();
+		const [answer] = await late.yjsSync(encoding.toUint8Array(otherStep1));
+		expect(readPartNotice(answer as Uint8Array)?.total).toBeGreaterThan(600 * KiB);
+		await late.dispose();
 		readerProvider.destroy();
 		provider.destroy();
-		for (const conn of [writer, thief, reader]) await conn.dispose();
+		await writer.dispose();
 	});
 
 	it("a provider refused for a passing limit sends its edit again once there is room", async () => {
@@ -173,7 +209,7 @@ describe("yjs messages in parts", () => {
 		const chunk = new Uint8Array(32 * KiB).fill(3);
 		// (all but its last part: 992 KiB of the 1536 KiB).
 		for (let offset = 0; offset < 992 * KiB; offset += chunk.byteLength)
-			await hog.yjsSyncPart(offset, 1024 * KiB, chunk);
+			await hog.yjsSyncPart(1, offset, 1024 * KiB, chunk);
 		const writer = t.client.small.getOrCreate("doc", { params: { user: "ann" } }).connect();
 		const doc = new Y.Doc();
 		const provider = new TenonYjsProvider(doc, writer);
@@ -186,5 +222,35 @@ describe("yjs messages in parts", () => {
 		await expect.poll(() => writer.length(), { timeout: 5_000 }).toBe(600 * KiB);
 		provider.destroy();
 		await writer.dispose();
+	});
+
+	it("gives idle uploads' room and stale outbox messages' room to others", () => {
+		let now = 0;
+		const clock = () => now;
+		const limits = { maxMessageBytes: 4 * MiB, maxUploadingBytes: 64 * KiB, maxOutboxBytes: MiB };
+		const uploads = new Uploads(limits, clock);
+		const part = new Uint8Array(32 * KiB);
+		expect(uploads.add("a", 1, 0, 1 * MiB, part)).toBeUndefined();
+		expect(uploads.add("a", 1, 32 * KiB, 1 * MiB, part)).toBeUndefined();
+		expect(() => uploads.add("b", 1, 0, 1 * MiB, part)).toThrow(/at once/);
+		now += UPLOAD_IDLE_MS + 1;
+		expect(uploads.add("b", 2, 0, 1 * MiB, part)).toBeUndefined();
+		// "a" lost its upload: its next part starts nothing.
+		expect(() => uploads.add("a", 1, 64 * KiB, 1 * MiB, part)).toThrow(/earlier upload/);
+
+		const outbox = new Outbox(limits, clock);
+		const big = () => new Uint8Array(600 * KiB);
+		const kept = readPartNotice(outbox.put("idle", big(), false));
+		// Fresh: another connection's answer is refused rather than push it out.
+		expect(() => outbox.put("other", big(), false)).toThrow(/wait to be fetched/);
+		now += OUTBOX_STALE_MS + 1;
+		const fetched = readPartNotice(outbox.put("other", big(), false));
+		expect(() => outbox.fetch("idle", kept?.id, 0)).toThrow(/no longer kept/);
+		// Fetching keeps a message fresh; an update passed on makes room regardless.
+		now += OUTBOX_STALE_MS + 1;
+		expect(outbox.fetch("other", fetched?.id, 0).byteLength).toBe(512 * KiB);
+		expect(() => outbox.put("third", big(), false)).toThrow(/wait to be fetched/);
+		outbox.put("third", big(), true);
+		expect(() => outbox.fetch("other", fetched?.id, 512 * KiB)).toThrow(/no longer kept/);
 	});
 });
