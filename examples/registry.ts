@@ -1,5 +1,6 @@
 import { setup } from "tenon";
 import { codeAgent } from "./agent/code-agent.js";
+import { promptQuota } from "./agent/prompt-quota.js";
 import { shop } from "./agent/shop.js";
 import { supportAgent } from "./agent/support-agent.js";
 import { expense } from "./approval/approval.js";
@@ -30,6 +31,7 @@ export const registry = setup({
 		board,
 		shop,
 		supportAgent,
+		promptQuota,
 		codeAgent,
 	},
 });

@@ -1,16 +1,24 @@
 import { UserError } from "tenon";
-import { type TokenParams, verifyToken } from "../auth/tokens.js";
+import type { Requester } from "tenon/agent";
+import { issueToken, type TokenParams, verifyToken } from "../auth/tokens.js";
+import type { registry } from "../registry.js";
+
+/** What a conversation's hooks use of its context (`c.client()` calls another actor). */
+interface ConversationContext {
+	client<R>(): import("tenon/client").Client<R>;
+}
 
 /**
- * What both example agents share about who may talk to them: one
- * conversation per user (the actor's key is the user id), opened only with
+ * What both example agents share about who may talk to them: a user's
+ * conversations are keyed `[userId, conversationId]` and opened only with
  * that user's signed token; the requester of a turn is the verified user of
  * the connection that sent the prompt; secrets are redacted; prompts are
- * rate limited.
+ * rate limited per conversation and, over all of a user's conversations,
+ * by the user's prompt quota (prompt-quota.ts).
  */
 export const ownConversation = {
 	onBeforeConnect: (c: { key: readonly string[] }, params: TokenParams) => {
-		if (verifyToken(params?.token).userId !== c.key[0])
+		if (c.key.length !== 2 || verifyToken(params?.token).userId !== c.key[0])
 			throw new UserError("This conversation belongs to another user", { code: "forbidden" });
 	},
 	createConnState: (_c: unknown, params: TokenParams) => ({
@@ -20,4 +28,12 @@ export const ownConversation = {
 	// Secrets the model and the page must never see.
 	redact: { secrets: [process.env.EXAMPLES_AUTH_SECRET, process.env.TENON_MODEL_API_KEY] },
 	rateLimit: { prompts: 10, windowMs: 60_000 },
+	/** The user's share over all their conversations (a token issued here, for the verified requester). */
+	admitPrompt: async (c: ConversationContext, requester: Requester) => {
+		const token = issueToken({ userId: requester.id, roles: [] }, 60_000);
+		await c
+			.client<typeof registry>()
+			.promptQuota.getOrCreate(requester.id, { params: { token } })
+			.take();
+	},
 };

@@ -102,7 +102,9 @@ export function agentActor<CP = unknown, CS = undefined>(
 					`A prompt has at most ${settings.maxPromptChars} characters`,
 					{ limit: settings.maxPromptChars },
 				);
-			admit(c, settings);
+			const count = admit(c, settings);
+			await config.admitPrompt?.(c, requester);
+			count();
 			const turnId = randomUUID();
 			const prompt = {
 				turnId,
@@ -225,13 +227,16 @@ function requesterOf<CP, CS>(
 	return requester;
 }
 
-/** Applies the conversation's limits on prompts, counting this one. */
-function admit<CP, CS>(c: AgentActionContext<CP, CS>, s: AgentSettings): void {
+/**
+ * Applies the conversation's limits on prompts; returns what counts this one
+ * (called once it is admitted, so a prompt another check refuses uses no share).
+ */
+function admit<CP, CS>(c: AgentActionContext<CP, CS>, s: AgentSettings): () => void {
 	if (c.state.queued.length >= s.maxQueuedPrompts)
 		throw new ActorError("agent", "busy", `At most ${s.maxQueuedPrompts} prompts may wait`, {
 			limit: s.maxQueuedPrompts,
 		});
-	if (s.rateLimit === false) return;
+	if (s.rateLimit === false) return () => {};
 	const now = Date.now();
 	const rate = c.state.rate;
 	if (now - rate.windowStart >= s.rateLimit.windowMs) {
@@ -242,5 +247,7 @@ function admit<CP, CS>(c: AgentActionContext<CP, CS>, s: AgentSettings): void {
 		throw new ActorError("agent", "rate_limited", "Too many prompts; try again later", {
 			retryAfterMs: rate.windowStart + s.rateLimit.windowMs - now,
 		});
-	rate.count++;
+	return () => {
+		rate.count++;
+	};
 }

@@ -1,7 +1,7 @@
 import type { Conn } from "../actor/context.js";
 import type { ActorOptions } from "../actor/options.js";
 import type { StandardSchemaV1 } from "../actor/schema.js";
-import type { AgentConnectContext } from "./declarations.js";
+import type { AgentActionContext, AgentConnectContext } from "./declarations.js";
 import type { ChatModel } from "./model.js";
 import { COMMON_SECRET_PATTERNS, Redactor } from "./redact.js";
 import type { AgentTool, Requester } from "./tools.js";
@@ -38,6 +38,13 @@ export interface AgentConfig<CP, CS> {
 	maxToolRounds?: number;
 	/** Prompts a conversation accepts per window (`false`: no limit). Default 20 per minute. */
 	rateLimit?: { prompts: number; windowMs: number } | false;
+	/**
+	 * Runs for each prompt that passed the conversation's own limits, before
+	 * it is accepted; throw to refuse it. For limits wider than one
+	 * conversation, e.g. prompts per user over all their conversations, kept
+	 * in an actor of its own (examples/agent/prompt-quota.ts).
+	 */
+	admitPrompt?: (c: AgentActionContext<CP, CS>, requester: Requester) => void | Promise<void>;
 	/** Prompts waiting for their turn at most. Default 10. */
 	maxQueuedPrompts?: number;
 	/** Longest prompt, in characters. Default 16 000. */
