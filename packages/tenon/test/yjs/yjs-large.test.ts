@@ -90,6 +90,13 @@ describe("large yjs documents", () => {
 		const encoder = encoding.createEncoder();
 		syncProtocol.writeUpdate(encoder, Y.encodeStateAsUpdate(source));
 		await handle.yjsSync(encoding.toUint8Array(encoder));
+		// Small updates after it, past the fixture's compaction (every 50).
+		for (let i = 0; i < 60; i++) {
+			source.getText("text").insert(0, `${i},`);
+			const small = encoding.createEncoder();
+			syncProtocol.writeUpdate(small, Y.encodeStateAsUpdate(source));
+			await handle.yjsSync(encoding.toUint8Array(small));
+		}
 		await t.restart();
 		const reader = createClient<typeof registry>({ endpoint: t.url });
 		const stored = await reader.note.getOrCreate("http", { params: { user: "bob" } }).text();
