@@ -1,7 +1,7 @@
 import { actor, event, queue, UserError } from "tenon";
 import { workflow } from "tenon/workflow";
 import { z } from "zod";
-import { type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
+import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
 
 /** What an expense request is created with. */
 export interface ExpenseInput {
@@ -62,8 +62,8 @@ export const expense = actor({
 		if (c.key.length !== 2 || c.key[0] !== identity.userId)
 			throw forbidden("expenses are keyed [your user id, name]");
 	},
-	onBeforeConnect: (_c, params: TokenParams) => {
-		verifyToken(params?.token);
+	onBeforeConnect: (c, params: TokenParams) => {
+		checkResuming(c.resuming, verifyToken(params?.token));
 	},
 	createConnState: (_c, params: TokenParams) => verifyToken(params.token),
 	events: { decided: event<ApprovalStatus>() },

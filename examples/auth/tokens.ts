@@ -97,3 +97,21 @@ export function requireOwner(key: readonly string[], params: unknown): Identity 
 	}
 	return identity;
 }
+
+/**
+ * For `onBeforeConnect` of actors whose conn state holds the `userId` of a
+ * verified token: a client resuming a stored connection (`c.resuming`) must
+ * be the user it was made for. Its id and secret are a session key, and the
+ * conn state is kept, not made again, on resume.
+ */
+export function checkResuming(
+	resuming: { readonly state: unknown } | undefined,
+	identity: Identity,
+): void {
+	if (resuming === undefined) return;
+	const owner = (resuming.state as { userId?: unknown } | null)?.userId;
+	if (owner !== identity.userId)
+		throw new UserError("Forbidden: this connection belongs to another user", {
+			code: "forbidden",
+		});
+}

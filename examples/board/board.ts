@@ -1,6 +1,6 @@
 import { actor, event, UserError } from "tenon";
 import { z } from "zod";
-import { type TokenParams, verifyToken } from "../auth/tokens.js";
+import { checkResuming, type TokenParams, verifyToken } from "../auth/tokens.js";
 
 /** A sticky note on the board. */
 export interface Sticky {
@@ -23,8 +23,8 @@ const position = z.number().finite().min(0).max(2_000);
  */
 export const board = actor({
 	state: { nextId: 1, notes: [] as Sticky[] },
-	onBeforeConnect: (_c, params: TokenParams) => {
-		verifyToken(params?.token);
+	onBeforeConnect: (c, params: TokenParams) => {
+		checkResuming(c.resuming, verifyToken(params?.token));
 	},
 	createConnState: (_c, params: TokenParams) => ({ userId: verifyToken(params.token).userId }),
 	shareState: true,

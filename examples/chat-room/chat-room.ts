@@ -1,6 +1,6 @@
 import { actor, event, UserError } from "tenon";
 import { z } from "zod";
-import { type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
+import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
 
 /** One chat message. */
 export interface Message {
@@ -30,8 +30,8 @@ export const chatRoom = actor({
 	onBeforeCreate: (c) => {
 		verifyToken(tokenOf(c.params));
 	},
-	onBeforeConnect: (_c, params: TokenParams) => {
-		verifyToken(params?.token);
+	onBeforeConnect: (c, params: TokenParams) => {
+		checkResuming(c.resuming, verifyToken(params?.token));
 	},
 	createConnState: (_c, params: TokenParams) => ({ userId: verifyToken(params.token).userId }),
 	events: {

@@ -1,5 +1,5 @@
 import { yjsActor } from "tenon/yjs";
-import { type TokenParams, verifyToken } from "../auth/tokens.js";
+import { checkResuming, type TokenParams, verifyToken } from "../auth/tokens.js";
 
 /**
  * A collaborative note, one actor per document: it holds the document's Yjs
@@ -8,8 +8,8 @@ import { type TokenParams, verifyToken } from "../auth/tokens.js";
  * the `viewer` role may only read.
  */
 export const note = yjsActor({
-	onBeforeConnect: (_c, params: TokenParams) => {
-		verifyToken(params?.token);
+	onBeforeConnect: (c, params: TokenParams) => {
+		checkResuming(c.resuming, verifyToken(params?.token));
 	},
 	createConnState: (_c, params: TokenParams) => {
 		const { userId, roles } = verifyToken(params.token);

@@ -173,6 +173,23 @@ export interface ConnectContext<S, CP, CS, V, E extends EventDecls, Q = {}, D = 
 	 * Undefined for connections opened by the actor itself (timers).
 	 */
 	readonly request: CallerRequest | undefined;
+	/**
+	 * Set when a client resumes a stored connection (after a dropped socket
+	 * or a restart, with the connection's id and secret): its id and the conn
+	 * state made for its first caller. `onBeforeConnect` gets the params the
+	 * client sends now; throw when they name someone else than that state
+	 * does (the secret is a session key: whoever holds it would otherwise
+	 * resume the connection as its first caller).
+	 *
+	 * @example
+	 * onBeforeConnect: (c, params: { token: string }) => {
+	 *   const user = verify(params.token).userId;
+	 *   // The hooks see conn state untyped (they also run before it exists).
+	 *   const owner = (c.resuming?.state as { userId: string } | undefined)?.userId;
+	 *   if (c.resuming && owner !== user) throw new UserError("Not your connection", { code: "forbidden" });
+	 * }
+	 */
+	readonly resuming: { readonly id: string; readonly state: CS } | undefined;
 }
 
 /** The context of an action: the actor context plus the calling connection. */

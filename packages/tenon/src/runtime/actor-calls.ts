@@ -88,7 +88,7 @@ export class ActorCalls {
 			deps.hub,
 			{
 				prepare: (who, transport) => this.prepareConn(who, transport),
-				admit: (who) => this.admit(who),
+				admit: (who, resuming) => this.admit(who, resuming),
 				persistence: (tokenHash) =>
 					deps.hibernateConnections
 						? {
@@ -139,12 +139,12 @@ export class ActorCalls {
 	 * `onBeforeConnect` run again (credentials may have been revoked); its
 	 * conn state is kept, so `createConnState` does not. Returns the checked params.
 	 */
-	async admit(caller: Caller): Promise<unknown> {
+	async admit(caller: Caller, resuming: { id: string; state: unknown }): Promise<unknown> {
 		const deps = this.#deps;
 		deps.assertAwake();
 		const { params } = await runConnectHooks(
 			deps.config,
-			new ConnectContextImpl(deps.contexts, caller.request),
+			new ConnectContextImpl(deps.contexts, caller.request, resuming),
 			deps.clock,
 			deps.connectTimeout,
 			caller.params,

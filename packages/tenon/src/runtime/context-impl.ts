@@ -139,10 +139,16 @@ export class ConnectContextImpl
 	implements ConnectContext<any, any, any, any, any, any, any>
 {
 	readonly request: CallerRequest | undefined;
+	readonly resuming: { readonly id: string; readonly state: unknown } | undefined;
 
-	constructor(host: ContextHost, request: CallerRequest | undefined) {
+	constructor(
+		host: ContextHost,
+		request: CallerRequest | undefined,
+		resuming?: { readonly id: string; readonly state: unknown },
+	) {
 		super(host);
 		this.request = request;
+		this.resuming = resuming;
 	}
 }
 

@@ -29,8 +29,12 @@ export interface ResumeRequest {
 export interface OpeningDeps {
 	/** Runs the connect hooks for a new connection (params schema, onBeforeConnect, createConnState). */
 	prepare(caller: Caller, socket: ConnSocket): Promise<ConnectionImpl>;
-	/** Checks a returning caller (params schema, onBeforeConnect); returns its checked params. */
-	admit(caller: Caller): Promise<unknown>;
+	/**
+	 * Checks a caller resuming a stored connection (params schema,
+	 * onBeforeConnect, which sees the connection's id and state); returns its
+	 * checked params.
+	 */
+	admit(caller: Caller, resuming: { id: string; state: unknown }): Promise<unknown>;
 	/** How a new connection persists; undefined when the actor's connections do not hibernate. */
 	persistence(tokenHash: Uint8Array | undefined): ConnPersistence | undefined;
 	readonly connectTimeout: number;
@@ -159,7 +163,7 @@ async function resumeConnection(
 	if (conn === undefined || conn.kind !== "connect" || !tokenMatches(conn.tokenHash, token))
 		return false;
 	const { core } = hub.deps;
-	const params = await core.track(deps.admit(caller));
+	const params = await core.track(deps.admit(caller, { id: conn.id, state: conn.state }));
 	// It may have closed or been resumed elsewhere while the hooks ran.
 	if (found() !== conn) return false;
 	// The old socket, when this node holds it, is released and closed there.
