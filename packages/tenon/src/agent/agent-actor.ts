@@ -102,9 +102,25 @@ export function agentActor<CP = unknown, CS = undefined>(
 					`A prompt has at most ${settings.maxPromptChars} characters`,
 					{ limit: settings.maxPromptChars },
 				);
-			const count = admit(c, settings);
-			await config.admitPrompt?.(c, requester);
-			count();
+			// Counted before any await: actions interleave there, and a burst of
+			// prompts must not all pass the check before one of them is counted.
+			const refund = admit(c, settings);
+			if (config.admitPrompt !== undefined) {
+				try {
+					await config.admitPrompt(c, requester);
+					// Others may have queued meanwhile.
+					if (c.state.queued.length >= settings.maxQueuedPrompts)
+						throw new ActorError(
+							"agent",
+							"busy",
+							`At most ${settings.maxQueuedPrompts} prompts may wait`,
+							{ limit: settings.maxQueuedPrompts },
+						);
+				} catch (error) {
+					refund();
+					throw error;
+				}
+			}
 			const turnId = randomUUID();
 			const prompt = {
 				turnId,
@@ -228,8 +244,8 @@ function requesterOf<CP, CS>(
 }
 
 /**
- * Applies the conversation's limits on prompts; returns what counts this one
- * (called once it is admitted, so a prompt another check refuses uses no share).
+ * Applies the conversation's limits on prompts, counting this one; returns
+ * what gives its share back (for a prompt a later check refuses).
  */
 function admit<CP, CS>(c: AgentActionContext<CP, CS>, s: AgentSettings): () => void {
 	if (c.state.queued.length >= s.maxQueuedPrompts)
@@ -247,7 +263,9 @@ function admit<CP, CS>(c: AgentActionContext<CP, CS>, s: AgentSettings): () => v
 		throw new ActorError("agent", "rate_limited", "Too many prompts; try again later", {
 			retryAfterMs: rate.windowStart + s.rateLimit.windowMs - now,
 		});
+	rate.count++;
+	const window = rate.windowStart;
 	return () => {
-		rate.count++;
+		if (rate.windowStart === window && rate.count > 0) rate.count--;
 	};
 }
