@@ -14,6 +14,8 @@ import { AwarenessOwners, awarenessClientsOf } from "./awareness-guard.js";
 
 const SNAPSHOT_PREFIX = "yjs/snapshot/";
 const LOG_PREFIX = "yjs/log/";
+/** The log is folded into a snapshot once the updates logged in a wake pass this, bytes. */
+const COMPACT_BYTES = 8 * 1024 * 1024;
 /** Snapshot chunk size: KV values are limited to 128 KiB. */
 const CHUNK_BYTES = 96 * 1024;
 
@@ -70,6 +72,8 @@ export class ActorDocument {
 	#logged: number;
 	/** Writes of the updates applied in the current turn (awaited by it). */
 	#pending: Promise<void>[] = [];
+	/** Bytes of the updates logged since the last snapshot (counted from this wake). */
+	#loggedBytes = 0;
 	/** Changes applied since load (a step 2 made at one version is reused at the same). */
 	#version = 0;
 	#lastStep2: { key: string; version: number; message: Uint8Array } | undefined;
@@ -116,7 +120,9 @@ export class ActorDocument {
 					),
 				);
 		this.#logged++;
-		if (this.#logged >= this.#compactEvery) this.#compact();
+		this.#loggedBytes += update.byteLength;
+		// By count, and by bytes: a wake reads and applies the whole log.
+		if (this.#logged >= this.#compactEvery || this.#loggedBytes >= COMPACT_BYTES) this.#compact();
 	}
 
 	/** Folds the log into one snapshot (in the same commit as the update that filled it). */
@@ -136,6 +142,7 @@ export class ActorDocument {
 			);
 		this.#pending.push(...writes);
 		this.#logged = 0;
+		this.#loggedBytes = 0;
 	}
 
 	/**
@@ -144,12 +151,24 @@ export class ActorDocument {
 	 * vector, and a large answer waiting in the outbox then counts once).
 	 */
 	#step2(stateVector: Uint8Array): Uint8Array {
-		const key = Buffer.from(stateVector).toString("base64");
+		// The same answer for every state vector that means the same here:
+		// unknown clients and zero clocks dropped, clocks capped at this
+		// document's (a client cannot make each request cost a new copy).
+		const mine = Y.decodeStateVector(Y.encodeStateVector(this.doc));
+		const normal = new Map<number, number>();
+		for (const [client, clock] of Y.decodeStateVector(stateVector)) {
+			const known = mine.get(client);
+			if (known !== undefined && clock > 0) normal.set(client, Math.min(clock, known));
+		}
+		const key = [...normal]
+			.sort(([a], [b]) => a - b)
+			.map(([client, clock]) => `${client}:${clock}`)
+			.join(",");
 		const memo = this.#lastStep2;
 		if (memo !== undefined && memo.key === key && memo.version === this.#version)
 			return memo.message;
 		const step2 = encoding.createEncoder();
-		syncProtocol.writeSyncStep2(step2, this.doc, stateVector);
+		syncProtocol.writeSyncStep2(step2, this.doc, Y.encodeStateVector(normal));
 		const message = encoding.toUint8Array(step2);
 		this.#lastStep2 = { key, version: this.#version, message };
 		return message;

@@ -200,7 +200,10 @@ export class Uploads {
 interface Waiting {
 	connId: string;
 	message: Uint8Array;
+	/** When it was put, or last fetched from further on. */
 	keptAt: number;
+	/** Where the next fetch starts: parts are fetched in order, once each. */
+	next: number;
 }
 
 /**
@@ -262,7 +265,7 @@ export class Outbox {
 				);
 		}
 		const id = this.#nextId++;
-		this.#waiting.set(id, { connId, message, keptAt: this.#now() });
+		this.#waiting.set(id, { connId, message, keptAt: this.#now(), next: 0 });
 		const list = this.#byConnection.get(connId);
 		if (list === undefined) this.#byConnection.set(connId, [id]);
 		else list.push(id);
@@ -280,14 +283,12 @@ export class Outbox {
 				"That Yjs message is no longer kept; sync again",
 			);
 		const { message } = entry;
-		if (
-			!Number.isSafeInteger(offset) ||
-			(offset as number) < 0 ||
-			(offset as number) >= message.byteLength
-		)
-			throw invalid("a fetch offset outside the message");
+		// In order, once each: fetching one part again and again would keep a
+		// message fresh forever without ever taking it.
+		if (offset !== entry.next) throw invalid("a fetch out of order (parts come once, in order)");
 		const end = Math.min(message.byteLength, (offset as number) + DOWNLOAD_PART_BYTES);
 		const part = message.subarray(offset as number, end);
+		entry.next = end;
 		if (end === message.byteLength) this.#remove(id as number);
 		else {
 			// Being fetched: it moves to the end of the order (the most recent).

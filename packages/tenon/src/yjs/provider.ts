@@ -166,9 +166,10 @@ export class TenonYjsProvider {
 		if (large || this.#afterUpload !== undefined) {
 			// Messages after a large one wait for it: an edit that depends on a
 			// paste must not reach the actor before the paste does.
-			sent = (this.#afterUpload ?? Promise.resolve()).then(() =>
-				large ? this.#upload(message) : this.#conn.yjsSync(message),
-			);
+			sent = (this.#afterUpload ?? Promise.resolve()).then(() => {
+				if (this.#destroyed) throw new Error("the provider was destroyed");
+				return large ? this.#upload(message) : this.#conn.yjsSync(message);
+			});
 			const queued = sent.catch(() => {});
 			this.#afterUpload = queued;
 			void queued.then(() => {
@@ -225,6 +226,8 @@ export class TenonYjsProvider {
 		await Promise.all(inFlight);
 		if (failure !== undefined) throw failure;
 		if (replies === null) throw new Incomplete();
+		// Through: refusals in a row are over.
+		this.#retryMs = RETRY_MS;
 		return replies;
 	}
 
@@ -254,10 +257,14 @@ export class TenonYjsProvider {
 			this.#syncLater();
 			return;
 		}
+		this.#retryMs = RETRY_MS;
 		this.#receive(whole);
 	}
 
-	/** Syncs again after a wait that doubles with each refusal in a row (reset once in sync). */
+	/**
+	 * Syncs again after a wait that doubles with each refusal in a row (reset
+	 * once a message in parts went through or came whole).
+	 */
 	#syncLater(): void {
 		if (this.#retry !== undefined || this.#destroyed) return;
 		const wait = this.#retryMs;
@@ -295,7 +302,6 @@ export class TenonYjsProvider {
 		if (encoding.length(encoder) > 0) this.#send(encoding.toUint8Array(encoder));
 		if (type === syncProtocol.messageYjsSyncStep2 && !this.#synced) {
 			this.#synced = true;
-			this.#retryMs = RETRY_MS;
 			const waiters = this.#syncedWaiters;
 			this.#syncedWaiters = [];
 			for (const resolve of waiters) resolve();

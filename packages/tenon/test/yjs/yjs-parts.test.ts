@@ -180,13 +180,20 @@ describe("yjs messages in parts", () => {
 		await readerProvider.whenSynced();
 		expect(copy.getText("text").length).toBe(600 * KiB);
 		expect(fetches).toBeGreaterThan(2);
-		// Another answer that does not fit the 1 MiB outbox is refused to the one who
-		// asked while what waits is fresh: it pushes out nobody else's.
+		// A state vector of made-up clients means the same as an empty one: the same
+		// answer, counted once.
 		const stranger = new Y.Doc();
 		stranger.clientID = 12345;
 		stranger.getText("text").insert(0, "x");
+		const strangerStep1 = encoding.createEncoder();
+		syncProtocol.writeSyncStep1(strangerStep1, stranger);
+		const [shared] = await thief.yjsSync(encoding.toUint8Array(strangerStep1));
+		expect(readPartNotice(shared as Uint8Array)?.total).toBe(kept?.total);
+		// Another answer that does not fit the 1 MiB outbox is refused to the one who
+		// asked while what waits is fresh: it pushes out nobody else's.
 		const otherStep1 = encoding.createEncoder();
-		syncProtocol.writeSyncStep1(otherStep1, stranger);
+		encoding.writeVarUint(otherStep1, syncProtocol.messageYjsSyncStep1);
+		encoding.writeVarUint8Array(otherStep1, Y.encodeStateVector(new Map([[doc.clientID, 1]])));
 		await expect(thief.yjsSync(encoding.toUint8Array(otherStep1))).rejects.toEqual(
 			expect.objectContaining({ group: "limit", code: "yjs_outbox_full" }),
 		);
@@ -249,6 +256,8 @@ describe("yjs messages in parts", () => {
 		// Fetching keeps a message fresh; an update passed on makes room regardless.
 		now += OUTBOX_STALE_MS + 1;
 		expect(outbox.fetch("other", fetched?.id, 0).byteLength).toBe(512 * KiB);
+		// Parts come once, in order: fetching one again keeps nothing fresh.
+		expect(() => outbox.fetch("other", fetched?.id, 0)).toThrow(/out of order/);
 		expect(() => outbox.put("third", big(), false)).toThrow(/wait to be fetched/);
 		outbox.put("third", big(), true);
 		expect(() => outbox.fetch("other", fetched?.id, 512 * KiB)).toThrow(/no longer kept/);
