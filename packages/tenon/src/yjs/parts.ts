@@ -54,6 +54,11 @@ export interface PartLimits {
 
 /** An upload that got no part for this long gives its room up to others, ms. */
 export const UPLOAD_IDLE_MS = 30_000;
+/**
+ * An upload slower than this on average, once {@link UPLOAD_IDLE_MS} old,
+ * gives its room up too (a part now and then would otherwise hold it), bytes/s.
+ */
+export const UPLOAD_MIN_BYTES_PER_SECOND = 16 * 1024;
 /** A message nobody fetched from for this long leaves the outbox, ms. */
 export const OUTBOX_TTL_MS = 60_000;
 /**
@@ -71,6 +76,7 @@ interface Upload {
 	/** The parts so far, by index (offset / UPLOAD_PART_BYTES). */
 	parts: (Uint8Array | undefined)[];
 	received: number;
+	startedAt: number;
 	touchedAt: number;
 }
 
@@ -144,7 +150,15 @@ export class Uploads {
 		if (upload === undefined || upload.id !== id) {
 			if ((id as number) <= connection.lastId) throw invalid("a part of an earlier upload");
 			this.#close(connection);
-			upload = { id: id as number, total: size, parts: [], received: 0, touchedAt: this.#now() };
+			const now = this.#now();
+			upload = {
+				id: id as number,
+				total: size,
+				parts: [],
+				received: 0,
+				startedAt: now,
+				touchedAt: now,
+			};
 			connection.open = upload;
 			connection.lastId = id as number;
 		}
@@ -189,11 +203,17 @@ export class Uploads {
 		connection.open = undefined;
 	}
 
+	/** Ends uploads that went idle, or that trickle (see {@link UPLOAD_MIN_BYTES_PER_SECOND}). */
 	#dropIdle(): void {
-		const before = this.#now() - UPLOAD_IDLE_MS;
-		for (const connection of this.#connections.values())
-			if (connection.open !== undefined && connection.open.touchedAt < before)
-				this.#close(connection);
+		const now = this.#now();
+		for (const connection of this.#connections.values()) {
+			const upload = connection.open;
+			if (upload === undefined) continue;
+			const age = now - upload.startedAt;
+			const slow =
+				age > UPLOAD_IDLE_MS && (upload.received * 1000) / age < UPLOAD_MIN_BYTES_PER_SECOND;
+			if (now - upload.touchedAt > UPLOAD_IDLE_MS || slow) this.#close(connection);
+		}
 	}
 }
 

@@ -244,6 +244,13 @@ describe("yjs messages in parts", () => {
 		expect(uploads.add("b", 2, 0, 1 * MiB, part)).toBeUndefined();
 		// "a" lost its upload: its next part starts nothing.
 		expect(() => uploads.add("a", 1, 64 * KiB, 1 * MiB, part)).toThrow(/earlier upload/);
+		// Nor does a part every 29 s hold the room: past 30 s, under 16 KiB/s gives it up.
+		now += 29_000;
+		expect(uploads.add("b", 2, 32 * KiB, 1 * MiB, part)).toBeUndefined();
+		expect(() => uploads.add("c", 1, 0, 1 * MiB, part)).toThrow(/at once/);
+		now += 2_000;
+		// (A refused upload's id is used up: the retry takes the next one.)
+		expect(uploads.add("c", 2, 0, 1 * MiB, part)).toBeUndefined();
 
 		const outbox = new Outbox(limits, clock);
 		const big = () => new Uint8Array(600 * KiB);
