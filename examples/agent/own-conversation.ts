@@ -1,11 +1,17 @@
 import { UserError } from "tenon";
 import type { Requester } from "tenon/agent";
-import { issueToken, type TokenParams, verifyToken } from "../auth/tokens.js";
+import { issueToken, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
 import type { registry } from "../registry.js";
 
 /** What a conversation's hooks use of its context (`c.client()` calls another actor). */
 interface ConversationContext {
 	client<R>(): import("tenon/client").Client<R>;
+}
+
+/** A conversation is keyed `[userId, conversationId]`; only that user's token opens or makes it. */
+function requireConversationOwner(key: readonly string[], token: unknown): void {
+	if (key.length !== 2 || verifyToken(token).userId !== key[0])
+		throw new UserError("This conversation belongs to another user", { code: "forbidden" });
 }
 
 /**
@@ -17,9 +23,12 @@ interface ConversationContext {
  * by the user's prompt quota (prompt-quota.ts).
  */
 export const ownConversation = {
+	// Nobody creates (stores) a conversation under another user's key, nor opens one.
+	onBeforeCreate: (c: { key: readonly string[]; params: unknown }) => {
+		requireConversationOwner(c.key, tokenOf(c.params));
+	},
 	onBeforeConnect: (c: { key: readonly string[] }, params: TokenParams) => {
-		if (c.key.length !== 2 || verifyToken(params?.token).userId !== c.key[0])
-			throw new UserError("This conversation belongs to another user", { code: "forbidden" });
+		requireConversationOwner(c.key, params?.token);
 	},
 	createConnState: (_c: unknown, params: TokenParams) => ({
 		userId: verifyToken(params.token).userId,

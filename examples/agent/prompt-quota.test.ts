@@ -43,6 +43,10 @@ describe("example agents' prompt limits", () => {
 					.getOrCreate(key, as(key[0] === "ann" && key.length === 2 ? "bob" : "ann"))
 					.prompt("hi"),
 			).rejects.toMatchObject({ code: "forbidden" });
+		// Nor does anyone store a conversation under another user's key.
+		await expect(t.client.supportAgent.create(["ann", "spam"], as("bob"))).rejects.toMatchObject({
+			code: "forbidden",
+		});
 		for (const conn of [...conversations, bob]) await conn.dispose();
 	});
 });

@@ -211,6 +211,7 @@ export function agentActor<CP = unknown, CS = undefined>(
 	>({
 		state: initial,
 		...(config.connParamsSchema === undefined ? {} : { connParamsSchema: config.connParamsSchema }),
+		...(config.onBeforeCreate === undefined ? {} : { onBeforeCreate: config.onBeforeCreate }),
 		...(config.onBeforeConnect === undefined ? {} : { onBeforeConnect: config.onBeforeConnect }),
 		...(config.createConnState === undefined ? {} : { createConnState: config.createConnState }),
 		events: agentEvents,

@@ -1,4 +1,4 @@
-import type { Conn } from "../actor/context.js";
+import type { Conn, CreateContext } from "../actor/context.js";
 import type { ActorOptions } from "../actor/options.js";
 import type { StandardSchemaV1 } from "../actor/schema.js";
 import type { AgentActionContext, AgentConnectContext } from "./declarations.js";
@@ -21,6 +21,8 @@ export interface AgentConfig<CP, CS> {
 	 * message says. `null` refuses it: it may read, not prompt or decide.
 	 */
 	identify: (conn: Conn<CP, CS>) => Requester | null;
+	/** Who may create a conversation (throw to refuse; `c.key`, `c.params`); see the actor docs. */
+	onBeforeCreate?: (c: CreateContext, input: unknown) => void | Promise<void>;
 	/** Who may connect at all (throw to refuse); see the actor docs. */
 	onBeforeConnect?: (c: AgentConnectContext<CP>, params: CP) => void | Promise<void>;
 	createConnState?: (c: AgentConnectContext<CP>, params: CP) => CS | Promise<CS>;
