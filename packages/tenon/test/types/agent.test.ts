@@ -36,6 +36,15 @@ const assistant = agentActor({
 		expectTypeOf(conn.state).toEqualTypeOf<{ userId: string }>();
 		return { id: conn.state.userId };
 	},
+	admitPrompt: (c, requester) => {
+		expectTypeOf(requester.id).toEqualTypeOf<string>();
+		expectTypeOf(c.conn.state).toEqualTypeOf<{ userId: string }>();
+	},
+	onBeforeConnect: (c) => {
+		expectTypeOf(c.resuming).toEqualTypeOf<
+			{ readonly id: string; readonly state: unknown } | undefined
+		>();
+	},
 });
 const registry = setup({ use: { assistant } });
 
