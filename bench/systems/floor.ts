@@ -64,10 +64,14 @@ export function floorSystem(options: { durable?: boolean } = {}): System {
 		async httpAction(): Promise<Caller> {
 			const url = `${(http as ServerProcess).url}/action/increment`;
 			const call = async () => {
+				// Without the request copy fetch makes for redirects, as Tenon's
+				// client sends (2026-11-24): a floor must not carry work a client can skip.
 				const response = await fetch(url, {
 					method: "POST",
 					headers: { "content-type": "application/json" },
 					body: '{"args":[]}',
+					redirect: "error",
+					window: null,
 				});
 				return response.json();
 			};
