@@ -58,8 +58,6 @@ export class ClientTransport {
 	readonly #fetch: typeof fetch;
 	readonly #headers: Record<string, string>;
 	#WebSocket: WebSocketConstructor | undefined;
-	/** The endpoint answered with a redirect once: requests follow redirects (see `#fetchOnce`). */
-	#redirects = false;
 
 	constructor(options: ClientOptions) {
 		this.endpoint = options.endpoint.replace(/\/+$/, "");
@@ -135,20 +133,24 @@ export class ClientTransport {
 	 * `fetch` without the copy of the request a redirect might need. By the
 	 * Fetch standard a request is cloned (its body turned into a stream and
 	 * teed) unless it may not be redirected and belongs to no window; in Node
-	 * (undici) that clone cost a call about 40 µs of CPU and 30 µs of latency
-	 * (bench note, 2026-11-24). Tenon's routes never redirect; a proxy in
-	 * front that does gets the request again, redirects followed as before.
+	 * (undici) that clone cost a call with a body about 40 µs of CPU and 30 µs
+	 * of latency (bench/README.md, 2026-11-24). Tenon's routes never redirect.
+	 * A redirect answer is an error, and the request is not sent again: a
+	 * proxy may have forwarded it before redirecting (an attacker probe had
+	 * an action run twice that way), and following would carry the conn
+	 * params and headers to wherever the redirect points.
 	 */
-	async #fetchOnce(url: string, init: () => RequestInit): Promise<Response> {
-		if (this.#redirects || !SKIP_CLONE) return this.#fetch(url, init());
-		const first = init();
+	async #fetchOnce(url: string, init: RequestInit): Promise<Response> {
+		if (init.body === undefined || !SKIP_CLONE) return this.#fetch(url, init);
 		try {
-			return await this.#fetch(url, { ...first, redirect: "error", window: null });
+			return await this.#fetch(url, { ...init, redirect: "error", window: null });
 		} catch (error) {
-			if (!isRedirectRefusal(error) || first.signal?.aborted) throw error;
-			// Nothing reached the actor (the answer was a redirect): follow them from now on.
-			this.#redirects = true;
-			return this.#fetch(url, init());
+			if (!isRedirectRefusal(error) || init.signal?.aborted) throw error;
+			throw new ActorError(
+				"client",
+				"redirected",
+				`The endpoint answered ${url} with a redirect; a call is not sent again (it may have run). Point the client at the endpoint's final address.`,
+			);
 		}
 	}
 
@@ -178,20 +180,19 @@ export class ClientTransport {
 		injectTraceHeaders(headers);
 		const hasBody = options.encodedBody !== undefined || options.body !== undefined;
 		if (hasBody) headers["content-type"] = contentTypeFor(encoding);
-		// Made for each attempt (a retry after a redirect encodes the body again).
-		const init = (): RequestInit => ({
+		const init: RequestInit = {
 			method,
 			headers,
 			...(hasBody
 				? { body: (options.encodedBody ?? encodeValue(encoding, options.body)) as BodyInit }
 				: {}),
 			...(options.signal ? { signal: options.signal } : {}),
-		});
+		};
 		let response: Response;
 		try {
 			response = await this.#fetchOnce(url, init);
 		} catch (error) {
-			if (options.signal?.aborted) throw error;
+			if (options.signal?.aborted || error instanceof ActorError) throw error;
 			throw new ActorError(
 				"client",
 				"network_error",
