@@ -53,7 +53,7 @@ export interface YjsActorConfig<S, CP, CS, A> {
 	compactEvery?: number;
 	/**
 	 * Messages larger than a connection message go in parts (docs/collaboration.md):
-	 * the largest such message (default 64 MiB), what an actor's connections
+	 * the largest such message (default 4 MiB, over HTTP too), what an actor's connections
 	 * may have half sent at once (default 64 MiB) and what its outbox keeps
 	 * for connections to fetch (default 256 MiB).
 	 */
@@ -132,6 +132,14 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 		/** A y-protocols sync message; answered with the messages the server sends back. */
 		yjsSync: async (c: Ctx<S, CP, CS>, message: Uint8Array): Promise<Uint8Array[]> => {
 			if (!(message instanceof Uint8Array)) throw notBytes("yjsSync");
+			// Over HTTP a body may be larger than a message in parts: the same limit.
+			if (message.byteLength > limits.maxMessageBytes)
+				throw new ActorError(
+					"message",
+					"incoming_too_long",
+					`A Yjs message of ${message.byteLength} bytes exceeds the limit of ${limits.maxMessageBytes}`,
+					{ limit: limits.maxMessageBytes },
+				);
 			return sync(c, message);
 		},
 		/**
@@ -232,7 +240,7 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 const READER_MESSAGE_BYTES = 256 * 1024;
 
 const DEFAULT_PART_LIMITS: PartLimits = {
-	maxMessageBytes: 64 * 1024 * 1024,
+	maxMessageBytes: 4 * 1024 * 1024,
 	maxUploadingBytes: 64 * 1024 * 1024,
 	maxOutboxBytes: 256 * 1024 * 1024,
 };

@@ -130,4 +130,42 @@ describe("hostile yjs traffic", () => {
 		await annConn.dispose();
 		await bobConn.dispose();
 	});
+
+	it("refuses updates of many clients, subdocuments, and messages past the limit over HTTP", async () => {
+		await using t = await setupTest(registry);
+		const conn = t.client.note.getOrCreate("shapes", { params: { user: "ann" } }).connect();
+		// Changes of 17 clients in one update (an attacker's way to make Yjs's conflict resolution quadratic).
+		const many = Y.mergeUpdates(
+			Array.from({ length: 17 }, (_, i) => {
+				const doc = new Y.Doc();
+				doc.getText("text").insert(0, String(i));
+				return Y.encodeStateAsUpdate(doc);
+			}),
+		);
+		await expect(conn.yjsSync(updateMessage(many))).rejects.toMatchObject({
+			group: "limit",
+			code: "yjs_update_too_complex",
+		});
+		const withSubdoc = new Y.Doc();
+		withSubdoc.getArray("a").insert(0, [new Y.Doc()]);
+		await expect(
+			conn.yjsSync(updateMessage(Y.encodeStateAsUpdate(withSubdoc))),
+		).rejects.toMatchObject({
+			group: "request",
+			code: "invalid_yjs_message",
+		});
+		// Over HTTP a body may be larger than a message in parts: the same 4 MiB limit.
+		const huge = new Uint8Array(5 * 1024 * 1024);
+		huge[0] = 2;
+		await expect(
+			t.client.note.getOrCreate("shapes", { params: { user: "ann" } }).yjsSync(huge),
+		).rejects.toMatchObject({ group: "message", code: "incoming_too_long" });
+		// Nothing of it was applied; the document still takes honest edits.
+		expect(await conn.text()).toBe("");
+		const doc = new Y.Doc();
+		doc.getText("text").insert(0, "fine");
+		await conn.yjsSync(updateMessage(Y.encodeStateAsUpdate(doc)));
+		expect(await conn.text()).toBe("fine");
+		await conn.dispose();
+	});
 });
