@@ -224,6 +224,8 @@ interface Waiting {
 	keptAt: number;
 	/** Where the next fetch starts: parts are fetched in order, once each. */
 	next: number;
+	/** An answer the connection asked for (not an update passed on to it). */
+	asked: boolean;
 }
 
 /**
@@ -267,6 +269,11 @@ export class Outbox {
 				{ limit: this.#limits.maxMessageBytes },
 			);
 		this.#expire();
+		// One answer asked for per connection: a new one replaces the last (a
+		// reader asking again and again held the outbox, an attacker probe).
+		if (!passedOn)
+			for (const id of [...(this.#byConnection.get(connId) ?? [])])
+				if (this.#waiting.get(id)?.asked) this.#remove(id);
 		const mine = this.#byConnection.get(connId) ?? [];
 		while (mine.length >= OUTBOX_PER_CONNECTION) this.#remove(mine[0] as number);
 		const extra = this.#held.has(message) ? 0 : message.byteLength;
@@ -285,7 +292,7 @@ export class Outbox {
 				);
 		}
 		const id = this.#nextId++;
-		this.#waiting.set(id, { connId, message, keptAt: this.#now(), next: 0 });
+		this.#waiting.set(id, { connId, message, keptAt: this.#now(), next: 0, asked: !passedOn });
 		const list = this.#byConnection.get(connId);
 		if (list === undefined) this.#byConnection.set(connId, [id]);
 		else list.push(id);

@@ -150,7 +150,7 @@ describe("yjs messages in parts", () => {
 			expect.objectContaining({ group: "request", code: "invalid_yjs_message" }),
 		);
 		// The same answer asked for again is the same bytes: the outbox counts them
-		// once. A connection keeps at most four messages waiting (its oldest goes).
+		// once. A connection has one answer it asked for waiting: a new one replaces it.
 		for (let i = 0; i < 4; i++) await thief.yjsSync(encoding.toUint8Array(step1));
 		await expect(thief.yjsSyncFetch(kept?.id as number, 0)).rejects.toEqual(
 			expect.objectContaining({ code: "yjs_part_gone" }),
@@ -190,13 +190,19 @@ describe("yjs messages in parts", () => {
 		const [shared] = await thief.yjsSync(encoding.toUint8Array(strangerStep1));
 		expect(readPartNotice(shared as Uint8Array)?.total).toBe(kept?.total);
 		// Another answer that does not fit the 1 MiB outbox is refused to the one who
-		// asked while what waits is fresh: it pushes out nobody else's.
+		// asked while what waits is fresh: it pushes out nobody else's (here the
+		// writer's, which asked for the document too and has not fetched it).
+		const [writersNotice] = await writer.yjsSync(encoding.toUint8Array(step1));
 		const otherStep1 = encoding.createEncoder();
 		encoding.writeVarUint(otherStep1, syncProtocol.messageYjsSyncStep1);
 		encoding.writeVarUint8Array(otherStep1, Y.encodeStateVector(new Map([[doc.clientID, 1]])));
 		await expect(thief.yjsSync(encoding.toUint8Array(otherStep1))).rejects.toEqual(
 			expect.objectContaining({ group: "limit", code: "yjs_outbox_full" }),
 		);
+		// Fetched, the writer's answer leaves the outbox.
+		const writers = readPartNotice(writersNotice as Uint8Array);
+		for (let offset = 0; offset < (writers?.total ?? 0); offset += 512 * KiB)
+			await writer.yjsSyncFetch(writers?.id as number, offset);
 		// Once the connections holding them go, what they left goes too, and the answer fits.
 		await thief.dispose();
 		await reader.dispose();
