@@ -104,40 +104,37 @@ export function agentActor<CP = unknown, CS = undefined>(
 				);
 			// Counted before any await: actions interleave there, and a burst of
 			// prompts must not all pass the check before one of them is counted.
+			// Its place among the waiting prompts is held from here until it is
+			// queued, so a burst cannot pass `maxQueuedPrompts` either.
 			const refund = admit(c, settings);
-			if (config.admitPrompt !== undefined) {
-				try {
-					await config.admitPrompt(c, requester);
-					// Others may have queued meanwhile.
-					if (c.state.queued.length >= settings.maxQueuedPrompts)
-						throw new ActorError(
-							"agent",
-							"busy",
-							`At most ${settings.maxQueuedPrompts} prompts may wait`,
-							{ limit: settings.maxQueuedPrompts },
-						);
-				} catch (error) {
-					refund();
-					throw error;
-				}
+			c.vars.admitting++;
+			let queued = false;
+			try {
+				await config.admitPrompt?.(c, requester);
+				const turnId = randomUUID();
+				const prompt = {
+					turnId,
+					text: settings.redactor.redact(text),
+					requester,
+					createdAt: Date.now(),
+				};
+				// Durable with this action's commit: acknowledged means it will get its turn.
+				await c.queue.send("prompts", prompt);
+				queued = true;
+				c.state.queued.push({
+					turnId,
+					text: prompt.text,
+					author: requester.id,
+					createdAt: prompt.createdAt,
+				});
+				c.broadcast("turn", { turnId, status: "queued", error: null });
+				return { turnId, messageId: promptMessageId(turnId) };
+			} catch (error) {
+				if (!queued) refund();
+				throw error;
+			} finally {
+				c.vars.admitting--;
 			}
-			const turnId = randomUUID();
-			const prompt = {
-				turnId,
-				text: settings.redactor.redact(text),
-				requester,
-				createdAt: Date.now(),
-			};
-			// Durable with this action's commit: acknowledged means it will get its turn.
-			await c.queue.send("prompts", prompt);
-			c.state.queued.push({
-				turnId,
-				text: prompt.text,
-				author: requester.id,
-				createdAt: prompt.createdAt,
-			});
-			c.broadcast("turn", { turnId, status: "queued", error: null });
-			return { turnId, messageId: promptMessageId(turnId) };
 		},
 		stop: async (c) => {
 			const stopper = requesterOf(c, config);
@@ -217,7 +214,7 @@ export function agentActor<CP = unknown, CS = undefined>(
 		events: agentEvents,
 		queues: agentQueues,
 		db: db({ onMigrate: migrateTranscript }),
-		createVars: (): AgentVars => ({ live: null, stop: null }),
+		createVars: (): AgentVars => ({ live: null, stop: null, admitting: 0 }),
 		shareState: (state: AgentStateShape): AgentSharedState => ({
 			turn:
 				state.turn === null
@@ -249,7 +246,7 @@ function requesterOf<CP, CS>(
  * what gives its share back (for a prompt a later check refuses).
  */
 function admit<CP, CS>(c: AgentActionContext<CP, CS>, s: AgentSettings): () => void {
-	if (c.state.queued.length >= s.maxQueuedPrompts)
+	if (c.state.queued.length + c.vars.admitting >= s.maxQueuedPrompts)
 		throw new ActorError("agent", "busy", `At most ${s.maxQueuedPrompts} prompts may wait`, {
 			limit: s.maxQueuedPrompts,
 		});

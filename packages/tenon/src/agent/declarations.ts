@@ -57,6 +57,8 @@ export interface AgentVars {
 	live: LiveAnswer | null;
 	/** Aborts the model call of the turn running now. */
 	stop: AbortController | null;
+	/** Prompts admitted and not queued yet (each holds a place among `maxQueuedPrompts`). */
+	admitting: number;
 }
 
 export type AgentEvents = typeof agentEvents;

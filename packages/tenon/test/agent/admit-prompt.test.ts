@@ -25,6 +25,7 @@ const base = {
 const registry = setup({
 	use: {
 		plain: agentActor(base),
+		tight: agentActor({ ...base, rateLimit: false, maxQueuedPrompts: 3 }),
 		gated: agentActor({
 			...base,
 			admitPrompt: async (_c, requester) => {
@@ -58,5 +59,21 @@ describe("admitting prompts", () => {
 		);
 		expect(outcomes.filter((outcome) => outcome.status === "fulfilled").length).toBe(5);
 		await shared.dispose();
+	});
+
+	it("holds a burst to the number of prompts that may wait", async () => {
+		await using t = await setupTest(registry);
+		const conn = t.client.tight.getOrCreate("burst", { params: { user: "ann" } }).connect();
+		const outcomes = await Promise.allSettled(
+			Array.from({ length: 20 }, (_, i) => conn.prompt(`hello ${i}`)),
+		);
+		const refused = outcomes.filter((outcome) => outcome.status === "rejected");
+		expect(outcomes.length - refused.length).toBe(3);
+		for (const outcome of refused)
+			expect((outcome as PromiseRejectedResult).reason).toMatchObject({
+				group: "agent",
+				code: "busy",
+			});
+		await conn.dispose();
 	});
 });
