@@ -120,6 +120,8 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 	/** Handles a whole sync message; a reply too large for one message waits in the outbox. */
 	const sync = async (c: Ctx<S, CP, CS>, message: Uint8Array): Promise<Uint8Array[]> => {
 		const document = c.vars.document;
+		// A step 1 (type 0) may make a large answer: not again and again.
+		if (message[0] === 0 && !c.conn.isEphemeral) c.vars.outbox.checkAsk(c.conn.id);
 		const replies = document.sync(message, c.conn.id, canEdit(c));
 		await document.written();
 		// An HTTP caller gets everything in its reply (bodies may be larger).

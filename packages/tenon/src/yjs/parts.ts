@@ -69,6 +69,12 @@ export const OUTBOX_TTL_MS = 60_000;
 export const OUTBOX_STALE_MS = 10_000;
 /** Messages one connection may have waiting in the outbox (its oldest goes first). */
 export const OUTBOX_PER_CONNECTION = 4;
+/**
+ * How often one connection may ask for a large answer, ms: each costs the
+ * server an encoding of (much of) the document, and a provider asks once per
+ * (re)connect.
+ */
+export const ASK_INTERVAL_MS = 1_000;
 
 interface Upload {
 	id: number;
@@ -245,6 +251,8 @@ export class Outbox {
 	readonly #waiting = new Map<number, Waiting>();
 	readonly #byConnection = new Map<string, number[]>();
 	readonly #held = new Map<Uint8Array, number>();
+	/** When each connection last got a large answer it asked for. */
+	readonly #askedAt = new Map<string, number>();
 	#bytes = 0;
 	#nextId = 1;
 	readonly #limits: PartLimits;
@@ -292,6 +300,7 @@ export class Outbox {
 				);
 		}
 		const id = this.#nextId++;
+		if (!passedOn) this.#askedAt.set(connId, this.#now());
 		this.#waiting.set(id, { connId, message, keptAt: this.#now(), next: 0, asked: !passedOn });
 		const list = this.#byConnection.get(connId);
 		if (list === undefined) this.#byConnection.set(connId, [id]);
@@ -326,9 +335,26 @@ export class Outbox {
 		return part;
 	}
 
+	/**
+	 * Refuses a connection that got a large answer it asked for less than
+	 * {@link ASK_INTERVAL_MS} ago (`limit/yjs_too_many_syncs`; the provider
+	 * syncs again after a backoff). Checked before the answer is made.
+	 */
+	checkAsk(connId: string): void {
+		const at = this.#askedAt.get(connId);
+		if (at !== undefined && this.#now() - at < ASK_INTERVAL_MS)
+			throw new ActorError(
+				"limit",
+				"yjs_too_many_syncs",
+				"This connection asked for the document again too soon; try again in a second",
+				{ retryAfterMs: at + ASK_INTERVAL_MS - this.#now() },
+			);
+	}
+
 	/** Forgets what waits for a connection that went. */
 	drop(connId: string): void {
 		for (const id of [...(this.#byConnection.get(connId) ?? [])]) this.#remove(id);
+		this.#askedAt.delete(connId);
 	}
 
 	/** Drops what waited too long: the oldest first, so this stops at the first that did not. */
