@@ -11,6 +11,7 @@ import * as Y from "yjs";
 import type { ActorKv } from "../actor/kv.js";
 import { ActorError } from "../protocol/errors.js";
 import { AwarenessOwners, awarenessClientsOf } from "./awareness-guard.js";
+import { invalid } from "./parts.js";
 
 const SNAPSHOT_PREFIX = "yjs/snapshot/";
 const LOG_PREFIX = "yjs/log/";
@@ -83,10 +84,6 @@ function concat(parts: Uint8Array[]): Uint8Array {
 		offset += part.byteLength;
 	}
 	return out;
-}
-
-function invalid(reason: string): ActorError {
-	return new ActorError("request", "invalid_yjs_message", `Invalid Yjs message: ${reason}`);
 }
 
 /**

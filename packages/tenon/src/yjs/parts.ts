@@ -38,7 +38,8 @@ export function readPartNotice(message: Uint8Array): { id: number; total: number
 	return { id: decoding.readVarUint(decoder), total: decoding.readVarUint(decoder) };
 }
 
-function invalid(reason: string): ActorError {
+/** `request/invalid_yjs_message` with `reason` (also the document's). */
+export function invalid(reason: string): ActorError {
 	return new ActorError("request", "invalid_yjs_message", `Invalid Yjs message: ${reason}`);
 }
 

@@ -1,3 +1,6 @@
+import * as encoding from "lib0/encoding";
+import * as syncProtocol from "y-protocols/sync";
+import * as Y from "yjs";
 import { setup } from "../../src/index.js";
 import { yjsActor } from "../../src/yjs/index.js";
 
@@ -16,3 +19,28 @@ export const note = yjsActor({
 });
 
 export const yjsRegistry = setup({ use: { note } });
+
+/** A y-protocols update message carrying `update`. */
+export function updateMessage(update: Uint8Array): Uint8Array {
+	const encoder = encoding.createEncoder();
+	syncProtocol.writeUpdate(encoder, update);
+	return encoding.toUint8Array(encoder);
+}
+
+/** An update message of a new document whose "text" is `text`. */
+export function textUpdateMessage(text: string): Uint8Array {
+	const doc = new Y.Doc();
+	doc.getText("text").insert(0, text);
+	return updateMessage(Y.encodeStateAsUpdate(doc));
+}
+
+/** `bytes` characters of text that does not compress into a small update (the same for a seed). */
+export function noiseText(bytes: number, seed = 1): string {
+	let x = seed;
+	let out = "";
+	while (out.length < bytes) {
+		x = (x * 1103515245 + 12345) % 2147483648;
+		out += x.toString(36);
+	}
+	return out.slice(0, bytes);
+}

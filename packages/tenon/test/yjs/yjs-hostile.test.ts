@@ -1,11 +1,5 @@
-// Hostile Yjs traffic (an attacker probe, 2026-11-24): updates whose
-// dependencies never arrive were parked in memory, unstored, and merged again
-// with every later update; awareness had no size limit, and any connection
-// could set or clear another user's cursor and name.
-import * as encoding from "lib0/encoding";
 import { describe, expect, it } from "vitest";
 import { Awareness, encodeAwarenessUpdate } from "y-protocols/awareness";
-import * as syncProtocol from "y-protocols/sync";
 import * as Y from "yjs";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
@@ -14,15 +8,9 @@ import {
 	MAX_AWARENESS_STATE_CHARS,
 } from "../../src/yjs/awareness-guard.js";
 import { TenonYjsProvider } from "../../src/yjs/index.js";
-import { note } from "./fixtures.js";
+import { note, updateMessage } from "./fixtures.js";
 
 const registry = setup({ use: { note }, logLevel: "silent" });
-
-function updateMessage(update: Uint8Array): Uint8Array {
-	const encoder = encoding.createEncoder();
-	syncProtocol.writeUpdate(encoder, update);
-	return encoding.toUint8Array(encoder);
-}
 
 /** An awareness update of `clientID` with `state`, as a provider's document would send it. */
 function awarenessOf(clientID: number, state: unknown, clock = 1): Uint8Array {

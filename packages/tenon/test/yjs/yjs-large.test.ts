@@ -11,20 +11,11 @@ import { createClient } from "../../src/client/index.js";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { TenonYjsProvider } from "../../src/yjs/index.js";
-import { note } from "./fixtures.js";
+import { noiseText, note } from "./fixtures.js";
 
 const registry = setup({ use: { note }, logLevel: "silent" });
 
-/** `bytes` characters of text that does not compress into a small update. */
-function text(bytes: number, seed = 1): string {
-	let x = seed;
-	let out = "";
-	while (out.length < bytes) {
-		x = (x * 1103515245 + 12345) % 2147483648;
-		out += x.toString(36);
-	}
-	return out.slice(0, bytes);
-}
+const text = noiseText;
 
 describe("large yjs documents", () => {
 	it("stores a paste larger than a connection message and keeps the connection", async () => {

@@ -15,6 +15,7 @@ import {
 	UPLOAD_IDLE_MS,
 	Uploads,
 } from "../../src/yjs/parts.js";
+import { noiseText, textUpdateMessage } from "./fixtures.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -30,20 +31,7 @@ const small = yjsActor({
 });
 const registry = setup({ use: { small }, logLevel: "silent" });
 
-function updateMessage(text: string): Uint8Array {
-	const doc = new Y.Doc();
-	doc.getText("text").insert(0, text);
-	const encoder = encoding.createEncoder();
-	syncProtocol.writeUpdate(encoder, Y.encodeStateAsUpdate(doc));
-	return encoding.toUint8Array(encoder);
-}
-
-function noise(bytes: number): string {
-	let out = "";
-	for (let x = 7; out.length < bytes; x = (x * 1103515245 + 12345) % 2147483648)
-		out += x.toString(36);
-	return out.slice(0, bytes);
-}
+const noise = (bytes: number) => noiseText(bytes, 7);
 
 describe("yjs messages in parts", () => {
 	it("refuses malformed, stale, repeated or oversized parts, and keeps serving", async () => {
@@ -107,7 +95,7 @@ describe("yjs messages in parts", () => {
 		// A connection that goes frees what it half sent; an honest upload goes through,
 		// answered by the part that completes it (the others answer null).
 		for (const other of others) await other.dispose();
-		const message = updateMessage(noise(200 * KiB));
+		const message = textUpdateMessage(noise(200 * KiB));
 		const answers: (Uint8Array[] | null)[] = [];
 		for (let offset = 0; offset < message.byteLength; offset += P)
 			answers.push(
