@@ -5,7 +5,9 @@
 // every system alike. The core suite measures one system after another, and
 // row 1 of two systems run a minute apart moved by up to 1.4× here.
 // Pinned as the core suite's latency rows are (lib/affinity.ts).
-//   npx tsx --conditions=tenon-source bench/head-to-head.ts [rounds] [warm|http] [systems]
+//   npx tsx --conditions=tenon-source bench/head-to-head.ts [rounds] [warm|http|http-relaxed] [systems]
+// http-relaxed: row 2b, the systems' relaxed HTTP action where they have one
+// (Tenon's relaxed counter), else their row 2 (the bare floor writes nothing).
 // systems: comma-separated ids of the core suite (default tenon,workerd,floor-durable).
 // Prints each system's median, each round's median ratio to the first system,
 // and the median of those ratios (> 1: the first system is faster).
@@ -17,7 +19,7 @@ import type { Caller, System } from "./systems/types.js";
 import { workerdSystem } from "./systems/workerd.js";
 
 const rounds = Number(process.argv[2] ?? 30);
-const row = process.argv[3] === "http" ? "http" : "warm";
+const row = (["http", "http-relaxed"] as const).find((r) => r === process.argv[3]) ?? "warm";
 const ids = (process.argv[4] ?? "tenon,workerd,floor-durable").split(",");
 const BLOCK = 50;
 const WARMUP_CALLS = 5_000;
@@ -52,7 +54,12 @@ try {
 		if (!build) throw new Error(`unknown system "${id}" (one of ${Object.keys(make).join(", ")})`);
 		const system = build();
 		await system.start();
-		const start = row === "http" ? system.httpAction : system.warmConnection;
+		const start =
+			row === "http-relaxed"
+				? (system.httpRelaxed ?? system.httpAction)
+				: row === "http"
+					? system.httpAction
+					: system.warmConnection;
 		if (!start) throw new Error(`${system.name} has no row ${row}`);
 		contenders.push({
 			id,
@@ -90,7 +97,9 @@ try {
 }
 
 const [first, ...others] = contenders as [Contender, ...Contender[]];
-console.log(`row ${row === "http" ? "2" : "1"}, ${rounds} rounds of ${BLOCK} calls per system:`);
+console.log(
+	`row ${{ warm: "1", http: "2", "http-relaxed": "2b" }[row]}, ${rounds} rounds of ${BLOCK} calls per system:`,
+);
 for (const contender of contenders) {
 	console.log(
 		`  ${contender.system.name.padEnd(52)} median ${(median(contender.all) * 1000).toFixed(0)} µs`,

@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "tenon/client";
+import { PlainHttp } from "./lib/http-post.js";
 import { type ServerProcess, startBundled } from "./lib/process.js";
 import type { benchRegistry } from "./servers/tenon.js";
 
@@ -47,20 +48,22 @@ async function measure(server: ServerProcess, call: () => Promise<unknown>, labe
 
 const floor = await startBundled(join(import.meta.dirname, "servers", "floor-http.ts"));
 let floorCost: { wall: number; cpu: number };
+const plain = new PlainHttp();
 try {
 	floorCost = await measure(
 		floor,
 		async () =>
-			(
-				await fetch(`${floor.url}/action/increment`, {
-					method: "POST",
-					headers: { "content-type": "application/json" },
-					body: '{"args":[]}',
-				})
-			).json(),
+			JSON.parse(
+				(
+					await plain.send("POST", `${floor.url}/action/increment`, '{"args":[]}', {
+						"content-type": "application/json",
+					})
+				).text,
+			),
 		"floor",
 	);
 } finally {
+	plain.close();
 	await floor.stop();
 }
 

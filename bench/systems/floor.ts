@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { open } from "lmdb";
 import { WebSocket } from "ws";
+import { PlainHttp } from "../lib/http-post.js";
 import { type ServerProcess, startBundled } from "../lib/process.js";
 import { rawSocketBroadcast } from "../lib/ws-channel.js";
 import type { Caller, System } from "./types.js";
@@ -63,20 +64,18 @@ export function floorSystem(options: { durable?: boolean } = {}): System {
 		},
 		async httpAction(): Promise<Caller> {
 			const url = `${(http as ServerProcess).url}/action/increment`;
+			// The cheapest Node client, as Tenon's client sends its calls from
+			// Node since 2026-11-25 (lib/http-post.ts): a floor must not carry
+			// work a client can skip.
+			const client = new PlainHttp();
 			const call = async () => {
-				// Without the request copy fetch makes for redirects, as Tenon's
-				// client sends (2026-11-24): a floor must not carry work a client can skip.
-				const response = await fetch(url, {
-					method: "POST",
-					headers: { "content-type": "application/json" },
-					body: '{"args":[]}',
-					redirect: "error",
-					window: null,
+				const answer = await client.send("POST", url, '{"args":[]}', {
+					"content-type": "application/json",
 				});
-				return response.json();
+				return JSON.parse(answer.text);
 			};
 			await call();
-			return { call, close: async () => {} };
+			return { call, close: async () => client.close() };
 		},
 	};
 	if (!durable) {

@@ -1,6 +1,7 @@
 // Restate: restate-server (from npm) with a `counter` virtual object served
 // by the TypeScript SDK. Calls go through the HTTP ingress; Restate has no
 // client connections, in-memory objects or events.
+import { PlainHttp } from "../lib/http-post.js";
 import { startPeer } from "../lib/peers.js";
 import type { ServerProcess } from "../lib/process.js";
 import { pipelined } from "../lib/workloads.js";
@@ -8,12 +9,15 @@ import type { Caller, System } from "./types.js";
 
 export function restateSystem(): System {
 	let server: ServerProcess | undefined;
+	// Plain HTTP from Node's cheapest client, as Tenon's client calls (lib/http-post.ts).
+	const plain = new PlainHttp();
 	const increment = async (key: string) => {
-		const response = await fetch(`${(server as ServerProcess).url}/counter/${key}/increment`, {
-			method: "POST",
-		});
-		if (!response.ok) throw new Error(`restate: HTTP ${response.status}`);
-		return response.json();
+		const answer = await plain.send(
+			"POST",
+			`${(server as ServerProcess).url}/counter/${key}/increment`,
+		);
+		if (answer.status !== 200) throw new Error(`restate: HTTP ${answer.status}`);
+		return JSON.parse(answer.text);
 	};
 	const caller = async (key: string): Promise<Caller> => {
 		await increment(key);
@@ -39,6 +43,7 @@ export function restateSystem(): System {
 			server = await startPeer("restate.mjs", (dir) => ({ TENON_BENCH_DATA_DIR: dir }));
 		},
 		async stop() {
+			plain.close();
 			await server?.stop();
 		},
 		warmConnection: caller,

@@ -1,5 +1,6 @@
 // Cloudflare Durable Objects in workerd (Miniflare), storage persisted to a
 // temporary directory. Clients speak raw WebSockets and HTTP to the worker.
+import { PlainHttp } from "../lib/http-post.js";
 import { startPeer } from "../lib/peers.js";
 import type { ServerProcess } from "../lib/process.js";
 import { memoryCurve, pipelined } from "../lib/workloads.js";
@@ -10,10 +11,12 @@ export function workerdSystem(): System {
 	let server: ServerProcess | undefined;
 	const url = (path: string) => `${(server as ServerProcess).url}${path}`;
 	const ws = (path: string) => url(path).replace(/^http/, "ws");
+	// Plain HTTP from Node's cheapest client, as Tenon's client calls (lib/http-post.ts).
+	const plain = new PlainHttp();
 	const increment = async (key: string) => {
-		const response = await fetch(url(`/counter/${key}/increment`), { method: "POST" });
-		if (!response.ok) throw new Error(`workerd: HTTP ${response.status}`);
-		return response.json();
+		const answer = await plain.send("POST", url(`/counter/${key}/increment`));
+		if (answer.status !== 200) throw new Error(`workerd: HTTP ${answer.status}`);
+		return JSON.parse(answer.text);
 	};
 
 	return {
@@ -33,6 +36,7 @@ export function workerdSystem(): System {
 			server = await startPeer("workerd.mjs", (dir) => ({ TENON_BENCH_DATA_DIR: dir }));
 		},
 		async stop() {
+			plain.close();
 			await server?.stop();
 		},
 		async warmConnection(key): Promise<Caller> {
