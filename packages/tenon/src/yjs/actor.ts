@@ -6,6 +6,7 @@ import { event } from "../actor/events.js";
 import type { ActorOptions } from "../actor/options.js";
 import type { StandardSchemaV1 } from "../actor/schema.js";
 import { ActorError } from "../protocol/errors.js";
+import { ApplyBudget, type ApplyBudgetRates, DEFAULT_APPLY_RATES } from "./apply-budget.js";
 import { ActorDocument } from "./document.js";
 import { DOWNLOAD_PART_BYTES, Outbox, type PartLimits, Uploads } from "./parts.js";
 
@@ -58,6 +59,14 @@ export interface YjsActorConfig<S, CP, CS, A> {
 	 * for connections to fetch (default 256 MiB).
 	 */
 	limits?: Partial<PartLimits>;
+	/**
+	 * The event loop's time clients' updates may take (apply-budget.ts), per
+	 * connection and per actor: a burst, and what is regained each second.
+	 * Default: a connection 500 ms and 100 ms/s, the actor 1 s and 250 ms/s;
+	 * over every Yjs actor of the process, 2 s and 500 ms/s. Past it, updates
+	 * are refused with `limit/yjs_busy` until the time is regained.
+	 */
+	applyBudget?: Partial<ApplyBudgetRates>;
 	/** More actions beside the document's own (`yjsSync`, `yjsAwareness`). */
 	actions?: A & Record<string, (c: Ctx<S, CP, CS>, ...args: never[]) => unknown>;
 	onConnect?: (
@@ -117,12 +126,13 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 	const compactEvery = config.compactEvery ?? 100;
 	const canEdit = config.canEdit ?? (() => true);
 	const limits: PartLimits = { ...DEFAULT_PART_LIMITS, ...config.limits };
+	const rates: ApplyBudgetRates = { ...DEFAULT_APPLY_RATES, ...config.applyBudget };
 	/** Handles a whole sync message; a reply too large for one message waits in the outbox. */
 	const sync = async (c: Ctx<S, CP, CS>, message: Uint8Array): Promise<Uint8Array[]> => {
 		const document = c.vars.document;
 		// A step 1 (type 0) may make a large answer: not again and again.
 		if (message[0] === 0 && !c.conn.isEphemeral) c.vars.outbox.checkAsk(c.conn.id);
-		const replies = document.sync(message, c.conn.id, canEdit(c));
+		const replies = document.sync(message, c.conn.id, canEdit(c), !c.conn.isEphemeral);
 		await document.written();
 		// An HTTP caller gets everything in its reply (bodies may be larger).
 		if (c.conn.isEphemeral) return replies;
@@ -196,7 +206,7 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 		...(config.createConnState === undefined ? {} : { createConnState: config.createConnState }),
 		events: yjsEvents,
 		createVars: async (c) => {
-			const document = await ActorDocument.load(c.kv, compactEvery);
+			const document = await ActorDocument.load(c.kv, compactEvery, new ApplyBudget(rates));
 			const outbox = new Outbox(limits);
 			// Updates a client made go to every other connection (its own already has them).
 			document.doc.on("update", (update: Uint8Array, origin: unknown) => {

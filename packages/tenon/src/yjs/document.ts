@@ -10,6 +10,7 @@ import * as syncProtocol from "y-protocols/sync";
 import * as Y from "yjs";
 import type { ActorKv } from "../actor/kv.js";
 import { ActorError } from "../protocol/errors.js";
+import { ApplyBudget } from "./apply-budget.js";
 import { AwarenessOwners, awarenessClientsOf } from "./awareness-guard.js";
 import { invalid } from "./parts.js";
 
@@ -110,8 +111,18 @@ export class ActorDocument {
 	/** Awareness client ids each connection announced (only it may change them; cleared when it goes). */
 	readonly #owners = new AwarenessOwners();
 
-	private constructor(kv: ActorKv, compactEvery: number, nextSeq: number, logged: number) {
+	/** The loop's time spent on clients' updates (apply-budget.ts). */
+	readonly #budget: ApplyBudget;
+
+	private constructor(
+		kv: ActorKv,
+		compactEvery: number,
+		nextSeq: number,
+		logged: number,
+		budget: ApplyBudget,
+	) {
 		this.#kv = kv;
+		this.#budget = budget;
 		this.#compactEvery = compactEvery;
 		this.#nextSeq = nextSeq;
 		this.#logged = logged;
@@ -121,12 +132,16 @@ export class ActorDocument {
 	}
 
 	/** Loads the document of the actor whose KV store is `kv`. */
-	static async load(kv: ActorKv, compactEvery: number): Promise<ActorDocument> {
+	static async load(
+		kv: ActorKv,
+		compactEvery: number,
+		budget: ApplyBudget = new ApplyBudget(),
+	): Promise<ActorDocument> {
 		const chunks = await kv.list(SNAPSHOT_PREFIX, { keyType: "text", type: "binary" });
 		const log = loggedUpdates(await kv.list(LOG_PREFIX, { keyType: "text", type: "binary" }));
 		const lastSeq = log.at(-1)?.seq;
 		const nextSeq = lastSeq === undefined ? 0 : lastSeq + 1;
-		const document = new ActorDocument(kv, compactEvery, nextSeq, log.length);
+		const document = new ActorDocument(kv, compactEvery, nextSeq, log.length, budget);
 		Y.transact(document.doc, () => {
 			if (chunks.length > 0) Y.applyUpdate(document.doc, concat(chunks.map(([, chunk]) => chunk)));
 			for (const { update } of log) Y.applyUpdate(document.doc, update);
@@ -214,9 +229,11 @@ export class ActorDocument {
 	/**
 	 * Handles one y-protocols sync message from connection `connId`: a step 1
 	 * is answered with step 2 and the server's own step 1; a step 2 or an
-	 * update is checked, then applied (`canWrite` false: refused).
+	 * update is checked, then applied (`canWrite` false: refused), within the
+	 * apply budget (`lasting` false: a call over HTTP, whose connection ends
+	 * with it, counts against the actor's and the process's budgets only).
 	 */
-	sync(message: Uint8Array, connId: string, canWrite: boolean): Uint8Array[] {
+	sync(message: Uint8Array, connId: string, canWrite: boolean, lasting = true): Uint8Array[] {
 		const decoder = decoding.createDecoder(message);
 		let type: number;
 		try {
@@ -246,6 +263,13 @@ export class ActorDocument {
 		}
 		if (!canWrite)
 			throw new ActorError("auth", "forbidden", "This connection may not edit the document");
+		const budgeted = lasting ? connId : undefined;
+		this.#budget.admit(budgeted);
+		return this.#budget.measure(budgeted, () => this.#applyUpdate(update, connId));
+	}
+
+	/** Checks and applies one update; returns the messages to answer with. */
+	#applyUpdate(update: Uint8Array, connId: string): Uint8Array[] {
 		checkUpdateShape(update);
 		let failure: unknown;
 		try {
@@ -302,6 +326,7 @@ export class ActorDocument {
 
 	/** A connection went: its clients' awareness goes too; returns the update to pass on. */
 	connectionGone(connId: string): Uint8Array | undefined {
+		this.#budget.drop(connId);
 		const ids = this.#owners.release(connId).filter((id) => this.awareness.states.has(id));
 		if (ids.length === 0) return undefined;
 		removeAwarenessStates(this.awareness, ids, "disconnect");

@@ -187,7 +187,7 @@ export class TenonYjsProvider {
 			(error: unknown) => {
 				this.#settled();
 				if ((error as { group?: unknown } | null)?.group === "limit" || error instanceof Incomplete)
-					this.#syncLater();
+					this.#syncLater(retryAfterOf(error));
 			},
 		);
 	}
@@ -265,9 +265,9 @@ export class TenonYjsProvider {
 	 * Syncs again after a wait that doubles with each refusal in a row (reset
 	 * once a message in parts went through or came whole).
 	 */
-	#syncLater(): void {
+	#syncLater(atLeastMs = 0): void {
 		if (this.#retry !== undefined || this.#destroyed) return;
-		const wait = this.#retryMs;
+		const wait = Math.min(MAX_RETRY_MS, Math.max(this.#retryMs, atLeastMs));
 		this.#retryMs = Math.min(MAX_RETRY_MS, wait * 2);
 		this.#retry = setTimeout(() => {
 			this.#retry = undefined;
@@ -314,4 +314,10 @@ class Incomplete extends Error {
 	constructor() {
 		super("A Yjs message sent in parts was not completed");
 	}
+}
+
+/** The wait a refusal asks for (`limit/yjs_busy` says how long), ms; 0 when it says none. */
+function retryAfterOf(error: unknown): number {
+	const wait = (error as { metadata?: { retryAfterMs?: unknown } } | null)?.metadata?.retryAfterMs;
+	return typeof wait === "number" && Number.isFinite(wait) && wait > 0 ? wait : 0;
 }
