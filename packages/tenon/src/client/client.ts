@@ -93,7 +93,6 @@ export function createClient<R>(
 	const accessors = new Map<string, unknown>();
 	const dispose = async () => {
 		await Promise.all([...conns].map((conn) => conn.dispose()));
-		transport.close();
 	};
 	return new Proxy({} as Client<R>, {
 		get(_target, property) {

@@ -9,8 +9,14 @@ import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from "node
  * action call that cost the client 320 µs of CPU against 85 µs for the same
  * request sent with `node:http`, and 380 µs against 170 µs of latency
  * (bench/README.md, 2026-11-25). Browsers, Deno, Bun and workers keep
- * `fetch`, as does a client given its own `fetch` (a proxy set up through
- * undici's global dispatcher is honoured that way).
+ * `fetch`, as does a client given its own `fetch`, and a process that set
+ * up a proxy or a mock for fetch (see {@link nodeHttpAllowed}).
+ *
+ * Like fetch's, the sockets are shared by every client of the process,
+ * unreferenced while idle (they never keep the process alive), and not
+ * reused past the idle time the server announces (`Keep-Alive: timeout`)
+ * less a second, or past 4 s when it announces none: a socket the server
+ * is closing would fail the call (a POST is never sent again).
  */
 
 /** What a call needs of an answer: status, content type and the whole body. */
@@ -36,12 +42,35 @@ interface NodeHttpModules {
 	https: typeof import("node:https");
 }
 
+/** The `fetch` of the process when this module loaded (to see a stub or a wrapper later). */
+const loadedFetch = (globalThis as { fetch?: unknown }).fetch;
+
+/**
+ * True when calls may go over `node:http`: on Node itself, and only while
+ * fetch is as Node made it. A process that replaced `fetch` (a test's stub,
+ * an instrumentation), set an undici global dispatcher other than the
+ * default agent (a proxy, a mock) or asked Node for its environment proxy
+ * (`NODE_USE_ENV_PROXY`, `--use-env-proxy`) keeps fetch.
+ */
+export function nodeHttpAllowed(): boolean {
+	if (!isNode()) return false;
+	if ((globalThis as { fetch?: unknown }).fetch !== loadedFetch) return false;
+	const dispatcher = (globalThis as Record<symbol, unknown>)[
+		Symbol.for("undici.globalDispatcher.1")
+	];
+	if (dispatcher !== undefined && (dispatcher as object)?.constructor?.name !== "Agent")
+		return false;
+	const envProxy = process.env.NODE_USE_ENV_PROXY;
+	if (envProxy !== undefined && envProxy !== "" && envProxy !== "0") return false;
+	return !process.execArgv.includes("--use-env-proxy");
+}
+
 /**
  * True on Node itself. Deno and Bun define `process.versions.node` too, and
  * Cloudflare's workers can with `nodejs_compat`; their `navigator` tells
  * them apart (Node 20 has none, Node 21+ says `Node.js/...`).
  */
-export function isNode(): boolean {
+function isNode(): boolean {
 	if (typeof document !== "undefined" || typeof process === "undefined") return false;
 	if (typeof process.versions?.node !== "string") return false;
 	const agent = (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent;
@@ -53,48 +82,77 @@ export function isNode(): boolean {
 const HTTP = "node:http";
 const HTTPS = "node:https";
 
-/** Sends calls over `node:http(s)`; `undefined` when the modules cannot be loaded. */
-export class NodeHttpSender {
-	#modules: NodeHttpModules | undefined;
-	#loading: Promise<NodeHttpModules | undefined> | undefined;
-	#agent!: Agent;
-	#secureAgent!: Agent;
-	#closed = false;
+/** What the process's clients share: the modules and one keep-alive agent per scheme. */
+interface Shared {
+	modules: NodeHttpModules;
+	agent: Agent;
+	secureAgent: Agent;
+}
 
-	/** Loads the modules once; `undefined` (use fetch) where they are missing. */
+/** Loaded on the first call of the first client; `undefined` where the modules are missing. */
+let loading: Promise<Shared | undefined> | undefined;
+
+function loadShared(): Promise<Shared | undefined> {
+	loading ??= Promise.all([
+		// Left alone by bundlers for the browser (the code never runs there).
+		import(
+			/* webpackIgnore: true */ /* turbopackIgnore: true */ /* @vite-ignore */ HTTP
+		) as Promise<NodeHttpModules["http"]>,
+		import(
+			/* webpackIgnore: true */ /* turbopackIgnore: true */ /* @vite-ignore */ HTTPS
+		) as Promise<NodeHttpModules["https"]>,
+	]).then(
+		([http, https]) => {
+			// `timeout`: an idle socket closes after it, or after the server's
+			// announced keep-alive less a second when that is shorter (Node's
+			// agent reads the announcement only when it has a timeout of its own).
+			const options = { keepAlive: true, timeout: IDLE_SOCKET_MS };
+			return {
+				modules: { http, https },
+				agent: new http.Agent(options),
+				secureAgent: new https.Agent(options),
+			};
+		},
+		() => undefined,
+	);
+	return loading;
+}
+
+/** How long a keep-alive socket may stay idle (undici's default too). */
+const IDLE_SOCKET_MS = 4_000;
+
+/** A call with no answer and no bytes moving for this long fails (undici's header and body timeouts). */
+const STALLED_CALL_MS = 300_000;
+
+/** What the server hears from a client on Node (Node's fetch said `node`; some firewalls refuse none). */
+const USER_AGENT = "tenon-client";
+
+/** Sends calls over `node:http(s)`. */
+export class NodeHttpSender {
+	#shared: Shared | undefined;
+
+	/** Loads the modules once; false (use fetch) where they are missing. */
 	async ready(): Promise<boolean> {
-		if (this.#modules !== undefined) return true;
-		this.#loading ??= Promise.all([
-			import(/* @vite-ignore */ HTTP) as Promise<NodeHttpModules["http"]>,
-			import(/* @vite-ignore */ HTTPS) as Promise<NodeHttpModules["https"]>,
-		]).then(
-			([http, https]) => ({ http, https }),
-			() => undefined,
-		);
-		const modules = await this.#loading;
-		if (modules === undefined) return false;
-		if (this.#modules === undefined) {
-			// Sockets are opened on the first call of each kind.
-			this.#agent = new modules.http.Agent({ keepAlive: true });
-			this.#secureAgent = new modules.https.Agent({ keepAlive: true });
-			this.#modules = modules;
-		}
-		return true;
+		this.#shared ??= await loadShared();
+		return this.#shared !== undefined;
 	}
 
 	/** Sends `call` to `url` (after {@link ready} said true). */
 	send(url: string, call: HttpCall): Promise<HttpAnswer> {
-		const modules = this.#modules as NodeHttpModules;
+		const { modules, agent: plainAgent, secureAgent } = this.#shared as Shared;
 		const secure = url.startsWith("https:");
-		const agent = secure ? this.#secureAgent : this.#agent;
-		if (this.#closed) closeIdle(agent);
+		const agent = secure ? secureAgent : plainAgent;
 		const { signal, body } = call;
 		return new Promise<HttpAnswer>((resolve, reject) => {
 			if (signal?.aborted) {
 				reject(signal.reason);
 				return;
 			}
-			const headers: Record<string, string> = { ...call.headers };
+			const headers: Record<string, string> = {
+				"user-agent": USER_AGENT,
+				accept: "*/*",
+				...call.headers,
+			};
 			if (body !== undefined)
 				headers["content-length"] = String(
 					typeof body === "string" ? Buffer.byteLength(body) : body.byteLength,
@@ -125,26 +183,13 @@ export class NodeHttpSender {
 				return;
 			}
 			signal?.addEventListener("abort", onAbort, { once: true });
+			request.setTimeout(STALLED_CALL_MS, () =>
+				request.destroy(new Error(`no answer for ${STALLED_CALL_MS / 1000} s`)),
+			);
 			request.on("error", (error) => finish(error));
 			request.end(body);
 		});
 	}
-
-	/**
-	 * Closes the idle sockets (the client was disposed). Calls under way end
-	 * normally; their sockets, and any a later call opens, close when idle.
-	 */
-	close(): void {
-		this.#closed = true;
-		if (this.#modules === undefined) return;
-		closeIdle(this.#agent);
-		closeIdle(this.#secureAgent);
-	}
-}
-
-function closeIdle(agent: Agent): void {
-	for (const sockets of Object.values(agent.freeSockets))
-		for (const socket of sockets ?? []) socket.destroy();
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -155,7 +200,7 @@ function readAnswer(
 ): void {
 	const status = response.statusCode ?? 0;
 	if (REDIRECTS.has(status)) {
-		response.resume();
+		response.destroy();
 		finish(new RedirectAnswer(`HTTP ${status}`));
 		return;
 	}

@@ -14,8 +14,8 @@ import { isQueryKeySafe, serializeKey } from "../protocol/keys.js";
 import {
 	type HttpAnswer,
 	type HttpCall,
-	isNode,
 	NodeHttpSender,
+	nodeHttpAllowed,
 	RedirectAnswer,
 } from "./node-http.js";
 
@@ -77,7 +77,7 @@ export class ClientTransport {
 		this.namespace = options.namespace ?? "default";
 		this.encoding = options.encoding ?? "cbor";
 		this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-		if (options.fetch === undefined && isNode()) this.#node = new NodeHttpSender();
+		if (options.fetch === undefined && nodeHttpAllowed()) this.#node = new NodeHttpSender();
 		this.#headers = options.headers ?? {};
 		this.#WebSocket = options.WebSocket;
 		this.reconnectMinDelayMs = options.reconnect?.minDelayMs ?? 250;
@@ -185,11 +185,6 @@ export class ClientTransport {
 			contentType: response.headers.get("content-type") ?? "",
 			bytes: new Uint8Array(await response.arrayBuffer()),
 		};
-	}
-
-	/** Closes the idle sockets of the client's node:http calls (on dispose). */
-	close(): void {
-		this.#node?.close();
 	}
 
 	/** Sends an HTTP request and decodes the (JSON, CBOR or BARE) answer; errors become `ActorError`. */

@@ -3,7 +3,7 @@
 // calls must behave as they did over fetch: answers and errors decoded the
 // same, aborts, network failures, one socket reused, and none left idle
 // after dispose; a custom fetch is still used for everything.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type RequestListener, type Server } from "node:http";
 import { createServer as createSecureServer } from "node:https";
@@ -51,7 +51,9 @@ function watchSockets(server: Server): { opened: () => number; open: () => numbe
  * front of Tenon's, counting connections (setupTest's server is internal).
  */
 async function countingProxy(target: string, tls = false) {
+	const userAgents = new Set<string>();
 	const forward: RequestListener = (req, res) => {
+		userAgents.add(req.headers["user-agent"] ?? "");
 		const chunks: Buffer[] = [];
 		req.on("data", (chunk: Buffer) => chunks.push(chunk));
 		req.on("end", async () => {
@@ -79,6 +81,7 @@ async function countingProxy(target: string, tls = false) {
 	return {
 		url,
 		sockets,
+		userAgents,
 		close: () => new Promise((resolve) => front.close(resolve)),
 	};
 }
@@ -106,19 +109,84 @@ describe("the client's HTTP calls on Node", () => {
 			await client.dispose();
 		});
 
-	it("reuse one keep-alive socket, and close it on dispose", async () => {
+	it("go over node:http, sharing keep-alive sockets between clients as fetch did", async () => {
 		await using t = await setupTest(registry);
 		const proxy = await countingProxy(t.url);
 		try {
-			const client = createClient<typeof registry>({ endpoint: proxy.url });
-			const handle = client.box.getOrCreate(["b"]);
-			for (let i = 0; i < 20; i++) await handle.increment(1);
+			const first = createClient<typeof registry>({ endpoint: proxy.url });
+			const second = createClient<typeof registry>({ endpoint: proxy.url });
+			for (let i = 0; i < 10; i++) {
+				await first.box.getOrCreate(["b"]).increment(1);
+				await second.box.getOrCreate(["b"]).increment(1);
+			}
+			expect(await first.box.getOrCreate(["b"]).increment(0)).toBe(20);
+			// Node's fetch says "node"; this client names itself.
+			expect([...proxy.userAgents]).toEqual(["tenon-client"]);
 			expect(proxy.sockets.opened()).toBe(1);
-			expect(proxy.sockets.open()).toBe(1);
-			await client.dispose();
-			await expect.poll(() => proxy.sockets.open()).toBe(0);
+			await first.dispose();
+			await second.dispose();
 		} finally {
 			await proxy.close();
+		}
+	});
+
+	it("does not reuse a socket past the idle time the server announced", async () => {
+		// The server, in a child process (this one's loop is blocked below),
+		// announces 2 s of keep-alive and closes an idle socket after 1.5 s.
+		const child = spawn(
+			process.execPath,
+			[
+				"-e",
+				`const s = require("node:http").createServer((req, res) => {
+					req.resume();
+					req.on("end", () => {
+						res.setHeader("keep-alive", "timeout=2");
+						res.setHeader("content-type", "application/json");
+						res.end('{"output":' + Date.now() + '}');
+						setTimeout(() => req.socket.destroy(), 1500);
+					});
+				});
+				s.listen(0, "127.0.0.1", () => console.log(s.address().port));`,
+			],
+			{ stdio: ["ignore", "pipe", "inherit"] },
+		);
+		try {
+			const port = await new Promise<string>((resolve) =>
+				child.stdout.once("data", (data: Buffer) => resolve(data.toString().trim())),
+			);
+			const client = createClient<typeof registry>({
+				endpoint: `http://127.0.0.1:${port}`,
+				encoding: "json",
+			});
+			const handle = client.box.getForId("x");
+			await handle.increment(1);
+			// Past the announced 2 s less a second, before the server closes...
+			await new Promise((resolve) => setTimeout(resolve, 1_250));
+			// ...and busy while it does, so its close is not seen before the call.
+			const until = Date.now() + 400;
+			while (Date.now() < until) {}
+			expect(typeof (await handle.increment(1))).toBe("number");
+			await client.dispose();
+		} finally {
+			child.kill();
+		}
+	});
+
+	it("use fetch while the process has replaced it (a stub, a wrapper)", async () => {
+		await using t = await setupTest(registry);
+		const original = globalThis.fetch;
+		const seen: string[] = [];
+		globalThis.fetch = (input, init) => {
+			seen.push(String(input));
+			return original(input, init);
+		};
+		try {
+			const client = createClient<typeof registry>({ endpoint: t.url });
+			expect(await client.box.getOrCreate(["stub"]).increment(2)).toBe(2);
+			expect(seen.some((url) => url.includes("/action/increment"))).toBe(true);
+			await client.dispose();
+		} finally {
+			globalThis.fetch = original;
 		}
 	});
 
@@ -200,6 +268,7 @@ describe("the client's HTTP calls on Node", () => {
 			await expect(untrusted.box.getOrCreate(["tls"]).increment(1)).rejects.toMatchObject({
 				group: "client",
 				code: "network_error",
+				message: expect.stringMatching(/self[- ]signed|certificate/i),
 			});
 			await untrusted.dispose();
 			// Trusted the way Node trusts a private CA: NODE_EXTRA_CA_CERTS, read at start.
