@@ -127,6 +127,8 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 	const canEdit = config.canEdit ?? (() => true);
 	const limits: PartLimits = { ...DEFAULT_PART_LIMITS, ...config.limits };
 	const rates: ApplyBudgetRates = { ...DEFAULT_APPLY_RATES, ...config.applyBudget };
+	// Checks the rates now (a TypeError), not at the first wake.
+	new ApplyBudget(rates);
 	/** Handles a whole sync message; a reply too large for one message waits in the outbox. */
 	const sync = async (c: Ctx<S, CP, CS>, message: Uint8Array): Promise<Uint8Array[]> => {
 		const document = c.vars.document;

@@ -1,20 +1,30 @@
 import { ActorError } from "../protocol/errors.js";
 
 /**
- * The event loop's time spent applying Yjs updates, on a budget.
+ * The event loop's time spent on Yjs work that clients cause, on a budget.
  *
  * Yjs applies an update in one synchronous call, and what it costs depends
- * on the document as much as on the update: an attacker probe (2026-11-24)
- * blocked the loop for about 2 s with one 4 MiB update of conflicting
- * inserts, and sent in a loop such updates would block it all the time. The
- * call cannot be split, nor moved off the loop without a second copy of the
- * document, so its time is measured and charged afterwards to three buckets
- * that refill with time: the sending connection's, its actor's and the
- * process's. While one of them is empty, updates it covers are refused with
- * `limit/yjs_busy` (metadata `retryAfterMs`); the provider backs off and
- * sends them again. One update can still take as long as it takes (the
- * message limit bounds it); a stream of them gets at most the refill rates:
- * a tenth of the loop per connection, a quarter per actor, half over all.
+ * on the document as much as on the update: inserts of many clients at the
+ * same place make every later insert there scan them all. Attacker probes
+ * blocked the loop for 2 s with one 4 MiB update, and for 2, 5, 7, 9 and
+ * 11 s with five 30 KB updates in a row, each of 15 new clients typing at
+ * the same place (2026-11-24 and 25). The call cannot be split, nor moved
+ * off the loop without a second copy of the document, so two guards apply:
+ *
+ * - **What the next update would cost.** Each apply teaches the actor its
+ *   document's cost per item (the highest seen lately, halving every 30 s);
+ *   an update whose items at that cost would take over 250 ms is refused
+ *   before it is applied (`limit/yjs_update_too_complex`). The first costly
+ *   update to a document is let through: it is what shows the cost.
+ * - **How often.** The time taken (applies, and the answers to a sync step 1
+ *   over HTTP) is charged to buckets that refill with time: the sending connection's
+ *   (a tenth of the loop), its actor's (a quarter) and the process's (half,
+ *   shared by every Yjs actor). While the connection's or the actor's is
+ *   empty, or the process's is and the actor has used more than half of its
+ *   own (so a busy document does not lock out the others), work is refused
+ *   with `limit/yjs_busy` (metadata `retryAfterMs`); the provider waits that
+ *   long and syncs again.
+ *
  * An honest update costs well under a millisecond, a large paste a few.
  */
 export interface ApplyBudgetRates {
@@ -28,7 +38,13 @@ export const DEFAULT_APPLY_RATES: ApplyBudgetRates = {
 	actor: { burstMs: 1_000, perSecondMs: 250 },
 };
 
-/** A bucket of milliseconds that refills at a rate; it may go below zero (an update overdraws it). */
+/** The longest an update may be expected to take (see {@link ApplyBudget.checkCost}). */
+export const MAX_UPDATE_MS = 250;
+
+/** A learnt cost per item halves in this long (a measurement disturbed by a pause passes). */
+const COST_HALF_LIFE_MS = 30_000;
+
+/** A bucket of milliseconds that refills at a rate; one charge may overdraw it, down to `-maxDebtMs`. */
 export class TimeBucket {
 	#level: number;
 	#at: number;
@@ -37,20 +53,29 @@ export class TimeBucket {
 		readonly burstMs: number,
 		readonly perSecondMs: number,
 		readonly now: () => number,
+		readonly maxDebtMs = Number.POSITIVE_INFINITY,
 	) {
+		if (!(burstMs >= 0) || !(perSecondMs > 0))
+			throw new TypeError("a time bucket needs burstMs >= 0 and perSecondMs > 0");
 		this.#level = burstMs;
 		this.#at = now();
 	}
 
+	/** Milliseconds in the bucket now (negative: owed). */
+	get level(): number {
+		this.#refill();
+		return this.#level;
+	}
+
 	/** Milliseconds until this bucket holds time again (0: it does now). */
 	waitMs(): number {
-		this.#refill();
-		return this.#level > 0 ? 0 : Math.ceil((-this.#level * 1000) / this.perSecondMs) + 1;
+		const level = this.level;
+		return level > 0 ? 0 : Math.ceil((-level * 1000) / this.perSecondMs) + 1;
 	}
 
 	charge(ms: number): void {
 		this.#refill();
-		this.#level -= ms;
+		this.#level = Math.max(-this.maxDebtMs, this.#level - ms);
 	}
 
 	#refill(): void {
@@ -63,16 +88,19 @@ export class TimeBucket {
 	}
 }
 
-/** Half of the process's loop, shared by every Yjs actor in it. */
-const processBucket = new TimeBucket(2_000, 500, () => performance.now());
+/** Half of the process's loop, shared by every Yjs actor in it (owing at most 4 s of refill). */
+const processBucket = new TimeBucket(2_000, 500, () => performance.now(), 2_000);
 
-/** One actor's budget: its own bucket, one per connection, and the process's. */
+/** One actor's budget: its own bucket, one per connection, the process's, and its cost per item. */
 export class ApplyBudget {
 	readonly #rates: ApplyBudgetRates;
 	readonly #now: () => number;
 	readonly #actor: TimeBucket;
 	readonly #process: TimeBucket;
 	readonly #connections = new Map<string, TimeBucket>();
+	/** The highest cost per item seen lately (ms), and when. */
+	#msPerItem = 0;
+	#learntAt = 0;
 
 	constructor(
 		rates: ApplyBudgetRates = DEFAULT_APPLY_RATES,
@@ -90,11 +118,12 @@ export class ApplyBudget {
 	 * (`undefined`: a call without a lasting connection, over HTTP).
 	 */
 	admit(connId: string | undefined): void {
-		const wait = Math.max(
-			this.#process.waitMs(),
+		let wait = Math.max(
 			this.#actor.waitMs(),
 			connId === undefined ? 0 : (this.#connections.get(connId)?.waitMs() ?? 0),
 		);
+		// The process's share is withheld from the actors that used most of theirs.
+		if (this.#actor.level < this.#actor.burstMs / 2) wait = Math.max(wait, this.#process.waitMs());
 		if (wait > 0)
 			throw new ActorError(
 				"limit",
@@ -104,22 +133,52 @@ export class ApplyBudget {
 			);
 	}
 
-	/** Runs `apply` (an update's checks and application) and charges its time. */
-	measure<T>(connId: string | undefined, apply: () => T): T {
+	/** Throws `limit/yjs_update_too_complex` when `items` at this document's cost would take too long. */
+	checkCost(items: number): void {
+		const estimatedMs = Math.round(items * this.#costPerItem());
+		if (estimatedMs > MAX_UPDATE_MS)
+			throw new ActorError(
+				"limit",
+				"yjs_update_too_complex",
+				`This update's ${items} items would take about ${estimatedMs} ms to apply to this document (at most ${MAX_UPDATE_MS}); send smaller updates`,
+				{ limitMs: MAX_UPDATE_MS, estimatedMs },
+			);
+	}
+
+	/**
+	 * Runs `work` and charges its time; with `items` (an update's), learns
+	 * the document's cost per item from it.
+	 */
+	measure<T>(connId: string | undefined, work: () => T, items?: () => number): T {
 		const started = this.#now();
 		try {
-			return apply();
+			return work();
 		} finally {
 			const spent = this.#now() - started;
 			this.#process.charge(spent);
 			this.#actor.charge(spent);
 			if (connId !== undefined) this.#connection(connId).charge(spent);
+			const count = items?.() ?? 0;
+			// A millisecond is forgiven: small updates' times are mostly noise.
+			if (count > 0) this.#learn(Math.max(0, spent - 1) / count);
 		}
 	}
 
 	/** Forgets a connection that is gone. */
 	drop(connId: string): void {
 		this.#connections.delete(connId);
+	}
+
+	#costPerItem(): number {
+		const age = this.#now() - this.#learntAt;
+		return this.#msPerItem * 0.5 ** (age / COST_HALF_LIFE_MS);
+	}
+
+	#learn(msPerItem: number): void {
+		const now = this.#costPerItem();
+		if (msPerItem < now) return;
+		this.#msPerItem = msPerItem;
+		this.#learntAt = this.#now();
 	}
 
 	#connection(connId: string): TimeBucket {

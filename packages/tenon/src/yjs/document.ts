@@ -54,10 +54,11 @@ export const MAX_UPDATE_CLIENTS = 16;
  * conflicts in time that grows with their product: 143 KB blocked the event
  * loop for 3.4 s), and subdocuments (12 bytes each on the wire, about 2 KB
  * each in memory). The client count is the update's first number, read
- * before anything is decoded.
+ * before anything is decoded. Returns the update's items (structs and
+ * deleted ranges), by which its cost is estimated (apply-budget.ts).
  */
-function checkUpdateShape(update: Uint8Array): void {
-	let structs: ReturnType<typeof Y.decodeUpdate>["structs"];
+function checkUpdateShape(update: Uint8Array): number {
+	let decoded: ReturnType<typeof Y.decodeUpdate>;
 	try {
 		const clients = decoding.readVarUint(decoding.createDecoder(update));
 		if (clients > MAX_UPDATE_CLIENTS)
@@ -67,14 +68,17 @@ function checkUpdateShape(update: Uint8Array): void {
 				`An update may carry changes of at most ${MAX_UPDATE_CLIENTS} clients`,
 				{ limit: MAX_UPDATE_CLIENTS },
 			);
-		structs = Y.decodeUpdate(update).structs;
+		decoded = Y.decodeUpdate(update);
 	} catch (error) {
 		if (error instanceof ActorError) throw error;
 		throw invalid("a malformed update");
 	}
-	for (const struct of structs)
+	for (const struct of decoded.structs)
 		if (struct instanceof Y.Item && struct.content instanceof Y.ContentDoc)
 			throw invalid("subdocuments are not accepted");
+	let deletions = 0;
+	for (const ranges of decoded.ds.clients.values()) deletions += ranges.length;
+	return decoded.structs.length + deletions;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -230,10 +234,37 @@ export class ActorDocument {
 	 * Handles one y-protocols sync message from connection `connId`: a step 1
 	 * is answered with step 2 and the server's own step 1; a step 2 or an
 	 * update is checked, then applied (`canWrite` false: refused), within the
-	 * apply budget (`lasting` false: a call over HTTP, whose connection ends
-	 * with it, counts against the actor's and the process's budgets only).
+	 * budget of loop time (apply-budget.ts; `lasting` false: a call over HTTP,
+	 * whose connection ends with it, counts against the actor's and the
+	 * process's only, its step 1 too).
 	 */
 	sync(message: Uint8Array, connId: string, canWrite: boolean, lasting = true): Uint8Array[] {
+		// A step 1 over a connection is outside the budget: a provider refused
+		// as busy syncs again with one, and must not be refused for its cost
+		// (a connection asks for a large answer at most once a second).
+		if (lasting && message[0] === syncProtocol.messageYjsSyncStep1)
+			return this.#handle(message, connId, canWrite, () => {});
+		const budgeted = lasting ? connId : undefined;
+		this.#budget.admit(budgeted);
+		let items = 0;
+		return this.#budget.measure(
+			budgeted,
+			() =>
+				this.#handle(message, connId, canWrite, (count) => {
+					items = count;
+					this.#budget.checkCost(count);
+				}),
+			() => items,
+		);
+	}
+
+	/** {@link sync}'s work; `counted` hears an update's item count before it is applied (and may refuse it). */
+	#handle(
+		message: Uint8Array,
+		connId: string,
+		canWrite: boolean,
+		counted: (items: number) => void,
+	): Uint8Array[] {
 		const decoder = decoding.createDecoder(message);
 		let type: number;
 		try {
@@ -263,14 +294,7 @@ export class ActorDocument {
 		}
 		if (!canWrite)
 			throw new ActorError("auth", "forbidden", "This connection may not edit the document");
-		const budgeted = lasting ? connId : undefined;
-		this.#budget.admit(budgeted);
-		return this.#budget.measure(budgeted, () => this.#applyUpdate(update, connId));
-	}
-
-	/** Checks and applies one update; returns the messages to answer with. */
-	#applyUpdate(update: Uint8Array, connId: string): Uint8Array[] {
-		checkUpdateShape(update);
+		counted(checkUpdateShape(update));
 		let failure: unknown;
 		try {
 			Y.applyUpdate(this.doc, update, connId);

@@ -179,6 +179,7 @@ export class TenonYjsProvider {
 		sent.then(
 			(replies) => {
 				this.#settled();
+				this.#retryMs = RETRY_MS;
 				for (const reply of replies) this.#receive(reply);
 			},
 			// Lost with the connection: the next sync sends what the actor lacks.
@@ -262,13 +263,20 @@ export class TenonYjsProvider {
 	}
 
 	/**
-	 * Syncs again after a wait that doubles with each refusal in a row (reset
-	 * once a message in parts went through or came whole).
+	 * Syncs again after the wait a refusal asked for (`retryAfterMs`), else
+	 * after one that doubles with each refusal in a row (reset once a message
+	 * went through, or came whole).
 	 */
-	#syncLater(atLeastMs = 0): void {
+	#syncLater(retryAfterMs = 0): void {
 		if (this.#retry !== undefined || this.#destroyed) return;
-		const wait = Math.min(MAX_RETRY_MS, Math.max(this.#retryMs, atLeastMs));
-		this.#retryMs = Math.min(MAX_RETRY_MS, wait * 2);
+		let wait: number;
+		if (retryAfterMs > 0) {
+			// The server said how long: that, spread a little (its other clients were told the same).
+			wait = Math.min(MAX_RETRY_MS, retryAfterMs * (1 + Math.random() / 5));
+		} else {
+			wait = this.#retryMs;
+			this.#retryMs = Math.min(MAX_RETRY_MS, wait * 2);
+		}
 		this.#retry = setTimeout(() => {
 			this.#retry = undefined;
 			if (!this.#destroyed && this.#conn.connStatus === "connected") this.#sync();

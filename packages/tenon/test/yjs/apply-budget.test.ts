@@ -7,7 +7,7 @@ import * as Y from "yjs";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { ApplyBudget, TimeBucket } from "../../src/yjs/apply-budget.js";
-import { yjsActor } from "../../src/yjs/index.js";
+import { TenonYjsProvider, type YjsConnection, yjsActor } from "../../src/yjs/index.js";
 import { updateMessage } from "./fixtures.js";
 
 /** Changes of 15 clients each typing at the start of the same text: costly to merge. */
@@ -45,6 +45,12 @@ describe("the apply budget", () => {
 		now = 1_000_000; // never more than the burst
 		bucket.charge(120);
 		expect(bucket.waitMs()).toBe(401);
+		// A debt can be capped (the process's bucket owes at most its burst).
+		const capped = new TimeBucket(100, 100, () => now, 100);
+		capped.charge(10_000);
+		expect(capped.level).toBe(-100);
+		expect(() => new TimeBucket(10, 0, () => now)).toThrow(TypeError);
+		expect(() => new TimeBucket(Number.NaN, 10, () => now)).toThrow(TypeError);
 	});
 
 	it("charges the connection, the actor and the process, and forgets a connection that left", () => {
@@ -76,9 +82,19 @@ describe("the apply budget", () => {
 		expect(() => budget.admit(undefined)).toThrow(expect.objectContaining({ code: "yjs_busy" }));
 		// The process's bucket was charged too (1,000 - 110).
 		expect(process.waitMs()).toBe(0);
+		// A connection that left is forgotten (the actor's bucket refills meanwhile).
+		const actorOnly = new ApplyBudget(
+			{ connection: { burstMs: 10, perSecondMs: 1 }, actor: { burstMs: 10_000, perSecondMs: 10 } },
+			clock,
+			new TimeBucket(10_000, 10, clock),
+		);
+		actorOnly.measure("a", () => {
+			now += 30;
+		});
+		expect(() => actorOnly.admit("a")).toThrow(expect.objectContaining({ code: "yjs_busy" }));
+		actorOnly.drop("a");
+		expect(() => actorOnly.admit("a")).not.toThrow();
 		now += 1_000_000;
-		budget.drop("a");
-		expect(() => budget.admit("a")).not.toThrow();
 		// A failed apply is charged as well.
 		expect(() =>
 			budget.measure("d", () => {
@@ -89,31 +105,100 @@ describe("the apply budget", () => {
 		expect(() => budget.admit("d")).toThrow(expect.objectContaining({ code: "yjs_busy" }));
 	});
 
+	it("withholds an empty process share only from the actors that used most of theirs", () => {
+		let now = 0;
+		const clock = () => now;
+		const process = new TimeBucket(100, 10, clock, 100);
+		const rates = {
+			connection: { burstMs: 10_000, perSecondMs: 10 },
+			actor: { burstMs: 1_000, perSecondMs: 10 },
+		};
+		const busy = new ApplyBudget(rates, clock, process);
+		const quiet = new ApplyBudget(rates, clock, process);
+		busy.measure(undefined, () => {
+			now += 600; // past half of its own, and all of the process's
+		});
+		expect(process.waitMs()).toBeGreaterThan(0);
+		expect(() => busy.admit("x")).toThrow(expect.objectContaining({ code: "yjs_busy" }));
+		expect(() => quiet.admit("y")).not.toThrow();
+	});
+
+	it("learns a document's cost per item, refuses an update that would take too long, and forgets slowly", () => {
+		let now = 0;
+		const clock = () => now;
+		const budget = new ApplyBudget(undefined, clock, new TimeBucket(1e9, 1e9, clock));
+		// Nothing learnt yet: any size passes (the first costly update shows the cost).
+		expect(() => budget.checkCost(1_000_000)).not.toThrow();
+		// 4,000 items in 2,001 ms: half a millisecond each.
+		budget.measure(
+			undefined,
+			() => {
+				now += 2_001;
+			},
+			() => 4_000,
+		);
+		expect(() => budget.checkCost(400)).not.toThrow(); // 200 ms
+		try {
+			budget.checkCost(4_000);
+			expect.unreachable();
+		} catch (error) {
+			expect(error).toMatchObject({
+				group: "limit",
+				code: "yjs_update_too_complex",
+				metadata: { limitMs: 250, estimatedMs: 2_000 },
+			});
+		}
+		// A cheaper measurement does not lower it; time does (halving every 30 s).
+		budget.measure(
+			undefined,
+			() => {
+				now += 2;
+			},
+			() => 4_000,
+		);
+		expect(() => budget.checkCost(1_000)).toThrow(/about 500 ms/);
+		now += 60_000;
+		expect(() => budget.checkCost(1_000)).not.toThrow(); // 125 ms
+		// A small update's millisecond of noise teaches nothing.
+		const fresh = new ApplyBudget(undefined, clock, new TimeBucket(1e9, 1e9, clock));
+		fresh.measure(
+			undefined,
+			() => {
+				now += 0.9;
+			},
+			() => 1,
+		);
+		expect(() => fresh.checkCost(100_000)).not.toThrow();
+	});
+
 	it("refuses a connection whose updates took its share, while another still edits", async () => {
 		const tight = yjsActor({
+			// Any update overdraws the connection's bucket; it refills in hours.
 			applyBudget: {
-				connection: { burstMs: 5, perSecondMs: 1 },
+				connection: { burstMs: 0.001, perSecondMs: 0.001 },
 				actor: { burstMs: 60_000, perSecondMs: 1_000 },
 			},
-			actions: { text: (c) => c.vars.document.doc.getText("other").toString() },
+			actions: {
+				text: (c) => c.vars.document.doc.getText("other").toString(),
+				inserted: (c) => c.vars.document.doc.getText("text").length,
+			},
 		});
 		await using t = await setupTest(setup({ use: { tight }, logLevel: "silent" }));
 		const attacker = t.client.tight.getOrCreate("doc").connect();
 		const honest = t.client.tight.getOrCreate("doc").connect();
-		let refusal: unknown;
-		for (let i = 0; i < 40 && refusal === undefined; i++) {
-			try {
-				await attacker.yjsSync(updateMessage(conflictingInserts(300, i + 1)));
-			} catch (error) {
-				refusal = error;
-			}
-		}
-		expect(refusal).toMatchObject({ group: "limit", code: "yjs_busy" });
-		expect(
-			(refusal as { metadata: { retryAfterMs: number } }).metadata.retryAfterMs,
-		).toBeGreaterThan(0);
+		await attacker.yjsSync(updateMessage(conflictingInserts(300, 1)));
+		expect(await honest.inserted()).toBe(15 * 300);
+		await expect(attacker.yjsSync(updateMessage(conflictingInserts(300, 2)))).rejects.toMatchObject(
+			{
+				group: "limit",
+				code: "yjs_busy",
+				metadata: { retryAfterMs: expect.any(Number) },
+			},
+		);
 		// Refused before it was applied: a small edit from the same connection waits too.
 		await expect(attacker.yjsSync(smallEdit("no"))).rejects.toMatchObject({ code: "yjs_busy" });
+		// Nothing of the refused updates reached the document.
+		expect(await honest.inserted()).toBe(15 * 300);
 		await honest.yjsSync(smallEdit("still editing"));
 		expect(await honest.text()).toBe("still editing");
 		await attacker.dispose();
@@ -122,27 +207,67 @@ describe("the apply budget", () => {
 
 	it("refuses everyone on an actor whose updates took its share, over HTTP too", async () => {
 		const tight = yjsActor({
-			applyBudget: { actor: { burstMs: 5, perSecondMs: 1 } },
+			applyBudget: { actor: { burstMs: 0.001, perSecondMs: 0.001 } },
 			actions: { text: (c) => c.vars.document.doc.getText("other").toString() },
 		});
 		await using t = await setupTest(setup({ use: { tight }, logLevel: "silent" }));
 		const handle = t.client.tight.getOrCreate("doc");
-		let refusal: unknown;
-		for (let i = 0; i < 40 && refusal === undefined; i++) {
-			try {
-				await handle.yjsSync(updateMessage(conflictingInserts(300, i + 1)));
-			} catch (error) {
-				refusal = error;
-			}
-		}
-		expect(refusal).toMatchObject({ group: "limit", code: "yjs_busy" });
+		await handle.yjsSync(updateMessage(conflictingInserts(300, 1)));
+		await expect(handle.yjsSync(updateMessage(conflictingInserts(300, 2)))).rejects.toMatchObject({
+			group: "limit",
+			code: "yjs_busy",
+		});
+		// Over HTTP a step 1 (which may cost an encoding of the document) waits too.
+		await expect(handle.yjsSync(new Uint8Array([0, 1, 0]))).rejects.toMatchObject({
+			code: "yjs_busy",
+		});
 		const other = t.client.tight.getOrCreate("doc").connect();
 		await expect(other.yjsSync(smallEdit("later"))).rejects.toMatchObject({ code: "yjs_busy" });
+		// Over a connection it does not: a provider refused as busy syncs again with one.
+		expect((await other.yjsSync(new Uint8Array([0, 1, 0]))).length).toBe(2);
 		// Another document is not affected.
 		const elsewhere = t.client.tight.getOrCreate("other-doc").connect();
 		await elsewhere.yjsSync(smallEdit("fine"));
 		expect(await elsewhere.text()).toBe("fine");
 		await other.dispose();
 		await elsewhere.dispose();
+	});
+
+	it("a provider refused as busy syncs again after the wait it was told, not its backoff", async () => {
+		const brief = yjsActor({
+			// Any update overdraws the connection's bucket, which refills in milliseconds.
+			applyBudget: {
+				connection: { burstMs: 0.001, perSecondMs: 20 },
+				actor: { burstMs: 60_000, perSecondMs: 1_000 },
+			},
+			actions: { text: (c) => c.vars.document.doc.getText("text").toString() },
+		});
+		await using t = await setupTest(setup({ use: { brief }, logLevel: "silent" }));
+		const writer = t.client.brief.getOrCreate("doc").connect();
+		const refusals: unknown[] = [];
+		// The connection as the provider sees it, with its refusals recorded.
+		const watched = new Proxy(writer, {
+			get(target, property) {
+				const value = Reflect.get(target, property);
+				if (property !== "yjsSync" || typeof value !== "function") return value;
+				return (message: Uint8Array) =>
+					target.yjsSync(message).catch((error: unknown) => {
+						refusals.push(error);
+						throw error;
+					});
+			},
+		}) as unknown as YjsConnection;
+		const doc = new Y.Doc();
+		const provider = new TenonYjsProvider(doc, watched);
+		await provider.whenSynced();
+		await writer.yjsSync(smallEdit("spend")).catch(() => {});
+		const started = performance.now();
+		doc.getText("text").insert(0, "hello");
+		await expect.poll(() => writer.text(), { timeout: 5_000, interval: 20 }).toBe("hello");
+		expect(refusals).toContainEqual(expect.objectContaining({ code: "yjs_busy" }));
+		// Its backoff starts at a second; the server asked for a few milliseconds.
+		expect(performance.now() - started).toBeLessThan(900);
+		provider.destroy();
+		await writer.dispose();
 	});
 });
