@@ -12,7 +12,7 @@ import { ActorError } from "../protocol/errors.js";
  * off the loop without a second copy of the document, so two guards apply:
  *
  * - **What the next update would cost.** Each apply teaches the actor its
- *   document's cost per item (the highest seen lately, halving every 30 s);
+ *   document's cost per item (the highest seen lately, halving every 10 min);
  *   an update whose items at that cost would take over 250 ms is refused
  *   before it is applied (`limit/yjs_update_too_complex`). The first costly
  *   update to a document is let through: it is what shows the cost.
@@ -41,8 +41,16 @@ export const DEFAULT_APPLY_RATES: ApplyBudgetRates = {
 /** The longest an update may be expected to take (see {@link ApplyBudget.checkCost}). */
 export const MAX_UPDATE_MS = 250;
 
-/** A learnt cost per item halves in this long (a measurement disturbed by a pause passes). */
-const COST_HALF_LIFE_MS = 30_000;
+/**
+ * A learnt cost per item halves in this long. Slowly: a document's costly
+ * structure stays (a probe waiting out a 30 s half-life got a 5 s apply
+ * through every 100 s); a measurement a pause disturbed passes in minutes.
+ */
+const COST_HALF_LIFE_MS = 600_000;
+
+/** Updates of fewer items teach nothing (their time is mostly noise), nor this much of any time. */
+const LEARN_MIN_ITEMS = 64;
+const NOISE_MS = 5;
 
 /** A bucket of milliseconds that refills at a rate; one charge may overdraw it, down to `-maxDebtMs`. */
 export class TimeBucket {
@@ -159,8 +167,7 @@ export class ApplyBudget {
 			this.#actor.charge(spent);
 			if (connId !== undefined) this.#connection(connId).charge(spent);
 			const count = items?.() ?? 0;
-			// A millisecond is forgiven: small updates' times are mostly noise.
-			if (count > 0) this.#learn(Math.max(0, spent - 1) / count);
+			if (count >= LEARN_MIN_ITEMS) this.#learn(Math.max(0, spent - NOISE_MS) / count);
 		}
 	}
 

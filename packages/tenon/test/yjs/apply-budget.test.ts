@@ -129,11 +129,11 @@ describe("the apply budget", () => {
 		const budget = new ApplyBudget(undefined, clock, new TimeBucket(1e9, 1e9, clock));
 		// Nothing learnt yet: any size passes (the first costly update shows the cost).
 		expect(() => budget.checkCost(1_000_000)).not.toThrow();
-		// 4,000 items in 2,001 ms: half a millisecond each.
+		// 4,000 items in 2,005 ms (5 ms are forgiven as noise): half a millisecond each.
 		budget.measure(
 			undefined,
 			() => {
-				now += 2_001;
+				now += 2_005;
 			},
 			() => 4_000,
 		);
@@ -148,7 +148,7 @@ describe("the apply budget", () => {
 				metadata: { limitMs: 250, estimatedMs: 2_000 },
 			});
 		}
-		// A cheaper measurement does not lower it; time does (halving every 30 s).
+		// A cheaper measurement does not lower it; time does (halving every 10 min).
 		budget.measure(
 			undefined,
 			() => {
@@ -157,16 +157,23 @@ describe("the apply budget", () => {
 			() => 4_000,
 		);
 		expect(() => budget.checkCost(1_000)).toThrow(/about 500 ms/);
-		now += 60_000;
+		now += 1_200_000;
 		expect(() => budget.checkCost(1_000)).not.toThrow(); // 125 ms
-		// A small update's millisecond of noise teaches nothing.
+		// A small update's time teaches nothing, nor a few milliseconds of noise.
 		const fresh = new ApplyBudget(undefined, clock, new TimeBucket(1e9, 1e9, clock));
 		fresh.measure(
 			undefined,
 			() => {
-				now += 0.9;
+				now += 50;
 			},
-			() => 1,
+			() => 63,
+		);
+		fresh.measure(
+			undefined,
+			() => {
+				now += 4.9;
+			},
+			() => 64,
 		);
 		expect(() => fresh.checkCost(100_000)).not.toThrow();
 	});
