@@ -1,0 +1,102 @@
+// An attacker who may edit one Yjs document tries to keep the event loop
+// busy: updates of 15 new clients each typing at the same place (every later
+// insert there scans them all), shrunk to whatever the cost estimate lets
+// through, sent again after every `retryAfterMs`, over HTTP (no connection
+// bucket). Meanwhile an honest editor of another document keeps editing.
+// Prints the loop's stalls and fails (exit 1) when, after the first two
+// updates (which show the document's cost), a stall exceeds 600 ms or
+// stalls over 50 ms take more than 40% of the time: the guards of
+// src/yjs/apply-budget.ts hold it near 250 ms and a quarter of the loop.
+//   npm run probe:yjs [-- seconds]   (default 60; not part of npm test)
+import * as encoding from "lib0/encoding";
+import * as syncProtocol from "y-protocols/sync";
+import * as Y from "yjs";
+import { setup } from "../../src/index.js";
+import { setupTest } from "../../src/test/index.js";
+import { yjsActor } from "../../src/yjs/index.js";
+
+const seconds = Number(process.argv[2] ?? 60);
+
+function updateMessage(update: Uint8Array): Uint8Array {
+	const encoder = encoding.createEncoder();
+	syncProtocol.writeUpdate(encoder, update);
+	return encoding.toUint8Array(encoder);
+}
+
+/** 15 new clients (ids from `seed`) each typing `perClient` characters at the start. */
+function conflicting(perClient: number, seed: number): Uint8Array {
+	return Y.mergeUpdates(
+		Array.from({ length: 15 }, (_, i) => {
+			const doc = new Y.Doc();
+			doc.clientID = seed * 100 + i;
+			const text = doc.getText("text");
+			for (let k = 0; k < perClient; k++) text.insert(0, "x");
+			return Y.encodeStateAsUpdate(doc);
+		}),
+	);
+}
+
+function smallEdit(): Uint8Array {
+	const doc = new Y.Doc();
+	doc.getText("notes").insert(0, "h");
+	return updateMessage(Y.encodeStateAsUpdate(doc));
+}
+
+const doc = yjsActor({});
+await using t = await setupTest(setup({ use: { doc }, logLevel: "silent" }));
+const started = performance.now();
+const stalls: { at: number; ms: number }[] = [];
+let last = performance.now();
+const ticker = setInterval(() => {
+	const now = performance.now();
+	if (now - last > 70) stalls.push({ at: now, ms: now - last - 20 });
+	last = now;
+}, 20);
+const honest = t.client.doc.getOrCreate("good").connect();
+const attacker = t.client.doc.getOrCreate("evil");
+let perClient = 300;
+let seed = 1;
+let accepted = 0;
+let discoveredAt = Number.POSITIVE_INFINITY;
+let honestWorst = 0;
+while (performance.now() - started < seconds * 1000) {
+	try {
+		await attacker.yjsSync(updateMessage(conflicting(perClient, seed++)));
+		if (++accepted === 2) discoveredAt = performance.now();
+	} catch (error) {
+		const { code, metadata } = error as {
+			code?: string;
+			metadata?: { estimatedMs?: number; retryAfterMs?: number };
+		};
+		if (code === "yjs_update_too_complex" && metadata?.estimatedMs)
+			perClient = Math.max(1, Math.floor((perClient * 225) / metadata.estimatedMs));
+		else if (code === "yjs_busy")
+			await new Promise((resolve) => setTimeout(resolve, metadata?.retryAfterMs ?? 100));
+		else throw error;
+	}
+	const sent = performance.now();
+	await honest.yjsSync(smallEdit());
+	honestWorst = Math.max(honestWorst, performance.now() - sent);
+}
+clearInterval(ticker);
+await honest.dispose();
+
+const after = stalls.filter((stall) => stall.at > discoveredAt + 1_000);
+const worstAfter = Math.max(0, ...after.map((stall) => stall.ms));
+const busyShare =
+	after.reduce((sum, stall) => sum + stall.ms, 0) /
+	Math.max(1, performance.now() - Math.min(discoveredAt, performance.now()));
+const worstAll = stalls
+	.map((stall) => stall.ms)
+	.sort((a, b) => b - a)
+	.slice(0, 3);
+console.log(
+	`${accepted} costly updates accepted in ${seconds} s (last ${perClient * 15} items each); ` +
+		`worst stalls ${worstAll.map((ms) => ms.toFixed(0)).join(", ")} ms; after discovery: worst ` +
+		`${worstAfter.toFixed(0)} ms, ${(busyShare * 100).toFixed(0)}% of the time in stalls; ` +
+		`honest editor of another document: worst call ${honestWorst.toFixed(0)} ms`,
+);
+if (worstAfter > 600 || busyShare > 0.4) {
+	console.log("FAIL: the apply budget did not hold");
+	process.exitCode = 1;
+}
