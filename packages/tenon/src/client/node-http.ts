@@ -169,7 +169,7 @@ export class NodeHttpSender {
 			const finish = (error: unknown, answer?: HttpAnswer) => {
 				if (settled) return;
 				settled = true;
-				signal?.removeEventListener("abort", onAbort);
+				if (signal) unwatch(signal, onAbort);
 				if (answer === undefined) reject(error);
 				else resolve(answer);
 			};
@@ -182,7 +182,7 @@ export class NodeHttpSender {
 				finish(error);
 				return;
 			}
-			signal?.addEventListener("abort", onAbort, { once: true });
+			if (signal) watch(signal, onAbort);
 			request.setTimeout(STALLED_CALL_MS, () =>
 				request.destroy(new Error(`no answer for ${STALLED_CALL_MS / 1000} s`)),
 			);
@@ -190,6 +190,35 @@ export class NodeHttpSender {
 			request.end(body);
 		});
 	}
+}
+
+/**
+ * The calls waiting on each signal, behind one listener per signal: many
+ * concurrent calls sharing a signal would otherwise pass Node's limit of
+ * listeners and print a warning.
+ */
+const watchers = new WeakMap<AbortSignal, Set<() => void>>();
+
+function watch(signal: AbortSignal, onAbort: () => void): void {
+	let waiting = watchers.get(signal);
+	if (waiting === undefined) {
+		const calls = new Set<() => void>();
+		waiting = calls;
+		watchers.set(signal, calls);
+		signal.addEventListener(
+			"abort",
+			() => {
+				watchers.delete(signal);
+				for (const call of calls) call();
+			},
+			{ once: true },
+		);
+	}
+	waiting.add(onAbort);
+}
+
+function unwatch(signal: AbortSignal, onAbort: () => void): void {
+	watchers.get(signal)?.delete(onAbort);
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);

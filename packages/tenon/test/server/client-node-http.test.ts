@@ -208,6 +208,38 @@ describe("the client's HTTP calls on Node", () => {
 		await client.dispose();
 	});
 
+	it("let many calls share one signal without a listener warning, and abort them all", async () => {
+		await using t = await setupTest(registry);
+		const client = createClient<typeof registry>({ endpoint: t.url });
+		const warnings: string[] = [];
+		const onWarning = (warning: Error) => warnings.push(warning.name);
+		process.on("warning", onWarning);
+		try {
+			const shared = new AbortController();
+			const handle = client.box.getOrCreate(["shared"]);
+			// Twenty calls in flight at once, then twenty more in a row, on one signal.
+			await Promise.all(
+				Array.from({ length: 20 }, () =>
+					handle.action({ name: "increment", args: [1], signal: shared.signal }),
+				),
+			);
+			for (let i = 0; i < 20; i++)
+				await handle.action({ name: "increment", args: [1], signal: shared.signal });
+			const reason = new Error("stop");
+			const pending = Array.from({ length: 12 }, () =>
+				handle.action({ name: "slow", args: [300], signal: shared.signal }),
+			);
+			setTimeout(() => shared.abort(reason), 50);
+			for (const call of pending) await expect(call).rejects.toBe(reason);
+			await new Promise((resolve) => setImmediate(resolve));
+			expect(warnings).not.toContain("MaxListenersExceededWarning");
+			expect(await handle.increment(0)).toBe(40);
+		} finally {
+			process.off("warning", onWarning);
+			await client.dispose();
+		}
+	});
+
 	it("turn a refused connection into client/network_error", async () => {
 		const probe = createServer();
 		await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
