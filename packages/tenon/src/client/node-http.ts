@@ -143,6 +143,11 @@ export class NodeHttpSender {
 		const secure = url.startsWith("https:");
 		const agent = secure ? secureAgent : plainAgent;
 		const { signal, body } = call;
+		// As fetch does: node:http would send them as Basic auth (and browsers refuse such URLs).
+		if (CREDENTIALS.test(url))
+			return Promise.reject(
+				new TypeError("Request cannot be constructed from a URL that includes credentials"),
+			);
 		return new Promise<HttpAnswer>((resolve, reject) => {
 			if (signal?.aborted) {
 				reject(signal.reason);
@@ -220,6 +225,9 @@ function watch(signal: AbortSignal, onAbort: () => void): void {
 function unwatch(signal: AbortSignal, onAbort: () => void): void {
 	watchers.get(signal)?.delete(onAbort);
 }
+
+/** A URL with a user name or password before its host. */
+const CREDENTIALS = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i;
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 

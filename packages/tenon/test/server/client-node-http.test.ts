@@ -253,6 +253,19 @@ describe("the client's HTTP calls on Node", () => {
 		await client.dispose();
 	});
 
+	it("refuse an endpoint with credentials in its URL, as fetch does", async () => {
+		await using t = await setupTest(registry);
+		const client = createClient<typeof registry>({
+			endpoint: t.url.replace("http://", "http://user:secret@"),
+		});
+		await expect(client.box.getOrCreate(["creds"]).increment(1)).rejects.toMatchObject({
+			group: "client",
+			code: "network_error",
+			message: expect.stringContaining("credentials"),
+		});
+		await client.dispose();
+	});
+
 	it("turn an answer cut off midway into client/network_error", async () => {
 		const cut = createServer((_req, res) => {
 			res.writeHead(200, { "content-type": "application/json", "content-length": "100" });
