@@ -47,14 +47,15 @@ const loadedFetch = (globalThis as { fetch?: unknown }).fetch;
 
 /**
  * True when calls may go over `node:http`: on Node itself, and only while
- * fetch is as Node made it. A process that replaced `fetch` (a test's stub,
+ * fetch is Node's own. A process that replaced `fetch` (a test's stub,
  * an instrumentation), set an undici global dispatcher other than the
  * default agent (a proxy, a mock) or asked Node for its environment proxy
  * (`NODE_USE_ENV_PROXY`, `--use-env-proxy`) keeps fetch.
  */
 export function nodeHttpAllowed(): boolean {
 	if (!isNode()) return false;
-	if ((globalThis as { fetch?: unknown }).fetch !== loadedFetch) return false;
+	const fetch = (globalThis as { fetch?: unknown }).fetch;
+	if (fetch !== loadedFetch || !isNodesOwnFetch(fetch)) return false;
 	const dispatcher = (globalThis as Record<symbol, unknown>)[
 		Symbol.for("undici.globalDispatcher.1")
 	];
@@ -63,6 +64,15 @@ export function nodeHttpAllowed(): boolean {
 	const envProxy = process.env.NODE_USE_ENV_PROXY;
 	if (envProxy !== undefined && envProxy !== "" && envProxy !== "0") return false;
 	return !process.execArgv.includes("--use-env-proxy");
+}
+
+/**
+ * Node's own fetch loads undici when first called, and its source says so; a
+ * stub or a wrapper set before this module loaded does not. (Should a later
+ * Node word it otherwise, calls stay on fetch: slower, never wrong.)
+ */
+function isNodesOwnFetch(fetch: unknown): boolean {
+	return typeof fetch === "function" && Function.prototype.toString.call(fetch).includes("undici");
 }
 
 /**

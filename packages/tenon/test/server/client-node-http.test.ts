@@ -289,6 +289,17 @@ describe("the client's HTTP calls on Node", () => {
 		}
 	});
 
+	it("use fetch when the process wrapped it before the client loaded", async () => {
+		await using t = await setupTest(registry);
+		const script = await bundleFixture(
+			join(import.meta.dirname, "fixtures", "stubbed-fetch-call.ts"),
+		);
+		const { stdout } = await promisify(execFile)(process.execPath, [script], {
+			env: { ...process.env, ENDPOINT: t.url },
+		});
+		expect(stdout.trim()).toBe("SEEN true OUTPUT 3");
+	});
+
 	it("go through a custom fetch when one is given", async () => {
 		await using t = await setupTest(registry);
 		const seen: string[] = [];
