@@ -8,33 +8,13 @@
 // stalls over 50 ms take more than 40% of the time: the guards of
 // src/yjs/apply-budget.ts hold it near 250 ms and a quarter of the loop.
 //   npm run probe:yjs [-- seconds]   (default 60; not part of npm test)
-import * as encoding from "lib0/encoding";
-import * as syncProtocol from "y-protocols/sync";
 import * as Y from "yjs";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { yjsActor } from "../../src/yjs/index.js";
+import { conflictingInserts, updateMessage } from "../yjs/fixtures.js";
 
 const seconds = Number(process.argv[2] ?? 60);
-
-function updateMessage(update: Uint8Array): Uint8Array {
-	const encoder = encoding.createEncoder();
-	syncProtocol.writeUpdate(encoder, update);
-	return encoding.toUint8Array(encoder);
-}
-
-/** 15 new clients (ids from `seed`) each typing `perClient` characters at the start. */
-function conflicting(perClient: number, seed: number): Uint8Array {
-	return Y.mergeUpdates(
-		Array.from({ length: 15 }, (_, i) => {
-			const doc = new Y.Doc();
-			doc.clientID = seed * 100 + i;
-			const text = doc.getText("text");
-			for (let k = 0; k < perClient; k++) text.insert(0, "x");
-			return Y.encodeStateAsUpdate(doc);
-		}),
-	);
-}
 
 function smallEdit(): Uint8Array {
 	const doc = new Y.Doc();
@@ -61,7 +41,7 @@ let discoveredAt = Number.POSITIVE_INFINITY;
 let honestWorst = 0;
 while (performance.now() - started < seconds * 1000) {
 	try {
-		await attacker.yjsSync(updateMessage(conflicting(perClient, seed++)));
+		await attacker.yjsSync(updateMessage(conflictingInserts(perClient, seed++)));
 		if (++accepted === 2) discoveredAt = performance.now();
 	} catch (error) {
 		const { code, metadata } = error as {

@@ -16,6 +16,7 @@ import { createClient } from "../../src/client/index.js";
 import { actor, setup, UserError } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { bundleFixture } from "../helpers/child-server.js";
+import { forwardRequest } from "../helpers/forward.js";
 import { TEST_TLS_CERT, TEST_TLS_KEY } from "../helpers/tls.js";
 
 const box = actor({
@@ -52,25 +53,13 @@ function watchSockets(server: Server): { opened: () => number; open: () => numbe
  */
 async function countingProxy(target: string, tls = false) {
 	const userAgents = new Set<string>();
-	const forward: RequestListener = (req, res) => {
+	const forward: RequestListener = async (req, res) => {
 		userAgents.add(req.headers["user-agent"] ?? "");
-		const chunks: Buffer[] = [];
-		req.on("data", (chunk: Buffer) => chunks.push(chunk));
-		req.on("end", async () => {
-			const headers: Record<string, string> = {};
-			for (const [name, value] of Object.entries(req.headers))
-				if (typeof value === "string" && !["host", "connection", "content-length"].includes(name))
-					headers[name] = value;
-			const answer = await fetch(`${target}${req.url}`, {
-				method: req.method,
-				headers,
-				...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}),
-			});
-			res.writeHead(answer.status, {
-				"content-type": answer.headers.get("content-type") ?? "application/octet-stream",
-			});
-			res.end(Buffer.from(await answer.arrayBuffer()));
+		const answer = await forwardRequest(target, req);
+		res.writeHead(answer.status, {
+			"content-type": answer.headers.get("content-type") ?? "application/octet-stream",
 		});
+		res.end(Buffer.from(await answer.arrayBuffer()));
 	};
 	const front = tls
 		? createSecureServer({ cert: TEST_TLS_CERT, key: TEST_TLS_KEY }, forward)

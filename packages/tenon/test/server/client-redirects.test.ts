@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { createClient } from "../../src/client/index.js";
 import { actor, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
+import { forwardRequest } from "../helpers/forward.js";
 
 const counter = actor({
 	state: { count: 0 },
@@ -22,23 +23,11 @@ describe("the client's HTTP calls", () => {
 		let seen = 0;
 		// A proxy that forwards the call, then answers with a redirect anyway
 		// (an attacker probe had the call run twice when the client sent it again).
-		const front = createServer((req, res) => {
+		const front = createServer(async (req, res) => {
 			seen++;
-			const chunks: Buffer[] = [];
-			req.on("data", (chunk: Buffer) => chunks.push(chunk));
-			req.on("end", async () => {
-				const headers: Record<string, string> = {};
-				for (const [name, value] of Object.entries(req.headers))
-					if (typeof value === "string" && !["host", "connection", "content-length"].includes(name))
-						headers[name] = value;
-				await fetch(`${t.url}${req.url}`, {
-					method: req.method,
-					headers,
-					body: Buffer.concat(chunks),
-				}).then((r) => r.arrayBuffer());
-				res.writeHead(307, { location: `http://127.0.0.2:1${req.url}` });
-				res.end();
-			});
+			await forwardRequest(t.url, req).then((r) => r.arrayBuffer());
+			res.writeHead(307, { location: `http://127.0.0.2:1${req.url}` });
+			res.end();
 		});
 		await new Promise<void>((resolve) => front.listen(0, "127.0.0.1", resolve));
 		try {

@@ -8,20 +8,7 @@ import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { ApplyBudget, TimeBucket } from "../../src/yjs/apply-budget.js";
 import { TenonYjsProvider, type YjsConnection, yjsActor } from "../../src/yjs/index.js";
-import { updateMessage } from "./fixtures.js";
-
-/** Changes of 15 clients each typing at the start of the same text: costly to merge. */
-function conflictingInserts(perClient: number, seed: number): Uint8Array {
-	return Y.mergeUpdates(
-		Array.from({ length: 15 }, (_, i) => {
-			const doc = new Y.Doc();
-			doc.clientID = seed * 100 + i;
-			const text = doc.getText("text");
-			for (let k = 0; k < perClient; k++) text.insert(0, "x");
-			return Y.encodeStateAsUpdate(doc);
-		}),
-	);
-}
+import { conflictingInserts, updateMessage } from "./fixtures.js";
 
 function smallEdit(text: string): Uint8Array {
 	const doc = new Y.Doc();

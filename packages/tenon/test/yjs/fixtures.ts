@@ -44,3 +44,20 @@ export function noiseText(bytes: number, seed = 1): string {
 	}
 	return out.slice(0, bytes);
 }
+
+/**
+ * Changes of 15 new clients (ids from `seed`) each typing `perClient`
+ * characters at the start of the same text: costly to merge, more so the
+ * more such changes the document holds.
+ */
+export function conflictingInserts(perClient: number, seed: number): Uint8Array {
+	return Y.mergeUpdates(
+		Array.from({ length: 15 }, (_, i) => {
+			const doc = new Y.Doc();
+			doc.clientID = seed * 100 + i;
+			const text = doc.getText("text");
+			for (let k = 0; k < perClient; k++) text.insert(0, "x");
+			return Y.encodeStateAsUpdate(doc);
+		}),
+	);
+}

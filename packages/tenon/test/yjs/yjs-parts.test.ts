@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import * as syncProtocol from "y-protocols/sync";
 import * as Y from "yjs";
 import { setup } from "../../src/index.js";
-import { setupTest } from "../../src/test/index.js";
+import { setupTest, type TestContext } from "../../src/test/index.js";
 import { TenonYjsProvider, type YjsConnection, yjsActor } from "../../src/yjs/index.js";
 import {
 	OUTBOX_STALE_MS,
@@ -32,6 +32,17 @@ const small = yjsActor({
 const registry = setup({ use: { small }, logLevel: "silent" });
 
 const noise = (bytes: number) => noiseText(bytes, 7);
+
+/** Ann's provider on "doc", after she pasted 600 KiB and it was sent (or refused). */
+async function pasteAsAnn(t: TestContext<typeof registry>) {
+	const writer = t.client.small.getOrCreate("doc", { params: { user: "ann" } }).connect();
+	const doc = new Y.Doc();
+	const provider = new TenonYjsProvider(doc, writer);
+	await provider.whenSynced();
+	doc.getText("text").insert(0, noise(600 * KiB));
+	await provider.flushed();
+	return { writer, doc, provider };
+}
 
 describe("yjs messages in parts", () => {
 	it("refuses malformed, stale, repeated or oversized parts, and keeps serving", async () => {
@@ -114,12 +125,7 @@ describe("yjs messages in parts", () => {
 
 	it("keeps a large message for its own connection only, and a provider recovers when it is gone", async () => {
 		await using t = await setupTest(registry);
-		const writer = t.client.small.getOrCreate("doc", { params: { user: "ann" } }).connect();
-		const doc = new Y.Doc();
-		const provider = new TenonYjsProvider(doc, writer);
-		await provider.whenSynced();
-		doc.getText("text").insert(0, noise(600 * KiB));
-		await provider.flushed();
+		const { writer, doc, provider } = await pasteAsAnn(t);
 		// A client asks for the whole document: a notice, not the bytes.
 		const thief = t.client.small.getOrCreate("doc", { params: { user: "eve" } }).connect();
 		const step1 = encoding.createEncoder();
@@ -214,12 +220,7 @@ describe("yjs messages in parts", () => {
 		// (all but its last part: 992 KiB of the 1536 KiB).
 		for (let offset = 0; offset < 992 * KiB; offset += chunk.byteLength)
 			await hog.yjsSyncPart(1, offset, 1024 * KiB, chunk);
-		const writer = t.client.small.getOrCreate("doc", { params: { user: "ann" } }).connect();
-		const doc = new Y.Doc();
-		const provider = new TenonYjsProvider(doc, writer);
-		await provider.whenSynced();
-		doc.getText("text").insert(0, noise(600 * KiB));
-		await provider.flushed();
+		const { writer, provider } = await pasteAsAnn(t);
 		expect(await writer.length()).toBe(0);
 		await hog.dispose();
 		// The provider syncs again a second later; the actor asks for what it lacks.
