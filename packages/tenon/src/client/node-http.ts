@@ -141,6 +141,11 @@ const USER_AGENT = "tenon-client";
 export class NodeHttpSender {
 	#shared: Shared | undefined;
 
+	/** True once {@link ready} loaded the modules. */
+	get loaded(): boolean {
+		return this.#shared !== undefined;
+	}
+
 	/** Loads the modules once; false (use fetch) where they are missing. */
 	async ready(): Promise<boolean> {
 		this.#shared ??= await loadShared();

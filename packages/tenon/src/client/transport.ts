@@ -32,8 +32,9 @@ export interface ClientOptions {
 	encoding?: Encoding;
 	/**
 	 * Custom fetch (e.g. to add auth headers). Without it, calls on Node go
-	 * over `node:http` with the client's own keep-alive sockets (much cheaper
-	 * than Node's fetch), and everywhere else over the global `fetch`.
+	 * over `node:http` with keep-alive sockets shared by the process's clients
+	 * (much cheaper than Node's fetch), and everywhere else over the global
+	 * `fetch` (docs/client.md says when Node keeps fetch too).
 	 */
 	fetch?: typeof fetch;
 	/** Custom WebSocket implementation. Default: the global one, else the `ws` package. */
@@ -167,7 +168,8 @@ export class ClientTransport {
 	/** Sends a call over node:http where it can, else fetch; the whole answer. */
 	async #send(url: string, call: HttpCall): Promise<HttpAnswer> {
 		const node = this.#node;
-		if (node !== undefined && (await node.ready())) {
+		// Once loaded, no await: this is every call's path.
+		if (node !== undefined && (node.loaded || (await node.ready()))) {
 			try {
 				return await node.send(url, call);
 			} catch (error) {
