@@ -11,11 +11,15 @@ import { ActorError } from "../protocol/errors.js";
  * the same place (2026-11-24 and 25). The call cannot be split, nor moved
  * off the loop without a second copy of the document, so two guards apply:
  *
- * - **What the next update would cost.** Each apply teaches the actor its
+ * - **What the next update would cost.** Before an update is applied, the
+ *   items of the document its inserts would make Yjs scan are counted from
+ *   the two structures (update-cost.ts); over a million (about 100 ms here),
+ *   it is refused (`limit/yjs_update_too_complex`, metadata
+ *   `estimatedVisits`). That is what an attacker's second update to a new
+ *   document used to get through. Each apply also teaches the actor its
  *   document's cost per item (the highest seen lately, halving every 10 min);
- *   an update whose items at that cost would take over 250 ms is refused
- *   before it is applied (`limit/yjs_update_too_complex`). The first costly
- *   update to a document is let through: it is what shows the cost.
+ *   an update whose items at that cost would take over 250 ms is refused too
+ *   (metadata `estimatedMs`), for costs the count does not see.
  * - **How often.** The time taken (applies, and the answers to a sync step 1
  *   over HTTP) is charged to buckets that refill with time: the sending connection's
  *   (a tenth of the loop), its actor's (a quarter) and the process's (half,
@@ -23,7 +27,9 @@ import { ActorError } from "../protocol/errors.js";
  *   empty, or the process's is and the actor has used more than half of its
  *   own (so a busy document does not lock out the others), work is refused
  *   with `limit/yjs_busy` (metadata `retryAfterMs`); the provider waits that
- *   long and syncs again.
+ *   long and syncs again. While the process's is empty, a costly update (64
+ *   items or more, or scans of 10,000) waits whichever actor it is for, so
+ *   spreading them over new documents gains nothing; small edits go on.
  *
  * An honest update costs well under a millisecond, a large paste a few.
  */
@@ -40,6 +46,15 @@ export const DEFAULT_APPLY_RATES: ApplyBudgetRates = {
 
 /** The longest an update may be expected to take (see {@link ApplyBudget.checkCost}). */
 export const MAX_UPDATE_MS = 250;
+
+/**
+ * Most items of the document Yjs may scan to place an update's inserts
+ * (update-cost.ts): about 100 ms here (some 100 ns each).
+ */
+export const MAX_CONFLICT_VISITS = 1_000_000;
+
+/** An update whose inserts scan this many items (about a millisecond) or more is a costly one. */
+const COSTLY_VISITS = 10_000;
 
 /**
  * A learnt cost per item halves in this long. Slowly: a document's costly
@@ -137,6 +152,36 @@ export class ApplyBudget {
 				"limit",
 				"yjs_busy",
 				`Updates to this document took too long to apply lately; try again in ${wait} ms`,
+				{ retryAfterMs: wait },
+			);
+	}
+
+	/**
+	 * Checks an update before it is applied, from its `items` and the items
+	 * of the document its inserts would make Yjs scan (`visits`,
+	 * update-cost.ts). Throws `limit/yjs_update_too_complex` when the scans
+	 * would be too long, or its items at this document's learnt cost would
+	 * take too long; `limit/yjs_busy` when it is a costly one (many items or
+	 * scans) and the process's share is spent, whoever sends it: an attacker
+	 * spreading costly updates over many new documents, each with a full
+	 * bucket of its own, still waits for the process's.
+	 */
+	checkUpdate(items: number, visits: number): void {
+		if (visits > MAX_CONFLICT_VISITS)
+			throw new ActorError(
+				"limit",
+				"yjs_update_too_complex",
+				`This update's inserts would make the server scan about ${visits} items of this document to place them (at most ${MAX_CONFLICT_VISITS}); send smaller updates`,
+				{ limit: MAX_CONFLICT_VISITS, estimatedVisits: visits },
+			);
+		this.checkCost(items);
+		if (items < LEARN_MIN_ITEMS && visits < COSTLY_VISITS) return;
+		const wait = this.#process.waitMs();
+		if (wait > 0)
+			throw new ActorError(
+				"limit",
+				"yjs_busy",
+				`The server spent its share of time on costly document updates lately; try again in ${wait} ms`,
 				{ retryAfterMs: wait },
 			);
 	}

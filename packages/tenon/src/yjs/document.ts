@@ -13,6 +13,7 @@ import { ActorError } from "../protocol/errors.js";
 import { ApplyBudget } from "./apply-budget.js";
 import { AwarenessOwners, awarenessClientsOf } from "./awareness-guard.js";
 import { invalid } from "./parts.js";
+import { conflictVisits } from "./update-cost.js";
 
 const SNAPSHOT_PREFIX = "yjs/snapshot/";
 const LOG_PREFIX = "yjs/log/";
@@ -57,7 +58,7 @@ export const MAX_UPDATE_CLIENTS = 16;
  * before anything is decoded. Returns the update's items (structs and
  * deleted ranges), by which its cost is estimated (apply-budget.ts).
  */
-function checkUpdateShape(update: Uint8Array): number {
+function checkUpdateShape(update: Uint8Array): { items: number; structs: Structs } {
 	let decoded: ReturnType<typeof Y.decodeUpdate>;
 	try {
 		const clients = decoding.readVarUint(decoding.createDecoder(update));
@@ -78,8 +79,10 @@ function checkUpdateShape(update: Uint8Array): number {
 			throw invalid("subdocuments are not accepted");
 	let deletions = 0;
 	for (const ranges of decoded.ds.clients.values()) deletions += ranges.length;
-	return decoded.structs.length + deletions;
+	return { items: decoded.structs.length + deletions, structs: decoded.structs };
 }
+
+type Structs = ReturnType<typeof Y.decodeUpdate>["structs"];
 
 function concat(parts: Uint8Array[]): Uint8Array {
 	const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
@@ -250,20 +253,24 @@ export class ActorDocument {
 		return this.#budget.measure(
 			budgeted,
 			() =>
-				this.#handle(message, connId, canWrite, (count) => {
+				this.#handle(message, connId, canWrite, (count, visits) => {
 					items = count;
-					this.#budget.checkCost(count);
+					this.#budget.checkUpdate(count, visits);
 				}),
 			() => items,
 		);
 	}
 
-	/** {@link sync}'s work; `counted` hears an update's item count before it is applied (and may refuse it). */
+	/**
+	 * {@link sync}'s work; `counted` hears an update's item count, and how
+	 * many of the document's items placing it would scan, before it is
+	 * applied (and may refuse it).
+	 */
 	#handle(
 		message: Uint8Array,
 		connId: string,
 		canWrite: boolean,
-		counted: (items: number) => void,
+		counted: (items: number, visits: number) => void,
 	): Uint8Array[] {
 		const decoder = decoding.createDecoder(message);
 		let type: number;
@@ -294,7 +301,8 @@ export class ActorDocument {
 		}
 		if (!canWrite)
 			throw new ActorError("auth", "forbidden", "This connection may not edit the document");
-		counted(checkUpdateShape(update));
+		const shape = checkUpdateShape(update);
+		counted(shape.items, conflictVisits(this.doc, shape.structs));
 		let failure: unknown;
 		try {
 			Y.applyUpdate(this.doc, update, connId);

@@ -3,11 +3,13 @@
 // insert there scans them all), shrunk to whatever the cost estimate lets
 // through, sent again after every `retryAfterMs`, over HTTP (no connection
 // bucket). Meanwhile an honest editor of another document keeps editing.
+// With `spread`, the attacker moves to a new document after every refusal
+// (each new one has full buckets of its own, and used to cost one ~2 s stall).
 // Prints the loop's stalls and fails (exit 1) when, after the first two
-// updates (which show the document's cost), a stall exceeds 600 ms or
-// stalls over 50 ms take more than 40% of the time: the guards of
-// src/yjs/apply-budget.ts hold it near 250 ms and a quarter of the loop.
-//   npm run probe:yjs [-- seconds]   (default 60; not part of npm test)
+// updates, a stall exceeds 600 ms or stalls over 50 ms take more than 40%
+// of the time: the guards of src/yjs/apply-budget.ts and update-cost.ts
+// hold it near 250 ms and a quarter of the loop.
+//   npm run probe:yjs [-- seconds [spread]]   (default 60; not part of npm test)
 import * as Y from "yjs";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
@@ -15,6 +17,7 @@ import { yjsActor } from "../../src/yjs/index.js";
 import { conflictingInserts, updateMessage } from "../yjs/fixtures.js";
 
 const seconds = Number(process.argv[2] ?? 60);
+const spread = process.argv[3] === "spread";
 
 function smallEdit(): Uint8Array {
 	const doc = new Y.Doc();
@@ -33,7 +36,8 @@ const ticker = setInterval(() => {
 	last = now;
 }, 20);
 const honest = t.client.doc.getOrCreate("good").connect();
-const attacker = t.client.doc.getOrCreate("evil");
+let documents = 0;
+let attacker = t.client.doc.getOrCreate("evil-0");
 let perClient = 300;
 let seed = 1;
 let accepted = 0;
@@ -46,10 +50,23 @@ while (performance.now() - started < seconds * 1000) {
 	} catch (error) {
 		const { code, metadata } = error as {
 			code?: string;
-			metadata?: { estimatedMs?: number; retryAfterMs?: number };
+			metadata?: {
+				estimatedMs?: number;
+				estimatedVisits?: number;
+				limit?: number;
+				retryAfterMs?: number;
+			};
 		};
-		if (code === "yjs_update_too_complex" && metadata?.estimatedMs)
+		if (spread && code !== undefined) {
+			attacker = t.client.doc.getOrCreate(`evil-${++documents}`);
+			perClient = 300;
+		} else if (code === "yjs_update_too_complex" && metadata?.estimatedMs)
 			perClient = Math.max(1, Math.floor((perClient * 225) / metadata.estimatedMs));
+		else if (code === "yjs_update_too_complex" && metadata?.estimatedVisits && metadata.limit)
+			perClient = Math.max(
+				1,
+				Math.floor((perClient * 0.9 * metadata.limit) / metadata.estimatedVisits),
+			);
 		else if (code === "yjs_busy")
 			await new Promise((resolve) => setTimeout(resolve, metadata?.retryAfterMs ?? 100));
 		else throw error;
@@ -71,7 +88,8 @@ const worstAll = stalls
 	.sort((a, b) => b - a)
 	.slice(0, 3);
 console.log(
-	`${accepted} costly updates accepted in ${seconds} s (last ${perClient * 15} items each); ` +
+	`${accepted} costly updates accepted in ${seconds} s (last ${perClient * 15} items each` +
+		`${spread ? `, over ${documents + 1} documents` : ""}); ` +
 		`worst stalls ${worstAll.map((ms) => ms.toFixed(0)).join(", ")} ms; after discovery: worst ` +
 		`${worstAfter.toFixed(0)} ms, ${(busyShare * 100).toFixed(0)}% of the time in stalls; ` +
 		`honest editor of another document: worst call ${honestWorst.toFixed(0)} ms`,

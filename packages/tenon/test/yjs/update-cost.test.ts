@@ -1,0 +1,220 @@
+// Before an update is applied, the items of the document its inserts would
+// make Yjs scan are counted (update-cost.ts). An attacker's second update of
+// conflicting inserts to a new document blocked the loop for about 2 s:
+// the learnt cost per item only knew the first one's, which was cheap.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import { setup } from "../../src/index.js";
+import { setupTest } from "../../src/test/index.js";
+import { ApplyBudget, MAX_CONFLICT_VISITS, TimeBucket } from "../../src/yjs/apply-budget.js";
+import { yjsActor } from "../../src/yjs/index.js";
+import { conflictVisits } from "../../src/yjs/update-cost.js";
+import { conflictingInserts, updateMessage } from "./fixtures.js";
+
+/**
+ * Applies `update` and returns the items Yjs's conflict loop visited, at
+ * most: the loop adds each to two sets, and the rest of an apply adds few
+ * (about one per insert). Counting calls is the one way to see the loop's
+ * work from outside; the prototype is restored at once.
+ */
+function applyCountingVisits(doc: Y.Doc, update: Uint8Array): number {
+	const add = Set.prototype.add;
+	let adds = 0;
+	Set.prototype.add = function (this: Set<unknown>, value: unknown) {
+		adds++;
+		return add.call(this, value);
+	};
+	try {
+		Y.applyUpdate(doc, update);
+	} finally {
+		Set.prototype.add = add;
+	}
+	return adds / 2;
+}
+
+const structsOf = (update: Uint8Array) => Y.decodeUpdate(update).structs;
+
+/**
+ * What an estimate must cover of the visits counted: all but the update's
+ * scans of its own inserts (16 per insert at most, for 16 clients) and the
+ * few other sets an apply fills (deletions).
+ */
+function expectCovers(estimate: number, visited: number, update: Uint8Array): void {
+	const { structs, ds } = Y.decodeUpdate(update);
+	let deleted = 0;
+	for (const list of ds.clients.values()) for (const range of list) deleted += range.len;
+	expect(estimate).toBeGreaterThanOrEqual(visited - 16 * structs.length - deleted - 1);
+}
+
+/** A copy of `doc` as client `clientID` (which edits it offline from here). */
+function replica(doc: Y.Doc, clientID: number): Y.Doc {
+	const copy = new Y.Doc();
+	copy.clientID = clientID;
+	Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
+	return copy;
+}
+
+describe("the conflict scan estimate", () => {
+	it("counts what new clients typing at one place make every later insert there scan", () => {
+		const doc = new Y.Doc();
+		const first = conflictingInserts(40, 1);
+		// The first batch meets an empty text: nothing of the document to scan.
+		expect(conflictVisits(doc, structsOf(first))).toBe(0);
+		applyCountingVisits(doc, first);
+		for (const seed of [2, 3]) {
+			const next = conflictingInserts(40, seed);
+			const estimate = conflictVisits(doc, structsOf(next));
+			const visited = applyCountingVisits(doc, next);
+			expectCovers(estimate, visited, next);
+			// Close to it, not a wild overestimate: 600 inserts each scanning the earlier ones.
+			expect(estimate).toBeLessThanOrEqual(visited * 1.1);
+			expect(estimate).toBeGreaterThanOrEqual(600 * 600 * (seed - 1));
+		}
+	});
+
+	it("counts the same after an origin inside the text, and a map key's history", () => {
+		const doc = new Y.Doc();
+		doc.getText("text").insert(0, "ab");
+		const base = replica(doc, 1);
+		for (let round = 1; round <= 3; round++) {
+			// Clients that never saw the earlier rounds.
+			const updates = Array.from({ length: 15 }, (_, i) => {
+				const client = replica(base, round * 100 + i);
+				const text = client.getText("text");
+				// Typed at one place, backwards: every insert's origin is "a".
+				for (let k = 0; k < 30; k++) text.insert(1, "x");
+				client.getMap("m").set("k", round * 100 + i);
+				return Y.encodeStateAsUpdate(client, Y.encodeStateVector(base));
+			});
+			const update = Y.mergeUpdates(updates);
+			const estimate = conflictVisits(doc, structsOf(update));
+			const visited = applyCountingVisits(doc, update);
+			expectCovers(estimate, visited, update);
+			if (round > 1) expect(estimate).toBeGreaterThanOrEqual(450 * 450 * (round - 1));
+		}
+	});
+
+	it("counts little for honest edits, merged offline work and concurrent typing included", () => {
+		const server = new Y.Doc();
+		const text = server.getText("text");
+		text.insert(0, "hello world ".repeat(200));
+		for (let i = 0; i < 300; i++) text.insert(i * 7, "z");
+		const before = Y.encodeStateVector(server);
+		// One client works offline: prepends, types forwards, types backwards at one place, pastes.
+		const offline = replica(server, 4_000_000_001);
+		const own = offline.getText("text");
+		for (let i = 0; i < 500; i++) own.insert(0, "p");
+		for (let i = 0; i < 500; i++) own.insert(1_000 + i, "f");
+		for (let i = 0; i < 500; i++) own.insert(2_000, "b");
+		own.insert(3_000, "pasted ".repeat(5_000));
+		offline.getMap("settings").set("theme", "dark");
+		// Meanwhile others typed at the same places.
+		const other = replica(server, 7);
+		other.getText("text").insert(0, "Q");
+		other.getText("text").insert(1_000, "R");
+		other.getText("text").insert(2_000 - 500, "S");
+		other.getMap("settings").set("theme", "light");
+		Y.applyUpdate(server, Y.encodeStateAsUpdate(other, before));
+		const update = Y.encodeStateAsUpdate(offline, before);
+		const structs = structsOf(update).length;
+		const estimate = conflictVisits(server, structsOf(update));
+		const visited = applyCountingVisits(server, update);
+		expectCovers(estimate, visited, update);
+		expect(estimate).toBeLessThanOrEqual(2 * structs);
+		// A paste into a large document scans nothing.
+		const paste = replica(server, 9);
+		paste.getText("text").insert(5, "x".repeat(100_000));
+		expect(
+			conflictVisits(server, structsOf(Y.encodeStateAsUpdate(paste, Y.encodeStateVector(server)))),
+		).toBe(0);
+	});
+
+	it("covers what Yjs scans for random concurrent edits", () => {
+		const edit = fc.record({
+			client: fc.integer({ min: 0, max: 4 }),
+			// Mostly near the start, where concurrent inserts meet.
+			at: fc.oneof(fc.nat({ max: 2 }), fc.nat()),
+			text: fc.string({ minLength: 1, maxLength: 4 }),
+			repeat: fc.integer({ min: 1, max: 20 }),
+			kind: fc.constantFrom("insert", "insert", "remove", "set"),
+			sync: fc.boolean(),
+		});
+		let scanned = 0;
+		fc.assert(
+			fc.property(fc.array(edit, { minLength: 1, maxLength: 60 }), (edits) => {
+				const server = new Y.Doc();
+				server.getText("text").insert(0, "shared start");
+				// The last client never saw the shared start: its first inserts conflict with it.
+				const clients = [11, 5, 23, 2].map((id) => replica(server, id));
+				clients.push(replica(new Y.Doc(), 3));
+				for (const step of edits) {
+					const client = clients[step.client] as Y.Doc;
+					const text = client.getText("text");
+					for (let r = 0; r < step.repeat; r++) {
+						const at = step.at % (text.length + 1);
+						if (step.kind === "remove" && text.length > 0) text.delete(at % text.length, 1);
+						else if (step.kind === "set") client.getMap("map").set(step.text, r);
+						else text.insert(at, step.text);
+					}
+					if (!step.sync) continue;
+					// It sends what the server lacks, then gets everything back.
+					const update = Y.encodeStateAsUpdate(client, Y.encodeStateVector(server));
+					const estimate = conflictVisits(server, structsOf(update));
+					const visited = applyCountingVisits(server, update);
+					expectCovers(estimate, visited, update);
+					scanned = Math.max(scanned, visited);
+					Y.applyUpdate(client, Y.encodeStateAsUpdate(server, Y.encodeStateVector(client)));
+				}
+			}),
+			{ numRuns: 200 },
+		);
+		// The runs did make Yjs scan (the property was not met by nothing to cover).
+		expect(scanned).toBeGreaterThan(50);
+	});
+
+	it("refuses, before applying it, a second costly update to each new document", async () => {
+		const doc = yjsActor({
+			actions: { length: (c) => c.vars.document.doc.getText("text").length },
+		});
+		await using t = await setupTest(setup({ use: { doc }, logLevel: "silent" }));
+		const started = performance.now();
+		// Before: each new document took one ~2 s stall (the learnt cost knew the cheap first update only).
+		for (const key of ["a", "b", "c"]) {
+			const handle = t.client.doc.getOrCreate(key);
+			await handle.yjsSync(updateMessage(conflictingInserts(300, 1)));
+			await expect(handle.yjsSync(updateMessage(conflictingInserts(300, 2)))).rejects.toMatchObject(
+				{
+					group: "limit",
+					code: "yjs_update_too_complex",
+					metadata: { limit: MAX_CONFLICT_VISITS, estimatedVisits: expect.any(Number) },
+				},
+			);
+			expect(await handle.length()).toBe(15 * 300);
+		}
+		expect(performance.now() - started).toBeLessThan(3_000);
+	});
+
+	it("holds costly updates for the process's share, whichever document they are for", () => {
+		let now = 0;
+		const clock = () => now;
+		const process = new TimeBucket(100, 10, clock, 100);
+		const spender = new ApplyBudget(undefined, clock, process);
+		spender.measure(undefined, () => {
+			now += 150; // all of the process's share
+		});
+		const fresh = new ApplyBudget(undefined, clock, process);
+		// Its own buckets are full, and small edits go on.
+		expect(() => fresh.admit("c")).not.toThrow();
+		expect(() => fresh.checkUpdate(3, 0)).not.toThrow();
+		expect(() => fresh.checkUpdate(64, 0)).toThrow(expect.objectContaining({ code: "yjs_busy" }));
+		expect(() => fresh.checkUpdate(2, 20_000)).toThrow(
+			expect.objectContaining({ code: "yjs_busy", metadata: { retryAfterMs: expect.any(Number) } }),
+		);
+		expect(() => fresh.checkUpdate(2, MAX_CONFLICT_VISITS + 1)).toThrow(
+			expect.objectContaining({ code: "yjs_update_too_complex" }),
+		);
+		now += 20_000;
+		expect(() => fresh.checkUpdate(64, 20_000)).not.toThrow();
+	});
+});
