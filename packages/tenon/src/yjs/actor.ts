@@ -125,7 +125,12 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 > {
 	const compactEvery = config.compactEvery ?? 100;
 	const canEdit = config.canEdit ?? (() => true);
-	const limits: PartLimits = { ...DEFAULT_PART_LIMITS, ...config.limits };
+	const limits: Required<PartLimits> = { ...DEFAULT_PART_LIMITS, ...config.limits };
+	// A new client's step 2 carries the whole document through the outbox.
+	if (config.limits?.maxDocumentBytes === undefined)
+		limits.maxDocumentBytes = Math.min(limits.maxDocumentBytes, limits.maxOutboxBytes);
+	else if (!(limits.maxDocumentBytes <= limits.maxOutboxBytes))
+		throw new TypeError("yjsActor: limits.maxDocumentBytes must be at most limits.maxOutboxBytes");
 	const rates: ApplyBudgetRates = { ...DEFAULT_APPLY_RATES, ...config.applyBudget };
 	// Checks the rates now (a TypeError), not at the first wake.
 	new ApplyBudget(rates);
@@ -208,7 +213,12 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 		...(config.createConnState === undefined ? {} : { createConnState: config.createConnState }),
 		events: yjsEvents,
 		createVars: async (c) => {
-			const document = await ActorDocument.load(c.kv, compactEvery, new ApplyBudget(rates));
+			const document = await ActorDocument.load(
+				c.kv,
+				compactEvery,
+				new ApplyBudget(rates),
+				limits.maxDocumentBytes,
+			);
 			const outbox = new Outbox(limits);
 			// Updates a client made go to every other connection (its own already has them).
 			document.doc.on("update", (update: Uint8Array, origin: unknown) => {
@@ -253,8 +263,9 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 /** The largest message in parts from a connection that may not edit (a state vector: a few KiB). */
 const READER_MESSAGE_BYTES = 256 * 1024;
 
-const DEFAULT_PART_LIMITS: PartLimits = {
+const DEFAULT_PART_LIMITS: Required<PartLimits> = {
 	maxMessageBytes: 4 * 1024 * 1024,
+	maxDocumentBytes: 64 * 1024 * 1024,
 	maxUploadingBytes: 64 * 1024 * 1024,
 	maxOutboxBytes: 256 * 1024 * 1024,
 };

@@ -120,6 +120,15 @@ export class ActorDocument {
 
 	/** The loop's time spent on clients' updates (apply-budget.ts). */
 	readonly #budget: ApplyBudget;
+	/** The largest the document may grow, encoded (bytes). */
+	readonly #maxBytes: number;
+	/**
+	 * At least the document's encoded size: the snapshot and every update
+	 * logged since, in whole (merged, they are often smaller), or what an
+	 * encoding measured at `#measuredAt` (the version then).
+	 */
+	#sizeBound = 0;
+	#measuredAt = -1;
 
 	private constructor(
 		kv: ActorKv,
@@ -127,9 +136,11 @@ export class ActorDocument {
 		nextSeq: number,
 		logged: number,
 		budget: ApplyBudget,
+		maxBytes: number,
 	) {
 		this.#kv = kv;
 		this.#budget = budget;
+		this.#maxBytes = maxBytes;
 		this.#compactEvery = compactEvery;
 		this.#nextSeq = nextSeq;
 		this.#logged = logged;
@@ -143,12 +154,15 @@ export class ActorDocument {
 		kv: ActorKv,
 		compactEvery: number,
 		budget: ApplyBudget = new ApplyBudget(),
+		maxBytes = Number.POSITIVE_INFINITY,
 	): Promise<ActorDocument> {
 		const chunks = await kv.list(SNAPSHOT_PREFIX, { keyType: "text", type: "binary" });
 		const log = loggedUpdates(await kv.list(LOG_PREFIX, { keyType: "text", type: "binary" }));
 		const lastSeq = log.at(-1)?.seq;
 		const nextSeq = lastSeq === undefined ? 0 : lastSeq + 1;
-		const document = new ActorDocument(kv, compactEvery, nextSeq, log.length, budget);
+		const document = new ActorDocument(kv, compactEvery, nextSeq, log.length, budget, maxBytes);
+		for (const [, chunk] of chunks) document.#sizeBound += chunk.byteLength;
+		for (const { update } of log) document.#sizeBound += update.byteLength;
 		Y.transact(document.doc, () => {
 			if (chunks.length > 0) Y.applyUpdate(document.doc, concat(chunks.map(([, chunk]) => chunk)));
 			for (const { update } of log) Y.applyUpdate(document.doc, update);
@@ -173,6 +187,7 @@ export class ActorDocument {
 				);
 		this.#logged++;
 		this.#loggedBytes += update.byteLength;
+		this.#sizeBound += update.byteLength;
 		// By count, and by bytes: a wake reads and applies the whole log.
 		if (this.#logged >= this.#compactEvery || this.#loggedBytes >= COMPACT_BYTES) this.#compact();
 	}
@@ -195,6 +210,7 @@ export class ActorDocument {
 		this.#pending.push(...writes);
 		this.#logged = 0;
 		this.#loggedBytes = 0;
+		this.#sizeBound = snapshot.byteLength;
 	}
 
 	/**
@@ -224,6 +240,30 @@ export class ActorDocument {
 		const message = encoding.toUint8Array(step2);
 		this.#lastStep2 = { key, version: this.#version, message };
 		return message;
+	}
+
+	/**
+	 * Throws `limit/yjs_document_too_large` when `update` would grow the
+	 * document past its limit. The bound is checked first; near the limit,
+	 * the document is encoded (once per version: refused updates change
+	 * nothing, so asking again costs no new encoding) and the update's
+	 * part the document lacks is what counts.
+	 */
+	#checkSize(update: Uint8Array): void {
+		if (this.#sizeBound + update.byteLength <= this.#maxBytes) return;
+		if (this.#measuredAt !== this.#version) {
+			this.#sizeBound = Y.encodeStateAsUpdate(this.doc).byteLength;
+			this.#measuredAt = this.#version;
+		}
+		if (this.#sizeBound + update.byteLength <= this.#maxBytes) return;
+		const growth = Y.diffUpdate(update, Y.encodeStateVector(this.doc)).byteLength;
+		if (this.#sizeBound + growth <= this.#maxBytes) return;
+		throw new ActorError(
+			"limit",
+			"yjs_document_too_large",
+			`This document is ${this.#sizeBound} bytes and may grow to ${this.#maxBytes}; this update would add about ${growth}`,
+			{ limit: this.#maxBytes, size: this.#sizeBound },
+		);
 	}
 
 	/** Waits for the writes of what this turn applied (they commit with it). */
@@ -302,6 +342,7 @@ export class ActorDocument {
 		if (!canWrite)
 			throw new ActorError("auth", "forbidden", "This connection may not edit the document");
 		const shape = checkUpdateShape(update);
+		this.#checkSize(update);
 		counted(shape.items, conflictVisits(this.doc, shape.structs));
 		let failure: unknown;
 		try {

@@ -45,8 +45,13 @@ export function invalid(reason: string): ActorError {
 
 /** Limits of {@link Uploads} and {@link Outbox}. */
 export interface PartLimits {
-	/** The largest message sent or received in parts, bytes. */
+	/** The largest message a client sends (in parts or over HTTP), or an update passed on, bytes. */
 	maxMessageBytes: number;
+	/**
+	 * The largest document, encoded (what a new client's step 2 carries), bytes:
+	 * the largest message the outbox keeps. Default: `maxMessageBytes`.
+	 */
+	maxDocumentBytes?: number;
 	/** Bytes all of an actor's connections may have in unfinished uploads. */
 	maxUploadingBytes: number;
 	/** Bytes an actor's outbox may hold (each message counted once, however many wait for it). */
@@ -270,12 +275,16 @@ export class Outbox {
 	 * the connection asked for (refused when there is none).
 	 */
 	put(connId: string, message: Uint8Array, passedOn: boolean): Uint8Array {
-		if (message.byteLength > this.#limits.maxMessageBytes)
+		// An answer carries the document (up to its limit); an update passed on, a client's message.
+		const limit = passedOn
+			? this.#limits.maxMessageBytes
+			: Math.max(this.#limits.maxMessageBytes, this.#limits.maxDocumentBytes ?? 0);
+		if (message.byteLength > limit)
 			throw new ActorError(
 				"message",
 				"outgoing_too_long",
-				`A Yjs message of ${message.byteLength} bytes exceeds the limit of ${this.#limits.maxMessageBytes}`,
-				{ limit: this.#limits.maxMessageBytes },
+				`A Yjs message of ${message.byteLength} bytes exceeds the limit of ${limit}`,
+				{ limit },
 			);
 		this.#expire();
 		// One answer asked for per connection: a new one replaces the last (a

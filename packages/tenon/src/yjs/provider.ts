@@ -41,6 +41,15 @@ export interface YjsConnection {
 export interface TenonYjsProviderOptions {
 	/** The awareness to share (made for the document when not given). */
 	awareness?: Awareness;
+	/**
+	 * Hears an edit the actor refused for good: the document reached its size
+	 * limit (`limit/yjs_document_too_large`). The edit stays in this document
+	 * only, and so do this document's later edits (each depends on the ones
+	 * before it): reload the document (a new `Y.Doc` and provider) to edit on.
+	 * It is not sent again until the next sync (a reconnect, or the actor
+	 * asking for what it lacks).
+	 */
+	onRefused?: (error: unknown) => void;
 }
 
 /**
@@ -60,6 +69,7 @@ export class TenonYjsProvider {
 	readonly doc: Y.Doc;
 	readonly awareness: Awareness;
 	readonly #conn: YjsConnection;
+	readonly #onRefused: ((error: unknown) => void) | undefined;
 	readonly #unsubscribe: (() => void)[] = [];
 	#synced = false;
 	#syncedWaiters: (() => void)[] = [];
@@ -93,6 +103,7 @@ export class TenonYjsProvider {
 	constructor(doc: Y.Doc, conn: YjsConnection, options: TenonYjsProviderOptions = {}) {
 		this.doc = doc;
 		this.#conn = conn;
+		this.#onRefused = options.onRefused;
 		this.awareness = options.awareness ?? new Awareness(doc);
 		doc.on("update", this.#onDocUpdate);
 		this.awareness.on("update", this.#onAwarenessUpdate);
@@ -187,7 +198,10 @@ export class TenonYjsProvider {
 			// a sync a moment later sends it again.
 			(error: unknown) => {
 				this.#settled();
-				if ((error as { group?: unknown } | null)?.group === "limit" || error instanceof Incomplete)
+				const { group, code } = (error ?? {}) as { group?: unknown; code?: unknown };
+				// Sent again, it would be refused again.
+				if (code === "yjs_document_too_large") this.#onRefused?.(error);
+				else if (group === "limit" || error instanceof Incomplete)
 					this.#syncLater(retryAfterOf(error));
 			},
 		);

@@ -10,7 +10,7 @@ import * as Y from "yjs";
 import { createClient } from "../../src/client/index.js";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
-import { TenonYjsProvider } from "../../src/yjs/index.js";
+import { TenonYjsProvider, yjsActor } from "../../src/yjs/index.js";
 import { noiseText, note } from "./fixtures.js";
 
 const registry = setup({ use: { note }, logLevel: "silent" });
@@ -67,6 +67,70 @@ describe("large yjs documents", () => {
 		// Over HTTP: the text is past the 1 MiB a connection's reply may hold.
 		const stored = await t.client.note.getOrCreate("big", { params: { user: "bob" } }).text();
 		expect(stored === expected).toBe(true);
+		readerProvider.destroy();
+		provider.destroy();
+		await reader.dispose();
+		await writer.dispose();
+	});
+
+	it("opens a document grown past the largest message a client may send, and stops it at its size limit", async () => {
+		const small = yjsActor({
+			limits: { maxMessageBytes: 256 * 1024, maxDocumentBytes: 1024 * 1024 },
+			actions: { length: (c) => c.vars.document.doc.getText("text").length },
+		});
+		await using t = await setupTest(setup({ use: { small }, logLevel: "silent" }));
+		const writer = t.client.small.getOrCreate("grown").connect();
+		const doc = new Y.Doc();
+		const refused: unknown[] = [];
+		const provider = new TenonYjsProvider(doc, writer, {
+			onRefused: (error) => refused.push(error),
+		});
+		await provider.whenSynced();
+		// Four pastes of 200 KiB, each under the message limit: the document is three times past it.
+		for (let i = 0; i < 4; i++) {
+			doc.getText("text").insert(doc.getText("text").length, text(200 * 1024, i + 1));
+			await provider.flushed();
+		}
+		const expected = doc.getText("text").toString();
+		// Before: its step 2 was `message/outgoing_too_long`, and a new client could never open it.
+		const reader = t.client.small.getOrCreate("grown").connect();
+		const copy = new Y.Doc();
+		const readerProvider = new TenonYjsProvider(copy, reader);
+		await readerProvider.whenSynced();
+		expect(copy.getText("text").toString() === expected).toBe(true);
+		// Past its size limit, an update is refused before it is applied, and the document stays as it was.
+		const handle = t.client.small.getOrCreate("grown");
+		const extra = new Y.Doc();
+		extra.getText("other").insert(0, text(240 * 1024, 9));
+		const encoder = encoding.createEncoder();
+		syncProtocol.writeUpdate(encoder, Y.encodeStateAsUpdate(extra));
+		await expect(handle.yjsSync(encoding.toUint8Array(encoder))).rejects.toMatchObject({
+			group: "limit",
+			code: "yjs_document_too_large",
+			metadata: { limit: 1024 * 1024 },
+		});
+		expect(await handle.length()).toBe(4 * 200 * 1024);
+		// A provider's edit past it is refused, heard by `onRefused`, and not sent again in a loop.
+		doc.getText("notes").insert(0, text(240 * 1024, 10));
+		await provider.flushed();
+		expect(refused).toEqual([expect.objectContaining({ code: "yjs_document_too_large" })]);
+		// That document's later edits depend on the refused one: it is reloaded, and small edits fit.
+		provider.destroy();
+		const reloaded = new Y.Doc();
+		const again = new TenonYjsProvider(reloaded, writer);
+		await again.whenSynced();
+		expect(reloaded.getText("notes").length).toBe(0);
+		reloaded.getText("text").insert(0, "still editable");
+		await again.flushed();
+		await expect.poll(() => copy.getText("text").length).toBe(4 * 200 * 1024 + 14);
+		expect(copy.getText("notes").length).toBe(0);
+		again.destroy();
+		// The document's limit must fit in the outbox that carries it to new clients.
+		expect(() =>
+			yjsActor({
+				limits: { maxDocumentBytes: 512 * 1024 * 1024, maxOutboxBytes: 256 * 1024 * 1024 },
+			}),
+		).toThrow(TypeError);
 		readerProvider.destroy();
 		provider.destroy();
 		await reader.dispose();
