@@ -139,7 +139,7 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 		const document = c.vars.document;
 		// A step 1 (type 0) may make a large answer: not again and again.
 		if (message[0] === 0 && !c.conn.isEphemeral) c.vars.outbox.checkAsk(c.conn.id);
-		const replies = document.sync(message, c.conn.id, canEdit(c), !c.conn.isEphemeral);
+		const replies = await document.sync(message, c.conn.id, canEdit(c), !c.conn.isEphemeral);
 		await document.written();
 		// An HTTP caller gets everything in its reply (bodies may be larger).
 		if (c.conn.isEphemeral) return replies;

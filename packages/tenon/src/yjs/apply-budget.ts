@@ -56,6 +56,9 @@ export const MAX_CONFLICT_VISITS = 1_000_000;
 /** An update whose inserts scan this many items (about a millisecond) or more is a costly one. */
 const COSTLY_VISITS = 10_000;
 
+/** An update expected to take this long at the learnt cost is a costly one too, ms. */
+const COSTLY_ESTIMATE_MS = 20;
+
 /**
  * A learnt cost per item halves in this long. Slowly: a document's costly
  * structure stays (a probe waiting out a 30 s half-life got a 5 s apply
@@ -63,9 +66,20 @@ const COSTLY_VISITS = 10_000;
  */
 const COST_HALF_LIFE_MS = 600_000;
 
-/** Updates of fewer items teach nothing (their time is mostly noise), nor this much of any time. */
+/**
+ * Updates of fewer items teach the cost per item nothing (their time is
+ * mostly noise: a collection pause would refuse honest edits for minutes),
+ * nor this much of any time.
+ */
 const LEARN_MIN_ITEMS = 64;
 const NOISE_MS = 5;
+
+/**
+ * A smaller update that took this long makes the document a suspect: its
+ * updates are checked on a copy first while that cost per item lasts (a
+ * pause costs checks, not refusals).
+ */
+const SUSPECT_MIN_MS = 50;
 
 /** A bucket of milliseconds that refills at a rate; one charge may overdraw it, down to `-maxDebtMs`. */
 export class TimeBucket {
@@ -111,6 +125,24 @@ export class TimeBucket {
 	}
 }
 
+/** The highest value learnt lately, halving every {@link COST_HALF_LIFE_MS}. */
+class DecayingMax {
+	#value = 0;
+	#at = 0;
+
+	constructor(readonly now: () => number) {}
+
+	value(): number {
+		return this.#value * 0.5 ** ((this.now() - this.#at) / COST_HALF_LIFE_MS);
+	}
+
+	learn(value: number): void {
+		if (value < this.value()) return;
+		this.#value = value;
+		this.#at = this.now();
+	}
+}
+
 /** Half of the process's loop, shared by every Yjs actor in it (owing at most 4 s of refill). */
 const processBucket = new TimeBucket(2_000, 500, () => performance.now(), 2_000);
 
@@ -121,9 +153,10 @@ export class ApplyBudget {
 	readonly #actor: TimeBucket;
 	readonly #process: TimeBucket;
 	readonly #connections = new Map<string, TimeBucket>();
-	/** The highest cost per item seen lately (ms), and when. */
-	#msPerItem = 0;
-	#learntAt = 0;
+	/** The highest cost per item seen lately (ms). */
+	readonly #cost: DecayingMax;
+	/** The same, from small updates that were slow (see {@link SUSPECT_MIN_MS}). */
+	readonly #suspect: DecayingMax;
 
 	constructor(
 		rates: ApplyBudgetRates = DEFAULT_APPLY_RATES,
@@ -134,6 +167,8 @@ export class ApplyBudget {
 		this.#now = now;
 		this.#actor = new TimeBucket(rates.actor.burstMs, rates.actor.perSecondMs, now);
 		this.#process = process;
+		this.#cost = new DecayingMax(now);
+		this.#suspect = new DecayingMax(now);
 	}
 
 	/**
@@ -175,7 +210,7 @@ export class ApplyBudget {
 				{ limit: MAX_CONFLICT_VISITS, estimatedVisits: visits },
 			);
 		this.checkCost(items);
-		if (items < LEARN_MIN_ITEMS && visits < COSTLY_VISITS) return;
+		if (!this.isCostly(items, visits)) return;
 		const wait = this.#process.waitMs();
 		if (wait > 0)
 			throw new ActorError(
@@ -186,9 +221,31 @@ export class ApplyBudget {
 			);
 	}
 
+	/**
+	 * True for an update worth a check on a copy first (apply-verifier.ts):
+	 * 64 items or more, inserts that scan 10,000 items of the document, or
+	 * 20 ms expected at the learnt cost.
+	 */
+	isCostly(items: number, visits: number): boolean {
+		const perItem = Math.max(this.#cost.value(), this.#suspect.value());
+		return (
+			items >= LEARN_MIN_ITEMS || visits >= COSTLY_VISITS || items * perItem >= COSTLY_ESTIMATE_MS
+		);
+	}
+
+	/**
+	 * Charges time spent off the loop on this actor's behalf (a check of an
+	 * update on the worker) to its own buckets and the connection's: they
+	 * share that worker with every other document.
+	 */
+	chargeOffLoop(connId: string | undefined, ms: number): void {
+		this.#actor.charge(ms);
+		if (connId !== undefined) this.#connection(connId).charge(ms);
+	}
+
 	/** Throws `limit/yjs_update_too_complex` when `items` at this document's cost would take too long. */
 	checkCost(items: number): void {
-		const estimatedMs = Math.round(items * this.#costPerItem());
+		const estimatedMs = Math.round(items * this.#cost.value());
 		if (estimatedMs > MAX_UPDATE_MS)
 			throw new ActorError(
 				"limit",
@@ -212,25 +269,14 @@ export class ApplyBudget {
 			this.#actor.charge(spent);
 			if (connId !== undefined) this.#connection(connId).charge(spent);
 			const count = items?.() ?? 0;
-			if (count >= LEARN_MIN_ITEMS) this.#learn(Math.max(0, spent - NOISE_MS) / count);
+			if (count >= LEARN_MIN_ITEMS) this.#cost.learn(Math.max(0, spent - NOISE_MS) / count);
+			else if (count > 0 && spent >= SUSPECT_MIN_MS) this.#suspect.learn(spent / count);
 		}
 	}
 
 	/** Forgets a connection that is gone. */
 	drop(connId: string): void {
 		this.#connections.delete(connId);
-	}
-
-	#costPerItem(): number {
-		const age = this.#now() - this.#learntAt;
-		return this.#msPerItem * 0.5 ** (age / COST_HALF_LIFE_MS);
-	}
-
-	#learn(msPerItem: number): void {
-		const now = this.#costPerItem();
-		if (msPerItem < now) return;
-		this.#msPerItem = msPerItem;
-		this.#learntAt = this.#now();
 	}
 
 	#connection(connId: string): TimeBucket {

@@ -10,7 +10,8 @@ import * as syncProtocol from "y-protocols/sync";
 import * as Y from "yjs";
 import type { ActorKv } from "../actor/kv.js";
 import { ActorError } from "../protocol/errors.js";
-import { ApplyBudget } from "./apply-budget.js";
+import { ApplyBudget, MAX_UPDATE_MS } from "./apply-budget.js";
+import { type ApplyVerifier, sharedApplyVerifier } from "./apply-verifier.js";
 import { AwarenessOwners, awarenessClientsOf } from "./awareness-guard.js";
 import { invalid } from "./parts.js";
 import { conflictVisits } from "./update-cost.js";
@@ -120,6 +121,10 @@ export class ActorDocument {
 
 	/** The loop's time spent on clients' updates (apply-budget.ts). */
 	readonly #budget: ApplyBudget;
+	/** Where costly updates are tried first (apply-verifier.ts). */
+	readonly #verifier: ApplyVerifier;
+	/** Settles when the update being tried on the worker is applied or refused. */
+	#verifying: Promise<void> | undefined;
 	/** The largest the document may grow, encoded (bytes). */
 	readonly #maxBytes: number;
 	/**
@@ -137,9 +142,11 @@ export class ActorDocument {
 		logged: number,
 		budget: ApplyBudget,
 		maxBytes: number,
+		verifier: ApplyVerifier,
 	) {
 		this.#kv = kv;
 		this.#budget = budget;
+		this.#verifier = verifier;
 		this.#maxBytes = maxBytes;
 		this.#compactEvery = compactEvery;
 		this.#nextSeq = nextSeq;
@@ -155,12 +162,21 @@ export class ActorDocument {
 		compactEvery: number,
 		budget: ApplyBudget = new ApplyBudget(),
 		maxBytes = Number.POSITIVE_INFINITY,
+		verifier: ApplyVerifier = sharedApplyVerifier(),
 	): Promise<ActorDocument> {
 		const chunks = await kv.list(SNAPSHOT_PREFIX, { keyType: "text", type: "binary" });
 		const log = loggedUpdates(await kv.list(LOG_PREFIX, { keyType: "text", type: "binary" }));
 		const lastSeq = log.at(-1)?.seq;
 		const nextSeq = lastSeq === undefined ? 0 : lastSeq + 1;
-		const document = new ActorDocument(kv, compactEvery, nextSeq, log.length, budget, maxBytes);
+		const document = new ActorDocument(
+			kv,
+			compactEvery,
+			nextSeq,
+			log.length,
+			budget,
+			maxBytes,
+			verifier,
+		);
 		for (const [, chunk] of chunks) document.#sizeBound += chunk.byteLength;
 		for (const { update } of log) document.#sizeBound += update.byteLength;
 		Y.transact(document.doc, () => {
@@ -279,39 +295,79 @@ export class ActorDocument {
 	 * update is checked, then applied (`canWrite` false: refused), within the
 	 * budget of loop time (apply-budget.ts; `lasting` false: a call over HTTP,
 	 * whose connection ends with it, counts against the actor's and the
-	 * process's only, its step 1 too).
+	 * process's only, its step 1 too). A costly update is applied to a copy
+	 * on a worker first (apply-verifier.ts); messages that come meanwhile
+	 * wait, so updates apply in the order they came.
 	 */
-	sync(message: Uint8Array, connId: string, canWrite: boolean, lasting = true): Uint8Array[] {
-		// A step 1 over a connection is outside the budget: a provider refused
-		// as busy syncs again with one, and must not be refused for its cost
-		// (a connection asks for a large answer at most once a second).
-		if (lasting && message[0] === syncProtocol.messageYjsSyncStep1)
-			return this.#handle(message, connId, canWrite, () => {});
-		const budgeted = lasting ? connId : undefined;
-		this.#budget.admit(budgeted);
-		let items = 0;
-		return this.#budget.measure(
-			budgeted,
-			() =>
-				this.#handle(message, connId, canWrite, (count, visits) => {
-					items = count;
-					this.#budget.checkUpdate(count, visits);
-				}),
-			() => items,
-		);
-	}
-
-	/**
-	 * {@link sync}'s work; `counted` hears an update's item count, and how
-	 * many of the document's items placing it would scan, before it is
-	 * applied (and may refuse it).
-	 */
-	#handle(
+	async sync(
 		message: Uint8Array,
 		connId: string,
 		canWrite: boolean,
-		counted: (items: number, visits: number) => void,
-	): Uint8Array[] {
+		lasting = true,
+	): Promise<Uint8Array[]> {
+		while (this.#verifying !== undefined) await this.#verifying;
+		// A step 1 over a connection is outside the budget: a provider refused
+		// as busy syncs again with one, and must not be refused for its cost
+		// (a connection asks for a large answer at most once a second).
+		if (lasting && message[0] === syncProtocol.messageYjsSyncStep1) {
+			const read = this.#read(message, canWrite);
+			return read.replies ?? [];
+		}
+		const budgeted = lasting ? connId : undefined;
+		this.#budget.admit(budgeted);
+		const read = this.#budget.measure(budgeted, () => this.#read(message, canWrite));
+		if (read.replies !== undefined) return read.replies;
+		const { update, items, visits } = read;
+		if (!this.#budget.isCostly(items, visits) || !this.#verifier.available)
+			return this.#budget.measure(
+				budgeted,
+				() => this.#apply(update, connId),
+				() => items,
+			);
+		const verified = (async () => {
+			try {
+				await this.#verify(budgeted, update);
+				return this.#budget.measure(
+					budgeted,
+					() => this.#apply(update, connId),
+					() => items,
+				);
+			} finally {
+				this.#verifying = undefined;
+			}
+		})();
+		this.#verifying = verified.then(
+			() => {},
+			() => {},
+		);
+		return verified;
+	}
+
+	/** Applies `update` to a copy of the document on the worker first; throws what that refuses. */
+	async #verify(connId: string | undefined, update: Uint8Array): Promise<void> {
+		const state = this.#budget.measure(connId, () => Y.encodeStateAsUpdate(this.doc));
+		try {
+			const { totalMs } = await this.#verifier.verify(state, update, MAX_UPDATE_MS);
+			this.#budget.chargeOffLoop(connId, totalMs);
+		} catch (error) {
+			// Refused after the limit's time on the worker: that much is charged.
+			this.#budget.chargeOffLoop(connId, MAX_UPDATE_MS);
+			throw error;
+		}
+	}
+
+	/**
+	 * Reads a sync message: a step 1 is answered at once (`replies`); an
+	 * update is checked (its shape, the document's size, what placing it
+	 * would scan, the budget's estimates) and returned with its item count
+	 * and scans, to apply.
+	 */
+	#read(
+		message: Uint8Array,
+		canWrite: boolean,
+	):
+		| { replies: Uint8Array[] }
+		| { replies?: undefined; update: Uint8Array; items: number; visits: number } {
 		const decoder = decoding.createDecoder(message);
 		let type: number;
 		try {
@@ -329,7 +385,7 @@ export class ActorDocument {
 			}
 			const step1 = encoding.createEncoder();
 			syncProtocol.writeSyncStep1(step1, this.doc);
-			return [this.#step2(stateVector), encoding.toUint8Array(step1)];
+			return { replies: [this.#step2(stateVector), encoding.toUint8Array(step1)] };
 		}
 		if (type !== syncProtocol.messageYjsSyncStep2 && type !== syncProtocol.messageYjsUpdate)
 			throw invalid(`unknown message type ${type}`);
@@ -343,7 +399,13 @@ export class ActorDocument {
 			throw new ActorError("auth", "forbidden", "This connection may not edit the document");
 		const shape = checkUpdateShape(update);
 		this.#checkSize(update);
-		counted(shape.items, conflictVisits(this.doc, shape.structs));
+		const visits = conflictVisits(this.doc, shape.structs);
+		this.#budget.checkUpdate(shape.items, visits);
+		return { update, items: shape.items, visits };
+	}
+
+	/** Applies a checked update; answers with the server's step 1 when it depended on changes the document lacks. */
+	#apply(update: Uint8Array, connId: string): Uint8Array[] {
 		let failure: unknown;
 		try {
 			Y.applyUpdate(this.doc, update, connId);

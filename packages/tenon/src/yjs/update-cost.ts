@@ -151,6 +151,13 @@ class NewItems {
 export function conflictVisits(doc: Y.Doc, structs: readonly Struct[]): number {
 	const store = doc.store;
 	const added = new NewItems();
+	/** Root types' names, looked up once (a document may have thousands). */
+	let roots: Map<SharedType, string> | undefined;
+	const typeKey = (type: SharedType): string => {
+		if (type._item !== null) return idKey(type._item.id);
+		roots ??= new Map([...doc.share].map(([name, shared]) => [shared as SharedType, name]));
+		return `root:${roots.get(type) ?? "?"}`;
+	};
 	/** Walks done, by start and end (each once). */
 	const walks = new Map<string, number>();
 	let walked = 0;
@@ -163,7 +170,7 @@ export function conflictVisits(doc: Y.Doc, structs: readonly Struct[]): number {
 	const scan = (
 		item: NewItem,
 		scanKey: string,
-		start: () => { first: Y.Item | null; origin: Y.ID | null; skipped: number },
+		start: (limit: number) => { first: Y.Item | null; origin: Y.ID | null; skipped: number },
 		right: Y.ID | null,
 	): void => {
 		const earlier = right === null ? undefined : added.at(right);
@@ -176,18 +183,20 @@ export function conflictVisits(doc: Y.Doc, structs: readonly Struct[]): number {
 			if (known !== undefined) count = known;
 			else {
 				const left = WALK_LIMIT - walked;
-				const from = start();
-				count =
-					left <= 0
-						? WALK_LIMIT
-						: from.skipped +
-							walkConflicts(
-								store,
-								from.first,
-								from.origin,
-								end === "end" ? null : right,
-								left - from.skipped,
-							);
+				if (left <= 0) count = WALK_LIMIT;
+				else {
+					// The budget is checked first: a start may walk a map key's history.
+					const from = start(left);
+					count =
+						from.skipped +
+						walkConflicts(
+							store,
+							from.first,
+							from.origin,
+							end === "end" ? null : right,
+							left - from.skipped,
+						);
+				}
 				walked += count;
 				// A walk cut short counts as the longest any walk may be.
 				if (walked >= WALK_LIMIT) count = WALK_LIMIT;
@@ -275,17 +284,17 @@ export function conflictVisits(doc: Y.Doc, structs: readonly Struct[]): number {
 		const parent = item.parent;
 		if (parent === undefined) continue;
 		const sub = item.sub;
-		const scanKey = `start:${typeKey(doc, parent)}/${sub ?? ""}`;
+		const scanKey = `start:${typeKey(parent)}/${sub ?? ""}`;
 		item.scanKey = scanKey;
 		if (item.clean) continue;
 		scan(
 			item,
 			scanKey,
-			() => {
+			(limit) => {
 				let first: Y.Item | null = sub === null ? parent._start : (parent._map.get(sub) ?? null);
 				let history = 0;
 				// A map key's earlier values are walked first (Yjs walks them too).
-				while (sub !== null && first?.left != null && history < WALK_LIMIT) {
+				while (sub !== null && first?.left != null && history < limit) {
 					first = first.left;
 					history++;
 				}
@@ -295,11 +304,4 @@ export function conflictVisits(doc: Y.Doc, structs: readonly Struct[]): number {
 		);
 	}
 	return visits;
-}
-
-/** A type's key among the document's: its item's id, or its root name. */
-function typeKey(doc: Y.Doc, type: SharedType): string {
-	if (type._item !== null) return idKey(type._item.id);
-	for (const [name, shared] of doc.share) if (shared === type) return `root:${name}`;
-	return "root:?";
 }

@@ -8,9 +8,11 @@ import * as Y from "yjs";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { ApplyBudget, MAX_CONFLICT_VISITS, TimeBucket } from "../../src/yjs/apply-budget.js";
+import { ApplyVerifier } from "../../src/yjs/apply-verifier.js";
 import { yjsActor } from "../../src/yjs/index.js";
 import { conflictVisits } from "../../src/yjs/update-cost.js";
 import { conflictingInserts, updateMessage } from "./fixtures.js";
+import { handBuilt, hostileShapes } from "./hostile-shapes.js";
 
 /**
  * Applies `update` and returns the items Yjs's conflict loop visited, at
@@ -182,14 +184,14 @@ describe("the conflict scan estimate", () => {
 		// Before: each new document took one ~2 s stall (the learnt cost knew the cheap first update only).
 		for (const key of ["a", "b", "c"]) {
 			const handle = t.client.doc.getOrCreate(key);
-			await handle.yjsSync(updateMessage(conflictingInserts(300, 1)));
-			await expect(handle.yjsSync(updateMessage(conflictingInserts(300, 2)))).rejects.toMatchObject(
-				{
-					group: "limit",
-					code: "yjs_update_too_complex",
-					metadata: { limit: MAX_CONFLICT_VISITS, estimatedVisits: expect.any(Number) },
-				},
-			);
+			await syncDecided(handle, updateMessage(conflictingInserts(300, 1)));
+			await expect(
+				syncDecided(handle, updateMessage(conflictingInserts(300, 2))),
+			).rejects.toMatchObject({
+				group: "limit",
+				code: "yjs_update_too_complex",
+				metadata: { limit: MAX_CONFLICT_VISITS, estimatedVisits: expect.any(Number) },
+			});
 			expect(await handle.length()).toBe(15 * 300);
 		}
 		expect(performance.now() - started).toBeLessThan(3_000);
@@ -216,5 +218,110 @@ describe("the conflict scan estimate", () => {
 		);
 		now += 20_000;
 		expect(() => fresh.checkUpdate(64, 20_000)).not.toThrow();
+	});
+});
+
+/**
+ * Sends `message` as a provider would: waits out `limit/yjs_busy` (the
+ * process's share, shared by every test in this file) and sends it again.
+ */
+async function syncDecided(
+	handle: { yjsSync(message: Uint8Array): Promise<Uint8Array[]> },
+	message: Uint8Array,
+): Promise<Uint8Array[]> {
+	for (;;) {
+		try {
+			return await handle.yjsSync(message);
+		} catch (error) {
+			const { code, metadata } = error as { code?: string; metadata?: { retryAfterMs?: number } };
+			if (code !== "yjs_busy") throw error;
+			await new Promise((resolve) => setTimeout(resolve, metadata?.retryAfterMs ?? 100));
+		}
+	}
+}
+
+describe("updates tried on a copy first", () => {
+	const shapes = Object.entries(hostileShapes);
+
+	it.each(shapes)(
+		"refuses %s without blocking the loop, and keeps serving",
+		async (_name, make) => {
+			const doc = yjsActor({
+				actions: { stateVector: (c) => Y.encodeStateVector(c.vars.document.doc) },
+			});
+			await using t = await setupTest(setup({ use: { doc }, logLevel: "silent" }));
+			const handle = t.client.doc.getOrCreate("target");
+			const updates = make();
+			const last = updates.pop() as Uint8Array;
+			for (const update of updates) await syncDecided(handle, updateMessage(update));
+			const before = await handle.stateVector();
+			let worst = 0;
+			let at = performance.now();
+			const ticker = setInterval(() => {
+				const now = performance.now();
+				worst = Math.max(worst, now - at);
+				at = now;
+			}, 10);
+			try {
+				await expect(syncDecided(handle, updateMessage(last))).rejects.toMatchObject({
+					group: "limit",
+					code: "yjs_update_too_complex",
+				});
+			} finally {
+				clearInterval(ticker);
+			}
+			// Applied directly, each of these blocked the loop for 0.5 to 5 s here.
+			expect(worst).toBeLessThan(400);
+			expect(await handle.stateVector()).toEqual(before);
+			const small = new Y.Doc();
+			small.getText("notes").insert(0, "still served");
+			await syncDecided(handle, updateMessage(Y.encodeStateAsUpdate(small)));
+		},
+	);
+
+	it("times an update on a worker, abandons one past the limit, and refuses one Yjs cannot apply", async () => {
+		const verifier = new ApplyVerifier();
+		try {
+			const doc = new Y.Doc();
+			doc.getText("text").insert(0, "hello");
+			const state = Y.encodeStateAsUpdate(doc);
+			const edit = new Y.Doc();
+			Y.applyUpdate(edit, state);
+			edit.getText("text").insert(5, " world");
+			const cheap = Y.encodeStateAsUpdate(edit, Y.encodeStateVector(doc));
+			const timed = await verifier.verify(state, cheap, 250);
+			expect(timed.applyMs).toBeLessThan(250);
+			expect(timed.totalMs).toBeGreaterThanOrEqual(timed.applyMs);
+			const [costly] = (hostileShapes["map values with no origin"] as () => Uint8Array[])();
+			await expect(
+				verifier.verify(new Uint8Array(0), costly as Uint8Array, 50),
+			).rejects.toMatchObject({
+				code: "yjs_update_too_complex",
+				metadata: { limitMs: 50 },
+			});
+			// A new worker takes the next one.
+			expect((await verifier.verify(Y.encodeStateAsUpdate(doc), cheap, 250)).applyMs).toBeLessThan(
+				250,
+			);
+			// An item whose right neighbour is a later clock of its own client: Yjs throws while placing it.
+			const broken = handBuilt([
+				{
+					client: 5,
+					items: [
+						{ parent: "t", content: new Y.ContentString("a") },
+						{
+							origin: Y.createID(5, 0),
+							right: Y.createID(5, 9),
+							content: new Y.ContentString("b"),
+						},
+					],
+				},
+			]);
+			await expect(verifier.verify(new Uint8Array(0), broken, 250)).rejects.toMatchObject({
+				code: "invalid_yjs_message",
+			});
+		} finally {
+			await verifier.close();
+		}
 	});
 });
