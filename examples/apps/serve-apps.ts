@@ -30,7 +30,13 @@ export async function serveApps(request: Request): Promise<Response | undefined>
 	if (url.pathname === "/" || url.pathname === "/apps")
 		return Response.redirect(new URL("/apps/", url), 302);
 	if (!url.pathname.startsWith("/apps/")) return undefined;
-	let relative = decodeURIComponent(url.pathname.slice("/apps/".length));
+	let relative: string;
+	try {
+		relative = decodeURIComponent(url.pathname.slice("/apps/".length));
+	} catch {
+		// Not UTF-8 once decoded (`%E0`): no such file, and no error logged for it.
+		return new Response("Bad request: a malformed path", { status: 400 });
+	}
 	if (relative === "" || relative.endsWith("/")) relative += "index.html";
 	const file = normalize(join(DIST, relative));
 	// Never outside dist (`..`, encoded or not).

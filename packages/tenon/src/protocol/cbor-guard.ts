@@ -1,10 +1,17 @@
 // A linear pre-check of CBOR from clients, before cbor-x decodes it. The
 // decoder itself is not safe against every input: value-sharing tags (28/29)
 // build graphs whose size explodes when walked or re-encoded, and bignums
-// (tags 2/3) decode in time quadratic in their length. This scan walks the
-// bytes once, with an explicit stack (no recursion), and refuses those
-// before any of them is built. It also counts items and containers against
-// the limits of value-limits.ts.
+// (tags 2/3) decode in time quadratic in their length. cbor-x also reads its
+// own extensions in any input, whatever the options it encodes with: packed
+// values (tags 51 and 6, and the prefix and suffix ranges) share and
+// concatenate earlier values, so a kilobyte can describe 2^40 items or a few
+// hundred kilobytes gigabytes (an attacker probe, 2026-11-25: a 711-byte
+// request blocked the loop for 2.9 s, a 209 KB one killed the process out
+// of memory), and record structures (tags 105, 0xdff9 and up) compile a
+// function per record shape. Tenon's encoders use none of them. This scan
+// walks the bytes once, with an explicit stack (no recursion), and refuses
+// those before any of them is built. It also counts items and containers
+// against the limits of value-limits.ts.
 import {
 	containersProblem,
 	itemsProblem,
@@ -100,6 +107,7 @@ export function cborProblem(bytes: Uint8Array, countParts = false): string | und
 			case 6:
 				if (argument === TAG_SHAREABLE || argument === TAG_SHARED_REF)
 					return "a value-sharing tag (28/29)";
+				if (isDecoderExtension(argument)) return `a cbor-x extension tag (${argument})`;
 				if (argument === TAG_POS_BIGNUM || argument === TAG_NEG_BIGNUM) bignumNext = true;
 				if (open >= MAX_CBOR_DEPTH) return "nesting too deep";
 				// A tag wraps exactly one item.
@@ -110,6 +118,27 @@ export function cborProblem(bytes: Uint8Array, countParts = false): string | und
 	}
 	if (open > 0 || bignumNext) return "the input ends inside a value";
 	return undefined;
+}
+
+/**
+ * Tags cbor-x gives a meaning of its own when decoding (decode.js): packed
+ * values (references 6, tables 51, prefixes and suffixes 216 to 255 and
+ * 27647 to 32767), bundled strings (14, 15) and records (105, and every tag
+ * from 0xdff9 on, including the packed ranges past 2^30). Any other tag
+ * decodes to what it wraps, a value Tenon knows (dates, bignums, sets, maps,
+ * typed arrays), or a tag object that the plain-data check refuses.
+ */
+function isDecoderExtension(tag: number): boolean {
+	return (
+		tag === 6 ||
+		tag === 14 ||
+		tag === 15 ||
+		tag === 51 ||
+		tag === 105 ||
+		(tag >= 216 && tag <= 255) ||
+		(tag >= 27647 && tag <= 32767) ||
+		tag >= 0xdff9
+	);
 }
 
 /** The open containers' counts (a count fits: it is at most the input's length). */

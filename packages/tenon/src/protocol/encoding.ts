@@ -173,10 +173,12 @@ export function decodeValue(
 	}
 }
 
-// "__proto__" as a CBOR text string (major type 3, length 9). cbor-x renames
-// such map keys to "__proto_" (to protect prototypes), so a value holding one
-// would not come back as sent: it is refused instead.
-const CBOR_PROTO_KEY = Uint8Array.of(0x69, ...new TextEncoder().encode("__proto__"));
+// cbor-x renames "__proto__" map keys to "__proto_" (to protect prototypes),
+// so a value holding one would not come back as sent: it is refused instead.
+// The key is found in the bytes as "__proto", whatever length header it has
+// (an attacker probe sent the long form, 0x78 0x09, past a check of the
+// short one); cbor-x refuses text in chunks (indefinite length) outright.
+const PROTO_PREFIX = new TextEncoder().encode("__proto");
 
 function containsBytes(haystack: Uint8Array, needle: Uint8Array): boolean {
 	const first = needle[0] as number;
@@ -186,6 +188,11 @@ function containsBytes(haystack: Uint8Array, needle: Uint8Array): boolean {
 		return true;
 	}
 	return false;
+}
+
+/** True when CBOR `bytes` may hold a "__proto__" key (then the decoded value is looked at). */
+function mayHoldProtoKey(bytes: Uint8Array): boolean {
+	return containsBytes(bytes, PROTO_PREFIX);
 }
 
 function hasRenamedProtoKey(value: unknown, depth: number): boolean {
@@ -234,11 +241,7 @@ export function notPlainError(
 ): ActorError | undefined {
 	const found = findNotPlain(value, path, true);
 	if (found) return errors.invalidValue(found.path, found.what);
-	if (
-		typeof data !== "string" &&
-		containsBytes(data, CBOR_PROTO_KEY) &&
-		hasRenamedProtoKey(value, 0)
-	)
+	if (typeof data !== "string" && mayHoldProtoKey(data) && hasRenamedProtoKey(value, 0))
 		return errors.invalidValue(path, "a value with a '__proto__' key");
 	return undefined;
 }
@@ -264,7 +267,7 @@ export function decodeUntrustedInput(bytes: Uint8Array): unknown {
 	}
 	const found = findNotPlain(value, "input", true);
 	if (found) throw errors.invalidInput(`${found.path} is ${found.what}`);
-	if (containsBytes(bytes, CBOR_PROTO_KEY) && hasRenamedProtoKey(value, 0))
+	if (mayHoldProtoKey(bytes) && hasRenamedProtoKey(value, 0))
 		throw errors.invalidInput("a '__proto__' key");
 	return value;
 }

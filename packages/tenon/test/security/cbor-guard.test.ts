@@ -39,7 +39,7 @@ it("counts nesting through arrays, indefinite arrays and tags alike", () => {
 	for (const [open, close] of [
 		[[0x81], []], // definite arrays of one item
 		[[0x9f], [0xff]], // indefinite arrays, each closed by a break
-		[[0xc6], []], // tag 6, wrapping one item
+		[[0xc1], []], // tag 1, wrapping one item
 	] as const) {
 		expect(cborProblem(nested(MAX_CBOR_DEPTH, open, close))).toBeUndefined();
 		expect(cborProblem(nested(MAX_CBOR_DEPTH + 1, open, close))).toBe("nesting too deep");
