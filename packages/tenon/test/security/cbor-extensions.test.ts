@@ -167,7 +167,7 @@ describe("cbor-x's own extensions", () => {
 			{
 				method: "POST",
 				headers: { "content-type": "application/octet-stream", "x-rivet-encoding": "cbor" },
-				body: packedDag(28),
+				body: new Blob([packedDag(28)]),
 			},
 		);
 		expect(response.status).toBe(400);
