@@ -16,6 +16,7 @@ import {
 	decodeValue,
 } from "../../src/protocol/encoding.js";
 import { setupTest } from "../../src/test/index.js";
+import { outcome, postCbor } from "../helpers/raw.js";
 
 /** A CBOR head: major type and argument. */
 function head(major: number, n: number): number[] {
@@ -162,15 +163,11 @@ describe("cbor-x's own extensions", () => {
 		});
 		await using t = await setupTest(setup({ use: { counter }, logLevel: "silent" }));
 		const started = performance.now();
-		const response = await fetch(
+		const answer = await postCbor(
 			`${t.url}/gateway/counter/action/increment?rvt-method=getOrCreate&rvt-key=a`,
-			{
-				method: "POST",
-				headers: { "content-type": "application/octet-stream", "x-rivet-encoding": "cbor" },
-				body: new Blob([packedDag(28)]),
-			},
+			packedDag(28),
 		);
-		expect(response.status).toBe(400);
+		expect(outcome(answer)).toEqual({ status: 400, group: "request", code: "malformed" });
 		expect(performance.now() - started).toBeLessThan(1_000);
 		expect(await t.client.counter.getOrCreate("a").increment()).toBe(1);
 	});
