@@ -1,6 +1,16 @@
-import { createRequire } from "node:module";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { ActorError } from "../protocol/errors.js";
+
+/**
+ * Node's modules, got when used (`process.getBuiltinModule`, Node 20.16 on):
+ * `tenon/yjs` also holds the browser's provider, and a static import would
+ * make bundlers for the browser warn about it, or fail.
+ */
+function nodeBuiltin<T>(id: string): T | undefined {
+	const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
+		.process;
+	return process?.getBuiltinModule?.(id) as T | undefined;
+}
 
 /**
  * Applies an update to a copy of a document on a worker thread, timed, before
@@ -128,7 +138,9 @@ export class ApplyVerifier {
 
 	#ensureWorker(): Worker {
 		if (this.#worker !== undefined) return this.#worker;
-		const worker = new Worker(WORKER_SOURCE, {
+		const threads = nodeBuiltin<typeof import("node:worker_threads")>("node:worker_threads");
+		if (threads === undefined) throw new Error("worker threads are not available here");
+		const worker = new threads.Worker(WORKER_SOURCE, {
 			eval: true,
 			workerData: { yjs: this.#yjsPath },
 			// A copy of a large document needs room of its own, not the app's.
@@ -207,8 +219,10 @@ export class ApplyVerifier {
 
 /** Where Yjs's CommonJS build is, seen from here; undefined when it cannot be found. */
 function resolveYjs(): string | undefined {
+	const modules = nodeBuiltin<typeof import("node:module")>("node:module");
+	if (modules === undefined || nodeBuiltin("node:worker_threads") === undefined) return undefined;
 	try {
-		return createRequire(import.meta.url).resolve("yjs");
+		return modules.createRequire(import.meta.url).resolve("yjs");
 	} catch {
 		return undefined;
 	}

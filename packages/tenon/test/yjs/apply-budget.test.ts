@@ -254,13 +254,24 @@ describe("the apply budget", () => {
 		const doc = new Y.Doc();
 		const provider = new TenonYjsProvider(doc, watched);
 		await provider.whenSynced();
-		await writer.yjsSync(smallEdit("spend")).catch(() => {});
-		const started = performance.now();
-		doc.getText("text").insert(0, "hello");
-		await expect.poll(() => writer.text(), { timeout: 5_000, interval: 20 }).toBe("hello");
+		// The bucket refills within milliseconds: on a busy machine the edit may come after
+		// that, and is not refused; then it is tried again (a race of the test, not the provider).
+		let tookMs = Number.POSITIVE_INFINITY;
+		for (let attempt = 0; attempt < 5 && refusals.length === 0; attempt++) {
+			await writer.yjsSync(smallEdit(`spend ${attempt}`)).catch(() => {});
+			const started = performance.now();
+			doc.getText("text").insert(0, `${attempt}`);
+			await expect
+				.poll(async () => (await writer.text()).startsWith(`${attempt}`), {
+					timeout: 5_000,
+					interval: 20,
+				})
+				.toBe(true);
+			tookMs = performance.now() - started;
+		}
 		expect(refusals).toContainEqual(expect.objectContaining({ code: "yjs_busy" }));
 		// Its backoff starts at a second; the server asked for a few milliseconds.
-		expect(performance.now() - started).toBeLessThan(900);
+		expect(tookMs).toBeLessThan(900);
 		provider.destroy();
 		await writer.dispose();
 	});
