@@ -75,11 +75,13 @@ const LEARN_MIN_ITEMS = 64;
 const NOISE_MS = 5;
 
 /**
- * A smaller update that took this long makes the document a suspect: its
- * updates are checked on a copy first while that cost per item lasts (a
- * pause costs checks, not refusals).
+ * A smaller update that took this long, the second time within a minute,
+ * makes the document a suspect: its updates are checked on a copy first
+ * while that cost per item lasts (one pause of the process costs nothing; a
+ * pause that comes back costs checks, not refusals).
  */
 const SUSPECT_MIN_MS = 50;
+const SUSPECT_AGAIN_MS = 60_000;
 
 /** A bucket of milliseconds that refills at a rate; one charge may overdraw it, down to `-maxDebtMs`. */
 export class TimeBucket {
@@ -155,8 +157,9 @@ export class ApplyBudget {
 	readonly #connections = new Map<string, TimeBucket>();
 	/** The highest cost per item seen lately (ms). */
 	readonly #cost: DecayingMax;
-	/** The same, from small updates that were slow (see {@link SUSPECT_MIN_MS}). */
+	/** The same, from small updates that were slow (see {@link SUSPECT_MIN_MS}), and when one last was. */
 	readonly #suspect: DecayingMax;
+	#slowSmallAt = Number.NEGATIVE_INFINITY;
 
 	constructor(
 		rates: ApplyBudgetRates = DEFAULT_APPLY_RATES,
@@ -270,7 +273,11 @@ export class ApplyBudget {
 			if (connId !== undefined) this.#connection(connId).charge(spent);
 			const count = items?.() ?? 0;
 			if (count >= LEARN_MIN_ITEMS) this.#cost.learn(Math.max(0, spent - NOISE_MS) / count);
-			else if (count > 0 && spent >= SUSPECT_MIN_MS) this.#suspect.learn(spent / count);
+			else if (count > 0 && spent >= SUSPECT_MIN_MS) {
+				const now = this.#now();
+				if (now - this.#slowSmallAt <= SUSPECT_AGAIN_MS) this.#suspect.learn(spent / count);
+				this.#slowSmallAt = now;
+			}
 		}
 	}
 

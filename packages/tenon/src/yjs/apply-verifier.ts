@@ -63,12 +63,19 @@ parentPort.on("message", ({ id, state, update }) => {
 });
 `;
 
-/** Longest a copy of a document may take to make (a document is at most 64 MiB by default), ms. */
-const PREPARE_LIMIT_MS = 60_000;
+/** Longest a copy of a document may take to make, ms: well within an action's timeout. */
+const PREPARE_LIMIT_MS = 20_000;
+
+/** Updates waiting for the worker at most; past it, `limit/yjs_busy`. */
+const MAX_WAITING = 8;
+
+/** Workers lost in a row (none finishing a job) before the verifier stops trying. */
+const MAX_FAILURES = 3;
 
 interface Job {
 	id: number;
-	state: Uint8Array;
+	/** The document's encoding, made when the worker takes the job. */
+	state: () => Uint8Array;
 	update: Uint8Array;
 	limitMs: number;
 	resolve(verified: Verified): void;
@@ -87,14 +94,19 @@ export class ApplyVerifier {
 	#current: Job | undefined;
 	#timer: ReturnType<typeof setTimeout> | undefined;
 	#nextId = 1;
+	/** Workers lost in a row; at {@link MAX_FAILURES}, the verifier is off. */
+	#failures = 0;
 
 	constructor(yjsPath = resolveYjs()) {
 		this.#yjsPath = yjsPath;
 	}
 
-	/** False where Yjs cannot be loaded in a worker (bundled into the app): updates are not verified. */
+	/**
+	 * False where Yjs cannot be loaded in a worker (bundled into the app, no
+	 * worker threads allowed), or workers kept failing: updates are not tried first.
+	 */
 	get available(): boolean {
-		return this.#yjsPath !== undefined;
+		return this.#yjsPath !== undefined && this.#failures < MAX_FAILURES;
 	}
 
 	/**
@@ -103,37 +115,71 @@ export class ApplyVerifier {
 	 * when it takes over `limitMs`, or `request/invalid_yjs_message` when Yjs
 	 * throws.
 	 */
-	verify(state: Uint8Array, update: Uint8Array, limitMs: number): Promise<Verified> {
+	verify(state: () => Uint8Array, update: Uint8Array, limitMs: number): Promise<Verified> {
+		if (this.#queue.length >= MAX_WAITING)
+			return Promise.reject(
+				new ActorError(
+					"limit",
+					"yjs_busy",
+					"Too many document updates wait to be checked; try again in a second",
+					{ retryAfterMs: 1_000 },
+				),
+			);
 		return new Promise((resolve, reject) => {
 			this.#queue.push({ id: this.#nextId++, state, update, limitMs, resolve, reject });
 			if (this.#current === undefined) this.#next();
 		});
 	}
 
-	/** Stops the worker (tests; a process exits with it anyway: it is unreferenced). */
+	/** Stops the worker; a job on it is refused (tests; a process exits with it anyway: it is unreferenced). */
 	async close(): Promise<void> {
 		const worker = this.#worker;
 		this.#worker = undefined;
+		this.#fail(new Error("the verifier was closed"));
 		await worker?.terminate();
 	}
 
 	#next(): void {
-		const job = this.#queue.shift();
-		this.#current = job;
-		if (job === undefined) {
-			this.#worker?.unref();
-			return;
+		for (;;) {
+			const job = this.#queue.shift();
+			this.#current = job;
+			if (job === undefined) {
+				this.#worker?.unref();
+				return;
+			}
+			try {
+				const state = job.state();
+				const worker = this.#ensureWorker();
+				worker.ref();
+				this.#arm(job, PREPARE_LIMIT_MS);
+				// The state is an encoding made for this job: moved, not copied; the
+				// update is copied alone (a view would carry its whole buffer).
+				const whole = state.byteOffset === 0 && state.byteLength === state.buffer.byteLength;
+				worker.postMessage(
+					{ id: job.id, state, update: job.update.slice() },
+					whole ? [state.buffer as ArrayBuffer] : [],
+				);
+				return;
+			} catch (error) {
+				// No worker here (permissions), or the encoding failed: refused, and the queue goes on.
+				this.#current = undefined;
+				if (this.#timer !== undefined) clearTimeout(this.#timer);
+				this.#timer = undefined;
+				this.#failures++;
+				job.reject(unchecked(error));
+			}
 		}
-		const worker = this.#ensureWorker();
-		worker.ref();
-		this.#arm(job, PREPARE_LIMIT_MS);
-		// The state is an encoding made for this job: moved, not copied.
-		const { state } = job;
-		const whole = state.byteOffset === 0 && state.byteLength === state.buffer.byteLength;
-		worker.postMessage(
-			{ id: job.id, state, update: job.update },
-			whole ? [state.buffer as ArrayBuffer] : [],
-		);
+	}
+
+	/** Refuses the job on the worker (if any) and takes the next. */
+	#fail(error: unknown): void {
+		if (this.#timer !== undefined) clearTimeout(this.#timer);
+		this.#timer = undefined;
+		const job = this.#current;
+		this.#current = undefined;
+		if (job === undefined) return;
+		job.reject(unchecked(error));
+		this.#next();
 	}
 
 	#ensureWorker(): Worker {
@@ -168,7 +214,12 @@ export class ApplyVerifier {
 		}
 		if (this.#timer !== undefined) clearTimeout(this.#timer);
 		this.#timer = undefined;
-		if (reply.phase === "done") job.resolve({ applyMs: reply.applyMs, totalMs: reply.totalMs });
+		this.#current = undefined;
+		this.#failures = 0;
+		// The timer starts when this side hears "applying": a busy loop hears it late.
+		if (reply.phase === "done" && reply.applyMs > job.limitMs) job.reject(tooSlow(job.limitMs));
+		else if (reply.phase === "done")
+			job.resolve({ applyMs: reply.applyMs, totalMs: reply.totalMs });
 		else
 			job.reject(
 				new ActorError(
@@ -187,34 +238,37 @@ export class ApplyVerifier {
 		const worker = this.#worker;
 		this.#worker = undefined;
 		void worker?.terminate();
-		job.reject(
-			new ActorError(
-				"limit",
-				"yjs_update_too_complex",
-				`This update took over ${job.limitMs} ms to apply to a copy of this document (at most ${job.limitMs}); send smaller updates`,
-				{ limitMs: job.limitMs },
-			),
-		);
+		this.#current = undefined;
+		job.reject(tooSlow(job.limitMs));
 		this.#next();
 	}
 
 	#lost(worker: Worker, error: unknown): void {
 		if (worker !== this.#worker) return;
 		this.#worker = undefined;
-		if (this.#timer !== undefined) clearTimeout(this.#timer);
-		this.#timer = undefined;
-		const job = this.#current;
-		// A worker out of memory on a copy: that update is refused like a slow one.
-		job?.reject(
-			new ActorError(
-				"limit",
-				"yjs_update_too_complex",
-				`This update could not be applied to a copy of this document (${String((error as Error)?.message ?? error)})`,
-				{ limitMs: job.limitMs },
-			),
-		);
-		if (job !== undefined) this.#next();
+		// A worker that cannot start (Yjs not loadable there) fails every job: after a few, off.
+		this.#failures++;
+		this.#fail(error);
 	}
+}
+
+function tooSlow(limitMs: number): ActorError {
+	return new ActorError(
+		"limit",
+		"yjs_update_too_complex",
+		`This update took over ${limitMs} ms to apply to a copy of this document (at most ${limitMs}); send smaller updates`,
+		{ limitMs },
+	);
+}
+
+/** A worker lost or not made (out of memory on a copy, not allowed): that update is refused like a slow one. */
+function unchecked(error: unknown): ActorError {
+	if (error instanceof ActorError) return error;
+	return new ActorError(
+		"limit",
+		"yjs_update_too_complex",
+		`This update could not be checked on a copy of this document (${String((error as Error)?.message ?? error)})`,
+	);
 }
 
 /** Where Yjs's CommonJS build is, seen from here; undefined when it cannot be found. */

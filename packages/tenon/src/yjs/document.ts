@@ -9,12 +9,12 @@ import {
 import * as syncProtocol from "y-protocols/sync";
 import * as Y from "yjs";
 import type { ActorKv } from "../actor/kv.js";
-import { ActorError } from "../protocol/errors.js";
+import { ActorError, errors } from "../protocol/errors.js";
 import { ApplyBudget, MAX_UPDATE_MS } from "./apply-budget.js";
 import { type ApplyVerifier, sharedApplyVerifier } from "./apply-verifier.js";
 import { AwarenessOwners, awarenessClientsOf } from "./awareness-guard.js";
 import { invalid } from "./parts.js";
-import { conflictVisits } from "./update-cost.js";
+import { conflictVisits, deletedItems, growthBound, SPLIT_BYTES } from "./update-cost.js";
 
 const SNAPSHOT_PREFIX = "yjs/snapshot/";
 const LOG_PREFIX = "yjs/log/";
@@ -59,7 +59,11 @@ export const MAX_UPDATE_CLIENTS = 16;
  * before anything is decoded. Returns the update's items (structs and
  * deleted ranges), by which its cost is estimated (apply-budget.ts).
  */
-function checkUpdateShape(update: Uint8Array): { items: number; structs: Structs } {
+function checkUpdateShape(update: Uint8Array): {
+	items: number;
+	structs: Structs;
+	deleted: ReturnType<typeof Y.decodeUpdate>["ds"];
+} {
 	let decoded: ReturnType<typeof Y.decodeUpdate>;
 	try {
 		const clients = decoding.readVarUint(decoding.createDecoder(update));
@@ -80,7 +84,11 @@ function checkUpdateShape(update: Uint8Array): { items: number; structs: Structs
 			throw invalid("subdocuments are not accepted");
 	let deletions = 0;
 	for (const ranges of decoded.ds.clients.values()) deletions += ranges.length;
-	return { items: decoded.structs.length + deletions, structs: decoded.structs };
+	return {
+		items: decoded.structs.length + deletions,
+		structs: decoded.structs,
+		deleted: decoded.ds,
+	};
 }
 
 type Structs = ReturnType<typeof Y.decodeUpdate>["structs"];
@@ -134,6 +142,11 @@ export class ActorDocument {
 	 */
 	#sizeBound = 0;
 	#measuredAt = -1;
+	/** What the update being applied may add to the document (see {@link growthBound}). */
+	#applying: number | undefined;
+	/** The log is full: folded into a snapshot after the apply (see {@link #log}). */
+	#compactDue = false;
+	#destroyed = false;
 
 	private constructor(
 		kv: ActorKv,
@@ -203,9 +216,24 @@ export class ActorDocument {
 				);
 		this.#logged++;
 		this.#loggedBytes += update.byteLength;
-		this.#sizeBound += update.byteLength;
-		// By count, and by bytes: a wake reads and applies the whole log.
-		if (this.#logged >= this.#compactEvery || this.#loggedBytes >= COMPACT_BYTES) this.#compact();
+		// A client's update was bounded when it was read; the actor's own edits, at twice their size.
+		this.#sizeBound += this.#applying ?? 2 * update.byteLength + 2 * SPLIT_BYTES;
+		// By count, and by bytes: a wake reads and applies the whole log. Not in the
+		// apply: its time would be charged to (and teach the cost of) the update that
+		// happened to fill the log; still in this turn, before its writes are awaited.
+		if (
+			!this.#compactDue &&
+			(this.#logged >= this.#compactEvery || this.#loggedBytes >= COMPACT_BYTES)
+		) {
+			this.#compactDue = true;
+			queueMicrotask(() => this.#compactIfDue());
+		}
+	}
+
+	#compactIfDue(): void {
+		if (!this.#compactDue || this.#destroyed) return;
+		this.#compactDue = false;
+		this.#compact();
 	}
 
 	/** Folds the log into one snapshot (in the same commit as the update that filled it). */
@@ -259,31 +287,30 @@ export class ActorDocument {
 	}
 
 	/**
-	 * Throws `limit/yjs_document_too_large` when `update` would grow the
-	 * document past its limit. The bound is checked first; near the limit,
-	 * the document is encoded (once per version: refused updates change
-	 * nothing, so asking again costs no new encoding) and the update's
-	 * part the document lacks is what counts.
+	 * Throws `limit/yjs_document_too_large` when an update that may add
+	 * `growth` bytes would take the document past its limit. The bound is
+	 * checked first; near the limit, the document is encoded (once per
+	 * version: refused updates change nothing, so asking again costs no new
+	 * encoding).
 	 */
-	#checkSize(update: Uint8Array): void {
-		if (this.#sizeBound + update.byteLength <= this.#maxBytes) return;
+	#checkSize(growth: number): void {
+		if (this.#sizeBound + growth <= this.#maxBytes) return;
 		if (this.#measuredAt !== this.#version) {
 			this.#sizeBound = Y.encodeStateAsUpdate(this.doc).byteLength;
 			this.#measuredAt = this.#version;
 		}
-		if (this.#sizeBound + update.byteLength <= this.#maxBytes) return;
-		const growth = Y.diffUpdate(update, Y.encodeStateVector(this.doc)).byteLength;
 		if (this.#sizeBound + growth <= this.#maxBytes) return;
 		throw new ActorError(
 			"limit",
 			"yjs_document_too_large",
-			`This document is ${this.#sizeBound} bytes and may grow to ${this.#maxBytes}; this update would add about ${growth}`,
+			`This document is ${this.#sizeBound} bytes and may grow to ${this.#maxBytes}; this update could add up to ${growth}`,
 			{ limit: this.#maxBytes, size: this.#sizeBound },
 		);
 	}
 
 	/** Waits for the writes of what this turn applied (they commit with it). */
 	async written(): Promise<void> {
+		this.#compactIfDue();
 		const pending = this.#pending;
 		this.#pending = [];
 		await Promise.all(pending);
@@ -317,21 +344,14 @@ export class ActorDocument {
 		this.#budget.admit(budgeted);
 		const read = this.#budget.measure(budgeted, () => this.#read(message, canWrite));
 		if (read.replies !== undefined) return read.replies;
-		const { update, items, visits } = read;
+		const { update, items, visits, growth } = read;
+		const apply = () => this.#apply(update, connId, growth);
 		if (!this.#budget.isCostly(items, visits) || !this.#verifier.available)
-			return this.#budget.measure(
-				budgeted,
-				() => this.#apply(update, connId),
-				() => items,
-			);
+			return this.#budget.measure(budgeted, apply, () => items);
 		const verified = (async () => {
 			try {
 				await this.#verify(budgeted, update);
-				return this.#budget.measure(
-					budgeted,
-					() => this.#apply(update, connId),
-					() => items,
-				);
+				return this.#budget.measure(budgeted, apply, () => items);
 			} finally {
 				this.#verifying = undefined;
 			}
@@ -345,13 +365,16 @@ export class ActorDocument {
 
 	/** Applies `update` to a copy of the document on the worker first; throws what that refuses. */
 	async #verify(connId: string | undefined, update: Uint8Array): Promise<void> {
-		const state = this.#budget.measure(connId, () => Y.encodeStateAsUpdate(this.doc));
+		// Encoded when the worker takes it (no copy waits in its queue); on the loop, so timed.
+		const state = () => this.#budget.measure(connId, () => Y.encodeStateAsUpdate(this.doc));
 		try {
-			const { totalMs } = await this.#verifier.verify(state, update, MAX_UPDATE_MS);
-			this.#budget.chargeOffLoop(connId, totalMs);
+			// The update's own time is charged, not the copy's (which grows with the document).
+			const { applyMs } = await this.#verifier.verify(state, update, MAX_UPDATE_MS);
+			this.#budget.chargeOffLoop(connId, applyMs);
 		} catch (error) {
 			// Refused after the limit's time on the worker: that much is charged.
-			this.#budget.chargeOffLoop(connId, MAX_UPDATE_MS);
+			if ((error as ActorError).code === "yjs_update_too_complex")
+				this.#budget.chargeOffLoop(connId, MAX_UPDATE_MS);
 			throw error;
 		}
 	}
@@ -367,7 +390,7 @@ export class ActorDocument {
 		canWrite: boolean,
 	):
 		| { replies: Uint8Array[] }
-		| { replies?: undefined; update: Uint8Array; items: number; visits: number } {
+		| { replies?: undefined; update: Uint8Array; items: number; visits: number; growth: number } {
 		const decoder = decoding.createDecoder(message);
 		let type: number;
 		try {
@@ -398,19 +421,28 @@ export class ActorDocument {
 		if (!canWrite)
 			throw new ActorError("auth", "forbidden", "This connection may not edit the document");
 		const shape = checkUpdateShape(update);
-		this.#checkSize(update);
+		let ranges = 0;
+		for (const list of shape.deleted.clients.values()) ranges += list.length;
+		const growth = growthBound(update, shape.structs.length, ranges);
+		this.#checkSize(growth);
+		const items = shape.structs.length + deletedItems(this.doc, shape.deleted);
 		const visits = conflictVisits(this.doc, shape.structs);
-		this.#budget.checkUpdate(shape.items, visits);
-		return { update, items: shape.items, visits };
+		this.#budget.checkUpdate(items, visits);
+		return { update, items, visits, growth };
 	}
 
 	/** Applies a checked update; answers with the server's step 1 when it depended on changes the document lacks. */
-	#apply(update: Uint8Array, connId: string): Uint8Array[] {
+	#apply(update: Uint8Array, connId: string, growth: number): Uint8Array[] {
+		// A check on the worker took a while: the actor may have gone to sleep meanwhile.
+		if (this.#destroyed) throw errors.actorStopping();
 		let failure: unknown;
+		this.#applying = growth;
 		try {
 			Y.applyUpdate(this.doc, update, connId);
 		} catch (error) {
 			failure = error;
+		} finally {
+			this.#applying = undefined;
 		}
 		if (failure !== undefined) throw invalid("an update that does not apply");
 		const store = this.doc.store;
@@ -475,6 +507,7 @@ export class ActorDocument {
 
 	/** The actor sleeps: timers stop (the awareness' own check). */
 	destroy(): void {
+		this.#destroyed = true;
 		this.awareness.destroy();
 		this.doc.destroy();
 	}

@@ -43,13 +43,18 @@ export function invalid(reason: string): ActorError {
 	return new ActorError("request", "invalid_yjs_message", `Invalid Yjs message: ${reason}`);
 }
 
+/** Room for a step 2's message type and length around a whole document, bytes. */
+const STEP2_HEADER = 16;
+
 /** Limits of {@link Uploads} and {@link Outbox}. */
 export interface PartLimits {
 	/** The largest message a client sends (in parts or over HTTP), or an update passed on, bytes. */
 	maxMessageBytes: number;
 	/**
 	 * The largest document, encoded (what a new client's step 2 carries), bytes:
-	 * the largest message the outbox keeps. Default: `maxMessageBytes`.
+	 * with a step 2's header, the largest message the outbox keeps. A
+	 * `yjsActor` sets it (64 MiB, at most `maxOutboxBytes`); without it, the
+	 * outbox keeps messages up to `maxMessageBytes`.
 	 */
 	maxDocumentBytes?: number;
 	/** Bytes all of an actor's connections may have in unfinished uploads. */
@@ -278,7 +283,7 @@ export class Outbox {
 		// An answer carries the document (up to its limit); an update passed on, a client's message.
 		const limit = passedOn
 			? this.#limits.maxMessageBytes
-			: Math.max(this.#limits.maxMessageBytes, this.#limits.maxDocumentBytes ?? 0);
+			: Math.max(this.#limits.maxMessageBytes, (this.#limits.maxDocumentBytes ?? 0) + STEP2_HEADER);
 		if (message.byteLength > limit)
 			throw new ActorError(
 				"message",

@@ -165,6 +165,33 @@ describe("the apply budget", () => {
 		expect(() => fresh.checkCost(100_000)).not.toThrow();
 	});
 
+	it("suspects a document whose small updates are slow twice within a minute, not once", () => {
+		let now = 0;
+		const clock = () => now;
+		const budget = new ApplyBudget(undefined, clock, new TimeBucket(1e9, 1e9, clock));
+		const slowSmall = () =>
+			budget.measure(
+				undefined,
+				() => {
+					now += 60;
+				},
+				() => 3,
+			);
+		expect(budget.isCostly(1, 0)).toBe(false);
+		// Once: a pause of the process (or a log folded into a snapshot) teaches nothing.
+		slowSmall();
+		expect(budget.isCostly(1, 0)).toBe(false);
+		now += 120_000;
+		slowSmall();
+		expect(budget.isCostly(1, 0)).toBe(false);
+		// Again within a minute: its updates are checked on a copy first.
+		now += 30_000;
+		slowSmall();
+		expect(budget.isCostly(1, 0)).toBe(true);
+		// Refusals still come from the learnt cost of large updates only.
+		expect(() => budget.checkCost(1_000)).not.toThrow();
+	});
+
 	it("refuses a connection whose updates took its share, while another still edits", async () => {
 		const tight = yjsActor({
 			// Any update overdraws the connection's bucket; it refills in hours.

@@ -10,7 +10,7 @@ import { setupTest } from "../../src/test/index.js";
 import { ApplyBudget, MAX_CONFLICT_VISITS, TimeBucket } from "../../src/yjs/apply-budget.js";
 import { ApplyVerifier } from "../../src/yjs/apply-verifier.js";
 import { yjsActor } from "../../src/yjs/index.js";
-import { conflictVisits } from "../../src/yjs/update-cost.js";
+import { conflictVisits, deletedItems, growthBound } from "../../src/yjs/update-cost.js";
 import { conflictingInserts, updateMessage } from "./fixtures.js";
 import { handBuilt, hostileShapes } from "./hostile-shapes.js";
 
@@ -289,20 +289,20 @@ describe("updates tried on a copy first", () => {
 			Y.applyUpdate(edit, state);
 			edit.getText("text").insert(5, " world");
 			const cheap = Y.encodeStateAsUpdate(edit, Y.encodeStateVector(doc));
-			const timed = await verifier.verify(state, cheap, 250);
+			const timed = await verifier.verify(() => state, cheap, 250);
 			expect(timed.applyMs).toBeLessThan(250);
 			expect(timed.totalMs).toBeGreaterThanOrEqual(timed.applyMs);
 			const [costly] = (hostileShapes["map values with no origin"] as () => Uint8Array[])();
 			await expect(
-				verifier.verify(new Uint8Array(0), costly as Uint8Array, 50),
+				verifier.verify(() => new Uint8Array(0), costly as Uint8Array, 50),
 			).rejects.toMatchObject({
 				code: "yjs_update_too_complex",
 				metadata: { limitMs: 50 },
 			});
 			// A new worker takes the next one.
-			expect((await verifier.verify(Y.encodeStateAsUpdate(doc), cheap, 250)).applyMs).toBeLessThan(
-				250,
-			);
+			expect(
+				(await verifier.verify(() => Y.encodeStateAsUpdate(doc), cheap, 250)).applyMs,
+			).toBeLessThan(250);
 			// An item whose right neighbour is a later clock of its own client: Yjs throws while placing it.
 			const broken = handBuilt([
 				{
@@ -317,9 +317,103 @@ describe("updates tried on a copy first", () => {
 					],
 				},
 			]);
-			await expect(verifier.verify(new Uint8Array(0), broken, 250)).rejects.toMatchObject({
+			await expect(verifier.verify(() => new Uint8Array(0), broken, 250)).rejects.toMatchObject({
 				code: "invalid_yjs_message",
 			});
+		} finally {
+			await verifier.close();
+		}
+	});
+});
+
+describe("what an update can cost and add, counted before it is applied", () => {
+	it("counts the items a deleted range covers, not one per range", () => {
+		const doc = new Y.Doc();
+		const text = doc.getText("text");
+		// Items that do not merge: each typed before the last.
+		doc.transact(() => {
+			for (let i = 0; i < 20_000; i++) text.insert(0, "x");
+		});
+		const before = Y.encodeStateVector(doc);
+		const copy = replica(doc, 77);
+		copy.getText("text").delete(0, 20_000);
+		const update = Y.encodeStateAsUpdate(copy, before);
+		// A few bytes: one range.
+		expect(update.byteLength).toBeLessThan(40);
+		expect(deletedItems(doc, Y.decodeUpdate(update).ds)).toBeGreaterThanOrEqual(20_000);
+	});
+
+	it("bounds what an update adds to the document, splits of its items included", () => {
+		const doc = new Y.Doc();
+		doc.getText("text").insert(0, "abcdefghij".repeat(2_000));
+		const copy = replica(doc, 78);
+		// Every other character deleted, and inserts in the middle of the one long item.
+		for (let i = 0; i < 5_000; i++) copy.getText("text").delete(i * 2, 1);
+		for (let i = 0; i < 200; i++) copy.getText("text").insert(i * 40 + 7, "+");
+		const update = Y.encodeStateAsUpdate(copy, Y.encodeStateVector(doc));
+		const { structs, ds } = Y.decodeUpdate(update);
+		let ranges = 0;
+		for (const list of ds.clients.values()) ranges += list.length;
+		const sizeBefore = Y.encodeStateAsUpdate(doc).byteLength;
+		Y.applyUpdate(doc, update);
+		const grew = Y.encodeStateAsUpdate(doc).byteLength - sizeBefore;
+		// The update's own bytes are far from it: the splits are what grows.
+		expect(grew).toBeGreaterThan(2 * update.byteLength);
+		expect(growthBound(update, structs.length, ranges)).toBeGreaterThanOrEqual(grew);
+	});
+
+	it("counts the scans of an item the document has in part", () => {
+		const server = new Y.Doc();
+		server.getText("text").insert(0, "base");
+		const a = replica(server, 10);
+		a.getText("text").insert(4, "0123456789");
+		const first = Y.encodeStateAsUpdate(a, Y.encodeStateVector(server));
+		expect(Y.decodeUpdate(first).structs.length).toBe(1);
+		// The server has the first half of a's item (the same client typing the same, so far)...
+		const aHalf = replica(server, 10);
+		aHalf.getText("text").insert(4, "01234");
+		Y.applyUpdate(server, Y.encodeStateAsUpdate(aHalf, Y.encodeStateVector(server)));
+		// ...and 40 others typed right after it.
+		for (let c = 0; c < 40; c++) {
+			const other = replica(server, 100 + c);
+			other.getText("text").insert(9, "y");
+			Y.applyUpdate(server, Y.encodeStateAsUpdate(other, Y.encodeStateVector(server)));
+		}
+		// Now the whole item again: its second half goes after "4", where the others typed.
+		const estimate = conflictVisits(server, Y.decodeUpdate(first).structs);
+		const visited = applyCountingVisits(server, first);
+		expectCovers(estimate, visited, first);
+		expect(estimate).toBeGreaterThan(0);
+	});
+});
+
+describe("the verifier's queue", () => {
+	it("refuses past eight waiting, and goes on after a job whose copy cannot be made", async () => {
+		const verifier = new ApplyVerifier();
+		try {
+			const update = Y.encodeStateAsUpdate(new Y.Doc());
+			const jobs = Array.from({ length: 12 }, () =>
+				verifier
+					.verify(() => new Uint8Array(0), update, 250)
+					.then(
+						() => "checked",
+						(error: { code?: string }) => error.code,
+					),
+			);
+			const results = await Promise.all(jobs);
+			// One on the worker, eight waiting, three refused as busy.
+			expect(results.filter((r) => r === "yjs_busy").length).toBe(3);
+			expect(results.filter((r) => r === "checked").length).toBe(9);
+			const failing = verifier.verify(
+				() => {
+					throw new Error("no copy");
+				},
+				update,
+				250,
+			);
+			const after = verifier.verify(() => new Uint8Array(0), update, 250);
+			await expect(failing).rejects.toMatchObject({ code: "yjs_update_too_complex" });
+			await expect(after).resolves.toMatchObject({ applyMs: expect.any(Number) });
 		} finally {
 			await verifier.close();
 		}
