@@ -55,8 +55,9 @@ export interface YjsActorConfig<S, CP, CS, A> {
 	/**
 	 * Messages larger than a connection message go in parts (docs/collaboration.md):
 	 * the largest such message (default 4 MiB, over HTTP too), what an actor's connections
-	 * may have half sent at once (default 64 MiB) and what its outbox keeps
-	 * for connections to fetch (default 256 MiB).
+	 * may have half sent at once (default 64 MiB), what its outbox keeps
+	 * for connections to fetch (default 256 MiB), and the largest document,
+	 * encoded (default 32 MiB).
 	 */
 	limits?: Partial<PartLimits>;
 	/**
@@ -265,7 +266,8 @@ const READER_MESSAGE_BYTES = 256 * 1024;
 
 const DEFAULT_PART_LIMITS: Required<PartLimits> = {
 	maxMessageBytes: 4 * 1024 * 1024,
-	maxDocumentBytes: 64 * 1024 * 1024,
+	// A copy on the verifier's worker takes about 20 times a document's encoding (its heap: 1 GiB).
+	maxDocumentBytes: 32 * 1024 * 1024,
 	maxUploadingBytes: 64 * 1024 * 1024,
 	maxOutboxBytes: 256 * 1024 * 1024,
 };

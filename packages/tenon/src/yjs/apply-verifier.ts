@@ -46,6 +46,7 @@ export interface Verified {
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Y = require(workerData.yjs);
+parentPort.postMessage({ id: 0, phase: "ready" });
 parentPort.on("message", ({ id, state, update }) => {
 	const started = performance.now();
 	try {
@@ -69,7 +70,12 @@ const PREPARE_LIMIT_MS = 20_000;
 /** Updates waiting for the worker at most; past it, `limit/yjs_busy`. */
 const MAX_WAITING = 8;
 
-/** Workers lost in a row (none finishing a job) before the verifier stops trying. */
+/**
+ * Workers in a row that could not be made or did not start (Yjs not loadable
+ * there) before the verifier stops trying. A worker lost later (out of
+ * memory on a copy) does not count: an attacker could otherwise turn the
+ * checks off.
+ */
 const MAX_FAILURES = 3;
 
 interface Job {
@@ -83,6 +89,7 @@ interface Job {
 }
 
 type WorkerReply =
+	| { id: 0; phase: "ready" }
 	| { id: number; phase: "applying" }
 	| { id: number; phase: "done"; applyMs: number; totalMs: number }
 	| { id: number; phase: "failed"; message: string };
@@ -94,8 +101,10 @@ export class ApplyVerifier {
 	#current: Job | undefined;
 	#timer: ReturnType<typeof setTimeout> | undefined;
 	#nextId = 1;
-	/** Workers lost in a row; at {@link MAX_FAILURES}, the verifier is off. */
+	/** Workers in a row that did not start; at {@link MAX_FAILURES}, the verifier is off. */
 	#failures = 0;
+	/** The current worker loaded Yjs. */
+	#ready = false;
 
 	constructor(yjsPath = resolveYjs()) {
 		this.#yjsPath = yjsPath;
@@ -147,8 +156,15 @@ export class ApplyVerifier {
 				this.#worker?.unref();
 				return;
 			}
+			let state: Uint8Array;
 			try {
-				const state = job.state();
+				state = job.state();
+			} catch (error) {
+				this.#current = undefined;
+				job.reject(unchecked(error));
+				continue;
+			}
+			try {
 				const worker = this.#ensureWorker();
 				worker.ref();
 				this.#arm(job, PREPARE_LIMIT_MS);
@@ -196,6 +212,7 @@ export class ApplyVerifier {
 		worker.on("error", (error) => this.#lost(worker, error));
 		worker.on("exit", () => this.#lost(worker, new Error("the Yjs verifier stopped")));
 		this.#worker = worker;
+		this.#ready = false;
 		return worker;
 	}
 
@@ -205,6 +222,13 @@ export class ApplyVerifier {
 	}
 
 	#heard(worker: Worker, reply: WorkerReply): void {
+		if (reply.phase === "ready") {
+			if (worker === this.#worker) {
+				this.#ready = true;
+				this.#failures = 0;
+			}
+			return;
+		}
 		const job = this.#current;
 		if (worker !== this.#worker || job === undefined || reply.id !== job.id) return;
 		if (reply.phase === "applying") {
@@ -215,7 +239,6 @@ export class ApplyVerifier {
 		if (this.#timer !== undefined) clearTimeout(this.#timer);
 		this.#timer = undefined;
 		this.#current = undefined;
-		this.#failures = 0;
 		// The timer starts when this side hears "applying": a busy loop hears it late.
 		if (reply.phase === "done" && reply.applyMs > job.limitMs) job.reject(tooSlow(job.limitMs));
 		else if (reply.phase === "done")
@@ -247,7 +270,7 @@ export class ApplyVerifier {
 		if (worker !== this.#worker) return;
 		this.#worker = undefined;
 		// A worker that cannot start (Yjs not loadable there) fails every job: after a few, off.
-		this.#failures++;
+		if (!this.#ready) this.#failures++;
 		this.#fail(error);
 	}
 }

@@ -53,7 +53,7 @@ export interface PartLimits {
 	/**
 	 * The largest document, encoded (what a new client's step 2 carries), bytes:
 	 * with a step 2's header, the largest message the outbox keeps. A
-	 * `yjsActor` sets it (64 MiB, at most `maxOutboxBytes`); without it, the
+	 * `yjsActor` sets it (32 MiB, at most `maxOutboxBytes`); without it, the
 	 * outbox keeps messages up to `maxMessageBytes`.
 	 */
 	maxDocumentBytes?: number;

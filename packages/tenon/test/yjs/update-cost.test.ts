@@ -247,6 +247,8 @@ describe("updates tried on a copy first", () => {
 		"refuses %s without blocking the loop, and keeps serving",
 		async (_name, make) => {
 			const doc = yjsActor({
+				// Room for what half a million deletions may add: the copy, not the size, refuses them here.
+				limits: { maxDocumentBytes: 128 * 1024 * 1024 },
 				actions: { stateVector: (c) => Y.encodeStateVector(c.vars.document.doc) },
 			});
 			await using t = await setupTest(setup({ use: { doc }, logLevel: "silent" }));
@@ -388,6 +390,22 @@ describe("what an update can cost and add, counted before it is applied", () => 
 });
 
 describe("the verifier's queue", () => {
+	it("stops trying after three workers that could not load Yjs, refusing their updates meanwhile", async () => {
+		const verifier = new ApplyVerifier("/nowhere/yjs.cjs");
+		try {
+			const update = Y.encodeStateAsUpdate(new Y.Doc());
+			expect(verifier.available).toBe(true);
+			for (let i = 0; i < 3; i++)
+				await expect(verifier.verify(() => new Uint8Array(0), update, 250)).rejects.toMatchObject({
+					code: "yjs_update_too_complex",
+				});
+			// Updates go on without the copy (the estimates alone guard them).
+			expect(verifier.available).toBe(false);
+		} finally {
+			await verifier.close();
+		}
+	});
+
 	it("refuses past eight waiting, and goes on after a job whose copy cannot be made", async () => {
 		const verifier = new ApplyVerifier();
 		try {
