@@ -29,7 +29,13 @@ describe("example agents' prompt limits", () => {
 			expect((outcome as PromiseRejectedResult).reason).toMatchObject({
 				group: "user",
 				code: "rate_limited",
+				// A prompt comes back every 2 s (a bucket, not a window that resets all at once).
+				metadata: { retryAfterMs: expect.any(Number) },
 			});
+		for (const outcome of refused)
+			expect((outcome as PromiseRejectedResult).reason.metadata.retryAfterMs).toBeLessThanOrEqual(
+				USER_PROMPT_LIMIT.windowMs / USER_PROMPT_LIMIT.prompts,
+			);
 		// Another user is not affected.
 		const bob = t.client.supportAgent.getOrCreate(["bob", "c1"], as("bob")).connect();
 		await expect(bob.prompt("hello")).resolves.toMatchObject({ turnId: expect.any(String) });

@@ -1,8 +1,13 @@
 import { actor, UserError } from "tenon";
 import { requireOwner, type TokenParams } from "../auth/tokens.js";
 
-/** Prompts one user may send per window, over all their agent conversations. */
+/**
+ * Prompts one user may send over all their agent conversations: a burst of
+ * `prompts`, then `prompts` per `windowMs` (one every 2 s), however they
+ * time them. A fixed window would let twice the burst through across its edge.
+ */
 export const USER_PROMPT_LIMIT = { prompts: 30, windowMs: 60_000 };
+const REFILL_MS = USER_PROMPT_LIMIT.windowMs / USER_PROMPT_LIMIT.prompts;
 
 /**
  * The prompts a user sent lately over all their agent conversations: each
@@ -13,7 +18,8 @@ export const USER_PROMPT_LIMIT = { prompts: 30, windowMs: 60_000 };
  * server for the verified requester of a prompt (see own-conversation.ts).
  */
 export const promptQuota = actor({
-	state: { windowStart: 0, count: 0 },
+	// A token bucket: `tokens` prompts left at `at` (ms), regained one per REFILL_MS.
+	state: { tokens: USER_PROMPT_LIMIT.prompts, at: 0 },
 	onBeforeCreate: (c) => {
 		requireOwner(c.key, c.params);
 	},
@@ -21,21 +27,20 @@ export const promptQuota = actor({
 		requireOwner(c.key, params);
 	},
 	actions: {
-		/** Counts one prompt, or refuses it (`user/rate_limited`) when the window's share is used. */
+		/** Counts one prompt, or refuses it (`user/rate_limited`) when the user's share is used. */
 		take: (c) => {
 			const now = Date.now();
-			if (now - c.state.windowStart >= USER_PROMPT_LIMIT.windowMs) {
-				c.state.windowStart = now;
-				c.state.count = 0;
-			}
-			if (c.state.count >= USER_PROMPT_LIMIT.prompts)
+			const tokens = Math.min(
+				USER_PROMPT_LIMIT.prompts,
+				c.state.tokens + Math.max(0, now - c.state.at) / REFILL_MS,
+			);
+			if (tokens < 1)
 				throw new UserError("Too many prompts over your conversations; try again later", {
 					code: "rate_limited",
-					metadata: {
-						retryAfterMs: c.state.windowStart + USER_PROMPT_LIMIT.windowMs - now,
-					},
+					metadata: { retryAfterMs: Math.ceil((1 - tokens) * REFILL_MS) },
 				});
-			c.state.count++;
+			c.state.tokens = tokens - 1;
+			c.state.at = now;
 		},
 	},
 });
