@@ -139,7 +139,10 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 	const sync = async (c: Ctx<S, CP, CS>, message: Uint8Array): Promise<Uint8Array[]> => {
 		const document = c.vars.document;
 		// A step 1 (type 0) may make a large answer: not again and again.
-		if (message[0] === 0 && !c.conn.isEphemeral) c.vars.outbox.checkAsk(c.conn.id);
+		if (message[0] === 0 && !c.conn.isEphemeral) {
+			c.vars.outbox.checkAsk(c.conn.id);
+			c.vars.outbox.noteAsk(c.conn.id);
+		}
 		const replies = await document.sync(message, c.conn.id, canEdit(c), !c.conn.isEphemeral);
 		await document.written();
 		// An HTTP caller gets everything in its reply (bodies may be larger).

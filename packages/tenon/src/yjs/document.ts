@@ -14,12 +14,21 @@ import { ApplyBudget, MAX_UPDATE_MS } from "./apply-budget.js";
 import { type ApplyVerifier, sharedApplyVerifier } from "./apply-verifier.js";
 import { AwarenessOwners, awarenessClientsOf } from "./awareness-guard.js";
 import { invalid } from "./parts.js";
-import { conflictVisits, deletedItems, growthBound, SPLIT_BYTES } from "./update-cost.js";
+import {
+	conflictVisits,
+	deletedItems,
+	extraWeight,
+	growthBound,
+	SPLIT_BYTES,
+} from "./update-cost.js";
 
 const SNAPSHOT_PREFIX = "yjs/snapshot/";
 const LOG_PREFIX = "yjs/log/";
 /** The log is folded into a snapshot once the updates logged in a wake pass this, bytes. */
 const COMPACT_BYTES = 8 * 1024 * 1024;
+/** Step 2s kept per version of the document (each different state vector costs a new one). */
+const STEP2_MEMO = 8;
+const STEP2_MEMO_BYTES = 4 * 1024 * 1024;
 /** Snapshot chunk size: KV values are limited to 128 KiB. */
 const CHUNK_BYTES = 96 * 1024;
 
@@ -123,7 +132,9 @@ export class ActorDocument {
 	#loggedBytes = 0;
 	/** Changes applied since load (a step 2 made at one version is reused at the same). */
 	#version = 0;
-	#lastStep2: { key: string; version: number; message: Uint8Array } | undefined;
+	/** Step 2s made at `#step2Version`, by the state vector they answer (a few: see {@link #step2}). */
+	#step2s = new Map<string, Uint8Array>();
+	#step2Version = -1;
 	/** Awareness client ids each connection announced (only it may change them; cleared when it goes). */
 	readonly #owners = new AwarenessOwners();
 
@@ -276,13 +287,25 @@ export class ActorDocument {
 			.sort(([a], [b]) => a - b)
 			.map(([client, clock]) => `${client}:${clock}`)
 			.join(",");
-		const memo = this.#lastStep2;
-		if (memo !== undefined && memo.key === key && memo.version === this.#version)
-			return memo.message;
+		if (this.#step2Version !== this.#version) {
+			this.#step2s.clear();
+			this.#step2Version = this.#version;
+		}
+		const memo = this.#step2s.get(key);
+		if (memo !== undefined) return memo;
 		const step2 = encoding.createEncoder();
 		syncProtocol.writeSyncStep2(step2, this.doc, Y.encodeStateVector(normal));
 		const message = encoding.toUint8Array(step2);
-		this.#lastStep2 = { key, version: this.#version, message };
+		// A few kept per version (clients alternating state vectors get them from
+		// here), within a few MiB; a larger one is kept alone, as the last one was.
+		let bytes = message.byteLength;
+		for (const kept of this.#step2s.values()) bytes += kept.byteLength;
+		for (const [oldest, kept] of this.#step2s) {
+			if (this.#step2s.size < STEP2_MEMO && bytes <= STEP2_MEMO_BYTES) break;
+			this.#step2s.delete(oldest);
+			bytes -= kept.byteLength;
+		}
+		this.#step2s.set(key, message);
 		return message;
 	}
 
@@ -425,7 +448,10 @@ export class ActorDocument {
 		for (const list of shape.deleted.clients.values()) ranges += list.length;
 		const growth = growthBound(update, shape.structs.length, ranges);
 		this.#checkSize(growth);
-		const items = shape.structs.length + deletedItems(this.doc, shape.deleted);
+		const items =
+			shape.structs.length +
+			deletedItems(this.doc, shape.deleted) +
+			extraWeight(this.doc, shape.structs, shape.deleted);
 		const visits = conflictVisits(this.doc, shape.structs);
 		this.#budget.checkUpdate(items, visits);
 		return { update, items, visits, growth };

@@ -87,6 +87,13 @@ export const OUTBOX_PER_CONNECTION = 4;
  */
 export const ASK_INTERVAL_MS = 1_000;
 
+/**
+ * How often one connection may ask for the document at all (a step 1), ms:
+ * a small answer also costs a walk of the whole document for its deleted
+ * items. A provider asks on (re)connect and once after a refusal.
+ */
+export const SMALL_ASK_INTERVAL_MS = 250;
+
 interface Upload {
 	id: number;
 	total: number;
@@ -264,6 +271,8 @@ export class Outbox {
 	readonly #held = new Map<Uint8Array, number>();
 	/** When each connection last got a large answer it asked for. */
 	readonly #askedAt = new Map<string, number>();
+	/** When each connection last asked for the document at all. */
+	readonly #smallAskedAt = new Map<string, number>();
 	#bytes = 0;
 	#nextId = 1;
 	readonly #limits: PartLimits;
@@ -351,25 +360,41 @@ export class Outbox {
 	}
 
 	/**
-	 * Refuses a connection that got a large answer it asked for less than
+	 * Refuses a connection that asked for the document (a step 1) less than
 	 * {@link ASK_INTERVAL_MS} ago (`limit/yjs_too_many_syncs`; the provider
-	 * syncs again after a backoff). Checked before the answer is made.
+	 * syncs again after the wait it is told). Checked before the answer is
+	 * made: each costs an encoding of what the client lacks, whose deleted
+	 * items are a walk of the whole document (an attacker probe, 2026-11-25:
+	 * a reader alternating two state vectors, each answer small, kept 96% of
+	 * the loop busy on a document of a million items).
 	 */
 	checkAsk(connId: string): void {
-		const at = this.#askedAt.get(connId);
-		if (at !== undefined && this.#now() - at < ASK_INTERVAL_MS)
+		const now = this.#now();
+		const large = this.#askedAt.get(connId);
+		const any = this.#smallAskedAt.get(connId);
+		const until = Math.max(
+			large === undefined ? 0 : large + ASK_INTERVAL_MS,
+			any === undefined ? 0 : any + SMALL_ASK_INTERVAL_MS,
+		);
+		if (until > now)
 			throw new ActorError(
 				"limit",
 				"yjs_too_many_syncs",
-				"This connection asked for the document again too soon; try again in a second",
-				{ retryAfterMs: at + ASK_INTERVAL_MS - this.#now() },
+				"This connection asked for the document again too soon; try again in a moment",
+				{ retryAfterMs: until - now },
 			);
+	}
+
+	/** A connection asked for the document (see {@link checkAsk}). */
+	noteAsk(connId: string): void {
+		this.#smallAskedAt.set(connId, this.#now());
 	}
 
 	/** Forgets what waits for a connection that went. */
 	drop(connId: string): void {
 		for (const id of [...(this.#byConnection.get(connId) ?? [])]) this.#remove(id);
 		this.#askedAt.delete(connId);
+		this.#smallAskedAt.delete(connId);
 	}
 
 	/** Drops what waited too long: the oldest first, so this stops at the first that did not. */

@@ -10,7 +10,12 @@ import { setupTest } from "../../src/test/index.js";
 import { ApplyBudget, MAX_CONFLICT_VISITS, TimeBucket } from "../../src/yjs/apply-budget.js";
 import { ApplyVerifier } from "../../src/yjs/apply-verifier.js";
 import { yjsActor } from "../../src/yjs/index.js";
-import { conflictVisits, deletedItems, growthBound } from "../../src/yjs/update-cost.js";
+import {
+	conflictVisits,
+	deletedItems,
+	extraWeight,
+	growthBound,
+} from "../../src/yjs/update-cost.js";
 import { conflictingInserts, updateMessage } from "./fixtures.js";
 import { handBuilt, hostileShapes } from "./hostile-shapes.js";
 
@@ -435,5 +440,58 @@ describe("the verifier's queue", () => {
 		} finally {
 			await verifier.close();
 		}
+	});
+});
+
+describe("items that stand for more work than their count", () => {
+	it("weighs many JSON values in one item, a format mark in a long nested text, and a deleted or replaced subtree", () => {
+		const server = new Y.Doc();
+		const root = server.getMap("root");
+		const list = new Y.Array<number>();
+		const text = new Y.Text();
+		const short = new Y.Text();
+		root.set("list", list);
+		root.set("text", text);
+		root.set("short", short);
+		root.set("plain", 1);
+		server.transact(() => {
+			for (let i = 0; i < 30_000; i++) list.insert(0, [i]);
+			for (let i = 0; i < 100; i++) text.insert(0, "x".repeat(100));
+			short.insert(0, "a short paragraph");
+		});
+		const before = Y.encodeStateVector(server);
+		const weigh = (edit: (doc: Y.Doc) => void) => {
+			const client = replica(server, 500);
+			edit(client);
+			const { structs, ds } = Y.decodeUpdate(Y.encodeStateAsUpdate(client, before));
+			return extraWeight(server, structs, ds);
+		};
+		// Hostile or heavy: each is worth a check on a copy (64 items or more).
+		expect(
+			weigh((doc) => (doc.getMap("root").get("text") as Y.Text).format(0, 5, { bold: true })),
+		).toBeGreaterThanOrEqual(64);
+		expect(weigh((doc) => doc.getMap("root").set("list", 0))).toBeGreaterThanOrEqual(64);
+		expect(weigh((doc) => doc.getMap("root").delete("list"))).toBeGreaterThanOrEqual(64);
+		expect(
+			weigh((doc) => doc.getArray("values").insert(0, [Array.from({ length: 1_000 }, () => [])])),
+		).toBe(0);
+		const many = new Y.Doc();
+		many.getArray("values").insert(
+			0,
+			Array.from({ length: 1_000 }, () => []),
+		);
+		expect(
+			extraWeight(
+				server,
+				Y.decodeUpdate(Y.encodeStateAsUpdate(many)).structs,
+				Y.decodeUpdate(Y.encodeStateAsUpdate(many)).ds,
+			),
+		).toBeGreaterThanOrEqual(999);
+		// Honest edits weigh nothing more.
+		expect(
+			weigh((doc) => (doc.getMap("root").get("short") as Y.Text).format(0, 5, { bold: true })),
+		).toBe(0);
+		expect(weigh((doc) => doc.getMap("root").set("plain", 2))).toBe(0);
+		expect(weigh((doc) => (doc.getMap("root").get("text") as Y.Text).insert(50, "typed"))).toBe(0);
 	});
 });
