@@ -69,6 +69,10 @@ async function runTurn(w: AgentWorkflow, prompt: PromptMessage, s: AgentSettings
 		if (calls.length === 0) break;
 		for (const [index, call] of calls.entries())
 			await runToolCall(w, s, prompt, call, `${round}-${index}`, withTools);
+		// The round without tools is the last, whatever the model asked for in it
+		// (its calls were refused): a model asking for tools forever made one turn
+		// call it without end (an attacker probe, 2026-11-25).
+		if (!withTools) break;
 		if (await w.step(`stopped-${round}`, (c) => c.state.turn?.stop === true)) {
 			end = { status: "stopped", error: null };
 			break;
@@ -185,7 +189,9 @@ async function runToolCall(
 	let outcome: ToolOutcome;
 	if (!check.run) outcome = check;
 	else {
-		const decision = check.high ? await confirmCall(w, s, prompt, call, label) : "approved";
+		const decision = check.high
+			? await confirmCall(w, s, prompt, call, check.input, label)
+			: "approved";
 		if (decision === "approved") {
 			const tool = s.tools.find((candidate) => candidate.name === call.name) as AgentTool<unknown>;
 			const result = await w.tryStep({
@@ -244,6 +250,7 @@ async function confirmCall(
 	s: AgentSettings,
 	prompt: PromptMessage,
 	call: ToolCallRequest,
+	input: unknown,
 	label: string,
 ): Promise<Decision> {
 	const callId = `${prompt.turnId}.call.${label}`;
@@ -253,7 +260,9 @@ async function confirmCall(
 			callId,
 			turnId: prompt.turnId,
 			tool: call.name,
-			arguments: s.redactor.redact(call.arguments),
+			// What will run, as checked: the model's text may say otherwise (a key
+			// given twice: a person approved the first, the second would run).
+			arguments: s.redactor.redact(JSON.stringify(input) ?? "null"),
 			requester: prompt.requester.id,
 			expiresAt,
 		};
@@ -284,6 +293,9 @@ async function confirmCall(
 	return decision;
 }
 
+/** Characters past a tool result's cut still redacted, so a secret the cut crosses is caught whole. */
+const REDACT_MARGIN = 16 * 1024;
+
 /** Runs a tool with the turn's identity; its result as the model reads it (redacted, capped). */
 async function executeTool(
 	c: AgentActorContext,
@@ -309,9 +321,11 @@ async function executeTool(
 			client: () => c.client(),
 		});
 		const text = typeof value === "string" ? value : (JSON.stringify(value) ?? "null");
-		const redacted = s.redactor.redact(text);
-		return redacted.length > s.maxToolResultChars
-			? `${redacted.slice(0, s.maxToolResultChars)}... [cut: ${redacted.length} characters]`
+		// Cut first (with room for a secret that crosses the cut), then redacted:
+		// redacting megabytes a tool fetched cost seconds of the loop.
+		const redacted = s.redactor.redact(text.slice(0, s.maxToolResultChars + REDACT_MARGIN));
+		return text.length > s.maxToolResultChars || redacted.length > s.maxToolResultChars
+			? `${redacted.slice(0, s.maxToolResultChars)}... [cut: ${text.length} characters]`
 			: redacted;
 	} finally {
 		clearTimeout(timer);

@@ -1,0 +1,186 @@
+// A model's output is untrusted like a client's (an attacker probe with a
+// scripted model, 2026-11-25): one asking for tools in every answer made a
+// turn call it without end; arguments naming a key twice showed a person one
+// order to approve and ran another; a megabyte of private-key headers in
+// arguments or in a tool's result froze the loop for seconds in redaction.
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import {
+	type AgentTurnUpdate,
+	agentActor,
+	type ChatModel,
+	defineTool,
+	type ModelEvent,
+} from "../../src/agent/index.js";
+import { COMMON_SECRET_PATTERNS, Redactor } from "../../src/agent/redact.js";
+import { setup } from "../../src/index.js";
+import { setupTest } from "../../src/test/index.js";
+
+/** A model that answers every request with `answer(requestNumber)`, counting its calls. */
+function scripted(answer: (call: number) => ModelEvent[]) {
+	const model = {
+		calls: 0,
+		stream(): AsyncIterable<ModelEvent> {
+			const events = answer(++model.calls);
+			return (async function* () {
+				for (const event of events) yield event;
+			})();
+		},
+	};
+	return model satisfies ChatModel;
+}
+
+const toolCall = (id: string, name: string, args: string): ModelEvent => ({
+	type: "tool_call",
+	call: { id, name, arguments: args },
+});
+const done: ModelEvent = { type: "done", finishReason: "tool_calls" };
+
+const ran: { tool: string; input: unknown }[] = [];
+const lookup = defineTool({
+	name: "lookup",
+	description: "Looks something up",
+	input: z.object({ q: z.string() }).strict(),
+	execute: (input) => {
+		ran.push({ tool: "lookup", input });
+		return "-----BEGIN PRIVATE KEY-----\n".repeat(80_000);
+	},
+});
+const refund = defineTool({
+	name: "refund_order",
+	description: "Refunds an order",
+	input: z.object({ orderId: z.string().max(20) }).strict(),
+	risk: "high",
+	execute: (input) => {
+		ran.push({ tool: "refund_order", input });
+		return { ok: true };
+	},
+});
+
+function agentOf(model: ChatModel) {
+	return agentActor({
+		model,
+		system: "test",
+		tools: [lookup, refund],
+		maxToolRounds: 2,
+		createConnState: (_c, params: { user: string }) => ({ user: String(params.user) }),
+		identify: (conn) => ({ id: conn.state.user }),
+	});
+}
+
+/** The turns a connection hears, from now on; `ended(turnId)` waits for one to end. */
+function turnsOf(conn: {
+	on(name: "turn", listener: (update: AgentTurnUpdate) => void): () => void;
+}) {
+	const seen: AgentTurnUpdate[] = [];
+	conn.on("turn", (update) => seen.push(update));
+	return {
+		ended: async (turnId: string): Promise<AgentTurnUpdate> => {
+			let end: AgentTurnUpdate | undefined;
+			await expect
+				.poll(
+					() =>
+						(end = seen.find(
+							(u) => u.turnId === turnId && ["done", "stopped", "failed"].includes(u.status),
+						)),
+					{ timeout: 10_000 },
+				)
+				.toBeDefined();
+			return end as AgentTurnUpdate;
+		},
+	};
+}
+
+describe("a hostile model", () => {
+	it("asking for tools in every answer gets one answer without tools, then the turn ends", async () => {
+		const model = scripted((call) => [toolCall(`c${call}`, "lookup", '{"q":"again"}'), done]);
+		await using t = await setupTest(setup({ use: { agent: agentOf(model) }, logLevel: "silent" }));
+		const conn = t.client.agent.getOrCreate("endless", { params: { user: "ann" } }).connect();
+		conn.onSharedState(() => {});
+		const turns = turnsOf(conn);
+		ran.length = 0;
+		const { turnId } = await conn.prompt("go");
+		const end = await turns.ended(turnId);
+		expect(end.status).toBe("done");
+		// Two rounds with tools, one without: three calls to the model, two tool runs.
+		expect(model.calls).toBe(3);
+		expect(ran.length).toBe(2);
+		const history = await conn.history();
+		const refusedCall = history.at(-1);
+		expect(refusedCall).toMatchObject({ role: "tool", status: "failed" });
+		expect(refusedCall?.content).toContain("no more tool calls");
+		await conn.dispose();
+	});
+
+	it("naming a key twice, shows for approval what will run", async () => {
+		const model = scripted((call) =>
+			call === 1
+				? [
+						toolCall(
+							"r1",
+							"refund_order",
+							`{"orderId":"A-1001",${" ".repeat(2_000)}"orderId":"A-9999"}`,
+						),
+						done,
+					]
+				: [
+						{ type: "text", delta: "ok" },
+						{ type: "done", finishReason: "stop" },
+					],
+		);
+		await using t = await setupTest(setup({ use: { agent: agentOf(model) }, logLevel: "silent" }));
+		const conn = t.client.agent.getOrCreate("twice", { params: { user: "ann" } }).connect();
+		conn.onSharedState(() => {});
+		const turns = turnsOf(conn);
+		ran.length = 0;
+		const { turnId } = await conn.prompt("refund");
+		await expect
+			.poll(() => conn.sharedState?.pending?.tool, { timeout: 5_000 })
+			.toBe("refund_order");
+		const pending = conn.sharedState?.pending;
+		// JSON takes the last of a key given twice: that is what runs, and what is shown.
+		expect(pending?.arguments).toBe('{"orderId":"A-9999"}');
+		await conn.confirm(pending?.callId as string, true);
+		await turns.ended(turnId);
+		expect(ran).toEqual([{ tool: "refund_order", input: { orderId: "A-9999" } }]);
+		await conn.dispose();
+	});
+
+	it("cannot make redaction take seconds, with private-key headers in its arguments or a tool's result", async () => {
+		const headers = "-----BEGIN PRIVATE KEY-----\n".repeat(40_000);
+		const redactor = new Redactor({ patterns: COMMON_SECRET_PATTERNS });
+		const started = performance.now();
+		expect(redactor.redact(headers)).toBe(headers);
+		const key = "a -----BEGIN RSA PRIVATE KEY-----\nMIIabc\n-----END RSA PRIVATE KEY----- b";
+		expect(redactor.redact(`${headers}${key}`)).toContain("a [redacted] b");
+		expect(performance.now() - started).toBeLessThan(500);
+		// Through a turn: the tool returns 2 MB of them; the loop keeps serving.
+		const model = scripted((call) =>
+			call === 1
+				? [toolCall("l1", "lookup", `{"q":"${"x".repeat(10)}"}`), done]
+				: [
+						{ type: "text", delta: "done" },
+						{ type: "done", finishReason: "stop" },
+					],
+		);
+		await using t = await setupTest(setup({ use: { agent: agentOf(model) }, logLevel: "silent" }));
+		const conn = t.client.agent.getOrCreate("keys", { params: { user: "ann" } }).connect();
+		conn.onSharedState(() => {});
+		const turns = turnsOf(conn);
+		let worst = 0;
+		let at = performance.now();
+		const ticker = setInterval(() => {
+			const now = performance.now();
+			worst = Math.max(worst, now - at);
+			at = now;
+		}, 10);
+		try {
+			const { turnId } = await conn.prompt("look");
+			expect((await turns.ended(turnId)).status).toBe("done");
+		} finally {
+			clearInterval(ticker);
+		}
+		expect(worst).toBeLessThan(500);
+		await conn.dispose();
+	});
+});
