@@ -245,6 +245,25 @@ async function* streamCompletion(
 	}
 }
 
+/** How long a stream may stay open after its answer finished (for a usage chunk or [DONE]), ms. */
+const AFTER_FINISH_MS = 2_000;
+
+/** The next chunk, or the end when none comes within `ms` (the request is then aborted by the caller). */
+async function readWithin(
+	reader: ReadableStreamDefaultReader<Uint8Array>,
+	ms: number,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	const quiet = new Promise<ReadableStreamReadResult<Uint8Array>>((resolve) => {
+		timer = setTimeout(() => resolve({ done: true, value: undefined }), ms);
+	});
+	try {
+		return await Promise.race([reader.read(), quiet]);
+	} finally {
+		clearTimeout(timer);
+	}
+}
+
 async function* readEvents(
 	reader: ReadableStreamDefaultReader<Uint8Array>,
 	settings: ModelSettings,
@@ -286,7 +305,9 @@ async function* readEvents(
 	for (;;) {
 		let chunk: ReadableStreamReadResult<Uint8Array>;
 		try {
-			chunk = await reader.read();
+			// Once the answer is complete, only a usage chunk or [DONE] may follow:
+			// a server that keeps the stream open after it does not cost the answer.
+			chunk = completion.finished ? await readWithin(reader, AFTER_FINISH_MS) : await reader.read();
 		} catch (error) {
 			const stopped = stopError();
 			if (stopped !== undefined) throw stopped;

@@ -114,6 +114,12 @@ export const rawScenarios: Record<string, (res: ServerResponse) => Promise<void>
 		res.write(chunk({ content: "complete" }));
 		res.end(chunk({}, "stop"));
 	},
+	// A complete answer, then the connection stays open: no usage chunk, no [DONE].
+	"finish-then-silence": (res) => {
+		startEventStream(res);
+		res.write(chunk({ content: "complete" }));
+		res.write(chunk({}, "stop"));
+	},
 	"eof-before-finish": (res) => {
 		startEventStream(res);
 		res.end(chunk({ content: "half an ans" }));
