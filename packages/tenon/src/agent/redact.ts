@@ -26,6 +26,23 @@ export class Redactor {
 		return replaceSpans(text, this.spans(text), 0, text.length);
 	}
 
+	/** The longest configured secret's length (a stream holds back at least that much). */
+	get longestSecret(): number {
+		return this.#secrets.reduce((longest, secret) => Math.max(longest, secret.length), 0);
+	}
+
+	/**
+	 * Where a private key begins in `text` with no end after it yet (-1: none):
+	 * a stream holds text back from there, as the key's pattern only matches
+	 * once its END line has come (a key streamed line by line left line by line).
+	 */
+	unfinishedFrom(text: string): number {
+		if (!this.#patterns.some((pattern) => pattern.source.includes("PRIVATE KEY"))) return -1;
+		const begin = text.lastIndexOf("-----BEGIN ");
+		if (begin === -1 || text.indexOf("-----END ", begin) !== -1) return -1;
+		return begin;
+	}
+
 	/** Where the secrets are in `text`: sorted, merged `[start, end)` ranges. */
 	spans(text: string): [number, number][] {
 		const found: [number, number][] = [];
@@ -105,7 +122,8 @@ export class StreamRedactor {
 
 	constructor(redactor: Redactor, holdback = 256) {
 		this.#redactor = redactor;
-		this.#holdback = holdback;
+		// A configured secret without whitespace longer than the holdback left in pieces.
+		this.#holdback = Math.max(holdback, redactor.longestSecret + 1);
 	}
 
 	/** Takes more of the stream; returns the text safe to release now (often ""). */
@@ -118,16 +136,32 @@ export class StreamRedactor {
 		}
 		const text = this.#context + this.#pending;
 		const from = this.#context.length;
+		// A private key whose END has not come: held back (a key is a few KiB).
+		const unfinished = this.#redactor.unfinishedFrom(text);
+		if (unfinished !== -1 && unfinished < from + cut && this.#pending.length <= MAX_HELD_KEY) {
+			if (unfinished <= from) return "";
+			cut = unfinished - from;
+		}
 		const spans = this.#redactor.spans(text);
 		const crossing = spans.some(([start, end]) => start < from + cut && end >= from + cut);
 		if (crossing && this.#pending.length <= 4 * this.#holdback) return "";
 		return this.#release(text, spans, from, from + cut);
 	}
 
-	/** The end of the stream: the rest, redacted. */
+	/** The end of the stream: the rest, redacted (a private key that never ended too). */
 	end(): string {
 		const text = this.#context + this.#pending;
-		return this.#release(text, this.#redactor.spans(text), this.#context.length, text.length);
+		let spans = this.#redactor.spans(text);
+		const unfinished = this.#redactor.unfinishedFrom(text);
+		if (unfinished !== -1) {
+			// From the key's start to the end, merged with the spans before it.
+			const before = spans.filter(([start]) => start < unfinished);
+			const last = before.at(-1);
+			if (last !== undefined && last[1] >= unfinished) last[1] = text.length;
+			else before.push([unfinished, text.length]);
+			spans = before;
+		}
+		return this.#release(text, spans, this.#context.length, text.length);
 	}
 
 	#release(text: string, spans: [number, number][], from: number, to: number): string {
@@ -144,6 +178,9 @@ export class StreamRedactor {
 		return out;
 	}
 }
+
+/** The most text held back for a private key whose END has not come. */
+const MAX_HELD_KEY = 16 * 1024;
 
 /** How many released characters redaction looks back at. */
 const RELEASED_CONTEXT = 64;

@@ -92,3 +92,45 @@ describe("StreamRedactor", () => {
 		expect(out).toContain("[redacted]");
 	});
 });
+
+describe("secrets a stream used to let out (an attacker probe, 2026-11-25)", () => {
+	const KEY = [
+		"-----BEGIN RSA PRIVATE KEY-----",
+		"MIIEowIBAAKCAQEAx3mLk9zQvH8dG2w",
+		"n7nR4c1Z5bK0pP1fT3uX2sY8kL6mJ9q",
+		"-----END RSA PRIVATE KEY-----",
+	].join("\n");
+
+	it("a private key streamed line by line leaves none of its lines", () => {
+		for (const ending of ["\nthat was the key.", ""]) {
+			const text = `Here it is:\n${KEY}${ending}`;
+			const lines = text.split(/(?<=\n)/);
+			const released: string[] = [];
+			const streaming = new StreamRedactor(redactor, 64);
+			for (const line of lines) released.push(streaming.push(line));
+			released.push(streaming.end());
+			const out = released.join("");
+			expect(out).not.toContain("MIIEow");
+			expect(out).not.toContain("n7nR4c");
+			expect(out).toContain("Here it is:");
+		}
+		// A key cut off before its END is redacted to the end of the stream.
+		const cutOff = new StreamRedactor(redactor, 64);
+		const out = cutOff.push(`${KEY.slice(0, 70)}\n`) + cutOff.end();
+		expect(out).not.toContain("MIIEow");
+	});
+
+	it("a configured secret longer than the holdback, streamed a few characters at a time, never leaves", () => {
+		const jwt = `eyJ${"a1B2c3D4".repeat(42)}`;
+		const withJwt = new Redactor({ secrets: [jwt] });
+		for (const size of [4, 64]) {
+			const streaming = new StreamRedactor(withJwt, 256);
+			let out = "";
+			const text = `token: ${jwt} done`;
+			for (let at = 0; at < text.length; at += size)
+				out += streaming.push(text.slice(at, at + size));
+			out += streaming.end();
+			expect(out).toBe("token: [redacted] done");
+		}
+	});
+});
