@@ -139,7 +139,7 @@ async function streamAnswer(
 	live.append(redactor.end());
 	live.close();
 	if (c.vars.live === live) c.vars.live = null;
-	const calls = stopped ? [] : toolCalls;
+	const calls = stopped ? [] : uniqueIds(toolCalls);
 	const message = await transcript.add({
 		id: messageId,
 		turnId: prompt.turnId,
@@ -161,6 +161,21 @@ async function streamAnswer(
 	});
 	c.broadcast("message", message);
 	return { stopped, toolCalls: calls };
+}
+
+/**
+ * The calls with ids made unique (a later one given an id already used gets
+ * `~2`, `~3`...): the model's history pairs each result with its call by id,
+ * and a second call named like the first lost its result there.
+ */
+function uniqueIds(calls: ToolCallRequest[]): ToolCallRequest[] {
+	const used = new Set<string>();
+	return calls.map((call) => {
+		let id = call.id;
+		for (let n = 2; used.has(id); n++) id = `${call.id}~${n}`;
+		used.add(id);
+		return id === call.id ? call : { ...call, id };
+	});
 }
 
 /** What a tool call comes to, for the transcript (and the model's next call). */

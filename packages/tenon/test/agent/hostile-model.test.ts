@@ -20,7 +20,9 @@ import { setupTest } from "../../src/test/index.js";
 function scripted(answer: (call: number) => ModelEvent[]) {
 	const model = {
 		calls: 0,
-		stream(): AsyncIterable<ModelEvent> {
+		requests: [] as Parameters<ChatModel["stream"]>[0][],
+		stream(request: Parameters<ChatModel["stream"]>[0]): AsyncIterable<ModelEvent> {
+			model.requests.push(request);
 			const events = answer(++model.calls);
 			return (async function* () {
 				for (const event of events) yield event;
@@ -143,6 +145,29 @@ describe("a hostile model", () => {
 		await conn.confirm(pending?.callId as string, true);
 		await turns.ended(turnId);
 		expect(ran).toEqual([{ tool: "refund_order", input: { orderId: "A-9999" } }]);
+		await conn.dispose();
+	});
+
+	it("giving two calls one id, gets both results back, each paired with its call", async () => {
+		const model = scripted((call) =>
+			call === 1
+				? [toolCall("same", "lookup", '{"q":"a"}'), toolCall("same", "lookup", '{"q":"b"}'), done]
+				: [
+						{ type: "text", delta: "ok" },
+						{ type: "done", finishReason: "stop" },
+					],
+		);
+		await using t = await setupTest(setup({ use: { agent: agentOf(model) }, logLevel: "silent" }));
+		const conn = t.client.agent.getOrCreate("ids", { params: { user: "ann" } }).connect();
+		conn.onSharedState(() => {});
+		const turns = turnsOf(conn);
+		const { turnId } = await conn.prompt("two");
+		await turns.ended(turnId);
+		const next = model.requests[1]?.messages ?? [];
+		const asked = next.flatMap((m) => m.toolCalls?.map((call) => call.id) ?? []);
+		const answered = next.filter((m) => m.role === "tool").map((m) => m.toolCallId);
+		expect(new Set(asked).size).toBe(2);
+		expect(answered.sort()).toEqual([...asked].sort());
 		await conn.dispose();
 	});
 
