@@ -272,6 +272,14 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 		if (hasProtoKey(body)) {
 			return jsonRpcError(400, ErrorCode.InvalidRequest, "Invalid request: __proto__ key");
 		}
+		// A batch naming two requests alike got one answer for both, while both ran.
+		if (hasRepeatedIds(body)) {
+			return jsonRpcError(
+				400,
+				ErrorCode.InvalidRequest,
+				"Invalid request: two requests of a batch have the same id",
+			);
+		}
 		const server = serverFor(request, refused);
 		const transport = new WebStandardStreamableHTTPServerTransport({
 			sessionIdGenerator: undefined,
@@ -361,6 +369,21 @@ function quarantineArguments(body: unknown): Map<string | number, ArgumentIssue[
 		params.arguments = {};
 	}
 	return refused;
+}
+
+/** True for a batch in which two requests (messages with a method and an id) share their id. */
+function hasRepeatedIds(body: unknown): boolean {
+	if (!Array.isArray(body)) return false;
+	const seen = new Set<string>();
+	for (const message of body) {
+		if (!isRecord(message) || typeof message.method !== "string") continue;
+		const { id } = message;
+		if (typeof id !== "string" && typeof id !== "number") continue;
+		const key = `${typeof id}:${id}`;
+		if (seen.has(key)) return true;
+		seen.add(key);
+	}
+	return false;
 }
 
 /** A JSON-RPC error response outside any request (id null), as the SDK's transport writes them. */

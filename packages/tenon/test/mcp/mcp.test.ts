@@ -339,6 +339,17 @@ describe("mcpHandler", () => {
 		expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 	});
 
+	it("refuses a batch whose requests share an id, before any of them runs", async () => {
+		// Both ran and one answer came back (an attacker probe, 2026-11-25).
+		const call = (id: number) => `{"jsonrpc":"2.0","id":${id},"method":"tools/list","params":{}}`;
+		const response = await rawPost(`[${call(9)},${call(9)}]`);
+		expect(response.status).toBe(400);
+		expect(await response.json()).toMatchObject({ error: { code: -32600 } });
+		const fine = await rawPost(`[${call(10)},${call(11)}]`);
+		expect(fine.status).toBe(200);
+		expect((await fine.json()).length).toBe(2);
+	});
+
 	it("answers a body over maxBodyBytes with 413, declared or streamed", async () => {
 		const runs = actionRuns;
 		const big = JSON.stringify({
