@@ -139,7 +139,16 @@ async function streamAnswer(
 	live.append(redactor.end());
 	live.close();
 	if (c.vars.live === live) c.vars.live = null;
-	const calls = stopped ? [] : uniqueIds(toolCalls);
+	// A model may echo a secret anywhere, the call's name and id too.
+	const calls = stopped
+		? []
+		: uniqueIds(
+				toolCalls.map((call) => ({
+					...call,
+					id: s.redactor.redact(call.id),
+					name: s.redactor.redact(call.name),
+				})),
+			);
 	const message = await transcript.add({
 		id: messageId,
 		turnId: prompt.turnId,
@@ -198,7 +207,8 @@ async function runToolCall(
 		if (c.state.turn?.stop === true) return refused("not run: the turn was stopped", "failed");
 		if (!withTools) return refused("not run: no more tool calls in this turn", "failed");
 		const checked = await checkToolCall(s.tools, call.name, call.arguments);
-		if (!checked.ok) return refused(`not run: ${checked.error}`, "failed");
+		// Its reasons quote the model's names and keys.
+		if (!checked.ok) return refused(`not run: ${s.redactor.redact(checked.error)}`, "failed");
 		return { run: true, input: checked.input, high: checked.tool.risk === "high" };
 	});
 	let outcome: ToolOutcome;

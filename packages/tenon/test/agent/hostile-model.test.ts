@@ -171,6 +171,34 @@ describe("a hostile model", () => {
 		await conn.dispose();
 	});
 
+	it("echoing a secret in a tool's name, a call's id or an argument's key, shows it to no one", async () => {
+		const secret = "sk-abcdefghijklmnopqrstuvwxyz012345";
+		const model = scripted((call) =>
+			call === 1
+				? [
+						toolCall(`id-${secret}`, secret, "{}"),
+						toolCall("id-2", "lookup", `{"q":"x","${secret}":1}`),
+						done,
+					]
+				: [
+						{ type: "text", delta: "ok" },
+						{ type: "done", finishReason: "stop" },
+					],
+		);
+		await using t = await setupTest(setup({ use: { agent: agentOf(model) }, logLevel: "silent" }));
+		const conn = t.client.agent.getOrCreate("echo", { params: { user: "ann" } }).connect();
+		conn.onSharedState(() => {});
+		const turns = turnsOf(conn);
+		const seen: unknown[] = [];
+		conn.on("message", (message) => seen.push(message));
+		const { turnId } = await conn.prompt("echo");
+		await turns.ended(turnId);
+		expect(JSON.stringify(await conn.history())).not.toContain("abcdefghijklmnop");
+		expect(JSON.stringify(seen)).not.toContain("abcdefghijklmnop");
+		expect(JSON.stringify(model.requests[1]?.messages)).not.toContain("abcdefghijklmnop");
+		await conn.dispose();
+	});
+
 	it("cannot make redaction take seconds, with private-key headers in its arguments or a tool's result", async () => {
 		const headers = "-----BEGIN PRIVATE KEY-----\n".repeat(40_000);
 		const redactor = new Redactor({ patterns: COMMON_SECRET_PATTERNS });
