@@ -255,7 +255,7 @@ async function readWithin(
 ): Promise<ReadableStreamReadResult<Uint8Array>> {
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const quiet = new Promise<ReadableStreamReadResult<Uint8Array>>((resolve) => {
-		timer = setTimeout(() => resolve({ done: true, value: undefined }), ms);
+		timer = setTimeout(() => resolve({ done: true, value: undefined }), Math.max(0, ms));
 	});
 	try {
 		return await Promise.race([reader.read(), quiet]);
@@ -302,12 +302,18 @@ async function* readEvents(
 		endsWithNewline = /[\r\n]$/.test(text);
 		parser.feed(text);
 	};
+	/** When the answer was complete: one deadline for what may follow (keep-alive comments do not extend it). */
+	let finishedAt: number | undefined;
 	for (;;) {
 		let chunk: ReadableStreamReadResult<Uint8Array>;
 		try {
 			// Once the answer is complete, only a usage chunk or [DONE] may follow:
 			// a server that keeps the stream open after it does not cost the answer.
-			chunk = completion.finished ? await readWithin(reader, AFTER_FINISH_MS) : await reader.read();
+			if (completion.finished) finishedAt ??= performance.now();
+			chunk =
+				finishedAt === undefined
+					? await reader.read()
+					: await readWithin(reader, finishedAt + AFTER_FINISH_MS - performance.now());
 		} catch (error) {
 			const stopped = stopError();
 			if (stopped !== undefined) throw stopped;

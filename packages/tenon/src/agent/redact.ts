@@ -40,7 +40,10 @@ export class Redactor {
 		if (!this.#patterns.some((pattern) => pattern.source.includes("PRIVATE KEY"))) return -1;
 		const begin = text.lastIndexOf("-----BEGIN ");
 		if (begin === -1 || text.indexOf("-----END ", begin) !== -1) return -1;
-		return begin;
+		// A private key's header, or one still arriving; any other (a certificate) holds nothing.
+		const header = text.slice(begin, begin + 64);
+		if (PRIVATE_KEY_HEADER.test(header) || PARTIAL_HEADER.test(header)) return begin;
+		return -1;
 	}
 
 	/** Where the secrets are in `text`: sorted, merged `[start, end)` ranges. */
@@ -178,6 +181,10 @@ export class StreamRedactor {
 		return out;
 	}
 }
+
+const PRIVATE_KEY_HEADER = /^-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----/;
+/** A header cut short: what follows `-----BEGIN ` so far could still name a private key. */
+const PARTIAL_HEADER = /^-----BEGIN [A-Z ]{0,52}-{0,4}$/;
 
 /** The most text held back for a private key whose END has not come. */
 const MAX_HELD_KEY = 16 * 1024;

@@ -29,6 +29,8 @@ const COMPACT_BYTES = 8 * 1024 * 1024;
 /** Step 2s kept per version of the document (each different state vector costs a new one). */
 const STEP2_MEMO = 8;
 const STEP2_MEMO_BYTES = 4 * 1024 * 1024;
+/** Step 2s one document makes anew per second at most. */
+const STEP2_PER_SECOND = 20;
 /** Snapshot chunk size: KV values are limited to 128 KiB. */
 const CHUNK_BYTES = 96 * 1024;
 
@@ -135,6 +137,9 @@ export class ActorDocument {
 	/** Step 2s made at `#step2Version`, by the state vector they answer (a few: see {@link #step2}). */
 	#step2s = new Map<string, Uint8Array>();
 	#step2Version = -1;
+	/** Step 2s made anew in the current second (see {@link #checkStep2Rate}). */
+	#step2Made = 0;
+	#step2WindowAt = Number.NEGATIVE_INFINITY;
 	/** Awareness client ids each connection announced (only it may change them; cleared when it goes). */
 	readonly #owners = new AwarenessOwners();
 
@@ -293,6 +298,7 @@ export class ActorDocument {
 		}
 		const memo = this.#step2s.get(key);
 		if (memo !== undefined) return memo;
+		this.#checkStep2Rate();
 		const step2 = encoding.createEncoder();
 		syncProtocol.writeSyncStep2(step2, this.doc, Y.encodeStateVector(normal));
 		const message = encoding.toUint8Array(step2);
@@ -307,6 +313,28 @@ export class ActorDocument {
 		}
 		this.#step2s.set(key, message);
 		return message;
+	}
+
+	/**
+	 * Refuses a step 2 that must be made anew past {@link STEP2_PER_SECOND}
+	 * a second for this document, whichever connections ask: each walks the
+	 * whole document for its deleted items, and a connection's own limit is
+	 * multiplied by opening more of them (a review, 2026-11-25). Clients that
+	 * open the document together ask alike and share one answer.
+	 */
+	#checkStep2Rate(): void {
+		const now = performance.now();
+		if (now - this.#step2WindowAt >= 1_000) {
+			this.#step2WindowAt = now;
+			this.#step2Made = 0;
+		}
+		if (++this.#step2Made > STEP2_PER_SECOND)
+			throw new ActorError(
+				"limit",
+				"yjs_too_many_syncs",
+				"This document was asked for too often just now; try again in a second",
+				{ retryAfterMs: Math.ceil(this.#step2WindowAt + 1_000 - now) },
+			);
 	}
 
 	/**

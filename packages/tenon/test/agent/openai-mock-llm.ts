@@ -120,6 +120,14 @@ export const rawScenarios: Record<string, (res: ServerResponse) => Promise<void>
 		res.write(chunk({ content: "complete" }));
 		res.write(chunk({}, "stop"));
 	},
+	// The same, with keep-alive comments every half second (they must not keep it open).
+	"finish-then-keepalive": (res) => {
+		startEventStream(res);
+		res.write(chunk({ content: "complete" }));
+		res.write(chunk({}, "stop"));
+		const ping = setInterval(() => res.write(": keep-alive\n\n"), 500);
+		res.on("close", () => clearInterval(ping));
+	},
 	"eof-before-finish": (res) => {
 		startEventStream(res);
 		res.end(chunk({ content: "half an ans" }));

@@ -120,6 +120,17 @@ describe("secrets a stream used to let out (an attacker probe, 2026-11-25)", () 
 		expect(out).not.toContain("MIIEow");
 	});
 
+	it("holds nothing back for a header that is not a private key's", () => {
+		const text =
+			"A certificate starts with -----BEGIN CERTIFICATE----- and ends with its END line; " +
+			"a key's header reads -----BEGIN PRIVATE KEY and so on.";
+		const streaming = new StreamRedactor(redactor, 64);
+		let early = "";
+		for (const word of text.split(/(?<= )/)) early += streaming.push(word);
+		expect(early).toContain("and ends with its END line;");
+		expect(early + streaming.end()).toBe(text);
+	});
+
 	it("a configured secret longer than the holdback, streamed a few characters at a time, never leaves", () => {
 		const jwt = `eyJ${"a1B2c3D4".repeat(42)}`;
 		const withJwt = new Redactor({ secrets: [jwt] });

@@ -3,7 +3,9 @@
 // conflicting inserts to a new document blocked the loop for about 2 s:
 // the learnt cost per item only knew the first one's, which was cheap.
 import fc from "fast-check";
+import * as encoding from "lib0/encoding";
 import { describe, expect, it } from "vitest";
+import * as syncProtocol from "y-protocols/sync";
 import * as Y from "yjs";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
@@ -471,6 +473,16 @@ describe("items that stand for more work than their count", () => {
 			weigh((doc) => (doc.getMap("root").get("text") as Y.Text).format(0, 5, { bold: true })),
 		).toBeGreaterThanOrEqual(64);
 		expect(weigh((doc) => doc.getMap("root").set("list", 0))).toBeGreaterThanOrEqual(64);
+		// A client that never saw the key sets it (no origin): its stated parent is looked at.
+		const stranger = new Y.Doc();
+		stranger.clientID = 0xfffffff;
+		stranger.getMap("root").set("list", 0);
+		const unseen = Y.decodeUpdate(Y.encodeStateAsUpdate(stranger));
+		expect(extraWeight(server, unseen.structs, unseen.ds)).toBeGreaterThanOrEqual(64);
+		// A drawing stroke of 200 points is not costly.
+		expect(
+			weigh((doc) => doc.getArray("strokes").push(Array.from({ length: 200 }, (_, i) => [i, i]))),
+		).toBeLessThan(64);
 		expect(weigh((doc) => doc.getMap("root").delete("list"))).toBeGreaterThanOrEqual(64);
 		expect(
 			weigh((doc) => doc.getArray("values").insert(0, [Array.from({ length: 1_000 }, () => [])])),
@@ -478,7 +490,7 @@ describe("items that stand for more work than their count", () => {
 		const many = new Y.Doc();
 		many.getArray("values").insert(
 			0,
-			Array.from({ length: 1_000 }, () => []),
+			Array.from({ length: 100_000 }, () => []),
 		);
 		expect(
 			extraWeight(
@@ -486,12 +498,55 @@ describe("items that stand for more work than their count", () => {
 				Y.decodeUpdate(Y.encodeStateAsUpdate(many)).structs,
 				Y.decodeUpdate(Y.encodeStateAsUpdate(many)).ds,
 			),
-		).toBeGreaterThanOrEqual(999);
+		).toBeGreaterThanOrEqual(1_000);
 		// Honest edits weigh nothing more.
 		expect(
 			weigh((doc) => (doc.getMap("root").get("short") as Y.Text).format(0, 5, { bold: true })),
 		).toBe(0);
 		expect(weigh((doc) => doc.getMap("root").set("plain", 2))).toBe(0);
 		expect(weigh((doc) => (doc.getMap("root").get("text") as Y.Text).insert(50, "typed"))).toBe(0);
+	});
+});
+
+describe("answers to a step 1", () => {
+	it("are made anew at most 20 times a second per document, and shared by clients that ask alike", async () => {
+		const doc = yjsActor({});
+		await using t = await setupTest(setup({ use: { doc }, logLevel: "silent" }));
+		const handle = t.client.doc.getOrCreate("asked");
+		const source = new Y.Doc();
+		for (let c = 0; c < 40; c++) {
+			const client = replica(source, 1_000 + c);
+			client.getText("text").insert(0, `edit ${c} `);
+			await syncDecided(handle, updateMessage(Y.encodeStateAsUpdate(client)));
+		}
+		const stepOne = (clients: number[]) => {
+			const vector = new Map(clients.map((client) => [client, 1] as [number, number]));
+			const message = encoding.createEncoder();
+			encoding.writeVarUint(message, syncProtocol.messageYjsSyncStep1);
+			const sv = encoding.createEncoder();
+			encoding.writeVarUint(sv, vector.size);
+			for (const [client, clock] of vector) {
+				encoding.writeVarUint(sv, client);
+				encoding.writeVarUint(sv, clock);
+			}
+			encoding.writeVarUint8Array(message, encoding.toUint8Array(sv));
+			return encoding.toUint8Array(message);
+		};
+		// The same state vector again and again: one answer, kept.
+		const same = await Promise.allSettled(
+			Array.from({ length: 30 }, () => handle.yjsSync(stepOne([1_000]))),
+		);
+		expect(same.filter((outcome) => outcome.status === "rejected")).toEqual([]);
+		// Thirty different ones at once: past 20, refused until the next second.
+		const different = await Promise.allSettled(
+			Array.from({ length: 30 }, (_, i) => handle.yjsSync(stepOne([1_000 + i, 1_010]))),
+		);
+		const refused = different.filter((outcome) => outcome.status === "rejected");
+		expect(refused.length).toBeGreaterThan(0);
+		for (const outcome of refused)
+			expect((outcome as PromiseRejectedResult).reason).toMatchObject({
+				code: "yjs_too_many_syncs",
+				metadata: { retryAfterMs: expect.any(Number) },
+			});
 	});
 });
