@@ -14,6 +14,7 @@ import { ApplyBudget, MAX_UPDATE_MS } from "./apply-budget.js";
 import { type ApplyVerifier, sharedApplyVerifier } from "./apply-verifier.js";
 import { AwarenessOwners, awarenessClientsOf } from "./awareness-guard.js";
 import { invalid } from "./parts.js";
+import { Step2Answers } from "./step2-answers.js";
 import {
 	conflictVisits,
 	deletedItems,
@@ -21,16 +22,12 @@ import {
 	growthBound,
 	SPLIT_BYTES,
 } from "./update-cost.js";
+import { checkUpdateShape } from "./update-shape.js";
 
 const SNAPSHOT_PREFIX = "yjs/snapshot/";
 const LOG_PREFIX = "yjs/log/";
 /** The log is folded into a snapshot once the updates logged in a wake pass this, bytes. */
 const COMPACT_BYTES = 8 * 1024 * 1024;
-/** Step 2s kept per version of the document (each different state vector costs a new one). */
-const STEP2_MEMO = 8;
-const STEP2_MEMO_BYTES = 4 * 1024 * 1024;
-/** Step 2s one document makes anew per second at most. */
-const STEP2_PER_SECOND = 20;
 /** Snapshot chunk size: KV values are limited to 128 KiB. */
 const CHUNK_BYTES = 96 * 1024;
 
@@ -56,53 +53,6 @@ function loggedUpdates(entries: [string, Uint8Array][]): { seq: number; update: 
 		update: parts.length === 1 ? (parts[0] as Uint8Array) : concat(parts),
 	}));
 }
-
-/** Most clients one update may carry changes of (see {@link checkUpdateShape}). */
-export const MAX_UPDATE_CLIENTS = 16;
-
-/**
- * Parses an update before it touches the document, and refuses shapes an
- * attacker probe used to stall or exhaust the server (2026-11-24): changes
- * of thousands of clients inserting at the same places (Yjs resolves such
- * conflicts in time that grows with their product: 143 KB blocked the event
- * loop for 3.4 s), and subdocuments (12 bytes each on the wire, about 2 KB
- * each in memory). The client count is the update's first number, read
- * before anything is decoded. Returns the update's items (structs and
- * deleted ranges), by which its cost is estimated (apply-budget.ts).
- */
-function checkUpdateShape(update: Uint8Array): {
-	items: number;
-	structs: Structs;
-	deleted: ReturnType<typeof Y.decodeUpdate>["ds"];
-} {
-	let decoded: ReturnType<typeof Y.decodeUpdate>;
-	try {
-		const clients = decoding.readVarUint(decoding.createDecoder(update));
-		if (clients > MAX_UPDATE_CLIENTS)
-			throw new ActorError(
-				"limit",
-				"yjs_update_too_complex",
-				`An update may carry changes of at most ${MAX_UPDATE_CLIENTS} clients`,
-				{ limit: MAX_UPDATE_CLIENTS },
-			);
-		decoded = Y.decodeUpdate(update);
-	} catch (error) {
-		if (error instanceof ActorError) throw error;
-		throw invalid("a malformed update");
-	}
-	for (const struct of decoded.structs)
-		if (struct instanceof Y.Item && struct.content instanceof Y.ContentDoc)
-			throw invalid("subdocuments are not accepted");
-	let deletions = 0;
-	for (const ranges of decoded.ds.clients.values()) deletions += ranges.length;
-	return {
-		items: decoded.structs.length + deletions,
-		structs: decoded.structs,
-		deleted: decoded.ds,
-	};
-}
-
-type Structs = ReturnType<typeof Y.decodeUpdate>["structs"];
 
 function concat(parts: Uint8Array[]): Uint8Array {
 	const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
@@ -134,12 +84,8 @@ export class ActorDocument {
 	#loggedBytes = 0;
 	/** Changes applied since load (a step 2 made at one version is reused at the same). */
 	#version = 0;
-	/** Step 2s made at `#step2Version`, by the state vector they answer (a few: see {@link #step2}). */
-	#step2s = new Map<string, Uint8Array>();
-	#step2Version = -1;
-	/** Step 2s made anew in the current second (see {@link #checkStep2Rate}). */
-	#step2Made = 0;
-	#step2WindowAt = Number.NEGATIVE_INFINITY;
+	/** Answers to clients' step 1s (step2-answers.ts). */
+	readonly #answers = new Step2Answers();
 	/** Awareness client ids each connection announced (only it may change them; cleared when it goes). */
 	readonly #owners = new AwarenessOwners();
 
@@ -274,70 +220,6 @@ export class ActorDocument {
 	}
 
 	/**
-	 * Step 2 for a client with `stateVector`: the last one made is reused while
-	 * the document is unchanged (new clients all ask with an empty state
-	 * vector, and a large answer waiting in the outbox then counts once).
-	 */
-	#step2(stateVector: Uint8Array): Uint8Array {
-		// The same answer for every state vector that means the same here:
-		// unknown clients and zero clocks dropped, clocks capped at this
-		// document's (a client cannot make each request cost a new copy).
-		const mine = Y.decodeStateVector(Y.encodeStateVector(this.doc));
-		const normal = new Map<number, number>();
-		for (const [client, clock] of Y.decodeStateVector(stateVector)) {
-			const known = mine.get(client);
-			if (known !== undefined && clock > 0) normal.set(client, Math.min(clock, known));
-		}
-		const key = [...normal]
-			.sort(([a], [b]) => a - b)
-			.map(([client, clock]) => `${client}:${clock}`)
-			.join(",");
-		if (this.#step2Version !== this.#version) {
-			this.#step2s.clear();
-			this.#step2Version = this.#version;
-		}
-		const memo = this.#step2s.get(key);
-		if (memo !== undefined) return memo;
-		this.#checkStep2Rate();
-		const step2 = encoding.createEncoder();
-		syncProtocol.writeSyncStep2(step2, this.doc, Y.encodeStateVector(normal));
-		const message = encoding.toUint8Array(step2);
-		// A few kept per version (clients alternating state vectors get them from
-		// here), within a few MiB; a larger one is kept alone, as the last one was.
-		let bytes = message.byteLength;
-		for (const kept of this.#step2s.values()) bytes += kept.byteLength;
-		for (const [oldest, kept] of this.#step2s) {
-			if (this.#step2s.size < STEP2_MEMO && bytes <= STEP2_MEMO_BYTES) break;
-			this.#step2s.delete(oldest);
-			bytes -= kept.byteLength;
-		}
-		this.#step2s.set(key, message);
-		return message;
-	}
-
-	/**
-	 * Refuses a step 2 that must be made anew past {@link STEP2_PER_SECOND}
-	 * a second for this document, whichever connections ask: each walks the
-	 * whole document for its deleted items, and a connection's own limit is
-	 * multiplied by opening more of them (a review, 2026-11-25). Clients that
-	 * open the document together ask alike and share one answer.
-	 */
-	#checkStep2Rate(): void {
-		const now = performance.now();
-		if (now - this.#step2WindowAt >= 1_000) {
-			this.#step2WindowAt = now;
-			this.#step2Made = 0;
-		}
-		if (++this.#step2Made > STEP2_PER_SECOND)
-			throw new ActorError(
-				"limit",
-				"yjs_too_many_syncs",
-				"This document was asked for too often just now; try again in a second",
-				{ retryAfterMs: Math.ceil(this.#step2WindowAt + 1_000 - now) },
-			);
-	}
-
-	/**
 	 * Throws `limit/yjs_document_too_large` when an update that may add
 	 * `growth` bytes would take the document past its limit. The bound is
 	 * checked first; near the limit, the document is encoded (once per
@@ -459,7 +341,12 @@ export class ActorDocument {
 			}
 			const step1 = encoding.createEncoder();
 			syncProtocol.writeSyncStep1(step1, this.doc);
-			return { replies: [this.#step2(stateVector), encoding.toUint8Array(step1)] };
+			return {
+				replies: [
+					this.#answers.answer(this.doc, this.#version, stateVector),
+					encoding.toUint8Array(step1),
+				],
+			};
 		}
 		if (type !== syncProtocol.messageYjsSyncStep2 && type !== syncProtocol.messageYjsUpdate)
 			throw invalid(`unknown message type ${type}`);

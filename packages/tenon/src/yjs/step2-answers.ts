@@ -1,0 +1,87 @@
+import * as encoding from "lib0/encoding";
+import * as syncProtocol from "y-protocols/sync";
+import * as Y from "yjs";
+import { ActorError } from "../protocol/errors.js";
+
+/** Step 2s kept per version of the document (each different state vector costs a new one). */
+const STEP2_MEMO = 8;
+const STEP2_MEMO_BYTES = 4 * 1024 * 1024;
+/** Step 2s one document makes anew per second at most. */
+const STEP2_PER_SECOND = 20;
+
+/**
+ * The answers (y-protocols step 2) one document gives to clients' step 1s:
+ * kept per version of the document, and made anew at a bounded rate.
+ */
+export class Step2Answers {
+	/** Step 2s made at `#version`, by the state vector they answer. */
+	#kept = new Map<string, Uint8Array>();
+	#version = -1;
+	/** Step 2s made anew in the current second (see {@link #checkRate}). */
+	#made = 0;
+	#windowAt = Number.NEGATIVE_INFINITY;
+
+	/**
+	 * Step 2 for a client with `stateVector`, of `doc` at `version`: reused
+	 * while the document is unchanged (new clients all ask with an empty
+	 * state vector, and a large answer waiting in the outbox then counts once).
+	 */
+	answer(doc: Y.Doc, version: number, stateVector: Uint8Array): Uint8Array {
+		// The same answer for every state vector that means the same here:
+		// unknown clients and zero clocks dropped, clocks capped at this
+		// document's (a client cannot make each request cost a new copy).
+		const mine = Y.decodeStateVector(Y.encodeStateVector(doc));
+		const normal = new Map<number, number>();
+		for (const [client, clock] of Y.decodeStateVector(stateVector)) {
+			const known = mine.get(client);
+			if (known !== undefined && clock > 0) normal.set(client, Math.min(clock, known));
+		}
+		const key = [...normal]
+			.sort(([a], [b]) => a - b)
+			.map(([client, clock]) => `${client}:${clock}`)
+			.join(",");
+		if (this.#version !== version) {
+			this.#kept.clear();
+			this.#version = version;
+		}
+		const memo = this.#kept.get(key);
+		if (memo !== undefined) return memo;
+		this.#checkRate();
+		const step2 = encoding.createEncoder();
+		syncProtocol.writeSyncStep2(step2, doc, Y.encodeStateVector(normal));
+		const message = encoding.toUint8Array(step2);
+		// A few kept per version (clients alternating state vectors get them from
+		// here), within a few MiB; a larger one is kept alone, as the last one was.
+		let bytes = message.byteLength;
+		for (const kept of this.#kept.values()) bytes += kept.byteLength;
+		for (const [oldest, kept] of this.#kept) {
+			if (this.#kept.size < STEP2_MEMO && bytes <= STEP2_MEMO_BYTES) break;
+			this.#kept.delete(oldest);
+			bytes -= kept.byteLength;
+		}
+		this.#kept.set(key, message);
+		return message;
+	}
+
+	/**
+	 * Refuses a step 2 that must be made anew past {@link STEP2_PER_SECOND}
+	 * a second for this document, whichever connections ask: each walks the
+	 * whole document for its deleted items, and a connection's own limit is
+	 * multiplied by opening more of them (a review, 2026-11-25). Clients that
+	 * open the document together ask alike and share one answer.
+	 */
+	#checkRate(): void {
+		const now = performance.now();
+		if (now - this.#windowAt >= 1_000) {
+			this.#windowAt = now;
+			this.#made = 0;
+		}
+		if (++this.#made > STEP2_PER_SECOND)
+			throw new ActorError(
+				"limit",
+				"yjs_too_many_syncs",
+				"This document was asked for too often just now; try again in a second",
+				{ retryAfterMs: Math.ceil(this.#windowAt + 1_000 - now) },
+			);
+	}
+}
