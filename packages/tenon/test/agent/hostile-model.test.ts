@@ -15,6 +15,7 @@ import {
 import { COMMON_SECRET_PATTERNS, Redactor } from "../../src/agent/redact.js";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
+import { watchLoop } from "../helpers/loop-stalls.js";
 
 /** A model that answers every request with `answer(requestNumber)`, counting its calls. */
 function scripted(answer: (call: number) => ModelEvent[]) {
@@ -220,18 +221,13 @@ describe("a hostile model", () => {
 		const conn = t.client.agent.getOrCreate("keys", { params: { user: "ann" } }).connect();
 		conn.onSharedState(() => {});
 		const turns = turnsOf(conn);
-		let worst = 0;
-		let at = performance.now();
-		const ticker = setInterval(() => {
-			const now = performance.now();
-			worst = Math.max(worst, now - at);
-			at = now;
-		}, 10);
+		const loop = watchLoop();
+		let worst: number;
 		try {
 			const { turnId } = await conn.prompt("look");
 			expect((await turns.ended(turnId)).status).toBe("done");
 		} finally {
-			clearInterval(ticker);
+			worst = loop.stop();
 		}
 		expect(worst).toBeLessThan(500);
 		await conn.dispose();

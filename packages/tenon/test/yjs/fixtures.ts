@@ -61,3 +61,30 @@ export function conflictingInserts(perClient: number, seed: number): Uint8Array 
 		}),
 	);
 }
+
+/** A copy of `doc` as client `clientID` (which edits it offline from here). */
+export function replica(doc: Y.Doc, clientID: number): Y.Doc {
+	const copy = new Y.Doc();
+	copy.clientID = clientID;
+	Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
+	return copy;
+}
+
+/**
+ * Sends `message` as a provider would: waits out `limit/yjs_busy` (the
+ * process's share, shared by every test in the file) and sends it again.
+ */
+export async function syncDecided(
+	handle: { yjsSync(message: Uint8Array): Promise<Uint8Array[]> },
+	message: Uint8Array,
+): Promise<Uint8Array[]> {
+	for (;;) {
+		try {
+			return await handle.yjsSync(message);
+		} catch (error) {
+			const { code, metadata } = error as { code?: string; metadata?: { retryAfterMs?: number } };
+			if (code !== "yjs_busy") throw error;
+			await new Promise((resolve) => setTimeout(resolve, metadata?.retryAfterMs ?? 100));
+		}
+	}
+}
