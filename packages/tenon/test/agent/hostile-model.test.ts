@@ -94,13 +94,26 @@ function turnsOf(conn: {
 	};
 }
 
+/** A server with an agent on `model`, and Ann's connection to one conversation (closed with it). */
+async function converse(model: ChatModel) {
+	const t = await setupTest(setup({ use: { agent: agentOf(model) }, logLevel: "silent" }));
+	const conn = t.client.agent.getOrCreate("talk", { params: { user: "ann" } }).connect();
+	conn.onSharedState(() => {});
+	return {
+		conn,
+		turns: turnsOf(conn),
+		async [Symbol.asyncDispose]() {
+			await conn.dispose();
+			await t[Symbol.asyncDispose]();
+		},
+	};
+}
+
 describe("a hostile model", () => {
 	it("asking for tools in every answer gets one answer without tools, then the turn ends", async () => {
 		const model = scripted((call) => [toolCall(`c${call}`, "lookup", '{"q":"again"}'), done]);
-		await using t = await setupTest(setup({ use: { agent: agentOf(model) }, logLevel: "silent" }));
-		const conn = t.client.agent.getOrCreate("endless", { params: { user: "ann" } }).connect();
-		conn.onSharedState(() => {});
-		const turns = turnsOf(conn);
+		await using chat = await converse(model);
+		const { conn, turns } = chat;
 		ran.length = 0;
 		const { turnId } = await conn.prompt("go");
 		const end = await turns.ended(turnId);
@@ -112,7 +125,6 @@ describe("a hostile model", () => {
 		const refusedCall = history.at(-1);
 		expect(refusedCall).toMatchObject({ role: "tool", status: "failed" });
 		expect(refusedCall?.content).toContain("no more tool calls");
-		await conn.dispose();
 	});
 
 	it("naming a key twice, shows for approval what will run", async () => {
@@ -131,10 +143,8 @@ describe("a hostile model", () => {
 						{ type: "done", finishReason: "stop" },
 					],
 		);
-		await using t = await setupTest(setup({ use: { agent: agentOf(model) }, logLevel: "silent" }));
-		const conn = t.client.agent.getOrCreate("twice", { params: { user: "ann" } }).connect();
-		conn.onSharedState(() => {});
-		const turns = turnsOf(conn);
+		await using chat = await converse(model);
+		const { conn, turns } = chat;
 		ran.length = 0;
 		const { turnId } = await conn.prompt("refund");
 		await expect
@@ -146,7 +156,6 @@ describe("a hostile model", () => {
 		await conn.confirm(pending?.callId as string, true);
 		await turns.ended(turnId);
 		expect(ran).toEqual([{ tool: "refund_order", input: { orderId: "A-9999" } }]);
-		await conn.dispose();
 	});
 
 	it("giving two calls one id, gets both results back, each paired with its call", async () => {
@@ -158,10 +167,8 @@ describe("a hostile model", () => {
 						{ type: "done", finishReason: "stop" },
 					],
 		);
-		await using t = await setupTest(setup({ use: { agent: agentOf(model) }, logLevel: "silent" }));
-		const conn = t.client.agent.getOrCreate("ids", { params: { user: "ann" } }).connect();
-		conn.onSharedState(() => {});
-		const turns = turnsOf(conn);
+		await using chat = await converse(model);
+		const { conn, turns } = chat;
 		const { turnId } = await conn.prompt("two");
 		await turns.ended(turnId);
 		const next = model.requests[1]?.messages ?? [];
@@ -169,7 +176,6 @@ describe("a hostile model", () => {
 		const answered = next.filter((m) => m.role === "tool").map((m) => m.toolCallId);
 		expect(new Set(asked).size).toBe(2);
 		expect(answered.sort()).toEqual([...asked].sort());
-		await conn.dispose();
 	});
 
 	it("echoing a secret in a tool's name, a call's id or an argument's key, shows it to no one", async () => {
@@ -186,10 +192,8 @@ describe("a hostile model", () => {
 						{ type: "done", finishReason: "stop" },
 					],
 		);
-		await using t = await setupTest(setup({ use: { agent: agentOf(model) }, logLevel: "silent" }));
-		const conn = t.client.agent.getOrCreate("echo", { params: { user: "ann" } }).connect();
-		conn.onSharedState(() => {});
-		const turns = turnsOf(conn);
+		await using chat = await converse(model);
+		const { conn, turns } = chat;
 		const seen: unknown[] = [];
 		conn.on("message", (message) => seen.push(message));
 		const { turnId } = await conn.prompt("echo");
@@ -197,7 +201,6 @@ describe("a hostile model", () => {
 		expect(JSON.stringify(await conn.history())).not.toContain("abcdefghijklmnop");
 		expect(JSON.stringify(seen)).not.toContain("abcdefghijklmnop");
 		expect(JSON.stringify(model.requests[1]?.messages)).not.toContain("abcdefghijklmnop");
-		await conn.dispose();
 	});
 
 	it("cannot make redaction take seconds, with private-key headers in its arguments or a tool's result", async () => {
@@ -217,10 +220,8 @@ describe("a hostile model", () => {
 						{ type: "done", finishReason: "stop" },
 					],
 		);
-		await using t = await setupTest(setup({ use: { agent: agentOf(model) }, logLevel: "silent" }));
-		const conn = t.client.agent.getOrCreate("keys", { params: { user: "ann" } }).connect();
-		conn.onSharedState(() => {});
-		const turns = turnsOf(conn);
+		await using chat = await converse(model);
+		const { conn, turns } = chat;
 		const loop = watchLoop();
 		let worst: number;
 		try {
@@ -230,6 +231,5 @@ describe("a hostile model", () => {
 			worst = loop.stop();
 		}
 		expect(worst).toBeLessThan(500);
-		await conn.dispose();
 	});
 });
