@@ -269,7 +269,7 @@ const READER_MESSAGE_BYTES = 256 * 1024;
 
 const DEFAULT_PART_LIMITS: Required<PartLimits> = {
 	maxMessageBytes: 4 * 1024 * 1024,
-	// A copy on the verifier's worker takes about 20 times a document's encoding (its heap: 1 GiB).
+	// A copy on the verifier's worker takes 8 to 20 times a document's encoding (its heap: 1.5 GiB).
 	maxDocumentBytes: 32 * 1024 * 1024,
 	maxUploadingBytes: 64 * 1024 * 1024,
 	maxOutboxBytes: 256 * 1024 * 1024,

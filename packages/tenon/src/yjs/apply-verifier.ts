@@ -1,5 +1,6 @@
 import type { Worker } from "node:worker_threads";
 import { ActorError } from "../protocol/errors.js";
+import { APPLY_WORKER_SOURCE } from "./apply-worker.js";
 
 /**
  * Node's modules, got when used (`process.getBuiltinModule`, Node 20.16 on):
@@ -26,43 +27,37 @@ function nodeBuiltin<T>(id: string): T | undefined {
  * and the update refused; one that throws is refused as malformed, so the
  * document never keeps half of it.
  *
- * One worker per process, one update at a time (a document under attack
- * waits behind its own updates; the time spent is charged to its budget).
- * Yjs is loaded in the worker from where this module finds it. No library
- * does this; the copy costs an encoding of the document on the loop and a
- * decoding on the worker, so only updates worth it come here (64 items or
- * more, or inserts that scan the document: document.ts).
+ * The worker keeps a mirror of each document it checked (apply-worker.ts),
+ * fed with the updates its actor applies after ({@link DocumentMirror}), so
+ * a document's next check costs no copy. One worker per process, one update
+ * at a time: a document waits behind its own updates, and the waiting
+ * documents are served least recent worker time first, so one that keeps the
+ * worker busy does not make the others wait behind it. Yjs is loaded in the
+ * worker from where this module finds it. No library does this.
  */
 
 /** What a verification found. */
 export interface Verified {
 	/** The update's apply to the copy, ms. */
 	applyMs: number;
-	/** The whole job on the worker (the copy made, then the update), ms. */
+	/** The whole job on the worker (the copy made, if one was, then the update), ms. */
 	totalMs: number;
 }
 
-/** The worker: a copy of the document, then the update, timed; tells the parent when the update starts. */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require("node:worker_threads");
-const Y = require(workerData.yjs);
-parentPort.postMessage({ id: 0, phase: "ready" });
-parentPort.on("message", ({ id, state, update }) => {
-	const started = performance.now();
-	try {
-		const doc = new Y.Doc({ gc: true });
-		if (state.byteLength > 0) Y.applyUpdate(doc, state);
-		parentPort.postMessage({ id, phase: "applying" });
-		const applying = performance.now();
-		Y.applyUpdate(doc, update);
-		const done = performance.now();
-		doc.destroy();
-		parentPort.postMessage({ id, phase: "done", applyMs: done - applying, totalMs: done - started });
-	} catch (error) {
-		parentPort.postMessage({ id, phase: "failed", message: String(error && error.message || error) });
-	}
-});
-`;
+/**
+ * One document's mirror on the verifier's worker (made by
+ * {@link ApplyVerifier.mirror}); its checks cost a copy of the document only
+ * when the worker has none (the first, or after the worker was replaced or
+ * dropped it for room).
+ */
+export interface DocumentMirror {
+	/** Like {@link ApplyVerifier.verify}; the update stays in the mirror when it is accepted. */
+	verify(state: () => Uint8Array, update: Uint8Array, limitMs: number): Promise<Verified>;
+	/** An update the document applied (any but one this mirror just verified), passed on to the mirror. */
+	applied(update: Uint8Array): void;
+	/** The document went: its mirror goes (checks after this are one-off, as {@link ApplyVerifier.verify}'s). */
+	close(): void;
+}
 
 /** Longest a copy of a document may take to make, ms: well within an action's timeout. */
 const PREPARE_LIMIT_MS = 20_000;
@@ -78,36 +73,76 @@ const MAX_WAITING = 8;
  */
 const MAX_FAILURES = 3;
 
+/** A document's use of the worker halves every this many ms (who is served first). */
+const USAGE_HALF_LIFE_MS = 10_000;
+
+/** The worker's memory: mirrors and the copy being made, in bytes of encoded state (see apply-worker.ts). */
+export interface VerifierMemory {
+	/** Mirrors kept plus the copy being made, at most (default 32 MiB; a copy takes 8 to 20 times its encoding in memory). */
+	budgetBytes?: number;
+	/** A document larger than this is copied for one check, not kept (default 16 MiB). */
+	keepBytes?: number;
+	/** The worker's heap, MiB (default 1,536). */
+	heapMb?: number;
+}
+
+/** Whose updates a job checks: a document with a mirror, or a one-off check. */
+interface Owner {
+	/** The mirror's id on the worker; undefined for a one-off check. */
+	doc: number | undefined;
+	/** The worker generation holding this document's mirror (-1: none). */
+	generation: number;
+	/** Worker time used, ms, decaying (see {@link USAGE_HALF_LIFE_MS}), as of `usageAt`. */
+	usage: number;
+	usageAt: number;
+}
+
 interface Job {
 	id: number;
-	/** The document's encoding, made when the worker takes the job. */
+	owner: Owner;
+	/** The document's encoding, made when the worker takes the job and has no mirror. */
 	state: () => Uint8Array;
 	update: Uint8Array;
 	limitMs: number;
+	/** When it was queued (performance.now()). */
+	queuedAt: number;
 	resolve(verified: Verified): void;
 	reject(error: unknown): void;
 }
 
 type WorkerReply =
 	| { id: 0; phase: "ready" }
+	| { id: 0; phase: "evicted"; evicted: number[] }
 	| { id: number; phase: "applying" }
-	| { id: number; phase: "done"; applyMs: number; totalMs: number }
-	| { id: number; phase: "failed"; message: string };
+	| { id: number; phase: "missing"; evicted: number[] }
+	| { id: number; phase: "done"; applyMs: number; totalMs: number; evicted: number[] }
+	| { id: number; phase: "failed"; message: string; evicted: number[] };
 
 export class ApplyVerifier {
 	readonly #yjsPath: string | undefined;
+	readonly #memory: Required<VerifierMemory>;
 	#worker: Worker | undefined;
+	/** Counts the workers made: a mirror lives on the worker of its generation. */
+	#generation = 0;
 	readonly #queue: Job[] = [];
 	#current: Job | undefined;
 	#timer: ReturnType<typeof setTimeout> | undefined;
 	#nextId = 1;
+	#nextDoc = 1;
+	/** Documents with a mirror handle open, by mirror id. */
+	readonly #mirrors = new Map<number, Owner>();
 	/** Workers in a row that did not start; at {@link MAX_FAILURES}, the verifier is off. */
 	#failures = 0;
 	/** The current worker loaded Yjs. */
 	#ready = false;
 
-	constructor(yjsPath = resolveYjs()) {
+	constructor(yjsPath = resolveYjs(), memory: VerifierMemory = {}) {
 		this.#yjsPath = yjsPath;
+		this.#memory = {
+			budgetBytes: memory.budgetBytes ?? 32 * 1024 * 1024,
+			keepBytes: memory.keepBytes ?? 16 * 1024 * 1024,
+			heapMb: memory.heapMb ?? 1_536,
+		};
 	}
 
 	/**
@@ -122,22 +157,29 @@ export class ApplyVerifier {
 	 * Applies `update` to a copy of the document encoded as `state`; resolves
 	 * with the time it took, or rejects with `limit/yjs_update_too_complex`
 	 * when it takes over `limitMs`, or `request/invalid_yjs_message` when Yjs
-	 * throws.
+	 * throws. A one-off check: nothing is kept on the worker.
 	 */
 	verify(state: () => Uint8Array, update: Uint8Array, limitMs: number): Promise<Verified> {
-		if (this.#queue.length >= MAX_WAITING)
-			return Promise.reject(
-				new ActorError(
-					"limit",
-					"yjs_busy",
-					"Too many document updates wait to be checked; try again in a second",
-					{ retryAfterMs: 1_000 },
-				),
-			);
-		return new Promise((resolve, reject) => {
-			this.#queue.push({ id: this.#nextId++, state, update, limitMs, resolve, reject });
-			if (this.#current === undefined) this.#next();
-		});
+		return this.#enqueue(newOwner(undefined), state, update, limitMs);
+	}
+
+	/** A mirror for one document on the worker: its checks after the first need no copy. */
+	mirror(): DocumentMirror {
+		const owner = newOwner(this.#nextDoc++);
+		const doc = owner.doc as number;
+		this.#mirrors.set(doc, owner);
+		return {
+			verify: (state, update, limitMs) => this.#enqueue(owner, state, update, limitMs),
+			applied: (update) => {
+				if (this.#holds(owner)) this.#worker?.postMessage({ kind: "apply", doc, update });
+			},
+			close: () => {
+				this.#forget(owner);
+				this.#mirrors.delete(doc);
+				// Checks after this keep nothing.
+				owner.doc = undefined;
+			},
+		};
 	}
 
 	/** Stops the worker; a job on it is refused (tests; a process exits with it anyway: it is unreferenced). */
@@ -148,43 +190,97 @@ export class ApplyVerifier {
 		await worker?.terminate();
 	}
 
+	#enqueue(
+		owner: Owner,
+		state: () => Uint8Array,
+		update: Uint8Array,
+		limitMs: number,
+	): Promise<Verified> {
+		const queuedAt = performance.now();
+		if (this.#queue.length >= MAX_WAITING) {
+			// Full: the job last in line waits no longer, unless this one would be last.
+			let last = 0;
+			for (let i = 1; i < this.#queue.length; i++)
+				if (rank(this.#queue[i]!, queuedAt) > rank(this.#queue[last]!, queuedAt)) last = i;
+			const [evicted] = this.#queue.splice(last, 1) as [Job];
+			if (rank(evicted, queuedAt) <= usageOf(owner, queuedAt)) {
+				this.#queue.splice(last, 0, evicted);
+				return Promise.reject(busy());
+			}
+			evicted.reject(busy());
+		}
+		return new Promise((resolve, reject) => {
+			const id = this.#nextId++;
+			this.#queue.push({ id, owner, state, update, limitMs, queuedAt, resolve, reject });
+			if (this.#current === undefined) this.#next();
+		});
+	}
+
+	/** The worker holds this document's mirror. */
+	#holds(owner: Owner): boolean {
+		return this.#worker !== undefined && owner.generation === this.#generation;
+	}
+
+	/** The document's mirror is no copy any more (refused update taken, or the document gone): dropped. */
+	#forget(owner: Owner): void {
+		if (this.#holds(owner)) this.#worker?.postMessage({ kind: "drop", doc: owner.doc });
+		owner.generation = -1;
+	}
+
+	/** The waiting job first in line (see {@link rank}; the first of equals). */
+	#take(): Job | undefined {
+		if (this.#queue.length <= 1) return this.#queue.shift();
+		const now = performance.now();
+		let best = 0;
+		for (let i = 1; i < this.#queue.length; i++)
+			if (rank(this.#queue[i]!, now) < rank(this.#queue[best]!, now)) best = i;
+		return this.#queue.splice(best, 1)[0];
+	}
+
 	#next(): void {
 		for (;;) {
-			const job = this.#queue.shift();
-			this.#current = job;
+			const job = this.#take();
 			if (job === undefined) {
+				this.#current = undefined;
 				this.#worker?.unref();
 				return;
 			}
-			let state: Uint8Array;
-			try {
-				state = job.state();
-			} catch (error) {
-				this.#current = undefined;
-				job.reject(unchecked(error));
-				continue;
-			}
-			try {
-				const worker = this.#ensureWorker();
-				worker.ref();
-				this.#arm(job, PREPARE_LIMIT_MS);
-				// The state is an encoding made for this job: moved, not copied; the
-				// update is copied alone (a view would carry its whole buffer).
-				const whole = state.byteOffset === 0 && state.byteLength === state.buffer.byteLength;
-				worker.postMessage(
-					{ id: job.id, state, update: job.update.slice() },
-					whole ? [state.buffer as ArrayBuffer] : [],
-				);
-				return;
-			} catch (error) {
-				// No worker here (permissions), or the encoding failed: refused, and the queue goes on.
-				this.#current = undefined;
-				if (this.#timer !== undefined) clearTimeout(this.#timer);
-				this.#timer = undefined;
-				this.#failures++;
-				job.reject(unchecked(error));
-			}
+			if (this.#start(job)) return;
 		}
+	}
+
+	/** Sends `job` to the worker (with a copy of its document when the worker has no mirror); false if it was refused instead. */
+	#start(job: Job): boolean {
+		this.#current = job;
+		const { owner } = job;
+		let worker: Worker;
+		let state: Uint8Array | undefined;
+		try {
+			worker = this.#ensureWorker();
+			if (!this.#holds(owner)) {
+				state = job.state();
+				// Updates applied from here on are passed to the mirror this copy makes.
+				if (owner.doc !== undefined) owner.generation = this.#generation;
+			}
+		} catch (error) {
+			// No worker here (permissions; counted), or the encoding failed: refused, and the queue goes on.
+			if (this.#worker === undefined) this.#failures++;
+			this.#current = undefined;
+			owner.generation = -1;
+			job.reject(unchecked(error));
+			return false;
+		}
+		worker.ref();
+		this.#arm(job, PREPARE_LIMIT_MS);
+		// The state is an encoding made for this job: moved, not copied; the
+		// update is copied alone (a view would carry its whole buffer).
+		const whole =
+			state !== undefined && state.byteOffset === 0 && state.byteLength === state.buffer.byteLength;
+		worker.postMessage(
+			{ kind: "check", id: job.id, doc: owner.doc, state, update: job.update.slice() },
+			whole ? [(state as Uint8Array).buffer as ArrayBuffer] : [],
+		);
+		return true;
 	}
 
 	/** Refuses the job on the worker (if any) and takes the next. */
@@ -202,16 +298,18 @@ export class ApplyVerifier {
 		if (this.#worker !== undefined) return this.#worker;
 		const threads = nodeBuiltin<typeof import("node:worker_threads")>("node:worker_threads");
 		if (threads === undefined) throw new Error("worker threads are not available here");
-		const worker = new threads.Worker(WORKER_SOURCE, {
+		const { budgetBytes, keepBytes, heapMb } = this.#memory;
+		const worker = new threads.Worker(APPLY_WORKER_SOURCE, {
 			eval: true,
-			workerData: { yjs: this.#yjsPath },
-			// A copy of a large document needs room of its own, not the app's.
-			resourceLimits: { maxOldGenerationSizeMb: 1024 },
+			workerData: { yjs: this.#yjsPath, budgetBytes, keepBytes },
+			// Copies of large documents need room of their own, not the app's.
+			resourceLimits: { maxOldGenerationSizeMb: heapMb },
 		});
 		worker.on("message", (reply: WorkerReply) => this.#heard(worker, reply));
 		worker.on("error", (error) => this.#lost(worker, error));
 		worker.on("exit", () => this.#lost(worker, new Error("the Yjs verifier stopped")));
 		this.#worker = worker;
+		this.#generation++;
 		this.#ready = false;
 		return worker;
 	}
@@ -222,15 +320,19 @@ export class ApplyVerifier {
 	}
 
 	#heard(worker: Worker, reply: WorkerReply): void {
+		if (worker !== this.#worker) return;
 		if (reply.phase === "ready") {
-			if (worker === this.#worker) {
-				this.#ready = true;
-				this.#failures = 0;
-			}
+			this.#ready = true;
+			this.#failures = 0;
 			return;
 		}
+		if (reply.phase !== "applying")
+			for (const doc of reply.evicted) {
+				const owner = this.#mirrors.get(doc);
+				if (owner !== undefined) owner.generation = -1;
+			}
 		const job = this.#current;
-		if (worker !== this.#worker || job === undefined || reply.id !== job.id) return;
+		if (reply.phase === "evicted" || job === undefined || reply.id !== job.id) return;
 		if (reply.phase === "applying") {
 			// The copy is made: from here the update's own time counts.
 			this.#arm(job, job.limitMs);
@@ -239,11 +341,20 @@ export class ApplyVerifier {
 		if (this.#timer !== undefined) clearTimeout(this.#timer);
 		this.#timer = undefined;
 		this.#current = undefined;
-		// The timer starts when this side hears "applying": a busy loop hears it late.
-		if (reply.phase === "done" && reply.applyMs > job.limitMs) job.reject(tooSlow(job.limitMs));
-		else if (reply.phase === "done")
-			job.resolve({ applyMs: reply.applyMs, totalMs: reply.totalMs });
-		else
+		if (reply.phase === "missing") {
+			// Dropped for room meanwhile: the job goes again at once, with a copy.
+			job.owner.generation = -1;
+			if (this.#start(job)) return;
+		} else if (reply.phase === "done") {
+			charge(job.owner, reply.totalMs);
+			// The timer starts when this side hears "applying": a busy loop hears it late.
+			if (reply.applyMs <= job.limitMs)
+				job.resolve({ applyMs: reply.applyMs, totalMs: reply.totalMs });
+			else {
+				this.#forget(job.owner);
+				job.reject(tooSlow(job.limitMs));
+			}
+		} else
 			job.reject(
 				new ActorError(
 					"request",
@@ -257,11 +368,12 @@ export class ApplyVerifier {
 	#timedOut(job: Job): void {
 		if (this.#current !== job) return;
 		this.#timer = undefined;
-		// Terminated mid-apply: the next update gets a new worker.
+		// Terminated mid-apply: the next update gets a new worker (and every mirror goes with this one).
 		const worker = this.#worker;
 		this.#worker = undefined;
 		void worker?.terminate();
 		this.#current = undefined;
+		charge(job.owner, job.limitMs);
 		job.reject(tooSlow(job.limitMs));
 		this.#next();
 	}
@@ -273,6 +385,40 @@ export class ApplyVerifier {
 		if (!this.#ready) this.#failures++;
 		this.#fail(error);
 	}
+}
+
+function newOwner(doc: number | undefined): Owner {
+	return { doc, generation: -1, usage: 0, usageAt: 0 };
+}
+
+/** The owner's decayed use of the worker, ms, at `now`. */
+function usageOf(owner: Owner, now: number): number {
+	return owner.usage === 0 ? 0 : owner.usage * 0.5 ** ((now - owner.usageAt) / USAGE_HALF_LIFE_MS);
+}
+
+/**
+ * A waiting job's place in line, lowest first: its document's recent worker
+ * time less the time it has waited. A document that used the worker little
+ * goes before one that used it much, and no document waits much longer than
+ * the time it used, however many new documents come.
+ */
+function rank(job: Job, now: number): number {
+	return usageOf(job.owner, now) - (now - job.queuedAt);
+}
+
+function charge(owner: Owner, ms: number): void {
+	const now = performance.now();
+	owner.usage = usageOf(owner, now) + ms;
+	owner.usageAt = now;
+}
+
+function busy(): ActorError {
+	return new ActorError(
+		"limit",
+		"yjs_busy",
+		"Too many document updates wait to be checked; try again in a second",
+		{ retryAfterMs: 1_000 },
+	);
 }
 
 function tooSlow(limitMs: number): ActorError {

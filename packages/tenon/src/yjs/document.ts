@@ -11,7 +11,7 @@ import * as Y from "yjs";
 import type { ActorKv } from "../actor/kv.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import { ApplyBudget, MAX_UPDATE_MS } from "./apply-budget.js";
-import { type ApplyVerifier, sharedApplyVerifier } from "./apply-verifier.js";
+import { type ApplyVerifier, type DocumentMirror, sharedApplyVerifier } from "./apply-verifier.js";
 import { AwarenessOwners, awarenessClientsOf } from "./awareness-guard.js";
 import { invalid } from "./parts.js";
 import { Step2Answers } from "./step2-answers.js";
@@ -93,6 +93,10 @@ export class ActorDocument {
 	readonly #budget: ApplyBudget;
 	/** Where costly updates are tried first (apply-verifier.ts). */
 	readonly #verifier: ApplyVerifier;
+	/** This document's mirror on the worker, made at its first costly update. */
+	#mirror: DocumentMirror | undefined;
+	/** The update being applied was tried on the mirror: it has it already. */
+	#mirrored = false;
 	/** Settles when the update being tried on the worker is applied or refused. */
 	#verifying: Promise<void> | undefined;
 	/** The largest the document may grow, encoded (bytes). */
@@ -165,6 +169,7 @@ export class ActorDocument {
 
 	#log(update: Uint8Array): void {
 		this.#version++;
+		if (!this.#mirrored) this.#mirror?.applied(update);
 		const seq = this.#nextSeq++;
 		if (update.byteLength <= CHUNK_BYTES) this.#pending.push(this.#kv.put(logKey(seq), update));
 		// A stored value holds at most 128 KiB: a larger update is logged in chunks.
@@ -284,7 +289,11 @@ export class ActorDocument {
 		const verified = (async () => {
 			try {
 				await this.#verify(budgeted, update);
-				return this.#budget.measure(budgeted, apply, () => items);
+				return this.#budget.measure(
+					budgeted,
+					() => this.#apply(update, connId, growth, true),
+					() => items,
+				);
 			} finally {
 				this.#verifying = undefined;
 			}
@@ -302,7 +311,8 @@ export class ActorDocument {
 		const state = () => this.#budget.measure(connId, () => Y.encodeStateAsUpdate(this.doc));
 		try {
 			// The update's own time is charged, not the copy's (which grows with the document).
-			const { applyMs } = await this.#verifier.verify(state, update, MAX_UPDATE_MS);
+			this.#mirror ??= this.#verifier.mirror();
+			const { applyMs } = await this.#mirror.verify(state, update, MAX_UPDATE_MS);
 			this.#budget.chargeOffLoop(connId, applyMs);
 		} catch (error) {
 			// Refused after the limit's time on the worker: that much is charged.
@@ -372,20 +382,29 @@ export class ActorDocument {
 		return { update, items, visits, growth };
 	}
 
-	/** Applies a checked update; answers with the server's step 1 when it depended on changes the document lacks. */
-	#apply(update: Uint8Array, connId: string, growth: number): Uint8Array[] {
+	/**
+	 * Applies a checked update (`mirrored`: tried on the mirror, which has it);
+	 * answers with the server's step 1 when it depended on changes the document lacks.
+	 */
+	#apply(update: Uint8Array, connId: string, growth: number, mirrored = false): Uint8Array[] {
 		// A check on the worker took a while: the actor may have gone to sleep meanwhile.
 		if (this.#destroyed) throw errors.actorStopping();
 		let failure: unknown;
 		this.#applying = growth;
+		this.#mirrored = mirrored;
 		try {
 			Y.applyUpdate(this.doc, update, connId);
 		} catch (error) {
 			failure = error;
 		} finally {
 			this.#applying = undefined;
+			this.#mirrored = false;
 		}
-		if (failure !== undefined) throw invalid("an update that does not apply");
+		if (failure !== undefined) {
+			// The mirror took all of it: it is no copy of this document any more.
+			if (mirrored) this.#closeMirror();
+			throw invalid("an update that does not apply");
+		}
 		const store = this.doc.store;
 		if (store.pendingStructs !== null || store.pendingDs !== null) {
 			// Changes that depend on ones the document lacks: Yjs would park them
@@ -446,9 +465,15 @@ export class ActorDocument {
 		return this.doc.getText(name).toString();
 	}
 
-	/** The actor sleeps: timers stop (the awareness' own check). */
+	#closeMirror(): void {
+		this.#mirror?.close();
+		this.#mirror = undefined;
+	}
+
+	/** The actor sleeps: timers stop (the awareness' own check), the mirror goes. */
 	destroy(): void {
 		this.#destroyed = true;
+		this.#closeMirror();
 		this.awareness.destroy();
 		this.doc.destroy();
 	}

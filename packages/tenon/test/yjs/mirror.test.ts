@@ -1,0 +1,212 @@
+// The verifier's worker keeps a mirror of each document it checked, fed with
+// what the actor applies after (apply-verifier.ts, apply-worker.ts): a
+// document's next costly update is checked without encoding the document on
+// the event loop again. Mirrors are dropped for room and whenever they may
+// differ from the document; the documents that used the worker least are
+// served first.
+import { describe, expect, it } from "vitest";
+import * as Y from "yjs";
+import { setup } from "../../src/index.js";
+import { setupTest } from "../../src/test/index.js";
+import { ApplyVerifier, type DocumentMirror } from "../../src/yjs/apply-verifier.js";
+import { yjsActor } from "../../src/yjs/index.js";
+import { watchLoop } from "../helpers/loop-stalls.js";
+import { syncDecided, updateMessage } from "./fixtures.js";
+import { handBuilt } from "./hostile-shapes.js";
+
+/** A document of `chars` characters in one text, and an edit of it by another client. */
+function docAndEdit(chars: number, seed = 1) {
+	const doc = new Y.Doc();
+	doc.clientID = seed;
+	doc.getText("text").insert(0, "x".repeat(chars));
+	const edit = new Y.Doc();
+	edit.clientID = seed + 1_000;
+	Y.applyUpdate(edit, Y.encodeStateAsUpdate(doc));
+	edit.getText("text").insert(0, "hello");
+	return { doc, edit: Y.encodeStateAsUpdate(edit, Y.encodeStateVector(doc)) };
+}
+
+/** A state callback that counts the copies made of `doc`. */
+function counted(doc: Y.Doc) {
+	const copies = { made: 0 };
+	const state = () => {
+		copies.made++;
+		return Y.encodeStateAsUpdate(doc);
+	};
+	return { copies, state };
+}
+
+/** One million characters in one item of client 1, then half a million deletions splitting it (seconds in Yjs). */
+const bigItem = () =>
+	handBuilt([
+		{ client: 1, items: [{ parent: "t", content: new Y.ContentString("x".repeat(1_000_000)) }] },
+	]);
+const splitting = () =>
+	handBuilt([], [[1, Array.from({ length: 500_000 }, (_, i) => [2 * i, 1] as [number, number])]]);
+
+describe("a document's mirror on the verifier's worker", () => {
+	it("is made once, fed with the updates applied after it, and made anew after a refusal", async () => {
+		const verifier = new ApplyVerifier();
+		try {
+			const mirror = verifier.mirror();
+			const { doc, edit } = docAndEdit(1_000, 3);
+			const { copies, state } = counted(doc);
+			await mirror.verify(state, edit, 250);
+			expect(copies.made).toBe(1);
+			Y.applyUpdate(doc, edit);
+			// The actor applies an update it did not check: the mirror gets it.
+			const big = bigItem();
+			Y.applyUpdate(doc, big);
+			mirror.applied(big);
+			// Slow only where the big item is: the mirror has it, so it is refused, with no new copy.
+			await expect(mirror.verify(state, splitting(), 250)).rejects.toMatchObject({
+				code: "yjs_update_too_complex",
+			});
+			expect(copies.made).toBe(1);
+			// That worker was stopped mid-apply: the next check makes a copy again, and is kept.
+			const small = handBuilt([
+				{ client: 7, items: [{ parent: "n", content: new Y.ContentString("a") }] },
+			]);
+			await mirror.verify(state, small, 250);
+			expect(copies.made).toBe(2);
+			Y.applyUpdate(doc, small);
+			await mirror.verify(state, small, 250);
+			expect(copies.made).toBe(2);
+		} finally {
+			await verifier.close();
+		}
+	}, 30_000);
+
+	it("is dropped when Yjs cannot apply an update to it, and when closed", async () => {
+		const verifier = new ApplyVerifier();
+		try {
+			const mirror = verifier.mirror();
+			const { doc, edit } = docAndEdit(100);
+			const { copies, state } = counted(doc);
+			await mirror.verify(state, edit, 250);
+			const broken = handBuilt([
+				{
+					client: 5,
+					items: [
+						{ parent: "t", content: new Y.ContentString("a") },
+						{
+							origin: Y.createID(5, 0),
+							right: Y.createID(5, 9),
+							content: new Y.ContentString("b"),
+						},
+					],
+				},
+			]);
+			await expect(mirror.verify(state, broken, 250)).rejects.toMatchObject({
+				code: "invalid_yjs_message",
+			});
+			await mirror.verify(state, edit, 250);
+			expect(copies.made).toBe(2);
+			mirror.close();
+			const again = verifier.mirror();
+			await again.verify(state, edit, 250);
+			expect(copies.made).toBe(3);
+		} finally {
+			await verifier.close();
+		}
+	});
+
+	it("is dropped for room, least recently used first; a document over the keep limit is copied each time", async () => {
+		const one = docAndEdit(3_000, 1);
+		const two = docAndEdit(3_000, 2);
+		const size = Y.encodeStateAsUpdate(one.doc).byteLength;
+		// Room for one of them (and the copy being made), not two.
+		const verifier = new ApplyVerifier(undefined, { budgetBytes: size * 1.5, keepBytes: size * 2 });
+		try {
+			const first = counted(one.doc);
+			const second = counted(two.doc);
+			const a = verifier.mirror();
+			const b = verifier.mirror();
+			await a.verify(first.state, one.edit, 250);
+			await a.verify(first.state, one.edit, 250);
+			expect(first.copies.made).toBe(1);
+			await b.verify(second.state, two.edit, 250);
+			// b's copy took a's room.
+			await a.verify(first.state, one.edit, 250);
+			expect(first.copies.made).toBe(2);
+			expect(second.copies.made).toBe(1);
+		} finally {
+			await verifier.close();
+		}
+		const small = new ApplyVerifier(undefined, { keepBytes: size / 2 });
+		try {
+			const first = counted(one.doc);
+			const a = small.mirror();
+			for (let i = 0; i < 3; i++) await a.verify(first.state, one.edit, 250);
+			expect(first.copies.made).toBe(3);
+		} finally {
+			await small.close();
+		}
+	});
+});
+
+describe("the verifier's queue between documents", () => {
+	it("serves the documents that used the worker least first, and when full refuses the heaviest", async () => {
+		const verifier = new ApplyVerifier();
+		try {
+			const { doc, edit } = docAndEdit(20_000);
+			const state = () => Y.encodeStateAsUpdate(doc);
+			// Nine documents that have used the worker (no mirrors kept, so each check copies).
+			const heavy: DocumentMirror[] = [];
+			for (let i = 0; i < 9; i++) {
+				const mirror = verifier.mirror();
+				await mirror.verify(state, edit, 250);
+				mirror.close();
+				heavy.push(mirror);
+			}
+			const done: string[] = [];
+			const track = (name: string, mirror: DocumentMirror) =>
+				mirror.verify(state, edit, 250).then(
+					() => done.push(name),
+					(error: { code?: string }) => done.push(`${name}: ${error.code}`),
+				);
+			// One runs, eight wait: the queue is full. A document that never used the worker comes last.
+			const all = heavy.map((mirror, i) => track(`heavy ${i}`, mirror));
+			const fresh = verifier.mirror();
+			all.push(track("fresh", fresh));
+			await Promise.all(all);
+			// It was let in (a heavy one was refused in its place), and served next.
+			expect(done.filter((outcome) => outcome.endsWith("yjs_busy"))).toHaveLength(1);
+			expect(done.slice(0, 3)).toContain("fresh");
+			expect(done.indexOf("fresh")).toBeLessThanOrEqual(2);
+		} finally {
+			await verifier.close();
+		}
+	});
+});
+
+describe("mirrors behind a real actor", () => {
+	it("refuses an update that is slow only because of what was applied after the mirror was made", async () => {
+		const doc = yjsActor({
+			limits: { maxDocumentBytes: 128 * 1024 * 1024 },
+			actions: { stateVector: (c) => Y.encodeStateVector(c.vars.document.doc) },
+		});
+		await using t = await setupTest(setup({ use: { doc }, logLevel: "silent" }));
+		const handle = t.client.doc.getOrCreate("mirrored");
+		// A costly update first (100 items, one per key): the worker makes the document's mirror.
+		const first = new Y.Doc();
+		first.clientID = 50;
+		for (let i = 0; i < 100; i++) first.getMap("settings").set(`key ${i}`, i);
+		await syncDecided(handle, updateMessage(Y.encodeStateAsUpdate(first)));
+		// One item (cheap, applied at once, passed on to the mirror), then its splitting.
+		await syncDecided(handle, updateMessage(bigItem()));
+		const before = await handle.stateVector();
+		const loop = watchLoop();
+		let worst: number;
+		try {
+			await expect(syncDecided(handle, updateMessage(splitting()))).rejects.toMatchObject({
+				group: "limit",
+				code: "yjs_update_too_complex",
+			});
+		} finally {
+			worst = loop.stop();
+		}
+		expect(worst).toBeLessThan(400);
+		expect(await handle.stateVector()).toEqual(before);
+	}, 30_000);
+});
