@@ -14,6 +14,7 @@ import type { AccessPolicy } from "./access.js";
 import { bodyResponse, jsonResponse } from "./http-util.js";
 import { eventStream } from "./inspector-event-stream.js";
 import { stateStream } from "./inspector-stream.js";
+import type { QueryBudget } from "./query-budget.js";
 
 /** What the inspector routes need from the server besides the actors. */
 export interface InspectorContext {
@@ -26,11 +27,12 @@ export interface InspectorContext {
 	caller(request: Request): Caller;
 	/** The client's address, for the audit log. */
 	remoteAddress: string | undefined;
+	/** The loop time the SQL console may take (one per server). */
+	readonly queries: QueryBudget;
 }
 
 const MAX_LIST = 1_000;
 const MAX_QUERY_ROWS = 1_000;
-const QUERY_TIMEOUT_MS = 2_000;
 
 const ACTOR_PATH =
 	/^\/inspector\/actors\/([^/]+)(?:\/(state|state\/stream|kv|history|workflow\/replay|db\/query|schedules|events\/stream|actions\/([^/]+)|history\/(\d{1,15})\/restore|schedules\/timers\/([^/]+)))?$/;
@@ -283,15 +285,17 @@ async function runQuery(
 	const record = await actors.inspect(actorId);
 	if (!record.databaseEnabled)
 		throw new ActorError("inspector", "no_database", "This actor has no database");
+	const timeoutMs = context.queries.take();
 	// Loaded on demand: servers without databases never load SQLite.
 	const inspect = await import("../db/inspect.js");
+	const started = performance.now();
 	try {
 		const result = await inspect.runReadOnlyQuery(
 			record.store,
 			actorId,
 			sql,
 			MAX_QUERY_ROWS,
-			QUERY_TIMEOUT_MS,
+			timeoutMs,
 		);
 		if (result === undefined) return jsonResponse({ columns: [], rows: [], truncated: false });
 		return jsonResponse(result);
@@ -300,5 +304,7 @@ async function runQuery(
 			throw new ActorError("inspector", error.reason, error.message);
 		}
 		throw error;
+	} finally {
+		context.queries.spend(performance.now() - started);
 	}
 }

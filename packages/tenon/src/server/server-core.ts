@@ -26,6 +26,7 @@ import type { IncomingCall, IncomingUpgrade, RequestHead } from "./incoming.js";
 import { handleInspector } from "./inspector-routes.js";
 import { handleManagement, type ManagementContext } from "./management-routes.js";
 import { handleMetrics } from "./metrics-route.js";
+import { QueryBudget } from "./query-budget.js";
 import { type Reply, replyResponse } from "./reply.js";
 import {
 	type Admitted,
@@ -113,6 +114,8 @@ export function createServerCore(
 	const basePath = normalizeBasePath(options.basePath);
 	const limits = actors.limits;
 	const access = new AccessPolicy(options.access ?? {});
+	// The SQL console's share of the loop, for the whole server (query-budget.ts).
+	const queries = new QueryBudget();
 	const guard = new RequestGuard(
 		new BrowserGuard({
 			allowedHosts: options.allowedHosts,
@@ -288,6 +291,7 @@ export function createServerCore(
 				checkStateChange: (checked) => guard.checkStateChange(checked, admitted),
 				caller: (called) => callerOf(called, admitted, undefined),
 				remoteAddress: admitted.remoteAddress,
+				queries,
 			});
 			if (inspected) return inspected;
 			const response = await handleManagement(
