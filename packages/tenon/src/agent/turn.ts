@@ -1,11 +1,14 @@
 import type { WorkflowErrorInfo } from "../workflow/errors.js";
 import { Loop } from "../workflow/flow.js";
+import { renderForApproval } from "./approval-display.js";
+import { type CallCheck, checkModelCall } from "./call-check.js";
 import type { AgentSettings } from "./config.js";
 import type { AgentActorContext, AgentWorkflow, PromptMessage } from "./declarations.js";
 import { LiveAnswer } from "./live-answer.js";
 import type { ChatMessage, ToolCallRequest } from "./model.js";
-import { StreamRedactor } from "./redact.js";
-import { type AgentTool, checkToolCall, modelTools } from "./tools.js";
+import { type Redactor, StreamRedactor } from "./redact.js";
+import { redactArguments, redactError } from "./redact-values.js";
+import { type AgentTool, modelTools } from "./tools.js";
 import { modelHistory, promptMessageId, Transcript } from "./transcript.js";
 import type { AgentErrorInfo, AgentMessageStatus, AgentTurnUpdate } from "./types.js";
 
@@ -13,6 +16,12 @@ import type { AgentErrorInfo, AgentMessageStatus, AgentTurnUpdate } from "./type
 // is a journaled step, so a crash resumes the turn where it was (a step that
 // did not finish runs again: an answer streams again from its start) and a
 // model that keeps failing ends it as `failed`. Nothing is dropped silently.
+//
+// The journal (every step's result, and the error of a failed attempt) is
+// readable with an inspector token, so it holds nothing the transcript would
+// redact: a call's arguments are journaled redacted, its checked input only
+// when it holds no secret (see call-check.ts), and errors the model or a tool
+// throw are redacted before the engine records them.
 
 /** The agent's run loop: one turn per prompt, in order. */
 export async function runTurns(ctx: AgentWorkflow, settings: AgentSettings): Promise<void> {
@@ -53,7 +62,8 @@ async function runTurn(w: AgentWorkflow, prompt: PromptMessage, s: AgentSettings
 			maxRetries: s.modelRetries,
 			retryBackoffBase: 500,
 			timeout: Number.POSITIVE_INFINITY,
-			run: (c) => streamAnswer(c, s, prompt, messageId, withTools),
+			run: (c) =>
+				redactingErrors(s.redactor, () => streamAnswer(c, s, prompt, messageId, withTools)),
 		});
 		if (!answer.ok) {
 			const error = clientError(answer.failure.error, s);
@@ -88,7 +98,17 @@ async function runTurn(w: AgentWorkflow, prompt: PromptMessage, s: AgentSettings
 
 interface Answer {
 	stopped: boolean;
-	toolCalls: ToolCallRequest[];
+	toolCalls: JournaledCall[];
+}
+
+/**
+ * A tool call as the turn journals it: its id, name and arguments as the
+ * transcript shows them (redacted), and what checking it found. `check` is
+ * missing in turns journaled before it existed, whose arguments are the
+ * model's text.
+ */
+interface JournaledCall extends ToolCallRequest {
+	check?: CallCheck;
 }
 
 /** One model call: streams the answer to the connections and stores it. */
@@ -139,16 +159,7 @@ async function streamAnswer(
 	live.append(redactor.end());
 	live.close();
 	if (c.vars.live === live) c.vars.live = null;
-	// A model may echo a secret anywhere, the call's name and id too.
-	const calls = stopped
-		? []
-		: uniqueIds(
-				toolCalls.map((call) => ({
-					...call,
-					id: s.redactor.redact(call.id),
-					name: s.redactor.redact(call.name),
-				})),
-			);
+	const calls = stopped ? [] : await journaledCalls(s, toolCalls);
 	const message = await transcript.add({
 		id: messageId,
 		turnId: prompt.turnId,
@@ -159,17 +170,41 @@ async function streamAnswer(
 		toolCalls:
 			calls.length === 0
 				? null
-				: calls.map((call) => ({
-						id: call.id,
-						name: call.name,
-						arguments: s.redactor.redact(call.arguments),
-					})),
+				: calls.map((call) => ({ id: call.id, name: call.name, arguments: call.arguments })),
 		toolCallId: null,
 		toolName: null,
 		createdAt: Date.now(),
 	});
 	c.broadcast("message", message);
 	return { stopped, toolCalls: calls };
+}
+
+/**
+ * The answer's tool calls as the turn journals them and the transcript shows
+ * them: ids made unique, and id, name and arguments redacted (a model may
+ * echo a secret anywhere). Each is checked here, while the model's own
+ * arguments are at hand: they are not journaled.
+ */
+async function journaledCalls(
+	s: AgentSettings,
+	toolCalls: readonly ToolCallRequest[],
+): Promise<JournaledCall[]> {
+	const calls = uniqueIds(
+		toolCalls.map((call) => ({
+			...call,
+			id: s.redactor.redact(call.id),
+			name: s.redactor.redact(call.name),
+		})),
+	);
+	const journaled: JournaledCall[] = [];
+	for (const call of calls)
+		journaled.push({
+			id: call.id,
+			name: call.name,
+			arguments: redactArguments(call.arguments, s.redactor),
+			check: await checkModelCall(s.tools, s.redactor, call.name, call.arguments),
+		});
+	return journaled;
 }
 
 /**
@@ -199,17 +234,17 @@ async function runToolCall(
 	w: AgentWorkflow,
 	s: AgentSettings,
 	prompt: PromptMessage,
-	call: ToolCallRequest,
+	call: JournaledCall,
 	label: string,
 	withTools: boolean,
 ): Promise<void> {
 	const check = await w.step(`check-${label}`, async (c): Promise<CheckOutcome> => {
 		if (c.state.turn?.stop === true) return refused("not run: the turn was stopped", "failed");
 		if (!withTools) return refused("not run: no more tool calls in this turn", "failed");
-		const checked = await checkToolCall(s.tools, call.name, call.arguments);
-		// Its reasons quote the model's names and keys.
-		if (!checked.ok) return refused(`not run: ${s.redactor.redact(checked.error)}`, "failed");
-		return { run: true, input: checked.input, high: checked.tool.risk === "high" };
+		const checked =
+			call.check ?? (await checkModelCall(s.tools, s.redactor, call.name, call.arguments));
+		if (!checked.ok) return refused(`not run: ${checked.reason}`, "failed");
+		return { run: true, input: checked.input, high: checked.high };
 	});
 	let outcome: ToolOutcome;
 	if (!check.run) outcome = check;
@@ -223,7 +258,7 @@ async function runToolCall(
 				name: `tool-${label}`,
 				maxRetries: 0,
 				timeout: tool.timeoutMs ?? 30_000,
-				run: (c) => executeTool(c, s, tool, check.input, prompt),
+				run: (c) => redactingErrors(s.redactor, () => executeTool(c, s, tool, check.input, prompt)),
 			});
 			outcome = result.ok
 				? { content: result.value, status: "complete" }
@@ -287,7 +322,8 @@ async function confirmCall(
 			tool: call.name,
 			// What will run, as checked: the model's text may say otherwise (a key
 			// given twice: a person approved the first, the second would run).
-			arguments: s.redactor.redact(JSON.stringify(input) ?? "null"),
+			// Rendered faithfully (a Map showed as `{}`, a BigInt failed the turn).
+			arguments: renderForApproval(input, s.redactor),
 			requester: prompt.requester.id,
 			expiresAt,
 		};
@@ -356,6 +392,19 @@ async function executeTool(
 		clearTimeout(timer);
 		c.abortSignal.removeEventListener("abort", onEvicted);
 		if (c.vars.stop === stop) c.vars.stop = null;
+	}
+}
+
+/**
+ * Runs a step's work with what it throws redacted: the journal records a
+ * failed attempt's message and stack (a model server's error may quote a
+ * key; a tool's may quote anything).
+ */
+async function redactingErrors<T>(redactor: Redactor, work: () => Promise<T>): Promise<T> {
+	try {
+		return await work();
+	} catch (error) {
+		throw redactError(error, redactor);
 	}
 }
 

@@ -12,7 +12,11 @@ export type AgentRole = "user" | "assistant" | "tool";
  */
 export type AgentMessageStatus = "complete" | "stopped" | "failed" | "denied";
 
-/** A tool call as the transcript keeps it (arguments as the model wrote them, redacted). */
+/**
+ * A tool call as the transcript keeps it: the arguments as the model wrote
+ * them, redacted (written out again from their parsed value, redacted, when
+ * that holds a secret the text hides behind JSON escapes).
+ */
 export interface AgentToolCall {
 	readonly id: string;
 	readonly name: string;
@@ -74,7 +78,12 @@ export interface AgentPendingConfirmation {
 	readonly callId: string;
 	readonly turnId: string;
 	readonly tool: string;
-	/** The arguments (redacted), for the person to judge. */
+	/**
+	 * What the tool will run with (the arguments as its schema checked them),
+	 * for the person to judge: JSON text, with a Map as an object (or a list of
+	 * `[key, value]` entries), a Set as an array, a BigInt as a string;
+	 * redacted, and cut (saying so) past 16 000 characters.
+	 */
 	readonly arguments: string;
 	/** The user whose prompt led to the call (by default, the one who may decide). */
 	readonly requester: string;

@@ -5,39 +5,12 @@
 // arguments or in a tool's result froze the loop for seconds in redaction.
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import {
-	type AgentTurnUpdate,
-	agentActor,
-	type ChatModel,
-	defineTool,
-	type ModelEvent,
-} from "../../src/agent/index.js";
+import { agentActor, type ChatModel, defineTool } from "../../src/agent/index.js";
 import { COMMON_SECRET_PATTERNS, Redactor } from "../../src/agent/redact.js";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { watchLoop } from "../helpers/loop-stalls.js";
-
-/** A model that answers every request with `answer(requestNumber)`, counting its calls. */
-function scripted(answer: (call: number) => ModelEvent[]) {
-	const model = {
-		calls: 0,
-		requests: [] as Parameters<ChatModel["stream"]>[0][],
-		stream(request: Parameters<ChatModel["stream"]>[0]): AsyncIterable<ModelEvent> {
-			model.requests.push(request);
-			const events = answer(++model.calls);
-			return (async function* () {
-				for (const event of events) yield event;
-			})();
-		},
-	};
-	return model satisfies ChatModel;
-}
-
-const toolCall = (id: string, name: string, args: string): ModelEvent => ({
-	type: "tool_call",
-	call: { id, name, arguments: args },
-});
-const done: ModelEvent = { type: "done", finishReason: "tool_calls" };
+import { toolCallsDone as done, scripted, toolCall, turnsOf } from "./scripted-model.js";
 
 const ran: { tool: string; input: unknown }[] = [];
 const lookup = defineTool({
@@ -69,29 +42,6 @@ function agentOf(model: ChatModel) {
 		createConnState: (_c, params: { user: string }) => ({ user: String(params.user) }),
 		identify: (conn) => ({ id: conn.state.user }),
 	});
-}
-
-/** The turns a connection hears, from now on; `ended(turnId)` waits for one to end. */
-function turnsOf(conn: {
-	on(name: "turn", listener: (update: AgentTurnUpdate) => void): () => void;
-}) {
-	const seen: AgentTurnUpdate[] = [];
-	conn.on("turn", (update) => seen.push(update));
-	return {
-		ended: async (turnId: string): Promise<AgentTurnUpdate> => {
-			let end: AgentTurnUpdate | undefined;
-			await expect
-				.poll(
-					() =>
-						(end = seen.find(
-							(u) => u.turnId === turnId && ["done", "stopped", "failed"].includes(u.status),
-						)),
-					{ timeout: 10_000 },
-				)
-				.toBeDefined();
-			return end as AgentTurnUpdate;
-		},
-	};
 }
 
 /** A server with an agent on `model`, and Ann's connection to one conversation (closed with it). */

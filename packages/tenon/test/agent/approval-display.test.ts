@@ -1,0 +1,81 @@
+// A call waiting for approval showed `JSON.stringify` of its checked input:
+// a Map or Set a schema made showed as `{}`, a BigInt threw (and failed the
+// turn), and nothing bounded its size. The person approving must see what runs.
+import { describe, expect, it } from "vitest";
+import { MAX_APPROVAL_CHARS, renderForApproval } from "../../src/agent/approval-display.js";
+import { COMMON_SECRET_PATTERNS, Redactor } from "../../src/agent/redact.js";
+
+const SECRET = "approval-secret-2b7e41";
+const redactor = new Redactor({ secrets: [SECRET], patterns: COMMON_SECRET_PATTERNS });
+const show = (value: unknown, maxChars?: number) => renderForApproval(value, redactor, maxChars);
+
+describe("renderForApproval", () => {
+	it("writes plain data exactly as JSON.stringify does", () => {
+		const plain = { orderId: "A-1001", n: 3, ok: true, none: null, list: [1, "two", { x: [] }] };
+		expect(show(plain)).toBe(JSON.stringify(plain));
+		expect(show({ skipped: undefined, kept: 1 })).toBe('{"kept":1}');
+		expect(show([undefined, 2])).toBe("[null,2]");
+		expect(show('quote " and \\ and\nnewline')).toBe(JSON.stringify('quote " and \\ and\nnewline'));
+	});
+
+	it("shows a Map as an object (or as entries, for keys that are not strings) and a Set as an array", () => {
+		expect(
+			show({
+				to: new Map([
+					["ann", 60],
+					["bob", 40],
+				]),
+			}),
+		).toBe('{"to":{"ann":60,"bob":40}}');
+		expect(
+			show(
+				new Map<unknown, unknown>([
+					[1, "one"],
+					[{ id: 2 }, new Set(["a"])],
+				]),
+			),
+		).toBe('[[1,"one"],[{"id":2},["a"]]]');
+		expect(show({ tags: new Set(["rent", "june"]) })).toBe('{"tags":["rent","june"]}');
+	});
+
+	it("shows a BigInt as a string of its digits, dates, bytes and numbers JSON has no form for", () => {
+		expect(show({ cents: 123456789012345678901n })).toBe('{"cents":"123456789012345678901"}');
+		expect(show({ at: new Date(Date.UTC(2026, 0, 2)) })).toBe('{"at":"2026-01-02T00:00:00.000Z"}');
+		expect(show(Uint8Array.of(1, 255))).toBe('"<2 bytes: 01ff>"');
+		expect(show([Number.NaN, Number.POSITIVE_INFINITY])).toBe("[NaN,Infinity]");
+		expect(show({ url: new URL("https://example.com/a") })).toBe('{"url":"https://example.com/a"}');
+	});
+
+	it("shows a value met again inside itself as [circular], and a shared one in full", () => {
+		const loop: Record<string, unknown> = { name: "loop" };
+		loop.self = loop;
+		const map = new Map<string, unknown>();
+		map.set("me", map);
+		expect(show(loop)).toBe('{"name":"loop","self":"[circular]"}');
+		expect(show(map)).toBe('{"me":"[circular]"}');
+		const shared = { n: 1 };
+		expect(show([shared, shared])).toBe('[{"n":1},{"n":1}]');
+	});
+
+	it("is bounded, and says where it was cut", () => {
+		const long = show({ text: "x".repeat(1_000_000) });
+		expect(long.length).toBeLessThan(MAX_APPROVAL_CHARS + 40);
+		expect(long).toMatch(/… \[cut at 16000 characters\]$/);
+		const started = performance.now();
+		const many = show(new Map(Array.from({ length: 200_000 }, (_, i) => [`k${i}`, new Set([i])])));
+		expect(performance.now() - started).toBeLessThan(500);
+		expect(many.length).toBeLessThan(MAX_APPROVAL_CHARS + 40);
+		let deep: unknown = "bottom";
+		for (let i = 0; i < 10_000; i++) deep = [deep];
+		expect(show(deep)).toContain('"[too deep]"');
+	});
+
+	it("hides secrets, one the cut crosses too", () => {
+		expect(show({ key: SECRET, in: new Map([[SECRET, 1]]) })).toBe(
+			'{"key":"[redacted]","in":{"[redacted]":1}}',
+		);
+		const crossing = show({ text: `${"x".repeat(40)}${SECRET}` }, 50);
+		expect(crossing).not.toContain(SECRET.slice(0, 4));
+		expect(crossing).toMatch(/… \[cut at 50 characters\]$/);
+	});
+});

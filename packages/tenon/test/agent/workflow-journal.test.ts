@@ -1,0 +1,226 @@
+// The workflow journal of an agent is readable by anyone holding an inspector
+// token (the Workflow view, `GET /inspector/actors/:id/workflow`). It kept
+// what the transcript redacts: a tool call's raw arguments (in the answer
+// step's result) and its checked input (in the check step's result), and
+// errors quoting a secret (a tool's, the model's) with their stacks. And a
+// call waiting for approval showed `JSON.stringify` of its checked input: a
+// Map or Set a schema made showed as `{}`, and a BigInt failed the turn.
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { agentActor, type ChatModel, defineTool, ModelError } from "../../src/agent/index.js";
+import { setup } from "../../src/index.js";
+import { setupTest } from "../../src/test/index.js";
+import { says, scripted, toolCall, toolCallsDone, turnsOf } from "./scripted-model.js";
+
+const SECRET = "tenon-test-secret-7f3a9c";
+const INSPECTOR_TOKEN = "inspector-token-for-the-journal-test";
+
+const ran: { tool: string; input: unknown }[] = [];
+const lookup = defineTool({
+	name: "lookup",
+	description: "Looks something up",
+	input: z.object({ q: z.string() }).strict(),
+	execute: (input) => {
+		ran.push({ tool: "lookup", input });
+		return "found";
+	},
+});
+const leaky = defineTool({
+	name: "leaky",
+	description: "Fails, quoting a credential",
+	input: z.object({}).strict(),
+	execute: () => {
+		throw new Error(`the upstream refused the key ${SECRET}`);
+	},
+});
+/** A high-risk tool whose schema turns the arguments into a Map, a Set and a BigInt. */
+const transfer = defineTool({
+	name: "transfer",
+	description: "Moves money between accounts",
+	input: z
+		.object({
+			cents: z.string().regex(/^\d+$/).transform(BigInt),
+			to: z.record(z.string(), z.number()).transform((shares) => new Map(Object.entries(shares))),
+			tags: z.array(z.string()).transform((tags) => new Set(tags)),
+		})
+		.strict(),
+	risk: "high",
+	execute: (input) => {
+		ran.push({ tool: "transfer", input });
+		return { ok: true };
+	},
+});
+
+/** A tool whose schema makes what cannot be stored (so not journaled, so not run after a crash). */
+const visit = defineTool({
+	name: "visit",
+	description: "Visits a page",
+	input: z.object({ url: z.string().transform((url) => new URL(url)) }).strict(),
+	execute: (input) => {
+		ran.push({ tool: "visit", input });
+		return "visited";
+	},
+});
+
+/** A server (with an inspector token) with an agent on `model`, and Ann's connection. */
+async function converse(model: ChatModel) {
+	const agent = agentActor({
+		model,
+		tools: [lookup, leaky, transfer, visit],
+		modelRetries: 0,
+		redact: { secrets: [SECRET] },
+		createConnState: (_c, params: { user: string }) => ({ user: String(params.user) }),
+		identify: (conn) => ({ id: conn.state.user }),
+	});
+	const t = await setupTest(
+		setup({ use: { agent }, inspector: { token: INSPECTOR_TOKEN }, logLevel: "silent" }),
+	);
+	const handle = t.client.agent.getOrCreate("talk", { params: { user: "ann" } });
+	const conn = handle.connect();
+	conn.onSharedState(() => {});
+	return {
+		t,
+		conn,
+		turns: turnsOf(conn),
+		/** The journal as the inspector's Workflow view gets it, as text. */
+		async journal(): Promise<string> {
+			await t.settle();
+			const id = await handle.resolve();
+			const response = await fetch(`${t.url}/inspector/actors/${id}/workflow`, {
+				headers: { authorization: `Bearer ${INSPECTOR_TOKEN}` },
+			});
+			expect(response.status).toBe(200);
+			return response.text();
+		},
+		async [Symbol.asyncDispose]() {
+			await conn.dispose();
+			await t[Symbol.asyncDispose]();
+		},
+	};
+}
+
+describe("the workflow journal of an agent", () => {
+	it("keeps no secret the model wrote in a tool call's arguments, and no tool gets it", async () => {
+		// The second call escapes the secret's first letter: only its parsed value holds the secret.
+		const escaped = `\\u00${SECRET.charCodeAt(0).toString(16)}${SECRET.slice(1)}`;
+		const model = scripted((call) =>
+			call === 1
+				? [
+						toolCall("c1", "lookup", `{"q":"${SECRET}"}`),
+						toolCall("c2", "lookup", `{"q":"${escaped}"}`),
+						toolCall("c3", "lookup", '{"q":"a plain question"}'),
+						toolCallsDone,
+					]
+				: says("ok"),
+		);
+		await using chat = await converse(model);
+		const { conn, turns } = chat;
+		ran.length = 0;
+		const { turnId } = await conn.prompt("look it up");
+		expect((await turns.ended(turnId)).status).toBe("done");
+
+		const journal = await chat.journal();
+		expect(journal).toContain("answer-0");
+		// Not even escaped: the secret's tail is nowhere.
+		expect(journal).not.toContain(SECRET.slice(1));
+		// A call holding a secret is refused (saying why); the others run with what was checked.
+		expect(ran).toEqual([{ tool: "lookup", input: { q: "a plain question" } }]);
+		const results = (await conn.history()).filter((m) => m.role === "tool");
+		expect(results.map((m) => m.status)).toEqual(["failed", "failed", "complete"]);
+		expect(results[0]?.content).toContain("secret");
+		expect(JSON.stringify(await conn.history())).not.toContain(SECRET.slice(1));
+		expect(JSON.stringify(model.requests[1]?.messages)).not.toContain(SECRET.slice(1));
+	});
+
+	it("refuses a call whose checked input it cannot journal, and the agent goes on", async () => {
+		const model = scripted((call) =>
+			call === 1
+				? [toolCall("v1", "visit", '{"url":"https://example.com"}'), toolCallsDone]
+				: says("ok"),
+		);
+		await using chat = await converse(model);
+		const { conn, turns } = chat;
+		ran.length = 0;
+		const first = await conn.prompt("visit");
+		expect((await turns.ended(first.turnId)).status).toBe("done");
+		expect(ran).toEqual([]);
+		const result = (await conn.history()).find((m) => m.role === "tool");
+		expect(result?.content).toContain("cannot be stored: input.url is a URL instance");
+		// The workflow is alive: the next prompt gets its turn.
+		const second = await conn.prompt("and now?");
+		expect((await turns.ended(second.turnId)).status).toBe("done");
+	});
+
+	it("keeps a tool's error and a model's error that quote a secret redacted", async () => {
+		const model = scripted((call) => {
+			if (call === 1) return [toolCall("c1", "leaky", "{}"), toolCallsDone];
+			if (call === 2) return says("ok");
+			return new ModelError("model_http_error", `HTTP 401: unknown key ${SECRET}`, {
+				status: 401,
+				key: SECRET,
+			});
+		});
+		await using chat = await converse(model);
+		const { conn, turns } = chat;
+		const first = await conn.prompt("try the tool");
+		expect((await turns.ended(first.turnId)).status).toBe("done");
+		const second = await conn.prompt("again");
+		const end = await turns.ended(second.turnId);
+		expect(end.status).toBe("failed");
+		expect(end.error?.message).toBe("HTTP 401: unknown key [redacted]");
+
+		const journal = await chat.journal();
+		expect(journal).not.toContain(SECRET);
+		// The errors are kept (for whoever debugs), without the secret.
+		expect(journal).toContain("the upstream refused the key [redacted]");
+		expect(journal).toContain("HTTP 401: unknown key [redacted]");
+	});
+});
+
+describe("a call waiting for approval", () => {
+	it("shows the Map, Set and BigInt its schema made, and runs with them after a restart", async () => {
+		const model = scripted((call) =>
+			call === 1
+				? [
+						toolCall(
+							"t1",
+							"transfer",
+							'{"cents":"123456789012345678901","to":{"ann":60,"bob":40},"tags":["rent","june"]}',
+						),
+						toolCallsDone,
+					]
+				: says("sent"),
+		);
+		await using chat = await converse(model);
+		const { t, conn, turns } = chat;
+		ran.length = 0;
+		const { turnId } = await conn.prompt("pay the rent");
+		const shown =
+			'{"cents":"123456789012345678901","to":{"ann":60,"bob":40},"tags":["rent","june"]}';
+		await expect.poll(() => conn.sharedState?.pending?.arguments, { timeout: 5_000 }).toBe(shown);
+
+		// After a restart the turn replays from the journal: the same call waits, shown the same.
+		let reopened = false;
+		conn.onOpen(() => {
+			reopened = true;
+		});
+		await t.restart();
+		await expect.poll(() => reopened, { timeout: 10_000 }).toBe(true);
+		await expect.poll(() => conn.sharedState?.pending?.arguments, { timeout: 10_000 }).toBe(shown);
+		await conn.confirm(conn.sharedState?.pending?.callId as string, true);
+		expect((await turns.ended(turnId)).status).toBe("done");
+		expect(ran).toEqual([
+			{
+				tool: "transfer",
+				input: {
+					cents: 123456789012345678901n,
+					to: new Map([
+						["ann", 60],
+						["bob", 40],
+					]),
+					tags: new Set(["rent", "june"]),
+				},
+			},
+		]);
+	});
+});
