@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick] [-- --suite=name] [-- --systems=tenon,workerd] [-- --workloads=http,5]
-//   [-- --save] [-- --compare <baseline.json> [--current <results.json>] [--threshold=25]]`:
+//   [-- --save] [-- --compare <baseline.json> [--current <results.json>] [--threshold=25] [--no-confirm]]`:
 // runs the benchmark suites, prints a markdown table, writes
 // bench/results/<date>.{json,md} and <date>-<suite>.svg (full runs, or any
 // run with --save), and with --compare flags rows that got worse than a
@@ -13,8 +13,11 @@ import {
 	type BenchResults,
 	compareResults,
 	comparisonReport,
+	confirmed,
 	isRegression,
 	REGRESSION_THRESHOLD,
+	type RowComparison,
+	rerunSelection,
 } from "./lib/compare.js";
 import { machineInfo } from "./lib/machine.js";
 import { step } from "./lib/progress.js";
@@ -59,11 +62,30 @@ function readResults(file: string): BenchResults {
 	return parsed as BenchResults;
 }
 
-/** Prints the comparison and sets a failing exit code when a row regressed. */
-function compare(baseline: BenchResults, current: BenchResults): void {
+/**
+ * Prints the comparison and sets a failing exit code when a row regressed.
+ * With `rerun`, flagged rows are measured once more first, and only those
+ * worse again count (`--no-confirm`: the first run decides).
+ */
+async function compare(
+	baseline: BenchResults,
+	current: BenchResults,
+	rerun?: (flagged: RowComparison[]) => Promise<BenchRow[]>,
+): Promise<void> {
 	const comparisons = compareResults(baseline, current, threshold);
 	console.log(comparisonReport(comparisons, basename(baselineFile as string), threshold));
-	const regressions = comparisons.filter(isRegression);
+	let regressions = comparisons.filter(isRegression);
+	if (regressions.length > 0 && rerun !== undefined) {
+		console.error(
+			`${regressions.length} row(s) flagged: measuring their suites again to confirm (the machine moves rows by more than the threshold)`,
+		);
+		const again = compareResults(baseline, { rows: await rerun(regressions) }, threshold);
+		const kept = confirmed(regressions, again);
+		console.log(
+			`\nMeasured again: ${regressions.length - kept.length} of ${regressions.length} flagged row(s) within the threshold the second time (not counted)${kept.length > 0 ? `; confirmed: ${kept.map((row) => `${row.workload} (${row.system})`).join("; ")}` : ""}.`,
+		);
+		regressions = kept;
+	}
 	if (regressions.length > 0) {
 		console.error(
 			`regression: ${regressions.length} row(s) more than ${Math.round(threshold * 100)}% worse than ${baselineFile} relative to their floors (or their reference)`,
@@ -74,7 +96,7 @@ function compare(baseline: BenchResults, current: BenchResults): void {
 
 if (currentFile !== undefined) {
 	if (baselineFile === undefined) throw new Error("--current needs --compare <baseline.json>");
-	compare(readResults(baselineFile), readResults(currentFile));
+	await compare(readResults(baselineFile), readResults(currentFile));
 	process.exit();
 }
 
@@ -91,39 +113,49 @@ const suites: Record<
 	yjs: yjsSuite,
 };
 
-const machine = machineInfo();
-const rows: BenchRow[] = [];
-const started = performance.now();
-for (const [name, run] of Object.entries(suites)) {
-	if (only && only !== name) continue;
-	if (systems && name !== "core" && name !== "hibernation") continue;
-	if (workloads && name !== "core") continue;
-	if (quick && name === "cluster") {
-		console.error("cluster: skipped in quick runs (it starts several nodes on PostgreSQL)");
-		continue;
+/** Runs the suites the options select (`names`: only these), in order; a suite that throws gives a failed row. */
+async function runSuites(
+	names?: readonly string[],
+	coreWorkloads = workloads,
+): Promise<BenchRow[]> {
+	const out: BenchRow[] = [];
+	for (const [name, run] of Object.entries(suites)) {
+		if (only && only !== name) continue;
+		if (names && !names.includes(name)) continue;
+		if (systems && name !== "core" && name !== "hibernation") continue;
+		if (workloads && name !== "core") continue;
+		if (quick && name === "cluster") {
+			console.error("cluster: skipped in quick runs (it starts several nodes on PostgreSQL)");
+			continue;
+		}
+		const progress = step(`${name}${quick ? " (quick)" : ""}`);
+		try {
+			out.push(
+				...(await run({
+					quick,
+					...(systems ? { systems } : {}),
+					...(coreWorkloads && name === "core" ? { workloads: coreWorkloads } : {}),
+				})),
+			);
+			progress.done("done");
+		} catch (error) {
+			// One broken suite must not throw away the others' results.
+			const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+			progress.done(`failed: ${error instanceof Error ? error.stack : message}`);
+			out.push(
+				unsupportedRow(
+					{ suite: name, workload: "all", system: `${name} suite`, durability: "" },
+					`failed: ${message}`,
+				),
+			);
+		}
 	}
-	const progress = step(`${name}${quick ? " (quick)" : ""}`);
-	try {
-		rows.push(
-			...(await run({
-				quick,
-				...(systems ? { systems } : {}),
-				...(workloads ? { workloads } : {}),
-			})),
-		);
-		progress.done("done");
-	} catch (error) {
-		// One broken suite must not throw away the others' results.
-		const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-		progress.done(`failed: ${error instanceof Error ? error.stack : message}`);
-		rows.push(
-			unsupportedRow(
-				{ suite: name, workload: "all", system: `${name} suite`, durability: "" },
-				`failed: ${message}`,
-			),
-		);
-	}
+	return out;
 }
+
+const machine = machineInfo();
+const started = performance.now();
+const rows = await runSuites();
 const minutes = ((performance.now() - started) / 60_000).toFixed(1);
 const title = `Tenon benchmark ${quick ? "(quick) " : ""}— ${machine.date}`;
 const markdown = `# ${title}
@@ -153,7 +185,17 @@ if ((!quick && !only && !systems && !workloads) || args.includes("--save")) {
 	}
 	console.error(`results: bench/results/${stamp}.json, .md and one .svg per suite`);
 }
-if (baselineFile !== undefined) compare(readResults(baselineFile), { machine, rows });
+if (baselineFile !== undefined)
+	await compare(
+		readResults(baselineFile),
+		{ machine, rows },
+		args.includes("--no-confirm")
+			? undefined
+			: (flagged) => {
+					const selection = rerunSelection(flagged);
+					return runSuites(selection.suites, workloads ?? selection.coreWorkloads);
+				},
+	);
 // A peer that fails is reported in the table; Tenon or the floor failing means
 // the harness (or Tenon) is broken, which the smoke run in `npm test` must see.
 const broken = rows.filter(

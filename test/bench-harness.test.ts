@@ -9,7 +9,13 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseCpuList } from "../bench/lib/affinity.js";
 import { suiteChart } from "../bench/lib/chart.js";
-import { type BenchResults, compareResults, isRegression } from "../bench/lib/compare.js";
+import {
+	type BenchResults,
+	compareResults,
+	confirmed,
+	isRegression,
+	rerunSelection,
+} from "../bench/lib/compare.js";
 import type { BenchRow } from "../bench/lib/report.js";
 import { summarize } from "../bench/lib/stats.js";
 import { forRange } from "../bench/lib/workloads.js";
@@ -122,6 +128,23 @@ describe("bench --compare", () => {
 		const row = statusOf(current, MEMORY);
 		expect(row.status).toBe("failed");
 		expect(isRegression(row)).toBe(true);
+	});
+
+	it("measures flagged rows again and counts only those worse twice (rows measured once are kept)", () => {
+		const baseline = results({});
+		const first = compareResults(baseline, results({ tenon: { [BROADCAST]: 1.3, [CREATE]: 1.3 } }));
+		expect(first.filter(isRegression).map((row) => row.workload)).toEqual([CREATE, BROADCAST]);
+		// Rows 3 and 7 go again, with row 1: the reference of rows without a floor.
+		expect(rerunSelection(first.filter(isRegression))).toEqual({
+			suites: ["core"],
+			coreWorkloads: ["1", "3", "7"],
+		});
+		// Broadcast was the machine (fine the second time); create is worse again.
+		const second = compareResults(baseline, results({ tenon: { [CREATE]: 1.3 } }));
+		expect(confirmed(first, second).map((row) => row.workload)).toEqual([CREATE]);
+		// A second run that did not measure a flagged row keeps it flagged.
+		const partial = compareResults(baseline, { rows: results({}).rows.slice(0, 1) });
+		expect(confirmed(first, partial).map((row) => row.workload)).toEqual([CREATE, BROADCAST]);
 	});
 
 	describe("npm run bench -- --compare <baseline> --current <results> (no measuring)", () => {

@@ -192,3 +192,40 @@ export function comparisonReport(
 	);
 	return lines.join("\n");
 }
+
+/**
+ * What to measure again to confirm `flagged` rows (see {@link confirmed}):
+ * their suites, and of the core suite their rows (by number, `1b` as `1`)
+ * and always row 1, the reference of rows without a floor.
+ */
+export function rerunSelection(flagged: readonly RowComparison[]): {
+	suites: string[];
+	coreWorkloads: string[];
+} {
+	const suites = new Set<string>(["core"]);
+	const coreWorkloads = new Set<string>(["1"]);
+	for (const row of flagged) {
+		suites.add(row.suite);
+		const number = /^(\d+)[a-z]?\. /.exec(row.workload)?.[1];
+		if (row.suite === "core" && number !== undefined) coreWorkloads.add(number);
+	}
+	return { suites: [...suites], coreWorkloads: [...coreWorkloads] };
+}
+
+/**
+ * The rows of `first` that a second run confirms: flagged again, or not
+ * measured by it. On this shared machine two runs of the same code differ by
+ * more than the threshold on some rows; one that is worse only once was the
+ * machine.
+ */
+export function confirmed(
+	first: readonly RowComparison[],
+	second: readonly RowComparison[],
+): RowComparison[] {
+	const again = new Map(second.map((row) => [key(row), row]));
+	return first.filter((row) => {
+		if (!isRegression(row)) return false;
+		const next = again.get(key(row));
+		return next === undefined || next.status === "not run" || isRegression(next);
+	});
+}
