@@ -47,7 +47,11 @@ export interface AgentTool<Input = unknown> {
 	readonly risk?: ToolRisk;
 	/** Longest a call may run (ms). Default 30 000. */
 	readonly timeoutMs?: number;
-	/** Runs the call. Its result goes back to the model (redacted, capped) as JSON. */
+	/**
+	 * Runs the call. Its result goes back to the model as JSON text (a string
+	 * as it is; a Map, Set, BigInt or cycle written out faithfully), redacted
+	 * and capped at `maxToolResultChars`.
+	 */
 	execute(input: Input, context: ToolContext): unknown | Promise<unknown>;
 }
 

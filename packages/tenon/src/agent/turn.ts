@@ -8,6 +8,7 @@ import { LiveAnswer } from "./live-answer.js";
 import type { ChatMessage, ToolCallRequest } from "./model.js";
 import { type Redactor, StreamRedactor } from "./redact.js";
 import { redactArguments, redactError } from "./redact-values.js";
+import { toolResultText } from "./tool-result.js";
 import { type AgentTool, modelTools } from "./tools.js";
 import { modelHistory, promptMessageId, Transcript } from "./transcript.js";
 import type { AgentErrorInfo, AgentMessageStatus, AgentTurnUpdate } from "./types.js";
@@ -354,9 +355,6 @@ async function confirmCall(
 	return decision;
 }
 
-/** Characters past a tool result's cut still redacted, so a secret the cut crosses is caught whole. */
-const REDACT_MARGIN = 16 * 1024;
-
 /** Runs a tool with the turn's identity; its result as the model reads it (redacted, capped). */
 async function executeTool(
 	c: AgentActorContext,
@@ -381,13 +379,10 @@ async function executeTool(
 			signal: stop.signal,
 			client: () => c.client(),
 		});
-		const text = typeof value === "string" ? value : (JSON.stringify(value) ?? "null");
-		// Cut first (with room for a secret that crosses the cut), then redacted:
-		// redacting megabytes a tool fetched cost seconds of the loop.
-		const redacted = s.redactor.redact(text.slice(0, s.maxToolResultChars + REDACT_MARGIN));
-		return text.length > s.maxToolResultChars || redacted.length > s.maxToolResultChars
-			? `${redacted.slice(0, s.maxToolResultChars)}... [cut: ${text.length} characters]`
-			: redacted;
+		// Never throws: the tool ran, so its step must not fail now (a BigInt
+		// or a cycle in the result counted a refund that ran as failed, and the
+		// model was told so).
+		return toolResultText(value, s.redactor, s.maxToolResultChars);
 	} finally {
 		clearTimeout(timer);
 		c.abortSignal.removeEventListener("abort", onEvicted);

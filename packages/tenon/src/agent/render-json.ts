@@ -1,0 +1,233 @@
+// Values written out as JSON text for people and the model: a pending call's
+// checked input (approval-display.ts) and a tool's result (tool-result.ts).
+// `JSON.stringify` showed a Map or Set as `{}`, threw on a BigInt or a cycle
+// (which failed a turn, or counted a tool that ran as failed) and had no
+// bound on its size.
+
+/** Characters rendered past a cut and redacted with the rest, so a secret the cut crosses is caught whole. */
+export const REDACT_MARGIN = 16 * 1024;
+
+/** How deep the rendering goes; deeper values show as `"[too deep]"`. */
+const MAX_DEPTH = 64;
+
+/** Stands in for what could not be read (a getter or a proxy that throws). */
+const UNREADABLE = "[unreadable]";
+
+/** A value written out by {@link renderJson}. */
+export interface RenderedJson {
+	/** The JSON text, complete unless `cut`; it may run past the budget by one string. */
+	readonly text: string;
+	/** True if the rendering stopped at the budget: `text` is its beginning. */
+	readonly cut: boolean;
+}
+
+/**
+ * `value` written as JSON text, stopping once past `budget` characters (the
+ * work is bounded too: the rest of the value is not looked at). Plain data
+ * reads exactly as `JSON.stringify` writes it; what JSON has no form for is
+ * shown faithfully rather than dropped: a Map as an object (as a list of
+ * `[key, value]` entries if a key is not a string), a Set as an array, a
+ * BigInt as a string of its digits, a Date as its ISO time, bytes as
+ * `"<N bytes: hex…>"`, a value met again inside itself as `"[circular]"`.
+ * Never throws: a part that cannot be read (a getter, a `toJSON` or a proxy
+ * that throws) is shown as `"[unreadable]"`. Not redacted.
+ */
+export function renderJson(value: unknown, budget: number): RenderedJson {
+	const out = new BoundedText(budget);
+	render(value, out, new Set(), 0);
+	return { text: out.text(), cut: out.full };
+}
+
+/** Text that stops growing once it passed its budget. */
+class BoundedText {
+	readonly #parts: string[] = [];
+	#length = 0;
+	full = false;
+
+	constructor(readonly budget: number) {}
+
+	write(text: string): void {
+		if (this.full) return;
+		this.#parts.push(text);
+		this.#length += text.length;
+		if (this.#length > this.budget) this.full = true;
+	}
+
+	/** Where the text is now, to go back to with {@link rollback}. */
+	mark(): [parts: number, length: number] {
+		return [this.#parts.length, this.#length];
+	}
+
+	/** Drops what was written since `mark`. */
+	rollback([parts, length]: [number, number]): void {
+		this.#parts.length = parts;
+		this.#length = length;
+		this.full = length > this.budget;
+	}
+
+	text(): string {
+		return this.#parts.join("");
+	}
+}
+
+function render(value: unknown, out: BoundedText, inPath: Set<object>, depth: number): void {
+	if (out.full) return;
+	switch (typeof value) {
+		case "string":
+			// No more of a long string than the budget can take.
+			out.write(JSON.stringify(value.length > out.budget ? value.slice(0, out.budget) : value));
+			return;
+		case "number":
+			// NaN and the infinities as they are (JSON would show null).
+			out.write(String(value));
+			return;
+		case "bigint":
+			out.write(`"${value}"`);
+			return;
+		case "boolean":
+			out.write(String(value));
+			return;
+		case "undefined":
+			out.write("null");
+			return;
+		case "symbol":
+			out.write(JSON.stringify(String(value)));
+			return;
+		case "function":
+			out.write('"[function]"');
+			return;
+		case "object":
+			break;
+	}
+	if (value === null) {
+		out.write("null");
+		return;
+	}
+	// Whatever an object throws while it is read (a revoked proxy throws on
+	// `instanceof`, a Map subclass in its iterator) replaces it, and only it,
+	// with "[unreadable]": what it wrote so far is taken back.
+	const mark = out.mark();
+	try {
+		renderObject(value, out, inPath, depth);
+	} catch {
+		out.rollback(mark);
+		out.write(JSON.stringify(UNREADABLE));
+	}
+}
+
+function renderObject(value: object, out: BoundedText, inPath: Set<object>, depth: number): void {
+	if (inPath.has(value)) {
+		out.write('"[circular]"');
+		return;
+	}
+	if (depth >= MAX_DEPTH) {
+		out.write('"[too deep]"');
+		return;
+	}
+	if (value instanceof Date) {
+		out.write(Number.isNaN(value.getTime()) ? '"Invalid Date"' : `"${value.toISOString()}"`);
+		return;
+	}
+	if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+		out.write(JSON.stringify(describeBytes(value)));
+		return;
+	}
+	inPath.add(value);
+	try {
+		renderContainer(value, out, inPath, depth);
+	} finally {
+		inPath.delete(value);
+	}
+}
+
+function renderContainer(
+	value: object,
+	out: BoundedText,
+	inPath: Set<object>,
+	depth: number,
+): void {
+	const item = (inner: unknown): void => render(inner, out, inPath, depth + 1);
+	if (Array.isArray(value) || value instanceof Set) {
+		renderList(value, out, item);
+		return;
+	}
+	if (value instanceof Map) {
+		let stringKeys = true;
+		for (const key of value.keys())
+			if (typeof key !== "string") {
+				stringKeys = false;
+				break;
+			}
+		if (stringKeys) renderEntries(value, out, item);
+		else
+			renderList(value, out, ([key, inner]: [unknown, unknown]) =>
+				renderList([key, inner], out, item),
+			);
+		return;
+	}
+	const toJSON = (value as { toJSON?: unknown }).toJSON;
+	if (typeof toJSON === "function") {
+		let json: unknown;
+		try {
+			json = toJSON.call(value);
+		} catch {
+			json = UNREADABLE;
+		}
+		item(json);
+		return;
+	}
+	renderEntries(ownEntries(value), out, item);
+}
+
+/** An object's own enumerable entries, as `Object.entries` gives them; one whose getter throws reads as "[unreadable]". */
+function* ownEntries(value: object): Generator<[string, unknown]> {
+	for (const key of Object.keys(value)) {
+		let inner: unknown;
+		try {
+			inner = (value as Record<string, unknown>)[key];
+		} catch {
+			inner = UNREADABLE;
+		}
+		yield [key, inner];
+	}
+}
+
+function renderList<T>(items: Iterable<T>, out: BoundedText, item: (inner: T) => void): void {
+	out.write("[");
+	let first = true;
+	for (const inner of items) {
+		if (out.full) return;
+		if (!first) out.write(",");
+		first = false;
+		item(inner);
+	}
+	out.write("]");
+}
+
+/** An object's entries as JSON writes them: those whose value is undefined or a function left out. */
+function renderEntries(
+	entries: Iterable<[string, unknown]>,
+	out: BoundedText,
+	item: (inner: unknown) => void,
+): void {
+	out.write("{");
+	let first = true;
+	for (const [key, inner] of entries) {
+		if (out.full) return;
+		if (inner === undefined || typeof inner === "function") continue;
+		if (!first) out.write(",");
+		first = false;
+		out.write(`${JSON.stringify(key)}:`);
+		item(inner);
+	}
+	out.write("}");
+}
+
+function describeBytes(bytes: ArrayBuffer | ArrayBufferView): string {
+	const view =
+		bytes instanceof ArrayBuffer
+			? new Uint8Array(bytes)
+			: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+	const shown = Array.from(view.subarray(0, 64), (byte) => byte.toString(16).padStart(2, "0"));
+	return `<${view.byteLength} bytes: ${shown.join("")}${view.byteLength > 64 ? "…" : ""}>`;
+}
