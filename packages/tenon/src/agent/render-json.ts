@@ -28,7 +28,8 @@ export interface RenderedJson {
  * shown faithfully rather than dropped: a Map as an object (as a list of
  * `[key, value]` entries if a key is not a string), a Set as an array, a
  * BigInt as a string of its digits, a Date as its ISO time, bytes as
- * `"<N bytes: hex…>"`, a value met again inside itself as `"[circular]"`.
+ * `"<N bytes: hex…>"`, an Error as its name, message and own fields (not
+ * its stack), a value met again inside itself as `"[circular]"`.
  * Never throws: a part that cannot be read (a getter, a `toJSON` or a proxy
  * that throws) is shown as `"[unreadable]"`. Not redacted.
  */
@@ -165,6 +166,11 @@ function renderContainer(
 			);
 		return;
 	}
+	if (value instanceof Error) {
+		// Its name and message are not enumerable: JSON would show `{}`.
+		renderEntries(errorEntries(value), out, item);
+		return;
+	}
 	const toJSON = (value as { toJSON?: unknown }).toJSON;
 	if (typeof toJSON === "function") {
 		let json: unknown;
@@ -177,6 +183,21 @@ function renderContainer(
 		return;
 	}
 	renderEntries(ownEntries(value), out, item);
+}
+
+/** An error's name and message, then its own enumerable entries (a code, say); not its stack. */
+function* errorEntries(error: Error): Generator<[string, unknown]> {
+	for (const key of ["name", "message"] as const) {
+		let inner: unknown;
+		try {
+			inner = error[key];
+		} catch {
+			inner = UNREADABLE;
+		}
+		yield [key, inner];
+	}
+	for (const entry of ownEntries(error))
+		if (entry[0] !== "name" && entry[0] !== "message") yield entry;
 }
 
 /** An object's own enumerable entries, as `Object.entries` gives them; one whose getter throws reads as "[unreadable]". */

@@ -38,6 +38,13 @@ describe("renderForApproval", () => {
 		expect(show({ tags: new Set(["rent", "june"]) })).toBe('{"tags":["rent","june"]}');
 	});
 
+	it("shows an Error as its name, message and own fields, not as {} (nor its stack)", () => {
+		const error = Object.assign(new RangeError("amount over the limit"), { code: "too_much" });
+		expect(show({ failed: error })).toBe(
+			'{"failed":{"name":"RangeError","message":"amount over the limit","code":"too_much"}}',
+		);
+	});
+
 	it("shows a BigInt as a string of its digits, dates, bytes and numbers JSON has no form for", () => {
 		expect(show({ cents: 123456789012345678901n })).toBe('{"cents":"123456789012345678901"}');
 		expect(show({ at: new Date(Date.UTC(2026, 0, 2)) })).toBe('{"at":"2026-01-02T00:00:00.000Z"}');
