@@ -95,7 +95,7 @@ export class ActorDocument {
 	readonly #verifier: ApplyVerifier;
 	/** This document's mirror on the worker, made at its first costly update. */
 	#mirror: DocumentMirror | undefined;
-	/** The update being applied was tried on the mirror: it has it already. */
+	/** The update being applied was tried on the mirror: it has it already (reset by its first update event). */
 	#mirrored = false;
 	/** Settles when the update being tried on the worker is applied or refused. */
 	#verifying: Promise<void> | undefined;
@@ -169,7 +169,10 @@ export class ActorDocument {
 
 	#log(update: Uint8Array): void {
 		this.#version++;
-		if (!this.#mirrored) this.#mirror?.applied(update);
+		// The first update of a checked apply is the mirror's already; any after it
+		// (the app's observers editing in response) are not.
+		if (this.#mirrored) this.#mirrored = false;
+		else this.#mirror?.applied(update);
 		const seq = this.#nextSeq++;
 		if (update.byteLength <= CHUNK_BYTES) this.#pending.push(this.#kv.put(logKey(seq), update));
 		// A stored value holds at most 128 KiB: a larger update is logged in chunks.

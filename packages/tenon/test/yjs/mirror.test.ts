@@ -209,4 +209,47 @@ describe("mirrors behind a real actor", () => {
 		expect(worst).toBeLessThan(400);
 		expect(await handle.stateVector()).toEqual(before);
 	}, 30_000);
+
+	it("passes on the edits an app's observer makes in response to a checked update", async () => {
+		const doc = yjsActor({
+			limits: { maxDocumentBytes: 128 * 1024 * 1024 },
+			actions: {
+				/** The server's edits come from this client; the first change to "settings" adds a big item. */
+				react: (c) => {
+					const { doc } = c.vars.document;
+					doc.getMap("settings").observe(() => {
+						const text = doc.getText("t");
+						if (text.length === 0) text.insert(0, "x".repeat(1_000_000));
+					});
+					return doc.clientID;
+				},
+				stateVector: (c) => Y.encodeStateVector(c.vars.document.doc),
+			},
+		});
+		await using t = await setupTest(setup({ use: { doc }, logLevel: "silent" }));
+		const handle = t.client.doc.getOrCreate("observed");
+		const server = await handle.react();
+		// Costly (100 keys): checked on the mirror, applied, and the observer's edit follows it.
+		const first = new Y.Doc();
+		first.clientID = 50;
+		for (let i = 0; i < 100; i++) first.getMap("settings").set(`key ${i}`, i);
+		await syncDecided(handle, updateMessage(Y.encodeStateAsUpdate(first)));
+		const before = await handle.stateVector();
+		// Splitting the observer's item is slow only where the item is: on the mirror too.
+		const split = handBuilt(
+			[],
+			[[server, Array.from({ length: 500_000 }, (_, i) => [2 * i, 1] as [number, number])]],
+		);
+		const loop = watchLoop();
+		let worst: number;
+		try {
+			await expect(syncDecided(handle, updateMessage(split))).rejects.toMatchObject({
+				code: "yjs_update_too_complex",
+			});
+		} finally {
+			worst = loop.stop();
+		}
+		expect(worst).toBeLessThan(400);
+		expect(await handle.stateVector()).toEqual(before);
+	}, 30_000);
 });
