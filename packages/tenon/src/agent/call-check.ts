@@ -1,6 +1,7 @@
+import { cborDecode, cborEncode } from "../protocol/encoding.js";
 import { findNotPlain } from "../protocol/plain-data.js";
 import type { Redactor } from "./redact.js";
-import { holdsSecret } from "./redact-values.js";
+import { holdsSecret, MAX_LOOKED_AT } from "./redact-values.js";
 import { type AgentTool, type CheckedCall, checkToolCall } from "./tools.js";
 
 /**
@@ -14,6 +15,9 @@ export type CallCheck = { ok: true; input: unknown; high: boolean } | { ok: fals
 /**
  * Checks a tool call as the model wrote it ({@link checkToolCall}), then
  * refuses it when its checked input holds a secret or cannot be stored.
+ * The input it returns is the checked input as the journal gives it back
+ * ({@link asStored}), so the first run and a run after a restart get the
+ * same value.
  *
  * Why a secret refuses the call: the checked input is what the tool runs
  * with, and it is journaled (the workflow journal is readable with an
@@ -51,7 +55,59 @@ export async function checkModelCall(
 				`the checked input cannot be stored: ${notPlain.path} is ${notPlain.what}`,
 			),
 		};
-	if (holdsSecret(checked.input, redactor))
+	// Before it is encoded: a value sharing its parts is written out in full.
+	if (!withinSize(checked.input, MAX_LOOKED_AT))
+		return {
+			ok: false,
+			reason: `the checked input cannot be stored: it holds more than ${MAX_LOOKED_AT} values`,
+		};
+	let input: unknown;
+	try {
+		input = asStored(checked.input);
+	} catch (error) {
+		const message = error instanceof Error ? error.message : String(error);
+		return {
+			ok: false,
+			reason: redactor.redact(`the checked input cannot be stored: ${message}`).slice(0, 2_000),
+		};
+	}
+	if (holdsSecret(input, redactor))
 		return { ok: false, reason: "the arguments hold a secret; no tool gets one from the model" };
-	return { ok: true, input: checked.input, high: checked.tool.risk === "high" };
+	return { ok: true, input, high: checked.tool.risk === "high" };
+}
+
+/**
+ * `value` as the workflow journal gives it back after a restart: encoded
+ * for storage and decoded. A tool runs with this (on its first run and on
+ * every replay), so that a resumed turn runs it with exactly what was
+ * checked and shown for approval: before 2026-11-25 a Buffer came back as a
+ * Uint8Array, an ArrayBuffer as a Uint8Array, -0 as 0, a null-prototype
+ * object as a plain one, a shared object as two copies and an array's hole
+ * as undefined, only after a restart. Decoded from a plain Uint8Array, as
+ * every store hands bytes back (decoded from a Buffer, byte strings would
+ * come back as Buffers). Storing it again changes nothing.
+ */
+export function asStored(value: unknown): unknown {
+	return cborDecode(new Uint8Array(cborEncode(value)));
+}
+
+/**
+ * True if `value`, written out in full (a part it holds twice counted
+ * twice), has at most `limit` values (objects and primitives). Stops
+ * counting past the limit, so a small value sharing its parts (2^26 leaves
+ * in 27 arrays) costs no more than the limit.
+ */
+function withinSize(value: unknown, limit: number): boolean {
+	let left = limit;
+	const stack: unknown[] = [value];
+	while (stack.length > 0) {
+		if (--left < 0) return false;
+		const item = stack.pop();
+		if (typeof item !== "object" || item === null) continue;
+		if (item instanceof Date || item instanceof ArrayBuffer || ArrayBuffer.isView(item)) continue;
+		if (Array.isArray(item) || item instanceof Set) for (const part of item) stack.push(part);
+		else if (item instanceof Map) for (const [key, part] of item) stack.push(key, part);
+		else for (const key of Object.keys(item)) stack.push((item as Record<string, unknown>)[key]);
+	}
+	return true;
 }

@@ -1,124 +1,226 @@
-// Redaction of structured values: what a turn journals besides text (a tool
-// call's parsed arguments, a tool's checked input, errors thrown in a step).
-// The workflow journal is readable with an inspector token, so it gets the
-// same redaction as the transcript.
+// Redaction of structured values: what a turn journals besides text (a
+// tool's checked input, errors thrown in a step). The workflow journal is
+// readable with an inspector token, so it gets the same redaction as the
+// transcript.
 
 import { ActorError } from "../protocol/errors.js";
 import { MAX_PLAIN_DEPTH } from "../protocol/plain-data.js";
 import type { Redactor } from "./redact.js";
+import { renderJson } from "./render-json.js";
 
-/** Stands in, in a redacted copy, for what is nested deeper than plain data may nest. */
-const TOO_DEEP = "[too deep]";
+/**
+ * The most objects and strings {@link holdsSecret} looks at; a value with
+ * more counts as holding a secret (it is not looked at in full).
+ */
+export const MAX_LOOKED_AT = 1_000_000;
 
 /**
  * True if a string in `value` (a value, an object's key, a Map's key, a
- * number written out) holds a secret. What is nested deeper than plain data
- * may nest counts as holding one: it is not looked at.
+ * number written out) holds a secret. Each object is looked at once (a
+ * value sharing its parts, 2^26 leaves in 27 objects, took 27 s of the
+ * loop before 2026-11-25). What is nested deeper than plain data may nest,
+ * or past {@link MAX_LOOKED_AT} parts, counts as holding one: it is not
+ * looked at.
  */
-export function holdsSecret(value: unknown, redactor: Redactor, depth = 0): boolean {
-	switch (typeof value) {
-		case "string":
-			return redactor.spans(value).length > 0;
-		case "number":
-		case "bigint":
-			return redactor.spans(String(value)).length > 0;
-		case "object":
-			break;
-		default:
+export function holdsSecret(value: unknown, redactor: Redactor): boolean {
+	const seen = new Set<object>();
+	let budget = MAX_LOOKED_AT;
+	const holds = (item: unknown, depth: number): boolean => {
+		if (--budget < 0) return true;
+		switch (typeof item) {
+			case "string":
+				return redactor.spans(item).length > 0;
+			case "number":
+			case "bigint":
+				return redactor.spans(String(item)).length > 0;
+			case "object":
+				break;
+			default:
+				return false;
+		}
+		if (item === null || seen.has(item)) return false;
+		if (depth > MAX_PLAIN_DEPTH) return true;
+		seen.add(item);
+		const inner = (part: unknown): boolean => holds(part, depth + 1);
+		if (Array.isArray(item)) return item.some(inner);
+		if (item instanceof Map) {
+			for (const [key, part] of item) if (inner(key) || inner(part)) return true;
 			return false;
-	}
-	if (value === null) return false;
-	if (depth > MAX_PLAIN_DEPTH) return true;
-	const holds = (item: unknown): boolean => holdsSecret(item, redactor, depth + 1);
-	if (Array.isArray(value)) return value.some(holds);
-	if (value instanceof Map) {
-		for (const [key, item] of value) if (holds(key) || holds(item)) return true;
+		}
+		if (item instanceof Set) {
+			for (const part of item) if (inner(part)) return true;
+			return false;
+		}
+		if (!isPlainObject(item)) return false;
+		for (const [key, part] of Object.entries(item)) if (inner(key) || inner(part)) return true;
 		return false;
-	}
-	if (value instanceof Set) {
-		for (const item of value) if (holds(item)) return true;
-		return false;
-	}
-	if (!isPlainObject(value)) return false;
-	for (const [key, item] of Object.entries(value)) if (holds(key) || holds(item)) return true;
-	return false;
-}
-
-/**
- * A copy of `value` with every string (keys too) redacted, or `value` itself
- * when nothing in it is secret. Arrays, plain objects, Maps and Sets are
- * walked; anything else is kept as it is.
- */
-export function redactValue(value: unknown, redactor: Redactor, depth = 0): unknown {
-	switch (typeof value) {
-		case "string":
-			return redactor.redact(value);
-		case "number":
-		case "bigint":
-			return holdsSecret(value, redactor) ? "[redacted]" : value;
-		case "object":
-			break;
-		default:
-			return value;
-	}
-	if (value === null) return value;
-	if (depth > MAX_PLAIN_DEPTH) return TOO_DEEP;
-	let changed = false;
-	const redact = (item: unknown): unknown => {
-		const redacted = redactValue(item, redactor, depth + 1);
-		if (redacted !== item) changed = true;
-		return redacted;
 	};
-	let copy: unknown;
-	if (Array.isArray(value)) copy = value.map(redact);
-	else if (value instanceof Map)
-		copy = new Map([...value].map(([key, item]) => [redact(key), redact(item)]));
-	else if (value instanceof Set) copy = new Set([...value].map(redact));
-	else if (isPlainObject(value))
-		// fromEntries defines a `__proto__` key as a key (an assignment would set the prototype).
-		copy = Object.fromEntries(
-			Object.entries(value).map(([key, item]) => [redact(key), redact(item)]),
-		);
-	else return value;
-	return changed ? copy : value;
+	return holds(value, 0);
+}
+
+/** How deep an error's metadata is kept; deeper parts are `"[too deep]"`. */
+const MAX_METADATA_DEPTH = 32;
+/** How many values of an error's metadata are kept; the rest are left out. */
+const MAX_METADATA_VALUES = 10_000;
+/** How much of a part of an error's metadata that is not plain data is written out. */
+const MAX_RENDERED_CHARS = 2_000;
+
+/**
+ * `value` as plain data the workflow journal can store, with every string
+ * (keys too) and number redacted: arrays, plain objects, Maps and Sets are
+ * walked; dates and other primitives kept; bytes are `"[bytes]"`; anything
+ * else (an Error, a URL, a class instance, a function) is its redacted
+ * JSON text ({@link renderJson}); a value inside itself is `"[circular]"`.
+ * Bounded in depth and size. `value` itself when it is plain data with
+ * nothing to hide.
+ *
+ * An error's metadata goes through this: a tool throwing a UserError whose
+ * metadata held an Error or a URL (or throwing a null-prototype object) could
+ * not be journaled, so the agent's workflow failed, and no later prompt ever
+ * ran, even after a restart (before 2026-11-25).
+ */
+export function plainRedacted(value: unknown, redactor: Redactor): unknown {
+	const copies = new Map<object, unknown>();
+	const inPath = new Set<object>();
+	let budget = MAX_METADATA_VALUES;
+	const copy = (item: unknown, depth: number): unknown => {
+		switch (typeof item) {
+			case "string":
+				return redactor.redact(item);
+			case "number":
+			case "bigint":
+				return redactor.spans(String(item)).length > 0 ? "[redacted]" : item;
+			case "boolean":
+			case "undefined":
+				return item;
+			case "object":
+				break;
+			default:
+				return rendered(item, redactor);
+		}
+		if (item === null) return item;
+		if (inPath.has(item)) return "[circular]";
+		if (copies.has(item)) return copies.get(item);
+		let result: unknown;
+		inPath.add(item);
+		try {
+			result = copyObject(item, depth);
+		} catch {
+			// A getter or a proxy that throws.
+			result = "[unreadable]";
+		} finally {
+			inPath.delete(item);
+		}
+		copies.set(item, result);
+		return result;
+	};
+	const copyObject = (item: object, depth: number): unknown => {
+		if (item instanceof Date) return item;
+		if (item instanceof ArrayBuffer || ArrayBuffer.isView(item)) return "[bytes]";
+		if (depth >= MAX_METADATA_DEPTH) return "[too deep]";
+		let changed = false;
+		const inner = (part: unknown): unknown => {
+			const copied = copy(part, depth + 1);
+			if (!Object.is(copied, part)) changed = true;
+			return copied;
+		};
+		// Past the budget, the rest is left out (the copy has fewer entries: changed).
+		const within = (): boolean => {
+			if (--budget >= 0) return true;
+			changed = true;
+			return false;
+		};
+		let result: unknown;
+		if (Array.isArray(item) && Object.getPrototypeOf(item) === Array.prototype) {
+			const items: unknown[] = [];
+			for (let i = 0; i < item.length && within(); i++) {
+				// A hole reads as undefined (what the journal gives back after a restart).
+				if (!(i in item)) changed = true;
+				items.push(inner(item[i]));
+			}
+			result = items;
+		} else if (item instanceof Map) {
+			const entries: [unknown, unknown][] = [];
+			for (const [key, part] of item) {
+				if (!within()) break;
+				entries.push([inner(key), inner(part)]);
+			}
+			result = new Map(entries);
+		} else if (item instanceof Set) {
+			const parts: unknown[] = [];
+			for (const part of item) {
+				if (!within()) break;
+				parts.push(inner(part));
+			}
+			result = new Set(parts);
+		} else if (isPlainObject(item)) {
+			// A null-prototype object is copied as a plain one (as the journal gives it back).
+			if (Object.getPrototypeOf(item) === null) changed = true;
+			const entries: [string, unknown][] = [];
+			for (const key of Object.keys(item)) {
+				if (!within()) break;
+				let name = inner(key) as string;
+				// Plain data has no `__proto__` key (storage refuses it).
+				if (name === "__proto__") {
+					name = "[__proto__]";
+					changed = true;
+				}
+				entries.push([name, inner((item as Record<string, unknown>)[key])]);
+			}
+			// fromEntries defines each key as a key (an assignment to `__proto__` would set the prototype).
+			result = Object.fromEntries(entries);
+		} else return rendered(item, redactor);
+		return changed ? result : item;
+	};
+	return copy(value, 0);
 }
 
 /**
- * A tool call's arguments (the model's JSON text) as the transcript and the
- * journal keep them: redacted as text, or, when the parsed arguments hold a
- * secret the text does not show (JSON escapes: `"\u0073k-..."`), written out
- * again from the parsed value with its strings redacted.
+ * What is not plain data, as the text of its redacted JSON rendering (a
+ * string's without its quotes).
  */
-export function redactArguments(rawArguments: string, redactor: Redactor): string {
-	let parsed: unknown;
-	try {
-		parsed = JSON.parse(rawArguments);
-	} catch {
-		return redactor.redact(rawArguments);
-	}
-	if (!holdsSecret(parsed, redactor)) return redactor.redact(rawArguments);
-	return redactor.redact(JSON.stringify(redactValue(parsed, redactor)) ?? "null");
+function rendered(value: unknown, redactor: Redactor): string {
+	const { text, cut } = renderJson(value, MAX_RENDERED_CHARS, redactor);
+	if (cut) return `${text.slice(0, MAX_RENDERED_CHARS)}…`;
+	// Its JSON text was redacted and checked (see render-json.ts), so its decoded form shows nothing more.
+	return text.startsWith('"') ? (JSON.parse(text) as string) : text;
 }
 
 /**
  * `error` with its secrets hidden where the workflow journals an error (its
- * message, its stack, an ActorError's metadata). The same object when there
- * is nothing to hide, so errors the engine tells apart (an eviction, a
- * CriticalError) stay what they are; a redacted copy keeps its class, group
+ * name, message, stack, an ActorError's metadata), and in a form the journal
+ * can store: metadata made plain data ({@link plainRedacted}), name,
+ * message and stack strings, and anything thrown that is not an Error
+ * written out as a redacted string. The same object when there is nothing
+ * to change, so errors the engine tells apart (an eviction, a
+ * CriticalError) stay what they are; a changed copy keeps its class, group
  * and code, but not its `cause` (which is not redacted).
  */
 export function redactError(error: unknown, redactor: Redactor): unknown {
-	if (!(error instanceof Error)) {
-		const text = describeThrown(error);
-		const redacted = redactor.redact(text);
-		return redacted === text ? error : redacted;
+	try {
+		if (!(error instanceof Error)) return describeThrown(error, redactor);
+		return redactedError(error, redactor);
+	} catch {
+		// A proxy that throws on every read.
+		return "a thrown value that cannot be read";
 	}
-	const message = redactor.redact(error.message);
-	const stack = error.stack === undefined ? undefined : redactor.redact(error.stack);
-	const metadata = error instanceof ActorError ? redactValue(error.metadata, redactor) : undefined;
+}
+
+function redactedError(error: Error, redactor: Redactor): Error {
+	const name = readText(() => error.name, "Error");
+	const message = readText(() => error.message, "");
+	const stack = readText(() => error.stack, undefined);
+	const redacted = {
+		name: redactor.redact(name.text),
+		message: redactor.redact(message.text),
+		stack: stack.text === undefined ? undefined : redactor.redact(stack.text),
+	};
+	const metadata =
+		error instanceof ActorError ? plainRedacted(error.metadata, redactor) : undefined;
 	if (
-		message === error.message &&
-		stack === error.stack &&
+		redacted.name === name.read &&
+		redacted.message === message.read &&
+		redacted.stack === stack.read &&
 		(!(error instanceof ActorError) || metadata === error.metadata)
 	)
 		return error;
@@ -134,18 +236,32 @@ export function redactError(error: unknown, redactor: Redactor): unknown {
 	const set = (key: string, value: unknown): void => {
 		Object.defineProperty(copy, key, { value, writable: true, configurable: true });
 	};
-	set("message", message);
-	if (stack !== undefined) set("stack", stack);
+	// Own data properties: a getter of the class (reading a private field) throws on a copy.
+	set("name", redacted.name);
+	set("message", redacted.message);
+	if (redacted.stack !== undefined) set("stack", redacted.stack);
 	if (error instanceof ActorError) set("metadata", metadata);
 	return copy;
 }
 
-function describeThrown(thrown: unknown): string {
+/** A property read as text: what it was (`read`), and the string to keep (`text`). */
+function readText<T extends string | undefined>(
+	read: () => unknown,
+	otherwise: T,
+): { read: unknown; text: string | T } {
+	let value: unknown;
 	try {
-		return String(thrown);
+		value = read();
 	} catch {
-		return "a value that cannot be written out";
+		return { read: Symbol("unreadable"), text: otherwise };
 	}
+	return { read: value, text: typeof value === "string" ? value : otherwise };
+}
+
+/** Anything thrown that is not an Error, as a redacted string (a string as it is, redacted). */
+function describeThrown(thrown: unknown, redactor: Redactor): string {
+	if (typeof thrown === "string") return redactor.redact(thrown).slice(0, MAX_RENDERED_CHARS);
+	return rendered(thrown, redactor);
 }
 
 function isPlainObject(value: object): boolean {

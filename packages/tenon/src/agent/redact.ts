@@ -91,6 +91,49 @@ function replaceSpans(
 	return out + text.slice(at, to);
 }
 
+/**
+ * Characters redacted past a cut, so that a secret the cut crosses is caught
+ * whole (or dropped with them): see {@link redactedHead}.
+ */
+const REDACT_MARGIN = 16 * 1024;
+
+/** The most characters {@link redactedHead} redacts to find a head of the length asked. */
+const MAX_HEAD_SCAN = 1024 * 1024;
+
+/** The beginning of a text, redacted. */
+export interface RedactedHead {
+	/** Redacted, without any part of a secret. */
+	readonly text: string;
+	/** True if `text` is all of the text redacted (nothing was cut). */
+	readonly whole: boolean;
+}
+
+/**
+ * The beginning of `text`, redacted, at least `length` characters long
+ * when the text allows it, without any part of a secret the cut crosses:
+ * redacting a megabyte a tool fetched whole cost seconds of the loop, so
+ * only a head is redacted, {@link REDACT_MARGIN} characters longer than
+ * asked, and the margin is dropped after redaction (a secret the raw cut
+ * crosses is at the end of the redacted head, in the margin). Redaction
+ * shortens a text (a private key becomes `[redacted]`), so the raw head
+ * grows until its redacted form is long enough, up to a megabyte; before
+ * 2026-11-25 a fixed raw cut fell inside what was shown once redaction
+ * had shortened the text by more than the margin, and the head of a secret
+ * cut there got out. A secret longer than the margin (a private key of more
+ * than 16 KiB) is not caught whole when the cut crosses it.
+ */
+export function redactedHead(text: string, redactor: Redactor, length: number): RedactedHead {
+	const margin = Math.max(REDACT_MARGIN, redactor.longestSecret);
+	let end = Math.min(text.length, length + margin);
+	for (;;) {
+		const redacted = redactor.redact(text.slice(0, end));
+		if (end === text.length) return { text: redacted, whole: true };
+		if (redacted.length >= length + margin || end >= MAX_HEAD_SCAN)
+			return { text: redacted.slice(0, Math.max(0, redacted.length - margin)), whole: false };
+		end = Math.min(text.length, end * 2, MAX_HEAD_SCAN);
+	}
+}
+
 /** Patterns of common credentials (API keys, bearer tokens, private keys). */
 export const COMMON_SECRET_PATTERNS: readonly RegExp[] = [
 	/\bsk-[A-Za-z0-9_-]{16,}\b/,

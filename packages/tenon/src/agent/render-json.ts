@@ -1,17 +1,45 @@
 // Values written out as JSON text for people and the model: a pending call's
-// checked input (approval-display.ts) and a tool's result (tool-result.ts).
+// checked input (approval-display.ts), a tool's result (tool-result.ts) and
+// what an error's metadata holds that is not plain data (redact-values.ts).
 // `JSON.stringify` showed a Map or Set as `{}`, threw on a BigInt or a cycle
 // (which failed a turn, or counted a tool that ran as failed) and had no
 // bound on its size.
 
-/** Characters rendered past a cut and redacted with the rest, so a secret the cut crosses is caught whole. */
-export const REDACT_MARGIN = 16 * 1024;
+import { type Redactor, redactedHead } from "./redact.js";
 
 /** How deep the rendering goes; deeper values show as `"[too deep]"`. */
 const MAX_DEPTH = 64;
 
 /** Stands in for what could not be read (a getter or a proxy that throws). */
 const UNREADABLE = "[unreadable]";
+
+const REDACTED = "[redacted]";
+
+/**
+ * `text` (redacted) as a JSON string; `"[redacted]"` if its escaped form
+ * holds a secret (a configured secret that reads like an escape).
+ */
+export function jsonString(text: string, redactor: Redactor): string {
+	const json = JSON.stringify(text);
+	return redactor.spans(json).length === 0 ? json : JSON.stringify(REDACTED);
+}
+
+/** The redactor threw: the rendering fails (see {@link renderJson}). */
+class RedactionFailed extends Error {
+	constructor(cause: unknown) {
+		super("redaction failed", { cause });
+		this.name = "RedactionFailed";
+	}
+}
+
+/** Runs the redactor's `work`, its failure marked as such (so no part is shown as unreadable instead). */
+function redacting<T>(work: () => T): T {
+	try {
+		return work();
+	} catch (error) {
+		throw new RedactionFailed(error);
+	}
+}
 
 /** A value written out by {@link renderJson}. */
 export interface RenderedJson {
@@ -30,22 +58,60 @@ export interface RenderedJson {
  * BigInt as a string of its digits, a Date as its ISO time, bytes as
  * `"<N bytes: hex…>"`, an Error as its name, message and own fields (not
  * its stack), a value met again inside itself as `"[circular]"`.
- * Never throws: a part that cannot be read (a getter, a `toJSON` or a proxy
- * that throws) is shown as `"[unreadable]"`. Not redacted.
+ * A part that cannot be read (a getter, a `toJSON` or a proxy that throws)
+ * is shown as `"[unreadable]"`. Redacted string by string when a `redactor`
+ * is given (see {@link BoundedText.string}). Never throws, but when the
+ * redactor does: then nothing of the value can be shown.
  */
-export function renderJson(value: unknown, budget: number): RenderedJson {
-	const out = new BoundedText(budget);
+export function renderJson(value: unknown, budget: number, redactor?: Redactor): RenderedJson {
+	const out = new BoundedText(budget, redactor);
 	render(value, out, new Set(), 0);
 	return { text: out.text(), cut: out.full };
 }
 
-/** Text that stops growing once it passed its budget. */
+/** JSON text that stops growing once it passed its budget, redacted string by string. */
 class BoundedText {
 	readonly #parts: string[] = [];
 	#length = 0;
 	full = false;
 
-	constructor(readonly budget: number) {}
+	constructor(
+		readonly budget: number,
+		readonly redactor: Redactor | undefined,
+	) {}
+
+	/**
+	 * Writes `text` as a JSON string, no more of it than the budget can take.
+	 * With a redactor, each string (a value, a key, an error's message) is
+	 * redacted on its own, before it is escaped, and its escaped form is
+	 * checked too (a secret may read like an escape: `a\"b`). Redacting the
+	 * rendered text as a whole let a pattern match from one string into
+	 * another (a private key's BEGIN in one field, its END in another: the
+	 * person approving saw one field, the tool ran with four), and missed a
+	 * secret holding a quote or a backslash (escaped first, it no longer read
+	 * as the secret), before 2026-11-25. A long string is cut where no secret
+	 * can cross the cut ({@link redactedHead}).
+	 */
+	string(text: string): void {
+		if (this.full) return;
+		const redactor = this.redactor;
+		if (redactor === undefined) {
+			this.write(JSON.stringify(text.length > this.budget ? text.slice(0, this.budget) : text));
+			return;
+		}
+		const head = redacting(() => redactedHead(text, redactor, this.budget));
+		this.write(redacting(() => jsonString(head.text, redactor)));
+		// A string cut short ends the rendering: what was written is a beginning.
+		if (!head.whole) this.full = true;
+	}
+
+	/** Writes a number (or a BigInt's digits, as a string): `"[redacted]"` if it reads as a secret. */
+	number(text: string, quoted: boolean): void {
+		const redactor = this.redactor;
+		if (redactor !== undefined && redacting(() => redactor.spans(text)).length > 0)
+			this.write(JSON.stringify(REDACTED));
+		else this.write(quoted ? `"${text}"` : text);
+	}
 
 	write(text: string): void {
 		if (this.full) return;
@@ -75,15 +141,14 @@ function render(value: unknown, out: BoundedText, inPath: Set<object>, depth: nu
 	if (out.full) return;
 	switch (typeof value) {
 		case "string":
-			// No more of a long string than the budget can take.
-			out.write(JSON.stringify(value.length > out.budget ? value.slice(0, out.budget) : value));
+			out.string(value);
 			return;
 		case "number":
 			// NaN and the infinities as they are (JSON would show null).
-			out.write(String(value));
+			out.number(String(value), false);
 			return;
 		case "bigint":
-			out.write(`"${value}"`);
+			out.number(String(value), true);
 			return;
 		case "boolean":
 			out.write(String(value));
@@ -92,7 +157,7 @@ function render(value: unknown, out: BoundedText, inPath: Set<object>, depth: nu
 			out.write("null");
 			return;
 		case "symbol":
-			out.write(JSON.stringify(String(value)));
+			out.string(String(value));
 			return;
 		case "function":
 			out.write('"[function]"');
@@ -110,7 +175,9 @@ function render(value: unknown, out: BoundedText, inPath: Set<object>, depth: nu
 	const mark = out.mark();
 	try {
 		renderObject(value, out, inPath, depth);
-	} catch {
+	} catch (error) {
+		// Not the redactor's failure: a part hidden because redaction failed could not be told apart.
+		if (error instanceof RedactionFailed) throw error;
 		out.rollback(mark);
 		out.write(JSON.stringify(UNREADABLE));
 	}
@@ -126,11 +193,11 @@ function renderObject(value: object, out: BoundedText, inPath: Set<object>, dept
 		return;
 	}
 	if (value instanceof Date) {
-		out.write(Number.isNaN(value.getTime()) ? '"Invalid Date"' : `"${value.toISOString()}"`);
+		out.string(Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString());
 		return;
 	}
 	if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
-		out.write(JSON.stringify(describeBytes(value)));
+		out.string(describeBytes(value));
 		return;
 	}
 	inPath.add(value);
@@ -238,7 +305,8 @@ function renderEntries(
 		if (inner === undefined || typeof inner === "function") continue;
 		if (!first) out.write(",");
 		first = false;
-		out.write(`${JSON.stringify(key)}:`);
+		out.string(key);
+		out.write(":");
 		item(inner);
 	}
 	out.write("}");

@@ -1,5 +1,5 @@
-import type { Redactor } from "./redact.js";
-import { REDACT_MARGIN, renderJson } from "./render-json.js";
+import { type Redactor, redactedHead } from "./redact.js";
+import { renderJson } from "./render-json.js";
 
 /** What the model reads when a tool's result could not be written out at all. */
 export const UNWRITABLE_RESULT = JSON.stringify({
@@ -9,11 +9,11 @@ export const UNWRITABLE_RESULT = JSON.stringify({
 /**
  * A tool's result as the model and the transcript get it: a string as it
  * is, anything else written as JSON text the way a pending call's input is
- * shown ({@link renderJson}: a Map, a Set, a BigInt or a cycle faithfully),
- * redacted, at most `maxChars` characters (a longer one is cut, and says
- * so). Cut before it is redacted, with {@link REDACT_MARGIN} characters more
- * so a secret the cut crosses is caught whole: redacting megabytes a tool
- * fetched cost seconds of the loop.
+ * shown ({@link renderJson}: a Map, a Set, a BigInt or a cycle faithfully,
+ * each string redacted on its own), redacted, at most `maxChars` characters
+ * (a longer one is cut, and says so). Only a head of a long result is
+ * redacted ({@link redactedHead}: redacting megabytes a tool fetched cost
+ * seconds of the loop), cut where no secret can cross the cut.
  *
  * Never throws: the tool ran and its side effects happened, so a result
  * that cannot be written out must not count as the tool failing (the model,
@@ -22,22 +22,27 @@ export const UNWRITABLE_RESULT = JSON.stringify({
  */
 export function toolResultText(value: unknown, redactor: Redactor, maxChars: number): string {
 	try {
-		const budget = maxChars + REDACT_MARGIN;
 		let text: string;
 		let length: string;
+		let cut: boolean;
 		if (typeof value === "string") {
-			text = value;
+			const head = redactedHead(value, redactor, maxChars);
+			text = head.text;
 			length = String(value.length);
+			cut = !head.whole;
 		} else {
-			const rendered = renderJson(value, budget);
+			// Redacted string by string: a configured secret holding a quote or a
+			// backslash, escaped before the whole text was redacted, got out (and a
+			// pattern could match from one string into another), before 2026-11-25.
+			const rendered = renderJson(value, maxChars, redactor);
 			text = rendered.text;
+			cut = rendered.cut;
 			// A rendering stops at its budget: how long the whole would be is not known.
-			length = rendered.cut ? `at least ${text.length}` : String(text.length);
+			length = cut ? `at least ${text.length}` : String(text.length);
 		}
-		const redacted = redactor.redact(text.slice(0, budget));
-		return text.length > maxChars || redacted.length > maxChars
-			? `${redacted.slice(0, maxChars)}... [cut: ${length} characters]`
-			: redacted;
+		return cut || text.length > maxChars
+			? `${text.slice(0, maxChars)}... [cut: ${length} characters]`
+			: text;
 	} catch {
 		// Nothing of the result, not even an error's message: it was not redacted.
 		return UNWRITABLE_RESULT;

@@ -7,7 +7,8 @@ import type { AgentActorContext, AgentWorkflow, PromptMessage } from "./declarat
 import { LiveAnswer } from "./live-answer.js";
 import type { ChatMessage, ToolCallRequest } from "./model.js";
 import { type Redactor, StreamRedactor } from "./redact.js";
-import { redactArguments, redactError } from "./redact-values.js";
+import { redactArguments } from "./redact-arguments.js";
+import { redactError } from "./redact-values.js";
 import { toolResultText } from "./tool-result.js";
 import { type AgentTool, modelTools } from "./tools.js";
 import { modelHistory, promptMessageId, Transcript } from "./transcript.js";

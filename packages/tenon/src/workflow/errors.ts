@@ -1,4 +1,5 @@
 import { ActorError } from "../protocol/errors.js";
+import { findNotPlain } from "../protocol/plain-data.js";
 
 /** An error as the journal stores it and `onError` reports it. */
 export interface WorkflowErrorInfo {
@@ -13,28 +14,58 @@ export interface WorkflowErrorInfo {
 /** How a step ended for good: `critical` (no retry), `timeout`, or `exhausted` (out of retries). */
 export type StepFailureKind = "critical" | "timeout" | "exhausted";
 
-/** Turns anything thrown into the stored form. */
+/**
+ * Turns anything thrown into the stored form. Never throws, and what it
+ * returns can always be stored: a name, message or stack that is not a
+ * string is replaced, an ActorError's metadata that is not plain data is
+ * replaced by a note saying where it stops being plain, and a thrown value
+ * that cannot be written out (a null-prototype object) is described. Before
+ * 2026-11-25 a step that threw a UserError with an Error or a URL in its
+ * metadata could not be journaled, and its workflow failed for good.
+ */
 export function errorInfo(error: unknown): WorkflowErrorInfo {
-	if (error instanceof ActorError) {
-		return {
-			name: error.name,
-			message: error.message,
-			...(error.stack ? { stack: error.stack } : {}),
-			metadata: {
-				group: error.group,
-				code: error.code,
-				...(error.metadata === undefined ? {} : { metadata: error.metadata }),
-			},
-		};
+	try {
+		if (error instanceof Error) {
+			const stack = textOf(() => error.stack, "");
+			const info: WorkflowErrorInfo = {
+				name: textOf(() => error.name, "Error"),
+				message: textOf(() => error.message, ""),
+				...(stack ? { stack } : {}),
+			};
+			if (error instanceof ActorError)
+				info.metadata = {
+					group: textOf(() => error.group, "unknown"),
+					code: textOf(() => error.code, "unknown"),
+					...(error.metadata === undefined ? {} : { metadata: storableMetadata(error.metadata) }),
+				};
+			return info;
+		}
+		return { name: "Error", message: textOf(() => String(error), UNWRITABLE) };
+	} catch {
+		// A proxy that throws on every read.
+		return { name: "Error", message: UNWRITABLE };
 	}
-	if (error instanceof Error) {
-		return {
-			name: error.name,
-			message: error.message,
-			...(error.stack ? { stack: error.stack } : {}),
-		};
+}
+
+const UNWRITABLE = "a thrown value that cannot be written out";
+
+function textOf(read: () => unknown, otherwise: string): string {
+	try {
+		const value = read();
+		return typeof value === "string" ? value : otherwise;
+	} catch {
+		return otherwise;
 	}
-	return { name: "Error", message: String(error) };
+}
+
+/** `metadata` if it is plain data, else a note saying where it is not. */
+function storableMetadata(metadata: unknown): unknown {
+	try {
+		const found = findNotPlain(metadata, "metadata");
+		return found === undefined ? metadata : `[not stored: ${found.path} is ${found.what}]`;
+	} catch {
+		return "[not stored: unreadable]";
+	}
 }
 
 /** An Error rebuilt from its stored form (the cause of a replayed failure). */

@@ -1,12 +1,16 @@
 // A call waiting for approval showed `JSON.stringify` of its checked input:
 // a Map or Set a schema made showed as `{}`, a BigInt threw (and failed the
 // turn), and nothing bounded its size. The person approving must see what runs.
+// It was redacted as one text (a reviewer's probe, 2026-11-25): a private
+// key's BEGIN in one string and its END in another hid the fields between,
+// and a secret holding a quote, escaped first, was not caught.
 import { describe, expect, it } from "vitest";
 import { MAX_APPROVAL_CHARS, renderForApproval } from "../../src/agent/approval-display.js";
 import { COMMON_SECRET_PATTERNS, Redactor } from "../../src/agent/redact.js";
 
 const SECRET = "approval-secret-2b7e41";
-const redactor = new Redactor({ secrets: [SECRET], patterns: COMMON_SECRET_PATTERNS });
+const QUOTED = 'pa"ss\\word-7f3a9c';
+const redactor = new Redactor({ secrets: [SECRET, QUOTED], patterns: COMMON_SECRET_PATTERNS });
 const show = (value: unknown, maxChars?: number) => renderForApproval(value, redactor, maxChars);
 
 describe("renderForApproval", () => {
@@ -84,5 +88,18 @@ describe("renderForApproval", () => {
 		const crossing = show({ text: `${"x".repeat(40)}${SECRET}` }, 50);
 		expect(crossing).not.toContain(SECRET.slice(0, 4));
 		expect(crossing).toMatch(/… \[cut at 50 characters\]$/);
+	});
+
+	it("redacts string by string: no match from one string into another hides a field", () => {
+		const input = {
+			reason: "rent -----BEGIN PRIVATE KEY-----",
+			cents: 99_999_999,
+			to: "mallory",
+			memo: "-----END PRIVATE KEY----- thanks",
+		};
+		expect(show(input)).toBe(JSON.stringify(input));
+		expect(show({ password: QUOTED, [QUOTED]: 1, n: 424242n })).toBe(
+			'{"password":"[redacted]","[redacted]":1,"n":"424242"}',
+		);
 	});
 });

@@ -3,6 +3,9 @@
 // turn call it without end; arguments naming a key twice showed a person one
 // order to approve and ran another; a megabyte of private-key headers in
 // arguments or in a tool's result froze the loop for seconds in redaction.
+// A private key's BEGIN in one argument and its END in another hid the
+// fields between from the person approving, and from the transcript: both
+// were redacted as one text (a reviewer's probe, 2026-11-25).
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { agentActor, type ChatModel, defineTool } from "../../src/agent/index.js";
@@ -33,11 +36,24 @@ const refund = defineTool({
 	},
 });
 
+const pay = defineTool({
+	name: "pay",
+	description: "Pays someone",
+	input: z
+		.object({ reason: z.string(), cents: z.number().int(), to: z.string(), memo: z.string() })
+		.strict(),
+	risk: "high",
+	execute: (input) => {
+		ran.push({ tool: "pay", input });
+		return { ok: true };
+	},
+});
+
 function agentOf(model: ChatModel) {
 	return agentActor({
 		model,
 		system: "test",
-		tools: [lookup, refund],
+		tools: [lookup, refund, pay],
 		maxToolRounds: 2,
 		createConnState: (_c, params: { user: string }) => ({ user: String(params.user) }),
 		identify: (conn) => ({ id: conn.state.user }),
@@ -106,6 +122,37 @@ describe("a hostile model", () => {
 		await conn.confirm(pending?.callId as string, true);
 		await turns.ended(turnId);
 		expect(ran).toEqual([{ tool: "refund_order", input: { orderId: "A-9999" } }]);
+	});
+
+	it("spanning a private key's BEGIN and END over two arguments, hides no field from the person approving", async () => {
+		const args = JSON.stringify({
+			reason: "rent -----BEGIN PRIVATE KEY-----",
+			cents: 99_999_999,
+			to: "mallory",
+			memo: "-----END PRIVATE KEY----- thanks",
+		});
+		const model = scripted((call) =>
+			call === 1
+				? [toolCall("p1", "pay", args), done]
+				: [
+						{ type: "text", delta: "paid" },
+						{ type: "done", finishReason: "stop" },
+					],
+		);
+		await using chat = await converse(model);
+		const { conn, turns } = chat;
+		ran.length = 0;
+		const { turnId } = await conn.prompt("pay my rent to bob, 1200 dollars");
+		await expect.poll(() => conn.sharedState?.pending?.tool, { timeout: 5_000 }).toBe("pay");
+		const pending = conn.sharedState?.pending;
+		// Every field that will run is shown (no string alone holds a key): a
+		// person sees the amount and the payee, and can deny.
+		expect(pending?.arguments).toBe(args);
+		const asked = (await conn.history()).find((m) => m.role === "assistant");
+		expect(asked?.toolCalls?.[0]?.arguments).toBe(args);
+		await conn.confirm(pending?.callId as string, false);
+		expect((await turns.ended(turnId)).status).toBe("done");
+		expect(ran).toEqual([]);
 	});
 
 	it("giving two calls one id, gets both results back, each paired with its call", async () => {

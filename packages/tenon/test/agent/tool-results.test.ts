@@ -4,6 +4,10 @@
 // threw the same way; a Map or Set read as `{}`. A result is now written out
 // as the approval display writes a call's input, and a part of it that cannot
 // be read never makes a tool that ran count as failed.
+// A reviewer's probe (2026-11-25): a configured secret holding a quote or a
+// backslash, in a result that is not a string, reached the model (the text
+// was escaped, then redacted); and a long result that redaction shortened
+// by more than the margin showed the head of a secret cut past the margin.
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { agentActor, type ChatModel, defineTool } from "../../src/agent/index.js";
@@ -13,8 +17,12 @@ import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { says, scripted, toolCall, toolCallsDone, turnsOf } from "./scripted-model.js";
 
+/** A configured secret that JSON escapes: it read as another text once escaped. */
+const QUOTED = 'db-pass"w0rd\\7f3a9c';
+
 /** What each tool returns, by name; `runs` counts the calls that ran. */
 const results: Record<string, () => unknown> = {
+	config: () => ({ host: "db.internal", password: QUOTED, by: new Map([[QUOTED, "admin"]]) }),
 	refund: () => ({ refunded: 12n, items: new Map([["a", 1]]), tags: new Set(["x"]) }),
 	cyclic: () => {
 		const loop: Record<string, unknown> = { name: "loop" };
@@ -53,6 +61,7 @@ async function converse(model: ChatModel) {
 		model,
 		tools,
 		modelRetries: 0,
+		redact: { secrets: [QUOTED] },
 		createConnState: (_c, params: { user: string }) => ({ user: String(params.user) }),
 		identify: (conn) => ({ id: conn.state.user }),
 	});
@@ -97,6 +106,15 @@ describe("a tool's result as the model reads it", () => {
 		expect(seen?.content).toBe('{"refunded":"12","items":{"a":1},"tags":["x"]}');
 		expect(seen?.toolCallId).toBe("c1");
 		expect(stored).toMatchObject({ status: "complete", content: seen?.content });
+	});
+
+	it("hides a configured secret holding a quote or a backslash, as a value and as a Map's key", async () => {
+		const { end, seen, stored } = await callOnce("config");
+		expect(end.status).toBe("done");
+		expect(seen?.content).toBe(
+			'{"host":"db.internal","password":"[redacted]","by":{"[redacted]":"admin"}}',
+		);
+		expect(stored?.content).toBe(seen?.content);
 	});
 
 	it("shows a value met again inside itself as [circular]", async () => {
@@ -153,18 +171,35 @@ describe("toolResultText", () => {
 		expect(text("x".repeat(1_000), 100)).toBe(`${"x".repeat(100)}... [cut: 1000 characters]`);
 		const crossing = text({ text: `${"x".repeat(90)}${SECRET}` }, 100);
 		expect(crossing).not.toContain(SECRET.slice(0, 4));
-		expect(crossing).toMatch(/\.\.\. \[cut: 126 characters\]$/);
+		// Written out past the cut, redacted: `{"text":"x…x[redacted]` is 110 characters.
+		expect(crossing).toMatch(/\.\.\. \[cut: at least 110 characters\]$/);
 	});
 
-	it("stops writing a huge result out at its cut (with the margin), and says at least how long", () => {
+	it("lets no head of a secret out past a cut that redaction moved (a long private key before it)", () => {
+		const long = "LongConfiguredSecretValue0123456789abcdefABCDEF0123456789";
+		const longRedactor = new Redactor({ secrets: [long], patterns: COMMON_SECRET_PATTERNS });
+		// 20 000 characters of key become `[redacted]`: the text shrinks by more than 16 KiB.
+		const key = `-----BEGIN PRIVATE KEY-----${"A".repeat(20_000)}-----END PRIVATE KEY-----`;
+		const before = key + "x".repeat(16_000 + 16 * 1024 - key.length - 30);
+		for (const after of [" tail", "y".repeat(100_000)]) {
+			const raw = before + long + after;
+			for (const result of [raw, { text: raw }]) {
+				const shown = toolResultText(result, longRedactor, 16_000);
+				expect(shown).not.toContain(long.slice(0, 8));
+				expect(shown).toContain("[redacted]");
+			}
+		}
+	});
+
+	it("stops writing a huge result out at its cut, and says at least how long", () => {
 		const started = performance.now();
 		const many = text(new Map(Array.from({ length: 200_000 }, (_, i) => [`k${i}`, new Set([i])])));
 		expect(performance.now() - started).toBeLessThan(500);
 		expect(many.startsWith('{"k0":[0],"k1":[1],')).toBe(true);
 		expect(many).toMatch(/^.{16000}\.\.\. \[cut: at least \d+ characters\]$/s);
 		const shown = Number(/at least (\d+)/.exec(many)?.[1]);
-		expect(shown).toBeGreaterThan(16_000 + 16 * 1024);
-		expect(shown).toBeLessThan(16_000 + 16 * 1024 + 100);
+		expect(shown).toBeGreaterThan(16_000);
+		expect(shown).toBeLessThan(16_000 + 100);
 	});
 
 	it("never throws: a result it cannot write out at all says the tool ran", () => {

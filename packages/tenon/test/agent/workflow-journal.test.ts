@@ -5,10 +5,22 @@
 // errors quoting a secret (a tool's, the model's) with their stacks. And a
 // call waiting for approval showed `JSON.stringify` of its checked input: a
 // Map or Set a schema made showed as `{}`, and a BigInt failed the turn.
+// A reviewer's probe (2026-11-25): a tool throwing a UserError with an Error
+// or a URL in its metadata, or a null-prototype object, left an error the
+// journal could not store, and the conversation stuck for good; and a call
+// resumed after a restart ran with its input as decoded from the journal
+// (a Buffer as a Uint8Array, -0 as 0...), not with what the first run got.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { agentActor, type ChatModel, defineTool, ModelError } from "../../src/agent/index.js";
-import { setup } from "../../src/index.js";
+import { setup, UserError } from "../../src/index.js";
+import { lmdbDriver } from "../../src/storage/drivers/lmdb/index.js";
+import { memoryDriver } from "../../src/storage/drivers/memory/index.js";
+import type { StorageDriver } from "../../src/storage/interfaces.js";
 import { setupTest } from "../../src/test/index.js";
 import { says, scripted, toolCall, toolCallsDone, turnsOf } from "./scripted-model.js";
 
@@ -62,11 +74,51 @@ const visit = defineTool({
 	},
 });
 
+/** What the `failing` tool throws. */
+let toThrow: () => unknown = () => new Error("nothing set");
+const failing = defineTool({
+	name: "failing",
+	description: "Fails",
+	input: z.object({}).strict(),
+	execute: () => {
+		throw toThrow();
+	},
+});
+
+/** A high-risk tool whose schema makes what storage changes: bytes, -0, a null prototype, sharing, a hole. */
+const shapes = defineTool({
+	name: "shapes",
+	description: "Makes shapes",
+	input: z
+		.object({ s: z.string() })
+		.strict()
+		.transform(({ s }) => {
+			const nul = Object.create(null) as Record<string, string>;
+			nul.k = s;
+			const shared = { n: 1 };
+			return {
+				buf: Buffer.from(s),
+				ab: new Uint8Array([1, 2, 3]).buffer,
+				negz: -0,
+				nul,
+				a: shared,
+				b: shared,
+				// biome-ignore lint/suspicious/noSparseArray: a hole, on purpose
+				sparse: [1, , 3],
+			};
+		}),
+	risk: "high",
+	execute: (input) => {
+		ran.push({ tool: "shapes", input });
+		return "shaped";
+	},
+});
+
 /** A server (with an inspector token) with an agent on `model`, and Ann's connection. */
-async function converse(model: ChatModel) {
+async function converse(model: ChatModel, storage?: StorageDriver) {
 	const agent = agentActor({
 		model,
-		tools: [lookup, leaky, transfer, visit],
+		tools: [lookup, leaky, transfer, visit, failing, shapes],
 		modelRetries: 0,
 		redact: { secrets: [SECRET] },
 		createConnState: (_c, params: { user: string }) => ({ user: String(params.user) }),
@@ -74,6 +126,7 @@ async function converse(model: ChatModel) {
 	});
 	const t = await setupTest(
 		setup({ use: { agent }, inspector: { token: INSPECTOR_TOKEN }, logLevel: "silent" }),
+		storage === undefined ? {} : { storage },
 	);
 	const handle = t.client.agent.getOrCreate("talk", { params: { user: "ann" } });
 	const conn = handle.connect();
@@ -177,6 +230,36 @@ describe("the workflow journal of an agent", () => {
 	});
 });
 
+describe("a tool that throws what the journal cannot store as it is", () => {
+	const throws: Record<string, () => unknown> = {
+		"an Error in its metadata": () =>
+			new UserError("the upstream refused", {
+				metadata: { upstream: new Error(`refused key ${SECRET}`) },
+			}),
+		"a URL in its metadata": () =>
+			new UserError("the upstream refused", {
+				metadata: { url: new URL(`https://api.example/v1?key=${SECRET}`) },
+			}),
+		"a null-prototype object": () => Object.create(null),
+	};
+	for (const [what, make] of Object.entries(throws))
+		it(`throwing ${what}, fails its call, and the next prompt runs`, async () => {
+			toThrow = make;
+			const model = scripted((call) =>
+				call === 1 ? [toolCall("f1", "failing", "{}"), toolCallsDone] : says("ok"),
+			);
+			await using chat = await converse(model);
+			const { conn, turns } = chat;
+			const first = await conn.prompt("try the tool");
+			expect((await turns.ended(first.turnId)).status).toBe("done");
+			const result = (await conn.history()).find((m) => m.role === "tool");
+			expect(result?.status).toBe("failed");
+			const second = await conn.prompt("and now?");
+			expect((await turns.ended(second.turnId)).status).toBe("done");
+			expect(await chat.journal()).not.toContain(SECRET.slice(1));
+		});
+});
+
 describe("a call waiting for approval", () => {
 	it("shows the Map, Set and BigInt its schema made, and runs with them after a restart", async () => {
 		const model = scripted((call) =>
@@ -223,4 +306,54 @@ describe("a call waiting for approval", () => {
 			},
 		]);
 	});
+
+	// A store may give bytes back as a Buffer (LMDB) or a Uint8Array (memory):
+	// the tool gets the same input from either.
+	it.each(["memory", "lmdb"])(
+		"runs with the same input after a restart as without one (%s)",
+		async (store) => {
+			const dir = mkdtempSync(join(tmpdir(), "tenon-agent-replay-"));
+			const storage = () =>
+				store === "lmdb" ? lmdbDriver({ path: mkdtempSync(join(dir, "run-")) }) : memoryDriver();
+			/** Runs one turn calling `shapes`, approved (after a restart if asked); the input it ran with. */
+			const runOnce = async (restart: boolean): Promise<Record<string, unknown>> => {
+				const model = scripted((call) =>
+					call === 1 ? [toolCall("s1", "shapes", '{"s":"hi"}'), toolCallsDone] : says("ok"),
+				);
+				await using chat = await converse(model, storage());
+				const { t, conn, turns } = chat;
+				ran.length = 0;
+				const { turnId } = await conn.prompt("shape it");
+				await expect.poll(() => conn.sharedState?.pending?.tool, { timeout: 5_000 }).toBe("shapes");
+				if (restart) {
+					let reopened = false;
+					conn.onOpen(() => {
+						reopened = true;
+					});
+					await t.restart();
+					await expect.poll(() => reopened, { timeout: 10_000 }).toBe(true);
+					await expect
+						.poll(() => conn.sharedState?.pending?.tool, { timeout: 10_000 })
+						.toBe("shapes");
+				}
+				await conn.confirm(conn.sharedState?.pending?.callId as string, true);
+				expect((await turns.ended(turnId)).status).toBe("done");
+				expect(ran.length).toBe(1);
+				return ran[0]?.input as Record<string, unknown>;
+			};
+			let first: Record<string, unknown>;
+			let resumed: Record<string, unknown>;
+			try {
+				first = await runOnce(false);
+				resumed = await runOnce(true);
+			} finally {
+				rmSync(dir, { recursive: true, force: true });
+			}
+			// The same value, to the bytes' class, -0, prototypes, sharing and holes.
+			expect(inspect(resumed, { depth: 9 })).toBe(inspect(first, { depth: 9 }));
+			expect(Buffer.isBuffer(first.buf)).toBe(Buffer.isBuffer(resumed.buf));
+			expect(Object.is(first.negz, resumed.negz)).toBe(true);
+			expect(first.a === first.b).toBe(resumed.a === resumed.b);
+		},
+	);
 });
