@@ -33,7 +33,15 @@ export function contentTypeFor(encoding: Encoding): string {
 // One CBOR encoder for the wire and for storage. Plain objects stay maps (no
 // cbor-x "records" extension, which other CBOR readers do not understand);
 // Map and Set keep their types through tags 259 and 258.
-const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, pack: false });
+const cbor = new Encoder({
+	useRecords: false,
+	mapsAsObjects: true,
+	pack: false,
+	// A map header sized to its keys: without it, cbor-x writes every object's
+	// key count in 16 bits, and an object of 65,536 keys or more was stored in
+	// bytes that do not decode (an actor's state lost at its next wake).
+	variableMapSize: true,
+});
 
 /** Encodes a value as CBOR. */
 export function cborEncode(value: unknown): Uint8Array {

@@ -47,6 +47,14 @@ const rich = actor({
 			(c.state as Record<string, unknown>)[key] = value;
 		},
 		keys: (c) => Object.keys(c.state),
+		/** An object of `n` keys in state, and the same back to the caller. */
+		wide: (c, n: number) => {
+			const wide: Record<string, number> = {};
+			for (let i = 0; i < n; i++) wide[`k${i}`] = i;
+			(c.state as Record<string, unknown>).wide = wide;
+			return wide;
+		},
+		wideKeys: (c) => Object.keys((c.state as { wide?: object }).wide ?? {}).length,
 		read: (c) => c.state,
 		storeClass: (c) => {
 			(c.state as Record<string, unknown>).point = new Point(1, 2);
@@ -112,6 +120,18 @@ describe.each(drivers)("state persistence (%s)", (_name, makeDriver) => {
 		expect(state.big).toBe(2n ** 64n);
 		expect(state.bytes).toEqual(Uint8Array.of(0, 255, 7));
 		expect(state.nested.deep.list).toEqual([1, 2, 3]);
+	});
+
+	it("keeps an object of 70,000 keys across a restart, and replies with it", async () => {
+		// cbor-x wrote an object's key count in 16 bits: 65,536 keys or more were
+		// stored in bytes that did not decode, and the actor could not wake.
+		await using t = await setupTest(registry, { storage: makeDriver() });
+		const handle = t.client.rich.getOrCreate("wide");
+		const reply = (await handle.wide(70_000)) as Record<string, number>;
+		expect(Object.keys(reply)).toHaveLength(70_000);
+		expect(reply.k69999).toBe(69_999);
+		await t.restart();
+		expect(await t.client.rich.getOrCreate("wide").wideKeys()).toBe(70_000);
 	});
 
 	it("saves deletions, replacements and key order", async () => {
