@@ -104,8 +104,9 @@ interface Job {
 	state: () => Uint8Array;
 	update: Uint8Array;
 	limitMs: number;
-	/** When it was queued (performance.now()). */
+	/** When it was queued, and when the worker got it (performance.now()). */
 	queuedAt: number;
+	startedAt?: number;
 	resolve(verified: Verified): void;
 	reject(error: unknown): void;
 }
@@ -116,7 +117,7 @@ type WorkerReply =
 	| { id: number; phase: "applying" }
 	| { id: number; phase: "missing"; evicted: number[] }
 	| { id: number; phase: "done"; applyMs: number; totalMs: number; evicted: number[] }
-	| { id: number; phase: "failed"; message: string; evicted: number[] };
+	| { id: number; phase: "failed"; message: string; totalMs: number; evicted: number[] };
 
 export class ApplyVerifier {
 	readonly #yjsPath: string | undefined;
@@ -131,6 +132,15 @@ export class ApplyVerifier {
 	#nextDoc = 1;
 	/** Documents with a mirror handle open, by mirror id. */
 	readonly #mirrors = new Map<number, Owner>();
+	/**
+	 * Mirrors whose handle is gone without `close` (an actor reset after a
+	 * failed commit is dropped without sleeping): forgotten here and on the worker.
+	 */
+	readonly #unused = new FinalizationRegistry<Owner>((owner) => {
+		if (owner.doc === undefined) return;
+		this.#forget(owner);
+		this.#mirrors.delete(owner.doc);
+	});
 	/** Workers in a row that did not start; at {@link MAX_FAILURES}, the verifier is off. */
 	#failures = 0;
 	/** The current worker loaded Yjs. */
@@ -168,18 +178,21 @@ export class ApplyVerifier {
 		const owner = newOwner(this.#nextDoc++);
 		const doc = owner.doc as number;
 		this.#mirrors.set(doc, owner);
-		return {
+		const handle: DocumentMirror = {
 			verify: (state, update, limitMs) => this.#enqueue(owner, state, update, limitMs),
 			applied: (update) => {
 				if (this.#holds(owner)) this.#worker?.postMessage({ kind: "apply", doc, update });
 			},
 			close: () => {
+				this.#unused.unregister(handle);
 				this.#forget(owner);
 				this.#mirrors.delete(doc);
 				// Checks after this keep nothing.
 				owner.doc = undefined;
 			},
 		};
+		this.#unused.register(handle, owner, handle);
+		return handle;
 	}
 
 	/** Stops the worker; a job on it is refused (tests; a process exits with it anyway: it is unreferenced). */
@@ -260,7 +273,9 @@ export class ApplyVerifier {
 			if (!this.#holds(owner)) {
 				state = job.state();
 				// Updates applied from here on are passed to the mirror this copy makes.
-				if (owner.doc !== undefined) owner.generation = this.#generation;
+				// (Unless the worker will not keep it: then it has no mirror.)
+				if (owner.doc !== undefined && state.byteLength <= this.#memory.keepBytes)
+					owner.generation = this.#generation;
 			}
 		} catch (error) {
 			// No worker here (permissions; counted), or the encoding failed: refused, and the queue goes on.
@@ -271,6 +286,7 @@ export class ApplyVerifier {
 			return false;
 		}
 		worker.ref();
+		job.startedAt = performance.now();
 		this.#arm(job, PREPARE_LIMIT_MS);
 		// The state is an encoding made for this job: moved, not copied; the
 		// update is copied alone (a view would carry its whole buffer).
@@ -354,14 +370,20 @@ export class ApplyVerifier {
 				this.#forget(job.owner);
 				job.reject(tooSlow(job.limitMs));
 			}
-		} else
+		} else {
+			// A failed check used the worker too: charged, or failing updates would cost nothing.
+			charge(job.owner, reply.totalMs);
 			job.reject(
-				new ActorError(
-					"request",
-					"invalid_yjs_message",
-					"Invalid Yjs message: an update that does not apply",
+				spent(
+					new ActorError(
+						"request",
+						"invalid_yjs_message",
+						"Invalid Yjs message: an update that does not apply",
+					),
+					reply.totalMs,
 				),
 			);
+		}
 		this.#next();
 	}
 
@@ -381,6 +403,9 @@ export class ApplyVerifier {
 	#lost(worker: Worker, error: unknown): void {
 		if (worker !== this.#worker) return;
 		this.#worker = undefined;
+		// A check that killed the worker (out of memory) is charged the time it had it.
+		const job = this.#current;
+		if (job?.startedAt !== undefined) charge(job.owner, performance.now() - job.startedAt);
 		// A worker that cannot start (Yjs not loadable there) fails every job: after a few, off.
 		if (!this.#ready) this.#failures++;
 		this.#fail(error);
@@ -410,6 +435,19 @@ function charge(owner: Owner, ms: number): void {
 	const now = performance.now();
 	owner.usage = usageOf(owner, now) + ms;
 	owner.usageAt = now;
+}
+
+/** The worker time a refused check took, ms (see {@link workerTimeOf}). */
+const workerTimes = new WeakMap<object, number>();
+
+function spent(error: ActorError, ms: number): ActorError {
+	workerTimes.set(error, ms);
+	return error;
+}
+
+/** The worker time a check refused with `error` took, ms; 0 when it did not run there. */
+export function workerTimeOf(error: unknown): number {
+	return typeof error === "object" && error !== null ? (workerTimes.get(error) ?? 0) : 0;
 }
 
 function busy(): ActorError {

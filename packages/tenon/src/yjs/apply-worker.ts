@@ -8,9 +8,12 @@
  * document costs neither an encoding of it on the event loop nor a decoding
  * here (for a 10 MB document, 50 to 150 ms on the loop and about a second
  * here, each time). Mirrors are dropped least recently used first, so that
- * the mirrors kept and the copy being made stay within `budgetBytes` of
- * encoded state (a copy takes 8 to 20 times its encoding in memory), and a
- * document over `keepBytes` is copied for one check and not kept.
+ * they hold at most half the worker's heap as measured when each copy was
+ * made (a copy takes 8 to 20 times its encoding for text, up to 100 times for
+ * nested maps), with room made for 20 times before a copy is made, and at
+ * most `budgetBytes` of encoded state; a document over `keepBytes`, or whose
+ * copy would take over a quarter of the heap, is copied for one check and not
+ * kept (and the parent told so).
  *
  * Messages from the parent:
  * - `{ kind: "check", id, doc?, state?, update }`: applies `update` to the
@@ -30,9 +33,45 @@
 export const APPLY_WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Y = require(workerData.yjs);
+const v8 = require("node:v8");
 const { budgetBytes, keepBytes } = workerData;
+// Mirrors may hold half the heap: the other half is for the copy being made
+// and for applying updates.
+const heapBudget = v8.getHeapStatistics().heap_size_limit / 2;
+// What a copy takes in memory depends on its shape: 6 to 11 times its
+// encoding for text, 30 for map keys, 70 for nested maps (measured). Before a
+// copy is made, room is made for 20 times; after, it is charged an estimate
+// from what it holds (the heap's growth reads low when a collection runs
+// meanwhile, and would let mirrors pile up past the heap).
+const WORST_RATIO = 20;
+
+/**
+ * A copy's size in memory, estimated from its structs (within about 25% of
+ * the heap measured around a copy for text, typing, map keys, nested maps and
+ * split items, 2026-11-25).
+ */
+function heapOf(doc) {
+	let heap = 0;
+	for (const structs of doc.store.clients.values())
+		for (const struct of structs) {
+			const content = struct.content;
+			if (content === undefined) {
+				heap += 40;
+				continue;
+			}
+			heap += 180;
+			if (struct.parentSub !== null) heap += 250;
+			if (content.type !== undefined) heap += 600;
+			else if (typeof content.str === "string") heap += 2 * content.str.length;
+			else if (Array.isArray(content.arr)) heap += 150 * content.arr.length;
+			else if (content.content instanceof Uint8Array) heap += content.content.byteLength;
+		}
+	return heap;
+}
 const mirrors = new Map();
-let kept = 0;
+// Of the mirrors: encoded bytes (for budgetBytes), and heap bytes as estimated.
+let keptBytes = 0;
+let keptHeap = 0;
 
 function settle(doc) {
 	doc.store.pendingStructs = null;
@@ -42,18 +81,27 @@ function drop(id, evicted) {
 	const mirror = mirrors.get(id);
 	if (mirror === undefined) return;
 	mirrors.delete(id);
-	kept -= mirror.bytes;
+	keptBytes -= mirror.bytes;
+	keptHeap -= mirror.heap;
 	mirror.doc.destroy();
 	evicted?.push(id);
 }
-function grow(id, mirror, bytes, evicted) {
-	mirror.bytes += bytes;
-	kept += bytes;
-	if (mirror.bytes > keepBytes) return drop(id, evicted);
-	for (const old of mirrors.keys()) {
-		if (kept <= budgetBytes) break;
-		if (old !== id) drop(old, evicted);
+/** Drops the least recently used mirrors (not "keep") until the kept ones and "more" fit. */
+function makeRoom(keep, moreBytes, moreHeap, evicted) {
+	for (const old of [...mirrors.keys()]) {
+		if (keptBytes + moreBytes <= budgetBytes && keptHeap + moreHeap <= heapBudget) return;
+		if (old !== keep) drop(old, evicted);
 	}
+}
+/** A mirror took an update of "bytes": it grows at its own measured ratio. */
+function grow(id, mirror, bytes, evicted) {
+	const heap = Math.ceil((bytes * mirror.heap) / Math.max(1, mirror.bytes));
+	mirror.bytes += bytes;
+	mirror.heap += heap;
+	keptBytes += bytes;
+	keptHeap += heap;
+	if (mirror.bytes > keepBytes || mirror.heap > heapBudget / 2) return drop(id, evicted);
+	makeRoom(id, 0, 0, evicted);
 }
 
 parentPort.postMessage({ id: 0, phase: "ready" });
@@ -87,16 +135,19 @@ parentPort.on("message", (message) => {
 			doc = mirror.doc;
 		} else {
 			if (docId !== undefined) drop(docId);
-			for (const old of mirrors.keys()) {
-				if (kept + state.byteLength <= budgetBytes) break;
-				drop(old, evicted);
-			}
+			makeRoom(undefined, state.byteLength, state.byteLength * WORST_RATIO, evicted);
 			doc = new Y.Doc({ gc: true });
 			if (state.byteLength > 0) Y.applyUpdate(doc, state);
-			if (docId !== undefined && state.byteLength <= keepBytes) {
-				mirror = { doc, bytes: state.byteLength };
+			const heap = heapOf(doc);
+			if (docId !== undefined && state.byteLength <= keepBytes && heap <= heapBudget / 2) {
+				mirror = { doc, bytes: state.byteLength, heap };
 				mirrors.set(docId, mirror);
-				kept += mirror.bytes;
+				keptBytes += mirror.bytes;
+				keptHeap += heap;
+				makeRoom(docId, 0, 0, evicted);
+			} else if (docId !== undefined) {
+				// Not kept: the parent must not think it has a mirror.
+				evicted.push(docId);
 			}
 		}
 		parentPort.postMessage({ id, phase: "applying" });
@@ -111,7 +162,8 @@ parentPort.on("message", (message) => {
 		// Half applied, or not made: not a copy of anything any more.
 		if (docId !== undefined) drop(docId, evicted);
 		else doc?.destroy();
-		parentPort.postMessage({ id, phase: "failed", message: String(error && error.message || error), evicted });
+		const totalMs = performance.now() - started;
+		parentPort.postMessage({ id, phase: "failed", message: String(error && error.message || error), totalMs, evicted });
 	}
 });
 `;

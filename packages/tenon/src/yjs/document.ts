@@ -11,8 +11,22 @@ import * as Y from "yjs";
 import type { ActorKv } from "../actor/kv.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import { ApplyBudget, MAX_UPDATE_MS } from "./apply-budget.js";
-import { type ApplyVerifier, type DocumentMirror, sharedApplyVerifier } from "./apply-verifier.js";
+import {
+	type ApplyVerifier,
+	type DocumentMirror,
+	sharedApplyVerifier,
+	workerTimeOf,
+} from "./apply-verifier.js";
 import { AwarenessOwners, awarenessClientsOf } from "./awareness-guard.js";
+import {
+	CHUNK_BYTES,
+	COMPACT_BYTES,
+	concat,
+	LOG_PREFIX,
+	loggedUpdates,
+	logKey,
+	SNAPSHOT_PREFIX,
+} from "./document-log.js";
 import { invalid } from "./parts.js";
 import { Step2Answers } from "./step2-answers.js";
 import {
@@ -24,44 +38,16 @@ import {
 } from "./update-cost.js";
 import { checkUpdateShape } from "./update-shape.js";
 
-const SNAPSHOT_PREFIX = "yjs/snapshot/";
-const LOG_PREFIX = "yjs/log/";
-/** The log is folded into a snapshot once the updates logged in a wake pass this, bytes. */
-const COMPACT_BYTES = 8 * 1024 * 1024;
-/** Snapshot chunk size: KV values are limited to 128 KiB. */
-const CHUNK_BYTES = 96 * 1024;
+/** Checks of one update on a copy, at most, while the server's own edits keep changing the document. */
+const MAX_CHECKS = 3;
 
-/** The key of the `seq`th logged update (zero-padded, so keys sort in order). */
-function logKey(seq: number): string {
-	return `${LOG_PREFIX}${String(seq).padStart(12, "0")}`;
-}
-
-/**
- * The logged updates in order, from the log's entries (keys without the
- * prefix): `<seq>` holds an update, `<seq>/<n>` the chunks of a large one.
- */
-function loggedUpdates(entries: [string, Uint8Array][]): { seq: number; update: Uint8Array }[] {
-	const updates: { seq: number; parts: Uint8Array[] }[] = [];
-	for (const [key, value] of entries) {
-		const seq = Number(key.slice(0, 12));
-		const last = updates.at(-1);
-		if (last !== undefined && last.seq === seq) last.parts.push(value);
-		else updates.push({ seq, parts: [value] });
-	}
-	return updates.map(({ seq, parts }) => ({
-		seq,
-		update: parts.length === 1 ? (parts[0] as Uint8Array) : concat(parts),
-	}));
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-	const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-	let offset = 0;
-	for (const part of parts) {
-		out.set(part, offset);
-		offset += part.byteLength;
-	}
-	return out;
+function changedMeanwhile(): ActorError {
+	return new ActorError(
+		"limit",
+		"yjs_busy",
+		"The document kept changing while this update was checked; try again",
+		{ retryAfterMs: 100 },
+	);
 }
 
 /**
@@ -291,12 +277,22 @@ export class ActorDocument {
 			return this.#budget.measure(budgeted, apply, () => items);
 		const verified = (async () => {
 			try {
-				await this.#verify(budgeted, update);
-				return this.#budget.measure(
-					budgeted,
-					() => this.#apply(update, connId, growth, true),
-					() => items,
-				);
+				for (let attempt = 1; ; attempt++) {
+					const checkedAt = this.#version;
+					await this.#verify(budgeted, update);
+					if (this.#version === checkedAt)
+						return this.#budget.measure(
+							budgeted,
+							() => this.#apply(update, connId, growth, true),
+							() => items,
+						);
+					// The server's own edits changed the document during the check: the
+					// check was of another document, and the mirror heard of them after
+					// the update (changes waiting on them were dropped there, not here).
+					// An attacker probe made an update slow only on the real document so.
+					this.#closeMirror();
+					if (attempt === MAX_CHECKS) throw changedMeanwhile();
+				}
 			} finally {
 				this.#verifying = undefined;
 			}
@@ -318,9 +314,11 @@ export class ActorDocument {
 			const { applyMs } = await this.#mirror.verify(state, update, MAX_UPDATE_MS);
 			this.#budget.chargeOffLoop(connId, applyMs);
 		} catch (error) {
-			// Refused after the limit's time on the worker: that much is charged.
+			// Refused after the limit's time on the worker: that much is charged; a
+			// failed check, the time it took (or failing updates would cost nothing).
 			if ((error as ActorError).code === "yjs_update_too_complex")
 				this.#budget.chargeOffLoop(connId, MAX_UPDATE_MS);
+			else this.#budget.chargeOffLoop(connId, workerTimeOf(error));
 			throw error;
 		}
 	}

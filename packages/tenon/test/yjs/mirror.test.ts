@@ -8,11 +8,11 @@ import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
-import { ApplyVerifier, type DocumentMirror } from "../../src/yjs/apply-verifier.js";
+import { ApplyVerifier, type DocumentMirror, workerTimeOf } from "../../src/yjs/apply-verifier.js";
 import { yjsActor } from "../../src/yjs/index.js";
 import { watchLoop } from "../helpers/loop-stalls.js";
 import { syncDecided, updateMessage } from "./fixtures.js";
-import { handBuilt } from "./hostile-shapes.js";
+import { handBuilt, type ItemSpec } from "./hostile-shapes.js";
 
 /** A document of `chars` characters in one text, and an edit of it by another client. */
 function docAndEdit(chars: number, seed = 1) {
@@ -145,6 +145,34 @@ describe("a document's mirror on the verifier's worker", () => {
 	});
 });
 
+describe("the worker's memory", () => {
+	it("keeps mirrors within half its heap as they hold it, not as they encode (nested maps take 70 times)", async () => {
+		// 40,000 nested maps: 230 KB encoded, about 16 MB as a copy. Kept by bytes
+		// alone, ten of them filled a worker of 160 MiB, which ran out of memory.
+		const nested = new Y.Doc();
+		nested.getArray("a").push(Array.from({ length: 40_000 }, () => new Y.Map()));
+		const state = Y.encodeStateAsUpdate(nested);
+		nested.destroy();
+		const edit = handBuilt([
+			{ client: 9, items: [{ parent: "t", content: new Y.ContentString("hi") }] },
+		]);
+		const verifier = new ApplyVerifier(undefined, { heapMb: 160 });
+		try {
+			const refused: string[] = [];
+			for (let round = 0; round < 2; round++)
+				for (const mirror of Array.from({ length: 10 }, () => verifier.mirror()))
+					await mirror
+						.verify(() => state.slice(), edit, 2_000)
+						.catch((error: Error) => {
+							refused.push(error.message);
+						});
+			expect(refused).toEqual([]);
+		} finally {
+			await verifier.close();
+		}
+	}, 60_000);
+});
+
 describe("the verifier's queue between documents", () => {
 	it("serves the documents that used the worker least first, and when full refuses the heaviest", async () => {
 		const verifier = new ApplyVerifier();
@@ -180,6 +208,49 @@ describe("the verifier's queue between documents", () => {
 	});
 });
 
+describe("checks that fail", () => {
+	it("are charged the worker time they took, so failing updates do not jump the queue", async () => {
+		const verifier = new ApplyVerifier();
+		try {
+			const { doc, edit } = docAndEdit(50_000);
+			const state = () => Y.encodeStateAsUpdate(doc);
+			// Yjs throws placing it: an item whose right neighbour is a later clock of its own client.
+			const broken = handBuilt([
+				{
+					client: 5,
+					items: [
+						{ parent: "t", content: new Y.ContentString("a") },
+						{
+							origin: Y.createID(5, 0),
+							right: Y.createID(5, 9),
+							content: new Y.ContentString("b"),
+						},
+					],
+				},
+			]);
+			const failing = verifier.mirror();
+			const error = await failing.verify(state, broken, 250).catch((caught: unknown) => caught);
+			expect(error).toMatchObject({ code: "invalid_yjs_message" });
+			expect(workerTimeOf(error)).toBeGreaterThan(0);
+			const done: string[] = [];
+			const track = (name: string, mirror: DocumentMirror, update: Uint8Array) =>
+				mirror.verify(state, update, 250).then(
+					() => done.push(name),
+					() => done.push(name),
+				);
+			// One runs; of the two waiting, the one that never used the worker goes first.
+			await Promise.all([
+				track("first", verifier.mirror(), edit),
+				track("failing again", failing, broken),
+				track("fresh", verifier.mirror(), edit),
+			]);
+			expect(done).toEqual(["first", "fresh", "failing again"]);
+		} finally {
+			await verifier.close();
+		}
+	});
+});
+
 describe("mirrors behind a real actor", () => {
 	it("refuses an update that is slow only because of what was applied after the mirror was made", async () => {
 		const doc = yjsActor({
@@ -208,6 +279,58 @@ describe("mirrors behind a real actor", () => {
 		}
 		expect(worst).toBeLessThan(400);
 		expect(await handle.stateVector()).toEqual(before);
+	}, 30_000);
+
+	it("checks an update again when the server's own edits change the document during its check", async () => {
+		const doc = yjsActor({
+			limits: { maxDocumentBytes: 128 * 1024 * 1024 },
+			actions: {
+				clientId: (c) => c.vars.document.doc.clientID,
+				/** Syncs `message` and, while it is on the worker, edits the document (as any action may). */
+				syncWhileEditing: async (c, message: Uint8Array) => {
+					const synced = c.vars.document.sync(message, c.conn.id, true, false);
+					c.vars.document.doc.getArray("log").push(["edited during the check"]);
+					return synced;
+				},
+				keys: (c) => c.vars.document.doc.getMap("settings").size,
+			},
+		});
+		await using t = await setupTest(setup({ use: { doc }, logLevel: "silent" }));
+		const handle = t.client.doc.getOrCreate("raced");
+		const server = await handle.clientId();
+		// A costly update beside an edit: checked again on a fresh copy, then applied.
+		const settings = new Y.Doc();
+		settings.clientID = 50;
+		for (let i = 0; i < 100; i++) settings.getMap("settings").set(`key ${i}`, i);
+		await handle.syncWhileEditing(updateMessage(Y.encodeStateAsUpdate(settings)));
+		expect(await handle.keys()).toBe(100);
+		// Inserts in a forced order hanging on the item the next edit makes: cheap
+		// where it is missing (the check began before it), seconds where it is.
+		const n = 8_000;
+		const value = (v: number) => new Y.ContentAny([v]);
+		const one: ItemSpec[] = [{ origin: Y.createID(server, 1), content: value(-2) }];
+		for (let i = 1; i <= n; i++)
+			one.push(
+				i === 1
+					? { parent: "log", content: value(i) }
+					: { origin: Y.createID(1, i - 1), content: value(i) },
+			);
+		const two: ItemSpec[] = [{ origin: Y.createID(1, n), content: value(-1) }];
+		for (let j = 0; j < n; j++) two.push({ parent: "log", content: value(j) });
+		const hanging = handBuilt([
+			{ client: 1, items: one },
+			{ client: 2, items: two },
+		]);
+		const loop = watchLoop();
+		let worst: number;
+		try {
+			await expect(handle.syncWhileEditing(updateMessage(hanging))).rejects.toMatchObject({
+				code: "yjs_update_too_complex",
+			});
+		} finally {
+			worst = loop.stop();
+		}
+		expect(worst).toBeLessThan(400);
 	}, 30_000);
 
 	it("passes on the edits an app's observer makes in response to a checked update", async () => {
