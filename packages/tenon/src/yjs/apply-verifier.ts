@@ -1,17 +1,9 @@
 import type { Worker } from "node:worker_threads";
 import { ActorError } from "../protocol/errors.js";
 import { APPLY_WORKER_SOURCE } from "./apply-worker.js";
+import { busy, nodeBuiltin, resolveYjs, spent, tooSlow, unchecked } from "./verifier-support.js";
 
-/**
- * Node's modules, got when used (`process.getBuiltinModule`, Node 20.16 on):
- * `tenon/yjs` also holds the browser's provider, and a static import would
- * make bundlers for the browser warn about it, or fail.
- */
-function nodeBuiltin<T>(id: string): T | undefined {
-	const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
-		.process;
-	return process?.getBuiltinModule?.(id) as T | undefined;
-}
+export { workerTimeOf } from "./verifier-support.js";
 
 /**
  * Applies an update to a copy of a document on a worker thread, timed, before
@@ -55,6 +47,13 @@ export interface DocumentMirror {
 	verify(state: () => Uint8Array, update: Uint8Array, limitMs: number): Promise<Verified>;
 	/** An update the document applied (any but one this mirror just verified), passed on to the mirror. */
 	applied(update: Uint8Array): void;
+	/**
+	 * Makes the mirror from the updates the document was loaded from, in order
+	 * (its stored snapshot and log, as read), before any check asks for it: a
+	 * large document's first check after a wake then costs no encoding on the
+	 * loop. Call it before the document applies anything else.
+	 */
+	seed(updates: Uint8Array[]): void;
 	/** The document went: its mirror goes (checks after this are one-off, as {@link ApplyVerifier.verify}'s). */
 	close(): void;
 }
@@ -182,6 +181,22 @@ export class ApplyVerifier {
 			verify: (state, update, limitMs) => this.#enqueue(owner, state, update, limitMs),
 			applied: (update) => {
 				if (this.#holds(owner)) this.#worker?.postMessage({ kind: "apply", doc, update });
+			},
+			seed: (updates) => {
+				let bytes = 0;
+				for (const update of updates) bytes += update.byteLength;
+				if (!this.available || bytes > this.#memory.keepBytes) return;
+				try {
+					const worker = this.#ensureWorker();
+					owner.generation = this.#generation;
+					// Copied, not moved: the document's binary contents are views of these bytes.
+					worker.postMessage({ kind: "seed", doc, updates });
+					// Idle until a check: the seeding alone keeps no process alive.
+					if (this.#current === undefined) worker.unref();
+				} catch {
+					// No worker here: the first check makes a copy, as without a seed.
+					owner.generation = -1;
+				}
 			},
 			close: () => {
 				this.#unused.unregister(handle);
@@ -435,58 +450,6 @@ function charge(owner: Owner, ms: number): void {
 	const now = performance.now();
 	owner.usage = usageOf(owner, now) + ms;
 	owner.usageAt = now;
-}
-
-/** The worker time a refused check took, ms (see {@link workerTimeOf}). */
-const workerTimes = new WeakMap<object, number>();
-
-function spent(error: ActorError, ms: number): ActorError {
-	workerTimes.set(error, ms);
-	return error;
-}
-
-/** The worker time a check refused with `error` took, ms; 0 when it did not run there. */
-export function workerTimeOf(error: unknown): number {
-	return typeof error === "object" && error !== null ? (workerTimes.get(error) ?? 0) : 0;
-}
-
-function busy(): ActorError {
-	return new ActorError(
-		"limit",
-		"yjs_busy",
-		"Too many document updates wait to be checked; try again in a second",
-		{ retryAfterMs: 1_000 },
-	);
-}
-
-function tooSlow(limitMs: number): ActorError {
-	return new ActorError(
-		"limit",
-		"yjs_update_too_complex",
-		`This update took over ${limitMs} ms to apply to a copy of this document (at most ${limitMs}); send smaller updates`,
-		{ limitMs },
-	);
-}
-
-/** A worker lost or not made (out of memory on a copy, not allowed): that update is refused like a slow one. */
-function unchecked(error: unknown): ActorError {
-	if (error instanceof ActorError) return error;
-	return new ActorError(
-		"limit",
-		"yjs_update_too_complex",
-		`This update could not be checked on a copy of this document (${String((error as Error)?.message ?? error)})`,
-	);
-}
-
-/** Where Yjs's CommonJS build is, seen from here; undefined when it cannot be found. */
-function resolveYjs(): string | undefined {
-	const modules = nodeBuiltin<typeof import("node:module")>("node:module");
-	if (modules === undefined || nodeBuiltin("node:worker_threads") === undefined) return undefined;
-	try {
-		return modules.createRequire(import.meta.url).resolve("yjs");
-	} catch {
-		return undefined;
-	}
 }
 
 /** The process's verifier (made on first use). */

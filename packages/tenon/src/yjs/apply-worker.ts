@@ -23,6 +23,8 @@
  *   nor a state;
  * - `{ kind: "apply", doc, update }`: an update the actor applied; ignored
  *   for a document with no mirror here;
+ * - `{ kind: "seed", doc, updates }`: a mirror made from the updates a
+ *   document was loaded from (its snapshot and log), in order;
  * - `{ kind: "drop", doc }`: the mirror goes (the actor slept, or the
  *   parent refused an update the mirror took).
  * Answers carry `evicted`: mirrors dropped, which the parent forgets.
@@ -108,6 +110,31 @@ parentPort.postMessage({ id: 0, phase: "ready" });
 parentPort.on("message", (message) => {
 	const evicted = [];
 	if (message.kind === "drop") return drop(message.doc);
+	if (message.kind === "seed") {
+		const { doc: docId, updates } = message;
+		drop(docId);
+		let bytes = 0;
+		for (const update of updates) bytes += update.byteLength;
+		makeRoom(undefined, bytes, bytes * WORST_RATIO, evicted);
+		const doc = new Y.Doc({ gc: true });
+		try {
+			Y.transact(doc, () => {
+				for (const update of updates) Y.applyUpdate(doc, update);
+			});
+			settle(doc);
+			const heap = heapOf(doc);
+			if (heap > heapBudget / 2) throw new Error("too large to keep");
+			mirrors.set(docId, { doc, bytes, heap });
+			keptBytes += bytes;
+			keptHeap += heap;
+			makeRoom(docId, 0, 0, evicted);
+		} catch {
+			doc.destroy();
+			evicted.push(docId);
+		}
+		if (evicted.length > 0) parentPort.postMessage({ id: 0, phase: "evicted", evicted });
+		return;
+	}
 	if (message.kind === "apply") {
 		const mirror = mirrors.get(message.doc);
 		if (mirror === undefined) return;

@@ -38,6 +38,8 @@ import {
 } from "./update-cost.js";
 import { checkUpdateShape } from "./update-shape.js";
 
+/** A document this large (stored bytes) gets its mirror made when it is loaded. */
+const SEED_BYTES = 1024 * 1024;
 /** Checks of one update on a copy, at most, while the server's own edits keep changing the document. */
 const MAX_CHECKS = 3;
 
@@ -144,10 +146,19 @@ export class ActorDocument {
 		);
 		for (const [, chunk] of chunks) document.#sizeBound += chunk.byteLength;
 		for (const { update } of log) document.#sizeBound += update.byteLength;
+		const loaded = [
+			...(chunks.length > 0 ? [concat(chunks.map(([, chunk]) => chunk))] : []),
+			...log.map(({ update }) => update),
+		];
 		Y.transact(document.doc, () => {
-			if (chunks.length > 0) Y.applyUpdate(document.doc, concat(chunks.map(([, chunk]) => chunk)));
-			for (const { update } of log) Y.applyUpdate(document.doc, update);
+			for (const update of loaded) Y.applyUpdate(document.doc, update);
 		});
+		// A large document's mirror is made from what was read (on the worker), so
+		// its first costly update needs no encoding of it on the loop.
+		if (document.#sizeBound >= SEED_BYTES && verifier.available) {
+			document.#mirror = verifier.mirror();
+			document.#mirror.seed(loaded);
+		}
 		// Registered after loading: only new updates are logged.
 		document.doc.on("update", (update: Uint8Array) => document.#log(update));
 		return document;

@@ -77,6 +77,26 @@ describe("a document's mirror on the verifier's worker", () => {
 		}
 	}, 30_000);
 
+	it("is made from the updates a document was loaded from, and its first check then makes no copy", async () => {
+		const verifier = new ApplyVerifier();
+		try {
+			const doc = new Y.Doc();
+			doc.clientID = 4;
+			const big = bigItem();
+			Y.applyUpdate(doc, big);
+			const { copies, state } = counted(doc);
+			const mirror = verifier.mirror();
+			mirror.seed([big]);
+			// Slow only where the big item is: the seeded mirror has it.
+			await expect(mirror.verify(state, splitting(), 250)).rejects.toMatchObject({
+				code: "yjs_update_too_complex",
+			});
+			expect(copies.made).toBe(0);
+		} finally {
+			await verifier.close();
+		}
+	}, 30_000);
+
 	it("is dropped when Yjs cannot apply an update to it, and when closed", async () => {
 		const verifier = new ApplyVerifier();
 		try {
@@ -331,6 +351,37 @@ describe("mirrors behind a real actor", () => {
 			worst = loop.stop();
 		}
 		expect(worst).toBeLessThan(400);
+	}, 30_000);
+
+	it("makes a large document's mirror when it wakes, from what it read", async () => {
+		const doc = yjsActor({
+			limits: { maxDocumentBytes: 128 * 1024 * 1024 },
+			actions: {
+				nap: (c) => c.sleep(),
+				stateVector: (c) => Y.encodeStateVector(c.vars.document.doc),
+			},
+		});
+		await using t = await setupTest(setup({ use: { doc }, logLevel: "silent" }));
+		const handle = t.client.doc.getOrCreate("woken");
+		// Over 1 MiB, in one item (cheap: applied at once), then stored; the actor sleeps.
+		const large = handBuilt([
+			{ client: 1, items: [{ parent: "t", content: new Y.ContentString("x".repeat(1_200_000)) }] },
+		]);
+		await syncDecided(handle, updateMessage(large));
+		await handle.nap();
+		await new Promise((resolve) => setTimeout(resolve, 200));
+		const before = await handle.stateVector();
+		const loop = watchLoop();
+		let worst: number;
+		try {
+			await expect(syncDecided(handle, updateMessage(splitting()))).rejects.toMatchObject({
+				code: "yjs_update_too_complex",
+			});
+		} finally {
+			worst = loop.stop();
+		}
+		expect(worst).toBeLessThan(400);
+		expect(await handle.stateVector()).toEqual(before);
 	}, 30_000);
 
 	it("passes on the edits an app's observer makes in response to a checked update", async () => {
