@@ -72,6 +72,9 @@ const MAX_WAITING = 8;
  */
 const MAX_FAILURES = 3;
 
+/** Seeds waiting on the worker at most (see {@link DocumentMirror.seed}). */
+const MAX_SEEDING = 2;
+
 /** A document's use of the worker halves every this many ms (who is served first). */
 const USAGE_HALF_LIFE_MS = 10_000;
 
@@ -113,6 +116,7 @@ interface Job {
 type WorkerReply =
 	| { id: 0; phase: "ready" }
 	| { id: 0; phase: "evicted"; evicted: number[] }
+	| { id: 0; phase: "seeded"; evicted: number[] }
 	| { id: number; phase: "applying" }
 	| { id: number; phase: "missing"; evicted: number[] }
 	| { id: number; phase: "done"; applyMs: number; totalMs: number; evicted: number[] }
@@ -140,6 +144,8 @@ export class ApplyVerifier {
 		this.#forget(owner);
 		this.#mirrors.delete(owner.doc);
 	});
+	/** Seeds sent to the worker and not yet made there. */
+	#seeding = 0;
 	/** Workers in a row that did not start; at {@link MAX_FAILURES}, the verifier is off. */
 	#failures = 0;
 	/** The current worker loaded Yjs. */
@@ -185,12 +191,16 @@ export class ApplyVerifier {
 			seed: (updates) => {
 				let bytes = 0;
 				for (const update of updates) bytes += update.byteLength;
-				if (!this.available || bytes > this.#memory.keepBytes) return;
+				// Seeds go to the worker ahead of the checks after them: a few at a time,
+				// or a burst of large documents waking would hold every check back.
+				if (!this.available || bytes > this.#memory.keepBytes || this.#seeding >= MAX_SEEDING)
+					return;
 				try {
 					const worker = this.#ensureWorker();
 					owner.generation = this.#generation;
 					// Copied, not moved: the document's binary contents are views of these bytes.
 					worker.postMessage({ kind: "seed", doc, updates });
+					this.#seeding++;
 					// Idle until a check: the seeding alone keeps no process alive.
 					if (this.#current === undefined) worker.unref();
 				} catch {
@@ -342,6 +352,8 @@ export class ApplyVerifier {
 		this.#worker = worker;
 		this.#generation++;
 		this.#ready = false;
+		// Seeds sent to a worker before this one went with it.
+		this.#seeding = 0;
 		return worker;
 	}
 
@@ -362,8 +374,10 @@ export class ApplyVerifier {
 				const owner = this.#mirrors.get(doc);
 				if (owner !== undefined) owner.generation = -1;
 			}
+		if (reply.phase === "seeded") this.#seeding--;
 		const job = this.#current;
-		if (reply.phase === "evicted" || job === undefined || reply.id !== job.id) return;
+		if (reply.phase === "evicted" || reply.phase === "seeded") return;
+		if (job === undefined || reply.id !== job.id) return;
 		if (reply.phase === "applying") {
 			// The copy is made: from here the update's own time counts.
 			this.#arm(job, job.limitMs);

@@ -132,7 +132,7 @@ parentPort.on("message", (message) => {
 			doc.destroy();
 			evicted.push(docId);
 		}
-		if (evicted.length > 0) parentPort.postMessage({ id: 0, phase: "evicted", evicted });
+		parentPort.postMessage({ id: 0, phase: "seeded", evicted });
 		return;
 	}
 	if (message.kind === "apply") {

@@ -92,6 +92,17 @@ describe("a document's mirror on the verifier's worker", () => {
 				code: "yjs_update_too_complex",
 			});
 			expect(copies.made).toBe(0);
+			// Seeds go ahead of the checks after them: two wait at most, a third is not made.
+			const three = [1, 2, 3].map((seed) => docAndEdit(1_000, 10 * seed));
+			const counts = three.map(({ doc }) => counted(doc));
+			const seeded = three.map(({ doc }) => {
+				const handle = verifier.mirror();
+				handle.seed([Y.encodeStateAsUpdate(doc)]);
+				return handle;
+			});
+			for (const [i, handle] of seeded.entries())
+				await handle.verify(counts[i]!.state, three[i]!.edit, 250);
+			expect(counts.map(({ copies }) => copies.made)).toEqual([0, 0, 1]);
 		} finally {
 			await verifier.close();
 		}
