@@ -79,7 +79,13 @@ class RootTraps implements ProxyHandler<Record<string, unknown>> {
 			if (!Object.hasOwn(target, property)) this.#tracker.markKeysChanged();
 			this.#tracker.markDirty(property);
 		}
-		return Reflect.set(target, property, this.#tracker.unwrap(value));
+		return Reflect.set(
+			target,
+			property,
+			typeof property === "string"
+				? this.#tracker.unwrapInto(value, property)
+				: this.#tracker.unwrap(value),
+		);
 	}
 
 	deleteProperty(target: Record<string, unknown>, property: string | symbol): boolean {
@@ -120,6 +126,8 @@ export class StateTracker {
 	#keysChanged = false;
 	/** Proxies of objects below the root, and what they wrap (made on the first such read). */
 	#nested: NestedProxies | undefined;
+	/** The top-level keys holding objects written into state at run time (see {@link unwrapInto}). */
+	#holders: WeakMap<object, string | Set<string>> | undefined;
 	/** The root proxy (or the state itself when it is not an object); `NO_ROOT` until first read. */
 	#rootProxy: unknown = NO_ROOT;
 	readonly #onFirstChange: () => void;
@@ -153,7 +161,13 @@ export class StateTracker {
 
 	/** Replaces the whole state (`c.state = next`). */
 	replace(next: unknown): void {
-		const unwrapped = this.#unwrap(next);
+		let unwrapped = this.#unwrap(next);
+		if (isPlainObject(unwrapped)) {
+			// Each key's objects are noted as held by it (see unwrapInto).
+			const record = unwrapped;
+			for (const key of Object.keys(record)) record[key] = this.unwrapInto(record[key], key);
+			unwrapped = record;
+		}
 		const previous = this.#raw;
 		this.#changeCount++;
 		if (!this.hasChanges) this.#onFirstChange();
@@ -240,24 +254,76 @@ export class StateTracker {
 		return this.#unwrap(value);
 	}
 
-	#unwrap<T>(value: T, visited?: Set<object>, depth = 0): T {
+	/**
+	 * @internal `value` without proxies, written under top-level key
+	 * `rootKey`: the objects in it are noted as held by that key (and by the
+	 * key a proxy in it came from), so a change to one of them made through
+	 * any key marks every key holding it dirty. State is stored per top-level
+	 * key: `c.state.a = o; c.state.b = o`, then `c.state.a.n++`, stored `b`
+	 * unchanged, and the change was lost from it at the next wake (found by a
+	 * property test, 2026-11-25).
+	 */
+	unwrapInto<T>(value: T, rootKey: string): T {
+		if (typeof value !== "object" || value === null) return value;
+		const from = this.#nested?.proxyRootKey.get(value);
+		const raw = this.#unwrap(value, undefined, 0, rootKey);
+		if (typeof raw === "object" && raw !== null) {
+			this.#hold(raw, rootKey);
+			if (from !== undefined) this.#hold(raw, from);
+		}
+		return raw;
+	}
+
+	/** Notes that top-level key `rootKey` holds `raw` (see {@link unwrapInto}). */
+	#hold(raw: object, rootKey: string): void {
+		this.#holders ??= new WeakMap();
+		const held = this.#holders.get(raw);
+		if (held === undefined) this.#holders.set(raw, rootKey);
+		else if (typeof held === "string") {
+			if (held !== rootKey) this.#holders.set(raw, new Set([held, rootKey]));
+		} else held.add(rootKey);
+	}
+
+	/** @internal A mutation of `raw` through top-level key `rootKey`: every key holding it is dirty. */
+	markDirtyOf(raw: object, rootKey: string): void {
+		this.markDirty(rootKey);
+		const held = this.#holders?.get(raw);
+		if (held === undefined || held === rootKey) return;
+		if (typeof held === "string") this.markDirty(held);
+		else for (const key of held) if (key !== rootKey) this.markDirty(key);
+	}
+
+	#unwrap<T>(value: T, visited?: Set<object>, depth = 0, rootKey?: string): T {
 		if (typeof value !== "object" || value === null) return value;
 		const raw = value === this.#rootProxy ? this.#raw : this.#nested?.rawOfProxy.get(value);
-		if (raw !== undefined) return raw as T;
+		if (raw !== undefined) {
+			// From state (a proxy): held by the key it came from too.
+			if (rootKey !== undefined && typeof raw === "object" && raw !== null) {
+				this.#hold(raw, rootKey);
+				const from = this.#nested?.proxyRootKey.get(value);
+				if (from !== undefined) this.#hold(raw, from);
+			}
+			return raw as T;
+		}
 		// The visited set is made only once there is an object to walk.
 		const seen = visited ?? new Set<object>();
 		if (depth > 512 || seen.has(value) || Object.isFrozen(value)) return value;
 		seen.add(value);
+		if (rootKey !== undefined) this.#hold(value, rootKey);
 		if (Array.isArray(value)) {
 			for (let i = 0; i < value.length; i++) {
 				const item = value[i];
-				const unwrapped = this.#unwrap(item, seen, depth + 1);
+				const unwrapped = this.#unwrap(item, seen, depth + 1, rootKey);
 				if (unwrapped !== item) value[i] = unwrapped;
 			}
 		} else if (value instanceof Map) {
 			const entries = [...value];
 			const unwrapped = entries.map(
-				([k, v]) => [this.#unwrap(k, seen, depth + 1), this.#unwrap(v, seen, depth + 1)] as const,
+				([k, v]) =>
+					[
+						this.#unwrap(k, seen, depth + 1, rootKey),
+						this.#unwrap(v, seen, depth + 1, rootKey),
+					] as const,
 			);
 			if (unwrapped.some(([k, v], i) => k !== entries[i]?.[0] || v !== entries[i]?.[1])) {
 				value.clear();
@@ -265,7 +331,7 @@ export class StateTracker {
 			}
 		} else if (value instanceof Set) {
 			const items = [...value];
-			const unwrapped = items.map((item) => this.#unwrap(item, seen, depth + 1));
+			const unwrapped = items.map((item) => this.#unwrap(item, seen, depth + 1, rootKey));
 			if (unwrapped.some((item, i) => item !== items[i])) {
 				value.clear();
 				for (const item of unwrapped) value.add(item);
@@ -274,7 +340,7 @@ export class StateTracker {
 			const record = value as Record<string, unknown>;
 			for (const key of Object.keys(record)) {
 				const item = record[key];
-				const unwrapped = this.#unwrap(item, seen, depth + 1);
+				const unwrapped = this.#unwrap(item, seen, depth + 1, rootKey);
 				if (unwrapped !== item) record[key] = unwrapped;
 			}
 		}
@@ -298,8 +364,21 @@ export class StateTracker {
 		return this.#nested;
 	}
 
-	/** @internal A proxy for `target` that marks `rootKey` dirty on any mutation below it. */
-	wrapBelow(target: object, rootKey: string): object {
+	/**
+	 * @internal A proxy for `target` that marks `rootKey` dirty on any mutation
+	 * below it (and every other key holding it). Read through `parent`: what
+	 * holds the parent holds it too.
+	 */
+	wrapBelow(target: object, rootKey: string, parent?: object): object {
+		const holders = this.#holders;
+		if (holders !== undefined) {
+			const above = parent === undefined ? undefined : holders.get(parent);
+			if (above !== undefined || holders.has(target)) {
+				this.#hold(target, rootKey);
+				if (typeof above === "string") this.#hold(target, above);
+				else if (above !== undefined) for (const key of above) this.#hold(target, key);
+			}
+		}
 		const nested = this.#nestedProxies();
 		const cached = nested.proxies.get(target);
 		if (cached !== undefined && nested.proxyRootKey.get(cached) === rootKey) return cached;
@@ -313,31 +392,32 @@ export class StateTracker {
 					// `constructor` must stay the real class (encoders check it).
 					if (typeof value === "function" && property !== "constructor") {
 						return (...args: unknown[]) => {
-							tracker.markDirty(rootKey);
+							tracker.markDirtyOf(inner, rootKey);
 							return (value as (...a: unknown[]) => unknown).apply(
 								inner,
-								args.map((a) => tracker.#unwrap(a)),
+								args.map((a) => tracker.unwrapInto(a, rootKey)),
 							);
 						};
 					}
 					return value;
 				}
 				const value = Reflect.get(inner, property);
-				if (typeof value === "object" && value !== null) return tracker.wrapBelow(value, rootKey);
+				if (typeof value === "object" && value !== null)
+					return tracker.wrapBelow(value, rootKey, inner);
 				return value;
 			},
 			set(inner, property, value) {
 				refuseProtoKey(property);
-				tracker.markDirty(rootKey);
-				return Reflect.set(inner, property, tracker.#unwrap(value));
+				tracker.markDirtyOf(inner, rootKey);
+				return Reflect.set(inner, property, tracker.unwrapInto(value, rootKey));
 			},
 			deleteProperty(inner, property) {
-				tracker.markDirty(rootKey);
+				tracker.markDirtyOf(inner, rootKey);
 				return Reflect.deleteProperty(inner, property);
 			},
 			defineProperty(inner, property, descriptor) {
 				refuseProtoKey(property);
-				tracker.markDirty(rootKey);
+				tracker.markDirtyOf(inner, rootKey);
 				return Reflect.defineProperty(inner, property, descriptor);
 			},
 			setPrototypeOf() {

@@ -87,7 +87,37 @@ const list = actor({
 	},
 });
 
-const registry = setup({ use: { rich, scalar, list }, logLevel: "silent" });
+/** Objects held by two top-level keys at once (state is stored per top-level key). */
+const aliases = actor({
+	state: {} as {
+		a?: { n: number; deep: { m: number }; tags: Set<string> };
+		b?: { n: number; deep: { m: number }; tags: Set<string> };
+		c?: { m: number };
+	},
+	actions: {
+		share: (c) => {
+			const shared = { n: 1, deep: { m: 1 }, tags: new Set<string>() };
+			c.state.a = shared;
+			c.state.b = shared;
+		},
+		/** `c`: an object read from `a`'s value, held by both from now on. */
+		alias: (c) => {
+			c.state.c = c.state.a?.deep;
+		},
+		bump: (c, through: "a" | "b" | "c") => {
+			if (through === "c") (c.state.c as { m: number }).m++;
+			else {
+				const held = c.state[through] as NonNullable<typeof c.state.a>;
+				held.n++;
+				held.deep.m++;
+				held.tags.add(`${through}${held.n}`);
+			}
+		},
+		read: (c) => c.state,
+	},
+});
+
+const registry = setup({ use: { rich, scalar, list, aliases }, logLevel: "silent" });
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -132,6 +162,24 @@ describe.each(drivers)("state persistence (%s)", (_name, makeDriver) => {
 		expect(reply.k69999).toBe(69_999);
 		await t.restart();
 		expect(await t.client.rich.getOrCreate("wide").wideKeys()).toBe(70_000);
+	});
+
+	it("keeps a change made through one key to an object another key holds too", async () => {
+		// Stored per top-level key: before 2026-11-25 only the key the change went
+		// through was rewritten, and the other lost it at the next wake.
+		await using t = await setupTest(registry, { storage: makeDriver() });
+		const handle = t.client.aliases.getOrCreate("shared");
+		await handle.share();
+		await handle.bump("a");
+		await handle.alias();
+		await handle.bump("b");
+		await handle.bump("c");
+		const before = await handle.read();
+		expect(before.a).toEqual({ n: 3, deep: { m: 4 }, tags: new Set(["a2", "b3"]) });
+		expect(before.b).toEqual(before.a);
+		expect(before.c).toEqual({ m: 4 });
+		await t.restart();
+		expect(await t.client.aliases.getOrCreate("shared").read()).toEqual(before);
 	});
 
 	it("saves deletions, replacements and key order", async () => {
