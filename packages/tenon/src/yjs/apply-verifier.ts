@@ -34,6 +34,8 @@ export interface Verified {
 	applyMs: number;
 	/** The whole job on the worker (the copy made, if one was, then the update), ms. */
 	totalMs: number;
+	/** Parts of the update waited for changes the copy lacked (dropped there). */
+	pending: boolean;
 }
 
 /**
@@ -45,8 +47,12 @@ export interface Verified {
 export interface DocumentMirror {
 	/** Like {@link ApplyVerifier.verify}; the update stays in the mirror when it is accepted. */
 	verify(state: () => Uint8Array, update: Uint8Array, limitMs: number): Promise<Verified>;
-	/** An update the document applied (any but one this mirror just verified), passed on to the mirror. */
-	applied(update: Uint8Array): void;
+	/**
+	 * An update the document applied (any but one this mirror just verified),
+	 * passed on to the mirror; `settle`: a client's, after which the document
+	 * dropped the changes waiting for others.
+	 */
+	applied(update: Uint8Array, settle: boolean): void;
 	/**
 	 * Makes the mirror from the updates the document was loaded from, in order
 	 * (its stored snapshot and log, as read), before any check asks for it: a
@@ -119,7 +125,14 @@ type WorkerReply =
 	| { id: 0; phase: "seeded"; evicted: number[] }
 	| { id: number; phase: "applying" }
 	| { id: number; phase: "missing"; evicted: number[] }
-	| { id: number; phase: "done"; applyMs: number; totalMs: number; evicted: number[] }
+	| {
+			id: number;
+			phase: "done";
+			applyMs: number;
+			totalMs: number;
+			pending: boolean;
+			evicted: number[];
+	  }
 	| { id: number; phase: "failed"; message: string; totalMs: number; evicted: number[] };
 
 export class ApplyVerifier {
@@ -185,8 +198,8 @@ export class ApplyVerifier {
 		this.#mirrors.set(doc, owner);
 		const handle: DocumentMirror = {
 			verify: (state, update, limitMs) => this.#enqueue(owner, state, update, limitMs),
-			applied: (update) => {
-				if (this.#holds(owner)) this.#worker?.postMessage({ kind: "apply", doc, update });
+			applied: (update, settle) => {
+				if (this.#holds(owner)) this.#worker?.postMessage({ kind: "apply", doc, update, settle });
 			},
 			seed: (updates) => {
 				let bytes = 0;
@@ -394,7 +407,7 @@ export class ApplyVerifier {
 			charge(job.owner, reply.totalMs);
 			// The timer starts when this side hears "applying": a busy loop hears it late.
 			if (reply.applyMs <= job.limitMs)
-				job.resolve({ applyMs: reply.applyMs, totalMs: reply.totalMs });
+				job.resolve({ applyMs: reply.applyMs, totalMs: reply.totalMs, pending: reply.pending });
 			else {
 				this.#forget(job.owner);
 				job.reject(tooSlow(job.limitMs));
@@ -422,6 +435,7 @@ export class ApplyVerifier {
 		// Terminated mid-apply: the next update gets a new worker (and every mirror goes with this one).
 		const worker = this.#worker;
 		this.#worker = undefined;
+		this.#seeding = 0;
 		void worker?.terminate();
 		this.#current = undefined;
 		charge(job.owner, job.limitMs);
@@ -432,6 +446,7 @@ export class ApplyVerifier {
 	#lost(worker: Worker, error: unknown): void {
 		if (worker !== this.#worker) return;
 		this.#worker = undefined;
+		this.#seeding = 0;
 		// A check that killed the worker (out of memory) is charged the time it had it.
 		const job = this.#current;
 		if (job?.startedAt !== undefined) charge(job.owner, performance.now() - job.startedAt);

@@ -21,16 +21,18 @@
  *   when `doc` is given); answers `applying` when the copy is ready, then
  *   `done` (timed) or `failed`, or `missing` when there is neither a mirror
  *   nor a state;
- * - `{ kind: "apply", doc, update }`: an update the actor applied; ignored
- *   for a document with no mirror here;
+ * - `{ kind: "apply", doc, update, settle }`: an update the actor applied
+ *   (`settle`: a client's, after which it dropped changes waiting for
+ *   others); ignored for a document with no mirror here;
  * - `{ kind: "seed", doc, updates }`: a mirror made from the updates a
  *   document was loaded from (its snapshot and log), in order;
  * - `{ kind: "drop", doc }`: the mirror goes (the actor slept, or the
  *   parent refused an update the mirror took).
  * Answers carry `evicted`: mirrors dropped, which the parent forgets.
  *
- * Changes whose dependencies are missing are dropped after every apply, as
- * the actor drops them (document.ts), so a mirror holds what the actor holds.
+ * Changes whose dependencies are missing are dropped after a client's update,
+ * as the actor drops them (document.ts), and kept otherwise (the document
+ * loaded, the app's own edits), so a mirror holds what the actor holds.
  */
 export const APPLY_WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -48,26 +50,55 @@ const heapBudget = v8.getHeapStatistics().heap_size_limit / 2;
 const WORST_RATIO = 20;
 
 /**
- * A copy's size in memory, estimated from its structs (within about 25% of
- * the heap measured around a copy for text, typing, map keys, nested maps and
- * split items, 2026-11-25).
+ * What structs take in memory, estimated (within about 25% of the heap
+ * measured around a copy for text, typing, map keys, nested maps and split
+ * items, 2026-11-25): a struct, its key, a nested type, a string's
+ * characters, bytes, and JSON values walked (an object of empty objects takes
+ * 33 times its encoding; counted by their slots it was read as nothing).
  */
+function heapOfStructs(structs) {
+	let heap = 0;
+	for (const struct of structs) {
+		const content = struct.content;
+		if (content === undefined) {
+			heap += 40;
+			continue;
+		}
+		heap += 180;
+		if (struct.parentSub !== null) heap += 250;
+		if (content.type !== undefined) heap += 600;
+		else if (typeof content.str === "string") heap += 2 * content.str.length;
+		else if (content.content instanceof Uint8Array) heap += content.content.byteLength;
+		else if (Array.isArray(content.arr)) heap += jsonHeap(content.arr);
+		else if (content.embed !== undefined) heap += jsonHeap(content.embed);
+		else if (content.value !== undefined) heap += jsonHeap(content.value) + 2 * (content.key?.length ?? 0);
+	}
+	return heap;
+}
+/** A JSON value's size in memory, estimated: 64 bytes an object, 40 an array, 16 a slot, strings by length. */
+function jsonHeap(value) {
+	let heap = 0;
+	const stack = [value];
+	while (stack.length > 0) {
+		const item = stack.pop();
+		heap += 16;
+		if (typeof item === "string") heap += 2 * item.length;
+		else if (Array.isArray(item)) {
+			heap += 40;
+			for (const inner of item) stack.push(inner);
+		} else if (typeof item === "object" && item !== null) {
+			heap += 64;
+			for (const key in item) {
+				heap += 2 * key.length;
+				stack.push(item[key]);
+			}
+		}
+	}
+	return heap;
+}
 function heapOf(doc) {
 	let heap = 0;
-	for (const structs of doc.store.clients.values())
-		for (const struct of structs) {
-			const content = struct.content;
-			if (content === undefined) {
-				heap += 40;
-				continue;
-			}
-			heap += 180;
-			if (struct.parentSub !== null) heap += 250;
-			if (content.type !== undefined) heap += 600;
-			else if (typeof content.str === "string") heap += 2 * content.str.length;
-			else if (Array.isArray(content.arr)) heap += 150 * content.arr.length;
-			else if (content.content instanceof Uint8Array) heap += content.content.byteLength;
-		}
+	for (const structs of doc.store.clients.values()) heap += heapOfStructs(structs);
 	return heap;
 }
 const mirrors = new Map();
@@ -95,9 +126,15 @@ function makeRoom(keep, moreBytes, moreHeap, evicted) {
 		if (old !== keep) drop(old, evicted);
 	}
 }
-/** A mirror took an update of "bytes": it grows at its own measured ratio. */
-function grow(id, mirror, bytes, evicted) {
-	const heap = Math.ceil((bytes * mirror.heap) / Math.max(1, mirror.bytes));
+/** A mirror took an update of "bytes": it grows by what the update's own structs take. */
+function grow(id, mirror, update, evicted) {
+	const bytes = update.byteLength;
+	let heap;
+	try {
+		heap = heapOfStructs(Y.decodeUpdate(update).structs);
+	} catch {
+		heap = bytes * WORST_RATIO;
+	}
 	mirror.bytes += bytes;
 	mirror.heap += heap;
 	keptBytes += bytes;
@@ -115,19 +152,27 @@ parentPort.on("message", (message) => {
 		drop(docId);
 		let bytes = 0;
 		for (const update of updates) bytes += update.byteLength;
-		makeRoom(undefined, bytes, bytes * WORST_RATIO, evicted);
+		// Only into room that is free: a seed (nobody may edit the document yet)
+		// does not push out the mirrors of documents being edited.
+		if (keptBytes + bytes > budgetBytes || keptHeap + bytes * WORST_RATIO > heapBudget) {
+			parentPort.postMessage({ id: 0, phase: "seeded", evicted: [docId] });
+			return;
+		}
 		const doc = new Y.Doc({ gc: true });
 		try {
+			// Changes waiting for others stay, as in the document loaded from the same bytes.
 			Y.transact(doc, () => {
 				for (const update of updates) Y.applyUpdate(doc, update);
 			});
-			settle(doc);
 			const heap = heapOf(doc);
-			if (heap > heapBudget / 2) throw new Error("too large to keep");
+			if (keptHeap + heap > heapBudget) throw new Error("no room");
+			// Least recently used: the first to go when a check needs room.
+			const others = [...mirrors];
+			mirrors.clear();
 			mirrors.set(docId, { doc, bytes, heap });
+			for (const [id, mirror] of others) mirrors.set(id, mirror);
 			keptBytes += bytes;
 			keptHeap += heap;
-			makeRoom(docId, 0, 0, evicted);
 		} catch {
 			doc.destroy();
 			evicted.push(docId);
@@ -140,8 +185,9 @@ parentPort.on("message", (message) => {
 		if (mirror === undefined) return;
 		try {
 			Y.applyUpdate(mirror.doc, message.update);
-			settle(mirror.doc);
-			grow(message.doc, mirror, message.update.byteLength, evicted);
+			// As the document did: after a client's update, changes waiting for others are dropped.
+			if (message.settle) settle(mirror.doc);
+			grow(message.doc, mirror, message.update, evicted);
 		} catch {
 			drop(message.doc, evicted);
 		}
@@ -181,10 +227,12 @@ parentPort.on("message", (message) => {
 		const applying = performance.now();
 		Y.applyUpdate(doc, update);
 		const done = performance.now();
+		// Parts of it waiting for changes the copy lacks (see the parent's re-check).
+		const pending = doc.store.pendingStructs !== null || doc.store.pendingDs !== null;
 		settle(doc);
-		if (mirror !== undefined) grow(docId, mirror, update.byteLength, evicted);
+		if (mirror !== undefined) grow(docId, mirror, update, evicted);
 		else doc.destroy();
-		parentPort.postMessage({ id, phase: "done", applyMs: done - applying, totalMs: done - started, evicted });
+		parentPort.postMessage({ id, phase: "done", applyMs: done - applying, totalMs: done - started, pending, evicted });
 	} catch (error) {
 		// Half applied, or not made: not a copy of anything any more.
 		if (docId !== undefined) drop(docId, evicted);

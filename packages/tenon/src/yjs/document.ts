@@ -15,6 +15,7 @@ import {
 	type ApplyVerifier,
 	type DocumentMirror,
 	sharedApplyVerifier,
+	type Verified,
 	workerTimeOf,
 } from "./apply-verifier.js";
 import { AwarenessOwners, awarenessClientsOf } from "./awareness-guard.js";
@@ -85,6 +86,8 @@ export class ActorDocument {
 	#mirror: DocumentMirror | undefined;
 	/** The update being applied was tried on the mirror: it has it already (reset by its first update event). */
 	#mirrored = false;
+	/** A client's update is being applied (after it, changes waiting for others are dropped). */
+	#fromClient = false;
 	/** Settles when the update being tried on the worker is applied or refused. */
 	#verifying: Promise<void> | undefined;
 	/** The largest the document may grow, encoded (bytes). */
@@ -169,7 +172,7 @@ export class ActorDocument {
 		// The first update of a checked apply is the mirror's already; any after it
 		// (the app's observers editing in response) are not.
 		if (this.#mirrored) this.#mirrored = false;
-		else this.#mirror?.applied(update);
+		else this.#mirror?.applied(update, this.#fromClient);
 		const seq = this.#nextSeq++;
 		if (update.byteLength <= CHUNK_BYTES) this.#pending.push(this.#kv.put(logKey(seq), update));
 		// A stored value holds at most 128 KiB: a larger update is logged in chunks.
@@ -290,17 +293,18 @@ export class ActorDocument {
 			try {
 				for (let attempt = 1; ; attempt++) {
 					const checkedAt = this.#version;
-					await this.#verify(budgeted, update);
-					if (this.#version === checkedAt)
+					const { pending } = await this.#verify(budgeted, update);
+					// The server's own edits may have changed the document during the check.
+					// An update placed whole there commutes with them; one with parts waiting
+					// for changes the copy lacked may hang on them here (a probe made one slow
+					// only on the real document so): a fresh copy, again. (Re-checking on every
+					// change let a timer's edits keep honest updates out for good.)
+					if (this.#version === checkedAt || !pending)
 						return this.#budget.measure(
 							budgeted,
 							() => this.#apply(update, connId, growth, true),
 							() => items,
 						);
-					// The server's own edits changed the document during the check: the
-					// check was of another document, and the mirror heard of them after
-					// the update (changes waiting on them were dropped there, not here).
-					// An attacker probe made an update slow only on the real document so.
 					this.#closeMirror();
 					if (attempt === MAX_CHECKS) throw changedMeanwhile();
 				}
@@ -316,14 +320,15 @@ export class ActorDocument {
 	}
 
 	/** Applies `update` to a copy of the document on the worker first; throws what that refuses. */
-	async #verify(connId: string | undefined, update: Uint8Array): Promise<void> {
+	async #verify(connId: string | undefined, update: Uint8Array): Promise<Verified> {
 		// Encoded when the worker takes it (no copy waits in its queue); on the loop, so timed.
 		const state = () => this.#budget.measure(connId, () => Y.encodeStateAsUpdate(this.doc));
 		try {
 			// The update's own time is charged, not the copy's (which grows with the document).
 			this.#mirror ??= this.#verifier.mirror();
-			const { applyMs } = await this.#mirror.verify(state, update, MAX_UPDATE_MS);
-			this.#budget.chargeOffLoop(connId, applyMs);
+			const verified = await this.#mirror.verify(state, update, MAX_UPDATE_MS);
+			this.#budget.chargeOffLoop(connId, verified.applyMs);
+			return verified;
 		} catch (error) {
 			// Refused after the limit's time on the worker: that much is charged; a
 			// failed check, the time it took (or failing updates would cost nothing).
@@ -404,6 +409,7 @@ export class ActorDocument {
 		let failure: unknown;
 		this.#applying = growth;
 		this.#mirrored = mirrored;
+		this.#fromClient = true;
 		try {
 			Y.applyUpdate(this.doc, update, connId);
 		} catch (error) {
@@ -411,6 +417,7 @@ export class ActorDocument {
 		} finally {
 			this.#applying = undefined;
 			this.#mirrored = false;
+			this.#fromClient = false;
 		}
 		if (failure !== undefined) {
 			// The mirror took all of it: it is no copy of this document any more.

@@ -57,7 +57,7 @@ describe("a document's mirror on the verifier's worker", () => {
 			// The actor applies an update it did not check: the mirror gets it.
 			const big = bigItem();
 			Y.applyUpdate(doc, big);
-			mirror.applied(big);
+			mirror.applied(big, false);
 			// Slow only where the big item is: the mirror has it, so it is refused, with no new copy.
 			await expect(mirror.verify(state, splitting(), 250)).rejects.toMatchObject({
 				code: "yjs_update_too_complex",
@@ -177,31 +177,46 @@ describe("a document's mirror on the verifier's worker", () => {
 });
 
 describe("the worker's memory", () => {
-	it("keeps mirrors within half its heap as they hold it, not as they encode (nested maps take 70 times)", async () => {
-		// 40,000 nested maps: 230 KB encoded, about 16 MB as a copy. Kept by bytes
-		// alone, ten of them filled a worker of 160 MiB, which ran out of memory.
-		const nested = new Y.Doc();
-		nested.getArray("a").push(Array.from({ length: 40_000 }, () => new Y.Map()));
-		const state = Y.encodeStateAsUpdate(nested);
-		nested.destroy();
-		const edit = handBuilt([
-			{ client: 9, items: [{ parent: "t", content: new Y.ContentString("hi") }] },
-		]);
-		const verifier = new ApplyVerifier(undefined, { heapMb: 160 });
-		try {
-			const refused: string[] = [];
-			for (let round = 0; round < 2; round++)
-				for (const mirror of Array.from({ length: 10 }, () => verifier.mirror()))
-					await mirror
-						.verify(() => state.slice(), edit, 2_000)
-						.catch((error: Error) => {
-							refused.push(error.message);
-						});
-			expect(refused).toEqual([]);
-		} finally {
-			await verifier.close();
-		}
-	}, 60_000);
+	// Each shape: about 15 MB as a copy from a few hundred KB encoded. Kept by
+	// bytes alone (or, for JSON values, by their count), ten of them filled a
+	// worker of 160 MiB, which ran out of memory.
+	const shapes: [string, (doc: Y.Doc) => void][] = [
+		[
+			"nested maps",
+			(doc) => doc.getArray("a").push(Array.from({ length: 40_000 }, () => new Y.Map())),
+		],
+		[
+			"a JSON value of objects",
+			(doc) => doc.getArray("a").push([Array.from({ length: 500_000 }, () => ({}))]),
+		],
+	];
+	it.each(shapes)(
+		"keeps mirrors within half its heap as they hold it, not as they encode (%s)",
+		async (_name, fill) => {
+			const source = new Y.Doc();
+			fill(source);
+			const state = Y.encodeStateAsUpdate(source);
+			source.destroy();
+			const edit = handBuilt([
+				{ client: 9, items: [{ parent: "t", content: new Y.ContentString("hi") }] },
+			]);
+			const verifier = new ApplyVerifier(undefined, { heapMb: 160 });
+			try {
+				const refused: string[] = [];
+				for (let round = 0; round < 2; round++)
+					for (const mirror of Array.from({ length: 10 }, () => verifier.mirror()))
+						await mirror
+							.verify(() => state.slice(), edit, 2_000)
+							.catch((error: Error) => {
+								refused.push(error.message);
+							});
+				expect(refused).toEqual([]);
+			} finally {
+				await verifier.close();
+			}
+		},
+		60_000,
+	);
 });
 
 describe("the verifier's queue between documents", () => {
@@ -394,6 +409,50 @@ describe("mirrors behind a real actor", () => {
 		expect(worst).toBeLessThan(400);
 		expect(await handle.stateVector()).toEqual(before);
 	}, 30_000);
+
+	it("applies a costly update while the app's own timer keeps editing the document", async () => {
+		// Re-checking on every change during a check let edits every 10 ms (or once a
+		// second, on a 10 MB document) keep an honest update out for good (a review).
+		let timer: ReturnType<typeof setInterval> | undefined;
+		const doc = yjsActor({
+			actions: {
+				startStamping: (c) => {
+					const { document } = c.vars;
+					timer ??= setInterval(() => document.doc.getArray("log").push([1]), 5);
+				},
+				stopStamping: (c) => {
+					clearInterval(timer);
+					return c.vars.document.doc.getArray("log").length;
+				},
+				keys: (c) => c.vars.document.doc.getMap("settings").size,
+				/** Setup only: the app imports a large document itself. */
+				importDoc: (c, update: Uint8Array) => Y.applyUpdate(c.vars.document.doc, update),
+			},
+		});
+		await using t = await setupTest(setup({ use: { doc }, logLevel: "silent" }));
+		const handle = t.client.doc.getOrCreate("stamped");
+		// 150,000 map keys: a copy of it takes a few hundred ms to make.
+		const large = new Y.Doc();
+		large.clientID = 7;
+		large.transact(() => {
+			for (let i = 0; i < 150_000; i++) large.getMap("big").set(`k${i}`, i);
+		});
+		await handle.importDoc(Y.encodeStateAsUpdate(large));
+		await handle.startStamping();
+		let stamps = 0;
+		try {
+			for (let round = 0; round < 5; round++) {
+				const settings = new Y.Doc();
+				settings.clientID = 50 + round;
+				for (let i = 0; i < 100; i++) settings.getMap("settings").set(`key ${round} ${i}`, i);
+				await syncDecided(handle, updateMessage(Y.encodeStateAsUpdate(settings)));
+			}
+		} finally {
+			stamps = await handle.stopStamping();
+		}
+		expect(stamps).toBeGreaterThan(10);
+		expect(await handle.keys()).toBe(500);
+	}, 20_000);
 
 	it("passes on the edits an app's observer makes in response to a checked update", async () => {
 		const doc = yjsActor({
