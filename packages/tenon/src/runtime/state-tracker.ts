@@ -161,13 +161,17 @@ export class StateTracker {
 
 	/** Replaces the whole state (`c.state = next`). */
 	replace(next: unknown): void {
-		let unwrapped = this.#unwrap(next);
-		if (isPlainObject(unwrapped)) {
-			// Each key's objects are noted as held by it (see unwrapInto).
-			const record = unwrapped;
-			for (const key of Object.keys(record)) record[key] = this.unwrapInto(record[key], key);
-			unwrapped = record;
-		}
+		let unwrapped: unknown;
+		const proxy =
+			typeof next === "object" &&
+			next !== null &&
+			(next === this.#rootProxy || this.#nested?.rawOfProxy.has(next) === true);
+		if (!proxy && isPlainObject(next)) {
+			// A new object (`{ ...c.state, n }`): each key's value is unwrapped in one
+			// walk, as before, and noted as held by that key (see unwrapInto).
+			for (const key of Object.keys(next)) next[key] = this.unwrapInto(next[key], key);
+			unwrapped = next;
+		} else unwrapped = this.#unwrap(next);
 		const previous = this.#raw;
 		this.#changeCount++;
 		if (!this.hasChanges) this.#onFirstChange();

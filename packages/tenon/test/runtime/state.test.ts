@@ -104,6 +104,10 @@ const aliases = actor({
 		alias: (c) => {
 			c.state.c = c.state.a?.deep;
 		},
+		/** The whole state replaced by a new object holding the same objects. */
+		respread: (c) => {
+			c.state = { ...c.state, c: c.state.b?.deep };
+		},
 		bump: (c, through: "a" | "b" | "c") => {
 			if (through === "c") (c.state.c as { m: number }).m++;
 			else {
@@ -174,10 +178,12 @@ describe.each(drivers)("state persistence (%s)", (_name, makeDriver) => {
 		await handle.alias();
 		await handle.bump("b");
 		await handle.bump("c");
+		await handle.respread();
+		await handle.bump("c");
 		const before = await handle.read();
-		expect(before.a).toEqual({ n: 3, deep: { m: 4 }, tags: new Set(["a2", "b3"]) });
+		expect(before.a).toEqual({ n: 3, deep: { m: 5 }, tags: new Set(["a2", "b3"]) });
 		expect(before.b).toEqual(before.a);
-		expect(before.c).toEqual({ m: 4 });
+		expect(before.c).toEqual({ m: 5 });
 		await t.restart();
 		expect(await t.client.aliases.getOrCreate("shared").read()).toEqual(before);
 	});
