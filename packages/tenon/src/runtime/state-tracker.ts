@@ -105,6 +105,9 @@ class RootTraps implements ProxyHandler<Record<string, unknown>> {
 		if (typeof property === "string") {
 			if (!Object.hasOwn(target, property)) this.#tracker.markKeysChanged();
 			this.#tracker.markDirty(property);
+			// Stored as any write is: without proxies (one used to be stored as it was).
+			if ("value" in descriptor)
+				descriptor = { ...descriptor, value: this.#tracker.unwrapInto(descriptor.value, property) };
 		}
 		return Reflect.defineProperty(target, property, descriptor);
 	}
@@ -126,8 +129,14 @@ export class StateTracker {
 	#keysChanged = false;
 	/** Proxies of objects below the root, and what they wrap (made on the first such read). */
 	#nested: NestedProxies | undefined;
-	/** The top-level keys holding objects written into state at run time (see {@link unwrapInto}). */
-	#holders: WeakMap<object, string | Set<string>> | undefined;
+	/**
+	 * Top-level keys that share an object (see {@link unwrapInto}): a change
+	 * under one rewrites all of them. Made on the first sharing; a wake starts
+	 * without (each key's value is decoded apart).
+	 */
+	#links: Map<string, Set<string>> | undefined;
+	/** The key an object was last written under as a whole value, or handed out from a Map or Set under. */
+	#writtenUnder: WeakMap<object, string> | undefined;
 	/** The root proxy (or the state itself when it is not an object); `NO_ROOT` until first read. */
 	#rootProxy: unknown = NO_ROOT;
 	readonly #onFirstChange: () => void;
@@ -167,11 +176,23 @@ export class StateTracker {
 			next !== null &&
 			(next === this.#rootProxy || this.#nested?.rawOfProxy.has(next) === true);
 		if (!proxy && isPlainObject(next)) {
-			// A new object (`{ ...c.state, n }`): each key's value is unwrapped in one
-			// walk, as before, and noted as held by that key (see unwrapInto).
+			// A new object (`{ ...c.state, n }`): each key's value unwrapped in one
+			// walk, as before, a proxy from another key linking the two.
 			for (const key of Object.keys(next)) next[key] = this.unwrapInto(next[key], key);
 			unwrapped = next;
 		} else unwrapped = this.#unwrap(next);
+		if (isPlainObject(unwrapped)) {
+			// Its keys' values, written anew: one held by two keys links them.
+			const under = new Map<object, string>();
+			for (const key of Object.keys(unwrapped)) {
+				const value = unwrapped[key];
+				if (typeof value !== "object" || value === null) continue;
+				const other = under.get(value);
+				if (other !== undefined) this.#link(other, key);
+				else under.set(value, key);
+				this.#noteWritten(value, key);
+			}
+		}
 		const previous = this.#raw;
 		this.#changeCount++;
 		if (!this.hasChanges) this.#onFirstChange();
@@ -234,7 +255,62 @@ export class StateTracker {
 	markDirty(rootKey: string): void {
 		this.#changeCount++;
 		if (!this.hasChanges) this.#onFirstChange();
-		this.#dirtyKeys().add(rootKey);
+		const dirty = this.#dirtyKeys();
+		dirty.add(rootKey);
+		const links = this.#links;
+		if (links === undefined || !links.has(rootKey)) return;
+		// Every key sharing an object with this one, directly or through others.
+		const next = [rootKey];
+		for (let key = next.pop(); key !== undefined; key = next.pop())
+			for (const linked of links.get(key) ?? NO_KEYS)
+				if (!dirty.has(linked)) {
+					dirty.add(linked);
+					next.push(linked);
+				}
+	}
+
+	/**
+	 * @internal `value` without proxies, written under top-level key
+	 * `rootKey`. State is stored per top-level key: an object written under a
+	 * second key (a proxy read from another key, anywhere in `value`, or the
+	 * same object written under two keys) links the two keys, so a change
+	 * through either rewrites both. Before 2026-11-25, `c.state.a = o;
+	 * c.state.b = o`, then `c.state.a.n++`, left `b` stored unchanged, and the
+	 * change was lost from it at the next wake (a property test found it).
+	 */
+	unwrapInto<T>(value: T, rootKey: string): T {
+		if (typeof value !== "object" || value === null) return value;
+		const raw = this.#unwrap(value, undefined, 0, rootKey);
+		if (typeof raw === "object" && raw !== null) this.#noteWritten(raw, rootKey);
+		return raw;
+	}
+
+	/** `raw` is written as a whole value under `rootKey`: under another key before, the two are linked. */
+	#noteWritten(raw: object, rootKey: string): void {
+		this.#writtenUnder ??= new WeakMap();
+		const before = this.#writtenUnder.get(raw);
+		if (before !== undefined && before !== rootKey) this.#link(before, rootKey);
+		this.#writtenUnder.set(raw, rootKey);
+	}
+
+	/** @internal An object handed out from a Map or Set under `rootKey` (its methods give raw values). */
+	handedOut(raw: unknown, rootKey: string): void {
+		if (typeof raw !== "object" || raw === null) return;
+		this.#writtenUnder ??= new WeakMap();
+		if (!this.#writtenUnder.has(raw)) this.#writtenUnder.set(raw, rootKey);
+	}
+
+	#link(a: string, b: string): void {
+		if (a === b) return;
+		this.#links ??= new Map();
+		for (const [from, to] of [
+			[a, b],
+			[b, a],
+		] as const) {
+			let set = this.#links.get(from);
+			if (set === undefined) this.#links.set(from, (set = new Set()));
+			set.add(to);
+		}
 	}
 
 	/** @internal A top-level key was added or removed (the root proxy's traps call it). */
@@ -258,54 +334,14 @@ export class StateTracker {
 		return this.#unwrap(value);
 	}
 
-	/**
-	 * @internal `value` without proxies, written under top-level key
-	 * `rootKey`: the objects in it are noted as held by that key (and by the
-	 * key a proxy in it came from), so a change to one of them made through
-	 * any key marks every key holding it dirty. State is stored per top-level
-	 * key: `c.state.a = o; c.state.b = o`, then `c.state.a.n++`, stored `b`
-	 * unchanged, and the change was lost from it at the next wake (found by a
-	 * property test, 2026-11-25).
-	 */
-	unwrapInto<T>(value: T, rootKey: string): T {
-		if (typeof value !== "object" || value === null) return value;
-		const from = this.#nested?.proxyRootKey.get(value);
-		const raw = this.#unwrap(value, undefined, 0, rootKey);
-		if (typeof raw === "object" && raw !== null) {
-			this.#hold(raw, rootKey);
-			if (from !== undefined) this.#hold(raw, from);
-		}
-		return raw;
-	}
-
-	/** Notes that top-level key `rootKey` holds `raw` (see {@link unwrapInto}). */
-	#hold(raw: object, rootKey: string): void {
-		this.#holders ??= new WeakMap();
-		const held = this.#holders.get(raw);
-		if (held === undefined) this.#holders.set(raw, rootKey);
-		else if (typeof held === "string") {
-			if (held !== rootKey) this.#holders.set(raw, new Set([held, rootKey]));
-		} else held.add(rootKey);
-	}
-
-	/** @internal A mutation of `raw` through top-level key `rootKey`: every key holding it is dirty. */
-	markDirtyOf(raw: object, rootKey: string): void {
-		this.markDirty(rootKey);
-		const held = this.#holders?.get(raw);
-		if (held === undefined || held === rootKey) return;
-		if (typeof held === "string") this.markDirty(held);
-		else for (const key of held) if (key !== rootKey) this.markDirty(key);
-	}
-
 	#unwrap<T>(value: T, visited?: Set<object>, depth = 0, rootKey?: string): T {
 		if (typeof value !== "object" || value === null) return value;
 		const raw = value === this.#rootProxy ? this.#raw : this.#nested?.rawOfProxy.get(value);
 		if (raw !== undefined) {
-			// From state (a proxy): held by the key it came from too.
-			if (rootKey !== undefined && typeof raw === "object" && raw !== null) {
-				this.#hold(raw, rootKey);
+			// Read from another key and written under this one: they share it now.
+			if (rootKey !== undefined) {
 				const from = this.#nested?.proxyRootKey.get(value);
-				if (from !== undefined) this.#hold(raw, from);
+				if (from !== undefined && from !== rootKey) this.#link(from, rootKey);
 			}
 			return raw as T;
 		}
@@ -313,7 +349,11 @@ export class StateTracker {
 		const seen = visited ?? new Set<object>();
 		if (depth > 512 || seen.has(value) || Object.isFrozen(value)) return value;
 		seen.add(value);
-		if (rootKey !== undefined) this.#hold(value, rootKey);
+		// Written under another key as a whole (or handed out from its Map): shared now.
+		if (rootKey !== undefined && this.#writtenUnder !== undefined) {
+			const before = this.#writtenUnder.get(value);
+			if (before !== undefined && before !== rootKey) this.#link(before, rootKey);
+		}
 		if (Array.isArray(value)) {
 			for (let i = 0; i < value.length; i++) {
 				const item = value[i];
@@ -368,21 +408,8 @@ export class StateTracker {
 		return this.#nested;
 	}
 
-	/**
-	 * @internal A proxy for `target` that marks `rootKey` dirty on any mutation
-	 * below it (and every other key holding it). Read through `parent`: what
-	 * holds the parent holds it too.
-	 */
-	wrapBelow(target: object, rootKey: string, parent?: object): object {
-		const holders = this.#holders;
-		if (holders !== undefined) {
-			const above = parent === undefined ? undefined : holders.get(parent);
-			if (above !== undefined || holders.has(target)) {
-				this.#hold(target, rootKey);
-				if (typeof above === "string") this.#hold(target, above);
-				else if (above !== undefined) for (const key of above) this.#hold(target, key);
-			}
-		}
+	/** @internal A proxy for `target` that marks `rootKey` dirty on any mutation below it. */
+	wrapBelow(target: object, rootKey: string): object {
 		const nested = this.#nestedProxies();
 		const cached = nested.proxies.get(target);
 		if (cached !== undefined && nested.proxyRootKey.get(cached) === rootKey) return cached;
@@ -396,33 +423,39 @@ export class StateTracker {
 					// `constructor` must stay the real class (encoders check it).
 					if (typeof value === "function" && property !== "constructor") {
 						return (...args: unknown[]) => {
-							tracker.markDirtyOf(inner, rootKey);
-							return (value as (...a: unknown[]) => unknown).apply(
+							tracker.markDirty(rootKey);
+							const result = (value as (...a: unknown[]) => unknown).apply(
 								inner,
 								args.map((a) => tracker.unwrapInto(a, rootKey)),
 							);
+							// `map.get(k)` gives the raw value: written under another key, it links them.
+							if (property === "get") tracker.handedOut(result, rootKey);
+							return result;
 						};
 					}
 					return value;
 				}
 				const value = Reflect.get(inner, property);
-				if (typeof value === "object" && value !== null)
-					return tracker.wrapBelow(value, rootKey, inner);
+				if (typeof value === "object" && value !== null) return tracker.wrapBelow(value, rootKey);
 				return value;
 			},
 			set(inner, property, value) {
 				refuseProtoKey(property);
-				tracker.markDirtyOf(inner, rootKey);
+				tracker.markDirty(rootKey);
 				return Reflect.set(inner, property, tracker.unwrapInto(value, rootKey));
 			},
 			deleteProperty(inner, property) {
-				tracker.markDirtyOf(inner, rootKey);
+				tracker.markDirty(rootKey);
 				return Reflect.deleteProperty(inner, property);
 			},
 			defineProperty(inner, property, descriptor) {
 				refuseProtoKey(property);
-				tracker.markDirtyOf(inner, rootKey);
-				return Reflect.defineProperty(inner, property, descriptor);
+				tracker.markDirty(rootKey);
+				const stored =
+					"value" in descriptor
+						? { ...descriptor, value: tracker.unwrapInto(descriptor.value, rootKey) }
+						: descriptor;
+				return Reflect.defineProperty(inner, property, stored);
 			},
 			setPrototypeOf() {
 				throw new NotStorableError(rootKey, "given a prototype; state must be plain data");

@@ -121,7 +121,45 @@ const aliases = actor({
 	},
 });
 
-const registry = setup({ use: { rich, scalar, list, aliases }, logLevel: "silent" });
+/** More ways to share (a review of the first fix found them unhandled). */
+const moreAliases = actor({
+	state: {} as Record<string, unknown>,
+	actions: {
+		setUp: (c) => {
+			c.state.m = new Map([["k", { n: 0 }]]);
+			const o = (c.state.m as Map<string, object>).get("k");
+			c.state.a = { items: [o], byId: { k: o } };
+			c.state.next = { p: { n: 0 }, q: undefined };
+		},
+		/** From a Map, by an index, by promotion, by defineProperty. */
+		share: (c) => {
+			c.state.fromMap = (c.state.m as Map<string, object>).get("k");
+			c.state.list = (c.state.a as { items: object[] }).items;
+			const next = c.state.next as { p: object; q: unknown };
+			next.q = next.p;
+			Object.defineProperty(c.state, "defined", {
+				value: c.state.fromMap,
+				enumerable: true,
+				writable: true,
+				configurable: true,
+			});
+		},
+		promote: (c) => {
+			c.state = c.state.next as Record<string, unknown>;
+		},
+		bump: (c) => {
+			const state = c.state as Record<string, { n: number }>;
+			if (state.m) ((c.state.m as Map<string, { n: number }>).get("k") as { n: number }).n++;
+			if (state.p) state.p.n++;
+		},
+		bumpByIndex: (c) => {
+			(c.state.a as { byId: { k: { n: number } } }).byId.k.n++;
+		},
+		read: (c) => c.state,
+	},
+});
+
+const registry = setup({ use: { rich, scalar, list, aliases, moreAliases }, logLevel: "silent" });
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -186,6 +224,33 @@ describe.each(drivers)("state persistence (%s)", (_name, makeDriver) => {
 		expect(before.c).toEqual({ m: 5 });
 		await t.restart();
 		expect(await t.client.aliases.getOrCreate("shared").read()).toEqual(before);
+	});
+
+	it("keeps changes to objects shared through a Map, an index, a promotion or defineProperty", async () => {
+		await using t = await setupTest(registry, { storage: makeDriver() });
+		const handle = t.client.moreAliases.getOrCreate("more");
+		await handle.setUp();
+		await handle.share();
+		await handle.bump();
+		await handle.bumpByIndex();
+		const before = await handle.read();
+		expect((before.fromMap as { n: number }).n).toBe(2);
+		await t.restart();
+		const after = await t.client.moreAliases.getOrCreate("more").read();
+		expect(after).toEqual(before);
+		expect((after.list as { n: number }[])[0]?.n).toBe(2);
+		expect((after.defined as { n: number }).n).toBe(2);
+		// The whole state replaced by an object read from it, whose keys share one.
+		const promoted = t.client.moreAliases.getOrCreate("promoted");
+		await promoted.setUp();
+		await promoted.share();
+		await promoted.promote();
+		await promoted.bump();
+		await t.restart();
+		expect(await t.client.moreAliases.getOrCreate("promoted").read()).toEqual({
+			p: { n: 1 },
+			q: { n: 1 },
+		});
 	});
 
 	it("saves deletions, replacements and key order", async () => {
