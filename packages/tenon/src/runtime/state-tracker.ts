@@ -307,9 +307,9 @@ export class StateTracker {
 			[a, b],
 			[b, a],
 		] as const) {
-			let set = this.#links.get(from);
-			if (set === undefined) this.#links.set(from, (set = new Set()));
-			set.add(to);
+			const set = this.#links.get(from);
+			if (set === undefined) this.#links.set(from, new Set([to]));
+			else set.add(to);
 		}
 	}
 
