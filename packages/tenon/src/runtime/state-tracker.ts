@@ -45,6 +45,9 @@ function isExotic(value: object): boolean {
 	);
 }
 
+/** Map and Set methods that hand out their values (see `handedOut`). */
+const ITERATING = new Set<string | symbol>(["values", "entries", "forEach", Symbol.iterator]);
+
 /** The root proxy before its first read (a state can be any value, `undefined` included). */
 const NO_ROOT: unique symbol = Symbol("no root proxy yet");
 
@@ -428,8 +431,11 @@ export class StateTracker {
 								inner,
 								args.map((a) => tracker.unwrapInto(a, rootKey)),
 							);
-							// `map.get(k)` gives the raw value: written under another key, it links them.
+							// Map and Set methods give raw values (`map.get(k)`, iteration): one written
+							// under another key links them.
 							if (property === "get") tracker.handedOut(result, rootKey);
+							else if (ITERATING.has(property) && (inner instanceof Map || inner instanceof Set))
+								for (const item of inner.values()) tracker.handedOut(item, rootKey);
 							return result;
 						};
 					}

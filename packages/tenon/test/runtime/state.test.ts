@@ -130,6 +130,7 @@ const moreAliases = actor({
 			const o = (c.state.m as Map<string, object>).get("k");
 			c.state.a = { items: [o], byId: { k: o } };
 			c.state.next = { p: { n: 0 }, q: undefined };
+			c.state.s = new Set([{ n: 0 }]);
 		},
 		/** From a Map, by an index, by promotion, by defineProperty. */
 		share: (c) => {
@@ -137,6 +138,7 @@ const moreAliases = actor({
 			c.state.list = (c.state.a as { items: object[] }).items;
 			const next = c.state.next as { p: object; q: unknown };
 			next.q = next.p;
+			for (const item of c.state.s as Set<object>) c.state.fromSet = item;
 			Object.defineProperty(c.state, "defined", {
 				value: c.state.fromMap,
 				enumerable: true,
@@ -151,6 +153,7 @@ const moreAliases = actor({
 			const state = c.state as Record<string, { n: number }>;
 			if (state.m) ((c.state.m as Map<string, { n: number }>).get("k") as { n: number }).n++;
 			if (state.p) state.p.n++;
+			for (const item of (c.state.s ?? []) as Set<{ n: number }>) item.n++;
 		},
 		bumpByIndex: (c) => {
 			(c.state.a as { byId: { k: { n: number } } }).byId.k.n++;
@@ -226,7 +229,7 @@ describe.each(drivers)("state persistence (%s)", (_name, makeDriver) => {
 		expect(await t.client.aliases.getOrCreate("shared").read()).toEqual(before);
 	});
 
-	it("keeps changes to objects shared through a Map, an index, a promotion or defineProperty", async () => {
+	it("keeps changes to objects shared through a Map, a Set's iteration, an index, a promotion or defineProperty", async () => {
 		await using t = await setupTest(registry, { storage: makeDriver() });
 		const handle = t.client.moreAliases.getOrCreate("more");
 		await handle.setUp();
@@ -240,6 +243,7 @@ describe.each(drivers)("state persistence (%s)", (_name, makeDriver) => {
 		expect(after).toEqual(before);
 		expect((after.list as { n: number }[])[0]?.n).toBe(2);
 		expect((after.defined as { n: number }).n).toBe(2);
+		expect((after.fromSet as { n: number }).n).toBe(1);
 		// The whole state replaced by an object read from it, whose keys share one.
 		const promoted = t.client.moreAliases.getOrCreate("promoted");
 		await promoted.setUp();
