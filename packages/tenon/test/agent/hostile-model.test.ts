@@ -12,7 +12,7 @@ import { agentActor, type ChatModel, defineTool } from "../../src/agent/index.js
 import { COMMON_SECRET_PATTERNS, Redactor } from "../../src/agent/redact.js";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
-import { watchLoop } from "../helpers/loop-stalls.js";
+import { worstStallDuring } from "../helpers/loop-stalls.js";
 import { toolCallsDone as done, scripted, toolCall, turnsOf } from "./scripted-model.js";
 
 const ran: { tool: string; input: unknown }[] = [];
@@ -219,14 +219,10 @@ describe("a hostile model", () => {
 		);
 		await using chat = await converse(model);
 		const { conn, turns } = chat;
-		const loop = watchLoop();
-		let worst: number;
-		try {
+		const worst = await worstStallDuring(async () => {
 			const { turnId } = await conn.prompt("look");
 			expect((await turns.ended(turnId)).status).toBe("done");
-		} finally {
-			worst = loop.stop();
-		}
+		});
 		expect(worst).toBeLessThan(500);
 	});
 });

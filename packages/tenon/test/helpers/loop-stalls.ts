@@ -18,3 +18,15 @@ export function watchLoop(): { stop(): number } {
 		},
 	};
 }
+
+/** Runs `work` and returns the longest the event loop was blocked meanwhile (ms); what `work` throws, it throws. */
+export async function worstStallDuring(work: () => Promise<unknown>): Promise<number> {
+	const loop = watchLoop();
+	let worst = 0;
+	try {
+		await work();
+	} finally {
+		worst = loop.stop();
+	}
+	return worst;
+}

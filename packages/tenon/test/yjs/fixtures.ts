@@ -1,8 +1,10 @@
 import * as encoding from "lib0/encoding";
+import { expect } from "vitest";
 import * as syncProtocol from "y-protocols/sync";
 import * as Y from "yjs";
 import { setup } from "../../src/index.js";
 import { yjsActor } from "../../src/yjs/index.js";
+import { worstStallDuring } from "../helpers/loop-stalls.js";
 
 /** A shared note: anyone connected may read it; only non-guests may edit it. */
 export const note = yjsActor({
@@ -87,4 +89,27 @@ export async function syncDecided(
 			await new Promise((resolve) => setTimeout(resolve, metadata?.retryAfterMs ?? 100));
 		}
 	}
+}
+
+/**
+ * Sends `message` (an update that is slow in Yjs) and expects it refused as
+ * `limit/yjs_update_too_complex` with the event loop blocked under 400 ms,
+ * and the document unchanged.
+ */
+export async function expectRefusedUnblocked(
+	handle: {
+		yjsSync(message: Uint8Array): Promise<Uint8Array[]>;
+		stateVector(): Promise<Uint8Array>;
+	},
+	message: Uint8Array,
+): Promise<void> {
+	const before = await handle.stateVector();
+	const worst = await worstStallDuring(() =>
+		expect(syncDecided(handle, message)).rejects.toMatchObject({
+			group: "limit",
+			code: "yjs_update_too_complex",
+		}),
+	);
+	expect(worst).toBeLessThan(400);
+	expect(await handle.stateVector()).toEqual(before);
 }
