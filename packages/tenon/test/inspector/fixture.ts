@@ -119,3 +119,13 @@ export const registry = setup({
 	inspector: { token: INSPECTOR_TOKEN },
 	logLevel: "silent",
 });
+
+/** A request to the inspector API and its JSON answer (`{}` for an empty body). */
+export async function call(
+	url: string,
+	init: RequestInit & { headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+	const response = await fetch(url, init);
+	const text = await response.text();
+	return { status: response.status, body: text === "" ? {} : JSON.parse(text) };
+}
