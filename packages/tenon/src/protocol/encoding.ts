@@ -247,7 +247,7 @@ export function notPlainError(
 	data: string | Uint8Array,
 	path: string,
 ): ActorError | undefined {
-	const found = findNotPlain(value, path, true);
+	const found = findNotPlain(value, path, "client");
 	if (found) return errors.invalidValue(found.path, found.what);
 	if (typeof data !== "string" && mayHoldProtoKey(data) && hasRenamedProtoKey(value, 0))
 		return errors.invalidValue(path, "a value with a '__proto__' key");
@@ -256,7 +256,7 @@ export function notPlainError(
 
 /** Throws `request/invalid_value` unless `value` is plain data (see {@link findNotPlain}). */
 export function assertPlainValue(value: unknown, path: string): void {
-	const found = findNotPlain(value, path, true);
+	const found = findNotPlain(value, path, "client");
 	if (found) throw errors.invalidValue(found.path, found.what);
 }
 
@@ -273,7 +273,7 @@ export function decodeUntrustedInput(bytes: Uint8Array): unknown {
 	} catch (error) {
 		throw errors.invalidInput(error instanceof Error ? error.message : String(error));
 	}
-	const found = findNotPlain(value, "input", true);
+	const found = findNotPlain(value, "input", "client");
 	if (found) throw errors.invalidInput(`${found.path} is ${found.what}`);
 	if (mayHoldProtoKey(bytes) && hasRenamedProtoKey(value, 0))
 		throw errors.invalidInput("a '__proto__' key");

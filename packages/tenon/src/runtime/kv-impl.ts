@@ -12,8 +12,15 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const AREA_PREFIX = Uint8Array.of(AREA.KV);
 
+// A string with a lone surrogate has no UTF-8 form: encoded, it would become
+// U+FFFD, so "\ud800" and "\ufffd" would name one key, and a value would read
+// back changed. Both are refused.
 function keyBytes(key: KvKey): Uint8Array {
-	if (typeof key === "string") return encoder.encode(key);
+	if (typeof key === "string") {
+		if (!key.isWellFormed())
+			throw new ActorError("kv", "invalid_key", "A KV key string must not hold a lone surrogate");
+		return encoder.encode(key);
+	}
 	if (key instanceof Uint8Array) return key;
 	throw new ActorError("kv", "invalid_key", "KV keys must be strings or Uint8Arrays");
 }
@@ -36,7 +43,15 @@ function checkedKey(key: KvKey): Uint8Array {
 
 function valueBytes(value: KvValue): Uint8Array {
 	let bytes: Uint8Array;
-	if (typeof value === "string") bytes = encoder.encode(value);
+	if (typeof value === "string") {
+		if (!value.isWellFormed())
+			throw new ActorError(
+				"kv",
+				"invalid_value",
+				"A KV value string must not hold a lone surrogate",
+			);
+		bytes = encoder.encode(value);
+	}
 	// A copy of its own (a Buffer's `slice` would be a view the caller can still change).
 	else if (value instanceof Uint8Array) bytes = new Uint8Array(value);
 	else if (value instanceof ArrayBuffer) bytes = new Uint8Array(value.slice(0));

@@ -77,6 +77,11 @@ export class StateWriteSource implements WriteSource {
 	}
 
 	#keyFor(property: string): Uint8Array {
+		if (!property.isWellFormed())
+			throw new NotStorableError(
+				property,
+				"a top-level key with a lone surrogate (it has no UTF-8 form)",
+			);
 		if (property === "" || utf8Length(property) > MAX_STATE_KEY_BYTES) {
 			throw new NotStorableError(
 				property,

@@ -4,17 +4,9 @@
 // Proxy; any mutation under a top-level property marks that property dirty.
 
 import { NotStorableError } from "../common/storable.js";
+import { changeDate, refuseNotStorable, refuseProtoKey } from "./state-write-checks.js";
 
 const ROOT = "";
-
-/**
- * Writing `__proto__` changes an object's prototype (or, defined as an own
- * key, cannot be read back from CBOR exactly): refused in the writing turn,
- * so it fails that caller alone instead of the actor's next commit.
- */
-function refuseProtoKey(property: string | symbol): void {
-	if (property === "__proto__") throw new NotStorableError("state.__proto__", "a '__proto__' key");
-}
 
 /** What changed since the last `takeChanges`. */
 export interface StateChanges {
@@ -78,17 +70,13 @@ class RootTraps implements ProxyHandler<Record<string, unknown>> {
 
 	set(target: Record<string, unknown>, property: string | symbol, value: unknown): boolean {
 		refuseProtoKey(property);
-		if (typeof property === "string") {
-			if (!Object.hasOwn(target, property)) this.#tracker.markKeysChanged();
-			this.#tracker.markDirty(property);
-		}
-		return Reflect.set(
-			target,
-			property,
-			typeof property === "string"
-				? this.#tracker.unwrapInto(value, property)
-				: this.#tracker.unwrap(value),
-		);
+		if (typeof property !== "string")
+			return Reflect.set(target, property, this.#tracker.unwrap(value));
+		const raw = this.#tracker.unwrapInto(value, property);
+		refuseNotStorable(raw, property, property);
+		if (!Object.hasOwn(target, property)) this.#tracker.markKeysChanged();
+		this.#tracker.markDirty(property);
+		return Reflect.set(target, property, raw);
 	}
 
 	deleteProperty(target: Record<string, unknown>, property: string | symbol): boolean {
@@ -106,11 +94,13 @@ class RootTraps implements ProxyHandler<Record<string, unknown>> {
 	): boolean {
 		refuseProtoKey(property);
 		if (typeof property === "string") {
+			// Stored as any write is: without proxies (one used to be stored as it was).
+			if ("value" in descriptor) {
+				descriptor = { ...descriptor, value: this.#tracker.unwrapInto(descriptor.value, property) };
+				refuseNotStorable(descriptor.value, property, property);
+			} else refuseNotStorable(undefined, property, property);
 			if (!Object.hasOwn(target, property)) this.#tracker.markKeysChanged();
 			this.#tracker.markDirty(property);
-			// Stored as any write is: without proxies (one used to be stored as it was).
-			if ("value" in descriptor)
-				descriptor = { ...descriptor, value: this.#tracker.unwrapInto(descriptor.value, property) };
 		}
 		return Reflect.defineProperty(target, property, descriptor);
 	}
@@ -184,6 +174,7 @@ export class StateTracker {
 			for (const key of Object.keys(next)) next[key] = this.unwrapInto(next[key], key);
 			unwrapped = next;
 		} else unwrapped = this.#unwrap(next);
+		refuseNotStorable(unwrapped, ROOT);
 		if (isPlainObject(unwrapped)) {
 			// Its keys' values, written anew: one held by two keys links them.
 			const under = new Map<object, string>();
@@ -426,11 +417,16 @@ export class StateTracker {
 					// `constructor` must stay the real class (encoders check it).
 					if (typeof value === "function" && property !== "constructor") {
 						return (...args: unknown[]) => {
+							const raw = args.map((a) => tracker.unwrapInto(a, rootKey));
+							// What a Map or Set is given to keep: checked as any write is.
+							if (
+								(property === "set" && inner instanceof Map) ||
+								(property === "add" && inner instanceof Set)
+							)
+								for (const item of raw) refuseNotStorable(item, rootKey);
 							tracker.markDirty(rootKey);
-							const result = (value as (...a: unknown[]) => unknown).apply(
-								inner,
-								args.map((a) => tracker.unwrapInto(a, rootKey)),
-							);
+							if (inner instanceof Date) return changeDate(inner, value, raw, rootKey);
+							const result = (value as (...a: unknown[]) => unknown).apply(inner, raw);
 							// Map and Set methods give raw values (`map.get(k)`, iteration): one written
 							// under another key links them.
 							if (property === "get") tracker.handedOut(result, rootKey);
@@ -447,8 +443,10 @@ export class StateTracker {
 			},
 			set(inner, property, value) {
 				refuseProtoKey(property);
+				const raw = tracker.unwrapInto(value, rootKey);
+				refuseNotStorable(raw, rootKey, property);
 				tracker.markDirty(rootKey);
-				return Reflect.set(inner, property, tracker.unwrapInto(value, rootKey));
+				return Reflect.set(inner, property, raw);
 			},
 			deleteProperty(inner, property) {
 				tracker.markDirty(rootKey);
@@ -456,11 +454,12 @@ export class StateTracker {
 			},
 			defineProperty(inner, property, descriptor) {
 				refuseProtoKey(property);
-				tracker.markDirty(rootKey);
 				const stored =
 					"value" in descriptor
 						? { ...descriptor, value: tracker.unwrapInto(descriptor.value, rootKey) }
 						: descriptor;
+				refuseNotStorable(stored.value, rootKey, property);
+				tracker.markDirty(rootKey);
 				return Reflect.defineProperty(inner, property, stored);
 			},
 			setPrototypeOf() {

@@ -30,7 +30,7 @@ function check(stats: FuzzStats, what: string, input: unknown, run: () => unknow
 	try {
 		const value = run();
 		if (what !== "message") {
-			const found = findNotPlain(value, "value", true);
+			const found = findNotPlain(value, "value", "client");
 			if (found)
 				stats.finding(
 					"crash",

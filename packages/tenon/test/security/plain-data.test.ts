@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { cborEncode, decodeValue } from "../../src/protocol/encoding.js";
-import { findNotPlain } from "../../src/protocol/plain-data.js";
+import { findNotPlain, fullWalk, MAX_PLAIN_DEPTH } from "../../src/protocol/plain-data.js";
 
 /** A member of a one-level value: plain or not, nested or not. */
 const member = fc.oneof(
@@ -11,6 +11,12 @@ const member = fc.oneof(
 		Symbol("s"),
 		/regexp/,
 		new Date(0),
+		new Date(Number.NaN),
+		// Past ~141,000 years CBOR's seconds lose the millisecond.
+		new Date(4_432_517_588_160_194),
+		"\ud800",
+		`${"x".repeat(70)}\udc00`,
+		"\ud83d\ude00",
 		new Uint8Array(2),
 		new DataView(new ArrayBuffer(1)),
 		new Map([[1, 2]]),
@@ -24,6 +30,7 @@ const oneLevel = fc.oneof(
 	member,
 	fc.array(member, { maxLength: 6 }),
 	fc.dictionary(fc.string({ maxLength: 4 }), member, { maxKeys: 6 }),
+	fc.dictionary(fc.constantFrom("a", "\udbff", "\ud83d\ude00"), member, { maxKeys: 3 }),
 	fc
 		.dictionary(fc.string({ maxLength: 4 }), member, { maxKeys: 3 })
 		.map((value) => Object.defineProperty(value, "__proto__", { value: 1, enumerable: true })),
@@ -33,17 +40,126 @@ const oneLevel = fc.oneof(
 describe("findNotPlain's shortcut for flat values", () => {
 	it("finds exactly what the full walk finds", () => {
 		fc.assert(
-			fc.property(oneLevel, fc.boolean(), (value, rejectShared) => {
+			fc.property(oneLevel, fc.constantFrom("stored", "client"), (value, from) => {
 				// Behind a nested array the shortcut never applies: `value` is walked in full, first.
-				const walked = findNotPlain([value, [{}]], "v", rejectShared);
+				const walked = findNotPlain([value, [{}]], "v", from);
 				const expected =
 					walked === undefined
 						? undefined
 						: { path: `v${walked.path.slice("v[0]".length)}`, what: walked.what };
-				expect(findNotPlain(value, "v", rejectShared)).toEqual(expected);
+				expect(findNotPlain(value, "v", from)).toEqual(expected);
 			}),
 			{ numRuns: 2_000 },
 		);
+	});
+});
+
+describe("findNotPlain for values to store", () => {
+	it("refuses what would read back changed, and lets a client's value through", () => {
+		const cases: [unknown, string, string][] = [
+			["\ud800", "v", "a string with a lone surrogate (it has no UTF-8 form)"],
+			[
+				{ a: [1, `ok${"\udc00"}`] },
+				"v.a[1]",
+				"a string with a lone surrogate (it has no UTF-8 form)",
+			],
+			[{ "k\ud800": 1 }, "v.k\ud800", "a key with a lone surrogate (it has no UTF-8 form)"],
+			[{ n: { "\ud800": 1 } }, "v.n.\ud800", "a key with a lone surrogate (it has no UTF-8 form)"],
+			[
+				new Map([["\udfff", 1]]),
+				"v.<key>",
+				"a string with a lone surrogate (it has no UTF-8 form)",
+			],
+			[new Set(["\udfff"]), "v.<item>", "a string with a lone surrogate (it has no UTF-8 form)"],
+			[
+				{ when: new Date(-4_432_517_588_160_220) },
+				"v.when",
+				"a Date too far from 1970 to store to the millisecond",
+			],
+		];
+		for (const [value, path, what] of cases) {
+			expect(findNotPlain(value, "v")).toEqual({ path, what });
+			expect(findNotPlain(value, "v", "client")).toBeUndefined();
+		}
+	});
+
+	it("accepts well-formed text, invalid Dates and every Date CBOR holds exactly", () => {
+		const fine = [
+			"\ud83d\ude00 é 一",
+			{ "\ud83d\ude00": ["\u{10ffff}"] },
+			new Date(Number.NaN),
+			new Date(8.64e15),
+			new Date(-8.64e15),
+			new Date(2 ** 42 * 1000 - 1),
+			new Date(1_700_000_000_123),
+		];
+		for (const value of fine) expect(findNotPlain(value, "v")).toBeUndefined();
+		// The rule is exactly "reads back the same" (cbor-x: Math.round(seconds * 1000)).
+		fc.assert(
+			fc.property(fc.integer({ min: -8.64e15, max: 8.64e15 }), (time) => {
+				const date = new Date(time);
+				const back = (decodeValue("cbor", cborEncode(date)) as Date).getTime();
+				expect(findNotPlain(date, "v") === undefined).toBe(back === time);
+			}),
+			{ numRuns: 2_000 },
+		);
+	});
+});
+
+describe("findNotPlain's quick pass for values to store", () => {
+	/** Values nested a few levels, with non-plain members, shared parts and cycles now and then. */
+	const nested = fc
+		.tuple(
+			fc.anything({
+				maxDepth: 3,
+				withMap: true,
+				withSet: true,
+				withDate: true,
+				withTypedArray: true,
+			}),
+			oneLevel,
+			fc.nat(3),
+		)
+		.map(([base, extra, how]) => {
+			if (how === 0) return [base, extra];
+			if (how === 1) return { a: extra, b: extra, c: [base, extra] }; // shared
+			if (how === 2) {
+				const loop: Record<string, unknown> = { base, extra };
+				loop.self = { back: loop }; // a cycle
+				return loop;
+			}
+			return new Map<unknown, unknown>([[extra, base]]);
+		});
+
+	it("finds exactly what the full walk finds", () => {
+		fc.assert(
+			fc.property(nested, (value) => {
+				expect(findNotPlain(value, "v")).toEqual(fullWalk(value, "v", "stored"));
+			}),
+			{ numRuns: 2_000 },
+		);
+	});
+
+	it("agrees at the depth limit, and on a shared graph too large to walk as a tree", () => {
+		const deep = (levels: number) => {
+			let value: unknown = 1;
+			for (let i = 0; i < levels; i++) value = [value];
+			return value;
+		};
+		for (const levels of [MAX_PLAIN_DEPTH, MAX_PLAIN_DEPTH + 1, MAX_PLAIN_DEPTH + 2])
+			expect(findNotPlain(deep(levels), "v")).toEqual(fullWalk(deep(levels), "v", "stored"));
+		// 2^40 paths as a tree, 40 objects as a graph: answered at once.
+		const graph = (leaf: unknown) => {
+			let value: unknown = { leaf };
+			for (let i = 0; i < 40; i++) value = { left: value, right: value };
+			return value;
+		};
+		const started = performance.now();
+		expect(findNotPlain(graph("fine"), "v")).toBeUndefined();
+		expect(findNotPlain(graph("\ud800"), "v")?.what).toBe(
+			"a string with a lone surrogate (it has no UTF-8 form)",
+		);
+		expect(performance.now() - started).toBeLessThan(1_000);
 	});
 });
 
