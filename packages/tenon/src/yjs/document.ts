@@ -30,13 +30,7 @@ import {
 } from "./document-log.js";
 import { invalid } from "./parts.js";
 import { Step2Answers } from "./step2-answers.js";
-import {
-	conflictVisits,
-	deletedItems,
-	extraWeight,
-	growthBound,
-	SPLIT_BYTES,
-} from "./update-cost.js";
+import { conflictVisits, deletedItems, extraWeight, SPLIT_BYTES } from "./update-cost.js";
 import { checkUpdateShape } from "./update-shape.js";
 
 /** A document this large (stored bytes) gets its mirror made when it is loaded. */
@@ -386,12 +380,11 @@ export class ActorDocument {
 		if (!canWrite)
 			throw new ActorError("auth", "forbidden", "This connection may not edit the document");
 		const shape = checkUpdateShape(update);
-		let ranges = 0;
-		for (const list of shape.deleted.clients.values()) ranges += list.length;
-		const growth = growthBound(update, shape.structs.length, ranges);
+		const growth = shape.growth;
 		this.#checkSize(growth);
 		const items =
 			shape.structs.length +
+			shape.valueItems +
 			deletedItems(this.doc, shape.deleted) +
 			extraWeight(this.doc, shape.structs, shape.deleted);
 		const visits = conflictVisits(this.doc, shape.structs);

@@ -54,6 +54,30 @@ export function handBuilt(
 	return encoder.toUint8Array();
 }
 
+/**
+ * An update of one map value ("m", key "k") holding `count` empty objects,
+ * written byte by byte: building them as objects first would load the
+ * test's own loop.
+ */
+export function manyEmptyObjects(count: number): Uint8Array {
+	const encoder = encoding.createEncoder();
+	// One client of one struct, from clock 0: client 1.
+	for (const n of [1, 1, 1, 0]) encoding.writeVarUint(encoder, n);
+	encoding.writeUint8(encoder, 0x28); // an item of any values, with a parent key, no origins
+	encoding.writeVarUint(encoder, 1); // its parent is a root type ...
+	encoding.writeVarString(encoder, "m"); // ... "m"
+	encoding.writeVarString(encoder, "k");
+	encoding.writeVarUint(encoder, 1); // one value: an array ...
+	encoding.writeUint8(encoder, 117);
+	encoding.writeVarUint(encoder, count); // ... of `count` empty objects
+	const head = encoding.toUint8Array(encoder);
+	const out = new Uint8Array(head.length + 2 * count + 1);
+	out.set(head);
+	for (let i = 0; i < count; i++) out[head.length + 2 * i] = 118;
+	// The objects' key counts are 0, and so is the delete set's client count (last byte).
+	return out;
+}
+
 const id = Y.createID;
 const value = (v: number) => new Y.ContentAny([v]);
 
@@ -94,6 +118,17 @@ export const hostileShapes: Record<string, () => Uint8Array[]> = {
 			]),
 		];
 	},
+	/** One map value of 1.9 million empty objects: one item, built twice by Yjs (2026-11-25). */
+	"one value of 1.9 million objects": () => [manyEmptyObjects(1_900_000)],
+	/** A text format whose JSON value holds 1.3 million numbers. */
+	"a format of 1.3 million JSON values": () => [
+		handBuilt([
+			{
+				client: 1,
+				items: [{ parent: "t", content: new Y.ContentFormat("x", Array(1_300_000).fill(0)) }],
+			},
+		]),
+	],
 	/** A million characters in one item, then half a million deletions splitting it. */
 	"deletions splitting one item": () => [
 		handBuilt([
