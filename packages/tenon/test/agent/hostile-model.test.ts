@@ -10,10 +10,8 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { agentActor, type ChatModel, defineTool } from "../../src/agent/index.js";
 import { COMMON_SECRET_PATTERNS, Redactor } from "../../src/agent/redact.js";
-import { setup } from "../../src/index.js";
-import { setupTest } from "../../src/test/index.js";
 import { worstStallDuring } from "../helpers/loop-stalls.js";
-import { toolCallsDone as done, scripted, toolCall, turnsOf } from "./scripted-model.js";
+import { annTalksTo, toolCallsDone as done, scripted, toolCall } from "./scripted-model.js";
 
 const ran: { tool: string; input: unknown }[] = [];
 const lookup = defineTool({
@@ -61,18 +59,8 @@ function agentOf(model: ChatModel) {
 }
 
 /** A server with an agent on `model`, and Ann's connection to one conversation (closed with it). */
-async function converse(model: ChatModel) {
-	const t = await setupTest(setup({ use: { agent: agentOf(model) }, logLevel: "silent" }));
-	const conn = t.client.agent.getOrCreate("talk", { params: { user: "ann" } }).connect();
-	conn.onSharedState(() => {});
-	return {
-		conn,
-		turns: turnsOf(conn),
-		async [Symbol.asyncDispose]() {
-			await conn.dispose();
-			await t[Symbol.asyncDispose]();
-		},
-	};
+function converse(model: ChatModel) {
+	return annTalksTo(agentOf(model));
 }
 
 describe("a hostile model", () => {

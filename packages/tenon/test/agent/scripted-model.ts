@@ -1,7 +1,17 @@
 // A scripted chat model and a turn watcher, shared by the tests that play a
 // hostile or leaky model against a real agent actor.
 import { expect } from "vitest";
-import type { AgentTurnUpdate, ChatModel, ModelEvent } from "../../src/agent/index.js";
+import type {
+	AgentActorDefinition,
+	AgentTurnUpdate,
+	ChatModel,
+	ModelEvent,
+} from "../../src/agent/index.js";
+import { type StorageDriver, setup } from "../../src/index.js";
+import { setupTest } from "../../src/test/index.js";
+
+/** An agent whose connections give a user's name as their parameters, and keep it as their state. */
+type AgentOfUsers = AgentActorDefinition<{ user: string }, { user: string }>;
 
 /** A model that answers every request with `answer(requestNumber)`, counting its calls. */
 export function scripted(answer: (call: number) => ModelEvent[] | Error) {
@@ -50,6 +60,37 @@ export function turnsOf(conn: {
 				)
 				.toBeDefined();
 			return end as AgentTurnUpdate;
+		},
+	};
+}
+
+/**
+ * A fresh server with `agent` (under the name "agent"), and Ann's connection
+ * to its conversation "talk", closed with it. `inspectorToken` opens the
+ * inspector; `storage` replaces the in-memory store.
+ */
+export async function annTalksTo(
+	agent: AgentOfUsers,
+	options: { inspectorToken?: string; storage?: StorageDriver } = {},
+) {
+	const { inspectorToken, storage } = options;
+	const registry = setup({
+		use: { agent },
+		logLevel: "silent",
+		...(inspectorToken === undefined ? {} : { inspector: { token: inspectorToken } }),
+	});
+	const t = await setupTest(registry, storage === undefined ? {} : { storage });
+	const handle = t.client.agent.getOrCreate("talk", { params: { user: "ann" } });
+	const conn = handle.connect();
+	conn.onSharedState(() => {});
+	return {
+		t,
+		handle,
+		conn,
+		turns: turnsOf(conn),
+		async [Symbol.asyncDispose]() {
+			await conn.dispose();
+			await t[Symbol.asyncDispose]();
 		},
 	};
 }

@@ -13,9 +13,7 @@ import { z } from "zod";
 import { agentActor, type ChatModel, defineTool } from "../../src/agent/index.js";
 import { COMMON_SECRET_PATTERNS, Redactor } from "../../src/agent/redact.js";
 import { toolResultText, UNWRITABLE_RESULT } from "../../src/agent/tool-result.js";
-import { setup } from "../../src/index.js";
-import { setupTest } from "../../src/test/index.js";
-import { says, scripted, toolCall, toolCallsDone, turnsOf } from "./scripted-model.js";
+import { annTalksTo, says, scripted, toolCall, toolCallsDone } from "./scripted-model.js";
 
 /** A configured secret that JSON escapes: it read as another text once escaped. */
 const QUOTED = 'db-pass"w0rd\\7f3a9c';
@@ -56,7 +54,7 @@ const tools = Object.entries(results).map(([name, result]) =>
 );
 
 /** A server with an agent on `model`, and Ann's connection to one conversation. */
-async function converse(model: ChatModel) {
+function converse(model: ChatModel) {
 	const agent = agentActor({
 		model,
 		tools,
@@ -65,17 +63,7 @@ async function converse(model: ChatModel) {
 		createConnState: (_c, params: { user: string }) => ({ user: String(params.user) }),
 		identify: (conn) => ({ id: conn.state.user }),
 	});
-	const t = await setupTest(setup({ use: { agent }, logLevel: "silent" }));
-	const conn = t.client.agent.getOrCreate("talk", { params: { user: "ann" } }).connect();
-	conn.onSharedState(() => {});
-	return {
-		conn,
-		turns: turnsOf(conn),
-		async [Symbol.asyncDispose]() {
-			await conn.dispose();
-			await t[Symbol.asyncDispose]();
-		},
-	};
+	return annTalksTo(agent);
 }
 
 /**

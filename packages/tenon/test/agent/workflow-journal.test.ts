@@ -17,12 +17,11 @@ import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { agentActor, type ChatModel, defineTool, ModelError } from "../../src/agent/index.js";
-import { setup, UserError } from "../../src/index.js";
+import { UserError } from "../../src/index.js";
 import { lmdbDriver } from "../../src/storage/drivers/lmdb/index.js";
 import { memoryDriver } from "../../src/storage/drivers/memory/index.js";
 import type { StorageDriver } from "../../src/storage/interfaces.js";
-import { setupTest } from "../../src/test/index.js";
-import { says, scripted, toolCall, toolCallsDone, turnsOf } from "./scripted-model.js";
+import { annTalksTo, says, scripted, toolCall, toolCallsDone } from "./scripted-model.js";
 
 const SECRET = "tenon-test-secret-7f3a9c";
 const INSPECTOR_TOKEN = "inspector-token-for-the-journal-test";
@@ -124,17 +123,10 @@ async function converse(model: ChatModel, storage?: StorageDriver) {
 		createConnState: (_c, params: { user: string }) => ({ user: String(params.user) }),
 		identify: (conn) => ({ id: conn.state.user }),
 	});
-	const t = await setupTest(
-		setup({ use: { agent }, inspector: { token: INSPECTOR_TOKEN }, logLevel: "silent" }),
-		storage === undefined ? {} : { storage },
-	);
-	const handle = t.client.agent.getOrCreate("talk", { params: { user: "ann" } });
-	const conn = handle.connect();
-	conn.onSharedState(() => {});
+	const chat = await annTalksTo(agent, { inspectorToken: INSPECTOR_TOKEN, storage });
+	const { t, handle } = chat;
 	return {
-		t,
-		conn,
-		turns: turnsOf(conn),
+		...chat,
 		/** The journal as the inspector's Workflow view gets it, as text. */
 		async journal(): Promise<string> {
 			await t.settle();
@@ -144,10 +136,6 @@ async function converse(model: ChatModel, storage?: StorageDriver) {
 			});
 			expect(response.status).toBe(200);
 			return response.text();
-		},
-		async [Symbol.asyncDispose]() {
-			await conn.dispose();
-			await t[Symbol.asyncDispose]();
 		},
 	};
 }
