@@ -13,6 +13,7 @@ import {
 	encodeValue,
 } from "./encoding.js";
 import { type ErrorPayload, errors } from "./errors.js";
+import { wellFormedStrings } from "./json-compat.js";
 
 function malformed(error: unknown): never {
 	if (bare.isVersionError(error)) throw error;
@@ -27,7 +28,8 @@ export function decodeRequestBody(
 ): Record<string, unknown> {
 	if (raw.byteLength === 0) return {};
 	if (encoding !== "bare") {
-		const body = decodeUntrusted(encoding, raw, "body");
+		const decoded = decodeUntrusted(encoding, raw, "body");
+		const body = encoding === "json" ? wellFormedStrings(decoded, raw) : decoded;
 		if (typeof body !== "object" || body === null || Array.isArray(body))
 			throw errors.invalid("the body must be an object");
 		return body as Record<string, unknown>;

@@ -194,3 +194,68 @@ export function jsonParseCompat(text: string): unknown {
 	// Tagged values always contain the two characters `"$`; skip the walk otherwise.
 	return text.includes('"$') ? reviveTags(parsed) : parsed;
 }
+
+/**
+ * A `\uD800`-`\uDFFF` escape: the only way JSON text decoded from UTF-8 can
+ * hold a lone surrogate (decoding replaces one written as bytes).
+ */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/** True when JSON text (or its UTF-8 bytes) holds a surrogate's escape. */
+function hasSurrogateEscape(data: string | Uint8Array): boolean {
+	if (typeof data === "string") return SURROGATE_ESCAPE.test(data);
+	for (
+		let at = data.indexOf(0x5c);
+		at !== -1 && at + 3 < data.length;
+		at = data.indexOf(0x5c, at + 1)
+	) {
+		const d = data[at + 2] as number;
+		const next = (data[at + 3] as number) | 0x20; // lower case
+		if (
+			data[at + 1] === 0x75 &&
+			(d | 0x20) === 0x64 &&
+			(next === 0x38 || next === 0x39 || (next >= 0x61 && next <= 0x66))
+		)
+			return true;
+	}
+	return false;
+}
+
+/**
+ * A client's parsed JSON with every lone surrogate (from an escape such as
+ * `"\ud800"`) replaced by U+FFFD, in strings and keys: what CBOR and BARE
+ * clients' values get from UTF-8 decoding. An actor never sees one from a
+ * client, whatever the encoding; storing one would be refused (findNotPlain).
+ * `data` is the JSON `value` was parsed from: without such an escape, no walk.
+ * Actor keys are not passed here: one with a lone surrogate is refused
+ * (`request/invalid_key`), never changed into another actor's.
+ */
+export function wellFormedStrings<T>(value: T, data: string | Uint8Array): T {
+	return hasSurrogateEscape(data) ? (replaceLoneSurrogates(value) as T) : value;
+}
+
+function replaceLoneSurrogates(value: unknown): unknown {
+	if (typeof value === "string") return value.toWellFormed();
+	if (typeof value !== "object" || value === null) return value;
+	if (Array.isArray(value)) {
+		for (let i = 0; i < value.length; i++) value[i] = replaceLoneSurrogates(value[i]);
+		return value;
+	}
+	const record = value as Record<string, unknown>;
+	const keys = Object.keys(record);
+	if (keys.every((key) => key.isWellFormed())) {
+		for (const key of keys) record[key] = replaceLoneSurrogates(record[key]);
+		return record;
+	}
+	// Rebuilt in order; keys that become one keep the last value, as JSON.parse
+	// keeps a repeated key's (defined, not assigned: a `__proto__` key stays a key).
+	const out: Record<string, unknown> = {};
+	for (const key of keys)
+		Object.defineProperty(out, key.toWellFormed(), {
+			value: replaceLoneSurrogates(record[key]),
+			enumerable: true,
+			writable: true,
+			configurable: true,
+		});
+	return out;
+}

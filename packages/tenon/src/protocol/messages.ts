@@ -8,6 +8,7 @@ import {
 	notPlainError,
 } from "./encoding.js";
 import { ActorError, type ErrorPayload, errors } from "./errors.js";
+import { wellFormedStrings } from "./json-compat.js";
 
 /**
  * An action id as the client sent it. RivetKit's client sends bigints
@@ -169,6 +170,7 @@ export function decodeToServer(
 	let decoded: unknown;
 	try {
 		decoded = decodeValue(encoding, data, true);
+		if (encoding === "json") decoded = wellFormedStrings(decoded, data);
 	} catch (error) {
 		return { ok: false, error: error as ActorError, actionId: null };
 	}

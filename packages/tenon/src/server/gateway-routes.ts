@@ -2,6 +2,7 @@ import { utf8Length } from "../protocol/bytes.js";
 import { assertPlainValue, type Encoding, encodedLength } from "../protocol/encoding.js";
 import { errors } from "../protocol/errors.js";
 import { decodeRequestBody, encodeActionReply, encodeQueueReply } from "../protocol/http-bodies.js";
+import { wellFormedStrings } from "../protocol/json-compat.js";
 import type { Limits } from "../protocol/limits.js";
 import { MAX_ACTION_ARGS } from "../protocol/messages.js";
 import type { ActorAddress, ActorGateway, Caller } from "../runtime/actor-gateway.js";
@@ -20,7 +21,7 @@ export function parseConnParams(raw: string | null | undefined, limits: Limits):
 		throw errors.connParamsInvalid(error instanceof Error ? error.message : String(error));
 	}
 	assertPlainValue(params, "params");
-	return params;
+	return wellFormedStrings(params, raw);
 }
 
 /** One routed gateway request: what the route handlers need besides the actors. */

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { createClient } from "../../src/client/index.js";
 import { actor, lmdbDriver, queue, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 
@@ -61,6 +62,12 @@ const box = actor({
 		schedule: async (c) => {
 			await c.schedule.after(60_000, "add", CUT as unknown as number);
 		},
+		/** What a client's text and object arrive as, stored. */
+		keep: (c, text: string, object: Record<string, number>) => {
+			c.state.items.text = text;
+			return { text, keys: Object.keys(object), values: Object.values(object), params: null };
+		},
+		params: (c) => c.conn.params,
 		read: (c) => ({
 			count: c.state.count,
 			items: { ...c.state.items },
@@ -178,22 +185,33 @@ describe("a value storage would change or refuse", () => {
 		expect(await t.client.box.getOrCreate("k").read()).toEqual({ count: 1, ...EMPTY });
 	});
 
-	it("from a client is kept as it came until the actor stores it", async () => {
-		await using t = await setupTest(registry);
-		const handle = t.client.box.getOrCreate("c");
-		// Over JSON, `"\ud800"` decodes to a lone surrogate: an action may use it ...
+	it("from a JSON client arrives as over CBOR: a lone surrogate is U+FFFD, in values, keys and params", async () => {
+		await using t = await setupTest(registry, { storage: lmdb() });
+		// `"\ud800"` in JSON text decodes to a lone surrogate; UTF-8 (CBOR, BARE) cannot carry one.
+		const body = '{"args":["a\\ud800b",{"k\\udfff":1,"k\\ufffd":2}]}';
 		const response = await fetch(
-			`${t.url}/gateway/box/action/add?rvt-namespace=default&rvt-method=getOrCreate&rvt-key=c`,
-			{
-				method: "POST",
-				headers: { "content-type": "application/json" },
-				body: '{"args":["\\ud800"]}',
-			},
+			`${t.url}/gateway/box/action/keep?rvt-namespace=default&rvt-method=getOrCreate&rvt-key=c`,
+			{ method: "POST", headers: { "content-type": "application/json" }, body },
 		);
-		// ... `count += "\ud800"` makes a string holding it, refused when written
-		// (500, as every `state` error: docs/errors.md).
-		expect(response.status).toBe(500);
-		expect(await response.json()).toMatchObject({ group: "state", code: "not_serializable" });
-		expect(await handle.add(2)).toBe(2);
+		expect(response.status).toBe(200);
+		const seen = { text: "a\ufffdb", keys: ["k\ufffd"], values: [2], params: null };
+		expect(await response.json()).toEqual({ output: seen });
+		// Connection params too (they may become conn state, which is stored).
+		const conn = t.client.box.getOrCreate("c", { params: { name: "x\udc00" } }).connect();
+		expect(await conn.params()).toEqual({ name: "x\ufffd" });
+		await conn.dispose();
+		// A JSON client's WebSocket messages too.
+		const json = createClient<typeof registry>({ endpoint: t.url, encoding: "json" });
+		const viaSocket = json.box.getOrCreate("c").connect();
+		expect(await viaSocket.keep("\udbff!", { "\ud800": 1 })).toEqual({
+			text: "\ufffd!",
+			keys: ["\ufffd"],
+			values: [1],
+			params: null,
+		});
+		await viaSocket.dispose();
+		await json.dispose();
+		await t.restart();
+		expect((await t.client.box.getOrCreate("c").read()).items).toEqual({ text: "\ufffd!" });
 	});
 });

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { cborEncode, decodeValue } from "../../src/protocol/encoding.js";
+import { wellFormedStrings } from "../../src/protocol/json-compat.js";
 import { findNotPlain, fullWalk, MAX_PLAIN_DEPTH } from "../../src/protocol/plain-data.js";
 
 /** A member of a one-level value: plain or not, nested or not. */
@@ -160,6 +161,41 @@ describe("findNotPlain's quick pass for values to store", () => {
 			"a string with a lone surrogate (it has no UTF-8 form)",
 		);
 		expect(performance.now() - started).toBeLessThan(1_000);
+	});
+});
+
+describe("a JSON client's lone surrogates", () => {
+	/** JSON text of an object whose keys and values hold escapes, surrogate or not. */
+	const piece = fc.oneof(
+		fc.string({ maxLength: 3 }).map((text) => JSON.stringify(text).slice(1, -1)),
+		fc.constantFrom("\\ud800", "\\uDC12", "\\uD83D\\uDE00", "\\\\ud800", "\\u0041", "\\udBfF", "é"),
+	);
+	const text = fc.array(piece, { maxLength: 5 }).map((parts) => parts.join(""));
+	const json = fc
+		.array(fc.tuple(text, text), { maxLength: 4 })
+		.map((pairs) => `{${pairs.map(([k, v]) => `"${k}":["${v}",{"${v}":"${k}"}]`).join(",")}}`);
+
+	/** Every string and key of a parsed JSON value, made well-formed. */
+	function expected(value: unknown): unknown {
+		if (typeof value === "string") return value.toWellFormed();
+		if (Array.isArray(value)) return value.map(expected);
+		if (typeof value !== "object" || value === null) return value;
+		const out: Record<string, unknown> = {};
+		for (const [key, item] of Object.entries(value)) out[key.toWellFormed()] = expected(item);
+		return out;
+	}
+
+	it("become U+FFFD, whether the JSON came as text or as bytes", () => {
+		fc.assert(
+			fc.property(json, (source) => {
+				const want = expected(JSON.parse(source));
+				expect(wellFormedStrings(JSON.parse(source), source)).toEqual(want);
+				expect(wellFormedStrings(JSON.parse(source), new TextEncoder().encode(source))).toEqual(
+					want,
+				);
+			}),
+			{ numRuns: 2_000 },
+		);
 	});
 });
 
