@@ -17,8 +17,14 @@ export class NotStorableError extends ActorError {
  * Throws {@link NotStorableError} unless `value` round-trips through storage
  * unchanged. CBOR would silently flatten class instances and drop promises;
  * this check turns that data loss into a clear error naming the path.
+ * `"encodable"`: a commit's check, which refuses only what cannot be encoded
+ * at all (see findNotPlain).
  */
-export function assertStorable(value: unknown, path: string): void {
-	const found = findNotPlain(value, path);
+export function assertStorable(
+	value: unknown,
+	path: string,
+	use: "stored" | "encodable" = "stored",
+): void {
+	const found = findNotPlain(value, path, use);
 	if (found) throw new NotStorableError(found.path, found.what);
 }

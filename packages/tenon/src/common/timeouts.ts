@@ -26,12 +26,31 @@ export function withTimeout<T>(
 	});
 }
 
+/**
+ * How many calls of user code by Tenon are running synchronously now (an
+ * action, a hook, a run loop, a workflow step, up to their first `await`).
+ */
+let callingUserCode = 0;
+
+/**
+ * True while Tenon calls user code synchronously: an error thrown now reaches
+ * Tenon (and the caller), not the event loop. The state tracker refuses bad
+ * writes by throwing only then (state-write-checks.ts): thrown from a timer
+ * the app set itself, the error would end the process.
+ */
+export function isCallingUserCode(): boolean {
+	return callingUserCode > 0;
+}
+
 /** Calls `fn` and always returns a promise (sync throws become rejections). */
 export function callAsync<T>(fn: () => T | Promise<T>): Promise<T> {
+	callingUserCode++;
 	try {
 		return Promise.resolve(fn());
 	} catch (error) {
 		return Promise.reject(error);
+	} finally {
+		callingUserCode--;
 	}
 }
 
@@ -44,11 +63,14 @@ export function callSettling<T>(fn: () => T | Promise<T>): {
 	promise: Promise<T>;
 	settledNow: boolean;
 } {
+	callingUserCode++;
 	try {
 		const result = fn();
 		return { promise: Promise.resolve(result), settledNow: !isThenable(result) };
 	} catch (error) {
 		return { promise: Promise.reject(error), settledNow: true };
+	} finally {
+		callingUserCode--;
 	}
 }
 

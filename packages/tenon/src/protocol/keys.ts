@@ -25,12 +25,14 @@ export function normalizeKey(key: ActorKey | undefined): string[] {
 
 // A UTF-16 surrogate without its partner. Such strings have no UTF-8 form:
 // encoders replace them with U+FFFD, so ["\ud800"] and ["\uFFFD"] would
-// reach the same actor.
+// reach the same actor. The pattern is for browsers without `isWellFormed`
+// (the client runs there too: Safari before 16.4, Chrome before 111).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** True when `text` holds a lone surrogate (it has no exact UTF-8 form). */
 export function hasLoneSurrogate(text: string): boolean {
 	// Constant time for one-byte strings, under a nanosecond a unit otherwise.
-	return !text.isWellFormed();
+	return typeof text.isWellFormed === "function" ? !text.isWellFormed() : LONE_SURROGATE.test(text);
 }
 
 /**

@@ -11,7 +11,7 @@
 export const MAX_PLAIN_DEPTH = 512;
 
 const ILL_FORMED = "a string with a lone surrogate (it has no UTF-8 form)";
-const INEXACT_DATE = "a Date too far from 1970 to store to the millisecond";
+const INEXACT_DATE = "a Date that CBOR cannot store to the millisecond (some past year 141,000)";
 
 /**
  * True when CBOR's date (tag 1, seconds as a float64, which cbor-x reads
@@ -20,7 +20,12 @@ const INEXACT_DATE = "a Date too far from 1970 to store to the millisecond";
  * (NaN) is stored as such.
  */
 function isExactDate(date: Date): boolean {
-	const time = date.getTime();
+	let time: number;
+	try {
+		time = date.getTime();
+	} catch {
+		return false; // not a real Date (Object.create(Date.prototype)): cannot be encoded
+	}
 	return Number.isNaN(time) || Math.round((time / 1000) * 1000) === time;
 }
 
@@ -30,6 +35,13 @@ export interface NotPlain {
 	path: string;
 	/** A human description, e.g. "a RegExp instance" or "a circular reference". */
 	what: string;
+}
+
+/** A Map key as a path segment shows it (an object key by its kind: it may have no `toString`). */
+function describeKey(key: unknown): string {
+	if (typeof key === "object" && key !== null) return "<object>";
+	if (typeof key === "symbol" || typeof key === "function") return `<${typeof key}>`;
+	return String(key).slice(0, 40);
 }
 
 function describe(value: unknown): string {
@@ -47,43 +59,45 @@ function describe(value: unknown): string {
  * the value's size even when parts of it are shared, and the path is only
  * built for a finding.
  *
- * @param from "stored" (the default) for a value about to be stored or
+ * @param from "stored" (the default) for a value being written or
  * journaled: it must read back exactly, so a string with a lone surrogate
  * and a Date that CBOR's seconds cannot hold to the millisecond are refused
- * too. "client" for a value decoded from a client: an object reached twice
- * is refused (clients never share parts, JSON cannot express it, and a
- * shared graph can be exponentially larger once written out), and strings
- * and Dates are kept as they came (an action may use them; storing them is
- * checked then).
+ * too. "encodable" for the commit's own check, behind the writes' (see
+ * state-write-checks.ts): only what cannot be encoded at all is refused, as
+ * refusing there resets the actor; a lone surrogate (stored as U+FFFD) or a
+ * Date 1 ms off that no write check saw is stored as it comes out. "client"
+ * for a value decoded from a client: as "encodable", and an object reached
+ * twice is refused (clients never share parts, JSON cannot express it, and
+ * a shared graph can be exponentially larger once written out).
  */
 export function findNotPlain(
 	value: unknown,
 	path: string,
-	from: "stored" | "client" = "stored",
+	from: PlainDataUse = "stored",
 ): NotPlain | undefined {
 	const exact = from === "stored";
 	if (isFlat(value, exact)) return undefined;
 	// A value to store is usually a tree: the quick pass proves it plain
 	// without the walk's sets (3 times faster). Anything else (a finding, a
 	// cycle, a large or deep shared graph) is decided by the walk.
-	if (exact && quickPlain(value, 0, { visits: 0 })) return undefined;
+	if (from !== "client" && quickPlain(value, exact, 0, { visits: 0 })) return undefined;
 	return fullWalk(value, path, from);
 }
 
+/** What a value is checked for (see {@link findNotPlain}). */
+export type PlainDataUse = "stored" | "encodable" | "client";
+
 /** {@link findNotPlain} by the walk alone (exported for the test that compares the two). */
-export function fullWalk(
-	value: unknown,
-	path: string,
-	from: "stored" | "client",
-): NotPlain | undefined {
+export function fullWalk(value: unknown, path: string, from: PlainDataUse): NotPlain | undefined {
 	const exact = from === "stored";
-	const found = walk(value, { inPath: new Set(), done: new Set(), rejectShared: !exact, exact }, 0);
+	const rejectShared = from === "client";
+	const found = walk(value, { inPath: new Set(), done: new Set(), rejectShared, exact }, 0);
 	if (found === undefined) return undefined;
 	return { path: path + found.segments.reverse().join(""), what: found.what };
 }
 
-/** Objects the quick pass visits before it leaves the value to the walk. */
-const QUICK_VISITS = 100_000;
+/** Values the quick pass visits (primitives too) before it leaves the value to the walk. */
+const QUICK_VISITS = 1_000_000;
 
 /**
  * True when `value` is plain data to store, walked as a tree: no sets, so an
@@ -92,23 +106,30 @@ const QUICK_VISITS = 100_000;
  * what it finds. The visit budget keeps a shared graph that is exponentially
  * larger as a tree from costing more than the walk would.
  */
-function quickPlain(value: unknown, depth: number, budget: { visits: number }): boolean {
-	if (typeof value !== "object" || value === null) return isPlainPrimitive(value, true);
-	if (depth > MAX_PLAIN_DEPTH || ++budget.visits > QUICK_VISITS) return false;
+function quickPlain(
+	value: unknown,
+	exact: boolean,
+	depth: number,
+	budget: { visits: number },
+): boolean {
+	if (++budget.visits > QUICK_VISITS) return false;
+	if (typeof value !== "object" || value === null) return isPlainPrimitive(value, exact);
+	if (depth > MAX_PLAIN_DEPTH) return false;
 	if (Array.isArray(value)) {
 		if (Object.getPrototypeOf(value) !== Array.prototype) return false;
 		for (let i = 0; i < value.length; i++)
-			if (!quickPlain(value[i], depth + 1, budget)) return false;
+			if (!quickPlain(value[i], exact, depth + 1, budget)) return false;
 		return true;
 	}
-	if (value instanceof Date) return isExactDate(value);
+	if (value instanceof Date) return !exact || isExactDate(value);
 	if (value instanceof Map) {
 		for (const [key, item] of value)
-			if (!quickPlain(key, depth + 1, budget) || !quickPlain(item, depth + 1, budget)) return false;
+			if (!quickPlain(key, exact, depth + 1, budget) || !quickPlain(item, exact, depth + 1, budget))
+				return false;
 		return true;
 	}
 	if (value instanceof Set) {
-		for (const item of value) if (!quickPlain(item, depth + 1, budget)) return false;
+		for (const item of value) if (!quickPlain(item, exact, depth + 1, budget)) return false;
 		return true;
 	}
 	if (value instanceof ArrayBuffer) return true;
@@ -117,8 +138,9 @@ function quickPlain(value: unknown, depth: number, budget: { visits: number }): 
 	if (proto !== Object.prototype && proto !== null) return false;
 	for (const key in value) {
 		if (!Object.hasOwn(value, key)) continue;
-		if (key === "__proto__" || !key.isWellFormed()) return false;
-		if (!quickPlain((value as Record<string, unknown>)[key], depth + 1, budget)) return false;
+		if (key === "__proto__" || (exact && !key.isWellFormed())) return false;
+		if (!quickPlain((value as Record<string, unknown>)[key], exact, depth + 1, budget))
+			return false;
 	}
 	return true;
 }
@@ -219,7 +241,7 @@ function walk(value: unknown, state: WalkState, depth: number): Found | undefine
 				const found = at(walk(key, state, depth + 1), ".<key>");
 				if (found) return found;
 				const inItem = walk(item, state, depth + 1);
-				if (inItem) return at(inItem, `.get(${String(key).slice(0, 40)})`);
+				if (inItem) return at(inItem, `.get(${describeKey(key)})`);
 			}
 			return undefined;
 		}

@@ -44,7 +44,7 @@ export class StateWriteSource implements WriteSource {
 				return;
 			}
 			if (shape === "value") {
-				assertStorable(tracker.raw, "state");
+				assertStorable(tracker.raw, "state", "encodable");
 				batch.puts.push([stateKey(""), cborEncode(tracker.raw)]);
 				return;
 			}
@@ -66,7 +66,7 @@ export class StateWriteSource implements WriteSource {
 	#writeAll(batch: WriteBatch, shape: "object" | "value"): void {
 		const raw = this.#tracker.raw;
 		if (shape === "value") {
-			assertStorable(raw, "state");
+			assertStorable(raw, "state", "encodable");
 			batch.puts.push([stateKey(""), cborEncode(raw)]);
 		} else {
 			for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
@@ -77,11 +77,6 @@ export class StateWriteSource implements WriteSource {
 	}
 
 	#keyFor(property: string): Uint8Array {
-		if (!property.isWellFormed())
-			throw new NotStorableError(
-				property,
-				"a top-level key with a lone surrogate (it has no UTF-8 form)",
-			);
 		if (property === "" || utf8Length(property) > MAX_STATE_KEY_BYTES) {
 			throw new NotStorableError(
 				property,
@@ -92,7 +87,7 @@ export class StateWriteSource implements WriteSource {
 	}
 
 	#encode(value: unknown, property: string): Uint8Array {
-		assertStorable(value, `state.${property}`);
+		assertStorable(value, `state.${property}`, "encodable");
 		return cborEncode(value);
 	}
 

@@ -4,7 +4,8 @@
 // Proxy; any mutation under a top-level property marks that property dirty.
 
 import { NotStorableError } from "../common/storable.js";
-import { changeDate, refuseNotStorable, refuseProtoKey } from "./state-write-checks.js";
+import { callCollectionMethod } from "./state-collections.js";
+import { callDateMethod, refuseNotStorable, refuseProtoKey } from "./state-write-checks.js";
 
 const ROOT = "";
 
@@ -73,7 +74,8 @@ class RootTraps implements ProxyHandler<Record<string, unknown>> {
 		if (typeof property !== "string")
 			return Reflect.set(target, property, this.#tracker.unwrap(value));
 		const raw = this.#tracker.unwrapInto(value, property);
-		refuseNotStorable(raw, property, property);
+		// A value already in state is not walked again.
+		refuseNotStorable(raw === value ? raw : undefined, property, property);
 		if (!Object.hasOwn(target, property)) this.#tracker.markKeysChanged();
 		this.#tracker.markDirty(property);
 		return Reflect.set(target, property, raw);
@@ -409,6 +411,8 @@ export class StateTracker {
 		if (cached !== undefined && nested.proxyRootKey.get(cached) === rootKey) return cached;
 		const tracker = this;
 		const exotic = isExotic(target);
+		const wrap = (value: unknown) =>
+			typeof value === "object" && value !== null ? tracker.wrapBelow(value, rootKey) : value;
 		const proxy = new Proxy(target, {
 			get(inner, property) {
 				if (exotic) {
@@ -425,14 +429,17 @@ export class StateTracker {
 							)
 								for (const item of raw) refuseNotStorable(item, rootKey);
 							tracker.markDirty(rootKey);
-							if (inner instanceof Date) return changeDate(inner, value, raw, rootKey);
-							const result = (value as (...a: unknown[]) => unknown).apply(inner, raw);
-							// Map and Set methods give raw values (`map.get(k)`, iteration): one written
-							// under another key links them.
-							if (property === "get") tracker.handedOut(result, rootKey);
-							else if (ITERATING.has(property) && (inner instanceof Map || inner instanceof Set))
+							if (inner instanceof Date)
+								return callDateMethod(inner, property, value, raw, rootKey);
+							const method = value as (...a: unknown[]) => unknown;
+							if (!(inner instanceof Map || inner instanceof Set)) return method.apply(inner, raw);
+							// The objects a Map or Set holds, handed out (as proxies): one written under
+							// another key links them.
+							if (property === "get" && inner instanceof Map)
+								tracker.handedOut(inner.get(raw[0]), rootKey);
+							else if (ITERATING.has(property))
 								for (const item of inner.values()) tracker.handedOut(item, rootKey);
-							return result;
+							return callCollectionMethod(inner, property, method, raw, wrap, proxy);
 						};
 					}
 					return value;
@@ -444,7 +451,8 @@ export class StateTracker {
 			set(inner, property, value) {
 				refuseProtoKey(property);
 				const raw = tracker.unwrapInto(value, rootKey);
-				refuseNotStorable(raw, rootKey, property);
+				// A value already in state, moved (`shift`, `sort`), is not walked again: its key is.
+				refuseNotStorable(raw === value ? raw : undefined, rootKey, property);
 				tracker.markDirty(rootKey);
 				return Reflect.set(inner, property, raw);
 			},

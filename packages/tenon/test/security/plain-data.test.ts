@@ -75,13 +75,32 @@ describe("findNotPlain for values to store", () => {
 			[
 				{ when: new Date(-4_432_517_588_160_220) },
 				"v.when",
-				"a Date too far from 1970 to store to the millisecond",
+				"a Date that CBOR cannot store to the millisecond (some past year 141,000)",
 			],
 		];
 		for (const [value, path, what] of cases) {
 			expect(findNotPlain(value, "v")).toEqual({ path, what });
 			expect(findNotPlain(value, "v", "client")).toBeUndefined();
 		}
+	});
+
+	it("reports, never throws, for a Map key without a prototype or a Date that is not one", () => {
+		const key = Object.create(null) as object;
+		expect(findNotPlain(new Map([[key, /x/]]), "v")).toEqual({
+			path: "v.get(<object>)",
+			what: "a RegExp instance",
+		});
+		const fake = Object.create(Date.prototype) as Date;
+		expect(findNotPlain({ fake }, "v")?.path).toBe("v.fake");
+		expect(findNotPlain({ fake }, "v", "encodable")).toBeUndefined();
+	});
+
+	it("answers at once for many references to one large array", () => {
+		const big = Array.from({ length: 100_000 }, (_, i) => i);
+		const value = Array.from({ length: 20_000 }, () => big);
+		const started = performance.now();
+		expect(findNotPlain(value, "v")).toBeUndefined();
+		expect(performance.now() - started).toBeLessThan(2_000);
 	});
 
 	it("accepts well-formed text, invalid Dates and every Date CBOR holds exactly", () => {

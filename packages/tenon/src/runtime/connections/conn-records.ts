@@ -141,8 +141,8 @@ export class ConnWriteSource implements WriteSource {
 
 function encodeRecord(conn: ConnectionImpl): Uint8Array {
 	const state = conn.rawState;
-	assertStorable(state, "conn.state");
-	assertStorable(conn.params, "conn.params");
+	assertStorable(state, "conn.state", "encodable");
+	assertStorable(conn.params, "conn.params", "encodable");
 	const record: ConnRecord = {
 		v: 1,
 		kind: conn.kind,
