@@ -29,6 +29,7 @@ import type { ConnectionLinks } from "./connections/links.js";
 import { Presence, type PresenceOptions } from "./connections/presence.js";
 import { SharedStateSync } from "./connections/shared-state.js";
 import type { SocketRegistry } from "./connections/socket-registry.js";
+import { SyncFrames } from "./connections/sync-frames.js";
 import { ActorContextImpl } from "./context-impl.js";
 import type { InspectionHooks } from "./event-taps.js";
 import { KvImpl } from "./kv-impl.js";
@@ -177,6 +178,13 @@ export class AssembledActor extends ActorWiring implements ActorParts {
 	readonly writesOutsideTurn: () => void;
 	/** The connection timers fire their actions on (made on first use). */
 	#internalConn: ConnectionImpl | undefined;
+	/** Frames of the shared state and presence (made on first use). */
+	#syncFrames: SyncFrames | undefined;
+
+	get syncFrames(): SyncFrames {
+		this.#syncFrames ??= new SyncFrames(this.hub);
+		return this.#syncFrames;
+	}
 
 	constructor(host: AssemblyHost, loaded: LoadedState) {
 		const { deps } = host;
@@ -326,8 +334,8 @@ function sharedStateOf(
 		rawState: () => actor.tracker.raw,
 		changeCount: () => actor.tracker.changeCount,
 		subscribers: () => actor.hub.subscribersOf(STATE_EVENT),
-		send: (conn, message) => actor.hub.sendEvent(conn, STATE_EVENT, [message]),
-		broadcast: (message) => actor.hub.broadcast(STATE_EVENT, [message]),
+		send: (conn, message) => actor.syncFrames.send(conn, STATE_EVENT, message, true),
+		broadcast: (message) => actor.syncFrames.broadcast(STATE_EVENT, message, true),
 		log: () => actor.host.log,
 	});
 }
@@ -339,9 +347,8 @@ function presenceOf(actor: AssembledActor, options: PresenceOptions): Presence {
 		subscribers: () => actor.hub.subscribersOf(PRESENCE_EVENT),
 		connections: () => actor.hub.conns.values(),
 		slotOf: (conn) => (conn.transport instanceof ConnSocket ? conn.transport : undefined),
-		send: (conn, payload) =>
-			actor.hub.sendUngated(conn, { tag: "Event", name: PRESENCE_EVENT, args: [payload] }),
-		broadcast: (entry) => actor.hub.broadcastUngated(PRESENCE_EVENT, [entry]),
+		send: (conn, payload) => actor.syncFrames.send(conn, PRESENCE_EVENT, payload, false),
+		broadcast: (entry) => actor.syncFrames.broadcast(PRESENCE_EVENT, entry, false),
 		publicError: (error, where) => actor.core.publicError(error, where),
 	});
 }

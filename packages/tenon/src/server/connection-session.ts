@@ -17,6 +17,14 @@ import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
 const MAX_EARLY_FRAMES = 256;
 
 /**
+ * Frames refused in a row for the rate (each answered with `limit/rate_limited`)
+ * before the connection is closed with it (1013): a refused frame is still
+ * decoded for its action id, and an attacker probe's flood of refused 50 KB
+ * frames stalled the loop for 508 ms.
+ */
+const MAX_REFUSED_IN_ROW = 32;
+
+/**
  * One `/connect` WebSocket: resolves (and wakes) the actor, runs the connect
  * hooks, then turns frames into actions and subscriptions. Frames that arrive
  * while connecting are buffered and handled in order once connected.
@@ -27,6 +35,7 @@ export class ConnectionSession implements WebSocketHandler {
 	readonly #encoding: Encoding;
 	#state: "connecting" | "open" | "closed" = "connecting";
 	#early: (string | Uint8Array)[] = [];
+	#refusedInRow = 0;
 	#conn: OpenConnection | undefined;
 	/** Takes one message from the rate limits: 0, or the ms to wait before retrying. */
 	readonly #throttle: () => number;
@@ -120,9 +129,12 @@ export class ConnectionSession implements WebSocketHandler {
 		}
 		const wait = this.#throttle();
 		if (wait > 0) {
-			this.#refuse(data, errors.rateLimited("connection", wait));
+			if (++this.#refusedInRow > MAX_REFUSED_IN_ROW) {
+				if (this.#state !== "closed") this.reject(errors.rateLimited("connection", wait));
+			} else this.#refuse(data, errors.rateLimited("connection", wait));
 			return;
 		}
+		this.#refusedInRow = 0;
 		switch (this.#state) {
 			case "connecting":
 				if (this.#early.length >= MAX_EARLY_FRAMES) {

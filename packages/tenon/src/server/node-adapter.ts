@@ -186,6 +186,10 @@ class WiredSocket implements ServerWebSocket {
 }
 
 function onWsMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+	// Closing (the server closed it, e.g. for backpressure): what the client sent
+	// meanwhile is not handled. An attacker probe's sockets that never read got
+	// 1,967 replies of 1 MB built after their close, and stalled the loop 15.7 s.
+	if (this.readyState !== WebSocket.OPEN) return;
 	const wired = wiredOf(this) as WiredSocket;
 	wired.alive = true;
 	wired.handler.onMessage(

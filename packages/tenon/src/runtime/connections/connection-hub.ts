@@ -274,22 +274,6 @@ export class ConnectionHub implements ConnOwner {
 		conn.enqueue(encodeToClient(conn.transport.encoding, message), 0, this.#core.durableGeneration);
 	}
 
-	/** Sends an event that depends on no write to every connection subscribed to it. */
-	broadcastUngated(name: string, args: unknown[]): void {
-		const frames = new Map<Encoding, string | Uint8Array>();
-		const durable = this.#core.durableGeneration;
-		for (const conn of this.conns.values()) {
-			if (conn.closed || !conn.subscriptions.has(name)) continue;
-			const encoding = (conn.transport as ConnSocket).encoding;
-			let frame = frames.get(encoding);
-			if (frame === undefined) {
-				frame = this.#eventFrame(encoding, name, args);
-				frames.set(encoding, frame);
-			}
-			conn.enqueue(frame, 0, durable);
-		}
-	}
-
 	/** Sends an error for an action id (or the connection) through the gate. */
 	sendError(conn: ConnectionImpl, error: unknown, actionId: ActionId | null): void {
 		if (conn.transport === undefined) return;

@@ -1,6 +1,7 @@
 import type { CallerRequest, Conn } from "../../actor/context.js";
 import type { Encoding } from "../../protocol/encoding.js";
 import { StateTracker } from "../state-tracker.js";
+import { CLOSE } from "./close-codes.js";
 import type { StoredRequest } from "./conn-records.js";
 
 /**
@@ -15,6 +16,15 @@ export interface ConnTransport {
 	uncork?(): void;
 	close(code: number, reason: string): void;
 }
+
+/**
+ * Most a connection holds behind its first held frame, waiting for
+ * durability (string lengths and bytes): as much as a socket may have
+ * unsent before it is closed (`maxBufferedBytes`). Before 2026-11-25 it was
+ * not bounded: an attacker probe grew the heap by 922 MB with 1,000 requests
+ * for 1 MB replies while one commit was slow.
+ */
+export const MAX_HELD_SIZE = 16 * 1024 * 1024;
 
 /** What a connection needs from its actor. */
 export interface ConnOwner {
@@ -89,6 +99,8 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	#heldGeneration = 0;
 	/** Frames held behind {@link #heldFrame}, in order. */
 	#moreHeld: HeldFrame[] | undefined;
+	/** Their size (string lengths and byte lengths). */
+	#moreHeldSize = 0;
 
 	constructor(
 		owner: ConnOwner,
@@ -229,6 +241,12 @@ export class ConnectionImpl implements Conn<any, any, any> {
 		}
 		this.#moreHeld ??= [];
 		this.#moreHeld.push({ generation, frame });
+		this.#moreHeldSize += typeof frame === "string" ? frame.length : frame.byteLength;
+		if (this.#moreHeldSize <= MAX_HELD_SIZE) return;
+		// A client that keeps asking while a commit is slow: its socket is closed as one
+		// that does not read is (1013), or its replies would fill the heap.
+		this.dropHeld();
+		this.#transport.close(CLOSE.tryAgainLater, "connection.backpressure");
 	}
 
 	/** Sends held frames whose generation is now durable, in order. */
@@ -262,8 +280,16 @@ export class ConnectionImpl implements Conn<any, any, any> {
 				if (!this.closed) transport.send((more[sent] as HeldFrame).frame);
 				sent++;
 			}
-			if (sent === more.length) this.#moreHeld = undefined;
-			else more.splice(0, sent);
+			if (sent === more.length) {
+				this.#moreHeld = undefined;
+				this.#moreHeldSize = 0;
+			} else {
+				for (let i = 0; i < sent; i++) {
+					const frame = (more[i] as HeldFrame).frame;
+					this.#moreHeldSize -= typeof frame === "string" ? frame.length : frame.byteLength;
+				}
+				more.splice(0, sent);
+			}
 		} finally {
 			if (corked) transport.uncork?.();
 		}
@@ -273,5 +299,6 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	dropHeld(): void {
 		this.#heldFrame = undefined;
 		this.#moreHeld = undefined;
+		this.#moreHeldSize = 0;
 	}
 }

@@ -1,11 +1,23 @@
 import type { AccessCheck } from "../../actor/events.js";
 import { callAsync } from "../../common/timeouts.js";
-import { errors } from "../../protocol/errors.js";
+import { ActorError, errors } from "../../protocol/errors.js";
 import type { ActionId } from "../../protocol/messages.js";
 import { PRESENCE_ACTION, PRESENCE_EVENT, STATE_EVENT } from "../../protocol/sync-names.js";
 import type { ActorCore } from "../actor-core.js";
 import type { ConnectionImpl } from "./connection.js";
 import type { ConnectionHub, HubDeps } from "./connection-hub.js";
+
+/** Subscription changes one connection may have waiting behind `canSubscribe` checks. */
+export const MAX_WAITING_CHANGES = 64;
+
+function tooManyWaiting(eventName: string): ActorError {
+	return new ActorError(
+		"limit",
+		"too_many_in_flight",
+		`A connection may have at most ${MAX_WAITING_CHANGES} subscription changes waiting for checks; wait for answers first`,
+		{ limit: MAX_WAITING_CHANGES, eventName },
+	);
+}
 
 /**
  * What connections subscribe to: the actor's events (checked by their
@@ -13,6 +25,10 @@ import type { ConnectionHub, HubDeps } from "./connection-hub.js";
  * changes); and the presence a client sets for itself.
  */
 export class Subscriptions {
+	/** Subscription changes of each connection waiting behind a `canSubscribe` check. */
+	readonly #waiting = new WeakMap<ConnectionImpl, number>();
+	/** The sync events each socket was sent a snapshot of. */
+	readonly #synced = new WeakMap<object, Set<string>>();
 	readonly #hub: ConnectionHub;
 	readonly #deps: HubDeps;
 	readonly #core: ActorCore;
@@ -56,8 +72,17 @@ export class Subscriptions {
 			apply(true);
 			return;
 		}
+		// Changes waiting behind a check are bounded: an attacker probe queued 9,005 checks
+		// in 10 s on one socket, about 700 bytes each, for as long as it stayed open.
+		const waiting = this.#waiting.get(conn) ?? 0;
+		if (waiting >= MAX_WAITING_CHANGES) {
+			this.#hub.sendError(conn, tooManyWaiting(eventName), null);
+			return;
+		}
+		this.#waiting.set(conn, waiting + 1);
 		const previous = conn.subscriptionsPending ?? Promise.resolve();
 		const next = previous.then(async () => {
+			this.#waiting.set(conn, (this.#waiting.get(conn) ?? 1) - 1);
 			if (conn.closed) return;
 			let allowed = true;
 			if (check !== undefined) {
@@ -97,7 +122,18 @@ export class Subscriptions {
 			this.#hub.sendError(conn, errors.forbidden(`this actor ${what}`, { eventName }), null);
 			return;
 		}
-		if (conn.subscribe(eventName)) conn.changed();
+		const fresh = conn.subscribe(eventName);
+		if (fresh) conn.changed();
+		// One snapshot per subscription and socket: an attacker probe's repeated subscribes
+		// each made a whole snapshot (1,000 against a 200 KB state blocked the loop for 1 s).
+		// A socket that replaced a dropped one is another object: it gets its snapshot.
+		const socket = conn.transport as object | undefined;
+		if (socket === undefined) return;
+		let synced = this.#synced.get(socket);
+		if (!fresh && synced?.has(eventName)) return;
+		synced ??= new Set();
+		synced.add(eventName);
+		this.#synced.set(socket, synced);
 		feature.subscribed(conn);
 	}
 

@@ -1,0 +1,208 @@
+// What an attacker probe of the WebSocket surface found (2026-11-25), each
+// kept as a regression test: one frame that ended the process, replies held
+// without bound, snapshots made again for every repeated subscribe, refused
+// frames still decoded, and subscription checks queued without bound.
+import { Encoder } from "cbor-x";
+import { afterEach, describe, expect, it } from "vitest";
+import { actor, event, setup } from "../../src/index.js";
+import { memoryDriver } from "../../src/storage/drivers/memory/index.js";
+import { setupTest } from "../../src/test/index.js";
+import { controllableStorage } from "../helpers/controllable-storage.js";
+import { worstStallDuring } from "../helpers/loop-stalls.js";
+import { type RawSocket, rawSocket } from "../helpers/raw.js";
+
+const board = actor({
+	state: { notes: [] as string[] },
+	shareState: true,
+	presence: true,
+	actions: {
+		add: (c, text: string) => c.state.notes.push(text),
+		replace: (c, bytes: number) => {
+			c.state.notes = ["d".repeat(bytes)];
+		},
+		big: (_c, bytes: number) => "y".repeat(bytes),
+		ping: () => "pong",
+	},
+});
+
+const audited = actor({
+	state: {},
+	events: {
+		audit: event<string>({
+			// A slow permission lookup.
+			canSubscribe: async () => {
+				await new Promise((resolve) => setTimeout(resolve, 20));
+				return false;
+			},
+		}),
+	},
+	actions: {},
+});
+
+const registry = setup({ use: { board, audited }, logLevel: "silent" });
+
+const connectUrl = (base: string, name: string, key: string) =>
+	`${base.replace("http", "ws")}/gateway/${name}/connect?rvt-method=getOrCreate&rvt-key=${key}`;
+const subscribe = (eventName: string, on = true) =>
+	JSON.stringify({ body: { tag: "SubscriptionRequest", val: { eventName, subscribe: on } } });
+const call = (id: number, name: string, args: unknown[]) =>
+	JSON.stringify({ body: { tag: "ActionRequest", val: { id, name, args } } });
+
+/** The frames a raw JSON socket received after its Init, as `tag` or `group/code`. */
+function answers(socket: RawSocket): string[] {
+	return socket
+		.decoded()
+		.slice(1)
+		.map((m) =>
+			m.body.tag === "Error"
+				? `${m.body.val.group}/${m.body.val.code}`
+				: m.body.tag === "Event"
+					? `Event ${m.body.val.name}`
+					: m.body.tag,
+		);
+}
+
+async function open(url: string, encoding = "json"): Promise<RawSocket> {
+	const socket = await rawSocket(url, ["rivet", `rivet_encoding.${encoding}`]);
+	await expect.poll(() => socket.messages.length).toBe(1); // Init
+	return socket;
+}
+
+const uncaught: unknown[] = [];
+const note = (error: unknown) => uncaught.push(error);
+process.on("uncaughtException", note);
+process.on("unhandledRejection", note);
+afterEach(() => {
+	expect(uncaught).toEqual([]);
+});
+
+describe("the shared state past the outgoing limit", () => {
+	it("is refused to its subscriber, which is unsubscribed, instead of ending the process", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.board.getOrCreate("big");
+		// Grown by ordinary actions past 1 MiB; then one subscribe used to throw where nothing caught it.
+		for (let i = 0; i < 110; i++) await handle.add("n".repeat(10_000));
+		const late = await open(connectUrl(t.url, "board", "big"));
+		late.ws.send(subscribe("tenon.state"));
+		await expect.poll(() => answers(late)).toEqual(["message/outgoing_too_long"]);
+		const error = late.decoded()[1].body.val;
+		expect(error.metadata).toMatchObject({ eventName: "tenon.state", limit: 1024 * 1024 });
+		expect(await handle.add("still served")).toBe(111);
+		late.ws.terminate();
+	});
+
+	it("in one change: each subscriber gets the error, others and later changes go on", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.board.getOrCreate("grows");
+		const watcher = await open(connectUrl(t.url, "board", "grows"));
+		watcher.ws.send(subscribe("tenon.state"));
+		await expect.poll(() => answers(watcher)).toEqual(["Event tenon.state"]);
+		await handle.replace(1_100_000);
+		await expect
+			.poll(() => answers(watcher))
+			.toEqual(["Event tenon.state", "message/outgoing_too_long"]);
+		// Unsubscribed: no patch it could not apply. Subscribing again gets a snapshot once it fits.
+		await handle.replace(10);
+		watcher.ws.send(subscribe("tenon.state"));
+		await expect.poll(() => answers(watcher).length).toBe(3);
+		expect(watcher.decoded()[3].body.val.args[0]).toMatchObject({
+			snapshot: { notes: ["dddddddddd"] },
+		});
+		watcher.ws.terminate();
+	});
+});
+
+describe("a client that keeps asking while a commit is slow", () => {
+	it("is closed once its held replies pass 16 MiB, and the heap stays bounded", async () => {
+		const storage = controllableStorage(memoryDriver());
+		await using t = await setupTest(registry, { storage: storage.driver });
+		const socket = await open(connectUrl(t.url, "board", "slow"));
+		socket.ws.send(call(0, "add", ["x"]));
+		await expect.poll(() => answers(socket)).toEqual(["ActionResponse"]);
+		storage.hold();
+		socket.ws.send(call(1, "add", ["y"]));
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		const before = process.memoryUsage().heapUsed;
+		// 100 at a time, within the in-flight limit: 1 MB replies held behind the slow commit.
+		for (let round = 0; round < 5; round++) {
+			for (let i = 0; i < 100; i++) socket.ws.send(call(100 + round * 100 + i, "big", [1_000_000]));
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+		expect(await socket.closed).toEqual({ code: 1013, reason: "connection.backpressure" });
+		// Before: 500 replies of 1 MB stayed on the heap (922 MB for 1,000).
+		expect(process.memoryUsage().heapUsed - before).toBeLessThan(200 * 1024 * 1024);
+		storage.release();
+		expect(await t.client.board.getOrCreate("slow").add("after")).toBe(3);
+	}, 30_000);
+});
+
+describe("repeated subscribes", () => {
+	it("make one snapshot per socket, not one each", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.board.getOrCreate("repeat");
+		for (let i = 0; i < 20; i++) await handle.add("n".repeat(10_000));
+		const socket = await open(connectUrl(t.url, "board", "repeat"));
+		const worst = await worstStallDuring(async () => {
+			for (let i = 0; i < 500; i++) {
+				socket.ws.send(subscribe("tenon.state"));
+				socket.ws.send(subscribe("tenon.presence"));
+			}
+			await handle.ping();
+		});
+		await expect.poll(() => answers(socket).length).toBe(2);
+		expect(answers(socket).sort()).toEqual(["Event tenon.presence", "Event tenon.state"]);
+		// Before: 1,000 snapshots of a 200 KB state blocked the loop for 1 s.
+		expect(worst).toBeLessThan(200);
+		// Another socket of the same client gets its own snapshot.
+		const again = await open(connectUrl(t.url, "board", "repeat"));
+		again.ws.send(subscribe("tenon.state"));
+		await expect.poll(() => answers(again)).toEqual(["Event tenon.state"]);
+		socket.ws.terminate();
+		again.ws.terminate();
+	});
+});
+
+describe("a client past its message rate", () => {
+	it("is closed after 32 refusals in a row instead of having each frame decoded", async () => {
+		const limited = setup({
+			use: { board },
+			logLevel: "silent",
+			rateLimits: { perConnection: { perSecond: 1, burst: 1 } },
+		});
+		await using t = await setupTest(limited);
+		const socket = await open(connectUrl(t.url, "board", "flood"), "cbor");
+		const cbor = new Encoder({ useRecords: false, mapsAsObjects: true });
+		const nested = () => {
+			let value: unknown = 0;
+			for (let i = 0; i < 500; i++) value = [value];
+			return value;
+		};
+		// 50 KB frames of 50,000 containers: about 12 ms each to decode.
+		const frame = cbor.encode({
+			body: {
+				tag: "ActionRequest",
+				val: { id: 1, name: "ping", args: Array.from({ length: 100 }, nested) },
+			},
+		});
+		const worst = await worstStallDuring(async () => {
+			for (let i = 0; i < 200; i++) socket.ws.send(frame);
+			expect(await socket.closed).toMatchObject({ code: 1013, reason: "limit.rate_limited" });
+		});
+		// Before: 200 frames decoded and answered, the loop blocked for 508 ms.
+		expect(socket.messages.length).toBeLessThan(40);
+		expect(worst).toBeLessThan(300);
+	});
+});
+
+describe("subscriptions waiting for a slow canSubscribe", () => {
+	it("are bounded per connection: the rest are refused at once", async () => {
+		await using t = await setupTest(registry);
+		const socket = await open(connectUrl(t.url, "audited", "a"));
+		for (let i = 0; i < 200; i++) socket.ws.send(subscribe("audit"));
+		// 64 wait for their check; the other 136 are refused now (before, every one waited).
+		await expect
+			.poll(() => answers(socket).filter((a) => a === "limit/too_many_in_flight").length)
+			.toBeGreaterThanOrEqual(130);
+		socket.ws.terminate();
+	});
+});
