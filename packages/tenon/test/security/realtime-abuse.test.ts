@@ -15,7 +15,12 @@ const board = actor({
 	state: { notes: [] as string[] },
 	shareState: true,
 	presence: true,
+	events: { news: event<string>() },
 	actions: {
+		/** Broadcasts `bytes` of news from a timer of the app's own, outside any action. */
+		newsLater: (c, bytes: number) => {
+			setTimeout(() => c.broadcast("news", "n".repeat(bytes)), 0);
+		},
 		add: (c, text: string) => c.state.notes.push(text),
 		replace: (c, bytes: number) => {
 			c.state.notes = ["d".repeat(bytes)];
@@ -109,6 +114,22 @@ describe("the shared state past the outgoing limit", () => {
 			snapshot: { notes: ["dddddddddd"] },
 		});
 		watcher.ws.terminate();
+	});
+});
+
+describe("an event over the outgoing limit", () => {
+	it("sent from an app's own timer is logged and dropped, not thrown out of the timer", async () => {
+		await using t = await setupTest(registry);
+		const socket = await open(connectUrl(t.url, "board", "news"));
+		socket.ws.send(subscribe("news"));
+		const handle = t.client.board.getOrCreate("news");
+		await handle.ping();
+		await handle.newsLater(1_100_000);
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		await handle.newsLater(10);
+		await expect.poll(() => answers(socket)).toEqual(["Event news"]);
+		expect(socket.decoded()[1].body.val.args).toEqual(["n".repeat(10)]);
+		socket.ws.terminate();
 	});
 });
 

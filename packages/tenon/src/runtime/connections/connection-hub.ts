@@ -1,7 +1,7 @@
 import type { Conn } from "../../actor/context.js";
 import type { AccessCheck, EventDecls } from "../../actor/events.js";
 import { newRequestId } from "../../common/request-id.js";
-import { callAsync } from "../../common/timeouts.js";
+import { callAsync, isCallingUserCode } from "../../common/timeouts.js";
 import { traceWsAction, tracingOn } from "../../observability/tracing.js";
 import { type Encoding, encodedLength } from "../../protocol/encoding.js";
 import { errors, toErrorPayload } from "../../protocol/errors.js";
@@ -356,11 +356,20 @@ export class ConnectionHub implements ConnOwner {
 		}
 	}
 
-	#eventFrame(encoding: Encoding, name: string, args: unknown[]): string | Uint8Array {
+	/**
+	 * An event's frame, or undefined when it is over the outgoing limit: then
+	 * thrown to the code that sent it while Tenon calls it (an action or hook
+	 * up to its first `await`), logged otherwise (from a timer the app set, a
+	 * throw would end the process).
+	 */
+	#eventFrame(encoding: Encoding, name: string, args: unknown[]): string | Uint8Array | undefined {
 		const frame = encodeToClient(encoding, { tag: "Event", name, args: this.#core.toRaw(args) });
 		const limit = this.#core.limits.maxOutgoingMessageBytes;
-		if (encodedLength(frame) > limit) throw errors.outgoingTooLong(`Event '${name}'`, limit);
-		return frame;
+		if (encodedLength(frame) <= limit) return frame;
+		const error = errors.outgoingTooLong(`Event '${name}'`, limit);
+		if (isCallingUserCode()) throw error;
+		this.#core.log.error("an event over the outgoing limit was not sent", { event: name, limit });
+		return undefined;
 	}
 
 	/** Sends an event to every subscribed connection (each frame encoded once per encoding). */
@@ -369,7 +378,7 @@ export class ConnectionHub implements ConnOwner {
 		for (const conn of this.conns.values())
 			if (!conn.closed && conn.subscriptions.has(name)) targets.push(conn);
 		if (targets.length === 0) return;
-		const frames = new Map<Encoding, string | Uint8Array>();
+		const frames = new Map<Encoding, string | Uint8Array | undefined>();
 		for (const conn of targets) {
 			const encoding = (conn.transport as ConnSocket).encoding;
 			if (!frames.has(encoding)) frames.set(encoding, this.#eventFrame(encoding, name, args));
@@ -377,17 +386,15 @@ export class ConnectionHub implements ConnOwner {
 		const generation = this.#core.outputGeneration();
 		const durable = this.#core.durableGeneration;
 		for (const conn of targets) {
-			conn.enqueue(
-				frames.get((conn.transport as ConnSocket).encoding) as string | Uint8Array,
-				generation,
-				durable,
-			);
+			const frame = frames.get((conn.transport as ConnSocket).encoding);
+			if (frame !== undefined) conn.enqueue(frame, generation, durable);
 		}
 	}
 
 	sendEvent(conn: ConnectionImpl, name: string, args: unknown[]): void {
 		if (conn.closed || conn.transport === undefined || !conn.subscriptions.has(name)) return;
-		this.enqueue(conn, this.#eventFrame(conn.transport.encoding, name, args));
+		const frame = this.#eventFrame(conn.transport.encoding, name, args);
+		if (frame !== undefined) this.enqueue(conn, frame);
 	}
 
 	disconnect(conn: ConnectionImpl, reason: string | undefined, code: number = CLOSE.normal): void {
