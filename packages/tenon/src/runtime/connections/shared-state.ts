@@ -31,6 +31,13 @@ export interface SharedStateDeps {
 interface Sent {
 	version: number;
 	value: unknown;
+	/** Its snapshot message, made once: sent again, its frame is encoded once (sync-frames.ts). */
+	snapshot?: StateMessage;
+}
+
+function snapshotOf(sent: Sent): StateMessage {
+	sent.snapshot ??= { v: sent.version, snapshot: sent.value };
+	return sent.snapshot;
 }
 
 /**
@@ -60,17 +67,23 @@ export class SharedStateSync {
 
 	/** A connection subscribed (or subscribed again after a reconnect): it gets a snapshot. */
 	subscribed(conn: ConnectionImpl): void {
-		const value = this.#project(conn);
-		if (value === NOT_SHAREABLE) return;
 		if (this.#perConnection) {
+			const value = this.#project(conn);
+			if (value === NOT_SHAREABLE) return;
 			const version = (this.#sent.get(conn)?.version ?? 0) + 1;
 			this.#sent.set(conn, { version, value });
 			this.#deps.send(conn, { v: version, snapshot: value });
 			return;
 		}
-		this.#shared ??= { version: 1, value };
-		this.#sent.set(conn, this.#shared);
-		this.#deps.send(conn, { v: this.#shared.version, snapshot: this.#shared.value });
+		// The last value shared, when there is one (the turn's patch brings it up to date):
+		// neither projected nor encoded again for each subscriber (an attacker probe made
+		// the server do both a thousand times a second by subscribing over and over).
+		if (this.#shared === undefined) {
+			const value = this.#project(conn);
+			if (value === NOT_SHAREABLE) return;
+			this.#shared = { version: 1, value };
+		}
+		this.#snapshot(conn, this.#shared);
 	}
 
 	/** A connection's own state changed: its projection is computed again after this turn. */
@@ -128,7 +141,7 @@ export class SharedStateSync {
 
 	#snapshot(conn: ConnectionImpl, sent: Sent): void {
 		this.#sent.set(conn, sent);
-		this.#deps.send(conn, { v: sent.version, snapshot: sent.value });
+		this.#deps.send(conn, snapshotOf(sent));
 	}
 
 	#syncOne(conn: ConnectionImpl): void {

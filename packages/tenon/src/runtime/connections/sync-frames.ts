@@ -19,6 +19,11 @@ import type { ConnectionHub } from "./connection-hub.js";
  */
 export class SyncFrames {
 	readonly #hub: ConnectionHub;
+	/**
+	 * Frames of messages sent, per encoding, while the message lives: a snapshot
+	 * of the shared state is one object per version, sent again without encoding.
+	 */
+	readonly #frames = new WeakMap<object, Map<Encoding, string | Uint8Array | undefined>>();
 
 	constructor(hub: ConnectionHub) {
 		this.#hub = hub;
@@ -52,9 +57,24 @@ export class SyncFrames {
 	}
 
 	#frame(encoding: Encoding, name: string, payload: unknown): string | Uint8Array | undefined {
-		const frame = encodeToClient(encoding, { tag: "Event", name, args: [payload] });
+		let frames: Map<Encoding, string | Uint8Array | undefined> | undefined;
+		if (typeof payload === "object" && payload !== null) {
+			frames = this.#frames.get(payload);
+			if (frames?.has(encoding)) return frames.get(encoding);
+			if (frames === undefined) {
+				frames = new Map();
+				this.#frames.set(payload, frames);
+			}
+		}
+		let frame: string | Uint8Array | undefined = encodeToClient(encoding, {
+			tag: "Event",
+			name,
+			args: [payload],
+		});
 		const limit = this.#hub.deps.core.limits.maxOutgoingMessageBytes;
-		return encodedLength(frame) > limit ? undefined : frame;
+		if (encodedLength(frame) > limit) frame = undefined;
+		frames?.set(encoding, frame);
+		return frame;
 	}
 
 	#tooLarge(conn: ConnectionImpl, name: string): void {
