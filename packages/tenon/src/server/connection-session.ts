@@ -22,7 +22,7 @@ const MAX_EARLY_FRAMES = 256;
  * decoded for its action id, and an attacker probe's flood of refused 50 KB
  * frames stalled the loop for 508 ms.
  */
-const MAX_REFUSED_IN_ROW = 32;
+const MAX_REFUSED_IN_ROW = 8;
 
 /**
  * One `/connect` WebSocket: resolves (and wakes) the actor, runs the connect

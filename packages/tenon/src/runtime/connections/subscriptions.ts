@@ -1,11 +1,35 @@
 import type { AccessCheck } from "../../actor/events.js";
 import { callAsync } from "../../common/timeouts.js";
+import { utf8Length } from "../../protocol/bytes.js";
 import { ActorError, errors } from "../../protocol/errors.js";
 import type { ActionId } from "../../protocol/messages.js";
 import { PRESENCE_ACTION, PRESENCE_EVENT, STATE_EVENT } from "../../protocol/sync-names.js";
 import type { ActorCore } from "../actor-core.js";
 import type { ConnectionImpl } from "./connection.js";
 import type { ConnectionHub, HubDeps } from "./connection-hub.js";
+
+/**
+ * Most bytes of event names one connection may be subscribed to. Its
+ * subscriptions are stored with it and written again whole at each change:
+ * an attacker probe's 1,000 names of 256 bytes made each 90-byte toggle
+ * commit 259 KB, and waking an actor of 100 such connections took 210 ms.
+ */
+export const MAX_SUBSCRIBED_NAME_BYTES = 16 * 1024;
+
+function overNameBytes(conn: ConnectionImpl, eventName: string): boolean {
+	let bytes = utf8Length(eventName);
+	for (const name of conn.subscriptions) bytes += utf8Length(name);
+	return bytes > MAX_SUBSCRIBED_NAME_BYTES;
+}
+
+function tooManyNameBytes(): ActorError {
+	return new ActorError(
+		"limit",
+		"too_many_subscriptions",
+		`A connection may subscribe to events of at most ${MAX_SUBSCRIBED_NAME_BYTES} bytes of names in all`,
+		{ limit: MAX_SUBSCRIBED_NAME_BYTES },
+	);
+}
 
 /** Subscription changes one connection may have waiting behind `canSubscribe` checks. */
 export const MAX_WAITING_CHANGES = 64;
@@ -59,6 +83,8 @@ export class Subscriptions {
 				if (conn.unsubscribe(eventName)) conn.changed();
 			} else if (allowed && !conn.subscriptions.has(eventName) && conn.subscriptions.size >= max)
 				this.#hub.sendError(conn, errors.tooManySubscriptions(max), null);
+			else if (allowed && !conn.subscriptions.has(eventName) && overNameBytes(conn, eventName))
+				this.#hub.sendError(conn, tooManyNameBytes(), null);
 			else if (allowed) {
 				if (conn.subscribe(eventName)) conn.changed();
 			} else
