@@ -261,7 +261,18 @@ export class ActorConnImpl {
 		if (socket !== this.#socket) return;
 		this.#socket = undefined;
 		const wasConnected = this.#status === "connected";
-		const closeError = this.#serverError ?? parseCloseReason(reason);
+		// The server's last error frame without an action id is the close's cause only when
+		// the close names it: other such frames (an update too large to send, a subscription
+		// refused) leave the connection open, and must not be blamed for a later close.
+		const fromReason = parseCloseReason(reason);
+		const server = this.#serverError;
+		const closeError =
+			server !== undefined &&
+			fromReason !== undefined &&
+			server.group === fromReason.group &&
+			server.code === fromReason.code
+				? server
+				: fromReason;
 		const lost =
 			closeError ??
 			new ActorError(

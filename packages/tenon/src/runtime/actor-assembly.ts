@@ -182,7 +182,7 @@ export class AssembledActor extends ActorWiring implements ActorParts {
 	#syncFrames: SyncFrames | undefined;
 
 	get syncFrames(): SyncFrames {
-		this.#syncFrames ??= new SyncFrames(this.hub);
+		this.#syncFrames ??= new SyncFrames(this.hub, (conn) => this.sync?.forget(conn));
 		return this.#syncFrames;
 	}
 
@@ -334,8 +334,8 @@ function sharedStateOf(
 		rawState: () => actor.tracker.raw,
 		changeCount: () => actor.tracker.changeCount,
 		subscribers: () => actor.hub.subscribersOf(STATE_EVENT),
-		send: (conn, message) => actor.syncFrames.send(conn, STATE_EVENT, message, true),
-		broadcast: (message) => actor.syncFrames.broadcast(STATE_EVENT, message, true),
+		send: (conn, message) => actor.syncFrames.send(conn, STATE_EVENT, message, "state"),
+		broadcast: (message, skip) => actor.syncFrames.broadcast(STATE_EVENT, message, "state", skip),
 		log: () => actor.host.log,
 	});
 }
@@ -347,8 +347,8 @@ function presenceOf(actor: AssembledActor, options: PresenceOptions): Presence {
 		subscribers: () => actor.hub.subscribersOf(PRESENCE_EVENT),
 		connections: () => actor.hub.conns.values(),
 		slotOf: (conn) => (conn.transport instanceof ConnSocket ? conn.transport : undefined),
-		send: (conn, payload) => actor.syncFrames.send(conn, PRESENCE_EVENT, payload, false),
-		broadcast: (entry) => actor.syncFrames.broadcast(PRESENCE_EVENT, entry, false),
+		send: (conn, payload) => actor.syncFrames.send(conn, PRESENCE_EVENT, payload, "presence"),
+		broadcast: (entry) => actor.syncFrames.broadcast(PRESENCE_EVENT, entry, "presence"),
 		publicError: (error, where) => actor.core.publicError(error, where),
 	});
 }

@@ -18,9 +18,11 @@ const MAX_EARLY_FRAMES = 256;
 
 /**
  * Frames refused in a row for the rate (each answered with `limit/rate_limited`)
- * before the connection is closed with it (1013): a refused frame is still
- * decoded for its action id, and an attacker probe's flood of refused 50 KB
- * frames stalled the loop for 508 ms.
+ * before the server stops reading the socket until the rate allows a frame
+ * again: a refused frame is still decoded for its action id (so its call
+ * fails instead of hanging), and an attacker probe's flood of refused 50 KB
+ * frames stalled the loop for 508 ms. Not closed: replies to calls already
+ * accepted still go out.
  */
 const MAX_REFUSED_IN_ROW = 8;
 
@@ -129,9 +131,8 @@ export class ConnectionSession implements WebSocketHandler {
 		}
 		const wait = this.#throttle();
 		if (wait > 0) {
-			if (++this.#refusedInRow > MAX_REFUSED_IN_ROW) {
-				if (this.#state !== "closed") this.reject(errors.rateLimited("connection", wait));
-			} else this.#refuse(data, errors.rateLimited("connection", wait));
+			if (++this.#refusedInRow >= MAX_REFUSED_IN_ROW) this.#socket.pause?.(wait);
+			this.#refuse(data, errors.rateLimited("connection", wait));
 			return;
 		}
 		this.#refusedInRow = 0;

@@ -178,6 +178,14 @@ class WiredSocket implements ServerWebSocket {
 		return true;
 	}
 
+	pause(ms: number): void {
+		const ws = this.#ws;
+		if (ws.isPaused) return;
+		ws.pause();
+		const timer = setTimeout(() => ws.resume(), ms);
+		timer.unref?.();
+	}
+
 	close(code: number, reason: string): void {
 		const ws = this.#ws;
 		if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING)

@@ -18,6 +18,8 @@ export interface ServerWebSocket {
 	cork?(): void;
 	uncork?(): void;
 	close(code: number, reason: string): void;
+	/** Optional: reads nothing more from the client for `ms` (frames already read still arrive). */
+	pause?(ms: number): void;
 }
 
 /** Callbacks an adapter drives for an accepted WebSocket. */

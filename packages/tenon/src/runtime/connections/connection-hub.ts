@@ -16,7 +16,7 @@ import type { ActorCore } from "../actor-core.js";
 import { CLOSE, type CloseKind, closeReason } from "./close-codes.js";
 import type { ConnWriteSource } from "./conn-records.js";
 import type { ConnSocket, ConnTarget } from "./conn-socket.js";
-import type { ConnectionImpl, ConnOwner } from "./connection.js";
+import { type ConnectionImpl, type ConnOwner, MAX_HELD_SIZE } from "./connection.js";
 import { HeldReplyTimes } from "./held-reply-times.js";
 import { HubTarget } from "./hub-target.js";
 import { type ConnectionLinks, LINK_HIBERNATE } from "./links.js";
@@ -389,6 +389,11 @@ export class ConnectionHub implements ConnOwner {
 			const frame = frames.get((conn.transport as ConnSocket).encoding);
 			if (frame !== undefined) conn.enqueue(frame, generation, durable);
 		}
+	}
+
+	/** What a connection may hold for durability: 16 MiB, or two of the largest messages. */
+	get maxHeldSize(): number {
+		return Math.max(MAX_HELD_SIZE, 2 * this.#core.limits.maxOutgoingMessageBytes);
 	}
 
 	sendEvent(conn: ConnectionImpl, name: string, args: unknown[]): void {

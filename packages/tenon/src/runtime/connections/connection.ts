@@ -19,8 +19,9 @@ export interface ConnTransport {
 
 /**
  * Most a connection holds behind its first held frame, waiting for
- * durability (string lengths and bytes): as much as a socket may have
- * unsent before it is closed (`maxBufferedBytes`). Before 2026-11-25 it was
+ * durability (string lengths and bytes), by default: as much as a socket may
+ * have unsent before it is closed. An actor's hub raises it to two of its
+ * largest messages (`maxOutgoingMessageBytes`). Before 2026-11-25 it was
  * not bounded: an attacker probe grew the heap by 922 MB with 1,000 requests
  * for 1 MB replies while one commit was slow.
  */
@@ -28,6 +29,8 @@ export const MAX_HELD_SIZE = 16 * 1024 * 1024;
 
 /** What a connection needs from its actor. */
 export interface ConnOwner {
+	/** Most a connection may hold behind its first held frame ({@link MAX_HELD_SIZE} when absent). */
+	readonly maxHeldSize?: number;
 	/** Sends an event to one connection, through the output gate. */
 	sendEvent(conn: ConnectionImpl, name: string, args: unknown[]): void;
 	/** Closes a connection from the actor side. */
@@ -242,7 +245,7 @@ export class ConnectionImpl implements Conn<any, any, any> {
 		this.#moreHeld ??= [];
 		this.#moreHeld.push({ generation, frame });
 		this.#moreHeldSize += typeof frame === "string" ? frame.length : frame.byteLength;
-		if (this.#moreHeldSize <= MAX_HELD_SIZE) return;
+		if (this.#moreHeldSize <= (this.#owner.maxHeldSize ?? MAX_HELD_SIZE)) return;
 		// A client that keeps asking while a commit is slow: its socket is closed as one
 		// that does not read is (1013), or its replies would fill the heap.
 		this.dropHeld();

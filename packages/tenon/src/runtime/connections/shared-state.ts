@@ -22,8 +22,11 @@ export interface SharedStateDeps {
 	subscribers(): Iterable<ConnectionImpl>;
 	/** Sends one message to one connection, through the output gate. */
 	send(conn: ConnectionImpl, message: StateMessage): void;
-	/** Sends one message to every subscriber (encoded once per encoding), through the output gate. */
-	broadcast(message: StateMessage): void;
+	/**
+	 * Sends one message to every subscriber but `skip` (encoded once per
+	 * encoding), through the output gate.
+	 */
+	broadcast(message: StateMessage, skip: ReadonlySet<ConnectionImpl>): void;
 	log(): Logger;
 }
 
@@ -86,6 +89,11 @@ export class SharedStateSync {
 		this.#snapshot(conn, this.#shared);
 	}
 
+	/** `conn` did not get what it was last sent (too large): it gets a snapshot at the next change. */
+	forget(conn: ConnectionImpl): void {
+		this.#sent.delete(conn);
+	}
+
 	/** A connection's own state changed: its projection is computed again after this turn. */
 	connChanged(conn: ConnectionImpl): void {
 		if (this.#perConnection) this.#connsChanged.add(conn);
@@ -129,13 +137,15 @@ export class SharedStateSync {
 		if (ops.length === 0) return;
 		const next = { version: previous.version + 1, value };
 		this.#shared = next;
-		// Subscribers that are a version behind (restored after a wake) get a snapshot instead.
-		const behind: ConnectionImpl[] = [];
+		// Subscribers that are a version behind (restored after a wake, or not sent the last
+		// one: too large) get a snapshot instead: a patch they cannot apply would make the
+		// client subscribe again.
+		const behind = new Set<ConnectionImpl>();
 		for (const conn of this.#deps.subscribers()) {
-			if (this.#sent.get(conn) !== previous) behind.push(conn);
+			if (this.#sent.get(conn) !== previous) behind.add(conn);
 			this.#sent.set(conn, next);
 		}
-		this.#deps.broadcast({ from: previous.version, v: next.version, ops });
+		this.#deps.broadcast({ from: previous.version, v: next.version, ops }, behind);
 		for (const conn of behind) this.#snapshot(conn, next);
 	}
 

@@ -31,15 +31,22 @@ function tooManyNameBytes(): ActorError {
 	);
 }
 
-/** Subscription changes one connection may have waiting behind `canSubscribe` checks. */
-export const MAX_WAITING_CHANGES = 64;
+/**
+ * Subscription changes one connection may have waiting behind `canSubscribe`
+ * checks: twice what it may subscribe to, so a client's burst of all its
+ * subscriptions after a connect always fits, while an endless stream of
+ * them (an attacker probe queued 9,005 in 10 s) does not.
+ */
+export function maxWaitingChanges(maxSubscriptions: number): number {
+	return 2 * maxSubscriptions;
+}
 
-function tooManyWaiting(eventName: string): ActorError {
+function tooManyWaiting(limit: number, eventName: string): ActorError {
 	return new ActorError(
 		"limit",
 		"too_many_in_flight",
-		`A connection may have at most ${MAX_WAITING_CHANGES} subscription changes waiting for checks; wait for answers first`,
-		{ limit: MAX_WAITING_CHANGES, eventName },
+		`A connection may have at most ${limit} subscription changes waiting for checks; wait for answers first`,
+		{ limit, eventName },
 	);
 }
 
@@ -101,8 +108,9 @@ export class Subscriptions {
 		// Changes waiting behind a check are bounded: an attacker probe queued 9,005 checks
 		// in 10 s on one socket, about 700 bytes each, for as long as it stayed open.
 		const waiting = this.#waiting.get(conn) ?? 0;
-		if (waiting >= MAX_WAITING_CHANGES) {
-			this.#hub.sendError(conn, tooManyWaiting(eventName), null);
+		const limit = maxWaitingChanges(this.#core.limits.maxSubscriptionsPerConnection);
+		if (waiting >= limit) {
+			this.#hub.sendError(conn, tooManyWaiting(limit, eventName), null);
 			return;
 		}
 		this.#waiting.set(conn, waiting + 1);

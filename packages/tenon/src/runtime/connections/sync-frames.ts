@@ -6,57 +6,78 @@ import type { ConnectionImpl } from "./connection.js";
 import type { ConnectionHub } from "./connection-hub.js";
 
 /**
+ * What a sync message is: the shared state's (through the output gate, and
+ * within the outgoing limit) or presence's (at once, behind frames already
+ * held; not bounded by the limit: its size is bounded by the connections'
+ * presence, and refusing it would deny presence to every newcomer).
+ */
+export type SyncKind = "state" | "presence";
+
+/**
  * Sends the shared state's and presence's frames, which Tenon sends on its
  * own (after a turn, when a client subscribes), where a thrown error reaches
  * nothing that catches it: before 2026-11-25, one subscribe to a shared
  * state over the outgoing limit (1 MiB) ended the process (an attacker
- * probe). A frame over the limit is not sent: its subscriber gets
- * `message/outgoing_too_long` (metadata `eventName`) and is unsubscribed, so
- * it gets no patch it could not apply; subscribing again retries.
- *
- * `gated`: the frame waits for the turn's writes to be durable (the state);
- * otherwise it leaves at once, behind frames already held (presence).
+ * probe). A state message over the limit is not sent: its connection gets
+ * `message/outgoing_too_long` (metadata `eventName`, once until a message
+ * reaches it again) and stays subscribed; `tooLarge` makes the sync send it
+ * a snapshot at the next change, which reaches it once the state fits.
  */
 export class SyncFrames {
 	readonly #hub: ConnectionHub;
+	readonly #tooLarge: (conn: ConnectionImpl) => void;
 	/**
 	 * Frames of messages sent, per encoding, while the message lives: a snapshot
 	 * of the shared state is one object per version, sent again without encoding.
 	 */
 	readonly #frames = new WeakMap<object, Map<Encoding, string | Uint8Array | undefined>>();
+	/** Connections told their update was too large, and not sent one since. */
+	readonly #told = new WeakSet<ConnectionImpl>();
+	#toldCount = 0;
 
-	constructor(hub: ConnectionHub) {
+	constructor(hub: ConnectionHub, tooLarge: (conn: ConnectionImpl) => void) {
 		this.#hub = hub;
+		this.#tooLarge = tooLarge;
 	}
 
 	/** Sends `payload` as event `name` to `conn`, if it is subscribed. */
-	send(conn: ConnectionImpl, name: string, payload: unknown, gated: boolean): void {
+	send(conn: ConnectionImpl, name: string, payload: unknown, kind: SyncKind): void {
 		if (conn.closed || conn.transport === undefined || !conn.subscriptions.has(name)) return;
-		const frame = this.#frame(conn.transport.encoding, name, payload);
-		if (frame === undefined) this.#tooLarge(conn, name);
-		else if (gated) this.#hub.enqueue(conn, frame);
-		else conn.enqueue(frame, 0, this.#hub.deps.core.durableGeneration);
+		const frame = this.#frame(conn.transport.encoding, name, payload, kind);
+		if (frame === undefined) this.#refuse(conn, name);
+		else if (kind === "state") {
+			this.#sent(conn);
+			this.#hub.enqueue(conn, frame);
+		} else conn.enqueue(frame, 0, this.#hub.deps.core.durableGeneration);
 	}
 
-	/** Sends `payload` as event `name` to every subscriber (encoded once per encoding). */
-	broadcast(name: string, payload: unknown, gated: boolean): void {
+	/** Sends `payload` as event `name` to every subscriber but `skip` (encoded once per encoding). */
+	broadcast(
+		name: string,
+		payload: unknown,
+		kind: SyncKind,
+		skip?: ReadonlySet<ConnectionImpl>,
+	): void {
 		const core = this.#hub.deps.core;
-		const generation = gated ? core.outputGeneration() : 0;
+		const generation = kind === "state" ? core.outputGeneration() : 0;
 		const durable = core.durableGeneration;
-		const frames = new Map<Encoding, string | Uint8Array | null>();
 		for (const conn of [...this.#hub.subscribersOf(name)]) {
-			const encoding = (conn.transport as ConnSocket).encoding;
-			let frame = frames.get(encoding);
-			if (frame === undefined) {
-				frame = this.#frame(encoding, name, payload) ?? null;
-				frames.set(encoding, frame);
+			if (skip?.has(conn)) continue;
+			const frame = this.#frame((conn.transport as ConnSocket).encoding, name, payload, kind);
+			if (frame === undefined) this.#refuse(conn, name);
+			else {
+				if (kind === "state") this.#sent(conn);
+				conn.enqueue(frame, generation, durable);
 			}
-			if (frame === null) this.#tooLarge(conn, name);
-			else conn.enqueue(frame, generation, durable);
 		}
 	}
 
-	#frame(encoding: Encoding, name: string, payload: unknown): string | Uint8Array | undefined {
+	#frame(
+		encoding: Encoding,
+		name: string,
+		payload: unknown,
+		kind: SyncKind,
+	): string | Uint8Array | undefined {
 		let frames: Map<Encoding, string | Uint8Array | undefined> | undefined;
 		if (typeof payload === "object" && payload !== null) {
 			frames = this.#frames.get(payload);
@@ -72,15 +93,22 @@ export class SyncFrames {
 			args: [payload],
 		});
 		const limit = this.#hub.deps.core.limits.maxOutgoingMessageBytes;
-		if (encodedLength(frame) > limit) frame = undefined;
+		if (kind === "state" && encodedLength(frame) > limit) frame = undefined;
 		frames?.set(encoding, frame);
 		return frame;
 	}
 
-	#tooLarge(conn: ConnectionImpl, name: string): void {
-		if (conn.unsubscribe(name)) conn.changed();
+	#sent(conn: ConnectionImpl): void {
+		if (this.#toldCount > 0 && this.#told.delete(conn)) this.#toldCount--;
+	}
+
+	#refuse(conn: ConnectionImpl, name: string): void {
+		this.#tooLarge(conn);
+		if (this.#told.has(conn)) return;
+		this.#told.add(conn);
+		this.#toldCount++;
 		const limit = this.#hub.deps.core.limits.maxOutgoingMessageBytes;
-		const message = `The '${name}' update for this connection exceeds the limit of ${limit} bytes; it is unsubscribed`;
+		const message = `The '${name}' update for this connection exceeds the limit of ${limit} bytes; it is sent a snapshot once the state fits`;
 		const error = new ActorError("message", "outgoing_too_long", message, {
 			limit,
 			eventName: name,
