@@ -48,6 +48,12 @@ export interface Limits {
 	maxConnectionsPerAddress: number;
 	/** Largest message on a raw WebSocket (`onWebSocket`), either way in. */
 	maxRawWebSocketMessageBytes: number;
+	/**
+	 * Most replies and events all connections of the process may hold at once
+	 * while their writes become durable (bytes): past it, a connection holding
+	 * over 1 MiB is closed with 1013 when it would hold more.
+	 */
+	maxHeldBytesPerNode: number;
 	/** Longest a client may take to send its request headers (ms). */
 	headersTimeoutMs: number;
 	/** Longest a client may take to send a whole request, body included (ms). */
@@ -90,6 +96,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 	maxConcurrentRequestBodiesPerAddress: 8,
 	maxConnectionsPerAddress: 256,
 	maxRawWebSocketMessageBytes: MiB,
+	maxHeldBytesPerNode: 512 * MiB,
 	headersTimeoutMs: 10_000,
 	requestTimeoutMs: 60_000,
 	minRequestBodyBytesPerSecond: 240,

@@ -396,6 +396,10 @@ export class ConnectionHub implements ConnOwner {
 		return Math.max(MAX_HELD_SIZE, 2 * this.#core.limits.maxOutgoingMessageBytes);
 	}
 
+	get maxHeldOnNode(): number {
+		return this.#core.limits.maxHeldBytesPerNode;
+	}
+
 	sendEvent(conn: ConnectionImpl, name: string, args: unknown[]): void {
 		if (conn.closed || conn.transport === undefined || !conn.subscriptions.has(name)) return;
 		const frame = this.#eventFrame(conn.transport.encoding, name, args);

@@ -27,8 +27,23 @@ export interface ConnTransport {
  */
 export const MAX_HELD_SIZE = 16 * 1024 * 1024;
 
+/**
+ * Most all connections of the process may hold for durability together, by
+ * default (`maxHeldBytesPerNode`): each one's cap alone let 8 sockets hold
+ * 120 MB during one slow commit, and 256 would have held 4 GiB.
+ */
+export const MAX_HELD_ON_NODE = 512 * 1024 * 1024;
+
+/** A connection holding less than this is never closed for the node's share. */
+const NODE_SHARE_MIN = 1024 * 1024;
+
+/** What all connections of the process hold for durability (see {@link MAX_HELD_ON_NODE}). */
+let heldOnNode = 0;
+
 /** What a connection needs from its actor. */
 export interface ConnOwner {
+	/** Most all connections may hold together ({@link MAX_HELD_ON_NODE} when absent). */
+	readonly maxHeldOnNode?: number;
 	/** Most a connection may hold behind its first held frame ({@link MAX_HELD_SIZE} when absent). */
 	readonly maxHeldSize?: number;
 	/** Sends an event to one connection, through the output gate. */
@@ -71,8 +86,7 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	readonly request: CallerRequest | undefined;
 	/** Event names the client subscribed to; made on the first (most connections of a wake-up have none). */
 	#subscriptions: Set<string> | undefined;
-	/** True once the socket closed (or the actor closed it). */
-	closed = false;
+	#closed = false;
 	/** Actions received on this connection and not answered yet. */
 	inFlight = 0;
 	/** Subscription changes waiting on a `canSubscribe` check, in arrival order. */
@@ -205,6 +219,16 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	get rawUrl(): string | undefined {
 		return this.#persistence?.rawUrl;
 	}
+	/** True once the socket closed (or the actor closed it): what it held is dropped. */
+	get closed(): boolean {
+		return this.#closed;
+	}
+
+	set closed(closed: boolean) {
+		this.#closed = closed;
+		if (closed && this.#moreHeldSize > 0) this.dropHeld();
+	}
+
 	get storedRequest(): StoredRequest | undefined {
 		return this.#persistence?.storedRequest;
 	}
@@ -244,8 +268,14 @@ export class ConnectionImpl implements Conn<any, any, any> {
 		}
 		this.#moreHeld ??= [];
 		this.#moreHeld.push({ generation, frame });
-		this.#moreHeldSize += typeof frame === "string" ? frame.length : frame.byteLength;
-		if (this.#moreHeldSize <= (this.#owner.maxHeldSize ?? MAX_HELD_SIZE)) return;
+		this.#held(typeof frame === "string" ? frame.length : frame.byteLength);
+		const own = this.#moreHeldSize;
+		if (own <= (this.#owner.maxHeldSize ?? MAX_HELD_SIZE)) {
+			// The node's share: a connection holding more than a little is closed while all of
+			// them together hold more than the node may (many sockets, each under its own cap).
+			if (heldOnNode <= (this.#owner.maxHeldOnNode ?? MAX_HELD_ON_NODE) || own <= NODE_SHARE_MIN)
+				return;
+		}
 		// A client that keeps asking while a commit is slow: its socket is closed as one
 		// that does not read is (1013), or its replies would fill the heap.
 		this.dropHeld();
@@ -285,11 +315,11 @@ export class ConnectionImpl implements Conn<any, any, any> {
 			}
 			if (sent === more.length) {
 				this.#moreHeld = undefined;
-				this.#moreHeldSize = 0;
+				this.#held(-this.#moreHeldSize);
 			} else {
 				for (let i = 0; i < sent; i++) {
 					const frame = (more[i] as HeldFrame).frame;
-					this.#moreHeldSize -= typeof frame === "string" ? frame.length : frame.byteLength;
+					this.#held(-(typeof frame === "string" ? frame.length : frame.byteLength));
 				}
 				more.splice(0, sent);
 			}
@@ -302,6 +332,12 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	dropHeld(): void {
 		this.#heldFrame = undefined;
 		this.#moreHeld = undefined;
-		this.#moreHeldSize = 0;
+		this.#held(-this.#moreHeldSize);
+	}
+
+	/** Counts `size` more (or less) held, on this connection and on the node. */
+	#held(size: number): void {
+		this.#moreHeldSize += size;
+		heldOnNode += size;
 	}
 }
