@@ -1,0 +1,77 @@
+// What an attacker probe of the HTTP surface found (2026-11-25), kept as a
+// regression test: pipelined requests whose replies were all built and held
+// for a socket that never read.
+import { connect, type Socket } from "node:net";
+import { describe, expect, it } from "vitest";
+import { actor, setup } from "../../src/index.js";
+import { setupTest } from "../../src/test/index.js";
+
+let reads = 0;
+
+const box = actor({
+	state: { n: 0 },
+	actions: {
+		inc: (c) => ++c.state.n,
+		/** A large reply. */
+		read: () => {
+			reads++;
+			return "r".repeat(100_000);
+		},
+	},
+});
+
+const registry = setup({ use: { box }, logLevel: "silent" });
+
+const actionPath = (name: string) => `/gateway/box/action/${name}?rvt-method=getOrCreate&rvt-key=a`;
+
+/** A raw socket to the server, collecting what it answers until it closes. */
+function rawConnection(base: string): {
+	socket: Socket;
+	text: () => string;
+	closed: Promise<void>;
+} {
+	const url = new URL(base);
+	const socket = connect(Number(url.port), url.hostname);
+	let text = "";
+	socket.on("data", (data) => {
+		text += data.toString("latin1");
+	});
+	socket.on("error", () => {});
+	const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+	return { socket, text: () => text, closed };
+}
+
+describe("pipelined requests on one socket", () => {
+	const request = `POST ${actionPath("read")} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"args":[]}`;
+
+	it("run at most 8 at once: the rest get 429 and the connection closes after them", async () => {
+		await using t = await setupTest(registry);
+		await t.client.box.getOrCreate("a").inc();
+		const { socket, text, closed } = rawConnection(t.url);
+		socket.write(request.repeat(100));
+		await closed;
+		const statuses = [...text().matchAll(/HTTP\/1\.1 (\d{3})/g)].map((match) => match[1]);
+		expect(statuses[0]).toBe("200");
+		expect(statuses).toContain("429");
+		expect(text()).toContain('"code":"too_many_in_flight"');
+		expect(await t.client.box.getOrCreate("a").inc()).toBe(2);
+	});
+
+	it("from a client that never reads: at most 8 replies wait for it past what the OS took", async () => {
+		await using t = await setupTest(registry);
+		await t.client.box.getOrCreate("a").inc();
+		reads = 0;
+		const { socket } = rawConnection(t.url);
+		socket.pause();
+		// 300 requests in one write; before, every one ran and its reply was kept for the
+		// socket (an attacker probe held 630 MB with 300 replies of 2 MiB, for as long as it
+		// stayed open).
+		socket.write(request.repeat(300));
+		await new Promise((resolve) => setTimeout(resolve, 300));
+		// What the kernel's socket buffers took (a few MB here) finished; 8 more wait; the rest
+		// were refused.
+		expect(reads).toBeLessThan(100);
+		expect(await t.client.box.getOrCreate("a").inc()).toBe(2);
+		socket.destroy();
+	});
+});
