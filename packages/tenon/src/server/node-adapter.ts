@@ -11,10 +11,9 @@ import { WebSocket, WebSocketServer } from "ws";
 import { passUpgradeThrough } from "../cluster/upgrade-proxy.js";
 import { corkableOf } from "../common/ws-cork.js";
 import { flushSpans } from "../observability/deferred-span.js";
-import { errors } from "../protocol/errors.js";
-import { errorReply } from "./http-util.js";
 import type { IncomingUpgrade } from "./incoming.js";
 import { nodeCall, nodeUpgrade, requestUrl, toHeaders, writeReply } from "./node-incoming.js";
+import { isWebSocketUpgrade, refusePipelined, servePlain } from "./node-plain-requests.js";
 import { NodeRequestBody } from "./request-body.js";
 import type { ServerCore } from "./server-core.js";
 import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
@@ -230,39 +229,6 @@ function destroySocket(this: Duplex): void {
  * Node listeners that translate `node:http` and `ws` to the Web-standard core.
  * Nothing here knows about actors.
  */
-/**
- * Requests one socket may have in flight at once (HTTP/1.1 pipelining;
- * browsers and Node's fetch send one at a time). Node parses a pipelined
- * batch and starts every handler before writing any reply: an attacker
- * probe's one write of 300 requests for a 2 MiB reply held 630 MB for a
- * socket that never read, and blocked the loop for 1.5 s (2026-11-25).
- */
-const MAX_PIPELINED = 8;
-
-/** Requests in flight per socket (see {@link MAX_PIPELINED}). */
-const inFlightOn = new WeakMap<object, number>();
-
-/**
- * Counts `req` on its socket until its response closes; past
- * {@link MAX_PIPELINED}, answers it with `429 limit/too_many_in_flight` and
- * closes the connection after it (true: answered).
- */
-function refusePipelined(req: IncomingMessage, res: ServerResponse, maxUnsent: number): boolean {
-	const socket = req.socket;
-	// Replies the client has not read: a socket that keeps asking and never reads is ended
-	// (its replies were all kept for it), as a WebSocket that does not read is (1013).
-	if (socket.writableLength > maxUnsent) {
-		socket.destroy();
-		return true;
-	}
-	const inFlight = (inFlightOn.get(socket) ?? 0) + 1;
-	inFlightOn.set(socket, inFlight);
-	res.once("close", () => inFlightOn.set(socket, (inFlightOn.get(socket) ?? 1) - 1));
-	if (inFlight <= MAX_PIPELINED) return false;
-	writeReply(req, res, errorReply(errors.tooManyInFlight(MAX_PIPELINED), "json", false), true);
-	return true;
-}
-
 export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions): NodeHandlers {
 	let closing = false;
 	const maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024;
@@ -298,7 +264,7 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 		ws.on("error", ignoreWsError);
 	}
 
-	return {
+	const handlers: NodeHandlers = {
 		onRequest(req, res) {
 			if (refusePipelined(req, res, maxBuffered)) return;
 			let url: URL | undefined;
@@ -366,6 +332,10 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 			// request, its head buffer (and the 8 KiB pool slab it is cut from)
 			// alive for as long as the socket lives.
 			socket.on("error", destroySocket);
+			if (!isWebSocketUpgrade(req)) {
+				servePlain(req, socket, handlers.onRequest);
+				return;
+			}
 			let request: IncomingUpgrade;
 			try {
 				request = nodeUpgrade(req, requestUrl(req));
@@ -403,6 +373,7 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 			wss.close();
 		},
 	};
+	return handlers;
 }
 
 /** A running server. Dispose it (or call `close`) to stop. */

@@ -75,3 +75,28 @@ describe("pipelined requests on one socket", () => {
 		socket.destroy();
 	});
 });
+
+describe("a request offering an upgrade other than WebSocket (h2c)", () => {
+	it("is served as the plain request it also is (it got 404 on every route)", async () => {
+		await using t = await setupTest(registry);
+		const ask = async (request: string) => {
+			const { socket, text, closed } = rawConnection(t.url);
+			socket.write(request);
+			await closed;
+			return text();
+		};
+		const upgrade =
+			"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n";
+		const health = await ask(`GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n${upgrade}\r\n`);
+		expect(health).toMatch(/^HTTP\/1\.1 200 /);
+		// With a body it cannot be read (the socket is no longer parsed): refused, not misrouted.
+		const post = await ask(
+			`POST ${actionPath("inc")} HTTP/1.1\r\nHost: 127.0.0.1\r\n${upgrade}Content-Type: application/json\r\nContent-Length: 11\r\n\r\n{"args":[]}`,
+		);
+		expect(post).toMatch(/^HTTP\/1\.1 400 /);
+		// WebSockets are unchanged.
+		const conn = t.client.box.getOrCreate("ws").connect();
+		expect(await conn.inc()).toBe(1);
+		await conn.dispose();
+	});
+});

@@ -1,0 +1,79 @@
+// Guards of the Node adapter's plain HTTP requests: pipelining, and requests
+// that offer an upgrade other than WebSocket.
+import { type IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { errors } from "../protocol/errors.js";
+import { errorReply } from "./http-util.js";
+import { writeReply } from "./node-incoming.js";
+
+/**
+ * Requests one socket may have in flight at once (HTTP/1.1 pipelining;
+ * browsers and Node's fetch send one at a time). Node parses a pipelined
+ * batch and starts every handler before writing any reply: an attacker
+ * probe's one write of 300 requests for a 2 MiB reply held 630 MB for a
+ * socket that never read, and blocked the loop for 1.5 s (2026-11-25).
+ */
+const MAX_PIPELINED = 8;
+
+/** Requests in flight per socket (see {@link MAX_PIPELINED}). */
+const inFlightOn = new WeakMap<object, number>();
+
+/**
+ * Counts `req` on its socket until its response closes; past
+ * {@link MAX_PIPELINED}, answers it with `429 limit/too_many_in_flight` and
+ * closes the connection after it (true: answered).
+ */
+export function refusePipelined(
+	req: IncomingMessage,
+	res: ServerResponse,
+	maxUnsent: number,
+): boolean {
+	const socket = req.socket;
+	// Replies the client has not read: a socket that keeps asking and never reads is ended
+	// (its replies were all kept for it), as a WebSocket that does not read is (1013).
+	if (socket.writableLength > maxUnsent) {
+		socket.destroy();
+		return true;
+	}
+	const inFlight = (inFlightOn.get(socket) ?? 0) + 1;
+	inFlightOn.set(socket, inFlight);
+	res.once("close", () => inFlightOn.set(socket, (inFlightOn.get(socket) ?? 1) - 1));
+	if (inFlight <= MAX_PIPELINED) return false;
+	writeReply(req, res, errorReply(errors.tooManyInFlight(MAX_PIPELINED), "json", false), true);
+	return true;
+}
+
+export function isWebSocketUpgrade(req: IncomingMessage): boolean {
+	return (req.headers.upgrade ?? "").toLowerCase() === "websocket";
+}
+
+/**
+ * A request offering another upgrade (h2c, as `curl --http2` and some health
+ * checkers send) is served as the plain request it also is (HTTP lets a
+ * server ignore `Upgrade`): Node hands every request with the header to the
+ * upgrade listener, and each got a 404 before (an attacker probe,
+ * 2026-11-25). Node no longer parses the socket, so only a request without
+ * a body is served this way, and its connection closes after the reply.
+ */
+export function servePlain(
+	req: IncomingMessage,
+	socket: Duplex,
+	onRequest: (req: IncomingMessage, res: ServerResponse) => void,
+): void {
+	const hasBody =
+		req.headers["transfer-encoding"] !== undefined ||
+		Number(req.headers["content-length"] ?? 0) > 0;
+	if (hasBody) {
+		socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+		return;
+	}
+	const res = new ServerResponse(req);
+	res.shouldKeepAlive = false;
+	res.assignSocket(socket as Socket);
+	res.once("finish", () => {
+		res.detachSocket(socket as Socket);
+		socket.end();
+	});
+	onRequest(req, res);
+}
