@@ -33,6 +33,11 @@ export interface GatewayCall {
 	readonly caller: Caller;
 	/** Reads the body within the server's limits (size, concurrent bodies). */
 	readBody(request: Request): Promise<Uint8Array>;
+	/** The body as a stream within the same limits (see BodyReader.stream). */
+	streamBody(body: ReadableStream<Uint8Array>): {
+		stream: ReadableStream<Uint8Array>;
+		release(): void;
+	};
 }
 
 /** The actor a routed gateway request addresses. */
@@ -177,33 +182,18 @@ export async function handleRawRequest(actors: ActorGateway, call: GatewayCall):
 	const declared = request.headers.get("content-length");
 	if (hasBody && declared !== null && Number(declared) > limit)
 		throw errors.incomingTooLong("The request body", limit);
+	// Streamed to the handler within `maxHttpBodyBytes` (a 200 MB upload reached `onRequest`
+	// whole before 2026-11-24), taking a body slot and meeting the rate floor as every body.
+	const body = hasBody && request.body !== null ? call.streamBody(request.body) : undefined;
 	const actorRequest = new Request(url, {
 		method: request.method,
 		headers: request.headers,
 		signal: request.signal,
-		...(hasBody ? { body: withinLimit(request.body, limit), duplex: "half" } : {}),
+		...(body === undefined ? {} : { body: body.stream, duplex: "half" }),
 	} as RequestInit);
-	return actors.request(addressOf(gateway), actorRequest, call.caller);
-}
-
-/**
- * A raw handler's request body as it streams, ending in
- * `message/incoming_too_long` past `limit` bytes (`maxHttpBodyBytes`, as for
- * every other body; a 200 MB upload reached `onRequest` whole before).
- */
-function withinLimit(
-	body: ReadableStream<Uint8Array> | null,
-	limit: number,
-): ReadableStream<Uint8Array> | null {
-	if (body === null) return null;
-	let total = 0;
-	return body.pipeThrough(
-		new TransformStream<Uint8Array, Uint8Array>({
-			transform(chunk, controller) {
-				total += chunk.byteLength;
-				if (total > limit) controller.error(errors.incomingTooLong("The request body", limit));
-				else controller.enqueue(chunk);
-			},
-		}),
-	);
+	try {
+		return await actors.request(addressOf(gateway), actorRequest, call.caller);
+	} finally {
+		body?.release();
+	}
 }

@@ -64,10 +64,13 @@ class WebBody implements BodySource {
  * timer for all of them, running only while any is read (as Kestrel's
  * MinRequestBodyDataRate, 240 B/s after 5 s, which the defaults follow).
  */
+/** What the pace watches of a body: what arrived, and how to end it. */
+type PacedBody = Pick<BodySource, "received" | "abort">;
+
 class BodyPace {
 	readonly #minBytesPerSecond: number;
 	readonly #graceMs: number;
-	readonly #reads = new Map<BodySource, number>();
+	readonly #reads = new Map<PacedBody, number>();
 	#timer: ReturnType<typeof setInterval> | undefined;
 
 	constructor(minBytesPerSecond: number, graceMs: number) {
@@ -75,7 +78,7 @@ class BodyPace {
 		this.#graceMs = graceMs;
 	}
 
-	watch(body: BodySource): void {
+	watch(body: PacedBody): void {
 		if (this.#minBytesPerSecond <= 0) return;
 		this.#reads.set(body, performance.now());
 		if (this.#timer === undefined) {
@@ -86,7 +89,7 @@ class BodyPace {
 		}
 	}
 
-	done(body: BodySource): void {
+	done(body: PacedBody): void {
 		this.#reads.delete(body);
 	}
 
@@ -196,6 +199,88 @@ export class BodyReader {
 	/** Reads `request`'s body; `address` is the client's when per-address limits apply to it. */
 	read(request: Request, address: string | undefined): Promise<Uint8Array> {
 		return this.readFrom(request, request.body === null ? null : webBody(request), address);
+	}
+
+	/**
+	 * `body` as a stream within the limits, for a handler that reads it as it
+	 * comes (a raw `onRequest`): a slot is taken now (`limit/too_many_requests`
+	 * past the limits, the body cancelled), the body is read ahead as the
+	 * client sends it (so the rate floor measures the client, not a handler
+	 * that reads slowly; at most `maxBytes` is held), and reading past
+	 * `maxBytes` or slower than the floor errors the stream
+	 * (`message/incoming_too_long`, `request/body_too_slow`). `release` gives
+	 * the slot back; the end of the body, an error or a cancel does too.
+	 * Before 2026-11-25 such bodies took no slot and met no floor (an
+	 * attacker probe's bodies dripping a byte a second stayed open 60 s).
+	 */
+	stream(
+		body: ReadableStream<Uint8Array>,
+		address: string | undefined,
+	): { stream: ReadableStream<Uint8Array>; release(): void } {
+		const mine = address === undefined ? 0 : (this.#byAddress.get(address) ?? 0);
+		if (this.#reading >= this.#maxConcurrent || mine >= this.#maxPerAddress) {
+			void body.cancel().catch(() => {});
+			throw errors.tooManyRequests(
+				mine >= this.#maxPerAddress ? this.#maxPerAddress : this.#maxConcurrent,
+			);
+		}
+		this.#reading++;
+		if (address !== undefined) this.#byAddress.set(address, mine + 1);
+		const reader = body.getReader();
+		const maxBytes = this.#maxBytes;
+		let released = false;
+		let out: ReadableStreamDefaultController<Uint8Array> | undefined;
+		const release = () => {
+			if (released) return;
+			released = true;
+			this.#pace.done(paced);
+			this.#reading--;
+			if (address !== undefined) {
+				const left = (this.#byAddress.get(address) ?? 1) - 1;
+				if (left === 0) this.#byAddress.delete(address);
+				else this.#byAddress.set(address, left);
+			}
+		};
+		const fail = (error: Error) => {
+			release();
+			try {
+				out?.error(error);
+			} catch {
+				// Already closed or errored.
+			}
+			void reader.cancel(error).catch(() => {});
+		};
+		const paced = { received: 0, abort: fail };
+		this.#pace.watch(paced);
+		const stream = new ReadableStream<Uint8Array>(
+			{
+				start(controller) {
+					out = controller;
+				},
+				async pull(controller) {
+					try {
+						const { done, value } = await reader.read();
+						if (done) {
+							release();
+							controller.close();
+							return;
+						}
+						paced.received += value.byteLength;
+						if (paced.received > maxBytes)
+							fail(errors.incomingTooLong("The request body", maxBytes));
+						else controller.enqueue(value);
+					} catch (error) {
+						fail(error as Error);
+					}
+				},
+				cancel(reason) {
+					release();
+					return reader.cancel(reason);
+				},
+			},
+			new ByteLengthQueuingStrategy({ highWaterMark: maxBytes }),
+		);
+		return { stream, release };
 	}
 
 	/** Reads `body` (of the request `head`) within the limits, from whichever transport. */

@@ -224,6 +224,8 @@ export function createServerCore(
 		access.checkClient(token);
 		const caller = callerOf(request, admitted, token, requestId);
 		const readBody = bodyReaderFor(admitted);
+		const address = bodyAddress(admitted);
+		const streamBody = (body: ReadableStream<Uint8Array>) => bodies.stream(body, address);
 		const cluster = actors.cluster;
 		if (cluster) {
 			// Buffered, so the request can go to the owner node (and again if it died).
@@ -239,10 +241,11 @@ export function createServerCore(
 					internal: admitted.internal,
 					requestId,
 				},
-				(local) => handleGateway({ request: local, gateway, encoding, caller, readBody }),
+				(local) =>
+					handleGateway({ request: local, gateway, encoding, caller, readBody, streamBody }),
 			);
 		}
-		return await handleGateway({ request, gateway, encoding, caller, readBody });
+		return await handleGateway({ request, gateway, encoding, caller, readBody, streamBody });
 	}
 
 	function managementContext(admitted: Admitted, requestId: string): ManagementContext {

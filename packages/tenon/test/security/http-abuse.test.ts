@@ -1,6 +1,7 @@
-// What an attacker probe of the HTTP surface found (2026-11-25), kept as a
-// regression test: pipelined requests whose replies were all built and held
-// for a socket that never read.
+// What an attacker probe of the HTTP surface found (2026-11-25), kept as
+// regression tests: pipelined requests whose replies were all built and held
+// for a socket that never read, raw `onRequest` bodies that took no body slot
+// and met no rate floor, and requests offering h2c that got 404 everywhere.
 import { connect, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import { actor, setup } from "../../src/index.js";
@@ -21,6 +22,24 @@ const box = actor({
 });
 
 const registry = setup({ use: { box }, logLevel: "silent" });
+
+const uploads = actor({
+	state: {},
+	onRequest: async (_c, request) => {
+		const body = await request.arrayBuffer();
+		return Response.json({ got: body.byteLength });
+	},
+});
+
+const paced = setup({
+	use: { box, uploads },
+	logLevel: "silent",
+	limits: {
+		maxConcurrentRequestBodies: 4,
+		requestBodyGraceMs: 500,
+		minRequestBodyBytesPerSecond: 240,
+	},
+});
 
 const actionPath = (name: string) => `/gateway/box/action/${name}?rvt-method=getOrCreate&rvt-key=a`;
 
@@ -99,4 +118,44 @@ describe("a request offering an upgrade other than WebSocket (h2c)", () => {
 		expect(await conn.inc()).toBe(1);
 		await conn.dispose();
 	});
+});
+
+describe("raw onRequest bodies", () => {
+	/** A POST of `total` bytes, dripped a byte a second. */
+	function slowPost(base: string, path: string, total: number) {
+		const connection = rawConnection(base);
+		connection.socket.write(
+			`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${total}\r\n\r\n`,
+		);
+		const timer = setInterval(() => {
+			if (!connection.socket.destroyed) connection.socket.write("x");
+		}, 1000);
+		void connection.closed.then(() => clearInterval(timer));
+		return connection;
+	}
+
+	it("take a body slot and meet the rate floor, as every other body, and still stream", async () => {
+		await using t = await setupTest(paced);
+		const raw = "/gateway/uploads/request/up?rvt-method=getOrCreate&rvt-key=a";
+		await fetch(`${t.url}${raw}`, { method: "POST", body: "warm" });
+		const slow = Array.from({ length: 6 }, () => slowPost(t.url, raw, 100_000));
+		await new Promise((resolve) => setTimeout(resolve, 200));
+		// 4 slots, all taken by raw bodies: an action's body is refused (before, raw bodies
+		// took none, and 12 of them dripping a byte a second stayed open for 60 s).
+		const bystander = await fetch(`${t.url}${actionPath("inc")}`, {
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: JSON.stringify({ args: [] }),
+		});
+		expect(bystander.status).toBe(429);
+		expect(await bystander.json()).toMatchObject({ code: "too_many_requests" });
+		// Past the grace, bodies under 240 B/s end with 408; the two past the slots got 429.
+		await Promise.all(slow.map((connection) => connection.closed));
+		const statuses = slow.map((connection) => connection.text().split("\r\n")[0] ?? "");
+		expect(statuses.filter((status) => status.includes(" 408 ")).length).toBe(4);
+		expect(statuses.filter((status) => status.includes(" 429 ")).length).toBe(2);
+		// A body at a normal pace reaches the handler whole.
+		const upload = await fetch(`${t.url}${raw}`, { method: "POST", body: new Uint8Array(50_000) });
+		expect(await upload.json()).toEqual({ got: 50_000 });
+	}, 20_000);
 });
