@@ -3,6 +3,7 @@
 // external agent can drive actors, behind the actors' own auth hooks.
 
 export {
+	MAX_CALLS_PER_REQUEST,
 	type McpBearerParams,
 	type McpHandlerOptions,
 	type McpToolContext,

@@ -351,6 +351,9 @@ function compileTool<C, P>(
 	return { listing, jsonSchema, definition };
 }
 
+/** Tool calls one HTTP request (a JSON-RPC batch) may carry; the rest are refused. */
+export const MAX_CALLS_PER_REQUEST = 10;
+
 /**
  * Takes the arguments out of every `tools/call` in `body` that hold a
  * `__proto__` key or nest too deep, and returns those calls' issues by
@@ -358,11 +361,22 @@ function compileTool<C, P>(
  */
 function quarantineArguments(body: unknown): Map<string | number, ArgumentIssue[]> {
 	const refused = new Map<string | number, ArgumentIssue[]>();
+	let calls = 0;
 	for (const message of Array.isArray(body) ? body : [body]) {
 		if (!isRecord(message) || message.method !== "tools/call") continue;
 		const { id, params } = message;
 		if (typeof id !== "string" && typeof id !== "number") continue;
-		if (!isRecord(params) || !Object.hasOwn(params, "arguments")) continue;
+		if (!isRecord(params)) continue;
+		// A batch is one request to the rate limits: past a few calls, it multiplied them
+		// (an attacker probe ran an action 400 times where 4 requests were allowed).
+		if (++calls > MAX_CALLS_PER_REQUEST) {
+			refused.set(id, [
+				{ message: `At most ${MAX_CALLS_PER_REQUEST} tool calls in one request`, path: "" },
+			]);
+			params.arguments = {};
+			continue;
+		}
+		if (!Object.hasOwn(params, "arguments")) continue;
 		const issue = argumentHazard(params.arguments);
 		if (issue === undefined) continue;
 		refused.set(id, [issue]);

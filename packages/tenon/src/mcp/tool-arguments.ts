@@ -226,9 +226,21 @@ function resolveRef(ref: string, root: Record<string, unknown>): unknown {
 	return node;
 }
 
-/** A `__proto__` key or nesting beyond MAX_ARGUMENT_DEPTH in `value` (walked without recursion). */
+/**
+ * Most values (and keys) one tool call's arguments may hold. The arguments
+ * are walked three times before an actor sees them (here, for unknown
+ * properties, by the schema): an attacker probe's 240 KB of 120,000 small
+ * items blocked the loop for 0.4 to 0.7 s, without a token (2026-11-25).
+ */
+export const MAX_ARGUMENT_VALUES = 10_000;
+
+/**
+ * A `__proto__` key, nesting beyond MAX_ARGUMENT_DEPTH, or more than
+ * MAX_ARGUMENT_VALUES values in `value` (walked without recursion, stopping there).
+ */
 export function argumentHazard(value: unknown): ArgumentIssue | undefined {
 	const stack: { value: unknown; path: string; depth: number }[] = [{ value, path: "", depth: 0 }];
+	let values = 0;
 	for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
 		if (typeof next.value !== "object" || next.value === null) continue;
 		if (next.depth >= MAX_ARGUMENT_DEPTH) {
@@ -237,6 +249,8 @@ export function argumentHazard(value: unknown): ArgumentIssue | undefined {
 		for (const [key, item] of Object.entries(next.value)) {
 			const path = next.path === "" ? key : `${next.path}.${key}`;
 			if (key === "__proto__") return { message: "A __proto__ key is not allowed", path };
+			if (++values > MAX_ARGUMENT_VALUES)
+				return { message: `More than ${MAX_ARGUMENT_VALUES} values`, path: next.path };
 			stack.push({ value: item, path, depth: next.depth + 1 });
 		}
 	}

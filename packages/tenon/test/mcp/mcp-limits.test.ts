@@ -1,0 +1,107 @@
+// What an attacker probe of the MCP endpoint found (2026-11-25): one
+// request of many small argument values blocked the loop for 0.4 to 0.7 s
+// without a token, and a batch multiplied the per-address rate limit by 100.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { createClient } from "../../src/client/index.js";
+import { actor, memoryDriver, setup, type TenonServer, UserError } from "../../src/index.js";
+import { MAX_CALLS_PER_REQUEST, type McpBearerParams, mcpHandler } from "../../src/mcp/index.js";
+import { worstStallDuring } from "../helpers/loop-stalls.js";
+
+let runs = 0;
+
+const notes = actor({
+	state: { tags: 0 },
+	onBeforeConnect: (_c, params: McpBearerParams) => {
+		if (params?.token !== "alice-token") throw new UserError("no", { code: "unauthorized" });
+	},
+	actions: {
+		tag: (c, tags: string[]) => {
+			runs++;
+			c.state.tags += tags.length;
+			return c.state.tags;
+		},
+	},
+});
+
+const registry = setup({ use: { notes }, logLevel: "silent" });
+let serverUrl: string | undefined;
+const tenon = createClient<typeof registry>({
+	endpoint: "http://tenon.invalid",
+	fetch: (input, init) => {
+		const url = new URL(input instanceof Request ? input.url : String(input));
+		return fetch(new URL(`${url.pathname}${url.search}`, serverUrl), init);
+	},
+});
+let server: TenonServer;
+
+beforeAll(async () => {
+	server = await registry.start({
+		port: 0,
+		storage: memoryDriver(),
+		fallback: mcpHandler({
+			name: "limits",
+			version: "1.0.0",
+			client: tenon,
+			tools: {
+				tag: {
+					description: "Tags the notes `key`",
+					input: z.object({ key: z.string(), tags: z.array(z.string()) }),
+					call: (client, { key, tags }, params) =>
+						client.notes.getOrCreate(key, { params }).tag(tags),
+				},
+			},
+		}),
+	});
+	serverUrl = server.url;
+});
+
+afterAll(async () => {
+	await tenon.dispose();
+	await server?.close();
+});
+
+function post(body: string, headers: Record<string, string> = {}) {
+	return fetch(new URL("/mcp", server.url), {
+		method: "POST",
+		headers: {
+			"content-type": "application/json",
+			accept: "application/json, text/event-stream",
+			...headers,
+		},
+		body,
+	});
+}
+
+const call = (id: number, tags: string) =>
+	`{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"tag","arguments":{"key":"k","tags":${tags}}}}`;
+
+describe("tool arguments of many small values", () => {
+	it("are refused before they are walked again, without blocking the loop", async () => {
+		// 120,000 numbers in 240 KB: walked three times before the actor refused the caller.
+		const body = call(1, `[${Array(120_000).fill(1).join(",")}]`);
+		let answer: { result: { isError?: boolean; content: { text: string }[] } } | undefined;
+		const worst = await worstStallDuring(async () => {
+			answer = await (await post(body)).json();
+		});
+		expect(answer?.result.isError).toBe(true);
+		expect(answer?.result.content[0]?.text).toContain("More than 10000 values");
+		expect(worst).toBeLessThan(250);
+	});
+});
+
+describe("a batch of tool calls", () => {
+	it("runs at most 10 of them; the rest are refused", async () => {
+		const before = runs;
+		const batch = Array.from({ length: 12 }, (_, i) => call(i + 1, '["a"]'));
+		const response = await post(`[${batch.join(",")}]`, { authorization: "Bearer alice-token" });
+		const answers = (await response.json()) as {
+			id: number;
+			result: { isError?: boolean; content: { text: string }[] };
+		}[];
+		expect(runs - before).toBe(MAX_CALLS_PER_REQUEST);
+		const refused = answers.filter((answer) => answer.result.isError);
+		expect(refused.map((answer) => answer.id).sort((a, b) => a - b)).toEqual([11, 12]);
+		expect(refused[0]?.result.content[0]?.text).toContain("At most 10 tool calls in one request");
+	});
+});
