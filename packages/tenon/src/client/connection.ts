@@ -10,6 +10,7 @@ import {
 } from "../protocol/messages.js";
 import type { PresenceEntry } from "../protocol/sync-names.js";
 import { ActionProxies } from "./action-proxy.js";
+import { closeCause, isFatal } from "./close-cause.js";
 import { PresenceView, SharedStateView, type SyncHost } from "./sync.js";
 import { type ClientTransport, encodeParamsProtocol } from "./transport.js";
 import type { ActionCall, ConnStatus } from "./types.js";
@@ -44,27 +45,6 @@ function newResumeToken(): string {
 	let binary = "";
 	for (const byte of bytes) binary += String.fromCharCode(byte);
 	return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_");
-}
-
-/**
- * Closes after which reconnecting cannot help: a normal close (1000) is the
- * server's deliberate decision (`conn.disconnect()`, actor destroyed), 1008 a
- * rejection (auth, bad params). Sleep (1012), shutdown (1001) and resets
- * (1011) are worth reconnecting after.
- */
-function isFatal(code: number, error: ActorError | undefined): boolean {
-	if (code === 1000 || code === 1008) return true;
-	if (error === undefined) return false;
-	return error.group === "actor" && (error.code === "not_found" || error.code === "destroyed");
-}
-
-function parseCloseReason(reason: string): ActorError | undefined {
-	const main = reason.split("#")[0] ?? "";
-	const dot = main.indexOf(".");
-	if (dot <= 0 || dot === main.length - 1) return undefined;
-	const group = main.slice(0, dot);
-	const code = main.slice(dot + 1);
-	return new ActorError(group, code, `Connection closed: ${reason}`);
 }
 
 /**
@@ -261,18 +241,7 @@ export class ActorConnImpl {
 		if (socket !== this.#socket) return;
 		this.#socket = undefined;
 		const wasConnected = this.#status === "connected";
-		// The server's last error frame without an action id is the close's cause only when
-		// the close names it: other such frames (an update too large to send, a subscription
-		// refused) leave the connection open, and must not be blamed for a later close.
-		const fromReason = parseCloseReason(reason);
-		const server = this.#serverError;
-		const closeError =
-			server !== undefined &&
-			fromReason !== undefined &&
-			server.group === fromReason.group &&
-			server.code === fromReason.code
-				? server
-				: fromReason;
+		const closeError = closeCause(reason, this.#serverError);
 		const lost =
 			closeError ??
 			new ActorError(
