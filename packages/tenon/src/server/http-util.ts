@@ -217,15 +217,11 @@ export class BodyReader {
 		body: ReadableStream<Uint8Array>,
 		address: string | undefined,
 	): { stream: ReadableStream<Uint8Array>; release(): void } {
-		const mine = address === undefined ? 0 : (this.#byAddress.get(address) ?? 0);
-		if (this.#reading >= this.#maxConcurrent || mine >= this.#maxPerAddress) {
+		const refused = this.#take(address);
+		if (refused !== undefined) {
 			void body.cancel().catch(() => {});
-			throw errors.tooManyRequests(
-				mine >= this.#maxPerAddress ? this.#maxPerAddress : this.#maxConcurrent,
-			);
+			throw refused;
 		}
-		this.#reading++;
-		if (address !== undefined) this.#byAddress.set(address, mine + 1);
 		const reader = body.getReader();
 		const maxBytes = this.#maxBytes;
 		let released = false;
@@ -234,12 +230,7 @@ export class BodyReader {
 			if (released) return;
 			released = true;
 			this.#pace.done(paced);
-			this.#reading--;
-			if (address !== undefined) {
-				const left = (this.#byAddress.get(address) ?? 1) - 1;
-				if (left === 0) this.#byAddress.delete(address);
-				else this.#byAddress.set(address, left);
-			}
+			this.#give(address);
 		};
 		const fail = (error: Error) => {
 			release();
@@ -290,27 +281,39 @@ export class BodyReader {
 		address: string | undefined,
 	): Promise<Uint8Array> {
 		if (body === null) return new Uint8Array(0);
-		const mine = address === undefined ? 0 : (this.#byAddress.get(address) ?? 0);
-		if (this.#reading >= this.#maxConcurrent || mine >= this.#maxPerAddress) {
+		const refused = this.#take(address);
+		if (refused !== undefined) {
 			await body.discard().catch(() => {});
-			throw errors.tooManyRequests(
-				mine >= this.#maxPerAddress ? this.#maxPerAddress : this.#maxConcurrent,
-			);
+			throw refused;
 		}
-		this.#reading++;
-		if (address !== undefined) this.#byAddress.set(address, mine + 1);
 		this.#pace.watch(body);
 		try {
 			return await readWithin(head, body, this.#maxBytes);
 		} finally {
 			this.#pace.done(body);
-			this.#reading--;
-			if (address !== undefined) {
-				const left = (this.#byAddress.get(address) ?? 1) - 1;
-				if (left === 0) this.#byAddress.delete(address);
-				else this.#byAddress.set(address, left);
-			}
+			this.#give(address);
 		}
+	}
+
+	/** Takes a body slot (on the node, and `address`'s), or returns why none is free. */
+	#take(address: string | undefined): Error | undefined {
+		const mine = address === undefined ? 0 : (this.#byAddress.get(address) ?? 0);
+		if (this.#reading >= this.#maxConcurrent || mine >= this.#maxPerAddress)
+			return errors.tooManyRequests(
+				mine >= this.#maxPerAddress ? this.#maxPerAddress : this.#maxConcurrent,
+			);
+		this.#reading++;
+		if (address !== undefined) this.#byAddress.set(address, mine + 1);
+		return undefined;
+	}
+
+	/** Gives back a slot {@link #take} took. */
+	#give(address: string | undefined): void {
+		this.#reading--;
+		if (address === undefined) return;
+		const left = (this.#byAddress.get(address) ?? 1) - 1;
+		if (left === 0) this.#byAddress.delete(address);
+		else this.#byAddress.set(address, left);
 	}
 }
 
