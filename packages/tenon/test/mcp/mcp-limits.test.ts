@@ -3,10 +3,10 @@
 // without a token, and a batch multiplied the per-address rate limit by 100.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createClient } from "../../src/client/index.js";
 import { actor, memoryDriver, setup, type TenonServer, UserError } from "../../src/index.js";
 import { MAX_CALLS_PER_REQUEST, type McpBearerParams, mcpHandler } from "../../src/mcp/index.js";
 import { worstStallDuring } from "../helpers/loop-stalls.js";
+import { lateBoundClient, mcpPost } from "./fixture.js";
 
 let runs = 0;
 
@@ -25,14 +25,7 @@ const notes = actor({
 });
 
 const registry = setup({ use: { notes }, logLevel: "silent" });
-let serverUrl: string | undefined;
-const tenon = createClient<typeof registry>({
-	endpoint: "http://tenon.invalid",
-	fetch: (input, init) => {
-		const url = new URL(input instanceof Request ? input.url : String(input));
-		return fetch(new URL(`${url.pathname}${url.search}`, serverUrl), init);
-	},
-});
+const { client: tenon, listening } = lateBoundClient<typeof registry>();
 let server: TenonServer;
 
 beforeAll(async () => {
@@ -53,7 +46,7 @@ beforeAll(async () => {
 			},
 		}),
 	});
-	serverUrl = server.url;
+	listening(server.url);
 });
 
 afterAll(async () => {
@@ -62,15 +55,7 @@ afterAll(async () => {
 });
 
 function post(body: string, headers: Record<string, string> = {}) {
-	return fetch(new URL("/mcp", server.url), {
-		method: "POST",
-		headers: {
-			"content-type": "application/json",
-			accept: "application/json, text/event-stream",
-			...headers,
-		},
-		body,
-	});
+	return mcpPost(server.url, body, headers);
 }
 
 const call = (id: number, tags: string) =>

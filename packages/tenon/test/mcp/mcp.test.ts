@@ -2,10 +2,11 @@ import { Client as McpClient } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
-import { type Client, createClient } from "../../src/client/index.js";
+import type { Client } from "../../src/client/index.js";
 import { createLogger, type LogFields } from "../../src/common/logger.js";
 import { actor, memoryDriver, setup, type TenonServer, UserError } from "../../src/index.js";
 import { type McpBearerParams, mcpHandler, mcpTool } from "../../src/mcp/index.js";
+import { lateBoundClient, mcpPost } from "./fixture.js";
 
 // Tokens the actor's hook accepts; anything else is `user/unauthorized`.
 const TOKENS: Record<string, string> = { "alice-token": "alice", "bob-token": "bob" };
@@ -48,15 +49,7 @@ type TestClient = Client<typeof registry>;
 
 // The Tenon client the MCP tools call through. It is created before the server
 // listens (the fallback needs it), so its fetch goes to the server's URL once known.
-let serverUrl: string | undefined;
-const tenon = createClient<typeof registry>({
-	endpoint: "http://tenon.invalid",
-	fetch: (input, init) => {
-		if (serverUrl === undefined) throw new Error("the server is not listening yet");
-		const url = new URL(input instanceof Request ? input.url : String(input));
-		return fetch(new URL(`${url.pathname}${url.search}`, serverUrl), init);
-	},
-});
+const { client: tenon, listening } = lateBoundClient<typeof registry>();
 
 // A tool defined on its own: the annotated client type checks the call.
 const read = mcpTool({
@@ -113,7 +106,7 @@ beforeAll(async () => {
 			},
 		}),
 	});
-	serverUrl = server.url;
+	listening(server.url);
 });
 
 afterAll(async () => {
@@ -144,16 +137,7 @@ function textOf(result: unknown): string {
 
 /** A raw JSON-RPC POST to /mcp (no session needed: the endpoint is stateless). */
 function rawPost(body: string | ReadableStream<Uint8Array>, headers: Record<string, string> = {}) {
-	return fetch(new URL("/mcp", server.url), {
-		method: "POST",
-		headers: {
-			"content-type": "application/json",
-			accept: "application/json, text/event-stream",
-			...headers,
-		},
-		body,
-		...(typeof body === "string" ? {} : { duplex: "half" }),
-	} as RequestInit);
+	return mcpPost(server.url, body, headers);
 }
 
 /** The count of `key` as seen through Tenon's own client (valid token). */
