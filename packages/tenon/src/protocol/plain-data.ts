@@ -66,9 +66,14 @@ function describe(value: unknown): string {
  * state-write-checks.ts): only what cannot be encoded at all is refused, as
  * refusing there resets the actor; a lone surrogate (stored as U+FFFD) or a
  * Date 1 ms off that no write check saw is stored as it comes out. "client"
- * for a value decoded from a client: as "encodable", and an object reached
- * twice is refused (clients never share parts, JSON cannot express it, and
- * a shared graph can be exponentially larger once written out).
+ * for a value just decoded from a client's bytes: as "encodable". Such a
+ * value is a tree by construction (JSON cannot share parts, and the CBOR
+ * guard refuses value-sharing tags and cbor-x's record and packing
+ * extensions), so the quick pass decides it as it does a stored value: the
+ * walk's sets made checking a 60 KB frame of 60,000 empty arrays take 6 ms
+ * instead of 0.6. The decoder fuzz holds the decoders to it with
+ * {@link fullWalk}, which in this mode also refuses an object reached twice
+ * (a shared graph can be exponentially larger once written out).
  */
 export function findNotPlain(
 	value: unknown,
@@ -77,10 +82,11 @@ export function findNotPlain(
 ): NotPlain | undefined {
 	const exact = from === "stored";
 	if (isFlat(value, exact)) return undefined;
-	// A value to store is usually a tree: the quick pass proves it plain
-	// without the walk's sets (3 times faster). Anything else (a finding, a
-	// cycle, a large or deep shared graph) is decided by the walk.
-	if (from !== "client" && quickPlain(value, exact, 0, { visits: 0 })) return undefined;
+	// A value to store is usually a tree, and a client's always is: the quick
+	// pass proves it plain without the walk's sets (3 to 10 times faster).
+	// Anything else (a finding, a cycle, a large or deep shared graph) is
+	// decided by the walk.
+	if (quickPlain(value, exact, 0, { visits: 0 })) return undefined;
 	return fullWalk(value, path, from);
 }
 
