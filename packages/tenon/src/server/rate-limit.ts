@@ -32,6 +32,28 @@ export class RateLimiter {
 
 	/** Takes one token for `key`: 0 when allowed, else how long to wait (ms) before a retry succeeds. */
 	take(key: string): number {
+		const bucket = this.#refill(key);
+		if (bucket.tokens >= 1) {
+			bucket.tokens -= 1;
+			return 0;
+		}
+		return Math.ceil(((1 - bucket.tokens) * 1000) / this.#rate.perSecond);
+	}
+
+	/**
+	 * Charges `cost` tokens to `key` for something already done (the time a
+	 * frame took to decode): the bucket may go into debt. Returns 0 while it
+	 * holds tokens, else how long (ms) until it is out of debt.
+	 */
+	charge(key: string, cost: number): number {
+		const bucket = this.#refill(key);
+		bucket.tokens -= cost;
+		if (bucket.tokens >= 0) return 0;
+		return Math.ceil((-bucket.tokens * 1000) / this.#rate.perSecond);
+	}
+
+	/** `key`'s bucket, refilled up to now and moved to the most recently used end. */
+	#refill(key: string): Bucket {
 		const now = this.#now();
 		const rate = this.#rate;
 		let bucket = this.#buckets.get(key);
@@ -51,11 +73,7 @@ export class RateLimiter {
 			bucket.at = now;
 		}
 		this.#buckets.set(key, bucket);
-		if (bucket.tokens >= 1) {
-			bucket.tokens -= 1;
-			return 0;
-		}
-		return Math.ceil(((1 - bucket.tokens) * 1000) / rate.perSecond);
+		return bucket;
 	}
 
 	/** Forgets `key` (its connection closed). */

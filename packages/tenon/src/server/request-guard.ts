@@ -17,6 +17,15 @@ export interface RateLimitOptions {
 	/** Messages per WebSocket connection. `false` turns it off. */
 	perConnection?: Rate | false;
 	/**
+	 * Event-loop time (ms per second, bursts in ms) spent decoding and
+	 * checking a connection's frames, per connection and per client address
+	 * (`perAddress` skips loopback as the message rate does). Past it, the
+	 * server stops reading the socket until the time is regained: frames of
+	 * many containers cost far more to decode than their count says. `false`
+	 * turns one off.
+	 */
+	decodeTime?: { perConnection?: Rate | false; perAddress?: Rate | false };
+	/**
 	 * Apply `perAddress` to loopback peers too. Default false: local tools,
 	 * tests and a reverse proxy on the same host would share one address.
 	 */
@@ -27,6 +36,11 @@ export interface RateLimitOptions {
 export const DEFAULT_RATE_LIMITS = Object.freeze({
 	perAddress: Object.freeze({ perSecond: 1_000, burst: 2_000 }),
 	perConnection: Object.freeze({ perSecond: 1_000, burst: 2_000 }),
+	decodeTime: Object.freeze({
+		// A tenth of the loop per connection, a quarter per address, as Yjs updates get.
+		perConnection: Object.freeze({ perSecond: 100, burst: 500 }),
+		perAddress: Object.freeze({ perSecond: 250, burst: 1_000 }),
+	}),
 	limitLoopback: false,
 });
 

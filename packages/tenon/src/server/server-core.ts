@@ -345,6 +345,13 @@ export function createServerCore(
 		access,
 		callerOf: callerFrom,
 		perConnection: options.rateLimits?.perConnection ?? DEFAULT_RATE_LIMITS.perConnection,
+		decodeTime: {
+			perConnection:
+				options.rateLimits?.decodeTime?.perConnection ??
+				DEFAULT_RATE_LIMITS.decodeTime.perConnection,
+			perAddress:
+				options.rateLimits?.decodeTime?.perAddress ?? DEFAULT_RATE_LIMITS.decodeTime.perAddress,
+		},
 	});
 
 	return { fetch, upgrade, serveAction };

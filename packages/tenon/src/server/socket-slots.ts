@@ -8,6 +8,12 @@ import { type Rate, RateLimiter } from "./rate-limit.js";
 import type { RequestGuard } from "./request-guard.js";
 import type { WebSocketHandler } from "./websocket.js";
 
+/** Event-loop time (ms a second) a connection's frames may take to decode; `false`: unlimited. */
+export interface DecodeTimeRates {
+	perConnection: Rate | false;
+	perAddress: Rate | false;
+}
+
 /** The node's open sockets: how many, and per client address where limits apply. */
 export class SocketCounts {
 	open = 0;
@@ -17,14 +23,23 @@ export class SocketCounts {
 	readonly #limits: Limits;
 	/** Messages per connection (undefined: unlimited). */
 	readonly messageRates: RateLimiter | undefined;
+	/** Decode time per connection and per address, in ms (undefined: unlimited). */
+	readonly #decodeTimes: RateLimiter | undefined;
+	readonly #addressDecodeTimes: RateLimiter | undefined;
 
-	constructor(guard: RequestGuard, limits: Limits, perConnection: Rate | false) {
+	constructor(
+		guard: RequestGuard,
+		limits: Limits,
+		perConnection: Rate | false,
+		decodeTime: DecodeTimeRates = { perConnection: false, perAddress: false },
+	) {
 		this.#guard = guard;
 		this.#limits = limits;
-		this.messageRates =
-			perConnection === false
-				? undefined
-				: new RateLimiter(perConnection, undefined, limits.maxConnections);
+		const limiter = (rate: Rate | false) =>
+			rate === false ? undefined : new RateLimiter(rate, undefined, limits.maxConnections);
+		this.messageRates = limiter(perConnection);
+		this.#decodeTimes = limiter(decodeTime.perConnection);
+		this.#addressDecodeTimes = limiter(decodeTime.perAddress);
 	}
 
 	/** Open sockets of `address`. */
@@ -50,6 +65,7 @@ export class SocketCounts {
 			else this.#byAddress.set(counted, left);
 		}
 		this.messageRates?.forget(slot.id);
+		this.#decodeTimes?.forget(slot.id);
 	}
 
 	/** Takes one message from a socket's rates (its own, then its address's): 0, or ms to wait. */
@@ -62,6 +78,18 @@ export class SocketCounts {
 		} catch (error) {
 			return (error as { metadata?: { retryAfter?: number } }).metadata?.retryAfter ?? 1000;
 		}
+	}
+
+	/**
+	 * Charges `ms` of decoding to a socket's decode time (its own, and its
+	 * address's where per-address limits apply): 0, or the ms to stop
+	 * reading it for.
+	 */
+	chargeDecode(slot: SocketSlot, ms: number): number {
+		const own = this.#decodeTimes?.charge(slot.id, ms) ?? 0;
+		const address = slot.rateAddress;
+		if (this.#addressDecodeTimes === undefined || !this.#guard.limitsAddress(address)) return own;
+		return Math.max(own, this.#addressDecodeTimes.charge(address, ms));
 	}
 
 	get limits(): Limits {
@@ -94,6 +122,11 @@ export class SocketSlot {
 	/** Takes one message from the rates: 0, or the ms to wait before retrying. */
 	throttle(): number {
 		return this.#counts.throttle(this);
+	}
+
+	/** Charges `ms` spent decoding a frame: 0, or the ms to stop reading the socket for. */
+	chargeDecode(ms: number): number {
+		return this.#counts.chargeDecode(this, ms);
 	}
 
 	release(): void {

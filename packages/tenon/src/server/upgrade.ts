@@ -15,7 +15,12 @@ import type { IncomingUpgrade, RequestHead } from "./incoming.js";
 import type { Rate } from "./rate-limit.js";
 import { RawWebSocketSession } from "./raw-websocket-session.js";
 import type { Admitted, RequestGuard } from "./request-guard.js";
-import { SocketCounts, type SocketSlot, socketHandler } from "./socket-slots.js";
+import {
+	type DecodeTimeRates,
+	SocketCounts,
+	type SocketSlot,
+	socketHandler,
+} from "./socket-slots.js";
 import {
 	offeredProtocols,
 	type ServerWebSocket,
@@ -78,6 +83,8 @@ export interface UpgradeDeps {
 	): Caller;
 	/** Messages per connection; `false`: unlimited. */
 	perConnection: Rate | false;
+	/** Decode time per connection and per address (ms a second); `false`: unlimited. */
+	decodeTime: DecodeTimeRates;
 }
 
 /** Params, encoding and token a WebSocket carries in its sub-protocols (or query, or headers). */
@@ -133,7 +140,7 @@ export function createUpgradeHandler(
 	deps: UpgradeDeps,
 ): (upgrade: Request | IncomingUpgrade, client?: ClientInfo) => Promise<UpgradeDecision> {
 	const limits = actors.limits;
-	const counts = new SocketCounts(deps.guard, limits, deps.perConnection);
+	const counts = new SocketCounts(deps.guard, limits, deps.perConnection, deps.decodeTime);
 
 	return async (upgrade, client) => {
 		// A Web Request (the in-process socket, other runtimes), or the Node
@@ -277,11 +284,10 @@ function openSession(
 	slot: SocketSlot,
 	setup: SessionSetup,
 ): WebSocketHandler {
-	const throttle = slot.throttle.bind(slot);
 	const session =
 		setup.kind === "raw"
-			? new RawWebSocketSession(setup.actors, socket, throttle)
-			: new ConnectionSession(setup.actors, socket, setup.encoding, throttle);
+			? new RawWebSocketSession(setup.actors, socket, slot.throttle.bind(slot))
+			: new ConnectionSession(setup.actors, socket, setup.encoding, slot);
 	if (setup.earlyError !== undefined) session.reject(setup.earlyError);
 	else if (setup.kind === "raw") {
 		const target = setup.gateway as GatewayRequest;

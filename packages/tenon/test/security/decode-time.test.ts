@@ -1,0 +1,106 @@
+// A connection's frames may take only so much of the event loop to decode
+// (`rateLimits.decodeTime`): the message rate counts frames, and one 60 KB
+// frame of 60,000 empty arrays costs as much to decode as a thousand small
+// ones, so 1,000 admitted heavy frames a second took the whole loop.
+import { describe, expect, it } from "vitest";
+import { actor, setup } from "../../src/index.js";
+import { RateLimiter } from "../../src/server/rate-limit.js";
+import { setupTest } from "../../src/test/index.js";
+import { plainCbor, type RawSocket, rawSocket } from "../helpers/raw.js";
+
+const echo = actor({ state: {}, actions: { ping: () => "pong" } });
+
+const connectUrl = (base: string, key: string) =>
+	`${base.replace("http", "ws")}/gateway/echo/connect?rvt-method=getOrCreate&rvt-key=${key}`;
+
+/** A CBOR call of `ping` whose argument is 60,000 empty arrays (about 60 KB, 2 to 10 ms to decode). */
+const heavyFrame = plainCbor.encode({
+	body: {
+		tag: "ActionRequest",
+		val: { id: 1, name: "ping", args: [Array.from({ length: 60_000 }, () => [])] },
+	},
+});
+
+async function open(url: string): Promise<RawSocket> {
+	const socket = await rawSocket(url, ["rivet", "rivet_encoding.cbor"]);
+	await expect.poll(() => socket.messages.length).toBe(1); // Init
+	return socket;
+}
+
+/** Replies a socket got after its Init. */
+const replies = (socket: RawSocket) => socket.messages.length - 1;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("a rate limiter charged after the fact", () => {
+	it("goes into debt and says how long until it is out of it", () => {
+		let now = 0;
+		const limiter = new RateLimiter({ perSecond: 100, burst: 50 }, () => now);
+		expect(limiter.charge("a", 30)).toBe(0);
+		expect(limiter.charge("a", 30)).toBe(100); // 10 in debt, at 100 a second
+		now += 50; // 5 regained
+		expect(limiter.charge("a", 0)).toBe(50);
+		now += 1_000; // back to the burst, not past it
+		expect(limiter.charge("a", 50)).toBe(0);
+		expect(limiter.charge("a", 1)).toBe(10);
+		expect(limiter.charge("b", 1)).toBe(0); // keys are apart
+	});
+});
+
+describe("a connection whose frames are costly to decode", () => {
+	const limited = setup({
+		use: { echo },
+		logLevel: "silent",
+		// 5 ms of decoding at once, then 20 ms a second: a few heavy frames, then one now and then.
+		rateLimits: { decodeTime: { perConnection: { perSecond: 20, burst: 5 } } },
+	});
+
+	it("is not read once its decode time is spent, and is read again as it comes back", async () => {
+		await using t = await setupTest(limited);
+		const attacker = await open(connectUrl(t.url, "a"));
+		const honest = await open(connectUrl(t.url, "a"));
+		for (let i = 0; i < 200; i++) attacker.ws.send(heavyFrame);
+		await sleep(1_000);
+		// Unlimited, all 200 were decoded and answered within that second (0.5 to 2 s of loop).
+		const first = replies(attacker);
+		expect(first).toBeGreaterThan(0);
+		expect(first).toBeLessThan(60);
+		// Others are not held back by it: another connection to the same actor answers now.
+		honest.ws.send(
+			plainCbor.encode({ body: { tag: "ActionRequest", val: { id: 7, name: "ping", args: [] } } }),
+		);
+		await expect.poll(() => replies(honest), { timeout: 2_000 }).toBe(1);
+		// Paused, not closed: it goes on at the rate of its decode time.
+		await expect.poll(() => replies(attacker), { timeout: 5_000 }).toBeGreaterThan(first);
+		expect(attacker.ws.readyState).toBe(attacker.ws.OPEN);
+		const answers = attacker.decoded().slice(1);
+		expect(answers.every((m) => m.body.tag === "ActionResponse")).toBe(true);
+		attacker.ws.terminate();
+		honest.ws.terminate();
+	});
+});
+
+describe("connections from one address", () => {
+	const limited = setup({
+		use: { echo },
+		logLevel: "silent",
+		rateLimits: {
+			limitLoopback: true,
+			decodeTime: { perConnection: false, perAddress: { perSecond: 20, burst: 5 } },
+		},
+	});
+
+	it("share the address's decode time", async () => {
+		await using t = await setupTest(limited);
+		const sockets = await Promise.all(
+			Array.from({ length: 4 }, (_, i) => open(connectUrl(t.url, `s${i}`))),
+		);
+		for (const socket of sockets) for (let i = 0; i < 50; i++) socket.ws.send(heavyFrame);
+		await sleep(1_000);
+		// Each socket reads a few frames ahead of its pause; together far fewer than the 200 sent.
+		const total = sockets.reduce((sum, socket) => sum + replies(socket), 0);
+		expect(total).toBeGreaterThan(0);
+		expect(total).toBeLessThan(80);
+		for (const socket of sockets) socket.ws.terminate();
+	});
+});
