@@ -28,10 +28,10 @@ const MAX_REFUSED_IN_ROW = 8;
 
 /** What a session spends from its socket's limits (a SocketSlot, see socket-slots.ts). */
 export interface SessionRates {
-	/** Takes one message from the rate limits: 0, or the ms to wait before retrying. */
-	throttle(): number;
-	/** Charges `ms` spent decoding a frame: 0, or the ms to stop reading the socket for. */
-	chargeDecode(ms: number): number;
+	/** Takes one message from the rate limits at `now` (ms): 0, or the ms to wait before retrying. */
+	throttle(now: number): number;
+	/** Charges `ms` spent decoding a frame, ending at `now`: 0, or the ms to stop reading the socket for. */
+	chargeDecode(ms: number, now: number): number;
 }
 
 const UNLIMITED: SessionRates = { throttle: () => 0, chargeDecode: () => 0 };
@@ -138,7 +138,9 @@ export class ConnectionSession implements WebSocketHandler {
 			this.#socket.close(CLOSE.tooBig, "message.incoming_too_long");
 			return;
 		}
-		const wait = this.#rates.throttle();
+		// One clock read for the rate and the start of the decode.
+		const now = performance.now();
+		const wait = this.#rates.throttle(now);
 		if (wait > 0) {
 			if (++this.#refusedInRow >= MAX_REFUSED_IN_ROW) this.#socket.pause?.(wait);
 			this.#refuse(data, errors.rateLimited("connection", wait));
@@ -156,7 +158,7 @@ export class ConnectionSession implements WebSocketHandler {
 				this.#early.push(data);
 				return;
 			case "open":
-				this.#handle(data);
+				this.#handle(data, now);
 				return;
 			case "closed":
 				return;
@@ -179,9 +181,9 @@ export class ConnectionSession implements WebSocketHandler {
 		this.#socket.send(encodeToClient(this.#encoding, { tag: "Error", error: payload, actionId }));
 	}
 
-	#handle(data: string | Uint8Array): void {
+	#handle(data: string | Uint8Array, started = performance.now()): void {
 		const conn = this.#conn as OpenConnection;
-		const decoded = this.#decode(data);
+		const decoded = this.#decode(data, started);
 		if (decoded.ok) conn.receive(decoded.message);
 		else conn.refuse(decoded.error, decoded.actionId);
 	}
@@ -192,10 +194,13 @@ export class ConnectionSession implements WebSocketHandler {
 	 * The message rate alone let one connection's 1,000 admitted 60 KB frames
 	 * of 60,000 empty arrays a second take the whole loop (an attacker probe).
 	 */
-	#decode(data: string | Uint8Array): ReturnType<typeof decodeToServer> {
-		const started = performance.now();
+	#decode(
+		data: string | Uint8Array,
+		started = performance.now(),
+	): ReturnType<typeof decodeToServer> {
 		const decoded = decodeToServer(this.#encoding, data, this.#actors.limits.maxNameBytes);
-		const wait = this.#rates.chargeDecode(performance.now() - started);
+		const ended = performance.now();
+		const wait = this.#rates.chargeDecode(ended - started, ended);
 		if (wait > 0) this.#socket.pause?.(wait);
 		return decoded;
 	}

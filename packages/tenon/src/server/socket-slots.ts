@@ -4,7 +4,7 @@
 // the whole upgrade (its Request, headers, URL, caller) alive with the socket.
 
 import type { Limits } from "../protocol/limits.js";
-import { type Rate, RateLimiter } from "./rate-limit.js";
+import { type Rate, RateLimiter, TokenBucket } from "./rate-limit.js";
 import type { RequestGuard } from "./request-guard.js";
 import type { WebSocketHandler } from "./websocket.js";
 
@@ -21,10 +21,11 @@ export class SocketCounts {
 	#nextId = 0;
 	readonly #guard: RequestGuard;
 	readonly #limits: Limits;
-	/** Messages per connection (undefined: unlimited). */
-	readonly messageRates: RateLimiter | undefined;
-	/** Decode time per connection and per address, in ms (undefined: unlimited). */
-	readonly #decodeTimes: RateLimiter | undefined;
+	/** Messages per connection (false: unlimited); each slot keeps its own bucket. */
+	readonly messageRate: Rate | false;
+	/** Decode time per connection, in ms (false: unlimited); each slot keeps its own bucket. */
+	readonly decodeRate: Rate | false;
+	/** Decode time per address, in ms (undefined: unlimited). */
 	readonly #addressDecodeTimes: RateLimiter | undefined;
 
 	constructor(
@@ -35,11 +36,15 @@ export class SocketCounts {
 	) {
 		this.#guard = guard;
 		this.#limits = limits;
-		const limiter = (rate: Rate | false) =>
-			rate === false ? undefined : new RateLimiter(rate, undefined, limits.maxConnections);
-		this.messageRates = limiter(perConnection);
-		this.#decodeTimes = limiter(decodeTime.perConnection);
-		this.#addressDecodeTimes = limiter(decodeTime.perAddress);
+		// Checked here, where a bad option is reported, not at a socket's first frame.
+		for (const rate of [perConnection, decodeTime.perConnection])
+			if (rate !== false) new TokenBucket(rate, 0);
+		this.messageRate = perConnection;
+		this.decodeRate = decodeTime.perConnection;
+		this.#addressDecodeTimes =
+			decodeTime.perAddress === false
+				? undefined
+				: new RateLimiter(decodeTime.perAddress, undefined, limits.maxConnections);
 	}
 
 	/** Open sockets of `address`. */
@@ -64,32 +69,22 @@ export class SocketCounts {
 			if (left <= 0) this.#byAddress.delete(counted);
 			else this.#byAddress.set(counted, left);
 		}
-		this.messageRates?.forget(slot.id);
-		this.#decodeTimes?.forget(slot.id);
 	}
 
-	/** Takes one message from a socket's rates (its own, then its address's): 0, or ms to wait. */
-	throttle(slot: SocketSlot): number {
-		const wait = this.messageRates?.take(slot.id) ?? 0;
-		if (wait > 0 || slot.rateAddress === undefined) return wait;
+	/** Takes one message from `address`'s rate: 0, or ms to wait. */
+	throttleAddress(address: string): number {
 		try {
-			this.#guard.spend(slot.rateAddress);
+			this.#guard.spend(address);
 			return 0;
 		} catch (error) {
 			return (error as { metadata?: { retryAfter?: number } }).metadata?.retryAfter ?? 1000;
 		}
 	}
 
-	/**
-	 * Charges `ms` of decoding to a socket's decode time (its own, and its
-	 * address's where per-address limits apply): 0, or the ms to stop
-	 * reading it for.
-	 */
-	chargeDecode(slot: SocketSlot, ms: number): number {
-		const own = this.#decodeTimes?.charge(slot.id, ms) ?? 0;
-		const address = slot.rateAddress;
-		if (this.#addressDecodeTimes === undefined || !this.#guard.limitsAddress(address)) return own;
-		return Math.max(own, this.#addressDecodeTimes.charge(address, ms));
+	/** Charges `ms` of decoding to `address` where per-address limits apply: 0, or ms to wait. */
+	chargeAddressDecode(address: string | undefined, ms: number, now: number): number {
+		if (this.#addressDecodeTimes === undefined || !this.#guard.limitsAddress(address)) return 0;
+		return this.#addressDecodeTimes.charge(address as string, ms, now);
 	}
 
 	get limits(): Limits {
@@ -106,6 +101,9 @@ export class SocketSlot {
 	/** The address whose message rate it spends (untrusted sockets only). */
 	readonly rateAddress: string | undefined;
 	#released = false;
+	/** Its message rate and decode time, made at first use (hibernating sockets keep none). */
+	#messages: TokenBucket | undefined;
+	#decodeTime: TokenBucket | undefined;
 
 	constructor(
 		counts: SocketCounts,
@@ -119,14 +117,32 @@ export class SocketSlot {
 		this.rateAddress = rateAddress;
 	}
 
-	/** Takes one message from the rates: 0, or the ms to wait before retrying. */
-	throttle(): number {
-		return this.#counts.throttle(this);
+	/**
+	 * Takes one message from the rates (its own, then its address's): 0, or
+	 * the ms to wait before retrying. `now`: `performance.now()`.
+	 */
+	throttle(now = performance.now()): number {
+		const rate = this.#counts.messageRate;
+		if (rate !== false) {
+			this.#messages ??= new TokenBucket(rate, now);
+			const wait = this.#messages.take(now);
+			if (wait > 0) return wait;
+		}
+		return this.rateAddress === undefined ? 0 : this.#counts.throttleAddress(this.rateAddress);
 	}
 
-	/** Charges `ms` spent decoding a frame: 0, or the ms to stop reading the socket for. */
-	chargeDecode(ms: number): number {
-		return this.#counts.chargeDecode(this, ms);
+	/**
+	 * Charges `ms` spent decoding a frame, ending at `now`, to its decode time
+	 * and its address's: 0, or the ms to stop reading the socket for.
+	 */
+	chargeDecode(ms: number, now: number): number {
+		const rate = this.#counts.decodeRate;
+		let own = 0;
+		if (rate !== false) {
+			this.#decodeTime ??= new TokenBucket(rate, now);
+			own = this.#decodeTime.charge(ms, now);
+		}
+		return Math.max(own, this.#counts.chargeAddressDecode(this.rateAddress, ms, now));
 	}
 
 	release(): void {
