@@ -1,8 +1,8 @@
 // Before and after, in one run: Tenon's bench server built from a git ref
 // (A) and from the working tree (B), driven by the working tree's client,
-// row 1's call (or 1b's, or row 2's) in blocks that alternate between them;
+// row 1's call (or 1b's, row 2's or 2b's) in blocks that alternate between them;
 // or row 5's pipelined load on 1,000 actors (`throughput`, a second per block).
-//   npx tsx --conditions=tenon-source bench/ab.ts <ref> [blocks] [warm|relaxed|http|throughput]
+//   npx tsx --conditions=tenon-source bench/ab.ts <ref> [blocks] [warm|relaxed|http|http-relaxed|throughput]
 // Pinned as the latency rows are (the runner on its first CPU, both servers
 // on the others; `throughput` is not pinned, as row 5 is not). Each side is started twice, once first and once second:
 // the server started second read a few percent slower in runs of identical
@@ -21,9 +21,10 @@ import type { benchRegistry } from "./servers/tenon.js";
 
 const [ref, blocksArg, rowArg] = process.argv.slice(2);
 if (ref === undefined)
-	throw new Error("usage: bench/ab.ts <git ref> [blocks] [warm|relaxed|http|throughput]");
+	throw new Error("usage: bench/ab.ts <git ref> [blocks] [warm|relaxed|http|http-relaxed|throughput]");
 const blocks = Number(blocksArg ?? 30);
-const row = rowArg === "relaxed" || rowArg === "http" || rowArg === "throughput" ? rowArg : "warm";
+const ROWS = ["warm", "relaxed", "http", "http-relaxed", "throughput"] as const;
+const row: (typeof ROWS)[number] = ROWS.find((name) => name === rowArg) ?? "warm";
 const pinned = row !== "throughput";
 /** Row 5's shape: actors with one connection each, calls in flight per connection. */
 const THROUGHPUT_ACTORS = 1_000;
@@ -120,8 +121,8 @@ async function startSide(label: "A" | "B", tree: string): Promise<Side> {
 		dispose = async () => {
 			await Promise.all(conns.map((conn) => conn.dispose()));
 		};
-	} else if (row === "http") {
-		const handle = client.counter.getOrCreate("ab");
+	} else if (row === "http" || row === "http-relaxed") {
+		const handle = (row === "http" ? client.counter : client.relaxedCounter).getOrCreate("ab");
 		call = () => handle.increment();
 	} else {
 		const conn = (row === "relaxed" ? client.relaxedCounter : client.counter)
