@@ -7,6 +7,7 @@ import { type Encoding, encodedLength } from "../../protocol/encoding.js";
 import { errors, toErrorPayload } from "../../protocol/errors.js";
 import {
 	type ActionId,
+	encodeActionResponse,
 	encodeToClient,
 	type ToClient,
 	type ToServer,
@@ -303,7 +304,7 @@ export class ConnectionHub implements ConnOwner {
 		try {
 			try {
 				const output = await this.#core.invoke(name, args, conn, undefined, undefined, requestId);
-				frame = encodeToClient(encoding, { tag: "ActionResponse", id, output });
+				frame = encodeActionResponse(encoding, id, output);
 				const limit = this.#core.limits.maxOutgoingMessageBytes;
 				if (encodedLength(frame) > limit)
 					throw errors.outgoingTooLong(`The response of '${name}'`, limit);
