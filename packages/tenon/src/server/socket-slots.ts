@@ -3,8 +3,9 @@
 // functions instead of closures inside the upgrade handler, which would keep
 // the whole upgrade (its Request, headers, URL, caller) alive with the socket.
 
+import { TokenBucket } from "../common/token-bucket.js";
 import type { Limits } from "../protocol/limits.js";
-import { type Rate, RateLimiter, TokenBucket } from "./rate-limit.js";
+import { type Rate, RateLimiter } from "./rate-limit.js";
 import type { RequestGuard } from "./request-guard.js";
 import type { WebSocketHandler } from "./websocket.js";
 
