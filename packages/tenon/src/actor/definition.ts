@@ -182,8 +182,15 @@ export interface ActorConfig<
 	presence?:
 		| boolean
 		| {
+				/** Largest presence a client may set (encoded bytes). Default 1 KiB. */
 				maxBytes?: number;
+				/** Most updates per connection per second; more are merged (the latest wins). Default 20. */
 				maxPerSecond?: number;
+				/**
+				 * Most presence frames the actor sends per second, all connections
+				 * together, one per receiver; past it updates wait their turn. Default 20,000.
+				 */
+				maxFramesPerSecond?: number;
 				identify?: (conn: Conn<CP, CS, E>) => PU;
 				schema?: StandardSchemaV1<unknown, PD>;
 		  };

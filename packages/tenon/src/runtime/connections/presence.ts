@@ -1,6 +1,7 @@
 import type { Conn } from "../../actor/context.js";
 import { describeIssues, type StandardSchemaV1 } from "../../actor/schema.js";
 import type { Clock, TimerHandle } from "../../common/clock.js";
+import { TokenBucket } from "../../common/token-bucket.js";
 import { cborEncode } from "../../protocol/encoding.js";
 import { ActorError, errors } from "../../protocol/errors.js";
 import { findNotPlain } from "../../protocol/plain-data.js";
@@ -18,6 +19,17 @@ export interface PresenceOptions {
 	maxBytes?: number;
 	/** Most presence updates per connection per second; more are merged (the latest wins). Default 20. */
 	maxPerSecond?: number;
+	/**
+	 * Most presence frames the actor sends per second, every connection's
+	 * updates together, counted per receiver: one update shown to 100
+	 * subscribers is 100 frames. Past it, updates wait their turn (each
+	 * connection's latest value, in the order they became due), so each
+	 * connection's updates go out less often; nothing is lost but
+	 * intermediate values. Default 20,000 (100 connections at 2 updates a
+	 * second each, or 30 at 20): without it, frames grow with the square of
+	 * the connections, and one client's 100 connections took the whole loop.
+	 */
+	maxFramesPerSecond?: number;
 	/** What others see of who this connection is, from server-side state (e.g. `conn.state.name`). */
 	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	identify?: (conn: Conn<any, any, any>) => unknown;
@@ -42,14 +54,17 @@ export interface PresenceDeps {
 	slotOf(conn: ConnectionImpl): PresenceSlot | undefined;
 	/** Sends a presence event to one connection, ahead of nothing durable (presence is not stored). */
 	send(conn: ConnectionImpl, payload: unknown): void;
-	/** Sends a presence event to every subscriber. */
-	broadcast(payload: PresenceEntry): void;
+	/** Sends a presence event to every subscriber; returns how many frames that was. */
+	broadcast(payload: PresenceEntry): number;
 	/** What a caller may see of an error `identify` threw. */
 	publicError(error: unknown, where: string): ActorError;
 }
 
 const DEFAULT_MAX_BYTES = 1024;
 const DEFAULT_MAX_PER_SECOND = 20;
+const DEFAULT_MAX_FRAMES_PER_SECOND = 20_000;
+/** Frames sent at once, at most, past the rate (a tenth of a second of it). */
+const FRAME_BURST_SECONDS = 0.1;
 
 /** Rate state of one connection's updates. */
 interface Pace {
@@ -61,9 +76,17 @@ interface Pace {
 export class Presence {
 	readonly #deps: PresenceDeps;
 	readonly #pace = new WeakMap<ConnectionImpl, Pace>();
+	/** Frames the actor may still send (see {@link PresenceOptions.maxFramesPerSecond}). */
+	readonly #frames: TokenBucket;
+	/** Connections whose update is due and waits for frames, in the order they became due. */
+	readonly #waiting = new Set<ConnectionImpl>();
+	#drain: TimerHandle | undefined;
 
 	constructor(deps: PresenceDeps) {
 		this.#deps = deps;
+		const perSecond = deps.options.maxFramesPerSecond ?? DEFAULT_MAX_FRAMES_PER_SECOND;
+		const burst = Math.max(1, perSecond * FRAME_BURST_SECONDS);
+		this.#frames = new TokenBucket({ perSecond, burst }, deps.clock.now());
 	}
 
 	/**
@@ -119,21 +142,52 @@ export class Presence {
 		const interval = 1000 / (this.#deps.options.maxPerSecond ?? DEFAULT_MAX_PER_SECOND);
 		const wait = pace.lastSentAt + interval - this.#deps.clock.now();
 		if (wait <= 0) {
-			pace.lastSentAt = this.#deps.clock.now();
-			this.#announce(conn);
+			this.#due(conn);
 			return;
 		}
 		const current = pace;
 		current.timer = this.#deps.clock.setTimeout(() => {
 			current.timer = undefined;
-			current.lastSentAt = this.#deps.clock.now();
-			if (!conn.closed) this.#announce(conn);
+			if (!conn.closed) this.#due(conn);
 		}, wait);
 	}
 
+	/** `conn`'s update may go: now, if the actor's frames allow and nobody waits, else in turn. */
+	#due(conn: ConnectionImpl): void {
+		if (this.#waiting.size === 0 && this.#frames.charge(0, this.#deps.clock.now()) === 0) {
+			this.#announce(conn);
+			return;
+		}
+		this.#waiting.add(conn);
+		this.#scheduleDrain();
+	}
+
+	#scheduleDrain(): void {
+		if (this.#drain !== undefined || this.#waiting.size === 0) return;
+		const wait = this.#frames.charge(0, this.#deps.clock.now());
+		this.#drain = this.#deps.clock.setTimeout(() => {
+			this.#drain = undefined;
+			this.#drainWaiting();
+		}, wait);
+	}
+
+	/** Sends the waiting updates, first due first, while the actor's frames allow. */
+	#drainWaiting(): void {
+		for (const conn of this.#waiting) {
+			if (this.#frames.charge(0, this.#deps.clock.now()) > 0) break;
+			this.#waiting.delete(conn);
+			if (!conn.closed) this.#announce(conn);
+		}
+		this.#scheduleDrain();
+	}
+
+	/** Shows `conn`'s latest presence to the subscribers, counting the frames it took. */
 	#announce(conn: ConnectionImpl): void {
+		const now = this.#deps.clock.now();
+		const pace = this.#pace.get(conn);
+		if (pace !== undefined) pace.lastSentAt = now;
 		const entry = this.#entry(conn);
-		if (entry !== undefined) this.#deps.broadcast(entry);
+		if (entry !== undefined) this.#frames.charge(this.#deps.broadcast(entry), now);
 	}
 
 	#entry(conn: ConnectionImpl): PresenceEntry | undefined {
@@ -169,9 +223,12 @@ export class Presence {
 		const pace = this.#pace.get(conn);
 		if (pace?.timer !== undefined) this.#deps.clock.clearTimeout(pace.timer);
 		this.#pace.delete(conn);
+		this.#waiting.delete(conn);
 		const slot = this.#deps.slotOf(conn);
 		if (slot === undefined || slot.presence === undefined || slot.presence === null) return;
 		slot.presence = null;
-		this.#deps.broadcast({ conn: conn.id, user: null, data: null });
+		// Shown at once (others must see who left), and counted.
+		const sent = this.#deps.broadcast({ conn: conn.id, user: null, data: null });
+		this.#frames.charge(sent, this.#deps.clock.now());
 	}
 }

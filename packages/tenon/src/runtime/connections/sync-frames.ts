@@ -51,16 +51,20 @@ export class SyncFrames {
 		} else conn.enqueue(frame, 0, this.#hub.deps.core.durableGeneration);
 	}
 
-	/** Sends `payload` as event `name` to every subscriber but `skip` (encoded once per encoding). */
+	/**
+	 * Sends `payload` as event `name` to every subscriber but `skip` (encoded
+	 * once per encoding); returns how many frames it sent.
+	 */
 	broadcast(
 		name: string,
 		payload: unknown,
 		kind: SyncKind,
 		skip?: ReadonlySet<ConnectionImpl>,
-	): void {
+	): number {
 		const core = this.#hub.deps.core;
 		const generation = kind === "state" ? core.outputGeneration() : 0;
 		const durable = core.durableGeneration;
+		let sent = 0;
 		for (const conn of [...this.#hub.subscribersOf(name)]) {
 			if (skip?.has(conn)) continue;
 			const frame = this.#frame((conn.transport as ConnSocket).encoding, name, payload, kind);
@@ -68,8 +72,10 @@ export class SyncFrames {
 			else {
 				if (kind === "state") this.#sent(conn);
 				conn.enqueue(frame, generation, durable);
+				sent++;
 			}
 		}
+		return sent;
 	}
 
 	#frame(
