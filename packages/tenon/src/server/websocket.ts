@@ -18,7 +18,7 @@ export interface ServerWebSocket {
 	cork?(): void;
 	uncork?(): void;
 	close(code: number, reason: string): void;
-	/** Optional: reads nothing more from the client for `ms` (frames already read still arrive). */
+	/** Optional: reads nothing more from the client for `ms`, frames already read included. */
 	pause?(ms: number): void;
 }
 

@@ -10,6 +10,13 @@ import { plainCbor, type RawSocket, rawSocket } from "../helpers/raw.js";
 
 const echo = actor({ state: {}, actions: { ping: () => "pong" } });
 
+/** A board whose shared state each connection sees projected for itself (about 400 KB). */
+const board = actor({
+	state: { notes: Array.from({ length: 4_000 }, (_, i) => `${i} ${"n".repeat(96)}`) },
+	shareState: (state) => ({ notes: [...state.notes] }),
+	actions: { ping: () => "pong" },
+});
+
 const connectUrl = (base: string, key: string) =>
 	`${base.replace("http", "ws")}/gateway/echo/connect?rvt-method=getOrCreate&rvt-key=${key}`;
 
@@ -77,6 +84,39 @@ describe("a connection whose frames are costly to decode", () => {
 		expect(answers.every((m) => m.body.tag === "ActionResponse")).toBe(true);
 		attacker.ws.terminate();
 		honest.ws.terminate();
+	});
+});
+
+describe("a connection that subscribes to a costly projection again and again", () => {
+	const limited = setup({
+		use: { board },
+		logLevel: "silent",
+		rateLimits: { decodeTime: { perConnection: { perSecond: 20, burst: 5 } } },
+	});
+	const toggle = (on: boolean) =>
+		plainCbor.encode({
+			body: { tag: "SubscriptionRequest", val: { eventName: "tenon.state", subscribe: on } },
+		});
+
+	it("has each snapshot charged to its decode time, and is paused past it", async () => {
+		await using t = await setupTest(limited);
+		const url = `${t.url.replace("http", "ws")}/gateway/board/connect?rvt-method=getOrCreate&rvt-key=b`;
+		const attacker = await open(url);
+		for (let i = 0; i < 300; i++) {
+			attacker.ws.send(toggle(false));
+			attacker.ws.send(toggle(true));
+		}
+		await sleep(1_000);
+		// Unpaused, the 300 snapshots were all built at once, from one read of the socket: 120 MB
+		// held for the client, whose socket was then closed (1013). Paused past 25 ms of the loop
+		// (0.2 to 1 ms a snapshot here), with the frames already read held too, it gets some, and
+		// the rest at the rate.
+		const first = replies(attacker);
+		expect(first).toBeGreaterThan(0);
+		expect(first).toBeLessThan(200);
+		await expect.poll(() => replies(attacker), { timeout: 5_000 }).toBeGreaterThan(first);
+		expect(attacker.ws.readyState).toBe(attacker.ws.OPEN);
+		attacker.ws.terminate();
 	});
 });
 
