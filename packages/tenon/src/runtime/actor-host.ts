@@ -21,6 +21,7 @@ import type { ConnectionLinks } from "./connections/links.js";
 import { SocketRegistry } from "./connections/socket-registry.js";
 import type { InspectionHooks } from "./event-taps.js";
 import { SleepScheduler } from "./sleep-scheduler.js";
+import { WakePacer } from "./wake-pacer.js";
 
 /** Options of {@link ActorHost}. */
 export interface ActorHostOptions {
@@ -44,6 +45,9 @@ export interface ActorHostOptions {
 
 type Slot = { instance: ActorInstance } | { starting: Promise<ActorInstance> };
 
+/** Actors that start waking in one turn of the event loop, at most (see WakePacer). */
+const WAKES_PER_TURN = 16;
+
 /**
  * The actors awake on this node. Resolves names and keys to actors, wakes
  * them on demand (once, even under concurrent requests), and sleeps them all
@@ -61,6 +65,7 @@ export class ActorHost {
 	/** The sleep countdowns of the awake actors, on one timer. */
 	readonly #sleeps: SleepScheduler;
 	#shuttingDown = false;
+	readonly #wakes = new WakePacer(WAKES_PER_TURN);
 	/** In a cluster: how connections reach across nodes (set once the node serves). */
 	#links: ConnectionLinks | undefined;
 	/** What the host learns of every instance (one object for all). */
@@ -399,7 +404,11 @@ export class ActorHost {
 	async #start(record: ActorRecord): Promise<ActorInstance> {
 		const type = this.#type(record.name);
 		this.#makeRoom();
-		const starting = ActorInstance.start(type.instanceDeps, record, this.#events);
+		// Paced: a burst of wake-ups is spread over the loop's turns (wake-pacer.ts).
+		const starting = this.#wakes.run(async () => {
+			this.#assertRunning();
+			return ActorInstance.start(type.instanceDeps, record, this.#events);
+		});
 		this.#slots.set(record.actorId, { starting });
 		try {
 			const instance = await starting;
