@@ -21,7 +21,9 @@ import type { benchRegistry } from "./servers/tenon.js";
 
 const [ref, blocksArg, rowArg] = process.argv.slice(2);
 if (ref === undefined)
-	throw new Error("usage: bench/ab.ts <git ref> [blocks] [warm|relaxed|http|http-relaxed|throughput]");
+	throw new Error(
+		"usage: bench/ab.ts <git ref> [blocks] [warm|relaxed|http|http-relaxed|throughput]",
+	);
 const blocks = Number(blocksArg ?? 30);
 const ROWS = ["warm", "relaxed", "http", "http-relaxed", "throughput"] as const;
 const row: (typeof ROWS)[number] = ROWS.find((name) => name === rowArg) ?? "warm";

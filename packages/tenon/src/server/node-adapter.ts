@@ -198,8 +198,9 @@ class WiredSocket implements ServerWebSocket {
 
 	/** A frame from the client: to the handler, or held while paused. */
 	receive(data: string | Uint8Array): void {
-		if (this.#paused) (this.#held ??= []).push(data);
-		else this.handler.onMessage(data);
+		if (!this.#paused) this.handler.onMessage(data);
+		else if (this.#held === undefined) this.#held = [data];
+		else this.#held.push(data);
 	}
 
 	/** The pause ended: the held frames go to the handler in order, until one pauses it again. */
