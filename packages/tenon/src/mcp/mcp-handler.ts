@@ -218,14 +218,23 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 		}
 	}
 
-	/** A server for one HTTP request: `refused` holds the calls whose arguments were quarantined. */
-	function serverFor(request: Request, refused: Map<string | number, ArgumentIssue[]>): Server {
+	/**
+	 * A server for one HTTP request: `refused` holds the calls whose arguments
+	 * were quarantined, `malformed` those whose params were not a tool call's.
+	 */
+	function serverFor(
+		request: Request,
+		refused: Map<string | number, ArgumentIssue[]>,
+		malformed: Map<string | number, string>,
+	): Server {
 		const server = new Server(
 			{ name: options.name, version: options.version },
 			{ capabilities: { tools: {} } },
 		);
 		server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listings }));
 		server.setRequestHandler(CallToolRequestSchema, (call, extra) => {
+			const problem = malformed.get(extra.requestId);
+			if (problem !== undefined) throw new McpError(ErrorCode.InvalidParams, problem);
 			const tool = tools.get(call.params.name);
 			if (tool === undefined) {
 				throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${call.params.name}`);
@@ -268,6 +277,7 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 		// JSON.parse keeps `__proto__` as an own key, but the SDK's parsing copies
 		// objects by assignment, which would turn it into a prototype: such keys
 		// never reach the SDK. In tool arguments they become an error result.
+		const malformed = malformedCalls(body);
 		const refused = quarantineArguments(body);
 		if (hasProtoKey(body)) {
 			return jsonRpcError(400, ErrorCode.InvalidRequest, "Invalid request: __proto__ key");
@@ -280,7 +290,7 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 				"Invalid request: two requests of a batch have the same id",
 			);
 		}
-		const server = serverFor(request, refused);
+		const server = serverFor(request, refused, malformed);
 		const transport = new WebStandardStreamableHTTPServerTransport({
 			sessionIdGenerator: undefined,
 			enableJsonResponse: true,
@@ -383,6 +393,33 @@ function quarantineArguments(body: unknown): Map<string | number, ArgumentIssue[
 		params.arguments = {};
 	}
 	return refused;
+}
+
+/**
+ * The `tools/call` requests in `body` whose params are not a tool call's (no
+ * params, a name that is not a string, arguments that are not an object),
+ * by request id; their params become an empty call, answered with JSON-RPC's
+ * "Invalid params" (-32602). The SDK answered them -32603, "Internal error",
+ * with its whole list of schema issues.
+ */
+function malformedCalls(body: unknown): Map<string | number, string> {
+	const malformed = new Map<string | number, string>();
+	for (const message of Array.isArray(body) ? body : [body]) {
+		if (!isRecord(message) || message.method !== "tools/call") continue;
+		const { id, params } = message;
+		if (typeof id !== "string" && typeof id !== "number") continue;
+		const problem = !isRecord(params)
+			? "Invalid params: a tool call's params are an object"
+			: typeof params.name !== "string"
+				? "Invalid params: the tool's name is a string"
+				: params.arguments !== undefined && !isRecord(params.arguments)
+					? "Invalid params: a tool call's arguments are an object"
+					: undefined;
+		if (problem === undefined) continue;
+		malformed.set(id, problem);
+		message.params = { name: "", arguments: {} };
+	}
+	return malformed;
 }
 
 /** True for a batch in which two requests (messages with a method and an id) share their id. */

@@ -234,24 +234,53 @@ function resolveRef(ref: string, root: Record<string, unknown>): unknown {
  */
 export const MAX_ARGUMENT_VALUES = 10_000;
 
+/** A value met in {@link argumentHazard}'s walk: its path is built only if it is reported. */
+interface Walked {
+	value: unknown;
+	key: string;
+	parent: Walked | undefined;
+	depth: number;
+}
+
+function pathOf(walked: Walked | undefined): string {
+	const keys: string[] = [];
+	for (let at = walked; at?.parent !== undefined; at = at.parent) keys.push(at.key);
+	return keys.reverse().join(".");
+}
+
 /**
  * A `__proto__` key, nesting beyond MAX_ARGUMENT_DEPTH, or more than
- * MAX_ARGUMENT_VALUES values in `value` (walked without recursion, stopping there).
+ * MAX_ARGUMENT_VALUES values in `value` (walked without recursion, stopping
+ * there: no key or entry array per object, which for one array of 120,000
+ * numbers cost more than the rest of the refusal).
  */
 export function argumentHazard(value: unknown): ArgumentIssue | undefined {
-	const stack: { value: unknown; path: string; depth: number }[] = [{ value, path: "", depth: 0 }];
+	const stack: Walked[] = [{ value, key: "", parent: undefined, depth: 0 }];
 	let values = 0;
 	for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-		if (typeof next.value !== "object" || next.value === null) continue;
+		const current = next.value;
+		if (typeof current !== "object" || current === null) continue;
 		if (next.depth >= MAX_ARGUMENT_DEPTH) {
-			return { message: `Nested deeper than ${MAX_ARGUMENT_DEPTH} levels`, path: next.path };
+			return { message: `Nested deeper than ${MAX_ARGUMENT_DEPTH} levels`, path: pathOf(next) };
 		}
-		for (const [key, item] of Object.entries(next.value)) {
-			const path = next.path === "" ? key : `${next.path}.${key}`;
-			if (key === "__proto__") return { message: "A __proto__ key is not allowed", path };
+		const depth = next.depth + 1;
+		if (Array.isArray(current)) {
+			for (let i = 0; i < current.length; i++) {
+				if (++values > MAX_ARGUMENT_VALUES)
+					return { message: `More than ${MAX_ARGUMENT_VALUES} values`, path: pathOf(next) };
+				stack.push({ value: current[i], key: String(i), parent: next, depth });
+			}
+			continue;
+		}
+		for (const key in current) {
+			if (!Object.hasOwn(current, key)) continue;
+			if (key === "__proto__") {
+				const at: Walked = { value: undefined, key, parent: next, depth };
+				return { message: "A __proto__ key is not allowed", path: pathOf(at) };
+			}
 			if (++values > MAX_ARGUMENT_VALUES)
-				return { message: `More than ${MAX_ARGUMENT_VALUES} values`, path: next.path };
-			stack.push({ value: item, path, depth: next.depth + 1 });
+				return { message: `More than ${MAX_ARGUMENT_VALUES} values`, path: pathOf(next) };
+			stack.push({ value: (current as Record<string, unknown>)[key], key, parent: next, depth });
 		}
 	}
 	return undefined;
