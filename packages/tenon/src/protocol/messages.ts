@@ -85,20 +85,26 @@ const JSON_RESPONSE_HEAD = '{"body":{"tag":"ActionResponse","val":{"id":';
  * The CBOR envelope of a reply up to its id, and the key after the id, cut
  * from what the encoder writes for a template (so they are its own bytes):
  * the template ends with id 0 (one byte), "output" (seven) and null (one).
+ * Made at first use: nothing runs when a client bundle imports this module.
  */
-const CBOR_RESPONSE = (() => {
-	const template = cborEncodeCompat({
-		body: { tag: "ActionResponse", val: { id: 0, output: null } },
-	});
-	return {
-		head: template.slice(0, template.length - 9),
-		outputKey: template.slice(template.length - 8, template.length - 1),
-	};
-})();
+let cborResponse: { head: Uint8Array; outputKey: Uint8Array } | undefined;
+
+function cborResponseParts(): { head: Uint8Array; outputKey: Uint8Array } {
+	if (cborResponse === undefined) {
+		const template = cborEncodeCompat({
+			body: { tag: "ActionResponse", val: { id: 0, output: null } },
+		});
+		cborResponse = {
+			head: template.slice(0, template.length - 9),
+			outputKey: template.slice(template.length - 8, template.length - 1),
+		};
+	}
+	return cborResponse;
+}
 
 function cborActionResponse(id: number, output: unknown): Uint8Array {
 	const value = cborEncodeCompat(output);
-	const { head, outputKey } = CBOR_RESPONSE;
+	const { head, outputKey } = cborResponseParts();
 	// An unsigned integer in its shortest form (CBOR major type 0), as the encoder writes it.
 	const idLength = id < 24 ? 1 : id < 0x100 ? 2 : id < 0x1_0000 ? 3 : 5;
 	const frame = new Uint8Array(head.length + idLength + outputKey.length + value.length);
