@@ -46,7 +46,11 @@ export class ConnectionSession implements WebSocketHandler {
 	readonly #socket: ServerWebSocket;
 	readonly #encoding: Encoding;
 	#state: "connecting" | "open" | "closed" = "connecting";
+	/** Frames that arrived while connecting, and those behind them until all are handled. */
 	#early: (string | Uint8Array)[] = [];
+	/** Until when (performance.now()) the socket's decode time is spent. */
+	#pausedUntil = 0;
+	#drainTimer: ReturnType<typeof setTimeout> | undefined;
 	#refusedInRow = 0;
 	#conn: OpenConnection | undefined;
 	readonly #rates: SessionRates;
@@ -122,9 +126,7 @@ export class ConnectionSession implements WebSocketHandler {
 			return;
 		}
 		this.#state = "open";
-		const early = this.#early;
-		this.#early = [];
-		for (const frame of early) this.#handle(frame);
+		this.#drainEarly();
 	}
 
 	/** A method, so TypeScript does not narrow the state across awaits. */
@@ -158,7 +160,9 @@ export class ConnectionSession implements WebSocketHandler {
 				this.#early.push(data);
 				return;
 			case "open":
-				this.#handle(data, now);
+				// Frames from before the open still waiting for decode time go first.
+				if (this.#early.length > 0) this.#early.push(data);
+				else this.#handle(data, now);
 				return;
 			case "closed":
 				return;
@@ -217,12 +221,35 @@ export class ConnectionSession implements WebSocketHandler {
 	#charge(started: number): void {
 		const ended = performance.now();
 		const wait = this.#rates.chargeDecode(ended - started, ended);
-		if (wait > 0) this.#socket.pause?.(wait);
+		if (wait > 0) {
+			this.#pausedUntil = ended + wait;
+			this.#socket.pause?.(wait);
+		}
+	}
+
+	/**
+	 * Handles the frames that arrived while connecting, in order, as the
+	 * decode time allows: up to 256 of them were handled at once, past any
+	 * pause (128 subscribe pairs sent to a sleeping actor built 128 snapshots
+	 * in one turn).
+	 */
+	#drainEarly(): void {
+		this.#drainTimer = undefined;
+		while (this.#early.length > 0 && this.#state === "open") {
+			const wait = this.#pausedUntil - performance.now();
+			if (wait > 0) {
+				this.#drainTimer = setTimeout(() => this.#drainEarly(), Math.ceil(wait));
+				this.#drainTimer.unref?.();
+				return;
+			}
+			this.#handle(this.#early.shift() as string | Uint8Array);
+		}
 	}
 
 	onClose(): void {
 		this.#state = "closed";
 		this.#early = [];
+		if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);
 		// Idempotent: a connection the actor already closed is not unregistered twice.
 		this.#conn?.closed();
 	}

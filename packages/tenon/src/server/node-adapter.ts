@@ -176,7 +176,7 @@ class WiredSocket implements ServerWebSocket {
 		const ws = this.#ws;
 		if (ws.readyState !== WebSocket.OPEN) return false;
 		if (ws.bufferedAmount > this.#maxBuffered) {
-			ws.close(1013, "connection.backpressure");
+			this.close(1013, "connection.backpressure");
 			return false;
 		}
 		return true;
@@ -210,18 +210,26 @@ class WiredSocket implements ServerWebSocket {
 		this.#held = undefined;
 		if (held !== undefined)
 			for (let i = 0; i < held.length; i++) {
-				if (this.#ws.readyState !== WebSocket.OPEN) return;
+				// Closing: what the client sent meanwhile is not handled (as in onWsMessage).
+				if (this.#ws.readyState !== WebSocket.OPEN) break;
 				if (this.#paused) {
 					this.#held = held.slice(i);
 					return;
 				}
 				this.handler.onMessage(held[i] as string | Uint8Array);
 			}
-		if (!this.#paused) this.#ws.resume();
+		this.#ws.resume();
 	}
 
 	close(code: number, reason: string): void {
 		const ws = this.#ws;
+		// The frames held for a pause are not handled after a close, and the socket is read
+		// again: the client's close frame must be read, or the close waits out ws's 30 s.
+		this.#held = undefined;
+		if (this.#paused) {
+			this.#paused = false;
+			ws.resume();
+		}
 		if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING)
 			ws.close(code, reason);
 	}

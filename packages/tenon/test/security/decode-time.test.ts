@@ -8,11 +8,17 @@ import { RateLimiter } from "../../src/server/rate-limit.js";
 import { setupTest } from "../../src/test/index.js";
 import { plainCbor, type RawSocket, rawSocket } from "../helpers/raw.js";
 
-const echo = actor({ state: {}, actions: { ping: () => "pong" } });
+const echo = actor({
+	state: {},
+	actions: { ping: () => "pong", bye: (c) => c.conn.disconnect("bye") },
+});
 
-/** A board whose shared state each connection sees projected for itself (about 400 KB). */
+/** Notes of about 100 KB, which a board shares projected for each connection. */
+const notes = () => Array.from({ length: 1_000 }, (_, i) => `${i} ${"n".repeat(96)}`);
+
+/** A board whose shared state each connection sees projected for itself. */
 const board = actor({
-	state: { notes: Array.from({ length: 4_000 }, (_, i) => `${i} ${"n".repeat(96)}`) },
+	state: { notes: notes() },
 	shareState: (state) => ({ notes: [...state.notes] }),
 	actions: { ping: () => "pong" },
 });
@@ -87,11 +93,41 @@ describe("a connection whose frames are costly to decode", () => {
 	});
 });
 
+describe("a connection the server closes while it is paused", () => {
+	const limited = setup({
+		use: { echo },
+		logLevel: "silent",
+		rateLimits: { decodeTime: { perConnection: { perSecond: 20, burst: 5 } } },
+	});
+
+	it("closes at once, its held frames dropped (not after ws's 30 s close timeout)", async () => {
+		await using t = await setupTest(limited);
+		const socket = await open(connectUrl(t.url, "closing"));
+		socket.ws.send(
+			plainCbor.encode({ body: { tag: "ActionRequest", val: { id: 9, name: "bye", args: [] } } }),
+		);
+		// Frames of 4,000 empty arrays behind it, a dozen to a read: the socket pauses with some held.
+		const frame = plainCbor.encode({
+			body: {
+				tag: "ActionRequest",
+				val: { id: 1, name: "ping", args: [Array.from({ length: 4_000 }, () => [])] },
+			},
+		});
+		for (let i = 0; i < 60; i++) socket.ws.send(frame);
+		const started = performance.now();
+		const closed = await socket.closed;
+		expect(closed.reason).toBe("bye");
+		// Paused, the client's close frame went unread, and the close took 30 s.
+		expect(performance.now() - started).toBeLessThan(10_000);
+	}, 40_000);
+});
+
 describe("a connection that subscribes to a costly projection again and again", () => {
 	const limited = setup({
 		use: { board },
 		logLevel: "silent",
-		rateLimits: { decodeTime: { perConnection: { perSecond: 20, burst: 5 } } },
+		// 1 ms of decoding and snapshots at once, then 1 ms a second: a few snapshots a second.
+		rateLimits: { decodeTime: { perConnection: { perSecond: 1, burst: 1 } } },
 	});
 	const toggle = (on: boolean) =>
 		plainCbor.encode({
@@ -107,16 +143,56 @@ describe("a connection that subscribes to a costly projection again and again", 
 			attacker.ws.send(toggle(true));
 		}
 		await sleep(1_000);
-		// Unpaused, the 300 snapshots were all built at once, from one read of the socket: 120 MB
-		// held for the client, whose socket was then closed (1013). Paused past 25 ms of the loop
-		// (0.2 to 1 ms a snapshot here), with the frames already read held too, it gets some, and
-		// the rest at the rate.
+		// Unpaused, the 300 snapshots were all built at once, from one read of the socket: 30 MB
+		// held for the client, whose socket was then closed (1013). Paused past 2 ms of the loop
+		// (0.02 to 0.1 ms a snapshot here), with the frames already read held too, it gets some,
+		// and the rest at the rate.
 		const first = replies(attacker);
 		expect(first).toBeGreaterThan(0);
 		expect(first).toBeLessThan(200);
 		await expect.poll(() => replies(attacker), { timeout: 5_000 }).toBeGreaterThan(first);
 		expect(attacker.ws.readyState).toBe(attacker.ws.OPEN);
 		attacker.ws.terminate();
+	});
+});
+
+describe("a connection that subscribes again and again before it is open", () => {
+	/** The board, slow to accept a connection (its auth hook takes 300 ms). */
+	const slowBoard = actor({
+		state: { notes: notes() },
+		shareState: (state) => ({ notes: [...state.notes] }),
+		onBeforeConnect: () => new Promise<void>((resolve) => setTimeout(resolve, 300)),
+		actions: { ping: () => "pong" },
+	});
+	const limited = setup({
+		use: { board: slowBoard },
+		logLevel: "silent",
+		// 1 ms of decoding and snapshots at once, then 1 ms a second: a few snapshots a second.
+		rateLimits: { decodeTime: { perConnection: { perSecond: 1, burst: 1 } } },
+	});
+	const toggle = (on: boolean) =>
+		plainCbor.encode({
+			body: { tag: "SubscriptionRequest", val: { eventName: "tenon.state", subscribe: on } },
+		});
+
+	it("has the frames it sent while connecting handled as its decode time allows", async () => {
+		await using t = await setupTest(limited);
+		const url = `${t.url.replace("http", "ws")}/gateway/board/connect?rvt-method=getOrCreate&rvt-key=early`;
+		// Sent before the Init: held while the connect hook runs, then handled.
+		const socket = await rawSocket(url, ["rivet", "rivet_encoding.cbor"]);
+		for (let i = 0; i < 100; i++) {
+			socket.ws.send(toggle(false));
+			socket.ws.send(toggle(true));
+		}
+		await sleep(1_000);
+		// Handled at once after the open, all 100 snapshots were built in that second. Now: some,
+		// then the rest at the rate.
+		const first = replies(socket);
+		expect(first).toBeGreaterThan(0);
+		expect(first).toBeLessThan(100);
+		await expect.poll(() => replies(socket), { timeout: 5_000 }).toBeGreaterThan(first);
+		expect(socket.ws.readyState).toBe(socket.ws.OPEN);
+		socket.ws.terminate();
 	});
 });
 
