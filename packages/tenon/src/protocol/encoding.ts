@@ -110,9 +110,10 @@ function escapeDollarPairs(value: unknown, depth: number): unknown {
  * `input`): two-element arrays starting with a `$` string are escaped so the
  * reader can revive tagged values.
  */
-export function cborEncodeCompat(value: unknown): Uint8Array {
+export function cborEncodeCompat(value: unknown, depth = 0): Uint8Array {
 	// Copied only when something needs escaping (rare): the common case encodes as is.
-	return cborEncode(hasDollarPair(value, 0) ? escapeDollarPairs(value, 0) : value);
+	// `depth`: where `value` sits in the message it is written into (the depth limit counts from there).
+	return cborEncode(hasDollarPair(value, depth) ? escapeDollarPairs(value, depth) : value);
 }
 
 /** Decodes {@link cborEncodeCompat} output (and RivetKit's input encoding). */

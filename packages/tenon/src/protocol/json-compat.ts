@@ -120,10 +120,11 @@ function writeJson(value: unknown): string {
 }
 
 /** Stringifies `value` in RivetKit's JSON convention (see the top of this file). */
-export function jsonStringifyCompat(value: unknown): string {
+export function jsonStringifyCompat(value: unknown, depth = 0): string {
 	const polluted = prototypesHaveToJSON();
-	if (!polluted && isPlainJson(value, 0)) return JSON.stringify(value);
-	const tree = toJsonTree(value, 0);
+	// `depth`: where `value` sits in the message it is written into (the depth limit counts from there).
+	if (!polluted && isPlainJson(value, depth)) return JSON.stringify(value);
+	const tree = toJsonTree(value, depth);
 	return polluted ? writeJson(tree) : JSON.stringify(tree);
 }
 

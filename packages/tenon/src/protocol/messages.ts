@@ -68,18 +68,15 @@ export function encodeActionResponse(
 ): string | Uint8Array {
 	if (typeof id === "number" && id <= 0xffff_ffff) {
 		if (encoding === "cbor") return cborActionResponse(id, output);
-		if (encoding === "json") {
-			// JSON.stringify leaves out a key whose value has no JSON text (undefined).
-			const text = jsonStringifyCompat(output) as string | undefined;
-			return text === undefined
-				? `${JSON_RESPONSE_HEAD}${id}}}}`
-				: `${JSON_RESPONSE_HEAD}${id},"output":${text}}}}`;
-		}
+		if (encoding === "json")
+			return `${JSON_RESPONSE_HEAD}${id},"output":${jsonStringifyCompat(output, OUTPUT_DEPTH)}}}}`;
 	}
 	return encodeToClient(encoding, { tag: "ActionResponse", id, output });
 }
 
 const JSON_RESPONSE_HEAD = '{"body":{"tag":"ActionResponse","val":{"id":';
+/** The output's depth in the envelope (body, val, output): the encoders' depth limits count from the envelope. */
+const OUTPUT_DEPTH = 3;
 
 /**
  * The CBOR envelope of a reply up to its id, and the key after the id, cut
@@ -103,7 +100,7 @@ function cborResponseParts(): { head: Uint8Array; outputKey: Uint8Array } {
 }
 
 function cborActionResponse(id: number, output: unknown): Uint8Array {
-	const value = cborEncodeCompat(output);
+	const value = cborEncodeCompat(output, OUTPUT_DEPTH);
 	const { head, outputKey } = cborResponseParts();
 	// An unsigned integer in its shortest form (CBOR major type 0), as the encoder writes it.
 	const idLength = id < 24 ? 1 : id < 0x100 ? 2 : id < 0x1_0000 ? 3 : 5;

@@ -43,6 +43,23 @@ const edgeIds = [
 	2 ** 53 - 1,
 ];
 
+/** `leaf` inside `levels` arrays. */
+function nested(levels: number, leaf: unknown): unknown {
+	let value = leaf;
+	for (let i = 0; i < levels; i++) value = [value];
+	return value;
+}
+
+/**
+ * Outputs at the encoders' depth limit (600, counted from the envelope): a
+ * `$`-pair escaped or not, an encoding that throws or not, at the same depth.
+ */
+const deepOutputs = [594, 595, 596, 597, 598, 599, 600].flatMap((levels) => [
+	nested(levels, ["$BigInt", "1"]),
+	nested(levels, 1n),
+	nested(levels, { a: 1 }),
+]);
+
 /** Outputs of every kind a reply carries, with the ones each encoding treats apart. */
 const output = fc.oneof(
 	fc.anything({
@@ -55,6 +72,7 @@ const output = fc.oneof(
 		withSparseArray: true,
 	}),
 	fc.constantFrom(undefined, null, -0, Number.NaN, ["$BigInt", "1"], { $: ["$Date", 1] }),
+	fc.constantFrom(...deepOutputs),
 );
 
 describe("an action's reply frame", () => {
