@@ -25,6 +25,11 @@ export class WakePacer {
 		return this.#waiting.length - this.#head;
 	}
 
+	/** Entries the queue's array holds, released ones included (for tests: it must stay bounded). */
+	get retained(): number {
+		return this.#waiting.length;
+	}
+
 	/** Runs `start` now if this turn has room, else in a later turn. */
 	run<T>(start: () => Promise<T>): Promise<T> {
 		if (this.waiting === 0 && this.#startedThisTurn < this.#perTurn) {
@@ -52,8 +57,13 @@ export class WakePacer {
 			this.#head++;
 			release();
 		}
+		// Released entries go once they are half the array (a queue that never empties
+		// under steady load must not keep every wake-up it ever released).
 		if (this.waiting === 0) {
 			this.#waiting.length = 0;
+			this.#head = 0;
+		} else if (this.#head > 64 && this.#head * 2 > this.#waiting.length) {
+			this.#waiting.splice(0, this.#head);
 			this.#head = 0;
 		}
 		if (this.#startedThisTurn > 0) this.#endTurnSoon();

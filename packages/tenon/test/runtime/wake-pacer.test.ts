@@ -27,6 +27,22 @@ describe("WakePacer", () => {
 		expect(pacer.waiting).toBe(0);
 	});
 
+	it("keeps what waits, not what it released, under a load that never lets it empty", async () => {
+		const pacer = new WakePacer(2);
+		let started = 0;
+		const start = async () => {
+			started++;
+		};
+		// Three new wake-ups a turn, two released a turn: the queue never empties.
+		for (let turn = 0; turn < 300; turn++) {
+			for (let i = 0; i < 3; i++) void pacer.run(start);
+			await nextTurn();
+		}
+		expect(pacer.waiting).toBeGreaterThan(250);
+		expect(pacer.retained).toBeLessThan(pacer.waiting * 2 + 100);
+		expect(started).toBeGreaterThan(550);
+	});
+
 	it("lets a lone wake-up start at once, turn after turn, and passes its failure on", async () => {
 		const pacer = new WakePacer(1);
 		for (let i = 0; i < 3; i++) {
