@@ -340,6 +340,7 @@ export function actor<
 		throw new Error("An actor takes either `connState` or `createConnState`, not both");
 	}
 	checkActionNames((config.actions ?? {}) as Record<string, unknown>, []);
+	checkPresenceOptions(config.presence);
 	for (const [name, schema] of Object.entries(config.actionInputSchemas ?? {})) {
 		if (!isStandardSchema(schema))
 			throw new Error(`actionInputSchemas.${name} is not a Standard Schema`);
@@ -354,4 +355,13 @@ export function actor<
 			throw new Error(`queues.${name} must be declared with queue<Body, Reply>()`);
 	}
 	return new ActorDefinition(config);
+}
+
+/** Presence's numeric options, checked where the actor is defined (not at its first wake). */
+function checkPresenceOptions(presence: unknown): void {
+	if (typeof presence !== "object" || presence === null) return;
+	const options = presence as Record<string, unknown>;
+	for (const name of ["maxBytes", "maxPerSecond", "maxFramesPerSecond"])
+		if (options[name] !== undefined && !((options[name] as number) > 0))
+			throw new Error(`presence.${name} must be a number above 0`);
 }

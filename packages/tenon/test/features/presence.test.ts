@@ -21,9 +21,16 @@ const canvas = actor({
 });
 
 const loose = actor({ state: {}, presence: true, actions: { ping: () => "pong" } });
+/** One update every 2 s per connection, and asleep after 1 s: an update waits past the sleep. */
+const slow = actor({
+	state: {},
+	presence: { maxPerSecond: 0.5 },
+	actions: { ping: () => "pong" },
+	options: { sleepTimeout: 1_000 },
+});
 const none = actor({ state: {}, actions: { ping: () => "pong" } });
 
-const registry = setup({ use: { canvas, loose, none }, logLevel: "silent" });
+const registry = setup({ use: { canvas, loose, none, slow }, logLevel: "silent" });
 
 describe("presence", () => {
 	it("shows each client's presence to the others, with the actor's identity, and drops it when they leave", async () => {
@@ -68,6 +75,35 @@ describe("presence", () => {
 		expect(xs.length).toBeLessThanOrEqual(3);
 		await ann.dispose();
 		await bob.dispose();
+	});
+
+	it("sends the updates still waiting when the actor goes to sleep, the latest of each", async () => {
+		await using t = await setupTest(registry);
+		const ann = t.client.slow.getOrCreate("nap").connect();
+		const bob = t.client.slow.getOrCreate("nap").connect();
+		bob.onPresence(() => {});
+		await bob.ping();
+		await ann.setPresence({ x: 1 });
+		await ann.setPresence({ x: 2 });
+		await ann.setPresence({ x: 3 });
+		const annId = ann.connectionId as string;
+		await expect.poll(() => bob.presence.get(annId)?.data).toEqual({ x: 1 });
+		// Asleep before ann's rate allows her next update: it goes out as the actor sleeps.
+		await t.clock.advance(1_000);
+		await t.settle();
+		expect(t.awakeActors()).toBe(0);
+		await expect.poll(() => bob.presence.get(annId)?.data).toEqual({ x: 3 });
+		await ann.dispose();
+		await bob.dispose();
+	});
+
+	it("refuses a rate or size that is not a number above 0 where the actor is defined", () => {
+		for (const presence of [
+			{ maxFramesPerSecond: 0 },
+			{ maxPerSecond: Number.NaN },
+			{ maxBytes: -1 },
+		])
+			expect(() => actor({ state: {}, presence, actions: {} })).toThrow(/must be a number above 0/);
 	});
 
 	it("refuses presence that is not plain, too large, or against the schema", async () => {

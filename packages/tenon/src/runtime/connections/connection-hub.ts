@@ -432,6 +432,7 @@ export class ConnectionHub implements ConnOwner {
 	 * slept); their output still flows until the last commit.
 	 */
 	suspend(): void {
+		this.#deps.presence?.flush();
 		for (const conn of this.conns.values())
 			if (conn.persisted && !conn.closed) (conn.transport as ConnSocket).detach();
 	}

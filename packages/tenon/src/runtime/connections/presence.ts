@@ -206,6 +206,29 @@ export class Presence {
 		return { conn: conn.id, user, data: slot.presence ?? null };
 	}
 
+	/**
+	 * The actor goes to sleep: the updates still waiting (for their
+	 * connection's rate or the actor's frames) go now, each connection's
+	 * latest value. After the sleep their timers would find the connections
+	 * hibernated, and the others would never see them.
+	 */
+	flush(): void {
+		if (this.#drain !== undefined) {
+			this.#deps.clock.clearTimeout(this.#drain);
+			this.#drain = undefined;
+		}
+		const due = [...this.#waiting];
+		this.#waiting.clear();
+		for (const conn of this.#deps.connections()) {
+			const pace = this.#pace.get(conn);
+			if (pace?.timer === undefined) continue;
+			this.#deps.clock.clearTimeout(pace.timer);
+			pace.timer = undefined;
+			due.push(conn);
+		}
+		for (const conn of due) if (!conn.closed) this.#announce(conn);
+	}
+
 	/** A connection subscribed: it gets everyone's presence (its own included). */
 	subscribed(conn: ConnectionImpl): void {
 		const snapshot: PresenceEntry[] = [];
