@@ -7,9 +7,8 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import { WebSocket, WebSocketServer } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 import { passUpgradeThrough } from "../cluster/upgrade-proxy.js";
-import { corkableOf } from "../common/ws-cork.js";
 import { flushSpans } from "../observability/deferred-span.js";
 import type { IncomingUpgrade } from "./incoming.js";
 import { nodeCall, nodeUpgrade, requestUrl, toHeaders, writeReply } from "./node-incoming.js";
@@ -17,7 +16,7 @@ import { isWebSocketUpgrade, refusePipelined, servePlain } from "./node-plain-re
 import { NodeRequestBody } from "./request-body.js";
 import type { ServerCore } from "./server-core.js";
 import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
-import { canWriteNow, preframedSender, sharedFrame } from "./ws-frames.js";
+import { wiredOf, wireSocket } from "./wired-socket.js";
 
 /** Options of {@link createNodeHandlers}. */
 export interface NodeHandlerOptions {
@@ -120,147 +119,6 @@ function rejectUpgrade(socket: Duplex, response: Response): void {
 	);
 }
 
-const WIRED = Symbol("wired");
-type WithWired = WebSocket & { [WIRED]?: WiredSocket };
-
-function wiredOf(ws: WebSocket): WiredSocket | undefined {
-	return (ws as WithWired)[WIRED];
-}
-
-/**
- * One accepted WebSocket as the core sees it. A class, and module-level
- * listeners that find it on the socket: an idle socket (a hibernated
- * connection) costs no closures.
- */
-class WiredSocket implements ServerWebSocket {
-	readonly #ws: WebSocket;
-	readonly #maxBuffered: number;
-	/** Where pre-framed messages are written (undefined: only through `ws.send`). */
-	readonly #sender: ReturnType<typeof preframedSender>;
-	/** Answered the last heartbeat (or sent something since). */
-	alive = true;
-	handler!: WebSocketHandler;
-	#paused = false;
-	/** Frames read before a pause, handed over when it ends (at most one read's). */
-	#held: (string | Uint8Array)[] | undefined;
-
-	constructor(ws: WebSocket, maxBuffered: number) {
-		this.#ws = ws;
-		this.#maxBuffered = maxBuffered;
-		this.#sender = preframedSender(ws);
-	}
-
-	send(data: string | Uint8Array): void {
-		if (this.#writable()) this.#ws.send(data);
-	}
-
-	sendShared(frame: string | Uint8Array): void {
-		if (!this.#writable()) return;
-		const sender = this.#sender;
-		// The frame was made once for every socket it goes to (see ws-frames.ts);
-		// anything queued in `ws` goes first, through its own path.
-		if (sender !== undefined && canWriteNow(sender)) sender.sendFrame(sharedFrame(frame));
-		else this.#ws.send(frame);
-	}
-
-	cork(): void {
-		corkableOf(this.#ws)?.cork();
-	}
-
-	uncork(): void {
-		corkableOf(this.#ws)?.uncork();
-	}
-
-	/** Open, and not so far behind that the client must be dropped (1013). */
-	#writable(): boolean {
-		const ws = this.#ws;
-		if (ws.readyState !== WebSocket.OPEN) return false;
-		if (ws.bufferedAmount > this.#maxBuffered) {
-			this.close(1013, "connection.backpressure");
-			return false;
-		}
-		return true;
-	}
-
-	/**
-	 * Reads nothing more for `ms`, and holds the frames `ws` already read:
-	 * it hands over a whole read's frames at once (a read of 64 KiB holds a
-	 * thousand small frames), so pausing the socket alone let a burst of
-	 * cheap frames that each cost a snapshot through whole.
-	 */
-	pause(ms: number): void {
-		if (this.#paused) return;
-		this.#paused = true;
-		this.#ws.pause();
-		const timer = setTimeout(() => this.#resume(), ms);
-		timer.unref?.();
-	}
-
-	/** A frame from the client: to the handler, or held while paused. */
-	receive(data: string | Uint8Array): void {
-		if (!this.#paused) this.handler.onMessage(data);
-		else if (this.#held === undefined) this.#held = [data];
-		else this.#held.push(data);
-	}
-
-	/** The pause ended: the held frames go to the handler in order, until one pauses it again. */
-	#resume(): void {
-		this.#paused = false;
-		const held = this.#held;
-		this.#held = undefined;
-		if (held !== undefined)
-			for (let i = 0; i < held.length; i++) {
-				// Closing: what the client sent meanwhile is not handled (as in onWsMessage).
-				if (this.#ws.readyState !== WebSocket.OPEN) break;
-				if (this.#paused) {
-					this.#held = held.slice(i);
-					return;
-				}
-				this.handler.onMessage(held[i] as string | Uint8Array);
-			}
-		this.#ws.resume();
-	}
-
-	close(code: number, reason: string): void {
-		const ws = this.#ws;
-		// The frames held for a pause are not handled after a close, and the socket is read
-		// again: the client's close frame must be read, or the close waits out ws's 30 s.
-		this.#held = undefined;
-		if (this.#paused) {
-			this.#paused = false;
-			ws.resume();
-		}
-		if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING)
-			ws.close(code, reason);
-	}
-}
-
-function onWsMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
-	// Closing (the server closed it, e.g. for backpressure): what the client sent
-	// meanwhile is not handled. An attacker probe's sockets that never read got
-	// 1,967 replies of 1 MB built after their close, and stalled the loop 15.7 s.
-	if (this.readyState !== WebSocket.OPEN) return;
-	const wired = wiredOf(this) as WiredSocket;
-	wired.alive = true;
-	wired.receive(
-		isBinary
-			? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-			: data.toString("utf8"),
-	);
-}
-
-function onWsClose(this: WebSocket, code: number, reason: Buffer): void {
-	wiredOf(this)?.handler.onClose(code, reason.toString("utf8"));
-}
-
-function onWsPong(this: WebSocket): void {
-	const wired = wiredOf(this);
-	if (wired) wired.alive = true;
-}
-
-/** A protocol error from the peer; `close` follows and cleans up. */
-function ignoreWsError(): void {}
-
 /** The `error` listener of an upgraded socket: `close` follows and cleans up. */
 function destroySocket(this: Duplex): void {
 	this.destroy();
@@ -295,15 +153,8 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 	}, options.heartbeatMs ?? 30_000);
 	heartbeat.unref();
 
-	function wire(ws: WebSocket, open: (socket: ServerWebSocket) => WebSocketHandler): void {
-		const wired = new WiredSocket(ws, maxBuffered);
-		(ws as WithWired)[WIRED] = wired;
-		wired.handler = open(wired);
-		ws.on("pong", onWsPong);
-		ws.on("message", onWsMessage);
-		ws.on("close", onWsClose);
-		ws.on("error", ignoreWsError);
-	}
+	const wire = (ws: WebSocket, open: (socket: ServerWebSocket) => WebSocketHandler) =>
+		wireSocket(ws, maxBuffered, open);
 
 	const handlers: NodeHandlers = {
 		onRequest(req, res) {
