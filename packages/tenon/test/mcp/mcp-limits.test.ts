@@ -1,6 +1,8 @@
 // What an attacker probe of the MCP endpoint found (2026-11-25): one
 // request of many small argument values blocked the loop for 0.4 to 0.7 s
-// without a token, and a batch multiplied the per-address rate limit by 100.
+// without a token, and a batch multiplied the per-address rate limit by 100;
+// and tool calls whose params are not a call's, which the SDK answered as an
+// internal error.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { actor, memoryDriver, setup, type TenonServer, UserError } from "../../src/index.js";
@@ -88,5 +90,48 @@ describe("a batch of tool calls", () => {
 		const refused = answers.filter((answer) => answer.result.isError);
 		expect(refused.map((answer) => answer.id).sort((a, b) => a - b)).toEqual([11, 12]);
 		expect(refused[0]?.result.content[0]?.text).toContain("At most 10 tool calls in one request");
+	});
+});
+
+describe("a tool call whose params are not a call's", () => {
+	it("is answered Invalid params (-32602), and runs nothing", async () => {
+		const before = runs;
+		const malformed: unknown[] = [
+			undefined,
+			"tag",
+			[],
+			{ arguments: { key: "k", tags: ["a"] } },
+			{ name: 7, arguments: { key: "k", tags: ["a"] } },
+			{ name: "tag", arguments: [{ key: "k", tags: ["a"] }] },
+			{ name: "tag", arguments: "key=k" },
+			{ name: "tag", arguments: null },
+		];
+		for (const params of malformed) {
+			const call = { jsonrpc: "2.0", id: 9, method: "tools/call", params };
+			const body = await (
+				await post(JSON.stringify(call), { authorization: "Bearer alice-token" })
+			).json();
+			expect(body, JSON.stringify(params)).toMatchObject({ id: 9, error: { code: -32602 } });
+			expect(body.error.message).toMatch(/Invalid params: /);
+		}
+		expect(runs).toBe(before);
+		// In a batch, only the malformed call is refused.
+		const batch = [
+			{ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "tag", arguments: [] } },
+			{
+				jsonrpc: "2.0",
+				id: 2,
+				method: "tools/call",
+				params: { name: "tag", arguments: { key: "k", tags: ["a", "b"] } },
+			},
+		];
+		const answers = await (
+			await post(JSON.stringify(batch), { authorization: "Bearer alice-token" })
+		).json();
+		expect(answers.find((a: { id: number }) => a.id === 1)).toMatchObject({
+			error: { code: -32602 },
+		});
+		expect(answers.find((a: { id: number }) => a.id === 2).result.isError).toBeUndefined();
+		expect(runs).toBe(before + 1);
 	});
 });
