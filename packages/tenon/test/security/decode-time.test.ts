@@ -122,37 +122,47 @@ describe("a connection the server closes while it is paused", () => {
 	}, 40_000);
 });
 
-describe("a connection that subscribes to a costly projection again and again", () => {
-	const limited = setup({
-		use: { board },
-		logLevel: "silent",
-		// 1 ms of decoding and snapshots at once, then 1 ms a second: a few snapshots a second.
-		rateLimits: { decodeTime: { perConnection: { perSecond: 1, burst: 1 } } },
-	});
+/** 1 ms of decoding and snapshots at once, then 1 ms a second: a few snapshots a second. */
+const SNAPSHOT_BUDGET = { decodeTime: { perConnection: { perSecond: 1, burst: 1 } } };
+
+/** `pairs` unsubscribe/subscribe pairs of the shared state, sent at once. */
+function toggleState(socket: RawSocket, pairs: number): void {
 	const toggle = (on: boolean) =>
 		plainCbor.encode({
 			body: { tag: "SubscriptionRequest", val: { eventName: "tenon.state", subscribe: on } },
 		});
+	for (let i = 0; i < pairs; i++) {
+		socket.ws.send(toggle(false));
+		socket.ws.send(toggle(true));
+	}
+}
+
+/** Fewer than `all` snapshots in the first second, more after it, the socket still open. */
+async function expectSnapshotsPaced(socket: RawSocket, all: number): Promise<void> {
+	await sleep(1_000);
+	const first = replies(socket);
+	expect(first).toBeGreaterThan(0);
+	expect(first).toBeLessThan(all);
+	await expect.poll(() => replies(socket), { timeout: 5_000 }).toBeGreaterThan(first);
+	expect(socket.ws.readyState).toBe(socket.ws.OPEN);
+	socket.ws.terminate();
+}
+
+const boardUrl = (base: string, key: string) =>
+	`${base.replace("http", "ws")}/gateway/board/connect?rvt-method=getOrCreate&rvt-key=${key}`;
+
+describe("a connection that subscribes to a costly projection again and again", () => {
+	const limited = setup({ use: { board }, logLevel: "silent", rateLimits: SNAPSHOT_BUDGET });
 
 	it("has each snapshot charged to its decode time, and is paused past it", async () => {
 		await using t = await setupTest(limited);
-		const url = `${t.url.replace("http", "ws")}/gateway/board/connect?rvt-method=getOrCreate&rvt-key=b`;
-		const attacker = await open(url);
-		for (let i = 0; i < 300; i++) {
-			attacker.ws.send(toggle(false));
-			attacker.ws.send(toggle(true));
-		}
-		await sleep(1_000);
+		const attacker = await open(boardUrl(t.url, "b"));
+		toggleState(attacker, 300);
 		// Unpaused, the 300 snapshots were all built at once, from one read of the socket: 30 MB
 		// held for the client, whose socket was then closed (1013). Paused past 2 ms of the loop
 		// (0.02 to 0.1 ms a snapshot here), with the frames already read held too, it gets some,
 		// and the rest at the rate.
-		const first = replies(attacker);
-		expect(first).toBeGreaterThan(0);
-		expect(first).toBeLessThan(200);
-		await expect.poll(() => replies(attacker), { timeout: 5_000 }).toBeGreaterThan(first);
-		expect(attacker.ws.readyState).toBe(attacker.ws.OPEN);
-		attacker.ws.terminate();
+		await expectSnapshotsPaced(attacker, 200);
 	});
 });
 
@@ -167,32 +177,17 @@ describe("a connection that subscribes again and again before it is open", () =>
 	const limited = setup({
 		use: { board: slowBoard },
 		logLevel: "silent",
-		// 1 ms of decoding and snapshots at once, then 1 ms a second: a few snapshots a second.
-		rateLimits: { decodeTime: { perConnection: { perSecond: 1, burst: 1 } } },
+		rateLimits: SNAPSHOT_BUDGET,
 	});
-	const toggle = (on: boolean) =>
-		plainCbor.encode({
-			body: { tag: "SubscriptionRequest", val: { eventName: "tenon.state", subscribe: on } },
-		});
 
 	it("has the frames it sent while connecting handled as its decode time allows", async () => {
 		await using t = await setupTest(limited);
-		const url = `${t.url.replace("http", "ws")}/gateway/board/connect?rvt-method=getOrCreate&rvt-key=early`;
 		// Sent before the Init: held while the connect hook runs, then handled.
-		const socket = await rawSocket(url, ["rivet", "rivet_encoding.cbor"]);
-		for (let i = 0; i < 100; i++) {
-			socket.ws.send(toggle(false));
-			socket.ws.send(toggle(true));
-		}
-		await sleep(1_000);
+		const socket = await rawSocket(boardUrl(t.url, "early"), ["rivet", "rivet_encoding.cbor"]);
+		toggleState(socket, 100);
 		// Handled at once after the open, all 100 snapshots were built in that second. Now: some,
 		// then the rest at the rate.
-		const first = replies(socket);
-		expect(first).toBeGreaterThan(0);
-		expect(first).toBeLessThan(100);
-		await expect.poll(() => replies(socket), { timeout: 5_000 }).toBeGreaterThan(first);
-		expect(socket.ws.readyState).toBe(socket.ws.OPEN);
-		socket.ws.terminate();
+		await expectSnapshotsPaced(socket, 100);
 	});
 });
 
