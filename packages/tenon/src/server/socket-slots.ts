@@ -3,7 +3,7 @@
 // functions instead of closures inside the upgrade handler, which would keep
 // the whole upgrade (its Request, headers, URL, caller) alive with the socket.
 
-import { TokenBucket } from "../common/token-bucket.js";
+import { checkRate, TokenBucket } from "../common/token-bucket.js";
 import type { Limits } from "../protocol/limits.js";
 import { type Rate, RateLimiter } from "./rate-limit.js";
 import type { RequestGuard } from "./request-guard.js";
@@ -39,7 +39,7 @@ export class SocketCounts {
 		this.#limits = limits;
 		// Checked here, where a bad option is reported, not at a socket's first frame.
 		for (const rate of [perConnection, decodeTime.perConnection])
-			if (rate !== false) new TokenBucket(rate, 0);
+			if (rate !== false) checkRate(rate);
 		this.messageRate = perConnection;
 		this.decodeRate = decodeTime.perConnection;
 		this.#addressDecodeTimes =
