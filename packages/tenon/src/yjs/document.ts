@@ -30,8 +30,8 @@ import {
 } from "./document-log.js";
 import { invalid } from "./parts.js";
 import { Step2Answers } from "./step2-answers.js";
-import { conflictVisits, deletedItems, extraWeight, SPLIT_BYTES } from "./update-cost.js";
-import { checkUpdateShape } from "./update-shape.js";
+import { SPLIT_BYTES } from "./update-cost.js";
+import { estimateUpdate, readUpdateShape, type UpdateCost } from "./update-shape.js";
 
 /** A document this large (stored bytes) gets its mirror made when it is loaded. */
 const SEED_BYTES = 1024 * 1024;
@@ -281,8 +281,10 @@ export class ActorDocument {
 		if (read.replies !== undefined) return read.replies;
 		const { update, items, visits, growth } = read;
 		const apply = () => this.#apply(update, connId, growth);
+		// The time of an update not decoded teaches nothing of the cost per item.
+		const learnFrom = read.estimated ? () => items : undefined;
 		if (!this.#budget.isCostly(items, visits) || !this.#verifier.available)
-			return this.#budget.measure(budgeted, apply, () => items);
+			return this.#budget.measure(budgeted, apply, learnFrom);
 		const verified = (async () => {
 			try {
 				for (let attempt = 1; ; attempt++) {
@@ -297,7 +299,7 @@ export class ActorDocument {
 						return this.#budget.measure(
 							budgeted,
 							() => this.#apply(update, connId, growth, true),
-							() => items,
+							learnFrom,
 						);
 					this.#closeMirror();
 					if (attempt === MAX_CHECKS) throw changedMeanwhile();
@@ -344,7 +346,7 @@ export class ActorDocument {
 		canWrite: boolean,
 	):
 		| { replies: Uint8Array[] }
-		| { replies?: undefined; update: Uint8Array; items: number; visits: number; growth: number } {
+		| ({ replies?: undefined; update: Uint8Array; growth: number } & UpdateCost) {
 		const decoder = decoding.createDecoder(message);
 		let type: number;
 		try {
@@ -379,17 +381,11 @@ export class ActorDocument {
 		}
 		if (!canWrite)
 			throw new ActorError("auth", "forbidden", "This connection may not edit the document");
-		const shape = checkUpdateShape(update);
-		const growth = shape.growth;
-		this.#checkSize(growth);
-		const items =
-			shape.structs.length +
-			shape.valueItems +
-			deletedItems(this.doc, shape.deleted) +
-			extraWeight(this.doc, shape.structs, shape.deleted);
-		const visits = conflictVisits(this.doc, shape.structs);
-		this.#budget.checkUpdate(items, visits);
-		return { update, items, visits, growth };
+		const shape = readUpdateShape(update);
+		this.#checkSize(shape.growth);
+		const cost = estimateUpdate(this.doc, update, shape, this.#verifier.available);
+		this.#budget.checkUpdate(cost.items, cost.visits);
+		return { update, growth: shape.growth, ...cost };
 	}
 
 	/**

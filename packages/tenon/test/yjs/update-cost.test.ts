@@ -7,7 +7,12 @@ import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
-import { ApplyBudget, MAX_CONFLICT_VISITS, TimeBucket } from "../../src/yjs/apply-budget.js";
+import {
+	ApplyBudget,
+	MAX_CONFLICT_VISITS,
+	MAX_UPDATE_MS,
+	TimeBucket,
+} from "../../src/yjs/apply-budget.js";
 import { yjsActor } from "../../src/yjs/index.js";
 import {
 	conflictVisits,
@@ -15,6 +20,7 @@ import {
 	extraWeight,
 	growthBound,
 } from "../../src/yjs/update-cost.js";
+import { worstStallDuring } from "../helpers/loop-stalls.js";
 import { conflictingInserts, replica, syncDecided, updateMessage } from "./fixtures.js";
 
 /**
@@ -190,6 +196,25 @@ describe("the conflict scan estimate", () => {
 			expect(await handle.length()).toBe(15 * 300);
 		}
 		expect(performance.now() - started).toBeLessThan(3_000);
+	});
+
+	it("leaves an update of 10,000 structs or more to the copy, without decoding it on the loop", async () => {
+		const doc = yjsActor({
+			actions: { length: (c) => c.vars.document.doc.getText("text").length },
+		});
+		await using t = await setupTest(setup({ use: { doc }, logLevel: "silent" }));
+		const handle = t.client.doc.getOrCreate("large");
+		await syncDecided(handle, updateMessage(conflictingInserts(300, 1)));
+		// 10,500 inserts: the estimate above would refuse them (estimatedVisits); the copy's time does.
+		const worst = await worstStallDuring(() =>
+			expect(syncDecided(handle, updateMessage(conflictingInserts(700, 2)))).rejects.toMatchObject({
+				group: "limit",
+				code: "yjs_update_too_complex",
+				metadata: { limitMs: MAX_UPDATE_MS },
+			}),
+		);
+		expect(worst).toBeLessThan(400);
+		expect(await handle.length()).toBe(15 * 300);
 	});
 
 	it("holds costly updates for the process's share, whichever document they are for", () => {

@@ -1,13 +1,14 @@
-// countUpdateValues reads Yjs's update format itself (update-values.ts): its
-// count must equal what Yjs's own decoding builds, for every kind of content,
-// and an update of too many values must be refused before Yjs decodes it.
+// readUpdateParts reads Yjs's update format itself (update-values.ts): its
+// counts must equal what Yjs's own decoding builds, for every kind of
+// content, and an update of too many values must be refused before Yjs
+// decodes it.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { yjsActor } from "../../src/yjs/index.js";
-import { countUpdateValues, MAX_UPDATE_VALUES } from "../../src/yjs/update-values.js";
+import { MAX_UPDATE_VALUES, readUpdateParts } from "../../src/yjs/update-values.js";
 import { worstStallDuring } from "../helpers/loop-stalls.js";
 import { expectRefusedUnblocked, syncDecided, updateMessage } from "./fixtures.js";
 import { manyEmptyObjects } from "./hostile-shapes.js";
@@ -27,7 +28,26 @@ function jsonValues(value: unknown): number {
 	return 1 + [...text].filter((char) => "{[,:".includes(char)).length;
 }
 
-/** What Yjs's decoding of `update` builds, counted as countUpdateValues counts. */
+/** Values of `update`, as readUpdateParts counts them. */
+const countUpdateValues = (update: Uint8Array) => readUpdateParts(update).values;
+
+/** What Yjs's decoding of `update` builds, counted as readUpdateParts counts. */
+function expectedParts(update: Uint8Array): {
+	values: number;
+	structs: number;
+	ranges: number;
+	subdocuments: number;
+} {
+	const decoded = Y.decodeUpdate(update);
+	let ranges = 0;
+	for (const list of decoded.ds.clients.values()) ranges += list.length;
+	const subdocuments = decoded.structs.filter(
+		(struct) => struct instanceof Y.Item && struct.content instanceof Y.ContentDoc,
+	).length;
+	return { values: expectedValues(update), structs: decoded.structs.length, ranges, subdocuments };
+}
+
+/** Values of what Yjs's decoding of `update` builds. */
 function expectedValues(update: Uint8Array): number {
 	let values = 0;
 	for (const struct of Y.decodeUpdate(update).structs) {
@@ -38,6 +58,7 @@ function expectedValues(update: Uint8Array): number {
 			for (const item of content.arr) values += jsonValues(item);
 		else if (content instanceof Y.ContentEmbed) values += jsonValues(content.embed);
 		else if (content instanceof Y.ContentFormat) values += jsonValues(content.value);
+		else if (content instanceof Y.ContentDoc) values += anyValues(content.opts);
 	}
 	return values;
 }
@@ -92,6 +113,7 @@ const edit = fc.oneof(
 		value: entry,
 	}),
 	fc.record({ kind: fc.constant("delete" as const), at: fc.nat(20) }),
+	fc.record({ kind: fc.constant("subdocument" as const), key: fc.string({ maxLength: 4 }) }),
 	fc.record({ kind: fc.constant("json" as const), value: json }),
 );
 
@@ -131,6 +153,9 @@ function applyEdit(doc: Y.Doc, change: unknown): void {
 			array.insert(0, [map]);
 			return;
 		}
+		case "subdocument":
+			doc.getMap("map").set(e.key as string, new Y.Doc({ meta: { at: e.key } }));
+			return;
 		case "delete":
 			if (text.length > 0) text.delete((e.at as number) % text.length, 1);
 			if (array.length > 0) array.delete((e.at as number) % array.length, 1);
@@ -153,7 +178,7 @@ function applyEdit(doc: Y.Doc, change: unknown): void {
 	}
 }
 
-describe("countUpdateValues", () => {
+describe("readUpdateParts", () => {
 	it("counts what Yjs decodes, for every kind of content, whole and incremental", () => {
 		fc.assert(
 			fc.property(fc.array(edit, { minLength: 1, maxLength: 12 }), fc.boolean(), (edits, gc) => {
@@ -163,7 +188,7 @@ describe("countUpdateValues", () => {
 				for (const change of edits) applyEdit(doc, change);
 				const whole = Y.encodeStateAsUpdate(doc);
 				for (const update of [whole, ...updates, Y.mergeUpdates(updates.slice(1))])
-					expect(countUpdateValues(update)).toBe(expectedValues(update));
+					expect({ ...readUpdateParts(update) }).toEqual(expectedParts(update));
 			}),
 			{ numRuns: 400 },
 		);
