@@ -58,8 +58,9 @@ export function parseGatewayRequest(
 	limits: Limits,
 ): GatewayRequest | undefined {
 	if (!pathname.startsWith("/gateway/")) return undefined;
-	assertExactQuery(url.search);
-	const search = url.searchParams;
+	// Most calls have no query (a handle by id): its parse is skipped.
+	const hasQuery = url.search !== "";
+	if (hasQuery) assertExactQuery(url.search);
 	const rest = pathname.slice("/gateway/".length);
 	const slash = rest.indexOf("/");
 	const segment = slash === -1 ? rest : rest.slice(0, slash);
@@ -74,15 +75,16 @@ export function parseGatewayRequest(
 
 	const params = new Map<string, string>();
 	const query = new URLSearchParams();
-	for (const [name, value] of search) {
-		if (!name.startsWith("rvt-")) {
-			query.append(name, value);
-			continue;
+	if (hasQuery)
+		for (const [name, value] of url.searchParams) {
+			if (!name.startsWith("rvt-")) {
+				query.append(name, value);
+				continue;
+			}
+			if (!KNOWN_PARAMS.has(name)) throw errors.invalidQuery(`unknown parameter '${name}'`);
+			if (params.has(name)) throw errors.invalidQuery(`parameter '${name}' is repeated`);
+			params.set(name, value);
 		}
-		if (!KNOWN_PARAMS.has(name)) throw errors.invalidQuery(`unknown parameter '${name}'`);
-		if (params.has(name)) throw errors.invalidQuery(`parameter '${name}' is repeated`);
-		params.set(name, value);
-	}
 	const namespace = validateNamespace(params.get("rvt-namespace") ?? "default");
 	const method = params.get("rvt-method");
 	if (method === undefined) {
