@@ -124,14 +124,14 @@ export class ActorSurface implements ContextHost {
 	waitUntil(promise: Promise<unknown>): void {
 		this.#parts.activity().waitUntil(promise);
 	}
-	broadcast(name: string, args: unknown[]): void {
+	broadcast(name: string, args: unknown[], except?: string): void {
 		const hub = this.#parts.hub();
-		hub.broadcast(name, args);
+		hub.broadcast(name, args, except);
 		const tap = this.#parts.eventTap();
 		if (tap === undefined) return;
 		// Recorded once sent: events leave with their turn's commit (the output gate).
 		let recipients = 0;
-		for (const _ of hub.subscribersOf(name)) recipients++;
+		for (const conn of hub.subscribersOf(name)) if (conn.id !== except) recipients++;
 		tap.record(name, args, recipients, this.#parts.outputSent());
 	}
 }

@@ -32,13 +32,22 @@ export interface ContextHost {
 	setState(next: unknown): void;
 	getVars(): unknown;
 	setVars(next: unknown): void;
-	broadcast(name: string, args: unknown[]): void;
+	/** Sends event `name` to every subscribed connection but `except` (a connection id). */
+	broadcast(name: string, args: unknown[], except?: string): void;
 	requestSleep(): void;
 	requestDestroy(): void;
 	saveState(): Promise<void>;
 	keepAwake<T>(promise: Promise<T>): Promise<T>;
 	waitUntil(promise: Promise<unknown>): void;
 }
+
+/**
+ * Internal to Tenon's own actors: `c[BROADCAST_EXCEPT](except, name, args)`
+ * broadcasts to every subscriber but connection `except` (tenon/yjs passes a
+ * client's update on to everyone else, encoded and framed once). A global
+ * symbol, so a bundle with its own copy of this module finds it too.
+ */
+export const BROADCAST_EXCEPT: unique symbol = Symbol.for("tenon.broadcastExcept");
 
 /** The `c` that lifecycle hooks get. */
 // biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
@@ -114,6 +123,9 @@ export class ActorContextImpl implements ActorContext<any, any, any, any, any, a
 	}
 	broadcast(name: string, ...args: unknown[]): void {
 		this.host.broadcast(name, args);
+	}
+	[BROADCAST_EXCEPT](except: string | undefined, name: string, args: unknown[]): void {
+		this.host.broadcast(name, args, except);
 	}
 	sleep(): void {
 		this.host.requestSleep();

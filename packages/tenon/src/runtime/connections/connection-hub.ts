@@ -373,11 +373,14 @@ export class ConnectionHub implements ConnOwner {
 		return undefined;
 	}
 
-	/** Sends an event to every subscribed connection (each frame encoded once per encoding). */
-	broadcast(name: string, args: unknown[]): void {
+	/**
+	 * Sends an event to every subscribed connection but the one whose id is
+	 * `except` (each frame encoded once per encoding).
+	 */
+	broadcast(name: string, args: unknown[], except?: string): void {
 		const targets: ConnectionImpl[] = [];
 		for (const conn of this.conns.values())
-			if (!conn.closed && conn.subscriptions.has(name)) targets.push(conn);
+			if (!conn.closed && conn.subscriptions.has(name) && conn.id !== except) targets.push(conn);
 		if (targets.length === 0) return;
 		const frames = new Map<Encoding, string | Uint8Array | undefined>();
 		for (const conn of targets) {
