@@ -151,7 +151,9 @@ class UpdateReader implements UpdateParts {
 		const info = this.#byte();
 		const ref = info & CONTENT_REF;
 		if (ref === 0 || ref === 10) {
-			this.#uint(); // a GC's or a skip's length
+			// Yjs writes a GC's or a skip's info byte bare; its decoder refuses flags on one.
+			if (info !== ref) throw new RangeError("a GC or skip with flags");
+			this.#uint(); // its length
 			return;
 		}
 		if (info & HAS_ORIGIN) this.#id();

@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { setup } from "../../src/index.js";
+import { actor, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import {
 	ApplyBudget,
@@ -13,6 +13,8 @@ import {
 	MAX_UPDATE_MS,
 	TimeBucket,
 } from "../../src/yjs/apply-budget.js";
+import { ApplyVerifier } from "../../src/yjs/apply-verifier.js";
+import { ActorDocument } from "../../src/yjs/document.js";
 import { yjsActor } from "../../src/yjs/index.js";
 import {
 	conflictVisits,
@@ -215,6 +217,34 @@ describe("the conflict scan estimate", () => {
 		);
 		expect(worst).toBeLessThan(400);
 		expect(await handle.length()).toBe(15 * 300);
+	});
+
+	it("estimates an update of 10,000 structs or more on the loop when no worker can check it", async () => {
+		// A verifier whose workers cannot load Yjs: after three, it is off.
+		const verifier = new ApplyVerifier("/nowhere/yjs.cjs");
+		for (let i = 0; i < 3; i++)
+			await verifier.verify(() => new Uint8Array(0), new Uint8Array(2), 250).catch(() => {});
+		expect(verifier.available).toBe(false);
+		const doc = actor({
+			state: {},
+			createVars: async (c) => ({
+				document: await ActorDocument.load(c.kv, 50, new ApplyBudget(), Infinity, verifier),
+			}),
+			actions: {
+				sync: (c, message: Uint8Array) => c.vars.document.sync(message, c.conn.id, true),
+				length: (c) => c.vars.document.doc.getText("text").length,
+			},
+		});
+		await using t = await setupTest(setup({ use: { doc }, logLevel: "silent" }));
+		const handle = t.client.doc.getOrCreate("no-worker");
+		await handle.sync(updateMessage(conflictingInserts(300, 1)));
+		// Without the copy, the estimate is all there is: it refuses what blocked the loop ~10 s.
+		await expect(handle.sync(updateMessage(conflictingInserts(700, 2)))).rejects.toMatchObject({
+			code: "yjs_update_too_complex",
+			metadata: { limit: MAX_CONFLICT_VISITS, estimatedVisits: expect.any(Number) },
+		});
+		expect(await handle.length()).toBe(15 * 300);
+		await verifier.close();
 	});
 
 	it("holds costly updates for the process's share, whichever document they are for", () => {
