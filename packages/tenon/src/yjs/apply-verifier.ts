@@ -1,6 +1,7 @@
 import type { Worker } from "node:worker_threads";
 import { ActorError } from "../protocol/errors.js";
 import { APPLY_WORKER_SOURCE } from "./apply-worker.js";
+import { charge, newOwner, type Owner, usageOf } from "./verifier-owners.js";
 import { busy, nodeBuiltin, resolveYjs, spent, tooSlow, unchecked } from "./verifier-support.js";
 
 export { workerTimeOf } from "./verifier-support.js";
@@ -24,7 +25,11 @@ export { workerTimeOf } from "./verifier-support.js";
  * a document's next check costs no copy. One worker per process, one update
  * at a time: a document waits behind its own updates, and the waiting
  * documents are served least recent worker time first, so one that keeps the
- * worker busy does not make the others wait behind it. Yjs is loaded in the
+ * worker busy does not make the others wait behind it. Documents the worker
+ * has not checked before count as one, by the time all of them used: an
+ * attacker probe (2026-11-25) sent each costly update to a new document, ranked
+ * ahead of every document in use and filling the queue, so that an honest
+ * document's updates were refused 33 times in 35 (`limit/yjs_busy`). Yjs is loaded in the
  * worker from where this module finds it. No library does this.
  */
 
@@ -81,9 +86,6 @@ const MAX_FAILURES = 3;
 /** Seeds waiting on the worker at most (see {@link DocumentMirror.seed}). */
 const MAX_SEEDING = 2;
 
-/** A document's use of the worker halves every this many ms (who is served first). */
-const USAGE_HALF_LIFE_MS = 10_000;
-
 /** The worker's memory: mirrors and the copy being made, in bytes of encoded state (see apply-worker.ts). */
 export interface VerifierMemory {
 	/** Mirrors kept plus the copy being made, at most (default 32 MiB; a copy takes 8 to 20 times its encoding in memory). */
@@ -92,17 +94,6 @@ export interface VerifierMemory {
 	keepBytes?: number;
 	/** The worker's heap, MiB (default 1,536). */
 	heapMb?: number;
-}
-
-/** Whose updates a job checks: a document with a mirror, or a one-off check. */
-interface Owner {
-	/** The mirror's id on the worker; undefined for a one-off check. */
-	doc: number | undefined;
-	/** The worker generation holding this document's mirror (-1: none). */
-	generation: number;
-	/** Worker time used, ms, decaying (see {@link USAGE_HALF_LIFE_MS}), as of `usageAt`. */
-	usage: number;
-	usageAt: number;
 }
 
 interface Job {
@@ -146,6 +137,8 @@ export class ApplyVerifier {
 	#timer: ReturnType<typeof setTimeout> | undefined;
 	#nextId = 1;
 	#nextDoc = 1;
+	/** The worker time of documents it had not checked before, together (see {@link Owner.known}). */
+	readonly #newcomers: Owner = newOwner(undefined);
 	/** Documents with a mirror handle open, by mirror id. */
 	readonly #mirrors = new Map<number, Owner>();
 	/**
@@ -252,9 +245,10 @@ export class ApplyVerifier {
 			// Full: the job last in line waits no longer, unless this one would be last.
 			let last = 0;
 			for (let i = 1; i < this.#queue.length; i++)
-				if (rank(this.#queue[i]!, queuedAt) > rank(this.#queue[last]!, queuedAt)) last = i;
+				if (this.#rank(this.#queue[i]!, queuedAt) > this.#rank(this.#queue[last]!, queuedAt))
+					last = i;
 			const [evicted] = this.#queue.splice(last, 1) as [Job];
-			if (rank(evicted, queuedAt) <= usageOf(owner, queuedAt)) {
+			if (this.#rank(evicted, queuedAt) <= this.#usage(owner, queuedAt)) {
 				this.#queue.splice(last, 0, evicted);
 				return Promise.reject(busy());
 			}
@@ -284,7 +278,7 @@ export class ApplyVerifier {
 		const now = performance.now();
 		let best = 0;
 		for (let i = 1; i < this.#queue.length; i++)
-			if (rank(this.#queue[i]!, now) < rank(this.#queue[best]!, now)) best = i;
+			if (this.#rank(this.#queue[i]!, now) < this.#rank(this.#queue[best]!, now)) best = i;
 		return this.#queue.splice(best, 1)[0];
 	}
 
@@ -404,7 +398,7 @@ export class ApplyVerifier {
 			job.owner.generation = -1;
 			if (this.#start(job)) return;
 		} else if (reply.phase === "done") {
-			charge(job.owner, reply.totalMs);
+			this.#charge(job.owner, reply.totalMs);
 			// The timer starts when this side hears "applying": a busy loop hears it late.
 			if (reply.applyMs <= job.limitMs)
 				job.resolve({ applyMs: reply.applyMs, totalMs: reply.totalMs, pending: reply.pending });
@@ -414,7 +408,7 @@ export class ApplyVerifier {
 			}
 		} else {
 			// A failed check used the worker too: charged, or failing updates would cost nothing.
-			charge(job.owner, reply.totalMs);
+			this.#charge(job.owner, reply.totalMs);
 			job.reject(
 				spent(
 					new ActorError(
@@ -429,6 +423,28 @@ export class ApplyVerifier {
 		this.#next();
 	}
 
+	/** The worker time that ranks `owner`'s jobs: its own, or the newcomers' (see {@link Owner.known}). */
+	#usage(owner: Owner, now: number): number {
+		return usageOf(owner.known ? owner : this.#newcomers, now);
+	}
+
+	/**
+	 * A waiting job's place in line, lowest first: its document's recent worker
+	 * time less the time it has waited. A document that used the worker little
+	 * goes before one that used it much, and no document waits much longer than
+	 * the time it used, however many new documents come.
+	 */
+	#rank(job: Job, now: number): number {
+		return this.#usage(job.owner, now) - (now - job.queuedAt);
+	}
+
+	/** Charges `ms` of the worker to `owner`, and to the newcomers while it was one. */
+	#charge(owner: Owner, ms: number): void {
+		if (!owner.known) charge(this.#newcomers, ms);
+		owner.known = true;
+		charge(owner, ms);
+	}
+
 	#timedOut(job: Job): void {
 		if (this.#current !== job) return;
 		this.#timer = undefined;
@@ -438,7 +454,7 @@ export class ApplyVerifier {
 		this.#seeding = 0;
 		void worker?.terminate();
 		this.#current = undefined;
-		charge(job.owner, job.limitMs);
+		this.#charge(job.owner, job.limitMs);
 		job.reject(tooSlow(job.limitMs));
 		this.#next();
 	}
@@ -449,36 +465,11 @@ export class ApplyVerifier {
 		this.#seeding = 0;
 		// A check that killed the worker (out of memory) is charged the time it had it.
 		const job = this.#current;
-		if (job?.startedAt !== undefined) charge(job.owner, performance.now() - job.startedAt);
+		if (job?.startedAt !== undefined) this.#charge(job.owner, performance.now() - job.startedAt);
 		// A worker that cannot start (Yjs not loadable there) fails every job: after a few, off.
 		if (!this.#ready) this.#failures++;
 		this.#fail(error);
 	}
-}
-
-function newOwner(doc: number | undefined): Owner {
-	return { doc, generation: -1, usage: 0, usageAt: 0 };
-}
-
-/** The owner's decayed use of the worker, ms, at `now`. */
-function usageOf(owner: Owner, now: number): number {
-	return owner.usage === 0 ? 0 : owner.usage * 0.5 ** ((now - owner.usageAt) / USAGE_HALF_LIFE_MS);
-}
-
-/**
- * A waiting job's place in line, lowest first: its document's recent worker
- * time less the time it has waited. A document that used the worker little
- * goes before one that used it much, and no document waits much longer than
- * the time it used, however many new documents come.
- */
-function rank(job: Job, now: number): number {
-	return usageOf(job.owner, now) - (now - job.queuedAt);
-}
-
-function charge(owner: Owner, ms: number): void {
-	const now = performance.now();
-	owner.usage = usageOf(owner, now) + ms;
-	owner.usageAt = now;
 }
 
 /** The process's verifier (made on first use). */

@@ -133,6 +133,50 @@ describe("the verifier's queue", () => {
 			await verifier.close();
 		}
 	});
+
+	it("ranks the documents it has not checked before as one, so new ones cannot crowd out one in use", async () => {
+		const verifier = new ApplyVerifier();
+		const outcome = (check: Promise<unknown>) =>
+			check.then(
+				() => "checked",
+				(error: { code?: string }) => error.code,
+			);
+		try {
+			// A document in use: the worker checked an update of it once.
+			const base = new Y.Doc();
+			base.getText("text").insert(0, "in use");
+			const state = () => Y.encodeStateAsUpdate(base);
+			const edit = (text: string) => {
+				const copy = new Y.Doc();
+				Y.applyUpdate(copy, state());
+				copy.getText("text").insert(0, text);
+				return Y.encodeStateAsUpdate(copy, Y.encodeStateVector(base));
+			};
+			const inUse = verifier.mirror();
+			await inUse.verify(state, edit("a"), 250);
+			// An attacker's slow updates, each to a document the worker never saw: each
+			// takes its whole limit on the worker.
+			const [slow] = (hostileShapes["map values with no origin"] as () => Uint8Array[])();
+			const attack = (count: number) =>
+				Array.from({ length: count }, () =>
+					outcome(verifier.verify(() => new Uint8Array(0), slow as Uint8Array, 50)),
+				);
+			expect(await Promise.all(attack(3))).toEqual([
+				"yjs_update_too_complex",
+				"yjs_update_too_complex",
+				"yjs_update_too_complex",
+			]);
+			// The queue full of them, then the document in use sends an edit: it goes ahead
+			// of them (before, each new document ranked first and it was refused as busy).
+			const flood = attack(12);
+			const honest = await outcome(inUse.verify(state, edit("b"), 250));
+			expect(honest).toBe("checked");
+			const refused = (await Promise.all(flood)).filter((result) => result === "yjs_busy");
+			expect(refused.length).toBeGreaterThanOrEqual(4);
+		} finally {
+			await verifier.close();
+		}
+	}, 60_000);
 });
 
 describe("answers to a step 1", () => {
