@@ -25,11 +25,12 @@ export { workerTimeOf } from "./verifier-support.js";
  * a document's next check costs no copy. One worker per process, one update
  * at a time: a document waits behind its own updates, and the waiting
  * documents are served least recent worker time first, so one that keeps the
- * worker busy does not make the others wait behind it. Documents the worker
- * has not checked before count as one, by the time all of them used: an
- * attacker probe (2026-11-25) sent each costly update to a new document, ranked
- * ahead of every document in use and filling the queue, so that an honest
- * document's updates were refused 33 times in 35 (`limit/yjs_busy`). Yjs is loaded in the
+ * worker busy does not make the others wait behind it. A document the
+ * worker has not checked before goes first, unless new documents used much
+ * of it lately: then they count as one, by the time all of them used. An
+ * attacker probe (2026-11-25) sent each slow update to a new document; each
+ * ranked ahead of every document in use and the queue filled, so that an
+ * honest document's updates were refused 33 times in 35 (`limit/yjs_busy`). Yjs is loaded in the
  * worker from where this module finds it. No library does this.
  */
 
@@ -82,6 +83,14 @@ const MAX_WAITING = 8;
  * checks off.
  */
 const MAX_FAILURES = 3;
+
+/**
+ * Worker time, ms (decaying as a document's does), that documents checked
+ * for the first time may use together before they are ranked as one: an
+ * attacker probe sent each slow update to a new document, and each went
+ * ahead of the documents in use.
+ */
+const NEWCOMER_FLOOD_MS = 500;
 
 /** Seeds waiting on the worker at most (see {@link DocumentMirror.seed}). */
 const MAX_SEEDING = 2;
@@ -423,9 +432,16 @@ export class ApplyVerifier {
 		this.#next();
 	}
 
-	/** The worker time that ranks `owner`'s jobs: its own, or the newcomers' (see {@link Owner.known}). */
+	/**
+	 * The worker time that ranks `owner`'s jobs: its own; for a document the
+	 * worker has not checked before, none (it goes first), unless new
+	 * documents used {@link NEWCOMER_FLOOD_MS} of it lately: then all of
+	 * theirs (see {@link Owner.known}).
+	 */
 	#usage(owner: Owner, now: number): number {
-		return usageOf(owner.known ? owner : this.#newcomers, now);
+		if (owner.known) return usageOf(owner, now);
+		const newcomers = usageOf(this.#newcomers, now);
+		return newcomers >= NEWCOMER_FLOOD_MS ? newcomers : 0;
 	}
 
 	/**

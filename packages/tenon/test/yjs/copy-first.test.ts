@@ -159,13 +159,10 @@ describe("the verifier's queue", () => {
 			const [slow] = (hostileShapes["map values with no origin"] as () => Uint8Array[])();
 			const attack = (count: number) =>
 				Array.from({ length: count }, () =>
-					outcome(verifier.verify(() => new Uint8Array(0), slow as Uint8Array, 50)),
+					outcome(verifier.verify(() => new Uint8Array(0), slow as Uint8Array, 150)),
 				);
-			expect(await Promise.all(attack(3))).toEqual([
-				"yjs_update_too_complex",
-				"yjs_update_too_complex",
-				"yjs_update_too_complex",
-			]);
+			// Past the newcomers' share (500 ms lately), new documents rank as one.
+			expect(await Promise.all(attack(4))).toEqual(Array(4).fill("yjs_update_too_complex"));
 			// The queue full of them, then the document in use sends an edit: it goes ahead
 			// of them (before, each new document ranked first and it was refused as busy).
 			const flood = attack(12);

@@ -51,8 +51,8 @@ describe("a document update with many subscribers", () => {
 			// The frames leave with the update's commit; a turn for the last writes.
 			await new Promise((resolve) => setTimeout(resolve, 50));
 		});
-		// Encoded for each subscriber, this blocked the loop for 350 to 500 ms here.
-		expect(worst).toBeLessThan(150);
+		// Encoded for each subscriber, this blocked the loop for 350 to 500 ms here (45 ms now).
+		expect(worst).toBeLessThan(250);
 		for (const socket of sockets) socket.ws.resume();
 		await expect
 			.poll(() => sockets.every((s) => syncEvents(s).length === 1), { timeout: 20_000 })
@@ -63,4 +63,25 @@ describe("a document update with many subscribers", () => {
 		expect((await writer.text()).length).toBe(400_000);
 		for (const socket of sockets) socket.ws.terminate();
 	}, 60_000);
+
+	it("does not go back to the connection that sent it", async () => {
+		await using t = await setupTest(setup({ use: { note }, logLevel: "silent" }));
+		const open = async (user: string) => {
+			const conn = t.client.note.getOrCreate("echo", { params: { user } }).connect();
+			const got: Uint8Array[] = [];
+			conn.on("yjsSync", (message) => got.push(message));
+			// A call after the subscription: it is in place once this answers.
+			await conn.yjsAwarenessSnapshot();
+			return { conn, got };
+		};
+		const sender = await open("sender");
+		const other = await open("other");
+		await sender.conn.yjsSync(textUpdateMessage("mine"));
+		await expect.poll(() => other.got.length).toBe(1);
+		// A later call's answer comes after any event of the turns before it.
+		await sender.conn.yjsAwarenessSnapshot();
+		expect(sender.got).toEqual([]);
+		await sender.conn.dispose();
+		await other.conn.dispose();
+	});
 });
