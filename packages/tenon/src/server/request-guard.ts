@@ -8,7 +8,7 @@ import { sameSecret } from "./access.js";
 import type { BrowserGuard } from "./browser-guard.js";
 import type { ClientInfo } from "./caller-request.js";
 import type { RequestHead } from "./incoming.js";
-import { isLoopbackAddress, type Rate, RateLimiter } from "./rate-limit.js";
+import { addressKey, isLoopbackAddress, type Rate, RateLimiter } from "./rate-limit.js";
 
 /** Rate limits of a server (see docs/security.md). */
 export interface RateLimitOptions {
@@ -110,10 +110,19 @@ export class RequestGuard {
 		return address !== undefined && (this.#limitLoopback || !isLoopbackAddress(address));
 	}
 
+	/**
+	 * The key `address` counts against in per-address limits (its /64 for
+	 * IPv6, see {@link addressKey}), or undefined where they do not apply.
+	 */
+	limitKey(address: string | undefined): string | undefined {
+		return this.limitsAddress(address) ? addressKey(address) : undefined;
+	}
+
 	/** Takes one unit of `address`'s rate (a request, an upgrade, a message). */
 	spend(address: string | undefined): void {
-		if (this.#perAddress === undefined || !this.limitsAddress(address)) return;
-		const wait = this.#perAddress.take(address);
+		const key = this.limitKey(address);
+		if (this.#perAddress === undefined || key === undefined) return;
+		const wait = this.#perAddress.take(key);
 		if (wait > 0) throw errors.rateLimited("address", wait);
 	}
 

@@ -133,9 +133,7 @@ export function createServerCore(
 	);
 	/** The address a request's body counts against (when per-address limits apply to it). */
 	const bodyAddress = (admitted: Admitted) =>
-		!admitted.trusted && guard.limitsAddress(admitted.remoteAddress)
-			? admitted.remoteAddress
-			: undefined;
+		admitted.trusted ? undefined : guard.limitKey(admitted.remoteAddress);
 	/** Reads bodies counting against the caller's address. */
 	const bodyReaderFor = (admitted: Admitted) => {
 		const address = bodyAddress(admitted);

@@ -56,9 +56,10 @@ export class SocketCounts {
 	/** Counts a newly opened socket; returns its slot (released when it closes). */
 	take(address: string | undefined, trusted: boolean): SocketSlot {
 		this.open++;
-		const counted = !trusted && this.#guard.limitsAddress(address) ? address : undefined;
+		// Its address's key, made once (an IPv6 address counts by its /64).
+		const counted = trusted ? undefined : this.#guard.limitKey(address);
 		if (counted !== undefined) this.#byAddress.set(counted, this.ofAddress(counted) + 1);
-		return new SocketSlot(this, String(this.#nextId++), counted, trusted ? undefined : address);
+		return new SocketSlot(this, String(this.#nextId++), counted, counted);
 	}
 
 	/** A socket closed. */
@@ -84,8 +85,9 @@ export class SocketCounts {
 
 	/** Charges `ms` of decoding to `address` where per-address limits apply: 0, or ms to wait. */
 	chargeAddressDecode(address: string | undefined, ms: number, now: number): number {
-		if (this.#addressDecodeTimes === undefined || !this.#guard.limitsAddress(address)) return 0;
-		return this.#addressDecodeTimes.charge(address as string, ms, now);
+		const key = this.#guard.limitKey(address);
+		if (this.#addressDecodeTimes === undefined || key === undefined) return 0;
+		return this.#addressDecodeTimes.charge(key, ms, now);
 	}
 
 	get limits(): Limits {
@@ -99,7 +101,7 @@ export class SocketSlot {
 	readonly id: string;
 	/** The address its socket counts against, when per-address limits apply. */
 	readonly countedAddress: string | undefined;
-	/** The address whose message rate it spends (untrusted sockets only). */
+	/** The address key whose message rate and decode time it spends (where per-address limits apply). */
 	readonly rateAddress: string | undefined;
 	#released = false;
 	/** Its message rate and decode time, made at first use (hibernating sockets keep none). */

@@ -156,11 +156,8 @@ export function createUpgradeHandler(
 			deps.guard.checkStateChange(request, admitted);
 			if (counts.open >= limits.maxConnections)
 				throw errors.tooManyConnections("node", limits.maxConnections);
-			const address = admitted.trusted ? undefined : admitted.remoteAddress;
-			if (
-				deps.guard.limitsAddress(address) &&
-				counts.ofAddress(address) >= limits.maxConnectionsPerAddress
-			)
+			const key = admitted.trusted ? undefined : deps.guard.limitKey(admitted.remoteAddress);
+			if (key !== undefined && counts.ofAddress(key) >= limits.maxConnectionsPerAddress)
 				throw errors.tooManyConnections("address", limits.maxConnectionsPerAddress);
 		} catch (error) {
 			return reject(actors, error);
