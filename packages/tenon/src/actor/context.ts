@@ -119,6 +119,20 @@ export interface ActorContextBase<S, CP, CS, E extends EventDecls, Q = {}, D = u
 	readonly conns: ReadonlyMap<string, Conn<CP, CS, E>>;
 	/** Sends an event to every connection subscribed to it. */
 	broadcast<K extends EventName<E>>(name: K, ...args: EventArgsOf<E, K>): void;
+	/**
+	 * Sends an event to every connection subscribed to it but the one whose id
+	 * is `except` (as the Agents SDK's `broadcast(message, without)`): pass a
+	 * client's change on to everyone else. Encoded once for all of them, where
+	 * a `conn.send` per connection encodes it for each.
+	 *
+	 * @example
+	 * actions: { move: (c, to: Point) => c.broadcastExcept(c.conn.id, "moved", c.conn.id, to) }
+	 */
+	broadcastExcept<K extends EventName<E>>(
+		except: string,
+		name: K,
+		...args: EventArgsOf<E, K>
+	): void;
 	/** Asks the actor to go to sleep once the current work is done. */
 	sleep(): void;
 	/** Destroys the actor: `onDestroy` runs, connections close, all its data is deleted. */

@@ -41,14 +41,6 @@ export interface ContextHost {
 	waitUntil(promise: Promise<unknown>): void;
 }
 
-/**
- * Internal to Tenon's own actors: `c[BROADCAST_EXCEPT](except, name, args)`
- * broadcasts to every subscriber but connection `except` (tenon/yjs passes a
- * client's update on to everyone else, encoded and framed once). A global
- * symbol, so a bundle with its own copy of this module finds it too.
- */
-export const BROADCAST_EXCEPT: unique symbol = Symbol.for("tenon.broadcastExcept");
-
 /** The `c` that lifecycle hooks get. */
 // biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 export class ActorContextImpl implements ActorContext<any, any, any, any, any, any, any> {
@@ -124,7 +116,7 @@ export class ActorContextImpl implements ActorContext<any, any, any, any, any, a
 	broadcast(name: string, ...args: unknown[]): void {
 		this.host.broadcast(name, args);
 	}
-	[BROADCAST_EXCEPT](except: string | undefined, name: string, args: unknown[]): void {
+	broadcastExcept(except: string, name: string, ...args: unknown[]): void {
 		this.host.broadcast(name, args, except);
 	}
 	sleep(): void {

@@ -6,7 +6,6 @@ import { event } from "../actor/events.js";
 import type { ActorOptions } from "../actor/options.js";
 import type { StandardSchemaV1 } from "../actor/schema.js";
 import { ActorError } from "../protocol/errors.js";
-import { BROADCAST_EXCEPT } from "../runtime/context-impl.js";
 import { ApplyBudget, type ApplyBudgetRates, DEFAULT_APPLY_RATES } from "./apply-budget.js";
 import { ActorDocument } from "./document.js";
 import { DOWNLOAD_PART_BYTES, Outbox, type PartLimits, Uploads } from "./parts.js";
@@ -80,30 +79,6 @@ export interface YjsActorConfig<S, CP, CS, A> {
 		conn: Conn<CP, CS, YjsEvents>,
 	) => void | Promise<void>;
 	options?: ActorOptions;
-}
-
-/**
- * Sends a document update to every subscribed connection but its sender's,
- * as one event frame encoded and framed once for all of them (see
- * `BROADCAST_EXCEPT`). A send per connection encoded it again for each: one
- * 500 KB paste with 300 subscribers on JSON blocked the loop for 1.6 s, with
- * 1,000 for 5 s (an attacker probe, 2026-11-25).
- */
-function broadcastExcept(
-	c: { readonly conns: ReadonlyMap<string, Conn<unknown, unknown, typeof yjsEvents>> },
-	except: string | undefined,
-	message: Uint8Array,
-): void {
-	const internal = c as {
-		[BROADCAST_EXCEPT]?: (except: string | undefined, name: string, args: unknown[]) => void;
-	};
-	const broadcast = internal[BROADCAST_EXCEPT];
-	if (broadcast !== undefined) {
-		broadcast.call(c, except, "yjsSync", [message]);
-		return;
-	}
-	// Not Tenon's own context (never so in Tenon): one send per connection.
-	for (const conn of c.conns.values()) if (conn.id !== except) conn.send("yjsSync", message);
 }
 
 /**
@@ -254,7 +229,11 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 				const message = syncUpdateMessage(update);
 				const sender = typeof origin === "string" ? origin : undefined;
 				if (message.byteLength <= DOWNLOAD_PART_BYTES) {
-					broadcastExcept(c, sender, message);
+					// One frame, encoded and framed once for every connection: a send per
+					// connection encoded it again for each, and a 500 KB paste with 300
+					// subscribers on JSON blocked the loop 1.6 s (an attacker probe, 2026-11-25).
+					if (sender === undefined) c.broadcast("yjsSync", message);
+					else c.broadcastExcept(sender, "yjsSync", message);
 					return;
 				}
 				for (const conn of c.conns.values()) {

@@ -373,10 +373,7 @@ export class ConnectionHub implements ConnOwner {
 		return undefined;
 	}
 
-	/**
-	 * Sends an event to every subscribed connection but the one whose id is
-	 * `except` (each frame encoded once per encoding).
-	 */
+	/** Sends an event to every subscribed connection but `except`'s (each frame encoded once per encoding). */
 	broadcast(name: string, args: unknown[], except?: string): void {
 		const targets: ConnectionImpl[] = [];
 		for (const conn of this.conns.values())
