@@ -69,9 +69,10 @@ export function isLoopbackAddress(address: string | undefined): boolean {
  * its own key. Idempotent: a key is its own key.
  */
 export function addressKey(address: string): string {
+	// IPv4 and keys first: a socket's key is looked up again per frame.
+	if (!address.includes(":") || address.endsWith("/64")) return address;
 	const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
 	if (mapped !== null) return mapped[1] as string;
-	if (!address.includes(":") || address.endsWith("/64")) return address;
 	const groups = ipv6Groups(address.replace(/%.*$/, ""));
 	if (groups === undefined) return address;
 	// IPv4 mapped and written in hex (`::ffff:a00:7`): the IPv4 address.
