@@ -54,21 +54,30 @@ export function callAsync<T>(fn: () => T | Promise<T>): Promise<T> {
 	}
 }
 
+/** What {@link callNow} saw: a value or an error at once, or a promise to wait for. */
+export type CallOutcome<T> =
+	| { readonly now: true; readonly value: T; readonly error?: undefined; readonly failed: false }
+	| {
+			readonly now: true;
+			readonly value?: undefined;
+			readonly error: unknown;
+			readonly failed: true;
+	  }
+	| { readonly now: false; readonly promise: Promise<T> };
+
 /**
- * Calls `fn` like {@link callAsync}, and says whether it settled at once (it
- * returned a value that is not a thenable, or threw): such a call cannot time
- * out, so the caller needs no timer for it.
+ * Calls user code like {@link callAsync}, without a promise for a call
+ * that settled at once: its value (or what it threw) is read right away, so
+ * an action that returns a value is answered in the same pass.
  */
-export function callSettling<T>(fn: () => T | Promise<T>): {
-	promise: Promise<T>;
-	settledNow: boolean;
-} {
+export function callNow<T>(fn: () => T | Promise<T>): CallOutcome<T> {
 	callingUserCode++;
 	try {
 		const result = fn();
-		return { promise: Promise.resolve(result), settledNow: !isThenable(result) };
+		if (isThenable(result)) return { now: false, promise: Promise.resolve(result) };
+		return { now: true, value: result as T, failed: false };
 	} catch (error) {
-		return { promise: Promise.reject(error), settledNow: true };
+		return { now: true, error, failed: true };
 	} finally {
 		callingUserCode--;
 	}

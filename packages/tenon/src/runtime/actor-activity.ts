@@ -74,6 +74,13 @@ export class ActorActivity implements SleepEntry {
 		return promise;
 	}
 
+	/** A turn that settled as it ran: counted as {@link track} counts one, at once. */
+	ranNow(): void {
+		this.#lastActiveAt = this.#deps.clock.now();
+		this.#deps.onSettled();
+		this.#onQuiet?.();
+	}
+
 	/** Keeps the actor awake (and counted as busy) until `promise` settles. */
 	keepAwake<T>(promise: Promise<T>): Promise<T> {
 		this.#keepAwake++;

@@ -157,8 +157,9 @@ export class ActorCalls {
 
 	/** Runs the connect hooks and returns the connection, not yet registered. */
 	async prepareConn(caller: Caller, transport: ConnTransport | undefined): Promise<ConnectionImpl> {
+		const now = this.prepareConnNow(caller, transport);
+		if (now !== undefined) return now;
 		const deps = this.#deps;
-		deps.assertAwake();
 		const { params: checked, state } = await runConnectHooks(
 			deps.config,
 			new ConnectContextImpl(deps.contexts, caller.request),
@@ -166,9 +167,45 @@ export class ActorCalls {
 			deps.connectTimeout,
 			caller.params,
 		);
+		return this.#accept(caller, transport, checked, state);
+	}
+
+	/**
+	 * {@link prepareConn} for an actor without connect hooks or a params
+	 * schema (nothing to wait for): the connection at once. Undefined when
+	 * hooks must run.
+	 */
+	prepareConnNow(caller: Caller, transport: ConnTransport | undefined): ConnectionImpl | undefined {
+		const deps = this.#deps;
+		deps.assertAwake();
+		const config = deps.config;
+		if (
+			config.connParamsSchema !== undefined ||
+			config.onBeforeConnect !== undefined ||
+			config.createConnState !== undefined
+		)
+			return undefined;
+		// What runConnectHooks gives without hooks.
+		const state = config.connState === undefined ? undefined : structuredClone(config.connState);
+		return this.#accept(caller, transport, caller.params, state);
+	}
+
+	#accept(
+		caller: Caller,
+		transport: ConnTransport | undefined,
+		params: unknown,
+		state: unknown,
+	): ConnectionImpl {
 		markAccepted(caller);
 		this.#accepted++;
-		return new ConnectionImpl(deps.hub, randomId(20), checked, state, transport, caller.request);
+		return new ConnectionImpl(
+			this.#deps.hub,
+			randomId(20),
+			params,
+			state,
+			transport,
+			caller.request,
+		);
 	}
 
 	/**
@@ -181,18 +218,32 @@ export class ActorCalls {
 		args: unknown[],
 		caller: Caller,
 		encode: (output: unknown) => R,
-	): Promise<R> {
+	): R | Promise<R> {
 		const deps = this.#deps;
-		const turns = deps.turns;
-		return turns.gated(
+		return deps.turns.gatedNow(
 			`action '${name}'`,
-			async () => {
-				const conn = await deps.track(this.prepareConn(caller, undefined));
-				// Encoded at the end of its turn, before the gate: later turns may change what `output` refers to.
-				return encode(await turns.invoke(name, args, conn, undefined, undefined, caller.requestId));
+			() => {
+				const conn = this.prepareConnNow(caller, undefined);
+				if (conn !== undefined) return this.#httpTurn(name, args, conn, caller, encode);
+				return deps
+					.track(this.prepareConn(caller, undefined))
+					.then((hooked) => this.#httpTurn(name, args, hooked, caller, encode));
 			},
 			caller.requestId,
 		);
+	}
+
+	/** An HTTP action's turn on its connection; encoded at the end of the turn, before the gate. */
+	#httpTurn<R>(
+		name: string,
+		args: unknown[],
+		conn: ConnectionImpl,
+		caller: Caller,
+		encode: (output: unknown) => R,
+	): R | Promise<R> {
+		// Encoded at the end of its turn, before the gate: later turns may change what `output` refers to.
+		const output = this.#deps.turns.invokeNow(name, args, conn, caller.requestId);
+		return output instanceof Promise ? output.then(encode) : encode(output);
 	}
 
 	/**

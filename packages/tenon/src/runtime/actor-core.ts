@@ -55,6 +55,16 @@ export interface ActorCore {
 		onSettled?: (error: unknown) => void,
 		requestId?: string,
 	): Promise<unknown>;
+	/**
+	 * {@link invoke} for a client's call: an action that settles as it runs
+	 * is answered at once (its output returned, its error thrown), else a promise.
+	 */
+	invokeNow(
+		name: string,
+		args: unknown[],
+		conn: ConnectionImpl,
+		requestId: string | undefined,
+	): unknown | Promise<unknown>;
 	/** True when the actor has an action of that name. */
 	hasAction(name: string): boolean;
 	/** Replaces tracking proxies by plain values (before encoding outputs). */

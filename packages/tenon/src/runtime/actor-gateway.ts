@@ -125,17 +125,34 @@ export class ActorGateway {
 
 	// ---- Calls ---------------------------------------------------------------------
 
-	/** A stateless action; `encode` turns its output into the reply at the end of its turn. */
+	/**
+	 * A stateless action; `encode` turns its output into the reply at the end
+	 * of its turn. On an awake actor addressed by id, an action that settles
+	 * as it runs with nothing to wait for is answered at once (no promise).
+	 */
 	action<R>(
 		address: ActorAddress,
 		name: string,
 		args: unknown[],
 		caller: Caller,
 		encode: (output: unknown) => R,
-	): Promise<R> {
-		return this.#withActor(address, caller, (instance) =>
-			instance.calls.httpAction(name, args, caller, encode),
-		);
+	): R | Promise<R> {
+		const call = (instance: ActorInstance) => instance.calls.httpAction(name, args, caller, encode);
+		const target = address.target;
+		const awake =
+			target.kind === "id" ? this.#runtime.host.awakeInstance(target.actorId) : undefined;
+		if (awake === undefined || awake.namespace !== address.namespace)
+			return this.#withActor(address, caller, call);
+		// What #withActor does on its first attempt, for an instance it did not create.
+		let result: R | Promise<R>;
+		try {
+			result = call(awake);
+		} catch (error) {
+			return this.#retryStopped(error, awake, address, caller, call);
+		}
+		return result instanceof Promise
+			? result.catch((error: unknown) => this.#retryStopped(error, awake, address, caller, call))
+			: result;
 	}
 
 	/** Enqueues a message durably; with `wait`, answers with its completion (encoded by `encode`). */
@@ -357,9 +374,10 @@ export class ActorGateway {
 	async #withActor<T>(
 		address: ActorAddress,
 		caller: Caller,
-		call: (instance: ActorInstance) => Promise<T>,
+		call: (instance: ActorInstance) => T | Promise<T>,
+		firstAttempt = 0,
 	): Promise<T> {
-		for (let attempt = 0; ; attempt++) {
+		for (let attempt = firstAttempt; ; attempt++) {
 			const { instance, created } = await this.#runtime.host.instanceForCall(
 				address.namespace,
 				address.target,
@@ -369,12 +387,28 @@ export class ActorGateway {
 				return await call(instance);
 			} catch (error) {
 				if (created && !isAccepted(caller)) await this.#undoCreation(instance);
-				const refusedBeforeRunning =
-					error instanceof ActorError && error.group === "actor" && error.code === "stopping";
-				if (!refusedBeforeRunning || attempt > 0) throw error;
+				if (!isStoppingRefusal(error) || attempt > 0) throw error;
 				await instance.stopped;
 			}
 		}
+	}
+
+	/**
+	 * A call refused with `actor/stopping` (the instance began to stop before
+	 * it ran) is made once more, on the next instance; any other error is the
+	 * call's. As #withActor's first attempt, on an instance this call did not
+	 * create.
+	 */
+	async #retryStopped<T>(
+		error: unknown,
+		instance: ActorInstance,
+		address: ActorAddress,
+		caller: Caller,
+		call: (instance: ActorInstance) => T | Promise<T>,
+	): Promise<T> {
+		if (!isStoppingRefusal(error)) throw error;
+		await instance.stopped;
+		return this.#withActor(address, caller, call, 1);
 	}
 
 	/**
@@ -412,4 +446,9 @@ export class ActorGateway {
 			});
 		});
 	}
+}
+
+/** `actor/stopping`: the instance refused a call before running it. */
+function isStoppingRefusal(error: unknown): boolean {
+	return error instanceof ActorError && error.group === "actor" && error.code === "stopping";
 }

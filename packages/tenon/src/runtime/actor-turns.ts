@@ -2,13 +2,13 @@ import type { AnyActorDefinition } from "../actor/definition.js";
 import type { FireInfo } from "../actor/schedule.js";
 import { describeIssues } from "../actor/schema.js";
 import type { Clock } from "../common/clock.js";
-import { callAsync, callSettling, withTimeout } from "../common/timeouts.js";
+import { callAsync, callNow, withTimeout } from "../common/timeouts.js";
 import {
 	type ActionTransport,
 	type ActorMetrics,
 	monotonicSeconds,
 } from "../observability/metrics.js";
-import { type TracedActor, traceTurn } from "../observability/tracing.js";
+import { type TracedActor, traceTurn, tracingOn } from "../observability/tracing.js";
 import { type ActorError, errors } from "../protocol/errors.js";
 import type { ActionImpl } from "./action-table.js";
 import type { ConnectionImpl } from "./connections/connection.js";
@@ -36,12 +36,20 @@ export interface TurnDeps {
 	): ActionContextImpl;
 	/** Counts `promise` as a turn until it settles. */
 	track<T>(promise: Promise<T>): Promise<T>;
+	/** A turn that settled as it ran: what {@link track} does when its promise settles, now. */
+	ranNow(): void;
 	/** End-of-turn work (onStateChange, collecting writes for the commit). */
 	afterTurn(): void;
 	/** The plain value behind a state proxy. */
 	toRaw<T>(value: T): T;
 	/** Resolves once every write made so far is durable. */
 	outputGate(): Promise<void>;
+	/**
+	 * True when a reply may leave now without waiting: every write made so
+	 * far is durable (or needs not be, `relaxed`), and no metric or span
+	 * times the wait. Gets pending writes committed when false.
+	 */
+	gateOpen(): boolean;
 	/** What a caller may see of an error (internal errors are logged, with `requestId`, and sanitized). */
 	publicError(error: unknown, where: string, requestId?: string): ActorError;
 	/** Where the actor's actions are counted and timed. */
@@ -78,13 +86,39 @@ export class ActorTurns {
 				: "websocket";
 		// On a connection, the action's server span is its turn (traceWsAction).
 		if (transport === "websocket")
-			return this.#invoke(name, args, conn, fire, onSettled, requestId, transport);
+			return settledAsPromise(() =>
+				this.#invoke(name, args, conn, fire, onSettled, requestId, transport),
+			);
 		return traceTurn(this.#deps.traced, name, () =>
-			this.#invoke(name, args, conn, fire, onSettled, requestId, transport),
+			settledAsPromise(() => this.#invoke(name, args, conn, fire, onSettled, requestId, transport)),
 		);
 	}
 
-	async #invoke(
+	/**
+	 * {@link invoke} for a client's call, without a promise when the action
+	 * settles as it runs: its output is returned (or its error thrown) at
+	 * once, so the reply goes out in the same pass (no microtask hops through
+	 * the turn). A promise otherwise, and whenever the turn is traced.
+	 */
+	invokeNow(
+		name: string,
+		args: unknown[],
+		conn: ConnectionImpl,
+		requestId: string | undefined,
+	): unknown | Promise<unknown> {
+		if (conn.transport === undefined) {
+			if (tracingOn()) return this.invoke(name, args, conn, undefined, undefined, requestId);
+			return this.#invoke(name, args, conn, undefined, undefined, requestId, "http");
+		}
+		return this.#invoke(name, args, conn, undefined, undefined, requestId, "websocket");
+	}
+
+	/**
+	 * An action as a plain call when nothing has to wait (no argument schema,
+	 * response hook, turn history or `onSettled`, and the action returned a
+	 * value or threw), else {@link #invokeInFull} / {@link #finishLater}.
+	 */
+	#invoke(
 		name: string,
 		args: unknown[],
 		conn: ConnectionImpl,
@@ -92,16 +126,89 @@ export class ActorTurns {
 		onSettled: ((error: unknown) => void) | undefined,
 		requestId: string | undefined,
 		transport: ActionTransport,
-	): Promise<unknown> {
+	): unknown | Promise<unknown> {
 		const deps = this.#deps;
 		const metrics = deps.metrics;
-		// Timed here, in the turn's own async function: no promise or closure per call for it.
+		// Timed here: no promise or closure per call for it.
 		const started = metrics.records ? monotonicSeconds() : -1;
 		let raw: unknown;
 		try {
 			deps.assertAwake();
 			const impl = deps.actions.get(name);
 			if (impl === undefined) throw errors.actionNotFound(name);
+			if (
+				onSettled !== undefined ||
+				deps.argsSchemas?.[name] !== undefined ||
+				deps.history !== undefined ||
+				deps.onBeforeActionResponse !== undefined
+			)
+				return this.#invokeInFull(
+					impl,
+					name,
+					args,
+					conn,
+					fire,
+					onSettled,
+					requestId,
+					transport,
+					started,
+				);
+			const context = deps.actionContext(conn, fire, requestId);
+			const call = callNow(() => impl(context, ...args));
+			if (!call.now) return this.#finishLater(name, call.promise, transport, started);
+			// As track() counts a turn that settles later, at once.
+			deps.ranNow();
+			if (call.failed) throw call.error;
+			deps.afterTurn();
+			raw = deps.toRaw(call.value);
+		} catch (error) {
+			if (started >= 0) metrics.actionEnded(name, transport, started, error);
+			throw error;
+		}
+		if (started >= 0) metrics.actionEnded(name, transport, started, undefined);
+		return raw;
+	}
+
+	/** The rest of a plain action that returned a promise: its timeout and end of turn. */
+	async #finishLater(
+		name: string,
+		promise: Promise<unknown>,
+		transport: ActionTransport,
+		started: number,
+	): Promise<unknown> {
+		const deps = this.#deps;
+		let raw: unknown;
+		try {
+			const timeout = deps.actionTimeout;
+			const output = await withTimeout(deps.track(promise), deps.clock, timeout, () =>
+				errors.actionTimedOut(name, timeout),
+			);
+			deps.afterTurn();
+			raw = deps.toRaw(output);
+		} catch (error) {
+			if (started >= 0) deps.metrics.actionEnded(name, transport, started, error);
+			throw error;
+		}
+		if (started >= 0) deps.metrics.actionEnded(name, transport, started, undefined);
+		return raw;
+	}
+
+	/** An action with what may wait: its argument schema, `onSettled`, history and response hook. */
+	async #invokeInFull(
+		impl: ActionImpl,
+		name: string,
+		args: unknown[],
+		conn: ConnectionImpl,
+		fire: FireInfo | undefined,
+		onSettled: ((error: unknown) => void) | undefined,
+		requestId: string | undefined,
+		transport: ActionTransport,
+		started: number,
+	): Promise<unknown> {
+		const deps = this.#deps;
+		const metrics = deps.metrics;
+		let raw: unknown;
+		try {
 			const schema = deps.argsSchemas?.[name];
 			let validated = args;
 			if (schema !== undefined) {
@@ -110,9 +217,19 @@ export class ActorTurns {
 				validated = result.value as unknown[];
 			}
 			const context = deps.actionContext(conn, fire, requestId);
-			const mark = deps.history?.begin();
-			const call = callSettling(() => impl(context, ...validated));
-			let called = call.promise;
+			let mark = deps.history?.begin();
+			const call = callNow(() => impl(context, ...validated));
+			if (mark !== undefined && call.now && !call.failed) {
+				// Settled as it ran: its changes are all made, and a change another turn makes
+				// while this one waits below is not this action's.
+				deps.history?.end(mark, name, conn.id, fire);
+				mark = undefined;
+			}
+			let called = call.now
+				? call.failed
+					? Promise.reject(call.error)
+					: Promise.resolve(call.value)
+				: call.promise;
 			if (onSettled) {
 				// Chained before track(): runs before the turn's commit is started.
 				called = called.then(
@@ -130,7 +247,7 @@ export class ActorTurns {
 			const timeout = deps.actionTimeout;
 			// An action that returned (or threw) at once cannot time out: no timer (and no
 			// promise racing it) for the most common kind of action.
-			let output = call.settledNow
+			let output = call.now
 				? await running
 				: await withTimeout(running, deps.clock, timeout, () =>
 						errors.actionTimedOut(name, timeout),
@@ -168,5 +285,38 @@ export class ActorTurns {
 			throw this.#deps.publicError(error, where, requestId);
 		});
 		return result;
+	}
+
+	/**
+	 * {@link gated} for work that may finish as it runs: its result is
+	 * returned at once when it did and nothing it wrote has to become durable
+	 * first (see {@link TurnDeps.gateOpen}); a promise otherwise.
+	 */
+	gatedNow<T>(where: string, work: () => T | Promise<T>, requestId?: string): T | Promise<T> {
+		let result: T | Promise<T>;
+		try {
+			result = work();
+		} catch (error) {
+			return this.gated(where, () => Promise.reject(error), requestId);
+		}
+		if (result instanceof Promise) return this.gated(where, () => result, requestId);
+		if (this.#deps.gateOpen()) return result;
+		const done = result;
+		return this.#deps.outputGate().then(
+			() => done,
+			(error: unknown) => {
+				throw this.#deps.publicError(error, where, requestId);
+			},
+		);
+	}
+}
+
+/** What `run` returned or threw, as a promise. */
+function settledAsPromise<T>(run: () => T | Promise<T>): Promise<T> {
+	try {
+		const result = run();
+		return result instanceof Promise ? result : Promise.resolve(result);
+	} catch (error) {
+		return Promise.reject(error);
 	}
 }

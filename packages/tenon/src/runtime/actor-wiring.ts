@@ -12,7 +12,7 @@ import type { FireInfo } from "../actor/schedule.js";
 import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
 import type { ActorMetrics } from "../observability/metrics.js";
-import { type TracedActor, traceCommitWait } from "../observability/tracing.js";
+import { type TracedActor, traceCommitWait, tracingOn } from "../observability/tracing.js";
 import type { ActorError } from "../protocol/errors.js";
 import type { CommitPipeline } from "../storage/commit-pipeline.js";
 import type { ActionImpl } from "./action-table.js";
@@ -85,6 +85,9 @@ export class TurnWiring implements TurnDeps {
 	track<T>(promise: Promise<T>): Promise<T> {
 		return this.#actor.activity.track(promise);
 	}
+	ranNow(): void {
+		this.#actor.activity.ranNow();
+	}
 	afterTurn(): void {
 		this.#actor.afterTurn();
 	}
@@ -97,6 +100,11 @@ export class TurnWiring implements TurnDeps {
 			traceCommitWait(() => actor.writer.whenDurable(actor.core.outputGeneration())),
 			"http",
 		);
+	}
+	gateOpen(): boolean {
+		const actor = this.#actor;
+		if (actor.host.deps.metrics.records || tracingOn()) return false;
+		return actor.core.outputGeneration() <= actor.core.durableGeneration;
 	}
 	publicError(error: unknown, where: string, requestId?: string): ActorError {
 		return this.#actor.core.publicError(error, where, requestId);

@@ -125,6 +125,15 @@ export class AssembledCore implements ActorCore, TracedActor {
 		return this.#parts.turns.invoke(name, args, conn, fire, onSettled, requestId);
 	}
 
+	invokeNow(
+		name: string,
+		args: unknown[],
+		conn: ConnectionImpl,
+		requestId: string | undefined,
+	): unknown | Promise<unknown> {
+		return this.#parts.turns.invokeNow(name, args, conn, requestId);
+	}
+
 	hasAction(name: string): boolean {
 		return this.#host.deps.actions.has(name);
 	}

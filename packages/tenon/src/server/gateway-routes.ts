@@ -46,14 +46,17 @@ function addressOf(gateway: GatewayRequest): ActorAddress {
 }
 
 function decodeNameSegment(segment: string, what: string, limits: Limits): string {
-	let name: string;
-	try {
-		name = decodeURIComponent(segment);
-	} catch {
-		throw errors.invalid(`the ${what} name is not valid URL encoding`);
-	}
+	let name = segment;
+	// Without a `%`, decoding changes nothing (names are plain words, mostly).
+	if (segment.includes("%"))
+		try {
+			name = decodeURIComponent(segment);
+		} catch {
+			throw errors.invalid(`the ${what} name is not valid URL encoding`);
+		}
 	if (name === "") throw errors.invalid(`missing ${what} name`);
-	if (utf8Length(name) > limits.maxNameBytes)
+	// A UTF-16 unit is at most 3 bytes of UTF-8: short names need no count.
+	if (name.length * 3 > limits.maxNameBytes && utf8Length(name) > limits.maxNameBytes)
 		throw errors.invalid(`${what} name exceeds ${limits.maxNameBytes} bytes`);
 	return name;
 }
@@ -71,15 +74,24 @@ export interface ActionCall {
 	readBody(): Promise<Uint8Array>;
 }
 
+/** The name of a `POST /{kind}/{name}` (its method checked). */
+function postedName(
+	call: Pick<ActionCall, "method" | "gateway">,
+	limits: Limits,
+	kind: "action" | "queue",
+): string {
+	const { method, gateway } = call;
+	if (method !== "POST") throw errors.methodNotAllowed(method, gateway.path);
+	return decodeNameSegment(gateway.path.slice(`/${kind}/`.length), kind, limits);
+}
+
 /** The common part of `POST /{kind}/{name}`: method, name and object body. */
 async function decodeNamedPost(
 	call: Pick<ActionCall, "method" | "gateway" | "encoding" | "readBody">,
 	limits: Limits,
 	kind: "action" | "queue",
 ): Promise<{ name: string; body: Record<string, unknown> }> {
-	const { method, gateway } = call;
-	if (method !== "POST") throw errors.methodNotAllowed(method, gateway.path);
-	const name = decodeNameSegment(gateway.path.slice(`/${kind}/`.length), kind, limits);
+	const name = postedName(call, limits, kind);
 	const body = decodeRequestBody(call.encoding, kind, await call.readBody());
 	return { name, body };
 }
@@ -115,22 +127,28 @@ function replyEncoder<T>(
 
 /**
  * `POST /action/{name}` with `{ args: [...] }`: the action's reply, encoded
- * (the caller makes it a response in the call's encoding).
+ * (the caller makes it a response in the call's encoding). Not an `async`
+ * function: from the body on, an action answered at once adds no hop.
  */
-export async function handleAction(
-	actors: ActorGateway,
-	call: ActionCall,
-): Promise<string | Uint8Array> {
+export function handleAction(actors: ActorGateway, call: ActionCall): Promise<string | Uint8Array> {
 	const limits = actors.limits;
-	const { name, body } = await decodeNamedPost(call, limits, "action");
-	const args = body.args ?? [];
-	if (!Array.isArray(args)) throw errors.invalid("'args' must be an array");
-	if (args.length > MAX_ACTION_ARGS)
-		throw errors.invalid(`an action takes at most ${MAX_ACTION_ARGS} arguments`);
-	const encode = replyEncoder(limits, `The response of '${name}'`, (output: unknown) =>
-		encodeActionReply(call.encoding, output),
-	);
-	return actors.action(addressOf(call.gateway), name, args, call.caller, encode);
+	let name: string;
+	try {
+		name = postedName(call, limits, "action");
+	} catch (error) {
+		return Promise.reject(error);
+	}
+	return call.readBody().then((bytes) => {
+		const body = decodeRequestBody(call.encoding, "action", bytes);
+		const args = body.args ?? [];
+		if (!Array.isArray(args)) throw errors.invalid("'args' must be an array");
+		if (args.length > MAX_ACTION_ARGS)
+			throw errors.invalid(`an action takes at most ${MAX_ACTION_ARGS} arguments`);
+		const encode = replyEncoder(limits, `The response of '${name}'`, (output: unknown) =>
+			encodeActionReply(call.encoding, output),
+		);
+		return actors.action(addressOf(call.gateway), name, args, call.caller, encode);
+	});
 }
 
 /** `POST /queue/{name}` with `{ body, wait?, timeout? }`. */
@@ -176,7 +194,7 @@ export async function handleRawRequest(actors: ActorGateway, call: GatewayCall):
 	const { request, gateway } = call;
 	const url = new URL(request.url);
 	url.pathname = gateway.path.slice("/request".length) || "/";
-	url.search = gateway.query.toString();
+	url.search = gateway.query;
 	const hasBody = request.method !== "GET" && request.method !== "HEAD";
 	const limit = actors.limits.maxHttpBodyBytes;
 	const declared = request.headers.get("content-length");

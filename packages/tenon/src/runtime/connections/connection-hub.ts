@@ -303,8 +303,8 @@ export class ConnectionHub implements ConnOwner {
 		const requestId = newRequestId();
 		try {
 			try {
-				const output = await this.#core.invoke(name, args, conn, undefined, undefined, requestId);
-				frame = encodeActionResponse(encoding, id, output);
+				const now = this.#core.invokeNow(name, args, conn, requestId);
+				frame = encodeActionResponse(encoding, id, now instanceof Promise ? await now : now);
 				const limit = this.#core.limits.maxOutgoingMessageBytes;
 				if (encodedLength(frame) > limit)
 					throw errors.outgoingTooLong(`The response of '${name}'`, limit);
