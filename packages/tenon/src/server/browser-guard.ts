@@ -34,6 +34,9 @@ export interface BrowserGuardOptions {
 	cors?: CorsOptions | undefined;
 }
 
+/** How many allowed Host values {@link BrowserGuard} remembers. */
+const MAX_ALLOWED_VALUES = 64;
+
 const CONTENT_TYPES = new Set(["application/json", "application/cbor", "application/octet-stream"]);
 
 const guardErrors = {
@@ -86,6 +89,12 @@ function hostMatches(name: string, pattern: string): boolean {
 /** Applies the Host, Origin and content-type checks to requests from the network. */
 export class BrowserGuard {
 	readonly #options: BrowserGuardOptions;
+	/**
+	 * Host header values already allowed (a client sends the same one on every
+	 * request): answered without parsing. Bounded, so a flood of distinct
+	 * allowed values (every port of an allowed name) stops adding to it.
+	 */
+	readonly #allowedValues = new Set<string>();
 
 	constructor(options: BrowserGuardOptions) {
 		this.#options = options;
@@ -96,10 +105,13 @@ export class BrowserGuard {
 		const allowed = this.#options.allowedHosts;
 		if (allowed === undefined) return;
 		const host = request.headers.get("host") ?? "";
+		if (this.#allowedValues.has(host)) return;
 		const name = hostNameOf(host);
-		if (this.#options.allowIpHosts && isIpLiteral(name)) return;
-		if (name === "" || !allowed.some((pattern) => hostMatches(name, pattern)))
-			throw guardErrors.host(host);
+		const ok =
+			(this.#options.allowIpHosts === true && isIpLiteral(name)) ||
+			(name !== "" && allowed.some((pattern) => hostMatches(name, pattern)));
+		if (!ok) throw guardErrors.host(host);
+		if (this.#allowedValues.size < MAX_ALLOWED_VALUES) this.#allowedValues.add(host);
 	}
 
 	/**
@@ -136,7 +148,7 @@ export class BrowserGuard {
 	 */
 	checkContentType(request: RequestHead): void {
 		const type = request.headers.get("content-type");
-		if (type === null) return;
+		if (type === null || CONTENT_TYPES.has(type)) return;
 		const essence = (type.split(";")[0] ?? "").trim().toLowerCase();
 		if (!CONTENT_TYPES.has(essence)) throw guardErrors.contentType(type);
 	}

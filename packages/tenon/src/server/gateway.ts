@@ -10,10 +10,13 @@ export interface GatewayRequest {
 	target: ActorTarget;
 	/** The path under the actor, e.g. `/action/increment` or `/connect`. */
 	path: string;
-	/** The query string left for the actor once `rvt-*` parameters are stripped. */
-	query: URLSearchParams;
+	/** The query string left for the actor once `rvt-*` parameters are stripped, without `?` ("" when none). */
+	query: string;
 	token: string | undefined;
 }
+
+/** The namespace of a request that names none. */
+const DEFAULT_NAMESPACE = "default";
 
 const KNOWN_PARAMS = new Set([
 	"rvt-namespace",
@@ -73,19 +76,32 @@ export function parseGatewayRequest(
 	}
 	if (decodedSegment === "") throw errors.invalidQuery("missing actor id or name");
 
+	if (!hasQuery) {
+		// No `rvt-*` parameters: a handle by id (the client's hot path), in the default namespace.
+		const at = decodedSegment.indexOf("@");
+		const actorId = at === -1 ? decodedSegment : decodedSegment.slice(0, at);
+		const token = at === -1 ? undefined : decodedSegment.slice(at + 1);
+		return {
+			namespace: DEFAULT_NAMESPACE,
+			target: { kind: "id", actorId },
+			path,
+			query: "",
+			token,
+		};
+	}
 	const params = new Map<string, string>();
-	const query = new URLSearchParams();
-	if (hasQuery)
-		for (const [name, value] of url.searchParams) {
-			if (!name.startsWith("rvt-")) {
-				query.append(name, value);
-				continue;
-			}
-			if (!KNOWN_PARAMS.has(name)) throw errors.invalidQuery(`unknown parameter '${name}'`);
-			if (params.has(name)) throw errors.invalidQuery(`parameter '${name}' is repeated`);
-			params.set(name, value);
+	const left = new URLSearchParams();
+	for (const [name, value] of url.searchParams) {
+		if (!name.startsWith("rvt-")) {
+			left.append(name, value);
+			continue;
 		}
-	const namespace = validateNamespace(params.get("rvt-namespace") ?? "default");
+		if (!KNOWN_PARAMS.has(name)) throw errors.invalidQuery(`unknown parameter '${name}'`);
+		if (params.has(name)) throw errors.invalidQuery(`parameter '${name}' is repeated`);
+		params.set(name, value);
+	}
+	const query = left.toString();
+	const namespace = validateNamespace(params.get("rvt-namespace") ?? DEFAULT_NAMESPACE);
 	const method = params.get("rvt-method");
 	if (method === undefined) {
 		for (const name of params.keys()) {

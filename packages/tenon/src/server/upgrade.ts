@@ -288,7 +288,7 @@ function openSession(
 	if (setup.earlyError !== undefined) session.reject(setup.earlyError);
 	else if (setup.kind === "raw") {
 		const target = setup.gateway as GatewayRequest;
-		const query = target.query.toString();
+		const query = target.query;
 		const rawUrl = `${target.path.slice("/websocket".length) || "/"}${query ? `?${query}` : ""}`;
 		(session as RawWebSocketSession).start(target, rawUrl, setup.caller as Caller, setup.created);
 	} else {
