@@ -46,8 +46,8 @@ export interface TurnDeps {
 	outputGate(): Promise<void>;
 	/**
 	 * True when a reply may leave now without waiting: every write made so
-	 * far is durable (or needs not be, `relaxed`), and no metric or span
-	 * times the wait. Gets pending writes committed when false.
+	 * far is durable (or needs not be, `relaxed`), and no span times the wait
+	 * (metrics record it as none). Gets pending writes committed when false.
 	 */
 	gateOpen(): boolean;
 	/** What a caller may see of an error (internal errors are logged, with `requestId`, and sanitized). */

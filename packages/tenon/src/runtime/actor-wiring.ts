@@ -103,8 +103,11 @@ export class TurnWiring implements TurnDeps {
 	}
 	gateOpen(): boolean {
 		const actor = this.#actor;
-		if (actor.host.deps.metrics.records || tracingOn()) return false;
-		return actor.core.outputGeneration() <= actor.core.durableGeneration;
+		if (tracingOn() || actor.core.outputGeneration() > actor.core.durableGeneration) return false;
+		// What timeOutputGate records of a gate that is open: no wait.
+		const metrics = actor.host.deps.metrics;
+		if (metrics.records) metrics.outputGateWaited(0, "http");
+		return true;
 	}
 	publicError(error: unknown, where: string, requestId?: string): ActorError {
 		return this.#actor.core.publicError(error, where, requestId);
