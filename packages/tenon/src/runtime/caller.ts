@@ -20,14 +20,20 @@ export function callerWithParams(params: unknown): Caller {
 // Callers the connect hooks accepted. A `getOrCreate` that created the actor
 // for a caller that was never accepted (the hooks refused it, or the call
 // failed before they ran) undoes the creation: creating takes passing them.
-const accepted = new WeakSet<Caller>();
+// A property of the caller (under a symbol of this module), not a WeakSet:
+// adding to a WeakSet gave each call's new object a hash, 3% of an HTTP
+// action's route in a profile (2026-11-25).
+// A caller someone froze is remembered in a WeakSet instead.
+const ACCEPTED = Symbol("accepted");
+const acceptedFrozen = new WeakSet<Caller>();
 
 /** Records that the connect hooks accepted `caller`. */
 export function markAccepted(caller: Caller): void {
-	accepted.add(caller);
+	if (Object.isExtensible(caller)) (caller as { [ACCEPTED]?: true })[ACCEPTED] = true;
+	else acceptedFrozen.add(caller);
 }
 
 /** True once the connect hooks accepted `caller`. */
 export function isAccepted(caller: Caller): boolean {
-	return accepted.has(caller);
+	return (caller as { [ACCEPTED]?: true })[ACCEPTED] === true || acceptedFrozen.has(caller);
 }

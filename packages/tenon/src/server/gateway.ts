@@ -68,12 +68,14 @@ export function parseGatewayRequest(
 	const slash = rest.indexOf("/");
 	const segment = slash === -1 ? rest : rest.slice(0, slash);
 	const path = slash === -1 ? "" : rest.slice(slash);
-	let decodedSegment: string;
-	try {
-		decodedSegment = decodeURIComponent(segment);
-	} catch {
-		throw errors.invalidQuery("the actor segment is not valid URL encoding");
-	}
+	let decodedSegment = segment;
+	// Without a `%`, decoding changes nothing (an actor id never has one).
+	if (segment.includes("%"))
+		try {
+			decodedSegment = decodeURIComponent(segment);
+		} catch {
+			throw errors.invalidQuery("the actor segment is not valid URL encoding");
+		}
 	if (decodedSegment === "") throw errors.invalidQuery("missing actor id or name");
 
 	if (!hasQuery) {
