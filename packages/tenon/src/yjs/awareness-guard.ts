@@ -6,6 +6,7 @@
 // or cleared other users' cursors and names (an attacker probe, 2026-11-24).
 import * as decoding from "lib0/decoding";
 import { ActorError, errors } from "../protocol/errors.js";
+import { ClientClaims } from "./client-claims.js";
 
 /** Most awareness clients one connection may announce (a provider has one per document). */
 export const MAX_AWARENESS_CLIENTS_PER_CONNECTION = 4;
@@ -42,52 +43,19 @@ export function awarenessClientsOf(update: Uint8Array): number[] {
 }
 
 /** Who announced which awareness client: a connection may change only its own. */
-export class AwarenessOwners {
-	readonly #clientsOf = new Map<string, Set<number>>();
-	readonly #ownerOf = new Map<number, string>();
-
-	/** Throws unless `connId` may change every client of `ids`. */
-	check(connId: string, ids: readonly number[]): void {
-		const mine = this.#clientsOf.get(connId);
-		let added = 0;
-		for (const id of ids) {
-			const owner = this.#ownerOf.get(id);
-			if (owner !== undefined && owner !== connId)
-				throw new ActorError(
-					"auth",
-					"forbidden",
-					"An awareness update may change only the clients its own connection announced",
-				);
-			if (owner === undefined) added++;
-		}
-		if ((mine?.size ?? 0) + added > MAX_AWARENESS_CLIENTS_PER_CONNECTION)
-			throw new ActorError(
+export function awarenessOwners(): ClientClaims {
+	return new ClientClaims(MAX_AWARENESS_CLIENTS_PER_CONNECTION, {
+		taken: () =>
+			new ActorError(
+				"auth",
+				"forbidden",
+				"An awareness update may change only the clients its own connection announced",
+			),
+		tooMany: (limit) =>
+			new ActorError(
 				"limit",
 				"too_many_awareness_clients",
-				`A connection may announce at most ${MAX_AWARENESS_CLIENTS_PER_CONNECTION} awareness clients`,
-			);
-	}
-
-	/** `connId` announced `ids` (after {@link check}). */
-	claim(connId: string, ids: readonly number[]): void {
-		let mine = this.#clientsOf.get(connId);
-		for (const id of ids) {
-			if (this.#ownerOf.has(id)) continue;
-			if (mine === undefined) {
-				mine = new Set();
-				this.#clientsOf.set(connId, mine);
-			}
-			mine.add(id);
-			this.#ownerOf.set(id, connId);
-		}
-	}
-
-	/** The connection went: its clients, now free. */
-	release(connId: string): number[] {
-		const mine = this.#clientsOf.get(connId);
-		this.#clientsOf.delete(connId);
-		if (mine === undefined) return [];
-		for (const id of mine) this.#ownerOf.delete(id);
-		return [...mine];
-	}
+				`A connection may announce at most ${limit} awareness clients`,
+			),
+	});
 }

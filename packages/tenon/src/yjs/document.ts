@@ -18,7 +18,7 @@ import {
 	type Verified,
 	workerTimeOf,
 } from "./apply-verifier.js";
-import { AwarenessOwners, awarenessClientsOf } from "./awareness-guard.js";
+import { awarenessClientsOf, awarenessOwners } from "./awareness-guard.js";
 import {
 	CHUNK_BYTES,
 	COMPACT_BYTES,
@@ -32,6 +32,7 @@ import { invalid } from "./parts.js";
 import { Step2Answers } from "./step2-answers.js";
 import { SPLIT_BYTES } from "./update-cost.js";
 import { estimateUpdate, readUpdateShape, type UpdateCost } from "./update-shape.js";
+import { UpdateWriters } from "./update-writers.js";
 
 /** A document this large (stored bytes) gets its mirror made when it is loaded. */
 const SEED_BYTES = 1024 * 1024;
@@ -70,7 +71,9 @@ export class ActorDocument {
 	/** Answers to clients' step 1s (step2-answers.ts). */
 	readonly #answers = new Step2Answers();
 	/** Awareness client ids each connection announced (only it may change them; cleared when it goes). */
-	readonly #owners = new AwarenessOwners();
+	readonly #owners = awarenessOwners();
+	/** Yjs client ids each connection writes changes under (update-writers.ts). */
+	readonly #writers: UpdateWriters;
 
 	/** The loop's time spent on clients' updates (apply-budget.ts). */
 	readonly #budget: ApplyBudget;
@@ -118,6 +121,7 @@ export class ActorDocument {
 		this.doc = new Y.Doc({ gc: true });
 		this.awareness = new Awareness(this.doc);
 		this.awareness.setLocalState(null);
+		this.#writers = new UpdateWriters(this.doc.clientID);
 	}
 
 	/** Loads the document of the actor whose KV store is `kv`. */
@@ -280,6 +284,7 @@ export class ActorDocument {
 		const read = this.#budget.measure(budgeted, () => this.#read(message, canWrite));
 		if (read.replies !== undefined) return read.replies;
 		const { update, items, visits, growth } = read;
+		this.#writers.admit(this.doc, connId, lasting, read.writes);
 		const apply = () => this.#apply(update, connId, growth);
 		// The time of an update not decoded teaches nothing of the cost per item.
 		const learnFrom = read.estimated ? () => items : undefined;
@@ -346,7 +351,12 @@ export class ActorDocument {
 		canWrite: boolean,
 	):
 		| { replies: Uint8Array[] }
-		| ({ replies?: undefined; update: Uint8Array; growth: number } & UpdateCost) {
+		| ({
+				replies?: undefined;
+				update: Uint8Array;
+				growth: number;
+				writes: readonly number[];
+		  } & UpdateCost) {
 		const decoder = decoding.createDecoder(message);
 		let type: number;
 		try {
@@ -385,7 +395,7 @@ export class ActorDocument {
 		this.#checkSize(shape.growth);
 		const cost = estimateUpdate(this.doc, update, shape, this.#verifier.available);
 		this.#budget.checkUpdate(cost.items, cost.visits);
-		return { update, growth: shape.growth, ...cost };
+		return { update, growth: shape.growth, writes: shape.writes, ...cost };
 	}
 
 	/**
@@ -462,6 +472,7 @@ export class ActorDocument {
 	/** A connection went: its clients' awareness goes too; returns the update to pass on. */
 	connectionGone(connId: string): Uint8Array | undefined {
 		this.#budget.drop(connId);
+		this.#writers.release(connId);
 		const ids = this.#owners.release(connId).filter((id) => this.awareness.states.has(id));
 		if (ids.length === 0) return undefined;
 		removeAwarenessStates(this.awareness, ids, "disconnect");

@@ -201,7 +201,9 @@ export class TenonYjsProvider {
 				const { group, code } = (error ?? {}) as { group?: unknown; code?: unknown };
 				// Sent again, it would be refused again.
 				if (code === "yjs_document_too_large") this.#onRefused?.(error);
-				else if (group === "limit" || error instanceof Incomplete)
+				// A client id still held by this client's old connection (one that did not
+				// resume): free once the server sees that connection gone.
+				else if (group === "limit" || code === "yjs_client_in_use" || error instanceof Incomplete)
 					this.#syncLater(retryAfterOf(error));
 			},
 		);

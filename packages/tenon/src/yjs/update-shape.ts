@@ -3,7 +3,7 @@ import * as Y from "yjs";
 import { ActorError } from "../protocol/errors.js";
 import { invalid } from "./parts.js";
 import { conflictVisits, deletedItems, extraWeight, growthBound } from "./update-cost.js";
-import { readUpdateParts } from "./update-values.js";
+import { readUpdateParts, type UpdateParts } from "./update-values.js";
 
 /**
  * Embedded values that weigh as much as an item in the budget's estimates
@@ -22,6 +22,8 @@ export interface UpdateShape {
 	readonly valueItems: number;
 	/** The most it may add to the document (see {@link growthBound}). */
 	readonly growth: number;
+	/** Its groups of structs: client, first clock, most end clock (see {@link UpdateParts.writes}). */
+	readonly writes: readonly number[];
 }
 
 /**
@@ -54,6 +56,7 @@ export function readUpdateShape(update: Uint8Array): UpdateShape {
 		parts: parts.structs + parts.ranges,
 		valueItems: Math.ceil(parts.values / VALUES_PER_ITEM),
 		growth: growthBound(update, parts.structs, parts.ranges),
+		writes: parts.writes,
 	};
 }
 

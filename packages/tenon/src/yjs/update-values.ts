@@ -24,6 +24,12 @@ export interface UpdateParts {
 	readonly ranges: number;
 	/** Items that hold a subdocument. */
 	readonly subdocuments: number;
+	/**
+	 * Per group of structs, three numbers: its client, its first clock, and
+	 * the most its last clock can be plus one (a string's length counted as
+	 * its bytes, at least its UTF-16 length), as {@link ClientWrites} reads them.
+	 */
+	readonly writes: readonly number[];
 }
 
 /**
@@ -80,6 +86,7 @@ class UpdateReader implements UpdateParts {
 	structs = 0;
 	ranges = 0;
 	subdocuments = 0;
+	readonly writes: number[] = [];
 
 	constructor(update: Uint8Array) {
 		this.#decoder = decoding.createDecoder(update);
@@ -126,9 +133,11 @@ class UpdateReader implements UpdateParts {
 		const clients = this.#uint();
 		for (let c = 0; c < clients; c++) {
 			const structs = this.#uint();
-			this.#uint(); // client
-			this.#uint(); // first clock
-			for (let s = 0; s < structs; s++) this.#struct();
+			const client = this.#uint();
+			const first = this.#uint();
+			let end = first;
+			for (let s = 0; s < structs; s++) end += this.#struct();
+			this.writes.push(client, first, end);
 			this.structs += structs;
 		}
 	}
@@ -147,14 +156,14 @@ class UpdateReader implements UpdateParts {
 		}
 	}
 
-	#struct(): void {
+	/** Reads one struct; returns the most clocks it spans (see {@link UpdateParts.writes}). */
+	#struct(): number {
 		const info = this.#byte();
 		const ref = info & CONTENT_REF;
 		if (ref === 0 || ref === 10) {
 			// Yjs writes a GC's or a skip's info byte bare; its decoder refuses flags on one.
 			if (info !== ref) throw new RangeError("a GC or skip with flags");
-			this.#uint(); // its length
-			return;
+			return this.#uint(); // its length
 		}
 		if (info & HAS_ORIGIN) this.#id();
 		if (info & HAS_RIGHT_ORIGIN) this.#id();
@@ -164,49 +173,50 @@ class UpdateReader implements UpdateParts {
 			else this.#id(); // the parent's
 			if (info & HAS_PARENT_SUB) this.#bytes();
 		}
-		this.#content(ref);
+		return this.#content(ref);
 	}
 
-	#content(ref: number): void {
+	/** Reads an item's content; returns the most clocks it spans (its length in Yjs). */
+	#content(ref: number): number {
 		switch (ref) {
 			case 1: // deleted
-				this.#uint();
-				return;
+				return this.#uint();
 			case 2: {
 				// JSON: strings, each parsed
 				const length = this.#uint();
 				for (let i = 0; i < length; i++) this.#json();
-				return;
+				return length;
 			}
 			case 3: // binary
-			case 4: // string
 				this.#bytes();
-				return;
+				return 1;
+			case 4: // string: its UTF-16 length is at most its UTF-8 bytes (a bad byte decodes to one unit)
+				return Math.max(1, this.#bytes().length);
 			case 5: // embed
 				this.#json();
-				return;
+				return 1;
 			case 6: // format: a key, then JSON
 				this.#bytes();
 				this.#json();
-				return;
+				return 1;
 			case 7: {
 				// a shared type
 				const type = this.#uint();
 				if (type > LAST_TYPE_REF) throw new RangeError("unknown type");
 				if (type === XML_ELEMENT || type === XML_HOOK) this.#bytes();
-				return;
+				return 1;
 			}
 			case 8: {
 				// any values
 				const length = this.#uint();
 				for (let i = 0; i < length; i++) this.#any();
-				return;
+				return length;
 			}
 			case 9: // a subdocument: its id, and options
 				this.subdocuments++;
 				this.#bytes();
 				this.#any();
-				return;
+				return 1;
 			default:
 				throw new RangeError("unknown content");
 		}

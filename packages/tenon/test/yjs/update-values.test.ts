@@ -48,6 +48,35 @@ function expectedParts(update: Uint8Array): {
 	return { values: expectedValues(update), structs: decoded.structs.length, ranges, subdocuments };
 }
 
+/**
+ * Checks `parts.writes` (client, first clock, most end clock per group of
+ * structs) against Yjs's decoding of `update`: every struct Yjs decodes lies
+ * within a group of its client, and the groups span exactly the structs'
+ * lengths, a string's counted as its UTF-8 bytes (at least its UTF-16 length).
+ */
+function expectWritesOf(update: Uint8Array, writes: readonly number[]): void {
+	const structs = Y.decodeUpdate(update).structs;
+	let spanned = 0;
+	for (let i = 0; i < writes.length; i += 3)
+		spanned += (writes[i + 2] as number) - (writes[i + 1] as number);
+	let expected = 0;
+	for (const struct of structs) {
+		const content = struct instanceof Y.Item ? struct.content : undefined;
+		expected +=
+			content instanceof Y.ContentString
+				? Math.max(1, Buffer.byteLength(content.str))
+				: struct.length;
+		let within = false;
+		for (let i = 0; i < writes.length && !within; i += 3)
+			within =
+				writes[i] === struct.id.client &&
+				(writes[i + 1] as number) <= struct.id.clock &&
+				struct.id.clock + struct.length <= (writes[i + 2] as number);
+		expect(within, `struct ${struct.id.client}:${struct.id.clock}`).toBe(true);
+	}
+	expect(spanned).toBe(expected);
+}
+
 /** Values of what Yjs's decoding of `update` builds. */
 function expectedValues(update: Uint8Array): number {
 	let values = 0;
@@ -95,7 +124,7 @@ const edit = fc.oneof(
 	fc.record({ kind: fc.constant("array" as const), values: fc.array(entry, { maxLength: 5 }) }),
 	fc.record({
 		kind: fc.constant("text" as const),
-		text: fc.string({ minLength: 1, maxLength: 8 }),
+		text: fc.string({ minLength: 1, maxLength: 8, unit: "grapheme" }),
 		format: fc.option(
 			fc.dictionary(fc.string({ maxLength: 4 }), json, { maxKeys: 2, noNullPrototype: true }),
 		),
@@ -188,8 +217,11 @@ describe("readUpdateParts", () => {
 				doc.on("update", (update: Uint8Array) => updates.push(update));
 				for (const change of edits) applyEdit(doc, change);
 				const whole = Y.encodeStateAsUpdate(doc);
-				for (const update of [whole, ...updates, Y.mergeUpdates(updates.slice(1))])
-					expect({ ...readUpdateParts(update) }).toEqual(expectedParts(update));
+				for (const update of [whole, ...updates, Y.mergeUpdates(updates.slice(1))]) {
+					const { writes, ...counts } = readUpdateParts(update);
+					expect(counts).toEqual(expectedParts(update));
+					expectWritesOf(update, writes);
+				}
 			}),
 			{ numRuns: 400 },
 		);
@@ -232,8 +264,13 @@ describe("readUpdateParts", () => {
 			Y.encodeStateAsUpdate(collected), // a GC
 			twice,
 		];
-		for (const update of cases)
-			expect({ ...readUpdateParts(update) }).toEqual(expectedParts(update));
+		for (const update of cases) {
+			const { writes, ...counts } = readUpdateParts(update);
+			expect(counts).toEqual(expectedParts(update));
+			expectWritesOf(update, writes);
+		}
+		// Client 7's two groups, as listed (GCs of 5 clocks from 0 and from 5).
+		expect(readUpdateParts(twice).writes).toEqual([7, 0, 5, 7, 5, 10]);
 		expect(expectedParts(cases[0] as Uint8Array).structs).toBeGreaterThan(3);
 		// A skip (10) or a GC (0) with a flag bit: Yjs's decoder refuses it, and so does the count.
 		for (const info of [0x8a, 0x80, 0x2a])
