@@ -153,7 +153,12 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		const schema = this.#schema(name).message;
 		let value = body;
 		if (schema) {
-			const result = await schema["~standard"].validate(body);
+			// A schema that answers at once is not awaited: the message is then written
+			// while the send is called, so a reply the caller returns without awaiting the
+			// send still waits for it to be durable (the output gate reads the writes made
+			// so far).
+			const checked = schema["~standard"].validate(body);
+			const result = checked instanceof Promise ? await checked : checked;
 			if (result.issues) throw queueErrors.invalidMessage(name, describeIssues(result.issues));
 			value = result.value;
 		}

@@ -108,7 +108,7 @@ export class BrowserGuard {
 		if (this.#allowedValues.has(host)) return;
 		const name = hostNameOf(host);
 		const ok =
-			(this.#options.allowIpHosts === true && isIpLiteral(name)) ||
+			(Boolean(this.#options.allowIpHosts) && isIpLiteral(name)) ||
 			(name !== "" && allowed.some((pattern) => hostMatches(name, pattern)));
 		if (!ok) throw guardErrors.host(host);
 		if (this.#allowedValues.size < MAX_ALLOWED_VALUES) this.#allowedValues.add(host);
