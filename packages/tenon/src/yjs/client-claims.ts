@@ -61,6 +61,16 @@ export class ClientClaims {
 		}
 	}
 
+	/** The error for `id` being another's. */
+	refusal(id: number): ActorError {
+		return this.#refusals.taken(id);
+	}
+
+	/** The owner that claimed `id`, if any. */
+	ownerOf(id: number): string | undefined {
+		return this.#ownerOf.get(id);
+	}
+
 	/** `owner` went: its ids, now free. */
 	release(owner: string): number[] {
 		const mine = this.#idsOf.get(owner);

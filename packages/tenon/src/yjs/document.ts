@@ -284,7 +284,7 @@ export class ActorDocument {
 		const read = this.#budget.measure(budgeted, () => this.#read(message, canWrite));
 		if (read.replies !== undefined) return read.replies;
 		const { update, items, visits, growth } = read;
-		this.#writers.admit(this.doc, connId, lasting, read.writes);
+		this.#writers.admit(this.doc, connId, lasting, read.writes, (id) => this.#owners.ownerOf(id));
 		const apply = () => this.#apply(update, connId, growth);
 		// The time of an update not decoded teaches nothing of the cost per item.
 		const learnFrom = read.estimated ? () => items : undefined;
@@ -447,6 +447,7 @@ export class ActorDocument {
 	awarenessUpdate(update: Uint8Array, connId: string): Uint8Array {
 		const ids = awarenessClientsOf(update);
 		this.#owners.check(connId, ids);
+		this.#writers.checkAnnounced(connId, ids);
 		let changed = false;
 		const listener = () => {
 			changed = true;

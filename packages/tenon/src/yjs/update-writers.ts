@@ -42,11 +42,31 @@ export class UpdateWriters {
 	 * groups of structs are `writes` (UpdateParts.writes) to `doc`; a lasting
 	 * connection (not an HTTP call) claims their client ids.
 	 */
-	admit(doc: Y.Doc, connId: string, lasting: boolean, writes: readonly number[]): void {
+	admit(
+		doc: Y.Doc,
+		connId: string,
+		lasting: boolean,
+		writes: readonly number[],
+		announcedBy: (id: number) => string | undefined,
+	): void {
 		const adding = clientsAdding(doc, writes);
 		if (adding.length === 0) return;
 		this.#claims.check(connId, adding);
+		// An id another connection announced in its awareness is its client's, written
+		// under or not yet: a provider announces it on connect, before its first edit.
+		for (const id of adding) {
+			const announcer = announcedBy(id);
+			if (announcer !== undefined && announcer !== connId) throw this.#claims.refusal(id);
+		}
 		if (lasting) this.#claims.claim(connId, adding);
+	}
+
+	/** Throws unless every id of `ids` is `connId`'s or nobody's (an awareness update's). */
+	checkAnnounced(connId: string, ids: readonly number[]): void {
+		for (const id of ids) {
+			const writer = this.#claims.ownerOf(id);
+			if (writer !== undefined && writer !== connId) throw this.#claims.refusal(id);
+		}
 	}
 
 	/** The connection went: its client ids are free. */

@@ -6,6 +6,7 @@
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import { describe, expect, it } from "vitest";
+import { Awareness, encodeAwarenessUpdate } from "y-protocols/awareness";
 import * as Y from "yjs";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
@@ -111,6 +112,45 @@ describe("Yjs client ids belong to the connection that writes under them", () =>
 			.toBe("applied");
 		expect((await handle.text()).split("").sort().join("")).toBe("abhs");
 		await second.dispose();
+	});
+
+	it("an id a connection announced in its awareness is its own before its first edit, and an id written under cannot be announced by another", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.note.getOrCreate("announced", { params: { user: "ann" } });
+		const victimConn = handle.connect();
+		const attacker = t.client.note.getOrCreate("announced", { params: { user: "eve" } }).connect();
+		const doc = new Y.Doc();
+		doc.clientID = 9191;
+		const provider = new TenonYjsProvider(doc, victimConn);
+		await provider.whenSynced();
+		// The cursor goes out on connect: others learn the id before any edit under it.
+		provider.awareness.setLocalStateField("user", { name: "ann" });
+		await expect
+			.poll(async () => {
+				try {
+					await attacker.yjsSync(updateMessage(gcUpdate(9191, 0, 2 ** 40)));
+					return "applied";
+				} catch (error) {
+					return (error as { code?: string }).code;
+				}
+			})
+			.toBe("yjs_client_in_use");
+		doc.getText("text").insert(0, "mine");
+		await provider.flushed();
+		expect(await handle.text()).toBe("mine");
+		// The attacker writes under its own id; the victim cannot announce a cursor under it.
+		await attacker.yjsSync(updateMessage(forgedInsert(await stateOf(handle), 3131, "!")));
+		const sneaky = new Y.Doc();
+		sneaky.clientID = 3131;
+		const borrowed = new Awareness(sneaky);
+		borrowed.setLocalState({ user: { name: "not eve" } });
+		await expect(
+			victimConn.yjsAwareness(encodeAwarenessUpdate(borrowed, [3131])),
+		).rejects.toMatchObject({ code: "yjs_client_in_use" });
+		borrowed.destroy();
+		provider.destroy();
+		await victimConn.dispose();
+		await attacker.dispose();
 	});
 
 	it("refuses changes under the actor's own client id", async () => {
