@@ -128,9 +128,8 @@ export class ActorTurns {
 		transport: ActionTransport,
 	): unknown | Promise<unknown> {
 		const deps = this.#deps;
-		const metrics = deps.metrics;
 		// Timed here: no promise or closure per call for it.
-		const started = metrics.records ? monotonicSeconds() : -1;
+		const started = deps.metrics.records ? monotonicSeconds() : -1;
 		let raw: unknown;
 		try {
 			deps.assertAwake();
@@ -162,11 +161,16 @@ export class ActorTurns {
 			deps.afterTurn();
 			raw = deps.toRaw(call.value);
 		} catch (error) {
-			if (started >= 0) metrics.actionEnded(name, transport, started, error);
+			this.#ended(name, transport, started, error);
 			throw error;
 		}
-		if (started >= 0) metrics.actionEnded(name, transport, started, undefined);
+		this.#ended(name, transport, started, undefined);
 		return raw;
+	}
+
+	/** Records the end of an action timed from `started` (-1: metrics are off). */
+	#ended(name: string, transport: ActionTransport, started: number, error: unknown): void {
+		if (started >= 0) this.#deps.metrics.actionEnded(name, transport, started, error);
 	}
 
 	/** The rest of a plain action that returned a promise: its timeout and end of turn. */
@@ -186,10 +190,10 @@ export class ActorTurns {
 			deps.afterTurn();
 			raw = deps.toRaw(output);
 		} catch (error) {
-			if (started >= 0) deps.metrics.actionEnded(name, transport, started, error);
+			this.#ended(name, transport, started, error);
 			throw error;
 		}
-		if (started >= 0) deps.metrics.actionEnded(name, transport, started, undefined);
+		this.#ended(name, transport, started, undefined);
 		return raw;
 	}
 
@@ -206,7 +210,6 @@ export class ActorTurns {
 		started: number,
 	): Promise<unknown> {
 		const deps = this.#deps;
-		const metrics = deps.metrics;
 		let raw: unknown;
 		try {
 			const schema = deps.argsSchemas?.[name];
@@ -261,10 +264,10 @@ export class ActorTurns {
 			deps.afterTurn();
 			raw = deps.toRaw(output);
 		} catch (error) {
-			if (started >= 0) metrics.actionEnded(name, transport, started, error);
+			this.#ended(name, transport, started, error);
 			throw error;
 		}
-		if (started >= 0) metrics.actionEnded(name, transport, started, undefined);
+		this.#ended(name, transport, started, undefined);
 		return raw;
 	}
 
