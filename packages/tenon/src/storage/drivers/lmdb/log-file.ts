@@ -45,7 +45,7 @@ export type OpenLogFile = (path: string, initialSize?: number) => LogFile | unde
 /** Alignment of every commit group in the log, and of the file's size. */
 export const LOG_BLOCK = 4096;
 
-const ZEROS = new Uint8Array(1024 * 1024);
+const ZEROS = new Uint8Array(LOG_BLOCK);
 
 /**
  * The log file on the local file system. A new file is filled with zeros
@@ -106,8 +106,14 @@ export const openNodeLogFile: OpenLogFile = (path, initialSize) => {
 			);
 		},
 		extend(target) {
-			for (let at = size; at < target; at += ZEROS.length)
-				file.writeSync(ZEROS.subarray(0, Math.min(ZEROS.length, target - at)), at);
+			// One block per write: the page cache sizes a new folio by the write
+			// that creates it (Linux 6.x, ext4 with large folios), and a commit's
+			// 4 KiB write into a large folio walks every block of it, in the
+			// write and again in the writeback of the sync. Filled with 1 MiB
+			// writes, the log's pages were 1 MiB folios, and each commit's write
+			// and sync cost 4 and 6 µs more than in a file filled block by block
+			// (row 1, 2026-11-25: 3.4% of a warm durable action's time).
+			for (let at = size; at < target; at += LOG_BLOCK) file.writeSync(ZEROS, at);
 			// The size changed, so this fdatasync flushes the inode as well.
 			fdatasyncSync(fd);
 			size = Math.max(size, target);
