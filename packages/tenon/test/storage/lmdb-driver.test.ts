@@ -37,6 +37,8 @@ for (const [label, commitLog] of [
 	["checkpoint after every commit", { maxOverlayBytes: 0 }],
 	["checkpoints of one write per transaction", { maxOverlayBytes: 0, checkpointChunkOps: 1 }],
 	["a log of 8 KiB", { initialBytes: 4096, maxBytes: 8192 }],
+	// Records written through the page cache (the default bypasses it with O_DIRECT).
+	["a log written through the page cache", { directWrites: false, maxBytes: 8192 * 4 }],
 	["no commit log", false],
 ] as const) {
 	const variant = targetWith({ commitLog });

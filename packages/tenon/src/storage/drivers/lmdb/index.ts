@@ -5,7 +5,7 @@ import type { StorageDriver, StorageHandles } from "../../interfaces.js";
 import { LmdbAlarmIndex } from "./alarms.js";
 import { LmdbDirectory } from "./directory.js";
 import { lockDataDir, openLmdbEnv } from "./env.js";
-import { type OpenLogFile, openNodeLogFile } from "./log-file.js";
+import { type OpenLogFile, openBufferedLogFile, openNodeLogFile } from "./log-file.js";
 import {
 	type CommitLogLimits,
 	DEFAULT_COMMIT_LOG_LIMITS,
@@ -34,7 +34,17 @@ export interface LmdbDriverOptions {
 	 * survive a crash and a power loss, and a log left by an earlier run is
 	 * replayed at open.
 	 */
-	commitLog?: boolean | Partial<CommitLogLimits>;
+	commitLog?: boolean | Partial<CommitLogOptions>;
+}
+
+/** The commit log's limits, and how its records are written. */
+export interface CommitLogOptions extends CommitLogLimits {
+	/**
+	 * Write records with `O_DIRECT`, past the page cache, where the file
+	 * system allows it (default `true`; else, and with `false`, through the
+	 * page cache). The `fdatasync` after each record is the same either way.
+	 */
+	directWrites: boolean;
 }
 
 /** The data directory used when none is configured. */
@@ -60,17 +70,14 @@ export function lmdbDriver(options: LmdbDriverOptions = {}): StorageDriver {
 		name: "lmdb",
 		async open(context): Promise<StorageHandles> {
 			const path = options.path === undefined ? defaultDataDir() : resolve(options.path);
+			const { directWrites = true, ...limits } =
+				typeof options.commitLog === "object" ? options.commitLog : {};
 			const commitLog =
-				options.commitLog === false
-					? false
-					: {
-							...DEFAULT_COMMIT_LOG_LIMITS,
-							...(typeof options.commitLog === "object" ? options.commitLog : {}),
-						};
+				options.commitLog === false ? false : { ...DEFAULT_COMMIT_LOG_LIMITS, ...limits };
 			return openLmdbStorage(path, {
 				lockWaitMs: options.lockWaitMs,
 				commitLog,
-				openLogFile: openNodeLogFile,
+				openLogFile: directWrites ? openNodeLogFile : openBufferedLogFile,
 				logger: context?.logger,
 			});
 		},
