@@ -1,7 +1,9 @@
 // A CPU profile of one hot path, the warm durable action over a connection:
 // starts the bench server with --cpu-prof, calls `increment` on one
 // connection N times in a row, stops the server (which writes the profile).
-//   npx tsx --conditions=tenon-source bench/profile-warm.ts [calls] [profile dir] [relaxed]
+//   npx tsx --conditions=tenon-source bench/profile-warm.ts [calls] [profile dir] [relaxed] [interval µs]
+// The sampling interval defaults to V8's (1 ms, a few samples a call); 25 µs
+// resolves the phases of one call.
 // With `relaxed`, the actor replies before its write is on disk: what is
 // left is Tenon's own work per action (and the socket).
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,11 +18,12 @@ const calls = Number(process.argv[2] ?? 5_000);
 const WARMUP_CALLS = 5_000;
 const profileDir = process.argv[3] ?? mkdtempSync(join(tmpdir(), "tenon-profile-"));
 const relaxed = process.argv[4] === "relaxed";
+const interval = process.argv[5] === undefined ? [] : [`--cpu-prof-interval=${process.argv[5]}`];
 const dataDir = mkdtempSync(join(tmpdir(), "tenon-bench-profile-"));
 const server = await startBundled(
 	join(import.meta.dirname, "servers", "tenon.ts"),
 	{ TENON_DATA_DIR: dataDir, TENON_LOG_LEVEL: "error" },
-	["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
+	["--cpu-prof", `--cpu-prof-dir=${profileDir}`, ...interval],
 );
 const client = createClient<typeof benchRegistry>({ endpoint: server.url });
 try {
