@@ -124,7 +124,14 @@ export async function openLmdbStorage(
 		} else {
 			const file = settings.openLogFile(logPath, settings.commitLog.initialBytes);
 			if (file === undefined) throw new Error(`could not create the commit log ${logPath}`);
-			const logWriter = new LogWriter(env, file, settings.commitLog, settings.logger);
+			let logWriter: LogWriter;
+			try {
+				logWriter = new LogWriter(env, file, settings.commitLog, settings.logger);
+			} catch (error) {
+				// A recovery that failed: the file's descriptors go with it.
+				file.close();
+				throw error;
+			}
 			writer = logWriter;
 			view = logWriter.view;
 		}

@@ -26,7 +26,7 @@ export interface LogFile {
 	read(position: number, length: number): Uint8Array;
 	/** Writes `bytes` at `position` (no sync). */
 	writeSync(bytes: Uint8Array, position: number): void;
-	/** The same, on libuv's thread pool. */
+	/** The same, on libuv's thread pool. One at a time: a write ends before the next starts. */
 	write(bytes: Uint8Array, position: number): Promise<void>;
 	/** Returns once every write so far is on stable storage (fdatasync). */
 	datasyncSync(): void;
@@ -54,115 +54,171 @@ const ZEROS = new Uint8Array(LOG_BLOCK);
  * "unwritten", and the first write into it changes metadata, which makes
  * that fdatasync commit the file system journal too). Overwriting blocks
  * that already exist changes no metadata `fdatasync` must flush, so a
- * commit costs one data write and one device flush.
+ * commit costs one data write and one device flush. Records are written
+ * past the page cache where the file system allows it (direct-writes.ts).
  */
 export const openNodeLogFile: OpenLogFile = (path, initialSize) =>
-	openNodeFile(path, initialSize, true);
+	NodeLogFile.open(path, initialSize, true);
 
 /** {@link openNodeLogFile}, writing through the page cache: no `O_DIRECT`. */
 export const openBufferedLogFile: OpenLogFile = (path, initialSize) =>
-	openNodeFile(path, initialSize, false);
+	NodeLogFile.open(path, initialSize, false);
 
-function openNodeFile(
-	path: string,
-	initialSize: number | undefined,
-	directWrites: boolean,
-): LogFile | undefined {
-	let fd: number;
-	let created = false;
-	try {
-		fd = openSync(path, constants.O_RDWR);
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-		if (initialSize === undefined) return undefined;
-		fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
-		created = true;
+/** A log file on the local file system (see {@link openNodeLogFile}). */
+class NodeLogFile implements LogFile {
+	readonly #fd: number;
+	#size: number;
+	/** Direct I/O where the file system allows it; undefined: through the page cache. */
+	#direct: DirectWrites | undefined;
+
+	private constructor(fd: number) {
+		this.#fd = fd;
+		this.#size = fstatSync(fd).size;
 	}
-	let size = fstatSync(fd).size;
-	/** Record writes bypass the page cache where the file system allows it (direct-writes.ts). */
-	let direct: DirectWrites | undefined;
-	/** A direct write the kernel refused before writing anything: buffered writes from then on. */
-	const refused = (error: unknown) => {
-		if ((error as NodeJS.ErrnoException).code !== "EINVAL") return false;
-		direct?.close();
-		direct = undefined;
-		return true;
-	};
-	const file: LogFile = {
-		get size() {
-			return size;
-		},
-		read(position, length) {
-			const out = new Uint8Array(Math.max(0, Math.min(length, size - position)));
-			let done = 0;
-			while (done < out.length) {
-				const n = readSync(fd, out, done, out.length - done, position + done);
-				if (n === 0) break;
-				done += n;
+
+	static open(path: string, initialSize: number | undefined, directWrites: boolean) {
+		let fd: number;
+		let created = false;
+		try {
+			fd = openSync(path, constants.O_RDWR);
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+			if (initialSize === undefined) return undefined;
+			fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
+			created = true;
+		}
+		const file = new NodeLogFile(fd);
+		try {
+			const wanted = roundUp(Math.max(file.#size, initialSize ?? 0));
+			if (wanted !== file.#size) file.extend(wanted);
+			if (directWrites && file.#size >= LOG_BLOCK)
+				file.#direct = DirectWrites.open(path, fd, LOG_BLOCK);
+			if (created) syncDirectory(dirname(path));
+		} catch (error) {
+			file.close();
+			throw error;
+		}
+		return file;
+	}
+
+	get size(): number {
+		return this.#size;
+	}
+
+	read(position: number, length: number): Uint8Array {
+		const out = new Uint8Array(Math.max(0, Math.min(length, this.#size - position)));
+		// Past the page cache too: a recovery's read of the whole log through it
+		// left the file cached (in large folios, by readahead), and every direct
+		// write afterwards had a cached page to drop.
+		const direct = this.#direct;
+		if (direct !== undefined && position % LOG_BLOCK === 0) {
+			try {
+				return out.subarray(0, direct.readInto(out, position));
+			} catch (error) {
+				if (!this.#refused(error)) throw error;
 			}
-			return out.subarray(0, done);
-		},
-		writeSync(bytes, position) {
-			if (direct !== undefined) {
-				try {
-					return direct.writeSync(bytes, position);
-				} catch (error) {
-					if (!refused(error)) throw error;
-				}
+		}
+		let done = 0;
+		while (done < out.length) {
+			const n = readSync(this.#fd, out, done, out.length - done, position + done);
+			if (n === 0) break;
+			done += n;
+		}
+		return out.subarray(0, done);
+	}
+
+	writeSync(bytes: Uint8Array, position: number): void {
+		const direct = this.#direct;
+		if (direct !== undefined) {
+			try {
+				direct.writeSync(bytes, position);
+				return;
+			} catch (error) {
+				if (!this.#refused(error)) throw error;
 			}
-			writeAll(fd, bytes, position);
-		},
-		async write(bytes, position) {
-			if (direct !== undefined) {
-				try {
-					return await direct.write(bytes, position);
-				} catch (error) {
-					if (!refused(error)) throw error;
-				}
+		}
+		writeAll(this.#fd, bytes, position);
+	}
+
+	async write(bytes: Uint8Array, position: number): Promise<void> {
+		const direct = this.#direct;
+		if (direct !== undefined) {
+			try {
+				await direct.write(bytes, position);
+				return;
+			} catch (error) {
+				if (!this.#refused(error)) throw error;
 			}
-			return new Promise((resolve, reject) => {
-				const step = (done: number) => {
-					if (done >= bytes.length) return resolve();
-					write(fd, bytes, done, bytes.length - done, position + done, (error, written) =>
-						error ? reject(error) : step(done + written),
-					);
-				};
-				step(0);
-			});
-		},
-		datasyncSync() {
-			fdatasyncSync(fd);
-		},
-		datasync() {
-			return new Promise((resolve, reject) =>
-				fdatasync(fd, (error) => (error ? reject(error) : resolve())),
+		}
+		let done = 0;
+		while (done < bytes.length) {
+			done += await new Promise<number>((resolve, reject) =>
+				write(this.#fd, bytes, done, bytes.length - done, position + done, (error, n) =>
+					error ? reject(error) : resolve(n),
+				),
 			);
-		},
-		extend(target) {
-			// One block per write: the page cache sizes a new folio by the write
-			// that creates it (Linux 6.x, ext4 with large folios), and a commit's
-			// 4 KiB write into a large folio walks every block of it, in the
-			// write and again in the writeback of the sync. Filled with 1 MiB
-			// writes, the log's pages were 1 MiB folios, and each commit's write
-			// and sync cost 4 and 6 µs more than in a file filled block by block
-			// (row 1, 2026-11-25: 3.4% of a warm durable action's time).
+		}
+	}
+
+	datasyncSync(): void {
+		fdatasyncSync(this.#fd);
+	}
+
+	datasync(): Promise<void> {
+		return new Promise((resolve, reject) =>
+			fdatasync(this.#fd, (error) => (error ? reject(error) : resolve())),
+		);
+	}
+
+	extend(target: number): void {
+		let filled = false;
+		const direct = this.#direct;
+		if (direct !== undefined) {
 			// Direct writes leave no folios behind, so they can be large.
-			if (direct !== undefined) direct.zeroFill(size, target);
-			else for (let at = size; at < target; at += LOG_BLOCK) writeAll(fd, ZEROS, at);
-			// The size changed, so this fdatasync flushes the inode as well.
-			fdatasyncSync(fd);
-			size = Math.max(size, target);
-		},
-		close() {
-			direct?.close();
-			closeSync(fd);
-		},
-	};
-	const wanted = roundUp(Math.max(size, initialSize ?? 0));
-	if (wanted !== size) file.extend(wanted);
-	if (directWrites && size >= LOG_BLOCK) direct = DirectWrites.open(path, LOG_BLOCK);
-	if (created) syncDirectory(dirname(path));
-	return file;
+			try {
+				direct.zeroFill(this.#size, target);
+				filled = true;
+			} catch (error) {
+				if (!this.#refused(error)) throw error;
+			}
+		}
+		// One block per write: the page cache sizes a new folio by the write
+		// that creates it (Linux 6.x, ext4 with large folios), and a commit's
+		// 4 KiB write into a large folio walks every block of it, in the
+		// write and again in the writeback of the sync. Filled with 1 MiB
+		// writes, the log's pages were 1 MiB folios, and each commit's write
+		// and sync cost 4 and 6 µs more than in a file filled block by block
+		// (row 1, 2026-11-25: 3.4% of a warm durable action's time).
+		if (!filled)
+			for (let at = this.#size; at < target; at += LOG_BLOCK) writeAll(this.#fd, ZEROS, at);
+		// The size changed, so this fdatasync flushes the inode as well.
+		fdatasyncSync(this.#fd);
+		this.#size = Math.max(this.#size, target);
+	}
+
+	close(): void {
+		this.#direct?.close();
+		this.#direct = undefined;
+		closeSync(this.#fd);
+	}
+
+	/**
+	 * A direct operation the kernel refused (EINVAL: an alignment it wants
+	 * and did not get) or memory for it that could not be had: the file goes
+	 * through the page cache from then on, and the caller does it again
+	 * there. A refused write may have written part of the bytes (ext4 checks
+	 * alignment extent by extent); the buffered write of the same bytes
+	 * covers them.
+	 */
+	#refused(error: unknown): boolean {
+		const refused =
+			(error as NodeJS.ErrnoException).code === "EINVAL" || error instanceof RangeError;
+		if (refused) {
+			this.#direct?.close();
+			this.#direct = undefined;
+		}
+		return refused;
+	}
 }
 
 /** Writes all of `bytes` at `position` through the page cache. */
