@@ -7,20 +7,30 @@ import {
 	FORWARDED_FOR_HEADER,
 	FORWARDED_INTERNAL_HEADER,
 	HOPS_HEADER,
+	MAX_HOPS,
 	PEER_HEADER,
 } from "./headers.js";
 
-const MAX_HOPS = 2;
-
-/** Headers not copied to a forwarded request or response. */
+/**
+ * Headers not copied to a forwarded request or response: the hop-by-hop
+ * ones (RFC 9110 section 7.6.1), those the hop sets itself, and `expect`
+ * (the node answered the client's `100-continue` already, and `fetch`
+ * refuses the header: curl sends it with every body over 1 MB).
+ */
 const HOP_BY_HOP = new Set([
 	"host",
 	"connection",
 	"keep-alive",
+	"proxy-connection",
+	"proxy-authenticate",
+	"proxy-authorization",
+	"te",
+	"trailer",
 	"transfer-encoding",
 	"content-length",
 	"content-encoding",
 	"upgrade",
+	"expect",
 	...CLUSTER_HEADERS,
 ]);
 
@@ -35,6 +45,8 @@ export interface ForwardOptions {
 	internal: boolean;
 	/** The request's id: the owner logs the call under the id the client gets back. */
 	requestId?: string;
+	/** Times the request was forwarded before it came here (a peer's count, never a client's). */
+	hops: number;
 }
 
 /** The owner could not be reached in time, or ownership kept moving. */
@@ -44,14 +56,6 @@ export function actorUnavailable(reason: string): ActorError {
 		"unavailable",
 		`The actor's node could not be reached (${reason}); try again`,
 	);
-}
-
-/** How many times a request was forwarded already. */
-export function hopsOf(request: {
-	readonly headers: { get(name: string): string | null };
-}): number {
-	const hops = Number(request.headers.get(HOPS_HEADER) ?? "0");
-	return Number.isInteger(hops) && hops >= 0 ? hops : MAX_HOPS;
 }
 
 /** True for errors that mean "nothing reached the owner" (safe to try again). */
@@ -88,11 +92,14 @@ export async function serveOrForward(
 	serve: (request: Request) => Promise<Response>,
 ): Promise<Response> {
 	const deadline = Date.now() + options.leaseTtlMs + 2_000;
-	const hops = hopsOf(request);
+	const hops = options.hops;
 	for (let attempt = 0; ; attempt++) {
+		// The client's signal goes along: a client that leaves ends what waits
+		// for it (a queue `wait` held an actor awake for minutes without it).
 		const local = new Request(request.url, {
 			method: request.method,
 			headers: request.headers,
+			signal: request.signal,
 			...(body === undefined ? {} : { body: body as Uint8Array<ArrayBuffer> }),
 		});
 		let owner: OwnedElsewhereError["owner"];
@@ -103,27 +110,42 @@ export async function serveOrForward(
 			owner = error.owner;
 		}
 		if (hops >= MAX_HOPS) throw actorUnavailable("its ownership kept moving");
-		try {
-			return await traceClusterForward({ ...owner, hops: hops + 1 }, () =>
-				forward(request, body, owner.address, hops + 1, options),
-			);
-		} catch (error) {
-			if (!isConnectFailure(error)) {
-				throw actorUnavailable(
-					"the owner failed while handling the request; its outcome is unknown",
+		const address = ownerAddress(owner.address);
+		if (address !== undefined) {
+			try {
+				return await traceClusterForward({ ...owner, hops: hops + 1 }, () =>
+					forward(request, body, address, hops + 1, options),
 				);
+			} catch (error) {
+				if (!isConnectFailure(error)) {
+					throw actorUnavailable(
+						"the owner failed while handling the request; its outcome is unknown",
+					);
+				}
 			}
-			if (Date.now() > deadline) throw actorUnavailable(`node ${owner.nodeId} does not answer`);
-			await sleep(Math.min(50 * 2 ** attempt, 500));
 		}
+		// Nothing reached the owner (or it has no address yet: its node row comes back with
+		// its next heartbeat): try again until its lease would have expired.
+		if (Date.now() > deadline) throw actorUnavailable(`node ${owner.nodeId} does not answer`);
+		await sleep(Math.min(50 * 2 ** attempt, 500));
 	}
+}
+
+/**
+ * A node's address as a base URL, or undefined when it is none (an owner
+ * whose node row is missing has the address "").
+ */
+export function ownerAddress(address: string): URL | undefined {
+	if (!URL.canParse(address)) return undefined;
+	const url = new URL(address);
+	return url.protocol === "http:" || url.protocol === "https:" ? url : undefined;
 }
 
 /** Sends `request` to `address` (same path and query) and returns its response. */
 async function forward(
 	request: Request,
 	body: Uint8Array | undefined,
-	address: string,
+	address: URL,
 	hops: number,
 	options: ForwardOptions,
 ): Promise<Response> {
@@ -142,12 +164,15 @@ async function forward(
 	const response = await fetch(target, {
 		method: request.method,
 		headers,
+		signal: request.signal,
 		...(body === undefined ? {} : { body: body as Uint8Array<ArrayBuffer> }),
 		redirect: "manual",
 	});
 	const out = new Headers();
 	response.headers.forEach((value, name) => {
-		if (!HOP_BY_HOP.has(name)) out.set(name, value);
+		// Each Set-Cookie stays its own header (joined, they cannot be told apart).
+		if (!HOP_BY_HOP.has(name) && name !== "set-cookie") out.set(name, value);
 	});
+	for (const cookie of response.headers.getSetCookie()) out.append("set-cookie", cookie);
 	return new Response(response.body, { status: response.status, headers: out });
 }

@@ -9,8 +9,23 @@ export const FORWARDED_FOR_HEADER = "x-tenon-forwarded-for";
 /** Marks a forwarded request that an actor made (trusted only with {@link PEER_HEADER}). */
 export const FORWARDED_INTERNAL_HEADER = "x-tenon-internal";
 
-/** Hop counter on forwarded requests: a request is forwarded at most twice. */
+/** Hop counter on forwarded requests: a request is forwarded at most {@link MAX_HOPS} times. */
 export const HOPS_HEADER = "x-tenon-hops";
+
+/** Times a request may be forwarded: once to the owner, once more if ownership just moved. */
+export const MAX_HOPS = 2;
+
+/**
+ * How many times a peer's request was forwarded already (its
+ * {@link HOPS_HEADER}; a malformed count reads as the most). Only for a
+ * request that proved the cluster secret: a client's count is never read.
+ */
+export function hopsOf(request: {
+	readonly headers: { get(name: string): string | null };
+}): number {
+	const hops = Number(request.headers.get(HOPS_HEADER) ?? "0");
+	return Number.isInteger(hops) && hops >= 0 ? hops : MAX_HOPS;
+}
 
 /** On a node's WebSocket to an actor's owner: the stored connection it links (see conn-links.ts). */
 export const LINK_HEADER = "x-tenon-link";

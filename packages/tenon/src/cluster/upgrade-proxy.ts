@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { connect } from "node:net";
 import type { Duplex } from "node:stream";
 import type { UpgradeDecision } from "../server/websocket.js";
-import { isConnectFailure } from "./forward.js";
+import { isConnectFailure, ownerAddress } from "./forward.js";
 import {
 	CLUSTER_HEADERS,
 	FORWARDED_FOR_HEADER,
@@ -15,9 +15,10 @@ import {
  * Passes a WebSocket upgrade through to the node that owns the actor: opens
  * a TCP connection to it, replays the upgrade request (with the hop header),
  * then pipes bytes both ways. Frames, sub-protocols and close codes pass
- * unchanged. If the owner cannot be reached before `retryUntil`, `retry` is
- * called (after a short pause) to decide again: the owner may have died and
- * the actor may now be taken over here.
+ * unchanged. If the owner cannot be reached (or has no address yet) before
+ * `retryUntil`, `retry` is called (after a short pause) to decide again: the
+ * owner may have died and the actor may now be taken over here; after it,
+ * `giveUp` answers the client.
  */
 export function passUpgradeThrough(
 	req: IncomingMessage,
@@ -25,15 +26,31 @@ export function passUpgradeThrough(
 	head: Buffer,
 	target: Omit<Extract<UpgradeDecision, { kind: "proxy" }>, "kind">,
 	retry: () => void,
+	giveUp: () => void,
 ): void {
-	const url = new URL(target.address);
+	const notReached = () => {
+		if (Date.now() < target.retryUntil) setTimeout(retry, 200);
+		else giveUp();
+	};
+	const url = ownerAddress(target.address);
+	if (url === undefined) {
+		notReached();
+		return;
+	}
 	const upstream = connect({
 		host: url.hostname,
 		port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
 	});
 	let connected = false;
+	let release: (() => void) | undefined;
 	upstream.once("connect", () => {
 		connected = true;
+		if (socket.destroyed) {
+			upstream.destroy();
+			return;
+		}
+		// The pipe counts as one of this node's sockets (and its client's) while it lasts.
+		release = target.hold();
 		const lines = [`${req.method ?? "GET"} ${req.url ?? "/"} HTTP/1.1`];
 		const raw = req.rawHeaders;
 		for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -56,15 +73,16 @@ export function passUpgradeThrough(
 		socket.pipe(upstream);
 	});
 	upstream.on("error", (error) => {
-		if (!connected && isConnectFailure(error) && Date.now() < target.retryUntil) {
-			setTimeout(retry, 200);
-			return;
-		}
-		socket.destroy();
+		if (!connected && isConnectFailure(error)) notReached();
+		else socket.destroy();
 	});
 	upstream.on("close", () => {
 		if (connected) socket.destroy();
 	});
-	socket.on("close", () => upstream.destroy());
+	socket.on("close", () => {
+		upstream.destroy();
+		release?.();
+		release = undefined;
+	});
 	socket.on("error", () => upstream.destroy());
 }

@@ -1,3 +1,4 @@
+import { CLUSTER_HEADERS } from "../cluster/headers.js";
 import { utf8Length } from "../protocol/bytes.js";
 import { assertPlainValue, type Encoding, encodedLength } from "../protocol/encoding.js";
 import { errors } from "../protocol/errors.js";
@@ -203,9 +204,14 @@ export async function handleRawRequest(actors: ActorGateway, call: GatewayCall):
 	// Streamed to the handler within `maxHttpBodyBytes` (a 200 MB upload reached `onRequest`
 	// whole before 2026-11-24), taking a body slot and meeting the rate floor as every body.
 	const body = hasBody && request.body !== null ? call.streamBody(request.body) : undefined;
+	// The cluster's own headers are not the actor's to see: on a request a peer
+	// forwarded they hold the cluster secret (a handler that echoed or logged
+	// its headers gave it away), and a client's copies of them mean nothing.
+	const headers = new Headers(request.headers);
+	for (const name of CLUSTER_HEADERS) headers.delete(name);
 	const actorRequest = new Request(url, {
 		method: request.method,
-		headers: request.headers,
+		headers,
 		signal: request.signal,
 		...(body === undefined ? {} : { body: body.stream, duplex: "half" }),
 	} as RequestInit);

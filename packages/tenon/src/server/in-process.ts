@@ -1,5 +1,6 @@
 import { WebSocket as NodeWebSocket } from "ws";
 import type { ClientOptions, WebSocketConstructor } from "../client/transport.js";
+import { ownerAddress } from "../cluster/forward.js";
 import { FORWARDED_INTERNAL_HEADER, HOPS_HEADER, PEER_HEADER } from "../cluster/headers.js";
 import { traceActorCall } from "../observability/tracing.js";
 import type { ServerCore } from "./server-core.js";
@@ -74,8 +75,14 @@ class InProcessWebSocket {
 	#remote: NodeWebSocket | undefined;
 
 	#connectRemote(address: string, hops: number, peerSecret: string, protocols: string[]): void {
+		const base = ownerAddress(address);
+		if (base === undefined) {
+			// The owner has no address yet (its node row comes back with its next heartbeat).
+			this.#finish(1006, "");
+			return;
+		}
 		const source = new URL(this.url);
-		const target = new URL(`${source.pathname}${source.search}`, address);
+		const target = new URL(`${source.pathname}${source.search}`, base);
 		target.protocol = target.protocol === "https:" ? "wss:" : "ws:";
 		const remote = new NodeWebSocket(target, protocols, {
 			// A node of the cluster: the owner trusts it (no Host, Origin or rate checks).

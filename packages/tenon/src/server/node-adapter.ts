@@ -235,20 +235,31 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 				socket.destroy();
 				return;
 			}
+			// A pass-through that cannot reach the owner decides again until the first
+			// decision's deadline: each decision's own deadline let it retry for good.
+			let retryUntil: number | undefined;
 			const decide = () => {
 				if (socket.destroyed) return;
 				core.upgrade(request, { remoteAddress: req.socket.remoteAddress }).then(
 					(decision) => {
-						if (decision.kind === "reject") {
-							rejectUpgrade(socket, decision.response);
-							return;
+						try {
+							if (decision.kind === "reject") {
+								rejectUpgrade(socket, decision.response);
+								return;
+							}
+							if (decision.kind === "proxy") {
+								retryUntil ??= decision.retryUntil;
+								passUpgradeThrough(req, socket, head, { ...decision, retryUntil }, decide, () =>
+									rejectUpgrade(socket, decision.unavailable()),
+								);
+								return;
+							}
+							selectedProtocol.set(req, decision.protocol);
+							wss.handleUpgrade(req, socket, head, (ws) => wire(ws, decision.open));
+						} catch {
+							// A throw here was an unhandled rejection: it ended the process.
+							socket.destroy();
 						}
-						if (decision.kind === "proxy") {
-							passUpgradeThrough(req, socket, head, decision, decide);
-							return;
-						}
-						selectedProtocol.set(req, decision.protocol);
-						wss.handleUpgrade(req, socket, head, (ws) => wire(ws, decision.open));
 					},
 					() => socket.destroy(),
 				);

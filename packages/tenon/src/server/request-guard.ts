@@ -1,6 +1,7 @@
 import {
 	FORWARDED_FOR_HEADER,
 	FORWARDED_INTERNAL_HEADER,
+	hopsOf,
 	PEER_HEADER,
 } from "../cluster/headers.js";
 import { ActorError, errors } from "../protocol/errors.js";
@@ -55,6 +56,8 @@ export interface Admitted {
 	trusted: boolean;
 	/** True for calls made by this server's (or cluster's) actors through `c.client()`. */
 	internal: boolean;
+	/** Times a cluster node forwarded the request already (0 unless a peer's: never a client's word). */
+	hops: number;
 }
 
 /**
@@ -83,7 +86,8 @@ export class RequestGuard {
 
 	/** Admits a request (or throws the error to answer with). */
 	admit(request: RequestHead, info: ClientInfo | undefined): Admitted {
-		if (info?.inProcess) return { remoteAddress: undefined, trusted: true, internal: true };
+		if (info?.inProcess)
+			return { remoteAddress: undefined, trusted: true, internal: true, hops: 0 };
 		const peer = request.headers.get(PEER_HEADER);
 		if (peer !== null) {
 			const secret = this.#peerSecret();
@@ -94,12 +98,13 @@ export class RequestGuard {
 				remoteAddress: request.headers.get(FORWARDED_FOR_HEADER) ?? undefined,
 				trusted: true,
 				internal: request.headers.get(FORWARDED_INTERNAL_HEADER) === "1",
+				hops: hopsOf(request),
 			};
 		}
 		this.#browser.checkHost(request);
 		const remoteAddress = info?.remoteAddress;
 		this.spend(remoteAddress);
-		return { remoteAddress, trusted: false, internal: false };
+		return { remoteAddress, trusted: false, internal: false, hops: 0 };
 	}
 
 	/**

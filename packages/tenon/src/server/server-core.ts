@@ -238,6 +238,7 @@ export function createServerCore(
 					forwardedFor: admitted.remoteAddress,
 					internal: admitted.internal,
 					requestId,
+					hops: admitted.hops,
 				},
 				(local) =>
 					handleGateway({ request: local, gateway, encoding, caller, readBody, streamBody }),

@@ -53,11 +53,15 @@ export class SocketCounts {
 		return this.#byAddress.get(address) ?? 0;
 	}
 
-	/** Counts a newly opened socket; returns its slot (released when it closes). */
-	take(address: string | undefined, trusted: boolean): SocketSlot {
+	/**
+	 * Counts a newly opened socket; returns its slot (released when it
+	 * closes). `limited`: per-address limits apply to it (its count, message
+	 * rate and decode time go to `address`).
+	 */
+	take(address: string | undefined, limited: boolean): SocketSlot {
 		this.open++;
 		// Its address's key, made once (an IPv6 address counts by its /64).
-		const counted = trusted ? undefined : this.#guard.limitKey(address);
+		const counted = limited ? this.#guard.limitKey(address) : undefined;
 		if (counted !== undefined) this.#byAddress.set(counted, this.ofAddress(counted) + 1);
 		return new SocketSlot(this, String(this.#nextId++), counted, counted);
 	}

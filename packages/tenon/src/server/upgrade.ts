@@ -1,5 +1,5 @@
-import { actorUnavailable, hopsOf } from "../cluster/forward.js";
-import { HOLDER_HEADER, LINK_HEADER, PEER_HEADER } from "../cluster/headers.js";
+import { actorUnavailable } from "../cluster/forward.js";
+import { HOLDER_HEADER, LINK_HEADER, MAX_HOPS, PEER_HEADER } from "../cluster/headers.js";
 import { requestIdOf } from "../common/request-id.js";
 import { type Encoding, parseEncoding } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
@@ -151,12 +151,20 @@ export function createUpgradeHandler(
 			"head" in upgrade ? () => upgrade.webHeaders() : () => (upgrade as Request).headers;
 		const url = new URL(request.url);
 		let admitted: Admitted;
+		let link: ResumeRequest | undefined;
+		/** Per-address limits apply: a client's socket, come straight or passed through by a node. */
+		let limited: boolean;
 		try {
 			admitted = deps.guard.admit(request, client);
 			deps.guard.checkStateChange(request, admitted);
+			link = admitted.trusted ? linkOf(request) : undefined;
+			// A node's own sockets (an actor's, a link to a stored connection) are not a
+			// client's; a client's socket a node passed through counts by the client's
+			// address, or one address filled an actor through another node (a probe).
+			limited = !admitted.internal && link === undefined;
 			if (counts.open >= limits.maxConnections)
 				throw errors.tooManyConnections("node", limits.maxConnections);
-			const key = admitted.trusted ? undefined : deps.guard.limitKey(admitted.remoteAddress);
+			const key = limited ? deps.guard.limitKey(admitted.remoteAddress) : undefined;
 			if (key !== undefined && counts.ofAddress(key) >= limits.maxConnectionsPerAddress)
 				throw errors.tooManyConnections("address", limits.maxConnectionsPerAddress);
 		} catch (error) {
@@ -188,7 +196,7 @@ export function createUpgradeHandler(
 		try {
 			const options = socketOptions(protocols, url, request, actors, kind === "raw");
 			encoding = options.encoding;
-			resume = (admitted.trusted ? linkOf(request) : undefined) ?? options.resume;
+			resume = link ?? options.resume;
 			const token = gateway?.token ?? options.token;
 			deps.access.checkClient(token);
 			// The upgrade's id reaches `onWebSocket`; realtime actions get one each.
@@ -211,11 +219,11 @@ export function createUpgradeHandler(
 				));
 			} catch (error) {
 				if (error instanceof OwnedElsewhereError) {
-					const hops = hopsOf(request);
+					const hops = admitted.hops;
 					// A link goes to the owner only: the holder finds the new one itself.
 					if (resume?.linkFrom !== undefined)
 						earlyError = new ActorError("actor", "moved", "The actor moved to another node");
-					else if (hops >= 2) earlyError = actorUnavailable("its ownership kept moving");
+					else if (hops >= MAX_HOPS) earlyError = actorUnavailable("its ownership kept moving");
 					else {
 						return {
 							kind: "proxy",
@@ -225,6 +233,16 @@ export function createUpgradeHandler(
 							peerSecret: cluster.peerSecret,
 							forwardedFor: admitted.remoteAddress,
 							internal: admitted.internal,
+							unavailable: () =>
+								errorResponse(
+									actorUnavailable(`node ${error.owner.nodeId} does not answer`),
+									"json",
+									actors.exposeInternalErrors,
+								),
+							hold: () => {
+								const slot = counts.take(admitted.remoteAddress, limited);
+								return () => slot.release();
+							},
 						};
 					}
 				} else earlyError = error;
@@ -238,14 +256,13 @@ export function createUpgradeHandler(
 		const selected =
 			userProtocol ?? (protocols.includes(PROTOCOL_STANDARD) ? PROTOCOL_STANDARD : first);
 		const address = admitted.remoteAddress;
-		const trusted = admitted.trusted;
 		return {
 			kind: "accept",
 			protocol: selected,
 			maxMessageBytes:
 				kind === "raw" ? limits.maxRawWebSocketMessageBytes : limits.maxIncomingMessageBytes,
 			open: (socket: ServerWebSocket) =>
-				openSession(socket, counts.take(address, trusted), {
+				openSession(socket, counts.take(address, limited), {
 					actors,
 					kind,
 					encoding,

@@ -55,6 +55,13 @@ export type UpgradeDecision =
 			forwardedFor: string | undefined;
 			/** An actor opened the socket (passed on). */
 			internal: boolean;
+			/** The answer when the owner stays out of reach past `retryUntil`. */
+			unavailable(): Response;
+			/**
+			 * Counts the passed-through socket among this node's (and its client
+			 * address's) while the pipe is open; call the returned function when it closes.
+			 */
+			hold(): () => void;
 	  };
 
 /** Parses the `sec-websocket-protocol` header into its offered sub-protocols. */

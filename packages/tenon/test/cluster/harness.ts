@@ -23,8 +23,11 @@ export class TestCluster {
 	readonly #env: Record<string, string>;
 	#started = 0;
 
-	constructor(options: { leaseTtlMs?: number; heartbeatMs?: number } = {}) {
+	constructor(
+		options: { leaseTtlMs?: number; heartbeatMs?: number; env?: Record<string, string> } = {},
+	) {
 		this.#env = {
+			...options.env,
 			TENON_POSTGRES_URL: POSTGRES_URL,
 			TENON_PG_SCHEMA: this.schema,
 			TENON_LEASE_TTL_MS: String(options.leaseTtlMs ?? 1_000),

@@ -114,6 +114,40 @@ describe("postgres driver specifics", () => {
 		}
 	});
 
+	it("a node leaving deletes only its own row: a newer process of the same node id keeps its address, and a lost row comes back", async () => {
+		// Regression (an attacker probe): a node restarted under the same id while its old
+		// process was still stopping lost its row to the old one's leave, for good (the
+		// heartbeat only updated it), and its peers had no address for its actors.
+		const schema = freshSchema();
+		const open = () =>
+			postgresDriver({
+				url: POSTGRES_URL,
+				schema,
+				maxConnections: 2,
+				cluster: { nodeId: "same", leaseTtlMs: 5_000, heartbeatMs: 50 },
+			}).open();
+		const older = await open();
+		const newer = await open();
+		const address = async () => {
+			const [row] = await sqlAdmin().unsafe(
+				`SELECT address FROM ${schema}.nodes WHERE node_id = 'same'`,
+			);
+			return row?.address as string | undefined;
+		};
+		try {
+			await older.cluster?.join("http://older.test:1");
+			await newer.cluster?.join("http://newer.test:1");
+			await older.cluster?.leave();
+			expect(await address()).toBe("http://newer.test:1");
+			await sqlAdmin().unsafe(`DELETE FROM ${schema}.nodes WHERE node_id = 'same'`);
+			await expect.poll(address).toBe("http://newer.test:1");
+		} finally {
+			await older.close();
+			await newer.close();
+			await dropSchema(schema);
+		}
+	});
+
 	it("refuses an invalid schema name and a missing URL with clear errors", async () => {
 		expect(() => postgresDriver({ schema: "bad; drop" })).toThrow(/Invalid PostgreSQL schema name/);
 		const saved = [process.env.TENON_POSTGRES_URL, process.env.DATABASE_URL];

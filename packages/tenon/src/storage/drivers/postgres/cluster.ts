@@ -34,6 +34,11 @@ export class PgLeases implements Placement, ClusterMembership {
 	readonly #lostListeners: ((actorIds: string[]) => void)[] = [];
 	#timer: ReturnType<typeof setInterval> | undefined;
 	#address: string | undefined;
+	/**
+	 * When this process joined (PostgreSQL's clock, ms): its row's
+	 * `started_at`, which tells it from an earlier process of the same node id.
+	 */
+	#startedAt: number | undefined;
 	#renewing = false;
 
 	constructor(
@@ -93,10 +98,13 @@ export class PgLeases implements Placement, ClusterMembership {
 	async join(address: string): Promise<void> {
 		this.#address = address;
 		const sql = this.#sql;
-		await sql`
+		const [row] = await sql<{ started_at: number }[]>`
 			INSERT INTO ${sql(this.#schema)}.nodes (node_id, address, started_at, heartbeat_at)
 			VALUES (${this.nodeId}, ${address}, ${sql.unsafe(NOW_MS)}, ${sql.unsafe(NOW_MS)})
-			ON CONFLICT (node_id) DO UPDATE SET address = excluded.address, heartbeat_at = excluded.heartbeat_at`;
+			ON CONFLICT (node_id) DO UPDATE
+				SET address = excluded.address, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at
+			RETURNING started_at`;
+		this.#startedAt = num(row?.started_at ?? 0);
 		this.#timer ??= setInterval(() => void this.#renew(), this.#heartbeatMs);
 		this.#timer.unref?.();
 	}
@@ -135,8 +143,15 @@ export class PgLeases implements Placement, ClusterMembership {
 						UPDATE ${S}.leases l SET expires_at = ${sql.unsafe(NOW_MS)} + ${this.leaseTtlMs}
 						FROM mine WHERE l.actor_id = mine.actor_id
 						RETURNING l.actor_id`;
-			if (this.#address !== undefined) {
-				await sql`UPDATE ${S}.nodes SET heartbeat_at = ${sql.unsafe(NOW_MS)} WHERE node_id = ${this.nodeId}`;
+			if (this.#address !== undefined && this.#startedAt !== undefined) {
+				// An upsert: the row comes back if it went (an earlier process of this node
+				// id that was still stopping deleted it, and peers then had no address for
+				// the actors this one owns).
+				await sql`
+					INSERT INTO ${S}.nodes (node_id, address, started_at, heartbeat_at)
+					VALUES (${this.nodeId}, ${this.#address}, ${this.#startedAt}, ${sql.unsafe(NOW_MS)})
+					ON CONFLICT (node_id) DO UPDATE
+						SET address = excluded.address, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at`;
 			}
 			const kept = new Set(renewed.map((row) => row.actor_id));
 			// Only leases still held as they were (not released or taken again meanwhile) count as lost.
@@ -159,10 +174,14 @@ export class PgLeases implements Placement, ClusterMembership {
 	async leave(): Promise<void> {
 		if (this.#timer !== undefined) clearInterval(this.#timer);
 		this.#timer = undefined;
+		this.#address = undefined;
+		const startedAt = this.#startedAt;
+		if (startedAt === undefined) return;
 		const sql = this.#sql;
-		await sql`DELETE FROM ${sql(this.#schema)}.nodes WHERE node_id = ${this.nodeId}`.catch(
-			() => {},
-		);
+		// Only this process's row: a new process of the same node id may have joined meanwhile.
+		await sql`
+			DELETE FROM ${sql(this.#schema)}.nodes
+			WHERE node_id = ${this.nodeId} AND started_at = ${startedAt}`.catch(() => {});
 	}
 
 	/** Gives up every lease this node holds (a clean shutdown). */

@@ -1,0 +1,164 @@
+// What an attacker probe of cluster mode found (2026-11-25), each case
+// against real nodes on PostgreSQL: requests that enter at a node that does
+// not own the actor must behave as they do at the owner.
+import { request as httpRequest } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assertPostgresReachable, closeAdmin, sqlAdmin } from "../helpers/postgres.js";
+import { type RawSocket, rawSocket, tryUpgrade } from "../helpers/raw.js";
+import { type ClusterClient, TestCluster } from "./harness.js";
+
+beforeAll(assertPostgresReachable);
+afterAll(closeAdmin);
+
+const rawPath = (key: string, path: string) =>
+	`/gateway/echo/request${path}?rvt-method=getOrCreate&rvt-key=${key}`;
+const connectPath = (key: string) => `/gateway/echo/connect?rvt-method=getOrCreate&rvt-key=${key}`;
+const PROTOCOLS = ["rivet", "rivet_encoding.json"];
+
+/** A raw request over node:http (exact headers), its status, headers and body. */
+function send(
+	url: string,
+	options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{
+	status: number;
+	headers: Record<string, string | string[] | undefined>;
+	body: string;
+}> {
+	return new Promise((resolve, reject) => {
+		const req = httpRequest(url, { method: options.method ?? "GET", headers: options.headers });
+		req.on("response", (res) => {
+			let body = "";
+			res.setEncoding("utf8");
+			res.on("data", (chunk) => {
+				body += chunk;
+			});
+			res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+		});
+		req.on("error", reject);
+		if (options.headers?.expect === "100-continue") req.on("continue", () => req.end(options.body));
+		else req.end(options.body);
+	});
+}
+
+describe("cluster: what a client sends through a node that does not own the actor", () => {
+	it("never shows the cluster's headers to onRequest, keeps every Set-Cookie, and forwards Expect: 100-continue bodies", async () => {
+		const cluster = new TestCluster({ leaseTtlMs: 10_000, heartbeatMs: 1_000 });
+		try {
+			const owner = await cluster.start();
+			const entry = await cluster.start();
+			const direct = await send(`${owner.url}${rawPath("h", "/show")}`);
+			expect(JSON.parse(direct.body).node).toBe(owner.id);
+
+			const through = await send(`${entry.url}${rawPath("h", "/show")}`, {
+				headers: { "x-tenon-forwarded-for": "203.0.113.9", "x-tenon-hops": "0" },
+			});
+			expect(through.status).toBe(200);
+			const seen = JSON.parse(through.body) as { node: string; headers: Record<string, string> };
+			expect(seen.node).toBe(owner.id);
+			// The forwarded request carried the cluster secret: the handler must not see it.
+			for (const name of Object.keys(seen.headers)) expect(name).not.toMatch(/^x-tenon-/);
+			expect(through.headers["set-cookie"]).toEqual(["a=1; Path=/", "b=2; Path=/"]);
+
+			// curl sends Expect: 100-continue with every body over 1 MB; fetch refuses the
+			// header, and the forward failed as "outcome unknown" though nothing was sent.
+			const expecting = await send(`${entry.url}${rawPath("h", "/show")}`, {
+				method: "POST",
+				headers: { expect: "100-continue", "content-type": "text/plain" },
+				body: "x".repeat(1000),
+			});
+			expect(expecting.status).toBe(200);
+			expect(JSON.parse(expecting.body).node).toBe(owner.id);
+		} finally {
+			await cluster.stop();
+		}
+	}, 120_000);
+
+	it("ignores a hop count a client sets (it failed its own calls as 'ownership kept moving')", async () => {
+		const cluster = new TestCluster({ leaseTtlMs: 10_000, heartbeatMs: 1_000 });
+		try {
+			const owner = await cluster.start();
+			const entry = await cluster.start();
+			await send(`${owner.url}${rawPath("hops", "/show")}`);
+			const answer = await send(`${entry.url}${rawPath("hops", "/show")}`, {
+				headers: { "x-tenon-hops": "2" },
+			});
+			expect(answer.status).toBe(200);
+			expect(JSON.parse(answer.body).node).toBe(owner.id);
+		} finally {
+			await cluster.stop();
+		}
+	}, 120_000);
+
+	it("ends a forwarded request's wait when its client leaves", async () => {
+		const cluster = new TestCluster({ leaseTtlMs: 10_000, heartbeatMs: 1_000 });
+		const clients: ClusterClient[] = [];
+		try {
+			const owner = await cluster.start();
+			const entry = await cluster.start();
+			const client = cluster.client(owner.id);
+			clients.push(client);
+			expect(await client.echo.getOrCreate("leaves").whereAmI()).toBe(owner.id);
+			const leaving = new AbortController();
+			const hanging = fetch(`${entry.url}${rawPath("leaves", "/hang")}`, {
+				signal: leaving.signal,
+			}).catch(() => "aborted");
+			await new Promise((resolve) => setTimeout(resolve, 300));
+			leaving.abort();
+			expect(await hanging).toBe("aborted");
+			await expect.poll(() => client.echo.getOrCreate("leaves").abandoned()).toBe(1);
+		} finally {
+			for (const client of clients) await client.dispose();
+			await cluster.stop();
+		}
+	}, 120_000);
+
+	it("counts sockets passed through another node against the client's address", async () => {
+		const cluster = new TestCluster({
+			leaseTtlMs: 10_000,
+			heartbeatMs: 1_000,
+			env: { TENON_MAX_CONNECTIONS_PER_ADDRESS: "4" },
+		});
+		const open: RawSocket[] = [];
+		try {
+			const owner = await cluster.start();
+			const entry = await cluster.start();
+			await send(`${owner.url}${rawPath("sockets", "/show")}`);
+			const ws = (node: string) =>
+				`${cluster.node(node).url.replace(/^http/, "ws")}${connectPath("sockets")}`;
+			for (let i = 0; i < 4; i++) open.push(await rawSocket(ws(entry.id), PROTOCOLS));
+			// Through the same entry node, and straight to the owner: the address has its 4.
+			await expect(rawSocket(ws(entry.id), PROTOCOLS)).rejects.toThrow(/HTTP 429/);
+			await expect(rawSocket(ws(owner.id), PROTOCOLS)).rejects.toThrow(/HTTP 429/);
+		} finally {
+			for (const socket of open) socket.ws.terminate();
+			await cluster.stop();
+		}
+	}, 120_000);
+
+	it("keeps serving, and reconnects, while the owner's node row is missing (a restart under the same id deleted it)", async () => {
+		const cluster = new TestCluster({ leaseTtlMs: 10_000, heartbeatMs: 500 });
+		try {
+			const owner = await cluster.start();
+			const entry = await cluster.start();
+			await send(`${owner.url}${rawPath("row", "/show")}`);
+			// Frozen, the owner sends no heartbeat that could bring its row back before the
+			// upgrade below asks where the actor lives; its lease (10 s) still holds.
+			cluster.pause(owner.id);
+			await sqlAdmin().unsafe(`DELETE FROM ${cluster.schema}.nodes WHERE node_id = $1`, [owner.id]);
+			const url = `${entry.url.replace(/^http/, "ws")}${connectPath("row")}`;
+			const upgrading = tryUpgrade(url, PROTOCOLS, {});
+			const calling = send(`${entry.url}${rawPath("row", "/show")}`);
+			await new Promise((resolve) => setTimeout(resolve, 1_000));
+			// The entry node is alive (an upgrade toward an owner without an address ended it).
+			expect((await send(`${entry.url}${rawPath("other", "/show")}`)).status).toBe(200);
+			cluster.resume(owner.id);
+			// The owner's next heartbeat puts its row back; both calls reach it.
+			expect((await upgrading).opened).toBe(true);
+			const answer = await calling;
+			expect(answer.status).toBe(200);
+			expect(JSON.parse(answer.body).node).toBe(owner.id);
+		} finally {
+			await cluster.stop();
+		}
+	}, 120_000);
+});
