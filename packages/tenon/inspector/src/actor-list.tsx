@@ -4,6 +4,7 @@ import { CreateActorDialog } from "./create-actor-dialog.js";
 import { StatusBadge } from "./status-badge.js";
 import type { ActorSummary, Session } from "./types.js";
 import { usePoll } from "./use-poll.js";
+import { visibleKey } from "./visible-key.js";
 
 /** The sidebar: actors of every type (or one), searchable by name, key or id, with their status. */
 export function ActorList({
@@ -69,7 +70,7 @@ export function ActorList({
 						>
 							<span className="actor-name">{actor.name}</span>
 							<span className="actor-key">
-								{actor.key.length ? actor.key.join(" / ") : "(no key)"}
+								{actor.key.length ? visibleKey(actor.key) : "(no key)"}
 							</span>
 							<span className="actor-status">
 								<StatusBadge status={actor.status} />

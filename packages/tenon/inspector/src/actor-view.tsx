@@ -13,6 +13,7 @@ import { StateTab } from "./state-tab.js";
 import { StatusBadge } from "./status-badge.js";
 import type { ActorSummary, Session } from "./types.js";
 import { usePoll } from "./use-poll.js";
+import { visibleKey } from "./visible-key.js";
 import { WorkflowTab } from "./workflow-tab.js";
 
 const TABS = [
@@ -68,7 +69,8 @@ export function ActorView({
 			<div className="actor-header">
 				<div>
 					<h2 data-testid="actor-title">
-						{actor.name} <span className="muted">/ {actor.key.join(" / ") || "(no key)"}</span>
+						{actor.name}{" "}
+						<span className="muted key-text">/ {visibleKey(actor.key) || "(no key)"}</span>
 					</h2>
 					<div className="meta">
 						<code>{actor.actorId}</code>
@@ -130,7 +132,7 @@ export function ActorView({
 			{confirming && (
 				<ConfirmDialog
 					title="Destroy this actor?"
-					message={`${actor.name} / ${actor.key.join(" / ")} and all its data (state, KV, queues, database) will be deleted. This cannot be undone.`}
+					message={`${actor.name} / ${visibleKey(actor.key)} and all its data (state, KV, queues, database) will be deleted. This cannot be undone.`}
 					confirmLabel="Destroy"
 					onConfirm={() => void destroy()}
 					onCancel={() => setConfirming(false)}

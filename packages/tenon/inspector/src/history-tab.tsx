@@ -1,10 +1,10 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { actorPath, api, describeError } from "./api.js";
 import { ConfirmDialog } from "./confirm-dialog.js";
 import { describeOrigin } from "./describe-origin.js";
 import { JsonView } from "./json-view.js";
 import { StateDiff } from "./state-diff.js";
-import type { TurnRecord } from "./types.js";
+import type { TurnRecord, TurnSummary } from "./types.js";
 import { usePoll } from "./use-poll.js";
 
 /** Time travel: the recorded turns, a slider over them, the state each left, and restore. */
@@ -17,8 +17,10 @@ export function HistoryTab({
 	admin: boolean;
 	retention: number;
 }) {
+	// The list without states (a few KB); the states of the turn shown and the one before
+	// it are fetched when they are shown, and kept.
 	const { data, error, reload } = usePoll(
-		() => api<{ retention: number; turns: TurnRecord[] }>(actorPath(actorId, "/history")),
+		() => api<{ retention: number; turns: TurnSummary[] }>(actorPath(actorId, "/history")),
 		1_500,
 		[actorId],
 	);
@@ -27,9 +29,32 @@ export function HistoryTab({
 	const [following, setFollowing] = useState(true);
 	const [confirming, setConfirming] = useState(false);
 	const [restoreError, setRestoreError] = useState<string | undefined>(undefined);
+	/** Fetched turns, by `${actorId}:${seq}`. */
+	const records = useRef(new Map<string, TurnRecord>());
+	const [, setLoaded] = useState(0);
 	useEffect(() => {
 		if (following && turns.length > 0) setIndex(turns.length - 1);
 	}, [following, turns.length]);
+	const shownAt = turns.length === 0 ? -1 : Math.min(index ?? turns.length - 1, turns.length - 1);
+	const shownSeq = turns[shownAt]?.seq;
+	const beforeSeq = shownAt > 0 ? turns[shownAt - 1]?.seq : undefined;
+	useEffect(() => {
+		let live = true;
+		for (const seq of [shownSeq, beforeSeq]) {
+			if (seq === undefined || records.current.has(`${actorId}:${seq}`)) continue;
+			api<TurnRecord>(actorPath(actorId, `/history/${seq}`)).then(
+				(record) => {
+					if (!live) return;
+					records.current.set(`${actorId}:${seq}`, record);
+					setLoaded((n) => n + 1);
+				},
+				() => {},
+			);
+		}
+		return () => {
+			live = false;
+		};
+	}, [actorId, shownSeq, beforeSeq]);
 
 	if (retention === 0)
 		return (
@@ -41,9 +66,11 @@ export function HistoryTab({
 	if (error) return <p className="error">{error}</p>;
 	if (!data) return <p className="muted">Loading…</p>;
 	if (turns.length === 0) return <p className="muted">No turns recorded yet.</p>;
-	const at = Math.min(index ?? turns.length - 1, turns.length - 1);
-	const turn = turns[at] as TurnRecord;
-	const previous = at > 0 ? turns[at - 1] : undefined;
+	const at = shownAt;
+	const turn = turns[at] as TurnSummary;
+	const shown = records.current.get(`${actorId}:${turn.seq}`);
+	const previous =
+		at > 0 ? records.current.get(`${actorId}:${(turns[at - 1] as TurnSummary).seq}`) : undefined;
 
 	const restore = async () => {
 		setConfirming(false);
@@ -95,12 +122,14 @@ export function HistoryTab({
 				{restoreError && <p className="error">{restoreError}</p>}
 				{turn.stateOmitted ? (
 					<p className="muted">The state after this turn was too large to keep.</p>
+				) : shown === undefined ? (
+					<p className="muted">Loading…</p>
 				) : (
 					<>
 						{previous && !previous.stateOmitted && (
-							<StateDiff before={previous.state} after={turn.state} />
+							<StateDiff before={previous.state} after={shown.state} />
 						)}
-						<JsonView value={turn.state} testId="history-state" />
+						<JsonView value={shown.state} testId="history-state" />
 					</>
 				)}
 			</div>

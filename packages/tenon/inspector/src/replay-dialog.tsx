@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import { actorPath, api, describeError } from "./api.js";
 import { describeOrigin } from "./describe-origin.js";
-import type { TurnRecord } from "./types.js";
+import type { TurnSummary } from "./types.js";
 
 /** A top-level journal entry a replay can start from. */
 export interface ReplayTarget {
@@ -16,10 +16,10 @@ export interface ReplayTarget {
  * operator sees and may change (turns committed in the same millisecond or
  * grouped into one commit cannot be told apart).
  */
-export function suggestTurn(turns: TurnRecord[], target: ReplayTarget): TurnRecord | undefined {
+export function suggestTurn(turns: TurnSummary[], target: ReplayTarget): TurnSummary | undefined {
 	const startedAt = target.createdAt;
 	if (startedAt === undefined) return undefined;
-	const ownTurn = (turn: TurnRecord) =>
+	const ownTurn = (turn: TurnSummary) =>
 		turn.origins.some((origin) => origin.kind === "workflow" && origin.step === target.location);
 	return turns
 		.filter((turn) => turn.at <= startedAt && !ownTurn(turn) && !turn.stateOmitted)
@@ -45,7 +45,7 @@ export function ReplayDialog({
 	onCancel: () => void;
 }) {
 	const dialog = useRef<HTMLDialogElement>(null);
-	const [turns, setTurns] = useState<TurnRecord[] | undefined>(retention > 0 ? undefined : []);
+	const [turns, setTurns] = useState<TurnSummary[] | undefined>(retention > 0 ? undefined : []);
 	const [choice, setChoice] = useState<string>("keep");
 	const [error, setError] = useState<string | undefined>(undefined);
 	const [busy, setBusy] = useState(false);
@@ -55,7 +55,7 @@ export function ReplayDialog({
 	useEffect(() => {
 		if (retention === 0) return;
 		let live = true;
-		api<{ turns: TurnRecord[] }>(actorPath(actorId, "/history")).then(
+		api<{ turns: TurnSummary[] }>(actorPath(actorId, "/history")).then(
 			({ turns: recorded }) => {
 				if (!live) return;
 				setTurns(recorded);

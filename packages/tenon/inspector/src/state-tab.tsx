@@ -30,7 +30,8 @@ export function StateTab({ actorId, admin }: { actorId: string; admin: boolean }
 					committed · {live ? "live" : "reconnecting…"}
 				</span>
 				<span className="spacer" />
-				{admin && draft === undefined && (
+				{/* An actor never called has no state to edit yet (its createState makes it on wake). */}
+				{admin && draft === undefined && data?.initialized === true && (
 					<button
 						type="button"
 						onClick={() => setDraft(JSON.stringify(data?.state ?? null, null, 2))}
@@ -46,7 +47,7 @@ export function StateTab({ actorId, admin }: { actorId: string; admin: boolean }
 				(data.initialized ? (
 					<JsonView value={data.state} testId="state" />
 				) : (
-					<p className="muted">Not initialized yet.</p>
+					<p className="muted">Not initialized yet: its state is made when it is first called.</p>
 				))
 			) : (
 				<>

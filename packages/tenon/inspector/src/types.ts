@@ -73,7 +73,7 @@ export interface RowsPage {
 
 // The turn history's records, as the runtime writes them (type-only: nothing of
 // the server is bundled into the page).
-export type { TurnOrigin, TurnRecord } from "../../src/runtime/turn-history.js";
+export type { TurnOrigin, TurnRecord, TurnSummary } from "../../src/runtime/turn-history.js";
 
 export interface WorkflowEntry {
 	name: string;

@@ -65,55 +65,101 @@ function query(connection: Connection, sql: string, args: unknown[] = []): SqlVa
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
 /** The tables and views of an actor's database (undefined: it has none yet). */
-export function readDatabaseSchema(
+export async function readDatabaseSchema(
 	store: ActorStore,
 	actorId: string,
+	timeoutMs: number,
 ): Promise<DatabaseTable[] | undefined> {
+	const { module } = await loadSqlite();
 	return withSnapshot(store, actorId, (connection) =>
-		query(
-			connection,
-			"SELECT name, type, coalesce(sql, '') FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
-		).map(([name, type, sql]) => ({
-			name: name as string,
-			type: type as "table" | "view",
-			sql: sql as string,
-			columns: query(connection, 'SELECT name, type, "notnull", pk FROM pragma_table_info(?)', [
-				name,
-			]).map(([column, columnType, notNull, pk]) => ({
-				name: column as string,
-				type: columnType as string,
-				notNull: notNull === 1,
-				primaryKey: (pk as number) > 0,
+		interrupted(module, connection, timeoutMs, () =>
+			query(
+				connection,
+				"SELECT name, type, coalesce(sql, '') FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
+			).map(([name, type, sql]) => ({
+				name: name as string,
+				type: type as "table" | "view",
+				sql: sql as string,
+				columns: query(connection, 'SELECT name, type, "notnull", pk FROM pragma_table_info(?)', [
+					name,
+				]).map(([column, columnType, notNull, pk]) => ({
+					name: column as string,
+					type: columnType as string,
+					notNull: notNull === 1,
+					primaryKey: (pk as number) > 0,
+				})),
 			})),
-		})),
+		),
 	);
 }
 
-/** A page of rows of `table` (a table or view that exists; undefined otherwise). */
-export function readDatabaseRows(
+/**
+ * A page of rows of `table` (a table or view that exists; undefined
+ * otherwise), interrupted past `timeoutMs` (a view can take any time, and
+ * so can counting a large table).
+ */
+export async function readDatabaseRows(
 	store: ActorStore,
 	actorId: string,
 	table: string,
 	limit: number,
 	offset: number,
+	timeoutMs: number,
 ): Promise<DatabaseRows | undefined> {
-	return withSnapshot(store, actorId, (connection) => {
-		const known = query(
-			connection,
-			"SELECT 1 FROM sqlite_schema WHERE type IN ('table', 'view') AND name = ?",
-			[table],
-		);
-		if (known.length === 0) return undefined;
-		let columns: string[] = [];
-		const rows: SqlValue[][] = [];
-		connection.eachStatement(`SELECT * FROM ${quote(table)} LIMIT ? OFFSET ?`, (statement) => {
-			statement.bind([limit, offset]);
-			columns = statement.columns;
-			while (statement.step()) rows.push(statement.values());
-		});
-		const [[total]] = query(connection, `SELECT count(*) FROM ${quote(table)}`) as [[number]];
-		return { table, columns, rows, total, limit, offset };
-	});
+	const { module } = await loadSqlite();
+	return withSnapshot(store, actorId, (connection) =>
+		interrupted(module, connection, timeoutMs, () => {
+			const known = query(
+				connection,
+				"SELECT 1 FROM sqlite_schema WHERE type IN ('table', 'view') AND name = ?",
+				[table],
+			);
+			if (known.length === 0) return undefined;
+			let columns: string[] = [];
+			const rows: SqlValue[][] = [];
+			let bytes = 0;
+			connection.eachStatement(`SELECT * FROM ${quote(table)} LIMIT ? OFFSET ?`, (statement) => {
+				statement.bind([limit, offset]);
+				columns = statement.columns;
+				while (bytes <= CONSOLE_MAX_RESULT_BYTES && statement.step()) {
+					const row = statement.values();
+					for (const value of row) bytes += valueBytes(value);
+					rows.push(row);
+				}
+			});
+			const [[total]] = query(connection, `SELECT count(*) FROM ${quote(table)}`) as [[number]];
+			return { table, columns, rows, total, limit, offset };
+		}),
+	);
+}
+
+/**
+ * Runs `use` with SQLite's progress handler interrupting `connection` past
+ * `timeoutMs`; a statement it interrupted throws {@link ReadOnlyQueryError}
+ * `timeout`.
+ */
+function interrupted<T>(
+	module: Awaited<ReturnType<typeof loadSqlite>>["module"],
+	connection: Connection,
+	timeoutMs: number,
+	use: () => T,
+): T {
+	const started = performance.now();
+	const key = module._sqlite3_malloc(4);
+	module.HEAP32[key >> 2] = 0;
+	module.setCallback(key, () => (performance.now() - started > timeoutMs ? 1 : 0));
+	module._libprogress_progress_handler(connection.pointer, 1_000, 1, key);
+	try {
+		return use();
+	} catch (error) {
+		if (performance.now() - started > timeoutMs)
+			throw new ReadOnlyQueryError("timeout", `the query ran past ${timeoutMs} ms`);
+		throw error;
+	} finally {
+		module._libprogress_progress_handler(connection.pointer, 0, 0, key);
+		module.deleteCallback(key);
+		module._sqlite3_free(key);
+	}
 }
 
 /** The result of a read-only query: at most `limit` rows, `truncated` when more were left. */
@@ -169,6 +215,13 @@ const READ_KEYWORDS =
 	/^(?:\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*(?:SELECT|WITH|EXPLAIN|VALUES|PRAGMA)\b/i;
 
 /**
+ * Pragmas that change SQLite's settings for the whole process (every actor's
+ * database shares them): SQLite calls them read-only, as they write no file.
+ */
+const GLOBAL_PRAGMAS =
+	/(?:\bPRAGMA\s+(?:["`[]?\w+["`\]]?\s*\.\s*)?["`[]?|\bpragma_)(?:hard_heap_limit|soft_heap_limit|threads)\b/i;
+
+/**
  * Runs one read-only SQL statement against a snapshot of the committed
  * database. Three locks keep it read-only: the snapshot is opened read-only,
  * `PRAGMA query_only` is on, and a statement SQLite does not call read-only
@@ -192,11 +245,7 @@ export async function runReadOnlyQuery(
 		module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_LENGTH, CONSOLE_MAX_VALUE_BYTES);
 		module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_COLUMN, CONSOLE_MAX_COLUMNS);
 		const started = performance.now();
-		const key = module._sqlite3_malloc(4);
-		module.HEAP32[key >> 2] = 0;
-		module.setCallback(key, () => (performance.now() - started > timeoutMs ? 1 : 0));
-		module._libprogress_progress_handler(connection.pointer, 1_000, 1, key);
-		try {
+		return interrupted(module, connection, timeoutMs, () => {
 			let prepared: ReturnType<Connection["prepareFirst"]>;
 			try {
 				prepared = connection.prepareFirst(sql);
@@ -207,7 +256,7 @@ export async function runReadOnlyQuery(
 			if (statement === undefined) throw new ReadOnlyQueryError("sql_error", "no SQL statement");
 			try {
 				if (hasMore) throw new ReadOnlyQueryError("sql_error", "one statement at a time, please");
-				if (!statement.readonly || !READ_KEYWORDS.test(sql))
+				if (!statement.readonly || !READ_KEYWORDS.test(sql) || GLOBAL_PRAGMAS.test(sql))
 					throw new ReadOnlyQueryError("read_only", "the SQL console only reads");
 				const rows: SqlValue[][] = [];
 				let truncated = false;
@@ -227,8 +276,6 @@ export async function runReadOnlyQuery(
 						rows.push(row);
 					}
 				} catch (error) {
-					if (performance.now() - started > timeoutMs)
-						throw new ReadOnlyQueryError("timeout", `the query ran past ${timeoutMs} ms`);
 					throw new ReadOnlyQueryError("sql_error", (error as Error).message);
 				}
 				return {
@@ -240,10 +287,6 @@ export async function runReadOnlyQuery(
 			} finally {
 				statement.finalize();
 			}
-		} finally {
-			module._libprogress_progress_handler(connection.pointer, 0, 0, key);
-			module.deleteCallback(key);
-			module._sqlite3_free(key);
-		}
+		});
 	});
 }

@@ -14,7 +14,13 @@ import type { SentEvent } from "./event-taps.js";
 import type { Runtime } from "./runtime.js";
 import { readSchedules } from "./schedule-records.js";
 import { loadState } from "./state-loader.js";
-import { readTurn, readTurnHistory, type TurnOrigin, type TurnRecord } from "./turn-history.js";
+import {
+	readTurn,
+	readTurnSummaries,
+	type TurnOrigin,
+	type TurnRecord,
+	type TurnSummary,
+} from "./turn-history.js";
 
 export type { SentEvent } from "./event-taps.js";
 export type { TurnOrigin, TurnRecord } from "./turn-history.js";
@@ -137,24 +143,45 @@ export class ActorInspector {
 	async editState(actorId: string, next: unknown, audit: InspectorAudit): Promise<void> {
 		// The actor's code expects the kind of state it keeps (an object, most
 		// often): an edit may change its values, not turn it into another kind.
-		const current = await this.state(actorId);
-		if (current.initialized && kindOf(current.state) !== kindOf(next))
-			throw new ActorError(
-				"inspector",
-				"state_kind",
-				`The state is ${kindOf(current.state)}; an edit must keep it ${kindOf(current.state)}, not make it ${kindOf(next)}`,
-				{ current: kindOf(current.state), next: kindOf(next) },
-			);
-		await this.#replace(actorId, next, { kind: "inspector", operation: "edit", who: audit.who });
+		// Checked against the awake actor's state: an actor created and never
+		// called has no stored state yet, and an edit of it to `null` made every
+		// call fail (a probe), then refused the repair.
+		const keepKind = (current: unknown) => {
+			if (kindOf(current) !== kindOf(next))
+				throw new ActorError(
+					"inspector",
+					"state_kind",
+					`The state is ${kindOf(current)}; an edit must keep it ${kindOf(current)}, not make it ${kindOf(next)}`,
+					{ current: kindOf(current), next: kindOf(next) },
+				);
+		};
+		await this.#replace(
+			actorId,
+			next,
+			{ kind: "inspector", operation: "edit", who: audit.who },
+			keepKind,
+		);
 	}
 
-	/** The recorded turns, oldest first (empty when the `turnHistory` option is off). */
-	async history(actorId: string): Promise<{ retention: number; turns: TurnRecord[] }> {
+	/**
+	 * The recorded turns without their states, oldest first (empty when the
+	 * `turnHistory` option is off); {@link turn} reads one with its state.
+	 */
+	async history(actorId: string): Promise<{ retention: number; turns: TurnSummary[] }> {
 		const record = await this.#runtime.host.getLiveRecord(actorId);
 		return {
 			retention: this.retention(record.name),
-			turns: await readTurnHistory(this.#runtime.storage.store, actorId),
+			turns: await readTurnSummaries(this.#runtime.storage.store, actorId),
 		};
+	}
+
+	/** One recorded turn with the state it left (`inspector/turn_not_found` when there is none). */
+	async turn(actorId: string, seq: number): Promise<TurnRecord> {
+		await this.#runtime.host.getLiveRecord(actorId);
+		const turn = await readTurn(this.#runtime.storage.store, actorId, seq);
+		if (turn === undefined)
+			throw new ActorError("inspector", "turn_not_found", `No recorded turn ${seq}`, { seq });
+		return turn;
 	}
 
 	/** How many turns an actor type keeps (its `turnHistory` option). */
@@ -312,11 +339,16 @@ export class ActorInspector {
 		return turn;
 	}
 
-	async #replace(actorId: string, next: unknown, origin: TurnOrigin): Promise<void> {
+	async #replace(
+		actorId: string,
+		next: unknown,
+		origin: TurnOrigin,
+		check?: (current: unknown) => void,
+	): Promise<void> {
 		const host = this.#runtime.host;
 		const instance = await host.instanceFor(await host.getLiveRecord(actorId));
 		if (typeof next === "function") throw errors.invalid("state must be plain data");
-		await instance.replaceState(next, origin);
+		await instance.replaceState(next, origin, check);
 		this.#runtime.logger.info("inspector replaced an actor's state", {
 			actorId,
 			operation: origin.kind === "inspector" ? origin.operation : "edit",
@@ -329,6 +361,7 @@ export class ActorInspector {
 /** The kind of a state value, as an edit must keep it. */
 function kindOf(value: unknown): string {
 	if (value === null) return "null";
+	if (value === undefined) return "absent (this actor type keeps no state)";
 	if (Array.isArray(value)) return "an array";
 	return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }

@@ -209,8 +209,12 @@ export class ActorInstance implements AssemblyHost {
 	}
 
 	/** Replaces the state as a turn of its own, recorded with `origin` (the inspector's edits). */
-	replaceState(next: unknown, origin: TurnOrigin): Promise<void> {
-		return replaceStateTurn(this.#parts, next, origin);
+	replaceState(
+		next: unknown,
+		origin: TurnOrigin,
+		check?: (current: unknown) => void,
+	): Promise<void> {
+		return replaceStateTurn(this.#parts, next, origin, check);
 	}
 
 	/** Halts the run provider (a workflow), rewinds it in a turn of its own and starts it again. */

@@ -12,10 +12,13 @@ export function replaceStateTurn(
 	parts: ActorParts,
 	next: unknown,
 	origin: TurnOrigin,
+	check?: (current: unknown) => void,
 ): Promise<void> {
 	return parts.turns.gated("inspector state edit", () =>
 		parts.activity.track(
 			(async () => {
+				// Against the state the awake actor holds (its `createState`'s, on a first wake).
+				check?.(parts.tracker.raw);
 				parts.history?.audit(origin);
 				parts.tracker.replace(next);
 				parts.afterTurn();

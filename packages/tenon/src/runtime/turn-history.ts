@@ -7,7 +7,14 @@
 import type { FireInfo } from "../actor/schedule.js";
 import type { Clock } from "../common/clock.js";
 import { cborDecode, cborEncode } from "../protocol/encoding.js";
-import { AREA, HISTORY_RANGE, historyKey, historySeqOf } from "../storage/actor-keys.js";
+import {
+	AREA,
+	HISTORY_RANGE,
+	historyKey,
+	historySeqOf,
+	TURNS_RANGE,
+	turnSummaryKey,
+} from "../storage/actor-keys.js";
 import type { ActorStore } from "../storage/interfaces.js";
 import type { WriteBatch, WriteSource } from "./actor-writer.js";
 
@@ -38,6 +45,14 @@ export interface TurnRecord {
 	state?: unknown;
 	stateOmitted?: true;
 }
+
+/**
+ * A record without its state: what the history's list shows. Kept beside
+ * each record, so listing 100 turns reads a few KB, not up to 25 MB of
+ * states (the inspector's list was polled every 1.5 s: about a quarter of
+ * the loop for one open tab, an attacker probe).
+ */
+export type TurnSummary = Omit<TurnRecord, "state">;
 
 /** Largest state snapshot kept per turn (encoded bytes); larger ones record the turn alone. */
 export const MAX_SNAPSHOT_BYTES = 256 * 1024;
@@ -120,13 +135,19 @@ export class TurnHistory implements WriteSource {
 		const origins = this.#origins.length > 0 ? this.#origins : inferOrigins(batch);
 		this.#origins = [];
 		const seq = this.#nextSeq++;
-		const record: TurnRecord = { seq, at: this.#deps.clock.now(), origins };
+		const record: TurnSummary = { seq, at: this.#deps.clock.now(), origins };
 		let bytes = cborEncode({ ...record, state: this.#deps.rawState() });
-		if (bytes.byteLength > MAX_SNAPSHOT_BYTES)
-			bytes = cborEncode({ ...record, stateOmitted: true });
-		batch.puts.push([historyKey(seq), bytes]);
+		if (bytes.byteLength > MAX_SNAPSHOT_BYTES) {
+			record.stateOmitted = true;
+			bytes = cborEncode(record);
+		}
+		batch.puts.push([historyKey(seq), bytes], [turnSummaryKey(seq), cborEncode(record)]);
 		const oldest = seq - this.#deps.limit;
-		if (oldest >= 1) batch.deleteRanges.push({ start: historyKey(0), end: historyKey(oldest + 1) });
+		if (oldest >= 1)
+			batch.deleteRanges.push(
+				{ start: historyKey(0), end: historyKey(oldest + 1) },
+				{ start: turnSummaryKey(0), end: turnSummaryKey(oldest + 1) },
+			);
 	}
 }
 
@@ -158,6 +179,34 @@ function inferOrigins(batch: WriteBatch): TurnOrigin[] {
 export async function readTurnHistory(store: ActorStore, actorId: string): Promise<TurnRecord[]> {
 	const entries = await store.list(actorId, HISTORY_RANGE);
 	return entries.map(([, value]) => cborDecode(value) as TurnRecord);
+}
+
+/**
+ * The stored turn history without its states, oldest first. Records
+ * written before summaries were (2026-11-25) are read whole, once each list.
+ */
+export async function readTurnSummaries(
+	store: ActorStore,
+	actorId: string,
+): Promise<TurnSummary[]> {
+	const summaries = (await store.list(actorId, TURNS_RANGE)).map(
+		([, value]) => cborDecode(value) as TurnSummary,
+	);
+	const first = summaries[0]?.seq;
+	const [oldest] = await store.list(actorId, HISTORY_RANGE, { limit: 1 });
+	if (oldest === undefined || (first !== undefined && historySeqOf(oldest[0]) >= first))
+		return summaries;
+	const older = await store.list(actorId, {
+		start: HISTORY_RANGE.start,
+		end: first === undefined ? HISTORY_RANGE.end : historyKey(first),
+	});
+	return [
+		...older.map(([, value]) => {
+			const { state: _state, ...summary } = cborDecode(value) as TurnRecord;
+			return summary;
+		}),
+		...summaries,
+	];
 }
 
 /** One stored record, or undefined. */

@@ -35,7 +35,7 @@ const MAX_LIST = 1_000;
 const MAX_QUERY_ROWS = 1_000;
 
 const ACTOR_PATH =
-	/^\/inspector\/actors\/([^/]+)(?:\/(state|state\/stream|kv|history|workflow\/replay|db\/query|schedules|events\/stream|actions\/([^/]+)|history\/(\d{1,15})\/restore|schedules\/timers\/([^/]+)))?$/;
+	/^\/inspector\/actors\/([^/]+)(?:\/(state|state\/stream|kv|history|workflow\/replay|db\/query|schedules|events\/stream|actions\/([^/]+)|history\/(\d{1,15})\/restore|schedules\/timers\/([^/]+)|history\/(\d{1,15})))?$/;
 
 function decodeSegment(segment: string, what: string): string {
 	try {
@@ -188,7 +188,7 @@ export async function handleInspectorApi(
 		case "state/stream": {
 			requireMethod(request, path, "GET");
 			await actors.getActor(actorId);
-			const stream = stateStream(request, actorId, actors);
+			const stream = stateStream(request, actorId, actors, context.access.inspectorRole(request));
 			if (stream === undefined)
 				throw new ActorError("limit", "too_many_requests", "Too many state streams are open");
 			return stream;
@@ -224,7 +224,7 @@ export async function handleInspectorApi(
 		case "events/stream": {
 			requireMethod(request, path, "GET");
 			await actors.getActor(actorId);
-			const stream = eventStream(request, actorId, actors);
+			const stream = eventStream(request, actorId, actors, context.access.inspectorRole(request));
 			if (stream === undefined)
 				throw new ActorError("limit", "too_many_requests", "Too many inspector streams are open");
 			return stream;
@@ -262,6 +262,10 @@ export async function handleInspectorApi(
 		await inspector.restore(actorId, Number(match[4]), auditOf(request, context));
 		return jsonResponse(await inspector.state(actorId));
 	}
+	if (match[6] !== undefined) {
+		requireMethod(request, path, "GET");
+		return jsonResponse(await inspector.turn(actorId, Number(match[6])));
+	}
 	if (match[5] !== undefined) {
 		requireMethod(request, path, "DELETE");
 		requireWriter(request, context, "Cancelling timers");
@@ -285,9 +289,9 @@ async function runQuery(
 	const record = await actors.inspect(actorId);
 	if (!record.databaseEnabled)
 		throw new ActorError("inspector", "no_database", "This actor has no database");
-	const timeoutMs = context.queries.take();
 	// Loaded on demand: servers without databases never load SQLite.
 	const inspect = await import("../db/inspect.js");
+	const timeoutMs = context.queries.take();
 	const started = performance.now();
 	try {
 		const result = await inspect.runReadOnlyQuery(
@@ -305,6 +309,6 @@ async function runQuery(
 		}
 		throw error;
 	} finally {
-		context.queries.spend(performance.now() - started);
+		context.queries.settle(timeoutMs, performance.now() - started);
 	}
 }

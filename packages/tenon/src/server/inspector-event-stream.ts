@@ -20,8 +20,9 @@ export function eventStream(
 	request: Request,
 	actorId: string,
 	actors: ActorGateway,
+	role: "admin" | "inspector",
 ): Response | undefined {
-	const releaseSlot = takeStreamSlot();
+	const releaseSlot = takeStreamSlot(role);
 	if (releaseSlot === undefined) return undefined;
 	const encoder = new TextEncoder();
 	let closed = false;
@@ -76,6 +77,11 @@ export function eventStream(
 		{
 			start(streamController) {
 				controller = streamController;
+				// A client gone before the stream started: its slot goes back at once.
+				if (request.signal.aborted) {
+					close();
+					return;
+				}
 				const followed = actors.inspector.followEvents(actorId, onEvent);
 				stopFollowing = followed.stop;
 				send({ events: followed.backlog, status: actors.isAwake(actorId) ? "awake" : "sleeping" });

@@ -5,10 +5,13 @@ import { isWorkflowRun } from "../workflow/index.js";
 import { jsonResponse } from "./http-util.js";
 import { handleInspectorApi, type InspectorContext } from "./inspector-api.js";
 import { isInspectorAppPath, serveInspectorApp } from "./inspector-app.js";
+import { redactCredentials, redactUrl } from "./inspector-redaction.js";
 
 const ACTOR_ROUTE =
 	/^\/inspector\/actors\/([^/]+)\/(workflow|queue|connections|db\/schema|db\/rows)$/;
 const MAX_ROWS = 1_000;
+/** The longest a database view's query may run (ms, from the SQL console's budget). */
+const VIEW_QUERY_MS = 500;
 
 /**
  * `/inspector/*`: the inspector web app at `/inspector/` (its files need no
@@ -59,7 +62,16 @@ export async function handleInspector(
 	}
 	if (match[2] === "connections") {
 		const { actorStatus, connections } = await actors.connections(actorId);
-		return jsonResponse({ actorId, actorStatus, connections });
+		return jsonResponse({
+			actorId,
+			actorStatus,
+			// Clients authenticate with their params: no operator sees the credentials in them.
+			connections: connections.map((conn) => ({
+				...conn,
+				params: redactCredentials(conn.params),
+				...(conn.url === undefined ? {} : { url: redactUrl(conn.url) }),
+			})),
+		});
 	}
 	const record = await actors.inspect(actorId);
 	const store = record.store;
@@ -97,19 +109,9 @@ export async function handleInspector(
 	}
 	const enabled = record.databaseEnabled;
 	if (!enabled) return jsonResponse({ actorId, name: record.name, isDatabaseEnabled: false });
-	// Loaded on demand: servers without databases never load SQLite.
-	const inspect = await import("../db/inspect.js");
-	if (match[2] === "db/schema") {
-		return jsonResponse({
-			actorId,
-			name: record.name,
-			isDatabaseEnabled: true,
-			tables: (await inspect.readDatabaseSchema(store, actorId)) ?? [],
-		});
-	}
 	const url = new URL(request.url);
-	const table = url.searchParams.get("table");
-	if (!table) throw errors.invalid("'table' is required");
+	const table = match[2] === "db/rows" ? url.searchParams.get("table") : null;
+	if (match[2] === "db/rows" && !table) throw errors.invalid("'table' is required");
 	const limit = boundedInteger(url.searchParams.get("limit"), 100, 1, MAX_ROWS, "limit");
 	const offset = boundedInteger(
 		url.searchParams.get("offset"),
@@ -118,13 +120,35 @@ export async function handleInspector(
 		Number.MAX_SAFE_INTEGER,
 		"offset",
 	);
-	const rows = await inspect.readDatabaseRows(store, actorId, table, limit, offset);
-	if (rows === undefined) {
-		throw new ActorError("actor", "not_found", `The database has no table or view '${table}'`, {
-			table,
-		});
+	// Loaded on demand: servers without databases never load SQLite.
+	const inspect = await import("../db/inspect.js");
+	// These copy the committed database and query it on the loop, as the SQL console does:
+	// the same budget, or a read-only holder's readers starved every other client (a probe).
+	const timeoutMs = context.queries.take(VIEW_QUERY_MS);
+	const started = performance.now();
+	try {
+		if (table === null) {
+			return jsonResponse({
+				actorId,
+				name: record.name,
+				isDatabaseEnabled: true,
+				tables: (await inspect.readDatabaseSchema(store, actorId, timeoutMs)) ?? [],
+			});
+		}
+		const rows = await inspect.readDatabaseRows(store, actorId, table, limit, offset, timeoutMs);
+		if (rows === undefined) {
+			throw new ActorError("actor", "not_found", `The database has no table or view '${table}'`, {
+				table,
+			});
+		}
+		return jsonResponse({ actorId, name: record.name, isDatabaseEnabled: true, ...rows });
+	} catch (error) {
+		if (error instanceof inspect.ReadOnlyQueryError)
+			throw new ActorError("inspector", error.reason, error.message);
+		throw error;
+	} finally {
+		context.queries.settle(timeoutMs, performance.now() - started);
 	}
-	return jsonResponse({ actorId, name: record.name, isDatabaseEnabled: true, ...rows });
 }
 
 function boundedInteger(

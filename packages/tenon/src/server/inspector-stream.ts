@@ -12,17 +12,30 @@ const KEEPALIVE_MS = 15_000;
 const MIN_INTERVAL_MS = 100;
 /** Streams open at once on this node (state and event streams): each holds a watcher and a timer. */
 const MAX_STREAMS = 100;
+/**
+ * Of those, the most the read-only role may hold: the rest stay for admins
+ * (a read-only holder took all 100, and the admin's streams were refused).
+ */
+const MAX_READ_ONLY_STREAMS = 80;
 let openStreams = 0;
+let openReadOnly = 0;
 
-/** Takes one of the node's stream slots; returns its release, or undefined when all are taken. */
-export function takeStreamSlot(): (() => void) | undefined {
-	if (openStreams >= MAX_STREAMS) return undefined;
+/**
+ * Takes one of the node's stream slots for a caller of `role`; returns its
+ * release, or undefined when none is left for it.
+ */
+export function takeStreamSlot(role: "admin" | "inspector"): (() => void) | undefined {
+	const readOnly = role === "inspector";
+	if (openStreams >= MAX_STREAMS || (readOnly && openReadOnly >= MAX_READ_ONLY_STREAMS))
+		return undefined;
 	openStreams++;
+	if (readOnly) openReadOnly++;
 	let released = false;
 	return () => {
 		if (released) return;
 		released = true;
 		openStreams--;
+		if (readOnly) openReadOnly--;
 	};
 }
 
@@ -38,8 +51,9 @@ export function stateStream(
 	request: Request,
 	actorId: string,
 	actors: ActorGateway,
+	role: "admin" | "inspector",
 ): Response | undefined {
-	const releaseSlot = takeStreamSlot();
+	const releaseSlot = takeStreamSlot(role);
 	if (releaseSlot === undefined) return undefined;
 	const encoder = new TextEncoder();
 	let closed = false;
@@ -62,8 +76,22 @@ export function stateStream(
 			// Already closed or cancelled.
 		}
 	};
-	const send = (line: string) => {
-		if (!closed) controller.enqueue(encoder.encode(`${line}\n`));
+	/** Lines not sent while the reader was behind: the newest state goes when it catches up. */
+	let behind = false;
+	/**
+	 * Sends a line unless the reader has not taken the last one yet: a reader
+	 * that stopped reading held every state line (the whole state, up to ten a
+	 * second) in the server's memory until its socket closed (an attacker probe
+	 * grew the server by 5 MB a second per stalled stream).
+	 */
+	const send = (line: string): boolean => {
+		if (closed) return false;
+		if ((controller.desiredSize ?? 0) <= 0) {
+			behind = true;
+			return false;
+		}
+		controller.enqueue(encoder.encode(`${line}\n`));
+		return true;
 	};
 	const read = async () => {
 		if (reading) {
@@ -80,10 +108,7 @@ export function stateStream(
 					state,
 					status: actors.isAwake(actorId) ? "awake" : "sleeping",
 				}) as string;
-				if (line !== last) {
-					last = line;
-					send(line);
-				}
+				if (line !== last && send(line)) last = line;
 				if (!again || closed) break;
 				// A busy actor commits far more often than anyone can read: at most 10 lines a second.
 				await new Promise((resolve) => setTimeout(resolve, MIN_INTERVAL_MS));
@@ -96,15 +121,29 @@ export function stateStream(
 		}
 	};
 
-	const body = new ReadableStream<Uint8Array>({
-		start(streamController) {
-			controller = streamController;
-			stopWatching = actors.inspector.watchCommits(actorId, () => void read());
-			keepalive = setInterval(() => send(""), KEEPALIVE_MS);
-			request.signal.addEventListener("abort", close, { once: true });
-			void read();
+	const body = new ReadableStream<Uint8Array>(
+		{
+			start(streamController) {
+				controller = streamController;
+				if (request.signal.aborted) {
+					close();
+					return;
+				}
+				stopWatching = actors.inspector.watchCommits(actorId, () => void read());
+				keepalive = setInterval(() => send(""), KEEPALIVE_MS);
+				request.signal.addEventListener("abort", close, { once: true });
+				void read();
+			},
+			// The reader took a line: if states went unsent meanwhile, the newest goes now.
+			pull() {
+				if (!behind) return;
+				behind = false;
+				void read();
+			},
+			cancel: close,
 		},
-		cancel: close,
-	});
+		// One line queued at most (a line is a whole state).
+		{ highWaterMark: 1 },
+	);
 	return new Response(body, { headers: NDJSON_HEADERS });
 }

@@ -1,15 +1,19 @@
 import { ActorError } from "../protocol/errors.js";
 
 /**
- * The event-loop time the inspector's SQL console may take. Its queries run
- * on the loop (SQLite compiled to WebAssembly, in process), each interrupted
- * after `maxQueryMs`; without a budget, a holder of the read-only token could
- * send one such query after another and keep the server busy. The time
- * queries take is drawn from a bucket of `capacityMs` that regains
- * `perSecondMs` a second; a query may run at most what the bucket holds, and
- * while it holds under `minQueryMs` the console answers
+ * The event-loop time the inspector's SQL console and database views may
+ * take. Their queries run on the loop (SQLite compiled to WebAssembly, in
+ * process), each interrupted after the time it was given; without a budget,
+ * a holder of the read-only token could send one such query after another
+ * and keep the server busy. The time queries take is drawn from a bucket of
+ * `capacityMs` that regains `perSecondMs` a second. A query reserves the time
+ * it may run when it starts (at most `maxQueryMs`, at most what the bucket
+ * holds) and gives back what it did not use when it ends, so queries that
+ * overlap cannot together run past the bucket (eight pipelined ones took
+ * 12 s of the loop when each only checked the balance, an attacker probe).
+ * While the bucket holds under `minQueryMs`, the answer is
  * `limit/sql_console_busy` (429, `metadata.retryAfterMs`). With the defaults,
- * the console takes at most about a fifth of the loop over time.
+ * queries take at most about a fifth of the loop over time.
  */
 export class QueryBudget {
 	readonly #capacityMs: number;
@@ -32,8 +36,12 @@ export class QueryBudget {
 		this.#at = now();
 	}
 
-	/** The longest the next query may run, ms; throws `limit/sql_console_busy` while the bucket is nearly empty. */
-	take(): number {
+	/**
+	 * Reserves the time the next query may run, at most `wantedMs` (ms; give
+	 * it back with {@link settle}); throws `limit/sql_console_busy` while the
+	 * bucket is nearly empty.
+	 */
+	take(wantedMs = this.maxQueryMs): number {
 		const balance = this.#refill();
 		if (balance < this.minQueryMs) {
 			const retryAfterMs = Math.ceil(((this.minQueryMs - balance) / this.#perSecondMs) * 1_000);
@@ -44,13 +52,15 @@ export class QueryBudget {
 				{ retryAfterMs },
 			);
 		}
-		return Math.min(this.maxQueryMs, balance);
+		const reserved = Math.min(wantedMs, this.maxQueryMs, balance);
+		this.#balanceMs -= reserved;
+		return reserved;
 	}
 
-	/** A query ran for `ms`. */
-	spend(ms: number): void {
+	/** A query given `reservedMs` by {@link take} ran for `usedMs`: the rest goes back. */
+	settle(reservedMs: number, usedMs: number): void {
 		this.#refill();
-		this.#balanceMs -= ms;
+		this.#balanceMs += reservedMs - usedMs;
 	}
 
 	#refill(): number {

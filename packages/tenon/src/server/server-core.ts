@@ -290,7 +290,10 @@ export function createServerCore(
 			const inspected = await handleInspector(request, path, actors, {
 				access,
 				readBody: bodyReaderFor(admitted),
-				checkStateChange: (checked) => guard.checkStateChange(checked, admitted),
+				checkStateChange: (checked) => {
+					guard.checkStateChange(checked, admitted);
+					guard.checkContentType(checked);
+				},
 				caller: (called) => callerOf(called, admitted, undefined),
 				remoteAddress: admitted.remoteAddress,
 				queries,

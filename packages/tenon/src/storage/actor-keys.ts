@@ -24,6 +24,8 @@ export const AREA = {
 	CONN: 0x08,
 	/** Turn history for the inspector's time travel (only with the `turnHistory` option). */
 	HISTORY: 0x09,
+	/** A summary of each turn history record (no state): the history's list, read without the states. */
+	TURNS: 0x0a,
 } as const;
 
 /** The actor's metadata record. */
@@ -100,3 +102,13 @@ export const HISTORY_RANGE = {
 	start: Uint8Array.of(AREA.HISTORY),
 	end: Uint8Array.of(AREA.HISTORY + 1),
 };
+
+/** Storage key of the summary of turn history record `seq` (big-endian, as {@link historyKey}). */
+export function turnSummaryKey(seq: number): Uint8Array {
+	const key = historyKey(seq);
+	key[0] = AREA.TURNS;
+	return key;
+}
+
+/** The range holding the turn history's summaries. */
+export const TURNS_RANGE = { start: Uint8Array.of(AREA.TURNS), end: Uint8Array.of(AREA.TURNS + 1) };

@@ -1,5 +1,6 @@
 // A registry for the inspector's tests: a counter with time travel on, a
 // notes actor with a SQLite database and KV, and a workflow.
+import { expect } from "vitest";
 import { db } from "../../src/db/index.js";
 import { actor, queue, setup } from "../../src/index.js";
 import { workflow } from "../../src/workflow/index.js";
@@ -128,4 +129,27 @@ export async function call(
 	const response = await fetch(url, init);
 	const text = await response.text();
 	return { status: response.status, body: text === "" ? {} : JSON.parse(text) };
+}
+
+/**
+ * An actor's recorded turns with their states: the list (`/history`, no
+ * states since 2026-11-25), then each turn (`/history/{seq}`).
+ */
+export async function historyWithStates(
+	base: string,
+	actorId: string,
+	headers: Record<string, string>,
+): Promise<{ retention: number; turns: Record<string, unknown>[] }> {
+	const list = await call(`${base}/inspector/actors/${actorId}/history`, { headers });
+	const turns = list.body.turns as { seq: number; state?: unknown }[];
+	for (const turn of turns) expect(turn).not.toHaveProperty("state");
+	return {
+		retention: list.body.retention as number,
+		turns: await Promise.all(
+			turns.map(
+				async (turn) =>
+					(await call(`${base}/inspector/actors/${actorId}/history/${turn.seq}`, { headers })).body,
+			),
+		),
+	};
 }

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { lmdbDriver } from "../../src/storage/drivers/lmdb/index.js";
 import { setupTest } from "../../src/test/index.js";
-import { ADMIN_TOKEN, call, INSPECTOR_TOKEN, registry } from "./fixture.js";
+import { ADMIN_TOKEN, call, historyWithStates, INSPECTOR_TOKEN, registry } from "./fixture.js";
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const reader = { authorization: `Bearer ${INSPECTOR_TOKEN}` };
@@ -287,8 +287,8 @@ describe("inspector app: API", () => {
 		await handle.increment(10);
 		const actorId = await handle.resolve();
 		const base = `${t.url}/inspector/actors/${actorId}`;
-		const history = await call(`${base}/history`, { headers: reader });
-		const turns = history.body.turns as {
+		const history = { body: await historyWithStates(t.url, actorId, reader) };
+		const turns = history.body.turns as unknown as {
 			seq: number;
 			origins: { kind: string; name?: string }[];
 			state: { count: number; label: string };
@@ -345,10 +345,8 @@ describe("inspector app: API", () => {
 			await t.restart();
 			await handle.increment(2);
 			const actorId = await handle.resolve();
-			const { body } = await call(`${t.url}/inspector/actors/${actorId}/history`, {
-				headers: reader,
-			});
-			const turns = body.turns as {
+			const body = await historyWithStates(t.url, actorId, reader);
+			const turns = body.turns as unknown as {
 				seq: number;
 				origins: { name?: string }[];
 				state: unknown;
@@ -369,10 +367,8 @@ describe("inspector app: API", () => {
 		await expect.poll(() => flow.steps()).toEqual(["create-account", "send-welcome"]);
 		await t.settle();
 		const actorId = await flow.resolve();
-		const { body } = await call(`${t.url}/inspector/actors/${actorId}/history`, {
-			headers: reader,
-		});
-		const turns = body.turns as { origins: unknown[]; state: { steps: string[] } }[];
+		const body = await historyWithStates(t.url, actorId, reader);
+		const turns = body.turns as unknown as { origins: unknown[]; state: { steps: string[] } }[];
 		expect(turns.flatMap((turn) => turn.origins)).toEqual(
 			expect.arrayContaining([
 				{ kind: "workflow", step: "create-account" },
@@ -387,8 +383,9 @@ describe("inspector app: API", () => {
 		const handle = t.client.counter.getOrCreate("trim");
 		for (let i = 0; i < 60; i++) await handle.increment(1);
 		const actorId = await handle.resolve();
-		const turns = (await call(`${t.url}/inspector/actors/${actorId}/history`, { headers: reader }))
-			.body.turns as { state: { count: number } }[];
+		const turns = (await historyWithStates(t.url, actorId, reader)).turns as unknown as {
+			state: { count: number };
+		}[];
 		expect(turns).toHaveLength(50);
 		expect(turns.at(-1)?.state.count).toBe(60);
 		const notes = t.client.notes.getOrCreate("none");

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { actor, queue, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { workflow } from "../../src/workflow/index.js";
+import { historyWithStates } from "../inspector/fixture.js";
 
 const ADMIN = "replay-admin-token-0123456789";
 const READER = "replay-reader-token-0123456789";
@@ -108,10 +109,7 @@ describe("inspector: workflow replay from a step", () => {
 		const actorId = await handle.resolve();
 		expect((await workflowOf(t.url, actorId)).status).toBe("completed");
 
-		const history = await fetch(`${t.url}/inspector/actors/${actorId}/history`, {
-			headers: admin,
-		});
-		const turns = ((await history.json()) as { turns: Turn[] }).turns;
+		const turns = (await historyWithStates(t.url, actorId, admin)).turns as unknown as Turn[];
 		const beforeCharge = turns.find((turn) => turn.state.log.join() === "reserve");
 		expect(beforeCharge).toBeDefined();
 
@@ -170,10 +168,7 @@ describe("inspector: workflow replay from a step", () => {
 		await expect.poll(async () => (await handle.read()).log).toEqual(["reserve", "reserve"]);
 		// The replay is a turn of its own in the history, with the state it kept.
 		await t.settle();
-		const history = await fetch(`${t.url}/inspector/actors/${actorId}/history`, {
-			headers: admin,
-		});
-		const turns = ((await history.json()) as { turns: Turn[] }).turns;
+		const turns = (await historyWithStates(t.url, actorId, admin)).turns as unknown as Turn[];
 		const replayed = turns.findIndex((turn) =>
 			turn.origins.some((origin) => origin.operation === "replay"),
 		);
