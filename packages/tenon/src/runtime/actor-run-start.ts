@@ -23,6 +23,7 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 		abortSignal: host.abortSignal,
 		hasQueueReceivers: () => p.queueIfMade?.hasReceivers ?? false,
 		releaseLeases: () => p.queueIfMade?.releaseRunLeases(),
+		progress: () => p.queueIfMade?.runCompletions ?? 0,
 		onChange: () => {
 			p.afterTurn();
 			p.activity.changed();

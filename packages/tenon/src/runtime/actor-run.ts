@@ -27,6 +27,8 @@ export interface ActorRunDeps<C> {
 	hasQueueReceivers(): boolean;
 	/** The handler failed: release its queue leases before it restarts. */
 	releaseLeases(): void;
+	/** Grows as the handler completes queue messages (its progress: see RunLoopDeps.progress). */
+	progress(): number;
 	/** The handler settled or is due to restart: end-of-turn work, and a drain may finish. */
 	onChange(): void;
 	/** The handler now only waits: the actor may become idle. */
@@ -70,6 +72,7 @@ export class ActorRun<C> {
 			abortSignal: deps.abortSignal,
 			createContext: (signal) => deps.createContext(control, signal),
 			haltable: deps.haltable ?? false,
+			progress: deps.progress,
 			onFailed: () => {
 				this.#idle = false;
 				deps.releaseLeases();

@@ -1,4 +1,5 @@
 import type { DeadLetter } from "../actor/queues.js";
+import { cborDecode } from "../protocol/encoding.js";
 import type { PendingWrites } from "./pending-writes.js";
 import {
 	DEAD_LETTER_RANGE,
@@ -20,9 +21,15 @@ export class DeadLetters {
 	readonly #writes: PendingWrites;
 	/** Where the limit is read (the actor's options). */
 	readonly #limits: { readonly options: { readonly maxDeadLetters: number } };
-	/** Ids being taken right now (reads are async; a letter is taken once). */
-	#taking: Set<string> | undefined;
 	#count = 0;
+	/**
+	 * Trims and takes, one at a time (each reads, then deletes, across an
+	 * await): overlapping trims each counted the keys they all deleted, so 60
+	 * messages dying together left the count at -1215 and nothing was trimmed
+	 * for the next 1,225 (an attacker probe).
+	 */
+	#exclusive: Promise<unknown> = Promise.resolve();
+	#trimQueued = false;
 
 	constructor(
 		writes: PendingWrites,
@@ -43,7 +50,7 @@ export class DeadLetters {
 		const letter: StoredDeadLetter = {
 			seq: message.seq,
 			name: message.name,
-			body: message.body,
+			bodyBytes: message.bodyBytes,
 			createdAt: message.createdAt,
 			deliveries: message.deliveries,
 			deadAt,
@@ -51,7 +58,20 @@ export class DeadLetters {
 		};
 		this.#writes.put(deadLetterKey(message.seq), encodeDeadLetter(letter));
 		this.#count++;
-		if (this.#count > this.#limits.options.maxDeadLetters) void this.#trim();
+		if (this.#count > this.#limits.options.maxDeadLetters && !this.#trimQueued) {
+			this.#trimQueued = true;
+			void this.#oneAtATime(() => {
+				this.#trimQueued = false;
+				return this.#trim();
+			});
+		}
+	}
+
+	/** Runs `work` after every trim and take started before it. */
+	#oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+		const done = this.#exclusive.then(work, work);
+		this.#exclusive = done.catch(() => {});
+		return done;
 	}
 
 	async #trim(): Promise<void> {
@@ -74,21 +94,16 @@ export class DeadLetters {
 	}
 
 	/** Removes dead letter `id` and returns it (undefined if there is none). */
-	async take(id: string): Promise<StoredDeadLetter | undefined> {
-		if (!/^\d{1,15}$/.test(id) || this.#taking?.has(id)) return undefined;
-		// Made on first use: an idle actor keeps no empty set.
-		this.#taking ??= new Set();
-		this.#taking.add(id);
-		try {
+	take(id: string): Promise<StoredDeadLetter | undefined> {
+		if (!/^\d{1,15}$/.test(id)) return Promise.resolve(undefined);
+		return this.#oneAtATime(async () => {
 			const key = deadLetterKey(Number(id));
 			const [value] = await this.#writes.get([key]);
 			if (value === undefined) return undefined;
 			this.#writes.delete(key);
 			this.#count--;
 			return decodeDeadLetter(key, value);
-		} finally {
-			this.#taking?.delete(id);
-		}
+		});
 	}
 }
 
@@ -96,7 +111,7 @@ function publicDeadLetter(letter: StoredDeadLetter): DeadLetter {
 	return {
 		id: String(letter.seq),
 		name: letter.name,
-		body: letter.body,
+		body: cborDecode(letter.bodyBytes),
 		createdAt: letter.createdAt,
 		deliveries: letter.deliveries,
 		deadAt: letter.deadAt,

@@ -17,11 +17,21 @@ import {
 	encodeMessage,
 	messageKey,
 	QUEUE_META_KEY,
-	type StoredMessage,
+	StoredMessage,
 	type StoredQueue,
 } from "./queue-records.js";
 import { QueueSenders, type SendWait } from "./queue-senders.js";
 import { iterate, RunQueueView, receiveOne } from "./queue-views.js";
+
+/**
+ * The first delay before a message a failed `run` held is handed out again
+ * (ms); it doubles per delivery. Twice the loop's first restart delay
+ * (RUN_RESTART_MIN_MS), so the restarted loop takes the messages behind it
+ * first.
+ */
+const RETRY_DELAY_MIN_MS = 2_000;
+/** The longest such delay (ms). */
+const RETRY_DELAY_MAX_MS = 30_000;
 
 /** Who receives: the actor's `run` loop (its leases are released if it fails) or other code. */
 export type QueueHolder = "run" | "other";
@@ -87,6 +97,10 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	readonly #senders: QueueSenders;
 	/** The `run` loop's view (made on first use). */
 	#runView: ActorQueue<QueueDecls> | undefined;
+	/** Delivers messages held back after a failed run when they are due (see releaseRunLeases). */
+	#retryTimer: TimerHandle | undefined;
+	#retryAt = Number.POSITIVE_INFINITY;
+	#runCompletions = 0;
 
 	/** Told when messages are stored or removed (the actor's alarm may change). */
 	#alarm: { alarmChanged(): void } | undefined;
@@ -164,15 +178,12 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		}
 		value = this.#core.toRaw(value);
 		assertStorable(value, `queue.${name}`);
-		const message: StoredMessage = {
-			seq: this.#nextSeq,
+		const message = new StoredMessage(
+			this.#nextSeq,
 			name,
-			body: value,
-			createdAt: this.#core.clock.now(),
-			deliveries: 0,
-			leased: false,
-			holder: undefined,
-		};
+			cborEncode(value),
+			this.#core.clock.now(),
+		);
 		const encoded = encodeMessage(message);
 		const limit = this.#core.options.maxQueueMessageSize;
 		if (encoded.byteLength > limit) throw queueErrors.tooLarge(encoded.byteLength, limit);
@@ -194,7 +205,11 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	}
 
 	#matches(message: StoredMessage, names: ReadonlySet<string> | undefined): boolean {
-		return !message.leased && (names === undefined || names.has(message.name));
+		return (
+			!message.leased &&
+			(names === undefined || names.has(message.name)) &&
+			(message.notBefore === 0 || message.notBefore <= this.#core.clock.now())
+		);
 	}
 
 	/** Takes up to `count` available messages for a receiver. */
@@ -232,8 +247,9 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 			if (completable) {
 				message.leased = true;
 				message.holder = holder;
-				// Counted durably, so a message that crashes its consumer (or the
-				// process) is set aside after maxQueueDeliveries attempts.
+				// Counted durably before it is handed out (#handOut), so a message that
+				// crashes its consumer (or the process) is set aside after
+				// maxQueueDeliveries attempts.
 				message.deliveries++;
 				this.#writes.put(messageKey(message.seq), encodeMessage(message));
 			} else {
@@ -261,24 +277,77 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 			);
 			if (messages.length === 0) continue;
 			receiver.cleanup();
-			receiver.resolve(messages);
+			this.#handOut(messages).then(receiver.resolve, receiver.reject);
 		}
 	}
 
 	/**
+	 * Messages just taken, handed out once what taking them wrote is durable:
+	 * a completable message's delivery count, a plain one's removal. A
+	 * message whose handling killed the process was otherwise handed out
+	 * again at every start with its count never raised, never set aside:
+	 * one message kept a server down (an attacker probe). A plain receive is
+	 * at most once: a crash while it is handled loses it.
+	 */
+	#handOut(messages: StoredMessage[]): Promise<StoredMessage[]> {
+		const generation = this.#core.outputGeneration();
+		if (generation <= this.#core.durableGeneration) return Promise.resolve(messages);
+		return this.#core.whenDurable(generation).then(() => messages);
+	}
+
+	/**
 	 * The `run` loop failed: the messages it received with `completable: true`
-	 * and did not complete become available again (their delivery counts stay).
+	 * and did not complete become available again (their delivery counts
+	 * stay), each after a delay that doubles with its deliveries (2 s to
+	 * 30 s), while the messages behind it go on: one that made the loop fail
+	 * was handed out first again at each restart, and every message behind it
+	 * waited (31 s for one, 3 minutes for two, in an attacker probe).
 	 */
 	releaseRunLeases(): void {
 		let released = false;
+		const now = this.#core.clock.now();
 		for (const message of this.#messages) {
 			if (message.leased && message.holder === "run") {
 				message.leased = false;
 				message.holder = undefined;
+				message.notBefore =
+					now +
+					Math.min(
+						RETRY_DELAY_MAX_MS,
+						RETRY_DELAY_MIN_MS * 2 ** Math.max(0, message.deliveries - 1),
+					);
 				released = true;
 			}
 		}
-		if (released) this.#deliver();
+		if (released) this.#retryLater();
+	}
+
+	/** Delivers again when the earliest held-back message is due. */
+	#retryLater(): void {
+		let due = Number.POSITIVE_INFINITY;
+		const now = this.#core.clock.now();
+		for (const message of this.#messages) {
+			if (message.notBefore === 0) continue;
+			if (message.notBefore <= now) message.notBefore = 0;
+			else if (!message.leased) due = Math.min(due, message.notBefore);
+		}
+		if (due === Number.POSITIVE_INFINITY || due >= this.#retryAt) return;
+		if (this.#retryTimer !== undefined) this.#core.clock.clearTimeout(this.#retryTimer);
+		this.#retryAt = due;
+		this.#retryTimer = this.#core.clock.setTimeout(
+			() => {
+				this.#retryTimer = undefined;
+				this.#retryAt = Number.POSITIVE_INFINITY;
+				this.#deliver();
+				this.#retryLater();
+			},
+			Math.max(0, due - now),
+		);
+	}
+
+	/** Completions of messages the `run` loop received (it makes progress: its backoff starts over). */
+	get runCompletions(): number {
+		return this.#runCompletions;
 	}
 
 	#view(
@@ -296,15 +365,26 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	}
 
 	async #complete(message: StoredMessage, response: unknown): Promise<void> {
-		if (!message.leased || !this.#messages.includes(message)) throw queueErrors.alreadyCompleted();
+		if (!message.leased || message.completing || !this.#messages.includes(message))
+			throw queueErrors.alreadyCompleted();
 		const schema = this.#schema(message.name).complete;
 		let reply = response;
 		if (schema) {
-			const result = await schema["~standard"].validate(response);
-			if (result.issues)
-				throw queueErrors.invalidReply(message.name, describeIssues(result.issues));
-			reply = result.value;
+			// Marked while its schema is awaited: a second complete() meanwhile is the
+			// second, not another first (both were answered "completed" before).
+			message.completing = true;
+			try {
+				const result = await schema["~standard"].validate(response);
+				if (result.issues)
+					throw queueErrors.invalidReply(message.name, describeIssues(result.issues));
+				reply = result.value;
+			} finally {
+				message.completing = false;
+			}
+			if (!message.leased || !this.#messages.includes(message))
+				throw queueErrors.alreadyCompleted();
 		}
+		if (message.holder === "run") this.#runCompletions++;
 		this.#remove(message);
 		this.#senders.completed(message.seq, reply);
 		this.#core.maybeIdle();
@@ -321,7 +401,8 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		const completable = options.completable === true;
 		const count = Math.max(1, options.count ?? 1);
 		const ready = this.#take(names, completable, count, holder);
-		if (ready.length > 0 || !wait) return Promise.resolve(ready);
+		if (ready.length > 0) return this.#handOut(ready);
+		if (!wait) return Promise.resolve(ready);
 		const signals = [this.#core.abortSignal, options.signal].filter(
 			(s): s is AbortSignal => s !== undefined,
 		);
@@ -419,15 +500,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	async retryDeadLetter(id: string): Promise<boolean> {
 		const letter = await this.#dead.take(id);
 		if (letter === undefined) return false;
-		const message: StoredMessage = {
-			seq: letter.seq,
-			name: letter.name,
-			body: letter.body,
-			createdAt: letter.createdAt,
-			deliveries: 0,
-			leased: false,
-			holder: undefined,
-		};
+		const message = new StoredMessage(letter.seq, letter.name, letter.bodyBytes, letter.createdAt);
 		this.#writes.put(messageKey(message.seq), encodeMessage(message));
 		// Back in sequence order, so it keeps its place among older messages.
 		const index = this.#messages.findIndex((other) => other.seq > message.seq);
@@ -450,6 +523,8 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 
 	/** The actor is stopping: waiting receivers end, waiting senders learn it stopped. */
 	close(): void {
+		if (this.#retryTimer !== undefined) this.#core.clock.clearTimeout(this.#retryTimer);
+		this.#retryTimer = undefined;
 		for (const receiver of [...this.#receivers]) {
 			receiver.cleanup();
 			receiver.reject(errors.actorStopped());

@@ -26,6 +26,14 @@ export interface RunLoopDeps<C> {
 	haltable?: boolean;
 	/** The handler failed: release what it held (its queue leases) before it restarts. */
 	onFailed(): void;
+	/**
+	 * Grows as the handler gets work done (queue messages completed): a run
+	 * that made progress before it failed starts the backoff over, as a long
+	 * one does. A message that makes the handler fail is held back on its own
+	 * (QueueManager.releaseRunLeases); the handler must not wait longer and
+	 * longer for the others.
+	 */
+	progress?(): number;
 	/** The handler settled, or a restart is due: idleness may have changed. */
 	onChange(): void;
 }
@@ -64,6 +72,7 @@ export class RunLoop<C> {
 		this.#active = true;
 		const deps = this.#deps;
 		const startedAt = deps.clock.now();
+		const progressAtStart = deps.progress?.() ?? 0;
 		const halt = deps.haltable ? linkedController(deps.abortSignal) : undefined;
 		const settled = callAsync(() => deps.run(deps.createContext(halt?.signal))).then(
 			() => this.#ended(),
@@ -72,7 +81,11 @@ export class RunLoop<C> {
 					this.#ended();
 					return;
 				}
-				if (deps.clock.now() - startedAt >= HEALTHY_RUN_MS) this.#failures = 0;
+				if (
+					deps.clock.now() - startedAt >= HEALTHY_RUN_MS ||
+					(deps.progress?.() ?? 0) > progressAtStart
+				)
+					this.#failures = 0;
 				this.#failures++;
 				const delay = Math.min(RUN_RESTART_MAX_MS, RUN_RESTART_MIN_MS * 2 ** (this.#failures - 1));
 				deps.log.error("run handler failed; restarting it", {

@@ -1,3 +1,4 @@
+import { cborDecode } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import type { ActorGateway } from "../runtime/actor-gateway.js";
 import { readWorkflowHistory } from "../workflow/history.js";
@@ -99,7 +100,7 @@ export async function handleInspector(
 			deadLetters: deadLetters.map((d) => ({
 				id: String(d.seq),
 				name: d.name,
-				body: d.body,
+				body: cborDecode(d.bodyBytes),
 				createdAt: d.createdAt,
 				deliveries: d.deliveries,
 				deadAt: d.deadAt,

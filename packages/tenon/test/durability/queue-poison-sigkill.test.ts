@@ -1,0 +1,86 @@
+// A queue message whose handling kills the process (an out-of-memory crash, a
+// native fault) is set aside after `maxQueueDeliveries` attempts, crashes of
+// the whole server included: its delivery count is durable before it is
+// handed out. Before 2026-11-25 the count was written after, so every start
+// handed it out again with the count unchanged, and one message kept a server
+// down for good (an attacker probe).
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { type ChildServer, startChildServer, tempDataDir } from "../helpers/child-server.js";
+
+const fixture = join(import.meta.dirname, "fixtures", "poison-server.ts");
+const dirs: string[] = [];
+afterAll(() => {
+	for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const enqueue = (url: string, queue: string, body: unknown) =>
+	fetch(`${url}/gateway/consumer/queue/${queue}?rvt-method=getOrCreate&rvt-key=c1`, {
+		method: "POST",
+		headers: { "content-type": "application/json" },
+		body: JSON.stringify({ body }),
+	});
+const send = (url: string, id: string) => enqueue(url, "jobs", { id });
+/** Lets the consumer take jobs (it may die doing so: the answer may not come). */
+const go = (url: string) => enqueue(url, "go", null).catch(() => undefined);
+
+/** Starts the server; undefined when it died within `graceMs` (before or after it was ready). */
+async function startAndWatch(dataDir: string, graceMs: number): Promise<ChildServer | undefined> {
+	let server: ChildServer;
+	try {
+		server = await startChildServer(fixture, { TENON_DATA_DIR: dataDir });
+	} catch {
+		return undefined;
+	}
+	const died = new Promise<boolean>((resolve) => {
+		if (server.process.exitCode !== null || server.process.signalCode !== null) resolve(true);
+		server.process.once("exit", () => resolve(true));
+	});
+	await go(server.url);
+	const dead = await Promise.race([
+		died,
+		new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs)),
+	]);
+	return dead ? undefined : server;
+}
+
+describe("a queue message that kills the process", () => {
+	it("is set aside after maxQueueDeliveries crashes, and the queue goes on", async () => {
+		const dataDir = tempDataDir("poison");
+		dirs.push(dataDir);
+		const first = await startChildServer(fixture, { TENON_DATA_DIR: dataDir });
+		// Stored (acknowledged) while the consumer waits for its go.
+		expect((await send(first.url, "poison")).status).toBe(200);
+		await first.kill();
+		let stable: ChildServer | undefined;
+		let crashes = 0;
+		for (let start = 0; start < 6 && stable === undefined; start++) {
+			stable = await startAndWatch(dataDir, 2_000);
+			if (stable === undefined) crashes++;
+		}
+		try {
+			expect(stable, `the server crashed at every one of ${crashes} starts`).toBeDefined();
+			const server = stable as ChildServer;
+			expect(crashes).toBe(2);
+			expect((await send(server.url, "after")).status).toBe(200);
+			const report = async () =>
+				(await (
+					await fetch(
+						`${server.url}/gateway/consumer/action/report?rvt-method=getOrCreate&rvt-key=c1`,
+						{
+							method: "POST",
+							headers: { "content-type": "application/json" },
+							body: '{"args":[]}',
+						},
+					)
+				).json()) as { output: { done: string[]; dead: { id: string }[] } };
+			await expect
+				.poll(async () => (await report()).output.done, { timeout: 10_000 })
+				.toEqual(["after"]);
+			expect((await report()).output.dead).toEqual([{ id: "poison" }]);
+		} finally {
+			await stable?.kill();
+		}
+	}, 120_000);
+});
