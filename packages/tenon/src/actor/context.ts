@@ -82,6 +82,13 @@ export interface CallerRequest {
 	 */
 	readonly internal: boolean;
 	/**
+	 * How many actor-to-actor calls lead to this one: 0 for a client's
+	 * request, 1 for a call an actor made while serving one (or from a timer
+	 * or its `run`), 2 for a call that actor's callee made, and so on. A chain
+	 * deeper than 32 is refused (`actor/call_too_deep`).
+	 */
+	readonly callDepth: number;
+	/**
 	 * The client token the request carried (`x-rivet-token` header,
 	 * `rvt-token`, the `@token` of a gateway id, or the `rivet_token.`
 	 * sub-protocol). When the server has a `clientToken`, it was checked

@@ -3,6 +3,7 @@ import { traceClusterForward } from "../observability/tracing.js";
 import { ActorError } from "../protocol/errors.js";
 import { OwnedElsewhereError } from "../storage/interfaces.js";
 import {
+	CALL_DEPTH_HEADER,
 	CLUSTER_HEADERS,
 	FORWARDED_FOR_HEADER,
 	FORWARDED_INTERNAL_HEADER,
@@ -47,6 +48,8 @@ export interface ForwardOptions {
 	requestId?: string;
 	/** Times the request was forwarded before it came here (a peer's count, never a client's). */
 	hops: number;
+	/** Actor-to-actor calls that lead to it (passed on: the owner refuses a chain too deep). */
+	callDepth: number;
 }
 
 /** The owner could not be reached in time, or ownership kept moving. */
@@ -159,6 +162,7 @@ async function forward(
 	headers.set(PEER_HEADER, options.peerSecret);
 	if (options.forwardedFor !== undefined) headers.set(FORWARDED_FOR_HEADER, options.forwardedFor);
 	if (options.internal) headers.set(FORWARDED_INTERNAL_HEADER, "1");
+	if (options.callDepth > 0) headers.set(CALL_DEPTH_HEADER, String(options.callDepth));
 	if (options.requestId !== undefined) headers.set("x-request-id", options.requestId);
 	injectTraceHeaders(headers);
 	const response = await fetch(target, {

@@ -27,6 +27,31 @@ export function hopsOf(request: {
 	return Number.isInteger(hops) && hops >= 0 ? hops : MAX_HOPS;
 }
 
+/**
+ * On an actor-to-actor call (`c.client()`): how many such calls lead to it
+ * (1 for a call an actor made serving a client, 2 for one its callee made,
+ * ...). Trusted only in-process and from a peer; a client's is not read.
+ */
+export const CALL_DEPTH_HEADER = "x-tenon-call-depth";
+
+/**
+ * The deepest chain of actor-to-actor calls: a deeper one is refused with
+ * `actor/call_too_deep`. A cycle of calls (A calls B calls A, as a client can
+ * set up through any "next" pointer it writes) otherwise grew until the
+ * process ran out of memory (an attacker probe).
+ */
+export const MAX_CALL_DEPTH = 32;
+
+/** The call depth a trusted request carries (0 without one; a malformed one reads as too deep). */
+export function callDepthOf(request: {
+	readonly headers: { get(name: string): string | null };
+}): number {
+	const raw = request.headers.get(CALL_DEPTH_HEADER);
+	if (raw === null) return 0;
+	const depth = Number(raw);
+	return Number.isInteger(depth) && depth >= 0 ? depth : MAX_CALL_DEPTH + 1;
+}
+
 /** On a node's WebSocket to an actor's owner: the stored connection it links (see conn-links.ts). */
 export const LINK_HEADER = "x-tenon-link";
 /** On such a link: the node that holds the connection's socket. */
@@ -40,4 +65,5 @@ export const CLUSTER_HEADERS: readonly string[] = [
 	HOPS_HEADER,
 	LINK_HEADER,
 	HOLDER_HEADER,
+	CALL_DEPTH_HEADER,
 ];

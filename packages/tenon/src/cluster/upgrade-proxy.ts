@@ -4,6 +4,7 @@ import type { Duplex } from "node:stream";
 import type { UpgradeDecision } from "../server/websocket.js";
 import { isConnectFailure, ownerAddress } from "./forward.js";
 import {
+	CALL_DEPTH_HEADER,
 	CLUSTER_HEADERS,
 	FORWARDED_FOR_HEADER,
 	FORWARDED_INTERNAL_HEADER,
@@ -65,6 +66,7 @@ export function passUpgradeThrough(
 			`${PEER_HEADER}: ${target.peerSecret}`,
 		);
 		if (target.internal) lines.push(`${FORWARDED_INTERNAL_HEADER}: 1`);
+		if (target.callDepth > 0) lines.push(`${CALL_DEPTH_HEADER}: ${target.callDepth}`);
 		if (target.forwardedFor !== undefined)
 			lines.push(`${FORWARDED_FOR_HEADER}: ${target.forwardedFor.replace(/[\r\n]/g, "")}`);
 		upstream.write(`${lines.join("\r\n")}\r\n\r\n`);

@@ -264,6 +264,7 @@ export function httpStatusFor(group: string, code: string): number {
 			)
 				return 404;
 			if (code === "action_timed_out") return 408;
+			if (code === "call_too_deep") return 508;
 			if (code === "duplicate_key") return 409;
 			if (code === "invalid_request") return 400;
 			if (code === "stopped" || code === "stopping" || code === "unavailable" || code === "moved")

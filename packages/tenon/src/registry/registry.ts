@@ -237,7 +237,7 @@ export class Registry<A extends ActorDefinitions> {
 			...(options.fallback ? { fallback: options.fallback } : {}),
 			...(metrics ? { metrics } : {}),
 		});
-		await runtime.attach(() => createClient(inProcessClientOptions(core)));
+		await runtime.attach((callDepth) => createClient(inProcessClientOptions(core, callDepth)));
 		return { runtime, core };
 	}
 

@@ -66,8 +66,8 @@ export interface ActorInstanceDeps {
 	logger: Logger;
 	limits: Limits;
 	exposeInternalErrors: boolean;
-	/** A typed client for actor-to-actor calls (`c.client()`). */
-	createClient(): unknown;
+	/** A typed client for actor-to-actor calls (`c.client()`), its calls `callDepth` deep. */
+	createClient(callDepth: number): unknown;
 	/** A commit changed the actor's alarm (`null`: no alarm). */
 	onAlarmCommitted(actorId: string, at: number | null): void;
 	/** Where the actor type's metrics go. */

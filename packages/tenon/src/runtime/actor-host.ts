@@ -37,8 +37,8 @@ export interface ActorHostOptions {
 	turnHistory?: number;
 	/** Commits and events of actors, for the inspector's live views. */
 	inspection?: InspectionHooks;
-	/** Creates the client actors use to call each other (`c.client()`). */
-	createClient(): unknown;
+	/** Creates the client actors use to call each other (`c.client()`), its calls `callDepth` deep. */
+	createClient(callDepth: number): unknown;
 	/** Where the node's metrics go. Default: nowhere ({@link noopMetrics}). */
 	metrics?: RuntimeMetrics;
 }

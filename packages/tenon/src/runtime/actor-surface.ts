@@ -31,8 +31,8 @@ export interface SurfaceParts {
 	tracker(): StateTracker;
 	activity(): ActorActivity;
 	writer(): ActorWriter;
-	/** A client for actor-to-actor calls. */
-	createClient(): unknown;
+	/** A client for actor-to-actor calls made `callDepth` calls deep. */
+	createClient(callDepth: number): unknown;
 	/** Sleeps or destroys the actor, after the calling turn replied. */
 	stop(kind: "sleep" | "destroy"): void;
 }
@@ -48,7 +48,7 @@ export class ActorSurface implements ContextHost {
 	#vars: unknown = undefined;
 	/** The actor's database, when its definition has one (opened on wake). */
 	database: OpenedDatabase<unknown> | undefined;
-	#client: unknown;
+	#clients: unknown[] | undefined;
 
 	constructor(parts: SurfaceParts) {
 		this.#parts = parts;
@@ -104,9 +104,15 @@ export class ActorSurface implements ContextHost {
 	setVars(next: unknown): void {
 		this.#vars = next;
 	}
-	client(): unknown {
-		this.#client ??= this.#parts.createClient();
-		return this.#client;
+	client(callDepth: number): unknown {
+		// One per depth: a call carries how deep it is (most actors only ever use depth 1).
+		this.#clients ??= [];
+		let client = this.#clients[callDepth];
+		if (client === undefined) {
+			client = this.#parts.createClient(callDepth);
+			this.#clients[callDepth] = client;
+		}
+		return client;
 	}
 	requestSleep(): void {
 		// Deferred so the calling action finishes (and replies) first.

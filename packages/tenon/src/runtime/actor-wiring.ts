@@ -163,8 +163,8 @@ export class SurfaceWiring implements SurfaceParts {
 	writer(): ActorWriter {
 		return this.#actor.writer;
 	}
-	createClient(): unknown {
-		return this.#actor.host.deps.createClient();
+	createClient(callDepth: number): unknown {
+		return this.#actor.host.deps.createClient(callDepth);
 	}
 	stop(kind: "sleep" | "destroy"): void {
 		void this.#actor.host.stop(kind);

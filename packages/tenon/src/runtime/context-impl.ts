@@ -27,7 +27,8 @@ export interface ContextHost {
 	/** The actor's database client (throws if the actor has none). */
 	readonly db: unknown;
 	readonly scheduleApi: { readonly schedule: ActorSchedule; readonly cron: ActorCron };
-	client(): unknown;
+	/** The client for calls made `callDepth` calls deep (1: from an actor serving a client). */
+	client(callDepth: number): unknown;
 	getState(): unknown;
 	setState(next: unknown): void;
 	getVars(): unknown;
@@ -111,7 +112,8 @@ export class ActorContextImpl implements ActorContext<any, any, any, any, any, a
 		this.host.setVars(next);
 	}
 	client<R>(): Client<R> {
-		return this.host.client() as Client<R>;
+		// Calls from a timer, the run loop or a hook start a chain of their own.
+		return this.host.client(1) as Client<R>;
 	}
 	broadcast(name: string, ...args: unknown[]): void {
 		this.host.broadcast(name, args);
@@ -183,6 +185,11 @@ export class ActionContextImpl
 		this.fire = fire;
 		this.request = request;
 		this.requestId = requestId;
+	}
+
+	/** A client whose calls are one deeper than the call this action serves (see MAX_CALL_DEPTH). */
+	override client<R>(): Client<R> {
+		return this.host.client((this.request?.callDepth ?? 0) + 1) as Client<R>;
 	}
 
 	/** The actor's logger; with a request id, a child carrying it (made on first use, so unused costs nothing). */

@@ -79,6 +79,7 @@ function storeRequest(request: CallerRequest | undefined): StoredRequest | undef
 		remoteAddress: request.remoteAddress,
 		token: request.token,
 		internal: request.internal,
+		...(request.callDepth > 0 ? { callDepth: request.callDepth } : {}),
 	};
 }
 
@@ -93,6 +94,7 @@ function restoreRequest(stored: StoredRequest | undefined): CallerRequest | unde
 		remoteAddress: stored.remoteAddress,
 		token: stored.token,
 		internal: stored.internal,
+		callDepth: stored.callDepth ?? 0,
 	});
 }
 

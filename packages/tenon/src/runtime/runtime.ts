@@ -41,7 +41,7 @@ export class Runtime {
 	readonly events: EventTaps;
 	readonly #storage: StorageHandles;
 	#stopping: Promise<void> | undefined;
-	#clientFactory: (() => unknown) | undefined;
+	#clientFactory: ((callDepth: number) => unknown) | undefined;
 
 	private constructor(options: RuntimeOptions, storage: StorageHandles, logger: Logger) {
 		this.limits = {
@@ -67,11 +67,11 @@ export class Runtime {
 				committed: (actorId) => this.commits.notify(actorId),
 				eventTap: (actorId) => this.events.tap(actorId),
 			},
-			createClient: () => {
+			createClient: (callDepth) => {
 				if (this.#clientFactory === undefined) {
 					throw new Error("c.client() is not available: the runtime has no server attached");
 				}
-				return this.#clientFactory();
+				return this.#clientFactory(callDepth);
 			},
 			...(options.metrics ? { metrics: options.metrics } : {}),
 		});
@@ -83,7 +83,7 @@ export class Runtime {
 	 * provides one that talks to its server core in-process) and starts waking
 	 * actors for their timers.
 	 */
-	async attach(clientFactory: () => unknown): Promise<void> {
+	async attach(clientFactory: (callDepth: number) => unknown): Promise<void> {
 		this.#clientFactory = clientFactory;
 		await this.host.startAlarms();
 	}

@@ -50,8 +50,9 @@ export function callerRequest(
 	token: string | undefined,
 	internal: boolean,
 	webHeaders: () => Headers,
+	callDepth = 0,
 ): CallerRequest {
-	return new HookRequest(request, remoteAddress, token, internal, webHeaders);
+	return new HookRequest(request, remoteAddress, token, internal, webHeaders, callDepth);
 }
 
 /**
@@ -67,6 +68,7 @@ class HookRequest implements CallerRequest {
 	readonly remoteAddress: string | undefined;
 	readonly token: string | undefined;
 	readonly internal: boolean;
+	readonly callDepth: number;
 	readonly #head: RequestHead;
 	readonly #webHeaders: () => Headers;
 	#headers: Headers | undefined;
@@ -78,12 +80,14 @@ class HookRequest implements CallerRequest {
 		token: string | undefined,
 		internal: boolean,
 		webHeaders: () => Headers,
+		callDepth: number,
 	) {
 		this.method = head.method;
 		this.url = head.url;
 		this.remoteAddress = remoteAddress;
 		this.token = token;
 		this.internal = internal;
+		this.callDepth = callDepth;
 		this.#head = head;
 		this.#webHeaders = webHeaders;
 		// Read-only, as its type says: a hook cannot make a request `internal` or change its

@@ -1,7 +1,12 @@
 import { WebSocket as NodeWebSocket } from "ws";
 import type { ClientOptions, WebSocketConstructor } from "../client/transport.js";
 import { ownerAddress } from "../cluster/forward.js";
-import { FORWARDED_INTERNAL_HEADER, HOPS_HEADER, PEER_HEADER } from "../cluster/headers.js";
+import {
+	CALL_DEPTH_HEADER,
+	FORWARDED_INTERNAL_HEADER,
+	HOPS_HEADER,
+	PEER_HEADER,
+} from "../cluster/headers.js";
 import { traceActorCall } from "../observability/tracing.js";
 import type { ServerCore } from "./server-core.js";
 import type { WebSocketHandler } from "./websocket.js";
@@ -36,15 +41,19 @@ class InProcessWebSocket {
 	onerror: Listener | null = null;
 	readonly #listeners = new Map<string, Set<Listener>>();
 	#handler: WebSocketHandler | undefined;
+	/** Actor-to-actor calls that lead to the connection (see MAX_CALL_DEPTH). */
+	readonly #callDepth: number;
 
-	constructor(core: ServerCore, url: string, protocols: string | string[] = []) {
+	constructor(core: ServerCore, url: string, protocols: string | string[] = [], callDepth = 0) {
 		this.url = url;
+		this.#callDepth = callDepth;
 		const offered = typeof protocols === "string" ? [protocols] : protocols;
 		const request = new Request(url.replace(/^ws/, "http"), {
 			headers: {
 				upgrade: "websocket",
 				connection: "Upgrade",
 				"sec-websocket-protocol": offered.join(", "),
+				...(callDepth > 0 ? { [CALL_DEPTH_HEADER]: String(callDepth) } : {}),
 			},
 		});
 		void core.upgrade(request, { inProcess: true }).then(
@@ -90,6 +99,7 @@ class InProcessWebSocket {
 				[HOPS_HEADER]: String(hops),
 				[PEER_HEADER]: peerSecret,
 				[FORWARDED_INTERNAL_HEADER]: "1",
+				...(this.#callDepth > 0 ? { [CALL_DEPTH_HEADER]: String(this.#callDepth) } : {}),
 			},
 		});
 		remote.binaryType = "arraybuffer";
@@ -181,15 +191,20 @@ class InProcessWebSocket {
 	}
 }
 
-/** Client options that reach `core` in-process (fetch and WebSocket without sockets). */
-export function inProcessClientOptions(core: ServerCore): ClientOptions {
-	const fetchInProcess = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
-		traceActorCall(input instanceof Request ? input : new Request(input, init), (request) =>
-			core.fetch(request, { inProcess: true }),
-		);
+/**
+ * Client options that reach `core` in-process (fetch and WebSocket without
+ * sockets), for calls `callDepth` actor-to-actor calls deep: each request
+ * carries it, and the core refuses a chain deeper than MAX_CALL_DEPTH.
+ */
+export function inProcessClientOptions(core: ServerCore, callDepth = 0): ClientOptions {
+	const fetchInProcess = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+		const request = input instanceof Request ? input : new Request(input, init);
+		if (callDepth > 0) request.headers.set(CALL_DEPTH_HEADER, String(callDepth));
+		return traceActorCall(request, (traced) => core.fetch(traced, { inProcess: true }));
+	};
 	const WebSocketClass = class extends InProcessWebSocket {
 		constructor(url: string, protocols?: string | string[]) {
-			super(core, url, protocols);
+			super(core, url, protocols, callDepth);
 		}
 	};
 	return {

@@ -1,7 +1,9 @@
 import {
+	callDepthOf,
 	FORWARDED_FOR_HEADER,
 	FORWARDED_INTERNAL_HEADER,
 	hopsOf,
+	MAX_CALL_DEPTH,
 	PEER_HEADER,
 } from "../cluster/headers.js";
 import { ActorError, errors } from "../protocol/errors.js";
@@ -58,6 +60,18 @@ export interface Admitted {
 	internal: boolean;
 	/** Times a cluster node forwarded the request already (0 unless a peer's: never a client's word). */
 	hops: number;
+	/** Actor-to-actor calls that lead to this one (0 for a client's request; see MAX_CALL_DEPTH). */
+	callDepth: number;
+}
+
+/** The answer to a chain of actor-to-actor calls deeper than MAX_CALL_DEPTH. */
+function callTooDeep(depth: number): ActorError {
+	return new ActorError(
+		"actor",
+		"call_too_deep",
+		`This actor-to-actor call is ${depth} calls deep (at most ${MAX_CALL_DEPTH}): actors calling each other in a cycle?`,
+		{ depth, limit: MAX_CALL_DEPTH },
+	);
 }
 
 /**
@@ -86,25 +100,31 @@ export class RequestGuard {
 
 	/** Admits a request (or throws the error to answer with). */
 	admit(request: RequestHead, info: ClientInfo | undefined): Admitted {
-		if (info?.inProcess)
-			return { remoteAddress: undefined, trusted: true, internal: true, hops: 0 };
+		if (info?.inProcess) {
+			const callDepth = callDepthOf(request);
+			if (callDepth > MAX_CALL_DEPTH) throw callTooDeep(callDepth);
+			return { remoteAddress: undefined, trusted: true, internal: true, hops: 0, callDepth };
+		}
 		const peer = request.headers.get(PEER_HEADER);
 		if (peer !== null) {
 			const secret = this.#peerSecret();
 			if (secret === undefined || !sameSecret(peer, secret)) {
 				throw new ActorError("auth", "forbidden", "Not a node of this cluster");
 			}
+			const callDepth = callDepthOf(request);
+			if (callDepth > MAX_CALL_DEPTH) throw callTooDeep(callDepth);
 			return {
 				remoteAddress: request.headers.get(FORWARDED_FOR_HEADER) ?? undefined,
 				trusted: true,
 				internal: request.headers.get(FORWARDED_INTERNAL_HEADER) === "1",
 				hops: hopsOf(request),
+				callDepth,
 			};
 		}
 		this.#browser.checkHost(request);
 		const remoteAddress = info?.remoteAddress;
 		this.spend(remoteAddress);
-		return { remoteAddress, trusted: false, internal: false, hops: 0 };
+		return { remoteAddress, trusted: false, internal: false, hops: 0, callDepth: 0 };
 	}
 
 	/**

@@ -156,7 +156,14 @@ export function createServerCore(
 		requestId?: string,
 	): Caller => ({
 		params: parseConnParams(head.headers.get("x-rivet-conn-params"), limits),
-		request: callerRequest(head, admitted.remoteAddress, token, admitted.internal, webHeaders),
+		request: callerRequest(
+			head,
+			admitted.remoteAddress,
+			token,
+			admitted.internal,
+			webHeaders,
+			admitted.callDepth,
+		),
 		...(requestId === undefined ? {} : { requestId }),
 	});
 	const callerOf = (
@@ -239,6 +246,7 @@ export function createServerCore(
 					internal: admitted.internal,
 					requestId,
 					hops: admitted.hops,
+					callDepth: admitted.callDepth,
 				},
 				(local) =>
 					handleGateway({ request: local, gateway, encoding, caller, readBody, streamBody }),

@@ -233,6 +233,7 @@ export function createUpgradeHandler(
 							peerSecret: cluster.peerSecret,
 							forwardedFor: admitted.remoteAddress,
 							internal: admitted.internal,
+							callDepth: admitted.callDepth,
 							unavailable: () =>
 								errorResponse(
 									actorUnavailable(`node ${error.owner.nodeId} does not answer`),

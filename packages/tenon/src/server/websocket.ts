@@ -55,6 +55,8 @@ export type UpgradeDecision =
 			forwardedFor: string | undefined;
 			/** An actor opened the socket (passed on). */
 			internal: boolean;
+			/** Actor-to-actor calls that lead to the socket (passed on). */
+			callDepth: number;
 			/** The answer when the owner stays out of reach past `retryUntil`. */
 			unavailable(): Response;
 			/**

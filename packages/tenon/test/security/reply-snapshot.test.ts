@@ -70,6 +70,10 @@ describe("a reply shows its own turn, never a later one that is not durable yet"
 		await expect.poll(() => handle.size()).toBe(1);
 		storage.hold();
 		const finished = handle.finishJob();
+		// The job's delivery is durable before it is handed out (queue-manager.ts, #handOut).
+		await expect.poll(() => storage.held).toBe(1);
+		storage.releaseOne();
+		// Then the completing turn's commit.
 		await expect.poll(() => storage.held).toBe(1);
 		const later = handle.push("b");
 		await expect.poll(() => laterTurnRan).toBe(true);

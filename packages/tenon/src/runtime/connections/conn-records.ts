@@ -20,6 +20,8 @@ export interface StoredRequest {
 	remoteAddress: string | undefined;
 	token: string | undefined;
 	internal: boolean;
+	/** Absent in records from before 2026-11-25 (and when 0). */
+	callDepth?: number;
 }
 
 /** A connection as stored (format version 1). */

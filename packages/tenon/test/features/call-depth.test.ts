@@ -1,0 +1,66 @@
+// Chains of actor-to-actor calls carry their depth; a chain deeper than 32 is
+// refused with actor/call_too_deep. A client that points two actors at each
+// other (any "next" pointer it writes) made a cycle of calls that grew until
+// the process ran out of memory (an attacker probe, 2026-11-25).
+import { describe, expect, it } from "vitest";
+import { actor, setup } from "../../src/index.js";
+import { setupTest } from "../../src/test/index.js";
+
+const hop = actor({
+	state: { next: "" as string, passed: 0 },
+	actions: {
+		setNext: (c, next: string) => {
+			c.state.next = next;
+		},
+		/** Calls the next actor's walk, if there is one; returns the depth each call saw. */
+		walk: async (c): Promise<number[]> => {
+			c.state.passed++;
+			const depth = c.request?.callDepth ?? -1;
+			if (c.state.next === "") return [depth];
+			const rest = await c.client<typeof registry>().hop.getOrCreate(c.state.next).walk();
+			return [depth, ...rest];
+		},
+		passed: (c) => c.state.passed,
+	},
+});
+
+const registry = setup({ use: { hop }, logLevel: "silent" });
+
+describe("actor-to-actor call depth", () => {
+	it("counts the depth along a chain, and refuses a cycle at 32 with actor/call_too_deep", async () => {
+		await using t = await setupTest(registry);
+		// A chain of 5: each call sees one more than the call before it.
+		for (let i = 0; i < 4; i++)
+			await t.client.hop.getOrCreate(`chain-${i}`).setNext(`chain-${i + 1}`);
+		expect(await t.client.hop.getOrCreate("chain-0").walk()).toEqual([0, 1, 2, 3, 4]);
+		// A cycle of two, set up by a client.
+		await t.client.hop.getOrCreate("a").setNext("b");
+		await t.client.hop.getOrCreate("b").setNext("a");
+		const started = performance.now();
+		await expect(t.client.hop.getOrCreate("a").walk()).rejects.toMatchObject({
+			group: "actor",
+			code: "call_too_deep",
+		});
+		expect(performance.now() - started).toBeLessThan(5_000);
+		// 33 calls ran (depths 0 to 32); the 34th was refused before it ran.
+		const passed =
+			(await t.client.hop.getOrCreate("a").passed()) +
+			(await t.client.hop.getOrCreate("b").passed());
+		expect(passed).toBe(33);
+		// The server goes on serving.
+		expect(await t.client.hop.getOrCreate("chain-3").walk()).toEqual([0, 1]);
+	});
+
+	it("ignores a depth a client sends", async () => {
+		await using t = await setupTest(registry);
+		const response = await fetch(
+			`${t.url}/gateway/hop/action/walk?rvt-method=getOrCreate&rvt-key=alone`,
+			{
+				method: "POST",
+				headers: { "content-type": "application/json", "x-tenon-call-depth": "1000" },
+				body: '{"args":[]}',
+			},
+		);
+		expect(await response.json()).toEqual({ output: [0] });
+	});
+});
