@@ -206,6 +206,50 @@ export function describeStoreConformance(driverName: string, target: Conformance
 				expect((await store.list(id, {})).map(([, v]) => s(v))).toEqual(["0", "4", "5", "7"]);
 			}));
 
+		it("scans and range-deletes with bounds longer than an engine's key limit", () =>
+			withHandles(target, async ({ store }) => {
+				// Bounds of about 2 KiB (a KV prefix near its limit): LMDB refused a scan from one,
+				// and a range delete with one failed its commit (an attacker probe, 2026-11-25).
+				const id = testActorId();
+				const base = "p".repeat(1990);
+				const keys = [
+					b("p".repeat(1000)),
+					b(`${"p".repeat(1970)}q`),
+					b(`${base}`),
+					b(`${base}a`),
+					b(`${base}a${"z".repeat(100)}`),
+					b(`${base}b`),
+					b(`${"p".repeat(1989)}q`),
+				];
+				await store.commit([item(id, { puts: keys.map((k, i) => [k, b(String(i))] as const) })]);
+				const values = (entries: (readonly [Uint8Array, Uint8Array])[]) =>
+					entries.map(([, v]) => s(v));
+				expect(values(await store.list(id, { start: b(base) }))).toEqual([
+					"2",
+					"3",
+					"4",
+					"5",
+					"6",
+					"1",
+				]);
+				expect(values(await store.list(id, { start: b(`${base}a`), end: b(`${base}b`) }))).toEqual([
+					"3",
+					"4",
+				]);
+				expect(
+					values(
+						await store.list(id, { start: b(`${base}a`), end: b(`${base}b`) }, { reverse: true }),
+					),
+				).toEqual(["4", "3"]);
+				expect(
+					values(await store.list(id, { end: b(`${base}a`) }, { reverse: true, limit: 2 })),
+				).toEqual(["2", "0"]);
+				await store.commit([
+					item(id, { deleteRanges: [{ start: b(`${base}a`), end: b(`${base}c`) }] }),
+				]);
+				expect(values(await store.list(id, {}))).toEqual(["0", "2", "6", "1"]);
+			}));
+
 		it("round-trips a 1 MiB value", () =>
 			withHandles(target, async ({ store }) => {
 				const id = testActorId();

@@ -3,10 +3,10 @@
 // checkpoints (which apply logged writes to LMDB).
 import { concatBytes } from "../../../protocol/bytes.js";
 import { cborDecode, cborEncode } from "../../../protocol/encoding.js";
-import { compareBytes, inRange } from "../../bytes.js";
+import { compareBytes, inRange, prefixEnd } from "../../bytes.js";
 import type { Entry } from "../../interfaces.js";
 import { asPlainBytes, type LmdbEnv } from "./env.js";
-import { actorPrefix, type Bounds, isLong, spillKey, spillRange } from "./keys.js";
+import { actorPrefix, type Bounds, isLong, LMDB_MAX_KEY, spillKey, spillRange } from "./keys.js";
 import type { LogOp } from "./log-record.js";
 
 /** The stored value of an absolute key, in `data` or, for a long key, `data-long`. */
@@ -39,20 +39,48 @@ function longEntries(env: LmdbEnv, bounds: Bounds): Entry[] {
 export function* scanData(env: LmdbEnv, bounds: Bounds, reverse: boolean): Generator<Entry> {
 	const long = longEntries(env, bounds);
 	if (reverse) long.reverse();
+	// LMDB takes no key over LMDB_MAX_KEY bytes, bounds included: a scan from a
+	// longer bound (a KV prefix near the 2 KiB key limit) threw, and a range
+	// delete with one reset the actor. Short keys are scanned within bounds LMDB
+	// takes, which hold every short key inside ours, and filtered here.
+	const short = shortKeyBounds(bounds);
 	// lmdb-js treats `end` as exclusive in both directions, so a reverse scan
 	// starts at our (exclusive) end and stops by hand below our start.
 	const iterable = reverse
-		? env.data.getRange({ start: bounds.end, exclusiveStart: true, reverse: true })
-		: env.data.getRange({ start: bounds.start, end: bounds.end });
+		? env.data.getRange({ start: short.end, exclusiveStart: true, reverse: true })
+		: env.data.getRange({ start: short.start, end: short.end });
 	const before = (a: Uint8Array, b: Uint8Array) =>
 		reverse ? compareBytes(a, b) > 0 : compareBytes(a, b) < 0;
 	let next = 0;
 	for (const { key, value } of iterable) {
-		if (reverse && compareBytes(key, bounds.start) < 0) break;
+		if (reverse) {
+			if (compareBytes(key, bounds.start) < 0) break;
+			if (compareBytes(key, bounds.end) >= 0) continue;
+		} else {
+			if (compareBytes(key, bounds.end) >= 0) break;
+			if (compareBytes(key, bounds.start) < 0) continue;
+		}
 		while (next < long.length && before((long[next] as Entry)[0], key)) yield long[next++] as Entry;
 		yield [Uint8Array.prototype.slice.call(key) as Uint8Array, asPlainBytes(value)];
 	}
 	while (next < long.length) yield long[next++] as Entry;
+}
+
+/**
+ * Bounds LMDB takes (no key over LMDB_MAX_KEY bytes) holding every short key
+ * inside `bounds`: a longer start cut to its first LMDB_MAX_KEY bytes (below
+ * it), a longer end past every key that starts with its cut.
+ */
+function shortKeyBounds(bounds: Bounds): Bounds {
+	const { start, end } = bounds;
+	return {
+		start: start.byteLength > LMDB_MAX_KEY ? start.subarray(0, LMDB_MAX_KEY) : start,
+		end:
+			end.byteLength > LMDB_MAX_KEY
+				? // An absolute key starts with its actor's id (base-36 text), so the cut has a byte below 0xff.
+					(prefixEnd(end.subarray(0, LMDB_MAX_KEY)) as Uint8Array)
+				: end,
+	};
 }
 
 /** Writes one value; must run inside a write transaction. */
