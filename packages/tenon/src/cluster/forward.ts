@@ -6,6 +6,7 @@ import {
 	CALL_DEPTH_HEADER,
 	CLUSTER_HEADERS,
 	FORWARDED_FOR_HEADER,
+	FORWARDED_HOST_HEADER,
 	FORWARDED_INTERNAL_HEADER,
 	HOPS_HEADER,
 	MAX_HOPS,
@@ -50,6 +51,8 @@ export interface ForwardOptions {
 	hops: number;
 	/** Actor-to-actor calls that lead to it (passed on: the owner refuses a chain too deep). */
 	callDepth: number;
+	/** The Host the client sent where it entered (a peer's, passed on again), else the request's own. */
+	entryHost?: string | undefined;
 }
 
 /** The owner could not be reached in time, or ownership kept moving. */
@@ -160,6 +163,9 @@ async function forward(
 	});
 	headers.set(HOPS_HEADER, String(hops));
 	headers.set(PEER_HEADER, options.peerSecret);
+	// The owner shows actor code the URL the client asked for (an app that builds links
+	// from it gave out the owner's internal address).
+	headers.set(FORWARDED_HOST_HEADER, options.entryHost ?? url.host);
 	if (options.forwardedFor !== undefined) headers.set(FORWARDED_FOR_HEADER, options.forwardedFor);
 	if (options.internal) headers.set(FORWARDED_INTERNAL_HEADER, "1");
 	if (options.callDepth > 0) headers.set(CALL_DEPTH_HEADER, String(options.callDepth));

@@ -6,6 +6,20 @@
 export const PEER_HEADER = "x-tenon-peer";
 /** The original client's address on a forwarded request (trusted only with {@link PEER_HEADER}). */
 export const FORWARDED_FOR_HEADER = "x-tenon-forwarded-for";
+/**
+ * The Host the client sent, on a forwarded request (trusted only with
+ * {@link PEER_HEADER}): the owner shows it to actor code, not its own address.
+ */
+export const FORWARDED_HOST_HEADER = "x-tenon-forwarded-host";
+
+/** A Host value as a forwarded request may carry it: a host name or address, and a port. */
+export function forwardedHostOf(request: {
+	readonly headers: { get(name: string): string | null };
+}): string | undefined {
+	const host = request.headers.get(FORWARDED_HOST_HEADER);
+	return host !== null && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(host) ? host : undefined;
+}
+
 /** Marks a forwarded request that an actor made (trusted only with {@link PEER_HEADER}). */
 export const FORWARDED_INTERNAL_HEADER = "x-tenon-internal";
 
@@ -61,6 +75,7 @@ export const HOLDER_HEADER = "x-tenon-holder";
 export const CLUSTER_HEADERS: readonly string[] = [
 	PEER_HEADER,
 	FORWARDED_FOR_HEADER,
+	FORWARDED_HOST_HEADER,
 	FORWARDED_INTERNAL_HEADER,
 	HOPS_HEADER,
 	LINK_HEADER,

@@ -7,6 +7,7 @@ import {
 	CALL_DEPTH_HEADER,
 	CLUSTER_HEADERS,
 	FORWARDED_FOR_HEADER,
+	FORWARDED_HOST_HEADER,
 	FORWARDED_INTERNAL_HEADER,
 	HOPS_HEADER,
 	PEER_HEADER,
@@ -60,6 +61,10 @@ export function passUpgradeThrough(
 			if (name === "host" || CLUSTER_HEADERS.includes(name)) continue;
 			lines.push(`${raw[i]}: ${raw[i + 1]}`);
 		}
+		// The Host the client sent, so the owner shows actor code the URL it asked for.
+		const entryHost = target.entryHost ?? req.headers.host;
+		if (entryHost !== undefined)
+			lines.push(`${FORWARDED_HOST_HEADER}: ${entryHost.replace(/[\r\n]/g, "")}`);
 		lines.push(
 			`Host: ${url.host}`,
 			`${HOPS_HEADER}: ${target.hops}`,

@@ -51,8 +51,16 @@ export function callerRequest(
 	internal: boolean,
 	webHeaders: () => Headers,
 	callDepth = 0,
+	entryHost?: string,
 ): CallerRequest {
-	return new HookRequest(request, remoteAddress, token, internal, webHeaders, callDepth);
+	return new HookRequest(request, remoteAddress, token, internal, webHeaders, callDepth, entryHost);
+}
+
+/** `url` with its host replaced by `host` (the Host a client sent where it entered the cluster). */
+function withHost(url: string, host: string): string {
+	const at = url.indexOf("//");
+	const end = url.indexOf("/", at + 2);
+	return `${url.slice(0, at + 2)}${host}${end === -1 ? "" : url.slice(end)}`;
 }
 
 /**
@@ -71,6 +79,7 @@ class HookRequest implements CallerRequest {
 	readonly callDepth: number;
 	readonly #head: RequestHead;
 	readonly #webHeaders: () => Headers;
+	readonly #entryHost: string | undefined;
 	#headers: Headers | undefined;
 	#cookies: Readonly<Record<string, string>> | undefined;
 
@@ -81,9 +90,12 @@ class HookRequest implements CallerRequest {
 		internal: boolean,
 		webHeaders: () => Headers,
 		callDepth: number,
+		entryHost: string | undefined,
 	) {
 		this.method = head.method;
-		this.url = head.url;
+		// Through a cluster hop: the URL as the client asked for it, not the owner's address.
+		this.url = entryHost === undefined ? head.url : withHost(head.url, entryHost);
+		this.#entryHost = entryHost;
 		this.remoteAddress = remoteAddress;
 		this.token = token;
 		this.internal = internal;
@@ -96,7 +108,11 @@ class HookRequest implements CallerRequest {
 	}
 
 	get headers(): Headers {
-		this.#headers ??= readOnlyHeaders(this.#webHeaders(), CLUSTER_HEADERS);
+		this.#headers ??= readOnlyHeaders(
+			this.#webHeaders(),
+			CLUSTER_HEADERS,
+			this.#entryHost === undefined ? {} : { host: this.#entryHost },
+		);
 		return this.#headers;
 	}
 

@@ -193,7 +193,8 @@ export async function handleQueueSend(actors: ActorGateway, call: GatewayCall): 
  */
 export async function handleRawRequest(actors: ActorGateway, call: GatewayCall): Promise<Response> {
 	const { request, gateway } = call;
-	const url = new URL(request.url);
+	// As the client asked for it (through a cluster hop, not the owner's address).
+	const url = new URL(call.caller.request?.url ?? request.url);
 	url.pathname = gateway.path.slice("/request".length) || "/";
 	url.search = gateway.query;
 	const hasBody = request.method !== "GET" && request.method !== "HEAD";
@@ -209,6 +210,7 @@ export async function handleRawRequest(actors: ActorGateway, call: GatewayCall):
 	// its headers gave it away), and a client's copies of them mean nothing.
 	const headers = new Headers(request.headers);
 	for (const name of CLUSTER_HEADERS) headers.delete(name);
+	headers.set("host", url.host);
 	const actorRequest = new Request(url, {
 		method: request.method,
 		headers,

@@ -2,6 +2,7 @@ import {
 	callDepthOf,
 	FORWARDED_FOR_HEADER,
 	FORWARDED_INTERNAL_HEADER,
+	forwardedHostOf,
 	hopsOf,
 	MAX_CALL_DEPTH,
 	PEER_HEADER,
@@ -62,6 +63,8 @@ export interface Admitted {
 	hops: number;
 	/** Actor-to-actor calls that lead to this one (0 for a client's request; see MAX_CALL_DEPTH). */
 	callDepth: number;
+	/** On a request a peer forwarded: the Host the client sent where it entered the cluster. */
+	forwardedHost?: string;
 }
 
 /** The answer to a chain of actor-to-actor calls deeper than MAX_CALL_DEPTH. */
@@ -119,6 +122,7 @@ export class RequestGuard {
 				internal: request.headers.get(FORWARDED_INTERNAL_HEADER) === "1",
 				hops: hopsOf(request),
 				callDepth,
+				forwardedHost: forwardedHostOf(request),
 			};
 		}
 		this.#browser.checkHost(request);

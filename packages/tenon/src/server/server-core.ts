@@ -163,6 +163,7 @@ export function createServerCore(
 			admitted.internal,
 			webHeaders,
 			admitted.callDepth,
+			admitted.forwardedHost,
 		),
 		...(requestId === undefined ? {} : { requestId }),
 	});
@@ -247,6 +248,7 @@ export function createServerCore(
 					requestId,
 					hops: admitted.hops,
 					callDepth: admitted.callDepth,
+					entryHost: admitted.forwardedHost,
 				},
 				(local) =>
 					handleGateway({ request: local, gateway, encoding, caller, readBody, streamBody }),

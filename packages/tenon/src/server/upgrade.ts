@@ -234,6 +234,7 @@ export function createUpgradeHandler(
 							forwardedFor: admitted.remoteAddress,
 							internal: admitted.internal,
 							callDepth: admitted.callDepth,
+							entryHost: admitted.forwardedHost,
 							unavailable: () =>
 								errorResponse(
 									actorUnavailable(`node ${error.owner.nodeId} does not answer`),

@@ -57,6 +57,8 @@ export type UpgradeDecision =
 			internal: boolean;
 			/** Actor-to-actor calls that lead to the socket (passed on). */
 			callDepth: number;
+			/** The Host the client sent where it entered the cluster (a peer's, passed on again). */
+			entryHost?: string | undefined;
 			/** The answer when the owner stays out of reach past `retryUntil`. */
 			unavailable(): Response;
 			/**

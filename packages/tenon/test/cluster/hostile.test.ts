@@ -53,8 +53,18 @@ describe("cluster: what a client sends through a node that does not own the acto
 				headers: { "x-tenon-forwarded-for": "203.0.113.9", "x-tenon-hops": "0" },
 			});
 			expect(through.status).toBe(200);
-			const seen = JSON.parse(through.body) as { node: string; headers: Record<string, string> };
+			const seen = JSON.parse(through.body) as {
+				node: string;
+				url: string;
+				callerUrl: string;
+				headers: Record<string, string>;
+			};
 			expect(seen.node).toBe(owner.id);
+			// The URL and Host the client used, not the owner's address.
+			const entryHost = new URL(entry.url).host;
+			expect(seen.headers.host).toBe(entryHost);
+			expect(new URL(seen.url).host).toBe(entryHost);
+			expect(new URL(seen.callerUrl).host).toBe(entryHost);
 			// The forwarded request carried the cluster secret: the handler must not see it.
 			for (const name of Object.keys(seen.headers)) expect(name).not.toMatch(/^x-tenon-/);
 			expect(through.headers["set-cookie"]).toEqual(["a=1; Path=/", "b=2; Path=/"]);
