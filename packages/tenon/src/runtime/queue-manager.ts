@@ -9,10 +9,12 @@ import { describeIssues, type StandardSchemaV1 } from "../actor/schema.js";
 import type { TimerHandle } from "../common/clock.js";
 import { assertStorable } from "../common/storable.js";
 import { cborEncode } from "../protocol/encoding.js";
-import { ActorError, errors } from "../protocol/errors.js";
+import { errors } from "../protocol/errors.js";
 import type { ActorCore } from "./actor-core.js";
 import type { PendingWrites } from "./pending-writes.js";
 import { DeadLetters } from "./queue-dead-letters.js";
+import { queueErrors } from "./queue-errors.js";
+import { HeldBack, holdBack } from "./queue-holds.js";
 import {
 	encodeMessage,
 	messageKey,
@@ -22,16 +24,6 @@ import {
 } from "./queue-records.js";
 import { QueueSenders, type SendWait } from "./queue-senders.js";
 import { iterate, RunQueueView, receiveOne } from "./queue-views.js";
-
-/**
- * The first delay before a message a failed `run` held is handed out again
- * (ms); it doubles per delivery. Twice the loop's first restart delay
- * (RUN_RESTART_MIN_MS), so the restarted loop takes the messages behind it
- * first.
- */
-const RETRY_DELAY_MIN_MS = 2_000;
-/** The longest such delay (ms). */
-const RETRY_DELAY_MAX_MS = 30_000;
 
 /** Who receives: the actor's `run` loop (its leases are released if it fails) or other code. */
 export type QueueHolder = "run" | "other";
@@ -47,32 +39,6 @@ interface ReceiveWaiter {
 }
 
 export type { QueueSendResult, SendWait } from "./queue-senders.js";
-
-const queueErrors = {
-	notFound: (name: string) =>
-		new ActorError("queue", "not_found", `The actor has no queue named '${name}'`, { name }),
-	full: (limit: number) =>
-		new ActorError("queue", "full", `The actor's queues hold ${limit} messages already`, { limit }),
-	tooLarge: (size: number, limit: number) =>
-		new ActorError(
-			"queue",
-			"message_too_large",
-			`Queue message is ${size} bytes (limit ${limit})`,
-			{ size, limit },
-		),
-	invalidMessage: (name: string, issues: unknown) =>
-		new ActorError("queue", "invalid_message", `Message does not match queue '${name}'`, {
-			name,
-			issues,
-		}),
-	invalidReply: (name: string, issues: unknown) =>
-		new ActorError("queue", "invalid_reply", `Completion does not match queue '${name}'`, {
-			name,
-			issues,
-		}),
-	alreadyCompleted: () =>
-		new ActorError("queue", "already_completed", "The message was already completed"),
-};
 
 /**
  * `c.queue`: durable per-actor queues. Messages are stored under area 0x04
@@ -98,8 +64,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	/** The `run` loop's view (made on first use). */
 	#runView: ActorQueue<QueueDecls> | undefined;
 	/** Delivers messages held back after a failed run when they are due (see releaseRunLeases). */
-	#retryTimer: TimerHandle | undefined;
-	#retryAt = Number.POSITIVE_INFINITY;
+	readonly #holds: HeldBack;
 	#runCompletions = 0;
 
 	/** Told when messages are stored or removed (the actor's alarm may change). */
@@ -119,6 +84,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		this.#messages = stored.messages;
 		this.#dead = new DeadLetters(writes, core, stored.deadLetters);
 		this.#senders = new QueueSenders(core);
+		this.#holds = new HeldBack(core.clock, () => this.#deliver());
 	}
 
 	/** Registers who is told of changes to the stored messages (the actor's timers, which own its alarm). */
@@ -298,10 +264,8 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	/**
 	 * The `run` loop failed: the messages it received with `completable: true`
 	 * and did not complete become available again (their delivery counts
-	 * stay), each after a delay that doubles with its deliveries (2 s to
-	 * 30 s), while the messages behind it go on: one that made the loop fail
-	 * was handed out first again at each restart, and every message behind it
-	 * waited (31 s for one, 3 minutes for two, in an attacker probe).
+	 * stay), each held back a while (queue-holds.ts) while the messages behind
+	 * it go on.
 	 */
 	releaseRunLeases(): void {
 		let released = false;
@@ -310,39 +274,11 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 			if (message.leased && message.holder === "run") {
 				message.leased = false;
 				message.holder = undefined;
-				message.notBefore =
-					now +
-					Math.min(
-						RETRY_DELAY_MAX_MS,
-						RETRY_DELAY_MIN_MS * 2 ** Math.max(0, message.deliveries - 1),
-					);
+				holdBack(message, now);
 				released = true;
 			}
 		}
-		if (released) this.#retryLater();
-	}
-
-	/** Delivers again when the earliest held-back message is due. */
-	#retryLater(): void {
-		let due = Number.POSITIVE_INFINITY;
-		const now = this.#core.clock.now();
-		for (const message of this.#messages) {
-			if (message.notBefore === 0) continue;
-			if (message.notBefore <= now) message.notBefore = 0;
-			else if (!message.leased) due = Math.min(due, message.notBefore);
-		}
-		if (due === Number.POSITIVE_INFINITY || due >= this.#retryAt) return;
-		if (this.#retryTimer !== undefined) this.#core.clock.clearTimeout(this.#retryTimer);
-		this.#retryAt = due;
-		this.#retryTimer = this.#core.clock.setTimeout(
-			() => {
-				this.#retryTimer = undefined;
-				this.#retryAt = Number.POSITIVE_INFINITY;
-				this.#deliver();
-				this.#retryLater();
-			},
-			Math.max(0, due - now),
-		);
+		if (released) this.#holds.arm(this.#messages);
 	}
 
 	/** Completions of messages the `run` loop received (it makes progress: its backoff starts over). */
@@ -523,8 +459,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 
 	/** The actor is stopping: waiting receivers end, waiting senders learn it stopped. */
 	close(): void {
-		if (this.#retryTimer !== undefined) this.#core.clock.clearTimeout(this.#retryTimer);
-		this.#retryTimer = undefined;
+		this.#holds.close();
 		for (const receiver of [...this.#receivers]) {
 			receiver.cleanup();
 			receiver.reject(errors.actorStopped());
