@@ -1,7 +1,7 @@
 import { memoryDriver, setup } from "tenon";
 import { setupTest } from "tenon/test";
 import { describe, expect, it } from "vitest";
-import { jobWorker } from "./job-worker.js";
+import { jobWorker, MAX_REMEMBERED } from "./job-worker.js";
 
 const registry = setup({ use: { jobWorker }, logLevel: "silent" });
 
@@ -59,4 +59,17 @@ describe("job worker example", () => {
 		await worker.send("jobs", { id: "constructor", size: 1 });
 		await expect.poll(() => worker.processed()).toEqual(["ok", "constructor"]);
 	});
+
+	it("remembers the last MAX_REMEMBERED jobs, not every job a client ever sent", async () => {
+		await using t = await setupTest(registry);
+		const worker = t.client.jobWorker.getOrCreate("bounded");
+		const sent = MAX_REMEMBERED + 50;
+		for (let i = 0; i < sent; i++) await worker.send("jobs", { id: `job-${i}`, size: 0 });
+		await expect
+			.poll(async () => (await worker.processed()).at(-1), { timeout: 20_000 })
+			.toBe(`job-${sent - 1}`);
+		const processed = await worker.processed();
+		expect(processed).toHaveLength(MAX_REMEMBERED);
+		expect(processed[0]).toBe("job-50");
+	}, 60_000);
 });

@@ -22,7 +22,11 @@ export interface JobResult {
  * Senders may wait for the result (`send(..., { wait: true })`).
  */
 export const jobWorker = actor({
+	// The results of the last MAX_REMEMBERED jobs, to answer a redelivered job without
+	// redoing it: remembering every job id grew the state with each job a client sent.
 	state: { results: {} as Record<string, JobResult>, order: [] as string[] },
+	// Any client may send jobs here (it is a demo): restrict senders in an app with
+	// `canPublish: (c) => ...` on the queue (docs/actors.md).
 	// Bodies are checked when sent (`queue/invalid_message`), so the loop only sees jobs.
 	queues: {
 		jobs: queue<Job, JobResult>({
@@ -49,6 +53,8 @@ export const jobWorker = actor({
 			if (!known) {
 				c.state.results[job.id] = result;
 				c.state.order.push(job.id);
+				while (c.state.order.length > MAX_REMEMBERED)
+					delete c.state.results[c.state.order.shift() as string];
 			}
 			await message.complete(result);
 		}
@@ -59,6 +65,9 @@ export const jobWorker = actor({
 	},
 	options: { sleepTimeout: 10_000 },
 });
+
+/** Jobs whose results are kept to answer a redelivery: a window, not a history. */
+export const MAX_REMEMBERED = 1_000;
 
 function checksum(job: Job): number {
 	let sum = 0;
