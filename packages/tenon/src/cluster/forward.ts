@@ -1,3 +1,4 @@
+import { maxHeaderSize } from "node:http";
 import { injectTraceHeaders } from "../observability/trace-context.js";
 import { traceClusterForward } from "../observability/tracing.js";
 import { ActorError } from "../protocol/errors.js";
@@ -123,6 +124,8 @@ export async function serveOrForward(
 					forward(request, body, address, hops + 1, options),
 				);
 			} catch (error) {
+				// Refused before it was sent (see checkHeadSize): the client's to fix.
+				if (error instanceof ActorError) throw error;
 				if (!isConnectFailure(error)) {
 					throw actorUnavailable(
 						"the owner failed while handling the request; its outcome is unknown",
@@ -145,6 +148,29 @@ export function ownerAddress(address: string): URL | undefined {
 	if (!URL.canParse(address)) return undefined;
 	const url = new URL(address);
 	return url.protocol === "http:" || url.protocol === "https:" ? url : undefined;
+}
+
+/** Bytes `fetch` adds to a request's head (host, connection, user agent, accept headers, length). */
+const FETCH_HEAD_BYTES = 512;
+
+/**
+ * Refuses a request whose head, with what this node adds, the owner's HTTP
+ * parser would refuse (`maxHeaderSize`, 16 KiB by default, the same on every
+ * node): a client's head just under it passed this node, and the owner
+ * answered a bare 400 with no `group/code` (a probe).
+ */
+function checkHeadSize(method: string, target: URL, headers: Headers): void {
+	let bytes = method.length + target.pathname.length + target.search.length + 12 + FETCH_HEAD_BYTES;
+	headers.forEach((value, name) => {
+		bytes += name.length + value.length + 4;
+	});
+	if (bytes > maxHeaderSize)
+		throw new ActorError(
+			"request",
+			"headers_too_large",
+			`The request's headers take ${bytes} bytes with what a cluster node adds to them (at most ${maxHeaderSize})`,
+			{ size: bytes, limit: maxHeaderSize },
+		);
 }
 
 /** Sends `request` to `address` (same path and query) and returns its response. */
@@ -171,6 +197,7 @@ async function forward(
 	if (options.callDepth > 0) headers.set(CALL_DEPTH_HEADER, String(options.callDepth));
 	if (options.requestId !== undefined) headers.set("x-request-id", options.requestId);
 	injectTraceHeaders(headers);
+	checkHeadSize(request.method, target, headers);
 	const response = await fetch(target, {
 		method: request.method,
 		headers,

@@ -83,6 +83,26 @@ describe("cluster: what a client sends through a node that does not own the acto
 		}
 	}, 120_000);
 
+	it("answers a head too large to forward with request/headers_too_large, not a bare 400 from the owner", async () => {
+		const cluster = new TestCluster({ leaseTtlMs: 10_000, heartbeatMs: 1_000 });
+		try {
+			const owner = await cluster.start();
+			const entry = await cluster.start();
+			await send(`${owner.url}${rawPath("head", "/show")}`);
+			// Under Node's 16 KiB limit where it enters, over it with what the entry node adds.
+			const headers = { "x-padding": "p".repeat(16_384 - 700) };
+			expect((await send(`${owner.url}${rawPath("head", "/show")}`, { headers })).status).toBe(200);
+			const through = await send(`${entry.url}${rawPath("head", "/show")}`, { headers });
+			expect(through.status).toBe(431);
+			expect(JSON.parse(through.body)).toMatchObject({
+				group: "request",
+				code: "headers_too_large",
+			});
+		} finally {
+			await cluster.stop();
+		}
+	}, 120_000);
+
 	it("ignores a hop count a client sets (it failed its own calls as 'ownership kept moving')", async () => {
 		const cluster = new TestCluster({ leaseTtlMs: 10_000, heartbeatMs: 1_000 });
 		try {
