@@ -35,6 +35,9 @@ export function DatabaseTab({ actorId }: { actorId: string }) {
 	const tables = schema.data.tables ?? [];
 	const current = tables.find((candidate) => candidate.name === table);
 	const total = rows.data?.total ?? 0;
+	// A page stops short of PAGE rows past 16 MiB of values: the next page starts after the
+	// rows shown, not PAGE rows on.
+	const shown = rows.data?.rows.length ?? 0;
 	return (
 		<div className="stack">
 			<div className="row wrap">
@@ -69,18 +72,22 @@ export function DatabaseTab({ actorId }: { actorId: string }) {
 					<DataTable columns={rows.data.columns} rows={rows.data.rows} testId="db-rows" />
 					<div className="row">
 						<span className="muted small">
-							{total === 0
-								? "0 rows"
-								: `${offset + 1}–${Math.min(offset + PAGE, total)} of ${total}`}
+							{total === 0 || shown === 0
+								? `0 rows of ${total}`
+								: `${offset + 1}–${offset + shown} of ${total}${rows.data.truncated ? " (values past 16 MiB left for the next page)" : ""}`}
 						</span>
 						<span className="spacer" />
-						<button type="button" disabled={offset === 0} onClick={() => setOffset(offset - PAGE)}>
+						<button
+							type="button"
+							disabled={offset === 0}
+							onClick={() => setOffset(Math.max(0, offset - PAGE))}
+						>
 							Previous
 						</button>
 						<button
 							type="button"
-							disabled={offset + PAGE >= total}
-							onClick={() => setOffset(offset + PAGE)}
+							disabled={shown === 0 || offset + shown >= total}
+							onClick={() => setOffset(offset + shown)}
 						>
 							Next
 						</button>

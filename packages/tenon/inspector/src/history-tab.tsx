@@ -32,6 +32,8 @@ export function HistoryTab({
 	/** Fetched turns, by `${actorId}:${seq}`. */
 	const records = useRef(new Map<string, TurnRecord>());
 	const [, setLoaded] = useState(0);
+	/** Why the shown turn's state could not be read (it was trimmed meanwhile, say). */
+	const [turnError, setTurnError] = useState<string | undefined>(undefined);
 	useEffect(() => {
 		if (following && turns.length > 0) setIndex(turns.length - 1);
 	}, [following, turns.length]);
@@ -40,6 +42,7 @@ export function HistoryTab({
 	const beforeSeq = shownAt > 0 ? turns[shownAt - 1]?.seq : undefined;
 	useEffect(() => {
 		let live = true;
+		setTurnError(undefined);
 		for (const seq of [shownSeq, beforeSeq]) {
 			if (seq === undefined || records.current.has(`${actorId}:${seq}`)) continue;
 			api<TurnRecord>(actorPath(actorId, `/history/${seq}`)).then(
@@ -48,7 +51,9 @@ export function HistoryTab({
 					records.current.set(`${actorId}:${seq}`, record);
 					setLoaded((n) => n + 1);
 				},
-				() => {},
+				(caught) => {
+					if (live && seq === shownSeq) setTurnError(describeError(caught));
+				},
 			);
 		}
 		return () => {
@@ -123,7 +128,7 @@ export function HistoryTab({
 				{turn.stateOmitted ? (
 					<p className="muted">The state after this turn was too large to keep.</p>
 				) : shown === undefined ? (
-					<p className="muted">Loading…</p>
+					<p className={turnError === undefined ? "muted" : "error"}>{turnError ?? "Loading…"}</p>
 				) : (
 					<>
 						{previous && !previous.stateOmitted && (

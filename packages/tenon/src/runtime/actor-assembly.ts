@@ -295,12 +295,16 @@ export class AssembledActor extends ActorWiring implements ActorParts {
 	 * part, so an idle loop is not woken again.
 	 */
 	queueWakeAt(): number | undefined {
+		const hasRun = this.host.deps.definition.config.run !== undefined;
 		const queued =
-			this.host.deps.definition.config.run !== undefined && this.host.status !== "stopping"
-				? this.#queue?.oldestCreatedAt
-				: undefined;
-		const run = this.host.runs?.wakeAt;
-		return queued === undefined ? run : run === undefined ? queued : Math.min(queued, run);
+			hasRun && this.host.status !== "stopping" ? this.#queue?.oldestCreatedAt : undefined;
+		// A message held back after a failed run is due later: a sleep must not forget it (it
+		// waited for whatever woke the actor next, a review).
+		const held = hasRun ? this.#queue?.heldUntil : undefined;
+		let at: number | undefined;
+		for (const time of [queued, this.host.runs?.wakeAt, held])
+			if (time !== undefined) at = at === undefined ? time : Math.min(at, time);
+		return at;
 	}
 }
 

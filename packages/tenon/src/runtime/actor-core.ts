@@ -41,6 +41,8 @@ export interface ActorCore {
 	readonly durableGeneration: number;
 	/** Resolves when `generation` is durable. */
 	whenDurable(generation: number): Promise<void>;
+	/** Commits every pending write now and resolves once they are durable (whatever the durability mode). */
+	persist(): Promise<void>;
 	/**
 	 * Runs an action (validation, timeout, response hook); the caller applies
 	 * the output gate. `onSettled` runs when the action's function settles,

@@ -312,7 +312,7 @@ export class ActorInstance implements AssemblyHost {
 		this.#halt();
 		try {
 			await p.activity.drain(this.deps.options.sleepGracePeriod, () => this.#runs?.active ?? false);
-			p.queueIfMade?.close();
+			p.queueIfMade?.close(true);
 			await runStopHook(
 				this.deps.definition.config,
 				kind,
@@ -441,7 +441,7 @@ export class ActorInstance implements AssemblyHost {
 	#abandon(error: unknown, waitForCommit = true): void {
 		this.status = "stopped";
 		this.#halt();
-		this.#parts.queueIfMade?.close();
+		this.#parts.queueIfMade?.close(false);
 		this.#parts.hub.dropAll();
 		this.#parts.calls.closeRawSockets(undefined);
 		this.deps.metrics.actorStopped(this.actorId, "dropped");

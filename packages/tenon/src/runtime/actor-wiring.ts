@@ -235,8 +235,12 @@ export abstract class ActorWiring implements ActivityDeps, HubDeps, CallDeps, Ac
 	get hooks(): ConnectionHooks {
 		return this.host.deps.definition.config;
 	}
+	hookContext(conn: ConnectionImpl): ActorContextImpl {
+		return this.context.forConnection(conn.request);
+	}
 	checkContext(conn: ConnectionImpl): ActionContextImpl {
-		return new ActionContextImpl(this.surface, conn, undefined);
+		// With the connection's request: calls a check makes count from it (see MAX_CALL_DEPTH).
+		return new ActionContextImpl(this.surface, conn, undefined, conn.request);
 	}
 	get sockets(): SocketRegistry {
 		return this.host.deps.sockets;

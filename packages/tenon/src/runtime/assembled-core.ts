@@ -114,6 +114,10 @@ export class AssembledCore implements ActorCore, TracedActor {
 		return this.#parts.writer.whenDurable(generation);
 	}
 
+	persist(): Promise<void> {
+		return this.#parts.writer.flush();
+	}
+
 	invoke(
 		name: string,
 		args: unknown[],

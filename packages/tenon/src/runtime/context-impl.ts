@@ -112,8 +112,19 @@ export class ActorContextImpl implements ActorContext<any, any, any, any, any, a
 		this.host.setVars(next);
 	}
 	client<R>(): Client<R> {
-		// Calls from a timer, the run loop or a hook start a chain of their own.
+		// Calls from a timer or the run loop start a chain of their own.
 		return this.host.client(1) as Client<R>;
+	}
+
+	/**
+	 * This context for a hook about a connection (`onConnect`, `onDisconnect`):
+	 * its actor-to-actor calls count from the connection's request, as its
+	 * actions' do (a cycle through hooks restarted at depth 1, a review).
+	 */
+	forConnection(request: CallerRequest | undefined): ActorContextImpl {
+		return request === undefined || request.callDepth === 0
+			? this
+			: new ConnectContextImpl(this.host, request);
 	}
 	broadcast(name: string, ...args: unknown[]): void {
 		this.host.broadcast(name, args);
@@ -155,6 +166,11 @@ export class ConnectContextImpl
 		super(host);
 		this.request = request;
 		this.resuming = resuming;
+	}
+
+	/** A client whose calls are one deeper than the request connecting (see MAX_CALL_DEPTH). */
+	override client<R>(): Client<R> {
+		return this.host.client((this.request?.callDepth ?? 0) + 1) as Client<R>;
 	}
 }
 

@@ -1,5 +1,4 @@
 import type { DeadLetter } from "../actor/queues.js";
-import { cborDecode } from "../protocol/encoding.js";
 import type { PendingWrites } from "./pending-writes.js";
 import {
 	DEAD_LETTER_RANGE,
@@ -50,7 +49,7 @@ export class DeadLetters {
 		const letter: StoredDeadLetter = {
 			seq: message.seq,
 			name: message.name,
-			bodyBytes: message.bodyBytes,
+			body: message.body,
 			createdAt: message.createdAt,
 			deliveries: message.deliveries,
 			deadAt,
@@ -111,7 +110,7 @@ function publicDeadLetter(letter: StoredDeadLetter): DeadLetter {
 	return {
 		id: String(letter.seq),
 		name: letter.name,
-		body: cborDecode(letter.bodyBytes),
+		body: letter.body,
 		createdAt: letter.createdAt,
 		deliveries: letter.deliveries,
 		deadAt: letter.deadAt,

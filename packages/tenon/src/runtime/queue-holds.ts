@@ -22,6 +22,15 @@ export function holdBack(message: StoredMessage, now: number): void {
 		Math.min(RETRY_DELAY_MAX_MS, RETRY_DELAY_MIN_MS * 2 ** Math.max(0, message.deliveries - 1));
 }
 
+/** When the earliest of `messages` held back is due, if any. */
+export function heldUntil(messages: readonly StoredMessage[]): number | undefined {
+	let due: number | undefined;
+	for (const message of messages)
+		if (!message.leased && message.notBefore > 0)
+			due = due === undefined ? message.notBefore : Math.min(due, message.notBefore);
+	return due;
+}
+
 /** One timer for an actor's held-back messages: `due` runs when the earliest is due. */
 export class HeldBack {
 	readonly #clock: Clock;

@@ -1,10 +1,4 @@
-import type {
-	ActorQueue,
-	DeadLetter,
-	QueueDecls,
-	QueueMessage,
-	ReceiveOptions,
-} from "../actor/queues.js";
+import type { ActorQueue, DeadLetter, QueueDecls, ReceiveOptions } from "../actor/queues.js";
 import { describeIssues, type StandardSchemaV1 } from "../actor/schema.js";
 import type { TimerHandle } from "../common/clock.js";
 import { assertStorable } from "../common/storable.js";
@@ -14,7 +8,8 @@ import type { ActorCore } from "./actor-core.js";
 import type { PendingWrites } from "./pending-writes.js";
 import { DeadLetters } from "./queue-dead-letters.js";
 import { queueErrors } from "./queue-errors.js";
-import { HeldBack, holdBack } from "./queue-holds.js";
+import { HandOuts } from "./queue-handouts.js";
+import { HeldBack, heldUntil, holdBack } from "./queue-holds.js";
 import {
 	encodeMessage,
 	messageKey,
@@ -23,7 +18,7 @@ import {
 	type StoredQueue,
 } from "./queue-records.js";
 import { QueueSenders, type SendWait } from "./queue-senders.js";
-import { iterate, RunQueueView, receiveOne } from "./queue-views.js";
+import { iterate, messageView, RunQueueView, receiveOne } from "./queue-views.js";
 
 /** Who receives: the actor's `run` loop (its leases are released if it fails) or other code. */
 export type QueueHolder = "run" | "other";
@@ -65,6 +60,8 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	#runView: ActorQueue<QueueDecls> | undefined;
 	/** Delivers messages held back after a failed run when they are due (see releaseRunLeases). */
 	readonly #holds: HeldBack;
+	/** When taken messages may be handed out (queue-handouts.ts). */
+	readonly #handOuts: HandOuts;
 	#runCompletions = 0;
 
 	/** Told when messages are stored or removed (the actor's alarm may change). */
@@ -85,6 +82,22 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		this.#dead = new DeadLetters(writes, core, stored.deadLetters);
 		this.#senders = new QueueSenders(core);
 		this.#holds = new HeldBack(core.clock, () => this.#deliver());
+		this.#handOuts = new HandOuts(
+			{ persist: () => core.persist(), writeMeta: () => this.#writeMeta() },
+			stored.dirty,
+		);
+	}
+
+	/** The metadata record: the next sequence number, and the hand-outs' mark. */
+	#writeMeta(): void {
+		this.#writes.put(
+			QUEUE_META_KEY,
+			cborEncode(
+				this.#handOuts?.dirty
+					? { nextSeq: this.#nextSeq, dirty: true }
+					: { nextSeq: this.#nextSeq },
+			),
+		);
 	}
 
 	/** Registers who is told of changes to the stored messages (the actor's timers, which own its alarm). */
@@ -95,6 +108,11 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	/** When the oldest stored message was enqueued, if any. */
 	get oldestCreatedAt(): number | undefined {
 		return this.#messages[0]?.createdAt;
+	}
+
+	/** When the earliest message held back after a failed run is due, if any (not stored). */
+	get heldUntil(): number | undefined {
+		return heldUntil(this.#messages);
 	}
 
 	get size(): number {
@@ -144,12 +162,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		}
 		value = this.#core.toRaw(value);
 		assertStorable(value, `queue.${name}`);
-		const message = new StoredMessage(
-			this.#nextSeq,
-			name,
-			cborEncode(value),
-			this.#core.clock.now(),
-		);
+		const message = StoredMessage.create(this.#nextSeq, name, value, this.#core.clock.now());
 		const encoded = encodeMessage(message);
 		const limit = this.#core.options.maxQueueMessageSize;
 		if (encoded.byteLength > limit) throw queueErrors.tooLarge(encoded.byteLength, limit);
@@ -157,7 +170,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 			throw queueErrors.full(this.#core.options.maxQueueSize);
 		this.#nextSeq++;
 		this.#writes.put(messageKey(message.seq), encoded);
-		this.#writes.put(QUEUE_META_KEY, cborEncode({ nextSeq: this.#nextSeq }));
+		this.#writeMeta();
 		this.#messages.push(message);
 		this.#core.metrics.queueMessages("enqueued", 1);
 		const completion = wait === undefined ? undefined : this.#senders.wait(message.seq, wait);
@@ -178,13 +191,16 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		);
 	}
 
-	/** Takes up to `count` available messages for a receiver. */
+	/**
+	 * Takes up to `count` available messages for a receiver: at once, or a
+	 * promise of them when they are handed out carefully (queue-handouts.ts).
+	 */
 	#take(
 		names: ReadonlySet<string> | undefined,
 		completable: boolean,
 		count: number,
 		holder: QueueHolder,
-	): StoredMessage[] {
+	): StoredMessage[] | Promise<StoredMessage[]> {
 		const taken: StoredMessage[] = [];
 		const dead: StoredMessage[] = [];
 		const maxDeliveries = this.#core.options.maxQueueDeliveries;
@@ -209,27 +225,45 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		}
 		this.#core.metrics.queueMessages("dead_lettered", dead.length);
 		this.#core.metrics.queueMessages("delivered", taken.length);
+		if (taken.length === 0) return taken;
+		const careful = this.#handOuts.begin();
+		// A plain message handed out carefully is counted and stays stored until then; its
+		// removal then goes with the consumer's next commit, as at once.
+		const removeLater: StoredMessage[] = [];
 		for (const message of taken) {
 			if (completable) {
 				message.leased = true;
 				message.holder = holder;
-				// Counted durably before it is handed out (#handOut), so a message that
-				// crashes its consumer (or the process) is set aside after
-				// maxQueueDeliveries attempts.
+				// Counted, so a message that crashes its consumer (or, handed out
+				// carefully, the process) is set aside after maxQueueDeliveries attempts.
 				message.deliveries++;
 				this.#writes.put(messageKey(message.seq), encodeMessage(message));
+			} else if (careful) {
+				this.#forget(message);
+				message.deliveries++;
+				this.#writes.put(messageKey(message.seq), encodeMessage(message));
+				removeLater.push(message);
 			} else {
 				this.#remove(message);
 			}
 		}
-		return taken;
+		if (!careful) return taken;
+		return this.#handOuts.whenDurable(taken).then((messages) => {
+			for (const message of removeLater) this.#writes.delete(messageKey(message.seq));
+			return messages;
+		});
+	}
+
+	/** Drops `message` from memory only (the stored one goes later). */
+	#forget(message: StoredMessage): void {
+		const index = this.#messages.indexOf(message);
+		if (index >= 0) this.#messages.splice(index, 1);
+		this.#alarm?.alarmChanged();
 	}
 
 	#remove(message: StoredMessage): void {
-		const index = this.#messages.indexOf(message);
-		if (index >= 0) this.#messages.splice(index, 1);
+		this.#forget(message);
 		this.#writes.delete(messageKey(message.seq));
-		this.#alarm?.alarmChanged();
 	}
 
 	#deliver(): void {
@@ -241,24 +275,15 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 				receiver.count,
 				receiver.holder,
 			);
-			if (messages.length === 0) continue;
-			receiver.cleanup();
-			this.#handOut(messages).then(receiver.resolve, receiver.reject);
+			if (Array.isArray(messages)) {
+				if (messages.length === 0) continue;
+				receiver.cleanup();
+				receiver.resolve(messages);
+			} else {
+				receiver.cleanup();
+				messages.then(receiver.resolve, receiver.reject);
+			}
 		}
-	}
-
-	/**
-	 * Messages just taken, handed out once what taking them wrote is durable:
-	 * a completable message's delivery count, a plain one's removal. A
-	 * message whose handling killed the process was otherwise handed out
-	 * again at every start with its count never raised, never set aside:
-	 * one message kept a server down (an attacker probe). A plain receive is
-	 * at most once: a crash while it is handled loses it.
-	 */
-	#handOut(messages: StoredMessage[]): Promise<StoredMessage[]> {
-		const generation = this.#core.outputGeneration();
-		if (generation <= this.#core.durableGeneration) return Promise.resolve(messages);
-		return this.#core.whenDurable(generation).then(() => messages);
 	}
 
 	/**
@@ -284,20 +309,6 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	/** Completions of messages the `run` loop received (it makes progress: its backoff starts over). */
 	get runCompletions(): number {
 		return this.#runCompletions;
-	}
-
-	#view(
-		message: StoredMessage,
-		completable: boolean,
-	): QueueMessage & { complete?: (response?: unknown) => Promise<void> } {
-		const view = {
-			id: String(message.seq),
-			name: message.name,
-			body: message.body,
-			createdAt: message.createdAt,
-		};
-		if (!completable) return view;
-		return { ...view, complete: (response?: unknown) => this.#complete(message, response) };
 	}
 
 	async #complete(message: StoredMessage, response: unknown): Promise<void> {
@@ -337,8 +348,8 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		const completable = options.completable === true;
 		const count = Math.max(1, options.count ?? 1);
 		const ready = this.#take(names, completable, count, holder);
-		if (ready.length > 0) return this.#handOut(ready);
-		if (!wait) return Promise.resolve(ready);
+		if (!Array.isArray(ready)) return ready;
+		if (ready.length > 0 || !wait) return Promise.resolve(ready);
 		const signals = [this.#core.abortSignal, options.signal].filter(
 			(s): s is AbortSignal => s !== undefined,
 		);
@@ -396,7 +407,12 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	/** Views of received messages. */
 	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	views(messages: StoredMessage[], completable: boolean): any[] {
-		return messages.map((message) => this.#view(message, completable));
+		return messages.map((message) =>
+			messageView(
+				message,
+				completable ? (response?: unknown) => this.#complete(message, response) : undefined,
+			),
+		);
 	}
 
 	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
@@ -436,7 +452,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	async retryDeadLetter(id: string): Promise<boolean> {
 		const letter = await this.#dead.take(id);
 		if (letter === undefined) return false;
-		const message = new StoredMessage(letter.seq, letter.name, letter.bodyBytes, letter.createdAt);
+		const message = StoredMessage.create(letter.seq, letter.name, letter.body, letter.createdAt);
 		this.#writes.put(messageKey(message.seq), encodeMessage(message));
 		// Back in sequence order, so it keeps its place among older messages.
 		const index = this.#messages.findIndex((other) => other.seq > message.seq);
@@ -458,8 +474,10 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	}
 
 	/** The actor is stopping: waiting receivers end, waiting senders learn it stopped. */
-	close(): void {
+	close(graceful: boolean): void {
 		this.#holds.close();
+		// With the final commit of a graceful stop: the next life hands out at once.
+		if (graceful) this.#handOuts.stoppedCleanly();
 		for (const receiver of [...this.#receivers]) {
 			receiver.cleanup();
 			receiver.reject(errors.actorStopped());

@@ -4,9 +4,10 @@
 
 import { cborDecode, cborEncode } from "../protocol/encoding.js";
 import { AREA } from "../storage/actor-keys.js";
+import { copyBytes } from "../storage/bytes.js";
 import type { ActorStore, KeyRange } from "../storage/interfaces.js";
 
-/** The queue metadata record (next sequence number). */
+/** The queue metadata record (next sequence number; `dirty`: see StoredQueue). */
 export const QUEUE_META_KEY = Uint8Array.of(AREA.QUEUE, 0x00);
 
 const MESSAGE_TAG = 0x01;
@@ -45,11 +46,11 @@ export function seqOfKey(key: Uint8Array): number {
 }
 
 /**
- * A stored message as the queue manager holds it. Its body stays encoded
- * (the bytes stored) and is decoded when it is handed out: an actor holds
- * up to `maxQueueSize` messages in memory from its wake to its sleep, and a
- * 64 KiB message of 65,000 empty objects took about 4 MB of heap decoded (a
- * probe ran a server out of memory with one actor's full queue).
+ * A stored message as the queue manager holds it: its record as stored (a
+ * copy of the bytes), its body decoded only when it is handed out. An actor
+ * holds up to `maxQueueSize` messages from its wake to its sleep, and a 64 KiB
+ * message of 65,000 empty objects took about 4 MB of heap decoded (a probe
+ * ran a server out of memory with one actor's full queue, 2026-11-25).
  */
 export class StoredMessage {
 	/** Received with `completable: true` and not completed yet. */
@@ -60,34 +61,65 @@ export class StoredMessage {
 	completing = false;
 	/** Not handed out before this time (ms; 0: now): held back after it failed a `run` (not stored). */
 	notBefore = 0;
-	/** How many times it was handed out with `completable: true` (persisted). */
+	/** Times it was handed out with its count made durable first (persisted). */
 	deliveries: number;
-	/** Its body, encoded as stored. */
-	readonly bodyBytes: Uint8Array;
+	/** The record as stored ({@link encodeMessage}), and the count it holds. */
+	#record: Uint8Array;
+	#recordDeliveries: number;
 
-	constructor(
+	private constructor(
 		readonly seq: number,
 		readonly name: string,
-		bodyBytes: Uint8Array,
 		readonly createdAt: number,
-		deliveries = 0,
+		deliveries: number,
+		record: Uint8Array,
 	) {
-		this.bodyBytes = bodyBytes;
 		this.deliveries = deliveries;
+		this.#record = record;
+		this.#recordDeliveries = deliveries;
+	}
+
+	/** A new message (its record encoded now). */
+	static create(seq: number, name: string, body: unknown, createdAt: number): StoredMessage {
+		return new StoredMessage(seq, name, createdAt, 0, recordOf(name, body, createdAt, 0));
+	}
+
+	/** A stored message from its record (every stored message is available again after a load). */
+	static fromRecord(key: Uint8Array, value: Uint8Array): StoredMessage {
+		const record = cborDecode(value) as { n: string; t: number; d?: number };
+		// A copy: a view would keep the buffer it came from alive (a driver's, or a decoder's).
+		return new StoredMessage(seqOfKey(key), record.n, record.t, record.d ?? 0, copyBytes(value));
 	}
 
 	/** The body, decoded (a new copy each time). */
 	get body(): unknown {
-		return cborDecode(this.bodyBytes);
+		return (cborDecode(this.#record) as { b: unknown }).b;
 	}
+
+	/** The record to store (encoded again when its delivery count changed). */
+	get record(): Uint8Array {
+		if (this.deliveries !== this.#recordDeliveries) {
+			this.#record = recordOf(this.name, this.body, this.createdAt, this.deliveries);
+			this.#recordDeliveries = this.deliveries;
+		}
+		return this.#record;
+	}
+}
+
+/** A message record: name, body, creation time and delivery count (the format since 2026-11-18). */
+function recordOf(name: string, body: unknown, createdAt: number, deliveries: number): Uint8Array {
+	const record: Record<string, unknown> = { n: name, b: body, t: createdAt };
+	if (deliveries > 0) record.d = deliveries;
+	// A copy: cbor-x encodes into a buffer it reuses, and a view kept alive the whole buffer
+	// (500 small messages enqueued between large replies pinned 200 MB, a review).
+	return copyBytes(cborEncode(record));
 }
 
 /** A message that was delivered too often without completion, kept for inspection. */
 export interface StoredDeadLetter {
 	seq: number;
 	name: string;
-	/** Its body, encoded as stored. */
-	bodyBytes: Uint8Array;
+	body: unknown;
 	createdAt: number;
 	deliveries: number;
 	deadAt: number;
@@ -95,42 +127,21 @@ export interface StoredDeadLetter {
 	reason: string;
 }
 
-/**
- * A body as a record holds it: `e`, its encoding, as a byte string (read
- * without decoding the body), or `b`, the body itself, in records written
- * before 2026-11-25.
- */
-interface BodyField {
-	e?: Uint8Array;
-	b?: unknown;
-}
-
-function bodyBytesOf(record: BodyField): Uint8Array {
-	return record.e instanceof Uint8Array ? record.e : cborEncode(record.b);
-}
-
 /** Encodes a message record. */
 export function encodeMessage(message: StoredMessage): Uint8Array {
-	const record: Record<string, unknown> = {
-		n: message.name,
-		e: message.bodyBytes,
-		t: message.createdAt,
-	};
-	if (message.deliveries > 0) record.d = message.deliveries;
-	return cborEncode(record);
+	return message.record;
 }
 
-/** Decodes a message record (every stored message is available again after a load). */
+/** Decodes a message record. */
 export function decodeMessage(key: Uint8Array, value: Uint8Array): StoredMessage {
-	const record = cborDecode(value) as BodyField & { n: string; t: number; d?: number };
-	return new StoredMessage(seqOfKey(key), record.n, bodyBytesOf(record), record.t, record.d ?? 0);
+	return StoredMessage.fromRecord(key, value);
 }
 
 /** Encodes a dead-letter record. */
 export function encodeDeadLetter(letter: StoredDeadLetter): Uint8Array {
 	return cborEncode({
 		n: letter.name,
-		e: letter.bodyBytes,
+		b: letter.body,
 		t: letter.createdAt,
 		d: letter.deliveries,
 		x: letter.deadAt,
@@ -140,8 +151,9 @@ export function encodeDeadLetter(letter: StoredDeadLetter): Uint8Array {
 
 /** Decodes a dead-letter record. */
 export function decodeDeadLetter(key: Uint8Array, value: Uint8Array): StoredDeadLetter {
-	const record = cborDecode(value) as BodyField & {
+	const record = cborDecode(value) as {
 		n: string;
+		b: unknown;
 		t: number;
 		d: number;
 		x: number;
@@ -150,7 +162,7 @@ export function decodeDeadLetter(key: Uint8Array, value: Uint8Array): StoredDead
 	return {
 		seq: seqOfKey(key),
 		name: record.n,
-		bodyBytes: bodyBytesOf(record),
+		body: record.b,
 		createdAt: record.t,
 		deliveries: record.d,
 		deadAt: record.x,
@@ -182,11 +194,16 @@ export interface StoredQueue {
 	messages: StoredMessage[];
 	/** How many dead letters are stored. */
 	deadLetters: number;
+	/**
+	 * Messages were handed out in an earlier life of the actor that did not
+	 * end with a graceful stop (a crash): handed out carefully (QueueManager).
+	 */
+	dirty: boolean;
 }
 
 /** Nothing stored yet: the queues of an actor that never used them. */
 export function emptyQueue(nextSeq = 1): StoredQueue {
-	return { nextSeq, messages: [], deadLetters: 0 };
+	return { nextSeq, messages: [], deadLetters: 0, dirty: false };
 }
 
 /** Reads an actor's stored queue messages and metadata, and counts its dead letters (on wake). */
@@ -196,9 +213,9 @@ export async function loadStoredQueue(store: ActorStore, actorId: string): Promi
 	// queue), and dead letters are messages moved: without it there are none,
 	// and a wake-up makes no range reads for queues it never used.
 	if (meta === undefined) return emptyQueue();
-	const nextSeq = (cborDecode(meta) as { nextSeq: number }).nextSeq;
+	const { nextSeq, dirty } = cborDecode(meta) as { nextSeq: number; dirty?: true };
 	const entries = await store.list(actorId, MESSAGE_RANGE);
 	const messages = entries.map(([key, value]) => decodeMessage(key, value));
 	const deadLetters = (await store.list(actorId, DEAD_LETTER_RANGE)).length;
-	return { nextSeq, messages, deadLetters };
+	return { nextSeq, messages, deadLetters, dirty: dirty === true };
 }

@@ -1,8 +1,15 @@
 // How receivers see the queues: one message or a stream of them, and the
 // `run` handler's own view, whose leases are released when it fails.
 
-import type { ActorQueue, DeadLetter, QueueDecls, ReceiveOptions } from "../actor/queues.js";
+import type {
+	ActorQueue,
+	DeadLetter,
+	QueueDecls,
+	QueueMessage,
+	ReceiveOptions,
+} from "../actor/queues.js";
 import type { QueueHolder, QueueManager } from "./queue-manager.js";
+import type { StoredMessage } from "./queue-records.js";
 
 /** Receives one message for `holder` and returns its view. */
 export async function receiveOne(
@@ -101,4 +108,18 @@ export class RunQueueView implements ActorQueue<QueueDecls> {
 	deleteDeadLetter(id: string): Promise<boolean> {
 		return this.#queue.deleteDeadLetter(id);
 	}
+}
+
+/** What a receiver gets of `message`: with `complete` when it was received completable. */
+export function messageView(
+	message: StoredMessage,
+	complete: ((response?: unknown) => Promise<void>) | undefined,
+): QueueMessage & { complete?: (response?: unknown) => Promise<void> } {
+	const view = {
+		id: String(message.seq),
+		name: message.name,
+		body: message.body,
+		createdAt: message.createdAt,
+	};
+	return complete === undefined ? view : { ...view, complete };
 }

@@ -1,4 +1,3 @@
-import { cborDecode } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import type { ActorGateway } from "../runtime/actor-gateway.js";
 import { readWorkflowHistory } from "../workflow/history.js";
@@ -6,7 +5,7 @@ import { isWorkflowRun } from "../workflow/index.js";
 import { jsonResponse } from "./http-util.js";
 import { handleInspectorApi, type InspectorContext } from "./inspector-api.js";
 import { isInspectorAppPath, serveInspectorApp } from "./inspector-app.js";
-import { redactCredentials, redactUrl } from "./inspector-redaction.js";
+import { paramsShape, redactUrl } from "./inspector-redaction.js";
 
 const ACTOR_ROUTE =
 	/^\/inspector\/actors\/([^/]+)\/(workflow|queue|connections|db\/schema|db\/rows)$/;
@@ -66,10 +65,10 @@ export async function handleInspector(
 		return jsonResponse({
 			actorId,
 			actorStatus,
-			// Clients authenticate with their params: no operator sees the credentials in them.
+			// Clients authenticate with their params: an operator sees their shape, not their values.
 			connections: connections.map((conn) => ({
 				...conn,
-				params: redactCredentials(conn.params),
+				params: paramsShape(conn.params),
 				...(conn.url === undefined ? {} : { url: redactUrl(conn.url) }),
 			})),
 		});
@@ -100,7 +99,7 @@ export async function handleInspector(
 			deadLetters: deadLetters.map((d) => ({
 				id: String(d.seq),
 				name: d.name,
-				body: cborDecode(d.bodyBytes),
+				body: d.body,
 				createdAt: d.createdAt,
 				deliveries: d.deliveries,
 				deadAt: d.deadAt,

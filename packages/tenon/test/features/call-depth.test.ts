@@ -24,7 +24,25 @@ const hop = actor({
 	},
 });
 
-const registry = setup({ use: { hop }, logLevel: "silent" });
+/** Each key's connect hook calls the other key's actor: a cycle through hooks, not actions. */
+const gate = actor({
+	state: { calls: 0 },
+	onBeforeConnect: async (c) => {
+		if (c.key[0] !== "a" && c.key[0] !== "b") return;
+		await c
+			.client<typeof registry>()
+			.gate.getOrCreate(c.key[0] === "a" ? "b" : "a")
+			.ping();
+	},
+	actions: {
+		ping: (c) => {
+			c.state.calls++;
+			return c.request?.callDepth ?? -1;
+		},
+	},
+});
+
+const registry = setup({ use: { hop, gate }, logLevel: "silent" });
 
 describe("actor-to-actor call depth", () => {
 	it("counts the depth along a chain, and refuses a cycle at 32 with actor/call_too_deep", async () => {
@@ -62,5 +80,15 @@ describe("actor-to-actor call depth", () => {
 			},
 		);
 		expect(await response.json()).toEqual({ output: [0] });
+	});
+
+	it("counts calls made from connect hooks too", async () => {
+		await using t = await setupTest(registry);
+		expect(await t.client.gate.getOrCreate("alone").ping()).toBe(0);
+		// Before, a hook's calls started at depth 1 again: this cycle ran until stopped by hand.
+		await expect(t.client.gate.getOrCreate("a").ping()).rejects.toMatchObject({
+			group: "actor",
+			code: "call_too_deep",
+		});
 	});
 });

@@ -117,7 +117,7 @@ describe("completing a message", () => {
 });
 
 describe("stored message records", () => {
-	it("reads records written before bodies were kept encoded (2026-11-25)", () => {
+	it("reads a stored record and decodes its body only when asked", () => {
 		const old = cborEncode({ n: "jobs", b: { id: "legacy", list: [1, 2] }, t: 1_000, d: 2 });
 		const message = decodeMessage(messageKey(7), old);
 		expect(message).toMatchObject({ seq: 7, name: "jobs", createdAt: 1_000, deliveries: 2 });

@@ -5,7 +5,7 @@
 // and the history's size.
 import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
-import { redactCredentials, redactUrl } from "../../src/server/inspector-redaction.js";
+import { paramsShape, redactUrl } from "../../src/server/inspector-redaction.js";
 import { setupTest } from "../../src/test/index.js";
 import { ADMIN_TOKEN, call, INSPECTOR_TOKEN, registry } from "./fixture.js";
 
@@ -67,13 +67,12 @@ describe("inspector: what a read-only token holder must not be able to do", () =
 		expect(received).toBeLessThan(16 * 1024 * 1024);
 	}, 60_000);
 
-	it("shows no credential a client connected with, to either token", async () => {
+	it("shows no value a client connected with, to either token: the params' shape", async () => {
 		await using t = await setupTest(registry);
 		const conn = t.client.mailbox.getOrCreate("creds").connect({
 			user: "ann",
 			token: "ann-secret-token-0123",
-			nested: { apiKey: "k-123", color: "blue" },
-			jwt: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbm4ifQ.c2ln",
+			nested: { pin: 1234, remember: true, list: ["a"] },
 		} as never);
 		expect(await conn.look()).toBe(1);
 		const actorId = await t.client.mailbox.getOrCreate("creds").resolve();
@@ -81,34 +80,24 @@ describe("inspector: what a read-only token holder must not be able to do", () =
 			const { body } = await call(`${t.url}/inspector/actors/${actorId}/connections`, { headers });
 			const [shown] = body.connections as { params: Record<string, unknown> }[];
 			expect(shown?.params).toEqual({
-				user: "ann",
-				token: "[redacted]",
-				nested: { apiKey: "[redacted]", color: "blue" },
-				jwt: "[redacted]",
+				user: "[string, 3 chars]",
+				token: "[string, 21 chars]",
+				nested: { pin: "[number]", remember: true, list: ["[string, 1 chars]"] },
 			});
 			expect(JSON.stringify(body)).not.toContain("ann-secret-token");
 		}
 		await conn.dispose();
 	});
 
-	it("redacts credentials by key and by shape, and in a socket URL's query", () => {
-		expect(
-			redactCredentials({
-				password: "p",
-				"x-session-id": "s",
-				authorization: "Basic abc",
-				author: "Bob",
-				list: [{ secret: 1 }, "Bearer abc.def", "plain"],
-			}),
-		).toEqual({
-			password: "[redacted]",
-			"x-session-id": "[redacted]",
-			authorization: "[redacted]",
-			author: "Bob",
-			list: [{ secret: "[redacted]" }, "[redacted]", "plain"],
+	it("describes values by type and hides a socket URL's query values", () => {
+		expect(paramsShape({ a: "xy", b: 3, c: null, d: [false, { e: 1n }] })).toEqual({
+			a: "[string, 2 chars]",
+			b: "[number]",
+			c: null,
+			d: [false, { e: "[bigint]" }],
 		});
-		expect(redactUrl("/gateway/chat/websocket?room=1&rvt-token=abc&access_token=x")).toBe(
-			"/gateway/chat/websocket?room=1&rvt-token=%5Bredacted%5D&access_token=%5Bredacted%5D",
+		expect(redactUrl("/gateway/chat/websocket?room=1&rvt-token=abc&key=x")).toBe(
+			"/gateway/chat/websocket?room=%5Bredacted%5D&rvt-token=%5Bredacted%5D&key=%5Bredacted%5D",
 		);
 		expect(redactUrl("/gateway/chat/websocket")).toBe("/gateway/chat/websocket");
 	});
@@ -148,12 +137,18 @@ describe("inspector: what a read-only token holder must not be able to do", () =
 		}
 		// Process-wide settings are not the console's to change, though SQLite calls them read-only.
 		await new Promise((resolve) => setTimeout(resolve, 1_000));
-		const pragma = await call(`${t.url}/inspector/actors/${actorId}/db/query`, {
-			method: "POST",
-			headers: { ...reader, ...json },
-			body: JSON.stringify({ sql: "PRAGMA soft_heap_limit = 1" }),
-		});
-		expect(pragma.body).toMatchObject({ group: "inspector", code: "read_only" });
+		for (const sql of [
+			"PRAGMA soft_heap_limit = 1",
+			"PRAGMA/**/hard_heap_limit = 1",
+			"PRAGMA -- a comment\nmain.soft_heap_limit = 1",
+		]) {
+			const pragma = await call(`${t.url}/inspector/actors/${actorId}/db/query`, {
+				method: "POST",
+				headers: { ...reader, ...json },
+				body: JSON.stringify({ sql }),
+			});
+			expect(pragma.body, sql).toMatchObject({ group: "inspector", code: "read_only" });
+		}
 	}, 30_000);
 
 	it("edits an actor never called against the state it wakes with: null is refused, an object kept", async () => {

@@ -383,7 +383,8 @@ describe("inspecting hibernated connections", () => {
 				{
 					kind: "connect",
 					status: "connected",
-					params: { name: "ida" },
+					// Shown as its shape: params carry credentials (docs/inspector.md).
+					params: { name: "[string, 3 chars]" },
 					state: { name: "ida", count: 1 },
 					subscriptions: ["said"],
 				},

@@ -67,7 +67,7 @@ export async function openConnection(
 	socket: ConnSocket,
 	resume: ResumeRequest | undefined,
 ): Promise<boolean> {
-	const { core, hooks, context } = hub.deps;
+	const { core, hooks } = hub.deps;
 	let conn: ConnectionImpl | undefined;
 	try {
 		if (resume?.linkFrom !== undefined) {
@@ -97,7 +97,7 @@ export async function openConnection(
 			const timeout = deps.connectTimeout;
 			await core.track(
 				withTimeout(
-					callAsync(() => onConnect(context, opened)),
+					callAsync(() => onConnect(hub.deps.hookContext(opened), opened)),
 					core.clock,
 					timeout,
 					() => errors.hookTimedOut("onConnect", timeout),

@@ -93,7 +93,7 @@ export function attachSockets(hub: ConnectionHub): void {
  */
 export function expireOrphans(hub: ConnectionHub, resumeTimeoutMs: number): void {
 	if (!hub.waiting) return;
-	const { core, hooks, context, records } = hub.deps;
+	const { core, hooks, records } = hub.deps;
 	const expired = new Promise<void>((resolve) => {
 		const timer = core.clock.setTimeout(() => {
 			core.abortSignal.removeEventListener("abort", stop);
@@ -109,7 +109,7 @@ export function expireOrphans(hub: ConnectionHub, resumeTimeoutMs: number): void
 				const onDisconnect = hooks.onDisconnect;
 				if (onDisconnect)
 					void core
-						.track(callAsync(() => onDisconnect(context, conn)))
+						.track(callAsync(() => onDisconnect(hub.deps.hookContext(conn), conn)))
 						.catch((error: unknown) => core.log.error("onDisconnect threw", { error }));
 			}
 			core.afterTurn();

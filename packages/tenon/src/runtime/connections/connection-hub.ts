@@ -44,8 +44,8 @@ export interface ConnectionHooks {
 export interface HubDeps {
 	readonly core: ActorCore;
 	readonly hooks: ConnectionHooks;
-	/** The `c` connection hooks get. */
-	readonly context: unknown;
+	/** The `c` `onConnect`/`onDisconnect` of `conn` get (calls counted from its request). */
+	hookContext(conn: ConnectionImpl): unknown;
 	/** The `c` an access check of `conn` gets. */
 	checkContext(conn: ConnectionImpl): Parameters<AccessCheck>[0];
 	/** The node's sockets (they outlive this actor's wake). */
@@ -350,7 +350,7 @@ export class ConnectionHub implements ConnOwner {
 		this.#deps.records.removed(conn);
 		if (onDisconnect) {
 			void this.#core
-				.track(callAsync(() => onDisconnect(this.#deps.context, conn)))
+				.track(callAsync(() => onDisconnect(this.#deps.hookContext(conn), conn)))
 				.catch((error: unknown) => this.#core.log.error("onDisconnect threw", { error }));
 		} else {
 			this.#core.afterTurn();

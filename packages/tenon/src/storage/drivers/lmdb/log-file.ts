@@ -213,9 +213,14 @@ class NodeLogFile implements LogFile {
 	#refused(error: unknown): boolean {
 		const refused =
 			(error as NodeJS.ErrnoException).code === "EINVAL" || error instanceof RangeError;
-		if (refused) {
-			this.#direct?.close();
+		if (refused && this.#direct !== undefined) {
+			this.#direct.close();
 			this.#direct = undefined;
+			// Once per file: an operator learns that records now go through the page cache.
+			process.emitWarning(
+				`the commit log's direct I/O was refused (${(error as Error).message}); writing it through the page cache from now on`,
+				{ code: "TENON_COMMIT_LOG_BUFFERED" },
+			);
 		}
 		return refused;
 	}

@@ -144,14 +144,15 @@ export class PgLeases implements Placement, ClusterMembership {
 						FROM mine WHERE l.actor_id = mine.actor_id
 						RETURNING l.actor_id`;
 			if (this.#address !== undefined && this.#startedAt !== undefined) {
-				// An upsert: the row comes back if it went (an earlier process of this node
-				// id that was still stopping deleted it, and peers then had no address for
-				// the actors this one owns).
+				// Its own row only: the row comes back if it went (an earlier process of this
+				// node id that was still stopping deleted it, and peers then had no address for
+				// the actors this one owns), and a newer process's row is left alone (a process
+				// still stopping must not route peers back to itself, a review).
 				await sql`
-					INSERT INTO ${S}.nodes (node_id, address, started_at, heartbeat_at)
+					INSERT INTO ${S}.nodes AS n (node_id, address, started_at, heartbeat_at)
 					VALUES (${this.nodeId}, ${this.#address}, ${this.#startedAt}, ${sql.unsafe(NOW_MS)})
-					ON CONFLICT (node_id) DO UPDATE
-						SET address = excluded.address, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at`;
+					ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at
+						WHERE n.started_at = excluded.started_at`;
 			}
 			const kept = new Set(renewed.map((row) => row.actor_id));
 			// Only leases still held as they were (not released or taken again meanwhile) count as lost.

@@ -1,0 +1,63 @@
+// When messages a receive took may be handed out: at once (the delivery, or a
+// plain receive's removal, commits with what the consumer writes next), or
+// only once their delivery is durable (careful). Careful is the first hand-out
+// of each life of the actor, which makes a mark durable saying a life is
+// handing out messages, and every hand-out of a life that follows one that
+// did not end with a graceful stop (a crash: the mark is still there).
+//
+// Why: a message whose handling killed the process (an allocation sized from
+// its body) was handed out again at every start with its delivery count never
+// raised, so it was never set aside, and one message kept a server down (an
+// attacker probe, 2026-11-25). Waiting for durability before every hand-out
+// cost a commit per message (draining one at a time 4 to 5 times slower, a
+// review); careful hand-outs cost it only after a crash, until a graceful stop.
+
+/** What the hand-outs need from their queue. */
+export interface HandOutDeps {
+	/** Commits every pending write and resolves once they are durable (any durability mode). */
+	persist(): Promise<void>;
+	/** Writes the queue's metadata with `dirty` (in the open generation). */
+	writeMeta(dirty: boolean): void;
+}
+
+/** An actor's queue hand-outs, careful or at once (see the module's comment). */
+export class HandOuts {
+	readonly #deps: HandOutDeps;
+	/** The life before this one handed out messages and did not end with a graceful stop. */
+	#afterCrash: boolean;
+	/** This life's mark is written (it hands out messages). */
+	#marked = false;
+
+	/** `dirty`: the stored mark (StoredQueue.dirty). */
+	constructor(deps: HandOutDeps, dirty: boolean) {
+		this.#deps = deps;
+		this.#afterCrash = dirty;
+	}
+
+	/** The mark to store: a life hands out messages, or one did and ended in a crash. */
+	get dirty(): boolean {
+		return this.#marked || this.#afterCrash;
+	}
+
+	/** A hand-out starts: true when it must wait for its delivery to be durable. */
+	begin(): boolean {
+		if (this.#marked) return this.#afterCrash;
+		this.#marked = true;
+		this.#deps.writeMeta(true);
+		return true;
+	}
+
+	/** Resolves with `messages` once what taking them wrote is durable. */
+	async whenDurable<T>(messages: T): Promise<T> {
+		await this.#deps.persist();
+		return messages;
+	}
+
+	/** A graceful stop (its final commit follows): the next life hands out at once. */
+	stoppedCleanly(): void {
+		if (!this.dirty) return;
+		this.#marked = false;
+		this.#afterCrash = false;
+		this.#deps.writeMeta(false);
+	}
+}
