@@ -105,11 +105,29 @@ for (const contender of contenders) {
 		`  ${contender.system.name.padEnd(52)} median ${(median(contender.all) * 1000).toFixed(0)} µs`,
 	);
 }
+/** Issue 17's goal for a pair (other / first, > 1: first faster), when it sets one. */
+function goal(other: Contender): { text: string; met: (ratio: number) => boolean } | undefined {
+	if (first.id !== "tenon") return undefined;
+	if (other.id === "workerd" && row === "warm")
+		return { text: "at least 1.25× faster than workerd", met: (ratio) => ratio >= 1.25 };
+	if (other.id === "floor-durable" && row !== "http-relaxed")
+		return { text: "within 1.5× the durable floor", met: (ratio) => 1 / ratio <= 1.5 };
+	if (other.id === "floor" && row === "http-relaxed")
+		return { text: "within 1.5× the bare floor", met: (ratio) => 1 / ratio <= 1.5 };
+	return undefined;
+}
+
 for (const other of others) {
 	const ratios = other.rounds.map((value, i) => value / (first.rounds[i] as number));
 	const sorted = [...ratios].sort((a, b) => a - b);
+	const ratio = median(ratios);
 	console.log(
-		`  ${other.system.name} / ${first.system.name}: median of round ratios ${median(ratios).toFixed(3)}× (rounds ${sorted[0]?.toFixed(2)} to ${sorted.at(-1)?.toFixed(2)}; > 1: ${first.system.name} faster)`,
+		`  ${other.system.name} / ${first.system.name}: median of round ratios ${ratio.toFixed(3)}× (rounds ${sorted[0]?.toFixed(2)} to ${sorted.at(-1)?.toFixed(2)}; > 1: ${first.system.name} faster)`,
 	);
+	const wanted = goal(other);
+	if (wanted)
+		console.log(
+			`    issue 17's goal, ${wanted.text}: ${wanted.met(ratio) ? "met" : "MISSED"} (Tenon / ${other.id} ${(1 / ratio).toFixed(3)}×)`,
+		);
 }
 process.exit(0);

@@ -19,6 +19,7 @@ import {
 	type RowComparison,
 	rerunSelection,
 } from "./lib/compare.js";
+import { evaluateGoals, goalsSection, goalsSummary } from "./lib/goals.js";
 import { machineInfo } from "./lib/machine.js";
 import { step } from "./lib/progress.js";
 import { type BenchRow, table, unsupportedRow } from "./lib/report.js";
@@ -157,6 +158,8 @@ const machine = machineInfo();
 const started = performance.now();
 const rows = await runSuites();
 const minutes = ((performance.now() - started) / 60_000).toFixed(1);
+const goals = evaluateGoals(rows);
+const goalsText = goalsSection(goals);
 const title = `Tenon benchmark ${quick ? "(quick) " : ""}— ${machine.date}`;
 const markdown = `# ${title}
 
@@ -168,12 +171,13 @@ Peers: ${
 }.
 
 ${table(rows)}
-`;
+${goalsText === "" ? "" : `\n${goalsText}\n`}`;
 console.log(markdown);
+if (goalsText !== "") console.error(goalsSummary(goals));
 if ((!quick && !only && !systems && !workloads) || args.includes("--save")) {
 	mkdirSync(resultsDir, { recursive: true });
 	const stamp = machine.date.replace(/[:.]/g, "-");
-	const results = { machine, options: { quick, suite: only, systems, workloads }, rows };
+	const results = { machine, options: { quick, suite: only, systems, workloads }, rows, goals };
 	writeFileSync(join(resultsDir, `${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
 	writeFileSync(join(resultsDir, `${stamp}.md`), markdown);
 	for (const suite of new Set(rows.map((row) => row.suite))) {

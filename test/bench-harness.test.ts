@@ -16,6 +16,7 @@ import {
 	isRegression,
 	rerunSelection,
 } from "../bench/lib/compare.js";
+import { evaluateGoals, goalsSection, goalsSummary } from "../bench/lib/goals.js";
 import type { BenchRow } from "../bench/lib/report.js";
 import { summarize } from "../bench/lib/stats.js";
 import { forRange } from "../bench/lib/workloads.js";
@@ -202,6 +203,93 @@ describe("bench charts", () => {
 		expect(svg).toContain("Latency, median (shorter is better) — log scale");
 		expect(svg).toContain("Memory (shorter is better)</text>");
 		expect(svg).not.toContain("Restate");
+	});
+});
+
+describe("issue 17's goals in a run's report", () => {
+	const WORKERD = "Durable Objects (workerd)";
+	const DURABLE_FLOOR = "durable floor: node:http / ws echo + one fdatasync";
+	const HTTP = "2. stateless HTTP action, warm actor";
+	const HTTP_RELAXED = "2b. stateless HTTP action, reply before the write is on disk (relaxed)";
+	const BULK = "10,000 small rows in one transaction (round trip, durable)";
+	const NATIVE = "SQLite, native, local disk (better-sqlite3)";
+	const rate = (workload: string, perSecond: number): BenchRow => ({
+		...latency(workload, TENON, 1_000 / perSecond),
+		rate: perSecond,
+	});
+	const bytes = (workload: string, value: number): BenchRow => ({
+		...latency(workload, TENON, 0),
+		bytes: value,
+	});
+	/** A full run; `warm` is Tenon's row 1 in ms (workerd's is 0.29, the durable floor's 0.2). */
+	const run = (warm: number): BenchRow[] => [
+		latency(WARM, TENON, warm),
+		latency(WARM, WORKERD, 0.29),
+		latency(WARM, DURABLE_FLOOR, 0.2),
+		latency(HTTP, TENON, 0.44),
+		latency(HTTP, DURABLE_FLOOR, 0.3),
+		latency(HTTP, FLOOR, 0.18),
+		latency(HTTP_RELAXED, TENON, 0.24),
+		rate(THROUGHPUT, 103_000),
+		bytes(MEMORY, 3_700),
+		latency(BROADCAST, TENON, 15.9),
+		latency(BROADCAST, FLOOR, 14.6),
+		{ ...latency(BULK, TENON, 13), suite: "sqlite" },
+		{ ...latency(BULK, NATIVE, 10), suite: "sqlite" },
+	];
+	const status = (rows: BenchRow[]) =>
+		evaluateGoals(rows).map((goal) => `${goal.row} ${goal.status}`);
+
+	it("says which goals a run met and which it missed, from ratios within the run", () => {
+		expect(status(run(0.254))).toEqual([
+			"1 missed", // workerd / Tenon 1.14×, under 1.25
+			"1 met", // 1.27× the durable floor
+			"2 met",
+			"2b met",
+			"5 met",
+			"6 met",
+			"7 met",
+			"SQLite met",
+		]);
+		expect(status(run(0.23))[0]).toBe("1 met"); // 1.26×
+		const section = goalsSection(evaluateGoals(run(0.254)));
+		expect(section).toContain("| 1 | warm durable action: at least 1.25× faster than Durable Objects");
+		expect(section).toContain("workerd / Tenon 1.14× (290 µs against 254 µs");
+		expect(section).toContain("**missed** ❌");
+		expect(goalsSummary(evaluateGoals(run(0.254)))).toBe(
+			"goals of issue 17: 7 met, 1 missed (row 1), 0 not measured",
+		);
+	});
+
+	it("misses on the bound's wrong side, and never counts a failed or absent row as met", () => {
+		const rows = run(0.254).map((row) => {
+			if (row.workload === THROUGHPUT) return rate(THROUGHPUT, 99_000);
+			if (row.workload === MEMORY) return bytes(MEMORY, 5_200);
+			if (row.workload === BROADCAST && row.system === TENON)
+				return latency(BROADCAST, TENON, 17.6); // 1.21× the floor
+			return row;
+		});
+		expect(status(rows).slice(4, 7)).toEqual(["5 missed", "6 missed", "7 missed"]);
+		// Row 6 failed (timed out), workerd did not run, no sqlite suite.
+		const partial = run(0.254)
+			.filter((row) => row.system !== WORKERD && row.suite !== "sqlite")
+			.map((row) => (row.workload === MEMORY ? { ...row, unsupported: "failed: timed out" } : row));
+		expect(status(partial)).toEqual([
+			"1 not measured",
+			"1 met",
+			"2 met",
+			"2b met",
+			"5 met",
+			"6 not measured",
+			"7 met",
+			"SQLite not measured",
+		]);
+	});
+
+	it("leaves a quick run's rows (100 actors, 1,000 actors' memory) out, and prints no section without any goal", () => {
+		const quick = [rate("5. throughput: 100 actors, pipelined", 40_000)];
+		expect(status(quick)).toContain("5 not measured");
+		expect(goalsSection(evaluateGoals(quick))).toBe("");
 	});
 });
 

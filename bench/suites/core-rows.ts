@@ -7,15 +7,20 @@ import { unsupportedRow } from "../lib/report.js";
 import { summarize, time } from "../lib/stats.js";
 import type { System, WorkloadName } from "../systems/types.js";
 
-/** Targets for Tenon (from the benchmark issue). */
+/**
+ * Absolute targets for Tenon: the first benchmark issue's (7), with those
+ * issue 17 set again in its own terms: 100,000 actions/s for row 5, and
+ * broadcast relative to the bare fan-out floor instead of 5 ms (which this
+ * machine's floor itself takes twice over). Issue 17's goals relative to
+ * other rows of the run are in the report's goals section (lib/goals.ts).
+ */
 const TARGETS: Partial<Record<WorkloadName, { median: number; text: string }>> = {
 	warm: { median: 0.6, text: "<= 0.6 ms" },
 	http: { median: 1, text: "<= 1 ms" },
 	create: { median: 2, text: "<= 2 ms" },
 	wake: { median: 2, text: "<= 2 ms" },
-	throughput: { median: 1_000 / 50_000, text: ">= 50,000 /s" },
+	throughput: { median: 1_000 / 100_000, text: ">= 100,000 /s" },
 	memory: { median: 5_000, text: "<= 5 KB" },
-	broadcast: { median: 5, text: "<= 5 ms" },
 } as const;
 
 /** Up to `n` samples of `fn`, stopping early (after at least 20) when the budget is spent. */
