@@ -160,6 +160,11 @@ async function phase(first: ["A" | "B", string], second: ["A" | "B", string]) {
 	const sides: Side[] = [];
 	try {
 		for (const [label, tree] of [first, second]) sides.push(await startSide(label, tree));
+		// Warmed again side by side: the first side sat idle while the second started and warmed
+		// up, long enough for its HTTP client's keep-alive socket to expire; its first blocks then
+		// ran on a new connection, slower until its code was warm for it again (about a second).
+		for (let block = 0; block < (row === "throughput" ? 1 : 30); block++)
+			for (const side of sides) await side.block();
 		for (let block = 0; block < blocks; block++) {
 			for (const side of block % 2 === 0 ? sides : [...sides].reverse()) {
 				const before = cpuOf(side.server);
