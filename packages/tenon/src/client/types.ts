@@ -156,7 +156,10 @@ export interface ActorHandleMethods<D> {
 	resolve(): Promise<string>;
 	/** Calls an action by name. */
 	action(call: ActionCall): Promise<unknown>;
-	/** Sends a message to a declared queue; resolves once it is durably stored. */
+	/**
+	 * Sends a message to a declared queue; resolves once it is durably stored, or handed
+	 * out to a receiver in the commit the send waited for (docs/queues.md, delivery guarantees).
+	 */
 	send<K extends QueueName<QueuesOf<D>>>(
 		name: K,
 		body: QueueBody<QueuesOf<D>, K>,

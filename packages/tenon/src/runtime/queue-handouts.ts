@@ -1,5 +1,6 @@
 // When messages a receive took may be handed out: at once (the delivery, or a
-// plain receive's removal, commits with what the consumer writes next), or
+// plain receive's removal, commits at the end of the turn with what was
+// written in it, the consumer's writes before its first await), or
 // only once their delivery is durable (careful). Careful is the first hand-out
 // of each life of the actor, which makes a mark durable saying a life is
 // handing out messages, and every hand-out of a life that follows one that
@@ -27,6 +28,14 @@ export class HandOuts {
 	#afterCrash: boolean;
 	/** This life's mark is written (it hands out messages). */
 	#marked = false;
+	/**
+	 * The mark is durable: a commit that carried it (or a later one) landed.
+	 * Until then every hand-out waits, not only the first: two receivers that
+	 * took messages in the same turn (two `run` loops) had the second one's
+	 * handed out while the commit with the mark and both counts was pending,
+	 * and a message that killed the process then did so at every start.
+	 */
+	#markDurable = false;
 
 	/** `dirty`: the stored mark (StoredQueue.dirty). */
 	constructor(deps: HandOutDeps, dirty: boolean) {
@@ -41,15 +50,18 @@ export class HandOuts {
 
 	/** A hand-out starts: true when it must wait for its delivery to be durable. */
 	begin(): boolean {
-		if (this.#marked) return this.#afterCrash;
+		if (this.#marked) return this.#afterCrash || !this.#markDurable;
 		this.#marked = true;
 		this.#deps.writeMeta(true);
 		return true;
 	}
 
-	/** Resolves with `messages` once what taking them wrote is durable. */
+	/** Resolves with `messages` once what taking them wrote (the mark with it) is durable. */
 	async whenDurable<T>(messages: T): Promise<T> {
+		const marked = this.#marked;
 		await this.#deps.persist();
+		// The commit persist() waited for carried the mark written before it, if any.
+		if (marked && this.#marked) this.#markDurable = true;
 		return messages;
 	}
 
@@ -57,6 +69,7 @@ export class HandOuts {
 	stoppedCleanly(): void {
 		if (!this.dirty) return;
 		this.#marked = false;
+		this.#markDurable = false;
 		this.#afterCrash = false;
 		this.#deps.writeMeta(false);
 	}

@@ -228,7 +228,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		if (taken.length === 0) return taken;
 		const careful = this.#handOuts.begin();
 		// A plain message handed out carefully is counted and stays stored until then; its
-		// removal then goes with the consumer's next commit, as at once.
+		// removal then commits with the turn it is handed out in, as one handed out at once.
 		const removeLater: StoredMessage[] = [];
 		for (const message of taken) {
 			if (completable) {
@@ -347,6 +347,8 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		for (const name of names ?? []) this.#schema(name);
 		const completable = options.completable === true;
 		const count = Math.max(1, options.count ?? 1);
+		// The caller's own signal, already aborted, takes nothing (a plain message was removed).
+		if (options.signal?.aborted) return Promise.reject(options.signal.reason);
 		const ready = this.#take(names, completable, count, holder);
 		if (!Array.isArray(ready)) return ready;
 		if (ready.length > 0 || !wait) return Promise.resolve(ready);

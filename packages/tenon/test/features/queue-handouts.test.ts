@@ -57,7 +57,26 @@ const sleepy = actor({
 	options: { maxQueueDeliveries: 3, sleepTimeout: 1_000 },
 });
 
-const registry = setup({ use: { ledger, approval, sleepy }, logLevel: "silent" });
+/** Two loops, one per queue, started together: both take their first message in one turn. */
+const pairReceived: string[] = [];
+let pairConsumes = false;
+const pair = actor({
+	state: {},
+	queues: { left: queue<string>(), right: queue<string>() },
+	run: async (c) => {
+		if (!pairConsumes) return;
+		const consume = async (name: "left" | "right") => {
+			for await (const message of c.queue.iter({ names: [name], completable: true })) {
+				pairReceived.push(message.body);
+				await message.complete();
+			}
+		};
+		await Promise.all([consume("left"), consume("right")]);
+	},
+	actions: { ping: () => "pong" },
+});
+
+const registry = setup({ use: { ledger, approval, sleepy, pair }, logLevel: "silent" });
 
 describe("queue hand-outs", () => {
 	it("commit a plain receive's removal with the consumer's writes: a failed commit loses no message", async () => {
@@ -106,6 +125,27 @@ describe("queue hand-outs", () => {
 		// One commit per action, and one more for the first hand-out's mark (not one more per message).
 		expect(storage.commits - before).toBeLessThanOrEqual(21);
 		expect(await handle.total()).toBe(20);
+	});
+
+	it("hand nothing of a life out before its mark is durable, to two receivers in one turn either", async () => {
+		const storage = controllableStorage(memoryDriver());
+		await using t = await setupTest(registry, { storage: storage.driver });
+		using _ = { [Symbol.dispose]: () => storage.release() };
+		const handle = t.client.pair.getOrCreate("p");
+		pairConsumes = false;
+		await handle.send("left", "l1");
+		await handle.send("right", "r1");
+		await t.restart(); // a graceful stop: the next life is a clean one
+		pairConsumes = true;
+		storage.hold();
+		void handle.ping().catch(() => undefined); // the wake starts run: both loops take one
+		for (let i = 0; i < 200 && storage.held === 0; i++) await sleep(5);
+		await sleep(50);
+		// The second loop's message went out at once while the commit with the mark (and both
+		// counts) was held: one that killed the process did so at every start, uncounted.
+		expect(pairReceived).toEqual([]);
+		storage.release();
+		await expect.poll(() => [...pairReceived].sort(), { timeout: 5_000 }).toEqual(["l1", "r1"]);
 	});
 
 	it("keep a small message's own bytes, not the encoder's shared buffer", async () => {

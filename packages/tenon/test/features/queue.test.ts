@@ -70,6 +70,16 @@ const mailbox = actor({
 			(await c.queue.tryNext({ completable: true }))?.body ?? null,
 		takePlain: async (c) => (await c.queue.tryNext())?.body ?? null,
 		takeId: async (c) => (await c.queue.tryNext())?.id ?? null,
+		/** next() with a signal that is already aborted: rejected, or what it took. */
+		takeAborted: async (c) => {
+			const controller = new AbortController();
+			controller.abort(new Error("gave up"));
+			try {
+				return (await c.queue.next({ signal: controller.signal }))?.body ?? null;
+			} catch (error) {
+				return (error as Error).message;
+			}
+		},
 		size: (c) => c.queue.size,
 		ping: () => "pong",
 	},
@@ -155,6 +165,15 @@ describe("queues", () => {
 		await handle.send("notes", "three");
 		expect(await handle.takeNotes(2)).toEqual(["one", "two"]);
 		expect(await handle.peekNote()).toBe("three");
+	});
+
+	it("takes nothing for a receive whose own signal is already aborted (a plain message was removed)", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.mailbox.getOrCreate("aborted");
+		await handle.send("mail", "m1");
+		expect(await handle.takeAborted()).toBe("gave up");
+		expect(await handle.size()).toBe(1);
+		expect(await handle.takePlain()).toBe("m1");
 	});
 
 	it("refuses unknown queues, invalid and oversized messages, and a full queue", async () => {
