@@ -328,7 +328,8 @@ export class ActorInstance implements AssemblyHost {
 				await destroyActorData({
 					actorId: this.actorId,
 					fence: this.fence,
-					storage: this.deps.storage,
+					directory: this.deps.storage.directory,
+					commit: (item) => this.deps.pipeline.submit(item),
 					writer: p.writer,
 					clock: this.deps.clock,
 					log: this.log,

@@ -8,7 +8,7 @@ import type { Logger } from "../common/logger.js";
 import { callAsync, withTimeout } from "../common/timeouts.js";
 import { cborDecodeCompat } from "../protocol/encoding.js";
 import { errors } from "../protocol/errors.js";
-import type { StorageHandles } from "../storage/interfaces.js";
+import type { CommitItem, CommitResult, StorageHandles } from "../storage/interfaces.js";
 import type { ActorWriter } from "./actor-writer.js";
 import type { ActorContextImpl } from "./context-impl.js";
 import type { LoadedState } from "./state-loader.js";
@@ -173,7 +173,14 @@ export interface DestroyDataDeps {
 	actorId: string;
 	/** The write fence the instance holds. */
 	fence: number;
-	storage: StorageHandles;
+	directory: StorageHandles["directory"];
+	/**
+	 * Commits one item with the node's other commits (the commit pipeline):
+	 * a commit of its own beside the pipeline's made the LMDB log refuse the
+	 * pipeline's next batch (one record at a time), and every actor in that
+	 * batch was reset (a review, 2026-11-26).
+	 */
+	commit(item: CommitItem): Promise<CommitResult>;
 	writer: ActorWriter;
 	clock: Clock;
 	log: Logger;
@@ -183,7 +190,7 @@ export interface DestroyDataDeps {
 
 /** Marks the actor destroyed, then deletes everything it stored. */
 export async function destroyActorData(deps: DestroyDataDeps): Promise<void> {
-	const { directory, store } = deps.storage;
+	const { directory } = deps;
 	// The turn that asked for the destroy may still be committing: let it
 	// land (its caller is waiting for the reply) before the data goes.
 	// With this instance's own fence: acquiring a new one would fence that
@@ -192,10 +199,14 @@ export async function destroyActorData(deps: DestroyDataDeps): Promise<void> {
 	// Mark destroyed first: a crash before the data is deleted leaves
 	// unreachable data, never a half-deleted actor that wakes up again.
 	await directory.markDestroyed(deps.actorId, deps.clock.now());
-	const [result] = await store.commit([
-		{ actorId: deps.actorId, fence: deps.fence, clear: true, puts: [], deletes: [], alarm: null },
-	]);
-	if (result && !result.ok)
-		deps.log.warn("destroyed actor's data was not deleted: fenced", { result });
+	const result = await deps.commit({
+		actorId: deps.actorId,
+		fence: deps.fence,
+		clear: true,
+		puts: [],
+		deletes: [],
+		alarm: null,
+	});
+	if (!result.ok) deps.log.warn("destroyed actor's data was not deleted: fenced", { result });
 	deps.onAlarmCleared();
 }

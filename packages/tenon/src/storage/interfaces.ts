@@ -121,7 +121,10 @@ export interface ActorStore {
 	/**
 	 * Optional: the same, synchronously (returns once durable). Embedded
 	 * drivers offer it because it skips thread hand-offs; the commit pipeline
-	 * uses it for small batches when no other commit is in flight.
+	 * uses it for small batches when no other commit is in flight. Never call
+	 * it while a `commit` of the same store is in flight (LMDB's log writes
+	 * one record at a time and throws): the runtime commits only through its
+	 * commit pipeline, which knows what it has in flight.
 	 */
 	commitSync?(batch: readonly CommitItem[]): CommitResult[];
 	/**
