@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -76,6 +76,50 @@ describe("lmdb driver specifics", () => {
 			rmSync(dir, { recursive: true, force: true });
 		}
 	});
+
+	it.each([
+		["the commit log", {}],
+		["the commit log through the page cache", { commitLog: { directWrites: false } }],
+	] as const)(
+		"refuses a commit after it was closed, with %s, and writes into no other file",
+		async (_, options) => {
+			// The log kept its descriptor's number after close: a commit then wrote and synced its
+			// record into the next file the process opened, and was acknowledged (a review).
+			const dir = mkdtempSync(join(tmpdir(), "tenon-lmdb-closed-"));
+			try {
+				const handles = await lmdbDriver({ path: join(dir, "data"), ...options }).open();
+				const bytes = (text: string) => new TextEncoder().encode(text);
+				const put = (value: string) => ({
+					actorId: "closed-actor",
+					fence: 1,
+					puts: [[bytes("k"), bytes(value)]] as [Uint8Array, Uint8Array][],
+					deletes: [],
+				});
+				await handles.store.commit([put("before")]);
+				await handles.close();
+				const others = Array.from({ length: 8 }, (_, i) => {
+					const path = join(dir, `other-${i}`);
+					const fd = openSync(path, "w+");
+					writeSync(fd, new Uint8Array(8192).fill(0x2e));
+					return { path, fd };
+				});
+				try {
+					expect(() => handles.store.commitSync?.([put("after, sync")])).toThrow(/closed/);
+					await expect(handles.store.commit([put("after")])).rejects.toThrow(/closed/);
+				} finally {
+					for (const { fd } of others) closeSync(fd);
+				}
+				for (const { path } of others)
+					expect(readFileSync(path).subarray(0, 4).toString("latin1")).toBe("....");
+				await handles.close(); // twice: closes nothing another file holds now
+				const again = await lmdbDriver({ path: join(dir, "data"), ...options }).open();
+				expect(await again.store.get("closed-actor", [bytes("k")])).toEqual([bytes("before")]);
+				await again.close();
+			} finally {
+				rmSync(dir, { recursive: true, force: true });
+			}
+		},
+	);
 
 	it("refuses a data directory another live process holds", async () => {
 		const dir = mkdtempSync(join(tmpdir(), "tenon-lmdb-lock-"));

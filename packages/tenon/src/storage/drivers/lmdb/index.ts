@@ -143,16 +143,23 @@ export async function openLmdbStorage(
 			return next;
 		});
 		await env.root.flushed;
+		// Once: a second close closed the lock file's descriptor number again, which by then
+		// may be another file's.
+		let closing: Promise<void> | undefined;
+		const close = async () => {
+			if (writer instanceof LogWriter) await writer.close();
+			await env.root.flushed;
+			await env.root.close();
+			unlock();
+		};
 		return {
 			directory: new LmdbDirectory(env),
 			store: new LmdbStore(view, writer),
 			alarms: new LmdbAlarmIndex(view),
 			placement: new BootFencePlacement(bootFence),
-			async close() {
-				if (writer instanceof LogWriter) await writer.close();
-				await env.root.flushed;
-				await env.root.close();
-				unlock();
+			close() {
+				closing ??= close();
+				return closing;
 			},
 		};
 	} catch (error) {

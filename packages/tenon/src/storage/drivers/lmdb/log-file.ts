@@ -66,14 +66,26 @@ export const openBufferedLogFile: OpenLogFile = (path, initialSize) =>
 
 /** A log file on the local file system (see {@link openNodeLogFile}). */
 class NodeLogFile implements LogFile {
-	readonly #fd: number;
+	readonly #descriptor: number;
+	#closed = false;
 	#size: number;
 	/** Direct I/O where the file system allows it; undefined: through the page cache. */
 	#direct: DirectWrites | undefined;
 
 	private constructor(fd: number) {
-		this.#fd = fd;
+		this.#descriptor = fd;
 		this.#size = fstatSync(fd).size;
+	}
+
+	/**
+	 * The file's descriptor, until it is closed. Then every operation throws:
+	 * the process reuses a closed descriptor's number for the next file it
+	 * opens, and a commit after the storage was closed wrote its record into
+	 * that file, synced it and was acknowledged (a review, 2026-11-26).
+	 */
+	get #fd(): number {
+		if (this.#closed) throw new Error("commit log: the log file is closed");
+		return this.#descriptor;
 	}
 
 	static open(path: string, initialSize: number | undefined, directWrites: boolean) {
@@ -197,9 +209,11 @@ class NodeLogFile implements LogFile {
 	}
 
 	close(): void {
+		if (this.#closed) return;
+		this.#closed = true;
 		this.#direct?.close();
 		this.#direct = undefined;
-		closeSync(this.#fd);
+		closeSync(this.#descriptor);
 	}
 
 	/**

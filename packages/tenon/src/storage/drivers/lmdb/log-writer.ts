@@ -135,6 +135,8 @@ export class LogWriter implements CommitWriter {
 	#writing: Promise<unknown> | undefined;
 	readonly #timer: NodeJS.Timeout;
 	readonly #fences = new FenceCache();
+	/** Closed (or closing): commits are refused, the one in flight lands first. */
+	#closed = false;
 	/** When a checkpoint last failed (`performance.now()`): commits do not retry one sooner than the interval. */
 	#checkpointFailedAt = Number.NEGATIVE_INFINITY;
 	/** Reads of durable state: the overlay, then LMDB. */
@@ -166,6 +168,7 @@ export class LogWriter implements CommitWriter {
 	}
 
 	commitSync(batch: readonly CommitItem[]): CommitResult[] {
+		this.#refuseWhenClosed();
 		if (this.#writing !== undefined) {
 			throw new Error("LMDB commit log: commitSync called while a commit is in flight");
 		}
@@ -179,6 +182,8 @@ export class LogWriter implements CommitWriter {
 	async commit(batch: readonly CommitItem[]): Promise<CommitResult[]> {
 		// One record at a time: a batch is planned against every earlier one.
 		while (this.#writing !== undefined) await this.#writing.catch(() => {});
+		// After the wait too: close() waited for the same commit and went first.
+		this.#refuseWhenClosed();
 		const { results, staging, ops } = this.#stage(batch);
 		if (ops.length === 0) return results;
 		const record = this.#log.reserve(ops, (bytes) => this.#makeRoom(bytes));
@@ -280,8 +285,14 @@ export class LogWriter implements CommitWriter {
 		}
 	}
 
+	#refuseWhenClosed(): void {
+		if (this.#closed) throw new Error("LMDB commit log: the storage is closed");
+	}
+
 	/** Waits for a commit in flight, checkpoints everything and closes the log. */
 	async close(): Promise<void> {
+		if (this.#closed) return;
+		this.#closed = true;
 		clearInterval(this.#timer);
 		while (this.#writing !== undefined) await this.#writing.catch(() => {});
 		this.checkpoint();
