@@ -253,7 +253,9 @@ describe("issue 17's goals in a run's report", () => {
 		]);
 		expect(status(run(0.23))[0]).toBe("1 met"); // 1.26×
 		const section = goalsSection(evaluateGoals(run(0.254)));
-		expect(section).toContain("| 1 | warm durable action: at least 1.25× faster than Durable Objects");
+		expect(section).toContain(
+			"| 1 | warm durable action: at least 1.25× faster than Durable Objects",
+		);
 		expect(section).toContain("workerd / Tenon 1.14× (290 µs against 254 µs");
 		expect(section).toContain("**missed** ❌");
 		expect(goalsSummary(evaluateGoals(run(0.254)))).toBe(
