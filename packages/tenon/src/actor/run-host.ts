@@ -64,6 +64,12 @@ export interface RunHost {
 	readonly queue: RunQueue;
 	/** Counts `work` as a turn of the actor (it commits when the work settles). */
 	track<T>(work: Promise<T>): Promise<T>;
+	/**
+	 * Commits every write made so far (state, storage) and resolves once it is
+	 * durable, whatever the actor's durability mode: for a provider that must
+	 * know a record is on disk before it runs code that may kill the process.
+	 */
+	persist(): Promise<void>;
 	/** The plain value behind a state proxy (before storing or returning it). */
 	toRaw<T>(value: T): T;
 	/**

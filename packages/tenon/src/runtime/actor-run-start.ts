@@ -47,6 +47,7 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 			queue: p.queue,
 			track: <T>(work: Promise<T>) => p.activity.track(work),
 			toRaw: <T>(value: T) => p.tracker.toRaw(value),
+			persist: () => p.writer.flush(),
 		};
 		runs = new ActorRun<RunHost>({
 			...common,

@@ -7,7 +7,7 @@ import type { QueueManager } from "./queue-manager.js";
 export interface RunHostParts
 	extends Pick<
 		RunHost,
-		"actorId" | "log" | "clock" | "abortSignal" | "context" | "track" | "toRaw"
+		"actorId" | "log" | "clock" | "abortSignal" | "context" | "track" | "toRaw" | "persist"
 	> {
 	readonly writes: PendingWrites;
 	readonly queue: QueueManager;
@@ -29,6 +29,7 @@ export function createRunHost(parts: RunHostParts, control: RunControl): RunHost
 		storage: runStorageOf(writes),
 		queue: runQueue,
 		track: (work) => parts.track(work),
+		persist: () => parts.persist(),
 		toRaw: (value) => parts.toRaw(value),
 		setIdle: (idle) => control.setIdle(idle),
 		setWakeAt: (at) => control.setWakeAt(at),

@@ -13,7 +13,7 @@ import {
 	RollbackError,
 	type WorkflowErrorInfo,
 } from "./errors.js";
-import { Journal, type JournalStatus } from "./journal.js";
+import { Journal, type JournalEntry, type JournalStatus } from "./journal.js";
 import { RollbackFrame, Scope } from "./scope.js";
 import type { WorkflowErrorEvent, WorkflowOptions } from "./types.js";
 
@@ -64,6 +64,16 @@ export class WorkflowEngine {
 	readonly leased = new Map<string, { complete(response?: unknown): Promise<void> }>();
 	/** Set when the code stopped on a code error (see {@link isCodeError}). */
 	halted: WorkflowErrorInfo | undefined;
+	/**
+	 * The life before this one ran steps and did not stop gracefully (its mark
+	 * is still stored): it crashed, maybe in a step. Every attempt of this life
+	 * is careful (see {@link beginAttempt}).
+	 */
+	readonly afterCrash: boolean;
+	/** This life's mark is written. */
+	#lifeMarked = false;
+	/** ... and durable: attempts of a clean life run at once from then on. */
+	#markDurable = false;
 
 	/** The actor's logger for the engine's own lines (module `workflow`). */
 	readonly #log: Logger;
@@ -78,6 +88,7 @@ export class WorkflowEngine {
 		this.#log = moduleLogger(host.log, "workflow");
 		this.journal = journal;
 		this.#onError = options.onError;
+		this.afterCrash = journal.lifeMarked;
 	}
 
 	get workflowId(): string {
@@ -144,6 +155,50 @@ export class WorkflowEngine {
 
 	#freeze(): void {
 		this.#frozen = true;
+	}
+
+	// ---- Careful attempts -----------------------------------------------------------
+
+	/**
+	 * A step's attempt is about to run: returns the entry to go on with.
+	 * Careful attempts are journaled as `running` and made durable before
+	 * they run: every attempt of a life after a crash, and the first attempt
+	 * of each life (it makes the life's mark durable with it). Found `running`
+	 * after a crash, the attempt counts as one the process died in, so a step
+	 * that kills the process (an allocation sized from its input, a native
+	 * fault) fails after its retries instead of killing every start for good
+	 * (it did, with its attempts never counted; a review, 2026-11-26). The
+	 * other attempts of a clean life cost no commit of their own.
+	 */
+	async beginAttempt(
+		path: readonly number[],
+		entry: JournalEntry,
+		attempt: number,
+	): Promise<JournalEntry> {
+		if (!this.afterCrash && this.#markDurable) return entry;
+		if (!this.#lifeMarked) {
+			this.#lifeMarked = true;
+			this.journal.markLife(true);
+		}
+		const { retryAt: _retryAt, ...rest } = entry;
+		const running: JournalEntry = { ...rest, status: "running", attempts: attempt };
+		this.journal.put(path, running);
+		try {
+			await this.host.persist();
+		} catch (error) {
+			// The commit failed: the actor resets, and this run ends with it.
+			throw this.evicted.aborted ? new EvictedError() : error;
+		}
+		this.#markDurable = true;
+		return running;
+	}
+
+	/** A graceful stop or the workflow's end: the next life is no life after a crash. */
+	#clearLife(): void {
+		if (!this.#lifeMarked && !this.afterCrash) return;
+		this.#lifeMarked = false;
+		this.#markDurable = false;
+		this.journal.markLife(false);
 	}
 
 	// ---- Helpers for the primitives ----------------------------------------------------
@@ -282,7 +337,15 @@ export class WorkflowEngine {
 			return;
 		}
 		if (this.evicted.aborted) return;
-		this.evicted.addEventListener("abort", () => this.#freeze(), { once: true });
+		this.evicted.addEventListener(
+			"abort",
+			() => {
+				// Written before the final commit of the stop, which carries it.
+				this.#clearLife();
+				this.#freeze();
+			},
+			{ once: true },
+		);
 		this.#leaseReceivedMessages();
 		const startedAt = existing?.startedAt ?? this.now();
 		if (existing === undefined) this.#setStatus({ v: 1, status: "running", startedAt });
@@ -330,6 +393,7 @@ export class WorkflowEngine {
 	/** The workflow ended (or stopped): it no longer keeps the actor awake or sets its alarm. */
 	#end(): void {
 		if (this.#frozen) return;
+		this.#clearLife();
 		this.host.setIdle(true);
 		this.host.setWakeAt(undefined);
 		this.#freeze();

@@ -12,6 +12,9 @@ import type { EntryKind, WorkflowStatus } from "./types.js";
 //                       big-endian segments: the ordinal of each call within
 //                       its scope, with one more segment per nested scope
 //                       (loop iteration, join/race branch index, try block).
+//   06 02            -> the life mark: a life of the actor is running steps
+//                       (written before its first step attempt, deleted when
+//                       it stops gracefully; still there after a crash).
 // Big-endian segments make a scope's entries one contiguous key range, so a
 // loop prunes finished iterations with one range delete.
 
@@ -21,6 +24,7 @@ const ENTRY_RANGE = {
 	start: Uint8Array.of(AREA.WORKFLOW, 0x01),
 	end: Uint8Array.of(AREA.WORKFLOW, 0x02),
 };
+const LIFE_KEY = Uint8Array.of(AREA.WORKFLOW, 0x02);
 
 /** A recorded queue message of a `queue.next` entry. */
 export interface JournalMessage {
@@ -45,7 +49,12 @@ export interface BranchRecord {
 export interface JournalEntry {
 	kind: EntryKind;
 	name: string;
-	status: "pending" | "retrying" | "completed" | "failed";
+	/**
+	 * `running`: a step's attempt `attempts` started and was made durable first
+	 * (careful attempts, see WorkflowEngine.beginAttempt); found so after a
+	 * crash, the process died during it.
+	 */
+	status: "pending" | "running" | "retrying" | "completed" | "failed";
 	createdAt: number;
 	completedAt?: number;
 	/** step: attempts made; retrying: when the next one may start. */
@@ -152,6 +161,8 @@ export class Journal {
 	/** Highest ordinal recorded directly under each scope path. */
 	readonly #lastOrdinal = new Map<string, number>();
 	status: JournalStatus | undefined;
+	/** The life mark was stored when the journal was loaded: the life before did not stop gracefully. */
+	lifeMarked = false;
 
 	private constructor(writes: RunStorage) {
 		this.#writes = writes;
@@ -165,7 +176,15 @@ export class Journal {
 		});
 		journal.status = status;
 		for (const { path, entry } of entries) journal.#index(path, entry);
+		const [life] = await writes.get([LIFE_KEY]);
+		journal.lifeMarked = life !== undefined;
 		return journal;
+	}
+
+	/** Writes (`true`) or deletes the life mark (see the layout above). */
+	markLife(running: boolean): void {
+		if (running) this.#writes.put(LIFE_KEY, Uint8Array.of(1));
+		else this.#writes.delete(LIFE_KEY);
 	}
 
 	/** Every entry, in journal order. */

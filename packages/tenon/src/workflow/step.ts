@@ -57,6 +57,14 @@ class StepTimeoutError extends Error {
 	}
 }
 
+/** An attempt found `running` after a crash: the process died while it ran. */
+class StepCrashedError extends Error {
+	constructor(attempt: number) {
+		super(`the process stopped during attempt ${attempt} (a crash, or a kill)`);
+		this.name = "StepCrashedError";
+	}
+}
+
 /**
  * `ctx.step`: returns the journaled result on replay; otherwise runs the
  * function (retrying with exponential backoff, durably: the actor may sleep
@@ -123,79 +131,72 @@ export async function runStep(
 		createdAt: engine.now(),
 		attempts: 0,
 	};
+	// An attempt made durable before it ran and never finished: after a crash the process
+	// died in it (it counts, and fails like one that threw); after a graceful stop it was
+	// cut short by the stop, and runs again as the same attempt.
+	let crashed: number | undefined;
+	if (recorded?.status === "running") {
+		if (engine.afterCrash) crashed = recorded.attempts ?? 1;
+		else entry = { ...recorded, status: "pending", attempts: (recorded.attempts ?? 1) - 1 };
+	}
 	for (;;) {
-		if (
-			entry.status === "retrying" &&
-			entry.retryAt !== undefined &&
-			entry.retryAt > engine.now()
-		) {
-			await engine.delayUntil(entry.retryAt, scope.signal);
-		}
-		scope.check();
-		const attempt = (entry.attempts ?? 0) + 1;
-		try {
-			const traced = { workflowId: engine.workflowId, name: location, attempt };
-			await traceWorkflowStep(traced, () =>
-				engine.runInStep(() => config.run(engine.stepContext), {
-					mark: () => ctx.enterStep(),
-					timeoutMs: timeout,
-					onTimeout: () => new StepTimeoutError(timeout),
-					onSuccess: (value) => {
-						const { retryAt: _retryAt, error: _error, ...rest } = entry;
-						entry = {
-							...rest,
-							status: "completed",
-							attempts: attempt,
-							output: engine.host.toRaw(value),
-							completedAt: engine.now(),
-						};
-						journal.put(path, entry);
-					},
-				}),
-			);
-			register(entry.output);
-			return entry.output;
-		} catch (error) {
-			if (isControlError(error) || isCodeError(error)) throw error;
-			const info = errorInfo(error);
-			const timedOut = error instanceof StepTimeoutError;
-			const critical =
-				error instanceof CriticalError ||
-				(timedOut && config.retryOnTimeout !== true) ||
-				// A result that cannot be stored fails the same way every time.
-				error instanceof NotStorableError;
-			const remainingRetries = critical ? 0 : Math.max(0, maxRetries + 1 - attempt);
-			const willRetry = remainingRetries > 0;
-			if (willRetry) {
-				const retryDelay = Math.min(base * 2 ** (attempt - 1), max);
-				const retryAt = engine.now() + retryDelay;
-				entry = { ...entry, status: "retrying", attempts: attempt, retryAt, error: info };
-				journal.put(path, entry);
-				await engine.report({
-					step: {
-						workflowId: engine.workflowId,
-						stepName: location,
-						attempt,
-						maxRetries,
-						remainingRetries,
-						willRetry,
-						retryDelay,
-						retryAt,
-						error: info,
-					},
-				});
-				continue;
+		let attempt: number;
+		let error: unknown;
+		if (crashed !== undefined) {
+			attempt = crashed;
+			error = new StepCrashedError(crashed);
+			crashed = undefined;
+		} else {
+			if (
+				entry.status === "retrying" &&
+				entry.retryAt !== undefined &&
+				entry.retryAt > engine.now()
+			) {
+				await engine.delayUntil(entry.retryAt, scope.signal);
 			}
-			const kind: StepFailureKind = timedOut ? "timeout" : critical ? "critical" : "exhausted";
-			const { retryAt: _retryAt, ...rest } = entry;
-			entry = {
-				...rest,
-				status: "failed",
-				attempts: attempt,
-				failure: kind,
-				error: info,
-				completedAt: engine.now(),
-			};
+			scope.check();
+			attempt = (entry.attempts ?? 0) + 1;
+			entry = await engine.beginAttempt(path, entry, attempt);
+			try {
+				const traced = { workflowId: engine.workflowId, name: location, attempt };
+				await traceWorkflowStep(traced, () =>
+					engine.runInStep(() => config.run(engine.stepContext), {
+						mark: () => ctx.enterStep(),
+						timeoutMs: timeout,
+						onTimeout: () => new StepTimeoutError(timeout),
+						onSuccess: (value) => {
+							const { retryAt: _retryAt, error: _error, ...rest } = entry;
+							entry = {
+								...rest,
+								status: "completed",
+								attempts: attempt,
+								output: engine.host.toRaw(value),
+								completedAt: engine.now(),
+							};
+							journal.put(path, entry);
+						},
+					}),
+				);
+				register(entry.output);
+				return entry.output;
+			} catch (thrown) {
+				if (isControlError(thrown) || isCodeError(thrown)) throw thrown;
+				error = thrown;
+			}
+		}
+		const info = errorInfo(error);
+		const timedOut = error instanceof StepTimeoutError;
+		const critical =
+			error instanceof CriticalError ||
+			(timedOut && config.retryOnTimeout !== true) ||
+			// A result that cannot be stored fails the same way every time.
+			error instanceof NotStorableError;
+		const remainingRetries = critical ? 0 : Math.max(0, maxRetries + 1 - attempt);
+		const willRetry = remainingRetries > 0;
+		if (willRetry) {
+			const retryDelay = Math.min(base * 2 ** (attempt - 1), max);
+			const retryAt = engine.now() + retryDelay;
+			entry = { ...entry, status: "retrying", attempts: attempt, retryAt, error: info };
 			journal.put(path, entry);
 			await engine.report({
 				step: {
@@ -203,13 +204,38 @@ export async function runStep(
 					stepName: location,
 					attempt,
 					maxRetries,
-					remainingRetries: 0,
-					willRetry: false,
+					remainingRetries,
+					willRetry,
+					retryDelay,
+					retryAt,
 					error: info,
 				},
 			});
-			throw new StepFailedError(location, kind, attempt, info);
+			continue;
 		}
+		const kind: StepFailureKind = timedOut ? "timeout" : critical ? "critical" : "exhausted";
+		const { retryAt: _retryAt, ...rest } = entry;
+		entry = {
+			...rest,
+			status: "failed",
+			attempts: attempt,
+			failure: kind,
+			error: info,
+			completedAt: engine.now(),
+		};
+		journal.put(path, entry);
+		await engine.report({
+			step: {
+				workflowId: engine.workflowId,
+				stepName: location,
+				attempt,
+				maxRetries,
+				remainingRetries: 0,
+				willRetry: false,
+				error: info,
+			},
+		});
+		throw new StepFailedError(location, kind, attempt, info);
 	}
 }
 

@@ -373,7 +373,8 @@ export interface WorkflowHistoryEntry {
 	path: number[];
 	kind: EntryKind;
 	name: string;
-	status: "pending" | "retrying" | "completed" | "failed";
+	/** `running`: an attempt made durable before it ran (after a crash, or the first of a life). */
+	status: "pending" | "running" | "retrying" | "completed" | "failed";
 	attempts?: number;
 	error?: WorkflowErrorInfo;
 	failure?: StepFailureKind;

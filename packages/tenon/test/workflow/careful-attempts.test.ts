@@ -1,0 +1,91 @@
+// Careful step attempts (WorkflowEngine.beginAttempt): the first attempt of
+// each life, and every attempt of a life after a crash, is journaled as
+// running and made durable before it runs, so a step that kills the process
+// is counted (test/durability/workflow-poison-sigkill.test.ts). What that
+// must not cost or change: an attempt a graceful stop cut short is not
+// counted, and the other attempts of a clean life commit nothing of their own.
+import { describe, expect, it } from "vitest";
+import { actor, memoryDriver, setup } from "../../src/index.js";
+import { setupTest } from "../../src/test/index.js";
+import { workflow } from "../../src/workflow/index.js";
+import { controllableStorage } from "../helpers/controllable-storage.js";
+
+let slowRuns = 0;
+let releaseSlow: (() => void) | undefined;
+const cutShort = actor({
+	state: { done: false },
+	actions: { status: (c) => c.state },
+	run: workflow(async (ctx) => {
+		await ctx.step({
+			name: "slow",
+			maxRetries: 0,
+			run: async () => {
+				slowRuns++;
+				// The first run waits until the test lets it go (after the actor stopped).
+				if (slowRuns === 1) await new Promise<void>((resolve) => (releaseSlow = resolve));
+			},
+		});
+		await ctx.step("done", (c) => {
+			c.state.done = true;
+		});
+	}),
+	// A stop waits this long for the run, then goes on without it.
+	options: { sleepGracePeriod: 100 },
+});
+
+const STEPS = 10;
+const steps = actor({
+	state: { done: 0 },
+	actions: { status: (c) => c.state },
+	run: workflow(async (ctx) => {
+		for (let i = 0; i < STEPS; i++)
+			await ctx.step(`step-${i}`, (c) => {
+				c.state.done++;
+			});
+	}),
+});
+
+const registry = setup({ use: { cutShort, steps }, logLevel: "silent" });
+
+describe("careful step attempts", () => {
+	it("do not count an attempt a graceful stop cut short: it runs again as the same attempt", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.cutShort.getOrCreate("a");
+		await handle.status();
+		await expect.poll(() => slowRuns).toBe(1);
+		// Graceful: the attempt, journaled as running, is cut short when the grace period ends
+		// (on the test clock).
+		let restarted = false;
+		const restarting = t.restart().then(() => {
+			restarted = true;
+		});
+		while (!restarted) {
+			await new Promise((resolve) => setTimeout(resolve, 5));
+			await t.clock.advance(50);
+		}
+		await restarting;
+		releaseSlow?.();
+		await handle.status();
+		await expect.poll(async () => (await handle.status()).done, { timeout: 5_000 }).toBe(true);
+		await t.settle();
+		const slow = (await t.workflowHistory(handle)).entries.find((entry) => entry.name === "slow");
+		// maxRetries 0: counted, the cut-short attempt would have failed the step.
+		expect(slow).toMatchObject({ status: "completed", attempts: 1 });
+		expect(slowRuns).toBe(2);
+	});
+
+	it("cost one commit in a clean life, for its first attempt, not one per step", async () => {
+		const storage = controllableStorage(memoryDriver());
+		await using t = await setupTest(registry, { storage: storage.driver });
+		const handle = t.client.steps.getOrCreate("s");
+		const before = storage.commits;
+		await expect.poll(async () => (await handle.status()).done, { timeout: 5_000 }).toBe(STEPS);
+		await t.settle();
+		// The steps run one after another within a turn and commit together (one commit before
+		// careful attempts); the careful first attempt adds one, a careful attempt each would
+		// add ten.
+		expect(storage.commits - before).toBeLessThanOrEqual(2);
+		const history = await t.workflowHistory(handle);
+		expect(history.entries.every((entry) => entry.status === "completed")).toBe(true);
+	});
+});
