@@ -37,6 +37,9 @@ describe("approval flow example", () => {
 			input: { requester: "bo", amount: 900, reason: "laptop" },
 		});
 		await request.get();
+		// The workflow is waiting for a decision (its first step committed first): the actor
+		// sleeps once idle for its sleep timeout.
+		await t.settle();
 		await t.clock.advance(60_000);
 		await t.settle();
 		expect(t.awakeActors()).toBe(0);
