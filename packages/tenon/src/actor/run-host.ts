@@ -70,6 +70,13 @@ export interface RunHost {
 	 * know a record is on disk before it runs code that may kill the process.
 	 */
 	persist(): Promise<void>;
+	/**
+	 * Runs `fn` when the actor stops gracefully (sleep, destroy, shutdown),
+	 * after the run's grace period and the stop hook, right before the stop's
+	 * final commit: what `fn` writes goes in that commit and no earlier one.
+	 * Once per registration; returns what unregisters it.
+	 */
+	beforeFinalCommit(fn: () => void): () => void;
 	/** The plain value behind a state proxy (before storing or returning it). */
 	toRaw<T>(value: T): T;
 	/**

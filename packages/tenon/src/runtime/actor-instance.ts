@@ -312,7 +312,7 @@ export class ActorInstance implements AssemblyHost {
 		this.#halt();
 		try {
 			await p.activity.drain(this.deps.options.sleepGracePeriod, () => this.#runs?.active ?? false);
-			p.queueIfMade?.close(true);
+			p.queueIfMade?.close();
 			await runStopHook(
 				this.deps.definition.config,
 				kind,
@@ -322,6 +322,12 @@ export class ActorInstance implements AssemblyHost {
 				() => this.log,
 			);
 			p.stateChange.run(p.context);
+			// Right before the final save, after the stop hook, so that they are its last writes:
+			// a receive in `onSleep` re-marked a queue whose life mark was cleared before it
+			// (every later life then handed out carefully), and a workflow's mark deleted at the
+			// stop's start was committed while its steps still ran (a review).
+			p.queueIfMade?.stoppedCleanly();
+			this.#runs?.writeFinal();
 			// The final save also recomputes the alarm, now without the queue's part.
 			p.schedules.alarmChanged();
 			if (kind === "destroy")
@@ -442,7 +448,7 @@ export class ActorInstance implements AssemblyHost {
 	#abandon(error: unknown, waitForCommit = true): void {
 		this.status = "stopped";
 		this.#halt();
-		this.#parts.queueIfMade?.close(false);
+		this.#parts.queueIfMade?.close();
 		this.#parts.hub.dropAll();
 		this.#parts.calls.closeRawSockets(undefined);
 		this.deps.metrics.actorStopped(this.actorId, "dropped");

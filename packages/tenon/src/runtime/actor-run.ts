@@ -8,6 +8,8 @@ export interface RunControl {
 	setIdle(idle: boolean): void;
 	/** When the actor must be awake again for the handler; undefined: not needed. */
 	setWakeAt(at: number | undefined): void;
+	/** See RunHost.beforeFinalCommit. */
+	beforeFinalCommit(fn: () => void): () => void;
 }
 
 /** What an actor's `run` handler needs from it. */
@@ -49,6 +51,8 @@ export class ActorRun<C> {
 	readonly #deps: ActorRunDeps<C>;
 	#idle = false;
 	#wakeAt: number | undefined;
+	/** What the handler writes with a graceful stop's final commit (made on first use). */
+	#finalWrites: Set<() => void> | undefined;
 
 	constructor(deps: ActorRunDeps<C>) {
 		this.#deps = deps;
@@ -63,6 +67,13 @@ export class ActorRun<C> {
 				if (this.#wakeAt === at) return;
 				this.#wakeAt = at;
 				deps.onWakeAtChanged();
+			},
+			beforeFinalCommit: (fn) => {
+				this.#finalWrites ??= new Set();
+				const writes = this.#finalWrites;
+				const once = () => fn();
+				writes.add(once);
+				return () => writes.delete(once);
 			},
 		};
 		this.#loop = new RunLoop({
@@ -89,6 +100,13 @@ export class ActorRun<C> {
 	/** The actor stops: a pending restart is cancelled. */
 	stop(): void {
 		this.#loop.stop();
+	}
+
+	/** A graceful stop's final commit comes next: the handler's last writes for it. */
+	writeFinal(): void {
+		const writes = this.#finalWrites;
+		this.#finalWrites = undefined;
+		for (const write of writes ?? []) write();
 	}
 
 	/**

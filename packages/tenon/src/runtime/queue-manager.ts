@@ -476,10 +476,16 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	}
 
 	/** The actor is stopping: waiting receivers end, waiting senders learn it stopped. */
-	close(graceful: boolean): void {
+	/**
+	 * A graceful stop's final commit comes next (after its stop hook, which
+	 * may still receive): the next life hands out at once.
+	 */
+	stoppedCleanly(): void {
+		this.#handOuts.stoppedCleanly();
+	}
+
+	close(): void {
 		this.#holds.close();
-		// With the final commit of a graceful stop: the next life hands out at once.
-		if (graceful) this.#handOuts.stoppedCleanly();
 		for (const receiver of [...this.#receivers]) {
 			receiver.cleanup();
 			receiver.reject(errors.actorStopped());

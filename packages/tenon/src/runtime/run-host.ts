@@ -33,6 +33,7 @@ export function createRunHost(parts: RunHostParts, control: RunControl): RunHost
 		toRaw: (value) => parts.toRaw(value),
 		setIdle: (idle) => control.setIdle(idle),
 		setWakeAt: (at) => control.setWakeAt(at),
+		beforeFinalCommit: (fn) => control.beforeFinalCommit(fn),
 	};
 }
 

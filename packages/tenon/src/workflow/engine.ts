@@ -72,6 +72,8 @@ export class WorkflowEngine {
 	readonly afterCrash: boolean;
 	/** This life's mark is written. */
 	#lifeMarked = false;
+	/** Unregisters the mark's clearing at the stop (the workflow ended first). */
+	#unregisterClear: (() => void) | undefined;
 	/** ... and durable: attempts of a clean life run at once from then on. */
 	#markDurable = false;
 
@@ -337,15 +339,10 @@ export class WorkflowEngine {
 			return;
 		}
 		if (this.evicted.aborted) return;
-		this.evicted.addEventListener(
-			"abort",
-			() => {
-				// Written before the final commit of the stop, which carries it.
-				this.#clearLife();
-				this.#freeze();
-			},
-			{ once: true },
-		);
+		this.evicted.addEventListener("abort", () => this.#freeze(), { once: true });
+		// Cleared with a graceful stop's final commit, not at its start: steps may still run
+		// in its grace period, and a crash then must find the mark (a review).
+		this.#unregisterClear = this.host.beforeFinalCommit(() => this.#clearLife());
 		this.#leaseReceivedMessages();
 		const startedAt = existing?.startedAt ?? this.now();
 		if (existing === undefined) this.#setStatus({ v: 1, status: "running", startedAt });
@@ -393,6 +390,7 @@ export class WorkflowEngine {
 	/** The workflow ended (or stopped): it no longer keeps the actor awake or sets its alarm. */
 	#end(): void {
 		if (this.#frozen) return;
+		this.#unregisterClear?.();
 		this.#clearLife();
 		this.host.setIdle(true);
 		this.host.setWakeAt(undefined);

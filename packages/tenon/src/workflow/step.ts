@@ -157,6 +157,9 @@ export async function runStep(
 			scope.check();
 			attempt = (entry.attempts ?? 0) + 1;
 			entry = await engine.beginAttempt(path, entry, attempt);
+			// A careful attempt waited for a commit: the actor may have begun to stop, or the
+			// step's branch lost its race, meanwhile (checked again, or the step ran anyway).
+			scope.check();
 			try {
 				const traced = { workflowId: engine.workflowId, name: location, attempt };
 				await traceWorkflowStep(traced, () =>

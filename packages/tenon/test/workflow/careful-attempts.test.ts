@@ -6,6 +6,7 @@
 // counted, and the other attempts of a clean life commit nothing of their own.
 import { describe, expect, it } from "vitest";
 import { actor, memoryDriver, setup } from "../../src/index.js";
+import { AREA } from "../../src/storage/actor-keys.js";
 import { setupTest } from "../../src/test/index.js";
 import { workflow } from "../../src/workflow/index.js";
 import { controllableStorage } from "../helpers/controllable-storage.js";
@@ -45,7 +46,41 @@ const steps = actor({
 	}),
 });
 
-const registry = setup({ use: { cutShort, steps }, logLevel: "silent" });
+/** Two steps in a join, each waiting until the test lets it go. */
+const release: Record<string, () => void> = {};
+const started: string[] = [];
+const pair = actor({
+	state: {},
+	actions: { ping: () => "pong" },
+	run: workflow(async (ctx) => {
+		const waiting = (name: string) => async () => {
+			started.push(name);
+			await new Promise<void>((resolve) => {
+				release[name] = resolve;
+			});
+		};
+		await ctx.join("both", {
+			a: { run: (branch) => branch.step("a", waiting("a")) },
+			b: { run: (branch) => branch.step("b", waiting("b")) },
+		});
+	}),
+	options: { sleepGracePeriod: 60_000 },
+});
+
+const stopping: boolean[] = [];
+const single = actor({
+	state: {},
+	actions: { ping: () => "pong" },
+	run: workflow(async (ctx) => {
+		await ctx.step("work", (c) => {
+			stopping.push(c.abortSignal.aborted);
+		});
+	}),
+});
+
+const registry = setup({ use: { cutShort, steps, pair, single }, logLevel: "silent" });
+const LIFE_MARK = Uint8Array.of(AREA.WORKFLOW, 0x02);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("careful step attempts", () => {
 	it("do not count an attempt a graceful stop cut short: it runs again as the same attempt", async () => {
@@ -87,5 +122,49 @@ describe("careful step attempts", () => {
 		expect(storage.commits - before).toBeLessThanOrEqual(2);
 		const history = await t.workflowHistory(handle);
 		expect(history.entries.every((entry) => entry.status === "completed")).toBe(true);
+	});
+
+	it("keep the life mark stored until the stop's final commit, while steps run in its grace period", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.pair.getOrCreate("j");
+		await handle.ping();
+		await expect.poll(() => started.length, { timeout: 5_000 }).toBe(2);
+		await t.settle();
+		const actorId = await handle.resolve();
+		const { store } = await t.storage.open();
+		const mark = async () => (await store.get(actorId, [LIFE_MARK]))[0];
+		const status = async (name: string) =>
+			(await t.workflowHistory(actorId)).entries.find((entry) => entry.name === name)?.status;
+		expect(await mark()).toBeDefined();
+		const restarting = t.restart(); // graceful, with a long grace period
+		try {
+			await sleep(50);
+			release.b?.(); // b ends in the grace period: its commit went out with the mark deleted
+			await expect.poll(() => status("b"), { timeout: 5_000 }).toBe("completed");
+			// a still runs (journaled running): a crash now must find the mark, or the next life
+			// would run it again uncounted.
+			expect(await status("a")).toBe("running");
+			expect(await mark()).toBeDefined();
+		} finally {
+			release.a?.();
+			await restarting;
+		}
+	});
+
+	it("start no step once the actor began to stop while their commit was pending", async () => {
+		const storage = controllableStorage(memoryDriver());
+		await using t = await setupTest(registry, { storage: storage.driver });
+		using _ = { [Symbol.dispose]: () => storage.release() };
+		const handle = t.client.single.getOrCreate("s");
+		storage.hold();
+		void handle.ping().catch(() => undefined);
+		// The first attempt's commit (its running entry, the life's mark) is held.
+		for (let i = 0; i < 400 && storage.held === 0; i++) await sleep(5);
+		const restarting = t.restart();
+		await sleep(20);
+		storage.release();
+		await restarting;
+		// Before: the step ran in the stopping life, its abort signal fired ([true]).
+		expect(stopping.includes(true)).toBe(false);
 	});
 });
