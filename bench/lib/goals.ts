@@ -56,6 +56,20 @@ function ratioGoal(
 	return { row, goal, measured: describe(ratio, a, b), status: met ? "met" : "missed" };
 }
 
+/** A goal on one measured value (a rate, bytes), as a goal result. */
+function valueGoal(
+	row: string,
+	goal: string,
+	value: number | undefined,
+	met: (value: number) => boolean,
+	describe: (value: number) => string,
+	missing: string,
+): GoalResult {
+	if (value === undefined)
+		return { row, goal, measured: `not in this run (${missing})`, status: "not measured" };
+	return { row, goal, measured: describe(value), status: met(value) ? "met" : "missed" };
+}
+
 /** Every goal of issue 17 against the rows of one run. */
 export function evaluateGoals(rows: readonly BenchRow[]): GoalResult[] {
 	const warm = "1. warm action over a connection";
@@ -103,38 +117,32 @@ export function evaluateGoals(rows: readonly BenchRow[]): GoalResult[] {
 		),
 	];
 
-	const throughput = find(rows, "core", "5. throughput: 1,000 actors", TENON);
+	const throughput = find(rows, "core", "5. throughput: 1,000 actors", TENON)?.rate;
 	out.push(
-		throughput?.rate === undefined
-			? {
-					row: "5",
-					goal: "at least 100,000 durable actions/s on 1,000 actors",
-					measured: "not in this run (row 5 on 1,000 actors; quick runs use 100)",
-					status: "not measured",
-				}
-			: {
-					row: "5",
-					goal: "at least 100,000 durable actions/s on 1,000 actors",
-					measured: `${Math.round(throughput.rate).toLocaleString("en")} /s`,
-					status: throughput.rate >= 100_000 ? "met" : "missed",
-				},
+		valueGoal(
+			"5",
+			"at least 100,000 durable actions/s on 1,000 actors",
+			throughput,
+			(rate) => rate >= 100_000,
+			(rate) => `${Math.round(rate).toLocaleString("en")} /s`,
+			"row 5 on 1,000 actors; quick runs use 100",
+		),
 	);
-
-	const memory = find(rows, "core", "6. memory per awake idle actor (100,000 actors)", TENON);
+	const memory = find(
+		rows,
+		"core",
+		"6. memory per awake idle actor (100,000 actors)",
+		TENON,
+	)?.bytes;
 	out.push(
-		memory?.bytes === undefined
-			? {
-					row: "6",
-					goal: "at most 5 KB RSS per awake idle actor at 100,000 actors (the row finishes)",
-					measured: "not in this run (or it did not finish)",
-					status: "not measured",
-				}
-			: {
-					row: "6",
-					goal: "at most 5 KB RSS per awake idle actor at 100,000 actors (the row finishes)",
-					measured: `${(memory.bytes / 1024).toFixed(1)} KiB`,
-					status: memory.bytes <= 5_000 ? "met" : "missed",
-				},
+		valueGoal(
+			"6",
+			"at most 5 KB RSS per awake idle actor at 100,000 actors (the row finishes)",
+			memory,
+			(bytes) => bytes <= 5_000,
+			(bytes) => `${(bytes / 1024).toFixed(1)} KiB`,
+			"or it did not finish",
+		),
 	);
 
 	const broadcast = find(rows, "core", "7. broadcast to 1,000 connections", TENON);

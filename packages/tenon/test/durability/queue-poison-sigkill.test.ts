@@ -7,7 +7,12 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type ChildServer, startChildServer, tempDataDir } from "../helpers/child-server.js";
+import {
+	type ChildServer,
+	startChildServer,
+	startUnlessItDies,
+	tempDataDir,
+} from "../helpers/child-server.js";
 
 const fixture = join(import.meta.dirname, "fixtures", "poison-server.ts");
 const twoLoops = join(import.meta.dirname, "fixtures", "two-loops-poison-server.ts");
@@ -26,26 +31,6 @@ const send = (url: string, id: string) => enqueue(url, "jobs", { id });
 /** Lets the consumer take jobs (it may die doing so: the answer may not come). */
 const go = (url: string) => enqueue(url, "go", null).catch(() => undefined);
 
-/** Starts the server; undefined when it died within `graceMs` (before or after it was ready). */
-async function startAndWatch(dataDir: string, graceMs: number): Promise<ChildServer | undefined> {
-	let server: ChildServer;
-	try {
-		server = await startChildServer(fixture, { TENON_DATA_DIR: dataDir });
-	} catch {
-		return undefined;
-	}
-	const died = new Promise<boolean>((resolve) => {
-		if (server.process.exitCode !== null || server.process.signalCode !== null) resolve(true);
-		server.process.once("exit", () => resolve(true));
-	});
-	await go(server.url);
-	const dead = await Promise.race([
-		died,
-		new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs)),
-	]);
-	return dead ? undefined : server;
-}
-
 describe("a queue message that kills the process", () => {
 	it("is set aside after maxQueueDeliveries crashes, and the queue goes on", async () => {
 		const dataDir = tempDataDir("poison");
@@ -57,7 +42,7 @@ describe("a queue message that kills the process", () => {
 		let stable: ChildServer | undefined;
 		let crashes = 0;
 		for (let start = 0; start < 6 && stable === undefined; start++) {
-			stable = await startAndWatch(dataDir, 2_000);
+			stable = await startUnlessItDies(fixture, { TENON_DATA_DIR: dataDir }, 2_000, go);
 			if (stable === undefined) crashes++;
 		}
 		try {
@@ -111,24 +96,13 @@ describe("a queue message that kills the process, taken by one of two loops", ()
 		let stable: ChildServer | undefined;
 		let crashes = 0;
 		for (let start = 0; start < 6 && stable === undefined; start++) {
-			let server: ChildServer | undefined;
-			try {
-				server = await startChildServer(twoLoops, { TENON_DATA_DIR: dataDir, CONSUME: "1" });
-			} catch {
-				crashes++;
-				continue;
-			}
-			const died = new Promise<boolean>((resolve) => {
-				if (server?.process.exitCode !== null || server.process.signalCode !== null) resolve(true);
-				server?.process.once("exit", () => resolve(true));
-			});
-			void report(server.url).catch(() => undefined);
-			const dead = await Promise.race([
-				died,
-				new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000)),
-			]);
-			if (dead) crashes++;
-			else stable = server;
+			stable = await startUnlessItDies(
+				twoLoops,
+				{ TENON_DATA_DIR: dataDir, CONSUME: "1" },
+				2_000,
+				(url) => void report(url).catch(() => undefined),
+			);
+			if (stable === undefined) crashes++;
 		}
 		try {
 			expect(stable, `the server crashed at every one of ${crashes} starts`).toBeDefined();

@@ -8,7 +8,12 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type ChildServer, startChildServer, tempDataDir } from "../helpers/child-server.js";
+import {
+	type ChildServer,
+	startChildServer,
+	startUnlessItDies,
+	tempDataDir,
+} from "../helpers/child-server.js";
 
 const fixture = join(import.meta.dirname, "fixtures", "poison-step-server.ts");
 const dirs: string[] = [];
@@ -29,25 +34,6 @@ const report = async (url: string) =>
 		}
 	).output;
 
-/** Starts the server; undefined when it died within `graceMs`. */
-async function startAndWatch(dataDir: string, graceMs: number): Promise<ChildServer | undefined> {
-	let server: ChildServer;
-	try {
-		server = await startChildServer(fixture, { TENON_DATA_DIR: dataDir });
-	} catch {
-		return undefined;
-	}
-	const died = new Promise<boolean>((resolve) => {
-		if (server.process.exitCode !== null || server.process.signalCode !== null) resolve(true);
-		server.process.once("exit", () => resolve(true));
-	});
-	const dead = await Promise.race([
-		died,
-		new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs)),
-	]);
-	return dead ? undefined : server;
-}
-
 describe("a workflow step that kills the process", () => {
 	it("fails after its retries, and the server stays up", async () => {
 		const dataDir = tempDataDir("poison-step");
@@ -62,7 +48,7 @@ describe("a workflow step that kills the process", () => {
 		let stable: ChildServer | undefined;
 		let crashes = 1;
 		for (let start = 0; start < 6 && stable === undefined; start++) {
-			stable = await startAndWatch(dataDir, 2_000);
+			stable = await startUnlessItDies(fixture, { TENON_DATA_DIR: dataDir }, 2_000);
 			if (stable === undefined) crashes++;
 		}
 		try {

@@ -102,6 +102,36 @@ export async function startChildServer(
 	};
 }
 
+/**
+ * Starts a fixture that may kill itself (a poison message or step): its
+ * server, or undefined when it died before it was ready or within `graceMs`
+ * after. `poke` runs once it is ready (what makes it take work, if a wake
+ * alone does not).
+ */
+export async function startUnlessItDies(
+	entry: string,
+	env: Record<string, string>,
+	graceMs: number,
+	poke?: (url: string) => unknown,
+): Promise<ChildServer | undefined> {
+	let server: ChildServer;
+	try {
+		server = await startChildServer(entry, env);
+	} catch {
+		return undefined;
+	}
+	const died = new Promise<boolean>((resolve) => {
+		if (server.process.exitCode !== null || server.process.signalCode !== null) resolve(true);
+		server.process.once("exit", () => resolve(true));
+	});
+	await poke?.(server.url);
+	const dead = await Promise.race([
+		died,
+		new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs)),
+	]);
+	return dead ? undefined : server;
+}
+
 /** A fresh temporary data directory. */
 export function tempDataDir(prefix: string): string {
 	const dir = mkdtempSync(join(tmpdir(), `tenon-${prefix}-`));
