@@ -5,6 +5,7 @@ import { callAsync, withTimeout } from "../common/timeouts.js";
 import { ActorError } from "../protocol/errors.js";
 import { WorkflowContextImpl } from "./context.js";
 import {
+	CompensationCrashedError,
 	EvictedError,
 	errorInfo,
 	HistoryDivergedError,
@@ -16,6 +17,12 @@ import {
 import { Journal, type JournalEntry, type JournalStatus } from "./journal.js";
 import { RollbackFrame, Scope } from "./scope.js";
 import type { WorkflowErrorEvent, WorkflowOptions } from "./types.js";
+
+/**
+ * Crashes of the process during one compensation that it runs again after
+ * (a step's default retries); at the next it fails.
+ */
+export const MAX_COMPENSATION_CRASHES = 3;
 
 /** The function a workflow runs. */
 export type WorkflowFunction = (ctx: WorkflowContextImpl) => Promise<unknown>;
@@ -177,14 +184,29 @@ export class WorkflowEngine {
 		entry: JournalEntry,
 		attempt: number,
 	): Promise<JournalEntry> {
-		if (!this.afterCrash && this.#markDurable) return entry;
+		if (!this.#careful) return entry;
+		const { retryAt: _retryAt, ...rest } = entry;
+		const running: JournalEntry = { ...rest, status: "running", attempts: attempt };
+		this.journal.put(path, running);
+		await this.#makeDurable();
+		return running;
+	}
+
+	/**
+	 * User code that may kill the process is about to run in a careful life
+	 * (see {@link beginAttempt}): in a life after a crash, or before this
+	 * life's mark is durable.
+	 */
+	get #careful(): boolean {
+		return this.afterCrash || !this.#markDurable;
+	}
+
+	/** Makes this life's mark, and every journal write so far, durable. */
+	async #makeDurable(): Promise<void> {
 		if (!this.#lifeMarked) {
 			this.#lifeMarked = true;
 			this.journal.markLife(true);
 		}
-		const { retryAt: _retryAt, ...rest } = entry;
-		const running: JournalEntry = { ...rest, status: "running", attempts: attempt };
-		this.journal.put(path, running);
 		try {
 			await this.host.persist();
 		} catch (error) {
@@ -192,7 +214,6 @@ export class WorkflowEngine {
 			throw this.evicted.aborted ? new EvictedError() : error;
 		}
 		this.#markDurable = true;
-		return running;
 	}
 
 	/** A graceful stop or the workflow's end: the next life is no life after a crash. */
@@ -266,10 +287,25 @@ export class WorkflowEngine {
 		);
 	}
 
-	/** Calls `onError` (observational: its own failure is only logged). */
+	/**
+	 * Calls `onError` (observational: its own failure is only logged). The
+	 * failure it reports is made durable first, so a hook that kills the
+	 * process hears each failure at most once, and the run moves on at the
+	 * next start: before 2026-11-26 the failure was lost with the process,
+	 * and the next start repeated it, the hook and the crash, at every start.
+	 * Costs a commit per failure reported, only with a hook.
+	 */
 	async report(event: WorkflowErrorEvent): Promise<void> {
 		const hook = this.#onError;
 		if (!hook) return;
+		try {
+			await this.#makeDurable();
+		} catch {
+			// The commit failed: the actor resets, and this run ends with it.
+			return;
+		}
+		// The commit waited: a stop that began meanwhile ends the run, without the hook.
+		if (this.evicted.aborted) return;
 		try {
 			await this.runInStep(() => hook(this.stepContext, event));
 		} catch (error) {
@@ -277,23 +313,42 @@ export class WorkflowEngine {
 		}
 	}
 
-	/** Runs the compensations of `frame`, newest first, recording each one done. */
+	/**
+	 * Runs the compensations of `frame`, newest first, recording each one
+	 * done. Each is journaled as rolling back and made durable before it runs
+	 * (a commit each; rollbacks are rare). One found rolling back after a
+	 * crash ran when the process died: it runs again (compensations run at
+	 * least once), until the process died in it more than
+	 * {@link MAX_COMPENSATION_CRASHES} times; then it failed, and the
+	 * rollback stops with `RollbackError`. Before 2026-11-26 a compensation
+	 * that killed the process ran again at every start and kept it down.
+	 */
 	async compensate(frame: RollbackFrame): Promise<void> {
 		const pending = frame.compensations;
 		frame.compensations = [];
 		for (let i = pending.length - 1; i >= 0; i--) {
 			const compensation = pending[i];
 			if (compensation === undefined) continue;
-			const entry = this.journal.get(compensation.path);
+			let entry = this.journal.get(compensation.path);
 			if (entry === undefined || entry.rolledBackAt !== undefined) continue;
 			if (this.evicted.aborted) throw new EvictedError();
+			const { rollingBack, rollbackCrashes, ...done } = entry;
+			// Cut short by a graceful stop (no crash since): not counted, as a step's attempt.
+			const crashes = (rollbackCrashes ?? 0) + (rollingBack === true && this.afterCrash ? 1 : 0);
 			try {
+				if (crashes > MAX_COMPENSATION_CRASHES) throw new CompensationCrashedError(crashes);
+				entry = { ...done, rollingBack: true, rollbackCrashes: crashes };
+				this.journal.put(compensation.path, entry);
+				await this.#makeDurable();
+				if (this.evicted.aborted) throw new EvictedError();
 				await this.runInStep(compensation.run, {
 					onSuccess: () =>
-						this.journal.put(compensation.path, { ...entry, rolledBackAt: this.now() }),
+						this.journal.put(compensation.path, { ...done, rolledBackAt: this.now() }),
 				});
 			} catch (error) {
-				if (this.evicted.aborted) throw new EvictedError();
+				if (this.evicted.aborted || error instanceof EvictedError) throw new EvictedError();
+				// Failed, not running: a crash from here on does not count as one in it.
+				if (entry.rollingBack === true) this.journal.put(compensation.path, done);
 				const info = errorInfo(error);
 				await this.report({
 					rollback: { workflowId: this.workflowId, stepName: compensation.name, error: info },

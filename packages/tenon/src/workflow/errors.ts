@@ -173,6 +173,17 @@ export class RollbackError extends ActorError {
 }
 
 /**
+ * A compensation found rolling back after more crashes than it runs again
+ * after (see WorkflowEngine.compensate): the process died in it each time.
+ */
+export class CompensationCrashedError extends Error {
+	constructor(crashes: number) {
+		super(`the process stopped during this compensation ${crashes} times (a crash, or a kill)`);
+		this.name = "CompensationCrashedError";
+	}
+}
+
+/**
  * The code no longer matches the journal it replays: an entry was renamed,
  * reordered or removed. Use `ctx.removed()` / `ctx.getVersion()` to evolve a
  * workflow that has runs in flight.

@@ -70,6 +70,8 @@ export async function readWorkflowHistory(
 			...(entry.deadline === undefined ? {} : { deadline: entry.deadline }),
 			...(entry.iteration === undefined ? {} : { iteration: entry.iteration }),
 			...(entry.rolledBackAt === undefined ? {} : { rolledBackAt: entry.rolledBackAt }),
+			...(entry.rollingBack === undefined ? {} : { rollingBack: entry.rollingBack }),
+			...(entry.rollbackCrashes === undefined ? {} : { rollbackCrashes: entry.rollbackCrashes }),
 			...(entry.output === undefined ? {} : { output: entry.output }),
 		}));
 	return {

@@ -66,6 +66,14 @@ export interface JournalEntry {
 	output?: unknown;
 	/** step: when its compensation completed. */
 	rolledBackAt?: number;
+	/**
+	 * step: its compensation was made durable as running before it ran
+	 * (careful, see WorkflowEngine.compensate); found so after a crash, the
+	 * process died during it.
+	 */
+	rollingBack?: boolean;
+	/** step: crashes counted during its compensation so far. */
+	rollbackCrashes?: number;
 	/** loop: the next iteration and the loop state. */
 	iteration?: number;
 	state?: unknown;

@@ -384,6 +384,10 @@ export interface WorkflowHistoryEntry {
 	deadline?: number;
 	iteration?: number;
 	rolledBackAt?: number;
+	/** Its compensation started and has not finished (or the process died in it). */
+	rollingBack?: boolean;
+	/** Crashes of the process counted during its compensation. */
+	rollbackCrashes?: number;
 	output?: unknown;
 }
 

@@ -78,7 +78,44 @@ const single = actor({
 	}),
 });
 
-const registry = setup({ use: { cutShort, steps, pair, single }, logLevel: "silent" });
+let compensationRuns = 0;
+let releaseCompensation: (() => void) | undefined;
+const saga = actor({
+	state: { outcome: "" },
+	actions: { status: (c) => c.state },
+	run: workflow(async (ctx) => {
+		const result = await ctx.try({
+			name: "checkout",
+			catch: ["step", "rollback"],
+			run: async (block) => {
+				await block.rollbackCheckpoint("start");
+				await block.step({
+					name: "reserve",
+					run: () => "r1",
+					rollback: async () => {
+						compensationRuns++;
+						// The first two runs wait until the test lets them go.
+						if (compensationRuns <= 2)
+							await new Promise<void>((resolve) => (releaseCompensation = resolve));
+					},
+				});
+				await block.step({
+					name: "charge",
+					maxRetries: 0,
+					run: () => {
+						throw new Error("card declined");
+					},
+				});
+			},
+		});
+		await ctx.step("record", (c) => {
+			c.state.outcome = result.ok ? "done" : result.failure.source;
+		});
+	}),
+	options: { sleepGracePeriod: 100 },
+});
+
+const registry = setup({ use: { cutShort, steps, pair, single, saga }, logLevel: "silent" });
 const LIFE_MARK = Uint8Array.of(AREA.WORKFLOW, 0x02);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -107,6 +144,43 @@ describe("careful step attempts", () => {
 		// maxRetries 0: counted, the cut-short attempt would have failed the step.
 		expect(slow).toMatchObject({ status: "completed", attempts: 1 });
 		expect(slowRuns).toBe(2);
+	});
+
+	it("do not count a compensation a graceful stop cut short: it runs again, uncounted", async () => {
+		await using t = await setupTest(registry);
+		// A failed assertion must not leave a compensation waiting: the test's stop would wait.
+		using _ = { [Symbol.dispose]: () => releaseCompensation?.() };
+		const handle = t.client.saga.getOrCreate("a");
+		await handle.status();
+		await expect.poll(() => compensationRuns).toBe(1);
+		await t.settle();
+		const reserve = async () =>
+			(await t.workflowHistory(handle)).entries.find((entry) => entry.name === "reserve");
+		// Journaled as rolling back, and durable, before it ran.
+		expect(await reserve()).toMatchObject({ rollingBack: true, rollbackCrashes: 0 });
+		let restarted = false;
+		const restarting = t.restart().then(() => {
+			restarted = true;
+		});
+		while (!restarted) {
+			await new Promise((resolve) => setTimeout(resolve, 5));
+			await t.clock.advance(50);
+		}
+		await restarting;
+		releaseCompensation?.();
+		await handle.status();
+		await expect.poll(() => compensationRuns, { timeout: 5_000 }).toBe(2);
+		await t.settle();
+		// Running again, and the stop was not counted as a crash in it.
+		expect(await reserve()).toMatchObject({ rollingBack: true, rollbackCrashes: 0 });
+		releaseCompensation?.();
+		await expect.poll(async () => (await handle.status()).outcome, { timeout: 5_000 }).toBe("step");
+		await t.settle();
+		expect(compensationRuns).toBe(2);
+		const done = await reserve();
+		expect(done?.rolledBackAt).toBeTypeOf("number");
+		expect(done?.rollingBack).toBeUndefined();
+		expect(done?.rollbackCrashes).toBeUndefined();
 	});
 
 	it("cost one commit in a clean life, for its first attempt, not one per step", async () => {
