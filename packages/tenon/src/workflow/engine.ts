@@ -201,8 +201,14 @@ export class WorkflowEngine {
 		return this.afterCrash || !this.#markDurable;
 	}
 
-	/** Makes this life's mark, and every journal write so far, durable. */
+	/**
+	 * Makes this life's mark, and every journal write so far, durable. Never
+	 * once the actor began to stop: its stop clears the mark (right before its
+	 * final commit), and a mark written again after that made the next life
+	 * one after a crash (a review, 2026-11-26).
+	 */
 	async #makeDurable(): Promise<void> {
+		if (this.evicted.aborted) throw new EvictedError();
 		if (!this.#lifeMarked) {
 			this.#lifeMarked = true;
 			this.journal.markLife(true);
@@ -293,19 +299,24 @@ export class WorkflowEngine {
 	 * process hears each failure at most once, and the run moves on at the
 	 * next start: before 2026-11-26 the failure was lost with the process,
 	 * and the next start repeated it, the hook and the crash, at every start.
-	 * Costs a commit per failure reported, only with a hook.
+	 * Costs a commit per failure reported, only with a hook. While the actor
+	 * stops, the hook runs without that commit (a review, 2026-11-26: it was
+	 * skipped, and its commit wrote the life mark again after the stop cleared
+	 * it, which made the next life one after a crash).
 	 */
 	async report(event: WorkflowErrorEvent): Promise<void> {
 		const hook = this.#onError;
 		if (!hook) return;
-		try {
-			await this.#makeDurable();
-		} catch {
-			// The commit failed: the actor resets, and this run ends with it.
-			return;
+		// Stopping: the hook runs as it did, its failure and writes in a later commit (the
+		// stop's final one at the latest), and the life mark the stop clears is not written again.
+		if (!this.evicted.aborted) {
+			try {
+				await this.#makeDurable();
+			} catch {
+				// The commit failed (the actor resets, and this run ends with it), or a stop began.
+				if (!this.evicted.aborted) return;
+			}
 		}
-		// The commit waited: a stop that began meanwhile ends the run, without the hook.
-		if (this.evicted.aborted) return;
 		try {
 			await this.runInStep(() => hook(this.stepContext, event));
 		} catch (error) {
@@ -329,16 +340,22 @@ export class WorkflowEngine {
 		for (let i = pending.length - 1; i >= 0; i--) {
 			const compensation = pending[i];
 			if (compensation === undefined) continue;
-			let entry = this.journal.get(compensation.path);
+			const entry = this.journal.get(compensation.path);
 			if (entry === undefined || entry.rolledBackAt !== undefined) continue;
+			// Failed before, and reported: the rollback stops here again.
+			if (entry.rollbackError !== undefined)
+				throw new RollbackError(compensation.name, entry.rollbackError);
 			if (this.evicted.aborted) throw new EvictedError();
 			const { rollingBack, rollbackCrashes, ...done } = entry;
 			// Cut short by a graceful stop (no crash since): not counted, as a step's attempt.
 			const crashes = (rollbackCrashes ?? 0) + (rollingBack === true && this.afterCrash ? 1 : 0);
 			try {
 				if (crashes > MAX_COMPENSATION_CRASHES) throw new CompensationCrashedError(crashes);
-				entry = { ...done, rollingBack: true, rollbackCrashes: crashes };
-				this.journal.put(compensation.path, entry);
+				this.journal.put(compensation.path, {
+					...done,
+					rollingBack: true,
+					rollbackCrashes: crashes,
+				});
 				await this.#makeDurable();
 				if (this.evicted.aborted) throw new EvictedError();
 				await this.runInStep(compensation.run, {
@@ -347,9 +364,10 @@ export class WorkflowEngine {
 				});
 			} catch (error) {
 				if (this.evicted.aborted || error instanceof EvictedError) throw new EvictedError();
-				// Failed, not running: a crash from here on does not count as one in it.
-				if (entry.rollingBack === true) this.journal.put(compensation.path, done);
+				// Recorded before the hook hears it: a crash in the hook must not make the next
+				// start run the compensation and report it again (a review, 2026-11-26).
 				const info = errorInfo(error);
+				this.journal.put(compensation.path, { ...done, rollbackError: info });
 				await this.report({
 					rollback: { workflowId: this.workflowId, stepName: compensation.name, error: info },
 				});
@@ -423,7 +441,12 @@ export class WorkflowEngine {
 				log.error("workflow stopped: its code does not match its journal or misuses the API", {
 					error,
 				});
-				await this.report({ workflow: { workflowId: this.workflowId, error: this.halted } });
+				// Once per distinct halt: a halted run halts again at every wake until its code is fixed.
+				const reported = this.journal.haltReported;
+				if (reported?.name !== this.halted.name || reported.message !== this.halted.message) {
+					this.journal.setHaltReported(this.halted);
+					await this.report({ workflow: { workflowId: this.workflowId, error: this.halted } });
+				}
 				this.#end();
 				return;
 			}

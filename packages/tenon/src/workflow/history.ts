@@ -72,6 +72,7 @@ export async function readWorkflowHistory(
 			...(entry.rolledBackAt === undefined ? {} : { rolledBackAt: entry.rolledBackAt }),
 			...(entry.rollingBack === undefined ? {} : { rollingBack: entry.rollingBack }),
 			...(entry.rollbackCrashes === undefined ? {} : { rollbackCrashes: entry.rollbackCrashes }),
+			...(entry.rollbackError === undefined ? {} : { rollbackError: entry.rollbackError }),
 			...(entry.output === undefined ? {} : { output: entry.output }),
 		}));
 	return {

@@ -15,6 +15,10 @@ import type { EntryKind, WorkflowStatus } from "./types.js";
 //   06 02            -> the life mark: a life of the actor is running steps
 //                       (written before its first step attempt, deleted when
 //                       it stops gracefully; still there after a crash).
+//   06 03            -> the last code error (halt) `onError` heard, so a
+//                       wake that halts on the same one does not report it
+//                       again (a hook that kills the process would do so at
+//                       every start).
 // Big-endian segments make a scope's entries one contiguous key range, so a
 // loop prunes finished iterations with one range delete.
 
@@ -25,6 +29,7 @@ const ENTRY_RANGE = {
 	end: Uint8Array.of(AREA.WORKFLOW, 0x02),
 };
 const LIFE_KEY = Uint8Array.of(AREA.WORKFLOW, 0x02);
+const HALT_KEY = Uint8Array.of(AREA.WORKFLOW, 0x03);
 
 /** A recorded queue message of a `queue.next` entry. */
 export interface JournalMessage {
@@ -74,6 +79,12 @@ export interface JournalEntry {
 	rollingBack?: boolean;
 	/** step: crashes counted during its compensation so far. */
 	rollbackCrashes?: number;
+	/**
+	 * step: its compensation failed (it threw, or the process died in it too
+	 * often). Recorded before `onError` hears it: a rollback that reaches it
+	 * again stops there at once, without running or reporting it again.
+	 */
+	rollbackError?: WorkflowErrorInfo;
 	/** loop: the next iteration and the loop state. */
 	iteration?: number;
 	state?: unknown;
@@ -171,6 +182,8 @@ export class Journal {
 	status: JournalStatus | undefined;
 	/** The life mark was stored when the journal was loaded: the life before did not stop gracefully. */
 	lifeMarked = false;
+	/** The last halt `onError` heard (see the layout above). */
+	haltReported: WorkflowErrorInfo | undefined;
 
 	private constructor(writes: RunStorage) {
 		this.#writes = writes;
@@ -184,8 +197,9 @@ export class Journal {
 		});
 		journal.status = status;
 		for (const { path, entry } of entries) journal.#index(path, entry);
-		const [life] = await writes.get([LIFE_KEY]);
+		const [life, halt] = await writes.get([LIFE_KEY, HALT_KEY]);
 		journal.lifeMarked = life !== undefined;
+		journal.haltReported = halt === undefined ? undefined : (cborDecode(halt) as WorkflowErrorInfo);
 		return journal;
 	}
 
@@ -193,6 +207,12 @@ export class Journal {
 	markLife(running: boolean): void {
 		if (running) this.#writes.put(LIFE_KEY, Uint8Array.of(1));
 		else this.#writes.delete(LIFE_KEY);
+	}
+
+	/** Records the halt `onError` is about to hear. */
+	setHaltReported(halt: WorkflowErrorInfo): void {
+		this.#writes.put(HALT_KEY, cborEncode(halt));
+		this.haltReported = halt;
 	}
 
 	/** Every entry, in journal order. */

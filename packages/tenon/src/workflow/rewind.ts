@@ -19,7 +19,7 @@ export interface ReplayPoint {
  *
  * Refused (`workflow/replay_refused`, nothing written) when the work from
  * there consumed queue messages (they are gone: a replay would wait for new
- * ones) or when compensations ran anywhere (the effects their steps recorded
+ * ones) or when compensations ran or started anywhere (the effects their steps recorded
  * were undone, so replaying those results would be a lie).
  */
 export async function rewindJournal(storage: RunStorage, point: unknown): Promise<RunRewind> {
@@ -38,10 +38,14 @@ export async function rewindJournal(storage: RunStorage, point: unknown): Promis
 		);
 	const removed = entries.filter(({ path }) => (path[0] as number) >= ordinal);
 	for (const { path, entry } of entries) {
-		if (entry.rolledBackAt !== undefined)
+		if (
+			entry.rolledBackAt !== undefined ||
+			entry.rollingBack === true ||
+			entry.rollbackError !== undefined
+		)
 			throw refused(
 				"rolled_back",
-				`Step '${entry.name}' was rolled back (its compensation ran): its recorded result no longer holds`,
+				`Step '${entry.name}' was rolled back (its compensation ran, or started): its recorded result no longer holds`,
 				path,
 			);
 	}

@@ -388,6 +388,8 @@ export interface WorkflowHistoryEntry {
 	rollingBack?: boolean;
 	/** Crashes of the process counted during its compensation. */
 	rollbackCrashes?: number;
+	/** Its compensation failed: a rollback that reaches it again stops there. */
+	rollbackError?: WorkflowErrorInfo;
 	output?: unknown;
 }
 

@@ -74,6 +74,34 @@ describe("a workflow's compensation or onError hook that kills the process", () 
 		}
 	}, 180_000);
 
+	it("a compensation that failed is not run or reported again after its hook killed the process", async () => {
+		const { stable, crashes } = await crashesUntilStable("refusing", 6);
+		try {
+			expect(stable, `the server crashed at every one of ${crashes} starts`).toBeDefined();
+			// The hook heard the rollback's failure once; the next start stopped the rollback there.
+			expect(crashes).toBe(1);
+			const server = stable as ChildServer;
+			await expect
+				.poll(() => outcome(server.url, "refusing"), { timeout: 10_000 })
+				.toBe("rollback checkout/reserve: cannot release");
+		} finally {
+			await stable?.kill();
+		}
+	}, 120_000);
+
+	it("a halt (a code error) is reported once, not at every start", async () => {
+		const { stable, crashes } = await crashesUntilStable("halting", 6);
+		try {
+			expect(stable, `the server crashed at every one of ${crashes} starts`).toBeDefined();
+			expect(crashes).toBe(1);
+			const server = stable as ChildServer;
+			// Halted, not failed: the actor still answers.
+			expect(await outcome(server.url, "halting")).toBeNull();
+		} finally {
+			await stable?.kill();
+		}
+	}, 120_000);
+
 	it("a hook hears each failure once, and the workflow goes on to its end", async () => {
 		const { stable, crashes } = await crashesUntilStable("hooked", 6);
 		try {

@@ -115,7 +115,75 @@ const saga = actor({
 	options: { sleepGracePeriod: 100 },
 });
 
-const registry = setup({ use: { cutShort, steps, pair, single, saga }, logLevel: "silent" });
+/** A step that fails in the stop's grace period, heard by `onError`. */
+const heard: string[] = [];
+let failingStarted = 0;
+let releaseFailing: (() => void) | undefined;
+const failing = actor({
+	state: {},
+	actions: { ping: () => "pong" },
+	run: workflow(
+		async (ctx) => {
+			await ctx.step({
+				name: "work",
+				maxRetries: 0,
+				run: async () => {
+					failingStarted++;
+					if (failingStarted === 1)
+						await new Promise<void>((resolve) => (releaseFailing = resolve));
+					throw new Error("boom");
+				},
+			});
+		},
+		{ onError: (_c, event) => void heard.push(Object.keys(event)[0] as string) },
+	),
+	options: { sleepGracePeriod: 60_000 },
+});
+
+/** A join: `a` fails (heard by `onError`) and `b` is cut short, both in a stop's grace period. */
+const joinStarted: string[] = [];
+const joinRelease: Record<string, () => void> = {};
+const stopped = actor({
+	state: { n: 0 },
+	actions: {
+		ping: () => "pong",
+		bump: (c) => {
+			c.state.n++;
+		},
+	},
+	run: workflow(
+		async (ctx) => {
+			const waitFirst = (name: string) => async () => {
+				joinStarted.push(name);
+				if (joinStarted.filter((started) => started === name).length === 1)
+					await new Promise<void>((resolve) => {
+						joinRelease[name] = resolve;
+					});
+			};
+			await ctx.join("both", {
+				a: {
+					run: (branch) =>
+						branch.tryStep({
+							name: "a",
+							maxRetries: 0,
+							run: async () => {
+								await waitFirst("a")();
+								throw new Error("a failed");
+							},
+						}),
+				},
+				b: { run: (branch) => branch.step({ name: "b", maxRetries: 0, run: waitFirst("b") }) },
+			});
+		},
+		{ onError: () => {} },
+	),
+	options: { sleepGracePeriod: 100 },
+});
+
+const registry = setup({
+	use: { cutShort, steps, pair, single, saga, failing, stopped },
+	logLevel: "silent",
+});
 const LIFE_MARK = Uint8Array.of(AREA.WORKFLOW, 0x02);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -240,5 +308,61 @@ describe("careful step attempts", () => {
 		await restarting;
 		// Before: the step ran in the stopping life, its abort signal fired ([true]).
 		expect(stopping.includes(true)).toBe(false);
+	});
+
+	it("let onError hear a step that fails in a stop's grace period", async () => {
+		await using t = await setupTest(registry);
+		using _ = { [Symbol.dispose]: () => releaseFailing?.() };
+		const handle = t.client.failing.getOrCreate("a");
+		await handle.ping();
+		await expect.poll(() => failingStarted).toBe(1);
+		await t.settle();
+		const restarting = t.restart(); // graceful, with a long grace period
+		await sleep(50);
+		releaseFailing?.(); // fails while the actor stops
+		await restarting;
+		await handle.ping();
+		await expect
+			.poll(async () => (await t.workflowHistory(handle)).status, { timeout: 5_000 })
+			.toBe("failed");
+		// Before: the failure was made durable and the hook skipped (["workflow"] only).
+		expect(heard).toEqual(["step", "workflow"]);
+	});
+
+	it("write no life mark once the stop cleared it: a step the stop cut short is not a crash", async () => {
+		const storage = controllableStorage(memoryDriver());
+		await using t = await setupTest(registry, { storage: storage.driver });
+		using _ = {
+			[Symbol.dispose]: () => {
+				storage.release();
+				for (const release of Object.values(joinRelease)) release();
+			},
+		};
+		const handle = t.client.stopped.getOrCreate("x");
+		await handle.ping();
+		await expect.poll(() => joinStarted.length, { timeout: 5_000 }).toBe(2);
+		await t.settle();
+		// A commit in flight: the stop's final commit waits behind it.
+		storage.hold();
+		void handle.bump().catch(() => undefined);
+		for (let i = 0; i < 400 && storage.held === 0; i++) await sleep(5);
+		const restarting = t.restart();
+		// The grace period ends (on the test clock): the stop clears the life mark.
+		for (let i = 0; i < 10; i++) {
+			await sleep(5);
+			await t.clock.advance(50);
+		}
+		joinRelease.a?.(); // a fails, and its report must not mark the life again
+		await sleep(30);
+		storage.release();
+		await restarting;
+		await handle.ping();
+		await t.settle();
+		await expect
+			.poll(async () => (await t.workflowHistory(handle)).status, { timeout: 5_000 })
+			.not.toBe("running");
+		const b = (await t.workflowHistory(handle)).entries.find((entry) => entry.name === "b");
+		// Before: the next life was one after a crash, and b failed with StepCrashedError unrun.
+		expect(b?.status).toBe("completed");
 	});
 });
