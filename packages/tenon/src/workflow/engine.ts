@@ -313,8 +313,9 @@ export class WorkflowEngine {
 			try {
 				await this.#makeDurable();
 			} catch {
-				// The commit failed (the actor resets, and this run ends with it), or a stop began.
-				if (!this.evicted.aborted) return;
+				// The commit failed: the actor resets (which aborts the signal too), and this run
+				// ends with it. The failure was not stored, so the hook does not hear it (a review).
+				return;
 			}
 		}
 		try {
@@ -433,6 +434,7 @@ export class WorkflowEngine {
 				finishedAt: this.now(),
 				output: this.host.toRaw(output),
 			});
+			this.journal.clearHaltReported();
 			log.info("workflow completed");
 		} catch (error) {
 			if (this.evicted.aborted || error instanceof EvictedError) return;
@@ -442,8 +444,7 @@ export class WorkflowEngine {
 					error,
 				});
 				// Once per distinct halt: a halted run halts again at every wake until its code is fixed.
-				const reported = this.journal.haltReported;
-				if (reported?.name !== this.halted.name || reported.message !== this.halted.message) {
+				if (this.#onError !== undefined && !sameHalt(this.journal.haltReported, this.halted)) {
 					this.journal.setHaltReported(this.halted);
 					await this.report({ workflow: { workflowId: this.workflowId, error: this.halted } });
 				}
@@ -459,6 +460,7 @@ export class WorkflowEngine {
 			}
 			const info = errorInfo(failure);
 			this.#setStatus({ v: 1, status: "failed", startedAt, finishedAt: this.now(), error: info });
+			this.journal.clearHaltReported();
 			log.warn("workflow failed", { error: info.message });
 			await this.report({ workflow: { workflowId: this.workflowId, error: info } });
 		}
@@ -474,4 +476,18 @@ export class WorkflowEngine {
 		this.host.setWakeAt(undefined);
 		this.#freeze();
 	}
+}
+
+/**
+ * The same halt as one reported before: the same error, message and stack
+ * (so the same place in the same code; the message alone is the same for
+ * every `ctx.state` outside a step, wherever it is).
+ */
+function sameHalt(reported: WorkflowErrorInfo | undefined, halt: WorkflowErrorInfo): boolean {
+	return (
+		reported !== undefined &&
+		reported.name === halt.name &&
+		reported.message === halt.message &&
+		reported.stack === halt.stack
+	);
 }

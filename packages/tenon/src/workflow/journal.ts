@@ -143,6 +143,11 @@ export function putStatus(writes: Pick<RunStorage, "put">, status: JournalStatus
 	writes.put(STATUS_KEY, cborEncode(status));
 }
 
+/** Deletes the last halt `onError` heard (see the layout above): a run that goes on may halt there again. */
+export function clearHaltReported(writes: Pick<RunStorage, "delete">): void {
+	writes.delete(HALT_KEY);
+}
+
 /** Reads a journal from storage (all entries and the status record). */
 export async function readJournal(reader: {
 	get(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]>;
@@ -213,6 +218,13 @@ export class Journal {
 	setHaltReported(halt: WorkflowErrorInfo): void {
 		this.#writes.put(HALT_KEY, cborEncode(halt));
 		this.haltReported = halt;
+	}
+
+	/** Forgets the last halt heard (the run ended). */
+	clearHaltReported(): void {
+		if (this.haltReported === undefined) return;
+		clearHaltReported(this.#writes);
+		this.haltReported = undefined;
 	}
 
 	/** Every entry, in journal order. */

@@ -4,7 +4,13 @@
 
 import type { RunRewind, RunStorage } from "../actor/run-host.js";
 import { ActorError } from "../protocol/errors.js";
-import { deleteEntriesFrom, type JournalEntry, putStatus, readJournal } from "./journal.js";
+import {
+	clearHaltReported,
+	deleteEntriesFrom,
+	type JournalEntry,
+	putStatus,
+	readJournal,
+} from "./journal.js";
 
 /** Where a replay starts: a top-level journal position, as the workflow history lists it. */
 export interface ReplayPoint {
@@ -58,6 +64,7 @@ export async function rewindJournal(storage: RunStorage, point: unknown): Promis
 			);
 	}
 	deleteEntriesFrom(storage, ordinal);
+	clearHaltReported(storage);
 	if (status !== undefined && status.status !== "running")
 		putStatus(storage, { v: 1, status: "running", startedAt: status.startedAt });
 	return { from: from.entry.name, startedAt: from.entry.createdAt, removed: removed.length };

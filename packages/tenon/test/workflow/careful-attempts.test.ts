@@ -180,8 +180,54 @@ const stopped = actor({
 	options: { sleepGracePeriod: 100 },
 });
 
+/** A step that fails after arranging for the next commit (the failure's, before the hook) to fail. */
+const unstored: string[] = [];
+let failNextCommit: (() => void) | undefined;
+const unstoredFailure = actor({
+	state: {},
+	actions: { ping: () => "pong" },
+	run: workflow(
+		async (ctx) => {
+			await ctx.step({
+				name: "work",
+				maxRetries: 0,
+				run: () => {
+					failNextCommit?.();
+					failNextCommit = undefined;
+					throw new Error("boom");
+				},
+			});
+		},
+		{
+			onError: (_c, event) => {
+				if ("step" in event) unstored.push(event.step.error.message);
+			},
+		},
+	),
+});
+
+/** Halts on `ctx.state` outside a step: at one place in phase 1, at another after a step in phase 2. */
+let haltPhase = 1;
+const halts: string[] = [];
+const halting = actor({
+	state: { n: 0 },
+	actions: { ping: () => "pong" },
+	run: workflow(
+		async (ctx) => {
+			if (haltPhase === 1) void ctx.state.n;
+			await ctx.step("two", () => {});
+			void ctx.state.n;
+		},
+		{
+			onError: (_c, event) => {
+				if ("workflow" in event) halts.push(event.workflow.error.message);
+			},
+		},
+	),
+});
+
 const registry = setup({
-	use: { cutShort, steps, pair, single, saga, failing, stopped },
+	use: { cutShort, steps, pair, single, saga, failing, stopped, unstoredFailure, halting },
 	logLevel: "silent",
 });
 const LIFE_MARK = Uint8Array.of(AREA.WORKFLOW, 0x02);
@@ -364,5 +410,45 @@ describe("careful step attempts", () => {
 		const b = (await t.workflowHistory(handle)).entries.find((entry) => entry.name === "b");
 		// Before: the next life was one after a crash, and b failed with StepCrashedError unrun.
 		expect(b?.status).toBe("completed");
+	});
+
+	it("keep onError from hearing a failure whose commit failed", async () => {
+		const storage = controllableStorage(memoryDriver());
+		await using t = await setupTest(registry, { storage: storage.driver });
+		failNextCommit = () => storage.failNext(1);
+		const handle = t.client.unstoredFailure.getOrCreate("u");
+		await handle.ping().catch(() => undefined);
+		// The failed commit reset the actor; the next life finds the attempt running (a crash).
+		await expect
+			.poll(
+				async () => {
+					await handle.ping().catch(() => undefined); // wakes it after the reset
+					return (await t.workflowHistory(handle)).status;
+				},
+				{ timeout: 5_000 },
+			)
+			.toBe("failed");
+		await t.settle();
+		// Before: the hook heard "boom", never stored, and then the crash as well.
+		expect(unstored).toEqual(["the process stopped during attempt 1 (a crash, or a kill)"]);
+	});
+
+	it("report a halt again at another place with the same message", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.halting.getOrCreate("h");
+		await handle.ping();
+		await expect.poll(() => halts.length, { timeout: 5_000 }).toBe(1);
+		await t.settle();
+		// The same halt on the next wake is not reported again.
+		await t.restart();
+		await handle.ping();
+		await t.settle();
+		expect(halts.length).toBe(1);
+		// A fixed deploy gets past it, and halts elsewhere with the same message.
+		haltPhase = 2;
+		await t.restart();
+		await handle.ping();
+		await expect.poll(() => halts.length, { timeout: 5_000 }).toBe(2);
+		expect(halts[1]).toBe(halts[0]);
 	});
 });
