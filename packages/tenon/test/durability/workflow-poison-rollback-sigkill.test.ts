@@ -56,65 +56,64 @@ async function crashesUntilStable(type: string, maxStarts: number) {
 	return { stable, crashes };
 }
 
+/**
+ * Sends the poison message to a `type` actor and starts the server until it
+ * stays up (at most `maxStarts` times); expects `crashes` crashes, then runs
+ * `check` against the server that stayed up.
+ */
+async function expectStableAfter(
+	type: string,
+	maxStarts: number,
+	crashes: number,
+	check: (url: string) => Promise<void>,
+): Promise<void> {
+	const result = await crashesUntilStable(type, maxStarts);
+	try {
+		expect(
+			result.stable,
+			`the server crashed at every one of ${result.crashes} starts`,
+		).toBeDefined();
+		expect(result.crashes).toBe(crashes);
+		await check((result.stable as ChildServer).url);
+	} finally {
+		await result.stable?.kill();
+	}
+}
+
 describe("a workflow's compensation or onError hook that kills the process", () => {
 	it("a compensation runs again after each crash, then fails the rollback; the server stays up", async () => {
-		const { stable, crashes } = await crashesUntilStable("saga", 8);
-		try {
-			expect(stable, `the server crashed at every one of ${crashes} starts`).toBeDefined();
-			// The first run and one after each counted crash, each journaled before it ran.
-			expect(crashes).toBe(MAX_COMPENSATION_CRASHES + 1);
-			const server = stable as ChildServer;
+		// The first run and one after each counted crash, each journaled before it ran.
+		const crashes = MAX_COMPENSATION_CRASHES + 1;
+		await expectStableAfter("saga", 8, crashes, async (url) => {
 			await expect
-				.poll(() => outcome(server.url, "saga"), { timeout: 10_000 })
+				.poll(() => outcome(url, "saga"), { timeout: 10_000 })
 				.toBe(
 					`rollback checkout/reserve: the process stopped during this compensation ${crashes} times (a crash, or a kill)`,
 				);
-		} finally {
-			await stable?.kill();
-		}
+		});
 	}, 180_000);
 
 	it("a compensation that failed is not run or reported again after its hook killed the process", async () => {
-		const { stable, crashes } = await crashesUntilStable("refusing", 6);
-		try {
-			expect(stable, `the server crashed at every one of ${crashes} starts`).toBeDefined();
-			// The hook heard the rollback's failure once; the next start stopped the rollback there.
-			expect(crashes).toBe(1);
-			const server = stable as ChildServer;
+		// The hook heard the rollback's failure once; the next start stopped the rollback there.
+		await expectStableAfter("refusing", 6, 1, async (url) => {
 			await expect
-				.poll(() => outcome(server.url, "refusing"), { timeout: 10_000 })
+				.poll(() => outcome(url, "refusing"), { timeout: 10_000 })
 				.toBe("rollback checkout/reserve: cannot release");
-		} finally {
-			await stable?.kill();
-		}
+		});
 	}, 120_000);
 
 	it("a halt (a code error) is reported once, not at every start", async () => {
-		const { stable, crashes } = await crashesUntilStable("halting", 6);
-		try {
-			expect(stable, `the server crashed at every one of ${crashes} starts`).toBeDefined();
-			expect(crashes).toBe(1);
-			const server = stable as ChildServer;
+		await expectStableAfter("halting", 6, 1, async (url) => {
 			// Halted, not failed: the actor still answers.
-			expect(await outcome(server.url, "halting")).toBeNull();
-		} finally {
-			await stable?.kill();
-		}
+			expect(await outcome(url, "halting")).toBeNull();
+		});
 	}, 120_000);
 
 	it("a hook hears each failure once, and the workflow goes on to its end", async () => {
-		const { stable, crashes } = await crashesUntilStable("hooked", 6);
-		try {
-			expect(stable, `the server crashed at every one of ${crashes} starts`).toBeDefined();
-			// The hook heard attempt 1's failure, then attempt 2's: one crash each.
-			expect(crashes).toBe(2);
-			const server = stable as ChildServer;
+		// The hook heard attempt 1's failure, then attempt 2's: one crash each.
+		await expectStableAfter("hooked", 6, 2, async (url) => {
 			// The step's own error and both attempts are kept: no crash was counted as an attempt.
-			await expect
-				.poll(() => outcome(server.url, "hooked"), { timeout: 10_000 })
-				.toBe("refused after 2");
-		} finally {
-			await stable?.kill();
-		}
+			await expect.poll(() => outcome(url, "hooked"), { timeout: 10_000 }).toBe("refused after 2");
+		});
 	}, 120_000);
 });

@@ -233,6 +233,22 @@ const registry = setup({
 const LIFE_MARK = Uint8Array.of(AREA.WORKFLOW, 0x02);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A graceful restart whose grace period ends on the test clock (what the stop waits for is cut short). */
+async function restartThroughGracePeriod(t: {
+	restart(): Promise<void>;
+	clock: { advance(ms: number): Promise<unknown> };
+}) {
+	let restarted = false;
+	const restarting = t.restart().then(() => {
+		restarted = true;
+	});
+	while (!restarted) {
+		await sleep(5);
+		await t.clock.advance(50);
+	}
+	await restarting;
+}
+
 describe("careful step attempts", () => {
 	it("do not count an attempt a graceful stop cut short: it runs again as the same attempt", async () => {
 		await using t = await setupTest(registry);
@@ -241,15 +257,7 @@ describe("careful step attempts", () => {
 		await expect.poll(() => slowRuns).toBe(1);
 		// Graceful: the attempt, journaled as running, is cut short when the grace period ends
 		// (on the test clock).
-		let restarted = false;
-		const restarting = t.restart().then(() => {
-			restarted = true;
-		});
-		while (!restarted) {
-			await new Promise((resolve) => setTimeout(resolve, 5));
-			await t.clock.advance(50);
-		}
-		await restarting;
+		await restartThroughGracePeriod(t);
 		releaseSlow?.();
 		await handle.status();
 		await expect.poll(async () => (await handle.status()).done, { timeout: 5_000 }).toBe(true);
@@ -272,15 +280,7 @@ describe("careful step attempts", () => {
 			(await t.workflowHistory(handle)).entries.find((entry) => entry.name === "reserve");
 		// Journaled as rolling back, and durable, before it ran.
 		expect(await reserve()).toMatchObject({ rollingBack: true, rollbackCrashes: 0 });
-		let restarted = false;
-		const restarting = t.restart().then(() => {
-			restarted = true;
-		});
-		while (!restarted) {
-			await new Promise((resolve) => setTimeout(resolve, 5));
-			await t.clock.advance(50);
-		}
-		await restarting;
+		await restartThroughGracePeriod(t);
 		releaseCompensation?.();
 		await handle.status();
 		await expect.poll(() => compensationRuns, { timeout: 5_000 }).toBe(2);
