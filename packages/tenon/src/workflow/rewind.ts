@@ -25,8 +25,9 @@ export interface ReplayPoint {
  *
  * Refused (`workflow/replay_refused`, nothing written) when the work from
  * there consumed queue messages (they are gone: a replay would wait for new
- * ones) or when compensations ran or started anywhere (the effects their steps recorded
- * were undone, so replaying those results would be a lie).
+ * ones) or when compensations ran, started or failed anywhere (the effects
+ * their steps recorded were undone, maybe in part, so replaying those results
+ * would be a lie).
  */
 export async function rewindJournal(storage: RunStorage, point: unknown): Promise<RunRewind> {
 	const ordinal = topLevelOrdinal(point);
