@@ -112,10 +112,14 @@ export class ActorRun<C> {
 	/**
 	 * Halts the handler while the actor stays awake (see RunLoop.halt) and
 	 * releases its queue leases, so that a {@link start} after it begins
-	 * afresh (the inspector's workflow replay).
+	 * afresh (the inspector's workflow replay). The halted handler ended
+	 * gracefully, so its last writes are made as for a stop (a workflow clears
+	 * its life mark: left stored, the next start took itself for one after a
+	 * crash); the replay's turn commits them.
 	 */
 	async halt(): Promise<void> {
 		await this.#loop.halt();
+		this.writeFinal();
 		this.#idle = false;
 		this.#deps.releaseLeases();
 	}

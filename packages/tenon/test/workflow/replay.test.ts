@@ -4,9 +4,10 @@
 // in flight finishes before the rewind, refusals leave the workflow running,
 // and every hostile request gets a stable error.
 import { describe, expect, it } from "vitest";
-import { actor, queue, setup } from "../../src/index.js";
+import { actor, memoryDriver, queue, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { workflow } from "../../src/workflow/index.js";
+import { controllableStorage } from "../helpers/controllable-storage.js";
 import { historyWithStates } from "../inspector/fixture.js";
 
 const ADMIN = "replay-admin-token-0123456789";
@@ -69,8 +70,22 @@ const inbox = actor({
 
 const plain = actor({ state: {}, actions: { ping: () => "pong" } });
 
+/** Ten steps, then a long sleep: a replay meets it sleeping. */
+const STEPS = 10;
+const counted = actor({
+	state: { done: 0 },
+	actions: { read: (c) => c.state.done },
+	run: workflow(async (ctx) => {
+		for (let i = 0; i < STEPS; i++)
+			await ctx.step(`step-${i}`, (c) => {
+				c.state.done++;
+			});
+		await ctx.sleep("pause", 60_000);
+	}),
+});
+
 const registry = setup({
-	use: { order, slow, inbox, plain },
+	use: { order, slow, inbox, plain, counted },
 	admin: { token: ADMIN },
 	inspector: { token: READER },
 	logLevel: "silent",
@@ -200,6 +215,28 @@ describe("inspector: workflow replay from a step", () => {
 		// The step ran again (its first result was removed), then the rest ran once.
 		await expect.poll(() => handle.read()).toBe(1);
 		expect(gate.runs).toBe(2);
+	});
+
+	it("starts the replayed run as a clean life, not as one after a crash", async () => {
+		// The halt ended the run gracefully: its life mark must go with it. Left stored (it
+		// was, a review of 2026-11-26), the replayed run took itself for one after a crash:
+		// a commit before every step, and an attempt the halt had cut short counted.
+		const storage = controllableStorage(memoryDriver());
+		await using t = await setupTest(registry, { storage: storage.driver });
+		const handle = t.client.counted.getOrCreate("c1");
+		await expect.poll(() => handle.read()).toBe(STEPS);
+		await t.settle();
+		const actorId = await handle.resolve();
+		const before = storage.commits;
+		const replay = await post(`${t.url}/inspector/actors/${actorId}/workflow/replay`, {
+			path: [0],
+		});
+		expect(replay).toMatchObject({ status: 200, body: { from: "step-0" } });
+		await expect.poll(() => handle.read()).toBe(2 * STEPS);
+		await t.settle();
+		// The replay's turn, the first attempt's careful commit, the steps' turn (a commit each
+		// before the fix).
+		expect(storage.commits - before).toBeLessThanOrEqual(4);
 	});
 
 	it("refuses what it cannot replay, and the workflow goes on", async () => {
