@@ -17,8 +17,8 @@
 export interface HandOutDeps {
 	/** Commits every pending write and resolves once they are durable (any durability mode). */
 	persist(): Promise<void>;
-	/** Writes the queue's metadata with `dirty` (in the open generation). */
-	writeMeta(dirty: boolean): void;
+	/** Writes the queue's metadata (in the open generation), with the mark as `HandOuts.dirty` says. */
+	writeMeta(): void;
 }
 
 /** An actor's queue hand-outs, careful or at once (see the module's comment). */
@@ -52,7 +52,7 @@ export class HandOuts {
 	begin(): boolean {
 		if (this.#marked) return this.#afterCrash || !this.#markDurable;
 		this.#marked = true;
-		this.#deps.writeMeta(true);
+		this.#deps.writeMeta();
 		return true;
 	}
 
@@ -71,6 +71,6 @@ export class HandOuts {
 		this.#marked = false;
 		this.#markDurable = false;
 		this.#afterCrash = false;
-		this.#deps.writeMeta(false);
+		this.#deps.writeMeta();
 	}
 }

@@ -28,6 +28,8 @@ interface ReceiveWaiter {
 	names: ReadonlySet<string> | undefined;
 	completable: boolean;
 	count: number;
+	/** The caller's: aborted, a careful hand-out gives its messages back. */
+	signal: AbortSignal | undefined;
 	resolve(messages: StoredMessage[]): void;
 	reject(error: unknown): void;
 	cleanup(): void;
@@ -254,6 +256,42 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		});
 	}
 
+	/**
+	 * A careful hand-out's messages once their delivery is durable, or, when
+	 * the receive's signal aborted meanwhile, given back: the consumer never
+	 * saw them (they were handed out after the abort, and a plain one was
+	 * lost). Neither its timeout nor the actor's stop gives them back: they
+	 * came in time, and a stopping actor may still receive (its stop hook).
+	 */
+	async #handOver(
+		taking: Promise<StoredMessage[]>,
+		completable: boolean,
+		signal: AbortSignal | undefined,
+	): Promise<StoredMessage[]> {
+		const messages = await taking;
+		if (signal?.aborted !== true) return messages;
+		for (const message of messages) {
+			message.deliveries--;
+			if (completable) {
+				message.leased = false;
+				message.holder = undefined;
+			} else {
+				this.#insertInOrder(message);
+			}
+			this.#writes.put(messageKey(message.seq), encodeMessage(message));
+		}
+		this.#alarm?.alarmChanged();
+		this.#deliver();
+		throw signal.reason;
+	}
+
+	/** Puts `message` back in sequence order, so it keeps its place among older messages. */
+	#insertInOrder(message: StoredMessage): void {
+		const index = this.#messages.findIndex((other) => other.seq > message.seq);
+		if (index === -1) this.#messages.push(message);
+		else this.#messages.splice(index, 0, message);
+	}
+
 	/** Drops `message` from memory only (the stored one goes later). */
 	#forget(message: StoredMessage): void {
 		const index = this.#messages.indexOf(message);
@@ -281,7 +319,10 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 				receiver.resolve(messages);
 			} else {
 				receiver.cleanup();
-				messages.then(receiver.resolve, receiver.reject);
+				this.#handOver(messages, receiver.completable, receiver.signal).then(
+					receiver.resolve,
+					receiver.reject,
+				);
 			}
 		}
 	}
@@ -350,7 +391,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		// The caller's own signal, already aborted, takes nothing (a plain message was removed).
 		if (options.signal?.aborted) return Promise.reject(options.signal.reason);
 		const ready = this.#take(names, completable, count, holder);
-		if (!Array.isArray(ready)) return ready;
+		if (!Array.isArray(ready)) return this.#handOver(ready, completable, options.signal);
 		if (ready.length > 0 || !wait) return Promise.resolve(ready);
 		const signals = [this.#core.abortSignal, options.signal].filter(
 			(s): s is AbortSignal => s !== undefined,
@@ -374,6 +415,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 				names,
 				completable,
 				count,
+				signal: options.signal,
 				resolve,
 				reject,
 				cleanup,
@@ -456,10 +498,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		if (letter === undefined) return false;
 		const message = StoredMessage.create(letter.seq, letter.name, letter.body, letter.createdAt);
 		this.#writes.put(messageKey(message.seq), encodeMessage(message));
-		// Back in sequence order, so it keeps its place among older messages.
-		const index = this.#messages.findIndex((other) => other.seq > message.seq);
-		if (index === -1) this.#messages.push(message);
-		else this.#messages.splice(index, 0, message);
+		this.#insertInOrder(message);
 		this.#alarm?.alarmChanged();
 		this.#deliver();
 		return true;

@@ -31,6 +31,36 @@ const ledger = actor({
 	},
 });
 
+/** Gives up on receives; one delivery more than it saw and its messages would be set aside. */
+const quitter = actor({
+	state: { total: 0 },
+	queues: { payments: queue<number>() },
+	actions: {
+		pay: (c, n: number) => c.queue.send("payments", n),
+		/** Receives, then gives up at once: a careful hand-out is then still waiting for its commit. */
+		giveUp: async (c, completable: boolean) => {
+			const controller = new AbortController();
+			const taking = c.queue.next({ names: ["payments"], signal: controller.signal, completable });
+			controller.abort(new Error("gave up"));
+			try {
+				await taking;
+				return "handed out";
+			} catch (error) {
+				return (error as Error).message;
+			}
+		},
+		/** A completable receive that completes. */
+		settle: async (c) => {
+			const message = await c.queue.tryNext({ names: ["payments"], completable: true });
+			if (message === undefined) return c.state.total;
+			c.state.total += message.body;
+			await message.complete();
+			return c.state.total;
+		},
+	},
+	options: { maxQueueDeliveries: 1 },
+});
+
 const approval = actor({
 	state: { decision: null as null | boolean },
 	queues: { approval: queue<{ approved: boolean }>() },
@@ -96,7 +126,7 @@ const drainer = actor({
 });
 
 const registry = setup({
-	use: { ledger, approval, sleepy, pair, drainer },
+	use: { ledger, quitter, approval, sleepy, pair, drainer },
 	logLevel: "silent",
 });
 
@@ -134,6 +164,30 @@ describe("queue hand-outs", () => {
 		await sent;
 		await expect.poll(async () => (await handle.get()).decision, { timeout: 5_000 }).toBe(true);
 	});
+
+	it.each([
+		["plain", false],
+		["completable", true],
+	])(
+		"give a careful %s hand-out back when its receive is aborted before its commit",
+		async (_kind, completable) => {
+			// Before (a note of 2026-11-26): the messages were handed out anyway once durable, to
+			// a consumer that had given up; a plain one was then lost.
+			await using t = await setupTest(registry);
+			const handle = t.client.quitter.getOrCreate(`give-up-${completable}`);
+			await handle.pay(100);
+			await t.settle();
+			// The first hand-out of the actor's life is careful.
+			expect(await handle.giveUp(completable)).toBe("gave up");
+			await t.settle();
+			// Still there, in its place, for the next receive, with its delivery count put back
+			// (one delivery allowed: counted, the message would be a dead letter now).
+			await handle.pay(1);
+			expect(await handle.settle()).toBe(100);
+			expect(await handle.settle()).toBe(101);
+			expect(await handle.settle()).toBe(101);
+		},
+	);
 
 	it("wait for a commit only at the first hand-out of a life (and after a crash)", async () => {
 		const storage = controllableStorage(memoryDriver());
