@@ -22,7 +22,7 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 		log: host.log,
 		abortSignal: host.abortSignal,
 		hasQueueReceivers: () => p.queueIfMade?.hasReceivers ?? false,
-		releaseLeases: () => p.queueIfMade?.releaseRunLeases(),
+		releaseLeases: () => p.queueIfMade?.releaseLeases("run"),
 		progress: () => p.queueIfMade?.runCompletions ?? 0,
 		onChange: () => {
 			p.afterTurn();

@@ -10,6 +10,7 @@ import type { ContextHost } from "./context-impl.js";
 import type { EventTap } from "./event-taps.js";
 import type { KvImpl } from "./kv-impl.js";
 import type { QueueManager } from "./queue-manager.js";
+import type { HeldQueueView } from "./queue-views.js";
 import type { ScheduleManager } from "./schedule-manager.js";
 import type { StateTracker } from "./state-tracker.js";
 
@@ -78,6 +79,9 @@ export class ActorSurface implements ContextHost {
 	}
 	get queue(): QueueManager {
 		return this.#parts.queue();
+	}
+	actionQueue(): HeldQueueView {
+		return this.#parts.queue().actionView();
 	}
 	get db(): unknown {
 		if (this.database === undefined) {

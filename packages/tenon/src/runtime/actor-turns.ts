@@ -131,6 +131,7 @@ export class ActorTurns {
 		// Timed here: no promise or closure per call for it.
 		const started = deps.metrics.records ? monotonicSeconds() : -1;
 		let raw: unknown;
+		let context: ActionContextImpl | undefined;
 		try {
 			deps.assertAwake();
 			const impl = deps.actions.get(name);
@@ -152,15 +153,17 @@ export class ActorTurns {
 					transport,
 					started,
 				);
-			const context = deps.actionContext(conn, fire, requestId);
-			const call = callNow(() => impl(context, ...args));
-			if (!call.now) return this.#finishLater(name, call.promise, transport, started);
+			context = deps.actionContext(conn, fire, requestId);
+			const c = context;
+			const call = callNow(() => impl(c, ...args));
+			if (!call.now) return this.#finishLater(name, c, call.promise, transport, started);
 			// As track() counts a turn that settles later, at once.
 			deps.ranNow();
 			if (call.failed) throw call.error;
 			deps.afterTurn();
 			raw = deps.toRaw(call.value);
 		} catch (error) {
+			context?.releaseQueueLeases();
 			this.#ended(name, transport, started, error);
 			throw error;
 		}
@@ -176,6 +179,7 @@ export class ActorTurns {
 	/** The rest of a plain action that returned a promise: its timeout and end of turn. */
 	async #finishLater(
 		name: string,
+		context: ActionContextImpl,
 		promise: Promise<unknown>,
 		transport: ActionTransport,
 		started: number,
@@ -190,6 +194,7 @@ export class ActorTurns {
 			deps.afterTurn();
 			raw = deps.toRaw(output);
 		} catch (error) {
+			context.releaseQueueLeases();
 			this.#ended(name, transport, started, error);
 			throw error;
 		}
@@ -211,6 +216,7 @@ export class ActorTurns {
 	): Promise<unknown> {
 		const deps = this.#deps;
 		let raw: unknown;
+		let context: ActionContextImpl | undefined;
 		try {
 			const schema = deps.argsSchemas?.[name];
 			let validated = args;
@@ -219,9 +225,10 @@ export class ActorTurns {
 				if (result.issues) throw errors.invalidArgs(name, describeIssues(result.issues));
 				validated = result.value as unknown[];
 			}
-			const context = deps.actionContext(conn, fire, requestId);
+			context = deps.actionContext(conn, fire, requestId);
+			const c = context;
 			let mark = deps.history?.begin();
-			const call = callNow(() => impl(context, ...validated));
+			const call = callNow(() => impl(c, ...validated));
 			if (mark !== undefined && call.now && !call.failed) {
 				// Settled as it ran: its changes are all made, and a change another turn makes
 				// while this one waits below is not this action's.
@@ -264,6 +271,7 @@ export class ActorTurns {
 			deps.afterTurn();
 			raw = deps.toRaw(output);
 		} catch (error) {
+			context?.releaseQueueLeases();
 			this.#ended(name, transport, started, error);
 			throw error;
 		}

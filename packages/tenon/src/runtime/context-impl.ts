@@ -24,6 +24,9 @@ export interface ContextHost {
 	readonly kv: ActorKv;
 	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	readonly queue: ActorQueue<any>;
+	/** A view of the queues for one action: its leases are released if it fails. */
+	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
+	actionQueue(): ActorQueue<any> & { releaseLeases(): void };
 	/** The actor's database client (throws if the actor has none). */
 	readonly db: unknown;
 	readonly scheduleApi: { readonly schedule: ActorSchedule; readonly cron: ActorCron };
@@ -187,6 +190,9 @@ export class ActionContextImpl
 	/** The id of the request (HTTP) or message (WebSocket) this action serves, if any. */
 	readonly requestId: string | undefined;
 	#log: Logger | undefined;
+	/** This action's view of the queues (made on first use, so unused costs nothing). */
+	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
+	#queueView: (ActorQueue<any> & { releaseLeases(): void }) | undefined;
 
 	constructor(
 		host: ContextHost,
@@ -206,6 +212,21 @@ export class ActionContextImpl
 	/** A client whose calls are one deeper than the call this action serves (see MAX_CALL_DEPTH). */
 	override client<R>(): Client<R> {
 		return this.host.client((this.request?.callDepth ?? 0) + 1) as Client<R>;
+	}
+
+	/** The queues; what this action receives completable goes back if it fails (see releaseQueueLeases). */
+	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
+	override get queue(): ActorQueue<any> {
+		this.#queueView ??= this.host.actionQueue();
+		return this.#queueView;
+	}
+
+	/**
+	 * The action failed (it threw, or timed out): the messages it received
+	 * with `completable: true` and did not complete are available again.
+	 */
+	releaseQueueLeases(): void {
+		this.#queueView?.releaseLeases();
 	}
 
 	/** The actor's logger; with a request id, a child carrying it (made on first use, so unused costs nothing). */

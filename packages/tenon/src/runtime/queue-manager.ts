@@ -14,14 +14,14 @@ import {
 	encodeMessage,
 	messageKey,
 	QUEUE_META_KEY,
+	type QueueHolder,
 	StoredMessage,
 	type StoredQueue,
 } from "./queue-records.js";
 import { QueueSenders, type SendWait } from "./queue-senders.js";
-import { iterate, messageView, RunQueueView, receiveOne } from "./queue-views.js";
+import { HeldQueueView, iterate, messageView, receiveOne } from "./queue-views.js";
 
-/** Who receives: the actor's `run` loop (its leases are released if it fails) or other code. */
-export type QueueHolder = "run" | "other";
+export type { QueueHolder } from "./queue-records.js";
 
 interface ReceiveWaiter {
 	holder: QueueHolder;
@@ -60,7 +60,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	readonly #senders: QueueSenders;
 	/** The `run` loop's view (made on first use). */
 	#runView: ActorQueue<QueueDecls> | undefined;
-	/** Delivers messages held back after a failed run when they are due (see releaseRunLeases). */
+	/** Delivers messages held back after a failed run when they are due (see releaseLeases). */
 	readonly #holds: HeldBack;
 	/** When taken messages may be handed out (queue-handouts.ts). */
 	readonly #handOuts: HandOuts;
@@ -328,23 +328,34 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	}
 
 	/**
-	 * The `run` loop failed: the messages it received with `completable: true`
-	 * and did not complete become available again (their delivery counts
-	 * stay), each held back a while (queue-holds.ts) while the messages behind
-	 * it go on.
+	 * The `run` loop or an action failed: the messages it received with
+	 * `completable: true` and did not complete become available again (their
+	 * delivery counts stay, so one that fails every consumer becomes a dead
+	 * letter). After the `run` loop (restarted at once) each is held back a
+	 * while (queue-holds.ts) while the messages behind it go on; after an
+	 * action (its caller decides when to try again) it is available at once.
+	 * One being completed (its reply schema awaited) is left to that. Before
+	 * 2026-11-26 an action's stayed leased until the actor stopped.
 	 */
-	releaseRunLeases(): void {
+	releaseLeases(holder: QueueHolder): void {
 		let released = false;
 		const now = this.#core.clock.now();
 		for (const message of this.#messages) {
-			if (message.leased && message.holder === "run") {
+			if (message.leased && message.holder === holder && !message.completing) {
 				message.leased = false;
 				message.holder = undefined;
-				holdBack(message, now);
+				if (holder === "run") holdBack(message, now);
 				released = true;
 			}
 		}
-		if (released) this.#holds.arm(this.#messages);
+		if (!released) return;
+		if (holder === "run") this.#holds.arm(this.#messages);
+		else this.#deliver();
+	}
+
+	/** A view of the queues for an action: its own leases, released if it fails. */
+	actionView(): HeldQueueView {
+		return new HeldQueueView(this);
 	}
 
 	/** Completions of messages the `run` loop received (it makes progress: its backoff starts over). */
@@ -510,7 +521,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 
 	/** The queue as the `run` loop sees it: its completable receives are released if it fails. */
 	get runView(): ActorQueue<QueueDecls> {
-		this.#runView ??= new RunQueueView(this);
+		this.#runView ??= new HeldQueueView(this, "run");
 		return this.#runView;
 	}
 

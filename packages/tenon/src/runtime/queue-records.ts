@@ -7,6 +7,12 @@ import { AREA } from "../storage/actor-keys.js";
 import { copyBytes } from "../storage/bytes.js";
 import type { ActorStore, KeyRange } from "../storage/interfaces.js";
 
+/**
+ * Who holds a message's lease: the `run` loop or an action's queue view
+ * (released if it fails, see QueueManager.releaseLeases), or other code.
+ */
+export type QueueHolder = "run" | "other" | { releaseLeases(): void };
+
 /** The queue metadata record (next sequence number; `dirty`: see StoredQueue). */
 export const QUEUE_META_KEY = Uint8Array.of(AREA.QUEUE, 0x00);
 
@@ -55,8 +61,8 @@ export function seqOfKey(key: Uint8Array): number {
 export class StoredMessage {
 	/** Received with `completable: true` and not completed yet. */
 	leased = false;
-	/** Who holds the lease: the `run` loop (released if it fails) or other code. */
-	holder: "run" | "other" | undefined = undefined;
+	/** Who holds the lease: the `run` loop or an action's view (released if it fails), or other code. */
+	holder: QueueHolder | undefined = undefined;
 	/** A `complete()` is checking its response against the queue's schema. */
 	completing = false;
 	/** Not handed out before this time (ms; 0: now): held back after it failed a `run` (not stored). */

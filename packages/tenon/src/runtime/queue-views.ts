@@ -1,5 +1,6 @@
 // How receivers see the queues: one message or a stream of them, and the
-// `run` handler's own view, whose leases are released when it fails.
+// views of the `run` handler and of each action that uses `c.queue`, whose
+// leases are released when it fails.
 
 import type {
 	ActorQueue,
@@ -51,15 +52,24 @@ export function iterate(
 }
 
 /**
- * `c.queue` inside a `run` handler: the same queues, but messages it receives
- * with `completable: true` are released for redelivery if the handler fails
- * (it is then restarted), so they are neither lost nor stuck.
+ * `c.queue` inside a `run` handler or an action: the same queues, but
+ * messages it receives with `completable: true` are released for redelivery
+ * if the handler or action fails (see QueueManager.releaseLeases), so they
+ * are neither lost nor stuck. An action's view is its own holder.
  */
-export class RunQueueView implements ActorQueue<QueueDecls> {
+export class HeldQueueView implements ActorQueue<QueueDecls> {
 	readonly #queue: QueueManager;
+	readonly #holder: QueueHolder;
 
-	constructor(queue: QueueManager) {
+	/** `holder`: "run", or undefined for an action's view (it holds its own leases). */
+	constructor(queue: QueueManager, holder?: "run") {
 		this.#queue = queue;
+		this.#holder = holder ?? this;
+	}
+
+	/** The handler or action failed: what it received completable and did not complete goes back. */
+	releaseLeases(): void {
+		this.#queue.releaseLeases(this.#holder);
 	}
 
 	get size(): number {
@@ -72,29 +82,29 @@ export class RunQueueView implements ActorQueue<QueueDecls> {
 
 	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	next(options: ReceiveOptions<string> = {}): Promise<any> {
-		return receiveOne(this.#queue, options, true, "run");
+		return receiveOne(this.#queue, options, true, this.#holder);
 	}
 
 	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	tryNext(options: ReceiveOptions<string> = {}): Promise<any> {
-		return receiveOne(this.#queue, options, false, "run");
+		return receiveOne(this.#queue, options, false, this.#holder);
 	}
 
 	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	async nextBatch(options: ReceiveOptions<string> & { count: number }): Promise<any[]> {
-		const messages = await this.#queue.receive(options, true, "run");
+		const messages = await this.#queue.receive(options, true, this.#holder);
 		return this.#queue.views(messages, options.completable === true);
 	}
 
 	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	async tryNextBatch(options: ReceiveOptions<string> & { count: number }): Promise<any[]> {
-		const messages = await this.#queue.receive(options, false, "run");
+		const messages = await this.#queue.receive(options, false, this.#holder);
 		return this.#queue.views(messages, options.completable === true);
 	}
 
 	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	iter(options: Omit<ReceiveOptions<string>, "timeout"> = {}): AsyncIterable<any> {
-		return iterate(this.#queue, options, "run");
+		return iterate(this.#queue, options, this.#holder);
 	}
 
 	deadLetters(options?: { limit?: number }): Promise<DeadLetter[]> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { actor, memoryDriver, queue, setup } from "../../src/index.js";
+import { actor, memoryDriver, queue, setup, UserError } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 
 const seen: string[] = [];
@@ -69,6 +69,11 @@ const mailbox = actor({
 		takeWithoutCompleting: async (c) =>
 			(await c.queue.tryNext({ completable: true }))?.body ?? null,
 		takePlain: async (c) => (await c.queue.tryNext())?.body ?? null,
+		/** Receives completable, then fails before completing. */
+		takeAndFail: async (c) => {
+			const message = await c.queue.tryNext({ completable: true });
+			throw new UserError(`could not handle ${message?.body}`, { code: "unhandled" });
+		},
 		takeId: async (c) => (await c.queue.tryNext())?.id ?? null,
 		/** next() with a signal that is already aborted: rejected, or what it took. */
 		takeAborted: async (c) => {
@@ -127,6 +132,24 @@ describe("queues", () => {
 
 	// The queue is made on first use (or on wake when messages or dead letters
 	// are stored): an actor whose stored queue is empty still numbers on.
+	it("gives a completable message back when the action that received it fails", async () => {
+		// Before (2026-11-26) it stayed leased until the actor stopped: with clients connected,
+		// for as long as they were, and its waiting sender with it.
+		await using t = await setupTest(registry);
+		const handle = t.client.mailbox.getOrCreate("fails");
+		const reply = handle.send("mail", "hello", { wait: true, timeout: 5_000 });
+		await expect.poll(() => handle.size()).toBe(1);
+		await expect(handle.takeAndFail()).rejects.toMatchObject({ code: "unhandled" });
+		// Available at once to the next receive; its completion reaches the waiting sender.
+		expect(await handle.take()).toBe("hello");
+		expect(await reply).toEqual({ status: "completed", response: "re: hello" });
+		// An action that ends without failing keeps what it did not complete.
+		await handle.send("mail", "kept");
+		expect(await handle.takeWithoutCompleting()).toBe("kept");
+		expect(await handle.take()).toBeNull();
+		expect(await handle.size()).toBe(1);
+	});
+
 	it("numbers messages on after a sleep that found the queue empty (no id is reused)", async () => {
 		await using t = await setupTest(registry);
 		const handle = t.client.mailbox.getOrCreate("numbering");
