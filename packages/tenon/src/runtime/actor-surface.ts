@@ -1,5 +1,6 @@
 import type { Conn } from "../actor/context.js";
 import type { OpenedDatabase } from "../actor/database.js";
+import type { ActorQueue, QueueDecls } from "../actor/queues.js";
 import type { ActorKeyList } from "../actor/types.js";
 import type { Logger } from "../common/logger.js";
 import { ActorError } from "../protocol/errors.js";
@@ -77,8 +78,8 @@ export class ActorSurface implements ContextHost {
 	get kv(): KvImpl {
 		return this.#parts.kv();
 	}
-	get queue(): QueueManager {
-		return this.#parts.queue();
+	get queue(): ActorQueue<QueueDecls> {
+		return this.#parts.queue().view;
 	}
 	actionQueue(): HeldQueueView {
 		return this.#parts.queue().actionView();

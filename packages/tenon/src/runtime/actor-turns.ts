@@ -2,7 +2,7 @@ import type { AnyActorDefinition } from "../actor/definition.js";
 import type { FireInfo } from "../actor/schedule.js";
 import { describeIssues } from "../actor/schema.js";
 import type { Clock } from "../common/clock.js";
-import { callAsync, callNow, withTimeout } from "../common/timeouts.js";
+import { type CallOutcome, callAsync, callNow, withTimeout } from "../common/timeouts.js";
 import {
 	type ActionTransport,
 	type ActorMetrics,
@@ -131,7 +131,6 @@ export class ActorTurns {
 		// Timed here: no promise or closure per call for it.
 		const started = deps.metrics.records ? monotonicSeconds() : -1;
 		let raw: unknown;
-		let context: ActionContextImpl | undefined;
 		try {
 			deps.assertAwake();
 			const impl = deps.actions.get(name);
@@ -153,17 +152,18 @@ export class ActorTurns {
 					transport,
 					started,
 				);
-			context = deps.actionContext(conn, fire, requestId);
-			const c = context;
+			const c = deps.actionContext(conn, fire, requestId);
 			const call = callNow(() => impl(c, ...args));
 			if (!call.now) return this.#finishLater(name, c, call.promise, transport, started);
 			// As track() counts a turn that settles later, at once.
 			deps.ranNow();
-			if (call.failed) throw call.error;
+			if (call.failed) {
+				c.releaseQueueLeases();
+				throw call.error;
+			}
 			deps.afterTurn();
 			raw = deps.toRaw(call.value);
 		} catch (error) {
-			context?.releaseQueueLeases();
 			this.#ended(name, transport, started, error);
 			throw error;
 		}
@@ -194,7 +194,7 @@ export class ActorTurns {
 			deps.afterTurn();
 			raw = deps.toRaw(output);
 		} catch (error) {
-			context.releaseQueueLeases();
+			releaseWhenFailed(context, promise);
 			this.#ended(name, transport, started, error);
 			throw error;
 		}
@@ -217,6 +217,7 @@ export class ActorTurns {
 		const deps = this.#deps;
 		let raw: unknown;
 		let context: ActionContextImpl | undefined;
+		let call: CallOutcome<unknown> | undefined;
 		try {
 			const schema = deps.argsSchemas?.[name];
 			let validated = args;
@@ -228,7 +229,7 @@ export class ActorTurns {
 			context = deps.actionContext(conn, fire, requestId);
 			const c = context;
 			let mark = deps.history?.begin();
-			const call = callNow(() => impl(c, ...validated));
+			call = callNow(() => impl(c, ...validated));
 			if (mark !== undefined && call.now && !call.failed) {
 				// Settled as it ran: its changes are all made, and a change another turn makes
 				// while this one waits below is not this action's.
@@ -271,7 +272,9 @@ export class ActorTurns {
 			deps.afterTurn();
 			raw = deps.toRaw(output);
 		} catch (error) {
-			context?.releaseQueueLeases();
+			if (context !== undefined && call !== undefined)
+				if (!call.now) releaseWhenFailed(context, call.promise);
+				else if (call.failed) context.releaseQueueLeases();
 			this.#ended(name, transport, started, error);
 			throw error;
 		}
@@ -330,4 +333,14 @@ function settledAsPromise<T>(run: () => T | Promise<T>): Promise<T> {
 	} catch (error) {
 		return Promise.reject(error);
 	}
+}
+
+/**
+ * The call failed: if the action's own code failed (or fails later: it ran
+ * past its timeout), its queue leases are released then (see
+ * ActionContextImpl.releaseQueueLeases). Only on the failure path: no promise
+ * per call.
+ */
+function releaseWhenFailed(context: ActionContextImpl, code: Promise<unknown>): void {
+	void code.then(undefined, () => context.releaseQueueLeases());
 }

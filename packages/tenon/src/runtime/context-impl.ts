@@ -193,6 +193,8 @@ export class ActionContextImpl
 	/** This action's view of the queues (made on first use, so unused costs nothing). */
 	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	#queueView: (ActorQueue<any> & { releaseLeases(): void }) | undefined;
+	/** The action's code failed (see releaseQueueLeases). */
+	#failed = false;
 
 	constructor(
 		host: ContextHost,
@@ -217,15 +219,23 @@ export class ActionContextImpl
 	/** The queues; what this action receives completable goes back if it fails (see releaseQueueLeases). */
 	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	override get queue(): ActorQueue<any> {
-		this.#queueView ??= this.host.actionQueue();
+		if (this.#queueView === undefined) {
+			this.#queueView = this.host.actionQueue();
+			// Code left running after its action failed receives nothing.
+			if (this.#failed) this.#queueView.releaseLeases();
+		}
 		return this.#queueView;
 	}
 
 	/**
-	 * The action failed (it threw, or timed out): the messages it received
-	 * with `completable: true` and did not complete are available again.
+	 * The action's code failed (it threw, at once or later, maybe after the
+	 * action timed out): the messages it received with `completable: true` and
+	 * did not complete are available again, and what it still waits for ends
+	 * with nothing. (A timeout alone releases nothing: the code still runs and
+	 * may complete them.)
 	 */
 	releaseQueueLeases(): void {
+		this.#failed = true;
 		this.#queueView?.releaseLeases();
 	}
 

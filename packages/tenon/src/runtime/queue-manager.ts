@@ -1,6 +1,5 @@
 import type { ActorQueue, DeadLetter, QueueDecls, ReceiveOptions } from "../actor/queues.js";
 import { describeIssues, type StandardSchemaV1 } from "../actor/schema.js";
-import type { TimerHandle } from "../common/clock.js";
 import { assertStorable } from "../common/storable.js";
 import { cborEncode } from "../protocol/encoding.js";
 import { errors } from "../protocol/errors.js";
@@ -10,6 +9,7 @@ import { DeadLetters } from "./queue-dead-letters.js";
 import { queueErrors } from "./queue-errors.js";
 import { HandOuts } from "./queue-handouts.js";
 import { HeldBack, heldUntil, holdBack } from "./queue-holds.js";
+import { WaitingReceivers } from "./queue-receivers.js";
 import {
 	encodeMessage,
 	messageKey,
@@ -19,21 +19,9 @@ import {
 	type StoredQueue,
 } from "./queue-records.js";
 import { QueueSenders, type SendWait } from "./queue-senders.js";
-import { HeldQueueView, iterate, messageView, receiveOne } from "./queue-views.js";
+import { HeldQueueView, messageView } from "./queue-views.js";
 
 export type { QueueHolder } from "./queue-records.js";
-
-interface ReceiveWaiter {
-	holder: QueueHolder;
-	names: ReadonlySet<string> | undefined;
-	completable: boolean;
-	count: number;
-	/** The caller's: aborted, a careful hand-out gives its messages back. */
-	signal: AbortSignal | undefined;
-	resolve(messages: StoredMessage[]): void;
-	reject(error: unknown): void;
-	cleanup(): void;
-}
 
 export type { QueueSendResult, SendWait } from "./queue-senders.js";
 
@@ -48,18 +36,20 @@ export type { QueueSendResult, SendWait } from "./queue-senders.js";
 /** The declarations of an actor without queues (shared: never written). */
 const NO_DECLARATIONS: QueueDecls = Object.freeze({});
 
-export class QueueManager implements ActorQueue<QueueDecls> {
+export class QueueManager {
 	readonly #core: ActorCore;
 	readonly #writes: PendingWrites;
 	readonly #declarations: QueueDecls;
 	readonly #dead: DeadLetters;
 	#messages: StoredMessage[];
 	#nextSeq: number;
-	#receivers: ReceiveWaiter[] = [];
+	readonly #receivers: WaitingReceivers;
 	/** Made on the first waiting send. */
 	readonly #senders: QueueSenders;
 	/** The `run` loop's view (made on first use). */
 	#runView: ActorQueue<QueueDecls> | undefined;
+	/** The view of hooks and run providers (made on first use). */
+	#view: ActorQueue<QueueDecls> | undefined;
 	/** Delivers messages held back after a failed run when they are due (see releaseLeases). */
 	readonly #holds: HeldBack;
 	/** When taken messages may be handed out (queue-handouts.ts). */
@@ -84,6 +74,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		this.#dead = new DeadLetters(writes, core, stored.deadLetters);
 		this.#senders = new QueueSenders(core);
 		this.#holds = new HeldBack(core.clock, () => this.#deliver());
+		this.#receivers = new WaitingReceivers(core.clock, core.abortSignal, () => core.maybeIdle());
 		this.#handOuts = new HandOuts(
 			{ persist: () => core.persist(), writeMeta: () => this.#writeMeta() },
 			stored.dirty,
@@ -128,7 +119,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 
 	/** True while something waits to receive (a `run` loop blocked on the queue does not keep the actor awake). */
 	get hasReceivers(): boolean {
-		return this.#receivers.length > 0;
+		return this.#receivers.size > 0;
 	}
 
 	#schema(name: string): {
@@ -250,6 +241,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 			}
 		}
 		if (!careful) return taken;
+		for (const message of taken) message.handingOut = true;
 		return this.#handOuts.whenDurable(taken).then((messages) => {
 			for (const message of removeLater) this.#writes.delete(messageKey(message.seq));
 			return messages;
@@ -258,31 +250,40 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 
 	/**
 	 * A careful hand-out's messages once their delivery is durable, or, when
-	 * the receive's signal aborted meanwhile, given back: the consumer never
-	 * saw them (they were handed out after the abort, and a plain one was
-	 * lost). Neither its timeout nor the actor's stop gives them back: they
-	 * came in time, and a stopping actor may still receive (its stop hook).
+	 * the receive's signal aborted meanwhile (or its action failed), given
+	 * back: the consumer never saw them (they were handed out after the abort,
+	 * and a plain one was lost). Neither its timeout nor the actor's stop gives
+	 * them back: they came in time, and a stopping actor may still receive (its
+	 * stop hook). Nothing else touches them meanwhile (`handingOut`; if the
+	 * commit fails, the actor resets).
 	 */
 	async #handOver(
 		taking: Promise<StoredMessage[]>,
 		completable: boolean,
+		holder: QueueHolder,
 		signal: AbortSignal | undefined,
 	): Promise<StoredMessage[]> {
 		const messages = await taking;
-		if (signal?.aborted !== true) return messages;
+		for (const message of messages) message.handingOut = false;
+		const ended = typeof holder === "object" && holder.ended;
+		if (signal?.aborted !== true && !ended) return messages;
 		for (const message of messages) {
-			message.deliveries--;
 			if (completable) {
+				// Nothing else touches it while it is handed out; checked all the same (written
+				// back after it went elsewhere, a dead letter was stored twice: a review).
+				if (!message.leased || message.holder !== holder) continue;
 				message.leased = false;
 				message.holder = undefined;
 			} else {
 				this.#insertInOrder(message);
 			}
+			message.deliveries--;
 			this.#writes.put(messageKey(message.seq), encodeMessage(message));
 		}
 		this.#alarm?.alarmChanged();
 		this.#deliver();
-		throw signal.reason;
+		if (signal?.aborted) throw signal.reason;
+		return [];
 	}
 
 	/** Puts `message` back in sequence order, so it keeps its place among older messages. */
@@ -305,7 +306,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	}
 
 	#deliver(): void {
-		for (const receiver of [...this.#receivers]) {
+		for (const receiver of this.#receivers.snapshot()) {
 			if (!this.#messages.some((message) => this.#matches(message, receiver.names))) continue;
 			const messages = this.#take(
 				receiver.names,
@@ -319,7 +320,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 				receiver.resolve(messages);
 			} else {
 				receiver.cleanup();
-				this.#handOver(messages, receiver.completable, receiver.signal).then(
+				this.#handOver(messages, receiver.completable, receiver.holder, receiver.signal).then(
 					receiver.resolve,
 					receiver.reject,
 				);
@@ -338,17 +339,32 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 	 * 2026-11-26 an action's stayed leased until the actor stopped.
 	 */
 	releaseLeases(holder: QueueHolder): void {
-		let released = false;
-		const now = this.#core.clock.now();
-		for (const message of this.#messages) {
-			if (message.leased && message.holder === holder && !message.completing) {
-				message.leased = false;
-				message.holder = undefined;
-				if (holder === "run") holdBack(message, now);
-				released = true;
-			}
+		// An action's code failed: it takes nothing more, and what it waits for ends.
+		if (typeof holder === "object") {
+			holder.ended = true;
+			this.#receivers.endHolder(holder);
 		}
-		if (!released) return;
+		const held: StoredMessage[] = [];
+		for (const message of this.#messages) {
+			if (!message.leased || message.holder !== holder) continue;
+			// Being completed: that completion decides. Still being handed out: given back
+			// when it arrives (its action ended), or kept by its receiver (the `run` loop's
+			// leftover receive: released at the loop's next failure, or the stop).
+			if (message.completing) message.releaseAfterCompleting = true;
+			else if (!message.handingOut) held.push(message);
+		}
+		this.#release(held, holder);
+	}
+
+	/** Makes `messages` (leased by `holder`) available again: see releaseLeases. */
+	#release(messages: StoredMessage[], holder: QueueHolder): void {
+		if (messages.length === 0) return;
+		const now = this.#core.clock.now();
+		for (const message of messages) {
+			message.leased = false;
+			message.holder = undefined;
+			if (holder === "run") holdBack(message, now);
+		}
 		if (holder === "run") this.#holds.arm(this.#messages);
 		else this.#deliver();
 	}
@@ -358,30 +374,46 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		return new HeldQueueView(this);
 	}
 
+	/** `c.queue` of hooks and the run providers (workflows): what they receive stays theirs. */
+	get view(): ActorQueue<QueueDecls> {
+		this.#view ??= new HeldQueueView(this, "other");
+		return this.#view;
+	}
+
 	/** Completions of messages the `run` loop received (it makes progress: its backoff starts over). */
 	get runCompletions(): number {
 		return this.#runCompletions;
 	}
 
-	async #complete(message: StoredMessage, response: unknown): Promise<void> {
-		if (!message.leased || message.completing || !this.#messages.includes(message))
-			throw queueErrors.alreadyCompleted();
+	/**
+	 * Completes `message` for `holder`: refused unless it still holds it (an
+	 * action that timed out and failed later had its lease released, and
+	 * another receiver may hold the message now).
+	 */
+	async #complete(message: StoredMessage, response: unknown, holder: QueueHolder): Promise<void> {
+		const held = () =>
+			message.leased && message.holder === holder && this.#messages.includes(message);
+		if (message.completing || !held()) throw queueErrors.alreadyCompleted();
 		const schema = this.#schema(message.name).complete;
 		let reply = response;
 		if (schema) {
 			// Marked while its schema is awaited: a second complete() meanwhile is the
 			// second, not another first (both were answered "completed" before).
 			message.completing = true;
+			let valid = false;
 			try {
 				const result = await schema["~standard"].validate(response);
 				if (result.issues)
 					throw queueErrors.invalidReply(message.name, describeIssues(result.issues));
 				reply = result.value;
+				valid = true;
 			} finally {
 				message.completing = false;
+				// Its holder failed meanwhile (see releaseLeases): released now, not kept for good.
+				if (!valid && message.releaseAfterCompleting && held()) this.#release([message], holder);
+				message.releaseAfterCompleting = false;
 			}
-			if (!message.leased || !this.#messages.includes(message))
-				throw queueErrors.alreadyCompleted();
+			if (!held()) throw queueErrors.alreadyCompleted();
 		}
 		if (message.holder === "run") this.#runCompletions++;
 		this.#remove(message);
@@ -401,48 +433,17 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		const count = Math.max(1, options.count ?? 1);
 		// The caller's own signal, already aborted, takes nothing (a plain message was removed).
 		if (options.signal?.aborted) return Promise.reject(options.signal.reason);
+		if (typeof holder === "object" && holder.ended) return Promise.resolve([]);
 		const ready = this.#take(names, completable, count, holder);
-		if (!Array.isArray(ready)) return this.#handOver(ready, completable, options.signal);
+		if (!Array.isArray(ready)) return this.#handOver(ready, completable, holder, options.signal);
 		if (ready.length > 0 || !wait) return Promise.resolve(ready);
-		const signals = [this.#core.abortSignal, options.signal].filter(
-			(s): s is AbortSignal => s !== undefined,
-		);
-		const aborted = signals.find((signal) => signal.aborted);
-		if (aborted) return Promise.reject(aborted.reason);
-		return new Promise<StoredMessage[]>((resolve, reject) => {
-			let timer: TimerHandle | undefined;
-			const onAbort = (event: Event) => {
-				cleanup();
-				reject((event.target as AbortSignal).reason);
-			};
-			const cleanup = () => {
-				this.#receivers = this.#receivers.filter((r) => r !== waiter);
-				if (timer !== undefined) this.#core.clock.clearTimeout(timer);
-				for (const signal of signals) signal.removeEventListener("abort", onAbort);
-				this.#core.maybeIdle();
-			};
-			const waiter: ReceiveWaiter = {
-				holder,
-				names,
-				completable,
-				count,
-				signal: options.signal,
-				resolve,
-				reject,
-				cleanup,
-			};
-			for (const signal of signals) signal.addEventListener("abort", onAbort, { once: true });
-			if (options.timeout !== undefined) {
-				timer = this.#core.clock.setTimeout(
-					() => {
-						cleanup();
-						resolve([]);
-					},
-					Math.max(0, options.timeout),
-				);
-			}
-			this.#receivers.push(waiter);
-			this.#core.maybeIdle();
+		return this.#receivers.wait({
+			holder,
+			names,
+			completable,
+			count,
+			signal: options.signal,
+			timeout: options.timeout,
 		});
 	}
 
@@ -456,43 +457,18 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 		if (message === undefined) return undefined;
 		message.leased = true;
 		message.holder = "other";
-		return { complete: (response?: unknown) => this.#complete(message, response) };
+		return { complete: (response?: unknown) => this.#complete(message, response, "other") };
 	}
 
 	/** Views of received messages. */
 	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
-	views(messages: StoredMessage[], completable: boolean): any[] {
+	views(messages: StoredMessage[], completable: boolean, holder: QueueHolder): any[] {
 		return messages.map((message) =>
 			messageView(
 				message,
-				completable ? (response?: unknown) => this.#complete(message, response) : undefined,
+				completable ? (response?: unknown) => this.#complete(message, response, holder) : undefined,
 			),
 		);
-	}
-
-	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
-	async next(options: ReceiveOptions<string> = {}): Promise<any> {
-		return receiveOne(this, options, true, "other");
-	}
-
-	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
-	async tryNext(options: ReceiveOptions<string> = {}): Promise<any> {
-		return receiveOne(this, options, false, "other");
-	}
-
-	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
-	async nextBatch(options: ReceiveOptions<string> & { count: number }): Promise<any[]> {
-		return this.views(await this.receive(options, true), options.completable === true);
-	}
-
-	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
-	async tryNextBatch(options: ReceiveOptions<string> & { count: number }): Promise<any[]> {
-		return this.views(await this.receive(options, false), options.completable === true);
-	}
-
-	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
-	iter(options: Omit<ReceiveOptions<string>, "timeout"> = {}): AsyncIterable<any> {
-		return iterate(this, options, "other");
 	}
 
 	/** True once the actor started to stop (receives end). */
@@ -536,10 +512,7 @@ export class QueueManager implements ActorQueue<QueueDecls> {
 
 	close(): void {
 		this.#holds.close();
-		for (const receiver of [...this.#receivers]) {
-			receiver.cleanup();
-			receiver.reject(errors.actorStopped());
-		}
+		this.#receivers.close(() => errors.actorStopped());
 		this.#senders.close();
 	}
 }

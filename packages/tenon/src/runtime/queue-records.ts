@@ -8,10 +8,19 @@ import { copyBytes } from "../storage/bytes.js";
 import type { ActorStore, KeyRange } from "../storage/interfaces.js";
 
 /**
- * Who holds a message's lease: the `run` loop or an action's queue view
- * (released if it fails, see QueueManager.releaseLeases), or other code.
+ * An action's hold on the messages it receives (one per action that uses
+ * `c.queue`): `ended` once the action's code failed, when what it holds was
+ * released and what it still waits for ends with nothing.
  */
-export type QueueHolder = "run" | "other" | { releaseLeases(): void };
+export interface ActionHolder {
+	ended: boolean;
+}
+
+/**
+ * Who holds a message's lease: the `run` loop or an action (released if it
+ * fails, see QueueManager.releaseLeases), or other code.
+ */
+export type QueueHolder = "run" | "other" | ActionHolder;
 
 /** The queue metadata record (next sequence number; `dirty`: see StoredQueue). */
 export const QUEUE_META_KEY = Uint8Array.of(AREA.QUEUE, 0x00);
@@ -65,6 +74,10 @@ export class StoredMessage {
 	holder: QueueHolder | undefined = undefined;
 	/** A `complete()` is checking its response against the queue's schema. */
 	completing = false;
+	/** Its holder failed while it was being completed: released if that completion fails. */
+	releaseAfterCompleting = false;
+	/** Taken by a careful hand-out still waiting for its commit (see QueueManager.#handOver). */
+	handingOut = false;
 	/** Not handed out before this time (ms; 0: now): held back after it failed a `run` (not stored). */
 	notBefore = 0;
 	/** Times it was handed out with its count made durable first (persisted). */

@@ -22,7 +22,7 @@ export async function receiveOne(
 	const [message] = await queue.receive(options, wait, holder);
 	return message === undefined
 		? undefined
-		: queue.views([message], options.completable === true)[0];
+		: queue.views([message], options.completable === true, holder)[0];
 }
 
 /** Messages as they arrive, until the actor stops or `options.signal` aborts. */
@@ -61,10 +61,10 @@ export class HeldQueueView implements ActorQueue<QueueDecls> {
 	readonly #queue: QueueManager;
 	readonly #holder: QueueHolder;
 
-	/** `holder`: "run", or undefined for an action's view (it holds its own leases). */
-	constructor(queue: QueueManager, holder?: "run") {
+	/** `holder`: "run" or "other", or undefined for an action's view (a holder of its own). */
+	constructor(queue: QueueManager, holder?: "run" | "other") {
 		this.#queue = queue;
-		this.#holder = holder ?? this;
+		this.#holder = holder ?? { ended: false };
 	}
 
 	/** The handler or action failed: what it received completable and did not complete goes back. */
@@ -93,13 +93,13 @@ export class HeldQueueView implements ActorQueue<QueueDecls> {
 	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	async nextBatch(options: ReceiveOptions<string> & { count: number }): Promise<any[]> {
 		const messages = await this.#queue.receive(options, true, this.#holder);
-		return this.#queue.views(messages, options.completable === true);
+		return this.#queue.views(messages, options.completable === true, this.#holder);
 	}
 
 	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	async tryNextBatch(options: ReceiveOptions<string> & { count: number }): Promise<any[]> {
 		const messages = await this.#queue.receive(options, false, this.#holder);
-		return this.#queue.views(messages, options.completable === true);
+		return this.#queue.views(messages, options.completable === true, this.#holder);
 	}
 
 	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.

@@ -17,7 +17,7 @@ export interface RunHostParts
 export function createRunHost(parts: RunHostParts, control: RunControl): RunHost {
 	const { writes, queue } = parts;
 	const runQueue: RunQueue = {
-		nextBatch: (options) => queue.nextBatch(options),
+		nextBatch: (options) => queue.view.nextBatch(options),
 		lease: (id) => queue.lease(id),
 	};
 	return {

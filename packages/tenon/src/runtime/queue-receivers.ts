@@ -1,0 +1,112 @@
+// The receives of an actor's queues that wait for messages: each until a
+// message comes for it (the queue manager hands it out), its timeout passes
+// (nothing), its signal or the actor's aborts (rejected), its action fails
+// (nothing) or the actor stops (rejected).
+
+import type { Clock, TimerHandle } from "../common/clock.js";
+import type { ActionHolder, QueueHolder, StoredMessage } from "./queue-records.js";
+
+/** A receive waiting for messages. */
+export interface ReceiveWaiter {
+	holder: QueueHolder;
+	names: ReadonlySet<string> | undefined;
+	completable: boolean;
+	count: number;
+	/** The caller's: aborted, a careful hand-out gives its messages back. */
+	signal: AbortSignal | undefined;
+	resolve(messages: StoredMessage[]): void;
+	reject(error: unknown): void;
+	/** Stops waiting (no longer listed, timer and listeners gone); the caller settles it. */
+	cleanup(): void;
+}
+
+/** What a receive waits for: see {@link ReceiveWaiter}; `timeout` in ms. */
+export type WaitSpec = Omit<ReceiveWaiter, "resolve" | "reject" | "cleanup"> & {
+	timeout: number | undefined;
+};
+
+export class WaitingReceivers {
+	readonly #clock: Clock;
+	/** The actor stops: every wait ends. */
+	readonly #stopping: AbortSignal;
+	/** Told when a wait begins or ends (the actor may become idle). */
+	readonly #changed: () => void;
+	#list: ReceiveWaiter[] = [];
+
+	constructor(clock: Clock, stopping: AbortSignal, changed: () => void) {
+		this.#clock = clock;
+		this.#stopping = stopping;
+		this.#changed = changed;
+	}
+
+	get size(): number {
+		return this.#list.length;
+	}
+
+	/** The waiting receives, oldest first (a copy: serving one removes it). */
+	snapshot(): ReceiveWaiter[] {
+		return [...this.#list];
+	}
+
+	/** Waits until the queue manager serves the receive, or it ends (see the module's comment). */
+	wait(spec: WaitSpec): Promise<StoredMessage[]> {
+		const signals = [this.#stopping, spec.signal].filter((s): s is AbortSignal => s !== undefined);
+		const aborted = signals.find((signal) => signal.aborted);
+		if (aborted) return Promise.reject(aborted.reason);
+		return new Promise<StoredMessage[]>((resolve, reject) => {
+			let timer: TimerHandle | undefined;
+			const onAbort = (event: Event) => {
+				cleanup();
+				reject((event.target as AbortSignal).reason);
+			};
+			const cleanup = () => {
+				this.#list = this.#list.filter((r) => r !== waiter);
+				if (timer !== undefined) this.#clock.clearTimeout(timer);
+				for (const signal of signals) signal.removeEventListener("abort", onAbort);
+				this.#changed();
+			};
+			const waiter: ReceiveWaiter = {
+				holder: spec.holder,
+				names: spec.names,
+				completable: spec.completable,
+				count: spec.count,
+				signal: spec.signal,
+				resolve,
+				reject,
+				cleanup,
+			};
+			for (const signal of signals) signal.addEventListener("abort", onAbort, { once: true });
+			if (spec.timeout !== undefined) {
+				timer = this.#clock.setTimeout(
+					() => {
+						cleanup();
+						resolve([]);
+					},
+					Math.max(0, spec.timeout),
+				);
+			}
+			this.#list.push(waiter);
+			this.#changed();
+		});
+	}
+
+	/**
+	 * An action's code failed: what it still waits for ends with nothing (a
+	 * receive it did not await, or raced: a rejection might not be heard, and
+	 * unheard it ends the process).
+	 */
+	endHolder(holder: ActionHolder): void {
+		for (const receiver of this.#list.filter((waiting) => waiting.holder === holder)) {
+			receiver.cleanup();
+			receiver.resolve([]);
+		}
+	}
+
+	/** The actor stops: every wait is rejected with `error`. */
+	close(error: () => unknown): void {
+		for (const receiver of [...this.#list]) {
+			receiver.cleanup();
+			receiver.reject(error());
+		}
+	}
+}
