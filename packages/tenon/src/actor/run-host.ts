@@ -123,6 +123,8 @@ export interface RunRewind {
 	readonly startedAt: number;
 	/** How many recorded entries were removed. */
 	readonly removed: number;
+	/** Queue messages the removed work received and did not complete: they are available again. */
+	readonly releases?: readonly string[];
 }
 
 /** True when an actor's `run` option is a {@link RunProvider}. */

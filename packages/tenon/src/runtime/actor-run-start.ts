@@ -3,6 +3,7 @@ import { outsideTrace } from "../observability/tracing.js";
 import type { ActorParts, AssemblyHost } from "./actor-assembly.js";
 import { ActorRun } from "./actor-run.js";
 import { ActorContextImpl } from "./context-impl.js";
+import type { HeldQueueView } from "./queue-views.js";
 import { createRunHost } from "./run-host.js";
 
 /** An actor's running `run` handler, whichever kind it is. */
@@ -22,7 +23,9 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 		log: host.log,
 		abortSignal: host.abortSignal,
 		hasQueueReceivers: () => p.queueIfMade?.hasReceivers ?? false,
-		releaseLeases: () => p.queueIfMade?.releaseLeases("run"),
+		// A run provider's leases are its journal's: kept when a run fails or halts (the next
+		// run leases what its journal lists; a replay releases what it removes).
+		releaseLeases: () => {},
 		progress: () => p.queueIfMade?.runCompletions ?? 0,
 		onChange: () => {
 			p.afterTurn();
@@ -58,11 +61,18 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 			haltable: true,
 		});
 	} else {
+		// Each run of the handler holds its own leases: released, and its receives ended, if
+		// it fails (one holder for every run let a failed run's leftover receive take messages
+		// for nobody, and its leftover completion complete the next run's: a review, 2026-11-26).
+		let view: HeldQueueView | undefined;
 		runs = new ActorRun<ActorContextImpl>({
 			...common,
+			releaseLeases: () => view?.releaseLeases(),
 			run,
-			// Its queue view releases the handler's leases if it fails.
-			createContext: () => new ActorContextImpl(p.surface, p.queue.runView),
+			createContext: () => {
+				view = p.queue.newRunView();
+				return new ActorContextImpl(p.surface, view);
+			},
 		});
 	}
 	// Outside the trace of the request that woke the actor: the handler outlives it.

@@ -46,8 +46,6 @@ export class QueueManager {
 	readonly #receivers: WaitingReceivers;
 	/** Made on the first waiting send. */
 	readonly #senders: QueueSenders;
-	/** The `run` loop's view (made on first use). */
-	#runView: ActorQueue<QueueDecls> | undefined;
 	/** The view of hooks and run providers (made on first use). */
 	#view: ActorQueue<QueueDecls> | undefined;
 	/** Delivers messages held back after a failed run when they are due (see releaseLeases). */
@@ -339,7 +337,7 @@ export class QueueManager {
 	 * 2026-11-26 an action's stayed leased until the actor stopped.
 	 */
 	releaseLeases(holder: QueueHolder): void {
-		// An action's code failed: it takes nothing more, and what it waits for ends.
+		// An action's (or a run's) code failed: it takes nothing more, and what it waits for ends.
 		if (typeof holder === "object") {
 			holder.ended = true;
 			this.#receivers.endHolder(holder);
@@ -348,12 +346,29 @@ export class QueueManager {
 		for (const message of this.#messages) {
 			if (!message.leased || message.holder !== holder) continue;
 			// Being completed: that completion decides. Still being handed out: given back
-			// when it arrives (its action ended), or kept by its receiver (the `run` loop's
-			// leftover receive: released at the loop's next failure, or the stop).
+			// when it arrives (its holder ended, see #handOver).
 			if (message.completing) message.releaseAfterCompleting = true;
 			else if (!message.handingOut) held.push(message);
 		}
 		this.#release(held, holder);
+	}
+
+	/**
+	 * The messages `ids` (held by hooks or run providers), when they are still
+	 * held and not being completed, are available again: a workflow's replay
+	 * removed the work that received them.
+	 */
+	releaseMessages(ids: readonly string[]): void {
+		const wanted = new Set(ids);
+		const held = this.#messages.filter(
+			(message) =>
+				wanted.has(String(message.seq)) &&
+				message.leased &&
+				message.holder === "other" &&
+				!message.completing &&
+				!message.handingOut,
+		);
+		this.#release(held, "other");
 	}
 
 	/** Makes `messages` (leased by `holder`) available again: see releaseLeases. */
@@ -363,15 +378,15 @@ export class QueueManager {
 		for (const message of messages) {
 			message.leased = false;
 			message.holder = undefined;
-			if (holder === "run") holdBack(message, now);
+			if (isRun(holder)) holdBack(message, now);
 		}
-		if (holder === "run") this.#holds.arm(this.#messages);
+		if (isRun(holder)) this.#holds.arm(this.#messages);
 		else this.#deliver();
 	}
 
 	/** A view of the queues for an action: its own leases, released if it fails. */
 	actionView(): HeldQueueView {
-		return new HeldQueueView(this);
+		return new HeldQueueView(this, "action");
 	}
 
 	/** `c.queue` of hooks and the run providers (workflows): what they receive stays theirs. */
@@ -415,7 +430,7 @@ export class QueueManager {
 			}
 			if (!held()) throw queueErrors.alreadyCompleted();
 		}
-		if (message.holder === "run") this.#runCompletions++;
+		if (message.holder !== undefined && isRun(message.holder)) this.#runCompletions++;
 		this.#remove(message);
 		this.#senders.completed(message.seq, reply);
 		this.#core.maybeIdle();
@@ -433,7 +448,10 @@ export class QueueManager {
 		const count = Math.max(1, options.count ?? 1);
 		// The caller's own signal, already aborted, takes nothing (a plain message was removed).
 		if (options.signal?.aborted) return Promise.reject(options.signal.reason);
-		if (typeof holder === "object" && holder.ended) return Promise.resolve([]);
+		// Code left running after its holder failed takes nothing, and a receive that would
+		// wait is parked, not answered at once (a loop around it would spin: a review).
+		if (typeof holder === "object" && holder.ended)
+			return wait ? new Promise<StoredMessage[]>(() => {}) : Promise.resolve([]);
 		const ready = this.#take(names, completable, count, holder);
 		if (!Array.isArray(ready)) return this.#handOver(ready, completable, holder, options.signal);
 		if (ready.length > 0 || !wait) return Promise.resolve(ready);
@@ -495,10 +513,9 @@ export class QueueManager {
 		return (await this.#dead.take(id)) !== undefined;
 	}
 
-	/** The queue as the `run` loop sees it: its completable receives are released if it fails. */
-	get runView(): ActorQueue<QueueDecls> {
-		this.#runView ??= new HeldQueueView(this, "run");
-		return this.#runView;
+	/** The queue as one run of the `run` handler sees it: see releaseLeases. */
+	newRunView(): HeldQueueView {
+		return new HeldQueueView(this, "run");
 	}
 
 	/** The actor is stopping: waiting receivers end, waiting senders learn it stopped. */
@@ -515,4 +532,9 @@ export class QueueManager {
 		this.#receivers.close(() => errors.actorStopped());
 		this.#senders.close();
 	}
+}
+
+/** The holder is one run of the `run` handler. */
+function isRun(holder: QueueHolder): boolean {
+	return typeof holder === "object" && holder.run === true;
 }

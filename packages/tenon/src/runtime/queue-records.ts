@@ -8,19 +8,22 @@ import { copyBytes } from "../storage/bytes.js";
 import type { ActorStore, KeyRange } from "../storage/interfaces.js";
 
 /**
- * An action's hold on the messages it receives (one per action that uses
- * `c.queue`): `ended` once the action's code failed, when what it holds was
- * released and what it still waits for ends with nothing.
+ * The hold of an action (one per action that uses `c.queue`) or of one run
+ * of the `run` handler on the messages it receives: `ended` once its code
+ * failed, when what it holds was released and what it still waits for ends.
  */
 export interface ActionHolder {
 	ended: boolean;
+	/** One run of the `run` handler (what it held is held back when released). */
+	run?: true;
 }
 
 /**
- * Who holds a message's lease: the `run` loop or an action (released if it
- * fails, see QueueManager.releaseLeases), or other code.
+ * Who holds a message's lease: an action or one run of the `run` handler
+ * (released if it fails, see QueueManager.releaseLeases), or other code
+ * (hooks, run providers: until completed or the actor stops).
  */
-export type QueueHolder = "run" | "other" | ActionHolder;
+export type QueueHolder = "other" | ActionHolder;
 
 /** The queue metadata record (next sequence number; `dirty`: see StoredQueue). */
 export const QUEUE_META_KEY = Uint8Array.of(AREA.QUEUE, 0x00);

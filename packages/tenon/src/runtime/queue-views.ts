@@ -35,8 +35,10 @@ export function iterate(
 	const aborted = () => queue.stopping;
 	return {
 		async *[Symbol.asyncIterator]() {
+			const ended = () => typeof holder === "object" && holder.ended;
 			for (;;) {
-				if (aborted() || options.signal?.aborted) return;
+				// Code left running after its holder failed ends its loop (it would spin).
+				if (aborted() || options.signal?.aborted || ended()) return;
 				let message: unknown;
 				try {
 					message = await receiveOne(queue, options, true, holder);
@@ -61,10 +63,15 @@ export class HeldQueueView implements ActorQueue<QueueDecls> {
 	readonly #queue: QueueManager;
 	readonly #holder: QueueHolder;
 
-	/** `holder`: "run" or "other", or undefined for an action's view (a holder of its own). */
-	constructor(queue: QueueManager, holder?: "run" | "other") {
+	/** `holder`: "other", else a holder of its own (one run of the `run` handler, or an action). */
+	constructor(queue: QueueManager, holder: "other" | "run" | "action") {
 		this.#queue = queue;
-		this.#holder = holder ?? { ended: false };
+		this.#holder =
+			holder === "other"
+				? "other"
+				: holder === "run"
+					? { ended: false, run: true }
+					: { ended: false };
 	}
 
 	/** The handler or action failed: what it received completable and did not complete goes back. */

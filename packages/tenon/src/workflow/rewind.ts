@@ -68,7 +68,17 @@ export async function rewindJournal(storage: RunStorage, point: unknown): Promis
 	clearHaltReported(storage);
 	if (status !== undefined && status.status !== "running")
 		putStatus(storage, { v: 1, status: "running", startedAt: status.startedAt });
-	return { from: from.entry.name, startedAt: from.entry.createdAt, removed: removed.length };
+	// What the removed work received and did not complete goes back to the queue (the
+	// replay's receive waited for it for good: a review, 2026-11-26).
+	const releases = removed.flatMap(({ entry }) =>
+		(entry.messages ?? []).filter((message) => message.completable && !message.completed),
+	);
+	return {
+		from: from.entry.name,
+		startedAt: from.entry.createdAt,
+		removed: removed.length,
+		...(releases.length === 0 ? {} : { releases: releases.map((message) => message.id) }),
+	};
 }
 
 function topLevelOrdinal(point: unknown): number {

@@ -25,6 +25,7 @@ function closeLateGate(): void {
 	});
 }
 let received = 0;
+const spin = { receives: 0 };
 let waiting = false;
 /** The slow reply schema's check, waiting for the test to let it end. */
 const slowCheck: { end?: () => void } = {};
@@ -109,6 +110,28 @@ const box = actor({
 		},
 		keep: async (c) =>
 			(await c.queue.tryNext({ names: ["mail"], completable: true }))?.body ?? null,
+		/** Leaves an iter() loop running and fails; the loop counts its receives. */
+		iterThenFail: async (c) => {
+			const controller = new AbortController();
+			// Read once per receive (QueueManager.receive makes a Set of it): bounds a spin.
+			const names = {
+				[Symbol.iterator]() {
+					spin.receives++;
+					if (spin.receives >= 100_000) controller.abort(new Error("bounded by the test"));
+					return ["mail"][Symbol.iterator]();
+				},
+			};
+			void (async () => {
+				for await (const _ of c.queue.iter({
+					names: names as unknown as "mail"[],
+					signal: controller.signal,
+				})) {
+					// consumes
+				}
+			})();
+			await Promise.resolve();
+			throw new UserError("failed", { code: "failed" });
+		},
 		size: (c) => c.queue.size,
 		deadLetters: async (c) => (await c.queue.deadLetters()).length,
 	},
@@ -211,5 +234,19 @@ describe("an action's queue leases", () => {
 		expect(await after.take()).toBe("hello");
 		expect(await after.size()).toBe(0);
 		expect(await after.deadLetters()).toBe(0);
+	});
+
+	it("end a loop the failed code left running: it neither spins nor takes anything", async () => {
+		// Answered at once with nothing, an iter() loop spun through receives and starved the
+		// event loop (a second review).
+		spin.receives = 0;
+		await using t = await setupTest(registry);
+		const handle = t.client.box.getOrCreate("iter");
+		expect(await handle.size()).toBe(0);
+		await expect(handle.iterThenFail()).rejects.toMatchObject({ code: "failed" });
+		await turns(50);
+		expect(spin.receives).toBeLessThan(10);
+		await handle.send("mail", "hello");
+		expect(await handle.take()).toBe("hello");
 	});
 });

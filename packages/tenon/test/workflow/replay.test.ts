@@ -68,6 +68,21 @@ const inbox = actor({
 	}),
 });
 
+/** Receives completable, records it, and completes it only after a long sleep. */
+const holding = actor({
+	state: { got: [] as string[] },
+	queues: { jobs: queue<string, string>() },
+	actions: { read: (c) => c.state.got, size: (c) => c.queue.size },
+	run: workflow(async (ctx) => {
+		const message = await ctx.queue.next("take", { names: ["jobs"], completable: true });
+		await ctx.step("record", (c) => {
+			c.state.got.push(String(message?.body));
+		});
+		await ctx.sleep("pause", 60_000);
+		await message?.complete("done");
+	}),
+});
+
 const plain = actor({ state: {}, actions: { ping: () => "pong" } });
 
 /** Ten steps, then a long sleep: a replay meets it sleeping. */
@@ -85,7 +100,7 @@ const counted = actor({
 });
 
 const registry = setup({
-	use: { order, slow, inbox, plain, counted },
+	use: { order, slow, inbox, plain, counted, holding },
 	admin: { token: ADMIN },
 	inspector: { token: READER },
 	logLevel: "silent",
@@ -237,6 +252,25 @@ describe("inspector: workflow replay from a step", () => {
 		// The replay's turn, the first attempt's careful commit, the steps' turn (a commit each
 		// before the fix).
 		expect(storage.commits - before).toBeLessThanOrEqual(4);
+	});
+
+	it("gives back what the removed work received and did not complete, so the replay receives it", async () => {
+		// Kept leased to the halted run, it never reached the replayed receive (a review).
+		await using t = await setupTest(registry);
+		const handle = t.client.holding.getOrCreate("h1");
+		await handle.send("jobs", "first");
+		await expect.poll(() => handle.read()).toEqual(["first"]);
+		await t.settle();
+		const actorId = await handle.resolve();
+		const replay = await post(`${t.url}/inspector/actors/${actorId}/workflow/replay`, {
+			path: [0],
+		});
+		expect(replay).toMatchObject({ status: 200, body: { from: "take", removed: 3 } });
+		await expect.poll(() => handle.read()).toEqual(["first", "first"]);
+		expect(await handle.size()).toBe(1);
+		await t.settle();
+		await t.clock.advance(60_000);
+		await expect.poll(() => handle.size()).toBe(0);
 	});
 
 	it("refuses what it cannot replay, and the workflow goes on", async () => {
