@@ -22,7 +22,6 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 		clock: deps.clock,
 		log: host.log,
 		abortSignal: host.abortSignal,
-		hasQueueReceivers: () => p.queueIfMade?.hasReceivers ?? false,
 		// A run provider's leases are its journal's: kept when a run fails or halts (the next
 		// run leases what its journal lists; a replay releases what it removes).
 		releaseLeases: () => {},
@@ -54,6 +53,8 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 		};
 		runs = new ActorRun<RunHost>({
 			...common,
+			// Its waits, queue waits too, are told through setIdle.
+			hasQueueReceivers: () => false,
 			run: (runHost) => run.run(runHost),
 			// Its own signal per run: the inspector's replay halts and restarts it.
 			createContext: (control, signal) =>
@@ -67,6 +68,9 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 		let view: HeldQueueView | undefined;
 		runs = new ActorRun<ActorContextImpl>({
 			...common,
+			// This run's own receives: another holder's waiting one made a working run look
+			// idle, and the actor slept in the middle of its work (a review).
+			hasQueueReceivers: () => view !== undefined && (p.queueIfMade?.waiting(view.holder) ?? false),
 			releaseLeases: () => view?.releaseLeases(),
 			run,
 			createContext: () => {

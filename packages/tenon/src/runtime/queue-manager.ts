@@ -115,9 +115,9 @@ export class QueueManager {
 		return this.#dead.size;
 	}
 
-	/** True while something waits to receive (a `run` loop blocked on the queue does not keep the actor awake). */
-	get hasReceivers(): boolean {
-		return this.#receivers.size > 0;
+	/** True while `holder` waits to receive (a run of the `run` handler blocked on the queue is idle). */
+	waiting(holder: QueueHolder): boolean {
+		return this.#receivers.waiting(holder);
 	}
 
 	#schema(name: string): {
@@ -451,7 +451,16 @@ export class QueueManager {
 		// Code left running after its holder failed takes nothing, and a receive that would
 		// wait is parked, not answered at once (a loop around it would spin: a review).
 		if (typeof holder === "object" && holder.ended)
-			return wait ? new Promise<StoredMessage[]>(() => {}) : Promise.resolve([]);
+			return wait
+				? this.#receivers.park({
+						holder,
+						names,
+						completable,
+						count,
+						signal: options.signal,
+						timeout: options.timeout,
+					})
+				: Promise.resolve([]);
 		const ready = this.#take(names, completable, count, holder);
 		if (!Array.isArray(ready)) return this.#handOver(ready, completable, holder, options.signal);
 		if (ready.length > 0 || !wait) return Promise.resolve(ready);

@@ -39,10 +39,6 @@ export class WaitingReceivers {
 		this.#changed = changed;
 	}
 
-	get size(): number {
-		return this.#list.length;
-	}
-
 	/** The waiting receives, oldest first (a copy: serving one removes it). */
 	snapshot(): ReceiveWaiter[] {
 		return [...this.#list];
@@ -50,6 +46,25 @@ export class WaitingReceivers {
 
 	/** Waits until the queue manager serves the receive, or it ends (see the module's comment). */
 	wait(spec: WaitSpec): Promise<StoredMessage[]> {
+		return this.#wait(spec, true);
+	}
+
+	/**
+	 * A receive of code left running after its holder failed: never served,
+	 * and not counted, but it ends as any other wait does (the actor's stop,
+	 * its signal, its timeout). A promise that never settled kept the actor
+	 * awake for good under `keepAwake` (a review, 2026-11-26).
+	 */
+	park(spec: WaitSpec): Promise<StoredMessage[]> {
+		return this.#wait(spec, false);
+	}
+
+	/** True while `holder` waits to receive. */
+	waiting(holder: QueueHolder): boolean {
+		return this.#list.some((waiter) => waiter.holder === holder);
+	}
+
+	#wait(spec: WaitSpec, listed: boolean): Promise<StoredMessage[]> {
 		const signals = [this.#stopping, spec.signal].filter((s): s is AbortSignal => s !== undefined);
 		const aborted = signals.find((signal) => signal.aborted);
 		if (aborted) return Promise.reject(aborted.reason);
@@ -85,8 +100,10 @@ export class WaitingReceivers {
 					Math.max(0, spec.timeout),
 				);
 			}
-			this.#list.push(waiter);
-			this.#changed();
+			if (listed) {
+				this.#list.push(waiter);
+				this.#changed();
+			}
 		});
 	}
 

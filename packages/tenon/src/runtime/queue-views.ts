@@ -74,6 +74,11 @@ export class HeldQueueView implements ActorQueue<QueueDecls> {
 					: { ended: false };
 	}
 
+	/** Who holds what this view receives. */
+	get holder(): QueueHolder {
+		return this.#holder;
+	}
+
 	/** The handler or action failed: what it received completable and did not complete goes back. */
 	releaseLeases(): void {
 		this.#queue.releaseLeases(this.#holder);
