@@ -8,7 +8,8 @@ import type { PendingWrites } from "./pending-writes.js";
 import { DeadLetters } from "./queue-dead-letters.js";
 import { queueErrors } from "./queue-errors.js";
 import { HandOuts } from "./queue-handouts.js";
-import { HeldBack, heldUntil, holdBack } from "./queue-holds.js";
+import { HeldBack, heldUntil } from "./queue-holds.js";
+import { QueueLeases } from "./queue-leases.js";
 import { WaitingReceivers } from "./queue-receivers.js";
 import {
 	encodeMessage,
@@ -41,7 +42,8 @@ export class QueueManager {
 	readonly #writes: PendingWrites;
 	readonly #declarations: QueueDecls;
 	readonly #dead: DeadLetters;
-	#messages: StoredMessage[];
+	// Shared with the leases (queue-leases.ts): changed in place, never replaced.
+	readonly #messages: StoredMessage[];
 	#nextSeq: number;
 	readonly #receivers: WaitingReceivers;
 	/** Made on the first waiting send. */
@@ -52,7 +54,8 @@ export class QueueManager {
 	readonly #holds: HeldBack;
 	/** When taken messages may be handed out (queue-handouts.ts). */
 	readonly #handOuts: HandOuts;
-	#runCompletions = 0;
+	/** Who holds which message, completions and releases (queue-leases.ts). */
+	readonly #leases: QueueLeases;
 
 	/** Told when messages are stored or removed (the actor's alarm may change). */
 	#alarm: { alarmChanged(): void } | undefined;
@@ -73,6 +76,19 @@ export class QueueManager {
 		this.#senders = new QueueSenders(core);
 		this.#holds = new HeldBack(core.clock, () => this.#deliver());
 		this.#receivers = new WaitingReceivers(core.clock, core.abortSignal, () => core.maybeIdle());
+		this.#leases = new QueueLeases({
+			messages: this.#messages,
+			clock: core.clock,
+			receivers: this.#receivers,
+			holds: this.#holds,
+			deliver: () => this.#deliver(),
+			replySchema: (name) => this.#schema(name).complete,
+			completed: (message, reply) => {
+				this.#remove(message);
+				this.#senders.completed(message.seq, reply);
+				core.maybeIdle();
+			},
+		});
 		this.#handOuts = new HandOuts(
 			{ persist: () => core.persist(), writeMeta: () => this.#writeMeta() },
 			stored.dirty,
@@ -326,62 +342,19 @@ export class QueueManager {
 		}
 	}
 
-	/**
-	 * The `run` loop or an action failed: the messages it received with
-	 * `completable: true` and did not complete become available again (their
-	 * delivery counts stay, so one that fails every consumer becomes a dead
-	 * letter). After the `run` loop (restarted at once) each is held back a
-	 * while (queue-holds.ts) while the messages behind it go on; after an
-	 * action (its caller decides when to try again) it is available at once.
-	 * One being completed (its reply schema awaited) is left to that. Before
-	 * 2026-11-26 an action's stayed leased until the actor stopped.
-	 */
+	/** A holder failed: see QueueLeases.releaseHolder. */
 	releaseLeases(holder: QueueHolder): void {
-		// An action's (or a run's) code failed: it takes nothing more, and what it waits for ends.
-		if (typeof holder === "object") {
-			holder.ended = true;
-			this.#receivers.endHolder(holder);
-		}
-		const held: StoredMessage[] = [];
-		for (const message of this.#messages) {
-			if (!message.leased || message.holder !== holder) continue;
-			// Being completed: that completion decides. Still being handed out: given back
-			// when it arrives (its holder ended, see #handOver).
-			if (message.completing) message.releaseAfterCompleting = true;
-			else if (!message.handingOut) held.push(message);
-		}
-		this.#release(held, holder);
+		this.#leases.releaseHolder(holder);
 	}
 
-	/**
-	 * The messages `ids` (held by hooks or run providers), when they are still
-	 * held and not being completed, are available again: a workflow's replay
-	 * removed the work that received them.
-	 */
+	/** A workflow's replay removed the work that received `ids`: see QueueLeases.releaseMessages. */
 	releaseMessages(ids: readonly string[]): void {
-		const wanted = new Set(ids);
-		const held = this.#messages.filter(
-			(message) =>
-				wanted.has(String(message.seq)) &&
-				message.leased &&
-				message.holder === "other" &&
-				!message.completing &&
-				!message.handingOut,
-		);
-		this.#release(held, "other");
+		this.#leases.releaseMessages(ids);
 	}
 
-	/** Makes `messages` (leased by `holder`) available again: see releaseLeases. */
-	#release(messages: StoredMessage[], holder: QueueHolder): void {
-		if (messages.length === 0) return;
-		const now = this.#core.clock.now();
-		for (const message of messages) {
-			message.leased = false;
-			message.holder = undefined;
-			if (isRun(holder)) holdBack(message, now);
-		}
-		if (isRun(holder)) this.#holds.arm(this.#messages);
-		else this.#deliver();
+	/** Completions of messages runs of the `run` handler received (progress: the backoff starts over). */
+	get runCompletions(): number {
+		return this.#leases.runCompletions;
 	}
 
 	/** A view of the queues for an action: its own leases, released if it fails. */
@@ -393,47 +366,6 @@ export class QueueManager {
 	get view(): ActorQueue<QueueDecls> {
 		this.#view ??= new HeldQueueView(this, "other");
 		return this.#view;
-	}
-
-	/** Completions of messages the `run` loop received (it makes progress: its backoff starts over). */
-	get runCompletions(): number {
-		return this.#runCompletions;
-	}
-
-	/**
-	 * Completes `message` for `holder`: refused unless it still holds it (an
-	 * action that timed out and failed later had its lease released, and
-	 * another receiver may hold the message now).
-	 */
-	async #complete(message: StoredMessage, response: unknown, holder: QueueHolder): Promise<void> {
-		const held = () =>
-			message.leased && message.holder === holder && this.#messages.includes(message);
-		if (message.completing || !held()) throw queueErrors.alreadyCompleted();
-		const schema = this.#schema(message.name).complete;
-		let reply = response;
-		if (schema) {
-			// Marked while its schema is awaited: a second complete() meanwhile is the
-			// second, not another first (both were answered "completed" before).
-			message.completing = true;
-			let valid = false;
-			try {
-				const result = await schema["~standard"].validate(response);
-				if (result.issues)
-					throw queueErrors.invalidReply(message.name, describeIssues(result.issues));
-				reply = result.value;
-				valid = true;
-			} finally {
-				message.completing = false;
-				// Its holder failed meanwhile (see releaseLeases): released now, not kept for good.
-				if (!valid && message.releaseAfterCompleting && held()) this.#release([message], holder);
-				message.releaseAfterCompleting = false;
-			}
-			if (!held()) throw queueErrors.alreadyCompleted();
-		}
-		if (message.holder !== undefined && isRun(message.holder)) this.#runCompletions++;
-		this.#remove(message);
-		this.#senders.completed(message.seq, reply);
-		this.#core.maybeIdle();
 	}
 
 	/** Receives messages for `holder` (waiting for them when `wait`). */
@@ -484,7 +416,7 @@ export class QueueManager {
 		if (message === undefined) return undefined;
 		message.leased = true;
 		message.holder = "other";
-		return { complete: (response?: unknown) => this.#complete(message, response, "other") };
+		return { complete: (response?: unknown) => this.#leases.complete(message, response, "other") };
 	}
 
 	/** Views of received messages. */
@@ -493,7 +425,9 @@ export class QueueManager {
 		return messages.map((message) =>
 			messageView(
 				message,
-				completable ? (response?: unknown) => this.#complete(message, response, holder) : undefined,
+				completable
+					? (response?: unknown) => this.#leases.complete(message, response, holder)
+					: undefined,
 			),
 		);
 	}
@@ -541,9 +475,4 @@ export class QueueManager {
 		this.#receivers.close(() => errors.actorStopped());
 		this.#senders.close();
 	}
-}
-
-/** The holder is one run of the `run` handler. */
-function isRun(holder: QueueHolder): boolean {
-	return typeof holder === "object" && holder.run === true;
 }
