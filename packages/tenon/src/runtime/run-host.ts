@@ -17,8 +17,12 @@ export interface RunHostParts
 export function createRunHost(parts: RunHostParts, control: RunControl): RunHost {
 	const { writes, queue } = parts;
 	const runQueue: RunQueue = {
-		nextBatch: (options) => queue.view.nextBatch(options),
+		nextBatch: (options) => {
+			queue.providerLeased();
+			return queue.view.nextBatch(options);
+		},
 		lease: (id) => queue.lease(id),
+		leased: () => queue.providerLeased(),
 	};
 	return {
 		actorId: parts.actorId,
