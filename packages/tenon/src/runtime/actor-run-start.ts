@@ -25,7 +25,7 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 		// A run provider's leases are its journal's: kept when a run fails or halts (the next
 		// run leases what its journal lists; a replay releases what it removes).
 		releaseLeases: () => {},
-		progress: () => p.queueIfMade?.runCompletions ?? 0,
+		progress: () => p.queueIfMade?.leases.runCompletions ?? 0,
 		onChange: () => {
 			p.afterTurn();
 			p.activity.changed();

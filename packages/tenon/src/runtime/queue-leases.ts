@@ -9,6 +9,7 @@ import { queueErrors } from "./queue-errors.js";
 import { type HeldBack, holdBack } from "./queue-holds.js";
 import type { WaitingReceivers } from "./queue-receivers.js";
 import type { QueueHolder, StoredMessage } from "./queue-records.js";
+import { messageView } from "./queue-views.js";
 
 /** What the leases need from their queue. */
 export interface LeaseDeps {
@@ -33,6 +34,30 @@ export class QueueLeases {
 
 	constructor(deps: LeaseDeps) {
 		this.#deps = deps;
+	}
+
+	/** Views of `messages` received by `holder` (completable: with a `complete` only it may call). */
+	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
+	views(messages: StoredMessage[], completable: boolean, holder: QueueHolder): any[] {
+		return messages.map((message) =>
+			messageView(
+				message,
+				completable ? (response?: unknown) => this.complete(message, response, holder) : undefined,
+			),
+		);
+	}
+
+	/**
+	 * Leases a stored message again after a restart (a workflow received it
+	 * with `completable: true` before the crash), so it is not delivered to
+	 * anyone else. Returns its completion, or undefined if it is gone.
+	 */
+	takeOver(id: string): { complete(response?: unknown): Promise<void> } | undefined {
+		const message = this.#deps.messages.find((candidate) => String(candidate.seq) === id);
+		if (message === undefined) return undefined;
+		message.leased = true;
+		message.holder = "other";
+		return { complete: (response?: unknown) => this.complete(message, response, "other") };
 	}
 
 	/**
@@ -80,7 +105,7 @@ export class QueueLeases {
 		this.#release(held, "other");
 	}
 
-	/** Makes `messages` (leased by `holder`) available again: see releaseLeases. */
+	/** Makes `messages` (leased by `holder`) available again: see releaseHolder. */
 	#release(messages: StoredMessage[], holder: QueueHolder): void {
 		if (messages.length === 0) return;
 		const now = this.#deps.clock.now();
@@ -117,7 +142,7 @@ export class QueueLeases {
 				valid = true;
 			} finally {
 				message.completing = false;
-				// Its holder failed meanwhile (see releaseLeases): released now, not kept for good.
+				// Its holder failed meanwhile (see releaseHolder): released now, not kept for good.
 				if (!valid && message.releaseAfterCompleting && held()) this.#release([message], holder);
 				message.releaseAfterCompleting = false;
 			}

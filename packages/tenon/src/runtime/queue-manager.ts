@@ -20,7 +20,7 @@ import {
 	type StoredQueue,
 } from "./queue-records.js";
 import { QueueSenders, type SendWait } from "./queue-senders.js";
-import { HeldQueueView, messageView } from "./queue-views.js";
+import { HeldQueueView } from "./queue-views.js";
 
 export type { QueueHolder } from "./queue-records.js";
 
@@ -50,12 +50,12 @@ export class QueueManager {
 	readonly #senders: QueueSenders;
 	/** The view of hooks and run providers (made on first use). */
 	#view: ActorQueue<QueueDecls> | undefined;
-	/** Delivers messages held back after a failed run when they are due (see releaseLeases). */
+	/** Delivers messages held back after a failed run when they are due (see QueueLeases.releaseHolder). */
 	readonly #holds: HeldBack;
 	/** When taken messages may be handed out (queue-handouts.ts). */
 	readonly #handOuts: HandOuts;
 	/** Who holds which message, completions and releases (queue-leases.ts). */
-	readonly #leases: QueueLeases;
+	readonly leases: QueueLeases;
 
 	/** Told when messages are stored or removed (the actor's alarm may change). */
 	#alarm: { alarmChanged(): void } | undefined;
@@ -96,7 +96,7 @@ export class QueueManager {
 		this.#senders = new QueueSenders(core);
 		this.#holds = new HeldBack(core.clock, () => this.#deliver());
 		this.#receivers = new WaitingReceivers(core.clock, core.abortSignal, () => core.maybeIdle());
-		this.#leases = new QueueLeases({
+		this.leases = new QueueLeases({
 			messages: this.#messages,
 			clock: core.clock,
 			receivers: this.#receivers,
@@ -362,21 +362,6 @@ export class QueueManager {
 		}
 	}
 
-	/** A holder failed: see QueueLeases.releaseHolder. */
-	releaseLeases(holder: QueueHolder): void {
-		this.#leases.releaseHolder(holder);
-	}
-
-	/** A workflow's replay removed the work that received `ids`: see QueueLeases.releaseMessages. */
-	releaseMessages(ids: readonly string[]): void {
-		this.#leases.releaseMessages(ids);
-	}
-
-	/** Completions of messages runs of the `run` handler received (progress: the backoff starts over). */
-	get runCompletions(): number {
-		return this.#leases.runCompletions;
-	}
-
 	/** A view of the queues for an action: its own leases, released if it fails. */
 	actionView(): HeldQueueView {
 		return new HeldQueueView(this, "action");
@@ -436,32 +421,6 @@ export class QueueManager {
 		});
 	}
 
-	/**
-	 * Leases a stored message again after a restart (a workflow received it
-	 * with `completable: true` before the crash), so it is not delivered to
-	 * anyone else. Returns its completion, or undefined if it is gone.
-	 */
-	lease(id: string): { complete(response?: unknown): Promise<void> } | undefined {
-		const message = this.#messages.find((candidate) => String(candidate.seq) === id);
-		if (message === undefined) return undefined;
-		message.leased = true;
-		message.holder = "other";
-		return { complete: (response?: unknown) => this.#leases.complete(message, response, "other") };
-	}
-
-	/** Views of received messages. */
-	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
-	views(messages: StoredMessage[], completable: boolean, holder: QueueHolder): any[] {
-		return messages.map((message) =>
-			messageView(
-				message,
-				completable
-					? (response?: unknown) => this.#leases.complete(message, response, holder)
-					: undefined,
-			),
-		);
-	}
-
 	/** True once the actor started to stop (receives end). */
 	get stopping(): boolean {
 		return this.#core.abortSignal.aborted;
@@ -486,7 +445,7 @@ export class QueueManager {
 		return (await this.#dead.take(id)) !== undefined;
 	}
 
-	/** The queue as one run of the `run` handler sees it: see releaseLeases. */
+	/** The queue as one run of the `run` handler sees it: see QueueLeases.releaseHolder. */
 	newRunView(): HeldQueueView {
 		return new HeldQueueView(this, "run");
 	}

@@ -20,7 +20,7 @@ export interface ActionHolder {
 
 /**
  * Who holds a message's lease: an action or one run of the `run` handler
- * (released if it fails, see QueueManager.releaseLeases), or other code
+ * (released if it fails, see QueueLeases.releaseHolder), or other code
  * (hooks, run providers: until completed or the actor stops).
  */
 export type QueueHolder = "other" | ActionHolder;

@@ -22,7 +22,7 @@ export async function receiveOne(
 	const [message] = await queue.receive(options, wait, holder);
 	return message === undefined
 		? undefined
-		: queue.views([message], options.completable === true, holder)[0];
+		: queue.leases.views([message], options.completable === true, holder)[0];
 }
 
 /** Messages as they arrive, until the actor stops or `options.signal` aborts. */
@@ -56,7 +56,7 @@ export function iterate(
 /**
  * `c.queue` inside a `run` handler or an action: the same queues, but
  * messages it receives with `completable: true` are released for redelivery
- * if the handler or action fails (see QueueManager.releaseLeases), so they
+ * if the handler or action fails (see QueueLeases.releaseHolder), so they
  * are neither lost nor stuck. An action's view is its own holder.
  */
 export class HeldQueueView implements ActorQueue<QueueDecls> {
@@ -81,7 +81,7 @@ export class HeldQueueView implements ActorQueue<QueueDecls> {
 
 	/** The handler or action failed: what it received completable and did not complete goes back. */
 	releaseLeases(): void {
-		this.#queue.releaseLeases(this.#holder);
+		this.#queue.leases.releaseHolder(this.#holder);
 	}
 
 	get size(): number {
@@ -105,13 +105,13 @@ export class HeldQueueView implements ActorQueue<QueueDecls> {
 	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	async nextBatch(options: ReceiveOptions<string> & { count: number }): Promise<any[]> {
 		const messages = await this.#queue.receive(options, true, this.#holder);
-		return this.#queue.views(messages, options.completable === true, this.#holder);
+		return this.#queue.leases.views(messages, options.completable === true, this.#holder);
 	}
 
 	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	async tryNextBatch(options: ReceiveOptions<string> & { count: number }): Promise<any[]> {
 		const messages = await this.#queue.receive(options, false, this.#holder);
-		return this.#queue.views(messages, options.completable === true, this.#holder);
+		return this.#queue.leases.views(messages, options.completable === true, this.#holder);
 	}
 
 	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.

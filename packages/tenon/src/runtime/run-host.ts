@@ -21,7 +21,7 @@ export function createRunHost(parts: RunHostParts, control: RunControl): RunHost
 			queue.providerLeased();
 			return queue.view.nextBatch(options);
 		},
-		lease: (id) => queue.lease(id),
+		lease: (id) => queue.leases.takeOver(id),
 		leased: () => queue.providerLeased(),
 	};
 	return {

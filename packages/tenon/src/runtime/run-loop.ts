@@ -30,7 +30,7 @@ export interface RunLoopDeps<C> {
 	 * Grows as the handler gets work done (queue messages completed): a run
 	 * that made progress before it failed starts the backoff over, as a long
 	 * one does. A message that makes the handler fail is held back on its own
-	 * (QueueManager.releaseLeases); the handler must not wait longer and
+	 * (QueueLeases.releaseHolder); the handler must not wait longer and
 	 * longer for the others.
 	 */
 	progress?(): number;

@@ -53,7 +53,8 @@ export function rewindRun(
 				parts.activity.track(
 					(async () => {
 						const done = await rewind(runStorageOf(parts.writes), request.point);
-						if (done.releases !== undefined) parts.queueIfMade?.releaseMessages(done.releases);
+						if (done.releases !== undefined)
+							parts.queueIfMade?.leases.releaseMessages(done.releases);
 						if (request.state !== undefined) parts.tracker.replace(request.state.value);
 						parts.history?.audit({ ...request.origin, step: done.from });
 						parts.afterTurn();

@@ -1,4 +1,4 @@
-// What an action holds of the queues (QueueManager.releaseLeases): the
+// What an action holds of the queues (QueueLeases.releaseHolder): the
 // completable messages it received go back when its code fails, whenever that
 // is (also after the action timed out); a timeout alone releases nothing (the
 // code still runs and may complete them); only the receiver that holds a
