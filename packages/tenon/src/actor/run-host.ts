@@ -41,13 +41,6 @@ export interface RunQueue {
 	 * restarted (it is still stored); undefined when it is gone.
 	 */
 	lease(id: string): { complete(response?: unknown): Promise<void> } | undefined;
-	/**
-	 * The provider took over what it holds ({@link lease}): the queue serves
-	 * others now. Until then (or the provider's run ends, or it receives),
-	 * others' receives wait after a wake, so none takes a message the
-	 * provider's record lists. Optional to call.
-	 */
-	leased?(): void;
 }
 
 /**

@@ -1,6 +1,5 @@
 import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ResolvedActorOptions } from "../actor/options.js";
-import { isRunProvider } from "../actor/run-host.js";
 import type { ActorKeyList } from "../actor/types.js";
 import type { Clock } from "../common/clock.js";
 import { randomId } from "../common/ids.js";
@@ -249,13 +248,11 @@ export class AssembledActor extends ActorWiring implements ActorParts {
 	}
 
 	#makeQueue(stored: StoredQueue): QueueManager {
-		const config = this.host.deps.definition.config;
 		const queue = new QueueManager(
 			this.core,
 			this.writes,
-			config.queues,
+			this.host.deps.definition.config.queues,
 			stored,
-			isRunProvider(config.run),
 		);
 		queue.onChange(this.schedules);
 		return queue;

@@ -55,14 +55,7 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 			...common,
 			// Its waits, queue waits too, are told through setIdle.
 			hasQueueReceivers: () => false,
-			// However its run ends, the queue serves others after it (see QueueManager.providerLeased).
-			run: async (runHost) => {
-				try {
-					await run.run(runHost);
-				} finally {
-					p.queueIfMade?.providerLeased();
-				}
-			},
+			run: (runHost) => run.run(runHost),
 			// Its own signal per run: the inspector's replay halts and restarts it.
 			createContext: (control, signal) =>
 				createRunHost({ ...parts, abortSignal: signal ?? parts.abortSignal }, control),

@@ -60,33 +60,13 @@ export class QueueManager {
 	/** Told when messages are stored or removed (the actor's alarm may change). */
 	#alarm: { alarmChanged(): void } | undefined;
 
-	/**
-	 * Receives wait for this after a wake while a run provider takes over the
-	 * messages its record lists (see {@link providerLeased}).
-	 */
-	#providerGate: { opened: Promise<void>; open(): void } | undefined;
-
-	/**
-	 * `stored`: what the actor's queues hold in storage (read on wake, see
-	 * loadStoredQueue). `gated`: the actor has a run provider (a workflow),
-	 * which may hold some of them (it journaled them received): receives wait
-	 * until it took them over. Served at once, the action that woke the actor
-	 * took a message the workflow went on processing too (a review, 2026-11-26).
-	 */
+	/** `stored`: what the actor's queues hold in storage (read on wake, see loadStoredQueue). */
 	constructor(
 		core: ActorCore,
 		writes: PendingWrites,
 		declarations: QueueDecls | undefined,
 		stored: StoredQueue,
-		gated = false,
 	) {
-		if (gated && stored.messages.length > 0) {
-			let open = () => {};
-			const opened = new Promise<void>((resolve) => {
-				open = resolve;
-			});
-			this.#providerGate = { opened, open };
-		}
 		this.#core = core;
 		this.#writes = writes;
 		this.#declarations = declarations ?? NO_DECLARATIONS;
@@ -373,22 +353,12 @@ export class QueueManager {
 		return this.#view;
 	}
 
-	/** The run provider took over what it holds after the wake: receives go on. */
-	providerLeased(): void {
-		const gate = this.#providerGate;
-		if (gate === undefined) return;
-		this.#providerGate = undefined;
-		gate.open();
-	}
-
 	/** Receives messages for `holder` (waiting for them when `wait`). */
 	receive(
 		options: ReceiveOptions<string> & { count?: number },
 		wait: boolean,
 		holder: QueueHolder = "other",
 	): Promise<StoredMessage[]> {
-		const gate = this.#providerGate;
-		if (gate !== undefined) return gate.opened.then(() => this.receive(options, wait, holder));
 		const names = options.names === undefined ? undefined : new Set(options.names);
 		for (const name of names ?? []) this.#schema(name);
 		const completable = options.completable === true;
@@ -460,7 +430,6 @@ export class QueueManager {
 	}
 
 	close(): void {
-		this.providerLeased();
 		this.#holds.close();
 		this.#receivers.close(() => errors.actorStopped());
 		this.#senders.close();

@@ -17,12 +17,8 @@ export interface RunHostParts
 export function createRunHost(parts: RunHostParts, control: RunControl): RunHost {
 	const { writes, queue } = parts;
 	const runQueue: RunQueue = {
-		nextBatch: (options) => {
-			queue.providerLeased();
-			return queue.view.nextBatch(options);
-		},
+		nextBatch: (options) => queue.view.nextBatch(options),
 		lease: (id) => queue.leases.takeOver(id),
-		leased: () => queue.providerLeased(),
 	};
 	return {
 		actorId: parts.actorId,

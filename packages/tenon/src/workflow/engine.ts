@@ -418,7 +418,6 @@ export class WorkflowEngine {
 		// in its grace period, and a crash then must find the mark (a review).
 		this.#unregisterClear = this.host.beforeFinalCommit(() => this.#clearLife());
 		this.#leaseReceivedMessages();
-		this.host.queue.leased?.();
 		const startedAt = existing?.startedAt ?? this.now();
 		if (existing === undefined) this.#setStatus({ v: 1, status: "running", startedAt });
 		this.#refresh();
