@@ -152,11 +152,25 @@ async function expectSnapshotsPaced(socket: RawSocket, all: number): Promise<voi
 const boardUrl = (base: string, key: string) =>
 	`${base.replace("http", "ws")}/gateway/board/connect?rvt-method=getOrCreate&rvt-key=${key}`;
 
+/**
+ * Builds a snapshot of the board `url` points to on a connection of its own
+ * (its own decode time), so that the measured connection finds the path
+ * warm. Cold, its first snapshot was charged several ms, which at 1 ms a
+ * second paused it past the test's wait (a gate run, 2026-11-26).
+ */
+async function warmSnapshots(url: string): Promise<void> {
+	const socket = await open(url);
+	toggleState(socket, 1);
+	await expect.poll(() => replies(socket), { timeout: 10_000 }).toBeGreaterThan(0);
+	socket.ws.terminate();
+}
+
 describe("a connection that subscribes to a costly projection again and again", () => {
 	const limited = setup({ use: { board }, logLevel: "silent", rateLimits: SNAPSHOT_BUDGET });
 
 	it("has each snapshot charged to its decode time, and is paused past it", async () => {
 		await using t = await setupTest(limited);
+		await warmSnapshots(boardUrl(t.url, "b"));
 		const attacker = await open(boardUrl(t.url, "b"));
 		toggleState(attacker, 300);
 		// Unpaused, the 300 snapshots were all built at once, from one read of the socket: 30 MB
@@ -183,6 +197,7 @@ describe("a connection that subscribes again and again before it is open", () =>
 
 	it("has the frames it sent while connecting handled as its decode time allows", async () => {
 		await using t = await setupTest(limited);
+		await warmSnapshots(boardUrl(t.url, "early"));
 		// Sent before the Init: held while the connect hook runs, then handled.
 		const socket = await rawSocket(boardUrl(t.url, "early"), ["rivet", "rivet_encoding.cbor"]);
 		toggleState(socket, 100);
