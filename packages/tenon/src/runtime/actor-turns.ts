@@ -158,7 +158,7 @@ export class ActorTurns {
 			// As track() counts a turn that settles later, at once.
 			deps.ranNow();
 			if (call.failed) {
-				c.releaseQueueLeases();
+				releaseIfCodeFailed(c, call);
 				throw call.error;
 			}
 			deps.afterTurn();
@@ -194,7 +194,7 @@ export class ActorTurns {
 			deps.afterTurn();
 			raw = deps.toRaw(output);
 		} catch (error) {
-			releaseWhenFailed(context, promise);
+			releaseIfCodeFailed(context, { now: false, promise });
 			this.#ended(name, transport, started, error);
 			throw error;
 		}
@@ -272,9 +272,7 @@ export class ActorTurns {
 			deps.afterTurn();
 			raw = deps.toRaw(output);
 		} catch (error) {
-			if (context !== undefined && call !== undefined)
-				if (!call.now) releaseWhenFailed(context, call.promise);
-				else if (call.failed) context.releaseQueueLeases();
+			if (context !== undefined && call !== undefined) releaseIfCodeFailed(context, call);
 			this.#ended(name, transport, started, error);
 			throw error;
 		}
@@ -336,11 +334,12 @@ function settledAsPromise<T>(run: () => T | Promise<T>): Promise<T> {
 }
 
 /**
- * The call failed: if the action's own code failed (or fails later: it ran
+ * The call failed: if the action's own code failed (at once, or later: it ran
  * past its timeout), its queue leases are released then (see
  * ActionContextImpl.releaseQueueLeases). Only on the failure path: no promise
  * per call.
  */
-function releaseWhenFailed(context: ActionContextImpl, code: Promise<unknown>): void {
-	void code.then(undefined, () => context.releaseQueueLeases());
+function releaseIfCodeFailed(context: ActionContextImpl, call: CallOutcome<unknown>): void {
+	if (!call.now) void call.promise.then(undefined, () => context.releaseQueueLeases());
+	else if (call.failed) context.releaseQueueLeases();
 }

@@ -367,28 +367,19 @@ export class QueueManager {
 		if (options.signal?.aborted) return Promise.reject(options.signal.reason);
 		// Code left running after its holder failed takes nothing, and a receive that would
 		// wait is parked, not answered at once (a loop around it would spin: a review).
-		if (typeof holder === "object" && holder.ended)
-			return wait
-				? this.#receivers.park({
-						holder,
-						names,
-						completable,
-						count,
-						signal: options.signal,
-						timeout: options.timeout,
-					})
-				: Promise.resolve([]);
-		const ready = this.#take(names, completable, count, holder);
+		const ended = typeof holder === "object" && holder.ended;
+		const ready = ended ? [] : this.#take(names, completable, count, holder);
 		if (!Array.isArray(ready)) return this.#handOver(ready, completable, holder, options.signal);
 		if (ready.length > 0 || !wait) return Promise.resolve(ready);
-		return this.#receivers.wait({
+		const spec = {
 			holder,
 			names,
 			completable,
 			count,
 			signal: options.signal,
 			timeout: options.timeout,
-		});
+		};
+		return ended ? this.#receivers.park(spec) : this.#receivers.wait(spec);
 	}
 
 	/** True once the actor started to stop (receives end). */
