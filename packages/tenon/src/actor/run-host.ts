@@ -38,9 +38,19 @@ export interface RunQueue {
 	}): Promise<RunQueueMessage[]>;
 	/**
 	 * Takes over a message received with `completable: true` before the actor
-	 * restarted (it is still stored); undefined when it is gone.
+	 * restarted (it is still stored, and kept from other receivers until the
+	 * provider takes it over or calls {@link restored}); undefined when it is
+	 * gone.
 	 */
 	lease(id: string): { complete(response?: unknown): Promise<void> } | undefined;
+	/**
+	 * The provider took over every message it still holds from earlier lives:
+	 * the others it received completable then go back to the queue. Also done
+	 * at its first `nextBatch`, and when its run returns.
+	 */
+	restored(): void;
+	/** Gives back messages it holds and will not complete (its work ended, or was rewound). */
+	release(ids: readonly string[]): void;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ResolvedActorOptions } from "../actor/options.js";
+import { isRunProvider } from "../actor/run-host.js";
 import type { ActorKeyList } from "../actor/types.js";
 import type { Clock } from "../common/clock.js";
 import { randomId } from "../common/ids.js";
@@ -253,6 +254,7 @@ export class AssembledActor extends ActorWiring implements ActorParts {
 			this.writes,
 			this.host.deps.definition.config.queues,
 			stored,
+			isRunProvider(this.host.deps.definition.config.run),
 		);
 		queue.onChange(this.schedules);
 		return queue;

@@ -55,7 +55,12 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 			...common,
 			// Its waits, queue waits too, are told through setIdle.
 			hasQueueReceivers: () => false,
-			run: (runHost) => run.run(runHost),
+			run: async (runHost) => {
+				await run.run(runHost);
+				// Returned by itself (not halted, the actor not stopping): what it kept from
+				// earlier lives and did not take over goes back (QueueLeases.restored).
+				if (!runHost.abortSignal.aborted) p.queueIfMade?.leases.restored();
+			},
 			// Its own signal per run: the inspector's replay halts and restarts it.
 			createContext: (control, signal) =>
 				createRunHost({ ...parts, abortSignal: signal ?? parts.abortSignal }, control),

@@ -1,6 +1,7 @@
 // Who holds which of an actor's queue messages: completing a message (only
 // its holder may), and releasing what a holder that failed held (an action,
-// or one run of the `run` handler), or what a workflow's replay removed.
+// or one run of the `run` handler), or what a workflow's replay removed; and
+// the run provider's claims, which outlive a restart.
 
 import type { StandardSchemaV1 } from "../actor/schema.js";
 import { describeIssues } from "../actor/schema.js";
@@ -25,15 +26,40 @@ export interface LeaseDeps {
 	replySchema(name: string): StandardSchemaV1 | undefined;
 	/** `message` was completed with `reply`: removed, and its waiting sender answered. */
 	completed(message: StoredMessage, reply: unknown): void;
+	/** Stores `message`'s record again (its claim changed). */
+	rewrite(message: StoredMessage): void;
 }
 
 export class QueueLeases {
 	readonly #deps: LeaseDeps;
 	/** Completions of messages runs of the `run` handler received. */
 	runCompletions = 0;
+	/** The run provider's claims from an earlier life it has not taken over yet. */
+	readonly #unrestored = new Set<StoredMessage>();
 
 	constructor(deps: LeaseDeps) {
 		this.#deps = deps;
+	}
+
+	/**
+	 * After a load: the messages the run provider claimed in an earlier life
+	 * stay its own (leased) when the actor's `run` is a provider, until it
+	 * takes them over or says it does not ({@link restored}); else they are
+	 * available. Before 2026-11-26 every message was available after a load,
+	 * and an action that woke the actor took a message the workflow had
+	 * journaled, before the workflow took it back: both processed it.
+	 */
+	restoreClaims(provider: boolean): void {
+		for (const message of this.#deps.messages) {
+			if (!message.claimed) continue;
+			if (!provider) {
+				message.claimed = false;
+				continue;
+			}
+			message.leased = true;
+			message.holder = "provider";
+			this.#unrestored.add(message);
+		}
 	}
 
 	/** Views of `messages` received by `holder` (completable: with a `complete` only it may call). */
@@ -48,16 +74,41 @@ export class QueueLeases {
 	}
 
 	/**
-	 * Leases a stored message again after a restart (a workflow received it
-	 * with `completable: true` before the crash), so it is not delivered to
-	 * anyone else. Returns its completion, or undefined if it is gone.
+	 * The run provider takes back a message it received with `completable:
+	 * true` in an earlier life (its journal lists it). Returns its completion,
+	 * or undefined when it is gone or another holder has it (a message stored
+	 * before claims were, taken meanwhile: it is not taken from that holder).
 	 */
 	takeOver(id: string): { complete(response?: unknown): Promise<void> } | undefined {
 		const message = this.#deps.messages.find((candidate) => String(candidate.seq) === id);
 		if (message === undefined) return undefined;
+		if (message.leased && message.holder !== "provider") return undefined;
+		this.#unrestored.delete(message);
 		message.leased = true;
-		message.holder = "other";
-		return { complete: (response?: unknown) => this.complete(message, response, "other") };
+		message.holder = "provider";
+		if (!message.claimed) {
+			message.claimed = true;
+			this.#deps.rewrite(message);
+		}
+		return { complete: (response?: unknown) => this.complete(message, response, "provider") };
+	}
+
+	/**
+	 * The run provider took over what it holds from earlier lives: the claims
+	 * it left (received before a crash that came before its journal recorded
+	 * them, or left by a replay) go back to the queue.
+	 */
+	restored(): void {
+		if (this.#unrestored.size === 0) return;
+		const left = [...this.#unrestored].filter(
+			(message) =>
+				message.leased &&
+				message.holder === "provider" &&
+				this.#deps.messages.includes(message) &&
+				!message.completing,
+		);
+		this.#unrestored.clear();
+		this.#release(left, "provider");
 	}
 
 	/**
@@ -88,9 +139,9 @@ export class QueueLeases {
 	}
 
 	/**
-	 * The messages `ids` (held by hooks or run providers), when they are still
-	 * held and not being completed, are available again: a workflow's replay
-	 * removed the work that received them.
+	 * The messages `ids` (held by the run provider), when they are still held
+	 * and not being completed, are available again: a workflow's replay
+	 * removed the work that received them, or the workflow ended.
 	 */
 	releaseMessages(ids: readonly string[]): void {
 		const wanted = new Set(ids);
@@ -98,11 +149,11 @@ export class QueueLeases {
 			(message) =>
 				wanted.has(String(message.seq)) &&
 				message.leased &&
-				message.holder === "other" &&
+				message.holder === "provider" &&
 				!message.completing &&
 				!message.handingOut,
 		);
-		this.#release(held, "other");
+		this.#release(held, "provider");
 	}
 
 	/** Makes `messages` (leased by `holder`) available again: see releaseHolder. */
@@ -112,6 +163,10 @@ export class QueueLeases {
 		for (const message of messages) {
 			message.leased = false;
 			message.holder = undefined;
+			if (message.claimed) {
+				message.claimed = false;
+				this.#deps.rewrite(message);
+			}
 			if (isRun(holder)) holdBack(message, now);
 		}
 		if (isRun(holder)) this.#deps.holds.arm(this.#deps.messages);

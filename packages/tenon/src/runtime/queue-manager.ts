@@ -48,8 +48,10 @@ export class QueueManager {
 	readonly #receivers: WaitingReceivers;
 	/** Made on the first waiting send. */
 	readonly #senders: QueueSenders;
-	/** The view of hooks and run providers (made on first use). */
+	/** The view of hooks (made on first use). */
 	#view: ActorQueue<QueueDecls> | undefined;
+	/** The run provider's view (made on first use). */
+	#providerView: HeldQueueView | undefined;
 	/** Delivers messages held back after a failed run when they are due (see QueueLeases.releaseHolder). */
 	readonly #holds: HeldBack;
 	/** When taken messages may be handed out (queue-handouts.ts). */
@@ -60,12 +62,17 @@ export class QueueManager {
 	/** Told when messages are stored or removed (the actor's alarm may change). */
 	#alarm: { alarmChanged(): void } | undefined;
 
-	/** `stored`: what the actor's queues hold in storage (read on wake, see loadStoredQueue). */
+	/**
+	 * `stored`: what the actor's queues hold in storage (read on wake, see
+	 * loadStoredQueue); `provider`: the actor's `run` is a run provider (its
+	 * stored claims stay its own, see QueueLeases.restoreClaims).
+	 */
 	constructor(
 		core: ActorCore,
 		writes: PendingWrites,
 		declarations: QueueDecls | undefined,
 		stored: StoredQueue,
+		provider: boolean,
 	) {
 		this.#core = core;
 		this.#writes = writes;
@@ -88,7 +95,9 @@ export class QueueManager {
 				this.#senders.completed(message.seq, reply);
 				core.maybeIdle();
 			},
+			rewrite: (message) => this.#writes.put(messageKey(message.seq), encodeMessage(message)),
 		});
+		this.leases.restoreClaims(provider);
 		this.#handOuts = new HandOuts(
 			{ persist: () => core.persist(), writeMeta: () => this.#writeMeta() },
 			stored.dirty,
@@ -241,6 +250,8 @@ export class QueueManager {
 			if (completable) {
 				message.leased = true;
 				message.holder = holder;
+				// The run provider's claim is stored: it outlives a restart (QueueLeases.restoreClaims).
+				message.claimed = holder === "provider";
 				// Counted, so a message that crashes its consumer (or, handed out
 				// carefully, the process) is set aside after maxQueueDeliveries attempts.
 				message.deliveries++;
@@ -288,6 +299,7 @@ export class QueueManager {
 				if (!message.leased || message.holder !== holder) continue;
 				message.leased = false;
 				message.holder = undefined;
+				message.claimed = false;
 			} else {
 				this.#insertInOrder(message);
 			}
@@ -347,10 +359,16 @@ export class QueueManager {
 		return new HeldQueueView(this, "action");
 	}
 
-	/** `c.queue` of hooks and the run providers (workflows): what they receive stays theirs. */
+	/** `c.queue` of hooks: what they receive stays theirs until the actor stops. */
 	get view(): ActorQueue<QueueDecls> {
 		this.#view ??= new HeldQueueView(this, "other");
 		return this.#view;
+	}
+
+	/** The run provider's (a workflow's) queue: what it receives completable it claims for good. */
+	get providerView(): HeldQueueView {
+		this.#providerView ??= new HeldQueueView(this, "provider");
+		return this.#providerView;
 	}
 
 	/** Receives messages for `holder` (waiting for them when `wait`). */

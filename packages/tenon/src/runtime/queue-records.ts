@@ -20,10 +20,12 @@ export interface ActionHolder {
 
 /**
  * Who holds a message's lease: an action or one run of the `run` handler
- * (released if it fails, see QueueLeases.releaseHolder), or other code
- * (hooks, run providers: until completed or the actor stops).
+ * (released if it fails, see QueueLeases.releaseHolder), the actor's run
+ * provider (a workflow: its claim is stored with the message and outlives a
+ * restart, see QueueLeases.takeOver), or other code (hooks: until completed
+ * or the actor stops).
  */
-export type QueueHolder = "other" | ActionHolder;
+export type QueueHolder = "other" | "provider" | ActionHolder;
 
 /** The queue metadata record (next sequence number; `dirty`: see StoredQueue). */
 export const QUEUE_META_KEY = Uint8Array.of(AREA.QUEUE, 0x00);
@@ -81,6 +83,12 @@ export class StoredMessage {
 	releaseAfterCompleting = false;
 	/** Taken by a careful hand-out still waiting for its commit (see QueueManager.#handOver). */
 	handingOut = false;
+	/**
+	 * Received completable by the actor's run provider (persisted): after a
+	 * restart it stays the provider's until the provider takes it over or
+	 * says it does not (QueueLeases.restored).
+	 */
+	claimed: boolean;
 	/** Not handed out before this time (ms; 0: now): held back after it failed a `run` (not stored). */
 	notBefore = 0;
 	/** Times it was handed out with its count made durable first (persisted). */
@@ -88,29 +96,47 @@ export class StoredMessage {
 	/** The record as stored ({@link encodeMessage}), and the count it holds. */
 	#record: Uint8Array;
 	#recordDeliveries: number;
+	#recordClaimed: boolean;
 
 	private constructor(
 		readonly seq: number,
 		readonly name: string,
 		readonly createdAt: number,
 		deliveries: number,
+		claimed: boolean,
 		record: Uint8Array,
 	) {
 		this.deliveries = deliveries;
+		this.claimed = claimed;
 		this.#record = record;
 		this.#recordDeliveries = deliveries;
+		this.#recordClaimed = claimed;
 	}
 
 	/** A new message (its record encoded now). */
 	static create(seq: number, name: string, body: unknown, createdAt: number): StoredMessage {
-		return new StoredMessage(seq, name, createdAt, 0, recordOf(name, body, createdAt, 0));
+		return new StoredMessage(
+			seq,
+			name,
+			createdAt,
+			0,
+			false,
+			recordOf(name, body, createdAt, 0, false),
+		);
 	}
 
-	/** A stored message from its record (every stored message is available again after a load). */
+	/** A stored message from its record (available after a load, unless its provider claimed it). */
 	static fromRecord(key: Uint8Array, value: Uint8Array): StoredMessage {
-		const record = cborDecode(value) as { n: string; t: number; d?: number };
+		const record = cborDecode(value) as { n: string; t: number; d?: number; p?: 1 };
 		// A copy: a view would keep the buffer it came from alive (a driver's, or a decoder's).
-		return new StoredMessage(seqOfKey(key), record.n, record.t, record.d ?? 0, copyBytes(value));
+		return new StoredMessage(
+			seqOfKey(key),
+			record.n,
+			record.t,
+			record.d ?? 0,
+			record.p === 1,
+			copyBytes(value),
+		);
 	}
 
 	/** The body, decoded (a new copy each time). */
@@ -118,20 +144,31 @@ export class StoredMessage {
 		return (cborDecode(this.#record) as { b: unknown }).b;
 	}
 
-	/** The record to store (encoded again when its delivery count changed). */
+	/** The record to store (encoded again when its delivery count or claim changed). */
 	get record(): Uint8Array {
-		if (this.deliveries !== this.#recordDeliveries) {
-			this.#record = recordOf(this.name, this.body, this.createdAt, this.deliveries);
+		if (this.deliveries !== this.#recordDeliveries || this.claimed !== this.#recordClaimed) {
+			this.#record = recordOf(this.name, this.body, this.createdAt, this.deliveries, this.claimed);
 			this.#recordDeliveries = this.deliveries;
+			this.#recordClaimed = this.claimed;
 		}
 		return this.#record;
 	}
 }
 
-/** A message record: name, body, creation time and delivery count (the format since 2026-11-18). */
-function recordOf(name: string, body: unknown, createdAt: number, deliveries: number): Uint8Array {
+/**
+ * A message record: name, body, creation time and delivery count (the format
+ * since 2026-11-18), and `p: 1` while the run provider claims it (2026-11-26).
+ */
+function recordOf(
+	name: string,
+	body: unknown,
+	createdAt: number,
+	deliveries: number,
+	claimed: boolean,
+): Uint8Array {
 	const record: Record<string, unknown> = { n: name, b: body, t: createdAt };
 	if (deliveries > 0) record.d = deliveries;
+	if (claimed) record.p = 1;
 	// A copy: cbor-x encodes into a buffer it reuses, and a view kept alive the whole buffer
 	// (500 small messages enqueued between large replies pinned 200 MB, a review).
 	return copyBytes(cborEncode(record));
@@ -212,7 +249,7 @@ export async function readQueueContents(
 export interface StoredQueue {
 	/** The sequence number the next message gets. */
 	nextSeq: number;
-	/** Stored messages, in sequence order (all available: leases do not survive a restart). */
+	/** Stored messages, in sequence order (available, but for the run provider's claims). */
 	messages: StoredMessage[];
 	/** How many dead letters are stored. */
 	deadLetters: number;

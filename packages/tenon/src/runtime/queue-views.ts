@@ -63,12 +63,12 @@ export class HeldQueueView implements ActorQueue<QueueDecls> {
 	readonly #queue: QueueManager;
 	readonly #holder: QueueHolder;
 
-	/** `holder`: "other", else a holder of its own (one run of the `run` handler, or an action). */
-	constructor(queue: QueueManager, holder: "other" | "run" | "action") {
+	/** `holder`: "other" or "provider", else a holder of its own (one run of the `run` handler, or an action). */
+	constructor(queue: QueueManager, holder: "other" | "provider" | "run" | "action") {
 		this.#queue = queue;
 		this.#holder =
-			holder === "other"
-				? "other"
+			holder === "other" || holder === "provider"
+				? holder
 				: holder === "run"
 					? { ended: false, run: true }
 					: { ended: false };

@@ -17,8 +17,14 @@ export interface RunHostParts
 export function createRunHost(parts: RunHostParts, control: RunControl): RunHost {
 	const { writes, queue } = parts;
 	const runQueue: RunQueue = {
-		nextBatch: (options) => queue.view.nextBatch(options),
+		nextBatch: (options) => {
+			// Receiving again: it took back what it kept from earlier lives.
+			queue.leases.restored();
+			return queue.providerView.nextBatch(options);
+		},
 		lease: (id) => queue.leases.takeOver(id),
+		restored: () => queue.leases.restored(),
+		release: (ids) => queue.leases.releaseMessages(ids),
 	};
 	return {
 		actorId: parts.actorId,

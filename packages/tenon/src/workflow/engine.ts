@@ -388,6 +388,8 @@ export class WorkflowEngine {
 				if (view) this.leased.set(message.id, view);
 			}
 		}
+		// What it received in earlier lives and its journal does not list goes back.
+		this.host.queue.restored();
 	}
 
 	#setStatus(status: JournalStatus): void {
@@ -464,7 +466,19 @@ export class WorkflowEngine {
 			log.warn("workflow failed", { error: info.message });
 			await this.report({ workflow: { workflowId: this.workflowId, error: info } });
 		}
+		this.#releaseUncompleted();
 		this.#end();
+	}
+
+	/** The workflow completed or failed: the messages it received and never completed go back. */
+	#releaseUncompleted(): void {
+		const ids: string[] = [];
+		for (const { entry } of this.journal.all()) {
+			if (entry.kind !== "message" || entry.messages === undefined) continue;
+			for (const message of entry.messages)
+				if (message.completable && !message.completed) ids.push(message.id);
+		}
+		if (ids.length > 0) this.host.queue.release(ids);
 	}
 
 	/** The workflow ended (or stopped): it no longer keeps the actor awake or sets its alarm. */
