@@ -34,6 +34,8 @@ export class ActorActivity implements SleepEntry {
 	sleepSlot = -1;
 	#activeTurns = 0;
 	#keepAwake = 0;
+	/** Waits that keep the actor from sleeping but not a stop (see holdAwake). */
+	#holds = 0;
 	/** Made on the first waitUntil. */
 	#waitUntil: Set<Promise<unknown>> | undefined;
 	#lastActiveAt: number;
@@ -91,6 +93,20 @@ export class ActorActivity implements SleepEntry {
 		});
 	}
 
+	/**
+	 * Keeps the actor from sleeping until `promise` settles, but a stop does
+	 * not wait for it: a wait, not work (a sender waiting for its message's
+	 * completion, answered when the actor stops). As `keepAwake`, a stop
+	 * waited its whole grace period for one (2026-11-26).
+	 */
+	holdAwake<T>(promise: Promise<T>): Promise<T> {
+		this.#holds++;
+		return promise.finally(() => {
+			this.#holds--;
+			this.maybeIdle();
+		});
+	}
+
 	/** Work a stop waits for (within its grace period) without keeping the actor awake. */
 	waitUntil(promise: Promise<unknown>): void {
 		const tracked = promise.then(
@@ -110,9 +126,14 @@ export class ActorActivity implements SleepEntry {
 		this.#onQuiet?.();
 	}
 
-	/** Idle: no turn, no `keepAwake`, and nothing else keeps the actor awake. */
+	/** Idle: no turn, no `keepAwake` or `holdAwake`, and nothing else keeps the actor awake. */
 	isIdle(): boolean {
-		return this.#activeTurns === 0 && this.#keepAwake === 0 && this.#deps.othersIdle();
+		return (
+			this.#activeTurns === 0 &&
+			this.#keepAwake === 0 &&
+			this.#holds === 0 &&
+			this.#deps.othersIdle()
+		);
 	}
 
 	/** Starts the sleep countdown if the actor is idle now. */

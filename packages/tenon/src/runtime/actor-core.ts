@@ -33,6 +33,8 @@ export interface ActorCore {
 	afterTurn(): void;
 	/** Keeps the actor awake until `promise` settles. */
 	keepAwake<T>(promise: Promise<T>): Promise<T>;
+	/** Keeps the actor from sleeping until `promise` settles; a stop does not wait for it. */
+	holdAwake<T>(promise: Promise<T>): Promise<T>;
 	/** Re-checks whether the actor is idle (after a waiter or socket went away). */
 	maybeIdle(): void;
 	/** The generation an output produced now depends on; also gets it committed. */

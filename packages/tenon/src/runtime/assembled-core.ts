@@ -94,6 +94,10 @@ export class AssembledCore implements ActorCore, TracedActor {
 		return this.#parts.activity.keepAwake(promise);
 	}
 
+	holdAwake<T>(promise: Promise<T>): Promise<T> {
+		return this.#parts.activity.holdAwake(promise);
+	}
+
 	maybeIdle(): void {
 		this.#parts.activity.maybeIdle();
 	}

@@ -33,8 +33,11 @@ interface SendWaiter {
 /** What the senders' waits need from their actor. */
 export interface SendersDeps {
 	clock: Clock;
-	/** Keeps the actor awake while `promise` is pending (a waiting sender's answer lives in memory only). */
-	keepAwake<T>(promise: Promise<T>): Promise<T>;
+	/**
+	 * Keeps the actor from sleeping while `promise` is pending (a waiting
+	 * sender's answer lives in memory only); a stop does not wait for it.
+	 */
+	holdAwake<T>(promise: Promise<T>): Promise<T>;
 	/** The plain value behind a state proxy. */
 	toRaw<T>(value: T): T;
 	/** The generation that must be durable before an answer may leave. */
@@ -78,8 +81,9 @@ export class QueueSenders {
 			this.#waiting ??= new Map();
 			this.#waiting.set(seq, waiter);
 		});
-		// A waiting sender keeps the actor awake: its answer lives in memory only.
-		return this.#deps.keepAwake(promise);
+		// A waiting sender keeps the actor awake: its answer lives in memory only. A stop
+		// answers it (close) after its grace period's work, but does not wait for it.
+		return this.#deps.holdAwake(promise);
 	}
 
 	/** Message `seq` was completed with `reply`: its sender's answer leaves once that is durable. */

@@ -114,6 +114,20 @@ describe("queues", () => {
 		expect(await handle.take()).toBe("hello");
 	});
 
+	it("answers a waiting sender at a stop without making the stop wait for it", async () => {
+		// A waiting sender keeps the actor from sleeping, but it is a wait, not work: a stop
+		// waited its whole grace period for it before (15 s per restart while a client waited).
+		await using t = await setupTest(registry);
+		const handle = t.client.mailbox.getOrCreate("stopping");
+		await handle.ping();
+		const pending = handle.send("mail", "hello", { wait: true, timeout: 120_000 });
+		await expect.poll(() => handle.size()).toBe(1);
+		// The test clock stands still: a stop that waits for the sender never ends.
+		await t.restart();
+		expect(await pending).toEqual({ status: "timedOut" });
+		expect(await handle.take()).toBe("hello");
+	}, 10_000);
+
 	it("keeps completable messages until completed and redelivers them after a restart", async () => {
 		const storage = memoryDriver();
 		await using t = await setupTest(registry, { storage });
