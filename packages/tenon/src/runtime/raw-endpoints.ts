@@ -145,11 +145,11 @@ export class RawEndpoints {
 				caller.requestId,
 			);
 			const timeout = host.options.actionTimeout;
-			const response = await withTimeout(
-				host.track(callAsync(() => onRequest(context, request))),
-				host.clock,
-				timeout,
-				() => errors.actionTimedOut("onRequest", timeout),
+			const handled = callAsync(() => onRequest(context, request));
+			// Held as an action's: what it received completable goes back if its code fails.
+			handled.then(undefined, () => context.releaseQueueLeases());
+			const response = await withTimeout(host.track(handled), host.clock, timeout, () =>
+				errors.actionTimedOut("onRequest", timeout),
 			);
 			if (!(response instanceof Response)) throw new TypeError("onRequest must return a Response");
 			host.afterTurn();
@@ -197,7 +197,9 @@ export class RawEndpoints {
 				caller.requestId,
 			);
 			const ws = opened.ws;
-			await host.track(callAsync(() => onWebSocket(context, ws)));
+			const handled = callAsync(() => onWebSocket(context, ws));
+			handled.then(undefined, () => context.releaseQueueLeases());
+			await host.track(handled);
 			host.afterTurn();
 		} catch (error) {
 			if (opened !== undefined) this.#remove(opened, true);
@@ -310,6 +312,7 @@ export class RawEndpoints {
 						this.#attach(opened);
 					},
 					(error: unknown) => {
+						context.releaseQueueLeases();
 						host.publicError(error, "onWebSocket (after a wake)");
 						this.#remove(opened, true);
 						opened.socket.release();

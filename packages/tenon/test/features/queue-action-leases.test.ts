@@ -135,12 +135,27 @@ const box = actor({
 		size: (c) => c.queue.size,
 		deadLetters: async (c) => (await c.queue.deadLetters()).length,
 	},
+	/** Receives a message completable and fails (an `onRequest` hook is held as an action is). */
+	onRequest: async (c) => {
+		const message = await c.queue.tryNext({ names: ["mail"], completable: true });
+		throw new UserError(`could not handle ${message?.body}`, { code: "unhandled" });
+	},
 	options: { actionTimeout: 5_000, sleepTimeout: 60_000, maxQueueDeliveries: 2 },
 });
 
 const registry = setup({ use: { box }, logLevel: "silent" });
 
 describe("an action's queue leases", () => {
+	it("of an onRequest hook that fails go back too", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.box.getOrCreate("request");
+		await handle.send("mail", "hello");
+		const response = await handle.fetch("/handle", { method: "POST" });
+		expect(response.status).toBeGreaterThanOrEqual(400);
+		// Before 2026-11-26 the hook kept it until the actor stopped.
+		expect(await handle.take()).toBe("hello");
+	});
+
 	it("are kept past a timeout: the code still runs and completes; nobody else gets the message", async () => {
 		closeLateGate();
 		received = 0;
