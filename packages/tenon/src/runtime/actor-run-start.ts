@@ -62,8 +62,11 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 				if (!runHost.abortSignal.aborted) p.queueIfMade?.leases.restored();
 			},
 			// Its own signal per run: the inspector's replay halts and restarts it.
-			createContext: (control, signal) =>
-				createRunHost({ ...parts, abortSignal: signal ?? parts.abortSignal }, control),
+			createContext: (control, signal) => {
+				// What the provider holds is the new run's to take over (QueueLeases.reclaim).
+				p.queueIfMade?.leases.reclaim();
+				return createRunHost({ ...parts, abortSignal: signal ?? parts.abortSignal }, control);
+			},
 			haltable: true,
 		});
 	} else {

@@ -74,6 +74,17 @@ export class QueueLeases {
 	}
 
 	/**
+	 * The run provider starts a run (after a wake, a failed run, or a halt
+	 * for a replay): what it holds is the new run's to take over, as its
+	 * journal lists it; the rest goes back at {@link restored} (a replay's
+	 * rewound journal no longer lists it, or it was never journaled).
+	 */
+	reclaim(): void {
+		for (const message of this.#deps.messages)
+			if (message.leased && message.holder === "provider") this.#unrestored.add(message);
+	}
+
+	/**
 	 * The run provider takes back a message it received with `completable:
 	 * true` in an earlier life (its journal lists it). Returns its completion,
 	 * or undefined when it is gone or another holder has it (a message stored
@@ -105,7 +116,8 @@ export class QueueLeases {
 				message.leased &&
 				message.holder === "provider" &&
 				this.#deps.messages.includes(message) &&
-				!message.completing,
+				!message.completing &&
+				!message.handingOut,
 		);
 		this.#unrestored.clear();
 		this.#release(left, "provider");

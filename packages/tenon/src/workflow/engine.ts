@@ -472,13 +472,15 @@ export class WorkflowEngine {
 
 	/** The workflow completed or failed: the messages it received and never completed go back. */
 	#releaseUncompleted(): void {
-		const ids: string[] = [];
+		// What this run holds (received or taken over, not completed), and what the journal
+		// lists: a loop prunes its finished iterations, with the messages they received.
+		const ids = new Set(this.leased.keys());
 		for (const { entry } of this.journal.all()) {
 			if (entry.kind !== "message" || entry.messages === undefined) continue;
 			for (const message of entry.messages)
-				if (message.completable && !message.completed) ids.push(message.id);
+				if (message.completable && !message.completed) ids.add(message.id);
 		}
-		if (ids.length > 0) this.host.queue.release(ids);
+		if (ids.size > 0) this.host.queue.release([...ids]);
 	}
 
 	/** The workflow ended (or stopped): it no longer keeps the actor awake or sets its alarm. */

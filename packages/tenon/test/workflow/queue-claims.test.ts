@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import type { RunHost } from "../../src/actor/run-host.js";
 import { actor, queue, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
-import { workflow } from "../../src/workflow/index.js";
+import { Loop, workflow } from "../../src/workflow/index.js";
 
 /** What another consumer gets of the queue now. */
 async function steal(c: {
@@ -87,6 +87,28 @@ const quitter = actor({
 	}),
 });
 
+/** Serves jobs, leaves "skip-*" uncompleted, ends at "stop" (its loop prunes old iterations). */
+const skipper = actor({
+	state: {},
+	queues: { jobs: queue<string, string>() },
+	actions: {
+		take: async (c) => {
+			const message = await c.queue.tryNext({ completable: true });
+			if (message === undefined) return null;
+			await message.complete("taken");
+			return message.body;
+		},
+	},
+	run: workflow(async (ctx) => {
+		await ctx.loop("serve", async (loop) => {
+			const message = await loop.queue.next("take", { completable: true });
+			if (message.body.startsWith("skip")) return Loop.continue(undefined);
+			await message.complete("done");
+			return message.body === "stop" ? Loop.break(undefined) : undefined;
+		});
+	}),
+});
+
 /** Life by life, what a custom run provider that never calls `lease` received. */
 const lives: string[][] = [];
 const forgetful = actor({
@@ -113,7 +135,7 @@ const forgetful = actor({
 	}),
 });
 
-const registry = setup({ use: { worker, hooked, quitter, forgetful } });
+const registry = setup({ use: { worker, hooked, quitter, skipper, forgetful } });
 
 async function journaled(
 	t: { settle(): Promise<void>; workflowHistory(id: string): Promise<{ entries: unknown[] }> },
@@ -180,6 +202,23 @@ describe("a workflow's claim on its queue messages", () => {
 		await t.restart();
 		expect(await handle.take()).toBe("second");
 		expect((await handle.status()).stolen).toEqual(["first", "second"]);
+	});
+
+	it("gives back what an ended workflow received in loop iterations its journal pruned", async () => {
+		// Only what the journal listed went back (a review): 20 iterations are kept.
+		await using t = await setupTest(registry);
+		const handle = t.client.skipper.getOrCreate("a");
+		const id = await handle.resolve();
+		await handle.send("jobs", "skip-1");
+		for (let i = 0; i < 21; i++) await handle.send("jobs", `job-${i}`);
+		await handle.send("jobs", "stop");
+		await expect
+			.poll(async () => {
+				await t.settle();
+				return (await t.workflowHistory(id)).status;
+			})
+			.toBe("completed");
+		expect(await handle.take()).toBe("skip-1");
 	});
 
 	// Passed before claims were stored too: it guards the provider that never calls `lease`
