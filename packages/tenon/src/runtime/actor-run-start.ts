@@ -3,6 +3,7 @@ import { outsideTrace } from "../observability/tracing.js";
 import type { ActorParts, AssemblyHost } from "./actor-assembly.js";
 import { ActorRun } from "./actor-run.js";
 import { ActorContextImpl } from "./context-impl.js";
+import { type ActionHolder, providerHolder } from "./queue-records.js";
 import type { HeldQueueView } from "./queue-views.js";
 import { createRunHost } from "./run-host.js";
 
@@ -22,9 +23,6 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 		clock: deps.clock,
 		log: host.log,
 		abortSignal: host.abortSignal,
-		// A run provider's leases are its journal's: kept when a run fails or halts (the next
-		// run leases what its journal lists; a replay releases what it removes).
-		releaseLeases: () => {},
 		progress: () => p.queueIfMade?.leases.runCompletions ?? 0,
 		onChange: () => {
 			p.afterTurn();
@@ -51,21 +49,36 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 			toRaw: <T>(value: T) => p.tracker.toRaw(value),
 			persist: () => p.writer.flush(),
 		};
+		// A run provider's leases are its journal's: kept when a run fails or halts (the next
+		// run takes over what its journal lists; a replay releases what it removes). Each run
+		// holds them as a holder of its own, ended when it fails or halts, so code it left
+		// running takes and completes nothing more (one holder for every run let a failed
+		// run's leftover code take the next run's messages and complete them: a review).
+		let holder: ActionHolder | undefined;
 		runs = new ActorRun<RunHost>({
 			...common,
+			releaseLeases: () => {
+				if (holder !== undefined) p.queue.leases.endHolder(holder);
+			},
 			// Its waits, queue waits too, are told through setIdle.
 			hasQueueReceivers: () => false,
 			run: async (runHost) => {
 				await run.run(runHost);
 				// Returned by itself (not halted, the actor not stopping): what it kept from
 				// earlier lives and did not take over goes back (QueueLeases.restored).
-				if (!runHost.abortSignal.aborted) p.queueIfMade?.leases.restored();
+				if (!runHost.abortSignal.aborted) p.queue.leases.restored();
 			},
 			// Its own signal per run: the inspector's replay halts and restarts it.
 			createContext: (control, signal) => {
-				// What the provider holds is the new run's to take over (QueueLeases.reclaim).
-				p.queueIfMade?.leases.reclaim();
-				return createRunHost({ ...parts, abortSignal: signal ?? parts.abortSignal }, control);
+				if (holder !== undefined) p.queue.leases.endHolder(holder);
+				holder = providerHolder();
+				// What earlier runs hold is this run's to take over (QueueLeases.reclaim).
+				p.queue.leases.reclaim(holder);
+				return createRunHost(
+					{ ...parts, abortSignal: signal ?? parts.abortSignal },
+					control,
+					holder,
+				);
 			},
 			haltable: true,
 		});

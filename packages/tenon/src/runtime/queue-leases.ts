@@ -7,9 +7,15 @@ import type { StandardSchemaV1 } from "../actor/schema.js";
 import { describeIssues } from "../actor/schema.js";
 import type { Clock } from "../common/clock.js";
 import { queueErrors } from "./queue-errors.js";
-import { type HeldBack, holdBack } from "./queue-holds.js";
+import { type HeldBack, holdBack as holdBackMessage } from "./queue-holds.js";
 import type { WaitingReceivers } from "./queue-receivers.js";
-import type { QueueHolder, StoredMessage } from "./queue-records.js";
+import {
+	type ActionHolder,
+	isProvider,
+	providerHolder,
+	type QueueHolder,
+	type StoredMessage,
+} from "./queue-records.js";
 import { messageView } from "./queue-views.js";
 
 /** What the leases need from their queue. */
@@ -43,13 +49,14 @@ export class QueueLeases {
 
 	/**
 	 * After a load: the messages the run provider claimed in an earlier life
-	 * stay its own (leased) when the actor's `run` is a provider, until it
-	 * takes them over or says it does not ({@link restored}); else they are
-	 * available. Before 2026-11-26 every message was available after a load,
-	 * and an action that woke the actor took a message the workflow had
+	 * stay its own (leased) when the actor's `run` is a provider, until its
+	 * run takes them over or says it does not ({@link restored}); else they
+	 * are available. Before 2026-11-26 every message was available after a
+	 * load, and an action that woke the actor took a message the workflow had
 	 * journaled, before the workflow took it back: both processed it.
 	 */
 	restoreClaims(provider: boolean): void {
+		const loaded = providerHolder();
 		for (const message of this.#deps.messages) {
 			if (!message.claimed) continue;
 			if (!provider) {
@@ -57,8 +64,7 @@ export class QueueLeases {
 				continue;
 			}
 			message.leased = true;
-			message.holder = "provider";
-			this.#unrestored.add(message);
+			message.holder = loaded;
 		}
 	}
 
@@ -74,53 +80,68 @@ export class QueueLeases {
 	}
 
 	/**
-	 * The run provider starts a run (after a wake, a failed run, or a halt
-	 * for a replay): what it holds is the new run's to take over, as its
-	 * journal lists it; the rest goes back at {@link restored} (a replay's
-	 * rewound journal no longer lists it, or it was never journaled).
+	 * A run of the run provider starts (after a wake, a failed run, or a halt
+	 * for a replay) as `holder`: what earlier runs hold becomes its own to
+	 * take over, as its journal lists it; the rest goes back at
+	 * {@link restored} (a replay's rewound journal no longer lists it, or it
+	 * was never journaled). Code an earlier run left running (its holder
+	 * ended) completes none of it; a completion it had in flight decides its
+	 * message, given back if it fails.
 	 */
-	reclaim(): void {
-		for (const message of this.#deps.messages)
-			if (message.leased && message.holder === "provider") this.#unrestored.add(message);
+	reclaim(holder: ActionHolder): void {
+		for (const message of this.#deps.messages) {
+			if (!message.leased || !isProvider(message.holder) || message.holder === holder) continue;
+			if (message.completing) message.releaseAfterCompleting = true;
+			else if (!message.handingOut) {
+				message.holder = holder;
+				this.#unrestored.add(message);
+			}
+		}
 	}
 
 	/**
-	 * The run provider takes back a message it received with `completable:
-	 * true` in an earlier life (its journal lists it). Returns its completion,
-	 * or undefined when it is gone or another holder has it (a message stored
-	 * before claims were, taken meanwhile: it is not taken from that holder).
+	 * The run provider's run `holder` takes back a message it received with
+	 * `completable: true` in an earlier run or life (its journal lists it).
+	 * Returns its completion, or undefined when it is gone, being completed,
+	 * or another holder has it (a message stored before claims were, taken
+	 * meanwhile: it is not taken from that holder).
 	 */
-	takeOver(id: string): { complete(response?: unknown): Promise<void> } | undefined {
+	takeOver(
+		id: string,
+		holder: ActionHolder,
+	): { complete(response?: unknown): Promise<void> } | undefined {
 		const message = this.#deps.messages.find((candidate) => String(candidate.seq) === id);
-		if (message === undefined) return undefined;
-		if (message.leased && message.holder !== "provider") return undefined;
+		if (message === undefined || message.completing || message.handingOut) return undefined;
+		if (message.leased && !isProvider(message.holder)) return undefined;
 		this.#unrestored.delete(message);
 		message.leased = true;
-		message.holder = "provider";
+		message.holder = holder;
 		if (!message.claimed) {
 			message.claimed = true;
 			this.#deps.rewrite(message);
 		}
-		return { complete: (response?: unknown) => this.complete(message, response, "provider") };
+		return { complete: (response?: unknown) => this.complete(message, response, holder) };
 	}
 
 	/**
-	 * The run provider took over what it holds from earlier lives: the claims
-	 * it left (received before a crash that came before its journal recorded
-	 * them, or left by a replay) go back to the queue.
+	 * The run provider's run took over what it holds from earlier runs and
+	 * lives: the claims it left (received before a crash that came before its
+	 * journal recorded them, or removed by a replay) go back to the queue.
 	 */
 	restored(): void {
 		if (this.#unrestored.size === 0) return;
 		const left = [...this.#unrestored].filter(
 			(message) =>
-				message.leased &&
-				message.holder === "provider" &&
-				this.#deps.messages.includes(message) &&
-				!message.completing &&
-				!message.handingOut,
+				message.leased && isProvider(message.holder) && this.#deps.messages.includes(message),
 		);
 		this.#unrestored.clear();
-		this.#release(left, "provider");
+		this.#releaseSettled(left, false);
+	}
+
+	/** `holder`'s code failed or halted: it takes nothing more, and what it waits for ends. */
+	endHolder(holder: ActionHolder): void {
+		holder.ended = true;
+		this.#deps.receivers.endHolder(holder);
 	}
 
 	/**
@@ -134,20 +155,26 @@ export class QueueLeases {
 	 * 2026-11-26 an action's stayed leased until the actor stopped.
 	 */
 	releaseHolder(holder: QueueHolder): void {
-		// An action's (or a run's) code failed: it takes nothing more, and what it waits for ends.
-		if (typeof holder === "object") {
-			holder.ended = true;
-			this.#deps.receivers.endHolder(holder);
-		}
-		const held: StoredMessage[] = [];
-		for (const message of this.#deps.messages) {
-			if (!message.leased || message.holder !== holder) continue;
-			// Being completed: that completion decides. Still being handed out: given back
-			// when it arrives (its holder ended, see #handOver).
+		if (typeof holder === "object") this.endHolder(holder);
+		this.#releaseSettled(
+			this.#deps.messages.filter((message) => message.leased && message.holder === holder),
+			isRun(holder),
+		);
+	}
+
+	/**
+	 * Releases `messages` but those being completed (that completion decides,
+	 * and gives it back if it fails) or still being handed out (given back
+	 * when it arrives: its holder ended, or its receive's signal aborted; see
+	 * QueueManager.#handOver).
+	 */
+	#releaseSettled(messages: StoredMessage[], holdBack: boolean): void {
+		const settled: StoredMessage[] = [];
+		for (const message of messages) {
 			if (message.completing) message.releaseAfterCompleting = true;
-			else if (!message.handingOut) held.push(message);
+			else if (!message.handingOut) settled.push(message);
 		}
-		this.#release(held, holder);
+		this.#release(settled, holdBack);
 	}
 
 	/**
@@ -158,18 +185,13 @@ export class QueueLeases {
 	releaseMessages(ids: readonly string[]): void {
 		const wanted = new Set(ids);
 		const held = this.#deps.messages.filter(
-			(message) =>
-				wanted.has(String(message.seq)) &&
-				message.leased &&
-				message.holder === "provider" &&
-				!message.completing &&
-				!message.handingOut,
+			(message) => wanted.has(String(message.seq)) && message.leased && isProvider(message.holder),
 		);
-		this.#release(held, "provider");
+		this.#releaseSettled(held, false);
 	}
 
-	/** Makes `messages` (leased by `holder`) available again: see releaseHolder. */
-	#release(messages: StoredMessage[], holder: QueueHolder): void {
+	/** Makes `messages` available again (`holdBack`: after a failed `run`, see releaseHolder). */
+	#release(messages: StoredMessage[], holdBack: boolean): void {
 		if (messages.length === 0) return;
 		const now = this.#deps.clock.now();
 		for (const message of messages) {
@@ -179,9 +201,9 @@ export class QueueLeases {
 				message.claimed = false;
 				this.#deps.rewrite(message);
 			}
-			if (isRun(holder)) holdBack(message, now);
+			if (holdBack) holdBackMessage(message, now);
 		}
-		if (isRun(holder)) this.#deps.holds.arm(this.#deps.messages);
+		if (holdBack) this.#deps.holds.arm(this.#deps.messages);
 		else this.#deps.deliver();
 	}
 
@@ -210,7 +232,8 @@ export class QueueLeases {
 			} finally {
 				message.completing = false;
 				// Its holder failed meanwhile (see releaseHolder): released now, not kept for good.
-				if (!valid && message.releaseAfterCompleting && held()) this.#release([message], holder);
+				if (!valid && message.releaseAfterCompleting && held())
+					this.#release([message], isRun(holder));
 				message.releaseAfterCompleting = false;
 			}
 			if (!held()) throw queueErrors.alreadyCompleted();

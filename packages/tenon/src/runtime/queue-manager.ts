@@ -12,7 +12,9 @@ import { HeldBack, heldUntil } from "./queue-holds.js";
 import { QueueLeases } from "./queue-leases.js";
 import { WaitingReceivers } from "./queue-receivers.js";
 import {
+	type ActionHolder,
 	encodeMessage,
+	isProvider,
 	messageKey,
 	QUEUE_META_KEY,
 	type QueueHolder,
@@ -50,8 +52,6 @@ export class QueueManager {
 	readonly #senders: QueueSenders;
 	/** The view of hooks (made on first use). */
 	#view: ActorQueue<QueueDecls> | undefined;
-	/** The run provider's view (made on first use). */
-	#providerView: HeldQueueView | undefined;
 	/** Delivers messages held back after a failed run when they are due (see QueueLeases.releaseHolder). */
 	readonly #holds: HeldBack;
 	/** When taken messages may be handed out (queue-handouts.ts). */
@@ -251,7 +251,7 @@ export class QueueManager {
 				message.leased = true;
 				message.holder = holder;
 				// The run provider's claim is stored: it outlives a restart (QueueLeases.restoreClaims).
-				message.claimed = holder === "provider";
+				message.claimed = isProvider(holder);
 				// Counted, so a message that crashes its consumer (or, handed out
 				// carefully, the process) is set aside after maxQueueDeliveries attempts.
 				message.deliveries++;
@@ -365,10 +365,9 @@ export class QueueManager {
 		return this.#view;
 	}
 
-	/** The run provider's (a workflow's) queue: what it receives completable it claims for good. */
-	get providerView(): HeldQueueView {
-		this.#providerView ??= new HeldQueueView(this, "provider");
-		return this.#providerView;
+	/** The queue of one run of the run provider (a workflow): what it receives completable it claims. */
+	providerView(holder: ActionHolder): HeldQueueView {
+		return new HeldQueueView(this, holder);
 	}
 
 	/** Receives messages for `holder` (waiting for them when `wait`). */

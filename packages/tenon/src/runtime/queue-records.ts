@@ -16,16 +16,28 @@ export interface ActionHolder {
 	ended: boolean;
 	/** One run of the `run` handler (what it held is held back when released). */
 	run?: true;
+	/** One run of the actor's run provider (a workflow): its claims are stored (StoredMessage.claimed). */
+	provider?: true;
+}
+
+/** The holder of one run of the actor's run provider (see QueueLeases.reclaim). */
+export function providerHolder(): ActionHolder {
+	return { ended: false, provider: true };
+}
+
+/** The holder is a run of the actor's run provider. */
+export function isProvider(holder: QueueHolder | undefined): holder is ActionHolder {
+	return typeof holder === "object" && holder.provider === true;
 }
 
 /**
  * Who holds a message's lease: an action or one run of the `run` handler
- * (released if it fails, see QueueLeases.releaseHolder), the actor's run
- * provider (a workflow: its claim is stored with the message and outlives a
- * restart, see QueueLeases.takeOver), or other code (hooks: until completed
- * or the actor stops).
+ * (released if it fails, see QueueLeases.releaseHolder), one run of the
+ * actor's run provider (a workflow: its claim is stored with the message and
+ * outlives the run and a restart, see QueueLeases.reclaim), or other code
+ * (hooks: until completed or the actor stops).
  */
-export type QueueHolder = "other" | "provider" | ActionHolder;
+export type QueueHolder = "other" | ActionHolder;
 
 /** The queue metadata record (next sequence number; `dirty`: see StoredQueue). */
 export const QUEUE_META_KEY = Uint8Array.of(AREA.QUEUE, 0x00);

@@ -10,7 +10,7 @@ import type {
 	ReceiveOptions,
 } from "../actor/queues.js";
 import type { QueueHolder, QueueManager } from "./queue-manager.js";
-import type { StoredMessage } from "./queue-records.js";
+import type { ActionHolder, StoredMessage } from "./queue-records.js";
 
 /** Receives one message for `holder` and returns its view. */
 export async function receiveOne(
@@ -63,11 +63,14 @@ export class HeldQueueView implements ActorQueue<QueueDecls> {
 	readonly #queue: QueueManager;
 	readonly #holder: QueueHolder;
 
-	/** `holder`: "other" or "provider", else a holder of its own (one run of the `run` handler, or an action). */
-	constructor(queue: QueueManager, holder: "other" | "provider" | "run" | "action") {
+	/**
+	 * `holder`: "other", a holder of its own (one run of the `run` handler, or
+	 * an action), or the given one (a run of the run provider).
+	 */
+	constructor(queue: QueueManager, holder: "other" | "run" | "action" | ActionHolder) {
 		this.#queue = queue;
 		this.#holder =
-			holder === "other" || holder === "provider"
+			typeof holder === "object" || holder === "other"
 				? holder
 				: holder === "run"
 					? { ended: false, run: true }

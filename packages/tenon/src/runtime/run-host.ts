@@ -2,6 +2,7 @@ import type { RunHost, RunQueue, RunStorage } from "../actor/run-host.js";
 import type { RunControl } from "./actor-run.js";
 import type { PendingWrites } from "./pending-writes.js";
 import type { QueueManager } from "./queue-manager.js";
+import type { ActionHolder } from "./queue-records.js";
 
 /** The parts of an awake actor a run provider's host is made of. */
 export interface RunHostParts
@@ -13,16 +14,24 @@ export interface RunHostParts
 	readonly queue: QueueManager;
 }
 
-/** The {@link RunHost} a run provider (a workflow) gets for one run after a wake. */
-export function createRunHost(parts: RunHostParts, control: RunControl): RunHost {
+/**
+ * The {@link RunHost} a run provider (a workflow) gets for one run (after a
+ * wake, a failure or a halt): `holder` holds what the run receives.
+ */
+export function createRunHost(
+	parts: RunHostParts,
+	control: RunControl,
+	holder: ActionHolder,
+): RunHost {
 	const { writes, queue } = parts;
+	const view = queue.providerView(holder);
 	const runQueue: RunQueue = {
 		nextBatch: (options) => {
-			// Receiving again: it took back what it kept from earlier lives.
+			// Receiving again: it took back what it kept from earlier runs and lives.
 			queue.leases.restored();
-			return queue.providerView.nextBatch(options);
+			return view.nextBatch(options);
 		},
-		lease: (id) => queue.leases.takeOver(id),
+		lease: (id) => queue.leases.takeOver(id, holder),
 		restored: () => queue.leases.restored(),
 		release: (ids) => queue.leases.releaseMessages(ids),
 	};
