@@ -37,10 +37,12 @@ export interface RunQueue {
 		signal?: AbortSignal;
 	}): Promise<RunQueueMessage[]>;
 	/**
-	 * Takes over a message received with `completable: true` before the actor
-	 * restarted (it is still stored, and kept from other receivers until the
-	 * provider takes it over or calls {@link restored}); undefined when it is
-	 * gone.
+	 * Takes over a message received with `completable: true` by an earlier
+	 * run or before the actor restarted (it is still stored, and kept from
+	 * other receivers until the provider takes it over or calls
+	 * {@link restored}); undefined when it is gone, or from a run that failed
+	 * or halted. A message an earlier run is completing stays that
+	 * completion's: if it succeeds, completing it again does nothing.
 	 */
 	lease(id: string): { complete(response?: unknown): Promise<void> } | undefined;
 	/**

@@ -66,7 +66,7 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 				await run.run(runHost);
 				// Returned by itself (not halted, the actor not stopping): what it kept from
 				// earlier lives and did not take over goes back (QueueLeases.restored).
-				if (!runHost.abortSignal.aborted) p.queue.leases.restored();
+				if (!runHost.abortSignal.aborted && holder !== undefined) p.queue.leases.restored(holder);
 			},
 			// Its own signal per run: the inspector's replay halts and restarts it.
 			createContext: (control, signal) => {

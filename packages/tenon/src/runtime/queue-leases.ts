@@ -85,35 +85,49 @@ export class QueueLeases {
 	 * take over, as its journal lists it; the rest goes back at
 	 * {@link restored} (a replay's rewound journal no longer lists it, or it
 	 * was never journaled). Code an earlier run left running (its holder
-	 * ended) completes none of it; a completion it had in flight decides its
-	 * message, given back if it fails.
+	 * ended) completes none of it. A completion such code has in flight
+	 * decides its message: done if it succeeds, this run's if it fails.
 	 */
 	reclaim(holder: ActionHolder): void {
 		for (const message of this.#deps.messages) {
 			if (!message.leased || !isProvider(message.holder) || message.holder === holder) continue;
-			if (message.completing) message.releaseAfterCompleting = true;
-			else if (!message.handingOut) {
-				message.holder = holder;
-				this.#unrestored.add(message);
-			}
+			// Still being handed out to an earlier run: given back when it arrives (its holder ended).
+			if (message.handingOut) continue;
+			this.#unrestored.add(message);
+			if (message.completing) message.successor = holder;
+			else message.holder = holder;
 		}
 	}
 
 	/**
 	 * The run provider's run `holder` takes back a message it received with
 	 * `completable: true` in an earlier run or life (its journal lists it).
-	 * Returns its completion, or undefined when it is gone, being completed,
-	 * or another holder has it (a message stored before claims were, taken
-	 * meanwhile: it is not taken from that holder).
+	 * Returns its completion, or undefined when it is gone or another holder
+	 * has it (a message stored before claims were, taken meanwhile: it is not
+	 * taken from that holder), or when `holder` ended (code a failed run left
+	 * running). A message an earlier run is completing stays that
+	 * completion's; if it fails, the message is `holder`'s, and if it
+	 * succeeds, completing it again does nothing.
 	 */
 	takeOver(
 		id: string,
 		holder: ActionHolder,
 	): { complete(response?: unknown): Promise<void> } | undefined {
+		if (holder.ended) return undefined;
 		const message = this.#deps.messages.find((candidate) => String(candidate.seq) === id);
-		if (message === undefined || message.completing || message.handingOut) return undefined;
+		if (message === undefined || message.handingOut) return undefined;
 		if (message.leased && !isProvider(message.holder)) return undefined;
 		this.#unrestored.delete(message);
+		if (message.completing && message.holder !== holder) {
+			message.successor = holder;
+			message.releaseAfterCompleting = false;
+			return {
+				complete: async (response?: unknown) => {
+					// Gone: the earlier run's completion answered it.
+					if (this.#deps.messages.includes(message)) await this.complete(message, response, holder);
+				},
+			};
+		}
 		message.leased = true;
 		message.holder = holder;
 		if (!message.claimed) {
@@ -124,16 +138,23 @@ export class QueueLeases {
 	}
 
 	/**
-	 * The run provider's run took over what it holds from earlier runs and
-	 * lives: the claims it left (received before a crash that came before its
-	 * journal recorded them, or removed by a replay) go back to the queue.
+	 * The run provider's run `holder` took over what it holds from earlier
+	 * runs and lives: the claims it left (received before a crash that came
+	 * before its journal recorded them, or removed by a replay) go back to the
+	 * queue. Nothing, from a run that ended.
 	 */
-	restored(): void {
-		if (this.#unrestored.size === 0) return;
-		const left = [...this.#unrestored].filter(
-			(message) =>
-				message.leased && isProvider(message.holder) && this.#deps.messages.includes(message),
-		);
+	restored(holder: ActionHolder): void {
+		if (holder.ended || this.#unrestored.size === 0) return;
+		const left: StoredMessage[] = [];
+		for (const message of this.#unrestored) {
+			if (!message.leased || !this.#deps.messages.includes(message)) continue;
+			if (message.holder === holder) left.push(message);
+			else if (message.successor === holder) {
+				// An earlier run's completion in flight: given back if it fails.
+				message.successor = undefined;
+				message.releaseAfterCompleting = true;
+			}
+		}
 		this.#unrestored.clear();
 		this.#releaseSettled(left, false);
 	}
@@ -171,21 +192,28 @@ export class QueueLeases {
 	#releaseSettled(messages: StoredMessage[], holdBack: boolean): void {
 		const settled: StoredMessage[] = [];
 		for (const message of messages) {
-			if (message.completing) message.releaseAfterCompleting = true;
-			else if (!message.handingOut) settled.push(message);
+			if (message.completing) {
+				message.releaseAfterCompleting = true;
+				message.successor = undefined;
+			} else if (!message.handingOut) settled.push(message);
 		}
 		this.#release(settled, holdBack);
 	}
 
 	/**
-	 * The messages `ids` (held by the run provider), when they are still held
-	 * and not being completed, are available again: a workflow's replay
-	 * removed the work that received them, or the workflow ended.
+	 * The messages `ids` (held by the run provider; by its run `holder` when
+	 * given), when they are still held and not being completed, are available
+	 * again: a workflow's replay removed the work that received them, or the
+	 * workflow ended.
 	 */
-	releaseMessages(ids: readonly string[]): void {
+	releaseMessages(ids: readonly string[], holder?: ActionHolder): void {
 		const wanted = new Set(ids);
 		const held = this.#deps.messages.filter(
-			(message) => wanted.has(String(message.seq)) && message.leased && isProvider(message.holder),
+			(message) =>
+				wanted.has(String(message.seq)) &&
+				message.leased &&
+				isProvider(message.holder) &&
+				(holder === undefined || message.holder === holder || message.successor === holder),
 		);
 		this.#releaseSettled(held, false);
 	}
@@ -215,7 +243,9 @@ export class QueueLeases {
 	async complete(message: StoredMessage, response: unknown, holder: QueueHolder): Promise<void> {
 		const held = () =>
 			message.leased && message.holder === holder && this.#deps.messages.includes(message);
-		if (message.completing || !held()) throw queueErrors.alreadyCompleted();
+		// An ended holder's code (it failed) completes nothing more.
+		const ended = typeof holder === "object" && holder.ended;
+		if (ended || message.completing || !held()) throw queueErrors.alreadyCompleted();
 		const schema = this.#deps.replySchema(message.name);
 		let reply = response;
 		if (schema) {
@@ -231,9 +261,14 @@ export class QueueLeases {
 				valid = true;
 			} finally {
 				message.completing = false;
-				// Its holder failed meanwhile (see releaseHolder): released now, not kept for good.
-				if (!valid && message.releaseAfterCompleting && held())
-					this.#release([message], isRun(holder));
+				const successor = message.successor;
+				if (!valid && held()) {
+					// A later run of the run provider holds it now (see reclaim).
+					if (successor !== undefined) message.holder = successor;
+					// Its holder failed meanwhile (see releaseHolder): released now, not kept for good.
+					else if (message.releaseAfterCompleting) this.#release([message], isRun(holder));
+				}
+				message.successor = undefined;
 				message.releaseAfterCompleting = false;
 			}
 			if (!held()) throw queueErrors.alreadyCompleted();

@@ -93,6 +93,11 @@ export class StoredMessage {
 	completing = false;
 	/** Its holder failed while it was being completed: released if that completion fails. */
 	releaseAfterCompleting = false;
+	/**
+	 * A later run of the run provider, which holds it if the completion an
+	 * earlier run has in flight fails (see QueueLeases.reclaim; not stored).
+	 */
+	successor: ActionHolder | undefined = undefined;
 	/** Taken by a careful hand-out still waiting for its commit (see QueueManager.#handOver). */
 	handingOut = false;
 	/**

@@ -28,12 +28,15 @@ export function createRunHost(
 	const runQueue: RunQueue = {
 		nextBatch: (options) => {
 			// Receiving again: it took back what it kept from earlier runs and lives.
-			queue.leases.restored();
+			queue.leases.restored(holder);
 			return view.nextBatch(options);
 		},
+		// Code a failed run left running (its holder ended) takes over and gives back nothing.
 		lease: (id) => queue.leases.takeOver(id, holder),
-		restored: () => queue.leases.restored(),
-		release: (ids) => queue.leases.releaseMessages(ids),
+		restored: () => queue.leases.restored(holder),
+		release: (ids) => {
+			if (!holder.ended) queue.leases.releaseMessages(ids, holder);
+		},
 	};
 	return {
 		actorId: parts.actorId,
@@ -46,8 +49,13 @@ export function createRunHost(
 		track: (work) => parts.track(work),
 		persist: () => parts.persist(),
 		toRaw: (value) => parts.toRaw(value),
-		setIdle: (idle) => control.setIdle(idle),
-		setWakeAt: (at) => control.setWakeAt(at),
+		// Nor does it tell the actor it is idle or when to wake it: the run after it does.
+		setIdle: (idle) => {
+			if (!holder.ended) control.setIdle(idle);
+		},
+		setWakeAt: (at) => {
+			if (!holder.ended) control.setWakeAt(at);
+		},
 		beforeFinalCommit: (fn) => control.beforeFinalCommit(fn),
 	};
 }
