@@ -312,7 +312,7 @@ export class ActorInstance implements AssemblyHost {
 		this.#halt();
 		try {
 			await p.activity.drain(this.deps.options.sleepGracePeriod, () => this.#runs?.active ?? false);
-			p.queueIfMade?.close();
+			p.queueIfMade?.closeReceivers();
 			await runStopHook(
 				this.deps.definition.config,
 				kind,
@@ -322,6 +322,7 @@ export class ActorInstance implements AssemblyHost {
 				() => this.log,
 			);
 			p.stateChange.run(p.context);
+			p.queueIfMade?.answerSenders();
 			// Right before the final save, after the stop hook, so that they are its last writes:
 			// a receive in `onSleep` re-marked a queue whose life mark was cleared before it
 			// (every later life then handed out carefully), and a workflow's mark deleted at the
@@ -348,6 +349,7 @@ export class ActorInstance implements AssemblyHost {
 			p.hub.dropAll();
 			p.calls.closeRawSockets(undefined);
 		} finally {
+			p.queueIfMade?.answerSenders();
 			const hibernated = kind === "sleep" ? p.hub.persistedCount : 0;
 			p.hub.closeAll(kind);
 			p.calls.closeRawSockets(kind);

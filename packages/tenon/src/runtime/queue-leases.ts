@@ -123,6 +123,8 @@ export class QueueLeases {
 			message.releaseAfterCompleting = false;
 			return {
 				complete: async (response?: unknown) => {
+					// That completion decides first (it may fail, and the message be this run's).
+					while (message.completing) await message.checked;
 					// Gone: the earlier run's completion answered it.
 					if (this.#deps.messages.includes(message)) await this.complete(message, response, holder);
 				},
@@ -252,6 +254,10 @@ export class QueueLeases {
 			// Marked while its schema is awaited: a second complete() meanwhile is the
 			// second, not another first (both were answered "completed" before).
 			message.completing = true;
+			let checked = () => {};
+			message.checked = new Promise<void>((resolve) => {
+				checked = resolve;
+			});
 			let valid = false;
 			try {
 				const result = await schema["~standard"].validate(response);
@@ -261,6 +267,8 @@ export class QueueLeases {
 				valid = true;
 			} finally {
 				message.completing = false;
+				message.checked = undefined;
+				checked();
 				const successor = message.successor;
 				if (!valid && held()) {
 					// A later run of the run provider holds it now (see reclaim).

@@ -438,8 +438,23 @@ export class QueueManager {
 	}
 
 	close(): void {
+		this.closeReceivers();
+		this.answerSenders();
+	}
+
+	/** The actor is stopping: waiting receivers end (its stop hook may still receive). */
+	closeReceivers(): void {
 		this.#holds.close();
 		this.#receivers.close(() => errors.actorStopped());
+	}
+
+	/**
+	 * The stop hook ran: senders still waiting are answered `timedOut`, as is
+	 * any that starts waiting later. After the hook, so that a completion it
+	 * makes answers its sender `completed` (before 2026-11-26 the senders were
+	 * answered before it, and a message the hook completed was told `timedOut`).
+	 */
+	answerSenders(): void {
 		this.#senders.close();
 	}
 }

@@ -91,6 +91,8 @@ export class StoredMessage {
 	holder: QueueHolder | undefined = undefined;
 	/** A `complete()` is checking its response against the queue's schema. */
 	completing = false;
+	/** Settles when that check ends (while `completing`). */
+	checked: Promise<void> | undefined = undefined;
 	/** Its holder failed while it was being completed: released if that completion fails. */
 	releaseAfterCompleting = false;
 	/**

@@ -53,6 +53,8 @@ export interface SendersDeps {
 export class QueueSenders {
 	readonly #deps: SendersDeps;
 	#waiting: Map<number, SendWaiter> | undefined;
+	/** The actor stopped (see close). */
+	#closed = false;
 
 	constructor(deps: SendersDeps) {
 		this.#deps = deps;
@@ -62,6 +64,9 @@ export class QueueSenders {
 	wait(seq: number, wait: SendWait): Promise<unknown> {
 		const { clock } = this.#deps;
 		const encode = wait.encode ?? ((result: QueueSendResult) => result);
+		// The actor stopped meanwhile (a send whose turn outlasted the stop's grace period):
+		// answered at once, not at its timeout.
+		if (this.#closed) return Promise.resolve(encode({ status: "timedOut" }));
 		const promise = new Promise<unknown>((resolve, reject) => {
 			const waiter: SendWaiter = { resolve, reject, encode, timer: undefined };
 			const giveUp = () => {
@@ -114,6 +119,7 @@ export class QueueSenders {
 
 	/** The actor is stopping: every waiting sender is answered `timedOut`. */
 	close(): void {
+		this.#closed = true;
 		for (const [seq, sender] of this.#waiting ?? []) {
 			if (sender.timer !== undefined) this.#deps.clock.clearTimeout(sender.timer);
 			this.#waiting?.delete(seq);

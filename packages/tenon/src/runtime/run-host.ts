@@ -44,7 +44,9 @@ export function createRunHost(
 		clock: parts.clock,
 		abortSignal: parts.abortSignal,
 		context: parts.context,
-		storage: runStorageOf(writes),
+		// A halted run's leftover code (a race's losing branch) wrote entries a replay had
+		// removed back into its journal (a review, 2026-11-26): an ended run writes nothing.
+		storage: runStorageOf(writes, () => holder.ended),
 		queue: runQueue,
 		track: (work) => parts.track(work),
 		persist: () => parts.persist(),
@@ -60,13 +62,26 @@ export function createRunHost(
 	};
 }
 
-/** The actor's buffered writes as a run provider sees them (they commit with the next turn). */
-export function runStorageOf(writes: PendingWrites): RunStorage {
+/**
+ * The actor's buffered writes as a run provider sees them (they commit with
+ * the next turn); writes are dropped once `ended()` (a run that failed or
+ * halted: its code left running must not change what the next run reads).
+ */
+export function runStorageOf(
+	writes: PendingWrites,
+	ended: () => boolean = () => false,
+): RunStorage {
 	return {
 		get: (keys) => writes.get(keys),
 		list: (range) => writes.list(range),
-		put: (key, value) => writes.put(key, value),
-		delete: (key) => writes.delete(key),
-		deleteRange: (range) => writes.deleteRange(range),
+		put: (key, value) => {
+			if (!ended()) writes.put(key, value);
+		},
+		delete: (key) => {
+			if (!ended()) writes.delete(key);
+		},
+		deleteRange: (range) => {
+			if (!ended()) writes.deleteRange(range);
+		},
 	};
 }

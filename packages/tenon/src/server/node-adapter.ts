@@ -279,6 +279,32 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 	return handlers;
 }
 
+/** How long a closing server lets replies in flight finish before it cuts their connections (ms). */
+const CLOSE_DRAIN_MS = 1_000;
+
+/**
+ * The last step of a close: replies decided while the actors stopped (a
+ * sender answered after a stop hook completed its message, an action's reply
+ * released by the final commit) are still being written; each connection
+ * closes once idle, and those still busy after {@link CLOSE_DRAIN_MS} (a
+ * stream, a client that does not read) are cut. Before 2026-11-26 every
+ * connection was cut at once, and such a reply was lost: its client saw the
+ * connection fail and might send again what was done.
+ */
+async function drainReplies(server: Server, stopped: Promise<void>): Promise<void> {
+	const deadline = Date.now() + CLOSE_DRAIN_MS;
+	let closed = false;
+	void stopped.then(() => {
+		closed = true;
+	});
+	while (!closed && Date.now() < deadline) {
+		server.closeIdleConnections();
+		await new Promise((resolve) => setTimeout(resolve, 5));
+	}
+	server.closeAllConnections();
+	await stopped;
+}
+
 /** A running server. Dispose it (or call `close`) to stop. */
 export interface TenonServer extends AsyncDisposable {
 	/** Base URL, e.g. `http://127.0.0.1:6420`. */
@@ -352,8 +378,7 @@ export async function listenNode(core: ServerCore, options: ListenOptions): Prom
 			try {
 				await options.beforeClose();
 				handlers.close();
-				server.closeAllConnections();
-				await stopped;
+				await drainReplies(server, stopped);
 			} finally {
 				// Spans of the last actions, held for their batch, reach the SDK before it shuts down.
 				flushSpans();
