@@ -25,6 +25,8 @@ export function createRunHost(
 ): RunHost {
 	const { writes, queue } = parts;
 	const view = queue.providerView(holder);
+	/** Its `beforeFinalCommit` callbacks run: they write for the stop's final commit, ended or not. */
+	let writingFinal = false;
 	const runQueue: RunQueue = {
 		nextBatch: (options) => {
 			// Receiving again: it took back what it kept from earlier runs and lives.
@@ -46,7 +48,7 @@ export function createRunHost(
 		context: parts.context,
 		// A halted run's leftover code (a race's losing branch) wrote entries a replay had
 		// removed back into its journal (a review, 2026-11-26): an ended run writes nothing.
-		storage: runStorageOf(writes, () => holder.ended),
+		storage: runStorageOf(writes, () => holder.ended && !writingFinal),
 		queue: runQueue,
 		track: (work) => parts.track(work),
 		persist: () => parts.persist(),
@@ -58,7 +60,15 @@ export function createRunHost(
 		setWakeAt: (at) => {
 			if (!holder.ended) control.setWakeAt(at);
 		},
-		beforeFinalCommit: (fn) => control.beforeFinalCommit(fn),
+		beforeFinalCommit: (fn) =>
+			control.beforeFinalCommit(() => {
+				writingFinal = true;
+				try {
+					fn();
+				} finally {
+					writingFinal = false;
+				}
+			}),
 	};
 }
 

@@ -36,6 +36,8 @@ export interface NodeHandlers {
 	onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 	/** Marks the server as closing: responses from now on end their connection. */
 	beginClose(): void;
+	/** Some reply is still to be decided or written (streams being sent do not count). */
+	repliesInFlight(): boolean;
 	/** Closes every open WebSocket and stops the heartbeat. */
 	close(): void;
 }
@@ -79,6 +81,7 @@ async function writeResponse(
 	res: ServerResponse,
 	response: Response,
 	body: NodeRequestBody | null,
+	closing: boolean,
 ): Promise<void> {
 	res.statusCode = response.status;
 	response.headers.forEach((value, name) => {
@@ -87,6 +90,8 @@ async function writeResponse(
 	});
 	const cookies = response.headers.getSetCookie();
 	if (cookies.length > 0) res.setHeader("set-cookie", cookies);
+	// Decided while the server closes (a sender answered after a stop hook): no reuse.
+	if (closing) res.setHeader("connection", "close");
 	closeIfBodyPending(res, body);
 	if (response.body === null) {
 		res.end();
@@ -156,9 +161,13 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 	const wire = (ws: WebSocket, open: (socket: ServerWebSocket) => WebSocketHandler) =>
 		wireSocket(ws, maxBuffered, open);
 
+	/** Requests being served, until their connection is done with them (see drainReplies). */
+	const replies = new Set<ServerResponse>();
 	const handlers: NodeHandlers = {
 		onRequest(req, res) {
 			if (refusePipelined(req, res, maxBuffered)) return;
+			replies.add(res);
+			res.once("close", () => replies.delete(res));
 			let url: URL | undefined;
 			if (req.method === "POST") {
 				try {
@@ -210,7 +219,7 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 			core
 				.fetch(request, { remoteAddress: req.socket.remoteAddress })
 				.then(
-					(response) => writeResponse(res, response, body),
+					(response) => writeResponse(res, response, body, closing),
 					() => {
 						res.statusCode = 500;
 						closeIfBodyPending(res, body);
@@ -269,6 +278,10 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 		beginClose() {
 			closing = true;
 		},
+		repliesInFlight() {
+			for (const res of replies) if (!replySettled(res)) return true;
+			return false;
+		},
 		close() {
 			closing = true;
 			clearInterval(heartbeat);
@@ -283,24 +296,30 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 const CLOSE_DRAIN_MS = 1_000;
 
 /**
+ * Done with as a closing server sees it: written out, its connection gone,
+ * or a stream being sent (headers out, no end yet: it would never finish).
+ */
+function replySettled(res: ServerResponse): boolean {
+	return res.writableFinished || res.destroyed || (res.headersSent && !res.writableEnded);
+}
+
+/**
  * The last step of a close: replies decided while the actors stopped (a
  * sender answered after a stop hook completed its message, an action's reply
- * released by the final commit) are still being written; each connection
- * closes once idle, and those still busy after {@link CLOSE_DRAIN_MS} (a
- * stream, a client that does not read) are cut. Before 2026-11-26 every
+ * released by the final commit) are written before the connections are cut,
+ * for up to {@link CLOSE_DRAIN_MS}; streams, connections without a request
+ * and requests still arriving are cut at once. Before 2026-11-26 every
  * connection was cut at once, and such a reply was lost: its client saw the
  * connection fail and might send again what was done.
  */
-async function drainReplies(server: Server, stopped: Promise<void>): Promise<void> {
+async function drainReplies(
+	server: Server,
+	stopped: Promise<void>,
+	inFlight: () => boolean,
+): Promise<void> {
 	const deadline = Date.now() + CLOSE_DRAIN_MS;
-	let closed = false;
-	void stopped.then(() => {
-		closed = true;
-	});
-	while (!closed && Date.now() < deadline) {
-		server.closeIdleConnections();
+	while (inFlight() && Date.now() < deadline)
 		await new Promise((resolve) => setTimeout(resolve, 5));
-	}
 	server.closeAllConnections();
 	await stopped;
 }
@@ -378,7 +397,7 @@ export async function listenNode(core: ServerCore, options: ListenOptions): Prom
 			try {
 				await options.beforeClose();
 				handlers.close();
-				await drainReplies(server, stopped);
+				await drainReplies(server, stopped, () => handlers.repliesInFlight());
 			} finally {
 				// Spans of the last actions, held for their batch, reach the SDK before it shuts down.
 				flushSpans();
