@@ -2,12 +2,13 @@
 // scope, journaled so that replay skips what already finished.
 import { callAsync } from "../common/timeouts.js";
 import type { WorkflowContextImpl } from "./context.js";
-import { isCodeError, type WorkflowEngine } from "./engine.js";
+import type { WorkflowEngine } from "./engine.js";
 import {
 	CancelledError,
 	errorInfo,
 	HistoryDivergedError,
 	invalidWorkflowUse,
+	isCodeError,
 	isControlError,
 	JoinError,
 	RaceError,

@@ -2,19 +2,23 @@ import type { ActorContext } from "../actor/context.js";
 import type { RunHost } from "../actor/run-host.js";
 import { type Logger, moduleLogger } from "../common/logger.js";
 import { callAsync, withTimeout } from "../common/timeouts.js";
-import { ActorError } from "../protocol/errors.js";
 import { WorkflowContextImpl } from "./context.js";
 import {
 	CompensationCrashedError,
 	EvictedError,
 	errorInfo,
-	HistoryDivergedError,
+	isCodeError,
 	isControlError,
-	OutsideStepError,
 	RollbackError,
+	sameHalt,
 	type WorkflowErrorInfo,
 } from "./errors.js";
-import { Journal, type JournalEntry, type JournalStatus } from "./journal.js";
+import {
+	Journal,
+	type JournalEntry,
+	type JournalStatus,
+	uncompletedMessageIds,
+} from "./journal.js";
 import { RollbackFrame, Scope } from "./scope.js";
 import type { WorkflowErrorEvent, WorkflowOptions } from "./types.js";
 
@@ -35,19 +39,6 @@ export interface InStepOptions<T> {
 	onTimeout?: () => unknown;
 	/** Runs as soon as the function returned, before its turn commits (to journal the result with its writes). */
 	onSuccess?: (value: Awaited<T>) => void;
-}
-
-/**
- * True for errors in the workflow's code rather than failures of its work:
- * a journal/code mismatch or misuse of the API. The workflow stops for this
- * wake without recording a failure, so a fixed deploy can resume it.
- */
-export function isCodeError(error: unknown): boolean {
-	return (
-		error instanceof HistoryDivergedError ||
-		error instanceof OutsideStepError ||
-		(error instanceof ActorError && error.group === "workflow" && error.code === "invalid_use")
-	);
 }
 
 /**
@@ -380,13 +371,9 @@ export class WorkflowEngine {
 	// ---- The run ----------------------------------------------------------------------
 
 	#leaseReceivedMessages(): void {
-		for (const { entry } of this.journal.all()) {
-			if (entry.kind !== "message" || entry.messages === undefined) continue;
-			for (const message of entry.messages) {
-				if (!message.completable || message.completed) continue;
-				const view = this.host.queue.lease(message.id);
-				if (view) this.leased.set(message.id, view);
-			}
+		for (const id of uncompletedMessageIds(this.journal.all())) {
+			const view = this.host.queue.lease(id);
+			if (view) this.leased.set(id, view);
 		}
 		// What it received in earlier lives and its journal does not list goes back.
 		this.host.queue.restored();
@@ -474,12 +461,7 @@ export class WorkflowEngine {
 	#releaseUncompleted(): void {
 		// What this run holds (received or taken over, not completed), and what the journal
 		// lists: a loop prunes its finished iterations, with the messages they received.
-		const ids = new Set(this.leased.keys());
-		for (const { entry } of this.journal.all()) {
-			if (entry.kind !== "message" || entry.messages === undefined) continue;
-			for (const message of entry.messages)
-				if (message.completable && !message.completed) ids.add(message.id);
-		}
+		const ids = new Set([...this.leased.keys(), ...uncompletedMessageIds(this.journal.all())]);
 		if (ids.size > 0) this.host.queue.release([...ids]);
 	}
 
@@ -492,18 +474,4 @@ export class WorkflowEngine {
 		this.host.setWakeAt(undefined);
 		this.#freeze();
 	}
-}
-
-/**
- * The same halt as one reported before: the same error, message and stack
- * (so the same place in the same code; the message alone is the same for
- * every `ctx.state` outside a step, wherever it is).
- */
-function sameHalt(reported: WorkflowErrorInfo | undefined, halt: WorkflowErrorInfo): boolean {
-	return (
-		reported !== undefined &&
-		reported.name === halt.name &&
-		reported.message === halt.message &&
-		reported.stack === halt.stack
-	);
 }

@@ -242,3 +242,33 @@ export function isControlError(error: unknown): boolean {
 		error instanceof HistoryDivergedError
 	);
 }
+
+/**
+ * True for errors in the workflow's code rather than failures of its work:
+ * a journal/code mismatch or misuse of the API. The workflow stops for this
+ * wake without recording a failure, so a fixed deploy can resume it.
+ */
+export function isCodeError(error: unknown): boolean {
+	return (
+		error instanceof HistoryDivergedError ||
+		error instanceof OutsideStepError ||
+		(error instanceof ActorError && error.group === "workflow" && error.code === "invalid_use")
+	);
+}
+
+/**
+ * The same halt as one reported before: the same error, message and stack
+ * (so the same place in the same code; the message alone is the same for
+ * every `ctx.state` outside a step, wherever it is).
+ */
+export function sameHalt(
+	reported: WorkflowErrorInfo | undefined,
+	halt: WorkflowErrorInfo,
+): boolean {
+	return (
+		reported !== undefined &&
+		reported.name === halt.name &&
+		reported.message === halt.message &&
+		reported.stack === halt.stack
+	);
+}

@@ -286,3 +286,17 @@ function isPrefix(prefix: readonly number[], path: readonly number[]): boolean {
 	for (let i = 0; i < prefix.length; i++) if (prefix[i] !== path[i]) return false;
 	return true;
 }
+
+/**
+ * The ids of the queue messages `entries` received with `completable: true`
+ * and did not complete: the ones the workflow still holds.
+ */
+export function uncompletedMessageIds(entries: Iterable<{ entry: JournalEntry }>): string[] {
+	const ids: string[] = [];
+	for (const { entry } of entries) {
+		if (entry.kind !== "message" || entry.messages === undefined) continue;
+		for (const message of entry.messages)
+			if (message.completable && !message.completed) ids.push(message.id);
+	}
+	return ids;
+}

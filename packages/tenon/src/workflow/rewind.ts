@@ -10,6 +10,7 @@ import {
 	type JournalEntry,
 	putStatus,
 	readJournal,
+	uncompletedMessageIds,
 } from "./journal.js";
 
 /** Where a replay starts: a top-level journal position, as the workflow history lists it. */
@@ -70,14 +71,12 @@ export async function rewindJournal(storage: RunStorage, point: unknown): Promis
 		putStatus(storage, { v: 1, status: "running", startedAt: status.startedAt });
 	// What the removed work received and did not complete goes back to the queue (the
 	// replay's receive waited for it for good: a review, 2026-11-26).
-	const releases = removed.flatMap(({ entry }) =>
-		(entry.messages ?? []).filter((message) => message.completable && !message.completed),
-	);
+	const releases = uncompletedMessageIds(removed);
 	return {
 		from: from.entry.name,
 		startedAt: from.entry.createdAt,
 		removed: removed.length,
-		...(releases.length === 0 ? {} : { releases: releases.map((message) => message.id) }),
+		...(releases.length === 0 ? {} : { releases }),
 	};
 }
 

@@ -2,11 +2,11 @@ import { NotStorableError } from "../common/storable.js";
 import { traceWorkflowStep } from "../observability/tracing.js";
 import type { WorkflowContextImpl } from "./context.js";
 import type { WorkflowEngine } from "./engine.js";
-import { isCodeError } from "./engine.js";
 import {
 	CriticalError,
 	errorInfo,
 	invalidWorkflowUse,
+	isCodeError,
 	isControlError,
 	StepFailedError,
 	type StepFailureKind,
