@@ -7,10 +7,10 @@
 // it arrives, never to another holder's loss. Found by a review of the first
 // release (2026-11-26): each case below failed on it.
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
 import { actor, memoryDriver, queue, setup, UserError } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { controllableStorage, turns } from "../helpers/controllable-storage.js";
+import { slowlyCheckedQueue } from "../helpers/queue-runs.js";
 
 /** What code left running after its action ended saw. */
 const late = {
@@ -46,17 +46,9 @@ const box = actor({
 	state: {},
 	queues: {
 		mail: queue<string, string>(),
-		strict: queue<string, string>({
-			// A reply schema that checks slowly (until the test lets it go).
-			complete: z.string().refine(
-				async (value) => {
-					await new Promise<void>((resolve) => {
-						slowCheck.end = resolve;
-					});
-					return value === "ok";
-				},
-				{ message: "bad reply" },
-			),
+		// A reply schema that checks slowly (until the test lets it go).
+		strict: slowlyCheckedQueue((pass) => {
+			slowCheck.end = pass;
 		}),
 	},
 	actions: {

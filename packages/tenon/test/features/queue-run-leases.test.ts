@@ -8,14 +8,8 @@ import { describe, expect, it } from "vitest";
 import { actor, memoryDriver, queue, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { controllableStorage, turns } from "../helpers/controllable-storage.js";
+import { gate } from "../helpers/queue-runs.js";
 
-function gate() {
-	let open = () => {};
-	const opened = new Promise<void>((resolve) => {
-		open = resolve;
-	});
-	return { open, opened };
-}
 const code = (error: unknown) => (error as { code?: string }).code ?? String(error);
 
 const probe = { runs: 0, done: [] as string[], fail: () => {}, failing: Promise.resolve() };

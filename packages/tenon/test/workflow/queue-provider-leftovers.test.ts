@@ -6,37 +6,11 @@
 // another consumer's). A review of per-run holders (2026-11-26) showed each
 // case below failing. A custom provider, through the port a workflow uses.
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
 import type { RunHost } from "../../src/actor/run-host.js";
 import { actor, queue, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { turns } from "../helpers/controllable-storage.js";
-
-/** Resolves when `signal` aborts (at once if it has). */
-function untilAborted(signal: AbortSignal): Promise<void> {
-	if (signal.aborted) return Promise.resolve();
-	return new Promise((resolve) =>
-		signal.addEventListener("abort", () => resolve(), { once: true }),
-	);
-}
-
-function gate(): { opened: Promise<void>; open(): void } {
-	let open = () => {};
-	const opened = new Promise<void>((resolve) => {
-		open = resolve;
-	});
-	return { opened, open };
-}
-
-/** Takes a message completable and completes it (another consumer than the provider). */
-const take = async (c: { queue: { tryNext(o: { completable: true }): Promise<unknown> } }) => {
-	const message = (await c.queue.tryNext({ completable: true })) as
-		| { body: string; complete(reply: string): Promise<void> }
-		| undefined;
-	if (message === undefined) return null;
-	await message.complete("ok");
-	return message.body;
-};
+import { gate, slowlyCheckedQueue, take, untilAborted } from "../helpers/queue-runs.js";
 
 /** What the test sees of the runs. */
 const seen = {
@@ -94,16 +68,8 @@ let leased: string | undefined;
 const completing = actor({
 	state: {},
 	queues: {
-		strict: queue<string, string>({
-			complete: z.string().refine(
-				async (value) => {
-					await new Promise<void>((resolve) => {
-						endCheck = resolve;
-					});
-					return value === "ok";
-				},
-				{ message: "bad reply" },
-			),
+		strict: slowlyCheckedQueue((pass) => {
+			endCheck = pass;
 		}),
 	},
 	actions: { ping: () => true, take, size: (c) => c.queue.size },

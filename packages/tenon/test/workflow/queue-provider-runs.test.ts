@@ -6,10 +6,10 @@
 // With one "provider" holder for every run, each case below failed (a review,
 // 2026-11-26). A custom provider, through the same port a workflow uses.
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
 import type { RunHost } from "../../src/actor/run-host.js";
 import { actor, queue, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
+import { slowlyCheckedQueue, take } from "../helpers/queue-runs.js";
 
 const lives: string[][] = [];
 let gate: () => void = () => {};
@@ -25,29 +25,12 @@ function closeGate() {
 	});
 }
 
-const take = async (c: { queue: { tryNext(o: { completable: true }): Promise<unknown> } }) => {
-	const m = (await c.queue.tryNext({ completable: true })) as
-		| { body: string; complete(r: string): Promise<void> }
-		| undefined;
-	if (m === undefined) return null;
-	await m.complete("ok");
-	return m.body;
-};
-
 const flaky = actor({
 	state: {},
 	queues: {
 		jobs: queue<string, string>(),
-		strict: queue<string, string>({
-			complete: z.string().refine(
-				async (value) => {
-					await new Promise<void>((r) => {
-						slowEnd = r;
-					});
-					return value === "ok";
-				},
-				{ message: "bad reply" },
-			),
+		strict: slowlyCheckedQueue((pass) => {
+			slowEnd = pass;
 		}),
 	},
 	actions: { ping: () => true, take, size: (c) => c.queue.size },

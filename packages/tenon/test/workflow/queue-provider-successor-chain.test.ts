@@ -2,17 +2,10 @@
 // fail and take over (QueueLeases.reclaim, StoredMessage.successor): the
 // message ends with the last run, or back in the queue, never stuck.
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
 import type { RunHost } from "../../src/actor/run-host.js";
-import { actor, queue, setup } from "../../src/index.js";
+import { actor, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
-
-function untilAborted(signal: AbortSignal): Promise<void> {
-	if (signal.aborted) return Promise.resolve();
-	return new Promise((resolve) =>
-		signal.addEventListener("abort", () => resolve(), { once: true }),
-	);
-}
+import { slowlyCheckedQueue, untilAborted } from "../helpers/queue-runs.js";
 
 const checks: (() => void)[] = [];
 let runs = 0;
@@ -26,15 +19,7 @@ let goPromise: Promise<void> = Promise.resolve();
 const chain = actor({
 	state: {},
 	queues: {
-		strict: queue<string, string>({
-			complete: z.string().refine(
-				async (value) => {
-					await new Promise<void>((resolve) => checks.push(resolve));
-					return value === "ok";
-				},
-				{ message: "bad reply" },
-			),
-		}),
+		strict: slowlyCheckedQueue((pass) => checks.push(pass)),
 	},
 	actions: {
 		ping: () => true,

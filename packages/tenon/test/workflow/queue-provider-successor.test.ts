@@ -4,17 +4,10 @@
 // (`queue/already_completed`) and the message stayed leased (a review,
 // 2026-11-26).
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
 import type { RunHost } from "../../src/actor/run-host.js";
-import { actor, queue, setup } from "../../src/index.js";
+import { actor, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
-
-function untilAborted(signal: AbortSignal): Promise<void> {
-	if (signal.aborted) return Promise.resolve();
-	return new Promise((resolve) =>
-		signal.addEventListener("abort", () => resolve(), { once: true }),
-	);
-}
+import { slowlyCheckedQueue, untilAborted } from "../helpers/queue-runs.js";
 
 /** Pending reply-schema checks, oldest first. */
 const checks: (() => void)[] = [];
@@ -25,15 +18,7 @@ let second: string | undefined;
 const completing = actor({
 	state: {},
 	queues: {
-		strict: queue<string, string>({
-			complete: z.string().refine(
-				async (value) => {
-					await new Promise<void>((resolve) => checks.push(resolve));
-					return value === "ok";
-				},
-				{ message: "bad reply" },
-			),
-		}),
+		strict: slowlyCheckedQueue((pass) => checks.push(pass)),
 	},
 	actions: { ping: () => true, size: (c) => c.queue.size },
 	run: Object.assign(async () => {}, {
