@@ -1,3 +1,4 @@
+import { callSafely } from "../common/call-safely.js";
 import { corkUntilTickEnd } from "../common/ws-cork.js";
 import { activeTraceparent } from "../observability/trace-context.js";
 import { CONN_METHODS, CONN_PROPERTIES } from "../protocol/client-members.js";
@@ -101,12 +102,8 @@ export class ActorConnImpl {
 		for (const handler of [...this.#statusHandlers]) this.#safely(() => handler(status));
 	}
 
-	#safely(run: () => void): void {
-		try {
-			run();
-		} catch (error) {
-			console.error("tenon: a connection callback threw", error);
-		}
+	#safely(run: () => unknown): void {
+		callSafely(run, (error) => console.error("tenon: a connection callback threw", error));
 	}
 
 	async #connect(): Promise<void> {
@@ -226,11 +223,7 @@ export class ActorConnImpl {
 				// A copy: listeners added by a callback hear the next event, not this one.
 				for (const listener of [...listeners]) {
 					if (listener.once) listeners.delete(listener);
-					try {
-						listener.callback(...message.args);
-					} catch (error) {
-						console.error("tenon: a connection callback threw", error);
-					}
+					this.#safely(() => listener.callback(...message.args));
 				}
 				return;
 			}

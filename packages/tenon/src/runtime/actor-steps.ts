@@ -3,6 +3,7 @@
 
 import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ActorKeyList } from "../actor/types.js";
+import { callSafely } from "../common/call-safely.js";
 import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
 import { callAsync, withTimeout } from "../common/timeouts.js";
@@ -157,9 +158,10 @@ export class StateChangeHook implements StateChangeRunner {
 		if (!hook || this.#running || this.#tracker.changeCount === this.#seen) return;
 		this.#running = true;
 		try {
-			hook(context, this.#tracker.value);
-		} catch (error) {
-			this.#logs.log.error("onStateChange threw", { error });
+			callSafely(
+				() => hook(context, this.#tracker.value),
+				(error) => this.#logs.log.error("onStateChange threw", { error }),
+			);
 		} finally {
 			// Writes made by the hook itself do not call it again.
 			this.#seen = this.#tracker.changeCount;

@@ -1,4 +1,5 @@
 import type { ActorWebSocket } from "../../actor/context.js";
+import { callSafely } from "../../common/call-safely.js";
 import type { ActorCore } from "../actor-core.js";
 
 /** The socket a raw WebSocket writes to (the server's side of it). */
@@ -83,11 +84,10 @@ export class RawWebSocketImpl implements ActorWebSocket {
 
 	#dispatch(type: "message" | "close", event: unknown): void {
 		for (const listener of [...this.#listeners[type]]) {
-			try {
-				listener(event);
-			} catch (error) {
-				this.#core.log.error(`raw WebSocket ${type} listener threw`, { error });
-			}
+			callSafely(
+				() => listener(event),
+				(error) => this.#core.log.error(`raw WebSocket ${type} listener threw`, { error }),
+			);
 		}
 	}
 
