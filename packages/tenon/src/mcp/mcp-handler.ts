@@ -17,8 +17,14 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { describeIssues, type StandardSchemaV1 } from "../actor/schema.js";
 import { createLogger, type Logger, moduleLogger } from "../common/logger.js";
-import { concatBytes } from "../protocol/bytes.js";
 import { errors } from "../protocol/errors.js";
+import {
+	hasRepeatedIds,
+	jsonRpcError,
+	readBodyWithin,
+	whenAborted,
+	withoutCancellations,
+} from "./request-body.js";
 import {
 	type ArgumentIssue,
 	argumentHazard,
@@ -268,12 +274,15 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 			);
 		}
 		const text = new TextDecoder().decode(bytes);
-		let body: unknown;
+		let parsed: unknown;
 		try {
-			body = JSON.parse(text);
+			parsed = JSON.parse(text);
 		} catch {
 			return jsonRpcError(400, ErrorCode.ParseError, "Parse error: invalid JSON");
 		}
+		const body = withoutCancellations(parsed);
+		// Only cancellations: notifications, which are accepted with no answer.
+		if (body === undefined) return new Response(null, { status: 202 });
 		// JSON.parse keeps `__proto__` as an own key, but the SDK's parsing copies
 		// objects by assignment, which would turn it into a prototype: such keys
 		// never reach the SDK. In tool arguments they become an error result.
@@ -296,39 +305,22 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 			enableJsonResponse: true,
 		});
 		await server.connect(transport);
+		// A caller that goes away gets no answer, and nothing of its request is kept.
+		const gone = whenAborted(
+			request.signal,
+			() => new Response(null, { status: 499, statusText: "Client Closed Request" }),
+		);
 		try {
 			// With JSON responses, this resolves once every request in the body is answered.
-			return await transport.handleRequest(request, { parsedBody: body });
+			return await Promise.race([
+				transport.handleRequest(request, { parsedBody: body }),
+				gone.promise,
+			]);
 		} finally {
+			gone.dispose();
 			await server.close();
 		}
 	};
-}
-
-/**
- * Reads a request body of at most `limit` bytes; undefined when it is longer.
- * A longer body is left unread, not cancelled: on Node 20, cancelling a body
- * that `Readable.toWeb` made while data is still arriving throws an uncaught
- * "Controller is already closed"; left alone, Node discards the rest once
- * the (connection-closing) answer is sent.
- */
-async function readBodyWithin(request: Request, limit: number): Promise<Uint8Array | undefined> {
-	if (Number(request.headers.get("content-length")) > limit) return undefined;
-	if (request.body === null) return new Uint8Array(0);
-	const reader = request.body.getReader();
-	const chunks: Uint8Array[] = [];
-	let total = 0;
-	for (;;) {
-		const { done, value } = await reader.read();
-		if (done) break;
-		total += value.byteLength;
-		if (total > limit) {
-			reader.releaseLock();
-			return undefined;
-		}
-		chunks.push(value);
-	}
-	return concatBytes(...chunks);
 }
 
 /** `{ token }` from `Authorization: Bearer <token>`, else undefined. */
@@ -420,32 +412,4 @@ function malformedCalls(body: unknown): Map<string | number, string> {
 		message.params = { name: "", arguments: {} };
 	}
 	return malformed;
-}
-
-/** True for a batch in which two requests (messages with a method and an id) share their id. */
-function hasRepeatedIds(body: unknown): boolean {
-	if (!Array.isArray(body)) return false;
-	const seen = new Set<string>();
-	for (const message of body) {
-		if (!isRecord(message) || typeof message.method !== "string") continue;
-		const { id } = message;
-		if (typeof id !== "string" && typeof id !== "number") continue;
-		const key = `${typeof id}:${id}`;
-		if (seen.has(key)) return true;
-		seen.add(key);
-	}
-	return false;
-}
-
-/** A JSON-RPC error response outside any request (id null), as the SDK's transport writes them. */
-function jsonRpcError(
-	status: number,
-	code: number,
-	message: string,
-	headers: Record<string, string> = {},
-): Response {
-	return new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }), {
-		status,
-		headers: { "content-type": "application/json", ...headers },
-	});
 }

@@ -1,0 +1,98 @@
+// The body of an MCP request, before the SDK reads it: its size, the batch
+// shapes the SDK would mishandle, and the JSON-RPC errors answered for them.
+import { concatBytes } from "../protocol/bytes.js";
+import { isRecord } from "./tool-arguments.js";
+
+/**
+ * Reads a request body of at most `limit` bytes; undefined when it is longer.
+ * A longer body is left unread, not cancelled: on Node 20, cancelling a body
+ * that `Readable.toWeb` made while data is still arriving throws an uncaught
+ * "Controller is already closed"; left alone, Node discards the rest once
+ * the (connection-closing) answer is sent.
+ */
+export async function readBodyWithin(
+	request: Request,
+	limit: number,
+): Promise<Uint8Array | undefined> {
+	if (Number(request.headers.get("content-length")) > limit) return undefined;
+	if (request.body === null) return new Uint8Array(0);
+	const reader = request.body.getReader();
+	const chunks: Uint8Array[] = [];
+	let total = 0;
+	for (;;) {
+		const { done, value } = await reader.read();
+		if (done) break;
+		total += value.byteLength;
+		if (total > limit) {
+			reader.releaseLock();
+			return undefined;
+		}
+		chunks.push(value);
+	}
+	return concatBytes(...chunks);
+}
+
+/** True for a batch in which two requests (messages with a method and an id) share their id. */
+export function hasRepeatedIds(body: unknown): boolean {
+	if (!Array.isArray(body)) return false;
+	const seen = new Set<string>();
+	for (const message of body) {
+		if (!isRecord(message) || typeof message.method !== "string") continue;
+		const { id } = message;
+		if (typeof id !== "string" && typeof id !== "number") continue;
+		const key = `${typeof id}:${id}`;
+		if (seen.has(key)) return true;
+		seen.add(key);
+	}
+	return false;
+}
+
+/**
+ * The body without its `notifications/cancelled` messages; undefined when
+ * nothing else is left. This endpoint is stateless, so a cancellation can only
+ * name a request of its own body; the SDK then never answers that request,
+ * and with JSON responses the transport waits for every answer: the request
+ * hung and kept its server for good. A caller cancels a call by closing its
+ * HTTP request.
+ */
+export function withoutCancellations(body: unknown): unknown {
+	if (Array.isArray(body)) {
+		const kept = body.filter((message) => !isCancellation(message));
+		return kept.length === 0 ? undefined : kept;
+	}
+	return isCancellation(body) ? undefined : body;
+}
+
+function isCancellation(message: unknown): boolean {
+	return isRecord(message) && message.method === "notifications/cancelled";
+}
+
+/**
+ * Resolves once `signal` aborts (the caller went away), with what `onAbort`
+ * makes; `dispose` removes the listener when the answer came first.
+ */
+export function whenAborted<T>(
+	signal: AbortSignal,
+	onAbort: () => T,
+): { promise: Promise<T>; dispose(): void } {
+	let listener = () => {};
+	const promise = new Promise<T>((resolve) => {
+		listener = () => resolve(onAbort());
+		if (signal.aborted) listener();
+		else signal.addEventListener("abort", listener, { once: true });
+	});
+	return { promise, dispose: () => signal.removeEventListener("abort", listener) };
+}
+
+/** A JSON-RPC error response outside any request (id null), as the SDK's transport writes them. */
+export function jsonRpcError(
+	status: number,
+	code: number,
+	message: string,
+	headers: Record<string, string> = {},
+): Response {
+	return new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }), {
+		status,
+		headers: { "content-type": "application/json", ...headers },
+	});
+}
