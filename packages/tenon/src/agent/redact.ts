@@ -39,7 +39,7 @@ export class Redactor {
 	unfinishedFrom(text: string): number {
 		if (!this.#patterns.some((pattern) => pattern.source.includes("PRIVATE KEY"))) return -1;
 		const begin = text.lastIndexOf("-----BEGIN ");
-		if (begin === -1 || text.indexOf("-----END ", begin) !== -1) return -1;
+		if (begin === -1 || keyEndAfter(text, begin)) return -1;
 		// A private key's header, or one still arriving; any other (a certificate) holds nothing.
 		const header = text.slice(begin, begin + 64);
 		if (PRIVATE_KEY_HEADER.test(header) || PARTIAL_HEADER.test(header)) return begin;
@@ -156,7 +156,9 @@ export const COMMON_SECRET_PATTERNS: readonly RegExp[] = [
  * without whitespace leaves in pieces of `holdback` characters; a secret
  * still growing past `4 * holdback` characters is released as `[redacted]`
  * up to there, and remembered from its start so that its rest is redacted
- * too (up to 64 KiB of secret).
+ * too (up to 64 KiB of secret). A private key is held back from its BEGIN
+ * line until its END line comes; one that has not ended within 16 KiB is
+ * redacted to the end of the stream.
  */
 export class StreamRedactor {
 	readonly #redactor: Redactor;
@@ -165,6 +167,16 @@ export class StreamRedactor {
 	#context = "";
 	/** Text received and not released yet. */
 	#pending = "";
+	/**
+	 * A private key's header is held in `#pending` and its END line has not
+	 * come: only each delta is searched for the END (from `#endSearchFrom`),
+	 * so a key that never ends costs time linear in the stream (rescanning
+	 * all that was held on every delta made it quadratic before 2026-11-26).
+	 */
+	#holdingKey = false;
+	#endSearchFrom = 0;
+	/** A key never ended: everything from it to the end of the stream is redacted. */
+	#redactingToEnd = false;
 
 	constructor(redactor: Redactor, holdback = 256) {
 		this.#redactor = redactor;
@@ -174,7 +186,15 @@ export class StreamRedactor {
 
 	/** Takes more of the stream; returns the text safe to release now (often ""). */
 	push(delta: string): string {
+		if (this.#redactingToEnd) return "";
 		this.#pending += delta;
+		if (this.#holdingKey) {
+			if (!keyEndAfter(this.#pending, this.#endSearchFrom)) {
+				this.#endSearchFrom = Math.max(0, this.#pending.length - MAX_KEY_END_LINE);
+				return this.#pending.length <= MAX_HELD_KEY ? "" : this.#redactToEnd();
+			}
+			this.#holdingKey = false;
+		}
 		let cut = lastWhitespace(this.#pending) + 1;
 		if (cut === 0) {
 			if (this.#pending.length <= this.#holdback) return "";
@@ -184,18 +204,39 @@ export class StreamRedactor {
 		const from = this.#context.length;
 		// A private key whose END has not come: held back (a key is a few KiB).
 		const unfinished = this.#redactor.unfinishedFrom(text);
-		if (unfinished !== -1 && unfinished < from + cut && this.#pending.length <= MAX_HELD_KEY) {
-			if (unfinished <= from) return "";
+		// Once its header is whole, the key is held until its END (see #holdingKey).
+		const wholeKey = unfinished !== -1 && PRIVATE_KEY_HEADER.test(text.slice(unfinished));
+		if (unfinished !== -1 && unfinished < from + cut) {
+			if (unfinished <= from) {
+				if (wholeKey) this.#holdKey();
+				return "";
+			}
 			cut = unfinished - from;
 		}
 		const spans = this.#redactor.spans(text);
 		const crossing = spans.some(([start, end]) => start < from + cut && end >= from + cut);
 		if (crossing && this.#pending.length <= 4 * this.#holdback) return "";
-		return this.#release(text, spans, from, from + cut);
+		const released = this.#release(text, spans, from, from + cut);
+		if (wholeKey && from + cut === unfinished) this.#holdKey();
+		return released;
+	}
+
+	#holdKey(): void {
+		this.#holdingKey = true;
+		this.#endSearchFrom = Math.max(0, this.#pending.length - MAX_KEY_END_LINE);
+	}
+
+	/** The key held has not ended within MAX_HELD_KEY: it and the rest of the stream are redacted. */
+	#redactToEnd(): string {
+		this.#redactingToEnd = true;
+		this.#holdingKey = false;
+		this.#pending = "";
+		return "[redacted]";
 	}
 
 	/** The end of the stream: the rest, redacted (a private key that never ended too). */
 	end(): string {
+		if (this.#redactingToEnd) return "";
 		const text = this.#context + this.#pending;
 		let spans = this.#redactor.spans(text);
 		const unfinished = this.#redactor.unfinishedFrom(text);
@@ -231,6 +272,21 @@ const PARTIAL_HEADER = /^-----BEGIN [A-Z ]{0,52}-{0,4}$/;
 
 /** The most text held back for a private key whose END has not come. */
 const MAX_HELD_KEY = 16 * 1024;
+
+/**
+ * A private key's whole END line. Only a whole one ends the key: a model's
+ * tokens bring `-----END` and ` RSA` apart, and the key's body left in clear
+ * when `-----END ` alone ended it (before 2026-11-26).
+ */
+const KEY_END_LINE = /-----END [A-Z ]{0,40}PRIVATE KEY-----/g;
+/** The longest END line {@link KEY_END_LINE} matches. */
+const MAX_KEY_END_LINE = 9 + 40 + 16;
+
+/** True if a private key's whole END line is in `text` from `from` on. */
+function keyEndAfter(text: string, from: number): boolean {
+	KEY_END_LINE.lastIndex = from;
+	return KEY_END_LINE.test(text);
+}
 
 /** How many released characters redaction looks back at. */
 const RELEASED_CONTEXT = 64;
