@@ -24,6 +24,13 @@ import { migrateTranscript, promptMessageId, Transcript } from "./transcript.js"
 import { runTurns } from "./turn.js";
 import type { AgentLiveMessage, AgentMessage, AgentSharedState } from "./types.js";
 
+/**
+ * Most bytes (as JSON) of one `history` page: half of a connection's default
+ * `maxOutgoingMessageBytes`. A page of 100 long answers failed with
+ * `message/outgoing_too_long` on every open before 2026-11-26.
+ */
+export const HISTORY_PAGE_BYTES = 512 * 1024;
+
 /** The actions every agent has (what `useAgentChat` calls). */
 export interface AgentActions<CP, CS> {
 	/** Adds a prompt to the conversation; its turn runs after those before it. */
@@ -185,7 +192,7 @@ export function agentActor<CP = unknown, CS = undefined>(
 			const before = options?.before;
 			if (before !== undefined && !Number.isSafeInteger(before))
 				throw new ActorError("request", "invalid_args", "`before` is a message's seq");
-			return new Transcript(c.db).page(limit, before);
+			return new Transcript(c.db).page(limit, before, HISTORY_PAGE_BYTES);
 		},
 		live: (c) => {
 			const live = c.vars.live;

@@ -53,6 +53,14 @@ export interface AgentConfig<CP, CS> {
 	maxPromptChars?: number;
 	/** Longest tool result the model and clients get (characters; the rest is cut). Default 16 000. */
 	maxToolResultChars?: number;
+	/**
+	 * Most characters of one answer: its text and its tool calls together
+	 * (ids, names and arguments). The text stops there (the message is
+	 * `truncated`, its calls dropped); a call past it does not run. An answer
+	 * is one message and one event, which must fit a connection's
+	 * `maxOutgoingMessageBytes`. Default 100 000.
+	 */
+	maxAnswerChars?: number;
 	/** Messages of the transcript the model reads (the newest). Default 50. */
 	contextMessages?: number;
 	/** Retries of a failed model call within a turn. Default 2. */
@@ -87,6 +95,7 @@ export interface AgentSettings {
 	readonly maxQueuedPrompts: number;
 	readonly maxPromptChars: number;
 	readonly maxToolResultChars: number;
+	readonly maxAnswerChars: number;
 	readonly contextMessages: number;
 	readonly modelRetries: number;
 	readonly redactor: Redactor;
@@ -114,6 +123,7 @@ export function agentSettings<CP, CS>(config: AgentConfig<CP, CS>): AgentSetting
 		maxQueuedPrompts: positive("maxQueuedPrompts", config.maxQueuedPrompts, 10),
 		maxPromptChars: positive("maxPromptChars", config.maxPromptChars, 16_000),
 		maxToolResultChars: positive("maxToolResultChars", config.maxToolResultChars, 16_000),
+		maxAnswerChars: positive("maxAnswerChars", config.maxAnswerChars, 100_000),
 		contextMessages: positive("contextMessages", config.contextMessages, 50),
 		modelRetries: config.modelRetries ?? 2,
 		redactor:

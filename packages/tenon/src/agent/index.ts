@@ -2,7 +2,12 @@
 // conversation), an OpenAI-compatible streaming model client, tools with
 // risk levels and confirmations, secret redaction, and MCP. No model SDK.
 
-export { type AgentActions, type AgentActorDefinition, agentActor } from "./agent-actor.js";
+export {
+	type AgentActions,
+	type AgentActorDefinition,
+	agentActor,
+	HISTORY_PAGE_BYTES,
+} from "./agent-actor.js";
 export type { AgentConfig } from "./config.js";
 export type { AgentEvents, AgentQueues } from "./declarations.js";
 export {

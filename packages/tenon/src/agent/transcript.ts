@@ -78,14 +78,29 @@ export class Transcript {
 		return fromRow(row);
 	}
 
-	/** Up to `limit` messages before `before` (a seq; default: the newest), oldest first. */
-	async page(limit: number, before?: number): Promise<AgentMessage[]> {
+	/**
+	 * Up to `limit` messages before `before` (a seq; default: the newest),
+	 * oldest first, and at most `maxBytes` of them as JSON (the newest one
+	 * always): a page is one reply, which must fit what a connection carries.
+	 * A caller pages on with `before` set to the first message's seq.
+	 */
+	async page(limit: number, before?: number, maxBytes = Infinity): Promise<AgentMessage[]> {
 		const rows = await this.db.execute<MessageRow>(
 			`SELECT * FROM tenon_agent_messages WHERE seq < ? ORDER BY seq DESC LIMIT ?`,
 			before ?? Number.MAX_SAFE_INTEGER,
 			limit,
 		);
-		return rows.reverse().map(fromRow);
+		const page: AgentMessage[] = [];
+		let bytes = 0;
+		for (const row of rows) {
+			const message = fromRow(row);
+			if (maxBytes !== Infinity) {
+				bytes += Buffer.byteLength(JSON.stringify(message));
+				if (bytes > maxBytes && page.length > 0) break;
+			}
+			page.push(message);
+		}
+		return page.reverse();
 	}
 
 	/** The messages of one turn, oldest first. */

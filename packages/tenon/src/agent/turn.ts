@@ -1,5 +1,6 @@
 import type { WorkflowErrorInfo } from "../workflow/errors.js";
 import { Loop } from "../workflow/flow.js";
+import { AnswerBudget } from "./answer-budget.js";
 import { renderForApproval } from "./approval-display.js";
 import { type CallCheck, checkModelCall } from "./call-check.js";
 import type { AgentSettings } from "./config.js";
@@ -135,7 +136,9 @@ async function streamAnswer(
 	c.broadcast("messageStart", { messageId, turnId: prompt.turnId });
 	const redactor = new StreamRedactor(s.redactor);
 	const toolCalls: ToolCallRequest[] = [];
+	const budget = new AnswerBudget(s.maxAnswerChars);
 	let stopped = false;
+	let truncated = false;
 	try {
 		const stream = s.model.stream({
 			messages,
@@ -143,31 +146,46 @@ async function streamAnswer(
 			signal: stop.signal,
 		});
 		for await (const event of stream) {
-			if (event.type === "text") live.append(redactor.push(event.delta));
-			else if (event.type === "tool_call") toolCalls.push(event.call);
+			if (event.type === "text") {
+				live.append(budget.textRoom(redactor.push(event.delta), live.text.length));
+				if (budget.textFull(live.text.length)) {
+					truncated = true;
+					break;
+				}
+			} else if (event.type === "tool_call")
+				toolCalls.push(budget.call(event.call, live.text.length));
 		}
 	} catch (error) {
 		// Stopped by a client: keep what came. Evicted or failed: the step ends
-		// here (and runs again on the next wake, or is retried).
-		if (!stop.signal.aborted || c.aborted) {
+		// here (and runs again on the next wake, or is retried). Truncated: a
+		// model that fails as it is left is done with.
+		if (!truncated && (!stop.signal.aborted || c.aborted)) {
 			live.close();
 			throw error;
 		}
-		stopped = true;
+		if (!truncated) stopped = true;
 	} finally {
+		// A truncated answer's model call is cancelled.
+		if (truncated) stop.abort(new Error("the answer reached maxAnswerChars"));
 		c.abortSignal.removeEventListener("abort", onEvicted);
 		if (c.vars.stop === stop) c.vars.stop = null;
 	}
-	live.append(redactor.end());
+	// What the redactor still holds (a truncated answer drops it).
+	if (!truncated) {
+		const rest = redactor.end();
+		const kept = budget.textRoom(rest, live.text.length);
+		live.append(kept);
+		truncated = kept.length < rest.length;
+	}
 	live.close();
 	if (c.vars.live === live) c.vars.live = null;
-	const calls = stopped ? [] : await journaledCalls(s, toolCalls);
+	const calls = stopped || truncated ? [] : await journaledCalls(s, toolCalls, budget);
 	const message = await transcript.add({
 		id: messageId,
 		turnId: prompt.turnId,
 		role: "assistant",
 		content: live.text,
-		status: stopped ? "stopped" : "complete",
+		status: stopped ? "stopped" : truncated ? "truncated" : "complete",
 		author: null,
 		toolCalls:
 			calls.length === 0
@@ -190,7 +208,9 @@ async function streamAnswer(
 async function journaledCalls(
 	s: AgentSettings,
 	toolCalls: readonly ToolCallRequest[],
+	budget: AnswerBudget,
 ): Promise<JournaledCall[]> {
+	const refusals = toolCalls.map((call) => budget.refusal(call));
 	const calls = uniqueIds(
 		toolCalls.map((call) => ({
 			...call,
@@ -199,13 +219,18 @@ async function journaledCalls(
 		})),
 	);
 	const journaled: JournaledCall[] = [];
-	for (const call of calls)
+	for (const [index, call] of calls.entries()) {
+		const refusal = refusals[index];
 		journaled.push({
 			id: call.id,
 			name: call.name,
 			arguments: redactArguments(call.arguments, s.redactor),
-			check: await checkModelCall(s.tools, s.redactor, call.name, call.arguments),
+			check:
+				refusal !== undefined
+					? { ok: false, reason: refusal }
+					: await checkModelCall(s.tools, s.redactor, call.name, call.arguments),
 		});
+	}
 	return journaled;
 }
 

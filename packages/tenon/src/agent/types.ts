@@ -10,7 +10,8 @@ export type AgentRole = "user" | "assistant" | "tool";
  * it streamed); `failed` (the model could not answer, or a tool call failed or
  * was refused; `content` says why); `denied` (a tool call no one approved).
  */
-export type AgentMessageStatus = "complete" | "stopped" | "failed" | "denied";
+/** `truncated`: an answer cut at the agent's `maxAnswerChars`. */
+export type AgentMessageStatus = "complete" | "stopped" | "truncated" | "failed" | "denied";
 
 /**
  * A tool call as the transcript keeps it: the arguments as the model wrote
