@@ -20,19 +20,31 @@ import {
 import type { ConnectionLinks, ConnSocket, LinkOutcome } from "../runtime/actor-gateway.js";
 import { LINK_HIBERNATE } from "../runtime/actor-gateway.js";
 import type { ActorOwner, ClusterMembership } from "../storage/interfaces.js";
+import { ownerAddress } from "./forward.js";
 import { HOLDER_HEADER, HOPS_HEADER, LINK_HEADER, PEER_HEADER } from "./headers.js";
 import { PEER_PREFIX } from "./peer-routes.js";
+
+type RouteOf = (address: string, path: string) => URL | undefined;
 
 /** How long a link may take to open and be answered (ms). */
 const LINK_TIMEOUT_MS = 5_000;
 
 /** The links of one cluster node. */
-export function createConnectionLinks(membership: ClusterMembership, log: Logger): ConnectionLinks {
+export function createConnectionLinks(
+	membership: ClusterMembership,
+	log: Logger,
+	basePath = "/",
+): ConnectionLinks {
+	/** A route of the node at `address`, under the base path every node of the cluster shares. */
+	const routeOf = (address: string, path: string): URL | undefined => {
+		const base = ownerAddress(address);
+		return base && new URL(basePath === "/" ? path : `${basePath}${path}`, base);
+	};
 	return {
 		nodeId: membership.nodeId,
-		link: (socket, owner) => openLink(membership, socket, owner, log),
+		link: (socket, owner) => openLink(membership, socket, owner, log, routeOf),
 		notifyHolder: (holderNodeId, actorId) => {
-			void notify(membership, holderNodeId, actorId).catch((error: unknown) =>
+			void notify(membership, holderNodeId, actorId, routeOf).catch((error: unknown) =>
 				log.debug("could not tell a node to link its held connections", {
 					holder: holderNodeId,
 					actorId,
@@ -47,17 +59,19 @@ async function notify(
 	membership: ClusterMembership,
 	holderNodeId: string,
 	actorId: string,
+	routeOf: RouteOf,
 ): Promise<void> {
 	const address = await membership.nodeAddress(holderNodeId);
-	if (address === undefined) return;
-	const response = await fetch(
-		`${address}${PEER_PREFIX}actors/${encodeURIComponent(actorId)}/link`,
-		{
-			method: "POST",
-			headers: { [PEER_HEADER]: membership.peerSecret },
-			signal: AbortSignal.timeout(LINK_TIMEOUT_MS),
-		},
-	);
+	const url =
+		address === undefined
+			? undefined
+			: routeOf(address, `${PEER_PREFIX}actors/${encodeURIComponent(actorId)}/link`);
+	if (url === undefined) return;
+	const response = await fetch(url, {
+		method: "POST",
+		headers: { [PEER_HEADER]: membership.peerSecret },
+		signal: AbortSignal.timeout(LINK_TIMEOUT_MS),
+	});
 	await response.body?.cancel();
 }
 
@@ -66,11 +80,14 @@ function openLink(
 	socket: ConnSocket,
 	owner: ActorOwner,
 	log: Logger,
+	routeOf: RouteOf,
 ): Promise<LinkOutcome> {
 	const connId = socket.connId;
-	if (connId === undefined || owner.address === "") return Promise.resolve("unavailable");
+	const route = routeOf(owner.address, `/gateway/${encodeURIComponent(socket.actorId)}/connect`);
+	if (connId === undefined || route === undefined) return Promise.resolve("unavailable");
 	const encoding = socket.encoding;
-	const url = `${owner.address.replace(/^http/, "ws")}/gateway/${encodeURIComponent(socket.actorId)}/connect`;
+	route.protocol = route.protocol === "https:" ? "wss:" : "ws:";
+	const url = route.href;
 	return new Promise<LinkOutcome>((resolve) => {
 		const ws = new WebSocket(url, ["rivet", `rivet_encoding.${encoding}`], {
 			headers: {

@@ -28,6 +28,7 @@ import {
 import type { RateLimitOptions } from "../server/request-guard.js";
 import {
 	createServerCore,
+	normalizeBasePath,
 	type ServerCore,
 	type ServerCoreOptions,
 } from "../server/server-core.js";
@@ -230,14 +231,21 @@ export class Registry<A extends ActorDefinitions> {
 		// In a cluster, connections whose sockets other nodes hold reach the actor through links.
 		if (runtime.cluster)
 			gateway.setLinks(
-				createConnectionLinks(runtime.cluster, moduleLogger(runtime.logger, "cluster")),
+				createConnectionLinks(
+					runtime.cluster,
+					moduleLogger(runtime.logger, "cluster"),
+					normalizeBasePath(this.config.basePath),
+				),
 			);
 		const core = createServerCore(gateway, {
 			...coreOptions,
 			...(options.fallback ? { fallback: options.fallback } : {}),
 			...(metrics ? { metrics } : {}),
 		});
-		await runtime.attach((callDepth) => createClient(inProcessClientOptions(core, callDepth)));
+		const basePath = normalizeBasePath(this.config.basePath);
+		await runtime.attach((callDepth) =>
+			createClient(inProcessClientOptions(core, callDepth, basePath)),
+		);
 		return { runtime, core };
 	}
 

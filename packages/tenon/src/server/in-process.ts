@@ -196,7 +196,11 @@ class InProcessWebSocket {
  * sockets), for calls `callDepth` actor-to-actor calls deep: each request
  * carries it, and the core refuses a chain deeper than MAX_CALL_DEPTH.
  */
-export function inProcessClientOptions(core: ServerCore, callDepth = 0): ClientOptions {
+export function inProcessClientOptions(
+	core: ServerCore,
+	callDepth = 0,
+	basePath = "/",
+): ClientOptions {
 	const fetchInProcess = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
 		const request = input instanceof Request ? input : new Request(input, init);
 		if (callDepth > 0) request.headers.set(CALL_DEPTH_HEADER, String(callDepth));
@@ -208,7 +212,8 @@ export function inProcessClientOptions(core: ServerCore, callDepth = 0): ClientO
 		}
 	};
 	return {
-		endpoint: IN_PROCESS_ENDPOINT,
+		// The server serves its routes under its base path, in-process too.
+		endpoint: basePath === "/" ? IN_PROCESS_ENDPOINT : `${IN_PROCESS_ENDPOINT}${basePath}`,
 		encoding: "cbor",
 		fetch: fetchInProcess as typeof fetch,
 		WebSocket: WebSocketClass as unknown as WebSocketConstructor,

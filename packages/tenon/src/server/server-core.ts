@@ -94,7 +94,8 @@ function stripBasePath(pathname: string, basePath: string): string | undefined {
 	return undefined;
 }
 
-function normalizeBasePath(basePath: string | undefined): string {
+/** `basePath` as the server uses it: `/`, or a prefix with a leading and no trailing slash. */
+export function normalizeBasePath(basePath: string | undefined): string {
 	if (basePath === undefined || basePath === "" || basePath === "/") return "/";
 	const withSlash = basePath.startsWith("/") ? basePath : `/${basePath}`;
 	return withSlash.endsWith("/") ? withSlash.slice(0, -1) : withSlash;

@@ -76,14 +76,20 @@ export class PgLeases implements Placement, ClusterMembership {
 			this.#held.set(actorId, epoch);
 			return epoch;
 		}
+		// The owner's address only while it beats: a node that stopped beating is
+		// not reached, and its lease is waited out. So is one whose address is now
+		// this node's (it was killed and this node restarted there under a new
+		// id): forwarding to itself, a request ran out of hops at once (503).
 		const [owner] = await sql<{ node_id: string; address: string | null }[]>`
 			SELECT l.node_id, n.address FROM ${S}.leases l
 			LEFT JOIN ${S}.nodes n ON n.node_id = l.node_id
+				AND n.heartbeat_at > ${sql.unsafe(NOW_MS)} - ${this.leaseTtlMs}
 			WHERE l.actor_id = ${actorId}`;
 		if (!owner?.node_id) return this.acquire(actorId); // released in between: try again
+		const address = owner.address ?? "";
 		throw new OwnedElsewhereError(actorId, {
 			nodeId: owner.node_id,
-			address: owner.address ?? "",
+			address: address === this.#address ? "" : address,
 		});
 	}
 
