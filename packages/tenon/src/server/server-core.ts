@@ -1,4 +1,4 @@
-import { serveOrForward } from "../cluster/forward.js";
+import { actorUnavailable, serveOrForward } from "../cluster/forward.js";
 import { handlePeerRoute } from "../cluster/peer-routes.js";
 import { moduleLogger } from "../common/logger.js";
 import { requestIdOf } from "../common/request-id.js";
@@ -7,6 +7,7 @@ import { traceGatewayRequest } from "../observability/tracing.js";
 import { type Encoding, parseEncoding } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
+import { OwnedElsewhereError } from "../storage/interfaces.js";
 import { type AccessOptions, AccessPolicy, presentedCredential } from "./access.js";
 import { createActionRoute, isActionPath } from "./action-route.js";
 import { BrowserGuard } from "./browser-guard.js";
@@ -233,29 +234,41 @@ export function createServerCore(
 		const readBody = bodyReaderFor(admitted);
 		const address = bodyAddress(admitted);
 		const streamBody = (body: ReadableStream<Uint8Array>) => bodies.stream(body, address);
-		const cluster = actors.cluster;
-		if (cluster) {
-			// Buffered, so the request can go to the owner node (and again if it died).
-			const body =
-				request.method === "GET" || request.method === "HEAD" ? undefined : await readBody(request);
-			return await serveOrForward(
-				request,
-				body,
-				{
-					leaseTtlMs: cluster.leaseTtlMs,
-					peerSecret: cluster.peerSecret,
-					forwardedFor: admitted.remoteAddress,
-					internal: admitted.internal,
-					requestId,
-					hops: admitted.hops,
-					callDepth: admitted.callDepth,
-					entryHost: admitted.forwardedHost,
-				},
-				(local) =>
-					handleGateway({ request: local, gateway, encoding, caller, readBody, streamBody }),
+		if (actors.cluster) {
+			return await servedByOwner(request, admitted, requestId, (local) =>
+				handleGateway({ request: local, gateway, encoding, caller, readBody, streamBody }),
 			);
 		}
 		return await handleGateway({ request, gateway, encoding, caller, readBody, streamBody });
+	}
+
+	/**
+	 * In a cluster: serves `request` here, or forwards it to the node that owns
+	 * its actor (when `serve` throws OwnedElsewhereError), its body buffered so
+	 * that it can go there (and again if that node died).
+	 */
+	async function servedByOwner(
+		request: Request,
+		admitted: Admitted,
+		requestId: string,
+		serve: (local: Request) => Promise<Response>,
+	): Promise<Response> {
+		const cluster = actors.cluster;
+		if (!cluster) return await serve(request);
+		const body = SAFE_METHODS.has(request.method)
+			? undefined
+			: await bodyReaderFor(admitted)(request);
+		const forwarding = {
+			leaseTtlMs: cluster.leaseTtlMs,
+			peerSecret: cluster.peerSecret,
+			forwardedFor: admitted.remoteAddress,
+			internal: admitted.internal,
+			requestId,
+			hops: admitted.hops,
+			callDepth: admitted.callDepth,
+			entryHost: admitted.forwardedHost,
+		};
+		return await serveOrForward(request, body, forwarding, serve);
 	}
 
 	function managementContext(admitted: Admitted, requestId: string): ManagementContext {
@@ -298,6 +311,35 @@ export function createServerCore(
 			}
 			const measured = await handleMetrics(request, path, access, options.metrics);
 			if (measured) return measured;
+			// What changes one actor (destroying it, an inspector's edit) runs where it is
+			// awake: through another node it failed with core/internal_error (a review,
+			// 2026-11-26).
+			if (actors.cluster && !SAFE_METHODS.has(request.method) && changesOneActor(path)) {
+				return await servedByOwner(request, admitted, requestId, (local) =>
+					serveOperator(local, url, path, admitted, requestId),
+				);
+			}
+			return await serveOperator(request, url, path, admitted, requestId);
+		} catch (caught) {
+			// A read of an actor awake on another node (not forwarded): not this node's to answer.
+			const error =
+				caught instanceof OwnedElsewhereError
+					? actorUnavailable(`it is awake on node ${caught.owner.nodeId}`)
+					: caught;
+			logIfInternal(error, request, requestId);
+			return errorResponse(error, encoding, actors.exposeInternalErrors);
+		}
+	}
+
+	/** The inspector's and the management API's routes, then the fallback's. */
+	async function serveOperator(
+		request: Request,
+		url: URL,
+		path: string,
+		admitted: Admitted,
+		requestId: string,
+	): Promise<Response> {
+		{
 			const inspected = await handleInspector(request, path, actors, {
 				access,
 				readBody: bodyReaderFor(admitted),
@@ -319,9 +361,6 @@ export function createServerCore(
 			);
 			if (response) return response;
 			return await notTenon(request, admitted, path);
-		} catch (error) {
-			logIfInternal(error, request, requestId);
-			return errorResponse(error, encoding, actors.exposeInternalErrors);
 		}
 	}
 
@@ -368,4 +407,9 @@ export function createServerCore(
 	});
 
 	return { fetch, upgrade, serveAction };
+}
+
+/** Routes that change one actor: the management API's `/actors/{id}`, the inspector's `/inspector/actors/{id}/...`. */
+function changesOneActor(path: string): boolean {
+	return path.startsWith("/actors/") || path.startsWith("/inspector/actors/");
 }
