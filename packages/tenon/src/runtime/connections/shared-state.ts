@@ -82,7 +82,11 @@ export class SharedStateSync {
 		// neither projected nor encoded again for each subscriber (an attacker probe made
 		// the server do both a thousand times a second by subscribing over and over).
 		if (this.#shared === undefined) {
-			const value = this.#project(conn);
+			// Never the subscriber's connection: the value goes to everyone (a projection
+			// that reads `conn` with fewer than two declared parameters, such as a wrapper
+			// with rest parameters, sent the first subscriber's private view to all before
+			// 2026-11-26).
+			const value = this.#project(undefined);
 			if (value === NOT_SHAREABLE) return;
 			this.#shared = { version: 1, value };
 		}
@@ -179,7 +183,14 @@ export class SharedStateSync {
 					: share(this.#deps.rawState(), conn as ConnectionImpl);
 			return structuredClone(projected);
 		} catch (error) {
-			this.#deps.log().error("shareState failed; the shared state is not sent", { error });
+			this.#deps
+				.log()
+				.error(
+					conn === undefined && typeof share === "function"
+						? "shareState failed; the shared state is not sent (a function of fewer than two declared parameters is shared with everyone and gets no connection)"
+						: "shareState failed; the shared state is not sent",
+					{ error },
+				);
 			return NOT_SHAREABLE;
 		}
 	}
