@@ -16,20 +16,26 @@ export const MAX_AWARENESS_STATE_CHARS = 8 * 1024;
 /**
  * The client ids an awareness update (y-protocols' encoding: a count, then
  * id, clock and JSON state each) names. Throws `request/invalid_yjs_message`
- * when it does not decode, `message/incoming_too_long` for a state over
- * {@link MAX_AWARENESS_STATE_CHARS}.
+ * when it does not decode or a state is not JSON, `message/incoming_too_long`
+ * for a state over {@link MAX_AWARENESS_STATE_CHARS}. Every state is parsed
+ * here, before any is applied: y-protocols applies them one by one, and a
+ * bad one after good ones left the good ones applied, claimed by no
+ * connection, outside every limit (a review, 2026-11-26).
  */
 export function awarenessClientsOf(update: Uint8Array): number[] {
 	const ids: number[] = [];
 	try {
 		const decoder = decoding.createDecoder(update);
 		const count = decoding.readVarUint(decoder);
+		// More than one connection may announce is refused before any is read.
+		if (count > MAX_AWARENESS_CLIENTS_PER_CONNECTION) throw tooManyClients();
 		for (let i = 0; i < count; i++) {
 			ids.push(decoding.readVarUint(decoder));
 			decoding.readVarUint(decoder);
 			const state = decoding.readVarString(decoder);
 			if (state.length > MAX_AWARENESS_STATE_CHARS)
 				throw errors.incomingTooLong("An awareness state", MAX_AWARENESS_STATE_CHARS);
+			JSON.parse(state);
 		}
 	} catch (error) {
 		if (error instanceof ActorError) throw error;
@@ -51,11 +57,14 @@ export function awarenessOwners(): ClientClaims {
 				"forbidden",
 				"An awareness update may change only the clients its own connection announced",
 			),
-		tooMany: (limit) =>
-			new ActorError(
-				"limit",
-				"too_many_awareness_clients",
-				`A connection may announce at most ${limit} awareness clients`,
-			),
+		tooMany: tooManyClients,
 	});
+}
+
+function tooManyClients(): ActorError {
+	return new ActorError(
+		"limit",
+		"too_many_awareness_clients",
+		`A connection may announce at most ${MAX_AWARENESS_CLIENTS_PER_CONNECTION} awareness clients`,
+	);
 }
