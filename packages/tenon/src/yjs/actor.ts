@@ -195,6 +195,15 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 		/** An awareness update (this client's cursor, name); passed on to the others, not stored. */
 		yjsAwareness: (c: Ctx<S, CP, CS>, update: Uint8Array): void => {
 			if (!(update instanceof Uint8Array)) throw notBytes("yjsAwareness");
+			// Awareness is a connection's, and goes when it does: an HTTP call's claim
+			// on its client ids never went, and locked the client that owns them out
+			// of its cursor and its edits (a review, 2026-11-26).
+			if (c.conn.isEphemeral)
+				throw new ActorError(
+					"request",
+					"invalid_yjs_message",
+					"Invalid Yjs message: awareness goes over a connection (not over HTTP)",
+				);
 			const passOn = c.vars.document.awarenessUpdate(update, c.conn.id);
 			// One broadcast, encoded and framed once for every connection (a send per
 			// connection encoded it again for each). The sender gets its own update
