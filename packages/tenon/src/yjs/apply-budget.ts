@@ -296,3 +296,12 @@ export class ApplyBudget {
 		return bucket;
 	}
 }
+
+/** An update checked on a copy while the server's own edits kept changing the document. */
+export const changedMeanwhile = (): ActorError =>
+	new ActorError(
+		"limit",
+		"yjs_busy",
+		"The document kept changing while this update was checked; try again",
+		{ retryAfterMs: 100 },
+	);

@@ -10,7 +10,7 @@ import * as syncProtocol from "y-protocols/sync";
 import * as Y from "yjs";
 import type { ActorKv } from "../actor/kv.js";
 import { ActorError, errors } from "../protocol/errors.js";
-import { ApplyBudget, MAX_UPDATE_MS } from "./apply-budget.js";
+import { ApplyBudget, changedMeanwhile, MAX_UPDATE_MS } from "./apply-budget.js";
 import {
 	type ApplyVerifier,
 	type DocumentMirror,
@@ -38,15 +38,6 @@ import { UpdateWriters } from "./update-writers.js";
 const SEED_BYTES = 1024 * 1024;
 /** Checks of one update on a copy, at most, while the server's own edits keep changing the document. */
 const MAX_CHECKS = 3;
-
-function changedMeanwhile(): ActorError {
-	return new ActorError(
-		"limit",
-		"yjs_busy",
-		"The document kept changing while this update was checked; try again",
-		{ retryAfterMs: 100 },
-	);
-}
 
 /**
  * One awake actor's Yjs document: loaded from its KV store on wake (the last
@@ -357,6 +348,9 @@ export class ActorDocument {
 				growth: number;
 				writes: readonly number[];
 		  } & UpdateCost) {
+		// The types (0 to 2) fit one byte. Another form of one (`0x80 0x00` is 0 too)
+		// passed the checks that read the first byte (a step 1's rate per connection).
+		if ((message[0] ?? 0) >= 0x80) throw invalid("a message type not in one byte");
 		const decoder = decoding.createDecoder(message);
 		let type: number;
 		try {
