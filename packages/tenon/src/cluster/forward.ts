@@ -164,13 +164,17 @@ function checkHeadSize(method: string, target: URL, headers: Headers): void {
 	headers.forEach((value, name) => {
 		bytes += name.length + value.length + 4;
 	});
-	if (bytes > maxHeaderSize)
-		throw new ActorError(
-			"request",
-			"headers_too_large",
-			`The request's headers take ${bytes} bytes with what a cluster node adds to them (at most ${maxHeaderSize})`,
-			{ size: bytes, limit: maxHeaderSize },
-		);
+	if (bytes > maxHeaderSize) throw headersTooLarge(bytes);
+}
+
+/** A request head of `bytes` with what this node adds, over the owner's HTTP limit. */
+export function headersTooLarge(bytes: number): ActorError {
+	return new ActorError(
+		"request",
+		"headers_too_large",
+		`The request's headers take ${bytes} bytes with what a cluster node adds to them (at most ${maxHeaderSize})`,
+		{ size: bytes, limit: maxHeaderSize },
+	);
 }
 
 /** Sends `request` to `address` (same path and query) and returns its response. */

@@ -1,8 +1,9 @@
-import type { IncomingMessage } from "node:http";
+import { type IncomingMessage, maxHeaderSize } from "node:http";
 import { connect } from "node:net";
 import type { Duplex } from "node:stream";
+import type { ActorError } from "../protocol/errors.js";
 import type { UpgradeDecision } from "../server/websocket.js";
-import { isConnectFailure, ownerAddress } from "./forward.js";
+import { headersTooLarge, isConnectFailure, ownerAddress } from "./forward.js";
 import {
 	CALL_DEPTH_HEADER,
 	CLUSTER_HEADERS,
@@ -28,7 +29,7 @@ export function passUpgradeThrough(
 	head: Buffer,
 	target: Omit<Extract<UpgradeDecision, { kind: "proxy" }>, "kind">,
 	retry: () => void,
-	giveUp: () => void,
+	giveUp: (refusal?: ActorError) => void,
 ): void {
 	const notReached = () => {
 		if (Date.now() < target.retryUntil) setTimeout(retry, 200);
@@ -37,6 +38,14 @@ export function passUpgradeThrough(
 	const url = ownerAddress(target.address);
 	if (url === undefined) {
 		notReached();
+		return;
+	}
+	const replayed = replayedHead(req, url, target);
+	// A head the owner's parser would refuse got its bare 400 relayed (no group/code),
+	// as an HTTP request's did (see forward.ts, checkHeadSize).
+	const bytes = Buffer.byteLength(replayed, "latin1");
+	if (bytes > maxHeaderSize) {
+		giveUp(headersTooLarge(bytes));
 		return;
 	}
 	const upstream = connect({
@@ -53,28 +62,7 @@ export function passUpgradeThrough(
 		}
 		// The pipe counts as one of this node's sockets (and its client's) while it lasts.
 		release = target.hold();
-		const lines = [`${req.method ?? "GET"} ${req.url ?? "/"} HTTP/1.1`];
-		const raw = req.rawHeaders;
-		for (let i = 0; i + 1 < raw.length; i += 2) {
-			const name = (raw[i] as string).toLowerCase();
-			// Never pass on what a client claims in the cluster's own headers.
-			if (name === "host" || CLUSTER_HEADERS.includes(name)) continue;
-			lines.push(`${raw[i]}: ${raw[i + 1]}`);
-		}
-		// The Host the client sent, so the owner shows actor code the URL it asked for.
-		const entryHost = target.entryHost ?? req.headers.host;
-		if (entryHost !== undefined)
-			lines.push(`${FORWARDED_HOST_HEADER}: ${entryHost.replace(/[\r\n]/g, "")}`);
-		lines.push(
-			`Host: ${url.host}`,
-			`${HOPS_HEADER}: ${target.hops}`,
-			`${PEER_HEADER}: ${target.peerSecret}`,
-		);
-		if (target.internal) lines.push(`${FORWARDED_INTERNAL_HEADER}: 1`);
-		if (target.callDepth > 0) lines.push(`${CALL_DEPTH_HEADER}: ${target.callDepth}`);
-		if (target.forwardedFor !== undefined)
-			lines.push(`${FORWARDED_FOR_HEADER}: ${target.forwardedFor.replace(/[\r\n]/g, "")}`);
-		upstream.write(`${lines.join("\r\n")}\r\n\r\n`);
+		upstream.write(replayed, "latin1");
 		if (head.byteLength > 0) upstream.write(head);
 		upstream.pipe(socket);
 		socket.pipe(upstream);
@@ -92,4 +80,34 @@ export function passUpgradeThrough(
 		release = undefined;
 	});
 	socket.on("error", () => upstream.destroy());
+}
+
+/** The upgrade request as the owner gets it: the client's head, with the cluster's headers. */
+function replayedHead(
+	req: IncomingMessage,
+	url: URL,
+	target: Omit<Extract<UpgradeDecision, { kind: "proxy" }>, "kind">,
+): string {
+	const lines = [`${req.method ?? "GET"} ${req.url ?? "/"} HTTP/1.1`];
+	const raw = req.rawHeaders;
+	for (let i = 0; i + 1 < raw.length; i += 2) {
+		const name = (raw[i] as string).toLowerCase();
+		// Never pass on what a client claims in the cluster's own headers.
+		if (name === "host" || CLUSTER_HEADERS.includes(name)) continue;
+		lines.push(`${raw[i]}: ${raw[i + 1]}`);
+	}
+	// The Host the client sent, so the owner shows actor code the URL it asked for.
+	const entryHost = target.entryHost ?? req.headers.host;
+	if (entryHost !== undefined)
+		lines.push(`${FORWARDED_HOST_HEADER}: ${entryHost.replace(/[\r\n]/g, "")}`);
+	lines.push(
+		`Host: ${url.host}`,
+		`${HOPS_HEADER}: ${target.hops}`,
+		`${PEER_HEADER}: ${target.peerSecret}`,
+	);
+	if (target.internal) lines.push(`${FORWARDED_INTERNAL_HEADER}: 1`);
+	if (target.callDepth > 0) lines.push(`${CALL_DEPTH_HEADER}: ${target.callDepth}`);
+	if (target.forwardedFor !== undefined)
+		lines.push(`${FORWARDED_FOR_HEADER}: ${target.forwardedFor.replace(/[\r\n]/g, "")}`);
+	return `${lines.join("\r\n")}\r\n\r\n`;
 }

@@ -10,6 +10,7 @@ import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import { passUpgradeThrough } from "../cluster/upgrade-proxy.js";
 import { flushSpans } from "../observability/deferred-span.js";
+import { errorResponse } from "./http-util.js";
 import type { IncomingUpgrade } from "./incoming.js";
 import { nodeCall, nodeUpgrade, requestUrl, toHeaders, writeReply } from "./node-incoming.js";
 import { isWebSocketUpgrade, refusePipelined, servePlain } from "./node-plain-requests.js";
@@ -258,8 +259,17 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 							}
 							if (decision.kind === "proxy") {
 								retryUntil ??= decision.retryUntil;
-								passUpgradeThrough(req, socket, head, { ...decision, retryUntil }, decide, () =>
-									rejectUpgrade(socket, decision.unavailable()),
+								passUpgradeThrough(
+									req,
+									socket,
+									head,
+									{ ...decision, retryUntil },
+									decide,
+									(refusal) =>
+										rejectUpgrade(
+											socket,
+											refusal ? errorResponse(refusal, "json", false) : decision.unavailable(),
+										),
 								);
 								return;
 							}

@@ -103,6 +103,27 @@ describe("cluster: what a client sends through a node that does not own the acto
 		}
 	}, 120_000);
 
+	it("answers an upgrade head too large to pass through with request/headers_too_large, not a bare 400", async () => {
+		// The upgrade's pass-through relayed the owner's parser error as is (a review, 2026-11-26).
+		const cluster = new TestCluster({ leaseTtlMs: 10_000, heartbeatMs: 1_000 });
+		try {
+			const owner = await cluster.start();
+			const entry = await cluster.start();
+			await send(`${owner.url}${rawPath("uphead", "/show")}`);
+			const path = "/gateway/echo/connect?rvt-method=getOrCreate&rvt-key=uphead";
+			const ws = (url: string) => `${url.replace(/^http/, "ws")}${path}`;
+			const headers = { "x-padding": "p".repeat(16_384 - 350) };
+			const protocols = ["rivet", "rivet_encoding.json"];
+			expect((await tryUpgrade(ws(owner.url), protocols, headers)).opened).toBe(true);
+			expect(await tryUpgrade(ws(entry.url), protocols, headers)).toEqual({
+				opened: false,
+				status: 431,
+			});
+		} finally {
+			await cluster.stop();
+		}
+	}, 120_000);
+
 	it("ignores a hop count a client sets (it failed its own calls as 'ownership kept moving')", async () => {
 		const cluster = new TestCluster({ leaseTtlMs: 10_000, heartbeatMs: 1_000 });
 		try {
