@@ -1,4 +1,5 @@
 import { maxHeaderSize } from "node:http";
+import { Agent, fetch as peerFetch } from "undici";
 import { injectTraceHeaders } from "../observability/trace-context.js";
 import { traceClusterForward } from "../observability/tracing.js";
 import { ActorError } from "../protocol/errors.js";
@@ -54,7 +55,22 @@ export interface ForwardOptions {
 	callDepth: number;
 	/** The Host the client sent where it entered (a peer's, passed on again), else the request's own. */
 	entryHost?: string | undefined;
+	/**
+	 * Whether node `nodeId` still beats (renewed within the lease time): a
+	 * forward in flight to one that stopped is given up (see {@link watchOwner}).
+	 */
+	ownerAlive?: (nodeId: string) => Promise<boolean>;
 }
+
+/**
+ * The connections to peers. No time limit of its own on a reply's headers or
+ * body: a queue `wait` of five minutes through another node failed at
+ * undici's default 300 s as "outcome unknown" (a review, 2026-11-26), and a
+ * streamed reply may idle. The client's signal and {@link watchOwner} end
+ * what must end. (undici, the library behind Node's `fetch`, because Node's
+ * own `fetch` takes no such settings.)
+ */
+const peers = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
 
 /** The owner could not be reached in time, or ownership kept moving. */
 export function actorUnavailable(reason: string): ActorError {
@@ -121,7 +137,9 @@ export async function serveOrForward(
 		if (address !== undefined) {
 			try {
 				return await traceClusterForward({ ...owner, hops: hops + 1 }, () =>
-					forward(request, body, address, hops + 1, options),
+					watchOwner(owner.nodeId, request.signal, options, (signal) =>
+						forward(request, body, address, hops + 1, options, signal),
+					),
 				);
 			} catch (error) {
 				// Refused before it was sent (see checkHeadSize): the client's to fix.
@@ -177,6 +195,44 @@ export function headersTooLarge(bytes: number): ActorError {
 	);
 }
 
+/**
+ * Runs `send` (a forward to node `nodeId`) with a signal that also aborts
+ * once that node stops beating: a frozen owner (stopped, paused, cut off)
+ * accepts connections and never answers, and a forward to it waited for
+ * minutes even after its lease had expired (a review, 2026-11-26). Checked
+ * every half lease time; given up as `actor/unavailable` (outcome unknown).
+ */
+async function watchOwner<T>(
+	nodeId: string,
+	clientSignal: AbortSignal,
+	options: ForwardOptions,
+	send: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+	const alive = options.ownerAlive;
+	if (alive === undefined) return await send(clientSignal);
+	const gone = new AbortController();
+	const timer = setInterval(
+		() => {
+			alive(nodeId).then(
+				(beating) => {
+					if (!beating) gone.abort();
+				},
+				() => {},
+			);
+		},
+		Math.max(100, options.leaseTtlMs / 2),
+	);
+	try {
+		return await send(AbortSignal.any([clientSignal, gone.signal]));
+	} catch (error) {
+		if (gone.signal.aborted && !clientSignal.aborted)
+			throw actorUnavailable(`node ${nodeId} stopped answering; the outcome is unknown`);
+		throw error;
+	} finally {
+		clearInterval(timer);
+	}
+}
+
 /** Sends `request` to `address` (same path and query) and returns its response. */
 async function forward(
 	request: Request,
@@ -184,6 +240,7 @@ async function forward(
 	address: URL,
 	hops: number,
 	options: ForwardOptions,
+	signal: AbortSignal,
 ): Promise<Response> {
 	const url = new URL(request.url);
 	const target = new URL(`${url.pathname}${url.search}`, address);
@@ -202,12 +259,13 @@ async function forward(
 	if (options.requestId !== undefined) headers.set("x-request-id", options.requestId);
 	injectTraceHeaders(headers);
 	checkHeadSize(request.method, target, headers);
-	const response = await fetch(target, {
+	const response = await peerFetch(target, {
 		method: request.method,
-		headers,
-		signal: request.signal,
-		...(body === undefined ? {} : { body: body as Uint8Array<ArrayBuffer> }),
+		headers: [...headers],
+		signal,
+		...(body === undefined ? {} : { body }),
 		redirect: "manual",
+		dispatcher: peers,
 	});
 	const out = new Headers();
 	response.headers.forEach((value, name) => {
@@ -215,5 +273,8 @@ async function forward(
 		if (!HOP_BY_HOP.has(name) && name !== "set-cookie") out.set(name, value);
 	});
 	for (const cookie of response.headers.getSetCookie()) out.append("set-cookie", cookie);
-	return new Response(response.body, { status: response.status, headers: out });
+	return new Response(response.body as ReadableStream<Uint8Array> | null, {
+		status: response.status,
+		headers: out,
+	});
 }

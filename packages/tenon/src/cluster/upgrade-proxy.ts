@@ -14,6 +14,9 @@ import {
 	PEER_HEADER,
 } from "./headers.js";
 
+/** The least time an owner has to answer a passed-through upgrade (ms). */
+const UNANSWERED_GRACE_MS = 1_000;
+
 /**
  * Passes a WebSocket upgrade through to the node that owns the actor: opens
  * a TCP connection to it, replays the upgrade request (with the hop header),
@@ -53,7 +56,25 @@ export function passUpgradeThrough(
 		port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
 	});
 	let connected = false;
+	let abandoned = false;
 	let release: (() => void) | undefined;
+	// A frozen owner (stopped, paused) accepts the connection and never answers: the
+	// client waited with no limit (a review, 2026-11-26). Unanswered by the deadline
+	// (its lease has expired by then), the actor is decided on again, once: taken
+	// over here, or refused as unavailable.
+	const unanswered = setTimeout(
+		() => {
+			abandoned = true;
+			upstream.destroy();
+			release?.();
+			release = undefined;
+			if (socket.destroyed) return;
+			if (Date.now() < target.retryUntil + UNANSWERED_GRACE_MS) retry();
+			else giveUp();
+		},
+		Math.max(UNANSWERED_GRACE_MS, target.retryUntil - Date.now()),
+	);
+	upstream.once("data", () => clearTimeout(unanswered));
 	upstream.once("connect", () => {
 		connected = true;
 		if (socket.destroyed) {
@@ -68,13 +89,17 @@ export function passUpgradeThrough(
 		socket.pipe(upstream);
 	});
 	upstream.on("error", (error) => {
+		clearTimeout(unanswered);
+		if (abandoned) return;
 		if (!connected && isConnectFailure(error)) notReached();
 		else socket.destroy();
 	});
 	upstream.on("close", () => {
-		if (connected) socket.destroy();
+		clearTimeout(unanswered);
+		if (connected && !abandoned) socket.destroy();
 	});
 	socket.on("close", () => {
+		clearTimeout(unanswered);
 		upstream.destroy();
 		release?.();
 		release = undefined;

@@ -267,6 +267,7 @@ export function createServerCore(
 			hops: admitted.hops,
 			callDepth: admitted.callDepth,
 			entryHost: admitted.forwardedHost,
+			ownerAlive: async (nodeId: string) => (await cluster.nodeAddress(nodeId)) !== undefined,
 		};
 		return await serveOrForward(request, body, forwarding, serve);
 	}
