@@ -190,7 +190,10 @@ function moveConnection(
 ): void {
 	const previous = conn.transport;
 	if (previous instanceof ConnSocket && previous !== socket) {
-		// The client replaced its socket (the old one may not even know yet).
+		// The client replaced its socket (the old one may not even know yet). Its
+		// presence goes with it: the others see it until the connection goes (dropped
+		// here, they were never told it went: a review, 2026-11-26).
+		if (socket.presence === null) socket.presence = previous.presence;
 		previous.release();
 		hub.deps.sockets.forget(previous);
 		previous.close(1000, "conn.resumed_elsewhere");
