@@ -20,8 +20,9 @@ export interface ClaimRefusals {
 
 /**
  * Client ids claimed by connections: while a connection is open, only it may
- * use the ids it claimed; it claims at most `limit`. Held in memory for the
- * document's wake, and let go when the connection goes.
+ * use the ids it claimed; it claims at most `limit`. Held in memory, stored
+ * with the document (claim-records.ts) so they outlive its sleep, and let go
+ * when the connection goes.
  */
 export class ClientClaims {
 	readonly #limit: number;
@@ -47,9 +48,13 @@ export class ClientClaims {
 			throw tooMany(this.#limit);
 	}
 
-	/** `owner` uses `ids` from now on (after {@link check}; ids claimed by others stay theirs). */
-	claim(owner: string, ids: readonly number[]): void {
+	/**
+	 * `owner` uses `ids` from now on (after {@link check}; ids claimed by others
+	 * stay theirs). True if it claimed any it did not have.
+	 */
+	claim(owner: string, ids: readonly number[]): boolean {
 		let mine = this.#idsOf.get(owner);
+		let added = false;
 		for (const id of ids) {
 			if (this.#ownerOf.has(id) || (mine?.size ?? 0) >= this.#limit) continue;
 			if (mine === undefined) {
@@ -58,7 +63,14 @@ export class ClientClaims {
 			}
 			mine.add(id);
 			this.#ownerOf.set(id, owner);
+			added = true;
 		}
+		return added;
+	}
+
+	/** The ids `owner` claimed. */
+	idsOf(owner: string): number[] {
+		return [...(this.#idsOf.get(owner) ?? [])];
 	}
 
 	/** The error for `id` being another's. */

@@ -18,7 +18,8 @@ import {
 	type Verified,
 	workerTimeOf,
 } from "./apply-verifier.js";
-import { awarenessClientsOf, awarenessOwners } from "./awareness-guard.js";
+import { awarenessClientsOf } from "./awareness-guard.js";
+import { DocumentClaims } from "./claim-records.js";
 import {
 	CHUNK_BYTES,
 	COMPACT_BYTES,
@@ -32,7 +33,6 @@ import { invalid } from "./parts.js";
 import { Step2Answers } from "./step2-answers.js";
 import { SPLIT_BYTES } from "./update-cost.js";
 import { estimateUpdate, readUpdateShape, type UpdateCost } from "./update-shape.js";
-import { UpdateWriters } from "./update-writers.js";
 
 /** A document this large (stored bytes) gets its mirror made when it is loaded. */
 const SEED_BYTES = 1024 * 1024;
@@ -61,10 +61,8 @@ export class ActorDocument {
 	#version = 0;
 	/** Answers to clients' step 1s (step2-answers.ts). */
 	readonly #answers = new Step2Answers();
-	/** Awareness client ids each connection announced (only it may change them; cleared when it goes). */
-	readonly #owners = awarenessOwners();
-	/** Yjs client ids each connection writes changes under (update-writers.ts). */
-	readonly #writers: UpdateWriters;
+	/** Who uses which client ids, and their records (claim-records.ts). */
+	readonly #claims: DocumentClaims;
 
 	/** The loop's time spent on clients' updates (apply-budget.ts). */
 	readonly #budget: ApplyBudget;
@@ -112,7 +110,7 @@ export class ActorDocument {
 		this.doc = new Y.Doc({ gc: true });
 		this.awareness = new Awareness(this.doc);
 		this.awareness.setLocalState(null);
-		this.#writers = new UpdateWriters(this.doc.clientID);
+		this.#claims = new DocumentClaims(kv, this.doc.clientID);
 	}
 
 	/** Loads the document of the actor whose KV store is `kv`. */
@@ -145,6 +143,7 @@ export class ActorDocument {
 		Y.transact(document.doc, () => {
 			for (const update of loaded) Y.applyUpdate(document.doc, update);
 		});
+		await document.#claims.restore();
 		// A large document's mirror is made from what was read (on the worker), so
 		// its first costly update needs no encoding of it on the loop.
 		if (document.#sizeBound >= SEED_BYTES && verifier.available) {
@@ -275,7 +274,7 @@ export class ActorDocument {
 		const read = this.#budget.measure(budgeted, () => this.#read(message, canWrite));
 		if (read.replies !== undefined) return read.replies;
 		const { update, items, visits, growth } = read;
-		this.#writers.admit(this.doc, connId, lasting, read.writes, (id) => this.#owners.ownerOf(id));
+		this.#claims.admitWrites(this.doc, connId, lasting, read.writes);
 		const apply = () => this.#apply(update, connId, growth);
 		// The time of an update not decoded teaches nothing of the cost per item.
 		const learnFrom = read.estimated ? () => items : undefined;
@@ -440,8 +439,7 @@ export class ActorDocument {
 	 */
 	awarenessUpdate(update: Uint8Array, connId: string): Uint8Array {
 		const ids = awarenessClientsOf(update);
-		this.#owners.check(connId, ids);
-		this.#writers.checkAnnounced(connId, ids);
+		this.#claims.checkAnnounce(connId, ids);
 		let changed = false;
 		const listener = () => {
 			changed = true;
@@ -454,7 +452,7 @@ export class ActorDocument {
 		} finally {
 			this.awareness.off("update", listener);
 		}
-		this.#owners.claim(connId, ids);
+		this.#claims.announced(connId, ids);
 		return changed ? update : new Uint8Array(0);
 	}
 
@@ -467,8 +465,7 @@ export class ActorDocument {
 	/** A connection went: its clients' awareness goes too; returns the update to pass on. */
 	connectionGone(connId: string): Uint8Array | undefined {
 		this.#budget.drop(connId);
-		this.#writers.release(connId);
-		const ids = this.#owners.release(connId).filter((id) => this.awareness.states.has(id));
+		const ids = this.#claims.gone(connId).filter((id) => this.awareness.states.has(id));
 		if (ids.length === 0) return undefined;
 		removeAwarenessStates(this.awareness, ids, "disconnect");
 		return encodeAwarenessUpdate(this.awareness, ids);

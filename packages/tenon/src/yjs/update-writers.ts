@@ -40,7 +40,8 @@ export class UpdateWriters {
 	/**
 	 * Throws unless connection `connId` may add the changes of an update whose
 	 * groups of structs are `writes` (UpdateParts.writes) to `doc`; a lasting
-	 * connection (not an HTTP call) claims their client ids.
+	 * connection (not an HTTP call) claims their client ids. True if it claimed
+	 * any it did not have.
 	 */
 	admit(
 		doc: Y.Doc,
@@ -48,9 +49,9 @@ export class UpdateWriters {
 		lasting: boolean,
 		writes: readonly number[],
 		announcedBy: (id: number) => string | undefined,
-	): void {
+	): boolean {
 		const adding = clientsAdding(doc, writes);
-		if (adding.length === 0) return;
+		if (adding.length === 0) return false;
 		this.#claims.check(connId, adding);
 		// An id another connection announced in its awareness is its client's, written
 		// under or not yet: a provider announces it on connect, before its first edit.
@@ -58,7 +59,17 @@ export class UpdateWriters {
 			const announcer = announcedBy(id);
 			if (announcer !== undefined && announcer !== connId) throw this.#claims.refusal(id);
 		}
-		if (lasting) this.#claims.claim(connId, adding);
+		return lasting && this.#claims.claim(connId, adding);
+	}
+
+	/** Connection `connId` claimed `ids` before the document slept (claim-records.ts). */
+	restore(connId: string, ids: readonly number[]): void {
+		this.#claims.claim(connId, ids);
+	}
+
+	/** The client ids connection `connId` claimed. */
+	idsOf(connId: string): number[] {
+		return this.#claims.idsOf(connId);
 	}
 
 	/** Throws unless every id of `ids` is `connId`'s or nobody's (an awareness update's). */
@@ -69,9 +80,9 @@ export class UpdateWriters {
 		}
 	}
 
-	/** The connection went: its client ids are free. */
-	release(connId: string): void {
-		this.#claims.release(connId);
+	/** The connection went: its client ids are free (returned). */
+	release(connId: string): number[] {
+		return this.#claims.release(connId);
 	}
 }
 
