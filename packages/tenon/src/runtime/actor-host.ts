@@ -11,7 +11,7 @@ import { ActorError, errors, toPublicError } from "../protocol/errors.js";
 import { serializeKey } from "../protocol/keys.js";
 import type { Limits } from "../protocol/limits.js";
 import { CommitPipeline } from "../storage/commit-pipeline.js";
-import type { ActorRecord, StorageHandles } from "../storage/interfaces.js";
+import type { ActorRecord, ClusterMembership, StorageHandles } from "../storage/interfaces.js";
 import { ActorInstance, type InstanceEvents } from "./actor-instance.js";
 import type { ActorTarget } from "./actor-target.js";
 import { type ActorType, prepareActorType, type TypeNode } from "./actor-types.js";
@@ -65,6 +65,8 @@ export class ActorHost {
 	/** The sleep countdowns of the awake actors, on one timer. */
 	readonly #sleeps: SleepScheduler;
 	#shuttingDown = false;
+	/** In a cluster: this node's membership (leases). */
+	readonly #cluster: ClusterMembership | undefined;
 	readonly #wakes = new WakePacer(WAKES_PER_TURN);
 	/** In a cluster: how connections reach across nodes (set once the node serves). */
 	#links: ConnectionLinks | undefined;
@@ -77,6 +79,7 @@ export class ActorHost {
 
 	constructor(options: ActorHostOptions) {
 		this.#options = options;
+		this.#cluster = options.storage.cluster;
 		const metrics = options.metrics ?? noopMetrics;
 		this.pipeline = new CommitPipeline(options.storage.store, metrics);
 		this.#sleeps = new SleepScheduler(options.clock);
@@ -368,6 +371,9 @@ export class ActorHost {
 
 	/** The instance if it is awake right now (no wake). */
 	awakeInstance(actorId: string): ActorInstance | undefined {
+		// In a cluster whose lease renewals are late, nothing local is served: the
+		// actors are dropped (see ClusterMembership.leasesCurrent).
+		if (this.#cluster !== undefined && !this.#cluster.leasesCurrent()) return undefined;
 		const slot = this.#slots.get(actorId);
 		return slot !== undefined && "instance" in slot && slot.instance.status === "awake"
 			? slot.instance

@@ -205,6 +205,12 @@ export interface ClusterMembership {
 	readonly heldLeases: number;
 	/** Called with actors whose lease this node lost (taken over after it expired). */
 	onLeasesLost(listener: (actorIds: string[]) => void): void;
+	/**
+	 * False when this node's lease renewals are late, so that another node may
+	 * own its actors by now; its held leases then count as lost (reported to
+	 * {@link onLeasesLost}), and its actors must not be served from memory.
+	 */
+	leasesCurrent(): boolean;
 	/** The address of a live node (one that renewed within the lease time), or undefined. */
 	nodeAddress(nodeId: string): Promise<string | undefined>;
 	/** Stops renewing and forgets the node. */

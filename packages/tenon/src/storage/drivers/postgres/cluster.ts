@@ -40,6 +40,15 @@ export class PgLeases implements Placement, ClusterMembership {
 	 */
 	#startedAt: number | undefined;
 	#renewing = false;
+	/**
+	 * Until when (this process's monotonic clock, ms) each held lease is
+	 * surely still this node's: the send time of the acquire or of the last
+	 * renewal that kept it, plus the lease time, less a margin. PostgreSQL
+	 * expires a lease no sooner, so no other node can have taken it over
+	 * before then. `#earliest` is the soonest of them. See {@link leasesCurrent}.
+	 */
+	readonly #validUntil = new Map<string, number>();
+	#earliest = Number.POSITIVE_INFINITY;
 
 	constructor(
 		sql: PgSql,
@@ -62,6 +71,7 @@ export class PgLeases implements Placement, ClusterMembership {
 	}
 
 	async acquire(actorId: string): Promise<number> {
+		const sentAt = performance.now();
 		const sql = this.#sql;
 		const S = sql(this.#schema);
 		const [row] = await sql<{ epoch: string }[]>`
@@ -73,6 +83,9 @@ export class PgLeases implements Placement, ClusterMembership {
 			RETURNING epoch`;
 		if (row) {
 			const epoch = num(row.epoch);
+			const validUntil = sentAt + this.#validFor();
+			this.#validUntil.set(actorId, validUntil);
+			this.#earliest = Math.min(this.#earliest, validUntil);
 			this.#held.set(actorId, epoch);
 			return epoch;
 		}
@@ -94,7 +107,7 @@ export class PgLeases implements Placement, ClusterMembership {
 	}
 
 	async release(actorId: string): Promise<void> {
-		this.#held.delete(actorId);
+		this.#forget(actorId);
 		const sql = this.#sql;
 		await sql`
 			UPDATE ${sql(this.#schema)}.leases SET node_id = NULL, expires_at = 0
@@ -111,7 +124,11 @@ export class PgLeases implements Placement, ClusterMembership {
 				SET address = excluded.address, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at
 			RETURNING started_at`;
 		this.#startedAt = num(row?.started_at ?? 0);
-		this.#timer ??= setInterval(() => void this.#renew(), this.#heartbeatMs);
+		this.#timer ??= setInterval(() => {
+			// Checked apart from the renewal: one stuck on a slow database must not hide it.
+			this.leasesCurrent();
+			void this.#renew();
+		}, this.#heartbeatMs);
 		this.#timer.unref?.();
 	}
 
@@ -127,10 +144,46 @@ export class PgLeases implements Placement, ClusterMembership {
 		this.#lostListeners.push(listener);
 	}
 
+	/**
+	 * False once renewals are late: past {@link #validUntil}, another node may
+	 * own any of this node's actors, and its local copies could answer reads
+	 * staler than writes acknowledged there (a review, 2026-11-26: a node
+	 * resumed from a pause, its renewal slow on a busy database, answered
+	 * from its old copy). Then every held lease counts as lost (the actors
+	 * are dropped) and is taken again, or found elsewhere, on the next call.
+	 * Before the node joins (no renewals run), always true.
+	 */
+	leasesCurrent(): boolean {
+		const now = performance.now();
+		if (now <= this.#earliest || this.#timer === undefined) return true;
+		const late: string[] = [];
+		this.#earliest = Number.POSITIVE_INFINITY;
+		for (const [actorId, validUntil] of this.#validUntil) {
+			if (validUntil >= now) this.#earliest = Math.min(this.#earliest, validUntil);
+			else if (this.#held.has(actorId)) late.push(actorId);
+		}
+		for (const actorId of late) this.#forget(actorId);
+		if (late.length === 0) return true;
+		this.#log?.warn("lease renewals are late; dropping those actors", { actors: late.length });
+		for (const listener of this.#lostListeners) listener(late);
+		return false;
+	}
+
+	#forget(actorId: string): void {
+		this.#held.delete(actorId);
+		this.#validUntil.delete(actorId);
+	}
+
+	/** How long after a renewal is sent its leases surely hold (ms). */
+	#validFor(): number {
+		return this.leaseTtlMs - Math.max(20, this.leaseTtlMs / 10);
+	}
+
 	/** Renews every held lease in one statement; the ones not renewed were lost. */
 	async #renew(): Promise<void> {
 		if (this.#renewing) return;
 		this.#renewing = true;
+		const sentAt = performance.now();
 		try {
 			const sql = this.#sql;
 			const S = sql(this.#schema);
@@ -161,10 +214,17 @@ export class PgLeases implements Placement, ClusterMembership {
 						WHERE n.started_at = excluded.started_at`;
 			}
 			const kept = new Set(renewed.map((row) => row.actor_id));
+			const validUntil = sentAt + this.#validFor();
+			for (const actorId of kept)
+				if (this.#held.get(actorId) === snapshot.get(actorId))
+					this.#validUntil.set(actorId, Math.max(this.#validUntil.get(actorId) ?? 0, validUntil));
+			this.#earliest = Number.POSITIVE_INFINITY;
+			for (const until of this.#validUntil.values())
+				this.#earliest = Math.min(this.#earliest, until);
 			// Only leases still held as they were (not released or taken again meanwhile) count as lost.
 			const lost = held.filter((id) => !kept.has(id) && this.#held.get(id) === snapshot.get(id));
 			if (lost.length > 0) {
-				for (const id of lost) this.#held.delete(id);
+				for (const id of lost) this.#forget(id);
 				this.#log?.warn("leases lost to other nodes; dropping those actors", {
 					actors: lost.length,
 				});
@@ -195,6 +255,7 @@ export class PgLeases implements Placement, ClusterMembership {
 	async releaseAll(): Promise<void> {
 		const held = [...this.#held.keys()];
 		this.#held.clear();
+		this.#validUntil.clear();
 		if (held.length === 0) return;
 		const sql = this.#sql;
 		const S = sql(this.#schema);

@@ -1,0 +1,78 @@
+// An owner paused past its lease time, resumed while its renewal is slow (a
+// busy database): it answered reads from the copy of the actor it held in
+// memory, older than a write another node had acknowledged meanwhile (a
+// review, 2026-11-26). A node whose renewals are late serves nothing from
+// memory: its actors are dropped, and the next call finds the owner again.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assertPostgresReachable, closeAdmin, sqlAdmin } from "../helpers/postgres.js";
+import { TestCluster } from "./harness.js";
+
+beforeAll(assertPostgresReachable);
+afterAll(closeAdmin);
+
+const TTL = 600;
+
+async function call(url: string, action: string, args: unknown[]) {
+	const response = await fetch(
+		`${url}/gateway/tally/action/${action}?rvt-method=getOrCreate&rvt-key=stale`,
+		{
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: JSON.stringify({ args }),
+		},
+	);
+	return {
+		status: response.status,
+		body: (await response.json()) as { output?: { count: number; node: string } },
+	};
+}
+
+describe("reads on an owner that lost its lease while paused", () => {
+	it("never answers a read from the old copy after another node wrote a newer state", async () => {
+		const cluster = new TestCluster({ leaseTtlMs: TTL, heartbeatMs: 150 });
+		try {
+			const old = await cluster.start();
+			const other = await cluster.start();
+			expect((await call(old.url, "add", ["one"])).body.output).toMatchObject({
+				count: 1,
+				node: old.id,
+			});
+			cluster.pause(old.id);
+			await new Promise((r) => setTimeout(r, TTL + 400));
+			// Another node takes the actor over and acknowledges a write.
+			const taken = await call(other.url, "add", ["two"]);
+			expect(taken.body.output).toMatchObject({ count: 2, node: other.id });
+			// A read sent to the old owner while it is frozen, answered once it runs again.
+			// PostgreSQL is slow to answer the old owner's next lease renewal (here: the leases
+			// table is locked for a moment, as a busy database or a slow network would delay it).
+			let unlock = () => {};
+			const unlocked = new Promise<void>((resolve) => {
+				unlock = resolve;
+			});
+			let locked = () => {};
+			const isLocked = new Promise<void>((resolve) => {
+				locked = resolve;
+			});
+			const holding = sqlAdmin().begin(async (tx) => {
+				await tx.unsafe(`LOCK TABLE ${cluster.schema}.leases IN ACCESS EXCLUSIVE MODE`);
+				locked();
+				await unlocked;
+			});
+			await isLocked;
+			cluster.resume(old.id);
+			await new Promise((r) => setTimeout(r, 300));
+			// Reads through the old owner, which lost the lease ~1 s ago.
+			const pending = Promise.all(Array.from({ length: 3 }, () => call(old.url, "read", [])));
+			await new Promise((r) => setTimeout(r, 500));
+			unlock();
+			await holding;
+			const reads = await pending;
+			const stale = reads.filter((read) => read.status === 200 && read.body.output?.count !== 2);
+			// The acknowledged write is visible (count 2), or an error; never the old copy's count 1.
+			expect(stale).toEqual([]);
+			expect(reads.some((read) => read.status === 200)).toBe(true);
+		} finally {
+			await cluster.stop();
+		}
+	}, 60_000);
+});
