@@ -16,6 +16,7 @@ import { ActorInstance, type InstanceEvents } from "./actor-instance.js";
 import type { ActorTarget } from "./actor-target.js";
 import { type ActorType, prepareActorType, type TypeNode } from "./actor-types.js";
 import { AlarmScheduler } from "./alarm-scheduler.js";
+import { makeRoom } from "./awake-room.js";
 import { type Caller, callerWithParams } from "./caller.js";
 import type { ConnectionLinks } from "./connections/links.js";
 import { SocketRegistry } from "./connections/socket-registry.js";
@@ -65,6 +66,8 @@ export class ActorHost {
 	/** The sleep countdowns of the awake actors, on one timer. */
 	readonly #sleeps: SleepScheduler;
 	#shuttingDown = false;
+	/** Actors whose lease was lost while they were starting. */
+	readonly #lostWhileStarting = new Set<string>();
 	/** In a cluster: this node's membership (leases). */
 	readonly #cluster: ClusterMembership | undefined;
 	readonly #wakes = new WakePacer(WAKES_PER_TURN);
@@ -112,6 +115,8 @@ export class ActorHost {
 			for (const actorId of actorIds) {
 				const slot = this.#slots.get(actorId);
 				if (slot !== undefined && "instance" in slot) slot.instance.drop("lease lost");
+				// Still waking: dropped once awake (it was served, unrenewed, for good: a review).
+				else if (slot !== undefined) this.#lostWhileStarting.add(actorId);
 			}
 		});
 		const node: TypeNode = {
@@ -356,7 +361,12 @@ export class ActorHost {
 		for (;;) {
 			this.#assertRunning();
 			const slot = this.#slots.get(record.actorId);
-			if (slot === undefined) return this.#start(record);
+			if (slot === undefined) {
+				const started = await this.#start(record);
+				// Dropped as it woke (its lease lost meanwhile): found again, or elsewhere.
+				if (started.status === "awake" || this.#cluster === undefined) return started;
+				continue;
+			}
 			if ("starting" in slot) {
 				await slot.starting;
 				continue;
@@ -380,47 +390,28 @@ export class ActorHost {
 			: undefined;
 	}
 
-	/**
-	 * Makes room for one more awake actor: at `maxAwakeActors`, the least
-	 * recently active idle actors (1% of the limit at a time, so this runs
-	 * rarely) are put to sleep. If every awake actor is busy, `limit/overloaded`.
-	 */
-	#makeRoom(): void {
-		const max = this.#options.limits.maxAwakeActors;
-		if (this.#slots.size < max) return;
-		const candidates: ActorInstance[] = [];
-		let leaving = 0;
-		for (const slot of this.#slots.values()) {
-			if (!("instance" in slot)) continue;
-			if (slot.instance.status !== "awake") leaving++;
-			else if (!slot.instance.busy) candidates.push(slot.instance);
-		}
-		// Actors already going to sleep make room as they finish.
-		if (this.#slots.size - leaving < max) return;
-		if (candidates.length === 0) throw errors.overloaded(max);
-		candidates.sort((a, b) => a.lastActiveAt - b.lastActiveAt);
-		const count = Math.max(1, Math.ceil(max / 100));
-		for (const instance of candidates.slice(0, count)) void instance.stop("sleep");
-		this.#options.logger.debug("awake actor limit reached; least recently used actors sleep", {
-			limit: max,
-			sleeping: Math.min(count, candidates.length),
-		});
-	}
-
 	async #start(record: ActorRecord): Promise<ActorInstance> {
 		const type = this.#type(record.name);
-		this.#makeRoom();
+		makeRoom(
+			this.#slots.values(),
+			this.#slots.size,
+			this.#options.limits.maxAwakeActors,
+			this.#options.logger,
+		);
 		// Paced: a burst of wake-ups is spread over the loop's turns (wake-pacer.ts).
 		const starting = this.#wakes.run(async () => {
 			this.#assertRunning();
 			return ActorInstance.start(type.instanceDeps, record, this.#events);
 		});
 		this.#slots.set(record.actorId, { starting });
+		this.#lostWhileStarting.delete(record.actorId);
 		try {
 			const instance = await starting;
 			if (instance.status === "awake") this.#slots.set(record.actorId, { instance });
+			if (this.#lostWhileStarting.delete(record.actorId)) instance.drop("lease lost");
 			return instance;
 		} catch (error) {
+			this.#lostWhileStarting.delete(record.actorId);
 			// Unless the failed instance holds the place until its last commit lands.
 			const slot = this.#slots.get(record.actorId);
 			if (slot !== undefined && "starting" in slot && slot.starting === starting)

@@ -232,6 +232,8 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 				new ApplyBudget(rates),
 				limits.maxDocumentBytes,
 			);
+			// Claims outlive a sleep only where connections do (they hibernate).
+			await document.restoreClaims(config.options?.hibernateConnections !== false);
 			const outbox = new Outbox(limits);
 			// Updates a client made go to every other connection (its own already has them).
 			document.doc.on("update", (update: Uint8Array, origin: unknown) => {

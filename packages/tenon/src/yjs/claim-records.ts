@@ -31,6 +31,8 @@ export class DocumentClaims {
 	/** Awareness client ids each connection announced (only it may change them). */
 	readonly owners = awarenessOwners();
 	readonly #kv: ActorKv;
+	/** Claims are stored (the actor's connections hibernate: they outlive its sleep). */
+	#stored = false;
 
 	/** `serverClientId`: the document's own client id (nobody's). */
 	constructor(kv: ActorKv, serverClientId: number) {
@@ -38,8 +40,21 @@ export class DocumentClaims {
 		this.writers = new UpdateWriters(serverClientId);
 	}
 
-	/** Takes back what the connections had claimed before the document slept. */
-	async restore(): Promise<void> {
+	/**
+	 * With `stored`, claims are stored from now on, and what the connections
+	 * claimed before the document slept is taken back. Without (the actor's
+	 * connections do not hibernate: they are not stored, get no `onDisconnect`
+	 * after a restart, and close when it sleeps), they live in memory only,
+	 * and records an earlier version left are deleted: restored for a
+	 * connection that no longer exists, one locked its client out for good
+	 * (a review, 2026-11-26).
+	 */
+	async restore(stored: boolean): Promise<void> {
+		this.#stored = stored;
+		if (!stored) {
+			await this.#kv.deleteRange(CLAIMS_PREFIX, `${CLAIMS_PREFIX}\uffff`);
+			return;
+		}
 		for (const [connId, record] of await loadClaims(this.#kv)) {
 			this.writers.restore(connId, record.writers);
 			this.owners.claim(connId, record.awareness);
@@ -70,11 +85,12 @@ export class DocumentClaims {
 	gone(connId: string): number[] {
 		const wrote = this.writers.release(connId);
 		const announced = this.owners.release(connId);
-		if (wrote.length + announced.length > 0) void dropClaims(this.#kv, connId);
+		if (this.#stored && wrote.length + announced.length > 0) void dropClaims(this.#kv, connId);
 		return announced;
 	}
 
 	#save(connId: string): void {
+		if (!this.#stored) return;
 		const record = { writers: this.writers.idsOf(connId), awareness: this.owners.idsOf(connId) };
 		void saveClaims(this.#kv, connId, record);
 	}

@@ -143,7 +143,6 @@ export class ActorDocument {
 		Y.transact(document.doc, () => {
 			for (const update of loaded) Y.applyUpdate(document.doc, update);
 		});
-		await document.#claims.restore();
 		// A large document's mirror is made from what was read (on the worker), so
 		// its first costly update needs no encoding of it on the loop.
 		if (document.#sizeBound >= SEED_BYTES && verifier.available) {
@@ -460,6 +459,11 @@ export class ActorDocument {
 	awarenessSnapshot(): Uint8Array | undefined {
 		const clients = [...this.awareness.states.keys()];
 		return clients.length === 0 ? undefined : encodeAwarenessUpdate(this.awareness, clients);
+	}
+
+	/** See DocumentClaims.restore: claims stored with the document, or in memory only. */
+	restoreClaims(stored: boolean): Promise<void> {
+		return this.#claims.restore(stored);
 	}
 
 	/** A connection went: its clients' awareness goes too; returns the update to pass on. */

@@ -64,6 +64,12 @@ export class PgLeases implements Placement, ClusterMembership {
 		this.nodeId = options.nodeId ?? `node-${randomId(12)}`;
 		this.leaseTtlMs = options.leaseTtlMs ?? 10_000;
 		this.#heartbeatMs = options.heartbeatMs ?? Math.max(50, Math.floor(this.leaseTtlMs / 3));
+		// A lease renewed less often than twice a lease time lapses between renewals under a
+		// little latency, and this node would drop its actors as late (leasesCurrent).
+		if (!(this.#heartbeatMs > 0 && this.#heartbeatMs <= this.leaseTtlMs / 2))
+			throw new TypeError(
+				`postgresDriver cluster: heartbeatMs (${this.#heartbeatMs}) must be above 0 and at most half of leaseTtlMs (${this.leaseTtlMs})`,
+			);
 	}
 
 	get heldLeases(): number {
