@@ -22,7 +22,20 @@ const note = yjsActor({
 	// Idle documents sleep (the default is 30 s; shortened for the test).
 	options: { sleepTimeout: 1_000 },
 });
-const registry = setup({ use: { note }, logLevel: "silent" });
+/** Connections that do not hibernate: they are not stored, and neither are their claims. */
+const awakeNote = yjsActor({
+	createConnState: (_c, params: { user: string }) => ({ user: params?.user ?? "guest" }),
+	actions: {
+		claims: async (c) =>
+			(await c.kv.list("yjs/claims/", { keyType: "text", type: "text" })).map(([id]) => id),
+		/** What an earlier version stored for a connection that no longer exists. */
+		leaveStaleClaim: async (c, client: number) => {
+			await c.kv.put("yjs/claims/gone-conn", JSON.stringify({ writers: [client], awareness: [] }));
+		},
+	},
+	options: { hibernateConnections: false },
+});
+const registry = setup({ use: { note, awakeNote }, logLevel: "silent" });
 
 /** An update inserting `text` at the start of "text", made as client `client` after `base`. */
 function forgedInsert(base: Uint8Array, client: number, text: string): Uint8Array {
@@ -142,6 +155,32 @@ describe("claims across a sleep", () => {
 		);
 		expect(outcome).toBe("applied");
 		expect(await handle.text()).toBe("two one");
+		await back.dispose();
+	}, 20_000);
+
+	it("connections that do not hibernate store no claims, and a stale record is deleted at wake", async () => {
+		// Restored for a connection that no longer existed, a record locked its client out
+		// for good (a review, 2026-11-26).
+		await using t = await setupTest(registry);
+		const handle = t.client.awakeNote.getOrCreate("no-store", { params: { user: "ann" } });
+		const conn = handle.connect();
+		const doc = new Y.Doc();
+		doc.clientID = 4343;
+		const provider = new TenonYjsProvider(doc, conn);
+		await provider.whenSynced();
+		doc.getText("text").insert(0, "one");
+		await provider.flushed();
+		expect(await handle.claims()).toEqual([]);
+		await handle.leaveStaleClaim(6161);
+		provider.destroy();
+		await conn.dispose();
+		await t.restart();
+		const back = t.client.awakeNote.getOrCreate("no-store", { params: { user: "ann" } }).connect();
+		const outcome = await outcomeOf(async () =>
+			back.yjsSync(updateMessage(forgedInsert(await stateOf(handle), 6161, "two "))),
+		);
+		expect(outcome).toBe("applied");
+		expect(await handle.claims()).toEqual([]);
 		await back.dispose();
 	}, 20_000);
 });
