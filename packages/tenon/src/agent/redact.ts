@@ -143,7 +143,11 @@ export const COMMON_SECRET_PATTERNS: readonly RegExp[] = [
 	// Up to the END, never past another BEGIN: each BEGIN's search stops at the
 	// next, so the whole search is linear (a megabyte of BEGIN lines without an
 	// END took 3.6 s, quadratic, before).
-	/-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----(?:(?!-----BEGIN )[\s\S])*?-----END [A-Z ]{0,40}PRIVATE KEY-----/,
+	/-----BEGIN [A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?!-----BEGIN )[\s\S])*?-----END [A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----/,
+	// A key cut short (no END line) before another BEGIN: up to it. A model that
+	// starts a key again ("oops, again:") left the first one's body in clear
+	// (a review, 2026-11-26). PGP's armour ends in ` BLOCK-----`.
+	/-----BEGIN [A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?!-----BEGIN |-----END )[\s\S])*(?=-----BEGIN )/,
 ];
 
 /**
@@ -237,6 +241,9 @@ export class StreamRedactor {
 	/** The end of the stream: the rest, redacted (a private key that never ended too). */
 	end(): string {
 		if (this.#redactingToEnd) return "";
+		// A key held to the end never ended: all that was held is its (a certificate after
+		// it made the search below find no key, and the body left in clear: a review).
+		if (this.#holdingKey) return this.#redactToEnd();
 		const text = this.#context + this.#pending;
 		let spans = this.#redactor.spans(text);
 		const unfinished = this.#redactor.unfinishedFrom(text);
@@ -266,7 +273,7 @@ export class StreamRedactor {
 	}
 }
 
-const PRIVATE_KEY_HEADER = /^-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----/;
+const PRIVATE_KEY_HEADER = /^-----BEGIN [A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----/;
 /** A header cut short: what follows `-----BEGIN ` so far could still name a private key. */
 const PARTIAL_HEADER = /^-----BEGIN [A-Z ]{0,52}-{0,4}$/;
 
@@ -278,9 +285,9 @@ const MAX_HELD_KEY = 16 * 1024;
  * tokens bring `-----END` and ` RSA` apart, and the key's body left in clear
  * when `-----END ` alone ended it (before 2026-11-26).
  */
-const KEY_END_LINE = /-----END [A-Z ]{0,40}PRIVATE KEY-----/g;
+const KEY_END_LINE = /-----END [A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----/g;
 /** The longest END line {@link KEY_END_LINE} matches. */
-const MAX_KEY_END_LINE = 9 + 40 + 16;
+const MAX_KEY_END_LINE = 9 + 40 + 22;
 
 /** True if a private key's whole END line is in `text` from `from` on. */
 function keyEndAfter(text: string, from: number): boolean {

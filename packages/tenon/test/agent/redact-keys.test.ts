@@ -20,6 +20,30 @@ function stream(pieces: readonly string[], holdback?: number): string {
 	return out + streaming.end();
 }
 
+function bodyLines(seed: number, lines: number): string[] {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	let x = seed;
+	const out: string[] = [];
+	for (let l = 0; l < lines; l++) {
+		let line = "";
+		for (let i = 0; i < 64; i++) {
+			x = (x * 1103515245 + 12345) % 2147483648;
+			line += alphabet[(x >>> 16) % 64];
+		}
+		out.push(line);
+	}
+	return out;
+}
+const keyOf = (body: string[], kind = "RSA ") =>
+	[`-----BEGIN ${kind}PRIVATE KEY-----`, ...body, `-----END ${kind}PRIVATE KEY-----`].join("\n");
+
+function splitAt(text: string, points: number[]): string[] {
+	const sorted = [...new Set(points)].sort((a, b) => a - b);
+	return [0, ...sorted].map((from, i) => text.slice(from, sorted[i] ?? text.length));
+}
+const leaked = (out: string, body: string[]) =>
+	body.filter((line) => out.includes(line.slice(0, 16)));
+
 /** Milliseconds to push `text` through a StreamRedactor in `size`-character deltas. */
 function streamCost(text: string, size: number): number {
 	const streaming = new StreamRedactor(redactor);
@@ -78,5 +102,63 @@ describe("a private key in a streamed answer", () => {
 		const hostileMs = streamCost(hostile, 4);
 		// Quadratic, it took 30 times the plain text's time (2.4 s against 70 ms).
 		expect(hostileMs).toBeLessThan(Math.max(100, plainMs * 5));
+	});
+});
+
+describe("private keys a review of the streaming redactor found getting out (2026-11-26)", () => {
+	it("a key cut short (no END) followed by a whole key: neither body gets out", () => {
+		const first = bodyLines(1, 3);
+		const second = bodyLines(2, 3);
+		const truncated = [`-----BEGIN RSA PRIVATE KEY-----`, ...first].join("\n");
+		const text = `Here:\n${truncated}\nsorry, again:\n${keyOf(second)}\ndone.`;
+		const out = stream(text.split(/(?<=\n)/));
+		expect(leaked(out, [...first, ...second])).toEqual([]);
+	});
+
+	it("a key that never ends, followed by a certificate, at the end of the stream: its body does not get out", () => {
+		const body = bodyLines(3, 3);
+		const cert = [
+			"-----BEGIN CERTIFICATE-----",
+			...bodyLines(4, 2),
+			"-----END CERTIFICATE-----",
+		].join("\n");
+		const text = `Key:\n-----BEGIN PRIVATE KEY-----\n${body.join("\n")}\n${cert}\n`;
+		const out = stream(text.split(/(?<=\n)/));
+		expect(leaked(out, body)).toEqual([]);
+	});
+
+	it("random splits of several keys and a certificate leak no body line (fast-check)", () => {
+		const k1 = bodyLines(6, 4);
+		const k2 = bodyLines(7, 4);
+		const cert = [
+			"-----BEGIN CERTIFICATE-----",
+			...bodyLines(8, 2),
+			"-----END CERTIFICATE-----",
+		].join("\n");
+		const text = `A ${keyOf(k1)}\nB ${keyOf(k2, "EC ")}\n${cert}\nend.`;
+		fc.assert(
+			fc.property(
+				fc.array(fc.nat({ max: text.length }), { maxLength: 60 }),
+				fc.constantFrom(32, 64, 256),
+				(points, holdback) => {
+					const out = stream(splitAt(text, points), holdback);
+					expect(leaked(out, [...k1, ...k2])).toEqual([]);
+					expect(out).toContain("end.");
+				},
+			),
+			{ numRuns: 300 },
+		);
+	});
+
+	it("a PGP private key block is redacted, whole and streamed", () => {
+		const body = bodyLines(9, 3);
+		const text = [
+			"-----BEGIN PGP PRIVATE KEY BLOCK-----",
+			"",
+			...body,
+			"-----END PGP PRIVATE KEY BLOCK-----",
+		].join("\n");
+		expect(leaked(redactor.redact(text), body)).toEqual([]);
+		expect(leaked(stream(text.split(/(?<=\n)/)), body)).toEqual([]);
 	});
 });
