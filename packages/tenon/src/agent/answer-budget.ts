@@ -18,14 +18,20 @@ export class AnswerBudget {
 
 	constructor(readonly max: number) {}
 
-	/** What of `text` fits after `length` characters of the answer's text. */
+	/**
+	 * What of `text` fits after `length` characters of the answer's text and
+	 * the calls kept so far: cut never inside a surrogate pair (an emoji) nor
+	 * inside a `[redacted]` marker (a review, 2026-11-26).
+	 */
 	textRoom(text: string, length: number): string {
-		return length + text.length <= this.max ? text : text.slice(0, Math.max(0, this.max - length));
-	}
-
-	/** True when an answer's text of `length` characters has used the budget up. */
-	textFull(length: number): boolean {
-		return length >= this.max;
+		let room = this.max - length - this.#calls;
+		if (room >= text.length) return text;
+		if (room <= 0) return "";
+		const code = text.charCodeAt(room - 1);
+		if (code >= 0xd800 && code <= 0xdbff) room--;
+		const marker = text.lastIndexOf(REDACTED, room - 1);
+		if (marker !== -1 && marker + REDACTED.length > room) room = marker;
+		return text.slice(0, room);
 	}
 
 	/**
@@ -54,5 +60,6 @@ export class AnswerBudget {
 	}
 }
 
+const REDACTED = "[redacted]";
 const MAX_KEPT_ID = 64;
 const MAX_KEPT_NAME = 128;

@@ -147,7 +147,10 @@ export const COMMON_SECRET_PATTERNS: readonly RegExp[] = [
 	// A key cut short (no END line) before another BEGIN: up to it. A model that
 	// starts a key again ("oops, again:") left the first one's body in clear
 	// (a review, 2026-11-26). PGP's armour ends in ` BLOCK-----`.
-	/-----BEGIN [A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?!-----BEGIN |-----END )[\s\S])*(?=-----BEGIN )/,
+	// It needs a body (a run of 16 base64 characters): a header alone is no key. The
+	// lookahead and back-reference take the text to the next BEGIN or END at once
+	// (an atomic group): a search that could give back made a whole key quadratic.
+	/-----BEGIN [A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?=(?:(?!-----BEGIN |-----END )[\s\S])*?[A-Za-z0-9+/=]{16})(?=((?:(?!-----BEGIN |-----END )[\s\S])*))\1(?=-----BEGIN )/,
 ];
 
 /**

@@ -147,8 +147,11 @@ async function streamAnswer(
 		});
 		for await (const event of stream) {
 			if (event.type === "text") {
-				live.append(budget.textRoom(redactor.push(event.delta), live.text.length));
-				if (budget.textFull(live.text.length)) {
+				const released = redactor.push(event.delta);
+				const kept = budget.textRoom(released, live.text.length);
+				live.append(kept);
+				// Text dropped: the answer is cut here (one that only fills the budget is whole).
+				if (kept.length < released.length) {
 					truncated = true;
 					break;
 				}

@@ -63,8 +63,9 @@ export function withoutCancellations(body: unknown): unknown {
 	return isCancellation(body) ? undefined : body;
 }
 
+/** A `notifications/cancelled` notification (with no id: a request so named is answered). */
 function isCancellation(message: unknown): boolean {
-	return isRecord(message) && message.method === "notifications/cancelled";
+	return isRecord(message) && message.method === "notifications/cancelled" && !("id" in message);
 }
 
 /**

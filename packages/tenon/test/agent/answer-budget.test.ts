@@ -7,8 +7,14 @@
 // tool calls together), and a history page at most HISTORY_PAGE_BYTES.
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { HISTORY_PAGE_BYTES } from "../../src/agent/agent-actor.js";
-import { type AgentMessage, agentActor, defineTool } from "../../src/agent/index.js";
+import { AnswerBudget } from "../../src/agent/answer-budget.js";
+import {
+	type AgentMessage,
+	agentActor,
+	defineTool,
+	HISTORY_PAGE_BYTES,
+	type ModelEvent,
+} from "../../src/agent/index.js";
 import { annTalksTo, says, scripted, toolCall, toolCallsDone } from "./scripted-model.js";
 
 const ran: unknown[] = [];
@@ -37,6 +43,14 @@ function agentAnswering(
 	});
 	return { model, agent };
 }
+
+/** An agent whose model answers `answer(call)`, with `maxAnswerChars` of `max`. */
+function cutAt(answer: (call: number) => ModelEvent[], max: number) {
+	return agentAnswering(answer as (call: number) => ReturnType<typeof says>, max).agent;
+}
+
+const hasLoneSurrogate = (text: string) =>
+	/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
 
 /** `text` as a model streams it: deltas of `size` characters. */
 function streamed(text: string, size: number) {
@@ -129,5 +143,95 @@ describe("history", () => {
 		}
 		expect(seen.map((m) => m.role)).toEqual(Array(6).fill(["user", "assistant"]).flat());
 		expect(new Set(seen.map((m) => m.seq)).size).toBe(12);
+	});
+});
+
+describe("where an answer is cut (a review, 2026-11-26)", () => {
+	it("AnswerBudget.textRoom never cuts a surrogate pair in two", () => {
+		const budget = new AnswerBudget(11);
+		const kept = budget.textRoom("0123456789😀 more", 0);
+		expect(hasLoneSurrogate(kept)).toBe(false);
+	});
+
+	it("a truncated answer ending in an emoji is stored without a lone surrogate", async () => {
+		const agent = cutAt(
+			() => [
+				{ type: "text", delta: "0123456789" },
+				{ type: "text", delta: "😀😀😀 and more" },
+				{ type: "done", finishReason: "stop" },
+			],
+			11,
+		);
+		await using chat = await annTalksTo(agent);
+		const { turnId } = await chat.conn.prompt("emoji");
+		await chat.turns.ended(turnId);
+		const answer = (await chat.conn.history()).find((m) => m.role === "assistant");
+		expect(answer?.status).toBe("truncated");
+		expect(answer?.content).toBe("0123456789");
+	});
+
+	it("a truncated answer does not end in a cut '[redacted]' marker", async () => {
+		const agent = cutAt(
+			() => [
+				{ type: "text", delta: "key: sk-abcdefghijklmnopqrstuvwxyz0123 is it" },
+				{ type: "done", finishReason: "stop" },
+			],
+			10,
+		);
+		await using chat = await annTalksTo(agent);
+		const { turnId } = await chat.conn.prompt("key");
+		await chat.turns.ended(turnId);
+		const answer = (await chat.conn.history()).find((m) => m.role === "assistant");
+		expect(answer?.content).not.toMatch(/\[(r(e(d(a(c(t(e(d)?)?)?)?)?)?)?)?$/);
+	});
+
+	it("text and tool calls together stay within maxAnswerChars (text the redactor held is released after the calls)", async () => {
+		ran.length = 0;
+		const args = JSON.stringify({ text: "y".repeat(880) });
+		const agent = cutAt(
+			(call) =>
+				call === 1
+					? [
+							{ type: "text", delta: "hello " },
+							// a run without whitespace (a URL, a hash): held by the stream redactor
+							{ type: "text", delta: "x".repeat(250) },
+							toolCall("a", "echo", args),
+							toolCallsDone,
+						]
+					: [
+							{ type: "text", delta: "ok" },
+							{ type: "done", finishReason: "stop" },
+						],
+			1_000,
+		);
+		await using chat = await annTalksTo(agent);
+		const { turnId } = await chat.conn.prompt("go");
+		await chat.turns.ended(turnId);
+		const answer = (await chat.conn.history()).find((m) => m.role === "assistant");
+		const size =
+			(answer?.content.length ?? 0) +
+			(answer?.toolCalls ?? []).reduce(
+				(n, c) => n + c.id.length + c.name.length + c.arguments.length,
+				0,
+			);
+		expect(size).toBeLessThanOrEqual(1_000);
+	});
+
+	it("an answer exactly maxAnswerChars long is complete, not truncated", async () => {
+		const agent = cutAt(
+			() => [
+				{ type: "text", delta: "one two 9 " },
+				{ type: "done", finishReason: "stop" },
+			],
+			10,
+		);
+		await using chat = await annTalksTo(agent);
+		const { turnId } = await chat.conn.prompt("ten");
+		await chat.turns.ended(turnId);
+		const answer = (await chat.conn.history()).find((m) => m.role === "assistant");
+		expect({ content: answer?.content, status: answer?.status }).toEqual({
+			content: "one two 9 ",
+			status: "complete",
+		});
 	});
 });

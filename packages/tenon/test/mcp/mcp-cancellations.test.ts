@@ -87,6 +87,17 @@ describe("a batch that cancels its own request", () => {
 		expect(answer.json[0].result.isError).not.toBe(true);
 	});
 
+	it("a request (with an id) named notifications/cancelled is answered, not dropped", async () => {
+		const answer = await post({
+			jsonrpc: "2.0",
+			id: 5,
+			method: "notifications/cancelled",
+			params: { requestId: 1 },
+		});
+		expect(answer.status).toBe(200);
+		expect(answer.json[0]).toMatchObject({ id: 5, error: { code: -32601 } });
+	});
+
 	it("a body of cancellations alone is accepted with no answer (202)", async () => {
 		expect((await post(cancel(3))).status).toBe(202);
 		expect((await post([cancel(3), cancel("x")])).status).toBe(202);
