@@ -202,12 +202,12 @@ export function headersTooLarge(bytes: number): ActorError {
  * minutes even after its lease had expired (a review, 2026-11-26). Checked
  * every half lease time; given up as `actor/unavailable` (outcome unknown).
  */
-async function watchOwner<T>(
+async function watchOwner(
 	nodeId: string,
 	clientSignal: AbortSignal,
 	options: ForwardOptions,
-	send: (signal: AbortSignal) => Promise<T>,
-): Promise<T> {
+	send: (signal: AbortSignal) => Promise<Response>,
+): Promise<Response> {
 	const alive = options.ownerAlive;
 	if (alive === undefined) return await send(clientSignal);
 	const gone = new AbortController();
@@ -222,15 +222,42 @@ async function watchOwner<T>(
 		},
 		Math.max(100, options.leaseTtlMs / 2),
 	);
+	let response: Response;
 	try {
-		return await send(AbortSignal.any([clientSignal, gone.signal]));
+		response = await send(AbortSignal.any([clientSignal, gone.signal]));
 	} catch (error) {
+		clearInterval(timer);
 		if (gone.signal.aborted && !clientSignal.aborted)
 			throw actorUnavailable(`node ${nodeId} stopped answering; the outcome is unknown`);
 		throw error;
-	} finally {
-		clearInterval(timer);
 	}
+	const body = response.body;
+	if (body === null) {
+		clearInterval(timer);
+		return response;
+	}
+	// Watched until its body ends: a streamed reply whose owner froze after its
+	// headers stayed open for good (a review, 2026-11-26); aborted, it errors.
+	const reader = body.getReader();
+	const watched = new ReadableStream<Uint8Array>({
+		async pull(controller) {
+			try {
+				const { done, value } = await reader.read();
+				if (done) {
+					clearInterval(timer);
+					controller.close();
+				} else controller.enqueue(value);
+			} catch (error) {
+				clearInterval(timer);
+				controller.error(error);
+			}
+		},
+		cancel(reason) {
+			clearInterval(timer);
+			return reader.cancel(reason);
+		},
+	});
+	return new Response(watched, { status: response.status, headers: response.headers });
 }
 
 /** Sends `request` to `address` (same path and query) and returns its response. */

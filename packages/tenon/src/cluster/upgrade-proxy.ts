@@ -59,22 +59,40 @@ export function passUpgradeThrough(
 	let abandoned = false;
 	let release: (() => void) | undefined;
 	// A frozen owner (stopped, paused) accepts the connection and never answers: the
-	// client waited with no limit (a review, 2026-11-26). Unanswered by the deadline
-	// (its lease has expired by then), the actor is decided on again, once: taken
-	// over here, or refused as unavailable.
-	const unanswered = setTimeout(
-		() => {
-			abandoned = true;
-			upstream.destroy();
-			release?.();
-			release = undefined;
-			if (socket.destroyed) return;
-			if (Date.now() < target.retryUntil + UNANSWERED_GRACE_MS) retry();
-			else giveUp();
-		},
-		Math.max(UNANSWERED_GRACE_MS, target.retryUntil - Date.now()),
-	);
-	upstream.once("data", () => clearTimeout(unanswered));
+	// client waited with no limit (a review, 2026-11-26). Unanswered by the deadline,
+	// the owner is asked after: still beating (a slow wake), it is waited for; not (its
+	// lease has expired by then), the actor is decided on again, once: taken over
+	// here, or refused as unavailable.
+	let unanswered: NodeJS.Timeout | undefined;
+	let answered = false;
+	const abandon = () => {
+		abandoned = true;
+		upstream.destroy();
+		release?.();
+		release = undefined;
+		if (socket.destroyed) return;
+		if (Date.now() < target.retryUntil + UNANSWERED_GRACE_MS) retry();
+		else giveUp();
+	};
+	const check = () => {
+		const alive = target.ownerAlive;
+		if (alive === undefined) return abandon();
+		alive().then(
+			(beating) => {
+				if (answered || abandoned || socket.destroyed) return;
+				if (!beating) return abandon();
+				unanswered = setTimeout(check, UNANSWERED_GRACE_MS);
+			},
+			() => {
+				if (!answered && !abandoned) unanswered = setTimeout(check, UNANSWERED_GRACE_MS);
+			},
+		);
+	};
+	unanswered = setTimeout(check, Math.max(UNANSWERED_GRACE_MS, target.retryUntil - Date.now()));
+	upstream.once("data", () => {
+		answered = true;
+		clearTimeout(unanswered);
+	});
 	upstream.once("connect", () => {
 		connected = true;
 		if (socket.destroyed) {

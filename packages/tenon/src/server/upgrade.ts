@@ -235,6 +235,7 @@ export function createUpgradeHandler(
 							internal: admitted.internal,
 							callDepth: admitted.callDepth,
 							entryHost: admitted.forwardedHost,
+							ownerAlive: async () => (await cluster.nodeAddress(error.owner.nodeId)) !== undefined,
 							unavailable: () =>
 								errorResponse(
 									actorUnavailable(`node ${error.owner.nodeId} does not answer`),

@@ -59,6 +59,8 @@ export type UpgradeDecision =
 			callDepth: number;
 			/** The Host the client sent where it entered the cluster (a peer's, passed on again). */
 			entryHost?: string | undefined;
+			/** Whether the owner still beats (renewed within the lease time). */
+			ownerAlive?: () => Promise<boolean>;
 			/** The answer when the owner stays out of reach past `retryUntil`. */
 			unavailable(): Response;
 			/**

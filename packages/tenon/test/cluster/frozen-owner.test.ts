@@ -80,4 +80,32 @@ describe("a frozen owner", () => {
 			await cluster.stop();
 		}
 	}, 60_000);
+
+	it("a streamed reply through a live node ends once its owner stops beating", async () => {
+		// Watched only until the owner's headers came, such a stream stayed open for good
+		// (a review, 2026-11-26).
+		const cluster = new TestCluster({ leaseTtlMs: TTL, heartbeatMs: 250 });
+		const client = new AbortController();
+		try {
+			const owner = await cluster.start();
+			const entry = await cluster.start();
+			const path = "/gateway/echo/request/stream?rvt-method=getOrCreate&rvt-key=frozen-stream";
+			const woke = await fetch(`${owner.url}${path}`);
+			await woke.body?.cancel();
+			const response = await fetch(`${entry.url}${path}`, { signal: client.signal });
+			const reader = response.body?.getReader();
+			if (!reader) throw new Error("no body");
+			const first = await reader.read();
+			expect(new TextDecoder().decode(first.value)).toContain(`hello from ${owner.id}`);
+			cluster.pause(owner.id);
+			const ended = reader.read().then(
+				(read) => (read.done ? "ended" : "more data"),
+				() => "errored",
+			);
+			expect(await within(ended, TTL * 2 + 6_000)).toBe("errored");
+		} finally {
+			client.abort();
+			await cluster.stop();
+		}
+	}, 60_000);
 });
