@@ -67,6 +67,7 @@ export function passUpgradeThrough(
 	let answered = false;
 	const abandon = () => {
 		abandoned = true;
+		forget();
 		upstream.destroy();
 		release?.();
 		release = undefined;
@@ -109,20 +110,29 @@ export function passUpgradeThrough(
 	upstream.on("error", (error) => {
 		clearTimeout(unanswered);
 		if (abandoned) return;
-		if (!connected && isConnectFailure(error)) notReached();
-		else socket.destroy();
+		if (!connected && isConnectFailure(error)) {
+			forget();
+			notReached();
+		} else socket.destroy();
 	});
 	upstream.on("close", () => {
 		clearTimeout(unanswered);
 		if (connected && !abandoned) socket.destroy();
 	});
-	socket.on("close", () => {
+	const onSocketClose = () => {
 		clearTimeout(unanswered);
 		upstream.destroy();
 		release?.();
 		release = undefined;
-	});
-	socket.on("error", () => upstream.destroy());
+	};
+	const onSocketError = () => upstream.destroy();
+	socket.on("close", onSocketClose);
+	socket.on("error", onSocketError);
+	/** This attempt is over without a pipe: the next one listens to the client's socket itself. */
+	function forget(): void {
+		socket.off("close", onSocketClose);
+		socket.off("error", onSocketError);
+	}
 }
 
 /** The upgrade request as the owner gets it: the client's head, with the cluster's headers. */
