@@ -144,13 +144,14 @@ export const COMMON_SECRET_PATTERNS: readonly RegExp[] = [
 	// next, so the whole search is linear (a megabyte of BEGIN lines without an
 	// END took 3.6 s, quadratic, before).
 	/-----BEGIN [A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:(?!-----BEGIN )[\s\S])*?-----END [A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----/,
-	// A key cut short (no END line) before another BEGIN: up to it. A model that
-	// starts a key again ("oops, again:") left the first one's body in clear
-	// (a review, 2026-11-26). PGP's armour ends in ` BLOCK-----`.
+	// A key cut short (no END line of its own) before another BEGIN, another kind's
+	// END, or the end of the text: up to there. A model that starts a key again
+	// ("oops, again:"), or a truncated key file a tool returns, left its body in
+	// clear (reviews, 2026-11-26). PGP's armour ends in ` BLOCK-----`.
 	// It needs a body (a run of 16 base64 characters): a header alone is no key. The
 	// lookahead and back-reference take the text to the next BEGIN or END at once
 	// (an atomic group): a search that could give back made a whole key quadratic.
-	/-----BEGIN [A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?=(?:(?!-----BEGIN |-----END )[\s\S])*?[A-Za-z0-9+/=]{16})(?=((?:(?!-----BEGIN |-----END )[\s\S])*))\1(?=-----BEGIN )/,
+	/-----BEGIN [A-Z ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?=(?:(?!-----BEGIN |-----END )[\s\S])*?[A-Za-z0-9+/=]{16})(?=((?:(?!-----BEGIN |-----END )[\s\S])*))\1(?=-----BEGIN |-----END (?![A-Z ]{0,40}PRIVATE KEY)|$)/,
 ];
 
 /**

@@ -222,9 +222,10 @@ async function watchOwner(
 		},
 		Math.max(100, options.leaseTtlMs / 2),
 	);
+	const signal = AbortSignal.any([clientSignal, gone.signal]);
 	let response: Response;
 	try {
-		response = await send(AbortSignal.any([clientSignal, gone.signal]));
+		response = await send(signal);
 	} catch (error) {
 		clearInterval(timer);
 		if (gone.signal.aborted && !clientSignal.aborted)
@@ -239,21 +240,32 @@ async function watchOwner(
 	// Watched until its body ends: a streamed reply whose owner froze after its
 	// headers stayed open for good (a review, 2026-11-26); aborted, it errors.
 	const reader = body.getReader();
+	// A client gone (or the owner) while nothing reads the body (a stalled write)
+	// ends the watch too: it queried PostgreSQL every half lease time for good.
+	const left = () => {
+		clearInterval(timer);
+		void reader.cancel().catch(() => {});
+	};
+	signal.addEventListener("abort", left, { once: true });
+	const done = () => {
+		clearInterval(timer);
+		signal.removeEventListener("abort", left);
+	};
 	const watched = new ReadableStream<Uint8Array>({
 		async pull(controller) {
 			try {
-				const { done, value } = await reader.read();
-				if (done) {
-					clearInterval(timer);
+				const { done: finished, value } = await reader.read();
+				if (finished) {
+					done();
 					controller.close();
 				} else controller.enqueue(value);
 			} catch (error) {
-				clearInterval(timer);
+				done();
 				controller.error(error);
 			}
 		},
 		cancel(reason) {
-			clearInterval(timer);
+			done();
 			return reader.cancel(reason);
 		},
 	});

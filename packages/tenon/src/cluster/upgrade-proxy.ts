@@ -33,6 +33,8 @@ export function passUpgradeThrough(
 	target: Omit<Extract<UpgradeDecision, { kind: "proxy" }>, "kind">,
 	retry: () => void,
 	giveUp: (refusal?: ActorError) => void,
+	/** Opens the TCP connection to the owner (tests pass their own). */
+	dial: (options: { host: string; port: number }) => Duplex = connect,
 ): void {
 	const notReached = () => {
 		if (Date.now() < target.retryUntil) setTimeout(retry, 200);
@@ -51,7 +53,7 @@ export function passUpgradeThrough(
 		giveUp(headersTooLarge(bytes));
 		return;
 	}
-	const upstream = connect({
+	const upstream = dial({
 		host: url.hostname,
 		port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
 	});
@@ -65,7 +67,11 @@ export function passUpgradeThrough(
 	// here, or refused as unavailable.
 	let unanswered: NodeJS.Timeout | undefined;
 	let answered = false;
+	/** This attempt is over (answered, given up, failed, or its client gone): no check may act. */
+	let settled = false;
 	const abandon = () => {
+		if (settled) return;
+		settled = true;
 		abandoned = true;
 		forget();
 		upstream.destroy();
@@ -80,12 +86,13 @@ export function passUpgradeThrough(
 		if (alive === undefined) return abandon();
 		alive().then(
 			(beating) => {
-				if (answered || abandoned || socket.destroyed) return;
+				if (answered || settled || socket.destroyed) return;
 				if (!beating) return abandon();
 				unanswered = setTimeout(check, UNANSWERED_GRACE_MS);
 			},
 			() => {
-				if (!answered && !abandoned) unanswered = setTimeout(check, UNANSWERED_GRACE_MS);
+				if (!answered && !settled && !socket.destroyed)
+					unanswered = setTimeout(check, UNANSWERED_GRACE_MS);
 			},
 		);
 	};
@@ -110,16 +117,19 @@ export function passUpgradeThrough(
 	upstream.on("error", (error) => {
 		clearTimeout(unanswered);
 		if (abandoned) return;
+		settled = true;
 		if (!connected && isConnectFailure(error)) {
 			forget();
 			notReached();
 		} else socket.destroy();
 	});
 	upstream.on("close", () => {
+		settled = true;
 		clearTimeout(unanswered);
 		if (connected && !abandoned) socket.destroy();
 	});
 	const onSocketClose = () => {
+		settled = true;
 		clearTimeout(unanswered);
 		upstream.destroy();
 		release?.();

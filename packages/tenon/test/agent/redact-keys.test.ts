@@ -162,3 +162,30 @@ describe("private keys a review of the streaming redactor found getting out (202
 		expect(leaked(stream(text.split(/(?<=\n)/)), body)).toEqual([]);
 	});
 });
+
+describe("keys the whole-text and streaming redactors both catch", () => {
+	// A key closed by a wrong END line (a model's slip, or one a prompt injection asks
+	// for), then a whole key: the held first key was released once the second's END
+	// came, and no pattern covered it; and a key that never ends left the whole-text
+	// redactor (tool results) in clear (a review, 2026-11-26).
+	const wrongEndFirst = bodyLines(11, 3);
+	const wrongEndSecond = bodyLines(12, 3);
+	const wrongEnd = `Key:\n-----BEGIN RSA PRIVATE KEY-----\n${wrongEndFirst.join("\n")}\n-----END PUBLIC KEY-----\nand the other:\n${keyOf(wrongEndSecond)}\ndone.`;
+
+	it("streamed: a key closed by another kind's END line, then a whole key, leaves no body line", () => {
+		const out = stream(wrongEnd.split(/(?<=\n)/));
+		expect(leaked(out, [...wrongEndFirst, ...wrongEndSecond])).toEqual([]);
+		expect(out).toContain("done.");
+	});
+
+	it("whole text (tool results, arguments, prompts): the same leaves no body line", () => {
+		expect(leaked(redactor.redact(wrongEnd), [...wrongEndFirst, ...wrongEndSecond])).toEqual([]);
+	});
+
+	it("whole text: a key that never ends is redacted as the stream redacts it", () => {
+		const body = bodyLines(13, 4);
+		const truncated = `cat id_rsa | head:\n-----BEGIN OPENSSH PRIVATE KEY-----\n${body.join("\n")}\n`;
+		expect(leaked(stream(truncated.split(/(?<=\n)/)), body)).toEqual([]);
+		expect(leaked(redactor.redact(truncated), body)).toEqual([]);
+	});
+});

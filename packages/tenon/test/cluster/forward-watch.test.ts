@@ -1,0 +1,66 @@
+// A forwarded streamed reply whose client left while the reply was not being
+// read (a stalled write): the owner watch, an interval asking PostgreSQL
+// whether the owner beats, ran for good (a review, 2026-11-26). It ends with
+// the client's signal too, not only when the body is read to its end.
+import { createServer, type Server } from "node:http";
+import { afterEach, expect, it } from "vitest";
+import { serveOrForward } from "../../src/cluster/forward.js";
+import { OwnedElsewhereError } from "../../src/storage/interfaces.js";
+
+let server: Server | undefined;
+afterEach(
+	() =>
+		new Promise<void>((resolve) => {
+			if (server === undefined) return resolve();
+			server.closeAllConnections();
+			server.close(() => resolve());
+		}),
+);
+
+it("a streamed forward's owner watch stops once the client has gone, read or not", async () => {
+	// The owner: streams a chunk every 20 ms, for good.
+	server = createServer((_req, res) => {
+		res.writeHead(200, { "content-type": "text/event-stream" });
+		const t = setInterval(() => res.write("data: x\n\n"), 20);
+		res.on("close", () => clearInterval(t));
+	});
+	const owner = server;
+	await new Promise<void>((resolve) => owner.listen(0, "127.0.0.1", () => resolve()));
+	const port = (owner.address() as { port: number }).port;
+	let checks = 0;
+	const client = new AbortController();
+	const request = new Request("http://entry.test/gateway/x/stream", { signal: client.signal });
+	const response = await serveOrForward(
+		request,
+		undefined,
+		{
+			leaseTtlMs: 200,
+			peerSecret: "s",
+			forwardedFor: undefined,
+			internal: false,
+			hops: 0,
+			callDepth: 0,
+			ownerAlive: async () => {
+				checks++;
+				return true;
+			},
+		},
+		async () => {
+			throw new OwnedElsewhereError("actor-1", {
+				nodeId: "owner",
+				address: `http://127.0.0.1:${port}`,
+			});
+		},
+	);
+	// The writer reads one chunk, then stalls (a slow client: res.write returned false),
+	// and the client goes (its 'drain' never comes).
+	const reader = response.body?.getReader();
+	if (reader === undefined) throw new Error("no body");
+	await reader.read();
+	await new Promise((r) => setTimeout(r, 100));
+	client.abort();
+	await new Promise((r) => setTimeout(r, 200));
+	const after = checks;
+	await new Promise((r) => setTimeout(r, 600));
+	expect(checks - after).toBe(0);
+});
