@@ -45,6 +45,7 @@ export interface SqliteModule {
 	_sqlite3_column_type(...args: number[]): number;
 	_sqlite3_errmsg(...args: number[]): number;
 	_sqlite3_extended_result_codes(...args: number[]): number;
+	_sqlite3_limit(...args: number[]): number;
 	_sqlite3_finalize(...args: number[]): number;
 	_sqlite3_get_autocommit(...args: number[]): number;
 	_sqlite3_interrupt(...args: number[]): number;
@@ -325,6 +326,10 @@ export class Connection {
 			}
 			const connection = new Connection(module, pointer);
 			module._sqlite3_extended_result_codes(pointer, 1);
+			// No ATTACH (nor VACUUM INTO, which attaches): every awake actor's file is in one
+			// VFS under a name one can guess, and ATTACH opened another actor's live database
+			// to read and write (a review, 2026-11-26).
+			module._sqlite3_limit(pointer, SQLITE_LIMIT_ATTACHED, 0);
 			return connection;
 		} finally {
 			module._free(out);
@@ -440,3 +445,6 @@ export class Connection {
 		this.module._sqlite3_close_v2(this.pointer);
 	}
 }
+
+/** sqlite3_limit's category for attached databases. */
+const SQLITE_LIMIT_ATTACHED = 7;
