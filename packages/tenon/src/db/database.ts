@@ -134,10 +134,12 @@ export class ActorDatabase implements SqlDatabase {
 		const tx: SqlDatabase = {
 			execute: async <R>(sql: string, ...args: SqlArgs) => {
 				if (!open) throw new DatabaseError("closed", "The transaction has ended; use c.db");
+				this.#assertStillOpen();
 				return toObjects(this.run(sql, args, owner)) as R[];
 			},
 			transaction: async <U>(inner: (tx: SqlDatabase) => U | Promise<U>) => {
 				if (!open) throw new DatabaseError("closed", "The transaction has ended; use c.db");
+				this.#assertStillOpen();
 				return this.#savepoint(owner, tx, inner);
 			},
 		};
@@ -158,6 +160,7 @@ export class ActorDatabase implements SqlDatabase {
 			});
 			const result = await Promise.race([Promise.resolve().then(() => fn(tx)), timeout]);
 			open = false;
+			this.#assertStillOpen();
 			this.run("COMMIT", [], owner);
 			return result;
 		} catch (error) {
@@ -185,11 +188,14 @@ export class ActorDatabase implements SqlDatabase {
 		this.run(`SAVEPOINT ${name}`, [], owner);
 		try {
 			const result = await fn(tx);
+			this.#assertStillOpen();
 			this.run(`RELEASE ${name}`, [], owner);
 			return result;
 		} catch (error) {
-			this.run(`ROLLBACK TO ${name}`, [], owner);
-			this.run(`RELEASE ${name}`, [], owner);
+			if (!this.#connection.autocommit) {
+				this.run(`ROLLBACK TO ${name}`, [], owner);
+				this.run(`RELEASE ${name}`, [], owner);
+			}
 			throw error;
 		}
 	}
@@ -318,6 +324,7 @@ export class ActorDatabase implements SqlDatabase {
 	/** Runs SQL now, outside any transaction. Throws `busy` if an async transaction is open. */
 	runSync(sql: string, args: readonly unknown[]): ResultSet {
 		this.#assertNoAsyncTransaction();
+		if (this.#syncDepth > 0) this.#assertStillOpen();
 		return this.run(sql, args, this.#syncOwner);
 	}
 
@@ -358,11 +365,27 @@ export class ActorDatabase implements SqlDatabase {
 			throw error;
 		}
 		try {
+			this.#assertStillOpen();
 			this.run(depth === 0 ? "COMMIT" : `RELEASE ${savepoint}`, [], owner);
 		} finally {
 			this.#syncDepth = depth;
 		}
 		return result;
+	}
+
+	/**
+	 * Throws `transaction_aborted` when SQLite rolled the open transaction
+	 * back on its own (a `full` or interrupted write can): the statements
+	 * after it ran one by one, outside any transaction, and each became
+	 * durable, while the caller, having caught the error, thought it still
+	 * in the transaction (a review, 2026-11-26).
+	 */
+	#assertStillOpen(): void {
+		if (!this.#closed && this.#connection.autocommit)
+			throw new DatabaseError(
+				"transaction_aborted",
+				"SQLite rolled the transaction back after an earlier error (full, statement_timeout); nothing of it was kept",
+			);
 	}
 
 	#assertNoAsyncTransaction(): void {

@@ -27,6 +27,7 @@ export type DatabaseErrorCode =
 	| "full"
 	| "statement_timeout"
 	| "transaction_timeout"
+	| "transaction_aborted"
 	| "busy"
 	| "transaction_open"
 	| "too_big"
