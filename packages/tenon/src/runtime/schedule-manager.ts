@@ -252,6 +252,10 @@ export class ScheduleManager implements WriteSource {
 		if (typeof name !== "string" || name === "" || utf8Length(name) > 256) {
 			throw scheduleErrors.invalid("a job name must be 1-256 bytes of text");
 		}
+		// A lone surrogate has no UTF-8 form: two names differing only there shared one
+		// stored key, and the name read back after a restart was another (a review).
+		if (!name.isWellFormed())
+			throw scheduleErrors.invalid("a job name must not hold a lone surrogate");
 		if (!this.#jobs.has(name)) this.#checkLimit();
 		const history = maxHistory ?? DEFAULT_MAX_HISTORY;
 		if (!Number.isInteger(history) || history < 0 || history > MAX_HISTORY) {
