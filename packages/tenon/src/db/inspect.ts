@@ -1,6 +1,6 @@
 import type { ActorStore } from "../storage/interfaces.js";
 import { DATABASE_RANGE, PageFile } from "./page-file.js";
-import { Connection, loadSqlite, SQLITE, type SqlValue } from "./sqlite.js";
+import { Connection, loadSqlite, SQLITE, SqliteError, type SqlValue } from "./sqlite.js";
 import { createVfs, type TenonVfs, VFS_NAME } from "./vfs.js";
 
 /** A table or view of an actor's database. */
@@ -9,6 +9,8 @@ export interface DatabaseTable {
 	type: "table" | "view";
 	sql: string;
 	columns: { name: string; type: string; notNull: boolean; primaryKey: boolean }[];
+	/** Why its columns could not be read (a view over a table since dropped). */
+	error?: string;
 }
 
 /** A page of rows from one table or view. */
@@ -78,19 +80,26 @@ export async function readDatabaseSchema(
 			query(
 				connection,
 				"SELECT name, type, coalesce(sql, '') FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
-			).map(([name, type, sql]) => ({
-				name: name as string,
-				type: type as "table" | "view",
-				sql: sql as string,
-				columns: query(connection, 'SELECT name, type, "notnull", pk FROM pragma_table_info(?)', [
-					name,
-				]).map(([column, columnType, notNull, pk]) => ({
-					name: column as string,
-					type: columnType as string,
-					notNull: notNull === 1,
-					primaryKey: (pk as number) > 0,
-				})),
-			})),
+			).map(([name, type, sql]): DatabaseTable => {
+				const table = { name: name as string, type: type as "table" | "view", sql: sql as string };
+				try {
+					const columns = query(
+						connection,
+						'SELECT name, type, "notnull", pk FROM pragma_table_info(?)',
+						[name],
+					).map(([column, columnType, notNull, pk]) => ({
+						name: column as string,
+						type: columnType as string,
+						notNull: notNull === 1,
+						primaryKey: (pk as number) > 0,
+					}));
+					return { ...table, columns };
+				} catch (error) {
+					// One view that no longer resolves hid every table (a review, 2026-11-26).
+					if (!(error instanceof SqliteError) || error.code === SQLITE.INTERRUPT) throw error;
+					return { ...table, columns: [], error: error.message };
+				}
+			}),
 		),
 	);
 }
@@ -161,6 +170,8 @@ function interrupted<T>(
 	} catch (error) {
 		if (performance.now() - started > timeoutMs)
 			throw new ReadOnlyQueryError("timeout", `the query ran past ${timeoutMs} ms`);
+		// SQLite's own refusal (a view over a dropped table): the caller's `sql_error`.
+		if (error instanceof SqliteError) throw new ReadOnlyQueryError("sql_error", error.message);
 		throw error;
 	} finally {
 		module._libprogress_progress_handler(connection.pointer, 0, 0, key);

@@ -45,7 +45,6 @@ export interface SqliteModule {
 	_sqlite3_column_type(...args: number[]): number;
 	_sqlite3_errmsg(...args: number[]): number;
 	_sqlite3_extended_result_codes(...args: number[]): number;
-	_sqlite3_limit(...args: number[]): number;
 	_sqlite3_finalize(...args: number[]): number;
 	_sqlite3_get_autocommit(...args: number[]): number;
 	_sqlite3_interrupt(...args: number[]): number;
