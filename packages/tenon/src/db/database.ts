@@ -121,6 +121,12 @@ export class ActorDatabase implements SqlDatabase {
 	// ---- SqlDatabase ------------------------------------------------------------
 
 	async execute<R = Row>(sql: string, ...args: SqlArgs): Promise<R[]> {
+		// Inside a Drizzle transaction (synchronous, so this runs in it): not a statement of it.
+		if (this.#syncDepth > 0)
+			throw new DatabaseError(
+				"transaction_open",
+				"A Drizzle transaction is open: run its statements through its tx",
+			);
 		// Checked and run in the same tick: nothing can start a transaction in between.
 		while (this.#owner !== undefined) await this.#released();
 		return toObjects(this.run(sql, args, undefined)) as R[];
@@ -135,7 +141,9 @@ export class ActorDatabase implements SqlDatabase {
 			execute: async <R>(sql: string, ...args: SqlArgs) => {
 				if (!open) throw new DatabaseError("closed", "The transaction has ended; use c.db");
 				this.#assertStillOpen();
-				return toObjects(this.run(sql, args, owner)) as R[];
+				const rows = this.run(sql, args, owner);
+				this.#assertNotEndedBy();
+				return toObjects(rows) as R[];
 			},
 			transaction: async <U>(inner: (tx: SqlDatabase) => U | Promise<U>) => {
 				if (!open) throw new DatabaseError("closed", "The transaction has ended; use c.db");
@@ -324,8 +332,11 @@ export class ActorDatabase implements SqlDatabase {
 	/** Runs SQL now, outside any transaction. Throws `busy` if an async transaction is open. */
 	runSync(sql: string, args: readonly unknown[]): ResultSet {
 		this.#assertNoAsyncTransaction();
-		if (this.#syncDepth > 0) this.#assertStillOpen();
-		return this.run(sql, args, this.#syncOwner);
+		if (this.#syncDepth === 0) return this.run(sql, args, this.#syncOwner);
+		this.#assertStillOpen();
+		const rows = this.run(sql, args, this.#syncOwner);
+		this.#assertNotEndedBy();
+		return rows;
 	}
 
 	/**
@@ -339,6 +350,8 @@ export class ActorDatabase implements SqlDatabase {
 		const owner = this.#syncOwner;
 		this.#syncDepth = depth + 1;
 		try {
+			// Nested in a transaction SQLite rolled back, a SAVEPOINT began a new one (kept).
+			if (depth > 0) this.#assertStillOpen();
 			this.run(depth === 0 ? "BEGIN IMMEDIATE" : `SAVEPOINT ${savepoint}`, [], owner);
 		} catch (error) {
 			this.#syncDepth = depth;
@@ -367,6 +380,18 @@ export class ActorDatabase implements SqlDatabase {
 		try {
 			this.#assertStillOpen();
 			this.run(depth === 0 ? "COMMIT" : `RELEASE ${savepoint}`, [], owner);
+		} catch (error) {
+			// A COMMIT that failed (a deferred foreign key) left the transaction open: every
+			// later statement of the actor failed with transaction_open (a review).
+			if (!this.#closed && !this.#connection.autocommit) {
+				try {
+					this.run(depth === 0 ? "ROLLBACK" : `ROLLBACK TO ${savepoint}`, [], owner);
+					if (depth > 0) this.run(`RELEASE ${savepoint}`, [], owner);
+				} catch (rollbackError) {
+					this.#log.error("rollback failed", { error: rollbackError });
+				}
+			}
+			throw error;
 		} finally {
 			this.#syncDepth = depth;
 		}
@@ -385,6 +410,19 @@ export class ActorDatabase implements SqlDatabase {
 			throw new DatabaseError(
 				"transaction_aborted",
 				"SQLite rolled the transaction back after an earlier error (full, statement_timeout); nothing of it was kept",
+			);
+	}
+
+	/**
+	 * After a caller's statement inside a transaction: throws when it ended the
+	 * transaction itself (COMMIT, END, ROLLBACK). What a COMMIT committed is
+	 * kept; the error says so rather than that nothing was kept.
+	 */
+	#assertNotEndedBy(): void {
+		if (!this.#closed && this.#connection.autocommit)
+			throw new DatabaseError(
+				"sql_error",
+				"A statement ended the transaction (COMMIT, END or ROLLBACK): what it committed is kept. A transaction ends when its function returns",
 			);
 	}
 

