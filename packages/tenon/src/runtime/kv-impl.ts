@@ -164,8 +164,17 @@ export class KvImpl implements ActorKv {
 		limit?: number;
 		reverse?: boolean;
 	} {
+		const limit = options.limit;
+		// Unchecked, a negative or fractional limit gave odd results, and PostgreSQL refused
+		// it as core/internal_error (a review, 2026-11-26).
+		if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 0))
+			throw new ActorError(
+				"kv",
+				"invalid_limit",
+				"A KV list limit must be a whole number, 0 or more",
+			);
 		return {
-			...(options.limit === undefined ? {} : { limit: options.limit }),
+			...(limit === undefined ? {} : { limit }),
 			...(options.reverse ? { reverse: true } : {}),
 		};
 	}
