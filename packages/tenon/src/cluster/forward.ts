@@ -269,7 +269,11 @@ async function watchOwner(
 			return reader.cancel(reason);
 		},
 	});
-	return new Response(watched, { status: response.status, headers: response.headers });
+	return new Response(watched, {
+		status: response.status,
+		statusText: response.statusText,
+		headers: response.headers,
+	});
 }
 
 /** Sends `request` to `address` (same path and query) and returns its response. */
