@@ -318,6 +318,7 @@ async function forward(
 	for (const cookie of response.headers.getSetCookie()) out.append("set-cookie", cookie);
 	return new Response(response.body as ReadableStream<Uint8Array> | null, {
 		status: response.status,
+		statusText: response.statusText,
 		headers: out,
 	});
 }
