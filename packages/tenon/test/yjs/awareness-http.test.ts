@@ -1,30 +1,12 @@
-// An awareness update over HTTP (an ephemeral connection, which never gets
-// onDisconnect) claimed its client ids for a connection id that never goes:
-// the ids stayed claimed for the rest of the actor's wake, and the genuine
-// client of that id could neither announce its cursor nor edit
-// (yjs_client_in_use, retried forever by the provider); each HTTP call grew
-// the claims (a review, 2026-11-26). Awareness goes over a connection only.
-import * as encoding from "lib0/encoding";
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { yjsActor } from "../../src/yjs/index.js";
-import { updateMessage } from "./fixtures.js";
+import { rawAwareness, updateMessage } from "./fixtures.js";
 
 const note = yjsActor({ actions: { text: (c) => c.vars.document.text() } });
 const registry = setup({ use: { note }, logLevel: "silent" });
-
-function rawAwareness(entries: [number, number, string][]): Uint8Array {
-	const encoder = encoding.createEncoder();
-	encoding.writeVarUint(encoder, entries.length);
-	for (const [client, clock, json] of entries) {
-		encoding.writeVarUint(encoder, client);
-		encoding.writeVarUint(encoder, clock);
-		encoding.writeVarString(encoder, json);
-	}
-	return encoding.toUint8Array(encoder);
-}
 
 function insertAs(client: number, text: string): Uint8Array {
 	const doc = new Y.Doc();

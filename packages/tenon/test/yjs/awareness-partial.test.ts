@@ -1,15 +1,8 @@
-// An awareness update whose later entry is not JSON was refused
-// (request/invalid_yjs_message) only after y-protocols had applied the
-// entries before it: those states stayed in the server's awareness, owned by
-// no connection (outside the 4-per-connection limit, not removed when the
-// connection went), and were served in every new client's snapshot until it
-// passed the outgoing limit (a review, 2026-11-26). Every state is checked
-// before any is applied.
-import * as encoding from "lib0/encoding";
 import { describe, expect, it } from "vitest";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { yjsActor } from "../../src/yjs/index.js";
+import { rawAwareness } from "./fixtures.js";
 
 const note = yjsActor({
 	actions: {
@@ -18,18 +11,6 @@ const note = yjsActor({
 	},
 });
 const registry = setup({ use: { note }, logLevel: "silent" });
-
-/** An awareness update: `entries` as [client, clock, raw JSON string]. */
-function rawAwareness(entries: [number, number, string][]): Uint8Array {
-	const encoder = encoding.createEncoder();
-	encoding.writeVarUint(encoder, entries.length);
-	for (const [client, clock, json] of entries) {
-		encoding.writeVarUint(encoder, client);
-		encoding.writeVarUint(encoder, clock);
-		encoding.writeVarString(encoder, json);
-	}
-	return encoding.toUint8Array(encoder);
-}
 
 describe("awareness updates apply whole or not at all", () => {
 	it("a refused awareness update leaves nothing behind, and one connection holds at most 4 awareness states", async () => {

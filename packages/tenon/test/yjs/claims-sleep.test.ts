@@ -1,20 +1,10 @@
-// Yjs client-id claims and awareness owners were held in c.vars only, and
-// lost when the actor slept, while the connections that made them stayed open
-// (hibernated): the message that woke the actor could forge edits or a cursor
-// under a connected user's id (a review, 2026-11-26). docs/collaboration.md:
-// "While a connection is open, only it may add changes under the client ids
-// it has written under or announced in its awareness". They are stored with
-// the document (claim-records.ts) until the connection goes.
-
-import * as decoding from "lib0/decoding";
-import * as encoding from "lib0/encoding";
 import { describe, expect, it } from "vitest";
 import { Awareness, encodeAwarenessUpdate } from "y-protocols/awareness";
 import * as Y from "yjs";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { TenonYjsProvider, yjsActor } from "../../src/yjs/index.js";
-import { updateMessage } from "./fixtures.js";
+import { forgedInsert, stateOf, updateMessage } from "./fixtures.js";
 
 const note = yjsActor({
 	createConnState: (_c, params: { user: string }) => ({ user: params?.user ?? "guest" }),
@@ -36,26 +26,6 @@ const awakeNote = yjsActor({
 	options: { hibernateConnections: false },
 });
 const registry = setup({ use: { note, awakeNote }, logLevel: "silent" });
-
-/** An update inserting `text` at the start of "text", made as client `client` after `base`. */
-function forgedInsert(base: Uint8Array, client: number, text: string): Uint8Array {
-	const doc = new Y.Doc();
-	Y.applyUpdate(doc, base);
-	doc.clientID = client;
-	const before = Y.encodeStateVector(doc);
-	doc.getText("text").insert(0, text);
-	return Y.encodeStateAsUpdate(doc, before);
-}
-
-async function stateOf(handle: { yjsSync(message: Uint8Array): Promise<Uint8Array[]> }) {
-	const encoder = encoding.createEncoder();
-	encoding.writeVarUint(encoder, 0);
-	encoding.writeVarUint8Array(encoder, Y.encodeStateVector(new Y.Doc()));
-	const [step2] = await handle.yjsSync(encoding.toUint8Array(encoder));
-	const decoder = decoding.createDecoder(step2 as Uint8Array);
-	decoding.readVarUint(decoder);
-	return decoding.readVarUint8Array(decoder);
-}
 
 async function outcomeOf(call: () => Promise<unknown>): Promise<string> {
 	try {

@@ -1,9 +1,3 @@
-// Only the connection that writes under a Yjs client id may add changes under
-// it while it is connected (yjs/update-writers.ts). Before 2026-11-25 an
-// editor could send a GC struct under another user's client id spanning 2^40
-// clocks: that user's later edits were answered but never applied, and the
-// two never resynced. Or it could forge items under that id.
-import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import { describe, expect, it } from "vitest";
 import { Awareness, encodeAwarenessUpdate } from "y-protocols/awareness";
@@ -11,7 +5,7 @@ import * as Y from "yjs";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { TenonYjsProvider, yjsActor } from "../../src/yjs/index.js";
-import { updateMessage } from "./fixtures.js";
+import { forgedInsert, stateOf, updateMessage } from "./fixtures.js";
 
 /** A shared note; `serverClientId` says the id the actor's own edits use. */
 const note = yjsActor({
@@ -33,16 +27,6 @@ function gcUpdate(client: number, clock: number, length: number): Uint8Array {
 	encoding.writeVarUint(encoder, length);
 	encoding.writeVarUint(encoder, 0); // an empty delete set
 	return encoding.toUint8Array(encoder);
-}
-
-/** An update inserting `text` at the start of "text", made as client `client` after `base`. */
-function forgedInsert(base: Uint8Array, client: number, text: string): Uint8Array {
-	const doc = new Y.Doc();
-	Y.applyUpdate(doc, base);
-	doc.clientID = client;
-	const before = Y.encodeStateVector(doc);
-	doc.getText("text").insert(0, text);
-	return Y.encodeStateAsUpdate(doc, before);
 }
 
 describe("Yjs client ids belong to the connection that writes under them", () => {
@@ -164,15 +148,3 @@ describe("Yjs client ids belong to the connection that writes under them", () =>
 		await conn.dispose();
 	});
 });
-
-/** The document as the actor has it (an HTTP step 1 from an empty state vector). */
-async function stateOf(handle: { yjsSync(message: Uint8Array): Promise<Uint8Array[]> }) {
-	const doc = new Y.Doc();
-	const encoder = encoding.createEncoder();
-	encoding.writeVarUint(encoder, 0); // step 1
-	encoding.writeVarUint8Array(encoder, Y.encodeStateVector(doc));
-	const [step2] = await handle.yjsSync(encoding.toUint8Array(encoder));
-	const decoder = decoding.createDecoder(step2 as Uint8Array);
-	decoding.readVarUint(decoder); // step 2
-	return decoding.readVarUint8Array(decoder);
-}

@@ -1,3 +1,4 @@
+import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import { expect } from "vitest";
 import * as syncProtocol from "y-protocols/sync";
@@ -112,4 +113,39 @@ export async function expectRefusedUnblocked(
 	);
 	expect(worst).toBeLessThan(400);
 	expect(await handle.stateVector()).toEqual(before);
+}
+
+/** An update inserting `text` at the start of "text", made as client `client` after `base`. */
+export function forgedInsert(base: Uint8Array, client: number, text: string): Uint8Array {
+	const doc = new Y.Doc();
+	Y.applyUpdate(doc, base);
+	doc.clientID = client;
+	const before = Y.encodeStateVector(doc);
+	doc.getText("text").insert(0, text);
+	return Y.encodeStateAsUpdate(doc, before);
+}
+
+/** The document as the actor has it (an HTTP step 1 from an empty state vector). */
+export async function stateOf(handle: {
+	yjsSync(message: Uint8Array): Promise<Uint8Array[]>;
+}): Promise<Uint8Array> {
+	const encoder = encoding.createEncoder();
+	encoding.writeVarUint(encoder, 0); // step 1
+	encoding.writeVarUint8Array(encoder, Y.encodeStateVector(new Y.Doc()));
+	const [step2] = await handle.yjsSync(encoding.toUint8Array(encoder));
+	const decoder = decoding.createDecoder(step2 as Uint8Array);
+	decoding.readVarUint(decoder); // step 2
+	return decoding.readVarUint8Array(decoder);
+}
+
+/** An awareness update: `entries` as [client, clock, raw JSON string]. */
+export function rawAwareness(entries: [number, number, string][]): Uint8Array {
+	const encoder = encoding.createEncoder();
+	encoding.writeVarUint(encoder, entries.length);
+	for (const [client, clock, json] of entries) {
+		encoding.writeVarUint(encoder, client);
+		encoding.writeVarUint(encoder, clock);
+		encoding.writeVarString(encoder, json);
+	}
+	return encoding.toUint8Array(encoder);
 }
