@@ -4,17 +4,15 @@
 // SQLite's own rollback, was kept on its own.
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { type DrizzleMigrations, db as drizzleDb } from "../../src/db/drizzle/index.js";
+import { db as drizzleDb } from "../../src/db/drizzle/index.js";
 import { actor, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
+import { bankMigrations } from "./bank.js";
 
-const schema: DrizzleMigrations = {
-	journal: { entries: [{ idx: 0, when: 1_700_000_000_000, tag: "0000_init", breakpoints: true }] },
-	migrations: {
-		m0000:
-			"CREATE TABLE accounts (id TEXT PRIMARY KEY, balance INTEGER NOT NULL);\n--> statement-breakpoint\nCREATE TABLE memo (data BLOB);\n--> statement-breakpoint\nINSERT INTO accounts VALUES ('a', 100), ('b', 0);\n--> statement-breakpoint\nCREATE TABLE parent (id INTEGER PRIMARY KEY);\n--> statement-breakpoint\nCREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED);",
-	},
-};
+const schema = bankMigrations(
+	"CREATE TABLE parent (id INTEGER PRIMARY KEY);",
+	"CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED);",
+);
 
 const app = actor({
 	db: drizzleDb({ migrations: schema }),

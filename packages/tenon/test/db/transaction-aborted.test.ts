@@ -5,10 +5,11 @@
 // rejected (a review, 2026-11-26). Now they fail with `transaction_aborted`.
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { type DrizzleMigrations, db as drizzleDb } from "../../src/db/drizzle/index.js";
+import { db as drizzleDb } from "../../src/db/drizzle/index.js";
 import { DatabaseError, db } from "../../src/db/index.js";
 import { actor, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
+import { bankMigrations } from "./bank.js";
 
 const bank = actor({
 	db: db({
@@ -52,13 +53,7 @@ const bank = actor({
 	options: { maxDatabaseSize: 256 * 1024, dbStatementTimeout: 100 },
 });
 
-const schema: DrizzleMigrations = {
-	journal: { entries: [{ idx: 0, when: 1_700_000_000_000, tag: "0000_init", breakpoints: true }] },
-	migrations: {
-		m0000:
-			"CREATE TABLE accounts (id TEXT PRIMARY KEY, balance INTEGER NOT NULL);\n--> statement-breakpoint\nCREATE TABLE memo (data BLOB);\n--> statement-breakpoint\nINSERT INTO accounts VALUES ('a', 100), ('b', 0);",
-	},
-};
+const schema = bankMigrations();
 /** The same transfer through Drizzle's synchronous transactions. */
 const drizzleBank = actor({
 	db: drizzleDb({ migrations: schema }),

@@ -5,18 +5,13 @@
 // VACUUM (it attaches a temporary database).
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { type DrizzleMigrations, db as drizzleDb } from "../../src/db/drizzle/index.js";
+import { db as drizzleDb } from "../../src/db/drizzle/index.js";
 import { type DatabaseError, db } from "../../src/db/index.js";
 import { actor, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
+import { bankMigrations } from "./bank.js";
 
-const schema: DrizzleMigrations = {
-	journal: { entries: [{ idx: 0, when: 1_700_000_000_000, tag: "0000_init", breakpoints: true }] },
-	migrations: {
-		m0000:
-			"CREATE TABLE accounts (id TEXT PRIMARY KEY, balance INTEGER NOT NULL);\n--> statement-breakpoint\nCREATE TABLE memo (data BLOB);\n--> statement-breakpoint\nINSERT INTO accounts VALUES ('a', 100), ('b', 0);",
-	},
-};
+const schema = bankMigrations();
 
 const drizzleBank = actor({
 	db: drizzleDb({ migrations: schema }),
