@@ -89,3 +89,19 @@ export class TestCluster {
 		await dropSchema(this.schema);
 	}
 }
+
+/** A POST of tally action `action` (key `key`) to the node at `url`: its status and body. */
+export async function callTally(url: string, key: string, action: string, args: unknown[]) {
+	const response = await fetch(
+		`${url}/gateway/tally/action/${action}?rvt-method=getOrCreate&rvt-key=${key}`,
+		{
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: JSON.stringify({ args }),
+		},
+	);
+	return {
+		status: response.status,
+		body: (await response.json()) as { output?: { count: number; node: string } },
+	};
+}

@@ -6,51 +6,14 @@
 // writes, and this node kept answering from its old copy (a review,
 // 2026-11-26). It is dropped once awake, and the call finds its owner again.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertPostgresReachable, closeAdmin, sqlAdmin } from "../helpers/postgres.js";
-import { TestCluster } from "./harness.js";
+import { assertPostgresReachable, closeAdmin, lockTable } from "../helpers/postgres.js";
+import { callTally, TestCluster } from "./harness.js";
 
 beforeAll(assertPostgresReachable);
 afterAll(closeAdmin);
 
 const TTL = 600;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function call(url: string, action: string, args: unknown[]) {
-	const response = await fetch(
-		`${url}/gateway/tally/action/${action}?rvt-method=getOrCreate&rvt-key=orphan`,
-		{
-			method: "POST",
-			headers: { "content-type": "application/json" },
-			body: JSON.stringify({ args }),
-		},
-	);
-	return {
-		status: response.status,
-		body: (await response.json()) as { output?: { count: number; node: string } },
-	};
-}
-
-/** Holds `LOCK TABLE <table>` in a transaction until the returned function is called. */
-async function lockTable(schema: string, table: string): Promise<() => Promise<void>> {
-	let unlock = () => {};
-	const unlocked = new Promise<void>((resolve) => {
-		unlock = resolve;
-	});
-	let locked = () => {};
-	const isLocked = new Promise<void>((resolve) => {
-		locked = resolve;
-	});
-	const holding = sqlAdmin().begin(async (tx) => {
-		await tx.unsafe(`LOCK TABLE ${schema}.${table} IN ACCESS EXCLUSIVE MODE`);
-		locked();
-		await unlocked;
-	});
-	await isLocked;
-	return async () => {
-		unlock();
-		await holding;
-	};
-}
 
 describe("late renewals while an actor is starting", () => {
 	it("an actor whose lease went late while it was starting is not served from memory after another node took it over", async () => {
@@ -61,7 +24,7 @@ describe("late renewals while an actor is starting", () => {
 			// The actor's state load on node A is slow (a busy database): its lease is taken,
 			// its wake waits on actor_kv.
 			const unlockKv = await lockTable(cluster.schema, "actor_kv");
-			const first = call(a.url, "add", ["one"]);
+			const first = callTally(a.url, "orphan", "add", ["one"]);
 			await sleep(200);
 			// Meanwhile A's renewals are late too (the same busy database).
 			const unlockLeases = await lockTable(cluster.schema, "leases");
@@ -71,11 +34,11 @@ describe("late renewals while an actor is starting", () => {
 			expect((await first).body.output).toMatchObject({ count: 1, node: a.id });
 			// Past the lease time, another node takes the actor over and writes.
 			await sleep(TTL + 400);
-			const taken = await call(b.url, "add", ["two"]);
+			const taken = await callTally(b.url, "orphan", "add", ["two"]);
 			// (Before 1e245de: forwarded to A, which still held the lease.)
 			expect(taken.body.output).toMatchObject({ count: 2 });
 			// A read through A: the acknowledged write (count 2) or an error, never the old copy.
-			const read = await call(a.url, "read", []);
+			const read = await callTally(a.url, "orphan", "read", []);
 			if (read.status === 200) expect(read.body.output).toMatchObject({ count: 2 });
 		} finally {
 			await cluster.stop();

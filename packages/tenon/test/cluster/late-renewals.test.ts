@@ -5,27 +5,12 @@
 // memory: its actors are dropped, and the next call finds the owner again.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertPostgresReachable, closeAdmin, sqlAdmin } from "../helpers/postgres.js";
-import { TestCluster } from "./harness.js";
+import { callTally, TestCluster } from "./harness.js";
 
 beforeAll(assertPostgresReachable);
 afterAll(closeAdmin);
 
 const TTL = 600;
-
-async function call(url: string, action: string, args: unknown[]) {
-	const response = await fetch(
-		`${url}/gateway/tally/action/${action}?rvt-method=getOrCreate&rvt-key=stale`,
-		{
-			method: "POST",
-			headers: { "content-type": "application/json" },
-			body: JSON.stringify({ args }),
-		},
-	);
-	return {
-		status: response.status,
-		body: (await response.json()) as { output?: { count: number; node: string } },
-	};
-}
 
 describe("reads on an owner that lost its lease while paused", () => {
 	it("never answers a read from the old copy after another node wrote a newer state", async () => {
@@ -33,14 +18,14 @@ describe("reads on an owner that lost its lease while paused", () => {
 		try {
 			const old = await cluster.start();
 			const other = await cluster.start();
-			expect((await call(old.url, "add", ["one"])).body.output).toMatchObject({
+			expect((await callTally(old.url, "stale", "add", ["one"])).body.output).toMatchObject({
 				count: 1,
 				node: old.id,
 			});
 			cluster.pause(old.id);
 			await new Promise((r) => setTimeout(r, TTL + 400));
 			// Another node takes the actor over and acknowledges a write.
-			const taken = await call(other.url, "add", ["two"]);
+			const taken = await callTally(other.url, "stale", "add", ["two"]);
 			expect(taken.body.output).toMatchObject({ count: 2, node: other.id });
 			// A read sent to the old owner while it is frozen, answered once it runs again.
 			// PostgreSQL is slow to answer the old owner's next lease renewal (here: the leases
@@ -62,7 +47,9 @@ describe("reads on an owner that lost its lease while paused", () => {
 			cluster.resume(old.id);
 			await new Promise((r) => setTimeout(r, 300));
 			// Reads through the old owner, which lost the lease ~1 s ago.
-			const pending = Promise.all(Array.from({ length: 3 }, () => call(old.url, "read", [])));
+			const pending = Promise.all(
+				Array.from({ length: 3 }, () => callTally(old.url, "stale", "read", [])),
+			);
 			await new Promise((r) => setTimeout(r, 500));
 			unlock();
 			await holding;

@@ -6,7 +6,7 @@
 // request waits for it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { assertPostgresReachable, closeAdmin, sqlAdmin } from "../helpers/postgres.js";
+import { assertPostgresReachable, closeAdmin, lockTable } from "../helpers/postgres.js";
 import { TestCluster } from "./harness.js";
 
 beforeAll(assertPostgresReachable);
@@ -14,27 +14,6 @@ afterAll(closeAdmin);
 
 const TTL = 1_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function lockTable(schema: string, table: string): Promise<() => Promise<void>> {
-	let unlock = () => {};
-	const unlocked = new Promise<void>((resolve) => {
-		unlock = resolve;
-	});
-	let locked = () => {};
-	const isLocked = new Promise<void>((resolve) => {
-		locked = resolve;
-	});
-	const holding = sqlAdmin().begin(async (tx) => {
-		await tx.unsafe(`LOCK TABLE ${schema}.${table} IN ACCESS EXCLUSIVE MODE`);
-		locked();
-		await unlocked;
-	});
-	await isLocked;
-	return async () => {
-		unlock();
-		await holding;
-	};
-}
 
 describe("upgrade passed through to a slow but alive owner", () => {
 	it("opens once the owner answers (as an HTTP request through the entry node does)", async () => {

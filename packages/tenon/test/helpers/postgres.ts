@@ -46,3 +46,25 @@ export async function closeAdmin(): Promise<void> {
 	await admin?.end({ timeout: 1 });
 	admin = undefined;
 }
+
+/** Holds `LOCK TABLE <schema>.<table>` in a transaction until the returned function is called. */
+export async function lockTable(schema: string, table: string): Promise<() => Promise<void>> {
+	let unlock = () => {};
+	const unlocked = new Promise<void>((resolve) => {
+		unlock = resolve;
+	});
+	let locked = () => {};
+	const isLocked = new Promise<void>((resolve) => {
+		locked = resolve;
+	});
+	const holding = sqlAdmin().begin(async (tx) => {
+		await tx.unsafe(`LOCK TABLE ${schema}.${table} IN ACCESS EXCLUSIVE MODE`);
+		locked();
+		await unlocked;
+	});
+	await isLocked;
+	return async () => {
+		unlock();
+		await holding;
+	};
+}
