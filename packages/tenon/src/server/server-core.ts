@@ -387,8 +387,10 @@ export function createServerCore(
 		}
 		const preflight = corsPreflight(options.cors, request);
 		if (preflight) return withRequestId(preflight, requestId);
-		const response = withCors(options.cors, request, await serve(request, admitted, requestId));
-		return withRequestId(response, requestId);
+		// withRequestId copies a response whose headers are read-only (Response.redirect, a
+		// proxied fetch), so the CORS headers go on a copy that takes them.
+		const response = withRequestId(await serve(request, admitted, requestId), requestId);
+		return withCors(options.cors, request, response);
 	}
 
 	const upgrade = createUpgradeHandler(actors, {
