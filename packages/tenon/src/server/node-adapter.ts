@@ -99,12 +99,36 @@ async function writeResponse(
 		return;
 	}
 	const reader = response.body.getReader();
-	for (;;) {
-		const { done, value } = await reader.read();
-		if (done) break;
-		if (!res.write(value)) await new Promise<void>((resolve) => res.once("drain", resolve));
+	// The client went away: the body's producer is told (its `cancel` runs), and the
+	// loop ends instead of waiting for a `drain` that never comes.
+	const cancel = () => void reader.cancel().catch(ignore);
+	res.once("close", cancel);
+	try {
+		for (;;) {
+			const { done, value } = await reader.read();
+			if (done || res.destroyed) break;
+			if (!res.write(value)) await drainedOrClosed(res);
+		}
+	} finally {
+		res.off("close", cancel);
 	}
-	res.end();
+	if (!res.destroyed) res.end();
+	else void reader.cancel().catch(ignore);
+}
+
+function ignore(): void {}
+
+/** Resolves when `res` can take more, or is closed (a `drain` never comes then). */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+	return new Promise<void>((resolve) => {
+		const done = () => {
+			res.off("drain", done);
+			res.off("close", done);
+			resolve();
+		};
+		res.once("drain", done);
+		res.once("close", done);
+	});
 }
 
 function rejectUpgrade(socket: Duplex, response: Response): void {
