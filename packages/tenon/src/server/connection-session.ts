@@ -7,6 +7,7 @@ import {
 	CLOSE,
 	type ConnTransport,
 	closeCodeFor,
+	closeReason,
 	type OpenConnection,
 	type ResumeRequest,
 } from "../runtime/actor-gateway.js";
@@ -88,7 +89,7 @@ export class ConnectionSession implements WebSocketHandler {
 		this.#socket.send(
 			encodeToClient(this.#encoding, { tag: "Error", error: payload, actionId: null }),
 		);
-		this.#socket.close(closeCodeFor(payload), `${payload.group}.${payload.code}`.slice(0, 120));
+		this.#socket.close(closeCodeFor(payload), closeReason(`${payload.group}.${payload.code}`));
 		this.#state = "closed";
 	}
 

@@ -117,8 +117,14 @@ export class WiredSocket implements ServerWebSocket {
 			this.#paused = false;
 			ws.resume();
 		}
-		if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING)
+		if (ws.readyState !== WebSocket.OPEN && ws.readyState !== WebSocket.CONNECTING) return;
+		try {
 			ws.close(code, reason);
+		} catch {
+			// A code or reason no close frame may carry (callers cut reasons to fit): the
+			// socket still closes, as a server error, instead of staying open behind a throw.
+			ws.close(1011);
+		}
 	}
 }
 

@@ -17,9 +17,35 @@ export const CLOSE = {
 /** Why open connections are being closed. */
 export type CloseKind = "sleep" | "destroy" | "shutdown";
 
-/** WebSocket close reasons are limited to 123 bytes. */
+/** WebSocket close reasons are limited to 123 bytes of UTF-8 (RFC 6455 5.5.1). */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+/**
+ * `text` cut to fit a close frame: at most 123 bytes of UTF-8, on a character's
+ * boundary. `ws` throws on a longer reason (a reason quoting a user's words in
+ * another script is over it at 42 characters), and a throw there went unhandled.
+ */
 export function closeReason(text: string): string {
-	return text.length > 120 ? text.slice(0, 120) : text;
+	// Every UTF-16 unit is at most 3 bytes of UTF-8: short texts fit as they are.
+	if (text.length <= MAX_CLOSE_REASON_BYTES / 3) return text;
+	let bytes = 0;
+	let end = 0;
+	for (const char of text) {
+		const point = char.codePointAt(0) as number;
+		bytes += point < 0x80 ? 1 : point < 0x800 ? 2 : point < 0x10000 ? 3 : 4;
+		if (bytes > MAX_CLOSE_REASON_BYTES) return text.slice(0, end);
+		end += char.length;
+	}
+	return text;
+}
+
+/** A code a close frame may carry (RFC 6455 7.4: 1004 to 1006 are never sent). */
+export function isSendableCloseCode(code: number): boolean {
+	return (
+		Number.isInteger(code) &&
+		((code >= 1000 && code <= 1014 && (code < 1004 || code > 1006)) ||
+			(code >= 3000 && code <= 4999))
+	);
 }
 
 /**

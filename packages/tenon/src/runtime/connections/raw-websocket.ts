@@ -1,6 +1,7 @@
 import type { ActorWebSocket } from "../../actor/context.js";
 import { callSafely } from "../../common/call-safely.js";
 import type { ActorCore } from "../actor-core.js";
+import { closeReason, isSendableCloseCode } from "./close-codes.js";
 
 /** The socket a raw WebSocket writes to (the server's side of it). */
 export interface RawSocketTransport {
@@ -62,13 +63,16 @@ export class RawWebSocketImpl implements ActorWebSocket {
 	}
 
 	close(code = 1000, reason = ""): void {
+		// As a browser's WebSocket does, a code no close frame may carry is refused where it
+		// is given; a reason too long for the frame is cut to fit.
+		if (!isSendableCloseCode(code)) throw new RangeError(`${code} is not a WebSocket close code`);
 		if (this.readyState >= 2) return;
 		this.readyState = 2;
 		const generation = this.#core.outputGeneration();
 		void this.#core.whenDurable(generation).then(
 			() => {
 				this.#flush();
-				this.#transport.close(code, reason);
+				this.#transport.close(code, closeReason(reason));
 			},
 			() => this.#transport.close(1011, "core.internal_error"),
 		);
