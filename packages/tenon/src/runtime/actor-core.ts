@@ -25,8 +25,15 @@ export interface ActorCore {
 	readonly abortSignal: AbortSignal;
 	/** True while the actor accepts new work. */
 	isAwake(): boolean;
-	/** Open connections: realtime ones and raw WebSockets. */
+	/** Open connections: realtime ones and raw WebSockets, and those still opening. */
 	readonly connectionCount: number;
+	/**
+	 * Takes one of `maxConnectionsPerActor` for a connection whose hooks still run (or
+	 * throws `limit/too_many_connections`): counted from the check, so connections that
+	 * arrive together cannot all pass it. The release is called once the connection is
+	 * counted as open, or refused.
+	 */
+	reserveConnection(): () => void;
 	/** Counts `promise` as work in progress until it settles. */
 	track<T>(promise: Promise<T>): Promise<T>;
 	/** End-of-turn work: `onStateChange`, commit scheduling, idleness. */

@@ -3,7 +3,7 @@ import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
 import type { ActorMetrics } from "../observability/metrics.js";
 import type { TracedActor } from "../observability/tracing.js";
-import { ActorError, toPublicError } from "../protocol/errors.js";
+import { ActorError, errors, toPublicError } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import type { ActorParts, AssemblyHost } from "./actor-assembly.js";
 import type { ActorCore } from "./actor-core.js";
@@ -21,6 +21,8 @@ import type { ConnectionImpl } from "./connections/connection.js";
 export class AssembledCore implements ActorCore, TracedActor {
 	readonly #host: AssemblyHost;
 	readonly #parts: ActorParts;
+	/** Connections taken by {@link reserveConnection} whose opening has not ended. */
+	#opening = 0;
 
 	constructor(host: AssemblyHost, parts: ActorParts) {
 		this.#host = host;
@@ -79,7 +81,19 @@ export class AssembledCore implements ActorCore, TracedActor {
 	}
 
 	get connectionCount(): number {
-		return this.#parts.hub.size + this.#parts.calls.openRawSockets;
+		return this.#parts.hub.size + this.#parts.calls.openRawSockets + this.#opening;
+	}
+
+	reserveConnection(): () => void {
+		const max = this.limits.maxConnectionsPerActor;
+		if (this.connectionCount >= max) throw errors.tooManyConnections("actor", max);
+		this.#opening++;
+		let released = false;
+		return () => {
+			if (released) return;
+			released = true;
+			this.#opening--;
+		};
 	}
 
 	track<T>(promise: Promise<T>): Promise<T> {

@@ -174,10 +174,10 @@ export class RawEndpoints {
 		const steps = this.#steps;
 		const onWebSocket = steps.config.onWebSocket;
 		let opened: OpenRaw | undefined;
+		let release: (() => void) | undefined;
 		try {
 			if (!onWebSocket) throw errors.handlerNotFound("onWebSocket");
-			const max = host.limits.maxConnectionsPerActor;
-			if (host.connectionCount >= max) throw errors.tooManyConnections("actor", max);
+			release = host.reserveConnection();
 			const conn = await host.track(steps.prepareConn(caller));
 			if (this.#canHibernate(caller.request))
 				conn.persist({
@@ -189,6 +189,7 @@ export class RawEndpoints {
 				});
 			opened = { ws: new RawWebSocketImpl(host, url, socket, false), conn, socket };
 			this.#add(opened);
+			release();
 			const context = new ActionContextImpl(
 				steps.contexts,
 				conn,
@@ -202,6 +203,7 @@ export class RawEndpoints {
 			await host.track(handled);
 			host.afterTurn();
 		} catch (error) {
+			release?.();
 			if (opened !== undefined) this.#remove(opened, true);
 			const shown = host.publicError(error, "onWebSocket");
 			steps.sockets.forget(socket);

@@ -82,15 +82,18 @@ export async function openConnection(
 			if (await resumeConnection(hub, deps, caller, socket, resume.connId, resume.token))
 				return true;
 		}
-		const max = core.limits.maxConnectionsPerActor;
-		if (core.connectionCount >= max) throw errors.tooManyConnections("actor", max);
-		conn = await core.track(deps.prepare(caller, socket));
-		const persistence = deps.persistence(
-			resume?.token === undefined ? undefined : hashToken(resume.token),
-		);
-		if (persistence !== undefined) conn.persist(persistence);
-		conn.holder = hub.deps.nodeId;
-		hub.add(conn);
+		const release = core.reserveConnection();
+		try {
+			conn = await core.track(deps.prepare(caller, socket));
+			const persistence = deps.persistence(
+				resume?.token === undefined ? undefined : hashToken(resume.token),
+			);
+			if (persistence !== undefined) conn.persist(persistence);
+			conn.holder = hub.deps.nodeId;
+			hub.add(conn);
+		} finally {
+			release();
+		}
 		const onConnect = hooks.onConnect;
 		if (onConnect) {
 			const opened = conn;
