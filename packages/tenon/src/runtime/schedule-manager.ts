@@ -9,6 +9,7 @@ import type {
 	ScheduledEvent,
 } from "../actor/schedule.js";
 import type { TimerHandle } from "../common/clock.js";
+import { errorText } from "../common/error-text.js";
 import { newRequestId } from "../common/request-id.js";
 import { assertStorable } from "../common/storable.js";
 import { outsideTrace } from "../observability/tracing.js";
@@ -54,6 +55,8 @@ export interface ScheduleOwner {
 	queueWakeAt(): number | undefined;
 }
 
+/** How long due entries wait after the timer loop threw, before they are tried again. */
+const FIRE_RETRY_MS = 1_000;
 const NO_ONE_SHOTS: ReadonlyMap<number, ScheduledEvent> = new Map();
 const NO_JOBS: ReadonlyMap<string, StoredJob> = new Map();
 
@@ -70,6 +73,8 @@ export class ScheduleManager implements WriteSource {
 	#timer: TimerHandle | undefined;
 	#immediate: ReturnType<typeof setImmediate> | undefined;
 	#firing = false;
+	/** Nothing fires before this time (set for a second after the timer loop threw). */
+	#retryAt = 0;
 	#closed = false;
 
 	#schedule: ActorSchedule | undefined;
@@ -276,6 +281,13 @@ export class ScheduleManager implements WriteSource {
 		const args = this.#checkAction(options.action, options.args ?? []);
 		checkTimezone(options.timezone);
 		const nextAt = nextCronRun(options.expression, options.timezone, this.#core.clock.now());
+		// croner takes an ISO date as a pattern that fires once: a job is for repeated runs
+		// (one time is `c.schedule.at`), and its next run is looked up each time it fires.
+		if (nextCronRun(options.expression, options.timezone, nextAt, true) === undefined)
+			throw scheduleErrors.invalidCron(
+				options.expression,
+				"it fires only once (use c.schedule.at for one time)",
+			);
 		const previous = this.#jobs.get(options.name);
 		return this.#storeJob({
 			name: options.name,
@@ -325,13 +337,18 @@ export class ScheduleManager implements WriteSource {
 	}
 
 	/** The next run of a job strictly after `now`; missed runs collapse into the one firing now. */
-	#following(job: StoredJob, now: number): number {
+	/** The job's run after `now`; undefined when it has none (its expression stopped matching). */
+	#following(job: StoredJob, now: number): number | undefined {
 		if (job.kind === "every") {
 			const interval = job.interval as number;
 			const behind = Math.max(0, now - job.nextAt);
 			return job.nextAt + interval * (Math.floor(behind / interval) + 1);
 		}
-		return nextCronRun(job.expression as string, job.timezone, now);
+		try {
+			return nextCronRun(job.expression as string, job.timezone, now, true);
+		} catch {
+			return undefined;
+		}
 	}
 
 	// ---- Firing -------------------------------------------------------------------
@@ -341,21 +358,35 @@ export class ScheduleManager implements WriteSource {
 		if (this.#timer !== undefined) this.#core.clock.clearTimeout(this.#timer);
 		this.#timer = undefined;
 		if (this.#firing) return;
-		const at = this.earliest();
-		if (at === undefined) return;
+		const earliest = this.earliest();
+		if (earliest === undefined) return;
+		const at = Math.max(earliest, this.#retryAt);
 		const delay = at - this.#core.clock.now();
 		if (delay <= 0) {
 			// Already due (e.g. it came due while the actor slept): fire right away.
 			this.#immediate ??= setImmediate(() => {
 				this.#immediate = undefined;
-				void this.#fireDue();
+				void this.#fireDue().catch((error: unknown) => this.#fireFailed(error));
 			});
 			return;
 		}
 		this.#timer = this.#core.clock.setTimeout(() => {
 			this.#timer = undefined;
-			void this.#fireDue();
+			void this.#fireDue().catch((error: unknown) => this.#fireFailed(error));
 		}, delay);
+	}
+
+	/**
+	 * The timer loop itself threw (a bug, or a failed write): logged, and due entries wait a
+	 * second before they are tried again, instead of a loop of immediate retries.
+	 */
+	#fireFailed(error: unknown): void {
+		this.#core.log.error("timers failed to fire", { error });
+		this.#retryAt = this.#core.clock.now() + FIRE_RETRY_MS;
+		// The loop's `finally` armed it already, maybe for right away.
+		if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+		this.#immediate = undefined;
+		this.#arm();
 	}
 
 	#nextDue(
@@ -382,8 +413,11 @@ export class ScheduleManager implements WriteSource {
 		if (job !== undefined && (oneShot === undefined || job.nextAt < oneShot.at)) {
 			const due = job;
 			const scheduledAt = due.nextAt;
-			// Move the job on before running it, so a slow run is not fired twice.
-			this.#storeJob({ ...due, nextAt: this.#following(due, now) });
+			// Move the job on before running it, so a slow run is not fired twice. A job with no
+			// run after this one (stored before such expressions were refused) runs a last time.
+			const nextAt = this.#following(due, now);
+			if (nextAt === undefined) this.#deleteJob(due.name);
+			else this.#storeJob({ ...due, nextAt });
 			return {
 				fire: { kind: due.kind, id: due.name, scheduledAt, firedAt: now },
 				action: due.action,
@@ -429,9 +463,7 @@ export class ScheduleManager implements WriteSource {
 						scheduledAt: due.fire.scheduledAt,
 						firedAt: due.fire.firedAt,
 						ok: error === undefined,
-						...(error === undefined
-							? {}
-							: { error: error instanceof Error ? error.message : String(error) }),
+						...(error === undefined ? {} : { error: errorText(error) }),
 						durationMs: this.#core.clock.now() - started,
 					});
 				};

@@ -65,7 +65,20 @@ export function nextCronRun(
 	expression: string,
 	timezone: string | undefined,
 	after: number,
-): number {
+): number;
+/** ... or undefined when it never matches after `after` (with `orUndefined`). */
+export function nextCronRun(
+	expression: string,
+	timezone: string | undefined,
+	after: number,
+	orUndefined: true,
+): number | undefined;
+export function nextCronRun(
+	expression: string,
+	timezone: string | undefined,
+	after: number,
+	orUndefined = false,
+): number | undefined {
 	let cron: Cron;
 	try {
 		cron = new Cron(expression, { paused: true, ...(timezone ? { timezone } : {}) });
@@ -76,7 +89,10 @@ export function nextCronRun(
 		);
 	}
 	const next = cron.nextRun(new Date(after));
-	if (next === null) throw scheduleErrors.invalidCron(expression, "it never fires");
+	if (next === null) {
+		if (orUndefined) return undefined;
+		throw scheduleErrors.invalidCron(expression, "it never fires");
+	}
 	return next.getTime();
 }
 
