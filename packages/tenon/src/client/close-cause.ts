@@ -1,16 +1,39 @@
 // Why a connection closed, as the client reports it.
-import { ActorError } from "../protocol/errors.js";
+import { ActorError, httpStatusFor } from "../protocol/errors.js";
 
 /**
  * Closes after which reconnecting cannot help: a normal close (1000) is the
  * server's deliberate decision (`conn.disconnect()`, actor destroyed), 1008 a
  * rejection (auth, bad params). Sleep (1012), shutdown (1001) and resets
- * (1011) are worth reconnecting after.
+ * (1011) are worth reconnecting after. Code 0 stands for a connection that
+ * failed before it had a socket: resolving its actor over the REST API
+ * (a key with a comma, a large input) was refused, see {@link isRefusal}.
  */
 export function isFatal(code: number, error: ActorError | undefined): boolean {
 	if (code === 1000 || code === 1008) return true;
 	if (error === undefined) return false;
-	return error.group === "actor" && (error.code === "not_found" || error.code === "destroyed");
+	if (error.group === "actor" && (error.code === "not_found" || error.code === "destroyed"))
+		return true;
+	return code === 0 && isRefusal(error);
+}
+
+/**
+ * An HTTP answer that will not change by asking again: a 4xx (auth, a user
+ * error from `onBeforeCreate` or `onBeforeConnect`, a bad request), the same
+ * errors the server closes a WebSocket with 1008 for. Limits (429, 503: rate
+ * limited, overloaded) and timeouts (408) say "later", and are retried.
+ */
+function isRefusal(error: ActorError): boolean {
+	if (error.group === "limit") return false;
+	const status =
+		error.group === "client"
+			? error.code === "http_error"
+				? (error.metadata as { status?: unknown } | undefined)?.status
+				: undefined
+			: httpStatusFor(error.group, error.code);
+	return (
+		typeof status === "number" && status >= 400 && status < 500 && status !== 408 && status !== 429
+	);
 }
 
 function parseCloseReason(reason: string): ActorError | undefined {

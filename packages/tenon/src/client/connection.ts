@@ -39,6 +39,13 @@ interface Listener {
 
 const WS_OPEN = 1;
 
+/**
+ * Presence before anything subscribed to it: one map, so every read gives the
+ * same value (React's `useSyncExternalStore` warns about, and re-renders on,
+ * a snapshot that differs on each read).
+ */
+const NO_PRESENCE: ReadonlyMap<string, PresenceEntry> = new Map();
+
 /** 32 random URL-safe characters (192 bits). */
 function newResumeToken(): string {
 	const bytes = new Uint8Array(24);
@@ -66,6 +73,12 @@ export class ActorConnImpl {
 	/** Messages waiting for the connection to open (actions; subscriptions are re-sent from #listeners). */
 	#queued: Array<{ message: ToServer; inFlight?: InFlight; id?: number }> = [];
 	#listeners = new Map<string, Set<Listener>>();
+	/**
+	 * Events whose last listener went while the socket was down: a resumed
+	 * connection keeps the subscriptions the server stored with it, so the
+	 * unsubscribe goes out when it opens again.
+	 */
+	#unsentUnsubscribes = new Set<string>();
 	#errorHandlers = new Set<(error: ActorError) => void>();
 	#openHandlers = new Set<() => void>();
 	#closeHandlers = new Set<() => void>();
@@ -137,14 +150,17 @@ export class ActorConnImpl {
 			return;
 		}
 		socket.binaryType = "arraybuffer";
-		// Node's `ws` can hand over the frame's own bytes (a Buffer, which is a
-		// Uint8Array) where "arraybuffer" copies each frame into a new
-		// ArrayBuffer. Browsers ignore the value and undici turns it into
-		// "blob", so it is kept only when the socket took it.
-		socket.binaryType = "nodebuffer" as BinaryType;
-		if ((socket.binaryType as string) !== "nodebuffer") socket.binaryType = "arraybuffer";
-		this.#socket = socket;
 		const nodeWs = socket as unknown as NodeWsEvents;
+		// Node's `ws` (the only WebSocket with an `on` method) can hand over the
+		// frame's own bytes (a Buffer, which is a Uint8Array) where "arraybuffer"
+		// copies each frame into a new ArrayBuffer. Others are not asked:
+		// Chromium logs a console warning for the value, and undici turns it
+		// into "blob". It is kept only when the socket took it.
+		if (typeof nodeWs.on === "function") {
+			socket.binaryType = "nodebuffer" as BinaryType;
+			if ((socket.binaryType as string) !== "nodebuffer") socket.binaryType = "arraybuffer";
+		}
+		this.#socket = socket;
 		if ((socket.binaryType as string) === "nodebuffer" && typeof nodeWs.on === "function") {
 			// Node's `ws` (the only WebSocket that takes "nodebuffer"): its own event hands
 			// over the frame, where its addEventListener wraps each one in a MessageEvent.
@@ -190,6 +206,10 @@ export class ActorConnImpl {
 				this.connectionId = message.connectionId;
 				this.#attempt = 0;
 				this.#setStatus("connected");
+				for (const eventName of this.#unsentUnsubscribes) {
+					this.#send({ tag: "SubscriptionRequest", eventName, subscribe: false });
+				}
+				this.#unsentUnsubscribes.clear();
 				for (const eventName of this.#listeners.keys()) {
 					this.#send({ tag: "SubscriptionRequest", eventName, subscribe: true });
 				}
@@ -222,7 +242,7 @@ export class ActorConnImpl {
 				if (!listeners) return;
 				// A copy: listeners added by a callback hear the next event, not this one.
 				for (const listener of [...listeners]) {
-					if (listener.once) listeners.delete(listener);
+					if (listener.once) this.#removeListener(message.name, listener);
 					this.#safely(() => listener.callback(...message.args));
 				}
 				return;
@@ -314,23 +334,38 @@ export class ActorConnImpl {
 		if (this.#fatalError) return Promise.reject(this.#fatalError);
 		const id = this.#nextActionId++;
 		return new Promise<unknown>((resolve, reject) => {
-			const inFlight: InFlight = { name: call.name, resolve, reject };
+			const signal = call.signal;
+			// Settled any way (answer, error, lost connection, dispose): the call
+			// stops listening, so one signal can serve any number of calls.
+			const onAbort = () => {
+				this.#inFlight.delete(id);
+				this.#queued = this.#queued.filter((entry) => entry.id !== id);
+				reject(signal?.reason);
+			};
+			const settle = () => signal?.removeEventListener("abort", onAbort);
+			const inFlight: InFlight = {
+				name: call.name,
+				resolve: (value) => {
+					settle();
+					resolve(value);
+				},
+				reject: (error) => {
+					settle();
+					reject(error);
+				},
+			};
 			// The caller's trace context rides along (JSON and CBOR; BARE's schema has no field for it).
 			const traceparent = this.#transport.encoding === "bare" ? undefined : activeTraceparent();
 			const message: ToServer =
 				traceparent === undefined
 					? { tag: "ActionRequest", id, name: call.name, args: call.args ?? [] }
 					: { tag: "ActionRequest", id, name: call.name, args: call.args ?? [], traceparent };
-			if (call.signal) {
-				if (call.signal.aborted) {
-					reject(call.signal.reason);
+			if (signal) {
+				if (signal.aborted) {
+					reject(signal.reason);
 					return;
 				}
-				call.signal.addEventListener("abort", () => {
-					this.#inFlight.delete(id);
-					this.#queued = this.#queued.filter((entry) => entry.id !== id);
-					reject(call.signal?.reason);
-				});
+				signal.addEventListener("abort", onAbort, { once: true });
 			}
 			this.#inFlight.set(id, inFlight);
 			if (!this.#send(message)) {
@@ -355,15 +390,25 @@ export class ActorConnImpl {
 		if (!listeners) {
 			listeners = new Set();
 			this.#listeners.set(name, listeners);
+			this.#unsentUnsubscribes.delete(name);
 			this.#send({ tag: "SubscriptionRequest", eventName: name, subscribe: true });
 		}
 		listeners.add(listener);
-		return () => {
-			const current = this.#listeners.get(name);
-			if (!current?.delete(listener) || current.size > 0) return;
-			this.#listeners.delete(name);
-			this.#send({ tag: "SubscriptionRequest", eventName: name, subscribe: false });
-		};
+		return () => this.#removeListener(name, listener);
+	}
+
+	/**
+	 * Removes a listener (an unsubscribe call, or a `once` one that fired); the
+	 * last one of an event ends the server's subscription, and a reconnect
+	 * does not subscribe to it again.
+	 */
+	#removeListener(name: string, listener: Listener): void {
+		const current = this.#listeners.get(name);
+		if (!current?.delete(listener) || current.size > 0) return;
+		this.#listeners.delete(name);
+		const sent = this.#send({ tag: "SubscriptionRequest", eventName: name, subscribe: false });
+		// Only a connection the server knows (one that opened before) can resume with it.
+		if (!sent && this.connectionId !== undefined) this.#unsentUnsubscribes.add(name);
 	}
 
 	#syncHost(): SyncHost {
@@ -390,7 +435,7 @@ export class ActorConnImpl {
 
 	/** Everyone's presence on the actor, by connection id (this connection's included). */
 	get presence(): ReadonlyMap<string, PresenceEntry> {
-		return this.#presence?.entries ?? new Map();
+		return this.#presence?.entries ?? NO_PRESENCE;
 	}
 
 	/** Sets this client's presence (`null` clears it); kept until the connection ends. */

@@ -3,6 +3,7 @@ import type { ActorError } from "../protocol/errors.js";
 /** What the cache needs of a connection. */
 export interface CachedConn {
 	onError(callback: (error: ActorError) => void): () => void;
+	onOpen(callback: () => void): () => void;
 	dispose(): Promise<void>;
 }
 
@@ -49,9 +50,19 @@ export class ConnectionCache<C extends CachedConn> {
 				disposeTimer: undefined,
 				errorListeners: new Set(),
 			};
+			const notify = () => {
+				for (const listener of [...created.errorListeners]) listener();
+			};
 			conn.onError((error) => {
 				created.error = error;
-				for (const listener of [...created.errorListeners]) listener();
+				notify();
+			});
+			// Connected (again): the error that came before, a refusal the
+			// client retried past or a dropped socket, no longer holds.
+			conn.onOpen(() => {
+				if (created.error === undefined) return;
+				created.error = undefined;
+				notify();
 			});
 			this.#entries.set(key, created);
 			entry = created;

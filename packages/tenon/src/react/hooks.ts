@@ -35,7 +35,7 @@ export interface UseActorResult<D> {
 	connection: ActorConn<D> | undefined;
 	/** `connecting`, `connected`, `disconnected` (reconnecting) or `idle`. */
 	status: ConnStatus;
-	/** The last error the server reported on the connection. */
+	/** The last error the server reported on the connection; undefined again once it opens again. */
 	error: ActorError | undefined;
 }
 

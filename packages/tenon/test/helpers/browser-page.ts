@@ -23,12 +23,31 @@ export interface ServedPage extends AsyncDisposable {
 	close(): Promise<void>;
 }
 
+/** How a page is built. */
+export interface BuildPageOptions {
+	/**
+	 * Vite's mode; default `production`. `development` bundles React's
+	 * development build, which checks hooks (e.g. that `getSnapshot` is cached)
+	 * and reports what it finds with `console.error`.
+	 */
+	mode?: "development" | "production";
+}
+
 /** Builds the Vite page in `root` and serves it on 127.0.0.1 (another origin than the server's). */
-export async function buildAndServePage(root: string): Promise<ServedPage> {
+export async function buildAndServePage(
+	root: string,
+	options: BuildPageOptions = {},
+): Promise<ServedPage> {
 	const outDir = mkdtempSync(join(tmpdir(), "tenon-page-"));
+	const mode = options.mode ?? "production";
 	await build({
 		root,
 		base: "./",
+		mode,
+		// React picks its build by process.env.NODE_ENV, which a Vite build sets to production.
+		...(mode === "development"
+			? { define: { "process.env.NODE_ENV": JSON.stringify("development") } }
+			: {}),
 		logLevel: "silent",
 		configFile: false,
 		esbuild: { jsx: "automatic" },
