@@ -201,8 +201,9 @@ function moveConnection(
 		hub.deps.sockets.forget(previous);
 		previous.close(1000, "conn.resumed_elsewhere");
 		// Frames held for the old socket never reached this client; the client
-		// treats actions it sent before as lost.
+		// treats actions it sent before as lost (their replies are not sent either).
 		conn.dropHeld();
+		conn.socketsReplaced++;
 	}
 	// Frames still waiting on durability for a connection awaiting its link
 	// are this client's: they follow on the link, in order.

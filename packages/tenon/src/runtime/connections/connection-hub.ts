@@ -298,6 +298,7 @@ export class ConnectionHub implements ConnOwner {
 		failed?: (error: unknown) => void,
 	): Promise<number | undefined> {
 		const encoding = (conn.transport as ConnSocket).encoding;
+		const socketsReplaced = conn.socketsReplaced;
 		let frame: string | Uint8Array;
 		// Each message action gets its own request id for the lines its `c.log` writes.
 		const requestId = newRequestId();
@@ -319,7 +320,8 @@ export class ConnectionHub implements ConnOwner {
 		} finally {
 			conn.inFlight--;
 		}
-		if (conn.closed) return undefined;
+		// Asked on a socket its client has replaced since: the reply would reach the new one.
+		if (conn.closed || conn.socketsReplaced !== socketsReplaced) return undefined;
 		const generation = this.enqueue(conn, frame);
 		if (generation <= this.#core.durableGeneration) return undefined; // it leaves at once
 		const metrics = this.#core.metrics;

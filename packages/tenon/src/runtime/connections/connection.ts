@@ -89,6 +89,12 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	#closed = false;
 	/** Actions received on this connection and not answered yet. */
 	inFlight = 0;
+	/**
+	 * How many times its client replaced its socket (a resume): an action's reply goes only
+	 * to the socket its request came on (a client numbering calls afresh on a new socket
+	 * got the old call's answer for a new one).
+	 */
+	socketsReplaced = 0;
 	/** Subscription changes waiting on a `canSubscribe` check, in arrival order. */
 	subscriptionsPending: Promise<void> | undefined;
 	/**
