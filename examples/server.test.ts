@@ -60,7 +60,7 @@ it("npm start serves the example registry", async () => {
 	const alice = client.todoList.getOrCreate("alice", { params: { token: printed as string } });
 	await alice.add("from the printed token");
 	expect(await alice.stats()).toEqual({ total: 1, done: 0 });
-	const room = client.chatHistory.getOrCreate("lobby");
+	const room = client.chatHistory.getOrCreate("lobby", { params: { token } });
 	expect(await room.count()).toBe(0);
 	await client.dispose();
 	// RivetKit's unmodified client, in its default encoding (bare) and the two

@@ -33,7 +33,8 @@ const boss = issueToken({ userId: "boss", roles: ["approver"] }, day);
 console.log(`
 Tenon is running at ${url} (data in ${process.env.TENON_DATA_DIR ?? "./.tenon"})
 
-Web apps (open each in two windows):
+Web apps (open each in two windows; each browser signs in as a demo guest,
+a private window as another one):
   ${url}/apps/editor/?doc=welcome   collaborative editor (Yjs)
   ${url}/apps/board/?board=team     multiplayer board (shared state, live cursors)
   ${url}/apps/agent/?agent=support  AI support agent (refunds wait for your approval)

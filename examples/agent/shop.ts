@@ -1,6 +1,6 @@
 import { actor, UserError } from "tenon";
 import { z } from "zod";
-import { type TokenParams, verifyToken } from "../auth/tokens.js";
+import { requireOwner, type TokenParams } from "../auth/tokens.js";
 
 /** An order of the demo shop. */
 export interface Order {
@@ -25,9 +25,12 @@ const DEMO_ORDERS: Order[] = [
  */
 export const shop = actor({
 	state: { orders: DEMO_ORDERS.map((order) => ({ ...order })) },
+	// Keyed by the customer's id alone: nobody makes (stores) or opens another's shop.
+	onBeforeCreate: (c) => {
+		requireOwner(c.key, c.params);
+	},
 	onBeforeConnect: (c, params: TokenParams) => {
-		if (verifyToken(params?.token).userId !== c.key[0])
-			throw new UserError("These are not your orders", { code: "forbidden" });
+		requireOwner(c.key, params);
 	},
 	actionInputSchemas: { refund: z.tuple([z.string().max(20)]) },
 	actions: {

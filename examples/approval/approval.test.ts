@@ -108,4 +108,56 @@ describe("approval flow example", () => {
 			}),
 		).rejects.toMatchObject({ code: "invalid_expense" });
 	});
+
+	// A review (2026-11-27) filed a request with 3 MiB in an extra field: the schema was checked,
+	// then the raw input (extra fields and all) was stored.
+	it("stores only the fields of a request, and refuses one with more", async () => {
+		await using t = await setupTest(registry);
+		await expect(
+			t.client.expense.create(["ann", "e-8"], {
+				...as("ann"),
+				input: { requester: "ann", amount: 500, reason: "trip", junk: "x".repeat(1_000) } as never,
+			}),
+		).rejects.toMatchObject({ code: "invalid_expense" });
+		await expect(t.client.expense.get(["ann", "e-8"], as("ann")).resolve()).rejects.toMatchObject({
+			code: "not_found",
+		});
+		const filed = await t.client.expense.create(["ann", "e-9"], {
+			...as("ann"),
+			input: { requester: "ann", amount: 500, reason: "trip" },
+		});
+		expect((await filed.get()).input).toEqual({ requester: "ann", amount: 500, reason: "trip" });
+	});
+
+	// A review (2026-11-27): any signed-in user subscribed to `decided` on another user's request
+	// (which they may not read) and learned its outcome.
+	it("tells a decision only to the requester and approvers", async () => {
+		await using t = await setupTest(registry);
+		const filed = await t.client.expense.create(["ann", "raise"], {
+			...as("ann"),
+			input: { requester: "ann", amount: 5_000, reason: "raise" },
+		});
+		const id = await filed.resolve();
+		const listen = (userId: string, roles: string[] = []) => {
+			const conn = t.client.expense.getForId(id, as(userId, roles)).connect();
+			const heard: string[] = [];
+			const refused: string[] = [];
+			conn.on("decided", (status) => heard.push(status));
+			conn.onError((error) => refused.push(error.code));
+			return { conn, heard, refused };
+		};
+		const ann = listen("ann");
+		const cfo = listen("cfo", ["approver"]);
+		const eve = listen("eve");
+		for (const { conn } of [ann, cfo, eve])
+			await expect.poll(() => conn.connStatus).toBe("connected");
+		await expect.poll(() => eve.refused).toEqual(["forbidden"]);
+		await t.client.expense.getForId(id, as("boss", ["approver"])).decide(false, "no");
+		await expect.poll(() => ann.heard).toEqual(["rejected"]);
+		await expect.poll(() => cfo.heard).toEqual(["rejected"]);
+		// Eve's reply comes after anything sent to her before it (one socket, in order).
+		await expect(eve.conn.get()).rejects.toMatchObject({ code: "forbidden" });
+		expect(eve.heard).toEqual([]);
+		for (const { conn } of [ann, cfo, eve]) await conn.dispose();
+	});
 });

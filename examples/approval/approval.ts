@@ -1,7 +1,13 @@
 import { actor, event, queue, UserError } from "tenon";
 import { workflow } from "tenon/workflow";
 import { z } from "zod";
-import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
+import {
+	checkResuming,
+	type Identity,
+	type TokenParams,
+	tokenOf,
+	verifyToken,
+} from "../auth/tokens.js";
 
 /** What an expense request is created with. */
 export interface ExpenseInput {
@@ -24,13 +30,20 @@ type ApprovalStatus = "awaiting_approval" | "approved" | "rejected" | "expired";
 /** How long a request waits for a decision. */
 export const DECISION_TIMEOUT_MS = 3 * 24 * 60 * 60 * 1000;
 
-const expenseInput = z.object({
-	requester: z.string().min(1).max(64),
-	amount: z.number().positive().max(1_000_000),
-	reason: z.string().min(1).max(500),
-});
+// Strict: a field it does not name is refused, not stored beside the checked ones.
+const expenseInput = z
+	.object({
+		requester: z.string().min(1).max(64),
+		amount: z.number().positive().max(1_000_000),
+		reason: z.string().min(1).max(500),
+	})
+	.strict();
 
 const forbidden = (why: string) => new UserError(`Forbidden: ${why}`, { code: "forbidden" });
+
+/** Who may read a request and hear its outcome: its requester and approvers. */
+const mayRead = (identity: Identity, requester: string) =>
+	identity.userId === requester || identity.roles.includes("approver");
 
 /**
  * An approval flow: one actor per expense request. The workflow waits for a
@@ -38,15 +51,18 @@ const forbidden = (why: string) => new UserError(`Forbidden: ${why}`, { code: "f
  * meanwhile and survives restarts), and records the outcome. Requests under
  * 100 are approved without waiting.
  *
- * Requests are keyed `[requester, name]`. Who may do what comes from signed tokens, checked by the hooks: only the
- * requester themselves may file a request; only the requester and approvers
- * may read it; only an approver other than the requester may decide, through
- * `decide`, which puts the decision (with the approver's verified name) on
- * the queue. Clients cannot send to the queue directly.
+ * Requests are keyed `[requester, name]`. Who may do what comes from signed
+ * tokens, checked by the hooks: only the requester themselves may file a
+ * request (with exactly its three fields); only the requester and approvers
+ * may read it or hear its outcome (`decided`); only an approver other than
+ * the requester may decide, through `decide`, which puts the decision (with
+ * the approver's verified name) on the queue. Clients cannot send to the
+ * queue directly.
  */
 export const expense = actor({
+	// The input as parsed (onBeforeCreate checked it): never the raw value the client sent.
 	createState: (_c, input: ExpenseInput) => ({
-		input,
+		input: expenseInput.parse(input),
 		status: "awaiting_approval" as ApprovalStatus,
 		decidedBy: null as string | null,
 		note: null as string | null,
@@ -66,7 +82,13 @@ export const expense = actor({
 		checkResuming(c.resuming, verifyToken(params?.token));
 	},
 	createConnState: (_c, params: TokenParams) => verifyToken(params.token),
-	events: { decided: event<ApprovalStatus>() },
+	events: {
+		// An outcome is as private as the request: a connection that may not read it
+		// is refused the subscription (`auth/forbidden`).
+		decided: event<ApprovalStatus>({
+			canSubscribe: (c) => mayRead(c.conn.state as Identity, c.state.input.requester),
+		}),
+	},
 	queues: {
 		decisions: queue<Decision, { status: ApprovalStatus }>({ canPublish: () => false }),
 	},
@@ -75,8 +97,7 @@ export const expense = actor({
 	},
 	actions: {
 		get: (c) => {
-			const { userId, roles } = c.conn.state;
-			if (userId !== c.state.input.requester && !roles.includes("approver"))
+			if (!mayRead(c.conn.state, c.state.input.requester))
 				throw forbidden("only the requester and approvers see this request");
 			return c.state;
 		},

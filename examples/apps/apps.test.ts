@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../../packages/tenon/test/helpers/browser-page.js";
 
@@ -74,17 +74,29 @@ afterAll(async () => {
 	rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function open(path: string, name: string): Promise<Page> {
-	const page = await browser.newPage({ viewport: { width: 1000, height: 760 } });
+/**
+ * A page signed in as a new demo guest (a browser context of its own: its own
+ * storage, like a private window), or as the guest of `context` (another tab
+ * of that browser). Returns the page and who it is signed in as.
+ */
+async function open(path: string, context?: BrowserContext): Promise<{ page: Page; user: string }> {
+	const page = await (
+		context ?? (await browser.newContext({ viewport: { width: 1000, height: 760 } }))
+	).newPage();
 	const errors: string[] = [];
 	page.on("pageerror", (error) => errors.push(String(error)));
-	await page.goto(`${base}${path}&name=${name}`);
+	await page.goto(`${base}${path}`);
 	await expect
 		.poll(() => page.locator("#status").textContent(), { timeout: 20_000 })
 		.toBe("connected");
 	expect(errors).toEqual([]);
-	return page;
+	const user = (await page.locator("#me").textContent()) ?? "";
+	expect(user).toMatch(/^guest-/);
+	return { page, user };
 }
+
+/** Closes a page and its browser context. */
+const close = (page: Page) => page.context().close();
 
 const text = (page: Page, selector: string) => page.locator(selector).first().textContent();
 
@@ -102,8 +114,8 @@ const documentText = (page: Page) =>
 
 describe("example apps in Chromium", () => {
 	it("editor: edits converge, cursors show, a crash loses no acknowledged edit", async () => {
-		const ann = await open("/apps/editor/?doc=crash-test", "ann");
-		const bob = await open("/apps/editor/?doc=crash-test", "bob");
+		const { page: ann } = await open("/apps/editor/?doc=crash-test");
+		const { page: bob, user: bobId } = await open("/apps/editor/?doc=crash-test");
 		try {
 			await expect.poll(() => text(ann, "#synced")).toBe("synced");
 			await expect.poll(() => text(bob, "#synced")).toBe("synced");
@@ -118,9 +130,9 @@ describe("example apps in Chromium", () => {
 			await expect.poll(() => documentText(ann)).toContain("And Bob.");
 			await expect.poll(() => documentText(bob)).toContain("Hello from Ann.");
 			// Each sees the other, and the other's caret with its name.
-			await expect.poll(() => text(ann, "#people")).toBe("also here: bob");
+			await expect.poll(() => text(ann, "#people")).toBe(`also here: ${bobId}`);
 			await expect.poll(() => ann.locator(".cm-ySelectionInfo").count()).toBeGreaterThan(0);
-			await expect.poll(() => text(ann, ".cm-ySelectionInfo")).toBe("bob");
+			await expect.poll(() => text(ann, ".cm-ySelectionInfo")).toBe(bobId);
 			await expect.poll(() => text(ann, "#pending")).toBe("all edits saved");
 			await expect.poll(() => text(bob, "#pending")).toBe("all edits saved");
 			await ann.screenshot({ path: join(shots, "editor.png") });
@@ -137,30 +149,30 @@ describe("example apps in Chromium", () => {
 			await expect.poll(() => documentText(bob)).toContain(saved);
 			await bob.keyboard.type(" After the crash.");
 			await expect.poll(() => documentText(ann)).toContain("After the crash.");
-			const reader = await open("/apps/editor/?doc=crash-test", "cy");
+			const { page: reader } = await open("/apps/editor/?doc=crash-test");
 			await expect.poll(() => documentText(reader)).toContain("After the crash.");
 			expect(await documentText(reader)).toContain(saved);
-			await reader.close();
+			await close(reader);
 		} finally {
-			await ann.close();
-			await bob.close();
+			await close(ann);
+			await close(bob);
 		}
 	}, 120_000);
 
 	it("board: notes and live cursors reach the other page", async () => {
-		const ann = await open("/apps/board/?board=demo", "ann");
-		const bob = await open("/apps/board/?board=demo", "bob");
+		const { page: ann, user: annId } = await open("/apps/board/?board=demo");
+		const { page: bob } = await open("/apps/board/?board=demo");
 		try {
 			await ann.fill("#text", "Ship it");
 			await ann.click("#add");
 			await expect.poll(() => bob.locator('[data-note="Ship it"]').count()).toBe(1);
-			await expect.poll(() => text(bob, '[data-note="Ship it"] small')).toBe("ann");
+			await expect.poll(() => text(bob, '[data-note="Ship it"] small')).toBe(annId);
 			// Ann moves her mouse over the board: Bob sees her cursor, named by the actor.
 			const box = (await ann.locator("#board").boundingBox()) as { x: number; y: number };
 			for (let i = 0; i < 5; i++)
 				await ann.mouse.move(box.x + 300 + i * 10, box.y + 200, { steps: 2 });
-			await expect.poll(() => bob.locator('[data-cursor="ann"]').count()).toBe(1);
-			await expect.poll(() => text(bob, "#people")).toBe("also here: ann");
+			await expect.poll(() => bob.locator(`[data-cursor="${annId}"]`).count()).toBe(1);
+			await expect.poll(() => text(bob, "#people")).toBe(`also here: ${annId}`);
 			// Drag the note: its new place reaches Bob.
 			const note = ann.locator('[data-note="Ship it"]');
 			const at = (await note.boundingBox()) as { x: number; y: number };
@@ -173,8 +185,8 @@ describe("example apps in Chromium", () => {
 				.toBeGreaterThan(at.x + 150);
 			await bob.screenshot({ path: join(shots, "board.png") });
 		} finally {
-			await ann.close();
-			await bob.close();
+			await close(ann);
+			await close(bob);
 		}
 	}, 60_000);
 });
@@ -182,8 +194,10 @@ describe("example apps in Chromium", () => {
 describe("agent chat in Chromium", () => {
 	it("two pages show one stream; a refund waits for approval; a denial and the sandbox's limits reach the model", async () => {
 		const conversation = "/apps/agent/?agent=support&c=browser-test";
-		const first = await open(conversation, "ann");
-		const second = await open(conversation, "ann");
+		// Two tabs of one browser: one guest, one conversation.
+		const { page: first, user } = await open(conversation);
+		const { page: second, user: same } = await open(conversation, first.context());
+		expect(same).toBe(user);
 		const lastAgentText = (page: Page) =>
 			page.locator('[data-role="assistant"] p').last().textContent();
 		try {
@@ -229,11 +243,10 @@ describe("agent chat in Chromium", () => {
 				.toBe(1);
 			await first.screenshot({ path: join(shots, "agent.png"), fullPage: true });
 		} finally {
-			await first.close();
-			await second.close();
+			await close(first);
 		}
 
-		const coder = await open("/apps/agent/?agent=code&c=browser-test", "ann");
+		const { page: coder } = await open("/apps/agent/?agent=code&c=browser-test");
 		try {
 			await coder.fill("#prompt", "loop forever");
 			await coder.click("#send");
@@ -247,7 +260,7 @@ describe("agent chat in Chromium", () => {
 				.toBe("The sandbox stopped the code, as it should.");
 			await coder.screenshot({ path: join(shots, "agent-code.png"), fullPage: true });
 		} finally {
-			await coder.close();
+			await close(coder);
 		}
 	}, 90_000);
 });

@@ -2,6 +2,7 @@
 // is a 400 (an attacker probe got a 500 and a logged stack trace from
 // `/apps/%E0`, 2026-11-25).
 import { expect, it } from "vitest";
+import { issueToken, verifyToken } from "../auth/tokens.js";
 import { serveApps } from "./serve-apps.js";
 
 const get = (path: string) => serveApps(new Request(`http://localhost${path}`));
@@ -18,4 +19,38 @@ it("serves the built apps, nothing outside them, and answers a malformed path wi
 		"/apps/nothing-here",
 	])
 		expect(await get(path), path).toBeUndefined();
+});
+
+// A review (2026-11-27) signed in as `alice` through `POST /apps/login?name=alice` and read
+// her todos and refunded her shop orders: the demo sign-in gave anyone a token for any name.
+it("the demo sign-in never signs anyone in as a name they chose: each new sign-in is a new guest", async () => {
+	const signIn = async (query = "", body?: unknown) => {
+		const response = await serveApps(
+			new Request(`http://localhost/apps/login${query}`, {
+				method: "POST",
+				...(body === undefined
+					? {}
+					: { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+			}),
+		);
+		expect(response?.status).toBe(200);
+		const session = (await response?.json()) as { userId: string; token: string };
+		expect(verifyToken(session.token)).toEqual({ userId: session.userId, roles: [] });
+		return session;
+	};
+	const first = await signIn("?name=alice");
+	const second = await signIn("?name=alice");
+	for (const session of [first, second]) expect(session.userId).toMatch(/^guest-[0-9a-f]{10}$/);
+	expect(second.userId).not.toBe(first.userId);
+	// A guest's own valid token renews that guest (tabs of one browser are one user)...
+	expect((await signIn("", { token: first.token })).userId).toBe(first.userId);
+	// ...and nothing else does: another user's valid token, a forged one, or a claimed name.
+	const alice = issueToken({ userId: "alice", roles: ["approver"] });
+	for (const token of [alice, `${first.token}x`, "alice", 42])
+		expect((await signIn("", { token, userId: "alice" })).userId).toMatch(/^guest-/);
+	// It reads a few KiB of body at most (the fallback gets requests without Tenon's body limits).
+	const large = await serveApps(
+		new Request("http://localhost/apps/login", { method: "POST", body: "x".repeat(100_000) }),
+	);
+	expect(large?.status).toBe(413);
 });

@@ -1,9 +1,10 @@
 // Serves the example web apps (prebuilt in ./dist by `npm run build:apps`) at
 // /apps/ from the same origin as the actors, and the demo sign-in they use.
 // Given to `registry.start({ fallback })`: Tenon's own routes come first.
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize, sep } from "node:path";
-import { issueToken } from "../auth/tokens.js";
+import { issueToken, verifyToken } from "../auth/tokens.js";
 
 const DIST = join(import.meta.dirname, "dist");
 const TYPES: Record<string, string> = {
@@ -13,19 +14,67 @@ const TYPES: Record<string, string> = {
 	".svg": "image/svg+xml",
 	".json": "application/json",
 };
-/** A name to sign in with: what a demo login accepts (a real one checks a password). */
-const NAME = /^[A-Za-z0-9_-]{1,32}$/;
+/** How long a demo sign-in lasts; a page renews it whenever it loads. */
+const SESSION_MS = 24 * 60 * 60 * 1000;
+/** The user ids the demo sign-in hands out, and the only ones it renews. */
+const GUEST = /^guest-[0-9a-f]{10}$/;
+
+/**
+ * The demo sign-in (`POST /apps/login`): a guest identity the server makes
+ * up, never one the caller names. Who holds a guest's valid token (a page
+ * keeps it in localStorage) gets that guest again with a fresh token; anyone
+ * else gets a new guest. So it signs in as nobody who exists already (not
+ * `alice`, not another guest): a real app signs users in with a password or
+ * an identity provider instead.
+ */
+async function demoSignIn(request: Request): Promise<Response> {
+	const text = await readSmall(request, 4_096);
+	if (text === undefined) return Response.json({ error: "body too large" }, { status: 413 });
+	let kept: unknown;
+	try {
+		kept = (JSON.parse(text) as { token?: unknown } | null)?.token;
+	} catch {
+		// No body, or not JSON: nothing to renew.
+	}
+	let userId: string | undefined;
+	if (kept !== undefined) {
+		try {
+			const { userId: holder } = verifyToken(kept);
+			if (GUEST.test(holder)) userId = holder;
+		} catch {
+			// Expired, forged, or signed with another secret: a new guest.
+		}
+	}
+	userId ??= `guest-${randomBytes(5).toString("hex")}`;
+	return Response.json({ userId, token: issueToken({ userId, roles: [] }, SESSION_MS) });
+}
+
+/**
+ * The request's body as text, or undefined past `maxBytes`: the fallback gets
+ * requests as they come (Tenon's body limits are for its own routes), and a
+ * sign-in has no reason to read megabytes.
+ */
+async function readSmall(request: Request, maxBytes: number): Promise<string | undefined> {
+	if (request.body === null) return "";
+	const reader = request.body.getReader();
+	const chunks: Uint8Array[] = [];
+	let size = 0;
+	for (;;) {
+		const { done, value } = await reader.read();
+		if (done) return Buffer.concat(chunks).toString("utf8");
+		size += value.byteLength;
+		if (size > maxBytes) {
+			await reader.cancel();
+			return undefined;
+		}
+		chunks.push(value);
+	}
+}
 
 /** The example apps and their demo sign-in; undefined for anything else (Tenon answers 404). */
 export async function serveApps(request: Request): Promise<Response | undefined> {
 	const url = new URL(request.url);
-	if (url.pathname === "/apps/login" && request.method === "POST") {
-		const name = url.searchParams.get("name") ?? "";
-		if (!NAME.test(name))
-			return Response.json({ error: "name: 1-32 of A-Z a-z 0-9 _ -" }, { status: 400 });
-		// Demo only: anyone may sign in as any name. Tokens last a day.
-		return Response.json({ token: issueToken({ userId: name, roles: [] }, 24 * 60 * 60 * 1000) });
-	}
+	if (url.pathname === "/apps/login" && request.method === "POST") return demoSignIn(request);
 	if (request.method !== "GET" && request.method !== "HEAD") return undefined;
 	if (url.pathname === "/" || url.pathname === "/apps")
 		return Response.redirect(new URL("/apps/", url), 302);

@@ -1,6 +1,6 @@
 import { actor, event, UserError } from "tenon";
 import { z } from "zod";
-import { checkResuming, type TokenParams, verifyToken } from "../auth/tokens.js";
+import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
 
 /** A sticky note on the board. */
 export interface Sticky {
@@ -23,6 +23,11 @@ const position = z.number().finite().min(0).max(2_000);
  */
 export const board = actor({
 	state: { nextId: 1, notes: [] as Sticky[] },
+	// Only signed-in users make (store) boards: a creation opens no connection,
+	// so the connect hooks alone would let anyone store boards by the thousand.
+	onBeforeCreate: (c) => {
+		verifyToken(tokenOf(c.params));
+	},
 	onBeforeConnect: (c, params: TokenParams) => {
 		checkResuming(c.resuming, verifyToken(params?.token));
 	},

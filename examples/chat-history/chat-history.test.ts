@@ -1,18 +1,20 @@
 import { setup } from "tenon";
 import { setupTest } from "tenon/test";
 import { describe, expect, it } from "vitest";
-import { chatHistory, type Message } from "./chat-history.js";
+import { issueToken } from "../auth/tokens.js";
+import { chatHistory, MAX_HISTORY, type Message } from "./chat-history.js";
 
 const registry = setup({ use: { chatHistory }, logLevel: "silent" });
+const as = (userId: string) => ({ token: issueToken({ userId, roles: [] }) });
 
 describe("chat room with SQLite history example (Drizzle)", () => {
 	it("saves messages, broadcasts them, and pages back through history after a restart", async () => {
 		await using t = await setupTest(registry);
-		const room = t.client.chatHistory.getOrCreate("general");
-		const ann = room.connect({ name: "ann" });
+		const room = t.client.chatHistory.getOrCreate("general", { params: as("ann") });
+		const ann = room.connect(as("ann"));
 		const received: Message[] = [];
 		ann.on("message", (message) => received.push(message));
-		const bo = room.connect({ name: "bo" });
+		const bo = room.connect(as("bo"));
 		await ann.post("hello");
 		await bo.post("hi ann");
 		for (let i = 0; i < 5; i++) await ann.post(`note ${i}`);
@@ -33,11 +35,58 @@ describe("chat room with SQLite history example (Drizzle)", () => {
 
 	it("rejects bad messages without storing anything", async () => {
 		await using t = await setupTest(registry);
-		const room = t.client.chatHistory.getOrCreate("strict");
-		const conn = room.connect({ name: "eve" });
+		const room = t.client.chatHistory.getOrCreate("strict", { params: as("eve") });
+		const conn = room.connect(as("eve"));
 		await expect(conn.post("   ")).rejects.toMatchObject({ code: "bad_message" });
 		await expect(conn.post("x".repeat(2_001))).rejects.toMatchObject({ code: "bad_message" });
 		expect(await room.count()).toBe(0);
 		await conn.dispose();
+	});
+
+	// A review (2026-11-27) posted 700 messages of 2,000 characters with no token, all kept,
+	// and read them all back in one `search("")` (1.4 MB): nothing bounded a room's history.
+	it("keeps the newest messages only, and answers in pages", async () => {
+		await using t = await setupTest(registry);
+		const room = t.client.chatHistory.getOrCreate("busy", { params: as("ann") });
+		const conn = room.connect(as("ann"));
+		for (let i = 0; i < MAX_HISTORY + 20; i++) await conn.post(`message ${i}`);
+		expect(await room.count()).toBe(MAX_HISTORY);
+		// Paging back through all of it ends at the oldest message kept.
+		const kept: Message[] = [];
+		for (;;) {
+			const page = await room.history(200, kept.at(-1)?.id);
+			if (page.length === 0) break;
+			kept.push(...page);
+		}
+		expect(kept).toHaveLength(MAX_HISTORY);
+		expect([kept[0]?.body, kept.at(-1)?.body]).toEqual([
+			`message ${MAX_HISTORY + 19}`,
+			"message 20",
+		]);
+		// Every query answers a page (50 unless asked, at most 200), newest first.
+		for (const page of [await room.search(""), await room.byAuthor("ann")])
+			expect(page).toHaveLength(50);
+		const first = await room.search("message", "ann", 200);
+		expect(first).toHaveLength(200);
+		const next = await room.byAuthor("ann", 200, first.at(-1)?.id);
+		expect(next[0]?.id).toBe((first.at(-1)?.id ?? 0) - 1);
+		await expect(room.search("", undefined, 201)).rejects.toMatchObject({ code: "invalid_args" });
+		await conn.dispose();
+	});
+
+	it("lets only signed-in users open a room and post, each as themselves", async () => {
+		await using t = await setupTest(registry);
+		await expect(t.client.chatHistory.getOrCreate("lobby").count()).rejects.toMatchObject({
+			code: "unauthorized",
+		});
+		const room = t.client.chatHistory.getOrCreate("lobby", { params: as("ann") });
+		expect(await room.count()).toBe(0);
+		const anonymous = room.connect({ name: "ann" } as never);
+		await expect(anonymous.post("I am ann")).rejects.toMatchObject({ code: "unauthorized" });
+		await anonymous.dispose();
+		const bo = room.connect(as("bo"));
+		expect(await bo.post("hi")).toMatchObject({ author: "bo", body: "hi" });
+		expect(await room.count()).toBe(1);
+		await bo.dispose();
 	});
 });

@@ -1,5 +1,6 @@
+import { actor } from "tenon";
 import { yjsActor } from "tenon/yjs";
-import { checkResuming, type TokenParams, verifyToken } from "../auth/tokens.js";
+import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
 
 /**
  * A collaborative note, one actor per document: it holds the document's Yjs
@@ -7,7 +8,7 @@ import { checkResuming, type TokenParams, verifyToken } from "../auth/tokens.js"
  * acknowledged, and passes on cursors (awareness). Signed-in users edit;
  * the `viewer` role may only read.
  */
-export const note = yjsActor({
+const document = yjsActor({
 	onBeforeConnect: (c, params: TokenParams) => {
 		checkResuming(c.resuming, verifyToken(params?.token));
 	},
@@ -21,4 +22,17 @@ export const note = yjsActor({
 		text: (c) => c.vars.document.text(),
 	},
 	options: { sleepTimeout: 30_000 },
+});
+
+/**
+ * The note as served: only signed-in users make (store) notes. A creation
+ * opens no connection, so the connect hooks alone would let anyone store
+ * notes by the thousand; `yjsActor` takes no `onBeforeCreate`, so it is added
+ * to the configuration it built.
+ */
+export const note = actor({
+	...document.config,
+	onBeforeCreate: (c) => {
+		verifyToken(tokenOf(c.params));
+	},
 });

@@ -2,11 +2,18 @@ import { setup } from "tenon";
 import { setupTest } from "tenon/test";
 import { describe, expect, it } from "vitest";
 import { issueToken } from "../auth/tokens.js";
-import { inventory, order, payments } from "./order-saga.js";
+import {
+	inventory,
+	MAX_PER_CUSTOMER,
+	MAX_PER_ORDER,
+	order,
+	PRICES,
+	payments,
+} from "./order-saga.js";
 
 const registry = setup({ use: { order, inventory, payments }, logLevel: "silent" });
 
-const input = { sku: "widget", quantity: 2, amount: 40, card: "tok_visa", address: "1 Main St" };
+const input = { sku: "widget", quantity: 2, card: "tok_visa", address: "1 Main St" } as const;
 const ann = { params: { token: issueToken({ userId: "ann", roles: [] }) } };
 
 describe("order saga example", () => {
@@ -98,11 +105,69 @@ describe("order saga example", () => {
 		await expect(
 			t.client.order.getForId(await mine.resolve(), mallory).get(),
 		).rejects.toMatchObject({ code: "forbidden" });
-		const phantom = await t.client.order.create(["ann", "o-7"], {
+		// Only the catalogue's items are ordered (the inventory also looks at own properties only).
+		await expect(
+			t.client.order.create(["ann", "o-7"], {
+				...ann,
+				input: { ...input, sku: "constructor" } as never,
+			}),
+		).rejects.toMatchObject({ code: "invalid_order" });
+	});
+
+	// A review (2026-11-27) ordered 10 widgets for 0.01 (the price came from the client) and
+	// stored 3 MiB in an extra field of the order (the raw input was stored, not the parsed one).
+	it("charges the catalogue's price, whatever the client sends, and stores only an order's fields", async () => {
+		await using t = await setupTest(registry);
+		for (const extra of [{ amount: 0.01 }, { junk: "x".repeat(1_000) }])
+			await expect(
+				t.client.order.create(["ann", "cheap"], { ...ann, input: { ...input, ...extra } as never }),
+			).rejects.toMatchObject({ code: "invalid_order" });
+		const placed = await t.client.order.create(["ann", "o-8"], {
 			...ann,
-			input: { ...input, sku: "constructor" },
+			input: { ...input, sku: "gadget", quantity: 1 },
 		});
-		await expect.poll(async () => (await phantom.get()).status).toBe("cancelled");
-		expect((await phantom.get()).problem).toContain("only 0 constructor left");
+		await expect.poll(async () => (await placed.get()).status).toBe("shipped");
+		expect((await placed.get()).input).toEqual({
+			...input,
+			sku: "gadget",
+			quantity: 1,
+			card: "****",
+		});
+		expect((await placed.get()).amount).toBe(PRICES.gadget);
+		expect((await placed.receipt()).charge).toEqual({ amount: PRICES.gadget, refunded: false });
+	});
+
+	// The same review emptied the shared stock with one order: nobody else could buy a widget.
+	it("caps what one order, and one customer, may take of the shared stock", async () => {
+		await using t = await setupTest(registry);
+		await expect(
+			t.client.order.create(["ann", "all"], {
+				...ann,
+				input: { ...input, quantity: MAX_PER_ORDER + 1 },
+			}),
+		).rejects.toMatchObject({ code: "invalid_order" });
+		// Orders up to the customer's share go through; the next one is cancelled and takes nothing.
+		const place = async (name: string, quantity: number, customer = ann) => {
+			const placed = await t.client.order.create([customer === ann ? "ann" : "bob", name], {
+				...customer,
+				input: { ...input, quantity },
+			});
+			await expect
+				.poll(async () => (await placed.get()).status)
+				.not.toMatch(/placed|reserved|paid/);
+			return placed.get();
+		};
+		let left = MAX_PER_CUSTOMER;
+		for (let n = 0; left > 0; n++) {
+			const quantity = Math.min(MAX_PER_ORDER, left);
+			expect((await place(`share-${n}`, quantity)).status).toBe("shipped");
+			left -= quantity;
+		}
+		const over = await place("over", 1);
+		expect(over).toMatchObject({ status: "cancelled" });
+		expect(over.problem).toContain("at most");
+		// Another customer still gets widgets.
+		const bob = { params: { token: issueToken({ userId: "bob", roles: [] }) } };
+		expect((await place("bobs", 1, bob)).status).toBe("shipped");
 	});
 });

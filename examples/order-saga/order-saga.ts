@@ -22,9 +22,26 @@ function internalOnly(c: { request: { internal: boolean } | undefined }): void {
 		throw new UserError("Forbidden: an internal service", { code: "forbidden" });
 }
 
+/** The catalogue: the items there are. */
+const sku = z.enum(["widget", "gadget"]);
+type Sku = z.infer<typeof sku>;
+
+/** What one of each item costs. An order charges this, never an amount the client sent. */
+export const PRICES: Readonly<Record<Sku, number>> = { widget: 20, gadget: 45 };
+
+/** The most of an item one order takes. */
+export const MAX_PER_ORDER = 3;
+
+/**
+ * The most of an item one customer holds over all their orders (a cancelled
+ * order gives its share back): the stock is shared, and nobody takes all of it.
+ */
+export const MAX_PER_CUSTOMER = 5;
+
 /**
  * Stock, with reservations keyed by order id: reserving twice for the same
- * order (a step retried after a crash) returns the first reservation.
+ * order (a step retried after a crash) returns the first reservation. A
+ * customer holds at most MAX_PER_CUSTOMER of an item.
  * Internal: only orders may call it.
  */
 export const inventory = actor({
@@ -32,18 +49,26 @@ export const inventory = actor({
 	onBeforeConnect: (c) => internalOnly(c),
 	state: {
 		stock: { widget: 10, gadget: 3 } as Record<string, number>,
-		reservations: {} as Record<string, { sku: string; quantity: number }>,
+		reservations: {} as Record<string, { sku: string; quantity: number; customerId: string }>,
 	},
 	actions: {
-		reserve: (c, orderId: string, sku: string, quantity: number) => {
+		reserve: (c, orderId: string, customerId: string, sku: string, quantity: number) => {
 			// Own properties only: a SKU named "constructor" must not find Object's.
 			if (Object.hasOwn(c.state.reservations, orderId)) return orderId;
+			const held = Object.values(c.state.reservations)
+				.filter((r) => r.customerId === customerId && r.sku === sku)
+				.reduce((sum, r) => sum + r.quantity, 0);
+			if (held + quantity > MAX_PER_CUSTOMER) {
+				throw new UserError(`a customer may hold at most ${MAX_PER_CUSTOMER} ${sku}`, {
+					code: "limit_reached",
+				});
+			}
 			const available = Object.hasOwn(c.state.stock, sku) ? (c.state.stock[sku] ?? 0) : 0;
 			if (available < quantity) {
 				throw new UserError(`only ${available} ${sku} left`, { code: "out_of_stock" });
 			}
 			c.state.stock[sku] = available - quantity;
-			c.state.reservations[orderId] = { sku, quantity };
+			c.state.reservations[orderId] = { sku, quantity, customerId };
 			return orderId;
 		},
 		release: (c, reservationId: string) => {
@@ -85,25 +110,26 @@ export const payments = actor({
 /** The services the order talks to (a registry type for `c.client()`). */
 type Services = Registry<{ inventory: typeof inventory; payments: typeof payments }>;
 
-/** What an order is created with. */
+/** What an order is created with: what to buy, never what it costs (the catalogue says). */
 export interface OrderInput {
-	sku: string;
+	sku: Sku;
 	quantity: number;
-	amount: number;
 	card: string;
 	address: string;
 }
 
 type OrderStatus = "placed" | "reserved" | "paid" | "shipped" | "cancelled";
 
-const orderInput = z.object({
-	sku: z.string().min(1).max(64),
-	quantity: z.number().int().min(1).max(10),
-	amount: z.number().positive().max(1_000_000),
-	/** A card token from the payment provider (never a card number). */
-	card: z.string().min(1).max(64),
-	address: z.string().max(500),
-});
+// Strict: a field it does not name (an `amount`, anything) is refused, not stored.
+const orderInput = z
+	.object({
+		sku,
+		quantity: z.number().int().min(1).max(MAX_PER_ORDER),
+		/** A card token from the payment provider (never a card number). */
+		card: z.string().min(1).max(64),
+		address: z.string().max(500),
+	})
+	.strict();
 
 /**
  * An order-processing saga: reserve stock, charge the card, ship. Each step
@@ -112,16 +138,24 @@ const orderInput = z.object({
  * A crash anywhere resumes from the journal without repeating finished steps.
  *
  * Orders belong to a customer: the key is `[customerId, orderName]`, and only
- * that customer (proven by a signed token) may place or read it. The card
- * token is never shown back.
+ * that customer (proven by a signed token) may place or read it. The customer
+ * says what to buy; the catalogue says what it costs (PRICES), and no order
+ * or customer takes more than their share of the stock. The card token is
+ * never shown back.
  */
 export const order = actor({
-	createState: (_c, input: OrderInput) => ({
-		input,
-		status: "placed" as OrderStatus,
-		trackingNumber: null as string | null,
-		problem: null as string | null,
-	}),
+	// The input as parsed (onBeforeCreate checked it), never the raw value the
+	// client sent; the amount from the catalogue.
+	createState: (_c, input: OrderInput) => {
+		const order = orderInput.parse(input);
+		return {
+			input: order,
+			amount: PRICES[order.sku] * order.quantity,
+			status: "placed" as OrderStatus,
+			trackingNumber: null as string | null,
+			problem: null as string | null,
+		};
+	},
 	// Checked before the order is stored: the workflow only ever sees a well-formed order.
 	onBeforeCreate: (c, input) => {
 		requireCustomer(c.key, c.params);
@@ -148,6 +182,7 @@ export const order = actor({
 		async (ctx) => {
 			// The actor id is unique; a key joined with "/" is not (["a","b"] and ["a/b"]).
 			const orderId = ctx.actorId;
+			const [customerId = ""] = ctx.key;
 			await ctx.rollbackCheckpoint("order");
 			await ctx.step({
 				name: "reserve",
@@ -156,7 +191,7 @@ export const order = actor({
 					const id = await c
 						.client<Services>()
 						.inventory.getOrCreate("main")
-						.reserve(orderId, sku, quantity);
+						.reserve(orderId, customerId, sku, quantity);
 					c.state.status = "reserved";
 					c.broadcast("status", "reserved");
 					return id;
@@ -169,7 +204,8 @@ export const order = actor({
 			await ctx.step({
 				name: "charge",
 				run: async (c) => {
-					const { amount, card } = c.state.input;
+					const { amount } = c.state;
+					const { card } = c.state.input;
 					try {
 						const chargeId = await c
 							.client<Services>()

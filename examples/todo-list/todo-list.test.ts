@@ -2,7 +2,7 @@ import { setup } from "tenon";
 import { setupTest } from "tenon/test";
 import { describe, expect, it } from "vitest";
 import { issueToken } from "../auth/tokens.js";
-import { todoList } from "./todo-list.js";
+import { MAX_TODOS, todoList } from "./todo-list.js";
 
 const as = (userId: string) => ({ params: { token: issueToken({ userId, roles: [] }) } });
 
@@ -55,5 +55,20 @@ describe("todo list example (raw SQL)", () => {
 		await expect(t.client.todoList.getOrCreate("new", as("bo")).add("x")).rejects.toMatchObject({
 			code: "forbidden",
 		});
+	});
+
+	// A review (2026-11-27) added 1,200 todos to one list: nothing bounded a user's list.
+	it("caps a list at MAX_TODOS todos, and a removed one makes room again", async () => {
+		await using t = await setupTest(registry);
+		const list = t.client.todoList.getOrCreate("dee", as("dee"));
+		const conn = list.connect(as("dee").params);
+		for (let i = 0; i < MAX_TODOS; i++) await conn.add(`todo ${i}`);
+		await expect(conn.add("one too many")).rejects.toMatchObject({ code: "list_full" });
+		// Adds at once cannot squeeze past the cap either.
+		expect(await conn.remove(1)).toBe(true);
+		const racing = await Promise.allSettled([conn.add("a"), conn.add("b"), conn.add("c")]);
+		expect(racing.filter((outcome) => outcome.status === "fulfilled")).toHaveLength(1);
+		expect((await list.stats()).total).toBe(MAX_TODOS);
+		await conn.dispose();
 	});
 });

@@ -27,12 +27,15 @@ const toTodo = (row: TodoRow): Todo => ({
 
 const todoId = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
+/** The most todos one list holds. */
+export const MAX_TODOS = 500;
+
 /**
  * One todo list per user (the actor key is the user id; only that user,
  * proven by a signed token, may create or open it), kept in the actor's own
  * SQLite database with raw SQL (parameters, never string building). Every
  * change is durable before the action returns, and survives sleep, restarts
- * and crashes.
+ * and crashes. A list holds at most MAX_TODOS todos.
  */
 export const todoList = actor({
 	onBeforeCreate: (c) => {
@@ -66,12 +69,18 @@ export const todoList = actor({
 			if (text.length === 0 || text.length > 200) {
 				throw new UserError("a todo needs a title of 1 to 200 characters", { code: "bad_title" });
 			}
+			// The count and the insert in one statement: adds that interleave at an
+			// `await` cannot both see room for one more.
 			const [row] = await c.db.execute<TodoRow>(
-				"INSERT INTO todos (title, created_at) VALUES (?, ?) RETURNING *",
+				`INSERT INTO todos (title, created_at)
+				 SELECT ?, ? WHERE (SELECT count(*) FROM todos) < ? RETURNING *`,
 				text,
 				Date.now(),
+				MAX_TODOS,
 			);
-			return toTodo(row as TodoRow);
+			if (!row)
+				throw new UserError(`a list holds at most ${MAX_TODOS} todos`, { code: "list_full" });
+			return toTodo(row);
 		},
 		toggle: async (c, id: number): Promise<Todo> => {
 			const [row] = await c.db.execute<TodoRow>(

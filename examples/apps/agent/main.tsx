@@ -7,13 +7,12 @@ import type { AgentMessage } from "tenon/client";
 import { createClient } from "tenon/client";
 import { createTenonReact, useAgentChat } from "tenon/react";
 import type { registry } from "../../registry.js";
-import { nameOfThisTab } from "../shared/session.js";
+import type { Session } from "../shared/session.js";
 import { renderSignedInPage } from "../shared/signed-in-page.js";
 
 const query = new URLSearchParams(location.search);
 const agentName = query.get("agent") === "code" ? "codeAgent" : "supportAgent";
 const conversation = query.get("c") ?? "main";
-const name = nameOfThisTab();
 const client = createClient<typeof registry>({
 	endpoint: location.origin,
 	reconnect: { minDelayMs: 100, maxDelayMs: 2_000 },
@@ -61,11 +60,12 @@ function Message({ message }: { message: AgentMessage }) {
 	);
 }
 
-function Chat({ token }: { token: string }) {
+function Chat({ session }: { session: Session }) {
+	// A conversation is keyed [user id, conversation]: only its user opens it.
 	const { connection, status, error } = useActor({
 		name: agentName,
-		key: [name, conversation],
-		params: { token },
+		key: [session.userId, conversation],
+		params: { token: session.token },
 	});
 	const chat = useAgentChat(connection);
 	const [text, setText] = useState("");
@@ -188,12 +188,11 @@ function Chat({ token }: { token: string }) {
 
 renderSignedInPage({
 	title: "Agent chat",
-	name,
 	intro: (
 		<>
 			, conversation <b>{conversation}</b>. Other agents: <a href="?agent=support">support</a> ·{" "}
 			<a href="?agent=code">code</a>
 		</>
 	),
-	children: (token) => <Chat token={token} />,
+	children: (session) => <Chat session={session} />,
 });

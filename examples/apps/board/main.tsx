@@ -5,11 +5,9 @@ import { type FormEvent, type PointerEvent, useEffect, useRef, useState } from "
 import { createClient } from "tenon/client";
 import { createTenonReact } from "tenon/react";
 import type { registry } from "../../registry.js";
-import { nameOfThisTab } from "../shared/session.js";
 import { renderSignedInPage } from "../shared/signed-in-page.js";
 
 const boardName = new URLSearchParams(location.search).get("board") ?? "team";
-const name = nameOfThisTab();
 const client = createClient<typeof registry>({
 	endpoint: location.origin,
 	reconnect: { minDelayMs: 100, maxDelayMs: 2_000 },
@@ -142,7 +140,6 @@ function Board({ token }: { token: string }) {
 
 renderSignedInPage({
 	title: "Multiplayer board",
-	name,
 	intro: ". Add notes, drag them, and watch the others' cursors.",
-	children: (token) => <Board token={token} />,
+	children: (session) => <Board token={session.token} />,
 });

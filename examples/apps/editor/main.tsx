@@ -9,11 +9,10 @@ import { TenonYjsProvider } from "tenon/yjs";
 import { yCollab } from "y-codemirror.next";
 import * as Y from "yjs";
 import type { registry } from "../../registry.js";
-import { nameOfThisTab } from "../shared/session.js";
+import type { Session } from "../shared/session.js";
 import { renderSignedInPage } from "../shared/signed-in-page.js";
 
 const docName = new URLSearchParams(location.search).get("doc") ?? "welcome";
-const name = nameOfThisTab();
 const client = createClient<typeof registry>({
 	endpoint: location.origin,
 	reconnect: { minDelayMs: 100, maxDelayMs: 2_000 },
@@ -21,12 +20,13 @@ const client = createClient<typeof registry>({
 const { useActor } = createTenonReact(client);
 const COLORS = ["#5b6cf0", "#e5484d", "#30a46c", "#f76b15", "#8e4ec6", "#0090ff"];
 
-function Editor({ token }: { token: string }) {
+function Editor({ session }: { session: Session }) {
 	const { connection, status, error } = useActor({
 		name: "note",
 		key: [docName],
-		params: { token },
+		params: { token: session.token },
 	});
+	const name = session.userId;
 	const host = useRef<HTMLDivElement>(null);
 	const [synced, setSynced] = useState(false);
 	const [pending, setPending] = useState(0);
@@ -62,7 +62,7 @@ function Editor({ token }: { token: string }) {
 			view.destroy();
 			doc.destroy();
 		};
-	}, [connection]);
+	}, [connection, name]);
 	return (
 		<>
 			<header className="bar">
@@ -90,7 +90,6 @@ function hash(text: string): number {
 
 renderSignedInPage({
 	title: "Collaborative editor",
-	name,
 	intro: ". Open this page in another window to edit together.",
-	children: (token) => <Editor token={token} />,
+	children: (session) => <Editor session={session} />,
 });

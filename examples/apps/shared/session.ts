@@ -1,22 +1,35 @@
-// Demo sign-in for the example apps: the example server issues a signed token
-// for a name (a real app's login would check a password or an identity
-// provider). The token, not the name, is what the actors trust.
+// Demo sign-in for the example apps: the example server makes up a guest
+// identity (`guest-…`) and issues a signed token for it. The token, not a
+// name, is what the actors trust; nobody can pick the name of someone who
+// exists (a real app's login checks a password or an identity provider).
 
-/** The name this tab signs in with: `?name=`, else one remembered for the tab. */
-export function nameOfThisTab(): string {
-	const fromQuery = new URLSearchParams(location.search).get("name");
-	if (fromQuery) return fromQuery;
-	let name = sessionStorage.getItem("tenon-demo-name");
-	if (!name) {
-		name = `guest-${Math.random().toString(36).slice(2, 6)}`;
-		sessionStorage.setItem("tenon-demo-name", name);
-	}
-	return name;
+/** Who this browser is signed in as. */
+export interface Session {
+	userId: string;
+	token: string;
 }
 
-/** A signed token for `name` from the example server's demo sign-in. */
-export async function signIn(name: string): Promise<string> {
-	const response = await fetch(`/apps/login?${new URLSearchParams({ name })}`, { method: "POST" });
-	if (!response.ok) throw new Error(`sign-in failed: HTTP ${response.status}`);
-	return ((await response.json()) as { token: string }).token;
+/** Where the browser keeps its token: every tab of this browser is one guest. */
+const KEPT = "tenon-demo-token";
+
+let signingIn: Promise<Session> | undefined;
+
+/**
+ * Signs in with the example server's demo sign-in: it renews the guest whose
+ * token this browser kept (while that token is valid), else makes a new
+ * guest. Once per page (React's strict mode runs effects twice).
+ */
+export function signIn(): Promise<Session> {
+	signingIn ??= (async () => {
+		const response = await fetch("/apps/login", {
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: JSON.stringify({ token: localStorage.getItem(KEPT) ?? undefined }),
+		});
+		if (!response.ok) throw new Error(`sign-in failed: HTTP ${response.status}`);
+		const session = (await response.json()) as Session;
+		localStorage.setItem(KEPT, session.token);
+		return session;
+	})();
+	return signingIn;
 }

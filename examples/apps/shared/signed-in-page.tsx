@@ -1,31 +1,32 @@
 // The frame every example app shares: sign in (demo), then render the app
-// with the signed token, under a title and a line about who is signed in.
+// with the session, under a title and a line about who is signed in.
 import { type ReactNode, StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
-import { signIn } from "./session.js";
+import { type Session, signIn } from "./session.js";
 
 interface PageProps {
 	title: string;
-	name: string;
-	/** After "Signed in as <name>". */
+	/** After "Signed in as <user>". */
 	intro: ReactNode;
 	/** The app, once signed in. */
-	children: (token: string) => ReactNode;
+	children: (session: Session) => ReactNode;
 }
 
-function SignedInPage({ title, name, intro, children }: PageProps) {
-	const [token, setToken] = useState<string>();
+function SignedInPage({ title, intro, children }: PageProps) {
+	const [session, setSession] = useState<Session>();
+	const [problem, setProblem] = useState<string>();
 	useEffect(() => {
-		void signIn(name).then(setToken);
-	}, [name]);
+		void signIn().then(setSession, (error: Error) => setProblem(error.message));
+	}, []);
 	return (
 		<main className="page">
 			<h1>{title}</h1>
 			<p>
-				Signed in as <b id="me">{name}</b>
+				Signed in as <b id="me">{session?.userId ?? "…"}</b> (a demo guest: a private window signs
+				in as another one)
 				{intro}
 			</p>
-			{token ? children(token) : <p>signing in…</p>}
+			{session ? children(session) : <p>{problem ?? "signing in…"}</p>}
 		</main>
 	);
 }

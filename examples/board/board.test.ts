@@ -1,0 +1,29 @@
+import { setup } from "tenon";
+import { setupTest } from "tenon/test";
+import { describe, expect, it } from "vitest";
+import { issueToken } from "../auth/tokens.js";
+import { board } from "./board.js";
+
+const registry = setup({ use: { board }, logLevel: "silent" });
+const as = (userId: string) => ({ params: { token: issueToken({ userId, roles: [] }) } });
+
+describe("multiplayer board example", () => {
+	// A review (2026-11-27) stored boards with no token at all through `POST /actors`:
+	// only the connect hooks checked one, and a creation opens no connection.
+	it("stores a board only for a signed-in user (anonymous creation is refused)", async () => {
+		await using t = await setupTest(registry);
+		await expect(t.client.board.create(["spam"])).rejects.toMatchObject({
+			code: "unauthorized",
+		});
+		await expect(
+			t.client.board.create(["spam"], { params: { token: "forged.token" } }),
+		).rejects.toMatchObject({ code: "unauthorized" });
+		await expect(t.client.board.get(["spam"]).resolve()).rejects.toMatchObject({
+			code: "not_found",
+		});
+		const team = await t.client.board.create(["team"], as("ann"));
+		const conn = team.connect(as("ann").params);
+		expect(await conn.addNote("hello", 10, 20)).toBe(1);
+		await conn.dispose();
+	});
+});
