@@ -16,6 +16,11 @@ import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
 
 /** Frames a client may send before the connection is established. */
 const MAX_EARLY_FRAMES = 256;
+/**
+ * Bytes of them held (or one largest message, when `maxIncomingMessageBytes` is more):
+ * 256 frames of 64 KiB let one socket behind slow connect hooks hold 16 MiB.
+ */
+const MAX_EARLY_BYTES = 1024 * 1024;
 
 /**
  * Frames refused in a row for the rate (each answered with `limit/rate_limited`)
@@ -49,6 +54,8 @@ export class ConnectionSession implements WebSocketHandler {
 	#state: "connecting" | "open" | "closed" = "connecting";
 	/** Frames that arrived while connecting, and those behind them until all are handled. */
 	#early: (string | Uint8Array)[] = [];
+	/** Bytes of the frames that arrived while connecting. */
+	#earlyBytes = 0;
 	/** Until when (performance.now()) the socket's decode time is spent. */
 	#pausedUntil = 0;
 	#drainTimer: ReturnType<typeof setTimeout> | undefined;
@@ -137,7 +144,8 @@ export class ConnectionSession implements WebSocketHandler {
 
 	onMessage(data: string | Uint8Array): void {
 		const limit = this.#actors.limits.maxIncomingMessageBytes;
-		if (encodedLength(data) > limit) {
+		const size = encodedLength(data);
+		if (size > limit) {
 			this.#socket.close(CLOSE.tooBig, "message.incoming_too_long");
 			return;
 		}
@@ -152,9 +160,15 @@ export class ConnectionSession implements WebSocketHandler {
 		this.#refusedInRow = 0;
 		switch (this.#state) {
 			case "connecting":
-				if (this.#early.length >= MAX_EARLY_FRAMES) {
+				this.#earlyBytes += size;
+				if (
+					this.#early.length >= MAX_EARLY_FRAMES ||
+					this.#earlyBytes > Math.max(MAX_EARLY_BYTES, limit)
+				) {
 					this.reject(
-						errors.invalid(`more than ${MAX_EARLY_FRAMES} messages before the connection opened`),
+						errors.invalid(
+							`more than ${MAX_EARLY_FRAMES} messages or ${MAX_EARLY_BYTES} bytes before the connection opened`,
+						),
 					);
 					return;
 				}

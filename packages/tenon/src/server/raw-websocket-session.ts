@@ -11,6 +11,11 @@ import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
 
 /** Frames a client may send before the actor has taken the socket. */
 const MAX_EARLY_FRAMES = 256;
+/**
+ * Bytes of them held (or one largest message, when `maxRawWebSocketMessageBytes` is more):
+ * 256 frames of 1 MiB let one socket behind slow connect hooks hold 256 MiB.
+ */
+const MAX_EARLY_BYTES = 1024 * 1024;
 
 /**
  * One `/websocket/*` socket: resolves (and wakes) the actor and hands the
@@ -21,6 +26,8 @@ export class RawWebSocketSession implements WebSocketHandler {
 	readonly #socket: ServerWebSocket;
 	#state: "opening" | "open" | "closed" = "opening";
 	#early: (string | Uint8Array)[] = [];
+	/** Bytes of the frames that arrived before the actor took the socket. */
+	#earlyBytes = 0;
 	#raw: OpenRawSocket | undefined;
 	/** Takes one message from the rate limits: 0, or the ms to wait before retrying. */
 	readonly #throttle: () => number;
@@ -100,12 +107,17 @@ export class RawWebSocketSession implements WebSocketHandler {
 		}
 		switch (this.#state) {
 			case "opening":
-				if (this.#early.length >= MAX_EARLY_FRAMES) {
+				this.#earlyBytes += size;
+				if (
+					this.#early.length >= MAX_EARLY_FRAMES ||
+					this.#earlyBytes > Math.max(MAX_EARLY_BYTES, limit)
+				) {
 					this.reject(
 						errors.invalid(
-							`more than ${MAX_EARLY_FRAMES} messages before the actor took the socket`,
+							`more than ${MAX_EARLY_FRAMES} messages or ${MAX_EARLY_BYTES} bytes before the actor took the socket`,
 						),
 					);
+					this.#early = [];
 					return;
 				}
 				this.#early.push(data);
