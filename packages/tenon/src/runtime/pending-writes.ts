@@ -121,18 +121,27 @@ export class PendingWrites implements WriteSource {
 			...(options.reverse ? { reverse: true } : {}),
 			...(storeLimit === undefined ? {} : { limit: storeLimit }),
 		});
+		// The layers as they are now, newest first, and those the read began with: a commit
+		// may have landed while the store was read (its layer gone from #inFlight), and the
+		// store may have answered from before it (PostgreSQL's snapshot): a key this turn
+		// deleted came back (a review, 2026-11-26).
+		const newestFirst: Layer[] = [];
+		for (const layer of [this.#pending, this.#inFlight, ...layers])
+			if (layer !== undefined && !newestFirst.includes(layer)) newestFirst.push(layer);
 		const merged = new Map<string, Entry>();
 		for (const entry of stored) {
 			const hex = toHex(entry[0]);
-			const hit = this.#pending?.lookup(hex, entry[0]) ?? this.#inFlight?.lookup(hex, entry[0]);
-			if (hit === undefined) merged.set(hex, entry);
+			if (!newestFirst.some((layer) => layer.lookup(hex, entry[0]) !== undefined))
+				merged.set(hex, entry);
 		}
-		for (const layer of [...layers].reverse()) {
+		for (let i = newestFirst.length - 1; i >= 0; i--) {
+			const layer = newestFirst[i] as Layer;
 			for (const [hex, entry] of layer.puts) {
 				if (!inRange(entry[0], range.start, range.end)) continue;
-				const newer = this.#pending?.lookup(hex, entry[0]);
-				if (layer !== this.#pending && newer !== undefined) continue;
-				merged.set(hex, entry);
+				let newer = false;
+				for (let j = 0; j < i && !newer; j++)
+					newer = (newestFirst[j] as Layer).lookup(hex, entry[0]) !== undefined;
+				if (!newer) merged.set(hex, entry);
 			}
 		}
 		const sorted = [...merged.values()].sort((a, b) => compareBytes(a[0], b[0]));
