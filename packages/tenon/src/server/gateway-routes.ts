@@ -37,7 +37,7 @@ export interface GatewayCall {
 	/** The body as a stream within the same limits (see BodyReader.stream). */
 	streamBody(body: ReadableStream<Uint8Array>): {
 		stream: ReadableStream<Uint8Array>;
-		release(): void;
+		abandon(): void;
 	};
 }
 
@@ -217,9 +217,14 @@ export async function handleRawRequest(actors: ActorGateway, call: GatewayCall):
 		signal: request.signal,
 		...(body === undefined ? {} : { body: body.stream, duplex: "half" }),
 	} as RequestInit);
+	// Answered, the body keeps its slot until it ends, fails (the rate floor) or is cancelled,
+	// or its connection closes (closed after the response while a body is pending). Given
+	// back at the answer, a body a streamed response outlived was still read ahead (up to
+	// `maxHttpBodyBytes`) with no slot held: 8 of them held 128 MiB with 2 slots.
 	try {
 		return await actors.request(addressOf(gateway), actorRequest, call.caller);
-	} finally {
-		body?.release();
+	} catch (error) {
+		body?.abandon();
+		throw error;
 	}
 }

@@ -231,7 +231,7 @@ export class BodyReader {
 	stream(
 		body: ReadableStream<Uint8Array>,
 		address: string | undefined,
-	): { stream: ReadableStream<Uint8Array>; release(): void } {
+	): { stream: ReadableStream<Uint8Array>; abandon(): void } {
 		const refused = this.#take(address);
 		if (refused !== undefined) {
 			void body.cancel().catch(() => {});
@@ -286,7 +286,17 @@ export class BodyReader {
 			},
 			new ByteLengthQueuingStrategy({ highWaterMark: maxBytes }),
 		);
-		return { stream, release };
+		// Nobody will read it (the request was refused): the rest is not read, the slot goes back.
+		const abandon = () => {
+			release();
+			try {
+				out?.close();
+			} catch {
+				// Already closed or errored.
+			}
+			void reader.cancel().catch(() => {});
+		};
+		return { stream, abandon };
 	}
 
 	/** Reads `body` (of the request `head`) within the limits, from whichever transport. */
