@@ -286,9 +286,8 @@ export class ConnectionHub implements ConnOwner {
 	}
 
 	/**
-	 * Runs an action (counted in `conn.inFlight` until it returns); returns the
-	 * generation its reply waits for (undefined: it waits for none, or none is
-	 * sent). `failed` hears its error (the traced server span).
+	 * Runs an action (in `conn.inFlight` until it returns); the generation its reply waits for
+	 * (undefined: none, or no reply: see `socketsReplaced`). `failed` hears its error.
 	 */
 	async #action(
 		conn: ConnectionImpl,
@@ -320,8 +319,7 @@ export class ConnectionHub implements ConnOwner {
 		} finally {
 			conn.inFlight--;
 		}
-		// Asked on a socket its client has replaced since: the reply would reach the new one.
-		if (conn.closed || conn.socketsReplaced !== socketsReplaced) return undefined;
+		if (conn.closed || conn.socketsReplaced !== socketsReplaced) return undefined; // a resume
 		const generation = this.enqueue(conn, frame);
 		if (generation <= this.#core.durableGeneration) return undefined; // it leaves at once
 		const metrics = this.#core.metrics;
