@@ -53,6 +53,14 @@ export interface RunQueue {
 	restored(): void;
 	/** Gives back messages it holds and will not complete (its work ended, or was rewound). */
 	release(ids: readonly string[]): void;
+	/**
+	 * Gives back messages a {@link nextBatch} just returned that the provider
+	 * never used (a workflow race's losing branch got them at the same moment
+	 * as the winner): they go back where they were, as if never handed out,
+	 * plain ones too (their removal, written in the same turn, never commits),
+	 * delivery counts as before. Nothing for one completed or given back since.
+	 */
+	giveBack(messages: readonly RunQueueMessage[]): void;
 }
 
 /**

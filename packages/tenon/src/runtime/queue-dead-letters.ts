@@ -92,16 +92,25 @@ export class DeadLetters {
 		return entries.map(([key, value]) => publicDeadLetter(decodeDeadLetter(key, value)));
 	}
 
-	/** Removes dead letter `id` and returns it (undefined if there is none). */
-	take(id: string): Promise<StoredDeadLetter | undefined> {
+	/**
+	 * Removes dead letter `id` and returns it (undefined if there is none).
+	 * `accept` runs first, in the same step: if it throws, the dead letter
+	 * stays where it is and the take rejects with that error.
+	 */
+	take(
+		id: string,
+		accept?: (letter: StoredDeadLetter) => void,
+	): Promise<StoredDeadLetter | undefined> {
 		if (!/^\d{1,15}$/.test(id)) return Promise.resolve(undefined);
 		return this.#oneAtATime(async () => {
 			const key = deadLetterKey(Number(id));
 			const [value] = await this.#writes.get([key]);
 			if (value === undefined) return undefined;
+			const letter = decodeDeadLetter(key, value);
+			accept?.(letter);
 			this.#writes.delete(key);
 			this.#count--;
-			return decodeDeadLetter(key, value);
+			return letter;
 		});
 	}
 }

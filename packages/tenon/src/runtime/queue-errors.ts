@@ -23,6 +23,8 @@ export const queueErrors = {
 			name,
 			issues,
 		}),
+	invalidOptions: (reason: string) =>
+		new ActorError("queue", "invalid_options", `Invalid receive options: ${reason}`),
 	alreadyCompleted: () =>
 		new ActorError("queue", "already_completed", "The message was already completed"),
 };

@@ -42,6 +42,8 @@ export class QueueLeases {
 	runCompletions = 0;
 	/** The run provider's claims from an earlier life it has not taken over yet. */
 	readonly #unrestored = new Set<StoredMessage>();
+	/** What the run provider was handed, by the views it got: it may give them back unused. */
+	readonly #handedOut = new WeakMap<object, { message: StoredMessage; completable: boolean }>();
 
 	constructor(deps: LeaseDeps) {
 		this.#deps = deps;
@@ -71,12 +73,21 @@ export class QueueLeases {
 	/** Views of `messages` received by `holder` (completable: with a `complete` only it may call). */
 	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	views(messages: StoredMessage[], completable: boolean, holder: QueueHolder): any[] {
-		return messages.map((message) =>
-			messageView(
+		return messages.map((message) => {
+			const view = messageView(
 				message,
 				completable ? (response?: unknown) => this.complete(message, response, holder) : undefined,
-			),
-		);
+			);
+			if (isProvider(holder)) this.#handedOut.set(view, { message, completable });
+			return view;
+		});
+	}
+
+	/** The message behind a view the run provider got, once (see QueueManager.giveBack). */
+	handedOut(view: object): { message: StoredMessage; completable: boolean } | undefined {
+		const given = this.#handedOut.get(view);
+		this.#handedOut.delete(view);
+		return given;
 	}
 
 	/**

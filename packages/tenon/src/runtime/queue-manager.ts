@@ -58,6 +58,8 @@ export class QueueManager {
 	readonly #handOuts: HandOuts;
 	/** Who holds which message, completions and releases (queue-leases.ts). */
 	readonly leases: QueueLeases;
+	/** Plain messages whose careful hand-out counted a delivery (given back, it is taken off). */
+	readonly #countedPlain = new WeakSet<StoredMessage>();
 
 	/** Told when messages are stored or removed (the actor's alarm may change). */
 	#alarm: { alarmChanged(): void } | undefined;
@@ -259,6 +261,7 @@ export class QueueManager {
 			} else if (careful) {
 				this.#forget(message);
 				message.deliveries++;
+				this.#countedPlain.add(message);
 				this.#writes.put(messageKey(message.seq), encodeMessage(message));
 				removeLater.push(message);
 			} else {
@@ -292,24 +295,47 @@ export class QueueManager {
 		for (const message of messages) message.handingOut = false;
 		const ended = typeof holder === "object" && holder.ended;
 		if (signal?.aborted !== true && !ended) return messages;
+		this.#putBack(messages, completable, holder);
+		if (signal?.aborted) throw signal.reason;
+		return [];
+	}
+
+	/**
+	 * The run provider's run `holder` gives back what a receive handed it and
+	 * it never used (the views it got; a race's losing branch, see
+	 * workflow/waits.ts): as if never handed out, plain ones too. Done in the
+	 * turn they were handed out in, a plain one's removal never commits.
+	 * Nothing for one completed or given back since, or from an ended run.
+	 */
+	giveBack(views: readonly object[], holder: ActionHolder): void {
+		if (holder.ended) return;
+		for (const view of views) {
+			const given = this.leases.handedOut(view);
+			if (given !== undefined) this.#putBack([given.message], given.completable, holder);
+		}
+	}
+
+	/** Puts messages handed out to `holder` back where they were, their delivery counts as before. */
+	#putBack(messages: StoredMessage[], completable: boolean, holder: QueueHolder): void {
+		if (messages.length === 0) return;
 		for (const message of messages) {
 			if (completable) {
-				// Nothing else touches it while it is handed out; checked all the same (written
-				// back after it went elsewhere, a dead letter was stored twice: a review).
-				if (!message.leased || message.holder !== holder) continue;
+				// Nothing else touches one being handed out; checked all the same (written back
+				// after it went elsewhere, a dead letter was stored twice: a review).
+				if (!message.leased || message.holder !== holder || message.completing) continue;
 				message.leased = false;
 				message.holder = undefined;
 				message.claimed = false;
+				message.deliveries--;
 			} else {
+				if (this.#messages.includes(message)) continue;
 				this.#insertInOrder(message);
+				if (this.#countedPlain.delete(message)) message.deliveries--;
 			}
-			message.deliveries--;
 			this.#writes.put(messageKey(message.seq), encodeMessage(message));
 		}
 		this.#alarm?.alarmChanged();
 		this.#deliver();
-		if (signal?.aborted) throw signal.reason;
-		return [];
 	}
 
 	/** Puts `message` back in sequence order, so it keeps its place among older messages. */
@@ -379,7 +405,10 @@ export class QueueManager {
 		const names = options.names === undefined ? undefined : new Set(options.names);
 		for (const name of names ?? []) this.#schema(name);
 		const completable = options.completable === true;
-		const count = Math.max(1, options.count ?? 1);
+		const count = options.count ?? 1;
+		// NaN passed Math.max and took every message (a review, 2026-11-26).
+		if (!Number.isInteger(count) || count < 1)
+			throw queueErrors.invalidOptions(`count must be an integer >= 1 (got ${String(count)})`);
 		// The caller's own signal, already aborted, takes nothing (a plain message was removed).
 		if (options.signal?.aborted) return Promise.reject(options.signal.reason);
 		// Code left running after its holder failed takes nothing, and a receive that would
@@ -408,12 +437,20 @@ export class QueueManager {
 		return this.#dead.list(options.limit);
 	}
 
+	/**
+	 * Puts dead letter `id` back on its queue, checked against `maxQueueSize`
+	 * in the same step (a full queue refuses it with `queue/full` and keeps
+	 * the dead letter). Before 2026-11-26 it went past the limit.
+	 */
 	async retryDeadLetter(id: string): Promise<boolean> {
-		const letter = await this.#dead.take(id);
+		const letter = await this.#dead.take(id, (dead) => {
+			const limit = this.#core.options.maxQueueSize;
+			if (this.#messages.length >= limit) throw queueErrors.full(limit);
+			const message = StoredMessage.create(dead.seq, dead.name, dead.body, dead.createdAt);
+			this.#writes.put(messageKey(message.seq), encodeMessage(message));
+			this.#insertInOrder(message);
+		});
 		if (letter === undefined) return false;
-		const message = StoredMessage.create(letter.seq, letter.name, letter.body, letter.createdAt);
-		this.#writes.put(messageKey(message.seq), encodeMessage(message));
-		this.#insertInOrder(message);
 		this.#alarm?.alarmChanged();
 		this.#deliver();
 		return true;
@@ -428,7 +465,6 @@ export class QueueManager {
 		return new HeldQueueView(this, "run");
 	}
 
-	/** The actor is stopping: waiting receivers end, waiting senders learn it stopped. */
 	/**
 	 * A graceful stop's final commit comes next (after its stop hook, which
 	 * may still receive): the next life hands out at once.
@@ -437,6 +473,7 @@ export class QueueManager {
 		this.#handOuts.stoppedCleanly();
 	}
 
+	/** The actor is stopping: waiting receivers end, waiting senders learn it stopped. */
 	close(): void {
 		this.closeReceivers();
 		this.answerSenders();

@@ -19,7 +19,8 @@ export async function receiveOne(
 	wait: boolean,
 	holder: QueueHolder,
 ): Promise<unknown> {
-	const [message] = await queue.receive(options, wait, holder);
+	// One message: a `count` given anyway (plain JavaScript) would take more and drop them.
+	const [message] = await queue.receive({ ...options, count: 1 }, wait, holder);
 	return message === undefined
 		? undefined
 		: queue.leases.views([message], options.completable === true, holder)[0];

@@ -39,6 +39,7 @@ export function createRunHost(
 		release: (ids) => {
 			if (!holder.ended) queue.leases.releaseMessages(ids, holder);
 		},
+		giveBack: (messages) => queue.giveBack(messages, holder),
 	};
 	return {
 		actorId: parts.actorId,

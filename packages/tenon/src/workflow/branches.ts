@@ -14,7 +14,8 @@ import {
 	RaceError,
 	type WorkflowErrorInfo,
 } from "./errors.js";
-import type { BranchRecord, JournalEntry } from "./journal.js";
+import { type BranchRecord, isPrefix, type JournalEntry } from "./journal.js";
+import { RaceGate } from "./race-gate.js";
 import type { BranchConfig } from "./types.js";
 
 function checkBranchNames(location: string, names: string[], recorded: JournalEntry | undefined) {
@@ -157,6 +158,10 @@ export function runRace(
 	const { path, entry: recorded, location } = scope.claim("race", name);
 	checkBranchNames(location, names, recorded);
 	if (recorded?.status === "completed") {
+		// What the losers still held at a crash (the workflow took it back at its start) goes back.
+		names.forEach((branch, index) => {
+			if (branch !== recorded.winner) giveBackBranch(engine, [...path, index]);
+		});
 		return Promise.resolve({ winner: recorded.winner as string, value: recorded.output });
 	}
 	const entry: JournalEntry = recorded ?? {
@@ -170,16 +175,28 @@ export function runRace(
 	if (recorded === undefined) journal.put(path, entry);
 	const cancel = new AbortController();
 	const signal = AbortSignal.any([scope.signal, cancel.signal]);
+	const gate = new RaceGate();
 	return new Promise((resolve, reject) => {
 		let decided = false;
+		/** The winner, once journaled. */
+		let winner: number | undefined;
+		/** Branches whose code ended. */
+		const ended = new Set<number>();
 		const failures: Record<string, WorkflowErrorInfo> = {};
-		const decide = () => {
+		const decide = (won?: number) => {
 			decided = true;
 			cancel.abort(new CancelledError(location));
+			if (won === undefined) return;
+			winner = won;
+			for (const index of ended) if (index !== won) giveBackBranch(engine, [...path, index]);
 		};
 		branches.forEach((branch, index) => {
-			const branchScope = scope.child(path, index, `${location}.${branch.name}`, { signal });
-			callAsync(() => branch.run(ctx.child(branchScope))).then(
+			const branchScope = scope.child(path, index, `${location}.${branch.name}`, {
+				signal,
+				seat: { gate, branch: index },
+			});
+			const running = callAsync(() => branch.run(ctx.child(branchScope)));
+			running.then(
 				(value) => {
 					if (decided) return;
 					try {
@@ -193,7 +210,7 @@ export function runRace(
 							completedAt: engine.now(),
 						});
 						journal.put(path, entry);
-						decide();
+						decide(index);
 						resolve({ winner: branch.name, value: output });
 					} catch (error) {
 						decide();
@@ -219,6 +236,37 @@ export function runRace(
 					}
 				},
 			);
+			// Registered after the handlers above: the winner is known when its own code ended.
+			const end = () => {
+				ended.add(index);
+				if (winner !== undefined && index !== winner) giveBackBranch(engine, [...path, index]);
+			};
+			running.then(end, end);
 		});
 	});
+}
+
+/**
+ * A race was won and the branch at `branchPath` lost, its code ended: what it
+ * received completable and did not complete goes back to the queue (its
+ * result was thrown away; a step it ran finished, and one that completed its
+ * message kept it), marked in the journal so that no later start takes it
+ * back. A plain message it received was its own. Not for a race that failed
+ * or stopped: its branches run again, replaying what they received.
+ */
+function giveBackBranch(engine: WorkflowEngine, branchPath: readonly number[]): void {
+	const ids: string[] = [];
+	for (const { path, entry } of [...engine.journal.all()]) {
+		if (entry.kind !== "message" || !isPrefix(branchPath, path)) continue;
+		let changed = false;
+		for (const message of entry.messages ?? []) {
+			if (!message.completable || message.completed || message.givenBack === true) continue;
+			message.givenBack = true;
+			engine.leased.delete(message.id);
+			ids.push(message.id);
+			changed = true;
+		}
+		if (changed) engine.journal.put(path, entry);
+	}
+	if (ids.length > 0) engine.host.queue.release(ids);
 }

@@ -218,6 +218,19 @@ export function invalidWorkflowUse(message: string): ActorError {
 	return new ActorError("workflow", "invalid_use", message);
 }
 
+/**
+ * `complete()` of a message a race's losing branch received: it went back to
+ * the queue when the branch's code ended (the same error as completing a
+ * message one no longer holds, see docs/queues.md).
+ */
+export function givenBackError(): ActorError {
+	return new ActorError(
+		"queue",
+		"already_completed",
+		"The message went back to the queue: the race branch that received it lost",
+	);
+}
+
 /** The actor is going to sleep or stopping: workflow code unwinds and resumes on the next wake. */
 export class EvictedError extends Error {
 	constructor() {

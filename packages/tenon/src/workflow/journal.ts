@@ -41,6 +41,11 @@ export interface JournalMessage {
 	completable: boolean;
 	/** `complete()` was called. */
 	completed: boolean;
+	/**
+	 * Given back to the queue uncompleted: received by a race's losing branch
+	 * (see givenBackByLosers in branches.ts); no longer the workflow's.
+	 */
+	givenBack?: boolean;
 }
 
 /** The state of one branch of a join or race. */
@@ -282,21 +287,23 @@ export class Journal {
 	}
 }
 
-function isPrefix(prefix: readonly number[], path: readonly number[]): boolean {
+/** True when `path` is `prefix` or lies under it (an entry of that scope, or nested in it). */
+export function isPrefix(prefix: readonly number[], path: readonly number[]): boolean {
 	for (let i = 0; i < prefix.length; i++) if (prefix[i] !== path[i]) return false;
 	return true;
 }
 
 /**
  * The ids of the queue messages `entries` received with `completable: true`
- * and did not complete: the ones the workflow still holds.
+ * and did not complete nor give back: the ones the workflow still holds.
  */
 export function uncompletedMessageIds(entries: Iterable<{ entry: JournalEntry }>): string[] {
 	const ids: string[] = [];
 	for (const { entry } of entries) {
 		if (entry.kind !== "message" || entry.messages === undefined) continue;
 		for (const message of entry.messages)
-			if (message.completable && !message.completed) ids.push(message.id);
+			if (message.completable && !message.completed && message.givenBack !== true)
+				ids.push(message.id);
 	}
 	return ids;
 }

@@ -1,6 +1,7 @@
 import { utf8Length } from "../protocol/bytes.js";
 import { EvictedError, HistoryDivergedError, invalidWorkflowUse } from "./errors.js";
 import type { Journal, JournalEntry } from "./journal.js";
+import type { RaceSeat } from "./race-gate.js";
 import type { EntryKind } from "./types.js";
 
 /** A step's compensation, registered when the step completed (or replayed). */
@@ -49,6 +50,8 @@ export class Scope {
 	/** Aborted when the actor stops (eviction) or this branch lost a race. */
 	readonly signal: AbortSignal;
 	readonly frame: RollbackFrame;
+	/** The races this scope is a branch of (or nested in one), innermost last: see race-gate.ts. */
+	readonly seats: readonly RaceSeat[];
 	readonly #evicted: AbortSignal;
 	#next = 0;
 
@@ -59,6 +62,7 @@ export class Scope {
 		signal: AbortSignal,
 		evicted: AbortSignal,
 		frame: RollbackFrame,
+		seats: readonly RaceSeat[] = [],
 	) {
 		this.journal = journal;
 		this.path = path;
@@ -66,6 +70,7 @@ export class Scope {
 		this.signal = signal;
 		this.#evicted = evicted;
 		this.frame = frame;
+		this.seats = seats;
 	}
 
 	/** Throws if this branch must stop (the actor is stopping, or the branch was cancelled). */
@@ -127,12 +132,15 @@ export class Scope {
 		);
 	}
 
-	/** A nested scope under the entry at `entryPath` (loop iteration, branch, try block). */
+	/**
+	 * A nested scope under the entry at `entryPath` (loop iteration, branch,
+	 * try block); `seat`: it is a branch of a race.
+	 */
 	child(
 		entryPath: readonly number[],
 		segment: number,
 		label: string,
-		options: { signal?: AbortSignal; frame?: RollbackFrame } = {},
+		options: { signal?: AbortSignal; frame?: RollbackFrame; seat?: RaceSeat } = {},
 	): Scope {
 		return new Scope(
 			this.journal,
@@ -141,6 +149,7 @@ export class Scope {
 			options.signal ?? this.signal,
 			this.#evicted,
 			options.frame ?? this.frame,
+			options.seat === undefined ? this.seats : [...this.seats, options.seat],
 		);
 	}
 }

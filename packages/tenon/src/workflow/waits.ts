@@ -1,7 +1,9 @@
+import type { RunQueue, RunQueueMessage } from "../actor/run-host.js";
 import type { WorkflowContextImpl } from "./context.js";
 import type { WorkflowEngine } from "./engine.js";
-import { EvictedError, invalidWorkflowUse } from "./errors.js";
+import { EvictedError, givenBackError, invalidWorkflowUse } from "./errors.js";
 import type { JournalEntry, JournalMessage } from "./journal.js";
+import type { Scope } from "./scope.js";
 import type { WorkflowNextOptions } from "./types.js";
 
 /** `ctx.sleep` / `ctx.sleepUntil`: the deadline is journaled, so replay waits for the same moment. */
@@ -51,7 +53,8 @@ function checkReceiveOptions(name: string, options: ReceiveOptions): void {
  * sleep, and a timeout's deadline is journaled), then journals them in the
  * same commit that removes them from the queue. Replay returns the same
  * messages. Completable messages stay stored until `complete()`, which is
- * journaled too, so replay does not complete them twice.
+ * journaled too, so replay does not complete them twice. In a race, what a
+ * branch may not keep goes back unjournaled (see {@link receiveForScope}).
  */
 export async function receive(
 	engine: WorkflowEngine,
@@ -63,7 +66,11 @@ export async function receive(
 	checkReceiveOptions(name, options);
 	const scope = ctx.scope;
 	const { path, entry: recorded } = scope.claim("message", name);
-	if (recorded?.status === "completed") return views(engine, path, recorded, batch);
+	if (recorded?.status === "completed") {
+		// Replayed, it holds its race as it did (a sibling's new messages then go back).
+		if ((recorded.messages?.length ?? 0) > 0) claimRaces(scope);
+		return views(engine, path, recorded, batch);
+	}
 	let entry: JournalEntry = recorded ?? {
 		kind: "message",
 		name,
@@ -73,30 +80,12 @@ export async function receive(
 	};
 	if (recorded === undefined && entry.deadline !== undefined) engine.journal.put(path, entry);
 	const completable = options.completable === true;
-	const end = engine.beginWait(entry.deadline);
-	let received: {
-		id: string;
-		name: string;
-		body: unknown;
-		createdAt: number;
-		complete?: (response?: unknown) => Promise<void>;
-	}[];
-	try {
-		received = await engine.host.queue.nextBatch({
-			count: batch ? (options.count ?? 1) : 1,
-			signal: scope.signal,
-			...(options.names === undefined ? {} : { names: options.names }),
-			...(completable ? { completable: true } : {}),
-			...(entry.deadline === undefined
-				? {}
-				: { timeout: Math.max(0, entry.deadline - engine.now()) }),
-		});
-	} catch (error) {
-		if (engine.evicted.aborted) throw new EvictedError();
-		throw error;
-	} finally {
-		end();
-	}
+	const received = await receiveForScope(engine, scope, entry.deadline, {
+		count: batch ? (options.count ?? 1) : 1,
+		signal: scope.signal,
+		...(options.names === undefined ? {} : { names: options.names }),
+		...(completable ? { completable: true } : {}),
+	});
 	const messages: JournalMessage[] = received.map((message) => {
 		if (message.complete) engine.leased.set(message.id, { complete: message.complete });
 		return {
@@ -111,6 +100,55 @@ export async function receive(
 	entry = { ...entry, status: "completed", completedAt: engine.now(), messages };
 	engine.journal.put(path, entry);
 	return views(engine, path, entry, batch);
+}
+
+/**
+ * Waits for messages the scope may keep: in a race, what reaches this branch
+ * in a turn in which a sibling got messages first, or once the race was
+ * decided, goes back to the queue untouched, never journaled (race-gate.ts);
+ * it then waits again, from the next turn.
+ */
+async function receiveForScope(
+	engine: WorkflowEngine,
+	scope: Scope,
+	deadline: number | undefined,
+	options: Omit<Parameters<RunQueue["nextBatch"]>[0], "timeout">,
+): Promise<RunQueueMessage[]> {
+	const queue = engine.host.queue;
+	for (;;) {
+		const end = engine.beginWait(deadline);
+		let received: RunQueueMessage[];
+		try {
+			received = await queue.nextBatch({
+				...options,
+				...(deadline === undefined ? {} : { timeout: Math.max(0, deadline - engine.now()) }),
+			});
+		} catch (error) {
+			if (engine.evicted.aborted) throw new EvictedError();
+			throw error;
+		} finally {
+			end();
+		}
+		if (received.length === 0) return received;
+		// Its race was decided meanwhile (another branch won): the result would be thrown away.
+		if (scope.signal.aborted && !engine.evicted.aborted) {
+			queue.giveBack(received);
+			throw scope.signal.reason;
+		}
+		const held = scope.seats.find((seat) => !seat.gate.mayKeep(seat.branch));
+		if (held === undefined) {
+			claimRaces(scope);
+			return received;
+		}
+		queue.giveBack(received);
+		await held.gate.free();
+		scope.check();
+	}
+}
+
+/** The scope received messages: it holds each race it is a branch of for this turn. */
+function claimRaces(scope: Scope): void {
+	for (const seat of scope.seats) seat.gate.claim(seat.branch);
 }
 
 function views(
@@ -143,6 +181,8 @@ async function completeMessage(
 ): Promise<void> {
 	// Completed before (this is a replay): the sender already has its answer.
 	if (record.completed) return;
+	// Its race branch lost, and it went back to the queue: another receiver has it now.
+	if (record.givenBack === true) throw givenBackError();
 	const live = engine.leased.get(record.id);
 	if (live) {
 		await live.complete(response);
