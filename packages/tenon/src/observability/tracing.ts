@@ -52,11 +52,18 @@ export function configureTracing(options: TracingOptions): void {
 export interface TracedActor {
 	readonly name: string;
 	readonly id: string;
+	/** Whether the actor has `action`: a name a client sent shows only if it does. */
+	hasAction(action: string): boolean;
 }
 
 const KIND_SERVER = 1 as SpanKind.SERVER;
 const KIND_CLIENT = 2 as SpanKind.CLIENT;
 const STATUS_ERROR = 2;
+
+/** `action` as a span shows it: a name the actor does not have is the client's own. */
+function shownAction(actor: TracedActor, action: string): string {
+	return actor.hasAction(action) ? action : UNKNOWN_NAME;
+}
 
 function actorAttributes(actor: TracedActor, action?: string): Attributes {
 	const attributes: Attributes = { "tenon.actor.name": actor.name, "tenon.actor.id": actor.id };
@@ -139,6 +146,17 @@ function decodedSegment(segment: string): string {
 	}
 }
 
+/** The registry's names, which client-chosen names are checked against before they show. */
+export interface KnownNames {
+	/** Whether `name` is a registered actor type. */
+	actor(name: string): boolean;
+	/** Whether `action` is an action of type `name` (of any type, when undefined). */
+	action(name: string | undefined, action: string): boolean;
+}
+
+/** What an unregistered actor or action name shows as. */
+const UNKNOWN_NAME = "(unknown)";
+
 /**
  * A gateway request: an action over HTTP (`POST /action/{name}`) is a server
  * span, its parent the request's `traceparent`, else the active context.
@@ -147,13 +165,18 @@ function decodedSegment(segment: string): string {
 export function traceGatewayRequest<R extends { readonly status: number }>(
 	request: TracedRequest,
 	gateway: TracedGatewayRequest,
+	known: KnownNames,
 	serve: () => Promise<R>,
 ): Promise<R> {
 	const on = tracing();
 	if (on === undefined || !gateway.path.startsWith("/action/")) return serve();
 	const { tracer, otel } = on;
-	const action = decodedSegment(gateway.path.slice("/action/".length));
 	const target = gateway.target;
+	// Names a client chose are shown only when the registry has them: any name, of any
+	// length, made a span name of its own (as metrics, they share "(unknown)").
+	const named = decodedSegment(gateway.path.slice("/action/".length));
+	const actorName = target.kind === "key" ? target.name : undefined;
+	const action = known.action(actorName, named) ? named : UNKNOWN_NAME;
 	const parent = remoteContext(
 		request.headers.get(TRACEPARENT),
 		request.headers.get(TRACESTATE),
@@ -164,7 +187,8 @@ export function traceGatewayRequest<R extends { readonly status: number }>(
 		"tenon.transport": "http",
 		"http.request.method": request.method,
 	};
-	if (target.kind === "key") attributes["tenon.actor.name"] = target.name;
+	if (target.kind === "key")
+		attributes["tenon.actor.name"] = known.actor(target.name) ? target.name : UNKNOWN_NAME;
 	else attributes["tenon.actor.id"] = target.actorId;
 	const span = tracer.startSpan(
 		`${SPAN_NAMES.httpAction} ${action}`,
@@ -208,7 +232,7 @@ function remoteParent(otel: Otel, traceparent: string | undefined): () => Contex
  */
 export function traceWsAction(
 	actor: TracedActor,
-	action: string,
+	asked: string,
 	traceparent: string | undefined,
 	run: (failed?: (error: unknown) => void) => Promise<number | undefined>,
 	whenDurable: (generation: number) => Promise<void>,
@@ -216,6 +240,7 @@ export function traceWsAction(
 	const tracer = activeTracer();
 	if (tracer === undefined) return run();
 	const otel = otelApi() as Otel;
+	const action = shownAction(actor, asked);
 	const attributes = actorAttributes(actor, action);
 	attributes["tenon.transport"] = "websocket";
 	const span = new DeferredSpan({
@@ -252,11 +277,12 @@ export function traceWsAction(
 /** One action turn of an actor (validation, the action, its response hook). */
 export function traceTurn<T>(
 	actor: TracedActor,
-	action: string,
+	asked: string,
 	work: () => Promise<T>,
 ): Promise<T> {
 	const on = tracing();
 	if (on === undefined) return work();
+	const action = shownAction(actor, asked);
 	const { tracer, otel } = on;
 	const parent = otel.context.active();
 	const span = tracer.startSpan(

@@ -123,6 +123,13 @@ export class ActorGateway {
 		return this.#runtime.cluster;
 	}
 
+	/** The registry's names, for what a client chose to show only when it is one (spans). */
+	readonly known = {
+		actor: (name: string): boolean => this.#runtime.host.hasType(name),
+		action: (name: string | undefined, action: string): boolean =>
+			this.#runtime.host.hasAction(name, action),
+	};
+
 	// ---- Calls ---------------------------------------------------------------------
 
 	/**

@@ -159,6 +159,18 @@ export class ActorHost {
 		return [...this.#types.keys()];
 	}
 
+	/** Whether `action` (dotted for a group's) is an action of type `name`, or of any type. */
+	hasAction(name: string | undefined, action: string): boolean {
+		if (name !== undefined) return this.#types.get(name)?.actions.has(action) ?? false;
+		for (const type of this.#types.values()) if (type.actions.has(action)) return true;
+		return false;
+	}
+
+	/** Whether `name` is a registered actor type. */
+	hasType(name: string): boolean {
+		return this.#types.has(name);
+	}
+
 	/** Number of awake (or waking) actors. */
 	get awakeCount(): number {
 		return this.#slots.size;

@@ -117,7 +117,7 @@ export function createActionRoute(deps: ActionRouteDeps): ActionRoute {
 			const gateway = parseGatewayRequest(path, url, limits) as GatewayRequest;
 			encoding = parseEncoding(head.headers.get("x-rivet-encoding"));
 			const parsed = encoding;
-			reply = await traceGatewayRequest(head, gateway, () =>
+			reply = await traceGatewayRequest(head, gateway, actors.known, () =>
 				run(call, gateway, parsed, admitted, requestId),
 			);
 		} catch (error) {

@@ -306,7 +306,7 @@ export function createServerCore(
 			const gateway = parseGatewayRequest(path, url, limits);
 			if (gateway) {
 				encoding = parseEncoding(request.headers.get("x-rivet-encoding"));
-				return await traceGatewayRequest(request, gateway, () =>
+				return await traceGatewayRequest(request, gateway, actors.known, () =>
 					serveGateway(request, gateway, admitted, requestId),
 				);
 			}
