@@ -1,4 +1,3 @@
-import { actor } from "tenon";
 import { yjsActor } from "tenon/yjs";
 import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
 
@@ -8,7 +7,12 @@ import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/t
  * acknowledged, and passes on cursors (awareness). Signed-in users edit;
  * the `viewer` role may only read.
  */
-const document = yjsActor({
+export const note = yjsActor({
+	// Only signed-in users make (store) notes: a creation opens no connection, so the
+	// connect hooks alone would let anyone store notes by the thousand.
+	onBeforeCreate: (c) => {
+		verifyToken(tokenOf(c.params));
+	},
 	onBeforeConnect: (c, params: TokenParams) => {
 		checkResuming(c.resuming, verifyToken(params?.token));
 	},
@@ -22,17 +26,4 @@ const document = yjsActor({
 		text: (c) => c.vars.document.text(),
 	},
 	options: { sleepTimeout: 30_000 },
-});
-
-/**
- * The note as served: only signed-in users make (store) notes. A creation
- * opens no connection, so the connect hooks alone would let anyone store
- * notes by the thousand; `yjsActor` takes no `onBeforeCreate`, so it is added
- * to the configuration it built.
- */
-export const note = actor({
-	...document.config,
-	onBeforeCreate: (c) => {
-		verifyToken(tokenOf(c.params));
-	},
 });

@@ -1,6 +1,12 @@
 import * as encoding from "lib0/encoding";
 import * as syncProtocol from "y-protocols/sync";
-import type { ActionContext, ActorContext, Conn, ConnectContext } from "../actor/context.js";
+import type {
+	ActionContext,
+	ActorContext,
+	Conn,
+	ConnectContext,
+	CreateContext,
+} from "../actor/context.js";
 import { type ActorDefinition, actor } from "../actor/definition.js";
 import { event } from "../actor/events.js";
 import type { ActorOptions } from "../actor/options.js";
@@ -36,6 +42,11 @@ export interface YjsActorConfig<S, CP, CS, A> {
 	state?: S;
 	connState?: CS;
 	connParamsSchema?: StandardSchemaV1;
+	/**
+	 * Who may create (store) a document (throw to refuse), as an actor's: without it, any
+	 * caller who may connect may also create, and a creation opens no connection.
+	 */
+	onBeforeCreate?: (c: CreateContext, input: unknown) => void | Promise<void>;
 	/** Who may connect (throw to refuse); see the actor docs. */
 	onBeforeConnect?: (
 		c: ConnectContext<S, CP, unknown, YjsVars, YjsEvents>,
@@ -222,6 +233,7 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 		...(config.state === undefined ? {} : { state: config.state }),
 		...(config.connState === undefined ? {} : { connState: config.connState }),
 		...(config.connParamsSchema === undefined ? {} : { connParamsSchema: config.connParamsSchema }),
+		...(config.onBeforeCreate === undefined ? {} : { onBeforeCreate: config.onBeforeCreate }),
 		...(config.onBeforeConnect === undefined ? {} : { onBeforeConnect: config.onBeforeConnect }),
 		...(config.createConnState === undefined ? {} : { createConnState: config.createConnState }),
 		events: yjsEvents,
