@@ -7,6 +7,7 @@ import { wellFormedStrings } from "../protocol/json-compat.js";
 import type { Limits } from "../protocol/limits.js";
 import { MAX_ACTION_ARGS } from "../protocol/messages.js";
 import type { ActorAddress, ActorGateway, Caller } from "../runtime/actor-gateway.js";
+import { bodyAfterAnswer, type StreamedBody } from "./body-after-answer.js";
 import type { GatewayRequest } from "./gateway.js";
 import { bodyResponse } from "./http-util.js";
 
@@ -35,10 +36,7 @@ export interface GatewayCall {
 	/** Reads the body within the server's limits (size, concurrent bodies). */
 	readBody(request: Request): Promise<Uint8Array>;
 	/** The body as a stream within the same limits (see BodyReader.stream). */
-	streamBody(body: ReadableStream<Uint8Array>): {
-		stream: ReadableStream<Uint8Array>;
-		abandon(): void;
-	};
+	streamBody(body: ReadableStream<Uint8Array>): StreamedBody;
 }
 
 /** The actor a routed gateway request addresses. */
@@ -217,14 +215,12 @@ export async function handleRawRequest(actors: ActorGateway, call: GatewayCall):
 		signal: request.signal,
 		...(body === undefined ? {} : { body: body.stream, duplex: "half" }),
 	} as RequestInit);
-	// Answered, the body keeps its slot until it ends, fails (the rate floor) or is cancelled,
-	// or its connection closes (closed after the response while a body is pending). Given
-	// back at the answer, a body a streamed response outlived was still read ahead (up to
-	// `maxHttpBodyBytes`) with no slot held: 8 of them held 128 MiB with 2 slots.
+	let response: Response;
 	try {
-		return await actors.request(addressOf(gateway), actorRequest, call.caller);
+		response = await actors.request(addressOf(gateway), actorRequest, call.caller);
 	} catch (error) {
 		body?.abandon();
 		throw error;
 	}
+	return bodyAfterAnswer(response, body);
 }

@@ -2,6 +2,7 @@ import { concatBytes } from "../protocol/bytes.js";
 import { contentTypeFor, type Encoding, encodeValue } from "../protocol/encoding.js";
 import { errors, httpStatusFor, toErrorPayload } from "../protocol/errors.js";
 import { encodeErrorBody } from "../protocol/http-bodies.js";
+import type { StreamedBody } from "./body-after-answer.js";
 import { type BodySource, type RequestHead, readWithin } from "./incoming.js";
 import { type Reply, ReplyHeaders, replyResponse } from "./reply.js";
 
@@ -228,10 +229,7 @@ export class BodyReader {
 	 * Before 2026-11-25 such bodies took no slot and met no floor (an
 	 * attacker probe's bodies dripping a byte a second stayed open 60 s).
 	 */
-	stream(
-		body: ReadableStream<Uint8Array>,
-		address: string | undefined,
-	): { stream: ReadableStream<Uint8Array>; abandon(): void } {
+	stream(body: ReadableStream<Uint8Array>, address: string | undefined): StreamedBody {
 		const refused = this.#take(address);
 		if (refused !== undefined) {
 			void body.cancel().catch(() => {});
@@ -296,7 +294,13 @@ export class BodyReader {
 			}
 			void reader.cancel().catch(() => {});
 		};
-		return { stream, abandon };
+		return {
+			stream,
+			abandon,
+			get ended() {
+				return released;
+			},
+		};
 	}
 
 	/** Reads `body` (of the request `head`) within the limits, from whichever transport. */

@@ -1,0 +1,56 @@
+// What becomes of a raw request body (`onRequest`) once its handler answered. It holds one of
+// the node's body slots while it is read ahead (up to `maxHttpBodyBytes`), so it must not
+// outlive its use: given back at the answer, a body a streamed response outlived was still
+// read with no slot held (8 of them held 128 MiB with 2 slots); kept until the body ended, a
+// body cut off after a finished answer held its slot for as long as the rate floor allowed
+// (Node detaches a request whose response finished: its socket's close never reached it).
+
+/** A request body streamed to a handler (BodyReader.stream). */
+export interface StreamedBody {
+	readonly stream: ReadableStream<Uint8Array>;
+	/** True once it ended, failed or was cancelled (its slot is back). */
+	readonly ended: boolean;
+	/** Stops reading it and gives its slot back. */
+	abandon(): void;
+}
+
+/**
+ * The response to send for a handler's answer: a body the handler never started to read is
+ * abandoned now; one it reads stays until the response is done (a handler that streams the
+ * body back, or reads while it answers), then is abandoned too.
+ */
+export function bodyAfterAnswer(response: Response, body: StreamedBody | undefined): Response {
+	if (body === undefined || body.ended) return response;
+	if (!body.stream.locked || response.body === null) {
+		body.abandon();
+		return response;
+	}
+	const reader = response.body.getReader();
+	const done = () => body.abandon();
+	const relayed = new ReadableStream<Uint8Array>(
+		{
+			async pull(controller) {
+				try {
+					const { done: ended, value } = await reader.read();
+					if (ended) {
+						done();
+						controller.close();
+					} else controller.enqueue(value);
+				} catch (error) {
+					done();
+					controller.error(error);
+				}
+			},
+			cancel(reason) {
+				done();
+				return reader.cancel(reason);
+			},
+		},
+		{ highWaterMark: 0 },
+	);
+	return new Response(relayed, {
+		status: response.status,
+		statusText: response.statusText,
+		headers: response.headers,
+	});
+}
