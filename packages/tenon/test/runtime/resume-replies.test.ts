@@ -55,3 +55,61 @@ describe("replies after a resume", () => {
 		again.ws.close();
 	});
 });
+
+// The presence action's reply too: its schema may be async, and a resume can land meanwhile.
+const schemaGate = { release: () => {}, started: false };
+const slowSchema = {
+	"~standard": {
+		version: 1 as const,
+		vendor: "test",
+		validate: async (value: unknown) => {
+			await new Promise<void>((resolve) => {
+				schemaGate.release = resolve;
+				schemaGate.started = true;
+			});
+			return { value };
+		},
+	},
+};
+const lobby = actor({
+	state: {},
+	presence: { schema: slowSchema },
+	actions: {
+		slowPing: async () => {
+			await new Promise((resolve) => setTimeout(resolve, 300));
+			return "pong";
+		},
+	},
+});
+
+describe("presence replies after a resume", () => {
+	it("a presence call asked on the replaced socket answers nobody on the new socket", async () => {
+		await using t = await setupTest(setup({ use: { lobby }, logLevel: "silent" }));
+		const url = `${t.url.replace(/^http/, "ws")}/gateway/lobby/connect?rvt-method=getOrCreate&rvt-key=r`;
+		const token = `rivet_conn_token.${"p".repeat(40)}`;
+		const first = await rawSocket(url, ["rivet", "rivet_encoding.json", token]);
+		await expect.poll(() => first.decoded().length).toBe(1);
+		const connectionId = first.decoded()[0].body.val.connectionId as string;
+		first.ws.send(
+			JSON.stringify({
+				body: { tag: "ActionRequest", val: { id: 1, name: "tenon.presence", args: [{ x: 1 }] } },
+			}),
+		);
+		await expect.poll(() => schemaGate.started).toBe(true);
+		const again = await rawSocket(url, [
+			"rivet",
+			"rivet_encoding.json",
+			token,
+			`rivet_conn.${connectionId}`,
+		]);
+		await expect.poll(() => again.decoded().length).toBe(1);
+		again.ws.send(call(1, "slowPing"));
+		schemaGate.release();
+		await expect.poll(() => again.decoded().length, { timeout: 3000 }).toBe(2);
+		expect(again.decoded()[1].body).toEqual({
+			tag: "ActionResponse",
+			val: { id: 1, output: "pong" },
+		});
+		again.ws.close();
+	});
+});

@@ -126,7 +126,9 @@ export class Presence {
 				checked = result.value;
 			}
 		}
-		if (conn.closed) return;
+		// Closed, or its client replaced the socket while the schema ran: the value was for
+		// a socket that no longer stands for it.
+		if (conn.closed || this.#deps.slotOf(conn) !== slot) return;
 		slot.presence = checked;
 		this.#pace_(conn);
 	}

@@ -178,9 +178,17 @@ export class Subscriptions {
 			this.#hub.sendError(conn, errors.actionNotFound(PRESENCE_ACTION), id);
 			return;
 		}
+		// Answered on the socket it was asked on only (as an action's reply: see socketsReplaced).
+		const asked = conn.socketsReplaced;
 		presence.set(conn, args[0]).then(
-			() => this.#hub.sendUngated(conn, { tag: "ActionResponse", id, output: null }),
-			(error: unknown) => this.#hub.sendError(conn, this.#core.publicError(error, "presence"), id),
+			() => {
+				if (conn.socketsReplaced === asked)
+					this.#hub.sendUngated(conn, { tag: "ActionResponse", id, output: null });
+			},
+			(error: unknown) => {
+				if (conn.socketsReplaced === asked)
+					this.#hub.sendError(conn, this.#core.publicError(error, "presence"), id);
+			},
 		);
 	}
 
