@@ -95,6 +95,7 @@ export class ActorHost {
 			log: options.logger,
 			exposeInternalErrors: options.exposeInternalErrors,
 			maxHeldPerSocket: options.limits.maxInFlightActionsPerConnection,
+			maxHeldRawBytesPerSocket: Math.max(1024 * 1024, options.limits.maxRawWebSocketMessageBytes),
 		});
 		this.#alarms = new AlarmScheduler(
 			options.storage.alarms,

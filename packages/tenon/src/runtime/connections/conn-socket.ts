@@ -1,3 +1,4 @@
+import { utf8Length } from "../../protocol/bytes.js";
 import type { Encoding } from "../../protocol/encoding.js";
 import { type ActorError, errors, toErrorPayload } from "../../protocol/errors.js";
 import { type ActionId, encodeToClient, type ToServer } from "../../protocol/messages.js";
@@ -66,6 +67,10 @@ export class RawSocket extends HeldSocket<string | Uint8Array> implements RawSoc
 
 	closed(code: number, reason: string): void {
 		this.clientClosed(code, reason);
+	}
+
+	protected override sizeOf(data: string | Uint8Array): number {
+		return typeof data === "string" ? utf8Length(data) : data.byteLength;
 	}
 
 	/** A raw socket has no error frames: more than it may hold closes it ("try again later"). */

@@ -55,12 +55,27 @@ export abstract class HeldSocket<In> implements SocketHandle {
 	#clientGone = false;
 	/** Most inputs held while the actor is not attached. */
 	readonly #maxHeld: number;
+	/** Most bytes of them (see {@link sizeOf}): 128 raw frames of 1 MiB were 128 MiB. */
+	readonly #maxHeldBytes: number;
+	#heldBytes = 0;
 
-	constructor(actorId: string, writer: SocketWriter, owner: SocketOwner, maxHeld: number) {
+	constructor(
+		actorId: string,
+		writer: SocketWriter,
+		owner: SocketOwner,
+		maxHeld: number,
+		maxHeldBytes = Number.POSITIVE_INFINITY,
+	) {
 		this.actorId = actorId;
 		this.#writer = writer;
 		this.#owner = owner;
 		this.#maxHeld = maxHeld;
+		this.#maxHeldBytes = maxHeldBytes;
+	}
+
+	/** The bytes an input holds, counted against the held bytes' bound (0: not counted). */
+	protected sizeOf(_input: In): number {
+		return 0;
 	}
 
 	/** True while an awake actor handles this socket's input. */
@@ -123,6 +138,7 @@ export abstract class HeldSocket<In> implements SocketHandle {
 		this.#target = target;
 		const held = this.#held;
 		this.#held = undefined;
+		this.#heldBytes = 0;
 		if (held === undefined) return;
 		for (const entry of held) {
 			if (entry.kind === "input") target.receive(entry.input);
@@ -147,12 +163,14 @@ export abstract class HeldSocket<In> implements SocketHandle {
 		this.connId = undefined;
 		this.#target = undefined;
 		this.#held = undefined;
+		this.#heldBytes = 0;
 	}
 
 	/** Takes the input held so far (the actor could not be woken for it). */
 	takeHeld(): HeldInput<In>[] {
 		const held = this.#held ?? [];
 		this.#held = undefined;
+		this.#heldBytes = 0;
 		return held;
 	}
 
@@ -161,9 +179,13 @@ export abstract class HeldSocket<In> implements SocketHandle {
 
 	#hold(entry: HeldInput<In>): void {
 		this.#held ??= [];
-		if (entry.kind === "input" && this.#held.length >= this.#maxHeld) {
-			this.overflow(entry.input, this.#maxHeld);
-			return;
+		if (entry.kind === "input") {
+			const size = this.sizeOf(entry.input);
+			if (this.#held.length >= this.#maxHeld || this.#heldBytes + size > this.#maxHeldBytes) {
+				this.overflow(entry.input, this.#maxHeld);
+				return;
+			}
+			this.#heldBytes += size;
 		}
 		this.#held.push(entry);
 		this.#owner.wakeFor(this);

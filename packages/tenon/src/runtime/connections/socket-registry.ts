@@ -23,6 +23,8 @@ export interface SocketRegistryDeps {
 	exposeInternalErrors: boolean;
 	/** Most messages a socket holds while its actor is not attached. */
 	maxHeldPerSocket: number;
+	/** Most bytes of raw frames a socket holds meanwhile (as before it opened: 1 MiB, or one frame). */
+	maxHeldRawBytesPerSocket: number;
 }
 
 /**
@@ -48,7 +50,10 @@ export class SocketRegistry implements SocketOwner {
 
 	/** Holds a new raw `/websocket` socket for `actorId`. */
 	openRaw(actorId: string, transport: RawSocketTransport): RawSocket {
-		return this.#add(new RawSocket(actorId, transport, this, this.#deps.maxHeldPerSocket));
+		const deps = this.#deps;
+		return this.#add(
+			new RawSocket(actorId, transport, this, deps.maxHeldPerSocket, deps.maxHeldRawBytesPerSocket),
+		);
 	}
 
 	#add<S extends AnySocket>(socket: S): S {
