@@ -335,37 +335,19 @@ export class ActorConnImpl {
 		const id = this.#nextActionId++;
 		return new Promise<unknown>((resolve, reject) => {
 			const signal = call.signal;
-			// Settled any way (answer, error, lost connection, dispose): the call
-			// stops listening, so one signal can serve any number of calls.
-			const onAbort = () => {
-				this.#inFlight.delete(id);
-				this.#queued = this.#queued.filter((entry) => entry.id !== id);
-				reject(signal?.reason);
-			};
-			const settle = () => signal?.removeEventListener("abort", onAbort);
-			const inFlight: InFlight = {
-				name: call.name,
-				resolve: (value) => {
-					settle();
-					resolve(value);
-				},
-				reject: (error) => {
-					settle();
-					reject(error);
-				},
-			};
+			const inFlight: InFlight =
+				signal === undefined
+					? { name: call.name, resolve, reject }
+					: this.#abortable(id, call.name, signal, resolve, reject);
 			// The caller's trace context rides along (JSON and CBOR; BARE's schema has no field for it).
 			const traceparent = this.#transport.encoding === "bare" ? undefined : activeTraceparent();
 			const message: ToServer =
 				traceparent === undefined
 					? { tag: "ActionRequest", id, name: call.name, args: call.args ?? [] }
 					: { tag: "ActionRequest", id, name: call.name, args: call.args ?? [], traceparent };
-			if (signal) {
-				if (signal.aborted) {
-					reject(signal.reason);
-					return;
-				}
-				signal.addEventListener("abort", onAbort, { once: true });
+			if (signal?.aborted) {
+				reject(signal.reason);
+				return;
 			}
 			this.#inFlight.set(id, inFlight);
 			if (!this.#send(message)) {
@@ -373,6 +355,38 @@ export class ActorConnImpl {
 				this.#queued.push({ message, inFlight, id });
 			}
 		});
+	}
+
+	/**
+	 * A call that `signal` may abort. Settled any way (answer, error, lost connection,
+	 * dispose), it stops listening, so one signal can serve any number of calls. Calls
+	 * without a signal (most) make none of these closures.
+	 */
+	#abortable(
+		id: number,
+		name: string,
+		signal: AbortSignal,
+		resolve: (value: unknown) => void,
+		reject: (error: unknown) => void,
+	): InFlight {
+		const onAbort = () => {
+			this.#inFlight.delete(id);
+			this.#queued = this.#queued.filter((entry) => entry.id !== id);
+			reject(signal.reason);
+		};
+		if (!signal.aborted) signal.addEventListener("abort", onAbort, { once: true });
+		const settle = () => signal.removeEventListener("abort", onAbort);
+		return {
+			name,
+			resolve: (value) => {
+				settle();
+				resolve(value);
+			},
+			reject: (error) => {
+				settle();
+				reject(error);
+			},
+		};
 	}
 
 	// biome-ignore lint/suspicious/noExplicitAny: stored listeners of every event's argument types; each was typed where it was registered.

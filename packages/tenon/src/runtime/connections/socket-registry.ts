@@ -2,6 +2,7 @@ import type { Logger } from "../../common/logger.js";
 import { ActorError, errors, toErrorPayload } from "../../protocol/errors.js";
 import { encodeToClient } from "../../protocol/messages.js";
 import { type ActorOwner, OwnedElsewhereError } from "../../storage/interfaces.js";
+import { closeReason } from "./close-codes.js";
 import { actionIdOf, ConnSocket, RawSocket } from "./conn-socket.js";
 import type { ConnTransport } from "./connection.js";
 import type { SocketHandle, SocketOwner } from "./held-socket.js";
@@ -263,6 +264,9 @@ export class SocketRegistry implements SocketOwner {
 		if (held.length === 0 && !gone) return;
 		this.forget(socket);
 		if (held.some((entry) => entry.kind === "closed")) return;
-		socket.close(gone ? 1000 : 1011, gone ? "actor.destroyed" : `${shown.group}.${shown.code}`);
+		socket.close(
+			gone ? 1000 : 1011,
+			gone ? "actor.destroyed" : closeReason(`${shown.group}.${shown.code}`),
+		);
 	}
 }
