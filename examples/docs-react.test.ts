@@ -1,5 +1,5 @@
 // docs/react.md's example compiles against the example registry: a review
-// (2026-11-27) found it read `other.user.name` of the chat room, which has no
+// (2026-11-26) found it read `other.user.name` of the chat room, which has no
 // presence `identify` (so `user` is null: tsc TS18047).
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -8,7 +8,7 @@ const registry = setup({ use: { shop }, logLevel: "silent" });
 const as = (userId: string) => ({ params: { token: issueToken({ userId, roles: [] }) } });
 
 describe("demo shop example", () => {
-	// A review (2026-11-27) stored shops with no token at all through `POST /actors`:
+	// A review (2026-11-26) stored shops with no token at all through `POST /actors`:
 	// only the connect hook checked one, and a creation opens no connection.
 	it("stores a customer's shop only for that customer, keyed by their id alone", async () => {
 		await using t = await setupTest(registry);

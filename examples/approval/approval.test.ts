@@ -109,7 +109,7 @@ describe("approval flow example", () => {
 		).rejects.toMatchObject({ code: "invalid_expense" });
 	});
 
-	// A review (2026-11-27) filed a request with 3 MiB in an extra field: the schema was checked,
+	// A review (2026-11-26) filed a request with 3 MiB in an extra field: the schema was checked,
 	// then the raw input (extra fields and all) was stored.
 	it("stores only the fields of a request, and refuses one with more", async () => {
 		await using t = await setupTest(registry);
@@ -129,7 +129,7 @@ describe("approval flow example", () => {
 		expect((await filed.get()).input).toEqual({ requester: "ann", amount: 500, reason: "trip" });
 	});
 
-	// A review (2026-11-27): any signed-in user subscribed to `decided` on another user's request
+	// A review (2026-11-26): any signed-in user subscribed to `decided` on another user's request
 	// (which they may not read) and learned its outcome.
 	it("tells a decision only to the requester and approvers", async () => {
 		await using t = await setupTest(registry);

@@ -21,7 +21,7 @@ it("serves the built apps, nothing outside them, and answers a malformed path wi
 		expect(await get(path), path).toBeUndefined();
 });
 
-// A review (2026-11-27) signed in as `alice` through `POST /apps/login?name=alice` and read
+// A review (2026-11-26) signed in as `alice` through `POST /apps/login?name=alice` and read
 // her todos and refunded her shop orders: the demo sign-in gave anyone a token for any name.
 it("the demo sign-in never signs anyone in as a name they chose: each new sign-in is a new guest", async () => {
 	const signIn = async (query = "", body?: unknown) => {

@@ -8,7 +8,7 @@ const registry = setup({ use: { board }, logLevel: "silent" });
 const as = (userId: string) => ({ params: { token: issueToken({ userId, roles: [] }) } });
 
 describe("multiplayer board example", () => {
-	// A review (2026-11-27) stored boards with no token at all through `POST /actors`:
+	// A review (2026-11-26) stored boards with no token at all through `POST /actors`:
 	// only the connect hooks checked one, and a creation opens no connection.
 	it("stores a board only for a signed-in user (anonymous creation is refused)", async () => {
 		await using t = await setupTest(registry);

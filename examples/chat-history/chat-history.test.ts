@@ -43,7 +43,7 @@ describe("chat room with SQLite history example (Drizzle)", () => {
 		await conn.dispose();
 	});
 
-	// A review (2026-11-27) posted 700 messages of 2,000 characters with no token, all kept,
+	// A review (2026-11-26) posted 700 messages of 2,000 characters with no token, all kept,
 	// and read them all back in one `search("")` (1.4 MB): nothing bounded a room's history.
 	it("keeps the newest messages only, and answers in pages", async () => {
 		await using t = await setupTest(registry);

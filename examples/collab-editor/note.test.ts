@@ -8,7 +8,7 @@ const registry = setup({ use: { note }, logLevel: "silent" });
 const as = (userId: string) => ({ params: { token: issueToken({ userId, roles: [] }) } });
 
 describe("collaborative note example", () => {
-	// A review (2026-11-27) stored notes with no token at all through `POST /actors`:
+	// A review (2026-11-26) stored notes with no token at all through `POST /actors`:
 	// only the connect hooks checked one, and a creation opens no connection.
 	it("stores a note only for a signed-in user (anonymous creation is refused)", async () => {
 		await using t = await setupTest(registry);

@@ -114,7 +114,7 @@ describe("order saga example", () => {
 		).rejects.toMatchObject({ code: "invalid_order" });
 	});
 
-	// A review (2026-11-27) ordered 10 widgets for 0.01 (the price came from the client) and
+	// A review (2026-11-26) ordered 10 widgets for 0.01 (the price came from the client) and
 	// stored 3 MiB in an extra field of the order (the raw input was stored, not the parsed one).
 	it("charges the catalogue's price, whatever the client sends, and stores only an order's fields", async () => {
 		await using t = await setupTest(registry);

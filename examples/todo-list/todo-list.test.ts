@@ -57,7 +57,7 @@ describe("todo list example (raw SQL)", () => {
 		});
 	});
 
-	// A review (2026-11-27) added 1,200 todos to one list: nothing bounded a user's list.
+	// A review (2026-11-26) added 1,200 todos to one list: nothing bounded a user's list.
 	it("caps a list at MAX_TODOS todos, and a removed one makes room again", async () => {
 		await using t = await setupTest(registry);
 		const list = t.client.todoList.getOrCreate("dee", as("dee"));
