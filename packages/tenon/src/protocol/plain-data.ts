@@ -1,8 +1,9 @@
 // What Tenon stores and sends is "plain data": primitives, plain objects,
-// arrays, Map, Set, Date and byte arrays, without cycles. The same walk
-// guards two places: values decoded from a client (refused with a 400 before
-// any actor sees them) and values about to be written (refused before the
-// commit, so one caller's bad value cannot reset the actor for everyone).
+// arrays, Map, Set, Date (those classes exactly, no subclass) and byte
+// arrays, without cycles. The same walk guards two places: values decoded
+// from a client (refused with a 400 before any actor sees them) and values
+// about to be written (refused before the commit, so one caller's bad value
+// cannot reset the actor for everyone).
 // Values to be stored must also come back exactly: strings well-formed
 // (UTF-8 has no form for a lone surrogate, so CBOR writes U+FFFD) and Dates
 // exact to the millisecond in CBOR's seconds.
@@ -121,26 +122,28 @@ function quickPlain(
 	if (++budget.visits > QUICK_VISITS) return false;
 	if (typeof value !== "object" || value === null) return isPlainPrimitive(value, exact);
 	if (depth > MAX_PLAIN_DEPTH) return false;
+	const proto = Object.getPrototypeOf(value);
 	if (Array.isArray(value)) {
-		if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+		if (proto !== Array.prototype) return false;
 		for (let i = 0; i < value.length; i++)
 			if (!quickPlain(value[i], exact, depth + 1, budget)) return false;
 		return true;
 	}
-	if (value instanceof Date) return !exact || isExactDate(value);
-	if (value instanceof Map) {
-		for (const [key, item] of value)
+	// The exact classes (see walk): a subclass is a class instance.
+	if (proto === Date.prototype) return !exact || isExactDate(value as Date);
+	if (proto === Map.prototype) {
+		for (const [key, item] of value as Map<unknown, unknown>)
 			if (!quickPlain(key, exact, depth + 1, budget) || !quickPlain(item, exact, depth + 1, budget))
 				return false;
 		return true;
 	}
-	if (value instanceof Set) {
-		for (const item of value) if (!quickPlain(item, exact, depth + 1, budget)) return false;
+	if (proto === Set.prototype) {
+		for (const item of value as Set<unknown>)
+			if (!quickPlain(item, exact, depth + 1, budget)) return false;
 		return true;
 	}
 	if (value instanceof ArrayBuffer) return true;
 	if (ArrayBuffer.isView(value)) return !(value instanceof DataView);
-	const proto = Object.getPrototypeOf(value);
 	if (proto !== Object.prototype && proto !== null) return false;
 	for (const key in value) {
 		if (!Object.hasOwn(value, key)) continue;
@@ -225,8 +228,13 @@ function walk(value: unknown, state: WalkState, depth: number): Found | undefine
 			? { segments: [], what: "a shared reference (the same object twice)" }
 			: undefined;
 	}
-	if (object instanceof Date) {
-		return state.exact && !isExactDate(object) ? { segments: [], what: INEXACT_DATE } : undefined;
+	// Map, Set and Date exactly: a subclass is stored as its base class and
+	// comes back as one, without its methods (before 2026-11-26 it was taken).
+	const proto = Object.getPrototypeOf(object);
+	if (proto === Date.prototype) {
+		return state.exact && !isExactDate(object as Date)
+			? { segments: [], what: INEXACT_DATE }
+			: undefined;
 	}
 	if (object instanceof ArrayBuffer) return undefined;
 	if (ArrayBuffer.isView(object))
@@ -234,16 +242,15 @@ function walk(value: unknown, state: WalkState, depth: number): Found | undefine
 	state.inPath.add(object);
 	try {
 		if (Array.isArray(object)) {
-			if (Object.getPrototypeOf(object) !== Array.prototype)
-				return { segments: [], what: describe(object) };
+			if (proto !== Array.prototype) return { segments: [], what: describe(object) };
 			for (let i = 0; i < object.length; i++) {
 				const found = walk(object[i], state, depth + 1);
 				if (found) return at(found, `[${i}]`);
 			}
 			return undefined;
 		}
-		if (object instanceof Map) {
-			for (const [key, item] of object) {
+		if (proto === Map.prototype) {
+			for (const [key, item] of object as Map<unknown, unknown>) {
 				const found = at(walk(key, state, depth + 1), ".<key>");
 				if (found) return found;
 				const inItem = walk(item, state, depth + 1);
@@ -251,14 +258,13 @@ function walk(value: unknown, state: WalkState, depth: number): Found | undefine
 			}
 			return undefined;
 		}
-		if (object instanceof Set) {
-			for (const item of object) {
+		if (proto === Set.prototype) {
+			for (const item of object as Set<unknown>) {
 				const found = walk(item, state, depth + 1);
 				if (found) return at(found, ".<item>");
 			}
 			return undefined;
 		}
-		const proto = Object.getPrototypeOf(object);
 		if (proto !== Object.prototype && proto !== null)
 			return { segments: [], what: describe(object) };
 		for (const key of Object.keys(object)) {

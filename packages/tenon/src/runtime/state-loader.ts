@@ -21,7 +21,25 @@ export async function loadState(store: ActorStore, actorId: string): Promise<Loa
 	for (const [key, value] of entries) byKey.set(statePropertyOf(key), cborDecode(value));
 	const state: Record<string, unknown> = {};
 	// Restore the original key order, then anything the order list missed.
-	for (const key of meta.keys ?? []) if (byKey.has(key)) state[key] = byKey.get(key);
-	for (const [key, value] of byKey) if (!Object.hasOwn(state, key)) state[key] = value;
+	for (const key of meta.keys ?? []) if (byKey.has(key)) setKey(state, key, byKey.get(key));
+	for (const [key, value] of byKey) if (!Object.hasOwn(state, key)) setKey(state, key, value);
 	return { initialized: true, shape: "object", state };
+}
+
+/**
+ * Sets a top-level key as an own property: stored data never sets the
+ * state's prototype. A `__proto__` key (stored by a write after an `await`
+ * before 2026-11-26, when only the writing turn refused one) is defined, not
+ * assigned: assigned, it became the state's prototype, and whatever it held
+ * (`{ isAdmin: true }`) was read through every missing key.
+ */
+function setKey(state: Record<string, unknown>, key: string, value: unknown): void {
+	if (key === "__proto__")
+		Object.defineProperty(state, key, {
+			value,
+			writable: true,
+			enumerable: true,
+			configurable: true,
+		});
+	else state[key] = value;
 }

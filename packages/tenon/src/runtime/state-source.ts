@@ -1,15 +1,9 @@
 import { assertStorable, NotStorableError } from "../common/storable.js";
-import { utf8Length } from "../protocol/bytes.js";
 import { cborEncode } from "../protocol/encoding.js";
-import {
-	type ActorMeta,
-	MAX_STATE_KEY_BYTES,
-	META_KEY,
-	STATE_RANGE,
-	stateKey,
-} from "../storage/actor-keys.js";
+import { type ActorMeta, META_KEY, STATE_RANGE, stateKey } from "../storage/actor-keys.js";
 import type { WriteBatch, WriteSource } from "./actor-writer.js";
 import type { StateTracker } from "./state-tracker.js";
+import { BAD_STATE_KEY, isStorableStateKey, refuseProtoKey } from "./state-write-checks.js";
 
 /**
  * Turns state changes into writes: only the top-level keys that changed are
@@ -33,6 +27,9 @@ export class StateWriteSource implements WriteSource {
 		const changes = tracker.takeChanges();
 		const shape = tracker.objectMode ? "object" : "value";
 		try {
+			// A write outside user code that storage would not keep as it is.
+			const refused = tracker.takeRefusal();
+			if (refused !== undefined) throw refused;
 			if (shape !== this.#storedShape) {
 				// The shape changed (or is written for the first time): rewrite all of it.
 				// A first write has nothing to delete: the metadata record is written in
@@ -77,12 +74,10 @@ export class StateWriteSource implements WriteSource {
 	}
 
 	#keyFor(property: string): Uint8Array {
-		if (property === "" || utf8Length(property) > MAX_STATE_KEY_BYTES) {
-			throw new NotStorableError(
-				property,
-				`a top-level key that is empty or longer than ${MAX_STATE_KEY_BYTES} bytes`,
-			);
-		}
+		// `__proto__` after an await, unchecked until here, was stored before
+		// 2026-11-26, and became the state's prototype at the next wake.
+		refuseProtoKey(property);
+		if (!isStorableStateKey(property)) throw new NotStorableError(property, BAD_STATE_KEY);
 		return stateKey(property);
 	}
 

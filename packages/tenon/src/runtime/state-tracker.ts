@@ -1,11 +1,13 @@
 // Tracks which parts of an actor's state changed during a turn, so a commit
 // writes only those parts. State is stored per top-level property (for plain
 // object state) or as one value (anything else). Mutations are observed by a
-// Proxy; any mutation under a top-level property marks that property dirty.
+// Proxy (state-traps.ts); any mutation under a top-level property marks that
+// property dirty.
 
 import { NotStorableError } from "../common/storable.js";
-import { callCollectionMethod } from "./state-collections.js";
-import { callDateMethod, refuseNotStorable, refuseProtoKey } from "./state-write-checks.js";
+import { isCallingUserCode } from "../common/timeouts.js";
+import { isPlainObject, RootTraps, trackingProxy } from "./state-traps.js";
+import { refuseNotStorable, refuseStateKey, statePath } from "./state-write-checks.js";
 
 const ROOT = "";
 
@@ -17,30 +19,6 @@ export interface StateChanges {
 	keysChanged: boolean;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-	if (typeof value !== "object" || value === null) return false;
-	const proto = Object.getPrototypeOf(value);
-	return proto === Object.prototype || proto === null;
-}
-
-/**
- * Objects whose internal slots a Proxy cannot reach (Map, Set, Date, typed
- * arrays): their methods run against the real object, and any method call
- * counts as a possible mutation. Over-counting costs one extra write; missing
- * a mutation would lose data.
- */
-function isExotic(value: object): boolean {
-	return (
-		value instanceof Map ||
-		value instanceof Set ||
-		value instanceof Date ||
-		ArrayBuffer.isView(value)
-	);
-}
-
-/** Map and Set methods that hand out their values (see `handedOut`). */
-const ITERATING = new Set<string | symbol>(["values", "entries", "forEach", Symbol.iterator]);
-
 /** The root proxy before its first read (a state can be any value, `undefined` included). */
 const NO_ROOT: unique symbol = Symbol("no root proxy yet");
 
@@ -49,63 +27,6 @@ interface NestedProxies {
 	proxies: WeakMap<object, object>;
 	proxyRootKey: WeakMap<object, string>;
 	rawOfProxy: WeakMap<object, object>;
-}
-
-/**
- * The traps of the root proxy of an object state: one small object per
- * tracker whose methods live on the prototype (a literal of arrow functions
- * was five objects per awake actor).
- */
-class RootTraps implements ProxyHandler<Record<string, unknown>> {
-	readonly #tracker: StateTracker;
-
-	constructor(tracker: StateTracker) {
-		this.#tracker = tracker;
-	}
-
-	get(target: Record<string, unknown>, property: string | symbol, receiver: unknown): unknown {
-		const value = Reflect.get(target, property, receiver);
-		if (typeof property !== "string" || typeof value !== "object" || value === null) return value;
-		return this.#tracker.wrapBelow(value, property);
-	}
-
-	set(target: Record<string, unknown>, property: string | symbol, value: unknown): boolean {
-		refuseProtoKey(property);
-		if (typeof property !== "string")
-			return Reflect.set(target, property, this.#tracker.unwrap(value));
-		const raw = this.#tracker.unwrapInto(value, property);
-		// A value already in state is not walked again.
-		refuseNotStorable(raw === value ? raw : undefined, property, property);
-		if (!Object.hasOwn(target, property)) this.#tracker.markKeysChanged();
-		this.#tracker.markDirty(property);
-		return Reflect.set(target, property, raw);
-	}
-
-	deleteProperty(target: Record<string, unknown>, property: string | symbol): boolean {
-		if (typeof property === "string" && Object.hasOwn(target, property)) {
-			this.#tracker.markKeysChanged();
-			this.#tracker.markDirty(property);
-		}
-		return Reflect.deleteProperty(target, property);
-	}
-
-	defineProperty(
-		target: Record<string, unknown>,
-		property: string | symbol,
-		descriptor: PropertyDescriptor,
-	): boolean {
-		refuseProtoKey(property);
-		if (typeof property === "string") {
-			// Stored as any write is: without proxies (one used to be stored as it was).
-			if ("value" in descriptor) {
-				descriptor = { ...descriptor, value: this.#tracker.unwrapInto(descriptor.value, property) };
-				refuseNotStorable(descriptor.value, property, property);
-			} else refuseNotStorable(undefined, property, property);
-			if (!Object.hasOwn(target, property)) this.#tracker.markKeysChanged();
-			this.#tracker.markDirty(property);
-		}
-		return Reflect.defineProperty(target, property, descriptor);
-	}
 }
 
 /** Changed top-level keys of a clean tracker (never written: a tracker makes its own set on the first change). */
@@ -130,12 +51,17 @@ export class StateTracker {
 	 * without (each key's value is decoded apart).
 	 */
 	#links: Map<string, Set<string>> | undefined;
-	/** The key an object was last written under as a whole value, or handed out from a Map or Set under. */
+	/**
+	 * The key an object was last written under as a whole value, or first
+	 * written under inside a value, or handed out from a Map or Set under.
+	 */
 	#writtenUnder: WeakMap<object, string> | undefined;
 	/** The root proxy (or the state itself when it is not an object); `NO_ROOT` until first read. */
 	#rootProxy: unknown = NO_ROOT;
 	readonly #onFirstChange: () => void;
 	#changeCount = 0;
+	/** A write made outside user code that storage would not keep (see refuseUnstored). */
+	#refused: NotStorableError | undefined;
 
 	/**
 	 * @param onFirstChange called when the tracker goes from clean to dirty, so
@@ -176,6 +102,7 @@ export class StateTracker {
 			for (const key of Object.keys(next)) next[key] = this.unwrapInto(next[key], key);
 			unwrapped = next;
 		} else unwrapped = this.#unwrap(next);
+		if (isPlainObject(unwrapped)) for (const key of Object.keys(unwrapped)) refuseStateKey(key);
 		refuseNotStorable(unwrapped, ROOT);
 		if (isPlainObject(unwrapped)) {
 			// Its keys' values, written anew: one held by two keys links them.
@@ -229,6 +156,27 @@ export class StateTracker {
 		return (this.#dirty?.size ?? 0) > 0 || this.#keysChanged;
 	}
 
+	/**
+	 * @internal Refuses a write storage would not keep as it is (`what`, see
+	 * unstoredProperty): thrown in the writing turn, as refuseNotStorable does.
+	 * Outside user code, where a throw could end the process, the next commit
+	 * fails with it instead (the commit's own check cannot see such a write,
+	 * and before 2026-11-26 it was kept in memory and lost at the next wake).
+	 */
+	refuseUnstored(what: string | undefined, rootKey: string, property?: string): void {
+		if (what === undefined) return;
+		const error = new NotStorableError(statePath(rootKey, property), what);
+		if (isCallingUserCode()) throw error;
+		this.#refused ??= error;
+	}
+
+	/** What the next commit must fail with (see {@link refuseUnstored}); cleared. */
+	takeRefusal(): NotStorableError | undefined {
+		const refused = this.#refused;
+		this.#refused = undefined;
+		return refused;
+	}
+
 	/** Returns and resets the changes. */
 	takeChanges(): StateChanges {
 		const changes = { keys: [...(this.#dirty ?? NO_KEYS)], keysChanged: this.#keysChanged };
@@ -269,7 +217,8 @@ export class StateTracker {
 	 * @internal `value` without proxies, written under top-level key
 	 * `rootKey`. State is stored per top-level key: an object written under a
 	 * second key (a proxy read from another key, anywhere in `value`, or the
-	 * same object written under two keys) links the two keys, so a change
+	 * same object written under two keys, as a whole or anywhere inside the
+	 * values) links the two keys, so a change
 	 * through either rewrites both. Before 2026-11-25, `c.state.a = o;
 	 * c.state.b = o`, then `c.state.a.n++`, left `b` stored unchanged, and the
 	 * change was lost from it at the next wake (a property test found it).
@@ -345,10 +294,15 @@ export class StateTracker {
 		const seen = visited ?? new Set<object>();
 		if (depth > 512 || seen.has(value) || Object.isFrozen(value)) return value;
 		seen.add(value);
-		// Written under another key as a whole (or handed out from its Map): shared now.
-		if (rootKey !== undefined && this.#writtenUnder !== undefined) {
+		// Written under another key before (as a whole, nested in its value, or
+		// handed out from its Map): shared now. Every object walked is noted, not
+		// only the value's top one: before 2026-11-26 `c.state.b = { byId: { u } };
+		// c.state.a = u` left `b` stored without the changes made through `a`.
+		if (rootKey !== undefined) {
+			this.#writtenUnder ??= new WeakMap();
 			const before = this.#writtenUnder.get(value);
-			if (before !== undefined && before !== rootKey) this.#link(before, rootKey);
+			if (before === undefined) this.#writtenUnder.set(value, rootKey);
+			else if (before !== rootKey) this.#link(before, rootKey);
 		}
 		if (Array.isArray(value)) {
 			for (let i = 0; i < value.length; i++) {
@@ -409,71 +363,7 @@ export class StateTracker {
 		const nested = this.#nestedProxies();
 		const cached = nested.proxies.get(target);
 		if (cached !== undefined && nested.proxyRootKey.get(cached) === rootKey) return cached;
-		const tracker = this;
-		const exotic = isExotic(target);
-		const wrap = (value: unknown) =>
-			typeof value === "object" && value !== null ? tracker.wrapBelow(value, rootKey) : value;
-		const proxy = new Proxy(target, {
-			get(inner, property) {
-				if (exotic) {
-					// Internal slots require the real object as receiver.
-					const value = Reflect.get(inner, property, inner);
-					// `constructor` must stay the real class (encoders check it).
-					if (typeof value === "function" && property !== "constructor") {
-						return (...args: unknown[]) => {
-							const raw = args.map((a) => tracker.unwrapInto(a, rootKey));
-							// What a Map or Set is given to keep: checked as any write is.
-							if (
-								(property === "set" && inner instanceof Map) ||
-								(property === "add" && inner instanceof Set)
-							)
-								for (const item of raw) refuseNotStorable(item, rootKey);
-							tracker.markDirty(rootKey);
-							if (inner instanceof Date)
-								return callDateMethod(inner, property, value, raw, rootKey);
-							const method = value as (...a: unknown[]) => unknown;
-							if (!(inner instanceof Map || inner instanceof Set)) return method.apply(inner, raw);
-							// The objects a Map or Set holds, handed out (as proxies): one written under
-							// another key links them.
-							if (property === "get" && inner instanceof Map)
-								tracker.handedOut(inner.get(raw[0]), rootKey);
-							else if (ITERATING.has(property))
-								for (const item of inner.values()) tracker.handedOut(item, rootKey);
-							return callCollectionMethod(inner, property, method, raw, wrap, proxy);
-						};
-					}
-					return value;
-				}
-				const value = Reflect.get(inner, property);
-				if (typeof value === "object" && value !== null) return tracker.wrapBelow(value, rootKey);
-				return value;
-			},
-			set(inner, property, value) {
-				refuseProtoKey(property);
-				const raw = tracker.unwrapInto(value, rootKey);
-				// A value already in state, moved (`shift`, `sort`), is not walked again: its key is.
-				refuseNotStorable(raw === value ? raw : undefined, rootKey, property);
-				tracker.markDirty(rootKey);
-				return Reflect.set(inner, property, raw);
-			},
-			deleteProperty(inner, property) {
-				tracker.markDirty(rootKey);
-				return Reflect.deleteProperty(inner, property);
-			},
-			defineProperty(inner, property, descriptor) {
-				refuseProtoKey(property);
-				const stored =
-					"value" in descriptor
-						? { ...descriptor, value: tracker.unwrapInto(descriptor.value, rootKey) }
-						: descriptor;
-				refuseNotStorable(stored.value, rootKey, property);
-				tracker.markDirty(rootKey);
-				return Reflect.defineProperty(inner, property, stored);
-			},
-			setPrototypeOf() {
-				throw new NotStorableError(rootKey, "given a prototype; state must be plain data");
-			},
-		});
+		const proxy = trackingProxy(this, target, rootKey);
 		if (cached === undefined) nested.proxies.set(target, proxy);
 		nested.proxyRootKey.set(proxy, rootKey);
 		nested.rawOfProxy.set(proxy, target);

@@ -4,7 +4,9 @@
 
 import { NotStorableError } from "../common/storable.js";
 import { isCallingUserCode } from "../common/timeouts.js";
+import { utf8Length } from "../protocol/bytes.js";
 import { findNotPlain } from "../protocol/plain-data.js";
+import { MAX_STATE_KEY_BYTES } from "../storage/actor-keys.js";
 
 /** The whole state, in object mode or not. */
 const ROOT = "";
@@ -16,6 +18,176 @@ const ROOT = "";
  */
 export function refuseProtoKey(property: string | symbol): void {
 	if (property === "__proto__") throw new NotStorableError("state.__proto__", "a '__proto__' key");
+}
+
+/**
+ * Where a write went, for an error: `state.key`, and `….property` when it
+ * went into an object below that key (its path from the root is not kept).
+ */
+export function statePath(rootKey: string, property?: string): string {
+	const at = rootKey === ROOT ? "state" : `state.${rootKey.slice(0, 40)}`;
+	return property !== undefined && property !== rootKey ? `${at}….${property.slice(0, 40)}` : at;
+}
+
+/** What a refused top-level key is, in the write's error and in the commit's. */
+export const BAD_STATE_KEY = `a top-level key that is empty or longer than ${MAX_STATE_KEY_BYTES} bytes`;
+
+/** True for a top-level key storage can hold: not empty, at most MAX_STATE_KEY_BYTES of UTF-8. */
+export function isStorableStateKey(key: string): boolean {
+	// A UTF-16 unit is at most 3 bytes of UTF-8: most keys need no count.
+	return (
+		key !== "" && (key.length * 3 <= MAX_STATE_KEY_BYTES || utf8Length(key) <= MAX_STATE_KEY_BYTES)
+	);
+}
+
+/**
+ * Refuses, in the writing turn (see refuseNotStorable), a top-level key
+ * storage cannot hold. Before 2026-11-26 only the commit refused one: every
+ * turn of that commit failed and the actor was reset.
+ */
+export function refuseStateKey(key: string): void {
+	if (isStorableStateKey(key) || !isCallingUserCode()) return;
+	throw new NotStorableError(`state.${key.slice(0, 40)}`, BAD_STATE_KEY);
+}
+
+/**
+ * Refuses, in the writing turn (see refuseNotStorable), a write of `raw` into
+ * `target` that closes a cycle: `target` is `raw` or can be reached from it
+ * (`o.self = o`, `o.child = { parent: o }`, `list.push(list)`). The value's
+ * own check cannot see it (the cycle exists only once the write is made), so
+ * before 2026-11-26 the commit found it: every turn of that commit failed and
+ * the actor was reset. Walks `raw` only, a value already in state included
+ * (an object moved inside an array is walked again).
+ */
+export function refuseCycle(
+	raw: unknown,
+	target: object,
+	rootKey: string,
+	property?: string,
+): void {
+	if (typeof raw !== "object" || raw === null || !isCallingUserCode()) return;
+	if (reaches(raw, target))
+		throw new NotStorableError(statePath(rootKey, property), "a circular reference");
+}
+
+/** Objects {@link reaches} visits as a tree, before it walks again keeping a set of those it saw. */
+const TREE_VISITS = 1_000;
+
+/** Nesting beyond what plain data allows (findNotPlain refuses it): a walk as a tree gets there through a cycle. */
+const TOO_DEEP = 600;
+
+/** True when `target` is `value` or can be reached from it (through arrays, plain objects, Maps and Sets). */
+function reaches(value: object, target: object): boolean {
+	// State is a tree but for shared parts: walked as one, with no set, unless
+	// the walk is long (a large value, or a shared graph larger as a tree).
+	const budget = { visits: 0, seen: undefined as Set<object> | undefined };
+	const found = search(value, target, budget, 0);
+	if (found !== undefined) return found;
+	budget.seen = new Set();
+	return search(value, target, budget, 0) === true;
+}
+
+/** {@link reaches}, or undefined when the walk as a tree ran out of visits. */
+function search(
+	object: object,
+	target: object,
+	budget: { visits: number; seen: Set<object> | undefined },
+	depth: number,
+): boolean | undefined {
+	if (object === target) return true;
+	if (budget.seen === undefined) {
+		if (++budget.visits > TREE_VISITS || depth > TOO_DEEP) return undefined;
+	} else {
+		// Deeper than plain data may be: the value's own check or the commit's refuses it.
+		if (budget.seen.has(object) || depth > TOO_DEEP) return false;
+		budget.seen.add(object);
+	}
+	if (Array.isArray(object)) {
+		for (let i = 0; i < object.length; i++) {
+			const item: unknown = object[i];
+			if (typeof item !== "object" || item === null) continue;
+			const found = search(item, target, budget, depth + 1);
+			if (found !== false) return found;
+		}
+	} else if (object instanceof Map) {
+		for (const [key, item] of object) {
+			if (typeof key === "object" && key !== null) {
+				const found = search(key, target, budget, depth + 1);
+				if (found !== false) return found;
+			}
+			if (typeof item === "object" && item !== null) {
+				const found = search(item, target, budget, depth + 1);
+				if (found !== false) return found;
+			}
+		}
+	} else if (object instanceof Set) {
+		for (const item of object) {
+			if (typeof item !== "object" || item === null) continue;
+			const found = search(item, target, budget, depth + 1);
+			if (found !== false) return found;
+		}
+	} else if (isPlainRecord(object)) {
+		for (const key in object) {
+			if (!Object.hasOwn(object, key)) continue;
+			const item = object[key];
+			if (typeof item !== "object" || item === null) continue;
+			const found = search(item, target, budget, depth + 1);
+			if (found !== false) return found;
+		}
+	}
+	return false;
+}
+
+function isPlainRecord(value: object): value is Record<string, unknown> {
+	const proto = Object.getPrototypeOf(value);
+	return proto === Object.prototype || proto === null;
+}
+
+/**
+ * What a property written on `target` is when storage would not keep it, or
+ * undefined when it would. Storage keeps an array's items, a typed array's
+ * bytes, a Map's or Set's entries and a Date's time, not properties set on
+ * them; and it keeps only plain data properties (a getter is stored as the
+ * value it gave, a non-enumerable property not at all, and both come back
+ * plain at the next wake).
+ */
+export function unstoredProperty(
+	target: object,
+	property: string,
+	descriptor?: PropertyDescriptor,
+): string | undefined {
+	if (Array.isArray(target)) {
+		// An array's `length` is not enumerable, and is what `push` and `splice` write.
+		if (property === "length") return undefined;
+		if (!isArrayIndex(property))
+			return "a named property on an array (storage keeps its items only)";
+	} else if (ArrayBuffer.isView(target)) {
+		if (!isArrayIndex(property))
+			return "a named property on a typed array (storage keeps its bytes only)";
+	} else if (!isPlainRecord(target)) {
+		return `a property of a ${target.constructor?.name ?? "collection"} (storage keeps its contents only)`;
+	}
+	if (descriptor === undefined) return undefined;
+	if ("get" in descriptor || "set" in descriptor)
+		return "an accessor property (storage keeps the value it gives, as a plain property)";
+	// A field left out keeps what the property has, or is false for a new one.
+	const current = Reflect.getOwnPropertyDescriptor(target, property);
+	for (const field of ["enumerable", "writable", "configurable"] as const)
+		if ((descriptor[field] ?? current?.[field] ?? false) !== true)
+			return `a property that is not ${field} (storage keeps plain properties only)`;
+	return undefined;
+}
+
+/** True for an array index: a canonical integer from 0 to 2 ** 32 - 2. */
+function isArrayIndex(key: string): boolean {
+	const length = key.length;
+	if (length === 0 || length > 10) return false;
+	if (key.charCodeAt(0) === 48) return length === 1; // "0"; no leading zeros
+	for (let i = 0; i < length; i++) {
+		const code = key.charCodeAt(i);
+		if (code < 48 || code > 57) return false;
+	}
+	return length < 10 || Number(key) < 4_294_967_295;
 }
 
 /**
@@ -43,8 +215,7 @@ export function refuseNotStorable(
 	const badKey = property !== undefined && !property.isWellFormed();
 	const found = badKey ? undefined : findNotPlain(value, "");
 	if (!badKey && found === undefined) return;
-	let at = rootKey === ROOT ? "state" : `state.${rootKey}`;
-	if (property !== undefined && property !== rootKey) at += `….${property}`;
+	const at = statePath(rootKey, property);
 	if (badKey) throw new NotStorableError(at, "a key with a lone surrogate (it has no UTF-8 form)");
 	throw new NotStorableError(
 		at + (found as { path: string }).path,
