@@ -1,3 +1,4 @@
+import { cutText } from "../common/text-cut.js";
 import type { ToolCallRequest } from "./model.js";
 
 /**
@@ -45,8 +46,8 @@ export class AnswerBudget {
 			return call;
 		}
 		const kept = {
-			id: call.id.slice(0, MAX_KEPT_ID),
-			name: call.name.slice(0, MAX_KEPT_NAME),
+			id: cutText(call.id, MAX_KEPT_ID),
+			name: cutText(call.name, MAX_KEPT_NAME),
 			arguments: "{}",
 		};
 		this.#over.add(kept);

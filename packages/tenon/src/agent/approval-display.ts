@@ -1,3 +1,4 @@
+import { cutText } from "../common/text-cut.js";
 import type { Redactor } from "./redact.js";
 import { renderJson } from "./render-json.js";
 
@@ -25,5 +26,5 @@ export function renderForApproval(
 	// Each string is redacted whole (or cut where no secret can cross), so the cut here hides nothing.
 	const rendered = renderJson(value, maxChars, redactor);
 	if (!rendered.cut && rendered.text.length <= maxChars) return rendered.text;
-	return `${rendered.text.slice(0, maxChars)}… [cut at ${maxChars} characters]`;
+	return `${cutText(rendered.text, maxChars)}… [cut at ${maxChars} characters]`;
 }

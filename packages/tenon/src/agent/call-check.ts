@@ -1,3 +1,4 @@
+import { cutText } from "../common/text-cut.js";
 import { cborDecode, cborEncode } from "../protocol/encoding.js";
 import { findNotPlain } from "../protocol/plain-data.js";
 import type { Redactor } from "./redact.js";
@@ -43,7 +44,7 @@ export async function checkModelCall(
 		const message = error instanceof Error ? error.message : String(error);
 		return {
 			ok: false,
-			reason: redactor.redact(`the tool's schema threw: ${message}`).slice(0, 2_000),
+			reason: cutText(redactor.redact(`the tool's schema threw: ${message}`), 2_000),
 		};
 	}
 	if (!checked.ok) return { ok: false, reason: redactor.redact(checked.error) };
@@ -68,7 +69,7 @@ export async function checkModelCall(
 		const message = error instanceof Error ? error.message : String(error);
 		return {
 			ok: false,
-			reason: redactor.redact(`the checked input cannot be stored: ${message}`).slice(0, 2_000),
+			reason: cutText(redactor.redact(`the checked input cannot be stored: ${message}`), 2_000),
 		};
 	}
 	if (holdsSecret(input, redactor))

@@ -1,6 +1,7 @@
 // OpenAI `chat.completion.chunk` payloads folded into model events, with
 // every field of the server's JSON checked (it is untrusted input).
 
+import { cutText } from "../common/text-cut.js";
 import { ModelError, type ModelEvent } from "./model.js";
 
 /** The limits a stream's chunks are held to. */
@@ -47,7 +48,9 @@ export class CompletionState {
 		if (!isRecord(chunk)) throw badStream("a stream chunk is not a JSON object");
 		const error = own(chunk, "error");
 		if (error !== undefined && error !== null)
-			throw badStream(`the server reported an error mid-stream: ${errorText(error)}`);
+			throw badStream(
+				`the server reported an error mid-stream: ${cutText(errorText(error), 2_000)}`,
+			);
 		this.#acceptUsage(own(chunk, "usage"));
 		const choices = own(chunk, "choices");
 		if (choices === undefined || choices === null) return;
@@ -240,5 +243,5 @@ export function errorText(value: unknown): string {
 /** Server text shortened and flattened to one line, for an error message. */
 export function preview(text: string): string {
 	const flat = text.replace(/\s+/g, " ").trim();
-	return flat.length > 500 ? `${flat.slice(0, 500)}...` : flat;
+	return flat.length > 500 ? `${cutText(flat, 500)}...` : cutText(flat);
 }

@@ -3,6 +3,7 @@
 // readable with an inspector token, so it gets the same redaction as the
 // transcript.
 
+import { cutText } from "../common/text-cut.js";
 import { ActorError } from "../protocol/errors.js";
 import { MAX_PLAIN_DEPTH } from "../protocol/plain-data.js";
 import type { Redactor } from "./redact.js";
@@ -181,7 +182,7 @@ export function plainRedacted(value: unknown, redactor: Redactor): unknown {
  */
 function rendered(value: unknown, redactor: Redactor): string {
 	const { text, cut } = renderJson(value, MAX_RENDERED_CHARS, redactor);
-	if (cut) return `${text.slice(0, MAX_RENDERED_CHARS)}…`;
+	if (cut) return `${cutText(text, MAX_RENDERED_CHARS)}…`;
 	// Its JSON text was redacted and checked (see render-json.ts), so its decoded form shows nothing more.
 	return text.startsWith('"') ? (JSON.parse(text) as string) : text;
 }
@@ -210,10 +211,11 @@ function redactedError(error: Error, redactor: Redactor): Error {
 	const name = readText(() => error.name, "Error");
 	const message = readText(() => error.message, "");
 	const stack = readText(() => error.stack, undefined);
+	// Well formed too: a message with half an emoji cannot be stored (see cutText).
 	const redacted = {
-		name: redactor.redact(name.text),
-		message: redactor.redact(message.text),
-		stack: stack.text === undefined ? undefined : redactor.redact(stack.text),
+		name: cutText(redactor.redact(name.text)),
+		message: cutText(redactor.redact(message.text)),
+		stack: stack.text === undefined ? undefined : cutText(redactor.redact(stack.text)),
 	};
 	const metadata =
 		error instanceof ActorError ? plainRedacted(error.metadata, redactor) : undefined;
@@ -260,7 +262,7 @@ function readText<T extends string | undefined>(
 
 /** Anything thrown that is not an Error, as a redacted string (a string as it is, redacted). */
 function describeThrown(thrown: unknown, redactor: Redactor): string {
-	if (typeof thrown === "string") return redactor.redact(thrown).slice(0, MAX_RENDERED_CHARS);
+	if (typeof thrown === "string") return cutText(redactor.redact(thrown), MAX_RENDERED_CHARS);
 	return rendered(thrown, redactor);
 }
 

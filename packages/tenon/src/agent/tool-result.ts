@@ -1,3 +1,4 @@
+import { cutText } from "../common/text-cut.js";
 import { type Redactor, redactedHead } from "./redact.js";
 import { renderJson } from "./render-json.js";
 
@@ -41,8 +42,8 @@ export function toolResultText(value: unknown, redactor: Redactor, maxChars: num
 			length = cut ? `at least ${text.length}` : String(text.length);
 		}
 		return cut || text.length > maxChars
-			? `${text.slice(0, maxChars)}... [cut: ${length} characters]`
-			: text;
+			? `${cutText(text, maxChars)}... [cut: ${length} characters]`
+			: cutText(text);
 	} catch {
 		// Nothing of the result, not even an error's message: it was not redacted.
 		return UNWRITABLE_RESULT;

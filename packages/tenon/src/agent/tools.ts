@@ -1,5 +1,6 @@
 import { describeIssues, type StandardSchemaV1 } from "../actor/schema.js";
 import type { Client } from "../client/types.js";
+import { cutText } from "../common/text-cut.js";
 import { findNotPlain } from "../protocol/plain-data.js";
 import type { ModelTool } from "./model.js";
 
@@ -113,7 +114,7 @@ export async function checkToolCall(
 	rawArguments: string,
 ): Promise<CheckedCall> {
 	const tool = tools.find((candidate) => candidate.name === name);
-	if (tool === undefined) return { ok: false, error: `no tool named '${name.slice(0, 64)}'` };
+	if (tool === undefined) return { ok: false, error: `no tool named '${cutText(name, 64)}'` };
 	let parsed: unknown;
 	try {
 		parsed = JSON.parse(rawArguments === "" ? "{}" : rawArguments, (key, value) => {
@@ -131,7 +132,7 @@ export async function checkToolCall(
 	if (result.issues)
 		return {
 			ok: false,
-			error: `invalid arguments: ${JSON.stringify(describeIssues(result.issues)).slice(0, 2_000)}`,
+			error: `invalid arguments: ${cutText(JSON.stringify(describeIssues(result.issues)), 2_000)}`,
 		};
 	return { ok: true, tool, input: result.value };
 }

@@ -1,3 +1,4 @@
+import { cutText } from "../common/text-cut.js";
 import type { WorkflowErrorInfo } from "../workflow/errors.js";
 import { Loop } from "../workflow/flow.js";
 import { AnswerBudget } from "./answer-budget.js";
@@ -294,7 +295,7 @@ async function runToolCall(
 				? { content: result.value, status: "complete" }
 				: {
 						content: JSON.stringify({
-							error: `the tool failed: ${s.redactor.redact(result.failure.error.message).slice(0, 2_000)}`,
+							error: `the tool failed: ${cutText(s.redactor.redact(result.failure.error.message), 2_000)}`,
 						}),
 						status: "failed",
 					};
@@ -439,7 +440,7 @@ function clientError(info: WorkflowErrorInfo, s: AgentSettings): AgentErrorInfo 
 	// Only an ActorError's message is meant for users; anything else may carry internals.
 	if (typeof group !== "string" || typeof code !== "string")
 		return { group: "agent", code: "model_failed", message: "The model call failed" };
-	return { group, code, message: s.redactor.redact(info.message).slice(0, 2_000) };
+	return { group, code, message: cutText(s.redactor.redact(info.message), 2_000) };
 }
 
 async function recordFailure(
