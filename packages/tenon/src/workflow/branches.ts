@@ -12,10 +12,12 @@ import {
 	isControlError,
 	JoinError,
 	RaceError,
+	ReplayEndError,
 	type WorkflowErrorInfo,
 } from "./errors.js";
-import { type BranchRecord, isPrefix, type JournalEntry } from "./journal.js";
+import { type BranchRecord, copyOf, isPrefix, type JournalEntry } from "./journal.js";
 import { RaceGate } from "./race-gate.js";
+import { replayFinished, scopesToReplay } from "./rollback.js";
 import type { BranchConfig } from "./types.js";
 
 function checkBranchNames(location: string, names: string[], recorded: JournalEntry | undefined) {
@@ -71,8 +73,25 @@ export async function runJoin(
 		branches: pendingBranches(names),
 	};
 	const records = entry.branches as Record<string, BranchRecord>;
-	if (recorded?.status === "completed") {
-		return Object.fromEntries(names.map((branch) => [branch, records[branch]?.output]));
+	// Finished branches whose steps' compensations this life does not know yet run again
+	// (see rollback.ts); in a scope replayed for that, so do the unfinished ones.
+	const replay =
+		recorded === undefined
+			? new Set<number>()
+			: scopesToReplay(journal, engine.compensations, path);
+	const replayBranch = (branch: string, index: number) =>
+		replayFinished(() =>
+			(branches[branch] as BranchConfig<unknown, WorkflowContextImpl>).run(
+				ctx.child(scope.child(path, index, `${location}.${branch}`, { replayOnly: true })),
+			),
+		);
+	if (recorded?.status === "completed" || scope.replayOnly) {
+		for (const [index, branch] of names.entries()) {
+			if (replay.has(index) || records[branch]?.status !== "completed")
+				await replayBranch(branch, index);
+		}
+		if (recorded?.status !== "completed") throw new ReplayEndError();
+		return Object.fromEntries(names.map((branch) => [branch, copyOf(records[branch]?.output)]));
 	}
 	if (recorded === undefined) journal.put(path, entry);
 	// Stops the other branches if one hits a control or code error.
@@ -81,7 +100,10 @@ export async function runJoin(
 	const results = await Promise.allSettled(
 		names.map(async (branch, index) => {
 			const record = records[branch];
-			if (record?.status === "completed") return record.output;
+			if (record?.status === "completed") {
+				if (replay.has(index)) await replayBranch(branch, index);
+				return copyOf(record.output);
+			}
 			const branchScope = scope.child(path, index, `${location}.${branch}`, { signal });
 			try {
 				const output = engine.host.toRaw(
@@ -92,7 +114,7 @@ export async function runJoin(
 				branchScope.finish();
 				records[branch] = { status: "completed", output };
 				journal.put(path, entry);
-				return output;
+				return copyOf(output);
 			} catch (error) {
 				if (stopsEverything(error)) stop.abort(new CancelledError(location));
 				throw error;
@@ -134,9 +156,11 @@ export async function runJoin(
  * `ctx.race`: branches run concurrently; the first to finish wins, is
  * journaled, and the others are cancelled (their pending waits end; a step
  * already running finishes). Replay returns the recorded winner without
- * running any branch. Fails with {@link RaceError} if every branch fails.
+ * running any branch (but those holding steps whose compensations this life
+ * does not know yet: see rollback.ts). Fails with {@link RaceError} if every
+ * branch fails.
  */
-export function runRace(
+export async function runRace(
 	engine: WorkflowEngine,
 	ctx: WorkflowContextImpl,
 	name: string,
@@ -157,12 +181,24 @@ export function runRace(
 	const journal = engine.journal;
 	const { path, entry: recorded, location } = scope.claim("race", name);
 	checkBranchNames(location, names, recorded);
-	if (recorded?.status === "completed") {
-		// What the losers still held at a crash (the workflow took it back at its start) goes back.
-		names.forEach((branch, index) => {
-			if (branch !== recorded.winner) giveBackBranch(engine, [...path, index]);
-		});
-		return Promise.resolve({ winner: recorded.winner as string, value: recorded.output });
+	if (recorded?.status === "completed" || scope.replayOnly) {
+		const replay = scopesToReplay(journal, engine.compensations, path);
+		for (const [index, branch] of branches.entries()) {
+			if (recorded?.status === "completed" && !replay.has(index)) continue;
+			const branchScope = scope.child(path, index, `${location}.${branch.name}`, {
+				replayOnly: true,
+			});
+			await replayFinished(() => branch.run(ctx.child(branchScope)));
+		}
+		if (recorded?.status !== "completed") throw new ReplayEndError();
+		// What the losers still held at a crash (the workflow took it back at its start) goes
+		// back; not from a scope replayed only to learn compensations, which writes nothing.
+		if (!scope.replayOnly) {
+			names.forEach((branch, index) => {
+				if (branch !== recorded.winner) giveBackBranch(engine, [...path, index]);
+			});
+		}
+		return { winner: recorded.winner as string, value: copyOf(recorded.output) };
 	}
 	const entry: JournalEntry = recorded ?? {
 		kind: "race",
@@ -211,7 +247,7 @@ export function runRace(
 						});
 						journal.put(path, entry);
 						decide(index);
-						resolve({ winner: branch.name, value: output });
+						resolve({ winner: branch.name, value: copyOf(output) });
 					} catch (error) {
 						decide();
 						reject(error);

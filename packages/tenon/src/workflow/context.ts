@@ -20,6 +20,7 @@ import type {
 	WorkflowContext,
 	WorkflowQueue,
 } from "./types.js";
+import { runningUserCode } from "./user-code.js";
 import { durableSleep, receive } from "./waits.js";
 
 /**
@@ -44,12 +45,16 @@ export class WorkflowContextImpl implements WorkflowContext<any, any, any, any, 
 		this.#scope = scope;
 		this.#parent = parent;
 		this.queue = {
-			next: ((name: string, options?: object) =>
+			next: (async (name: string, options?: object) => {
+				refuseInUserCode(engine, "queue.next");
+				return receive(engine, this, name, options ?? {}, false);
 				// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
-				receive(engine, this, name, options ?? {}, false)) as WorkflowQueue<any>["next"],
-			nextBatch: ((name: string, options?: object) =>
+			}) as WorkflowQueue<any>["next"],
+			nextBatch: (async (name: string, options?: object) => {
+				refuseInUserCode(engine, "queue.nextBatch");
+				return receive(engine, this, name, options ?? {}, true);
 				// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
-				receive(engine, this, name, options ?? {}, true)) as WorkflowQueue<any>["nextBatch"],
+			}) as WorkflowQueue<any>["nextBatch"],
 		};
 	}
 
@@ -152,16 +157,19 @@ export class WorkflowContextImpl implements WorkflowContext<any, any, any, any, 
 
 	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	async step(nameOrConfig: any, run?: any): Promise<any> {
+		refuseInUserCode(this.#engine, "step");
 		return runStep(this.#engine, this, stepConfig(nameOrConfig, run, "step"));
 	}
 
 	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	async tryStep(nameOrConfig: any, run?: any): Promise<TryStepResult<any>> {
+		refuseInUserCode(this.#engine, "tryStep");
 		return tryStep(this.#engine, this, stepConfig(nameOrConfig, run, "tryStep"));
 	}
 
 	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	async try(nameOrConfig: any, run?: any): Promise<TryBlockResult<any>> {
+		refuseInUserCode(this.#engine, "try");
 		const config: TryBlockConfig<unknown, WorkflowContextImpl> =
 			typeof nameOrConfig === "string" ? { name: nameOrConfig, run } : nameOrConfig;
 		return runTry(this.#engine, this, config);
@@ -169,12 +177,14 @@ export class WorkflowContextImpl implements WorkflowContext<any, any, any, any, 
 
 	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	async loop(nameOrConfig: any, run?: any): Promise<any> {
+		refuseInUserCode(this.#engine, "loop");
 		const config: LoopConfig<unknown, unknown, WorkflowContextImpl> =
 			typeof nameOrConfig === "string" ? { name: nameOrConfig, run } : nameOrConfig;
 		return runLoop(this.#engine, this, config);
 	}
 
 	async sleep(name: string, durationMs: number): Promise<void> {
+		refuseInUserCode(this.#engine, "sleep");
 		if (typeof durationMs !== "number" || !(durationMs >= 0)) {
 			throw invalidWorkflowUse(`sleep '${name}' needs a duration in ms >= 0`);
 		}
@@ -182,6 +192,7 @@ export class WorkflowContextImpl implements WorkflowContext<any, any, any, any, 
 	}
 
 	async sleepUntil(name: string, timestampMs: number): Promise<void> {
+		refuseInUserCode(this.#engine, "sleepUntil");
 		if (typeof timestampMs !== "number") {
 			throw invalidWorkflowUse(`sleepUntil '${name}' needs a timestamp in ms`);
 		}
@@ -189,11 +200,13 @@ export class WorkflowContextImpl implements WorkflowContext<any, any, any, any, 
 	}
 
 	async rollbackCheckpoint(name: string): Promise<void> {
+		refuseInUserCode(this.#engine, "rollbackCheckpoint");
 		return rollbackCheckpoint(this.#engine, this, name);
 	}
 
 	// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	async join(name: string, branches: Record<string, BranchConfig<unknown, any>>): Promise<any> {
+		refuseInUserCode(this.#engine, "join");
 		return runJoin(this.#engine, this, name, branches);
 	}
 
@@ -203,14 +216,32 @@ export class WorkflowContextImpl implements WorkflowContext<any, any, any, any, 
 		branches: ReadonlyArray<{ name: string; run: (ctx: any) => Promise<any> }>,
 		// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
 	): Promise<{ winner: string; value: any }> {
+		refuseInUserCode(this.#engine, "race");
 		return runRace(this.#engine, this, name, branches);
 	}
 
 	async removed(name: string, originalKind: EntryKind): Promise<void> {
+		refuseInUserCode(this.#engine, "removed");
 		return removed(this.#engine, this, name, originalKind);
 	}
 
 	async getVersion(name: string, latest: number): Promise<number> {
+		refuseInUserCode(this.#engine, "getVersion");
 		return getVersion(this.#engine, this, name, latest);
 	}
+}
+
+/**
+ * Workflow calls are refused inside a step's function (and a compensation, or
+ * the `onError` hook): a replay does not run a finished step's function, so
+ * the calls it made would be missing and the history would diverge. Before
+ * 2026-11-26 a nested step was accepted, then halted the workflow for good at
+ * the next wake (a review); it halts it at once now, with its step unfinished.
+ */
+function refuseInUserCode(engine: WorkflowEngine, what: string): void {
+	const inside = runningUserCode(engine);
+	if (inside === undefined) return;
+	throw invalidWorkflowUse(
+		`ctx.${what} was called inside ${inside}: steps do not nest (a replay does not run a finished step's function); call it from the workflow's code, after the step`,
+	);
 }

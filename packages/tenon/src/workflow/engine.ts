@@ -4,12 +4,10 @@ import { type Logger, moduleLogger } from "../common/logger.js";
 import { callAsync, withTimeout } from "../common/timeouts.js";
 import { WorkflowContextImpl } from "./context.js";
 import {
-	CompensationCrashedError,
 	EvictedError,
 	errorInfo,
 	isCodeError,
 	isControlError,
-	RollbackError,
 	sameHalt,
 	type WorkflowErrorInfo,
 } from "./errors.js";
@@ -19,20 +17,22 @@ import {
 	type JournalStatus,
 	uncompletedMessageIds,
 } from "./journal.js";
-import { RollbackFrame, Scope } from "./scope.js";
-import type { WorkflowErrorEvent, WorkflowOptions } from "./types.js";
+import { CompensationRegistry, compensate } from "./rollback.js";
 
-/**
- * Crashes of the process during one compensation that it runs again after
- * (a step's default retries); at the next it fails.
- */
-export const MAX_COMPENSATION_CRASHES = 3;
+export { MAX_COMPENSATION_CRASHES } from "./rollback.js";
+
+import { RollbackFrame, Scope } from "./scope.js";
+import { STEP_DEFAULTS } from "./step.js";
+import type { WorkflowErrorEvent, WorkflowOptions } from "./types.js";
+import { runUserCode } from "./user-code.js";
 
 /** The function a workflow runs. */
 export type WorkflowFunction = (ctx: WorkflowContextImpl) => Promise<unknown>;
 
 /** Options of {@link WorkflowEngine.runInStep}. */
 export interface InStepOptions<T> {
+	/** What runs, for the error a workflow call made inside it gets (`step 'charge'`). */
+	label: string;
 	/** Marks the calling context as inside a step (actor data usable); returns the unmark. */
 	mark?: () => () => void;
 	timeoutMs?: number;
@@ -77,6 +77,8 @@ export class WorkflowEngine {
 
 	/** The actor's logger for the engine's own lines (module `workflow`). */
 	readonly #log: Logger;
+	/** The compensations known in this life (see rollback.ts). */
+	readonly compensations = new CompensationRegistry();
 
 	private constructor(
 		host: RunHost,
@@ -179,7 +181,7 @@ export class WorkflowEngine {
 		const { retryAt: _retryAt, ...rest } = entry;
 		const running: JournalEntry = { ...rest, status: "running", attempts: attempt };
 		this.journal.put(path, running);
-		await this.#makeDurable();
+		await this.makeDurable();
 		return running;
 	}
 
@@ -193,12 +195,12 @@ export class WorkflowEngine {
 	}
 
 	/**
-	 * Makes this life's mark, and every journal write so far, durable. Never
+	 * @internal Makes this life's mark, and every journal write so far, durable. Never
 	 * once the actor began to stop: its stop clears the mark (right before its
 	 * final commit), and a mark written again after that made the next life
 	 * one after a crash (a review, 2026-11-26).
 	 */
-	async #makeDurable(): Promise<void> {
+	async makeDurable(): Promise<void> {
 		if (this.evicted.aborted) throw new EvictedError();
 		if (!this.#lifeMarked) {
 			this.#lifeMarked = true;
@@ -258,12 +260,12 @@ export class WorkflowEngine {
 	 * Runs `fn` as a turn of the actor (its writes commit together, with the
 	 * journal write `onSuccess` makes), counted as work that keeps the actor awake.
 	 */
-	runInStep<T>(fn: () => T | Promise<T>, options: InStepOptions<T> = {}): Promise<Awaited<T>> {
+	runInStep<T>(fn: () => T | Promise<T>, options: InStepOptions<T>): Promise<Awaited<T>> {
 		this.#steps++;
 		this.#refresh();
 		const unmark = options.mark?.();
 		let settled = false;
-		const work = callAsync(fn).then((value) => {
+		const work = callAsync(() => runUserCode(this, options.label, fn)).then((value) => {
 			if (!settled) options.onSuccess?.(value as Awaited<T>);
 			return value as Awaited<T>;
 		});
@@ -302,7 +304,7 @@ export class WorkflowEngine {
 		// stop's final one at the latest), and the life mark the stop clears is not written again.
 		if (!this.evicted.aborted) {
 			try {
-				await this.#makeDurable();
+				await this.makeDurable();
 			} catch {
 				// The commit failed: the actor resets (which aborts the signal too), and this run
 				// ends with it. The failure was not stored, so the hook does not hear it (a review).
@@ -310,62 +312,21 @@ export class WorkflowEngine {
 			}
 		}
 		try {
-			await this.runInStep(() => hook(this.stepContext, event));
+			// A hook that never settles must not keep the workflow (and the actor) waiting.
+			const timeoutMs = STEP_DEFAULTS.timeout;
+			await this.runInStep(() => hook(this.stepContext, event), {
+				label: "the onError hook",
+				timeoutMs,
+				onTimeout: () => new Error(`the onError hook took longer than ${timeoutMs} ms`),
+			});
 		} catch (error) {
 			this.#log.warn("workflow onError hook threw", { error });
 		}
 	}
 
-	/**
-	 * Runs the compensations of `frame`, newest first, recording each one
-	 * done. Each is journaled as rolling back and made durable before it runs
-	 * (a commit each; rollbacks are rare). One found rolling back after a
-	 * crash ran when the process died: it runs again (compensations run at
-	 * least once), until the process died in it more than
-	 * {@link MAX_COMPENSATION_CRASHES} times; then it failed, and the
-	 * rollback stops with `RollbackError`. Before 2026-11-26 a compensation
-	 * that killed the process ran again at every start and kept it down.
-	 */
-	async compensate(frame: RollbackFrame): Promise<void> {
-		const pending = frame.compensations;
-		frame.compensations = [];
-		for (let i = pending.length - 1; i >= 0; i--) {
-			const compensation = pending[i];
-			if (compensation === undefined) continue;
-			const entry = this.journal.get(compensation.path);
-			if (entry === undefined || entry.rolledBackAt !== undefined) continue;
-			// Failed before, and reported: the rollback stops here again.
-			if (entry.rollbackError !== undefined)
-				throw new RollbackError(compensation.name, entry.rollbackError);
-			if (this.evicted.aborted) throw new EvictedError();
-			const { rollingBack, rollbackCrashes, ...done } = entry;
-			// Cut short by a graceful stop (no crash since): not counted, as a step's attempt.
-			const crashes = (rollbackCrashes ?? 0) + (rollingBack === true && this.afterCrash ? 1 : 0);
-			try {
-				if (crashes > MAX_COMPENSATION_CRASHES) throw new CompensationCrashedError(crashes);
-				this.journal.put(compensation.path, {
-					...done,
-					rollingBack: true,
-					rollbackCrashes: crashes,
-				});
-				await this.#makeDurable();
-				if (this.evicted.aborted) throw new EvictedError();
-				await this.runInStep(compensation.run, {
-					onSuccess: () =>
-						this.journal.put(compensation.path, { ...done, rolledBackAt: this.now() }),
-				});
-			} catch (error) {
-				if (this.evicted.aborted || error instanceof EvictedError) throw new EvictedError();
-				// Recorded before the hook hears it: a crash in the hook must not make the next
-				// start run the compensation and report it again (a review, 2026-11-26).
-				const info = errorInfo(error);
-				this.journal.put(compensation.path, { ...done, rollbackError: info });
-				await this.report({
-					rollback: { workflowId: this.workflowId, stepName: compensation.name, error: info },
-				});
-				throw new RollbackError(compensation.name, info);
-			}
-		}
+	/** Runs the compensations of `frame`: see {@link compensate}. */
+	compensate(frame: RollbackFrame): Promise<void> {
+		return compensate(this, frame);
 	}
 
 	// ---- The run ----------------------------------------------------------------------
@@ -410,7 +371,7 @@ export class WorkflowEngine {
 		const startedAt = existing?.startedAt ?? this.now();
 		if (existing === undefined) this.#setStatus({ v: 1, status: "running", startedAt });
 		this.#refresh();
-		const frame = new RollbackFrame(undefined);
+		const frame = new RollbackFrame(undefined, []);
 		const root = new Scope(this.journal, [], "", this.evicted, this.evicted, frame);
 		const ctx = new WorkflowContextImpl(this, root, undefined);
 		try {

@@ -183,6 +183,14 @@ export class CompensationCrashedError extends Error {
 	}
 }
 
+/** A compensation took longer than its step's timeout (it keeps running; nobody waits for it). */
+export class CompensationTimeoutError extends Error {
+	constructor(ms: number) {
+		super(`the compensation took longer than ${ms} ms`);
+		this.name = "CompensationTimeoutError";
+	}
+}
+
 /**
  * The code no longer matches the journal it replays: an entry was renamed,
  * reordered or removed. Use `ctx.removed()` / `ctx.getVersion()` to evolve a
@@ -247,12 +255,25 @@ export class CancelledError extends Error {
 	}
 }
 
+/**
+ * A finished scope's code runs again only to learn its steps' compensations
+ * (see replay.ts), and reached the end of what its journal records: it stops
+ * there, as its first run did.
+ */
+export class ReplayEndError extends Error {
+	constructor() {
+		super("The replayed code reached the end of its journal");
+		this.name = "ReplayEndError";
+	}
+}
+
 /** Errors that stop the workflow's code without being failures of it (never caught by try/tryStep). */
 export function isControlError(error: unknown): boolean {
 	return (
 		error instanceof EvictedError ||
 		error instanceof CancelledError ||
-		error instanceof HistoryDivergedError
+		error instanceof HistoryDivergedError ||
+		error instanceof ReplayEndError
 	);
 }
 

@@ -19,6 +19,10 @@ import type { EntryKind, WorkflowStatus } from "./types.js";
 //                       wake that halts on the same one does not report it
 //                       again (a hook that kills the process would do so at
 //                       every start).
+//   06 04 <path>     -> the state a loop iteration started with, kept for the
+//                       iterations with steps whose compensation may still
+//                       run (<path> is the loop's path and the iteration): a
+//                       rollback replays them to find their compensations.
 // Big-endian segments make a scope's entries one contiguous key range, so a
 // loop prunes finished iterations with one range delete.
 
@@ -30,6 +34,11 @@ const ENTRY_RANGE = {
 };
 const LIFE_KEY = Uint8Array.of(AREA.WORKFLOW, 0x02);
 const HALT_KEY = Uint8Array.of(AREA.WORKFLOW, 0x03);
+const INPUT_PREFIX = [AREA.WORKFLOW, 0x04] as const;
+const INPUT_RANGE = {
+	start: Uint8Array.of(AREA.WORKFLOW, 0x04),
+	end: Uint8Array.of(AREA.WORKFLOW, 0x05),
+};
 
 /** A recorded queue message of a `queue.next` entry. */
 export interface JournalMessage {
@@ -74,6 +83,8 @@ export interface JournalEntry {
 	failure?: StepFailureKind;
 	/** step, loop, try, join, race: the result. */
 	output?: unknown;
+	/** step: completed with a `rollback` function (its compensation may run). */
+	compensable?: boolean;
 	/** step: when its compensation completed. */
 	rolledBackAt?: number;
 	/**
@@ -93,6 +104,16 @@ export interface JournalEntry {
 	/** loop: the next iteration and the loop state. */
 	iteration?: number;
 	state?: unknown;
+	/**
+	 * loop: iterations it pruned had received queue messages that are gone
+	 * (an inspector replay from before the loop is refused).
+	 */
+	consumedPruned?: boolean;
+	/**
+	 * loop: iterations it pruned held a checkpoint of its rollback frame (a
+	 * rollback treats the loop as a checkpoint before its iterations).
+	 */
+	checkpointPruned?: boolean;
 	/** sleep, message with timeout: when the wait ends. */
 	deadline?: number;
 	messages?: JournalMessage[];
@@ -117,8 +138,12 @@ export interface JournalStatus {
 
 /** The storage key of the entry at `path`. */
 export function entryKey(path: readonly number[]): Uint8Array {
+	return pathKey(ENTRY_PREFIX, path);
+}
+
+function pathKey(prefix: readonly number[], path: readonly number[]): Uint8Array {
 	const key = new Uint8Array(2 + 4 * path.length);
-	key.set(ENTRY_PREFIX, 0);
+	key.set(prefix, 0);
 	const view = new DataView(key.buffer);
 	path.forEach((segment, i) => {
 		view.setUint32(2 + 4 * i, segment);
@@ -140,6 +165,36 @@ const pathId = (path: readonly number[]): string => path.join(",");
 export function deleteEntriesFrom(writes: Pick<RunStorage, "deleteRange">, ordinal: number): void {
 	// Big-endian paths: everything from [ordinal] to the end of the area is one key range.
 	writes.deleteRange({ start: entryKey([ordinal]), end: ENTRY_RANGE.end });
+	writes.deleteRange({ start: pathKey(INPUT_PREFIX, [ordinal]), end: INPUT_RANGE.end });
+}
+
+/**
+ * A copy of a journaled value, as a replay reads it back: what workflow code
+ * gets, so that it never holds the actor's live state (a step returning
+ * `c.state.items` handed it over: a review, 2026-11-26) nor the journal's own
+ * entry, and the first run sees what a replay sees (an ArrayBuffer comes back
+ * as a Uint8Array, -0 as 0).
+ */
+export function copyOf<T>(value: T): T {
+	return value === undefined ? value : (cborDecode(cborEncode(value)) as T);
+}
+
+/** True when `entry` is a completed step whose compensation has not run (it may have failed). */
+export function awaitsCompensation(entry: JournalEntry): boolean {
+	return (
+		entry.kind === "step" &&
+		entry.status === "completed" &&
+		entry.compensable === true &&
+		entry.rolledBackAt === undefined
+	);
+}
+
+/** True when `entry` received queue messages that were taken off the queue for good. */
+export function consumedMessages(entry: JournalEntry): boolean {
+	return (
+		entry.consumedPruned === true ||
+		(entry.messages ?? []).some((message) => !message.completable || message.completed)
+	);
 }
 
 /** Writes the status record. Throws if a value in it cannot be stored. */
@@ -189,6 +244,10 @@ export class Journal {
 	readonly #entries = new Map<string, { path: number[]; entry: JournalEntry }>();
 	/** Highest ordinal recorded directly under each scope path. */
 	readonly #lastOrdinal = new Map<string, number>();
+	/** The entries that {@link awaitsCompensation}. */
+	readonly #compensable = new Map<string, number[]>();
+	/** Loop iterations' input states (see the layout above), by the iteration's path. */
+	readonly #inputs = new Map<string, { path: number[]; state: unknown }>();
 	status: JournalStatus | undefined;
 	/** The life mark was stored when the journal was loaded: the life before did not stop gracefully. */
 	lifeMarked = false;
@@ -207,6 +266,10 @@ export class Journal {
 		});
 		journal.status = status;
 		for (const { path, entry } of entries) journal.#index(path, entry);
+		for (const [key, value] of await writes.list(INPUT_RANGE)) {
+			const path = pathOfKey(key);
+			journal.#inputs.set(pathId(path), { path, state: cborDecode(value) });
+		}
 		const [life, halt] = await writes.get([LIFE_KEY, HALT_KEY]);
 		journal.lifeMarked = life !== undefined;
 		journal.haltReported = halt === undefined ? undefined : (cborDecode(halt) as WorkflowErrorInfo);
@@ -259,27 +322,98 @@ export class Journal {
 		this.status = status;
 	}
 
-	/** Deletes the iterations `[0, before)` of the loop at `loopPath`. */
-	pruneIterations(loopPath: readonly number[], before: number): void {
-		if (before <= 0) return;
-		this.#writes.deleteRange({
-			start: entryKey([...loopPath, 0]),
-			end: entryKey([...loopPath, before]),
-		});
+	/** The paths of the entries under `prefix` that {@link awaitsCompensation}. */
+	compensableUnder(prefix: readonly number[]): number[][] {
+		const found: number[][] = [];
+		for (const path of this.#compensable.values()) if (isPrefix(prefix, path)) found.push(path);
+		return found;
+	}
+
+	/** True if some entry {@link awaitsCompensation}. */
+	get hasCompensable(): boolean {
+		return this.#compensable.size > 0;
+	}
+
+	/** Records the state iteration `iteration` of the loop at `loopPath` started with. */
+	putIterationInput(loopPath: readonly number[], iteration: number, state: unknown): void {
+		const path = [...loopPath, iteration];
+		assertStorable(state, "workflow loop state");
+		this.#writes.put(pathKey(INPUT_PREFIX, path), cborEncode(state));
+		this.#inputs.set(pathId(path), { path, state });
+	}
+
+	/** Forgets an iteration's input state: none of its steps awaits compensation any more. */
+	deleteIterationInput(loopPath: readonly number[], iteration: number): void {
+		const path = [...loopPath, iteration];
+		if (!this.#inputs.delete(pathId(path))) return;
+		this.#writes.delete(pathKey(INPUT_PREFIX, path));
+	}
+
+	/** The recorded input states of the loop at `loopPath`'s iterations, in iteration order. */
+	iterationInputs(loopPath: readonly number[]): { iteration: number; state: unknown }[] {
 		const depth = loopPath.length;
-		for (const [id, { path }] of this.#entries) {
-			if (path.length > depth && isPrefix(loopPath, path) && (path[depth] as number) < before)
-				this.#entries.delete(id);
+		const found: { iteration: number; state: unknown }[] = [];
+		for (const { path, state } of this.#inputs.values()) {
+			if (path.length === depth + 1 && isPrefix(loopPath, path))
+				found.push({ iteration: path[depth] as number, state });
+		}
+		return found.sort((a, b) => a.iteration - b.iteration);
+	}
+
+	/**
+	 * Deletes the iterations before `before` of the loop at `loopPath`, except
+	 * those in `keep`. Returns the iterations deleted, and whether they had
+	 * consumed queue messages.
+	 */
+	pruneIterations(
+		loopPath: readonly number[],
+		before: number,
+		keep: ReadonlySet<number> = new Set(),
+	): { pruned: number[]; consumed: boolean } {
+		const depth = loopPath.length;
+		const doomed = (path: readonly number[]) =>
+			path.length > depth &&
+			isPrefix(loopPath, path) &&
+			(path[depth] as number) < before &&
+			!keep.has(path[depth] as number);
+		const iterations = new Set<number>();
+		let consumed = false;
+		for (const [id, { path, entry }] of this.#entries) {
+			if (!doomed(path)) continue;
+			iterations.add(path[depth] as number);
+			consumed ||= consumedMessages(entry);
+			this.#entries.delete(id);
+			this.#compensable.delete(id);
+		}
+		for (const [id, { path }] of this.#inputs) {
+			if (!doomed(path)) continue;
+			iterations.add(path[depth] as number);
+			this.#inputs.delete(id);
 		}
 		for (const id of this.#lastOrdinal.keys()) {
-			const path = id === "" ? [] : id.split(",").map(Number);
-			if (path.length > depth && isPrefix(loopPath, path) && (path[depth] as number) < before)
-				this.#lastOrdinal.delete(id);
+			if (doomed(id === "" ? [] : id.split(",").map(Number))) this.#lastOrdinal.delete(id);
 		}
+		const pruned = [...iterations].sort((a, b) => a - b);
+		// One range delete per run of consecutive iterations (one in all when nothing is kept).
+		for (let i = 0; i < pruned.length; ) {
+			let j = i;
+			while (j + 1 < pruned.length && pruned[j + 1] === (pruned[j] as number) + 1) j++;
+			for (const prefix of [ENTRY_PREFIX, INPUT_PREFIX]) {
+				this.#writes.deleteRange({
+					start: pathKey(prefix, [...loopPath, pruned[i] as number]),
+					end: pathKey(prefix, [...loopPath, (pruned[j] as number) + 1]),
+				});
+			}
+			i = j + 1;
+		}
+		return { pruned, consumed };
 	}
 
 	#index(path: number[], entry: JournalEntry): void {
-		this.#entries.set(pathId(path), { path, entry });
+		const id = pathId(path);
+		this.#entries.set(id, { path, entry });
+		if (awaitsCompensation(entry)) this.#compensable.set(id, path);
+		else this.#compensable.delete(id);
 		const scope = pathId(path.slice(0, -1));
 		const ordinal = path[path.length - 1] as number;
 		const last = this.#lastOrdinal.get(scope);

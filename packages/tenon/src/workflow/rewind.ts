@@ -6,8 +6,8 @@ import type { RunRewind, RunStorage } from "../actor/run-host.js";
 import { ActorError } from "../protocol/errors.js";
 import {
 	clearHaltReported,
+	consumedMessages,
 	deleteEntriesFrom,
-	type JournalEntry,
 	putStatus,
 	readJournal,
 	uncompletedMessageIds,
@@ -26,7 +26,7 @@ export interface ReplayPoint {
  *
  * Refused (`workflow/replay_refused`, nothing written) when the work from
  * there consumed queue messages (they are gone: a replay would wait for new
- * ones) or when compensations ran, started or failed anywhere (the effects
+ * ones; a loop records it when it prunes iterations that did) or when compensations ran, started or failed anywhere (the effects
  * their steps recorded were undone, maybe in part, so replaying those results
  * would be a lie).
  */
@@ -95,11 +95,6 @@ function topLevelOrdinal(point: unknown): number {
 			"A replay starts at a top-level entry: 'path' must be one non-negative integer, e.g. [2]",
 		);
 	return path[0] as number;
-}
-
-/** A `queue.next` entry whose messages were taken off the queue for good. */
-function consumedMessages(entry: JournalEntry): boolean {
-	return (entry.messages ?? []).some((message) => !message.completable || message.completed);
 }
 
 function refused(reason: string, message: string, path: number[]): ActorError {

@@ -1,28 +1,28 @@
 import { utf8Length } from "../protocol/bytes.js";
-import { EvictedError, HistoryDivergedError, invalidWorkflowUse } from "./errors.js";
+import {
+	EvictedError,
+	HistoryDivergedError,
+	invalidWorkflowUse,
+	ReplayEndError,
+} from "./errors.js";
 import type { Journal, JournalEntry } from "./journal.js";
 import type { RaceSeat } from "./race-gate.js";
 import type { EntryKind } from "./types.js";
 
-/** A step's compensation, registered when the step completed (or replayed). */
-export interface Compensation {
-	path: number[];
-	name: string;
-	run: () => void | Promise<void>;
-}
-
 /**
- * Where a failure rolls back to: the workflow itself or a `try` block.
- * Compensations of steps completed since the last checkpoint run, newest
- * first, when the failure reaches the frame.
+ * Where a failure rolls back to: the workflow itself or a `try` block. The
+ * compensations of the steps its journal records since its last checkpoint
+ * run, newest first, when the failure reaches the frame (see rollback.ts).
  */
 export class RollbackFrame {
 	readonly parent: RollbackFrame | undefined;
+	/** The path of the frame's scope: `[]` for the workflow, a `try` block's otherwise. */
+	readonly path: readonly number[];
 	hasCheckpoint = false;
-	compensations: Compensation[] = [];
 
-	constructor(parent: RollbackFrame | undefined) {
+	constructor(parent: RollbackFrame | undefined, path: readonly number[]) {
 		this.parent = parent;
+		this.path = path;
 	}
 
 	/** True if this frame or an enclosing one passed a checkpoint. */
@@ -52,8 +52,17 @@ export class Scope {
 	readonly frame: RollbackFrame;
 	/** The races this scope is a branch of (or nested in one), innermost last: see race-gate.ts. */
 	readonly seats: readonly RaceSeat[];
+	/**
+	 * The scope finished before (or was cut short, as a race's loser) and its
+	 * code runs again only to learn its steps' compensations (see
+	 * rollback.ts): every call must meet a recorded entry, and the code stops
+	 * with {@link ReplayEndError} where the journal ends. Nothing is written.
+	 */
+	readonly replayOnly: boolean;
+	readonly #parent: Scope | undefined;
 	readonly #evicted: AbortSignal;
 	#next = 0;
+	#compensable = false;
 
 	constructor(
 		journal: Journal,
@@ -62,7 +71,7 @@ export class Scope {
 		signal: AbortSignal,
 		evicted: AbortSignal,
 		frame: RollbackFrame,
-		seats: readonly RaceSeat[] = [],
+		options: { seats?: readonly RaceSeat[]; replayOnly?: boolean; parent?: Scope } = {},
 	) {
 		this.journal = journal;
 		this.path = path;
@@ -70,7 +79,20 @@ export class Scope {
 		this.signal = signal;
 		this.#evicted = evicted;
 		this.frame = frame;
-		this.seats = seats;
+		this.seats = options.seats ?? [];
+		this.replayOnly = options.replayOnly ?? false;
+		this.#parent = options.parent;
+	}
+
+	/** True once a step with a compensation completed (or replayed) in this scope or one nested in it. */
+	get compensable(): boolean {
+		return this.#compensable;
+	}
+
+	/** A step with a compensation completed (or replayed) here. */
+	noteCompensable(): void {
+		for (let scope: Scope | undefined = this; scope && !scope.#compensable; scope = scope.#parent)
+			scope.#compensable = true;
 	}
 
 	/** Throws if this branch must stop (the actor is stopping, or the branch was cancelled). */
@@ -103,6 +125,8 @@ export class Scope {
 				`the code runs ${describe(kind, name)} where the journal has ${describe(entry.kind, entry.name)}`,
 			);
 		}
+		// A try block's entry is written when it ends: one cut short has entries but none of its own.
+		if (this.replayOnly && entry === undefined && kind !== "try") throw new ReplayEndError();
 		return { path, entry, location };
 	}
 
@@ -134,13 +158,19 @@ export class Scope {
 
 	/**
 	 * A nested scope under the entry at `entryPath` (loop iteration, branch,
-	 * try block); `seat`: it is a branch of a race.
+	 * try block); `seat`: it is a branch of a race; `replayOnly`: see
+	 * {@link replayOnly} (inherited).
 	 */
 	child(
 		entryPath: readonly number[],
 		segment: number,
 		label: string,
-		options: { signal?: AbortSignal; frame?: RollbackFrame; seat?: RaceSeat } = {},
+		options: {
+			signal?: AbortSignal;
+			frame?: RollbackFrame;
+			seat?: RaceSeat;
+			replayOnly?: boolean;
+		} = {},
 	): Scope {
 		return new Scope(
 			this.journal,
@@ -149,7 +179,11 @@ export class Scope {
 			options.signal ?? this.signal,
 			this.#evicted,
 			options.frame ?? this.frame,
-			options.seat === undefined ? this.seats : [...this.seats, options.seat],
+			{
+				seats: options.seat === undefined ? this.seats : [...this.seats, options.seat],
+				replayOnly: this.replayOnly || options.replayOnly === true,
+				parent: this,
+			},
 		);
 	}
 }

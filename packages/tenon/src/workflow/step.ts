@@ -8,10 +8,12 @@ import {
 	invalidWorkflowUse,
 	isCodeError,
 	isControlError,
+	ReplayEndError,
 	StepFailedError,
 	type StepFailureKind,
 } from "./errors.js";
-import type { JournalEntry } from "./journal.js";
+import { copyOf, type JournalEntry } from "./journal.js";
+import { journaledCheckpoint } from "./rollback.js";
 import type { StepConfig, TryStepCatchKind, TryStepConfig, TryStepResult } from "./types.js";
 
 /** Step defaults (RivetKit's): 3 retries, 100 ms doubling to 30 s, 30 s per attempt. */
@@ -99,18 +101,15 @@ export async function runStep(
 	const { path, entry: recorded, location } = scope.claim("step", config.name);
 	const journal = engine.journal;
 	const rollback = config.rollback;
-	const register = (output: unknown) => {
-		if (rollback === undefined) return;
-		scope.frame.compensations.push({
-			path,
-			name: location,
-			run: () => rollback(engine.stepContext, output),
-		});
+	// The step completed (or replayed): a rollback may need its compensation (see rollback.ts).
+	const completed = (done: JournalEntry) => {
+		if (rollback !== undefined) {
+			engine.compensations.set(path, { name: location, rollback, timeoutMs: timeout });
+			scope.noteCompensable();
+		} else if (done.compensable === true) engine.compensations.set(path, null);
+		return copyOf(done.output);
 	};
-	if (recorded?.status === "completed") {
-		register(recorded.output);
-		return recorded.output;
-	}
+	if (recorded?.status === "completed") return completed(recorded);
 	if (recorded?.status === "failed") {
 		throw new StepFailedError(
 			location,
@@ -119,7 +118,14 @@ export async function runStep(
 			recorded.error ?? { name: "Error", message: "failed" },
 		);
 	}
-	if (rollback !== undefined && !scope.frame.checkpointed) {
+	// Replayed only to learn compensations: the first run got no further.
+	if (scope.replayOnly) throw new ReplayEndError();
+	if (
+		rollback !== undefined &&
+		!scope.frame.checkpointed &&
+		// Its checkpoint may be in a finished scope the replay skipped, or in pruned iterations.
+		!journaledCheckpoint(journal, path)
+	) {
 		throw invalidWorkflowUse(
 			`step '${location}' has a rollback but no ctx.rollbackCheckpoint() comes before it`,
 		);
@@ -164,6 +170,7 @@ export async function runStep(
 				const traced = { workflowId: engine.workflowId, name: location, attempt };
 				await traceWorkflowStep(traced, () =>
 					engine.runInStep(() => config.run(engine.stepContext), {
+						label: `step '${location}'`,
 						mark: () => ctx.enterStep(),
 						timeoutMs: timeout,
 						onTimeout: () => new StepTimeoutError(timeout),
@@ -175,13 +182,13 @@ export async function runStep(
 								attempts: attempt,
 								output: engine.host.toRaw(value),
 								completedAt: engine.now(),
+								...(rollback === undefined ? {} : { compensable: true }),
 							};
 							journal.put(path, entry);
 						},
 					}),
 				);
-				register(entry.output);
-				return entry.output;
+				return completed(entry);
 			} catch (thrown) {
 				if (isControlError(thrown) || isCodeError(thrown)) throw thrown;
 				error = thrown;

@@ -1,8 +1,8 @@
 import type { RunQueue, RunQueueMessage } from "../actor/run-host.js";
 import type { WorkflowContextImpl } from "./context.js";
 import type { WorkflowEngine } from "./engine.js";
-import { EvictedError, givenBackError, invalidWorkflowUse } from "./errors.js";
-import type { JournalEntry, JournalMessage } from "./journal.js";
+import { EvictedError, givenBackError, invalidWorkflowUse, ReplayEndError } from "./errors.js";
+import { copyOf, type JournalEntry, type JournalMessage } from "./journal.js";
 import type { Scope } from "./scope.js";
 import type { WorkflowNextOptions } from "./types.js";
 
@@ -16,6 +16,8 @@ export async function durableSleep(
 	const scope = ctx.scope;
 	const { path, entry: recorded } = scope.claim("sleep", name);
 	if (recorded?.status === "completed") return;
+	// Replayed only to learn compensations: the first run got no further.
+	if (scope.replayOnly) throw new ReplayEndError();
 	let entry = recorded;
 	if (entry?.deadline === undefined) {
 		const now = engine.now();
@@ -68,9 +70,11 @@ export async function receive(
 	const { path, entry: recorded } = scope.claim("message", name);
 	if (recorded?.status === "completed") {
 		// Replayed, it holds its race as it did (a sibling's new messages then go back).
-		if ((recorded.messages?.length ?? 0) > 0) claimRaces(scope);
+		if ((recorded.messages?.length ?? 0) > 0 && !scope.replayOnly) claimRaces(scope);
 		return views(engine, path, recorded, batch);
 	}
+	// Replayed only to learn compensations: the first run got no further.
+	if (scope.replayOnly) throw new ReplayEndError();
 	let entry: JournalEntry = recorded ?? {
 		kind: "message",
 		name,
@@ -161,7 +165,8 @@ function views(
 		const view = {
 			id: record.id,
 			name: record.name,
-			body: record.body,
+			// A copy: code that changes it must not change the journal's record.
+			body: copyOf(record.body),
 			createdAt: record.createdAt,
 		};
 		if (!record.completable) return view;
