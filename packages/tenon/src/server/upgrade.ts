@@ -3,6 +3,7 @@ import { HOLDER_HEADER, LINK_HEADER, MAX_HOPS, PEER_HEADER } from "../cluster/he
 import { requestIdOf } from "../common/request-id.js";
 import { type Encoding, parseEncoding } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
+import type { Limits } from "../protocol/limits.js";
 import type { ActorGateway, Caller, ResumeRequest } from "../runtime/actor-gateway.js";
 import { OwnedElsewhereError } from "../storage/interfaces.js";
 import { type AccessPolicy, presentedCredential } from "./access.js";
@@ -162,11 +163,7 @@ export function createUpgradeHandler(
 			// client's; a client's socket a node passed through counts by the client's
 			// address, or one address filled an actor through another node (a probe).
 			limited = !admitted.internal && link === undefined;
-			if (counts.open >= limits.maxConnections)
-				throw errors.tooManyConnections("node", limits.maxConnections);
-			const key = limited ? deps.guard.limitKey(admitted.remoteAddress) : undefined;
-			if (key !== undefined && counts.ofAddress(key) >= limits.maxConnectionsPerAddress)
-				throw errors.tooManyConnections("address", limits.maxConnectionsPerAddress);
+			checkSocketLimits(counts, limits, limited ? admitted.remoteAddress : undefined, deps);
 		} catch (error) {
 			return reject(actors, error);
 		}
@@ -211,13 +208,20 @@ export function createUpgradeHandler(
 		let created = false;
 		const cluster = actors.cluster;
 		if (cluster && earlyError === undefined && gateway !== undefined) {
+			// Counted while the actor's owner is found (it may take a while): upgrades arriving
+			// meanwhile see it, and the limits are checked again once it is found. Checked only
+			// before, sockets arriving together all passed them.
+			const finding = counts.take(admitted.remoteAddress, limited);
 			// Connect where the actor lives: here (waking it), or pass through to its owner.
 			try {
 				({ created } = await actors.prepare(
 					{ namespace: gateway.namespace, target: gateway.target },
 					caller as Caller,
 				));
+				finding.release();
+				checkSocketLimits(counts, limits, limited ? admitted.remoteAddress : undefined, deps);
 			} catch (error) {
+				finding.release();
 				if (error instanceof OwnedElsewhereError) {
 					const hops = admitted.hops;
 					// A link goes to the owner only: the holder finds the new one itself.
@@ -320,4 +324,18 @@ function openSession(
 		);
 	}
 	return socketHandler(session, slot);
+}
+
+/** Throws when the node, or `address` (undefined: not limited), has all the sockets it may. */
+function checkSocketLimits(
+	counts: SocketCounts,
+	limits: Limits,
+	address: string | undefined,
+	deps: { guard: { limitKey(address: string | undefined): string | undefined } },
+): void {
+	if (counts.open >= limits.maxConnections)
+		throw errors.tooManyConnections("node", limits.maxConnections);
+	const key = address === undefined ? undefined : deps.guard.limitKey(address);
+	if (key !== undefined && counts.ofAddress(key) >= limits.maxConnectionsPerAddress)
+		throw errors.tooManyConnections("address", limits.maxConnectionsPerAddress);
 }
