@@ -1,3 +1,4 @@
+import { cutText } from "../common/text-cut.js";
 import { ActorError } from "../protocol/errors.js";
 import { findNotPlain } from "../protocol/plain-data.js";
 
@@ -52,7 +53,9 @@ const UNWRITABLE = "a thrown value that cannot be written out";
 function textOf(read: () => unknown, otherwise: string): string {
 	try {
 		const value = read();
-		return typeof value === "string" ? value : otherwise;
+		// Well formed: half a surrogate pair has no UTF-8 form, and the journal refused the
+		// failure's record, which failed the whole workflow (a review, 2026-11-26).
+		return typeof value === "string" ? cutText(value) : otherwise;
 	} catch {
 		return otherwise;
 	}

@@ -18,6 +18,10 @@ const thrownValues: Record<string, () => unknown> = {
 			metadata: { url: new URL("https://api.example/v1") },
 		}),
 	"null-prototype": () => Object.create(null),
+	// Half a surrogate pair (an emoji cut in two) has no UTF-8 form: storage refused the
+	// failure's record, and the workflow failed (a review, 2026-11-26).
+	"lone-surrogate": () => new Error(`not found: ${"🌍".slice(0, 1)}`),
+	"lone-surrogate-string": () => `bad ${"🌍".slice(1)}`,
 };
 
 const thrower = actor({
@@ -51,6 +55,8 @@ describe("a step throwing what is not plain data", () => {
 			"the upstream refused",
 			"the upstream refused",
 			"a thrown value that cannot be written out",
+			"not found: \uFFFD",
+			"bad \uFFFD",
 		]);
 		await t.settle();
 		const history = await t.workflowHistory(handle);
