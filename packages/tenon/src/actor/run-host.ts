@@ -58,7 +58,9 @@ export interface RunQueue {
 	 * never used (a workflow race's losing branch got them at the same moment
 	 * as the winner): they go back where they were, as if never handed out,
 	 * plain ones too (their removal, written in the same turn, never commits),
-	 * delivery counts as before. Nothing for one completed or given back since.
+	 * delivery counts as before (but for a careful hand-out, after a crash: its
+	 * raised count committed before the hand-out, see docs/workflows.md). Nothing
+	 * for one completed or given back since.
 	 */
 	giveBack(messages: readonly RunQueueMessage[]): void;
 }
