@@ -49,7 +49,7 @@ describe("a race between queue waits under SIGKILL (lmdb)", () => {
 	// while its race gate lets it keep them (reserve the gate at take time in
 	// QueueManager's take and #deliver; kick deliveries when the gate frees), report dead
 	// letters in the fixture, then run this test in place of the skip.
-	it.skip("loses no acknowledged message and handles none twice across kills", async () => {
+	it.skip("skipped until a race loser is not counted by careful hand-outs (dead-lettered after five kills, see above): loses no acknowledged message and handles none twice across kills", async () => {
 		const dataDir = tempDataDir("race-queue-sigkill");
 		dirs.push(dataDir);
 		const env = { TENON_DATA_DIR: dataDir };
