@@ -12,6 +12,7 @@ import {
 import type { PresenceEntry } from "../protocol/sync-names.js";
 import { ActionProxies } from "./action-proxy.js";
 import { closeCause, isFatal } from "./close-cause.js";
+import { abortableCall, type InFlight, newResumeToken } from "./in-flight.js";
 import { PresenceView, SharedStateView, type SyncHost } from "./sync.js";
 import { type ClientTransport, encodeParamsProtocol } from "./transport.js";
 import type { ActionCall, ConnStatus } from "./types.js";
@@ -23,12 +24,6 @@ export interface ConnTargetSource {
 	onDispose(conn: ActorConnImpl): void;
 	/** The actor behind a cached id is gone; resolve again next time. */
 	staleTarget(): void;
-}
-
-interface InFlight {
-	name: string;
-	resolve(value: unknown): void;
-	reject(error: unknown): void;
 }
 
 interface Listener {
@@ -45,15 +40,6 @@ const WS_OPEN = 1;
  * a snapshot that differs on each read).
  */
 const NO_PRESENCE: ReadonlyMap<string, PresenceEntry> = new Map();
-
-/** 32 random URL-safe characters (192 bits). */
-function newResumeToken(): string {
-	const bytes = new Uint8Array(24);
-	globalThis.crypto.getRandomValues(bytes);
-	let binary = "";
-	for (const byte of bytes) binary += String.fromCharCode(byte);
-	return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_");
-}
 
 /**
  * A realtime connection: WebSocket with the Tenon/RivetKit connection
@@ -338,7 +324,10 @@ export class ActorConnImpl {
 			const inFlight: InFlight =
 				signal === undefined
 					? { name: call.name, resolve, reject }
-					: this.#abortable(id, call.name, signal, resolve, reject);
+					: abortableCall(call.name, signal, resolve, reject, () => {
+							this.#inFlight.delete(id);
+							this.#queued = this.#queued.filter((entry) => entry.id !== id);
+						});
 			// The caller's trace context rides along (JSON and CBOR; BARE's schema has no field for it).
 			const traceparent = this.#transport.encoding === "bare" ? undefined : activeTraceparent();
 			const message: ToServer =
@@ -355,38 +344,6 @@ export class ActorConnImpl {
 				this.#queued.push({ message, inFlight, id });
 			}
 		});
-	}
-
-	/**
-	 * A call that `signal` may abort. Settled any way (answer, error, lost connection,
-	 * dispose), it stops listening, so one signal can serve any number of calls. Calls
-	 * without a signal (most) make none of these closures.
-	 */
-	#abortable(
-		id: number,
-		name: string,
-		signal: AbortSignal,
-		resolve: (value: unknown) => void,
-		reject: (error: unknown) => void,
-	): InFlight {
-		const onAbort = () => {
-			this.#inFlight.delete(id);
-			this.#queued = this.#queued.filter((entry) => entry.id !== id);
-			reject(signal.reason);
-		};
-		if (!signal.aborted) signal.addEventListener("abort", onAbort, { once: true });
-		const settle = () => signal.removeEventListener("abort", onAbort);
-		return {
-			name,
-			resolve: (value) => {
-				settle();
-				resolve(value);
-			},
-			reject: (error) => {
-				settle();
-				reject(error);
-			},
-		};
 	}
 
 	// biome-ignore lint/suspicious/noExplicitAny: stored listeners of every event's argument types; each was typed where it was registered.
