@@ -33,6 +33,7 @@ export {
 } from "./actor/queues.js";
 export {
 	isRunProvider,
+	type ReceiveGate,
 	type RunHost,
 	type RunProvider,
 	type RunQueue,

@@ -26,15 +26,35 @@ export interface RunQueueMessage {
 	readonly complete?: (response?: unknown) => Promise<void>;
 }
 
+/**
+ * Lets a receive take messages only while its provider may keep them (a
+ * workflow race's branch: workflow/race-gate.ts). Asked when messages are
+ * there to take, before they are taken: a refused receive takes nothing (no
+ * delivery counted, nothing to give back) and waits on, tried again once
+ * {@link free} resolves.
+ */
+export interface ReceiveGate {
+	/** True when the receive may take messages now; it then holds the gate until {@link release}. */
+	tryHold(): boolean;
+	/** The messages held for reached the receive (or went back): the hold ends. */
+	release(): void;
+	/** Resolves once a receive refused now may try again. */
+	free(): Promise<void>;
+}
+
 /** The actor's queues as a run provider sees them. */
 export interface RunQueue {
-	/** Waits for up to `count` messages (all names, or `names`), or `timeout` ms, or `signal`. */
+	/**
+	 * Waits for up to `count` messages (all names, or `names`), or `timeout`
+	 * ms, or `signal`; with `gate`, takes them only while the gate lets it.
+	 */
 	nextBatch(options: {
 		count: number;
 		names?: readonly string[];
 		completable?: boolean;
 		timeout?: number;
 		signal?: AbortSignal;
+		gate?: ReceiveGate;
 	}): Promise<RunQueueMessage[]>;
 	/**
 	 * Takes over a message received with `completable: true` by an earlier
@@ -59,8 +79,9 @@ export interface RunQueue {
 	 * as the winner): they go back where they were, as if never handed out,
 	 * plain ones too (their removal, written in the same turn, never commits),
 	 * delivery counts as before (but for a careful hand-out, after a crash: its
-	 * raised count committed before the hand-out, see docs/workflows.md). Nothing
-	 * for one completed or given back since.
+	 * raised count committed before the hand-out; a {@link ReceiveGate} keeps a
+	 * race's losers from taking any). Nothing for one completed or given back
+	 * since.
 	 */
 	giveBack(messages: readonly RunQueueMessage[]): void;
 }

@@ -1,4 +1,5 @@
 import type { DeadLetter } from "../actor/queues.js";
+import type { ActorCore } from "./actor-core.js";
 import type { PendingWrites } from "./pending-writes.js";
 import {
 	DEAD_LETTER_RANGE,
@@ -9,6 +10,11 @@ import {
 	type StoredMessage,
 } from "./queue-records.js";
 
+/** What the dead letters read from their actor. */
+type DeadLetterCore = Pick<ActorCore, "clock" | "log"> & {
+	readonly options: { readonly maxDeadLetters: number };
+};
+
 /**
  * An actor's dead letters: messages set aside after `maxQueueDeliveries`
  * deliveries without completion, so one message that always makes its
@@ -18,8 +24,8 @@ import {
  */
 export class DeadLetters {
 	readonly #writes: PendingWrites;
-	/** Where the limit is read (the actor's options). */
-	readonly #limits: { readonly options: { readonly maxDeadLetters: number } };
+	/** Where the limit is read (the actor's options), the time and the log. */
+	readonly #core: DeadLetterCore;
 	#count = 0;
 	/**
 	 * Trims and takes, one at a time (each reads, then deletes, across an
@@ -30,13 +36,9 @@ export class DeadLetters {
 	#exclusive: Promise<unknown> = Promise.resolve();
 	#trimQueued = false;
 
-	constructor(
-		writes: PendingWrites,
-		limits: { readonly options: { readonly maxDeadLetters: number } },
-		count: number,
-	) {
+	constructor(writes: PendingWrites, core: DeadLetterCore, count: number) {
 		this.#writes = writes;
-		this.#limits = limits;
+		this.#core = core;
 		this.#count = count;
 	}
 
@@ -44,8 +46,15 @@ export class DeadLetters {
 		return this.#count;
 	}
 
-	/** Stores `message` as a dead letter (in the current turn's writes). */
-	add(message: StoredMessage, deadAt: number, reason: string): void {
+	/** Stores `message`, delivered too often, as a dead letter (in the current turn's writes). */
+	setAside(message: StoredMessage): void {
+		const deadAt = this.#core.clock.now();
+		const reason = `delivered ${message.deliveries} times without being completed`;
+		this.#core.log.warn("queue message moved to the dead letters", {
+			queue: message.name,
+			id: String(message.seq),
+			deliveries: message.deliveries,
+		});
 		const letter: StoredDeadLetter = {
 			seq: message.seq,
 			name: message.name,
@@ -57,7 +66,7 @@ export class DeadLetters {
 		};
 		this.#writes.put(deadLetterKey(message.seq), encodeDeadLetter(letter));
 		this.#count++;
-		if (this.#count > this.#limits.options.maxDeadLetters && !this.#trimQueued) {
+		if (this.#count > this.#core.options.maxDeadLetters && !this.#trimQueued) {
 			this.#trimQueued = true;
 			void this.#oneAtATime(() => {
 				this.#trimQueued = false;
@@ -74,7 +83,7 @@ export class DeadLetters {
 	}
 
 	async #trim(): Promise<void> {
-		const excess = this.#count - this.#limits.options.maxDeadLetters;
+		const excess = this.#count - this.#core.options.maxDeadLetters;
 		if (excess <= 0) return;
 		const oldest = await this.#writes.list(DEAD_LETTER_RANGE, { limit: excess });
 		for (const [key] of oldest) {

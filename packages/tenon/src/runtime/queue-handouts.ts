@@ -13,6 +13,32 @@
 // cost a commit per message (draining one at a time 4 to 5 times slower, a
 // review); careful hand-outs cost it only after a crash, until a graceful stop.
 
+import type { QueueHolder, StoredMessage } from "./queue-records.js";
+
+/**
+ * A careful hand-out's messages once their delivery is durable, or, when
+ * the receive's signal aborted meanwhile (or its action failed), given
+ * back (`putBack`): the consumer never saw them (they were handed out after
+ * the abort, and a plain one was lost). Neither its timeout nor the actor's
+ * stop gives them back: they came in time, and a stopping actor may still
+ * receive (its stop hook). Nothing else touches them meanwhile
+ * (`handingOut`; if the commit fails, the actor resets).
+ */
+export async function handOver(
+	taking: Promise<StoredMessage[]>,
+	holder: QueueHolder,
+	signal: AbortSignal | undefined,
+	putBack: (messages: StoredMessage[]) => void,
+): Promise<StoredMessage[]> {
+	const messages = await taking;
+	for (const message of messages) message.handingOut = false;
+	const ended = typeof holder === "object" && holder.ended;
+	if (signal?.aborted !== true && !ended) return messages;
+	putBack(messages);
+	if (signal?.aborted) throw signal.reason;
+	return [];
+}
+
 /** What the hand-outs need from their queue. */
 export interface HandOutDeps {
 	/** Commits every pending write and resolves once they are durable (any durability mode). */

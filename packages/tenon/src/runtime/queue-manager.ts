@@ -1,4 +1,5 @@
 import type { ActorQueue, DeadLetter, QueueDecls, ReceiveOptions } from "../actor/queues.js";
+import type { ReceiveGate } from "../actor/run-host.js";
 import { describeIssues, type StandardSchemaV1 } from "../actor/schema.js";
 import { assertStorable } from "../common/storable.js";
 import { cborEncode } from "../protocol/encoding.js";
@@ -7,10 +8,10 @@ import type { ActorCore } from "./actor-core.js";
 import type { PendingWrites } from "./pending-writes.js";
 import { DeadLetters } from "./queue-dead-letters.js";
 import { queueErrors } from "./queue-errors.js";
-import { HandOuts } from "./queue-handouts.js";
+import { HandOuts, handOver } from "./queue-handouts.js";
 import { HeldBack, heldUntil } from "./queue-holds.js";
 import { QueueLeases } from "./queue-leases.js";
-import { WaitingReceivers } from "./queue-receivers.js";
+import { GateRetries, WaitingReceivers } from "./queue-receivers.js";
 import {
 	type ActionHolder,
 	encodeMessage,
@@ -60,6 +61,8 @@ export class QueueManager {
 	readonly leases: QueueLeases;
 	/** Plain messages whose careful hand-out counted a delivery (given back, it is taken off). */
 	readonly #countedPlain = new WeakSet<StoredMessage>();
+	/** Receives a gate refused are served again once it frees. */
+	readonly #gateRetries = new GateRetries(() => this.#deliver());
 
 	/** Told when messages are stored or removed (the actor's alarm may change). */
 	#alarm: { alarmChanged(): void } | undefined;
@@ -218,6 +221,7 @@ export class QueueManager {
 		completable: boolean,
 		count: number,
 		holder: QueueHolder,
+		gate?: ReceiveGate,
 	): StoredMessage[] | Promise<StoredMessage[]> {
 		const taken: StoredMessage[] = [];
 		const dead: StoredMessage[] = [];
@@ -230,20 +234,18 @@ export class QueueManager {
 		}
 		for (const message of dead) {
 			this.#remove(message);
-			this.#dead.add(
-				message,
-				this.#core.clock.now(),
-				`delivered ${message.deliveries} times without being completed`,
-			);
-			this.#core.log.warn("queue message moved to the dead letters", {
-				queue: message.name,
-				id: String(message.seq),
-				deliveries: message.deliveries,
-			});
+			this.#dead.setAside(message);
 		}
 		this.#core.metrics.queueMessages("dead_lettered", dead.length);
-		this.#core.metrics.queueMessages("delivered", taken.length);
 		if (taken.length === 0) return taken;
+		// A race's branch that may not keep them takes none (its delivery counted, a careful
+		// hand-out's count commits before a give-back could undo it: dead-lettered after
+		// maxQueueDeliveries crashes, a SIGKILL test): it is tried again once the gate frees.
+		if (gate !== undefined && !gate.tryHold()) {
+			this.#gateRetries.after(gate);
+			return [];
+		}
+		this.#core.metrics.queueMessages("delivered", taken.length);
 		const careful = this.#handOuts.begin();
 		// A plain message handed out carefully is counted and stays stored until then; its
 		// removal then commits with the turn it is handed out in, as one handed out at once.
@@ -268,36 +270,18 @@ export class QueueManager {
 				this.#remove(message);
 			}
 		}
-		if (!careful) return taken;
+		if (!careful) {
+			gate?.release();
+			return taken;
+		}
 		for (const message of taken) message.handingOut = true;
-		return this.#handOuts.whenDurable(taken).then((messages) => {
-			for (const message of removeLater) this.#writes.delete(messageKey(message.seq));
-			return messages;
-		});
-	}
-
-	/**
-	 * A careful hand-out's messages once their delivery is durable, or, when
-	 * the receive's signal aborted meanwhile (or its action failed), given
-	 * back: the consumer never saw them (they were handed out after the abort,
-	 * and a plain one was lost). Neither its timeout nor the actor's stop gives
-	 * them back: they came in time, and a stopping actor may still receive (its
-	 * stop hook). Nothing else touches them meanwhile (`handingOut`; if the
-	 * commit fails, the actor resets).
-	 */
-	async #handOver(
-		taking: Promise<StoredMessage[]>,
-		completable: boolean,
-		holder: QueueHolder,
-		signal: AbortSignal | undefined,
-	): Promise<StoredMessage[]> {
-		const messages = await taking;
-		for (const message of messages) message.handingOut = false;
-		const ended = typeof holder === "object" && holder.ended;
-		if (signal?.aborted !== true && !ended) return messages;
-		this.#putBack(messages, completable, holder);
-		if (signal?.aborted) throw signal.reason;
-		return [];
+		return this.#handOuts
+			.whenDurable(taken)
+			.then((messages) => {
+				for (const message of removeLater) this.#writes.delete(messageKey(message.seq));
+				return messages;
+			})
+			.finally(() => gate?.release());
 	}
 
 	/**
@@ -365,6 +349,7 @@ export class QueueManager {
 				receiver.completable,
 				receiver.count,
 				receiver.holder,
+				receiver.gate,
 			);
 			if (Array.isArray(messages)) {
 				if (messages.length === 0) continue;
@@ -372,7 +357,9 @@ export class QueueManager {
 				receiver.resolve(messages);
 			} else {
 				receiver.cleanup();
-				this.#handOver(messages, receiver.completable, receiver.holder, receiver.signal).then(
+				const { completable, holder } = receiver;
+				const putBack = (given: StoredMessage[]) => this.#putBack(given, completable, holder);
+				handOver(messages, holder, receiver.signal, putBack).then(
 					receiver.resolve,
 					receiver.reject,
 				);
@@ -398,7 +385,7 @@ export class QueueManager {
 
 	/** Receives messages for `holder` (waiting for them when `wait`). */
 	receive(
-		options: ReceiveOptions<string> & { count?: number },
+		options: ReceiveOptions<string> & { count?: number; gate?: ReceiveGate },
 		wait: boolean,
 		holder: QueueHolder = "other",
 	): Promise<StoredMessage[]> {
@@ -414,8 +401,11 @@ export class QueueManager {
 		// Code left running after its holder failed takes nothing, and a receive that would
 		// wait is parked, not answered at once (a loop around it would spin: a review).
 		const ended = typeof holder === "object" && holder.ended;
-		const ready = ended ? [] : this.#take(names, completable, count, holder);
-		if (!Array.isArray(ready)) return this.#handOver(ready, completable, holder, options.signal);
+		const ready = ended ? [] : this.#take(names, completable, count, holder, options.gate);
+		if (!Array.isArray(ready)) {
+			const putBack = (given: StoredMessage[]) => this.#putBack(given, completable, holder);
+			return handOver(ready, holder, options.signal, putBack);
+		}
 		if (ready.length > 0 || !wait) return Promise.resolve(ready);
 		const spec = {
 			holder,
@@ -423,6 +413,7 @@ export class QueueManager {
 			completable,
 			count,
 			signal: options.signal,
+			gate: options.gate,
 			timeout: options.timeout,
 		};
 		return ended ? this.#receivers.park(spec) : this.#receivers.wait(spec);

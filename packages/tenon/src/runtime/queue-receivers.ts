@@ -3,6 +3,7 @@
 // (nothing), its signal or the actor's aborts (rejected), its action fails
 // (nothing) or the actor stops (rejected).
 
+import type { ReceiveGate } from "../actor/run-host.js";
 import type { Clock, TimerHandle } from "../common/clock.js";
 import type { ActionHolder, QueueHolder, StoredMessage } from "./queue-records.js";
 
@@ -14,6 +15,8 @@ export interface ReceiveWaiter {
 	count: number;
 	/** The caller's: aborted, a careful hand-out gives its messages back. */
 	signal: AbortSignal | undefined;
+	/** Takes messages only while this lets it (a workflow race's branch). */
+	gate: ReceiveGate | undefined;
 	resolve(messages: StoredMessage[]): void;
 	reject(error: unknown): void;
 	/** Stops waiting (no longer listed, timer and listeners gone); the caller settles it. */
@@ -86,6 +89,7 @@ export class WaitingReceivers {
 				completable: spec.completable,
 				count: spec.count,
 				signal: spec.signal,
+				gate: spec.gate,
 				resolve,
 				reject,
 				cleanup,
@@ -125,5 +129,29 @@ export class WaitingReceivers {
 			receiver.cleanup();
 			receiver.reject(error());
 		}
+	}
+}
+
+/**
+ * Receives their gate refused (a workflow race's losing branches, see the
+ * RunQueue port) are served again once it frees: one delivery per wait of a
+ * gate, however many receives or sends met it.
+ */
+export class GateRetries {
+	readonly #deliver: () => void;
+	readonly #waits = new WeakSet<Promise<void>>();
+
+	constructor(deliver: () => void) {
+		this.#deliver = deliver;
+	}
+
+	after(gate: ReceiveGate): void {
+		const free = gate.free();
+		if (this.#waits.has(free)) return;
+		this.#waits.add(free);
+		void free.then(() => {
+			this.#waits.delete(free);
+			this.#deliver();
+		});
 	}
 }

@@ -9,8 +9,12 @@ import type {
 	QueueMessage,
 	ReceiveOptions,
 } from "../actor/queues.js";
+import type { ReceiveGate } from "../actor/run-host.js";
 import type { QueueHolder, QueueManager } from "./queue-manager.js";
 import type { ActionHolder, StoredMessage } from "./queue-records.js";
+
+/** A receive of several messages (a run provider's may pass a gate: the RunQueue port). */
+type BatchReceive = ReceiveOptions<string> & { count: number; gate?: ReceiveGate };
 
 /** Receives one message for `holder` and returns its view. */
 export async function receiveOne(
@@ -107,7 +111,7 @@ export class HeldQueueView implements ActorQueue<QueueDecls> {
 	}
 
 	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
-	async nextBatch(options: ReceiveOptions<string> & { count: number }): Promise<any[]> {
+	async nextBatch(options: BatchReceive): Promise<any[]> {
 		const messages = await this.#queue.receive(options, true, this.#holder);
 		return this.#queue.leases.views(messages, options.completable === true, this.#holder);
 	}

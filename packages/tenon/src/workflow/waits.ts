@@ -3,6 +3,7 @@ import type { WorkflowContextImpl } from "./context.js";
 import type { WorkflowEngine } from "./engine.js";
 import { EvictedError, givenBackError, invalidWorkflowUse, ReplayEndError } from "./errors.js";
 import { copyOf, type JournalEntry, type JournalMessage } from "./journal.js";
+import { receiveGateOf } from "./race-gate.js";
 import type { Scope } from "./scope.js";
 import type { WorkflowNextOptions } from "./types.js";
 
@@ -107,10 +108,11 @@ export async function receive(
 }
 
 /**
- * Waits for messages the scope may keep: in a race, what reaches this branch
- * in a turn in which a sibling got messages first, or once the race was
- * decided, goes back to the queue untouched, never journaled (race-gate.ts);
- * it then waits again, from the next turn.
+ * Waits for messages the scope may keep: in a race, a branch takes none in a
+ * turn in which a sibling got messages first (race-gate.ts); what reaches it
+ * all the same (the race was decided meanwhile, or a provider ignored the
+ * gate) goes back to the queue untouched, never journaled, and it waits
+ * again, from the next turn.
  */
 async function receiveForScope(
 	engine: WorkflowEngine,
@@ -119,6 +121,7 @@ async function receiveForScope(
 	options: Omit<Parameters<RunQueue["nextBatch"]>[0], "timeout">,
 ): Promise<RunQueueMessage[]> {
 	const queue = engine.host.queue;
+	const gate = receiveGateOf(scope.seats);
 	for (;;) {
 		const end = engine.beginWait(deadline);
 		let received: RunQueueMessage[];
@@ -126,6 +129,7 @@ async function receiveForScope(
 			received = await queue.nextBatch({
 				...options,
 				...(deadline === undefined ? {} : { timeout: Math.max(0, deadline - engine.now()) }),
+				...(gate === undefined ? {} : { gate }),
 			});
 		} catch (error) {
 			if (engine.evicted.aborted) throw new EvictedError();

@@ -3,7 +3,10 @@
 // other gives its own back in the same commit, never journaled. No message an
 // action acknowledged is lost, and none is handled twice, however the kills
 // fall (before 2026-11-26 the loser's message was lost even without a kill:
-// a review).
+// a review). Nor is one dead-lettered: a losing branch took messages, and
+// after a crash (careful hand-outs) their delivery counts committed before it
+// gave them back, so five kills in that window set one aside (a fresh-clone
+// gate, 2026-11-26); a branch now takes none while a sibling holds the race.
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -40,16 +43,7 @@ function random(seed: number): () => number {
 }
 
 describe("a race between queue waits under SIGKILL (lmdb)", () => {
-	// Skipped: a fresh-clone gate on a loaded machine reported `{ lost: ["b-29"] }` here
-	// (2026-11-26 afternoon; it passed in every run alone). A read of the code traced it to
-	// careful hand-outs (every hand-out after a crash): a losing branch's message has its
-	// delivery count committed before the hand-out and given back a commit later, so each
-	// kill between the two adds one; after `maxQueueDeliveries` (5) such kills the message
-	// is dead-lettered, which `report` counts as lost. Next: a branch takes messages only
-	// while its race gate lets it keep them (reserve the gate at take time in
-	// QueueManager's take and #deliver; kick deliveries when the gate frees), report dead
-	// letters in the fixture, then run this test in place of the skip.
-	it.skip("skipped until a race loser is not counted by careful hand-outs (dead-lettered after five kills, see above): loses no acknowledged message and handles none twice across kills", async () => {
+	it("loses no acknowledged message and handles none twice across kills (none dead-lettered)", async () => {
 		const dataDir = tempDataDir("race-queue-sigkill");
 		dirs.push(dataDir);
 		const env = { TENON_DATA_DIR: dataDir };
@@ -85,9 +79,9 @@ describe("a race between queue waits under SIGKILL (lmdb)", () => {
 			server = await startChildServer(fixture, env);
 			const url = server.url;
 			const report = async () =>
-				(await call(url, "report", [])) as { handled: string[]; size: number };
+				(await call(url, "report", [])) as { handled: string[]; size: number; dead: string[] };
 			await expect.poll(async () => (await report()).size, { timeout: 20_000 }).toBe(0);
-			const { handled } = await report();
+			const { handled, dead } = await report();
 			const counts = new Map<string, number>();
 			for (const body of handled) counts.set(body, (counts.get(body) ?? 0) + 1);
 			const twice = [...counts].filter(([, count]) => count > 1).map(([body]) => body);
@@ -95,7 +89,7 @@ describe("a race between queue waits under SIGKILL (lmdb)", () => {
 				.flatMap((i) => [`a-${i}`, `b-${i}`])
 				.filter((body) => !counts.has(body));
 			expect(acknowledged.length).toBeGreaterThanOrEqual(KILLS);
-			expect({ lost, twice }).toEqual({ lost: [], twice: [] });
+			expect({ lost, twice, dead }).toEqual({ lost: [], twice: [], dead: [] });
 		} finally {
 			await server?.kill();
 		}

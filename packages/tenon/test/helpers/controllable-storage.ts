@@ -23,6 +23,8 @@ export interface ControllableStorage {
 	releaseOne(): void;
 	/** The next `n` commit calls reject with an I/O-like error. */
 	failNext(n: number): void;
+	/** Commit calls fail no more (what `failNext` asked for that did not happen yet is dropped). */
+	stopFailing(): void;
 	/** Commit calls seen so far. */
 	readonly commits: number;
 	/** Commit calls waiting right now. */
@@ -73,6 +75,9 @@ export function controllableStorage(inner: StorageDriver): ControllableStorage {
 		},
 		failNext(n: number) {
 			failures += n;
+		},
+		stopFailing() {
+			failures = 0;
 		},
 		get commits() {
 			return commits;

@@ -18,6 +18,7 @@ import {
 } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { workflow } from "../../src/workflow/index.js";
+import { controllableStorage } from "../helpers/controllable-storage.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -137,13 +138,51 @@ const slowReceiver = actor({
 	}),
 });
 
+/**
+ * Races from its first turn (its first hand-outs are careful: each waits for
+ * a commit of its delivery count), and sets a message aside after one
+ * delivery whose handling did not commit.
+ */
+const strictRacer = actor({
+	state: { handled: [] as string[] },
+	queues: { a: queue<string>(), b: queue<string>() },
+	actions: {
+		sendBoth: async (c) => {
+			await c.queue.send("a", "from-a");
+			await c.queue.send("b", "from-b");
+		},
+		report: async (c) => ({
+			handled: c.state.handled,
+			dead: (await c.queue.deadLetters()).map((letter) => letter.body as string),
+		}),
+	},
+	run: workflow(async (ctx) => {
+		await ctx.loop("serve", async (loop) => {
+			const { value } = await loop.race(
+				"first",
+				(["a", "b"] as const).map((name) => ({
+					name,
+					run: async (b: typeof loop) =>
+						(await b.queue.next(`wait-${name}`, { names: [name] })).body,
+				})),
+			);
+			await loop.step("handle", (c) => {
+				c.state.handled.push(value as string);
+			});
+		});
+	}),
+	options: { maxQueueDeliveries: 1 },
+});
+
 const plainRacer = racer(false);
 const completableRacer = racer(true);
 
 const registry = setup({
-	use: { plainRacer, completableRacer, steppedRacer, slowReceiver },
+	use: { plainRacer, completableRacer, steppedRacer, slowReceiver, strictRacer },
 	logLevel: "silent",
 });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Lets the workflow run: settles commits and turns until nothing is left. */
 async function drain(t: { settle(): Promise<void> }): Promise<void> {
@@ -258,5 +297,38 @@ describe("a race between queue waits", () => {
 		await t.restart();
 		await drain(t);
 		expect(await handle.take()).toBe("job-2");
+	});
+
+	it("a losing branch takes nothing: no delivery of its message is counted (careful hand-outs)", async () => {
+		// Before (a fresh-clone gate, 2026-11-26): the loser took its message too, and a careful
+		// hand-out commits the raised delivery count before the hand-out; its give-back commits
+		// a turn later. A crash in between counted a delivery that never happened: after
+		// maxQueueDeliveries such crashes (one here) an acknowledged message was dead-lettered.
+		const storage = controllableStorage(memoryDriver());
+		await using t = await setupTest(registry, { storage: storage.driver });
+		using _ = { [Symbol.dispose]: () => storage.release() };
+		const handle = t.client.strictRacer.getOrCreate("strict");
+		await handle.report();
+		await drain(t);
+		storage.hold();
+		const sent = handle.sendBoth();
+		for (let i = 0; i < 200 && storage.held === 0; i++) await sleep(5);
+		// The commit with both messages (and the hand-out's counts) lands; every later one
+		// fails (the actor resets, as after a crash), until the storage is healed.
+		const before = storage.commits;
+		storage.failNext(1_000_000);
+		storage.releaseOne();
+		await sent;
+		await expect.poll(() => storage.commits - before, { timeout: 5_000 }).toBeGreaterThan(0);
+		storage.stopFailing();
+		storage.release();
+		await expect
+			.poll(async () => (await handle.report()).handled, { timeout: 10_000 })
+			.toContain("from-b");
+		// "from-a" was handed out and its handling never committed: one delivery with
+		// maxQueueDeliveries 1 sets it aside, as designed; "from-b" never reached its branch.
+		const { handled, dead } = await handle.report();
+		expect(handled.filter((body) => body === "from-b")).toHaveLength(1);
+		expect(dead).not.toContain("from-b");
 	});
 });
