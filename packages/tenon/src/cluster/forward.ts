@@ -1,5 +1,6 @@
 import { maxHeaderSize } from "node:http";
 import { Agent, fetch as peerFetch } from "undici";
+import { relayBody } from "../common/relay-body.js";
 import { injectTraceHeaders } from "../observability/trace-context.js";
 import { traceClusterForward } from "../observability/tracing.js";
 import { ActorError } from "../protocol/errors.js";
@@ -251,29 +252,7 @@ async function watchOwner(
 		clearInterval(timer);
 		signal.removeEventListener("abort", left);
 	};
-	const watched = new ReadableStream<Uint8Array>({
-		async pull(controller) {
-			try {
-				const { done: finished, value } = await reader.read();
-				if (finished) {
-					done();
-					controller.close();
-				} else controller.enqueue(value);
-			} catch (error) {
-				done();
-				controller.error(error);
-			}
-		},
-		cancel(reason) {
-			done();
-			return reader.cancel(reason);
-		},
-	});
-	return new Response(watched, {
-		status: response.status,
-		statusText: response.statusText,
-		headers: response.headers,
-	});
+	return relayBody(response, reader, done);
 }
 
 /** Sends `request` to `address` (same path and query) and returns its response. */

@@ -5,6 +5,8 @@
 // body cut off after a finished answer held its slot for as long as the rate floor allowed
 // (Node detaches a request whose response finished: its socket's close never reached it).
 
+import { relayBody } from "../common/relay-body.js";
+
 /** A request body streamed to a handler (BodyReader.stream). */
 export interface StreamedBody {
 	readonly stream: ReadableStream<Uint8Array>;
@@ -25,32 +27,6 @@ export function bodyAfterAnswer(response: Response, body: StreamedBody | undefin
 		body.abandon();
 		return response;
 	}
-	const reader = response.body.getReader();
-	const done = () => body.abandon();
-	const relayed = new ReadableStream<Uint8Array>(
-		{
-			async pull(controller) {
-				try {
-					const { done: ended, value } = await reader.read();
-					if (ended) {
-						done();
-						controller.close();
-					} else controller.enqueue(value);
-				} catch (error) {
-					done();
-					controller.error(error);
-				}
-			},
-			cancel(reason) {
-				done();
-				return reader.cancel(reason);
-			},
-		},
-		{ highWaterMark: 0 },
-	);
-	return new Response(relayed, {
-		status: response.status,
-		statusText: response.statusText,
-		headers: response.headers,
-	});
+	// highWaterMark 0: the body is read only as the client reads the response.
+	return relayBody(response, response.body.getReader(), () => body.abandon(), 0);
 }
