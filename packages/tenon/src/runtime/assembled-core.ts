@@ -86,7 +86,10 @@ export class AssembledCore implements ActorCore, TracedActor {
 
 	reserveConnection(): () => void {
 		const max = this.limits.maxConnectionsPerActor;
-		if (this.connectionCount >= max) throw errors.tooManyConnections("actor", max);
+		// Stored connections awaiting their clients after a restart count too: their resumes
+		// take no place, and took the actor past its limit once new ones had filled it.
+		if (this.connectionCount + this.#parts.hub.orphans.size >= max)
+			throw errors.tooManyConnections("actor", max);
 		this.#opening++;
 		let released = false;
 		return () => {
