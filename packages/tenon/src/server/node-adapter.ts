@@ -298,7 +298,16 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 								return;
 							}
 							selectedProtocol.set(req, decision.protocol);
-							wss.handleUpgrade(req, socket, head, (ws) => wire(ws, decision.open));
+							// ws opens the socket in this call, or never (it went before its handshake).
+							let opened = false;
+							try {
+								wss.handleUpgrade(req, socket, head, (ws) => {
+									opened = true;
+									wire(ws, decision.open);
+								});
+							} finally {
+								if (!opened) decision.abandon();
+							}
 						} catch {
 							// A throw here was an unhandled rejection: it ended the process.
 							socket.destroy();

@@ -206,11 +206,15 @@ export function createUpgradeHandler(
 			earlyError ??= error;
 		}
 		let created = false;
+		/** The socket's slot, taken before an await (the owner's lookup) and kept for its session. */
+		let held: SocketSlot | undefined;
 		const cluster = actors.cluster;
 		if (cluster && earlyError === undefined && gateway !== undefined) {
-			// Counted while the actor's owner is found (it may take a while): upgrades arriving
-			// meanwhile see it, and the limits are checked again once it is found. Checked only
-			// before, sockets arriving together all passed them.
+			// Counted while the actor's owner is found (it may take a while) and until the socket
+			// opens: upgrades arriving meanwhile see it, and the limits are checked again once the
+			// owner is found. Checked only before, sockets arriving together all passed them; given
+			// back between the check and the socket's opening, lookups that ended in the same tick
+			// still could.
 			const finding = counts.take(admitted.remoteAddress, limited);
 			// Connect where the actor lives: here (waking it), or pass through to its owner.
 			try {
@@ -218,8 +222,8 @@ export function createUpgradeHandler(
 					{ namespace: gateway.namespace, target: gateway.target },
 					caller as Caller,
 				));
-				finding.release();
-				checkSocketLimits(counts, limits, limited ? admitted.remoteAddress : undefined, deps);
+				checkSocketLimits(counts, limits, limited ? admitted.remoteAddress : undefined, deps, 1);
+				held = finding;
 			} catch (error) {
 				finding.release();
 				if (error instanceof OwnedElsewhereError) {
@@ -268,8 +272,9 @@ export function createUpgradeHandler(
 			protocol: selected,
 			maxMessageBytes:
 				kind === "raw" ? limits.maxRawWebSocketMessageBytes : limits.maxIncomingMessageBytes,
+			abandon: () => held?.release(),
 			open: (socket: ServerWebSocket) =>
-				openSession(socket, counts.take(address, limited), {
+				openSession(socket, held ?? counts.take(address, limited), {
 					actors,
 					kind,
 					encoding,
@@ -326,16 +331,20 @@ function openSession(
 	return socketHandler(session, slot);
 }
 
-/** Throws when the node, or `address` (undefined: not limited), has all the sockets it may. */
+/**
+ * Throws when the node, or `address` (undefined: not limited), has all the sockets it may;
+ * `own`: slots the caller already holds for this socket (counted, not one more).
+ */
 function checkSocketLimits(
 	counts: SocketCounts,
 	limits: Limits,
 	address: string | undefined,
 	deps: { guard: { limitKey(address: string | undefined): string | undefined } },
+	own = 0,
 ): void {
-	if (counts.open >= limits.maxConnections)
+	if (counts.open - own >= limits.maxConnections)
 		throw errors.tooManyConnections("node", limits.maxConnections);
 	const key = address === undefined ? undefined : deps.guard.limitKey(address);
-	if (key !== undefined && counts.ofAddress(key) >= limits.maxConnectionsPerAddress)
+	if (key !== undefined && counts.ofAddress(key) - own >= limits.maxConnectionsPerAddress)
 		throw errors.tooManyConnections("address", limits.maxConnectionsPerAddress);
 }

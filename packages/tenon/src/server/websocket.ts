@@ -38,6 +38,11 @@ export type UpgradeDecision =
 			maxMessageBytes: number;
 			/** Called once the socket is open; returns the handler for its events. */
 			open(socket: ServerWebSocket): WebSocketHandler;
+			/**
+			 * Called instead of {@link open} when the socket will not open (it went before its
+			 * handshake): what the upgrade holds for it is given back.
+			 */
+			abandon(): void;
 	  }
 	| { kind: "reject"; response: Response }
 	| {
