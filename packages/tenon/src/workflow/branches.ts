@@ -212,6 +212,13 @@ export async function runRace(
 	const cancel = new AbortController();
 	const signal = AbortSignal.any([scope.signal, cancel.signal]);
 	const gate = new RaceGate();
+	// Replayed after a restart: a branch that had received messages holds the race again, as
+	// it did (a sibling's live receive, started first, took its messages before the replay
+	// reached the claim).
+	if (recorded !== undefined) {
+		const holder = branches.findIndex((_, index) => receivedIn(engine, [...path, index]));
+		if (holder >= 0) gate.claim(holder);
+	}
 	return new Promise((resolve, reject) => {
 		let decided = false;
 		/** The winner, once journaled. */
@@ -274,12 +281,22 @@ export async function runRace(
 			);
 			// Registered after the handlers above: the winner is known when its own code ended.
 			const end = () => {
+				gate.waits(index);
 				ended.add(index);
 				if (winner !== undefined && index !== winner) giveBackBranch(engine, [...path, index]);
 			};
 			running.then(end, end);
 		});
 	});
+}
+
+/** True when the branch at `branchPath` has received messages (journaled). */
+function receivedIn(engine: WorkflowEngine, branchPath: readonly number[]): boolean {
+	for (const { path, entry } of engine.journal.all()) {
+		if (entry.kind === "message" && (entry.messages?.length ?? 0) > 0 && isPrefix(branchPath, path))
+			return true;
+	}
+	return false;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
 	type StepFailureKind,
 } from "./errors.js";
 import { copyOf, type JournalEntry } from "./journal.js";
+import { waitsInRaces } from "./race-gate.js";
 import { journaledCheckpoint } from "./rollback.js";
 import type { StepConfig, TryStepCatchKind, TryStepConfig, TryStepResult } from "./types.js";
 
@@ -158,6 +159,7 @@ export async function runStep(
 				entry.retryAt !== undefined &&
 				entry.retryAt > engine.now()
 			) {
+				waitsInRaces(scope.seats);
 				await engine.delayUntil(entry.retryAt, scope.signal);
 			}
 			scope.check();

@@ -3,7 +3,7 @@ import type { WorkflowContextImpl } from "./context.js";
 import type { WorkflowEngine } from "./engine.js";
 import { EvictedError, givenBackError, invalidWorkflowUse, ReplayEndError } from "./errors.js";
 import { copyOf, type JournalEntry, type JournalMessage } from "./journal.js";
-import { receiveGateOf } from "./race-gate.js";
+import { receiveGateOf, waitsInRaces } from "./race-gate.js";
 import type { Scope } from "./scope.js";
 import type { WorkflowNextOptions } from "./types.js";
 
@@ -28,7 +28,10 @@ export async function durableSleep(
 		engine.journal.put(path, entry);
 	}
 	const deadline = entry.deadline as number;
-	if (deadline > engine.now()) await engine.delayUntil(deadline, scope.signal);
+	if (deadline > engine.now()) {
+		waitsInRaces(scope.seats);
+		await engine.delayUntil(deadline, scope.signal);
+	}
 	scope.check();
 	engine.journal.put(path, { ...entry, status: "completed", completedAt: engine.now() });
 }
@@ -108,8 +111,8 @@ export async function receive(
 }
 
 /**
- * Waits for messages the scope may keep: in a race, a branch takes none in a
- * turn in which a sibling got messages first (race-gate.ts); what reaches it
+ * Waits for messages the scope may keep: in a race, a branch takes none while
+ * a sibling that got messages holds the race (race-gate.ts); what reaches it
  * all the same (the race was decided meanwhile, or a provider ignored the
  * gate) goes back to the queue untouched, never journaled, and it waits
  * again, from the next turn.
@@ -123,6 +126,7 @@ async function receiveForScope(
 	const queue = engine.host.queue;
 	const gate = receiveGateOf(scope.seats);
 	for (;;) {
+		waitsInRaces(scope.seats);
 		const end = engine.beginWait(deadline);
 		let received: RunQueueMessage[];
 		try {
@@ -154,7 +158,7 @@ async function receiveForScope(
 	}
 }
 
-/** The scope received messages: it holds each race it is a branch of for this turn. */
+/** The scope received messages: it holds each race it is a branch of until it waits or ends. */
 function claimRaces(scope: Scope): void {
 	for (const seat of scope.seats) seat.gate.claim(seat.branch);
 }
