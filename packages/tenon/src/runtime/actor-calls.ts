@@ -160,14 +160,21 @@ export class ActorCalls {
 		const now = this.prepareConnNow(caller, transport);
 		if (now !== undefined) return now;
 		const deps = this.#deps;
-		const { params: checked, state } = await runConnectHooks(
-			deps.config,
-			new ConnectContextImpl(deps.contexts, caller.request),
-			deps.clock,
-			deps.connectTimeout,
-			caller.params,
-		);
-		return this.#accept(caller, transport, checked, state);
+		let hooked: { params: unknown; state: unknown };
+		try {
+			hooked = await runConnectHooks(
+				deps.config,
+				new ConnectContextImpl(deps.contexts, caller.request),
+				deps.clock,
+				deps.connectTimeout,
+				caller.params,
+			);
+		} catch (error) {
+			// Logged (when not an ActorError) as the hooks' error: it was logged as the action's
+			// or `onRequest`'s that the connection was made for (a review, 2026-11-26).
+			throw deps.core.publicError(error, "connect hooks", caller.requestId);
+		}
+		return this.#accept(caller, transport, hooked.params, hooked.state);
 	}
 
 	/**

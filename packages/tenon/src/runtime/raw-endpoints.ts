@@ -29,7 +29,7 @@ export interface RawEndpointHost extends ActorCore {
 	track<T>(promise: Promise<T>): Promise<T>;
 	afterTurn(): void;
 	maybeIdle(): void;
-	publicError(error: unknown, where: string): ActorError;
+	publicError(error: unknown, where: string, requestId?: string): ActorError;
 }
 
 /** The outcome of opening a raw socket; on refusal the socket was closed already. */

@@ -5,15 +5,19 @@
 // live event log. Reading takes the inspector or the admin token;
 // changing anything takes the admin token.
 
-import { decodeUntrusted, encodeValue } from "../protocol/encoding.js";
+import { utf8Length } from "../protocol/bytes.js";
+import { decodeUntrusted, encodedLength, encodeValue } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
+import { wellFormedStrings } from "../protocol/json-compat.js";
 import { deserializeKey, validateKey } from "../protocol/keys.js";
+import { MAX_ACTION_ARGS } from "../protocol/messages.js";
 import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
 import { validateNamespace } from "../runtime/actor-gateway.js";
 import type { AccessPolicy } from "./access.js";
 import { bodyResponse, jsonResponse } from "./http-util.js";
 import { eventStream } from "./inspector-event-stream.js";
 import { stateStream } from "./inspector-stream.js";
+import type { StreamCaller } from "./inspector-stream-slots.js";
 import type { QueryBudget } from "./query-budget.js";
 
 /** What the inspector routes need from the server besides the actors. */
@@ -51,7 +55,8 @@ async function readJsonObject(
 ): Promise<Record<string, unknown>> {
 	const raw = await context.readBody(request);
 	if (raw.byteLength === 0) throw errors.invalid("expected a JSON object body");
-	const body = decodeUntrusted("json", raw, "body");
+	// Lone surrogates become U+FFFD, as in a client's JSON (an actor never sees one).
+	const body = wellFormedStrings(decodeUntrusted("json", raw, "body"), raw);
 	if (typeof body !== "object" || body === null || Array.isArray(body))
 		throw errors.invalid("expected a JSON object");
 	return body as Record<string, unknown>;
@@ -76,6 +81,11 @@ function withoutCredentials(request: Request): Request {
 	const headers = new Headers(request.headers);
 	for (const name of ["authorization", "x-rivet-token", "cookie"]) headers.delete(name);
 	return new Request(request.url, { method: request.method, headers });
+}
+
+/** Who opens a stream, for the stream slots' caps. */
+function streamCaller(request: Request, context: InspectorContext): StreamCaller {
+	return { role: context.access.inspectorRole(request), remoteAddress: context.remoteAddress };
 }
 
 function auditOf(request: Request, context: InspectorContext): { who: string } {
@@ -188,10 +198,7 @@ export async function handleInspectorApi(
 		case "state/stream": {
 			requireMethod(request, path, "GET");
 			await actors.getActor(actorId);
-			const stream = stateStream(request, actorId, actors, context.access.inspectorRole(request));
-			if (stream === undefined)
-				throw new ActorError("limit", "too_many_requests", "Too many state streams are open");
-			return stream;
+			return stateStream(request, actorId, actors, streamCaller(request, context));
 		}
 		case "kv": {
 			requireMethod(request, path, "GET");
@@ -224,10 +231,7 @@ export async function handleInspectorApi(
 		case "events/stream": {
 			requireMethod(request, path, "GET");
 			await actors.getActor(actorId);
-			const stream = eventStream(request, actorId, actors, context.access.inspectorRole(request));
-			if (stream === undefined)
-				throw new ActorError("limit", "too_many_requests", "Too many inspector streams are open");
-			return stream;
+			return eventStream(request, actorId, actors, streamCaller(request, context));
 		}
 		default:
 			break;
@@ -235,26 +239,7 @@ export async function handleInspectorApi(
 	if (match[3] !== undefined) {
 		requireMethod(request, path, "POST");
 		requireWriter(request, context, "Running actions");
-		const name = decodeSegment(match[3], "action name");
-		const body = await readJsonObject(request, context);
-		const args = body.args ?? [];
-		if (!Array.isArray(args)) throw errors.invalid("'args' must be an array");
-		const { namespace } = await actors.getActor(actorId);
-		const started = Date.now();
-		const encoded = await actors.action(
-			{ namespace, target: { kind: "id", actorId } },
-			name,
-			args,
-			context.caller(withoutCredentials(request)),
-			// Encoded at the end of its turn, like any action's reply.
-			(output) => encodeValue("json", { output, elapsedMs: Date.now() - started }),
-		);
-		actors.logger.info("inspector ran an action", {
-			actorId,
-			action: name,
-			...auditOf(request, context),
-		});
-		return bodyResponse("json", encoded);
+		return runAction(request, actorId, match[3], actors, context);
 	}
 	if (match[4] !== undefined) {
 		requireMethod(request, path, "POST");
@@ -274,6 +259,53 @@ export async function handleInspectorApi(
 		return jsonResponse({});
 	}
 	return undefined;
+}
+
+/**
+ * `POST /inspector/actors/{id}/actions/{name}` `{ args }`: the action console,
+ * checked as a client's HTTP action is (gateway-routes.ts): the name's
+ * length, `args` an array of at most MAX_ACTION_ARGS plain values, the reply
+ * within `maxHttpBodyBytes`. Until
+ * 2026-11-26 it took any number of arguments: 200,000 overflowed the stack
+ * when spread into the action (`core/internal_error`, logged as a bug).
+ */
+async function runAction(
+	request: Request,
+	actorId: string,
+	segment: string,
+	actors: ActorGateway,
+	context: InspectorContext,
+): Promise<Response> {
+	const name = decodeSegment(segment, "action name");
+	const maxNameBytes = actors.limits.maxNameBytes;
+	if (utf8Length(name) > maxNameBytes)
+		throw errors.invalid(`action name exceeds ${maxNameBytes} bytes`);
+	const body = await readJsonObject(request, context);
+	const args = body.args ?? [];
+	if (!Array.isArray(args)) throw errors.invalid("'args' must be an array");
+	if (args.length > MAX_ACTION_ARGS)
+		throw errors.invalid(`an action takes at most ${MAX_ACTION_ARGS} arguments`);
+	const { namespace } = await actors.getActor(actorId);
+	const started = Date.now();
+	const encoded = await actors.action(
+		{ namespace, target: { kind: "id", actorId } },
+		name,
+		args,
+		context.caller(withoutCredentials(request)),
+		// Encoded at the end of its turn, and bounded, like any action's reply.
+		(output) => {
+			const reply = encodeValue("json", { output, elapsedMs: Date.now() - started });
+			if (encodedLength(reply) > actors.limits.maxHttpBodyBytes)
+				throw errors.outgoingTooLong(`The response of '${name}'`, actors.limits.maxHttpBodyBytes);
+			return reply;
+		},
+	);
+	actors.logger.info("inspector ran an action", {
+		actorId,
+		action: name,
+		...auditOf(request, context),
+	});
+	return bodyResponse("json", encoded);
 }
 
 async function runQuery(

@@ -8,22 +8,25 @@
 
 import { encodeValue } from "../protocol/encoding.js";
 import type { ActorGateway, SentEvent } from "../runtime/actor-gateway.js";
-import { NDJSON_HEADERS, takeStreamSlot } from "./inspector-stream.js";
+import { NDJSON_HEADERS } from "./inspector-stream.js";
+import { type StreamCaller, takeStreamSlot } from "./inspector-stream-slots.js";
 
 const KEEPALIVE_MS = 15_000;
 const FLUSH_INTERVAL_MS = 100;
 /** Events waiting to be written to one client, at most. */
 const MAX_PENDING = 200;
 
-/** The streaming response, or undefined when too many streams are open. */
+/**
+ * The streaming response; throws `limit/too_many_requests` when no stream
+ * slot is left for `caller` (see inspector-stream-slots.ts).
+ */
 export function eventStream(
 	request: Request,
 	actorId: string,
 	actors: ActorGateway,
-	role: "admin" | "inspector",
-): Response | undefined {
-	const releaseSlot = takeStreamSlot(role);
-	if (releaseSlot === undefined) return undefined;
+	caller: StreamCaller,
+): Response {
+	const releaseSlot = takeStreamSlot(actors, caller);
 	const encoder = new TextEncoder();
 	let closed = false;
 	let pending: SentEvent[] = [];

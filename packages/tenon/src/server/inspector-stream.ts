@@ -7,37 +7,10 @@
 import { encodeValue } from "../protocol/encoding.js";
 import { toErrorPayload } from "../protocol/errors.js";
 import type { ActorGateway } from "../runtime/actor-gateway.js";
+import { type StreamCaller, takeStreamSlot } from "./inspector-stream-slots.js";
 
 const KEEPALIVE_MS = 15_000;
 const MIN_INTERVAL_MS = 100;
-/** Streams open at once on this node (state and event streams): each holds a watcher and a timer. */
-const MAX_STREAMS = 100;
-/**
- * Of those, the most the read-only role may hold: the rest stay for admins
- * (a read-only holder took all 100, and the admin's streams were refused).
- */
-const MAX_READ_ONLY_STREAMS = 80;
-let openStreams = 0;
-let openReadOnly = 0;
-
-/**
- * Takes one of the node's stream slots for a caller of `role`; returns its
- * release, or undefined when none is left for it.
- */
-export function takeStreamSlot(role: "admin" | "inspector"): (() => void) | undefined {
-	const readOnly = role === "inspector";
-	if (openStreams >= MAX_STREAMS || (readOnly && openReadOnly >= MAX_READ_ONLY_STREAMS))
-		return undefined;
-	openStreams++;
-	if (readOnly) openReadOnly++;
-	let released = false;
-	return () => {
-		if (released) return;
-		released = true;
-		openStreams--;
-		if (readOnly) openReadOnly--;
-	};
-}
 
 /** Headers of an NDJSON stream. */
 export const NDJSON_HEADERS = {
@@ -46,15 +19,17 @@ export const NDJSON_HEADERS = {
 	"x-content-type-options": "nosniff",
 };
 
-/** The streaming response, or undefined when too many streams are open (the caller polls). */
+/**
+ * The streaming response; throws `limit/too_many_requests` when no stream
+ * slot is left for `caller` (see inspector-stream-slots.ts; the app retries a second later).
+ */
 export function stateStream(
 	request: Request,
 	actorId: string,
 	actors: ActorGateway,
-	role: "admin" | "inspector",
-): Response | undefined {
-	const releaseSlot = takeStreamSlot(role);
-	if (releaseSlot === undefined) return undefined;
+	caller: StreamCaller,
+): Response {
+	const releaseSlot = takeStreamSlot(actors, caller);
 	const encoder = new TextEncoder();
 	let closed = false;
 	let reading = false;
