@@ -235,15 +235,52 @@ const READ_KEYWORDS =
 /**
  * Pragmas that change SQLite's settings for the whole process (every actor's
  * database shares them): SQLite calls them read-only, as they write no file.
- * Matched in the statement without its comments (a comment between PRAGMA and
- * the name passed the first version of this check, a review).
+ * Refused by an authorizer, which SQLite asks however the statement spells
+ * the name: a pattern over the SQL text let `PRAGMA 'hard_heap_limit' = 1`
+ * (a quoted name) set the process's limit (a review, 2026-11-26).
  */
-const GLOBAL_PRAGMAS =
-	/(?:\bPRAGMA\s+(?:["`[]?\w+["`\]]?\s*\.\s*)?["`[]?|\bpragma_)(?:hard_heap_limit|soft_heap_limit|threads|temp_store_directory|data_store_directory)\b/i;
+const PROCESS_PRAGMAS = new Set([
+	"hard_heap_limit",
+	"soft_heap_limit",
+	"threads",
+	"temp_store_directory",
+	"data_store_directory",
+]);
+/** sqlite3_set_authorizer's action code of a PRAGMA, and its answers. */
+const AUTH_PRAGMA = 19;
+const AUTH_OK = 0;
+const AUTH_DENY = 1;
+/** SQLITE_AUTH: what a statement the authorizer refused fails with. */
+const SQLITE_AUTH = 23;
 
-/** `sql` with its comments turned into spaces (for the checks above, not to run). */
-function withoutComments(sql: string): string {
-	return sql.replace(/--[^\n]*|\/\*[\s\S]*?(?:\*\/|$)/g, " ");
+/** Runs `use` with {@link PROCESS_PRAGMAS} refused on `connection`. */
+function withoutProcessPragmas<T>(
+	module: Awaited<ReturnType<typeof loadSqlite>>["module"],
+	connection: Connection,
+	use: () => T,
+): T {
+	const key = module._sqlite3_malloc(4);
+	module.HEAP32[key >> 2] = 0;
+	module.setCallback(key, (_app: unknown, action: unknown, name: unknown) =>
+		action === AUTH_PRAGMA && PROCESS_PRAGMAS.has(module.UTF8ToString(name as number).toLowerCase())
+			? AUTH_DENY
+			: AUTH_OK,
+	);
+	module._libauthorizer_set_authorizer(connection.pointer, 1, key);
+	try {
+		return use();
+	} finally {
+		module._libauthorizer_set_authorizer(connection.pointer, 0, key);
+		module.deleteCallback(key);
+		module._sqlite3_free(key);
+	}
+}
+
+/** The console's answer to `error` (SQLite's): `read_only` for what the authorizer refused. */
+function consoleError(error: unknown): ReadOnlyQueryError {
+	if (error instanceof SqliteError && (error.code & 0xff) === SQLITE_AUTH)
+		return new ReadOnlyQueryError("read_only", "the SQL console only reads");
+	return new ReadOnlyQueryError("sql_error", (error as Error).message);
 }
 
 /**
@@ -251,7 +288,8 @@ function withoutComments(sql: string): string {
  * database. Three locks keep it read-only: the snapshot is opened read-only,
  * `PRAGMA query_only` is on, and a statement SQLite does not call read-only
  * (`sqlite3_stmt_readonly`), or that does not start with SELECT, WITH,
- * EXPLAIN, VALUES or PRAGMA, is refused before it runs. A statement running
+ * EXPLAIN, VALUES or PRAGMA, is refused before it runs; so are the pragmas
+ * of {@link PROCESS_PRAGMAS}, however spelt. A statement running
  * past `timeoutMs` is interrupted; no string or blob it makes or reads may
  * exceed {@link CONSOLE_MAX_VALUE_BYTES}, nor a result have more than
  * {@link CONSOLE_MAX_COLUMNS} columns, and the result stops at `limit` rows
@@ -270,52 +308,50 @@ export async function runReadOnlyQuery(
 		module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_LENGTH, CONSOLE_MAX_VALUE_BYTES);
 		module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_COLUMN, CONSOLE_MAX_COLUMNS);
 		const started = performance.now();
-		return interrupted(module, connection, timeoutMs, () => {
-			let prepared: ReturnType<Connection["prepareFirst"]>;
-			try {
-				prepared = connection.prepareFirst(sql);
-			} catch (error) {
-				throw new ReadOnlyQueryError("sql_error", (error as Error).message);
-			}
-			const { statement, hasMore } = prepared;
-			if (statement === undefined) throw new ReadOnlyQueryError("sql_error", "no SQL statement");
-			try {
-				if (hasMore) throw new ReadOnlyQueryError("sql_error", "one statement at a time, please");
-				if (
-					!statement.readonly ||
-					!READ_KEYWORDS.test(sql) ||
-					GLOBAL_PRAGMAS.test(withoutComments(sql))
-				)
-					throw new ReadOnlyQueryError("read_only", "the SQL console only reads");
-				const rows: SqlValue[][] = [];
-				let truncated = false;
-				let bytes = 0;
+		return interrupted(module, connection, timeoutMs, () =>
+			withoutProcessPragmas(module, connection, () => {
+				let prepared: ReturnType<Connection["prepareFirst"]>;
 				try {
-					while (statement.step()) {
-						if (rows.length === limit) {
-							truncated = true;
-							break;
-						}
-						const row = statement.values();
-						for (const value of row) bytes += valueBytes(value);
-						if (bytes > CONSOLE_MAX_RESULT_BYTES) {
-							truncated = true;
-							break;
-						}
-						rows.push(row);
-					}
+					prepared = connection.prepareFirst(sql);
 				} catch (error) {
-					throw new ReadOnlyQueryError("sql_error", (error as Error).message);
+					throw consoleError(error);
 				}
-				return {
-					columns: statement.columns,
-					rows,
-					truncated,
-					elapsedMs: Math.round(performance.now() - started),
-				};
-			} finally {
-				statement.finalize();
-			}
-		});
+				const { statement, hasMore } = prepared;
+				if (statement === undefined) throw new ReadOnlyQueryError("sql_error", "no SQL statement");
+				try {
+					if (hasMore) throw new ReadOnlyQueryError("sql_error", "one statement at a time, please");
+					if (!statement.readonly || !READ_KEYWORDS.test(sql))
+						throw new ReadOnlyQueryError("read_only", "the SQL console only reads");
+					const rows: SqlValue[][] = [];
+					let truncated = false;
+					let bytes = 0;
+					try {
+						while (statement.step()) {
+							if (rows.length === limit) {
+								truncated = true;
+								break;
+							}
+							const row = statement.values();
+							for (const value of row) bytes += valueBytes(value);
+							if (bytes > CONSOLE_MAX_RESULT_BYTES) {
+								truncated = true;
+								break;
+							}
+							rows.push(row);
+						}
+					} catch (error) {
+						throw consoleError(error);
+					}
+					return {
+						columns: statement.columns,
+						rows,
+						truncated,
+						elapsedMs: Math.round(performance.now() - started),
+					};
+				} finally {
+					statement.finalize();
+				}
+			}),
+		);
 	});
 }

@@ -1,6 +1,7 @@
 import type { DatabaseHost } from "../actor/database.js";
 import { ActorDatabase } from "./database.js";
-import { CHUNK_SIZE, DATABASE_RANGE, PageFile } from "./page-file.js";
+import { DATABASE_RANGE, PageFile } from "./page-file.js";
+import { PAGE_SIZE } from "./pragma-guard.js";
 import { Connection, loadSqlite, SQLITE } from "./sqlite.js";
 import { createVfs, type TenonVfs, VFS_NAME } from "./vfs.js";
 
@@ -17,11 +18,15 @@ async function sqlite() {
 	return { ...loaded, vfs };
 }
 
+/** The most pages a database of `maxSize` bytes holds (pages stay 4 KiB: pragma-guard.ts). */
+function maxPagesOf(maxSize: number): number {
+	return Math.max(1, Math.floor(maxSize / PAGE_SIZE));
+}
+
 /** Connection settings: durability and atomicity come from the actor's commits. */
 function pragmas(maxSize: number): string {
-	const maxPages = Math.max(1, Math.floor(maxSize / CHUNK_SIZE));
 	return [
-		"PRAGMA page_size = 4096",
+		`PRAGMA page_size = ${PAGE_SIZE}`,
 		// Rollback of a failed statement or transaction works from memory;
 		// nothing reaches storage until a transaction is complete.
 		"PRAGMA journal_mode = MEMORY",
@@ -31,7 +36,7 @@ function pragmas(maxSize: number): string {
 		// The file is in memory already: keep SQLite's own cache small.
 		"PRAGMA cache_size = -512",
 		"PRAGMA foreign_keys = ON",
-		`PRAGMA max_page_count = ${maxPages}`,
+		`PRAGMA max_page_count = ${maxPagesOf(maxSize)}`,
 	].join(";\n");
 }
 
@@ -46,7 +51,7 @@ export async function openActorDatabase(host: DatabaseHost): Promise<ActorDataba
 	const file = PageFile.fromEntries(await host.list(DATABASE_RANGE));
 	// Unique per open: a reset actor may reopen before its old connection closed.
 	const name = `/${host.actorId}-${++opened}.db`;
-	vfs.attach(name, file);
+	vfs.attach(name, file, maxPagesOf(host.limits.maxSize));
 	let connection: Connection;
 	try {
 		connection = Connection.open(

@@ -19,6 +19,8 @@ export interface SqliteModule {
 	_sqlite3_free(pointer: number): void;
 	/** wa-sqlite's progress-handler shim: (db, steps, enabled, callback key). */
 	_libprogress_progress_handler(db: number, steps: number, enabled: number, key: number): number;
+	/** wa-sqlite's authorizer shim: (db, enabled, callback key). */
+	_libauthorizer_set_authorizer(db: number, enabled: number, key: number): number;
 	setCallback(key: number, callback: (...args: unknown[]) => unknown): void;
 	deleteCallback(key: number): void;
 	// The C functions this binding calls (pointers and integers in, integer out).
@@ -55,7 +57,12 @@ export interface SqliteModule {
 	_sqlite3_reset(...args: number[]): number;
 	_sqlite3_step(...args: number[]): number;
 	_sqlite3_stmt_readonly(...args: number[]): number;
+	/** sqlite3_stmt_status(stmt, op, reset). */
+	_sqlite3_stmt_status(statement: number, op: number, reset: number): number;
 }
+
+/** sqlite3_stmt_status's count of automatic re-preparations (a schema change). */
+const STMTSTATUS_REPREPARE = 5;
 
 /** Result codes used here (see sqlite.org/rescode.html). */
 export const SQLITE = {
@@ -136,21 +143,42 @@ function outOfMemory(size: number): SqliteError {
 export class Statement {
 	readonly #connection: Connection;
 	readonly pointer: number;
-	/** Column names, read once. */
-	readonly columns: string[];
 	readonly parameterCount: number;
 	readonly readonly: boolean;
+	/** Column names, read again when SQLite prepared the statement anew. */
+	#columns: string[];
+	/** SQLite's count of re-preparations when {@link #columns} were read. */
+	#prepared: number;
+	/** No step since the statement was made or reset: the next one checks the columns. */
+	#fresh = true;
 
 	constructor(connection: Connection, pointer: number) {
 		this.#connection = connection;
 		this.pointer = pointer;
 		const m = connection.module;
-		const count = m._sqlite3_column_count(pointer);
-		this.columns = Array.from({ length: count }, (_, i) =>
-			m.UTF8ToString(m._sqlite3_column_name(pointer, i)),
-		);
+		this.#columns = this.#readColumns();
+		this.#prepared = m._sqlite3_stmt_status(pointer, STMTSTATUS_REPREPARE, 0);
 		this.parameterCount = m._sqlite3_bind_parameter_count(pointer);
 		this.readonly = m._sqlite3_stmt_readonly(pointer) !== 0;
+	}
+
+	/**
+	 * Column names (of the statement as last prepared). A cached statement
+	 * that SQLite prepared again after a schema change kept the names it was
+	 * made with: after `ALTER TABLE ... ADD COLUMN`, `SELECT *` left the new
+	 * column out, and a renamed one came back under its old name (a review,
+	 * 2026-11-26).
+	 */
+	get columns(): string[] {
+		return this.#columns;
+	}
+
+	#readColumns(): string[] {
+		const m = this.#connection.module;
+		const count = m._sqlite3_column_count(this.pointer);
+		return Array.from({ length: count }, (_, i) =>
+			m.UTF8ToString(m._sqlite3_column_name(this.pointer, i)),
+		);
 	}
 
 	/**
@@ -234,25 +262,37 @@ export class Statement {
 
 	/** Steps once: true when a row is available. */
 	step(): boolean {
-		const rc = this.#connection.module._sqlite3_step(this.pointer);
+		const m = this.#connection.module;
+		const rc = m._sqlite3_step(this.pointer);
+		// SQLite prepares a statement anew, when the schema changed, inside its first step.
+		if (this.#fresh) {
+			this.#fresh = false;
+			const prepared = m._sqlite3_stmt_status(this.pointer, STMTSTATUS_REPREPARE, 0);
+			if (prepared !== this.#prepared) {
+				this.#prepared = prepared;
+				this.#columns = this.#readColumns();
+			}
+		}
 		if (rc === SQLITE.ROW) return true;
 		if (rc === SQLITE.DONE) return false;
-		this.#connection.module._sqlite3_reset(this.pointer);
+		this.reset();
 		this.#connection.check(rc);
 		return false;
 	}
 
 	/** The current row as an array. */
 	values(): SqlValue[] {
-		const out: SqlValue[] = new Array(this.columns.length);
-		for (let i = 0; i < this.columns.length; i++) out[i] = this.#column(i);
+		const columns = this.#columns.length;
+		const out: SqlValue[] = new Array(columns);
+		for (let i = 0; i < columns; i++) out[i] = this.#column(i);
 		return out;
 	}
 
 	/** The current row as an object keyed by column name. */
 	row(): Record<string, SqlValue> {
 		const out: Record<string, SqlValue> = {};
-		for (let i = 0; i < this.columns.length; i++) out[this.columns[i] as string] = this.#column(i);
+		const columns = this.#columns;
+		for (let i = 0; i < columns.length; i++) out[columns[i] as string] = this.#column(i);
 		return out;
 	}
 
@@ -287,6 +327,7 @@ export class Statement {
 
 	reset(): void {
 		this.#connection.module._sqlite3_reset(this.pointer);
+		this.#fresh = true;
 	}
 
 	finalize(): void {

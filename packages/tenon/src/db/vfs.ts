@@ -1,5 +1,7 @@
 import { FacadeVFS } from "@journeyapps/wa-sqlite/src/FacadeVFS.js";
 import { PageFile } from "./page-file.js";
+import { pragmaRefusal } from "./pragma-guard.js";
+import type { SqliteModule } from "./sqlite.js";
 
 // Result and flag values from sqlite3.h.
 const OK = 0;
@@ -11,14 +13,18 @@ const OPEN_DELETEONCLOSE = 0x08;
 const IOCAP_SAFE_APPEND = 0x200;
 const IOCAP_POWERSAFE_OVERWRITE = 0x1000;
 const IOCAP_SEQUENTIAL = 0x400;
+const NOMEM = 7;
+/** SQLITE_FCNTL_PRAGMA: a PRAGMA on the file, before SQLite handles it. */
+const FCNTL_PRAGMA = 14;
+const ERROR = 1;
 
 /** The name the VFS is registered under. */
 export const VFS_NAME = "tenon";
 
 /** The VFS as the database module uses it. */
 export interface TenonVfs {
-	/** Makes `file` the main database file opened as `name`. */
-	attach(name: string, file: PageFile): void;
+	/** Makes `file` the main database file opened as `name`, of at most `maxPages` pages. */
+	attach(name: string, file: PageFile, maxPages?: number): void;
 	detach(name: string): void;
 }
 
@@ -27,6 +33,8 @@ interface OpenFile {
 	file: PageFile;
 	deleteOnClose: boolean;
 	main: boolean;
+	/** A main file's size limit, in pages (pragma-guard.ts). */
+	maxPages: number;
 }
 
 /**
@@ -36,7 +44,7 @@ interface OpenFile {
  * has one connection to its file.
  */
 class ActorFileVfs extends FacadeVFS implements TenonVfs {
-	readonly #mains = new Map<string, PageFile>();
+	readonly #mains = new Map<string, { file: PageFile; maxPages: number }>();
 	/**
 	 * Main files open now: each is its actor's, opened once, by its own
 	 * connection. Every awake actor's file is here under a name one can guess,
@@ -46,9 +54,15 @@ class ActorFileVfs extends FacadeVFS implements TenonVfs {
 	readonly #mainsOpen = new Set<string>();
 	readonly #open = new Map<number, OpenFile>();
 	readonly #scratch = new Map<string, PageFile>();
+	readonly #module: SqliteModule;
 
-	attach(name: string, file: PageFile): void {
-		this.#mains.set(name, file);
+	constructor(name: string, module: SqliteModule) {
+		super(name, module);
+		this.#module = module;
+	}
+
+	attach(name: string, file: PageFile, maxPages = Number.POSITIVE_INFINITY): void {
+		this.#mains.set(name, { file, maxPages });
 	}
 
 	detach(name: string): void {
@@ -58,10 +72,13 @@ class ActorFileVfs extends FacadeVFS implements TenonVfs {
 	jOpen(filename: string | null, fileId: number, flags: number, outFlags: DataView): number {
 		const name = filename ?? `scratch-${fileId}`;
 		let file: PageFile | undefined;
+		let maxPages = Number.POSITIVE_INFINITY;
 		if (flags & OPEN_MAIN_DB) {
-			file = this.#mains.get(name);
-			if (file === undefined || this.#mainsOpen.has(name)) return CANTOPEN;
+			const main = this.#mains.get(name);
+			if (main === undefined || this.#mainsOpen.has(name)) return CANTOPEN;
 			this.#mainsOpen.add(name);
+			file = main.file;
+			maxPages = main.maxPages;
 		} else {
 			file = this.#scratch.get(name) ?? new PageFile();
 			this.#scratch.set(name, file);
@@ -71,6 +88,7 @@ class ActorFileVfs extends FacadeVFS implements TenonVfs {
 			file,
 			deleteOnClose: filename === null || (flags & OPEN_DELETEONCLOSE) !== 0,
 			main: (flags & OPEN_MAIN_DB) !== 0,
+			maxPages,
 		});
 		outFlags.setInt32(0, flags, true);
 		return OK;
@@ -123,8 +141,27 @@ class ActorFileVfs extends FacadeVFS implements TenonVfs {
 		return OK;
 	}
 
-	jFileControl(): number {
-		return NOTFOUND;
+	/** Refuses the pragmas pragma-guard.ts names on a main file, with SQLite's error. */
+	jFileControl(fileId: number, op: number, arg: DataView): number {
+		if (op !== FCNTL_PRAGMA) return NOTFOUND;
+		const open = this.#open.get(fileId);
+		if (open?.main !== true) return NOTFOUND;
+		const m = this.#module;
+		const value = arg.getUint32(8, true);
+		const refusal = pragmaRefusal(
+			m.UTF8ToString(arg.getUint32(4, true)),
+			value === 0 ? undefined : m.UTF8ToString(value),
+			open.maxPages,
+		);
+		if (refusal === undefined) return NOTFOUND;
+		// SQLite reports the message and frees it (sqlite3_free).
+		const message = new TextEncoder().encode(refusal);
+		const pointer = m._sqlite3_malloc(message.byteLength + 1);
+		if (pointer === 0) return NOMEM;
+		m.HEAPU8.set(message, pointer);
+		m.HEAPU8[pointer + message.byteLength] = 0;
+		arg.setUint32(0, pointer, true);
+		return ERROR;
 	}
 
 	jSectorSize(): number {
@@ -147,6 +184,6 @@ class ActorFileVfs extends FacadeVFS implements TenonVfs {
 }
 
 /** Creates the VFS for a loaded module (register it with the module's API). */
-export function createVfs(module: object, name: string = VFS_NAME): TenonVfs & object {
+export function createVfs(module: SqliteModule, name: string = VFS_NAME): TenonVfs & object {
 	return new ActorFileVfs(name, module);
 }

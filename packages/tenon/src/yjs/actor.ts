@@ -13,6 +13,7 @@ import type { ActorOptions } from "../actor/options.js";
 import type { StandardSchemaV1 } from "../actor/schema.js";
 import { ActorError } from "../protocol/errors.js";
 import { ApplyBudget, type ApplyBudgetRates, DEFAULT_APPLY_RATES } from "./apply-budget.js";
+import { AwarenessFanout } from "./awareness-fanout.js";
 import { ActorDocument } from "./document.js";
 import { DOWNLOAD_PART_BYTES, Outbox, type PartLimits, Uploads } from "./parts.js";
 
@@ -33,6 +34,8 @@ export interface YjsVars {
 	readonly uploads: Uploads;
 	/** Messages too large for one connection message, waiting to be fetched. */
 	readonly outbox: Outbox;
+	/** What connections' awareness makes the actor send (awareness-fanout.ts). */
+	readonly awarenessFanout: AwarenessFanout;
 }
 
 type Ctx<S, CP, CS> = ActionContext<S, CP, CS, YjsVars, YjsEvents>;
@@ -215,19 +218,30 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 					"invalid_yjs_message",
 					"Invalid Yjs message: awareness goes over a connection (not over HTTP)",
 				);
+			c.vars.awarenessFanout.admit(c.conn.id);
 			const passOn = c.vars.document.awarenessUpdate(update, c.conn.id);
 			// One broadcast, encoded and framed once for every connection (a send per
 			// connection encoded it again for each). The sender gets its own update
 			// back, which y-protocols ignores (the same clock).
-			if (passOn.byteLength > 0) c.broadcast("yjsAwareness", passOn);
+			if (passOn.byteLength > 0) {
+				c.broadcast("yjsAwareness", passOn);
+				c.vars.awarenessFanout.charge(c.conn.id, passOn.byteLength, c.conns.size);
+			}
 		},
 		/**
 		 * Everyone's awareness now (null: nobody's), asked for by a provider once
 		 * it has subscribed: an event sent while the connection opens would reach
 		 * it before its subscription, and be dropped.
 		 */
-		yjsAwarenessSnapshot: (c: Ctx<S, CP, CS>): Uint8Array | null =>
-			c.vars.document.awarenessSnapshot() ?? null,
+		yjsAwarenessSnapshot: (c: Ctx<S, CP, CS>): Uint8Array | null => {
+			// Calls over HTTP share one bucket: each has a connection of its own.
+			const asker = c.conn.isEphemeral ? HTTP_ASKER : c.conn.id;
+			c.vars.awarenessFanout.admit(asker);
+			const snapshot = c.vars.document.awarenessSnapshot();
+			if (snapshot === undefined) return null;
+			c.vars.awarenessFanout.charge(asker, snapshot.byteLength, 1);
+			return snapshot;
+		},
 	};
 	return actor({
 		...(config.state === undefined ? {} : { state: config.state }),
@@ -270,12 +284,18 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 					}
 				}
 			});
-			return { document, uploads: new Uploads(limits), outbox };
+			return {
+				document,
+				uploads: new Uploads(limits),
+				outbox,
+				awarenessFanout: new AwarenessFanout(),
+			};
 		},
 		...(config.onConnect === undefined ? {} : { onConnect: config.onConnect }),
 		onDisconnect: async (c, conn) => {
 			c.vars.uploads.drop(conn.id);
 			c.vars.outbox.drop(conn.id);
+			c.vars.awarenessFanout.drop(conn.id);
 			const gone = c.vars.document.connectionGone(conn.id);
 			if (gone !== undefined) c.broadcast("yjsAwareness", gone);
 			await config.onDisconnect?.(c, conn);
@@ -290,6 +310,9 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 		...(config.options === undefined ? {} : { options: config.options }),
 	}) as never;
 }
+
+/** The awareness bucket of calls over HTTP (no connection id has a NUL). */
+const HTTP_ASKER = "\0http";
 
 /** The largest message in parts from a connection that may not edit (a state vector: a few KiB). */
 const READER_MESSAGE_BYTES = 256 * 1024;

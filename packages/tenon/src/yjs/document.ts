@@ -30,7 +30,7 @@ import {
 	SNAPSHOT_PREFIX,
 } from "./document-log.js";
 import { invalid } from "./parts.js";
-import { Step2Answers } from "./step2-answers.js";
+import { readStateVector, Step2Answers } from "./step2-answers.js";
 import { SPLIT_BYTES } from "./update-cost.js";
 import { estimateUpdate, readUpdateShape, type UpdateCost } from "./update-shape.js";
 
@@ -357,10 +357,9 @@ export class ActorDocument {
 			throw invalid("empty or truncated");
 		}
 		if (type === syncProtocol.messageYjsSyncStep1) {
-			let stateVector: Uint8Array;
+			let stateVector: Map<number, number>;
 			try {
-				stateVector = decoding.readVarUint8Array(decoder);
-				Y.decodeStateVector(stateVector);
+				stateVector = readStateVector(this.doc, decoding.readVarUint8Array(decoder));
 			} catch {
 				throw invalid("a malformed state vector");
 			}

@@ -83,6 +83,8 @@ export class TenonYjsProvider {
 	#retryMs = RETRY_MS;
 	/** The id of the last upload in parts (ids grow per connection; the actor refuses stale ones). */
 	#lastUpload = 0;
+	/** A send of this client's awareness planned after the actor refused one for its rate. */
+	#awarenessRetry: ReturnType<typeof setTimeout> | undefined;
 
 	readonly #onDocUpdate = (update: Uint8Array, origin: unknown) => {
 		if (origin === this) return;
@@ -96,8 +98,9 @@ export class TenonYjsProvider {
 		origin: unknown,
 	) => {
 		if (origin !== "local") return;
-		const changed = [...added, ...updated, ...removed];
-		void this.#conn.yjsAwareness(encodeAwarenessUpdate(this.awareness, changed)).catch(() => {});
+		// Refused for its rate a moment ago: the latest state goes when the wait is over.
+		if (this.#awarenessRetry !== undefined) return;
+		this.#sendAwareness([...added, ...updated, ...removed]);
 	};
 
 	constructor(doc: Y.Doc, conn: YjsConnection, options: TenonYjsProviderOptions = {}) {
@@ -142,6 +145,8 @@ export class TenonYjsProvider {
 		if (this.#destroyed) return;
 		this.#destroyed = true;
 		clearTimeout(this.#retry);
+		clearTimeout(this.#awarenessRetry);
+		this.#awarenessRetry = undefined;
 		removeAwarenessStates(this.awareness, [this.doc.clientID], "local");
 		this.doc.off("update", this.#onDocUpdate);
 		this.awareness.off("update", this.#onAwarenessUpdate);
@@ -163,10 +168,26 @@ export class TenonYjsProvider {
 			})
 			.catch(() => {});
 		// Others see this client again after a reconnect.
-		if (this.awareness.getLocalState() !== null)
-			void this.#conn
-				.yjsAwareness(encodeAwarenessUpdate(this.awareness, [this.doc.clientID]))
-				.catch(() => {});
+		if (this.awareness.getLocalState() !== null) this.#sendAwareness([this.doc.clientID]);
+	}
+
+	/**
+	 * Sends the awareness of `clients`. The actor refuses updates that come
+	 * faster than it can send them to the others (`limit/yjs_awareness_too_fast`):
+	 * then this client's latest state goes once after the wait it is told,
+	 * and the changes meanwhile are not sent one by one.
+	 */
+	#sendAwareness(clients: number[]): void {
+		const update = encodeAwarenessUpdate(this.awareness, clients);
+		void this.#conn.yjsAwareness(update).catch((error: unknown) => {
+			const code = (error as { code?: unknown } | null)?.code;
+			if (code !== "yjs_awareness_too_fast" || this.#destroyed) return;
+			if (this.#awarenessRetry !== undefined) return;
+			this.#awarenessRetry = setTimeout(() => {
+				this.#awarenessRetry = undefined;
+				if (!this.#destroyed) this.#sendAwareness([this.doc.clientID]);
+			}, retryAfterOf(error) || RETRY_MS);
+		});
 	}
 
 	#send(message: Uint8Array): void {
