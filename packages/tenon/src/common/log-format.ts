@@ -11,58 +11,151 @@ const LEADING_FIELDS = ["actor", "key", "actorId", "requestId"] as const;
 /** Names the line itself uses; a field of that name is written as `field.<name>`. */
 const RESERVED = new Set(["time", "level", "module", "msg"]);
 const MAX_DEPTH = 8;
+/** The longest string written: a longer one is cut, ending in `…`. */
 const MAX_STRING = 8192;
+/** Items of one array, map or set (and keys of one object, fields of one line) written. */
+const MAX_ITEMS = 1000;
+/**
+ * What the values of one line may take, in characters (a scalar counts as
+ * {@link SCALAR_COST}): past it, strings and containers are written as `…`
+ * and a container's other items as one `… N more`. So a line stays within a
+ * few hundred kilobytes and is made in a bounded time, whatever it holds: a
+ * client's million arguments, an object of 200,000 keys, a sparse array.
+ */
+const LINE_BUDGET = 32_768;
+const SCALAR_COST = 8;
+
+/** What is left of one line's {@link LINE_BUDGET}. */
+export interface LogBudget {
+	left: number;
+}
+
+/** A fresh budget for one line. */
+export function lineBudget(): LogBudget {
+	return { left: LINE_BUDGET };
+}
+
+/** `text`, cut to what the budget and {@link MAX_STRING} allow (ending in `…` when cut). */
+function cut(text: string, budget: LogBudget): string {
+	const room = Math.max(0, Math.min(MAX_STRING, budget.left));
+	if (text.length <= room) {
+		budget.left -= text.length + 1;
+		return text;
+	}
+	budget.left -= room + 1;
+	return `${text.slice(0, room)}…`;
+}
+
+/** What stands for the `count` items of a container left out. */
+function moreItems(count: number): string {
+	return `… ${count} more`;
+}
 
 /**
  * A copy of `value` that `JSON.stringify` takes without throwing and without
  * losing what matters in a log: errors keep name, message, stack, code and
  * cause; bigints become strings; circular references, functions and symbols
- * become markers; getters that throw are skipped.
+ * become markers; getters that throw are written as `[Unreadable]`. What
+ * `budget` does not cover is cut (see {@link LINE_BUDGET}).
  */
-export function toLogValue(value: unknown, ancestors: unknown[] = []): unknown {
+export function toLogValue(
+	value: unknown,
+	budget: LogBudget = lineBudget(),
+	ancestors: unknown[] = [],
+): unknown {
 	switch (typeof value) {
 		case "string":
-			return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…` : value;
+			return cut(value, budget);
 		case "number":
+			budget.left -= SCALAR_COST;
 			return Number.isFinite(value) ? value : String(value);
 		case "boolean":
+			budget.left -= SCALAR_COST;
 			return value;
 		case "bigint":
-			return value.toString();
+			return cut(value.toString(), budget);
 		case "undefined":
 			return undefined;
 		case "symbol":
-			return value.toString();
+			return cut(value.toString(), budget);
 		case "function":
-			return `[Function ${value.name || "anonymous"}]`;
+			return cut(`[Function ${value.name || "anonymous"}]`, budget);
 		case "object":
-			return objectValue(value, ancestors);
+			return objectValue(value, budget, ancestors);
 	}
 }
 
-function objectValue(value: object | null, ancestors: unknown[]): unknown {
+/** {@link toLogValue}, or `[Unreadable]` when reading `value` throws (a getter, a proxy). */
+function readableValue(value: unknown, budget: LogBudget, ancestors: unknown[]): unknown {
+	try {
+		return toLogValue(value, budget, ancestors);
+	} catch {
+		budget.left -= SCALAR_COST;
+		return "[Unreadable]";
+	}
+}
+
+/** `object[key]`, as {@link readableValue} writes it (reading it may throw too). */
+function readableProperty(
+	object: object,
+	key: string,
+	budget: LogBudget,
+	ancestors: unknown[],
+): unknown {
+	try {
+		return toLogValue((object as Record<string, unknown>)[key], budget, ancestors);
+	} catch {
+		budget.left -= SCALAR_COST;
+		return "[Unreadable]";
+	}
+}
+
+function objectValue(value: object | null, budget: LogBudget, ancestors: unknown[]): unknown {
 	if (value === null) return null;
-	if (ancestors.includes(value)) return "[Circular]";
-	if (ancestors.length >= MAX_DEPTH) return "[Too deep]";
+	if (budget.left <= 0) return "…";
+	// Markers count too: an array shared a million times over is a million of them.
+	if (ancestors.includes(value)) return cut("[Circular]", budget);
+	if (ancestors.length >= MAX_DEPTH) return cut("[Too deep]", budget);
+	budget.left -= 2;
 	ancestors.push(value);
 	try {
-		if (value instanceof Error) return errorValue(value, ancestors);
+		if (value instanceof Error) return errorValue(value, budget, ancestors);
 		if (value instanceof Date)
-			return Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString();
-		if (value instanceof Uint8Array) return `[Uint8Array ${value.byteLength} bytes]`;
-		if (Array.isArray(value)) return value.map((item) => toLogValue(item, ancestors) ?? null);
-		if (value instanceof Map) {
-			return [...value].map(([k, v]) => [toLogValue(k, ancestors), toLogValue(v, ancestors)]);
-		}
-		if (value instanceof Set) return [...value].map((item) => toLogValue(item, ancestors));
-		const out: Record<string, unknown> = {};
-		for (const key of Object.keys(value)) {
-			try {
-				const item = toLogValue((value as Record<string, unknown>)[key], ancestors);
-				if (item !== undefined) out[key] = item;
-			} catch {
-				out[key] = "[Unreadable]";
+			return cut(Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString(), budget);
+		if (value instanceof Uint8Array) return cut(`[Uint8Array ${value.byteLength} bytes]`, budget);
+		if (Array.isArray(value)) {
+			// By index, not `map`: a sparse array of a billion slots is read up to the cut.
+			const out: unknown[] = [];
+			for (let i = 0; i < value.length; i++) {
+				if (i === MAX_ITEMS || budget.left <= 0) {
+					out.push(moreItems(value.length - i));
+					break;
+				}
+				out.push(readableValue(value[i], budget, ancestors) ?? null);
 			}
+			return out;
+		}
+		if (value instanceof Map) {
+			return entriesValue(value, value.size, budget, ([k, v]) => [
+				readableValue(k, budget, ancestors),
+				readableValue(v, budget, ancestors),
+			]);
+		}
+		if (value instanceof Set) {
+			return entriesValue(value, value.size, budget, (item) =>
+				readableValue(item, budget, ancestors),
+			);
+		}
+		const out: Record<string, unknown> = {};
+		const keys = Object.keys(value);
+		for (let i = 0; i < keys.length; i++) {
+			if (i === MAX_ITEMS || budget.left <= 0) {
+				out["…"] = moreItems(keys.length - i);
+				break;
+			}
+			const key = keys[i] as string;
+			const item = readableProperty(value, key, budget, ancestors);
+			if (item !== undefined) out[cut(key, budget)] = item;
 		}
 		return out;
 	} finally {
@@ -70,13 +163,39 @@ function objectValue(value: object | null, ancestors: unknown[]): unknown {
 	}
 }
 
-function errorValue(error: Error, ancestors: unknown[]): Record<string, unknown> {
-	const out: Record<string, unknown> = { name: error.name, message: error.message };
-	const extra = error as Error & { code?: unknown; group?: unknown; cause?: unknown };
-	if (extra.group !== undefined) out.group = toLogValue(extra.group, ancestors);
-	if (extra.code !== undefined) out.code = toLogValue(extra.code, ancestors);
-	if (error.stack !== undefined) out.stack = error.stack;
-	if (extra.cause !== undefined) out.cause = toLogValue(extra.cause, ancestors);
+/** The entries of a map or set, up to the cut. */
+function entriesValue<T>(
+	entries: Iterable<T>,
+	size: number,
+	budget: LogBudget,
+	write: (entry: T) => unknown,
+): unknown[] {
+	const out: unknown[] = [];
+	let written = 0;
+	for (const entry of entries) {
+		if (written === MAX_ITEMS || budget.left <= 0) {
+			out.push(moreItems(size - written));
+			break;
+		}
+		out.push(write(entry));
+		written++;
+	}
+	return out;
+}
+
+/** What a log shows of an error, in this order (`name` and `message` always). */
+const ERROR_KEYS = ["name", "message", "group", "code", "stack", "cause"] as const;
+
+function errorValue(
+	error: Error,
+	budget: LogBudget,
+	ancestors: unknown[],
+): Record<string, unknown> {
+	const out: Record<string, unknown> = {};
+	for (const key of ERROR_KEYS) {
+		const item = readableProperty(error, key, budget, ancestors);
+		if (item !== undefined || key === "name" || key === "message") out[key] = item;
+	}
 	return out;
 }
 
@@ -91,16 +210,19 @@ export function formatJsonLine(
 	message: string,
 	fields: LogFields,
 ): string {
+	const budget = lineBudget();
 	const line: Record<string, unknown> = {
 		time: new Date(time).toISOString(),
 		level,
-		module: typeof fields.module === "string" ? fields.module : undefined,
-		msg: String(message),
+		module: typeof fields.module === "string" ? cut(fields.module, budget) : undefined,
+		msg: messageText(message, budget),
 	};
 	for (const name of LEADING_FIELDS) {
-		if (fields[name] !== undefined) line[name] = toLogValue(fields[name]);
+		if (fields[name] !== undefined) line[name] = readableValue(fields[name], budget, []);
 	}
-	for (const [name, value] of orderedFields(fields)) line[name] = toLogValue(value);
+	for (const [name, value] of orderedFields(fields, budget)) {
+		line[name] = readableValue(value, budget, []);
+	}
 	try {
 		return escapeLineSeparators(JSON.stringify(line));
 	} catch (error) {
@@ -108,13 +230,31 @@ export function formatJsonLine(
 	}
 }
 
-/** The fields after the leading ones, renamed when they collide with the line's own names. */
-function* orderedFields(fields: LogFields): Generator<[string, unknown]> {
-	for (const name of Object.keys(fields)) {
+/**
+ * The fields after the leading ones, renamed when they collide with the line's
+ * own names; past {@link MAX_ITEMS} or the budget, one `…` field counts the rest.
+ */
+function* orderedFields(fields: LogFields, budget: LogBudget): Generator<[string, unknown]> {
+	const names = Object.keys(fields);
+	for (let i = 0; i < names.length; i++) {
+		const name = names[i] as string;
 		if (name === "module" || (LEADING_FIELDS as readonly string[]).includes(name)) continue;
+		if (i >= MAX_ITEMS || budget.left <= 0) {
+			yield ["…", `${names.length - i} more fields`];
+			return;
+		}
 		const value = fields[name];
 		if (value === undefined) continue;
-		yield [RESERVED.has(name) ? `field.${name}` : name, value];
+		yield [cut(RESERVED.has(name) ? `field.${name}` : name, budget), value];
+	}
+}
+
+/** The message as text, cut to the budget. */
+function messageText(message: unknown, budget: LogBudget): string {
+	try {
+		return cut(String(message), budget);
+	} catch {
+		return "[Unreadable]";
 	}
 }
 
@@ -150,8 +290,8 @@ export function escapeControl(text: string): string {
 	});
 }
 
-function prettyValue(value: unknown): string {
-	const safe = toLogValue(value);
+function prettyValue(value: unknown, budget: LogBudget): string {
+	const safe = readableValue(value, budget, []);
 	if (typeof safe === "string") {
 		return BARE_VALUE.test(safe) ? safe : escapeControl(JSON.stringify(safe));
 	}
@@ -195,24 +335,54 @@ export function formatPrettyLine(
 	colour: boolean,
 ): string {
 	try {
-		const module = typeof fields.module === "string" ? escapeControl(fields.module) : "";
+		const budget = lineBudget();
+		const module =
+			typeof fields.module === "string" ? escapeControl(cut(fields.module, budget)) : "";
 		const label = level.toUpperCase().padEnd(5);
+		const text = escapeControl(messageText(message, budget));
 		let line = colour
-			? `${DIM}${clockTime(time)}${RESET} ${COLOURS[level]}${label}${RESET} ${DIM}${module.padEnd(8)}${RESET} ${escapeControl(String(message))}`
-			: `${clockTime(time)} ${label} ${module.padEnd(8)} ${escapeControl(String(message))}`;
+			? `${DIM}${clockTime(time)}${RESET} ${COLOURS[level]}${label}${RESET} ${DIM}${module.padEnd(8)}${RESET} ${text}`
+			: `${clockTime(time)} ${label} ${module.padEnd(8)} ${text}`;
 		for (const name of LEADING_FIELDS) {
-			if (fields[name] !== undefined) line += field(name, fields[name], colour);
+			if (fields[name] !== undefined) line += field(name, fields[name], colour, budget);
 		}
-		for (const [name, value] of orderedFields(fields)) line += field(name, value, colour);
+		for (const [name, value] of orderedFields(fields, budget))
+			line += field(name, value, colour, budget);
 		return line;
 	} catch (error) {
 		return `${clockTime(time)} ${level.toUpperCase()} (unprintable log line: ${escapeControl(String(error))})`;
 	}
 }
 
-function field(name: string, value: unknown, colour: boolean): string {
+function field(name: string, value: unknown, colour: boolean, budget: LogBudget): string {
 	const shownName = escapeControl(name);
 	return colour
-		? ` ${DIM}${shownName}=${RESET}${prettyValue(value)}`
-		: ` ${shownName}=${prettyValue(value)}`;
+		? ` ${DIM}${shownName}=${RESET}${prettyValue(value, budget)}`
+		: ` ${shownName}=${prettyValue(value, budget)}`;
+}
+
+/** The token of a gateway address, `/gateway/{id}@{token}` (`@` may come as `%40`). */
+const GATEWAY_TOKEN = /(\/gateway\/[^/?#]*?)(?:@|%40)[^/?#]*/gi;
+
+/**
+ * What a log line shows of a request's URL: its path with the token of a
+ * gateway address hidden, and its query with every value hidden (`rvt-token`,
+ * `rvt-input`, and whatever an application's own routes carry there), as the
+ * inspector shows a socket's URL.
+ *
+ * @example
+ * loggableUrl("/gateway/abc@secret/action/x?rvt-token=t") // "/gateway/abc@[redacted]/action/x?rvt-token=[redacted]"
+ */
+export function loggableUrl(url: string): string {
+	const query = url.indexOf("?");
+	const path = (query === -1 ? url : url.slice(0, query)).replace(GATEWAY_TOKEN, "$1@[redacted]");
+	if (query === -1) return path;
+	const hidden = url
+		.slice(query + 1)
+		.split("&")
+		.map((pair) => {
+			const eq = pair.indexOf("=");
+			return eq === -1 ? pair : `${pair.slice(0, eq)}=[redacted]`;
+		});
+	return `${path}?${hidden.join("&")}`;
 }

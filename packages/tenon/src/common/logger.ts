@@ -108,13 +108,30 @@ function colourWanted(): boolean {
 	return process.stderr?.isTTY === true;
 }
 
+let stderrGuarded = false;
+
+/**
+ * Hears stderr's write errors. A stderr whose reader left (a log collector
+ * restarted, `server | head`) fails the next write with EPIPE, which Node
+ * emits as an 'error' event: unheard, it is an uncaught exception, and the
+ * next line a request made ended the process. Its lines are lost instead.
+ */
+function guardStderr(): void {
+	if (stderrGuarded || typeof process === "undefined" || process.stderr === undefined) return;
+	stderrGuarded = true;
+	process.stderr.on("error", () => {});
+}
+
 /**
  * The stderr sink in `format` (default: {@link defaultLogFormat}). Pretty
  * lines are coloured only when stderr is a terminal and `NO_COLOR` is unset.
  */
 export function stderrSink(format: LogFormat = defaultLogFormat()): LogSink {
 	const colour = format === "pretty" && colourWanted();
+	guardStderr();
 	return (level, message, fields) => {
+		// A stderr that failed (its reader left) takes no more lines: none is formatted.
+		if (process.stderr.destroyed) return;
 		const now = Date.now();
 		const line =
 			format === "json"

@@ -22,7 +22,7 @@
 // `flushSpans()` records the batch at once (tests, shutdown).
 
 import type { Attributes, Context, Span, SpanKind, Tracer } from "@opentelemetry/api";
-import type { Otel } from "./otel-api.js";
+import { type Otel, reportTracingFailure } from "./otel-api.js";
 
 /** The API's span key: `createContextKey` is `Symbol.for` of this description. */
 const SPAN_KEY = Symbol.for("OpenTelemetry Context Key SPAN");
@@ -133,10 +133,19 @@ export class DeferredSpan {
 	/** The span, made now (with the start time it was given) if it was not yet. */
 	span(): Span {
 		if (this.#span !== undefined) return this.#span;
-		const { tracer, name, kind, attributes, recordError } = this.#options;
+		const { tracer, otel, name, kind, attributes, recordError } = this.#options;
 		this.#anchor = Date.now() - performance.now();
 		const options = { kind, attributes, startTime: this.#anchor + this.#started };
-		const span = tracer.startSpan(name, options, this.parent());
+		let span: Span;
+		try {
+			span = tracer.startSpan(name, options, this.parent());
+		} catch (error) {
+			// Read from inside the action (its SQL, `getActiveSpan()`): a processor that throws
+			// failed the action. A span that records nothing, in the parent's trace, stands in.
+			reportTracingFailure(otel, "starting a span", error);
+			const parent = otel.trace.getSpanContext(this.parent()) ?? otel.INVALID_SPAN_CONTEXT;
+			span = otel.trace.wrapSpanContext(parent);
+		}
 		this.#span = span;
 		for (const error of this.#errors ?? []) recordError(span, error);
 		this.#errors = undefined;

@@ -93,3 +93,42 @@ export function activeTracer(): OtelApi.Tracer | undefined {
 	}
 	return seenTracer;
 }
+
+/**
+ * Reports a failure of the SDK (a span processor that throws: the SDK's
+ * MultiSpanProcessor does not catch) to the API's diag logger. Tracing never
+ * fails the work it traces: a request whose span could not end had already
+ * done its work, and a client that saw it fail would run it again.
+ */
+export function reportTracingFailure(otel: Otel, what: string, error: unknown): void {
+	try {
+		otel.diag.error(`tenon: ${what} failed`, error);
+	} catch {
+		// A diag logger that throws as well: the report is lost, the work goes on.
+	}
+}
+
+/** `tracer.startSpan`, or undefined when the SDK throws (reported; the work then runs untraced). */
+export function startSpanSafely(
+	otel: Otel,
+	tracer: OtelApi.Tracer,
+	name: string,
+	options: OtelApi.SpanOptions,
+	parent?: OtelApi.Context,
+): OtelApi.Span | undefined {
+	try {
+		return tracer.startSpan(name, options, parent);
+	} catch (error) {
+		reportTracingFailure(otel, "starting a span", error);
+		return undefined;
+	}
+}
+
+/** `span.end(time)`; an SDK that throws is reported, never thrown into the traced work. */
+export function endSpanSafely(otel: Otel, span: OtelApi.Span, time?: number): void {
+	try {
+		span.end(time);
+	} catch (error) {
+		reportTracingFailure(otel, "ending a span", error);
+	}
+}

@@ -66,13 +66,17 @@ export function injectTraceHeaders(headers: Headers | Record<string, string>): v
 	if (activeTracer() === undefined) return;
 	const parent = activeTraceparent();
 	if (parent === undefined) return;
+	// A `tracestate` already there (a forwarded request copies the client's) goes with the
+	// traceparent it came with: next to this one it would pass the client's vendor data on.
 	const state = activeTracestate();
 	if (headers instanceof Headers) {
 		headers.set(TRACEPARENT, parent);
 		if (state !== undefined) headers.set(TRACESTATE, state);
+		else headers.delete(TRACESTATE);
 	} else {
 		headers[TRACEPARENT] = parent;
 		if (state !== undefined) headers[TRACESTATE] = state;
+		else delete headers[TRACESTATE];
 	}
 }
 

@@ -8,9 +8,17 @@
 // code only with a context manager (the Node SDK registers one; see docs).
 
 import type { Attributes, Context, Span, SpanKind, Tracer } from "@opentelemetry/api";
+import { isActorId } from "../common/ids.js";
 import { ActorError } from "../protocol/errors.js";
 import { DeferredSpan } from "./deferred-span.js";
-import { activeTracer, type Otel, otelApi } from "./otel-api.js";
+import {
+	activeTracer,
+	endSpanSafely,
+	type Otel,
+	otelApi,
+	reportTracingFailure,
+	startSpanSafely,
+} from "./otel-api.js";
 import { injectTraceHeaders, remoteContext, TRACEPARENT, TRACESTATE } from "./trace-context.js";
 
 /** The span names Tenon emits (a detail such as the action name follows after a space). */
@@ -73,18 +81,28 @@ function actorAttributes(actor: TracedActor, action?: string): Attributes {
 
 /** Marks a span failed with `error` (its Tenon group and code when it is an ActorError). */
 function recordError(span: Span, error: unknown): void {
-	if (error instanceof ActorError) {
-		span.setAttribute("tenon.error.group", error.group);
-		span.setAttribute("tenon.error.code", error.code);
+	try {
+		if (error instanceof ActorError) {
+			span.setAttribute("tenon.error.group", error.group);
+			span.setAttribute("tenon.error.code", error.code);
+		}
+		if (error instanceof Error) span.recordException(error);
+		span.setStatus({
+			code: STATUS_ERROR,
+			message: error instanceof Error ? error.message : String(error),
+		});
+	} catch (failure) {
+		// The work's own error is what its caller gets, not the SDK's.
+		const otel = otelApi();
+		if (otel !== undefined) reportTracingFailure(otel, "recording an error on a span", failure);
 	}
-	if (error instanceof Error) span.recordException(error);
-	span.setStatus({
-		code: STATUS_ERROR,
-		message: error instanceof Error ? error.message : String(error),
-	});
 }
 
-/** Runs `work` with `span` active in `parent`, ending the span when the work settles. */
+/**
+ * Runs `work` with `span` active in `parent`, ending the span when the work
+ * settles. What the SDK throws (a span processor's `onEnd`) is reported, never
+ * the work's outcome: the work is done by then.
+ */
 function runInSpan<T>(
 	otel: Otel,
 	span: Span,
@@ -97,18 +115,24 @@ function runInSpan<T>(
 		running = otel.context.with(otel.trace.setSpan(parent, span), work);
 	} catch (error) {
 		recordError(span, error);
-		span.end();
+		endSpanSafely(otel, span);
 		throw error;
 	}
 	return running.then(
 		(value) => {
-			onResult?.(value);
-			span.end();
+			if (onResult !== undefined) {
+				try {
+					onResult(value);
+				} catch (failure) {
+					reportTracingFailure(otel, "recording a span's result", failure);
+				}
+			}
+			endSpanSafely(otel, span);
 			return value;
 		},
 		(error: unknown) => {
 			recordError(span, error);
-			span.end();
+			endSpanSafely(otel, span);
 			throw error;
 		},
 	);
@@ -187,14 +211,18 @@ export function traceGatewayRequest<R extends { readonly status: number }>(
 		"tenon.transport": "http",
 		"http.request.method": request.method,
 	};
+	// The id is the client's too (any text, as long as a URL): shown only when it is one.
 	if (target.kind === "key")
 		attributes["tenon.actor.name"] = known.actor(target.name) ? target.name : UNKNOWN_NAME;
-	else attributes["tenon.actor.id"] = target.actorId;
-	const span = tracer.startSpan(
+	else attributes["tenon.actor.id"] = isActorId(target.actorId) ? target.actorId : UNKNOWN_NAME;
+	const span = startSpanSafely(
+		otel,
+		tracer,
 		`${SPAN_NAMES.httpAction} ${action}`,
 		{ kind: KIND_SERVER, attributes },
 		parent,
 	);
+	if (span === undefined) return serve();
 	return runInSpan(otel, span, parent, serve, (response) =>
 		span.setAttribute("http.response.status_code", response.status),
 	);
@@ -285,12 +313,14 @@ export function traceTurn<T>(
 	const action = shownAction(actor, asked);
 	const { tracer, otel } = on;
 	const parent = otel.context.active();
-	const span = tracer.startSpan(
+	const span = startSpanSafely(
+		otel,
+		tracer,
 		`${SPAN_NAMES.turn} ${action}`,
 		{ attributes: actorAttributes(actor, action) },
 		parent,
 	);
-	return runInSpan(otel, span, parent, work);
+	return span === undefined ? work() : runInSpan(otel, span, parent, work);
 }
 
 /** The output gate: waiting for a turn's writes to be durable before answering. */
@@ -299,7 +329,8 @@ export function traceCommitWait(wait: () => Promise<void>): Promise<void> {
 	if (on === undefined || !hasActiveSpan(on.otel)) return wait();
 	const { tracer, otel } = on;
 	const parent = otel.context.active();
-	return runInSpan(otel, tracer.startSpan(SPAN_NAMES.commitWait, {}, parent), parent, wait);
+	const span = startSpanSafely(otel, tracer, SPAN_NAMES.commitWait, {}, parent);
+	return span === undefined ? wait() : runInSpan(otel, span, parent, wait);
 }
 
 /** One attempt of a workflow step that runs (replayed steps are not traced). */
@@ -311,7 +342,9 @@ export function traceWorkflowStep<T>(
 	if (on === undefined) return work();
 	const { tracer, otel } = on;
 	const parent = otel.context.active();
-	const span = tracer.startSpan(
+	const span = startSpanSafely(
+		otel,
+		tracer,
 		`${SPAN_NAMES.workflowStep} ${step.name}`,
 		{
 			attributes: {
@@ -322,7 +355,7 @@ export function traceWorkflowStep<T>(
 		},
 		parent,
 	);
-	return runInSpan(otel, span, parent, work);
+	return span === undefined ? work() : runInSpan(otel, span, parent, work);
 }
 
 /** The statement's operation: its first keyword (`SELECT`, `INSERT`, `WITH`, ...). */
@@ -338,14 +371,17 @@ export function traceSql<T>(sql: string, run: () => T): T {
 	const operation = sqlOperation(sql);
 	const attributes: Attributes = { "db.system.name": "sqlite", "db.operation.name": operation };
 	if (includeSqlText) attributes["db.query.text"] = sql;
-	const span = on.tracer.startSpan(`${SPAN_NAMES.sql} ${operation}`, { attributes });
+	const span = startSpanSafely(on.otel, on.tracer, `${SPAN_NAMES.sql} ${operation}`, {
+		attributes,
+	});
+	if (span === undefined) return run();
 	try {
 		return run();
 	} catch (error) {
 		recordError(span, error);
 		throw error;
 	} finally {
-		span.end();
+		endSpanSafely(on.otel, span);
 	}
 }
 
@@ -374,11 +410,14 @@ export function traceActorCall(
 	const parent = otel.context.active();
 	const { name, attributes } = describeCall(request);
 	attributes["http.request.method"] = request.method;
-	const span = tracer.startSpan(
+	const span = startSpanSafely(
+		otel,
+		tracer,
 		`${SPAN_NAMES.actorCall} ${name}`,
 		{ kind: KIND_CLIENT, attributes },
 		parent,
 	);
+	if (span === undefined) return send(request);
 	return runInSpan(
 		otel,
 		span,
@@ -403,7 +442,9 @@ export function traceClusterForward(
 	if (on === undefined) return forward();
 	const { tracer, otel } = on;
 	const parent = otel.context.active();
-	const span = tracer.startSpan(
+	const span = startSpanSafely(
+		otel,
+		tracer,
 		SPAN_NAMES.clusterForward,
 		{
 			kind: KIND_CLIENT,
@@ -415,6 +456,7 @@ export function traceClusterForward(
 		},
 		parent,
 	);
+	if (span === undefined) return forward();
 	return runInSpan(otel, span, parent, forward, (response) =>
 		span.setAttribute("http.response.status_code", response.status),
 	);

@@ -1,5 +1,6 @@
 import { actorUnavailable, serveOrForward } from "../cluster/forward.js";
 import { handlePeerRoute } from "../cluster/peer-routes.js";
+import { loggableUrl } from "../common/log-format.js";
 import { moduleLogger } from "../common/logger.js";
 import { requestIdOf } from "../common/request-id.js";
 import type { MetricsExposition } from "../observability/metrics.js";
@@ -145,7 +146,13 @@ export function createServerCore(
 	const log = moduleLogger(actors.logger, "server");
 	const logIfInternal = (error: unknown, request: RequestHead, requestId: string) => {
 		if (!(error instanceof ActorError)) {
-			log.error("request failed", { requestId, method: request.method, url: request.url, error });
+			// Without its tokens (`/gateway/{id}@{token}`, `rvt-token`) or any query value.
+			log.error("request failed", {
+				requestId,
+				method: request.method,
+				url: loggableUrl(request.url),
+				error,
+			});
 		}
 	};
 
