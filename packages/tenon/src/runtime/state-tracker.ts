@@ -7,7 +7,20 @@
 import { NotStorableError } from "../common/storable.js";
 import { isCallingUserCode } from "../common/timeouts.js";
 import { isPlainObject, RootTraps, trackingProxy } from "./state-traps.js";
-import { refuseNotStorable, refuseStateKey, statePath } from "./state-write-checks.js";
+import {
+	describeKey,
+	type Found,
+	findUnstoredOwn,
+	foundPath,
+	foundUp,
+	inspectOwn,
+	LOCKED,
+	refuseNotStorable,
+	refuseStateKey,
+	statePath,
+	UNSTORED,
+	unlockedCopy,
+} from "./state-write-checks.js";
 
 const ROOT = "";
 
@@ -31,6 +44,24 @@ interface NestedProxies {
 
 /** Changed top-level keys of a clean tracker (never written: a tracker makes its own set on the first change). */
 const NO_KEYS: ReadonlySet<string> = new Set();
+
+/**
+ * One walk of a value (see `#unwrap`): the objects it saw; the top-level
+ * key it is written under (its objects are noted, see unwrapInto); whether
+ * it is checked (see `written`), and then the locked objects it copied and
+ * the first thing it found that storage would not keep.
+ */
+interface Walk {
+	seen: Set<object>;
+	rootKey: string | undefined;
+	inspect: boolean;
+	copies: Map<object, object> | undefined;
+	found: Found | undefined;
+}
+
+function newWalk(rootKey: string | undefined, inspect: boolean): Walk {
+	return { seen: new Set(), rootKey, inspect, copies: undefined, found: undefined };
+}
 
 /**
  * State holder with change tracking. One per awake actor. What an idle actor
@@ -96,12 +127,14 @@ export class StateTracker {
 			typeof next === "object" &&
 			next !== null &&
 			(next === this.#rootProxy || this.#nested?.rawOfProxy.has(next) === true);
-		if (!proxy && isPlainObject(next)) {
+		const fresh = typeof next === "object" && next !== null && !proxy;
+		if (fresh && isPlainObject(next)) {
 			// A new object (`{ ...c.state, n }`): each key's value unwrapped in one
 			// walk, as before, a proxy from another key linking the two.
-			for (const key of Object.keys(next)) next[key] = this.unwrapInto(next[key], key);
-			unwrapped = next;
-		} else unwrapped = this.#unwrap(next);
+			const root = this.#writableRoot(next);
+			for (const key of Object.keys(root)) root[key] = this.#into(root[key], key, true, key);
+			unwrapped = root;
+		} else unwrapped = fresh ? this.#walkNew(next, undefined) : this.#unwrap(next, undefined, 0);
 		if (isPlainObject(unwrapped)) for (const key of Object.keys(unwrapped)) refuseStateKey(key);
 		refuseNotStorable(unwrapped, ROOT);
 		if (isPlainObject(unwrapped)) {
@@ -165,7 +198,10 @@ export class StateTracker {
 	 */
 	refuseUnstored(what: string | undefined, rootKey: string, property?: string): void {
 		if (what === undefined) return;
-		const error = new NotStorableError(statePath(rootKey, property), what);
+		this.#refuse(new NotStorableError(statePath(rootKey, property), what));
+	}
+
+	#refuse(error: NotStorableError): void {
 		if (isCallingUserCode()) throw error;
 		this.#refused ??= error;
 	}
@@ -222,12 +258,66 @@ export class StateTracker {
 	 * through either rewrites both. Before 2026-11-25, `c.state.a = o;
 	 * c.state.b = o`, then `c.state.a.n++`, left `b` stored unchanged, and the
 	 * change was lost from it at the next wake (a property test found it).
+	 * Unchecked: for what a method of a Map or Set is given to look up.
 	 */
 	unwrapInto<T>(value: T, rootKey: string): T {
-		if (typeof value !== "object" || value === null) return value;
-		const raw = this.#unwrap(value, undefined, 0, rootKey);
-		if (typeof raw === "object" && raw !== null) this.#noteWritten(raw, rootKey);
+		return this.#into(value, rootKey, false);
+	}
+
+	/**
+	 * @internal `value` as written under `rootKey` at `property` (see
+	 * unwrapInto), checked. A locked object in it (see inspectOwn) is stored
+	 * as its plain copy, what the next wake gives back: before 2026-11-26 any
+	 * read through `Object.freeze({ a: {} })` in state threw. A property
+	 * storage would drop or change is refused as by refuseUnstored (a RegExp
+	 * match's `index` was lost at the next wake), and what refuseNotStorable
+	 * refuses in a value not already in state.
+	 */
+	written<T>(value: T, rootKey: string, property?: string | symbol): T {
+		if (typeof value !== "object" || value === null) {
+			refuseNotStorable(value, rootKey, property);
+			return value;
+		}
+		const raw = this.#into(value, rootKey, true, property);
+		// A value already in state (read through a proxy) is not walked again: its key is checked.
+		const inState = raw !== value && this.#rawOf(value as object, undefined) !== undefined;
+		refuseNotStorable(inState ? undefined : raw, rootKey, property);
 		return raw;
+	}
+
+	/** {@link unwrapInto}, checked (see {@link written}) when `inspect`, but for refuseNotStorable. */
+	#into<T>(value: T, rootKey: string, inspect: boolean, property?: string | symbol): T {
+		if (typeof value !== "object" || value === null) return value;
+		const inState = this.#rawOf(value, rootKey);
+		if (inState !== undefined) {
+			this.#noteWritten(inState, rootKey);
+			return inState as T;
+		}
+		if (inspect) return this.#walkNew(value, rootKey, property);
+		const raw = this.#unwrap(value, newWalk(rootKey, false), 0);
+		this.#noteWritten(raw, rootKey);
+		return raw;
+	}
+
+	/** `value`, not in state, walked to be written under `rootKey` (the whole state when undefined). */
+	#walkNew<T extends object>(value: T, rootKey: string | undefined, property?: string | symbol): T {
+		const walk = newWalk(rootKey, true);
+		const raw = this.#unwrap(value, walk, 0);
+		const found = walk.found;
+		// A symbol-keyed property is not stored: nothing of it is refused.
+		if (found !== undefined && typeof property !== "symbol")
+			this.#refuse(new NotStorableError(foundPath(found, rootKey ?? ROOT, property), found.what));
+		if (rootKey !== undefined) this.#noteWritten(raw, rootKey);
+		return raw;
+	}
+
+	/** A new object state, checked as its values are (see {@link written}), or its plain copy. */
+	#writableRoot(next: Record<string, unknown>): Record<string, unknown> {
+		const walk = newWalk(undefined, true);
+		const root = this.#inspect(next, walk, 0) as Record<string, unknown>;
+		const found = walk.found;
+		if (found !== undefined) this.#refuse(new NotStorableError(foundPath(found, ROOT), found.what));
+		return root;
 	}
 
 	/** `raw` is written as a whole value under `rootKey`: under another key before, the two are linked. */
@@ -271,74 +361,108 @@ export class StateTracker {
 	 * Raw state never contains proxies, so a proxy's target needs no walk.
 	 */
 	toRaw<T>(value: T): T {
-		return this.#unwrap(value);
+		return this.#unwrap(value, undefined, 0);
 	}
 
 	/** @internal `value` without proxies, as stored (the proxies' traps call it for values written). */
 	unwrap<T>(value: T): T {
-		return this.#unwrap(value);
+		return this.#unwrap(value, undefined, 0);
 	}
 
-	#unwrap<T>(value: T, visited?: Set<object>, depth = 0, rootKey?: string): T {
-		if (typeof value !== "object" || value === null) return value;
+	/** What a tracking proxy wraps (read from another key, linked to `rootKey`), or undefined. */
+	#rawOf(value: object, rootKey: string | undefined): object | undefined {
 		const raw = value === this.#rootProxy ? this.#raw : this.#nested?.rawOfProxy.get(value);
-		if (raw !== undefined) {
-			// Read from another key and written under this one: they share it now.
-			if (rootKey !== undefined) {
-				const from = this.#nested?.proxyRootKey.get(value);
-				if (from !== undefined && from !== rootKey) this.#link(from, rootKey);
-			}
-			return raw as T;
+		// Read from another key and written under this one: they share it now.
+		if (raw !== undefined && rootKey !== undefined) {
+			const from = this.#nested?.proxyRootKey.get(value);
+			if (from !== undefined && from !== rootKey) this.#link(from, rootKey);
 		}
-		// The visited set is made only once there is an object to walk.
-		const seen = visited ?? new Set<object>();
-		if (depth > 512 || seen.has(value) || Object.isFrozen(value)) return value;
-		seen.add(value);
+		return raw as object | undefined;
+	}
+
+	#unwrap<T>(value: T, walk: Walk | undefined, depth: number): T {
+		if (typeof value !== "object" || value === null) return value;
+		const raw = this.#rawOf(value, walk?.rootKey);
+		if (raw !== undefined) return raw as T;
+		// The walk is made only once there is an object to walk.
+		walk ??= newWalk(undefined, false);
+		const copied = walk.copies?.get(value);
+		if (copied !== undefined) return copied as T;
+		if (depth > 512 || walk.seen.has(value)) return value;
+		let object: object = value;
+		if (walk.inspect) object = this.#inspect(object, walk, depth);
+		else if (Object.isFrozen(object)) return value; // not stored (an output, a lookup's key)
+		walk.seen.add(object);
 		// Written under another key before (as a whole, nested in its value, or
 		// handed out from its Map): shared now. Every object walked is noted, not
 		// only the value's top one: before 2026-11-26 `c.state.b = { byId: { u } };
 		// c.state.a = u` left `b` stored without the changes made through `a`.
+		const rootKey = walk.rootKey;
 		if (rootKey !== undefined) {
 			this.#writtenUnder ??= new WeakMap();
-			const before = this.#writtenUnder.get(value);
-			if (before === undefined) this.#writtenUnder.set(value, rootKey);
+			const before = this.#writtenUnder.get(object);
+			if (before === undefined) this.#writtenUnder.set(object, rootKey);
 			else if (before !== rootKey) this.#link(before, rootKey);
 		}
-		if (Array.isArray(value)) {
-			for (let i = 0; i < value.length; i++) {
-				const item = value[i];
-				const unwrapped = this.#unwrap(item, seen, depth + 1, rootKey);
-				if (unwrapped !== item) value[i] = unwrapped;
+		const below = depth + 1;
+		if (Array.isArray(object)) {
+			for (let i = 0; i < object.length; i++) {
+				const item: unknown = object[i];
+				if (typeof item !== "object" || item === null) continue;
+				const unwrapped = this.#unwrap(item, walk, below);
+				if (unwrapped !== item) object[i] = unwrapped;
+				if (walk.found?.depth === below) foundUp(walk.found, `[${i}]`);
 			}
-		} else if (value instanceof Map) {
-			const entries = [...value];
-			const unwrapped = entries.map(
-				([k, v]) =>
-					[
-						this.#unwrap(k, seen, depth + 1, rootKey),
-						this.#unwrap(v, seen, depth + 1, rootKey),
-					] as const,
-			);
+		} else if (object instanceof Map) {
+			const entries = [...object];
+			const unwrapped = entries.map(([k, v]) => {
+				const key = this.#unwrap(k, walk, below);
+				if (walk.found?.depth === below) foundUp(walk.found, ".<key>");
+				const item = this.#unwrap(v, walk, below);
+				if (walk.found?.depth === below) foundUp(walk.found, `.get(${describeKey(k)})`);
+				return [key, item] as const;
+			});
 			if (unwrapped.some(([k, v], i) => k !== entries[i]?.[0] || v !== entries[i]?.[1])) {
-				value.clear();
-				for (const [k, v] of unwrapped) value.set(k, v);
+				object.clear();
+				for (const [k, v] of unwrapped) object.set(k, v);
 			}
-		} else if (value instanceof Set) {
-			const items = [...value];
-			const unwrapped = items.map((item) => this.#unwrap(item, seen, depth + 1, rootKey));
+		} else if (object instanceof Set) {
+			const items = [...object];
+			const unwrapped = items.map((item) => {
+				const raw = this.#unwrap(item, walk, below);
+				if (walk.found?.depth === below) foundUp(walk.found, ".<item>");
+				return raw;
+			});
 			if (unwrapped.some((item, i) => item !== items[i])) {
-				value.clear();
-				for (const item of unwrapped) value.add(item);
+				object.clear();
+				for (const item of unwrapped) object.add(item);
 			}
-		} else if (isPlainObject(value)) {
-			const record = value as Record<string, unknown>;
+		} else if (isPlainObject(object)) {
+			const record = object as Record<string, unknown>;
 			for (const key of Object.keys(record)) {
 				const item = record[key];
-				const unwrapped = this.#unwrap(item, seen, depth + 1, rootKey);
+				if (typeof item !== "object" || item === null) continue;
+				const unwrapped = this.#unwrap(item, walk, below);
 				if (unwrapped !== item) record[key] = unwrapped;
+				if (walk.found?.depth === below) foundUp(walk.found, `.${key.slice(0, 40)}`);
 			}
 		}
-		return value;
+		return object as T;
+	}
+
+	/** `object`, new in state, or its plain copy when locked; what storage would not keep of it is found. */
+	#inspect(object: object, walk: Walk, depth: number): object {
+		const inspected = inspectOwn(object);
+		if (inspected === 0) return object;
+		if ((inspected & UNSTORED) !== 0 && walk.found === undefined) {
+			const found = findUnstoredOwn(object);
+			if (found !== undefined) walk.found = { what: found.what, segments: [found.segment], depth };
+		}
+		if ((inspected & LOCKED) === 0) return object;
+		const copy = unlockedCopy(object);
+		walk.copies ??= new Map();
+		walk.copies.set(object, copy);
+		return copy;
 	}
 
 	#wrapRoot(): unknown {

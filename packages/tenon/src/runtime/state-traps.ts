@@ -67,9 +67,7 @@ export class RootTraps implements ProxyHandler<Record<string, unknown>> {
 		if (typeof property !== "string")
 			return Reflect.set(target, property, this.#tracker.unwrap(value));
 		refuseStateKey(property);
-		const raw = this.#tracker.unwrapInto(value, property);
-		// A value already in state is not walked again.
-		refuseNotStorable(raw === value ? raw : undefined, property, property);
+		const raw = this.#tracker.written(value, property, property);
 		refuseCycle(raw, target, property, property);
 		if (!Object.hasOwn(target, property)) this.#tracker.markKeysChanged();
 		this.#tracker.markDirty(property);
@@ -95,8 +93,10 @@ export class RootTraps implements ProxyHandler<Record<string, unknown>> {
 			this.#tracker.refuseUnstored(unstoredProperty(target, property, descriptor), property);
 			// Stored as any write is: without proxies (one used to be stored as it was).
 			if ("value" in descriptor) {
-				descriptor = { ...descriptor, value: this.#tracker.unwrapInto(descriptor.value, property) };
-				refuseNotStorable(descriptor.value, property, property);
+				descriptor = {
+					...descriptor,
+					value: this.#tracker.written(descriptor.value, property, property),
+				};
 				refuseCycle(descriptor.value, target, property, property);
 			}
 			if (!Object.hasOwn(target, property)) this.#tracker.markKeysChanged();
@@ -132,16 +132,14 @@ export function trackingProxy(tracker: StateTracker, target: object, rootKey: st
 				// `constructor` must stay the real class (encoders check it).
 				if (typeof value === "function" && property !== "constructor") {
 					return (...args: unknown[]) => {
-						const raw = args.map((a) => tracker.unwrapInto(a, rootKey));
 						// What a Map or Set is given to keep: checked as any write is.
-						if (
+						const keeps =
 							(property === "set" && inner instanceof Map) ||
-							(property === "add" && inner instanceof Set)
-						)
-							for (const item of raw) {
-								refuseNotStorable(item, rootKey);
-								refuseCycle(item, inner, rootKey);
-							}
+							(property === "add" && inner instanceof Set);
+						const raw = args.map((a) =>
+							keeps ? tracker.written(a, rootKey) : tracker.unwrapInto(a, rootKey),
+						);
+						if (keeps) for (const item of raw) refuseCycle(item, inner, rootKey);
 						tracker.markDirty(rootKey);
 						if (inner instanceof Date) return callDateMethod(inner, property, value, raw, rootKey);
 						const method = value as (...a: unknown[]) => unknown;
@@ -168,9 +166,8 @@ export function trackingProxy(tracker: StateTracker, target: object, rootKey: st
 			refuseProtoKey(property);
 			if (!anyProperty && typeof property === "string")
 				tracker.refuseUnstored(unstoredProperty(inner, property), rootKey, property);
-			const raw = tracker.unwrapInto(value, rootKey);
 			// A value already in state, moved (`shift`, `sort`), is not walked again: its key is.
-			refuseNotStorable(raw === value ? raw : undefined, rootKey, property);
+			const raw = tracker.written(value, rootKey, property);
 			if (typeof property === "string") refuseCycle(raw, inner, rootKey, property);
 			tracker.markDirty(rootKey);
 			return Reflect.set(inner, property, raw);
@@ -183,11 +180,10 @@ export function trackingProxy(tracker: StateTracker, target: object, rootKey: st
 			refuseProtoKey(property);
 			if (typeof property === "string")
 				tracker.refuseUnstored(unstoredProperty(inner, property, descriptor), rootKey, property);
-			const stored =
-				"value" in descriptor
-					? { ...descriptor, value: tracker.unwrapInto(descriptor.value, rootKey) }
-					: descriptor;
-			refuseNotStorable(stored.value, rootKey, property);
+			let stored = descriptor;
+			if ("value" in descriptor)
+				stored = { ...descriptor, value: tracker.written(descriptor.value, rootKey, property) };
+			else refuseNotStorable(undefined, rootKey, property);
 			if (typeof property === "string") refuseCycle(stored.value, inner, rootKey, property);
 			tracker.markDirty(rootKey);
 			return Reflect.defineProperty(inner, property, stored);

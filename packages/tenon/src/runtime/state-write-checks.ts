@@ -1,6 +1,7 @@
 // What the state tracker refuses in the turn that writes it, before the
 // write happens: it fails that caller alone, where the same value found by
-// the commit would reset the actor and fail every turn of that commit.
+// the commit would reset the actor and fail every turn of that commit. And
+// what it stores as a plain copy instead (a frozen object, see inspectOwn).
 
 import { NotStorableError } from "../common/storable.js";
 import { isCallingUserCode } from "../common/timeouts.js";
@@ -190,6 +191,116 @@ function isArrayIndex(key: string): boolean {
 	return length < 10 || Number(key) < 4_294_967_295;
 }
 
+/** {@link inspectOwn}: frozen, sealed, non-extensible, or with a property not writable, not configurable or an accessor. */
+export const LOCKED = 1;
+/** {@link inspectOwn}: with a property storage would drop or change (see {@link findUnstoredOwn}). */
+export const UNSTORED = 2;
+
+/**
+ * What an object of a value written into state has on its own that storage
+ * does not keep as it is: {@link LOCKED} (it is stored as a plain, writable
+ * copy, see {@link unlockedCopy}: a read through a tracking proxy of a locked
+ * property must give the very object it holds, not a proxy of it; and
+ * frozen or not, the next wake gives back a writable object), and
+ * {@link UNSTORED} (refused). Plain objects, arrays, Map, Set and Date
+ * exactly; anything else is left to findNotPlain. Not seen, as finding them
+ * would cost a walk of every key or item: named properties of a typed array,
+ * a named array property that is not enumerable (unless the array has holes
+ * or other such keys), and an array item that holds a primitive through an
+ * accessor.
+ */
+export function inspectOwn(object: object): number {
+	let found = Object.isExtensible(object) ? 0 : LOCKED;
+	const proto = Object.getPrototypeOf(object);
+	if (Array.isArray(object)) {
+		if (proto !== Array.prototype) return 0;
+		const length = object.length;
+		// Listing an array's keys is what finding its named ones costs (about
+		// 10 ns an item); their descriptors are read only when the count or the
+		// last key is not what an array of items alone has.
+		const keys = Object.keys(object);
+		const last = keys[keys.length - 1];
+		if (keys.length !== length || (last !== undefined && !isArrayIndex(last)))
+			return found | inspectProperties(object, Reflect.ownKeys(object));
+		// An item that is an object, locked, would be read as the object itself.
+		for (let i = 0; i < length; i++) {
+			const item: unknown = object[i];
+			if (typeof item === "object" && item !== null)
+				found |= inspectProperty(Reflect.getOwnPropertyDescriptor(object, i));
+		}
+		return found;
+	}
+	if (proto === Map.prototype || proto === Set.prototype || proto === Date.prototype)
+		return Object.getOwnPropertyNames(object).length > 0 ? found | UNSTORED : found;
+	if (proto !== Object.prototype && proto !== null) return 0;
+	return found | inspectProperties(object, Object.getOwnPropertyNames(object));
+}
+
+function inspectProperties(object: object, keys: (string | symbol)[]): number {
+	let found = 0;
+	const array = Array.isArray(object);
+	for (const key of keys) {
+		if (typeof key !== "string" || (array && key === "length")) continue;
+		// Not returned at once: a refused value written outside user code is kept
+		// until the commit fails, and must be readable until then.
+		if (array && !isArrayIndex(key)) found |= UNSTORED;
+		else found |= inspectProperty(Reflect.getOwnPropertyDescriptor(object, key));
+	}
+	return found;
+}
+
+function inspectProperty(descriptor: PropertyDescriptor | undefined): number {
+	if (descriptor === undefined) return 0;
+	// An accessor is copied too: the walk writes what it unwraps into what it walks.
+	if (!("value" in descriptor)) return UNSTORED | LOCKED;
+	const found = descriptor.enumerable === true ? 0 : UNSTORED;
+	return descriptor.writable === true && descriptor.configurable === true ? found : found | LOCKED;
+}
+
+/**
+ * The first own property of `object` that {@link inspectOwn} found
+ * {@link UNSTORED}: its path segment and what it is.
+ */
+export function findUnstoredOwn(object: object): { segment: string; what: string } | undefined {
+	for (const key of Reflect.ownKeys(object)) {
+		if (typeof key !== "string") continue;
+		const descriptor = Reflect.getOwnPropertyDescriptor(object, key);
+		// Locked is not what is refused: a locked property is stored unlocked.
+		const unlocked =
+			descriptor !== undefined && "value" in descriptor
+				? { ...descriptor, writable: true, configurable: true }
+				: descriptor;
+		const what = unstoredProperty(object, key, unlocked);
+		if (what === undefined) continue;
+		const segment =
+			Array.isArray(object) && isArrayIndex(key) ? `[${key}]` : `.${key.slice(0, 40)}`;
+		return { segment, what };
+	}
+	return undefined;
+}
+
+/**
+ * A copy of a {@link LOCKED} object (plain, an array, a Map, a Set or a
+ * Date) that is neither frozen, sealed nor non-extensible, its properties
+ * writable and configurable data properties: what the next wake gives back.
+ * What storage would not keep of it (refused) is copied as it is, but for an
+ * accessor, read.
+ */
+export function unlockedCopy(object: object): object {
+	if (Array.isArray(object)) return Array.prototype.slice.call(object);
+	if (object instanceof Map) return new Map(object);
+	if (object instanceof Set) return new Set(object);
+	if (object instanceof Date) return new Date(object.getTime());
+	const copy: object = Object.create(Object.getPrototypeOf(object));
+	// Defined, not assigned: an own `__proto__` key stays a key (findNotPlain refuses it).
+	for (const key of Reflect.ownKeys(object)) {
+		const { enumerable, ...descriptor } = Reflect.getOwnPropertyDescriptor(object, key) ?? {};
+		const value = "value" in descriptor ? descriptor.value : Reflect.get(object, key);
+		Reflect.defineProperty(copy, key, { value, enumerable, writable: true, configurable: true });
+	}
+	return copy;
+}
+
 /**
  * Refuses, in the writing turn, what cannot be stored exactly (see
  * findNotPlain): a class instance, a function, a string with a lone
@@ -248,4 +359,30 @@ export function callDateMethod(
 		throw error;
 	}
 	return result;
+}
+
+/** What storage would not keep, found in a value written into state, and where. */
+export interface Found {
+	what: string;
+	/** The path from it up to the object at `depth` in the value, innermost first. */
+	segments: string[];
+	depth: number;
+}
+
+/** A finding's path goes one level up, through `segment`. */
+export function foundUp(found: Found, segment: string): void {
+	found.segments.push(segment);
+	found.depth--;
+}
+
+/** Where a finding is, for its error (see statePath): `state.list….item[2].index`. */
+export function foundPath(found: Found, rootKey: string, property?: string): string {
+	return statePath(rootKey, property) + found.segments.toReversed().join("");
+}
+
+/** A Map key as a path segment shows it (as findNotPlain does). */
+export function describeKey(key: unknown): string {
+	if (typeof key === "object" && key !== null) return "<object>";
+	if (typeof key === "symbol" || typeof key === "function") return `<${typeof key}>`;
+	return String(key).slice(0, 40);
 }
