@@ -302,6 +302,35 @@ export function unlockedCopy(object: object): object {
 }
 
 /**
+ * `value` with every {@link LOCKED} object in it (plain objects, arrays, Map,
+ * Set, Date) replaced by its plain copy, nothing refused: what a tracker may
+ * start from (a connection's state from `createConnState`, see
+ * ConnectionImpl), as a locked value written into state is stored. The
+ * value itself when nothing in it is locked.
+ */
+export function unlockedDeep<T>(value: T, seen = new Map<object, object>()): T {
+	if (typeof value !== "object" || value === null) return value;
+	const done = seen.get(value);
+	if (done !== undefined) return done as T;
+	const object: object = (inspectOwn(value) & LOCKED) === 0 ? value : unlockedCopy(value);
+	seen.set(value, object);
+	if (object instanceof Map) {
+		for (const [key, item] of object) {
+			const copy = unlockedDeep(item, seen);
+			if (copy !== item) object.set(key, copy);
+		}
+	} else if (Array.isArray(object) || isPlainRecord(object)) {
+		const record = object as Record<string, unknown>;
+		for (const key of Object.keys(record)) {
+			const item = record[key];
+			const copy = unlockedDeep(item, seen);
+			if (copy !== item) record[key] = copy;
+		}
+	}
+	return object as T;
+}
+
+/**
  * Refuses, in the writing turn, what cannot be stored exactly (see
  * findNotPlain): a class instance, a function, a string with a lone
  * surrogate, a Date CBOR cannot hold to the millisecond... It then fails that

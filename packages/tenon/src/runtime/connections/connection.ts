@@ -1,6 +1,7 @@
 import type { CallerRequest, Conn } from "../../actor/context.js";
 import type { Encoding } from "../../protocol/encoding.js";
 import { StateTracker } from "../state-tracker.js";
+import { unlockedDeep } from "../state-write-checks.js";
 import { CLOSE } from "./close-codes.js";
 import type { StoredRequest } from "./conn-records.js";
 
@@ -198,8 +199,10 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	 * before the actor sleeps again.
 	 */
 	#trackerOf(): StateTracker {
+		// A frozen state (or one holding frozen objects, from `createConnState`) is tracked as
+		// its plain copy: reads through a frozen object threw a Proxy TypeError (2026-11-26).
 		if (this.#tracker === undefined)
-			this.#tracker = new StateTracker(this.#state, () => this.changed());
+			this.#tracker = new StateTracker(unlockedDeep(this.#state), () => this.changed());
 		return this.#tracker;
 	}
 
