@@ -1,6 +1,7 @@
 import type { Logger } from "../common/logger.js";
 import { type LongTimeout, setLongTimeout } from "../common/long-timeout.js";
 import { traceSql } from "../observability/tracing.js";
+import { databaseErrorOf, resultTooBig } from "./database-errors.js";
 import type { PageFile, PageSink } from "./page-file.js";
 import {
 	DatabaseError,
@@ -12,14 +13,7 @@ import {
 	type SqlDatabase,
 	toObjects,
 } from "./sql-database.js";
-import {
-	type Connection,
-	SQLITE,
-	SqliteError,
-	type SqliteModule,
-	type SqlValue,
-	type Statement,
-} from "./sqlite.js";
+import type { Connection, SqliteModule, SqlValue, Statement } from "./sqlite.js";
 
 const STATEMENT_CACHE_SIZE = 64;
 /** Progress callbacks every N virtual machine steps (checks the statement deadline). */
@@ -289,7 +283,7 @@ export class ActorDatabase implements SqlDatabase {
 				}
 			}
 		} catch (error) {
-			throw this.#translate(error);
+			throw databaseErrorOf(error, this.#limits);
 		} finally {
 			statementTimeout = Number.POSITIVE_INFINITY;
 			statementDeadline = undefined;
@@ -319,8 +313,12 @@ export class ActorDatabase implements SqlDatabase {
 			statement.bind(isNamed(args) ? args[0] : args);
 		}
 		const rows: SqlValue[][] = [];
+		const max = this.#limits.maxSize;
 		try {
-			while (statement.step()) rows.push(statement.values());
+			while (statement.step()) {
+				rows.push(statement.values());
+				if (statement.bytesRead > max) throw resultTooBig(max);
+			}
 		} finally {
 			if (reusable) statement.reset();
 		}
@@ -452,31 +450,6 @@ export class ActorDatabase implements SqlDatabase {
 		try {
 			this.#connection.eachStatement("ROLLBACK", (statement) => statement.step());
 		} catch {}
-	}
-
-	#translate(error: unknown): unknown {
-		if (!(error instanceof SqliteError)) return error;
-		const primary = error.code & 0xff;
-		switch (primary) {
-			case SQLITE.CONSTRAINT:
-				return new DatabaseError("constraint", error.message, error.code);
-			case SQLITE.FULL:
-				return new DatabaseError(
-					"full",
-					`The database reached its size limit of ${this.#limits.maxSize} bytes (maxDatabaseSize)`,
-					error.code,
-				);
-			case SQLITE.INTERRUPT:
-				return new DatabaseError(
-					"statement_timeout",
-					`The statement ran longer than ${this.#limits.statementTimeout} ms and was interrupted`,
-					error.code,
-				);
-			case SQLITE.TOOBIG:
-				return new DatabaseError("too_big", error.message, error.code);
-			default:
-				return new DatabaseError("sql_error", error.message, error.code);
-		}
 	}
 
 	/** Closes the connection (the actor stopped). Pending callers get `closed`. */

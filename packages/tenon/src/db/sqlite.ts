@@ -151,6 +151,8 @@ export class Statement {
 	#prepared: number;
 	/** No step since the statement was made or reset: the next one checks the columns. */
 	#fresh = true;
+	/** Bytes of the values read since it was made or reset (text and blobs as stored, 8 a number). */
+	bytesRead = 0;
 
 	constructor(connection: Connection, pointer: number) {
 		this.#connection = connection;
@@ -306,18 +308,22 @@ export class Statement {
 				if (hi > MAX_SAFE_HI || hi < MIN_SAFE_HI) {
 					return (BigInt(hi) << 32n) | (BigInt(lo) & 0xffffffffn);
 				}
+				this.bytesRead += 8;
 				return hi * 0x100000000 + (lo >>> 0);
 			}
 			case SQLITE.FLOAT:
+				this.bytesRead += 8;
 				return m._sqlite3_column_double(p, i);
 			case SQLITE.TEXT: {
 				const pointer = m._sqlite3_column_text(p, i);
 				const length = m._sqlite3_column_bytes(p, i);
+				this.bytesRead += length;
 				return decoder.decode(m.HEAPU8.subarray(pointer, pointer + length));
 			}
 			case SQLITE.BLOB: {
 				const pointer = m._sqlite3_column_blob(p, i);
 				const length = m._sqlite3_column_bytes(p, i);
+				this.bytesRead += length;
 				return m.HEAPU8.slice(pointer, pointer + length);
 			}
 			default:
@@ -328,6 +334,7 @@ export class Statement {
 	reset(): void {
 		this.#connection.module._sqlite3_reset(this.pointer);
 		this.#fresh = true;
+		this.bytesRead = 0;
 	}
 
 	finalize(): void {
