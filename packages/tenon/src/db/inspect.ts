@@ -1,6 +1,14 @@
 import type { ActorStore } from "../storage/interfaces.js";
 import { DATABASE_RANGE, PageFile } from "./page-file.js";
-import { Connection, loadSqlite, SQLITE, SqliteError, type SqlValue } from "./sqlite.js";
+import {
+	Connection,
+	loadSqlite,
+	SQLITE,
+	SQLITE_LIMIT_COLUMN,
+	SQLITE_LIMIT_LENGTH,
+	SqliteError,
+	type SqlValue,
+} from "./sqlite.js";
 import { createVfs, type TenonVfs, VFS_NAME } from "./vfs.js";
 
 /** A table or view of an actor's database. */
@@ -215,8 +223,6 @@ export const CONSOLE_MAX_VALUE_BYTES = 1024 * 1024;
 export const CONSOLE_MAX_COLUMNS = 64;
 /** Most bytes of values one console result holds; rows past it are left out (`truncated`). */
 export const CONSOLE_MAX_RESULT_BYTES = 16 * 1024 * 1024;
-const SQLITE_LIMIT_LENGTH = 0;
-const SQLITE_LIMIT_COLUMN = 2;
 
 /** Bytes a value takes in a result (its JSON form is within a small factor of it). */
 function valueBytes(value: SqlValue): number {

@@ -2,7 +2,7 @@ import type { DatabaseHost } from "../actor/database.js";
 import { ActorDatabase } from "./database.js";
 import { DATABASE_RANGE, PageFile } from "./page-file.js";
 import { PAGE_SIZE } from "./pragma-guard.js";
-import { Connection, loadSqlite, SQLITE } from "./sqlite.js";
+import { Connection, loadSqlite, SQLITE, SQLITE_LIMIT_LENGTH } from "./sqlite.js";
 import { createVfs, type TenonVfs, VFS_NAME } from "./vfs.js";
 
 let vfs: TenonVfs | undefined;
@@ -64,6 +64,13 @@ export async function openActorDatabase(host: DatabaseHost): Promise<ActorDataba
 		vfs.detach(name);
 		throw error;
 	}
+	// No string or blob longer than twice what the database may hold, nor than 64 MiB when
+	// that is less (`too_big`; a value past the database's size but within this still fails
+	// with `full`, as any write past it): `randomblob(n)` or `zeroblob(n)` with a client's n
+	// built up to 1 GB (SQLite's default) in one step, which neither the statement timeout
+	// nor the result cap could stop (a review, 2026-11-26).
+	const maxValue = Math.min(Math.max(2 * host.limits.maxSize, 64 * 1024 * 1024), 1_000_000_000);
+	module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_LENGTH, maxValue);
 	const database = new ActorDatabase(
 		module,
 		connection,

@@ -64,6 +64,10 @@ export interface SqliteModule {
 /** sqlite3_stmt_status's count of automatic re-preparations (a schema change). */
 const STMTSTATUS_REPREPARE = 5;
 
+/** sqlite3_limit's ids used here (see sqlite.org/c3ref/c_limit_attached.html). */
+export const SQLITE_LIMIT_LENGTH = 0;
+export const SQLITE_LIMIT_COLUMN = 2;
+
 /** Result codes used here (see sqlite.org/rescode.html). */
 export const SQLITE = {
 	OK: 0,

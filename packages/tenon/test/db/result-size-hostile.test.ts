@@ -3,7 +3,7 @@
 // CTE, `randomblob`) with a count a client chose built hundreds of megabytes in the ten
 // seconds the timeout allows, enough to end a process that serves every actor. A result
 // holds at most what the database itself may (`maxDatabaseSize`), or the statement fails
-// with `too_big`; the database stays usable.
+// with `too_big`; the database stays usable. So does a single value (`randomblob(n)`).
 import { describe, expect, it } from "vitest";
 import { db } from "../../src/db/index.js";
 import { actor, setup } from "../../src/index.js";
@@ -29,6 +29,14 @@ const reports = actor({
 				return (error as { code?: string }).code;
 			}
 		},
+		/** One blob of `bytes` bytes made in a single step: what no timeout interrupts. */
+		blob: async (c, bytes: number) => {
+			try {
+				return (await c.db.execute("SELECT length(randomblob(?)) AS n", bytes))[0]?.n;
+			} catch (error) {
+				return (error as { code?: string }).code;
+			}
+		},
 		add: (c, body: string) => c.db.execute("INSERT INTO notes (body) VALUES (?)", body),
 		count: async (c) => (await c.db.execute("SELECT count(*) AS n FROM notes"))[0]?.n,
 	},
@@ -44,6 +52,17 @@ describe("a query's result", () => {
 		expect(await handle.generate(500)).toBe(500);
 		// 100,000 rows of 1 KiB (100 MB): refused long before they are all built.
 		expect(await handle.generate(100_000)).toBe("too_big");
+		await handle.add("still here");
+		expect(await handle.count()).toBe(1);
+	});
+
+	it("holds no value longer than the database may be: randomblob(n) with a large n is too_big", async () => {
+		// Before: SQLite's default of 1 GB, built in one step the statement timeout cannot stop.
+		await using t = await setupTest(registry);
+		const handle = t.client.reports.getOrCreate("blob");
+		expect(await handle.blob(1000)).toBe(1000);
+		// Past twice the database's size, or 64 MiB when that is more (here: 64 MiB).
+		expect(await handle.blob(65 * 1024 * 1024)).toBe("too_big");
 		await handle.add("still here");
 		expect(await handle.count()).toBe(1);
 	});
