@@ -17,6 +17,7 @@ import { loadState } from "../../src/runtime/state-loader.js";
 import { StateTracker } from "../../src/runtime/state-tracker.js";
 import { META_KEY, stateKey } from "../../src/storage/actor-keys.js";
 import { setupTest } from "../../src/test/index.js";
+import { expectRefusedAlone, expectRefusedByCommit } from "../helpers/refused-writes.js";
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -315,39 +316,12 @@ describe("an object written nested under one top-level key and then under anothe
 describe("a write storage would lose, change or refuse", () => {
 	it("fails its own turn only, over a connection, while a write in the same commit stays", async () => {
 		await using t = await setupTest(registry, { storage: lmdb() });
-		const handle = t.client.gaps.getOrCreate("sync");
-		const conn = handle.connect();
-		let count = 0;
-		for (const how of BAD_SYNC) {
-			// Both frames arrive together, so both turns would share one commit.
-			const [bad, good] = await Promise.allSettled([conn.bad(how), conn.add(1)]);
-			expect(bad, how).toMatchObject({
-				status: "rejected",
-				reason: { group: "state", code: "not_serializable" },
-			});
-			expect(good, how).toEqual({ status: "fulfilled", value: ++count });
-		}
-		const before = await conn.read();
-		await conn.dispose();
-		expect(before).toEqual(untouched(count));
-		await t.restart();
-		expect(await t.client.gaps.getOrCreate("sync").read()).toEqual(before);
+		await expectRefusedAlone(t, () => t.client.gaps.getOrCreate("sync"), BAD_SYNC, untouched);
 	});
 
 	it("after an await, is refused by the commit, and leaves nothing behind", async () => {
 		await using t = await setupTest(registry, { storage: lmdb() });
-		const handle = t.client.gaps.getOrCreate("later");
-		expect(await handle.add(1)).toBe(1);
-		for (const how of BAD_SYNC) {
-			await expect(handle.badLater(how), how).rejects.toMatchObject({
-				group: "state",
-				code: "not_serializable",
-			});
-			// The actor was reset to what was stored (or never changed).
-			expect(await handle.read(), how).toEqual(untouched(1));
-		}
-		await t.restart();
-		expect(await t.client.gaps.getOrCreate("later").read()).toEqual(untouched(1));
+		await expectRefusedByCommit(t, () => t.client.gaps.getOrCreate("later"), BAD_SYNC, untouched);
 	});
 
 	it("names a cycle where it is closed", async () => {
