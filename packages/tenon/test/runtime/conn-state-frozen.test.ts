@@ -8,6 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { actor, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
+import { reconnected } from "../helpers/reconnected.js";
 
 const room = actor({
 	state: {},
@@ -26,16 +27,7 @@ describe("a persisted connection whose createConnState state is frozen", () => {
 		const conn = t.client.room.getOrCreate("r", { params: { name: "ann" } }).connect();
 		expect(await conn.whoAmI()).toBe("ann");
 		expect(await conn.visit()).toBe(1);
-		const back = new Promise<void>((resolve) => {
-			let lost = false;
-			const stop = conn.onStatusChange((status) => {
-				if (status !== "connected") lost = true;
-				else if (lost) {
-					stop();
-					resolve();
-				}
-			});
-		});
+		const back = reconnected(conn);
 		await t.restart();
 		await back;
 		expect(await conn.whoAmI()).toBe("ann");

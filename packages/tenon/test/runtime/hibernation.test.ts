@@ -7,6 +7,7 @@ import type { ActorConn } from "../../src/client/index.js";
 import { actor, event, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { rawSocket } from "../helpers/raw.js";
+import { reconnected } from "../helpers/reconnected.js";
 
 const log: string[] = [];
 let releaseSleep: (() => void) | undefined;
@@ -49,20 +50,6 @@ const room = actor({
 
 const registry = setup({ use: { room }, logLevel: "silent" });
 type Conn = ActorConn<typeof room>;
-
-/** Resolves once `conn` lost its socket and is connected again. */
-function reconnected(conn: Conn): Promise<void> {
-	return new Promise((resolve) => {
-		let lost = false;
-		const stop = conn.onStatusChange((status) => {
-			if (status !== "connected") lost = true;
-			else if (lost) {
-				stop();
-				resolve();
-			}
-		});
-	});
-}
 
 /** Opens `n` connections to one room, each subscribed to `said`, and waits until all are in. */
 async function openMany(

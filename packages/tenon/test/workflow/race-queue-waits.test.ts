@@ -33,10 +33,13 @@ function lmdb(): StorageDriver {
 
 /**
  * A workflow that first waits for `go` (so messages can be stored before its
- * race starts), then serves queues `a` and `b` with a race per iteration,
- * recording what each iteration's winner returned.
+ * race starts; not with `waitForGo: false`), then serves queues `a` and `b`
+ * with a race per iteration, recording what each iteration's winner returned.
  */
-function racer(completable: boolean) {
+function racer(
+	completable: boolean,
+	options: { waitForGo?: boolean; maxDeliveries?: number } = {},
+) {
 	return actor({
 		state: { handled: [] as string[] },
 		queues: { a: queue<string, string>(), b: queue<string, string>(), go: queue<null>() },
@@ -47,9 +50,10 @@ function racer(completable: boolean) {
 			},
 			handled: (c) => c.state.handled,
 			size: (c) => c.queue.size,
+			dead: async (c) => (await c.queue.deadLetters()).map((letter) => letter.body as string),
 		},
 		run: workflow(async (ctx) => {
-			await ctx.queue.next("go", { names: ["go"] });
+			if (options.waitForGo !== false) await ctx.queue.next("go", { names: ["go"] });
 			await ctx.loop("serve", async (loop) => {
 				const { value } = await loop.race(
 					"first",
@@ -68,6 +72,9 @@ function racer(completable: boolean) {
 				});
 			});
 		}),
+		...(options.maxDeliveries === undefined
+			? {}
+			: { options: { maxQueueDeliveries: options.maxDeliveries } }),
 	});
 }
 
@@ -143,37 +150,7 @@ const slowReceiver = actor({
  * a commit of its delivery count), and sets a message aside after one
  * delivery whose handling did not commit.
  */
-const strictRacer = actor({
-	state: { handled: [] as string[] },
-	queues: { a: queue<string>(), b: queue<string>() },
-	actions: {
-		sendBoth: async (c) => {
-			await c.queue.send("a", "from-a");
-			await c.queue.send("b", "from-b");
-		},
-		report: async (c) => ({
-			handled: c.state.handled,
-			dead: (await c.queue.deadLetters()).map((letter) => letter.body as string),
-		}),
-	},
-	run: workflow(async (ctx) => {
-		await ctx.loop("serve", async (loop) => {
-			const { value } = await loop.race(
-				"first",
-				(["a", "b"] as const).map((name) => ({
-					name,
-					run: async (b: typeof loop) =>
-						(await b.queue.next(`wait-${name}`, { names: [name] })).body,
-				})),
-			);
-			await loop.step("handle", (c) => {
-				c.state.handled.push(value as string);
-			});
-		});
-	}),
-	options: { maxQueueDeliveries: 1 },
-});
-
+const strictRacer = racer(false, { waitForGo: false, maxDeliveries: 1 });
 const plainRacer = racer(false);
 const completableRacer = racer(true);
 
@@ -308,7 +285,7 @@ describe("a race between queue waits", () => {
 		await using t = await setupTest(registry, { storage: storage.driver });
 		using _ = { [Symbol.dispose]: () => storage.release() };
 		const handle = t.client.strictRacer.getOrCreate("strict");
-		await handle.report();
+		await handle.size();
 		await drain(t);
 		storage.hold();
 		const sent = handle.sendBoth();
@@ -322,12 +299,10 @@ describe("a race between queue waits", () => {
 		await expect.poll(() => storage.commits - before, { timeout: 5_000 }).toBeGreaterThan(0);
 		storage.stopFailing();
 		storage.release();
-		await expect
-			.poll(async () => (await handle.report()).handled, { timeout: 10_000 })
-			.toContain("from-b");
+		await expect.poll(() => handle.handled(), { timeout: 10_000 }).toContain("from-b");
 		// "from-a" was handed out and its handling never committed: one delivery with
 		// maxQueueDeliveries 1 sets it aside, as designed; "from-b" never reached its branch.
-		const { handled, dead } = await handle.report();
+		const [handled, dead] = [await handle.handled(), await handle.dead()];
 		expect(handled.filter((body) => body === "from-b")).toHaveLength(1);
 		expect(dead).not.toContain("from-b");
 	});
