@@ -43,3 +43,34 @@ export function concat(parts: Uint8Array[]): Uint8Array {
 	}
 	return out;
 }
+
+/** Writes {@link LogWrites} keeps one by one; past it, they are folded into one promise. */
+const MAX_HELD_WRITES = 64;
+
+/**
+ * The KV writes of the updates logged since a client's sync last took them
+ * (to await them in its turn). Edits made only on the server (actions,
+ * timers) are taken by nobody: kept one by one, they held a promise per
+ * edit for as long as the actor was awake, so past a few they are folded
+ * into one promise that settles as they all do (and fails as one does).
+ */
+export class LogWrites {
+	#writes: Promise<void>[] = [];
+
+	add(write: Promise<void>): void {
+		this.#writes.push(write);
+		if (this.#writes.length >= MAX_HELD_WRITES) this.#writes = [settledTogether(this.#writes)];
+	}
+
+	/** The writes so far, as one promise; the list starts again. */
+	take(): Promise<void> {
+		const writes = this.#writes;
+		this.#writes = [];
+		return settledTogether(writes);
+	}
+}
+
+/** Settles when every write has (no array of their results is kept). */
+function settledTogether(writes: Promise<void>[]): Promise<void> {
+	return Promise.all(writes).then(() => undefined);
+}

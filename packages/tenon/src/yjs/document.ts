@@ -25,6 +25,7 @@ import {
 	COMPACT_BYTES,
 	concat,
 	LOG_PREFIX,
+	LogWrites,
 	loggedUpdates,
 	logKey,
 	SNAPSHOT_PREFIX,
@@ -54,7 +55,7 @@ export class ActorDocument {
 	#nextSeq: number;
 	#logged: number;
 	/** Writes of the updates applied in the current turn (awaited by it). */
-	#pending: Promise<void>[] = [];
+	readonly #pending = new LogWrites();
 	/** Bytes of the updates logged since the last snapshot (counted from this wake). */
 	#loggedBytes = 0;
 	/** Changes applied since load (a step 2 made at one version is reused at the same). */
@@ -161,11 +162,11 @@ export class ActorDocument {
 		if (this.#mirrored) this.#mirrored = false;
 		else this.#mirror?.applied(update, this.#fromClient);
 		const seq = this.#nextSeq++;
-		if (update.byteLength <= CHUNK_BYTES) this.#pending.push(this.#kv.put(logKey(seq), update));
+		if (update.byteLength <= CHUNK_BYTES) this.#pending.add(this.#kv.put(logKey(seq), update));
 		// A stored value holds at most 128 KiB: a larger update is logged in chunks.
 		else
 			for (let offset = 0, n = 0; offset < update.byteLength; offset += CHUNK_BYTES, n++)
-				this.#pending.push(
+				this.#pending.add(
 					this.#kv.put(
 						`${logKey(seq)}/${String(n).padStart(6, "0")}`,
 						update.subarray(offset, offset + CHUNK_BYTES),
@@ -208,7 +209,7 @@ export class ActorDocument {
 					snapshot.subarray(offset, offset + CHUNK_BYTES),
 				),
 			);
-		this.#pending.push(...writes);
+		for (const write of writes) this.#pending.add(write);
 		this.#logged = 0;
 		this.#loggedBytes = 0;
 		this.#sizeBound = snapshot.byteLength;
@@ -239,9 +240,7 @@ export class ActorDocument {
 	/** Waits for the writes of what this turn applied (they commit with it). */
 	async written(): Promise<void> {
 		this.#compactIfDue();
-		const pending = this.#pending;
-		this.#pending = [];
-		await Promise.all(pending);
+		await this.#pending.take();
 	}
 
 	/**
