@@ -31,6 +31,8 @@ export interface InspectorContext {
 	caller(request: Request): Caller;
 	/** The client's address, for the audit log. */
 	remoteAddress: string | undefined;
+	/** The key per-address limits count the client against; undefined where none apply. */
+	addressKey: string | undefined;
 	/** The loop time the SQL console may take (one per server). */
 	readonly queries: QueryBudget;
 }
@@ -85,7 +87,7 @@ function withoutCredentials(request: Request): Request {
 
 /** Who opens a stream, for the stream slots' caps. */
 function streamCaller(request: Request, context: InspectorContext): StreamCaller {
-	return { role: context.access.inspectorRole(request), remoteAddress: context.remoteAddress };
+	return { role: context.access.inspectorRole(request), addressKey: context.addressKey };
 }
 
 function auditOf(request: Request, context: InspectorContext): { who: string } {

@@ -5,7 +5,6 @@
 
 import { ActorError } from "../protocol/errors.js";
 import type { ActorGateway } from "../runtime/actor-gateway.js";
-import { addressKey, isLoopbackAddress } from "./rate-limit.js";
 
 /** Streams open at once on one server (state and event streams together). */
 export const MAX_STREAMS = 100;
@@ -26,8 +25,14 @@ export type InspectorRole = "admin" | "inspector";
 /** Who opens a stream. */
 export interface StreamCaller {
 	readonly role: InspectorRole;
-	/** The client's address; undefined in process, or where the server is mounted without one. */
-	readonly remoteAddress: string | undefined;
+	/**
+	 * The key the server's per-address limits count the client against (its
+	 * address, an IPv6 one by its /64); undefined where they do not apply: in
+	 * process, no address known, or loopback unless `rateLimits.limitLoopback`
+	 * (a reverse proxy on the same host, or a framework the server is mounted
+	 * in, shows every client as one).
+	 */
+	readonly addressKey: string | undefined;
 }
 
 /** Which cap refused a stream. */
@@ -44,16 +49,13 @@ function refused(scope: StreamScope, limit: number): ActorError {
 }
 
 /**
- * The key a caller's streams count against, or undefined when no per-caller
- * cap applies: the role and the address's key (an IPv6 address by its /64).
- * Loopback and unknown addresses are not capped per caller, as the server's
- * per-address limits skip them by default: a reverse proxy on the same host,
- * or a framework the server is mounted in, shows every client as one.
+ * The key a caller's streams count against (its role and address key), or
+ * undefined when no per-caller cap applies: where the server's per-address
+ * limits do not (until 2026-11-26 loopback was never capped, whatever
+ * `rateLimits.limitLoopback` said).
  */
 function callerKey(caller: StreamCaller): string | undefined {
-	const address = caller.remoteAddress;
-	if (address === undefined || isLoopbackAddress(address)) return undefined;
-	return `${caller.role} ${addressKey(address)}`;
+	return caller.addressKey === undefined ? undefined : `${caller.role} ${caller.addressKey}`;
 }
 
 /** One server's stream slots. */

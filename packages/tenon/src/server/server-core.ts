@@ -357,6 +357,8 @@ export function createServerCore(
 				},
 				caller: (called) => callerOf(called, admitted, undefined),
 				remoteAddress: admitted.remoteAddress,
+				// A peer's request too: it carries the client's address (the stream slots are the owner's).
+				addressKey: guard.limitKey(admitted.remoteAddress),
 				queries,
 			});
 			if (inspected) return inspected;

@@ -33,8 +33,10 @@ const registry = setup({
 });
 
 /** A server core without a socket, and an actor on it. */
-async function startCore(): Promise<{ core: ServerCore; actorId: string } & AsyncDisposable> {
-	const { runtime, core } = await registry.createRuntime({
+async function startCore(
+	on = registry,
+): Promise<{ core: ServerCore; actorId: string } & AsyncDisposable> {
+	const { runtime, core } = await on.createRuntime({
 		storage: memoryDriver(),
 		bindHost: "127.0.0.1",
 	});
@@ -125,6 +127,28 @@ describe("inspector stream slots", () => {
 			expect((await clients.open(reader, "198.51.100.77")).status).toBe(429);
 			more.abort.abort();
 			expect((await clients.open(reader, "198.51.100.77")).status).toBe(200);
+		} finally {
+			clients.close();
+		}
+	});
+
+	it("caps a loopback caller where the server limits loopback (rateLimits.limitLoopback)", async () => {
+		const behindProxy = setup({
+			use: { watched },
+			admin: { token: ADMIN_TOKEN },
+			inspector: { token: INSPECTOR_TOKEN },
+			rateLimits: { limitLoopback: true },
+			logLevel: "silent",
+		});
+		await using server = await startCore(behindProxy);
+		const clients = new CoreClients(server.core, server.actorId);
+		try {
+			await clients.fill(reader, "127.0.0.1", MAX_STREAMS_PER_CALLER);
+			// Before: loopback was never capped per caller, whatever the server's rate limits said.
+			const refused = await clients.open(reader, "127.0.0.1");
+			expect(refused.status).toBe(429);
+			expect(refused.body).toMatchObject({ metadata: { scope: "caller" } });
+			expect((await clients.open(admin, "127.0.0.1")).status).toBe(200);
 		} finally {
 			clients.close();
 		}
