@@ -1,7 +1,7 @@
 import type { ActorKey } from "../protocol/keys.js";
 import { normalizeKey } from "../protocol/keys.js";
 import type { ActorConnImpl } from "./connection.js";
-import { type ConnRegistry, createHandle, HandleCore } from "./handle.js";
+import { actorIdOf, type ConnRegistry, createHandle, HandleCore } from "./handle.js";
 import { type ClientOptions, ClientTransport } from "./transport.js";
 import type { Client, CreateOptions, GetOrCreateOptions, HandleOptions } from "./types.js";
 
@@ -72,15 +72,18 @@ export function createClient<R>(
 			const params = handleOptions?.getParams
 				? await handleOptions.getParams()
 				: handleOptions?.params;
-			const answer = (await transport.request(
+			const answer = await transport.request(
 				"POST",
 				`${transport.endpoint}/actors?namespace=${encodeURIComponent(transport.namespace)}`,
 				{
 					body,
 					headers: params === undefined ? {} : { "x-rivet-conn-params": JSON.stringify(params) },
 				},
-			)) as { actor: { actor_id: string } };
-			const target = { kind: "id", actorId: answer.actor.actor_id } as const;
+			);
+			const target = {
+				kind: "id",
+				actorId: actorIdOf((answer as { actor?: unknown } | undefined)?.actor),
+			} as const;
 			return createHandle(new HandleCore(transport, target, paramsOf(handleOptions), registry));
 		},
 		getForId(actorId: string, handleOptions?: HandleOptions<unknown>) {

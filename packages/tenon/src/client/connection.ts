@@ -35,6 +35,13 @@ interface Listener {
 const WS_OPEN = 1;
 
 /**
+ * What a connection id the server sent may look like: it goes back in a
+ * sub-protocol (`rivet_conn.<id>`), which must be an HTTP token, and a
+ * WebSocket constructor throws on anything else. Tenon's ids are UUIDs.
+ */
+const CONNECTION_ID = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,128}$/;
+
+/**
  * Presence before anything subscribed to it: one map, so every read gives the
  * same value (React's `useSyncExternalStore` warns about, and re-renders on,
  * a snapshot that differs on each read).
@@ -54,6 +61,8 @@ export class ActorConnImpl {
 	#disposed = false;
 	#attempt = 0;
 	#reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+	/** Fails a socket the server has not opened (handshake and `Init`) in time. */
+	#openTimer: ReturnType<typeof setTimeout> | undefined;
 	#nextActionId = 0;
 	#inFlight = new Map<number, InFlight>();
 	/** Messages waiting for the connection to open (actions; subscriptions are re-sent from #listeners). */
@@ -124,7 +133,21 @@ export class ActorConnImpl {
 			// resumes the same connection, with its conn state.
 			protocols.push(`rivet_conn_token.${this.#resumeToken}`);
 			if (this.connectionId !== undefined) protocols.push(`rivet_conn.${this.connectionId}`);
-			socket = new WebSocketClass(url.replace(/^http/, "ws"), protocols);
+			const socketUrl = url.replace(/^http/, "ws");
+			try {
+				socket = new WebSocketClass(socketUrl, protocols);
+			} catch (error) {
+				// The constructor refuses what no retry changes (an invalid URL, a
+				// port the browser blocks): one error, and the connection gives up.
+				const refused = new ActorError(
+					"client",
+					"connect_failed",
+					`Cannot open a WebSocket to ${socketUrl}: ${String(error)}`,
+				);
+				this.#emitError(refused);
+				this.#giveUp(refused);
+				return;
+			}
 		} catch (error) {
 			const actorError =
 				error instanceof ActorError
@@ -158,6 +181,43 @@ export class ActorConnImpl {
 		socket.addEventListener("error", () => {
 			// The close event follows with the details.
 		});
+		// A server that takes the TCP connection, or even the upgrade, and then
+		// says nothing would leave the connection "connecting" forever, its
+		// queued calls with it (no WebSocket has a handshake timeout by default).
+		const timeoutMs = this.#transport.connectTimeoutMs;
+		this.#openTimer = setTimeout(() => {
+			this.#openTimer = undefined;
+			this.#abandon(
+				socket,
+				new ActorError(
+					"client",
+					"connect_timeout",
+					`The server did not open the connection within ${timeoutMs} ms`,
+				),
+				4000,
+				true,
+			);
+		}, timeoutMs);
+	}
+
+	#clearOpenTimer(): void {
+		if (this.#openTimer === undefined) return;
+		clearTimeout(this.#openTimer);
+		this.#openTimer = undefined;
+	}
+
+	/**
+	 * Gives up on `socket` without waiting for the server (which may never
+	 * answer): it is closed (`cut`: dropped where the WebSocket can), nothing
+	 * it still delivers is read, the calls in flight fail with `error`, which
+	 * is reported, and the connection reconnects with backoff.
+	 */
+	#abandon(socket: WebSocket, error: ActorError, code: number, cut: boolean): void {
+		if (socket !== this.#socket) return;
+		this.#socket = undefined;
+		this.#emitError(error);
+		closeSocket(socket, code, `${error.group}.${error.code}`, cut);
+		this.#lost(1006, undefined, error);
 	}
 
 	#onMessage(socket: WebSocket, data: unknown): void {
@@ -170,24 +230,16 @@ export class ActorConnImpl {
 					: new Uint8Array(data as ArrayBuffer);
 			message = decodeToClient(this.#transport.encoding, frame);
 		} catch (error) {
-			// Past a frame it cannot read the stream cannot be trusted (an answer
-			// may be lost in it): the calls in flight fail, their outcome
-			// unknown, and the connection starts over on a new socket.
-			const reason = error instanceof Error ? error.message : String(error);
-			const failed = new ActorError(
-				"client",
-				"bad_message",
-				`The server sent a message the client cannot read (${reason}); the outcome of calls in flight is unknown`,
-			);
-			this.#emitError(failed);
-			for (const pending of this.#inFlight.values()) pending.reject(failed);
-			this.#inFlight.clear();
-			// 4002: browsers let scripts close only with 1000 or 3000-4999.
-			socket.close(4002, "client.bad_message");
+			this.#badMessage(socket, error instanceof Error ? error.message : String(error));
 			return;
 		}
 		switch (message.tag) {
 			case "Init":
+				if (!CONNECTION_ID.test(message.connectionId)) {
+					this.#badMessage(socket, "a connection id that is not a token of 1 to 128 characters");
+					return;
+				}
+				this.#clearOpenTimer();
 				this.actorId = message.actorId;
 				this.connectionId = message.connectionId;
 				this.#attempt = 0;
@@ -236,10 +288,24 @@ export class ActorConnImpl {
 		}
 	}
 
+	/**
+	 * Past a frame it cannot read the stream cannot be trusted (an answer may
+	 * be lost in it): the calls in flight fail, their outcome unknown, nothing
+	 * more is read from this socket, and the connection starts over on a new one.
+	 */
+	#badMessage(socket: WebSocket, reason: string): void {
+		const failed = new ActorError(
+			"client",
+			"bad_message",
+			`The server sent a message the client cannot read (${reason}); the outcome of calls in flight is unknown`,
+		);
+		// 4002: browsers let scripts close only with 1000 or 3000-4999.
+		this.#abandon(socket, failed, 4002, false);
+	}
+
 	#onClose(socket: WebSocket, code: number, reason: string): void {
 		if (socket !== this.#socket) return;
 		this.#socket = undefined;
-		const wasConnected = this.#status === "connected";
 		const closeError = closeCause(reason, this.#serverError);
 		const lost =
 			closeError ??
@@ -248,6 +314,13 @@ export class ActorConnImpl {
 				"connection_lost",
 				`Connection lost (code ${code}${reason ? `, ${reason}` : ""})`,
 			);
+		this.#lost(code, closeError, lost);
+	}
+
+	/** The socket is gone (closed, or abandoned): calls in flight fail with `lost`; reconnect unless `code` says not to. */
+	#lost(code: number, closeError: ActorError | undefined, lost: ActorError): void {
+		this.#clearOpenTimer();
+		const wasConnected = this.#status === "connected";
 		for (const pending of this.#inFlight.values()) pending.reject(lost);
 		this.#inFlight.clear();
 		if (this.#disposed) return;
@@ -446,6 +519,7 @@ export class ActorConnImpl {
 		if (this.#disposed) return;
 		this.#disposed = true;
 		if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
+		this.#clearOpenTimer();
 		const disposed = new ActorError("client", "disposed", "The connection was disposed");
 		for (const pending of this.#inFlight.values()) pending.reject(disposed);
 		this.#inFlight.clear();
@@ -459,12 +533,41 @@ export class ActorConnImpl {
 		this.#source.onDispose(this);
 		if (socket && socket.readyState <= WS_OPEN) {
 			await new Promise<void>((resolve) => {
-				socket.addEventListener("close", () => resolve());
+				// A server that does not answer the close within a second is not
+				// waited for: the socket is cut (Node's `ws` would otherwise keep it,
+				// and the process, 30 s more).
+				const cut = setTimeout(() => {
+					terminate(socket);
+					resolve();
+				}, 1000);
+				socket.addEventListener("close", () => {
+					clearTimeout(cut);
+					resolve();
+				});
 				socket.close(1000, "client.disposed");
-				setTimeout(resolve, 1000);
 			});
 		}
 	}
+}
+
+/** Node's `ws` can drop a socket at once, without the closing handshake. */
+interface Terminable {
+	terminate?(): void;
+}
+
+function terminate(socket: WebSocket): void {
+	const terminable = socket as unknown as Terminable;
+	if (typeof terminable.terminate === "function") terminable.terminate();
+}
+
+/**
+ * Closes a socket the client gave up on, with `code` and `reason`; with
+ * `cut`, Node's `ws` drops it at once instead (a server that stopped
+ * answering would not answer the closing handshake either).
+ */
+function closeSocket(socket: WebSocket, code: number, reason: string, cut: boolean): void {
+	if (cut && typeof (socket as unknown as Terminable).terminate === "function") terminate(socket);
+	else if (socket.readyState <= WS_OPEN) socket.close(code, reason);
 }
 
 /** The `message` event of Node's `ws` (a Buffer, text frames included). */

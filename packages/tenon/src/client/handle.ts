@@ -1,6 +1,7 @@
 import { HANDLE_METHODS } from "../protocol/client-members.js";
 import { ActorError } from "../protocol/errors.js";
 import { encodeActionCall, encodeQueueSend } from "../protocol/http-bodies.js";
+import { watchAbort } from "./abort-watch.js";
 import { ActionProxies } from "./action-proxy.js";
 import { ActorConnImpl, createConnProxy } from "./connection.js";
 import { type ClientTransport, encodeParamsProtocol, type HandleTarget } from "./transport.js";
@@ -50,7 +51,7 @@ export class HandleCore {
 	}
 
 	/** Resolves the actor id through REST (creating the actor for `getOrCreate`). */
-	async resolve(): Promise<string> {
+	async resolve(signal?: AbortSignal): Promise<string> {
 		if (this.#actorId !== undefined) return this.#actorId;
 		const target = this.#target as Extract<HandleTarget, { kind: "key" }>;
 		const transport = this.#transport;
@@ -58,7 +59,7 @@ export class HandleCore {
 		if (target.method === "getOrCreate") {
 			// The params go along: the actor's onBeforeCreate sees them.
 			const params = await this.params();
-			const answer = (await transport.request(
+			const answer = await transport.request(
 				"PUT",
 				`${transport.endpoint}/actors?namespace=${namespace}`,
 				{
@@ -70,31 +71,35 @@ export class HandleCore {
 						crash_policy: "sleep",
 						...(target.hasInput ? { input: transport.encodeInput(target.input) } : {}),
 					},
+					...(signal ? { signal } : {}),
 				},
-			)) as { actor: ActorJson };
-			this.#actorId = answer.actor.actor_id;
+			);
+			this.#actorId = actorIdOf((answer as { actor?: unknown } | undefined)?.actor);
 		} else {
 			const query = new URLSearchParams({
 				namespace: transport.namespace,
 				name: target.name,
 				key: transport.serializeKey(target.key),
 			});
-			const answer = (await transport.request("GET", `${transport.endpoint}/actors?${query}`)) as {
-				actors: ActorJson[];
-			};
-			const actor = answer.actors[0];
-			if (actor === undefined)
+			const answer = await transport.request(
+				"GET",
+				`${transport.endpoint}/actors?${query}`,
+				signal ? { signal } : {},
+			);
+			const actors = (answer as { actors?: unknown } | undefined)?.actors;
+			if (!Array.isArray(actors)) throw badAnswer("a list of actors");
+			if (actors.length === 0)
 				throw new ActorError("actor", "not_found", "The actor does not exist", {
 					name: target.name,
 					key: target.key,
 				});
-			this.#actorId = actor.actor_id;
+			this.#actorId = actorIdOf(actors[0]);
 		}
 		return this.#actorId;
 	}
 
 	/** The gateway URL for `path`, using the query form when possible. */
-	async url(path: string): Promise<string> {
+	async url(path: string, signal?: AbortSignal): Promise<string> {
 		if (
 			this.#actorId === undefined &&
 			this.#target.kind === "key" &&
@@ -102,14 +107,23 @@ export class HandleCore {
 		) {
 			return this.#transport.queryUrl(this.#target, path);
 		}
-		return this.#transport.directUrl(await this.resolve(), path);
+		return this.#transport.directUrl(await this.resolve(signal), path);
 	}
 
-	/** Calls an action over HTTP. */
-	async action(call: ActionCall): Promise<unknown> {
+	/**
+	 * Calls an action over HTTP. A `signal` aborts it at any step: computing
+	 * params (`getParams`), resolving the actor over REST, the call itself.
+	 */
+	action(call: ActionCall): Promise<unknown> {
+		if (call.signal?.aborted) return Promise.reject(call.signal.reason);
+		const called = this.#action(call);
+		return call.signal ? untilAborted(called, call.signal) : called;
+	}
+
+	async #action(call: ActionCall): Promise<unknown> {
 		const attempt = async () => {
 			const params = await this.params();
-			const url = await this.url(`/action/${encodeURIComponent(call.name)}`);
+			const url = await this.url(`/action/${encodeURIComponent(call.name)}`, call.signal);
 			const encoding = this.#transport.encoding;
 			const answer = (await this.#transport.request("POST", url, {
 				encodedBody: encodeActionCall(encoding, call.args ?? []),
@@ -145,13 +159,23 @@ export class HandleCore {
 	}
 
 	/** Sends a queue message; with `wait`, resolves with its completion (or `timedOut`). */
-	async send(
+	send(
 		name: string,
 		body: unknown,
 		options: { wait?: boolean; timeout?: number; signal?: AbortSignal } = {},
 	): Promise<{ status: "completed" | "timedOut"; response?: unknown } | undefined> {
+		if (options.signal?.aborted) return Promise.reject(options.signal.reason);
+		const sent = this.#send(name, body, options);
+		return options.signal ? untilAborted(sent, options.signal) : sent;
+	}
+
+	async #send(
+		name: string,
+		body: unknown,
+		options: { wait?: boolean; timeout?: number; signal?: AbortSignal },
+	): Promise<{ status: "completed" | "timedOut"; response?: unknown } | undefined> {
 		const params = await this.params();
-		const url = await this.url(`/queue/${encodeURIComponent(name)}`);
+		const url = await this.url(`/queue/${encodeURIComponent(name)}`, options.signal);
 		const wait = options.wait === true;
 		const encoding = this.#transport.encoding;
 		const answer = (await this.#transport.request("POST", url, {
@@ -206,6 +230,45 @@ export class HandleCore {
 		conn.start();
 		return conn;
 	}
+}
+
+/** An actor's id in a REST answer (`{ actor_id }`), else `client/bad_response`. */
+export function actorIdOf(actor: unknown): string {
+	const id = (actor as Partial<ActorJson> | null | undefined)?.actor_id;
+	if (typeof id !== "string" || id === "") throw badAnswer("an actor with its actor_id");
+	return id;
+}
+
+function badAnswer(expected: string): ActorError {
+	return new ActorError(
+		"client",
+		"bad_response",
+		`The server's answer to resolving the actor is not ${expected}`,
+	);
+}
+
+/**
+ * `promise`, or the signal's reason as soon as it aborts (steps that take no
+ * signal, such as the user's `getParams`, are not waited for). What `promise`
+ * does later is ignored.
+ */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+	return new Promise<T>((resolve, reject) => {
+		const unwatch = watchAbort(signal, () => {
+			promise.catch(() => {});
+			reject(signal.reason);
+		});
+		promise.then(
+			(value) => {
+				unwatch();
+				resolve(value);
+			},
+			(error: unknown) => {
+				unwatch();
+				reject(error);
+			},
+		);
+	});
 }
 
 /** The public handle: its methods, and every other property an action. */

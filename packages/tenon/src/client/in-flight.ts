@@ -1,5 +1,6 @@
 // A connection's calls waiting for their answers (client/connection.ts), and the
 // secret a connection resumes with.
+import { watchAbort } from "./abort-watch.js";
 
 /** A call sent on a connection, waiting for its answer. */
 export interface InFlight {
@@ -20,12 +21,13 @@ export function abortableCall(
 	reject: (error: unknown) => void,
 	forget: () => void,
 ): InFlight {
-	const onAbort = () => {
-		forget();
-		reject(signal.reason);
-	};
-	if (!signal.aborted) signal.addEventListener("abort", onAbort, { once: true });
-	const settle = () => signal.removeEventListener("abort", onAbort);
+	// One listener on the signal, however many calls share it (see abort-watch.ts).
+	const settle = signal.aborted
+		? () => {}
+		: watchAbort(signal, () => {
+				forget();
+				reject(signal.reason);
+			});
 	return {
 		name,
 		resolve: (value) => {

@@ -1,4 +1,6 @@
 import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from "node:http";
+import { ActorError } from "../protocol/errors.js";
+import { watchAbort } from "./abort-watch.js";
 
 /**
  * The client's HTTP calls on Node, over `node:http` and `node:https` with a
@@ -32,6 +34,8 @@ export interface HttpCall {
 	headers: Record<string, string>;
 	body?: string | Uint8Array;
 	signal?: AbortSignal;
+	/** Largest answer body read; a larger one fails with `client/response_too_large`. */
+	maxBytes: number;
 }
 
 /** Thrown for a redirect answer: a call is never sent again (see transport.ts). */
@@ -180,6 +184,7 @@ export class NodeHttpSender {
 			const options: RequestOptions = { method: call.method, headers, agent };
 			let request: ClientRequest;
 			let settled = false;
+			let unwatch: (() => void) | undefined;
 			const onAbort = () => {
 				if (settled) return;
 				settled = true;
@@ -189,20 +194,20 @@ export class NodeHttpSender {
 			const finish = (error: unknown, answer?: HttpAnswer) => {
 				if (settled) return;
 				settled = true;
-				if (signal) unwatch(signal, onAbort);
+				unwatch?.();
 				if (answer === undefined) reject(error);
 				else resolve(answer);
 			};
 			try {
 				request = (secure ? modules.https : modules.http).request(url, options, (response) =>
-					readAnswer(response, finish),
+					readAnswer(response, call.maxBytes, finish),
 				);
 			} catch (error) {
 				// An invalid URL or header value: nothing was sent.
 				finish(error);
 				return;
 			}
-			if (signal) watch(signal, onAbort);
+			if (signal) unwatch = watchAbort(signal, onAbort);
 			request.setTimeout(STALLED_CALL_MS, () =>
 				request.destroy(new Error(`no answer for ${STALLED_CALL_MS / 1000} s`)),
 			);
@@ -212,35 +217,6 @@ export class NodeHttpSender {
 	}
 }
 
-/**
- * The calls waiting on each signal, behind one listener per signal: many
- * concurrent calls sharing a signal would otherwise pass Node's limit of
- * listeners and print a warning.
- */
-const watchers = new WeakMap<AbortSignal, Set<() => void>>();
-
-function watch(signal: AbortSignal, onAbort: () => void): void {
-	let waiting = watchers.get(signal);
-	if (waiting === undefined) {
-		const calls = new Set<() => void>();
-		waiting = calls;
-		watchers.set(signal, calls);
-		signal.addEventListener(
-			"abort",
-			() => {
-				watchers.delete(signal);
-				for (const call of calls) call();
-			},
-			{ once: true },
-		);
-	}
-	waiting.add(onAbort);
-}
-
-function unwatch(signal: AbortSignal, onAbort: () => void): void {
-	watchers.get(signal)?.delete(onAbort);
-}
-
 /** A URL with a user name or password before its host. */
 const CREDENTIALS = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i;
 
@@ -248,6 +224,7 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 function readAnswer(
 	response: IncomingMessage,
+	maxBytes: number,
 	finish: (error: unknown, answer?: HttpAnswer) => void,
 ): void {
 	const status = response.statusCode ?? 0;
@@ -256,11 +233,25 @@ function readAnswer(
 		finish(new RedirectAnswer(`HTTP ${status}`));
 		return;
 	}
+	const tooLarge = () => {
+		// Before the rest arrives: a body that never ends must not fill the memory.
+		finish(responseTooLarge(status, maxBytes));
+		response.destroy();
+	};
+	if (Number(response.headers["content-length"]) > maxBytes) {
+		tooLarge();
+		return;
+	}
 	const chunks: Buffer[] = [];
 	let length = 0;
 	response.on("data", (chunk: Buffer) => {
-		chunks.push(chunk);
 		length += chunk.byteLength;
+		if (length > maxBytes) {
+			chunks.length = 0;
+			tooLarge();
+			return;
+		}
+		chunks.push(chunk);
 	});
 	response.on("end", () => {
 		// A plain Uint8Array of its own, as fetch's arrayBuffer() gives: decoded
@@ -278,4 +269,14 @@ function readAnswer(
 	response.on("close", () => {
 		if (!response.complete) finish(new Error("the connection closed before the answer ended"));
 	});
+}
+
+/** The error for an answer over the client's `maxResponseBytes`. */
+export function responseTooLarge(status: number, maxBytes: number): ActorError {
+	return new ActorError(
+		"client",
+		"response_too_large",
+		`The server's answer (HTTP ${status}) is over the client's maxResponseBytes (${maxBytes} bytes)`,
+		{ maxBytes },
+	);
 }

@@ -17,6 +17,7 @@ import {
 	NodeHttpSender,
 	nodeHttpAllowed,
 	RedirectAnswer,
+	responseTooLarge,
 } from "./node-http.js";
 
 /** A WebSocket constructor (the browser's, Node 22's global, or the `ws` package's). */
@@ -43,6 +44,18 @@ export interface ClientOptions {
 	headers?: Record<string, string>;
 	/** Reconnect backoff of connections. */
 	reconnect?: { minDelayMs?: number; maxDelayMs?: number };
+	/**
+	 * Longest a connection attempt may take, from opening the WebSocket to the
+	 * server's `Init` (ms): past it the attempt fails with `client/connect_timeout`
+	 * and the connection tries again with backoff. Default 15 000.
+	 */
+	connectTimeoutMs?: number;
+	/**
+	 * Largest HTTP answer the client reads (bytes): a larger one fails with
+	 * `client/response_too_large`, without reading the rest. Default 64 MiB
+	 * (a Tenon server sends at most its `maxHttpBodyBytes`, 20 MiB by default).
+	 */
+	maxResponseBytes?: number;
 }
 
 /** Largest encoded input sent in the URL; larger inputs go through REST. */
@@ -67,6 +80,8 @@ export class ClientTransport {
 	readonly encoding: Encoding;
 	readonly reconnectMinDelayMs: number;
 	readonly reconnectMaxDelayMs: number;
+	readonly connectTimeoutMs: number;
+	readonly maxResponseBytes: number;
 	readonly #fetch: typeof fetch;
 	readonly #headers: Record<string, string>;
 	/** Calls over node:http (Node, no custom fetch); `undefined`: fetch. */
@@ -83,6 +98,9 @@ export class ClientTransport {
 		this.#WebSocket = options.WebSocket;
 		this.reconnectMinDelayMs = options.reconnect?.minDelayMs ?? 250;
 		this.reconnectMaxDelayMs = options.reconnect?.maxDelayMs ?? 10_000;
+		// Clamped: a huge value must not overflow Node's timer (it would fire at once).
+		this.connectTimeoutMs = Math.min(options.connectTimeoutMs ?? 15_000, 2_147_483_647);
+		this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
 	}
 
 	/** A WebSocket constructor: configured, global, or the `ws` package (Node 20 has no global). */
@@ -185,7 +203,7 @@ export class ClientTransport {
 		return {
 			status: response.status,
 			contentType: response.headers.get("content-type") ?? "",
-			bytes: new Uint8Array(await response.arrayBuffer()),
+			bytes: await readLimited(response, call.maxBytes),
 		};
 	}
 
@@ -215,7 +233,7 @@ export class ClientTransport {
 		injectTraceHeaders(headers);
 		const hasBody = options.encodedBody !== undefined || options.body !== undefined;
 		if (hasBody) headers["content-type"] = contentTypeFor(encoding);
-		const call: HttpCall = { method, headers };
+		const call: HttpCall = { method, headers, maxBytes: this.maxResponseBytes };
 		if (hasBody)
 			call.body = (options.encodedBody ?? encodeValue(encoding, options.body)) as
 				| string
@@ -275,6 +293,41 @@ export class ClientTransport {
 		}
 		return decoded;
 	}
+}
+
+/**
+ * A fetch answer's body, up to `maxBytes`: past it the body is cancelled
+ * and the call fails (`arrayBuffer()` would read a body that never ends
+ * until the memory ran out).
+ */
+async function readLimited(response: Response, maxBytes: number): Promise<Uint8Array> {
+	if (Number(response.headers.get("content-length")) > maxBytes) {
+		await response.body?.cancel().catch(() => {});
+		throw responseTooLarge(response.status, maxBytes);
+	}
+	const body = response.body;
+	if (body === null) return new Uint8Array(0);
+	const reader = body.getReader();
+	const chunks: Uint8Array[] = [];
+	let length = 0;
+	for (;;) {
+		const { done, value } = await reader.read();
+		if (done) break;
+		length += value.byteLength;
+		if (length > maxBytes) {
+			await reader.cancel().catch(() => {});
+			throw responseTooLarge(response.status, maxBytes);
+		}
+		chunks.push(value);
+	}
+	// One plain Uint8Array of its own, as arrayBuffer() gave (see node-http.ts).
+	const bytes = new Uint8Array(length);
+	let at = 0;
+	for (const chunk of chunks) {
+		bytes.set(chunk, at);
+		at += chunk.byteLength;
+	}
+	return bytes;
 }
 
 function describeFetchError(error: unknown): string {
