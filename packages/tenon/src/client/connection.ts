@@ -63,6 +63,12 @@ export class ActorConnImpl {
 	#reconnectTimer: ReturnType<typeof setTimeout> | undefined;
 	/** Fails a socket the server has not opened (handshake and `Init`) in time. */
 	#openTimer: ReturnType<typeof setTimeout> | undefined;
+	/** Checks, on Node's `ws`, that an open socket still hears from the server (see #heartbeat). */
+	#heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+	/** Something came from the server since the last heartbeat check. */
+	#heard = false;
+	/** A ping went out at the last check, unanswered so far. */
+	#pinged = false;
 	#nextActionId = 0;
 	#inFlight = new Map<number, InFlight>();
 	/** Messages waiting for the connection to open (actions; subscriptions are re-sent from #listeners). */
@@ -170,6 +176,14 @@ export class ActorConnImpl {
 			if ((socket.binaryType as string) !== "nodebuffer") socket.binaryType = "arraybuffer";
 		}
 		this.#socket = socket;
+		if (typeof nodeWs.on === "function") {
+			// Pongs (and the server's own pings) say the server is there.
+			const heard = () => {
+				if (socket === this.#socket) this.#heard = true;
+			};
+			nodeWs.on("pong", heard);
+			nodeWs.on("ping", heard);
+		}
 		if ((socket.binaryType as string) === "nodebuffer" && typeof nodeWs.on === "function") {
 			// Node's `ws` (the only WebSocket that takes "nodebuffer"): its own event hands
 			// over the frame, where its addEventListener wraps each one in a MessageEvent.
@@ -207,6 +221,53 @@ export class ActorConnImpl {
 	}
 
 	/**
+	 * On Node's `ws`, an open socket the server went silent on (a peer gone
+	 * without closing: a crashed host, a network that dropped it) would keep
+	 * the connection "connected", and its calls waiting, forever. Every
+	 * `heartbeatMs` that heard nothing from the server sends a ping; the next
+	 * one that still heard nothing drops the socket, and the connection
+	 * reconnects. Browsers have no ping to send (their sockets are theirs to watch).
+	 */
+	#startHeartbeat(socket: WebSocket): void {
+		this.#stopHeartbeat();
+		const intervalMs = this.#transport.heartbeatMs;
+		const pingable = socket as unknown as { ping?(): void; on?: unknown };
+		if (intervalMs <= 0 || typeof pingable.ping !== "function" || typeof pingable.on !== "function")
+			return;
+		this.#heard = false;
+		this.#pinged = false;
+		this.#heartbeatTimer = setInterval(() => {
+			if (socket !== this.#socket) return;
+			if (this.#heard) {
+				this.#heard = false;
+				this.#pinged = false;
+			} else if (!this.#pinged) {
+				this.#pinged = true;
+				if (socket.readyState === WS_OPEN) pingable.ping?.();
+			} else {
+				this.#abandon(
+					socket,
+					new ActorError(
+						"client",
+						"connection_lost",
+						`The server did not answer a ping within ${intervalMs} ms; the outcome of calls in flight is unknown`,
+					),
+					4000,
+					true,
+				);
+			}
+		}, intervalMs);
+		// An open socket keeps the process alive already; the check itself must not.
+		(this.#heartbeatTimer as { unref?(): void }).unref?.();
+	}
+
+	#stopHeartbeat(): void {
+		if (this.#heartbeatTimer === undefined) return;
+		clearInterval(this.#heartbeatTimer);
+		this.#heartbeatTimer = undefined;
+	}
+
+	/**
 	 * Gives up on `socket` without waiting for the server (which may never
 	 * answer): it is closed (`cut`: dropped where the WebSocket can), nothing
 	 * it still delivers is read, the calls in flight fail with `error`, which
@@ -222,6 +283,7 @@ export class ActorConnImpl {
 
 	#onMessage(socket: WebSocket, data: unknown): void {
 		if (socket !== this.#socket) return;
+		this.#heard = true;
 		let message: ReturnType<typeof decodeToClient>;
 		try {
 			const frame =
@@ -240,6 +302,7 @@ export class ActorConnImpl {
 					return;
 				}
 				this.#clearOpenTimer();
+				this.#startHeartbeat(socket);
 				this.actorId = message.actorId;
 				this.connectionId = message.connectionId;
 				this.#attempt = 0;
@@ -320,6 +383,7 @@ export class ActorConnImpl {
 	/** The socket is gone (closed, or abandoned): calls in flight fail with `lost`; reconnect unless `code` says not to. */
 	#lost(code: number, closeError: ActorError | undefined, lost: ActorError): void {
 		this.#clearOpenTimer();
+		this.#stopHeartbeat();
 		const wasConnected = this.#status === "connected";
 		for (const pending of this.#inFlight.values()) pending.reject(lost);
 		this.#inFlight.clear();
@@ -520,6 +584,7 @@ export class ActorConnImpl {
 		this.#disposed = true;
 		if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
 		this.#clearOpenTimer();
+		this.#stopHeartbeat();
 		const disposed = new ActorError("client", "disposed", "The connection was disposed");
 		for (const pending of this.#inFlight.values()) pending.reject(disposed);
 		this.#inFlight.clear();
@@ -573,6 +638,7 @@ function closeSocket(socket: WebSocket, code: number, reason: string, cut: boole
 /** The `message` event of Node's `ws` (a Buffer, text frames included). */
 interface NodeWsEvents {
 	on?(event: "message", listener: (data: Buffer, isBinary: boolean) => void): void;
+	on?(event: "ping" | "pong", listener: () => void): void;
 }
 
 /** The public connection: its methods, and every other property an action. */

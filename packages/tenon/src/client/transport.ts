@@ -51,6 +51,13 @@ export interface ClientOptions {
 	 */
 	connectTimeoutMs?: number;
 	/**
+	 * On Node (`ws`): a connection that heard nothing from the server for this
+	 * long pings it, and one that still heard nothing after as long again is
+	 * dropped (`client/connection_lost`) and reconnects. Default 15 000; 0 turns
+	 * it off. Browsers cannot send pings.
+	 */
+	heartbeatMs?: number;
+	/**
 	 * Largest HTTP answer the client reads (bytes): a larger one fails with
 	 * `client/response_too_large`, without reading the rest. Default 64 MiB
 	 * (a Tenon server sends at most its `maxHttpBodyBytes`, 20 MiB by default).
@@ -81,6 +88,7 @@ export class ClientTransport {
 	readonly reconnectMinDelayMs: number;
 	readonly reconnectMaxDelayMs: number;
 	readonly connectTimeoutMs: number;
+	readonly heartbeatMs: number;
 	readonly maxResponseBytes: number;
 	readonly #fetch: typeof fetch;
 	readonly #headers: Record<string, string>;
@@ -100,6 +108,7 @@ export class ClientTransport {
 		this.reconnectMaxDelayMs = options.reconnect?.maxDelayMs ?? 10_000;
 		// Clamped: a huge value must not overflow Node's timer (it would fire at once).
 		this.connectTimeoutMs = Math.min(options.connectTimeoutMs ?? 15_000, 2_147_483_647);
+		this.heartbeatMs = Math.min(options.heartbeatMs ?? 15_000, 2_147_483_647);
 		this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
 	}
 

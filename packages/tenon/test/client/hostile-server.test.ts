@@ -179,6 +179,57 @@ describe("the client against a hostile server", () => {
 		await client.dispose();
 	});
 
+	it("a call on a socket the server went silent on (no close, no pong) fails, and the connection reconnects", async () => {
+		await using server = await startHostileServer();
+		let sockets = 0;
+		server.onUpgrade = {
+			kind: "accept",
+			onSocket: (ws) => {
+				sockets++;
+				ws.send(frame("Init", { actorId: "a1", connectionId: "c1" }));
+				// The first socket's peer is gone: nothing it is sent is read, or answered.
+				if (sockets === 1) (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+				else
+					ws.on("message", (data) => {
+						const message = JSON.parse(String(data));
+						if (message.body.tag === "ActionRequest")
+							ws.send(frame("ActionResponse", { id: message.body.val.id, output: 0 }));
+					});
+			},
+		};
+		const client = createClient<typeof registry>({
+			endpoint: server.url,
+			encoding: "json",
+			reconnect: fast,
+			heartbeatMs: 100,
+		});
+		const conn = client.thing.getForId("a1").connect();
+		await expect.poll(() => conn.connStatus).toBe("connected");
+		await expect(conn.get()).rejects.toMatchObject({ group: "client", code: "connection_lost" });
+		await expect.poll(() => sockets).toBe(2);
+		expect(await conn.get()).toBe(0);
+		await client.dispose();
+	});
+
+	it("a quiet server that answers pings keeps its connection", async () => {
+		await using server = await startHostileServer();
+		answerCalls(server);
+		const client = createClient<typeof registry>({
+			endpoint: server.url,
+			encoding: "json",
+			heartbeatMs: 50,
+		});
+		const conn = client.thing.getForId("a1").connect();
+		const statuses: string[] = [];
+		conn.onStatusChange((status) => statuses.push(status));
+		expect(await conn.get()).toBe(0);
+		await new Promise((resolve) => setTimeout(resolve, 500));
+		expect(await conn.get()).toBe(0);
+		expect(server.upgrades).toHaveLength(1);
+		expect(statuses).toEqual(["connected"]);
+		await client.dispose();
+	});
+
 	it("dispose does not wait more than a second for a server that never answers the close, and leaves no socket open", async () => {
 		await using server = await startHostileServer();
 		server.onUpgrade = {
