@@ -42,17 +42,23 @@ export function useAgentChat(
 	connection: AgentConnectionLike | undefined,
 	options: { historyLimit?: number } = {},
 ): UseAgentChatResult {
-	const [chat, setChat] = useState<AgentChat | undefined>(undefined);
+	const [made, setMade] = useState<{ chat: AgentChat; source: AgentConnectionLike } | undefined>(
+		undefined,
+	);
 	const historyLimit = options.historyLimit;
 	useEffect(() => {
 		if (connection === undefined) return undefined;
 		const created = new AgentChat(connection, historyLimit === undefined ? {} : { historyLimit });
-		setChat(created);
+		setMade({ chat: created, source: connection });
 		return () => {
 			created.close();
-			setChat(undefined);
+			setMade(undefined);
 		};
 	}, [connection, historyLimit]);
+	// Until the effect has made the chat for a new connection, the one held is
+	// the previous connection's: its transcript and its `send` must not be
+	// shown for the new one.
+	const chat = made !== undefined && made.source === connection ? made.chat : undefined;
 	const view = useSyncExternalStore(
 		useCallback((notify: () => void) => chat?.subscribe(notify) ?? noop, [chat]),
 		() => chat?.view ?? IDLE,

@@ -12,6 +12,8 @@ import type {
 	PresenceOf,
 	SharedStateOf,
 } from "../client/types.js";
+import { bytesToBase64 } from "../protocol/bytes.js";
+import { cborEncodeCompat } from "../protocol/encoding.js";
 import type { ActorError } from "../protocol/errors.js";
 import type { ActorKey } from "../protocol/keys.js";
 import { type CacheEntry, ConnectionCache } from "./connection-cache.js";
@@ -73,6 +75,21 @@ const noop = () => {};
 const EMPTY = new Map<string, never>();
 
 /**
+ * One string for "which connection": equal options share it, whatever their
+ * identity. CBOR, as the client sends the input: a bigint, a Map or a Set in
+ * `createWithInput` neither throws (as JSON.stringify did, in render) nor
+ * reads as `{}` (two different Maps shared one connection). A key given as a
+ * string is the same actor as that string alone in an array.
+ */
+function connectionKey(options: UseActorOptions<unknown>): string {
+	const key =
+		options.key === undefined ? [] : typeof options.key === "string" ? [options.key] : options.key;
+	return bytesToBase64(
+		cborEncodeCompat([options.name, key, options.params ?? null, options.createWithInput ?? null]),
+	);
+}
+
+/**
  * Typed React hooks over a client.
  *
  * @example
@@ -98,19 +115,19 @@ export function createTenonReact<R>(client: Client<R>): TenonReact<R> {
 		options: UseActorOptions<ActorsOf<R>[N], N>,
 	): UseActorResult<ActorsOf<R>[N]> {
 		const enabled = options.enabled !== false;
-		// One string for "which connection": equal options share it, whatever their identity.
-		const cacheKey = JSON.stringify([
-			options.name,
-			options.key ?? null,
-			options.params ?? null,
-			options.createWithInput ?? null,
-		]);
+		const cacheKey = connectionKey(options as UseActorOptions<unknown>);
 		const latest = useRef(options);
 		latest.current = options;
-		const [entry, setEntry] = useState<CacheEntry<ActorConn<never>> | undefined>(undefined);
+		// The entry, with the key it was acquired for: until the effect has acquired the
+		// entry for new options, the one held is another actor's (or params'), and the
+		// render must not hand out its connection.
+		const [held, setHeld] = useState<
+			{ key: string; entry: CacheEntry<ActorConn<never>> } | undefined
+		>(undefined);
+		const entry = enabled && held?.key === cacheKey ? held.entry : undefined;
 		useEffect(() => {
 			if (!enabled) {
-				setEntry(undefined);
+				setHeld(undefined);
 				return undefined;
 			}
 			const acquired = cache.acquire(cacheKey, () => {
@@ -125,7 +142,7 @@ export function createTenonReact<R>(client: Client<R>): TenonReact<R> {
 					})
 					.connect();
 			});
-			setEntry(acquired);
+			setHeld({ key: cacheKey, entry: acquired });
 			return () => cache.release(cacheKey);
 		}, [cacheKey, enabled]);
 		const conn = entry?.conn;
