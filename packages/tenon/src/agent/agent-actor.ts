@@ -150,7 +150,7 @@ export function agentActor<CP = unknown, CS = undefined>(
 			if (!settings.canStop(stopper, turn.requester))
 				throw errors.forbidden("only the user whose prompt started this turn may stop it");
 			turn.stop = true;
-			c.vars.stop?.abort(new Error("stopped"));
+			c.vars.stop?.abort(new ActorError("agent", "stopped", "the turn was stopped"));
 			const pending = c.state.pending;
 			if (pending !== null)
 				await c.queue.send("decisions", {

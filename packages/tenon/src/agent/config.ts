@@ -38,6 +38,12 @@ export interface AgentConfig<CP, CS> {
 	confirmTimeoutMs?: number;
 	/** Model calls per turn that may use tools; the last one after them answers without. Default 8. */
 	maxToolRounds?: number;
+	/**
+	 * Most tool calls one answer may ask for. An answer asking for more is cut
+	 * there (`truncated`, the model call cancelled): none of its calls run.
+	 * Default 128 (`openAIModel`'s own `maxToolCalls`).
+	 */
+	maxToolCalls?: number;
 	/** Prompts a conversation accepts per window (`false`: no limit). Default 20 per minute. */
 	rateLimit?: { prompts: number; windowMs: number } | false;
 	/**
@@ -91,6 +97,7 @@ export interface AgentSettings {
 	readonly canStop: (stopper: Requester, requester: string) => boolean;
 	readonly confirmTimeoutMs: number;
 	readonly maxToolRounds: number;
+	readonly maxToolCalls: number;
 	readonly rateLimit: { prompts: number; windowMs: number } | false;
 	readonly maxQueuedPrompts: number;
 	readonly maxPromptChars: number;
@@ -118,6 +125,7 @@ export function agentSettings<CP, CS>(config: AgentConfig<CP, CS>): AgentSetting
 		canStop: config.canStop ?? ((stopper, requester) => stopper.id === requester),
 		confirmTimeoutMs: positive("confirmTimeoutMs", config.confirmTimeoutMs, 5 * 60_000),
 		maxToolRounds: positive("maxToolRounds", config.maxToolRounds, 8),
+		maxToolCalls: positive("maxToolCalls", config.maxToolCalls, 128),
 		rateLimit:
 			config.rateLimit === undefined ? { prompts: 20, windowMs: 60_000 } : config.rateLimit,
 		maxQueuedPrompts: positive("maxQueuedPrompts", config.maxQueuedPrompts, 10),

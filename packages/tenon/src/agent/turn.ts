@@ -1,6 +1,8 @@
 import { cutText } from "../common/text-cut.js";
+import { ActorError } from "../protocol/errors.js";
 import type { WorkflowErrorInfo } from "../workflow/errors.js";
 import { Loop } from "../workflow/flow.js";
+import type { TryStepFailure } from "../workflow/types.js";
 import { AnswerBudget } from "./answer-budget.js";
 import { renderForApproval } from "./approval-display.js";
 import { type CallCheck, checkModelCall } from "./call-check.js";
@@ -156,8 +158,17 @@ async function streamAnswer(
 					truncated = true;
 					break;
 				}
-			} else if (event.type === "tool_call")
+			} else if (event.type === "tool_call") {
+				// A model (any ChatModel, not only openAIModel) asking for calls without
+				// end: 3,000 calls with empty ids and names cost nothing of the answer's
+				// characters, and making their ids unique blocked the loop for a second
+				// (an attacker probe, 2026-11-26). The answer is cut, as one too long is.
+				if (toolCalls.length >= s.maxToolCalls) {
+					truncated = true;
+					break;
+				}
 				toolCalls.push(budget.call(event.call, live.text.length));
+			}
 		}
 	} catch (error) {
 		// Stopped by a client: keep what came. Evicted or failed: the step ends
@@ -170,7 +181,7 @@ async function streamAnswer(
 		if (!truncated) stopped = true;
 	} finally {
 		// A truncated answer's model call is cancelled.
-		if (truncated) stop.abort(new Error("the answer reached maxAnswerChars"));
+		if (truncated) stop.abort(new Error("the answer reached its limits"));
 		c.abortSignal.removeEventListener("abort", onEvicted);
 		if (c.vars.stop === stop) c.vars.stop = null;
 	}
@@ -288,14 +299,15 @@ async function runToolCall(
 			const result = await w.tryStep({
 				name: `tool-${label}`,
 				maxRetries: 0,
-				timeout: tool.timeoutMs ?? 30_000,
+				// A backstop: the tool's own timer ends the call first, saying why.
+				timeout: toolTimeoutMs(tool) + 1_000,
 				run: (c) => redactingErrors(s.redactor, () => executeTool(c, s, tool, check.input, prompt)),
 			});
 			outcome = result.ok
 				? { content: result.value, status: "complete" }
 				: {
 						content: JSON.stringify({
-							error: `the tool failed: ${cutText(s.redactor.redact(result.failure.error.message), 2_000)}`,
+							error: `the tool failed: ${toolFailure(result.failure, tool, s)}`,
 						}),
 						status: "failed",
 					};
@@ -394,30 +406,79 @@ async function executeTool(
 	prompt: PromptMessage,
 ): Promise<string> {
 	const stop = new AbortController();
-	const timer = setTimeout(
-		() => stop.abort(new Error("the tool's time is up")),
-		tool.timeoutMs ?? 30_000,
-	);
+	const timer = setTimeout(() => stop.abort(toolTimeout(tool)), toolTimeoutMs(tool));
 	const onEvicted = (): void => stop.abort(c.abortSignal.reason);
 	c.abortSignal.addEventListener("abort", onEvicted, { once: true });
 	c.vars.stop = stop;
 	try {
-		const value = await tool.execute(input, {
+		const running = tool.execute(input, {
 			actorId: c.actorId,
 			conversation: c.key,
 			requester: prompt.requester,
 			signal: stop.signal,
 			client: () => c.client(),
 		});
+		// Settles when the signal aborts even if the tool ignores it: the step
+		// waited for a tool that never settled, past its timeout and any stop,
+		// and with it the conversation and the server's shutdown (an attacker
+		// probe, 2026-11-26). The abandoned call runs on, and nobody waits for it.
+		const value = await untilAborted(Promise.resolve(running), stop.signal);
 		// Never throws: the tool ran, so its step must not fail now (a BigInt
 		// or a cycle in the result counted a refund that ran as failed, and the
 		// model was told so).
 		return toolResultText(value, s.redactor, s.maxToolResultChars);
+	} catch (error) {
+		if (!(error instanceof ActorError) && !c.aborted)
+			c.log.warn("agent tool failed", { tool: tool.name, error: redactError(error, s.redactor) });
+		throw error;
 	} finally {
 		clearTimeout(timer);
 		c.abortSignal.removeEventListener("abort", onEvicted);
 		if (c.vars.stop === stop) c.vars.stop = null;
 	}
+}
+
+/** `work`'s outcome, or a rejection with the signal's reason once it aborts, whichever is first. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+	return new Promise<T>((resolve, reject) => {
+		const onAbort = (): void => {
+			// The abandoned call may still fail later: that is nobody's error now.
+			work.catch(() => {});
+			reject(signal.reason);
+		};
+		if (signal.aborted) return onAbort();
+		signal.addEventListener("abort", onAbort, { once: true });
+		work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+	});
+}
+
+/**
+ * Why a tool call failed, as the model and the transcript (every participant)
+ * read it: an `ActorError`'s group, code and message (redacted), a timeout as
+ * such, anything else as an internal error whose details only the server's
+ * log and the journal keep. Before 2026-11-26 any error's message was shown,
+ * with the file paths and internals a crashing tool's errors carry.
+ */
+function toolFailure(failure: TryStepFailure, tool: AgentTool<unknown>, s: AgentSettings): string {
+	const { error } = failure;
+	const group = error.metadata?.group;
+	const code = error.metadata?.code;
+	if (typeof group === "string" && typeof code === "string")
+		return `${group}/${code}: ${cutText(s.redactor.redact(error.message), 2_000)}`;
+	if (failure.kind === "timeout") return `agent/tool_timeout: ${toolTimeout(tool).message}`;
+	return "core/internal_error: an internal error (the server's log has its details)";
+}
+
+function toolTimeoutMs(tool: AgentTool<unknown>): number {
+	return tool.timeoutMs ?? 30_000;
+}
+
+function toolTimeout(tool: AgentTool<unknown>): ActorError {
+	return new ActorError(
+		"agent",
+		"tool_timeout",
+		`the tool did not finish within ${toolTimeoutMs(tool)} ms`,
+	);
 }
 
 /**
