@@ -10,17 +10,22 @@ import {
 	CallToolRequestSchema,
 	type CallToolResult,
 	ErrorCode,
+	InitializeRequestSchema,
 	ListToolsRequestSchema,
 	McpError,
+	PingRequestSchema,
 	type Tool,
 	type ToolAnnotations,
 } from "@modelcontextprotocol/sdk/types.js";
 import { describeIssues, type StandardSchemaV1 } from "../actor/schema.js";
 import { createLogger, type Logger, moduleLogger } from "../common/logger.js";
+import { cutText } from "../common/text-cut.js";
 import { errors } from "../protocol/errors.js";
 import {
 	hasRepeatedIds,
 	jsonRpcError,
+	MAX_BODY_DEPTH,
+	nestsWithin,
 	readBodyWithin,
 	whenAborted,
 	withoutCancellations,
@@ -29,15 +34,20 @@ import {
 	type ArgumentIssue,
 	argumentHazard,
 	closeObjects,
-	hasProtoKey,
 	isRecord,
+	MAX_ARGUMENT_VALUES,
+	MAX_ENVELOPE_DEPTH,
+	MAX_ENVELOPE_VALUES,
 	standardJsonSchema,
 	unknownProperties,
+	walkValues,
 } from "./tool-arguments.js";
 import { errorResult, invalidArguments, isActorError, successResult } from "./tool-results.js";
 
 /** Default limit of an MCP request body: 256 KiB. */
 const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+/** Default limit of one tool result, as JSON text: 1 MiB. */
+const DEFAULT_MAX_RESULT_BYTES = 1024 * 1024;
 /** The JSON-RPC error code the SDK's transport uses for HTTP-level refusals. */
 const HTTP_REFUSAL = -32000;
 /** MCP tool names: 1 to 128 of these characters (MCP spec, "Tool names"). */
@@ -112,6 +122,11 @@ export interface McpHandlerOptions<C, P = McpBearerParams, T = Record<string, un
 	params?(request: Request): P;
 	/** Largest request body, in bytes; larger ones get HTTP 413. Default 256 KiB. */
 	maxBodyBytes?: number;
+	/**
+	 * Largest result of one tool call, as JSON text in UTF-8 bytes; a larger
+	 * one becomes an error result (`message/outgoing_too_long`). Default 1 MiB.
+	 */
+	maxResultBytes?: number;
 	/** Where failures that are not `ActorError`s are logged. Default: Tenon's stderr logger. */
 	logger?: Logger;
 }
@@ -181,10 +196,16 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 	const path = options.path ?? "/mcp";
 	if (!path.startsWith("/"))
 		throw new Error(`mcpHandler: path must start with "/" (got "${path}")`);
-	const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-	if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) {
-		throw new Error(`mcpHandler: maxBodyBytes must be a positive integer (got ${maxBodyBytes})`);
-	}
+	const maxBodyBytes = positiveInteger(
+		"maxBodyBytes",
+		options.maxBodyBytes,
+		DEFAULT_MAX_BODY_BYTES,
+	);
+	const maxResultBytes = positiveInteger(
+		"maxResultBytes",
+		options.maxResultBytes,
+		DEFAULT_MAX_RESULT_BYTES,
+	);
 	const logger = moduleLogger(options.logger ?? createLogger(), "mcp");
 	// The mapped type only exists for inference; inside, every tool's input is unknown.
 	const definitions = options.tools as unknown as Record<string, McpToolDefinition<unknown, C, P>>;
@@ -216,7 +237,7 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 				paramsOf(request),
 				{ tool: name, signal },
 			);
-			return successResult(result);
+			return successResult(result, name, maxResultBytes);
 		} catch (error) {
 			if (isActorError(error)) return errorResult(error);
 			logger.error("mcp tool failed", { tool: name, error });
@@ -226,7 +247,8 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 
 	/**
 	 * A server for one HTTP request: `refused` holds the calls whose arguments
-	 * were quarantined, `malformed` those whose params were not a tool call's.
+	 * were quarantined, `malformed` the requests whose params were not their
+	 * method's (each made a `ping`, answered "Invalid params" here).
 	 */
 	function serverFor(
 		request: Request,
@@ -237,13 +259,21 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 			{ name: options.name, version: options.version },
 			{ capabilities: { tools: {} } },
 		);
-		server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listings }));
-		server.setRequestHandler(CallToolRequestSchema, (call, extra) => {
+		server.setRequestHandler(PingRequestSchema, (_ping, extra) => {
 			const problem = malformed.get(extra.requestId);
 			if (problem !== undefined) throw new McpError(ErrorCode.InvalidParams, problem);
+			return {};
+		});
+		server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listings }));
+		server.setRequestHandler(CallToolRequestSchema, (call, extra) => {
 			const tool = tools.get(call.params.name);
 			if (tool === undefined) {
-				throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${call.params.name}`);
+				// Cut: the name is the caller's, up to the whole body (a 200 KB name came back whole).
+				const name = call.params.name;
+				throw new McpError(
+					ErrorCode.InvalidParams,
+					`Unknown tool: ${name.length > 128 ? `${cutText(name, 128)}…` : name}`,
+				);
 			}
 			const quarantined = refused.get(extra.requestId);
 			if (quarantined !== undefined) return invalidArguments(tool.listing.name, quarantined);
@@ -274,6 +304,13 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 			);
 		}
 		const text = new TextDecoder().decode(bytes);
+		if (!nestsWithin(text, MAX_BODY_DEPTH)) {
+			return jsonRpcError(
+				400,
+				ErrorCode.InvalidRequest,
+				`Invalid request: nested deeper than ${MAX_BODY_DEPTH} levels`,
+			);
+		}
 		let parsed: unknown;
 		try {
 			parsed = JSON.parse(text);
@@ -287,9 +324,24 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 		// objects by assignment, which would turn it into a prototype: such keys
 		// never reach the SDK. In tool arguments they become an error result.
 		const malformed = malformedCalls(body);
-		const refused = quarantineArguments(body);
-		if (hasProtoKey(body)) {
-			return jsonRpcError(400, ErrorCode.InvalidRequest, "Invalid request: __proto__ key");
+		const { refused, checked } = quarantineArguments(body);
+		// The rest of the body (all but the arguments checked above) is small in
+		// MCP; large or deep, it blocked the loop for 0.3 to 0.6 s without a
+		// token before any check refused it (an attacker probe, 2026-11-26).
+		const envelope = walkValues(body, {
+			maxValues: MAX_ENVELOPE_VALUES,
+			maxDepth: MAX_ENVELOPE_DEPTH,
+			skip: checked,
+		}).issue;
+		if (envelope !== undefined) {
+			const where = envelope.path === "" ? "" : ` (at ${cutText(envelope.path, 200)})`;
+			return jsonRpcError(
+				400,
+				ErrorCode.InvalidRequest,
+				envelope.message.startsWith("A __proto__")
+					? "Invalid request: __proto__ key"
+					: `Invalid request: ${envelope.message} outside tool arguments${where}`,
+			);
 		}
 		// A batch naming two requests alike got one answer for both, while both ran.
 		if (hasRepeatedIds(body)) {
@@ -299,6 +351,7 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 				"Invalid request: two requests of a batch have the same id",
 			);
 		}
+		invalidParams(body, malformed);
 		const server = serverFor(request, refused, malformed);
 		const transport = new WebStandardStreamableHTTPServerTransport({
 			sessionIdGenerator: undefined,
@@ -358,12 +411,19 @@ export const MAX_CALLS_PER_REQUEST = 10;
 
 /**
  * Takes the arguments out of every `tools/call` in `body` that hold a
- * `__proto__` key or nest too deep, and returns those calls' issues by
- * request id (their arguments become `{}` for the SDK, never the actor).
+ * `__proto__` key, nest too deep or pass the request's share of values, and
+ * returns those calls' issues by request id (their arguments become `{}` for
+ * the SDK, never the actor), and the arguments it walked and left in place.
  */
-function quarantineArguments(body: unknown): Map<string | number, ArgumentIssue[]> {
+function quarantineArguments(body: unknown): {
+	refused: Map<string | number, ArgumentIssue[]>;
+	checked: Set<unknown>;
+} {
 	const refused = new Map<string | number, ArgumentIssue[]>();
+	const checked = new Set<unknown>();
 	let calls = 0;
+	// Every value walked counts, refused or not: each call's walk stops at what is left.
+	let left = MAX_ARGUMENT_VALUES;
 	for (const message of Array.isArray(body) ? body : [body]) {
 		if (!isRecord(message) || message.method !== "tools/call") continue;
 		const { id, params } = message;
@@ -379,20 +439,24 @@ function quarantineArguments(body: unknown): Map<string | number, ArgumentIssue[
 			continue;
 		}
 		if (!Object.hasOwn(params, "arguments")) continue;
-		const issue = argumentHazard(params.arguments);
-		if (issue === undefined) continue;
+		const { issue, values } = argumentHazard(params.arguments, left);
+		left = Math.max(0, left - values);
+		if (issue === undefined) {
+			checked.add(params.arguments);
+			continue;
+		}
 		refused.set(id, [issue]);
 		params.arguments = {};
 	}
-	return refused;
+	return { refused, checked };
 }
 
 /**
  * The `tools/call` requests in `body` whose params are not a tool call's (no
- * params, a name that is not a string, arguments that are not an object),
- * by request id; their params become an empty call, answered with JSON-RPC's
- * "Invalid params" (-32602). The SDK answered them -32603, "Internal error",
- * with its whole list of schema issues.
+ * params, a name that is not a string, arguments that are not an object, a
+ * task: tools do not run as tasks here), by request id; each is made a
+ * `ping` that is answered with JSON-RPC's "Invalid params" (-32602). The SDK
+ * answered them -32603, "Internal error", with its whole list of schema issues.
  */
 function malformedCalls(body: unknown): Map<string | number, string> {
 	const malformed = new Map<string | number, string>();
@@ -406,10 +470,67 @@ function malformedCalls(body: unknown): Map<string | number, string> {
 				? "Invalid params: the tool's name is a string"
 				: params.arguments !== undefined && !isRecord(params.arguments)
 					? "Invalid params: a tool call's arguments are an object"
-					: undefined;
-		if (problem === undefined) continue;
-		malformed.set(id, problem);
-		message.params = { name: "", arguments: {} };
+					: params.task !== undefined
+						? "Invalid params: this server does not run tool calls as tasks"
+						: undefined;
+		if (problem !== undefined) answerInvalidParams(message, id, problem, malformed);
 	}
 	return malformed;
+}
+
+/** The SDK's schema of each request this server answers, by method. */
+const REQUEST_SCHEMAS = new Map<string, { safeParse(value: unknown): SchemaCheck }>([
+	["initialize", InitializeRequestSchema],
+	["ping", PingRequestSchema],
+	["tools/list", ListToolsRequestSchema],
+	["tools/call", CallToolRequestSchema],
+]);
+
+type SchemaCheck =
+	| { success: true }
+	| { success: false; error: { issues: readonly { path: PropertyKey[]; message: string }[] } };
+
+/**
+ * Requests in `body` whose params do not fit their method's schema (a
+ * `cursor` that is not a string, an `initialize` without its fields) are
+ * answered "Invalid params" (-32602), naming the first issue: the SDK
+ * answered them -32603, "Internal error", with its whole list of schema
+ * issues as the message (an attacker probe, 2026-11-26).
+ */
+function invalidParams(body: unknown, malformed: Map<string | number, string>): void {
+	for (const message of Array.isArray(body) ? body : [body]) {
+		if (!isRecord(message) || typeof message.method !== "string") continue;
+		const { id } = message;
+		if (typeof id !== "string" && typeof id !== "number") continue;
+		const schema = REQUEST_SCHEMAS.get(message.method);
+		if (schema === undefined || malformed.has(id)) continue;
+		const checked = schema.safeParse(message);
+		if (checked.success) continue;
+		const [issue] = checked.error.issues;
+		const where = issue === undefined ? "" : `${issue.path.map(String).join(".")}: `;
+		const problem = `Invalid params: ${cutText(`${where}${issue?.message ?? "not this method's"}`, 200)}`;
+		answerInvalidParams(message, id, problem, malformed);
+	}
+}
+
+/**
+ * Makes `message` a `ping` that the server answers "Invalid params" with
+ * `problem` (one handler answers them all, whatever their method was).
+ */
+function answerInvalidParams(
+	message: Record<string, unknown>,
+	id: string | number,
+	problem: string,
+	malformed: Map<string | number, string>,
+): void {
+	malformed.set(id, problem);
+	message.method = "ping";
+	delete message.params;
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+	if (value === undefined) return fallback;
+	if (!Number.isSafeInteger(value) || value <= 0)
+		throw new Error(`mcpHandler: ${name} must be a positive integer (got ${value})`);
+	return value;
 }

@@ -227,14 +227,25 @@ function resolveRef(ref: string, root: Record<string, unknown>): unknown {
 }
 
 /**
- * Most values (and keys) one tool call's arguments may hold. The arguments
- * are walked three times before an actor sees them (here, for unknown
- * properties, by the schema): an attacker probe's 240 KB of 120,000 small
- * items blocked the loop for 0.4 to 0.7 s, without a token (2026-11-25).
+ * Most values (and keys) the tool calls of one request may hold, together.
+ * The arguments are walked three times before an actor sees them (here, for
+ * unknown properties, by the schema): an attacker probe's 240 KB of 120,000
+ * small items blocked the loop for 0.4 to 0.7 s, without a token
+ * (2026-11-25); ten calls of a batch, each just within a limit per call,
+ * did the same (2026-11-26), so the calls of a request share it.
  */
 export const MAX_ARGUMENT_VALUES = 10_000;
 
-/** A value met in {@link argumentHazard}'s walk: its path is built only if it is reported. */
+/**
+ * Most values (and keys) of a request body outside its tool calls' arguments,
+ * and how deep they nest: MCP's own params are a few dozen values (a batch
+ * of the SDK's 100 messages about 1,200). Tool arguments have their own
+ * limits, {@link MAX_ARGUMENT_VALUES} and {@link MAX_ARGUMENT_DEPTH}.
+ */
+export const MAX_ENVELOPE_VALUES = 4_096;
+export const MAX_ENVELOPE_DEPTH = 32;
+
+/** A value met in {@link walkValues}: its path is built only if it is reported. */
 interface Walked {
 	value: unknown;
 	key: string;
@@ -248,27 +259,52 @@ function pathOf(walked: Walked | undefined): string {
 	return keys.reverse().join(".");
 }
 
+/** What {@link walkValues} found: its first hazard, if any, and how many values it walked. */
+export interface WalkedValues {
+	readonly issue: ArgumentIssue | undefined;
+	readonly values: number;
+}
+
 /**
- * A `__proto__` key, nesting beyond MAX_ARGUMENT_DEPTH, or more than
- * MAX_ARGUMENT_VALUES values in `value` (walked without recursion, stopping
- * there: no key or entry array per object, which for one array of 120,000
- * numbers cost more than the rest of the refusal).
+ * Walks `value` for a `__proto__` key, nesting of `maxDepth` levels or more,
+ * or more than `maxValues` values (and keys), stopping at the first. Walked
+ * without recursion, and without a key or entry array per object (for one
+ * array of 120,000 numbers, `Object.entries` cost more than the rest of the
+ * refusal: 150 to 260 ms). Objects in `skip` are not entered (they were
+ * walked already).
  */
-export function argumentHazard(value: unknown): ArgumentIssue | undefined {
+export function walkValues(
+	value: unknown,
+	limits: {
+		maxValues: number;
+		maxDepth: number;
+		skip?: ReadonlySet<unknown>;
+		/** What to say past `maxValues` (default: `More than <maxValues> values`). */
+		tooManyValues?: string;
+	},
+): WalkedValues {
+	const { maxValues, maxDepth, skip } = limits;
 	const stack: Walked[] = [{ value, key: "", parent: undefined, depth: 0 }];
 	let values = 0;
+	const message = limits.tooManyValues ?? `More than ${maxValues} values`;
+	const tooMany = (at: Walked): WalkedValues => ({ issue: { message, path: pathOf(at) }, values });
 	for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
 		const current = next.value;
-		if (typeof current !== "object" || current === null) continue;
-		if (next.depth >= MAX_ARGUMENT_DEPTH) {
-			return { message: `Nested deeper than ${MAX_ARGUMENT_DEPTH} levels`, path: pathOf(next) };
+		if (typeof current !== "object" || current === null || skip?.has(current)) continue;
+		if (next.depth >= maxDepth) {
+			return {
+				issue: { message: `Nested deeper than ${maxDepth} levels`, path: pathOf(next) },
+				values,
+			};
 		}
 		const depth = next.depth + 1;
 		if (Array.isArray(current)) {
 			for (let i = 0; i < current.length; i++) {
-				if (++values > MAX_ARGUMENT_VALUES)
-					return { message: `More than ${MAX_ARGUMENT_VALUES} values`, path: pathOf(next) };
-				stack.push({ value: current[i], key: String(i), parent: next, depth });
+				if (++values > maxValues) return tooMany(next);
+				const item: unknown = current[i];
+				// Primitives are counted, not stacked: most of a large body is primitives.
+				if (typeof item === "object" && item !== null)
+					stack.push({ value: item, key: String(i), parent: next, depth });
 			}
 			continue;
 		}
@@ -276,27 +312,30 @@ export function argumentHazard(value: unknown): ArgumentIssue | undefined {
 			if (!Object.hasOwn(current, key)) continue;
 			if (key === "__proto__") {
 				const at: Walked = { value: undefined, key, parent: next, depth };
-				return { message: "A __proto__ key is not allowed", path: pathOf(at) };
+				return { issue: { message: "A __proto__ key is not allowed", path: pathOf(at) }, values };
 			}
-			if (++values > MAX_ARGUMENT_VALUES)
-				return { message: `More than ${MAX_ARGUMENT_VALUES} values`, path: pathOf(next) };
-			stack.push({ value: (current as Record<string, unknown>)[key], key, parent: next, depth });
+			if (++values > maxValues) return tooMany(next);
+			const item = (current as Record<string, unknown>)[key];
+			if (typeof item === "object" && item !== null)
+				stack.push({ value: item, key, parent: next, depth });
 		}
 	}
-	return undefined;
+	return { issue: undefined, values };
 }
 
-/** True when a `__proto__` own key occurs anywhere in `value` (walked without recursion). */
-export function hasProtoKey(value: unknown): boolean {
-	const stack: unknown[] = [value];
-	for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-		if (typeof next !== "object" || next === null) continue;
-		for (const [key, item] of Object.entries(next)) {
-			if (key === "__proto__") return true;
-			stack.push(item);
-		}
-	}
-	return false;
+/**
+ * {@link walkValues} with the limits of tool arguments: `left` of the
+ * request's {@link MAX_ARGUMENT_VALUES} are still free.
+ */
+export function argumentHazard(value: unknown, left = MAX_ARGUMENT_VALUES): WalkedValues {
+	return walkValues(value, {
+		maxValues: left,
+		maxDepth: MAX_ARGUMENT_DEPTH,
+		tooManyValues:
+			left < MAX_ARGUMENT_VALUES
+				? `More than ${MAX_ARGUMENT_VALUES} values in the tool calls of one request`
+				: `More than ${MAX_ARGUMENT_VALUES} values`,
+	});
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

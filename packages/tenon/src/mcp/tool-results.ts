@@ -4,18 +4,33 @@
 
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { bytesToBase64 } from "../protocol/bytes.js";
-import { ActorError } from "../protocol/errors.js";
+import { ActorError, errors } from "../protocol/errors.js";
 import { type ArgumentIssue, isRecord } from "./tool-arguments.js";
 
 /** How deep a result may nest when it is turned into JSON (Tenon's plain-data limit). */
 const MAX_RESULT_DEPTH = 512;
 
-export function successResult(value: unknown): CallToolResult {
+/**
+ * The result of tool `tool`: its JSON text, and the same as structured
+ * content. Past `maxBytes` of JSON text, an error result instead: a result
+ * is sent twice (text and structured), and a batch of ten calls whose
+ * actions returned 5 MB each made a 100 MB answer, and 760 MB of memory,
+ * from one small request (an attacker probe, 2026-11-26).
+ */
+export function successResult(value: unknown, tool: string, maxBytes: number): CallToolResult {
 	const json = toJsonValue(value, 0) ?? null;
+	const text = JSON.stringify(json);
+	// A UTF-16 unit is one to three UTF-8 bytes: the text is encoded only when its length leaves doubt.
+	if (text.length > maxBytes || (text.length * 3 > maxBytes && utf8Length(text) > maxBytes))
+		return errorResult(errors.outgoingTooLong(`The result of tool '${tool}'`, maxBytes));
 	return {
-		content: [{ type: "text", text: JSON.stringify(json) }],
+		content: [{ type: "text", text }],
 		structuredContent: isRecord(json) ? json : { result: json },
 	};
+}
+
+function utf8Length(text: string): number {
+	return new TextEncoder().encode(text).byteLength;
 }
 
 export function invalidArguments(
