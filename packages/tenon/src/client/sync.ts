@@ -1,5 +1,6 @@
 // The client side of an actor's shared state and presence, on top of a
 // connection's events and actions (see protocol/sync-names.ts).
+import { callSafely } from "../common/call-safely.js";
 import { applyPatch } from "../protocol/state-patch.js";
 import {
 	PRESENCE_ACTION,
@@ -8,6 +9,18 @@ import {
 	STATE_EVENT,
 	type StateMessage,
 } from "../protocol/sync-names.js";
+
+/**
+ * Calls one subscriber: one that throws (or an `async` one that rejects) is
+ * logged as the connection's other callbacks are, and the others still hear
+ * the change (a UI's re-render among them).
+ */
+function notify<T>(handler: (value: T) => void, value: T): void {
+	callSafely(
+		() => handler(value),
+		(error) => console.error("tenon: a connection callback threw", error),
+	);
+}
 
 /** What the views use of their connection. */
 export interface SyncHost {
@@ -50,7 +63,7 @@ export class SharedStateView {
 		this.#unsubscribe ??= this.#host.on(STATE_EVENT, (message: unknown) =>
 			this.#apply(message as StateMessage),
 		);
-		if (this.#received) handler(this.#value);
+		if (this.#received) notify(handler, this.#value);
 		return () => {
 			this.#handlers.delete(handler);
 			if (this.#handlers.size > 0) return;
@@ -78,7 +91,7 @@ export class SharedStateView {
 				return;
 			}
 		}
-		for (const handler of [...this.#handlers]) handler(this.#value);
+		for (const handler of [...this.#handlers]) notify(handler, this.#value);
 	}
 }
 
@@ -119,7 +132,7 @@ export class PresenceView {
 		this.#unsubscribe ??= this.#host.on(PRESENCE_EVENT, (payload: unknown) =>
 			this.#apply(payload as { snapshot: PresenceEntry[] } | PresenceEntry),
 		);
-		handler(this.#entries);
+		notify(handler, this.#entries);
 		return () => {
 			this.#handlers.delete(handler);
 			if (this.#handlers.size > 0) return;
@@ -135,6 +148,6 @@ export class PresenceView {
 		else if (payload.data === null) next.delete(payload.conn);
 		else next.set(payload.conn, payload);
 		this.#entries = next;
-		for (const handler of [...this.#handlers]) handler(next);
+		for (const handler of [...this.#handlers]) notify(handler, next);
 	}
 }
