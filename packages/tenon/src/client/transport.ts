@@ -180,16 +180,28 @@ export class ClientTransport {
 	 * A redirect answer is an error, and the request is not sent again: a
 	 * proxy may have forwarded it before redirecting (an attacker probe had
 	 * an action run twice that way), and following would carry the conn
-	 * params and headers to wherever the redirect points.
+	 * params and headers to wherever the redirect points. Browsers (and
+	 * others) are asked not to follow (`manual`): their refusal of a redirect
+	 * would read as any network failure, where the opaque answer they give
+	 * instead tells it; a browser following a 307 sent the call, body and
+	 * params, again to the redirect's target.
 	 */
 	async #fetchOnce(url: string, init: RequestInit): Promise<Response> {
-		if (init.body === undefined || !SKIP_CLONE) return this.#fetch(url, init);
-		try {
-			return await this.#fetch(url, { ...init, redirect: "error", window: null });
-		} catch (error) {
-			if (!isRedirectRefusal(error) || init.signal?.aborted) throw error;
+		if (SKIP_CLONE) {
+			try {
+				return await this.#fetch(url, { ...init, redirect: "error", window: null });
+			} catch (error) {
+				if (!isRedirectRefusal(error) || init.signal?.aborted) throw error;
+				throw redirected(url);
+			}
+		}
+		const response = await this.#fetch(url, { ...init, redirect: "manual" });
+		// `opaqueredirect` in browsers; a custom fetch may hand over the 3xx itself.
+		if (response.type === "opaqueredirect" || REDIRECT_STATUSES.has(response.status)) {
+			await response.body?.cancel().catch(() => {});
 			throw redirected(url);
 		}
+		return response;
 	}
 
 	/** Sends a call over node:http where it can, else fetch; the whole answer. */
@@ -376,6 +388,8 @@ function isRedirectRefusal(error: unknown): boolean {
 		error instanceof TypeError && cause instanceof Error && cause.message === "unexpected redirect"
 	);
 }
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /**
  * Node's fetch (undici), where the clone costs CPU; browsers' fetch is
