@@ -147,7 +147,7 @@ describe("a model asking for more tool calls than maxToolCalls in one answer", (
 			const { turnId } = await conn.prompt("go");
 			expect((await turns.ended(turnId)).status).toBe("done");
 		});
-		expect(worst).toBeLessThan(250);
+		expect(worst).toBeLessThan(500);
 		expect(runs).toBe(0);
 		const history = await conn.history();
 		expect(history.filter((m) => m.role === "tool")).toEqual([]);
