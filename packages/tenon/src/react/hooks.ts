@@ -1,4 +1,11 @@
-import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
+import {
+	useCallback,
+	useEffect,
+	useLayoutEffect,
+	useRef,
+	useState,
+	useSyncExternalStore,
+} from "react";
 import type { EventArgsOf, EventName } from "../actor/events.js";
 import type {
 	ActorConn,
@@ -173,7 +180,12 @@ export function createTenonReact<R>(client: Client<R>): TenonReact<R> {
 		handler: (...args: EventArgsOf<EventsOf<D>, K>) => void,
 	): void {
 		const latest = useRef(handler);
-		latest.current = handler;
+		// Adopted when its render commits, not during it: a render React sets aside
+		// (a transition that suspends, an interrupted one) must not have its
+		// handler, and the props and state it closes over, hear the events.
+		useLayoutEffect(() => {
+			latest.current = handler;
+		});
 		useEffect(() => {
 			if (connection === undefined) return undefined;
 			return connection.on(name, (...args) => latest.current(...args));

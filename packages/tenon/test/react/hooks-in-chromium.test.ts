@@ -2,7 +2,8 @@
 // Chromium and strict mode: a component that moves to another actor never
 // sees the old actor's connection beside its new options (and leaves no
 // connection behind), `enabled: false` gives no connection in the render that
-// said it, a bigint in `createWithInput` connects, and useAgentChat never
+// said it, a bigint in `createWithInput` connects, useEvent's handler is the
+// committed render's (not a suspended transition's), and useAgentChat never
 // shows one conversation's transcript for another's connection.
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -108,6 +109,26 @@ describe("tenon/react hooks when their options change", () => {
 		try {
 			await expect.poll(() => text(tab, "status"), { timeout: 15_000 }).toBe("connected");
 			await expect.poll(() => text(tab, "said")).toBe("6");
+			expect(errors).toEqual([]);
+		} finally {
+			await tab.close();
+		}
+	}, 60_000);
+
+	it("useEvent calls the handler of the committed render, not of one a transition holds back", async () => {
+		const errors: string[] = [];
+		const tab = await openCase("transition", errors);
+		try {
+			await expect.poll(() => text(tab, "status"), { timeout: 15_000 }).toBe("connected");
+			const room = t.client.room.getOrCreate(["transition"]);
+			await room.say();
+			await expect.poll(() => hookLog(tab)).toEqual(["1:shown"]);
+			// The transition's render suspends for good: "shown" stays on the page.
+			await tab.click("#suspend");
+			await new Promise((resolve) => setTimeout(resolve, 200));
+			expect(await text(tab, "label")).toBe("shown");
+			await room.say();
+			await expect.poll(() => hookLog(tab)).toEqual(["1:shown", "2:shown"]);
 			expect(errors).toEqual([]);
 		} finally {
 			await tab.close();

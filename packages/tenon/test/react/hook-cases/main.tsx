@@ -1,7 +1,7 @@
 // Pages that change what tenon/react's hooks are asked for while they run
 // (strict mode), and log what each committed render saw: the test reads
 // `window.hookLog`. The case comes from the query (`?case=switch&endpoint=...`).
-import { StrictMode, useEffect, useState } from "react";
+import { StrictMode, Suspense, startTransition, use, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { type AgentConnection, createClient } from "tenon/client";
 import { createTenonReact, useAgentChat } from "tenon/react";
@@ -14,7 +14,7 @@ const client = createClient<typeof roomsRegistry>({
 	endpoint,
 	reconnect: { minDelayMs: 50, maxDelayMs: 500 },
 });
-const { useActor, connections } = createTenonReact(client);
+const { useActor, useEvent, connections } = createTenonReact(client);
 
 const hookLog: string[] = [];
 const log = (entry: string) => hookLog.push(entry);
@@ -127,7 +127,53 @@ function Chat() {
 	);
 }
 
-const cases = { switch: Switch, toggle: Toggle, big: BigInput, chat: Chat };
+/** Never resolves: a render that reads it suspends. */
+const forever = new Promise<never>(() => {});
+
+function Pending({ label }: { label: string }) {
+	if (label === "suspended") use(forever);
+	return <output id="label">{label}</output>;
+}
+
+/**
+ * Its label moves, in a transition, to one whose render suspends for good:
+ * the page keeps showing (and has committed) "shown", and the events that
+ * arrive meanwhile must be heard by the handler of that committed render.
+ */
+function EventDuringTransition() {
+	const [label, setLabel] = useState("shown");
+	const { connection, status } = useActor({ name: "room", key: ["transition"] });
+	useEvent(connection, "said", (n) => log(`${n}:${label}`));
+	return (
+		<p>
+			<output id="status">{status}</output>
+			<Pending label={label} />
+			<button
+				type="button"
+				id="suspend"
+				onClick={() => startTransition(() => setLabel("suspended"))}
+			>
+				suspend
+			</button>
+		</p>
+	);
+}
+
+function Transition() {
+	return (
+		<Suspense fallback={<output id="label">fallback</output>}>
+			<EventDuringTransition />
+		</Suspense>
+	);
+}
+
+const cases = {
+	switch: Switch,
+	toggle: Toggle,
+	big: BigInput,
+	chat: Chat,
+	transition: Transition,
+};
 const Case = cases[(query.get("case") ?? "switch") as keyof typeof cases];
 
 createRoot(document.getElementById("root") as HTMLElement).render(
