@@ -199,6 +199,7 @@ export class ActorConnImpl {
 		// says nothing would leave the connection "connecting" forever, its
 		// queued calls with it (no WebSocket has a handshake timeout by default).
 		const timeoutMs = this.#transport.connectTimeoutMs;
+		if (timeoutMs <= 0) return;
 		this.#openTimer = setTimeout(() => {
 			this.#openTimer = undefined;
 			this.#abandon(

@@ -47,7 +47,7 @@ export interface ClientOptions {
 	/**
 	 * Longest a connection attempt may take, from opening the WebSocket to the
 	 * server's `Init` (ms): past it the attempt fails with `client/connect_timeout`
-	 * and the connection tries again with backoff. Default 15 000.
+	 * and the connection tries again with backoff. Default 15 000; 0 turns it off.
 	 */
 	connectTimeoutMs?: number;
 	/**
