@@ -106,7 +106,7 @@ export class RootTraps implements ProxyHandler<Record<string, unknown>> {
 	}
 
 	setPrototypeOf(): boolean {
-		throw new NotStorableError("state", "given a prototype; state must be plain data");
+		throw new NotStorableError("state", "given a prototype");
 	}
 
 	preventExtensions(): boolean {
@@ -189,7 +189,7 @@ export function trackingProxy(tracker: StateTracker, target: object, rootKey: st
 			return Reflect.defineProperty(inner, property, stored);
 		},
 		setPrototypeOf() {
-			throw new NotStorableError(rootKey, "given a prototype; state must be plain data");
+			throw new NotStorableError(statePath(rootKey), "given a prototype");
 		},
 		preventExtensions() {
 			throw new NotStorableError(statePath(rootKey), FROZEN);

@@ -147,6 +147,8 @@ export async function handleManagement(
 			});
 		case "/health":
 		case "/healthz":
+			// HEAD too: what load balancers' health checks often send.
+			if (method !== "GET" && method !== "HEAD") throw errors.methodNotAllowed(method, path);
 			return jsonResponse({ status: "ok", runtime: "tenon", version: TENON_VERSION });
 		case "/actors/names":
 			if (method !== "GET") throw errors.methodNotAllowed(method, path);

@@ -120,6 +120,16 @@ describe("addressing and creation", () => {
 		const metadata = await json(await fetch(`${t.url}/metadata?namespace=default`));
 		expect(metadata).toMatchObject({ runtime: "tenon", actorNames: { thing: { metadata: {} } } });
 		expect((await fetch(`${t.url}/health`)).status).toBe(200);
+		const head = await fetch(`${t.url}/healthz`, { method: "HEAD" });
+		expect([head.status, await head.text()]).toEqual([200, ""]);
+		// Before 2026-11-26 any method was answered 200, as if it had done something.
+		for (const method of ["POST", "DELETE"]) {
+			const refused = await fetch(`${t.url}/health`, { method });
+			expect([refused.status, (await json(refused)).code], method).toEqual([
+				405,
+				"method_not_allowed",
+			]);
+		}
 		const info = await t.client.thing.getOrCreate(["one", "two"]).info();
 		const byId = await json(await fetch(`${t.url}/actors?actor_ids=${info.id}`));
 		expect(byId.actors[0]).toMatchObject({ actor_id: info.id, name: "thing", key: "one/two" });
