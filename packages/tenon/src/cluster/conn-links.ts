@@ -71,6 +71,11 @@ async function notify(
 		method: "POST",
 		headers: { [PEER_HEADER]: membership.peerSecret },
 		signal: AbortSignal.timeout(LINK_TIMEOUT_MS),
+		// Never followed: `fetch` keeps custom headers across origins, and a redirect (an
+		// app's fallback answering a path it does not know with its login page, a TLS
+		// redirector in front of a node) sent the cluster secret to wherever it pointed
+		// (an attacker probe, 2026-11-26). A node answers this route itself, with 204.
+		redirect: "error",
 	});
 	await response.body?.cancel();
 }

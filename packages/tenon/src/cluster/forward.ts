@@ -1,5 +1,6 @@
 import { maxHeaderSize } from "node:http";
-import { Agent, fetch as peerFetch } from "undici";
+import { Readable } from "node:stream";
+import { Agent, request as peerRequest } from "undici";
 import { relayBody } from "../common/relay-body.js";
 import { injectTraceHeaders } from "../observability/trace-context.js";
 import { traceClusterForward } from "../observability/tracing.js";
@@ -18,9 +19,14 @@ import {
 
 /**
  * Headers not copied to a forwarded request or response: the hop-by-hop
- * ones (RFC 9110 section 7.6.1), those the hop sets itself, and `expect`
- * (the node answered the client's `100-continue` already, and `fetch`
- * refuses the header: curl sends it with every body over 1 MB).
+ * ones (RFC 9110 section 7.6.1; also those a message's `Connection` names,
+ * see {@link connectionNamed}), those the hop sets itself, and `expect` (the
+ * node answered the client's `100-continue` already: curl sends it with
+ * every body over 1 MB). `Content-Encoding` is end to end and passes both
+ * ways, with the body as it was sent: before 2026-11-26 it was dropped both
+ * ways, a client's gzip body reached the owner without it, and an owner's
+ * reply was decompressed on the way (a 50 KB gzip relayed as 50 MB) or, in
+ * an encoding `fetch` does not know, sent on encoded without the header.
  */
 const HOP_BY_HOP = new Set([
 	"host",
@@ -33,11 +39,29 @@ const HOP_BY_HOP = new Set([
 	"trailer",
 	"transfer-encoding",
 	"content-length",
-	"content-encoding",
 	"upgrade",
 	"expect",
 	...CLUSTER_HEADERS,
 ]);
+
+/**
+ * The header names a message's `Connection` header lists: hop-by-hop by
+ * RFC 9110 section 7.6.1, for this hop only (a proxy must not pass them on).
+ * The cluster's own headers are set after the client's are filtered, so a
+ * client that names them removes nothing of the node's.
+ */
+function connectionNamed(connection: string | null): Set<string> {
+	const named = new Set<string>();
+	if (connection === null) return named;
+	for (const token of connection.split(",")) {
+		const name = token.trim().toLowerCase();
+		if (name !== "") named.add(name);
+	}
+	return named;
+}
+
+/** Whether header `name` of a message whose `Connection` lists `named` goes on to the next hop. */
+const passesOn = (name: string, named: Set<string>) => !HOP_BY_HOP.has(name) && !named.has(name);
 
 /** How to forward: the lease time to retry within, and what proves this node to its peers. */
 export interface ForwardOptions {
@@ -68,8 +92,11 @@ export interface ForwardOptions {
  * body: a queue `wait` of five minutes through another node failed at
  * undici's default 300 s as "outcome unknown" (a review, 2026-11-26), and a
  * streamed reply may idle. The client's signal and {@link watchOwner} end
- * what must end. (undici, the library behind Node's `fetch`, because Node's
- * own `fetch` takes no such settings.)
+ * what must end. Requests go through undici's `request`, not `fetch`: a
+ * proxy's hop must pass the message as it is, and `fetch` added headers the
+ * client never sent (`user-agent: undici`, `accept`, `accept-language`,
+ * `sec-fetch-mode`, `accept-encoding`) and decoded the reply's body (an
+ * attacker probe, 2026-11-26). `request` follows no redirect either.
  */
 const peers = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
 
@@ -169,7 +196,7 @@ export function ownerAddress(address: string): URL | undefined {
 	return url.protocol === "http:" || url.protocol === "https:" ? url : undefined;
 }
 
-/** Bytes `fetch` adds to a request's head (host, connection, user agent, accept headers, length). */
+/** Bytes the hop adds to a request's head (host, connection, length), with room to spare. */
 const FETCH_HEAD_BYTES = 512;
 
 /**
@@ -196,12 +223,80 @@ export function headersTooLarge(bytes: number): ActorError {
 	);
 }
 
+/** The forwards in flight to one peer node, and the one timer that checks it beats. */
+interface PeerWatch {
+	readonly waiting: Set<() => void>;
+	readonly timer: NodeJS.Timeout;
+	alive: (nodeId: string) => Promise<boolean>;
+	checking: boolean;
+}
+
+/**
+ * One check per peer node, however many forwards wait on it (keyed by the
+ * cluster secret and the node id: two clusters in one process may share
+ * node ids). Each forward had its own timer and PostgreSQL query: 400
+ * requests a client left waiting through one node made it query `nodes`
+ * 390 times a second (an attacker probe, 2026-11-26), and a slow database
+ * piled them up. A check still running skips the next tick.
+ */
+const peerWatches = new Map<string, PeerWatch>();
+
+/** Calls `onGone` once node `nodeId` is seen not beating; returns the unwatch. */
+function watchPeer(nodeId: string, options: ForwardOptions, onGone: () => void): () => void {
+	const alive = options.ownerAlive as (nodeId: string) => Promise<boolean>;
+	const key = `${options.peerSecret}\n${nodeId}`;
+	let watch = peerWatches.get(key);
+	if (watch === undefined) {
+		const waiting = new Set<() => void>();
+		const created: PeerWatch = {
+			waiting,
+			alive,
+			checking: false,
+			timer: setInterval(
+				() => {
+					if (created.checking) return;
+					created.checking = true;
+					created.alive(nodeId).then(
+						(beating) => {
+							created.checking = false;
+							if (!beating) for (const gone of [...waiting]) gone();
+						},
+						() => {
+							created.checking = false;
+						},
+					);
+				},
+				Math.max(100, options.leaseTtlMs / 2),
+			),
+		};
+		created.timer.unref();
+		watch = created;
+		peerWatches.set(key, watch);
+	}
+	watch.alive = alive;
+	const entry = watch;
+	entry.waiting.add(onGone);
+	return () => {
+		entry.waiting.delete(onGone);
+		if (entry.waiting.size === 0 && peerWatches.get(key) === entry) {
+			clearInterval(entry.timer);
+			peerWatches.delete(key);
+		}
+	};
+}
+
+/** Peer nodes watched now (for tests). */
+export function watchedPeers(): number {
+	return peerWatches.size;
+}
+
 /**
  * Runs `send` (a forward to node `nodeId`) with a signal that also aborts
  * once that node stops beating: a frozen owner (stopped, paused, cut off)
  * accepts connections and never answers, and a forward to it waited for
  * minutes even after its lease had expired (a review, 2026-11-26). Checked
- * every half lease time; given up as `actor/unavailable` (outcome unknown).
+ * every half lease time, once per node for all its forwards (see
+ * {@link peerWatches}); given up as `actor/unavailable` (outcome unknown).
  */
 async function watchOwner(
 	nodeId: string,
@@ -209,33 +304,22 @@ async function watchOwner(
 	options: ForwardOptions,
 	send: (signal: AbortSignal) => Promise<Response>,
 ): Promise<Response> {
-	const alive = options.ownerAlive;
-	if (alive === undefined) return await send(clientSignal);
+	if (options.ownerAlive === undefined) return await send(clientSignal);
 	const gone = new AbortController();
-	const timer = setInterval(
-		() => {
-			alive(nodeId).then(
-				(beating) => {
-					if (!beating) gone.abort();
-				},
-				() => {},
-			);
-		},
-		Math.max(100, options.leaseTtlMs / 2),
-	);
+	const unwatch = watchPeer(nodeId, options, () => gone.abort());
 	const signal = AbortSignal.any([clientSignal, gone.signal]);
 	let response: Response;
 	try {
 		response = await send(signal);
 	} catch (error) {
-		clearInterval(timer);
+		unwatch();
 		if (gone.signal.aborted && !clientSignal.aborted)
 			throw actorUnavailable(`node ${nodeId} stopped answering; the outcome is unknown`);
 		throw error;
 	}
 	const body = response.body;
 	if (body === null) {
-		clearInterval(timer);
+		unwatch();
 		return response;
 	}
 	// Watched until its body ends: a streamed reply whose owner froze after its
@@ -244,16 +328,22 @@ async function watchOwner(
 	// A client gone (or the owner) while nothing reads the body (a stalled write)
 	// ends the watch too: it queried PostgreSQL every half lease time for good.
 	const left = () => {
-		clearInterval(timer);
-		void reader.cancel().catch(() => {});
+		unwatch();
+		// The abort ends the owner's body with an error first (a read in progress fails:
+		// a reply cut short must not look complete to its client); cancelled after it,
+		// in case nothing did.
+		setImmediate(() => void reader.cancel().catch(() => {}));
 	};
 	signal.addEventListener("abort", left, { once: true });
 	const done = () => {
-		clearInterval(timer);
+		unwatch();
 		signal.removeEventListener("abort", left);
 	};
 	return relayBody(response, reader, done);
 }
+
+/** Statuses whose response has no body (a `Response` refuses one). */
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 /** Sends `request` to `address` (same path and query) and returns its response. */
 async function forward(
@@ -265,10 +355,15 @@ async function forward(
 	signal: AbortSignal,
 ): Promise<Response> {
 	const url = new URL(request.url);
-	const target = new URL(`${url.pathname}${url.search}`, address);
+	// The path set on the owner's address, not resolved against it: a path that began
+	// with `//` would have named another host, the cluster secret sent there.
+	const target = new URL(address.origin);
+	target.pathname = url.pathname;
+	target.search = url.search;
 	const headers = new Headers();
+	const named = connectionNamed(request.headers.get("connection"));
 	request.headers.forEach((value, name) => {
-		if (!HOP_BY_HOP.has(name)) headers.set(name, value);
+		if (passesOn(name, named)) headers.set(name, value);
 	});
 	headers.set(HOPS_HEADER, String(hops));
 	headers.set(PEER_HEADER, options.peerSecret);
@@ -281,23 +376,39 @@ async function forward(
 	if (options.requestId !== undefined) headers.set("x-request-id", options.requestId);
 	injectTraceHeaders(headers);
 	checkHeadSize(request.method, target, headers);
-	const response = await peerFetch(target, {
-		method: request.method,
-		headers: [...headers],
+	const sent: Record<string, string> = {};
+	headers.forEach((value, name) => {
+		sent[name] = value;
+	});
+	const answer = await peerRequest(target, {
+		method: request.method as "GET",
+		headers: sent,
 		signal,
 		...(body === undefined ? {} : { body }),
-		redirect: "manual",
 		dispatcher: peers,
 	});
+	const status = answer.statusCode;
+	if (status < 200 || status > 599) {
+		answer.body.destroy();
+		throw new Error(`the owner answered status ${status}`);
+	}
+	const replyNamed = connectionNamed(joined(answer.headers.connection));
 	const out = new Headers();
-	response.headers.forEach((value, name) => {
+	for (const [name, value] of Object.entries(answer.headers)) {
+		if (value === undefined || !passesOn(name, replyNamed)) continue;
 		// Each Set-Cookie stays its own header (joined, they cannot be told apart).
-		if (!HOP_BY_HOP.has(name) && name !== "set-cookie") out.set(name, value);
-	});
-	for (const cookie of response.headers.getSetCookie()) out.append("set-cookie", cookie);
-	return new Response(response.body as ReadableStream<Uint8Array> | null, {
-		status: response.status,
-		statusText: response.statusText,
+		for (const one of Array.isArray(value) ? value : [value]) out.append(name, one);
+	}
+	const empty = request.method === "HEAD" || NULL_BODY_STATUS.has(status);
+	if (empty) answer.body.destroy();
+	return new Response(empty ? null : (Readable.toWeb(answer.body) as ReadableStream<Uint8Array>), {
+		status,
+		statusText: answer.statusText ?? "",
 		headers: out,
 	});
+}
+
+function joined(value: string | string[] | undefined): string | null {
+	if (value === undefined) return null;
+	return Array.isArray(value) ? value.join(",") : value;
 }

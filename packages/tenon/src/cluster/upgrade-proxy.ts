@@ -17,6 +17,26 @@ import {
 /** The least time an owner has to answer a passed-through upgrade (ms). */
 const UNANSWERED_GRACE_MS = 1_000;
 
+/** The status line an owner's answer to the replayed upgrade starts with. */
+const STATUS_LINE = /^HTTP\/1\.1 [1-5]\d\d[ \r]/;
+/** The most an owner's status line may take (bytes): a longer one is no answer. */
+const MAX_STATUS_LINE = 256;
+
+/**
+ * What the bytes an owner sent so far (`received`) make of its answer: its
+ * status line is complete and well-formed ("answer"), not complete yet
+ * ("more"), or not an HTTP/1.1 status line ("garbage").
+ */
+function statusLineOf(received: Buffer): "answer" | "more" | "garbage" {
+	const end = received.indexOf("\r\n");
+	if (end === -1) {
+		if (received.byteLength >= MAX_STATUS_LINE) return "garbage";
+		const start = received.subarray(0, 9).toString("latin1");
+		return "HTTP/1.1 ".startsWith(start) || start.startsWith("HTTP/1.1 ") ? "more" : "garbage";
+	}
+	return STATUS_LINE.test(received.subarray(0, end + 2).toString("latin1")) ? "answer" : "garbage";
+}
+
 /**
  * Passes a WebSocket upgrade through to the node that owns the actor: opens
  * a TCP connection to it, replays the upgrade request (with the hop header),
@@ -25,6 +45,14 @@ const UNANSWERED_GRACE_MS = 1_000;
  * `retryUntil`, `retry` is called (after a short pause) to decide again: the
  * owner may have died and the actor may now be taken over here; after it,
  * `giveUp` answers the client.
+ *
+ * Nothing reaches the client before the owner's answer starts as an HTTP/1.1
+ * status line. An owner that closes or resets the connection before it
+ * answers (it crashed, or was stopping), or answers with something else, is
+ * one that did not answer: the upgrade is decided again, or refused as
+ * `actor/unavailable`. Before 2026-11-26 the client's socket was cut with no
+ * answer at all, or got the bytes as they came (an attacker probe); an HTTP
+ * request forwarded to such an owner got `actor/unavailable` already.
  */
 export function passUpgradeThrough(
 	req: IncomingMessage,
@@ -69,17 +97,22 @@ export function passUpgradeThrough(
 	let answered = false;
 	/** This attempt is over (answered, given up, failed, or its client gone): no check may act. */
 	let settled = false;
-	const abandon = () => {
+	/** Gives this attempt up: decides again (`pause`: after a short one), or refuses the client. */
+	const abandon = (pause = false) => {
 		if (settled) return;
 		settled = true;
 		abandoned = true;
+		clearTimeout(unanswered);
 		forget();
+		socket.unpipe(upstream);
 		upstream.destroy();
 		release?.();
 		release = undefined;
 		if (socket.destroyed) return;
-		if (Date.now() < target.retryUntil + UNANSWERED_GRACE_MS) retry();
-		else giveUp();
+		if (Date.now() >= target.retryUntil + UNANSWERED_GRACE_MS) giveUp();
+		// An owner that fails every attempt at once is not asked again in a tight loop.
+		else if (pause) setTimeout(retry, 200);
+		else retry();
 	};
 	const check = () => {
 		const alive = target.ownerAlive;
@@ -97,10 +130,27 @@ export function passUpgradeThrough(
 		);
 	};
 	unanswered = setTimeout(check, Math.max(UNANSWERED_GRACE_MS, target.retryUntil - Date.now()));
-	upstream.once("data", () => {
+	// The owner's first bytes are held until they make a status line; then they and
+	// the rest are piped. (Piped from the first byte, an owner that ended the connection
+	// unanswered ended the client's socket with it, and no answer could follow.)
+	let received = Buffer.alloc(0);
+	const onFirstBytes = (chunk: Buffer) => {
+		if (abandoned) return;
+		received = Buffer.concat([received, chunk]);
+		const line = statusLineOf(received);
+		if (line === "more") return;
+		upstream.off("data", onFirstBytes);
+		if (line === "garbage") {
+			abandon(true);
+			return;
+		}
 		answered = true;
 		clearTimeout(unanswered);
-	});
+		socket.write(received);
+		received = Buffer.alloc(0);
+		upstream.pipe(socket);
+	};
+	upstream.on("data", onFirstBytes);
 	upstream.once("connect", () => {
 		connected = true;
 		if (socket.destroyed) {
@@ -111,22 +161,32 @@ export function passUpgradeThrough(
 		release = target.hold();
 		upstream.write(replayed, "latin1");
 		if (head.byteLength > 0) upstream.write(head);
-		upstream.pipe(socket);
 		socket.pipe(upstream);
 	});
 	upstream.on("error", (error) => {
 		clearTimeout(unanswered);
 		if (abandoned) return;
-		settled = true;
 		if (!connected && isConnectFailure(error)) {
+			settled = true;
 			forget();
 			notReached();
-		} else socket.destroy();
+		} else if (connected && !answered) abandon(true);
+		else {
+			settled = true;
+			socket.destroy();
+		}
 	});
 	upstream.on("close", () => {
-		settled = true;
 		clearTimeout(unanswered);
-		if (connected && !abandoned) socket.destroy();
+		if (!connected || abandoned) {
+			settled = true;
+			return;
+		}
+		if (!answered) abandon(true);
+		else {
+			settled = true;
+			socket.destroy();
+		}
 	});
 	const onSocketClose = () => {
 		settled = true;

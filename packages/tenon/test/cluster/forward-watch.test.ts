@@ -4,7 +4,7 @@
 // the client's signal too, not only when the body is read to its end.
 import { createServer, type Server } from "node:http";
 import { afterEach, expect, it } from "vitest";
-import { serveOrForward } from "../../src/cluster/forward.js";
+import { serveOrForward, watchedPeers } from "../../src/cluster/forward.js";
 import { OwnedElsewhereError } from "../../src/storage/interfaces.js";
 
 let server: Server | undefined;
@@ -65,4 +65,55 @@ it("a streamed forward's owner watch stops once the client has gone, read or not
 	const after = checks;
 	await new Promise((r) => setTimeout(r, 600));
 	expect(checks - after).toBe(0);
+});
+
+it("forwards waiting on one owner share one check that it beats (one query a tick, not one each)", async () => {
+	// Each forward had its own interval and PostgreSQL query: 400 requests a client left
+	// waiting through a node made it query 390 times a second (an attacker probe, 2026-11-26).
+	server = createServer((_req, res) => {
+		res.writeHead(200, { "content-type": "text/event-stream" });
+		res.write("data: open\n\n");
+	});
+	const owner = server;
+	await new Promise<void>((resolve) => owner.listen(0, "127.0.0.1", () => resolve()));
+	const port = (owner.address() as { port: number }).port;
+	let checks = 0;
+	const clients = Array.from({ length: 50 }, () => new AbortController());
+	const forwards = clients.map((client) =>
+		serveOrForward(
+			new Request("http://entry.test/gateway/x/stream", { signal: client.signal }),
+			undefined,
+			{
+				leaseTtlMs: 200,
+				peerSecret: "shared-watch",
+				forwardedFor: undefined,
+				internal: false,
+				hops: 0,
+				callDepth: 0,
+				ownerAlive: async () => {
+					checks++;
+					return true;
+				},
+			},
+			async () => {
+				throw new OwnedElsewhereError("actor-1", {
+					nodeId: "owner",
+					address: `http://127.0.0.1:${port}`,
+				});
+			},
+		),
+	);
+	const responses = await Promise.all(forwards);
+	const started = checks;
+	await new Promise((r) => setTimeout(r, 1_000));
+	// A check every 100 ms (half the lease time) for all 50: about 10, where it was 500.
+	expect(checks - started).toBeLessThanOrEqual(15);
+	expect(watchedPeers()).toBe(1);
+	for (const client of clients) client.abort();
+	await Promise.all(responses.map((response) => response.body?.cancel().catch(() => {})));
+	await new Promise((r) => setTimeout(r, 300));
+	expect(watchedPeers()).toBe(0);
+	const after = checks;
+	await new Promise((r) => setTimeout(r, 300));
+	expect(checks).toBe(after);
 });
