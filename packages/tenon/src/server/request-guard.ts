@@ -112,6 +112,8 @@ export class RequestGuard {
 		if (peer !== null) {
 			const secret = this.#peerSecret();
 			if (secret === undefined || !sameSecret(peer, secret)) {
+				// A guess counts against the guesser's rate, as any request does (each was a free 403).
+				this.spend(info?.remoteAddress);
 				throw new ActorError("auth", "forbidden", "Not a node of this cluster");
 			}
 			const callDepth = callDepthOf(request);

@@ -318,6 +318,15 @@ describe("rate limits", () => {
 		expect((await tryUpgrade(wsUrl(t.url), JSON_PROTOCOLS, {})).status).toBe(429);
 	});
 
+	it("per address: guesses at the cluster secret count too (each was a free 403 before)", async () => {
+		await using t = await setupTest(registryWith({}, rates));
+		const guess = () => exactRequest(`${t.url}/health`, { headers: { "x-tenon-peer": "guess" } });
+		const answers = [await guess(), await guess(), await guess(), await guess()];
+		expect(answers.map((a) => a.status)).toEqual([403, 403, 403, 429]);
+		expect(answers[3]?.body).toMatchObject({ code: "rate_limited" });
+		expect((await exactRequest(`${t.url}/health`)).status).toBe(429);
+	});
+
 	it("per connection: over the burst, each message gets limit/rate_limited with its action id", async () => {
 		await using t = await setupTest(
 			registryWith({}, { ...rates, perAddress: false, limitLoopback: false }),
