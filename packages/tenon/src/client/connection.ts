@@ -63,7 +63,7 @@ export class ActorConnImpl {
 	#reconnectTimer: ReturnType<typeof setTimeout> | undefined;
 	/** Fails a socket the server has not opened (handshake and `Init`) in time. */
 	#openTimer: ReturnType<typeof setTimeout> | undefined;
-	/** Checks, on Node's `ws`, that an open socket still hears from the server (see #heartbeat). */
+	/** Checks, on Node's `ws`, that an open socket still hears from the server (see #startHeartbeat). */
 	#heartbeatTimer: ReturnType<typeof setInterval> | undefined;
 	/** Something came from the server since the last heartbeat check. */
 	#heard = false;
