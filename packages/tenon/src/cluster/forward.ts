@@ -14,6 +14,7 @@ import {
 	FORWARDED_INTERNAL_HEADER,
 	HOPS_HEADER,
 	MAX_HOPS,
+	NOT_RUN_HEADER,
 	PEER_HEADER,
 } from "./headers.js";
 
@@ -110,6 +111,36 @@ export function actorUnavailable(reason: string): ActorError {
 }
 
 /** True for errors that mean "nothing reached the owner" (safe to try again). */
+/**
+ * Whether `error` refused a request before any of it ran: the server is
+ * shutting down, or the actor is going to sleep. An owner marks its answer
+ * to a forwarded request so (see {@link NOT_RUN_HEADER}).
+ */
+export function refusedUnrun(error: unknown): boolean {
+	if (!(error instanceof ActorError)) return false;
+	return (
+		(error.group === "core" && error.code === "shutting_down") ||
+		(error.group === "actor" && error.code === "stopping")
+	);
+}
+
+/**
+ * Lets a reply's body go unread. Destroyed before its end, undici's body
+ * emits an error: with no listener it ended the process, at the first
+ * forwarded HEAD request or 204 reply (2026-11-26).
+ */
+function discard(body: Readable): void {
+	body.on("error", () => {});
+	body.destroy();
+}
+
+/** The owner refused a forwarded request without running it (see {@link NOT_RUN_HEADER}). */
+class NotRunError extends Error {
+	constructor() {
+		super("the owner did not run the request");
+	}
+}
+
 export function isConnectFailure(error: unknown): boolean {
 	for (let cause = error; cause; cause = (cause as { cause?: unknown }).cause) {
 		const code = (cause as { code?: unknown }).code;
@@ -172,7 +203,8 @@ export async function serveOrForward(
 			} catch (error) {
 				// Refused before it was sent (see checkHeadSize): the client's to fix.
 				if (error instanceof ActorError) throw error;
-				if (!isConnectFailure(error)) {
+				// Refused unrun (the owner stops, or the actor sleeps): as if never sent.
+				if (!(error instanceof NotRunError) && !isConnectFailure(error)) {
 					throw actorUnavailable(
 						"the owner failed while handling the request; its outcome is unknown",
 					);
@@ -389,8 +421,12 @@ async function forward(
 	});
 	const status = answer.statusCode;
 	if (status < 200 || status > 599) {
-		answer.body.destroy();
+		discard(answer.body);
 		throw new Error(`the owner answered status ${status}`);
+	}
+	if (answer.headers[NOT_RUN_HEADER] === "1") {
+		discard(answer.body);
+		throw new NotRunError();
 	}
 	const replyNamed = connectionNamed(joined(answer.headers.connection));
 	const out = new Headers();
@@ -400,7 +436,7 @@ async function forward(
 		for (const one of Array.isArray(value) ? value : [value]) out.append(name, one);
 	}
 	const empty = request.method === "HEAD" || NULL_BODY_STATUS.has(status);
-	if (empty) answer.body.destroy();
+	if (empty) discard(answer.body);
 	return new Response(empty ? null : (Readable.toWeb(answer.body) as ReadableStream<Uint8Array>), {
 		status,
 		statusText: answer.statusText ?? "",

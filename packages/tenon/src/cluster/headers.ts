@@ -20,6 +20,14 @@ export function forwardedHostOf(request: {
 	return host !== null && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(host) ? host : undefined;
 }
 
+/**
+ * On an owner's answer to a forwarded request: it refused the request without
+ * running any of it (it is shutting down, or the actor is going to sleep), so
+ * the node that forwarded it may send it again, to whichever node holds the
+ * actor next. Read only on a peer's answer; never passed on to a client.
+ */
+export const NOT_RUN_HEADER = "x-tenon-not-run";
+
 /** Marks a forwarded request that an actor made (trusted only with {@link PEER_HEADER}). */
 export const FORWARDED_INTERNAL_HEADER = "x-tenon-internal";
 
@@ -81,4 +89,5 @@ export const CLUSTER_HEADERS: readonly string[] = [
 	LINK_HEADER,
 	HOLDER_HEADER,
 	CALL_DEPTH_HEADER,
+	NOT_RUN_HEADER,
 ];

@@ -5,7 +5,7 @@ import { type Logger, moduleLogger } from "../common/logger.js";
 import { withTimeout } from "../common/timeouts.js";
 import { monotonicSeconds } from "../observability/metrics.js";
 import { ActorError, errors } from "../protocol/errors.js";
-import type { ActorRecord } from "../storage/interfaces.js";
+import { type ActorRecord, OwnedElsewhereError } from "../storage/interfaces.js";
 import {
 	type ActorInstanceDeps,
 	type ActorParts,
@@ -127,6 +127,9 @@ export class ActorInstance implements AssemblyHost {
 		events: InstanceEvents,
 	): Promise<ActorInstance> {
 		const wakeStartedAt = monotonicSeconds();
+		// Found held elsewhere a moment ago: the request goes there without asking the database again.
+		const known = deps.storage.cluster?.knownOwner?.(record.actorId);
+		if (known !== undefined) throw new OwnedElsewhereError(record.actorId, known);
 		const fence = await deps.storage.placement.acquire(record.actorId);
 		const loaded = await loadState(deps.storage.store, record.actorId);
 		const instance = new ActorInstance(deps, record, events, fence, loaded);

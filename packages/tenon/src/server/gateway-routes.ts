@@ -1,4 +1,4 @@
-import { CLUSTER_HEADERS } from "../cluster/headers.js";
+import { CLUSTER_HEADERS, NOT_RUN_HEADER } from "../cluster/headers.js";
 import { utf8Length } from "../protocol/bytes.js";
 import { assertPlainValue, type Encoding, encodedLength } from "../protocol/encoding.js";
 import { errors } from "../protocol/errors.js";
@@ -222,5 +222,21 @@ export async function handleRawRequest(actors: ActorGateway, call: GatewayCall):
 		body?.abandon();
 		throw error;
 	}
-	return bodyAfterAnswer(response, body);
+	return bodyAfterAnswer(ownAnswer(response), body);
+}
+
+/**
+ * An actor's answer without the mark of a node's own refusal: forwarded, it
+ * would tell the node it came through that the request never ran, and that
+ * node would send it again.
+ */
+function ownAnswer(response: Response): Response {
+	if (!response.headers.has(NOT_RUN_HEADER)) return response;
+	const headers = new Headers(response.headers);
+	headers.delete(NOT_RUN_HEADER);
+	return new Response(response.body, {
+		status: response.status,
+		statusText: response.statusText,
+		headers,
+	});
 }

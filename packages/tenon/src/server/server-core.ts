@@ -1,4 +1,5 @@
-import { actorUnavailable, serveOrForward } from "../cluster/forward.js";
+import { actorUnavailable, refusedUnrun, serveOrForward } from "../cluster/forward.js";
+import { NOT_RUN_HEADER } from "../cluster/headers.js";
 import { handlePeerRoute } from "../cluster/peer-routes.js";
 import { loggableUrl } from "../common/log-format.js";
 import { moduleLogger } from "../common/logger.js";
@@ -335,7 +336,10 @@ export function createServerCore(
 					? actorUnavailable(`it is awake on node ${caught.owner.nodeId}`)
 					: caught;
 			logIfInternal(error, request, requestId);
-			return errorResponse(error, encoding, actors.exposeInternalErrors);
+			const response = errorResponse(error, encoding, actors.exposeInternalErrors);
+			// Forwarded, and refused before any of it ran: the node it came through sends it again.
+			if (admitted.hops > 0 && refusedUnrun(error)) response.headers.set(NOT_RUN_HEADER, "1");
+			return response;
 		}
 	}
 

@@ -213,6 +213,13 @@ export interface ClusterMembership {
 	leasesCurrent(): boolean;
 	/** The address of a live node (one that renewed within the lease time), or undefined. */
 	nodeAddress(nodeId: string): Promise<string | undefined>;
+	/**
+	 * The owner {@link Placement.acquire} found for `actorId` a moment ago, if
+	 * any (optional): a node that has just seen an actor held elsewhere sends
+	 * its requests there without asking the database again, for a fraction of
+	 * the lease time. `acquire` itself always asks.
+	 */
+	knownOwner?(actorId: string): ActorOwner | undefined;
 	/** Stops renewing and forgets the node. */
 	leave(): Promise<void>;
 }

@@ -1,7 +1,13 @@
 import { randomId } from "../../../common/ids.js";
 import type { Logger } from "../../../common/logger.js";
-import { type ClusterMembership, OwnedElsewhereError, type Placement } from "../../interfaces.js";
+import {
+	type ActorOwner,
+	type ClusterMembership,
+	OwnedElsewhereError,
+	type Placement,
+} from "../../interfaces.js";
 import { NOW_MS, num, type PgSql } from "./connection.js";
+import { KnownOwners } from "./known-owners.js";
 
 /** Cluster options of the postgres driver. */
 export interface ClusterOptions {
@@ -49,6 +55,8 @@ export class PgLeases implements Placement, ClusterMembership {
 	 */
 	readonly #validUntil = new Map<string, number>();
 	#earliest = Number.POSITIVE_INFINITY;
+	/** Owners of actors other nodes hold, found lately (known-owners.ts). */
+	readonly #owners: KnownOwners;
 
 	constructor(
 		sql: PgSql,
@@ -70,6 +78,11 @@ export class PgLeases implements Placement, ClusterMembership {
 			throw new TypeError(
 				`postgresDriver cluster: heartbeatMs (${this.#heartbeatMs}) must be above 0 and at most half of leaseTtlMs (${this.leaseTtlMs})`,
 			);
+		this.#owners = new KnownOwners(Math.min(1_000, Math.floor(this.leaseTtlMs / 4)));
+	}
+
+	knownOwner(actorId: string): ActorOwner | undefined {
+		return this.#owners.get(actorId);
 	}
 
 	get heldLeases(): number {
@@ -88,6 +101,7 @@ export class PgLeases implements Placement, ClusterMembership {
 				WHERE l.node_id IS NULL OR l.node_id = excluded.node_id OR l.expires_at < ${sql.unsafe(NOW_MS)}
 			RETURNING epoch`;
 		if (row) {
+			this.#owners.forget(actorId);
 			const epoch = num(row.epoch);
 			const validUntil = sentAt + this.#validFor();
 			this.#validUntil.set(actorId, validUntil);
@@ -106,10 +120,9 @@ export class PgLeases implements Placement, ClusterMembership {
 			WHERE l.actor_id = ${actorId}`;
 		if (!owner?.node_id) return this.acquire(actorId); // released in between: try again
 		const address = owner.address ?? "";
-		throw new OwnedElsewhereError(actorId, {
-			nodeId: owner.node_id,
-			address: address === this.#address ? "" : address,
-		});
+		const found = { nodeId: owner.node_id, address: address === this.#address ? "" : address };
+		this.#owners.remember(actorId, found);
+		throw new OwnedElsewhereError(actorId, found);
 	}
 
 	async release(actorId: string): Promise<void> {

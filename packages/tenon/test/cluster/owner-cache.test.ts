@@ -1,0 +1,84 @@
+// A request for an actor another node holds asked PostgreSQL twice (the
+// lease upsert, then who holds it) every time it went through a node that
+// does not: a client at the per-address rate made one node send 2,000
+// statements a second (a review, 2026-11-26). A node now remembers an owner
+// it found for a moment. And an owner that stops gracefully refuses what is
+// forwarded to it with core/shutting_down or actor/stopping, without running
+// it: the entry node tries again, where the client got the 503 before.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assertPostgresReachable, closeAdmin, sqlAdmin } from "../helpers/postgres.js";
+import { callTally, TestCluster } from "./harness.js";
+
+beforeAll(assertPostgresReachable);
+afterAll(closeAdmin);
+
+/** Index and sequential scans of the schema's `leases` table so far (PostgreSQL's statistics). */
+async function leaseScans(schema: string): Promise<number> {
+	const [row] = await sqlAdmin().unsafe(
+		`SELECT coalesce(sum(idx_scan), 0)::bigint + coalesce(sum(seq_scan), 0)::bigint AS n
+		 FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'leases'`,
+		[schema],
+	);
+	return Number(row?.n);
+}
+
+describe("cluster: finding an actor's owner", () => {
+	it("asks PostgreSQL about an owner it found a moment ago no more", async () => {
+		const cluster = new TestCluster({ leaseTtlMs: 10_000, heartbeatMs: 1_000 });
+		try {
+			const owner = await cluster.start();
+			const entry = await cluster.start();
+			expect((await callTally(owner.url, "held", "add", ["first"])).status).toBe(200);
+			/** Scans of `leases` while 200 calls go to `url` (statistics arrive a second or so late). */
+			const scansOver = async (url: string, from: number) => {
+				await new Promise((resolve) => setTimeout(resolve, 1_500));
+				const before = await leaseScans(cluster.schema);
+				for (let i = from; i < from + 200; i++) {
+					const answer = await callTally(url, "held", "add", [`op-${i}`]);
+					expect(answer.body.output?.node, `call ${i}`).toBe(owner.id);
+				}
+				await new Promise((resolve) => setTimeout(resolve, 1_500));
+				return (await leaseScans(cluster.schema)) - before;
+			};
+			// The owner's own commits check its lease: the same through either node.
+			const direct = await scansOver(owner.url, 0);
+			const through = await scansOver(entry.url, 200);
+			// A lookup a second at most: was two more scans per call (400 and more).
+			expect(through - direct).toBeLessThan(60);
+		} finally {
+			await cluster.stop();
+		}
+	}, 120_000);
+
+	it("serves every call through another node while the owner stops gracefully", async () => {
+		const cluster = new TestCluster({ leaseTtlMs: 4_000, heartbeatMs: 500 });
+		try {
+			const owner = await cluster.start();
+			const entry = await cluster.start();
+			expect((await callTally(owner.url, "moving", "add", ["first"])).status).toBe(200);
+			let running = true;
+			const answers: { status: number; node?: string; code?: unknown }[] = [];
+			const calling = (async () => {
+				for (let i = 0; running; i++) {
+					const answer = await callTally(entry.url, "moving", "add", [`op-${i}`]);
+					const body = answer.body as { output?: { node: string }; code?: unknown };
+					answers.push({ status: answer.status, node: body.output?.node, code: body.code });
+				}
+			})();
+			await expect.poll(() => answers.length).toBeGreaterThan(20);
+			await owner.server.stop();
+			cluster.nodes.delete(owner.id);
+			await expect.poll(() => answers.at(-1)?.node, { timeout: 20_000 }).toBe(entry.id);
+			const after = answers.length;
+			await expect.poll(() => answers.length).toBeGreaterThan(after + 20);
+			running = false;
+			await calling;
+			expect(answers.filter((answer) => answer.status !== 200)).toEqual([]);
+			const read = await callTally(entry.url, "moving", "read", []);
+			const count = (read.body.output as { count: number } | undefined)?.count;
+			expect(count).toBe(answers.length + 1);
+		} finally {
+			await cluster.stop();
+		}
+	}, 120_000);
+});
