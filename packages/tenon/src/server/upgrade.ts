@@ -152,6 +152,7 @@ export function createUpgradeHandler(
 			"head" in upgrade ? () => upgrade.webHeaders() : () => (upgrade as Request).headers;
 		const url = new URL(request.url);
 		let admitted: Admitted;
+		let protocols: string[];
 		let link: ResumeRequest | undefined;
 		/** Per-address limits apply: a client's socket, come straight or passed through by a node. */
 		let limited: boolean;
@@ -164,6 +165,8 @@ export function createUpgradeHandler(
 			// address, or one address filled an actor through another node (a probe).
 			limited = !admitted.internal && link === undefined;
 			checkSocketLimits(counts, limits, limited ? admitted.remoteAddress : undefined, deps);
+			// Refused with an answer here: accepted, `ws` would refuse it with one of its own.
+			protocols = offeredProtocols(request.headers.get("sec-websocket-protocol"));
 		} catch (error) {
 			return reject(actors, error);
 		}
@@ -186,7 +189,6 @@ export function createUpgradeHandler(
 		if (earlyError === undefined && kind === undefined) {
 			return reject(actors, errors.routeNotFound("GET", url.pathname));
 		}
-		const protocols = offeredProtocols(request.headers.get("sec-websocket-protocol"));
 		let encoding: Encoding = "json";
 		let caller: Caller | undefined;
 		let resume: ResumeRequest | undefined;

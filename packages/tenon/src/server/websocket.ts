@@ -1,3 +1,5 @@
+import { errors } from "../protocol/errors.js";
+
 /**
  * The server side of an accepted WebSocket, as adapters provide it. Frames
  * are text (JSON) or binary (CBOR).
@@ -75,11 +77,19 @@ export type UpgradeDecision =
 			hold(): () => void;
 	  };
 
-/** Parses the `sec-websocket-protocol` header into its offered sub-protocols. */
+/** A sub-protocol name: an HTTP token (RFC 9110 section 5.6.2). */
+const PROTOCOL_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Parses the `sec-websocket-protocol` header into its offered sub-protocols,
+ * or throws `request/invalid` for a header `ws` would refuse (an empty
+ * element, a name twice, a character no name may hold): `ws` answered those
+ * with a bare 400 of its own, after the upgrade had taken a connection slot.
+ */
 export function offeredProtocols(header: string | null): string[] {
 	if (header === null) return [];
-	return header
-		.split(",")
-		.map((part) => part.trim())
-		.filter((part) => part !== "");
+	const names = header.split(",").map((part) => part.replace(/^[ \t]+|[ \t]+$/g, ""));
+	if (!names.every((name) => PROTOCOL_NAME.test(name)) || new Set(names).size !== names.length)
+		throw errors.invalid("the Sec-WebSocket-Protocol header is not a list of distinct names");
+	return names;
 }
