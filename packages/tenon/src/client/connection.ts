@@ -1,6 +1,10 @@
+// A realtime connection to an actor: the socket's lifecycle and the frames it
+// receives. Its parts live beside it: the calls (pending-calls.ts), the event
+// subscriptions (event-subscriptions.ts), the open timeout and heartbeat
+// (socket-liveness.ts), the delay between attempts (reconnect-backoff.ts), and
+// what differs between Node's `ws` and browsers (socket-platform.ts).
 import { callSafely } from "../common/call-safely.js";
 import { corkUntilTickEnd } from "../common/ws-cork.js";
-import { activeTraceparent } from "../observability/trace-context.js";
 import { CONN_METHODS, CONN_PROPERTIES } from "../protocol/client-members.js";
 import { ActorError } from "../protocol/errors.js";
 import {
@@ -12,7 +16,19 @@ import {
 import type { PresenceEntry } from "../protocol/sync-names.js";
 import { ActionProxies } from "./action-proxy.js";
 import { closeCause, isFatal } from "./close-cause.js";
-import { abortableCall, type InFlight, newResumeToken } from "./in-flight.js";
+import { EventSubscriptions } from "./event-subscriptions.js";
+import { newResumeToken } from "./in-flight.js";
+import { PendingCalls } from "./pending-calls.js";
+import { ReconnectBackoff } from "./reconnect-backoff.js";
+import { SocketLiveness } from "./socket-liveness.js";
+import {
+	chooseBinaryType,
+	closeSocket,
+	closeWithin,
+	onControlFrames,
+	onDataFrames,
+	WS_OPEN,
+} from "./socket-platform.js";
 import { PresenceView, SharedStateView, type SyncHost } from "./sync.js";
 import { type ClientTransport, encodeParamsProtocol } from "./transport.js";
 import type { ActionCall, ConnStatus } from "./types.js";
@@ -25,14 +41,6 @@ export interface ConnTargetSource {
 	/** The actor behind a cached id is gone; resolve again next time. */
 	staleTarget(): void;
 }
-
-interface Listener {
-	// biome-ignore lint/suspicious/noExplicitAny: stored listeners of every event's argument types; each was typed where it was registered.
-	callback: (...args: any[]) => void;
-	once: boolean;
-}
-
-const WS_OPEN = 1;
 
 /**
  * What a connection id the server sent may look like: it goes back in a
@@ -59,27 +67,17 @@ export class ActorConnImpl {
 	#status: ConnStatus = "idle";
 	#socket: WebSocket | undefined;
 	#disposed = false;
-	#attempt = 0;
-	#reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-	/** Fails a socket the server has not opened (handshake and `Init`) in time. */
-	#openTimer: ReturnType<typeof setTimeout> | undefined;
-	/** Checks, on Node's `ws`, that an open socket still hears from the server (see #startHeartbeat). */
-	#heartbeatTimer: ReturnType<typeof setInterval> | undefined;
-	/** Something came from the server since the last heartbeat check. */
-	#heard = false;
-	/** A ping went out at the last check, unanswered so far. */
-	#pinged = false;
-	#nextActionId = 0;
-	#inFlight = new Map<number, InFlight>();
-	/** Messages waiting for the connection to open (actions; subscriptions are re-sent from #listeners). */
-	#queued: Array<{ message: ToServer; inFlight?: InFlight; id?: number }> = [];
-	#listeners = new Map<string, Set<Listener>>();
-	/**
-	 * Events whose last listener went while the socket was down: a resumed
-	 * connection keeps the subscriptions the server stored with it, so the
-	 * unsubscribe goes out when it opens again.
-	 */
-	#unsentUnsubscribes = new Set<string>();
+	readonly #backoff: ReconnectBackoff;
+	readonly #liveness = new SocketLiveness({
+		currentSocket: () => this.#socket,
+		abandon: (socket, error) => this.#abandon(socket, error, 4000, true),
+	});
+	readonly #calls: PendingCalls;
+	readonly #subscriptions = new EventSubscriptions({
+		send: (message) => this.#send(message),
+		resumable: () => this.connectionId !== undefined,
+		safely: (run) => this.#safely(run),
+	});
 	#errorHandlers = new Set<(error: ActorError) => void>();
 	#openHandlers = new Set<() => void>();
 	#closeHandlers = new Set<() => void>();
@@ -99,6 +97,8 @@ export class ActorConnImpl {
 	constructor(transport: ClientTransport, source: ConnTargetSource) {
 		this.#transport = transport;
 		this.#source = source;
+		this.#backoff = new ReconnectBackoff(transport);
+		this.#calls = new PendingCalls(transport.encoding, (message) => this.#send(message));
 	}
 
 	get connStatus(): ConnStatus {
@@ -164,108 +164,17 @@ export class ActorConnImpl {
 			else this.#scheduleReconnect();
 			return;
 		}
-		socket.binaryType = "arraybuffer";
-		const nodeWs = socket as unknown as NodeWsEvents;
-		// Node's `ws` (the only WebSocket with an `on` method) can hand over the
-		// frame's own bytes (a Buffer, which is a Uint8Array) where "arraybuffer"
-		// copies each frame into a new ArrayBuffer. Others are not asked:
-		// Chromium logs a console warning for the value, and undici turns it
-		// into "blob". It is kept only when the socket took it.
-		if (typeof nodeWs.on === "function") {
-			socket.binaryType = "nodebuffer" as BinaryType;
-			if ((socket.binaryType as string) !== "nodebuffer") socket.binaryType = "arraybuffer";
-		}
+		chooseBinaryType(socket);
 		this.#socket = socket;
-		if (typeof nodeWs.on === "function") {
-			// Pongs (and the server's own pings) say the server is there.
-			const heard = () => {
-				if (socket === this.#socket) this.#heard = true;
-			};
-			nodeWs.on("pong", heard);
-			nodeWs.on("ping", heard);
-		}
-		if ((socket.binaryType as string) === "nodebuffer" && typeof nodeWs.on === "function") {
-			// Node's `ws` (the only WebSocket that takes "nodebuffer"): its own event hands
-			// over the frame, where its addEventListener wraps each one in a MessageEvent.
-			nodeWs.on("message", (data, isBinary) =>
-				this.#onMessage(socket, isBinary ? data : data.toString("utf8")),
-			);
-		} else socket.addEventListener("message", (event) => this.#onMessage(socket, event.data));
+		onControlFrames(socket, () => {
+			if (socket === this.#socket) this.#liveness.heard();
+		});
+		onDataFrames(socket, (data) => this.#onMessage(socket, data));
 		socket.addEventListener("close", (event) => this.#onClose(socket, event.code, event.reason));
 		socket.addEventListener("error", () => {
 			// The close event follows with the details.
 		});
-		// A server that takes the TCP connection, or even the upgrade, and then
-		// says nothing would leave the connection "connecting" forever, its
-		// queued calls with it (no WebSocket has a handshake timeout by default).
-		const timeoutMs = this.#transport.connectTimeoutMs;
-		if (timeoutMs <= 0) return;
-		this.#openTimer = setTimeout(() => {
-			this.#openTimer = undefined;
-			this.#abandon(
-				socket,
-				new ActorError(
-					"client",
-					"connect_timeout",
-					`The server did not open the connection within ${timeoutMs} ms`,
-				),
-				4000,
-				true,
-			);
-		}, timeoutMs);
-	}
-
-	#clearOpenTimer(): void {
-		if (this.#openTimer === undefined) return;
-		clearTimeout(this.#openTimer);
-		this.#openTimer = undefined;
-	}
-
-	/**
-	 * On Node's `ws`, an open socket the server went silent on (a peer gone
-	 * without closing: a crashed host, a network that dropped it) would keep
-	 * the connection "connected", and its calls waiting, forever. Every
-	 * `heartbeatMs` that heard nothing from the server sends a ping; the next
-	 * one that still heard nothing drops the socket, and the connection
-	 * reconnects. Browsers have no ping to send (their sockets are theirs to watch).
-	 */
-	#startHeartbeat(socket: WebSocket): void {
-		this.#stopHeartbeat();
-		const intervalMs = this.#transport.heartbeatMs;
-		const pingable = socket as unknown as { ping?(): void; on?: unknown };
-		if (intervalMs <= 0 || typeof pingable.ping !== "function" || typeof pingable.on !== "function")
-			return;
-		this.#heard = false;
-		this.#pinged = false;
-		this.#heartbeatTimer = setInterval(() => {
-			if (socket !== this.#socket) return;
-			if (this.#heard) {
-				this.#heard = false;
-				this.#pinged = false;
-			} else if (!this.#pinged) {
-				this.#pinged = true;
-				if (socket.readyState === WS_OPEN) pingable.ping?.();
-			} else {
-				this.#abandon(
-					socket,
-					new ActorError(
-						"client",
-						"connection_lost",
-						`The server did not answer a ping within ${intervalMs} ms; the outcome of calls in flight is unknown`,
-					),
-					4000,
-					true,
-				);
-			}
-		}, intervalMs);
-		// An open socket keeps the process alive already; the check itself must not.
-		(this.#heartbeatTimer as { unref?(): void }).unref?.();
-	}
-
-	#stopHeartbeat(): void {
-		if (this.#heartbeatTimer === undefined) return;
-		clearInterval(this.#heartbeatTimer);
-		this.#heartbeatTimer = undefined;
+		this.#liveness.opening(socket, this.#transport.connectTimeoutMs);
 	}
 
 	/**
@@ -284,7 +193,7 @@ export class ActorConnImpl {
 
 	#onMessage(socket: WebSocket, data: unknown): void {
 		if (socket !== this.#socket) return;
-		this.#heard = true;
+		this.#liveness.heard();
 		let message: ReturnType<typeof decodeToClient>;
 		try {
 			const frame =
@@ -302,53 +211,32 @@ export class ActorConnImpl {
 					this.#badMessage(socket, "a connection id that is not a token of 1 to 128 characters");
 					return;
 				}
-				this.#clearOpenTimer();
-				this.#startHeartbeat(socket);
+				this.#liveness.opened(socket, this.#transport.heartbeatMs);
 				this.actorId = message.actorId;
 				this.connectionId = message.connectionId;
-				this.#attempt = 0;
+				this.#backoff.reset();
 				this.#setStatus("connected");
-				for (const eventName of this.#unsentUnsubscribes) {
-					this.#send({ tag: "SubscriptionRequest", eventName, subscribe: false });
-				}
-				this.#unsentUnsubscribes.clear();
-				for (const eventName of this.#listeners.keys()) {
-					this.#send({ tag: "SubscriptionRequest", eventName, subscribe: true });
-				}
-				this.#flushQueue();
+				this.#subscriptions.opened();
+				this.#calls.flush();
 				this.#presence?.reopened();
 				for (const handler of [...this.#openHandlers]) this.#safely(handler);
 				return;
-			case "ActionResponse": {
-				const id = Number(message.id);
-				const pending = this.#inFlight.get(id);
-				this.#inFlight.delete(id);
-				pending?.resolve(message.output);
+			case "ActionResponse":
+				this.#calls.resolve(Number(message.id), message.output);
 				return;
-			}
 			case "Error": {
 				const error = actorErrorFromPayload(message.error);
 				if (message.actionId !== null) {
-					const id = Number(message.actionId);
-					const pending = this.#inFlight.get(id);
-					this.#inFlight.delete(id);
-					pending?.reject(error);
+					this.#calls.reject(Number(message.actionId), error);
 					return;
 				}
 				this.#serverError = error;
 				this.#emitError(error);
 				return;
 			}
-			case "Event": {
-				const listeners = this.#listeners.get(message.name);
-				if (!listeners) return;
-				// A copy: listeners added by a callback hear the next event, not this one.
-				for (const listener of [...listeners]) {
-					if (listener.once) this.#removeListener(message.name, listener);
-					this.#safely(() => listener.callback(...message.args));
-				}
+			case "Event":
+				this.#subscriptions.dispatch(message.name, message.args);
 				return;
-			}
 		}
 	}
 
@@ -383,11 +271,9 @@ export class ActorConnImpl {
 
 	/** The socket is gone (closed, or abandoned): calls in flight fail with `lost`; reconnect unless `code` says not to. */
 	#lost(code: number, closeError: ActorError | undefined, lost: ActorError): void {
-		this.#clearOpenTimer();
-		this.#stopHeartbeat();
+		this.#liveness.stop();
 		const wasConnected = this.#status === "connected";
-		for (const pending of this.#inFlight.values()) pending.reject(lost);
-		this.#inFlight.clear();
+		this.#calls.failInFlight(lost);
 		if (this.#disposed) return;
 		if (wasConnected) for (const handler of [...this.#closeHandlers]) this.#safely(handler);
 		if (closeError && closeError.group === "actor" && closeError.code === "not_found")
@@ -404,23 +290,12 @@ export class ActorConnImpl {
 	#scheduleReconnect(): void {
 		if (this.#disposed) return;
 		this.#setStatus("disconnected");
-		const base = Math.min(
-			this.#transport.reconnectMaxDelayMs,
-			this.#transport.reconnectMinDelayMs * 2 ** Math.min(this.#attempt, 16),
-		);
-		this.#attempt++;
-		// Clamped: a huge maxDelayMs must not overflow Node's timer (it would fire at once).
-		const delay = Math.min(base * (0.5 + Math.random() * 0.5), 2_147_483_647);
-		this.#reconnectTimer = setTimeout(() => {
-			this.#reconnectTimer = undefined;
-			void this.#connect();
-		}, delay);
+		this.#backoff.schedule(() => void this.#connect());
 	}
 
 	#giveUp(error: ActorError): void {
 		this.#fatalError = error;
-		for (const entry of this.#queued) entry.inFlight?.reject(error);
-		this.#queued = [];
+		this.#calls.failQueued(error);
 		this.#setStatus("idle");
 	}
 
@@ -439,95 +314,29 @@ export class ActorConnImpl {
 		return true;
 	}
 
-	#flushQueue(): void {
-		const queued = this.#queued;
-		this.#queued = [];
-		for (const entry of queued) {
-			if (entry.inFlight && entry.id !== undefined) this.#inFlight.set(entry.id, entry.inFlight);
-			if (!this.#send(entry.message)) {
-				if (entry.id !== undefined) this.#inFlight.delete(entry.id);
-				this.#queued.push(entry);
-			}
-		}
-	}
-
 	/** Calls an action on the connection (queued until connected). */
 	action(call: ActionCall): Promise<unknown> {
 		if (this.#disposed)
 			return Promise.reject(new ActorError("client", "disposed", "The connection was disposed"));
 		if (this.#fatalError) return Promise.reject(this.#fatalError);
-		const id = this.#nextActionId++;
-		return new Promise<unknown>((resolve, reject) => {
-			const signal = call.signal;
-			const inFlight: InFlight =
-				signal === undefined
-					? { name: call.name, resolve, reject }
-					: abortableCall(call.name, signal, resolve, reject, () => {
-							this.#inFlight.delete(id);
-							this.#queued = this.#queued.filter((entry) => entry.id !== id);
-						});
-			// The caller's trace context rides along (JSON and CBOR; BARE's schema has no field for it).
-			const traceparent = this.#transport.encoding === "bare" ? undefined : activeTraceparent();
-			const message: ToServer =
-				traceparent === undefined
-					? { tag: "ActionRequest", id, name: call.name, args: call.args ?? [] }
-					: { tag: "ActionRequest", id, name: call.name, args: call.args ?? [], traceparent };
-			if (signal?.aborted) {
-				reject(signal.reason);
-				return;
-			}
-			this.#inFlight.set(id, inFlight);
-			if (!this.#send(message)) {
-				this.#inFlight.delete(id);
-				this.#queued.push({ message, inFlight, id });
-			}
-		});
+		return this.#calls.start(call);
 	}
 
 	// biome-ignore lint/suspicious/noExplicitAny: stored listeners of every event's argument types; each was typed where it was registered.
 	on(name: string, callback: (...args: any[]) => void): () => void {
-		return this.#addListener(name, { callback, once: false });
+		return this.#subscriptions.add(name, callback, false);
 	}
 
 	// biome-ignore lint/suspicious/noExplicitAny: stored listeners of every event's argument types; each was typed where it was registered.
 	once(name: string, callback: (...args: any[]) => void): () => void {
-		return this.#addListener(name, { callback, once: true });
-	}
-
-	#addListener(name: string, listener: Listener): () => void {
-		let listeners = this.#listeners.get(name);
-		if (!listeners) {
-			listeners = new Set();
-			this.#listeners.set(name, listeners);
-			this.#unsentUnsubscribes.delete(name);
-			this.#send({ tag: "SubscriptionRequest", eventName: name, subscribe: true });
-		}
-		listeners.add(listener);
-		return () => this.#removeListener(name, listener);
-	}
-
-	/**
-	 * Removes a listener (an unsubscribe call, or a `once` one that fired); the
-	 * last one of an event ends the server's subscription, and a reconnect
-	 * does not subscribe to it again.
-	 */
-	#removeListener(name: string, listener: Listener): void {
-		const current = this.#listeners.get(name);
-		if (!current?.delete(listener) || current.size > 0) return;
-		this.#listeners.delete(name);
-		const sent = this.#send({ tag: "SubscriptionRequest", eventName: name, subscribe: false });
-		// Only a connection the server knows (one that opened before) can resume with it.
-		if (!sent && this.connectionId !== undefined) this.#unsentUnsubscribes.add(name);
+		return this.#subscriptions.add(name, callback, true);
 	}
 
 	#syncHost(): SyncHost {
 		return {
 			on: (name, callback) => this.on(name, callback),
 			action: (call) => this.action(call),
-			resubscribe: (name) => {
-				this.#send({ tag: "SubscriptionRequest", eventName: name, subscribe: false });
-				this.#send({ tag: "SubscriptionRequest", eventName: name, subscribe: true });
-			},
+			resubscribe: (name) => this.#subscriptions.resubscribe(name),
 		};
 	}
 
@@ -583,63 +392,20 @@ export class ActorConnImpl {
 	async dispose(): Promise<void> {
 		if (this.#disposed) return;
 		this.#disposed = true;
-		if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
-		this.#clearOpenTimer();
-		this.#stopHeartbeat();
+		this.#backoff.cancel();
+		this.#liveness.stop();
 		const disposed = new ActorError("client", "disposed", "The connection was disposed");
-		for (const pending of this.#inFlight.values()) pending.reject(disposed);
-		this.#inFlight.clear();
-		for (const entry of this.#queued) entry.inFlight?.reject(disposed);
-		this.#queued = [];
+		this.#calls.failInFlight(disposed);
+		this.#calls.failQueued(disposed);
 		const socket = this.#socket;
 		this.#socket = undefined;
 		const wasConnected = this.#status === "connected";
 		this.#setStatus("idle");
 		if (wasConnected) for (const handler of [...this.#closeHandlers]) this.#safely(handler);
 		this.#source.onDispose(this);
-		if (socket && socket.readyState <= WS_OPEN) {
-			await new Promise<void>((resolve) => {
-				// A server that does not answer the close within a second is not
-				// waited for: the socket is cut (Node's `ws` would otherwise keep it,
-				// and the process, 30 s more).
-				const cut = setTimeout(() => {
-					terminate(socket);
-					resolve();
-				}, 1000);
-				socket.addEventListener("close", () => {
-					clearTimeout(cut);
-					resolve();
-				});
-				socket.close(1000, "client.disposed");
-			});
-		}
+		if (socket && socket.readyState <= WS_OPEN)
+			await closeWithin(socket, 1000, "client.disposed", 1000);
 	}
-}
-
-/** Node's `ws` can drop a socket at once, without the closing handshake. */
-interface Terminable {
-	terminate?(): void;
-}
-
-function terminate(socket: WebSocket): void {
-	const terminable = socket as unknown as Terminable;
-	if (typeof terminable.terminate === "function") terminable.terminate();
-}
-
-/**
- * Closes a socket the client gave up on, with `code` and `reason`; with
- * `cut`, Node's `ws` drops it at once instead (a server that stopped
- * answering would not answer the closing handshake either).
- */
-function closeSocket(socket: WebSocket, code: number, reason: string, cut: boolean): void {
-	if (cut && typeof (socket as unknown as Terminable).terminate === "function") terminate(socket);
-	else if (socket.readyState <= WS_OPEN) socket.close(code, reason);
-}
-
-/** The `message` event of Node's `ws` (a Buffer, text frames included). */
-interface NodeWsEvents {
-	on?(event: "message", listener: (data: Buffer, isBinary: boolean) => void): void;
-	on?(event: "ping" | "pong", listener: () => void): void;
 }
 
 /** The public connection: its methods, and every other property an action. */
