@@ -1,11 +1,8 @@
 import { cutText } from "../common/text-cut.js";
-import { ActorError } from "../protocol/errors.js";
 import type { WorkflowErrorInfo } from "../workflow/errors.js";
-import { Loop } from "../workflow/flow.js";
-import type { TryStepFailure } from "../workflow/types.js";
 import { AnswerBudget } from "./answer-budget.js";
-import { renderForApproval } from "./approval-display.js";
 import { type CallCheck, checkModelCall } from "./call-check.js";
+import { confirmCall, DENIALS } from "./call-confirmation.js";
 import type { AgentSettings } from "./config.js";
 import type { AgentActorContext, AgentWorkflow, PromptMessage } from "./declarations.js";
 import { LiveAnswer } from "./live-answer.js";
@@ -13,7 +10,7 @@ import type { ChatMessage, ToolCallRequest } from "./model.js";
 import { type Redactor, StreamRedactor } from "./redact.js";
 import { redactArguments } from "./redact-arguments.js";
 import { redactError } from "./redact-values.js";
-import { toolResultText } from "./tool-result.js";
+import { executeTool, toolFailure, toolTimeoutMs } from "./tool-execution.js";
 import { type AgentTool, modelTools } from "./tools.js";
 import { modelHistory, promptMessageId, Transcript } from "./transcript.js";
 import type { AgentErrorInfo, AgentMessageStatus, AgentTurnUpdate } from "./types.js";
@@ -28,6 +25,10 @@ import type { AgentErrorInfo, AgentMessageStatus, AgentTurnUpdate } from "./type
 // redact: a call's arguments are journaled redacted, its checked input only
 // when it holds no secret (see call-check.ts), and errors the model or a tool
 // throw are redacted before the engine records them.
+//
+// A tool call's own run (its timeout, the stop that ends it, what its
+// failure tells the model) is tool-execution.ts; the wait for a person's
+// decision on a high-risk call is call-confirmation.ts.
 
 /** The agent's run loop: one turn per prompt, in order. */
 export async function runTurns(ctx: AgentWorkflow, settings: AgentSettings): Promise<void> {
@@ -332,153 +333,6 @@ async function runToolCall(
 
 function refused(reason: string, status: AgentMessageStatus): { run: false } & ToolOutcome {
 	return { run: false, content: JSON.stringify({ error: reason }), status };
-}
-
-type Decision = "approved" | "denied" | "timeout" | "stopped";
-
-const DENIALS: Record<Exclude<Decision, "approved">, string> = {
-	denied: "not run: the user denied this call",
-	timeout: "not run: no one confirmed this call in time",
-	stopped: "not run: the turn was stopped",
-};
-
-/**
- * Waits for a person's decision on a high-risk call: the pending call is
- * shared with the connections, and only the `confirm` action (which checks
- * who is deciding) or `stop` put a decision on the `decisions` queue. Nothing
- * the model says counts. No decision before the deadline is a denial.
- */
-async function confirmCall(
-	w: AgentWorkflow,
-	s: AgentSettings,
-	prompt: PromptMessage,
-	call: ToolCallRequest,
-	input: unknown,
-	label: string,
-): Promise<Decision> {
-	const callId = `${prompt.turnId}.call.${label}`;
-	const deadline = await w.step(`ask-${label}`, (c) => {
-		const expiresAt = Date.now() + s.confirmTimeoutMs;
-		c.state.pending = {
-			callId,
-			turnId: prompt.turnId,
-			tool: call.name,
-			// What will run, as checked: the model's text may say otherwise (a key
-			// given twice: a person approved the first, the second would run).
-			// Rendered faithfully (a Map showed as `{}`, a BigInt failed the turn).
-			arguments: renderForApproval(input, s.redactor),
-			requester: prompt.requester.id,
-			expiresAt,
-		};
-		if (c.state.turn !== null) c.state.turn.status = "confirming";
-		c.broadcast("turn", { turnId: prompt.turnId, status: "confirming", error: null });
-		return expiresAt;
-	});
-	const decision = await w.loop<undefined, Decision>({
-		name: `wait-${label}`,
-		run: async (lw) => {
-			const now = await lw.step("now", () => Date.now());
-			const message = await lw.queue.next("decision", {
-				names: ["decisions"],
-				timeout: Math.max(1, deadline - now),
-			});
-			if (message === undefined) return Loop.break("timeout");
-			// A decision on a call that is no longer pending (it came too late): skip it.
-			if (message.body.callId !== callId) return Loop.continue(undefined);
-			if (message.body.reason === "stopped") return Loop.break("stopped");
-			return Loop.break(message.body.approved ? "approved" : "denied");
-		},
-	});
-	await w.step(`decided-${label}`, (c) => {
-		c.state.pending = null;
-		if (c.state.turn !== null) c.state.turn.status = "running";
-		c.broadcast("turn", { turnId: prompt.turnId, status: "running", error: null });
-	});
-	return decision;
-}
-
-/** Runs a tool with the turn's identity; its result as the model reads it (redacted, capped). */
-async function executeTool(
-	c: AgentActorContext,
-	s: AgentSettings,
-	tool: AgentTool<unknown>,
-	input: unknown,
-	prompt: PromptMessage,
-): Promise<string> {
-	const stop = new AbortController();
-	const timer = setTimeout(() => stop.abort(toolTimeout(tool)), toolTimeoutMs(tool));
-	const onEvicted = (): void => stop.abort(c.abortSignal.reason);
-	c.abortSignal.addEventListener("abort", onEvicted, { once: true });
-	c.vars.stop = stop;
-	try {
-		const running = tool.execute(input, {
-			actorId: c.actorId,
-			conversation: c.key,
-			requester: prompt.requester,
-			signal: stop.signal,
-			client: () => c.client(),
-		});
-		// Settles when the signal aborts even if the tool ignores it: the step
-		// waited for a tool that never settled, past its timeout and any stop,
-		// and with it the conversation and the server's shutdown (an attacker
-		// probe, 2026-11-26). The abandoned call runs on, and nobody waits for it.
-		const value = await untilAborted(Promise.resolve(running), stop.signal);
-		// Never throws: the tool ran, so its step must not fail now (a BigInt
-		// or a cycle in the result counted a refund that ran as failed, and the
-		// model was told so).
-		return toolResultText(value, s.redactor, s.maxToolResultChars);
-	} catch (error) {
-		if (!(error instanceof ActorError) && !c.aborted)
-			c.log.warn("agent tool failed", { tool: tool.name, error: redactError(error, s.redactor) });
-		throw error;
-	} finally {
-		clearTimeout(timer);
-		c.abortSignal.removeEventListener("abort", onEvicted);
-		if (c.vars.stop === stop) c.vars.stop = null;
-	}
-}
-
-/** `work`'s outcome, or a rejection with the signal's reason once it aborts, whichever is first. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-	return new Promise<T>((resolve, reject) => {
-		const onAbort = (): void => {
-			// The abandoned call may still fail later: that is nobody's error now.
-			work.catch(() => {});
-			reject(signal.reason);
-		};
-		if (signal.aborted) return onAbort();
-		signal.addEventListener("abort", onAbort, { once: true });
-		work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-	});
-}
-
-/**
- * Why a tool call failed, as the model and the transcript (every participant)
- * read it: an `ActorError`'s group, code and message (redacted), a timeout as
- * such, anything else as an internal error whose details only the server's
- * log and the journal keep. Before 2026-11-26 any error's message was shown,
- * with the file paths and internals a crashing tool's errors carry.
- */
-function toolFailure(failure: TryStepFailure, tool: AgentTool<unknown>, s: AgentSettings): string {
-	const { error } = failure;
-	const group = error.metadata?.group;
-	const code = error.metadata?.code;
-	if (typeof group === "string" && typeof code === "string")
-		return `${group}/${code}: ${cutText(s.redactor.redact(error.message), 2_000)}`;
-	if (failure.kind === "timeout") return `agent/tool_timeout: ${toolTimeout(tool).message}`;
-	return "core/internal_error: an internal error (the server's log has its details)";
-}
-
-function toolTimeoutMs(tool: AgentTool<unknown>): number {
-	return tool.timeoutMs ?? 30_000;
-}
-
-function toolTimeout(tool: AgentTool<unknown>): ActorError {
-	return new ActorError(
-		"agent",
-		"tool_timeout",
-		`the tool did not finish within ${toolTimeoutMs(tool)} ms`,
-	);
 }
 
 /**

@@ -3,7 +3,6 @@
 // external agent can drive actors, behind the actors' own auth hooks.
 
 export {
-	MAX_CALLS_PER_REQUEST,
 	type McpBearerParams,
 	type McpHandlerOptions,
 	type McpToolContext,
@@ -11,3 +10,4 @@ export {
 	mcpHandler,
 	mcpTool,
 } from "./mcp-handler.js";
+export { MAX_CALLS_PER_REQUEST } from "./request-bounds.js";

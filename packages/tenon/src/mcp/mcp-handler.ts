@@ -10,7 +10,6 @@ import {
 	CallToolRequestSchema,
 	type CallToolResult,
 	ErrorCode,
-	InitializeRequestSchema,
 	ListToolsRequestSchema,
 	McpError,
 	PingRequestSchema,
@@ -21,6 +20,7 @@ import { describeIssues, type StandardSchemaV1 } from "../actor/schema.js";
 import { createLogger, type Logger, moduleLogger } from "../common/logger.js";
 import { cutText } from "../common/text-cut.js";
 import { errors } from "../protocol/errors.js";
+import { invalidParams, malformedCalls } from "./invalid-params.js";
 import {
 	hasRepeatedIds,
 	jsonRpcError,
@@ -30,17 +30,12 @@ import {
 	whenAborted,
 	withoutCancellations,
 } from "./request-body.js";
+import { envelopeProblem, quarantineArguments } from "./request-bounds.js";
 import {
 	type ArgumentIssue,
-	argumentHazard,
 	closeObjects,
-	isRecord,
-	MAX_ARGUMENT_VALUES,
-	MAX_ENVELOPE_DEPTH,
-	MAX_ENVELOPE_VALUES,
 	standardJsonSchema,
 	unknownProperties,
-	walkValues,
 } from "./tool-arguments.js";
 import { errorResult, invalidArguments, isActorError, successResult } from "./tool-results.js";
 
@@ -325,24 +320,10 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 		// never reach the SDK. In tool arguments they become an error result.
 		const malformed = malformedCalls(body);
 		const { refused, checked } = quarantineArguments(body);
-		// The rest of the body (all but the arguments checked above) is small in
-		// MCP; large or deep, it blocked the loop for 0.3 to 0.6 s without a
-		// token before any check refused it (an attacker probe, 2026-11-26).
-		const envelope = walkValues(body, {
-			maxValues: MAX_ENVELOPE_VALUES,
-			maxDepth: MAX_ENVELOPE_DEPTH,
-			skip: checked,
-		}).issue;
-		if (envelope !== undefined) {
-			const where = envelope.path === "" ? "" : ` (at ${cutText(envelope.path, 200)})`;
-			return jsonRpcError(
-				400,
-				ErrorCode.InvalidRequest,
-				envelope.message.startsWith("A __proto__")
-					? "Invalid request: __proto__ key"
-					: `Invalid request: ${envelope.message} outside tool arguments${where}`,
-			);
-		}
+		// The rest of the body (all but the arguments checked above) is bounded
+		// before the SDK walks it: large or deep, it blocked the loop.
+		const envelope = envelopeProblem(body, checked);
+		if (envelope !== undefined) return jsonRpcError(400, ErrorCode.InvalidRequest, envelope);
 		// A batch naming two requests alike got one answer for both, while both ran.
 		if (hasRepeatedIds(body)) {
 			return jsonRpcError(
@@ -404,128 +385,6 @@ function compileTool<C, P>(
 		...(definition.annotations === undefined ? {} : { annotations: definition.annotations }),
 	};
 	return { listing, jsonSchema, definition };
-}
-
-/** Tool calls one HTTP request (a JSON-RPC batch) may carry; the rest are refused. */
-export const MAX_CALLS_PER_REQUEST = 10;
-
-/**
- * Takes the arguments out of every `tools/call` in `body` that hold a
- * `__proto__` key, nest too deep or pass the request's share of values, and
- * returns those calls' issues by request id (their arguments become `{}` for
- * the SDK, never the actor), and the arguments it walked and left in place.
- */
-function quarantineArguments(body: unknown): {
-	refused: Map<string | number, ArgumentIssue[]>;
-	checked: Set<unknown>;
-} {
-	const refused = new Map<string | number, ArgumentIssue[]>();
-	const checked = new Set<unknown>();
-	let calls = 0;
-	// Every value walked counts, refused or not: each call's walk stops at what is left.
-	let left = MAX_ARGUMENT_VALUES;
-	for (const message of Array.isArray(body) ? body : [body]) {
-		if (!isRecord(message) || message.method !== "tools/call") continue;
-		const { id, params } = message;
-		if (typeof id !== "string" && typeof id !== "number") continue;
-		if (!isRecord(params)) continue;
-		// A batch is one request to the rate limits: past a few calls, it multiplied them
-		// (an attacker probe ran an action 400 times where 4 requests were allowed).
-		if (++calls > MAX_CALLS_PER_REQUEST) {
-			refused.set(id, [
-				{ message: `At most ${MAX_CALLS_PER_REQUEST} tool calls in one request`, path: "" },
-			]);
-			params.arguments = {};
-			continue;
-		}
-		if (!Object.hasOwn(params, "arguments")) continue;
-		const { issue, values } = argumentHazard(params.arguments, left);
-		left = Math.max(0, left - values);
-		if (issue === undefined) {
-			checked.add(params.arguments);
-			continue;
-		}
-		refused.set(id, [issue]);
-		params.arguments = {};
-	}
-	return { refused, checked };
-}
-
-/**
- * The `tools/call` requests in `body` whose params are not a tool call's (no
- * params, a name that is not a string, arguments that are not an object, a
- * task: tools do not run as tasks here), by request id; each is made a
- * `ping` that is answered with JSON-RPC's "Invalid params" (-32602). The SDK
- * answered them -32603, "Internal error", with its whole list of schema issues.
- */
-function malformedCalls(body: unknown): Map<string | number, string> {
-	const malformed = new Map<string | number, string>();
-	for (const message of Array.isArray(body) ? body : [body]) {
-		if (!isRecord(message) || message.method !== "tools/call") continue;
-		const { id, params } = message;
-		if (typeof id !== "string" && typeof id !== "number") continue;
-		const problem = !isRecord(params)
-			? "Invalid params: a tool call's params are an object"
-			: typeof params.name !== "string"
-				? "Invalid params: the tool's name is a string"
-				: params.arguments !== undefined && !isRecord(params.arguments)
-					? "Invalid params: a tool call's arguments are an object"
-					: params.task !== undefined
-						? "Invalid params: this server does not run tool calls as tasks"
-						: undefined;
-		if (problem !== undefined) answerInvalidParams(message, id, problem, malformed);
-	}
-	return malformed;
-}
-
-/** The SDK's schema of each request this server answers, by method. */
-const REQUEST_SCHEMAS = new Map<string, { safeParse(value: unknown): SchemaCheck }>([
-	["initialize", InitializeRequestSchema],
-	["ping", PingRequestSchema],
-	["tools/list", ListToolsRequestSchema],
-	["tools/call", CallToolRequestSchema],
-]);
-
-type SchemaCheck =
-	| { success: true }
-	| { success: false; error: { issues: readonly { path: PropertyKey[]; message: string }[] } };
-
-/**
- * Requests in `body` whose params do not fit their method's schema (a
- * `cursor` that is not a string, an `initialize` without its fields) are
- * answered "Invalid params" (-32602), naming the first issue: the SDK
- * answered them -32603, "Internal error", with its whole list of schema
- * issues as the message (an attacker probe, 2026-11-26).
- */
-function invalidParams(body: unknown, malformed: Map<string | number, string>): void {
-	for (const message of Array.isArray(body) ? body : [body]) {
-		if (!isRecord(message) || typeof message.method !== "string") continue;
-		const { id } = message;
-		if (typeof id !== "string" && typeof id !== "number") continue;
-		const schema = REQUEST_SCHEMAS.get(message.method);
-		if (schema === undefined || malformed.has(id)) continue;
-		const checked = schema.safeParse(message);
-		if (checked.success) continue;
-		const [issue] = checked.error.issues;
-		const where = issue === undefined ? "" : `${issue.path.map(String).join(".")}: `;
-		const problem = `Invalid params: ${cutText(`${where}${issue?.message ?? "not this method's"}`, 200)}`;
-		answerInvalidParams(message, id, problem, malformed);
-	}
-}
-
-/**
- * Makes `message` a `ping` that the server answers "Invalid params" with
- * `problem` (one handler answers them all, whatever their method was).
- */
-function answerInvalidParams(
-	message: Record<string, unknown>,
-	id: string | number,
-	problem: string,
-	malformed: Map<string | number, string>,
-): void {
-	malformed.set(id, problem);
-	message.method = "ping";
-	delete message.params;
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
