@@ -29,7 +29,7 @@ export async function readBodyWithin(
 		}
 		chunks.push(value);
 	}
-	return concatBytes(...chunks);
+	return concatBytes(chunks);
 }
 
 /**

@@ -41,8 +41,14 @@ export function utf8Encode(text: string): Uint8Array {
 	return textEncoder.encode(text);
 }
 
-/** Concatenates byte arrays. */
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+/**
+ * Concatenates byte arrays. An array, not rest parameters: a request body
+ * arrives in as many chunks as its sender chooses (chunked encoding with
+ * one byte per chunk), and spreading 130,000 of them as arguments throws
+ * `RangeError` from the stack, which ended the process where it ran in a
+ * stream callback (a review, 2026-11-26).
+ */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 	let length = 0;
 	for (const part of parts) length += part.length;
 	const out = new Uint8Array(length);

@@ -154,9 +154,11 @@ export class PendingWrites implements WriteSource {
 		this.#inFlight = layer;
 		this.#pending = undefined;
 		if (layer === undefined) return;
-		batch.deleteRanges.push(...layer.ranges);
-		batch.deletes.push(...layer.deletes.values());
-		batch.puts.push(...layer.puts.values());
+		// Loops, not `push(...)`: an action may write more keys than a call
+		// can take arguments (200,000 puts threw RangeError here).
+		for (const range of layer.ranges) batch.deleteRanges.push(range);
+		for (const key of layer.deletes.values()) batch.deletes.push(key);
+		for (const entry of layer.puts.values()) batch.puts.push(entry);
 	}
 
 	/** The last collected writes are durable: reads may go to the store now. */

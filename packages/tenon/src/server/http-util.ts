@@ -44,7 +44,7 @@ class WebBody implements BodySource {
 			}
 			chunks.push(value);
 		}
-		return chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(...chunks);
+		return chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(chunks);
 	}
 
 	async discard(): Promise<void> {

@@ -152,7 +152,7 @@ class NodeBody implements BodySource {
 				}
 				// A copy: a chunk may be a view of a larger buffer, which a value
 				// decoded from it (a CBOR byte string) would otherwise keep whole.
-				resolve(chunks.length === 1 ? new Uint8Array(chunks[0] as Buffer) : concatBytes(...chunks));
+				resolve(chunks.length === 1 ? new Uint8Array(chunks[0] as Buffer) : concatBytes(chunks));
 			});
 			const stop = () => {
 				req.off("data", onData);

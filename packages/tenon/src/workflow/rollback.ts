@@ -139,7 +139,8 @@ function walk(
 			while (end < sorted.length && isPrefix(block.tryPath, (sorted[end] as Located).path)) end++;
 			if (block.counts) {
 				const inside = sorted.slice(i, end).filter((e) => e.path.length > block.tryPath.length);
-				list.push(...walk(journal, registry, inside, [...block.tryPath, 0]));
+				for (const found of walk(journal, registry, inside, [...block.tryPath, 0]))
+					list.push(found);
 			}
 			i = end;
 			continue;

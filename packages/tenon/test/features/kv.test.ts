@@ -37,6 +37,11 @@ const store = actor({
 			await c.kv.delete("ryw:a");
 			return { a: await c.kv.get("ryw:a"), listed: await c.kv.list("ryw:") };
 		},
+		/** `count` puts in one turn, none awaited: one commit. */
+		putMany: async (c, count: number) => {
+			for (let i = 0; i < count; i++) void c.kv.put(`many:${i}`, "v");
+		},
+		countMany: async (c) => (await c.kv.list("many:")).length,
 		binaryKeys: async (c) => {
 			await c.kv.put(Uint8Array.of(0, 255), "bin");
 			return c.kv.list(Uint8Array.of(0), { keyType: "binary" });
@@ -139,4 +144,16 @@ describe.each(drivers)("c.kv (%s)", (_name, makeDriver) => {
 			code: "value_too_long",
 		});
 	});
+});
+
+describe("c.kv, one turn's commit", () => {
+	it("takes 150,000 puts (more than a call takes as arguments)", async () => {
+		// They were gathered into the commit with `push(...)`, which threw RangeError past
+		// about 125,000 and failed the action with an internal error (a review, 2026-11-26).
+		// The runtime's path, the same for every driver: the memory driver's store.
+		await using t = await setupTest(registry, { storage: memoryDriver() });
+		await t.client.store.getOrCreate("many").putMany(150_000);
+		await t.restart();
+		expect(await t.client.store.getOrCreate("many").countMany()).toBe(150_000);
+	}, 60_000);
 });

@@ -28,7 +28,7 @@ export function isLong(absoluteKey: Uint8Array): boolean {
  */
 export function spillKey(absoluteKey: Uint8Array): Uint8Array {
 	const digest = createHash("sha256").update(absoluteKey).digest();
-	return concatBytes(absoluteKey.subarray(0, SPILL_PREFIX), new Uint8Array(digest));
+	return concatBytes([absoluteKey.subarray(0, SPILL_PREFIX), new Uint8Array(digest)]);
 }
 
 /** A half-open range of absolute keys. */
@@ -40,10 +40,12 @@ export interface Bounds {
 /** The absolute bounds of an actor-relative range. */
 export function absoluteRange(prefix: Uint8Array, range: KeyRange): Bounds {
 	return {
-		start: range.start === undefined ? prefix : concatBytes(prefix, range.start),
+		start: range.start === undefined ? prefix : concatBytes([prefix, range.start]),
 		// Actor ids are base-36 text, so the prefix never ends in 0xff.
 		end:
-			range.end === undefined ? (prefixEnd(prefix) as Uint8Array) : concatBytes(prefix, range.end),
+			range.end === undefined
+				? (prefixEnd(prefix) as Uint8Array)
+				: concatBytes([prefix, range.end]),
 	};
 }
 

@@ -113,10 +113,10 @@ export function setAlarm(env: LmdbEnv, actorId: string, at: number | null): void
 export function applyOp(env: LmdbEnv, op: LogOp): void {
 	switch (op.kind) {
 		case "put":
-			putData(env, concatBytes(actorPrefix(op.actorId), op.key), op.value);
+			putData(env, concatBytes([actorPrefix(op.actorId), op.key]), op.value);
 			break;
 		case "delete":
-			deleteData(env, concatBytes(actorPrefix(op.actorId), op.key));
+			deleteData(env, concatBytes([actorPrefix(op.actorId), op.key]));
 			break;
 		case "fence":
 			env.fences.putSync(op.actorId, op.fence);

@@ -35,7 +35,7 @@ export class OverlayView {
 			// A copy: the overlay's bytes must not change if the caller writes into them.
 			if (value !== undefined) return value === null ? undefined : copyBytes(value);
 		}
-		return readData(this.#env, concatBytes(actorPrefix(actorId), key));
+		return readData(this.#env, concatBytes([actorPrefix(actorId), key]));
 	}
 
 	/** The highest fence accepted for an actor (0 when none). */
