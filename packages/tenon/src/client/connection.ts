@@ -25,6 +25,7 @@ import {
 	chooseBinaryType,
 	closeSocket,
 	closeWithin,
+	isMessageTooLarge,
 	onControlFrames,
 	onDataFrames,
 	WS_OPEN,
@@ -171,8 +172,16 @@ export class ActorConnImpl {
 		});
 		onDataFrames(socket, (data) => this.#onMessage(socket, data));
 		socket.addEventListener("close", (event) => this.#onClose(socket, event.code, event.reason));
-		socket.addEventListener("error", () => {
-			// The close event follows with the details.
+		socket.addEventListener("error", (event) => {
+			// Node's `ws` refused a message over `maxMessageBytes`; any other error:
+			// the close event follows with the details.
+			if (!isMessageTooLarge(event)) return;
+			const tooLarge = new ActorError(
+				"client",
+				"message_too_large",
+				`The server sent a message over the client's maxMessageBytes (${this.#transport.maxMessageBytes} bytes)`,
+			);
+			this.#abandon(socket, tooLarge, 1009, true);
 		});
 		this.#liveness.opening(socket, this.#transport.connectTimeoutMs);
 	}
@@ -214,7 +223,7 @@ export class ActorConnImpl {
 				this.#liveness.opened(socket, this.#transport.heartbeatMs);
 				this.actorId = message.actorId;
 				this.connectionId = message.connectionId;
-				this.#backoff.reset();
+				this.#backoff.opened();
 				this.#setStatus("connected");
 				this.#subscriptions.opened();
 				this.#calls.flush();

@@ -99,3 +99,9 @@ export function closeWithin(
 		socket.close(code, reason);
 	});
 }
+
+/** An `error` event of Node's `ws` for a message over its `maxPayload`. */
+export function isMessageTooLarge(event: Event): boolean {
+	const error = (event as { error?: { code?: unknown } }).error;
+	return error?.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH";
+}

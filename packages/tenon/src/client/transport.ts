@@ -23,6 +23,13 @@ import {
 /** A WebSocket constructor (the browser's, Node 22's global, or the `ws` package's). */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
 
+/** The `ws` package's constructor, which takes options after the protocols. */
+type NodeWsConstructor = new (
+	url: string,
+	protocols?: string | string[],
+	options?: { maxPayload?: number },
+) => WebSocket;
+
 /** Options of `createClient`. */
 export interface ClientOptions {
 	/** Server URL, e.g. `http://localhost:6420` (a path prefix like `/api/tenon` is kept). */
@@ -63,6 +70,14 @@ export interface ClientOptions {
 	 * (a Tenon server sends at most its `maxHttpBodyBytes`, 20 MiB by default).
 	 */
 	maxResponseBytes?: number;
+	/**
+	 * Largest WebSocket message the client takes, on the `ws` package it loads
+	 * itself on Node (bytes): a larger one drops the socket with
+	 * `client/message_too_large` and the connection reconnects. Default 64 MiB
+	 * (a Tenon server sends at most its `maxOutgoingMessageBytes`, 1 MiB by
+	 * default). A `WebSocket` class passed in keeps its own limit; browsers set theirs.
+	 */
+	maxMessageBytes?: number;
 }
 
 /** Largest encoded input sent in the URL; larger inputs go through REST. */
@@ -90,6 +105,7 @@ export class ClientTransport {
 	readonly connectTimeoutMs: number;
 	readonly heartbeatMs: number;
 	readonly maxResponseBytes: number;
+	readonly maxMessageBytes: number;
 	readonly #fetch: typeof fetch;
 	readonly #headers: Record<string, string>;
 	/** Calls over node:http (Node, no custom fetch); `undefined`: fetch. */
@@ -110,6 +126,7 @@ export class ClientTransport {
 		this.connectTimeoutMs = Math.min(options.connectTimeoutMs ?? 15_000, 2_147_483_647);
 		this.heartbeatMs = Math.min(options.heartbeatMs ?? 15_000, 2_147_483_647);
 		this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
+		this.maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
 	}
 
 	/** A WebSocket constructor: configured, global, or the `ws` package (Node 20 has no global). */
@@ -122,9 +139,17 @@ export class ClientTransport {
 			this.#WebSocket = global;
 			return global;
 		}
-		const module = (await import("ws")) as unknown as { WebSocket: WebSocketConstructor };
-		this.#WebSocket = module.WebSocket;
-		return module.WebSocket;
+		const module = (await import("ws")) as unknown as { WebSocket: NodeWsConstructor };
+		// `ws` takes up to 100 MiB per message unless told otherwise.
+		const maxPayload = this.maxMessageBytes;
+		const NodeWs = module.WebSocket;
+		const Bounded = class extends NodeWs {
+			constructor(url: string, protocols?: string | string[]) {
+				super(url, protocols, { maxPayload });
+			}
+		};
+		this.#WebSocket = Bounded;
+		return Bounded;
 	}
 
 	/** True when `target` can be addressed with the gateway query form. */

@@ -230,6 +230,63 @@ describe("the client against a hostile server", () => {
 		await client.dispose();
 	});
 
+	it("a message over maxMessageBytes drops the socket with client/message_too_large, and the connection reconnects", async () => {
+		await using server = await startHostileServer();
+		let sockets = 0;
+		server.onUpgrade = {
+			kind: "accept",
+			onSocket: (ws) => {
+				sockets++;
+				ws.send(frame("Init", { actorId: "a1", connectionId: "c1" }));
+				const huge = sockets === 1;
+				ws.on("message", (data) => {
+					const message = JSON.parse(String(data));
+					if (message.body.tag !== "ActionRequest") return;
+					const output = huge ? "x".repeat(300_000) : 0;
+					ws.send(frame("ActionResponse", { id: message.body.val.id, output }));
+				});
+			},
+		};
+		// Before, `ws`'s own 100 MiB was the only limit (on Node; browsers set theirs).
+		const client = createClient<typeof registry>({
+			endpoint: server.url,
+			encoding: "json",
+			reconnect: fast,
+			maxMessageBytes: 100_000,
+		});
+		const conn = client.thing.getForId("a1").connect();
+		const errors: ActorError[] = [];
+		conn.onError((error) => errors.push(error));
+		await expect(conn.get()).rejects.toMatchObject({ group: "client", code: "message_too_large" });
+		expect(codes(errors)).toEqual(["client/message_too_large"]);
+		await expect.poll(() => sockets).toBe(2);
+		expect(await conn.get()).toBe(0);
+		await client.dispose();
+	});
+
+	it("a server that sends Init and closes at once is asked again with growing delays", async () => {
+		await using server = await startHostileServer();
+		server.onUpgrade = {
+			kind: "accept",
+			onSocket: (ws) => {
+				ws.send(frame("Init", { actorId: "a1", connectionId: "c1" }));
+				ws.close(1011, "");
+			},
+		};
+		const client = createClient<typeof registry>({
+			endpoint: server.url,
+			encoding: "json",
+			reconnect: { minDelayMs: 20, maxDelayMs: 10_000 },
+		});
+		client.thing.getForId("a1").connect();
+		await new Promise((resolve) => setTimeout(resolve, 1_000));
+		// 10 to 20 ms, 20 to 40, 40 to 80 ...: at most 7 in a second. Before, each Init
+		// started the backoff over, and the client came back every 10 to 20 ms (50 or more).
+		expect(server.upgrades.length).toBeGreaterThanOrEqual(3);
+		expect(server.upgrades.length).toBeLessThanOrEqual(8);
+		await client.dispose();
+	});
+
 	it("dispose does not wait more than a second for a server that never answers the close, and leaves no socket open", async () => {
 		await using server = await startHostileServer();
 		server.onUpgrade = {
