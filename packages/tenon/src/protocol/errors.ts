@@ -120,6 +120,12 @@ export const errors = {
 			"body_too_slow",
 			`The request body arrived slower than ${minBytesPerSecond} bytes per second`,
 		),
+	bodyFragmented: () =>
+		new ActorError(
+			"request",
+			"body_fragmented",
+			"The request body arrived in too many chunks for its size (see docs/security.md)",
+		),
 	incomingTooLong: (what: string, limit: number) =>
 		new ActorError("message", "incoming_too_long", `${what} exceeds the limit of ${limit} bytes`, {
 			limit,

@@ -7,6 +7,7 @@
 // loaded by `tenon/db`, adds `BigInt.prototype.toJSON`; Node's Buffer has one).
 
 import { base64ToBytes, bytesToBase64 } from "./bytes.js";
+import { MAX_PLAIN_DEPTH } from "./plain-data.js";
 
 const TAG_BIGINT = "$BigInt";
 const TAG_UINT8ARRAY = "$Uint8Array";
@@ -235,17 +236,28 @@ export function wellFormedStrings<T>(value: T, data: string | Uint8Array): T {
 	return hasSurrogateEscape(data) ? (replaceLoneSurrogates(value) as T) : value;
 }
 
-function replaceLoneSurrogates(value: unknown): unknown {
+/**
+ * How deep {@link replaceLoneSurrogates} goes. JSON.parse takes any depth
+ * (a 60 KB WebSocket frame nests 30,000 arrays), and walking all of it
+ * overflowed the stack: an attacker probe's frame got `core/internal_error`
+ * instead of `request/invalid_value`. Deeper than plain data may nest (and
+ * than a message's envelope adds to it) is refused by the plain-data check
+ * every caller makes, so what lies past it is left as it is.
+ */
+const MAX_SURROGATE_DEPTH = MAX_PLAIN_DEPTH + 8;
+
+function replaceLoneSurrogates(value: unknown, depth = 0): unknown {
 	if (typeof value === "string") return value.toWellFormed();
-	if (typeof value !== "object" || value === null) return value;
+	if (typeof value !== "object" || value === null || depth > MAX_SURROGATE_DEPTH) return value;
+	const next = depth + 1;
 	if (Array.isArray(value)) {
-		for (let i = 0; i < value.length; i++) value[i] = replaceLoneSurrogates(value[i]);
+		for (let i = 0; i < value.length; i++) value[i] = replaceLoneSurrogates(value[i], next);
 		return value;
 	}
 	const record = value as Record<string, unknown>;
 	const keys = Object.keys(record);
 	if (keys.every((key) => key.isWellFormed())) {
-		for (const key of keys) record[key] = replaceLoneSurrogates(record[key]);
+		for (const key of keys) record[key] = replaceLoneSurrogates(record[key], next);
 		return record;
 	}
 	// Rebuilt in order; keys that become one keep the last value, as JSON.parse
@@ -253,7 +265,7 @@ function replaceLoneSurrogates(value: unknown): unknown {
 	const out: Record<string, unknown> = {};
 	for (const key of keys)
 		Object.defineProperty(out, key.toWellFormed(), {
-			value: replaceLoneSurrogates(record[key]),
+			value: replaceLoneSurrogates(record[key], next),
 			enumerable: true,
 			writable: true,
 			configurable: true,

@@ -1,8 +1,8 @@
-import { concatBytes } from "../protocol/bytes.js";
 import { contentTypeFor, type Encoding, encodeValue } from "../protocol/encoding.js";
 import { errors, httpStatusFor, toErrorPayload } from "../protocol/errors.js";
 import { encodeErrorBody } from "../protocol/http-bodies.js";
 import type { StreamedBody } from "./body-after-answer.js";
+import { BodyChunks } from "./body-chunks.js";
 import { type BodySource, type RequestHead, readWithin } from "./incoming.js";
 import { type Reply, ReplyHeaders, replyResponse } from "./reply.js";
 
@@ -26,7 +26,7 @@ class WebBody implements BodySource {
 		if (this.#body === null) return new Uint8Array(0);
 		const reader = this.#body.getReader();
 		this.#reader = reader;
-		const chunks: Uint8Array[] = [];
+		const chunks = new BodyChunks();
 		for (;;) {
 			let read: ReadableStreamReadResult<Uint8Array>;
 			try {
@@ -42,9 +42,9 @@ class WebBody implements BodySource {
 				await reader.cancel().catch(() => {});
 				throw errors.incomingTooLong("The request body", limit);
 			}
-			chunks.push(value);
+			chunks.add(value);
 		}
-		return chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(chunks);
+		return chunks.bytes(false);
 	}
 
 	async discard(): Promise<void> {

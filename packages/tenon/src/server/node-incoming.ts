@@ -5,8 +5,8 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { finished } from "node:stream";
-import { concatBytes } from "../protocol/bytes.js";
 import { errors } from "../protocol/errors.js";
+import { BodyChunks, ChunkBudget } from "./body-chunks.js";
 import type {
 	BodySource,
 	HeaderLookup,
@@ -122,7 +122,7 @@ class NodeBody implements BodySource {
 	readAll(limit: number): Promise<Uint8Array> {
 		const req = this.#req;
 		return new Promise((resolve, reject) => {
-			const chunks: Buffer[] = [];
+			const chunks = new BodyChunks();
 			let settled = false;
 			const fail = (error: Error) => {
 				if (settled) return;
@@ -131,13 +131,17 @@ class NodeBody implements BodySource {
 				reject(error);
 			};
 			this.#abort = fail;
+			const budget = new ChunkBudget();
 			const onData = (chunk: Buffer) => {
 				this.received += chunk.byteLength;
-				if (this.received <= limit) {
-					chunks.push(chunk);
+				const fragmented = !budget.take(chunk.byteLength);
+				if (this.received <= limit && !fragmented) {
+					chunks.add(chunk);
 					return;
 				}
-				fail(errors.incomingTooLong("The request body", limit));
+				fail(
+					fragmented ? errors.bodyFragmented() : errors.incomingTooLong("The request body", limit),
+				);
 				// The rest flows to nowhere, so a client still sending gets the
 				// answer (the adapter closes the connection after it).
 				req.resume();
@@ -152,7 +156,7 @@ class NodeBody implements BodySource {
 				}
 				// A copy: a chunk may be a view of a larger buffer, which a value
 				// decoded from it (a CBOR byte string) would otherwise keep whole.
-				resolve(chunks.length === 1 ? new Uint8Array(chunks[0] as Buffer) : concatBytes(chunks));
+				resolve(chunks.bytes(true));
 			});
 			const stop = () => {
 				req.off("data", onData);

@@ -1,5 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { finished } from "node:stream";
+import { errors } from "../protocol/errors.js";
+import { ChunkBudget } from "./body-chunks.js";
 
 /**
  * The body of a Node request as a Web `ReadableStream`, read as its consumer
@@ -27,8 +29,16 @@ export class NodeRequestBody {
 	/** Chunks still go to the stream (not ended, errored, cancelled or discarded). */
 	#open = true;
 	#controller!: ReadableStreamDefaultController<Uint8Array>;
+	readonly #budget = new ChunkBudget();
 	readonly #onData = (chunk: Buffer) => {
 		if (!this.#open) return;
+		if (!this.#budget.take(chunk.byteLength)) {
+			// Too many chunks for the body's size (see ChunkBudget): the reader gets the
+			// error, the rest flows to nowhere, and the connection closes after the answer.
+			this.#controller.error(errors.bodyFragmented());
+			this.#discard();
+			return;
+		}
 		// A copy: the chunk may be a view of a larger buffer, which a consumer
 		// that keeps the chunk (or its `.buffer`) would otherwise keep whole.
 		this.#controller.enqueue(new Uint8Array(chunk));

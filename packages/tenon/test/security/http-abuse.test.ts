@@ -168,7 +168,9 @@ describe("a body sent one byte per chunk", () => {
 	const CHUNKS = 200_000;
 	const json = JSON.stringify({ args: ["a".repeat(CHUNKS - 12)] });
 
-	it("over HTTP/1.1 chunked encoding is read whole and the server keeps serving", async () => {
+	// Since 2026-11-26 such a body is refused after its first 4,096 chunks (see
+	// fragmented-bodies.test.ts): the parser's cost per chunk let it hold the loop for seconds.
+	it("over HTTP/1.1 chunked encoding is refused (request/body_fragmented) and the server keeps serving", async () => {
 		await using t = await setupTest(registry);
 		const { socket, text, closed } = rawConnection(t.url);
 		let body = "";
@@ -178,8 +180,8 @@ describe("a body sent one byte per chunk", () => {
 		);
 		socket.end(`${body}0\r\n\r\n`);
 		await closed;
-		expect(text()).toMatch(/^HTTP\/1\.1 200 /);
-		expect(text()).toContain(`{"output":${CHUNKS - 12}}`);
+		expect(text()).toMatch(/^HTTP\/1\.1 400 /);
+		expect(text()).toContain('"code":"body_fragmented"');
 		expect(await t.client.box.getOrCreate("a").inc()).toBe(1);
 	}, 30_000);
 
