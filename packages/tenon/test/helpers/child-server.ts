@@ -20,10 +20,16 @@ const bundleDir = mkdtempSync(join(cacheDir, "tenon-fixtures-"));
 export function bundleFixture(entry: string): Promise<string> {
 	let bundle = bundles.get(entry);
 	if (bundle === undefined) {
-		const outfile = join(bundleDir, `${basename(entry, ".ts")}.mjs`);
+		const name = basename(entry, ".ts");
+		const outdir = join(bundleDir, name);
+		const outfile = join(outdir, `${name}.mjs`);
 		bundle = build({
 			entryPoints: [entry],
-			outfile,
+			outdir,
+			outExtension: { ".js": ".mjs" },
+			// Modules the sources load on demand stay separate chunks, loaded on demand too
+			// (inlined, their packages were imported at every start: prom-client, 60 ms).
+			splitting: true,
 			bundle: true,
 			platform: "node",
 			format: "esm",
