@@ -10,6 +10,9 @@ import { NOW_MS, num, type PgSql } from "./connection.js";
 import { KnownOwners } from "./known-owners.js";
 
 /** Cluster options of the postgres driver. */
+/** How long a lease lasts unless `leaseTtlMs` says otherwise. */
+export const DEFAULT_LEASE_TTL_MS = 10_000;
+
 export interface ClusterOptions {
 	/** This node's id. Default: random per process start. */
 	nodeId?: string;
@@ -70,7 +73,7 @@ export class PgLeases implements Placement, ClusterMembership {
 		this.#schema = schema;
 		this.#log = log;
 		this.nodeId = options.nodeId ?? `node-${randomId(12)}`;
-		this.leaseTtlMs = options.leaseTtlMs ?? 10_000;
+		this.leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
 		this.#heartbeatMs = options.heartbeatMs ?? Math.max(50, Math.floor(this.leaseTtlMs / 3));
 		// A lease renewed less often than twice a lease time lapses between renewals under a
 		// little latency, and this node would drop its actors as late (leasesCurrent).

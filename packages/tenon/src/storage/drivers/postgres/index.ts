@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { type Logger, moduleLogger } from "../../../common/logger.js";
 import type { StorageDriver, StorageHandles } from "../../interfaces.js";
 import { PgAlarmIndex } from "./alarms.js";
-import { type ClusterOptions, PgLeases } from "./cluster.js";
+import { type ClusterOptions, DEFAULT_LEASE_TTL_MS, PgLeases } from "./cluster.js";
 import { connect } from "./connection.js";
 import { PgDirectory } from "./directory.js";
 import { checkSchemaName, migration1, SCHEMA_VERSION } from "./schema.js";
@@ -84,6 +84,8 @@ export function postgresDriver(options: PostgresDriverOptions = {}): StorageDriv
 			const sql = await connect(url, {
 				max: options.maxConnections ?? 10,
 				applicationName: "tenon",
+				// As long as a lease lasts: a node frozen that long lost its leases anyway.
+				idleInTransactionMs: options.cluster?.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
 			});
 			let peerSecret: string;
 			try {
