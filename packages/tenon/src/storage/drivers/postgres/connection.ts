@@ -9,7 +9,7 @@ export const NOW_MS = "(extract(epoch from clock_timestamp()) * 1000)";
 /** Loads the client library only when a postgres driver is opened. */
 export async function connect(
 	url: string,
-	options: { max: number; applicationName: string; idleInTransactionMs: number },
+	options: { max: number; applicationName: string },
 ): Promise<PgSql> {
 	const { default: postgres } = await import("postgres");
 	return postgres(url, {
@@ -17,15 +17,7 @@ export async function connect(
 		onnotice: () => {},
 		idle_timeout: 30,
 		connect_timeout: 10,
-		connection: {
-			application_name: options.applicationName,
-			// A commit's transaction holds its actor's lease row (FOR SHARE) and fence row until
-			// it ends. A node frozen between its statements and its COMMIT (a GC or VM stall,
-			// SIGSTOP) kept them for as long as it stayed frozen, and every other node's
-			// takeover of that actor waited on them (a flaky cluster test, 2026-11-26):
-			// PostgreSQL ends such a session after this long, and the commit fails unacknowledged.
-			idle_in_transaction_session_timeout: options.idleInTransactionMs,
-		},
+		connection: { application_name: options.applicationName },
 	}) as unknown as PgSql;
 }
 

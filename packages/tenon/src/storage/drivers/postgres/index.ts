@@ -84,8 +84,6 @@ export function postgresDriver(options: PostgresDriverOptions = {}): StorageDriv
 			const sql = await connect(url, {
 				max: options.maxConnections ?? 10,
 				applicationName: "tenon",
-				// As long as a lease lasts: a node frozen that long lost its leases anyway.
-				idleInTransactionMs: options.cluster?.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
 			});
 			let peerSecret: string;
 			try {
@@ -104,7 +102,8 @@ export function postgresDriver(options: PostgresDriverOptions = {}): StorageDriv
 			);
 			return {
 				directory: new PgDirectory(sql, schema),
-				store: new PgStore(sql, schema),
+				// As long as a lease lasts: a node frozen that long lost its leases anyway.
+				store: new PgStore(sql, schema, options.cluster?.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS),
 				alarms: new PgAlarmIndex(sql, schema),
 				placement: leases,
 				cluster: leases,

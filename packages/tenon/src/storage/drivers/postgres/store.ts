@@ -32,7 +32,20 @@ export class PgStore implements ActorStore {
 	readonly #sql: PgSql;
 	readonly #schema: string;
 
-	constructor(sql: PgSql, schema: string) {
+	/**
+	 * A commit's transaction holds its actor's lease row (FOR SHARE) and fence
+	 * row until it ends. A node frozen between its statements and its COMMIT
+	 * (a GC or VM stall, SIGSTOP) kept them for as long as it stayed frozen,
+	 * and every other node's takeover of that actor waited on them (a flaky
+	 * cluster test, 2026-11-26): PostgreSQL ends such a session after this
+	 * long idle in the transaction, and the commit fails unacknowledged. Set
+	 * per transaction (`SET LOCAL`), not as a startup parameter, which
+	 * PgBouncer refuses.
+	 */
+	readonly #idleInTransactionMs: number;
+
+	constructor(sql: PgSql, schema: string, idleInTransactionMs: number) {
+		this.#idleInTransactionMs = Math.max(1, Math.floor(idleInTransactionMs));
 		this.#sql = sql;
 		this.#schema = schema;
 	}
@@ -98,10 +111,12 @@ export class PgStore implements ActorStore {
 	#commitInOrder(batch: readonly CommitItem[]): Promise<CommitResult[]> {
 		const sql = this.#sql;
 		const S = sql(this.#schema);
+		const idle = this.#idleInTransactionMs;
 		return sql.begin(async (tx) =>
 			// Sent together (pipelined) in one transaction, so one round of I/O and one flush.
-			Promise.all(
-				batch.map(async (item) => {
+			Promise.all([
+				tx.unsafe(`SET LOCAL idle_in_transaction_session_timeout = ${idle}`),
+				...batch.map(async (item) => {
 					const puts = lastPuts(item.puts);
 					const ranges = item.deleteRanges ?? [];
 					const alarmMode = item.alarm === undefined ? 0 : item.alarm === null ? 2 : 1;
@@ -135,7 +150,7 @@ export class PgStore implements ActorStore {
 						? ({ ok: true } as const)
 						: ({ ok: false, reason: "fenced", currentFence: current } as const);
 				}),
-			),
+			]).then(([, ...results]) => results),
 		) as Promise<CommitResult[]>;
 	}
 }
