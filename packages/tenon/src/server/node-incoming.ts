@@ -131,10 +131,10 @@ class NodeBody implements BodySource {
 				reject(error);
 			};
 			this.#abort = fail;
-			const budget = new ChunkBudget();
+			const budget = ChunkBudget.forBody(req.headers);
 			const onData = (chunk: Buffer) => {
 				this.received += chunk.byteLength;
-				const fragmented = !budget.take(chunk.byteLength);
+				const fragmented = budget !== undefined && !budget.take(chunk.byteLength);
 				if (this.received <= limit && !fragmented) {
 					chunks.add(chunk);
 					return;

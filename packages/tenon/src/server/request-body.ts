@@ -29,10 +29,10 @@ export class NodeRequestBody {
 	/** Chunks still go to the stream (not ended, errored, cancelled or discarded). */
 	#open = true;
 	#controller!: ReadableStreamDefaultController<Uint8Array>;
-	readonly #budget = new ChunkBudget();
+	#budget: ChunkBudget | undefined;
 	readonly #onData = (chunk: Buffer) => {
 		if (!this.#open) return;
-		if (!this.#budget.take(chunk.byteLength)) {
+		if (this.#budget !== undefined && !this.#budget.take(chunk.byteLength)) {
 			// Too many chunks for the body's size (see ChunkBudget): the reader gets the
 			// error, the rest flows to nowhere, and the connection closes after the answer.
 			this.#controller.error(errors.bodyFragmented());
@@ -47,6 +47,7 @@ export class NodeRequestBody {
 
 	constructor(req: IncomingMessage) {
 		this.#req = req;
+		this.#budget = ChunkBudget.forBody(req.headers);
 		// Paused before the listener is added (which would start the flow): the
 		// stream's pulls resume it.
 		req.pause();

@@ -2,8 +2,10 @@
 // sender likes, and Node's parser costs about 5 µs of the event loop per
 // chunk whatever its size: an attacker probe's 1,000,000 one-byte chunks (6 MB
 // on the wire, one request) held the loop 5 s, and the 2,000,000 chunks of a
-// 2 MB body took 434 MB of heap while it was read. A body may come in 4,096
-// chunks, one more per 256 bytes and 100 more a second (ChunkBudget).
+// 2 MB body took 434 MB of heap while it was read. A chunked body may come in
+// 4,096 chunks, one more per 16 bytes and 100 more a second (ChunkBudget); a
+// first budget of one per 256 bytes refused clients streaming small rows (a
+// review), and a body with a content-length has none (its pieces are reads).
 import { createHash } from "node:crypto";
 import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
@@ -141,6 +143,38 @@ describe("chunked request bodies", () => {
 		expect(large).toMatchObject({ status: 200, body: JSON.stringify({ output: sha1(text) }) });
 		const raw = await postChunked(t.url, rawPath, chunked(text, 300));
 		expect(raw).toMatchObject({ status: 200, body: '{"got":6000000}' });
+	});
+
+	it("rows streamed as chunks of 50 bytes pass: 20,000 of them (1 MB) in one upload", async () => {
+		await using t = await setupTest(registry);
+		const rows = Array.from(
+			{ length: 20_000 },
+			(_, i) => `{"row":${String(i).padStart(41, "0")}}\n`,
+		);
+		expect(rows[0]?.length).toBe(50);
+		const answer = await postChunked(t.url, rawPath, chunked(rows.join(""), 50));
+		expect(answer).toMatchObject({ status: 200, body: '{"got":1000000}' });
+	});
+
+	it("a body with a content-length has no chunk budget: 8,000 writes of 50 bytes, one per turn", async () => {
+		await using t = await setupTest(registry);
+		const url = new URL(t.url);
+		const socket = connect(Number(url.port), url.hostname);
+		socket.setNoDelay(true);
+		let text = "";
+		socket.on("data", (data) => {
+			text += data.toString("latin1");
+		});
+		socket.write(
+			`POST ${rawPath} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 400000\r\nConnection: close\r\n\r\n`,
+		);
+		for (let i = 0; i < 8_000; i++) {
+			socket.write("r".repeat(50));
+			await new Promise((resolve) => setImmediate(resolve));
+		}
+		await new Promise((resolve) => socket.on("close", resolve));
+		expect(text).toMatch(/^HTTP\/1\.1 200 /);
+		expect(text).toContain('{"got":400000}');
 	});
 
 	it("through a fetch handler, a body of 100,000 one-byte chunks is read whole and in order", async () => {

@@ -71,6 +71,16 @@ describe("applying a patch of many ops", () => {
 		expect(performance.now() - same).toBeLessThan(100);
 	});
 
+	it("many small changes beside a large string stay a patch (the string counts for its size)", () => {
+		const rows = (x: number) => Array.from({ length: 5000 }, () => ({ v: { x } }));
+		const before = { blob: "b".repeat(1_000_000), rows: rows(1) };
+		const after = { blob: before.blob, rows: rows(2) };
+		const ops = diffValues(before, after);
+		expect(ops).toHaveLength(5000);
+		expect(ops[0]).toEqual({ op: "s", path: ["rows", 0, "v", "x"], value: 2 });
+		expect(applyPatch(before, ops)).toEqual(after);
+	});
+
 	it("small changes stay small patches", () => {
 		const items = Array.from({ length: 20_000 }, (_, i) => ({ id: i, done: false }));
 		const after = items.slice();

@@ -100,7 +100,8 @@ function putKeys(slot: ActorSlot, puts: readonly (readonly [Uint8Array, Uint8Arr
 }
 
 function deleteKeys(slot: ActorSlot, keys: readonly Uint8Array[]): void {
-	if (keys.length <= SPLICE_MAX) {
+	// A filter reads every key of the actor: worth it only for a good share of them.
+	if (keys.length <= SPLICE_MAX || keys.length * 16 < slot.keys.length) {
 		for (const key of keys) deleteKey(slot, key);
 		return;
 	}

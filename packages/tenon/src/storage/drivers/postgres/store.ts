@@ -45,7 +45,11 @@ export class PgStore implements ActorStore {
 	readonly #idleInTransactionMs: number;
 
 	constructor(sql: PgSql, schema: string, idleInTransactionMs: number) {
-		this.#idleInTransactionMs = Math.max(1, Math.floor(idleInTransactionMs));
+		// PostgreSQL's largest value (about 24.8 days); a longer lease would fail every commit.
+		this.#idleInTransactionMs = Math.min(
+			2_147_483_647,
+			Math.max(1, Math.floor(idleInTransactionMs)),
+		);
 		this.#sql = sql;
 		this.#schema = schema;
 	}
@@ -114,6 +118,8 @@ export class PgStore implements ActorStore {
 		const idle = this.#idleInTransactionMs;
 		return sql.begin(async (tx) =>
 			// Sent together (pipelined) in one transaction, so one round of I/O and one flush.
+			// The SET goes out with the items (the order does not matter: PostgreSQL reads the
+			// setting when the session goes idle in the transaction, after the last of them).
 			Promise.all([
 				tx.unsafe(`SET LOCAL idle_in_transaction_session_timeout = ${idle}`),
 				...batch.map(async (item) => {
