@@ -185,6 +185,15 @@ export class StreamRedactor {
 	#endSearchFrom = 0;
 	/** A key never ended: everything from it to the end of the stream is redacted. */
 	#redactingToEnd = false;
+	/**
+	 * `#pending`'s length when the last push held it back for a secret crossing
+	 * the cut while a secret released in part is kept in `#context` (0: none).
+	 * That context is up to 64 KiB, and searching it on every delta made an
+	 * answer of `sk-` and then one character per token quadratic: 100,000
+	 * tokens blocked the loop for 20 s (an attacker probe, 2026-11-26). Until
+	 * `#pending` has doubled (or must be released), a delta is only held.
+	 */
+	#heldAt = 0;
 
 	constructor(redactor: Redactor, holdback = 256) {
 		this.#redactor = redactor;
@@ -203,6 +212,9 @@ export class StreamRedactor {
 			}
 			this.#holdingKey = false;
 		}
+		const pending = this.#pending.length;
+		if (this.#heldAt > 0 && pending < 2 * this.#heldAt && pending <= 4 * this.#holdback) return "";
+		this.#heldAt = 0;
 		let cut = lastWhitespace(this.#pending) + 1;
 		if (cut === 0) {
 			if (this.#pending.length <= this.#holdback) return "";
@@ -223,7 +235,10 @@ export class StreamRedactor {
 		}
 		const spans = this.#redactor.spans(text);
 		const crossing = spans.some(([start, end]) => start < from + cut && end >= from + cut);
-		if (crossing && this.#pending.length <= 4 * this.#holdback) return "";
+		if (crossing && this.#pending.length <= 4 * this.#holdback) {
+			if (this.#context.length > RELEASED_CONTEXT) this.#heldAt = this.#pending.length;
+			return "";
+		}
 		const released = this.#release(text, spans, from, from + cut);
 		if (wholeKey && from + cut === unfinished) this.#holdKey();
 		return released;
