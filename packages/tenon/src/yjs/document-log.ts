@@ -6,6 +6,26 @@ export const SNAPSHOT_PREFIX = "yjs/snapshot/";
 export const LOG_PREFIX = "yjs/log/";
 /** The log is folded into a snapshot once the updates logged in a wake pass this, bytes. */
 export const COMPACT_BYTES = 8 * 1024 * 1024;
+/**
+ * Updates logged between snapshots pay for the next one: at least this many bytes of
+ * snapshot per update (see {@link compactAfter}).
+ */
+export const SNAPSHOT_BYTES_PER_UPDATE = 4 * 1024;
+
+/**
+ * How many updates are logged before the log is folded into a snapshot: `compactEvery`, or
+ * more for a large document, so that each update pays for at most
+ * {@link SNAPSHOT_BYTES_PER_UPDATE} bytes of its encoding and writing. A fold encodes and
+ * rewrites the whole document: every 100 one-character edits of a 12 MB document wrote
+ * 12.6 MB and blocked the loop 130 ms, 4,000 times their bytes, and one editor typing fast
+ * (or a script) kept the server writing 28 MB a second (an attacker probe, 2026-11-26).
+ * The log a wake replays is still bounded: by bytes ({@link COMPACT_BYTES}), and to 8,192
+ * updates for a document of 32 MiB.
+ */
+export function compactAfter(compactEvery: number, snapshotBytes: number): number {
+	return Math.max(compactEvery, Math.ceil(snapshotBytes / SNAPSHOT_BYTES_PER_UPDATE));
+}
+
 /** Snapshot chunk size: KV values are limited to 128 KiB. */
 export const CHUNK_BYTES = 96 * 1024;
 

@@ -23,6 +23,7 @@ import { DocumentClaims } from "./claim-records.js";
 import {
 	CHUNK_BYTES,
 	COMPACT_BYTES,
+	compactAfter,
 	concat,
 	LOG_PREFIX,
 	LogWrites,
@@ -56,6 +57,8 @@ export class ActorDocument {
 	#logged: number;
 	/** Writes of the updates applied in the current turn (awaited by it). */
 	readonly #pending = new LogWrites();
+	/** Bytes of the last snapshot (more updates are logged before a large one is made again). */
+	#snapshotBytes = 0;
 	/** Bytes of the updates logged since the last snapshot (counted from this wake). */
 	#loggedBytes = 0;
 	/** Changes applied since load (a step 2 made at one version is reused at the same). */
@@ -135,7 +138,8 @@ export class ActorDocument {
 			maxBytes,
 			verifier,
 		);
-		for (const [, chunk] of chunks) document.#sizeBound += chunk.byteLength;
+		for (const [, chunk] of chunks) document.#snapshotBytes += chunk.byteLength;
+		document.#sizeBound = document.#snapshotBytes;
 		for (const { update } of log) document.#sizeBound += update.byteLength;
 		const loaded = [
 			...(chunks.length > 0 ? [concat(chunks.map(([, chunk]) => chunk))] : []),
@@ -181,7 +185,8 @@ export class ActorDocument {
 		// happened to fill the log; still in this turn, before its writes are awaited.
 		if (
 			!this.#compactDue &&
-			(this.#logged >= this.#compactEvery || this.#loggedBytes >= COMPACT_BYTES)
+			(this.#logged >= compactAfter(this.#compactEvery, this.#snapshotBytes) ||
+				this.#loggedBytes >= COMPACT_BYTES)
 		) {
 			this.#compactDue = true;
 			queueMicrotask(() => this.#compactIfDue());
@@ -213,6 +218,7 @@ export class ActorDocument {
 		this.#logged = 0;
 		this.#loggedBytes = 0;
 		this.#sizeBound = snapshot.byteLength;
+		this.#snapshotBytes = snapshot.byteLength;
 	}
 
 	/**
