@@ -183,19 +183,24 @@ describe("inspector stream slots", () => {
 			return `${t.url}/inspector/actors/${actorId}/state/stream`;
 		};
 		const aborts: AbortController[] = [];
+		// Held: undici closes the connection of a response the garbage collector finds
+		// unreferenced, and the server then frees its slot (a gate saw 200 for the 81st).
+		const open: Response[] = [];
 		try {
 			const url = await streamUrl(first);
 			// Loopback clients are not capped per caller: one fills the read-only share.
 			for (let i = 0; i < MAX_READ_ONLY_STREAMS; i++) {
 				const abort = new AbortController();
 				aborts.push(abort);
-				expect((await fetch(url, { headers: reader, signal: abort.signal })).status).toBe(200);
+				open.push(await fetch(url, { headers: reader, signal: abort.signal }));
+				expect(open.at(-1)?.status).toBe(200);
 			}
 			expect((await fetch(url, { headers: reader })).status).toBe(429);
 			// Before 2026-11-26 the count was the process's: the second server refused too.
 			const abort = new AbortController();
 			aborts.push(abort);
 			const other = await fetch(await streamUrl(second), { headers: reader, signal: abort.signal });
+			open.push(other);
 			expect(other.status).toBe(200);
 		} finally {
 			for (const abort of aborts) abort.abort();
@@ -217,10 +222,14 @@ describe("inspector stream slots", () => {
 		const { actor: summary } = (await created.json()) as { actor: { actorId: string } };
 		const url = `${server.url}/inspector/actors/${summary.actorId}/events/stream`;
 		const aborts: AbortController[] = [];
+		// Held, so the garbage collector does not close their connections (see above).
+		const held: Response[] = [];
 		const open = async (headers: Record<string, string>) => {
 			const abort = new AbortController();
 			aborts.push(abort);
-			return (await fetch(url, { headers, signal: abort.signal })).status;
+			const response = await fetch(url, { headers, signal: abort.signal });
+			held.push(response);
+			return response.status;
 		};
 		try {
 			for (let i = 0; i < MAX_STREAMS_PER_CALLER; i++) expect(await open(reader)).toBe(200);
