@@ -28,16 +28,21 @@ function clientOf(server: HostileServer, options: { connectTimeoutMs?: number } 
 	});
 }
 
-/** Answers the connection protocol as a server would: Init, then every call with `0`. */
-function answerCalls(server: HostileServer, connectionId = "c1"): void {
+/**
+ * Answers the connection protocol as a server would: Init, then every call
+ * with `output(n)` (`0` by default), n counting the sockets from 1.
+ */
+function answerCalls(server: HostileServer, output: (socket: number) => unknown = () => 0): void {
+	let sockets = 0;
 	server.onUpgrade = {
 		kind: "accept",
 		onSocket: (ws) => {
-			ws.send(frame("Init", { actorId: "a1", connectionId }));
+			const socket = ++sockets;
+			ws.send(frame("Init", { actorId: "a1", connectionId: "c1" }));
 			ws.on("message", (data) => {
 				const message = JSON.parse(String(data));
 				if (message.body.tag === "ActionRequest")
-					ws.send(frame("ActionResponse", { id: message.body.val.id, output: 0 }));
+					ws.send(frame("ActionResponse", { id: message.body.val.id, output: output(socket) }));
 			});
 		},
 	};
@@ -232,21 +237,8 @@ describe("the client against a hostile server", () => {
 
 	it("a message over maxMessageBytes drops the socket with client/message_too_large, and the connection reconnects", async () => {
 		await using server = await startHostileServer();
-		let sockets = 0;
-		server.onUpgrade = {
-			kind: "accept",
-			onSocket: (ws) => {
-				sockets++;
-				ws.send(frame("Init", { actorId: "a1", connectionId: "c1" }));
-				const huge = sockets === 1;
-				ws.on("message", (data) => {
-					const message = JSON.parse(String(data));
-					if (message.body.tag !== "ActionRequest") return;
-					const output = huge ? "x".repeat(300_000) : 0;
-					ws.send(frame("ActionResponse", { id: message.body.val.id, output }));
-				});
-			},
-		};
+		// The first socket's answer is too large; the next ones answer 0.
+		answerCalls(server, (socket) => (socket === 1 ? "x".repeat(300_000) : 0));
 		// Before, `ws`'s own 100 MiB was the only limit (on Node; browsers set theirs).
 		const client = createClient<typeof registry>({
 			endpoint: server.url,
@@ -259,7 +251,7 @@ describe("the client against a hostile server", () => {
 		conn.onError((error) => errors.push(error));
 		await expect(conn.get()).rejects.toMatchObject({ group: "client", code: "message_too_large" });
 		expect(codes(errors)).toEqual(["client/message_too_large"]);
-		await expect.poll(() => sockets).toBe(2);
+		await expect.poll(() => server.upgrades.length).toBe(2);
 		expect(await conn.get()).toBe(0);
 		await client.dispose();
 	});

@@ -31,36 +31,49 @@ export interface ControllableStorage {
 	readonly held: number;
 }
 
+/**
+ * `inner` with its store's commits going through `commit` (given the real
+ * store's commit for the batch); reads go straight to the real store.
+ */
+export function wrapCommits(
+	inner: StorageDriver,
+	name: string,
+	commit: (batch: readonly CommitItem[], next: ActorStore["commit"]) => Promise<CommitResult[]>,
+): StorageDriver {
+	const wrap = (store: ActorStore): ActorStore => ({
+		get: (actorId, keys) => store.get(actorId, keys),
+		list: (actorId, range, options) => store.list(actorId, range, options),
+		commit: (batch) => commit(batch, (items) => store.commit(items)),
+	});
+	return {
+		name: `${name}(${inner.name})`,
+		async open() {
+			const handles = await inner.open();
+			return { ...handles, store: wrap(handles.store) };
+		},
+	};
+}
+
 export function controllableStorage(inner: StorageDriver): ControllableStorage {
 	let holding = false;
 	let failures = 0;
 	let commits = 0;
 	let waiting: HeldCommit[] = [];
 
-	const wrap = (store: ActorStore): ActorStore => ({
-		get: (actorId, keys) => store.get(actorId, keys),
-		list: (actorId, range, options) => store.list(actorId, range, options),
-		commit(batch: readonly CommitItem[]): Promise<CommitResult[]> {
-			commits++;
-			if (failures > 0) {
-				failures--;
-				return Promise.reject(new Error("simulated disk failure"));
-			}
-			if (!holding) return store.commit(batch);
-			return new Promise<CommitResult[]>((resolve, reject) => {
-				waiting.push({ run: () => store.commit(batch).then(resolve, reject) });
-			});
-		},
+	const driver = wrapCommits(inner, "controllable", (batch, commit): Promise<CommitResult[]> => {
+		commits++;
+		if (failures > 0) {
+			failures--;
+			return Promise.reject(new Error("simulated disk failure"));
+		}
+		if (!holding) return commit(batch);
+		return new Promise<CommitResult[]>((resolve, reject) => {
+			waiting.push({ run: () => commit(batch).then(resolve, reject) });
+		});
 	});
 
 	return {
-		driver: {
-			name: `controllable(${inner.name})`,
-			async open() {
-				const handles = await inner.open();
-				return { ...handles, store: wrap(handles.store) };
-			},
-		},
+		driver,
 		hold() {
 			holding = true;
 		},

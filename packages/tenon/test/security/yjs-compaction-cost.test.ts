@@ -11,9 +11,10 @@ import * as syncProtocol from "y-protocols/sync";
 import * as Y from "yjs";
 import { createClient } from "../../src/client/index.js";
 import { memoryDriver, setup } from "../../src/index.js";
-import type { ActorStore, CommitItem, StorageDriver } from "../../src/storage/interfaces.js";
+import type { StorageDriver } from "../../src/storage/interfaces.js";
 import { setupTest } from "../../src/test/index.js";
 import { yjsActor } from "../../src/yjs/index.js";
+import { wrapCommits } from "../helpers/controllable-storage.js";
 import { noiseText } from "../yjs/fixtures.js";
 
 const note = yjsActor({
@@ -26,25 +27,12 @@ const registry = setup({ use: { note }, logLevel: "silent" });
 /** A driver that counts the bytes its commits put. */
 function counting(inner: StorageDriver): { driver: StorageDriver; written(): number } {
 	let written = 0;
-	const wrap = (store: ActorStore): ActorStore => ({
-		get: (actorId, keys) => store.get(actorId, keys),
-		list: (actorId, range, options) => store.list(actorId, range, options),
-		commit(batch: readonly CommitItem[]) {
-			for (const { puts } of batch)
-				for (const [key, value] of puts) written += key.byteLength + value.byteLength;
-			return store.commit(batch);
-		},
+	const driver = wrapCommits(inner, "counting", (batch, commit) => {
+		for (const { puts } of batch)
+			for (const [key, value] of puts) written += key.byteLength + value.byteLength;
+		return commit(batch);
 	});
-	return {
-		driver: {
-			name: `counting(${inner.name})`,
-			async open() {
-				const handles = await inner.open();
-				return { ...handles, store: wrap(handles.store) };
-			},
-		},
-		written: () => written,
-	};
+	return { driver, written: () => written };
 }
 
 function updateMessage(update: Uint8Array): Uint8Array {
