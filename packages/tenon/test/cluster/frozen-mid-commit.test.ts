@@ -48,7 +48,7 @@ describe("a node frozen inside a commit's transaction", () => {
 			// The other node takes the actor over once the lease ran out (until then it answers
 			// 503 actor/unavailable: the owner does not answer). Before, its calls waited on the
 			// frozen transaction's row locks, or kept failing, until the node ran again.
-			const deadline = Date.now() + 8_000;
+			const deadline = Date.now() + 20_000;
 			let taken: { status: number; node?: string } = { status: 0 };
 			while (taken.status !== 200 && Date.now() < deadline) {
 				const left = Math.max(1, deadline - Date.now());
