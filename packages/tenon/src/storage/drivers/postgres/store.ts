@@ -39,8 +39,8 @@ export class PgStore implements ActorStore {
 	 * and every other node's takeover of that actor waited on them (a flaky
 	 * cluster test, 2026-11-26): PostgreSQL ends such a session after this
 	 * long idle in the transaction, and the commit fails unacknowledged. Set
-	 * per transaction (`SET LOCAL`), not as a startup parameter, which
-	 * PgBouncer refuses.
+	 * by each commit statement, local to its transaction, not as a startup
+	 * parameter, which PgBouncer refuses.
 	 */
 	readonly #idleInTransactionMs: number;
 
@@ -115,19 +115,22 @@ export class PgStore implements ActorStore {
 	#commitInOrder(batch: readonly CommitItem[]): Promise<CommitResult[]> {
 		const sql = this.#sql;
 		const S = sql(this.#schema);
-		const idle = this.#idleInTransactionMs;
+		const idle = String(this.#idleInTransactionMs);
 		return sql.begin(async (tx) =>
 			// Sent together (pipelined) in one transaction, so one round of I/O and one flush.
-			// The SET goes out with the items (the order does not matter: PostgreSQL reads the
-			// setting when the session goes idle in the transaction, after the last of them).
-			Promise.all([
-				tx.unsafe(`SET LOCAL idle_in_transaction_session_timeout = ${idle}`),
-				...batch.map(async (item) => {
+			Promise.all(
+				batch.map(async (item) => {
 					const puts = lastPuts(item.puts);
 					const ranges = item.deleteRanges ?? [];
 					const alarmMode = item.alarm === undefined ? 0 : item.alarm === null ? 2 : 1;
+					// The idle timeout is set by the statement that takes the locks, never apart
+					// from it: sent as a `SET LOCAL` of its own, it went out after the items
+					// (postgres.js writes a statement when it is ready), and a node frozen
+					// between the two writes held the rows with no timeout (a CI run, 2026-11-27;
+					// test/storage/postgres-frozen-client.test.ts).
 					const [row] = await tx<{ result: string }[]>`
-						SELECT ${S}.commit_item(
+						SELECT set_config('idle_in_transaction_session_timeout', ${idle}, true) AS idle,
+							${S}.commit_item(
 							${item.actorId},
 							${item.fence},
 							${item.clear === true},
@@ -156,7 +159,7 @@ export class PgStore implements ActorStore {
 						? ({ ok: true } as const)
 						: ({ ok: false, reason: "fenced", currentFence: current } as const);
 				}),
-			]).then(([, ...results]) => results),
+			),
 		) as Promise<CommitResult[]>;
 	}
 }
