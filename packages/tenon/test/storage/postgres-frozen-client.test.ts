@@ -57,7 +57,8 @@ describe("a postgres client frozen in the middle of a commit", () => {
 			let freezing = false;
 			let frozen = false;
 			const url = new URL(POSTGRES_URL);
-			const sql = postgres(POSTGRES_URL, {
+			// postgres.js takes a `socket` (documented in its README, not in its types).
+			const options = {
 				max: 1,
 				onnotice: () => {},
 				prepare,
@@ -76,7 +77,8 @@ describe("a postgres client frozen in the middle of a commit", () => {
 					};
 					return socket;
 				},
-			});
+			};
+			const sql = postgres(POSTGRES_URL, options as postgres.Options<{}>);
 			try {
 				const store = new PgStore(sql as never, schema, IDLE_MS);
 				const key = new TextEncoder().encode("k");
