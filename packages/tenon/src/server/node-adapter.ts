@@ -167,6 +167,12 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 		// The core checks the exact limit (closing with 1009 and a reason);
 		// this bound only protects memory from far larger frames.
 		maxPayload: options.maxWebSocketMessageBytes * 2,
+		// A message of many tiny fragments stays within every byte limit while each
+		// fragment costs a frame and a buffer: 16,384 of them at most (1008 past it;
+		// `ws`'s own defaults since 8.23, the dependency's floor, set here so they
+		// hold whatever `ws` resolves to). test/security/ws-fragments.test.ts.
+		maxFragments: 16 * 1024,
+		maxBufferedChunks: 256 * 1024,
 		handleProtocols: (_offered, request) => selectedProtocol.get(request) ?? false,
 	});
 	const heartbeat = setInterval(() => {
