@@ -1,9 +1,10 @@
 // A node frozen at any point of a commit must not keep its actor's rows
 // locked past its lease: PostgreSQL ends a session idle in a transaction
 // after the lease time. The timeout was first sent as a statement of its own
-// beside the commit's: postgres.js flushes a query of 1 KiB or more on its own
-// write, so a commit with a larger value went out first, took its locks, and
-// a node frozen before the next write held them with no timeout at all (a
+// beside the commit's, but postgres.js writes each statement when it is ready
+// (a query of 1 KiB or more at once; a new one after its parameters were
+// described), so the commit's statement could go out first, take its locks,
+// and a node frozen before the next write held them with no timeout at all (a
 // cluster test hung 20 s in CI, 2026-11-27). Here the client's socket stops
 // sending right after the commit's statement, as a frozen process would.
 import { once } from "node:events";
