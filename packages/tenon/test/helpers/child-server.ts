@@ -74,16 +74,18 @@ export interface ChildServer {
 }
 
 /**
- * A spare process per fixture and environment: started after a fixture's second start (it is
- * being restarted), it loads Tenon's modules while the current server runs, then waits for
- * "go" on its stdin to run the fixture. A restart then costs the fixture's own start (opening
- * its storage, listening), not Node loading a few megabytes of modules again: about 0.3 s of
- * the 0.36 s each of the SIGKILL suites' hundreds of restarts took (2026-11-27).
+ * Spare processes per fixture and environment: from a fixture's second start on (it is being
+ * restarted; one spare then, two from the third), each loads Tenon's modules while the current
+ * server runs, then waits for "go" on its stdin to run the fixture. A restart then costs the
+ * fixture's own start (opening its storage, listening), not Node loading a few megabytes of
+ * modules again: about 0.3 s of the 0.36 s each of the SIGKILL suites' hundreds of restarts
+ * took (2026-11-27).
  */
 const spares = new Map<string, ChildProcess[]>();
-/** Spares kept per fixture and environment: a SIGKILL cycle is shorter than a load. */
+/** Spares kept per fixture and environment at most: a SIGKILL cycle is shorter than a load. */
 const SPARES = 2;
-const restarted = new Set<string>();
+/** Starts so far per fixture and environment. */
+const starts = new Map<string, number>();
 /** How long a spare waits for its start before it exits. */
 const SPARE_IDLE_MS = 30_000;
 
@@ -129,11 +131,11 @@ function takeSpare(key: string): ChildProcess | undefined {
 	return undefined;
 }
 
-/** Tops up `key`'s spares (they load while the current server starts and runs). */
-function addSpares(key: string, bundle: Bundle, env: Record<string, string>): void {
+/** Tops up `key`'s spares to `count` (they load while the current server starts and runs). */
+function addSpares(key: string, count: number, bundle: Bundle, env: Record<string, string>): void {
 	let waiting = spares.get(key);
 	if (waiting === undefined) spares.set(key, (waiting = []));
-	while (waiting.length < SPARES) {
+	while (waiting.length < count) {
 		const spare = spawnFixture([launcher, bundle.library, bundle.fixture], env, true);
 		// A spare nobody takes does not keep the test process alive (it exits by itself).
 		holdsProcess(spare, false);
@@ -158,8 +160,9 @@ export async function startChildServer(
 	const bundle = await bundled(entry);
 	const key = `${entry}\n${JSON.stringify(env)}`;
 	const spare = takeSpare(key);
-	if (restarted.has(key)) addSpares(key, bundle, env);
-	else restarted.add(key);
+	const started = (starts.get(key) ?? 0) + 1;
+	starts.set(key, started);
+	addSpares(key, Math.min(SPARES, started - 1), bundle, env);
 	try {
 		return await runUntilReady(spare ?? spawnFixture([bundle.fixture], env, false));
 	} catch (error) {
