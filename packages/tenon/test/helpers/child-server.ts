@@ -133,8 +133,8 @@ function takeSpare(key: string): ChildProcess | undefined {
 
 /** Tops up `key`'s spares to `count` (they load while the current server starts and runs). */
 function addSpares(key: string, count: number, bundle: Bundle, env: Record<string, string>): void {
-	let waiting = spares.get(key);
-	if (waiting === undefined) spares.set(key, (waiting = []));
+	const waiting = spares.get(key) ?? [];
+	spares.set(key, waiting);
 	while (waiting.length < count) {
 		const spare = spawnFixture([launcher, bundle.library, bundle.fixture], env, true);
 		// A spare nobody takes does not keep the test process alive (it exits by itself).
