@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 
 const repoRoot = join(import.meta.dirname, "..", "..", "..", "..");
@@ -88,6 +89,8 @@ const SPARES = 2;
 const starts = new Map<string, number>();
 /** How long a spare waits for its start before it exits. */
 const SPARE_IDLE_MS = 30_000;
+/** A spare's exit code when it ends without having run its fixture (unused, or its parent left). */
+const SPARE_UNUSED = 75;
 
 const launcher = join(bundleDir, "spare-launcher.mjs");
 writeFileSync(
@@ -95,8 +98,8 @@ writeFileSync(
 	`const [library, fixture] = process.argv.slice(2);
 await import(library);
 for (const name of ["lmdb", "postgres"]) await import(name).catch(() => {});
-const idle = setTimeout(() => process.exit(0), ${SPARE_IDLE_MS});
-const gone = () => process.exit(0);
+const idle = setTimeout(() => process.exit(${SPARE_UNUSED}), ${SPARE_IDLE_MS});
+const gone = () => process.exit(${SPARE_UNUSED});
 process.stdin.once("end", gone);
 process.stdin.once("data", () => {
 	clearTimeout(idle);
@@ -111,19 +114,24 @@ process.stdin.once("data", () => {
 );
 
 function spawnFixture(args: string[], env: Record<string, string>, spare: boolean): ChildProcess {
-	return spawn(process.execPath, args, {
+	const child = spawn(process.execPath, args, {
 		// The bundle imports packages from the repository's node_modules.
 		cwd: repoRoot,
 		env: { ...process.env, TENON_LOG_LEVEL: "error", ...env },
 		stdio: [spare ? "pipe" : "ignore", "pipe", "pipe"],
 	});
+	// "go" written to a spare that just ended fails with EPIPE: its exit code says so instead.
+	child.stdin?.on("error", () => {});
+	return child;
 }
+
+const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
 
 /** A spare for `key` that is still alive, told to start; undefined if there is none. */
 function takeSpare(key: string): ChildProcess | undefined {
 	const waiting = spares.get(key) ?? [];
 	for (let spare = waiting.shift(); spare !== undefined; spare = waiting.shift()) {
-		if (spare.exitCode !== null || spare.signalCode !== null) continue;
+		if (!alive(spare)) continue;
 		spare.stdin?.end("go\n");
 		holdsProcess(spare, true);
 		return spare;
@@ -133,10 +141,11 @@ function takeSpare(key: string): ChildProcess | undefined {
 
 /** Tops up `key`'s spares to `count` (they load while the current server starts and runs). */
 function addSpares(key: string, count: number, bundle: Bundle, env: Record<string, string>): void {
-	const waiting = spares.get(key) ?? [];
+	const waiting = (spares.get(key) ?? []).filter(alive);
 	spares.set(key, waiting);
 	while (waiting.length < count) {
-		const spare = spawnFixture([launcher, bundle.library, bundle.fixture], env, true);
+		const urls = [pathToFileURL(bundle.library).href, pathToFileURL(bundle.fixture).href];
+		const spare = spawnFixture([launcher, ...urls], env, true);
 		// A spare nobody takes does not keep the test process alive (it exits by itself).
 		holdsProcess(spare, false);
 		waiting.push(spare);
@@ -166,9 +175,17 @@ export async function startChildServer(
 	try {
 		return await runUntilReady(spare ?? spawnFixture([bundle.fixture], env, false));
 	} catch (error) {
-		// A spare that ended as it was told to start (its idle time ran out): start anew.
-		if (spare === undefined) throw error;
+		// Only a spare that ended unused as it was told to start (its idle time ran out) is
+		// started anew: a fixture that died starting (a poison one) died, and is counted once.
+		if (spare === undefined || (error as ExitedEarly).exitCode !== SPARE_UNUSED) throw error;
 		return await runUntilReady(spawnFixture([bundle.fixture], env, false));
+	}
+}
+
+/** A fixture ended before it was ready. */
+class ExitedEarly extends Error {
+	constructor(readonly exitCode: number | null) {
+		super(`fixture exited before it was ready (code ${exitCode})`);
 	}
 }
 
@@ -192,9 +209,7 @@ async function runUntilReady(child: ChildProcess): Promise<ChildServer> {
 			}
 		};
 		child.stdout?.on("data", onData);
-		child.once("exit", (code) =>
-			reject(new Error(`fixture exited before it was ready (code ${code})`)),
-		);
+		child.once("exit", (code) => reject(new ExitedEarly(code)));
 	});
 	return {
 		url,

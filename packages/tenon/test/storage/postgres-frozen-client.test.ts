@@ -25,7 +25,7 @@ import {
 beforeAll(assertPostgresReachable);
 afterAll(closeAdmin);
 
-const IDLE_MS = 400;
+const IDLE_MS = 1_500;
 /** How the frozen commit's value (bytes of 7) goes out in a statement's parameters. */
 const FROZEN_VALUE_HEX = "\\x0707";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
