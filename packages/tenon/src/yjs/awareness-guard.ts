@@ -10,14 +10,16 @@ import { ClientClaims } from "./client-claims.js";
 
 /** Most awareness clients one connection may announce (a provider has one per document). */
 export const MAX_AWARENESS_CLIENTS_PER_CONNECTION = 4;
-/** Largest awareness state one client may have (its JSON, in UTF-16 code units). */
-export const MAX_AWARENESS_STATE_CHARS = 8 * 1024;
+/** Largest awareness state one client may have (its JSON, in UTF-8 bytes). */
+export const MAX_AWARENESS_STATE_BYTES = 8 * 1024;
+
+const utf8 = new TextDecoder();
 
 /**
  * The client ids an awareness update (y-protocols' encoding: a count, then
  * id, clock and JSON state each) names. Throws `request/invalid_yjs_message`
  * when it does not decode or a state is not JSON, `message/incoming_too_long`
- * for a state over {@link MAX_AWARENESS_STATE_CHARS}. Every state is parsed
+ * for a state over {@link MAX_AWARENESS_STATE_BYTES}. Every state is parsed
  * here, before any is applied: y-protocols applies them one by one, and a
  * bad one after good ones left the good ones applied, claimed by no
  * connection, outside every limit (a review, 2026-11-26).
@@ -32,10 +34,12 @@ export function awarenessClientsOf(update: Uint8Array): number[] {
 		for (let i = 0; i < count; i++) {
 			ids.push(decoding.readVarUint(decoder));
 			decoding.readVarUint(decoder);
-			const state = decoding.readVarString(decoder);
-			if (state.length > MAX_AWARENESS_STATE_CHARS)
-				throw errors.incomingTooLong("An awareness state", MAX_AWARENESS_STATE_CHARS);
-			JSON.parse(state);
+			// Its bytes are counted before they are decoded: counted in characters, a state of
+			// three-byte characters was let through at three times the size (a review, 2026-11-27).
+			const state = decoding.readVarUint8Array(decoder);
+			if (state.byteLength > MAX_AWARENESS_STATE_BYTES)
+				throw errors.incomingTooLong("An awareness state", MAX_AWARENESS_STATE_BYTES);
+			JSON.parse(utf8.decode(state));
 		}
 	} catch (error) {
 		if (error instanceof ActorError) throw error;

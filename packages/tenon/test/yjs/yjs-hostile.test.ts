@@ -5,7 +5,7 @@ import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import {
 	MAX_AWARENESS_CLIENTS_PER_CONNECTION,
-	MAX_AWARENESS_STATE_CHARS,
+	MAX_AWARENESS_STATE_BYTES,
 } from "../../src/yjs/awareness-guard.js";
 import { TenonYjsProvider } from "../../src/yjs/index.js";
 import { note, updateMessage } from "./fixtures.js";
@@ -76,7 +76,12 @@ describe("hostile yjs traffic", () => {
 		await ann.yjsAwareness(awarenessOf(1001, { user: { name: "ann" }, cursor: 3 }, 2));
 		// A state over the limit, and more clients than a connection may announce.
 		await expect(
-			bob.yjsAwareness(awarenessOf(2001, { pad: "x".repeat(MAX_AWARENESS_STATE_CHARS) })),
+			bob.yjsAwareness(awarenessOf(2001, { pad: "x".repeat(MAX_AWARENESS_STATE_BYTES) })),
+		).rejects.toMatchObject({ group: "message", code: "incoming_too_long" });
+		// Counted in UTF-8 bytes: 3,000 characters of three bytes each are over 8 KiB (they
+		// passed when characters were counted, a review, 2026-11-27).
+		await expect(
+			bob.yjsAwareness(awarenessOf(2001, { pad: "\u20ac".repeat(3_000) })),
 		).rejects.toMatchObject({ group: "message", code: "incoming_too_long" });
 		for (let i = 0; i < MAX_AWARENESS_CLIENTS_PER_CONNECTION; i++)
 			await bob.yjsAwareness(awarenessOf(2001 + i, { user: { name: "bob" } }));
