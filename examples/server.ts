@@ -12,12 +12,19 @@ if (process.env.EXAMPLES_AUTH_SECRET === undefined) {
 	const dir = process.env.TENON_DATA_DIR ?? ".tenon";
 	const file = join(dir, "examples-auth-secret");
 	mkdirSync(dir, { recursive: true });
+	let secret = "";
 	try {
-		process.env.EXAMPLES_AUTH_SECRET = readFileSync(file, "utf8").trim();
+		secret = readFileSync(file, "utf8").trim();
 	} catch {
-		process.env.EXAMPLES_AUTH_SECRET = randomBytes(32).toString("base64url");
-		writeFileSync(file, process.env.EXAMPLES_AUTH_SECRET, { mode: 0o600 });
+		// None yet: made below.
 	}
+	// A missing, empty or cut-short file (a crash while it was written) gets a new secret:
+	// an empty one would let anyone sign tokens.
+	if (secret.length < 32) {
+		secret = randomBytes(32).toString("base64url");
+		writeFileSync(file, secret, { mode: 0o600 });
+	}
+	process.env.EXAMPLES_AUTH_SECRET = secret;
 }
 const { issueToken } = await import("./auth/tokens.js");
 const { registry } = await import("./registry.js");
@@ -28,8 +35,15 @@ const url = server.url;
 // Demo sign-ins, so the examples that need a signed-in user can be tried.
 // A real app issues tokens from its login; see examples/auth/tokens.ts.
 const day = 24 * 60 * 60 * 1000;
-const alice = issueToken({ userId: "alice", roles: [] }, day);
-const boss = issueToken({ userId: "boss", roles: ["approver"] }, day);
+// Printed only for a server on this machine: an approver's token in the logs of a server
+// others can reach would be anyone's who reads them.
+const loopback = ["127.0.0.1", "[::1]", "localhost"].includes(new URL(url).hostname);
+const alice = loopback
+	? issueToken({ userId: "alice", roles: [] }, day)
+	: "(not shown: not on loopback)";
+const boss = loopback
+	? issueToken({ userId: "boss", roles: ["approver"] }, day)
+	: "(not shown: not on loopback)";
 console.log(`
 Tenon is running at ${url} (data in ${process.env.TENON_DATA_DIR ?? "./.tenon"})
 

@@ -32,5 +32,12 @@ describe("demo shop example", () => {
 		await expect(
 			t.client.shop.getOrCreate(["ann", "extra"], as("ann")).orders(),
 		).rejects.toMatchObject({ code: "forbidden" });
+		// Refunds only through the agent (which asks the customer first), not by the customer's
+		// own call, over HTTP or a connection.
+		await expect(mine.refund("A-1001")).rejects.toMatchObject({ code: "forbidden" });
+		const conn = t.client.shop.get(["ann"], as("ann")).connect();
+		await expect(conn.refund("A-1001")).rejects.toMatchObject({ code: "forbidden" });
+		await conn.dispose();
+		expect((await mine.orders()).every((order) => order.status !== "refunded")).toBe(true);
 	});
 });

@@ -19,9 +19,9 @@ const DEMO_ORDERS: Order[] = [
 
 /**
  * A customer's orders in the demo shop, one actor per customer. Only that
- * customer (a token naming them) may read or refund: the support agent's
- * tools call it with a short-lived token the server issues for the user
- * whose prompt started the turn.
+ * customer (a token naming them) may read them; refunds come only from the
+ * support agent's tools, which call it with a short-lived token the server
+ * issues for the user whose prompt started the turn.
  */
 export const shop = actor({
 	state: { orders: DEMO_ORDERS.map((order) => ({ ...order })) },
@@ -35,8 +35,15 @@ export const shop = actor({
 	actionInputSchemas: { refund: z.tuple([z.string().max(20)]) },
 	actions: {
 		orders: (c) => c.state.orders,
-		/** Refunds an order; refunding it again changes nothing (safe to retry). */
+		/**
+		 * Refunds an order; refunding it again changes nothing (safe to retry). Only through
+		 * the support agent's tool (another actor, `c.request.internal`), whose call waits for
+		 * the customer's confirmation: called by the customer directly, it skipped that step
+		 * (a review, 2026-11-27).
+		 */
 		refund: (c, orderId: string) => {
+			if (!c.request?.internal)
+				throw new UserError("Refunds go through the support agent", { code: "forbidden" });
 			const order = c.state.orders.find((o) => o.id === orderId);
 			if (order === undefined) throw new UserError(`No order ${orderId}`, { code: "not_found" });
 			order.status = "refunded";

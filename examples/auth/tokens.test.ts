@@ -1,7 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { checkResuming, issueToken, verifyToken } from "./tokens.js";
+import { checkResuming, issueToken, signingSecret, verifyToken } from "./tokens.js";
 
 describe("example tokens", () => {
+	it("refuses an empty or short signing secret (anyone could sign tokens with it)", () => {
+		for (const secret of ["", "short"])
+			expect(() => signingSecret(secret)).toThrow(/at least 16 characters/);
+		expect(signingSecret("a-secret-of-enough-length")).toBe("a-secret-of-enough-length");
+		expect(signingSecret(undefined)).toHaveLength(43);
+		// A token signed with an empty key is refused by a server with a real secret.
+		const forged = issueToken({ userId: "boss", roles: ["approver"] }, 60_000, "");
+		expect(() => verifyToken(forged)).toThrow();
+	});
+
 	it("lets a connection be resumed only by the user it was made for", () => {
 		const ann = verifyToken(issueToken({ userId: "ann", roles: [] }));
 		const eve = verifyToken(issueToken({ userId: "eve", roles: [] }));

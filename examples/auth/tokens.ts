@@ -19,11 +19,24 @@ interface Claims extends Identity {
 	exp: number;
 }
 
+/** Shortest secret taken: with an empty one (`""` passes a `??`), anyone could sign tokens. */
+export const MIN_SECRET_LENGTH = 16;
+
 /**
  * The signing secret: `EXAMPLES_AUTH_SECRET`, else a random one for this
  * process (tokens then stop working when the server restarts).
  */
-const SECRET = process.env.EXAMPLES_AUTH_SECRET ?? randomBytes(32).toString("base64url");
+const SECRET = signingSecret(process.env.EXAMPLES_AUTH_SECRET);
+
+/** The secret to sign with: `configured` if it is long enough (else it throws), or a random one. */
+export function signingSecret(configured: string | undefined): string {
+	if (configured === undefined) return randomBytes(32).toString("base64url");
+	if (configured.length < MIN_SECRET_LENGTH)
+		throw new Error(
+			`EXAMPLES_AUTH_SECRET must be at least ${MIN_SECRET_LENGTH} characters: with a short one, anyone could sign tokens`,
+		);
+	return configured;
+}
 
 function sign(payload: string, secret: string): string {
 	return createHmac("sha256", secret).update(payload).digest("base64url");

@@ -2,7 +2,7 @@ import { setup } from "tenon";
 import { setupTest } from "tenon/test";
 import { describe, expect, it } from "vitest";
 import { issueToken } from "../auth/tokens.js";
-import { board } from "./board.js";
+import { board, MAX_NOTES_PER_AUTHOR } from "./board.js";
 
 const registry = setup({ use: { board }, logLevel: "silent" });
 const as = (userId: string) => ({ params: { token: issueToken({ userId, roles: [] }) } });
@@ -25,5 +25,19 @@ describe("multiplayer board example", () => {
 		const conn = team.connect(as("ann").params);
 		expect(await conn.addNote("hello", 10, 20)).toBe(1);
 		await conn.dispose();
+	});
+
+	it("lets one author fill only a share of a board, so others can still post", async () => {
+		await using t = await setupTest(registry);
+		const board = await t.client.board.create(["shared"], as("eve"));
+		const eve = board.connect(as("eve").params);
+		for (let i = 0; i < MAX_NOTES_PER_AUTHOR; i++) await eve.addNote(`spam ${i}`, 0, 0);
+		await expect(eve.addNote("one more", 0, 0)).rejects.toMatchObject({
+			code: "too_many_notes",
+		});
+		const ann = board.connect(as("ann").params);
+		expect(await ann.addNote("still room", 5, 5)).toBe(MAX_NOTES_PER_AUTHOR + 1);
+		await eve.dispose();
+		await ann.dispose();
 	});
 });

@@ -13,6 +13,11 @@ export interface Sticky {
 }
 
 const MAX_NOTES = 200;
+/**
+ * Notes one author may have on a board: without it, one user filled a board
+ * for everyone, and only authors remove notes (a review, 2026-11-27).
+ */
+export const MAX_NOTES_PER_AUTHOR = 20;
 const position = z.number().finite().min(0).max(2_000);
 
 /**
@@ -48,10 +53,16 @@ export const board = actor({
 		addNote: (c, text: string, x: number, y: number) => {
 			if (c.state.notes.length >= MAX_NOTES)
 				throw new UserError(`A board holds at most ${MAX_NOTES} notes`, { code: "board_full" });
-			const sticky = { id: c.state.nextId++, text, x, y, author: c.conn.state.userId };
+			const author = c.conn.state.userId;
+			if (c.state.notes.filter((n) => n.author === author).length >= MAX_NOTES_PER_AUTHOR)
+				throw new UserError(`You may have at most ${MAX_NOTES_PER_AUTHOR} notes on a board`, {
+					code: "too_many_notes",
+				});
+			const sticky = { id: c.state.nextId++, text, x, y, author };
 			c.state.notes.push(sticky);
 			return sticky.id;
 		},
+		// Anyone on the board may move any note (it is a shared board); only its author removes it.
 		moveNote: (c, id: number, x: number, y: number) => {
 			const sticky = c.state.notes.find((n) => n.id === id);
 			if (!sticky) throw new UserError("No such note", { code: "not_found" });
