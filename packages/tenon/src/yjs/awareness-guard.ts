@@ -39,7 +39,7 @@ export function awarenessClientsOf(update: Uint8Array): number[] {
 			const state = decoding.readVarUint8Array(decoder);
 			if (state.byteLength > MAX_AWARENESS_STATE_BYTES)
 				throw errors.incomingTooLong("An awareness state", MAX_AWARENESS_STATE_BYTES);
-			JSON.parse(utf8.decode(state));
+			checkUserColors(JSON.parse(utf8.decode(state)));
 		}
 	} catch (error) {
 		if (error instanceof ActorError) throw error;
@@ -50,6 +50,34 @@ export function awarenessClientsOf(update: Uint8Array): number[] {
 		);
 	}
 	return ids;
+}
+
+/**
+ * A CSS color as editors' awareness states carry it: `#hex`, a color function of numbers, or a
+ * name. Nothing that could end the declaration (`;`) or load anything (`url(`).
+ */
+const CSS_COLOR =
+	/^(?:#[0-9a-f]{3,8}|(?:rgba?|hsla?|hwb|lab|lch|oklab|oklch)\([\d\s.,%/+-]*(?:deg|rad|turn|grad)?[\d\s.,%/+-]*\)|[a-z]{3,30})$/i;
+
+/**
+ * The editor bindings' convention, `user: { name, color, colorLight }`: y-codemirror and
+ * y-prosemirror write `color` and `colorLight` into a style attribute on every reader's page,
+ * so one that is not a color restyled it (a page-wide overlay, an image that tells its server
+ * who reads; a review, 2026-11-27). A string there must be a CSS color.
+ */
+function checkUserColors(state: unknown): void {
+	if (typeof state !== "object" || state === null) return;
+	const user = (state as { user?: unknown }).user;
+	if (typeof user !== "object" || user === null) return;
+	for (const field of ["color", "colorLight"] as const) {
+		const value = (user as Record<string, unknown>)[field];
+		if (typeof value === "string" && (value.length > 64 || !CSS_COLOR.test(value)))
+			throw new ActorError(
+				"request",
+				"invalid_yjs_message",
+				`Invalid Yjs message: an awareness state's user.${field} must be a CSS color (#hex, rgb(), hsl() or a name)`,
+			);
+	}
 }
 
 /** Who announced which awareness client: a connection may change only its own. */

@@ -83,6 +83,22 @@ describe("hostile yjs traffic", () => {
 		await expect(
 			bob.yjsAwareness(awarenessOf(2001, { pad: "\u20ac".repeat(3_000) })),
 		).rejects.toMatchObject({ group: "message", code: "incoming_too_long" });
+		// Editor bindings (y-codemirror, y-prosemirror) put `user.color` into a style attribute:
+		// one that is not a color would restyle every reader's page (a review, 2026-11-27).
+		for (const color of [
+			"red;position:fixed;inset:0;background:url(https://evil.example/x.png)",
+			"url(x.png)",
+			"#fff; z-index: 9",
+		])
+			await expect(
+				bob.yjsAwareness(awarenessOf(2001, { user: { name: "bob", color } })),
+			).rejects.toMatchObject({ group: "request", code: "invalid_yjs_message" });
+		await expect(
+			bob.yjsAwareness(awarenessOf(2001, { user: { color: "#5b6cf0", colorLight: "x;y" } })),
+		).rejects.toMatchObject({ code: "invalid_yjs_message" });
+		for (const color of ["#5b6cf0", "#5b6cf033", "rgb(1, 2, 3)", "hsl(120deg 50% 50% / 0.2)", "teal"])
+			await bob.yjsAwareness(awarenessOf(2001, { user: { name: "bob", color, colorLight: color } }));
+		await bob.yjsAwareness(awarenessOf(2001, null, 2));
 		for (let i = 0; i < MAX_AWARENESS_CLIENTS_PER_CONNECTION; i++)
 			await bob.yjsAwareness(awarenessOf(2001 + i, { user: { name: "bob" } }));
 		await expect(
