@@ -96,8 +96,16 @@ describe("hostile yjs traffic", () => {
 		await expect(
 			bob.yjsAwareness(awarenessOf(2001, { user: { color: "#5b6cf0", colorLight: "x;y" } })),
 		).rejects.toMatchObject({ code: "invalid_yjs_message" });
-		for (const color of ["#5b6cf0", "#5b6cf033", "rgb(1, 2, 3)", "hsl(120deg 50% 50% / 0.2)", "teal"])
-			await bob.yjsAwareness(awarenessOf(2001, { user: { name: "bob", color, colorLight: color } }));
+		for (const color of [
+			"#5b6cf0",
+			"#5b6cf033",
+			"rgb(1, 2, 3)",
+			"hsl(120deg 50% 50% / 0.2)",
+			"teal",
+		])
+			await bob.yjsAwareness(
+				awarenessOf(2001, { user: { name: "bob", color, colorLight: color } }),
+			);
 		await bob.yjsAwareness(awarenessOf(2001, null, 2));
 		for (let i = 0; i < MAX_AWARENESS_CLIENTS_PER_CONNECTION; i++)
 			await bob.yjsAwareness(awarenessOf(2001 + i, { user: { name: "bob" } }));
