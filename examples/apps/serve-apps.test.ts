@@ -3,9 +3,10 @@
 // `/apps/%E0`, 2026-11-25).
 import { expect, it } from "vitest";
 import { issueToken, verifyToken } from "../auth/tokens.js";
-import { serveApps } from "./serve-apps.js";
+import { NEW_GUESTS_PER_HOUR, serveApps } from "./serve-apps.js";
 
-const get = (path: string) => serveApps(new Request(`http://localhost${path}`));
+const from = (remoteAddress: string) => ({ remoteAddress });
+const get = (path: string) => serveApps(new Request(`http://localhost${path}`), from("10.0.0.1"));
 
 it("serves the built apps, nothing outside them, and answers a malformed path with a 400", async () => {
 	const page = await get("/apps/editor/");
@@ -32,6 +33,7 @@ it("the demo sign-in never signs anyone in as a name they chose: each new sign-i
 					? {}
 					: { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
 			}),
+			from("10.0.0.2"),
 		);
 		expect(response?.status).toBe(200);
 		const session = (await response?.json()) as { userId: string; token: string };
@@ -51,6 +53,33 @@ it("the demo sign-in never signs anyone in as a name they chose: each new sign-i
 	// It reads a few KiB of body at most (the fallback gets requests without Tenon's body limits).
 	const large = await serveApps(
 		new Request("http://localhost/apps/login", { method: "POST", body: "x".repeat(100_000) }),
+		from("10.0.0.2"),
 	);
 	expect(large?.status).toBe(413);
+});
+
+// Every guest is a new user to the examples' per-user limits: a review (2026-11-27) made
+// guests without end to take a shop's whole stock, five items per "customer".
+it("gives one address a bounded number of new guests an hour; renewing a guest still works", async () => {
+	const signIn = (address: string, token?: string) =>
+		serveApps(
+			new Request("http://localhost/apps/login", {
+				method: "POST",
+				headers: { "content-type": "application/json" },
+				body: JSON.stringify({ token }),
+			}),
+			from(address),
+		);
+	const kept: string[] = [];
+	for (let i = 0; i < NEW_GUESTS_PER_HOUR; i++) {
+		const response = (await signIn("10.0.0.3")) as Response;
+		expect(response.status).toBe(200);
+		kept.push(((await response.json()) as { token: string }).token);
+	}
+	const refused = await signIn("10.0.0.3");
+	expect(refused?.status).toBe(429);
+	expect(refused?.headers.get("retry-after")).toBe("3600");
+	// A guest it has is renewed, and another address gets its own.
+	expect((await signIn("10.0.0.3", kept[0]))?.status).toBe(200);
+	expect((await signIn("10.0.0.4"))?.status).toBe(200);
 });

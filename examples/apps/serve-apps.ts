@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize, sep } from "node:path";
+import type { FallbackInfo } from "tenon";
 import { issueToken, verifyToken } from "../auth/tokens.js";
 
 const DIST = join(import.meta.dirname, "dist");
@@ -18,6 +19,32 @@ const TYPES: Record<string, string> = {
 const SESSION_MS = 24 * 60 * 60 * 1000;
 /** The user ids the demo sign-in hands out, and the only ones it renews. */
 const GUEST = /^guest-[0-9a-f]{10}$/;
+/**
+ * New guests one client address gets per hour. Each guest is a new user to every per-user
+ * limit of the examples (a shop's stock per customer, prompts per user): unbounded, a client
+ * could be as many users as it liked (a review, 2026-11-27). Renewing a guest is not counted.
+ */
+export const NEW_GUESTS_PER_HOUR = 20;
+const HOUR_MS = 60 * 60 * 1000;
+/** Addresses remembered at most (the oldest are forgotten first). */
+const ADDRESSES = 10_000;
+const newGuests = new Map<string, { count: number; since: number }>();
+
+/** Counts a new guest for `address`; false once it had its share this hour. */
+function admitNewGuest(address: string | undefined): boolean {
+	const key = address ?? "";
+	const now = Date.now();
+	let window = newGuests.get(key);
+	if (window === undefined || now - window.since >= HOUR_MS) {
+		newGuests.delete(key);
+		window = { count: 0, since: now };
+		newGuests.set(key, window);
+		if (newGuests.size > ADDRESSES) newGuests.delete(newGuests.keys().next().value as string);
+	}
+	if (window.count >= NEW_GUESTS_PER_HOUR) return false;
+	window.count++;
+	return true;
+}
 
 /**
  * The demo sign-in (`POST /apps/login`): a guest identity the server makes
@@ -27,7 +54,7 @@ const GUEST = /^guest-[0-9a-f]{10}$/;
  * `alice`, not another guest): a real app signs users in with a password or
  * an identity provider instead.
  */
-async function demoSignIn(request: Request): Promise<Response> {
+async function demoSignIn(request: Request, info: FallbackInfo): Promise<Response> {
 	const text = await readSmall(request, 4_096);
 	if (text === undefined) return Response.json({ error: "body too large" }, { status: 413 });
 	let kept: unknown;
@@ -45,7 +72,14 @@ async function demoSignIn(request: Request): Promise<Response> {
 			// Expired, forged, or signed with another secret: a new guest.
 		}
 	}
-	userId ??= `guest-${randomBytes(5).toString("hex")}`;
+	if (userId === undefined) {
+		if (!admitNewGuest(info.remoteAddress))
+			return Response.json(
+				{ error: "too many new sign-ins from this address; try again later" },
+				{ status: 429, headers: { "retry-after": "3600" } },
+			);
+		userId = `guest-${randomBytes(5).toString("hex")}`;
+	}
 	return Response.json({ userId, token: issueToken({ userId, roles: [] }, SESSION_MS) });
 }
 
@@ -72,9 +106,12 @@ async function readSmall(request: Request, maxBytes: number): Promise<string | u
 }
 
 /** The example apps and their demo sign-in; undefined for anything else (Tenon answers 404). */
-export async function serveApps(request: Request): Promise<Response | undefined> {
+export async function serveApps(
+	request: Request,
+	info: FallbackInfo,
+): Promise<Response | undefined> {
 	const url = new URL(request.url);
-	if (url.pathname === "/apps/login" && request.method === "POST") return demoSignIn(request);
+	if (url.pathname === "/apps/login" && request.method === "POST") return demoSignIn(request, info);
 	if (request.method !== "GET" && request.method !== "HEAD") return undefined;
 	if (url.pathname === "/" || url.pathname === "/apps")
 		return Response.redirect(new URL("/apps/", url), 302);

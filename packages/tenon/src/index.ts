@@ -73,6 +73,7 @@ export type { CorsOptions } from "./server/cors.js";
 export type { NodeHandlers, TenonServer } from "./server/node-adapter.js";
 export type { Rate } from "./server/rate-limit.js";
 export type { RateLimitOptions } from "./server/request-guard.js";
+export type { FallbackHandler, FallbackInfo } from "./server/server-core.js";
 export type { CommitLogOptions } from "./storage/drivers/lmdb/index.js";
 export { type LmdbDriverOptions, lmdbDriver } from "./storage/drivers/lmdb/index.js";
 export type { CommitLogLimits } from "./storage/drivers/lmdb/log-writer.js";

@@ -28,6 +28,7 @@ import {
 import type { RateLimitOptions } from "../server/request-guard.js";
 import {
 	createServerCore,
+	type FallbackHandler,
 	normalizeBasePath,
 	type ServerCore,
 	type ServerCoreOptions,
@@ -132,7 +133,7 @@ export interface StartOptions {
 	 * @example
 	 * await registry.start({ fallback: (request) => serveMyApp(request) });
 	 */
-	fallback?: (request: Request) => Response | undefined | Promise<Response | undefined>;
+	fallback?: FallbackHandler;
 }
 
 /** Internal start options: also what the test kit injects (a manual clock). */

@@ -44,6 +44,18 @@ export type { ClientInfo } from "./caller-request.js";
 export { parseConnParams } from "./gateway-routes.js";
 
 /** The Web-standard server: a fetch handler plus a WebSocket upgrade hook. */
+/** What a fallback handler knows of a request beside it. */
+export interface FallbackInfo {
+	/** The client's address (through a cluster hop: the original client's); for per-client limits. */
+	readonly remoteAddress: string | undefined;
+}
+
+/** Serves requests no Tenon route answers: a Response, or undefined for 404. */
+export type FallbackHandler = (
+	request: Request,
+	info: FallbackInfo,
+) => Response | undefined | Promise<Response | undefined>;
+
 export interface ServerCore {
 	/**
 	 * Serves one HTTP request. Never throws: errors become error responses.
@@ -85,7 +97,7 @@ export interface ServerCoreOptions {
 	 * a Response, or undefined for 404. They pass the same Host, rate and
 	 * (for methods other than GET/HEAD/OPTIONS) Origin checks first.
 	 */
-	fallback?: (request: Request) => Response | undefined | Promise<Response | undefined>;
+	fallback?: FallbackHandler;
 	/** What `GET /metrics` serves; undefined: metrics are turned off. */
 	metrics?: MetricsExposition;
 }
@@ -297,7 +309,9 @@ export function createServerCore(
 	async function notTenon(request: Request, admitted: Admitted, path: string): Promise<Response> {
 		if (options.fallback !== undefined) {
 			if (!SAFE_METHODS.has(request.method)) guard.checkStateChange(request, admitted);
-			const response = await options.fallback(request);
+			const response = await options.fallback(request, {
+				remoteAddress: admitted.remoteAddress,
+			});
 			if (response !== undefined) return response;
 		}
 		throw errors.routeNotFound(request.method, path);
