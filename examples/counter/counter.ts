@@ -6,6 +6,10 @@ import { z } from "zod";
  * change it. Every increment is durable before the caller gets the new
  * value, and subscribers see it as an event. Arguments are checked by a
  * schema, so a wrong type is a 400 (`request/invalid_args`), not a crash.
+ *
+ * Public also means anyone may create (store) counters under any key. An actor
+ * of your own with users checks who the caller is in `onBeforeCreate` and
+ * `onBeforeConnect` (see examples/todo-list and docs/security.md).
  */
 export const counter = actor({
 	state: { count: 0 },
