@@ -64,6 +64,14 @@ export interface YjsActorConfig<S, CP, CS, A> {
 	 * sends (reading needs only to connect). Default: everyone who connected.
 	 */
 	canEdit?: (c: Ctx<S, CP, CS>) => boolean;
+	/**
+	 * Fields the server writes into the `user` of every awareness state a connection
+	 * announces, over what the client said (editor bindings show `user.name` and
+	 * `user.color` by each cursor), e.g. `(conn) => ({ name: conn.state.userId })`:
+	 * then nobody shows up under a name their connection was not given. Default: none
+	 * (awareness is what each client says of itself).
+	 */
+	awarenessUser?: (conn: Conn<CP, CS, YjsEvents>) => Record<string, unknown>;
 	/** Logged updates after which the log is folded into one snapshot. Default 100. */
 	compactEvery?: number;
 	/**
@@ -219,7 +227,11 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 					"Invalid Yjs message: awareness goes over a connection (not over HTTP)",
 				);
 			c.vars.awarenessFanout.admit(c.conn.id);
-			const passOn = c.vars.document.awarenessUpdate(update, c.conn.id);
+			const passOn = c.vars.document.awarenessUpdate(
+				update,
+				c.conn.id,
+				config.awarenessUser?.(c.conn),
+			);
 			// One broadcast, encoded and framed once for every connection (a send per
 			// connection encoded it again for each). The sender gets its own update
 			// back, which y-protocols ignores (the same clock).

@@ -5,6 +5,7 @@
 // the server by gigabytes with large states under fresh client ids, and set
 // or cleared other users' cursors and names (an attacker probe, 2026-11-24).
 import * as decoding from "lib0/decoding";
+import { type Awareness, encodeAwarenessUpdate } from "y-protocols/awareness";
 import { ActorError, errors } from "../protocol/errors.js";
 import { ClientClaims } from "./client-claims.js";
 
@@ -99,4 +100,23 @@ function tooManyClients(): ActorError {
 		"too_many_awareness_clients",
 		`A connection may announce at most ${MAX_AWARENESS_CLIENTS_PER_CONNECTION} awareness clients`,
 	);
+}
+
+/**
+ * Writes `user`'s fields into the `user` of the states of `ids` (yjsActor's `awarenessUser`:
+ * the server's word on who a cursor is, over the client's) and returns those states encoded,
+ * to pass on.
+ */
+export function stampAwarenessUser(
+	awareness: Awareness,
+	ids: readonly number[],
+	user: Record<string, unknown>,
+): Uint8Array {
+	for (const id of ids) {
+		const state = awareness.states.get(id);
+		if (state === undefined) continue;
+		const said = typeof state.user === "object" && state.user !== null ? state.user : {};
+		awareness.states.set(id, { ...state, user: { ...said, ...user } });
+	}
+	return encodeAwarenessUpdate(awareness, [...ids]);
 }

@@ -18,7 +18,7 @@ import {
 	type Verified,
 	workerTimeOf,
 } from "./apply-verifier.js";
-import { awarenessClientsOf } from "./awareness-guard.js";
+import { awarenessClientsOf, stampAwarenessUser } from "./awareness-guard.js";
 import { DocumentClaims } from "./claim-records.js";
 import {
 	CHUNK_BYTES,
@@ -436,11 +436,10 @@ export class ActorDocument {
 	}
 
 	/**
-	 * Applies an awareness update from connection `connId`; returns it to pass
-	 * on to the others. It may change only the clients this connection
-	 * announced (at most four, each state at most 8 KiB: awareness-guard.ts).
+	 * Applies an awareness update from connection `connId` (only the clients it announced:
+	 * awareness-guard.ts); returns what to pass on: the update, or its states with `user`.
 	 */
-	awarenessUpdate(update: Uint8Array, connId: string): Uint8Array {
+	awarenessUpdate(update: Uint8Array, connId: string, user?: Record<string, unknown>): Uint8Array {
 		const ids = awarenessClientsOf(update);
 		this.#claims.checkAnnounce(connId, ids);
 		let changed = false;
@@ -456,7 +455,8 @@ export class ActorDocument {
 			this.awareness.off("update", listener);
 		}
 		this.#claims.announced(connId, ids);
-		return changed ? update : new Uint8Array(0);
+		if (!changed) return new Uint8Array(0);
+		return user === undefined ? update : stampAwarenessUser(this.awareness, ids, user);
 	}
 
 	/** Everyone's awareness, for a client that just connected. */

@@ -7,7 +7,7 @@ import {
 	MAX_AWARENESS_CLIENTS_PER_CONNECTION,
 	MAX_AWARENESS_STATE_BYTES,
 } from "../../src/yjs/awareness-guard.js";
-import { TenonYjsProvider } from "../../src/yjs/index.js";
+import { TenonYjsProvider, yjsActor } from "../../src/yjs/index.js";
 import { note, updateMessage } from "./fixtures.js";
 
 const registry = setup({ use: { note }, logLevel: "silent" });
@@ -146,6 +146,36 @@ describe("hostile yjs traffic", () => {
 		bob.destroy();
 		await annConn.dispose();
 		await bobConn.dispose();
+	});
+
+	it("with awarenessUser, the others see a cursor under the name its connection was given", async () => {
+		// A client names itself in awareness; an editor shows that name by its cursor and in
+		// "also here". With the option, the server's word wins (a review, 2026-11-27).
+		const named = yjsActor({
+			createConnState: (_c, params: { user: string }) => ({ user: params?.user ?? "guest" }),
+			awarenessUser: (conn) => ({ name: conn.state.user }),
+		});
+		await using t = await setupTest(setup({ use: { named }, logLevel: "silent" }));
+		const eveConn = t.client.named.getOrCreate("doc", { params: { user: "eve" } }).connect();
+		const eveDoc = new Y.Doc();
+		const eve = new TenonYjsProvider(eveDoc, eveConn);
+		await eve.whenSynced();
+		const bobConn = t.client.named.getOrCreate("doc", { params: { user: "bob" } }).connect();
+		const bob = new TenonYjsProvider(new Y.Doc(), bobConn);
+		await bob.whenSynced();
+		eve.awareness.setLocalStateField("user", { name: "boss", color: "#e5484d" });
+		const seen = () =>
+			(bob.awareness.getStates().get(eveDoc.clientID) as { user?: unknown } | undefined)?.user;
+		await expect.poll(seen).toEqual({ name: "eve", color: "#e5484d" });
+		// A client that connects later gets the stamped state in its snapshot too.
+		const annConn = t.client.named.getOrCreate("doc", { params: { user: "ann" } }).connect();
+		const ann = new TenonYjsProvider(new Y.Doc(), annConn);
+		await ann.whenSynced();
+		await expect
+			.poll(() => (ann.awareness.getStates().get(eveDoc.clientID) as { user?: unknown })?.user)
+			.toEqual({ name: "eve", color: "#e5484d" });
+		for (const provider of [eve, bob, ann]) provider.destroy();
+		for (const conn of [eveConn, bobConn, annConn]) await conn.dispose();
 	});
 
 	it("refuses updates of many clients, subdocuments, and messages past the limit over HTTP", async () => {
