@@ -2,7 +2,7 @@ import { setup } from "tenon";
 import { setupTest } from "tenon/test";
 import { describe, expect, it } from "vitest";
 import { issueToken } from "../auth/tokens.js";
-import { chatRoom, type Message } from "./chat-room.js";
+import { chatRoom, MAX_MESSAGES_PER_10S, type Message } from "./chat-room.js";
 
 const registry = setup({ use: { chatRoom }, logLevel: "silent" });
 
@@ -65,6 +65,17 @@ describe("chat room example", () => {
 		await expect(
 			(ada as unknown as { sendMessage(text: unknown): Promise<unknown> }).sendMessage(42),
 		).rejects.toMatchObject({ code: "invalid_args" });
+	});
+
+	it("lets one user send a bounded number of messages at a time; the others still can", async () => {
+		await using t = await setupTest(registry);
+		const room = (userId: string) =>
+			t.client.chatRoom.getOrCreate("busy", { params: { token: tokenFor(userId) } });
+		for (let i = 0; i < MAX_MESSAGES_PER_10S; i++) await room("eve").sendMessage(`spam ${i}`);
+		await expect(room("eve").sendMessage("one more")).rejects.toMatchObject({
+			code: "rate_limited",
+		});
+		expect(await room("ada").sendMessage("hi")).toMatchObject({ userId: "ada", text: "hi" });
 	});
 
 	it("keeps history across sleep and restart", async () => {
