@@ -5,7 +5,7 @@ import { expect, it } from "vitest";
 import { issueToken, verifyToken } from "../auth/tokens.js";
 import { NEW_GUESTS_PER_HOUR, serveApps } from "./serve-apps.js";
 
-const from = (remoteAddress: string) => ({ remoteAddress });
+const from = (remoteAddress: string) => ({ remoteAddress, clientKey: remoteAddress });
 const get = (path: string) => serveApps(new Request(`http://localhost${path}`), from("10.0.0.1"));
 
 it("serves the built apps, nothing outside them, and answers a malformed path with a 400", async () => {
@@ -82,4 +82,14 @@ it("gives one address a bounded number of new guests an hour; renewing a guest s
 	// A guest it has is renewed, and another address gets its own.
 	expect((await signIn("10.0.0.3", kept[0]))?.status).toBe(200);
 	expect((await signIn("10.0.0.4"))?.status).toBe(200);
+	// Counted by the client's key (an IPv6 /64), not its address: another address of the same
+	// /64 gets no more.
+	const v6 = (address: string) =>
+		serveApps(new Request("http://localhost/apps/login", { method: "POST" }), {
+			remoteAddress: address,
+			clientKey: "2001:db8:0:0::/64",
+		});
+	for (let i = 0; i < NEW_GUESTS_PER_HOUR; i++)
+		expect((await v6(`2001:db8::${i + 1}`))?.status).toBe(200);
+	expect((await v6("2001:db8::ffff"))?.status).toBe(429);
 });

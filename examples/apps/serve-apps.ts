@@ -30,9 +30,12 @@ const HOUR_MS = 60 * 60 * 1000;
 const ADDRESSES = 10_000;
 const newGuests = new Map<string, { count: number; since: number }>();
 
-/** Counts a new guest for `address`; false once it had its share this hour. */
-function admitNewGuest(address: string | undefined): boolean {
-	const key = address ?? "";
+/**
+ * Counts a new guest for a client (its `clientKey`: an IPv6 address by its /64, as Tenon's own
+ * per-address limits count); false once it had its share this hour.
+ */
+function admitNewGuest(client: string | undefined): boolean {
+	const key = client ?? "";
 	const now = Date.now();
 	let window = newGuests.get(key);
 	if (window === undefined || now - window.since >= HOUR_MS) {
@@ -73,7 +76,7 @@ async function demoSignIn(request: Request, info: FallbackInfo): Promise<Respons
 		}
 	}
 	if (userId === undefined) {
-		if (!admitNewGuest(info.remoteAddress))
+		if (!admitNewGuest(info.clientKey))
 			return Response.json(
 				{ error: "too many new sign-ins from this address; try again later" },
 				{ status: 429, headers: { "retry-after": "3600" } },

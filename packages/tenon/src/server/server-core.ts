@@ -30,6 +30,7 @@ import { handleInspector } from "./inspector-routes.js";
 import { handleManagement, type ManagementContext } from "./management-routes.js";
 import { handleMetrics } from "./metrics-route.js";
 import { QueryBudget } from "./query-budget.js";
+import { addressKey } from "./rate-limit.js";
 import { type Reply, replyResponse } from "./reply.js";
 import {
 	type Admitted,
@@ -46,8 +47,13 @@ export { parseConnParams } from "./gateway-routes.js";
 /** The Web-standard server: a fetch handler plus a WebSocket upgrade hook. */
 /** What a fallback handler knows of a request beside it. */
 export interface FallbackInfo {
-	/** The client's address (through a cluster hop: the original client's); for per-client limits. */
+	/** The client's address (through a cluster hop: the original client's). */
 	readonly remoteAddress: string | undefined;
+	/**
+	 * What Tenon's own per-address limits count this client under: the IPv4 address, or the
+	 * /64 prefix of an IPv6 one (one subscriber holds a whole /64). Key limits of your own by it.
+	 */
+	readonly clientKey: string | undefined;
 }
 
 /** Serves requests no Tenon route answers: a Response, or undefined for 404. */
@@ -309,8 +315,10 @@ export function createServerCore(
 	async function notTenon(request: Request, admitted: Admitted, path: string): Promise<Response> {
 		if (options.fallback !== undefined) {
 			if (!SAFE_METHODS.has(request.method)) guard.checkStateChange(request, admitted);
+			const remoteAddress = admitted.remoteAddress;
 			const response = await options.fallback(request, {
-				remoteAddress: admitted.remoteAddress,
+				remoteAddress,
+				clientKey: remoteAddress === undefined ? undefined : addressKey(remoteAddress),
 			});
 			if (response !== undefined) return response;
 		}

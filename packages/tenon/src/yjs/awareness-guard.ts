@@ -14,7 +14,12 @@ export const MAX_AWARENESS_CLIENTS_PER_CONNECTION = 4;
 /** Largest awareness state one client may have (its JSON, in UTF-8 bytes). */
 export const MAX_AWARENESS_STATE_BYTES = 8 * 1024;
 
-const utf8 = new TextDecoder();
+/**
+ * How y-protocols (lib0) decodes a state: fatal on bad UTF-8, a byte-order mark kept. A
+ * lenient decoder passed a state here that y-protocols then failed on, after it had applied
+ * the states before it (a review, 2026-11-27).
+ */
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * The client ids an awareness update (y-protocols' encoding: a count, then
@@ -64,7 +69,8 @@ const CSS_COLOR =
  * The editor bindings' convention, `user: { name, color, colorLight }`: y-codemirror and
  * y-prosemirror write `color` and `colorLight` into a style attribute on every reader's page,
  * so one that is not a color restyled it (a page-wide overlay, an image that tells its server
- * who reads; a review, 2026-11-27). A string there must be a CSS color.
+ * who reads; a review, 2026-11-27). Either is a CSS color string, or absent: any other value
+ * is turned into text there too (an array of one string is that string).
  */
 function checkUserColors(state: unknown): void {
 	if (typeof state !== "object" || state === null) return;
@@ -72,7 +78,10 @@ function checkUserColors(state: unknown): void {
 	if (typeof user !== "object" || user === null) return;
 	for (const field of ["color", "colorLight"] as const) {
 		const value = (user as Record<string, unknown>)[field];
-		if (typeof value === "string" && (value.length > 64 || !CSS_COLOR.test(value)))
+		if (
+			value !== undefined &&
+			(typeof value !== "string" || value.length > 64 || !CSS_COLOR.test(value))
+		)
 			throw new ActorError(
 				"request",
 				"invalid_yjs_message",
@@ -112,11 +121,14 @@ export function stampAwarenessUser(
 	ids: readonly number[],
 	user: Record<string, unknown>,
 ): Uint8Array {
-	for (const id of ids) {
+	// Only the clients y-protocols knows (an entry it did not apply, a new id at clock 0, has
+	// no clock to encode: encoding it threw), each once.
+	const known = [...new Set(ids)].filter((id) => awareness.meta.has(id));
+	for (const id of known) {
 		const state = awareness.states.get(id);
 		if (state === undefined) continue;
 		const said = typeof state.user === "object" && state.user !== null ? state.user : {};
 		awareness.states.set(id, { ...state, user: { ...said, ...user } });
 	}
-	return encodeAwarenessUpdate(awareness, [...ids]);
+	return encodeAwarenessUpdate(awareness, known);
 }

@@ -1,3 +1,5 @@
+import * as decoding from "lib0/decoding";
+import * as encoding from "lib0/encoding";
 import { describe, expect, it } from "vitest";
 import { Awareness, encodeAwarenessUpdate } from "y-protocols/awareness";
 import * as Y from "yjs";
@@ -22,6 +24,32 @@ function awarenessOf(clientID: number, state: unknown, clock = 1): Uint8Array {
 	const update = encodeAwarenessUpdate(awareness, [clientID]);
 	awareness.destroy();
 	return update;
+}
+
+/** An awareness update written by hand: each entry's client id, clock and state bytes. */
+function rawAwareness(entries: [number, number, Uint8Array][]): Uint8Array {
+	const encoder = encoding.createEncoder();
+	encoding.writeVarUint(encoder, entries.length);
+	for (const [id, clock, state] of entries) {
+		encoding.writeVarUint(encoder, id);
+		encoding.writeVarUint(encoder, clock);
+		encoding.writeVarUint8Array(encoder, state);
+	}
+	return encoding.toUint8Array(encoder);
+}
+const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+/** The client ids an awareness update (a snapshot) holds. */
+function idsOf(update: Uint8Array | null): number[] {
+	if (update === null) return [];
+	const decoder = decoding.createDecoder(update);
+	const ids: number[] = [];
+	for (let n = decoding.readVarUint(decoder); n > 0; n--) {
+		ids.push(decoding.readVarUint(decoder));
+		decoding.readVarUint(decoder);
+		decoding.readVarUint8Array(decoder);
+	}
+	return ids;
 }
 
 describe("hostile yjs traffic", () => {
@@ -96,6 +124,23 @@ describe("hostile yjs traffic", () => {
 		await expect(
 			bob.yjsAwareness(awarenessOf(2001, { user: { color: "#5b6cf0", colorLight: "x;y" } })),
 		).rejects.toMatchObject({ code: "invalid_yjs_message" });
+		// Not a string: y-codemirror turns it into text all the same (an array of one string).
+		for (const color of [["red;background:url(//evil.example/x)"], { toString: 1 }, 7])
+			await expect(bob.yjsAwareness(awarenessOf(2001, { user: { color } }))).rejects.toMatchObject({
+				code: "invalid_yjs_message",
+			});
+		// A state y-protocols would fail on (a byte-order mark before its JSON) after a good one:
+		// refused whole, nothing of it applied.
+		const bom = Uint8Array.of(0xef, 0xbb, 0xbf, ...json({ user: { name: "x" } }));
+		await expect(
+			bob.yjsAwareness(
+				rawAwareness([
+					[2101, 1, json({ user: { name: "ok" } })],
+					[2102, 1, bom],
+				]),
+			),
+		).rejects.toMatchObject({ code: "invalid_yjs_message" });
+		expect(idsOf(await ann.yjsAwarenessSnapshot())).not.toContain(2101);
 		for (const color of [
 			"#5b6cf0",
 			"#5b6cf033",
@@ -167,13 +212,24 @@ describe("hostile yjs traffic", () => {
 		const seen = () =>
 			(bob.awareness.getStates().get(eveDoc.clientID) as { user?: unknown } | undefined)?.user;
 		await expect.poll(seen).toEqual({ name: "eve", color: "#e5484d" });
+		// An entry y-protocols does not apply (a new client at clock 0) beside one it does: the
+		// stamp encoded every id, and threw for the one with no clock (a review, 2026-11-27).
+		await eveConn.yjsAwareness(
+			rawAwareness([
+				[eveDoc.clientID, 50, json({ user: { name: "boss" }, cursor: 1 })],
+				[7777, 0, json({ user: { name: "ghost" } })],
+			]),
+		);
+		await expect
+			.poll(() => (bob.awareness.getStates().get(eveDoc.clientID) as { cursor?: number })?.cursor)
+			.toBe(1);
 		// A client that connects later gets the stamped state in its snapshot too.
 		const annConn = t.client.named.getOrCreate("doc", { params: { user: "ann" } }).connect();
 		const ann = new TenonYjsProvider(new Y.Doc(), annConn);
 		await ann.whenSynced();
 		await expect
 			.poll(() => (ann.awareness.getStates().get(eveDoc.clientID) as { user?: unknown })?.user)
-			.toEqual({ name: "eve", color: "#e5484d" });
+			.toEqual({ name: "eve" });
 		for (const provider of [eve, bob, ann]) provider.destroy();
 		for (const conn of [eveConn, bobConn, annConn]) await conn.dispose();
 	});
