@@ -138,14 +138,15 @@ export async function stateOf(handle: {
 	return decoding.readVarUint8Array(decoder);
 }
 
-/** An awareness update: `entries` as [client, clock, raw JSON string]. */
-export function rawAwareness(entries: [number, number, string][]): Uint8Array {
+/** An awareness update: `entries` as [client, clock, raw JSON string, or its exact bytes]. */
+export function rawAwareness(entries: [number, number, string | Uint8Array][]): Uint8Array {
 	const encoder = encoding.createEncoder();
 	encoding.writeVarUint(encoder, entries.length);
 	for (const [client, clock, json] of entries) {
 		encoding.writeVarUint(encoder, client);
 		encoding.writeVarUint(encoder, clock);
-		encoding.writeVarString(encoder, json);
+		if (typeof json === "string") encoding.writeVarString(encoder, json);
+		else encoding.writeVarUint8Array(encoder, json);
 	}
 	return encoding.toUint8Array(encoder);
 }

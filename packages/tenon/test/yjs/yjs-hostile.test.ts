@@ -1,5 +1,4 @@
 import * as decoding from "lib0/decoding";
-import * as encoding from "lib0/encoding";
 import { describe, expect, it } from "vitest";
 import { Awareness, encodeAwarenessUpdate } from "y-protocols/awareness";
 import * as Y from "yjs";
@@ -10,7 +9,7 @@ import {
 	MAX_AWARENESS_STATE_BYTES,
 } from "../../src/yjs/awareness-guard.js";
 import { TenonYjsProvider, yjsActor } from "../../src/yjs/index.js";
-import { note, updateMessage } from "./fixtures.js";
+import { note, rawAwareness, updateMessage } from "./fixtures.js";
 
 const registry = setup({ use: { note }, logLevel: "silent" });
 
@@ -26,17 +25,6 @@ function awarenessOf(clientID: number, state: unknown, clock = 1): Uint8Array {
 	return update;
 }
 
-/** An awareness update written by hand: each entry's client id, clock and state bytes. */
-function rawAwareness(entries: [number, number, Uint8Array][]): Uint8Array {
-	const encoder = encoding.createEncoder();
-	encoding.writeVarUint(encoder, entries.length);
-	for (const [id, clock, state] of entries) {
-		encoding.writeVarUint(encoder, id);
-		encoding.writeVarUint(encoder, clock);
-		encoding.writeVarUint8Array(encoder, state);
-	}
-	return encoding.toUint8Array(encoder);
-}
 const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
 /** The client ids an awareness update (a snapshot) holds. */
