@@ -70,6 +70,14 @@ export interface Limits {
 	requestBodyGraceMs: number;
 	/** How long an idle keep-alive HTTP connection stays open (ms). */
 	keepAliveTimeoutMs: number;
+	/**
+	 * How long a connection answered before its request body was read to the
+	 * end (a body refused, or left unread) goes on reading and discarding the
+	 * rest after the answer, so that a client still sending reads the answer
+	 * rather than a connection reset (ms); it closes sooner once the client
+	 * ends its side. 0 closes at once.
+	 */
+	lingeringCloseMs: number;
 }
 
 const KiB = 1024;
@@ -102,4 +110,5 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 	minRequestBodyBytesPerSecond: 240,
 	requestBodyGraceMs: 5_000,
 	keepAliveTimeoutMs: 5_000,
+	lingeringCloseMs: 2_000,
 });

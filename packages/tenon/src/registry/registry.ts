@@ -316,6 +316,7 @@ export class Registry<A extends ActorDefinitions> {
 					requestMs: limits.requestTimeoutMs,
 					keepAliveMs: limits.keepAliveTimeoutMs,
 				},
+				lingeringCloseMs: limits.lingeringCloseMs,
 				beforeClose: () => runtime.stop(),
 			});
 			if (runtime.cluster) {
@@ -390,6 +391,7 @@ export class Registry<A extends ActorDefinitions> {
 				runtime.limits.maxIncomingMessageBytes,
 				runtime.limits.maxRawWebSocketMessageBytes,
 			),
+			lingeringCloseMs: runtime.limits.lingeringCloseMs,
 		});
 	}
 

@@ -5,13 +5,15 @@ import {
 	type ServerResponse,
 	STATUS_CODES,
 } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import { passUpgradeThrough } from "../cluster/upgrade-proxy.js";
 import { flushSpans } from "../observability/deferred-span.js";
+import { DEFAULT_LIMITS } from "../protocol/limits.js";
 import { errorResponse } from "./http-util.js";
 import type { IncomingUpgrade } from "./incoming.js";
+import { isLingering, lingerAfterAnswer, lingerAfterEnd } from "./lingering-close.js";
 import { nodeCall, nodeUpgrade, requestUrl, toHeaders, writeReply } from "./node-incoming.js";
 import { isWebSocketUpgrade, refusePipelined, servePlain } from "./node-plain-requests.js";
 import { NodeRequestBody } from "./request-body.js";
@@ -27,6 +29,8 @@ export interface NodeHandlerOptions {
 	maxBufferedBytes?: number;
 	/** Interval of WebSocket pings; a peer that misses one is dropped. Default 30 s. */
 	heartbeatMs?: number;
+	/** `limits.lingeringCloseMs`: how long an answer to an unread body waits for the client to stop sending. */
+	lingeringCloseMs?: number;
 }
 
 /** Node request/upgrade listeners for an existing `http.Server` (e.g. with Express). */
@@ -72,10 +76,16 @@ function takesBody(method: string | undefined): boolean {
  * Call before an answer's head goes out. A body the client is still sending
  * was refused or left unread: the connection is closed after the answer
  * rather than offered for another request, which would start in the middle
- * of that body.
+ * of that body, and lingers (lingering-close.ts).
  */
-function closeIfBodyPending(res: ServerResponse, body: NodeRequestBody | null): void {
-	if (body !== null && !body.complete) res.setHeader("connection", "close");
+function closeIfBodyPending(
+	res: ServerResponse,
+	body: NodeRequestBody | null,
+	lingerMs: number,
+): void {
+	if (body === null || body.complete) return;
+	res.setHeader("connection", "close");
+	lingerAfterAnswer(res.socket, lingerMs);
 }
 
 async function writeResponse(
@@ -83,6 +93,7 @@ async function writeResponse(
 	response: Response,
 	body: NodeRequestBody | null,
 	closing: boolean,
+	lingerMs: number,
 ): Promise<void> {
 	res.statusCode = response.status;
 	response.headers.forEach((value, name) => {
@@ -93,7 +104,7 @@ async function writeResponse(
 	if (cookies.length > 0) res.setHeader("set-cookie", cookies);
 	// Decided while the server closes (a sender answered after a stop hook): no reuse.
 	if (closing) res.setHeader("connection", "close");
-	closeIfBodyPending(res, body);
+	closeIfBodyPending(res, body, lingerMs);
 	if (response.body === null) {
 		res.end();
 		return;
@@ -161,6 +172,7 @@ function destroySocket(this: Duplex): void {
 export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions): NodeHandlers {
 	let closing = false;
 	const maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024;
+	const lingerMs = options.lingeringCloseMs ?? DEFAULT_LIMITS.lingeringCloseMs;
 	const selectedProtocol = new WeakMap<IncomingMessage, string | undefined>();
 	const wss = new WebSocketServer({
 		noServer: true,
@@ -196,7 +208,7 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 	const replies = new Set<ServerResponse>();
 	const handlers: NodeHandlers = {
 		onRequest(req, res) {
-			if (refusePipelined(req, res, maxBuffered)) return;
+			if (refusePipelined(req, res, maxBuffered, lingerMs)) return;
 			replies.add(res);
 			res.once("close", () => replies.delete(res));
 			let url: URL | undefined;
@@ -217,10 +229,13 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 				if (served !== undefined) {
 					served
 						.then(
-							(reply) => writeReply(req, res, reply, closing),
+							(reply) => writeReply(req, res, reply, closing, lingerMs),
 							() => {
 								res.statusCode = 500;
-								if (!req.complete) res.setHeader("connection", "close");
+								if (!req.complete) {
+									res.setHeader("connection", "close");
+									lingerAfterAnswer(req.socket, lingerMs);
+								}
 								res.end();
 							},
 						)
@@ -241,7 +256,7 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 				request = toRequest(req, body, gone.signal, url);
 			} catch {
 				res.statusCode = 400;
-				closeIfBodyPending(res, body);
+				closeIfBodyPending(res, body, lingerMs);
 				res.end();
 				return;
 			}
@@ -250,10 +265,10 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 			core
 				.fetch(request, { remoteAddress: req.socket.remoteAddress })
 				.then(
-					(response) => writeResponse(res, response, body, closing),
+					(response) => writeResponse(res, response, body, closing, lingerMs),
 					() => {
 						res.statusCode = 500;
-						closeIfBodyPending(res, body);
+						closeIfBodyPending(res, body, lingerMs);
 						res.end();
 					},
 				)
@@ -411,15 +426,17 @@ export async function listenNode(core: ServerCore, options: ListenOptions): Prom
 		handlers.onRequest,
 	);
 	server.on("upgrade", handlers.onUpgrade);
-	server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+	server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
 		if (!socket.writable) {
-			socket.destroy();
+			// Answered already: what still arrives fails to parse again, and is discarded.
+			if (!isLingering(socket)) socket.destroy();
 			return;
 		}
 		// A client too slow with its headers or body gets 408; anything else malformed, 400.
 		const status =
 			error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
 		socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
+		lingerAfterEnd(socket, options.lingeringCloseMs ?? DEFAULT_LIMITS.lingeringCloseMs);
 	});
 	await new Promise<void>((resolve, reject) => {
 		server.once("error", reject);

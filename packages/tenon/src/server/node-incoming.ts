@@ -14,6 +14,7 @@ import type {
 	IncomingUpgrade,
 	RequestHead,
 } from "./incoming.js";
+import { lingerAfterAnswer } from "./lingering-close.js";
 import type { Reply } from "./reply.js";
 import { bodyError } from "./request-body.js";
 
@@ -199,13 +200,15 @@ export function nodeUpgrade(req: IncomingMessage, url: URL): IncomingUpgrade {
  * Writes `reply` in one go (status line, headers with its length, body).
  * A body the client is still sending (refused, or answered before it was
  * read) ends the connection after the answer, which would otherwise start
- * the next request in the middle of that body; so does a server closing.
+ * the next request in the middle of that body (and lingers: lingering-close.ts);
+ * so does a server closing.
  */
 export function writeReply(
 	req: IncomingMessage,
 	res: ServerResponse,
 	reply: Reply,
 	closing: boolean,
+	lingerMs: number,
 ): void {
 	const headers = reply.headers.toList();
 	const body = reply.body;
@@ -213,6 +216,7 @@ export function writeReply(
 		body === null ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
 	headers.push("content-length", String(length));
 	if (closing || !req.complete) headers.push("connection", "close");
+	if (!req.complete) lingerAfterAnswer(req.socket, lingerMs);
 	res.writeHead(reply.status, headers);
 	if (body === null) res.end();
 	else res.end(body);

@@ -28,6 +28,7 @@ export function refusePipelined(
 	req: IncomingMessage,
 	res: ServerResponse,
 	maxUnsent: number,
+	lingerMs: number,
 ): boolean {
 	const socket = req.socket;
 	// Replies the client has not read: a socket that keeps asking and never reads is ended
@@ -40,7 +41,13 @@ export function refusePipelined(
 	inFlightOn.set(socket, inFlight);
 	res.once("close", () => inFlightOn.set(socket, (inFlightOn.get(socket) ?? 1) - 1));
 	if (inFlight <= MAX_PIPELINED) return false;
-	writeReply(req, res, errorReply(errors.tooManyInFlight(MAX_PIPELINED), "json", false), true);
+	writeReply(
+		req,
+		res,
+		errorReply(errors.tooManyInFlight(MAX_PIPELINED), "json", false),
+		true,
+		lingerMs,
+	);
 	return true;
 }
 

@@ -1,0 +1,199 @@
+// Regression: a connection answered before its request body was read to the end was destroyed
+// the moment the answer was written, with the rest of the body unread and still arriving, so
+// the kernel reset it. A client that sends its whole body before it reads (Python's
+// http.client, a raw Node socket) hit the reset on its next write and never saw the 413 or
+// 400 that had come before it. Such a connection now lingers: the answer and a FIN go out, the
+// rest of the body is read and discarded until the client ends its side, for at most
+// `limits.lingeringCloseMs`. Real server on port 0, raw sockets.
+import { connect } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { actor, memoryDriver, setup, type TenonServer } from "../../src/index.js";
+
+const BODY_LIMIT = 1024;
+const PIECE = "x".repeat(1024);
+
+const uploads = actor({
+	state: { n: 0 },
+	actions: { count: (c, _payload: string) => ++c.state.n },
+	// Refuses every upload without reading it.
+	onRequest: () => new Response("too large", { status: 413 }),
+});
+
+let server: TenonServer | undefined;
+
+afterEach(async () => {
+	await server?.close();
+	server = undefined;
+});
+
+async function start(lingeringCloseMs?: number): Promise<TenonServer> {
+	server = await setup({
+		use: { uploads },
+		logLevel: "silent",
+		limits: {
+			maxHttpBodyBytes: BODY_LIMIT,
+			...(lingeringCloseMs === undefined ? {} : { lingeringCloseMs }),
+		},
+	}).start({ port: 0, host: "127.0.0.1", storage: memoryDriver() });
+	return server;
+}
+
+const ACTION = "/gateway/uploads/action/count?rvt-method=getOrCreate&rvt-key=u";
+const RAW = "/gateway/uploads/request/upload?rvt-method=getOrCreate&rvt-key=u";
+
+interface Upload {
+	received: string;
+	/** Errors the client's socket saw (a reset: ECONNRESET or EPIPE). */
+	errors: string[];
+	/** The server ended the connection (a FIN, not a reset). */
+	endedByServer: boolean;
+	/** When the answer's first byte arrived, and when the socket closed (ms since the start). */
+	answeredAt: number | undefined;
+	closedAt: number;
+}
+
+/**
+ * POSTs a chunked body of 1 KiB pieces over a raw socket: 48 at once, then one every 5 ms
+ * for `sendMs`, then ends its side (`malformed`: after a chunk size that is not hex). `readAfterSending` reads nothing until then (as clients
+ * that send a whole body before they read do); otherwise it reads as the answer comes and
+ * goes on sending after it.
+ */
+async function upload(
+	target: TenonServer,
+	path: string,
+	{
+		sendMs,
+		readAfterSending,
+		malformed = false,
+	}: { sendMs: number; readAfterSending: boolean; malformed?: boolean },
+): Promise<Upload> {
+	const url = new URL(target.url);
+	// Half-open allowed: the server's FIN does not end the client's side (it goes on sending).
+	const socket = connect({ port: Number(url.port), host: url.hostname, allowHalfOpen: true });
+	const began = performance.now();
+	const result: Upload = {
+		received: "",
+		errors: [],
+		endedByServer: false,
+		answeredAt: undefined,
+		closedAt: 0,
+	};
+	socket.on("data", (data: Buffer) => {
+		result.answeredAt ??= performance.now() - began;
+		result.received += data.toString("latin1");
+	});
+	socket.on("error", (error: NodeJS.ErrnoException) => result.errors.push(error.code ?? "error"));
+	socket.on("end", () => {
+		result.endedByServer = true;
+	});
+	const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+	await new Promise<void>((resolve) => socket.once("connect", resolve));
+	if (readAfterSending) socket.pause();
+	const piece = `${PIECE.length.toString(16)}\r\n${PIECE}\r\n`;
+	socket.write(
+		`POST ${path} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n${malformed ? "zz\r\n" : ""}${piece.repeat(48)}`,
+	);
+	while (performance.now() - began < sendMs && !socket.destroyed) {
+		await new Promise((resolve) => setTimeout(resolve, 5));
+		if (!socket.destroyed) socket.write(piece);
+	}
+	if (!socket.destroyed) socket.end("0\r\n\r\n");
+	socket.resume();
+	const timer = setTimeout(() => socket.destroy(), 10_000);
+	await closed;
+	clearTimeout(timer);
+	result.closedAt = performance.now() - began;
+	return result;
+}
+
+function status(received: string): number | undefined {
+	const match = /^HTTP\/1\.1 (\d{3}) /.exec(received);
+	return match === null ? undefined : Number(match[1]);
+}
+
+describe("an answer to a body still being sent", () => {
+	it("reaches a client that reads only after sending its whole body (action over the body limit: 400)", async () => {
+		const target = await start();
+		for (let round = 0; round < 3; round++) {
+			const result = await upload(target, ACTION, { sendMs: 250, readAfterSending: true });
+			expect(result.errors).toEqual([]);
+			expect(status(result.received)).toBe(400);
+			expect(result.received).toContain('"code":"incoming_too_long"');
+			expect(result.received).toMatch(/\r\nconnection: close\r\n/i);
+			expect(result.endedByServer).toBe(true);
+		}
+	});
+
+	it("reaches a client that reads only after sending its whole body (a raw handler that refuses it unread: 413)", async () => {
+		const target = await start();
+		for (let round = 0; round < 3; round++) {
+			const result = await upload(target, RAW, { sendMs: 250, readAfterSending: true });
+			expect(result.errors).toEqual([]);
+			expect(status(result.received)).toBe(413);
+			expect(result.received).toContain("too large");
+			expect(result.endedByServer).toBe(true);
+		}
+	});
+
+	it("reaches a client that reads only after sending its whole body (a body Node cannot parse: 400)", async () => {
+		const target = await start();
+		for (let round = 0; round < 3; round++) {
+			const result = await upload(target, RAW, {
+				sendMs: 250,
+				readAfterSending: true,
+				malformed: true,
+			});
+			expect(result.errors).toEqual([]);
+			expect(status(result.received)).toBe(400);
+			expect(result.endedByServer).toBe(true);
+		}
+	});
+
+	for (const [what, malformed] of [
+		["a body over the limit", false],
+		["a body Node cannot parse", true],
+	] as const) {
+		it(`closes at the latest lingeringCloseMs after the answer when the client never stops sending (${what})`, async () => {
+			const lingerMs = 400;
+			const target = await start(lingerMs);
+			const result = await upload(target, ACTION, {
+				sendMs: 4_000,
+				readAfterSending: false,
+				malformed,
+			});
+			expect(status(result.received)).toBe(400);
+			const answeredAt = result.answeredAt ?? Number.NaN;
+			// Closed by the server while the client was still sending (its writes then fail).
+			expect(result.closedAt).toBeLessThan(3_000);
+			expect(result.closedAt - answeredAt).toBeGreaterThanOrEqual(lingerMs - 50);
+			// The server serves on.
+			const response = await fetch(`${target.url}${ACTION}`, {
+				method: "POST",
+				headers: { "content-type": "application/json" },
+				body: JSON.stringify({ args: ["small"] }),
+			});
+			expect(await response.json()).toEqual({ output: 1 });
+		});
+	}
+
+	it("does not hold up the server's close", async () => {
+		const target = await start(10_000);
+		const uploading = upload(target, ACTION, { sendMs: 8_000, readAfterSending: false });
+		// By then answered and lingering (on a loaded machine perhaps not yet: the close is timed all the same).
+		await new Promise((resolve) => setTimeout(resolve, 200));
+		const closing = performance.now();
+		await target.close();
+		server = undefined;
+		expect(performance.now() - closing).toBeLessThan(2_000);
+		const result = await uploading;
+		expect(status(result.received)).toBe(400);
+		expect(result.closedAt).toBeLessThan(6_000);
+	});
+
+	it("with lingeringCloseMs 0, closes at once after the answer", async () => {
+		const target = await start(0);
+		const result = await upload(target, ACTION, { sendMs: 4_000, readAfterSending: false });
+		expect(status(result.received)).toBe(400);
+		expect(result.closedAt - (result.answeredAt ?? Number.NaN)).toBeLessThan(300);
+	});
+});
