@@ -7,16 +7,24 @@
 // before it: Python's `http.client` and Node's `net` sockets fail the write and stop, so an
 // upload over a limit reads as "connection reset" instead of its 413 or 400.
 //
-// So such a connection closes the way nginx's `lingering_close` does: the answer goes out
-// with a FIN (our side of the connection is done), the rest of the client's body is read and
-// discarded (by Node's parser into a dumped request), and the socket is destroyed once the
-// client ends its side too, or after `ms` at the latest, whichever comes first. Node offers no
-// option for it; its `http` server closes a `Connection: close` response's socket through
-// `socket.destroySoon()`, so that method is replaced on the socket of such an answer only.
+// So such a connection closes much as nginx's `lingering_close` does (with one bound on the
+// whole wait rather than nginx's two): the answer goes out with a FIN (our side of the
+// connection is done), the rest of the client's body is read and discarded (by Node's parser
+// into a dumped request), and the socket is destroyed once the client ends its side too, or
+// `ms` after the answer at the latest: an upload still running then gets the reset after all.
+// Requests that arrive meanwhile are not served (node-adapter.ts drops them: the connection
+// was answered with `Connection: close`). Node offers no option for it; its `http` server
+// closes a `Connection: close` response's socket through `socket.destroySoon()`, so that
+// method is replaced on the socket of such an answer only.
 
 import type { Socket } from "node:net";
 
 const lingering = new WeakSet<Socket>();
+
+/** `ms` as a timer takes it: 0 (close at once) unless a positive number; at most ~24.8 days. */
+function span(ms: number): number {
+	return ms > 0 ? Math.min(ms, 2 ** 31 - 1) : 0;
+}
 
 /**
  * Makes Node's close of `socket` after the current answer a lingering one (see above): call it
@@ -24,33 +32,45 @@ const lingering = new WeakSet<Socket>();
  * `ms` 0 leaves Node's immediate close.
  */
 export function lingerAfterAnswer(socket: Socket | null | undefined, ms: number): void {
-	if (socket == null || ms <= 0 || lingering.has(socket)) return;
+	const time = span(ms);
+	if (socket == null || time === 0 || lingering.has(socket)) return;
 	lingering.add(socket);
 	socket.destroySoon = function lingeringDestroySoon(this: Socket): void {
 		if (this.writable) this.end();
-		linger(this, ms);
+		linger(this, time);
 	};
 }
 
 /**
- * For a socket already ended with an answer of our own (a request Node could not parse, or
- * too slow): what is still arriving is discarded (each piece is another parse error, see
- * {@link isLingering}), and the socket is destroyed once the client ends its side, or after
- * `ms`. `ms` 0 destroys it once the answer is written.
+ * The `clientError` listener's work: a request Node could not parse gets `400`, one too slow
+ * with its headers or body `408`, and the connection closes after it, lingering (a FIN, the
+ * rest discarded: each later piece is another parse error, ignored here, until the client ends
+ * its side or `ms` passed). A connection whose answer already began cannot be answered: it is
+ * destroyed, as Node does.
  */
-export function lingerAfterEnd(socket: Socket, ms: number): void {
-	if (ms <= 0) {
-		if (socket.writableFinished) socket.destroy();
-		else socket.once("finish", () => socket.destroy());
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket, ms: number): void {
+	if (!socket.writable) {
+		if (!lingering.has(socket)) socket.destroy();
 		return;
 	}
+	const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+	if (answering?.headersSent === true) {
+		socket.destroy();
+		return;
+	}
+	const status =
+		error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
+	socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
+	const time = span(ms);
 	lingering.add(socket);
-	linger(socket, ms);
+	if (time === 0) afterAnswer(socket, () => socket.destroy());
+	else linger(socket, time);
 }
 
-/** A socket that answered and now only discards what arrives until it closes. */
-export function isLingering(socket: object): boolean {
-	return lingering.has(socket as Socket);
+/** Runs `then` once everything written to `socket` was handed to the kernel. */
+function afterAnswer(socket: Socket, then: () => void): void {
+	if (socket.writableFinished) then();
+	else socket.once("finish", then);
 }
 
 function linger(socket: Socket, ms: number): void {
@@ -59,6 +79,9 @@ function linger(socket: Socket, ms: number): void {
 	const timer = setTimeout(() => socket.destroy(), ms);
 	timer.unref();
 	socket.once("close", () => clearTimeout(timer));
-	// The client's FIN: both sides are done (ours was ended with the answer).
-	socket.once("end", () => socket.destroy());
+	// The client's FIN: both sides are done once the answer is out (not before: a destroy
+	// would drop what is still queued).
+	const done = () => afterAnswer(socket, () => socket.destroy());
+	if (socket.readableEnded) done();
+	else socket.once("end", done);
 }

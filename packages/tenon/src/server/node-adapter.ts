@@ -13,7 +13,7 @@ import { flushSpans } from "../observability/deferred-span.js";
 import { DEFAULT_LIMITS } from "../protocol/limits.js";
 import { errorResponse } from "./http-util.js";
 import type { IncomingUpgrade } from "./incoming.js";
-import { isLingering, lingerAfterAnswer, lingerAfterEnd } from "./lingering-close.js";
+import { answerClientError, lingerAfterAnswer } from "./lingering-close.js";
 import { nodeCall, nodeUpgrade, requestUrl, toHeaders, writeReply } from "./node-incoming.js";
 import { isWebSocketUpgrade, refusePipelined, servePlain } from "./node-plain-requests.js";
 import { NodeRequestBody } from "./request-body.js";
@@ -85,7 +85,8 @@ function closeIfBodyPending(
 ): void {
 	if (body === null || body.complete) return;
 	res.setHeader("connection", "close");
-	lingerAfterAnswer(res.socket, lingerMs);
+	// The request's socket: a reply queued behind a pipelined one has none of its own yet.
+	lingerAfterAnswer(res.req.socket, lingerMs);
 }
 
 async function writeResponse(
@@ -208,6 +209,11 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 	const replies = new Set<ServerResponse>();
 	const handlers: NodeHandlers = {
 		onRequest(req, res) {
+			// Parsed after an answer that closes the connection (lingering-close.ts): not served.
+			if (!req.socket.writable) {
+				req.resume();
+				return;
+			}
 			if (refusePipelined(req, res, maxBuffered, lingerMs)) return;
 			replies.add(res);
 			res.once("close", () => replies.delete(res));
@@ -279,6 +285,11 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 			// request, its head buffer (and the 8 KiB pool slab it is cut from)
 			// alive for as long as the socket lives.
 			socket.on("error", destroySocket);
+			// Parsed after an answer that closes the connection (lingering-close.ts).
+			if (!socket.writable) {
+				socket.destroy();
+				return;
+			}
 			if (!isWebSocketUpgrade(req)) {
 				servePlain(req, socket, handlers.onRequest);
 				return;
@@ -426,18 +437,9 @@ export async function listenNode(core: ServerCore, options: ListenOptions): Prom
 		handlers.onRequest,
 	);
 	server.on("upgrade", handlers.onUpgrade);
-	server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
-		if (!socket.writable) {
-			// Answered already: what still arrives fails to parse again, and is discarded.
-			if (!isLingering(socket)) socket.destroy();
-			return;
-		}
-		// A client too slow with its headers or body gets 408; anything else malformed, 400.
-		const status =
-			error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
-		socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
-		lingerAfterEnd(socket, options.lingeringCloseMs ?? DEFAULT_LIMITS.lingeringCloseMs);
-	});
+	server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) =>
+		answerClientError(error, socket, options.lingeringCloseMs ?? DEFAULT_LIMITS.lingeringCloseMs),
+	);
 	await new Promise<void>((resolve, reject) => {
 		server.once("error", reject);
 		server.listen(options.port, options.host, () => {

@@ -15,8 +15,13 @@ const PIECE = "x".repeat(1024);
 const uploads = actor({
 	state: { n: 0 },
 	actions: { count: (c, _payload: string) => ++c.state.n },
-	// Refuses every upload without reading it.
-	onRequest: () => new Response("too large", { status: 413 }),
+	// Refuses every upload: without reading it, or (`/held`) after taking a reader and reading
+	// one piece, without cancelling it.
+	onRequest: async (_c, request) => {
+		if (new URL(request.url).pathname.endsWith("/held") && request.body !== null)
+			await request.body.getReader().read();
+		return new Response("too large", { status: 413 });
+	},
 });
 
 let server: TenonServer | undefined;
@@ -40,6 +45,7 @@ async function start(lingeringCloseMs?: number): Promise<TenonServer> {
 
 const ACTION = "/gateway/uploads/action/count?rvt-method=getOrCreate&rvt-key=u";
 const RAW = "/gateway/uploads/request/upload?rvt-method=getOrCreate&rvt-key=u";
+const RAW_HELD = "/gateway/uploads/request/held?rvt-method=getOrCreate&rvt-key=u";
 
 interface Upload {
 	received: string;
@@ -133,6 +139,53 @@ describe("an answer to a body still being sent", () => {
 			expect(result.received).toContain("too large");
 			expect(result.endedByServer).toBe(true);
 		}
+	});
+
+	it("reaches a client that reads only after sending its whole body (a raw handler that read part of it and refuses it: 413)", async () => {
+		const target = await start();
+		for (let round = 0; round < 3; round++) {
+			const result = await upload(target, RAW_HELD, { sendMs: 250, readAfterSending: true });
+			expect(result.errors).toEqual([]);
+			expect(status(result.received)).toBe(413);
+			expect(result.endedByServer).toBe(true);
+		}
+	});
+
+	it("does not serve a request sent on the connection after the answer that closes it", async () => {
+		const target = await start();
+		const url = new URL(target.url);
+		const socket = connect({ port: Number(url.port), host: url.hostname, allowHalfOpen: true });
+		await new Promise<void>((resolve) => socket.once("connect", resolve));
+		let received = "";
+		const answered = new Promise<void>((resolve) =>
+			socket.on("data", (data: Buffer) => {
+				received += data.toString("latin1");
+				if (received.includes("\r\n\r\n")) resolve();
+			}),
+		);
+		socket.on("error", () => {});
+		const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+		const piece = `${PIECE.length.toString(16)}\r\n${PIECE}\r\n`;
+		const json = "content-type: application/json\r\n";
+		socket.write(
+			`POST ${ACTION} HTTP/1.1\r\nhost: ${url.host}\r\n${json}transfer-encoding: chunked\r\n\r\n${piece.repeat(4)}`,
+		);
+		await answered;
+		expect(status(received)).toBe(400);
+		// The body's end, then a call that must not run: its connection was answered with
+		// `Connection: close` (it would have run unanswered, and run again when retried).
+		const call = JSON.stringify({ args: ["pipelined"] });
+		socket.end(
+			`0\r\n\r\nPOST ${ACTION} HTTP/1.1\r\nhost: ${url.host}\r\n${json}content-length: ${call.length}\r\n\r\n${call}`,
+		);
+		await closed;
+		expect(received).not.toContain('"output"');
+		const response = await fetch(`${target.url}${ACTION}`, {
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: JSON.stringify({ args: ["fresh"] }),
+		});
+		expect(await response.json()).toEqual({ output: 1 });
 	});
 
 	it("reaches a client that reads only after sending its whole body (a body Node cannot parse: 400)", async () => {
