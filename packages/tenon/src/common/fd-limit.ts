@@ -21,6 +21,18 @@ export function openFileLimit(): number | undefined {
  * else (HTTP requests, storage, the health check): a fifth stays free.
  */
 export function defaultMaxConnections(limit: number): number {
+	return withinOpenFiles(limit, 0.8);
+}
+
+/**
+ * How many TCP connections (HTTP and WebSocket) a node holds by default: its
+ * limit, but a tenth of the file descriptors stays free for storage.
+ */
+export function defaultMaxSockets(limit: number): number {
+	return withinOpenFiles(limit, 0.9);
+}
+
+function withinOpenFiles(limit: number, share: number): number {
 	const files = openFileLimit();
-	return files === undefined ? limit : Math.max(64, Math.min(limit, Math.floor(files * 0.8)));
+	return files === undefined ? limit : Math.max(64, Math.min(limit, Math.floor(files * share)));
 }

@@ -54,6 +54,21 @@ export interface Limits {
 	 * over 1 MiB is closed with 1013 when it would hold more.
 	 */
 	maxHeldBytesPerNode: number;
+	/**
+	 * TCP connections (HTTP and WebSocket) one client address may hold open on
+	 * a node (an IPv6 /64 counts as one address; loopback only with
+	 * `rateLimits.limitLoopback`). Past it a new connection is closed as soon
+	 * as it is accepted. Without it one address could hold every descriptor
+	 * the process may open, refusing everyone else (idle connections last
+	 * `headersTimeoutMs`, and a request every few seconds keeps one open).
+	 */
+	maxSocketsPerAddress: number;
+	/**
+	 * TCP connections a node holds open in all (Node's `server.maxConnections`).
+	 * Default 110,000, or 90% of the process's open-file limit when that is
+	 * lower, so that storage always has descriptors left.
+	 */
+	maxSockets: number;
 	/** Longest a client may take to send its request headers (ms). */
 	headersTimeoutMs: number;
 	/** Longest a client may take to send a whole request, body included (ms). */
@@ -105,6 +120,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 	maxConnectionsPerAddress: 256,
 	maxRawWebSocketMessageBytes: MiB,
 	maxHeldBytesPerNode: 512 * MiB,
+	maxSocketsPerAddress: 512,
+	maxSockets: 110_000,
 	headersTimeoutMs: 10_000,
 	requestTimeoutMs: 60_000,
 	minRequestBodyBytesPerSecond: 240,

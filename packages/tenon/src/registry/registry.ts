@@ -317,6 +317,12 @@ export class Registry<A extends ActorDefinitions> {
 					keepAliveMs: limits.keepAliveTimeoutMs,
 				},
 				lingeringCloseMs: limits.lingeringCloseMs,
+				sockets: {
+					maxSockets: limits.maxSockets,
+					// Cluster nodes connect to each other (forwarded calls, passed-through sockets),
+					// and a socket is not known to be a peer's before its first request.
+					maxSocketsPerAddress: runtime.cluster ? 0 : limits.maxSocketsPerAddress,
+				},
 				beforeClose: () => runtime.stop(),
 			});
 			if (runtime.cluster) {

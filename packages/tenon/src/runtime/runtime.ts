@@ -1,6 +1,6 @@
 import type { AnyActorDefinition } from "../actor/definition.js";
 import { type Clock, systemClock } from "../common/clock.js";
-import { defaultMaxConnections } from "../common/fd-limit.js";
+import { defaultMaxConnections, defaultMaxSockets } from "../common/fd-limit.js";
 import { createLogger, type Logger, moduleLogger } from "../common/logger.js";
 import type { RuntimeMetrics } from "../observability/metrics.js";
 import { exposeInternalErrorsFromEnv } from "../protocol/errors.js";
@@ -47,6 +47,7 @@ export class Runtime {
 		this.limits = {
 			...DEFAULT_LIMITS,
 			maxConnections: defaultMaxConnections(DEFAULT_LIMITS.maxConnections),
+			maxSockets: defaultMaxSockets(DEFAULT_LIMITS.maxSockets),
 			...options.limits,
 		};
 		this.logger = logger;

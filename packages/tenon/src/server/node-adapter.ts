@@ -18,6 +18,7 @@ import { nodeCall, nodeUpgrade, requestUrl, toHeaders, writeReply } from "./node
 import { isWebSocketUpgrade, refusePipelined, servePlain } from "./node-plain-requests.js";
 import { NodeRequestBody } from "./request-body.js";
 import type { ServerCore } from "./server-core.js";
+import { limitSockets, type SocketLimits } from "./socket-admission.js";
 import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
 import { wiredOf, wireSocket } from "./wired-socket.js";
 
@@ -415,6 +416,8 @@ export interface ListenOptions extends NodeHandlerOptions {
 	host: string;
 	/** Slow-client limits: time to send the headers, the whole request, and keep-alive idle time (ms). */
 	timeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
+	/** Connections taken, in all and per client address (socket-admission.ts). */
+	sockets: SocketLimits;
 	/** Runs after the server stopped accepting and before sockets are torn down. */
 	beforeClose(): Promise<void>;
 }
@@ -436,6 +439,7 @@ export async function listenNode(core: ServerCore, options: ListenOptions): Prom
 		},
 		handlers.onRequest,
 	);
+	limitSockets(server, options.sockets, (address) => core.limitKey(address));
 	server.on("upgrade", handlers.onUpgrade);
 	server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) =>
 		answerClientError(error, socket, options.lingeringCloseMs ?? DEFAULT_LIMITS.lingeringCloseMs),

@@ -82,6 +82,12 @@ export interface ServerCore {
 	 * those through `fetch`. Never rejects: errors become error replies.
 	 */
 	serveAction(call: IncomingCall, url: URL, client?: ClientInfo): Promise<Reply> | undefined;
+	/**
+	 * What a client at `address` counts under in per-address limits (its IPv4
+	 * address, or its IPv6 /64), or undefined where they do not apply (an
+	 * unknown address, loopback unless `rateLimits.limitLoopback`).
+	 */
+	limitKey(address: string | undefined): string | undefined;
 }
 
 /** Options of {@link createServerCore}. */
@@ -444,7 +450,7 @@ export function createServerCore(
 		},
 	});
 
-	return { fetch, upgrade, serveAction };
+	return { fetch, upgrade, serveAction, limitKey: (address) => guard.limitKey(address) };
 }
 
 /** Routes that change one actor: the management API's `/actors/{id}`, the inspector's `/inspector/actors/{id}/...`. */
