@@ -25,14 +25,18 @@ export function defaultMaxConnections(limit: number): number {
 }
 
 /**
- * How many TCP connections (HTTP and WebSocket) a node holds by default: its
- * limit, but a tenth of the file descriptors stays free for storage.
+ * How many TCP connections (HTTP and WebSocket) a node holds by default: all
+ * but a tenth of the file descriptors, which stay free for storage; 0 (no
+ * limit) where the open-file limit is unknown.
  */
-export function defaultMaxSockets(limit: number): number {
-	return withinOpenFiles(limit, 0.9);
+export function defaultMaxSockets(): number {
+	return withinOpenFiles(0, 0.9);
 }
 
+/** `limit` (0: none), lowered to `share` of the open-file limit where that is known. */
 function withinOpenFiles(limit: number, share: number): number {
 	const files = openFileLimit();
-	return files === undefined ? limit : Math.max(64, Math.min(limit, Math.floor(files * share)));
+	if (files === undefined) return limit;
+	const within = Math.max(64, Math.floor(files * share));
+	return limit === 0 ? within : Math.min(limit, within);
 }

@@ -56,17 +56,20 @@ export interface Limits {
 	maxHeldBytesPerNode: number;
 	/**
 	 * TCP connections (HTTP and WebSocket) one client address may hold open on
-	 * a node (an IPv6 /64 counts as one address; loopback only with
-	 * `rateLimits.limitLoopback`). Past it a new connection is closed as soon
-	 * as it is accepted. Without it one address could hold every descriptor
-	 * the process may open, refusing everyone else (idle connections last
-	 * `headersTimeoutMs`, and a request every few seconds keeps one open).
+	 * a node started with `start()` (an IPv6 /64 counts as one address;
+	 * loopback only with `rateLimits.limitLoopback`; on PostgreSQL storage,
+	 * whose nodes connect to each other, only when set). Past it a new
+	 * connection is closed as soon as it is accepted. Without it one address
+	 * could hold every descriptor the process may open, refusing everyone else
+	 * (idle connections last `headersTimeoutMs`, and a request every few
+	 * seconds keeps one open). 0: no limit.
 	 */
 	maxSocketsPerAddress: number;
 	/**
-	 * TCP connections a node holds open in all (Node's `server.maxConnections`).
-	 * Default 110,000, or 90% of the process's open-file limit when that is
-	 * lower, so that storage always has descriptors left.
+	 * TCP connections a node started with `start()` holds open in all (Node's
+	 * `server.maxConnections`). Default 90% of the process's open-file limit
+	 * (at least 64), so that storage always has descriptors left; 0 (the
+	 * default where that limit is unknown): no limit.
 	 */
 	maxSockets: number;
 	/** Longest a client may take to send its request headers (ms). */
@@ -121,7 +124,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 	maxRawWebSocketMessageBytes: MiB,
 	maxHeldBytesPerNode: 512 * MiB,
 	maxSocketsPerAddress: 512,
-	maxSockets: 110_000,
+	maxSockets: 0,
 	headersTimeoutMs: 10_000,
 	requestTimeoutMs: 60_000,
 	minRequestBodyBytesPerSecond: 240,

@@ -319,10 +319,15 @@ export class Registry<A extends ActorDefinitions> {
 				lingeringCloseMs: limits.lingeringCloseMs,
 				sockets: {
 					maxSockets: limits.maxSockets,
-					// Cluster nodes connect to each other (forwarded calls, passed-through sockets),
-					// and a socket is not known to be a peer's before its first request.
-					maxSocketsPerAddress: runtime.cluster ? 0 : limits.maxSocketsPerAddress,
+					// Nodes on PostgreSQL connect to each other (forwarded calls, passed-through
+					// sockets), and a socket is not known to be a peer's before its first request:
+					// there the limit applies only when set.
+					maxSocketsPerAddress:
+						runtime.cluster && this.config.limits?.maxSocketsPerAddress === undefined
+							? 0
+							: limits.maxSocketsPerAddress,
 				},
+				logger: moduleLogger(runtime.logger, "server"),
 				beforeClose: () => runtime.stop(),
 			});
 			if (runtime.cluster) {

@@ -47,7 +47,7 @@ export class Runtime {
 		this.limits = {
 			...DEFAULT_LIMITS,
 			maxConnections: defaultMaxConnections(DEFAULT_LIMITS.maxConnections),
-			maxSockets: defaultMaxSockets(DEFAULT_LIMITS.maxSockets),
+			maxSockets: defaultMaxSockets(),
 			...options.limits,
 		};
 		this.logger = logger;

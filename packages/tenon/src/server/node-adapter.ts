@@ -9,6 +9,7 @@ import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import { passUpgradeThrough } from "../cluster/upgrade-proxy.js";
+import type { Logger } from "../common/logger.js";
 import { flushSpans } from "../observability/deferred-span.js";
 import { DEFAULT_LIMITS } from "../protocol/limits.js";
 import { errorResponse } from "./http-util.js";
@@ -418,6 +419,8 @@ export interface ListenOptions extends NodeHandlerOptions {
 	timeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
 	/** Connections taken, in all and per client address (socket-admission.ts). */
 	sockets: SocketLimits;
+	/** Hears of connections refused at those limits. */
+	logger?: Logger;
 	/** Runs after the server stopped accepting and before sockets are torn down. */
 	beforeClose(): Promise<void>;
 }
@@ -439,7 +442,7 @@ export async function listenNode(core: ServerCore, options: ListenOptions): Prom
 		},
 		handlers.onRequest,
 	);
-	limitSockets(server, options.sockets, (address) => core.limitKey(address));
+	limitSockets(server, options.sockets, (address) => core.limitKey(address), options.logger);
 	server.on("upgrade", handlers.onUpgrade);
 	server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) =>
 		answerClientError(error, socket, options.lingeringCloseMs ?? DEFAULT_LIMITS.lingeringCloseMs),

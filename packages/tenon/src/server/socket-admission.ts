@@ -6,6 +6,10 @@
 
 import type { Server } from "node:http";
 import type { Socket } from "node:net";
+import type { Logger } from "../common/logger.js";
+
+/** Refusals are logged at most this often, with their count since the last log (ms). */
+const REFUSALS_LOGGED_EVERY_MS = 60_000;
 
 export interface SocketLimits {
 	maxSockets: number;
@@ -15,15 +19,30 @@ export interface SocketLimits {
 /**
  * Limits the connections `server` accepts. `limitKey` says what a peer counts under (undefined:
  * not limited per address). A connection past a limit is closed as soon as it is accepted,
- * before anything is read from it.
+ * before anything is read from it, and `logger` hears of it (a warning a minute at most).
  */
 export function limitSockets(
 	server: Server,
 	limits: SocketLimits,
 	limitKey: (address: string | undefined) => string | undefined,
+	logger?: Logger,
 ): void {
-	if (limits.maxSockets > 0 && Number.isFinite(limits.maxSockets))
+	const refusals = { node: 0, address: 0, loggedAt: Number.NEGATIVE_INFINITY };
+	const refused = (limit: "node" | "address") => {
+		refusals[limit]++;
+		const now = performance.now();
+		if (logger === undefined || now - refusals.loggedAt < REFUSALS_LOGGED_EVERY_MS) return;
+		logger.warn("connections refused at a limit", {
+			maxSockets: refusals.node,
+			maxSocketsPerAddress: refusals.address,
+		});
+		refusals.node = refusals.address = 0;
+		refusals.loggedAt = now;
+	};
+	if (limits.maxSockets > 0 && Number.isFinite(limits.maxSockets)) {
 		server.maxConnections = limits.maxSockets;
+		server.on("drop", () => refused("node"));
+	}
 	const perAddress = limits.maxSocketsPerAddress;
 	if (!(perAddress > 0) || !Number.isFinite(perAddress)) return;
 	const open = new Map<string, number>();
@@ -33,6 +52,7 @@ export function limitSockets(
 		const count = open.get(key) ?? 0;
 		if (count >= perAddress) {
 			socket.destroy();
+			refused("address");
 			return;
 		}
 		open.set(key, count + 1);

@@ -6,28 +6,42 @@
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { actor, memoryDriver, setup, type TenonServer } from "../../src/index.js";
+import { postgresDriver } from "../../src/storage/drivers/postgres/index.js";
+import { dropSchema, freshSchema, POSTGRES_URL } from "../helpers/postgres.js";
 
 const counter = actor({ state: { n: 0 }, actions: { increment: (c) => ++c.state.n } });
 
 let server: TenonServer | undefined;
 const sockets: Socket[] = [];
+const schemas: string[] = [];
 
 afterEach(async () => {
 	for (const socket of sockets.splice(0)) socket.destroy();
 	await server?.close();
 	server = undefined;
+	for (const schema of schemas.splice(0)) await dropSchema(schema);
 });
 
 async function start(
 	limits: { maxSocketsPerAddress?: number; maxSockets?: number },
 	limitLoopback: boolean,
+	storage: "memory" | "postgres" = "memory",
 ): Promise<TenonServer> {
+	const schema = freshSchema();
+	if (storage === "postgres") schemas.push(schema);
 	server = await setup({
 		use: { counter },
 		logLevel: "silent",
 		limits,
 		rateLimits: { limitLoopback },
-	}).start({ port: 0, host: "127.0.0.1", storage: memoryDriver() });
+	}).start({
+		port: 0,
+		host: "127.0.0.1",
+		storage:
+			storage === "memory"
+				? memoryDriver()
+				: postgresDriver({ url: POSTGRES_URL, schema, maxConnections: 2 }),
+	});
 	return server;
 }
 
@@ -85,6 +99,15 @@ describe("TCP connections a node takes", () => {
 	it("does not limit loopback peers per address unless rateLimits.limitLoopback is set", async () => {
 		const target = await start({ maxSocketsPerAddress: 2 }, false);
 		for (let i = 0; i < 5; i++) expect((await healthOn(target)).answered).toBe(true);
+	});
+
+	it("on PostgreSQL storage (whose nodes connect to each other) limits an address only when set", async () => {
+		const target = await start({}, true, "postgres");
+		for (let i = 0; i < 5; i++) expect((await healthOn(target)).answered).toBe(true);
+		await target.close();
+		const limited = await start({ maxSocketsPerAddress: 2 }, true, "postgres");
+		for (let i = 0; i < 2; i++) expect((await healthOn(limited)).answered).toBe(true);
+		expect((await healthOn(limited)).answered).toBe(false);
 	});
 
 	it("takes at most maxSockets in all", async () => {
