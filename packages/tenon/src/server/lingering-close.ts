@@ -18,6 +18,7 @@
 // method is replaced on the socket of such an answer only.
 
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 
 const lingering = new WeakSet<Socket>();
 
@@ -45,26 +46,58 @@ export function lingerAfterAnswer(socket: Socket | null | undefined, ms: number)
  * The `clientError` listener's work: a request Node could not parse gets `400`, one too slow
  * with its headers or body `408`, and the connection closes after it, lingering (a FIN, the
  * rest discarded: each later piece is another parse error, ignored here, until the client ends
- * its side or `ms` passed). A connection whose answer already began cannot be answered: it is
- * destroyed, as Node does.
+ * its side or `ms` passed). Requests parsed before the bad bytes are answered first:
+ * `afterReplies` (when given) runs its callback once the socket's replies in flight are written
+ * and returns true, or returns false when none is. Written ahead of them, the 400 was taken for
+ * the answer to a call that ran, and a client sent it again (an attacker probe, 2026-11-27).
+ * Without it, a connection whose answer already began cannot be answered: it is destroyed, as
+ * Node does.
  */
-export function answerClientError(error: NodeJS.ErrnoException, socket: Socket, ms: number): void {
+export function answerClientError(
+	error: NodeJS.ErrnoException,
+	socket: Socket,
+	ms: number,
+	afterReplies?: (then: () => void) => boolean,
+): void {
+	if (waiting.has(socket)) return;
 	if (!socket.writable) {
 		if (!lingering.has(socket)) socket.destroy();
 		return;
 	}
-	const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-	if (answering?.headersSent === true) {
-		socket.destroy();
-		return;
-	}
 	const status =
 		error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
-	socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
+	const answer = () => {
+		waiting.delete(socket);
+		if (socket.writable)
+			endAndLinger(socket, `HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`, ms);
+	};
+	if (afterReplies !== undefined) {
+		if (afterReplies(answer)) waiting.add(socket);
+		else answer();
+		return;
+	}
+	const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+	if (answering?.headersSent === true) socket.destroy();
+	else answer();
+}
+
+/** Sockets whose parse error waits for their replies in flight (see {@link answerClientError}). */
+const waiting = new WeakSet<Socket>();
+
+/**
+ * Ends `socket` (after `data`, when given) and lingers: destroyed once the client ends its side
+ * too, or `ms` later at the latest (0: once the answer is written). For sockets Node's HTTP
+ * server no longer watches (an upgrade refused or served as a plain request, a parse error),
+ * which an `end()` alone left open for as long as the client kept its side open.
+ */
+export function endAndLinger(socket: Duplex, data: string | undefined, ms: number): void {
+	const net = socket as Socket;
+	if (data === undefined) net.end();
+	else net.end(data);
 	const time = span(ms);
-	lingering.add(socket);
-	if (time === 0) afterAnswer(socket, () => socket.destroy());
-	else linger(socket, time);
+	lingering.add(net);
+	if (time === 0) afterAnswer(net, () => net.destroy());
+	else linger(net, time);
 }
 
 /** Runs `then` once everything written to `socket` was handed to the kernel. */

@@ -1,10 +1,4 @@
-import {
-	createServer,
-	type IncomingMessage,
-	type Server,
-	type ServerResponse,
-	STATUS_CODES,
-} from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -16,7 +10,13 @@ import { errorResponse } from "./http-util.js";
 import type { IncomingUpgrade } from "./incoming.js";
 import { answerClientError, lingerAfterAnswer } from "./lingering-close.js";
 import { nodeCall, nodeUpgrade, requestUrl, toHeaders, writeReply } from "./node-incoming.js";
-import { isWebSocketUpgrade, refusePipelined, servePlain } from "./node-plain-requests.js";
+import {
+	afterReplies,
+	isWebSocketUpgrade,
+	refusePipelined,
+	rejectUpgrade,
+	servePlain,
+} from "./node-plain-requests.js";
 import { NodeRequestBody } from "./request-body.js";
 import type { ServerCore } from "./server-core.js";
 import { limitSockets, type SocketLimits } from "./socket-admission.js";
@@ -143,24 +143,6 @@ function drainedOrClosed(res: ServerResponse): Promise<void> {
 		res.once("drain", done);
 		res.once("close", done);
 	});
-}
-
-function rejectUpgrade(socket: Duplex, response: Response): void {
-	void response.text().then(
-		(body) => {
-			const status = response.status;
-			const head = [
-				`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}`,
-				`content-type: ${response.headers.get("content-type") ?? "application/json"}`,
-				`content-length: ${Buffer.byteLength(body)}`,
-				"connection: close",
-				"",
-				"",
-			].join("\r\n");
-			socket.end(head + body);
-		},
-		() => socket.destroy(),
-	);
 }
 
 /** The `error` listener of an upgraded socket: `close` follows and cleans up. */
@@ -293,7 +275,7 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 				return;
 			}
 			if (!isWebSocketUpgrade(req)) {
-				servePlain(req, socket, handlers.onRequest);
+				servePlain(req, socket, handlers.onRequest, lingerMs);
 				return;
 			}
 			let request: IncomingUpgrade;
@@ -312,7 +294,7 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 					(decision) => {
 						try {
 							if (decision.kind === "reject") {
-								rejectUpgrade(socket, decision.response);
+								rejectUpgrade(socket, decision.response, lingerMs);
 								return;
 							}
 							if (decision.kind === "proxy") {
@@ -327,6 +309,7 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 										rejectUpgrade(
 											socket,
 											refusal ? errorResponse(refusal, "json", false) : decision.unavailable(),
+											lingerMs,
 										),
 								);
 								return;
@@ -445,7 +428,12 @@ export async function listenNode(core: ServerCore, options: ListenOptions): Prom
 	limitSockets(server, options.sockets, (address) => core.limitKey(address), options.logger);
 	server.on("upgrade", handlers.onUpgrade);
 	server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) =>
-		answerClientError(error, socket, options.lingeringCloseMs ?? DEFAULT_LIMITS.lingeringCloseMs),
+		answerClientError(
+			error,
+			socket,
+			options.lingeringCloseMs ?? DEFAULT_LIMITS.lingeringCloseMs,
+			(then) => afterReplies(socket, then),
+		),
 	);
 	await new Promise<void>((resolve, reject) => {
 		server.once("error", reject);

@@ -1,10 +1,11 @@
-// Guards of the Node adapter's plain HTTP requests: pipelining, and requests
-// that offer an upgrade other than WebSocket.
-import { type IncomingMessage, ServerResponse } from "node:http";
+// Guards of the Node adapter's plain HTTP requests: pipelining, requests that
+// offer an upgrade other than WebSocket, and upgrades refused with a plain answer.
+import { type IncomingMessage, ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { errors } from "../protocol/errors.js";
 import { errorReply } from "./http-util.js";
+import { endAndLinger } from "./lingering-close.js";
 import { writeReply } from "./node-incoming.js";
 
 /**
@@ -18,6 +19,23 @@ const MAX_PIPELINED = 8;
 
 /** Requests in flight per socket (see {@link MAX_PIPELINED}). */
 const inFlightOn = new WeakMap<object, number>();
+/** The latest request parsed on a socket. */
+const lastRequestOn = new WeakMap<object, IncomingMessage>();
+/** What runs once a socket has no request in flight (see {@link afterReplies}). */
+const whenIdle = new WeakMap<object, () => void>();
+
+/**
+ * Runs `then` once every request in flight on `socket` is answered (its response closed) and
+ * returns true, or returns false at once when none is.
+ */
+export function afterReplies(socket: object, then: () => void): boolean {
+	if ((inFlightOn.get(socket) ?? 0) === 0) return false;
+	// The bad bytes are the body of the request being read: it can never end, so it is
+	// answered now (its handler would wait for the rest until a timeout).
+	if (lastRequestOn.get(socket)?.complete === false) return false;
+	whenIdle.set(socket, then);
+	return true;
+}
 
 /**
  * Counts `req` on its socket until its response closes; past
@@ -39,7 +57,15 @@ export function refusePipelined(
 	}
 	const inFlight = (inFlightOn.get(socket) ?? 0) + 1;
 	inFlightOn.set(socket, inFlight);
-	res.once("close", () => inFlightOn.set(socket, (inFlightOn.get(socket) ?? 1) - 1));
+	lastRequestOn.set(socket, req);
+	res.once("close", () => {
+		const left = (inFlightOn.get(socket) ?? 1) - 1;
+		inFlightOn.set(socket, left);
+		const then = whenIdle.get(socket);
+		if (left > 0 || then === undefined) return;
+		whenIdle.delete(socket);
+		then();
+	});
 	if (inFlight <= MAX_PIPELINED) return false;
 	writeReply(
 		req,
@@ -67,12 +93,17 @@ export function servePlain(
 	req: IncomingMessage,
 	socket: Duplex,
 	onRequest: (req: IncomingMessage, res: ServerResponse) => void,
+	lingerMs: number,
 ): void {
 	const hasBody =
 		req.headers["transfer-encoding"] !== undefined ||
 		Number(req.headers["content-length"] ?? 0) > 0;
 	if (hasBody) {
-		socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+		endAndLinger(
+			socket,
+			"HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n",
+			lingerMs,
+		);
 		return;
 	}
 	const res = new ServerResponse(req);
@@ -80,7 +111,26 @@ export function servePlain(
 	res.assignSocket(socket as Socket);
 	res.once("finish", () => {
 		res.detachSocket(socket as Socket);
-		socket.end();
+		endAndLinger(socket, undefined, lingerMs);
 	});
 	onRequest(req, res);
+}
+
+/** Answers an upgrade with `response` as plain HTTP, then closes the socket (lingering). */
+export function rejectUpgrade(socket: Duplex, response: Response, lingerMs: number): void {
+	void response.text().then(
+		(body) => {
+			const status = response.status;
+			const head = [
+				`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}`,
+				`content-type: ${response.headers.get("content-type") ?? "application/json"}`,
+				`content-length: ${Buffer.byteLength(body)}`,
+				"connection: close",
+				"",
+				"",
+			].join("\r\n");
+			endAndLinger(socket, head + body, lingerMs);
+		},
+		() => socket.destroy(),
+	);
 }

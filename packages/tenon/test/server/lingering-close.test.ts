@@ -31,14 +31,19 @@ afterEach(async () => {
 	server = undefined;
 });
 
-async function start(lingeringCloseMs?: number): Promise<TenonServer> {
+async function start(
+	lingeringCloseMs?: number,
+	maxSocketsPerAddress?: number,
+): Promise<TenonServer> {
 	server = await setup({
 		use: { uploads },
 		logLevel: "silent",
 		limits: {
 			maxHttpBodyBytes: BODY_LIMIT,
 			...(lingeringCloseMs === undefined ? {} : { lingeringCloseMs }),
+			...(maxSocketsPerAddress === undefined ? {} : { maxSocketsPerAddress }),
 		},
+		rateLimits: { limitLoopback: maxSocketsPerAddress !== undefined },
 	}).start({ port: 0, host: "127.0.0.1", storage: memoryDriver() });
 	return server;
 }
@@ -249,4 +254,85 @@ describe("an answer to a body still being sent", () => {
 		expect(status(result.received)).toBe(400);
 		expect(result.closedAt - (result.answeredAt ?? Number.NaN)).toBeLessThan(300);
 	});
+});
+
+/**
+ * Writes `bytes` on a raw socket that never ends its side (and is left open); resolves with
+ * what arrived once the server ended its side (or after 5 s).
+ */
+async function exchangeHalfOpen(target: TenonServer, bytes: string): Promise<string> {
+	const url = new URL(target.url);
+	const socket = connect({ port: Number(url.port), host: url.hostname, allowHalfOpen: true });
+	held.push(socket);
+	let received = "";
+	socket.on("data", (data: Buffer) => {
+		received += data.toString("latin1");
+	});
+	socket.on("error", () => {});
+	const ended = new Promise<void>((resolve) => {
+		socket.once("end", () => resolve());
+		socket.once("close", () => resolve());
+		setTimeout(resolve, 5_000);
+	});
+	await new Promise<void>((resolve) => socket.once("connect", resolve));
+	socket.write(bytes.replaceAll("HOST", url.host));
+	await ended;
+	return received;
+}
+
+/** Sockets the tests leave open, as a client that never closes would. */
+const held: import("node:net").Socket[] = [];
+afterEach(() => {
+	for (const socket of held.splice(0)) socket.destroy();
+});
+
+describe("answers on a connection that ends", () => {
+	const call = JSON.stringify({ args: ["x"] });
+	const callBytes = (extraHeaders = "") =>
+		`POST ${ACTION} HTTP/1.1\r\nhost: HOST\r\ncontent-type: application/json\r\n${extraHeaders}content-length: ${call.length}\r\n\r\n${call}`;
+
+	it("a call followed by bytes Node cannot parse is answered before the 400 (a 400 first was read as the call's answer)", async () => {
+		const target = await start(300);
+		const received = await exchangeHalfOpen(target, `${callBytes()}${callBytes()}GARBAGE\r\n\r\n`);
+		const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]);
+		expect(statuses).toEqual(["200", "200", "400"]);
+		expect(received).toContain('{"output":1}');
+		expect(received).toContain('{"output":2}');
+	});
+
+	it("a call sent with Connection: close and followed by more bytes still gets its answer", async () => {
+		const target = await start(300);
+		const received = await exchangeHalfOpen(target, `${callBytes("connection: close\r\n")}X`);
+		expect(received).toMatch(/^HTTP\/1\.1 200 /);
+		expect(received).toContain('{"output":1}');
+	});
+
+	for (const [what, request] of [
+		[
+			"a request offering an h2c upgrade",
+			"GET /health HTTP/1.1\r\nhost: HOST\r\nupgrade: h2c\r\nconnection: Upgrade\r\n\r\n",
+		],
+		[
+			"a refused WebSocket upgrade",
+			"GET /nope HTTP/1.1\r\nhost: HOST\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+		],
+	] as const) {
+		it(`lets go of ${what} within lingeringCloseMs after its answer, though the client keeps its side open`, async () => {
+			// One connection per address: the next one is taken only once the server let go of this one.
+			const target = await start(300, 1);
+			expect(await exchangeHalfOpen(target, request)).toMatch(/^HTTP\/1\.1 \d{3} /);
+			const began = performance.now();
+			let answer = "";
+			while (!answer.startsWith("HTTP/1.1 200") && performance.now() - began < 5_000) {
+				answer = await exchangeHalfOpen(
+					target,
+					"GET /health HTTP/1.1\r\nhost: HOST\r\nconnection: close\r\n\r\n",
+				);
+				if (!answer.startsWith("HTTP/1.1 200"))
+					await new Promise((resolve) => setTimeout(resolve, 50));
+			}
+			expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+			expect(performance.now() - began).toBeLessThan(3_000);
+		});
+	}
 });
