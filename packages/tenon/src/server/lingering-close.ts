@@ -85,6 +85,15 @@ export function answerClientError(
 const waiting = new WeakSet<Socket>();
 
 /**
+ * True for a socket that takes no more requests: its side is ended (an answer closed the
+ * connection), or it waits for its replies to answer bytes Node could not parse. A request
+ * Node parses on it is not served (it could not be answered, or would be answered out of turn).
+ */
+export function takesNoRequests(socket: Socket): boolean {
+	return !socket.writable || waiting.has(socket);
+}
+
+/**
  * Ends `socket` (after `data`, when given) and lingers: destroyed once the client ends its side
  * too, or `ms` later at the latest (0: once the answer is written). For sockets Node's HTTP
  * server no longer watches (an upgrade refused or served as a plain request, a parse error),

@@ -8,13 +8,14 @@ import { flushSpans } from "../observability/deferred-span.js";
 import { DEFAULT_LIMITS } from "../protocol/limits.js";
 import { errorResponse } from "./http-util.js";
 import type { IncomingUpgrade } from "./incoming.js";
-import { answerClientError, lingerAfterAnswer } from "./lingering-close.js";
+import { answerClientError, lingerAfterAnswer, takesNoRequests } from "./lingering-close.js";
 import { nodeCall, nodeUpgrade, requestUrl, toHeaders, writeReply } from "./node-incoming.js";
 import {
 	afterReplies,
 	isWebSocketUpgrade,
 	refusePipelined,
 	rejectUpgrade,
+	repliesPending,
 	servePlain,
 } from "./node-plain-requests.js";
 import { NodeRequestBody } from "./request-body.js";
@@ -194,7 +195,7 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 	const handlers: NodeHandlers = {
 		onRequest(req, res) {
 			// Parsed after an answer that closes the connection (lingering-close.ts): not served.
-			if (!req.socket.writable) {
+			if (takesNoRequests(req.socket)) {
 				req.resume();
 				return;
 			}
@@ -269,8 +270,9 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 			// request, its head buffer (and the 8 KiB pool slab it is cut from)
 			// alive for as long as the socket lives.
 			socket.on("error", destroySocket);
-			// Parsed after an answer that closes the connection (lingering-close.ts).
-			if (!socket.writable) {
+			// Parsed after an answer that closes the connection (lingering-close.ts), or behind
+			// requests still being answered (its answer would go out ahead of theirs).
+			if (takesNoRequests(socket as Socket) || repliesPending(socket)) {
 				socket.destroy();
 				return;
 			}

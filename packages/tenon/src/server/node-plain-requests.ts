@@ -21,20 +21,32 @@ const MAX_PIPELINED = 8;
 const inFlightOn = new WeakMap<object, number>();
 /** The latest request parsed on a socket. */
 const lastRequestOn = new WeakMap<object, IncomingMessage>();
-/** What runs once a socket has no request in flight (see {@link afterReplies}). */
-const whenIdle = new WeakMap<object, () => void>();
+/** What runs once a socket has at most `left` requests in flight (see {@link afterReplies}). */
+const whenIdle = new WeakMap<object, { then: () => void; left: number }>();
 
 /**
  * Runs `then` once every request in flight on `socket` is answered (its response closed) and
- * returns true, or returns false at once when none is.
+ * returns true, or returns false at once when none is. When the bad bytes are the body of the
+ * latest request, which can never end, `then` answers that one: it runs once the requests
+ * before it are answered (at once when there are none).
  */
 export function afterReplies(socket: object, then: () => void): boolean {
-	if ((inFlightOn.get(socket) ?? 0) === 0) return false;
-	// The bad bytes are the body of the request being read: it can never end, so it is
-	// answered now (its handler would wait for the rest until a timeout).
-	if (lastRequestOn.get(socket)?.complete === false) return false;
-	whenIdle.set(socket, then);
+	const inFlight = inFlightOn.get(socket) ?? 0;
+	const left = lastRequestOn.get(socket)?.complete === false ? 1 : 0;
+	if (inFlight <= left) return false;
+	whenIdle.set(socket, { then, left });
 	return true;
+}
+
+/**
+ * True while `socket` has requests in flight: an upgrade parsed behind them would be answered
+ * ahead of their replies (or, served as a plain request, made Node throw: a socket already has
+ * a response; a review, 2026-11-27).
+ */
+export function repliesPending(socket: object): boolean {
+	return (
+		(inFlightOn.get(socket) ?? 0) > 0 || (socket as { _httpMessage?: unknown })._httpMessage != null
+	);
 }
 
 /**
@@ -61,10 +73,10 @@ export function refusePipelined(
 	res.once("close", () => {
 		const left = (inFlightOn.get(socket) ?? 1) - 1;
 		inFlightOn.set(socket, left);
-		const then = whenIdle.get(socket);
-		if (left > 0 || then === undefined) return;
+		const waiting = whenIdle.get(socket);
+		if (waiting === undefined || left > waiting.left) return;
 		whenIdle.delete(socket);
-		then();
+		waiting.then();
 	});
 	if (inFlight <= MAX_PIPELINED) return false;
 	writeReply(
@@ -112,6 +124,9 @@ export function servePlain(
 	res.once("finish", () => {
 		res.detachSocket(socket as Socket);
 		endAndLinger(socket, undefined, lingerMs);
+		// Node's server emits it for the responses it made (resOnFinish): this one was kept
+		// in the adapter's set of replies, and counted in flight on its socket, for good.
+		process.nextTick(() => res.emit("close"));
 	});
 	onRequest(req, res);
 }

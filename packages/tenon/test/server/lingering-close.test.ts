@@ -14,7 +14,13 @@ const PIECE = "x".repeat(1024);
 
 const uploads = actor({
 	state: { n: 0 },
-	actions: { count: (c, _payload: string) => ++c.state.n },
+	actions: {
+		count: (c, _payload: string) => ++c.state.n,
+		slow: async () => {
+			await new Promise((resolve) => setTimeout(resolve, 1_500));
+			return "slow";
+		},
+	},
 	// Refuses every upload: without reading it, or (`/held`) after taking a reader and reading
 	// one piece, without cancelling it.
 	onRequest: async (_c, request) => {
@@ -34,6 +40,7 @@ afterEach(async () => {
 async function start(
 	lingeringCloseMs?: number,
 	maxSocketsPerAddress?: number,
+	headersTimeoutMs?: number,
 ): Promise<TenonServer> {
 	server = await setup({
 		use: { uploads },
@@ -42,6 +49,7 @@ async function start(
 			maxHttpBodyBytes: BODY_LIMIT,
 			...(lingeringCloseMs === undefined ? {} : { lingeringCloseMs }),
 			...(maxSocketsPerAddress === undefined ? {} : { maxSocketsPerAddress }),
+			...(headersTimeoutMs === undefined ? {} : { headersTimeoutMs }),
 		},
 		rateLimits: { limitLoopback: maxSocketsPerAddress !== undefined },
 	}).start({ port: 0, host: "127.0.0.1", storage: memoryDriver() });
@@ -298,6 +306,71 @@ describe("answers on a connection that ends", () => {
 		expect(statuses).toEqual(["200", "200", "400"]);
 		expect(received).toContain('{"output":1}');
 		expect(received).toContain('{"output":2}');
+	});
+
+	it("a call followed by a request whose body cannot be parsed is answered before that request's 400", async () => {
+		const target = await start(300);
+		const bad = `POST ${ACTION} HTTP/1.1\r\nhost: HOST\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nZZ\r\n`;
+		const received = await exchangeHalfOpen(target, `${callBytes()}${bad}`);
+		const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]);
+		expect(statuses).toEqual(["200", "400"]);
+		expect(received).toContain('{"output":1}');
+	});
+
+	it("an upgrade pipelined behind a call is not served (it crashed the server, or went out ahead of the call's answer)", async () => {
+		const target = await start(300);
+		const uncaught: unknown[] = [];
+		const onUncaught = (error: unknown) => uncaught.push(error);
+		process.on("uncaughtException", onUncaught);
+		try {
+			for (const upgrade of [
+				"GET /health HTTP/1.1\r\nhost: HOST\r\nupgrade: h2c\r\nconnection: Upgrade\r\n\r\n",
+				"GET /nope HTTP/1.1\r\nhost: HOST\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+			]) {
+				const received = await exchangeHalfOpen(target, `${callBytes()}${upgrade}`);
+				// Never an answer out of turn: the call's, or none.
+				expect(received === "" || received.startsWith("HTTP/1.1 200 ")).toBe(true);
+			}
+			await new Promise((resolve) => setTimeout(resolve, 100));
+			expect(uncaught).toEqual([]);
+			expect((await fetch(`${target.url}/health`)).status).toBe(200);
+		} finally {
+			process.off("uncaughtException", onUncaught);
+		}
+	});
+
+	it("a request completed after the 408 that waits for a reply in flight is not served", async () => {
+		const target = await start(300, undefined, 400);
+		const slow = JSON.stringify({ args: [] });
+		const url = new URL(target.url);
+		const slowCall = `POST ${ACTION.replace("/count", "/slow")} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: ${slow.length}\r\n\r\n${slow}`;
+		const socket = connect({ port: Number(url.port), host: url.hostname, allowHalfOpen: true });
+		held.push(socket);
+		let received = "";
+		socket.on("data", (data: Buffer) => {
+			received += data.toString("latin1");
+		});
+		socket.on("error", () => {});
+		await new Promise<void>((resolve) => socket.once("connect", resolve));
+		const late = callBytes().replaceAll("HOST", url.host);
+		const cut = late.indexOf("content-length");
+		// The slow call, then a request whose headers stop halfway, past headersTimeoutMs.
+		socket.write(`${slowCall}${late.slice(0, cut)}`);
+		await new Promise((resolve) => setTimeout(resolve, 1_000));
+		socket.write(late.slice(cut));
+		await new Promise<void>((resolve) => {
+			socket.once("end", () => resolve());
+			socket.once("close", () => resolve());
+			setTimeout(resolve, 5_000);
+		});
+		const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]);
+		expect(statuses).toEqual(["200", "408"]);
+		const response = await fetch(`${target.url}${ACTION}`, {
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: call,
+		});
+		expect(await response.json()).toEqual({ output: 1 });
 	});
 
 	it("a call sent with Connection: close and followed by more bytes still gets its answer", async () => {
