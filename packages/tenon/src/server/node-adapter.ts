@@ -13,6 +13,7 @@ import { nodeCall, nodeUpgrade, requestUrl, toHeaders, writeReply } from "./node
 import {
 	afterReplies,
 	isWebSocketUpgrade,
+	refuseBehindReplies,
 	refusePipelined,
 	rejectUpgrade,
 	repliesPending,
@@ -270,10 +271,14 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 			// request, its head buffer (and the 8 KiB pool slab it is cut from)
 			// alive for as long as the socket lives.
 			socket.on("error", destroySocket);
-			// Parsed after an answer that closes the connection (lingering-close.ts), or behind
-			// requests still being answered (its answer would go out ahead of theirs).
-			if (takesNoRequests(socket as Socket) || repliesPending(socket)) {
+			// Parsed after an answer that closes the connection (lingering-close.ts): not served.
+			if (takesNoRequests(socket as Socket)) {
 				socket.destroy();
+				return;
+			}
+			// Behind requests still being answered: refused in turn, after their answers.
+			if (repliesPending(socket)) {
+				refuseBehindReplies(socket, lingerMs);
 				return;
 			}
 			if (!isWebSocketUpgrade(req)) {

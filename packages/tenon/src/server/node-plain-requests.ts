@@ -39,6 +39,24 @@ export function afterReplies(socket: object, then: () => void): boolean {
 }
 
 /**
+ * Refuses an upgrade parsed behind requests still being answered: `400` once their answers are
+ * written, then the connection closes (lingering). Served at once, its answer went out ahead of
+ * theirs (an `h2c` one made Node throw); dropped at once, their answers were lost (a probe,
+ * 2026-11-27).
+ */
+export function refuseBehindReplies(socket: Duplex, lingerMs: number): void {
+	const refuse = () => {
+		if (!socket.writable) return;
+		endAndLinger(
+			socket,
+			"HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n",
+			lingerMs,
+		);
+	};
+	if (!afterReplies(socket, refuse)) refuse();
+}
+
+/**
  * True while `socket` has requests in flight: an upgrade parsed behind them would be answered
  * ahead of their replies (or, served as a plain request, made Node throw: a socket already has
  * a response; a review, 2026-11-27).
