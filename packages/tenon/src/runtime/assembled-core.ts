@@ -1,4 +1,5 @@
 import type { FireInfo } from "../actor/schedule.js";
+import { isClientGone } from "../common/client-gone.js";
 import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
 import type { ActorMetrics } from "../observability/metrics.js";
@@ -170,10 +171,9 @@ export class AssembledCore implements ActorCore, TracedActor {
 	/** What a caller may see of an error; an internal one is logged (with `requestId`) and sanitized. */
 	publicError(error: unknown, where: string, requestId?: string): ActorError {
 		if (error instanceof ActorError) return error;
-		this.#host.log.error(
-			`error in ${where}`,
-			requestId === undefined ? { error } : { requestId, error },
-		);
+		const fields = requestId === undefined ? { error } : { requestId, error };
+		if (isClientGone(error)) this.#host.log.debug(`the client went away in ${where}`, fields);
+		else this.#host.log.error(`error in ${where}`, fields);
 		return toPublicError(error, this.exposeInternalErrors);
 	}
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { finished } from "node:stream";
+import { clientGoneError } from "../common/client-gone.js";
 import { errors } from "../protocol/errors.js";
 import { ChunkBudget } from "./body-chunks.js";
 
@@ -96,11 +97,12 @@ export class NodeRequestBody {
 	}
 }
 
-/** An abort (the client went away mid-body) as an `AbortError`, like `fetch` bodies. */
+/**
+ * An abort (the client went away mid-body: its connection closed, or reset, which Node reports
+ * as `Error: aborted`, ECONNRESET) as an `AbortError`, like `fetch` bodies.
+ */
 export function bodyError(error: Error): Error {
-	if ((error as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") return error;
-	return new DOMException(
-		"The client closed the connection before the end of the body",
-		"AbortError",
-	);
+	const code = (error as NodeJS.ErrnoException).code;
+	if (code !== "ERR_STREAM_PREMATURE_CLOSE" && code !== "ECONNRESET") return error;
+	return clientGoneError();
 }

@@ -1,6 +1,7 @@
 import { actorUnavailable, refusedUnrun, serveOrForward } from "../cluster/forward.js";
 import { NOT_RUN_HEADER } from "../cluster/headers.js";
 import { handlePeerRoute } from "../cluster/peer-routes.js";
+import { isClientGone } from "../common/client-gone.js";
 import { loggableUrl } from "../common/log-format.js";
 import { moduleLogger } from "../common/logger.js";
 import { requestIdOf } from "../common/request-id.js";
@@ -172,12 +173,9 @@ export function createServerCore(
 	const logIfInternal = (error: unknown, request: RequestHead, requestId: string) => {
 		if (!(error instanceof ActorError)) {
 			// Without its tokens (`/gateway/{id}@{token}`, `rvt-token`) or any query value.
-			log.error("request failed", {
-				requestId,
-				method: request.method,
-				url: loggableUrl(request.url),
-				error,
-			});
+			const fields = { requestId, method: request.method, url: loggableUrl(request.url), error };
+			if (isClientGone(error)) log.debug("the client went away mid-request", fields);
+			else log.error("request failed", fields);
 		}
 	};
 
