@@ -17,6 +17,9 @@ import { writeReply } from "./node-incoming.js";
  */
 const MAX_PIPELINED = 8;
 
+/** The answer to a request that cannot be served, ending its connection. */
+const BAD_REQUEST = "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+
 /** Requests in flight per socket (see {@link MAX_PIPELINED}). */
 const inFlightOn = new WeakMap<object, number>();
 /** The latest request parsed on a socket. */
@@ -47,11 +50,7 @@ export function afterReplies(socket: object, then: () => void): boolean {
 export function refuseBehindReplies(socket: Duplex, lingerMs: number): void {
 	const refuse = () => {
 		if (!socket.writable) return;
-		endAndLinger(
-			socket,
-			"HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n",
-			lingerMs,
-		);
+		endAndLinger(socket, BAD_REQUEST, lingerMs);
 	};
 	if (!afterReplies(socket, refuse)) refuse();
 }
@@ -129,11 +128,7 @@ export function servePlain(
 		req.headers["transfer-encoding"] !== undefined ||
 		Number(req.headers["content-length"] ?? 0) > 0;
 	if (hasBody) {
-		endAndLinger(
-			socket,
-			"HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n",
-			lingerMs,
-		);
+		endAndLinger(socket, BAD_REQUEST, lingerMs);
 		return;
 	}
 	const res = new ServerResponse(req);

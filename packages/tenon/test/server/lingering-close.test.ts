@@ -130,40 +130,39 @@ function status(received: string): number | undefined {
 	return match === null ? undefined : Number(match[1]);
 }
 
+/** The status of every answer in `received`, in order. */
+function statusesOf(received: string): (string | undefined)[] {
+	return [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]);
+}
+
 describe("an answer to a body still being sent", () => {
-	it("reaches a client that reads only after sending its whole body (action over the body limit: 400)", async () => {
-		const target = await start();
-		for (let round = 0; round < 3; round++) {
-			const result = await upload(target, ACTION, { sendMs: 250, readAfterSending: true });
-			expect(result.errors).toEqual([]);
-			expect(status(result.received)).toBe(400);
-			expect(result.received).toContain('"code":"incoming_too_long"');
-			expect(result.received).toMatch(/\r\nconnection: close\r\n/i);
-			expect(result.endedByServer).toBe(true);
-		}
-	});
-
-	it("reaches a client that reads only after sending its whole body (a raw handler that refuses it unread: 413)", async () => {
-		const target = await start();
-		for (let round = 0; round < 3; round++) {
-			const result = await upload(target, RAW, { sendMs: 250, readAfterSending: true });
-			expect(result.errors).toEqual([]);
-			expect(status(result.received)).toBe(413);
-			expect(result.received).toContain("too large");
-			expect(result.endedByServer).toBe(true);
-		}
-	});
-
-	it("reaches a client that reads only after sending its whole body (a raw handler that read part of it and refuses it: 413)", async () => {
-		const target = await start();
-		for (let round = 0; round < 3; round++) {
-			const result = await upload(target, RAW_HELD, { sendMs: 250, readAfterSending: true });
-			expect(result.errors).toEqual([]);
-			expect(status(result.received)).toBe(413);
-			expect(result.endedByServer).toBe(true);
-		}
-	});
-
+	for (const { what, path, malformed, answer, contains } of [
+		{
+			what: "action over the body limit",
+			path: ACTION,
+			answer: 400,
+			contains: '"code":"incoming_too_long"',
+		},
+		{ what: "a raw handler that refuses it unread", path: RAW, answer: 413, contains: "too large" },
+		{ what: "a raw handler that read part of it and refuses it", path: RAW_HELD, answer: 413 },
+		{ what: "a body Node cannot parse", path: RAW, malformed: true, answer: 400 },
+	]) {
+		it(`reaches a client that reads only after sending its whole body (${what}: ${answer})`, async () => {
+			const target = await start();
+			for (let round = 0; round < 3; round++) {
+				const result = await upload(target, path, {
+					sendMs: 250,
+					readAfterSending: true,
+					malformed: malformed === true,
+				});
+				expect(result.errors).toEqual([]);
+				expect(status(result.received)).toBe(answer);
+				if (contains !== undefined) expect(result.received).toContain(contains);
+				expect(result.received).toMatch(/\r\nconnection: close\r\n/i);
+				expect(result.endedByServer).toBe(true);
+			}
+		});
+	}
 	it("does not serve a request sent on the connection after the answer that closes it", async () => {
 		const target = await start();
 		const url = new URL(target.url);
@@ -199,20 +198,6 @@ describe("an answer to a body still being sent", () => {
 			body: JSON.stringify({ args: ["fresh"] }),
 		});
 		expect(await response.json()).toEqual({ output: 1 });
-	});
-
-	it("reaches a client that reads only after sending its whole body (a body Node cannot parse: 400)", async () => {
-		const target = await start();
-		for (let round = 0; round < 3; round++) {
-			const result = await upload(target, RAW, {
-				sendMs: 250,
-				readAfterSending: true,
-				malformed: true,
-			});
-			expect(result.errors).toEqual([]);
-			expect(status(result.received)).toBe(400);
-			expect(result.endedByServer).toBe(true);
-		}
 	});
 
 	for (const [what, malformed] of [
@@ -302,7 +287,7 @@ describe("answers on a connection that ends", () => {
 	it("a call followed by bytes Node cannot parse is answered before the 400 (a 400 first was read as the call's answer)", async () => {
 		const target = await start(300);
 		const received = await exchangeHalfOpen(target, `${callBytes()}${callBytes()}GARBAGE\r\n\r\n`);
-		const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]);
+		const statuses = statusesOf(received);
 		expect(statuses).toEqual(["200", "200", "400"]);
 		expect(received).toContain('{"output":1}');
 		expect(received).toContain('{"output":2}');
@@ -312,7 +297,7 @@ describe("answers on a connection that ends", () => {
 		const target = await start(300);
 		const bad = `POST ${ACTION} HTTP/1.1\r\nhost: HOST\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nZZ\r\n`;
 		const received = await exchangeHalfOpen(target, `${callBytes()}${bad}`);
-		const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]);
+		const statuses = statusesOf(received);
 		expect(statuses).toEqual(["200", "400"]);
 		expect(received).toContain('{"output":1}');
 	});
@@ -329,7 +314,7 @@ describe("answers on a connection that ends", () => {
 			]) {
 				const received = await exchangeHalfOpen(target, `${callBytes()}${upgrade}`);
 				// The call's answer, then the upgrade's refusal (dropped at once, the call's answer was lost).
-				const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]);
+				const statuses = statusesOf(received);
 				expect(statuses).toEqual(["200", "400"]);
 				expect(received).toMatch(/\{"output":\d\}/);
 			}
@@ -365,7 +350,7 @@ describe("answers on a connection that ends", () => {
 			socket.once("close", () => resolve());
 			setTimeout(resolve, 5_000);
 		});
-		const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]);
+		const statuses = statusesOf(received);
 		expect(statuses).toEqual(["200", "408"]);
 		const response = await fetch(`${target.url}${ACTION}`, {
 			method: "POST",
