@@ -61,6 +61,8 @@ export interface ActorOptions {
 	maxDeadLetters?: number;
 	/** Most pending timers plus recurring jobs. Default 1 000. */
 	maxSchedules?: number;
+	/** Largest arguments of one timer or recurring job (encoded bytes). Default 64 KiB. */
+	maxScheduleArgsSize?: number;
 	/**
 	 * Largest SQLite database (`db`), in bytes. The database of an awake actor
 	 * is held in memory. Default 128 MiB.
@@ -99,6 +101,7 @@ export const DEFAULT_ACTOR_OPTIONS: Readonly<ResolvedActorOptions> = Object.free
 	maxQueueDeliveries: 5,
 	maxDeadLetters: 100,
 	maxSchedules: 1_000,
+	maxScheduleArgsSize: 64 * 1024,
 	maxDatabaseSize: 128 * 1024 * 1024,
 	dbStatementTimeout: 10_000,
 	dbTransactionTimeout: 30_000,

@@ -24,6 +24,7 @@ import type { PendingWrites } from "./pending-writes.js";
 import {
 	checkTimezone,
 	DEFAULT_MAX_HISTORY,
+	followingRun,
 	JOB_RANGE,
 	jobKey,
 	MAX_HISTORY,
@@ -31,7 +32,9 @@ import {
 	MIN_INTERVAL_MS,
 	nextCronRun,
 	ONE_SHOT_RANGE,
+	oneShotId,
 	oneShotKey,
+	publicJob,
 	type StoredJob,
 	scheduleErrors,
 } from "./schedule-records.js";
@@ -96,9 +99,15 @@ export class ScheduleManager implements WriteSource {
 					throw scheduleErrors.invalid("the timestamp must be a finite number of ms");
 				return this.#addOneShot(timestamp, action, args);
 			},
-			get: async (id) => this.#oneShots.get(Number(id)),
+			get: async (id) => {
+				const key = oneShotId(id);
+				return key === undefined ? undefined : this.#oneShots.get(key);
+			},
 			list: async () => this.#sortedOneShots(),
-			cancel: async (id) => this.#cancel(Number(id)),
+			cancel: async (id) => {
+				const key = oneShotId(id);
+				return key !== undefined && this.#cancel(key);
+			},
 		};
 		return this.#schedule;
 	}
@@ -108,8 +117,8 @@ export class ScheduleManager implements WriteSource {
 		this.#cron ??= {
 			set: async (options) => this.#setJob(options),
 			every: async (options) => this.#everyJob(options),
-			get: async (name) => this.#publicJob(this.#jobs.get(name)),
-			list: async () => [...this.#jobs.values()].map((job) => this.#publicJob(job) as CronJob),
+			get: async (name) => publicJob(this.#jobs.get(name)),
+			list: async () => [...this.#jobs.values()].map((job) => publicJob(job) as CronJob),
 			delete: async (name) => this.#deleteJob(name),
 			history: async (name, options) =>
 				(this.#jobs.get(name)?.runs ?? []).slice(
@@ -206,11 +215,19 @@ export class ScheduleManager implements WriteSource {
 		return delayMs;
 	}
 
-	#checkAction(action: string, args: unknown[]): unknown[] {
+	/**
+	 * The arguments as stored: an array (a job's number or string `args` failed every run, or
+	 * was spread into characters), storable, within `maxScheduleArgsSize` (every wake loads them).
+	 */
+	#checkAction(action: string, args: unknown): unknown[] {
 		if (typeof action !== "string" || !this.#core.hasAction(action))
 			throw errors.actionNotFound(String(action));
+		if (!Array.isArray(args)) throw scheduleErrors.invalid("args must be an array");
 		const raw = this.#core.toRaw(args);
 		assertStorable(raw, `schedule(${action}).args`);
+		const size = cborEncode(raw).byteLength;
+		const limit = this.#core.options.maxScheduleArgsSize;
+		if (size > limit) throw scheduleErrors.argsTooLarge(size, limit);
 		return raw;
 	}
 
@@ -273,7 +290,7 @@ export class ScheduleManager implements WriteSource {
 		this.#ownJobs().set(job.name, job);
 		this.#writes.put(jobKey(job.name), cborEncode(job));
 		this.#changed();
-		return this.#publicJob(job) as CronJob;
+		return publicJob(job) as CronJob;
 	}
 
 	#setJob(options: CronSetOptions): CronJob {
@@ -328,27 +345,6 @@ export class ScheduleManager implements WriteSource {
 		this.#writes.delete(jobKey(name));
 		this.#changed();
 		return true;
-	}
-
-	#publicJob(job: StoredJob | undefined): CronJob | undefined {
-		if (job === undefined) return undefined;
-		const { runs: _runs, ...rest } = job;
-		return rest;
-	}
-
-	/** The next run of a job strictly after `now`; missed runs collapse into the one firing now. */
-	/** The job's run after `now`; undefined when it has none (its expression stopped matching). */
-	#following(job: StoredJob, now: number): number | undefined {
-		if (job.kind === "every") {
-			const interval = job.interval as number;
-			const behind = Math.max(0, now - job.nextAt);
-			return job.nextAt + interval * (Math.floor(behind / interval) + 1);
-		}
-		try {
-			return nextCronRun(job.expression as string, job.timezone, now, true);
-		} catch {
-			return undefined;
-		}
 	}
 
 	// ---- Firing -------------------------------------------------------------------
@@ -415,7 +411,7 @@ export class ScheduleManager implements WriteSource {
 			const scheduledAt = due.nextAt;
 			// Move the job on before running it, so a slow run is not fired twice. A job with no
 			// run after this one (stored before such expressions were refused) runs a last time.
-			const nextAt = this.#following(due, now);
+			const nextAt = followingRun(due, now);
 			if (nextAt === undefined) this.#deleteJob(due.name);
 			else this.#storeJob({ ...due, nextAt });
 			return {

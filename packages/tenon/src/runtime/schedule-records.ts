@@ -46,6 +46,13 @@ export const scheduleErrors = {
 			limit,
 		}),
 	invalid: (reason: string) => new ActorError("schedule", "invalid", `Invalid schedule: ${reason}`),
+	argsTooLarge: (size: number, limit: number) =>
+		new ActorError(
+			"schedule",
+			"args_too_large",
+			`A timer's or job's arguments are ${size} bytes (limit ${limit})`,
+			{ size, limit },
+		),
 	invalidCron: (expression: string, reason: string) =>
 		new ActorError(
 			"schedule",
@@ -126,4 +133,34 @@ export async function readSchedules(store: ActorStore, actorId: string): Promise
 		jobs.push(cborDecode(value) as StoredJob);
 	jobs.sort((a, b) => a.nextAt - b.nextAt);
 	return { timers, jobs };
+}
+
+/** A one-shot timer's key from its id: only the exact text `after`/`at` returned ("01" is not "1"). */
+export function oneShotId(id: unknown): number | undefined {
+	if (typeof id !== "string" || !/^(?:0|[1-9]\d{0,14})$/.test(id)) return undefined;
+	return Number(id);
+}
+
+/** A job as `c.cron` shows it: without its runs. */
+export function publicJob(job: StoredJob | undefined): CronJob | undefined {
+	if (job === undefined) return undefined;
+	const { runs: _runs, ...rest } = job;
+	return rest;
+}
+
+/**
+ * A job's next run strictly after `now` (missed runs collapse into the one firing now), or
+ * undefined when it has none (its expression stopped matching).
+ */
+export function followingRun(job: StoredJob, now: number): number | undefined {
+	if (job.kind === "every") {
+		const interval = job.interval as number;
+		const behind = Math.max(0, now - job.nextAt);
+		return job.nextAt + interval * (Math.floor(behind / interval) + 1);
+	}
+	try {
+		return nextCronRun(job.expression as string, job.timezone, now, true);
+	} catch {
+		return undefined;
+	}
 }

@@ -82,7 +82,7 @@ const planner = actor({
 	state: { fired: [] as string[] },
 	actions: {
 		remind: (c, what: string, inMs: number) => c.schedule.after(inMs, "fire", what),
-		remindHuge: (c) => c.schedule.after(3_600_000, "fire", "x".repeat(100_000)),
+		remindHuge: (c) => c.schedule.after(3_600_000, "fire", "x".repeat(60_000)),
 		nightly: (c) =>
 			c.cron.set({
 				name: "nightly-report",

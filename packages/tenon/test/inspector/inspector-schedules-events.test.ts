@@ -81,10 +81,10 @@ describe("inspector: schedules and cron", () => {
 			["fire", start + 3_600_000],
 		]);
 		expect(timers[0]?.args).toEqual(["sooner"]);
-		// 100,000 characters are cut to a preview that says how much is missing.
+		// 60,000 characters are cut to a preview that says how much is missing.
 		const huge = timers.find((timer) => String(timer.args[0]).startsWith("xxx"));
 		expect(String(huge?.args[0]).length).toBeLessThan(600);
-		expect(String(huge?.args[0])).toContain("(+99500 chars)");
+		expect(String(huge?.args[0])).toContain("(+59500 chars)");
 		const jobs = body.jobs as Record<string, unknown>[];
 		expect(jobs).toHaveLength(2);
 		expect(jobs.find((job) => job.name === "heartbeat")).toMatchObject({
