@@ -9,6 +9,8 @@
 
 import type { Attributes, Context, Span, SpanKind, Tracer } from "@opentelemetry/api";
 import { isActorId } from "../common/ids.js";
+import { escapeControl } from "../common/log-format.js";
+import { cutText } from "../common/text-cut.js";
 import { ActorError } from "../protocol/errors.js";
 import { DeferredSpan } from "./deferred-span.js";
 import {
@@ -79,6 +81,21 @@ function actorAttributes(actor: TracedActor, action?: string): Attributes {
 	return attributes;
 }
 
+/** Longest error message (status and exception event) and stack a span carries. */
+const MAX_MESSAGE = 1_024;
+const MAX_STACK = 8_192;
+
+/**
+ * An error's text as a span carries it: cut to `max` (then `…`) and with control characters
+ * escaped. A client's bytes can be in it: an unknown action or actor name is quoted in its
+ * error, and a 15 KB name, or one with a newline and terminal escapes, went to every exporter
+ * in the status and again in the exception event (an attacker probe, 2026-11-27).
+ */
+function spanText(text: string, max: number): string {
+	const safe = escapeControl(text.length > max ? text.slice(0, max) : text);
+	return text.length > max || safe.length > max ? `${cutText(safe, max)}…` : cutText(safe);
+}
+
 /** Marks a span failed with `error` (its Tenon group and code when it is an ActorError). */
 function recordError(span: Span, error: unknown): void {
 	try {
@@ -86,11 +103,16 @@ function recordError(span: Span, error: unknown): void {
 			span.setAttribute("tenon.error.group", error.group);
 			span.setAttribute("tenon.error.code", error.code);
 		}
-		if (error instanceof Error) span.recordException(error);
-		span.setStatus({
-			code: STATUS_ERROR,
-			message: error instanceof Error ? error.message : String(error),
-		});
+		const message = spanText(error instanceof Error ? error.message : String(error), MAX_MESSAGE);
+		if (error instanceof Error) {
+			const stack = error.stack?.replace(error.message, () => message);
+			span.recordException({
+				name: spanText(error.name, 128),
+				message,
+				...(stack === undefined ? {} : { stack: spanText(stack, MAX_STACK) }),
+			});
+		}
+		span.setStatus({ code: STATUS_ERROR, message });
 	} catch (failure) {
 		// The work's own error is what its caller gets, not the SDK's.
 		const otel = otelApi();

@@ -4,7 +4,10 @@
 //   a client that retried ran the action twice;
 // - the actor id in a gateway URL (`/gateway/{id}/action/...`) went into `tenon.actor.id`
 //   as the client wrote it, 12 KB of anything, control characters included;
-// - a client's `tracestate` went on with the `traceparent` Tenon wrote in its place.
+// - a client's `tracestate` went on with the `traceparent` Tenon wrote in its place;
+// - (an attacker probe, 2026-11-27) an unknown actor or action name was `(unknown)` in the
+//   span's name and attributes, but its error quoted it in full in the status message and the
+//   exception event: 15 KB of a client's bytes per request, newlines and terminal escapes too.
 import { context, propagation, type Span, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import {
@@ -173,6 +176,54 @@ describe("a client-chosen actor id", () => {
 			.filter((span) => span.name.startsWith("tenon.http_action"))
 			.map((span) => span.attributes["tenon.actor.id"]);
 		expect(ids).toEqual(["(unknown)", "0123456789abcdef"]);
+	});
+});
+
+describe("a client-chosen actor or action name in a failed call's error", () => {
+	it("reaches the span's status and exception event cut short, control characters escaped", async () => {
+		const exporter = new InMemorySpanExporter();
+		const provider = new BasicTracerProvider({
+			spanProcessors: [new SimpleSpanProcessor(exporter)],
+		});
+		trace.setGlobalTracerProvider(provider);
+		uninstall = async () => {
+			trace.disable();
+			await provider.shutdown();
+		};
+		const server = await registry.start({ port: 0, host: "127.0.0.1" });
+		const escapes = "%0A%1B%5B2J%1B%5B31mFAKE";
+		try {
+			const name = await post(
+				`${server.url}/gateway/${"Z".repeat(15_000)}${escapes}/action/record?rvt-method=getOrCreate&rvt-key=a`,
+				["x"],
+			);
+			expect(name.body).toMatchObject({ group: "actor", code: "not_found" });
+			const action = await post(
+				`${server.url}/gateway/ledger/action/evil${escapes}?rvt-method=getOrCreate&rvt-key=a`,
+				[],
+			);
+			expect(action.body).toMatchObject({ group: "actor", code: "action_not_found" });
+		} finally {
+			await server.close();
+		}
+		await flushSpans();
+		const failed = exporter.getFinishedSpans().filter((span) => span.status.code === 2);
+		expect(failed.length).toBeGreaterThanOrEqual(2);
+		for (const span of failed) {
+			const texts = [
+				span.status.message ?? "",
+				...span.events.flatMap((event) =>
+					Object.values(event.attributes ?? {}).map((value) => String(value)),
+				),
+			];
+			for (const text of texts) {
+				// biome-ignore lint/suspicious/noControlCharactersInRegex: the point.
+				expect(text).not.toMatch(/[\u0000-\u001f]/);
+				expect(text.length).toBeLessThanOrEqual(8_193);
+			}
+			expect((span.status.message ?? "").length).toBeLessThanOrEqual(1_025);
+		}
+		expect(failed.some((span) => span.status.message?.includes("\\u001b[31mFAKE"))).toBe(true);
 	});
 });
 
