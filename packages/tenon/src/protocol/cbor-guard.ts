@@ -123,8 +123,11 @@ export function cborProblem(bytes: Uint8Array, countParts = false): string | und
 /**
  * Tags cbor-x gives a meaning of its own when decoding (decode.js): packed
  * values (references 6, tables 51, prefixes and suffixes 216 to 255 and
- * 27647 to 32767), bundled strings (14, 15) and records (105, and every tag
- * from 0xdff9 on, including the packed ranges past 2^30). Any other tag
+ * 27647 to 32767), bundled strings (14, 15), records (105, and every tag
+ * from 0xdff9 on, including the packed ranges past 2^30) and generic objects
+ * (27: it calls `{ Error, RegExp }[name](a, b)`, any name, inherited members
+ * such as `constructor` included; missed until an attacker probe,
+ * 2026-11-27). Any other tag
  * decodes to what it wraps, a value Tenon knows (dates, bignums, sets, maps,
  * typed arrays), or a tag object that the plain-data check refuses.
  */
@@ -133,6 +136,7 @@ function isDecoderExtension(tag: number): boolean {
 		tag === 6 ||
 		tag === 14 ||
 		tag === 15 ||
+		tag === 27 ||
 		tag === 51 ||
 		tag === 105 ||
 		(tag >= 216 && tag <= 255) ||

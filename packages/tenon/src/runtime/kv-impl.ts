@@ -65,6 +65,18 @@ function valueBytes(value: KvValue): Uint8Array {
 	return bytes;
 }
 
+/**
+ * A batch's keys or entries, checked to be an array (entries: of `[key, value]` pairs). An app
+ * that passed a client's value on got `core/internal_error` and a TypeError in its log.
+ */
+function batch<T>(items: readonly T[], entries = false): readonly T[] {
+	const what = entries ? "KV batch entries" : "KV batch keys";
+	if (!Array.isArray(items)) throw new ActorError("kv", "invalid_key", `${what} must be an array`);
+	if (entries && !items.every((entry) => Array.isArray(entry) && entry.length === 2))
+		throw new ActorError("kv", "invalid_key", `${what} must be [key, value] pairs`);
+	return items;
+}
+
 function storeKey(key: Uint8Array): Uint8Array {
 	const out = new Uint8Array(key.byteLength + 1);
 	out[0] = AREA.KV;
@@ -96,7 +108,7 @@ export class KvImpl implements ActorKv {
 		keys: readonly KvKey[],
 		options?: { type?: V },
 	): Promise<(KvDecoded<V> | null)[]> {
-		const values = await this.#writes.get(keys.map((key) => storeKey(checkedKey(key))));
+		const values = await this.#writes.get(batch(keys).map((key) => storeKey(checkedKey(key))));
 		return values.map((value) => (value === undefined ? null : decode(value, options?.type)));
 	}
 
@@ -106,7 +118,7 @@ export class KvImpl implements ActorKv {
 
 	async putBatch(entries: readonly (readonly [KvKey, KvValue])[]): Promise<void> {
 		// Validate everything before writing anything.
-		const prepared = entries.map(
+		const prepared = batch(entries, true).map(
 			([key, value]) => [storeKey(checkedKey(key)), valueBytes(value)] as const,
 		);
 		for (const [key, value] of prepared) this.#writes.put(key, value);
@@ -117,7 +129,7 @@ export class KvImpl implements ActorKv {
 	}
 
 	async deleteBatch(keys: readonly KvKey[]): Promise<void> {
-		const prepared = keys.map((key) => storeKey(checkedKey(key)));
+		const prepared = batch(keys).map((key) => storeKey(checkedKey(key)));
 		for (const key of prepared) this.#writes.delete(key);
 	}
 

@@ -30,6 +30,12 @@ const store = actor({
 			await c.kv.deleteBatch(["b:1"]);
 			return { before, after: await c.kv.getBatch(["b:1", "b:2"]) };
 		},
+		/** A client's value passed on as a batch (an attacker probe, 2026-11-27). */
+		hostileBatch: async (c, which: "get" | "put" | "delete", items: unknown) => {
+			if (which === "get") return c.kv.getBatch(items as string[]);
+			if (which === "put") return c.kv.putBatch(items as [string, string][]);
+			return c.kv.deleteBatch(items as string[]);
+		},
 		// Reads inside one turn see the turn's own unsaved writes.
 		readYourWrites: async (c) => {
 			await c.kv.put("ryw:a", "1");
@@ -130,6 +136,25 @@ describe.each(drivers)("c.kv (%s)", (_name, makeDriver) => {
 		expect(await kv.get("k")).toBe("kept");
 		await t.restart();
 		expect(await t.client.store.getOrCreate("aliasing").get("k")).toBe("kept");
+	});
+
+	it("refuses batches that are not arrays (of pairs) with kv/invalid_key, writing nothing", async () => {
+		// They were core/internal_error, with a TypeError in the server's log.
+		await using t = await setupTest(registry);
+		const handle = t.client.store.getOrCreate("hostile-batch");
+		for (const [which, items] of [
+			["get", "abc"],
+			["get", { length: 2 }],
+			["put", { length: 3 }],
+			["put", [["k", "v"], "xy"]],
+			["put", [["k", "v"], ["k2"]]],
+			["delete", 7],
+		] as const)
+			await expect(handle.hostileBatch(which, items)).rejects.toMatchObject({
+				group: "kv",
+				code: "invalid_key",
+			});
+		expect(await handle.get("k")).toBeNull();
 	});
 
 	it("enforces the key (2 KiB) and value (128 KiB) limits", async () => {

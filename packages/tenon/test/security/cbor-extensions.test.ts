@@ -95,6 +95,15 @@ describe("cbor-x's own extensions", () => {
 			["bundled strings", Uint8Array.from([0xd9, 0xdf, 0xf9, 0x83, 0x60, 0x60, 0x00])],
 			["a packed reference alone", Uint8Array.from([0x81, 0xc6, 0x00])],
 			["a record reference past 2^30", Uint8Array.from([0xda, 0x70, 0x00, 0x00, 0x01, 0x80])],
+			// cbor-x calls `{ Error, RegExp }[name](a, b)`, inherited members included.
+			[
+				"a generic object (tag 27) naming 'constructor'",
+				Uint8Array.from([0xd8, 0x1b, 0x82, 0x6b, ...Buffer.from("constructor"), 0x01]),
+			],
+			[
+				"a generic object (tag 27) of an Error",
+				Uint8Array.from([0xd8, 0x1b, 0x82, 0x65, ...Buffer.from("Error"), 0x61, 0x78]),
+			],
 		];
 		for (const [name, bytes] of hostile) {
 			const started = performance.now();
