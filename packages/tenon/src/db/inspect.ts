@@ -49,7 +49,7 @@ async function withSnapshot<T>(
 	if (entries.length === 0) return undefined;
 	const { module, api } = await loadSqlite();
 	if (inspectorVfs === undefined) {
-		const created = createVfs(module, `${VFS_NAME}-inspect`);
+		const created = createVfs(module, `${VFS_NAME}-inspect`, CONSOLE_MAX_SCRATCH_BYTES);
 		api.vfs_register(created as never, false);
 		inspectorVfs = created;
 	}
@@ -177,7 +177,7 @@ function interrupted<T>(
 		return use();
 	} catch (error) {
 		if (performance.now() - started > timeoutMs)
-			throw new ReadOnlyQueryError("timeout", `the query ran past ${timeoutMs} ms`);
+			throw new ReadOnlyQueryError("timeout", `the query ran past ${Math.round(timeoutMs)} ms`);
 		// SQLite's own refusal (a view over a dropped table): the caller's `sql_error`.
 		if (error instanceof SqliteError) throw new ReadOnlyQueryError("sql_error", error.message);
 		throw error;
@@ -214,6 +214,14 @@ export class ReadOnlyQueryError extends Error {
  * process by gigabytes (an attacker probe, 2026-11-24).
  */
 export const CONSOLE_MAX_VALUE_BYTES = 1024 * 1024;
+
+/**
+ * Most bytes the inspector's statements may spill to scratch files (sorts, `DISTINCT`,
+ * temporary b-trees) at once: past it SQLite fails the statement as on a full disk. A
+ * `DISTINCT` over 400,000 random blobs, stopped only by its 2 s budget, had spilled hundreds
+ * of MB into memory (an attacker probe, 2026-11-27).
+ */
+export const CONSOLE_MAX_SCRATCH_BYTES = 64 * 1024 * 1024;
 /**
  * Most columns in a console result (`SQLITE_LIMIT_COLUMN`): a row is made
  * whole inside one step, so its columns times the value limit bound what
@@ -258,6 +266,7 @@ const AUTH_OK = 0;
 const AUTH_DENY = 1;
 /** SQLITE_AUTH: what a statement the authorizer refused fails with. */
 const SQLITE_AUTH = 23;
+const SQLITE_FULL = 13;
 
 /** Runs `use` with {@link PROCESS_PRAGMAS} refused on `connection`. */
 function withoutProcessPragmas<T>(
@@ -286,6 +295,11 @@ function withoutProcessPragmas<T>(
 function consoleError(error: unknown): ReadOnlyQueryError {
 	if (error instanceof SqliteError && (error.code & 0xff) === SQLITE_AUTH)
 		return new ReadOnlyQueryError("read_only", "the SQL console only reads");
+	if (error instanceof SqliteError && (error.code & 0xff) === SQLITE_FULL)
+		return new ReadOnlyQueryError(
+			"sql_error",
+			`the query needed more than ${CONSOLE_MAX_SCRATCH_BYTES / 1024 / 1024} MiB of temporary space (sort or group fewer or smaller values)`,
+		);
 	return new ReadOnlyQueryError("sql_error", (error as Error).message);
 }
 

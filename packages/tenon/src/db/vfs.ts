@@ -14,6 +14,7 @@ const IOCAP_SAFE_APPEND = 0x200;
 const IOCAP_POWERSAFE_OVERWRITE = 0x1000;
 const IOCAP_SEQUENTIAL = 0x400;
 const NOMEM = 7;
+const FULL = 13;
 /** SQLITE_FCNTL_PRAGMA: a PRAGMA on the file, before SQLite handles it. */
 const FCNTL_PRAGMA = 14;
 const ERROR = 1;
@@ -55,10 +56,13 @@ class ActorFileVfs extends FacadeVFS implements TenonVfs {
 	readonly #open = new Map<number, OpenFile>();
 	readonly #scratch = new Map<string, PageFile>();
 	readonly #module: SqliteModule;
+	/** Most bytes all scratch files together may hold (past it a write is `SQLITE_FULL`). */
+	readonly #maxScratchBytes: number;
 
-	constructor(name: string, module: SqliteModule) {
+	constructor(name: string, module: SqliteModule, maxScratchBytes: number) {
 		super(name, module);
 		this.#module = module;
+		this.#maxScratchBytes = maxScratchBytes;
 	}
 
 	attach(name: string, file: PageFile, maxPages = Number.POSITIVE_INFINITY): void {
@@ -109,7 +113,15 @@ class ActorFileVfs extends FacadeVFS implements TenonVfs {
 	}
 
 	jWrite(fileId: number, data: Uint8Array, offset: number): number {
-		this.#open.get(fileId)?.file.write(data, offset);
+		const open = this.#open.get(fileId);
+		if (open === undefined) return OK;
+		if (!open.main && this.#maxScratchBytes < Number.POSITIVE_INFINITY) {
+			let held = 0;
+			for (const file of this.#scratch.values()) held += file.size;
+			if (held + Math.max(0, offset + data.byteLength - open.file.size) > this.#maxScratchBytes)
+				return FULL;
+		}
+		open.file.write(data, offset);
 		return OK;
 	}
 
@@ -183,7 +195,14 @@ class ActorFileVfs extends FacadeVFS implements TenonVfs {
 	}
 }
 
-/** Creates the VFS for a loaded module (register it with the module's API). */
-export function createVfs(module: SqliteModule, name: string = VFS_NAME): TenonVfs & object {
-	return new ActorFileVfs(name, module);
+/**
+ * Creates the VFS for a loaded module (register it with the module's API). `maxScratchBytes`
+ * bounds its scratch files (sort spills, temporary tables) together.
+ */
+export function createVfs(
+	module: SqliteModule,
+	name: string = VFS_NAME,
+	maxScratchBytes = Number.POSITIVE_INFINITY,
+): TenonVfs & object {
+	return new ActorFileVfs(name, module, maxScratchBytes);
 }
