@@ -54,3 +54,14 @@ export function newActorId(): string {
 export function isActorId(value: string): boolean {
 	return value.length === ACTOR_ID_LENGTH && /^[0-9a-z]+$/.test(value);
 }
+
+/**
+ * The number a sequence id (a timer's, a dead letter's) names: its text exactly as it was
+ * returned, or the number itself (an app that kept it as one). `Number()` took "01", "0x2",
+ * " 1" and "2e0" as ids 1 and 2 (an attacker probe, 2026-11-27). Undefined for anything else.
+ */
+export function sequenceId(id: unknown): number | undefined {
+	if (typeof id === "number") return Number.isSafeInteger(id) && id >= 0 ? id : undefined;
+	if (typeof id !== "string" || !/^(?:0|[1-9]\d{0,14})$/.test(id)) return undefined;
+	return Number(id);
+}

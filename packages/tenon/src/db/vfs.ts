@@ -116,8 +116,11 @@ class ActorFileVfs extends FacadeVFS implements TenonVfs {
 		const open = this.#open.get(fileId);
 		if (open === undefined) return OK;
 		if (!open.main && this.#maxScratchBytes < Number.POSITIVE_INFINITY) {
+			// Open ones too: a file deleted while open (jDelete) still holds its bytes.
+			const files = new Set(this.#scratch.values());
+			for (const other of this.#open.values()) if (!other.main) files.add(other.file);
 			let held = 0;
-			for (const file of this.#scratch.values()) held += file.size;
+			for (const file of files) held += file.size;
 			if (held + Math.max(0, offset + data.byteLength - open.file.size) > this.#maxScratchBytes)
 				return FULL;
 		}

@@ -9,7 +9,6 @@
 
 import type { Attributes, Context, Span, SpanKind, Tracer } from "@opentelemetry/api";
 import { isActorId } from "../common/ids.js";
-import { escapeControl } from "../common/log-format.js";
 import { cutText } from "../common/text-cut.js";
 import { ActorError } from "../protocol/errors.js";
 import { DeferredSpan } from "./deferred-span.js";
@@ -21,6 +20,7 @@ import {
 	reportTracingFailure,
 	startSpanSafely,
 } from "./otel-api.js";
+import { MAX_MESSAGE, MAX_STACK, spanText } from "./span-text.js";
 import { injectTraceHeaders, remoteContext, TRACEPARENT, TRACESTATE } from "./trace-context.js";
 
 /** The span names Tenon emits (a detail such as the action name follows after a space). */
@@ -81,21 +81,6 @@ function actorAttributes(actor: TracedActor, action?: string): Attributes {
 	return attributes;
 }
 
-/** Longest error message (status and exception event) and stack a span carries. */
-const MAX_MESSAGE = 1_024;
-const MAX_STACK = 8_192;
-
-/**
- * An error's text as a span carries it: cut to `max` (then `…`) and with control characters
- * escaped. A client's bytes can be in it: an unknown action or actor name is quoted in its
- * error, and a 15 KB name, or one with a newline and terminal escapes, went to every exporter
- * in the status and again in the exception event (an attacker probe, 2026-11-27).
- */
-function spanText(text: string, max: number): string {
-	const safe = escapeControl(text.length > max ? text.slice(0, max) : text);
-	return text.length > max || safe.length > max ? `${cutText(safe, max)}…` : cutText(safe);
-}
-
 /** Marks a span failed with `error` (its Tenon group and code when it is an ActorError). */
 function recordError(span: Span, error: unknown): void {
 	try {
@@ -103,13 +88,24 @@ function recordError(span: Span, error: unknown): void {
 			span.setAttribute("tenon.error.group", error.group);
 			span.setAttribute("tenon.error.code", error.code);
 		}
-		const message = spanText(error instanceof Error ? error.message : String(error), MAX_MESSAGE);
+		const message = spanText(String(error instanceof Error ? error.message : error), MAX_MESSAGE);
 		if (error instanceof Error) {
-			const stack = error.stack?.replace(error.message, () => message);
+			// The stack keeps its lines: only its copy of the message is replaced.
+			const stack =
+				typeof error.stack === "string"
+					? cutText(
+							error.stack.replace(String(error.message), () => message),
+							MAX_STACK,
+						)
+					: undefined;
+			const code = (error as { code?: unknown }).code;
 			span.recordException({
-				name: spanText(error.name, 128),
+				name: spanText(String(error.name), 128),
 				message,
-				...(stack === undefined ? {} : { stack: spanText(stack, MAX_STACK) }),
+				...(stack === undefined ? {} : { stack }),
+				// exception.type: the SDK reads it from `code` first (an ActorError's, a Node one's).
+				...(typeof code === "string" ? { code: spanText(code, 128) } : {}),
+				...(typeof code === "number" ? { code } : {}),
 			});
 		}
 		span.setStatus({ code: STATUS_ERROR, message });

@@ -28,6 +28,10 @@ const TAG_SHAREABLE = 28;
 const TAG_SHARED_REF = 29;
 const TAG_POS_BIGNUM = 2;
 const TAG_NEG_BIGNUM = 3;
+const TAG_GENERIC_OBJECT = 27;
+/** RFC 8746's typed arrays (cbor-x reads 64 to 87). */
+const TAG_TYPED_ARRAYS_FIRST = 64;
+const TAG_TYPED_ARRAYS_LAST = 87;
 
 /**
  * Returns why `bytes` may not be decoded, or undefined when it may. Checks
@@ -48,6 +52,8 @@ export function cborProblem(bytes: Uint8Array, countParts = false): string | und
 	let open = 0;
 	// Whether the item about to be read is a bignum's payload.
 	let bignumNext = false;
+	// Whether the item about to be read is a typed array's bytes.
+	let typedArrayNext = false;
 	let offset = 0;
 	let items = 0;
 	let containers = 0;
@@ -74,6 +80,10 @@ export function cborProblem(bytes: Uint8Array, countParts = false): string | und
 		if (++items > end) return "more items than bytes";
 		if (items > maxItems) return itemsProblem();
 		if (bignumNext && major !== 2) return "a bignum that is not a byte string";
+		if (typedArrayNext) {
+			if (major !== 2 || argument === -1) return "a typed array that is not a byte string";
+			typedArrayNext = false;
+		}
 		switch (major) {
 			case 0:
 			case 1:
@@ -108,7 +118,17 @@ export function cborProblem(bytes: Uint8Array, countParts = false): string | und
 				if (argument === TAG_SHAREABLE || argument === TAG_SHARED_REF)
 					return "a value-sharing tag (28/29)";
 				if (isDecoderExtension(argument)) return `a cbor-x extension tag (${argument})`;
+				// cbor-x's generic object (27) calls `{ Error, RegExp }[name](a, b)`, any name,
+				// inherited members such as `constructor` included. It writes an Error or a
+				// RegExp that way, so a client reads one in a reply; from a client it is refused.
+				if (argument === TAG_GENERIC_OBJECT && countParts)
+					return "a cbor-x extension tag (27, a generic object)";
 				if (argument === TAG_POS_BIGNUM || argument === TAG_NEG_BIGNUM) bignumNext = true;
+				// A typed array wraps a byte string; cbor-x passes anything else to the array's
+				// constructor: `{ buffer: 1e8 }` under tag 86 made an 800 MB Float64Array from
+				// 26 bytes (a review, 2026-11-27).
+				if (argument >= TAG_TYPED_ARRAYS_FIRST && argument <= TAG_TYPED_ARRAYS_LAST)
+					typedArrayNext = true;
 				if (open >= MAX_CBOR_DEPTH) return "nesting too deep";
 				// A tag wraps exactly one item.
 				remaining[open++] = 1;
@@ -116,7 +136,7 @@ export function cborProblem(bytes: Uint8Array, countParts = false): string | und
 		}
 		open = closeItem(remaining, open);
 	}
-	if (open > 0 || bignumNext) return "the input ends inside a value";
+	if (open > 0 || bignumNext || typedArrayNext) return "the input ends inside a value";
 	return undefined;
 }
 
@@ -124,10 +144,8 @@ export function cborProblem(bytes: Uint8Array, countParts = false): string | und
  * Tags cbor-x gives a meaning of its own when decoding (decode.js): packed
  * values (references 6, tables 51, prefixes and suffixes 216 to 255 and
  * 27647 to 32767), bundled strings (14, 15), records (105, and every tag
- * from 0xdff9 on, including the packed ranges past 2^30) and generic objects
- * (27: it calls `{ Error, RegExp }[name](a, b)`, any name, inherited members
- * such as `constructor` included; missed until an attacker probe,
- * 2026-11-27). Any other tag
+ * from 0xdff9 on, including the packed ranges past 2^30); generic objects
+ * (27) are refused from clients only (see the scan). Any other tag
  * decodes to what it wraps, a value Tenon knows (dates, bignums, sets, maps,
  * typed arrays), or a tag object that the plain-data check refuses.
  */
@@ -136,7 +154,6 @@ function isDecoderExtension(tag: number): boolean {
 		tag === 6 ||
 		tag === 14 ||
 		tag === 15 ||
-		tag === 27 ||
 		tag === 51 ||
 		tag === 105 ||
 		(tag >= 216 && tag <= 255) ||

@@ -257,7 +257,8 @@ export function httpStatusFor(group: string, code: string): number {
 		case "request":
 			if (code === "route_not_found") return 404;
 			if (code === "method_not_allowed") return 405;
-			if (code === "unsupported_content_type") return 415;
+			if (code === "unsupported_content_type" || code === "unsupported_content_encoding")
+				return 415;
 			if (code === "upgrade_required") return 426;
 			if (code === "body_too_slow") return 408;
 			if (code === "headers_too_large") return 431;

@@ -1,4 +1,5 @@
 import type { DeadLetter } from "../actor/queues.js";
+import { sequenceId } from "../common/ids.js";
 import type { ActorCore } from "./actor-core.js";
 import type { PendingWrites } from "./pending-writes.js";
 import {
@@ -110,9 +111,10 @@ export class DeadLetters {
 		id: string,
 		accept?: (letter: StoredDeadLetter) => void,
 	): Promise<StoredDeadLetter | undefined> {
-		if (!/^\d{1,15}$/.test(id)) return Promise.resolve(undefined);
+		const seq = sequenceId(id);
+		if (seq === undefined) return Promise.resolve(undefined);
 		return this.#oneAtATime(async () => {
-			const key = deadLetterKey(Number(id));
+			const key = deadLetterKey(seq);
 			const [value] = await this.#writes.get([key]);
 			if (value === undefined) return undefined;
 			const letter = decodeDeadLetter(key, value);

@@ -10,6 +10,7 @@ import type {
 } from "../actor/schedule.js";
 import type { TimerHandle } from "../common/clock.js";
 import { errorText } from "../common/error-text.js";
+import { sequenceId } from "../common/ids.js";
 import { newRequestId } from "../common/request-id.js";
 import { assertStorable } from "../common/storable.js";
 import { outsideTrace } from "../observability/tracing.js";
@@ -32,7 +33,6 @@ import {
 	MIN_INTERVAL_MS,
 	nextCronRun,
 	ONE_SHOT_RANGE,
-	oneShotId,
 	oneShotKey,
 	publicJob,
 	type StoredJob,
@@ -100,12 +100,12 @@ export class ScheduleManager implements WriteSource {
 				return this.#addOneShot(timestamp, action, args);
 			},
 			get: async (id) => {
-				const key = oneShotId(id);
+				const key = sequenceId(id);
 				return key === undefined ? undefined : this.#oneShots.get(key);
 			},
 			list: async () => this.#sortedOneShots(),
 			cancel: async (id) => {
-				const key = oneShotId(id);
+				const key = sequenceId(id);
 				return key !== undefined && this.#cancel(key);
 			},
 		};

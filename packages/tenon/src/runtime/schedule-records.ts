@@ -135,12 +135,6 @@ export async function readSchedules(store: ActorStore, actorId: string): Promise
 	return { timers, jobs };
 }
 
-/** A one-shot timer's key from its id: only the exact text `after`/`at` returned ("01" is not "1"). */
-export function oneShotId(id: unknown): number | undefined {
-	if (typeof id !== "string" || !/^(?:0|[1-9]\d{0,14})$/.test(id)) return undefined;
-	return Number(id);
-}
-
 /** A job as `c.cron` shows it: without its runs. */
 export function publicJob(job: StoredJob | undefined): CronJob | undefined {
 	if (job === undefined) return undefined;

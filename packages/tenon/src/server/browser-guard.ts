@@ -58,6 +58,12 @@ const guardErrors = {
 			"unsupported_content_type",
 			`Content type '${type.slice(0, 100)}' is not accepted: use application/json, or application/octet-stream for CBOR`,
 		),
+	contentEncoding: (coding: string) =>
+		new ActorError(
+			"request",
+			"unsupported_content_encoding",
+			`Content encoding '${coding.slice(0, 100)}' is not accepted: send the body as it is (identity)`,
+		),
 };
 
 /** A `Host` value: a name or IPv4 address, or an IPv6 address in brackets, then an optional port. */
@@ -142,11 +148,18 @@ export class BrowserGuard {
 	}
 
 	/**
-	 * Throws `request/unsupported_content_type` for a body in anything but
+	 * Throws `request/unsupported_content_encoding` for a body with a content coding (gzip, ...),
+	 * and `request/unsupported_content_type` for a body in anything but
 	 * the protocol's encodings (a cross-site form can only send
 	 * `text/plain`, `multipart/form-data` or `application/x-www-form-urlencoded`).
 	 */
 	checkContentType(request: RequestHead): void {
+		// A compressed body was read as it came, and failed to decode as something else
+		// (request/malformed) or, worse, decoded (an attacker probe, 2026-11-27): RFC 9110
+		// answers a coding the server does not apply with 415.
+		const coding = request.headers.get("content-encoding");
+		if (coding !== null && !/^\s*(?:identity)?\s*$/i.test(coding))
+			throw guardErrors.contentEncoding(coding);
 		const type = request.headers.get("content-type");
 		if (type === null || CONTENT_TYPES.has(type)) return;
 		const essence = (type.split(";")[0] ?? "").trim().toLowerCase();

@@ -2,7 +2,8 @@
 // `c.schedule` / `c.cron` through an action:
 // - a job's `args` was not checked to be an array: a number was stored and every run failed
 //   (a TypeError, logged forever, across restarts); a string was spread into characters;
-// - `get` and `cancel` matched ids through Number(): "01", "0x2" and " 1" named timer 1 and 2;
+// - `get` and `cancel` matched ids through Number(): "01", "0x2" and " 1" named timer 1 and 2
+//   (the id's exact text or the number itself names it now);
 // - timer arguments had no size limit: one call stored 15 MB, loaded again on every wake
 //   (40 such timers took the server from 139 MB to 1.3 GB on the first call after a restart).
 import { describe, expect, it } from "vitest";
@@ -57,6 +58,9 @@ describe("c.schedule and c.cron given a client's values", () => {
 		}
 		expect(await handle.count()).toBe(2);
 		expect(await handle.get("2")).toBe("2");
+		// The number itself names it too (an app that kept the id as one, a review).
+		expect(await handle.get(2 as unknown as string)).toBe("2");
+		expect(await handle.get(2.5 as unknown as string)).toBeNull();
 		expect(await handle.cancel("1")).toBe(true);
 		expect(await handle.count()).toBe(1);
 	});

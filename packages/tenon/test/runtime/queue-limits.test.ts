@@ -57,6 +57,10 @@ describe("queue limits", () => {
 		});
 		expect(await handle.size()).toBe(2);
 		expect(await handle.deadIds()).toEqual([id]);
+		// Only the id as it was given names it: "01" or "0x1" went through Number() (a review).
+		for (const alias of [`0${id}`, ` ${id}`, `${id}.0`, `0x${Number(id).toString(16)}`])
+			expect(await handle.retry(alias), alias).toBe(false);
+		expect(await handle.deadIds()).toEqual([id]);
 		// With room again, the retry goes through.
 		expect(await handle.take()).toBe(2);
 		expect(await handle.retry(id as string)).toBe(true);

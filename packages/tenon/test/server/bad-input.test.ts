@@ -1,5 +1,6 @@
 // Every kind of bad input gets a stable group/code error (or a clean close),
 // the server keeps serving, and stored state stays intact.
+import { gzipSync } from "node:zlib";
 import { Encoder } from "cbor-x";
 import { describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
@@ -93,6 +94,21 @@ describe("bad input over HTTP", () => {
 			['{"args":[["$Evil",1]]}', {}, 400, "request", "malformed"],
 			['{"args":["five"]}', {}, 400, "user", "invalid_argument"],
 			["x".repeat(3000), {}, 400, "message", "incoming_too_long"],
+			// A coding the server does not apply: the body was read as it came (a probe).
+			[
+				'{"args":[1]}',
+				{ "content-encoding": "gzip" },
+				415,
+				"request",
+				"unsupported_content_encoding",
+			],
+			[
+				gzipSync('{"args":[1]}'),
+				{ "content-encoding": "GZIP, identity" },
+				415,
+				"request",
+				"unsupported_content_encoding",
+			],
 		];
 		for (const [body, headers, status, group, code] of cases) {
 			const answer = await post(t, ACTION, body, headers);
@@ -102,6 +118,8 @@ describe("bad input over HTTP", () => {
 			expect(typeof answer.body.message).toBe("string");
 		}
 		await assertHealthy(t, 5);
+		const identity = await post(t, ACTION, '{"args":[1]}', { "content-encoding": "identity" });
+		expect(identity.status).toBe(200);
 	});
 
 	it("answers CBOR requests with CBOR errors", async () => {
