@@ -176,10 +176,20 @@ export function decodeValue(
 			}
 		}
 	} catch (error) {
-		throw errors.malformed(
-			`${encoding}: ${error instanceof Error ? error.message : String(error)}`,
-		);
+		throw errors.malformed(`${encoding}: ${decodeFailure(error)}`);
 	}
+}
+
+/**
+ * Why a value did not decode, as its sender reads it: the decoder's own message (cbor-x's
+ * "Unexpected end of CBOR data", JSON.parse's syntax error, the pre-checks'), but not a
+ * TypeError or RangeError from inside cbor-x, which named its code ("(glbl[data[0]] || Error)
+ * is not a function", "number 1 is not iterable": an attacker probe, 2026-11-27).
+ */
+function decodeFailure(error: unknown): string {
+	if (error instanceof Error && (error.constructor === Error || error instanceof SyntaxError))
+		return error.message;
+	return "a value that does not decode";
 }
 
 // cbor-x renames "__proto__" map keys to "__proto_" (to protect prototypes),

@@ -151,6 +151,23 @@ describe("cbor-x's own extensions", () => {
 		});
 	});
 
+	it("a value cbor-x fails on inside is malformed without naming cbor-x's code", () => {
+		// A Set (tag 258) of a number: cbor-x threw "number 1 is not iterable (...)", which went
+		// to the client as the error's message (an attacker probe, 2026-11-27).
+		const bytes = new Encoder({ useRecords: false }).encode({ args: [new Tag(1, 258)] });
+		expect(() => decodeUntrusted("cbor", bytes, "body")).toThrow(
+			expect.objectContaining({
+				group: "request",
+				code: "malformed",
+				message: expect.not.stringMatching(/iterable|Symbol/),
+			}),
+		);
+		// The checks' own messages stay: they say what is wrong with the bytes.
+		expect(() => decodeUntrusted("cbor", Uint8Array.of(0x82, 0x01), "body")).toThrow(
+			/cbor: a container longer than the input/,
+		);
+	});
+
 	it("are never needed for what Tenon's and RivetKit's encoders write", () => {
 		const value = {
 			when: new Date(1_700_000_000_000),
