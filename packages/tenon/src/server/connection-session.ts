@@ -61,6 +61,8 @@ export class ConnectionSession implements WebSocketHandler {
 	#drainTimer: ReturnType<typeof setTimeout> | undefined;
 	#refusedInRow = 0;
 	#conn: OpenConnection | undefined;
+	/** What the actor's connection writes to, once connecting (it learns of the close from here). */
+	#transport: SessionTransport | undefined;
 	readonly #rates: SessionRates;
 
 	constructor(
@@ -107,7 +109,8 @@ export class ConnectionSession implements WebSocketHandler {
 		resume: ResumeRequest | undefined,
 	): Promise<void> {
 		// The adapter reports a close back through onClose, which unregisters the connection.
-		const transport: ConnTransport = new SessionTransport(this.#socket, this.#encoding);
+		const transport = new SessionTransport(this.#socket, this.#encoding);
+		this.#transport = transport;
 		let conn: OpenConnection | undefined;
 		try {
 			if (this.#isClosed()) return;
@@ -263,6 +266,7 @@ export class ConnectionSession implements WebSocketHandler {
 
 	onClose(): void {
 		this.#state = "closed";
+		if (this.#transport !== undefined) this.#transport.gone = true;
 		this.#early = [];
 		if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);
 		// Idempotent: a connection the actor already closed is not unregistered twice.
@@ -274,6 +278,8 @@ export class ConnectionSession implements WebSocketHandler {
 class SessionTransport implements ConnTransport {
 	readonly #socket: ServerWebSocket;
 	readonly encoding: Encoding;
+	/** Set when the client's socket closed. */
+	gone = false;
 
 	constructor(socket: ServerWebSocket, encoding: Encoding) {
 		this.#socket = socket;

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import { clientGoneError } from "../../common/client-gone.js";
 import { callAsync, withTimeout } from "../../common/timeouts.js";
 import { errors, toErrorPayload } from "../../protocol/errors.js";
 import { encodeToClient } from "../../protocol/messages.js";
@@ -169,6 +170,10 @@ async function resumeConnection(
 	const params = await core.track(deps.admit(caller, { id: conn.id, state: conn.state }));
 	// It may have closed or been resumed elsewhere while the hooks ran.
 	if (found() !== conn) return false;
+	// Or this socket closed meanwhile: moved onto it, the connection closed its working old
+	// socket and then closed for good, a stored one was deleted before its resume timeout (an
+	// attacker probe, 2026-11-27). It stays as it was.
+	if (socket.gone) throw clientGoneError();
 	// The old socket, when this node holds it, is released and closed there.
 	// The transport may also be a link from the node that held the socket
 	// before (the owner changed): that is not a socket to close here.

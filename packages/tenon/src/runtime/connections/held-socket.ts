@@ -34,6 +34,8 @@ export interface SocketWriter {
 	cork?(): void;
 	uncork?(): void;
 	close(code: number, reason: string): void;
+	/** Optional: true once the client's socket closed (a writer that cannot tell leaves it out). */
+	readonly gone?: boolean;
 }
 
 /**
@@ -71,6 +73,11 @@ export abstract class HeldSocket<In> implements SocketHandle {
 		this.#owner = owner;
 		this.#maxHeld = maxHeld;
 		this.#maxHeldBytes = maxHeldBytes;
+	}
+
+	/** True once the client's socket is known to be closed. */
+	get gone(): boolean {
+		return this.#clientGone || this.#writer.gone === true;
 	}
 
 	/** The bytes an input holds, counted against the held bytes' bound (0: not counted). */
