@@ -260,7 +260,7 @@ export function httpStatusFor(group: string, code: string): number {
 			if (code === "unsupported_content_type" || code === "unsupported_content_encoding")
 				return 415;
 			if (code === "upgrade_required") return 426;
-			if (code === "body_too_slow") return 408;
+			if (code === "body_too_slow" || code === "too_slow") return 408;
 			if (code === "headers_too_large") return 431;
 			return 400;
 		case "actor":

@@ -19,6 +19,8 @@
 
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { ActorError, toErrorPayload } from "../protocol/errors.js";
+import { encodeErrorBody } from "../protocol/http-bodies.js";
 
 const lingering = new WeakSet<Socket>();
 
@@ -64,12 +66,10 @@ export function answerClientError(
 		if (!lingering.has(socket)) socket.destroy();
 		return;
 	}
-	const status =
-		error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
+	const text = clientErrorAnswer(error.code);
 	const answer = () => {
 		waiting.delete(socket);
-		if (socket.writable)
-			endAndLinger(socket, `HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`, ms);
+		if (socket.writable) endAndLinger(socket, text, ms);
 	};
 	if (afterReplies !== undefined) {
 		if (afterReplies(answer)) waiting.add(socket);
@@ -79,6 +79,36 @@ export function answerClientError(
 	const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
 	if (answering?.headersSent === true) socket.destroy();
 	else answer();
+}
+
+/**
+ * A whole HTTP/1.1 answer that ends its connection, with a `group/code` JSON body as every
+ * other error has (a probe, 2026-11-27: these went out bodiless).
+ */
+export function closingAnswer(status: string, code: string, message: string): string {
+	const body = encodeErrorBody(
+		"json",
+		toErrorPayload(new ActorError("request", code, message), false),
+	);
+	return `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+/** The answer to a request Node's parser refused (its `clientError` code). */
+function clientErrorAnswer(code: string | undefined): string {
+	if (code === "ERR_HTTP_REQUEST_TIMEOUT")
+		return closingAnswer(
+			"408 Request Timeout",
+			"too_slow",
+			"The request's headers or body did not arrive in time",
+		);
+	// Node's `maxHeaderSize` (16 KiB by default): headers too large, or too many of them.
+	if (code === "HPE_HEADER_OVERFLOW")
+		return closingAnswer(
+			"431 Request Header Fields Too Large",
+			"headers_too_large",
+			"The request's headers are larger than the server takes",
+		);
+	return closingAnswer("400 Bad Request", "malformed", "The request is not valid HTTP/1.1");
 }
 
 /** Sockets whose parse error waits for their replies in flight (see {@link answerClientError}). */

@@ -5,7 +5,7 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { errors } from "../protocol/errors.js";
 import { errorReply } from "./http-util.js";
-import { endAndLinger } from "./lingering-close.js";
+import { closingAnswer, endAndLinger } from "./lingering-close.js";
 import { writeReply } from "./node-incoming.js";
 
 /**
@@ -18,7 +18,11 @@ import { writeReply } from "./node-incoming.js";
 const MAX_PIPELINED = 8;
 
 /** The answer to a request that cannot be served, ending its connection. */
-const BAD_REQUEST = "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+const BAD_REQUEST = closingAnswer(
+	"400 Bad Request",
+	"malformed",
+	"This request cannot be served on this connection",
+);
 
 /** Requests in flight per socket (see {@link MAX_PIPELINED}). */
 const inFlightOn = new WeakMap<object, number>();

@@ -1,0 +1,70 @@
+// Regression (an attacker probe, 2026-11-27): requests Node's parser refuses were answered with
+// a bare status and no body, so a client got no `group/code` as every other error has, and
+// headers over Node's limit (a browser's large cookies) read as a generic 400. Now: 431
+// request/headers_too_large, 400 request/malformed, each with a JSON error body.
+import { connect } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { actor, memoryDriver, setup, type TenonServer } from "../../src/index.js";
+
+const counter = actor({ state: { n: 0 }, actions: { inc: (c) => ++c.state.n } });
+let server: TenonServer | undefined;
+afterEach(async () => {
+	await server?.close();
+	server = undefined;
+});
+
+/** Sends `bytes` on a raw socket and reads until the server closes it. */
+async function exchange(target: TenonServer, bytes: string): Promise<string> {
+	const url = new URL(target.url);
+	const socket = connect({ port: Number(url.port), host: url.hostname });
+	let received = "";
+	socket.on("data", (data: Buffer) => {
+		received += data.toString("latin1");
+	});
+	socket.on("error", () => {});
+	await new Promise<void>((resolve) => socket.once("connect", resolve));
+	socket.end(bytes);
+	await new Promise<void>((resolve) => socket.once("close", () => resolve()));
+	return received;
+}
+
+function answerOf(received: string): { status: number; body: Record<string, unknown> } {
+	const [head = "", body = ""] = received.split("\r\n\r\n");
+	expect(head).toMatch(/\r\ncontent-type: application\/json/i);
+	return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]), body: JSON.parse(body) };
+}
+
+describe("requests Node cannot parse", () => {
+	it("get a status and a group/code body, and the server keeps serving", async () => {
+		server = await setup({ use: { counter }, logLevel: "silent" }).start({
+			port: 0,
+			host: "127.0.0.1",
+			storage: memoryDriver(),
+		});
+		const host = new URL(server.url).host;
+		const cases: [string, number, string][] = [
+			[
+				`GET /health HTTP/1.1\r\nhost: ${host}\r\ncookie: ${"c".repeat(20_000)}\r\n\r\n`,
+				431,
+				"headers_too_large",
+			],
+			[
+				`GET /health HTTP/1.1\r\nhost: ${host}\r\n${"x-some-header: some value\r\n".repeat(3_000)}\r\n`,
+				431,
+				"headers_too_large",
+			],
+			["FOOBAR / HTTP/1.1\r\n\r\n", 400, "malformed"],
+			["GET / HTTP/1.1\r\nbad header\r\n\r\n", 400, "malformed"],
+		];
+		for (const [bytes, status, code] of cases) {
+			const answer = answerOf(await exchange(server, bytes));
+			expect(answer.status).toBe(status);
+			expect(answer.body).toMatchObject({ group: "request", code });
+		}
+		const ok = await fetch(
+			`${server.url}/gateway/counter/action/inc?rvt-method=getOrCreate&rvt-key=a`,
+			{ method: "POST", headers: { "content-type": "application/json" }, body: '{"args":[]}' },
+		);
+		expect(await ok.json()).toEqual({ output: 1 });
+	});
+});
