@@ -15,10 +15,33 @@ export interface ErrorPayload {
  * try { await room.sendMessage("hi"); }
  * catch (err) { if (err instanceof ActorError && err.code === "unauthorized") login(); }
  */
+/** Marks Tenon's errors, whichever copy of Tenon made them (see {@link ActorError}). */
+const ACTOR_ERROR = Symbol.for("tenon.ActorError");
+
 export class ActorError extends Error {
 	readonly group: string;
 	readonly code: string;
 	readonly metadata: unknown;
+	readonly [ACTOR_ERROR] = true;
+
+	/**
+	 * `instanceof ActorError` holds for another copy's too. A process can hold two copies of
+	 * Tenon (`tenon start` is ES modules; a registry that tsx compiles as CommonJS loads its
+	 * own): the CLI's storage driver threw errors the registry's copy took for internal ones
+	 * (an attacker probe, 2026-11-27). Subclasses keep the plain check.
+	 */
+	static override [Symbol.hasInstance](value: unknown): boolean {
+		// `this` is the class on the right of `instanceof`: a subclass too.
+		// biome-ignore lint/complexity/noThisInStatic: the subclass is the point.
+		if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+		return (
+			// biome-ignore lint/complexity/noThisInStatic: the subclass is the point.
+			this === ActorError &&
+			typeof value === "object" &&
+			value !== null &&
+			(value as { [ACTOR_ERROR]?: unknown })[ACTOR_ERROR] === true
+		);
+	}
 
 	constructor(group: string, code: string, message: string, metadata?: unknown) {
 		super(message);

@@ -180,8 +180,22 @@ export interface ActorOwner {
 }
 
 /** Thrown by {@link Placement.acquire}: another live node owns the actor. */
+/** Marks an {@link OwnedElsewhereError}, whichever copy of Tenon made it. */
+const OWNED_ELSEWHERE = Symbol.for("tenon.OwnedElsewhereError");
+
 export class OwnedElsewhereError extends Error {
 	readonly owner: ActorOwner;
+	readonly [OWNED_ELSEWHERE] = true;
+
+	/** Another copy of Tenon's too (see `ActorError`): the CLI's driver is one, in a CommonJS registry. */
+	static override [Symbol.hasInstance](value: unknown): boolean {
+		return (
+			typeof value === "object" &&
+			value !== null &&
+			(value as { [OWNED_ELSEWHERE]?: unknown })[OWNED_ELSEWHERE] === true
+		);
+	}
+
 	constructor(actorId: string, owner: ActorOwner) {
 		super(`Actor ${actorId} is owned by node ${owner.nodeId} (${owner.address})`);
 		this.name = "OwnedElsewhereError";
