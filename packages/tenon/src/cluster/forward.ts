@@ -291,7 +291,11 @@ interface PeerWatch {
 const peerWatches = new Map<string, PeerWatch>();
 
 /** Calls `onGone` once node `nodeId` is seen not beating; returns the unwatch. */
-function watchPeer(nodeId: string, options: ForwardOptions, onGone: () => void): () => void {
+export function watchPeer(
+	nodeId: string,
+	options: Pick<ForwardOptions, "leaseTtlMs" | "peerSecret" | "ownerAlive">,
+	onGone: () => void,
+): () => void {
 	const alive = options.ownerAlive as (nodeId: string) => Promise<boolean>;
 	const key = `${options.peerSecret}\n${nodeId}`;
 	let watch = peerWatches.get(key);

@@ -149,7 +149,16 @@ export function passUpgradeThrough(
 		socket.write(received);
 		received = Buffer.alloc(0);
 		upstream.pipe(socket);
+		// Watched for as long as it is piped: an owner frozen (or cut off) after it answered
+		// left the client's socket open with no answer and no error for as long as the freeze
+		// (an attacker probe, 2026-11-27: 684 of 1,683 actions), while another node had taken
+		// the actor over. Ended, the client reconnects and reaches the new owner.
+		unwatch = target.watchOwner?.(() => {
+			socket.destroy();
+			upstream.destroy();
+		});
 	};
+	let unwatch: (() => void) | undefined;
 	upstream.on("data", onFirstBytes);
 	upstream.once("connect", () => {
 		connected = true;
@@ -177,6 +186,7 @@ export function passUpgradeThrough(
 		}
 	});
 	upstream.on("close", () => {
+		unwatch?.();
 		clearTimeout(unanswered);
 		if (!connected || abandoned) {
 			settled = true;
@@ -190,6 +200,7 @@ export function passUpgradeThrough(
 	});
 	const onSocketClose = () => {
 		settled = true;
+		unwatch?.();
 		clearTimeout(unanswered);
 		upstream.destroy();
 		release?.();

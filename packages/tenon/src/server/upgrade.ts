@@ -1,4 +1,4 @@
-import { actorUnavailable } from "../cluster/forward.js";
+import { actorUnavailable, watchPeer } from "../cluster/forward.js";
 import { HOLDER_HEADER, LINK_HEADER, MAX_HOPS, PEER_HEADER } from "../cluster/headers.js";
 import { requestIdOf } from "../common/request-id.js";
 import { type Encoding, parseEncoding } from "../protocol/encoding.js";
@@ -246,6 +246,16 @@ export function createUpgradeHandler(
 							callDepth: admitted.callDepth,
 							entryHost: admitted.forwardedHost,
 							ownerAlive: async () => (await cluster.nodeAddress(error.owner.nodeId)) !== undefined,
+							watchOwner: (onGone) =>
+								watchPeer(
+									error.owner.nodeId,
+									{
+										leaseTtlMs: cluster.leaseTtlMs,
+										peerSecret: cluster.peerSecret,
+										ownerAlive: async (nodeId) => (await cluster.nodeAddress(nodeId)) !== undefined,
+									},
+									onGone,
+								),
 							unavailable: () =>
 								errorResponse(
 									actorUnavailable(`node ${error.owner.nodeId} does not answer`),

@@ -68,6 +68,11 @@ export type UpgradeDecision =
 			entryHost?: string | undefined;
 			/** Whether the owner still beats (renewed within the lease time). */
 			ownerAlive?: () => Promise<boolean>;
+			/**
+			 * Calls `onGone` once the owner stops beating, checked every half lease time (one
+			 * check per owner node for all its sockets); returns the unwatch.
+			 */
+			watchOwner?: (onGone: () => void) => () => void;
 			/** The answer when the owner stays out of reach past `retryUntil`. */
 			unavailable(): Response;
 			/**

@@ -264,7 +264,7 @@ describe("inspector app in Chromium", () => {
 			await page.click('[data-tab="Schedules"]');
 			await expect.poll(() => text(page, '[data-testid="timers"]')).toContain("in 1 min");
 			expect(await text(page, '[data-testid="timers"]')).toContain("in 2 h");
-			expect(await text(page, '[data-testid="timers"]')).toContain("(+99500 chars)");
+			expect(await text(page, '[data-testid="timers"]')).toContain("(+59500 chars)");
 			const jobs = await text(page, '[data-testid="jobs"]');
 			expect(jobs).toContain("0 3 * * *");
 			expect(jobs).toContain("every 1 min");
