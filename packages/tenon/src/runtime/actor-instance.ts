@@ -21,7 +21,7 @@ import {
 	runWakeSequence,
 } from "./actor-steps.js";
 import type { Caller } from "./caller.js";
-import type { CloseKind } from "./connections/close-codes.js";
+import { CLOSE, type CloseKind } from "./connections/close-codes.js";
 import { type ConnRecord, loadConnRecords } from "./connections/conn-records.js";
 import { attachSockets, expireOrphans, restoreConnections } from "./connections/conn-restore.js";
 import type { ConnSocket } from "./connections/conn-socket.js";
@@ -454,7 +454,14 @@ export class ActorInstance implements AssemblyHost {
 		this.status = "stopped";
 		this.#halt();
 		this.#parts.queueIfMade?.close();
-		this.#parts.hub.dropAll();
+		// Moved (its lease lost, its writes fenced): a restart to its clients, who reconnect to
+		// the new owner; they read 1011 core.internal_error before 2026-11-27 (a probe).
+		const moved =
+			error instanceof ActorError &&
+			error.group === "actor" &&
+			(error.code === "moved" || error.code === "fenced");
+		if (moved) this.#parts.hub.dropAll(CLOSE.restart, "actor.moved");
+		else this.#parts.hub.dropAll();
 		this.#parts.calls.closeRawSockets(undefined);
 		this.deps.metrics.actorStopped(this.actorId, "dropped");
 		// Its place goes once a commit it had sent has landed; the lease is let go after.

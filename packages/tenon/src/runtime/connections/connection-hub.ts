@@ -484,14 +484,14 @@ export class ConnectionHub implements ConnOwner {
 	}
 
 	/** Drops every connection without sending held frames (the actor is being reset). */
-	dropAll(): void {
+	dropAll(code: number = CLOSE.internal, reason = "core.internal_error"): void {
 		this.#heldTimes?.ended();
 		for (const conn of [...this.conns.values()]) {
 			conn.dropHeld();
 			conn.closed = true;
 			const socket = conn.transport as ConnSocket | undefined;
 			if (socket !== undefined) this.#deps.sockets.forget(socket);
-			socket?.close(CLOSE.internal, "core.internal_error");
+			socket?.close(code, reason);
 		}
 		this.#conns?.clear();
 		this.#unpersisted = 0;
