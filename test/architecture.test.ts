@@ -42,10 +42,14 @@ it("plugins (workflow/, db/) reach the runtime only through published ports in a
 });
 
 it("no hidden symbols carry runtime internals to plugins", () => {
+	// Two brands only: they mark Tenon's errors so that `instanceof` holds for another copy of
+	// Tenon in the process (a CommonJS registry next to the CLI), and carry nothing else.
+	const brands = /Symbol\.for\("tenon\.(?:ActorError|OwnedElsewhereError)"\)/g;
 	const offenders: string[] = [];
 	for (const entry of readdirSync(src, { recursive: true, encoding: "utf8" })) {
 		if (!entry.endsWith(".ts")) continue;
-		if (/Symbol\.for\("tenon\./.test(readFileSync(join(src, entry), "utf8"))) offenders.push(entry);
+		const text = readFileSync(join(src, entry), "utf8").replace(brands, "");
+		if (/Symbol\.for\("tenon\./.test(text)) offenders.push(entry);
 	}
 	expect(offenders).toEqual([]);
 });
