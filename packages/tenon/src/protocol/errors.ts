@@ -1,3 +1,5 @@
+import { brandClass, isInstance } from "../common/brand.js";
+
 /** The JSON shape every error takes on the wire. */
 export interface ErrorPayload {
 	group: string;
@@ -5,6 +7,9 @@ export interface ErrorPayload {
 	message: string;
 	metadata?: unknown;
 }
+
+/** Marks Tenon's errors, whichever copy of Tenon made them (see {@link isInstance}). */
+const ACTOR_ERROR = Symbol.for("tenon.ActorError");
 
 /**
  * An error with a stable `group` and `code`, safe to show to callers. The
@@ -15,32 +20,15 @@ export interface ErrorPayload {
  * try { await room.sendMessage("hi"); }
  * catch (err) { if (err instanceof ActorError && err.code === "unauthorized") login(); }
  */
-/** Marks Tenon's errors, whichever copy of Tenon made them (see {@link ActorError}). */
-const ACTOR_ERROR = Symbol.for("tenon.ActorError");
-
 export class ActorError extends Error {
 	readonly group: string;
 	readonly code: string;
 	readonly metadata: unknown;
-	readonly [ACTOR_ERROR] = true;
 
-	/**
-	 * `instanceof ActorError` holds for another copy's too. A process can hold two copies of
-	 * Tenon (`tenon start` is ES modules; a registry that tsx compiles as CommonJS loads its
-	 * own): the CLI's storage driver threw errors the registry's copy took for internal ones
-	 * (an attacker probe, 2026-11-27). Subclasses keep the plain check.
-	 */
+	/** Another copy of Tenon's `ActorError` too (see {@link isInstance}); subclasses as usual. */
 	static override [Symbol.hasInstance](value: unknown): boolean {
-		// `this` is the class on the right of `instanceof`: a subclass too.
-		// biome-ignore lint/complexity/noThisInStatic: the subclass is the point.
-		if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
-		return (
-			// biome-ignore lint/complexity/noThisInStatic: the subclass is the point.
-			this === ActorError &&
-			typeof value === "object" &&
-			value !== null &&
-			(value as { [ACTOR_ERROR]?: unknown })[ACTOR_ERROR] === true
-		);
+		// biome-ignore lint/complexity/noThisInStatic: `this` is the class on the right of `instanceof`, a subclass too.
+		return isInstance(this, ActorError, ACTOR_ERROR, value);
 	}
 
 	constructor(group: string, code: string, message: string, metadata?: unknown) {
@@ -58,6 +46,8 @@ export class ActorError extends Error {
 		return payload;
 	}
 }
+
+brandClass(ActorError, ACTOR_ERROR);
 
 /** Options for {@link UserError}. */
 export interface UserErrorOptions {

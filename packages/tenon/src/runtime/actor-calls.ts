@@ -313,8 +313,8 @@ export class ActorCalls {
 		return this.#rawEndpoints().openWebSocket(url, caller, socket);
 	}
 
-	/** Closes every raw socket as the actor stops (`undefined`: dropped, no close frame reason). */
-	closeRawSockets(kind: CloseKind | undefined): void {
+	/** Closes every raw socket as the actor stops (`undefined`: failed; `"moved"`: another node has it). */
+	closeRawSockets(kind: CloseKind | "moved" | undefined): void {
 		this.#raw?.closeAll(kind);
 	}
 

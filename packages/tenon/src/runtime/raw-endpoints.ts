@@ -335,8 +335,13 @@ export class RawEndpoints {
 	 * Closes every raw socket because the actor stops (`kind`) or failed
 	 * (`undefined`); on sleep, those that hibernate stay open on the node.
 	 */
-	closeAll(kind: CloseKind | undefined): void {
-		const [code, reason] = kind === undefined ? [1011, "core.internal_error"] : RAW_CLOSE[kind];
+	closeAll(kind: CloseKind | "moved" | undefined): void {
+		const [code, reason] =
+			kind === undefined
+				? [1011, "core.internal_error"]
+				: kind === "moved"
+					? [1012, "actor.moved"]
+					: RAW_CLOSE[kind];
 		for (const opened of [...this.#open.values()]) {
 			this.#open.delete(opened.ws);
 			if (kind === "sleep" && opened.conn.persisted && opened.ws.readyState === 1) continue;

@@ -100,6 +100,7 @@ export class ConnectionSession implements WebSocketHandler {
 		);
 		this.#socket.close(closeCodeFor(payload), closeReason(`${payload.group}.${payload.code}`));
 		this.#state = "closed";
+		this.#transport?.markGone();
 	}
 
 	async #connect(
@@ -150,6 +151,7 @@ export class ConnectionSession implements WebSocketHandler {
 		const size = encodedLength(data);
 		if (size > limit) {
 			this.#socket.close(CLOSE.tooBig, "message.incoming_too_long");
+			this.#transport?.markGone();
 			return;
 		}
 		// One clock read for the rate and the start of the decode.
@@ -266,7 +268,7 @@ export class ConnectionSession implements WebSocketHandler {
 
 	onClose(): void {
 		this.#state = "closed";
-		if (this.#transport !== undefined) this.#transport.gone = true;
+		this.#transport?.markGone();
 		this.#early = [];
 		if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);
 		// Idempotent: a connection the actor already closed is not unregistered twice.
@@ -278,8 +280,20 @@ export class ConnectionSession implements WebSocketHandler {
 class SessionTransport implements ConnTransport {
 	readonly #socket: ServerWebSocket;
 	readonly encoding: Encoding;
-	/** Set when the client's socket closed. */
-	gone = false;
+	#closed = false;
+
+	/**
+	 * True once the socket closed, or began to close (a close frame either way: `ws` reports
+	 * the close only when TCP ends, up to 30 s later), or the session closed it (a review).
+	 */
+	get gone(): boolean {
+		return this.#closed || this.#socket.open === false;
+	}
+
+	/** The socket closed, or the session closes it. */
+	markGone(): void {
+		this.#closed = true;
+	}
 
 	constructor(socket: ServerWebSocket, encoding: Encoding) {
 		this.#socket = socket;
@@ -300,6 +314,7 @@ class SessionTransport implements ConnTransport {
 	}
 
 	close(code: number, reason: string): void {
+		this.#closed = true;
 		this.#socket.close(code, reason);
 	}
 }

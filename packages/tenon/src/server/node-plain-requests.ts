@@ -20,7 +20,7 @@ const MAX_PIPELINED = 8;
 /** The answer to a request that cannot be served, ending its connection. */
 const BAD_REQUEST = closingAnswer(
 	"400 Bad Request",
-	"malformed",
+	"invalid",
 	"This request cannot be served on this connection",
 );
 

@@ -22,6 +22,8 @@ export interface ServerWebSocket {
 	close(code: number, reason: string): void;
 	/** Optional: reads nothing more from the client for `ms`, frames already read included. */
 	pause?(ms: number): void;
+	/** Optional: false once the socket is closing or closed (either side began the close). */
+	readonly open?: boolean;
 }
 
 /** Callbacks an adapter drives for an accepted WebSocket. */

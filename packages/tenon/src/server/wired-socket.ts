@@ -37,6 +37,11 @@ export class WiredSocket implements ServerWebSocket {
 		this.#sender = preframedSender(ws);
 	}
 
+	/** False once either side began the close (a close frame sent or received). */
+	get open(): boolean {
+		return this.#ws.readyState === WebSocket.OPEN;
+	}
+
 	send(data: string | Uint8Array): void {
 		if (this.#writable()) this.#ws.send(data);
 	}

@@ -1,3 +1,4 @@
+import { brandClass, isInstance } from "../common/brand.js";
 import type { Logger } from "../common/logger.js";
 
 // Storage driver interfaces. Drivers see actor ids, byte keys, byte values,
@@ -179,21 +180,17 @@ export interface ActorOwner {
 	address: string;
 }
 
-/** Thrown by {@link Placement.acquire}: another live node owns the actor. */
 /** Marks an {@link OwnedElsewhereError}, whichever copy of Tenon made it. */
 const OWNED_ELSEWHERE = Symbol.for("tenon.OwnedElsewhereError");
 
+/** Thrown by {@link Placement.acquire}: another live node owns the actor. */
 export class OwnedElsewhereError extends Error {
 	readonly owner: ActorOwner;
-	readonly [OWNED_ELSEWHERE] = true;
 
-	/** Another copy of Tenon's too (see `ActorError`): the CLI's driver is one, in a CommonJS registry. */
+	/** Another copy of Tenon's too (see `isInstance`): the CLI's driver is one, in a CommonJS registry. */
 	static override [Symbol.hasInstance](value: unknown): boolean {
-		return (
-			typeof value === "object" &&
-			value !== null &&
-			(value as { [OWNED_ELSEWHERE]?: unknown })[OWNED_ELSEWHERE] === true
-		);
+		// biome-ignore lint/complexity/noThisInStatic: `this` is the class on the right of `instanceof`.
+		return isInstance(this, OwnedElsewhereError, OWNED_ELSEWHERE, value);
 	}
 
 	constructor(actorId: string, owner: ActorOwner) {
@@ -202,6 +199,8 @@ export class OwnedElsewhereError extends Error {
 		this.owner = owner;
 	}
 }
+
+brandClass(OwnedElsewhereError, OWNED_ELSEWHERE);
 
 /** This node's membership in a cluster (cluster drivers only). */
 export interface ClusterMembership {

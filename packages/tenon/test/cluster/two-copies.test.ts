@@ -33,6 +33,9 @@ describe("errors from another copy of Tenon in the process", () => {
 		expect(foreign instanceof UserError).toBe(false);
 		expect(new UserError("no") instanceof ActorError).toBe(true);
 		expect(new Error("x") instanceof ActorError).toBe(false);
+		// The brand is on the prototype: a plain copy of an error is none (a review).
+		expect({ ...foreign } instanceof ActorError).toBe(false);
+		expect(Object.keys(foreign)).not.toContain("tenon.ActorError");
 		expect((null as unknown as object) instanceof ActorError).toBe(false);
 	});
 });
