@@ -52,8 +52,8 @@ export function lingerAfterAnswer(socket: Socket | null | undefined, ms: number)
  * `afterReplies` (when given) runs its callback once the socket's replies in flight are written
  * and returns true, or returns false when none is. Written ahead of them, the 400 was taken for
  * the answer to a call that ran, and a client sent it again (an attacker probe, 2026-11-27).
- * Without it, a connection whose answer already began cannot be answered: it is destroyed, as
- * Node does.
+ * A connection whose answer already began when the 400 is due cannot be answered: it is
+ * destroyed, as Node does.
  */
 export function answerClientError(
 	error: NodeJS.ErrnoException,
@@ -69,15 +69,14 @@ export function answerClientError(
 	const text = clientErrorAnswer(error.code);
 	const answer = () => {
 		waiting.delete(socket);
-		if (socket.writable) endAndLinger(socket, text, ms);
+		// A reply already begun (the bad bytes are in the body of a request whose handler is
+		// streaming its answer) cannot be followed by another: the connection is cut, as Node
+		// does. Written anyway, the 400 landed inside that reply (a review, 2026-11-27).
+		const answering = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+		if (answering?.headersSent === true) socket.destroy();
+		else if (socket.writable) endAndLinger(socket, text, ms);
 	};
-	if (afterReplies !== undefined) {
-		if (afterReplies(answer)) waiting.add(socket);
-		else answer();
-		return;
-	}
-	const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-	if (answering?.headersSent === true) socket.destroy();
+	if (afterReplies?.(answer) === true) waiting.add(socket);
 	else answer();
 }
 
