@@ -4,21 +4,10 @@
 // stopped beating, `abandon` called giveUp (or retry) a second time on a
 // socket already answered (or already handed to the next pass-through) (a
 // review, 2026-11-26). Each attempt settles once.
-import { Duplex } from "node:stream";
 import { expect, it, vi } from "vitest";
 import { passUpgradeThrough } from "../../src/cluster/upgrade-proxy.js";
+import { FakeSocket, proxyTarget, upgradeRequest } from "./upgrade-fakes.js";
 
-class FakeSocket extends Duplex {
-	written: string[] = [];
-	constructor() {
-		super({ allowHalfOpen: true });
-	}
-	override _read() {}
-	override _write(chunk: Buffer, _enc: string, cb: () => void) {
-		this.written.push(chunk.toString());
-		cb();
-	}
-}
 const upstreams: FakeSocket[] = [];
 /** A connection to the owner that never completes (a SYN left unanswered). */
 const dial = () => {
@@ -31,12 +20,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 it("a passed-through upgrade answers the client once: no giveUp after a connect failure that raced an owner check", async () => {
 	const client = new FakeSocket();
-	const req = {
-		method: "GET",
-		url: "/gateway/x/connect",
-		rawHeaders: ["Host", "a"],
-		headers: { host: "a" },
-	};
 	let firstCheck: ((beating: boolean) => void) | undefined;
 	let calls = 0;
 	const retry = vi.fn();
@@ -45,25 +28,16 @@ it("a passed-through upgrade answers the client once: no giveUp after a connect 
 	const giveUp = vi.fn(() => client.end("HTTP/1.1 503 Service Unavailable\r\n\r\n"));
 	client.on("error", () => {});
 	passUpgradeThrough(
-		req as never,
+		upgradeRequest,
 		client,
 		Buffer.alloc(0),
-		{
-			address: "http://10.0.0.1:9",
-			hops: 1,
-			retryUntil: Date.now() + 1_000,
-			peerSecret: "s",
-			forwardedFor: undefined,
-			internal: false,
-			callDepth: 0,
+		proxyTarget({
 			ownerAlive: () => {
 				calls++;
 				if (calls === 1) return new Promise<boolean>((r) => (firstCheck = r));
 				return Promise.resolve(false);
 			},
-			unavailable: () => new Response("{}", { status: 503 }),
-			hold: () => () => {},
-		},
+		}),
 		retry,
 		giveUp,
 		dial,

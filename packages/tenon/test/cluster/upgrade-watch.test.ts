@@ -4,21 +4,9 @@
 // answer and no error for as long as the freeze, while another node had taken the actor over
 // (684 of 1,683 actions went unanswered). The pipe is now watched for as long as it lasts, and
 // ended once the owner stops beating, so the client reconnects to the new owner.
-import { Duplex } from "node:stream";
 import { expect, it, vi } from "vitest";
 import { passUpgradeThrough } from "../../src/cluster/upgrade-proxy.js";
-
-class FakeSocket extends Duplex {
-	written: string[] = [];
-	constructor() {
-		super({ allowHalfOpen: true });
-	}
-	override _read() {}
-	override _write(chunk: Buffer, _enc: string, cb: () => void) {
-		this.written.push(chunk.toString());
-		cb();
-	}
-}
+import { FakeSocket, proxyTarget, upgradeRequest } from "./upgrade-fakes.js";
 
 it("a passed-through WebSocket is ended when its owner stops beating after it answered", async () => {
 	const client = new FakeSocket();
@@ -31,27 +19,10 @@ it("a passed-through WebSocket is ended when its owner stops beating after it an
 		return unwatch;
 	});
 	passUpgradeThrough(
-		{
-			method: "GET",
-			url: "/gateway/x/connect",
-			rawHeaders: ["Host", "a"],
-			headers: { host: "a" },
-		} as never,
+		upgradeRequest,
 		client,
 		Buffer.alloc(0),
-		{
-			address: "http://10.0.0.1:9",
-			hops: 1,
-			retryUntil: Date.now() + 1_000,
-			peerSecret: "s",
-			forwardedFor: undefined,
-			internal: false,
-			callDepth: 0,
-			ownerAlive: async () => true,
-			watchOwner,
-			unavailable: () => new Response("{}", { status: 503 }),
-			hold: () => () => {},
-		},
+		proxyTarget({ ownerAlive: async () => true, watchOwner }),
 		vi.fn(),
 		vi.fn(),
 		() => upstream,

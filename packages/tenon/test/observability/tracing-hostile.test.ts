@@ -150,17 +150,21 @@ describe("a span processor that throws", () => {
 	}
 });
 
+/** Registers a provider that keeps finished spans in memory (uninstalled after the test). */
+function installMemoryTracing(): InMemorySpanExporter {
+	const exporter = new InMemorySpanExporter();
+	const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+	trace.setGlobalTracerProvider(provider);
+	uninstall = async () => {
+		trace.disable();
+		await provider.shutdown();
+	};
+	return exporter;
+}
+
 describe("a client-chosen actor id", () => {
 	it("shows on the server span only when it is an actor id", async () => {
-		const exporter = new InMemorySpanExporter();
-		const provider = new BasicTracerProvider({
-			spanProcessors: [new SimpleSpanProcessor(exporter)],
-		});
-		trace.setGlobalTracerProvider(provider);
-		uninstall = async () => {
-			trace.disable();
-			await provider.shutdown();
-		};
+		const exporter = installMemoryTracing();
 		const server = await registry.start({ port: 0, host: "127.0.0.1" });
 		try {
 			const hostile = `${"Z".repeat(12_000)}%0A%1B%5B31m`;
@@ -181,15 +185,7 @@ describe("a client-chosen actor id", () => {
 
 describe("a client-chosen actor or action name in a failed call's error", () => {
 	it("reaches the span's status and exception event cut short, control characters escaped", async () => {
-		const exporter = new InMemorySpanExporter();
-		const provider = new BasicTracerProvider({
-			spanProcessors: [new SimpleSpanProcessor(exporter)],
-		});
-		trace.setGlobalTracerProvider(provider);
-		uninstall = async () => {
-			trace.disable();
-			await provider.shutdown();
-		};
+		const exporter = installMemoryTracing();
 		const server = await registry.start({ port: 0, host: "127.0.0.1" });
 		const escapes = "%0A%1B%5B2J%1B%5B31mFAKE";
 		try {
