@@ -184,11 +184,15 @@ describe("inspector: what a read-only token holder must not be able to do", () =
 		const actorId = await handle.resolve();
 		const url = `${t.url}/inspector/actors/${actorId}/state/stream`;
 		const open: AbortController[] = [];
+		// Held: undici closes the connection of a response the garbage collector finds
+		// unreferenced, and the server then frees its slot (a CI run opened all 100).
+		const held: Response[] = [];
 		try {
 			let refused: Response | undefined;
 			for (let i = 0; i < 100 && refused === undefined; i++) {
 				const abort = new AbortController();
 				const response = await fetch(url, { headers: reader, signal: abort.signal });
+				held.push(response);
 				if (response.status === 200) open.push(abort);
 				else refused = response;
 			}
