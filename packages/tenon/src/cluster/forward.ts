@@ -1,6 +1,7 @@
 import { maxHeaderSize } from "node:http";
 import { Readable } from "node:stream";
 import { relayBody } from "../common/relay-body.js";
+import { PEER_REQUEST_ID_HEADER } from "../common/request-id.js";
 import { injectTraceHeaders } from "../observability/trace-context.js";
 import { traceClusterForward } from "../observability/tracing.js";
 import { ActorError } from "../protocol/errors.js";
@@ -426,7 +427,7 @@ async function forward(
 	if (options.forwardedFor !== undefined) headers.set(FORWARDED_FOR_HEADER, options.forwardedFor);
 	if (options.internal) headers.set(FORWARDED_INTERNAL_HEADER, "1");
 	if (options.callDepth > 0) headers.set(CALL_DEPTH_HEADER, String(options.callDepth));
-	if (options.requestId !== undefined) headers.set("x-request-id", options.requestId);
+	if (options.requestId !== undefined) headers.set(PEER_REQUEST_ID_HEADER, options.requestId);
 	injectTraceHeaders(headers);
 	checkHeadSize(request.method, target, headers);
 	const sent: Record<string, string> = {};

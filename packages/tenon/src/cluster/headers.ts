@@ -2,6 +2,8 @@
 // own copies of them are stripped or ignored: they are trusted only on a
 // request that proves the cluster secret in PEER_HEADER.
 
+import { PEER_REQUEST_ID_HEADER } from "../common/request-id.js";
+
 /** The header a cluster node proves itself with when it forwards a request. */
 export const PEER_HEADER = "x-tenon-peer";
 /** The original client's address on a forwarded request (trusted only with {@link PEER_HEADER}). */
@@ -90,4 +92,5 @@ export const CLUSTER_HEADERS: readonly string[] = [
 	HOLDER_HEADER,
 	CALL_DEPTH_HEADER,
 	NOT_RUN_HEADER,
+	PEER_REQUEST_ID_HEADER,
 ];

@@ -85,8 +85,20 @@ describe("cluster: the hop passes a message on as it came", () => {
 				"accept-language",
 				"accept-encoding",
 				"sec-fetch-mode",
+				// The request's id went on as x-request-id before 2026-11-27.
+				"x-request-id",
+				"x-tenon-request-id",
 			])
 				expect(seen.headers[added], added).toBeUndefined();
+			// A client's own id reaches the owner as sent and comes back.
+			const named = await send(`${entry.url}${rawPath("as-sent", "/who")}`, {
+				headers: { "x-request-id": "client-chosen-1" },
+			});
+			const seenNamed = JSON.parse(named.body.toString("utf8")) as {
+				headers: Record<string, string>;
+			};
+			expect(seenNamed.headers["x-request-id"]).toBe("client-chosen-1");
+			expect(named.headers["x-request-id"]).toBe("client-chosen-1");
 		} finally {
 			await cluster.stop();
 		}
