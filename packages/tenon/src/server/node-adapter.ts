@@ -12,6 +12,7 @@ import { answerClientError, lingerAfterAnswer, takesNoRequests } from "./lingeri
 import { nodeCall, nodeUpgrade, requestUrl, toHeaders, writeReply } from "./node-incoming.js";
 import {
 	afterReplies,
+	handshakeRefusal,
 	isWebSocketUpgrade,
 	refuseBehindReplies,
 	refusePipelined,
@@ -283,6 +284,11 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 			}
 			if (!isWebSocketUpgrade(req)) {
 				servePlain(req, socket, handlers.onRequest, lingerMs);
+				return;
+			}
+			const malformed = handshakeRefusal(req);
+			if (malformed !== undefined) {
+				rejectUpgrade(socket, malformed, lingerMs);
 				return;
 			}
 			let request: IncomingUpgrade;

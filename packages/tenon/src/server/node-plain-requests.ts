@@ -4,7 +4,7 @@ import { type IncomingMessage, ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { errors } from "../protocol/errors.js";
-import { errorReply } from "./http-util.js";
+import { errorReply, errorResponse } from "./http-util.js";
 import { closingAnswer, endAndLinger } from "./lingering-close.js";
 import { writeReply } from "./node-incoming.js";
 
@@ -114,6 +114,38 @@ export function isWebSocketUpgrade(req: IncomingMessage): boolean {
 	return (req.headers.upgrade ?? "").toLowerCase() === "websocket";
 }
 
+const refusal = (error: unknown) => errorResponse(error, "json", false);
+
+/** A `Sec-WebSocket-Key`: 16 bytes in base64 (RFC 6455 section 4.1). */
+const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
+
+/**
+ * Why a WebSocket upgrade's handshake cannot succeed (its method, key or
+ * version), as the answer to send, or undefined when it can. Checked before
+ * the upgrade is decided: `ws` refused such a handshake only after the
+ * decision, which on a cluster node finds the actor's owner, so a
+ * `getOrCreate` upgrade created its actor for good (no hook ever saw it) or
+ * was passed through; and the client got `ws`'s text/html 400 instead of a
+ * `group/code` body (2026-11-27). A bad version is answered with the
+ * versions this server speaks (RFC 6455 section 4.4).
+ */
+export function handshakeRefusal(req: IncomingMessage): Response | undefined {
+	if (req.method !== "GET")
+		return refusal(errors.methodNotAllowed(req.method ?? "", "a WebSocket upgrade"));
+	const key = req.headers["sec-websocket-key"];
+	if (key === undefined || !WEBSOCKET_KEY.test(key))
+		return refusal(errors.invalid("missing or invalid Sec-WebSocket-Key header"));
+	const version = req.headers["sec-websocket-version"];
+	if (version !== "13" && version !== "8") {
+		const refused = refusal(
+			errors.invalid("missing or unsupported Sec-WebSocket-Version header (13 or 8)"),
+		);
+		refused.headers.set("sec-websocket-version", "13, 8");
+		return refused;
+	}
+	return undefined;
+}
+
 /**
  * A request offering another upgrade (h2c, as `curl --http2` and some health
  * checkers send) is served as the plain request it also is (HTTP lets a
@@ -148,19 +180,25 @@ export function servePlain(
 	onRequest(req, res);
 }
 
+/** Headers {@link rejectUpgrade} writes itself. */
+const WRITTEN_HERE = new Set(["content-type", "content-length", "connection", "transfer-encoding"]);
+
 /** Answers an upgrade with `response` as plain HTTP, then closes the socket (lingering). */
 export function rejectUpgrade(socket: Duplex, response: Response, lingerMs: number): void {
 	void response.text().then(
 		(body) => {
 			const status = response.status;
-			const head = [
+			const lines = [
 				`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}`,
 				`content-type: ${response.headers.get("content-type") ?? "application/json"}`,
 				`content-length: ${Buffer.byteLength(body)}`,
 				"connection: close",
-				"",
-				"",
-			].join("\r\n");
+			];
+			// Its other headers go too (`retry-after` of a limit, `sec-websocket-version`).
+			response.headers.forEach((value, name) => {
+				if (!WRITTEN_HERE.has(name)) lines.push(`${name}: ${value}`);
+			});
+			const head = `${lines.join("\r\n")}\r\n\r\n`;
 			endAndLinger(socket, head + body, lingerMs);
 		},
 		() => socket.destroy(),
