@@ -86,8 +86,12 @@ export function plainRedacted(value: unknown, redactor: Redactor): unknown {
 	let budget = MAX_METADATA_VALUES;
 	const copy = (item: unknown, depth: number): unknown => {
 		switch (typeof item) {
-			case "string":
-				return redactor.redact(item);
+			case "string": {
+				// Well formed: the journal refuses half of a surrogate pair (a tool's error
+				// metadata echoing what it read failed the conversation's workflow, 2026-11-27).
+				const redacted = redactor.redact(item);
+				return redacted.isWellFormed() ? redacted : redacted.toWellFormed();
+			}
 			case "number":
 			case "bigint":
 				return redactor.spans(String(item)).length > 0 ? "[redacted]" : item;

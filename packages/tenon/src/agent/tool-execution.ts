@@ -3,6 +3,7 @@
 // told to the model and the transcript without the internals it may carry.
 
 import { cutText } from "../common/text-cut.js";
+import { untilAborted } from "../common/until-aborted.js";
 import { ActorError } from "../protocol/errors.js";
 import type { TryStepFailure } from "../workflow/types.js";
 import type { AgentSettings } from "./config.js";
@@ -50,20 +51,6 @@ export async function executeTool(
 		c.abortSignal.removeEventListener("abort", onEvicted);
 		if (c.vars.stop === stop) c.vars.stop = null;
 	}
-}
-
-/** `work`'s outcome, or a rejection with the signal's reason once it aborts, whichever is first. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-	return new Promise<T>((resolve, reject) => {
-		const onAbort = (): void => {
-			// The abandoned call may still fail later: that is nobody's error now.
-			work.catch(() => {});
-			reject(signal.reason);
-		};
-		if (signal.aborted) return onAbort();
-		signal.addEventListener("abort", onAbort, { once: true });
-		work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-	});
 }
 
 /**

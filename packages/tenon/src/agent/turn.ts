@@ -1,4 +1,5 @@
 import { cutText } from "../common/text-cut.js";
+import { untilAborted } from "../common/until-aborted.js";
 import type { WorkflowErrorInfo } from "../workflow/errors.js";
 import { AnswerBudget } from "./answer-budget.js";
 import { type CallCheck, checkModelCall } from "./call-check.js";
@@ -6,7 +7,7 @@ import { confirmCall, DENIALS } from "./call-confirmation.js";
 import type { AgentSettings } from "./config.js";
 import type { AgentActorContext, AgentWorkflow, PromptMessage } from "./declarations.js";
 import { LiveAnswer } from "./live-answer.js";
-import type { ChatMessage, ToolCallRequest } from "./model.js";
+import type { ChatMessage, ModelEvent, ToolCallRequest } from "./model.js";
 import { type Redactor, StreamRedactor } from "./redact.js";
 import { redactArguments } from "./redact-arguments.js";
 import { redactError } from "./redact-values.js";
@@ -143,13 +144,24 @@ async function streamAnswer(
 	const budget = new AnswerBudget(s.maxAnswerChars);
 	let stopped = false;
 	let truncated = false;
+	let iterator: AsyncIterator<ModelEvent> | undefined;
 	try {
 		const stream = s.model.stream({
 			messages,
 			...(withTools && s.tools.length > 0 ? { tools: modelTools(s.tools) } : {}),
 			signal: stop.signal,
 		});
-		for await (const event of stream) {
+		// Driven by hand, each step raced against the stop: a ChatModel whose stream stalls and
+		// ignores its signal kept the turn, the conversation and the server's shutdown waiting
+		// for good after a stop (an attacker probe, 2026-11-27), as a tool did before 2026-11-26.
+		iterator = stream[Symbol.asyncIterator]();
+		for (;;) {
+			const next = await untilAborted(iterator.next(), stop.signal);
+			if (next.done === true) {
+				iterator = undefined;
+				break;
+			}
+			const event = next.value;
 			if (event.type === "text") {
 				const released = redactor.push(event.delta);
 				const kept = budget.textRoom(released, live.text.length);
@@ -168,7 +180,7 @@ async function streamAnswer(
 					truncated = true;
 					break;
 				}
-				toolCalls.push(budget.call(event.call, live.text.length));
+				toolCalls.push(budget.call(wellFormedCall(event.call), live.text.length));
 			}
 		}
 	} catch (error) {
@@ -183,6 +195,8 @@ async function streamAnswer(
 	} finally {
 		// A truncated answer's model call is cancelled.
 		if (truncated) stop.abort(new Error("the answer reached its limits"));
+		// A stream left before its end is told so, and not waited for (a stalled one never ends).
+		if (iterator?.return !== undefined) iterator.return().catch(() => {});
 		c.abortSignal.removeEventListener("abort", onEvicted);
 		if (c.vars.stop === stop) c.vars.stop = null;
 	}
@@ -249,6 +263,28 @@ async function journaledCalls(
 	}
 	return journaled;
 }
+
+/**
+ * `call` with its id, name and arguments made well formed (half of a
+ * surrogate pair as U+FFFD): the journal refuses such text, and a model's
+ * call holding one failed the conversation's workflow, so no later prompt
+ * ran, even after a restart (an attacker probe, 2026-11-27). A field that is
+ * not a string is left to the checks that refuse it.
+ */
+function wellFormedCall(call: ToolCallRequest): ToolCallRequest {
+	const { id, name, arguments: text } = call;
+	if (isWellFormedText(id) && isWellFormedText(name) && isWellFormedText(text)) return call;
+	return {
+		...call,
+		id: wellFormedText(id),
+		name: wellFormedText(name),
+		arguments: wellFormedText(text),
+	};
+}
+
+const isWellFormedText = (value: unknown) => typeof value !== "string" || value.isWellFormed();
+const wellFormedText = <T>(value: T): T =>
+	(typeof value === "string" ? value.toWellFormed() : value) as T;
 
 /**
  * The calls with ids made unique (a later one given an id already used gets

@@ -1,0 +1,69 @@
+// Regression (an attacker probe, 2026-11-27): a ChatModel whose stream stalls and never looks
+// at its abort signal (an app's adapter in front of a provider that hangs) could not be
+// stopped: `stop()` said true, but the turn never ended, no later prompt ran, and the server's
+// close waited past its grace period. The turn now races each step of the stream against its
+// stop, as it does a tool's run.
+import { describe, expect, it } from "vitest";
+import { agentActor, type ChatModel, type ModelEvent } from "../../src/agent/index.js";
+import { annTalksTo, says } from "./scripted-model.js";
+
+/** A model whose first answer streams one piece of text, then never settles (nor ends). */
+function stallingModel() {
+	const model = {
+		calls: 0,
+		streamed: false,
+		stream(): AsyncIterable<ModelEvent> {
+			const call = ++model.calls;
+			return (async function* () {
+				if (call > 1) {
+					yield* says("ok");
+					return;
+				}
+				yield { type: "text", delta: "thinking" } as ModelEvent;
+				model.streamed = true;
+				await new Promise(() => {});
+			})();
+		},
+	};
+	return model satisfies ChatModel;
+}
+
+const agentOf = (model: ChatModel) =>
+	agentActor({
+		model,
+		createConnState: (_c, params: { user: string }) => ({ user: String(params.user) }),
+		identify: (conn) => ({ id: conn.state.user }),
+	});
+
+/** Resolves to what `promise` gave, or "still waiting" after `ms`. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | "still waiting"> {
+	return Promise.race([
+		promise,
+		new Promise<"still waiting">((resolve) => setTimeout(() => resolve("still waiting"), ms)),
+	]);
+}
+
+describe("a model stream that stalls and ignores its signal", () => {
+	it("ends when the user stops the turn, keeps what streamed, and the next prompt runs", async () => {
+		const model = stallingModel();
+		const chat = await annTalksTo(agentOf(model));
+		const { conn, turns } = chat;
+		const first = await conn.prompt("go");
+		await expect.poll(() => model.streamed, { timeout: 5_000 }).toBe(true);
+		expect(await conn.stop()).toBe(true);
+		expect((await turns.ended(first.turnId)).status).toBe("stopped");
+		const answer = (await conn.history()).find((m) => m.role === "assistant");
+		expect(answer).toMatchObject({ status: "stopped", content: "thinking" });
+		const second = await conn.prompt("and now?");
+		expect((await turns.ended(second.turnId)).status).toBe("done");
+		expect(await within(chat[Symbol.asyncDispose](), 5_000)).toBeUndefined();
+	});
+
+	it("does not hold the server's close", async () => {
+		const model = stallingModel();
+		const chat = await annTalksTo(agentOf(model));
+		await chat.conn.prompt("go");
+		await expect.poll(() => model.streamed, { timeout: 5_000 }).toBe(true);
+		expect(await within(chat[Symbol.asyncDispose](), 5_000)).toBeUndefined();
+	});
+});
