@@ -3,6 +3,7 @@ import { errors } from "../protocol/errors.js";
 import { parseQueryKey, validateKey } from "../protocol/keys.js";
 import type { Limits } from "../protocol/limits.js";
 import { type ActorTarget, validateNamespace } from "../runtime/actor-gateway.js";
+import { queryPairs } from "./strict-query.js";
 
 /** A parsed `/gateway/...` request. */
 export interface GatewayRequest {
@@ -30,23 +31,9 @@ const KNOWN_PARAMS = new Set([
 	"rvt-skip-ready-wait",
 ]);
 
-/**
- * Refuses `rvt-*` values whose percent-encoding is not valid UTF-8:
- * URLSearchParams would turn them into U+FFFD, and `rvt-key=%FF` would reach
- * the actor keyed `"\uFFFD"`.
- */
-function assertExactQuery(search: string): void {
-	for (const pair of search.replace(/^\?/, "").split("&")) {
-		if (!pair.startsWith("rvt-")) continue;
-		const value = pair.slice(pair.indexOf("=") + 1);
-		try {
-			decodeURIComponent(value.replace(/\+/g, " "));
-		} catch {
-			throw errors.invalidQuery(
-				`'${pair.split("=")[0]?.slice(0, 40)}' is not valid UTF-8 percent-encoding`,
-			);
-		}
-	}
+/** Refusal of a parameter whose name or value is not UTF-8 percent-encoding. */
+function notUtf8(name: string) {
+	return errors.invalidQuery(`'${name.slice(0, 40)}' is not valid UTF-8 percent-encoding`);
 }
 
 /**
@@ -63,7 +50,6 @@ export function parseGatewayRequest(
 	if (!pathname.startsWith("/gateway/")) return undefined;
 	// Most calls have no query (a handle by id): its parse is skipped.
 	const hasQuery = url.search !== "";
-	if (hasQuery) assertExactQuery(url.search);
 	const rest = pathname.slice("/gateway/".length);
 	const slash = rest.indexOf("/");
 	const segment = slash === -1 ? rest : rest.slice(0, slash);
@@ -91,18 +77,25 @@ export function parseGatewayRequest(
 			token,
 		};
 	}
+	// Read pair by pair, strictly: decoded by URLSearchParams, `rvt%2Dkey=%FF` skipped the
+	// check for UTF-8 (made for names sent as `rvt-`) and named the key "\uFFFD", as `%FE`
+	// did; and the rest of the query reached the actor re-encoded (`~` as `%7E`, `/` as
+	// `%2F`), which broke a webhook's signature over its URL (an attacker probe, 2026-11-27).
 	const params = new Map<string, string>();
-	const left = new URLSearchParams();
-	for (const [name, value] of url.searchParams) {
-		if (!name.startsWith("rvt-")) {
-			left.append(name, value);
+	const left: string[] = [];
+	for (const pair of queryPairs(url.search)) {
+		if (!pair.lenientName.startsWith("rvt-")) {
+			left.push(pair.raw);
 			continue;
 		}
+		const { name, value } = pair;
+		if (name === undefined || value === undefined) throw notUtf8(pair.lenientName);
 		if (!KNOWN_PARAMS.has(name)) throw errors.invalidQuery(`unknown parameter '${name}'`);
 		if (params.has(name)) throw errors.invalidQuery(`parameter '${name}' is repeated`);
 		params.set(name, value);
 	}
-	const query = left.toString();
+	// The actor's part of the query as sent, pair by pair.
+	const query = left.join("&");
 	const namespace = validateNamespace(params.get("rvt-namespace") ?? DEFAULT_NAMESPACE);
 	const method = params.get("rvt-method");
 	if (method === undefined) {

@@ -7,6 +7,7 @@ import { validateNamespace } from "../runtime/actor-gateway.js";
 import type { ActorRecord } from "../storage/interfaces.js";
 import type { AccessPolicy } from "./access.js";
 import { jsonResponse } from "./http-util.js";
+import { queryPairs } from "./strict-query.js";
 
 /** The package version reported by `/metadata`. */
 export const TENON_VERSION = "0.1.0";
@@ -28,7 +29,22 @@ export function actorToJson(record: ActorRecord, awake: boolean): Record<string,
 }
 
 function namespaceOf(url: URL): string {
+	assertUtf8Query(url);
 	return validateNamespace(url.searchParams.get("namespace") ?? "default");
+}
+
+/**
+ * Refuses a query whose names or values are not UTF-8 percent-encoding: read
+ * leniently, `key=%FF` and `key=%FE` both found the actor keyed "\uFFFD"
+ * (an attacker probe, 2026-11-27; the gateway refuses such `rvt-key`s too).
+ */
+function assertUtf8Query(url: URL): void {
+	if (url.search === "") return;
+	for (const pair of queryPairs(url.search))
+		if (pair.name === undefined || pair.value === undefined)
+			throw errors.invalidQuery(
+				`'${pair.lenientName.slice(0, 40)}' is not valid UTF-8 percent-encoding`,
+			);
 }
 
 interface CreateBody {

@@ -332,6 +332,21 @@ describe("keys and ids", () => {
 				'{"args":[1]}',
 			);
 			expect(outcome(answer)).toEqual({ status: 400, group: "request", code: "invalid_query" });
+			// Also with the parameter's name percent-encoded (it skipped the check before
+			// 2026-11-27), and in the REST lookup by key.
+			for (const name of ["rvt%2Dkey", "rvt%2dkey", "%72vt-key"]) {
+				const encoded = await postJson(
+					`${t.url}/gateway/box/action/add?rvt-method=getOrCreate&${name}=${bad}`,
+					'{"args":[1]}',
+				);
+				expect(outcome(encoded), name).toEqual({
+					status: 400,
+					group: "request",
+					code: "invalid_query",
+				});
+			}
+			const lookup = await rawRequest(`${t.url}/actors?name=box&key=${bad}`, {});
+			expect(outcome(lookup)).toEqual({ status: 400, group: "request", code: "invalid_query" });
 		}
 		// The REST key form is canonical: no two texts name one key.
 		for (const key of ["\\0x", "x\\0", "a//b", "a/"]) {
