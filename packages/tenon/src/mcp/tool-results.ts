@@ -1,8 +1,9 @@
 // What a tool call answers: the action's output as JSON a model can read, or
-// an error result (Tenon's group/code and message; metadata cut to 2,000
-// characters).
+// an error result (Tenon's group/code, message and metadata, each cut to
+// 2,000 characters).
 
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { cutText } from "../common/text-cut.js";
 import { bytesToBase64 } from "../protocol/bytes.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import { type ArgumentIssue, isRecord } from "./tool-arguments.js";
@@ -51,12 +52,22 @@ export function invalidArguments(
 	};
 }
 
+/** The most of an error's message, and of its metadata's JSON, an error result shows. */
+const MAX_ERROR_TEXT = 2_000;
+
+/** `text` cut to {@link MAX_ERROR_TEXT} (never inside a surrogate pair), marked when cut. */
+const shown = (text: string) =>
+	text.length > MAX_ERROR_TEXT ? `${cutText(text, MAX_ERROR_TEXT)}…` : cutText(text);
+
+/**
+ * An actor's error as a tool's error result: its message and metadata cut
+ * alike (a 200 KB message an action's UserError echoed from its input came
+ * back whole to the agent's model before 2026-11-27, while the metadata was cut).
+ */
 export function errorResult(error: ActorError | ActorErrorLike): CallToolResult {
-	let text = `${error.group}/${error.code}: ${error.message}`;
-	if (error.metadata !== undefined) {
-		const metadata = JSON.stringify(toJsonValue(error.metadata, 0) ?? null);
-		text += `\n${metadata.length > 2_000 ? `${metadata.slice(0, 2_000)}…` : metadata}`;
-	}
+	let text = `${error.group}/${error.code}: ${shown(error.message)}`;
+	if (error.metadata !== undefined)
+		text += `\n${shown(JSON.stringify(toJsonValue(error.metadata, 0) ?? null))}`;
 	return { isError: true, content: [{ type: "text", text }] };
 }
 

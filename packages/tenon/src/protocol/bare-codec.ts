@@ -33,14 +33,17 @@ export const BARE_MIN_VERSION = 1;
 const CONFIG = bare.Config({ initialBufferLength: 256, maxBufferLength: 64 * 1024 * 1024 });
 
 const versionErrors = {
-	unsupported: (version: number) =>
+	unsupported: (version: number, min = BARE_MIN_VERSION, what = "client protocol") =>
 		new ActorError(
 			"request",
 			"unsupported_version",
-			`This server speaks client protocol versions ${BARE_MIN_VERSION} to ${BARE_VERSION}, not ${version}: use a matching client`,
-			{ version, supported: [BARE_MIN_VERSION, BARE_VERSION] },
+			`This server speaks ${what} versions ${min} to ${BARE_VERSION}, not ${version}: use a matching client`,
+			{ version, supported: [min, BARE_VERSION] },
 		),
 };
+
+/** The first client-protocol version with queue sends over HTTP. */
+const QUEUE_SEND_MIN_VERSION = 3;
 
 /** A decoded message: its version and a cursor on its payload. */
 function open(bytes: Uint8Array): { version: number; bc: bare.ByteCursor } {
@@ -283,7 +286,13 @@ export interface BareQueueSend {
 
 export function readHttpQueueSendRequest(bytes: Uint8Array): BareQueueSend {
 	const { version, bc } = open(bytes);
-	if (version < 3) throw versionErrors.unsupported(version);
+	// Its own range: "versions 1 to 4, not 2" contradicted itself (an attacker probe, 2026-11-27).
+	if (version < QUEUE_SEND_MIN_VERSION)
+		throw versionErrors.unsupported(
+			version,
+			QUEUE_SEND_MIN_VERSION,
+			"queue sends in client protocol",
+		);
 	const message: BareQueueSend = {
 		body: readBytes(bc),
 		name: readOptional(bc, bare.readString),

@@ -87,7 +87,10 @@ describe("BARE over HTTP", () => {
 		}).subarray(2);
 		const old = await post(t, "/queue/jobs", versioned(2, send));
 		expect(old.status).toBe(400);
-		expect(readHttpResponseError(old.bytes).code).toBe("unsupported_version");
+		const refused = readHttpResponseError(old.bytes);
+		expect(refused.code).toBe("unsupported_version");
+		// Its own range (it said "versions 1 to 4, not 2" before 2026-11-27).
+		expect(refused.message).toContain("versions 3 to 4, not 2");
 		expect(await t.client.counter.getOrCreate("bare").add(0)).toBe(0);
 	});
 
