@@ -21,8 +21,20 @@ export interface SandboxLimits {
 	maxOutputBytes?: number;
 }
 
-/** Why a run failed: the limit it hit, or how the code itself failed. */
-export type SandboxErrorKind = "timeout" | "memory" | "syntax" | "runtime" | "output";
+/** How a run may be cut short. */
+export interface SandboxRunOptions {
+	/**
+	 * Ends the run when it aborts: a run still waiting for a worker leaves the queue, a running
+	 * one's worker is terminated (and replaced). The run then rejects with the signal's reason.
+	 */
+	signal?: AbortSignal;
+}
+
+/**
+ * Why a run failed: the limit it hit, how the code itself failed, or `busy` when
+ * {@link MAX_WAITING} runs already wait for a worker.
+ */
+export type SandboxErrorKind = "timeout" | "memory" | "syntax" | "runtime" | "output" | "busy";
 
 /**
  * What a run produced. `result` is the JSON-serializable value the code returned: its last
@@ -61,6 +73,12 @@ const MAX_STACK_SIZE_BYTES = 4 * MIB;
 /** Workers running guest code at once; more runs wait for a free one. */
 const POOL_SIZE = 2;
 /**
+ * Runs that may wait for a worker; more are refused at once as `busy`. Unbounded, one user's
+ * prompts queued hundreds of endless loops, and everyone else's runs waited behind them for
+ * minutes (an attacker probe, 2026-11-27).
+ */
+const MAX_WAITING = 16;
+/**
  * The host kills the worker this long after a run's time limit. QuickJS polls its interrupt
  * handler only every 10 000 bytecode ticks, and a tick may be long native work:
  * `for (;;) a.slice()` on a 300 000-element array ran 48 s past a 500 ms limit in-process.
@@ -83,9 +101,14 @@ const KILL_GRACE_MS = 150;
  * const loop = await runInSandbox("while (true) {}", { timeLimitMs: 200 });
  * // { ok: false, error: { kind: "timeout", message: "..." }, logs: [] }
  */
-export async function runInSandbox(code: string, limits?: SandboxLimits): Promise<SandboxResult> {
+export async function runInSandbox(
+	code: string,
+	limits?: SandboxLimits,
+	options: SandboxRunOptions = {},
+): Promise<SandboxResult> {
 	if (typeof code !== "string") throw new TypeError("runInSandbox: code must be a string");
 	const resolved = resolveLimits(limits);
+	options.signal?.throwIfAborted();
 	hostStats.runs++;
 	// The source is copied into the engine's heap by quickjs-emscripten, which does not check
 	// that its malloc succeeded: 20 MB of code overwrote low WASM memory and crashed the engine.
@@ -94,7 +117,7 @@ export async function runInSandbox(code: string, limits?: SandboxLimits): Promis
 		const message = `The code is ${codeBytes} bytes, more than half the sandbox's ${resolved.memoryLimitBytes}-byte memory`;
 		return { ok: false, error: { kind: "memory", message }, logs: [] };
 	}
-	return pool.run(code, resolved);
+	return pool.run(code, resolved, options.signal);
 }
 
 /**
@@ -187,16 +210,33 @@ class SandboxWorker {
 		return this.#alive;
 	}
 
-	/** Runs `code`; resolves at the latest {@link KILL_GRACE_MS} after the time limit. */
-	run(code: string, limits: Required<SandboxLimits>): Promise<SandboxResult> {
+	/**
+	 * Runs `code`; resolves at the latest {@link KILL_GRACE_MS} after the time limit, or
+	 * rejects with `signal`'s reason once it aborts (the worker is then terminated).
+	 */
+	run(
+		code: string,
+		limits: Required<SandboxLimits>,
+		signal: AbortSignal | undefined,
+	): Promise<SandboxResult> {
 		const id = this.#nextId++;
 		return new Promise<SandboxResult>((resolve, reject) => {
+			const onAbort = () => {
+				clearTimeout(killTimer);
+				this.#awaiting.delete(id);
+				reject(signal?.reason);
+				hostStats.lastRetirement = "a worker was killed when its run was aborted";
+				this.#end("runtime", "The sandbox run was aborted");
+			};
 			const killTimer = setTimeout(() => {
+				signal?.removeEventListener("abort", onAbort);
 				hostStats.lastRetirement = "a worker was killed at a run's deadline";
 				this.#end("timeout", `The code ran past its time limit of ${limits.timeLimitMs} ms`);
 			}, limits.timeLimitMs + KILL_GRACE_MS);
+			signal?.addEventListener("abort", onAbort, { once: true });
 			this.#awaiting.set(id, {
 				answer: (reply) => {
+					signal?.removeEventListener("abort", onAbort);
 					clearTimeout(killTimer);
 					if (reply.type === "result") {
 						this.#record(reply.stats);
@@ -208,6 +248,7 @@ class SandboxWorker {
 					}
 				},
 				fail: (kind, message) => {
+					signal?.removeEventListener("abort", onAbort);
 					clearTimeout(killTimer);
 					resolve({ ok: false, error: { kind, message }, logs: [] });
 				},
@@ -272,13 +313,20 @@ function describeReply(reply: WorkerReply): string {
 class WorkerPool {
 	readonly #idle: SandboxWorker[] = [];
 	readonly #all = new Set<SandboxWorker>();
-	readonly #waiting: Array<{ resolve(worker: SandboxWorker): void; reject(error: unknown): void }> =
-		[];
+	readonly #waiting: Waiter[] = [];
 
-	async run(code: string, limits: Required<SandboxLimits>): Promise<SandboxResult> {
-		const worker = await this.#acquire();
+	async run(
+		code: string,
+		limits: Required<SandboxLimits>,
+		signal: AbortSignal | undefined,
+	): Promise<SandboxResult> {
+		const worker = await this.#acquire(signal);
+		if (worker === undefined) {
+			const message = `${MAX_WAITING} runs already wait for the sandbox's ${POOL_SIZE} workers; try again later`;
+			return { ok: false, error: { kind: "busy", message }, logs: [] };
+		}
 		try {
-			return await worker.run(code, limits);
+			return await worker.run(code, limits, signal);
 		} finally {
 			this.#release(worker);
 		}
@@ -298,13 +346,41 @@ class WorkerPool {
 		await Promise.all(workers.map((worker) => worker.terminate()));
 	}
 
-	async #acquire(): Promise<SandboxWorker> {
+	/** A worker for a run; undefined when {@link MAX_WAITING} runs wait already. */
+	async #acquire(signal?: AbortSignal): Promise<SandboxWorker | undefined> {
 		for (let worker = this.#idle.pop(); worker !== undefined; worker = this.#idle.pop()) {
 			if (worker.alive) return worker;
 			this.#all.delete(worker);
 		}
 		if (this.#all.size >= POOL_SIZE) {
-			return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
+			if (this.#waiting.length >= MAX_WAITING) return undefined;
+			return new Promise((resolve, reject) => {
+				// An aborted run leaves the queue: before 2026-11-27 it waited, then ran anyway.
+				let settled = false;
+				const onAbort = () => {
+					settled = true;
+					const at = this.#waiting.indexOf(waiter);
+					if (at !== -1) this.#waiting.splice(at, 1);
+					reject(signal?.reason);
+				};
+				const waiter: Waiter = {
+					resolve: (worker) => {
+						// Given a worker after its run was aborted (one started for it): passed on.
+						if (settled) return this.#release(worker);
+						settled = true;
+						signal?.removeEventListener("abort", onAbort);
+						resolve(worker);
+					},
+					reject: (error) => {
+						if (settled) return;
+						settled = true;
+						signal?.removeEventListener("abort", onAbort);
+						reject(error);
+					},
+				};
+				signal?.addEventListener("abort", onAbort, { once: true });
+				this.#waiting.push(waiter);
+			});
 		}
 		const worker = new SandboxWorker();
 		this.#all.add(worker);
@@ -323,13 +399,27 @@ class WorkerPool {
 		if (waiter !== undefined) {
 			// A dead worker's place goes to a new one, started for the waiting run.
 			if (worker.alive) waiter.resolve(worker);
-			else this.#acquire().then(waiter.resolve, waiter.reject);
+			else this.#startFor(waiter);
 			return;
 		}
 		if (!worker.alive || !this.#all.has(worker)) return;
 		worker.idle();
 		this.#idle.push(worker);
 	}
+
+	/** Starts a worker for `waiter` (a dead worker's place), or queues it first again. */
+	#startFor(waiter: Waiter): void {
+		this.#acquire().then((worker) => {
+			if (worker !== undefined) waiter.resolve(worker);
+			else this.#waiting.unshift(waiter);
+		}, waiter.reject);
+	}
+}
+
+/** A run waiting for a worker. */
+interface Waiter {
+	resolve(worker: SandboxWorker): void;
+	reject(error: unknown): void;
 }
 
 const pool = new WorkerPool();
