@@ -63,7 +63,18 @@ function chunked(text: string, size: number): Buffer {
 	return Buffer.from(parts.join(""), "latin1");
 }
 
-/** Sends a POST with a chunked body over a raw socket; resolves with the answer's head and body. */
+/** CPU time the process has used (user and system, all threads), in ms. */
+function cpuMs(): number {
+	const { user, system } = process.cpuUsage();
+	return (user + system) / 1000;
+}
+
+/**
+ * Sends a POST with a chunked body over a raw socket; resolves with the answer's head and
+ * body, and `ms`: the time it took, counting at most the CPU time the process used meanwhile
+ * (the parse this is about uses the CPU all along; wall time alone also held what a loaded
+ * machine gave other processes, and read 900 ms to 2.7 s for a refusal that takes 0.1 s).
+ */
 function postChunked(
 	base: string,
 	path: string,
@@ -73,6 +84,7 @@ function postChunked(
 	const socket = connect(Number(url.port), url.hostname);
 	socket.on("error", () => {});
 	const started = performance.now();
+	const cpuStarted = cpuMs();
 	let text = "";
 	return new Promise((resolve) => {
 		const done = () => {
@@ -91,7 +103,8 @@ function postChunked(
 				if (!rest.endsWith("0\r\n\r\n")) return false;
 				body = rest.replace(/(?:^|\r\n)[0-9a-f]+\r\n(?:\r\n$)?/g, "");
 			}
-			resolve({ status, body, ms: performance.now() - started });
+			const ms = Math.min(performance.now() - started, cpuMs() - cpuStarted);
+			resolve({ status, body, ms });
 			socket.destroy();
 			return true;
 		};
