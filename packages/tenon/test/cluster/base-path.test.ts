@@ -13,12 +13,12 @@ import {
 	dropSchema,
 	freshSchema,
 	POSTGRES_URL,
+	untilLeasesReleased,
 } from "../helpers/postgres.js";
 
 beforeAll(assertPostgresReachable);
 afterAll(closeAdmin);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const BASE = "/api/tenon";
 
 /** How an actor of the registry calls the lounge (its own registry's type is circular there). */
@@ -83,7 +83,7 @@ describe("a cluster under a base path", () => {
 			const heard: string[] = [];
 			conn.on("said", (event: { text: string }) => heard.push(event.text));
 			expect(await conn.say("one")).toBe("bp-a");
-			await sleep(800); // sleeps on A; A holds the socket
+			await untilLeasesReleased(schema); // sleeps on A; A holds the socket
 			expect(
 				await clientB.lounge.getOrCreate("room", { params: { name: "http" } }).say("from b"),
 			).toBe("bp-b");
@@ -147,7 +147,7 @@ describe("a cluster under a base path", () => {
 			const heard: string[] = [];
 			conn.on("said", (event: { text: string }) => heard.push(event.text));
 			expect(await conn.say("one")).toBe("sl-a");
-			await sleep(800);
+			await untilLeasesReleased(schema);
 			expect(
 				await clientB.lounge.getOrCreate("room", { params: { name: "http" } }).say("from b"),
 			).toBe("sl-b");

@@ -4,10 +4,12 @@
 // link from the holder, and the connection's messages go to it; when the
 // actor sleeps there, the holder keeps the socket and the next message finds
 // whichever node owns the actor then.
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assertPostgresReachable, closeAdmin, untilLeasesReleased } from "../helpers/postgres.js";
 import { type ClusterClient, TestCluster } from "./harness.js";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+beforeAll(assertPostgresReachable);
+afterAll(closeAdmin);
 
 describe("cluster: hibernated connections follow their actor", () => {
 	it("keeps routing when the owner changes while connections hibernate", async () => {
@@ -30,7 +32,7 @@ describe("cluster: hibernated connections follow their actor", () => {
 			conn.onStatusChange((status) => statuses.push(status));
 			expect(await conn.say("one")).toMatchObject({ count: 1, node: holder });
 			// The actor sleeps on `holder`; the socket stays open there.
-			await sleep(800);
+			await untilLeasesReleased(cluster.schema);
 			// An HTTP call through `other` wakes the actor there.
 			expect(
 				await viaOther.lounge
@@ -42,7 +44,7 @@ describe("cluster: hibernated connections follow their actor", () => {
 			// The connection's own messages go to the actor where it is now, with its conn state.
 			expect(await conn.say("two")).toEqual({ count: 2, node: other, online: 1 });
 			// It sleeps on `other`: the link ends, `holder` keeps the socket.
-			await sleep(800);
+			await untilLeasesReleased(cluster.schema);
 			// Woken on a third node by another call, then the connection speaks again.
 			expect(
 				await viaThird.lounge
@@ -52,7 +54,7 @@ describe("cluster: hibernated connections follow their actor", () => {
 			await expect.poll(() => heard.map((e) => e.text)).toContain("from third");
 			expect(await conn.say("three")).toEqual({ count: 3, node: third, online: 1 });
 			// Asleep again; this time the message itself wakes it (on the holder, whose lease is free).
-			await sleep(800);
+			await untilLeasesReleased(cluster.schema);
 			const last = await conn.say("four");
 			expect(last.count).toBe(4);
 			// The client never saw its socket close: connected once, never anything else.

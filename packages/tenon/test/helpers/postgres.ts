@@ -2,7 +2,9 @@
 // `test` (override with TENON_TEST_POSTGRES_URL). Each test works in a fresh
 // schema, dropped afterwards. If the server is unreachable, the tests fail
 // loudly: they never skip.
+
 import postgres from "postgres";
+import { expect } from "vitest";
 
 export const POSTGRES_URL =
 	process.env.TENON_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -67,4 +69,24 @@ export async function lockTable(schema: string, table: string): Promise<() => Pr
 		unlock();
 		await holding;
 	};
+}
+
+/**
+ * Waits until no node holds a lease in `schema`: its actors slept (or stopped) and gave their
+ * leases back. For tests that need an actor asleep before the next call: a fixed wait past the
+ * sleep timeout (800 ms for 300) was a race on a loaded machine, where the next call still
+ * found the old owner.
+ */
+export async function untilLeasesReleased(schema: string): Promise<void> {
+	const sql = sqlAdmin();
+	await expect
+		.poll(
+			async () =>
+				(
+					await sql<{ n: number }[]>`
+						SELECT count(*)::int AS n FROM ${sql(schema)}.leases WHERE node_id IS NOT NULL`
+				)[0]?.n,
+			{ timeout: 10_000, interval: 50 },
+		)
+		.toBe(0);
 }
