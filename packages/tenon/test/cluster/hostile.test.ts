@@ -153,7 +153,8 @@ describe("cluster: what a client sends through a node that does not own the acto
 			const hanging = fetch(`${entry.url}${rawPath("leaves", "/hang")}`, {
 				signal: leaving.signal,
 			}).catch(() => "aborted");
-			await new Promise((resolve) => setTimeout(resolve, 300));
+			// Left once the owner's handler waits (a fixed 300 ms could end it before it ran).
+			await expect.poll(() => client.echo.getOrCreate("leaves").hanging()).toBe(1);
 			leaving.abort();
 			expect(await hanging).toBe("aborted");
 			await expect.poll(() => client.echo.getOrCreate("leaves").abandoned()).toBe(1);
