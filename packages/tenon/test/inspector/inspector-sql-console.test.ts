@@ -88,11 +88,22 @@ describe("inspector app: KV and the SQL console", () => {
 		const endless = await query(endlessSql);
 		expect(endless.body).toMatchObject({ group: "inspector", code: "timeout" });
 		// Queries run on the loop: the console's share of it is spent (query-budget.ts).
-		// The next may run what the bucket regained meanwhile (about 400 ms), then none.
-		const again = performance.now();
-		expect((await query(endlessSql)).body).toMatchObject({ code: "timeout" });
-		expect(performance.now() - again).toBeLessThan(1_000);
-		const busy = await query("SELECT count(*) FROM notes");
+		// The next may run what the bucket regained meanwhile (about 400 ms), then none: a
+		// query asked for right after is refused. Each try drains the bucket again, so a
+		// loaded machine that took a while between the two (the bucket regains 100 ms of
+		// query time in 500 ms) tries again instead of failing (a flake hunt).
+		let busy: Awaited<ReturnType<typeof query>> | undefined;
+		for (let tries = 0; tries < 5 && busy === undefined; tries++) {
+			const wall = performance.now();
+			const cpu = process.cpuUsage();
+			expect((await query(endlessSql)).body).toMatchObject({ code: "timeout" });
+			const { user, system } = process.cpuUsage(cpu);
+			// At most what the bucket held (counting the CPU it took, not a loaded machine's waits).
+			expect(Math.min(performance.now() - wall, (user + system) / 1000)).toBeLessThan(1_000);
+			const next = await query("SELECT count(*) FROM notes");
+			if (next.status === 429) busy = next;
+		}
+		if (busy === undefined) throw new Error("the console was never busy");
 		expect(busy.status).toBe(429);
 		expect(busy.body).toMatchObject({ group: "limit", code: "sql_console_busy" });
 		const { retryAfterMs } = busy.body.metadata as { retryAfterMs: number };
