@@ -20,11 +20,20 @@ describe("example agents' prompt limits", () => {
 			t.client.supportAgent.getOrCreate(["ann", `c${n}`], as("ann")).connect(),
 		);
 		// 8 per conversation stays under each one's own limit (10 a minute) and queue (10).
+		const started = Date.now();
 		const outcomes = await Promise.allSettled(
 			conversations.flatMap((conn) => Array.from({ length: 8 }, () => conn.prompt("hello"))),
 		);
 		const refused = outcomes.filter((outcome) => outcome.status === "rejected");
-		expect(outcomes.length - refused.length).toBe(USER_PROMPT_LIMIT.prompts);
+		// The burst, and one more for each 2 s the prompts took (the quota refills on the real
+		// clock: a machine slow enough to take over 2 s lets one more through).
+		const regained = Math.floor(
+			(Date.now() - started) / (USER_PROMPT_LIMIT.windowMs / USER_PROMPT_LIMIT.prompts),
+		);
+		expect(outcomes.length - refused.length).toBeGreaterThanOrEqual(USER_PROMPT_LIMIT.prompts);
+		expect(outcomes.length - refused.length).toBeLessThanOrEqual(
+			USER_PROMPT_LIMIT.prompts + regained,
+		);
 		for (const outcome of refused)
 			expect((outcome as PromiseRejectedResult).reason).toMatchObject({
 				group: "user",
