@@ -85,6 +85,11 @@ async function open(path: string, context?: BrowserContext): Promise<{ page: Pag
 	).newPage();
 	const errors: string[] = [];
 	page.on("pageerror", (error) => errors.push(String(error)));
+	// What the apps' Content Security Policy refuses shows as a console error.
+	page.on("console", (message) => {
+		if (message.type() === "error" && /Content Security Policy/i.test(message.text()))
+			errors.push(message.text());
+	});
 	await page.goto(`${base}${path}`);
 	await expect
 		.poll(() => page.locator("#status").textContent(), { timeout: 20_000 })

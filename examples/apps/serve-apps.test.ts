@@ -12,6 +12,11 @@ it("serves the built apps, nothing outside them, and answers a malformed path wi
 	const page = await get("/apps/editor/");
 	expect(page?.status).toBe(200);
 	expect(page?.headers.get("content-type")).toBe("text/html; charset=utf-8");
+	// No other page may frame an app, and scripts come from here only (an attacker probe framed
+	// the board from a sibling port, 2026-11-27).
+	expect(page?.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+	expect(page?.headers.get("content-security-policy")).toContain("script-src 'self'");
+	expect(page?.headers.get("x-frame-options")).toBe("DENY");
 	for (const path of ["/apps/%E0", "/apps/%C3%28", "/apps/editor/%FF"])
 		expect((await get(path))?.status, path).toBe(400);
 	for (const path of [

@@ -8,6 +8,22 @@ import type { FallbackInfo } from "tenon";
 import { issueToken, verifyToken } from "../auth/tokens.js";
 
 const DIST = join(import.meta.dirname, "dist");
+/**
+ * The apps' Content Security Policy. Styles may be inline (the editor's code view injects its
+ * own); everything else comes from this origin, and WebSockets go back to it.
+ */
+const APPS_CSP = [
+	"default-src 'none'",
+	"script-src 'self'",
+	"style-src 'self' 'unsafe-inline'",
+	"img-src 'self' data:",
+	"font-src 'self'",
+	"connect-src 'self'",
+	"base-uri 'none'",
+	"form-action 'self'",
+	"frame-ancestors 'none'",
+].join("; ");
+
 const TYPES: Record<string, string> = {
 	".html": "text/html; charset=utf-8",
 	".js": "text/javascript; charset=utf-8",
@@ -143,6 +159,10 @@ export async function serveApps(
 			// Built assets carry a content hash in their names: cache them for good; pages never.
 			"cache-control": hashed ? "public, max-age=31536000, immutable" : "no-cache",
 			"x-content-type-options": "nosniff",
+			// Scripts from here only, and no page may frame an app (an attacker probe, 2026-11-27:
+			// a page on a sibling port framed the board and clicked as its visitor's guest).
+			"content-security-policy": APPS_CSP,
+			"x-frame-options": "DENY",
 		},
 	});
 }

@@ -132,7 +132,7 @@ export function ActorView({
 			{confirming && (
 				<ConfirmDialog
 					title="Destroy this actor?"
-					message={`${actor.name} / ${visibleKey(actor.key)} and all its data (state, KV, queues, database) will be deleted. This cannot be undone.`}
+					message={`${actor.name} / ${visibleKey(actor.key)} (id ${actorId}) and all its data (state, KV, queues, database) will be deleted. This cannot be undone.`}
 					confirmLabel="Destroy"
 					onConfirm={() => void destroy()}
 					onCancel={() => setConfirming(false)}

@@ -1,3 +1,5 @@
+import { visibleName, visibleText } from "./visible-key.js";
+
 /** A plain table of rows; cells that are not strings or numbers are shown as JSON. */
 export function DataTable({
 	columns,
@@ -15,7 +17,7 @@ export function DataTable({
 				<thead>
 					<tr>
 						{columns.map((column) => (
-							<th key={column}>{column}</th>
+							<th key={column}>{visibleName(column)}</th>
 						))}
 					</tr>
 				</thead>
@@ -38,6 +40,6 @@ export function DataTable({
 function formatCell(cell: unknown): string {
 	if (cell === null) return "NULL";
 	if (typeof cell === "string" || typeof cell === "number" || typeof cell === "boolean")
-		return String(cell);
-	return JSON.stringify(cell);
+		return visibleText(String(cell));
+	return visibleText(JSON.stringify(cell));
 }

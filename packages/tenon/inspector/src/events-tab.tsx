@@ -2,6 +2,7 @@ import { useState } from "react";
 import { JsonView } from "./json-view.js";
 import { StatusBadge } from "./status-badge.js";
 import { useEventStream } from "./use-event-stream.js";
+import { visibleName } from "./visible-key.js";
 
 /** The events the actor broadcasts, live while this tab is open, newest first. */
 export function EventsTab({ actorId }: { actorId: string }) {
@@ -53,7 +54,7 @@ export function EventsTab({ actorId }: { actorId: string }) {
 									<td>{event.seq}</td>
 									<td className="nowrap">{new Date(event.sentAt).toLocaleTimeString()}</td>
 									<td>
-										<code>{event.name}</code>
+										<code>{visibleName(event.name)}</code>
 									</td>
 									<td className="value-cell">
 										<JsonView value={event.args} />

@@ -1,8 +1,10 @@
+import { visibleText } from "./visible-key.js";
+
 /** Pretty-printed JSON, selectable, in a scrolling block. */
 export function JsonView({ value, testId }: { value: unknown; testId?: string }) {
 	return (
 		<pre className="json" data-testid={testId}>
-			{value === undefined ? "undefined" : JSON.stringify(value, null, 2)}
+			{value === undefined ? "undefined" : visibleText(JSON.stringify(value, null, 2))}
 		</pre>
 	);
 }

@@ -2,6 +2,7 @@ import { useState } from "react";
 import { actorPath, api } from "./api.js";
 import type { KvEntry } from "./types.js";
 import { usePoll } from "./use-poll.js";
+import { visibleName, visibleText } from "./visible-key.js";
 
 /** The actor's KV store (`c.kv`), by key prefix. */
 export function KvTab({ actorId }: { actorId: string }) {
@@ -41,11 +42,11 @@ export function KvTab({ actorId }: { actorId: string }) {
 							{data.entries.map((entry) => (
 								<tr key={`${entry.keyEncoding}:${entry.key}`}>
 									<td>
-										<code>{entry.key}</code>
+										<code>{visibleName(entry.key)}</code>
 										{entry.keyEncoding === "hex" && <span className="muted small"> hex</span>}
 									</td>
 									<td className="wrap">
-										{entry.value}
+										{visibleText(entry.value)}
 										{entry.valueEncoding === "hex" && <span className="muted small"> hex</span>}
 									</td>
 									<td>{entry.size}</td>

@@ -2,6 +2,7 @@ import { actorPath, api } from "./api.js";
 import { JsonView } from "./json-view.js";
 import type { QueueMessage } from "./types.js";
 import { usePoll } from "./use-poll.js";
+import { visibleName } from "./visible-key.js";
 
 function MessageTable({ messages, dead }: { messages: QueueMessage[]; dead: boolean }) {
 	if (messages.length === 0) return <p className="muted">None.</p>;
@@ -22,7 +23,7 @@ function MessageTable({ messages, dead }: { messages: QueueMessage[]; dead: bool
 					{messages.map((message) => (
 						<tr key={message.id}>
 							<td>{message.id}</td>
-							<td>{message.name}</td>
+							<td>{visibleName(message.name)}</td>
 							<td>
 								<JsonView value={message.body} />
 							</td>

@@ -6,6 +6,7 @@ import { JsonView } from "./json-view.js";
 import { StatusBadge } from "./status-badge.js";
 import type { JobView, ScheduleView, TimerView } from "./types.js";
 import { usePoll } from "./use-poll.js";
+import { visibleName } from "./visible-key.js";
 
 function every(ms: number): string {
 	if (ms % 3_600_000 === 0) return `every ${ms / 3_600_000} h`;
@@ -17,7 +18,7 @@ function JobRow({ job, now }: { job: JobView; now: number }) {
 	const last = job.lastRuns[0];
 	return (
 		<tr data-job={job.name}>
-			<td>{job.name}</td>
+			<td>{visibleName(job.name)}</td>
 			<td className="nowrap">
 				{job.kind === "cron" ? (
 					<code>{job.expression}</code>

@@ -1,3 +1,5 @@
+import { visibleName } from "./visible-key.js";
+
 /** Which top-level keys a turn added, changed or removed (for object state), or that the value changed. */
 export function StateDiff({ before, after }: { before: unknown; after: unknown }) {
 	const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -22,7 +24,7 @@ export function StateDiff({ before, after }: { before: unknown; after: unknown }
 					<span className="diff-mark">
 						{line.change === "added" ? "+" : line.change === "removed" ? "−" : "~"}
 					</span>
-					<code>{line.key}</code> <span className="muted small">{line.change}</span>
+					<code>{visibleName(line.key)}</code> <span className="muted small">{line.change}</span>
 				</li>
 			))}
 		</ul>

@@ -1,18 +1,46 @@
 /**
  * Code points that are not seen but change how the text around them is
- * shown: format characters (bidi embeddings, overrides and isolates,
- * zero-width joiners and spaces) and controls. An actor key is a client's
- * choice: `"\u202Edorp-stnemyap"` showed as `payments-prod`, in the list and
- * in the destroy dialog alike (an attacker probe).
+ * shown, or that show as nothing: format characters (bidi embeddings,
+ * overrides and isolates, zero-width joiners and spaces), controls, line and
+ * paragraph separators, the other default-ignorable ones (Hangul fillers,
+ * variation selectors), spaces other than U+0020, and the blank braille
+ * pattern. An actor key is a client's choice: `"\u202Edorp-stnemyap"` showed
+ * as `payments-prod`, in the list and in the destroy dialog alike, and
+ * `payments\u2800prod` as `payments prod` (attacker probes).
  */
-const HIDDEN = /[\p{Cc}\p{Cf}]/gu;
+const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u2800]|(?! )\p{Zs}/gu;
+/** The same but line breaks and tabs, which lay a value out (pretty JSON, a multi-line cell). */
+const HIDDEN_IN_VALUES =
+	/(?![\t\n])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u2800]|(?! )\p{Zs}/gu;
 
-/** `text` with every hidden code point shown as `\u{…}`. */
+/** Letters of the scripts whose letters look like Latin ones. */
+const LOOK_ALIKE = /[\p{Script=Cyrillic}\p{Script=Greek}]/gu;
+const LATIN = /\p{Script=Latin}/u;
+
+const escaped = (char: string) => `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`;
+
+/**
+ * `text` (a value: state, a cell, a payload) with every hidden code point
+ * shown as `\u{…}`, line breaks and tabs kept.
+ */
 export function visibleText(text: string): string {
-	return text.replace(HIDDEN, (char) => `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`);
+	return text.replace(HIDDEN_IN_VALUES, escaped);
 }
 
-/** An actor's key as the inspector shows it: its parts, hidden code points made visible. */
+/**
+ * A name a client chose (a key's part, an event or queue name, a KV key) as
+ * the inspector shows it: hidden code points as `\u{…}`, and in a name that
+ * mixes Latin letters with Cyrillic or Greek ones, those too:
+ * `payments-pr\u{43e}d` (a Cyrillic о) looked like `payments-prod` (an
+ * attacker probe, 2026-11-27). A name in one script is shown as it is; so are
+ * values (a Russian message in a state stays readable).
+ */
+export function visibleName(name: string): string {
+	const shown = name.replace(HIDDEN, escaped);
+	return LATIN.test(shown) ? shown.replace(LOOK_ALIKE, escaped) : shown;
+}
+
+/** An actor's key as the inspector shows it: its parts as {@link visibleName}s. */
 export function visibleKey(key: readonly string[]): string {
-	return key.map(visibleText).join(" / ");
+	return key.map(visibleName).join(" / ");
 }

@@ -5,6 +5,7 @@ import { ReplayDialog, type ReplayTarget } from "./replay-dialog.js";
 import { StatusBadge } from "./status-badge.js";
 import type { WorkflowEntry } from "./types.js";
 import { usePoll } from "./use-poll.js";
+import { visibleName } from "./visible-key.js";
 
 interface WorkflowHistory {
 	status: string;
@@ -64,7 +65,7 @@ export function WorkflowTab({
 					<li key={entry.location} className="step" data-step={entry.name}>
 						<div className="row">
 							<StatusBadge status={entry.status ?? "pending"} />
-							<strong>{entry.location}</strong>
+							<strong>{visibleName(entry.location)}</strong>
 							<span className="muted small">{entry.kind}</span>
 							{entry.attempts !== undefined && entry.attempts > 1 && (
 								<span className="muted small">{entry.attempts} attempts</span>

@@ -332,4 +332,39 @@ describe("inspector app in Chromium", () => {
 			await page.close();
 		}
 	}, 60_000);
+
+	// An attacker probe (2026-11-27): a Cyrillic о in a key looked like the real key, text in a
+	// direction override read backwards in values, and one long string in a state pushed the
+	// history's turn list a million pixels out of view.
+	it("shows look-alike keys and hidden characters as escapes, and keeps long states in view", async () => {
+		const spoof = t.client.counter.getOrCreate(["payments-pr\u043Ed"]);
+		await spoof.increment(1);
+		await spoof.rename(`\u202Emoc.knab@nimda\u202C ${"w".repeat(200_000)}`);
+		const { page, problems } = await openInspector();
+		try {
+			await signIn(page, ADMIN_TOKEN);
+			await page.fill('[data-testid="search"]', "payments");
+			await expect
+				.poll(() => text(page, '[data-testid="actor-list"]'))
+				.toContain("payments-pr\\u{43e}d");
+			await selectActor(page, "payments", "payments-pr\u043Ed");
+			expect(await text(page, '[data-testid="actor-title"]')).toContain("payments-pr\\u{43e}d");
+			await expect
+				.poll(() => text(page, '[data-testid="state"]'))
+				.toContain("\\u{202e}moc.knab@nimda\\u{202c}");
+			// Line breaks lay the JSON out: they are kept.
+			expect(await text(page, '[data-testid="state"]')).not.toContain("\\u{a}");
+			await page.click('[data-tab="History"]');
+			await page.waitForSelector('[data-testid="turns"]');
+			const turns = await page.locator('[data-testid="turns"]').boundingBox();
+			expect(turns?.x ?? Number.POSITIVE_INFINITY).toBeLessThan(1280);
+			await shot(page, "30-look-alike-key-history");
+			await page.click('[data-testid="destroy"]');
+			expect(await text(page, '[data-testid="confirm-dialog"]')).toContain(await spoof.resolve());
+			await page.keyboard.press("Escape");
+			expect(problems).toEqual([]);
+		} finally {
+			await page.close();
+		}
+	}, 60_000);
 });
