@@ -11,6 +11,7 @@ import type { ActorCron, ActorSchedule, FireInfo } from "../actor/schedule.js";
 import type { ActorKeyList } from "../actor/types.js";
 import type { Client } from "../client/types.js";
 import type { Logger } from "../common/logger.js";
+import { fireDepthOf } from "./timer-depths.js";
 
 /** What contexts need from their actor instance. */
 export interface ContextHost {
@@ -29,7 +30,12 @@ export interface ContextHost {
 	actionQueue(): ActorQueue<any> & { releaseLeases(): void };
 	/** The actor's database client (throws if the actor has none). */
 	readonly db: unknown;
-	readonly scheduleApi: { readonly schedule: ActorSchedule; readonly cron: ActorCron };
+	readonly scheduleApi: {
+		readonly schedule: ActorSchedule;
+		readonly cron: ActorCron;
+		/** `c.schedule` for code serving a call `depth` deep (its timers keep that depth). */
+		scheduleAtDepth(depth: number): ActorSchedule;
+	};
 	/** The client for calls made `callDepth` calls deep (1: from an actor serving a client). */
 	client(callDepth: number): unknown;
 	getState(): unknown;
@@ -211,9 +217,23 @@ export class ActionContextImpl
 		this.requestId = requestId;
 	}
 
+	/**
+	 * How deep in a chain of actor-to-actor calls this action runs: its
+	 * request's depth, or for a timer's action the depth the timer was set at
+	 * (timer-depths.ts: a cycle through timers otherwise never ended).
+	 */
+	get #callDepth(): number {
+		return this.request?.callDepth ?? fireDepthOf(this.fire);
+	}
+
 	/** A client whose calls are one deeper than the call this action serves (see MAX_CALL_DEPTH). */
 	override client<R>(): Client<R> {
-		return this.host.client((this.request?.callDepth ?? 0) + 1) as Client<R>;
+		return this.host.client(this.#callDepth + 1) as Client<R>;
+	}
+
+	/** Timers this action sets keep its call depth, for the calls their actions make. */
+	override get schedule(): ActorSchedule {
+		return this.host.scheduleApi.scheduleAtDepth(this.#callDepth);
 	}
 
 	/** The queues; what this action receives completable goes back if it fails (see releaseQueueLeases). */

@@ -12,17 +12,17 @@ import type { TimerHandle } from "../common/clock.js";
 import { errorText } from "../common/error-text.js";
 import { sequenceId } from "../common/ids.js";
 import { newRequestId } from "../common/request-id.js";
-import { assertStorable } from "../common/storable.js";
 import { outsideTrace } from "../observability/tracing.js";
 import { utf8Length } from "../protocol/bytes.js";
 import { cborDecode, cborEncode } from "../protocol/encoding.js";
-import { errors } from "../protocol/errors.js";
 import type { ActorStore } from "../storage/interfaces.js";
 import type { ActorCore } from "./actor-core.js";
 import type { WriteBatch, WriteSource } from "./actor-writer.js";
 import type { ConnectionImpl } from "./connections/connection.js";
 import type { PendingWrites } from "./pending-writes.js";
 import {
+	checkDelay,
+	checkScheduledCall,
 	checkTimezone,
 	DEFAULT_MAX_HISTORY,
 	followingRun,
@@ -38,6 +38,7 @@ import {
 	type StoredJob,
 	scheduleErrors,
 } from "./schedule-records.js";
+import { type StoredTimer, TimerDepths } from "./timer-depths.js";
 
 /**
  * `c.schedule` and `c.cron`: durable timers in the actor's store (area 0x05).
@@ -81,6 +82,7 @@ export class ScheduleManager implements WriteSource {
 	#closed = false;
 
 	#schedule: ActorSchedule | undefined;
+	readonly #depths = new TimerDepths();
 	#cron: ActorCron | undefined;
 
 	constructor(core: ActorCore, writes: PendingWrites, owner: ScheduleOwner) {
@@ -91,13 +93,23 @@ export class ScheduleManager implements WriteSource {
 
 	/** `c.schedule` (made on first use). */
 	get schedule(): ActorSchedule {
-		this.#schedule ??= {
+		this.#schedule ??= this.#scheduleApi(0);
+		return this.#schedule;
+	}
+
+	/** `c.schedule` for code serving a call `depth` deep: its timers keep that depth (timer-depths.ts). */
+	scheduleAtDepth(depth: number): ActorSchedule {
+		return depth > 0 ? this.#scheduleApi(depth) : this.schedule;
+	}
+
+	#scheduleApi(depth: number): ActorSchedule {
+		return {
 			after: async (delayMs, action, ...args) =>
-				this.#addOneShot(this.#core.clock.now() + this.#checkDelay(delayMs), action, args),
+				this.#addOneShot(this.#core.clock.now() + checkDelay(delayMs), action, args, depth),
 			at: async (timestamp, action, ...args) => {
 				if (!Number.isFinite(timestamp))
 					throw scheduleErrors.invalid("the timestamp must be a finite number of ms");
-				return this.#addOneShot(timestamp, action, args);
+				return this.#addOneShot(timestamp, action, args, depth);
 			},
 			get: async (id) => {
 				const key = sequenceId(id);
@@ -109,7 +121,6 @@ export class ScheduleManager implements WriteSource {
 				return key !== undefined && this.#cancel(key);
 			},
 		};
-		return this.#schedule;
 	}
 
 	/** `c.cron` (made on first use). */
@@ -148,7 +159,7 @@ export class ScheduleManager implements WriteSource {
 			this.#nextId = (cborDecode(meta) as { nextId: number }).nextId;
 			for (const [key, value] of await store.list(actorId, ONE_SHOT_RANGE)) {
 				const id = Number(new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(2));
-				const record = cborDecode(value) as Omit<ScheduledEvent, "id">;
+				const record = this.#depths.loaded(id, cborDecode(value) as StoredTimer);
 				this.#ownOneShots().set(id, { ...record, id: String(id) });
 			}
 		}
@@ -209,35 +220,13 @@ export class ScheduleManager implements WriteSource {
 
 	// ---- One-shot timers -----------------------------------------------------
 
-	#checkDelay(delayMs: number): number {
-		if (!Number.isFinite(delayMs) || delayMs < 0)
-			throw scheduleErrors.invalid("the delay must be a finite number of ms >= 0");
-		return delayMs;
-	}
-
-	/**
-	 * The arguments as stored: an array (a job's number or string `args` failed every run, or
-	 * was spread into characters), storable, within `maxScheduleArgsSize` (every wake loads them).
-	 */
-	#checkAction(action: string, args: unknown): unknown[] {
-		if (typeof action !== "string" || !this.#core.hasAction(action))
-			throw errors.actionNotFound(String(action));
-		if (!Array.isArray(args)) throw scheduleErrors.invalid("args must be an array");
-		const raw = this.#core.toRaw(args);
-		assertStorable(raw, `schedule(${action}).args`);
-		const size = cborEncode(raw).byteLength;
-		const limit = this.#core.options.maxScheduleArgsSize;
-		if (size > limit) throw scheduleErrors.argsTooLarge(size, limit);
-		return raw;
-	}
-
 	#checkLimit(): void {
 		const limit = this.#core.options.maxSchedules;
 		if (this.#oneShots.size + this.#jobs.size >= limit) throw scheduleErrors.limit(limit);
 	}
 
-	#addOneShot(at: number, action: string, args: unknown[]): string {
-		const raw = this.#checkAction(action, args);
+	#addOneShot(at: number, action: string, args: unknown[], depth: number): string {
+		const raw = checkScheduledCall(this.#core, action, args);
 		this.#checkLimit();
 		const id = this.#nextId++;
 		const event: ScheduledEvent = {
@@ -248,10 +237,8 @@ export class ScheduleManager implements WriteSource {
 			createdAt: this.#core.clock.now(),
 		};
 		this.#ownOneShots().set(id, event);
-		this.#writes.put(
-			oneShotKey(id),
-			cborEncode({ at, action, args: raw, createdAt: event.createdAt }),
-		);
+		const fields = { at, action, args: raw, createdAt: event.createdAt };
+		this.#writes.put(oneShotKey(id), cborEncode(this.#depths.record(id, fields, depth)));
 		this.#writes.put(META_KEY, cborEncode({ nextId: this.#nextId }));
 		this.#changed();
 		return event.id;
@@ -263,6 +250,7 @@ export class ScheduleManager implements WriteSource {
 
 	#cancel(id: number): boolean {
 		if (!this.#oneShots.delete(id)) return false;
+		this.#depths.delete(id);
 		this.#writes.delete(oneShotKey(id));
 		this.#changed();
 		return true;
@@ -295,7 +283,7 @@ export class ScheduleManager implements WriteSource {
 
 	#setJob(options: CronSetOptions): CronJob {
 		const maxHistory = this.#checkJob(options.name, options.maxHistory);
-		const args = this.#checkAction(options.action, options.args ?? []);
+		const args = checkScheduledCall(this.#core, options.action, options.args ?? []);
 		checkTimezone(options.timezone);
 		const nextAt = nextCronRun(options.expression, options.timezone, this.#core.clock.now());
 		// croner takes an ISO date as a pattern that fires once: a job is for repeated runs
@@ -322,7 +310,7 @@ export class ScheduleManager implements WriteSource {
 
 	#everyJob(options: CronEveryOptions): CronJob {
 		const maxHistory = this.#checkJob(options.name, options.maxHistory);
-		const args = this.#checkAction(options.action, options.args ?? []);
+		const args = checkScheduledCall(this.#core, options.action, options.args ?? []);
 		if (!Number.isFinite(options.interval) || options.interval < MIN_INTERVAL_MS) {
 			throw scheduleErrors.invalid(`the interval must be at least ${MIN_INTERVAL_MS} ms`);
 		}
@@ -428,7 +416,12 @@ export class ScheduleManager implements WriteSource {
 		if (oneShot === undefined) return undefined;
 		const event = oneShot;
 		return {
-			fire: { kind: "schedule", id: event.id, scheduledAt: event.at, firedAt: now },
+			fire: this.#depths.firing(Number(event.id), {
+				kind: "schedule",
+				id: event.id,
+				scheduledAt: event.at,
+				firedAt: now,
+			}),
 			action: event.action,
 			args: event.args,
 			// Removed with the action's writes, so a crash before the commit fires it again.

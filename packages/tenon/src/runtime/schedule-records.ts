@@ -2,10 +2,12 @@
 // the actor's store (area 0x05), its errors, and cron arithmetic.
 import { Cron } from "croner";
 import type { CronJob, CronRun, ScheduledEvent } from "../actor/schedule.js";
-import { cborDecode } from "../protocol/encoding.js";
-import { ActorError } from "../protocol/errors.js";
+import { assertStorable } from "../common/storable.js";
+import { cborDecode, cborEncode } from "../protocol/encoding.js";
+import { ActorError, errors } from "../protocol/errors.js";
 import { AREA } from "../storage/actor-keys.js";
 import type { ActorStore } from "../storage/interfaces.js";
+import type { ActorCore } from "./actor-core.js";
 
 export const META_KEY = Uint8Array.of(AREA.SCHEDULE, 0x00);
 export const ONE_SHOT_RANGE = {
@@ -124,7 +126,9 @@ export async function readSchedules(store: ActorStore, actorId: string): Promise
 	const timers: ScheduledEvent[] = [];
 	for (const [key, value] of await store.list(actorId, ONE_SHOT_RANGE)) {
 		const id = new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(2);
-		const record = cborDecode(value) as Omit<ScheduledEvent, "id">;
+		const { depth: _depth, ...record } = cborDecode(value) as Omit<ScheduledEvent, "id"> & {
+			depth?: number;
+		};
 		timers.push({ ...record, id: String(id) });
 	}
 	timers.sort((a, b) => a.at - b.at || Number(a.id) - Number(b.id));
@@ -157,4 +161,32 @@ export function followingRun(job: StoredJob, now: number): number | undefined {
 	} catch {
 		return undefined;
 	}
+}
+
+/** A timer's delay, checked: a finite number of ms, at least 0. */
+export function checkDelay(delayMs: number): number {
+	if (!Number.isFinite(delayMs) || delayMs < 0)
+		throw scheduleErrors.invalid("the delay must be a finite number of ms >= 0");
+	return delayMs;
+}
+
+/**
+ * A timer's or job's arguments as stored: an array (a job's number or string `args` failed
+ * every run, or was spread into characters), storable, within `maxScheduleArgsSize` (every
+ * wake loads them), for an action the actor has.
+ */
+export function checkScheduledCall(
+	core: Pick<ActorCore, "hasAction" | "toRaw" | "options">,
+	action: string,
+	args: unknown,
+): unknown[] {
+	if (typeof action !== "string" || !core.hasAction(action))
+		throw errors.actionNotFound(String(action));
+	if (!Array.isArray(args)) throw scheduleErrors.invalid("args must be an array");
+	const raw = core.toRaw(args);
+	assertStorable(raw, `schedule(${action}).args`);
+	const size = cborEncode(raw).byteLength;
+	const limit = core.options.maxScheduleArgsSize;
+	if (size > limit) throw scheduleErrors.argsTooLarge(size, limit);
+	return raw;
 }

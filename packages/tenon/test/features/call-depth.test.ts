@@ -42,7 +42,41 @@ const gate = actor({
 	},
 });
 
-const registry = setup({ use: { hop, gate }, logLevel: "silent" });
+/**
+ * Each poke sets a timer whose action pokes the other actor: a cycle through timers. Before
+ * 2026-11-27 a timer's action called at depth 1 again, so it never ended (an attacker probe:
+ * 3,000 hops in 3 s, and on after a restart, the timers being durable).
+ */
+const relay = actor({
+	state: { hops: 0, refused: "", probed: [] as number[] },
+	actions: {
+		/** Asks `key`'s relay (a call one deep) to set a timer a minute away. */
+		armVia: (c, key: string) => c.client<typeof registry>().relay.getOrCreate(key).armLater(),
+		armLater: (c) => c.schedule.after(60_000, "probe"),
+		/** What depth a call from this timer's action arrives at. */
+		probe: async (c) => {
+			c.state.probed = await c.client<typeof registry>().hop.getOrCreate("leaf").walk();
+		},
+		probed: (c) => c.state.probed,
+		poke: async (c, next: string) => {
+			c.state.hops++;
+			await c.schedule.after(0, "forward", next);
+		},
+		forward: async (c, next: string) => {
+			try {
+				await c
+					.client<typeof registry>()
+					.relay.getOrCreate(next)
+					.poke(c.key[0] as string);
+			} catch (error) {
+				c.state.refused = (error as { code?: string }).code ?? String(error);
+			}
+		},
+		seen: (c) => ({ hops: c.state.hops, refused: c.state.refused }),
+	},
+});
+
+const registry = setup({ use: { hop, gate, relay }, logLevel: "silent" });
 
 describe("actor-to-actor call depth", () => {
 	it("counts the depth along a chain, and refuses a cycle at 32 with actor/call_too_deep", async () => {
@@ -90,5 +124,32 @@ describe("actor-to-actor call depth", () => {
 			group: "actor",
 			code: "call_too_deep",
 		});
+	});
+
+	it("counts calls made from timers by the depth of the call that set them", async () => {
+		await using t = await setupTest(registry);
+		await t.client.relay.getOrCreate("a").poke("b");
+		const seen = async () => {
+			const [a, b] = await Promise.all(
+				["a", "b"].map((key) => t.client.relay.getOrCreate(key).seen()),
+			);
+			return { hops: (a?.hops ?? 0) + (b?.hops ?? 0), refused: a?.refused || b?.refused };
+		};
+		await expect
+			.poll(async () => (await seen()).refused, { timeout: 10_000 })
+			.toBe("call_too_deep");
+		// The client's poke and 32 calls (depths 1 to 32); the 33rd was refused before it ran.
+		expect((await seen()).hops).toBe(33);
+		await t.settle();
+		expect((await seen()).hops).toBe(33);
+	});
+
+	it("keeps a timer's depth across a restart", async () => {
+		await using t = await setupTest(registry);
+		await t.client.relay.getOrCreate("first").armVia("second");
+		await t.restart();
+		await t.clock.advance(61_000);
+		// Set by a call one deep: its action's call arrives two deep.
+		await expect.poll(() => t.client.relay.getOrCreate("second").probed()).toEqual([2]);
 	});
 });
