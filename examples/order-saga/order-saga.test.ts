@@ -6,6 +6,7 @@ import {
 	inventory,
 	MAX_PER_CUSTOMER,
 	MAX_PER_ORDER,
+	MAX_REFUNDED_KEPT,
 	order,
 	PRICES,
 	payments,
@@ -56,6 +57,23 @@ describe("order saga example", () => {
 			"charge",
 		]);
 	});
+
+	// An attacker probe (2026-11-27): each order that failed after its charge left a refunded
+	// charge in the shared payments actor for good: its state grew with every such order.
+	it("keeps at most MAX_REFUNDED_KEPT refunded charges, the newest", async () => {
+		await using t = await setupTest(registry);
+		const failed = [];
+		for (let i = 0; i < MAX_REFUNDED_KEPT + 3; i++) {
+			const order = await t.client.order.create(["ann", `fails-${i}`], {
+				...ann,
+				input: { ...input, quantity: 1, address: " " },
+			});
+			await expect.poll(async () => (await order.get()).status).toBe("cancelled");
+			failed.push(order);
+		}
+		expect((await failed[0]?.receipt())?.charge).toBeNull();
+		expect((await failed.at(-1)?.receipt())?.charge).toEqual({ amount: 20, refunded: true });
+	}, 60_000);
 
 	it("a declined card is not retried; only the reservation is released", async () => {
 		await using t = await setupTest(registry);

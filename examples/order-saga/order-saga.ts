@@ -48,7 +48,8 @@ export const inventory = actor({
 	onBeforeCreate: (c) => internalOnly(c),
 	onBeforeConnect: (c) => internalOnly(c),
 	state: {
-		stock: { widget: 10, gadget: 3 } as Record<string, number>,
+		// More of each than one customer may hold (a stock of 3 gadgets went to one order).
+		stock: { widget: 10, gadget: 10 } as Record<string, number>,
 		reservations: {} as Record<string, { sku: string; quantity: number; customerId: string }>,
 	},
 	actions: {
@@ -83,6 +84,14 @@ export const inventory = actor({
 	},
 });
 
+/**
+ * Refunded charges the payments actor keeps (the oldest go first): every order that fails
+ * after its charge leaves one, and a customer placing orders that fail (a blank address)
+ * grew this shared actor's state without end (an attacker probe, 2026-11-27). A refunded
+ * order is cancelled, so its charge is never asked for again.
+ */
+export const MAX_REFUNDED_KEPT = 100;
+
 /** Card payments, idempotent per order like the inventory. Internal: only orders may call it. */
 export const payments = actor({
 	onBeforeCreate: (c) => internalOnly(c),
@@ -100,6 +109,9 @@ export const payments = actor({
 			const charge = Object.hasOwn(c.state.charges, orderId) ? c.state.charges[orderId] : undefined;
 			if (!charge || charge.refunded) return false;
 			charge.refunded = true;
+			const refunded = Object.keys(c.state.charges).filter((id) => c.state.charges[id]?.refunded);
+			for (const id of refunded.slice(0, Math.max(0, refunded.length - MAX_REFUNDED_KEPT)))
+				delete c.state.charges[id];
 			return true;
 		},
 		chargeFor: (c, orderId: string) =>
