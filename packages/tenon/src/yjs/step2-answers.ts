@@ -2,6 +2,7 @@ import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import * as syncProtocol from "y-protocols/sync";
 import * as Y from "yjs";
+import { TokenBucket } from "../common/token-bucket.js";
 import { ActorError } from "../protocol/errors.js";
 
 /** Step 2s kept per version of the document (each different state vector costs a new one). */
@@ -9,6 +10,21 @@ const STEP2_MEMO = 8;
 const STEP2_MEMO_BYTES = 4 * 1024 * 1024;
 /** Step 2s one document makes anew per second at most. */
 const STEP2_PER_SECOND = 20;
+/**
+ * Loop time (ms) making step 2s anew may take: one document's, and all the
+ * process's documents' together, per second on average (bursts up to twice
+ * that). Each answer walks the whole document for its deleted items (30 to
+ * 300 ms for a few MB), and a count alone did not bound the time: twenty
+ * read-only connections asking with state vectors of random clocks (each a
+ * new answer) kept the loop 99% busy, with stalls of 2.2 s (an attacker
+ * probe, 2026-11-27). Past either, `limit/yjs_too_many_syncs` until enough
+ * time was regained (`retryAfterMs`); answers kept for the document's
+ * version cost nothing and are always given.
+ */
+const STEP2_MS_PER_SECOND = 250;
+const PROCESS_STEP2_MS_PER_SECOND = 400;
+/** The process's share (module state: one loop, whatever the servers). */
+let processTime: TokenBucket | undefined;
 
 /**
  * The answers (y-protocols step 2) one document gives to clients' step 1s:
@@ -21,6 +37,8 @@ export class Step2Answers {
 	/** Step 2s made anew in the current second (see {@link #checkRate}). */
 	#made = 0;
 	#windowAt = Number.NEGATIVE_INFINITY;
+	/** This document's share of loop time for new answers (made on its first new answer). */
+	#time: TokenBucket | undefined;
 
 	/**
 	 * Step 2 for a client whose state vector, read by {@link readStateVector},
@@ -40,9 +58,23 @@ export class Step2Answers {
 		const memo = this.#kept.get(key);
 		if (memo !== undefined) return memo;
 		this.#checkRate();
+		const started = performance.now();
+		this.#time ??= new TokenBucket(
+			{ perSecond: STEP2_MS_PER_SECOND, burst: 2 * STEP2_MS_PER_SECOND },
+			started,
+		);
+		processTime ??= new TokenBucket(
+			{ perSecond: PROCESS_STEP2_MS_PER_SECOND, burst: 2 * PROCESS_STEP2_MS_PER_SECOND },
+			started,
+		);
+		const wait = Math.max(this.#time.charge(0, started), processTime.charge(0, started));
+		if (wait > 0) throw tooManySyncs(wait);
 		const step2 = encoding.createEncoder();
 		syncProtocol.writeSyncStep2(step2, doc, Y.encodeStateVector(normal));
 		const message = encoding.toUint8Array(step2);
+		const ended = performance.now();
+		this.#time.charge(ended - started, ended);
+		processTime.charge(ended - started, ended);
 		// A few kept per version (clients alternating state vectors get them from
 		// here), within a few MiB; a larger one is kept alone, as the last one was.
 		let bytes = message.byteLength;
@@ -69,14 +101,17 @@ export class Step2Answers {
 			this.#windowAt = now;
 			this.#made = 0;
 		}
-		if (++this.#made > STEP2_PER_SECOND)
-			throw new ActorError(
-				"limit",
-				"yjs_too_many_syncs",
-				"This document was asked for too often just now; try again in a second",
-				{ retryAfterMs: Math.ceil(this.#windowAt + 1_000 - now) },
-			);
+		if (++this.#made > STEP2_PER_SECOND) throw tooManySyncs(this.#windowAt + 1_000 - now);
 	}
+}
+
+function tooManySyncs(retryAfterMs: number): ActorError {
+	return new ActorError(
+		"limit",
+		"yjs_too_many_syncs",
+		"This document was asked for too often just now; try again in a second",
+		{ retryAfterMs: Math.max(1, Math.ceil(retryAfterMs)) },
+	);
 }
 
 /**
