@@ -70,6 +70,18 @@ describe("a running run whose signal aborts", () => {
 		expect(await runInSandbox("'after'")).toMatchObject({ ok: true, result: "after" });
 	}, 30_000);
 
+	it("runs nothing when its signal aborts while its worker starts", async () => {
+		// No worker left: the run starts one, and is stopped before it is ready (before, the
+		// abort went unheard and the loop ran to its limit: a gate saw it end as a timeout).
+		await shutdownSandbox();
+		const abort = new AbortController();
+		const starting = runInSandbox(LOOP, { timeLimitMs: 20_000 }, { signal: abort.signal });
+		const reason = new Error("stopped while starting");
+		abort.abort(reason);
+		await expect(starting).rejects.toBe(reason);
+		expect(await runInSandbox("'next'")).toMatchObject({ ok: true, result: "next" });
+	}, 30_000);
+
 	it("an already aborted signal runs nothing", async () => {
 		const reason = new Error("too late");
 		await expect(runInSandbox("1", {}, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);

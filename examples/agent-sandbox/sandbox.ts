@@ -326,6 +326,9 @@ class WorkerPool {
 			return { ok: false, error: { kind: "busy", message }, logs: [] };
 		}
 		try {
+			// Aborted while its worker started: nothing runs (a listener added to a signal that
+			// already aborted never hears it, and the run went on to its time limit).
+			signal?.throwIfAborted();
 			return await worker.run(code, limits, signal);
 		} finally {
 			this.#release(worker);
