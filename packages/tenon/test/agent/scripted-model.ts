@@ -94,3 +94,11 @@ export async function annTalksTo(
 		},
 	};
 }
+
+/** Resolves to what `promise` gave, or "still waiting" after `ms`. */
+export function within<T>(promise: Promise<T>, ms: number): Promise<T | "still waiting"> {
+	return Promise.race([
+		promise,
+		new Promise<"still waiting">((resolve) => setTimeout(() => resolve("still waiting"), ms)),
+	]);
+}

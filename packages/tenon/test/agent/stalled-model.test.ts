@@ -5,7 +5,7 @@
 // stop, as it does a tool's run.
 import { describe, expect, it } from "vitest";
 import { agentActor, type ChatModel, type ModelEvent } from "../../src/agent/index.js";
-import { annTalksTo, says } from "./scripted-model.js";
+import { annTalksTo, says, within } from "./scripted-model.js";
 
 /** A model whose first answer streams one piece of text, then never settles (nor ends). */
 function stallingModel() {
@@ -34,14 +34,6 @@ const agentOf = (model: ChatModel) =>
 		createConnState: (_c, params: { user: string }) => ({ user: String(params.user) }),
 		identify: (conn) => ({ id: conn.state.user }),
 	});
-
-/** Resolves to what `promise` gave, or "still waiting" after `ms`. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T | "still waiting"> {
-	return Promise.race([
-		promise,
-		new Promise<"still waiting">((resolve) => setTimeout(() => resolve("still waiting"), ms)),
-	]);
-}
 
 describe("a model stream that stalls and ignores its signal", () => {
 	it("ends when the user stops the turn, keeps what streamed, and the next prompt runs", async () => {

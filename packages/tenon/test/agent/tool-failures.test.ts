@@ -10,7 +10,14 @@ import { z } from "zod";
 import { agentActor, type ChatModel, defineTool } from "../../src/agent/index.js";
 import { UserError } from "../../src/index.js";
 import { worstStallDuring } from "../helpers/loop-stalls.js";
-import { annTalksTo, toolCallsDone as done, says, scripted, toolCall } from "./scripted-model.js";
+import {
+	annTalksTo,
+	toolCallsDone as done,
+	says,
+	scripted,
+	toolCall,
+	within,
+} from "./scripted-model.js";
 
 let runs = 0;
 const stuck = defineTool({
@@ -58,14 +65,6 @@ function agentOf(model: ChatModel) {
 		createConnState: (_c, params: { user: string }) => ({ user: String(params.user) }),
 		identify: (conn) => ({ id: conn.state.user }),
 	});
-}
-
-/** Resolves to what `promise` gave, or "still waiting" after `ms`. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T | "still waiting"> {
-	return Promise.race([
-		promise,
-		new Promise<"still waiting">((resolve) => setTimeout(() => resolve("still waiting"), ms)),
-	]);
 }
 
 describe("a tool that never settles and ignores its signal", () => {

@@ -124,3 +124,22 @@ export async function rawRequest(
 	if (framing === "chunked") socket.write("0\r\n\r\n");
 	return answered;
 }
+
+/**
+ * Sends `bytes` to the server at `url` on a new socket (ending the socket's side after them
+ * when `end`) and resolves with everything received, as latin1, once the server closed it.
+ */
+export async function exchangeUntilClosed(url: string, bytes: string, end = true): Promise<string> {
+	const target = new URL(url);
+	const socket = connect({ port: Number(target.port), host: target.hostname });
+	let received = "";
+	socket.on("data", (data: Buffer) => {
+		received += data.toString("latin1");
+	});
+	socket.on("error", () => {});
+	await new Promise<void>((resolve) => socket.once("connect", resolve));
+	if (end) socket.end(bytes);
+	else socket.write(bytes);
+	await new Promise<void>((resolve) => socket.once("close", () => resolve()));
+	return received;
+}

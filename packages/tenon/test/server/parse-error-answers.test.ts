@@ -2,9 +2,9 @@
 // a bare status and no body, so a client got no `group/code` as every other error has, and
 // headers over Node's limit (a browser's large cookies) read as a generic 400. Now: 431
 // request/headers_too_large, 400 request/malformed, each with a JSON error body.
-import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { actor, memoryDriver, setup, type TenonServer } from "../../src/index.js";
+import { exchangeUntilClosed } from "../helpers/raw-http.js";
 
 const counter = actor({ state: { n: 0 }, actions: { inc: (c) => ++c.state.n } });
 let server: TenonServer | undefined;
@@ -14,19 +14,7 @@ afterEach(async () => {
 });
 
 /** Sends `bytes` on a raw socket and reads until the server closes it. */
-async function exchange(target: TenonServer, bytes: string): Promise<string> {
-	const url = new URL(target.url);
-	const socket = connect({ port: Number(url.port), host: url.hostname });
-	let received = "";
-	socket.on("data", (data: Buffer) => {
-		received += data.toString("latin1");
-	});
-	socket.on("error", () => {});
-	await new Promise<void>((resolve) => socket.once("connect", resolve));
-	socket.end(bytes);
-	await new Promise<void>((resolve) => socket.once("close", () => resolve()));
-	return received;
-}
+const exchange = (target: TenonServer, bytes: string) => exchangeUntilClosed(target.url, bytes);
 
 function answerOf(received: string): { status: number; body: Record<string, unknown> } {
 	const [head = "", body = ""] = received.split("\r\n\r\n");

@@ -6,6 +6,7 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { actor, memoryDriver, setup, type TenonServer } from "../../src/index.js";
+import { exchangeUntilClosed } from "../helpers/raw-http.js";
 
 let created = 0;
 const room = actor({
@@ -29,22 +30,15 @@ afterAll(async () => {
 });
 
 /** Sends an upgrade request on a raw socket and reads until the server closes it. */
-async function upgrade(method: string, headers: string): Promise<string> {
-	const url = new URL(server.url);
-	const socket = connect({ port: Number(url.port), host: url.hostname });
-	let received = "";
-	socket.on("data", (data: Buffer) => {
-		received += data.toString("latin1");
-	});
-	socket.on("error", () => {});
-	await new Promise<void>((resolve) => socket.once("connect", resolve));
-	socket.write(
+function upgrade(method: string, headers: string): Promise<string> {
+	const { host } = new URL(server.url);
+	return exchangeUntilClosed(
+		server.url,
 		`${method} /gateway/room/connect?rvt-method=getOrCreate&rvt-key=shaken HTTP/1.1\r\n` +
-			`host: ${url.host}\r\nconnection: Upgrade\r\nupgrade: websocket\r\n` +
+			`host: ${host}\r\nconnection: Upgrade\r\nupgrade: websocket\r\n` +
 			`sec-websocket-protocol: rivet, rivet_encoding.json\r\n${headers}\r\n`,
+		false,
 	);
-	await new Promise<void>((resolve) => socket.once("close", () => resolve()));
-	return received;
 }
 
 const KEY = "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
