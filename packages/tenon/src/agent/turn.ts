@@ -196,7 +196,9 @@ async function streamAnswer(
 		// A truncated answer's model call is cancelled.
 		if (truncated) stop.abort(new Error("the answer reached its limits"));
 		// A stream left before its end is told so, and not waited for (a stalled one never ends).
-		if (iterator?.return !== undefined) iterator.return().catch(() => {});
+		// A hand-written iterator's return() may give a plain object or throw (an adapter's
+		// bug): the turn still stops.
+		if (iterator !== undefined) returnQuietly(iterator);
 		c.abortSignal.removeEventListener("abort", onEvicted);
 		if (c.vars.stop === stop) c.vars.stop = null;
 	}
@@ -413,4 +415,13 @@ async function recordFailure(
 		createdAt: Date.now(),
 	});
 	c.broadcast("message", message);
+}
+
+/** Tells a stream left early so, neither waiting for it nor minding how it answers. */
+function returnQuietly(iterator: AsyncIterator<unknown>): void {
+	try {
+		Promise.resolve(iterator.return?.()).catch(() => {});
+	} catch {
+		// Its return() threw: nothing more to tell it.
+	}
 }

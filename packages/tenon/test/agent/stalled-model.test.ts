@@ -28,6 +28,41 @@ function stallingModel() {
 	return model satisfies ChatModel;
 }
 
+/**
+ * The same model written by hand, as an adapter may be: its iterator's `return()` gives a
+ * plain object (as `for await` allows) or throws, where a generator's gives a promise.
+ */
+function handWrittenStallingModel(onReturn: () => IteratorResult<ModelEvent>) {
+	const model = {
+		calls: 0,
+		streamed: false,
+		returned: 0,
+		stream(): AsyncIterable<ModelEvent> {
+			const call = ++model.calls;
+			if (call > 1)
+				return (async function* () {
+					yield* says("ok");
+				})();
+			let sent = false;
+			return {
+				[Symbol.asyncIterator]: () => ({
+					next: (): Promise<IteratorResult<ModelEvent>> => {
+						if (sent) return new Promise(() => {});
+						sent = true;
+						model.streamed = true;
+						return Promise.resolve({ done: false, value: { type: "text", delta: "thinking" } });
+					},
+					return: (): any => {
+						model.returned++;
+						return onReturn();
+					},
+				}),
+			};
+		},
+	};
+	return model satisfies ChatModel;
+}
+
 const agentOf = (model: ChatModel) =>
 	agentActor({
 		model,
@@ -56,6 +91,35 @@ describe("a model stream that stalls and ignores its signal", () => {
 		const chat = await annTalksTo(agentOf(model));
 		await chat.conn.prompt("go");
 		await expect.poll(() => model.streamed, { timeout: 5_000 }).toBe(true);
+		expect(await within(chat[Symbol.asyncDispose](), 5_000)).toBeUndefined();
+	});
+
+	it.each([
+		[
+			"gives a plain object",
+			() => ({ done: true, value: undefined }) as IteratorResult<ModelEvent>,
+		],
+		[
+			"throws",
+			(): IteratorResult<ModelEvent> => {
+				throw new Error("adapter bug");
+			},
+		],
+	])("is stopped when its hand-written iterator's return() %s", async (_shape, onReturn) => {
+		// Regression: `iterator.return().catch(...)` threw a TypeError on a plain object, so
+		// the turn failed instead of stopping, its answer lost.
+		const model = handWrittenStallingModel(onReturn);
+		const chat = await annTalksTo(agentOf(model));
+		const { conn, turns } = chat;
+		const first = await conn.prompt("go");
+		await expect.poll(() => model.streamed, { timeout: 5_000 }).toBe(true);
+		expect(await conn.stop()).toBe(true);
+		expect((await turns.ended(first.turnId)).status).toBe("stopped");
+		expect(model.returned).toBe(1);
+		const answer = (await conn.history()).find((m) => m.role === "assistant");
+		expect(answer).toMatchObject({ status: "stopped", content: "thinking" });
+		const second = await conn.prompt("and now?");
+		expect((await turns.ended(second.turnId)).status).toBe("done");
 		expect(await within(chat[Symbol.asyncDispose](), 5_000)).toBeUndefined();
 	});
 });
