@@ -3,7 +3,7 @@ import { errors } from "../protocol/errors.js";
 import { parseQueryKey, validateKey } from "../protocol/keys.js";
 import type { Limits } from "../protocol/limits.js";
 import { type ActorTarget, validateNamespace } from "../runtime/actor-gateway.js";
-import { queryPairs } from "./strict-query.js";
+import { notUtf8Query, queryPairs } from "./strict-query.js";
 
 /** A parsed `/gateway/...` request. */
 export interface GatewayRequest {
@@ -30,11 +30,6 @@ const KNOWN_PARAMS = new Set([
 	"rvt-region",
 	"rvt-skip-ready-wait",
 ]);
-
-/** Refusal of a parameter whose name or value is not UTF-8 percent-encoding. */
-function notUtf8(name: string) {
-	return errors.invalidQuery(`'${name.slice(0, 40)}' is not valid UTF-8 percent-encoding`);
-}
 
 /**
  * Parses `/gateway/{actorId}[@token]{path}` (direct) or
@@ -89,7 +84,7 @@ export function parseGatewayRequest(
 			continue;
 		}
 		const { name, value } = pair;
-		if (name === undefined || value === undefined) throw notUtf8(pair.lenientName);
+		if (name === undefined || value === undefined) throw notUtf8Query(pair.lenientName);
 		if (!KNOWN_PARAMS.has(name)) throw errors.invalidQuery(`unknown parameter '${name}'`);
 		if (params.has(name)) throw errors.invalidQuery(`parameter '${name}' is repeated`);
 		params.set(name, value);

@@ -7,7 +7,7 @@ import { validateNamespace } from "../runtime/actor-gateway.js";
 import type { ActorRecord } from "../storage/interfaces.js";
 import type { AccessPolicy } from "./access.js";
 import { jsonResponse } from "./http-util.js";
-import { queryPairs } from "./strict-query.js";
+import { notUtf8Query, queryPairs } from "./strict-query.js";
 
 /** The package version reported by `/metadata`. */
 export const TENON_VERSION = "0.1.0";
@@ -41,10 +41,7 @@ function namespaceOf(url: URL): string {
 function assertUtf8Query(url: URL): void {
 	if (url.search === "") return;
 	for (const pair of queryPairs(url.search))
-		if (pair.name === undefined || pair.value === undefined)
-			throw errors.invalidQuery(
-				`'${pair.lenientName.slice(0, 40)}' is not valid UTF-8 percent-encoding`,
-			);
+		if (pair.name === undefined || pair.value === undefined) throw notUtf8Query(pair.lenientName);
 }
 
 interface CreateBody {

@@ -3,6 +3,8 @@
 // U+FFFD) and writes pairs back out re-encoded, so it is used neither to
 // check `rvt-*` parameters nor to pass the rest of a query on.
 
+import { errors } from "../protocol/errors.js";
+
 /** One `name=value` pair of a query. */
 export interface QueryPair {
 	/** The pair as sent. */
@@ -45,4 +47,9 @@ export function queryPairs(search: string): QueryPair[] {
 		});
 	}
 	return pairs;
+}
+
+/** The refusal of a query pair whose name or value is not UTF-8 percent-encoding (`lenientName`: its name as read leniently). */
+export function notUtf8Query(lenientName: string) {
+	return errors.invalidQuery(`'${lenientName.slice(0, 40)}' is not valid UTF-8 percent-encoding`);
 }
