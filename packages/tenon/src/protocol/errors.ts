@@ -127,6 +127,12 @@ export const errors = {
 		new ActorError("request", "route_not_found", `No route for ${method} ${path}`),
 	methodNotAllowed: (method: string, path: string) =>
 		new ActorError("request", "method_not_allowed", `Method ${method} is not allowed on ${path}`),
+	expectationFailed: () =>
+		new ActorError(
+			"request",
+			"expectation_failed",
+			"The only Expect header this server meets is 100-continue",
+		),
 	bodyTooSlow: (minBytesPerSecond: number) =>
 		new ActorError(
 			"request",
@@ -275,6 +281,7 @@ export function httpStatusFor(group: string, code: string): number {
 			if (code === "upgrade_required") return 426;
 			if (code === "body_too_slow" || code === "too_slow") return 408;
 			if (code === "headers_too_large") return 431;
+			if (code === "expectation_failed") return 417;
 			return 400;
 		case "actor":
 			if (

@@ -15,6 +15,7 @@ import {
 	handshakeRefusal,
 	isWebSocketUpgrade,
 	refuseBehindReplies,
+	refuseExpectation,
 	refusePipelined,
 	rejectUpgrade,
 	repliesPending,
@@ -440,6 +441,9 @@ export async function listenNode(core: ServerCore, options: ListenOptions): Prom
 	);
 	limitSockets(server, options.sockets, (address) => core.limitKey(address), options.logger);
 	server.on("upgrade", handlers.onUpgrade);
+	server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) =>
+		refuseExpectation(req, res, options.lingeringCloseMs ?? DEFAULT_LIMITS.lingeringCloseMs),
+	);
 	server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) =>
 		answerClientError(
 			error,

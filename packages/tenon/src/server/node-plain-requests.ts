@@ -1,5 +1,6 @@
 // Guards of the Node adapter's plain HTTP requests: pipelining, requests that
-// offer an upgrade other than WebSocket, and upgrades refused with a plain answer.
+// offer an upgrade other than WebSocket, upgrades refused with a plain answer,
+// and expectations the server does not meet.
 import { type IncomingMessage, ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
@@ -203,4 +204,17 @@ export function rejectUpgrade(socket: Duplex, response: Response, lingerMs: numb
 		},
 		() => socket.destroy(),
 	);
+}
+
+/**
+ * Answers a request whose `Expect` is not 100-continue (`checkExpectation`): Node's own
+ * answer is a bare 417, without the group/code body every other refusal has. Its body,
+ * if sent, is not read (the connection closes, lingering).
+ */
+export function refuseExpectation(
+	req: IncomingMessage,
+	res: ServerResponse,
+	lingerMs: number,
+): void {
+	writeReply(req, res, errorReply(errors.expectationFailed(), "json", false), false, lingerMs);
 }

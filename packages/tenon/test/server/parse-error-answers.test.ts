@@ -55,4 +55,30 @@ describe("requests Node cannot parse", () => {
 		);
 		expect(await ok.json()).toEqual({ output: 1 });
 	});
+
+	it("an expectation other than 100-continue gets 417 request/expectation_failed, and the action does not run", async () => {
+		// Regression: Node answered a bare 417 with no body.
+		server = await setup({ use: { counter }, logLevel: "silent" }).start({
+			port: 0,
+			host: "127.0.0.1",
+			storage: memoryDriver(),
+		});
+		const host = new URL(server.url).host;
+		const path = "/gateway/counter/action/inc?rvt-method=getOrCreate&rvt-key=a";
+		const body = '{"args":[]}';
+		const answer = answerOf(
+			await exchange(
+				server,
+				`POST ${path} HTTP/1.1\r\nhost: ${host}\r\nexpect: foo\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+			),
+		);
+		expect(answer.status).toBe(417);
+		expect(answer.body).toMatchObject({ group: "request", code: "expectation_failed" });
+		const ok = await fetch(`${server.url}${path}`, {
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body,
+		});
+		expect(await ok.json()).toEqual({ output: 1 });
+	});
 });
