@@ -451,6 +451,10 @@ export class ActorInstance implements AssemblyHost {
 
 	/** Stops without hooks or writes (failed start or failed commit). */
 	#abandon(error: unknown, waitForCommit = true): void {
+		// A wake that failed leaves the hibernated sockets it restored held, open: their
+		// registry answers their input with the error, and their next message wakes the actor
+		// again (docs/connections.md; they were closed with 1011 before, a probe, 2026-11-27).
+		const waking = this.status === "starting";
 		this.status = "stopped";
 		this.#halt();
 		this.#parts.queueIfMade?.close();
@@ -461,7 +465,7 @@ export class ActorInstance implements AssemblyHost {
 			error.group === "actor" &&
 			(error.code === "moved" || error.code === "fenced");
 		if (moved) this.#parts.hub.dropAll(CLOSE.restart, "actor.moved");
-		else this.#parts.hub.dropAll();
+		else this.#parts.hub.dropAll(undefined, undefined, waking);
 		this.#parts.calls.closeRawSockets(moved ? "moved" : undefined);
 		this.deps.metrics.actorStopped(this.actorId, "dropped");
 		// Its place goes once a commit it had sent has landed; the lease is let go after.

@@ -100,10 +100,7 @@ export class ConnectionHub implements ConnOwner {
 		return this.#conns ?? NO_CONNS;
 	}
 
-	/**
-	 * Open connections by id, as `c.conns` shows them: the hub's own map, made
-	 * now if need be, so a reference user code keeps sees later connections.
-	 */
+	/** Open connections by id, as `c.conns` shows them (the hub's own map: a kept reference sees later ones). */
 	liveConns(): ReadonlyMap<string, ConnectionImpl> {
 		this.#conns ??= new Map();
 		return this.#conns;
@@ -266,10 +263,7 @@ export class ConnectionHub implements ConnOwner {
 		}
 	}
 
-	/**
-	 * Sends a frame that depends on no write (presence): at once, unless
-	 * frames held for durability are ahead of it on this connection.
-	 */
+	/** Sends a frame that depends on no write (presence): at once, unless held frames are ahead of it. */
 	sendUngated(conn: ConnectionImpl, message: ToClient): void {
 		if (conn.closed || conn.transport === undefined) return;
 		conn.enqueue(encodeToClient(conn.transport.encoding, message), 0, this.#core.durableGeneration);
@@ -331,9 +325,8 @@ export class ConnectionHub implements ConnOwner {
 	}
 
 	/**
-	 * The socket of `conn` closed: unregister it, forget its record and run
-	 * `onDisconnect` (while the actor runs; a connection that goes while its
-	 * actor sleeps wakes it for this).
+	 * The socket of `conn` closed: unregister it, forget its record and run `onDisconnect`
+	 * (while the actor runs; a connection that goes while its actor sleeps wakes it for this).
 	 */
 	closed(conn: ConnectionImpl, actorRunning: boolean): void {
 		if (conn.closed) return;
@@ -483,15 +476,19 @@ export class ConnectionHub implements ConnOwner {
 		this.#heldTimes?.ended();
 	}
 
-	/** Drops every connection without sending held frames (the actor is being reset). */
-	dropAll(code: number = CLOSE.internal, reason = "core.internal_error"): void {
+	/**
+	 * Drops every connection without sending held frames (the actor is being reset). With
+	 * `keepHeld` (a wake that failed), sockets it had not attached yet stay with their registry.
+	 */
+	dropAll(code: number = CLOSE.internal, reason = "core.internal_error", keepHeld = false): void {
 		this.#heldTimes?.ended();
 		for (const conn of [...this.conns.values()]) {
 			conn.dropHeld();
 			conn.closed = true;
 			const socket = conn.transport as ConnSocket | undefined;
-			if (socket !== undefined) this.#deps.sockets.forget(socket);
-			socket?.close(code, reason);
+			if (socket === undefined || (keepHeld && socket.attached === false)) continue;
+			this.#deps.sockets.forget(socket);
+			socket.close(code, reason);
 		}
 		this.#conns?.clear();
 		this.#unpersisted = 0;
