@@ -354,8 +354,11 @@ export function formatPrettyLine(
 	}
 }
 
+/** A field name shown bare: anything else is quoted, so `x requestId` cannot read as a pair. */
+const PLAIN_NAME = /^[\p{L}\p{N}_.-]+$/u;
+
 function field(name: string, value: unknown, colour: boolean, budget: LogBudget): string {
-	const shownName = escapeControl(name);
+	const shownName = escapeControl(PLAIN_NAME.test(name) ? name : JSON.stringify(name));
 	return colour
 		? ` ${DIM}${shownName}=${RESET}${prettyValue(value, budget)}`
 		: ` ${shownName}=${prettyValue(value, budget)}`;

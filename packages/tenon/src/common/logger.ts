@@ -183,11 +183,32 @@ class ConsoleLogger implements Logger {
 
 	#write(level: WrittenLevel, message: string, fields: LogFields | undefined): void {
 		try {
-			this.#config.sink(level, message, fields ? { ...this.#fields, ...fields } : this.#fields);
+			this.#config.sink(level, message, fields ? lineFields(this.#fields, fields) : this.#fields);
 		} catch {
 			// A log line never throws into the code that logs it.
 		}
 	}
+}
+
+/** Fields a logger sets that a line's own fields do not replace (see {@link lineFields}). */
+const CONTEXT_FIELDS = ["module", "actor", "key", "actorId", "requestId"] as const;
+
+/**
+ * A line's fields: the logger's, then the call's. A call's field named like one the logger
+ * set (`actor`, `key`, `actorId`, `requestId`), or named `module`, is written as
+ * `field.<name>`: an action logging a client's object as fields let the client name them, and
+ * the line read as another actor's or another request's (an attacker probe, 2026-11-27).
+ */
+function lineFields(context: LogFields, fields: LogFields): LogFields {
+	const line = { ...context, ...fields };
+	for (const name of CONTEXT_FIELDS) {
+		if (!Object.hasOwn(fields, name)) continue;
+		if (name !== "module" && context[name] === undefined) continue;
+		line[`field.${name}`] = fields[name];
+		if (context[name] === undefined) delete line[name];
+		else line[name] = context[name];
+	}
+	return line;
 }
 
 /** Options of {@link createLogger}. */

@@ -131,7 +131,7 @@ describe("pretty lines", () => {
 		expect(rawControls(line, "\n\r\u001b\u0007\u009b")).toEqual([]);
 		expect(line).toContain("m\\r\\nFAKE");
 		expect(line).toContain("\\u001b[2J");
-		expect(line).toContain("bad\\nname=");
+		expect(line).toContain('"bad\\nname"=');
 		expect(line).toContain("\\u009b31m");
 	});
 
