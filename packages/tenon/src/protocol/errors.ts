@@ -266,8 +266,9 @@ export function httpStatusFor(group: string, code: string): number {
 			if (code === "rate_limited" || code === "busy") return 429;
 			if (code === "no_pending_call") return 409;
 			return 500;
-		case "user":
 		case "queue":
+			return code === "dead_lettered" ? 422 : 400;
+		case "user":
 		case "kv":
 		case "schedule":
 			return 400;

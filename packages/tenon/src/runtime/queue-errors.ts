@@ -25,6 +25,13 @@ export const queueErrors = {
 		}),
 	invalidOptions: (reason: string) =>
 		new ActorError("queue", "invalid_options", `Invalid receive options: ${reason}`),
+	deadLettered: (name: string, deliveries: number) =>
+		new ActorError(
+			"queue",
+			"dead_lettered",
+			`The message was set aside as a dead letter after ${deliveries} deliveries without being completed`,
+			{ name, deliveries },
+		),
 	alreadyCompleted: () =>
 		new ActorError("queue", "already_completed", "The message was already completed"),
 };

@@ -235,6 +235,10 @@ export class QueueManager {
 		for (const message of dead) {
 			this.#remove(message);
 			this.#dead.setAside(message);
+			this.#senders.deadLettered(
+				message.seq,
+				queueErrors.deadLettered(message.name, message.deliveries),
+			);
 		}
 		this.#core.metrics.queueMessages("dead_lettered", dead.length);
 		if (taken.length === 0) return taken;

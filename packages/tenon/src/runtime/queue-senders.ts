@@ -91,13 +91,34 @@ export class QueueSenders {
 		return this.#deps.holdAwake(promise);
 	}
 
+	/** The sender waiting for message `seq`, no longer waiting (its timer cleared), if any. */
+	#take(seq: number): SendWaiter | undefined {
+		const sender = this.#waiting?.get(seq);
+		if (!sender) return undefined;
+		this.#waiting?.delete(seq);
+		if (sender.timer !== undefined) this.#deps.clock.clearTimeout(sender.timer);
+		return sender;
+	}
+
+	/**
+	 * Message `seq` was set aside as a dead letter: its sender gets `error` once that is
+	 * durable. (It waited its whole timeout before 2026-11-27, was answered `timedOut`, which
+	 * says the message stays queued, and kept the actor awake meanwhile: an attacker probe.)
+	 */
+	deadLettered(seq: number, error: unknown): void {
+		const sender = this.#take(seq);
+		if (!sender) return;
+		void this.#deps.whenDurable(this.#deps.outputGeneration()).then(
+			() => sender.reject(error),
+			() => sender.resolve(sender.encode({ status: "timedOut" })),
+		);
+	}
+
 	/** Message `seq` was completed with `reply`: its sender's answer leaves once that is durable. */
 	completed(seq: number, reply: unknown): void {
-		const sender = this.#waiting?.get(seq);
+		const sender = this.#take(seq);
 		if (!sender) return;
-		this.#waiting?.delete(seq);
 		const deps = this.#deps;
-		if (sender.timer !== undefined) deps.clock.clearTimeout(sender.timer);
 		// The sender's answer is an output: encoded now (so later turns cannot
 		// change it), it leaves once the removal is durable.
 		let settle: () => void;
