@@ -4,6 +4,7 @@
 // refused creation, retrying across a sleep, hooks, turns, the output gate)
 // happens behind it. `server/` imports nothing else from `runtime/`.
 
+import { DEFAULT_ACTOR_OPTIONS } from "../actor/options.js";
 import { ActorError } from "../protocol/errors.js";
 import type { ActionId, ToServer } from "../protocol/messages.js";
 import type { ActorRecord, ActorStore, ClusterMembership } from "../storage/interfaces.js";
@@ -122,6 +123,27 @@ export class ActorGateway {
 	get cluster(): ClusterMembership | undefined {
 		return this.#runtime.cluster;
 	}
+
+	/**
+	 * The longest body a queue send may have: 16 times the largest `maxQueueMessageSize` of any
+	 * actor type (JSON may spell a message several times longer than it is stored), within
+	 * `maxHttpBodyBytes`. A longer one is refused before it is decoded: decoded, walked and
+	 * encoded again to be compared with 64 KiB, a 4 MB body of 490,000 keys blocked the loop
+	 * for 2.5 s (an attacker probe, 2026-11-27).
+	 */
+	get maxQueueSendBytes(): number {
+		const host = this.#runtime.host;
+		this.#maxQueueSendBytes ??= Math.min(
+			this.limits.maxHttpBodyBytes,
+			16 *
+				Math.max(
+					DEFAULT_ACTOR_OPTIONS.maxQueueMessageSize,
+					...host.actorNames.map((name) => host.options(name).maxQueueMessageSize),
+				),
+		);
+		return this.#maxQueueSendBytes;
+	}
+	#maxQueueSendBytes: number | undefined;
 
 	/** The registry's names, for what a client chose to show only when it is one (spans). */
 	readonly known = {

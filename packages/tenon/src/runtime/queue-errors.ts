@@ -13,6 +13,13 @@ export const queueErrors = {
 			`Queue message is ${size} bytes (limit ${limit})`,
 			{ size, limit },
 		),
+	sendTooLarge: (size: number, limit: number) =>
+		new ActorError(
+			"queue",
+			"message_too_large",
+			`Queue send body is ${size} bytes (limit ${limit}: 16 times the largest queue message)`,
+			{ size, limit },
+		),
 	invalidMessage: (name: string, issues: unknown) =>
 		new ActorError("queue", "invalid_message", `Message does not match queue '${name}'`, {
 			name,

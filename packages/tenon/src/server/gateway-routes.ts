@@ -7,6 +7,7 @@ import { wellFormedStrings } from "../protocol/json-compat.js";
 import type { Limits } from "../protocol/limits.js";
 import { MAX_ACTION_ARGS } from "../protocol/messages.js";
 import type { ActorAddress, ActorGateway, Caller } from "../runtime/actor-gateway.js";
+import { queueErrors } from "../runtime/queue-errors.js";
 import { bodyAfterAnswer, type StreamedBody } from "./body-after-answer.js";
 import type { GatewayRequest } from "./gateway.js";
 import { bodyResponse } from "./http-util.js";
@@ -89,9 +90,12 @@ async function decodeNamedPost(
 	call: Pick<ActionCall, "method" | "gateway" | "encoding" | "readBody">,
 	limits: Limits,
 	kind: "action" | "queue",
+	maxBytes = Number.POSITIVE_INFINITY,
 ): Promise<{ name: string; body: Record<string, unknown> }> {
 	const name = postedName(call, limits, kind);
-	const body = decodeRequestBody(call.encoding, kind, await call.readBody());
+	const bytes = await call.readBody();
+	if (bytes.byteLength > maxBytes) throw queueErrors.sendTooLarge(bytes.byteLength, maxBytes);
+	const body = decodeRequestBody(call.encoding, kind, bytes);
 	return { name, body };
 }
 
@@ -153,7 +157,12 @@ export function handleAction(actors: ActorGateway, call: ActionCall): Promise<st
 /** `POST /queue/{name}` with `{ body, wait?, timeout? }`. */
 export async function handleQueueSend(actors: ActorGateway, call: GatewayCall): Promise<Response> {
 	const limits = actors.limits;
-	const { name, body } = await decodeNamedPost(actionCallOf(call), limits, "queue");
+	const { name, body } = await decodeNamedPost(
+		actionCallOf(call),
+		limits,
+		"queue",
+		actors.maxQueueSendBytes,
+	);
 	const wait = body.wait ?? false;
 	if (typeof wait !== "boolean") throw errors.invalid("'wait' must be a boolean");
 	const timeout = body.timeout ?? undefined;
