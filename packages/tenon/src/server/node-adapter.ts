@@ -5,8 +5,9 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { passUpgradeThrough } from "../cluster/upgrade-proxy.js";
 import type { Logger } from "../common/logger.js";
 import { flushSpans } from "../observability/deferred-span.js";
+import { errors } from "../protocol/errors.js";
 import { DEFAULT_LIMITS } from "../protocol/limits.js";
-import { errorResponse } from "./http-util.js";
+import { errorReply, errorResponse } from "./http-util.js";
 import type { IncomingUpgrade } from "./incoming.js";
 import { answerClientError, lingerAfterAnswer, takesNoRequests } from "./lingering-close.js";
 import { nodeCall, nodeUpgrade, requestUrl, toHeaders, writeReply } from "./node-incoming.js";
@@ -84,6 +85,10 @@ function takesBody(method: string | undefined): boolean {
  * rather than offered for another request, which would start in the middle
  * of that body, and lingers (lingering-close.ts).
  */
+const NOT_A_WEB_REQUEST = errors.malformed(
+	"This server does not serve this method or request target",
+);
+
 function closeIfBodyPending(
 	res: ServerResponse,
 	body: NodeRequestBody | null,
@@ -249,9 +254,9 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 			try {
 				request = toRequest(req, body, gone.signal, url);
 			} catch {
-				res.statusCode = 400;
-				closeIfBodyPending(res, body, lingerMs);
-				res.end();
+				// TRACE, TRACK, `OPTIONS *`: parsed by Node, taken by no Web Request (a bare 400
+				// before 2026-11-27, a probe). Its body, if any, is not read (writeReply closes).
+				writeReply(req, res, errorReply(NOT_A_WEB_REQUEST, "json", false), closing, lingerMs);
 				return;
 			}
 			// Do not let a client reuse this socket for a server that is going away.
