@@ -6,8 +6,9 @@ export const REQUEST_ID_HEADER = "x-request-id";
  * The header a cluster node passes a request's id on to the owner in, so the
  * owner logs the call under the id the client gets back. Not `x-request-id`:
  * the owner's `onRequest` saw one the client never sent (an attacker probe,
- * 2026-11-27). One of the cluster's headers, which actor code never sees; a
- * client's copy names its request as its own `x-request-id` would.
+ * 2026-11-27). One of the cluster's headers, which actor code never sees, and
+ * taken only from a peer: a client's copy won over the `x-request-id` a proxy
+ * in front had set (a probe, 2026-11-27).
  */
 export const PEER_REQUEST_ID_HEADER = "x-tenon-request-id";
 
@@ -26,11 +27,16 @@ export function newRequestId(): string {
 }
 
 /**
- * The request id for an incoming request: its `x-tenon-request-id` (a peer
- * forwarded it) or else its `x-request-id`, when that is a short safe token
- * (1 to 64 of `A-Z a-z 0-9 . _ : -`); else a new one.
+ * The request id for an incoming request: its `x-tenon-request-id` when a peer
+ * (`fromPeer`: it carried the cluster's secret) forwarded it, or else its
+ * `x-request-id`, when that is a short safe token (1 to 64 of
+ * `A-Z a-z 0-9 . _ : -`); else a new one.
  */
-export function requestIdOf(headers: { get(name: string): string | null }): string {
-	const incoming = headers.get(PEER_REQUEST_ID_HEADER) ?? headers.get(REQUEST_ID_HEADER);
+export function requestIdOf(
+	headers: { get(name: string): string | null },
+	fromPeer: boolean,
+): string {
+	const incoming =
+		(fromPeer ? headers.get(PEER_REQUEST_ID_HEADER) : null) ?? headers.get(REQUEST_ID_HEADER);
 	return incoming !== null && SAFE_REQUEST_ID.test(incoming) ? incoming : newRequestId();
 }

@@ -102,15 +102,15 @@ export function createActionRoute(deps: ActionRouteDeps): ActionRoute {
 
 	return async (call, url, path, client) => {
 		const head = call.head;
-		const requestId = requestIdOf(head.headers);
 		let admitted: Admitted;
 		try {
 			admitted = guard.admit(head, client);
 		} catch (error) {
 			const refused = errorReply(error, "json", actors.exposeInternalErrors);
-			refused.headers.set("x-request-id", requestId);
+			refused.headers.set("x-request-id", requestIdOf(head.headers, false));
 			return refused;
 		}
+		const requestId = requestIdOf(head.headers, admitted.trusted);
 		let reply: Reply;
 		let encoding: Encoding = "json";
 		try {

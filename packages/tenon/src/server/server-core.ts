@@ -417,13 +417,14 @@ export function createServerCore(
 				return replyResponse(await actionRoute(call, url, path, client));
 			}
 		}
-		const requestId = requestIdOf(request.headers);
 		let admitted: Admitted;
 		try {
 			admitted = guard.admit(request, client);
 		} catch (error) {
-			return withRequestId(errorResponse(error, "json", actors.exposeInternalErrors), requestId);
+			const refused = errorResponse(error, "json", actors.exposeInternalErrors);
+			return withRequestId(refused, requestIdOf(request.headers, false));
 		}
+		const requestId = requestIdOf(request.headers, admitted.trusted);
 		const preflight = corsPreflight(options.cors, request);
 		if (preflight) return withRequestId(preflight, requestId);
 		// withRequestId copies a response whose headers are read-only (Response.redirect, a

@@ -199,7 +199,7 @@ export function createUpgradeHandler(
 			const token = gateway?.token ?? options.token;
 			deps.access.checkClient(token);
 			// The upgrade's id reaches `onWebSocket`; realtime actions get one each.
-			const requestId = requestIdOf(request.headers);
+			const requestId = requestIdOf(request.headers, admitted.trusted);
 			caller = {
 				...deps.callerOf(request, webHeaders, admitted, token, requestId),
 				params: options.params,

@@ -228,6 +228,18 @@ describe("limits both transports count against", () => {
 });
 
 describe("tracing, request ids and metrics", () => {
+	it("a client's x-tenon-request-id is not taken on either transport: only a cluster peer's is", async () => {
+		// Regression (a probe, 2026-11-27): it won over the x-request-id a proxy had set.
+		target = await start();
+		const headers = { "x-request-id": "from-proxy", "x-tenon-request-id": "forged-by-client" };
+		const fetched = await viaFetch(target, PATH, '{"args":[]}', headers);
+		expect(fetched.headers.get("x-request-id")).toBe("from-proxy");
+		const served = (await viaNode(target, PATH, { chunks: ['{"args":[]}'] }, headers)) as RawAnswer;
+		expect(served.headers["x-request-id"]).toBe("from-proxy");
+		const health = await fetch(`${target.server.url}/health`, { headers });
+		expect(health.headers.get("x-request-id")).toBe("from-proxy");
+	});
+
 	it("a traceparent parents the same server span on both transports", async () => {
 		const tracing = installTracing();
 		try {
