@@ -404,11 +404,17 @@ export function traceSql<T>(sql: string, run: () => T): T {
 }
 
 /** What the gateway path of a request names: `/action/{name}` gives the action. */
+/** An action name shown in an actor-to-actor call's span (a group's are dotted). */
+const PLAIN_ACTION_NAME = /^[\p{L}\p{N}_$.-]{1,128}$/u;
+
 function describeCall(request: Request): { name: string; attributes: Attributes } {
 	const path = new URL(request.url).pathname;
 	const action = /\/action\/([^/?]+)$/.exec(path)?.[1];
 	if (action !== undefined) {
-		const name = decodedSegment(action);
+		// Actor code may pass on a name a client chose: any text, of any length, made a span
+		// name of its own (a probe, 2026-11-27). Only a plain name is shown.
+		const decoded = decodedSegment(action);
+		const name = PLAIN_ACTION_NAME.test(decoded) ? decoded : UNKNOWN_NAME;
 		return { name, attributes: { "tenon.action.name": name } };
 	}
 	return { name: request.method, attributes: { "url.path": path } };

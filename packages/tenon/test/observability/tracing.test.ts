@@ -36,6 +36,14 @@ const front = actor({
 			const client = c.client() as Client<typeof registry>;
 			return client.ledger.getOrCreate("main").record(note);
 		},
+		/** Calls the ledger's action named `name` (app code forwarding a client's choice). */
+		forwardAs: async (c, name: string) => {
+			const client = c.client() as Client<typeof registry>;
+			return client.ledger
+				.getOrCreate("main")
+				.action({ name, args: [] })
+				.catch((error: { code?: string }) => error.code);
+		},
 		refuse: () => {
 			throw new UserError("not today", { code: "closed" });
 		},
@@ -167,6 +175,18 @@ describe("traces with a tracer provider registered", () => {
 			"db.operation.name": "INSERT",
 		});
 		expect(sql.attributes["db.query.text"]).toBeUndefined();
+	});
+
+	it("an actor-to-actor call's span shows an action name that is not a plain name as (unknown)", async () => {
+		// Regression (a probe, 2026-11-27): the name became the span's name whatever it was.
+		tracing.exporter.reset();
+		const hostile = `x\n${"y".repeat(5_000)}`;
+		await tracing.inSpan("hostile name", () => client.front.getOrCreate("f3").forwardAs(hostile));
+		const names = tracing.spans().map((span) => span.name);
+		expect(names).toContain("tenon.actor_call (unknown)");
+		expect(names.filter((name) => name.length > 200)).toEqual([]);
+		const call = spanNamed(tracing.spans(), "tenon.actor_call (unknown)");
+		expect(call.attributes["tenon.action.name"]).toBe("(unknown)");
 	});
 
 	it("an action on a connection: the message's traceparent is the parent of the server span", async () => {
