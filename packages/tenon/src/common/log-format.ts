@@ -261,18 +261,22 @@ function messageText(message: unknown, budget: LogBudget): string {
 // JSON escapes C0 controls itself. U+2028/U+2029 end lines in some readers, and C1
 // controls (CSI is U+009B) and bidirectional overrides act on a terminal that shows
 // the line (\`tail -f\`); all of them only occur inside strings, where an escape is valid.
-const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const JSON_UNSAFE =
+	/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200b-\u200f\u2060-\u2064\ufeff]/g;
 function escapeLineSeparators(json: string): string {
 	return json.replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
-// C0 and C1 controls, DEL, line/paragraph separators and bidirectional overrides:
+// C0 and C1 controls, DEL, line/paragraph separators, bidirectional overrides and marks,
+// and invisible characters (zero-width space and joiners, word joiner, BOM):
 // none may reach a terminal raw (a newline forges a line, ESC or CSI recolours or moves it).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE_CHARS =
+	/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200b-\u200f\u2060-\u2064\ufeff]/g;
 /** A plain value needs no quotes: no space, quote, `=`, backslash or unsafe character. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const BARE_VALUE = /^[^\s"=\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+$/;
+const BARE_VALUE =
+	/^[^\s"=\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200b-\u200f\u2060-\u2064\ufeff]+$/;
 
 /** `text` with every control character written as an escape (`\n`, `\u001b`). */
 export function escapeControl(text: string): string {

@@ -106,6 +106,20 @@ describe("JSON lines", () => {
 	});
 });
 
+describe("invisible characters", () => {
+	it("escapes direction marks, zero-width characters and the BOM in JSON and pretty lines", () => {
+		// A probe, 2026-11-27: LRM, RLM, ALM, ZWSP and the BOM went out raw.
+		const hidden = "\u200e\u200f\u061c\u200b\u200d\u2060\ufeff";
+		const text = `admin${hidden}@bank.com`;
+		const json = formatJsonLine(TIME, "info", text, { key: [text], [text]: text });
+		expect(rawControls(json, hidden)).toEqual([]);
+		expect(JSON.parse(json).msg).toBe(text);
+		const pretty = formatPrettyLine(TIME, "info", text, { key: [text], [text]: text }, false);
+		expect(rawControls(pretty, hidden)).toEqual([]);
+		expect(pretty).toContain("\\u200e");
+	});
+});
+
 describe("pretty lines", () => {
 	it("shows level, module, message and fields", () => {
 		const line = formatPrettyLine(
