@@ -270,12 +270,12 @@ function escapeLineSeparators(json: string): string {
 // C0 and C1 controls, DEL, line/paragraph separators, bidirectional overrides and marks,
 // and invisible characters (zero-width space and joiners, word joiner, BOM):
 // none may reach a terminal raw (a newline forges a line, ESC or CSI recolours or moves it).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const UNSAFE_CHARS =
+	// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 	/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200b-\u200f\u2060-\u2064\ufeff]/g;
 /** A plain value needs no quotes: no space, quote, `=`, backslash or unsafe character. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const BARE_VALUE =
+	// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 	/^[^\s"=\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u061c\u200b-\u200f\u2060-\u2064\ufeff]+$/;
 
 /** `text` with every control character written as an escape (`\n`, `\u001b`). */
