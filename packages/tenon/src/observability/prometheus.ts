@@ -16,6 +16,7 @@ import {
 	HistogramSeries,
 	type HistogramValue,
 } from "./series.js";
+import { SleepingActors } from "./sleeping-actors.js";
 
 /** The series an action updates, looked up once per action name and transport. */
 interface ActionSeries {
@@ -57,7 +58,7 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 	readonly registry = new Registry();
 	#sampler: RuntimeSampler | undefined;
 	/** Actors that went to sleep on this node and have not woken or been destroyed since. */
-	readonly #sleeping = new Map<string, Set<string>>();
+	readonly #sleeping = new Map<string, SleepingActors>();
 
 	readonly #wakes: Counter<"actor">;
 	readonly #wakeSeconds: Histogram<"actor">;
@@ -104,7 +105,7 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 		});
 		new Gauge({
 			name: "tenon_actors_sleeping",
-			help: "Actors that went to sleep on this node since it started and have not woken or been destroyed since.",
+			help: "Actors that went to sleep on this node since it started and have not woken or been destroyed since (at most 100,000 per actor name, the most recent).",
 			labelNames: ["actor"],
 			registers,
 			collect() {
@@ -256,7 +257,7 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 	}
 
 	forActor(actor: string, actions: { has(action: string): boolean }): ActorMetrics {
-		const sleeping = new Set<string>();
+		const sleeping = new SleepingActors();
 		this.#sleeping.set(actor, sleeping);
 		// The series of each action and transport, looked up once. Only the
 		// actor's own action names are keys: a client may call any name (even
@@ -329,13 +330,13 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 				if (lateMs > LATE_ALARM_MS) this.#lateAlarms.inc({ actor });
 			},
 			actorWoke: (actorId, seconds) => {
-				sleeping.delete(actorId);
+				sleeping.gone(actorId);
 				this.#wakes.inc({ actor });
 				this.#wakeSeconds.observe({ actor }, seconds);
 			},
 			actorStopped: (actorId, as: StoppedAs) => {
-				if (as === "sleep") sleeping.add(actorId);
-				else sleeping.delete(actorId);
+				if (as === "sleep") sleeping.slept(actorId);
+				else sleeping.gone(actorId);
 			},
 		};
 	}
