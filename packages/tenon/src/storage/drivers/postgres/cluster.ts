@@ -129,16 +129,30 @@ export class PgLeases implements Placement, ClusterMembership {
 	}
 
 	async release(actorId: string): Promise<void> {
+		const epoch = this.#held.get(actorId);
 		this.#forget(actorId);
+		// Only the lease as this process took it: another process of this node id may hold it now.
+		if (epoch === undefined) return;
 		const sql = this.#sql;
 		await sql`
 			UPDATE ${sql(this.#schema)}.leases SET node_id = NULL, expires_at = 0
-			WHERE actor_id = ${actorId} AND node_id = ${this.nodeId}`;
+			WHERE actor_id = ${actorId} AND node_id = ${this.nodeId} AND epoch = ${epoch}`;
 	}
 
 	async join(address: string): Promise<void> {
 		this.#address = address;
 		const sql = this.#sql;
+		// Two live processes of one id take each other's actors (each may take back "its own"
+		// lease at once, for a restart): every request moves the actor, and the other learns only
+		// at its next renewal. Said loudly; a restart's old process still stopping says it too.
+		const [live] = await sql<{ age: number }[]>`
+			SELECT ${sql.unsafe(NOW_MS)} - heartbeat_at AS age FROM ${sql(this.#schema)}.nodes
+			WHERE node_id = ${this.nodeId} AND heartbeat_at > ${sql.unsafe(NOW_MS)} - ${this.leaseTtlMs}`;
+		if (live !== undefined)
+			this.#log?.warn(
+				"another live process has this node id: two processes with one id take each other's actors (give each its own id; the default is random)",
+				{ nodeId: this.nodeId, heartbeatAgeMs: num(live.age) },
+			);
 		const [row] = await sql<{ started_at: number }[]>`
 			INSERT INTO ${sql(this.#schema)}.nodes (node_id, address, started_at, heartbeat_at)
 			VALUES (${this.nodeId}, ${address}, ${sql.unsafe(NOW_MS)}, ${sql.unsafe(NOW_MS)})
@@ -214,12 +228,11 @@ export class PgLeases implements Placement, ClusterMembership {
 			const renewed =
 				held.length === 0
 					? []
-					: // Rows locked in actor-id order, like commits, so the two cannot deadlock.
+					: // Rows locked in actor-id order, like commits, so the two cannot deadlock. By
+						// epoch: another process of this node id may have taken a lease since (a probe).
 						await sql<{ actor_id: string }[]>`
 						WITH mine AS (
-							SELECT actor_id FROM ${S}.leases
-							WHERE node_id = ${this.nodeId} AND actor_id = ANY (${sql.array(held)}::text[])
-							ORDER BY actor_id FOR UPDATE
+							${this.#heldRows(snapshot)}
 						)
 						UPDATE ${S}.leases l SET expires_at = ${sql.unsafe(NOW_MS)} + ${this.leaseTtlMs}
 						FROM mine WHERE l.actor_id = mine.actor_id
@@ -259,6 +272,24 @@ export class PgLeases implements Placement, ClusterMembership {
 		}
 	}
 
+	/**
+	 * The lease rows of `held` (actor id -> epoch) still as this process took them, locked in
+	 * actor-id order: renewals and releases went by node id alone, and a process kept renewing
+	 * a lease another process of its id had taken (it answered from a stale copy for good),
+	 * or freed it on a clean shutdown (an attacker probe, 2026-11-27).
+	 */
+	#heldRows(held: ReadonlyMap<string, number>) {
+		const sql = this.#sql;
+		const ids = [...held.keys()];
+		const epochs = ids.map((id) => String(held.get(id)));
+		return sql`
+			SELECT l.actor_id FROM ${sql(this.#schema)}.leases l
+			JOIN unnest(${sql.array(ids)}::text[], ${sql.array(epochs)}::bigint[]) AS h(actor_id, epoch)
+				ON l.actor_id = h.actor_id AND l.epoch = h.epoch
+			WHERE l.node_id = ${this.nodeId}
+			ORDER BY l.actor_id FOR UPDATE OF l`;
+	}
+
 	/** Stops renewing and forgets the node (its leases stay until they expire or are released). */
 	async leave(): Promise<void> {
 		if (this.#timer !== undefined) clearInterval(this.#timer);
@@ -275,17 +306,15 @@ export class PgLeases implements Placement, ClusterMembership {
 
 	/** Gives up every lease this node holds (a clean shutdown). */
 	async releaseAll(): Promise<void> {
-		const held = [...this.#held.keys()];
+		const held = new Map(this.#held);
 		this.#held.clear();
 		this.#validUntil.clear();
-		if (held.length === 0) return;
+		if (held.size === 0) return;
 		const sql = this.#sql;
 		const S = sql(this.#schema);
 		await sql`
 			WITH mine AS (
-				SELECT actor_id FROM ${S}.leases
-				WHERE node_id = ${this.nodeId} AND actor_id = ANY (${sql.array(held)}::text[])
-				ORDER BY actor_id FOR UPDATE
+				${this.#heldRows(held)}
 			)
 			UPDATE ${S}.leases l SET node_id = NULL, expires_at = 0
 			FROM mine WHERE l.actor_id = mine.actor_id`;
