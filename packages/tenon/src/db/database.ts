@@ -258,6 +258,8 @@ export class ActorDatabase implements SqlDatabase {
 		statementTimeout = this.#limits.statementTimeout;
 		statementDeadline = undefined;
 		let rows: ResultSet = { columns: [], rows: [] };
+		const wasmStack = this.#module.wasmStack;
+		const stackPointer = wasmStack?.save();
 		try {
 			const cached = this.#cache.get(sql);
 			if (cached) {
@@ -283,6 +285,8 @@ export class ActorDatabase implements SqlDatabase {
 				}
 			}
 		} catch (error) {
+			// A stack overflow or trap inside the module left its stack pointer short (wasm-stack.ts).
+			if (stackPointer !== undefined) wasmStack?.restore(stackPointer);
 			throw databaseErrorOf(error, this.#limits);
 		} finally {
 			statementTimeout = Number.POSITIVE_INFINITY;

@@ -5,6 +5,11 @@ import { PAGE_SIZE } from "./pragma-guard.js";
 import { Connection, loadSqlite, SQLITE, SQLITE_LIMIT_LENGTH } from "./sqlite.js";
 import { createVfs, type TenonVfs, VFS_NAME } from "./vfs.js";
 
+/** The longest LIKE or GLOB pattern a statement takes, in bytes (see openDatabase). */
+export const MAX_LIKE_PATTERN = 1_000;
+/** sqlite3_limit's id of that bound. */
+const SQLITE_LIMIT_LIKE_PATTERN_LENGTH = 8;
+
 let vfs: TenonVfs | undefined;
 
 /** Loads SQLite and registers the actor VFS (once per process). */
@@ -71,6 +76,10 @@ export async function openActorDatabase(host: DatabaseHost): Promise<ActorDataba
 	// nor the result cap could stop (a review, 2026-11-26).
 	const maxValue = Math.min(Math.max(2 * host.limits.maxSize, 64 * 1024 * 1024), 1_000_000_000);
 	module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_LENGTH, maxValue);
+	// LIKE and GLOB match `%` and `*` by recursion, in time of the pattern's length times the
+	// text's: a client's 16 KB pattern overflowed the stack (wasm-stack.ts) and a 40 KB one held
+	// the loop 41 s (a probe, 2026-11-27). SQLite allows 50,000 bytes; Durable Objects and D1, 50.
+	module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, MAX_LIKE_PATTERN);
 	const database = new ActorDatabase(
 		module,
 		connection,

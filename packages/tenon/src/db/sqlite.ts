@@ -1,65 +1,15 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type * as WaSqlite from "@journeyapps/wa-sqlite";
+import type { SqliteModule } from "./sqlite-module.js";
 import { scratchOf, type WasmScratch } from "./wasm-scratch.js";
+import { instantiateKeepingStack } from "./wasm-stack.js";
 
 // A synchronous binding over SQLite compiled to WebAssembly (wa-sqlite's
 // synchronous build): statements run as plain calls into the module, without
 // a promise per step, so a point query costs microseconds.
 
-/** The Emscripten module, as far as this binding uses it. */
-export interface SqliteModule {
-	HEAPU8: Uint8Array;
-	HEAP32: Int32Array;
-	_malloc(size: number): number;
-	_free(pointer: number): void;
-	getTempRet0(): number;
-	UTF8ToString(pointer: number, maxBytes?: number): string;
-	_sqlite3_malloc(size: number): number;
-	_sqlite3_free(pointer: number): void;
-	/** wa-sqlite's progress-handler shim: (db, steps, enabled, callback key). */
-	_libprogress_progress_handler(db: number, steps: number, enabled: number, key: number): number;
-	/** wa-sqlite's authorizer shim: (db, enabled, callback key). */
-	_libauthorizer_set_authorizer(db: number, enabled: number, key: number): number;
-	setCallback(key: number, callback: (...args: unknown[]) => unknown): void;
-	deleteCallback(key: number): void;
-	// The C functions this binding calls (pointers and integers in, integer out).
-	_sqlite3_bind_blob(...args: number[]): number;
-	/** sqlite3_limit(db, id, newValue): returns the old value. */
-	_sqlite3_limit(db: number, id: number, value: number): number;
-	_sqlite3_bind_double(...args: number[]): number;
-	_sqlite3_bind_int(...args: number[]): number;
-	_sqlite3_bind_int64(...args: number[]): number;
-	_sqlite3_bind_null(...args: number[]): number;
-	_sqlite3_bind_parameter_count(...args: number[]): number;
-	_sqlite3_bind_parameter_name(...args: number[]): number;
-	_sqlite3_bind_text(...args: number[]): number;
-	_sqlite3_changes(...args: number[]): number;
-	_sqlite3_clear_bindings(...args: number[]): number;
-	_sqlite3_close_v2(...args: number[]): number;
-	_sqlite3_column_blob(...args: number[]): number;
-	_sqlite3_column_bytes(...args: number[]): number;
-	_sqlite3_column_count(...args: number[]): number;
-	_sqlite3_column_double(...args: number[]): number;
-	_sqlite3_column_int64(...args: number[]): number;
-	_sqlite3_column_name(...args: number[]): number;
-	_sqlite3_column_text(...args: number[]): number;
-	_sqlite3_column_type(...args: number[]): number;
-	_sqlite3_errmsg(...args: number[]): number;
-	_sqlite3_extended_result_codes(...args: number[]): number;
-	_sqlite3_finalize(...args: number[]): number;
-	_sqlite3_get_autocommit(...args: number[]): number;
-	_sqlite3_interrupt(...args: number[]): number;
-	_sqlite3_last_insert_rowid(...args: number[]): number;
-	_sqlite3_next_stmt(...args: number[]): number;
-	_sqlite3_open_v2(...args: number[]): number;
-	_sqlite3_prepare_v3(...args: number[]): number;
-	_sqlite3_reset(...args: number[]): number;
-	_sqlite3_step(...args: number[]): number;
-	_sqlite3_stmt_readonly(...args: number[]): number;
-	/** sqlite3_stmt_status(stmt, op, reset). */
-	_sqlite3_stmt_status(statement: number, op: number, reset: number): number;
-}
+export type { SqliteModule } from "./sqlite-module.js";
 
 /** sqlite3_stmt_status's count of automatic re-preparations (a schema change). */
 const STMTSTATUS_REPREPARE = 5;
@@ -114,17 +64,20 @@ let loading: Promise<Loaded> | undefined;
 /** Loads the WebAssembly module once per process. */
 export function loadSqlite(): Promise<Loaded> {
 	loading ??= (async () => {
-		const require = createRequire(import.meta.url);
-		const wasmBinary = readFileSync(require.resolve("@journeyapps/wa-sqlite/dist/wa-sqlite.wasm"));
-		// Loaded here, not at import: wa-sqlite installs `BigInt.prototype.toJSON`
-		// (turning bigints into strings in every JSON.stringify of the process,
-		// RivetKit's JSON client included). Tenon does not need it, so it is
-		// taken back unless something else had set it first.
+		const dist = (file: string) =>
+			createRequire(import.meta.url).resolve(`@journeyapps/wa-sqlite/dist/${file}`);
+		const wasmBinary = readFileSync(dist("wa-sqlite.wasm"));
+		// Loaded here, not at import: wa-sqlite installs `BigInt.prototype.toJSON` (bigints as strings
+		// in every JSON.stringify of the process, RivetKit's JSON client included). Tenon does not
+		// need it: taken back unless something else had set it first.
 		const hadToJSON = Object.hasOwn(BigInt.prototype, "toJSON");
 		const waSqlite = await import("@journeyapps/wa-sqlite");
 		const { default: SQLiteESMFactory } = await import("@journeyapps/wa-sqlite/dist/wa-sqlite.mjs");
 		if (!hadToJSON) delete (BigInt.prototype as { toJSON?: unknown }).toJSON;
-		const module = (await SQLiteESMFactory({ wasmBinary })) as unknown as SqliteModule;
+		const loader = readFileSync(dist("wa-sqlite.mjs"), "utf8");
+		const made = await instantiateKeepingStack(SQLiteESMFactory, wasmBinary, loader);
+		const module = made.module as SqliteModule;
+		module.wasmStack = made.stack;
 		const api = waSqlite.Factory(module);
 		return { module, api };
 	})();
@@ -155,7 +108,11 @@ export class Statement {
 	#prepared: number;
 	/** No step since the statement was made or reset: the next one checks the columns. */
 	#fresh = true;
-	/** Bytes of the values read since it was made or reset (text and blobs as stored, 8 a number). */
+	/**
+	 * Bytes of the values read since it was made or reset: 8 a value (a slot of its row) and 16 a
+	 * row, plus text and blobs as stored. Rows of NULLs and '' counted nothing: 1.5 million rows of
+	 * 40 of them, within the limit, took 3.3 GB (an attacker probe, 2026-11-27).
+	 */
 	bytesRead = 0;
 
 	constructor(connection: Connection, pointer: number) {
@@ -289,6 +246,7 @@ export class Statement {
 	/** The current row as an array. */
 	values(): SqlValue[] {
 		const columns = this.#columns.length;
+		this.bytesRead += 16;
 		const out: SqlValue[] = new Array(columns);
 		for (let i = 0; i < columns; i++) out[i] = this.#column(i);
 		return out;
@@ -305,6 +263,7 @@ export class Statement {
 	#column(i: number): SqlValue {
 		const m = this.#connection.module;
 		const p = this.pointer;
+		this.bytesRead += 8;
 		switch (m._sqlite3_column_type(p, i)) {
 			case SQLITE.INTEGER: {
 				const lo = m._sqlite3_column_int64(p, i);
@@ -312,11 +271,9 @@ export class Statement {
 				if (hi > MAX_SAFE_HI || hi < MIN_SAFE_HI) {
 					return (BigInt(hi) << 32n) | (BigInt(lo) & 0xffffffffn);
 				}
-				this.bytesRead += 8;
 				return hi * 0x100000000 + (lo >>> 0);
 			}
 			case SQLITE.FLOAT:
-				this.bytesRead += 8;
 				return m._sqlite3_column_double(p, i);
 			case SQLITE.TEXT: {
 				const pointer = m._sqlite3_column_text(p, i);

@@ -37,6 +37,19 @@ const reports = actor({
 				return (error as { code?: string }).code;
 			}
 		},
+		/** `rows` generated rows of 40 empty strings (or NULLs): nothing of text to count. */
+		empties: async (c, rows: number, value: "''" | "NULL") => {
+			const columns = Array.from({ length: 40 }, (_, i) => `${value} AS c${i}`).join(", ");
+			try {
+				const result = await c.db.execute(
+					`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) SELECT ${columns} FROM n`,
+					rows,
+				);
+				return result.length;
+			} catch (error) {
+				return (error as { code?: string }).code;
+			}
+		},
 		add: (c, body: string) => c.db.execute("INSERT INTO notes (body) VALUES (?)", body),
 		count: async (c) => (await c.db.execute("SELECT count(*) AS n FROM notes"))[0]?.n,
 	},
@@ -54,6 +67,17 @@ describe("a query's result", () => {
 		expect(await handle.generate(100_000)).toBe("too_big");
 		await handle.add("still here");
 		expect(await handle.count()).toBe(1);
+	});
+
+	it("counts every value and row, so rows of NULLs or empty strings are bounded too", async () => {
+		// Regression (a probe, 2026-11-27): NULL and '' counted 0 bytes; 1.5 million rows of 40
+		// of them passed the check and took 3.3 GB (the limit here is 1 MiB: 3,000 rows fit).
+		await using t = await setupTest(registry);
+		const handle = t.client.reports.getOrCreate("empties");
+		expect(await handle.empties(2_000, "''")).toBe(2_000);
+		expect(await handle.empties(5_000, "''")).toBe("too_big");
+		expect(await handle.empties(5_000, "NULL")).toBe("too_big");
+		expect(await handle.count()).toBe(0);
 	});
 
 	it("holds no value longer than the database may be: randomblob(n) with a large n is too_big", async () => {
