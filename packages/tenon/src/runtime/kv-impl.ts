@@ -145,8 +145,8 @@ export class KvImpl implements ActorKv {
 			this.#listOptions(options),
 		);
 		return entries.map(([key, value]) => [
-			decode(key.subarray(strip), options.keyType),
-			decode(value, options.type),
+			decode(key.subarray(strip), options?.keyType),
+			decode(value, options?.type),
 		]);
 	}
 
@@ -160,8 +160,8 @@ export class KvImpl implements ActorKv {
 			this.#listOptions(options),
 		);
 		return entries.map(([key, value]) => [
-			decode(key.subarray(1), options.keyType),
-			decode(value, options.type),
+			decode(key.subarray(1), options?.keyType),
+			decode(value, options?.type),
 		]);
 	}
 
@@ -172,11 +172,12 @@ export class KvImpl implements ActorKv {
 		});
 	}
 
-	#listOptions(options: KvListOptions<KvEncoding, KvEncoding>): {
+	/** The store's list options; `options` as a caller passed it on (null from JSON, say). */
+	#listOptions(options: KvListOptions<KvEncoding, KvEncoding> | null | undefined): {
 		limit?: number;
 		reverse?: boolean;
 	} {
-		const limit = options.limit;
+		const limit = options?.limit;
 		// Unchecked, a negative or fractional limit gave odd results, and PostgreSQL refused
 		// it as core/internal_error (a review, 2026-11-26).
 		if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 0))
@@ -187,7 +188,7 @@ export class KvImpl implements ActorKv {
 			);
 		return {
 			...(limit === undefined ? {} : { limit }),
-			...(options.reverse ? { reverse: true } : {}),
+			...(options?.reverse ? { reverse: true } : {}),
 		};
 	}
 }

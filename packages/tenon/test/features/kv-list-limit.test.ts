@@ -18,6 +18,14 @@ const store = actor({
 		list: async (c, limit: number) => (await c.kv.list("", { limit })).map(([key]) => key),
 		listRange: async (c, limit: number) =>
 			(await c.kv.listRange("a", "z", { limit })).map(([key]) => key),
+		/** Options a client sent, passed on as they came (JSON's null among them). */
+		listWith: async (c, options: unknown) => {
+			const given = options as Parameters<typeof c.kv.list>[1];
+			return [
+				(await c.kv.list("", given)).map(([key]) => key),
+				(await c.kv.listRange("a", "z", given)).map(([key]) => key),
+			];
+		},
 	},
 });
 const registry = setup({ use: { store }, logLevel: "silent" });
@@ -33,5 +41,15 @@ describe("kv list limits", () => {
 		expect(await handle.list(0)).toEqual([]);
 		expect(await handle.list(2)).toEqual(["a", "b"]);
 		expect(await handle.listRange(1)).toEqual(["a"]);
+	});
+
+	it("null options list as no options (a TypeError, core/internal_error, before 2026-11-27)", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.store.getOrCreate("null-options");
+		await handle.fill();
+		expect(await handle.listWith(null)).toEqual([
+			["a", "b", "c"],
+			["a", "b", "c"],
+		]);
 	});
 });
