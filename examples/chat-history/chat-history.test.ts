@@ -1,8 +1,8 @@
 import { setup } from "tenon";
 import { setupTest } from "tenon/test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { issueToken } from "../auth/tokens.js";
-import { chatHistory, MAX_HISTORY, type Message } from "./chat-history.js";
+import { chatHistory, MAX_HISTORY, MAX_POSTS_PER_10S, type Message } from "./chat-history.js";
 
 const registry = setup({ use: { chatHistory }, logLevel: "silent" });
 const as = (userId: string) => ({ token: issueToken({ userId, roles: [] }) });
@@ -49,7 +49,16 @@ describe("chat room with SQLite history example (Drizzle)", () => {
 		await using t = await setupTest(registry);
 		const room = t.client.chatHistory.getOrCreate("busy", { params: as("ann") });
 		const conn = room.connect(as("ann"));
-		for (let i = 0; i < MAX_HISTORY + 20; i++) await conn.post(`message ${i}`);
+		// Posting is rate limited (20 a user per 10 s): the clock moves on every 20 posts.
+		vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+		try {
+			for (let i = 0; i < MAX_HISTORY + 20; i++) {
+				if (i % MAX_POSTS_PER_10S.perUser === 0) vi.setSystemTime(Date.now() + 10_001);
+				await conn.post(`message ${i}`);
+			}
+		} finally {
+			vi.useRealTimers();
+		}
 		expect(await room.count()).toBe(MAX_HISTORY);
 		// Paging back through all of it ends at the oldest message kept.
 		const kept: Message[] = [];
@@ -72,6 +81,29 @@ describe("chat room with SQLite history example (Drizzle)", () => {
 		expect(next[0]?.id).toBe((first.at(-1)?.id ?? 0) - 1);
 		await expect(room.search("", undefined, 201)).rejects.toMatchObject({ code: "invalid_args" });
 		await conn.dispose();
+	});
+
+	it("bounds how often one user, and everyone together, may post (a room keeps only 500)", async () => {
+		// Regression (an attacker probe, 2026-11-27): one user's 510 posts in a second wiped the history.
+		await using t = await setupTest(registry);
+		const room = (userId: string) =>
+			t.client.chatHistory.getOrCreate("flood", { params: as(userId) });
+		await room("ann").post("hello from ann");
+		for (let i = 1; i < MAX_POSTS_PER_10S.perUser; i++) await room("eve").post(`spam ${i}`);
+		await room("eve").post("last one");
+		await expect(room("eve").post("one more")).rejects.toMatchObject({ code: "rate_limited" });
+		// Guests together stop at the room's bound.
+		let sent = 1 + MAX_POSTS_PER_10S.perUser;
+		for (const guest of ["g1", "g2", "g3"])
+			for (
+				let i = 0;
+				i < MAX_POSTS_PER_10S.perUser && sent < MAX_POSTS_PER_10S.perRoom;
+				i++, sent++
+			)
+				await room(guest).post(`flood ${i}`);
+		await expect(room("g4").post("and more")).rejects.toMatchObject({ code: "rate_limited" });
+		expect((await room("bo").byAuthor("ann")).map((m) => m.body)).toEqual(["hello from ann"]);
+		expect(await room("bo").count()).toBe(MAX_POSTS_PER_10S.perRoom);
 	});
 
 	it("lets only signed-in users open a room and post, each as themselves", async () => {

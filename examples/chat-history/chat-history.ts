@@ -3,6 +3,7 @@ import { actor, event, UserError } from "tenon";
 import { type DrizzleDatabase, db, readMigrations } from "tenon/db/drizzle";
 import { z } from "zod";
 import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
+import { PostRate } from "../chat-room/post-rate.js";
 import { messages, schema } from "./schema.js";
 
 /** A chat message. */
@@ -11,6 +12,8 @@ export type Message = typeof messages.$inferSelect;
 const MAX_BODY = 2_000;
 /** How many messages a room keeps: posting past it drops the oldest. */
 export const MAX_HISTORY = 500;
+/** Messages one user, and everyone together, may post per 10 s in a room (see PostRate). */
+export const MAX_POSTS_PER_10S = { perUser: 20, perRoom: 60 };
 /** The most messages one query returns (50 unless asked): page back with `before`. */
 const MAX_PAGE = 200;
 
@@ -54,6 +57,8 @@ export const chatHistory = actor({
 		checkResuming(c.resuming, verifyToken(params?.token));
 	},
 	createConnState: (_c, params: TokenParams) => ({ userId: verifyToken(params.token).userId }),
+	// One user posting 510 messages in a second wiped everyone else's (an attacker probe, 2026-11-27).
+	createVars: () => ({ posts: new PostRate({ ...MAX_POSTS_PER_10S, windowMs: 10_000 }) }),
 	actionInputSchemas: {
 		post: z.tuple([z.string()]),
 		history: z.tuple(page),
@@ -66,6 +71,7 @@ export const chatHistory = actor({
 			if (body.trim() === "" || body.length > MAX_BODY) {
 				throw new UserError(`a message needs 1 to ${MAX_BODY} characters`, { code: "bad_message" });
 			}
+			c.vars.posts.take(c.conn.state.userId);
 			const [saved] = await c.db
 				.insert(messages)
 				.values({ author: c.conn.state.userId, body: body.trim(), sentAt: Date.now() })

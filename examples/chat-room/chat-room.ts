@@ -1,6 +1,7 @@
 import { actor, event, UserError } from "tenon";
 import { z } from "zod";
 import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
+import { PostRate } from "./post-rate.js";
 
 /** One chat message. */
 export interface Message {
@@ -12,12 +13,10 @@ export interface Message {
 
 const MAX_HISTORY = 500;
 const MAX_TEXT = 2_000;
-/**
- * Messages one user may send per 10 s in a room: without it, one user pushed
- * everyone else's messages out of the 500 kept (a review, 2026-11-27).
- */
+/** Messages one user may send per 10 s in a room (see PostRate). */
 export const MAX_MESSAGES_PER_10S = 20;
-const RATE_WINDOW_MS = 10_000;
+/** Messages everyone together may send per 10 s in a room: 500 kept last at least 80 s. */
+export const MAX_ROOM_MESSAGES_PER_10S = 60;
 
 /**
  * A chat room: one actor per room. Connections prove who they are with a
@@ -40,8 +39,13 @@ export const chatRoom = actor({
 		checkResuming(c.resuming, verifyToken(params?.token));
 	},
 	createConnState: (_c, params: TokenParams) => ({ userId: verifyToken(params.token).userId }),
-	// When each user's recent messages were sent (in memory: a restart forgets them).
-	createVars: () => ({ recent: new Map<string, number[]>() }),
+	createVars: () => ({
+		posts: new PostRate({
+			perUser: MAX_MESSAGES_PER_10S,
+			perRoom: MAX_ROOM_MESSAGES_PER_10S,
+			windowMs: 10_000,
+		}),
+	}),
 	events: {
 		message: event<Message>(),
 		joined: event<string>(),
@@ -62,15 +66,8 @@ export const chatRoom = actor({
 			if (text.trim() === "") throw new UserError("empty message", { code: "empty_message" });
 			if (text.length > MAX_TEXT)
 				throw new UserError(`messages are limited to ${MAX_TEXT} characters`, { code: "too_long" });
-			const now = Date.now();
 			const userId = c.conn.state.userId;
-			const recent = (c.vars.recent.get(userId) ?? []).filter((at) => now - at < RATE_WINDOW_MS);
-			if (recent.length >= MAX_MESSAGES_PER_10S)
-				throw new UserError(`at most ${MAX_MESSAGES_PER_10S} messages per 10 seconds`, {
-					code: "rate_limited",
-				});
-			recent.push(now);
-			c.vars.recent.set(userId, recent);
+			c.vars.posts.take(userId);
 			const message: Message = {
 				id: c.state.nextId++,
 				userId,
