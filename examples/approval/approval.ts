@@ -8,6 +8,7 @@ import {
 	tokenOf,
 	verifyToken,
 } from "../auth/tokens.js";
+import { visibleText, withoutHidden } from "../validation/visible-text.js";
 
 /** What an expense request is created with. */
 export interface ExpenseInput {
@@ -35,7 +36,7 @@ const expenseInput = z
 	.object({
 		requester: z.string().min(1).max(64),
 		amount: z.number().positive().max(1_000_000),
-		reason: z.string().min(1).max(500),
+		reason: visibleText(500),
 	})
 	.strict();
 
@@ -93,7 +94,7 @@ export const expense = actor({
 		decisions: queue<Decision, { status: ApprovalStatus }>({ canPublish: () => false }),
 	},
 	actionInputSchemas: {
-		decide: z.tuple([z.boolean(), z.string().max(500).optional()]),
+		decide: z.tuple([z.boolean(), withoutHidden().max(500).optional()]),
 	},
 	actions: {
 		get: (c) => {

@@ -37,6 +37,9 @@ describe("multiplayer board example", () => {
 		});
 		const ann = board.connect(as("ann").params);
 		expect(await ann.addNote("still room", 5, 5)).toBe(MAX_NOTES_PER_AUTHOR + 1);
+		// A note with nothing to see, or a direction override, is refused (a probe, 2026-11-27).
+		for (const hidden of [`\u202e${" ".repeat(279)}`, "   ", "\u200b"])
+			await expect(ann.addNote(hidden, 0, 0)).rejects.toMatchObject({ code: "invalid_args" });
 		await eve.dispose();
 		await ann.dispose();
 	});

@@ -1,6 +1,7 @@
 import { actor, event, UserError } from "tenon";
 import { z } from "zod";
 import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
+import { visibleText } from "../validation/visible-text.js";
 
 /** A sticky note on the board. */
 export interface Sticky {
@@ -45,7 +46,7 @@ export const board = actor({
 	},
 	events: { cleared: event<string>() },
 	actionInputSchemas: {
-		addNote: z.tuple([z.string().min(1).max(280), position, position]),
+		addNote: z.tuple([visibleText(280), position, position]),
 		moveNote: z.tuple([z.number().int(), position, position]),
 		removeNote: z.tuple([z.number().int()]),
 	},

@@ -4,6 +4,7 @@ import { type DrizzleDatabase, db, readMigrations } from "tenon/db/drizzle";
 import { z } from "zod";
 import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
 import { PostRate } from "../chat-room/post-rate.js";
+import { isBlank, withoutHidden } from "../validation/visible-text.js";
 import { messages, schema } from "./schema.js";
 
 /** A chat message. */
@@ -60,7 +61,7 @@ export const chatHistory = actor({
 	// One user posting 510 messages in a second wiped everyone else's (an attacker probe, 2026-11-27).
 	createVars: () => ({ posts: new PostRate({ ...MAX_POSTS_PER_10S, windowMs: 10_000 }) }),
 	actionInputSchemas: {
-		post: z.tuple([z.string()]),
+		post: z.tuple([withoutHidden()]),
 		history: z.tuple(page),
 		byAuthor: z.tuple([z.string().max(64), ...page]),
 		search: z.tuple([z.string().max(200), z.string().max(64).optional(), ...page]),
@@ -68,7 +69,7 @@ export const chatHistory = actor({
 	events: { message: event<Message>() },
 	actions: {
 		post: async (c, body: string): Promise<Message> => {
-			if (body.trim() === "" || body.length > MAX_BODY) {
+			if (isBlank(body) || body.length > MAX_BODY) {
 				throw new UserError(`a message needs 1 to ${MAX_BODY} characters`, { code: "bad_message" });
 			}
 			c.vars.posts.take(c.conn.state.userId);

@@ -67,6 +67,11 @@ describe("chat room example", () => {
 		const ada = t.client.chatRoom.getOrCreate("r", { params: { token: tokenFor("ada") } });
 		await expect(ada.sendMessage("   ")).rejects.toMatchObject({ code: "empty_message" });
 		await expect(ada.sendMessage("x".repeat(2_001))).rejects.toMatchObject({ code: "too_long" });
+		// Hidden characters (a probe, 2026-11-27): controls, direction overrides; invisible-only text.
+		for (const hidden of ["\u0000\u001b[2J", "\u202emoc.knab@nimda"])
+			await expect(ada.sendMessage(hidden)).rejects.toMatchObject({ code: "invalid_args" });
+		await expect(ada.sendMessage("\u200b\u200b")).rejects.toMatchObject({ code: "empty_message" });
+		expect(await ada.sendMessage("two\nlines 👨‍👩‍👧")).toMatchObject({ text: "two\nlines 👨‍👩‍👧" });
 		await expect(
 			(ada as unknown as { sendMessage(text: unknown): Promise<unknown> }).sendMessage(42),
 		).rejects.toMatchObject({ code: "invalid_args" });

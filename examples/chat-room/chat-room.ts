@@ -1,6 +1,7 @@
 import { actor, event, UserError } from "tenon";
 import { z } from "zod";
 import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
+import { isBlank, withoutHidden } from "../validation/visible-text.js";
 import { PostRate } from "./post-rate.js";
 
 /** One chat message. */
@@ -58,12 +59,12 @@ export const chatRoom = actor({
 		c.broadcast("left", conn.state.userId);
 	},
 	actionInputSchemas: {
-		sendMessage: z.tuple([z.string()]),
+		sendMessage: z.tuple([withoutHidden()]),
 		history: z.tuple([z.number().int().min(0).max(MAX_HISTORY).optional()]),
 	},
 	actions: {
 		sendMessage: (c, text: string) => {
-			if (text.trim() === "") throw new UserError("empty message", { code: "empty_message" });
+			if (isBlank(text)) throw new UserError("empty message", { code: "empty_message" });
 			if (text.length > MAX_TEXT)
 				throw new UserError(`messages are limited to ${MAX_TEXT} characters`, { code: "too_long" });
 			const userId = c.conn.state.userId;

@@ -1,6 +1,7 @@
 import { actor, event, UserError } from "tenon";
 import { z } from "zod";
 import { requireOwner, type TokenParams } from "../auth/tokens.js";
+import { visibleText } from "../validation/visible-text.js";
 
 /** A reminder a user asked for. */
 export interface Reminder {
@@ -29,7 +30,7 @@ export const reminders = actor({
 	},
 	events: { due: event<Reminder>() },
 	actionInputSchemas: {
-		remind: z.tuple([z.string().trim().min(1).max(500), z.number().int().min(0).max(YEAR)]),
+		remind: z.tuple([visibleText(500).trim(), z.number().int().min(0).max(YEAR)]),
 		cancel: z.tuple([z.string().max(20)]),
 	},
 	actions: {

@@ -36,6 +36,8 @@ describe("todo list example (raw SQL)", () => {
 		await list.add("real");
 		await expect(list.add("")).rejects.toMatchObject({ code: "bad_title" });
 		await expect(list.add("x".repeat(201))).rejects.toMatchObject({ code: "bad_title" });
+		await expect(list.add("\u200b")).rejects.toMatchObject({ code: "bad_title" });
+		await expect(list.add("t\u0000")).rejects.toMatchObject({ code: "invalid_args" });
 		await expect(list.toggle(999)).rejects.toMatchObject({ code: "not_found" });
 		await expect(
 			(list as unknown as { toggle(id: unknown): Promise<unknown> }).toggle("1 OR 1=1"),

@@ -2,6 +2,7 @@ import { actor, UserError } from "tenon";
 import { db } from "tenon/db";
 import { z } from "zod";
 import { requireOwner, type TokenParams } from "../auth/tokens.js";
+import { isBlank, withoutHidden } from "../validation/visible-text.js";
 
 /** A todo as the list returns it. */
 export interface Todo {
@@ -45,7 +46,7 @@ export const todoList = actor({
 		requireOwner(c.key, params);
 	},
 	actionInputSchemas: {
-		add: z.tuple([z.string()]),
+		add: z.tuple([withoutHidden()]),
 		toggle: z.tuple([todoId]),
 		remove: z.tuple([todoId]),
 		list: z.tuple([z.enum(["all", "open", "done"]).optional()]),
@@ -66,7 +67,7 @@ export const todoList = actor({
 	actions: {
 		add: async (c, title: string): Promise<Todo> => {
 			const text = title.trim();
-			if (text.length === 0 || text.length > 200) {
+			if (isBlank(text) || text.length > 200) {
 				throw new UserError("a todo needs a title of 1 to 200 characters", { code: "bad_title" });
 			}
 			// The count and the insert in one statement: adds that interleave at an

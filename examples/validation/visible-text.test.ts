@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { visibleText } from "./visible-text.js";
+
+describe("visibleText", () => {
+	const text = visibleText(20);
+	it("takes ordinary text, emoji sequences, right-to-left scripts and new lines", () => {
+		for (const ok of ["hello", "two\nlines\tand a tab", "👨‍👩‍👧 family", "שלום", "می‌خواهم"])
+			expect(text.safeParse(ok).success, ok).toBe(true);
+	});
+	it("refuses control characters, direction overrides and isolates, and invisible-only text", () => {
+		for (const bad of [
+			"\u0000",
+			"a\u001b[2J",
+			"\u202eadmin",
+			"x\u2066y",
+			"   ",
+			"\u200b\u200d",
+			"\u0085",
+		])
+			expect(text.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+	});
+	it("refuses text over its length", () => {
+		expect(text.safeParse("x".repeat(21)).success).toBe(false);
+	});
+});
