@@ -196,6 +196,13 @@ function checkName(name: unknown, kind: EntryKind): void {
 	if (typeof name !== "string" || name === "") {
 		throw invalidWorkflowUse(`every workflow ${kind} needs a non-empty name`);
 	}
+	// Half a surrogate pair (a client's text cut inside an emoji): its journal entry could not
+	// be stored, after the step had run and its state was committed (a probe, 2026-11-27).
+	if (!name.isWellFormed()) {
+		throw invalidWorkflowUse(
+			`workflow ${kind} name '${name.toWellFormed().slice(0, 40)}' is not well-formed text (half a surrogate pair)`,
+		);
+	}
 	if (utf8Length(name) > MAX_NAME_BYTES) {
 		throw invalidWorkflowUse(
 			`workflow ${kind} name '${name.slice(0, 40)}…' exceeds ${MAX_NAME_BYTES} bytes`,
