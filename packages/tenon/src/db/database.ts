@@ -318,11 +318,16 @@ export class ActorDatabase implements SqlDatabase {
 		}
 		const rows: SqlValue[][] = [];
 		const max = this.#limits.maxSize;
+		const stackPointer = this.#module.wasmStack?.save();
 		try {
 			while (statement.step()) {
 				rows.push(statement.values());
 				if (statement.bytesRead > max) throw resultTooBig(max);
 			}
+		} catch (error) {
+			// Before the reset below calls into the module again (wasm-stack.ts).
+			if (stackPointer !== undefined) this.#module.wasmStack?.restore(stackPointer);
+			throw error;
 		} finally {
 			if (reusable) statement.reset();
 		}
