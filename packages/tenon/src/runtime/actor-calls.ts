@@ -314,8 +314,8 @@ export class ActorCalls {
 	}
 
 	/** Closes every raw socket as the actor stops (`undefined`: failed; `"moved"`: another node has it). */
-	closeRawSockets(kind: CloseKind | "moved" | undefined): void {
-		this.#raw?.closeAll(kind);
+	closeRawSockets(kind: CloseKind | "moved" | undefined, keepHeld = false): void {
+		this.#raw?.closeAll(kind, keepHeld);
 	}
 
 	/** Raw sockets that hibernated come back on wake (their handler runs again). */

@@ -466,7 +466,7 @@ export class ActorInstance implements AssemblyHost {
 			(error.code === "moved" || error.code === "fenced");
 		if (moved) this.#parts.hub.dropAll(CLOSE.restart, "actor.moved");
 		else this.#parts.hub.dropAll(undefined, undefined, waking);
-		this.#parts.calls.closeRawSockets(moved ? "moved" : undefined);
+		this.#parts.calls.closeRawSockets(moved ? "moved" : undefined, waking && !moved);
 		this.deps.metrics.actorStopped(this.actorId, "dropped");
 		// Its place goes once a commit it had sent has landed; the lease is let go after.
 		const writer = this.#parts.writer;

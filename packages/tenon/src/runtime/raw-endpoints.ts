@@ -333,18 +333,22 @@ export class RawEndpoints {
 
 	/**
 	 * Closes every raw socket because the actor stops (`kind`) or failed
-	 * (`undefined`); on sleep, those that hibernate stay open on the node.
+	 * (`undefined`); on sleep, those that hibernate stay open on the node, and with `keepHeld`
+	 * (a wake that failed) those it restored and had not attached stay with the registry.
 	 */
-	closeAll(kind: CloseKind | "moved" | undefined): void {
+	closeAll(kind: CloseKind | "moved" | undefined, keepHeld = false): void {
 		const [code, reason] =
 			kind === undefined
 				? [1011, "core.internal_error"]
 				: kind === "moved"
 					? [1012, "actor.moved"]
 					: RAW_CLOSE[kind];
+		this.#restored = [];
 		for (const opened of [...this.#open.values()]) {
 			this.#open.delete(opened.ws);
 			if (kind === "sleep" && opened.conn.persisted && opened.ws.readyState === 1) continue;
+			// A wake that failed: a hibernated socket it restored stays with the registry.
+			if (keepHeld && !opened.socket.attached) continue;
 			opened.socket.release();
 			this.#steps.sockets.forget(opened.socket);
 			opened.ws.close(code, reason);

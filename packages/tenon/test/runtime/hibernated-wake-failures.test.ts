@@ -32,7 +32,23 @@ const room = actor({
 	},
 	options: { sleepTimeout: 1_000 },
 });
-const registry = setup({ use: { room }, logLevel: "silent" });
+let failEchoWakes = 0;
+const echo = actor({
+	state: { wakes: 0 },
+	onWake: (c) => {
+		if (failEchoWakes > 0) {
+			failEchoWakes--;
+			throw new Error("dependency unavailable");
+		}
+		c.state.wakes++;
+	},
+	onWebSocket: (c, ws) => {
+		ws.addEventListener("message", (event) => ws.send(`echo:${event.data}:${c.state.wakes}`));
+	},
+	actions: { wakes: (c) => c.state.wakes },
+	options: { sleepTimeout: 1_000, canHibernateWebSocket: () => true },
+});
+const registry = setup({ use: { room, echo }, logLevel: "silent" });
 
 const call = (id: number, name: string) =>
 	JSON.stringify({ body: { tag: "ActionRequest", val: { id, name, args: [] } } });
@@ -77,4 +93,24 @@ describe("a wake that fails for a hibernated connection", () => {
 			socket.ws.close();
 		},
 	);
+
+	it("a hibernated raw WebSocket stays open, and its next message wakes the actor", async () => {
+		await using t = await setupTest(registry);
+		const url = `${t.url.replace(/^http/, "ws")}/gateway/echo/websocket/?rvt-method=getOrCreate&rvt-key=raw`;
+		const socket = await rawSocket(url, []);
+		socket.ws.send("a");
+		await expect.poll(() => socket.messages).toEqual(["echo:a:1"]);
+		await t.settle();
+		await t.clock.advance(1_000);
+		await t.settle();
+		expect(t.awakeActors()).toBe(0);
+		// A call wakes the actor, and its wake fails (the socket had nothing waiting).
+		failEchoWakes = 1;
+		await expect(t.client.echo.getOrCreate("raw").wakes()).rejects.toBeDefined();
+		await t.settle();
+		expect(socket.ws.readyState).toBe(socket.ws.OPEN);
+		socket.ws.send("b");
+		await expect.poll(() => socket.messages).toEqual(["echo:a:1", "echo:b:2"]);
+		socket.ws.close();
+	});
 });
