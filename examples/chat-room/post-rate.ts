@@ -4,8 +4,8 @@ import { UserError } from "tenon";
  * How often people may post to one room, per user and all together, in a sliding window. A
  * room keeps only its latest messages: without a per-user bound one user pushed everyone
  * else's out (a review, 2026-11-27), and with only that, eight guest accounts did it together
- * in half a minute (an attacker probe, 2026-11-27). Kept in the actor's vars: a restart
- * forgets it.
+ * in half a minute (an attacker probe, 2026-11-27). Past the room's bound, only users who
+ * have not posted in the window may (once). Kept in the actor's vars: a restart forgets it.
  */
 export class PostRate {
 	readonly #byUser = new Map<string, number[]>();
@@ -32,7 +32,9 @@ export class PostRate {
 					code: "rate_limited",
 				},
 			);
-		if (this.#room.length >= this.#perRoom)
+		// The room's bound stops those who posted in the window already: a user's first post
+		// goes through, so a few accounts that fill the room's budget cannot silence everyone.
+		if (this.#room.length >= this.#perRoom && mine.length > 0)
 			throw new UserError("the room is busy: try again in a few seconds", { code: "rate_limited" });
 		mine.push(now);
 		this.#room.push(now);
