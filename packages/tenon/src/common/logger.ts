@@ -195,7 +195,7 @@ const CONTEXT_FIELDS = ["module", "actor", "key", "actorId", "requestId"] as con
 
 /**
  * A line's fields: the logger's, then the call's. A call's field named like one the logger
- * set (`actor`, `key`, `actorId`, `requestId`), or named `module`, is written as
+ * set (`actor`, `key`, `actorId`, `requestId`, even to undefined), or named `module`, is written as
  * `field.<name>`: an action logging a client's object as fields let the client name them, and
  * the line read as another actor's or another request's (an attacker probe, 2026-11-27).
  */
@@ -203,7 +203,8 @@ function lineFields(context: LogFields, fields: LogFields): LogFields {
 	const line = { ...context, ...fields };
 	for (const name of CONTEXT_FIELDS) {
 		if (!Object.hasOwn(fields, name)) continue;
-		if (name !== "module" && context[name] === undefined) continue;
+		// A logger reserves a name it set, even to undefined (an actor's `c.log` outside a request).
+		if (name !== "module" && !Object.hasOwn(context, name)) continue;
 		line[`field.${name}`] = fields[name];
 		if (context[name] === undefined) delete line[name];
 		else line[name] = context[name];

@@ -68,6 +68,11 @@ export class ActorSurface implements ContextHost {
 	get log(): Logger {
 		return this.#parts.log();
 	}
+	get userLog(): Logger {
+		this.#userLog ??= this.#parts.log().child({ requestId: undefined });
+		return this.#userLog;
+	}
+	#userLog: Logger | undefined;
 	get abortSignal(): AbortSignal {
 		return this.#parts.abortSignal();
 	}

@@ -19,6 +19,11 @@ export interface ContextHost {
 	readonly name: string;
 	readonly key: ActorKeyList;
 	readonly log: Logger;
+	/**
+	 * The logger user code gets as `c.log`: the actor's, with `requestId` reserved (undefined
+	 * outside a request), so a client's object logged as fields cannot name one (logger.ts).
+	 */
+	readonly userLog: Logger;
 	readonly abortSignal: AbortSignal;
 	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	readonly connsView: ReadonlyMap<string, Conn<any, any, any>>;
@@ -75,7 +80,7 @@ export class ActorContextImpl implements ActorContext<any, any, any, any, any, a
 		return this.host.key;
 	}
 	get log(): Logger {
-		return this.host.log;
+		return this.host.userLog;
 	}
 	get abortSignal(): AbortSignal {
 		return this.host.abortSignal;
@@ -261,7 +266,7 @@ export class ActionContextImpl
 
 	/** The actor's logger; with a request id, a child carrying it (made on first use, so unused costs nothing). */
 	override get log(): Logger {
-		if (this.requestId === undefined) return this.host.log;
+		if (this.requestId === undefined) return this.host.userLog;
 		this.#log ??= this.host.log.child({ requestId: this.requestId });
 		return this.#log;
 	}

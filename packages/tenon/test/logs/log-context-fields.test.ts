@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { formatJsonLine, formatPrettyLine } from "../../src/common/log-format.js";
 import { createLogger, type LogFields } from "../../src/common/logger.js";
-import { actor, memoryDriver, setup } from "../../src/index.js";
+import { actor, memoryDriver, queue, setup } from "../../src/index.js";
 
 const TIME = Date.UTC(2026, 0, 2, 3, 4, 5, 6);
 const forged = {
@@ -116,5 +116,41 @@ describe("a line's own fields", () => {
 			"field.actor": "bank",
 		});
 		expect(line?.actorId).not.toBe(forged.actorId);
+	});
+
+	it("an actor's c.log outside a request keeps requestId apart too (a run loop logging a message)", async () => {
+		const written: LogFields[] = [];
+		const box = actor({
+			state: {},
+			queues: { inbox: queue<Record<string, unknown>>() },
+			run: async (c) => {
+				for await (const message of c.queue.iter({ names: ["inbox"] }))
+					c.log.info("from the run loop", message.body);
+			},
+			actions: {},
+		});
+		const logger = createLogger({
+			level: "info",
+			sink: (_level, message, fields) => {
+				if (message === "from the run loop") written.push(fields);
+			},
+		});
+		await using server = await setup({ use: { box }, logger }).start({
+			port: 0,
+			host: "127.0.0.1",
+			storage: memoryDriver(),
+		});
+		await fetch(`${server.url}/gateway/box/queue/inbox?rvt-method=getOrCreate&rvt-key=t`, {
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: JSON.stringify({ body: { requestId: "victim-req-1", note: "x" } }),
+		});
+		await expect.poll(() => written.length, { timeout: 5_000 }).toBe(1);
+		expect(written[0]?.requestId).toBeUndefined();
+		expect(written[0]).toMatchObject({
+			actor: "box",
+			"field.requestId": "victim-req-1",
+			note: "x",
+		});
 	});
 });
