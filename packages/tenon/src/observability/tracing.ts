@@ -403,9 +403,10 @@ export function traceSql<T>(sql: string, run: () => T): T {
 	}
 }
 
-/** What the gateway path of a request names: `/action/{name}` gives the action. */
 /** An action name shown in an actor-to-actor call's span (a group's are dotted). */
 const PLAIN_ACTION_NAME = /^[\p{L}\p{N}_$.-]{1,128}$/u;
+
+/** What the gateway path of a request names: `/action/{name}` gives the action. */
 
 function describeCall(request: Request): { name: string; attributes: Attributes } {
 	const path = new URL(request.url).pathname;

@@ -79,15 +79,14 @@ function takesBody(method: string | undefined): boolean {
 	return method !== undefined && method !== "GET" && method !== "HEAD";
 }
 
+const NOT_A_WEB_REQUEST = errors.malformed("This server does not serve this method or target");
+
 /**
  * Call before an answer's head goes out. A body the client is still sending
  * was refused or left unread: the connection is closed after the answer
  * rather than offered for another request, which would start in the middle
  * of that body, and lingers (lingering-close.ts).
  */
-const NOT_A_WEB_REQUEST = errors.malformed(
-	"This server does not serve this method or request target",
-);
 
 function closeIfBodyPending(
 	res: ServerResponse,

@@ -48,7 +48,7 @@ describe("two live processes with one node id", () => {
 			a.onLeasesLost((ids) => lostOnFirst.push(...ids));
 			await a.join("http://127.0.0.1:1");
 			await b.join("http://127.0.0.1:2");
-			expect(warnings.some((line) => line.includes("another live process"))).toBe(true);
+			expect(warnings.some((line) => line.includes("another process of this node id"))).toBe(true);
 
 			expect(await first.placement.acquire("x")).toBe(1);
 			expect(await second.placement.acquire("x")).toBe(2);

@@ -150,7 +150,7 @@ export class PgLeases implements Placement, ClusterMembership {
 			WHERE node_id = ${this.nodeId} AND heartbeat_at > ${sql.unsafe(NOW_MS)} - ${this.leaseTtlMs}`;
 		if (live !== undefined)
 			this.#log?.warn(
-				"another live process has this node id: two processes with one id take each other's actors (give each its own id; the default is random)",
+				"another process of this node id beat within the lease time (a live one, or this node's own if it crashed moments ago): two live processes with one id take each other's actors (give each its own id; the default is random)",
 				{ nodeId: this.nodeId, heartbeatAgeMs: num(live.age) },
 			);
 		const [row] = await sql<{ started_at: number }[]>`
