@@ -17,6 +17,7 @@ import { loadConnRecords } from "./connections/conn-records.js";
 import type { ConnTransport } from "./connections/connection.js";
 import type { ConnectionLinks } from "./connections/links.js";
 import type { RawSocketTransport } from "./connections/raw-websocket.js";
+import { queueErrors } from "./queue-errors.js";
 import type { QueueSendResult } from "./queue-manager.js";
 import { readQueueContents } from "./queue-records.js";
 import type { Runtime } from "./runtime.js";
@@ -131,6 +132,12 @@ export class ActorGateway {
 	 * encoded again to be compared with 64 KiB, a 4 MB body of 490,000 keys blocked the loop
 	 * for 2.5 s (an attacker probe, 2026-11-27).
 	 */
+	/** Refuses a queue send body of `bytes` over {@link maxQueueSendBytes} (before it is decoded). */
+	checkQueueSendBody(bytes: number): void {
+		const limit = this.maxQueueSendBytes;
+		if (bytes > limit) throw queueErrors.sendTooLarge(bytes, limit);
+	}
+
 	get maxQueueSendBytes(): number {
 		const host = this.#runtime.host;
 		this.#maxQueueSendBytes ??= Math.min(

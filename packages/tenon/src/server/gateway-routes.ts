@@ -7,7 +7,6 @@ import { wellFormedStrings } from "../protocol/json-compat.js";
 import type { Limits } from "../protocol/limits.js";
 import { MAX_ACTION_ARGS } from "../protocol/messages.js";
 import type { ActorAddress, ActorGateway, Caller } from "../runtime/actor-gateway.js";
-import { queueErrors } from "../runtime/queue-errors.js";
 import { bodyAfterAnswer, type StreamedBody } from "./body-after-answer.js";
 import type { GatewayRequest } from "./gateway.js";
 import { bodyResponse } from "./http-util.js";
@@ -90,11 +89,11 @@ async function decodeNamedPost(
 	call: Pick<ActionCall, "method" | "gateway" | "encoding" | "readBody">,
 	limits: Limits,
 	kind: "action" | "queue",
-	maxBytes = Number.POSITIVE_INFINITY,
+	checkSize?: (bytes: number) => void,
 ): Promise<{ name: string; body: Record<string, unknown> }> {
 	const name = postedName(call, limits, kind);
 	const bytes = await call.readBody();
-	if (bytes.byteLength > maxBytes) throw queueErrors.sendTooLarge(bytes.byteLength, maxBytes);
+	checkSize?.(bytes.byteLength);
 	const body = decodeRequestBody(call.encoding, kind, bytes);
 	return { name, body };
 }
@@ -157,11 +156,8 @@ export function handleAction(actors: ActorGateway, call: ActionCall): Promise<st
 /** `POST /queue/{name}` with `{ body, wait?, timeout? }`. */
 export async function handleQueueSend(actors: ActorGateway, call: GatewayCall): Promise<Response> {
 	const limits = actors.limits;
-	const { name, body } = await decodeNamedPost(
-		actionCallOf(call),
-		limits,
-		"queue",
-		actors.maxQueueSendBytes,
+	const { name, body } = await decodeNamedPost(actionCallOf(call), limits, "queue", (bytes) =>
+		actors.checkQueueSendBody(bytes),
 	);
 	const wait = body.wait ?? false;
 	if (typeof wait !== "boolean") throw errors.invalid("'wait' must be a boolean");
