@@ -263,13 +263,13 @@ export class ActorDatabase implements SqlDatabase {
 		try {
 			const cached = this.#cache.get(sql);
 			if (cached) {
-				rows = this.#runStatement(cached, args, true);
+				rows = this.#runStatement(cached, args, true, stackPointer);
 			} else {
 				const { statement, hasMore } = this.#connection.prepareFirst(sql);
 				if (statement !== undefined && !hasMore) {
 					// A single statement: keep it prepared for the next call.
 					this.#remember(sql, statement);
-					rows = this.#runStatement(statement, args, true);
+					rows = this.#runStatement(statement, args, true, stackPointer);
 				} else {
 					statement?.finalize();
 					if (args.length > 0) {
@@ -279,7 +279,7 @@ export class ActorDatabase implements SqlDatabase {
 						);
 					}
 					this.#connection.eachStatement(sql, (each) => {
-						const result = this.#runStatement(each, args, false);
+						const result = this.#runStatement(each, args, false, stackPointer);
 						if (result.columns.length > 0) rows = result;
 					});
 				}
@@ -311,14 +311,19 @@ export class ActorDatabase implements SqlDatabase {
 		this.#cache.set(sql, statement);
 	}
 
-	#runStatement(statement: Statement, args: readonly unknown[], reusable: boolean): ResultSet {
+	/** Runs a prepared statement; `stackPointer`: the module's when the run began (wasm-stack.ts). */
+	#runStatement(
+		statement: Statement,
+		args: readonly unknown[],
+		reusable: boolean,
+		stackPointer: number | undefined,
+	): ResultSet {
 		// A statement is new, or was reset when its last run ended (below): ready to bind.
 		if (args.length > 0 || statement.parameterCount > 0) {
 			statement.bind(isNamed(args) ? args[0] : args);
 		}
 		const rows: SqlValue[][] = [];
 		const max = this.#limits.maxSize;
-		const stackPointer = this.#module.wasmStack?.save();
 		try {
 			while (statement.step()) {
 				rows.push(statement.values());
