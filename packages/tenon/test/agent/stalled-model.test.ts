@@ -70,20 +70,31 @@ const agentOf = (model: ChatModel) =>
 		identify: (conn) => ({ id: conn.state.user }),
 	});
 
+/**
+ * Prompts once, waits for the model's first text, stops the turn and checks it ended stopped
+ * with that text kept, runs `check`, then checks the next prompt runs and the server closes.
+ */
+async function stopsAndGoesOn(
+	model: ChatModel & { streamed: boolean },
+	check: () => void = () => {},
+): Promise<void> {
+	const chat = await annTalksTo(agentOf(model));
+	const { conn, turns } = chat;
+	const first = await conn.prompt("go");
+	await expect.poll(() => model.streamed, { timeout: 5_000 }).toBe(true);
+	expect(await conn.stop()).toBe(true);
+	expect((await turns.ended(first.turnId)).status).toBe("stopped");
+	check();
+	const answer = (await conn.history()).find((m) => m.role === "assistant");
+	expect(answer).toMatchObject({ status: "stopped", content: "thinking" });
+	const second = await conn.prompt("and now?");
+	expect((await turns.ended(second.turnId)).status).toBe("done");
+	expect(await within(chat[Symbol.asyncDispose](), 5_000)).toBeUndefined();
+}
+
 describe("a model stream that stalls and ignores its signal", () => {
 	it("ends when the user stops the turn, keeps what streamed, and the next prompt runs", async () => {
-		const model = stallingModel();
-		const chat = await annTalksTo(agentOf(model));
-		const { conn, turns } = chat;
-		const first = await conn.prompt("go");
-		await expect.poll(() => model.streamed, { timeout: 5_000 }).toBe(true);
-		expect(await conn.stop()).toBe(true);
-		expect((await turns.ended(first.turnId)).status).toBe("stopped");
-		const answer = (await conn.history()).find((m) => m.role === "assistant");
-		expect(answer).toMatchObject({ status: "stopped", content: "thinking" });
-		const second = await conn.prompt("and now?");
-		expect((await turns.ended(second.turnId)).status).toBe("done");
-		expect(await within(chat[Symbol.asyncDispose](), 5_000)).toBeUndefined();
+		await stopsAndGoesOn(stallingModel());
 	});
 
 	it("does not hold the server's close", async () => {
@@ -109,17 +120,6 @@ describe("a model stream that stalls and ignores its signal", () => {
 		// Regression: `iterator.return().catch(...)` threw a TypeError on a plain object, so
 		// the turn failed instead of stopping, its answer lost.
 		const model = handWrittenStallingModel(onReturn);
-		const chat = await annTalksTo(agentOf(model));
-		const { conn, turns } = chat;
-		const first = await conn.prompt("go");
-		await expect.poll(() => model.streamed, { timeout: 5_000 }).toBe(true);
-		expect(await conn.stop()).toBe(true);
-		expect((await turns.ended(first.turnId)).status).toBe("stopped");
-		expect(model.returned).toBe(1);
-		const answer = (await conn.history()).find((m) => m.role === "assistant");
-		expect(answer).toMatchObject({ status: "stopped", content: "thinking" });
-		const second = await conn.prompt("and now?");
-		expect((await turns.ended(second.turnId)).status).toBe("done");
-		expect(await within(chat[Symbol.asyncDispose](), 5_000)).toBeUndefined();
+		await stopsAndGoesOn(model, () => expect(model.returned).toBe(1));
 	});
 });

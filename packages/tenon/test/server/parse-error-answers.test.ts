@@ -13,6 +13,13 @@ afterEach(async () => {
 	server = undefined;
 });
 
+const startServer = () =>
+	setup({ use: { counter }, logLevel: "silent" }).start({
+		port: 0,
+		host: "127.0.0.1",
+		storage: memoryDriver(),
+	});
+
 /** Sends `bytes` on a raw socket and reads until the server closes it. */
 const exchange = (target: TenonServer, bytes: string) => exchangeUntilClosed(target.url, bytes);
 
@@ -24,11 +31,7 @@ function answerOf(received: string): { status: number; body: Record<string, unkn
 
 describe("requests Node cannot parse", () => {
 	it("get a status and a group/code body, and the server keeps serving", async () => {
-		server = await setup({ use: { counter }, logLevel: "silent" }).start({
-			port: 0,
-			host: "127.0.0.1",
-			storage: memoryDriver(),
-		});
+		server = await startServer();
 		const host = new URL(server.url).host;
 		const cases: [string, number, string][] = [
 			[
@@ -61,11 +64,7 @@ describe("requests Node cannot parse", () => {
 
 	it("an expectation other than 100-continue gets 417 request/expectation_failed, and the action does not run", async () => {
 		// Regression: Node answered a bare 417 with no body.
-		server = await setup({ use: { counter }, logLevel: "silent" }).start({
-			port: 0,
-			host: "127.0.0.1",
-			storage: memoryDriver(),
-		});
+		server = await startServer();
 		const host = new URL(server.url).host;
 		const path = "/gateway/counter/action/inc?rvt-method=getOrCreate&rvt-key=a";
 		const body = '{"args":[]}';
