@@ -2,7 +2,7 @@ import { setup } from "tenon";
 import { setupTest } from "tenon/test";
 import { describe, expect, it } from "vitest";
 import { issueToken } from "../auth/tokens.js";
-import { board, MAX_NOTES_PER_AUTHOR } from "./board.js";
+import { board, MAX_MOVES_PER_SECOND, MAX_NOTES_PER_AUTHOR } from "./board.js";
 
 const registry = setup({ use: { board }, logLevel: "silent" });
 const as = (userId: string) => ({ params: { token: issueToken({ userId, roles: [] }) } });
@@ -40,6 +40,27 @@ describe("multiplayer board example", () => {
 		// A note with nothing to see, or a direction override, is refused (a probe, 2026-11-27).
 		for (const hidden of [`\u202e${" ".repeat(279)}`, "   ", "\u200b"])
 			await expect(ann.addNote(hidden, 0, 0)).rejects.toMatchObject({ code: "invalid_args" });
+		await eve.dispose();
+		await ann.dispose();
+	});
+
+	it("bounds how often one user moves notes, and leaves the others theirs", async () => {
+		// Every move is a state write sent to every open page: one connection made 1,500
+		// a second (an attacker probe, 2026-11-27).
+		await using t = await setupTest(registry);
+		const board = await t.client.board.create(["moves"], as("eve"));
+		const eve = board.connect(as("eve").params);
+		const id = await eve.addNote("drag me", 0, 0);
+		const tries = await Promise.allSettled(
+			Array.from({ length: MAX_MOVES_PER_SECOND.perUser * 5 }, (_, i) => eve.moveNote(id, i, i)),
+		);
+		const moved = tries.filter((t) => t.status === "fulfilled").length;
+		expect(moved).toBeGreaterThan(0);
+		expect(moved).toBeLessThanOrEqual(MAX_MOVES_PER_SECOND.perUser * 2);
+		const refused = tries.find((t) => t.status === "rejected");
+		expect(refused?.reason).toMatchObject({ code: "rate_limited" });
+		const ann = board.connect(as("ann").params);
+		await expect(ann.moveNote(id, 100, 100)).resolves.toBeUndefined();
 		await eve.dispose();
 		await ann.dispose();
 	});

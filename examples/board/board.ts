@@ -1,6 +1,7 @@
 import { actor, event, UserError } from "tenon";
 import { z } from "zod";
 import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
+import { PostRate } from "../chat-room/post-rate.js";
 import { visibleText } from "../validation/visible-text.js";
 
 /** A sticky note on the board. */
@@ -20,6 +21,12 @@ const MAX_NOTES = 200;
  */
 export const MAX_NOTES_PER_AUTHOR = 20;
 const position = z.number().finite().min(0).max(2_000);
+/**
+ * Note moves one user, and everyone together, may make per second. Every move is a state
+ * write sent to every open page: unbounded, one connection made 1,500 a second (an attacker
+ * probe, 2026-11-27). The page sends one per drop.
+ */
+export const MAX_MOVES_PER_SECOND = { perUser: 10, perRoom: 60 };
 
 /**
  * A multiplayer board, one actor per board: sticky notes everyone sees
@@ -29,6 +36,9 @@ const position = z.number().finite().min(0).max(2_000);
  */
 export const board = actor({
 	state: { nextId: 1, notes: [] as Sticky[] },
+	createVars: () => ({
+		moves: new PostRate({ ...MAX_MOVES_PER_SECOND, windowMs: 1_000, what: "moves" }),
+	}),
 	// Only signed-in users make (store) boards: a creation opens no connection,
 	// so the connect hooks alone would let anyone store boards by the thousand.
 	onBeforeCreate: (c) => {
@@ -67,6 +77,7 @@ export const board = actor({
 		moveNote: (c, id: number, x: number, y: number) => {
 			const sticky = c.state.notes.find((n) => n.id === id);
 			if (!sticky) throw new UserError("No such note", { code: "not_found" });
+			c.vars.moves.take(c.conn.state.userId);
 			sticky.x = x;
 			sticky.y = y;
 		},

@@ -13,11 +13,14 @@ export class PostRate {
 	readonly #perUser: number;
 	readonly #perRoom: number;
 	readonly #windowMs: number;
+	readonly #what: string;
 
-	constructor(limits: { perUser: number; perRoom: number; windowMs: number }) {
+	/** `what` names what is counted, in the refusal (messages unless said). */
+	constructor(limits: { perUser: number; perRoom: number; windowMs: number; what?: string }) {
 		this.#perUser = limits.perUser;
 		this.#perRoom = limits.perRoom;
 		this.#windowMs = limits.windowMs;
+		this.#what = limits.what ?? "messages";
 	}
 
 	/** Counts a post by `userId` now, or throws `rate_limited` (nothing counted). */
@@ -27,7 +30,7 @@ export class PostRate {
 		const mine = (this.#byUser.get(userId) ?? []).filter(recent);
 		if (mine.length >= this.#perUser)
 			throw new UserError(
-				`at most ${this.#perUser} messages per ${this.#windowMs / 1000} seconds`,
+				`at most ${this.#perUser} ${this.#what} per ${this.#windowMs / 1000} seconds`,
 				{
 					code: "rate_limited",
 				},
