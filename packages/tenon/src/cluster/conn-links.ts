@@ -20,9 +20,8 @@ import {
 import type { ConnectionLinks, ConnSocket, LinkOutcome } from "../runtime/actor-gateway.js";
 import { LINK_HIBERNATE } from "../runtime/actor-gateway.js";
 import type { ActorOwner, ClusterMembership } from "../storage/interfaces.js";
-import { ownerAddress } from "./forward.js";
 import { HOLDER_HEADER, HOPS_HEADER, LINK_HEADER, PEER_HEADER } from "./headers.js";
-import { PEER_PREFIX } from "./peer-routes.js";
+import { PEER_PREFIX, peerRoute } from "./peer-routes.js";
 
 type RouteOf = (address: string, path: string) => URL | undefined;
 
@@ -35,11 +34,7 @@ export function createConnectionLinks(
 	log: Logger,
 	basePath = "/",
 ): ConnectionLinks {
-	/** A route of the node at `address`, under the base path every node of the cluster shares. */
-	const routeOf = (address: string, path: string): URL | undefined => {
-		const base = ownerAddress(address);
-		return base && new URL(basePath === "/" ? path : `${basePath}${path}`, base);
-	};
+	const routeOf = (address: string, path: string) => peerRoute(address, basePath, path);
 	return {
 		nodeId: membership.nodeId,
 		link: (socket, owner) => openLink(membership, socket, owner, log, routeOf),

@@ -102,7 +102,7 @@ export interface ForwardOptions {
 let peerHop: Promise<PeerHop> | undefined;
 
 /** undici's `request` and the peers' connection pool. */
-interface PeerHop {
+export interface PeerHop {
 	request: typeof import("undici").request;
 	peers: import("undici").Agent;
 }
@@ -111,7 +111,7 @@ interface PeerHop {
  * Loaded on a node's first forward, not at startup: undici took 155 ms of a
  * 650 ms start (a profile, 2026-11-26), and a single node never forwards.
  */
-function loadPeerHop(): Promise<PeerHop> {
+export function loadPeerHop(): Promise<PeerHop> {
 	peerHop ??= import("undici").then(({ Agent, request }) => ({
 		request,
 		peers: new Agent({ headersTimeout: 0, bodyTimeout: 0 }),
@@ -147,7 +147,7 @@ export function refusedUnrun(error: unknown): boolean {
  * emits an error: with no listener it ended the process, at the first
  * forwarded HEAD request or 204 reply (2026-11-26).
  */
-function discard(body: Readable): void {
+export function discard(body: Readable): void {
 	body.on("error", () => {});
 	body.destroy();
 }

@@ -1,5 +1,6 @@
 import { actorUnavailable, refusedUnrun, serveOrForward } from "../cluster/forward.js";
 import { NOT_RUN_HEADER } from "../cluster/headers.js";
+import { peerAlive } from "../cluster/peer-liveness.js";
 import { handlePeerRoute } from "../cluster/peer-routes.js";
 import { isClientGone } from "../common/client-gone.js";
 import { loggableUrl } from "../common/log-format.js";
@@ -297,7 +298,7 @@ export function createServerCore(
 			hops: admitted.hops,
 			callDepth: admitted.callDepth,
 			entryHost: admitted.forwardedHost,
-			ownerAlive: async (nodeId: string) => (await cluster.nodeAddress(nodeId)) !== undefined,
+			ownerAlive: (nodeId: string) => peerAlive(cluster, basePath, nodeId),
 		};
 		return await serveOrForward(request, body, forwarding, serve);
 	}

@@ -1,5 +1,6 @@
 import { actorUnavailable, watchPeer } from "../cluster/forward.js";
 import { HOLDER_HEADER, LINK_HEADER, MAX_HOPS, PEER_HEADER } from "../cluster/headers.js";
+import { peerAlive } from "../cluster/peer-liveness.js";
 import { requestIdOf } from "../common/request-id.js";
 import { type Encoding, parseEncoding } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
@@ -245,14 +246,14 @@ export function createUpgradeHandler(
 							internal: admitted.internal,
 							callDepth: admitted.callDepth,
 							entryHost: admitted.forwardedHost,
-							ownerAlive: async () => (await cluster.nodeAddress(error.owner.nodeId)) !== undefined,
+							ownerAlive: () => peerAlive(cluster, deps.basePath, error.owner.nodeId),
 							watchOwner: (onGone) =>
 								watchPeer(
 									error.owner.nodeId,
 									{
 										leaseTtlMs: cluster.leaseTtlMs,
 										peerSecret: cluster.peerSecret,
-										ownerAlive: async (nodeId) => (await cluster.nodeAddress(nodeId)) !== undefined,
+										ownerAlive: (nodeId) => peerAlive(cluster, deps.basePath, nodeId),
 									},
 									onGone,
 								),

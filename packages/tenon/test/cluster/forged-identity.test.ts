@@ -104,6 +104,14 @@ describe("cluster: a client cannot pass for a node", () => {
 					expect(JSON.parse(answer.body)).toMatchObject({ group: "auth", code: "forbidden" });
 				}
 			}
+			// The ping a peer asks before it gives up on a node: the same.
+			for (const method of ["GET", "POST"]) {
+				const answer = await send(`${node.url}/.tenon/peer/ping`, {
+					method,
+					headers: { "x-tenon-peer": "guess" },
+				});
+				expect(answer.status, method).toBe(403);
+			}
 			// Spelled so that it is not the peer prefix: no route at all.
 			for (const path of ["/%2Etenon/peer/actors/abc/link", "//.tenon/peer/actors/abc/link"])
 				expect((await send(`${node.url}${path}`, { method: "POST" })).status).toBe(404);

@@ -1,0 +1,78 @@
+// peerAlive: a peer counts as alive when it beats and its HTTP server answers
+// (any status), or refuses the connection (a node that stops closes its
+// listener first, then finishes what it was sent); as gone when it does not
+// beat, or accepts and does not answer within the lease time.
+import { createServer as createHttpServer } from "node:http";
+import { createServer, type Server, type Socket } from "node:net";
+import { afterEach, expect, it } from "vitest";
+import { peerAlive } from "../../src/cluster/peer-liveness.js";
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+	for (const close of closers.splice(0)) await close();
+});
+
+async function listening(server: Server): Promise<string> {
+	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+	const sockets = new Set<Socket>();
+	server.on("connection", (socket: Socket) => {
+		sockets.add(socket);
+		socket.on("close", () => sockets.delete(socket));
+	});
+	closers.push(
+		() =>
+			new Promise<void>((resolve) => {
+				for (const socket of sockets) socket.destroy();
+				server.close(() => resolve());
+			}),
+	);
+	return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
+/** A cluster view in which `nodeId` beats (at `address`) or not. */
+const membership = (address: string | undefined, leaseTtlMs = 300) => ({
+	nodeAddress: async () => address,
+	peerSecret: "secret",
+	leaseTtlMs,
+});
+
+it("a peer that beats and answers is alive, whatever the status, and is asked with the secret at its ping route", async () => {
+	const asked: { url?: string; secret?: string | string[] }[] = [];
+	const server = createHttpServer((req, res) => {
+		asked.push({ url: req.url, secret: req.headers["x-tenon-peer"] });
+		res.writeHead(404).end();
+	});
+	const url = await listening(server);
+	expect(await peerAlive(membership(url), "/", "b")).toBe(true);
+	expect(await peerAlive(membership(url), "/base", "b")).toBe(true);
+	expect(asked.map((a) => a.url)).toEqual(["/.tenon/peer/ping", "/base/.tenon/peer/ping"]);
+	expect(asked[0]?.secret).toBe("secret");
+});
+
+it("a peer that does not beat is gone, without being asked", async () => {
+	expect(await peerAlive(membership(undefined), "/", "b")).toBe(false);
+});
+
+it("a refused connection counts as alive (a node closing its listener finishes what it was sent)", async () => {
+	const server = createServer();
+	const url = await listening(server);
+	await closers.pop()?.();
+	expect(await peerAlive(membership(url), "/", "b")).toBe(true);
+});
+
+it("a peer that accepts and never answers is gone after the lease time, one ping for all who ask", async () => {
+	let connections = 0;
+	const server = createServer((socket) => {
+		connections++;
+		socket.on("data", () => {});
+		socket.on("error", () => {});
+	});
+	const url = await listening(server);
+	const started = Date.now();
+	const answers = await Promise.all(
+		Array.from({ length: 20 }, () => peerAlive(membership(url, 300), "/", "b")),
+	);
+	expect(answers.every((alive) => !alive)).toBe(true);
+	expect(Date.now() - started).toBeGreaterThanOrEqual(280);
+	expect(connections).toBe(1);
+});
