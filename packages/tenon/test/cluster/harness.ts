@@ -37,7 +37,10 @@ export class TestCluster {
 	}
 
 	/** Starts a node (named `node-<n>` unless given), with `env` added to the cluster's. */
-	async start(id = `node-${++this.#started}`, env: Record<string, string> = {}): Promise<ClusterNode> {
+	async start(
+		id = `node-${++this.#started}`,
+		env: Record<string, string> = {},
+	): Promise<ClusterNode> {
 		const server = await startChildServer(fixture, { ...this.#env, ...env, TENON_NODE_ID: id });
 		const node = { id, server, url: server.url, paused: false };
 		this.nodes.set(id, node);
