@@ -42,7 +42,7 @@ const alice = loopback
 	? issueToken({ userId: "alice", roles: [] }, day)
 	: "(not shown: not on loopback)";
 const boss = loopback
-	? issueToken({ userId: "boss", roles: ["approver"] }, day)
+	? issueToken({ userId: "boss", roles: ["approver", "moderator"] }, day)
 	: "(not shown: not on loopback)";
 console.log(`
 Tenon is running at ${url} (data in ${process.env.TENON_DATA_DIR ?? "./.tenon"})
@@ -69,7 +69,7 @@ Examples with users take a signed token in their params, e.g.
   client.todoList.getOrCreate("alice", { params: { token: "<alice's token>" } })
 Demo tokens (valid 24 h; the signing secret is kept in the data directory):
   alice (user):     ${alice}
-  boss (approver):  ${boss}
+  boss (approver, board moderator):  ${boss}
 
 Inspector: ${url}/inspector/ (sign in with TENON_ADMIN_TOKEN or TENON_INSPECTOR_TOKEN,
            set before starting; see docs/inspector.md)

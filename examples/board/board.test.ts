@@ -2,10 +2,12 @@ import { setup } from "tenon";
 import { setupTest } from "tenon/test";
 import { describe, expect, it } from "vitest";
 import { issueToken } from "../auth/tokens.js";
-import { board, MAX_MOVES_PER_SECOND, MAX_NOTES_PER_AUTHOR } from "./board.js";
+import { board, MAX_MOVES_PER_SECOND, MAX_NOTES_PER_AUTHOR, MODERATOR } from "./board.js";
 
 const registry = setup({ use: { board }, logLevel: "silent" });
-const as = (userId: string) => ({ params: { token: issueToken({ userId, roles: [] }) } });
+const as = (userId: string, roles: string[] = []) => ({
+	params: { token: issueToken({ userId, roles }) },
+});
 
 describe("multiplayer board example", () => {
 	// A review (2026-11-26) stored boards with no token at all through `POST /actors`:
@@ -63,5 +65,26 @@ describe("multiplayer board example", () => {
 		await expect(ann.moveNote(id, 100, 100)).resolves.toBeUndefined();
 		await eve.dispose();
 		await ann.dispose();
+	});
+
+	it("lets a moderator remove anyone's note and clear the board; others only their own", async () => {
+		// With authors alone removing notes, ten guest accounts filled a board for good
+		// (an attacker probe, 2026-11-27).
+		await using t = await setupTest(registry);
+		const board = await t.client.board.create(["moderated"], as("eve"));
+		const eve = board.connect(as("eve").params);
+		const spam = await eve.addNote("spam", 0, 0);
+		await eve.addNote("more spam", 0, 0);
+		const ann = board.connect(as("ann").params);
+		const cleared: string[] = [];
+		ann.on("cleared", (by) => cleared.push(by));
+		await expect(ann.removeNote(spam)).rejects.toMatchObject({ code: "forbidden" });
+		await expect(ann.clear()).rejects.toMatchObject({ code: "forbidden" });
+		const mod = board.connect(as("mo", [MODERATOR]).params);
+		expect(await mod.removeNote(spam)).toBe(true);
+		await mod.clear();
+		await expect.poll(() => cleared).toEqual(["mo"]);
+		expect(await ann.addNote("fresh start", 1, 1)).toBeGreaterThan(spam);
+		for (const conn of [eve, ann, mod]) await conn.dispose();
 	});
 });

@@ -27,6 +27,11 @@ const position = z.number().finite().min(0).max(2_000);
  * probe, 2026-11-27). The page sends one per drop.
  */
 export const MAX_MOVES_PER_SECOND = { perUser: 10, perRoom: 60 };
+/**
+ * The token role that may remove anyone's note and clear a board: with authors alone
+ * removing notes, ten guest accounts filled a board for good (an attacker probe, 2026-11-27).
+ */
+export const MODERATOR = "moderator";
 
 /**
  * A multiplayer board, one actor per board: sticky notes everyone sees
@@ -45,9 +50,17 @@ export const board = actor({
 		verifyToken(tokenOf(c.params));
 	},
 	onBeforeConnect: (c, params: TokenParams) => {
-		checkResuming(c.resuming, verifyToken(params?.token));
+		const identity = verifyToken(params?.token);
+		checkResuming(c.resuming, identity);
+		// A resumed connection keeps the state it was made with: a role taken away since goes.
+		const resumed = c.resuming?.state as { moderator?: boolean } | undefined;
+		if (resumed?.moderator === true && !identity.roles.includes(MODERATOR))
+			throw new UserError("Forbidden: no longer a moderator", { code: "forbidden" });
 	},
-	createConnState: (_c, params: TokenParams) => ({ userId: verifyToken(params.token).userId }),
+	createConnState: (_c, params: TokenParams) => {
+		const { userId, roles } = verifyToken(params.token);
+		return { userId, moderator: roles.includes(MODERATOR) };
+	},
 	shareState: true,
 	presence: {
 		identify: (conn) => ({ name: conn.state.userId }),
@@ -59,6 +72,7 @@ export const board = actor({
 		addNote: z.tuple([visibleText(280), position, position]),
 		moveNote: z.tuple([z.number().int(), position, position]),
 		removeNote: z.tuple([z.number().int()]),
+		clear: z.tuple([]),
 	},
 	actions: {
 		addNote: (c, text: string, x: number, y: number) => {
@@ -84,11 +98,20 @@ export const board = actor({
 		removeNote: (c, id: number) => {
 			const index = c.state.notes.findIndex((n) => n.id === id);
 			if (index === -1) return false;
-			// Only its author may remove a note.
-			if (c.state.notes[index]?.author !== c.conn.state.userId)
-				throw new UserError("Only the author may remove a note", { code: "forbidden" });
+			// Only its author, or a moderator, may remove a note.
+			if (c.state.notes[index]?.author !== c.conn.state.userId && !c.conn.state.moderator)
+				throw new UserError("Only the author or a moderator may remove a note", {
+					code: "forbidden",
+				});
 			c.state.notes.splice(index, 1);
 			return true;
+		},
+		/** Removes every note (moderators only); every page hears who cleared the board. */
+		clear: (c) => {
+			if (!c.conn.state.moderator)
+				throw new UserError("Only a moderator may clear the board", { code: "forbidden" });
+			c.state.notes = [];
+			c.broadcast("cleared", c.conn.state.userId);
 		},
 	},
 	options: { sleepTimeout: 30_000 },
