@@ -3,23 +3,35 @@ import { discard, loadPeerHop } from "./forward.js";
 import { PEER_HEADER } from "./headers.js";
 import { PING_ROUTE, peerRoute } from "./peer-routes.js";
 
-/** Errors that say no connection to a peer can be made now (not a refusal: see {@link peerAlive}). */
-const UNREACHABLE = new Set([
+/**
+ * Errors that say no connection to a peer could be made this time: asked
+ * again until the lease time is over (a DNS lookup that failed once, or
+ * undici's own 10 s connect timeout, must not end what waits before then).
+ */
+const NOT_CONNECTED = new Set([
 	"EHOSTUNREACH",
 	"ENETUNREACH",
 	"ENOTFOUND",
+	"EAI_AGAIN",
 	"UND_ERR_CONNECT_TIMEOUT",
 ]);
 
-function unreachable(error: unknown): boolean {
+function notConnected(error: unknown): boolean {
 	for (let cause = error; cause; cause = (cause as { cause?: unknown }).cause) {
-		if (UNREACHABLE.has((cause as { code?: unknown }).code as string)) return true;
+		if (NOT_CONNECTED.has((cause as { code?: unknown }).code as string)) return true;
 		if (cause === (cause as { cause?: unknown }).cause) break;
 	}
 	return false;
 }
 
-/** Pings in flight, by URL: forwards and upgrades waiting on one peer share one. */
+/** Between two pings of a peer no connection reached (ms). */
+const RETRY_MS = 250;
+
+/**
+ * Pings in flight, by lease time and URL: forwards and upgrades waiting on
+ * one peer share one (a ping started for a shorter lease time would give
+ * up on the peer too early for a longer one).
+ */
 const pings = new Map<string, Promise<boolean>>();
 
 /**
@@ -34,9 +46,9 @@ const pings = new Map<string, Promise<boolean>>();
  * Any HTTP answer counts, whatever its status. So does a refused connection:
  * a node that stops closes its listener first and then finishes what it was
  * sent, and a forward to a node that is gone fails and is tried again by
- * itself. What counts as gone is no answer within the lease time (the time a
- * node's beat may be late before its leases are taken), or a peer no
- * connection reaches at all.
+ * itself. What counts as gone is nothing answering for the whole lease time
+ * (the time a node's beat may be late before its leases are taken): a ping
+ * unanswered, or no connection made however often it is tried.
  */
 export async function peerAlive(
 	cluster: Pick<ClusterMembership, "nodeAddress" | "peerSecret" | "leaseTtlMs">,
@@ -48,32 +60,45 @@ export async function peerAlive(
 	const url = peerRoute(address, basePath, PING_ROUTE);
 	// No HTTP address: nothing is forwarded there (forwards wait for its next beat).
 	if (url === undefined) return true;
-	let ping = pings.get(url.href);
+	// A whole number of ms: AbortSignal.timeout throws on any other (a lease time may be 1500.5).
+	const timeoutMs = Math.max(1, Math.ceil(cluster.leaseTtlMs));
+	const key = `${timeoutMs}\n${url.href}`;
+	let ping = pings.get(key);
 	if (ping === undefined) {
-		const started = answers(url, cluster.peerSecret, cluster.leaseTtlMs);
-		pings.set(url.href, started);
+		const started = answers(url, cluster.peerSecret, timeoutMs);
+		pings.set(key, started);
 		void started.finally(() => {
-			if (pings.get(url.href) === started) pings.delete(url.href);
+			if (pings.get(key) === started) pings.delete(key);
 		});
 		ping = started;
 	}
 	return await ping;
 }
 
-/** Whether the node at `url` answers a ping within `timeoutMs`. */
+/** Whether the node at `url` answers a ping within `timeoutMs` (never rejects). */
 async function answers(url: URL, peerSecret: string, timeoutMs: number): Promise<boolean> {
-	const { request, peers } = await loadPeerHop();
 	const timeout = AbortSignal.timeout(timeoutMs);
 	try {
-		const answer = await request(url, {
-			method: "GET",
-			headers: { [PEER_HEADER]: peerSecret },
-			signal: timeout,
-			dispatcher: peers,
-		});
-		discard(answer.body);
+		const { request, peers } = await loadPeerHop();
+		for (;;) {
+			try {
+				const answer = await request(url, {
+					method: "GET",
+					headers: { [PEER_HEADER]: peerSecret },
+					signal: timeout,
+					dispatcher: peers,
+				});
+				discard(answer.body);
+				return true;
+			} catch (error) {
+				if (timeout.aborted) return false;
+				if (!notConnected(error)) return true;
+			}
+			await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+			if (timeout.aborted) return false;
+		}
+	} catch {
+		// undici could not be loaded: no verdict against the peer.
 		return true;
-	} catch (error) {
-		return !(timeout.aborted || unreachable(error));
 	}
 }

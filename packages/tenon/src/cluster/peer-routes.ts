@@ -15,7 +15,12 @@ export const PING_ROUTE = `${PEER_PREFIX}ping`;
  */
 export function peerRoute(address: string, basePath: string, path: string): URL | undefined {
 	const base = ownerAddress(address);
-	return base && new URL(basePath === "/" ? path : `${basePath}${path}`, base);
+	if (base === undefined) return undefined;
+	// Set on the address's origin, not resolved against it: a base path that began with `//`
+	// named another host, and the cluster secret went there (a review, 2026-11-27).
+	const route = new URL(base.origin);
+	route.pathname = basePath === "/" ? path : `${basePath}${path}`;
+	return route;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { type IncomingMessage, maxHeaderSize } from "node:http";
-import { connect } from "node:net";
+import { connect, isIP } from "node:net";
 import type { Duplex } from "node:stream";
+import { connect as connectTls } from "node:tls";
 import type { ActorError } from "../protocol/errors.js";
 import type { UpgradeDecision } from "../server/websocket.js";
 import { headersTooLarge, isConnectFailure, ownerAddress } from "./forward.js";
@@ -37,6 +38,29 @@ function statusLineOf(received: Buffer): "answer" | "more" | "garbage" {
 	return STATUS_LINE.test(received.subarray(0, end + 2).toString("latin1")) ? "answer" : "garbage";
 }
 
+/** Where a passed-through upgrade goes: the owner's host and port, and whether it speaks TLS. */
+export interface DialOptions {
+	host: string;
+	port: number;
+	tls: boolean;
+}
+
+/**
+ * Connects to the owner: over TLS when its address is `https:` (a plain
+ * connection sent the upgrade in clear text to a TLS port, which never
+ * answered it: a review, 2026-11-27), its certificate checked as `fetch`
+ * checks a forwarded request's.
+ */
+function dialOwner(options: DialOptions): Duplex {
+	if (!options.tls) return connect({ host: options.host, port: options.port });
+	return connectTls({
+		host: options.host,
+		port: options.port,
+		...(isIP(options.host) === 0 ? { servername: options.host } : {}),
+		ALPNProtocols: ["http/1.1"],
+	});
+}
+
 /**
  * Passes a WebSocket upgrade through to the node that owns the actor: opens
  * a TCP connection to it, replays the upgrade request (with the hop header),
@@ -61,8 +85,8 @@ export function passUpgradeThrough(
 	target: Omit<Extract<UpgradeDecision, { kind: "proxy" }>, "kind">,
 	retry: () => void,
 	giveUp: (refusal?: ActorError) => void,
-	/** Opens the TCP connection to the owner (tests pass their own). */
-	dial: (options: { host: string; port: number }) => Duplex = connect,
+	/** Opens the connection to the owner (tests pass their own). */
+	dial: (options: DialOptions) => Duplex = dialOwner,
 ): void {
 	const notReached = () => {
 		if (Date.now() < target.retryUntil) setTimeout(retry, 200);
@@ -81,9 +105,13 @@ export function passUpgradeThrough(
 		giveUp(headersTooLarge(bytes));
 		return;
 	}
+	const tls = url.protocol === "https:";
 	const upstream = dial({
-		host: url.hostname,
-		port: Number(url.port || (url.protocol === "https:" ? 443 : 80)),
+		// An IPv6 address without its brackets: with them, the lookup failed (ENOTFOUND),
+		// and no upgrade reached an owner advertised as `http://[::1]:6420` (a review, 2026-11-27).
+		host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+		port: Number(url.port || (tls ? 443 : 80)),
+		tls,
 	});
 	let connected = false;
 	let abandoned = false;
@@ -160,7 +188,7 @@ export function passUpgradeThrough(
 	};
 	let unwatch: (() => void) | undefined;
 	upstream.on("data", onFirstBytes);
-	upstream.once("connect", () => {
+	upstream.once(tls ? "secureConnect" : "connect", () => {
 		connected = true;
 		if (socket.destroyed) {
 			upstream.destroy();

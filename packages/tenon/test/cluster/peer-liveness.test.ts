@@ -6,6 +6,7 @@ import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, expect, it } from "vitest";
 import { peerAlive } from "../../src/cluster/peer-liveness.js";
+import { peerRoute } from "../../src/cluster/peer-routes.js";
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -75,4 +76,44 @@ it("a peer that accepts and never answers is gone after the lease time, one ping
 	expect(answers.every((alive) => !alive)).toBe(true);
 	expect(Date.now() - started).toBeGreaterThanOrEqual(280);
 	expect(connections).toBe(1);
+});
+
+it("a peer no connection reaches is asked again until the lease time is over, then gone", async () => {
+	// A lookup that fails (ENOTFOUND) gave up at once, ending every forward to the peer on one
+	// DNS hiccup (a review, 2026-11-27).
+	const started = Date.now();
+	expect(await peerAlive(membership("http://tenon-peer.invalid:1", 700), "/", "b")).toBe(false);
+	expect(Date.now() - started).toBeGreaterThanOrEqual(650);
+});
+
+it("a ping started for a shorter lease time is not shared with a longer one", async () => {
+	// Keyed by URL alone, a 5 s lease joined a 300 ms one's ping and gave up on a peer that
+	// answers after 1 s (a review, 2026-11-27).
+	const server = createHttpServer((_req, res) => setTimeout(() => res.writeHead(204).end(), 1_000));
+	const url = await listening(server);
+	const [short, long] = await Promise.all([
+		peerAlive(membership(url, 300), "/", "b"),
+		peerAlive(membership(url, 5_000), "/", "b"),
+	]);
+	expect([short, long]).toEqual([false, true]);
+});
+
+it("takes a lease time that is not a whole number (AbortSignal.timeout threw on it)", async () => {
+	const server = createHttpServer((_req, res) => res.writeHead(204).end());
+	const url = await listening(server);
+	expect(await peerAlive(membership(url, 300.5), "/", "b")).toBe(true);
+});
+
+it("keeps a peer route on the peer's host, whatever the base path", () => {
+	// Resolved against the address, a base path beginning with `//` named another host, and
+	// the cluster secret went there (a review, 2026-11-27).
+	for (const basePath of ["//elsewhere.example", "/api", "/"]) {
+		expect(peerRoute("http://10.0.0.2:6420", basePath, "/.tenon/peer/ping")?.host).toBe(
+			"10.0.0.2:6420",
+		);
+	}
+	expect(peerRoute("http://10.0.0.2:6420", "/api", "/.tenon/peer/ping")?.pathname).toBe(
+		"/api/.tenon/peer/ping",
+	);
+	expect(peerRoute("not a url", "/", "/x")).toBeUndefined();
 });

@@ -103,4 +103,29 @@ describe("an owner that beats but does not answer over HTTP", () => {
 			await silent.close();
 		}
 	}, 60_000);
+
+	it("a healthy owner's stream through another node is not given up (it answers its pings)", async () => {
+		const cluster = new TestCluster({ leaseTtlMs: TTL, heartbeatMs: 250 });
+		const client = new AbortController();
+		try {
+			const owner = await cluster.start();
+			const entry = await cluster.start();
+			const path = "/gateway/echo/request/stream?rvt-method=getOrCreate&rvt-key=healthy";
+			const woke = await fetch(`${owner.url}${path}`);
+			await woke.body?.cancel();
+			const response = await fetch(`${entry.url}${path}`, { signal: client.signal });
+			const reader = response.body?.getReader();
+			if (!reader) throw new Error("no body");
+			await reader.read();
+			const next = reader.read().then(
+				(read) => (read.done ? "ended" : "more data"),
+				() => "errored",
+			);
+			// Four lease times: eight checks of the owner, each with a ping.
+			expect(await within(next, TTL * 4)).toBe("hung");
+		} finally {
+			client.abort();
+			await cluster.stop();
+		}
+	}, 60_000);
 });
