@@ -201,10 +201,10 @@ export function createUpgradeHandler(
 			deps.access.checkClient(token);
 			// The upgrade's id reaches `onWebSocket`; realtime actions get one each.
 			const requestId = requestIdOf(request.headers, admitted.trusted);
-			caller = {
-				...deps.callerOf(request, webHeaders, admitted, token, requestId),
-				params: options.params,
-			};
+			const base = deps.callerOf(request, webHeaders, admitted, token, requestId);
+			// Params from the sub-protocol, else from `x-rivet-conn-params` (which callerOf read):
+			// the header's were dropped for every socket (an audit, 2026-11-27).
+			caller = options.params === undefined ? base : { ...base, params: options.params };
 		} catch (error) {
 			earlyError ??= error;
 		}

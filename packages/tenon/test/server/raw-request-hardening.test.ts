@@ -107,4 +107,30 @@ describe("raw onRequest refused by onBeforeConnect", () => {
 			expect(message).not.toContain("onRequest");
 		}
 	});
+
+	// The `x-rivet-conn-params` header reached HTTP routes but not sockets: an upgrade's params
+	// came from its sub-protocol alone, and were none without one (an audit, 2026-11-27).
+	it("takes a socket's params from the header when no sub-protocol carries them", async () => {
+		await using t = await setupTest(registry);
+		const actorId = await t.client.guarded.getOrCreate("header").resolve();
+		const closeReason = (path: string, as: string) =>
+			new Promise<string>((resolve, reject) => {
+				const socket = new WebSocket(
+					`${t.url.replace("http", "ws")}/gateway/${actorId}${path}`,
+					["rivet", "rivet_encoding.json"],
+					{ headers: { "x-rivet-conn-params": JSON.stringify({ as }) } },
+				);
+				socket.on("message", (data) => {
+					if (data.toString().includes('"Error"')) return;
+					socket.close();
+					resolve("ok");
+				});
+				socket.on("close", (_code, reason) => resolve(reason.toString().replace(".", "/")));
+				socket.on("error", reject);
+			});
+		for (const path of ["/connect", "/websocket/x"]) {
+			expect(await closeReason(path, "stranger"), path).toBe("user/not_allowed");
+			expect(await closeReason(path, "member"), path).toBe("ok");
+		}
+	});
 });
