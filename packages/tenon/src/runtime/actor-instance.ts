@@ -76,6 +76,8 @@ export class ActorInstance implements AssemblyHost {
 	/** The `run` handler's loop (restarted when it fails); undefined without one. */
 	#runs: ActorRuns | undefined;
 	#stopping: Promise<void> | undefined;
+	/** A creation undone (see destroyIfUnclaimed): its directory record goes with its data. */
+	#undone = false;
 	/** Made when someone first waits for the stop (most actors are never waited for). */
 	#stopWaiters: Deferred<void> | undefined;
 	/** The write fence this instance holds (its lease epoch in a cluster). */
@@ -288,6 +290,7 @@ export class ActorInstance implements AssemblyHost {
 			this.connectionCount > 0
 		)
 			return false;
+		this.#undone = true;
 		await this.stop("destroy");
 		return true;
 	}
@@ -344,6 +347,7 @@ export class ActorInstance implements AssemblyHost {
 					clock: this.deps.clock,
 					log: this.log,
 					onAlarmCleared: () => this.deps.onAlarmCommitted(this.actorId, null),
+					forget: this.#undone,
 				});
 			else await p.writer.flush();
 		} catch (error) {

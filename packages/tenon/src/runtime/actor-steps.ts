@@ -188,6 +188,8 @@ export interface DestroyDataDeps {
 	log: Logger;
 	/** The actor has no alarm any more. */
 	onAlarmCleared(): void;
+	/** Its directory record goes too (a creation undone for a refused caller). */
+	forget?: boolean;
 }
 
 /** Marks the actor destroyed, then deletes everything it stored. */
@@ -210,5 +212,6 @@ export async function destroyActorData(deps: DestroyDataDeps): Promise<void> {
 		alarm: null,
 	});
 	if (!result.ok) deps.log.warn("destroyed actor's data was not deleted: fenced", { result });
+	else if (deps.forget) await directory.removeDestroyed?.(deps.actorId);
 	deps.onAlarmCleared();
 }

@@ -64,6 +64,14 @@ export interface ActorDirectory {
 	readInput(actorId: string): Promise<Uint8Array | undefined>;
 	/** Marks an actor destroyed and frees its key. Idempotent. */
 	markDestroyed(actorId: string, destroyedAt: number): Promise<void>;
+	/**
+	 * Deletes the record of an actor marked destroyed, so that its id reads as
+	 * unknown (optional; nothing for an actor that is not destroyed). For
+	 * creations undone because the caller was refused: their records, kept as
+	 * every destroyed actor's is, let anyone without credentials grow storage
+	 * by a record per request (an audit, 2026-11-27).
+	 */
+	removeDestroyed?(actorId: string): Promise<void>;
 }
 
 /** A half-open byte range `[start, end)` over one actor's keys. */

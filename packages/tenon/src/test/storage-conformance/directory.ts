@@ -127,6 +127,21 @@ export function describeDirectoryConformance(driverName: string, target: Conform
 				expect(again.actor.actorId).not.toBe(actor.actorId);
 			}));
 
+		it("removes a destroyed actor's record on request, and only a destroyed one's", () =>
+			withHandles(target, async ({ directory }) => {
+				if (directory.removeDestroyed === undefined) return;
+				const { actor: live } = await directory.create(request({ key: ["live"] }));
+				await directory.removeDestroyed(live.actorId);
+				expect((await directory.getById(live.actorId))?.actorId).toBe(live.actorId);
+				const { actor: gone } = await directory.create(request({ key: ["gone"] }));
+				await directory.markDestroyed(gone.actorId, 1_800_000_000_000);
+				await directory.removeDestroyed(gone.actorId);
+				await directory.removeDestroyed(gone.actorId);
+				expect(await directory.getById(gone.actorId)).toBeUndefined();
+				expect(await directory.getByKey("default", "counter", ["gone"])).toBeUndefined();
+				expect((await directory.create(request({ key: ["gone"] }))).created).toBe(true);
+			}));
+
 		it("keeps records across a reopen", async () => {
 			const driver = await target.createDriver();
 			try {

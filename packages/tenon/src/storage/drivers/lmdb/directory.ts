@@ -134,4 +134,14 @@ export class LmdbDirectory implements ActorDirectory {
 		});
 		if (changed) await env.root.flushed;
 	}
+
+	async removeDestroyed(actorId: string): Promise<void> {
+		const env = this.#env;
+		const removed = await env.root.transaction(() => {
+			if (this.#recordById(actorId)?.destroyedAt === undefined) return false;
+			env.actors.removeSync(actorId);
+			return true;
+		});
+		if (removed) await env.root.flushed;
+	}
 }

@@ -103,4 +103,8 @@ export class MemoryDirectory implements ActorDirectory {
 		if (this.#data.byKey.get(index) === actorId) this.#data.byKey.delete(index);
 		this.#data.inputs.delete(actorId);
 	}
+
+	async removeDestroyed(actorId: string): Promise<void> {
+		if (this.#data.byId.get(actorId)?.destroyedAt !== undefined) this.#data.byId.delete(actorId);
+	}
 }

@@ -109,4 +109,11 @@ export class PgDirectory implements ActorDirectory {
 			UPDATE ${sql(this.#schema)}.actors SET destroyed_at = ${destroyedAt}, input = NULL
 			WHERE actor_id = ${actorId} AND destroyed_at IS NULL`;
 	}
+
+	async removeDestroyed(actorId: string): Promise<void> {
+		const sql = this.#sql;
+		await sql`
+			DELETE FROM ${sql(this.#schema)}.actors
+			WHERE actor_id = ${actorId} AND destroyed_at IS NOT NULL`;
+	}
 }
