@@ -8,6 +8,7 @@ import type { Limits } from "../protocol/limits.js";
 import { MAX_ACTION_ARGS } from "../protocol/messages.js";
 import type { ActorAddress, ActorGateway, Caller } from "../runtime/actor-gateway.js";
 import { bodyAfterAnswer, type StreamedBody } from "./body-after-answer.js";
+import { type DecodeTimer, decodeWith } from "./decode-time.js";
 import type { GatewayRequest } from "./gateway.js";
 import { bodyResponse } from "./http-util.js";
 
@@ -37,6 +38,8 @@ export interface GatewayCall {
 	readBody(request: Request): Promise<Uint8Array>;
 	/** The body as a stream within the same limits (see BodyReader.stream). */
 	streamBody(body: ReadableStream<Uint8Array>): StreamedBody;
+	/** Decodes the body within its address's decode time (server/decode-time.ts), if limited. */
+	readonly decodeTimer?: DecodeTimer | undefined;
 }
 
 /** The actor a routed gateway request addresses. */
@@ -71,6 +74,8 @@ export interface ActionCall {
 	readonly caller: Caller;
 	/** Reads the body within the server's limits (size, concurrent bodies). */
 	readBody(): Promise<Uint8Array>;
+	/** Decodes the body within its address's decode time (server/decode-time.ts), if limited. */
+	readonly decodeTimer?: DecodeTimer | undefined;
 }
 
 /** The name of a `POST /{kind}/{name}` (its method checked). */
@@ -86,7 +91,7 @@ function postedName(
 
 /** The common part of `POST /{kind}/{name}`: method, name and object body. */
 async function decodeNamedPost(
-	call: Pick<ActionCall, "method" | "gateway" | "encoding" | "readBody">,
+	call: Pick<ActionCall, "method" | "gateway" | "encoding" | "readBody" | "decodeTimer">,
 	limits: Limits,
 	kind: "action" | "queue",
 	checkSize?: (bytes: number) => void,
@@ -94,7 +99,9 @@ async function decodeNamedPost(
 	const name = postedName(call, limits, kind);
 	const bytes = await call.readBody();
 	checkSize?.(bytes.byteLength);
-	const body = decodeRequestBody(call.encoding, kind, bytes);
+	const body = await decodeWith(call.decodeTimer, () =>
+		decodeRequestBody(call.encoding, kind, bytes),
+	);
 	return { name, body };
 }
 
@@ -106,6 +113,7 @@ export function actionCallOf(call: GatewayCall): ActionCall {
 		encoding: call.encoding,
 		caller: call.caller,
 		readBody: () => call.readBody(call.request),
+		decodeTimer: call.decodeTimer,
 	};
 }
 
@@ -140,8 +148,7 @@ export function handleAction(actors: ActorGateway, call: ActionCall): Promise<st
 	} catch (error) {
 		return Promise.reject(error);
 	}
-	return call.readBody().then((bytes) => {
-		const body = decodeRequestBody(call.encoding, "action", bytes);
+	const run = (body: Record<string, unknown>) => {
 		const args = body.args ?? [];
 		if (!Array.isArray(args)) throw errors.invalid("'args' must be an array");
 		if (args.length > MAX_ACTION_ARGS)
@@ -150,6 +157,14 @@ export function handleAction(actors: ActorGateway, call: ActionCall): Promise<st
 			encodeActionReply(call.encoding, output),
 		);
 		return actors.action(addressOf(call.gateway), name, args, call.caller, encode);
+	};
+	return call.readBody().then((bytes) => {
+		const body = decodeWith(call.decodeTimer, () =>
+			decodeRequestBody(call.encoding, "action", bytes),
+		);
+		// A body decoded at once goes on in the same turn (no hop); one that waited for its
+		// address's decode time, once it is decoded.
+		return body instanceof Promise ? body.then(run) : run(body);
 	});
 }
 

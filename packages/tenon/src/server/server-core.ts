@@ -17,6 +17,7 @@ import { createActionRoute, isActionPath } from "./action-route.js";
 import { BrowserGuard } from "./browser-guard.js";
 import { type ClientInfo, callerRequest } from "./caller-request.js";
 import { type CorsOptions, corsPreflight, withCors } from "./cors.js";
+import { AddressDecodeTime } from "./decode-time.js";
 import { type GatewayRequest, parseGatewayRequest } from "./gateway.js";
 import {
 	actionCallOf,
@@ -161,6 +162,12 @@ export function createServerCore(
 		limits.maxConcurrentRequestBodiesPerAddress,
 		{ minBytesPerSecond: limits.minRequestBodyBytesPerSecond, graceMs: limits.requestBodyGraceMs },
 	);
+	// Decode time per client address, for WebSocket frames and HTTP bodies alike.
+	const addressDecode = new AddressDecodeTime(
+		guard,
+		options.rateLimits?.decodeTime?.perAddress ?? DEFAULT_RATE_LIMITS.decodeTime.perAddress,
+		limits.maxConnections,
+	);
 	/** The address a request's body counts against (when per-address limits apply to it). */
 	const bodyAddress = (admitted: Admitted) =>
 		admitted.trusted ? undefined : guard.limitKey(admitted.remoteAddress);
@@ -214,6 +221,7 @@ export function createServerCore(
 		cors: options.cors,
 		bodies,
 		bodyAddress,
+		decodeTimer: (address) => addressDecode.timer(address),
 		callerOf: callerFrom,
 		logIfInternal,
 	});
@@ -265,12 +273,14 @@ export function createServerCore(
 		const readBody = bodyReaderFor(admitted);
 		const address = bodyAddress(admitted);
 		const streamBody = (body: ReadableStream<Uint8Array>) => bodies.stream(body, address);
+		const decodeTimer = addressDecode.timer(address);
+		const call = { gateway, encoding, caller, readBody, streamBody, decodeTimer };
 		if (actors.cluster) {
 			return await servedByOwner(request, admitted, requestId, (local) =>
-				handleGateway({ request: local, gateway, encoding, caller, readBody, streamBody }),
+				handleGateway({ ...call, request: local }),
 			);
 		}
-		return await handleGateway({ request, gateway, encoding, caller, readBody, streamBody });
+		return await handleGateway({ ...call, request });
 	}
 
 	/**
@@ -313,6 +323,7 @@ export function createServerCore(
 			},
 			caller: (request) => callerOf(request, admitted, presentedCredential(request), requestId),
 			readBody: bodyReaderFor(admitted),
+			decodeTimer: addressDecode.timer(bodyAddress(admitted)),
 		};
 	}
 
@@ -445,8 +456,7 @@ export function createServerCore(
 			perConnection:
 				options.rateLimits?.decodeTime?.perConnection ??
 				DEFAULT_RATE_LIMITS.decodeTime.perConnection,
-			perAddress:
-				options.rateLimits?.decodeTime?.perAddress ?? DEFAULT_RATE_LIMITS.decodeTime.perAddress,
+			perAddress: addressDecode,
 		},
 	});
 

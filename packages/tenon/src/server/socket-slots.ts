@@ -5,14 +5,16 @@
 
 import { checkRate, TokenBucket } from "../common/token-bucket.js";
 import type { Limits } from "../protocol/limits.js";
-import { type Rate, RateLimiter } from "./rate-limit.js";
+import type { AddressDecodeTime } from "./decode-time.js";
+import type { Rate } from "./rate-limit.js";
 import type { RequestGuard } from "./request-guard.js";
 import type { WebSocketHandler } from "./websocket.js";
 
 /** Event-loop time (ms a second) a connection's frames may take to decode; `false`: unlimited. */
 export interface DecodeTimeRates {
 	perConnection: Rate | false;
-	perAddress: Rate | false;
+	/** Each address's, shared with its HTTP bodies (undefined: unlimited). */
+	perAddress: AddressDecodeTime | undefined;
 }
 
 /** The node's open sockets: how many, and per client address where limits apply. */
@@ -27,13 +29,13 @@ export class SocketCounts {
 	/** Decode time per connection, in ms (false: unlimited); each slot keeps its own bucket. */
 	readonly decodeRate: Rate | false;
 	/** Decode time per address, in ms (undefined: unlimited). */
-	readonly #addressDecodeTimes: RateLimiter | undefined;
+	readonly #addressDecodeTimes: AddressDecodeTime | undefined;
 
 	constructor(
 		guard: RequestGuard,
 		limits: Limits,
 		perConnection: Rate | false,
-		decodeTime: DecodeTimeRates = { perConnection: false, perAddress: false },
+		decodeTime: DecodeTimeRates = { perConnection: false, perAddress: undefined },
 	) {
 		this.#guard = guard;
 		this.#limits = limits;
@@ -42,10 +44,7 @@ export class SocketCounts {
 			if (rate !== false) checkRate(rate);
 		this.messageRate = perConnection;
 		this.decodeRate = decodeTime.perConnection;
-		this.#addressDecodeTimes =
-			decodeTime.perAddress === false
-				? undefined
-				: new RateLimiter(decodeTime.perAddress, undefined, limits.maxConnections);
+		this.#addressDecodeTimes = decodeTime.perAddress;
 	}
 
 	/** Open sockets of `address`. */
@@ -89,9 +88,7 @@ export class SocketCounts {
 
 	/** Charges `ms` of decoding to `address` where per-address limits apply: 0, or ms to wait. */
 	chargeAddressDecode(address: string | undefined, ms: number, now: number): number {
-		const key = this.#guard.limitKey(address);
-		if (this.#addressDecodeTimes === undefined || key === undefined) return 0;
-		return this.#addressDecodeTimes.charge(key, ms, now);
+		return this.#addressDecodeTimes?.charge(address, ms, now) ?? 0;
 	}
 
 	get limits(): Limits {

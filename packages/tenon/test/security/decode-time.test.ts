@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { actor, setup } from "../../src/index.js";
 import { RateLimiter } from "../../src/server/rate-limit.js";
 import { setupTest } from "../../src/test/index.js";
-import { plainCbor, type RawSocket, rawSocket } from "../helpers/raw.js";
+import { plainCbor, postCbor, type RawSocket, rawSocket } from "../helpers/raw.js";
 
 const echo = actor({
 	state: {},
@@ -229,5 +229,43 @@ describe("connections from one address", () => {
 		expect(total).toBeGreaterThan(0);
 		expect(total).toBeLessThan(80);
 		for (const socket of sockets) socket.ws.terminate();
+	});
+});
+
+describe("HTTP bodies from one address", () => {
+	const limited = setup({
+		use: { echo },
+		logLevel: "silent",
+		rateLimits: {
+			limitLoopback: true,
+			perAddress: { perSecond: 10_000, burst: 10_000 },
+			decodeTime: { perConnection: false, perAddress: { perSecond: 20, burst: 5 } },
+		},
+	});
+	/** `ping` called over HTTP with 60,000 empty arrays (2 to 10 ms to decode). */
+	const heavyBody = plainCbor.encode({ args: [Array.from({ length: 60_000 }, () => [])] });
+
+	// Only frames were charged: 8 concurrent actions of 2 MB (999,000 zeros each) took about
+	// 135 ms of every 200 of the loop, and another client's call waited 221 ms instead of 4
+	// (an audit, 2026-11-27). Bodies now wait for their address's decode time, as frames do.
+	it("are decoded within the address's decode time, and none is refused", async () => {
+		await using t = await setupTest(limited);
+		const url = `${t.url}/gateway/echo/action/ping?rvt-method=getOrCreate&rvt-key=http`;
+		let answered = 0;
+		const statuses: number[] = [];
+		const calls = Array.from({ length: 40 }, () =>
+			postCbor(url, heavyBody).then((answer) => {
+				answered++;
+				statuses.push(answer.status);
+			}),
+		);
+		await sleep(1_000);
+		// About 25 ms of decoding in that second (5 of burst, 20 regained): a few bodies of 2 to
+		// 10 ms each, far fewer than the 40 sent (all 40 in well under a second before).
+		expect(answered).toBeGreaterThan(0);
+		expect(answered).toBeLessThan(25);
+		expect(statuses.every((status) => status === 200)).toBe(true);
+		await t.stop();
+		await Promise.allSettled(calls);
 	});
 });
