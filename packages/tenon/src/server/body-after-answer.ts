@@ -6,6 +6,7 @@
 // (Node detaches a request whose response finished: its socket's close never reached it).
 
 import { relayBody } from "../common/relay-body.js";
+import { errors } from "../protocol/errors.js";
 
 /** A request body streamed to a handler (BodyReader.stream). */
 export interface StreamedBody {
@@ -29,4 +30,31 @@ export function bodyAfterAnswer(response: Response, body: StreamedBody | undefin
 	}
 	// highWaterMark 0: the body is read only as the client reads the response.
 	return relayBody(response, response.body.getReader(), () => body.abandon(), 0);
+}
+
+/**
+ * `request` for a handler of ours (a raw `onRequest`, the server's
+ * fallback), its body streamed within the body limits (`streamBody`: a
+ * slot, the rate floor, at most `maxBytes`; one that declares more is
+ * refused at once): the new request, and its body to give to
+ * {@link bodyAfterAnswer} (or abandon) once the handler answered.
+ */
+export function withStreamedBody(
+	request: Request,
+	streamBody: (body: ReadableStream<Uint8Array>) => StreamedBody,
+	maxBytes: number,
+	init: { url?: URL; headers?: Headers } = {},
+): { request: Request; body: StreamedBody | undefined } {
+	const hasBody = request.method !== "GET" && request.method !== "HEAD" && request.body !== null;
+	const declared = request.headers.get("content-length");
+	if (hasBody && declared !== null && Number(declared) > maxBytes)
+		throw errors.incomingTooLong("The request body", maxBytes);
+	const body = hasBody ? streamBody(request.body as ReadableStream<Uint8Array>) : undefined;
+	const streamed = new Request(init.url ?? request.url, {
+		method: request.method,
+		headers: init.headers ?? request.headers,
+		signal: request.signal,
+		...(body === undefined ? {} : { body: body.stream, duplex: "half" }),
+	} as RequestInit);
+	return { request: streamed, body };
 }

@@ -7,7 +7,7 @@ import { wellFormedStrings } from "../protocol/json-compat.js";
 import type { Limits } from "../protocol/limits.js";
 import { MAX_ACTION_ARGS } from "../protocol/messages.js";
 import type { ActorAddress, ActorGateway, Caller } from "../runtime/actor-gateway.js";
-import { bodyAfterAnswer, type StreamedBody } from "./body-after-answer.js";
+import { bodyAfterAnswer, type StreamedBody, withStreamedBody } from "./body-after-answer.js";
 import { type DecodeTimer, decodeWith } from "./decode-time.js";
 import type { GatewayRequest } from "./gateway.js";
 import { bodyResponse } from "./http-util.js";
@@ -215,26 +215,20 @@ export async function handleRawRequest(actors: ActorGateway, call: GatewayCall):
 	const url = new URL(call.caller.request?.url ?? request.url);
 	url.pathname = gateway.path.slice("/request".length) || "/";
 	url.search = gateway.query;
-	const hasBody = request.method !== "GET" && request.method !== "HEAD";
-	const limit = actors.limits.maxHttpBodyBytes;
-	const declared = request.headers.get("content-length");
-	if (hasBody && declared !== null && Number(declared) > limit)
-		throw errors.incomingTooLong("The request body", limit);
-	// Streamed to the handler within `maxHttpBodyBytes` (a 200 MB upload reached `onRequest`
-	// whole before 2026-11-24), taking a body slot and meeting the rate floor as every body.
-	const body = hasBody && request.body !== null ? call.streamBody(request.body) : undefined;
 	// The cluster's own headers are not the actor's to see: on a request a peer
 	// forwarded they hold the cluster secret (a handler that echoed or logged
 	// its headers gave it away), and a client's copies of them mean nothing.
 	const headers = new Headers(request.headers);
 	for (const name of CLUSTER_HEADERS) headers.delete(name);
 	headers.set("host", url.host);
-	const actorRequest = new Request(url, {
-		method: request.method,
-		headers,
-		signal: request.signal,
-		...(body === undefined ? {} : { body: body.stream, duplex: "half" }),
-	} as RequestInit);
+	// Streamed to the handler within `maxHttpBodyBytes` (a 200 MB upload reached `onRequest`
+	// whole before 2026-11-24), taking a body slot and meeting the rate floor as every body.
+	const { request: actorRequest, body } = withStreamedBody(
+		request,
+		call.streamBody,
+		actors.limits.maxHttpBodyBytes,
+		{ url, headers },
+	);
 	let response: Response;
 	try {
 		response = await actors.request(addressOf(gateway), actorRequest, call.caller);

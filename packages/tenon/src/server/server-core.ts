@@ -14,6 +14,7 @@ import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
 import { OwnedElsewhereError } from "../storage/interfaces.js";
 import { type AccessOptions, AccessPolicy, presentedCredential } from "./access.js";
 import { createActionRoute, isActionPath } from "./action-route.js";
+import { bodyAfterAnswer, withStreamedBody } from "./body-after-answer.js";
 import { BrowserGuard } from "./browser-guard.js";
 import { type ClientInfo, callerRequest } from "./caller-request.js";
 import { type CorsOptions, corsPreflight, withCors } from "./cors.js";
@@ -332,11 +333,26 @@ export function createServerCore(
 		if (options.fallback !== undefined) {
 			if (!SAFE_METHODS.has(request.method)) guard.checkStateChange(request, admitted);
 			const remoteAddress = admitted.remoteAddress;
-			const response = await options.fallback(request, {
-				remoteAddress,
-				clientKey: remoteAddress === undefined ? undefined : addressKey(remoteAddress),
-			});
-			if (response !== undefined) return response;
+			// Its body within the body limits, as every route's: the fallback (an MCP endpoint
+			// among them) read bodies with no slot and no rate floor (an audit, 2026-11-27).
+			const address = bodyAddress(admitted);
+			const streamed = withStreamedBody(
+				request,
+				(body) => bodies.stream(body, address),
+				limits.maxHttpBodyBytes,
+			);
+			let response: Response | undefined;
+			try {
+				response = await options.fallback(streamed.request, {
+					remoteAddress,
+					clientKey: remoteAddress === undefined ? undefined : addressKey(remoteAddress),
+				});
+			} catch (error) {
+				streamed.body?.abandon();
+				throw error;
+			}
+			if (response !== undefined) return bodyAfterAnswer(response, streamed.body);
+			streamed.body?.abandon();
 		}
 		throw errors.routeNotFound(request.method, path);
 	}

@@ -4,7 +4,7 @@
 // and met no rate floor, and requests offering h2c that got 404 everywhere.
 import { connect, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
-import { actor, setup } from "../../src/index.js";
+import { actor, memoryDriver, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 
 let reads = 0;
@@ -121,7 +121,7 @@ describe("a request offering an upgrade other than WebSocket (h2c)", () => {
 	});
 });
 
-describe("raw onRequest bodies", () => {
+describe("bodies handed to handlers (raw onRequest, the fallback)", () => {
 	/** A POST of `total` bytes, dripped a byte a second. */
 	function slowPost(base: string, path: string, total: number) {
 		const connection = rawConnection(base);
@@ -162,6 +162,46 @@ describe("raw onRequest bodies", () => {
 		// A body at a normal pace reaches the handler whole.
 		const upload = await fetch(`${t.url}${raw}`, { method: "POST", body: new Uint8Array(50_000) });
 		expect(await upload.json()).toEqual({ got: 50_000 });
+	}, 20_000);
+
+	// The server's fallback (the app's own routes, an MCP endpoint) got the request as it came:
+	// 12 bodies from one address dripping a byte a second were all read at once, for as long
+	// as they lasted (an audit, 2026-11-27).
+	it("a fallback's bodies take a slot and meet the rate floor too", async () => {
+		let read = 0;
+		const server = await paced.start({
+			port: 0,
+			host: "127.0.0.1",
+			storage: memoryDriver(),
+			fallback: async (request) => {
+				read++;
+				return Response.json({ got: (await request.arrayBuffer()).byteLength });
+			},
+		});
+		try {
+			const slow = Array.from({ length: 6 }, () => slowPost(server.url, "/app/upload", 100_000));
+			await Promise.all(slow.map((connection) => connection.closed));
+			const statuses = slow.map((connection) => connection.text().split("\r\n")[0] ?? "");
+			expect(statuses.filter((status) => status.includes(" 408 ")).length).toBe(4);
+			expect(statuses.filter((status) => status.includes(" 429 ")).length).toBe(2);
+			const upload = await fetch(`${server.url}/app/upload`, {
+				method: "POST",
+				body: new Uint8Array(50_000),
+			});
+			expect(await upload.json()).toEqual({ got: 50_000 });
+			// A body that says it is over the limit is refused before the fallback runs.
+			const before = read;
+			const { socket, text, closed } = rawConnection(server.url);
+			socket.end(
+				"POST /app/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 999999999\r\n\r\n",
+			);
+			await closed;
+			expect(text()).toMatch(/^HTTP\/1\.1 400 /);
+			expect(text()).toContain('"code":"incoming_too_long"');
+			expect(read).toBe(before);
+		} finally {
+			await server.close();
+		}
 	}, 20_000);
 });
 
