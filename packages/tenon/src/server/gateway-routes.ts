@@ -171,6 +171,9 @@ export function handleAction(actors: ActorGateway, call: ActionCall): Promise<st
 /** `POST /queue/{name}` with `{ body, wait?, timeout? }`. */
 export async function handleQueueSend(actors: ActorGateway, call: GatewayCall): Promise<Response> {
 	const limits = actors.limits;
+	// A body that says it is too long is refused before it is read (up to 20 MiB were).
+	const declared = call.request.headers.get("content-length");
+	if (declared !== null && /^\d+$/.test(declared)) actors.checkQueueSendBody(Number(declared));
 	const { name, body } = await decodeNamedPost(actionCallOf(call), limits, "queue", (bytes) =>
 		actors.checkQueueSendBody(bytes),
 	);
