@@ -1,4 +1,5 @@
 import type { ActorStore } from "../storage/interfaces.js";
+import { SQLITE_LIMIT_LIKE_PATTERN_LENGTH } from "./open.js";
 import { DATABASE_RANGE, PageFile } from "./page-file.js";
 import {
 	Connection,
@@ -216,6 +217,15 @@ export class ReadOnlyQueryError extends Error {
 export const CONSOLE_MAX_VALUE_BYTES = 1024 * 1024;
 
 /**
+ * The longest LIKE or GLOB pattern a console statement takes (bytes). A
+ * pattern is matched in one step, which the console's time limit cannot
+ * interrupt: one of 10,000 bytes against a 1 MiB string held the loop for
+ * 20 s (SQLite's default allows 50,000; an audit, 2026-11-27). Against the
+ * longest value, 100 bytes take about 0.2 s.
+ */
+export const CONSOLE_MAX_LIKE_PATTERN = 100;
+
+/**
  * Most bytes the inspector's statements may spill to scratch files (sorts, `DISTINCT`,
  * temporary b-trees) at once: past it SQLite fails the statement as on a full disk. A
  * `DISTINCT` over 400,000 random blobs, stopped only by its 2 s budget, had spilled hundreds
@@ -327,6 +337,19 @@ export async function runReadOnlyQuery(
 		query(connection, "PRAGMA query_only = 1");
 		module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_LENGTH, CONSOLE_MAX_VALUE_BYTES);
 		module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_COLUMN, CONSOLE_MAX_COLUMNS);
+		module._sqlite3_limit(
+			connection.pointer,
+			SQLITE_LIMIT_LIKE_PATTERN_LENGTH,
+			CONSOLE_MAX_LIKE_PATTERN,
+		);
+		// A statement that throws from inside the module (a JavaScript stack overflow) leaves its
+		// stack pointer short: put back before anything calls into it again (wasm-stack.ts).
+		// The console did not, and six queries broke SQLite for every actor (an audit, 2026-11-27).
+		const stack = module.wasmStack;
+		const stackPointer = stack?.save();
+		const restoreStack = () => {
+			if (stackPointer !== undefined) stack?.restore(stackPointer);
+		};
 		const started = performance.now();
 		return interrupted(module, connection, timeoutMs, () =>
 			withoutProcessPragmas(module, connection, () => {
@@ -334,6 +357,7 @@ export async function runReadOnlyQuery(
 				try {
 					prepared = connection.prepareFirst(sql);
 				} catch (error) {
+					restoreStack();
 					throw consoleError(error);
 				}
 				const { statement, hasMore } = prepared;
@@ -360,6 +384,7 @@ export async function runReadOnlyQuery(
 							rows.push(row);
 						}
 					} catch (error) {
+						restoreStack();
 						throw consoleError(error);
 					}
 					return {

@@ -8,7 +8,7 @@ import { createVfs, type TenonVfs, VFS_NAME } from "./vfs.js";
 /** The longest LIKE or GLOB pattern a statement takes, in bytes (see openDatabase). */
 export const MAX_LIKE_PATTERN = 1_000;
 /** sqlite3_limit's id of that bound. */
-const SQLITE_LIMIT_LIKE_PATTERN_LENGTH = 8;
+export const SQLITE_LIMIT_LIKE_PATTERN_LENGTH = 8;
 
 let vfs: TenonVfs | undefined;
 
