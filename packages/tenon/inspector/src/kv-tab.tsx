@@ -47,6 +47,7 @@ export function KvTab({ actorId }: { actorId: string }) {
 									</td>
 									<td className="wrap">
 										{visibleText(entry.value)}
+										{entry.truncated && <span className="muted small"> … (first 4 KiB)</span>}
 										{entry.valueEncoding === "hex" && <span className="muted small"> hex</span>}
 									</td>
 									<td>{entry.size}</td>

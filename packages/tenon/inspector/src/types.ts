@@ -54,6 +54,8 @@ export interface KvEntry {
 	value: string;
 	valueEncoding: "utf8" | "hex";
 	size: number;
+	/** The value shows only its first 4 KiB. */
+	truncated?: true;
 }
 
 export interface DbTable {

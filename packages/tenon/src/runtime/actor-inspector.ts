@@ -63,6 +63,23 @@ export interface KvEntry {
 	readonly value: string;
 	readonly valueEncoding: "utf8" | "hex";
 	readonly size: number;
+	/** Present when `value` shows only the first {@link KV_VALUE_PREVIEW_BYTES} bytes. */
+	readonly truncated?: true;
+}
+
+/**
+ * Bytes of a value the KV view shows (`truncated` past it; `size` is the
+ * whole): a page of 1,000 values of 128 KiB came back as 256 MB of JSON
+ * in hex, from one request of the read-only token (an audit, 2026-11-27).
+ */
+export const KV_VALUE_PREVIEW_BYTES = 4096;
+
+/** The first `max` bytes of `bytes`, not cutting a UTF-8 character in two. */
+function preview(bytes: Uint8Array, max: number): Uint8Array {
+	if (bytes.byteLength <= max) return bytes;
+	let end = max;
+	while (end > max - 3 && (bytes[end]! & 0xc0) === 0x80) end--;
+	return bytes.subarray(0, end);
 }
 
 /** Who made an inspector change, for the audit log and the turn history. */
@@ -313,13 +330,15 @@ export class ActorInspector {
 			.slice(0, limit)
 			.map(([key, value]) => {
 				const k = asText(key.subarray(1));
-				const v = asText(value);
+				const shown = preview(value, KV_VALUE_PREVIEW_BYTES);
+				const v = asText(shown);
 				return {
 					key: k.text,
 					keyEncoding: k.encoding,
 					value: v.text,
 					valueEncoding: v.encoding,
 					size: value.byteLength,
+					...(shown.byteLength < value.byteLength ? { truncated: true as const } : {}),
 				};
 			});
 	}

@@ -10,6 +10,29 @@ const reader = { authorization: `Bearer ${INSPECTOR_TOKEN}` };
 const json = { "content-type": "application/json" };
 
 describe("inspector app: KV and the SQL console", () => {
+	// A page of 1,000 values of 128 KiB came back as 256 MB of JSON in hex, from one request
+	// of the read-only token (an audit, 2026-11-27): a value shows its first 4 KiB.
+	it("shows the first 4 KiB of a long KV value, whole characters, with its size", async () => {
+		await using t = await setupTest(registry);
+		const notes = t.client.notes.getOrCreate("long-kv");
+		await notes.add("é".repeat(10_000));
+		await notes.add("short");
+		const actorId = await notes.resolve();
+		const kv = await call(`${t.url}/inspector/actors/${actorId}/kv?prefix=note:`, {
+			headers: reader,
+		});
+		const [long, short] = kv.body.entries as { value: string }[];
+		expect(long).toMatchObject({ valueEncoding: "utf8", size: 20_000, truncated: true });
+		expect(long?.value).toBe("é".repeat(2_048));
+		expect(short).toEqual({
+			key: "note:2",
+			keyEncoding: "utf8",
+			value: "short",
+			valueEncoding: "utf8",
+			size: 5,
+		});
+	});
+
 	it("browses KV; the SQL console reads and refuses writes with inspector/read_only", async () => {
 		await using t = await setupTest(registry);
 		const notes = t.client.notes.getOrCreate("sql");
