@@ -203,11 +203,14 @@ export function passUpgradeThrough(
 	upstream.on("error", (error) => {
 		clearTimeout(unanswered);
 		if (abandoned) return;
-		if (!connected && isConnectFailure(error)) {
+		if (!connected) {
 			settled = true;
 			forget();
-			notReached();
-		} else if (connected && !answered) abandon(true);
+			// A TLS handshake that failed (a certificate refused, a plain owner on an https
+			// address) is no connection either: answered, not cut (a review, 2026-11-27).
+			if (isConnectFailure(error)) notReached();
+			else giveUp();
+		} else if (!answered) abandon(true);
 		else {
 			settled = true;
 			socket.destroy();

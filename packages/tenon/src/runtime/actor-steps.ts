@@ -212,6 +212,12 @@ export async function destroyActorData(deps: DestroyDataDeps): Promise<void> {
 		alarm: null,
 	});
 	if (!result.ok) deps.log.warn("destroyed actor's data was not deleted: fenced", { result });
-	else if (deps.forget) await directory.removeDestroyed?.(deps.actorId);
 	deps.onAlarmCleared();
+	// A record left behind is harmless (the actor is destroyed): not a failure of the stop.
+	if (result.ok && deps.forget)
+		await directory
+			.removeDestroyed?.(deps.actorId)
+			.catch((error: unknown) =>
+				deps.log.warn("could not delete an undone creation's record", { error }),
+			);
 }

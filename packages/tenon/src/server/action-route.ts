@@ -12,7 +12,7 @@ import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
 import { type AccessPolicy, presentedCredential } from "./access.js";
 import type { ClientInfo } from "./caller-request.js";
 import { type CorsOptions, withCors } from "./cors.js";
-import type { DecodeTimer } from "./decode-time.js";
+import type { DecodeBudget } from "./decode-time.js";
 import { type GatewayRequest, parseGatewayRequest } from "./gateway.js";
 import { handleAction } from "./gateway-routes.js";
 import { type BodyReader, errorReply } from "./http-util.js";
@@ -43,7 +43,7 @@ export interface ActionRouteDeps {
 	/** The address whose per-address body limit a request counts against, if any. */
 	bodyAddress(admitted: Admitted): string | undefined;
 	/** How a body of that address is decoded within its decode time (undefined: not limited). */
-	decodeTimer(address: string | undefined): DecodeTimer | undefined;
+	decodeBudget(admitted: Admitted): DecodeBudget | undefined;
 	/** Who calls (params, what hooks see of the request, its id). */
 	callerOf(
 		head: RequestHead,
@@ -95,7 +95,7 @@ export function createActionRoute(deps: ActionRouteDeps): ActionRoute {
 			encoding,
 			caller,
 			readBody: () => deps.bodies.readFrom(head, body, address),
-			decodeTimer: deps.decodeTimer(address),
+			decodeBudget: deps.decodeBudget(admitted),
 		});
 		return {
 			status: 200,

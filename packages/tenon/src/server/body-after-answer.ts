@@ -49,6 +49,8 @@ export function withStreamedBody(
 	const declared = request.headers.get("content-length");
 	if (hasBody && declared !== null && Number(declared) > maxBytes)
 		throw errors.incomingTooLong("The request body", maxBytes);
+	if (!hasBody && init.url === undefined && init.headers === undefined)
+		return { request, body: undefined };
 	const body = hasBody ? streamBody(request.body as ReadableStream<Uint8Array>) : undefined;
 	const streamed = new Request(init.url ?? request.url, {
 		method: request.method,

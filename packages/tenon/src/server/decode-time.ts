@@ -1,9 +1,28 @@
 import type { Rate } from "../common/token-bucket.js";
+import { errors } from "../protocol/errors.js";
 import { RateLimiter } from "./rate-limit.js";
 import type { RequestGuard } from "./request-guard.js";
 
-/** Runs a body's decoding, charged to its client's address (see {@link AddressDecodeTime.timer}). */
-export type DecodeTimer = <T>(decode: () => T) => T | Promise<T>;
+/**
+ * Longest an HTTP body waits for its address's decode time before it is
+ * read (ms); past it the request is refused (`limit/rate_limited`, 429,
+ * `metadata.retryAfter`) instead of waiting longer.
+ */
+export const MAX_DECODE_WAIT_MS = 5_000;
+
+/** One client address's decode time, for an HTTP body (see {@link AddressDecodeTime.budget}). */
+export interface DecodeBudget {
+	/**
+	 * Undefined while the address has time left; else resolves once it has
+	 * regained it, or rejects (`limit/rate_limited`) when that is more than
+	 * {@link MAX_DECODE_WAIT_MS} away. Asked before the body is read, so a
+	 * waiting body is not read (the client's socket holds it) and a client
+	 * that left is not served later.
+	 */
+	ready(): Promise<void> | undefined;
+	/** Runs `decode`, charging the time it took to the address. */
+	timed<T>(decode: () => T): T;
+}
 
 /**
  * Event-loop time spent decoding what each client address sends, against
@@ -30,36 +49,43 @@ export class AddressDecodeTime {
 		return (this.#limiter as RateLimiter).charge(key, ms, now);
 	}
 
-	/**
-	 * How an HTTP body of a client at `address` is decoded: at once while its
-	 * address has time left, else once it has regained it (the request waits,
-	 * as a socket's frames do; nothing is refused); the time it took is then
-	 * charged. Undefined where nothing is charged.
-	 */
-	timer(address: string | undefined): DecodeTimer | undefined {
+	/** The decode time of HTTP bodies from `address`; undefined where nothing is charged. */
+	budget(address: string | undefined): DecodeBudget | undefined {
 		const limiter = this.#limiter;
 		const key = limiter === undefined ? undefined : this.#guard.limitKey(address);
 		if (limiter === undefined || key === undefined) return undefined;
-		const timed = <T>(decode: () => T): T => {
-			const started = performance.now();
-			try {
-				return decode();
-			} finally {
-				const now = performance.now();
-				limiter.charge(key, now - started, now);
-			}
-		};
-		const run = <T>(decode: () => T): T | Promise<T> => {
+		const waitFor = (): Promise<void> | undefined => {
 			const wait = limiter.charge(key, 0, performance.now());
-			if (wait <= 0) return timed(decode);
+			if (wait <= 0) return undefined;
+			if (wait > MAX_DECODE_WAIT_MS) return Promise.reject(errors.rateLimited("address", wait));
 			// Others of its address may spend the time regained first: asked again then.
-			return new Promise<void>((resolve) => setTimeout(resolve, wait)).then(() => run(decode));
+			return new Promise<void>((resolve) => setTimeout(resolve, wait)).then(waitFor);
 		};
-		return run;
+		return {
+			ready: waitFor,
+			timed: <T>(decode: () => T): T => {
+				const started = performance.now();
+				try {
+					return decode();
+				} finally {
+					const now = performance.now();
+					limiter.charge(key, now - started, now);
+				}
+			},
+		};
 	}
 }
 
-/** Decodes with `timer` where there is one. */
-export function decodeWith<T>(timer: DecodeTimer | undefined, decode: () => T): T | Promise<T> {
-	return timer === undefined ? decode() : timer(decode);
+/** Reads a body once `budget` allows (at once without one). */
+export function readWithin(
+	budget: DecodeBudget | undefined,
+	read: () => Promise<Uint8Array>,
+): Promise<Uint8Array> {
+	const ready = budget?.ready();
+	return ready === undefined ? read() : ready.then(read);
+}
+
+/** Decodes within `budget` where there is one. */
+export function decodeWithin<T>(budget: DecodeBudget | undefined, decode: () => T): T {
+	return budget === undefined ? decode() : budget.timed(decode);
 }

@@ -6,7 +6,7 @@ import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
 import { validateNamespace } from "../runtime/actor-gateway.js";
 import type { ActorRecord } from "../storage/interfaces.js";
 import type { AccessPolicy } from "./access.js";
-import { type DecodeTimer, decodeWith } from "./decode-time.js";
+import { type DecodeBudget, decodeWithin, readWithin } from "./decode-time.js";
 import { jsonResponse } from "./http-util.js";
 import { notUtf8Query, queryPairs } from "./strict-query.js";
 
@@ -55,10 +55,10 @@ async function readCreateBody(
 	request: Request,
 	actors: ActorGateway,
 	readBody: (request: Request) => Promise<Uint8Array>,
-	decodeTimer: DecodeTimer | undefined,
+	decodeBudget: DecodeBudget | undefined,
 ): Promise<CreateBody> {
-	const raw = await readBody(request);
-	const body = await decodeWith(decodeTimer, () => decodeUntrusted("json", raw, "body"));
+	const raw = await readWithin(decodeBudget, () => readBody(request));
+	const body = decodeWithin(decodeBudget, () => decodeUntrusted("json", raw, "body"));
 	if (typeof body !== "object" || body === null || Array.isArray(body))
 		throw errors.invalid("expected a JSON object");
 	const { name, key, input } = body as Record<string, unknown>;
@@ -136,8 +136,8 @@ export interface ManagementContext {
 	caller(request: Request): Caller;
 	/** Reads a body within the server's limits. */
 	readBody(request: Request): Promise<Uint8Array>;
-	/** Decodes a body within its address's decode time (server/decode-time.ts), if limited. */
-	readonly decodeTimer?: DecodeTimer | undefined;
+	/** Its address's decode time (server/decode-time.ts): a body is read and decoded within it. */
+	readonly decodeBudget?: DecodeBudget | undefined;
 }
 
 /**
@@ -180,7 +180,7 @@ export async function handleManagement(
 			routes.checkClient(request);
 			const namespace = namespaceOf(url);
 			const caller = routes.caller(request);
-			const body = await readCreateBody(request, actors, routes.readBody, routes.decodeTimer);
+			const body = await readCreateBody(request, actors, routes.readBody, routes.decodeBudget);
 			const { record, created } = await actors.createActor(
 				namespace,
 				body.name,

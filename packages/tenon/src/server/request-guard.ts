@@ -25,8 +25,10 @@ export interface RateLimitOptions {
 	 * checking a connection's frames, per connection and per client address
 	 * (`perAddress` skips loopback as the message rate does). Past it, the
 	 * server stops reading the socket until the time is regained: frames of
-	 * many containers cost far more to decode than their count says. `false`
-	 * turns one off.
+	 * many containers cost far more to decode than their count says. An
+	 * address's HTTP bodies share its budget: one is read once the address
+	 * has time left (refused with `limit/rate_limited` when that is over 5 s
+	 * away). `false` turns one off.
 	 */
 	decodeTime?: { perConnection?: Rate | false; perAddress?: Rate | false };
 	/**

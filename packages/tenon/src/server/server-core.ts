@@ -22,6 +22,7 @@ import { AddressDecodeTime } from "./decode-time.js";
 import { type GatewayRequest, parseGatewayRequest } from "./gateway.js";
 import {
 	actionCallOf,
+	checkDeclaredQueueSend,
 	type GatewayCall,
 	handleAction,
 	handleQueueSend,
@@ -169,6 +170,14 @@ export function createServerCore(
 		options.rateLimits?.decodeTime?.perAddress ?? DEFAULT_RATE_LIMITS.decodeTime.perAddress,
 		limits.maxConnections,
 	);
+	/**
+	 * The decode time a request's body is charged to: its client's address, also through a
+	 * cluster hop (a peer's request carries it), as a passed-through socket's frames are. Keyed
+	 * like the body slots, a body sent through a node that does not own the actor was charged
+	 * nowhere (a review, 2026-11-27).
+	 */
+	const decodeBudget = (admitted: Admitted) =>
+		admitted.internal ? undefined : addressDecode.budget(admitted.remoteAddress);
 	/** The address a request's body counts against (when per-address limits apply to it). */
 	const bodyAddress = (admitted: Admitted) =>
 		admitted.trusted ? undefined : guard.limitKey(admitted.remoteAddress);
@@ -222,7 +231,7 @@ export function createServerCore(
 		cors: options.cors,
 		bodies,
 		bodyAddress,
-		decodeTimer: (address) => addressDecode.timer(address),
+		decodeBudget,
 		callerOf: callerFrom,
 		logIfInternal,
 	});
@@ -268,14 +277,21 @@ export function createServerCore(
 		if (!SAFE_METHODS.has(request.method)) guard.checkStateChange(request, admitted);
 		const path = gateway.path;
 		if (path.startsWith("/action/") || path.startsWith("/queue/")) guard.checkContentType(request);
+		if (path.startsWith("/queue/")) checkDeclaredQueueSend(actors, request.headers);
 		const token = gateway.token ?? presentedCredential(request);
 		access.checkClient(token);
 		const caller = callerOf(request, admitted, token, requestId);
 		const readBody = bodyReaderFor(admitted);
 		const address = bodyAddress(admitted);
 		const streamBody = (body: ReadableStream<Uint8Array>) => bodies.stream(body, address);
-		const decodeTimer = addressDecode.timer(address);
-		const call = { gateway, encoding, caller, readBody, streamBody, decodeTimer };
+		const call = {
+			gateway,
+			encoding,
+			caller,
+			readBody,
+			streamBody,
+			decodeBudget: decodeBudget(admitted),
+		};
 		if (actors.cluster) {
 			return await servedByOwner(request, admitted, requestId, (local) =>
 				handleGateway({ ...call, request: local }),
@@ -324,7 +340,7 @@ export function createServerCore(
 			},
 			caller: (request) => callerOf(request, admitted, presentedCredential(request), requestId),
 			readBody: bodyReaderFor(admitted),
-			decodeTimer: addressDecode.timer(bodyAddress(admitted)),
+			decodeBudget: decodeBudget(admitted),
 		};
 	}
 

@@ -65,3 +65,11 @@ it("speaks TLS to an owner advertised as https:", async () => {
 	expect(first[0]?.[0]).toBe(0x16);
 	client.destroy();
 });
+
+it("answers the client when the TLS handshake with an https owner fails (it cut the client off)", async () => {
+	// A plain HTTP server on the owner's https address: the handshake fails before any
+	// connection, which is no connection refused either (a review, 2026-11-27).
+	const { port } = await owner("127.0.0.1", "HTTP/1.1 400 Bad Request\r\n\r\n");
+	const client = passThrough(`https://127.0.0.1:${port}`);
+	await expect.poll(() => client.written.join("")).toContain("HTTP/1.1 503");
+});

@@ -4,7 +4,9 @@
 // ones, so 1,000 admitted heavy frames a second took the whole loop.
 import { describe, expect, it } from "vitest";
 import { actor, setup } from "../../src/index.js";
+import { AddressDecodeTime } from "../../src/server/decode-time.js";
 import { RateLimiter } from "../../src/server/rate-limit.js";
+import type { RequestGuard } from "../../src/server/request-guard.js";
 import { setupTest } from "../../src/test/index.js";
 import { plainCbor, postCbor, type RawSocket, rawSocket } from "../helpers/raw.js";
 
@@ -267,5 +269,36 @@ describe("HTTP bodies from one address", () => {
 		expect(statuses.every((status) => status === 200)).toBe(true);
 		await t.stop();
 		await Promise.allSettled(calls);
+	});
+});
+
+describe("an address's decode time for HTTP bodies", () => {
+	const guard = { limitKey: (address: string | undefined) => address } as RequestGuard;
+	const busy = (ms: number) => {
+		const until = performance.now() + ms;
+		while (performance.now() < until);
+	};
+
+	// Waited for after the body was read, bodies sat in memory outside the body slots, and a
+	// client that had left was served later (a review, 2026-11-27): they wait before.
+	it("is asked before a body is read: at once with time left, later in debt, refused far in debt", async () => {
+		const decode = new AddressDecodeTime(guard, { perSecond: 100, burst: 10 }, 100);
+		expect(decode.budget(undefined)).toBeUndefined();
+		const budget = decode.budget("192.0.2.1");
+		if (budget === undefined) throw new Error("no budget");
+		expect(budget.ready()).toBeUndefined();
+		const decoded = budget.timed(() => {
+			busy(30);
+			return "decoded";
+		});
+		expect(decoded).toBe("decoded");
+		// About 20 ms in debt at 100 ms a second: ready in about 200 ms.
+		const started = performance.now();
+		await budget.ready();
+		expect(performance.now() - started).toBeGreaterThanOrEqual(100);
+		const slow = new AddressDecodeTime(guard, { perSecond: 10, burst: 1 }, 100).budget("192.0.2.2");
+		slow?.timed(() => busy(70));
+		// About 69 ms in debt at 10 a second: 6.9 s away, past the 5 s a body may wait.
+		await expect(slow?.ready()).rejects.toMatchObject({ group: "limit", code: "rate_limited" });
 	});
 });
