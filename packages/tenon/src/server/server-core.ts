@@ -170,12 +170,8 @@ export function createServerCore(
 		options.rateLimits?.decodeTime?.perAddress ?? DEFAULT_RATE_LIMITS.decodeTime.perAddress,
 		limits.maxConnections,
 	);
-	/**
-	 * The decode time a request's body is charged to: its client's address, also through a
-	 * cluster hop (a peer's request carries it), as a passed-through socket's frames are. Keyed
-	 * like the body slots, a body sent through a node that does not own the actor was charged
-	 * nowhere (a review, 2026-11-27).
-	 */
+	// A body's decode time goes to its client's address, through a cluster hop too (keyed like
+	// the body slots, a body sent through another node was charged nowhere: a review, 2026-11-27).
 	const decodeBudget = (admitted: Admitted) =>
 		admitted.internal ? undefined : addressDecode.budget(admitted.remoteAddress);
 	/** The address a request's body counts against (when per-address limits apply to it). */
