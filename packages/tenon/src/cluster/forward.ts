@@ -159,21 +159,26 @@ class NotRunError extends Error {
 	}
 }
 
-export function isConnectFailure(error: unknown): boolean {
+/** Whether `error`, or an error in its chain of causes, has one of `codes`. */
+export function hasErrorCode(error: unknown, codes: ReadonlySet<string>): boolean {
 	for (let cause = error; cause; cause = (cause as { cause?: unknown }).cause) {
-		const code = (cause as { code?: unknown }).code;
-		if (
-			code === "ECONNREFUSED" ||
-			code === "EHOSTUNREACH" ||
-			code === "ENETUNREACH" ||
-			code === "ENOTFOUND" ||
-			code === "UND_ERR_CONNECT_TIMEOUT"
-		) {
-			return true;
-		}
+		if (codes.has((cause as { code?: unknown }).code as string)) return true;
 		if (cause === (cause as { cause?: unknown }).cause) break;
 	}
 	return false;
+}
+
+/** Errors of a connection that could not be made. */
+const CONNECT_FAILURES = new Set([
+	"ECONNREFUSED",
+	"EHOSTUNREACH",
+	"ENETUNREACH",
+	"ENOTFOUND",
+	"UND_ERR_CONNECT_TIMEOUT",
+]);
+
+export function isConnectFailure(error: unknown): boolean {
+	return hasErrorCode(error, CONNECT_FAILURES);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

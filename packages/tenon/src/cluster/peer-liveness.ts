@@ -1,5 +1,5 @@
 import type { ClusterMembership } from "../storage/interfaces.js";
-import { discard, loadPeerHop } from "./forward.js";
+import { discard, hasErrorCode, loadPeerHop } from "./forward.js";
 import { PEER_HEADER } from "./headers.js";
 import { PING_ROUTE, peerRoute } from "./peer-routes.js";
 
@@ -15,14 +15,6 @@ const NOT_CONNECTED = new Set([
 	"EAI_AGAIN",
 	"UND_ERR_CONNECT_TIMEOUT",
 ]);
-
-function notConnected(error: unknown): boolean {
-	for (let cause = error; cause; cause = (cause as { cause?: unknown }).cause) {
-		if (NOT_CONNECTED.has((cause as { code?: unknown }).code as string)) return true;
-		if (cause === (cause as { cause?: unknown }).cause) break;
-	}
-	return false;
-}
 
 /** Between two pings of a peer no connection reached (ms). */
 const RETRY_MS = 250;
@@ -92,7 +84,7 @@ async function answers(url: URL, peerSecret: string, timeoutMs: number): Promise
 				return true;
 			} catch (error) {
 				if (timeout.aborted) return false;
-				if (!notConnected(error)) return true;
+				if (!hasErrorCode(error, NOT_CONNECTED)) return true;
 			}
 			await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
 			if (timeout.aborted) return false;
