@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { assertPostgresReachable, closeAdmin } from "../helpers/postgres.js";
-import { TestCluster } from "./harness.js";
+import { streamThrough, TestCluster, upgradeOutcome, within } from "./harness.js";
 
 beforeAll(assertPostgresReachable);
 afterAll(closeAdmin);
@@ -15,11 +15,6 @@ afterAll(closeAdmin);
 const TTL = 1_000;
 const rawPath = (key: string) => `/gateway/echo/request/show?rvt-method=getOrCreate&rvt-key=${key}`;
 const connectPath = (key: string) => `/gateway/echo/connect?rvt-method=getOrCreate&rvt-key=${key}`;
-
-/** Resolves with what happened first: an answer, or "hung" after `ms`. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T | "hung"> {
-	return Promise.race([promise, new Promise<"hung">((r) => setTimeout(() => r("hung"), ms))]);
-}
 
 describe("a frozen owner", () => {
 	it("an HTTP request forwarded to a frozen owner is answered within the lease time (taken over, or actor/unavailable)", async () => {
@@ -66,11 +61,7 @@ describe("a frozen owner", () => {
 				["rivet", "rivet_encoding.json"],
 			);
 			ws = socket;
-			const outcome = new Promise<string>((resolve) => {
-				socket.once("open", () => resolve("open"));
-				socket.once("unexpected-response", (_q, res) => resolve(`http ${res.statusCode}`));
-				socket.once("error", (e) => resolve(`error ${e.message}`));
-			});
+			const outcome = upgradeOutcome(socket);
 			const result = await within(outcome, TTL + 8_000);
 			// Decided again once the owner's lease had expired: taken over here.
 			expect(result).toBe("open");
@@ -89,14 +80,8 @@ describe("a frozen owner", () => {
 		try {
 			const owner = await cluster.start();
 			const entry = await cluster.start();
-			const path = "/gateway/echo/request/stream?rvt-method=getOrCreate&rvt-key=frozen-stream";
-			const woke = await fetch(`${owner.url}${path}`);
-			await woke.body?.cancel();
-			const response = await fetch(`${entry.url}${path}`, { signal: client.signal });
-			const reader = response.body?.getReader();
-			if (!reader) throw new Error("no body");
-			const first = await reader.read();
-			expect(new TextDecoder().decode(first.value)).toContain(`hello from ${owner.id}`);
+			const { reader, first } = await streamThrough(owner, entry, "frozen-stream", client.signal);
+			expect(first).toContain(`hello from ${owner.id}`);
 			cluster.pause(owner.id);
 			const ended = reader.read().then(
 				(read) => (read.done ? "ended" : "more data"),

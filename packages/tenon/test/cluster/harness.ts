@@ -1,5 +1,6 @@
 // Starts Tenon nodes as child processes sharing one PostgreSQL schema.
 import { join } from "node:path";
+import type { WebSocket } from "ws";
 import { createClient } from "../../src/client/index.js";
 import { type ChildServer, startChildServer } from "../helpers/child-server.js";
 import { dropSchema, freshSchema, POSTGRES_URL } from "../helpers/postgres.js";
@@ -107,4 +108,38 @@ export async function callTally(url: string, key: string, action: string, args: 
 		status: response.status,
 		body: (await response.json()) as { output?: { count: number; node: string } },
 	};
+}
+
+/** Resolves with what happened first: an answer, or "hung" after `ms`. */
+export function within<T>(promise: Promise<T>, ms: number): Promise<T | "hung"> {
+	return Promise.race([promise, new Promise<"hung">((r) => setTimeout(() => r("hung"), ms))]);
+}
+
+/** How a WebSocket's upgrade ended: "open", "http <status>" or "error <message>". */
+export function upgradeOutcome(socket: WebSocket): Promise<string> {
+	return new Promise<string>((resolve) => {
+		socket.once("open", () => resolve("open"));
+		socket.once("unexpected-response", (_q, res) => resolve(`http ${res.statusCode}`));
+		socket.once("error", (e) => resolve(`error ${e.message}`));
+	});
+}
+
+/**
+ * The echo actor's endless stream (`key`), woken on `owner` and read through
+ * `entry`: its reader, after its first chunk (returned too).
+ */
+export async function streamThrough(
+	owner: ClusterNode,
+	entry: ClusterNode,
+	key: string,
+	signal: AbortSignal,
+): Promise<{ reader: ReadableStreamDefaultReader<Uint8Array>; first: string }> {
+	const path = `/gateway/echo/request/stream?rvt-method=getOrCreate&rvt-key=${key}`;
+	const woke = await fetch(`${owner.url}${path}`);
+	await woke.body?.cancel();
+	const response = await fetch(`${entry.url}${path}`, { signal });
+	const reader = response.body?.getReader();
+	if (!reader) throw new Error("no body");
+	const first = await reader.read();
+	return { reader, first: new TextDecoder().decode(first.value) };
 }

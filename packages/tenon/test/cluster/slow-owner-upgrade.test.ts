@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { assertPostgresReachable, closeAdmin, lockTable } from "../helpers/postgres.js";
-import { TestCluster } from "./harness.js";
+import { TestCluster, upgradeOutcome } from "./harness.js";
 
 beforeAll(assertPostgresReachable);
 afterAll(closeAdmin);
@@ -39,11 +39,7 @@ describe("upgrade passed through to a slow but alive owner", () => {
 				["rivet", "rivet_encoding.json"],
 			);
 			ws = socket;
-			const outcome = new Promise<string>((resolve) => {
-				socket.once("open", () => resolve("open"));
-				socket.once("unexpected-response", (_q, res) => resolve(`http ${res.statusCode}`));
-				socket.once("error", (e) => resolve(`error ${e.message}`));
-			});
+			const outcome = upgradeOutcome(socket);
 			// The owner beats all along (its leases are renewed); its actor wakes in ~5 s.
 			await sleep(TTL + 4_000);
 			await unlockKv();

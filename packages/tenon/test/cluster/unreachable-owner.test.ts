@@ -9,7 +9,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { assertPostgresReachable, closeAdmin } from "../helpers/postgres.js";
-import { TestCluster } from "./harness.js";
+import { streamThrough, TestCluster, upgradeOutcome, within } from "./harness.js";
 
 beforeAll(assertPostgresReachable);
 afterAll(closeAdmin);
@@ -17,11 +17,6 @@ afterAll(closeAdmin);
 const TTL = 1_000;
 const rawPath = (key: string) => `/gateway/echo/request/show?rvt-method=getOrCreate&rvt-key=${key}`;
 const connectPath = (key: string) => `/gateway/echo/connect?rvt-method=getOrCreate&rvt-key=${key}`;
-
-/** Resolves with what happened first: an answer, or "hung" after `ms`. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T | "hung"> {
-	return Promise.race([promise, new Promise<"hung">((r) => setTimeout(() => r("hung"), ms))]);
-}
 
 /** A TCP server that accepts every connection, reads what comes, and never answers. */
 async function silentServer(): Promise<{ url: string; close(): Promise<void> }> {
@@ -91,11 +86,7 @@ describe("an owner that beats but does not answer over HTTP", () => {
 				["rivet", "rivet_encoding.json"],
 			);
 			ws = socket;
-			const outcome = new Promise<string>((resolve) => {
-				socket.once("open", () => resolve("open"));
-				socket.once("unexpected-response", (_q, res) => resolve(`http ${res.statusCode}`));
-				socket.once("error", (e) => resolve(`error ${e.message}`));
-			});
+			const outcome = upgradeOutcome(socket);
 			expect(await within(outcome, TTL + 15_000)).toBe("http 503");
 		} finally {
 			ws?.terminate();
@@ -110,13 +101,7 @@ describe("an owner that beats but does not answer over HTTP", () => {
 		try {
 			const owner = await cluster.start();
 			const entry = await cluster.start();
-			const path = "/gateway/echo/request/stream?rvt-method=getOrCreate&rvt-key=healthy";
-			const woke = await fetch(`${owner.url}${path}`);
-			await woke.body?.cancel();
-			const response = await fetch(`${entry.url}${path}`, { signal: client.signal });
-			const reader = response.body?.getReader();
-			if (!reader) throw new Error("no body");
-			await reader.read();
+			const { reader } = await streamThrough(owner, entry, "healthy", client.signal);
 			const next = reader.read().then(
 				(read) => (read.done ? "ended" : "more data"),
 				() => "errored",

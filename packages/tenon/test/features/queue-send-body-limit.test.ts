@@ -3,11 +3,10 @@
 // `maxQueueMessageSize` (64 KiB): a 4 MB body of 490,000 keys blocked the loop for 2.5 s to be
 // refused, 2.5 times what the same body costs an action. A body longer than 16 times the
 // largest queue message any actor type takes is now refused before it is decoded.
-import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
 import { actor, queue, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
-import { postJson } from "../helpers/raw.js";
+import { postJson, writeRaw } from "../helpers/raw.js";
 
 const small = actor({
 	state: {},
@@ -59,18 +58,14 @@ describe("a queue send's body", () => {
 	it("that says it is too long is refused before a byte of it is read", async () => {
 		// Read whole up to `maxHttpBodyBytes` (20 MiB) before the check (an audit, 2026-11-27).
 		await using t = await setupTest(registry);
-		const { port, hostname } = new URL(t.url);
-		const socket = connect(Number(port), hostname);
-		let answer = "";
-		socket.on("data", (data) => {
-			answer += data.toString("latin1");
-		});
-		socket.on("error", () => {});
 		// The head only: a server that waits for the body never answers.
-		socket.write(
+		const socket = writeRaw(
+			t.url,
 			`POST /gateway/small/queue/raw?rvt-method=getOrCreate&rvt-key=q HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${SEND_LIMIT + 1}\r\n\r\n`,
 		);
-		await expect.poll(() => answer, { timeout: 3_000 }).toContain('"code":"message_too_large"');
+		await expect
+			.poll(() => socket.answer(), { timeout: 3_000 })
+			.toContain('"code":"message_too_large"');
 		socket.destroy();
 	});
 

@@ -1,5 +1,6 @@
 // Raw HTTP and WebSocket access to a test server, as an attacker (or a
 // foreign client) would use it: exact bytes in, status and decoded body out.
+import { connect } from "node:net";
 import { Encoder } from "cbor-x";
 import { WebSocket } from "ws";
 
@@ -179,4 +180,21 @@ export async function tryUpgrade(
 			resolve({ opened: true, close: { code, reason: reason.toString() } }),
 		);
 	});
+}
+
+/**
+ * Writes `bytes` (a request's head, say, with no body after it) to the server
+ * at `base` on a socket of its own: what the server answers so far, and the
+ * socket to end.
+ */
+export function writeRaw(base: string, bytes: string): { answer(): string; destroy(): void } {
+	const { port, hostname } = new URL(base);
+	const socket = connect(Number(port), hostname);
+	let answer = "";
+	socket.on("data", (data) => {
+		answer += data.toString("latin1");
+	});
+	socket.on("error", () => {});
+	socket.write(bytes);
+	return { answer: () => answer, destroy: () => socket.destroy() };
 }

@@ -53,22 +53,35 @@ async function answers(base: string, actorId: string, params: unknown): Promise<
 		"rivet_encoding.json",
 		`rivet_conn_params.${encodeURIComponent(JSON.stringify(params))}`,
 	];
-	const closeReason = (path: string) =>
-		new Promise<string>((resolve, reject) => {
-			const socket = new WebSocket(
-				`${base.replace("http", "ws")}/gateway/${actorId}${path}`,
-				protocols,
-			);
-			socket.on("message", (data) => {
-				// A refusal's Error frame comes before its close; an Init frame or a greeting: open.
-				if (data.toString().includes('"Error"')) return;
-				socket.close();
-				resolve("ok");
-			});
-			socket.on("close", (_code, reason) => resolve(reason.toString().replace(".", "/")));
-			socket.on("error", reject);
-		});
+	const closeReason = (path: string) => socketAnswer(base, actorId, path, protocols);
 	return [raw, action, await closeReason("/connect"), await closeReason("/websocket/x")];
+}
+
+/** How a socket to the actor's `path` is answered: `group/code` of its close, or `ok`. */
+function socketAnswer(
+	base: string,
+	actorId: string,
+	path: string,
+	protocols: string[],
+	headers: Record<string, string> = {},
+): Promise<string> {
+	return new Promise<string>((resolve, reject) => {
+		const socket = new WebSocket(
+			`${base.replace("http", "ws")}/gateway/${actorId}${path}`,
+			protocols,
+			{
+				headers,
+			},
+		);
+		socket.on("message", (data) => {
+			// A refusal's Error frame comes before its close; an Init frame or a greeting: open.
+			if (data.toString().includes('"Error"')) return;
+			socket.close();
+			resolve("ok");
+		});
+		socket.on("close", (_code, reason) => resolve(reason.toString().replace(".", "/")));
+		socket.on("error", reject);
+	});
 }
 
 describe("raw onRequest refused by onBeforeConnect", () => {
@@ -114,19 +127,8 @@ describe("raw onRequest refused by onBeforeConnect", () => {
 		await using t = await setupTest(registry);
 		const actorId = await t.client.guarded.getOrCreate("header").resolve();
 		const closeReason = (path: string, as: string) =>
-			new Promise<string>((resolve, reject) => {
-				const socket = new WebSocket(
-					`${t.url.replace("http", "ws")}/gateway/${actorId}${path}`,
-					["rivet", "rivet_encoding.json"],
-					{ headers: { "x-rivet-conn-params": JSON.stringify({ as }) } },
-				);
-				socket.on("message", (data) => {
-					if (data.toString().includes('"Error"')) return;
-					socket.close();
-					resolve("ok");
-				});
-				socket.on("close", (_code, reason) => resolve(reason.toString().replace(".", "/")));
-				socket.on("error", reject);
+			socketAnswer(t.url, actorId, path, ["rivet", "rivet_encoding.json"], {
+				"x-rivet-conn-params": JSON.stringify({ as }),
 			});
 		for (const path of ["/connect", "/websocket/x"]) {
 			expect(await closeReason(path, "stranger"), path).toBe("user/not_allowed");
