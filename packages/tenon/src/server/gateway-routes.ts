@@ -176,7 +176,7 @@ export function checkDeclaredQueueSend(actors: ActorGateway, headers: Headers): 
 /** `POST /queue/{name}` with `{ body, wait?, timeout? }`. */
 export async function handleQueueSend(actors: ActorGateway, call: GatewayCall): Promise<Response> {
 	const limits = actors.limits;
-	checkDeclaredQueueSend(actors, call.request.headers);
+	// Its declared length was checked before (server-core's serveGateway, checkDeclaredQueueSend).
 	const { name, body } = await decodeNamedPost(actionCallOf(call), limits, "queue", (bytes) =>
 		actors.checkQueueSendBody(bytes),
 	);
