@@ -132,12 +132,6 @@ export class ActorGateway {
 	 * encoded again to be compared with 64 KiB, a 4 MB body of 490,000 keys blocked the loop
 	 * for 2.5 s (an attacker probe, 2026-11-27).
 	 */
-	/** Refuses a queue send body of `bytes` over {@link maxQueueSendBytes} (before it is decoded). */
-	checkQueueSendBody(bytes: number): void {
-		const limit = this.maxQueueSendBytes;
-		if (bytes > limit) throw queueErrors.sendTooLarge(bytes, limit);
-	}
-
 	get maxQueueSendBytes(): number {
 		const host = this.#runtime.host;
 		this.#maxQueueSendBytes ??= Math.min(
@@ -151,6 +145,12 @@ export class ActorGateway {
 		return this.#maxQueueSendBytes;
 	}
 	#maxQueueSendBytes: number | undefined;
+
+	/** Refuses a queue send body of `bytes` over {@link maxQueueSendBytes} (before it is decoded). */
+	checkQueueSendBody(bytes: number): void {
+		const limit = this.maxQueueSendBytes;
+		if (bytes > limit) throw queueErrors.sendTooLarge(bytes, limit);
+	}
 
 	/** The registry's names, for what a client chose to show only when it is one (spans). */
 	readonly known = {
