@@ -46,8 +46,11 @@ export function KvTab({ actorId }: { actorId: string }) {
 										{entry.keyEncoding === "hex" && <span className="muted small"> hex</span>}
 									</td>
 									<td className="wrap">
+										{entry.truncated && (
+											<div className="muted small">first 4 KiB of {entry.size} bytes:</div>
+										)}
 										{visibleText(entry.value)}
-										{entry.truncated && <span className="muted small"> … (first 4 KiB)</span>}
+										{entry.truncated && <span className="muted small"> …</span>}
 										{entry.valueEncoding === "hex" && <span className="muted small"> hex</span>}
 									</td>
 									<td>{entry.size}</td>

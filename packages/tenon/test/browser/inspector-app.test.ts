@@ -181,6 +181,8 @@ describe("inspector app in Chromium", () => {
 	it("browses SQLite rows, refuses a write in the SQL console, shows a workflow's steps", async () => {
 		const notes = t.client.notes.getOrCreate(["journal"]);
 		for (const body of ["buy milk", "write docs", "ship the inspector"]) await notes.add(body);
+		// A long value: the KV view shows its first 4 KiB, marked (2026-11-27).
+		await notes.add(`long ${"x".repeat(6_000)}`);
 		const flow = t.client.onboarding.getOrCreate(["new-user"]);
 		await expect.poll(() => flow.steps()).toEqual(["create-account", "send-welcome"]);
 		await t.settle();
@@ -205,6 +207,8 @@ describe("inspector app in Chromium", () => {
 				.toContain("inspector/read_only");
 			await page.click('[data-tab="KV"]');
 			await expect.poll(() => text(page, '[data-testid="kv"]')).toContain("note:3");
+			expect(await text(page, '[data-testid="kv"]')).toContain("first 4 KiB of 6005 bytes:");
+			await shot(page, "06b-kv");
 
 			await selectActor(page, "new-user", "new-user");
 			await page.click('[data-tab="Workflow"]');
