@@ -122,14 +122,23 @@ export class ActorCalls {
 	 * One function for every connection's record (a wake-up restores them
 	 * all), made with the first connection: most actors have none.
 	 */
-	#connListener: ((conn: ConnectionImpl) => void) | undefined;
-	get #onConnChange(): (conn: ConnectionImpl) => void {
-		if (this.#connListener === undefined) this.#connListener = (conn) => this.#connChanged(conn);
+	#connListener: ((conn: ConnectionImpl, subscriptionsOnly?: boolean) => void) | undefined;
+	get #onConnChange(): (conn: ConnectionImpl, subscriptionsOnly?: boolean) => void {
+		if (this.#connListener === undefined)
+			this.#connListener = (conn, subscriptionsOnly) => this.#connChanged(conn, subscriptionsOnly);
 		return this.#connListener;
 	}
 
-	/** A connection's record must be written again; its shared-state projection may differ too. */
-	#connChanged(conn: ConnectionImpl): void {
+	/**
+	 * A connection's record must be written again; after a change of its
+	 * state or params, its shared-state projection may differ too (not after
+	 * one of its subscriptions, which the projection does not see).
+	 */
+	#connChanged(conn: ConnectionImpl, subscriptionsOnly = false): void {
+		if (subscriptionsOnly) {
+			this.#deps.records.subscriptionsChanged(conn);
+			return;
+		}
 		this.#deps.records.changed(conn);
 		this.#deps.hub.deps.sync?.connChanged(conn);
 	}

@@ -349,7 +349,10 @@ export class ActorInstance implements AssemblyHost {
 					onAlarmCleared: () => this.deps.onAlarmCommitted(this.actorId, null),
 					forget: this.#undone,
 				});
-			else await p.writer.flush();
+			else {
+				p.connRecords.flushSubscriptions(); // those waiting: hibernated connections keep them
+				await p.writer.flush();
+			}
 		} catch (error) {
 			this.log.error("stopping the actor failed; unsaved changes are lost", { error, kind });
 			// Nothing says the connections' records are current: they close instead of hibernating.

@@ -3,6 +3,7 @@
 // client reconnects and resumes with its conn state). One record per
 // connection, committed with the turns that change it.
 
+import type { Clock, TimerHandle } from "../../common/clock.js";
 import type { Logger } from "../../common/logger.js";
 import { assertStorable, NotStorableError } from "../../common/storable.js";
 import { cborDecode, cborEncode, type Encoding } from "../../protocol/encoding.js";
@@ -67,10 +68,23 @@ export async function loadConnRecords(
 	return records;
 }
 
+/**
+ * A connection's record is written for a subscription change at most once
+ * per this many ms: the first change at once, later ones together at the end
+ * of the interval (and at the final save before the actor sleeps). Each
+ * write is the whole record, and a connection toggling one of 16 KiB of
+ * subscribed names at its message rate made about 2.4 MB/s of commits (an
+ * audit, 2026-11-27); now 32 KB/s at most. A change in the interval is not
+ * durable until its end: a crash loses it, and a client resubscribes when it
+ * reconnects; only a socket another cluster node held past its owner's crash
+ * keeps the subscriptions stored before it (docs/connections.md).
+ */
+export const SUBSCRIPTION_WRITE_INTERVAL_MS = 1_000;
+
 /** What {@link ConnWriteSource} tells its actor. */
 export interface ConnRecordsOwner {
-	/** Where a connection that cannot be stored is logged. */
-	readonly host: { readonly log: Logger };
+	/** Where a connection that cannot be stored is logged; the clock subscription writes wait on. */
+	readonly host: { readonly log: Logger; readonly deps: { readonly clock: Clock } };
 	/** `conn`'s state could not be stored: it stays in memory and keeps the actor awake. */
 	unpersisted(conn: ConnectionImpl): void;
 }
@@ -85,6 +99,11 @@ export class ConnWriteSource implements WriteSource {
 	// Made on first change: an awake actor without connections keeps no empty sets.
 	#dirty: Set<ConnectionImpl> | undefined;
 	#removed: Set<string> | undefined;
+	/** When each connection's record was last written for a subscription change. */
+	#subscriptionWrites: WeakMap<ConnectionImpl, number> | undefined;
+	/** Connections whose subscription changes wait for {@link #subscriptionTimer}. */
+	#subscriptionsWaiting: Set<ConnectionImpl> | undefined;
+	#subscriptionTimer: TimerHandle | undefined;
 	readonly #onChange: () => void;
 	readonly #owner: ConnRecordsOwner;
 
@@ -110,8 +129,50 @@ export class ConnWriteSource implements WriteSource {
 		this.#onChange();
 	}
 
+	/**
+	 * `conn`'s subscriptions changed: its record is written at once, or with
+	 * its other changes, or at most {@link SUBSCRIPTION_WRITE_INTERVAL_MS}
+	 * after its last write for one.
+	 */
+	subscriptionsChanged(conn: ConnectionImpl): void {
+		if (!conn.persisted || this.#dirty?.has(conn)) return;
+		const clock = this.#owner.host.deps.clock;
+		const now = clock.now();
+		this.#subscriptionWrites ??= new WeakMap();
+		const last = this.#subscriptionWrites.get(conn);
+		if (last === undefined || now - last >= SUBSCRIPTION_WRITE_INTERVAL_MS || now < last) {
+			this.#subscriptionWrites.set(conn, now);
+			this.changed(conn);
+			return;
+		}
+		this.#subscriptionsWaiting ??= new Set();
+		this.#subscriptionsWaiting.add(conn);
+		this.#subscriptionTimer ??= clock.setTimeout(
+			() => this.flushSubscriptions(),
+			last + SUBSCRIPTION_WRITE_INTERVAL_MS - now,
+		);
+	}
+
+	/** Subscription changes that wait are written now (on their timer, and before the final save). */
+	flushSubscriptions(): void {
+		if (this.#subscriptionTimer !== undefined) {
+			this.#owner.host.deps.clock.clearTimeout(this.#subscriptionTimer);
+			this.#subscriptionTimer = undefined;
+		}
+		const waiting = this.#subscriptionsWaiting;
+		if (waiting === undefined || waiting.size === 0) return;
+		const now = this.#owner.host.deps.clock.now();
+		for (const conn of waiting) {
+			this.#subscriptionWrites?.set(conn, now);
+			if (conn.persisted) (this.#dirty ??= new Set()).add(conn);
+		}
+		waiting.clear();
+		this.#onChange();
+	}
+
 	/** `conn` closed for good: its record goes. */
 	removed(conn: ConnectionImpl): void {
+		this.#subscriptionsWaiting?.delete(conn);
 		this.#dirty?.delete(conn);
 		if (!conn.persisted) return;
 		this.#removed ??= new Set();
@@ -121,6 +182,8 @@ export class ConnWriteSource implements WriteSource {
 
 	collect(batch: WriteBatch): void {
 		for (const conn of this.#dirty ?? []) {
+			// Its record holds its subscriptions as they are now.
+			this.#subscriptionsWaiting?.delete(conn);
 			try {
 				batch.puts.push([connKey(conn.id), encodeRecord(conn)]);
 				conn.settleState();

@@ -66,8 +66,11 @@ export interface ConnPersistence {
 	tokenHash?: Uint8Array | undefined;
 	rawUrl?: string | undefined;
 	storedRequest?: StoredRequest | undefined;
-	/** Called when the connection's stored record must be written again. */
-	onChange(conn: ConnectionImpl): void;
+	/**
+	 * Called when the connection's stored record must be written again;
+	 * `subscriptionsOnly` when only its subscriptions changed (written less often).
+	 */
+	onChange(conn: ConnectionImpl, subscriptionsOnly?: boolean): void;
 }
 
 /** The subscriptions of a connection that has none (never changed: connections add to their own set). */
@@ -206,9 +209,14 @@ export class ConnectionImpl implements Conn<any, any, any> {
 		return this.#tracker;
 	}
 
-	/** Its record must be written again (subscriptions or params changed). */
+	/** Its record must be written again (its state or params changed). */
 	changed(): void {
 		if (this.persisted) this.#persistence?.onChange(this);
+	}
+
+	/** Its subscriptions changed: its record must be written again, soon. */
+	subscriptionsChanged(): void {
+		if (this.persisted) this.#persistence?.onChange(this, true);
 	}
 
 	/** The stored record was collected: later state changes mark it changed again. */

@@ -10,8 +10,8 @@ import type { ConnectionHub, HubDeps } from "./connection-hub.js";
 
 /**
  * Most bytes of event names one connection may be subscribed to. Its
- * subscriptions are stored with it and written again whole at each change:
- * an attacker probe's 1,000 names of 256 bytes made each 90-byte toggle
+ * subscriptions are stored with it, in a record written again whole (at
+ * most about once a second for them: SUBSCRIPTION_WRITE_INTERVAL_MS): an attacker probe's 1,000 names of 256 bytes made each 90-byte toggle
  * commit 259 KB, and waking an actor of 100 such connections took 210 ms.
  */
 export const MAX_SUBSCRIBED_NAME_BYTES = 16 * 1024;
@@ -87,13 +87,13 @@ export class Subscriptions {
 		const apply = (allowed: boolean) => {
 			const max = this.#core.limits.maxSubscriptionsPerConnection;
 			if (!subscribe) {
-				if (conn.unsubscribe(eventName)) conn.changed();
+				if (conn.unsubscribe(eventName)) conn.subscriptionsChanged();
 			} else if (allowed && !conn.subscriptions.has(eventName) && conn.subscriptions.size >= max)
 				this.#hub.sendError(conn, errors.tooManySubscriptions(max), null);
 			else if (allowed && !conn.subscriptions.has(eventName) && overNameBytes(conn, eventName))
 				this.#hub.sendError(conn, tooManyNameBytes(), null);
 			else if (allowed) {
-				if (conn.subscribe(eventName)) conn.changed();
+				if (conn.subscribe(eventName)) conn.subscriptionsChanged();
 			} else
 				this.#hub.sendError(
 					conn,
@@ -143,7 +143,7 @@ export class Subscriptions {
 	 */
 	#syncEvent(conn: ConnectionImpl, eventName: string, subscribe: boolean): void {
 		if (!subscribe) {
-			if (conn.unsubscribe(eventName)) conn.changed();
+			if (conn.unsubscribe(eventName)) conn.subscriptionsChanged();
 			return;
 		}
 		const { sync, presence } = this.#deps;
@@ -157,7 +157,7 @@ export class Subscriptions {
 			return;
 		}
 		const fresh = conn.subscribe(eventName);
-		if (fresh) conn.changed();
+		if (fresh) conn.subscriptionsChanged();
 		// One snapshot per subscription and socket: an attacker probe's repeated subscribes
 		// each made a whole snapshot (1,000 against a 200 KB state blocked the loop for 1 s).
 		// A socket that replaced a dropped one is another object: it gets its snapshot.
