@@ -162,9 +162,10 @@ export class ConnWriteSource implements WriteSource {
 		const waiting = this.#subscriptionsWaiting;
 		if (waiting === undefined || waiting.size === 0) return;
 		const now = this.#owner.host.deps.clock.now();
+		this.#dirty ??= new Set();
 		for (const conn of waiting) {
 			this.#subscriptionWrites?.set(conn, now);
-			if (conn.persisted) (this.#dirty ??= new Set()).add(conn);
+			if (conn.persisted) this.#dirty.add(conn);
 		}
 		waiting.clear();
 		this.#onChange();
