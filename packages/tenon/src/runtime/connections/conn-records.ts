@@ -6,6 +6,7 @@
 import type { Clock, TimerHandle } from "../../common/clock.js";
 import type { Logger } from "../../common/logger.js";
 import { assertStorable, NotStorableError } from "../../common/storable.js";
+import { type Rate, TokenBucket } from "../../common/token-bucket.js";
 import { cborDecode, cborEncode, type Encoding } from "../../protocol/encoding.js";
 import { CONN_RANGE, connIdOf, connKey } from "../../storage/actor-keys.js";
 import type { ActorStore } from "../../storage/interfaces.js";
@@ -69,15 +70,19 @@ export async function loadConnRecords(
 }
 
 /**
- * A connection's record is written for a subscription change at most once
- * per this many ms: the first change at once, later ones together at the end
- * of the interval (and at the final save before the actor sleeps). Each
- * write is the whole record, and a connection toggling one of 16 KiB of
- * subscribed names at its message rate made about 2.4 MB/s of commits (an
- * audit, 2026-11-27); now 32 KB/s at most. A change in the interval is not
- * durable until its end: a crash loses it, and a client resubscribes when it
- * reconnects; only a socket another cluster node held past its owner's crash
- * keeps the subscriptions stored before it (docs/connections.md).
+ * Subscription changes of one connection written at once: a burst, then a
+ * few a second (an honest client subscribes to its events when it connects
+ * and seldom changes them). Each write is the whole record, and a connection
+ * toggling one of 16 KiB of subscribed names at its message rate made about
+ * 2.4 MB/s of commits (an audit, 2026-11-27).
+ */
+export const SUBSCRIPTION_WRITES: Rate = Object.freeze({ perSecond: 4, burst: 16 });
+
+/**
+ * Changes past {@link SUBSCRIPTION_WRITES} wait and are written together this
+ * often, or with the final save when the actor sleeps first. Only such a
+ * change can be lost, to a crash or reset before it is written; a resumed
+ * connection then has the subscriptions stored before it (docs/connections.md).
  */
 export const SUBSCRIPTION_WRITE_INTERVAL_MS = 1_000;
 
@@ -99,8 +104,8 @@ export class ConnWriteSource implements WriteSource {
 	// Made on first change: an awake actor without connections keeps no empty sets.
 	#dirty: Set<ConnectionImpl> | undefined;
 	#removed: Set<string> | undefined;
-	/** When each connection's record was last written for a subscription change. */
-	#subscriptionWrites: WeakMap<ConnectionImpl, number> | undefined;
+	/** Each connection's subscription writes, against {@link SUBSCRIPTION_WRITES}. */
+	#subscriptionWrites: WeakMap<ConnectionImpl, TokenBucket> | undefined;
 	/** Connections whose subscription changes wait for {@link #subscriptionTimer}. */
 	#subscriptionsWaiting: Set<ConnectionImpl> | undefined;
 	#subscriptionTimer: TimerHandle | undefined;
@@ -130,18 +135,21 @@ export class ConnWriteSource implements WriteSource {
 	}
 
 	/**
-	 * `conn`'s subscriptions changed: its record is written at once, or with
-	 * its other changes, or at most {@link SUBSCRIPTION_WRITE_INTERVAL_MS}
-	 * after its last write for one.
+	 * `conn`'s subscriptions changed: its record is written at once while
+	 * within {@link SUBSCRIPTION_WRITES} (or with its other changes), else
+	 * within {@link SUBSCRIPTION_WRITE_INTERVAL_MS}.
 	 */
 	subscriptionsChanged(conn: ConnectionImpl): void {
 		if (!conn.persisted || this.#dirty?.has(conn)) return;
 		const clock = this.#owner.host.deps.clock;
 		const now = clock.now();
 		this.#subscriptionWrites ??= new WeakMap();
-		const last = this.#subscriptionWrites.get(conn);
-		if (last === undefined || now - last >= SUBSCRIPTION_WRITE_INTERVAL_MS || now < last) {
-			this.#subscriptionWrites.set(conn, now);
+		let writes = this.#subscriptionWrites.get(conn);
+		if (writes === undefined) {
+			writes = new TokenBucket(SUBSCRIPTION_WRITES, now);
+			this.#subscriptionWrites.set(conn, writes);
+		}
+		if (writes.take(now) === 0) {
 			this.changed(conn);
 			return;
 		}
@@ -149,7 +157,7 @@ export class ConnWriteSource implements WriteSource {
 		this.#subscriptionsWaiting.add(conn);
 		this.#subscriptionTimer ??= clock.setTimeout(
 			() => this.flushSubscriptions(),
-			last + SUBSCRIPTION_WRITE_INTERVAL_MS - now,
+			SUBSCRIPTION_WRITE_INTERVAL_MS,
 		);
 	}
 
@@ -161,12 +169,8 @@ export class ConnWriteSource implements WriteSource {
 		}
 		const waiting = this.#subscriptionsWaiting;
 		if (waiting === undefined || waiting.size === 0) return;
-		const now = this.#owner.host.deps.clock.now();
 		this.#dirty ??= new Set();
-		for (const conn of waiting) {
-			this.#subscriptionWrites?.set(conn, now);
-			if (conn.persisted) this.#dirty.add(conn);
-		}
+		for (const conn of waiting) if (conn.persisted) this.#dirty.add(conn);
 		waiting.clear();
 		this.#onChange();
 	}

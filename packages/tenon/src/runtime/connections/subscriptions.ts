@@ -10,8 +10,8 @@ import type { ConnectionHub, HubDeps } from "./connection-hub.js";
 
 /**
  * Most bytes of event names one connection may be subscribed to. Its
- * subscriptions are stored with it, in a record written again whole (at
- * most about once a second for them: SUBSCRIPTION_WRITE_INTERVAL_MS): an attacker probe's 1,000 names of 256 bytes made each 90-byte toggle
+ * subscriptions are stored with it, in a record written again whole (at a
+ * bounded rate for them: SUBSCRIPTION_WRITES): an attacker probe's 1,000 names of 256 bytes made each 90-byte toggle
  * commit 259 KB, and waking an actor of 100 such connections took 210 ms.
  */
 export const MAX_SUBSCRIBED_NAME_BYTES = 16 * 1024;
