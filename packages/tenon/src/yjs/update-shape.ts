@@ -3,6 +3,7 @@ import * as Y from "yjs";
 import { ActorError } from "../protocol/errors.js";
 import { invalid } from "./parts.js";
 import { conflictVisits, deletedItems, extraWeight, growthBound } from "./update-cost.js";
+import { checkReferences } from "./update-references.js";
 import { readUpdateParts, type UpdateParts } from "./update-values.js";
 
 /**
@@ -83,7 +84,8 @@ export interface UpdateCost {
 
 /**
  * The cost of applying an update whose shape {@link readUpdateShape} read,
- * to `doc`: decoded and estimated (update-cost.ts), or, for one of
+ * to `doc`: decoded, its items' origins checked (update-references.ts) and
+ * estimated (update-cost.ts), or, for one of
  * {@link COPY_ONLY_PARTS} or more when it can be tried on a copy
  * (`copyAvailable`), its least count from its shape alone.
  */
@@ -102,6 +104,7 @@ export function estimateUpdate(
 		throw invalid("a malformed update");
 	}
 	const { structs, ds } = decoded;
+	checkReferences(doc, structs);
 	const items =
 		structs.length + shape.valueItems + deletedItems(doc, ds) + extraWeight(doc, structs, ds);
 	return { items, visits: conflictVisits(doc, structs), estimated: true };
