@@ -270,27 +270,55 @@ const PROCESS_PRAGMAS = new Set([
 	"temp_store_directory",
 	"data_store_directory",
 ]);
-/** sqlite3_set_authorizer's action code of a PRAGMA, and its answers. */
+/**
+ * Functions the console does not run: one call takes time that grows with
+ * the product of its arguments' lengths, in one step, which the console's
+ * interrupt cannot cut. `instr()` of a 200 KB string and a 20 KB one held
+ * the loop 7 s, `replace()` as long, `trim()` of a 200 KB string with 20 KB
+ * of characters 35 s; with values of 1 MiB, minutes (an audit, 2026-11-27).
+ * `LIKE` with a short pattern finds text instead (`CONSOLE_MAX_LIKE_PATTERN`).
+ */
+export const CONSOLE_REFUSED_FUNCTIONS: ReadonlySet<string> = new Set([
+	"instr",
+	"replace",
+	"trim",
+	"ltrim",
+	"rtrim",
+]);
+
+/** sqlite3_set_authorizer's action codes of a PRAGMA and a function call, and its answers. */
 const AUTH_PRAGMA = 19;
+const AUTH_FUNCTION = 31;
 const AUTH_OK = 0;
 const AUTH_DENY = 1;
 /** SQLITE_AUTH: what a statement the authorizer refused fails with. */
 const SQLITE_AUTH = 23;
 const SQLITE_FULL = 13;
 
-/** Runs `use` with {@link PROCESS_PRAGMAS} refused on `connection`. */
-function withoutProcessPragmas<T>(
+/**
+ * Runs `use` with {@link PROCESS_PRAGMAS} and {@link CONSOLE_REFUSED_FUNCTIONS}
+ * refused on `connection`; `refused` is told the function it refused.
+ */
+function withConsoleAuthorizer<T>(
 	module: Awaited<ReturnType<typeof loadSqlite>>["module"],
 	connection: Connection,
+	refused: (functionName: string) => void,
 	use: () => T,
 ): T {
 	const key = module._sqlite3_malloc(4);
 	module.HEAP32[key >> 2] = 0;
-	module.setCallback(key, (_app: unknown, action: unknown, name: unknown) =>
-		action === AUTH_PRAGMA && PROCESS_PRAGMAS.has(module.UTF8ToString(name as number).toLowerCase())
-			? AUTH_DENY
-			: AUTH_OK,
-	);
+	module.setCallback(key, (_app: unknown, action: unknown, first: unknown, second: unknown) => {
+		if (action === AUTH_PRAGMA)
+			return PROCESS_PRAGMAS.has(module.UTF8ToString(first as number).toLowerCase())
+				? AUTH_DENY
+				: AUTH_OK;
+		if (action !== AUTH_FUNCTION) return AUTH_OK;
+		// The function's name is the second argument (the first is null).
+		const name = module.UTF8ToString(second as number).toLowerCase();
+		if (!CONSOLE_REFUSED_FUNCTIONS.has(name)) return AUTH_OK;
+		refused(name);
+		return AUTH_DENY;
+	});
 	module._libauthorizer_set_authorizer(connection.pointer, 1, key);
 	try {
 		return use();
@@ -301,8 +329,17 @@ function withoutProcessPragmas<T>(
 	}
 }
 
-/** The console's answer to `error` (SQLite's): `read_only` for what the authorizer refused. */
-function consoleError(error: unknown): ReadOnlyQueryError {
+/**
+ * The console's answer to `error` (SQLite's): `read_only` for what the
+ * authorizer refused; `sql_error` for a function it refused (`refusedFunction`).
+ */
+function consoleError(error: unknown, refusedFunction?: string): ReadOnlyQueryError {
+	// SQLite says "not authorized to use function" with a plain error code.
+	if (refusedFunction !== undefined)
+		return new ReadOnlyQueryError(
+			"sql_error",
+			`the SQL console does not run ${refusedFunction}(): one call over long values cannot be interrupted (use LIKE)`,
+		);
 	if (error instanceof SqliteError && (error.code & 0xff) === SQLITE_AUTH)
 		return new ReadOnlyQueryError("read_only", "the SQL console only reads");
 	if (error instanceof SqliteError && (error.code & 0xff) === SQLITE_FULL)
@@ -319,7 +356,8 @@ function consoleError(error: unknown): ReadOnlyQueryError {
  * `PRAGMA query_only` is on, and a statement SQLite does not call read-only
  * (`sqlite3_stmt_readonly`), or that does not start with SELECT, WITH,
  * EXPLAIN, VALUES or PRAGMA, is refused before it runs; so are the pragmas
- * of {@link PROCESS_PRAGMAS}, however spelt. A statement running
+ * of {@link PROCESS_PRAGMAS}, however spelt, and the functions of
+ * {@link CONSOLE_REFUSED_FUNCTIONS}. A statement running
  * past `timeoutMs` is interrupted; no string or blob it makes or reads may
  * exceed {@link CONSOLE_MAX_VALUE_BYTES}, nor a result have more than
  * {@link CONSOLE_MAX_COLUMNS} columns, and the result stops at `limit` rows
@@ -351,52 +389,62 @@ export async function runReadOnlyQuery(
 			if (stackPointer !== undefined) stack?.restore(stackPointer);
 		};
 		const started = performance.now();
+		let refusedFunction: string | undefined;
 		return interrupted(module, connection, timeoutMs, () =>
-			withoutProcessPragmas(module, connection, () => {
-				let prepared: ReturnType<Connection["prepareFirst"]>;
-				try {
-					prepared = connection.prepareFirst(sql);
-				} catch (error) {
-					restoreStack();
-					throw consoleError(error);
-				}
-				const { statement, hasMore } = prepared;
-				if (statement === undefined) throw new ReadOnlyQueryError("sql_error", "no SQL statement");
-				try {
-					if (hasMore) throw new ReadOnlyQueryError("sql_error", "one statement at a time, please");
-					if (!statement.readonly || !READ_KEYWORDS.test(sql))
-						throw new ReadOnlyQueryError("read_only", "the SQL console only reads");
-					const rows: SqlValue[][] = [];
-					let truncated = false;
-					let bytes = 0;
+			withConsoleAuthorizer(
+				module,
+				connection,
+				(name) => {
+					refusedFunction = name;
+				},
+				() => {
+					let prepared: ReturnType<Connection["prepareFirst"]>;
 					try {
-						while (statement.step()) {
-							if (rows.length === limit) {
-								truncated = true;
-								break;
-							}
-							const row = statement.values();
-							for (const value of row) bytes += valueBytes(value);
-							if (bytes > CONSOLE_MAX_RESULT_BYTES) {
-								truncated = true;
-								break;
-							}
-							rows.push(row);
-						}
+						prepared = connection.prepareFirst(sql);
 					} catch (error) {
 						restoreStack();
-						throw consoleError(error);
+						throw consoleError(error, refusedFunction);
 					}
-					return {
-						columns: statement.columns,
-						rows,
-						truncated,
-						elapsedMs: Math.round(performance.now() - started),
-					};
-				} finally {
-					statement.finalize();
-				}
-			}),
+					const { statement, hasMore } = prepared;
+					if (statement === undefined)
+						throw new ReadOnlyQueryError("sql_error", "no SQL statement");
+					try {
+						if (hasMore)
+							throw new ReadOnlyQueryError("sql_error", "one statement at a time, please");
+						if (!statement.readonly || !READ_KEYWORDS.test(sql))
+							throw new ReadOnlyQueryError("read_only", "the SQL console only reads");
+						const rows: SqlValue[][] = [];
+						let truncated = false;
+						let bytes = 0;
+						try {
+							while (statement.step()) {
+								if (rows.length === limit) {
+									truncated = true;
+									break;
+								}
+								const row = statement.values();
+								for (const value of row) bytes += valueBytes(value);
+								if (bytes > CONSOLE_MAX_RESULT_BYTES) {
+									truncated = true;
+									break;
+								}
+								rows.push(row);
+							}
+						} catch (error) {
+							restoreStack();
+							throw consoleError(error);
+						}
+						return {
+							columns: statement.columns,
+							rows,
+							truncated,
+							elapsedMs: Math.round(performance.now() - started),
+						};
+					} finally {
+						statement.finalize();
+					}
+				},
+			),
 		);
 	});
 }

@@ -6,7 +6,7 @@
 // process restarted; a pattern matched in one step, which the console's time
 // limit cannot interrupt, held the loop 20 s (an audit, 2026-11-27).
 import { describe, expect, it } from "vitest";
-import { CONSOLE_MAX_LIKE_PATTERN } from "../../src/db/inspect.js";
+import { CONSOLE_MAX_LIKE_PATTERN, CONSOLE_REFUSED_FUNCTIONS } from "../../src/db/inspect.js";
 import { setupTest } from "../../src/test/index.js";
 import { call, INSPECTOR_TOKEN, registry } from "../inspector/fixture.js";
 
@@ -25,8 +25,8 @@ describe("the SQL console and long LIKE patterns", () => {
 				headers: { ...reader, ...json },
 				body: JSON.stringify({ sql }),
 			});
-		const overflowing =
-			"SELECT printf('%.*c', 30000, 'a') LIKE (replace(printf('%.*c', 20000, 'x'), 'x', '%a') || 'b')";
+		// (Written out: the console no longer runs replace(), which built it.)
+		const overflowing = `SELECT printf('%.*c', 30000, 'a') LIKE '${"%a".repeat(20_000)}b'`;
 		for (let i = 0; i < 6; i++) {
 			const answer = await console(overflowing);
 			expect(answer.body).toMatchObject({ group: "inspector", code: "sql_error" });
@@ -41,5 +41,43 @@ describe("the SQL console and long LIKE patterns", () => {
 		expect(await other.add("x")).toBe(1);
 		expect(await notes.add("after")).toBe(2);
 		expect((await console("SELECT count(*) FROM notes")).body).toMatchObject({ rows: [[2]] });
+	}, 30_000);
+});
+
+describe("the SQL console and functions whose one call it cannot interrupt", () => {
+	it("refuses them however spelt, and runs the others", async () => {
+		await using t = await setupTest(registry);
+		const notes = t.client.notes.getOrCreate("console-functions");
+		await notes.add("needle in a haystack");
+		const actorId = await notes.resolve();
+		const console = (sql: string) =>
+			call(`${t.url}/inspector/actors/${actorId}/db/query`, {
+				method: "POST",
+				headers: { ...reader, ...json },
+				body: JSON.stringify({ sql }),
+			});
+		const long = (n: number, c: string) => `printf('%.*c', ${n}, '${c}')`;
+		// Each took seconds to minutes of the loop in one step (an audit, 2026-11-27):
+		// instr 7 s, replace 7 s, trim 35 s, at a fifth of the console's value limit.
+		const calls: Record<string, string> = {
+			instr: `SELECT instr(${long(200_000, "a")}, ${long(20_000, "a")} || 'b')`,
+			replace: `SELECT length(RePlAcE(${long(200_000, "a")}, ${long(20_000, "a")} || 'b', 'x'))`,
+			trim: `SELECT length(trim(${long(200_000, "b")}, ${long(20_000, "a")} || 'b'))`,
+			ltrim: `SELECT length("ltrim"(${long(200_000, "b")}, ${long(20_000, "a")} || 'b'))`,
+			rtrim: `SELECT 1 FROM notes WHERE rtrim(${long(200_000, "b")}, ${long(20_000, "a")} || 'b') = ''`,
+		};
+		expect(Object.keys(calls).sort()).toEqual([...CONSOLE_REFUSED_FUNCTIONS].sort());
+		for (const [name, sql] of Object.entries(calls)) {
+			const started = performance.now();
+			const answer = await console(sql);
+			expect(answer.body).toMatchObject({ group: "inspector", code: "sql_error" });
+			expect(answer.body.message).toContain(`does not run ${name}()`);
+			expect(performance.now() - started).toBeLessThan(1_000);
+		}
+		// Others run; LIKE finds text.
+		expect(
+			(await console("SELECT substr(body, 1, 6), upper('a') FROM notes WHERE body LIKE '%hay%'"))
+				.body,
+		).toMatchObject({ rows: [["needle", "A"]] });
 	}, 30_000);
 });

@@ -84,7 +84,8 @@ describe("inspector app: KV and the SQL console", () => {
 		const started = performance.now();
 		for (const huge of [
 			"SELECT length(randomblob(1000000000))",
-			"SELECT length(replace(hex(zeroblob(15000)), '0', hex(zeroblob(15000))))",
+			// (replace() grew one before; the console no longer runs it: console-like-hostile.test.ts.)
+			"SELECT length(hex(zeroblob(600000)))",
 			"SELECT zeroblob(500000000)",
 		]) {
 			const refused = await query(huge);
