@@ -337,6 +337,8 @@ export class ActorInstance implements AssemblyHost {
 			this.#runs?.writeFinal();
 			// The final save also recomputes the alarm, now without the queue's part.
 			p.schedules.alarmChanged();
+			// Subscription changes waiting for their interval: hibernated connections keep them.
+			if (kind !== "destroy") p.connRecords.flushSubscriptions();
 			if (kind === "destroy")
 				await destroyActorData({
 					actorId: this.actorId,
@@ -349,10 +351,7 @@ export class ActorInstance implements AssemblyHost {
 					onAlarmCleared: () => this.deps.onAlarmCommitted(this.actorId, null),
 					forget: this.#undone,
 				});
-			else {
-				p.connRecords.flushSubscriptions(); // those waiting: hibernated connections keep them
-				await p.writer.flush();
-			}
+			else await p.writer.flush();
 		} catch (error) {
 			this.log.error("stopping the actor failed; unsaved changes are lost", { error, kind });
 			// Nothing says the connections' records are current: they close instead of hibernating.
