@@ -152,7 +152,10 @@ describe("items whose origins no client could have written", () => {
 					else if (step.kind === "set") doc.getMap("m").set(step.value, step.at);
 					else if (step.kind === "nest")
 						a.insert(step.at % (a.length + 1), [new Y.Text(step.value)]);
-					else {
+					else if (step.kind === "drop" && a.length > 0) a.delete(step.at % a.length, 1);
+					else if (step.kind === "undo") undos.get(doc)?.undo();
+					else if (step.kind === "redo") undos.get(doc)?.redo();
+					else if (step.kind === "push") {
 						const nested = a.toArray().find((value) => value instanceof Y.Text) as
 							| Y.Text
 							| undefined;
