@@ -338,7 +338,7 @@ export class ActorInstance implements AssemblyHost {
 			// The final save also recomputes the alarm, now without the queue's part.
 			p.schedules.alarmChanged();
 			// Subscription changes waiting for their interval: hibernated connections keep them.
-			if (kind !== "destroy") p.connRecords.flushSubscriptions();
+			p.connRecords.flushSubscriptions(kind === "destroy");
 			if (kind === "destroy")
 				await destroyActorData({
 					actorId: this.actorId,

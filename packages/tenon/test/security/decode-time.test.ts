@@ -145,7 +145,7 @@ function toggleState(socket: RawSocket, pairs: number): void {
 	}
 }
 
-/** Fewer than `all` snapshots in the first second, more after it, the socket still open. */
+/** Fewer than `all` snapshots when the first arrive, more after, the socket still open. */
 async function expectSnapshotsPaced(socket: RawSocket, all: number): Promise<void> {
 	// Polled, not read after a fixed second: on a loaded machine the first snapshots took
 	// longer than that to arrive, and the test read 0 (a gate run, 2026-11-25).

@@ -161,13 +161,17 @@ export class ConnWriteSource implements WriteSource {
 		);
 	}
 
-	/** Subscription changes that wait are written now (on their timer, and before the final save). */
-	flushSubscriptions(): void {
+	/**
+	 * Subscription changes that wait are written now (on their timer, and
+	 * before the final save), or dropped (`drop`: the actor is destroyed).
+	 */
+	flushSubscriptions(drop = false): void {
 		if (this.#subscriptionTimer !== undefined) {
 			this.#owner.host.deps.clock.clearTimeout(this.#subscriptionTimer);
 			this.#subscriptionTimer = undefined;
 		}
 		const waiting = this.#subscriptionsWaiting;
+		if (drop) waiting?.clear();
 		if (waiting === undefined || waiting.size === 0) return;
 		this.#dirty ??= new Set();
 		for (const conn of waiting) if (conn.persisted) this.#dirty.add(conn);
