@@ -204,6 +204,23 @@ describe("bench charts", () => {
 		expect(svg).toContain("Memory (shorter is better)</text>");
 		expect(svg).not.toContain("Restate");
 	});
+
+	it("gives each of a suite's eight systems a color of its own", () => {
+		// The core suite has eight: the eighth (the bare LMDB floor) took Tenon's blue from a
+		// palette of seven (the run of 2026-11-27).
+		const systems = Array.from({ length: 8 }, (_, i) => `system ${i}`);
+		const svg = suiteChart(
+			"core",
+			systems.map((system) => latency("1. warm action over a connection", system, 0.3)),
+		) as string;
+		const legend = [
+			...svg.matchAll(
+				/<rect x="\d+(?:\.\d+)?" y="34" width="12" height="12" fill="(#[0-9a-f]{6})"/g,
+			),
+		];
+		expect(legend.length).toBe(8);
+		expect(new Set(legend.map((match) => match[1])).size).toBe(8);
+	});
 });
 
 describe("issue 17's goals in a run's report", () => {

@@ -15,7 +15,22 @@ const HEADER_HEIGHT = 18;
 const PLOT_LEFT = LABEL_WIDTH;
 const PLOT_WIDTH = WIDTH - LABEL_WIDTH - VALUE_WIDTH - 10;
 /** Colors for systems, in order of appearance (Tenon, being first, gets the first). */
-const PALETTE = ["#2563eb", "#f97316", "#16a34a", "#a855f7", "#64748b", "#dc2626", "#0891b2"];
+/**
+ * One color per system of a suite; the core suite has eight (the eighth, the
+ * bare LMDB floor, was drawn in Tenon's blue when there were seven).
+ */
+const PALETTE = [
+	"#2563eb",
+	"#f97316",
+	"#16a34a",
+	"#a855f7",
+	"#64748b",
+	"#dc2626",
+	"#0891b2",
+	"#ca8a04",
+	"#db2777",
+	"#4d7c0f",
+];
 
 type Kind = "latency" | "rate" | "bytes";
 
@@ -159,7 +174,8 @@ export function suiteChart(title: string, rows: readonly BenchRow[]): string | u
 				const value = medianOf(row);
 				const width = Math.max(1, scale.x(value));
 				parts.push(
-					`<text x="${PLOT_LEFT - 6}" y="${y + 11}" class="system">${escapeXml(truncate(row.system, 44))}</text>`,
+					// 40 characters fit the label column (44 ran past its left edge).
+					`<text x="${PLOT_LEFT - 6}" y="${y + 11}" class="system">${escapeXml(truncate(row.system, 40))}</text>`,
 					`<rect x="${PLOT_LEFT}" y="${y}" width="${width.toFixed(1)}" height="${BAR_HEIGHT}" fill="${color(row.system)}"><title>${escapeXml(`${row.workload} — ${row.system}: ${format(kind, value)}`)}</title></rect>`,
 					`<text x="${(PLOT_LEFT + width + 4).toFixed(1)}" y="${y + 11}" class="value">${escapeXml(format(kind, value))}</text>`,
 				);
