@@ -1,4 +1,5 @@
 import * as Y from "yjs";
+import { holdingClock } from "./clock-ranges.js";
 
 /**
  * How much work Yjs would do to merge an update into a document, estimated
@@ -132,16 +133,12 @@ class NewItems {
 	at(id: Y.ID): NewItem | undefined {
 		const list = this.#byClient.get(id.client);
 		if (list === undefined) return undefined;
-		let low = 0;
-		let high = list.length - 1;
-		while (low <= high) {
-			const mid = (low + high) >> 1;
-			const item = list[mid] as NewItem;
-			if (id.clock < item.clock) high = mid - 1;
-			else if (id.clock >= item.end) low = mid + 1;
-			else return item;
-		}
-		return undefined;
+		return holdingClock(
+			list,
+			id.clock,
+			(item) => item.clock,
+			(item) => item.end,
+		);
 	}
 }
 

@@ -1,4 +1,5 @@
 import * as Y from "yjs";
+import { holdingClock } from "./clock-ranges.js";
 import { invalid } from "./parts.js";
 
 /**
@@ -97,16 +98,12 @@ class ListsOf {
 	#inUpdate(id: Y.ID): Y.Item | Y.GC | Y.Skip | undefined {
 		const list = this.#update.get(id.client);
 		if (list === undefined) return undefined;
-		let low = 0;
-		let high = list.length - 1;
-		while (low <= high) {
-			const middle = (low + high) >> 1;
-			const struct = list[middle] as Y.Item | Y.GC | Y.Skip;
-			if (id.clock < struct.id.clock) high = middle - 1;
-			else if (id.clock >= struct.id.clock + struct.length) low = middle + 1;
-			else return struct;
-		}
-		return undefined;
+		return holdingClock(
+			list,
+			id.clock,
+			(struct) => struct.id.clock,
+			(struct) => struct.id.clock + struct.length,
+		);
 	}
 }
 
