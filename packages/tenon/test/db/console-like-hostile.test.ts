@@ -13,18 +13,21 @@ import { call, INSPECTOR_TOKEN, registry } from "../inspector/fixture.js";
 const reader = { authorization: `Bearer ${INSPECTOR_TOKEN}` };
 const json = { "content-type": "application/json" };
 
+/** Runs SQL in the console of actor `actorId` with a reader's token. */
+const consoleOf = (url: string, actorId: string) => (sql: string) =>
+	call(`${url}/inspector/actors/${actorId}/db/query`, {
+		method: "POST",
+		headers: { ...reader, ...json },
+		body: JSON.stringify({ sql }),
+	});
+
 describe("the SQL console and long LIKE patterns", () => {
 	it("refuses a pattern past its limit, and every actor's database goes on", async () => {
 		await using t = await setupTest(registry);
 		const notes = t.client.notes.getOrCreate("console-like");
 		await notes.add("before");
 		const actorId = await notes.resolve();
-		const console = (sql: string) =>
-			call(`${t.url}/inspector/actors/${actorId}/db/query`, {
-				method: "POST",
-				headers: { ...reader, ...json },
-				body: JSON.stringify({ sql }),
-			});
+		const console = consoleOf(t.url, actorId);
 		// (Written out: the console no longer runs replace(), which built it.)
 		const overflowing = `SELECT printf('%.*c', 30000, 'a') LIKE '${"%a".repeat(20_000)}b'`;
 		for (let i = 0; i < 6; i++) {
@@ -50,12 +53,7 @@ describe("the SQL console and functions whose one call it cannot interrupt", () 
 		const notes = t.client.notes.getOrCreate("console-functions");
 		await notes.add("needle in a haystack");
 		const actorId = await notes.resolve();
-		const console = (sql: string) =>
-			call(`${t.url}/inspector/actors/${actorId}/db/query`, {
-				method: "POST",
-				headers: { ...reader, ...json },
-				body: JSON.stringify({ sql }),
-			});
+		const console = consoleOf(t.url, actorId);
 		const long = (n: number, c: string) => `printf('%.*c', ${n}, '${c}')`;
 		// Each took seconds to minutes of the loop in one step (an audit, 2026-11-27):
 		// instr 7 s, replace 7 s, trim 35 s, at a fifth of the console's value limit.
