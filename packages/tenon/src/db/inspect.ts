@@ -395,61 +395,55 @@ export async function runReadOnlyQuery(
 		};
 		const started = performance.now();
 		let refusedFunction: string | undefined;
+		const noteRefused = (name: string) => {
+			refusedFunction = name;
+		};
 		return interrupted(module, connection, timeoutMs, () =>
-			withConsoleAuthorizer(
-				module,
-				connection,
-				(name) => {
-					refusedFunction = name;
-				},
-				() => {
-					let prepared: ReturnType<Connection["prepareFirst"]>;
+			withConsoleAuthorizer(module, connection, noteRefused, () => {
+				let prepared: ReturnType<Connection["prepareFirst"]>;
+				try {
+					prepared = connection.prepareFirst(sql);
+				} catch (error) {
+					restoreStack();
+					throw consoleError(error, refusedFunction);
+				}
+				const { statement, hasMore } = prepared;
+				if (statement === undefined) throw new ReadOnlyQueryError("sql_error", "no SQL statement");
+				try {
+					if (hasMore) throw new ReadOnlyQueryError("sql_error", "one statement at a time, please");
+					if (!statement.readonly || !READ_KEYWORDS.test(sql))
+						throw new ReadOnlyQueryError("read_only", "the SQL console only reads");
+					const rows: SqlValue[][] = [];
+					let truncated = false;
+					let bytes = 0;
 					try {
-						prepared = connection.prepareFirst(sql);
+						while (statement.step()) {
+							if (rows.length === limit) {
+								truncated = true;
+								break;
+							}
+							const row = statement.values();
+							for (const value of row) bytes += valueBytes(value);
+							if (bytes > CONSOLE_MAX_RESULT_BYTES) {
+								truncated = true;
+								break;
+							}
+							rows.push(row);
+						}
 					} catch (error) {
 						restoreStack();
-						throw consoleError(error, refusedFunction);
+						throw consoleError(error);
 					}
-					const { statement, hasMore } = prepared;
-					if (statement === undefined)
-						throw new ReadOnlyQueryError("sql_error", "no SQL statement");
-					try {
-						if (hasMore)
-							throw new ReadOnlyQueryError("sql_error", "one statement at a time, please");
-						if (!statement.readonly || !READ_KEYWORDS.test(sql))
-							throw new ReadOnlyQueryError("read_only", "the SQL console only reads");
-						const rows: SqlValue[][] = [];
-						let truncated = false;
-						let bytes = 0;
-						try {
-							while (statement.step()) {
-								if (rows.length === limit) {
-									truncated = true;
-									break;
-								}
-								const row = statement.values();
-								for (const value of row) bytes += valueBytes(value);
-								if (bytes > CONSOLE_MAX_RESULT_BYTES) {
-									truncated = true;
-									break;
-								}
-								rows.push(row);
-							}
-						} catch (error) {
-							restoreStack();
-							throw consoleError(error);
-						}
-						return {
-							columns: statement.columns,
-							rows,
-							truncated,
-							elapsedMs: Math.round(performance.now() - started),
-						};
-					} finally {
-						statement.finalize();
-					}
-				},
-			),
+					return {
+						columns: statement.columns,
+						rows,
+						truncated,
+						elapsedMs: Math.round(performance.now() - started),
+					};
+				} finally {
+					statement.finalize();
+				}
+			}),
 		);
 	});
 }
