@@ -312,7 +312,7 @@ export class ActorGateway {
 		failIfExists: boolean,
 		caller: Caller,
 	): Promise<{ record: ActorRecord; created: boolean }> {
-		return this.#runtime.host.create(namespace, name, key, input, failIfExists, caller);
+		return this.#runtime.host.create(namespace, name, key, input, failIfExists, caller, true);
 	}
 
 	destroyActor(actorId: string, namespace?: string): Promise<void> {
@@ -472,10 +472,11 @@ export class ActorGateway {
 	/**
 	 * Destroys an actor this request created for a caller that was never
 	 * accepted, unless another caller was accepted meanwhile (it would lose an
-	 * actor it uses, and writes it was told are durable).
+	 * actor it uses, and writes it was told are durable) or a REST create
+	 * answered with it (see ActorCreation).
 	 */
 	async #undoCreation(instance: ActorInstance): Promise<void> {
-		await instance.destroyIfUnclaimed().catch((error: unknown) => {
+		await this.#runtime.host.creations.undo(instance).catch((error: unknown) => {
 			this.#runtime.logger.warn("could not undo the creation of a refused caller's actor", {
 				actorId: instance.actorId,
 				error,

@@ -1,17 +1,14 @@
-import type { CreateContext } from "../actor/context.js";
 import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ResolvedActorOptions } from "../actor/options.js";
 import type { Clock } from "../common/clock.js";
-import { isActorId, newActorId } from "../common/ids.js";
+import { isActorId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
-import { callAsync, withTimeout } from "../common/timeouts.js";
 import { noopMetrics, type RuntimeMetrics } from "../observability/metrics.js";
-import { decodeUntrustedInput } from "../protocol/encoding.js";
-import { ActorError, errors, toPublicError } from "../protocol/errors.js";
-import { serializeKey } from "../protocol/keys.js";
+import { errors } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { CommitPipeline } from "../storage/commit-pipeline.js";
 import type { ActorRecord, ClusterMembership, StorageHandles } from "../storage/interfaces.js";
+import { ActorCreation } from "./actor-creation.js";
 import { ActorInstance, type InstanceEvents } from "./actor-instance.js";
 import type { ActorTarget } from "./actor-target.js";
 import { type ActorType, prepareActorType, type TypeNode } from "./actor-types.js";
@@ -58,7 +55,8 @@ export class ActorHost {
 	readonly #options: ActorHostOptions;
 	readonly #types = new Map<string, ActorType>();
 	readonly #slots = new Map<string, Slot>();
-	readonly #creating = new Map<string, Promise<{ record: ActorRecord; created: boolean }>>();
+	/** Creating actors, and undoing refused callers' creations. */
+	readonly creations: ActorCreation;
 	readonly pipeline: CommitPipeline;
 	/** The client sockets this node holds (connections hibernate in them while their actors sleep). */
 	readonly sockets: SocketRegistry;
@@ -86,6 +84,14 @@ export class ActorHost {
 		const metrics = options.metrics ?? noopMetrics;
 		this.pipeline = new CommitPipeline(options.storage.store, metrics);
 		this.#sleeps = new SleepScheduler(options.clock);
+		this.creations = new ActorCreation({
+			options,
+			type: (name) => this.#type(name),
+			instanceOf: (actorId) => {
+				const slot = this.#slots.get(actorId);
+				return slot === undefined ? undefined : "instance" in slot ? slot.instance : slot.starting;
+			},
+		});
 		this.sockets = new SocketRegistry({
 			wake: async (actorId) => {
 				await this.instanceFor(await this.getLiveRecord(actorId));
@@ -304,55 +310,20 @@ export class ActorHost {
 
 	/**
 	 * Creates an actor, or returns the live one holding the key. With
-	 * `failIfExists`, an existing key is `actor/duplicate_key`.
+	 * `failIfExists`, an existing key is `actor/duplicate_key`. `answers`: a
+	 * REST create, which tells its caller of an existing actor (it claims it).
 	 */
-	async create(
+	create(
 		namespace: string,
 		name: string,
 		key: string[],
 		input: Uint8Array | undefined,
 		failIfExists: boolean,
 		caller: Caller = callerWithParams(undefined),
+		answers = false,
 	): Promise<{ record: ActorRecord; created: boolean }> {
 		this.#assertRunning();
-		const type = this.#type(name);
-		let decodedInput: unknown;
-		if (input !== undefined) {
-			if (input.byteLength > this.#options.limits.maxInputBytes)
-				throw errors.inputTooLong(this.#options.limits.maxInputBytes);
-			// Decoded before anything is stored: input that cannot be read back
-			// would make every later wake of this key fail.
-			decodedInput = decodeUntrustedInput(input);
-		}
-		const directory = this.#options.storage.directory;
-		if (!failIfExists) {
-			const existing = await directory.getByKey(namespace, name, key);
-			if (existing) return { record: existing, created: false };
-		}
-		await this.#checkCreate(type, name, key, decodedInput, caller);
-		// Concurrent creates of one key in this process share one directory call.
-		const flightKey = `${namespace}\u0000${name}\u0000${serializeKey(key)}`;
-		let flight = this.#creating.get(flightKey);
-		if (flight === undefined) {
-			flight = directory
-				.create({
-					actorId: newActorId(),
-					namespace,
-					name,
-					key,
-					createdAt: this.#options.clock.now(),
-					...(input === undefined ? {} : { input }),
-				})
-				.then((result) => ({ record: result.actor, created: result.created }));
-			this.#creating.set(flightKey, flight);
-			void flight.finally(() => this.#creating.delete(flightKey)).catch(() => {});
-			const result = await flight;
-			if (failIfExists && !result.created) throw errors.duplicateKey(name, key);
-			return result;
-		}
-		const shared = await flight;
-		if (failIfExists) throw errors.duplicateKey(name, key);
-		return { record: shared.record, created: false };
+		return this.creations.create(namespace, name, key, input, failIfExists, caller, answers);
 	}
 
 	/** Live actors of one name, by id, for listing. */
@@ -404,6 +375,16 @@ export class ActorHost {
 	}
 
 	async #start(record: ActorRecord): Promise<ActorInstance> {
+		let instance: ActorInstance | undefined;
+		try {
+			instance = await this.#wake(record);
+			return instance;
+		} finally {
+			this.creations.woke(record.actorId, instance);
+		}
+	}
+
+	async #wake(record: ActorRecord): Promise<ActorInstance> {
 		const type = this.#type(record.name);
 		makeRoom(
 			this.#slots.values(),
@@ -430,38 +411,6 @@ export class ActorHost {
 			if (slot !== undefined && "starting" in slot && slot.starting === starting)
 				this.#slots.delete(record.actorId);
 			throw error;
-		}
-	}
-
-	/** Runs the actor's `onBeforeCreate` (bounded by its `connectTimeout`); it throws to refuse. */
-	async #checkCreate(
-		type: ActorType,
-		name: string,
-		key: string[],
-		input: unknown,
-		caller: Caller,
-	): Promise<void> {
-		const hook = type.definition.config.onBeforeCreate;
-		if (hook === undefined) return;
-		const context: CreateContext = {
-			name,
-			key: Object.freeze([...key]),
-			params: caller.params,
-			request: caller.request,
-			log: this.#options.logger,
-		};
-		const timeout = type.options.connectTimeout;
-		try {
-			await withTimeout(
-				callAsync(() => hook(context, input)),
-				this.#options.clock,
-				timeout,
-				() => errors.hookTimedOut("onBeforeCreate", timeout),
-			);
-		} catch (error) {
-			if (error instanceof ActorError) throw error;
-			this.#options.logger.error("onBeforeCreate failed", { actor: name, error });
-			throw toPublicError(error, this.#options.exposeInternalErrors);
 		}
 	}
 

@@ -1,0 +1,212 @@
+import type { CreateContext } from "../actor/context.js";
+import { newActorId } from "../common/ids.js";
+import { callAsync, withTimeout } from "../common/timeouts.js";
+import { decodeUntrustedInput } from "../protocol/encoding.js";
+import { ActorError, errors, toPublicError } from "../protocol/errors.js";
+import { serializeKey } from "../protocol/keys.js";
+import type { ActorRecord } from "../storage/interfaces.js";
+import type { ActorHostOptions } from "./actor-host.js";
+import type { ActorInstance } from "./actor-instance.js";
+import type { ActorType } from "./actor-types.js";
+import type { Caller } from "./caller.js";
+
+/** What creating actors needs of its host. */
+export interface CreationDeps {
+	readonly options: ActorHostOptions;
+	type(name: string): ActorType;
+	/** The instance of an actor awake, waking or stopping on this node, if any. */
+	instanceOf(actorId: string): ActorInstance | Promise<ActorInstance> | undefined;
+}
+
+/** A creation's outcome: the live record holding the key, and whether this call made it. */
+export interface Created {
+	record: ActorRecord;
+	created: boolean;
+}
+
+/**
+ * Creating actors, and undoing the creation of a caller the actor's connect
+ * hooks refused. An undo never takes an actor another caller was told of:
+ * a REST create or get-or-create (`PUT`/`POST /actors`) that answered with
+ * it claims it, and one that finds it being undone waits for it to go and
+ * creates the key anew. Before 2026-11-27 a refused `getOrCreate` racing a
+ * `PUT /actors` for the key destroyed the actor whose id the `PUT` had
+ * just answered (its next call: `actor/not_found`), and a racing `POST`
+ * got `actor/duplicate_key` for a key nothing held afterwards (a probe).
+ * Claims are this node's: in a cluster, a REST create answered by another
+ * node than the actor's owner does not claim it.
+ */
+export class ActorCreation {
+	readonly #deps: CreationDeps;
+	/** Concurrent creates of one key in this process share one directory call. */
+	readonly #creating = new Map<string, Promise<Created>>();
+	/**
+	 * Actors a gateway call created, until their first wake: whether a REST
+	 * create answered with one meanwhile (the instance does not exist yet).
+	 */
+	readonly #unwoken = new Map<string, boolean>();
+	/** Instances a REST create answered with: never undone. */
+	readonly #claimed = new WeakSet<ActorInstance>();
+	/** Instances being undone: a create that finds their key waits for them to go. */
+	readonly #undoing = new WeakSet<ActorInstance>();
+
+	constructor(deps: CreationDeps) {
+		this.#deps = deps;
+	}
+
+	/**
+	 * Creates an actor, or returns the live one holding the key. With
+	 * `failIfExists`, an existing key is `actor/duplicate_key`. `answers`: the
+	 * caller is told of an existing actor (a REST create), which claims it.
+	 */
+	async create(
+		namespace: string,
+		name: string,
+		key: string[],
+		input: Uint8Array | undefined,
+		failIfExists: boolean,
+		caller: Caller,
+		answers: boolean,
+	): Promise<Created> {
+		const type = this.#deps.type(name);
+		const { limits } = this.#deps.options;
+		let decodedInput: unknown;
+		if (input !== undefined) {
+			if (input.byteLength > limits.maxInputBytes) throw errors.inputTooLong(limits.maxInputBytes);
+			// Decoded before anything is stored: input that cannot be read back
+			// would make every later wake of this key fail.
+			decodedInput = decodeUntrustedInput(input);
+		}
+		const request = { namespace, name, key, input, decodedInput, failIfExists, caller, answers };
+		for (;;) {
+			const result = await this.#createOrFind(type, request);
+			if (result.created) return result;
+			if (await this.#wasUndone(result.record.actorId)) continue;
+			if (answers) this.#claim(result.record.actorId);
+			if (failIfExists) throw errors.duplicateKey(name, key);
+			return result;
+		}
+	}
+
+	/**
+	 * Undoes a refused caller's creation: destroys the actor unless a REST
+	 * create answered with it, or a caller was accepted or a connection opened
+	 * since it woke. True when it was destroyed.
+	 */
+	async undo(instance: ActorInstance): Promise<boolean> {
+		if (this.#claimed.has(instance) || this.#unwoken.get(instance.actorId) === true) return false;
+		const wasAwake = instance.status === "awake";
+		// Checked and started in one step (destroyIfUnclaimed stops synchronously).
+		const destroyed = instance.destroyIfUnclaimed();
+		if (wasAwake && instance.status !== "awake") this.#undoing.add(instance);
+		return destroyed;
+	}
+
+	async #createOrFind(
+		type: ActorType,
+		request: {
+			namespace: string;
+			name: string;
+			key: string[];
+			input: Uint8Array | undefined;
+			decodedInput: unknown;
+			failIfExists: boolean;
+			caller: Caller;
+			answers: boolean;
+		},
+	): Promise<Created> {
+		const { namespace, name, key, input } = request;
+		const { directory } = this.#deps.options.storage;
+		if (!request.failIfExists) {
+			const existing = await directory.getByKey(namespace, name, key);
+			if (existing) return { record: existing, created: false };
+		}
+		await this.#checkCreate(type, name, key, request.decodedInput, request.caller);
+		const flightKey = `${namespace}\u0000${name}\u0000${serializeKey(key)}`;
+		let flight = this.#creating.get(flightKey);
+		if (flight !== undefined) return { record: (await flight).record, created: false };
+		flight = directory
+			.create({
+				actorId: newActorId(),
+				namespace,
+				name,
+				key,
+				createdAt: this.#deps.options.clock.now(),
+				...(input === undefined ? {} : { input }),
+			})
+			.then((result) => {
+				// Marked before any other caller can hear of the actor (this runs as the write lands).
+				if (result.created && !request.answers) this.#unwoken.set(result.actor.actorId, false);
+				return { record: result.actor, created: result.created };
+			});
+		this.#creating.set(flightKey, flight);
+		void flight.finally(() => this.#creating.delete(flightKey)).catch(() => {});
+		return flight;
+	}
+
+	/** True once the actor, found being undone, has gone (its key is free again). */
+	async #wasUndone(actorId: string): Promise<boolean> {
+		const found = this.#deps.instanceOf(actorId);
+		if (found === undefined || found instanceof Promise || !this.#undoing.has(found)) return false;
+		await found.stopped;
+		return true;
+	}
+
+	/** The host woke (or failed to wake) an actor: a claim made before is the instance's now. */
+	woke(actorId: string, instance: ActorInstance | undefined): void {
+		const claimed = this.#unwoken.get(actorId);
+		if (claimed === undefined) return;
+		this.#unwoken.delete(actorId);
+		if (claimed && instance !== undefined) this.#claimed.add(instance);
+	}
+
+	/** A REST create answered with the actor: an undo leaves it be. */
+	#claim(actorId: string): void {
+		if (this.#unwoken.has(actorId)) {
+			this.#unwoken.set(actorId, true);
+			return;
+		}
+		const found = this.#deps.instanceOf(actorId);
+		if (found === undefined) return;
+		// Still waking: claimed as it wakes, before a refused caller's hooks can run.
+		if (found instanceof Promise)
+			void found.then(
+				(instance) => this.#claimed.add(instance),
+				() => {},
+			);
+		else this.#claimed.add(found);
+	}
+
+	/** Runs the actor's `onBeforeCreate` (bounded by its `connectTimeout`); it throws to refuse. */
+	async #checkCreate(
+		type: ActorType,
+		name: string,
+		key: string[],
+		input: unknown,
+		caller: Caller,
+	): Promise<void> {
+		const hook = type.definition.config.onBeforeCreate;
+		if (hook === undefined) return;
+		const { logger, clock, exposeInternalErrors } = this.#deps.options;
+		const context: CreateContext = {
+			name,
+			key: Object.freeze([...key]),
+			params: caller.params,
+			request: caller.request,
+			log: logger,
+		};
+		const timeout = type.options.connectTimeout;
+		try {
+			await withTimeout(
+				callAsync(() => hook(context, input)),
+				clock,
+				timeout,
+				() => errors.hookTimedOut("onBeforeCreate", timeout),
+			);
+		} catch (error) {
+			if (error instanceof ActorError) throw error;
+			logger.error("onBeforeCreate failed", { actor: name, error });
+			throw toPublicError(error, exposeInternalErrors);
+		}
+	}
+}
