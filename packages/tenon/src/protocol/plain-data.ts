@@ -65,7 +65,7 @@ function describe(value: unknown): string {
  * and a Date that CBOR's seconds cannot hold to the millisecond are refused
  * too. "encodable" for the commit's own check, behind the writes' (see
  * state-write-checks.ts): only what cannot be encoded at all is refused, as
- * refusing there resets the actor; a lone surrogate (stored as U+FFFD) or a
+ * refusing there resets the actor; a lone surrogate (read back as U+FFFD) or a
  * Date 1 ms off that no write check saw is stored as it comes out. "client"
  * for a value just decoded from a client's bytes: as "encodable". Such a
  * value is a tree by construction (JSON cannot share parts, and the CBOR

@@ -4,6 +4,7 @@
 import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ActorKeyList } from "../actor/types.js";
 import { callSafely } from "../common/call-safely.js";
+import { assertStorable } from "../common/storable.js";
 import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
 import { callAsync, withTimeout } from "../common/timeouts.js";
@@ -73,6 +74,10 @@ export async function runWakeSequence(
 		const initial = config.createState
 			? await config.createState(identity, input)
 			: structuredClone(config.state);
+		// Checked exactly, as a write in an action is: the commit's own check lets a lone
+		// surrogate through, and its stored form read back differently (a walkthrough,
+		// 2026-11-27). Refused, the wake fails and the next one runs `createState` again.
+		assertStorable(initial, "state");
 		tracker.replace(initial);
 		tracker.markAllDirty();
 		if (config.onCreate) await config.onCreate(context, input);

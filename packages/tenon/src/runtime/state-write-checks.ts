@@ -340,7 +340,7 @@ export function unlockedDeep<T>(value: T, seen = new Map<object, object>()): T {
  * its first `await`; see isCallingUserCode): elsewhere (after an `await`, in
  * a timer the app set) the throw could end the process, so the write is left
  * to the commit's check as before. That one refuses only what cannot be
- * encoded at all (a lone surrogate is stored as U+FFFD there), and what it
+ * encoded at all (a lone surrogate reads back as U+FFFD there), and what it
  * refuses resets the actor: every turn of that commit fails with it.
  *
  * @param rootKey the top-level key written under ("" for the whole state)
