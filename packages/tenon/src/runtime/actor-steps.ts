@@ -4,9 +4,9 @@
 import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ActorKeyList } from "../actor/types.js";
 import { callSafely } from "../common/call-safely.js";
-import { assertStorable } from "../common/storable.js";
 import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
+import { assertStorable } from "../common/storable.js";
 import { callAsync, withTimeout } from "../common/timeouts.js";
 import { cborDecodeCompat } from "../protocol/encoding.js";
 import { errors } from "../protocol/errors.js";
