@@ -6,6 +6,7 @@ import {
 	chatRoom,
 	MAX_MESSAGES_PER_10S,
 	MAX_ROOM_MESSAGES_PER_10S,
+	MAX_TOPIC,
 	type Message,
 } from "./chat-room.js";
 
@@ -60,6 +61,36 @@ describe("chat room example", () => {
 		await expect(t.client.chatRoom.getOrCreate("new-room").topic()).rejects.toMatchObject({
 			code: "unauthorized",
 		});
+	});
+
+	it("opens a room only with a readable topic, and leaves no room behind a refused one", async () => {
+		await using t = await setupTest(registry);
+		const open = (key: string, topic: unknown) =>
+			t.client.chatRoom
+				.getOrCreate(key, {
+					params: { token: tokenFor("ada") },
+					createWithInput: { topic } as never,
+				})
+				.topic();
+		const emojis = "😀".repeat(MAX_TOPIC); // zod counts characters, not UTF-16 units
+		const refused = ["\u202egnp.exe\u0007", "   \u200b ", `${emojis}!`, 42, ""];
+		for (const [i, topic] of refused.entries()) {
+			await expect(open(`bad-${i}`, topic)).rejects.toMatchObject({
+				group: "user",
+				code: "invalid_topic",
+			});
+			// Refused by `onBeforeCreate`: nothing was created.
+			expect(
+				await t.client.chatRoom
+					.get(`bad-${i}`)
+					.resolve()
+					.catch(() => "none"),
+			).toBe("none");
+		}
+		expect(await open("good", emojis)).toBe(emojis);
+		expect(
+			await t.client.chatRoom.getOrCreate("none", { params: { token: tokenFor("ada") } }).topic(),
+		).toBe("");
 	});
 
 	it("rejects bad messages with stable codes", async () => {

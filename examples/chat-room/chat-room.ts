@@ -1,7 +1,7 @@
 import { actor, event, UserError } from "tenon";
 import { z } from "zod";
 import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
-import { isBlank, withoutHidden } from "../validation/visible-text.js";
+import { isBlank, visibleText, withoutHidden } from "../validation/visible-text.js";
 import { PostRate } from "./post-rate.js";
 
 /** One chat message. */
@@ -14,6 +14,16 @@ export interface Message {
 
 const MAX_HISTORY = 500;
 const MAX_TEXT = 2_000;
+export const MAX_TOPIC = 200;
+/**
+ * What a room is created with: an optional topic everyone reads, checked
+ * before the room exists. (It was cut to 200 characters, which could cut an
+ * emoji in two, and kept hidden characters: a walkthrough, 2026-11-27.)
+ */
+const CreateInput = z
+	.object({ topic: visibleText(MAX_TOPIC).optional() })
+	.strict()
+	.optional();
 /** Messages one user may send per 10 s in a room (see PostRate). */
 export const MAX_MESSAGES_PER_10S = 20;
 /** Messages everyone together may send per 10 s in a room: 500 kept last at least 80 s. */
@@ -28,13 +38,18 @@ export const MAX_ROOM_MESSAGES_PER_10S = 60;
  */
 export const chatRoom = actor({
 	createState: (_c, input: { topic?: string } | undefined) => ({
-		topic: typeof input?.topic === "string" ? input.topic.slice(0, 200) : "",
+		topic: input?.topic ?? "",
 		nextId: 1,
 		messages: [] as Message[],
 	}),
-	// Only signed-in users may open rooms.
-	onBeforeCreate: (c) => {
+	// Only signed-in users may open rooms, with a readable topic.
+	onBeforeCreate: (c, input) => {
 		verifyToken(tokenOf(c.params));
+		if (!CreateInput.safeParse(input).success)
+			throw new UserError(
+				`a topic has at most ${MAX_TOPIC} characters, something visible and nothing hidden`,
+				{ code: "invalid_topic" },
+			);
 	},
 	onBeforeConnect: (c, params: TokenParams) => {
 		checkResuming(c.resuming, verifyToken(params?.token));
