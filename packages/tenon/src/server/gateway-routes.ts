@@ -147,8 +147,15 @@ export function handleAction(actors: ActorGateway, call: ActionCall): Promise<st
 		return Promise.reject(error);
 	}
 	const run = (body: Record<string, unknown>) => {
-		const args = body.args ?? [];
-		if (!Array.isArray(args)) throw errors.invalid("'args' must be an array");
+		// No body, or `{}`: no arguments. A body with other fields and no `args` (a typo such
+		// as `{"arg": [5]}`) ran the action with no arguments before 2026-11-27 (a walkthrough).
+		const args = body.args ?? (Object.keys(body).length === 0 ? [] : undefined);
+		if (!Array.isArray(args))
+			throw errors.invalid(
+				body.args === undefined
+					? "the body must be { args: [...] } (or empty, for no arguments)"
+					: "'args' must be an array",
+			);
 		if (args.length > MAX_ACTION_ARGS)
 			throw errors.invalid(`an action takes at most ${MAX_ACTION_ARGS} arguments`);
 		const encode = replyEncoder(limits, `The response of '${name}'`, (output: unknown) =>
