@@ -58,10 +58,17 @@ export function closeCause(
 	serverError: ActorError | undefined,
 ): ActorError | undefined {
 	const fromReason = parseCloseReason(reason);
-	return serverError !== undefined &&
-		fromReason !== undefined &&
-		serverError.group === fromReason.group &&
-		serverError.code === fromReason.code
-		? serverError
-		: fromReason;
+	if (serverError === undefined || fromReason === undefined) return fromReason;
+	const named = `${serverError.group}.${serverError.code}`;
+	const main = `${fromReason.group}.${fromReason.code}`;
+	// A close reason holds at most 123 bytes: a longer `group.code` arrives cut, and was
+	// reported as a second, cut error, which later calls failed with (a walkthrough, 2026-11-27).
+	const same =
+		named === main ||
+		(named.startsWith(main) && utf8.encode(reason).byteLength >= MAX_CLOSE_REASON_BYTES - 3);
+	return same ? serverError : fromReason;
 }
+
+/** WebSocket close reasons are at most 123 bytes of UTF-8; the server cuts a longer one on a character. */
+const MAX_CLOSE_REASON_BYTES = 123;
+const utf8 = new TextEncoder();

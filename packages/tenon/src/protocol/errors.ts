@@ -66,7 +66,8 @@ export interface UserErrorOptions {
  */
 export class UserError extends ActorError {
 	constructor(message: string, options: UserErrorOptions = {}) {
-		super("user", options.code ?? "user_error", message, options.metadata);
+		// An empty code reached callers as `user/` (a walkthrough, 2026-11-27).
+		super("user", options.code || "user_error", message, options.metadata);
 		this.name = "UserError";
 	}
 }
