@@ -1,4 +1,4 @@
-import { RESERVED_ACTION_NAMES } from "../protocol/client-members.js";
+import { RESERVED_ACTION_NAMES, SPECIAL_NAMES } from "../protocol/client-members.js";
 import type {
 	ActionContext,
 	ActorContext,
@@ -287,6 +287,12 @@ function checkActionNames(group: Record<string, unknown>, path: string[]): void 
 		}
 		if (path.length === 0 && RESERVED_ACTION_NAMES.has(name)) {
 			throw new Error(`Action name '${name}' is reserved: it would hide a client handle method`);
+		}
+		// In a group too: the client never calls `admin.then` (`await handle.admin` reads it).
+		if (path.length > 0 && SPECIAL_NAMES.has(name)) {
+			throw new Error(
+				`Action name '${[...path, name].join(".")}' is reserved: JavaScript reads '${name}' itself`,
+			);
 		}
 		if (typeof value === "function") continue;
 		if (typeof value === "object" && value !== null) {

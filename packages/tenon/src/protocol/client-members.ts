@@ -36,12 +36,13 @@ export const CONN_PROPERTIES: ReadonlySet<string> = new Set([
 	"presence",
 ]);
 
+/** Names JavaScript treats specially (`await` reads `then`): no action, in a group or not, takes them. */
+export const SPECIAL_NAMES: ReadonlySet<string> = new Set(["then", "constructor", "toJSON"]);
+
 /** Names an action may not take: client members, plus names JavaScript treats specially. */
 export const RESERVED_ACTION_NAMES: ReadonlySet<string> = new Set([
 	...HANDLE_METHODS,
 	...CONN_METHODS,
 	...CONN_PROPERTIES,
-	"then",
-	"constructor",
-	"toJSON",
+	...SPECIAL_NAMES,
 ]);
