@@ -293,7 +293,7 @@ export class ClientTransport {
 			throw new ActorError(
 				"client",
 				"network_error",
-				`Request to ${url} failed: ${describeFetchError(error)}`,
+				`Request to ${shownUrl(url)} failed: ${describeFetchError(error)}`,
 			);
 		}
 		const { bytes, contentType } = response;
@@ -393,12 +393,27 @@ export function encodeParamsProtocol(params: unknown): string {
 	);
 }
 
+/**
+ * `url` as error messages show it, which end up in logs: without the
+ * endpoint's user and password (`http://user:secret@host`) nor the query
+ * (a creation's input, a raw request's own). Before 2026-11-27 the whole URL
+ * (a walkthrough).
+ */
+function shownUrl(url: string): string {
+	try {
+		const parsed = new URL(url);
+		return `${parsed.origin}${parsed.pathname}`;
+	} catch {
+		return "the endpoint";
+	}
+}
+
 /** A redirect answer to a call: an error, and the call is not sent again. */
 function redirected(url: string): ActorError {
 	return new ActorError(
 		"client",
 		"redirected",
-		`The endpoint answered ${url} with a redirect; a call is not sent again (it may have run). Point the client at the endpoint's final address.`,
+		`The endpoint answered ${shownUrl(url)} with a redirect; a call is not sent again (it may have run). Point the client at the endpoint's final address.`,
 	);
 }
 

@@ -242,16 +242,23 @@ describe("the client's HTTP calls on Node", () => {
 		await client.dispose();
 	});
 
-	it("refuse an endpoint with credentials in its URL, as fetch does", async () => {
+	it("refuse an endpoint with credentials in its URL, as fetch does, and never show them", async () => {
 		await using t = await setupTest(registry);
 		const client = createClient<typeof registry>({
 			endpoint: t.url.replace("http://", "http://user:secret@"),
 		});
-		await expect(client.box.getOrCreate(["creds"]).increment(1)).rejects.toMatchObject({
+		const refused = client.box.getOrCreate(["creds"], { createWithInput: { pin: "4711" } });
+		const error = await refused.increment(1).catch((caught: unknown) => caught);
+		expect(error).toMatchObject({
 			group: "client",
 			code: "network_error",
 			message: expect.stringContaining("credentials"),
 		});
+		// Messages end up in logs: neither the password nor the query (the input) is in it
+		// (both were before 2026-11-27).
+		const { message } = error as Error;
+		expect(message).toContain(`Request to ${t.url}/gateway/box/action/increment failed`);
+		expect(message).not.toMatch(/secret|rvt-/);
 		await client.dispose();
 	});
 
