@@ -131,11 +131,14 @@ export class ScheduleManager implements WriteSource {
 			get: async (name) => publicJob(this.#jobs.get(name)),
 			list: async () => [...this.#jobs.values()].map((job) => publicJob(job) as CronJob),
 			delete: async (name) => this.#deleteJob(name),
-			history: async (name, options) =>
-				(this.#jobs.get(name)?.runs ?? []).slice(
-					0,
-					Math.max(0, options?.limit ?? DEFAULT_MAX_HISTORY),
-				),
+			history: async (name, options) => {
+				// A negative or fractional limit gave `[]` or a rounded slice without a word (a
+				// walkthrough, 2026-11-27); `c.kv` refuses such limits too.
+				const limit = options?.limit ?? DEFAULT_MAX_HISTORY;
+				if (!Number.isInteger(limit) || limit < 0)
+					throw scheduleErrors.invalid("a history limit must be an integer, 0 or more");
+				return (this.#jobs.get(name)?.runs ?? []).slice(0, limit);
+			},
 		};
 		return this.#cron;
 	}

@@ -35,7 +35,8 @@ const timers = actor({
 			c.cron.every({ name: "tick", interval, action: "ring", args: ["tick"], maxHistory: 3 }),
 		failing: (c) => c.cron.every({ name: "bad", interval: 1_000, action: "fail" }),
 		jobs: (c) => c.cron.list(),
-		history: (c, name: string) => c.cron.history(name),
+		history: (c, name: string, limit?: number) =>
+			c.cron.history(name, limit === undefined ? undefined : { limit }),
 		dropJob: (c, name: string) => c.cron.delete(name),
 		badCron: (c) => c.cron.set({ name: "x", expression: "not a cron", action: "ring" }),
 		badZone: (c) =>
@@ -177,6 +178,14 @@ describe("c.cron", () => {
 			await expect.poll(async () => (await handle.fired()).length).toBe(i);
 		}
 		expect(await handle.history("tick")).toHaveLength(3);
+		expect(await handle.history("tick", 2)).toHaveLength(2);
+		expect(await handle.history("tick", 0)).toEqual([]);
+		// A negative or fractional limit gave [] or a rounded slice before 2026-11-27.
+		for (const limit of [-5, 1.5])
+			await expect(handle.history("tick", limit)).rejects.toMatchObject({
+				group: "schedule",
+				code: "invalid",
+			});
 		await handle.failing();
 		await t.clock.advance(1_000);
 		await expect.poll(async () => (await handle.history("bad")).length).toBe(1);
