@@ -77,12 +77,34 @@ export class ActorCreation {
 			// would make every later wake of this key fail.
 			decodedInput = decodeUntrustedInput(input);
 		}
-		const request = { namespace, name, key, input, decodedInput, failIfExists, caller, answers };
+		const request = {
+			namespace,
+			name,
+			key,
+			input,
+			decodedInput,
+			failIfExists,
+			caller,
+			answers,
+			checked: false,
+		};
 		for (;;) {
 			const result = await this.#createOrFind(type, request);
 			if (result.created) return result;
-			if (await this.#wasUndone(result.record.actorId)) continue;
-			if (answers) this.#claim(result.record.actorId);
+			const { actorId } = result.record;
+			// Looked at and claimed in one step: no undo starts in between.
+			const undoing = this.#undoingInstance(actorId);
+			if (undoing !== undefined) {
+				await undoing.stopped;
+				continue;
+			}
+			if (answers) {
+				this.#claim(actorId);
+				// The read may have found the record before a whole undo ran, and answered
+				// after it: the actor is gone then (a review). Claimed now, it stays if it is there.
+				const live = await this.#deps.options.storage.directory.getById(actorId);
+				if (live === undefined || live.destroyedAt !== undefined) continue;
+			}
 			if (failIfExists) throw errors.duplicateKey(name, key);
 			return result;
 		}
@@ -113,6 +135,8 @@ export class ActorCreation {
 			failIfExists: boolean;
 			caller: Caller;
 			answers: boolean;
+			/** `onBeforeCreate` accepted this request already (a retry asks it once). */
+			checked: boolean;
 		},
 	): Promise<Created> {
 		const { namespace, name, key, input } = request;
@@ -121,7 +145,10 @@ export class ActorCreation {
 			const existing = await directory.getByKey(namespace, name, key);
 			if (existing) return { record: existing, created: false };
 		}
-		await this.#checkCreate(type, name, key, request.decodedInput, request.caller);
+		if (!request.checked) {
+			await this.#checkCreate(type, name, key, request.decodedInput, request.caller);
+			request.checked = true;
+		}
 		const flightKey = `${namespace}\u0000${name}\u0000${serializeKey(key)}`;
 		let flight = this.#creating.get(flightKey);
 		if (flight !== undefined) return { record: (await flight).record, created: false };
@@ -144,12 +171,12 @@ export class ActorCreation {
 		return flight;
 	}
 
-	/** True once the actor, found being undone, has gone (its key is free again). */
-	async #wasUndone(actorId: string): Promise<boolean> {
+	/** The actor's instance, when it is being undone (its key is free once it stopped). */
+	#undoingInstance(actorId: string): ActorInstance | undefined {
 		const found = this.#deps.instanceOf(actorId);
-		if (found === undefined || found instanceof Promise || !this.#undoing.has(found)) return false;
-		await found.stopped;
-		return true;
+		return found !== undefined && !(found instanceof Promise) && this.#undoing.has(found)
+			? found
+			: undefined;
 	}
 
 	/** The host woke (or failed to wake) an actor: a claim made before is the instance's now. */

@@ -5,6 +5,9 @@
 // `POST /actors` got `409 actor/duplicate_key` for a key nothing held
 // afterwards. Now a REST create that answers with an actor claims it, and
 // one that finds the actor being undone waits for it to go and creates anew.
+// A review then found a PUT whose directory read saw the record before a
+// whole undo ran and answered after it, and a POST that asked
+// `onBeforeCreate` twice when it waited for an undo.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,10 +27,14 @@ const gates = {
 	destroy: deferred<void>(),
 	holdHooks: false,
 	holdDestroy: false,
+	beforeCreate: 0,
 };
 
 const room = actor({
 	state: { calls: 0 },
+	onBeforeCreate: () => {
+		gates.beforeCreate++;
+	},
 	onBeforeConnect: async (_c, params: { token?: string } | undefined) => {
 		if (params?.token === TOKEN) return;
 		if (gates.holdHooks) {
@@ -70,12 +77,38 @@ function resetGates(holdHooks: boolean, holdDestroy: boolean): void {
 		destroy: deferred<void>(),
 		holdHooks,
 		holdDestroy,
+		beforeCreate: 0,
 	});
 }
 
+/** `inner`, whose next `getByKey` once `hold` is set reads at once and answers when it resolves. */
+function slowReads(inner: StorageDriver) {
+	const control = { hold: undefined as Promise<void> | undefined, read: deferred<void>() };
+	const driver: StorageDriver = {
+		name: inner.name,
+		async open(context) {
+			const handles = await inner.open(context);
+			const { directory } = handles;
+			const getByKey = directory.getByKey.bind(directory);
+			directory.getByKey = async (...args) => {
+				const found = await getByKey(...args);
+				const hold = control.hold;
+				if (hold !== undefined) {
+					control.hold = undefined;
+					control.read.resolve();
+					await hold;
+				}
+				return found;
+			};
+			return handles;
+		},
+	};
+	return { control, driver };
+}
+
 describe.each(drivers)("a refused getOrCreate racing a REST create (%s)", (_name, make) => {
-	async function server() {
-		const t = await setupTest(registry, { storage: make() });
+	async function server(storage: StorageDriver = make()) {
+		const t = await setupTest(registry, { storage });
 		const json = { "content-type": "application/json" };
 		const signedIn = { ...json, "x-rivet-conn-params": JSON.stringify({ token: TOKEN }) };
 		return {
@@ -158,5 +191,44 @@ describe.each(drivers)("a refused getOrCreate racing a REST create (%s)", (_name
 			body: { output: 1 },
 		});
 		expect(await s.listed("late")).toBe(1);
+	});
+
+	it("a PUT whose read saw the actor before a whole undo ran creates the key anew", async () => {
+		resetGates(true, false);
+		const { control, driver } = slowReads(make());
+		const s = await server(driver);
+		await using _t = s.t;
+		const refused = s.anonymous("slow");
+		await gates.refusing.promise;
+		const answer = deferred<void>();
+		control.hold = answer.promise;
+		const put = s.create("PUT", "slow");
+		await control.read.promise; // the PUT has read the record...
+		gates.refuse.resolve();
+		expect((await refused).status).toBe(400); // ...and the undo has run
+		answer.resolve();
+		const answered = await put;
+		expect(answered.status).toBe(200);
+		expect(answered.body.created).toBe(true);
+		expect(await s.ping(answered.body.actor.actor_id)).toEqual({
+			status: 200,
+			body: { output: 1 },
+		});
+	});
+
+	it("a POST that waits for an undo asks onBeforeCreate once", async () => {
+		resetGates(false, true);
+		const s = await server();
+		await using _t = s.t;
+		const refused = s.anonymous("once");
+		await gates.destroying.promise;
+		const asked = gates.beforeCreate;
+		const post = s.create("POST", "once");
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		gates.destroy.resolve();
+		expect((await refused).status).toBe(400);
+		expect((await post).status).toBe(200);
+		expect(gates.beforeCreate - asked).toBe(1);
+		expect(await s.listed("once")).toBe(1);
 	});
 });
