@@ -3,6 +3,7 @@
 // subscriptions (event-subscriptions.ts), the open timeout and heartbeat
 // (socket-liveness.ts), the delay between attempts (reconnect-backoff.ts), and
 // what differs between Node's `ws` and browsers (socket-platform.ts).
+
 import { callSafely } from "../common/call-safely.js";
 import { corkUntilTickEnd } from "../common/ws-cork.js";
 import { CONN_METHODS, CONN_PROPERTIES } from "../protocol/client-members.js";
@@ -20,6 +21,7 @@ import { EventSubscriptions } from "./event-subscriptions.js";
 import { newResumeToken } from "./in-flight.js";
 import { PendingCalls } from "./pending-calls.js";
 import { ReconnectBackoff } from "./reconnect-backoff.js";
+import { shownUrl, withoutSecrets } from "./shown-url.js";
 import { SocketLiveness } from "./socket-liveness.js";
 import {
 	chooseBinaryType,
@@ -149,7 +151,7 @@ export class ActorConnImpl {
 				const refused = new ActorError(
 					"client",
 					"connect_failed",
-					`Cannot open a WebSocket to ${socketUrl}: ${String(error)}`,
+					`Cannot open a WebSocket to ${shownUrl(socketUrl)}: ${withoutSecrets(String(error), socketUrl)}`,
 				);
 				this.#emitError(refused);
 				this.#giveUp(refused);

@@ -19,6 +19,7 @@ import {
 	RedirectAnswer,
 	responseTooLarge,
 } from "./node-http.js";
+import { shownUrl, withoutSecrets } from "./shown-url.js";
 
 /** A WebSocket constructor (the browser's, Node 22's global, or the `ws` package's). */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocket;
@@ -293,7 +294,7 @@ export class ClientTransport {
 			throw new ActorError(
 				"client",
 				"network_error",
-				`Request to ${shownUrl(url)} failed: ${describeFetchError(error)}`,
+				`Request to ${shownUrl(url)} failed: ${withoutSecrets(describeFetchError(error), url)}`,
 			);
 		}
 		const { bytes, contentType } = response;
@@ -391,21 +392,6 @@ export function encodeParamsProtocol(params: unknown): string {
 		/[!'()*]/g,
 		(char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
 	);
-}
-
-/**
- * `url` as error messages show it, which end up in logs: without the
- * endpoint's user and password (`http://user:secret@host`) nor the query
- * (a creation's input, a raw request's own). Before 2026-11-27 the whole URL
- * (a walkthrough).
- */
-function shownUrl(url: string): string {
-	try {
-		const parsed = new URL(url);
-		return `${parsed.origin}${parsed.pathname}`;
-	} catch {
-		return "the endpoint";
-	}
 }
 
 /** A redirect answer to a call: an error, and the call is not sent again. */

@@ -244,22 +244,26 @@ describe("the client's HTTP calls on Node", () => {
 
 	it("refuse an endpoint with credentials in its URL, as fetch does, and never show them", async () => {
 		await using t = await setupTest(registry);
-		const client = createClient<typeof registry>({
-			endpoint: t.url.replace("http://", "http://user:secret@"),
-		});
-		const refused = client.box.getOrCreate(["creds"], { createWithInput: { pin: "4711" } });
-		const error = await refused.increment(1).catch((caught: unknown) => caught);
-		expect(error).toMatchObject({
-			group: "client",
-			code: "network_error",
-			message: expect.stringContaining("credentials"),
-		});
-		// Messages end up in logs: neither the password nor the query (the input) is in it
-		// (both were before 2026-11-27).
-		const { message } = error as Error;
-		expect(message).toContain(`Request to ${t.url}/gateway/box/action/increment failed`);
-		expect(message).not.toMatch(/secret|rvt-/);
-		await client.dispose();
+		// Over node:http, and over fetch, whose own error text holds the whole URL.
+		for (const fetch of [undefined, globalThis.fetch]) {
+			const client = createClient<typeof registry>({
+				endpoint: t.url.replace("http://", "http://user:secret@"),
+				...(fetch === undefined ? {} : { fetch }),
+			});
+			const refused = client.box.getOrCreate(["creds"], { createWithInput: { pin: "4711" } });
+			const error = await refused.increment(1).catch((caught: unknown) => caught);
+			expect(error).toMatchObject({
+				group: "client",
+				code: "network_error",
+				message: expect.stringContaining("credentials"),
+			});
+			// Messages end up in logs: neither the password nor the query (the input) is in it
+			// (both were before 2026-11-27).
+			const { message } = error as Error;
+			expect(message).toContain(`Request to ${t.url}/gateway/box/action/increment failed`);
+			expect(message).not.toMatch(/secret|rvt-/);
+			await client.dispose();
+		}
 	});
 
 	it("turn an answer cut off midway into client/network_error", async () => {
