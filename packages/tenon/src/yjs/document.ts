@@ -34,7 +34,7 @@ import {
 import { invalid } from "./parts.js";
 import { readStateVector, Step2Answers } from "./step2-answers.js";
 import { SPLIT_BYTES } from "./update-cost.js";
-import { estimateUpdate, readUpdateShape, type UpdateCost } from "./update-shape.js";
+import { estimateUpdate, isEmptyUpdate, readUpdateShape, type UpdateCost } from "./update-shape.js";
 
 /** A document this large (stored bytes) gets its mirror made when it is loaded. */
 const SEED_BYTES = 1024 * 1024;
@@ -83,9 +83,8 @@ export class ActorDocument {
 	/** The largest the document may grow, encoded (bytes). */
 	readonly #maxBytes: number;
 	/**
-	 * At least the document's encoded size: the snapshot and every update
-	 * logged since, in whole (merged, they are often smaller), or what an
-	 * encoding measured at `#measuredAt` (the version then).
+	 * At least the document's encoded size: the snapshot and every update logged since, in
+	 * whole (merged, they are often smaller), or what an encoding measured at `#measuredAt`.
 	 */
 	#sizeBound = 0;
 	#measuredAt = -1;
@@ -385,6 +384,8 @@ export class ActorDocument {
 		} catch {
 			throw invalid("a malformed update");
 		}
+		// A reader's answer to step 1 (nothing the document lacks) was refused before 2026-11-27.
+		if (!canWrite && isEmptyUpdate(update)) return { replies: [] };
 		if (!canWrite)
 			throw new ActorError("auth", "forbidden", "This connection may not edit the document");
 		const shape = readUpdateShape(update);

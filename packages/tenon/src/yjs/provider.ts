@@ -43,7 +43,9 @@ export interface TenonYjsProviderOptions {
 	awareness?: Awareness;
 	/**
 	 * Hears an edit the actor refused for good: the document reached its size
-	 * limit (`limit/yjs_document_too_large`). The edit stays in this document
+	 * limit (`limit/yjs_document_too_large`), or the connection may only read
+	 * (`auth/forbidden`, from the actor's `canEdit`; heard only since
+	 * 2026-11-27, a walkthrough). The edit stays in this document
 	 * only, and so do this document's later edits (each depends on the ones
 	 * before it): reload the document (a new `Y.Doc` and provider) to edit on.
 	 * It is not sent again until the next sync (a reconnect, or the actor
@@ -221,7 +223,8 @@ export class TenonYjsProvider {
 				this.#settled();
 				const { group, code } = (error ?? {}) as { group?: unknown; code?: unknown };
 				// Sent again, it would be refused again.
-				if (code === "yjs_document_too_large") this.#onRefused?.(error);
+				if (code === "yjs_document_too_large" || (group === "auth" && code === "forbidden"))
+					this.#onRefused?.(error);
 				// A client id still held by this client's old connection (one that did not
 				// resume): free once the server sees that connection gone.
 				else if (group === "limit" || code === "yjs_client_in_use" || error instanceof Incomplete)
