@@ -24,4 +24,31 @@ describe("collaborative note example", () => {
 			code: "unauthorized",
 		});
 	});
+
+	// A resumed connection kept the edit rights it was made with, after its user became a
+	// viewer (a walkthrough, 2026-11-27).
+	it("takes edit rights away from a resumed connection whose user became a viewer", async () => {
+		await using t = await setupTest(registry);
+		let roles: string[] = [];
+		const errors: unknown[] = [];
+		const conn = t.client.note
+			.getOrCreate(["draft"], {
+				getParams: async () => ({ token: issueToken({ userId: "ann", roles }) }),
+			})
+			.connect();
+		conn.onError((error) => errors.push(error));
+		expect(await conn.text()).toBe("");
+		roles = ["viewer"];
+		await t.restart();
+		// The client resumes its connection with the viewer's token: refused.
+		await expect
+			.poll(() => errors.map((error) => (error as { code?: string }).code))
+			.toContain("forbidden");
+		await expect(conn.text()).rejects.toMatchObject({ group: "user", code: "forbidden" });
+		await conn.dispose();
+		// A new connection as a viewer is fine (it may read).
+		const viewer = t.client.note.getOrCreate(["draft"], as("ann")).connect();
+		expect(await viewer.text()).toBe("");
+		await viewer.dispose();
+	});
 });

@@ -1,3 +1,4 @@
+import { UserError } from "tenon";
 import { yjsActor } from "tenon/yjs";
 import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
 
@@ -14,7 +15,13 @@ export const note = yjsActor({
 		verifyToken(tokenOf(c.params));
 	},
 	onBeforeConnect: (c, params: TokenParams) => {
-		checkResuming(c.resuming, verifyToken(params?.token));
+		const identity = verifyToken(params?.token);
+		checkResuming(c.resuming, identity);
+		// A resumed connection keeps the state it was made with: edit rights taken away since go
+		// (they stayed before 2026-11-27, a walkthrough; the board example did this already).
+		const resumed = c.resuming?.state as { canEdit?: boolean } | undefined;
+		if (resumed?.canEdit === true && identity.roles.includes("viewer"))
+			throw new UserError("Forbidden: this note is read-only for you now", { code: "forbidden" });
 	},
 	createConnState: (_c, params: TokenParams) => {
 		const { userId, roles } = verifyToken(params.token);
