@@ -43,7 +43,8 @@ const accessErrors = {
 			`${what} needs a token: send it as 'Authorization: Bearer <token>'`,
 		),
 	forbidden: (what: string) =>
-		new ActorError("auth", "forbidden", `${what}: the token is not valid`),
+		// Not "not valid": a valid read-only (inspector) token gets it on an admin route too.
+		new ActorError("auth", "forbidden", `${what}: the token sent does not allow it`),
 };
 
 /**
