@@ -79,10 +79,14 @@ function headersOf(raw: readonly string[]): Headers {
 	return headers;
 }
 
+/** A `.` or `..` path segment, plain or percent-encoded, or a backslash (read as `/`). */
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)|\\/i;
+
 /**
  * The URL of a Node request. Its host is the client's Host header when that
  * is a plain host name (hooks see it in `c.request.url`); the core checks it
- * against allowedHosts. Throws on a request target that is not a URL.
+ * against allowedHosts. Throws on a request target that is not a URL, or
+ * whose path has a dot segment or a backslash.
  */
 export function requestUrl(req: IncomingMessage): URL {
 	const host = req.headers.host;
@@ -91,6 +95,11 @@ export function requestUrl(req: IncomingMessage): URL {
 			? `http://${host}`
 			: "http://localhost";
 	const target = req.url ?? "/";
+	// `new URL` resolves `..`, `%2e%2e` and `\`: `/gateway/a/request/../action/x` ran an
+	// action, past a proxy rule on the path prefix (a probe, 2026-11-27). Refused (400).
+	const query = target.indexOf("?");
+	if (DOT_SEGMENT.test(query === -1 ? target : target.slice(0, query)))
+		throw new TypeError("a request target with a dot segment or a backslash");
 	// A path is appended to the base, not resolved against it: resolved,
 	// `//other/inspector` would name the host "other" and the path
 	// `/inspector`, past a proxy rule on the path prefix.

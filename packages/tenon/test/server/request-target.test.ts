@@ -52,6 +52,33 @@ describe("the request target, as the Node adapter reads it", () => {
 		expect((await call(`//other${ACTION}`)).status).toBe(404);
 	});
 
+	it("refuses a path with dot segments or a backslash, which a URL resolves past the route", async () => {
+		// Resolved, `/gateway/watcher/request/../action/url` ran the action instead of the
+		// actor's `onRequest` (a probe, 2026-11-27), past a proxy rule on the path prefix.
+		const query = "?rvt-method=getOrCreate&rvt-key=a";
+		for (const path of [
+			"/gateway/watcher/request/../action/url",
+			"/gateway/watcher/request/%2e%2e/action/url",
+			"/gateway/watcher/request/%2E./action/url",
+			"/gateway/watcher/request/..\\action\\url",
+			"/gateway/watcher/./action/url",
+			"/gateway/watcher/action/url/..",
+			"http://evil.example/gateway/watcher/request/../action/url",
+		]) {
+			const answer = await call(path + query);
+			expect(answer.status, path).toBe(400);
+			expect(JSON.parse(Buffer.from(answer.body).toString())).toMatchObject({
+				group: "request",
+				code: "malformed",
+			});
+		}
+		// Dots inside a segment, and in the query, are a path's own.
+		expect((await call(`${ACTION}&x=/../..`)).status).toBe(200);
+		expect(
+			(await call("/gateway/watcher/action/url.x?rvt-method=getOrCreate&rvt-key=a")).status,
+		).toBe(404);
+	});
+
 	it("takes the host of an absolute-form target from the Host header, which the host check read", async () => {
 		const answer = await call(`http://evil.example${ACTION}`);
 		expect(answer.status).toBe(200);
