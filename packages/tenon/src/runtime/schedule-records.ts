@@ -1,5 +1,6 @@
 // What the schedule manager stores and how it computes times: its keys in
 // the actor's store (area 0x05), its errors, and cron arithmetic.
+
 import { Cron } from "croner";
 import type { CronJob, CronRun, ScheduledEvent } from "../actor/schedule.js";
 import { assertStorable } from "../common/storable.js";
@@ -8,6 +9,7 @@ import { ActorError, errors } from "../protocol/errors.js";
 import { AREA } from "../storage/actor-keys.js";
 import type { ActorStore } from "../storage/interfaces.js";
 import type { ActorCore } from "./actor-core.js";
+import { namesNoRealDate } from "./cron-dates.js";
 
 export const META_KEY = Uint8Array.of(AREA.SCHEDULE, 0x00);
 export const ONE_SHOT_RANGE = {
@@ -97,7 +99,14 @@ export function nextCronRun(
 			error instanceof Error ? error.message : String(error),
 		);
 	}
-	const next = cron.nextRun(new Date(after));
+	let next: Date | null;
+	try {
+		// Known never to fire without croner's search to year 9999 (see cron-dates.ts).
+		next = namesNoRealDate(expression) ? null : cron.nextRun(new Date(after));
+	} catch (error) {
+		// Its search recurses: a deep one overflowed the stack in a smaller one than Node's.
+		throw scheduleErrors.invalidCron(expression, error instanceof Error ? error.message : "");
+	}
 	if (next === null) {
 		if (orUndefined) return undefined;
 		throw scheduleErrors.invalidCron(expression, "it never fires");
