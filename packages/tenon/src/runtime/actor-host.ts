@@ -1,6 +1,7 @@
 import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ResolvedActorOptions } from "../actor/options.js";
 import type { Clock } from "../common/clock.js";
+import { deferred } from "../common/deferred.js";
 import { isActorId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
 import { noopMetrics, type RuntimeMetrics } from "../observability/metrics.js";
@@ -10,6 +11,7 @@ import { CommitPipeline } from "../storage/commit-pipeline.js";
 import type { ActorRecord, ClusterMembership, StorageHandles } from "../storage/interfaces.js";
 import { ActorCreation } from "./actor-creation.js";
 import { ActorInstance, type InstanceEvents } from "./actor-instance.js";
+import { destroyStoredActor, isWakeFailure } from "./actor-steps.js";
 import type { ActorTarget } from "./actor-target.js";
 import { type ActorType, prepareActorType, type TypeNode } from "./actor-types.js";
 import { AlarmScheduler } from "./alarm-scheduler.js";
@@ -417,8 +419,42 @@ export class ActorHost {
 	/** Destroys an actor (waking it so `onDestroy` runs). With `namespace`, only one of that namespace. */
 	async destroy(actorId: string, namespace?: string): Promise<void> {
 		const record = await this.getLiveRecord(actorId, namespace);
-		const instance = await this.instanceFor(record);
+		let instance: ActorInstance;
+		try {
+			instance = await this.instanceFor(record);
+		} catch (error) {
+			if (!isWakeFailure(error)) throw error;
+			await this.#destroyUnwakeable(record);
+			return;
+		}
 		await instance.stop("destroy");
+	}
+
+	/**
+	 * Destroys an actor whose wake fails (a `createState` that throws for its
+	 * input, an `onWake` for its state), without its hooks: it could not be
+	 * destroyed before 2026-11-27, and its key was taken for good (a review).
+	 * Its place is held meanwhile, so nothing wakes it.
+	 */
+	async #destroyUnwakeable(record: ActorRecord): Promise<void> {
+		const { actorId } = record;
+		const slot = this.#slots.get(actorId);
+		// The failed instance keeps its place until what it sent has landed.
+		if (slot !== undefined && "instance" in slot) await slot.instance.stopped;
+		if (this.#slots.has(actorId)) throw errors.actorStopping();
+		const held = deferred<ActorInstance>();
+		held.promise.catch(() => {});
+		this.#slots.set(actorId, { starting: held.promise });
+		try {
+			const { storage, clock, logger } = this.#options;
+			const fence = await storage.placement.acquire(actorId);
+			await destroyStoredActor(actorId, fence, storage.directory, this.pipeline, clock);
+			await storage.placement.release(actorId).catch(() => {});
+			logger.warn("destroyed an actor that could not wake, without its hooks", { actorId });
+		} finally {
+			this.#slots.delete(actorId);
+			held.reject(errors.actorNotFound({ actorId }));
+		}
 	}
 
 	/** Starts waking actors for their alarms (timers that are or come due). */

@@ -8,9 +8,14 @@ import type { Clock } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
 import { callAsync, withTimeout } from "../common/timeouts.js";
 import { cborDecodeCompat } from "../protocol/encoding.js";
-import { errors } from "../protocol/errors.js";
+import { ActorError, errors } from "../protocol/errors.js";
 import { findNotPlain } from "../protocol/plain-data.js";
-import type { CommitItem, CommitResult, StorageHandles } from "../storage/interfaces.js";
+import {
+	type CommitItem,
+	type CommitResult,
+	OwnedElsewhereError,
+	type StorageHandles,
+} from "../storage/interfaces.js";
 import type { ActorWriter } from "./actor-writer.js";
 import type { ActorContextImpl } from "./context-impl.js";
 import type { LoadedState } from "./state-loader.js";
@@ -231,4 +236,43 @@ export async function destroyActorData(deps: DestroyDataDeps): Promise<void> {
 			.catch((error: unknown) =>
 				deps.log.warn("could not delete an undone creation's record", { error }),
 			);
+}
+
+/**
+ * Marks an actor destroyed and deletes its data under `fence`, with no
+ * instance: an actor whose wake fails (see ActorHost.destroy). Its record
+ * stays, marked, as a destroyed actor's does.
+ */
+export async function destroyStoredActor(
+	actorId: string,
+	fence: number,
+	directory: StorageHandles["directory"],
+	pipeline: { submit(item: CommitItem): Promise<CommitResult> },
+	clock: Clock,
+): Promise<void> {
+	await directory.markDestroyed(actorId, clock.now());
+	const result = await pipeline.submit({
+		actorId,
+		fence,
+		clear: true,
+		puts: [],
+		deletes: [],
+		alarm: null,
+	});
+	if (!result.ok) throw errors.actorStopping();
+}
+
+/**
+ * True for an error of an actor's wake itself (its hooks, its stored data),
+ * not of finding or placing it: shutting down, overloaded, owned elsewhere,
+ * gone or going to sleep.
+ */
+export function isWakeFailure(error: unknown): boolean {
+	if (!(error instanceof ActorError)) return !(error instanceof OwnedElsewhereError);
+	if (error.group === "limit") return false;
+	if (error.group === "core" && error.code === "shutting_down") return false;
+	return !(
+		error.group === "actor" &&
+		["not_found", "moved", "fenced", "stopping", "destroyed"].includes(error.code)
+	);
 }
