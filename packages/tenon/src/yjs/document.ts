@@ -32,9 +32,10 @@ import {
 	SNAPSHOT_PREFIX,
 } from "./document-log.js";
 import { invalid } from "./parts.js";
+import { changesNothing } from "./reader-updates.js";
 import { readStateVector, Step2Answers } from "./step2-answers.js";
 import { SPLIT_BYTES } from "./update-cost.js";
-import { estimateUpdate, isEmptyUpdate, readUpdateShape, type UpdateCost } from "./update-shape.js";
+import { estimateUpdate, readUpdateShape, type UpdateCost } from "./update-shape.js";
 
 /** A document this large (stored bytes) gets its mirror made when it is loaded. */
 const SEED_BYTES = 1024 * 1024;
@@ -147,8 +148,7 @@ export class ActorDocument {
 		Y.transact(document.doc, () => {
 			for (const update of loaded) Y.applyUpdate(document.doc, update);
 		});
-		// A large document's mirror is made from what was read (on the worker), so
-		// its first costly update needs no encoding of it on the loop.
+		// A large document's mirror is made from what was read: no encoding of it on the loop.
 		if (document.#sizeBound >= SEED_BYTES && verifier.available) {
 			document.#mirror = verifier.mirror();
 			document.#mirror.seed(loaded);
@@ -384,10 +384,9 @@ export class ActorDocument {
 		} catch {
 			throw invalid("a malformed update");
 		}
-		// A reader's answer to step 1 (nothing the document lacks) was refused before 2026-11-27.
-		if (!canWrite && isEmptyUpdate(update)) return { replies: [] };
-		if (!canWrite)
+		if (!canWrite && !changesNothing(this.doc, this.#version, update))
 			throw new ActorError("auth", "forbidden", "This connection may not edit the document");
+		if (!canWrite) return { replies: [] }; // a reader's answer to step 1 (reader-updates.ts)
 		const shape = readUpdateShape(update);
 		this.#checkSize(shape.growth);
 		const cost = estimateUpdate(this.doc, update, shape, this.#verifier.available);

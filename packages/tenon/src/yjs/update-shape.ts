@@ -109,13 +109,3 @@ export function estimateUpdate(
 		structs.length + shape.valueItems + deletedItems(doc, ds) + extraWeight(doc, structs, ds);
 	return { items, visits: conflictVisits(doc, structs), estimated: true };
 }
-
-/**
- * A V1 update that changes nothing: no client's structs, no deleted ranges
- * (Yjs writes `[0, 0]`). A reader answers the server's step 1 with one: it
- * was refused as an edit, so a provider could not tell a reader's edit from
- * its every sync (a walkthrough, 2026-11-27).
- */
-export function isEmptyUpdate(update: Uint8Array): boolean {
-	return update.byteLength === 2 && update[0] === 0 && update[1] === 0;
-}
