@@ -14,10 +14,16 @@ export function shownUrl(url: string): string {
 	}
 }
 
-/** Any user and password in a URL of `text`, as `scheme://user:password@host`. */
-const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/?#\s@]*@/gi;
+/** Any user and password in a URL of `text`, as `scheme://user:password@host` (a password may hold `@`). */
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/?#\s]*@/gi;
 
 /** `text` (an error's own words) with `url` shown as {@link shownUrl}, and no URL's user or password. */
 export function withoutSecrets(text: string, url: string): string {
-	return text.split(url).join(shownUrl(url)).replace(USERINFO, "$1");
+	const shown = shownUrl(url);
+	let cleaned = text.split(url).join(shown);
+	// As `new URL` writes it back (fetch's errors quote that form: a lower-case host, escapes).
+	try {
+		cleaned = cleaned.split(new URL(url).href).join(shown);
+	} catch {}
+	return cleaned.replace(USERINFO, "$1");
 }

@@ -419,13 +419,16 @@ export class ActorHost {
 	/** Destroys an actor (waking it so `onDestroy` runs). With `namespace`, only one of that namespace. */
 	async destroy(actorId: string, namespace?: string): Promise<void> {
 		const record = await this.getLiveRecord(actorId, namespace);
-		let instance: ActorInstance;
-		try {
-			instance = await this.instanceFor(record);
-		} catch (error) {
-			if (!isWakeFailure(error)) throw error;
-			await this.#destroyUnwakeable(record);
-			return;
+		let instance: ActorInstance | undefined;
+		// A wake that fails twice in a row: one that failed once (a flaky service its hooks
+		// call) runs `onDestroy` when it wakes the second time (a review).
+		for (let attempt = 0; instance === undefined; attempt++) {
+			try {
+				instance = await this.instanceFor(record);
+			} catch (error) {
+				if (!isWakeFailure(error)) throw error;
+				if (attempt > 0) return this.#destroyUnwakeable(record);
+			}
 		}
 		await instance.stop("destroy");
 	}
@@ -448,8 +451,11 @@ export class ActorHost {
 		try {
 			const { storage, clock, logger } = this.#options;
 			const fence = await storage.placement.acquire(actorId);
-			await destroyStoredActor(actorId, fence, storage.directory, this.pipeline, clock);
-			await storage.placement.release(actorId).catch(() => {});
+			try {
+				await destroyStoredActor(actorId, fence, storage.directory, this.pipeline, clock);
+			} finally {
+				await storage.placement.release(actorId).catch(() => {});
+			}
 			logger.warn("destroyed an actor that could not wake, without its hooks", { actorId });
 		} finally {
 			this.#slots.delete(actorId);

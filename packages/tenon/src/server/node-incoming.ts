@@ -97,8 +97,9 @@ export function requestUrl(req: IncomingMessage): URL {
 	const target = req.url ?? "/";
 	// `new URL` resolves `..`, `%2e%2e` and `\`: `/gateway/a/request/../action/x` ran an
 	// action, past a proxy rule on the path prefix (a probe, 2026-11-27). Refused (400).
-	const query = target.indexOf("?");
-	if (DOT_SEGMENT.test(query === -1 ? target : target.slice(0, query)))
+	// The path ends at the query or the fragment (`/a/..#x` resolved to `/`: a review).
+	const end = target.search(/[?#]/);
+	if (DOT_SEGMENT.test(end === -1 ? target : target.slice(0, end)))
 		throw new TypeError("a request target with a dot segment or a backslash");
 	// A path is appended to the base, not resolved against it: resolved,
 	// `//other/inspector` would name the host "other" and the path

@@ -8,12 +8,18 @@ import { actor, setup, UserError } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 
 const ADMIN = "admin-token-for-this-test";
-const hooks = { destroyed: 0 };
+const hooks = { destroyed: 0, wakeFailures: 0 };
 
 const fragile = actor({
 	createState: (_c, input: { title?: string } | undefined) => {
 		if (input?.title === undefined) throw new UserError("a title, please", { code: "no_title" });
 		return { title: input.title };
+	},
+	onWake: () => {
+		if (hooks.wakeFailures > 0) {
+			hooks.wakeFailures--;
+			throw new Error("a service onWake calls is down for a moment");
+		}
 	},
 	onDestroy: () => {
 		hooks.destroyed++;
@@ -57,5 +63,22 @@ describe("destroying an actor that cannot wake", () => {
 		await t.restart();
 		expect(await listed("fine")).toEqual([]);
 		expect(await t.client.fragile.getOrCreate("broken").title()).toBe("fixed");
+	});
+
+	it("runs onDestroy when the wake fails once and then works (a flaky service)", async () => {
+		hooks.destroyed = 0;
+		await using t = await setupTest(registry);
+		const flaky = t.client.fragile.getOrCreate("flaky", { createWithInput: { title: "t" } });
+		const actorId = await flaky.resolve();
+		expect(await flaky.title()).toBe("t");
+		await t.restart();
+		hooks.wakeFailures = 1;
+		const destroyed = await fetch(`${t.url}/actors/${actorId}`, {
+			method: "DELETE",
+			headers: { authorization: `Bearer ${ADMIN}` },
+		});
+		expect(destroyed.status).toBe(200);
+		expect(hooks.destroyed).toBe(1);
+		expect(hooks.wakeFailures).toBe(0);
 	});
 });

@@ -63,6 +63,7 @@ describe("the request target, as the Node adapter reads it", () => {
 			"/gateway/watcher/request/..\\action\\url",
 			"/gateway/watcher/./action/url",
 			"/gateway/watcher/action/url/..",
+			"/gateway/watcher/request/..#x/action/url",
 			"http://evil.example/gateway/watcher/request/../action/url",
 		]) {
 			const answer = await call(path + query);
