@@ -273,6 +273,6 @@ export function isWakeFailure(error: unknown): boolean {
 	if (error.group === "core" && error.code === "shutting_down") return false;
 	return !(
 		error.group === "actor" &&
-		["not_found", "moved", "fenced", "stopping", "destroyed"].includes(error.code)
+		["not_found", "moved", "fenced", "stopping", "stopped", "destroyed"].includes(error.code)
 	);
 }
