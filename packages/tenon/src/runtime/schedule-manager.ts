@@ -135,7 +135,7 @@ export class ScheduleManager implements WriteSource {
 				// A negative or fractional limit gave `[]` or a rounded slice without a word (a
 				// walkthrough, 2026-11-27); `c.kv` refuses such limits too.
 				const limit = options?.limit ?? DEFAULT_MAX_HISTORY;
-				if (!Number.isInteger(limit) || limit < 0)
+				if (!(Number.isInteger(limit) || limit === Number.POSITIVE_INFINITY) || limit < 0)
 					throw scheduleErrors.invalid("a history limit must be an integer, 0 or more");
 				return (this.#jobs.get(name)?.runs ?? []).slice(0, limit);
 			},

@@ -180,6 +180,7 @@ describe("c.cron", () => {
 		expect(await handle.history("tick")).toHaveLength(3);
 		expect(await handle.history("tick", 2)).toHaveLength(2);
 		expect(await handle.history("tick", 0)).toEqual([]);
+		expect(await handle.history("tick", Number.POSITIVE_INFINITY)).toHaveLength(3);
 		// A negative or fractional limit gave [] or a rounded slice before 2026-11-27.
 		for (const limit of [-5, 1.5])
 			await expect(handle.history("tick", limit)).rejects.toMatchObject({
