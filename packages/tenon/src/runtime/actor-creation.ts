@@ -77,13 +77,6 @@ export class ActorCreation {
 			// would make every later wake of this key fail.
 			decodedInput = decodeUntrustedInput(input);
 		}
-		// Every call of a handle made by key comes here: an actor that exists, and is not
-		// being undone, is answered without the loop below.
-		if (!failIfExists && !answers) {
-			const existing = await this.#deps.options.storage.directory.getByKey(namespace, name, key);
-			if (existing && this.#undoingInstance(existing.actorId) === undefined)
-				return { record: existing, created: false };
-		}
 		const request = {
 			namespace,
 			name,
