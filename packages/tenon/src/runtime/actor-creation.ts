@@ -4,7 +4,7 @@ import { callAsync, withTimeout } from "../common/timeouts.js";
 import { decodeUntrustedInput } from "../protocol/encoding.js";
 import { ActorError, errors, toPublicError } from "../protocol/errors.js";
 import { serializeKey } from "../protocol/keys.js";
-import { type ActorRecord, OwnedElsewhereError } from "../storage/interfaces.js";
+import type { ActorRecord } from "../storage/interfaces.js";
 import type { ActorHostOptions } from "./actor-host.js";
 import type { ActorInstance } from "./actor-instance.js";
 import type { ActorType } from "./actor-types.js";
@@ -99,11 +99,6 @@ export class ActorCreation {
 				continue;
 			}
 			if (answers) {
-				// Awake on another node: answered there, where the answer claims it.
-				const owner = this.#unclaimable(actorId)
-					? await this.#deps.options.storage.cluster?.ownerOf?.(actorId)
-					: undefined;
-				if (owner !== undefined) throw new OwnedElsewhereError(actorId, owner);
 				this.#claim(actorId);
 				// The read may have found the record before a whole undo ran, and answered
 				// after it: the actor is gone then (a review). Claimed now, it stays if it is there.
@@ -190,11 +185,6 @@ export class ActorCreation {
 		if (claimed === undefined) return;
 		this.#unwoken.delete(actorId);
 		if (claimed && instance !== undefined) this.#claimed.add(instance);
-	}
-
-	/** True when nothing on this node could hold a claim on the actor (it is not awake or waking here). */
-	#unclaimable(actorId: string): boolean {
-		return !this.#unwoken.has(actorId) && this.#deps.instanceOf(actorId) === undefined;
 	}
 
 	/** A REST create answered with the actor: an undo leaves it be. */

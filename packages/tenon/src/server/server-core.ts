@@ -491,12 +491,7 @@ export function createServerCore(
 	return { fetch, upgrade, serveAction, limitKey: (address) => guard.limitKey(address) };
 }
 
-/**
- * Routes that change one actor: the management API's `/actors/{id}` and its
- * creates (`PUT`/`POST /actors`: one that finds the actor awake on another
- * node is answered there, where its answer claims it; see ActorCreation), the
- * inspector's `/inspector/actors/{id}/...`.
- */
+/** Routes that change one actor: the management API's `/actors/{id}`, the inspector's `/inspector/actors/{id}/...`. */
 function changesOneActor(path: string): boolean {
-	return path === "/actors" || path.startsWith("/actors/") || path.startsWith("/inspector/actors/");
+	return path.startsWith("/actors/") || path.startsWith("/inspector/actors/");
 }

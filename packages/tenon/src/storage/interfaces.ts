@@ -241,12 +241,6 @@ export interface ClusterMembership {
 	 * the lease time. `acquire` itself always asks.
 	 */
 	knownOwner?(actorId: string): ActorOwner | undefined;
-	/**
-	 * Another live node that holds `actorId`'s lease now, asked of the
-	 * database without taking the lease (optional): a REST create that finds
-	 * the actor there is answered by that node (see ActorCreation).
-	 */
-	ownerOf?(actorId: string): Promise<ActorOwner | undefined>;
 	/** Stops renewing and forgets the node. */
 	leave(): Promise<void>;
 }

@@ -128,20 +128,6 @@ export class PgLeases implements Placement, ClusterMembership {
 		throw new OwnedElsewhereError(actorId, found);
 	}
 
-	async ownerOf(actorId: string): Promise<ActorOwner | undefined> {
-		const sql = this.#sql;
-		const S = sql(this.#schema);
-		const [owner] = await sql<{ node_id: string; address: string | null }[]>`
-			SELECT l.node_id, n.address FROM ${S}.leases l
-			JOIN ${S}.nodes n ON n.node_id = l.node_id
-				AND n.heartbeat_at > ${sql.unsafe(NOW_MS)} - ${this.leaseTtlMs}
-			WHERE l.actor_id = ${actorId} AND l.node_id <> ${this.nodeId}
-				AND l.expires_at > ${sql.unsafe(NOW_MS)}`;
-		if (owner?.address === undefined || owner.address === null || owner.address === this.#address)
-			return undefined;
-		return { nodeId: owner.node_id, address: owner.address };
-	}
-
 	async release(actorId: string): Promise<void> {
 		const epoch = this.#held.get(actorId);
 		this.#forget(actorId);
