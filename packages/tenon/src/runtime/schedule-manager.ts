@@ -136,7 +136,9 @@ export class ScheduleManager implements WriteSource {
 				// walkthrough, 2026-11-27); `c.kv` refuses such limits too.
 				const limit = options?.limit ?? DEFAULT_MAX_HISTORY;
 				if (!(Number.isInteger(limit) || limit === Number.POSITIVE_INFINITY) || limit < 0)
-					throw scheduleErrors.invalid("a history limit must be an integer, 0 or more, or Infinity");
+					throw scheduleErrors.invalid(
+						"a history limit must be an integer, 0 or more, or Infinity",
+					);
 				return (this.#jobs.get(name)?.runs ?? []).slice(0, limit);
 			},
 		};
