@@ -8,14 +8,12 @@
 // A review then found a PUT whose directory read saw the record before a
 // whole undo ran and answered after it, and a POST that asked
 // `onBeforeCreate` twice when it waited for an undo.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deferred } from "../../src/common/deferred.js";
-import { actor, lmdbDriver, memoryDriver, setup, UserError } from "../../src/index.js";
+import { actor, setup, UserError } from "../../src/index.js";
 import type { StorageDriver } from "../../src/storage/interfaces.js";
 import { setupTest } from "../../src/test/index.js";
+import { embeddedDrivers } from "../helpers/drivers.js";
 
 const TOKEN = "letmein";
 
@@ -52,22 +50,7 @@ const room = actor({
 });
 const registry = setup({ use: { room }, logLevel: "silent" });
 
-const dirs: string[] = [];
-afterAll(() => {
-	for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-const drivers: [string, () => StorageDriver][] = [
-	["memory", () => memoryDriver()],
-	[
-		"lmdb",
-		() => {
-			const dir = mkdtempSync(join(tmpdir(), "tenon-undo-rest-"));
-			dirs.push(dir);
-			return lmdbDriver({ path: dir });
-		},
-	],
-];
+const drivers = embeddedDrivers("tenon-undo-rest-");
 
 function resetGates(holdHooks: boolean, holdDestroy: boolean): void {
 	Object.assign(gates, {

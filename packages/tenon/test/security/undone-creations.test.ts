@@ -4,14 +4,12 @@
 // records (20 MB on LMDB) that nothing ever deleted, from a caller with no
 // credentials at all (an audit, 2026-11-27). The record of an undone
 // creation now goes with its data, on every route that can create.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { actor, lmdbDriver, memoryDriver, setup, UserError } from "../../src/index.js";
+import { actor, setup, UserError } from "../../src/index.js";
 import type { StorageDriver, StorageHandles } from "../../src/storage/interfaces.js";
 import { setupTest } from "../../src/test/index.js";
+import { embeddedDrivers } from "../helpers/drivers.js";
 
 const guarded = actor({
 	state: { count: 0 },
@@ -56,22 +54,7 @@ function noting(inner: StorageDriver): {
 	};
 }
 
-const dirs: string[] = [];
-afterAll(() => {
-	for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-const drivers: [string, () => StorageDriver][] = [
-	["memory", () => memoryDriver()],
-	[
-		"lmdb",
-		() => {
-			const dir = mkdtempSync(join(tmpdir(), "tenon-undone-"));
-			dirs.push(dir);
-			return lmdbDriver({ path: dir });
-		},
-	],
-];
+const drivers = embeddedDrivers("tenon-undone-");
 
 describe.each(drivers)("refused creations leave no record (%s)", (_name, make) => {
 	it("an action, a raw request and a socket refused by the hooks leave no directory record", async () => {
