@@ -24,6 +24,20 @@ export interface Created {
 	created: boolean;
 }
 
+/** One create as {@link ActorCreation.create} was asked it, through its retries. */
+interface CreateRequest {
+	namespace: string;
+	name: string;
+	key: string[];
+	input: Uint8Array | undefined;
+	decodedInput: unknown;
+	failIfExists: boolean;
+	caller: Caller;
+	answers: boolean;
+	/** `onBeforeCreate` accepted this request already (a retry asks it once). */
+	checked: boolean;
+}
+
 /**
  * Creating actors, and undoing the creation of a caller the actor's connect
  * hooks refused. An undo never takes an actor another caller was told of:
@@ -77,7 +91,7 @@ export class ActorCreation {
 			// would make every later wake of this key fail.
 			decodedInput = decodeUntrustedInput(input);
 		}
-		const request = {
+		const request: CreateRequest = {
 			namespace,
 			name,
 			key,
@@ -124,21 +138,7 @@ export class ActorCreation {
 		return destroyed;
 	}
 
-	async #createOrFind(
-		type: ActorType,
-		request: {
-			namespace: string;
-			name: string;
-			key: string[];
-			input: Uint8Array | undefined;
-			decodedInput: unknown;
-			failIfExists: boolean;
-			caller: Caller;
-			answers: boolean;
-			/** `onBeforeCreate` accepted this request already (a retry asks it once). */
-			checked: boolean;
-		},
-	): Promise<Created> {
+	async #createOrFind(type: ActorType, request: CreateRequest): Promise<Created> {
 		const { namespace, name, key, input } = request;
 		const { directory } = this.#deps.options.storage;
 		if (!request.failIfExists) {
