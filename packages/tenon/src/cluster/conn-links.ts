@@ -16,9 +16,10 @@ import {
 	decodeToClient,
 	encodeToClient,
 	encodeToServer,
+	type ToServer,
 } from "../protocol/messages.js";
 import type { ConnectionLinks, ConnSocket, LinkOutcome } from "../runtime/actor-gateway.js";
-import { LINK_HIBERNATE } from "../runtime/actor-gateway.js";
+import { LINK_HIBERNATE, takenByOwner } from "../runtime/actor-gateway.js";
 import type { ActorOwner, ClusterMembership } from "../storage/interfaces.js";
 import { HOLDER_HEADER, HOPS_HEADER, LINK_HEADER, PEER_HEADER } from "./headers.js";
 import { PEER_PREFIX, peerRoute } from "./peer-routes.js";
@@ -113,6 +114,7 @@ function openLink(
 		}, LINK_TIMEOUT_MS);
 		/** Actions sent to the owner and not answered yet (by id). */
 		const inFlight = new Map<string, ActionId>();
+		const sent = new SentOnLink();
 
 		ws.on("message", (data: Buffer, isBinary: boolean) => {
 			const frame: string | Uint8Array = isBinary ? new Uint8Array(data) : data.toString("utf8");
@@ -137,6 +139,7 @@ function openLink(
 							}
 							const { message: outgoing } = input;
 							if (outgoing.tag === "ActionRequest") inFlight.set(String(outgoing.id), outgoing.id);
+							sent.add(outgoing);
 							ws.send(encodeToServer(encoding, outgoing));
 						},
 						closed: () => ws.close(1000, "client.gone"),
@@ -149,9 +152,16 @@ function openLink(
 				ws.close();
 				return;
 			}
-			if (message?.tag === "ActionResponse") inFlight.delete(String(message.id));
-			else if (message?.tag === "Error" && message.actionId !== null)
-				inFlight.delete(String(message.actionId));
+			const answered =
+				message?.tag === "ActionResponse"
+					? message.id
+					: message?.tag === "Error"
+						? message.actionId
+						: null;
+			if (answered !== null) {
+				inFlight.delete(String(answered));
+				sent.answered(answered);
+			}
 			socket.send(frame);
 		});
 
@@ -167,7 +177,17 @@ function openLink(
 				return;
 			}
 			socket.detach();
-			if (code === LINK_HIBERNATE) return;
+			if (code === LINK_HIBERNATE) {
+				// The actor slept there. What the owner did not take was dropped there
+				// unread: it is input again, held here in order (before anything newer),
+				// and wakes the actor wherever it wakes next. An action it took and did
+				// not answer (it answers all before it sleeps) is failed as below.
+				for (const message of sent.notTaken(takenByOwner(reason.toString("utf8")))) {
+					if (message.tag === "ActionRequest") inFlight.delete(String(message.id));
+					socket.receive(message);
+				}
+				if (inFlight.size === 0) return;
+			}
 			// The owner went away (died, shut down, lost its lease): the socket stays
 			// here; answers that will not come are errors now, and the next message
 			// links it to whichever node owns the actor then.
@@ -186,4 +206,44 @@ function openLink(
 			log.debug("connection link error", { actorId: socket.actorId, connId, error });
 		});
 	});
+}
+
+/**
+ * Most messages kept for sending again (see {@link SentOnLink}): a client
+ * that only changes subscriptions, never calling an action, would otherwise
+ * grow the list for as long as its link lasts. Past it the oldest go: a
+ * subscription change that old was taken long before the actor slept.
+ */
+const MAX_KEPT = 1_024;
+
+/**
+ * The messages sent on one link that its owner may not have taken (see
+ * `linkHibernateReason`), in order, counted from the link's first. An answer
+ * to an action means the owner took it and everything sent before it (it
+ * takes a link's messages in order), so those are let go.
+ */
+class SentOnLink {
+	#kept: ToServer[] = [];
+	/** How many messages were sent before the first kept one. */
+	#before = 0;
+
+	add(message: ToServer): void {
+		this.#kept.push(message);
+		if (this.#kept.length > MAX_KEPT) {
+			this.#kept.shift();
+			this.#before++;
+		}
+	}
+
+	answered(id: ActionId): void {
+		const at = this.#kept.findIndex((m) => m.tag === "ActionRequest" && m.id === id);
+		if (at < 0) return;
+		this.#kept.splice(0, at + 1);
+		this.#before += at + 1;
+	}
+
+	/** What the owner did not take, when it took the first `taken` (undefined: all kept). */
+	notTaken(taken: number | undefined): ToServer[] {
+		return taken === undefined ? this.#kept : this.#kept.slice(Math.max(0, taken - this.#before));
+	}
 }

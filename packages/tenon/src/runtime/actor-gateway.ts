@@ -43,6 +43,7 @@ export {
 	type ConnectionLinks,
 	LINK_HIBERNATE,
 	type LinkOutcome,
+	takenByOwner,
 } from "./connections/links.js";
 export type { RawSocketTransport } from "./connections/raw-websocket.js";
 export type { Runtime } from "./runtime.js";

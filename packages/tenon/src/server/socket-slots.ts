@@ -55,14 +55,16 @@ export class SocketCounts {
 	/**
 	 * Counts a newly opened socket; returns its slot (released when it
 	 * closes). `limited`: per-address limits apply to it (its count, message
-	 * rate and decode time go to `address`).
+	 * rate and decode time go to `address`). `rated`: the message rate per
+	 * connection applies (not to a link from another node, whose messages
+	 * that node admitted under the client's rate: see cluster/conn-links.ts).
 	 */
-	take(address: string | undefined, limited: boolean): SocketSlot {
+	take(address: string | undefined, limited: boolean, rated = true): SocketSlot {
 		this.open++;
 		// Its address's key, made once (an IPv6 address counts by its /64).
 		const counted = limited ? this.#guard.limitKey(address) : undefined;
 		if (counted !== undefined) this.#byAddress.set(counted, this.ofAddress(counted) + 1);
-		return new SocketSlot(this, String(this.#nextId++), counted, counted);
+		return new SocketSlot(this, String(this.#nextId++), counted, counted, rated);
 	}
 
 	/** A socket closed. */
@@ -105,6 +107,8 @@ export class SocketSlot {
 	/** The address key whose message rate and decode time it spends (where per-address limits apply). */
 	readonly rateAddress: string | undefined;
 	#released = false;
+	/** The message rate per connection applies to it. */
+	readonly #rated: boolean;
 	/** Its message rate and decode time, made at first use (hibernating sockets keep none). */
 	#messages: TokenBucket | undefined;
 	#decodeTime: TokenBucket | undefined;
@@ -114,8 +118,10 @@ export class SocketSlot {
 		id: string,
 		countedAddress: string | undefined,
 		rateAddress: string | undefined,
+		rated = true,
 	) {
 		this.#counts = counts;
+		this.#rated = rated;
 		this.id = id;
 		this.countedAddress = countedAddress;
 		this.rateAddress = rateAddress;
@@ -126,7 +132,7 @@ export class SocketSlot {
 	 * the ms to wait before retrying. `now`: `performance.now()`.
 	 */
 	throttle(now = performance.now()): number {
-		const rate = this.#counts.messageRate;
+		const rate = this.#rated ? this.#counts.messageRate : false;
 		if (rate !== false) {
 			this.#messages ??= new TokenBucket(rate, now);
 			const wait = this.#messages.take(now);

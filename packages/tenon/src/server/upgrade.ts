@@ -157,6 +157,7 @@ export function createUpgradeHandler(
 		let link: ResumeRequest | undefined;
 		/** Per-address limits apply: a client's socket, come straight or passed through by a node. */
 		let limited: boolean;
+		let rated: boolean;
 		try {
 			admitted = deps.guard.admit(request, client);
 			deps.guard.checkStateChange(request, admitted);
@@ -165,6 +166,10 @@ export function createUpgradeHandler(
 			// client's; a client's socket a node passed through counts by the client's
 			// address, or one address filled an actor through another node (a probe).
 			limited = !admitted.internal && link === undefined;
+			// A link's messages were admitted under its client's rate on the node that holds
+			// the client's socket; refused here too, the count of what this node took (which
+			// that node sends again after the actor sleeps) would skip them.
+			rated = link === undefined;
 			checkSocketLimits(counts, limits, limited ? admitted.remoteAddress : undefined, deps);
 			// Refused with an answer here: accepted, `ws` would refuse it with one of its own.
 			protocols = offeredProtocols(request.headers.get("sec-websocket-protocol"));
@@ -218,7 +223,7 @@ export function createUpgradeHandler(
 			// owner is found. Checked only before, sockets arriving together all passed them; given
 			// back between the check and the socket's opening, lookups that ended in the same tick
 			// still could.
-			const finding = counts.take(admitted.remoteAddress, limited);
+			const finding = counts.take(admitted.remoteAddress, limited, rated);
 			// Connect where the actor lives: here (waking it), or pass through to its owner.
 			try {
 				({ created } = await actors.prepare(
@@ -264,7 +269,7 @@ export function createUpgradeHandler(
 									actors.exposeInternalErrors,
 								),
 							hold: () => {
-								const slot = counts.take(admitted.remoteAddress, limited);
+								const slot = counts.take(admitted.remoteAddress, limited, rated);
 								return () => slot.release();
 							},
 						};
@@ -287,7 +292,7 @@ export function createUpgradeHandler(
 				kind === "raw" ? limits.maxRawWebSocketMessageBytes : limits.maxIncomingMessageBytes,
 			abandon: () => held?.release(),
 			open: (socket: ServerWebSocket) =>
-				openSession(socket, held ?? counts.take(address, limited), {
+				openSession(socket, held ?? counts.take(address, limited, rated), {
 					actors,
 					kind,
 					encoding,

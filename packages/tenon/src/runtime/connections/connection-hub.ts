@@ -20,7 +20,7 @@ import type { ConnSocket, ConnTarget } from "./conn-socket.js";
 import { type ConnectionImpl, type ConnOwner, MAX_HELD_SIZE } from "./connection.js";
 import { HeldReplyTimes } from "./held-reply-times.js";
 import { HubTarget } from "./hub-target.js";
-import { type ConnectionLinks, LINK_HIBERNATE } from "./links.js";
+import { type ConnectionLinks, LINK_HIBERNATE, linkHibernateReason } from "./links.js";
 import type { Presence } from "./presence.js";
 import type { SharedStateSync } from "./shared-state.js";
 import type { SocketRegistry } from "./socket-registry.js";
@@ -422,12 +422,13 @@ export class ConnectionHub implements ConnOwner {
 	/**
 	 * The actor starts to go to sleep: persisted connections stop taking input
 	 * (it is held by their sockets, and wakes the actor again once it has
-	 * slept); their output still flows until the last commit.
+	 * slept; a link's is dropped, and its holder sends it again after the
+	 * link ends); their output still flows until the last commit.
 	 */
 	suspend(): void {
 		this.#deps.presence?.flush();
 		for (const conn of this.conns.values())
-			if (conn.persisted && !conn.closed) (conn.transport as ConnSocket).detach();
+			if (conn.persisted && !conn.closed) (conn.transport as ConnSocket).detach(conn.linked);
 	}
 
 	/**
@@ -446,7 +447,7 @@ export class ConnectionHub implements ConnOwner {
 			// A link from the holder node ends; the holder keeps the client's socket.
 			// Released first: its closing is no client leaving.
 			socket.release();
-			if (conn.linked) socket.close(LINK_HIBERNATE, "actor.hibernating");
+			if (conn.linked) socket.close(LINK_HIBERNATE, linkHibernateReason(socket.taken));
 			else socket.close(CLOSE.restart, "actor.sleeping");
 		}
 		this.#conns?.clear();

@@ -60,6 +60,9 @@ export abstract class HeldSocket<In> implements SocketHandle {
 	/** Most bytes of them (see {@link sizeOf}): 128 raw frames of 1 MiB were 128 MiB. */
 	readonly #maxHeldBytes: number;
 	#heldBytes = 0;
+	#taken = 0;
+	/** Input is dropped, not held, while detached (a link's: its holder sends it again). */
+	#dropping = false;
 
 	constructor(
 		actorId: string,
@@ -88,6 +91,14 @@ export abstract class HeldSocket<In> implements SocketHandle {
 	/** True while an awake actor handles this socket's input. */
 	get attached(): boolean {
 		return this.#target !== undefined;
+	}
+
+	/**
+	 * Inputs handed to an attached actor so far. On a link's socket (see
+	 * {@link detach}) these are the first `taken` inputs: all later ones were dropped.
+	 */
+	get taken(): number {
+		return this.#taken;
 	}
 
 	/** True once the client closed the socket. */
@@ -119,8 +130,10 @@ export abstract class HeldSocket<In> implements SocketHandle {
 
 	/** Input from the client: to the attached actor, or held until it attaches. */
 	protected input(input: In): void {
-		if (this.#target !== undefined) this.#target.receive(input);
-		else this.#hold({ kind: "input", input });
+		if (this.#target !== undefined) {
+			this.#taken++;
+			this.#target.receive(input);
+		} else if (!this.#dropping) this.#hold({ kind: "input", input });
 	}
 
 	/** The client went away (idempotent). */
@@ -143,13 +156,16 @@ export abstract class HeldSocket<In> implements SocketHandle {
 	 */
 	attach(target: SocketTarget<In>): void {
 		this.#target = target;
+		this.#dropping = false;
 		const held = this.#held;
 		this.#held = undefined;
 		this.#heldBytes = 0;
 		if (held === undefined) return;
 		for (const entry of held) {
-			if (entry.kind === "input") target.receive(entry.input);
-			else {
+			if (entry.kind === "input") {
+				this.#taken++;
+				target.receive(entry.input);
+			} else {
 				// A held close ends the socket: nothing came after it.
 				target.closed(entry.code, entry.reason);
 				this.#owner.forget(this);
@@ -157,9 +173,15 @@ export abstract class HeldSocket<In> implements SocketHandle {
 		}
 	}
 
-	/** The actor lets go (it goes to sleep): input is held from now on. */
-	detach(): void {
+	/**
+	 * The actor lets go (it goes to sleep): input is held from now on, or,
+	 * with `drop`, dropped unread. A socket that carries a link from the node
+	 * holding the client's socket drops it: that node sends again what this
+	 * one did not take ({@link taken}), to wherever the actor wakes next.
+	 */
+	detach(drop = false): void {
 		this.#target = undefined;
+		this.#dropping = drop;
 	}
 
 	/**

@@ -28,3 +28,20 @@ export interface ConnectionLinks {
 
 /** The close code an owner ends a link with when the actor sleeps: the holder keeps the socket. */
 export const LINK_HIBERNATE = 4100;
+
+/**
+ * The close reason of a link ended with {@link LINK_HIBERNATE}: how many of
+ * the holder's messages the owner took (handed to the actor) on that link.
+ * The holder sends the rest again once the actor wakes, wherever that is:
+ * they reached the owner after its connections stopped taking input (the
+ * actor going to sleep), or after the close left, and were dropped unread.
+ */
+export function linkHibernateReason(taken: number): string {
+	return `actor.hibernating;taken=${taken}`;
+}
+
+/** How many messages a {@link linkHibernateReason} says the owner took (undefined: it does not say). */
+export function takenByOwner(reason: string): number | undefined {
+	const match = /^actor\.hibernating;taken=(\d{1,15})$/.exec(reason);
+	return match === null ? undefined : Number(match[1]);
+}

@@ -1,0 +1,186 @@
+// A connection's link to the node that owns its actor ends with
+// LINK_HIBERNATE when the actor sleeps there. A message the holder sent just
+// before that close reached the owner too late (after its connections were
+// suspended, or after the close frame left): the owner drops it unread, and
+// the holder dropped it too, so the client's call never got an answer. Found
+// as a rare 120 s hang of test/cluster/hibernation.test.ts (its fourth
+// `say`, the one message sent right after a linked owner slept; 1 in 25 runs
+// under load, 2026-11-28). Real sockets: a scripted owner that ends the link
+// with what it was sent unanswered, and a held socket as the holder keeps it.
+import { createServer, type Server } from "node:http";
+import { afterEach, expect, it } from "vitest";
+import { WebSocketServer } from "ws";
+import { createConnectionLinks } from "../../src/cluster/conn-links.js";
+import { createLogger } from "../../src/common/logger.js";
+import {
+	decodeToServer,
+	encodeToClient,
+	type ToClient,
+	type ToServer,
+} from "../../src/protocol/messages.js";
+import { ConnSocket } from "../../src/runtime/connections/conn-socket.js";
+import type { SocketHandle, SocketOwner } from "../../src/runtime/connections/held-socket.js";
+import { LINK_HIBERNATE, linkHibernateReason } from "../../src/runtime/connections/links.js";
+import type { ClusterMembership } from "../../src/storage/interfaces.js";
+
+const servers: Server[] = [];
+afterEach(() => {
+	for (const server of servers.splice(0)) {
+		server.closeAllConnections();
+		server.close();
+	}
+});
+
+/** What the owner does with each message it reads on the link. */
+type OwnerScript = (
+	message: ToServer,
+	reply: (m: ToClient) => void,
+	end: (code: number, reason?: string) => void,
+) => void;
+
+/** A scripted owner node: accepts a link, answers Init, then follows `script`. */
+async function owner(script: OwnerScript): Promise<{ address: string; received: ToServer[] }> {
+	const received: ToServer[] = [];
+	const http = createServer();
+	servers.push(http);
+	const wss = new WebSocketServer({ server: http });
+	wss.on("connection", (ws) => {
+		ws.send(encodeToClient("json", { tag: "Init", actorId: "actor-1", connectionId: "conn-1" }));
+		ws.on("message", (data: Buffer) => {
+			const decoded = decodeToServer("json", data.toString("utf8"), 1024);
+			if (!decoded.ok) throw new Error("the holder sent a frame that does not decode");
+			received.push(decoded.message);
+			script(
+				decoded.message,
+				(m) => ws.send(encodeToClient("json", m)),
+				(code, reason = "actor.hibernating") => ws.close(code, reason),
+			);
+		});
+	});
+	await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", () => resolve()));
+	return { address: `http://127.0.0.1:${(http.address() as { port: number }).port}`, received };
+}
+
+/** The holder's side: a held `/connect` socket whose client frames are recorded. */
+function heldSocket() {
+	const toClient: string[] = [];
+	const wakes: SocketHandle[] = [];
+	const registry: SocketOwner = { wakeFor: (socket) => wakes.push(socket), forget: () => {} };
+	const transport = {
+		encoding: "json" as const,
+		send: (frame: string | Uint8Array) => toClient.push(String(frame)),
+		close: () => {},
+	};
+	const socket = new ConnSocket("actor-1", transport, registry, 64);
+	socket.connId = "conn-1";
+	return { socket, toClient, wakes };
+}
+
+function links() {
+	const membership = { nodeId: "holder", peerSecret: "s" } as unknown as ClusterMembership;
+	return createConnectionLinks(membership, createLogger({ level: "silent" }));
+}
+
+const say = (id: number): ToServer => ({ tag: "ActionRequest", id, name: "say", args: [id] });
+
+it("holds again what the owner left unanswered as it hibernated, for the next owner", async () => {
+	const node = await owner((_message, _reply, end) => end(LINK_HIBERNATE));
+	const { socket, toClient, wakes } = heldSocket();
+	expect(await links().link(socket, { nodeId: "owner", address: node.address })).toBe("linked");
+	socket.receive(say(4));
+	await expect.poll(() => socket.attached).toBe(false);
+	// Held again, in order, and the actor woken for it: not lost, not failed.
+	expect(node.received).toEqual([say(4)]);
+	expect(socket.heldCount).toBe(1);
+	expect(wakes).toHaveLength(1);
+	expect(toClient).toEqual([]);
+});
+
+it("holds again a subscription change the owner did not take, after the actions it did", async () => {
+	const node = await owner((message, reply, end) => {
+		if (message.tag === "ActionRequest" && message.id === 1)
+			reply({ tag: "ActionResponse", id: 1, output: "done" });
+		else end(LINK_HIBERNATE);
+	});
+	const { socket, toClient } = heldSocket();
+	expect(await links().link(socket, { nodeId: "owner", address: node.address })).toBe("linked");
+	socket.receive(say(1));
+	await expect.poll(() => toClient.length).toBe(1);
+	socket.receive({ tag: "SubscriptionRequest", eventName: "said", subscribe: true });
+	await expect.poll(() => socket.attached).toBe(false);
+	// The answered action is not sent again (it ran once); the subscription is.
+	expect(socket.heldCount).toBe(1);
+	expect(socket.takeHeld()).toEqual([
+		{
+			kind: "input",
+			input: {
+				kind: "message",
+				message: { tag: "SubscriptionRequest", eventName: "said", subscribe: true },
+			},
+		},
+	]);
+});
+
+it("fails, not repeats, what an owner that went away may have run", async () => {
+	const node = await owner((_message, _reply, end) => end(1011));
+	const { socket, toClient } = heldSocket();
+	expect(await links().link(socket, { nodeId: "owner", address: node.address })).toBe("linked");
+	socket.receive(say(7));
+	await expect.poll(() => socket.attached).toBe(false);
+	expect(socket.heldCount).toBe(0);
+	expect(toClient).toHaveLength(1);
+	expect(JSON.parse(toClient[0] as string)).toMatchObject({
+		body: { tag: "Error", val: { actionId: 7 } },
+	});
+});
+
+it("sends again only what the owner says it did not take", async () => {
+	const node = await owner((message, _reply, end) => {
+		// Took the subscription, then went to sleep before the action (which it dropped).
+		if (message.tag === "ActionRequest") end(LINK_HIBERNATE, linkHibernateReason(1));
+	});
+	const { socket, toClient } = heldSocket();
+	expect(await links().link(socket, { nodeId: "owner", address: node.address })).toBe("linked");
+	socket.receive({ tag: "SubscriptionRequest", eventName: "said", subscribe: true });
+	socket.receive(say(2));
+	await expect.poll(() => socket.attached).toBe(false);
+	expect(socket.takeHeld()).toEqual([
+		{ kind: "input", input: { kind: "message", message: say(2) } },
+	]);
+	expect(toClient).toEqual([]);
+});
+
+it("fails an action the owner took and did not answer before it slept", async () => {
+	const node = await owner((message, _reply, end) => {
+		if (message.tag === "ActionRequest" && message.id === 2)
+			end(LINK_HIBERNATE, linkHibernateReason(2));
+	});
+	const { socket, toClient } = heldSocket();
+	expect(await links().link(socket, { nodeId: "owner", address: node.address })).toBe("linked");
+	socket.receive(say(1));
+	socket.receive(say(2));
+	await expect.poll(() => socket.attached).toBe(false);
+	// Both taken: neither is run again; the unanswered ones fail rather than hang.
+	expect(socket.heldCount).toBe(0);
+	expect(toClient.map((frame) => JSON.parse(frame).body.val.actionId)).toEqual([1, 2]);
+});
+
+it("on the owner, a link's socket drops input while detached, and counts what it took", () => {
+	const { socket, wakes } = heldSocket();
+	const got: unknown[] = [];
+	socket.attach({ receive: (input) => got.push(input), closed: () => {} });
+	socket.receive(say(1));
+	socket.receive(say(2));
+	socket.detach(true);
+	socket.receive(say(3));
+	expect(socket.taken).toBe(2);
+	expect(socket.heldCount).toBe(0);
+	expect(wakes).toEqual([]);
+	// A client's own socket holds it instead, and wakes the actor for it.
+	const own = heldSocket();
+	own.socket.attach({ receive: () => {}, closed: () => {} });
+	own.socket.detach();
+	own.socket.receive(say(3));
+	expect(own.socket.heldCount).toBe(1);
+	expect(own.wakes).toHaveLength(1);
+});
