@@ -30,6 +30,32 @@ describe("approval flow example", () => {
 		});
 	});
 
+	// A resumed connection kept the roles it was made with: an approver whose role was taken
+	// away resumed an old connection and approved (an attacker probe, 2026-11-28).
+	it("refuses to resume an approver's connection once the user is no longer one", async () => {
+		await using t = await setupTest(registry);
+		const request = await t.client.expense.create(["ann", "e-9"], {
+			...as("ann"),
+			input: { requester: "ann", amount: 900, reason: "laptop" },
+		});
+		const id = await request.resolve();
+		let roles = ["approver"];
+		const errors: unknown[] = [];
+		const conn = t.client.expense
+			.getForId(id, { getParams: async () => ({ token: issueToken({ userId: "boss", roles }) }) })
+			.connect();
+		conn.onError((error) => errors.push(error));
+		expect((await conn.get()).status).toBe("awaiting_approval");
+		roles = [];
+		await t.restart();
+		await expect
+			.poll(() => errors.map((error) => (error as { code?: string }).code))
+			.toContain("forbidden");
+		await expect(conn.decide(true)).rejects.toMatchObject({ group: "user", code: "forbidden" });
+		await conn.dispose();
+		expect((await t.client.expense.getForId(id, as("ann")).get()).status).toBe("awaiting_approval");
+	});
+
 	it("expires after three days without a decision, even while asleep", async () => {
 		await using t = await setupTest(registry);
 		const request = await t.client.expense.create(["bo", "e-2"], {

@@ -24,4 +24,14 @@ describe("example tokens", () => {
 				expect.objectContaining({ code: "forbidden" }),
 			);
 	});
+
+	it("lets a connection made with roles be resumed only by a user who still has them", () => {
+		const made = { state: { userId: "boss", roles: ["approver"] } };
+		const demoted = verifyToken(issueToken({ userId: "boss", roles: [] }));
+		const still = verifyToken(issueToken({ userId: "boss", roles: ["approver", "admin"] }));
+		expect(() => checkResuming(made, demoted)).toThrow(
+			expect.objectContaining({ code: "forbidden" }),
+		);
+		expect(() => checkResuming(made, still)).not.toThrow();
+	});
 });

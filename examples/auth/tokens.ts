@@ -114,17 +114,27 @@ export function requireOwner(key: readonly string[], params: unknown): Identity 
 /**
  * For `onBeforeConnect` of actors whose conn state holds the `userId` of a
  * verified token: a client resuming a stored connection (`c.resuming`) must
- * be the user it was made for. Its id and secret are a session key, and the
- * conn state is kept, not made again, on resume.
+ * be the user it was made for, and still have every role it was made with
+ * (when it keeps `roles`). Its id and secret are a session key, and the conn
+ * state is kept, not made again, on resume.
  */
 export function checkResuming(
 	resuming: { readonly state: unknown } | undefined,
 	identity: Identity,
 ): void {
 	if (resuming === undefined) return;
-	const owner = (resuming.state as { userId?: unknown } | null)?.userId;
-	if (owner !== identity.userId)
+	const made = resuming.state as { userId?: unknown; roles?: unknown } | null;
+	if (made?.userId !== identity.userId)
 		throw new UserError("Forbidden: this connection belongs to another user", {
+			code: "forbidden",
+		});
+	// Kept, not made again: a role taken away since would live on in it (an approver
+	// demoted yesterday still approved through a resumed connection: an attacker probe).
+	const lost = Array.isArray(made.roles)
+		? made.roles.find((role) => !identity.roles.includes(role as string))
+		: undefined;
+	if (lost !== undefined)
+		throw new UserError("Forbidden: this connection was made for a role you no longer have", {
 			code: "forbidden",
 		});
 }

@@ -1,8 +1,9 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { setup } from "tenon";
 import { setupTest } from "tenon/test";
 import { describe, expect, it } from "vitest";
 import { issueToken } from "../auth/tokens.js";
-import { board, MAX_MOVES_PER_SECOND, MAX_NOTES_PER_AUTHOR, MODERATOR } from "./board.js";
+import { board, MAX_CHANGES_PER_SECOND, MAX_NOTES_PER_AUTHOR, MODERATOR } from "./board.js";
 
 const registry = setup({ use: { board }, logLevel: "silent" });
 const as = (userId: string, roles: string[] = []) => ({
@@ -33,7 +34,11 @@ describe("multiplayer board example", () => {
 		await using t = await setupTest(registry);
 		const board = await t.client.board.create(["shared"], as("eve"));
 		const eve = board.connect(as("eve").params);
-		for (let i = 0; i < MAX_NOTES_PER_AUTHOR; i++) await eve.addNote(`spam ${i}`, 0, 0);
+		for (let i = 0; i < MAX_NOTES_PER_AUTHOR; i++) {
+			// Within the rate of changes (a second's worth at a time).
+			if (i > 0 && i % MAX_CHANGES_PER_SECOND.perUser === 0) await sleep(1_010);
+			await eve.addNote(`spam ${i}`, 0, 0);
+		}
 		await expect(eve.addNote("one more", 0, 0)).rejects.toMatchObject({
 			code: "too_many_notes",
 		});
@@ -54,15 +59,37 @@ describe("multiplayer board example", () => {
 		const eve = board.connect(as("eve").params);
 		const id = await eve.addNote("drag me", 0, 0);
 		const tries = await Promise.allSettled(
-			Array.from({ length: MAX_MOVES_PER_SECOND.perUser * 5 }, (_, i) => eve.moveNote(id, i, i)),
+			Array.from({ length: MAX_CHANGES_PER_SECOND.perUser * 5 }, (_, i) => eve.moveNote(id, i, i)),
 		);
 		const moved = tries.filter((t) => t.status === "fulfilled").length;
 		expect(moved).toBeGreaterThan(0);
-		expect(moved).toBeLessThanOrEqual(MAX_MOVES_PER_SECOND.perUser * 2);
+		expect(moved).toBeLessThanOrEqual(MAX_CHANGES_PER_SECOND.perUser * 2);
 		const refused = tries.find((t) => t.status === "rejected");
 		expect(refused?.reason).toMatchObject({ code: "rate_limited" });
 		const ann = board.connect(as("ann").params);
 		await expect(ann.moveNote(id, 100, 100)).resolves.toBeUndefined();
+		await eve.dispose();
+		await ann.dispose();
+	});
+
+	// Only moves were bounded: adding and removing a note in a loop made 800 state writes a
+	// second, each sent to every open page (an attacker probe, 2026-11-28).
+	it("bounds how often one user adds and removes notes too", async () => {
+		await using t = await setupTest(registry);
+		const board = await t.client.board.create(["churn"], as("eve"));
+		const eve = board.connect(as("eve").params);
+		const tries = await Promise.allSettled(
+			Array.from({ length: MAX_CHANGES_PER_SECOND.perUser * 3 }, async (_, i) => {
+				const id = await eve.addNote(`spam ${i}`, 1, 1);
+				await eve.removeNote(id);
+			}),
+		);
+		const refused = tries.filter((t) => t.status === "rejected");
+		expect(refused.length).toBeGreaterThan(MAX_CHANGES_PER_SECOND.perUser);
+		expect(refused[0]).toMatchObject({ reason: { code: "rate_limited" } });
+		// Another user still may.
+		const ann = board.connect(as("ann").params);
+		await expect(ann.addNote("hello", 5, 5)).resolves.toBeTypeOf("number");
 		await eve.dispose();
 		await ann.dispose();
 	});

@@ -22,11 +22,12 @@ const MAX_NOTES = 200;
 export const MAX_NOTES_PER_AUTHOR = 20;
 const position = z.number().finite().min(0).max(2_000);
 /**
- * Note moves one user, and everyone together, may make per second. Every move is a state
- * write sent to every open page: unbounded, one connection made 1,500 a second (an attacker
- * probe, 2026-11-27). The page sends one per drop.
+ * Changes (adding, moving, removing notes, clearing) one user, and everyone together, may
+ * make per second. Every change is a state write sent to every open page: unbounded, one
+ * connection made 1,500 moves a second (an attacker probe, 2026-11-27), and with only moves
+ * bounded, 800 adds and removes (another, 2026-11-28). The page sends one per drop or click.
  */
-export const MAX_MOVES_PER_SECOND = { perUser: 10, perRoom: 60 };
+export const MAX_CHANGES_PER_SECOND = { perUser: 10, perRoom: 60 };
 /**
  * The token role that may remove anyone's note and clear a board: with authors alone
  * removing notes, ten guest accounts filled a board for good (an attacker probe, 2026-11-27).
@@ -42,7 +43,7 @@ export const MODERATOR = "moderator";
 export const board = actor({
 	state: { nextId: 1, notes: [] as Sticky[] },
 	createVars: () => ({
-		moves: new PostRate({ ...MAX_MOVES_PER_SECOND, windowMs: 1_000, what: "moves" }),
+		changes: new PostRate({ ...MAX_CHANGES_PER_SECOND, windowMs: 1_000, what: "changes" }),
 	}),
 	// Only signed-in users make (store) boards: a creation opens no connection,
 	// so the connect hooks alone would let anyone store boards by the thousand.
@@ -83,6 +84,7 @@ export const board = actor({
 				throw new UserError(`You may have at most ${MAX_NOTES_PER_AUTHOR} notes on a board`, {
 					code: "too_many_notes",
 				});
+			c.vars.changes.take(author);
 			const sticky = { id: c.state.nextId++, text, x, y, author };
 			c.state.notes.push(sticky);
 			return sticky.id;
@@ -91,7 +93,7 @@ export const board = actor({
 		moveNote: (c, id: number, x: number, y: number) => {
 			const sticky = c.state.notes.find((n) => n.id === id);
 			if (!sticky) throw new UserError("No such note", { code: "not_found" });
-			c.vars.moves.take(c.conn.state.userId);
+			c.vars.changes.take(c.conn.state.userId);
 			sticky.x = x;
 			sticky.y = y;
 		},
@@ -103,6 +105,7 @@ export const board = actor({
 				throw new UserError("Only the author or a moderator may remove a note", {
 					code: "forbidden",
 				});
+			c.vars.changes.take(c.conn.state.userId);
 			c.state.notes.splice(index, 1);
 			return true;
 		},
@@ -110,6 +113,7 @@ export const board = actor({
 		clear: (c) => {
 			if (!c.conn.state.moderator)
 				throw new UserError("Only a moderator may clear the board", { code: "forbidden" });
+			c.vars.changes.take(c.conn.state.userId);
 			c.state.notes = [];
 			c.broadcast("cleared", c.conn.state.userId);
 		},

@@ -38,6 +38,21 @@ describe("job worker example", () => {
 		expect(await worker.processed()).toEqual(["first", "second"]);
 	});
 
+	// Results were kept by the sender's job id alone: one sender set the result another sender
+	// of the same id got, for a job never run (an attacker probe, 2026-11-28).
+	it("answers each job with its own result, whoever sent the same id before", async () => {
+		await using t = await setupTest(registry);
+		const worker = t.client.jobWorker.getOrCreate("shared");
+		const wait = { wait: true, timeout: 5_000 } as const;
+		const first = await worker.send("jobs", { id: "invoice-42", size: 1 }, wait);
+		const second = await worker.send("jobs", { id: "invoice-42", size: 99 }, wait);
+		expect(second.response?.checksum).not.toBe(first.response?.checksum);
+		// The same job again is answered from what was kept.
+		const again = await worker.send("jobs", { id: "invoice-42", size: 99 }, wait);
+		expect(again.response).toEqual(second.response);
+		expect(await worker.processed()).toEqual(["invoice-42", "invoice-42"]);
+	});
+
 	it("refuses malformed jobs when they are sent, so the worker never sees them", async () => {
 		await using t = await setupTest(registry);
 		const worker = t.client.jobWorker.getOrCreate("strict");
@@ -47,6 +62,7 @@ describe("job worker example", () => {
 			{ id: 1, size: 1 },
 			{ id: "x" },
 			{ id: "x", size: 1e9 },
+			{ id: "x", size: 1, note: "a".repeat(1_000) },
 			// Regression (an attacker probe, 2026-11-24): it poisoned the worker's state.
 			{ id: "__proto__", size: 1 },
 		]) {

@@ -18,7 +18,8 @@ export interface JobResult {
  * A queue-driven worker: jobs are durable, completable queue messages
  * processed one at a time by the `run` loop, in order. A job stays stored
  * until it is completed, so a crash mid-job redelivers it (at least once);
- * `results` is keyed by job id, so a redelivered job does not count twice.
+ * `results` is keyed by the job (its id and size), so a redelivered job does
+ * not count twice, and a job id is no key to another sender's result.
  * Senders may wait for the result (`send(..., { wait: true })`).
  */
 export const jobWorker = actor({
@@ -30,29 +31,36 @@ export const jobWorker = actor({
 	// Bodies are checked when sent (`queue/invalid_message`), so the loop only sees jobs.
 	queues: {
 		jobs: queue<Job, JobResult>({
-			message: z.object({
-				// Not "__proto__": as a key of `results` it would set the object's
-				// prototype, and the state could not be saved (the job retried until it
-				// became a dead letter).
-				id: z
-					.string()
-					.regex(/^[A-Za-z0-9_-]{1,64}$/)
-					.refine((id) => id !== "__proto__", "a reserved id"),
-				size: z.number().min(0).max(3_600),
-			}),
+			message: z
+				.object({
+					// Not "__proto__": as a key of `results` it would set the object's
+					// prototype, and the state could not be saved (the job retried until it
+					// became a dead letter).
+					id: z
+						.string()
+						.regex(/^[A-Za-z0-9_-]{1,64}$/)
+						.refine((id) => id !== "__proto__", "a reserved id"),
+					size: z.number().min(0).max(3_600),
+				})
+				// Strict: a field it does not name is refused, not stored with the job.
+				.strict(),
 		}),
 	},
 	run: async (c) => {
 		for await (const message of c.queue.iter({ names: ["jobs"], completable: true })) {
 			const job = message.body;
+			// Known by the whole job, not its id alone: ids are the senders' own, and keyed by
+			// id, one sender's `{id: "invoice-42", size: 1}` set the result another's
+			// `{id: "invoice-42", size: 99}` got, never run (an attacker probe, 2026-11-28).
+			const key = `${job.id}/${job.size}`;
 			// Own properties only: a job id like "constructor" must not find Object's.
-			const known = Object.hasOwn(c.state.results, job.id);
+			const known = Object.hasOwn(c.state.results, key);
 			const result: JobResult = known
-				? (c.state.results[job.id] as JobResult)
+				? (c.state.results[key] as JobResult)
 				: { id: job.id, checksum: checksum(job) };
 			if (!known) {
-				c.state.results[job.id] = result;
-				c.state.order.push(job.id);
+				c.state.results[key] = result;
+				c.state.order.push(key);
 				while (c.state.order.length > MAX_REMEMBERED)
 					delete c.state.results[c.state.order.shift() as string];
 			}
@@ -60,7 +68,8 @@ export const jobWorker = actor({
 		}
 	},
 	actions: {
-		processed: (c) => c.state.order,
+		/** The ids of the jobs remembered, oldest first. */
+		processed: (c) => c.state.order.map((key) => (c.state.results[key] as JobResult).id),
 		backlog: (c) => c.queue.size,
 	},
 	options: { sleepTimeout: 10_000 },

@@ -10,6 +10,9 @@ import {
 	order,
 	PRICES,
 	payments,
+	RESTOCK_MS,
+	restock,
+	STOCK_LEVEL,
 } from "./order-saga.js";
 
 const registry = setup({ use: { order, inventory, payments }, logLevel: "silent" });
@@ -108,6 +111,25 @@ describe("order saga example", () => {
 				input: { ...input, sku: 42 } as never,
 			}),
 		).rejects.toMatchObject({ code: "invalid_order" });
+		// Hidden characters in the address, anything but a token's in the card (a probe, 2026-11-28).
+		for (const odd of [{ address: "\u202e\u0000\u200b" }, { card: "tok\u0000\u001b[31m" }])
+			await expect(
+				t.client.order.create(["ann", "o-6"], { ...ann, input: { ...input, ...odd } }),
+			).rejects.toMatchObject({ code: "invalid_order" });
+	});
+
+	// Two guests took the whole stock for good (an attacker probe, 2026-11-28).
+	it("restocks one of each item per period, up to the shop's level", () => {
+		const empty = { widget: 0, gadget: 9 };
+		expect(restock(empty, 0, RESTOCK_MS - 1)).toEqual({ stock: empty, at: 0 });
+		expect(restock(empty, 0, RESTOCK_MS * 3 + 5)).toEqual({
+			stock: { widget: 3, gadget: STOCK_LEVEL },
+			at: RESTOCK_MS * 3,
+		});
+		expect(restock(empty, 0, Number.MAX_SAFE_INTEGER).stock).toEqual({
+			widget: STOCK_LEVEL,
+			gadget: STOCK_LEVEL,
+		});
 	});
 
 	it("belongs to its customer, and built-in property names are not stock", async () => {

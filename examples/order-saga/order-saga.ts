@@ -2,6 +2,7 @@ import { actor, event, type Registry, UserError } from "tenon";
 import { CriticalError, workflow } from "tenon/workflow";
 import { z } from "zod";
 import { type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
+import { isBlank, withoutHidden } from "../validation/visible-text.js";
 
 /** An order's key is `[customerId, orderName]`: only that customer may place or read it. */
 function requireCustomer(key: readonly string[], params: unknown): void {
@@ -34,9 +35,34 @@ export const MAX_PER_ORDER = 3;
 
 /**
  * The most of an item one customer holds over all their orders (a cancelled
- * order gives its share back): the stock is shared, and nobody takes all of it.
+ * order gives its share back): the stock is shared, and one customer does not
+ * take all of it. Two customers do (the demo hands out guest accounts): the
+ * stock comes back with time ({@link restock}).
  */
 export const MAX_PER_CUSTOMER = 5;
+
+/** How much of each item the shop holds when full. */
+export const STOCK_LEVEL = 10;
+/**
+ * One of each item comes back this often, up to {@link STOCK_LEVEL}. Two
+ * guests took all the stock for good before (an attacker probe, 2026-11-28);
+ * a shop of the demo's size restocks, so it is out of stock for a while only.
+ */
+export const RESTOCK_MS = 60_000;
+
+/** The stock at `now`, restocked since `at` (ms): what comes back, and when it was counted to. */
+export function restock(
+	stock: Record<string, number>,
+	at: number,
+	now: number,
+): { stock: Record<string, number>; at: number } {
+	const periods = Math.floor((now - at) / RESTOCK_MS);
+	if (!(periods > 0)) return { stock, at };
+	const filled: Record<string, number> = {};
+	for (const [sku, left] of Object.entries(stock))
+		filled[sku] = Math.max(left, Math.min(STOCK_LEVEL, left + periods));
+	return { stock: filled, at: at + periods * RESTOCK_MS };
+}
 
 /**
  * Stock, with reservations keyed by order id: reserving twice for the same
@@ -49,7 +75,9 @@ export const inventory = actor({
 	onBeforeConnect: (c) => internalOnly(c),
 	state: {
 		// More of each than one customer may hold (a stock of 3 gadgets went to one order).
-		stock: { widget: 10, gadget: 10 } as Record<string, number>,
+		stock: { widget: STOCK_LEVEL, gadget: STOCK_LEVEL } as Record<string, number>,
+		/** When the stock was last counted up to (ms since the epoch; it starts full). */
+		restockedAt: 0,
 		reservations: {} as Record<string, { sku: string; quantity: number; customerId: string }>,
 	},
 	actions: {
@@ -64,6 +92,11 @@ export const inventory = actor({
 					code: "limit_reached",
 				});
 			}
+			({ stock: c.state.stock, at: c.state.restockedAt } = restock(
+				c.state.stock,
+				c.state.restockedAt,
+				Date.now(),
+			));
 			const available = Object.hasOwn(c.state.stock, sku) ? (c.state.stock[sku] ?? 0) : 0;
 			if (available < quantity) {
 				throw new UserError(`only ${available} ${sku} left`, { code: "out_of_stock" });
@@ -80,7 +113,10 @@ export const inventory = actor({
 			delete c.state.reservations[reservationId];
 			return true;
 		},
-		stock: (c, sku: string) => (Object.hasOwn(c.state.stock, sku) ? c.state.stock[sku] : 0),
+		stock: (c, sku: string) => {
+			const { stock } = restock(c.state.stock, c.state.restockedAt, Date.now());
+			return Object.hasOwn(stock, sku) ? stock[sku] : 0;
+		},
 	},
 });
 
@@ -138,8 +174,11 @@ const orderInput = z
 		sku,
 		quantity: z.number().int().min(1).max(MAX_PER_ORDER),
 		/** A card token from the payment provider (never a card number). */
-		card: z.string().min(1).max(64),
-		address: z.string().max(500),
+		// A token's characters only: a NUL and an escape sequence were stored (a probe, 2026-11-28).
+		card: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+		// Nothing hidden (a direction override, a NUL); a blank one is taken, and cancels the
+		// order when it ships: that is how this example shows its compensations.
+		address: withoutHidden().max(500),
 	})
 	.strict();
 
@@ -239,7 +278,7 @@ export const order = actor({
 				},
 			});
 			await ctx.step("ship", (c) => {
-				if (c.state.input.address.trim() === "") throw new CriticalError("no delivery address");
+				if (isBlank(c.state.input.address)) throw new CriticalError("no delivery address");
 				c.state.trackingNumber = `TRK-${orderId.toUpperCase()}`;
 				c.state.status = "shipped";
 				c.broadcast("status", "shipped");

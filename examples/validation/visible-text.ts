@@ -10,8 +10,19 @@ import { z } from "zod";
 /** Control characters but tab, newline and carriage return, and bidirectional overrides and isolates. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const HIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
-/** Something to see: not white space nor a format character (zero-width joiners and the like). */
-const VISIBLE = /[^\s\p{Cf}]/u;
+/**
+ * Something to see: not white space, a format character (zero-width joiners and the like), a
+ * combining mark alone, nor a letter or symbol that draws nothing (the Hangul fillers, the
+ * blank Braille pattern): `"\u3164"` fifty times was a blank board note (an attacker probe,
+ * 2026-11-28).
+ */
+const VISIBLE = /[^\s\p{Cf}\p{M}\u115f\u1160\u2800\u3164\uffa0]/u;
+/**
+ * More combining marks in a row than any script needs (Vietnamese and Indic text stack two or
+ * three, an emoji keycap two): hundreds on one letter draw over the lines around it.
+ */
+const MAX_MARKS_IN_A_ROW = 8;
+const STACKED_MARKS = new RegExp(`\\p{M}{${MAX_MARKS_IN_A_ROW + 1}}`, "u");
 
 /** A string with nothing hidden (any length; its own checks decide what is too long or blank). */
 export function withoutHidden() {
@@ -23,7 +34,7 @@ export function withoutHidden() {
 		);
 }
 
-/** True when `text` has nothing to see (white space and format characters only). */
+/** True when `text` has nothing to see (white space, format characters, marks, blank letters only). */
 export function isBlank(text: string): boolean {
 	return !VISIBLE.test(text);
 }
@@ -32,5 +43,9 @@ export function isBlank(text: string): boolean {
 export function visibleText(max: number) {
 	return withoutHidden()
 		.max(max)
-		.refine((text) => !isBlank(text), "the text needs something visible");
+		.refine((text) => !isBlank(text), "the text needs something visible")
+		.refine(
+			(text) => !STACKED_MARKS.test(text),
+			`at most ${MAX_MARKS_IN_A_ROW} combining marks on one character`,
+		);
 }
