@@ -1,6 +1,13 @@
 import { UserError } from "tenon";
 import type { Requester } from "tenon/agent";
-import { issueToken, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
+import { spendCreation } from "../auth/creations.js";
+import {
+	type Identity,
+	issueToken,
+	type TokenParams,
+	tokenOf,
+	verifyToken,
+} from "../auth/tokens.js";
 import type { registry } from "../registry.js";
 
 /** What a conversation's hooks use of its context (`c.client()` calls another actor). */
@@ -9,9 +16,11 @@ interface ConversationContext {
 }
 
 /** A conversation is keyed `[userId, conversationId]`; only that user's token opens or makes it. */
-function requireConversationOwner(key: readonly string[], token: unknown): void {
-	if (key.length !== 2 || verifyToken(token).userId !== key[0])
+function requireConversationOwner(key: readonly string[], token: unknown): Identity {
+	const identity = verifyToken(token);
+	if (key.length !== 2 || identity.userId !== key[0])
 		throw new UserError("This conversation belongs to another user", { code: "forbidden" });
+	return identity;
 }
 
 /**
@@ -25,7 +34,7 @@ function requireConversationOwner(key: readonly string[], token: unknown): void 
 export const ownConversation = {
 	// Nobody creates (stores) a conversation under another user's key, nor opens one.
 	onBeforeCreate: (c: { key: readonly string[]; params: unknown }) => {
-		requireConversationOwner(c.key, tokenOf(c.params));
+		spendCreation(requireConversationOwner(c.key, tokenOf(c.params)));
 	},
 	onBeforeConnect: (c: { key: readonly string[] }, params: TokenParams) => {
 		requireConversationOwner(c.key, params?.token);

@@ -1,6 +1,7 @@
 import { actor, event, queue, UserError } from "tenon";
 import { workflow } from "tenon/workflow";
 import { z } from "zod";
+import { spendCreation } from "../auth/creations.js";
 import {
 	checkResuming,
 	type Identity,
@@ -78,6 +79,7 @@ export const expense = actor({
 		// Keys are [requester, name]: nobody can take a key another user would use.
 		if (c.key.length !== 2 || c.key[0] !== identity.userId)
 			throw forbidden("expenses are keyed [your user id, name]");
+		spendCreation(identity);
 	},
 	onBeforeConnect: (c, params: TokenParams) => {
 		checkResuming(c.resuming, verifyToken(params?.token));

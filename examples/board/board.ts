@@ -1,5 +1,6 @@
 import { actor, event, UserError } from "tenon";
 import { z } from "zod";
+import { spendCreation } from "../auth/creations.js";
 import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
 import { PostRate } from "../chat-room/post-rate.js";
 import { visibleText } from "../validation/visible-text.js";
@@ -48,7 +49,7 @@ export const board = actor({
 	// Only signed-in users make (store) boards: a creation opens no connection,
 	// so the connect hooks alone would let anyone store boards by the thousand.
 	onBeforeCreate: (c) => {
-		verifyToken(tokenOf(c.params));
+		spendCreation(verifyToken(tokenOf(c.params)));
 	},
 	onBeforeConnect: (c, params: TokenParams) => {
 		const identity = verifyToken(params?.token);

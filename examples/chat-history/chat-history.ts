@@ -2,6 +2,7 @@ import { and, desc, eq, like, lt, lte, type SQL } from "drizzle-orm";
 import { actor, event, UserError } from "tenon";
 import { type DrizzleDatabase, db, readMigrations } from "tenon/db/drizzle";
 import { z } from "zod";
+import { spendCreation } from "../auth/creations.js";
 import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
 import { PostRate } from "../chat-room/post-rate.js";
 import { isBlank, withoutHidden } from "../validation/visible-text.js";
@@ -52,7 +53,7 @@ export const chatHistory = actor({
 	db: db({ schema, migrations: readMigrations(new URL("./drizzle", import.meta.url)) }),
 	// Only signed-in users make (store) rooms, and open them.
 	onBeforeCreate: (c) => {
-		verifyToken(tokenOf(c.params));
+		spendCreation(verifyToken(tokenOf(c.params)));
 	},
 	onBeforeConnect: (c, params: TokenParams) => {
 		checkResuming(c.resuming, verifyToken(params?.token));

@@ -1,5 +1,6 @@
 import { actor, event, UserError } from "tenon";
 import { z } from "zod";
+import { spendCreation } from "../auth/creations.js";
 import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
 import { isBlank, visibleText, withoutHidden } from "../validation/visible-text.js";
 import { PostRate } from "./post-rate.js";
@@ -44,12 +45,14 @@ export const chatRoom = actor({
 	}),
 	// Only signed-in users may open rooms, with a readable topic.
 	onBeforeCreate: (c, input) => {
-		verifyToken(tokenOf(c.params));
+		const identity = verifyToken(tokenOf(c.params));
 		if (!CreateInput.safeParse(input).success)
 			throw new UserError(
 				`a topic has at most ${MAX_TOPIC} characters, something visible and nothing hidden`,
 				{ code: "invalid_topic" },
 			);
+		// Rooms one user creates are bounded too (auth/creations.ts).
+		spendCreation(identity);
 	},
 	onBeforeConnect: (c, params: TokenParams) => {
 		checkResuming(c.resuming, verifyToken(params?.token));

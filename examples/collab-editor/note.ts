@@ -1,5 +1,6 @@
 import { UserError } from "tenon";
 import { yjsActor } from "tenon/yjs";
+import { spendCreation } from "../auth/creations.js";
 import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
 
 /**
@@ -12,7 +13,7 @@ export const note = yjsActor({
 	// Only signed-in users make (store) notes: a creation opens no connection, so the
 	// connect hooks alone would let anyone store notes by the thousand.
 	onBeforeCreate: (c) => {
-		verifyToken(tokenOf(c.params));
+		spendCreation(verifyToken(tokenOf(c.params)));
 	},
 	onBeforeConnect: (c, params: TokenParams) => {
 		const identity = verifyToken(params?.token);

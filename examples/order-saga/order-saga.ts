@@ -1,16 +1,18 @@
 import { actor, event, type Registry, UserError } from "tenon";
 import { CriticalError, workflow } from "tenon/workflow";
 import { z } from "zod";
-import { type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
+import { spendCreation } from "../auth/creations.js";
+import { type Identity, type TokenParams, tokenOf, verifyToken } from "../auth/tokens.js";
 import { isBlank, withoutHidden } from "../validation/visible-text.js";
 
 /** An order's key is `[customerId, orderName]`: only that customer may place or read it. */
-function requireCustomer(key: readonly string[], params: unknown): void {
-	const { userId } = verifyToken(tokenOf(params));
-	if (key.length !== 2 || key[0] !== userId)
+function requireCustomer(key: readonly string[], params: unknown): Identity {
+	const identity = verifyToken(tokenOf(params));
+	if (key.length !== 2 || key[0] !== identity.userId)
 		throw new UserError("Forbidden: orders are keyed [your user id, order name]", {
 			code: "forbidden",
 		});
+	return identity;
 }
 
 /**
@@ -209,9 +211,10 @@ export const order = actor({
 	},
 	// Checked before the order is stored: the workflow only ever sees a well-formed order.
 	onBeforeCreate: (c, input) => {
-		requireCustomer(c.key, c.params);
+		const identity = requireCustomer(c.key, c.params);
 		if (!orderInput.safeParse(input).success)
 			throw new UserError("invalid order", { code: "invalid_order" });
+		spendCreation(identity);
 	},
 	onBeforeConnect: (c, params: TokenParams) => {
 		requireCustomer(c.key, params);
