@@ -86,13 +86,34 @@ const EMPTY = new Map<string, never>();
  * identity. CBOR, as the client sends the input: a bigint, a Map or a Set in
  * `createWithInput` neither throws (as JSON.stringify did, in render) nor
  * reads as `{}` (two different Maps shared one connection). A key given as a
- * string is the same actor as that string alone in an array.
+ * string is the same actor as that string alone in an array, and a plain
+ * object's keys count in any order (`{ token, room }` is `{ room, token }`).
  */
-function connectionKey(options: UseActorOptions<unknown>): string {
+export function connectionKey(options: UseActorOptions<unknown>): string {
 	const key =
 		options.key === undefined ? [] : typeof options.key === "string" ? [options.key] : options.key;
 	return bytesToBase64(
-		cborEncodeCompat([options.name, key, options.params ?? null, options.createWithInput ?? null]),
+		cborEncodeCompat(
+			sortedKeys([options.name, key, options.params ?? null, options.createWithInput ?? null]),
+		),
+	);
+}
+
+/**
+ * `value` with every plain object's keys in sorted order (arrays, Maps and
+ * Sets keep theirs: their order is part of their value). Objects with a
+ * prototype of their own (a class instance, a Date) are left as they are.
+ */
+function sortedKeys(value: unknown): unknown {
+	if (Array.isArray(value)) return value.map(sortedKeys);
+	if (typeof value !== "object" || value === null) return value;
+	const proto = Object.getPrototypeOf(value);
+	if (proto !== Object.prototype && proto !== null) return value;
+	// `fromEntries` defines each key (a `__proto__` key stays a key, not a prototype).
+	return Object.fromEntries(
+		Object.keys(value)
+			.sort()
+			.map((name) => [name, sortedKeys((value as Record<string, unknown>)[name])]),
 	);
 }
 
