@@ -177,16 +177,24 @@ function openLink(
 				return;
 			}
 			socket.detach();
+			let error = errors.connectionOwnerLost();
 			if (code === LINK_HIBERNATE) {
 				// The actor slept there. What the owner did not take was dropped there
 				// unread: it is input again, held here in order (before anything newer),
-				// and wakes the actor wherever it wakes next. An action it took and did
-				// not answer (it answers all before it sleeps) is failed as below.
-				for (const message of sent.notTaken(takenByOwner(reason.toString("utf8")))) {
-					if (message.tag === "ActionRequest") inFlight.delete(String(message.id));
-					socket.receive(message);
-				}
+				// and wakes the actor wherever it wakes next (not for a client gone
+				// meanwhile). An action it took and did not answer (it answers all before
+				// it sleeps, unless one outlived the grace period) is failed below.
+				const taken = takenByOwner(reason.toString("utf8"));
+				if (!socket.clientGone)
+					for (const message of sent.notTaken(taken)) {
+						// An owner that does not say what it took (a node of an older version):
+						// its unanswered actions may have run, so they fail; the rest is sent again.
+						if (message.tag === "ActionRequest" && taken === undefined) continue;
+						if (message.tag === "ActionRequest") inFlight.delete(String(message.id));
+						socket.receive(message);
+					}
 				if (inFlight.size === 0) return;
+				error = errors.connectionOwnerSlept();
 			}
 			// The owner went away (died, shut down, lost its lease): the socket stays
 			// here; answers that will not come are errors now, and the next message
@@ -196,9 +204,9 @@ function openLink(
 				connId,
 				code,
 			});
-			const error = toErrorPayload(errors.connectionOwnerLost(), false);
+			const payload = toErrorPayload(error, false);
 			for (const actionId of inFlight.values())
-				socket.send(encodeToClient(encoding, { tag: "Error", error, actionId }));
+				socket.send(encodeToClient(encoding, { tag: "Error", error: payload, actionId }));
 			inFlight.clear();
 		});
 

@@ -221,6 +221,12 @@ export const errors = {
 			"connection_not_found",
 			"The actor does not know this connection (it was closed); connect again",
 		),
+	connectionOwnerSlept: () =>
+		new ActorError(
+			"actor",
+			"unavailable",
+			"The actor went to sleep on its node without answering this action; it may or may not have completed",
+		),
 	connectionOwnerLost: () =>
 		new ActorError(
 			"actor",

@@ -84,7 +84,7 @@ function links() {
 const say = (id: number): ToServer => ({ tag: "ActionRequest", id, name: "say", args: [id] });
 
 it("holds again what the owner left unanswered as it hibernated, for the next owner", async () => {
-	const node = await owner((_message, _reply, end) => end(LINK_HIBERNATE));
+	const node = await owner((_message, _reply, end) => end(LINK_HIBERNATE, linkHibernateReason(0)));
 	const { socket, toClient, wakes } = heldSocket();
 	expect(await links().link(socket, { nodeId: "owner", address: node.address })).toBe("linked");
 	socket.receive(say(4));
@@ -100,7 +100,7 @@ it("holds again a subscription change the owner did not take, after the actions 
 	const node = await owner((message, reply, end) => {
 		if (message.tag === "ActionRequest" && message.id === 1)
 			reply({ tag: "ActionResponse", id: 1, output: "done" });
-		else end(LINK_HIBERNATE);
+		else end(LINK_HIBERNATE, linkHibernateReason(1));
 	});
 	const { socket, toClient } = heldSocket();
 	expect(await links().link(socket, { nodeId: "owner", address: node.address })).toBe("linked");
@@ -176,6 +176,13 @@ it("on the owner, a link's socket drops input while detached, and counts what it
 	expect(socket.taken).toBe(2);
 	expect(socket.heldCount).toBe(0);
 	expect(wakes).toEqual([]);
+	// Released (as a hibernating owner does with a link that was not detached): dropped too.
+	const released = heldSocket();
+	released.socket.attach({ receive: () => {}, closed: () => {} });
+	released.socket.release();
+	released.socket.receive(say(4));
+	expect(released.socket.heldCount).toBe(0);
+	expect(released.wakes).toEqual([]);
 	// A client's own socket holds it instead, and wakes the actor for it.
 	const own = heldSocket();
 	own.socket.attach({ receive: () => {}, closed: () => {} });
@@ -183,4 +190,67 @@ it("on the owner, a link's socket drops input while detached, and counts what it
 	own.socket.receive(say(3));
 	expect(own.socket.heldCount).toBe(1);
 	expect(own.wakes).toHaveLength(1);
+});
+
+it("from an owner that does not say what it took: fails its unanswered actions, sends the rest again", async () => {
+	// A node of an older version closes with a bare reason: its unanswered actions may have run.
+	const node = await owner((message, _reply, end) => {
+		if (message.tag === "SubscriptionRequest") end(LINK_HIBERNATE, "actor.hibernating");
+	});
+	const { socket, toClient } = heldSocket();
+	expect(await links().link(socket, { nodeId: "owner", address: node.address })).toBe("linked");
+	socket.receive(say(9));
+	socket.receive({ tag: "SubscriptionRequest", eventName: "said", subscribe: true });
+	await expect.poll(() => socket.attached).toBe(false);
+	expect(socket.takeHeld()).toEqual([
+		{
+			kind: "input",
+			input: {
+				kind: "message",
+				message: { tag: "SubscriptionRequest", eventName: "said", subscribe: true },
+			},
+		},
+	]);
+	expect(toClient.map((frame) => JSON.parse(frame).body.val)).toMatchObject([
+		{ actionId: 9, group: "actor", code: "unavailable" },
+	]);
+});
+
+it("lets answers come in any order: only what follows the last taken is sent again", async () => {
+	const node = await owner((message, reply, end) => {
+		if (message.tag !== "ActionRequest") return;
+		if (message.id === 2) {
+			reply({ tag: "ActionResponse", id: 2, output: 2 });
+			reply({ tag: "ActionResponse", id: 1, output: 1 });
+		}
+		if (message.id === 3) end(LINK_HIBERNATE, linkHibernateReason(2));
+	});
+	const { socket, toClient } = heldSocket();
+	expect(await links().link(socket, { nodeId: "owner", address: node.address })).toBe("linked");
+	socket.receive(say(1));
+	socket.receive(say(2));
+	await expect.poll(() => toClient.length).toBe(2);
+	socket.receive(say(3));
+	await expect.poll(() => socket.attached).toBe(false);
+	expect(socket.takeHeld()).toEqual([
+		{ kind: "input", input: { kind: "message", message: say(3) } },
+	]);
+	expect(toClient).toHaveLength(2);
+});
+
+it("holds nothing again for a client that left as the link ended", async () => {
+	let endLink: (() => void) | undefined;
+	const node = await owner((_message, _reply, end) => {
+		endLink = () => end(LINK_HIBERNATE, linkHibernateReason(0));
+	});
+	const { socket, wakes } = heldSocket();
+	expect(await links().link(socket, { nodeId: "owner", address: node.address })).toBe("linked");
+	socket.receive(say(2));
+	await expect.poll(() => endLink).toBeDefined();
+	// The owner's close leaves first; the client goes before it arrives.
+	endLink?.();
+	socket.closed();
+	await expect.poll(() => socket.attached).toBe(false);
+	expect(socket.heldCount).toBe(0);
+	expect(wakes).toEqual([]);
 });

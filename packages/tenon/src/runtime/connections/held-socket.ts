@@ -191,6 +191,8 @@ export abstract class HeldSocket<In> implements SocketHandle {
 	release(): void {
 		this.connId = undefined;
 		this.#target = undefined;
+		// Nobody to take it: input that still arrives (a link's frames crossing its close) is dropped.
+		this.#dropping = true;
 		this.#held = undefined;
 		this.#heldBytes = 0;
 	}

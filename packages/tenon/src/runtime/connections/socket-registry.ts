@@ -143,7 +143,17 @@ export class SocketRegistry implements SocketOwner {
 			(error: unknown) => {
 				const links = this.#deps.links();
 				if (error instanceof OwnedElsewhereError && links !== undefined) {
-					void this.#link(actorId, error.owner, links).finally(() => this.#waking.delete(actorId));
+					void this.#link(actorId, error.owner, links).finally(() => {
+						this.#waking.delete(actorId);
+						// Input held meanwhile by a socket the link skipped (still attached then:
+						// its own link's close came later) found this wake under way: once more.
+						if (
+							this.#all(actorId).some(
+								(s) => !s.attached && s.heldCount > 0 && s.connId !== undefined,
+							)
+						)
+							this.#wake(actorId);
+					});
 					return;
 				}
 				this.#waking.delete(actorId);
