@@ -42,6 +42,13 @@ export interface Limits {
 	maxInFlightActionsPerConnection: number;
 	/** Most HTTP request bodies read at once on this node. */
 	maxConcurrentRequestBodies: number;
+	/**
+	 * Most bytes of HTTP request bodies this node holds at once, read (or
+	 * declared, while read) and not yet answered; past it, `503
+	 * limit/overloaded` until some are answered (one body always fits when
+	 * none is held).
+	 */
+	maxBufferedBodyBytes: number;
 	/** Most HTTP request bodies read at once from one client address (loopback exempt, see `rateLimits`). */
 	maxConcurrentRequestBodiesPerAddress: number;
 	/** Most open WebSockets from one client address (loopback exempt, see `rateLimits`). */
@@ -119,6 +126,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 	maxSubscriptionsPerConnection: 1_000,
 	maxInFlightActionsPerConnection: 128,
 	maxConcurrentRequestBodies: 128,
+	maxBufferedBodyBytes: 512 * MiB,
 	maxConcurrentRequestBodiesPerAddress: 8,
 	maxConnectionsPerAddress: 256,
 	maxRawWebSocketMessageBytes: MiB,

@@ -94,7 +94,7 @@ export function createActionRoute(deps: ActionRouteDeps): ActionRoute {
 			gateway,
 			encoding,
 			caller,
-			readBody: () => deps.bodies.readFrom(head, body, address),
+			readBody: () => deps.bodies.readFrom(head, body, address, admitted),
 			decodeBudget: deps.decodeBudget(admitted),
 		});
 		return {
@@ -127,6 +127,9 @@ export function createActionRoute(deps: ActionRouteDeps): ActionRoute {
 		} catch (error) {
 			deps.logIfInternal(error, head, requestId);
 			reply = errorReply(error, encoding, actors.exposeInternalErrors);
+		} finally {
+			// Answered: the body it read counts no longer (the reply is encoded already).
+			deps.bodies.letGo(admitted);
 		}
 		withCors(deps.cors, head, reply);
 		reply.headers.set("x-request-id", requestId);

@@ -3,6 +3,7 @@ import { errors, httpStatusFor, toErrorPayload } from "../protocol/errors.js";
 import { encodeErrorBody } from "../protocol/http-bodies.js";
 import type { StreamedBody } from "./body-after-answer.js";
 import { BodyChunks } from "./body-chunks.js";
+import { HeldBodies } from "./held-bodies.js";
 import { type BodySource, type RequestHead, readWithin } from "./incoming.js";
 import { type Reply, ReplyHeaders, replyResponse } from "./reply.js";
 
@@ -200,12 +201,17 @@ export class BodyReader {
 	readonly #pace: BodyPace;
 	#reading = 0;
 
+	/** The bodies read and not yet answered (see {@link HeldBodies}). */
+	readonly held: HeldBodies;
+
 	constructor(
 		maxBytes: number,
 		maxConcurrent: number,
 		maxPerAddress: number,
 		pace: { minBytesPerSecond: number; graceMs: number } = { minBytesPerSecond: 0, graceMs: 0 },
+		maxHeldBytes = Number.POSITIVE_INFINITY,
 	) {
+		this.held = new HeldBodies(maxHeldBytes);
 		this.#maxBytes = maxBytes;
 		this.#maxConcurrent = maxConcurrent;
 		this.#maxPerAddress = maxPerAddress;
@@ -213,8 +219,8 @@ export class BodyReader {
 	}
 
 	/** Reads `request`'s body; `address` is the client's when per-address limits apply to it. */
-	read(request: Request, address: string | undefined): Promise<Uint8Array> {
-		return this.readFrom(request, request.body === null ? null : webBody(request), address);
+	read(request: Request, address: string | undefined, holder?: object): Promise<Uint8Array> {
+		return this.readFrom(request, request.body === null ? null : webBody(request), address, holder);
 	}
 
 	/**
@@ -303,25 +309,50 @@ export class BodyReader {
 		};
 	}
 
-	/** Reads `body` (of the request `head`) within the limits, from whichever transport. */
+	/**
+	 * Reads `body` (of the request `head`) within the limits, from whichever
+	 * transport. Its bytes count against the node's held bodies until
+	 * `holder` (the request's) is let go ({@link letGo}).
+	 */
 	async readFrom(
 		head: RequestHead,
 		body: BodySource | null,
 		address: string | undefined,
+		holder?: object,
 	): Promise<Uint8Array> {
 		if (body === null) return new Uint8Array(0);
-		const refused = this.#take(address);
+		const declared = Math.min(Number(head.headers.get("content-length")) || 0, this.#maxBytes);
+		let refused = this.#take(address);
+		if (refused === undefined) {
+			try {
+				this.held.reserve(declared, holder);
+			} catch (error) {
+				this.#give(address);
+				refused = error as Error;
+			}
+		}
 		if (refused !== undefined) {
 			await body.discard().catch(() => {});
 			throw refused;
 		}
 		const read = this.#pace.watch(body);
+		let bytes: Uint8Array;
 		try {
-			return await readWithin(head, body, this.#maxBytes);
+			bytes = await readWithin(head, body, this.#maxBytes);
+		} catch (error) {
+			this.held.unreserve(declared);
+			throw error;
 		} finally {
 			this.#pace.done(read);
 			this.#give(address);
 		}
+		this.held.read(holder, declared, bytes.byteLength);
+		return bytes;
+	}
+
+	/** `holder`'s request was answered: the bodies it read no longer count. */
+	letGo(holder: object): void {
+		this.held.letGo(holder);
 	}
 
 	/** Takes a body slot (on the node, and `address`'s), or returns why none is free. */

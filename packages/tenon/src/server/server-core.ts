@@ -163,6 +163,7 @@ export function createServerCore(
 		limits.maxConcurrentRequestBodies,
 		limits.maxConcurrentRequestBodiesPerAddress,
 		{ minBytesPerSecond: limits.minRequestBodyBytesPerSecond, graceMs: limits.requestBodyGraceMs },
+		limits.maxBufferedBodyBytes,
 	);
 	// Decode time per client address, for WebSocket frames and HTTP bodies alike.
 	const addressDecode = new AddressDecodeTime(
@@ -177,10 +178,10 @@ export function createServerCore(
 	/** The address a request's body counts against (when per-address limits apply to it). */
 	const bodyAddress = (admitted: Admitted) =>
 		admitted.trusted ? undefined : guard.limitKey(admitted.remoteAddress);
-	/** Reads bodies counting against the caller's address. */
+	/** Reads bodies counting against the caller's address, held until `admitted`'s request is answered. */
 	const bodyReaderFor = (admitted: Admitted) => {
 		const address = bodyAddress(admitted);
-		return (request: Request) => bodies.read(request, address);
+		return (request: Request) => bodies.read(request, address, admitted);
 	};
 
 	const log = moduleLogger(actors.logger, "server");
@@ -406,6 +407,8 @@ export function createServerCore(
 			// Forwarded, and refused before any of it ran: the node it came through sends it again.
 			if (admitted.hops > 0 && refusedUnrun(error)) response.headers.set(NOT_RUN_HEADER, "1");
 			return response;
+		} finally {
+			bodies.letGo(admitted); // Answered: the bodies it read count no longer (held-bodies.ts).
 		}
 	}
 
