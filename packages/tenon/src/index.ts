@@ -18,7 +18,15 @@ export {
 	type AnyActorDefinition,
 	actor,
 } from "./actor/definition.js";
-export { type AccessCheck, type EventOptions, type EventToken, event } from "./actor/events.js";
+export {
+	type AccessCheck,
+	type AnyEvents,
+	type EventArgsOf,
+	type EventName,
+	type EventOptions,
+	type EventToken,
+	event,
+} from "./actor/events.js";
 export type { ActorKv, KvDecoded, KvEncoding, KvKey, KvListOptions, KvValue } from "./actor/kv.js";
 export type { ActorOptions } from "./actor/options.js";
 export {

@@ -15,7 +15,8 @@ import type { ToolCallRequest } from "./model.js";
  */
 export class AnswerBudget {
 	#calls = 0;
-	readonly #over = new WeakSet<ToolCallRequest>();
+	/** Calls kept without their arguments, and why they do not run. */
+	readonly #refused = new WeakMap<ToolCallRequest, string>();
 
 	constructor(readonly max: number) {}
 
@@ -40,27 +41,51 @@ export class AnswerBudget {
 	 * within the budget as it came; past it, shortened, its arguments dropped.
 	 */
 	call(call: ToolCallRequest, textLength: number): ToolCallRequest {
+		// Any ChatModel's (a user's adapter): a field that is not text is refused as such.
+		const notText = FIELDS.filter((field) => typeof call[field] !== "string");
+		if (notText.length > 0) {
+			const kept = keptWithout(call);
+			const were = notText.length === 1 && notText[0] !== "arguments" ? "was" : "were";
+			this.#refused.set(kept, `its ${listed(notText)} ${were} not text`);
+			return kept;
+		}
 		const size = call.id.length + call.name.length + call.arguments.length;
 		if (textLength + this.#calls + size <= this.max) {
 			this.#calls += size;
 			return call;
 		}
-		const kept = {
-			id: cutText(call.id, MAX_KEPT_ID),
-			name: cutText(call.name, MAX_KEPT_NAME),
-			arguments: "{}",
-		};
-		this.#over.add(kept);
+		const kept = keptWithout(call);
+		// Named by what was long: a long name's call was said to have too long arguments.
+		const long = FIELDS.filter((field) => call[field].length > kept[field].length);
+		this.#refused.set(
+			kept,
+			`its ${listed(long)} did not fit the answer's ${this.max} characters (not kept)`,
+		);
 		return kept;
 	}
 
-	/** Why `call` does not run, if {@link call} dropped its arguments. */
+	/** Why `call` does not run, if {@link call} kept it without its arguments. */
 	refusal(call: ToolCallRequest): string | undefined {
-		if (!this.#over.has(call)) return undefined;
-		return `its arguments did not fit the answer's ${this.max} characters (they are not kept)`;
+		return this.#refused.get(call);
 	}
 }
 
 const REDACTED = "[redacted]";
 const MAX_KEPT_ID = 64;
 const MAX_KEPT_NAME = 128;
+
+const FIELDS = ["id", "name", "arguments"] as const;
+
+/** `call` as an answer keeps a call that does not run: id and name cut, no arguments. */
+function keptWithout(call: ToolCallRequest): ToolCallRequest {
+	const text = (value: unknown, max: number) =>
+		typeof value === "string" ? cutText(value, max) : "";
+	return { id: text(call.id, MAX_KEPT_ID), name: text(call.name, MAX_KEPT_NAME), arguments: "{}" };
+}
+
+/** `["id", "name", "arguments"]` as "id, name and arguments". */
+function listed(fields: readonly string[]): string {
+	return fields.length < 2
+		? (fields[0] ?? "")
+		: `${fields.slice(0, -1).join(", ")} and ${fields.at(-1)}`;
+}

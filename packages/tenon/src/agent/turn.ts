@@ -7,7 +7,7 @@ import { confirmCall, DENIALS } from "./call-confirmation.js";
 import type { AgentSettings } from "./config.js";
 import type { AgentActorContext, AgentWorkflow, PromptMessage } from "./declarations.js";
 import { LiveAnswer } from "./live-answer.js";
-import type { ChatMessage, ModelEvent, ToolCallRequest } from "./model.js";
+import { type ChatMessage, ModelError, type ModelEvent, type ToolCallRequest } from "./model.js";
 import { type Redactor, StreamRedactor } from "./redact.js";
 import { redactArguments } from "./redact-arguments.js";
 import { redactError } from "./redact-values.js";
@@ -76,7 +76,17 @@ async function runTurn(w: AgentWorkflow, prompt: PromptMessage, s: AgentSettings
 		if (!answer.ok) {
 			const error = clientError(answer.failure.error, s);
 			end = { status: "failed", error };
-			await w.step(`failed-${round}`, (c) => recordFailure(c, turnId, messageId, error));
+			await w.step(`failed-${round}`, (c) => {
+				// Tool failures were logged and model failures were not: an operator saw a
+				// conversation's failed turns only in its journal (a docs walkthrough, 2026-11-28).
+				const { name, message } = answer.failure.error;
+				c.log.warn("agent model call failed", {
+					turnId,
+					code: `${error.group}/${error.code}`,
+					error: cutText(s.redactor.redact(`${name}: ${message}`), 2_000),
+				});
+				return recordFailure(c, turnId, messageId, error);
+			});
 			break;
 		}
 		if (answer.value.stopped) {
@@ -163,6 +173,8 @@ async function streamAnswer(
 			}
 			const event = next.value;
 			if (event.type === "text") {
+				if (typeof event.delta !== "string")
+					throw new ModelError("model_bad_stream", "The model sent a text event without text");
 				const released = redactor.push(event.delta);
 				const kept = budget.textRoom(released, live.text.length);
 				live.append(kept);
@@ -274,6 +286,8 @@ async function journaledCalls(
  * not a string is left to the checks that refuse it.
  */
 function wellFormedCall(call: ToolCallRequest): ToolCallRequest {
+	// Not even an object (a ChatModel's bug): a call of nothing, refused by the budget's check.
+	if (typeof call !== "object" || call === null) return {} as ToolCallRequest;
 	const { id, name, arguments: text } = call;
 	if (isWellFormedText(id) && isWellFormedText(name) && isWellFormedText(text)) return call;
 	return {

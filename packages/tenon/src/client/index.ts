@@ -25,6 +25,7 @@ export type {
 	Client,
 	ConnStatus,
 	CreateOptions,
+	EventsOf,
 	GetOrCreateOptions,
 	HandleOptions,
 	PresenceDataOf,

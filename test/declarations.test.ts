@@ -1,0 +1,33 @@
+// `export const registry = setup(...)` failed to compile with `declaration:
+// true` (the default of `tsc --init`): "The inferred type of 'registry'
+// cannot be named without a reference to 'AnyEvents'", and the React hooks
+// needed `EventArgsOf`, `EventName` and `EventsOf` (a docs walkthrough,
+// 2026-11-28). The fixture exports what an app does; its declarations must
+// name only what Tenon exports. It lives outside the package, so that it
+// reaches Tenon through node_modules as an app does (inside, Tenon's own
+// paths are nameable). TypeScript 7 has no compiler API: `tsc` runs.
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { expect, it } from "vitest";
+
+const tsc = join(import.meta.dirname, "..", "node_modules", ".bin", "tsc");
+
+it("an app's exported registry, client and hooks get declarations", async () => {
+	const config = join(import.meta.dirname, "fixtures", "declarations", "tsconfig.json");
+	const out = await mkdtemp(join(tmpdir(), "tenon-declarations-"));
+	try {
+		const output = await promisify(execFile)(tsc, ["-p", config, "--outDir", out]).then(
+			(done) => done.stdout,
+			(failed: { stdout?: string }) => failed.stdout ?? String(failed),
+		);
+		// Only the fixture's own errors: the app's view (Tenon's sources are checked by the repo's tsc).
+		const errors = output.split("\n").filter((line) => line.includes("exported-registry.ts"));
+		expect(errors).toEqual([]);
+		expect(output).not.toContain("TS2883");
+	} finally {
+		await rm(out, { recursive: true, force: true });
+	}
+}, 120_000);
