@@ -49,6 +49,12 @@ export interface Limits {
 	 * none is held).
 	 */
 	maxBufferedBodyBytes: number;
+	/**
+	 * Most of {@link maxBufferedBodyBytes} one client address may hold
+	 * (where per-address limits apply, see `rateLimits`): one address alone
+	 * cannot have everyone else refused.
+	 */
+	maxBufferedBodyBytesPerAddress: number;
 	/** Most HTTP request bodies read at once from one client address (loopback exempt, see `rateLimits`). */
 	maxConcurrentRequestBodiesPerAddress: number;
 	/** Most open WebSockets from one client address (loopback exempt, see `rateLimits`). */
@@ -127,6 +133,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 	maxInFlightActionsPerConnection: 128,
 	maxConcurrentRequestBodies: 128,
 	maxBufferedBodyBytes: 512 * MiB,
+	maxBufferedBodyBytesPerAddress: 64 * MiB,
 	maxConcurrentRequestBodiesPerAddress: 8,
 	maxConnectionsPerAddress: 256,
 	maxRawWebSocketMessageBytes: MiB,

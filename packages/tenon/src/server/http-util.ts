@@ -1,6 +1,7 @@
 import { contentTypeFor, type Encoding, encodeValue } from "../protocol/encoding.js";
 import { errors, httpStatusFor, toErrorPayload } from "../protocol/errors.js";
 import { encodeErrorBody } from "../protocol/http-bodies.js";
+import type { Limits } from "../protocol/limits.js";
 import type { StreamedBody } from "./body-after-answer.js";
 import { BodyChunks } from "./body-chunks.js";
 import { HeldBodies } from "./held-bodies.js";
@@ -193,6 +194,18 @@ class BodyPace {
  * client address (`limit/too_many_requests` beyond), so slow uploads neither
  * hold unbounded memory nor let one client block everyone's requests.
  */
+/** The limits a {@link BodyReader} reads within. */
+export type BodyLimits = Pick<
+	Limits,
+	| "maxHttpBodyBytes"
+	| "maxConcurrentRequestBodies"
+	| "maxConcurrentRequestBodiesPerAddress"
+	| "minRequestBodyBytesPerSecond"
+	| "requestBodyGraceMs"
+	| "maxBufferedBodyBytes"
+	| "maxBufferedBodyBytesPerAddress"
+>;
+
 export class BodyReader {
 	readonly #maxBytes: number;
 	readonly #maxConcurrent: number;
@@ -204,18 +217,12 @@ export class BodyReader {
 	/** The bodies read and not yet answered (see {@link HeldBodies}). */
 	readonly held: HeldBodies;
 
-	constructor(
-		maxBytes: number,
-		maxConcurrent: number,
-		maxPerAddress: number,
-		pace: { minBytesPerSecond: number; graceMs: number } = { minBytesPerSecond: 0, graceMs: 0 },
-		maxHeldBytes = Number.POSITIVE_INFINITY,
-	) {
-		this.held = new HeldBodies(maxHeldBytes);
-		this.#maxBytes = maxBytes;
-		this.#maxConcurrent = maxConcurrent;
-		this.#maxPerAddress = maxPerAddress;
-		this.#pace = new BodyPace(pace.minBytesPerSecond, pace.graceMs);
+	constructor(limits: BodyLimits) {
+		this.held = new HeldBodies(limits.maxBufferedBodyBytes, limits.maxBufferedBodyBytesPerAddress);
+		this.#maxBytes = limits.maxHttpBodyBytes;
+		this.#maxConcurrent = limits.maxConcurrentRequestBodies;
+		this.#maxPerAddress = limits.maxConcurrentRequestBodiesPerAddress;
+		this.#pace = new BodyPace(limits.minRequestBodyBytesPerSecond, limits.requestBodyGraceMs);
 	}
 
 	/** Reads `request`'s body; `address` is the client's when per-address limits apply to it. */
@@ -325,7 +332,7 @@ export class BodyReader {
 		let refused = this.#take(address);
 		if (refused === undefined) {
 			try {
-				this.held.reserve(declared, holder);
+				this.held.reserve(declared, holder, address);
 			} catch (error) {
 				this.#give(address);
 				refused = error as Error;
@@ -340,13 +347,13 @@ export class BodyReader {
 		try {
 			bytes = await readWithin(head, body, this.#maxBytes);
 		} catch (error) {
-			this.held.unreserve(declared);
+			this.held.unreserve(declared, address);
 			throw error;
 		} finally {
 			this.#pace.done(read);
 			this.#give(address);
 		}
-		this.held.read(holder, declared, bytes.byteLength);
+		this.held.read(holder, declared, bytes.byteLength, address);
 		return bytes;
 	}
 

@@ -158,13 +158,7 @@ export function createServerCore(
 		() => actors.cluster?.peerSecret,
 		options.rateLimits,
 	);
-	const bodies = new BodyReader(
-		limits.maxHttpBodyBytes,
-		limits.maxConcurrentRequestBodies,
-		limits.maxConcurrentRequestBodiesPerAddress,
-		{ minBytesPerSecond: limits.minRequestBodyBytesPerSecond, graceMs: limits.requestBodyGraceMs },
-		limits.maxBufferedBodyBytes,
-	);
+	const bodies = new BodyReader(limits);
 	// Decode time per client address, for WebSocket frames and HTTP bodies alike.
 	const addressDecode = new AddressDecodeTime(
 		guard,

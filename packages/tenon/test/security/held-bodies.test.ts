@@ -106,3 +106,26 @@ it("counts the bodies of every route, mounted in another server too (a queue sen
 	expect(await (await send("q3", 100)).json()).toMatchObject({ status: "timedOut" });
 	await small.stop();
 });
+
+it("gives one client address a share of the budget (per-address limits on)", async () => {
+	await using t = await setupTest(
+		setup({
+			use: { waiter },
+			logLevel: "silent",
+			limits: {
+				maxHttpBodyBytes: 256 * KiB,
+				maxBufferedBodyBytesPerAddress: 300 * KiB,
+			},
+			rateLimits: { limitLoopback: true },
+		}),
+	);
+	const big = "x".repeat(200 * KiB);
+	const held = post(t.url, "hold", [big]);
+	await new Promise((resolve) => setTimeout(resolve, 300));
+	// This address holds 200 KiB of its 300: another 200 is refused.
+	const refused = await post(t.url, "hold", [big], "v");
+	expect(refused.status).toBe(503);
+	expect(await refused.json()).toMatchObject({ group: "limit", code: "overloaded" });
+	opened?.();
+	expect((await held).status).toBe(200);
+});

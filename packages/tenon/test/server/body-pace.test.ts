@@ -1,7 +1,9 @@
 // The pace floor on request bodies, through the Web `Request` path (the Node
 // adapter's is in security/limits.test.ts): a body that drips ends with
 // request/body_too_slow once its grace is over; a steady one is read whole.
+
 import { expect, it } from "vitest";
+import { DEFAULT_LIMITS } from "../../src/protocol/limits.js";
 import { BodyReader } from "../../src/server/http-util.js";
 
 /** A request whose body sends `piece` every `everyMs`, `count` times. */
@@ -17,7 +19,15 @@ function dripping(piece: string, everyMs: number, count: number): Request {
 	return new Request("http://localhost/x", { method: "POST", body, duplex: "half" } as RequestInit);
 }
 
-const reader = () => new BodyReader(1 << 20, 4, 4, { minBytesPerSecond: 1_000, graceMs: 200 });
+const reader = () =>
+	new BodyReader({
+		...DEFAULT_LIMITS,
+		maxHttpBodyBytes: 1 << 20,
+		maxConcurrentRequestBodies: 4,
+		maxConcurrentRequestBodiesPerAddress: 4,
+		minRequestBodyBytesPerSecond: 1_000,
+		requestBodyGraceMs: 200,
+	});
 
 it("ends a body slower than the floor with request/body_too_slow, and frees its slot", async () => {
 	const bodies = reader();

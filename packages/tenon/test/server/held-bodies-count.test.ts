@@ -27,3 +27,23 @@ it("counts reservations and reads per request, and lets go what its request held
 	held.read(undefined, 30, 30);
 	expect(held.bytes).toBe(0);
 });
+
+it("gives each client address a share, so one cannot have everyone else refused", () => {
+	const held = new HeldBodies(100, 40);
+	const [a, b, c] = [{}, {}, {}];
+	held.reserve(30, a, "10.0.0.1");
+	held.read(a, 30, 30, "10.0.0.1");
+	// The same address past its share: refused; another address, and the node's own, are not.
+	expect(() => held.reserve(20, b, "10.0.0.1")).toThrow(
+		expect.objectContaining({ code: "overloaded" }),
+	);
+	held.reserve(35, b, "10.0.0.2");
+	held.read(b, 35, 35, "10.0.0.2");
+	held.reserve(30, c);
+	held.read(c, 30, 30);
+	expect([held.bytes, held.bytesOf("10.0.0.1"), held.bytesOf("10.0.0.2")]).toEqual([95, 30, 35]);
+	held.letGo(a);
+	held.letGo(b);
+	held.letGo(c);
+	expect([held.bytes, held.bytesOf("10.0.0.1")]).toEqual([0, 0]);
+});
