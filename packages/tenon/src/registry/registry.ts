@@ -144,6 +144,8 @@ export interface RuntimeStartOptions {
 	bindHost?: string;
 	/** See {@link StartOptions.fallback}. */
 	fallback?: StartOptions["fallback"];
+	/** Overrides the registry's `logLevel` (the test kit's option). */
+	logLevel?: LogLevel;
 }
 
 /**
@@ -214,7 +216,9 @@ export class Registry<A extends ActorDefinitions> {
 			logger:
 				this.config.logger ??
 				createLogger({
-					...(this.config.logLevel ? { level: this.config.logLevel } : {}),
+					...((options.logLevel ?? this.config.logLevel)
+						? { level: options.logLevel ?? this.config.logLevel }
+						: {}),
 					...(this.config.logLevels ? { levels: this.config.logLevels } : {}),
 					...(this.config.logFormat ? { format: this.config.logFormat } : {}),
 				}),

@@ -3,6 +3,7 @@ import type { ActorDefinitions } from "../actor/registry-types.js";
 import { createClient } from "../client/client.js";
 import type { WebSocketConstructor } from "../client/transport.js";
 import type { Client } from "../client/types.js";
+import type { LogLevel } from "../common/logger.js";
 import type { Encoding } from "../protocol/encoding.js";
 import type { Registry } from "../registry/registry.js";
 import type { Runtime } from "../runtime/runtime.js";
@@ -24,6 +25,11 @@ export interface SetupTestOptions {
 	encoding?: Encoding;
 	/** Start time of the manual clock (ms). Default: now. */
 	startAt?: number;
+	/**
+	 * The server's log level, over the registry's `logLevel` (e.g. `"silent"`
+	 * for a test that provokes errors, `"debug"` to see why one fails).
+	 */
+	logLevel?: LogLevel;
 }
 
 /** A running test server with a typed client. Dispose it with `await using`. */
@@ -62,6 +68,7 @@ class TestContextImpl<R> implements TestContext<R> {
 	readonly storage: StorageDriver;
 	readonly #registry: Registry<ActorDefinitions>;
 	readonly #encoding: Encoding;
+	readonly #logLevel: LogLevel | undefined;
 	#runtime!: Runtime;
 	#server!: TenonServer;
 
@@ -70,6 +77,7 @@ class TestContextImpl<R> implements TestContext<R> {
 		this.storage = options.storage ?? memoryDriver();
 		this.clock = new ManualClock(options.startAt);
 		this.#encoding = options.encoding ?? "cbor";
+		this.#logLevel = options.logLevel;
 	}
 
 	async start(): Promise<void> {
@@ -106,6 +114,7 @@ class TestContextImpl<R> implements TestContext<R> {
 		const { runtime, core } = await this.#registry.createRuntime({
 			storage: this.storage,
 			clock: this.clock,
+			...(this.#logLevel === undefined ? {} : { logLevel: this.#logLevel }),
 			// Same protections as a server started on loopback (Host check).
 			bindHost: "127.0.0.1",
 		});
