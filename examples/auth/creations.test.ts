@@ -33,6 +33,12 @@ describe("creations per user", () => {
 		quota.take("late", 10_000);
 		expect(quota.size).toBe(1);
 	});
+
+	it("stays bounded when none of its users is full again", () => {
+		const quota = new CreationQuota(limit);
+		for (let i = 0; i <= 10_050; i++) quota.take(`user-${i}`, 0);
+		expect(quota.size).toBe(10_000);
+	});
 });
 
 // One guest created 300 rooms in 0.9 s, and filled 50 of them within each room's own

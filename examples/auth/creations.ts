@@ -44,7 +44,13 @@ export class CreationQuota {
 				code: "rate_limited",
 				metadata: { retryAfterMs: Math.ceil((1 - tokens) * refillMs) },
 			});
-		if (!this.#byUser.has(userId) && this.#byUser.size >= SWEEP_AT) this.#sweep(now);
+		if (!this.#byUser.has(userId) && this.#byUser.size >= SWEEP_AT) {
+			this.#sweep(now);
+			// None full (that many users creating at once): the oldest goes, so the map stays
+			// bounded; that user starts afresh, a burst early (a review, 2026-11-28).
+			const oldest = this.#byUser.keys().next();
+			if (this.#byUser.size >= SWEEP_AT && oldest.done !== true) this.#byUser.delete(oldest.value);
+		}
 		this.#byUser.set(userId, { tokens: tokens - 1, at: now });
 	}
 

@@ -111,7 +111,12 @@ export const inventory = actor({
 			if (!Object.hasOwn(c.state.reservations, reservationId)) return false;
 			const reservation = c.state.reservations[reservationId];
 			if (!reservation) return false;
-			c.state.stock[reservation.sku] = (c.state.stock[reservation.sku] ?? 0) + reservation.quantity;
+			// At most the shop's level: with restocking, cancelled orders grew it without end
+			// (reserve, wait for the restock, cancel: a review, 2026-11-28).
+			c.state.stock[reservation.sku] = Math.min(
+				STOCK_LEVEL,
+				(c.state.stock[reservation.sku] ?? 0) + reservation.quantity,
+			);
 			delete c.state.reservations[reservationId];
 			return true;
 		},

@@ -32,6 +32,7 @@ describe("visibleText", () => {
 			"\u034f\u17b4",
 			"\u0301\u0301",
 			`a${"\u0301".repeat(9)}`,
+			`a${`${"\u0301".repeat(8)}\u200d`.repeat(30)}`,
 		])
 			expect(text.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
 	});

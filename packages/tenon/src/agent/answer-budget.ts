@@ -56,10 +56,13 @@ export class AnswerBudget {
 		}
 		const kept = keptWithout(call);
 		// Named by what was long: a long name's call was said to have too long arguments.
+		// None: the answer's text (and calls before it) filled the budget first.
 		const long = FIELDS.filter((field) => call[field].length > kept[field].length);
 		this.#refused.set(
 			kept,
-			`its ${listed(long)} did not fit the answer's ${this.max} characters (not kept)`,
+			long.length === 0
+				? `it did not fit the answer's ${this.max} characters, after the answer's text and calls`
+				: `its ${listed(long)} did not fit the answer's ${this.max} characters (not kept)`,
 		);
 		return kept;
 	}

@@ -1,8 +1,8 @@
 import { ActorError } from "../protocol/errors.js";
 
 /**
- * Bytes of HTTP request bodies the node holds at once: read (or being read,
- * as declared by `content-length`) and not yet answered. A body's read slot
+ * Bytes of HTTP request bodies the node holds at once: read (as they
+ * arrive) and not yet answered. A body's read slot
  * (`maxConcurrentRequestBodies`) goes back once it is read, and a call that
  * waits (on a service, a queue, its turn) keeps its body meanwhile: 256
  * connections of one address each carrying 20 MiB to such an action held
@@ -11,6 +11,13 @@ import { ActorError } from "../protocol/errors.js";
  * long as the request), let go when the request is answered; and per client
  * address where per-address limits apply, so that one address cannot take
  * the node's whole budget and have everyone else refused.
+ *
+ * Bytes count as they arrive, not as a `content-length` declares them: a
+ * body declaring 512 KiB and sending ten bytes held the whole reservation
+ * for as long as it dripped (a review, 2026-11-28). A request counts its
+ * largest body once: in a cluster, the node it reached reads the same body
+ * again for each try (each try its own `Request`), which counted it a time
+ * per try, 25 times in a failover (the same review).
  */
 export class HeldBodies {
 	readonly #node: Budget;
@@ -34,45 +41,24 @@ export class HeldBodies {
 	}
 
 	/**
-	 * Reserves `declared` bytes for a body `holder`'s request (from `address`,
-	 * when per-address limits apply) is about to read, or throws
-	 * `limit/overloaded` past the node's budget or the address's share. A
-	 * request's bodies fit whatever their size when no other request holds
-	 * any (a budget below `maxHttpBodyBytes` refuses no body for good).
+	 * One body of `holder`'s request (from `address`, when per-address limits
+	 * apply) has arrived up to `read` bytes: what passes the most its request
+	 * counts already is counted, or `limit/overloaded` is thrown when it does
+	 * not fit the node's budget or the address's share. A request fits
+	 * whatever its size when no other request holds any (a budget below
+	 * `maxHttpBodyBytes` refuses no body for good).
 	 */
-	reserve(declared: number, holder?: object, address?: string): void {
-		const own = this.#ownOf(holder);
+	arrived(holder: object, read: number, address?: string): void {
+		const held = this.#byHolder.get(holder);
+		const own = held?.bytes ?? 0;
+		const more = read - own;
+		if (more <= 0) return;
 		const share = address === undefined ? undefined : this.#shareOf(address);
-		this.#node.check(declared, own);
-		share?.check(declared, own);
-		this.#node.bytes += declared;
-		if (share !== undefined) share.bytes += declared;
-	}
-
-	/**
-	 * A body was read: `read` bytes, held by `holder` until {@link letGo}
-	 * (without one, they count no longer), in place of its reservation; or
-	 * `limit/overloaded` when they do not fit (a body that declared less
-	 * than it sent, or no length at all: chunked, or a `Request` made in process).
-	 */
-	read(holder: object | undefined, declared: number, read: number, address?: string): void {
-		this.unreserve(declared, address);
-		if (holder === undefined) return;
-		const own = this.#ownOf(holder);
-		const share = address === undefined ? undefined : this.#shareOf(address);
-		if (read > declared) {
-			this.#node.check(read, own);
-			share?.check(read, own);
-		}
-		this.#node.bytes += read;
-		if (share !== undefined) share.bytes += read;
-		this.#byHolder.set(holder, { bytes: own + read, address });
-	}
-
-	/** A read ended without a body: its reservation goes. */
-	unreserve(declared: number, address?: string): void {
-		this.#node.bytes -= declared;
-		if (address !== undefined) this.#give(address, declared);
+		this.#node.check(more, own);
+		share?.check(more, own);
+		this.#node.bytes += more;
+		if (share !== undefined) share.bytes += more;
+		this.#byHolder.set(holder, { bytes: read, address });
 	}
 
 	/** `holder`'s request was answered: the bodies it read count no longer. */
@@ -81,12 +67,12 @@ export class HeldBodies {
 		if (held === undefined) return;
 		this.#byHolder.delete(holder);
 		this.#node.bytes -= held.bytes;
-		if (held.address !== undefined) this.#give(held.address, held.bytes);
-	}
-
-	/** What `holder`'s request holds already (its own bytes never refuse it). */
-	#ownOf(holder: object | undefined): number {
-		return holder === undefined ? 0 : (this.#byHolder.get(holder)?.bytes ?? 0);
+		if (held.address === undefined) return;
+		const share = this.#byAddress.get(held.address);
+		if (share === undefined) return;
+		share.bytes -= held.bytes;
+		// Forgotten once empty: the map holds the addresses holding bodies only.
+		if (share.bytes <= 0) this.#byAddress.delete(held.address);
 	}
 
 	#shareOf(address: string): Budget {
@@ -96,14 +82,6 @@ export class HeldBodies {
 			this.#byAddress.set(address, share);
 		}
 		return share;
-	}
-
-	/** Gives `bytes` back to `address`'s share, forgotten once empty (the map holds holders only). */
-	#give(address: string, bytes: number): void {
-		const share = this.#byAddress.get(address);
-		if (share === undefined) return;
-		share.bytes -= bytes;
-		if (share.bytes <= 0) this.#byAddress.delete(address);
 	}
 }
 

@@ -24,7 +24,7 @@ class WebBody implements BodySource {
 		this.#body = body;
 	}
 
-	async readAll(limit: number): Promise<Uint8Array> {
+	async readAll(limit: number, arrived?: (received: number) => void): Promise<Uint8Array> {
 		if (this.#body === null) return new Uint8Array(0);
 		const reader = this.#body.getReader();
 		this.#reader = reader;
@@ -43,6 +43,12 @@ class WebBody implements BodySource {
 			if (this.received > limit) {
 				await reader.cancel().catch(() => {});
 				throw errors.incomingTooLong("The request body", limit);
+			}
+			try {
+				arrived?.(this.received);
+			} catch (error) {
+				await reader.cancel().catch(() => {});
+				throw error;
 			}
 			chunks.add(value);
 		}
@@ -328,33 +334,23 @@ export class BodyReader {
 		holder?: object,
 	): Promise<Uint8Array> {
 		if (body === null) return new Uint8Array(0);
-		const declared = Math.min(Number(head.headers.get("content-length")) || 0, this.#maxBytes);
-		let refused = this.#take(address);
-		if (refused === undefined) {
-			try {
-				this.held.reserve(declared, holder, address);
-			} catch (error) {
-				this.#give(address);
-				refused = error as Error;
-			}
-		}
+		const refused = this.#take(address);
 		if (refused !== undefined) {
 			await body.discard().catch(() => {});
 			throw refused;
 		}
 		const read = this.#pace.watch(body);
-		let bytes: Uint8Array;
+		// Counted as it arrives; a read for no request (no holder) counts while it runs.
+		const counted = holder ?? {};
 		try {
-			bytes = await readWithin(head, body, this.#maxBytes);
-		} catch (error) {
-			this.held.unreserve(declared, address);
-			throw error;
+			return await readWithin(head, body, this.#maxBytes, (received) =>
+				this.held.arrived(counted, received, address),
+			);
 		} finally {
 			this.#pace.done(read);
 			this.#give(address);
+			if (holder === undefined) this.held.letGo(counted);
 		}
-		this.held.read(holder, declared, bytes.byteLength, address);
-		return bytes;
 	}
 
 	/** `holder`'s request was answered: the bodies it read no longer count. */

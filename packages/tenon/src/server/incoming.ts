@@ -23,9 +23,10 @@ export interface BodySource {
 	/**
 	 * Reads the whole body. Past `limit` bytes it stops, discards the rest and
 	 * throws `message/incoming_too_long`; a client that goes away mid-body
-	 * makes it throw an `AbortError`.
+	 * makes it throw an `AbortError`. `arrived` hears the bytes received so
+	 * far after each chunk; what it throws ends the read the same way.
 	 */
-	readAll(limit: number): Promise<Uint8Array>;
+	readAll(limit: number, arrived?: (received: number) => void): Promise<Uint8Array>;
 	/** The body is refused unread: whatever still arrives is discarded. */
 	discard(): Promise<void>;
 	/** Bytes of the body received so far (by {@link readAll}). */
@@ -63,11 +64,12 @@ export async function readWithin(
 	head: RequestHead,
 	body: BodySource,
 	limit: number,
+	arrived?: (received: number) => void,
 ): Promise<Uint8Array> {
 	const declared = head.headers.get("content-length");
 	if (declared !== null && Number(declared) > limit) {
 		await body.discard().catch(() => {});
 		throw errors.incomingTooLong("The request body", limit);
 	}
-	return body.readAll(limit);
+	return body.readAll(limit, arrived);
 }

@@ -130,7 +130,7 @@ class NodeBody implements BodySource {
 		this.#abort?.(error);
 	}
 
-	readAll(limit: number): Promise<Uint8Array> {
+	readAll(limit: number, arrived?: (received: number) => void): Promise<Uint8Array> {
 		const req = this.#req;
 		return new Promise((resolve, reject) => {
 			const chunks = new BodyChunks();
@@ -146,12 +146,21 @@ class NodeBody implements BodySource {
 			const onData = (chunk: Buffer) => {
 				this.received += chunk.byteLength;
 				const fragmented = budget !== undefined && !budget.take(chunk.byteLength);
+				let refused: Error | undefined;
 				if (this.received <= limit && !fragmented) {
-					chunks.add(chunk);
-					return;
+					try {
+						arrived?.(this.received);
+						chunks.add(chunk);
+						return;
+					} catch (error) {
+						refused = error as Error;
+					}
 				}
 				fail(
-					fragmented ? errors.bodyFragmented() : errors.incomingTooLong("The request body", limit),
+					refused ??
+						(fragmented
+							? errors.bodyFragmented()
+							: errors.incomingTooLong("The request body", limit)),
 				);
 				// The rest flows to nowhere, so a client still sending gets the
 				// answer (the adapter closes the connection after it).

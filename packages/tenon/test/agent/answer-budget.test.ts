@@ -235,3 +235,13 @@ describe("where an answer is cut (a review, 2026-11-26)", () => {
 		});
 	});
 });
+
+// A short call after text that filled the budget was refused as "its  did not fit" (a review,
+// 2026-11-28): no field of it was long.
+it("says a short call did not fit after the answer's text", () => {
+	const budget = new AnswerBudget(10);
+	const kept = budget.call({ id: "c", name: "t", arguments: "{}" }, 10);
+	expect(budget.refusal(kept)).toBe(
+		"it did not fit the answer's 10 characters, after the answer's text and calls",
+	);
+});

@@ -5,6 +5,7 @@
 // connections of one address × 20 MiB at the defaults (a cluster probe saw
 // 40 bodies of 19 MB hold 2.2 GB, 2026-11-27). `maxBufferedBodyBytes`
 // bounds them per node: past it, `503 limit/overloaded` until some are answered.
+import { connect } from "node:net";
 import { actor, queue, setup } from "tenon";
 import { setupTest } from "tenon/test";
 import { afterEach, expect, it } from "vitest";
@@ -128,4 +129,30 @@ it("gives one client address a share of the budget (per-address limits on)", asy
 	expect(await refused.json()).toMatchObject({ group: "limit", code: "overloaded" });
 	opened?.();
 	expect((await held).status).toBe(200);
+});
+
+// The first version reserved a body's declared length when its read began: two sockets each
+// declaring 300 KiB and sending ten bytes (at the rate floor, for hours) had every request
+// with a body refused (a review, 2026-11-28). Bytes count as they arrive now.
+it("counts what a body sent, not what it declared: a dripping body holds no budget", async () => {
+	await using t = await setupTest(
+		setup({
+			use: { waiter },
+			logLevel: "silent",
+			limits: { maxHttpBodyBytes: 512 * KiB, maxBufferedBodyBytes: 600 * KiB },
+		}),
+	);
+	const url = new URL(t.url);
+	const dripping = [1, 2].map(() => {
+		const socket = connect(Number(url.port), url.hostname);
+		socket.on("error", () => {});
+		socket.write(
+			`POST /gateway/waiter/action/hold?rvt-method=getOrCreate&rvt-key=d HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${300 * KiB}\r\n\r\n{"args":["xx`,
+		);
+		return socket;
+	});
+	await new Promise((resolve) => setTimeout(resolve, 200));
+	const small = await post(t.url, "ping", [], "s");
+	expect(await small.json()).toEqual({ output: "pong" });
+	for (const socket of dripping) socket.destroy();
 });
