@@ -132,7 +132,18 @@ export async function checkToolCall(
 	if (result.issues)
 		return {
 			ok: false,
-			error: `invalid arguments: ${cutText(JSON.stringify(describeIssues(result.issues)), 2_000)}`,
+			error: `invalid arguments: ${cutText(issuesText(result.issues), 2_000)}`,
 		};
 	return { ok: true, tool, input: result.value };
+}
+
+/**
+ * A schema's issues as the model reads them, `path: message` joined by `; `:
+ * as JSON inside the result's JSON they reached the model escaped three
+ * times (`[{\\"message\\"...`, a docs walkthrough, 2026-11-28).
+ */
+function issuesText(issues: Parameters<typeof describeIssues>[0]): string {
+	return describeIssues(issues)
+		.map(({ path, message }) => (path === "" ? message : `${path}: ${message}`))
+		.join("; ");
 }

@@ -89,3 +89,11 @@ describe("a model's malformed events", () => {
 		expect((await ended(second.turnId)).status).toBe("done");
 	});
 });
+
+// A schema's refusal reached the model as JSON inside JSON, escaped three times (a docs
+// walkthrough, 2026-11-28): `{"error":"not run: invalid arguments: [{\"message\"...`.
+it("tells the model why its arguments failed the schema in plain words", async () => {
+	const reason = await refusalFor({ id: "c1", name: "lookup", arguments: '{"q":5}' });
+	expect(reason).toMatch(/invalid arguments: q: [^\\]+/);
+	expect(reason).not.toContain('\\"');
+});
