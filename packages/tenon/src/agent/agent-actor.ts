@@ -6,6 +6,7 @@ import { ActorError, errors } from "../protocol/errors.js";
 import { workflow } from "../workflow/index.js";
 import {
 	type AgentConfig,
+	type AgentCustomActions,
 	type AgentSettings,
 	type AgentStateShape,
 	agentSettings,
@@ -52,7 +53,7 @@ export interface AgentActions<CP, CS> {
 }
 
 /** An agent actor's definition, as the registry and typed clients see it. */
-export type AgentActorDefinition<CP, CS> = ActorDefinition<
+export type AgentActorDefinition<CP, CS, A = {}> = ActorDefinition<
 	AgentStateShape,
 	CP,
 	CS,
@@ -60,7 +61,7 @@ export type AgentActorDefinition<CP, CS> = ActorDefinition<
 	unknown,
 	AgentEvents,
 	AgentQueues,
-	AgentActions<CP, CS>,
+	AgentActions<CP, CS> & A,
 	SqlDatabase,
 	AgentSharedState
 >;
@@ -84,11 +85,11 @@ export type AgentActorDefinition<CP, CS> = ActorDefinition<
  *   identify: (conn) => ({ id: conn.state.userId }),
  * });
  */
-export function agentActor<CP = unknown, CS = undefined>(
-	config: AgentConfig<CP, CS>,
+export function agentActor<CP = unknown, CS = undefined, A = {}>(
+	config: AgentConfig<CP, CS, A>,
 	// NoInfer: written inline in a registry, the registry's contextual type
 	// would otherwise infer the params and conn state as `any`.
-): AgentActorDefinition<NoInfer<CP>, NoInfer<CS>> {
+): AgentActorDefinition<NoInfer<CP>, NoInfer<CS>, NoInfer<A>> {
 	const settings = agentSettings(config);
 	const initial: AgentStateShape = {
 		turn: null,
@@ -231,16 +232,31 @@ export function agentActor<CP = unknown, CS = undefined>(
 			pending: state.pending,
 			last: state.last,
 		}),
-		actions: actions as AgentActions<CP, CS> & Record<string, never>,
+		actions: withOwnActions(actions, config.actions) as AgentActions<CP, CS> &
+			Record<string, never>,
 		run: workflow((ctx) => runTurns(ctx as unknown as AgentWorkflow, settings)),
 		...(config.options === undefined ? {} : { options: config.options }),
 	}) as never;
 }
 
+/** The agent's actions and an app's own (`actions`), whose names must be others. */
+function withOwnActions<CP, CS>(
+	agents: AgentActions<CP, CS>,
+	own: AgentCustomActions<CP, CS> | undefined,
+): object {
+	if (own === undefined) return agents;
+	for (const name of Object.keys(own))
+		if (Object.hasOwn(agents, name))
+			throw new TypeError(
+				`agentActor: the action '${name}' is the agent's own; name yours otherwise`,
+			);
+	return { ...own, ...agents };
+}
+
 /** Who is calling, from server-side state; refuses a connection `identify` does not know. */
 function requesterOf<CP, CS>(
 	c: AgentActionContext<CP, CS>,
-	config: AgentConfig<CP, CS>,
+	config: AgentConfig<CP, CS, unknown>,
 ): Requester {
 	const requester = config.identify(c.conn);
 	if (requester === null || typeof requester?.id !== "string" || requester.id === "")

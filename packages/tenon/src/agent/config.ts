@@ -1,4 +1,5 @@
 import type { Conn, CreateContext } from "../actor/context.js";
+import type { ActionGroup } from "../actor/definition.js";
 import type { ActorOptions } from "../actor/options.js";
 import type { StandardSchemaV1 } from "../actor/schema.js";
 import type { AgentActionContext, AgentConnectContext } from "./declarations.js";
@@ -7,8 +8,11 @@ import { COMMON_SECRET_PATTERNS, Redactor } from "./redact.js";
 import type { AgentTool, Requester } from "./tools.js";
 import type { AgentPendingConfirmation, AgentQueuedPrompt, AgentTurnUpdate } from "./types.js";
 
+/** Actions of an app's own on an agent (see {@link AgentConfig.actions}): groups too, as in `actor()`. */
+export type AgentCustomActions<CP, CS> = ActionGroup<AgentActionContext<CP, CS>>;
+
 /** Options of {@link agentActor}. */
-export interface AgentConfig<CP, CS> {
+export interface AgentConfig<CP, CS, A = {}> {
 	/** The model (e.g. `openAIModel(...)`). */
 	model: ChatModel;
 	/** The system prompt, or a function of the user whose prompt starts the turn. */
@@ -76,6 +80,15 @@ export interface AgentConfig<CP, CS> {
 	 * what to build one from (the common credential patterns are always on).
 	 */
 	redact?: Redactor | { secrets?: readonly (string | undefined)[]; patterns?: readonly RegExp[] };
+	/**
+	 * Actions of your own beside the agent's (`prompt`, `stop`, `confirm`,
+	 * `history` and `live` are taken: a name of theirs throws when the agent
+	 * is defined). They run as any action: check who calls (`identify`, the
+	 * connection's state) as the agent's own do, keep the agent's state as it
+	 * is (it is the conversation's), and keep data of your own in tables of
+	 * your own in `c.db`. Typed on clients like the agent's.
+	 */
+	actions?: A & AgentCustomActions<CP, CS>;
 	options?: ActorOptions;
 }
 
@@ -108,7 +121,7 @@ export interface AgentSettings {
 	readonly redactor: Redactor;
 }
 
-export function agentSettings<CP, CS>(config: AgentConfig<CP, CS>): AgentSettings {
+export function agentSettings<CP, CS, A>(config: AgentConfig<CP, CS, A>): AgentSettings {
 	const tools = (config.tools ?? []) as readonly AgentTool<unknown>[];
 	const names = new Set<string>();
 	for (const tool of tools) {

@@ -96,4 +96,33 @@ describe("tenon/agent types", () => {
 		// @ts-expect-error: the connection params are typed
 		client.helper.getOrCreate(["c1"], { params: { token: 1 } });
 	});
+
+	it("types an agent's own actions beside its own, inline in a registry too", () => {
+		const withOwn = setup({
+			use: {
+				notes: agentActor({
+					model,
+					createConnState: (_c, params: { token: string }) => ({ userId: params.token }),
+					identify: (conn) => ({ id: conn.state.userId }),
+					actions: {
+						summary: async (c, words: number) => {
+							expectTypeOf(c.conn.state).toEqualTypeOf<{ userId: string }>();
+							return { words, by: c.conn.state.userId };
+						},
+					},
+				}),
+			},
+		});
+		const client = createClient<typeof withOwn>("http://localhost:6420");
+		const conn = client.notes.getOrCreate(["c1"], { params: { token: "t" } }).connect();
+		expectTypeOf(conn.summary).parameters.toEqualTypeOf<[words: number]>();
+		expectTypeOf(conn.summary).returns.resolves.toEqualTypeOf<{ words: number; by: string }>();
+		expectTypeOf(conn.prompt).parameters.toEqualTypeOf<[text: string]>();
+		// @ts-expect-error: its arguments are typed
+		conn.summary("many");
+		// An agent without actions of its own has none more.
+		const plain = createClient<typeof registry>("http://localhost:6420");
+		// @ts-expect-error: no such action
+		void plain.assistant.getOrCreate(["c1"], { params: { token: "t" } }).summary;
+	});
 });
