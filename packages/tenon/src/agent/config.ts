@@ -1,6 +1,6 @@
 import type { Conn, CreateContext } from "../actor/context.js";
 import type { ActionGroup } from "../actor/definition.js";
-import type { ActorOptions } from "../actor/options.js";
+import { type ActorOptions, DEFAULT_ACTOR_OPTIONS } from "../actor/options.js";
 import type { StandardSchemaV1 } from "../actor/schema.js";
 import type { AgentActionContext, AgentConnectContext } from "./declarations.js";
 import type { ChatModel } from "./model.js";
@@ -73,6 +73,13 @@ export interface AgentConfig<CP, CS, A = {}> {
 	maxAnswerChars?: number;
 	/** Messages of the transcript the model reads (the newest). Default 50. */
 	contextMessages?: number;
+	/**
+	 * Bytes the actor's database may use before a new turn deletes the
+	 * transcript's oldest messages, down to half of it in text. Default: half
+	 * of `options.maxDatabaseSize` (64 MiB): a transcript that filled the
+	 * database failed every later turn.
+	 */
+	maxTranscriptBytes?: number;
 	/** Retries of a failed model call within a turn. Default 2. */
 	modelRetries?: number;
 	/**
@@ -117,6 +124,7 @@ export interface AgentSettings {
 	readonly maxToolResultChars: number;
 	readonly maxAnswerChars: number;
 	readonly contextMessages: number;
+	readonly maxTranscriptBytes: number;
 	readonly modelRetries: number;
 	readonly redactor: Redactor;
 }
@@ -146,6 +154,11 @@ export function agentSettings<CP, CS, A>(config: AgentConfig<CP, CS, A>): AgentS
 		maxToolResultChars: positive("maxToolResultChars", config.maxToolResultChars, 16_000),
 		maxAnswerChars: positive("maxAnswerChars", config.maxAnswerChars, 100_000),
 		contextMessages: positive("contextMessages", config.contextMessages, 50),
+		maxTranscriptBytes: positive(
+			"maxTranscriptBytes",
+			config.maxTranscriptBytes,
+			(config.options?.maxDatabaseSize ?? DEFAULT_ACTOR_OPTIONS.maxDatabaseSize) / 2,
+		),
 		modelRetries: config.modelRetries ?? 2,
 		redactor:
 			redact instanceof Redactor

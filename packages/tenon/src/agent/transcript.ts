@@ -7,6 +7,9 @@ export function promptMessageId(turnId: string): string {
 	return `${turnId}.prompt`;
 }
 
+/** Bytes a message's row takes beside its text (ids, names, numbers), as {@link Transcript.prune} counts. */
+const ROW_OVERHEAD = 128;
+
 /** A message to add (`seq` is given by the database). */
 export type NewAgentMessage = Omit<AgentMessage, "seq">;
 
@@ -110,6 +113,40 @@ export class Transcript {
 			turnId,
 		);
 		return rows.map(fromRow);
+	}
+
+	/**
+	 * When the actor's database uses more than `max` bytes, deletes the
+	 * oldest messages until the transcript's text holds at most half of it.
+	 * Returns how many went. A conversation whose transcript filled its
+	 * database (`maxDatabaseSize`) failed every turn after, and its workflow
+	 * for good: no prompt ran again (a docs walkthrough's question, checked
+	 * 2026-11-28). Cheap when there is room: two `PRAGMA`s.
+	 */
+	async prune(max: number): Promise<number> {
+		if (!Number.isFinite(max)) return 0;
+		const pragma = async (name: string) =>
+			Number(Object.values((await this.db.execute(`PRAGMA ${name}`))[0] ?? {})[0] ?? 0);
+		const used =
+			((await pragma("page_count")) - (await pragma("freelist_count"))) *
+			(await pragma("page_size"));
+		if (used <= max) return 0;
+		// Newest first, summed: the first message past half the budget and all before it go.
+		const [oldestKept] = await this.db.execute<{ seq: number }>(
+			`SELECT seq FROM (
+				SELECT seq, sum(length(CAST(content AS BLOB)) + coalesce(length(CAST(tool_calls AS BLOB)), 0) + ${ROW_OVERHEAD})
+					OVER (ORDER BY seq DESC) AS newer
+				FROM tenon_agent_messages
+			) WHERE newer > ? ORDER BY seq DESC LIMIT 1`,
+			Math.floor(max / 2),
+		);
+		if (oldestKept === undefined) return 0;
+		const [gone] = await this.db.execute<{ n: number }>(
+			"SELECT count(*) AS n FROM tenon_agent_messages WHERE seq <= ?",
+			oldestKept.seq,
+		);
+		await this.db.execute("DELETE FROM tenon_agent_messages WHERE seq <= ?", oldestKept.seq);
+		return gone?.n ?? 0;
 	}
 
 	async count(): Promise<number> {

@@ -44,7 +44,11 @@ type TurnEnd = Omit<AgentTurnUpdate, "turnId">;
 async function runTurn(w: AgentWorkflow, prompt: PromptMessage, s: AgentSettings): Promise<void> {
 	const { turnId } = prompt;
 	await w.step("begin", async (c) => {
-		const message = await new Transcript(c.db).add({
+		const transcript = new Transcript(c.db);
+		const pruned = await transcript.prune(s.maxTranscriptBytes);
+		if (pruned > 0)
+			c.log.info("agent transcript pruned: its oldest messages went", { turnId, messages: pruned });
+		const message = await transcript.add({
 			id: promptMessageId(turnId),
 			turnId,
 			role: "user",
