@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { actorPath, api, describeError } from "./api.js";
 import { JsonView } from "./json-view.js";
+import { visibleText } from "./visible-key.js";
 
 /** The action console: pick an action, give JSON arguments (and conn params), see its result or error. */
 export function ActionsTab({
@@ -88,7 +89,7 @@ export function ActionsTab({
 					{result.ok ? (
 						<JsonView value={result.value} />
 					) : (
-						<pre className="json">{String(result.value)}</pre>
+						<pre className="json">{visibleText(String(result.value))}</pre>
 					)}
 				</div>
 			)}

@@ -4,6 +4,7 @@ import { actorPath, api, describeError } from "./api.js";
 import { ConfirmDialog } from "./confirm-dialog.js";
 import { ConnectionsTab } from "./connections-tab.js";
 import { DatabaseTab } from "./database-tab.js";
+import { ErrorBoundary } from "./error-boundary.js";
 import { EventsTab } from "./events-tab.js";
 import { HistoryTab } from "./history-tab.js";
 import { KvTab } from "./kv-tab.js";
@@ -112,22 +113,24 @@ export function ActorView({
 				))}
 			</div>
 			<section className="tab-body">
-				{tab === "State" && <StateTab actorId={actorId} admin={admin} />}
-				{tab === "Actions" && (
-					<ActionsTab actorId={actorId} admin={admin} actions={type?.actions ?? []} />
-				)}
-				{tab === "Connections" && <ConnectionsTab actorId={actorId} />}
-				{tab === "Queue" && <QueueTab actorId={actorId} />}
-				{tab === "KV" && <KvTab actorId={actorId} />}
-				{tab === "Database" && <DatabaseTab actorId={actorId} />}
-				{tab === "Schedules" && <SchedulesTab actorId={actorId} admin={admin} />}
-				{tab === "Events" && <EventsTab actorId={actorId} />}
-				{tab === "Workflow" && (
-					<WorkflowTab actorId={actorId} admin={admin} retention={type?.turnHistory ?? 0} />
-				)}
-				{tab === "History" && (
-					<HistoryTab actorId={actorId} admin={admin} retention={type?.turnHistory ?? 0} />
-				)}
+				<ErrorBoundary key={`${actorId}/${tab}`}>
+					{tab === "State" && <StateTab actorId={actorId} admin={admin} />}
+					{tab === "Actions" && (
+						<ActionsTab actorId={actorId} admin={admin} actions={type?.actions ?? []} />
+					)}
+					{tab === "Connections" && <ConnectionsTab actorId={actorId} />}
+					{tab === "Queue" && <QueueTab actorId={actorId} />}
+					{tab === "KV" && <KvTab actorId={actorId} />}
+					{tab === "Database" && <DatabaseTab actorId={actorId} />}
+					{tab === "Schedules" && <SchedulesTab actorId={actorId} admin={admin} />}
+					{tab === "Events" && <EventsTab actorId={actorId} />}
+					{tab === "Workflow" && (
+						<WorkflowTab actorId={actorId} admin={admin} retention={type?.turnHistory ?? 0} />
+					)}
+					{tab === "History" && (
+						<HistoryTab actorId={actorId} admin={admin} retention={type?.turnHistory ?? 0} />
+					)}
+				</ErrorBoundary>
 			</section>
 			{confirming && (
 				<ConfirmDialog

@@ -3,6 +3,7 @@ import { JsonView } from "./json-view.js";
 import { StatusBadge } from "./status-badge.js";
 import type { Connection } from "./types.js";
 import { usePoll } from "./use-poll.js";
+import { visibleName } from "./visible-key.js";
 
 /** Stored connections: where each socket is, its params, conn state and subscriptions. */
 export function ConnectionsTab({ actorId }: { actorId: string }) {
@@ -42,7 +43,11 @@ export function ConnectionsTab({ actorId }: { actorId: string }) {
 							<td>
 								<JsonView value={conn.state} />
 							</td>
-							<td>{conn.subscriptions.join(", ") || <span className="muted">none</span>}</td>
+							<td>
+								{conn.subscriptions.map(visibleName).join(", ") || (
+									<span className="muted">none</span>
+								)}
+							</td>
 							<td className="nowrap">{new Date(conn.createdAt).toLocaleTimeString()}</td>
 						</tr>
 					))}

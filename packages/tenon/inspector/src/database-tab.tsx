@@ -4,6 +4,7 @@ import { DataTable } from "./data-table.js";
 import { SqlConsole } from "./sql-console.js";
 import type { DbTable, RowsPage } from "./types.js";
 import { usePoll } from "./use-poll.js";
+import { visibleName } from "./visible-key.js";
 
 const PAGE = 50;
 
@@ -54,7 +55,7 @@ export function DatabaseTab({ actorId }: { actorId: string }) {
 						}}
 						data-table={candidate.name}
 					>
-						{candidate.name}
+						{visibleName(candidate.name)}
 						{candidate.type === "view" && <span className="muted small"> view</span>}
 					</button>
 				))}
@@ -62,7 +63,10 @@ export function DatabaseTab({ actorId }: { actorId: string }) {
 			{current && (
 				<p className="muted small">
 					{current.columns
-						.map((column) => `${column.name} ${column.type}${column.primaryKey ? " PK" : ""}`)
+						.map(
+							(column) =>
+								`${visibleName(column.name)} ${visibleName(column.type)}${column.primaryKey ? " PK" : ""}`,
+						)
 						.join(" · ")}
 				</p>
 			)}

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import { actorPath, api, describeError } from "./api.js";
 import { describeOrigin } from "./describe-origin.js";
 import type { TurnSummary } from "./types.js";
+import { visibleName } from "./visible-key.js";
 
 /** A top-level journal entry a replay can start from. */
 export interface ReplayTarget {
@@ -89,12 +90,12 @@ export function ReplayDialog({
 	const suggested = turns && suggestTurn(turns, target);
 	return (
 		<dialog ref={dialog} className="dialog" onCancel={onCancel} data-testid="replay-dialog">
-			<h3>Replay the workflow from {target.location}?</h3>
+			<h3>Replay the workflow from {visibleName(target.location)}?</h3>
 			<p>
 				The workflow is halted (a step in flight finishes first), its journal from{" "}
-				<strong>{target.location}</strong> on is removed, and it starts again: earlier steps return
-				their recorded results, this one and those after it run again. KV, queue and database
-				changes they made are not undone; steps should be safe to run twice.
+				<strong>{visibleName(target.location)}</strong> on is removed, and it starts again: earlier
+				steps return their recorded results, this one and those after it run again. KV, queue and
+				database changes they made are not undone; steps should be safe to run twice.
 			</p>
 			<label className="stack small">
 				State to run with

@@ -6,7 +6,7 @@ import { JsonView } from "./json-view.js";
 import { StatusBadge } from "./status-badge.js";
 import type { JobView, ScheduleView, TimerView } from "./types.js";
 import { usePoll } from "./use-poll.js";
-import { visibleName } from "./visible-key.js";
+import { visibleName, visibleText } from "./visible-key.js";
 
 function every(ms: number): string {
 	if (ms % 3_600_000 === 0) return `every ${ms / 3_600_000} h`;
@@ -40,7 +40,7 @@ function JobRow({ job, now }: { job: JobView; now: number }) {
 				{last === undefined ? (
 					<span className="muted">never</span>
 				) : (
-					<span title={last.error}>
+					<span title={last.error === undefined ? undefined : visibleText(last.error)}>
 						<StatusBadge
 							status={last.ok ? "completed" : "failed"}
 							label={last.ok ? "ok" : "failed"}

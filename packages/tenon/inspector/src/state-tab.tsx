@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { actorPath, api, describeError } from "./api.js";
-import { JsonView } from "./json-view.js";
+import { boundedJson, JsonView } from "./json-view.js";
 import { useStateStream } from "./use-state-stream.js";
 
 /** The committed state, refreshed as turns commit; admins can replace it (an audited turn). */
@@ -9,6 +9,7 @@ export function StateTab({ actorId, admin }: { actorId: string; admin: boolean }
 	const { data, error, live } = useStateStream(actorId, generation);
 	const [draft, setDraft] = useState<string | undefined>(undefined);
 	const [saveError, setSaveError] = useState<string | undefined>(undefined);
+	const [editRefused, setEditRefused] = useState<string | undefined>(undefined);
 
 	const save = async () => {
 		setSaveError(undefined);
@@ -34,7 +35,15 @@ export function StateTab({ actorId, admin }: { actorId: string; admin: boolean }
 				{admin && draft === undefined && data?.initialized === true && (
 					<button
 						type="button"
-						onClick={() => setDraft(JSON.stringify(data?.state ?? null, null, 2))}
+						onClick={() => {
+							// A state too large to edit as text here froze or broke the page (a probe).
+							const { text, cut } = boundedJson(data?.state ?? null);
+							if (cut)
+								setEditRefused(
+									"This state is too large or deep to edit here: change it with an action.",
+								);
+							else setDraft(text);
+						}}
 						data-testid="edit-state"
 					>
 						Edit
@@ -42,6 +51,11 @@ export function StateTab({ actorId, admin }: { actorId: string; admin: boolean }
 				)}
 			</div>
 			{error && <p className="error">{error}</p>}
+			{editRefused && draft === undefined && (
+				<p className="error" data-testid="edit-refused">
+					{editRefused}
+				</p>
+			)}
 			{draft === undefined ? (
 				data &&
 				(data.initialized ? (

@@ -46,6 +46,8 @@ export interface QueueMessage {
 	deliveries: number;
 	deadAt?: number;
 	reason?: string;
+	/** The body shown is a preview: the stored one is larger. */
+	cut?: boolean;
 }
 
 export interface KvEntry {

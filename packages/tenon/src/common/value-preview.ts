@@ -16,6 +16,13 @@ export interface PreviewLimits {
 	readonly maxBytes: number;
 	/** Nodes visited in total, so a wide and deep value stays cheap. */
 	readonly maxNodes: number;
+	/**
+	 * Characters of strings and keys kept in total: 300 nodes of 500
+	 * characters were 150,000, and 900 KB of JSON when each was a control
+	 * character (escaped in six): a queue view of 1,000 such bodies answered
+	 * 393 MB and stalled the server 5 s (an attacker probe, 2026-11-28).
+	 */
+	readonly maxChars: number;
 }
 
 /** The inspector's default limits: about 10 KiB of JSON at most. */
@@ -25,6 +32,7 @@ export const DEFAULT_PREVIEW_LIMITS: PreviewLimits = {
 	maxDepth: 6,
 	maxBytes: 64,
 	maxNodes: 300,
+	maxChars: 4_000,
 };
 
 /** A preview and whether anything was cut from it. */
@@ -44,7 +52,19 @@ export function previewValue(
 	limits: PreviewLimits = DEFAULT_PREVIEW_LIMITS,
 ): ValuePreview {
 	let nodes = 0;
+	let chars = 0;
 	let truncated = false;
+	/** `text` within the string limit and what is left of the characters' budget. */
+	const cut = (text: string, max: number): string => {
+		const room = Math.max(0, Math.min(max, limits.maxChars - chars));
+		if (text.length <= room) {
+			chars += text.length;
+			return text;
+		}
+		truncated = true;
+		chars += room;
+		return `${text.slice(0, room)}…(+${text.length - room} chars)`;
+	};
 	const seen = new Set<object>();
 	const walk = (item: unknown, depth: number): unknown => {
 		if (++nodes > limits.maxNodes) {
@@ -53,9 +73,7 @@ export function previewValue(
 		}
 		switch (typeof item) {
 			case "string":
-				if (item.length <= limits.maxString) return item;
-				truncated = true;
-				return `${item.slice(0, limits.maxString)}…(+${item.length - limits.maxString} chars)`;
+				return cut(item, limits.maxString);
 			case "number":
 				return Number.isFinite(item) ? item : String(item);
 			case "boolean":
@@ -102,7 +120,7 @@ export function previewValue(
 					: Object.entries(object);
 			const shown: Record<string, unknown> = {};
 			for (const [key, inner] of entries.slice(0, limits.maxItems)) {
-				const name = key.length > limits.maxString ? `${key.slice(0, limits.maxString)}…` : key;
+				const name = cut(key, limits.maxString);
 				// Defined, not assigned: a `__proto__` key stays a key.
 				Object.defineProperty(shown, name, {
 					value: walk(inner, depth + 1),

@@ -100,13 +100,33 @@ function toJsonTree(value: unknown, depth: number): unknown {
 	if (value instanceof Set) return [TAG_SET, [...value].map((item) => toJsonTree(item, depth + 1))];
 	const out: Record<string, unknown> = {};
 	if (value instanceof Map) {
-		for (const [key, item] of value) out[String(key)] = toJsonTree(item, depth + 1);
+		// Defined, not assigned: a `__proto__` key stays a key (assigned, it set the prototype).
+		for (const [key, item] of value)
+			Object.defineProperty(out, mapKeyName(key), {
+				value: toJsonTree(item, depth + 1),
+				enumerable: true,
+				writable: true,
+				configurable: true,
+			});
 		return out;
 	}
 	for (const key of Object.keys(value)) {
 		out[key] = toJsonTree((value as Record<string, unknown>)[key], depth + 1);
 	}
 	return out;
+}
+
+/**
+ * A Map key as an object's key: a string, number or other primitive as
+ * `String` writes it, anything else as its kind. `String(key)` of an object
+ * key called its `toString`: `{ toString: 1 }` (which CBOR carries) threw, and
+ * the state holding such a Map could not be shown in JSON, nor an event
+ * holding it sent to a JSON connection (an attacker probe, 2026-11-28).
+ */
+function mapKeyName(key: unknown): string {
+	if (key instanceof Date) return Number.isNaN(key.getTime()) ? "Invalid Date" : key.toISOString();
+	if (typeof key === "object" && key !== null) return Array.isArray(key) ? "[array]" : "[object]";
+	return typeof key === "symbol" ? key.toString() : String(key);
 }
 
 /** Writes a plain JSON tree without calling any `toJSON` (for polluted prototypes). */

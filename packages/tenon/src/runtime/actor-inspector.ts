@@ -164,6 +164,17 @@ export class ActorInspector {
 		// called has no stored state yet, and an edit of it to `null` made every
 		// call fail (a probe), then refused the repair.
 		const keepKind = (current: unknown) => {
+			// The editor holds the JSON view of the state, which turns a Map into an object and
+			// a Date into a string: an edit saved unchanged broke the actor's code that used
+			// them (`map.get is not a function`: an attacker probe, 2026-11-28).
+			const lost = jsonLoses(current);
+			if (lost !== undefined)
+				throw new ActorError(
+					"inspector",
+					"state_not_editable",
+					`The state holds ${lost.what} at ${lost.path}, which the JSON editor cannot keep; change it with an action`,
+					lost,
+				);
 			if (kindOf(current) !== kindOf(next))
 				throw new ActorError(
 					"inspector",
@@ -383,4 +394,24 @@ function kindOf(value: unknown): string {
 	if (value === undefined) return "absent (this actor type keeps no state)";
 	if (Array.isArray(value)) return "an array";
 	return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+/**
+ * Where `value` holds something its JSON view does not keep (a Map, a Date,
+ * a number JSON has no word for), or undefined. Bounded like the state it
+ * walks (stored states are plain data of limited size).
+ */
+function jsonLoses(value: unknown, path = "state"): { path: string; what: string } | undefined {
+	if (typeof value === "number")
+		return Number.isFinite(value) ? undefined : { path, what: String(value) };
+	if (typeof value !== "object" || value === null) return undefined;
+	if (value instanceof Map) return { path, what: "a Map" };
+	if (value instanceof Date) return { path, what: "a Date" };
+	if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return undefined;
+	const entries = value instanceof Set ? [...value].entries() : Object.entries(value);
+	for (const [key, inner] of entries) {
+		const found = jsonLoses(inner, `${path}.${String(key)}`);
+		if (found !== undefined) return found;
+	}
+	return undefined;
 }

@@ -371,4 +371,35 @@ describe("inspector app in Chromium", () => {
 			await page.close();
 		}
 	}, 60_000);
+
+	// A client's state of 400 arrays nested 500 deep (400 KB) pretty-printed to 201 million
+	// characters and froze the page 13 s; 1,100 of them threw `Invalid string length`, which
+	// blanked the whole app, again after every reload (an attacker probe, 2026-11-28).
+	it("shows a huge nested state cut, keeps the app up, and refuses to edit it as text", async () => {
+		const nested = JSON.parse(`${"[".repeat(500)}1${"]".repeat(500)}`) as unknown;
+		const bomb = t.client.counter.getOrCreate(["nested-bomb"]);
+		await bomb.increment(1);
+		await (bomb.rename as unknown as (label: unknown) => Promise<unknown>)(
+			Array.from({ length: 190 }, () => nested),
+		);
+		const { page, problems } = await openInspector();
+		try {
+			await signIn(page, ADMIN_TOKEN);
+			const started = Date.now();
+			await selectActor(page, "nested", "nested-bomb");
+			await page.waitForSelector('[data-testid="state-cut"]', { timeout: 10_000 });
+			expect(Date.now() - started).toBeLessThan(10_000);
+			expect((await text(page, '[data-testid="state"]')).length).toBeLessThanOrEqual(200_000);
+			await page.click('[data-testid="edit-state"]');
+			await page.waitForSelector('[data-testid="edit-refused"]');
+			// The other tabs work, and the page answers.
+			await page.click('[data-tab="Actions"]');
+			await page.click('[data-tab="State"]');
+			await page.waitForSelector('[data-testid="state-cut"]');
+			await shot(page, "40-nested-state-cut");
+			expect(problems).toEqual([]);
+		} finally {
+			await page.close();
+		}
+	}, 60_000);
 });
