@@ -242,10 +242,23 @@ export const CONSOLE_MAX_COLUMNS = 64;
 /** Most bytes of values one console result holds; rows past it are left out (`truncated`). */
 export const CONSOLE_MAX_RESULT_BYTES = 16 * 1024 * 1024;
 
-/** Bytes a value takes in a result (its JSON form is within a small factor of it). */
+/**
+ * Characters a value takes in a result's JSON. A string counts its escapes:
+ * counted by length, 16 MiB of control characters were 96 MB of JSON (each
+ * `\u0001` six), and the Database tab fetched them every 3 s (an attacker
+ * probe, 2026-11-28). Bytes as their base64.
+ */
 function valueBytes(value: SqlValue): number {
-	if (typeof value === "string") return value.length;
-	if (value instanceof Uint8Array) return value.byteLength;
+	if (typeof value === "string") {
+		let size = value.length;
+		for (let i = 0; i < value.length; i++) {
+			const code = value.charCodeAt(i);
+			if (code < 0x20) size += 5;
+			else if (code === 0x22 || code === 0x5c) size += 1;
+		}
+		return size;
+	}
+	if (value instanceof Uint8Array) return Math.ceil(value.byteLength / 3) * 4;
 	return 8;
 }
 

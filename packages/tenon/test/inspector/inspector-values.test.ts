@@ -6,6 +6,7 @@
 // holding a Map or a Date, even unchanged, broke the actor's code.
 import { describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
+import { db } from "../../src/db/index.js";
 import { actor, event, queue, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { ADMIN_TOKEN, INSPECTOR_TOKEN } from "./fixture.js";
@@ -22,8 +23,19 @@ const bag = actor({
 		kind: (c) => Object.prototype.toString.call(c.state.value),
 	},
 });
+const table = actor({
+	state: {},
+	db: db({ onMigrate: (database) => database.execute("CREATE TABLE t (v TEXT)") }),
+	actions: {
+		/** `rows` rows of a million control characters each. */
+		fill: async (c, rows: number) => {
+			for (let i = 0; i < rows; i++)
+				await c.db.execute("INSERT INTO t (v) VALUES (?)", "\u0001".repeat(1_000_000));
+		},
+	},
+});
 const registry = setup({
-	use: { bag },
+	use: { bag, table },
 	admin: { token: ADMIN_TOKEN },
 	inspector: { token: INSPECTOR_TOKEN },
 	logLevel: "silent",
@@ -51,6 +63,20 @@ describe("inspector: hostile values", () => {
 		expect(view.messages[0]).toMatchObject({ cut: true });
 		expect(view.messages[0]?.body).toMatch(/…\(\+\d+ chars\)$/);
 	});
+
+	it("bounds a row page by its JSON, not its raw characters", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.table.getOrCreate("escapes");
+		await handle.fill(20);
+		const id = await handle.resolve();
+		const response = await fetch(`${t.url}/inspector/actors/${id}/db/rows?table=t&limit=100`, {
+			headers: reader,
+		});
+		const text = await response.text();
+		// 20 million control characters were 120 MB of JSON; a page holds about 16 MiB of it now.
+		expect(text.length).toBeLessThan(20_000_000);
+		expect(JSON.parse(text)).toMatchObject({ truncated: true });
+	}, 60_000);
 
 	it("shows, and sends to JSON connections, a Map whose key is an object", async () => {
 		await using t = await setupTest(registry);
