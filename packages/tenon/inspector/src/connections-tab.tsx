@@ -8,7 +8,10 @@ import { visibleName } from "./visible-key.js";
 /** Stored connections: where each socket is, its params, conn state and subscriptions. */
 export function ConnectionsTab({ actorId }: { actorId: string }) {
 	const { data, error } = usePoll(
-		() => api<{ connections: Connection[] }>(actorPath(actorId, "/connections")),
+		() =>
+			api<{ connections: Connection[]; more?: boolean; total?: number }>(
+				actorPath(actorId, "/connections"),
+			),
 		2_000,
 		[actorId],
 	);
@@ -17,6 +20,11 @@ export function ConnectionsTab({ actorId }: { actorId: string }) {
 	if (data.connections.length === 0) return <p className="muted">No connections.</p>;
 	return (
 		<div className="table-wrap">
+			{data.more && (
+				<p className="muted small">
+					The first {data.connections.length} of {data.total} connections.
+				</p>
+			)}
 			<table className="grid" data-testid="connections">
 				<thead>
 					<tr>

@@ -11,6 +11,8 @@ import { paramsShape, redactUrl } from "./inspector-redaction.js";
 const ACTOR_ROUTE =
 	/^\/inspector\/actors\/([^/]+)\/(workflow|queue|connections|db\/schema|db\/rows)$/;
 const MAX_ROWS = 1_000;
+/** Connections the connections view shows. */
+const CONNECTION_ROWS = 500;
 /** Queue messages (and dead letters) the queue view shows, the oldest. */
 const QUEUE_ROWS = 100;
 /** The longest a database view's query may run (ms, from the SQL console's budget). */
@@ -69,11 +71,20 @@ export async function handleInspector(
 			actorId,
 			actorStatus,
 			// Clients authenticate with their params: an operator sees their shape, not their values.
-			connections: connections.map((conn) => ({
-				...conn,
-				params: paramsShape(conn.params),
-				...(conn.url === undefined ? {} : { url: redactUrl(conn.url) }),
-			})),
+			// The first CONNECTION_ROWS, their states as previews: 10,000 connections with states of
+			// their own were sent whole (an attacker probe's suspicion, 2026-11-28).
+			connections: connections.slice(0, CONNECTION_ROWS).map((conn) => {
+				const state = previewValue(conn.state);
+				return {
+					...conn,
+					state: state.value,
+					stateCut: state.truncated,
+					params: paramsShape(conn.params),
+					...(conn.url === undefined ? {} : { url: redactUrl(conn.url) }),
+				};
+			}),
+			more: connections.length > CONNECTION_ROWS,
+			total: connections.length,
 		});
 	}
 	const record = await actors.inspect(actorId);

@@ -13,6 +13,7 @@ import { ADMIN_TOKEN, INSPECTOR_TOKEN } from "./fixture.js";
 
 const bag = actor({
 	state: { value: null as unknown },
+	createConnState: (_c, params: { note?: string } | undefined) => ({ note: params?.note ?? "" }),
 	events: { changed: event<unknown>() },
 	queues: { tasks: queue<string>() },
 	actions: {
@@ -62,6 +63,21 @@ describe("inspector: hostile values", () => {
 		expect(view.more.messages).toBe(true);
 		expect(view.messages[0]).toMatchObject({ cut: true });
 		expect(view.messages[0]?.body).toMatch(/…\(\+\d+ chars\)$/);
+	});
+
+	it("shows connections' states as previews", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.bag.getOrCreate("conns", { params: { note: "n".repeat(3_000) } });
+		const conn = handle.connect();
+		await conn.kind();
+		const id = await handle.resolve();
+		const view = (await (
+			await fetch(`${t.url}/inspector/actors/${id}/connections`, { headers: reader })
+		).json()) as { connections: { state: { note: string }; stateCut: boolean }[]; more: boolean };
+		expect(view.connections[0]?.stateCut).toBe(true);
+		expect(view.connections[0]?.state.note.length).toBeLessThan(1_000);
+		expect(view.more).toBe(false);
+		await conn.dispose();
 	});
 
 	it("bounds a row page by its JSON, not its raw characters", async () => {
