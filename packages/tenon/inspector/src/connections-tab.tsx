@@ -50,6 +50,7 @@ export function ConnectionsTab({ actorId }: { actorId: string }) {
 							</td>
 							<td>
 								<JsonView value={conn.state} />
+								{conn.stateCut && <p className="muted small">(a preview: the state is larger)</p>}
 							</td>
 							<td>
 								{conn.subscriptions.map(visibleName).join(", ") || (

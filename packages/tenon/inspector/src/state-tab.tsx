@@ -37,6 +37,7 @@ export function StateTab({ actorId, admin }: { actorId: string; admin: boolean }
 						type="button"
 						onClick={() => {
 							// A state too large to edit as text here froze or broke the page (a probe).
+							setEditRefused(undefined);
 							const { text, cut } = boundedJson(data?.state ?? null);
 							if (cut)
 								setEditRefused(

@@ -36,6 +36,8 @@ export interface Connection {
 	subscriptions: string[];
 	createdAt: number;
 	url?: string;
+	/** The state shown is a preview: the stored one is larger. */
+	stateCut?: boolean;
 }
 
 export interface QueueMessage {

@@ -222,7 +222,7 @@ export function agentActor<CP = unknown, CS = undefined, A = {}>(
 		events: agentEvents,
 		queues: agentQueues,
 		db: db({ onMigrate: migrateTranscript }),
-		createVars: (): AgentVars => ({ live: null, stop: null, admitting: 0 }),
+		createVars: (): AgentVars => ({ live: null, stop: null, admitting: 0, transcriptScannedAt: 0 }),
 		shareState: (state: AgentStateShape): AgentSharedState => ({
 			turn:
 				state.turn === null

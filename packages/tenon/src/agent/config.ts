@@ -11,6 +11,15 @@ import type { AgentPendingConfirmation, AgentQueuedPrompt, AgentTurnUpdate } fro
 /** Actions of an app's own on an agent (see {@link AgentConfig.actions}): groups too, as in `actor()`. */
 export type AgentCustomActions<CP, CS> = ActionGroup<AgentActionContext<CP, CS>>;
 
+/** The agent's own action names, which {@link AgentConfig.actions} may not take (a type error too). */
+type AgentOwnActionNames = {
+	prompt?: never;
+	stop?: never;
+	confirm?: never;
+	history?: never;
+	live?: never;
+};
+
 /** Options of {@link agentActor}. */
 export interface AgentConfig<CP, CS, A = {}> {
 	/** The model (e.g. `openAIModel(...)`). */
@@ -95,7 +104,7 @@ export interface AgentConfig<CP, CS, A = {}> {
 	 * is (it is the conversation's), and keep data of your own in tables of
 	 * your own in `c.db`. Typed on clients like the agent's.
 	 */
-	actions?: A & AgentCustomActions<CP, CS>;
+	actions?: A & AgentCustomActions<CP, CS> & AgentOwnActionNames;
 	options?: ActorOptions;
 }
 

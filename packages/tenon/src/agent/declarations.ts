@@ -59,6 +59,8 @@ export interface AgentVars {
 	stop: AbortController | null;
 	/** Prompts admitted and not queued yet (each holds a place among `maxQueuedPrompts`). */
 	admitting: number;
+	/** The database's bytes used when a prune last read the transcript and deleted nothing (0: none). */
+	transcriptScannedAt: number;
 }
 
 export type AgentEvents = typeof agentEvents;

@@ -118,19 +118,27 @@ export class Transcript {
 	/**
 	 * When the actor's database uses more than `max` bytes, deletes the
 	 * oldest messages until the transcript's text holds at most half of it.
-	 * Returns how many went. A conversation whose transcript filled its
+	 * Says how many went, the bytes used, and whether it read the transcript
+	 * (`scannedAt`: the bytes used when it last did and found nothing to
+	 * delete). A conversation whose transcript filled its
 	 * database (`maxDatabaseSize`) failed every turn after, and its workflow
 	 * for good: no prompt ran again (a docs walkthrough's question, checked
-	 * 2026-11-28). Cheap when there is room: two `PRAGMA`s.
+	 * 2026-11-28). Cheap when there is room: three `PRAGMA`s.
 	 */
-	async prune(max: number): Promise<number> {
-		if (!Number.isFinite(max)) return 0;
+	async prune(
+		max: number,
+		scannedAt = 0,
+	): Promise<{ deleted: number; used: number; scanned: boolean }> {
+		if (!Number.isFinite(max)) return { deleted: 0, used: 0, scanned: false };
 		const pragma = async (name: string) =>
 			Number(Object.values((await this.db.execute(`PRAGMA ${name}`))[0] ?? {})[0] ?? 0);
 		const used =
 			((await pragma("page_count")) - (await pragma("freelist_count"))) *
 			(await pragma("page_size"));
-		if (used <= max) return 0;
+		// Scanned lately with nothing to delete (the rest of the database is the app's tables):
+		// not again until it grew by an eighth (the scan reads the whole transcript's text).
+		if (used <= max || (scannedAt > 0 && used - scannedAt < max / 8))
+			return { deleted: 0, used, scanned: false };
 		// Newest first, summed: the first message past half the budget and all before it go.
 		const [oldestKept] = await this.db.execute<{ seq: number }>(
 			`SELECT seq FROM (
@@ -140,13 +148,13 @@ export class Transcript {
 			) WHERE newer > ? ORDER BY seq DESC LIMIT 1`,
 			Math.floor(max / 2),
 		);
-		if (oldestKept === undefined) return 0;
+		if (oldestKept === undefined) return { deleted: 0, used, scanned: true };
 		const [gone] = await this.db.execute<{ n: number }>(
 			"SELECT count(*) AS n FROM tenon_agent_messages WHERE seq <= ?",
 			oldestKept.seq,
 		);
 		await this.db.execute("DELETE FROM tenon_agent_messages WHERE seq <= ?", oldestKept.seq);
-		return gone?.n ?? 0;
+		return { deleted: gone?.n ?? 0, used, scanned: true };
 	}
 
 	async count(): Promise<number> {

@@ -45,9 +45,13 @@ async function runTurn(w: AgentWorkflow, prompt: PromptMessage, s: AgentSettings
 	const { turnId } = prompt;
 	await w.step("begin", async (c) => {
 		const transcript = new Transcript(c.db);
-		const pruned = await transcript.prune(s.maxTranscriptBytes);
-		if (pruned > 0)
-			c.log.info("agent transcript pruned: its oldest messages went", { turnId, messages: pruned });
+		const pruned = await transcript.prune(s.maxTranscriptBytes, c.vars.transcriptScannedAt);
+		if (pruned.scanned) c.vars.transcriptScannedAt = pruned.deleted === 0 ? pruned.used : 0;
+		if (pruned.deleted > 0)
+			c.log.info("agent transcript pruned: its oldest messages went", {
+				turnId,
+				messages: pruned.deleted,
+			});
 		const message = await transcript.add({
 			id: promptMessageId(turnId),
 			turnId,

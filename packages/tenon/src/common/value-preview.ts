@@ -4,6 +4,8 @@
 // large arrays and objects, deep nesting and binary data are cut, and each
 // cut says so, so hostile or huge values never reach a browser whole.
 
+import { mapKeyName } from "../protocol/json-compat.js";
+
 /** Limits of {@link previewValue}. */
 export interface PreviewLimits {
 	/** Characters kept of a string. */
@@ -116,7 +118,7 @@ export function previewValue(
 			}
 			const entries =
 				object instanceof Map
-					? [...object.entries()].map(([key, inner]) => [String(key), inner] as const)
+					? [...object.entries()].map(([key, inner]) => [mapKeyName(key), inner] as const)
 					: Object.entries(object);
 			const shown: Record<string, unknown> = {};
 			for (const [key, inner] of entries.slice(0, limits.maxItems)) {

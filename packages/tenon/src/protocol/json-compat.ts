@@ -117,16 +117,18 @@ function toJsonTree(value: unknown, depth: number): unknown {
 }
 
 /**
- * A Map key as an object's key: a string, number or other primitive as
- * `String` writes it, anything else as its kind. `String(key)` of an object
- * key called its `toString`: `{ toString: 1 }` (which CBOR carries) threw, and
- * the state holding such a Map could not be shown in JSON, nor an event
- * holding it sent to a JSON connection (an attacker probe, 2026-11-28).
+ * A Map key as an object's key: as `String` writes it, or, when that throws,
+ * its kind. `String(key)` of an object key calls its `toString`: `{ toString:
+ * 1 }` (which CBOR carries) threw, and the state holding such a Map could not
+ * be shown in JSON, nor an event holding it sent to a JSON connection (an
+ * attacker probe, 2026-11-28).
  */
-function mapKeyName(key: unknown): string {
-	if (key instanceof Date) return Number.isNaN(key.getTime()) ? "Invalid Date" : key.toISOString();
-	if (typeof key === "object" && key !== null) return Array.isArray(key) ? "[array]" : "[object]";
-	return typeof key === "symbol" ? key.toString() : String(key);
+export function mapKeyName(key: unknown): string {
+	try {
+		return String(key);
+	} catch {
+		return Array.isArray(key) ? "[array]" : "[object]";
+	}
 }
 
 /** Writes a plain JSON tree without calling any `toJSON` (for polluted prototypes). */

@@ -398,7 +398,7 @@ function kindOf(value: unknown): string {
 
 /**
  * Where `value` holds something its JSON view does not keep (a Map, a Date,
- * a number JSON has no word for), or undefined. Bounded like the state it
+ * a typed array other than bytes, a number JSON has no word for), or undefined. Bounded like the state it
  * walks (stored states are plain data of limited size).
  */
 function jsonLoses(value: unknown, path = "state"): { path: string; what: string } | undefined {
@@ -407,7 +407,9 @@ function jsonLoses(value: unknown, path = "state"): { path: string; what: string
 	if (typeof value !== "object" || value === null) return undefined;
 	if (value instanceof Map) return { path, what: "a Map" };
 	if (value instanceof Date) return { path, what: "a Date" };
-	if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return undefined;
+	// Bytes are tagged in JSON; other views (an Int32Array, a DataView) become plain objects.
+	if (value instanceof Uint8Array || value instanceof ArrayBuffer) return undefined;
+	if (ArrayBuffer.isView(value)) return { path, what: `a ${value.constructor.name}` };
 	const entries = value instanceof Set ? [...value].entries() : Object.entries(value);
 	for (const [key, inner] of entries) {
 		const found = jsonLoses(inner, `${path}.${String(key)}`);

@@ -31,11 +31,12 @@ const VIEW_QUERY_MS = 500;
  * - `GET /inspector/actors/{actorId}/db/rows?table=&limit=&offset=`: a page
  *   of rows (at most 1,000) and the total count.
  * - `GET /inspector/actors/{actorId}/queue`: stored messages (with their
- *   delivery counts) and dead letters, up to 1,000 of each.
+ *   delivery counts) and dead letters, the oldest 100 of each, bodies as
+ *   previews, and whether there are more.
  * - `GET /inspector/actors/{actorId}/connections`: stored connections (id,
- *   kind, params, conn state, subscriptions) and where each socket is:
- *   `connected`, `hibernated` (held open while the actor sleeps) or
- *   `detached`; and whether the actor is awake.
+ *   kind, params' shape, conn state as a preview, subscriptions), the first
+ *   500, and where each socket is: `connected`, `hibernated` (held open
+ *   while the actor sleeps) or `detached`; and whether the actor is awake.
  * - `GET /inspector/sockets`: sockets this node holds, and how many hibernate.
  * All read committed data, so the actor need not be awake.
  */
@@ -103,16 +104,31 @@ export async function handleInspector(
 		// of control characters answered 393 MB, and ten such views held the loop 37 s and 7 GB
 		// (an attacker probe, 2026-11-28). `more`: there are others past them.
 		const { messages, deadLetters } = await actors.queueContents(actorId, QUEUE_ROWS + 1);
-		const shown = <T extends { seq: number; body: unknown }>(list: T[]) =>
-			list.slice(0, QUEUE_ROWS).map(({ seq, body, ...rest }) => {
-				const preview = previewValue(body);
-				return { id: String(seq), ...rest, body: preview.value, cut: preview.truncated };
-			});
+		// Fields named one by one: a stored message holds the queue's own bookkeeping too.
+		const shown = (m: {
+			seq: number;
+			name: string;
+			body: unknown;
+			createdAt: number;
+			deliveries: number;
+		}) => {
+			const preview = previewValue(m.body);
+			return {
+				id: String(m.seq),
+				name: m.name,
+				body: preview.value,
+				cut: preview.truncated,
+				createdAt: m.createdAt,
+				deliveries: m.deliveries,
+			};
+		};
 		return jsonResponse({
 			actorId,
 			name: record.name,
-			messages: shown(messages),
-			deadLetters: shown(deadLetters),
+			messages: messages.slice(0, QUEUE_ROWS).map(shown),
+			deadLetters: deadLetters
+				.slice(0, QUEUE_ROWS)
+				.map((d) => ({ ...shown(d), deadAt: d.deadAt, reason: d.reason })),
 			more: {
 				messages: messages.length > QUEUE_ROWS,
 				deadLetters: deadLetters.length > QUEUE_ROWS,

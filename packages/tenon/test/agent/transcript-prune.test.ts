@@ -42,3 +42,34 @@ it("keeps a long conversation going: its oldest messages go, not its turns", asy
 	expect(history.length).toBeLessThan(60);
 	await conn.dispose();
 }, 60_000);
+
+// The app's own tables in the same database: the prune has nothing of its own to delete, and
+// reads the transcript once, not at every turn (a review, 2026-11-28); the turns go on.
+it("leaves the transcript be when the app's own tables fill the database", async () => {
+	const withOwn = agentActor({
+		model,
+		rateLimit: false,
+		createConnState: (_c, params: { user: string }) => ({ user: String(params.user) }),
+		identify: (conn) => ({ id: conn.state.user }),
+		maxTranscriptBytes: 256 * 1024,
+		options: { maxDatabaseSize: 2 * 1024 * 1024 },
+		actions: {
+			fill: async (c) => {
+				await c.db.execute("CREATE TABLE IF NOT EXISTS mine (v TEXT)");
+				for (let i = 0; i < 6; i++)
+					await c.db.execute("INSERT INTO mine (v) VALUES (?)", "m".repeat(100_000));
+			},
+		},
+	});
+	await using t = await setupTest(setup({ use: { withOwn } }), { logLevel: "silent" });
+	const conn = t.client.withOwn.getOrCreate(["own"], { params: { user: "u" } }).connect();
+	await conn.fill();
+	const turns = turnsOf(conn);
+	for (let i = 0; i < 4; i++) {
+		const { turnId } = await conn.prompt(`prompt ${i}`);
+		expect((await turns.ended(turnId)).status).toBe("done");
+	}
+	// Its own 8 messages (about 80 KB of text) are under half of its budget: all kept.
+	expect(await conn.history({ limit: 500 })).toHaveLength(8);
+	await conn.dispose();
+}, 60_000);

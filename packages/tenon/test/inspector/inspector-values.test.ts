@@ -62,6 +62,10 @@ describe("inspector: hostile values", () => {
 		expect(view.messages).toHaveLength(100);
 		expect(view.more.messages).toBe(true);
 		expect(view.messages[0]).toMatchObject({ cut: true });
+		// The view's fields, not the queue's own bookkeeping (a review, 2026-11-28).
+		expect(Object.keys(view.messages[0] ?? {}).sort()).toEqual(
+			["body", "createdAt", "cut", "deliveries", "id", "name"].sort(),
+		);
 		expect(view.messages[0]?.body).toMatch(/…\(\+\d+ chars\)$/);
 	});
 
@@ -103,10 +107,14 @@ describe("inspector: hostile values", () => {
 			new Map<unknown, string>([
 				[{ toString: 1 }, "x"],
 				["__proto__", "y"],
+				[["a", "b"], "z"],
 			]),
 		);
-		// A `__proto__` key stays a key (a literal here would set the prototype).
-		expect(await listener.next).toEqual(JSON.parse('{"[object]": "x", "__proto__": "y"}'));
+		// A `__proto__` key stays a key (a literal here would set the prototype); a key `String`
+		// writes is written so, as before.
+		expect(await listener.next).toEqual(
+			JSON.parse('{"[object]": "x", "__proto__": "y", "a,b": "z"}'),
+		);
 		const id = await handle.resolve();
 		const state = await fetch(`${t.url}/inspector/actors/${id}/state`, { headers: reader });
 		expect(state.status).toBe(200);
@@ -131,6 +139,17 @@ describe("inspector: hostile values", () => {
 			code: "state_not_editable",
 			metadata: { path: "state.value.map", what: "a Map" },
 		});
+		await handle.set({ counts: new Int32Array([1, 2, 3]) });
+		expect(
+			(
+				await fetch(url, {
+					method: "PUT",
+					headers: admin,
+					body: JSON.stringify({ state: { value: { counts: { 0: 1, 1: 2, 2: 3 } } } }),
+				})
+			).status,
+		).toBe(400);
+		expect(await handle.kind()).toBe("[object Object]");
 		await handle.set({ when: new Date(0) });
 		expect(
 			(

@@ -1,7 +1,7 @@
 // Types flow from agentActor to clients: the connection's actions (prompt,
 // stop, confirm, history, live), its events (token, message, turn), its shared
 // state, and useAgentChat takes the connection useActor gives.
-import { describe, expectTypeOf, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
 import {
 	type AgentMessage,
@@ -120,6 +120,14 @@ describe("tenon/agent types", () => {
 		expectTypeOf(conn.prompt).parameters.toEqualTypeOf<[text: string]>();
 		// @ts-expect-error: its arguments are typed
 		conn.summary("many");
+		expect(() =>
+			agentActor({
+				model,
+				identify: () => null,
+				// @ts-expect-error: the agent's own action names are taken
+				actions: { prompt: (_c, n: number) => n },
+			}),
+		).toThrow(/the agent's own/);
 		// An agent without actions of its own has none more.
 		const plain = createClient<typeof registry>("http://localhost:6420");
 		// @ts-expect-error: no such action
