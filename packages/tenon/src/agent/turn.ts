@@ -1,6 +1,6 @@
 import { cutText } from "../common/text-cut.js";
 import { untilAborted } from "../common/until-aborted.js";
-import type { WorkflowErrorInfo } from "../workflow/errors.js";
+import { StepFailedError, type WorkflowErrorInfo } from "../workflow/errors.js";
 import { AnswerBudget } from "./answer-budget.js";
 import { type CallCheck, checkModelCall } from "./call-check.js";
 import { confirmCall, DENIALS } from "./call-confirmation.js";
@@ -35,8 +35,44 @@ import type { AgentErrorInfo, AgentMessageStatus, AgentTurnUpdate } from "./type
 export async function runTurns(ctx: AgentWorkflow, settings: AgentSettings): Promise<void> {
 	await ctx.loop("turns", async (loop) => {
 		const prompt = await loop.queue.next("prompt", { names: ["prompts"] });
-		await runTurn(loop, prompt.body, settings);
+		try {
+			await runTurn(loop, prompt.body, settings);
+		} catch (error) {
+			// A step that failed for good (its retries spent) ends its turn, not the
+			// conversation: before 2026-11-28 a prompt that could not be stored (the
+			// app's own tables filled the database) failed the workflow, and no
+			// later prompt ever ran. A replay throws the same failure here.
+			if (!(error instanceof StepFailedError)) throw error;
+			await loop.step("turn-failed", (c) => endFailedTurn(c, prompt.body.turnId, error, settings));
+		}
 	});
+}
+
+/** Ends a turn one of whose steps failed for good, telling why where that is meant for users. */
+function endFailedTurn(
+	c: AgentActorContext,
+	turnId: string,
+	failure: StepFailedError,
+	s: AgentSettings,
+): void {
+	const { name, message, metadata } = failure.error;
+	c.log.error("agent turn failed", {
+		turnId,
+		step: failure.stepName,
+		error: cutText(s.redactor.redact(`${name}: ${message}`), 2_000),
+	});
+	const group = metadata?.group;
+	const code = metadata?.code;
+	const cause =
+		typeof group === "string" && typeof code === "string"
+			? ` (${group}/${code}: ${cutText(s.redactor.redact(message), 2_000)})`
+			: "; the server's log says why";
+	const error = { group: "agent", code: "turn_failed", message: `The turn failed${cause}` };
+	c.state.queued = c.state.queued.filter((queued) => queued.turnId !== turnId);
+	c.state.turn = null;
+	c.state.pending = null;
+	c.state.last = { turnId, status: "failed", error };
+	c.broadcast("turn", { turnId, status: "failed", error });
 }
 
 type TurnEnd = Omit<AgentTurnUpdate, "turnId">;
