@@ -52,6 +52,12 @@ const guardErrors = {
 			"origin_not_allowed",
 			`Requests from origin '${origin.slice(0, 200)}' are not allowed (configure cors.origin)`,
 		),
+	crossSiteCreation: () =>
+		new ActorError(
+			"auth",
+			"origin_not_allowed",
+			"A page of another site cannot create an actor with GET, HEAD or OPTIONS: reach an existing one (rvt-method=get, or its id), or create it with POST from an allowed origin",
+		),
 	contentType: (type: string) =>
 		new ActorError(
 			"request",
@@ -133,6 +139,22 @@ export class BrowserGuard {
 		const cors = this.#options.cors;
 		if (cors !== undefined && allowedOrigin(cors, origin) !== undefined) return;
 		throw guardErrors.origin(origin);
+	}
+
+	/**
+	 * For a GET, HEAD or OPTIONS that may create an actor: the Origin check,
+	 * and when the browser sent no Origin (an `<img>`, a link, a form GET), its
+	 * fetch metadata must not say another site sent it. Such requests skip the
+	 * Origin check because they change nothing, and creating does (an
+	 * attacker probe, 2026-11-28: a page planted actors of its keys and input,
+	 * its hooks run with the victim's cookies). Clients that are not browsers
+	 * send neither header and pass.
+	 */
+	checkCreation(request: RequestHead): void {
+		this.checkOrigin(request);
+		if (request.headers.get("origin") !== null) return;
+		const site = request.headers.get("sec-fetch-site");
+		if (site === "cross-site" || site === "same-site") throw guardErrors.crossSiteCreation();
 	}
 
 	#sameOrigin(origin: string, request: RequestHead): boolean {

@@ -164,6 +164,11 @@ export class RequestGuard {
 		if (!admitted.trusted) this.#browser.checkOrigin(request);
 	}
 
+	/** The check of a GET, HEAD or OPTIONS that may create an actor (see BrowserGuard). */
+	checkCreation(request: RequestHead, admitted: Admitted): void {
+		if (!admitted.trusted) this.#browser.checkCreation(request);
+	}
+
 	/** Content-type check for a body in the protocol's encodings. */
 	checkContentType(request: RequestHead): void {
 		this.#browser.checkContentType(request);

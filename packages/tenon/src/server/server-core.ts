@@ -266,6 +266,8 @@ export function createServerCore(
 	): Promise<Response> {
 		const encoding: Encoding = parseEncoding(request.headers.get("x-rivet-encoding"));
 		if (!SAFE_METHODS.has(request.method)) guard.checkStateChange(request, admitted);
+		else if (gateway.target.kind === "key" && gateway.target.method === "getOrCreate")
+			guard.checkCreation(request, admitted);
 		const path = gateway.path;
 		if (path.startsWith("/action/") || path.startsWith("/queue/")) guard.checkContentType(request);
 		if (path.startsWith("/queue/")) checkDeclaredQueueSend(actors, request.headers);

@@ -28,9 +28,16 @@ const counter = actor({
 	},
 });
 
+// An actor whose raw handler answers GETs: a page of another site must not create one.
+const pinned = actor({
+	createState: () => ({ views: 0 }),
+	onRequest: (c) => new Response(`views ${++c.state.views}`),
+	actions: {},
+});
+
 let pageOrigin = "";
 const registry = setup({
-	use: { counter },
+	use: { counter, pinned },
 	logLevel: "silent",
 	cors: { origin: (origin) => origin === pageOrigin },
 });
@@ -148,4 +155,37 @@ describe("tenon/client in Chromium", () => {
 			}
 		},
 	);
+});
+
+// An attacker probe of the defaults (2026-11-28): an <img> on a page of another site created
+// an actor of the page's choosing (GET skipped the Origin check). Chromium sends no Origin
+// there, only its fetch metadata (Sec-Fetch-Site), which the server reads.
+it("a page of another site cannot create an actor with an image", async () => {
+	const page = await browser.newPage();
+	try {
+		await page.goto(pageOrigin);
+		const planted = `${t.url}/gateway/pinned/request/?rvt-method=getOrCreate&rvt-key=planted`;
+		const outcome = await page.evaluate(
+			(src) =>
+				new Promise<string>((resolve) => {
+					const img = document.createElement("img");
+					img.onload = () => resolve("loaded");
+					img.onerror = () => resolve("error");
+					img.src = src;
+					document.body.append(img);
+				}),
+			planted,
+		);
+		expect(outcome).toBe("error");
+		expect(
+			await t.client.pinned
+				.get("planted")
+				.resolve()
+				.catch((e) => e.code),
+		).toBe("not_found");
+		// The same request from a client that is not a browser creates it.
+		expect(await (await fetch(planted)).text()).toBe("views 1");
+	} finally {
+		await page.close();
+	}
 });
