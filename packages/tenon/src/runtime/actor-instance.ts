@@ -198,16 +198,15 @@ export class ActorInstance implements AssemblyHost {
 
 	async #wake(loaded: LoadedState): Promise<void> {
 		const p = this.#parts;
-		p.surface.setVars(
-			await runWakeSequence(
-				this.deps.definition.config,
-				// Its logger is made only if `createState` asks for it: most wakes never log.
-				new ActorWakeIdentity(this),
-				loaded,
-				p.tracker,
-				p.context,
-				() => this.deps.storage.directory.readInput(this.actorId),
-			),
+		await runWakeSequence(
+			this.deps.definition.config,
+			// Its logger is made only if `createState` asks for it: most wakes never log.
+			new ActorWakeIdentity(this),
+			loaded,
+			p.tracker,
+			p.context,
+			() => this.deps.storage.directory.readInput(this.actorId),
+			(vars) => p.surface.setVars(vars),
 		);
 		// Establishing state on wake is not a change for onStateChange.
 		p.stateChange.settle();

@@ -63,7 +63,9 @@ export class ActorWakeIdentity implements WakeIdentity {
 /**
  * The wake sequence: for a new actor, its input, `createState` (or a copy of
  * `state`) and `onCreate`; then `createVars` (or a copy of `vars`) and
- * `onWake`. Returns the vars.
+ * `onWake`, which sees the vars (`setVars` gives them to the context first:
+ * before 2026-11-28 `c.vars` was undefined in `onWake`, where RivetKit's users
+ * start their intervals: a docs walkthrough).
  */
 export async function runWakeSequence(
 	config: Config,
@@ -72,7 +74,8 @@ export async function runWakeSequence(
 	tracker: StateTracker,
 	context: ActorContextImpl,
 	readInput: () => Promise<Uint8Array | undefined>,
-): Promise<unknown> {
+	setVars: (vars: unknown) => void,
+): Promise<void> {
 	if (!loaded.initialized) {
 		const inputBytes = await readInput();
 		const input = inputBytes === undefined ? undefined : cborDecodeCompat(inputBytes);
@@ -106,8 +109,8 @@ export async function runWakeSequence(
 			);
 		}
 	}
+	setVars(vars);
 	if (config.onWake) await config.onWake(context);
-	return vars;
 }
 
 /** `onSleep` or `onDestroy`, within the grace period; a failure is logged, the stop goes on. */

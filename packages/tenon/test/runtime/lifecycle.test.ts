@@ -22,7 +22,8 @@ const tracked = actor({
 		c.state.label = `${c.state.label}!`;
 	},
 	onWake: (c) => {
-		calls.push("onWake");
+		// Its vars are there (they were undefined in onWake before 2026-11-28: a walkthrough).
+		calls.push(`onWake:${c.vars.scratch instanceof Map}`);
 		c.state.wakes++;
 	},
 	onSleep: (c) => {
@@ -80,7 +81,7 @@ describe("lifecycle", () => {
 			name: "tracked",
 			key: ["org", "a"],
 		});
-		expect(calls).toEqual(["createState:hello:org/a", "onCreate:hello", "createVars", "onWake"]);
+		expect(calls).toEqual(["createState:hello:org/a", "onCreate:hello", "createVars", "onWake:true"]);
 
 		calls.length = 0;
 		await t.clock.advance(10_000);
@@ -90,7 +91,7 @@ describe("lifecycle", () => {
 
 		calls.length = 0;
 		expect(await handle.info()).toMatchObject({ label: "hello!", wakes: 2 });
-		expect(calls).toEqual(["createVars", "onWake"]);
+		expect(calls).toEqual(["createVars", "onWake:true"]);
 	});
 
 	it("recreates vars on each wake and never persists them", async () => {
