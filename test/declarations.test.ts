@@ -36,3 +36,16 @@ it("an app's exported registry, client and hooks get declarations", async () => 
 		await rm(out, { recursive: true, force: true });
 	}
 }, 120_000);
+
+// `exactOptionalPropertyTypes` (on in `tsc --init`'s config): `useActor({ key: id ? [id] :
+// undefined, params: token ? { token } : undefined })`, the sign-in pattern react.md shows,
+// failed with TS2379, and so did a client's handle options (a docs walkthrough, 2026-11-28).
+it("an app compiled with exactOptionalPropertyTypes passes undefined options", async () => {
+	const config = join(import.meta.dirname, "fixtures", "strict-app", "tsconfig.json");
+	const output = await promisify(execFile)(tsc, ["-p", config]).then(
+		(done) => done.stdout + done.stderr,
+		(failed: { stdout?: string; stderr?: string }) =>
+			`${failed.stdout ?? ""}${failed.stderr ?? ""}` || String(failed),
+	);
+	expect(output).toBe("");
+}, 120_000);

@@ -3,17 +3,17 @@ import type { CallerRequest } from "./context.js";
 /** Per-actor options. Defaults match RivetKit where it has one. */
 export interface ActorOptions {
 	/** Idle time before an actor with no connections and no work sleeps (ms). Default 30 000. */
-	sleepTimeout?: number;
+	sleepTimeout?: number | undefined;
 	/** How long in-flight work may take to finish when the actor sleeps or is destroyed (ms). Default 15 000. */
-	sleepGracePeriod?: number;
+	sleepGracePeriod?: number | undefined;
 	/** Longest an action may run before the caller gets `actor/action_timed_out` (ms). Default 60 000. */
-	actionTimeout?: number;
+	actionTimeout?: number | undefined;
 	/** Limit for each of `onBeforeConnect`, `createConnState` and `onConnect` (ms). Default 5 000. */
-	connectTimeout?: number;
+	connectTimeout?: number | undefined;
 	/** Limit for waking: `createState`, `onCreate`, `createVars` and `onWake` together (ms). Default 30 000. */
-	wakeTimeout?: number;
+	wakeTimeout?: number | undefined;
 	/** Never sleep when idle. Default false. */
-	noSleep?: boolean;
+	noSleep?: boolean | undefined;
 	/**
 	 * Realtime connections hibernate: an actor whose only activity is open
 	 * connections sleeps after `sleepTimeout`, their sockets stay open, and a
@@ -22,7 +22,7 @@ export interface ActorOptions {
 	 * data). False: open connections keep the actor awake and their state
 	 * lives in memory only. Default true.
 	 */
-	hibernateConnections?: boolean;
+	hibernateConnections?: boolean | undefined;
 	/**
 	 * Raw WebSockets (`onWebSocket`) hibernate too: `true`, or a function of
 	 * the upgrade request. A hibernating raw socket stays open while the actor
@@ -32,56 +32,58 @@ export interface ActorOptions {
 	 * `c.request` is there on the rerun. Default false: open raw sockets keep
 	 * the actor awake.
 	 */
-	canHibernateWebSocket?: boolean | ((request: CallerRequest) => boolean);
+	canHibernateWebSocket?: boolean | ((request: CallerRequest) => boolean) | undefined;
 	/**
 	 * How long a stored connection whose socket was lost (a restart, a crash)
 	 * waits for its client to resume it once the actor wakes, before
 	 * `onDisconnect` runs for it (ms). Default 30 000.
 	 */
-	connectionResumeTimeout?: number;
+	connectionResumeTimeout?: number | undefined;
 	/**
 	 * `strict` (default): replies and events leave only after the writes before
 	 * them are durable. `relaxed`: replies leave at once and writes are saved
 	 * every `stateSaveInterval` ms; a crash may lose the last interval.
 	 */
-	durability?: "strict" | "relaxed";
+	durability?: "strict" | "relaxed" | undefined;
 	/** Save interval for `durability: "relaxed"` (ms). Default 1 000. */
-	stateSaveInterval?: number;
+	stateSaveInterval?: number | undefined;
 	/** Most messages stored in the actor's queues. Default 1 000. */
-	maxQueueSize?: number;
+	maxQueueSize?: number | undefined;
 	/** Largest queue message body (encoded bytes). Default 64 KiB. */
-	maxQueueMessageSize?: number;
+	maxQueueMessageSize?: number | undefined;
 	/**
 	 * Deliveries of a message received with `completable: true` before it is
 	 * set aside as a dead letter instead of being delivered again (its consumer
 	 * failed, or the server crashed, that many times). Default 5.
 	 */
-	maxQueueDeliveries?: number;
+	maxQueueDeliveries?: number | undefined;
 	/** Dead letters kept per actor; the oldest go first. Default 100. */
-	maxDeadLetters?: number;
+	maxDeadLetters?: number | undefined;
 	/** Most pending timers plus recurring jobs. Default 1 000. */
-	maxSchedules?: number;
+	maxSchedules?: number | undefined;
 	/** Largest arguments of one timer or recurring job (encoded bytes). Default 64 KiB. */
-	maxScheduleArgsSize?: number;
+	maxScheduleArgsSize?: number | undefined;
 	/**
 	 * Largest SQLite database (`db`), in bytes. The database of an awake actor
 	 * is held in memory. Default 128 MiB.
 	 */
-	maxDatabaseSize?: number;
+	maxDatabaseSize?: number | undefined;
 	/** Longest a SQL statement may run before it is interrupted (ms). Default 10 000. */
-	dbStatementTimeout?: number;
+	dbStatementTimeout?: number | undefined;
 	/** Longest `c.db.transaction()` may stay open before it is rolled back (ms). Default 30 000. */
-	dbTransactionTimeout?: number;
+	dbTransactionTimeout?: number | undefined;
 	/**
 	 * Commits that changed the state kept for the inspector's time travel (what
 	 * ran them, when, the state they left), stored with each commit. Default 0:
 	 * off, at no cost. The registry's `inspector.turnHistory` sets the default.
 	 */
-	turnHistory?: number;
+	turnHistory?: number | undefined;
 }
 
 /** Resolved options with every default filled in. */
-export type ResolvedActorOptions = Required<ActorOptions>;
+export type ResolvedActorOptions = {
+	[K in keyof ActorOptions]-?: Exclude<ActorOptions[K], undefined>;
+};
 
 /** The defaults for {@link ActorOptions}. */
 export const DEFAULT_ACTOR_OPTIONS: Readonly<ResolvedActorOptions> = Object.freeze({

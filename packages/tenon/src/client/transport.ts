@@ -36,41 +36,41 @@ export interface ClientOptions {
 	/** Server URL, e.g. `http://localhost:6420` (a path prefix like `/api/tenon` is kept). */
 	endpoint: string;
 	/** Namespace of the actors. Default `default`. */
-	namespace?: string;
+	namespace?: string | undefined;
 	/** Wire encoding: `cbor` (the default), `bare` or `json`. CBOR and BARE keep Date, Map, Set, bigint and bytes. */
-	encoding?: Encoding;
+	encoding?: Encoding | undefined;
 	/**
 	 * Custom fetch (e.g. to add auth headers). Without it, calls on Node go
 	 * over `node:http` with keep-alive sockets shared by the process's clients
 	 * (much cheaper than Node's fetch), and everywhere else over the global
 	 * `fetch` (docs/client.md says when Node keeps fetch too).
 	 */
-	fetch?: typeof fetch;
+	fetch?: typeof fetch | undefined;
 	/** Custom WebSocket implementation. Default: the global one, else the `ws` package. */
-	WebSocket?: WebSocketConstructor;
+	WebSocket?: WebSocketConstructor | undefined;
 	/** Extra headers on every HTTP request. */
-	headers?: Record<string, string>;
+	headers?: Record<string, string> | undefined;
 	/** Reconnect backoff of connections. */
-	reconnect?: { minDelayMs?: number; maxDelayMs?: number };
+	reconnect?: { minDelayMs?: number; maxDelayMs?: number } | undefined;
 	/**
 	 * Longest a connection attempt may take, from opening the WebSocket to the
 	 * server's `Init` (ms): past it the attempt fails with `client/connect_timeout`
 	 * and the connection tries again with backoff. Default 15 000; 0 turns it off.
 	 */
-	connectTimeoutMs?: number;
+	connectTimeoutMs?: number | undefined;
 	/**
 	 * On Node (`ws`): a connection that heard nothing from the server for this
 	 * long pings it, and one that still heard nothing after as long again is
 	 * dropped (`client/connection_lost`) and reconnects. Default 15 000; 0 turns
 	 * it off. Browsers cannot send pings.
 	 */
-	heartbeatMs?: number;
+	heartbeatMs?: number | undefined;
 	/**
 	 * Largest HTTP answer the client reads (bytes): a larger one fails with
 	 * `client/response_too_large`, without reading the rest. Default 64 MiB
 	 * (a Tenon server sends at most its `maxHttpBodyBytes`, 20 MiB by default).
 	 */
-	maxResponseBytes?: number;
+	maxResponseBytes?: number | undefined;
 	/**
 	 * Largest WebSocket message the client takes, on the `ws` package it loads
 	 * itself on Node (bytes): a larger one drops the socket with
@@ -78,7 +78,7 @@ export interface ClientOptions {
 	 * (a Tenon server sends at most its `maxOutgoingMessageBytes`, 1 MiB by
 	 * default). A `WebSocket` class passed in keeps its own limit; browsers set theirs.
 	 */
-	maxMessageBytes?: number;
+	maxMessageBytes?: number | undefined;
 }
 
 /** Largest encoded input sent in the URL; larger inputs go through REST. */

@@ -44,14 +44,14 @@ export interface PresenceOf<D> {
 export interface QueueSendWaitOptions {
 	wait: true;
 	/** Give up after this many ms (`status: "timedOut"`). */
-	timeout?: number;
-	signal?: AbortSignal;
+	timeout?: number | undefined;
+	signal?: AbortSignal | undefined;
 }
 
 /** Options of a queue send that returns once the message is stored. */
 export interface QueueSendNoWaitOptions {
-	wait?: false;
-	signal?: AbortSignal;
+	wait?: false | undefined;
+	signal?: AbortSignal | undefined;
 }
 
 /** The answer to a queue send that waited. */
@@ -73,28 +73,28 @@ export type ActionCallers<A> = {
 /** Options shared by handle getters. */
 export interface HandleOptions<CP> {
 	/** Connection params sent with every action and connection (see `onBeforeConnect`). */
-	params?: CP;
+	params?: CP | undefined;
 	/** Computes params freshly for every connection attempt (e.g. to refresh a token). */
-	getParams?: () => CP | Promise<CP>;
+	getParams?: (() => CP | Promise<CP>) | undefined;
 }
 
 /** Options of `getOrCreate`. */
 export interface GetOrCreateOptions<CP, I> extends HandleOptions<CP> {
 	/** Input passed to `createState` / `onCreate` if this call creates the actor. */
-	createWithInput?: I;
+	createWithInput?: I | undefined;
 }
 
 /** Options of `create`. */
 export interface CreateOptions<CP, I> extends HandleOptions<CP> {
 	/** Input passed to `createState` / `onCreate`. */
-	input?: I;
+	input?: I | undefined;
 }
 
 /** A low-level action call. */
 export interface ActionCall {
 	name: string;
-	args?: unknown[];
-	signal?: AbortSignal;
+	args?: unknown[] | undefined;
+	signal?: AbortSignal | undefined;
 }
 
 /** The connection status of an {@link ActorConn}. */

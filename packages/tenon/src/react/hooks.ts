@@ -29,13 +29,13 @@ import { type CacheEntry, ConnectionCache } from "./connection-cache.js";
 export interface UseActorOptions<D, N extends string = string> {
 	/** The actor's name in the registry. */
 	name: N;
-	key?: ActorKey;
+	key?: ActorKey | undefined;
 	/** Connection params (checked by the actor's `onBeforeConnect`). */
-	params?: ConnParamsOf<D>;
+	params?: ConnParamsOf<D> | undefined;
 	/** Input for `createState` if this connection creates the actor. */
-	createWithInput?: InputOf<D>;
+	createWithInput?: InputOf<D> | undefined;
 	/** False: no connection (yet), e.g. until the user signed in. Default true. */
-	enabled?: boolean;
+	enabled?: boolean | undefined;
 }
 
 /** A component's view of its connection. */

@@ -2,6 +2,7 @@ import type { ActorDefinitions } from "../actor/registry-types.js";
 import { createClient } from "../client/client.js";
 import { createConnectionLinks } from "../cluster/conn-links.js";
 import type { Clock } from "../common/clock.js";
+import type { Settable } from "../common/defined.js";
 import {
 	createLogger,
 	type LogFormat,
@@ -43,7 +44,7 @@ export interface RegistryConfig<A extends ActorDefinitions> {
 	/** Storage driver. Default: `lmdbDriver()` (data in `TENON_DATA_DIR` or `./.tenon`). */
 	storage?: StorageDriver;
 	/** Overrides of the protocol limits. */
-	limits?: Partial<Limits>;
+	limits?: Settable<Limits> | undefined;
 	/** Send internal error messages to clients (development only). Default: `TENON_EXPOSE_INTERNAL_ERRORS=1`. */
 	exposeInternalErrors?: boolean;
 	/** Default log level. Default: `TENON_LOG_LEVEL`'s default entry, or `info`. */

@@ -1,5 +1,6 @@
 import type { AnyActorDefinition } from "../actor/definition.js";
 import { DEFAULT_ACTOR_OPTIONS, type ResolvedActorOptions } from "../actor/options.js";
+import { definedOnly } from "../common/defined.js";
 import type { ActorMetrics, RuntimeMetrics } from "../observability/metrics.js";
 import type { CommitPipeline } from "../storage/commit-pipeline.js";
 import { type ActionImpl, buildActionTable } from "./action-table.js";
@@ -49,7 +50,7 @@ export function prepareActorType(
 	const options: ResolvedActorOptions = {
 		...DEFAULT_ACTOR_OPTIONS,
 		turnHistory: hostOptions.turnHistory ?? 0,
-		...definition.config.options,
+		...definedOnly(definition.config.options),
 	};
 	const metrics = node.metrics.forActor(name, actions);
 	const instanceDeps: ActorInstanceDeps = {

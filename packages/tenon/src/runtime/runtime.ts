@@ -1,5 +1,6 @@
 import type { AnyActorDefinition } from "../actor/definition.js";
 import { type Clock, systemClock } from "../common/clock.js";
+import { definedOnly, type Settable } from "../common/defined.js";
 import { defaultMaxConnections, defaultMaxSockets } from "../common/fd-limit.js";
 import { createLogger, type Logger, moduleLogger } from "../common/logger.js";
 import type { RuntimeMetrics } from "../observability/metrics.js";
@@ -17,7 +18,7 @@ export interface RuntimeOptions {
 	storage: StorageDriver;
 	clock?: Clock;
 	logger?: Logger;
-	limits?: Partial<Limits>;
+	limits?: Settable<Limits> | undefined;
 	exposeInternalErrors?: boolean;
 	/** Where the node's metrics go. Default: nowhere. */
 	metrics?: RuntimeMetrics;
@@ -48,7 +49,7 @@ export class Runtime {
 			...DEFAULT_LIMITS,
 			maxConnections: defaultMaxConnections(DEFAULT_LIMITS.maxConnections),
 			maxSockets: defaultMaxSockets(),
-			...options.limits,
+			...definedOnly(options.limits),
 		};
 		this.logger = logger;
 		this.clock = options.clock ?? systemClock;

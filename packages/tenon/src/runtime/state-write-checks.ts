@@ -296,7 +296,12 @@ export function unlockedCopy(object: object): object {
 	for (const key of Reflect.ownKeys(object)) {
 		const { enumerable, ...descriptor } = Reflect.getOwnPropertyDescriptor(object, key) ?? {};
 		const value = "value" in descriptor ? descriptor.value : Reflect.get(object, key);
-		Reflect.defineProperty(copy, key, { value, enumerable, writable: true, configurable: true });
+		Reflect.defineProperty(copy, key, {
+			value,
+			enumerable: enumerable === true,
+			writable: true,
+			configurable: true,
+		});
 	}
 	return copy;
 }

@@ -66,7 +66,7 @@ export interface Admitted {
 	/** Actor-to-actor calls that lead to this one (0 for a client's request; see MAX_CALL_DEPTH). */
 	callDepth: number;
 	/** On a request a peer forwarded: the Host the client sent where it entered the cluster. */
-	forwardedHost?: string;
+	forwardedHost?: string | undefined;
 }
 
 /** The answer to a chain of actor-to-actor calls deeper than MAX_CALL_DEPTH. */

@@ -77,9 +77,9 @@ export interface ActorDirectory {
 /** A half-open byte range `[start, end)` over one actor's keys. */
 export interface KeyRange {
 	/** Inclusive lower bound; omitted means the first key. */
-	start?: Uint8Array;
+	start?: Uint8Array | undefined;
 	/** Exclusive upper bound; omitted means past the last key. */
-	end?: Uint8Array;
+	end?: Uint8Array | undefined;
 }
 
 /** Options for {@link ActorStore.list}. */

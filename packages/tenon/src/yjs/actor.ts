@@ -11,6 +11,7 @@ import { type ActorDefinition, actor } from "../actor/definition.js";
 import { event } from "../actor/events.js";
 import type { ActorOptions } from "../actor/options.js";
 import type { StandardSchemaV1 } from "../actor/schema.js";
+import { definedOnly } from "../common/defined.js";
 import { ActorError } from "../protocol/errors.js";
 import { ApplyBudget, type ApplyBudgetRates, DEFAULT_APPLY_RATES } from "./apply-budget.js";
 import { AwarenessFanout } from "./awareness-fanout.js";
@@ -148,13 +149,13 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 > {
 	const compactEvery = config.compactEvery ?? 100;
 	const canEdit = config.canEdit ?? (() => true);
-	const limits: Required<PartLimits> = { ...DEFAULT_PART_LIMITS, ...config.limits };
+	const limits: Required<PartLimits> = { ...DEFAULT_PART_LIMITS, ...definedOnly(config.limits) };
 	// A new client's step 2 carries the whole document through the outbox.
 	if (config.limits?.maxDocumentBytes === undefined)
 		limits.maxDocumentBytes = Math.min(limits.maxDocumentBytes, limits.maxOutboxBytes);
 	else if (!(limits.maxDocumentBytes <= limits.maxOutboxBytes))
 		throw new TypeError("yjsActor: limits.maxDocumentBytes must be at most limits.maxOutboxBytes");
-	const rates: ApplyBudgetRates = { ...DEFAULT_APPLY_RATES, ...config.applyBudget };
+	const rates: ApplyBudgetRates = { ...DEFAULT_APPLY_RATES, ...definedOnly(config.applyBudget) };
 	// Checks the rates now (a TypeError), not at the first wake.
 	new ApplyBudget(rates);
 	/** Handles a whole sync message; a reply too large for one message waits in the outbox. */

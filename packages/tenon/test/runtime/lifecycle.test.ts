@@ -81,7 +81,12 @@ describe("lifecycle", () => {
 			name: "tracked",
 			key: ["org", "a"],
 		});
-		expect(calls).toEqual(["createState:hello:org/a", "onCreate:hello", "createVars", "onWake:true"]);
+		expect(calls).toEqual([
+			"createState:hello:org/a",
+			"onCreate:hello",
+			"createVars",
+			"onWake:true",
+		]);
 
 		calls.length = 0;
 		await t.clock.advance(10_000);

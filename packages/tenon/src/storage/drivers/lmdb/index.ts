@@ -1,4 +1,5 @@
 import { join, resolve } from "node:path";
+import { definedOnly } from "../../../common/defined.js";
 import type { Logger } from "../../../common/logger.js";
 import { BootFencePlacement } from "../../boot-fence-placement.js";
 import type { StorageDriver, StorageHandles } from "../../interfaces.js";
@@ -24,7 +25,7 @@ export interface LmdbDriverOptions {
 	 * How long to wait for the data directory's lock when another process
 	 * holds it (e.g. one still exiting after a crash), in ms. Default 5 000.
 	 */
-	lockWaitMs?: number;
+	lockWaitMs?: number | undefined;
 	/**
 	 * Commit actor writes through a commit log (the default): one `write`
 	 * and one `fdatasync` per commit group, checkpointed into LMDB in the
@@ -73,7 +74,9 @@ export function lmdbDriver(options: LmdbDriverOptions = {}): StorageDriver {
 			const { directWrites = true, ...limits } =
 				typeof options.commitLog === "object" ? options.commitLog : {};
 			const commitLog =
-				options.commitLog === false ? false : { ...DEFAULT_COMMIT_LOG_LIMITS, ...limits };
+				options.commitLog === false
+					? false
+					: { ...DEFAULT_COMMIT_LOG_LIMITS, ...definedOnly(limits) };
 			return openLmdbStorage(path, {
 				lockWaitMs: options.lockWaitMs,
 				commitLog,
@@ -86,12 +89,12 @@ export function lmdbDriver(options: LmdbDriverOptions = {}): StorageDriver {
 
 /** How {@link openLmdbStorage} opens a data directory. */
 export interface LmdbStorageSettings {
-	lockWaitMs?: number;
+	lockWaitMs?: number | undefined;
 	/** The commit log's limits, or `false` for a transaction per commit. */
 	commitLog: CommitLogLimits | false;
 	/** Opens the log's file (tests put a power-loss simulation here). */
 	openLogFile: OpenLogFile;
-	logger?: Logger;
+	logger?: Logger | undefined;
 }
 
 /**
