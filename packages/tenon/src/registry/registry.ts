@@ -20,6 +20,7 @@ import type { AccessOptions } from "../server/access.js";
 import { LOOPBACK_HOSTS } from "../server/browser-guard.js";
 import type { CorsOptions } from "../server/cors.js";
 import { inProcessClientOptions } from "../server/in-process.js";
+import { type MountedClient, mountedClientInfo } from "../server/mounted-client.js";
 import {
 	createNodeHandlers,
 	listenNode,
@@ -388,13 +389,25 @@ export class Registry<A extends ActorDefinitions> {
 	 * Express (via an adapter) and the like. Starts the runtime on first use.
 	 * WebSockets need {@link Registry.nodeHandlers} (or `start`).
 	 *
+	 * `client` says who sent the request: `{ remoteAddress }`, or Hono's
+	 * node-server env (`c.env`). Without it, per-address limits do not apply
+	 * to the request and hooks see no `c.request.remoteAddress` (warned once).
+	 *
 	 * @example
-	 * app.all("/api/tenon/*", (c) => registry.handler(c.req.raw));
+	 * app.all("/api/tenon/*", (c) => registry.handler(c.req.raw, c.env));
 	 */
-	readonly handler = async (request: Request): Promise<Response> => {
-		const { core } = await this.#lazyRuntime();
-		return core.fetch(request);
+	readonly handler = async (request: Request, client?: MountedClient): Promise<Response> => {
+		const { runtime, core } = await this.#lazyRuntime();
+		const info = mountedClientInfo(client);
+		if (info === undefined && !this.#warnedNoAddress) {
+			this.#warnedNoAddress = true;
+			runtime.logger.warn(
+				"registry.handler got a request without the client's address: per-address limits do not apply to such requests; pass it (registry.handler(request, { remoteAddress }), or c.env in Hono on Node)",
+			);
+		}
+		return core.fetch(request, info);
 	};
+	#warnedNoAddress = false;
 
 	/**
 	 * Node listeners (HTTP and WebSocket upgrade) for an existing `http.Server`,
