@@ -1,4 +1,12 @@
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import {
+	chmodSync,
+	closeSync,
+	ftruncateSync,
+	mkdirSync,
+	openSync,
+	readFileSync,
+	writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { Database, RootDatabase } from "lmdb";
 
@@ -51,11 +59,28 @@ export interface LmdbEnv {
 const INITIAL_MAP_SIZE =
 	process.platform === "win32" || !process.arch.includes("64") ? undefined : 64 * 2 ** 30;
 
+// The data directory holds every actor's state and the connection params
+// stored with it (bearer tokens among them): its files are the owner's alone.
+// LMDB creates its files 0644 and offers no mode, so they are changed once
+// open; a directory Tenon creates is 0700 (an attacker probe, 2026-11-28).
+// An existing directory keeps its mode: an operator may share it on purpose.
+const OWNER_ONLY_DIR = 0o700;
+
+function ownerOnly(...files: string[]): void {
+	for (const file of files) {
+		try {
+			chmodSync(file, 0o600);
+		} catch {
+			// A file system without modes (or another owner's file): nothing to narrow.
+		}
+	}
+}
+
 /** Opens (creating if needed) the environment at `path`. */
 export async function openLmdbEnv(path: string): Promise<LmdbEnv> {
 	// Imported lazily so users of the memory driver never load the native module.
 	const { open } = await import("lmdb");
-	mkdirSync(path, { recursive: true });
+	mkdirSync(path, { recursive: true, mode: OWNER_ONLY_DIR });
 	const root = open({
 		path: join(path, "data.mdb"),
 		noSubdir: true,
@@ -69,6 +94,7 @@ export async function openLmdbEnv(path: string): Promise<LmdbEnv> {
 		noMemInit: true,
 		...(INITIAL_MAP_SIZE === undefined ? {} : { mapSize: INITIAL_MAP_SIZE }),
 	});
+	ownerOnly(join(path, "data.mdb"), join(path, "data.mdb-lock"));
 	const binary = { encoding: "binary", keyEncoding: "binary" } as const;
 	const dataLong = root.openDB({ name: "data-long", ...binary });
 	let mayHoldLongKeys = false;
@@ -129,7 +155,7 @@ function holderOf(lockPath: string): string {
  * Returns the release function.
  */
 export async function lockDataDir(path: string, waitMs = 5_000): Promise<() => void> {
-	mkdirSync(path, { recursive: true });
+	mkdirSync(path, { recursive: true, mode: OWNER_ONLY_DIR });
 	const lockPath = lockFilePath(path);
 	if (heldByThisProcess.has(lockPath)) {
 		throw new Error(`Tenon data directory ${path} is already open in this process.`);
@@ -138,7 +164,7 @@ export async function lockDataDir(path: string, waitMs = 5_000): Promise<() => v
 	// in the npm package itself (nothing to build or download at install time);
 	// Node has no file-lock API of its own.
 	const { tryLock, unlock } = await import("fs-native-extensions");
-	const fd = openSync(lockPath, "a+");
+	const fd = openSync(lockPath, "a+", 0o600);
 	const deadline = Date.now() + waitMs;
 	try {
 		while (!tryLock(fd)) {
