@@ -134,11 +134,11 @@ export const errors = {
 			"expectation_failed",
 			"The only Expect header this server meets is 100-continue",
 		),
-	bodyTooSlow: (minBytesPerSecond: number) =>
+	bodyTooSlow: (minBytesPerSecond: number, when = "") =>
 		new ActorError(
 			"request",
 			"body_too_slow",
-			`The request body arrived slower than ${minBytesPerSecond} bytes per second`,
+			`The request body arrived slower than ${minBytesPerSecond} bytes per second${when ? ` ${when}` : ""}`,
 		),
 	bodyFragmented: () =>
 		new ActorError(

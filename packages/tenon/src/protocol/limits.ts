@@ -99,6 +99,13 @@ export interface Limits {
 	minRequestBodyBytesPerSecond: number;
 	/** How long a request body may take before its pace is checked (ms). */
 	requestBodyGraceMs: number;
+	/**
+	 * When every one of `maxConcurrentRequestBodies` is taken, a new body takes
+	 * the slot of the slowest read that is past its first second and slower
+	 * than this on average (bytes per second; that read ends with `408
+	 * request/body_too_slow`). 0 turns it off: a new body is refused (429).
+	 */
+	minRequestBodyBytesPerSecondWhenBusy: number;
 	/** How long an idle keep-alive HTTP connection stays open (ms). */
 	keepAliveTimeoutMs: number;
 	/**
@@ -144,6 +151,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 	requestTimeoutMs: 60_000,
 	minRequestBodyBytesPerSecond: 240,
 	requestBodyGraceMs: 5_000,
+	minRequestBodyBytesPerSecondWhenBusy: 64 * 1024,
 	keepAliveTimeoutMs: 5_000,
 	lingeringCloseMs: 2_000,
 });

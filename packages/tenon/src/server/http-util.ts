@@ -4,6 +4,7 @@ import { encodeErrorBody } from "../protocol/http-bodies.js";
 import type { Limits } from "../protocol/limits.js";
 import type { StreamedBody } from "./body-after-answer.js";
 import { BodyChunks } from "./body-chunks.js";
+import { BodyPace, type PacedRead } from "./body-pace.js";
 import { HeldBodies } from "./held-bodies.js";
 import { type BodySource, type RequestHead, readWithin } from "./incoming.js";
 import { type Reply, ReplyHeaders, replyResponse } from "./reply.js";
@@ -126,74 +127,6 @@ export function errorResponse(
 	return replyResponse(errorReply(error, encoding, exposeInternal));
 }
 
-/** What the pace watches of a body: what arrived, and how to end it. */
-type PacedBody = Pick<BodySource, "received" | "abort">;
-
-/** One read the pace watches; its body is let go when the read ends. */
-interface PacedRead {
-	body: PacedBody | undefined;
-	readonly startedAt: number;
-}
-
-/**
- * Ends the body reads that arrive slower than a floor: past a grace period,
- * each must have averaged at least `minBytesPerSecond` since it began. One
- * timer for all of them, running only while any is read (as Kestrel's
- * MinRequestBodyDataRate, 240 B/s after 5 s, which the defaults follow).
- * Reads are kept in a list the timer sweeps, not a Map: a Map keyed by each
- * request's new body object cost an HTTP action 5% of its route (2026-11-25).
- */
-class BodyPace {
-	readonly #minBytesPerSecond: number;
-	readonly #graceMs: number;
-	#reads: PacedRead[] = [];
-	#timer: ReturnType<typeof setInterval> | undefined;
-
-	constructor(minBytesPerSecond: number, graceMs: number) {
-		this.#minBytesPerSecond = minBytesPerSecond;
-		this.#graceMs = graceMs;
-	}
-
-	watch(body: PacedBody): PacedRead | undefined {
-		if (this.#minBytesPerSecond <= 0) return undefined;
-		const read: PacedRead = { body, startedAt: performance.now() };
-		this.#reads.push(read);
-		if (this.#timer === undefined) {
-			// At least 100 ms apart: a grace of 0 would otherwise check each body
-			// before its first bytes could be read.
-			this.#timer = setInterval(() => this.#check(), Math.max(100, Math.min(1_000, this.#graceMs)));
-			this.#timer.unref();
-		}
-		return read;
-	}
-
-	/** The read ended: its body is let go now, its place in the list at the next sweep. */
-	done(read: PacedRead | undefined): void {
-		if (read !== undefined) read.body = undefined;
-	}
-
-	#check(): void {
-		const reads = this.#reads.filter((read) => read.body !== undefined);
-		this.#reads = reads;
-		// Stopped on an idle tick, not on each read's end: reads come and go all the time.
-		if (reads.length === 0) {
-			clearInterval(this.#timer);
-			this.#timer = undefined;
-			return;
-		}
-		const now = performance.now();
-		for (const read of reads) {
-			const body = read.body;
-			if (body === undefined) continue;
-			const elapsed = now - read.startedAt;
-			if (elapsed < this.#graceMs) continue;
-			if (body.received >= (this.#minBytesPerSecond * elapsed) / 1_000) continue;
-			read.body = undefined;
-			body.abort(errors.bodyTooSlow(this.#minBytesPerSecond));
-		}
-	}
-}
-
 /**
  * Reads request bodies within the server's limits: each at most `maxBytes`,
  * at most `maxConcurrent` at once on the node and `maxPerAddress` from one
@@ -208,6 +141,7 @@ export type BodyLimits = Pick<
 	| "maxConcurrentRequestBodiesPerAddress"
 	| "minRequestBodyBytesPerSecond"
 	| "requestBodyGraceMs"
+	| "minRequestBodyBytesPerSecondWhenBusy"
 	| "maxBufferedBodyBytes"
 	| "maxBufferedBodyBytesPerAddress"
 >;
@@ -228,7 +162,11 @@ export class BodyReader {
 		this.#maxBytes = limits.maxHttpBodyBytes;
 		this.#maxConcurrent = limits.maxConcurrentRequestBodies;
 		this.#maxPerAddress = limits.maxConcurrentRequestBodiesPerAddress;
-		this.#pace = new BodyPace(limits.minRequestBodyBytesPerSecond, limits.requestBodyGraceMs);
+		this.#pace = new BodyPace(
+			limits.minRequestBodyBytesPerSecond,
+			limits.requestBodyGraceMs,
+			limits.minRequestBodyBytesPerSecondWhenBusy,
+		);
 	}
 
 	/** Reads `request`'s body; `address` is the client's when per-address limits apply to it. */
@@ -262,7 +200,7 @@ export class BodyReader {
 			if (released) return;
 			released = true;
 			this.#pace.done(pacedRead);
-			this.#give(address);
+			this.#giveFor(pacedRead, address);
 		};
 		const fail = (error: Error) => {
 			release();
@@ -274,7 +212,7 @@ export class BodyReader {
 			void reader.cancel(error).catch(() => {});
 		};
 		const paced = { received: 0, abort: fail };
-		const pacedRead = this.#pace.watch(paced);
+		const pacedRead = this.#pace.watch(paced, address);
 		const stream = new ReadableStream<Uint8Array>(
 			{
 				start(controller) {
@@ -339,7 +277,7 @@ export class BodyReader {
 			await body.discard().catch(() => {});
 			throw refused;
 		}
-		const read = this.#pace.watch(body);
+		const read = this.#pace.watch(body, address);
 		// Counted as it arrives; a read for no request (no holder) counts while it runs.
 		const counted = holder ?? {};
 		try {
@@ -348,7 +286,7 @@ export class BodyReader {
 			);
 		} finally {
 			this.#pace.done(read);
-			this.#give(address);
+			this.#giveFor(read, address);
 			if (holder === undefined) this.held.letGo(counted);
 		}
 	}
@@ -358,9 +296,17 @@ export class BodyReader {
 		this.held.letGo(holder);
 	}
 
-	/** Takes a body slot (on the node, and `address`'s), or returns why none is free. */
+	/**
+	 * Takes a body slot (on the node, and `address`'s), or returns why none is
+	 * free. With every slot of the node taken (and one of the address's free),
+	 * the slowest read too slow for a busy server gives its slot up.
+	 */
 	#take(address: string | undefined): Error | undefined {
 		const mine = address === undefined ? 0 : (this.#byAddress.get(address) ?? 0);
+		if (this.#reading >= this.#maxConcurrent && mine < this.#maxPerAddress) {
+			const evicted = this.#pace.evictSlowest();
+			if (evicted !== undefined) this.#give(evicted.address);
+		}
 		if (this.#reading >= this.#maxConcurrent || mine >= this.#maxPerAddress)
 			return errors.tooManyRequests(
 				mine >= this.#maxPerAddress ? this.#maxPerAddress : this.#maxConcurrent,
@@ -368,6 +314,11 @@ export class BodyReader {
 		this.#reading++;
 		if (address !== undefined) this.#byAddress.set(address, mine + 1);
 		return undefined;
+	}
+
+	/** Gives back the slot of `read` (of `address`), unless it went back when the read was evicted. */
+	#giveFor(read: PacedRead | undefined, address: string | undefined): void {
+		if (read?.evicted !== true) this.#give(address);
 	}
 
 	/** Gives back a slot {@link #take} took. */
