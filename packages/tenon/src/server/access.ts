@@ -60,6 +60,11 @@ export class AccessPolicy {
 			if (value !== undefined && value.length < 16) {
 				throw new Error(`${name} must be at least 16 characters (use a random secret)`);
 			}
+			// One no header can carry (HTTP trims spaces; controls and other characters than
+			// ASCII do not pass) was taken, and then nobody could present it.
+			if (value !== undefined && !/^[\x21-\x7e]+$/.test(value)) {
+				throw new Error(`${name} must be visible ASCII characters, without spaces`);
+			}
 		}
 		this.#options = options;
 	}

@@ -109,6 +109,20 @@ describe("the management API", () => {
 		const weak = setup({ use: { vault }, logLevel: "silent", admin: { token: "short" } });
 		return expect(setupTest(weak)).rejects.toThrow(/at least 16 characters/);
 	});
+
+	// A token of 20 spaces was taken ("management API enabled") and could never be presented:
+	// HTTP trims a header's spaces (an attacker probe of the defaults, 2026-11-28).
+	it("refuses tokens no header can carry: spaces, controls, other than ASCII", async () => {
+		for (const token of [
+			" ".repeat(20),
+			` ${"a".repeat(20)}`,
+			`${"a".repeat(20)}\n`,
+			"ä".repeat(20),
+		]) {
+			const weak = setup({ use: { vault }, logLevel: "silent", admin: { token } });
+			await expect(setupTest(weak)).rejects.toThrow(/visible ASCII/);
+		}
+	});
 });
 
 describe("creating actors", () => {

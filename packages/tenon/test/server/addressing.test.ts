@@ -133,6 +133,10 @@ describe("addressing and creation", () => {
 		const info = await t.client.thing.getOrCreate(["one", "two"]).info();
 		const byId = await json(await fetch(`${t.url}/actors?actor_ids=${info.id}`));
 		expect(byId.actors[0]).toMatchObject({ actor_id: info.id, name: "thing", key: "one/two" });
+		// At most 100 ids: more are refused, not cut (the rest read as missing before 2026-11-28).
+		const many = Array.from({ length: 100 }, () => "x").join(",");
+		const hundred = await fetch(`${t.url}/actors?actor_ids=${many},${info.id}`);
+		expect([hundred.status, (await json(hundred)).code]).toEqual([400, "invalid"]);
 		const byKey = await json(
 			await fetch(`${t.url}/actors?name=thing&key=${encodeURIComponent("one/two")}`),
 		);
