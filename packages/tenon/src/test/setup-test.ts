@@ -28,6 +28,7 @@ export interface SetupTestOptions {
 	/**
 	 * The server's log level, over the registry's `logLevel` (e.g. `"silent"`
 	 * for a test that provokes errors, `"debug"` to see why one fails).
+	 * Default: the registry's `logLevel`, else `TENON_LOG_LEVEL`, else `"warn"`.
 	 */
 	logLevel?: LogLevel;
 }
@@ -77,7 +78,16 @@ class TestContextImpl<R> implements TestContext<R> {
 		this.storage = options.storage ?? memoryDriver();
 		this.clock = new ManualClock(options.startAt);
 		this.#encoding = options.encoding ?? "cbor";
-		this.#logLevel = options.logLevel;
+		// Quiet by default: every test printed "tenon listening" and "management API disabled"
+		// (a docs walkthrough, 2026-11-28). Warnings and errors still show; the registry's
+		// `logLevel` or TENON_LOG_LEVEL, when set, decide.
+		this.#logLevel =
+			options.logLevel ??
+			(registry.config.logLevel === undefined &&
+			registry.config.logger === undefined &&
+			!process.env.TENON_LOG_LEVEL
+				? "warn"
+				: undefined);
 	}
 
 	async start(): Promise<void> {

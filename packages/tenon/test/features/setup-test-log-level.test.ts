@@ -48,3 +48,20 @@ it("takes a log level over the registry's", async () => {
 	});
 	expect(loud).toContain("a warning from the actor");
 });
+
+// Every test printed the server's start lines at info ("tenon listening",
+// "management API disabled"): without a level anywhere, the test kit's is warn.
+it("prints no start lines by default, and warnings still", async () => {
+	const env = process.env.TENON_LOG_LEVEL;
+	delete process.env.TENON_LOG_LEVEL;
+	try {
+		const text = await written(async () => {
+			await using t = await setupTest(setup({ use: { noisy } }));
+			await t.client.noisy.getOrCreate("a").warn();
+		});
+		expect(text).not.toContain("tenon listening");
+		expect(text).toContain("a warning from the actor");
+	} finally {
+		if (env !== undefined) process.env.TENON_LOG_LEVEL = env;
+	}
+});
