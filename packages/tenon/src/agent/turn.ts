@@ -245,6 +245,8 @@ async function streamAnswer(
 		// model that fails as it is left is done with.
 		if (!truncated && (!stop.signal.aborted || c.aborted)) {
 			live.close();
+			// The `live` action showed the failed attempt's text until the next answer began.
+			if (c.vars.live === live) c.vars.live = null;
 			throw error;
 		}
 		if (!truncated) stopped = true;

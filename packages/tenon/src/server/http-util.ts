@@ -302,10 +302,15 @@ export class BodyReader {
 	 * the slowest read too slow for a busy server gives its slot up.
 	 */
 	#take(address: string | undefined): Error | undefined {
-		const mine = address === undefined ? 0 : (this.#byAddress.get(address) ?? 0);
+		let mine = address === undefined ? 0 : (this.#byAddress.get(address) ?? 0);
 		if (this.#reading >= this.#maxConcurrent && mine < this.#maxPerAddress) {
 			const evicted = this.#pace.evictSlowest();
-			if (evicted !== undefined) this.#give(evicted.address);
+			if (evicted !== undefined) {
+				this.#give(evicted.address);
+				// The evicted read may be this address's own: its count is one less now
+				// (counted from before, it stayed one too high for good: a review).
+				if (address !== undefined) mine = this.#byAddress.get(address) ?? 0;
+			}
 		}
 		if (this.#reading >= this.#maxConcurrent || mine >= this.#maxPerAddress)
 			return errors.tooManyRequests(

@@ -84,6 +84,7 @@ class TestContextImpl<R> implements TestContext<R> {
 		this.#logLevel =
 			options.logLevel ??
 			(registry.config.logLevel === undefined &&
+			registry.config.logLevels?.default === undefined &&
 			registry.config.logger === undefined &&
 			!process.env.TENON_LOG_LEVEL
 				? "warn"

@@ -66,3 +66,27 @@ it("ends a turn whose step failed as failed, and runs the next prompt", async ()
 	expect(history.map((m) => m.content)).toEqual(["two", "fine"]);
 	await conn.dispose();
 }, 60_000);
+
+// A model call that failed after some text left that text in `live` (the answer
+// being written) until the next answer began (a review, 2026-11-28).
+it("shows no live answer after a model call failed mid-answer", async () => {
+	const failing = agentActor({
+		model: {
+			async *stream() {
+				yield { type: "text", delta: "half an ans" };
+				throw new Error("the model went away");
+			},
+		},
+		rateLimit: false,
+		modelRetries: 0,
+		createConnState: (_c, params: { user: string }) => ({ user: String(params.user) }),
+		identify: (conn) => ({ id: conn.state.user }),
+	});
+	await using t = await setupTest(setup({ use: { failing } }), { logLevel: "silent" });
+	const conn = t.client.failing.getOrCreate(["f"], { params: { user: "u" } }).connect();
+	const turns = turnsOf(conn);
+	const { turnId } = await conn.prompt("go");
+	expect(await turns.ended(turnId)).toMatchObject({ status: "failed" });
+	expect(await conn.live()).toBeNull();
+	await conn.dispose();
+});

@@ -61,6 +61,11 @@ it("prints no start lines by default, and warnings still", async () => {
 		});
 		expect(text).not.toContain("tenon listening");
 		expect(text).toContain("a warning from the actor");
+		// The registry's own default level decides when it has one (a review).
+		const chatty = await written(async () => {
+			await using _t = await setupTest(setup({ use: { noisy }, logLevels: { default: "info" } }));
+		});
+		expect(chatty).toContain("tenon listening");
 	} finally {
 		if (env !== undefined) process.env.TENON_LOG_LEVEL = env;
 	}
