@@ -16,7 +16,11 @@ const limits = {
 
 function slowRequest() {
 	let controller!: ReadableStreamDefaultController<Uint8Array>;
-	const body = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
+	const body = new ReadableStream<Uint8Array>({
+		start(c) {
+			controller = c;
+		},
+	});
 	const request = new Request("http://x/", { method: "POST", body, duplex: "half" } as RequestInit);
 	return {
 		request,
