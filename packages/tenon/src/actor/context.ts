@@ -154,6 +154,13 @@ export interface ActorContextBase<S, CP, CS, E extends EventDecls, Q = {}, D = u
 	readonly abortSignal: AbortSignal;
 	/** True once the actor started to sleep or is being destroyed (same as `abortSignal.aborted`). */
 	readonly aborted: boolean;
+	/**
+	 * The time (ms since the epoch) on the clock the actor's timers run on:
+	 * `Date.now()` in a server, the manual clock under `setupTest` (where
+	 * `Date.now()` is real time). Use it for times compared with timers'
+	 * (`c.schedule.at(c.now() + 10_000, ...)`, a match's `endsAt`).
+	 */
+	now(): number;
 	/** The actor's own key/value store, saved with its state. */
 	readonly kv: ActorKv;
 	/** The actor's durable queues. */

@@ -21,6 +21,8 @@ export interface SurfaceParts {
 	readonly name: string;
 	readonly key: ActorKeyList;
 	abortSignal(): AbortSignal;
+	/** The time on the actor's clock (the runtime's: manual under the test kit). */
+	now(): number;
 	log(): Logger;
 	hub(): ConnectionHub;
 	kv(): KvImpl;
@@ -75,6 +77,9 @@ export class ActorSurface implements ContextHost {
 	#userLog: Logger | undefined;
 	get abortSignal(): AbortSignal {
 		return this.#parts.abortSignal();
+	}
+	now(): number {
+		return this.#parts.now();
 	}
 	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	get connsView(): ReadonlyMap<string, Conn<any, any, any>> {

@@ -129,6 +129,9 @@ export class SurfaceWiring implements SurfaceParts {
 	get key(): readonly string[] {
 		return this.#actor.host.key;
 	}
+	now(): number {
+		return this.#actor.host.deps.clock.now();
+	}
 	abortSignal(): AbortSignal {
 		return this.#actor.host.abortSignal;
 	}

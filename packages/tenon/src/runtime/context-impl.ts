@@ -25,6 +25,7 @@ export interface ContextHost {
 	 */
 	readonly userLog: Logger;
 	readonly abortSignal: AbortSignal;
+	now(): number;
 	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	readonly connsView: ReadonlyMap<string, Conn<any, any, any>>;
 	readonly kv: ActorKv;
@@ -87,6 +88,9 @@ export class ActorContextImpl implements ActorContext<any, any, any, any, any, a
 	}
 	get aborted(): boolean {
 		return this.host.abortSignal.aborted;
+	}
+	now(): number {
+		return this.host.now();
 	}
 	// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
 	get conns(): ReadonlyMap<string, Conn<any, any, any>> {
