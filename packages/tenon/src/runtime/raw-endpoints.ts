@@ -14,6 +14,7 @@ import { ConnectionImpl, type ConnOwner, type ConnPersistence } from "./connecti
 import { RawWebSocketImpl } from "./connections/raw-websocket.js";
 import type { SocketRegistry } from "./connections/socket-registry.js";
 import { ActionContextImpl, type ContextHost } from "./context-impl.js";
+import { gatedBody } from "./gated-body.js";
 
 /** How raw WebSockets are closed when the actor stops. */
 const RAW_CLOSE: Record<CloseKind, [number, string]> = {
@@ -153,7 +154,7 @@ export class RawEndpoints {
 			);
 			if (!(response instanceof Response)) throw new TypeError("onRequest must return a Response");
 			host.afterTurn();
-			return response;
+			return gatedBody(response, host);
 		});
 	}
 

@@ -126,8 +126,14 @@ async function writeResponse(
 	const cancel = () => void reader.cancel().catch(ignore);
 	res.once("close", cancel);
 	try {
-		for (;;) {
-			const { done, value } = await reader.read();
+		// Node writes the headers with the first chunk: a body with nothing to send yet (events
+		// a stream waits for) held them, and the client's fetch waited with it. When the first
+		// chunk is not there by the next macrotask, the headers go first (a body that is there
+		// still leaves with them, in one write).
+		const first = reader.read();
+		if ((await Promise.race([first, nextMacrotask()])) === NOT_YET) res.flushHeaders();
+		for (let read = first; ; read = reader.read()) {
+			const { done, value } = await read;
 			if (done || res.destroyed) break;
 			if (!res.write(value)) await drainedOrClosed(res);
 		}
@@ -139,6 +145,13 @@ async function writeResponse(
 }
 
 function ignore(): void {}
+
+const NOT_YET = Symbol("not yet");
+
+/** Resolves with {@link NOT_YET} after the current macrotask (its I/O and microtasks). */
+function nextMacrotask(): Promise<typeof NOT_YET> {
+	return new Promise((resolve) => setImmediate(resolve, NOT_YET));
+}
 
 /** Resolves when `res` can take more, or is closed (a `drain` never comes then). */
 function drainedOrClosed(res: ServerResponse): Promise<void> {
