@@ -234,6 +234,7 @@ export function agentActor<CP = unknown, CS = undefined, A = {}>(
 		}),
 		actions: withOwnActions(actions, config.actions) as AgentActions<CP, CS> &
 			Record<string, never>,
+		...ownInputSchemas(config.actions, config.actionInputSchemas),
 		run: workflow((ctx) => runTurns(ctx as unknown as AgentWorkflow, settings)),
 		...(config.options === undefined ? {} : { options: config.options }),
 	}) as never;
@@ -251,6 +252,20 @@ function withOwnActions<CP, CS>(
 				`agentActor: the action '${name}' is the agent's own; name yours otherwise`,
 			);
 	return { ...own, ...agents };
+}
+
+/** `actionInputSchemas` for an app's own actions (an agent's own check their input by hand). */
+function ownInputSchemas(
+	own: object | undefined,
+	schemas: Record<string, unknown> | undefined,
+): { actionInputSchemas?: Record<string, never> } {
+	if (schemas === undefined) return {};
+	for (const name of Object.keys(schemas))
+		if (own === undefined || !Object.hasOwn(own, name))
+			throw new TypeError(
+				`agentActor: actionInputSchemas.${name} names no action of yours (in \`actions\`)`,
+			);
+	return { actionInputSchemas: schemas as Record<string, never> };
 }
 
 /** Who is calling, from server-side state; refuses a connection `identify` does not know. */

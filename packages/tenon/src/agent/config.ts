@@ -105,6 +105,12 @@ export interface AgentConfig<CP, CS, A = {}> {
 	 * your own in `c.db`. Typed on clients like the agent's.
 	 */
 	actions?: A & AgentCustomActions<CP, CS> & AgentOwnActionNames;
+	/**
+	 * Standard Schemas of your own actions' arguments (a tuple of them), as
+	 * an actor's `actionInputSchemas`: checked before the action runs
+	 * (`request/invalid_args` otherwise). Names must be actions of yours.
+	 */
+	actionInputSchemas?: { [K in keyof A]?: StandardSchemaV1 };
 	options?: ActorOptions;
 }
 

@@ -2,6 +2,7 @@
 // Cloudflare's Agents SDK add methods to their agent; `agentActor` took none:
 // a docs walkthrough, 2026-11-28).
 import { expect, it } from "vitest";
+import { z } from "zod";
 import { agentActor, type ChatModel } from "../../src/agent/index.js";
 import { setup, UserError } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
@@ -51,4 +52,40 @@ it("refuses an action named like one of the agent's, and names no action can hav
 				actions: { [name]: () => 1 },
 			}),
 		).toThrow();
+});
+
+// Actions of an app's own took arguments unchecked: an agent had no `actionInputSchemas`
+// (noted 2026-11-28). They are checked before the action runs, as an actor's are.
+it("checks an own action's arguments with its schema", async () => {
+	const titled = agentActor({
+		model,
+		createConnState: (_c, params: { user: string }) => ({ user: String(params.user) }),
+		identify: (conn) => ({ id: conn.state.user }),
+		actions: {
+			title: async (c, title: string) => {
+				await c.db.execute("CREATE TABLE IF NOT EXISTS titles (t TEXT)");
+				await c.db.execute("INSERT INTO titles (t) VALUES (?)", title);
+				return title.length;
+			},
+		},
+		actionInputSchemas: { title: z.tuple([z.string().min(1).max(10)]) },
+	});
+	await using t = await setupTest(setup({ use: { titled }, logLevel: "silent" }));
+	const conn = t.client.titled.getOrCreate(["ann"], { params: { user: "ann" } }).connect();
+	expect(await conn.title("short")).toBe(5);
+	await expect(conn.title("x".repeat(11))).rejects.toMatchObject({ code: "invalid_args" });
+	await expect(
+		(conn as unknown as { title(v: unknown): Promise<number> }).title(5),
+	).rejects.toMatchObject({
+		code: "invalid_args",
+	});
+	await conn.dispose();
+	expect(() =>
+		agentActor({
+			model,
+			identify: () => null,
+			actions: { mine: () => 1 },
+			actionInputSchemas: { prompt: z.tuple([z.string()]) } as never,
+		}),
+	).toThrow(/names no action of yours/);
 });
