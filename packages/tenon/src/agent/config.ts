@@ -110,7 +110,7 @@ export interface AgentConfig<CP, CS, A = {}> {
 	 * an actor's `actionInputSchemas`: checked before the action runs
 	 * (`request/invalid_args` otherwise). Names must be actions of yours.
 	 */
-	actionInputSchemas?: { [K in keyof A]?: StandardSchemaV1 };
+	actionInputSchemas?: { [K in keyof NoInfer<A>]?: StandardSchemaV1 };
 	options?: ActorOptions;
 }
 
