@@ -66,8 +66,8 @@ export interface OpenConnection {
 	receive(message: ToServer): void;
 	/** Answers a frame that did not decode (tied to its action id when readable). */
 	refuse(error: ActorError, actionId: ActionId | null): void;
-	/** The client went away (idempotent). */
-	closed(): void;
+	/** The client went away (idempotent); `code` 1006: its socket was lost, not closed by it. */
+	closed(code?: number): void;
 }
 
 /** A `/websocket/*` socket the actor's `onWebSocket` took. */

@@ -266,13 +266,14 @@ export class ConnectionSession implements WebSocketHandler {
 		}
 	}
 
-	onClose(): void {
+	onClose(code?: number): void {
 		this.#state = "closed";
 		this.#transport?.markGone();
 		this.#early = [];
 		if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);
-		// Idempotent: a connection the actor already closed is not unregistered twice.
-		this.#conn?.closed();
+		// Idempotent: a connection the actor already closed is not unregistered twice. A
+		// socket lost without a close frame (1006) keeps its connection for its client.
+		this.#conn?.closed(code);
 	}
 }
 

@@ -12,6 +12,8 @@ export const CLOSE = {
 	internal: 1011,
 	restart: 1012,
 	tryAgainLater: 1013,
+	/** Reported, never sent: the socket ended without a close frame (a network drop, a relay's death). */
+	lost: 1006,
 } as const;
 
 /** Why open connections are being closed. */

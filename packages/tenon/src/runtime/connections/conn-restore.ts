@@ -93,7 +93,7 @@ export function attachSockets(hub: ConnectionHub): void {
  */
 export function expireOrphans(hub: ConnectionHub, resumeTimeoutMs: number): void {
 	if (!hub.waiting) return;
-	const { core, hooks, records } = hub.deps;
+	const { core } = hub.deps;
 	const expired = new Promise<void>((resolve) => {
 		const timer = core.clock.setTimeout(() => {
 			core.abortSignal.removeEventListener("abort", stop);
@@ -102,16 +102,7 @@ export function expireOrphans(hub: ConnectionHub, resumeTimeoutMs: number): void
 				hub.stopAwaitingLink(conn);
 				hub.orphanUnlinked(conn);
 			}
-			for (const conn of [...hub.orphans.values()]) {
-				hub.removeOrphan(conn);
-				conn.closed = true;
-				records.removed(conn);
-				const onDisconnect = hooks.onDisconnect;
-				if (onDisconnect)
-					void core
-						.track(callAsync(() => onDisconnect(hub.deps.hookContext(conn), conn)))
-						.catch((error: unknown) => core.log.error("onDisconnect threw", { error }));
-			}
+			for (const conn of [...hub.orphans.values()]) expireOrphan(hub, conn);
 			core.afterTurn();
 			resolve();
 		}, resumeTimeoutMs);
@@ -126,4 +117,56 @@ export function expireOrphans(hub: ConnectionHub, resumeTimeoutMs: number): void
 		hub.whenNoneWaiting(stop);
 	});
 	void core.keepAwake(expired);
+}
+
+/** An orphan its client did not resume in time: its record goes and `onDisconnect` runs. */
+function expireOrphan(hub: ConnectionHub, conn: ConnectionImpl): void {
+	const { core, hooks, records } = hub.deps;
+	if (!hub.removeOrphan(conn)) return;
+	conn.closed = true;
+	records.removed(conn);
+	const onDisconnect = hooks.onDisconnect;
+	if (onDisconnect)
+		void core
+			.track(callAsync(() => onDisconnect(hub.deps.hookContext(conn), conn)))
+			.catch((error: unknown) => core.log.error("onDisconnect threw", { error }));
+}
+
+/**
+ * `conn`'s socket was lost (closed without a close frame: a network drop,
+ * or in a cluster the node that relayed it died): a stored connection whose
+ * client can prove it is that client (it offered a secret) waits
+ * `connectionResumeTimeout` for it, out of `c.conns` (its presence goes), as
+ * one restored without its socket does, the actor awake; then it is gone
+ * (`onDisconnect`). Before
+ * 2026-11-28 it was taken for a client that left, and a client reconnecting
+ * after a network drop lost its conn state (a durability chaos probe).
+ * False when the connection cannot be kept so (the caller closes it).
+ */
+export function keepLost(hub: ConnectionHub, conn: ConnectionImpl, code?: number): boolean {
+	if (code !== CLOSE.lost || conn.closed || conn.kind !== "connect") return false;
+	if (!conn.persisted || conn.tokenHash === undefined || hub.conns.get(conn.id) !== conn)
+		return false;
+	hub.orphanUnlinked(conn);
+	const { core, presence } = hub.deps;
+	conn.dropHeld();
+	presence?.closed(conn);
+	// The actor stays awake meanwhile, so `onDisconnect` runs in time for a client that does
+	// not come back (asleep, it would run only at the next wake's own wait).
+	const waited = new Promise<void>((resolve) => {
+		const timer = core.clock.setTimeout(() => {
+			core.abortSignal.removeEventListener("abort", stop);
+			expireOrphan(hub, conn);
+			core.afterTurn();
+			resolve();
+		}, core.options.connectionResumeTimeout);
+		// Stopping first (destroy, shutdown): the record stays for the next wake (or goes with the actor).
+		const stop = () => {
+			core.clock.clearTimeout(timer);
+			resolve();
+		};
+		core.abortSignal.addEventListener("abort", stop, { once: true });
+	});
+	void core.keepAwake(waited);
+	return true;
 }

@@ -40,9 +40,9 @@ export class ConnSocket extends HeldSocket<ConnInput> implements ConnTransport {
 		this.input({ kind: "refuse", error, actionId });
 	}
 
-	/** The client went away (idempotent). */
-	closed(): void {
-		this.clientClosed(1005, "");
+	/** The client went away (idempotent); `code` 1006: the socket was lost, not closed by it. */
+	closed(code = 1005): void {
+		this.clientClosed(code, "");
 	}
 
 	/** Answered at once, like an action over the in-flight limit of an awake actor. */

@@ -16,6 +16,7 @@ import { PRESENCE_ACTION } from "../../protocol/sync-names.js";
 import type { ActorCore } from "../actor-core.js";
 import { CLOSE, type CloseKind, closeReason } from "./close-codes.js";
 import type { ConnWriteSource } from "./conn-records.js";
+import { keepLost } from "./conn-restore.js";
 import type { ConnSocket, ConnTarget } from "./conn-socket.js";
 import { type ConnectionImpl, type ConnOwner, MAX_HELD_SIZE } from "./connection.js";
 import { HeldReplyTimes } from "./held-reply-times.js";
@@ -216,8 +217,9 @@ export class ConnectionHub implements ConnOwner {
 		return new HubTarget(this, conn);
 	}
 
-	/** The client closed `conn`'s socket. */
-	socketClosed(conn: ConnectionImpl): void {
+	/** `conn`'s socket closed: its client left, or it was lost and waits for it (keepLost). */
+	socketClosed(conn: ConnectionImpl, code?: number): void {
+		if (this.#deps.running() && keepLost(this, conn, code)) return;
 		this.closed(conn, this.#deps.running());
 	}
 

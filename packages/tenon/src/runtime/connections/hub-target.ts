@@ -6,8 +6,8 @@ import type { ConnectionImpl } from "./connection.js";
 export interface TargetHub {
 	handleMessage(conn: ConnectionImpl, message: ToServer): void;
 	sendError(conn: ConnectionImpl, error: unknown, actionId: ActionId | null): void;
-	/** The client closed the socket. */
-	socketClosed(conn: ConnectionImpl): void;
+	/** The socket closed (`code` 1006: lost, without a close frame). */
+	socketClosed(conn: ConnectionImpl, code?: number): void;
 }
 
 /**
@@ -29,7 +29,7 @@ export class HubTarget implements ConnTarget {
 		else this.#hub.sendError(this.#conn, input.error, input.actionId);
 	}
 
-	closed(): void {
-		this.#hub.socketClosed(this.#conn);
+	closed(code?: number): void {
+		this.#hub.socketClosed(this.#conn, code);
 	}
 }
