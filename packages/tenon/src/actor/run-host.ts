@@ -114,6 +114,12 @@ export interface RunHost {
 	 */
 	persist(): Promise<void>;
 	/**
+	 * Resolves once the writes made so far are durable, as an output made now
+	 * would wait for them (at once in relaxed durability): for a provider that
+	 * must not let code reach the outside world before what preceded it is stored.
+	 */
+	writesDurable(): Promise<void>;
+	/**
 	 * Runs `fn` when the actor stops gracefully (sleep, destroy, shutdown),
 	 * after the run's grace period and the stop hook, right before the stop's
 	 * final commit: what `fn` writes goes in that commit and no earlier one.

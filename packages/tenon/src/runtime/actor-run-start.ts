@@ -48,6 +48,7 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 			track: <T>(work: Promise<T>) => p.activity.track(work),
 			toRaw: <T>(value: T) => p.tracker.toRaw(value),
 			persist: () => p.writer.flush(),
+			writesDurable: () => p.writer.whenDurable(p.core.outputGeneration()),
 		};
 		// A run provider's leases are its journal's: kept when a run fails or halts (the next
 		// run takes over what its journal lists; a replay releases what it removes). Each run

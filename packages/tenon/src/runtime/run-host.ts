@@ -8,7 +8,15 @@ import type { ActionHolder } from "./queue-records.js";
 export interface RunHostParts
 	extends Pick<
 		RunHost,
-		"actorId" | "log" | "clock" | "abortSignal" | "context" | "track" | "toRaw" | "persist"
+		| "actorId"
+		| "log"
+		| "clock"
+		| "abortSignal"
+		| "context"
+		| "track"
+		| "toRaw"
+		| "persist"
+		| "writesDurable"
 	> {
 	readonly writes: PendingWrites;
 	readonly queue: QueueManager;
@@ -53,6 +61,7 @@ export function createRunHost(
 		queue: runQueue,
 		track: (work) => parts.track(work),
 		persist: () => parts.persist(),
+		writesDurable: () => parts.writesDurable(),
 		toRaw: (value) => parts.toRaw(value),
 		// Nor does it tell the actor it is idle or when to wake it: the run after it does.
 		setIdle: (idle) => {

@@ -177,12 +177,32 @@ export class WorkflowEngine {
 		entry: JournalEntry,
 		attempt: number,
 	): Promise<JournalEntry> {
-		if (!this.#careful) return entry;
+		if (!this.#careful) {
+			await this.#boundaryDurable();
+			return entry;
+		}
 		const { retryAt: _retryAt, ...rest } = entry;
 		const running: JournalEntry = { ...rest, status: "running", attempts: attempt };
 		this.journal.put(path, running);
 		await this.makeDurable();
 		return running;
+	}
+
+	/**
+	 * What came before an attempt (the previous step's result, a message
+	 * received) is durable before its code runs, as before an output: a step
+	 * ran its side effects (a charge) while the step before it (a reservation)
+	 * was not journaled yet, and a kill then re-ran the reservation and lost
+	 * every trace of the charge (a workflows walkthrough, 2026-11-28). Nothing
+	 * to wait for costs nothing; in relaxed durability nothing is waited for.
+	 */
+	async #boundaryDurable(): Promise<void> {
+		if (this.evicted.aborted) throw new EvictedError();
+		try {
+			await this.host.writesDurable();
+		} catch (error) {
+			throw this.evicted.aborted ? new EvictedError() : error;
+		}
 	}
 
 	/**

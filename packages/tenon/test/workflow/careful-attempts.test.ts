@@ -9,7 +9,7 @@ import { actor, memoryDriver, setup } from "../../src/index.js";
 import { AREA } from "../../src/storage/actor-keys.js";
 import { setupTest } from "../../src/test/index.js";
 import { workflow } from "../../src/workflow/index.js";
-import { controllableStorage } from "../helpers/controllable-storage.js";
+import { controllableStorage, wrapCommits } from "../helpers/controllable-storage.js";
 
 let slowRuns = 0;
 let releaseSlow: (() => void) | undefined;
@@ -300,17 +300,26 @@ describe("careful step attempts", () => {
 		expect(done?.rollbackCrashes).toBeUndefined();
 	});
 
-	it("cost one commit in a clean life, for its first attempt, not one per step", async () => {
-		const storage = controllableStorage(memoryDriver());
+	it("cost one commit in a clean life for its first attempt, besides each step's boundary", async () => {
+		// Commits carrying an attempt journaled as running: only the careful first one.
+		let runningMarks = 0;
+		const running = Buffer.from("running");
+		const marks = wrapCommits(memoryDriver(), "marks", (batch, next) => {
+			if (batch.some((item) => item.puts.some(([, value]) => Buffer.from(value).includes(running))))
+				runningMarks++;
+			return next(batch);
+		});
+		const storage = controllableStorage(marks);
 		await using t = await setupTest(registry, { storage: storage.driver });
 		const handle = t.client.steps.getOrCreate("s");
 		const before = storage.commits;
 		await expect.poll(async () => (await handle.status()).done, { timeout: 5_000 }).toBe(STEPS);
 		await t.settle();
-		// The steps run one after another within a turn and commit together (one commit before
-		// careful attempts); the careful first attempt adds one, a careful attempt each would
-		// add ten.
-		expect(storage.commits - before).toBeLessThanOrEqual(2);
+		// What came before a step is durable before it runs (since 2026-11-28: a step's side
+		// effects went out while the step before it was not journaled yet): a commit per step.
+		// The careful first attempt adds one; a careful attempt each would add ten more.
+		expect(storage.commits - before).toBeLessThanOrEqual(STEPS + 2);
+		expect(runningMarks).toBe(1);
 		const history = await t.workflowHistory(handle);
 		expect(history.entries.every((entry) => entry.status === "completed")).toBe(true);
 	});
