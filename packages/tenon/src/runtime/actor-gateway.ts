@@ -305,7 +305,7 @@ export class ActorGateway {
 		return this.#runtime.host.listActors(namespace, name, limit, after);
 	}
 
-	createActor(
+	async createActor(
 		namespace: string,
 		name: string,
 		key: string[],
@@ -313,7 +313,16 @@ export class ActorGateway {
 		failIfExists: boolean,
 		caller: Caller,
 	): Promise<{ record: ActorRecord; created: boolean }> {
-		return this.#runtime.host.create(namespace, name, key, input, failIfExists, caller, true);
+		const host = this.#runtime.host;
+		const made = await host.create(namespace, name, key, input, failIfExists, caller, true);
+		// An actor with a `run` (a workflow) starts it when created, as a Temporal or Restate
+		// user expects of "start": created asleep, its run waited for a first call (a
+		// workflows walkthrough, 2026-11-28). Woken after the answer's creation is durable.
+		if (made.created && host.definition(name).config.run !== undefined)
+			void host.instanceFor(made.record).catch((error: unknown) => {
+				this.#runtime.logger.debug("a created actor's run did not start here", { error });
+			});
+		return made;
 	}
 
 	destroyActor(actorId: string, namespace?: string): Promise<void> {
