@@ -12,7 +12,7 @@ const job = actor({
 	actions: { ping: () => "pong" },
 	run: workflow(async (ctx) => {
 		await ctx.step("start", (c) => {
-			started.push(c.state.id);
+			started.push((c.state as { id: string }).id);
 		});
 	}),
 });
