@@ -315,9 +315,7 @@ export class ActorGateway {
 	): Promise<{ record: ActorRecord; created: boolean }> {
 		const host = this.#runtime.host;
 		const made = await host.create(namespace, name, key, input, failIfExists, caller, true);
-		// An actor with a `run` (a workflow) starts it when created, as a Temporal or Restate
-		// user expects of "start": created asleep, its run waited for a first call (a
-		// workflows walkthrough, 2026-11-28). Woken after the answer's creation is durable.
+		// One with a `run` starts it (it waited for a first call: a walkthrough, 2026-11-28).
 		if (made.created && host.definition(name).config.run !== undefined)
 			void host.instanceFor(made.record).catch((error: unknown) => {
 				this.#runtime.logger.debug("a created actor's run did not start here", { error });
