@@ -15,10 +15,11 @@ import { expectRefusedUnblocked, syncDecided, updateMessage } from "./fixtures.j
 import { handBuilt, type ItemSpec } from "./hostile-shapes.js";
 
 /** A document of `chars` characters in one text, and an edit of it by another client. */
-function docAndEdit(chars: number, seed = 1) {
+/** A document of `items` inserts of `chars` characters, and an edit of it. */
+function docAndEdit(chars: number, seed = 1, items = 1) {
 	const doc = new Y.Doc();
 	doc.clientID = seed;
-	doc.getText("text").insert(0, "x".repeat(chars));
+	for (let i = 0; i < items; i++) doc.getText("text").insert(0, "x".repeat(chars));
 	const edit = new Y.Doc();
 	edit.clientID = seed + 1_000;
 	Y.applyUpdate(edit, Y.encodeStateAsUpdate(doc));
@@ -223,19 +224,26 @@ describe("the verifier's queue between documents", () => {
 	it("serves the documents that used the worker least first, and when full refuses the heaviest", async () => {
 		const verifier = new ApplyVerifier();
 		try {
-			const { doc, edit } = docAndEdit(20_000);
+			// 20,000 items: a check copies them, several ms of the worker. (A document of one
+			// item took 0.5 ms: a loaded machine pausing the loop longer than that while the
+			// jobs were queued put a heavy one ahead of "fresh", which ranks by time waited too.)
+			const { doc, edit } = docAndEdit(1, 1, 20_000);
 			const state = () => Y.encodeStateAsUpdate(doc);
+			const tiny = docAndEdit(1, 7);
 			// Nine documents that have used the worker (no mirrors kept, so each check copies).
+			// Their first checks are of a tiny document: first checks count together against
+			// the newcomers' allowance, which "fresh" must not find used up.
 			const heavy: DocumentMirror[] = [];
 			for (let i = 0; i < 9; i++) {
 				const mirror = verifier.mirror();
-				await mirror.verify(state, edit, 250);
+				await mirror.verify(() => Y.encodeStateAsUpdate(tiny.doc), tiny.edit, 5_000);
 				mirror.close();
+				for (let round = 0; round < 2; round++) await mirror.verify(state, edit, 5_000);
 				heavy.push(mirror);
 			}
 			const done: string[] = [];
 			const track = (name: string, mirror: DocumentMirror) =>
-				mirror.verify(state, edit, 250).then(
+				mirror.verify(state, edit, 5_000).then(
 					() => done.push(name),
 					(error: { code?: string }) => done.push(`${name}: ${error.code}`),
 				);
@@ -258,7 +266,10 @@ describe("checks that fail", () => {
 	it("are charged the worker time they took, so failing updates do not jump the queue", async () => {
 		const verifier = new ApplyVerifier();
 		try {
-			const { doc, edit } = docAndEdit(50_000);
+			// 20,000 items: the failing check copies them, several ms of the worker charged to it
+			// (a one-item document's 0.5 ms was less than a loaded machine's pause between
+			// queueing "failing again" and "fresh", which rank by time waited too).
+			const { doc, edit } = docAndEdit(1, 1, 20_000);
 			const state = () => Y.encodeStateAsUpdate(doc);
 			// Yjs throws placing it: an item whose right neighbour is a later clock of its own client.
 			const broken = handBuilt([
@@ -275,12 +286,12 @@ describe("checks that fail", () => {
 				},
 			]);
 			const failing = verifier.mirror();
-			const error = await failing.verify(state, broken, 250).catch((caught: unknown) => caught);
+			const error = await failing.verify(state, broken, 5_000).catch((caught: unknown) => caught);
 			expect(error).toMatchObject({ code: "invalid_yjs_message" });
 			expect(workerTimeOf(error)).toBeGreaterThan(0);
 			const done: string[] = [];
 			const track = (name: string, mirror: DocumentMirror, update: Uint8Array) =>
-				mirror.verify(state, update, 250).then(
+				mirror.verify(state, update, 5_000).then(
 					() => done.push(name),
 					() => done.push(name),
 				);
