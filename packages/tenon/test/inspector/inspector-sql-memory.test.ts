@@ -26,7 +26,7 @@ describe("the SQL console's memory", () => {
 		expect((await query("SELECT count(*) FROM notes")).body.rows).toEqual([[1]]);
 		const before = process.memoryUsage().arrayBuffers;
 		const hungry = await query(
-			"WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r WHERE x < 400000) SELECT count(DISTINCT randomblob(1000)) FROM r",
+			"WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r WHERE x < 40000) SELECT count(DISTINCT randomblob(20000)) FROM r",
 		);
 		expect(hungry.status).toBe(400);
 		expect(hungry.body).toMatchObject({ group: "inspector", code: "sql_error" });
