@@ -103,6 +103,12 @@ export interface RunHost {
 	 */
 	// biome-ignore lint/suspicious/noExplicitAny: a provider serves actors of every state, params and event type.
 	readonly context: ActorContext<any, any, any, any, any, any, any>;
+	/**
+	 * The actor context for one attempt of a step: as {@link context}, with
+	 * `attempt` (1 for the first) and `abortSignal` (and `aborted`) reading
+	 * `signal`, which the provider aborts when it gives the attempt up.
+	 */
+	attemptContext(attempt: number, signal: AbortSignal): RunHost["context"];
 	readonly storage: RunStorage;
 	readonly queue: RunQueue;
 	/** Counts `work` as a turn of the actor (it commits when the work settles). */

@@ -43,6 +43,8 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 			clock: deps.clock,
 			abortSignal: host.abortSignal,
 			context: p.context,
+			attemptContext: (attempt: number, signal: AbortSignal) =>
+				p.context.forAttempt(attempt, signal),
 			writes: p.writes,
 			queue: p.queue,
 			track: <T>(work: Promise<T>) => p.activity.track(work),

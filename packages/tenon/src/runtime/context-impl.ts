@@ -144,6 +144,10 @@ export class ActorContextImpl implements ActorContext<any, any, any, any, any, a
 			? this
 			: new ConnectContextImpl(this.host, request);
 	}
+	/** This context for one attempt of a workflow step: `abortSignal` is the attempt's (see AttemptContextImpl). */
+	forAttempt(attempt: number, signal: AbortSignal): ActorContextImpl {
+		return new AttemptContextImpl(this.host, this.#queue, attempt, signal);
+	}
 	broadcast(name: string, ...args: unknown[]): void {
 		this.host.broadcast(name, args);
 	}
@@ -164,6 +168,35 @@ export class ActorContextImpl implements ActorContext<any, any, any, any, any, a
 	}
 	waitUntil(promise: Promise<unknown>): void {
 		this.host.waitUntil(promise);
+	}
+}
+
+/**
+ * The `c` a workflow step's attempt gets: the actor context, with the attempt's
+ * number and a signal that aborts when the attempt is given up (it timed out,
+ * its branch lost a race) or the actor stops, for the `fetch` it makes.
+ */
+class AttemptContextImpl extends ActorContextImpl {
+	readonly attempt: number;
+	readonly #signal: AbortSignal;
+
+	constructor(
+		host: ContextHost,
+		// biome-ignore lint/suspicious/noExplicitAny: a runtime class serves every actor's type parameters; user code sees them typed through the public interface.
+		queue: ActorQueue<any> | undefined,
+		attempt: number,
+		signal: AbortSignal,
+	) {
+		super(host, queue);
+		this.attempt = attempt;
+		this.#signal = signal;
+	}
+
+	override get abortSignal(): AbortSignal {
+		return this.#signal;
+	}
+	override get aborted(): boolean {
+		return this.#signal.aborted;
 	}
 }
 

@@ -13,6 +13,7 @@ export interface RunHostParts
 		| "clock"
 		| "abortSignal"
 		| "context"
+		| "attemptContext"
 		| "track"
 		| "toRaw"
 		| "persist"
@@ -55,6 +56,7 @@ export function createRunHost(
 		clock: parts.clock,
 		abortSignal: parts.abortSignal,
 		context: parts.context,
+		attemptContext: (attempt, signal) => parts.attemptContext(attempt, signal),
 		// A halted run's leftover code (a race's losing branch) wrote entries a replay had
 		// removed back into its journal (a review, 2026-11-26): an ended run writes nothing.
 		storage: runStorageOf(writes, () => holder.ended && !writingFinal),

@@ -307,6 +307,36 @@ export class WorkflowEngine {
 	}
 
 	/**
+	 * Runs one attempt of a step or a compensation as {@link runInStep}, with a
+	 * context of its own: `c.attempt`, and a `c.abortSignal` aborted when the
+	 * attempt times out or `signal` aborts (its branch lost a race, the actor
+	 * stops), so the work it started (a `fetch`) can stop with it rather than
+	 * run on beside the next attempt.
+	 */
+	runAttempt<T>(
+		attempt: number,
+		signal: AbortSignal,
+		// biome-ignore lint/suspicious/noExplicitAny: the workflow engine runs workflows of every actor type; the public WorkflowContext types them for user code.
+		fn: (c: ActorContext<any, any, any, any, any, any, any>) => T | Promise<T>,
+		options: InStepOptions<T>,
+	): Promise<Awaited<T>> {
+		const given = new AbortController();
+		const giveUp = () => given.abort(signal.reason);
+		if (signal.aborted) giveUp();
+		else signal.addEventListener("abort", giveUp, { once: true });
+		const c = this.host.attemptContext(attempt, given.signal);
+		const onTimeout = options.onTimeout;
+		return this.runInStep(() => fn(c), {
+			...options,
+			onTimeout: () => {
+				const error = onTimeout?.();
+				given.abort(error);
+				return error;
+			},
+		}).finally(() => signal.removeEventListener("abort", giveUp));
+	}
+
+	/**
 	 * Calls `onError` (observational: its own failure is only logged). The
 	 * failure it reports is made durable first, so a hook that kills the
 	 * process hears each failure at most once, and the run moves on at the
@@ -390,6 +420,7 @@ export class WorkflowEngine {
 		this.#leaseReceivedMessages();
 		const startedAt = existing?.startedAt ?? this.now();
 		if (existing === undefined) this.#setStatus({ v: 1, status: "running", startedAt });
+		this.journal.setHalted(undefined);
 		this.#refresh();
 		const frame = new RollbackFrame(undefined, []);
 		const root = new Scope(this.journal, [], "", this.evicted, this.evicted, frame);
@@ -410,6 +441,7 @@ export class WorkflowEngine {
 			if (this.evicted.aborted || error instanceof EvictedError) return;
 			if (isCodeError(error) || isControlError(error)) {
 				this.halted = errorInfo(error);
+				this.journal.setHalted(this.halted);
 				log.error("workflow stopped: its code does not match its journal or misuses the API", {
 					error,
 				});

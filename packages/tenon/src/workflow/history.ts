@@ -47,7 +47,7 @@ export async function readWorkflowHistory(
 	store: ActorStore,
 	actorId: string,
 ): Promise<WorkflowHistory> {
-	const { status, entries, bytes } = await readJournal({
+	const { status, halted, entries, bytes } = await readJournal({
 		get: (keys) => store.get(actorId, keys),
 		list: (range) => store.list(actorId, range),
 	});
@@ -75,10 +75,14 @@ export async function readWorkflowHistory(
 			...(entry.rollbackError === undefined ? {} : { rollbackError: entry.rollbackError }),
 			...(entry.output === undefined ? {} : { output: entry.output }),
 		}));
+	// A halted run's status record still says running (it resumes at the next wake).
+	const stopped =
+		halted !== undefined && status?.status !== "completed" && status?.status !== "failed";
+	const error = stopped ? halted : status?.error;
 	return {
-		status: status?.status ?? "pending",
+		status: stopped ? "halted" : (status?.status ?? "pending"),
 		...(status?.output === undefined ? {} : { output: status.output }),
-		...(status?.error === undefined ? {} : { error: status.error }),
+		...(error === undefined ? {} : { error }),
 		...(status?.startedAt === undefined ? {} : { startedAt: status.startedAt }),
 		...(status?.finishedAt === undefined ? {} : { finishedAt: status.finishedAt }),
 		entries: listed,

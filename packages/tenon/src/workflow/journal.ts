@@ -23,6 +23,10 @@ import type { EntryKind, WorkflowStatus } from "./types.js";
 //                       iterations with steps whose compensation may still
 //                       run (<path> is the loop's path and the iteration): a
 //                       rollback replays them to find their compensations.
+//   06 05            -> the code error that halted the last run (its code
+//                       does not match its journal, or misuses the API),
+//                       deleted when a run starts: the status record still
+//                       says `running`, and the history reads `halted` from this.
 // Big-endian segments make a scope's entries one contiguous key range, so a
 // loop prunes finished iterations with one range delete.
 
@@ -35,6 +39,7 @@ const ENTRY_RANGE = {
 const LIFE_KEY = Uint8Array.of(AREA.WORKFLOW, 0x02);
 const HALT_KEY = Uint8Array.of(AREA.WORKFLOW, 0x03);
 const INPUT_PREFIX = [AREA.WORKFLOW, 0x04] as const;
+const HALTED_KEY = Uint8Array.of(AREA.WORKFLOW, 0x05);
 const INPUT_RANGE = {
 	start: Uint8Array.of(AREA.WORKFLOW, 0x04),
 	end: Uint8Array.of(AREA.WORKFLOW, 0x05),
@@ -214,10 +219,12 @@ export async function readJournal(reader: {
 	list(range: { start: Uint8Array; end: Uint8Array }): Promise<StoredEntry[]>;
 }): Promise<{
 	status: JournalStatus | undefined;
+	/** The code error that halted the last run, if no run started since. */
+	halted: WorkflowErrorInfo | undefined;
 	entries: { path: number[]; entry: JournalEntry; bytes: number }[];
 	bytes: number;
 }> {
-	const [statusBytes] = await reader.get([STATUS_KEY]);
+	const [statusBytes, haltedBytes] = await reader.get([STATUS_KEY, HALTED_KEY]);
 	const stored = await reader.list(ENTRY_RANGE);
 	let bytes = statusBytes?.byteLength ?? 0;
 	const entries = stored.map(([key, value]) => {
@@ -230,6 +237,7 @@ export async function readJournal(reader: {
 	});
 	return {
 		status: statusBytes === undefined ? undefined : (cborDecode(statusBytes) as JournalStatus),
+		halted: haltedBytes === undefined ? undefined : (cborDecode(haltedBytes) as WorkflowErrorInfo),
 		entries,
 		bytes,
 	};
@@ -253,6 +261,8 @@ export class Journal {
 	lifeMarked = false;
 	/** The last halt `onError` heard (see the layout above). */
 	haltReported: WorkflowErrorInfo | undefined;
+	/** The code error that halted the last run, as loaded (see the layout above). */
+	halted: WorkflowErrorInfo | undefined;
 
 	private constructor(writes: RunStorage) {
 		this.#writes = writes;
@@ -260,11 +270,12 @@ export class Journal {
 
 	static async load(writes: RunStorage): Promise<Journal> {
 		const journal = new Journal(writes);
-		const { status, entries } = await readJournal({
+		const { status, halted, entries } = await readJournal({
 			get: (keys) => writes.get(keys),
 			list: (range) => writes.list(range),
 		});
 		journal.status = status;
+		journal.halted = halted;
 		for (const { path, entry } of entries) journal.#index(path, entry);
 		for (const [key, value] of await writes.list(INPUT_RANGE)) {
 			const path = pathOfKey(key);
@@ -280,6 +291,14 @@ export class Journal {
 	markLife(running: boolean): void {
 		if (running) this.#writes.put(LIFE_KEY, Uint8Array.of(1));
 		else this.#writes.delete(LIFE_KEY);
+	}
+
+	/** Records (`info`) or forgets the code error that halted the run (see the layout above). */
+	setHalted(info: WorkflowErrorInfo | undefined): void {
+		if (info === undefined) {
+			if (this.halted !== undefined) this.#writes.delete(HALTED_KEY);
+		} else this.#writes.put(HALTED_KEY, cborEncode(info));
+		this.halted = info;
 	}
 
 	/** Records the halt `onError` is about to hear. */

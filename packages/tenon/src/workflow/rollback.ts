@@ -277,7 +277,8 @@ export async function compensate(engine: WorkflowEngine, frame: RollbackFrame): 
 			engine.journal.put(path, { ...done, rollingBack: true, rollbackCrashes: crashes });
 			await engine.makeDurable();
 			if (engine.evicted.aborted) throw new EvictedError();
-			await engine.runInStep(() => known.rollback(engine.stepContext, copyOf(entry.output)), {
+			const output = copyOf(entry.output);
+			await engine.runAttempt(crashes + 1, engine.evicted, (c) => known.rollback(c, output), {
 				label: `the compensation of step '${name}'`,
 				timeoutMs: known.timeoutMs,
 				onTimeout: () => new CompensationTimeoutError(known.timeoutMs),

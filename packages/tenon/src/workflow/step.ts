@@ -171,7 +171,7 @@ export async function runStep(
 			try {
 				const traced = { workflowId: engine.workflowId, name: location, attempt };
 				await traceWorkflowStep(traced, () =>
-					engine.runInStep(() => config.run(engine.stepContext), {
+					engine.runAttempt(attempt, scope.signal, config.run, {
 						label: `step '${location}'`,
 						mark: () => ctx.enterStep(),
 						timeoutMs: timeout,

@@ -22,7 +22,12 @@ export type EntryKind =
 	| "removed"
 	| "version_check";
 
-/** What a step's function gets: the actor's context (state, vars, kv, broadcast, client...). */
+/**
+ * What a step's function (and its `rollback`) gets: the actor's context (state, vars, kv,
+ * broadcast, client...) for one attempt. Its `abortSignal` is the attempt's: it aborts when
+ * the attempt times out, its branch loses a race, or the actor stops; pass it to the
+ * `fetch` the step makes, so a timed-out attempt's request does not run on beside its retry.
+ */
 export type WorkflowStepContext<
 	S,
 	CP,
@@ -31,7 +36,10 @@ export type WorkflowStepContext<
 	E extends EventDecls,
 	Q,
 	D = undefined,
-> = ActorContext<S, CP, CS, V, E, Q, D>;
+> = ActorContext<S, CP, CS, V, E, Q, D> & {
+	/** This attempt: 1 for the first, 2 for the first retry, ... (a compensation's counts its crashes). */
+	readonly attempt: number;
+};
 
 /** Options of one step. */
 export interface StepConfig<T, SC> {
@@ -363,7 +371,11 @@ export type WorkflowStepContextOf<Def> =
 		: never;
 
 /** Where a workflow is. */
-export type WorkflowStatus = "pending" | "running" | "completed" | "failed";
+/**
+ * `halted`: the last run stopped at a code error (its code does not match its journal, or
+ * misuses the API); it runs again from its journal at the next wake, with the code then deployed.
+ */
+export type WorkflowStatus = "pending" | "running" | "halted" | "completed" | "failed";
 
 /** One journal entry, as the inspector shows it. */
 export interface WorkflowHistoryEntry {

@@ -41,7 +41,7 @@ describe("determinism guard", () => {
 		});
 		await t.settle();
 		// Not marked failed: fixed code resumes it on a later wake.
-		expect((await t.workflowHistory(handle)).status).toBe("running");
+		expect((await t.workflowHistory(handle)).status).toBe("halted");
 	});
 });
 
