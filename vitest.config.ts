@@ -19,6 +19,8 @@ const alone = [
 	"examples/apps/apps.test.ts",
 	"test/bench-smoke.test.ts",
 	"packages/tenon/test/inspector/inspector-sql-memory.test.ts",
+	"packages/tenon/test/inspector/inspector-build.test.ts",
+	"packages/tenon/test/client/redirects.test.ts",
 ];
 
 export default defineConfig({

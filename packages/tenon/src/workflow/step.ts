@@ -171,7 +171,7 @@ export async function runStep(
 			try {
 				const traced = { workflowId: engine.workflowId, name: location, attempt };
 				await traceWorkflowStep(traced, () =>
-					engine.runAttempt(attempt, scope.signal, config.run, {
+					engine.runAttempt(attempt, scope.signal, (c) => config.run(c), {
 						label: `step '${location}'`,
 						mark: () => ctx.enterStep(),
 						timeoutMs: timeout,
@@ -193,6 +193,10 @@ export async function runStep(
 				return completed(entry);
 			} catch (thrown) {
 				if (isControlError(thrown) || isCodeError(thrown)) throw thrown;
+				// Its branch lost a race, or the actor stops: the attempt failed because its signal
+				// told it to stop (whatever it threw then), and is no failure of the step (a review:
+				// a losing branch's step was journaled failed and reported to onError).
+				scope.check();
 				error = thrown;
 			}
 		}

@@ -118,7 +118,78 @@ const saga = actor({
 	}),
 });
 
-const registry = setup({ use: { fetcher, racer, saga } });
+/** What onError heard, and how the background work of a step ended. */
+const reported: string[] = [];
+const backgroundEnded: string[] = [];
+
+const quietLoser = actor({
+	state: { outcome: "" },
+	actions: { outcome: (c) => c.state.outcome },
+	run: workflow(
+		async (ctx) => {
+			const { winner } = await ctx.race("answer-or-deadline", [
+				{
+					name: "upstream",
+					run: (b) =>
+						b.step({
+							name: "slow-call",
+							maxRetries: 0,
+							timeout: 60_000,
+							// A client library that rejects with an error of its own when aborted.
+							run: (c) =>
+								new Promise<string>((_resolve, reject) => {
+									c.abortSignal.addEventListener("abort", () =>
+										reject(new Error("request aborted")),
+									);
+								}),
+						}),
+				},
+				{
+					name: "deadline",
+					run: async (b) => {
+						await b.sleep("wait", 5_000);
+						return "late";
+					},
+				},
+			]);
+			await ctx.step("save", (c) => {
+				c.state.outcome = winner;
+			});
+		},
+		{
+			onError: (_c, event) => {
+				if ("step" in event) reported.push(event.step.stepName);
+			},
+		},
+	),
+});
+
+const background = actor({
+	state: { started: false },
+	actions: { started: (c) => c.state.started },
+	run: workflow(async (ctx) => {
+		await ctx.step("start-watch", (c) => {
+			// Work the step leaves running: it ends when the actor stops.
+			c.waitUntil(
+				new Promise<void>((resolve) => {
+					const timer = setTimeout(() => {
+						backgroundEnded.push("ran out");
+						resolve();
+					}, 10_000);
+					c.abortSignal.addEventListener("abort", () => {
+						clearTimeout(timer);
+						backgroundEnded.push("aborted");
+						resolve();
+					});
+				}),
+			);
+			c.state.started = true;
+		});
+		await ctx.sleep("idle", 60_000);
+	}),
+});
+
+const registry = setup({ use: { fetcher, racer, saga, quietLoser, background } });
 
 describe("a step's attempt context", () => {
 	it("numbers its attempts and aborts a timed-out attempt's fetch before the retry", async () => {
@@ -147,6 +218,31 @@ describe("a step's attempt context", () => {
 		await t.clock.advance(5_000);
 		await expect.poll(() => handle.outcome()).toBe("deadline");
 		await expect.poll(() => requests.find((r) => r.path === "/hang-race")?.closedEarly).toBe(true);
+	});
+
+	it("does not count a losing branch's step as failed, whatever it threw when told to stop", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.quietLoser.getOrCreate("one");
+		await handle.outcome();
+		await tick();
+		await t.clock.advance(5_000);
+		await expect.poll(() => handle.outcome()).toBe("deadline");
+		await t.settle();
+		expect(reported).toEqual([]);
+		const history = await t.workflowHistory(handle);
+		const slow = history.entries.find((entry) => entry.name === "slow-call");
+		expect(slow?.status).not.toBe("failed");
+		expect(slow?.status).not.toBe("retrying");
+	});
+
+	it("keeps a step's signal on the actor's after the step: work it left running stops with the actor", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.background.getOrCreate("one");
+		await expect.poll(() => handle.started()).toBe(true);
+		const started = performance.now();
+		await t.restart();
+		expect(backgroundEnded).toEqual(["aborted"]);
+		expect(performance.now() - started).toBeLessThan(2_000);
 	});
 
 	it("gives a compensation its attempt and a live signal", async () => {
