@@ -39,6 +39,9 @@ const orders = actor({
 			const count = await ctx.step("count", (c) => {
 				expectTypeOf(c.state.reserved).toEqualTypeOf<number>();
 				expectTypeOf(c.vars.attempts).toEqualTypeOf<number>();
+				// The attempt's number and signal.
+				expectTypeOf(c.attempt).toEqualTypeOf<number>();
+				expectTypeOf(c.abortSignal).toEqualTypeOf<AbortSignal>();
 				return c.state.reserved;
 			});
 			expectTypeOf(count).toEqualTypeOf<number>();
@@ -67,8 +70,9 @@ const orders = actor({
 			const reservation = await ctx.step({
 				name: "reserve",
 				run: (c) => reserve(c, message.body),
-				rollback: (_c, output) => {
+				rollback: (c, output) => {
 					expectTypeOf(output).toEqualTypeOf<string>();
+					expectTypeOf(c.attempt).toEqualTypeOf<number>();
 				},
 			});
 			expectTypeOf(reservation).toEqualTypeOf<string>();
