@@ -69,6 +69,12 @@ const fetcher = actor({
 	}),
 });
 
+/** The race's other branch: a durable 5 s deadline. */
+async function lateDeadline(b: { sleep(name: string, ms: number): Promise<void> }) {
+	await b.sleep("wait", 5_000);
+	return "late";
+}
+
 const racer = actor({
 	state: { outcome: "" },
 	actions: { outcome: (c) => c.state.outcome },
@@ -83,13 +89,7 @@ const racer = actor({
 						run: async (c) => (await fetch(`${base}/hang-race`, { signal: c.abortSignal })).text(),
 					}),
 			},
-			{
-				name: "deadline",
-				run: async (b) => {
-					await b.sleep("wait", 5_000);
-					return "late";
-				},
-			},
+			{ name: "deadline", run: lateDeadline },
 		]);
 		await ctx.step("save", (c) => {
 			c.state.outcome = winner;
@@ -144,13 +144,7 @@ const quietLoser = actor({
 								}),
 						}),
 				},
-				{
-					name: "deadline",
-					run: async (b) => {
-						await b.sleep("wait", 5_000);
-						return "late";
-					},
-				},
+				{ name: "deadline", run: lateDeadline },
 			]);
 			await ctx.step("save", (c) => {
 				c.state.outcome = winner;

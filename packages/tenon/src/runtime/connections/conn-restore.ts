@@ -93,30 +93,42 @@ export function attachSockets(hub: ConnectionHub): void {
  */
 export function expireOrphans(hub: ConnectionHub, resumeTimeoutMs: number): void {
 	if (!hub.waiting) return;
+	const stop = awakeThen(hub, resumeTimeoutMs, () => {
+		// Links that never came: their holder is gone too.
+		for (const conn of [...hub.awaitingLink]) {
+			hub.stopAwaitingLink(conn);
+			hub.orphanUnlinked(conn);
+		}
+		for (const conn of [...hub.orphans.values()]) expireOrphan(hub, conn);
+	});
+	// Every one of them came back: nothing to wait for.
+	hub.whenNoneWaiting(stop);
+}
+
+/**
+ * Keeps the actor awake `ms`, then runs `expire` (in a turn of its own).
+ * Stopping first (destroy, shutdown), or the returned function called, ends
+ * the wait without it: the records stay for the next wake (or go with the actor).
+ */
+function awakeThen(hub: ConnectionHub, ms: number, expire: () => void): () => void {
 	const { core } = hub.deps;
-	const expired = new Promise<void>((resolve) => {
+	let stop = () => {};
+	const waited = new Promise<void>((resolve) => {
 		const timer = core.clock.setTimeout(() => {
 			core.abortSignal.removeEventListener("abort", stop);
-			// Links that never came: their holder is gone too.
-			for (const conn of [...hub.awaitingLink]) {
-				hub.stopAwaitingLink(conn);
-				hub.orphanUnlinked(conn);
-			}
-			for (const conn of [...hub.orphans.values()]) expireOrphan(hub, conn);
+			expire();
 			core.afterTurn();
 			resolve();
-		}, resumeTimeoutMs);
-		// Stopping first (say, destroyed): the records stay for the next wake (or go with the actor).
-		const stop = () => {
+		}, ms);
+		stop = () => {
 			core.clock.clearTimeout(timer);
 			core.abortSignal.removeEventListener("abort", stop);
 			resolve();
 		};
 		core.abortSignal.addEventListener("abort", stop, { once: true });
-		// Every one of them came back: nothing to wait for.
-		hub.whenNoneWaiting(stop);
 	});
-	void core.keepAwake(expired);
+	void core.keepAwake(waited);
+	return stop;
 }
 
 /** An orphan its client did not resume in time: its record goes and `onDisconnect` runs. */
@@ -153,20 +165,6 @@ export function keepLost(hub: ConnectionHub, conn: ConnectionImpl, code?: number
 	presence?.closed(conn);
 	// The actor stays awake meanwhile, so `onDisconnect` runs in time for a client that does
 	// not come back (asleep, it would run only at the next wake's own wait).
-	const waited = new Promise<void>((resolve) => {
-		const timer = core.clock.setTimeout(() => {
-			core.abortSignal.removeEventListener("abort", stop);
-			expireOrphan(hub, conn);
-			core.afterTurn();
-			resolve();
-		}, core.options.connectionResumeTimeout);
-		// Stopping first (destroy, shutdown): the record stays for the next wake (or goes with the actor).
-		const stop = () => {
-			core.clock.clearTimeout(timer);
-			resolve();
-		};
-		core.abortSignal.addEventListener("abort", stop, { once: true });
-	});
-	void core.keepAwake(waited);
+	awakeThen(hub, core.options.connectionResumeTimeout, () => expireOrphan(hub, conn));
 	return true;
 }
