@@ -9,9 +9,9 @@ const conditions = ["tenon-source", "import", "module", "node", "default"];
 const ssrConditions = conditions.filter((condition) => condition !== "module");
 
 // Test files that run one at a time, after the others: they measure (the bench smoke test),
-// race a time budget (the SQL console must fill 64 MiB within its 2 s), drive Chromium or
-// build with Vite, and want the machine to themselves. The rest run on two
-// workers: on one, the suite took 20 minutes on CI's two cores; on two, 15.
+// race a time budget (the SQL console must fill 64 MiB within its 2 s) or a CPU share (Yjs
+// sync answers), drive Chromium or build with Vite, and want the machine to themselves. The
+// rest run on two workers: on one, the suite took 20 minutes on CI's two cores; on two, 15.
 const alone = [
 	"packages/tenon/test/browser/**/*.test.ts",
 	"packages/tenon/test/compat/rivetkit-react.test.ts",
@@ -19,6 +19,7 @@ const alone = [
 	"examples/apps/apps.test.ts",
 	"test/bench-smoke.test.ts",
 	"packages/tenon/test/inspector/inspector-sql-memory.test.ts",
+	"packages/tenon/test/yjs/step1-time-budget.test.ts",
 	"packages/tenon/test/inspector/inspector-build.test.ts",
 	"packages/tenon/test/client/redirects.test.ts",
 ];
