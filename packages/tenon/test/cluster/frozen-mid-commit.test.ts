@@ -5,7 +5,7 @@
 // for 60 s, 2026-11-26). PostgreSQL now ends a session idle in a transaction
 // for a lease's time; the frozen commit fails unacknowledged.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertPostgresReachable, closeAdmin, sqlAdmin } from "../helpers/postgres.js";
+import { assertPostgresReachable, closeAdmin, lockTable, sqlAdmin } from "../helpers/postgres.js";
 import { callTally, TestCluster } from "./harness.js";
 
 beforeAll(assertPostgresReachable);
@@ -13,6 +13,14 @@ afterAll(closeAdmin);
 
 const TTL = 600;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A Tenon session's commit statement waits for a lock. */
+async function commitWaitingOnLock(): Promise<boolean> {
+	const [row] = await sqlAdmin()<{ n: number }[]>`
+		SELECT count(*)::int AS n FROM pg_stat_activity
+		WHERE application_name = 'tenon' AND wait_event_type = 'Lock' AND query LIKE '%commit_item%'`;
+	return (row?.n ?? 0) > 0;
+}
 
 /** A Tenon session has been idle inside a transaction for over 100 ms. */
 async function transactionLeftOpen(): Promise<boolean> {
@@ -36,15 +44,22 @@ describe("a node frozen inside a commit's transaction", () => {
 				for (let n = 0; writing; n++)
 					await callTally(frozen.url, "busy", "add", [`w${n}`]).catch(() => undefined);
 			})();
-			let caught = false;
-			for (let attempt = 0; attempt < 60 && !caught; attempt++) {
-				await sleep(3 + Math.random() * 10);
+			// Frozen at a point where the transaction holds the rows, not by chance: the actor's
+			// fence table is locked, so the next commit's statement waits on it (after its BEGIN);
+			// the node is stopped while it waits, then the table is unlocked, so the statement
+			// takes its rows and answers a node that cannot send its COMMIT. (The first version
+			// stopped the node at random moments, 60 times, hoping to land inside a commit, and
+			// missed all 60 in a CI run, 2026-11-28.)
+			const unlock = await lockTable(cluster.schema, "actor_fences");
+			try {
+				await expect.poll(commitWaitingOnLock, { interval: 10 }).toBe(true);
 				cluster.pause(frozen.id);
-				await sleep(150);
-				caught = await transactionLeftOpen();
-				if (!caught) cluster.resume(frozen.id);
+			} finally {
+				await unlock();
 			}
-			expect(caught).toBe(true);
+			// Idle inside the transaction for over 100 ms, and not yet ended by PostgreSQL (which
+			// does after the lease's 600 ms).
+			await expect.poll(transactionLeftOpen, { interval: 20, timeout: 5_000 }).toBe(true);
 			// The other node takes the actor over once the lease ran out (until then it answers
 			// 503 actor/unavailable: the owner does not answer). Before, its calls waited on the
 			// frozen transaction's row locks, or kept failing, until the node ran again.
