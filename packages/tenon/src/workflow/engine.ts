@@ -439,17 +439,25 @@ export class WorkflowEngine {
 			this.journal.clearHaltReported();
 			log.info("workflow completed");
 		} catch (error) {
-			if (this.evicted.aborted || error instanceof EvictedError) return;
-			if (isCodeError(error) || isControlError(error)) {
-				this.halted = errorInfo(error);
-				this.journal.setHalted(this.halted);
+			const stopping = this.evicted.aborted || error instanceof EvictedError;
+			// A code error is recorded even while the actor stops (a step that finished in the
+			// grace period): it goes out with the stop's final commit; before, the run read
+			// `running`, with no error, until its next wake.
+			const halt =
+				isCodeError(error) || (!stopping && isControlError(error)) ? errorInfo(error) : undefined;
+			if (halt !== undefined) {
+				this.halted = halt;
+				this.journal.setHalted(halt);
 				log.error("workflow stopped: its code does not match its journal or misuses the API", {
 					error,
 				});
+			}
+			if (stopping) return;
+			if (halt !== undefined) {
 				// Once per distinct halt: a halted run halts again at every wake until its code is fixed.
-				if (this.#onError !== undefined && !sameHalt(this.journal.haltReported, this.halted)) {
-					this.journal.setHaltReported(this.halted);
-					await this.report({ workflow: { workflowId: this.workflowId, error: this.halted } });
+				if (this.#onError !== undefined && !sameHalt(this.journal.haltReported, halt)) {
+					this.journal.setHaltReported(halt);
+					await this.report({ workflow: { workflowId: this.workflowId, error: halt } });
 				}
 				this.#end();
 				return;
