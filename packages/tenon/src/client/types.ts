@@ -97,6 +97,45 @@ export interface ActionCall {
 	signal?: AbortSignal | undefined;
 }
 
+/**
+ * Every action of the actions object `A` as the wire names it (`group.name`
+ * for a nested group's), with its arguments and result.
+ */
+type ActionEntry<A, Prefix extends string = ""> = {
+	// biome-ignore lint/suspicious/noExplicitAny: any context type (a wildcard; `unknown` fails variance checks).
+	[K in keyof A & string]: A[K] extends (c: any, ...args: infer P) => infer R
+		? { name: `${Prefix}${K}`; args: P; result: Awaited<R> }
+		: A[K] extends object
+			? ActionEntry<A[K], `${Prefix}${K}.`>
+			: never;
+}[keyof A & string];
+
+type IsAny<T> = 0 extends 1 & T ? true : false;
+
+type EntriesOf<D> = ActionEntry<ActionsOf<D>>;
+type NameOfEntry<E> = E extends { name: infer N extends string } ? N : never;
+type ArgsOfEntry<E, N> = E extends { name: N; args: infer P } ? P : never;
+type ResultOfEntry<E, N> = E extends { name: N; result: infer R } ? R : never;
+
+/** The names `action({ name })` takes for actor `D` (any string for an untyped client). */
+export type ActionNameOf<D> = IsAny<ActionsOf<D>> extends true ? string : NameOfEntry<EntriesOf<D>>;
+
+/** The arguments `action({ name, args })` takes: `args` may be left out when none are. */
+type ArgsField<P> = [] extends P ? { args?: P | undefined } : { args: P };
+
+/**
+ * `action({ name, args, signal })` for actor `D`: the name one of its actions,
+ * the arguments that action takes.
+ */
+export type ActionCallOf<D, N> =
+	IsAny<ActionsOf<D>> extends true
+		? ActionCall
+		: { name: N; signal?: AbortSignal | undefined } & ArgsField<ArgsOfEntry<EntriesOf<D>, N>>;
+
+/** What `action({ name })` resolves with for actor `D`. */
+export type ActionResultOf<D, N> =
+	IsAny<ActionsOf<D>> extends true ? unknown : ResultOfEntry<EntriesOf<D>, N>;
+
 /** The connection status of an {@link ActorConn}. */
 export type ConnStatus = "idle" | "connecting" | "connected" | "disconnected";
 
@@ -126,8 +165,11 @@ export interface ActorConnMethods<D> {
 	readonly actorId: string | undefined;
 	/** The connection id, once connected. */
 	readonly connectionId: string | undefined;
-	/** Calls an action by name. */
-	action(call: ActionCall): Promise<unknown>;
+	/**
+	 * Calls an action by name (as the wire names it: `group.name` for a nested
+	 * group's), typed as the action; for a `signal` that aborts the call.
+	 */
+	action<N extends ActionNameOf<D>>(call: ActionCallOf<D, N>): Promise<ActionResultOf<D, N>>;
 	/** Closes the connection for good. */
 	dispose(): Promise<void>;
 	/** The actor's shared state (`shareState`), once the first snapshot arrived (see `onSharedState`). */
@@ -154,8 +196,11 @@ export interface ActorHandleMethods<D> {
 	connect(params?: ConnParamsOf<D>): ActorConn<D>;
 	/** Resolves the actor id (creating the actor for `getOrCreate` handles). */
 	resolve(): Promise<string>;
-	/** Calls an action by name. */
-	action(call: ActionCall): Promise<unknown>;
+	/**
+	 * Calls an action by name (as the wire names it: `group.name` for a nested
+	 * group's), typed as the action; for a `signal` that aborts the call.
+	 */
+	action<N extends ActionNameOf<D>>(call: ActionCallOf<D, N>): Promise<ActionResultOf<D, N>>;
 	/**
 	 * Sends a message to a declared queue; resolves once it is durably stored, or handed
 	 * out to a receiver in the commit the send waited for (docs/queues.md, delivery guarantees).

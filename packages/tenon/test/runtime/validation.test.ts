@@ -40,9 +40,11 @@ describe("Standard Schema validation", () => {
 		});
 		const issues = (error as { metadata: { issues: { path: string }[] } }).metadata.issues;
 		expect(issues[0]?.path).toBe("0");
+		// @ts-expect-error: a number where the schema wants a string (what a hostile caller sends)
 		await expect(handle.action({ name: "add", args: [42] })).rejects.toMatchObject({
 			code: "invalid_args",
 		});
+		// @ts-expect-error: the argument left out
 		await expect(handle.action({ name: "add", args: [] })).rejects.toMatchObject({
 			code: "invalid_args",
 		});
@@ -52,6 +54,7 @@ describe("Standard Schema validation", () => {
 	it("passes validated, transformed values to the action", async () => {
 		await using t = await setupTest(registry);
 		const handle = t.client.guarded.getOrCreate("coerce", { params: { token: "t-1" } });
+		// @ts-expect-error: the types follow the action's parameter (a number); the schema coerces
 		expect(await handle.action({ name: "admin.trim", args: ["3"] })).toEqual({
 			keep: 3,
 			type: "number",

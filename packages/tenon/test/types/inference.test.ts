@@ -95,6 +95,33 @@ describe("type inference", () => {
 		expectTypeOf(callChecks).toBeFunction();
 	});
 
+	it("types a call by name: its name, its arguments and its result (for a signal)", () => {
+		const handle = client.counter.getOrCreate(["a"]);
+		// Checked by tsc only: calling would send a request.
+		const callChecks = async (conn: ActorConn<typeof counter>) => {
+			const signal = AbortSignal.timeout(1_000);
+			expectTypeOf(
+				await handle.action({ name: "increment", args: [1], signal }),
+			).toEqualTypeOf<number>();
+			expectTypeOf(await handle.action({ name: "get" })).toEqualTypeOf<number>();
+			expectTypeOf(await conn.action({ name: "admin.reset", args: [] })).toEqualTypeOf<true>();
+			// A name known as one of the actor's: the union of their results.
+			const name = "get" as "get" | "admin.reset";
+			expectTypeOf(await conn.action({ name })).toEqualTypeOf<number | true>();
+			// @ts-expect-error there is no such action
+			await handle.action({ name: "decrement", args: [1] });
+			// @ts-expect-error nested actions are named with their group
+			await handle.action({ name: "reset" });
+			// @ts-expect-error increment takes a number
+			await handle.action({ name: "increment", args: ["1"] });
+			// @ts-expect-error increment's argument is not optional
+			await conn.action({ name: "increment" });
+			// @ts-expect-error a name from outside is not an action name until it is checked
+			await handle.action({ name: String(Math.random()) });
+		};
+		expectTypeOf(callChecks).toBeFunction();
+	});
+
 	it("types input, params, events and connections", () => {
 		const room = client.chat.getOrCreate("general", {
 			params: { userId: "u" },
