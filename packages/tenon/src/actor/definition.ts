@@ -1,4 +1,8 @@
-import { RESERVED_ACTION_NAMES, SPECIAL_NAMES } from "../protocol/client-members.js";
+import {
+	RESERVED_ACTION_NAMES,
+	SPECIAL_NAMES,
+	type WithoutReservedNames,
+} from "../protocol/client-members.js";
 import type {
 	ActionContext,
 	ActorContext,
@@ -145,9 +149,10 @@ export interface ActorConfig<
 	 * intersection with the unconstrained `A` so TypeScript infers `A` from the
 	 * object while still giving every action its context: a constrained type
 	 * parameter would not see the connection-state type inferred from
-	 * `createConnState`.)
+	 * `createConnState`.) Client members (`send`, `connect`, `on`, ...) are
+	 * refused as names: the client's handle has them.
 	 */
-	actions?: A & ActionGroup<ActionContext<S, CP, CS, V, E, Q, D>>;
+	actions?: A & ActionGroup<ActionContext<S, CP, CS, V, E, Q, D>> & WithoutReservedNames;
 	/**
 	 * Standard Schema validation (zod, valibot, ...) of action argument lists,
 	 * keyed by action name (`"send"`, or `"admin.reset"` for groups). A failing
@@ -286,7 +291,9 @@ function checkActionNames(group: Record<string, unknown>, path: string[]): void 
 			);
 		}
 		if (path.length === 0 && RESERVED_ACTION_NAMES.has(name)) {
-			throw new Error(`Action name '${name}' is reserved: it would hide a client handle method`);
+			throw new Error(
+				`Action name '${name}' is reserved: it would hide a client handle method (reserved: ${[...RESERVED_ACTION_NAMES].join(", ")})`,
+			);
 		}
 		// In a group too: the client never calls `admin.then` (`await handle.admin` reads it).
 		if (path.length > 0 && SPECIAL_NAMES.has(name)) {

@@ -46,3 +46,38 @@ export const RESERVED_ACTION_NAMES: ReadonlySet<string> = new Set([
 	...CONN_PROPERTIES,
 	...SPECIAL_NAMES,
 ]);
+
+/**
+ * The names no top-level action may take, as a type: `actions` refuses them
+ * when it is checked (`Type '...' is not assignable to type 'never'`), and
+ * {@link RESERVED_ACTION_NAMES} when the actor is defined. That set less
+ * `constructor` (every object literal has one, from `Object.prototype`),
+ * checked by test/types/reserved-action-names.test.ts.
+ */
+export type ReservedActionName =
+	| "action"
+	| "connect"
+	| "resolve"
+	| "send"
+	| "fetch"
+	| "webSocket"
+	| "dispose"
+	| "on"
+	| "once"
+	| "onError"
+	| "onOpen"
+	| "onClose"
+	| "onStatusChange"
+	| "onSharedState"
+	| "setPresence"
+	| "onPresence"
+	| "connStatus"
+	| "actorId"
+	| "connectionId"
+	| "sharedState"
+	| "presence"
+	| "then"
+	| "toJSON";
+
+/** An `actions` object with none of the reserved names at its top level. */
+export type WithoutReservedNames = { readonly [K in ReservedActionName]?: never };

@@ -1,0 +1,60 @@
+// Action names that a client handle or connection has as members (`send`, `connect`, `on`,
+// ...) were refused only when the actor was defined, at run time, with a message that did not
+// list them (a docs walkthrough, 2026-11-28: `send` is a natural name for a chat action). The
+// types refuse them now, and the error names them all.
+import { describe, expect, expectTypeOf, it } from "vitest";
+import { actor } from "../../src/index.js";
+import {
+	RESERVED_ACTION_NAMES,
+	type ReservedActionName,
+} from "../../src/protocol/client-members.js";
+
+describe("reserved action names", () => {
+	it("are refused by the types at the top level, and allowed in a group", () => {
+		const define = () =>
+			actor({
+				state: {},
+				actions: {
+					// @ts-expect-error `send` is a handle's method (queue sends)
+					send: (_c, text: string) => text,
+					ok: () => 1,
+				},
+			});
+		expect(define).toThrow(
+			/Action name 'send' is reserved.*reserved: action, connect, resolve, send/,
+		);
+		const grouped = actor({ state: {}, actions: { chat: { send: (_c, text: string) => text } } });
+		expect(Object.keys(grouped.config.actions ?? {})).toEqual(["chat"]);
+	});
+
+	it("are the names the definition refuses (less `constructor`, which every object has)", () => {
+		const runtime = [...RESERVED_ACTION_NAMES].filter((name) => name !== "constructor").sort();
+		const typed: Record<ReservedActionName, true> = {
+			action: true,
+			connect: true,
+			resolve: true,
+			send: true,
+			fetch: true,
+			webSocket: true,
+			dispose: true,
+			on: true,
+			once: true,
+			onError: true,
+			onOpen: true,
+			onClose: true,
+			onStatusChange: true,
+			onSharedState: true,
+			setPresence: true,
+			onPresence: true,
+			connStatus: true,
+			actorId: true,
+			connectionId: true,
+			sharedState: true,
+			presence: true,
+			then: true,
+			toJSON: true,
+		};
+		expect(Object.keys(typed).sort()).toEqual(runtime);
+		expectTypeOf<"send">().toExtend<ReservedActionName>();
+	});
+});
