@@ -29,7 +29,12 @@ const registry = setup({ use: { acct }, logLevel: "silent" });
 /** A TCP relay to `port` whose sockets the test can cut (no close frame reaches either side). */
 async function relayTo(port: number) {
 	const pairs = new Set<[net.Socket, net.Socket]>();
+	let blocked = false;
 	const server = net.createServer((down) => {
+		if (blocked) {
+			down.resetAndDestroy();
+			return;
+		}
 		const up = net.connect(port, "127.0.0.1");
 		const pair: [net.Socket, net.Socket] = [down, up];
 		pairs.add(pair);
@@ -53,6 +58,13 @@ async function relayTo(port: number) {
 				up.destroy();
 				down.resetAndDestroy();
 			}
+		},
+		/** New connections are refused (reset) until `unblock`. */
+		block() {
+			blocked = true;
+		},
+		unblock() {
+			blocked = false;
 		},
 		close: () => new Promise((resolve) => server.close(resolve)),
 	};
@@ -103,6 +115,41 @@ it("gives a cut connection up after connectionResumeTimeout when its client does
 		expect(left).toEqual([]);
 		await t.clock.advance(30_000);
 		await expect.poll(() => left).toEqual([id]);
+	} finally {
+		await client.dispose();
+		await relay.close();
+	}
+});
+
+// Each loss waits its own connectionResumeTimeout (an attacker probe, 2026-11-28): the wait of
+// a first loss ran on after the client came back, and expired the connection when it fired
+// while a second loss waited (1.2 s after that loss, of its 30 s), so the client got a new
+// connection; the wait also kept the actor awake after the resume.
+it("gives each loss of a connection's socket its own wait, ended when the client resumes", async () => {
+	await using t = await setupTest(registry);
+	const relay = await relayTo(Number(new URL(t.url).port));
+	const client = createClient<typeof registry>({
+		endpoint: relay.url,
+		reconnect: { minDelayMs: 20, maxDelayMs: 50 },
+	});
+	try {
+		const conn = client.acct.getOrCreate("twice").connect();
+		await conn.bump();
+		const { id } = await conn.me();
+		const watcher = t.client.acct.getOrCreate("twice");
+		relay.cut();
+		await expect.poll(async () => (await conn.me()).id).toBe(id);
+		await t.clock.advance(20_000);
+		// Lost again, its client kept out 15 s (of the manual clock) past the first loss's wait.
+		relay.block();
+		relay.cut();
+		await expect.poll(async () => (await watcher.me()).conns).toBe(0);
+		await t.clock.advance(15_000);
+		expect(left).toEqual([]);
+		relay.unblock();
+		await expect.poll(async () => (await watcher.me()).conns).toBe(1);
+		expect(await conn.me()).toEqual({ id, count: 1, conns: 1 });
+		expect(left).toEqual([]);
 	} finally {
 		await client.dispose();
 		await relay.close();

@@ -5,6 +5,7 @@ import { errors, toErrorPayload } from "../../protocol/errors.js";
 import { encodeToClient } from "../../protocol/messages.js";
 import type { Caller } from "../caller.js";
 import { closeCodeFor, closeReason } from "./close-codes.js";
+import { takeOrphan } from "./conn-restore.js";
 import { ConnSocket } from "./conn-socket.js";
 import type { ConnectionImpl, ConnPersistence } from "./connection.js";
 import type { ConnectionHub } from "./connection-hub.js";
@@ -219,7 +220,7 @@ function moveConnection(
 		conn.changed();
 	}
 	conn.linked = linked;
-	if (hub.removeOrphan(conn)) hub.add(conn);
+	if (takeOrphan(hub, conn)) hub.add(conn);
 	hub.waitingChanged();
 }
 

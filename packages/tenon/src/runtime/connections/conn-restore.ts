@@ -99,7 +99,8 @@ export function expireOrphans(hub: ConnectionHub, resumeTimeoutMs: number): void
 			hub.stopAwaitingLink(conn);
 			hub.orphanUnlinked(conn);
 		}
-		for (const conn of [...hub.orphans.values()]) expireOrphan(hub, conn);
+		// Those lost again since they were resumed wait their own time (keepLost).
+		for (const conn of [...hub.orphans.values()]) if (!lostWaits.has(conn)) expireOrphan(hub, conn);
 	});
 	// Every one of them came back: nothing to wait for.
 	hub.whenNoneWaiting(stop);
@@ -129,6 +130,25 @@ function awakeThen(hub: ConnectionHub, ms: number, expire: () => void): () => vo
 	});
 	void core.keepAwake(waited);
 	return stop;
+}
+
+/**
+ * The wait of each connection kept by {@link keepLost}, ended when its client
+ * resumes it ({@link takeOrphan}). A wait left running after a resume expired
+ * the connection when it fired while a later loss of it waited (its client then
+ * got a new connection, 1.2 s after that loss), and kept the actor awake (an
+ * attacker probe, 2026-11-28).
+ */
+const lostWaits = new WeakMap<ConnectionImpl, () => void>();
+
+/** `conn`'s client resumed it: it is no longer an orphan (false if it was not one). */
+export function takeOrphan(hub: ConnectionHub, conn: ConnectionImpl): boolean {
+	const stop = lostWaits.get(conn);
+	if (stop !== undefined) {
+		lostWaits.delete(conn);
+		stop();
+	}
+	return hub.removeOrphan(conn);
 }
 
 /** An orphan its client did not resume in time: its record goes and `onDisconnect` runs. */
@@ -165,6 +185,13 @@ export function keepLost(hub: ConnectionHub, conn: ConnectionImpl, code?: number
 	presence?.closed(conn);
 	// The actor stays awake meanwhile, so `onDisconnect` runs in time for a client that does
 	// not come back (asleep, it would run only at the next wake's own wait).
-	awakeThen(hub, core.options.connectionResumeTimeout, () => expireOrphan(hub, conn));
+	lostWaits.get(conn)?.();
+	lostWaits.set(
+		conn,
+		awakeThen(hub, core.options.connectionResumeTimeout, () => {
+			lostWaits.delete(conn);
+			expireOrphan(hub, conn);
+		}),
+	);
 	return true;
 }
