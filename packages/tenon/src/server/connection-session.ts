@@ -38,9 +38,15 @@ export interface SessionRates {
 	throttle(now: number): number;
 	/** Charges `ms` spent decoding a frame, ending at `now`: 0, or the ms to stop reading the socket for. */
 	chargeDecode(ms: number, now: number): number;
+	/** Counts a connection waiting for its client against the socket's address, until released. */
+	holdAddress(): () => void;
 }
 
-const UNLIMITED: SessionRates = { throttle: () => 0, chargeDecode: () => 0 };
+const UNLIMITED: SessionRates = {
+	throttle: () => 0,
+	chargeDecode: () => 0,
+	holdAddress: () => () => {},
+};
 
 /**
  * One `/connect` WebSocket: resolves (and wakes) the actor, runs the connect
@@ -110,7 +116,7 @@ export class ConnectionSession implements WebSocketHandler {
 		resume: ResumeRequest | undefined,
 	): Promise<void> {
 		// The adapter reports a close back through onClose, which unregisters the connection.
-		const transport = new SessionTransport(this.#socket, this.#encoding);
+		const transport = new SessionTransport(this.#socket, this.#encoding, this.#rates);
 		this.#transport = transport;
 		let conn: OpenConnection | undefined;
 		try {
@@ -296,9 +302,17 @@ class SessionTransport implements ConnTransport {
 		this.#closed = true;
 	}
 
-	constructor(socket: ServerWebSocket, encoding: Encoding) {
+	readonly #rates: SessionRates;
+
+	constructor(socket: ServerWebSocket, encoding: Encoding, rates: SessionRates) {
 		this.#socket = socket;
 		this.encoding = encoding;
+		this.#rates = rates;
+	}
+
+	/** The socket was lost and its connection waits for its client: it still counts (keepLost). */
+	holdAddress(): () => void {
+		return this.#rates.holdAddress();
 	}
 
 	/** Frames the runtime encoded (a broadcast sends the same one to every connection). */

@@ -70,12 +70,33 @@ export class SocketCounts {
 	/** A socket closed. */
 	release(slot: SocketSlot): void {
 		this.open--;
-		const counted = slot.countedAddress;
-		if (counted !== undefined) {
-			const left = this.ofAddress(counted) - 1;
-			if (left <= 0) this.#byAddress.delete(counted);
-			else this.#byAddress.set(counted, left);
-		}
+		if (slot.countedAddress !== undefined) this.#forgetOne(slot.countedAddress);
+	}
+
+	/**
+	 * Counts one more against `counted` (an address key; undefined: nothing)
+	 * until the returned function is called: a connection whose socket was lost
+	 * and that waits for its client (keepLost in runtime/connections/conn-restore.ts).
+	 * It costs what an open connection does (a slot of its actor, the actor awake),
+	 * and counted only while its socket was open, one address that never held
+	 * more sockets than its limit kept every slot of an actor, or the node's
+	 * awake actors, waiting 30 s at a time (an attacker probe, 2026-11-28).
+	 */
+	holdAddress(counted: string | undefined): () => void {
+		if (counted === undefined) return () => {};
+		this.#byAddress.set(counted, this.ofAddress(counted) + 1);
+		let held = true;
+		return () => {
+			if (!held) return;
+			held = false;
+			this.#forgetOne(counted);
+		};
+	}
+
+	#forgetOne(counted: string): void {
+		const left = this.ofAddress(counted) - 1;
+		if (left <= 0) this.#byAddress.delete(counted);
+		else this.#byAddress.set(counted, left);
 	}
 
 	/** Takes one message from `address`'s rate: 0, or ms to wait. */
@@ -153,6 +174,11 @@ export class SocketSlot {
 			own = this.#decodeTime.charge(ms, now);
 		}
 		return Math.max(own, this.#counts.chargeAddressDecode(this.rateAddress, ms, now));
+	}
+
+	/** See {@link SocketCounts.holdAddress}: this socket's address, where it is counted. */
+	holdAddress(): () => void {
+		return this.#counts.holdAddress(this.countedAddress);
 	}
 
 	release(): void {

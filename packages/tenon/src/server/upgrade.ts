@@ -158,6 +158,8 @@ export function createUpgradeHandler(
 		/** Per-address limits apply: a client's socket, come straight or passed through by a node. */
 		let limited: boolean;
 		let rated: boolean;
+		/** It asks to resume a connection, which may wait for it counted against its address. */
+		let resuming = false;
 		try {
 			admitted = deps.guard.admit(request, client);
 			deps.guard.checkStateChange(request, admitted);
@@ -170,9 +172,13 @@ export function createUpgradeHandler(
 			// the client's socket; refused here too, the count of what this node took (which
 			// that node sends again after the actor sleeps) would skip them.
 			rated = link === undefined;
-			checkSocketLimits(counts, limits, limited ? admitted.remoteAddress : undefined, deps);
 			// Refused with an answer here: accepted, `ws` would refuse it with one of its own.
 			protocols = offeredProtocols(request.headers.get("sec-websocket-protocol"));
+			resuming = protocols.some((protocol) => protocol.startsWith(PROTOCOL_CONN_ID));
+			checkSocketLimits(counts, limits, limited ? admitted.remoteAddress : undefined, {
+				...deps,
+				resuming,
+			});
 		} catch (error) {
 			return reject(actors, error);
 		}
@@ -230,7 +236,13 @@ export function createUpgradeHandler(
 					{ namespace: gateway.namespace, target: gateway.target },
 					caller as Caller,
 				));
-				checkSocketLimits(counts, limits, limited ? admitted.remoteAddress : undefined, deps, 1);
+				checkSocketLimits(
+					counts,
+					limits,
+					limited ? admitted.remoteAddress : undefined,
+					{ ...deps, resuming },
+					1,
+				);
 				held = finding;
 			} catch (error) {
 				finding.release();
@@ -352,17 +364,24 @@ function openSession(
 /**
  * Throws when the node, or `address` (undefined: not limited), has all the sockets it may;
  * `own`: slots the caller already holds for this socket (counted, not one more).
+ * `resuming`: the socket asks to resume a connection, which may be waiting for it counted
+ * against the address (socket-slots.ts, holdAddress): it may go one over the address's limit,
+ * or a client at its limit could not come back for its own connection until the wait ended.
  */
 function checkSocketLimits(
 	counts: SocketCounts,
 	limits: Limits,
 	address: string | undefined,
-	deps: { guard: { limitKey(address: string | undefined): string | undefined } },
+	deps: {
+		guard: { limitKey(address: string | undefined): string | undefined };
+		resuming?: boolean;
+	},
 	own = 0,
 ): void {
 	if (counts.open - own >= limits.maxConnections)
 		throw errors.tooManyConnections("node", limits.maxConnections);
 	const key = address === undefined ? undefined : deps.guard.limitKey(address);
-	if (key !== undefined && counts.ofAddress(key) - own >= limits.maxConnectionsPerAddress)
+	const waiting = deps.resuming === true ? 1 : 0;
+	if (key !== undefined && counts.ofAddress(key) - own - waiting >= limits.maxConnectionsPerAddress)
 		throw errors.tooManyConnections("address", limits.maxConnectionsPerAddress);
 }

@@ -11,6 +11,7 @@ import { afterEach, expect, it } from "vitest";
 import { createClient } from "../../src/client/index.js";
 import { actor, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
+import { tryUpgrade } from "../helpers/raw.js";
 
 const left: string[] = [];
 const acct = actor({
@@ -152,6 +153,66 @@ it("gives each loss of a connection's socket its own wait, ended when the client
 		expect(left).toEqual([]);
 	} finally {
 		await client.dispose();
+		await relay.close();
+	}
+});
+
+// A connection waiting for its client after a lost socket counts against the address that
+// held the socket (an attacker probe, 2026-11-28): it costs what an open one does (a slot of
+// its actor, the actor awake), but counted only while its socket was open, one address that
+// never held more sockets than its limit kept every slot of an actor, or the node's awake
+// actors, waiting for 30 s at a time.
+it("counts a connection waiting for its client against its address until it is resumed or given up", async () => {
+	const limited = setup({
+		use: { acct },
+		logLevel: "silent",
+		limits: { maxConnectionsPerAddress: 2 },
+		rateLimits: { perAddress: false, limitLoopback: true },
+	});
+	await using t = await setupTest(limited);
+	const relay = await relayTo(Number(new URL(t.url).port));
+	const connectUrl = (key: string) =>
+		`${t.url.replace("http", "ws")}/gateway/acct/connect?rvt-method=getOrCreate&rvt-key=${key}`;
+	const protocols = ["rivet", "rivet_encoding.json"];
+	const slow = createClient<typeof registry>({
+		endpoint: relay.url,
+		reconnect: { minDelayMs: 60_000, maxDelayMs: 60_000 },
+	});
+	const prompt = createClient<typeof registry>({
+		endpoint: relay.url,
+		reconnect: { minDelayMs: 20, maxDelayMs: 50 },
+	});
+	try {
+		const gone = slow.acct.getOrCreate("o1").connect();
+		const back = prompt.acct.getOrCreate("o2").connect();
+		await gone.me();
+		const { id } = await back.me();
+		relay.block();
+		relay.cut();
+		await expect.poll(async () => (await t.client.acct.getOrCreate("o1").me()).conns).toBe(0);
+		await expect.poll(async () => (await t.client.acct.getOrCreate("o2").me()).conns).toBe(0);
+		// Both wait, no socket open: the address has its two.
+		expect(await tryUpgrade(connectUrl("o3"), protocols, {})).toEqual({
+			opened: false,
+			status: 429,
+		});
+		// One resumed: its socket counts instead of its wait (still two).
+		relay.unblock();
+		await expect.poll(async () => (await t.client.acct.getOrCreate("o2").me()).conns).toBe(1);
+		expect((await back.me()).id).toBe(id);
+		expect(await tryUpgrade(connectUrl("o3"), protocols, {})).toEqual({
+			opened: false,
+			status: 429,
+		});
+		// The other given up: its address has one again.
+		await t.clock.advance(30_000);
+		await expect.poll(() => left.length).toBe(1);
+		await expect
+			.poll(async () => (await tryUpgrade(connectUrl("o3"), protocols, {})).opened)
+			.toBe(true);
+	} finally {
+		await slow.dispose();
+		await prompt.dispose();
 		await relay.close();
 	}
 });

@@ -110,13 +110,26 @@ export function expireOrphans(hub: ConnectionHub, resumeTimeoutMs: number): void
  * Keeps the actor awake `ms`, then runs `expire` (in a turn of its own).
  * Stopping first (destroy, shutdown), or the returned function called, ends
  * the wait without it: the records stay for the next wake (or go with the actor).
+ * `ended` runs once when the wait ends, either way.
  */
-function awakeThen(hub: ConnectionHub, ms: number, expire: () => void): () => void {
+function awakeThen(
+	hub: ConnectionHub,
+	ms: number,
+	expire: () => void,
+	ended?: () => void,
+): () => void {
 	const { core } = hub.deps;
 	let stop = () => {};
+	let done = false;
+	const end = () => {
+		if (done) return;
+		done = true;
+		ended?.();
+	};
 	const waited = new Promise<void>((resolve) => {
 		const timer = core.clock.setTimeout(() => {
 			core.abortSignal.removeEventListener("abort", stop);
+			end();
 			expire();
 			core.afterTurn();
 			resolve();
@@ -124,6 +137,7 @@ function awakeThen(hub: ConnectionHub, ms: number, expire: () => void): () => vo
 		stop = () => {
 			core.clock.clearTimeout(timer);
 			core.abortSignal.removeEventListener("abort", stop);
+			end();
 			resolve();
 		};
 		core.abortSignal.addEventListener("abort", stop, { once: true });
@@ -186,12 +200,17 @@ export function keepLost(hub: ConnectionHub, conn: ConnectionImpl, code?: number
 	// The actor stays awake meanwhile, so `onDisconnect` runs in time for a client that does
 	// not come back (asleep, it would run only at the next wake's own wait).
 	lostWaits.get(conn)?.();
-	lostWaits.set(
-		conn,
-		awakeThen(hub, core.options.connectionResumeTimeout, () => {
-			lostWaits.delete(conn);
-			expireOrphan(hub, conn);
-		}),
+	// It counts against the address its socket came from while it waits (socket-slots.ts).
+	const releaseAddress = conn.transport?.holdAddress?.();
+	const stopWait = awakeThen(
+		hub,
+		core.options.connectionResumeTimeout,
+		() => expireOrphan(hub, conn),
+		() => {
+			if (lostWaits.get(conn) === stopWait) lostWaits.delete(conn);
+			releaseAddress?.();
+		},
 	);
+	lostWaits.set(conn, stopWait);
 	return true;
 }

@@ -16,6 +16,8 @@ export interface ConnTransport {
 	cork?(): void;
 	uncork?(): void;
 	close(code: number, reason: string): void;
+	/** Optional: see `SocketWriter.holdAddress` (held-socket.ts). */
+	holdAddress?(): (() => void) | undefined;
 }
 
 /**

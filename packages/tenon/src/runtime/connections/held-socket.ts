@@ -36,6 +36,12 @@ export interface SocketWriter {
 	close(code: number, reason: string): void;
 	/** Optional: true once the client's socket closed (a writer that cannot tell leaves it out). */
 	readonly gone?: boolean;
+	/**
+	 * Optional: counts a connection waiting for its client, after this socket
+	 * was lost, against the address the socket came from, until the returned
+	 * function is called (see keepLost in conn-restore.ts).
+	 */
+	holdAddress?(): (() => void) | undefined;
 }
 
 /**
@@ -126,6 +132,11 @@ export abstract class HeldSocket<In> implements SocketHandle {
 
 	close(code: number, reason: string): void {
 		this.#writer.close(code, reason);
+	}
+
+	/** See {@link SocketWriter.holdAddress}; undefined where nothing is counted. */
+	holdAddress(): (() => void) | undefined {
+		return this.#writer.holdAddress?.();
 	}
 
 	/** Input from the client: to the attached actor, or held until it attaches. */
