@@ -164,6 +164,7 @@ export async function runStep(
 			}
 			scope.check();
 			attempt = (entry.attempts ?? 0) + 1;
+			const before = entry;
 			entry = await engine.beginAttempt(path, entry, attempt);
 			// A careful attempt waited for a commit: the actor may have begun to stop, or the
 			// step's branch lost its race, meanwhile (checked again, or the step ran anyway).
@@ -192,6 +193,12 @@ export async function runStep(
 				);
 				return completed(entry);
 			} catch (thrown) {
+				// Its branch lost a race: the attempt neither failed nor crashed, and a careful
+				// attempt's `running` mark goes back to the entry before it (it read running for
+				// good: an attacker probe, 2026-11-28). Cut short by a stop, the mark stays: the
+				// next life runs the attempt again (see `crashed` above).
+				if (entry.status === "running" && scope.signal.aborted && !engine.evicted.aborted)
+					journal.put(path, before);
 				if (isControlError(thrown) || isCodeError(thrown)) throw thrown;
 				// Its branch lost a race, or the actor stops: the attempt failed because its signal
 				// told it to stop (whatever it threw then), and is no failure of the step (a review:

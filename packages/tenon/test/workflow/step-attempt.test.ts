@@ -227,6 +227,14 @@ describe("a step's attempt context", () => {
 		const slow = history.entries.find((entry) => entry.name === "slow-call");
 		expect(slow?.status).not.toBe("failed");
 		expect(slow?.status).not.toBe("retrying");
+		// Nor as running for good (its life's first attempt was journaled running before it ran:
+		// an attacker probe, 2026-11-28, found it so after the race, and after a restart).
+		expect(slow).toMatchObject({ status: "pending", attempts: 0 });
+		await t.restart();
+		await handle.outcome();
+		await t.settle();
+		const again = (await t.workflowHistory(handle)).entries.find((e) => e.name === "slow-call");
+		expect(again).toMatchObject({ status: "pending", attempts: 0 });
 	});
 
 	it("keeps a step's signal on the actor's after the step: work it left running stops with the actor", async () => {
