@@ -24,22 +24,10 @@ export { MAX_COMPENSATION_CRASHES } from "./rollback.js";
 import { RollbackFrame, Scope } from "./scope.js";
 import { STEP_DEFAULTS } from "./step.js";
 import type { WorkflowErrorEvent, WorkflowOptions } from "./types.js";
-import { runUserCode } from "./user-code.js";
+import { type InStepOptions, runUserCode } from "./user-code.js";
 
 /** The function a workflow runs. */
 export type WorkflowFunction = (ctx: WorkflowContextImpl) => Promise<unknown>;
-
-/** Options of {@link WorkflowEngine.runInStep}. */
-export interface InStepOptions<T> {
-	/** What runs, for the error a workflow call made inside it gets (`step 'charge'`). */
-	label: string;
-	/** Marks the calling context as inside a step (actor data usable); returns the unmark. */
-	mark?: () => () => void;
-	timeoutMs?: number;
-	onTimeout?: () => unknown;
-	/** Runs as soon as the function returned, before its turn commits (to journal the result with its writes). */
-	onSuccess?: (value: Awaited<T>) => void;
-}
 
 /**
  * Runs one actor's workflow: replays its journal, runs what is new, keeps the
@@ -440,33 +428,22 @@ export class WorkflowEngine {
 			log.info("workflow completed");
 		} catch (error) {
 			const stopping = this.evicted.aborted || error instanceof EvictedError;
-			// A code error is recorded even while the actor stops (a step that finished in the
-			// grace period): it goes out with the stop's final commit; before, the run read
-			// `running`, with no error, until its next wake.
-			const halt =
-				isCodeError(error) || (!stopping && isControlError(error)) ? errorInfo(error) : undefined;
-			if (halt !== undefined) {
-				this.halted = halt;
-				this.journal.setHalted(halt);
-				log.error("workflow stopped: its code does not match its journal or misuses the API", {
-					error,
-				});
-			}
-			if (stopping) return;
-			if (halt !== undefined) {
-				// Once per distinct halt: a halted run halts again at every wake until its code is fixed.
-				if (this.#onError !== undefined && !sameHalt(this.journal.haltReported, halt)) {
-					this.journal.setHaltReported(halt);
-					await this.report({ workflow: { workflowId: this.workflowId, error: halt } });
-				}
-				this.#end();
+			if (isCodeError(error) || (!stopping && isControlError(error))) {
+				await this.#halt(error, stopping);
 				return;
 			}
+			if (stopping) return;
 			let failure = error;
 			try {
 				await this.compensate(frame);
 			} catch (rollbackError) {
 				if (this.evicted.aborted || rollbackError instanceof EvictedError) return;
+				// A compensation's code misused the API: a halt, as the run's own code's, so a
+				// deploy that fixes it rolls back again (it failed the workflow for good).
+				if (isCodeError(rollbackError)) {
+					await this.#halt(rollbackError, false);
+					return;
+				}
 				failure = rollbackError;
 			}
 			const info = errorInfo(failure);
@@ -476,6 +453,27 @@ export class WorkflowEngine {
 			await this.report({ workflow: { workflowId: this.workflowId, error: info } });
 		}
 		this.#releaseUncompleted();
+		this.#end();
+	}
+
+	/**
+	 * The run stopped at a code error. Recorded even while the actor stops (a
+	 * step that finished in the grace period): it goes out with the stop's final
+	 * commit; before, the run read `running`, with no error, until its next wake.
+	 */
+	async #halt(error: unknown, stopping: boolean): Promise<void> {
+		const halt = errorInfo(error);
+		this.halted = halt;
+		this.journal.setHalted(halt);
+		this.#log.error("workflow stopped: its code does not match its journal or misuses the API", {
+			error,
+		});
+		if (stopping) return;
+		// Once per distinct halt: a halted run halts again at every wake until its code is fixed.
+		if (this.#onError !== undefined && !sameHalt(this.journal.haltReported, halt)) {
+			this.journal.setHaltReported(halt);
+			await this.report({ workflow: { workflowId: this.workflowId, error: halt } });
+		}
 		this.#end();
 	}
 

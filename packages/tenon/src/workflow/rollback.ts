@@ -287,6 +287,8 @@ export async function compensate(engine: WorkflowEngine, frame: RollbackFrame): 
 			engine.compensations.delete(path);
 		} catch (error) {
 			if (engine.evicted.aborted || error instanceof EvictedError) throw new EvictedError();
+			// Its code misused the API (a step inside it): the run halts until a deploy fixes it.
+			if (isCodeError(error)) throw error;
 			// Recorded before the hook hears it: a crash in the hook must not make the next
 			// start run the compensation and report it again (a review, 2026-11-26).
 			const info = errorInfo(error);

@@ -4,6 +4,18 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { WorkflowEngine } from "./engine.js";
 
+/** Options of `WorkflowEngine.runInStep`. */
+export interface InStepOptions<T> {
+	/** What runs, for the error a workflow call made inside it gets (`step 'charge'`). */
+	label: string;
+	/** Marks the calling context as inside a step (actor data usable); returns the unmark. */
+	mark?: () => () => void;
+	timeoutMs?: number;
+	onTimeout?: () => unknown;
+	/** Runs as soon as the function returned, before its turn commits (to journal the result with its writes). */
+	onSuccess?: (value: Awaited<T>) => void;
+}
+
 const userCode = new AsyncLocalStorage<{ engine: WorkflowEngine; label: string }>();
 
 /** Runs `fn`, user code of `engine`'s workflow described by `label` (`step 'charge'`). */
