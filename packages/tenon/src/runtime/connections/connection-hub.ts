@@ -374,6 +374,7 @@ export class ConnectionHub implements ConnOwner {
 		for (const conn of this.conns.values())
 			if (!conn.closed && conn.subscriptions.has(name) && conn.id !== except) targets.push(conn);
 		if (targets.length === 0) return;
+		this.#deps.sync?.beforeEvent();
 		const frames = new Map<Encoding, string | Uint8Array | undefined>();
 		for (const conn of targets) {
 			const encoding = (conn.transport as ConnSocket).encoding;
@@ -398,6 +399,7 @@ export class ConnectionHub implements ConnOwner {
 
 	sendEvent(conn: ConnectionImpl, name: string, args: unknown[]): void {
 		if (conn.closed || conn.transport === undefined || !conn.subscriptions.has(name)) return;
+		this.#deps.sync?.beforeEvent();
 		const frame = this.#eventFrame(conn.transport.encoding, name, args);
 		if (frame !== undefined) this.enqueue(conn, frame);
 	}
@@ -422,10 +424,9 @@ export class ConnectionHub implements ConnOwner {
 	}
 
 	/**
-	 * The actor starts to go to sleep: persisted connections stop taking input
-	 * (it is held by their sockets, and wakes the actor again once it has
-	 * slept; a link's is dropped, and its holder sends it again after the
-	 * link ends); their output still flows until the last commit.
+	 * The actor starts to go to sleep: persisted connections stop taking input (held by their
+	 * sockets, it wakes the actor again once it has slept; a link's is dropped, and its holder
+	 * sends it again after the link ends); their output still flows until the last commit.
 	 */
 	suspend(): void {
 		this.#deps.presence?.flush();
@@ -434,9 +435,8 @@ export class ConnectionHub implements ConnOwner {
 	}
 
 	/**
-	 * The actor has slept, its last commit durable: persisted connections
-	 * hibernate (their sockets stay open on the node); the others close with
-	 * 1012 so their clients reconnect.
+	 * The actor has slept, its last commit durable: persisted connections hibernate (their
+	 * sockets stay open on the node); the others close with 1012 so their clients reconnect.
 	 */
 	hibernate(): void {
 		const durable = this.#core.durableGeneration;

@@ -103,6 +103,16 @@ export class SharedStateSync {
 		if (this.#perConnection) this.#connsChanged.add(conn);
 	}
 
+	/**
+	 * An event is about to go out: the state changes made before it go first,
+	 * so a client sees them in the order the code made them. A `turn` event
+	 * of an agent arrived before the `pending` call it announced, sent at the
+	 * end of the turn (a docs walkthrough, 2026-11-28).
+	 */
+	beforeEvent(): void {
+		this.afterTurn();
+	}
+
 	/** End of a turn: what changed goes out as patches. */
 	afterTurn(): void {
 		const change = this.#deps.changeCount();
