@@ -51,6 +51,7 @@ describe("reserved action names", () => {
 			connectionId: true,
 			sharedState: true,
 			presence: true,
+			// biome-ignore lint/suspicious/noThenProperty: the reserved name itself, as a key of a plain record.
 			then: true,
 			toJSON: true,
 		};
