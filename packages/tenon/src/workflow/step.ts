@@ -166,10 +166,10 @@ export async function runStep(
 			attempt = (entry.attempts ?? 0) + 1;
 			const before = entry;
 			entry = await engine.beginAttempt(path, entry, attempt);
-			// A careful attempt waited for a commit: the actor may have begun to stop, or the
-			// step's branch lost its race, meanwhile (checked again, or the step ran anyway).
-			scope.check();
 			try {
+				// A careful attempt waited for a commit: the actor may have begun to stop, or the
+				// step's branch lost its race, meanwhile (checked again, or the step ran anyway).
+				scope.check();
 				const traced = { workflowId: engine.workflowId, name: location, attempt };
 				await traceWorkflowStep(traced, () =>
 					engine.runAttempt(attempt, scope.signal, (c) => config.run(c), {
