@@ -19,6 +19,7 @@ import type { ConnWriteSource } from "./conn-records.js";
 import { keepLost } from "./conn-restore.js";
 import type { ConnSocket, ConnTarget } from "./conn-socket.js";
 import { type ConnectionImpl, type ConnOwner, MAX_HELD_SIZE } from "./connection.js";
+import { broadcastEvent, sendEventTo } from "./event-delivery.js";
 import { HeldReplyTimes } from "./held-reply-times.js";
 import { HubTarget } from "./hub-target.js";
 import { type ConnectionLinks, LINK_HIBERNATE, linkHibernateReason } from "./links.js";
@@ -352,40 +353,9 @@ export class ConnectionHub implements ConnOwner {
 		}
 	}
 
-	/**
-	 * An event's frame, or undefined when it is over the outgoing limit: then
-	 * thrown to the code that sent it while Tenon calls it (an action or hook
-	 * up to its first `await`), logged otherwise (from a timer the app set, a
-	 * throw would end the process).
-	 */
-	#eventFrame(encoding: Encoding, name: string, args: unknown[]): string | Uint8Array | undefined {
-		const frame = encodeToClient(encoding, { tag: "Event", name, args: this.#core.toRaw(args) });
-		const limit = this.#core.limits.maxOutgoingMessageBytes;
-		if (encodedLength(frame) <= limit) return frame;
-		const error = errors.outgoingTooLong(`Event '${name}'`, limit);
-		if (isCallingUserCode()) throw error;
-		this.#core.log.error("an event over the outgoing limit was not sent", { event: name, limit });
-		return undefined;
-	}
-
-	/** Sends an event to every subscribed connection but `except`'s (each frame encoded once per encoding). */
+	/** Sends an event to every subscribed connection but `except`'s (see event-delivery.ts). */
 	broadcast(name: string, args: unknown[], except?: string): void {
-		const targets: ConnectionImpl[] = [];
-		for (const conn of this.conns.values())
-			if (!conn.closed && conn.subscriptions.has(name) && conn.id !== except) targets.push(conn);
-		if (targets.length === 0) return;
-		this.#deps.sync?.beforeEvent();
-		const frames = new Map<Encoding, string | Uint8Array | undefined>();
-		for (const conn of targets) {
-			const encoding = (conn.transport as ConnSocket).encoding;
-			if (!frames.has(encoding)) frames.set(encoding, this.#eventFrame(encoding, name, args));
-		}
-		const generation = this.#core.outputGeneration();
-		const durable = this.#core.durableGeneration;
-		for (const conn of targets) {
-			const frame = frames.get((conn.transport as ConnSocket).encoding);
-			if (frame !== undefined) conn.enqueue(frame, generation, durable);
-		}
+		broadcastEvent(this.#core, this.#deps.sync, this.conns.values(), name, args, except);
 	}
 
 	/** What a connection may hold for durability: 16 MiB, or two of the largest messages. */
@@ -398,10 +368,7 @@ export class ConnectionHub implements ConnOwner {
 	}
 
 	sendEvent(conn: ConnectionImpl, name: string, args: unknown[]): void {
-		if (conn.closed || conn.transport === undefined || !conn.subscriptions.has(name)) return;
-		this.#deps.sync?.beforeEvent();
-		const frame = this.#eventFrame(conn.transport.encoding, name, args);
-		if (frame !== undefined) this.enqueue(conn, frame);
+		sendEventTo(this.#core, this.#deps.sync, conn, name, args);
 	}
 
 	disconnect(conn: ConnectionImpl, reason: string | undefined, code: number = CLOSE.normal): void {

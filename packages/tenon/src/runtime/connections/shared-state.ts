@@ -60,6 +60,8 @@ export class SharedStateSync {
 	#shared: Sent | undefined;
 	readonly #sent = new WeakMap<ConnectionImpl, Sent>();
 	#seenChange = -1;
+	/** Event sends waiting for the next patch, in order (see {@link afterPatch}). */
+	#waiting: (() => void)[] | undefined;
 	/** Connections whose own state changed since the last sync (their projection may differ). */
 	readonly #connsChanged = new Set<ConnectionImpl>();
 
@@ -104,17 +106,49 @@ export class SharedStateSync {
 	}
 
 	/**
-	 * An event is about to go out: the state changes made before it go first,
-	 * so a client sees them in the order the code made them. A `turn` event
-	 * of an agent arrived before the `pending` call it announced, sent at the
-	 * end of the turn (a docs walkthrough, 2026-11-28).
+	 * True when an event about to go out must follow a patch not sent yet (the
+	 * state changed since the last one, or events already wait): then it goes
+	 * through {@link afterPatch}, so a client sees changes and events in the
+	 * order the code made them. An agent's `turn` event arrived before the
+	 * `pending` call it announced, sent at the end of the turn (a docs
+	 * walkthrough, 2026-11-28).
 	 */
-	beforeEvent(): void {
-		this.afterTurn();
+	holdsEvents(): boolean {
+		return (
+			this.#waiting !== undefined ||
+			this.#deps.changeCount() !== this.#seenChange ||
+			this.#connsChanged.size > 0
+		);
 	}
 
-	/** End of a turn: what changed goes out as patches. */
+	/**
+	 * Sends `send` after the patch of what changed so far: at the end of the
+	 * turn, or when the code next awaits, whichever comes first. One patch for
+	 * a burst: a patch before each event made a loop of changes and events
+	 * diff the whole state each time (500 of them took 2.3 s instead of 11 ms;
+	 * a review).
+	 */
+	afterPatch(send: () => void): void {
+		if (this.#waiting !== undefined) {
+			this.#waiting.push(send);
+			return;
+		}
+		this.#waiting = [send];
+		queueMicrotask(() => this.afterTurn());
+	}
+
+	/** End of a turn: what changed goes out as patches, then the events that waited for them. */
 	afterTurn(): void {
+		try {
+			this.#sync();
+		} finally {
+			const waiting = this.#waiting;
+			this.#waiting = undefined;
+			if (waiting !== undefined) for (const send of waiting) send();
+		}
+	}
+
+	#sync(): void {
 		const change = this.#deps.changeCount();
 		const stateChanged = change !== this.#seenChange;
 		if (!stateChanged && this.#connsChanged.size === 0) return;
