@@ -61,12 +61,14 @@ export interface QueueSendResult<Reply = unknown> {
 }
 
 /** Client-side callers for an actor's actions (nested groups stay nested). */
-export type ActionCallers<A> = {
+export type ActionCallers<A> = [A] extends [never] ? {} : ActionCallersOf<A>;
+
+type ActionCallersOf<A> = {
 	// biome-ignore lint/suspicious/noExplicitAny: any actor definition, whatever its type parameters (a wildcard; `unknown` fails variance checks).
 	[K in keyof A]: A[K] extends (c: any, ...args: infer P) => infer R
 		? (...args: P) => Promise<Awaited<R>>
 		: A[K] extends object
-			? ActionCallers<A[K]>
+			? ActionCallersOf<A[K]>
 			: never;
 };
 
@@ -102,15 +104,21 @@ export interface ActionCall {
  * for a nested group's), with its arguments and result.
  */
 type ActionEntry<A, Prefix extends string = ""> = {
-	// biome-ignore lint/suspicious/noExplicitAny: any context type (a wildcard; `unknown` fails variance checks).
-	[K in keyof A & string]: A[K] extends (c: any, ...args: infer P) => infer R
-		? { name: `${Prefix}${K}`; args: P; result: Awaited<R> }
-		: A[K] extends object
-			? ActionEntry<A[K], `${Prefix}${K}.`>
-			: never;
+	[K in keyof A & string]: IsAny<A[K]> extends true
+		? // An action typed `any` takes anything (recursing into it never ended).
+			{ name: `${Prefix}${K}`; args: unknown[]; result: unknown }
+		: // biome-ignore lint/suspicious/noExplicitAny: any context type (a wildcard; `unknown` fails variance checks).
+			A[K] extends (c: any, ...args: infer P) => infer R
+			? { name: `${Prefix}${K}`; args: P; result: Awaited<R> }
+			: A[K] extends object
+				? ActionEntry<A[K], `${Prefix}${K}.`>
+				: never;
 }[keyof A & string];
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
+/** No actions type known (`ActorHandle<any>`, `ActorHandle<unknown>`): calls by name are untyped. */
+type Untyped<D> =
+	IsAny<ActionsOf<D>> extends true ? true : [ActionsOf<D>] extends [never] ? true : false;
 
 type EntriesOf<D> = ActionEntry<ActionsOf<D>>;
 type NameOfEntry<E> = E extends { name: infer N extends string } ? N : never;
@@ -128,13 +136,16 @@ type ArgsField<P> = [] extends P ? { args?: P | undefined } : { args: P };
  * the arguments that action takes.
  */
 export type ActionCallOf<D, N> =
-	IsAny<ActionsOf<D>> extends true
+	Untyped<D> extends true
 		? ActionCall
-		: { name: N; signal?: AbortSignal | undefined } & ArgsField<ArgsOfEntry<EntriesOf<D>, N>>;
+		: // One object type per name: with a union of names, each keeps its own `args`.
+			N extends unknown
+			? { name: N; signal?: AbortSignal | undefined } & ArgsField<ArgsOfEntry<EntriesOf<D>, N>>
+			: never;
 
 /** What `action({ name })` resolves with for actor `D`. */
 export type ActionResultOf<D, N> =
-	IsAny<ActionsOf<D>> extends true ? unknown : ResultOfEntry<EntriesOf<D>, N>;
+	Untyped<D> extends true ? unknown : ResultOfEntry<EntriesOf<D>, N>;
 
 /** The connection status of an {@link ActorConn}. */
 export type ConnStatus = "idle" | "connecting" | "connected" | "disconnected";

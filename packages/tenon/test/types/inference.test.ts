@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, it } from "vitest";
 import { type ActorError as ClientActorError, createClient } from "../../src/client/index.js";
-import type { ActorConn, ConnStatus } from "../../src/client/types.js";
+import type { ActorConn, ActorHandle, ConnStatus } from "../../src/client/types.js";
 import { actor, event, setup } from "../../src/index.js";
 
 interface Message {
@@ -118,6 +118,27 @@ describe("type inference", () => {
 			await conn.action({ name: "increment" });
 			// @ts-expect-error a name from outside is not an action name until it is checked
 			await handle.action({ name: String(Math.random()) });
+			// @ts-expect-error each name of a union keeps its own arguments (increment needs one)
+			await handle.action({ name: "get" as "get" | "increment" });
+			// An untyped handle (a helper for any actor) takes any name, and answers unknown.
+			const untyped: ActorHandle<any> = handle;
+			expectTypeOf(await untyped.action({ name: String(1), args: [] })).toEqualTypeOf<unknown>();
+			expectTypeOf(untyped.resolve).toEqualTypeOf<() => Promise<string>>();
+		};
+		expectTypeOf(callChecks).toBeFunction();
+	});
+
+	it("types an action typed any without giving up the others", () => {
+		const legacy: any = () => 1;
+		const mixed = actor({ state: {}, actions: { ok: (_c, x: number) => x, legacy } });
+		const mixedClient =
+			createClient<ReturnType<typeof setup<{ mixed: typeof mixed }>>>("http://127.0.0.1:1");
+		const callChecks = async () => {
+			const h = mixedClient.mixed.getOrCreate("k");
+			expectTypeOf(await h.action({ name: "ok", args: [1] })).toEqualTypeOf<number>();
+			expectTypeOf(await h.action({ name: "legacy", args: ["anything"] })).toEqualTypeOf<unknown>();
+			// @ts-expect-error ok takes a number
+			await h.action({ name: "ok", args: ["1"] });
 		};
 		expectTypeOf(callChecks).toBeFunction();
 	});
