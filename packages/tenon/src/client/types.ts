@@ -118,7 +118,7 @@ type ActionEntry<A, Prefix extends string = ""> = {
 type IsAny<T> = 0 extends 1 & T ? true : false;
 /** No actions type known (`ActorHandle<any>`, `ActorHandle<unknown>`): calls by name are untyped. */
 type Untyped<D> =
-	IsAny<ActionsOf<D>> extends true ? true : [ActionsOf<D>] extends [never] ? true : false;
+	unknown extends ActionsOf<D> ? true : [ActionsOf<D>] extends [never] ? true : false;
 
 type EntriesOf<D> = ActionEntry<ActionsOf<D>>;
 type NameOfEntry<E> = E extends { name: infer N extends string } ? N : never;

@@ -124,6 +124,8 @@ describe("type inference", () => {
 			const untyped: ActorHandle<any> = handle;
 			expectTypeOf(await untyped.action({ name: String(1), args: [] })).toEqualTypeOf<unknown>();
 			expectTypeOf(untyped.resolve).toEqualTypeOf<() => Promise<string>>();
+			const unknownActor = handle as unknown as ActorHandle<unknown>;
+			expectTypeOf(await unknownActor.action({ name: "x" })).toEqualTypeOf<unknown>();
 		};
 		expectTypeOf(callChecks).toBeFunction();
 	});
