@@ -21,6 +21,8 @@ export interface DecodeTimeRates {
 export class SocketCounts {
 	open = 0;
 	readonly #byAddress = new Map<string, number>();
+	/** Of those, connections waiting for their clients (see {@link holdAddress}). */
+	readonly #heldByAddress = new Map<string, number>();
 	#nextId = 0;
 	readonly #guard: RequestGuard;
 	readonly #limits: Limits;
@@ -85,12 +87,21 @@ export class SocketCounts {
 	holdAddress(counted: string | undefined): () => void {
 		if (counted === undefined) return () => {};
 		this.#byAddress.set(counted, this.ofAddress(counted) + 1);
+		this.#heldByAddress.set(counted, (this.#heldByAddress.get(counted) ?? 0) + 1);
 		let held = true;
 		return () => {
 			if (!held) return;
 			held = false;
 			this.#forgetOne(counted);
+			const left = (this.#heldByAddress.get(counted) ?? 1) - 1;
+			if (left <= 0) this.#heldByAddress.delete(counted);
+			else this.#heldByAddress.set(counted, left);
 		};
+	}
+
+	/** True while connections wait for their clients counted against `counted` ({@link holdAddress}). */
+	holdsFor(counted: string): boolean {
+		return this.#heldByAddress.has(counted);
 	}
 
 	#forgetOne(counted: string): void {

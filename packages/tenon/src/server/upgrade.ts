@@ -174,7 +174,9 @@ export function createUpgradeHandler(
 			rated = link === undefined;
 			// Refused with an answer here: accepted, `ws` would refuse it with one of its own.
 			protocols = offeredProtocols(request.headers.get("sec-websocket-protocol"));
-			resuming = protocols.some((protocol) => protocol.startsWith(PROTOCOL_CONN_ID));
+			resuming =
+				protocols.some((protocol) => protocol.startsWith(PROTOCOL_CONN_ID)) &&
+				protocols.some((protocol) => protocol.startsWith(PROTOCOL_CONN_TOKEN));
 			checkSocketLimits(counts, limits, limited ? admitted.remoteAddress : undefined, {
 				...deps,
 				resuming,
@@ -364,9 +366,10 @@ function openSession(
 /**
  * Throws when the node, or `address` (undefined: not limited), has all the sockets it may;
  * `own`: slots the caller already holds for this socket (counted, not one more).
- * `resuming`: the socket asks to resume a connection, which may be waiting for it counted
- * against the address (socket-slots.ts, holdAddress): it may go one over the address's limit,
- * or a client at its limit could not come back for its own connection until the wait ended.
+ * `resuming`: the socket asks to resume a connection (an id and its secret): while connections
+ * wait for their clients counted against the address (socket-slots.ts, holdAddress), it may go
+ * one over the address's limit, or a client at its limit could not come back for its own
+ * connection until the wait ended. Any socket offering an id got that allowance (a review).
  */
 function checkSocketLimits(
 	counts: SocketCounts,
@@ -381,7 +384,7 @@ function checkSocketLimits(
 	if (counts.open - own >= limits.maxConnections)
 		throw errors.tooManyConnections("node", limits.maxConnections);
 	const key = address === undefined ? undefined : deps.guard.limitKey(address);
-	const waiting = deps.resuming === true ? 1 : 0;
+	const waiting = deps.resuming === true && key !== undefined && counts.holdsFor(key) ? 1 : 0;
 	if (key !== undefined && counts.ofAddress(key) - own - waiting >= limits.maxConnectionsPerAddress)
 		throw errors.tooManyConnections("address", limits.maxConnectionsPerAddress);
 }

@@ -11,7 +11,7 @@ import { afterEach, expect, it } from "vitest";
 import { createClient } from "../../src/client/index.js";
 import { actor, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
-import { tryUpgrade } from "../helpers/raw.js";
+import { rawSocket, tryUpgrade } from "../helpers/raw.js";
 
 const left: string[] = [];
 const acct = actor({
@@ -215,4 +215,23 @@ it("counts a connection waiting for its client against its address until it is r
 		await prompt.dispose();
 		await relay.close();
 	}
+});
+
+// The allowance of one socket over the address's limit is for a client coming back while its
+// connections wait: any socket that offered a connection id had it (a review, 2026-11-28).
+it("gives no socket over its address's limit when none of its connections waits", async () => {
+	const limited = setup({
+		use: { acct },
+		logLevel: "silent",
+		limits: { maxConnectionsPerAddress: 2 },
+		rateLimits: { perAddress: false, limitLoopback: true },
+	});
+	await using t = await setupTest(limited);
+	const url = (key: string) =>
+		`${t.url.replace("http", "ws")}/gateway/acct/connect?rvt-method=getOrCreate&rvt-key=${key}`;
+	const protocols = ["rivet", "rivet_encoding.json"];
+	const open = [await rawSocket(url("k1"), protocols), await rawSocket(url("k2"), protocols)];
+	const resume = [...protocols, "rivet_conn.bogus", `rivet_conn_token.${"s".repeat(20)}`];
+	expect(await tryUpgrade(url("k3"), resume, {})).toEqual({ opened: false, status: 429 });
+	for (const socket of open) socket.ws.close();
 });
