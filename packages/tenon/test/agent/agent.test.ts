@@ -311,11 +311,18 @@ describe("agent actor", () => {
 		const anon = t.client.assistant.getOrCreate("refund", { params: { user: "" } }).connect();
 		const sees = watch(ann);
 		eve.onSharedState(() => {});
+		// The turn event that says `confirming` finds the pending call in the shared state (it
+		// came before the state's patch: a docs walkthrough, 2026-11-28).
+		const pendingAtEvent: unknown[] = [];
+		ann.on("turn", (turn) => {
+			if (turn.status === "confirming") pendingAtEvent.push(ann.sharedState?.pending?.tool);
+		});
 		toolCalls.length = 0;
 		const { turnId } = await ann.prompt("refund order 7");
 		await expect
 			.poll(() => eve.sharedState?.pending?.tool, { timeout: 5_000 })
 			.toBe("refund_order");
+		await expect.poll(() => pendingAtEvent).toEqual(["refund_order"]);
 		const pending = eve.sharedState?.pending;
 		expect(pending).toMatchObject({ requester: "ann", arguments: '{"orderId":"7"}', turnId });
 		const callId = pending?.callId as string;
