@@ -78,6 +78,16 @@ export const errors = {
 		new ActorError("actor", "not_found", "The actor does not exist or was destroyed", metadata),
 	handlerNotFound: (hook: string) =>
 		new ActorError("actor", "handler_not_found", `The actor has no ${hook} handler`, { hook }),
+	/** Presence or the shared state asked of an actor that has none (not an auth refusal). */
+	notShared: (feature: "state" | "presence", eventName: string) =>
+		new ActorError(
+			"actor",
+			"not_shared",
+			feature === "state"
+				? "This actor shares no state (`shareState`)"
+				: "This actor has no presence (`presence`)",
+			{ eventName },
+		),
 	actionNotFound: (name: string) =>
 		new ActorError("actor", "action_not_found", `The actor has no action named '${name}'`, {
 			name,
@@ -296,7 +306,8 @@ export function httpStatusFor(group: string, code: string): number {
 				code === "not_found" ||
 				code === "action_not_found" ||
 				code === "handler_not_found" ||
-				code === "connection_not_found"
+				code === "connection_not_found" ||
+				code === "not_shared"
 			)
 				return 404;
 			if (code === "action_timed_out") return 408;

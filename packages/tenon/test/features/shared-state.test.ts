@@ -158,7 +158,7 @@ describe("shared state", () => {
 		const errors: string[] = [];
 		conn.onError((error) => errors.push(`${error.group}/${error.code}`));
 		conn.onSharedState(() => {});
-		await expect.poll(() => errors).toEqual(["auth/forbidden"]);
+		await expect.poll(() => errors).toEqual(["actor/not_shared"]);
 		expect(await conn.inc()).toBe(1);
 		await conn.dispose();
 	});

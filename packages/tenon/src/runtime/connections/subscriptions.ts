@@ -3,7 +3,7 @@ import { callAsync } from "../../common/timeouts.js";
 import { utf8Length } from "../../protocol/bytes.js";
 import { ActorError, errors } from "../../protocol/errors.js";
 import type { ActionId } from "../../protocol/messages.js";
-import { PRESENCE_ACTION, PRESENCE_EVENT, STATE_EVENT } from "../../protocol/sync-names.js";
+import { PRESENCE_EVENT, STATE_EVENT } from "../../protocol/sync-names.js";
 import type { ActorCore } from "../actor-core.js";
 import type { ConnectionImpl } from "./connection.js";
 import type { ConnectionHub, HubDeps } from "./connection-hub.js";
@@ -149,11 +149,9 @@ export class Subscriptions {
 		const { sync, presence } = this.#deps;
 		const feature = eventName === STATE_EVENT ? sync : presence;
 		if (feature === undefined) {
-			const what =
-				eventName === STATE_EVENT
-					? "shares no state (`shareState`)"
-					: "has no presence (`presence`)";
-			this.#hub.sendError(conn, errors.forbidden(`this actor ${what}`, { eventName }), null);
+			// Not `auth/forbidden` (before 2026-11-28): a hook's mistake read as an auth failure.
+			const kind = eventName === STATE_EVENT ? "state" : "presence";
+			this.#hub.sendError(conn, errors.notShared(kind, eventName), null);
 			return;
 		}
 		const fresh = conn.subscribe(eventName);
@@ -175,7 +173,7 @@ export class Subscriptions {
 	setPresence(conn: ConnectionImpl, id: ActionId, args: unknown[]): void {
 		const presence = this.#deps.presence;
 		if (presence === undefined) {
-			this.#hub.sendError(conn, errors.actionNotFound(PRESENCE_ACTION), id);
+			this.#hub.sendError(conn, errors.notShared("presence", PRESENCE_EVENT), id);
 			return;
 		}
 		// Answered on the socket it was asked on only (as an action's reply: see socketsReplaced).
