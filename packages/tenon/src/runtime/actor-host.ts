@@ -5,7 +5,7 @@ import { deferred } from "../common/deferred.js";
 import { isActorId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
 import { noopMetrics, type RuntimeMetrics } from "../observability/metrics.js";
-import { errors } from "../protocol/errors.js";
+import { ActorError, errors } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { CommitPipeline } from "../storage/commit-pipeline.js";
 import type { ActorRecord, ClusterMembership, StorageHandles } from "../storage/interfaces.js";
@@ -291,8 +291,17 @@ export class ActorHost {
 				return { instance: awake, created: false };
 			}
 		}
-		const { record, created } = await this.resolve(namespace, target, caller);
-		return { instance: await this.instanceFor(record), created };
+		for (let tries = 1; ; tries++) {
+			const { record, created } = await this.resolve(namespace, target, caller);
+			try {
+				return { instance: await this.instanceFor(record), created };
+			} catch (error) {
+				// Destroyed after getOrCreate found it by key (answered not_found: a probe): key free.
+				const found = target.kind === "key" && target.method === "getOrCreate";
+				if (!found || tries >= 3 || !(error instanceof ActorError && error.code === "not_found"))
+					throw error;
+			}
+		}
 	}
 
 	/**
