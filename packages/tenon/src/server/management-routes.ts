@@ -119,7 +119,14 @@ async function listActors(
 	// Listing enumerates every actor of a name: operators only.
 	routes.access.requireAdmin(request, "Listing actors");
 	if (!actors.actorNames.includes(name)) throw errors.unknownActorName(name);
-	const limit = Math.min(Number(url.searchParams.get("limit") ?? 100) || 100, 1000);
+	// A whole number, at least 1 (at most 1000 are listed): -1 or 1.5 listed one or two and
+	// gave no cursor, so a paging tool stopped early without noticing (an attacker probe).
+	const asked = url.searchParams.get("limit") ?? "100";
+	if (!/^[0-9]{1,9}$/.test(asked) || Number(asked) < 1)
+		throw errors.invalidQuery(
+			"limit must be a whole number of at least 1 (at most 1000 are listed)",
+		);
+	const limit = Math.min(Number(asked), 1000);
 	const after = url.searchParams.get("cursor") ?? undefined;
 	const records = await actors.listActors(namespace, name, limit, after);
 	return jsonResponse({
