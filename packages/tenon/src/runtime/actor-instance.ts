@@ -327,7 +327,7 @@ export class ActorInstance implements AssemblyHost {
 				() => this.log,
 			);
 			p.stateChange.run(p.context);
-			p.queueIfMade?.answerSenders();
+			p.queueIfMade?.answerSenders(kind === "destroy");
 			// Right before the final save, after the stop hook, so that they are its last writes:
 			// a receive in `onSleep` re-marked a queue whose life mark was cleared before it
 			// (every later life then handed out carefully), and a workflow's mark deleted at the
@@ -357,7 +357,7 @@ export class ActorInstance implements AssemblyHost {
 			p.hub.dropAll();
 			p.calls.closeRawSockets(undefined);
 		} finally {
-			p.queueIfMade?.answerSenders();
+			p.queueIfMade?.answerSenders(kind === "destroy");
 			const hibernated = kind === "sleep" ? p.hub.persistedCount : 0;
 			p.hub.closeAll(kind);
 			p.calls.closeRawSockets(kind);

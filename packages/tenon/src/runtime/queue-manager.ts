@@ -482,11 +482,11 @@ export class QueueManager {
 
 	/**
 	 * The stop hook ran: senders still waiting are answered `timedOut`, as is
-	 * any that starts waiting later. After the hook, so that a completion it
+	 * any that starts waiting later (`destroyed`: they fail with `actor/not_found`). After the hook, so that a completion it
 	 * makes answers its sender `completed` (before 2026-11-26 the senders were
 	 * answered before it, and a message the hook completed was told `timedOut`).
 	 */
-	answerSenders(): void {
-		this.#senders.close();
+	answerSenders(destroyed = false): void {
+		this.#senders.close(destroyed ? errors.actorNotFound() : undefined);
 	}
 }

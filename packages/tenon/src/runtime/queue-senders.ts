@@ -55,6 +55,8 @@ export class QueueSenders {
 	#waiting: Map<number, SendWaiter> | undefined;
 	/** The actor stopped (see close). */
 	#closed = false;
+	/** Why it closed, when waiting senders fail rather than time out (a destroy). */
+	#closedWith: unknown;
 
 	constructor(deps: SendersDeps) {
 		this.#deps = deps;
@@ -66,7 +68,10 @@ export class QueueSenders {
 		const encode = wait.encode ?? ((result: QueueSendResult) => result);
 		// The actor stopped meanwhile (a send whose turn outlasted the stop's grace period):
 		// answered at once, not at its timeout.
-		if (this.#closed) return Promise.resolve(encode({ status: "timedOut" }));
+		if (this.#closed)
+			return this.#closedWith === undefined
+				? Promise.resolve(encode({ status: "timedOut" }))
+				: Promise.reject(this.#closedWith);
 		const promise = new Promise<unknown>((resolve, reject) => {
 			const waiter: SendWaiter = { resolve, reject, encode, timer: undefined };
 			const giveUp = () => {
@@ -138,13 +143,20 @@ export class QueueSenders {
 			.then(settle, () => sender.resolve(sender.encode({ status: "timedOut" })));
 	}
 
-	/** The actor is stopping: every waiting sender is answered `timedOut`. */
-	close(): void {
+	/**
+	 * The actor is stopping: every waiting sender is answered `timedOut` (its
+	 * message stays queued), or fails with `error` (a destroy: the message is
+	 * gone with the actor; it was told `timedOut`, "stays queued", before
+	 * 2026-11-28: an attacker probe).
+	 */
+	close(error?: unknown): void {
+		if (!this.#closed) this.#closedWith = error;
 		this.#closed = true;
 		for (const [seq, sender] of this.#waiting ?? []) {
 			if (sender.timer !== undefined) this.#deps.clock.clearTimeout(sender.timer);
 			this.#waiting?.delete(seq);
-			sender.resolve(sender.encode({ status: "timedOut" }));
+			if (this.#closedWith === undefined) sender.resolve(sender.encode({ status: "timedOut" }));
+			else sender.reject(this.#closedWith);
 		}
 	}
 }
