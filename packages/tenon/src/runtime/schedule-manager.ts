@@ -23,6 +23,7 @@ import type { PendingWrites } from "./pending-writes.js";
 import {
 	checkDelay,
 	checkScheduledCall,
+	checkTimestamp,
 	checkTimezone,
 	DEFAULT_MAX_HISTORY,
 	followingRun,
@@ -104,13 +105,12 @@ export class ScheduleManager implements WriteSource {
 
 	#scheduleApi(depth: number): ActorSchedule {
 		return {
-			after: async (delayMs, action, ...args) =>
-				this.#addOneShot(this.#core.clock.now() + checkDelay(delayMs), action, args, depth),
-			at: async (timestamp, action, ...args) => {
-				if (!Number.isFinite(timestamp))
-					throw scheduleErrors.invalid("the timestamp must be a finite number of ms");
-				return this.#addOneShot(timestamp, action, args, depth);
+			after: async (delayMs, action, ...args) => {
+				const at = checkTimestamp(this.#core.clock.now() + checkDelay(delayMs));
+				return this.#addOneShot(at, action, args, depth);
 			},
+			at: async (timestamp, action, ...args) =>
+				this.#addOneShot(checkTimestamp(timestamp), action, args, depth),
 			get: async (id) => {
 				const key = sequenceId(id);
 				return key === undefined ? undefined : this.#oneShots.get(key);

@@ -179,6 +179,19 @@ export function checkDelay(delayMs: number): number {
 	return delayMs;
 }
 
+/** The latest (and, negated, earliest) time a `Date` holds (ms since the epoch). */
+const MAX_TIME = 8.64e15;
+
+/**
+ * A timer's time, within what a `Date` holds: `at(-1e308)` was stored, and its lateness
+ * (`tenon_alarm_lateness_seconds`) put 1e305 in the metric's sum (an attacker probe, 2026-11-28).
+ */
+export function checkTimestamp(timestamp: number): number {
+	if (!Number.isFinite(timestamp) || Math.abs(timestamp) > MAX_TIME)
+		throw scheduleErrors.invalid("the time must be a finite number of ms a Date can hold");
+	return timestamp;
+}
+
 /**
  * A timer's or job's arguments as stored: an array (a job's number or string `args` failed
  * every run, or was spread into characters), storable, within `maxScheduleArgsSize` (every

@@ -20,6 +20,8 @@ const planner = actor({
 			return true;
 		},
 		after: async (c, payload: string) => c.schedule.after(60_000, "run", payload),
+		at: async (c, when: number) => c.schedule.at(when, "run"),
+		afterMs: async (c, delay: number) => c.schedule.after(delay, "run"),
 		get: async (c, id: string) => (await c.schedule.get(id))?.id ?? null,
 		cancel: async (c, id: string) => c.schedule.cancel(id),
 		count: async (c) => (await c.schedule.list()).length,
@@ -79,5 +81,17 @@ describe("c.schedule and c.cron given a client's values", () => {
 		});
 		expect(await handle.count()).toBe(0);
 		expect(await handle.after("x".repeat(900))).toBe("1");
+	});
+
+	// A client's time passed on unchecked: at(-1e308) was stored, and its lateness put 1e305 in
+	// the alarm lateness metric's sum (an attacker probe, 2026-11-28).
+	it("refuse a time a Date cannot hold", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.planner.getOrCreate("times");
+		for (const when of [-1e308, 1e308, 8.64e15 + 1, -8.64e15 - 1])
+			await expect(handle.at(when)).rejects.toMatchObject({ group: "schedule", code: "invalid" });
+		await expect(handle.afterMs(1e308)).rejects.toMatchObject({ code: "invalid" });
+		expect(await handle.count()).toBe(0);
+		expect(await handle.at(t.clock.now() + 1_000)).toBe("1");
 	});
 });
