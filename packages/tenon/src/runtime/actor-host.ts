@@ -297,9 +297,9 @@ export class ActorHost {
 				return { instance: await this.instanceFor(record), created };
 			} catch (error) {
 				// Destroyed after getOrCreate found it by key (answered not_found: a probe): key free.
-				const found = target.kind === "key" && target.method === "getOrCreate";
-				if (!found || tries >= 3 || !(error instanceof ActorError && error.code === "not_found"))
-					throw error;
+				const again = target.kind === "key" && target.method === "getOrCreate" && tries < 3;
+				const gone = error instanceof ActorError && error.group === "actor";
+				if (!again || !gone || error.code !== "not_found") throw error;
 			}
 		}
 	}

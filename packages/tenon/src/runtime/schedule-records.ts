@@ -179,7 +179,7 @@ export function checkDelay(delayMs: number): number {
 	return delayMs;
 }
 
-/** The latest (and, negated, earliest) time a `Date` holds (ms since the epoch). */
+/** The latest time a `Date` holds (ms since the epoch). */
 const MAX_TIME = 8.64e15;
 
 /**
@@ -187,8 +187,8 @@ const MAX_TIME = 8.64e15;
  * (`tenon_alarm_lateness_seconds`) put 1e305 in the metric's sum (an attacker probe, 2026-11-28).
  */
 export function checkTimestamp(timestamp: number): number {
-	if (!Number.isFinite(timestamp) || Math.abs(timestamp) > MAX_TIME)
-		throw scheduleErrors.invalid("the time must be a finite number of ms a Date can hold");
+	if (!Number.isFinite(timestamp) || timestamp < 0 || timestamp > MAX_TIME)
+		throw scheduleErrors.invalid("the time must be a number of ms from 0 to 8.64e15");
 	return timestamp;
 }
 

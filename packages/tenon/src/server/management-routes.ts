@@ -122,7 +122,7 @@ async function listActors(
 	// A whole number, at least 1 (at most 1000 are listed): -1 or 1.5 listed one or two and
 	// gave no cursor, so a paging tool stopped early without noticing (an attacker probe).
 	const asked = url.searchParams.get("limit") ?? "100";
-	if (!/^[0-9]{1,9}$/.test(asked) || Number(asked) < 1)
+	if (!/^[0-9]{1,16}$/.test(asked) || Number(asked) < 1)
 		throw errors.invalidQuery(
 			"limit must be a whole number of at least 1 (at most 1000 are listed)",
 		);

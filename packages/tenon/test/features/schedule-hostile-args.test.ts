@@ -88,7 +88,7 @@ describe("c.schedule and c.cron given a client's values", () => {
 	it("refuse a time a Date cannot hold", async () => {
 		await using t = await setupTest(registry);
 		const handle = t.client.planner.getOrCreate("times");
-		for (const when of [-1e308, 1e308, 8.64e15 + 1, -8.64e15 - 1])
+		for (const when of [-1e308, 1e308, 8.64e15 + 1, -8.64e15, -1])
 			await expect(handle.at(when)).rejects.toMatchObject({ group: "schedule", code: "invalid" });
 		await expect(handle.afterMs(1e308)).rejects.toMatchObject({ code: "invalid" });
 		expect(await handle.count()).toBe(0);

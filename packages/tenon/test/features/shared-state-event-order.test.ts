@@ -4,7 +4,7 @@
 // `confirming` arrived while `sharedState.pending` was still null, and a handler reading it
 // crashed (a docs walkthrough, 2026-11-28).
 import { describe, expect, it } from "vitest";
-import { actor, event, setup } from "../../src/index.js";
+import { actor, event, setup, UserError } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 
 const game = actor({
@@ -28,6 +28,11 @@ const feed = actor({
 	shareState: true,
 	events: { added: event<number>() },
 	actions: {
+		failing: (c) => {
+			c.state.items.push(-1);
+			c.broadcast("added", -1);
+			throw new UserError("it went wrong", { code: "oops" });
+		},
 		batch: (c, n: number) => {
 			for (let i = 0; i < n; i++) {
 				c.state.items.push(i);
@@ -73,6 +78,20 @@ describe("shared state and events", () => {
 		await expect.poll(() => seen.length).toBe(302);
 		expect(seen[1]).toBe("state 300");
 		expect(seen.slice(2)).toEqual(Array.from({ length: 300 }, (_, i) => `added ${i}, state 300`));
+		await conn.dispose();
+	});
+
+	// A failed action's events come before its error (a review asked whether a failed turn,
+	// which has no end of turn to send them, let them wait past the error: it does not).
+	it("send an action's events before its error", async () => {
+		await using t = await setupTest(registry);
+		const conn = t.client.feed.getOrCreate("fail").connect();
+		const seen: string[] = [];
+		conn.on("added", (i) => seen.push(`added ${i}`));
+		conn.onSharedState(() => {});
+		await expect.poll(() => conn.sharedState).toBeDefined();
+		await conn.failing().catch((error: { code?: string }) => seen.push(`error ${error.code}`));
+		expect(seen).toEqual(["added -1", "error oops"]);
 		await conn.dispose();
 	});
 });
