@@ -157,23 +157,26 @@ it("gives each loss of a connection's socket its own wait, ended when the client
 	}
 });
 
+/** The registry with two sockets per address, limited on loopback too. */
+const twoPerAddress = setup({
+	use: { acct },
+	logLevel: "silent",
+	limits: { maxConnectionsPerAddress: 2 },
+	rateLimits: { perAddress: false, limitLoopback: true },
+});
+const protocols = ["rivet", "rivet_encoding.json"];
+const acctSocketUrl = (base: string, key: string) =>
+	`${base.replace("http", "ws")}/gateway/acct/connect?rvt-method=getOrCreate&rvt-key=${key}`;
+
 // A connection waiting for its client after a lost socket counts against the address that
 // held the socket (an attacker probe, 2026-11-28): it costs what an open one does (a slot of
 // its actor, the actor awake), but counted only while its socket was open, one address that
 // never held more sockets than its limit kept every slot of an actor, or the node's awake
 // actors, waiting for 30 s at a time.
 it("counts a connection waiting for its client against its address until it is resumed or given up", async () => {
-	const limited = setup({
-		use: { acct },
-		logLevel: "silent",
-		limits: { maxConnectionsPerAddress: 2 },
-		rateLimits: { perAddress: false, limitLoopback: true },
-	});
-	await using t = await setupTest(limited);
+	await using t = await setupTest(twoPerAddress);
 	const relay = await relayTo(Number(new URL(t.url).port));
-	const connectUrl = (key: string) =>
-		`${t.url.replace("http", "ws")}/gateway/acct/connect?rvt-method=getOrCreate&rvt-key=${key}`;
-	const protocols = ["rivet", "rivet_encoding.json"];
+	const connectUrl = (key: string) => acctSocketUrl(t.url, key);
 	const slow = createClient<typeof registry>({
 		endpoint: relay.url,
 		reconnect: { minDelayMs: 60_000, maxDelayMs: 60_000 },
@@ -220,16 +223,8 @@ it("counts a connection waiting for its client against its address until it is r
 // The allowance of one socket over the address's limit is for a client coming back while its
 // connections wait: any socket that offered a connection id had it (a review, 2026-11-28).
 it("gives no socket over its address's limit when none of its connections waits", async () => {
-	const limited = setup({
-		use: { acct },
-		logLevel: "silent",
-		limits: { maxConnectionsPerAddress: 2 },
-		rateLimits: { perAddress: false, limitLoopback: true },
-	});
-	await using t = await setupTest(limited);
-	const url = (key: string) =>
-		`${t.url.replace("http", "ws")}/gateway/acct/connect?rvt-method=getOrCreate&rvt-key=${key}`;
-	const protocols = ["rivet", "rivet_encoding.json"];
+	await using t = await setupTest(twoPerAddress);
+	const url = (key: string) => acctSocketUrl(t.url, key);
 	const open = [await rawSocket(url("k1"), protocols), await rawSocket(url("k2"), protocols)];
 	const resume = [...protocols, "rivet_conn.bogus", `rivet_conn_token.${"s".repeat(20)}`];
 	expect(await tryUpgrade(url("k3"), resume, {})).toEqual({ opened: false, status: 429 });
