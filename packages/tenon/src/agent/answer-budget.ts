@@ -1,5 +1,5 @@
-import { cutText } from "../common/text-cut.js";
 import type { ToolCallRequest } from "./model.js";
+import { type Redactor, redactedCut } from "./redact.js";
 
 /**
  * What one answer of the model may hold: its text and its tool calls
@@ -18,7 +18,16 @@ export class AnswerBudget {
 	/** Calls kept without their arguments, and why they do not run. */
 	readonly #refused = new WeakMap<ToolCallRequest, string>();
 
-	constructor(readonly max: number) {}
+	/**
+	 * `redactor`: what the answer's calls go through. A call kept without its
+	 * arguments has its id and name cut; they are redacted before (cut
+	 * first, a secret the cut crossed showed its head: an attacker probe,
+	 * 2026-11-28).
+	 */
+	constructor(
+		readonly max: number,
+		readonly redactor?: Redactor,
+	) {}
 
 	/**
 	 * What of `text` fits after `length` characters of the answer's text and
@@ -44,7 +53,7 @@ export class AnswerBudget {
 		// Any ChatModel's (a user's adapter): a field that is not text is refused as such.
 		const notText = FIELDS.filter((field) => typeof call[field] !== "string");
 		if (notText.length > 0) {
-			const kept = keptWithout(call);
+			const kept = keptWithout(call, this.redactor);
 			const were = notText.length === 1 && notText[0] !== "arguments" ? "was" : "were";
 			this.#refused.set(kept, `its ${listed(notText)} ${were} not text`);
 			return kept;
@@ -54,10 +63,10 @@ export class AnswerBudget {
 			this.#calls += size;
 			return call;
 		}
-		const kept = keptWithout(call);
+		const kept = keptWithout(call, this.redactor);
 		// Named by what was long: a long name's call was said to have too long arguments.
 		// None: the answer's text (and calls before it) filled the budget first.
-		const long = FIELDS.filter((field) => call[field].length > kept[field].length);
+		const long = FIELDS.filter((field) => call[field].length > KEPT_LENGTH[field]);
 		this.#refused.set(
 			kept,
 			long.length === 0
@@ -74,16 +83,20 @@ export class AnswerBudget {
 }
 
 const REDACTED = "[redacted]";
-const MAX_KEPT_ID = 64;
-const MAX_KEPT_NAME = 128;
+/** The most of each field a call kept without its arguments keeps ("{}" for the arguments). */
+const KEPT_LENGTH = { id: 64, name: 128, arguments: 2 } as const;
 
 const FIELDS = ["id", "name", "arguments"] as const;
 
-/** `call` as an answer keeps a call that does not run: id and name cut, no arguments. */
-function keptWithout(call: ToolCallRequest): ToolCallRequest {
+/** `call` as an answer keeps a call that does not run: id and name redacted and cut, no arguments. */
+function keptWithout(call: ToolCallRequest, redactor: Redactor | undefined): ToolCallRequest {
 	const text = (value: unknown, max: number) =>
-		typeof value === "string" ? cutText(value, max) : "";
-	return { id: text(call.id, MAX_KEPT_ID), name: text(call.name, MAX_KEPT_NAME), arguments: "{}" };
+		typeof value === "string" ? redactedCut(value, redactor, max) : "";
+	return {
+		id: text(call.id, KEPT_LENGTH.id),
+		name: text(call.name, KEPT_LENGTH.name),
+		arguments: "{}",
+	};
 }
 
 /** `["id", "name", "arguments"]` as "id, name and arguments". */

@@ -38,7 +38,7 @@ export async function checkModelCall(
 ): Promise<CallCheck> {
 	let checked: CheckedCall;
 	try {
-		checked = await checkToolCall(tools, name, rawArguments);
+		checked = await checkToolCall(tools, name, rawArguments, redactor);
 	} catch (error) {
 		// A schema that throws (a transform's bug) refuses the call instead of failing the answer.
 		const message = error instanceof Error ? error.message : String(error);

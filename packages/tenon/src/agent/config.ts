@@ -4,7 +4,7 @@ import { type ActorOptions, DEFAULT_ACTOR_OPTIONS } from "../actor/options.js";
 import type { StandardSchemaV1 } from "../actor/schema.js";
 import type { AgentActionContext, AgentConnectContext } from "./declarations.js";
 import type { ChatModel } from "./model.js";
-import { COMMON_SECRET_PATTERNS, Redactor } from "./redact.js";
+import { COMMON_SECRET_PATTERNS, Redactor, type RedactorOptions } from "./redact.js";
 import type { AgentTool, Requester } from "./tools.js";
 import type { AgentPendingConfirmation, AgentQueuedPrompt, AgentTurnUpdate } from "./types.js";
 
@@ -95,7 +95,7 @@ export interface AgentConfig<CP, CS, A = {}> {
 	 * Secrets to hide from the model and the clients: a {@link Redactor}, or
 	 * what to build one from (the common credential patterns are always on).
 	 */
-	redact?: Redactor | { secrets?: readonly (string | undefined)[]; patterns?: readonly RegExp[] };
+	redact?: Redactor | RedactorOptions;
 	/**
 	 * Actions of your own beside the agent's (`prompt`, `stop`, `confirm`,
 	 * `history` and `live` are taken: a name of theirs throws when the agent
@@ -181,6 +181,9 @@ export function agentSettings<CP, CS, A>(config: AgentConfig<CP, CS, A>): AgentS
 				: new Redactor({
 						secrets: redact?.secrets ?? [],
 						patterns: [...COMMON_SECRET_PATTERNS, ...(redact?.patterns ?? [])],
+						...(redact?.streamHoldback === undefined
+							? {}
+							: { streamHoldback: redact.streamHoldback }),
 					}),
 	};
 }

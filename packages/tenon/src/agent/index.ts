@@ -20,7 +20,12 @@ export {
 	type ToolCallRequest,
 } from "./model.js";
 export { type OpenAIModelOptions, openAIModel } from "./openai-model.js";
-export { COMMON_SECRET_PATTERNS, Redactor, StreamRedactor } from "./redact.js";
+export {
+	COMMON_SECRET_PATTERNS,
+	Redactor,
+	type RedactorOptions,
+	StreamRedactor,
+} from "./redact.js";
 export {
 	type AgentTool,
 	type CheckedCall,

@@ -1,3 +1,5 @@
+import { cutText } from "../common/text-cut.js";
+
 /**
  * Hides secrets in text before it reaches the model or a client: every
  * configured secret (literal strings, e.g. API keys from the environment)
@@ -5,14 +7,26 @@
  */
 export class Redactor {
 	readonly #secrets: string[];
+	/** Each secret's KMP failure table (see {@link partialSecretFrom}). */
+	readonly #failures: Int32Array[];
 	readonly #patterns: RegExp[];
+	/** See {@link RedactorOptions.streamHoldback}. */
+	readonly streamHoldback: number;
 
-	constructor(
-		options: { secrets?: readonly (string | undefined)[]; patterns?: readonly RegExp[] } = {},
-	) {
+	constructor(options: RedactorOptions = {}) {
 		this.#secrets = (options.secrets ?? []).filter(
 			(secret): secret is string => typeof secret === "string" && secret.length >= 4,
 		);
+		this.#failures = this.#secrets.map(failureTable);
+		const custom = (options.patterns ?? []).some(
+			(pattern) => !COMMON_SECRET_PATTERNS.includes(pattern),
+		);
+		const holdback = options.streamHoldback ?? (custom ? DEFAULT_PATTERN_HOLDBACK : 0);
+		if (!(Number.isInteger(holdback) && holdback >= 0 && holdback <= MAX_STREAM_HOLDBACK))
+			throw new TypeError(
+				`Redactor: streamHoldback must be an integer from 0 to ${MAX_STREAM_HOLDBACK}`,
+			);
+		this.streamHoldback = holdback;
 		this.#patterns = (options.patterns ?? []).map(
 			(pattern) =>
 				new RegExp(
@@ -46,6 +60,32 @@ export class Redactor {
 		return -1;
 	}
 
+	/**
+	 * Where the longest end of `text` that begins a configured secret starts
+	 * (-1: none): a stream holds text back from there, as the secret is only
+	 * found whole. A secret with spaces streamed word by word left every word
+	 * but its last before 2026-11-28 (an attacker probe). Linear in the
+	 * secrets' lengths (a Knuth-Morris-Pratt scan of the text's last
+	 * characters).
+	 */
+	partialSecretFrom(text: string): number {
+		let longest = 0;
+		for (const [index, secret] of this.#secrets.entries()) {
+			const failure = this.#failures[index] as Int32Array;
+			let matched = 0;
+			for (let at = Math.max(0, text.length - secret.length + 1); at < text.length; at++) {
+				const code = text.charCodeAt(at);
+				while (matched > 0 && (matched === secret.length || code !== secret.charCodeAt(matched)))
+					matched = failure[matched - 1] as number;
+				if (code === secret.charCodeAt(matched)) matched++;
+			}
+			// The whole secret at the end is found by spans(); a shorter start of it may follow.
+			if (matched === secret.length) matched = failure[matched - 1] as number;
+			longest = Math.max(longest, matched);
+		}
+		return longest === 0 ? -1 : text.length - longest;
+	}
+
 	/** Where the secrets are in `text`: sorted, merged `[start, end)` ranges. */
 	spans(text: string): [number, number][] {
 		const found: [number, number][] = [];
@@ -71,6 +111,42 @@ export class Redactor {
 		}
 		return merged;
 	}
+}
+
+/** A {@link Redactor}'s configuration. */
+export interface RedactorOptions {
+	/** Literal secrets (4 characters or more; others are ignored). */
+	secrets?: readonly (string | undefined)[];
+	/** Patterns whose matches are secrets ({@link COMMON_SECRET_PATTERNS} are not added here). */
+	patterns?: readonly RegExp[];
+	/**
+	 * Characters a stream ({@link StreamRedactor}) holds back from its end,
+	 * besides the word it is in, so that a pattern's match that spans words
+	 * (a card number `/\d{4} \d{4} \d{4} \d{4}/`) is found whole before any
+	 * of it leaves: a match is only found once its last word came, and words
+	 * before it had left. Default: 64 when a pattern other than the common
+	 * ones is given, else 0 (no common pattern spans words, and configured
+	 * secrets are held back exactly). A match longer than this that spans
+	 * words may leave its beginning. At most 4,096.
+	 */
+	streamHoldback?: number;
+}
+
+/** {@link RedactorOptions.streamHoldback}'s default with patterns of the user's. */
+const DEFAULT_PATTERN_HOLDBACK = 64;
+const MAX_STREAM_HOLDBACK = 4096;
+
+/** `failure[i]`: the length of the longest proper start of `text[0..i]` that also ends it. */
+function failureTable(text: string): Int32Array {
+	const failure = new Int32Array(text.length);
+	let matched = 0;
+	for (let at = 1; at < text.length; at++) {
+		while (matched > 0 && text.charCodeAt(at) !== text.charCodeAt(matched))
+			matched = failure[matched - 1] as number;
+		if (text.charCodeAt(at) === text.charCodeAt(matched)) matched++;
+		failure[at] = matched;
+	}
+	return failure;
 }
 
 /** `text` from `from` to `to`, each part of a span in it replaced by `[redacted]`. */
@@ -134,6 +210,17 @@ export function redactedHead(text: string, redactor: Redactor, length: number): 
 	}
 }
 
+/**
+ * `text` redacted and then cut to at most `max` characters: cut first, a
+ * secret the cut crossed was no longer found, and its head was shown (a
+ * tool call's id, a schema's issue quoting an unknown key: an attacker
+ * probe, 2026-11-28). Without a redactor, only cut.
+ */
+export function redactedCut(text: string, redactor: Redactor | undefined, max: number): string {
+	if (redactor === undefined) return cutText(text, max);
+	return cutText(redactedHead(text, redactor, max).text, max);
+}
+
 /** Patterns of common credentials (API keys, bearer tokens, private keys). */
 export const COMMON_SECRET_PATTERNS: readonly RegExp[] = [
 	/\bsk-[A-Za-z0-9_-]{16,}\b/,
@@ -158,7 +245,11 @@ export const COMMON_SECRET_PATTERNS: readonly RegExp[] = [
  * Redacts a stream of text (a model's answer, token by token) as it goes,
  * without letting a secret out in part: text leaves word by word (up to the
  * last whitespace), and only where no secret found so far crosses the cut
- * (a secret may still be growing there: wait for more). Redaction also looks
+ * (a secret may still be growing there: wait for more), nor where a
+ * configured secret may be starting (the end of the text is the start of
+ * one: a secret with spaces comes word by word), nor within the redactor's
+ * `streamHoldback` of the end (a custom pattern's match may span words).
+ * Redaction also looks
  * at the last characters already released, so a `Bearer ` that left earlier
  * still catches the token that follows (which leaves as `[redacted]`). A run
  * without whitespace leaves in pieces of `holdback` characters; a secret
@@ -171,6 +262,8 @@ export const COMMON_SECRET_PATTERNS: readonly RegExp[] = [
 export class StreamRedactor {
 	readonly #redactor: Redactor;
 	readonly #holdback: number;
+	/** Characters always held back from the end ({@link RedactorOptions.streamHoldback}). */
+	readonly #windowed: number;
 	/** The end of what was released (as received), for matches that start there. */
 	#context = "";
 	/** Text received and not released yet. */
@@ -197,8 +290,9 @@ export class StreamRedactor {
 
 	constructor(redactor: Redactor, holdback = 256) {
 		this.#redactor = redactor;
+		this.#windowed = redactor.streamHoldback;
 		// A configured secret without whitespace longer than the holdback left in pieces.
-		this.#holdback = Math.max(holdback, redactor.longestSecret + 1);
+		this.#holdback = Math.max(holdback, redactor.longestSecret + 1, this.#windowed + 1);
 	}
 
 	/** Takes more of the stream; returns the text safe to release now (often ""). */
@@ -215,13 +309,20 @@ export class StreamRedactor {
 		const pending = this.#pending.length;
 		if (this.#heldAt > 0 && pending < 2 * this.#heldAt && pending <= 4 * this.#holdback) return "";
 		this.#heldAt = 0;
-		let cut = lastWhitespace(this.#pending) + 1;
+		// Up to the last word, and the redactor's holdback before the end (patterns across words).
+		let cut = lastWhitespace(this.#pending, this.#pending.length - this.#windowed) + 1;
 		if (cut === 0) {
 			if (this.#pending.length <= this.#holdback) return "";
 			cut = this.#pending.length - this.#holdback;
 		}
 		const text = this.#context + this.#pending;
 		const from = this.#context.length;
+		// The start of a configured secret at the end (with spaces, its words came one by one).
+		const partial = this.#redactor.partialSecretFrom(text);
+		if (partial !== -1 && partial < from + cut) {
+			if (partial <= from) return "";
+			cut = partial - from;
+		}
 		// A private key whose END has not come: held back (a key is a few KiB).
 		const unfinished = this.#redactor.unfinishedFrom(text);
 		// Once its header is whole, the key is held until its END (see #holdingKey).
@@ -319,8 +420,9 @@ const RELEASED_CONTEXT = 64;
 /** The longest secret kept whole across a forced release. */
 const MAX_SECRET_CONTEXT = 64 * 1024;
 
-function lastWhitespace(text: string): number {
-	for (let index = text.length - 1; index >= 0; index--) {
+/** The last whitespace in `text` before `before` (-1: none). */
+function lastWhitespace(text: string, before = text.length): number {
+	for (let index = Math.min(before, text.length) - 1; index >= 0; index--) {
 		const code = text.charCodeAt(index);
 		if (code === 32 || code === 10 || code === 9 || code === 13) return index;
 	}

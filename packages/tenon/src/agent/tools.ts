@@ -1,8 +1,8 @@
 import { describeIssues, type StandardSchemaV1 } from "../actor/schema.js";
 import type { Client } from "../client/types.js";
-import { cutText } from "../common/text-cut.js";
 import { findNotPlain } from "../protocol/plain-data.js";
 import type { ModelTool } from "./model.js";
+import { type Redactor, redactedCut } from "./redact.js";
 
 /** How much harm a tool call can do: `high` calls wait for a person's confirmation. */
 export type ToolRisk = "low" | "high";
@@ -106,23 +106,35 @@ export type CheckedCall =
 /**
  * Checks a tool call as the model wrote it: a known tool, arguments that
  * are a JSON object (no `__proto__`, plain data), that pass the tool's
- * schema. Anything else is refused with a reason the model reads.
+ * schema. Anything else is refused with a reason the model reads. Give the
+ * `redactor` that the reason will go through: text quoted from the call (a
+ * tool's name, a schema's issues) is redacted before it is cut.
  */
 export async function checkToolCall(
 	tools: readonly AgentTool<unknown>[],
 	name: string,
 	rawArguments: string,
+	redactor?: Redactor,
 ): Promise<CheckedCall> {
 	const tool = tools.find((candidate) => candidate.name === name);
-	if (tool === undefined) return { ok: false, error: `no tool named '${cutText(name, 64)}'` };
+	if (tool === undefined)
+		return { ok: false, error: `no tool named '${redactedCut(name, redactor, 64)}'` };
 	let parsed: unknown;
 	try {
 		parsed = JSON.parse(rawArguments === "" ? "{}" : rawArguments, (key, value) => {
-			if (key === "__proto__") throw new SyntaxError("a '__proto__' key");
+			if (key === "__proto__") throw PROTO_KEY;
 			return value;
 		});
 	} catch (error) {
-		return { ok: false, error: `arguments are not valid JSON (${(error as Error).message})` };
+		// Not JSON.parse's message: V8 quotes the text around the fault in it, which
+		// showed part of a secret there (an attacker probe, 2026-11-28).
+		return {
+			ok: false,
+			error:
+				error === PROTO_KEY
+					? "arguments are not valid JSON (a '__proto__' key)"
+					: "arguments are not valid JSON",
+		};
 	}
 	if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
 		return { ok: false, error: "arguments must be a JSON object" };
@@ -132,10 +144,13 @@ export async function checkToolCall(
 	if (result.issues)
 		return {
 			ok: false,
-			error: `invalid arguments: ${cutText(issuesText(result.issues), 2_000)}`,
+			error: `invalid arguments: ${redactedCut(issuesText(result.issues), redactor, 2_000)}`,
 		};
 	return { ok: true, tool, input: result.value };
 }
+
+/** What a `__proto__` key in a call's arguments throws out of `JSON.parse`. */
+const PROTO_KEY = new SyntaxError("a '__proto__' key");
 
 /**
  * A schema's issues as the model reads them, `path: message` joined by `; `:

@@ -195,7 +195,7 @@ async function streamAnswer(
 	c.broadcast("messageStart", { messageId, turnId: prompt.turnId });
 	const redactor = new StreamRedactor(s.redactor);
 	const toolCalls: ToolCallRequest[] = [];
-	const budget = new AnswerBudget(s.maxAnswerChars);
+	const budget = new AnswerBudget(s.maxAnswerChars, s.redactor);
 	let stopped = false;
 	let truncated = false;
 	let iterator: AsyncIterator<ModelEvent> | undefined;
