@@ -16,7 +16,8 @@ export const MAX_APPROVAL_CHARS = 16_000;
  * Never redacted as a whole text: a pattern matching from one string into
  * another hid the fields between from the person approving (a private key's
  * BEGIN in the first field and its END in the last showed one field of
- * four, before 2026-11-25).
+ * four, before 2026-11-25). Characters that hide or reorder text are
+ * shown as their escapes (see {@link HIDDEN_CHARACTERS}).
  */
 export function renderForApproval(
 	value: unknown,
@@ -25,6 +26,28 @@ export function renderForApproval(
 ): string {
 	// Each string is redacted whole (or cut where no secret can cross), so the cut here hides nothing.
 	const rendered = renderJson(value, maxChars, redactor);
-	if (!rendered.cut && rendered.text.length <= maxChars) return rendered.text;
-	return `${cutText(rendered.text, maxChars)}… [cut at ${maxChars} characters]`;
+	const text = rendered.text.replace(HIDDEN_CHARACTERS, escaped);
+	if (!rendered.cut && text.length <= maxChars) return text;
+	return `${cutText(text, maxChars)}… [cut at ${maxChars} characters]`;
+}
+
+/**
+ * Characters a person does not see, or that reorder what they see: bidi
+ * controls (after U+202E, the text shows right to left: `{"iban":"…"}` read
+ * as another number),
+ * zero-width and other format characters, variation selectors, and Unicode
+ * tags (invisible ASCII). A model's arguments may hold them, so the text
+ * approved showed something other than what runs (an attacker probe's
+ * suggestion, 2026-11-28). They only occur in strings of the JSON text, so
+ * escaping them keeps it JSON with the same value.
+ */
+const HIDDEN_CHARACTERS =
+	/[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u2028-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/gu;
+
+/** A character as its JSON escape (`\u202e`; one beyond the BMP as its two halves). */
+function escaped(character: string): string {
+	let out = "";
+	for (let i = 0; i < character.length; i++)
+		out += `\\u${character.charCodeAt(i).toString(16).padStart(4, "0")}`;
+	return out;
 }

@@ -104,4 +104,18 @@ describe("renderForApproval", () => {
 			'{"password":"[redacted]","[redacted]":1,"n":"424242"}',
 		);
 	});
+
+	it("shows characters that hide or reorder text as their escapes, still the same JSON value", () => {
+		const input = {
+			iban: "DE89\u202e3704 0044\u202c",
+			note: "pay\u200bnow\u{e0041}\ufeff",
+			"\u2066key": "x\u00ady",
+		};
+		const shown = show(input);
+		expect(shown).toBe(
+			'{"iban":"DE89\\u202e3704 0044\\u202c","note":"pay\\u200bnow\\udb40\\udc41\\ufeff","\\u2066key":"x\\u00ady"}',
+		);
+		expect(JSON.parse(shown)).toEqual(input);
+		expect(show("plain, accents é and emoji 👍 kept")).toBe('"plain, accents é and emoji 👍 kept"');
+	});
 });
