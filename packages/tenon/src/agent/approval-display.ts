@@ -42,6 +42,7 @@ export function renderForApproval(
  * escaping them keeps it JSON with the same value.
  */
 const HIDDEN_CHARACTERS =
+	// biome-ignore lint/suspicious/noMisleadingCharacterClass: each code point is matched on its own, combining or not
 	/[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u2028-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/gu;
 
 /** A character as its JSON escape (`\u202e`; one beyond the BMP as its two halves). */
