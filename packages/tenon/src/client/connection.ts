@@ -211,7 +211,7 @@ export class ActorConnImpl {
 				typeof data === "string" || data instanceof Uint8Array
 					? data
 					: new Uint8Array(data as ArrayBuffer);
-			message = decodeToClient(this.#transport.encoding, frame);
+			message = this.#decode(frame);
 		} catch (error) {
 			this.#badMessage(socket, error instanceof Error ? error.message : String(error));
 			return;
@@ -248,6 +248,30 @@ export class ActorConnImpl {
 			case "Event":
 				this.#subscriptions.dispatch(message.name, message.args);
 				return;
+		}
+	}
+
+	/**
+	 * A frame in the connection's encoding. Before `Init`, a text frame to a
+	 * binary connection may be a refusal in JSON from a server that read no
+	 * encoding (Tenon before 2026-11-28 refused params over their limit so):
+	 * read as such, it is the refusal, not a bad message reconnected after forever.
+	 */
+	#decode(frame: string | Uint8Array): ReturnType<typeof decodeToClient> {
+		const encoding = this.#transport.encoding;
+		try {
+			return decodeToClient(encoding, frame);
+		} catch (error) {
+			if (typeof frame !== "string" || encoding === "json" || this.#status === "connected")
+				throw error;
+			let refusal: ReturnType<typeof decodeToClient>;
+			try {
+				refusal = decodeToClient("json", frame);
+			} catch {
+				throw error;
+			}
+			if (refusal.tag !== "Error" || refusal.actionId !== null) throw error;
+			return refusal;
 		}
 	}
 

@@ -208,6 +208,9 @@ export class HandleCore {
 		const params = await this.params();
 		const url = await this.url(`/websocket${path.startsWith("/") ? path : `/${path}`}`);
 		const offered = [...(typeof protocols === "string" ? [protocols] : protocols)];
+		// Without protocols of its own, "rivet" is offered first, for the server to select: it
+		// selected the params' (`socket.protocol` showed them, a token too; a walkthrough, 2026-11-28).
+		if (offered.length === 0) offered.push("rivet");
 		if (params !== undefined) offered.push(`rivet_conn_params.${encodeParamsProtocol(params)}`);
 		const WebSocketClass = await this.#transport.webSocketClass();
 		const socket = new WebSocketClass(url.replace(/^http/, "ws"), offered);

@@ -97,18 +97,10 @@ function socketOptions(
 	actors: ActorGateway,
 	raw: boolean,
 ): {
-	encoding: Encoding;
 	params: unknown;
 	token: string | undefined;
 	resume: ResumeRequest | undefined;
 } {
-	const encodingProtocol = protocols.find((p) => p.startsWith(PROTOCOL_ENCODING));
-	// A raw socket carries the actor's own frames: the offered encoding does not apply.
-	const encoding = raw
-		? "json"
-		: parseEncoding(
-				encodingProtocol?.slice(PROTOCOL_ENCODING.length) ?? url.searchParams.get("encoding"),
-			);
 	const paramsProtocol = protocols.find((p) => p.startsWith(PROTOCOL_CONN_PARAMS));
 	let params: unknown;
 	if (paramsProtocol !== undefined) {
@@ -122,7 +114,23 @@ function socketOptions(
 	}
 	const tokenProtocol = protocols.find((p) => p.startsWith(PROTOCOL_TOKEN));
 	const token = tokenProtocol?.slice(PROTOCOL_TOKEN.length) ?? presentedCredential(request);
-	return { encoding, params, token, resume: raw ? undefined : resumeOf(protocols) };
+	return { params, token, resume: raw ? undefined : resumeOf(protocols) };
+}
+
+/**
+ * The encoding a WebSocket asks for (a raw socket carries the actor's own
+ * frames: the offered encoding does not apply). Read before anything else
+ * of the upgrade can fail, so that the error reaches the client in the
+ * encoding it reads: params over their limit were answered in JSON text to a
+ * CBOR client, which read `client/bad_message` and reconnected forever (a
+ * walkthrough, 2026-11-28).
+ */
+function socketEncoding(protocols: string[], url: URL, raw: boolean): Encoding {
+	if (raw) return "json";
+	const offered = protocols.find((p) => p.startsWith(PROTOCOL_ENCODING));
+	return parseEncoding(
+		offered?.slice(PROTOCOL_ENCODING.length) ?? url.searchParams.get("encoding"),
+	);
 }
 
 function reject(actors: ActorGateway, error: unknown): UpgradeDecision {
@@ -207,8 +215,8 @@ export function createUpgradeHandler(
 		let caller: Caller | undefined;
 		let resume: ResumeRequest | undefined;
 		try {
+			encoding = socketEncoding(protocols, url, kind === "raw");
 			const options = socketOptions(protocols, url, request, actors, kind === "raw");
-			encoding = options.encoding;
 			resume = link ?? options.resume;
 			const token = gateway?.token ?? options.token;
 			deps.access.checkClient(token);

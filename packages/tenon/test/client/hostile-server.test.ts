@@ -400,4 +400,36 @@ describe("HTTP answers from a hostile server", () => {
 			code: "bad_response",
 		});
 	});
+
+	it("a binary connection reads a refusal a server sent in JSON text before Init (not a bad message)", async () => {
+		await using server = await startHostileServer();
+		server.onUpgrade = {
+			kind: "accept",
+			onSocket: (ws) => {
+				ws.send(
+					frame("Error", {
+						group: "request",
+						code: "conn_params_too_long",
+						message: "Connection params exceed 4096 bytes",
+						metadata: null,
+						actionId: null,
+					}),
+				);
+				ws.close(1008, "request.conn_params_too_long");
+			},
+		};
+		const client = createClient<typeof registry>({
+			endpoint: server.url,
+			encoding: "cbor",
+			reconnect: fast,
+		});
+		const conn = client.thing.getForId("a1").connect();
+		const errors: ActorError[] = [];
+		conn.onError((error) => errors.push(error));
+		await expect(conn.get()).rejects.toMatchObject({ code: "conn_params_too_long" });
+		expect(conn.connStatus).toBe("idle");
+		expect(codes(errors)).toEqual(["request/conn_params_too_long"]);
+		expect(server.upgrades).toHaveLength(1);
+		await client.dispose();
+	});
 });

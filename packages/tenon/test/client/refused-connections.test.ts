@@ -97,4 +97,32 @@ describe("refused connections", () => {
 		expect(await conn.get()).toBe(0);
 		await client.dispose();
 	});
+
+	// The server answered in JSON text before it had read the encoding, and a CBOR or BARE
+	// client read `client/bad_message` and reconnected forever (a walkthrough, 2026-11-28).
+	it.each(["json", "cbor", "bare"] as const)(
+		"params over their limit are refused for good, in the connection's encoding (%s)",
+		async (encoding) => {
+			await using t = await setupTest(registry);
+			const client = createClient<typeof registry>({
+				endpoint: t.url,
+				encoding,
+				reconnect: fastReconnect,
+			});
+			const conn = client.guarded
+				.getOrCreate("big-params", { params: { token: "ok", code: "p".repeat(5_000) } })
+				.connect();
+			const errors: ActorError[] = [];
+			conn.onError((error) => errors.push(error));
+			await expect(conn.get()).rejects.toMatchObject({
+				group: "request",
+				code: "conn_params_too_long",
+			});
+			expect(conn.connStatus).toBe("idle");
+			expect(errors.map((error) => `${error.group}/${error.code}`)).toEqual([
+				"request/conn_params_too_long",
+			]);
+			await client.dispose();
+		},
+	);
 });

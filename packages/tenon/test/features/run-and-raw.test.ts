@@ -160,6 +160,19 @@ describe("raw handlers", () => {
 		expect((await noHandler.json()).code).toBe("handler_not_found");
 	});
 
+	it("selects the socket's own protocol, or rivet: never the one carrying its params", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.web.getOrCreate("ws-protocol", { params: { token: "secret-token-1" } });
+		const opened = async (socket: WebSocket) => {
+			await new Promise<void>((resolve) => socket.addEventListener("open", () => resolve()));
+			const protocol = socket.protocol;
+			socket.close();
+			return protocol;
+		};
+		expect(await opened(await handle.webSocket("/room"))).toBe("rivet");
+		expect(await opened(await handle.webSocket("/room", ["chat.v1"]))).toBe("chat.v1");
+	});
+
 	it("serves onWebSocket through the client and a plain WebSocket", async () => {
 		await using t = await setupTest(registry);
 		const handle = t.client.web.getOrCreate("ws");
