@@ -163,7 +163,7 @@ describe("raw handlers", () => {
 	it("selects the socket's own protocol, or rivet: never the one carrying its params", async () => {
 		await using t = await setupTest(registry);
 		const handle = t.client.web.getOrCreate("ws-protocol", { params: { token: "secret-token-1" } });
-		const opened = async (socket: WebSocket) => {
+		const opened = async (socket: globalThis.WebSocket) => {
 			await new Promise<void>((resolve) => socket.addEventListener("open", () => resolve()));
 			const protocol = socket.protocol;
 			socket.close();
