@@ -101,7 +101,11 @@ export class ActorConnImpl {
 		this.#transport = transport;
 		this.#source = source;
 		this.#backoff = new ReconnectBackoff(transport);
-		this.#calls = new PendingCalls(transport.encoding, (message) => this.#send(message));
+		this.#calls = new PendingCalls(
+			transport.encoding,
+			(message) => this.#send(message),
+			transport.maxInFlightActions,
+		);
 	}
 
 	get connStatus(): ConnStatus {

@@ -66,6 +66,14 @@ export interface ClientOptions {
 	 */
 	heartbeatMs?: number | undefined;
 	/**
+	 * Most action calls a connection has sent and not heard back from: later
+	 * ones wait (in order) until earlier ones are answered, so a burst of calls
+	 * (`Promise.all` over 300) is not refused by the server's per-connection
+	 * limit (`limit/too_many_in_flight`). Default 128, a Tenon server's
+	 * default `maxInFlightActionsPerConnection`; set it to a server's lower one.
+	 */
+	maxInFlightActions?: number | undefined;
+	/**
 	 * Largest HTTP answer the client reads (bytes): a larger one fails with
 	 * `client/response_too_large`, without reading the rest. Default 64 MiB
 	 * (a Tenon server sends at most its `maxHttpBodyBytes`, 20 MiB by default).
@@ -107,6 +115,7 @@ export class ClientTransport {
 	readonly heartbeatMs: number;
 	readonly maxResponseBytes: number;
 	readonly maxMessageBytes: number;
+	readonly maxInFlightActions: number;
 	readonly #fetch: typeof fetch;
 	readonly #headers: Record<string, string>;
 	/** Calls over node:http (Node, no custom fetch); `undefined`: fetch. */
@@ -128,6 +137,10 @@ export class ClientTransport {
 		this.heartbeatMs = Math.min(options.heartbeatMs ?? 15_000, 2_147_483_647);
 		this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024;
 		this.maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
+		const inFlight = options.maxInFlightActions ?? 128;
+		if (!(Number.isInteger(inFlight) && inFlight >= 1))
+			throw new TypeError("createClient: maxInFlightActions must be a positive integer");
+		this.maxInFlightActions = inFlight;
 	}
 
 	/** A WebSocket constructor: configured, global, or the `ws` package (Node 20 has no global). */
