@@ -43,6 +43,15 @@ export interface ConnTargetSource {
 	onDispose(conn: ActorConnImpl): void;
 	/** The actor behind a cached id is gone; resolve again next time. */
 	staleTarget(): void;
+	/** Sends a queue message to the actor (over HTTP, with the connection's params). */
+	send(name: string, body: unknown, options: QueueSendOptions): Promise<unknown>;
+}
+
+/** Options of a queue send (see `ActorHandle.send`). */
+export interface QueueSendOptions {
+	wait?: boolean;
+	timeout?: number;
+	signal?: AbortSignal;
 }
 
 /**
@@ -351,6 +360,16 @@ export class ActorConnImpl {
 		corkUntilTickEnd(socket);
 		socket.send(encodeToServer(this.#transport.encoding, message) as string | ArrayBuffer);
 		return true;
+	}
+
+	/**
+	 * Sends a queue message to the actor, as `handle.send` does (one HTTP
+	 * request, with this connection's params), as RivetKit's `conn.send`.
+	 */
+	send(name: string, body: unknown, options: QueueSendOptions = {}): Promise<unknown> {
+		if (this.#disposed)
+			return Promise.reject(new ActorError("client", "disposed", "The connection was disposed"));
+		return this.#source.send(name, body, options);
 	}
 
 	/** Calls an action on the connection (queued until connected). */

@@ -164,17 +164,28 @@ export class HandleCore {
 		body: unknown,
 		options: { wait?: boolean; timeout?: number; signal?: AbortSignal } = {},
 	): Promise<{ status: "completed" | "timedOut"; response?: unknown } | undefined> {
-		if (options.signal?.aborted) return Promise.reject(options.signal.reason);
-		const sent = this.#send(name, body, options);
-		return options.signal ? untilAborted(sent, options.signal) : sent;
+		return this.#sendAs(() => this.params(), name, body, options);
 	}
 
-	async #send(
+	/** {@link send} with the params `params` gives (a connection's). */
+	#sendAs(
+		params: () => Promise<unknown>,
 		name: string,
 		body: unknown,
 		options: { wait?: boolean; timeout?: number; signal?: AbortSignal },
 	): Promise<{ status: "completed" | "timedOut"; response?: unknown } | undefined> {
-		const params = await this.params();
+		if (options.signal?.aborted) return Promise.reject(options.signal.reason);
+		const sent = this.#send(params, name, body, options);
+		return options.signal ? untilAborted(sent, options.signal) : sent;
+	}
+
+	async #send(
+		paramsOf: () => Promise<unknown>,
+		name: string,
+		body: unknown,
+		options: { wait?: boolean; timeout?: number; signal?: AbortSignal },
+	): Promise<{ status: "completed" | "timedOut"; response?: unknown } | undefined> {
+		const params = await paramsOf();
 		const url = await this.url(`/queue/${encodeURIComponent(name)}`, options.signal);
 		const wait = options.wait === true;
 		const encoding = this.#transport.encoding;
@@ -220,9 +231,11 @@ export class HandleCore {
 
 	/** Opens a connection. */
 	connect(params?: unknown): ActorConnImpl {
+		const paramsOf = async () => (params !== undefined ? params : this.params());
 		const conn = new ActorConnImpl(this.#transport, {
 			url: () => this.url("/connect"),
-			params: async () => (params !== undefined ? params : this.params()),
+			params: paramsOf,
+			send: (name, body, options) => this.#sendAs(paramsOf, name, body, options),
 			onDispose: (closed) => this.#conns.remove(closed),
 			staleTarget: () => {
 				if (this.#target.kind === "key" && this.#target.method === "getOrCreate")

@@ -181,6 +181,21 @@ export interface ActorConnMethods<D> {
 	 * group's), typed as the action; for a `signal` that aborts the call.
 	 */
 	action<N extends ActionNameOf<D>>(call: ActionCallOf<D, N>): Promise<ActionResultOf<D, N>>;
+	/**
+	 * Sends a message to a declared queue, as the handle's `send` does (one
+	 * HTTP request, with this connection's params; not over its socket).
+	 */
+	send<K extends QueueName<QueuesOf<D>>>(
+		name: K,
+		body: QueueBody<QueuesOf<D>, K>,
+		options?: QueueSendNoWaitOptions,
+	): Promise<void>;
+	/** Sends a message and waits until the actor completes it (or `timeout`). */
+	send<K extends QueueName<QueuesOf<D>>>(
+		name: K,
+		body: QueueBody<QueuesOf<D>, K>,
+		options: QueueSendWaitOptions,
+	): Promise<QueueSendResult<QueueReply<QueuesOf<D>, K>>>;
 	/** Closes the connection for good. */
 	dispose(): Promise<void>;
 	/** The actor's shared state (`shareState`), once the first snapshot arrived (see `onSharedState`). */

@@ -25,6 +25,7 @@ export const CONN_METHODS: ReadonlySet<string> = new Set([
 	"onSharedState",
 	"setPresence",
 	"onPresence",
+	"send",
 ]);
 
 /** Read-only properties of a connection. */
