@@ -190,7 +190,10 @@ function expireOrphan(hub: ConnectionHub, conn: ConnectionImpl): void {
  * False when the connection cannot be kept so (the caller closes it).
  */
 export function keepLost(hub: ConnectionHub, conn: ConnectionImpl, code?: number): boolean {
-	if (code !== CLOSE.lost || conn.closed || conn.kind !== "connect") return false;
+	// Lost, or closed for a message over the limit: the client reconnects and resumes (before
+	// 2026-11-28 one action with a 70 KB argument cost a client its connection and conn state).
+	if ((code !== CLOSE.lost && code !== CLOSE.tooBig) || conn.closed || conn.kind !== "connect")
+		return false;
 	if (!conn.persisted || conn.tokenHash === undefined || hub.conns.get(conn.id) !== conn)
 		return false;
 	hub.orphanUnlinked(conn);
