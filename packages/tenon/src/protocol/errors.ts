@@ -336,9 +336,16 @@ export function httpStatusFor(group: string, code: string): number {
 	}
 }
 
-/** Environment switch that sends internal error messages to clients (development only). */
+/**
+ * Environment switch that sends internal error messages to clients
+ * (development only): `TENON_EXPOSE_INTERNAL_ERRORS=1`, or RivetKit's
+ * `RIVET_EXPOSE_ERRORS=1` for an app ported with its environment.
+ */
 export function exposeInternalErrorsFromEnv(): boolean {
-	return typeof process !== "undefined" && process.env.TENON_EXPOSE_INTERNAL_ERRORS === "1";
+	if (typeof process === "undefined") return false;
+	return (
+		process.env.TENON_EXPOSE_INTERNAL_ERRORS === "1" || process.env.RIVET_EXPOSE_ERRORS === "1"
+	);
 }
 
 /**

@@ -126,6 +126,20 @@ describe("actions", () => {
 		});
 	});
 
+	it("exposes them under RivetKit's RIVET_EXPOSE_ERRORS=1 too, as under TENON_EXPOSE_INTERNAL_ERRORS=1", async () => {
+		for (const name of ["RIVET_EXPOSE_ERRORS", "TENON_EXPOSE_INTERNAL_ERRORS"]) {
+			process.env[name] = "1";
+			try {
+				await using t = await setupTest(registry);
+				await expect(t.client.worker.getOrCreate(`env-${name}`).crash()).rejects.toMatchObject({
+					message: "secret database password is hunter2",
+				});
+			} finally {
+				delete process.env[name];
+			}
+		}
+	});
+
 	it("times out slow actions without blocking the actor", async () => {
 		await using t = await setupTest(registry);
 		const handle = t.client.worker.getOrCreate("slow");
