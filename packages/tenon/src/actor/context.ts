@@ -25,6 +25,13 @@ export interface Conn<CP = unknown, CS = unknown, E extends EventDecls = AnyEven
 	state: CS;
 	/** True for the short-lived connection behind a stateless HTTP action. */
 	readonly isEphemeral: boolean;
+	/**
+	 * True when the connection is stored with the actor, so it stays open while
+	 * the actor sleeps and survives restarts (RivetKit's `isHibernatable`); false
+	 * for an HTTP action's, with `hibernateConnections: false`, for a raw socket
+	 * the actor does not let hibernate, or conn state that cannot be stored.
+	 */
+	readonly isHibernatable: boolean;
 	/** Sends an event to this connection only (if it subscribed to it). */
 	send<K extends EventName<E>>(name: K, ...args: EventArgsOf<E, K>): void;
 	/** Closes the connection. */

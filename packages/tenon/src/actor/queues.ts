@@ -134,6 +134,15 @@ export interface ActorQueue<Q> {
 	next<K extends QueueName<Q> = QueueName<Q>>(
 		options?: ReceiveOptions<K>,
 	): Promise<MessageOf<Q, K> | undefined>;
+	/** `next({ ...options, names })`, as RivetKit's `waitForNames`. */
+	waitForNames<K extends QueueName<Q>>(
+		names: readonly K[],
+		options: Omit<ReceiveOptions<K>, "names"> & { completable: true },
+	): Promise<CompletableMessageOf<Q, K> | undefined>;
+	waitForNames<K extends QueueName<Q>>(
+		names: readonly K[],
+		options?: Omit<ReceiveOptions<K>, "names">,
+	): Promise<MessageOf<Q, K> | undefined>;
 	/** The next message if one is waiting, without waiting. */
 	tryNext<K extends QueueName<Q> = QueueName<Q>>(
 		options: Omit<ReceiveOptions<K>, "timeout" | "signal"> & { completable: true },

@@ -106,6 +106,11 @@ export class HeldQueueView implements ActorQueue<QueueDecls> {
 	}
 
 	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
+	waitForNames(names: readonly string[], options: ReceiveOptions<string> = {}): Promise<any> {
+		return this.next({ ...options, names: [...names] });
+	}
+
+	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	tryNext(options: ReceiveOptions<string> = {}): Promise<any> {
 		return receiveOne(this.#queue, options, false, this.#holder);
 	}

@@ -226,6 +226,11 @@ export class ConnectionImpl implements Conn<any, any, any> {
 		this.#tracker?.takeChanges();
 	}
 
+	/** See `Conn.isHibernatable`. */
+	get isHibernatable(): boolean {
+		return this.persisted;
+	}
+
 	get kind(): "connect" | "raw" {
 		return this.#persistence?.kind ?? "connect";
 	}

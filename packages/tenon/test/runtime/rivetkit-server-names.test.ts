@@ -1,0 +1,54 @@
+// RivetKit 2.3 server APIs an app ported from it calls (a walkthrough,
+// 2026-11-28): `c.queue.waitForNames(names, options)` and `conn.isHibernatable`.
+import { expect, expectTypeOf, it } from "vitest";
+import { actor, queue, setup } from "../../src/index.js";
+import { setupTest } from "../../src/test/index.js";
+
+const desk = actor({
+	state: { taken: [] as string[] },
+	queues: { tickets: queue<{ n: number }, string>(), notes: queue<string>() },
+	actions: {
+		take: async (c) => {
+			const message = await c.queue.waitForNames(["tickets"], {
+				timeout: 1_000,
+				completable: true,
+			});
+			if (message === undefined) return "none";
+			expectTypeOf(message.body).toEqualTypeOf<{ n: number }>();
+			await message.complete(`ticket ${message.body.n}`);
+			c.state.taken.push(message.name);
+			return `took ${message.body.n}`;
+		},
+		hibernates: (c) => c.conn.isHibernatable,
+	},
+});
+const registry = setup({ use: { desk }, logLevel: "silent" });
+
+it("waitForNames takes the next message of those names only", async () => {
+	await using t = await setupTest(registry);
+	const handle = t.client.desk.getOrCreate("d");
+	await handle.send("notes", "not this one");
+	await handle.send("tickets", { n: 7 });
+	expect(await handle.take()).toBe("took 7");
+	// Only the note is left: the wait times out (the test kit's clock).
+	let answer: string | undefined;
+	const none = handle.take().then((value) => {
+		answer = value;
+	});
+	await expect
+		.poll(async () => {
+			await t.clock.advance(1_000);
+			return answer;
+		})
+		.toBe("none");
+	await none;
+});
+
+it("isHibernatable: true for a stored connection, false for an HTTP action's", async () => {
+	await using t = await setupTest(registry);
+	const handle = t.client.desk.getOrCreate("h");
+	expect(await handle.hibernates()).toBe(false);
+	const conn = handle.connect();
+	expect(await conn.hibernates()).toBe(true);
+	await conn.dispose();
+});
