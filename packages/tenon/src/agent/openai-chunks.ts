@@ -1,7 +1,7 @@
 // OpenAI `chat.completion.chunk` payloads folded into model events, with
 // every field of the server's JSON checked (it is untrusted input).
 
-import { cutText } from "../common/text-cut.js";
+import { cutBeforeWord, cutText } from "../common/text-cut.js";
 import { ModelError, type ModelEvent } from "./model.js";
 
 /** The limits a stream's chunks are held to. */
@@ -49,7 +49,7 @@ export class CompletionState {
 		const error = own(chunk, "error");
 		if (error !== undefined && error !== null)
 			throw badStream(
-				`the server reported an error mid-stream: ${cutText(errorText(error), 2_000)}`,
+				`the server reported an error mid-stream: ${cutBeforeWord(errorText(error), 2_000)}`,
 			);
 		this.#acceptUsage(own(chunk, "usage"));
 		const choices = own(chunk, "choices");
@@ -243,5 +243,6 @@ export function errorText(value: unknown): string {
 /** Server text shortened and flattened to one line, for an error message. */
 export function preview(text: string): string {
 	const flat = text.replace(/\s+/g, " ").trim();
-	return flat.length > 500 ? `${cutText(flat, 500)}...` : cutText(flat);
+	// Before a word: redacted later, a key the cut crossed would show its head.
+	return flat.length > 500 ? `${cutBeforeWord(flat, 500)}...` : cutText(flat);
 }

@@ -8,7 +8,9 @@ import { z } from "zod";
 import { AnswerBudget } from "../../src/agent/answer-budget.js";
 import { checkModelCall } from "../../src/agent/call-check.js";
 import { defineTool } from "../../src/agent/index.js";
+import { preview } from "../../src/agent/openai-chunks.js";
 import { COMMON_SECRET_PATTERNS, Redactor, StreamRedactor } from "../../src/agent/redact.js";
+import { cutBeforeWord } from "../../src/common/text-cut.js";
 
 const PASSPHRASE = "zebra quasar nimbus staple";
 const CARD = /\b\d{4} \d{4} \d{4} \d{4}\b/;
@@ -154,5 +156,20 @@ describe("a call kept without its arguments", () => {
 			expect(kept.arguments).toBe("{}");
 			expect(budget.refusal(kept)).toMatch(/its id, name and arguments did not fit/);
 		}
+	});
+});
+
+describe("a model server's text, cut before it is redacted", () => {
+	it("drops the word the cut falls in, so a key never shows its head", () => {
+		const key = "sk-abcdefghijklmnopqrstuvwxyz0123456789";
+		for (let pad = 470; pad < 500; pad++) {
+			const shown = preview(`${"e".repeat(pad)} ${key} more`);
+			expect(shown).not.toContain("sk-");
+			expect(shown.length).toBeLessThanOrEqual(503);
+		}
+		expect(cutBeforeWord("one two three", 6)).toBe("one");
+		expect(cutBeforeWord("one two three", 7)).toBe("one two");
+		expect(cutBeforeWord("onetwothree", 5)).toBe("");
+		expect(cutBeforeWord("short", 10)).toBe("short");
 	});
 });
