@@ -35,7 +35,8 @@ export function renderForApproval(
  * Characters a person does not see, or that reorder what they see: bidi
  * controls (after U+202E, the text shows right to left: `{"iban":"…"}` read
  * as another number),
- * zero-width and other format characters, variation selectors, and Unicode
+ * zero-width and other format characters (every one of Unicode's `Cf`),
+ * fillers, variation selectors, line and paragraph separators, and Unicode
  * tags (invisible ASCII). A model's arguments may hold them, so the text
  * approved showed something other than what runs (an attacker probe's
  * suggestion, 2026-11-28). They only occur in strings of the JSON text, so
@@ -43,7 +44,7 @@ export function renderForApproval(
  */
 const HIDDEN_CHARACTERS =
 	// biome-ignore lint/suspicious/noMisleadingCharacterClass: each code point is matched on its own, combining or not
-	/[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u2028-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/gu;
+	/[\p{Cf}\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u2028\u2029\u3164\uFE00-\uFE0F\uFFA0\u{E0100}-\u{E01EF}]/gu;
 
 /** A character as its JSON escape (`\u202e`; one beyond the BMP as its two halves). */
 function escaped(character: string): string {

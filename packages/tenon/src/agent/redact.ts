@@ -366,6 +366,15 @@ export class StreamRedactor {
 		if (this.#holdingKey) return this.#redactToEnd();
 		const text = this.#context + this.#pending;
 		let spans = this.#redactor.spans(text);
+		// The start of a configured secret held at the end (a stream stopped, or an answer that
+		// ends mid-secret): redacted, not released (a review, 2026-11-28). Not a character or three,
+		// which would only redact the ends of ordinary answers.
+		const partial = this.#redactor.partialSecretFrom(text);
+		if (partial >= this.#context.length && text.length - partial >= MIN_HELD_SECRET) {
+			const last = spans.at(-1);
+			if (last !== undefined && last[1] >= partial) last[1] = text.length;
+			else spans.push([partial, text.length]);
+		}
 		const unfinished = this.#redactor.unfinishedFrom(text);
 		if (unfinished !== -1) {
 			// From the key's start to the end, merged with the spans before it.
@@ -414,6 +423,9 @@ function keyEndAfter(text: string, from: number): boolean {
 	KEY_END_LINE.lastIndex = from;
 	return KEY_END_LINE.test(text);
 }
+
+/** The shortest start of a configured secret redacted when a stream ends on it. */
+const MIN_HELD_SECRET = 4;
 
 /** How many released characters redaction looks back at. */
 const RELEASED_CONTEXT = 64;

@@ -107,7 +107,8 @@ export class HeldQueueView implements ActorQueue<QueueDecls> {
 
 	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
 	waitForNames(names: readonly string[], options: ReceiveOptions<string> = {}): Promise<any> {
-		return this.next({ ...options, names: [...names] });
+		// One name given as a string (plain JavaScript) is that name, not its letters.
+		return this.next({ ...options, names: typeof names === "string" ? [names] : [...names] });
 	}
 
 	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.

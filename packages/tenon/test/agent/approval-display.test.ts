@@ -117,5 +117,7 @@ describe("renderForApproval", () => {
 		);
 		expect(JSON.parse(shown)).toEqual(input);
 		expect(show("plain, accents é and emoji 👍 kept")).toBe('"plain, accents é and emoji 👍 kept"');
+		// Every format character (Unicode's Cf), not only a list of the usual ones (a review).
+		expect(show("a\u{1d173}b\u2029c")).toBe('"a\\ud834\\udd73b\\u2029c"');
 	});
 });

@@ -69,6 +69,18 @@ describe("a secret with spaces, streamed word by word", () => {
 		);
 	});
 
+	it("a stream stopped (or ended) on the start of a secret redacts that start (a review)", () => {
+		const streaming = new StreamRedactor(redactor, 64);
+		let out = "";
+		for (const piece of ["the key is ", "zebra ", "quasar ", "nimbus "])
+			out += streaming.push(piece);
+		out += streaming.end();
+		expect(out).toBe("the key is [redacted]");
+		// A letter or three that could begin it stay: ordinary answers end so.
+		const short = new StreamRedactor(redactor, 64);
+		expect(short.push("I saw a ze") + short.end()).toBe("I saw a ze");
+	});
+
 	it("still streams word by word when nothing can be starting a secret", () => {
 		const streaming = new StreamRedactor(new Redactor({ secrets: [PASSPHRASE] }), 64);
 		expect(streaming.push("Hello wor")).toBe("Hello ");

@@ -92,4 +92,38 @@ describe("calls in flight on a connection", () => {
 			/maxInFlightActions/,
 		);
 	});
+
+	it("a call whose arguments cannot be encoded fails alone, queued or sent at once (a review)", async () => {
+		await using t = await setupTest(registryWith());
+		const client = createClient<ReturnType<typeof registryWith>>({ endpoint: t.url });
+		const conn = client.log.getOrCreate("unencodable").connect();
+		const circular: { self?: unknown } = {};
+		circular.self = circular;
+		// Queued before the connection opens, then sent at once on an open one.
+		const before = conn.add(circular as unknown as number);
+		const after = conn.add(1);
+		await expect(before).rejects.toBeInstanceOf(Error);
+		expect(await after).toBe(1);
+		await expect(conn.add(circular as unknown as number)).rejects.toBeInstanceOf(Error);
+		expect(await conn.add(2)).toBe(2);
+		await client.dispose();
+	});
+
+	it("aborting thousands of queued calls with one signal costs time linear in them (a review)", async () => {
+		await using t = await setupTest(registryWith());
+		const client = createClient<ReturnType<typeof registryWith>>({ endpoint: t.url });
+		const conn = client.log.getOrCreate("aborts").connect();
+		const aborter = new AbortController();
+		// Queued: the connection is not open yet.
+		const calls = Array.from({ length: 20_000 }, (_, n) =>
+			conn.action({ name: "add", args: [n], signal: aborter.signal }).catch(() => "aborted"),
+		);
+		const started = performance.now();
+		aborter.abort();
+		const outcomes = await Promise.all(calls);
+		expect(performance.now() - started).toBeLessThan(1_000);
+		expect(outcomes.every((outcome) => outcome === "aborted")).toBe(true);
+		expect(await conn.add(5)).toBe(5);
+		await client.dispose();
+	});
 });

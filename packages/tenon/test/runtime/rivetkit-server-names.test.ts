@@ -20,6 +20,9 @@ const desk = actor({
 			return `took ${message.body.n}`;
 		},
 		hibernates: (c) => c.conn.isHibernatable,
+		// Plain JavaScript may give one name as a string: that name, not its letters.
+		takeNamed: async (c) =>
+			(await c.queue.waitForNames("notes" as unknown as ["notes"], { timeout: 1_000 }))?.body,
 	},
 });
 const registry = setup({ use: { desk }, logLevel: "silent" });
@@ -42,6 +45,7 @@ it("waitForNames takes the next message of those names only", async () => {
 		})
 		.toBe("none");
 	await none;
+	expect(await handle.takeNamed()).toBe("not this one");
 });
 
 it("isHibernatable: true for a stored connection, false for an HTTP action's", async () => {
