@@ -127,6 +127,17 @@ export interface DeadLetter {
 export interface ActorQueue<Q> {
 	/** Enqueues a message (saved with the current turn's writes). */
 	send<K extends QueueName<Q>>(name: K, body: QueueBody<Q, K>): Promise<void>;
+	/**
+	 * Enqueues a message and waits until a receiver completes it (or `timeout`
+	 * ms pass, or `signal` aborts: `timedOut`), as a client's `send` with
+	 * `wait: true` (RivetKit's `enqueueAndWait`). For an action waiting on its
+	 * `run` loop: the loop itself would wait for its own message (until `timeout`).
+	 */
+	enqueueAndWait<K extends QueueName<Q>>(
+		name: K,
+		body: QueueBody<Q, K>,
+		options?: { timeout?: number; signal?: AbortSignal },
+	): Promise<{ status: "completed" | "timedOut"; response?: QueueReply<Q, K> }>;
 	/** Waits for the next message; `undefined` on timeout. */
 	next<K extends QueueName<Q> = QueueName<Q>>(
 		options: ReceiveOptions<K> & { completable: true },

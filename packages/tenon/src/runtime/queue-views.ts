@@ -10,7 +10,8 @@ import type {
 	ReceiveOptions,
 } from "../actor/queues.js";
 import type { ReceiveGate } from "../actor/run-host.js";
-import type { QueueHolder, QueueManager } from "./queue-manager.js";
+import { queueErrors } from "./queue-errors.js";
+import type { QueueHolder, QueueManager, QueueSendResult } from "./queue-manager.js";
 import type { ActionHolder, StoredMessage } from "./queue-records.js";
 
 /** A receive of several messages (a run provider's may pass a gate: the RunQueue port). */
@@ -98,6 +99,21 @@ export class HeldQueueView implements ActorQueue<QueueDecls> {
 
 	send(name: string, body: unknown): Promise<void> {
 		return this.#queue.send(name, body);
+	}
+
+	async enqueueAndWait(
+		name: string,
+		body: unknown,
+		options: { timeout?: number; signal?: AbortSignal } = {},
+	): Promise<QueueSendResult> {
+		const timeout = options.timeout;
+		if (timeout !== undefined && !(typeof timeout === "number" && timeout >= 0))
+			throw queueErrors.invalidOptions(`timeout must be a number >= 0 (got ${String(timeout)})`);
+		const { completion } = await this.#queue.enqueue(name, body, {
+			timeoutMs: timeout,
+			signal: options.signal,
+		});
+		return (await completion) as QueueSendResult;
 	}
 
 	// biome-ignore lint/suspicious/noExplicitAny: queue views return the message types the actor's declarations give; the public ActorQueue interface types them.
