@@ -231,6 +231,7 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 			const passOn = c.vars.document.awarenessUpdate(
 				update,
 				c.conn.id,
+				canEdit(c),
 				config.awarenessUser?.(c.conn),
 			);
 			// One broadcast, encoded and framed once for every connection (a send per
@@ -314,9 +315,11 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 			await config.onDisconnect?.(c, conn);
 		},
 		onSleep: (c) => {
+			c.vars.uploads.dropAll();
 			c.vars.document.destroy();
 		},
 		onDestroy: (c) => {
+			c.vars.uploads.dropAll();
 			c.vars.document.destroy();
 		},
 		actions: { ...(config.actions as A), ...yjsActions },

@@ -6,6 +6,7 @@
 // or cleared other users' cursors and names (an attacker probe, 2026-11-24).
 import * as decoding from "lib0/decoding";
 import { type Awareness, encodeAwarenessUpdate } from "y-protocols/awareness";
+import type { Doc } from "yjs";
 import { ActorError, errors } from "../protocol/errors.js";
 import { ClientClaims } from "./client-claims.js";
 
@@ -131,4 +132,21 @@ export function stampAwarenessUser(
 		awareness.states.set(id, { ...state, user: { ...said, ...user } });
 	}
 	return encodeAwarenessUpdate(awareness, known);
+}
+
+/**
+ * Throws `auth/forbidden` when a connection that may not edit announces an
+ * awareness client that wrote to `doc`: holding that id (stored with the
+ * document, so across restarts too) locked its writer's edits out, and a
+ * viewer could read every writer's id from the document (an attacker probe,
+ * 2026-11-28). A reader's own client has written nothing.
+ */
+export function refuseWritersOfReader(doc: Doc, ids: readonly number[]): void {
+	for (const id of ids)
+		if (doc.store.clients.has(id))
+			throw new ActorError(
+				"auth",
+				"forbidden",
+				`A connection that may not edit cannot announce client ${id}, which wrote to the document`,
+			);
 }

@@ -18,7 +18,11 @@ import {
 	type Verified,
 	workerTimeOf,
 } from "./apply-verifier.js";
-import { awarenessClientsOf, stampAwarenessUser } from "./awareness-guard.js";
+import {
+	awarenessClientsOf,
+	refuseWritersOfReader,
+	stampAwarenessUser,
+} from "./awareness-guard.js";
 import { DocumentClaims } from "./claim-records.js";
 import {
 	CHUNK_BYTES,
@@ -439,8 +443,14 @@ export class ActorDocument {
 	 * Applies an awareness update from connection `connId` (only the clients it announced:
 	 * awareness-guard.ts); returns what to pass on: the update, or its states with `user`.
 	 */
-	awarenessUpdate(update: Uint8Array, connId: string, user?: Record<string, unknown>): Uint8Array {
+	awarenessUpdate(
+		update: Uint8Array,
+		connId: string,
+		mayEdit: boolean,
+		user?: Record<string, unknown>,
+	): Uint8Array {
 		const ids = awarenessClientsOf(update);
+		if (!mayEdit) refuseWritersOfReader(this.doc, ids);
 		this.#claims.checkAnnounce(connId, ids);
 		let changed = false;
 		const listener = () => {

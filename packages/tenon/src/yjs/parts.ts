@@ -1,6 +1,7 @@
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import { ActorError } from "../protocol/errors.js";
+import { PROCESS_UPLOAD_BUDGET, type UploadAccount, type UploadBudget } from "./upload-budget.js";
 
 // Yjs sync messages larger than one connection message. A connection frame
 // from a client holds at most `maxIncomingMessageBytes` (64 KiB by default)
@@ -124,10 +125,24 @@ export class Uploads {
 	#bytes = 0;
 	readonly #limits: PartLimits;
 	readonly #now: () => number;
+	/** The process's budget over every document (upload-budget.ts), and this one's share. */
+	readonly #budget: UploadBudget;
+	readonly #account: UploadAccount;
 
-	constructor(limits: PartLimits, now: () => number = Date.now) {
+	constructor(
+		limits: PartLimits,
+		now: () => number = Date.now,
+		budget: UploadBudget = PROCESS_UPLOAD_BUDGET,
+	) {
 		this.#limits = limits;
 		this.#now = now;
+		this.#budget = budget;
+		this.#account = budget.open(this);
+	}
+
+	/** Too many bytes half-sent to this document, or to every document of the process. */
+	#full(bytes: number): boolean {
+		return this.#bytes + bytes > this.#limits.maxUploadingBytes || !this.#budget.fits(bytes);
 	}
 
 	/**
@@ -191,19 +206,20 @@ export class Uploads {
 			this.#close(connection);
 			throw invalid("a part repeated, or of another total than its upload's");
 		}
-		if (this.#bytes + expected > this.#limits.maxUploadingBytes) this.#dropIdle();
-		if (this.#bytes + expected > this.#limits.maxUploadingBytes) {
+		if (this.#full(expected)) this.#dropIdle();
+		if (this.#full(expected)) {
 			this.#close(connection);
 			throw new ActorError(
 				"limit",
 				"yjs_uploads_full",
-				"Too many large Yjs messages are being sent to this document at once; try again",
+				"Too many large Yjs messages are being sent at once; try again",
 			);
 		}
 		upload.parts[index] = bytes.slice();
 		upload.received += expected;
 		upload.touchedAt = this.#now();
 		this.#bytes += expected;
+		this.#budget.take(this.#account, expected);
 		if (upload.received < upload.total) return undefined;
 		this.#close(connection);
 		const whole = new Uint8Array(upload.total);
@@ -220,10 +236,17 @@ export class Uploads {
 		this.#connections.delete(connId);
 	}
 
+	/** Forgets every upload (the document sleeps or is destroyed): its bytes go back to the budget. */
+	dropAll(): void {
+		for (const connection of this.#connections.values()) this.#close(connection);
+		this.#connections.clear();
+	}
+
 	/** Ends the connection's open upload (done, refused or abandoned); its id stays used. */
 	#close(connection: ConnectionUploads): void {
 		if (connection.open === undefined) return;
 		this.#bytes -= connection.open.received;
+		this.#budget.release(this.#account, connection.open.received);
 		connection.open = undefined;
 	}
 
