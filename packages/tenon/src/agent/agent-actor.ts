@@ -199,7 +199,12 @@ export function agentActor<CP = unknown, CS = undefined, A = {}>(
 			const live = c.vars.live;
 			return live === null
 				? null
-				: { messageId: live.messageId, turnId: live.turnId, text: live.text };
+				: {
+						messageId: live.messageId,
+						turnId: live.turnId,
+						attempt: live.attempt,
+						text: live.text,
+					};
 		},
 	};
 	return actor<

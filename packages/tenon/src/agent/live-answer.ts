@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { AgentToken } from "./types.js";
 
 /**
@@ -13,6 +14,9 @@ export class LiveAnswer {
 	#unsentOffset = 0;
 	#scheduled = false;
 	#closed = false;
+
+	/** This attempt at the answer (see AgentMessageStart.attempt). */
+	readonly attempt = randomUUID().slice(0, 8);
 
 	constructor(
 		readonly messageId: string,
@@ -42,6 +46,7 @@ export class LiveAnswer {
 		if (this.#unsent === "" || this.#closed) return;
 		const token: AgentToken = {
 			messageId: this.messageId,
+			attempt: this.attempt,
 			offset: this.#unsentOffset,
 			text: this.#unsent,
 		};

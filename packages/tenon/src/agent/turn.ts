@@ -192,7 +192,7 @@ async function streamAnswer(
 	c.vars.stop = stop;
 	const live = new LiveAnswer(messageId, prompt.turnId, (token) => c.broadcast("token", token));
 	c.vars.live = live;
-	c.broadcast("messageStart", { messageId, turnId: prompt.turnId });
+	c.broadcast("messageStart", { messageId, turnId: prompt.turnId, attempt: live.attempt });
 	const redactor = new StreamRedactor(s.redactor);
 	const toolCalls: ToolCallRequest[] = [];
 	const budget = new AnswerBudget(s.maxAnswerChars, s.redactor);

@@ -47,6 +47,8 @@ export interface AgentMessage {
 /** One piece of a streaming answer: `text` goes at `offset` of message `messageId`. */
 export interface AgentToken {
 	readonly messageId: string;
+	/** Which attempt at the answer (see {@link AgentMessageStart.attempt}). */
+	readonly attempt: string;
 	readonly offset: number;
 	readonly text: string;
 }
@@ -55,6 +57,12 @@ export interface AgentToken {
 export interface AgentMessageStart {
 	readonly messageId: string;
 	readonly turnId: string;
+	/**
+	 * Names this attempt at the answer: an answer streamed again after a crash
+	 * or a retry keeps its message id, and a client that missed this event
+	 * (reconnecting) tells the new text from the old by it.
+	 */
+	readonly attempt: string;
 }
 
 /** Where a turn is. */
@@ -120,5 +128,7 @@ export interface AgentSharedState {
 export interface AgentLiveMessage {
 	readonly messageId: string;
 	readonly turnId: string;
+	/** See {@link AgentMessageStart.attempt}. */
+	readonly attempt: string;
 	readonly text: string;
 }

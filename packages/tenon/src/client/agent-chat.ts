@@ -48,8 +48,8 @@ export interface AgentConnection {
 /** A connection to any agent actor (as `createClient` types it), or anything shaped like one. */
 export type AgentConnectionLike =
 	| AgentConnection
-	// biome-ignore lint/suspicious/noExplicitAny: any agent, whatever its connection params and state.
-	| ActorConn<AgentActorDefinition<any, any>>;
+	// biome-ignore lint/suspicious/noExplicitAny: any agent, whatever its connection params, state and own actions.
+	| ActorConn<AgentActorDefinition<any, any, any>>;
 
 /**
  * A chat with an agent actor over one connection (what `useAgentChat` is
@@ -170,23 +170,46 @@ export class AgentChat {
 			return;
 		}
 		if (this.#view.messages.some((m) => m.id === live.messageId)) return;
+		// Another attempt at the same answer (streamed again after a crash, whose
+		// `messageStart` came while this client reconnected) replaces the text: the
+		// old attempt's was kept and the new one's tokens spliced onto it (a
+		// walkthrough, 2026-11-28). The same attempt only grows.
 		if (
 			current === null ||
 			current.messageId !== live.messageId ||
+			current.attempt !== live.attempt ||
 			live.text.length > current.text.length
 		)
 			this.#update({ streaming: live });
 	}
 
 	#onStart(start: AgentMessageStart): void {
-		this.#update({ streaming: { messageId: start.messageId, turnId: start.turnId, text: "" } });
+		this.#update({
+			streaming: {
+				messageId: start.messageId,
+				turnId: start.turnId,
+				attempt: start.attempt,
+				text: "",
+			},
+		});
 	}
 
 	#onToken(token: AgentToken): void {
 		const current = this.#view.streaming;
-		if (current === null || current.messageId !== token.messageId) {
+		if (
+			current === null ||
+			current.messageId !== token.messageId ||
+			current.attempt !== token.attempt
+		) {
 			if (token.offset === 0 && !this.#view.messages.some((m) => m.id === token.messageId))
-				this.#update({ streaming: { messageId: token.messageId, turnId: "", text: token.text } });
+				this.#update({
+					streaming: {
+						messageId: token.messageId,
+						turnId: current?.messageId === token.messageId ? current.turnId : "",
+						attempt: token.attempt,
+						text: token.text,
+					},
+				});
 			else void this.#catchUp(false);
 			return;
 		}

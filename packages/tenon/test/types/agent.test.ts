@@ -118,6 +118,13 @@ describe("tenon/agent types", () => {
 		expectTypeOf(conn.summary).parameters.toEqualTypeOf<[words: number]>();
 		expectTypeOf(conn.summary).returns.resolves.toEqualTypeOf<{ words: number; by: string }>();
 		expectTypeOf(conn.prompt).parameters.toEqualTypeOf<[text: string]>();
+		// useAgentChat takes it (it refused an agent with actions of its own: a walkthrough).
+		const { useActor } = createTenonReact(client);
+		const use = () => {
+			const { connection } = useActor({ name: "notes", key: ["c1"], params: { token: "t" } });
+			return useAgentChat(connection);
+		};
+		expectTypeOf(use).returns.toHaveProperty("pending");
 		// @ts-expect-error: its arguments are typed
 		conn.summary("many");
 		expect(() =>
