@@ -219,8 +219,11 @@ describe("agent actor", () => {
 		const failed = sees.turns.at(-1);
 		expect(failed?.status).toBe("failed");
 		expect(failed?.error).toMatchObject({ group: "agent", code: "model_http_error" });
-		expect(failed?.error?.message).toContain("the model is on fire");
+		// The model server's own words are for operators (the journal, the log), not users:
+		// they saw "upstream db 10.0.0.5:5432 timed out" (a walkthrough, 2026-11-28).
+		expect(failed?.error?.message).toBe("The model server answered HTTP 500");
 		const history = await ann.history();
+		expect(JSON.stringify(history)).not.toContain("on fire");
 		expect(history.map((m) => [m.role, m.status])).toEqual([
 			["user", "complete"],
 			["assistant", "failed"],

@@ -208,7 +208,8 @@ describe("the workflow journal of an agent", () => {
 		const second = await conn.prompt("again");
 		const end = await turns.ended(second.turnId);
 		expect(end.status).toBe("failed");
-		expect(end.error?.message).toBe("HTTP 401: unknown key [redacted]");
+		// Users read the status only; the server's words stay in the journal, redacted.
+		expect(end.error?.message).toBe("The model server answered HTTP 401");
 
 		const journal = await chat.journal();
 		expect(journal).not.toContain(SECRET);
