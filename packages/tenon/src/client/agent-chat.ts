@@ -43,6 +43,9 @@ export interface AgentConnection {
 	onOpen(callback: () => void): () => void;
 	readonly sharedState: AgentSharedState | undefined;
 	onSharedState(callback: (state: AgentSharedState) => void): () => void;
+	/** A Tenon connection's: a connection refused for good ends `loading` with its error. */
+	onError?(callback: (error: AgentErrorInfo) => void): () => void;
+	onStatusChange?(callback: (status: string) => void): () => void;
 }
 
 /** A connection to any agent actor (as `createClient` types it), or anything shaped like one. */
@@ -73,6 +76,8 @@ export class AgentChat {
 	readonly #unsubscribe: (() => void)[] = [];
 	#catchingUp: Promise<void> | undefined;
 	#closed = false;
+	/** The connection's last error, shown if it gives up before the transcript loaded. */
+	#connectionError: AgentErrorInfo | undefined;
 
 	readonly connection: AgentConnection;
 
@@ -89,6 +94,15 @@ export class AgentChat {
 			conn.on("message", (message) => this.#onMessage(message)),
 			conn.onSharedState((state) => this.#onShared(state)),
 			conn.onOpen(() => void this.#catchUp(true)),
+			// Refused for good (auth, a missing conversation): the chat stops loading and says why,
+			// where `loading` stayed true for good (a walkthrough, 2026-11-28).
+			conn.onError?.((error) => {
+				this.#connectionError = { group: error.group, code: error.code, message: error.message };
+			}) ?? (() => {}),
+			conn.onStatusChange?.((status) => {
+				if (status === "idle" && this.#view.loading && this.#connectionError !== undefined)
+					this.#update({ loading: false, error: this.#connectionError });
+			}) ?? (() => {}),
 		);
 		if (conn.sharedState !== undefined) this.#onShared(conn.sharedState);
 		void this.#catchUp(true);

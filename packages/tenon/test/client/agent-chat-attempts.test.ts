@@ -6,6 +6,7 @@
 // replaces the text.
 import { describe, expect, it } from "vitest";
 import type {
+	AgentErrorInfo,
 	AgentLiveMessage,
 	AgentMessage,
 	AgentMessageStart,
@@ -19,6 +20,9 @@ function scriptedConnection() {
 	const handlers = new Map<string, Set<(value: never) => void>>();
 	const opens = new Set<() => void>();
 	let live: AgentLiveMessage | null = null;
+	let historyFails = false;
+	const errorHandlers = new Set<(error: AgentErrorInfo) => void>();
+	const statusHandlers = new Set<(status: string) => void>();
 	const emit = (event: string, value: unknown) => {
 		for (const handler of handlers.get(event) ?? []) handler(value as never);
 	};
@@ -26,7 +30,10 @@ function scriptedConnection() {
 		prompt: async () => ({ turnId: "t1", messageId: "m1" }),
 		stop: async () => true,
 		confirm: async () => {},
-		history: async (): Promise<AgentMessage[]> => [],
+		history: async (): Promise<AgentMessage[]> => {
+			if (historyFails) throw new Error("refused");
+			return [];
+		},
 		live: async () => live,
 		on: ((event: string, handler: (value: never) => void) => {
 			const set = handlers.get(event) ?? new Set();
@@ -40,6 +47,14 @@ function scriptedConnection() {
 		},
 		sharedState: undefined as AgentSharedState | undefined,
 		onSharedState: () => () => {},
+		onError: (callback) => {
+			errorHandlers.add(callback);
+			return () => errorHandlers.delete(callback);
+		},
+		onStatusChange: (callback) => {
+			statusHandlers.add(callback);
+			return () => statusHandlers.delete(callback);
+		},
 	};
 	return {
 		connection,
@@ -50,6 +65,13 @@ function scriptedConnection() {
 		},
 		reopen: () => {
 			for (const open of opens) open();
+		},
+		refuse: (error: AgentErrorInfo) => {
+			for (const handler of errorHandlers) handler(error);
+			for (const handler of statusHandlers) handler("idle");
+		},
+		failHistory: () => {
+			historyFails = true;
 		},
 	};
 }
@@ -89,6 +111,24 @@ describe("an answer streamed again after a crash", () => {
 		script.reopen();
 		await settle();
 		expect(chat.view.streaming?.text).toBe("one two three ");
+		chat.close();
+	});
+});
+
+describe("a chat whose connection is refused for good", () => {
+	it("stops loading and says why (loading stayed true for good: a walkthrough)", async () => {
+		const script = scriptedConnection();
+		script.failHistory();
+		const chat = new AgentChat(script.connection);
+		await settle();
+		expect(chat.view.loading).toBe(true);
+		script.refuse({ group: "auth", code: "forbidden", message: "Not your conversation" });
+		expect(chat.view.loading).toBe(false);
+		expect(chat.view.error).toEqual({
+			group: "auth",
+			code: "forbidden",
+			message: "Not your conversation",
+		});
 		chat.close();
 	});
 });
