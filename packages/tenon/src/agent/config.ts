@@ -24,8 +24,12 @@ type AgentOwnActionNames = {
 export interface AgentConfig<CP, CS, A = {}> {
 	/** The model (e.g. `openAIModel(...)`). */
 	model: ChatModel;
-	/** The system prompt, or a function of the user whose prompt starts the turn. */
-	system?: string | ((requester: Requester) => string);
+	/**
+	 * The system prompt, or a function of the user whose prompt starts the
+	 * turn (async too: context read per turn, as the Agents SDK's
+	 * `onChatMessage` adds it). Called before each model call of the turn.
+	 */
+	system?: string | ((requester: Requester) => string | Promise<string>);
 	/** The tools the model may call. */
 	tools?: readonly AgentTool<unknown>[];
 	/**
@@ -126,7 +130,7 @@ export interface AgentStateShape {
 /** The options with their defaults applied. */
 export interface AgentSettings {
 	readonly model: ChatModel;
-	readonly system: (requester: Requester) => string | undefined;
+	readonly system: (requester: Requester) => string | undefined | Promise<string>;
 	readonly tools: readonly AgentTool<unknown>[];
 	readonly canConfirm: (decider: Requester, pending: AgentPendingConfirmation) => boolean;
 	readonly canStop: (stopper: Requester, requester: string) => boolean;

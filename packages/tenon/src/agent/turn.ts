@@ -183,7 +183,7 @@ async function streamAnswer(
 ): Promise<Answer> {
 	if (c.state.turn?.stop === true) return { stopped: true, toolCalls: [] };
 	const transcript = new Transcript(c.db);
-	const system = s.system(prompt.requester);
+	const system = await s.system(prompt.requester);
 	const messages: ChatMessage[] = modelHistory(await transcript.page(s.contextMessages));
 	if (system !== undefined) messages.unshift({ role: "system", content: system });
 	const stop = new AbortController();
