@@ -22,6 +22,13 @@ export interface AgentChatView {
 	readonly status: AgentTurnStatus | "idle";
 	/** Prompts waiting for their turn, in order (shown after the transcript). */
 	readonly queued: readonly AgentQueuedPrompt[];
+	/**
+	 * Prompts this chat sent that the actor has not taken yet (the connection is
+	 * down, or the call is on its way), in order: show them at once, as sent.
+	 * One leaves when the actor answers it (it is then in `queued` or the
+	 * transcript), or when it is refused (`send` rejects).
+	 */
+	readonly sending: readonly string[];
 	/** A high-risk tool call waiting for a decision. */
 	readonly pending: AgentPendingConfirmation | null;
 	/** Why the last turn failed. */
@@ -68,6 +75,7 @@ export class AgentChat {
 		streaming: null,
 		status: "idle",
 		queued: [],
+		sending: [],
 		pending: null,
 		error: null,
 		loading: true,
@@ -76,6 +84,8 @@ export class AgentChat {
 	readonly #unsubscribe: (() => void)[] = [];
 	#catchingUp: Promise<void> | undefined;
 	#closed = false;
+	/** The prompts in `sending`, each its own entry (the same text may be sent twice). */
+	readonly #sendingEntries: string[][] = [];
 	/** The connection's last error, shown if it gives up before the transcript loaded. */
 	#connectionError: AgentErrorInfo | undefined;
 
@@ -119,7 +129,24 @@ export class AgentChat {
 	}
 
 	send(text: string): Promise<{ turnId: string; messageId: string }> {
-		return this.connection.prompt(text);
+		// Shown at once: a prompt sent while the connection was down showed nowhere until it
+		// came back (a walkthrough, 2026-11-28).
+		const entry = [text];
+		this.#sendingEntries.push(entry);
+		this.#showSending();
+		const settled = () => {
+			const at = this.#sendingEntries.indexOf(entry);
+			if (at === -1) return;
+			this.#sendingEntries.splice(at, 1);
+			this.#showSending();
+		};
+		const sent = this.connection.prompt(text);
+		sent.then(settled, settled);
+		return sent;
+	}
+
+	#showSending(): void {
+		this.#update({ sending: this.#sendingEntries.map(([sent]) => sent as string) });
 	}
 
 	stop(): Promise<boolean> {

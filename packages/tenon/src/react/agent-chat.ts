@@ -18,6 +18,7 @@ const IDLE: AgentChatView = {
 	streaming: null,
 	status: "idle",
 	queued: [],
+	sending: [],
 	pending: null,
 	error: null,
 	loading: true,

@@ -21,13 +21,17 @@ function scriptedConnection() {
 	const opens = new Set<() => void>();
 	let live: AgentLiveMessage | null = null;
 	let historyFails = false;
+	const prompts: {
+		resolve: (answer: { turnId: string; messageId: string }) => void;
+		reject: (error: unknown) => void;
+	}[] = [];
 	const errorHandlers = new Set<(error: AgentErrorInfo) => void>();
 	const statusHandlers = new Set<(status: string) => void>();
 	const emit = (event: string, value: unknown) => {
 		for (const handler of handlers.get(event) ?? []) handler(value as never);
 	};
 	const connection: AgentConnection = {
-		prompt: async () => ({ turnId: "t1", messageId: "m1" }),
+		prompt: () => new Promise((resolve, reject) => prompts.push({ resolve, reject })),
 		stop: async () => true,
 		confirm: async () => {},
 		history: async (): Promise<AgentMessage[]> => {
@@ -73,6 +77,7 @@ function scriptedConnection() {
 		failHistory: () => {
 			historyFails = true;
 		},
+		prompts,
 	};
 }
 
@@ -129,6 +134,32 @@ describe("a chat whose connection is refused for good", () => {
 			code: "forbidden",
 			message: "Not your conversation",
 		});
+		chat.close();
+	});
+});
+
+describe("a prompt on its way", () => {
+	it("shows at once in sending, and leaves it when the actor takes or refuses it (a walkthrough)", async () => {
+		const script = scriptedConnection();
+		const chat = new AgentChat(script.connection);
+		await settle();
+		const first = chat.send("where is my order?");
+		const second = chat.send("where is my order?");
+		const third = chat.send("and my refund?");
+		expect(chat.view.sending).toEqual([
+			"where is my order?",
+			"where is my order?",
+			"and my refund?",
+		]);
+		script.prompts[0]?.resolve({ turnId: "t1", messageId: "m1" });
+		await first;
+		expect(chat.view.sending).toEqual(["where is my order?", "and my refund?"]);
+		script.prompts[2]?.reject(new Error("rate limited"));
+		await expect(third).rejects.toThrow("rate limited");
+		expect(chat.view.sending).toEqual(["where is my order?"]);
+		script.prompts[1]?.resolve({ turnId: "t2", messageId: "m2" });
+		await second;
+		expect(chat.view.sending).toEqual([]);
 		chat.close();
 	});
 });
