@@ -1,9 +1,10 @@
 import { cutText } from "../common/text-cut.js";
 import { untilAborted } from "../common/until-aborted.js";
-import { StepFailedError, type WorkflowErrorInfo } from "../workflow/errors.js";
+import { StepFailedError } from "../workflow/errors.js";
 import { AnswerBudget } from "./answer-budget.js";
 import { type CallCheck, checkModelCall } from "./call-check.js";
 import { confirmCall, DENIALS } from "./call-confirmation.js";
+import { clientError } from "./client-error.js";
 import type { AgentSettings } from "./config.js";
 import type { AgentActorContext, AgentWorkflow, PromptMessage } from "./declarations.js";
 import { LiveAnswer } from "./live-answer.js";
@@ -445,32 +446,6 @@ async function redactingErrors<T>(redactor: Redactor, work: () => Promise<T>): P
 		throw redactError(error, redactor);
 	}
 }
-
-/** The turn's error as clients see it: a stable code, the message without secrets. */
-function clientError(info: WorkflowErrorInfo, s: AgentSettings): AgentErrorInfo {
-	const group = info.metadata?.group;
-	const code = info.metadata?.code;
-	// Only an ActorError's message is meant for users; anything else may carry internals.
-	if (typeof group !== "string" || typeof code !== "string")
-		return { group: "agent", code: "model_failed", message: "The model call failed" };
-	// A model server's own words (an HTTP error's body, a refused connection's address, a
-	// stream's error) are for operators, in the journal and the log: users saw "upstream db
-	// 10.0.0.5:5432 timed out" (a walkthrough, 2026-11-28).
-	const shown =
-		group === "agent" ? MODEL_SERVER_ERRORS[code]?.(info.metadata?.metadata) : undefined;
-	return { group, code, message: shown ?? cutText(s.redactor.redact(info.message), 2_000) };
-}
-
-/** What users read of a model server's failure, by code (its details stay server-side). */
-const MODEL_SERVER_ERRORS: Record<string, (metadata: unknown) => string> = {
-	model_http_error: (metadata) => {
-		const status = (metadata as { status?: unknown } | undefined)?.status;
-		return typeof status === "number" && status > 0
-			? `The model server answered HTTP ${status}`
-			: "Could not reach the model server";
-	},
-	model_bad_stream: () => "The model server sent a stream that could not be read",
-};
 
 async function recordFailure(
 	c: AgentActorContext,

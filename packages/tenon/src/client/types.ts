@@ -150,8 +150,30 @@ export type ActionResultOf<D, N> =
 /** The connection status of an {@link ActorConn}. */
 export type ConnStatus = "idle" | "connecting" | "connected" | "disconnected";
 
+/**
+ * Queue sends, on a handle and on a connection (which sends as its handle
+ * does: one HTTP request, with the connection's params, not over its socket).
+ */
+export interface QueueSendMethods<D> {
+	/**
+	 * Sends a message to a declared queue; resolves once it is durably stored, or handed
+	 * out to a receiver in the commit the send waited for (docs/queues.md, delivery guarantees).
+	 */
+	send<K extends QueueName<QueuesOf<D>>>(
+		name: K,
+		body: QueueBody<QueuesOf<D>, K>,
+		options?: QueueSendNoWaitOptions,
+	): Promise<void>;
+	/** Sends a message and waits until the actor completes it (or `timeout`). */
+	send<K extends QueueName<QueuesOf<D>>>(
+		name: K,
+		body: QueueBody<QueuesOf<D>, K>,
+		options: QueueSendWaitOptions,
+	): Promise<QueueSendResult<QueueReply<QueuesOf<D>, K>>>;
+}
+
 /** Methods every connection has, beside its actions. */
-export interface ActorConnMethods<D> {
+export interface ActorConnMethods<D> extends QueueSendMethods<D> {
 	/** Subscribes to an event; returns the unsubscribe function. */
 	on<K extends EventName<EventsOf<D>>>(
 		name: K,
@@ -181,21 +203,6 @@ export interface ActorConnMethods<D> {
 	 * group's), typed as the action; for a `signal` that aborts the call.
 	 */
 	action<N extends ActionNameOf<D>>(call: ActionCallOf<D, N>): Promise<ActionResultOf<D, N>>;
-	/**
-	 * Sends a message to a declared queue, as the handle's `send` does (one
-	 * HTTP request, with this connection's params; not over its socket).
-	 */
-	send<K extends QueueName<QueuesOf<D>>>(
-		name: K,
-		body: QueueBody<QueuesOf<D>, K>,
-		options?: QueueSendNoWaitOptions,
-	): Promise<void>;
-	/** Sends a message and waits until the actor completes it (or `timeout`). */
-	send<K extends QueueName<QueuesOf<D>>>(
-		name: K,
-		body: QueueBody<QueuesOf<D>, K>,
-		options: QueueSendWaitOptions,
-	): Promise<QueueSendResult<QueueReply<QueuesOf<D>, K>>>;
 	/** Closes the connection for good. */
 	dispose(): Promise<void>;
 	/** The actor's shared state (`shareState`), once the first snapshot arrived (see `onSharedState`). */
@@ -217,7 +224,7 @@ export interface ActorConnMethods<D> {
 export type ActorConn<D> = ActionCallers<ActionsOf<D>> & ActorConnMethods<D>;
 
 /** Methods every handle has, beside its actions. */
-export interface ActorHandleMethods<D> {
+export interface ActorHandleMethods<D> extends QueueSendMethods<D> {
 	/** Opens a realtime connection (WebSocket). */
 	connect(params?: ConnParamsOf<D>): ActorConn<D>;
 	/** Resolves the actor id (creating the actor for `getOrCreate` handles). */
@@ -227,21 +234,6 @@ export interface ActorHandleMethods<D> {
 	 * group's), typed as the action; for a `signal` that aborts the call.
 	 */
 	action<N extends ActionNameOf<D>>(call: ActionCallOf<D, N>): Promise<ActionResultOf<D, N>>;
-	/**
-	 * Sends a message to a declared queue; resolves once it is durably stored, or handed
-	 * out to a receiver in the commit the send waited for (docs/queues.md, delivery guarantees).
-	 */
-	send<K extends QueueName<QueuesOf<D>>>(
-		name: K,
-		body: QueueBody<QueuesOf<D>, K>,
-		options?: QueueSendNoWaitOptions,
-	): Promise<void>;
-	/** Sends a message and waits until the actor completes it (or `timeout`). */
-	send<K extends QueueName<QueuesOf<D>>>(
-		name: K,
-		body: QueueBody<QueuesOf<D>, K>,
-		options: QueueSendWaitOptions,
-	): Promise<QueueSendResult<QueueReply<QueuesOf<D>, K>>>;
 	/** A raw HTTP request to the actor's `onRequest` (path relative to the actor, e.g. `/count`). */
 	fetch(path: string, init?: RequestInit): Promise<Response>;
 	/** A raw WebSocket to the actor's `onWebSocket`. */

@@ -92,7 +92,6 @@ export interface UpgradeDeps {
 /** Params, encoding and token a WebSocket carries in its sub-protocols (or query, or headers). */
 function socketOptions(
 	protocols: string[],
-	url: URL,
 	request: RequestHead,
 	actors: ActorGateway,
 	raw: boolean,
@@ -216,7 +215,7 @@ export function createUpgradeHandler(
 		let resume: ResumeRequest | undefined;
 		try {
 			encoding = socketEncoding(protocols, url, kind === "raw");
-			const options = socketOptions(protocols, url, request, actors, kind === "raw");
+			const options = socketOptions(protocols, request, actors, kind === "raw");
 			resume = link ?? options.resume;
 			const token = gateway?.token ?? options.token;
 			deps.access.checkClient(token);

@@ -5,10 +5,11 @@
 // the server by gigabytes with large states under fresh client ids, and set
 // or cleared other users' cursors and names (an attacker probe, 2026-11-24).
 import * as decoding from "lib0/decoding";
-import { type Awareness, encodeAwarenessUpdate } from "y-protocols/awareness";
+import { type Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from "y-protocols/awareness";
 import type { Doc } from "yjs";
 import { ActorError, errors } from "../protocol/errors.js";
 import { ClientClaims } from "./client-claims.js";
+import { invalid } from "./parts.js";
 
 /** Most awareness clients one connection may announce (a provider has one per document). */
 export const MAX_AWARENESS_CLIENTS_PER_CONNECTION = 4;
@@ -149,4 +150,25 @@ export function refuseWritersOfReader(doc: Doc, ids: readonly number[]): void {
 				"forbidden",
 				`A connection that may not edit cannot announce client ${id}, which wrote to the document`,
 			);
+}
+
+/**
+ * Applies an awareness update (checked by {@link awarenessClientsOf}) from
+ * connection `origin`; true if it changed anyone's state. Throws
+ * `request/invalid_yjs_message` when y-protocols cannot apply it.
+ */
+export function applyAwareness(awareness: Awareness, update: Uint8Array, origin: string): boolean {
+	let changed = false;
+	const listener = () => {
+		changed = true;
+	};
+	awareness.on("update", listener);
+	try {
+		applyAwarenessUpdate(awareness, update, origin);
+	} catch {
+		throw invalid("a malformed awareness update");
+	} finally {
+		awareness.off("update", listener);
+	}
+	return changed;
 }

@@ -1,11 +1,6 @@
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
-import {
-	Awareness,
-	applyAwarenessUpdate,
-	encodeAwarenessUpdate,
-	removeAwarenessStates,
-} from "y-protocols/awareness";
+import { Awareness, encodeAwarenessUpdate, removeAwarenessStates } from "y-protocols/awareness";
 import * as syncProtocol from "y-protocols/sync";
 import * as Y from "yjs";
 import type { ActorKv } from "../actor/kv.js";
@@ -19,6 +14,7 @@ import {
 	workerTimeOf,
 } from "./apply-verifier.js";
 import {
+	applyAwareness,
 	awarenessClientsOf,
 	refuseWritersOfReader,
 	stampAwarenessUser,
@@ -452,18 +448,7 @@ export class ActorDocument {
 		const ids = awarenessClientsOf(update);
 		if (!mayEdit) refuseWritersOfReader(this.doc, ids);
 		this.#claims.checkAnnounce(connId, ids);
-		let changed = false;
-		const listener = () => {
-			changed = true;
-		};
-		this.awareness.on("update", listener);
-		try {
-			applyAwarenessUpdate(this.awareness, update, connId);
-		} catch {
-			throw invalid("a malformed awareness update");
-		} finally {
-			this.awareness.off("update", listener);
-		}
+		const changed = applyAwareness(this.awareness, update, connId);
 		this.#claims.announced(connId, ids);
 		if (!changed) return new Uint8Array(0);
 		return user === undefined ? update : stampAwarenessUser(this.awareness, ids, user);
