@@ -210,6 +210,8 @@ function moveConnection(
 		// treats actions it sent before as lost (their replies are not sent either).
 		conn.dropHeld();
 		conn.socketsReplaced++;
+		conn.replacedInFlight += conn.inFlight;
+		conn.inFlight = 0;
 	}
 	// Frames still waiting on durability for a connection awaiting its link
 	// are this client's: they follow on the link, in order.

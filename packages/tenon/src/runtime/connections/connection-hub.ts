@@ -242,8 +242,10 @@ export class ConnectionHub implements ConnOwner {
 					this.#subs.setPresence(conn, message.id, message.args);
 					return;
 				}
+				// The client counts only the current socket's calls (a resume leaves the others
+				// lost to it); those of replaced sockets still running get as many again.
 				const max = this.#core.limits.maxInFlightActionsPerConnection;
-				if (conn.inFlight >= max) {
+				if (conn.inFlight >= max || conn.inFlight + conn.replacedInFlight >= 2 * max) {
 					this.sendError(conn, errors.tooManyInFlight(max), message.id);
 					return;
 				}
@@ -314,7 +316,8 @@ export class ConnectionHub implements ConnOwner {
 				frame = encodeToClient(encoding, { tag: "Error", error: payload, actionId: id });
 			}
 		} finally {
-			conn.inFlight--;
+			if (conn.socketsReplaced === socketsReplaced) conn.inFlight--;
+			else conn.replacedInFlight--;
 		}
 		if (conn.closed || conn.socketsReplaced !== socketsReplaced) return undefined; // a resume
 		const generation = this.enqueue(conn, frame);

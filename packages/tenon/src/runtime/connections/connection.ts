@@ -93,8 +93,14 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	/** Event names the client subscribed to; made on the first (most connections of a wake-up have none). */
 	#subscriptions: Set<string> | undefined;
 	#closed = false;
-	/** Actions received on this connection and not answered yet. */
+	/** Actions received on this connection's current socket and not answered yet. */
 	inFlight = 0;
+	/**
+	 * Actions received on sockets its client replaced (a resume) and still running: the
+	 * client counts them lost, so they no longer take from the new socket's cap, but they
+	 * are held within a second cap of the same size (see `ConnectionHub.handleMessage`).
+	 */
+	replacedInFlight = 0;
 	/**
 	 * How many times its client replaced its socket (a resume): an action's reply goes only
 	 * to the socket its request came on (a client numbering calls afresh on a new socket
