@@ -26,12 +26,30 @@ export const agentEvents = {
  * the agent did for it) and the model never reads prompts queued after its own.
  */
 export interface PromptMessage {
+	/** Absent: prompts were stored without it (see {@link AssistantNote}). */
+	readonly kind?: "prompt";
 	readonly turnId: string;
 	/** The prompt (redacted). */
 	readonly text: string;
 	readonly requester: Requester;
 	readonly createdAt: number;
 }
+
+/**
+ * A message the agent's own server code adds as the assistant's
+ * ({@link addAssistantMessage}): it waits on the prompts' queue, so it takes
+ * its place among the turns.
+ */
+export interface AssistantNote {
+	readonly kind: "assistant";
+	readonly turnId: string;
+	/** As given (redacted when stored). */
+	readonly text: string;
+	readonly createdAt: number;
+}
+
+/** What waits on the prompts' queue: a prompt (stored ones have no `kind`) or a note. */
+export type AgentInboxMessage = PromptMessage | AssistantNote;
 
 /** A person's decision on a high-risk call, checked by the `confirm` action. */
 export interface DecisionMessage {
@@ -42,12 +60,12 @@ export interface DecisionMessage {
 }
 
 /**
- * The agent's queues. Only the actor sends to them (from the `send`,
- * `confirm` and `stop` actions, after their checks): a client sending
- * directly is refused.
+ * The agent's queues. Only the actor sends to them (from the `prompt`,
+ * `confirm` and `stop` actions after their checks, and server code through
+ * `addAssistantMessage`): a client sending directly is refused.
  */
 export const agentQueues = {
-	prompts: queue<PromptMessage>({ canPublish: () => false }),
+	prompts: queue<AgentInboxMessage>({ canPublish: () => false }),
 	decisions: queue<DecisionMessage>({ canPublish: () => false }),
 };
 

@@ -8,6 +8,7 @@ export {
 	agentActor,
 	HISTORY_PAGE_BYTES,
 } from "./agent-actor.js";
+export { addAssistantMessage } from "./assistant-message.js";
 export type { AgentConfig, AgentCustomActions } from "./config.js";
 export type { AgentEvents, AgentQueues } from "./declarations.js";
 export {

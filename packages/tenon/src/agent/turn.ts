@@ -2,6 +2,7 @@ import { cutText } from "../common/text-cut.js";
 import { untilAborted } from "../common/until-aborted.js";
 import { StepFailedError } from "../workflow/errors.js";
 import { AnswerBudget } from "./answer-budget.js";
+import { storeAssistantNote } from "./assistant-message.js";
 import { type CallCheck, checkModelCall } from "./call-check.js";
 import { confirmCall, DENIALS } from "./call-confirmation.js";
 import { clientError } from "./client-error.js";
@@ -36,15 +37,20 @@ import type { AgentErrorInfo, AgentMessageStatus, AgentTurnUpdate } from "./type
 export async function runTurns(ctx: AgentWorkflow, settings: AgentSettings): Promise<void> {
 	await ctx.loop("turns", async (loop) => {
 		const prompt = await loop.queue.next("prompt", { names: ["prompts"] });
+		const body = prompt.body;
+		if (body.kind === "assistant") {
+			await loop.step("note", (c) => storeAssistantNote(c, body, settings));
+			return;
+		}
 		try {
-			await runTurn(loop, prompt.body, settings);
+			await runTurn(loop, body, settings);
 		} catch (error) {
 			// A step that failed for good (its retries spent) ends its turn, not the
 			// conversation: before 2026-11-28 a prompt that could not be stored (the
 			// app's own tables filled the database) failed the workflow, and no
 			// later prompt ever ran. A replay throws the same failure here.
 			if (!(error instanceof StepFailedError)) throw error;
-			await loop.step("turn-failed", (c) => endFailedTurn(c, prompt.body.turnId, error, settings));
+			await loop.step("turn-failed", (c) => endFailedTurn(c, body.turnId, error, settings));
 		}
 	});
 }

@@ -279,7 +279,8 @@ export function httpStatusFor(group: string, code: string): number {
 		case "limit":
 			return code === "overloaded" ? 503 : 429;
 		case "agent":
-			if (code === "invalid_prompt" || code === "prompt_too_large") return 400;
+			if (code === "invalid_prompt" || code === "prompt_too_large" || code === "invalid_message")
+				return 400;
 			if (code === "rate_limited" || code === "busy") return 429;
 			if (code === "no_pending_call") return 409;
 			return 500;
