@@ -224,6 +224,7 @@ export function agentActor<CP = unknown, CS = undefined, A = {}>(
 		...(config.onBeforeCreate === undefined ? {} : { onBeforeCreate: config.onBeforeCreate }),
 		...(config.onBeforeConnect === undefined ? {} : { onBeforeConnect: config.onBeforeConnect }),
 		...(config.createConnState === undefined ? {} : { createConnState: config.createConnState }),
+		...lifecycleHooks(config),
 		events: agentEvents,
 		queues: agentQueues,
 		db: db({ onMigrate: migrateTranscript }),
@@ -243,6 +244,21 @@ export function agentActor<CP = unknown, CS = undefined, A = {}>(
 		run: workflow((ctx) => runTurns(ctx as unknown as AgentWorkflow, settings)),
 		...(config.options === undefined ? {} : { options: config.options }),
 	}) as never;
+}
+
+/** The lifecycle hooks an app gave (the agent has none of its own). */
+function lifecycleHooks<CP, CS, A>(config: AgentConfig<CP, CS, A>): object {
+	const hooks: Record<string, unknown> = {};
+	for (const name of [
+		"onCreate",
+		"onWake",
+		"onSleep",
+		"onDestroy",
+		"onConnect",
+		"onDisconnect",
+	] as const)
+		if (config[name] !== undefined) hooks[name] = config[name];
+	return hooks;
 }
 
 /** The agent's actions and an app's own (`actions`), whose names must be others. */

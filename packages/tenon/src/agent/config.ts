@@ -2,7 +2,12 @@ import type { Conn, CreateContext } from "../actor/context.js";
 import type { ActionGroup } from "../actor/definition.js";
 import { type ActorOptions, DEFAULT_ACTOR_OPTIONS } from "../actor/options.js";
 import type { StandardSchemaV1 } from "../actor/schema.js";
-import type { AgentActionContext, AgentConnectContext } from "./declarations.js";
+import type {
+	AgentActionContext,
+	AgentConnectContext,
+	AgentEvents,
+	AgentHookContext,
+} from "./declarations.js";
 import type { ChatModel } from "./model.js";
 import { COMMON_SECRET_PATTERNS, Redactor, type RedactorOptions } from "./redact.js";
 import type { AgentTool, Requester } from "./tools.js";
@@ -44,6 +49,24 @@ export interface AgentConfig<CP, CS, A = {}> {
 	onBeforeConnect?: (c: AgentConnectContext<CP>, params: CP) => void | Promise<void>;
 	createConnState?: (c: AgentConnectContext<CP>, params: CP) => CS | Promise<CS>;
 	connParamsSchema?: StandardSchemaV1;
+	/**
+	 * Lifecycle hooks, as an actor's (see the actor docs), with the agent's
+	 * context: set a cron job when a conversation is created, greet with
+	 * `addAssistantMessage`, count connections. `c.state` is the agent's own:
+	 * read it, do not change it.
+	 */
+	onCreate?: (c: AgentHookContext<CP, CS>, input: unknown) => void | Promise<void>;
+	onWake?: (c: AgentHookContext<CP, CS>) => void | Promise<void>;
+	onSleep?: (c: AgentHookContext<CP, CS>) => void | Promise<void>;
+	onDestroy?: (c: AgentHookContext<CP, CS>) => void | Promise<void>;
+	onConnect?: (
+		c: AgentHookContext<CP, CS>,
+		conn: Conn<CP, CS, AgentEvents>,
+	) => void | Promise<void>;
+	onDisconnect?: (
+		c: AgentHookContext<CP, CS>,
+		conn: Conn<CP, CS, AgentEvents>,
+	) => void | Promise<void>;
 	/**
 	 * May `decider` approve or deny this call? Default: only the user whose
 	 * prompt led to it.

@@ -110,6 +110,16 @@ export type AgentWorkflow = WorkflowContext<
 	AgentQueues,
 	SqlDatabase
 >;
+/** The context of an agent's lifecycle hooks (`onCreate`, `onWake`, `onConnect`, ...). */
+export type AgentHookContext<CP, CS> = ActorContext<
+	AgentStateShape,
+	CP,
+	CS,
+	AgentVars,
+	AgentEvents,
+	AgentQueues,
+	SqlDatabase
+>;
 /** The context of an agent's connect hooks (`onBeforeConnect`, `createConnState`). */
 export type AgentConnectContext<CP> = ConnectContext<
 	AgentStateShape,
