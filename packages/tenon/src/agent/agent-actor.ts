@@ -50,6 +50,11 @@ export interface AgentActions<CP, CS> {
 	) => Promise<AgentMessage[]>;
 	/** The answer streaming now, as far as it got (for a client that joins or comes back mid-stream). */
 	live: (c: AgentActionContext<CP, CS>) => AgentLiveMessage | null;
+	/**
+	 * Deletes the transcript (who may: `canClear`), when no turn runs and no
+	 * prompt waits; resolves with how many messages went.
+	 */
+	clear: (c: AgentActionContext<CP, CS>) => Promise<{ deleted: number }>;
 }
 
 /** An agent actor's definition, as the registry and typed clients see it. */
@@ -195,6 +200,22 @@ export function agentActor<CP = unknown, CS = undefined, A = {}>(
 				throw new ActorError("request", "invalid_args", "`before` is a message's seq");
 			return new Transcript(c.db).page(limit, before, HISTORY_PAGE_BYTES);
 		},
+		clear: async (c) => {
+			const requester = requesterOf(c, config);
+			if (!settings.canClear(requester))
+				throw errors.forbidden("this connection may not clear the conversation (canClear)");
+			if (c.state.turn !== null || c.state.queued.length > 0 || c.vars.admitting > 0)
+				throw new ActorError(
+					"agent",
+					"busy",
+					"A turn runs or prompts wait; clear the conversation once they are done",
+				);
+			const { deleted, through } = await new Transcript(c.db).clear();
+			c.state.clearedThrough = Math.max(c.state.clearedThrough ?? 0, through);
+			c.state.last = null;
+			c.log.info("agent transcript cleared", { by: requester.id, messages: deleted });
+			return { deleted };
+		},
 		live: (c) => {
 			const live = c.vars.live;
 			return live === null
@@ -237,6 +258,7 @@ export function agentActor<CP = unknown, CS = undefined, A = {}>(
 			queued: state.queued,
 			pending: state.pending,
 			last: state.last,
+			clearedThrough: state.clearedThrough ?? 0,
 		}),
 		actions: withOwnActions(actions, config.actions) as AgentActions<CP, CS> &
 			Record<string, never>,

@@ -23,6 +23,7 @@ type AgentOwnActionNames = {
 	confirm?: never;
 	history?: never;
 	live?: never;
+	clear?: never;
 };
 
 /** Options of {@link agentActor}. */
@@ -72,6 +73,11 @@ export interface AgentConfig<CP, CS, A = {}> {
 	 * prompt led to it.
 	 */
 	canConfirm?: (decider: Requester, pending: AgentPendingConfirmation) => boolean;
+	/**
+	 * May `requester` clear the conversation's transcript (the `clear` action)?
+	 * Default: no one (it deletes every participant's messages).
+	 */
+	canClear?: (requester: Requester) => boolean;
 	/** May `stopper` stop the turn of `requester`? Default: only that user. */
 	canStop?: (stopper: Requester, requester: string) => boolean;
 	/** How long a high-risk call waits for a decision before it counts as denied (ms). Default 5 minutes. */
@@ -148,6 +154,8 @@ export interface AgentStateShape {
 	pending: AgentPendingConfirmation | null;
 	last: AgentTurnUpdate | null;
 	rate: { windowStart: number; count: number };
+	/** See {@link AgentSharedState.clearedThrough} (absent in states stored before it existed). */
+	clearedThrough?: number;
 }
 
 /** The options with their defaults applied. */
@@ -157,6 +165,7 @@ export interface AgentSettings {
 	readonly tools: readonly AgentTool<unknown>[];
 	readonly canConfirm: (decider: Requester, pending: AgentPendingConfirmation) => boolean;
 	readonly canStop: (stopper: Requester, requester: string) => boolean;
+	readonly canClear: (requester: Requester) => boolean;
 	readonly confirmTimeoutMs: number;
 	readonly maxToolRounds: number;
 	readonly maxToolCalls: number;
@@ -186,6 +195,7 @@ export function agentSettings<CP, CS, A>(config: AgentConfig<CP, CS, A>): AgentS
 		tools,
 		canConfirm: config.canConfirm ?? ((decider, pending) => decider.id === pending.requester),
 		canStop: config.canStop ?? ((stopper, requester) => stopper.id === requester),
+		canClear: config.canClear ?? (() => false),
 		confirmTimeoutMs: positive("confirmTimeoutMs", config.confirmTimeoutMs, 5 * 60_000),
 		maxToolRounds: positive("maxToolRounds", config.maxToolRounds, 8),
 		maxToolCalls: positive("maxToolCalls", config.maxToolCalls, 128),

@@ -106,6 +106,20 @@ export class Transcript {
 		return page.reverse();
 	}
 
+	/**
+	 * Deletes every message there is now; returns how many and the last one's
+	 * seq (0: none). A message added meanwhile (a step that ran between the
+	 * two statements) is newer, and stays.
+	 */
+	async clear(): Promise<{ deleted: number; through: number }> {
+		const [row] = await this.db.execute<{ n: number; last: number | null }>(
+			"SELECT count(*) AS n, max(seq) AS last FROM tenon_agent_messages",
+		);
+		const through = row?.last ?? 0;
+		await this.db.execute("DELETE FROM tenon_agent_messages WHERE seq <= ?", through);
+		return { deleted: row?.n ?? 0, through };
+	}
+
 	/** The messages of one turn, oldest first. */
 	async turn(turnId: string): Promise<AgentMessage[]> {
 		const rows = await this.db.execute<MessageRow>(

@@ -122,6 +122,11 @@ export interface AgentSharedState {
 	readonly pending: AgentPendingConfirmation | null;
 	/** How the last turn ended. */
 	readonly last: AgentTurnUpdate | null;
+	/**
+	 * The transcript was cleared up to this message's seq (0: never): a
+	 * client drops the messages it holds up to it.
+	 */
+	readonly clearedThrough: number;
 }
 
 /** The message being streamed now (for a client that joins or comes back mid-stream). */

@@ -44,6 +44,8 @@ export interface AgentConnection {
 	confirm(callId: string, approve: boolean): Promise<void>;
 	history(options?: { before?: number; limit?: number }): Promise<AgentMessage[]>;
 	live(): Promise<AgentLiveMessage | null>;
+	/** Deletes the transcript, where the agent's `canClear` lets this connection. */
+	clear?(): Promise<{ deleted: number }>;
 	on(event: "message", handler: (message: AgentMessage) => void): () => void;
 	on(event: "messageStart", handler: (start: AgentMessageStart) => void): () => void;
 	on(event: "token", handler: (token: AgentToken) => void): () => void;
@@ -86,6 +88,8 @@ export class AgentChat {
 	#closed = false;
 	/** The prompts in `sending`, each its own entry (the same text may be sent twice). */
 	readonly #sendingEntries: string[][] = [];
+	/** Messages up to this seq were cleared: never shown again (a page read before may bring them). */
+	#clearedThrough = 0;
 	/** The connection's last error, shown if it gives up before the transcript loaded. */
 	#connectionError: AgentErrorInfo | undefined;
 
@@ -156,6 +160,17 @@ export class AgentChat {
 	/** Approves or denies the pending call (the actor checks that this user may). */
 	confirm(callId: string, approve: boolean): Promise<void> {
 		return this.connection.confirm(callId, approve);
+	}
+
+	/**
+	 * Deletes the conversation's transcript (the agent's `canClear` decides who
+	 * may; refused while a turn runs or prompts wait: `agent/busy`). Every chat
+	 * on the conversation drops its messages, this one included.
+	 */
+	async clear(): Promise<{ deleted: number }> {
+		if (this.connection.clear === undefined)
+			throw new Error("AgentChat: this connection has no clear()");
+		return this.connection.clear();
 	}
 
 	/** Older messages, before the first one shown. */
@@ -283,7 +298,8 @@ export class AgentChat {
 			if (!covered || message.seq < (first as number) || message.seq > (last as number))
 				byId.set(message.id, message);
 		}
-		for (const message of incoming) byId.set(message.id, message);
+		for (const message of incoming)
+			if (message.seq > this.#clearedThrough) byId.set(message.id, message);
 		const messages = [...byId.values()].sort((a, b) => a.seq - b.seq);
 		const streaming = this.#view.streaming;
 		this.#update({
@@ -294,6 +310,11 @@ export class AgentChat {
 	}
 
 	#onShared(state: AgentSharedState): void {
+		const cleared = state.clearedThrough ?? 0;
+		if (cleared > this.#clearedThrough) {
+			this.#clearedThrough = cleared;
+			this.#update({ messages: this.#view.messages.filter((m) => m.seq > cleared) });
+		}
 		this.#update({
 			status: state.turn?.status ?? "idle",
 			queued: state.queued,

@@ -11,6 +11,8 @@ export interface UseAgentChatResult extends AgentChatView {
 	confirm(callId: string, approve: boolean): Promise<void>;
 	/** Loads older messages; resolves with how many came. */
 	loadOlder(limit?: number): Promise<number>;
+	/** Deletes the transcript, where the agent's `canClear` allows (see `AgentChat.clear`). */
+	clear(): Promise<{ deleted: number }>;
 }
 
 const IDLE: AgentChatView = {
@@ -71,5 +73,6 @@ export function useAgentChat(
 		stop: chat === undefined ? notConnected : () => chat.stop(),
 		confirm: chat === undefined ? notConnected : (callId, approve) => chat.confirm(callId, approve),
 		loadOlder: chat === undefined ? notConnected : (limit) => chat.loadOlder(limit),
+		clear: chat === undefined ? notConnected : () => chat.clear(),
 	};
 }
