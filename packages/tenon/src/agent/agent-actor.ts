@@ -202,7 +202,7 @@ export function agentActor<CP = unknown, CS = undefined, A = {}>(
 		},
 		clear: async (c) => {
 			const requester = requesterOf(c, config);
-			if (!settings.canClear(requester))
+			if (!settings.canClear(requester, c.key))
 				throw errors.forbidden("this connection may not clear the conversation (canClear)");
 			if (c.state.turn !== null || c.state.queued.length > 0 || c.vars.admitting > 0)
 				throw new ActorError(

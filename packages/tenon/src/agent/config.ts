@@ -75,9 +75,13 @@ export interface AgentConfig<CP, CS, A = {}> {
 	canConfirm?: (decider: Requester, pending: AgentPendingConfirmation) => boolean;
 	/**
 	 * May `requester` clear the conversation's transcript (the `clear` action)?
-	 * Default: no one (it deletes every participant's messages).
+	 * `conversation` is the actor's key. Default: no one (it deletes every
+	 * participant's messages).
+	 *
+	 * @example
+	 * canClear: (requester, conversation) => requester.id === conversation[0],
 	 */
-	canClear?: (requester: Requester) => boolean;
+	canClear?: (requester: Requester, conversation: readonly string[]) => boolean;
 	/** May `stopper` stop the turn of `requester`? Default: only that user. */
 	canStop?: (stopper: Requester, requester: string) => boolean;
 	/** How long a high-risk call waits for a decision before it counts as denied (ms). Default 5 minutes. */
@@ -165,7 +169,7 @@ export interface AgentSettings {
 	readonly tools: readonly AgentTool<unknown>[];
 	readonly canConfirm: (decider: Requester, pending: AgentPendingConfirmation) => boolean;
 	readonly canStop: (stopper: Requester, requester: string) => boolean;
-	readonly canClear: (requester: Requester) => boolean;
+	readonly canClear: (requester: Requester, conversation: readonly string[]) => boolean;
 	readonly confirmTimeoutMs: number;
 	readonly maxToolRounds: number;
 	readonly maxToolCalls: number;

@@ -1,5 +1,5 @@
 // Clearing a conversation (the Agents SDK's clearHistory): an agent had no way to (a
-// walkthrough, 2026-11-28). Who may is the agent's `canClear` (no one by default), it waits
+// walkthrough, 2026-11-28). Who may is the agent's `canClear` (no one by default; here the conversation's owner, its key's first part), it waits
 // for no turn (refused while one runs or prompts wait), and every chat drops its messages.
 import { expect, it } from "vitest";
 import {
@@ -33,7 +33,7 @@ function agents(model: ChatModel) {
 	};
 	return {
 		closed: agentActor(base),
-		owned: agentActor({ ...base, canClear: (requester) => requester.id === "ann" }),
+		owned: agentActor({ ...base, canClear: (requester, [owner]) => requester.id === owner }),
 	};
 }
 
@@ -44,8 +44,8 @@ it("lets only whom canClear names clear, and every chat drops the messages", asy
 	const closed = t.client.closed.getOrCreate(["c"], { params: { user: "ann" } });
 	await expect(closed.clear()).rejects.toMatchObject({ group: "auth", code: "forbidden" });
 
-	const ann = t.client.owned.getOrCreate(["o"], { params: { user: "ann" } }).connect();
-	const bob = t.client.owned.getOrCreate(["o"], { params: { user: "bob" } }).connect();
+	const ann = t.client.owned.getOrCreate(["ann", "o"], { params: { user: "ann" } }).connect();
+	const bob = t.client.owned.getOrCreate(["ann", "o"], { params: { user: "bob" } }).connect();
 	const annChat = new AgentChat(ann);
 	const bobChat = new AgentChat(bob);
 	const turns = turnsOf(ann);
@@ -71,7 +71,7 @@ it("lets only whom canClear names clear, and every chat drops the messages", asy
 it("refuses to clear while a turn runs, and a page read before the clear brings nothing back", async () => {
 	const { gate, model } = gatedModel();
 	await using t = await setupTest(setup({ use: agents(model), logLevel: "silent" }));
-	const ann = t.client.owned.getOrCreate(["busy"], { params: { user: "ann" } }).connect();
+	const ann = t.client.owned.getOrCreate(["ann", "busy"], { params: { user: "ann" } }).connect();
 	const turns = turnsOf(ann);
 	await turns.ended((await ann.prompt("first")).turnId);
 	const before = await ann.history();
