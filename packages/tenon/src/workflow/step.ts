@@ -179,7 +179,7 @@ export async function runStep(
 						onTimeout: () => new StepTimeoutError(timeout),
 						onSuccess: (value) => {
 							const { retryAt: _retryAt, error: _error, ...rest } = entry;
-							entry = {
+							const done: JournalEntry = {
 								...rest,
 								status: "completed",
 								attempts: attempt,
@@ -187,7 +187,11 @@ export async function runStep(
 								completedAt: engine.now(),
 								...(rollback === undefined ? {} : { compensable: true }),
 							};
-							journal.put(path, entry);
+							// Stored first: a result that cannot be stored fails the attempt, and the
+							// failure's entry must not carry it (it threw again there, past tryStep and
+							// try/catch, and failed the whole workflow: a walkthrough, 2026-11-28).
+							journal.put(path, done);
+							entry = done;
 						},
 					}),
 				);
