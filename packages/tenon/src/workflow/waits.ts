@@ -86,7 +86,11 @@ export async function receive(
 		createdAt: engine.now(),
 		...(options.timeout === undefined ? {} : { deadline: engine.now() + options.timeout }),
 	};
-	if (recorded === undefined && entry.deadline !== undefined) engine.journal.put(path, entry);
+	// Journaled as the wait begins (as a sleep is), timeout or not: code deployed while a run
+	// waits here replays against it. Without it, a getVersion placed before the wait gave the
+	// waiting run the new version, and a step inserted there was taken without a word (a
+	// walkthrough, 2026-11-28).
+	if (recorded === undefined) engine.journal.put(path, entry);
 	const completable = options.completable === true;
 	const received = await receiveForScope(engine, scope, entry.deadline, {
 		count: batch ? (options.count ?? 1) : 1,
