@@ -212,6 +212,7 @@ function moveConnection(
 		conn.socketsReplaced++;
 		conn.replacedInFlight += conn.inFlight;
 		conn.inFlight = 0;
+		conn.inFlightIds?.clear();
 	}
 	// Frames still waiting on durability for a connection awaiting its link
 	// are this client's: they follow on the link, in order.

@@ -250,6 +250,7 @@ export class ConnectionHub implements ConnOwner {
 					return;
 				}
 				conn.inFlight++;
+				(conn.inFlightIds ??= new Set()).add(message.id);
 				// #action counts itself out (a promise less per action than a `finally` here).
 				// Untraced (the common case): no closures for a span.
 				if (!tracingOn()) {
@@ -316,8 +317,10 @@ export class ConnectionHub implements ConnOwner {
 				frame = encodeToClient(encoding, { tag: "Error", error: payload, actionId: id });
 			}
 		} finally {
-			if (conn.socketsReplaced === socketsReplaced) conn.inFlight--;
-			else conn.replacedInFlight--;
+			if (conn.socketsReplaced === socketsReplaced) {
+				conn.inFlight--;
+				conn.inFlightIds?.delete(id);
+			} else conn.replacedInFlight--;
 		}
 		if (conn.closed || conn.socketsReplaced !== socketsReplaced) return undefined; // a resume
 		const generation = this.enqueue(conn, frame);
@@ -414,7 +417,10 @@ export class ConnectionHub implements ConnOwner {
 			conn.release(durable);
 			conn.closed = true;
 			const socket = conn.transport as ConnSocket;
-			if (conn.persisted && !conn.linked) continue;
+			if (conn.persisted && !conn.linked) {
+				answerStopped(conn, socket, this.#core.exposeInternalErrors);
+				continue;
+			}
 			this.#deps.sockets.forget(socket);
 			// A link from the holder node ends; the holder keeps the client's socket.
 			// Released first: its closing is no client leaving.
@@ -466,4 +472,19 @@ export class ConnectionHub implements ConnOwner {
 		this.#conns?.clear();
 		this.#unpersisted = 0;
 	}
+}
+
+/**
+ * A hibernating connection's calls still running (past the sleep's grace period) get
+ * `actor/stopped` on its socket, which stays open: their replies would go to a closed
+ * connection, and the client waited for them for good (a walkthrough, 2026-11-28). What
+ * they write from now on is lost with the actor's sleep, as over HTTP.
+ */
+function answerStopped(conn: ConnectionImpl, socket: ConnSocket, expose: boolean): void {
+	const ids = conn.inFlightIds;
+	if (ids === undefined || ids.size === 0) return;
+	const error = toErrorPayload(errors.actorStopped(), expose);
+	for (const actionId of ids)
+		socket.send(encodeToClient(socket.encoding, { tag: "Error", error, actionId }));
+	ids.clear();
 }

@@ -1,5 +1,6 @@
 import type { CallerRequest, Conn } from "../../actor/context.js";
 import type { Encoding } from "../../protocol/encoding.js";
+import type { ActionId } from "../../protocol/messages.js";
 import { StateTracker } from "../state-tracker.js";
 import { unlockedDeep } from "../state-write-checks.js";
 import { CLOSE } from "./close-codes.js";
@@ -95,6 +96,12 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	#closed = false;
 	/** Actions received on this connection's current socket and not answered yet. */
 	inFlight = 0;
+	/**
+	 * Their ids (made on the first action): answered `actor/stopped` if the connection
+	 * hibernates before they return (see `ConnectionHub.hibernate`). A counter apart, so a
+	 * client repeating an id still counts against the limit.
+	 */
+	inFlightIds: Set<ActionId> | undefined;
 	/**
 	 * Actions received on sockets its client replaced (a resume) and still running: the
 	 * client counts them lost, so they no longer take from the new socket's cap, but they
