@@ -250,7 +250,8 @@ export class ConnectionHub implements ConnOwner {
 					return;
 				}
 				conn.inFlight++;
-				(conn.inFlightIds ??= new Set()).add(message.id);
+				if (conn.inFlightIds === undefined) conn.inFlightIds = new Set();
+				conn.inFlightIds.add(message.id);
 				// #action counts itself out (a promise less per action than a `finally` here).
 				// Untraced (the common case): no closures for a span.
 				if (!tracingOn()) {
