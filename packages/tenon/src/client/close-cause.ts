@@ -36,13 +36,26 @@ function isRefusal(error: ActorError): boolean {
 	);
 }
 
+/** `group.code` (and RivetKit's `#` suffix): each part a word, as error groups and codes are. */
+const GROUP_CODE = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_.-]*[A-Za-z0-9_-])$/;
+
 function parseCloseReason(reason: string): ActorError | undefined {
-	const main = reason.split("#")[0] ?? "";
-	const dot = main.indexOf(".");
-	if (dot <= 0 || dot === main.length - 1) return undefined;
-	const group = main.slice(0, dot);
-	const code = main.slice(dot + 1);
-	return new ActorError(group, code, `Connection closed: ${reason}`);
+	const match = GROUP_CODE.exec(reason.split("#")[0] ?? "");
+	if (match === null) return undefined;
+	return new ActorError(match[1] as string, match[2] as string, `Connection closed: ${reason}`);
+}
+
+/**
+ * What a deliberate close (1000) whose reason names no error ends a connection with: the
+ * app's own words to `conn.disconnect(reason)` ("kicked for cheating"). It was no error at
+ * all, and later calls failed with `client/connection_lost` (a walkthrough, 2026-11-28).
+ */
+export function disconnectedWith(reason: string): ActorError {
+	return new ActorError(
+		"actor",
+		"disconnect",
+		`Connection closed${reason === "" ? "" : `: ${reason}`}`,
+	);
 }
 
 /**

@@ -16,7 +16,7 @@ import {
 } from "../protocol/messages.js";
 import type { PresenceEntry } from "../protocol/sync-names.js";
 import { ActionProxies } from "./action-proxy.js";
-import { closeCause, isFatal } from "./close-cause.js";
+import { closeCause, disconnectedWith, isFatal } from "./close-cause.js";
 import { EventSubscriptions } from "./event-subscriptions.js";
 import { newResumeToken } from "./in-flight.js";
 import { PendingCalls } from "./pending-calls.js";
@@ -306,7 +306,9 @@ export class ActorConnImpl {
 	#onClose(socket: WebSocket, code: number, reason: string): void {
 		if (socket !== this.#socket) return;
 		this.#socket = undefined;
-		const closeError = closeCause(reason, this.#serverError);
+		const closeError =
+			closeCause(reason, this.#serverError) ??
+			(code === 1000 ? disconnectedWith(reason) : undefined);
 		const lost =
 			closeError ??
 			new ActorError(
