@@ -51,6 +51,8 @@ export interface NodeHandlers {
 	beginClose(): void;
 	/** Some reply is still to be decided or written (streams being sent do not count). */
 	repliesInFlight(): boolean;
+	/** Some WebSocket was sent its close frame and has not finished the close handshake. */
+	socketsClosing(): boolean;
 	/** Closes every open WebSocket and stops the heartbeat. */
 	close(): void;
 }
@@ -289,6 +291,10 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 			for (const res of replies) if (!replySettled(res)) return true;
 			return false;
 		},
+		socketsClosing() {
+			for (const ws of wss.clients) if (ws.readyState === ws.CLOSING) return true;
+			return false;
+		},
 		close() {
 			closing = true;
 			clearInterval(heartbeat);
@@ -323,12 +329,16 @@ async function drainReplies(
 	server: Server,
 	stopped: Promise<void>,
 	inFlight: () => boolean,
+	deadline: number,
 ): Promise<void> {
-	const deadline = Date.now() + CLOSE_DRAIN_MS;
-	while (inFlight() && Date.now() < deadline)
-		await new Promise((resolve) => setTimeout(resolve, 5));
+	await waitWhile(inFlight, deadline);
 	server.closeAllConnections();
 	await stopped;
+}
+
+/** Polls `busy` every 5 ms until it is false or `deadline` (a `Date.now()`) passes. */
+async function waitWhile(busy: () => boolean, deadline: number): Promise<void> {
+	while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 /** A running server. Dispose it (or call `close`) to stop. */
@@ -409,8 +419,13 @@ export async function listenNode(core: ServerCore, options: ListenOptions): Prom
 			const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
 			try {
 				await options.beforeClose();
+				const deadline = Date.now() + CLOSE_DRAIN_MS;
+				// The actors sent their sockets 1001: each client reads it and answers before
+				// the rest are cut, so it knows the server went (it was cut at once, and a call
+				// made meanwhile went out on a dead socket: a walkthrough, 2026-11-28).
+				await waitWhile(() => handlers.socketsClosing(), deadline);
 				handlers.close();
-				await drainReplies(server, stopped, () => handlers.repliesInFlight());
+				await drainReplies(server, stopped, () => handlers.repliesInFlight(), deadline);
 			} finally {
 				// Spans of the last actions, held for their batch, reach the SDK before it shuts down.
 				flushSpans();
