@@ -99,7 +99,11 @@ async function startSide(label: "A" | "B", tree: string): Promise<Side> {
 	});
 	if (pinned && cpus.length >= 2)
 		for (const pid of sessionPids(server.child.pid as number)) pin(pid, cpus.slice(1).join(","));
-	const client = createClient<typeof benchRegistry>({ endpoint: server.url, encoding: "cbor" });
+	const client = createClient<typeof benchRegistry>({
+		messageRate: false,
+		endpoint: server.url,
+		encoding: "cbor",
+	});
 	let call: () => Promise<unknown>;
 	let dispose = async () => {};
 	let block = async () => {

@@ -375,7 +375,12 @@ function newObjectOwners(
 // (fetch, its pools) would otherwise share the heap being measured.
 const touch = new RequestReplay(
 	await captureRequest((fetch) =>
-		createClient<typeof registry>({ endpoint: server.url, encoding: "cbor", fetch })
+		createClient<typeof registry>({
+			messageRate: false,
+			endpoint: server.url,
+			encoding: "cbor",
+			fetch,
+		})
 			.idle.getOrCreate("a0")
 			.touch(),
 	),

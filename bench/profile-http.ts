@@ -77,7 +77,11 @@ const server = await startBundled(
 	{ TENON_DATA_DIR: dataDir, TENON_LOG_LEVEL: "error" },
 	profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
 );
-const client = createClient<typeof benchRegistry>({ endpoint: server.url, encoding: "cbor" });
+const client = createClient<typeof benchRegistry>({
+	messageRate: false,
+	endpoint: server.url,
+	encoding: "cbor",
+});
 try {
 	const actors = relaxed ? client.relaxedCounter : client.counter;
 	const handle = actors.getForId(await actors.getOrCreate("profile").resolve());

@@ -79,7 +79,11 @@ const server = await registry.start({
 	host: "127.0.0.1",
 	storage: lmdbDriver({ path: dir }),
 });
-const client = createClient<typeof registry>({ endpoint: server.url, encoding: "cbor" });
+const client = createClient<typeof registry>({
+	messageRate: false,
+	endpoint: server.url,
+	encoding: "cbor",
+});
 const conn = client.bulk.getOrCreate("bench").connect();
 const session = profileDir ? new Session() : undefined;
 try {

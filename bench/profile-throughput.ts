@@ -26,7 +26,11 @@ const server = await startBundled(
 	{ TENON_DATA_DIR: dataDir, TENON_LOG_LEVEL: "error" },
 	["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
 );
-const client = createClient<typeof benchRegistry>({ endpoint: server.url, encoding: "cbor" });
+const client = createClient<typeof benchRegistry>({
+	messageRate: false,
+	endpoint: server.url,
+	encoding: "cbor",
+});
 const session = new Session();
 try {
 	const conns = Array.from({ length: actors }, (_, i) =>

@@ -25,7 +25,7 @@ const server = await startBundled(
 	{ TENON_DATA_DIR: dataDir, TENON_LOG_LEVEL: "error" },
 	["--cpu-prof", `--cpu-prof-dir=${profileDir}`, ...interval],
 );
-const client = createClient<typeof benchRegistry>({ endpoint: server.url });
+const client = createClient<typeof benchRegistry>({ messageRate: false, endpoint: server.url });
 try {
 	const conn = (relaxed ? client.relaxedCounter : client.counter).getOrCreate("profile").connect();
 	// As many calls as the core suite's warm-up: after 200, the JIT still compiled on its

@@ -131,6 +131,7 @@ try {
 
 	const record: { url?: string; protocols?: string | string[]; frames: unknown[] } = { frames: [] };
 	const client = createClient<typeof benchRegistry>({
+		messageRate: false,
 		endpoint: tenon.url,
 		encoding: "cbor",
 		WebSocket: recordingWebSocket(record) as never,
@@ -141,6 +142,7 @@ try {
 	const frame = record.frames.at(-1);
 	const relaxedRecord: typeof record = { frames: [] };
 	const relaxedClient = createClient<typeof benchRegistry>({
+		messageRate: false,
 		endpoint: tenon.url,
 		encoding: "cbor",
 		WebSocket: recordingWebSocket(relaxedRecord) as never,

@@ -84,7 +84,11 @@ async function openActorConns(
 ): Promise<() => Promise<void>> {
 	let client: ActorClient & { dispose?(): Promise<void> };
 	if (spec.client === "tenon") {
-		client = createClient({ endpoint: spec.endpoint, encoding: "cbor" }) as unknown as ActorClient;
+		client = createClient({
+			messageRate: false,
+			endpoint: spec.endpoint,
+			encoding: "cbor",
+		}) as unknown as ActorClient;
 	} else {
 		// A peer's client (RivetKit), from the module the runner resolved.
 		const module = (await import(spec.client)) as { createClient(endpoint: string): ActorClient };

@@ -12,7 +12,7 @@ export const IDLE_WAKE_CONCURRENCY = 64;
 export async function idleTouchReplay(endpoint: string): Promise<RequestReplay> {
 	return new RequestReplay(
 		await captureRequest((fetch) =>
-			createClient<typeof benchRegistry>({ endpoint, encoding: "cbor", fetch })
+			createClient<typeof benchRegistry>({ messageRate: false, endpoint, encoding: "cbor", fetch })
 				.idle.getOrCreate("idle-0")
 				.touch(),
 		),

@@ -77,7 +77,10 @@ export async function agentSuite(options: { quick: boolean }): Promise<BenchRow[
 			const floor = floorRuns.map((run) => run.rate);
 			const floorMedian = summarize(floor).median;
 			const floorFirst = summarize(floorRuns.map((run) => run.firstMs)).median;
-			const client = createClient<typeof agentRegistry>({ endpoint: server.url });
+			const client = createClient<typeof agentRegistry>({
+				messageRate: false,
+				endpoint: server.url,
+			});
 			const conns = Array.from({ length: count }, () =>
 				client.agent.getOrCreate(`bench-${count}`).connect(),
 			);

@@ -61,7 +61,9 @@ export async function clusterSuite(options: { quick: boolean }): Promise<BenchRo
 		for (let i = 0; i < nodeCount; i++) {
 			nodes.push(await startNode(REGISTRY, ["--postgres", POSTGRES_URL, "--schema", schema]));
 		}
-		const clients = nodes.map((node) => createClient<typeof registry>({ endpoint: node.url }));
+		const clients = nodes.map((node) =>
+			createClient<typeof registry>({ messageRate: false, endpoint: node.url }),
+		);
 		try {
 			const label = `${nodeCount} node${nodeCount === 1 ? "" : "s"} (PostgreSQL, synchronous_commit=${sync})`;
 			const durability = "PostgreSQL commit (WAL flush) before reply";

@@ -97,7 +97,11 @@ export async function encodingsSuite(options: { quick: boolean }): Promise<Bench
 				const record = (row: BenchRow) => {
 					if (pass === "measured") rows.push(row);
 				};
-				const tenon = createClient<typeof registry>({ endpoint: server.url, encoding });
+				const tenon = createClient<typeof registry>({
+					messageRate: false,
+					endpoint: server.url,
+					encoding,
+				});
 				// `any`: RivetKit's client does not know Tenon's registry types.
 				const rivet: any = createRivetClient({ endpoint: server.url, encoding } as never);
 				try {

@@ -82,7 +82,11 @@ async function tenon(quick: boolean): Promise<BenchRow[]> {
 		host: "127.0.0.1",
 		storage: lmdbDriver({ path: dir }),
 	});
-	const client = createClient<typeof registry>({ endpoint: server.url, encoding: "cbor" });
+	const client = createClient<typeof registry>({
+		messageRate: false,
+		endpoint: server.url,
+		encoding: "cbor",
+	});
 	const conn = client.sqlBench.getOrCreate("bench").connect();
 	try {
 		const blobRuns = quick ? 5 : 30;

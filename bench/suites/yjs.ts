@@ -66,7 +66,7 @@ async function tenonRows(samples: number): Promise<BenchRow[]> {
 		TENON_DATA_DIR: dataDir,
 		TENON_LOG_LEVEL: "error",
 	});
-	const client = createClient<typeof benchRegistry>({ endpoint: server.url });
+	const client = createClient<typeof benchRegistry>({ messageRate: false, endpoint: server.url });
 	try {
 		const docs = [new Y.Doc(), new Y.Doc()] as const;
 		const providers = docs.map(

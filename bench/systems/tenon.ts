@@ -77,7 +77,11 @@ export async function startTraced(
 		await server.stop();
 		rmSync(dataDir, { recursive: true, force: true });
 	};
-	const client = createClient<typeof benchRegistry>({ endpoint: server.url, encoding: "cbor" });
+	const client = createClient<typeof benchRegistry>({
+		messageRate: false,
+		endpoint: server.url,
+		encoding: "cbor",
+	});
 	const probe = /MEMORY (\S+)/.exec(server.output)?.[1] ?? "";
 	try {
 		const response = await fetch(`${probe}/tracing/${mode}`, { method: "POST" });
@@ -121,7 +125,11 @@ export function tenonSystem(options: { commitLog?: boolean } = {}): System {
 				["--expose-gc"],
 			);
 			memoryUrl = /MEMORY (\S+)/.exec(server.output)?.[1] ?? "";
-			client = createClient<typeof benchRegistry>({ endpoint: server.url, encoding: "cbor" });
+			client = createClient<typeof benchRegistry>({
+				messageRate: false,
+				endpoint: server.url,
+				encoding: "cbor",
+			});
 		},
 		async stop() {
 			await client?.dispose();
@@ -209,7 +217,14 @@ export function tenonSystem(options: { commitLog?: boolean } = {}): System {
 			const replay = async (call: (client: Client) => Promise<unknown>) =>
 				new RequestReplay(
 					await captureRequest((fetch) =>
-						call(createClient<typeof benchRegistry>({ endpoint, encoding: "cbor", fetch })),
+						call(
+							createClient<typeof benchRegistry>({
+								messageRate: false,
+								endpoint,
+								encoding: "cbor",
+								fetch,
+							}),
+						),
 					),
 					WAKE_CONCURRENCY,
 				);

@@ -21,6 +21,7 @@ import { EventSubscriptions } from "./event-subscriptions.js";
 import { newResumeToken } from "./in-flight.js";
 import { PendingCalls } from "./pending-calls.js";
 import { ReconnectBackoff } from "./reconnect-backoff.js";
+import { sendPace } from "./send-pace.js";
 import { shownUrl, withoutSecrets } from "./shown-url.js";
 import { SocketLiveness } from "./socket-liveness.js";
 import {
@@ -114,6 +115,7 @@ export class ActorConnImpl {
 			transport.encoding,
 			(message) => this.#send(message),
 			transport.maxInFlightActions,
+			sendPace(transport.messageRate),
 		);
 	}
 

@@ -13,6 +13,7 @@ export {
 	type AgentConnectionLike,
 } from "./agent-chat.js";
 export { createClient } from "./client.js";
+export type { MessageRate } from "./send-pace.js";
 export type { ClientOptions, WebSocketConstructor } from "./transport.js";
 export type {
 	ActionCall,

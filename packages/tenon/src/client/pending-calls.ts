@@ -1,5 +1,7 @@
 // A connection's action calls: sent and waiting for their answers, or
 // queued until the connection opens.
+
+import type { TokenBucket } from "../common/token-bucket.js";
 import { activeTraceparent } from "../observability/trace-context.js";
 import type { Encoding } from "../protocol/encoding.js";
 import type { ToServer } from "../protocol/messages.js";
@@ -32,17 +34,28 @@ export class PendingCalls {
 	#nextActionId = 0;
 	#inFlight = new Map<number, InFlight>();
 	#queued: Queued[] = [];
+	readonly #pace: TokenBucket | undefined;
+	/** A flush waiting for the pace to allow the next call. */
+	#paced: ReturnType<typeof setTimeout> | undefined;
 
 	/**
 	 * `send` sends a message if the connection is open, and says whether it
 	 * did. At most `maxInFlight` calls are sent and unanswered at a time: a
 	 * server refuses more (`limit/too_many_in_flight`, 128 by default), and a
 	 * burst of 300 calls had 172 of them refused (a walkthrough, 2026-11-28).
+	 * With `pace`, calls also go no faster than the server's per-connection
+	 * rate allows; the rest wait their turn.
 	 */
-	constructor(encoding: Encoding, send: (message: ToServer) => boolean, maxInFlight = 128) {
+	constructor(
+		encoding: Encoding,
+		send: (message: ToServer) => boolean,
+		maxInFlight = 128,
+		pace?: TokenBucket,
+	) {
 		this.#encoding = encoding;
 		this.#send = send;
 		this.#maxInFlight = maxInFlight;
+		this.#pace = pace;
 	}
 
 	/** Sends (or queues) a call; the promise settles with its answer, its abort or its failure. */
@@ -102,11 +115,23 @@ export class PendingCalls {
 	 */
 	flush(): void {
 		while (this.#queued.length > 0 && this.#inFlight.size < this.#maxInFlight) {
+			if ((this.#queued[0] as Queued).aborted) {
+				this.#queued.shift();
+				continue;
+			}
+			// Taken before the send: a call the closed socket does not take costs a token (rare).
+			const wait = this.#pace?.take(performance.now()) ?? 0;
+			if (wait > 0) {
+				this.#paced ??= setTimeout(() => {
+					this.#paced = undefined;
+					this.flush();
+				}, wait);
+				return;
+			}
 			// Off the queue before it is sent: an answer the send brings at once (a
 			// WebSocket class that delivers synchronously) flushes again, and must not
 			// send this call a second time.
 			const entry = this.#queued.shift() as Queued;
-			if (entry.aborted) continue;
 			this.#inFlight.set(entry.id, entry.inFlight);
 			let sent: boolean;
 			try {
@@ -134,6 +159,8 @@ export class PendingCalls {
 
 	/** The connection gave up (or was disposed): every queued call fails with `error`. */
 	failQueued(error: unknown): void {
+		clearTimeout(this.#paced);
+		this.#paced = undefined;
 		for (const entry of this.#queued) if (!entry.aborted) entry.inFlight.reject(error);
 		this.#queued = [];
 	}

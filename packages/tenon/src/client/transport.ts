@@ -19,6 +19,7 @@ import {
 	RedirectAnswer,
 	responseTooLarge,
 } from "./node-http.js";
+import { type MessageRate, sendPace } from "./send-pace.js";
 import { shownUrl, withoutSecrets } from "./shown-url.js";
 
 /** A WebSocket constructor (the browser's, Node 22's global, or the `ws` package's). */
@@ -74,6 +75,16 @@ export interface ClientOptions {
 	 */
 	maxInFlightActions?: number | undefined;
 	/**
+	 * How fast a connection sends calls: at most `perSecond`, in bursts of
+	 * `burst`; later ones wait, in order, so a burst is not refused by the
+	 * server's per-connection rate limit (`limit/rate_limited`). Default
+	 * `{ perSecond: 1000, burst: 1000 }`: a Tenon server's default
+	 * `rateLimits.perConnection` with half its burst (room for the network's
+	 * jitter); against another rate, set its rate and half its burst.
+	 * `false`: no pacing.
+	 */
+	messageRate?: MessageRate | undefined;
+	/**
 	 * Largest HTTP answer the client reads (bytes): a larger one fails with
 	 * `client/response_too_large`, without reading the rest. Default 64 MiB
 	 * (a Tenon server sends at most its `maxHttpBodyBytes`, 20 MiB by default).
@@ -115,6 +126,7 @@ export class ClientTransport {
 	readonly heartbeatMs: number;
 	readonly maxResponseBytes: number;
 	readonly maxMessageBytes: number;
+	readonly messageRate: MessageRate | undefined;
 	readonly maxInFlightActions: number;
 	readonly #fetch: typeof fetch;
 	readonly #headers: Record<string, string>;
@@ -141,6 +153,8 @@ export class ClientTransport {
 		if (!(Number.isInteger(inFlight) && inFlight >= 1))
 			throw new TypeError("createClient: maxInFlightActions must be a positive integer");
 		this.maxInFlightActions = inFlight;
+		sendPace(options.messageRate); // checked here, when the client is made
+		this.messageRate = options.messageRate;
 	}
 
 	/** A WebSocket constructor: configured, global, or the `ws` package (Node 20 has no global). */
