@@ -8,7 +8,10 @@ export interface WorkflowErrorInfo {
 	name: string;
 	message: string;
 	stack?: string;
-	/** For `ActorError`s: their group, code and metadata. */
+	/**
+	 * For `ActorError`s: their group, code and metadata. For a thrown value that is
+	 * not an Error: `thrown`, the value (plain data of at most 2,000 characters).
+	 */
 	metadata?: Record<string, unknown>;
 }
 
@@ -41,7 +44,7 @@ export function errorInfo(error: unknown): WorkflowErrorInfo {
 				};
 			return info;
 		}
-		return { name: "Error", message: textOf(() => String(error), UNWRITABLE) };
+		return thrownInfo(error);
 	} catch {
 		// A proxy that throws on every read.
 		return { name: "Error", message: UNWRITABLE };
@@ -49,6 +52,33 @@ export function errorInfo(error: unknown): WorkflowErrorInfo {
 }
 
 const UNWRITABLE = "a thrown value that cannot be written out";
+/** Longest text of a thrown value that is not an Error; one longer is cut, and not kept whole. */
+const MAX_THROWN_TEXT = 2_000;
+
+/**
+ * A thrown value that is not an Error: its JSON (or its text) as the message, and the value
+ * itself, when it is plain data of at most {@link MAX_THROWN_TEXT} characters written out,
+ * under `metadata.thrown`. A thrown `{ code: 42 }` was kept as "[object Object]" (a
+ * walkthrough, 2026-11-28).
+ */
+function thrownInfo(value: unknown): WorkflowErrorInfo {
+	const text = textOf(() => writtenOut(value), UNWRITABLE);
+	if (text === UNWRITABLE) return { name: "Error", message: text };
+	const message = cutText(text, MAX_THROWN_TEXT);
+	if (message.length < text.length) return { name: "Error", message };
+	return { name: "Error", message, metadata: { thrown: storableMetadata(value) } };
+}
+
+function writtenOut(value: unknown): string {
+	if (typeof value !== "object" || value === null) return String(value);
+	try {
+		const json = JSON.stringify(value);
+		if (typeof json === "string") return json;
+	} catch {
+		// A cycle, a BigInt: its text.
+	}
+	return String(value);
+}
 
 function textOf(read: () => unknown, otherwise: string): string {
 	try {

@@ -54,7 +54,8 @@ describe("a step throwing what is not plain data", () => {
 		expect((await handle.status()).failures).toEqual([
 			"the upstream refused",
 			"the upstream refused",
-			"a thrown value that cannot be written out",
+			// Written out as JSON since 2026-11-28 (it was "cannot be written out").
+			"{}",
 			"not found: \uFFFD",
 			"bad \uFFFD",
 		]);
