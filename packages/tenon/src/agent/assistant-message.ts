@@ -2,8 +2,14 @@ import { randomUUID } from "node:crypto";
 import type { ActorQueue } from "../actor/queues.js";
 import { cutText } from "../common/text-cut.js";
 import { ActorError } from "../protocol/errors.js";
+import { StepFailedError } from "../workflow/errors.js";
 import type { AgentSettings } from "./config.js";
-import type { AgentActorContext, AgentQueues, AssistantNote } from "./declarations.js";
+import type {
+	AgentActorContext,
+	AgentQueues,
+	AgentWorkflow,
+	AssistantNote,
+} from "./declarations.js";
 import { Transcript } from "./transcript.js";
 
 /** The id of the transcript message an {@link AssistantNote} becomes. */
@@ -51,8 +57,30 @@ export async function addAssistantMessage(
 	return { turnId, messageId: noteMessageId(turnId) };
 }
 
-/** The run loop's step for a note: stores it (once, whatever replays) and tells the connections. */
-export async function storeAssistantNote(
+/**
+ * The run loop's turn for a note: a step that stores it (once, whatever replays) and tells
+ * the connections. One that fails for good (the database is full) is logged and dropped, as
+ * a failed turn ends: it failed the whole conversation for good (a review, 2026-11-28).
+ */
+export async function runAssistantNote(
+	loop: AgentWorkflow,
+	note: AssistantNote,
+	s: AgentSettings,
+): Promise<void> {
+	try {
+		await loop.step("note", (c) => storeAssistantNote(c, note, s));
+	} catch (error) {
+		if (!(error instanceof StepFailedError)) throw error;
+		await loop.step("note-failed", (c) =>
+			c.log.error("agent assistant message not stored", {
+				turnId: note.turnId,
+				error: cutText(s.redactor.redact(error.error.message), 2_000),
+			}),
+		);
+	}
+}
+
+async function storeAssistantNote(
 	c: AgentActorContext,
 	note: AssistantNote,
 	s: AgentSettings,

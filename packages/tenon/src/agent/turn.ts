@@ -2,7 +2,7 @@ import { cutText } from "../common/text-cut.js";
 import { untilAborted } from "../common/until-aborted.js";
 import { StepFailedError } from "../workflow/errors.js";
 import { AnswerBudget } from "./answer-budget.js";
-import { storeAssistantNote } from "./assistant-message.js";
+import { runAssistantNote } from "./assistant-message.js";
 import { type CallCheck, checkModelCall } from "./call-check.js";
 import { confirmCall, DENIALS } from "./call-confirmation.js";
 import { clientError } from "./client-error.js";
@@ -39,7 +39,7 @@ export async function runTurns(ctx: AgentWorkflow, settings: AgentSettings): Pro
 		const prompt = await loop.queue.next("prompt", { names: ["prompts"] });
 		const body = prompt.body;
 		if (body.kind === "assistant") {
-			await loop.step("note", (c) => storeAssistantNote(c, body, settings));
+			await runAssistantNote(loop, body, settings);
 			return;
 		}
 		try {
