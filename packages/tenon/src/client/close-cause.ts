@@ -36,8 +36,13 @@ function isRefusal(error: ActorError): boolean {
 	);
 }
 
-/** `group.code` (and RivetKit's `#` suffix): each part a word, as error groups and codes are. */
-const GROUP_CODE = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_.-]*[A-Za-z0-9_-])$/;
+/**
+ * `group.code` (and RivetKit's `#` suffix): neither holds a space, the group no dot. Free
+ * text ("see https://example.com/rules", "kicked for cheating") is not an error's name: it
+ * was read at its first dot as one. A code with other characters (a `UserError`'s
+ * `token:expired`) still reads, and the server's error frame is matched by its text first.
+ */
+const GROUP_CODE = /^([^\s.]+)\.(\S+)$/u;
 
 function parseCloseReason(reason: string): ActorError | undefined {
 	const match = GROUP_CODE.exec(reason.split("#")[0] ?? "");
@@ -70,9 +75,12 @@ export function closeCause(
 	reason: string,
 	serverError: ActorError | undefined,
 ): ActorError | undefined {
+	const named = serverError === undefined ? "" : `${serverError.group}.${serverError.code}`;
+	// The server's own error, named by the reason as it was sent (any characters).
+	if (serverError !== undefined && (reason === named || reason.startsWith(`${named}#`)))
+		return serverError;
 	const fromReason = parseCloseReason(reason);
 	if (serverError === undefined || fromReason === undefined) return fromReason;
-	const named = `${serverError.group}.${serverError.code}`;
 	const main = `${fromReason.group}.${fromReason.code}`;
 	// A close reason holds at most 123 bytes: a longer `group.code` arrives cut, and was
 	// reported as a second, cut error, which later calls failed with (a walkthrough, 2026-11-27).
