@@ -86,6 +86,12 @@ export async function receive(
 		createdAt: engine.now(),
 		...(options.timeout === undefined ? {} : { deadline: engine.now() + options.timeout }),
 	};
+	// Code deployed while the run waited here added a timeout: it runs from now (the wait's
+	// entry, written when it began, had none, and the run would wait for good: a review).
+	if (recorded !== undefined && recorded.deadline === undefined && options.timeout !== undefined) {
+		entry = { ...recorded, deadline: engine.now() + options.timeout };
+		engine.journal.put(path, entry);
+	}
 	// Journaled as the wait begins (as a sleep is), timeout or not: code deployed while a run
 	// waits here replays against it. Without it, a getVersion placed before the wait gave the
 	// waiting run the new version, and a step inserted there was taken without a word (a
