@@ -33,10 +33,11 @@ export interface ActionGroup<Ctx> {
  *
  * Type inference note: `createState`, `createConnState` and `createVars` infer
  * their types from what they return, and TypeScript reads an object literal
- * top to bottom. Declare them before the hooks that use the types they
- * produce (`onConnect` needs the connection state, so put `createConnState`
- * above it). `onBeforeConnect`, `createConnState` and `createVars` do not
- * depend on the connection-state type, so their relative order is free.
+ * top to bottom, settling a type at the first function whose context uses it.
+ * Write `state`/`createState`, then `vars`/`createVars`, then the connect
+ * hooks with `params` annotated, then the other hooks and actions
+ * (docs/actors.md, "Type inference"). `createVars`' context has no connection
+ * types, so it settles none of them.
  */
 export interface ActorConfig<
 	S,
@@ -58,8 +59,12 @@ export interface ActorConfig<
 	createState?: (c: CreateStateContext, input: I) => S | Promise<S>;
 	/** Initial ephemeral vars (cloned on every wake). Use `createVars` for non-cloneable values. */
 	vars?: V;
-	/** Creates the ephemeral vars on every wake. */
-	createVars?: (c: ActorContextBase<S, CP, unknown, E, Q, D>) => V | Promise<V>;
+	/**
+	 * Creates the ephemeral vars on every wake. Its context's connections are
+	 * untyped (`c.conns`): typed by the params, it settled them before the
+	 * connect hooks' annotations were read.
+	 */
+	createVars?: (c: ActorContextBase<S, unknown, unknown, E, Q, D>) => V | Promise<V>;
 	/** Initial connection state (cloned per connection). */
 	connState?: CS;
 	/**
