@@ -83,6 +83,8 @@ export interface JournalEntry {
 	completedAt?: number;
 	/** step: attempts made; retrying: when the next one may start. */
 	attempts?: number;
+	/** step: of its attempts, those the process died in (kept only with `maxCrashes`). */
+	crashes?: number;
 	retryAt?: number;
 	error?: WorkflowErrorInfo;
 	failure?: StepFailureKind;

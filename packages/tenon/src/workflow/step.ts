@@ -98,6 +98,15 @@ export async function runStep(
 		(n) => n >= 0,
 	);
 	const timeout = numberOption(config.timeout, STEP_DEFAULTS.timeout, "timeout", (n) => n > 0);
+	const maxCrashes =
+		config.maxCrashes === undefined
+			? undefined
+			: numberOption(
+					config.maxCrashes,
+					0,
+					"maxCrashes",
+					(n) => n >= 0 && (Number.isInteger(n) || n === Number.POSITIVE_INFINITY),
+				);
 	const scope = ctx.scope;
 	const { path, entry: recorded, location } = scope.claim("step", config.name);
 	const journal = engine.journal;
@@ -218,12 +227,30 @@ export async function runStep(
 			(timedOut && config.retryOnTimeout !== true) ||
 			// A result that cannot be stored fails the same way every time.
 			error instanceof NotStorableError;
-		const remainingRetries = critical ? 0 : Math.max(0, maxRetries + 1 - attempt);
+		// With maxCrashes, crashes have their own budget and the others count without them.
+		const crashedNow = error instanceof StepCrashedError;
+		const crashes = (entry.crashes ?? 0) + (crashedNow && maxCrashes !== undefined ? 1 : 0);
+		const remainingRetries = critical
+			? 0
+			: maxCrashes === undefined
+				? Math.max(0, maxRetries + 1 - attempt)
+				: crashedNow
+					? crashes <= maxCrashes
+						? Math.max(1, maxRetries + 1 - (attempt - crashes))
+						: 0
+					: Math.max(0, maxRetries + 1 - (attempt - crashes));
 		const willRetry = remainingRetries > 0;
 		if (willRetry) {
 			const retryDelay = Math.min(base * 2 ** (attempt - 1), max);
 			const retryAt = engine.now() + retryDelay;
-			entry = { ...entry, status: "retrying", attempts: attempt, retryAt, error: info };
+			entry = {
+				...entry,
+				status: "retrying",
+				attempts: attempt,
+				...(crashes > 0 ? { crashes } : {}),
+				retryAt,
+				error: info,
+			};
 			journal.put(path, entry);
 			await engine.report({
 				step: {
@@ -246,6 +273,7 @@ export async function runStep(
 			...rest,
 			status: "failed",
 			attempts: attempt,
+			...(crashes > 0 ? { crashes } : {}),
 			failure: kind,
 			error: info,
 			completedAt: engine.now(),

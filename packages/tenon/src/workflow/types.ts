@@ -62,6 +62,13 @@ export interface StepConfig<T, SC> {
 	timeout?: number;
 	/** Retry a timed-out attempt like any other failure (default: a timeout fails the step). */
 	retryOnTimeout?: boolean;
+	/**
+	 * Attempts the process died in (a crash, a kill) that the step survives, counted apart
+	 * from `maxRetries`. Default: none apart, they count among `maxRetries` (a step that
+	 * kills the process cannot keep a server down). `Infinity`: a crash never fails the step,
+	 * for work that is safe to run again, whatever the process went through.
+	 */
+	maxCrashes?: number;
 }
 
 /** Which step failures `tryStep` returns as data. */
