@@ -5,6 +5,7 @@ import { AnswerBudget } from "./answer-budget.js";
 import { runAssistantNote } from "./assistant-message.js";
 import { type CallCheck, checkModelCall } from "./call-check.js";
 import { confirmCall, DENIALS } from "./call-confirmation.js";
+import { uniqueIds, wellFormedCall } from "./call-shape.js";
 import { clientError } from "./client-error.js";
 import type { AgentSettings } from "./config.js";
 import type { AgentActorContext, AgentWorkflow, PromptMessage } from "./declarations.js";
@@ -329,45 +330,6 @@ async function journaledCalls(
 		});
 	}
 	return journaled;
-}
-
-/**
- * `call` with its id, name and arguments made well formed (half of a
- * surrogate pair as U+FFFD): the journal refuses such text, and a model's
- * call holding one failed the conversation's workflow, so no later prompt
- * ran, even after a restart (an attacker probe, 2026-11-27). A field that is
- * not a string is left to the checks that refuse it.
- */
-function wellFormedCall(call: ToolCallRequest): ToolCallRequest {
-	// Not even an object (a ChatModel's bug): a call of nothing, refused by the budget's check.
-	if (typeof call !== "object" || call === null) return {} as ToolCallRequest;
-	const { id, name, arguments: text } = call;
-	if (isWellFormedText(id) && isWellFormedText(name) && isWellFormedText(text)) return call;
-	return {
-		...call,
-		id: wellFormedText(id),
-		name: wellFormedText(name),
-		arguments: wellFormedText(text),
-	};
-}
-
-const isWellFormedText = (value: unknown) => typeof value !== "string" || value.isWellFormed();
-const wellFormedText = <T>(value: T): T =>
-	(typeof value === "string" ? value.toWellFormed() : value) as T;
-
-/**
- * The calls with ids made unique (a later one given an id already used gets
- * `~2`, `~3`...): the model's history pairs each result with its call by id,
- * and a second call named like the first lost its result there.
- */
-function uniqueIds(calls: ToolCallRequest[]): ToolCallRequest[] {
-	const used = new Set<string>();
-	return calls.map((call) => {
-		let id = call.id;
-		for (let n = 2; used.has(id); n++) id = `${call.id}~${n}`;
-		used.add(id);
-		return id === call.id ? call : { ...call, id };
-	});
 }
 
 /** What a tool call comes to, for the transcript (and the model's next call). */
