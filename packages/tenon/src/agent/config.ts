@@ -4,6 +4,7 @@ import { type ActorOptions, DEFAULT_ACTOR_OPTIONS } from "../actor/options.js";
 import type { StandardSchemaV1 } from "../actor/schema.js";
 import type {
 	AgentActionContext,
+	AgentActorContext,
 	AgentConnectContext,
 	AgentEvents,
 	AgentHookContext,
@@ -12,6 +13,12 @@ import type { ChatModel } from "./model.js";
 import { COMMON_SECRET_PATTERNS, Redactor, type RedactorOptions } from "./redact.js";
 import type { AgentTool, Requester } from "./tools.js";
 import type { AgentPendingConfirmation, AgentQueuedPrompt, AgentTurnUpdate } from "./types.js";
+
+/** What `onTurnEnd` hears: how the turn ended, who prompted it, and its tokens. */
+export interface AgentTurnEnd extends AgentTurnUpdate {
+	/** The `identify(...).id` of the user whose prompt started it. */
+	readonly requester: string;
+}
 
 /** Actions of an app's own on an agent (see {@link AgentConfig.actions}): groups too, as in `actor()`. */
 export type AgentCustomActions<CP, CS> = ActionGroup<AgentActionContext<CP, CS>>;
@@ -68,6 +75,14 @@ export interface AgentConfig<CP, CS, A = {}> {
 		c: AgentHookContext<CP, CS>,
 		conn: Conn<CP, CS, AgentEvents>,
 	) => void | Promise<void>;
+	/**
+	 * Runs once when a turn ends (`done`, `stopped`, or `failed` for its model), with who
+	 * prompted it and the tokens its model calls used (`usage`, when the model reported
+	 * it): count them per user, bill them, and refuse further prompts in `admitPrompt`.
+	 * A workflow step of its own: once per turn across restarts, its writes committed
+	 * with it; if it keeps failing it is logged, and the turn stands.
+	 */
+	onTurnEnd?: (c: AgentActorContext, turn: AgentTurnEnd) => void | Promise<void>;
 	/**
 	 * May `decider` approve or deny this call? Default: only the user whose
 	 * prompt led to it.
@@ -169,6 +184,7 @@ export interface AgentSettings {
 	readonly tools: readonly AgentTool<unknown>[];
 	readonly canConfirm: (decider: Requester, pending: AgentPendingConfirmation) => boolean;
 	readonly canStop: (stopper: Requester, requester: string) => boolean;
+	readonly onTurnEnd: AgentConfig<unknown, unknown>["onTurnEnd"];
 	readonly canClear: (requester: Requester, conversation: readonly string[]) => boolean;
 	readonly confirmTimeoutMs: number;
 	readonly maxToolRounds: number;
@@ -200,6 +216,7 @@ export function agentSettings<CP, CS, A>(config: AgentConfig<CP, CS, A>): AgentS
 		canConfirm: config.canConfirm ?? ((decider, pending) => decider.id === pending.requester),
 		canStop: config.canStop ?? ((stopper, requester) => stopper.id === requester),
 		canClear: config.canClear ?? (() => false),
+		onTurnEnd: config.onTurnEnd,
 		confirmTimeoutMs: positive("confirmTimeoutMs", config.confirmTimeoutMs, 5 * 60_000),
 		maxToolRounds: positive("maxToolRounds", config.maxToolRounds, 8),
 		maxToolCalls: positive("maxToolCalls", config.maxToolCalls, 128),

@@ -9,7 +9,7 @@ export {
 	HISTORY_PAGE_BYTES,
 } from "./agent-actor.js";
 export { addAssistantMessage } from "./assistant-message.js";
-export type { AgentConfig, AgentCustomActions } from "./config.js";
+export type { AgentConfig, AgentCustomActions, AgentTurnEnd } from "./config.js";
 export type { AgentEvents, AgentQueues } from "./declarations.js";
 export {
 	type ChatMessage,

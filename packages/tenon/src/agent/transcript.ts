@@ -1,6 +1,12 @@
 import type { SqlDatabase } from "../db/sql-database.js";
 import type { ChatMessage } from "./model.js";
-import type { AgentMessage, AgentMessageStatus, AgentRole, AgentToolCall } from "./types.js";
+import type {
+	AgentMessage,
+	AgentMessageStatus,
+	AgentRole,
+	AgentToolCall,
+	AgentUsage,
+} from "./types.js";
 
 /** The id of a turn's prompt in the transcript. */
 export function promptMessageId(turnId: string): string {
@@ -25,7 +31,8 @@ CREATE TABLE IF NOT EXISTS tenon_agent_messages (
 	tool_calls TEXT,
 	tool_call_id TEXT,
 	tool_name TEXT,
-	created_at INTEGER NOT NULL
+	created_at INTEGER NOT NULL,
+	usage TEXT
 )`;
 
 interface MessageRow {
@@ -40,11 +47,17 @@ interface MessageRow {
 	tool_call_id: string | null;
 	tool_name: string | null;
 	created_at: number;
+	/** JSON of an {@link AgentUsage}; the column is missing from a row read before it existed. */
+	usage?: string | null;
 }
 
 /** Creates the transcript's table (idempotent; runs on every wake). */
 export async function migrateTranscript(db: SqlDatabase): Promise<void> {
 	await db.execute(SCHEMA);
+	// Transcripts made before answers kept their usage (2026-11-28) get the column.
+	const columns = await db.execute<{ name: string }>("PRAGMA table_info(tenon_agent_messages)");
+	if (!columns.some((column) => column.name === "usage"))
+		await db.execute("ALTER TABLE tenon_agent_messages ADD COLUMN usage TEXT");
 }
 
 /**
@@ -60,8 +73,8 @@ export class Transcript {
 	async add(message: NewAgentMessage): Promise<AgentMessage> {
 		await this.db.execute(
 			`INSERT OR IGNORE INTO tenon_agent_messages
-				(id, turn_id, role, content, status, author, tool_calls, tool_call_id, tool_name, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				(id, turn_id, role, content, status, author, tool_calls, tool_call_id, tool_name, created_at, usage)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			message.id,
 			message.turnId,
 			message.role,
@@ -72,6 +85,7 @@ export class Transcript {
 			message.toolCallId,
 			message.toolName,
 			message.createdAt,
+			message.usage === undefined ? null : JSON.stringify(message.usage),
 		);
 		const [row] = await this.db.execute<MessageRow>(
 			"SELECT * FROM tenon_agent_messages WHERE id = ?",
@@ -192,6 +206,7 @@ function fromRow(row: MessageRow): AgentMessage {
 		toolCallId: row.tool_call_id,
 		toolName: row.tool_name,
 		createdAt: row.created_at,
+		...(typeof row.usage === "string" ? { usage: JSON.parse(row.usage) as AgentUsage } : {}),
 	};
 }
 

@@ -17,7 +17,9 @@ import { redactError } from "./redact-values.js";
 import { executeTool, toolFailure, toolTimeoutMs } from "./tool-execution.js";
 import { type AgentTool, modelTools } from "./tools.js";
 import { modelHistory, promptMessageId, Transcript } from "./transcript.js";
-import type { AgentErrorInfo, AgentMessageStatus, AgentTurnUpdate } from "./types.js";
+import { reportTurnEnd } from "./turn-end.js";
+import type { AgentErrorInfo, AgentMessageStatus, AgentTurnUpdate, AgentUsage } from "./types.js";
+import { addUsage, reportedUsage } from "./usage.js";
 
 // A turn is a workflow: every model call, check, confirmation and tool call
 // is a journaled step, so a crash resumes the turn where it was (a step that
@@ -114,6 +116,7 @@ async function runTurn(w: AgentWorkflow, prompt: PromptMessage, s: AgentSettings
 		c.broadcast("turn", { turnId, status: "running", error: null });
 	});
 	let end: TurnEnd = { status: "done", error: null };
+	let usage: AgentUsage | undefined;
 	for (let round = 0; ; round++) {
 		const withTools = round < s.maxToolRounds;
 		const messageId = `${turnId}.${round}`;
@@ -141,6 +144,7 @@ async function runTurn(w: AgentWorkflow, prompt: PromptMessage, s: AgentSettings
 			});
 			break;
 		}
+		usage = addUsage(usage, answer.value.usage);
 		if (answer.value.stopped) {
 			end = { status: "stopped", error: null };
 			break;
@@ -158,17 +162,21 @@ async function runTurn(w: AgentWorkflow, prompt: PromptMessage, s: AgentSettings
 			break;
 		}
 	}
+	const last: AgentTurnUpdate = { turnId, ...end, ...(usage === undefined ? {} : { usage }) };
 	await w.step("end", (c) => {
 		c.state.turn = null;
 		c.state.pending = null;
-		c.state.last = { turnId, ...end };
-		c.broadcast("turn", { turnId, ...end });
+		c.state.last = last;
+		c.broadcast("turn", last);
 	});
+	await reportTurnEnd(w, s, prompt.requester.id, last);
 }
 
 interface Answer {
 	stopped: boolean;
 	toolCalls: JournaledCall[];
+	/** What the model call used, when the model said (missing in turns journaled before it). */
+	usage?: AgentUsage;
 }
 
 /**
@@ -206,6 +214,7 @@ async function streamAnswer(
 	const budget = new AnswerBudget(s.maxAnswerChars, s.redactor);
 	let stopped = false;
 	let truncated = false;
+	let usage: AgentUsage | undefined;
 	let iterator: AsyncIterator<ModelEvent> | undefined;
 	try {
 		const stream = s.model.stream({
@@ -245,6 +254,8 @@ async function streamAnswer(
 					break;
 				}
 				toolCalls.push(budget.call(wellFormedCall(event.call), live.text.length));
+			} else if (event.type === "done") {
+				usage = reportedUsage(event.usage) ?? usage;
 			}
 		}
 	} catch (error) {
@@ -292,9 +303,10 @@ async function streamAnswer(
 		toolCallId: null,
 		toolName: null,
 		createdAt: Date.now(),
+		...(usage === undefined ? {} : { usage }),
 	});
 	c.broadcast("message", message);
-	return { stopped, toolCalls: calls };
+	return { stopped, toolCalls: calls, ...(usage === undefined ? {} : { usage }) };
 }
 
 /**

@@ -24,6 +24,12 @@ export interface AgentToolCall {
 	readonly arguments: string;
 }
 
+/** Tokens model calls used, as the model's server reported them. */
+export interface AgentUsage {
+	readonly promptTokens: number;
+	readonly completionTokens: number;
+}
+
 /** One message of a conversation, as stored in the actor's SQLite and sent to clients. */
 export interface AgentMessage {
 	/** Position in the transcript (grows by one per message). */
@@ -42,6 +48,8 @@ export interface AgentMessage {
 	readonly toolCallId: string | null;
 	readonly toolName: string | null;
 	readonly createdAt: number;
+	/** On an `assistant` answer: the tokens its model call used, when the model said. */
+	readonly usage?: AgentUsage;
 }
 
 /** One piece of a streaming answer: `text` goes at `offset` of message `messageId`. */
@@ -80,6 +88,8 @@ export interface AgentTurnUpdate {
 	readonly turnId: string;
 	readonly status: AgentTurnStatus;
 	readonly error: AgentErrorInfo | null;
+	/** On a turn's end: the tokens all its model calls used (those the model reported). */
+	readonly usage?: AgentUsage;
 }
 
 /** A high-risk tool call waiting for a person's decision. */
