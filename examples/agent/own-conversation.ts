@@ -43,6 +43,8 @@ export const ownConversation = {
 		userId: verifyToken(params.token).userId,
 	}),
 	identify: (conn: { state: { userId: string } }) => ({ id: conn.state.userId }),
+	// Only the conversation's owner may delete its transcript (no one may by default).
+	canClear: (requester: Requester, [owner]: readonly string[]) => requester.id === owner,
 	// Secrets the model and the page must never see.
 	redact: { secrets: [process.env.EXAMPLES_AUTH_SECRET, process.env.TENON_MODEL_API_KEY] },
 	rateLimit: { prompts: 10, windowMs: 60_000 },

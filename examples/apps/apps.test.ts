@@ -247,6 +247,16 @@ describe("agent chat in Chromium", () => {
 				.poll(() => second.locator('[data-role="tool"][data-status="denied"]').count())
 				.toBe(1);
 			await first.screenshot({ path: join(shots, "agent.png"), fullPage: true });
+
+			// The owner clears the conversation: both pages drop its messages, and it goes on.
+			await first.click("#clear");
+			await expect.poll(() => second.locator("[data-role]").count(), { timeout: 10_000 }).toBe(0);
+			await expect.poll(() => first.locator("[data-role]").count()).toBe(0);
+			await first.fill("#prompt", "show my orders");
+			await first.click("#send");
+			await expect
+				.poll(() => lastAgentText(second), { timeout: 10_000 })
+				.toContain("Those are your orders");
 		} finally {
 			await close(first);
 		}

@@ -169,6 +169,14 @@ function Chat({ session }: { session: Session }) {
 				<button type="button" id="stop" disabled={!busy} onClick={() => report(chat.stop())}>
 					Stop
 				</button>
+				<button
+					type="button"
+					id="clear"
+					disabled={busy || chat.messages.length === 0}
+					onClick={() => report(chat.clear())}
+				>
+					Clear
+				</button>
 			</form>
 			<p className="suggestions">
 				{SUGGESTIONS[agentName].map((suggestion) => (
