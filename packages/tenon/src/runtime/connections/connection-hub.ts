@@ -1,9 +1,9 @@
 import type { Conn } from "../../actor/context.js";
 import type { AccessCheck, EventDecls } from "../../actor/events.js";
 import { newRequestId } from "../../common/request-id.js";
-import { callAsync, isCallingUserCode } from "../../common/timeouts.js";
+import { callAsync } from "../../common/timeouts.js";
 import { traceWsAction, tracingOn } from "../../observability/tracing.js";
-import { type Encoding, encodedLength } from "../../protocol/encoding.js";
+import { encodedLength } from "../../protocol/encoding.js";
 import { errors, toErrorPayload } from "../../protocol/errors.js";
 import {
 	type ActionId,
@@ -22,6 +22,7 @@ import { type ConnectionImpl, type ConnOwner, MAX_HELD_SIZE } from "./connection
 import { broadcastEvent, sendEventTo } from "./event-delivery.js";
 import { HeldReplyTimes } from "./held-reply-times.js";
 import { HubTarget } from "./hub-target.js";
+import { answerStopped, pruneSent } from "./in-flight-ids.js";
 import { type ConnectionLinks, LINK_HIBERNATE, linkHibernateReason } from "./links.js";
 import type { Presence } from "./presence.js";
 import type { SharedStateSync } from "./shared-state.js";
@@ -250,8 +251,9 @@ export class ConnectionHub implements ConnOwner {
 					return;
 				}
 				conn.inFlight++;
-				if (conn.inFlightIds === undefined) conn.inFlightIds = new Set();
-				conn.inFlightIds.add(message.id);
+				if (conn.inFlightIds === undefined) conn.inFlightIds = new Map();
+				else if (conn.inFlightIds.size >= 2 * max) pruneSent(conn.inFlightIds, this.#core);
+				conn.inFlightIds.set(message.id, 0);
 				// #action counts itself out (a promise less per action than a `finally` here).
 				// Untraced (the common case): no closures for a span.
 				if (!tracingOn()) {
@@ -318,14 +320,17 @@ export class ConnectionHub implements ConnOwner {
 				frame = encodeToClient(encoding, { tag: "Error", error: payload, actionId: id });
 			}
 		} finally {
-			if (conn.socketsReplaced === socketsReplaced) {
-				conn.inFlight--;
-				conn.inFlightIds?.delete(id);
-			} else conn.replacedInFlight--;
+			if (conn.socketsReplaced === socketsReplaced) conn.inFlight--;
+			else conn.replacedInFlight--;
 		}
 		if (conn.closed || conn.socketsReplaced !== socketsReplaced) return undefined; // a resume
 		const generation = this.enqueue(conn, frame);
-		if (generation <= this.#core.durableGeneration) return undefined; // it leaves at once
+		if (generation <= this.#core.durableGeneration) {
+			conn.inFlightIds?.delete(id);
+			return undefined; // it leaves at once
+		}
+		// Held for its writes: a hibernation before they are durable answers it (see answerStopped).
+		conn.inFlightIds?.set(id, generation);
 		const metrics = this.#core.metrics;
 		if (metrics.records) {
 			this.#heldTimes ??= new HeldReplyTimes(metrics);
@@ -419,7 +424,7 @@ export class ConnectionHub implements ConnOwner {
 			conn.closed = true;
 			const socket = conn.transport as ConnSocket;
 			if (conn.persisted && !conn.linked) {
-				answerStopped(conn, socket, this.#core.exposeInternalErrors);
+				answerStopped(conn, socket, durable, this.#core.exposeInternalErrors);
 				continue;
 			}
 			this.#deps.sockets.forget(socket);
@@ -473,19 +478,4 @@ export class ConnectionHub implements ConnOwner {
 		this.#conns?.clear();
 		this.#unpersisted = 0;
 	}
-}
-
-/**
- * A hibernating connection's calls still running (past the sleep's grace period) get
- * `actor/stopped` on its socket, which stays open: their replies would go to a closed
- * connection, and the client waited for them for good (a walkthrough, 2026-11-28). What
- * they write from now on is lost with the actor's sleep, as over HTTP.
- */
-function answerStopped(conn: ConnectionImpl, socket: ConnSocket, expose: boolean): void {
-	const ids = conn.inFlightIds;
-	if (ids === undefined || ids.size === 0) return;
-	const error = toErrorPayload(errors.actorStopped(), expose);
-	for (const actionId of ids)
-		socket.send(encodeToClient(socket.encoding, { tag: "Error", error, actionId }));
-	ids.clear();
 }

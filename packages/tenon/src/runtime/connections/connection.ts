@@ -97,11 +97,13 @@ export class ConnectionImpl implements Conn<any, any, any> {
 	/** Actions received on this connection's current socket and not answered yet. */
 	inFlight = 0;
 	/**
-	 * Their ids (made on the first action): answered `actor/stopped` if the connection
-	 * hibernates before they return (see `ConnectionHub.hibernate`). A counter apart, so a
-	 * client repeating an id still counts against the limit.
+	 * Their ids (made on the first action), each with 0 while it runs, or the generation its
+	 * reply waits for: answered `actor/stopped` if the connection hibernates before they
+	 * return or their reply's writes are durable (see `ConnectionHub.hibernate`). Entries of
+	 * replies since sent are pruned as it grows. A counter apart, so a client repeating an id
+	 * still counts against the limit.
 	 */
-	inFlightIds: Set<ActionId> | undefined;
+	inFlightIds: Map<ActionId, number> | undefined;
 	/**
 	 * Actions received on sockets its client replaced (a resume) and still running: the
 	 * client counts them lost, so they no longer take from the new socket's cap, but they
