@@ -29,6 +29,11 @@ export class AnswerBudget {
 		readonly redactor?: Redactor,
 	) {}
 
+	/** Characters the answer's tool calls kept so far take. */
+	get callChars(): number {
+		return this.#calls;
+	}
+
 	/**
 	 * What of `text` fits after `length` characters of the answer's text and
 	 * the calls kept so far: cut never inside a surrogate pair (an emoji) nor

@@ -19,7 +19,7 @@ import { type AgentTool, modelTools } from "./tools.js";
 import { modelHistory, promptMessageId, Transcript } from "./transcript.js";
 import { reportTurnEnd } from "./turn-end.js";
 import type { AgentErrorInfo, AgentMessageStatus, AgentTurnUpdate, AgentUsage } from "./types.js";
-import { addUsage, reportedUsage } from "./usage.js";
+import { addUsage, estimatedUsage, reportedUsage } from "./usage.js";
 
 // A turn is a workflow: every model call, check, confirmation and tool call
 // is a journaled step, so a crash resumes the turn where it was (a step that
@@ -288,6 +288,9 @@ async function streamAnswer(
 	}
 	live.close();
 	if (c.vars.live === live) c.vars.live = null;
+	// Cut before the model said what it used: counted all the same (estimated).
+	if (usage === undefined && (stopped || truncated))
+		usage = estimatedUsage(messages, live.text.length + budget.callChars);
 	const calls = stopped || truncated ? [] : await journaledCalls(s, toolCalls, budget);
 	const message = await transcript.add({
 		id: messageId,

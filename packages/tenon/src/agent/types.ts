@@ -28,6 +28,12 @@ export interface AgentToolCall {
 export interface AgentUsage {
 	readonly promptTokens: number;
 	readonly completionTokens: number;
+	/**
+	 * Not reported by the model: its call was cut (stopped, or past `maxAnswerChars`) before
+	 * the model said, and this is an estimate, a token for every 4 characters sent and
+	 * received. A turn's sum is estimated when any of its calls is.
+	 */
+	readonly estimated?: true;
 }
 
 /** One message of a conversation, as stored in the actor's SQLite and sent to clients. */
