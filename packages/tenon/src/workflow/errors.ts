@@ -65,8 +65,38 @@ function thrownInfo(value: unknown): WorkflowErrorInfo {
 	const text = textOf(() => writtenOut(value), UNWRITABLE);
 	if (text === UNWRITABLE) return { name: "Error", message: text };
 	const message = cutText(text, MAX_THROWN_TEXT);
-	if (message.length < text.length) return { name: "Error", message };
+	if (message.length < text.length || !smallerThan(value, MAX_THROWN_TEXT))
+		return { name: "Error", message };
 	return { name: "Error", message, metadata: { thrown: storableMetadata(value) } };
+}
+
+/**
+ * True when `value` holds fewer than `limit` characters, bytes and entries, walked until
+ * it is known: its JSON is no measure, a Map or a Set writes out as `{}` (a thrown value
+ * holding an 8 MB Map was journaled whole: an attacker probe, 2026-11-28).
+ */
+function smallerThan(value: unknown, limit: number): boolean {
+	let left = limit;
+	const seen = new Set<object>();
+	const walk = (item: unknown): boolean => {
+		left -= 1;
+		if (typeof item === "string") left -= item.length;
+		else if (ArrayBuffer.isView(item)) left -= item.byteLength;
+		else if (item instanceof ArrayBuffer) left -= item.byteLength;
+		else if (typeof item === "object" && item !== null) {
+			if (seen.has(item)) return left > 0;
+			seen.add(item);
+			if (item instanceof Map) {
+				for (const [key, entry] of item) if (!walk(key) || !walk(entry)) return false;
+			} else if (item instanceof Set) {
+				for (const entry of item) if (!walk(entry)) return false;
+			} else
+				for (const key in item)
+					if (!walk(key) || !walk((item as Record<string, unknown>)[key])) return false;
+		}
+		return left > 0;
+	};
+	return walk(value);
 }
 
 function writtenOut(value: unknown): string {
