@@ -7,6 +7,7 @@ import { connect } from "./connection.js";
 import { PgDirectory } from "./directory.js";
 import { checkSchemaName, migration1, SCHEMA_VERSION } from "./schema.js";
 import { PgStore } from "./store.js";
+import { guardStrayWrites } from "./write-guard.js";
 
 export type { ClusterOptions } from "./cluster.js";
 
@@ -81,10 +82,14 @@ export function postgresDriver(options: PostgresDriverOptions = {}): StorageDriv
 					"postgresDriver needs a connection URL: pass { url } or set TENON_POSTGRES_URL",
 				);
 			}
+			// Its schema in pg_stat_activity: which deployment holds a connection.
 			const sql = await connect(url, {
 				max: options.maxConnections ?? 10,
-				applicationName: "tenon",
+				applicationName: `tenon ${schema}`,
 			});
+			guardStrayWrites((message) =>
+				(options.logger ?? context.logger)?.warn(message, { module: "postgres" }),
+			);
 			let peerSecret: string;
 			try {
 				peerSecret = await migrate(sql, schema);
