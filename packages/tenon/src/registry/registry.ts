@@ -261,11 +261,13 @@ export class Registry<A extends ActorDefinitions> {
 		const config = this.config;
 		const nonEmpty = (value: string | undefined) => (value === "" ? undefined : value);
 		const configured = config.allowedHosts ?? envList("TENON_ALLOWED_HOSTS");
-		// Unconfigured, a server the test kit or `start()` runs answers to localhost names
-		// (and, beyond loopback, to IP addresses): a DNS-rebinding page's host name is refused.
+		// Unconfigured, a server the test kit or `start()` runs answers to localhost names: a
+		// DNS-rebinding page's host name is refused. Beyond loopback it answers to IP addresses
+		// too, configured or not (DNS rebinding needs a name): health probes and metrics
+		// scrapers reach a node by its address, and got 403 once allowedHosts was set (an SRE
+		// walkthrough, 2026-11-28).
 		const allowedHosts = configured ?? (bindHost !== undefined ? LOOPBACK_HOSTS : undefined);
-		const allowIpHosts =
-			configured === undefined && bindHost !== undefined && !isLoopbackHost(bindHost);
+		const allowIpHosts = bindHost !== undefined && !isLoopbackHost(bindHost);
 		return {
 			...(config.basePath ? { basePath: config.basePath } : {}),
 			...(config.cors ? { cors: config.cors } : {}),

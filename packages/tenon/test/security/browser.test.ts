@@ -153,6 +153,11 @@ describe("DNS rebinding", () => {
 			expect((await at("eu.tenon.example:443")).status).toBe(200);
 			expect((await at("localhost")).status).toBe(403);
 			expect((await at("evil.example")).status).toBe(403);
+			// An IP address still: a health probe or a metrics scraper reaching the node by its
+			// address got 403 once allowedHosts was set, as the production checklist says to
+			// (an SRE walkthrough, 2026-11-28). DNS rebinding needs a host name.
+			expect((await at("10.0.0.2:6420")).status).toBe(200);
+			expect((await at("[fd00::2]")).status).toBe(200);
 		} finally {
 			await open.close();
 		}
