@@ -102,11 +102,17 @@ export interface RegistryConfig<A extends ActorDefinitions> {
 	/** Per-address and per-connection rate limits (see docs/security.md). */
 	rateLimits?: RateLimitOptions;
 	/**
-	 * Prometheus metrics at `GET /metrics`, read with the admin or the
-	 * inspector token (see docs/observability.md). Default: on when either
-	 * token is configured; `false` turns them off (nothing is recorded).
+	 * Prometheus metrics at `GET /metrics`, read with the admin, the
+	 * inspector or the metrics token (see docs/observability.md). Default: on
+	 * when one of them is configured; `false` turns them off (nothing is recorded).
 	 */
 	metrics?: boolean;
+	/**
+	 * A token that reads `/metrics` and nothing else, for a scraper's
+	 * configuration (the inspector token reads every actor's data). Default:
+	 * `TENON_METRICS_TOKEN`, else none.
+	 */
+	metricsToken?: string;
 }
 
 /** Options of {@link Registry.start}. */
@@ -158,7 +164,10 @@ async function createMetrics(
 	enabled: boolean | undefined,
 	access: AccessOptions | undefined,
 ): Promise<PrometheusMetrics | undefined> {
-	const readable = access?.adminToken !== undefined || access?.inspectorToken !== undefined;
+	const readable =
+		access?.adminToken !== undefined ||
+		access?.inspectorToken !== undefined ||
+		access?.metricsToken !== undefined;
 	if (!(enabled ?? readable)) return undefined;
 	const { PrometheusMetrics } = await import("../observability/prometheus.js");
 	return new PrometheusMetrics();
@@ -275,6 +284,7 @@ export class Registry<A extends ActorDefinitions> {
 				adminToken: nonEmpty(config.admin?.token ?? process.env.TENON_ADMIN_TOKEN),
 				inspectorToken: nonEmpty(config.inspector?.token ?? process.env.TENON_INSPECTOR_TOKEN),
 				clientToken: nonEmpty(config.clientToken ?? process.env.TENON_CLIENT_TOKEN),
+				metricsToken: nonEmpty(config.metricsToken ?? process.env.TENON_METRICS_TOKEN),
 			},
 			...(allowedHosts ? { allowedHosts } : {}),
 			...(allowIpHosts ? { allowIpHosts } : {}),

@@ -13,6 +13,8 @@ export interface AccessOptions {
 	inspectorToken?: string | undefined;
 	/** When set, every client request must carry this token (see docs/security.md). */
 	clientToken?: string | undefined;
+	/** Opens `/metrics` only: a scraper's credential that reads no actor data. */
+	metricsToken?: string | undefined;
 }
 
 /** Constant-time comparison (hashes first, so lengths leak nothing either). */
@@ -93,9 +95,14 @@ export class AccessPolicy {
 	 * read-only operator routes: `/inspector/*`, `/metrics`). Without either
 	 * token configured, `auth/<disabledCode>`.
 	 */
-	requireOperatorRead(request: Request, what: string, disabledCode: string): void {
+	requireOperatorRead(
+		request: Request,
+		what: string,
+		disabledCode: string,
+		alsoToken?: string | undefined,
+	): void {
 		const { adminToken, inspectorToken } = this.#options;
-		if (adminToken === undefined && inspectorToken === undefined) {
+		if (adminToken === undefined && inspectorToken === undefined && alsoToken === undefined) {
 			throw new ActorError(
 				"auth",
 				disabledCode,
@@ -106,9 +113,20 @@ export class AccessPolicy {
 		if (given === undefined) throw accessErrors.unauthorized(what);
 		const ok =
 			(adminToken !== undefined && sameSecret(given, adminToken)) ||
-			(inspectorToken !== undefined && sameSecret(given, inspectorToken));
+			(inspectorToken !== undefined && sameSecret(given, inspectorToken)) ||
+			(alsoToken !== undefined && sameSecret(given, alsoToken));
 		if (!ok)
 			throw new ActorError("auth", "forbidden", `${what} needs a valid admin or inspector token`);
+	}
+
+	/** Throws unless `request` carries the admin, the inspector or the metrics token. */
+	requireMetrics(request: Request): void {
+		this.requireOperatorRead(
+			request,
+			"The metrics endpoint",
+			"metrics_disabled",
+			this.#options.metricsToken,
+		);
 	}
 
 	/**

@@ -15,7 +15,7 @@ export async function handleMetrics(
 	metrics: MetricsExposition | undefined,
 ): Promise<Response | undefined> {
 	if (path !== "/metrics") return undefined;
-	access.requireOperatorRead(request, "The metrics endpoint", "metrics_disabled");
+	access.requireMetrics(request);
 	if (metrics === undefined) {
 		throw new ActorError(
 			"auth",

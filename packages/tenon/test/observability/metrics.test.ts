@@ -182,6 +182,28 @@ describe("GET /metrics", () => {
 		expect(await turnedOff.json()).toMatchObject({ code: "metrics_disabled" });
 	});
 
+	// The inspector token was the only credential a scraper could hold besides the admin's, and
+	// it reads every actor's state, KV, queues and database (an SRE walkthrough, 2026-11-28).
+	it("takes a metrics token that reads /metrics and nothing else", async () => {
+		const METRICS = "metrics-scraper-token-0123456789";
+		await using t = await setupTest(
+			setup({ use: { counter }, metricsToken: METRICS, logLevel: "silent" }),
+		);
+		await t.client.counter.getOrCreate("m").increment(1);
+		const scraped = await fetch(`${t.url}/metrics`, {
+			headers: { authorization: `Bearer ${METRICS}` },
+		});
+		expect(scraped.status).toBe(200);
+		expect(await scraped.text()).toContain("tenon_actions_total");
+		for (const path of ["/inspector/actors", "/actors?name=counter"]) {
+			const refused = await fetch(`${t.url}${path}`, {
+				headers: { authorization: `Bearer ${METRICS}` },
+			});
+			expect(refused.status, path).toBeGreaterThanOrEqual(400);
+			expect(refused.status, path).toBeLessThan(500);
+		}
+	});
+
 	it("is served under the basePath, and two servers in one process keep their own counts", async () => {
 		await using one = await setupTest(
 			setup({
