@@ -50,6 +50,11 @@ const front = actor({
 		refuse: () => {
 			throw new UserError("not today", { code: "closed" });
 		},
+		/** A raw request to the ledger at `path` (app code passing a client's path on). */
+		fetchRaw: async (c, path: string) => {
+			const client = c.client() as Client<typeof registry>;
+			return (await client.ledger.getOrCreate("main").fetch(path)).status;
+		},
 		/** A durable write and nothing that reads the trace (after `ms` of waiting). */
 		bump: async (c, ms = 0) => {
 			if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
@@ -190,6 +195,25 @@ describe("traces with a tracer provider registered", () => {
 		expect(names.filter((name) => name.length > 200)).toEqual([]);
 		const call = spanNamed(tracing.spans(), "tenon.actor_call (unknown)");
 		expect(call.attributes["tenon.action.name"]).toBe("(unknown)");
+	});
+
+	it("an actor-to-actor raw request's span keeps at most 128 characters of its path", async () => {
+		// Regression (an SRE walkthrough, 2026-11-28): the whole path (3,119 characters, a
+		// secret among its segments) reached every exporter.
+		tracing.exporter.reset();
+		const long = `/reset/${"secret-token-".repeat(300)}`;
+		await tracing.inSpan("raw path", () => client.front.getOrCreate("f4").fetchRaw(long));
+		const call = tracing.spans().find((span) => span.name.startsWith("tenon.actor_call GET"));
+		expect(
+			call,
+			tracing
+				.spans()
+				.map((span) => span.name)
+				.join(", "),
+		).toBeDefined();
+		const path = String(call?.attributes["url.path"]);
+		expect(path.length).toBeLessThanOrEqual(130);
+		expect(path).toContain("/reset/");
 	});
 
 	it("an action on a connection: the message's traceparent is the parent of the server span", async () => {
