@@ -346,7 +346,15 @@ export class Registry<A extends ActorDefinitions> {
 							: limits.maxSocketsPerAddress,
 				},
 				logger: moduleLogger(runtime.logger, "server"),
-				beforeClose: () => runtime.stop(),
+				// Said at both ends: an operator saw nothing of a shutdown in the logs (an SRE
+				// walkthrough, 2026-11-28), nor how long the actors took to stop.
+				beforeClose: async () => {
+					const log = moduleLogger(runtime.logger, "server");
+					const started = performance.now();
+					log.info("tenon stopping: actors sleep, connections close", { url: server.url });
+					await runtime.stop();
+					log.info("tenon stopped", { ms: Math.round(performance.now() - started) });
+				},
 			});
 			if (runtime.cluster) {
 				const address =

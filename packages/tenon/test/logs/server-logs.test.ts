@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createLogger, type LogFields } from "../../src/common/logger.js";
-import { actor, setup } from "../../src/index.js";
+import { actor, memoryDriver, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 
 interface Line {
@@ -206,5 +206,27 @@ describe("logs of a real server", () => {
 		expect(response.headers.get("access-control-expose-headers")).toBe("x-foo, x-request-id");
 		const plain = await fetch(`${t.url}/no/such/route`, { headers: { origin: ORIGIN } });
 		expect(plain.headers.get("access-control-expose-headers")).toBe("x-request-id");
+	});
+});
+
+// A shutdown said nothing in the logs (an SRE walkthrough, 2026-11-28): it says when it
+// starts and when the actors stopped, with how long that took.
+describe("a server's shutdown", () => {
+	it("logs when it starts stopping and when it stopped", async () => {
+		const said: Line[] = [];
+		const server = await setup({
+			use: { greeter },
+			logger: createLogger({
+				level: "info",
+				sink: (level, message, fields) => said.push({ level, message, fields }),
+			}),
+		}).start({ port: 0, storage: memoryDriver() });
+		await server.close();
+		const messages = said.map((line) => line.message);
+		const stopping = messages.indexOf("tenon stopping: actors sleep, connections close");
+		const stopped = messages.indexOf("tenon stopped");
+		expect(stopping).toBeGreaterThanOrEqual(0);
+		expect(stopped).toBeGreaterThan(stopping);
+		expect(said[stopped]?.fields.ms).toBeTypeOf("number");
 	});
 });
