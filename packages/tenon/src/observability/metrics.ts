@@ -65,6 +65,8 @@ export interface RuntimeMetrics {
 	forActor(name: string, actions: { has(action: string): boolean }): ActorMetrics;
 	/** One group commit: its duration and how many actors' commits it carried. */
 	commitBatch(seconds: number, size: number): void;
+	/** A group commit the storage failed (`size` actors' commits failed with it). */
+	commitFailed(size: number): void;
 	/** Where scrape-time values come from (the runtime registers itself once). */
 	sample(sampler: RuntimeSampler): void;
 }
@@ -85,6 +87,7 @@ const noopActorMetrics: ActorMetrics = {
 export const noopMetrics: RuntimeMetrics = {
 	forActor: () => noopActorMetrics,
 	commitBatch: () => {},
+	commitFailed: () => {},
 	sample: () => {},
 };
 

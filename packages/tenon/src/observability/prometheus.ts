@@ -71,6 +71,7 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 	readonly #queue: Counter<"actor" | "event">;
 	readonly #alarms: Counter<"actor">;
 	readonly #lateAlarms: Counter<"actor">;
+	readonly #commitFailures: Counter;
 	readonly #lateness: Histogram<"actor">;
 
 	constructor() {
@@ -195,6 +196,11 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 			labelNames: ["actor"],
 			registers,
 		});
+		this.#commitFailures = new Counter({
+			name: "tenon_commit_failures_total",
+			help: "Group commits the storage failed (each fails its actors' turns: their callers get 500, the actors reset).",
+			registers,
+		});
 		this.#lateAlarms = new Counter({
 			name: "tenon_alarms_late_total",
 			help: `Timers that fired more than ${LATE_ALARM_MS} ms after their time, by actor name.`,
@@ -254,6 +260,10 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 	commitBatch(seconds: number, size: number): void {
 		this.#commitSeconds.observe(seconds);
 		this.#commitGroup.observe(size);
+	}
+
+	commitFailed(): void {
+		this.#commitFailures.inc();
 	}
 
 	forActor(actor: string, actions: { has(action: string): boolean }): ActorMetrics {

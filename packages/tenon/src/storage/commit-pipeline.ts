@@ -72,9 +72,12 @@ export class CommitPipeline {
 	items = 0;
 
 	readonly #concurrency: number;
-	readonly #metrics: Pick<RuntimeMetrics, "commitBatch">;
+	readonly #metrics: Pick<RuntimeMetrics, "commitBatch" | "commitFailed">;
 
-	constructor(store: ActorStore, metrics: Pick<RuntimeMetrics, "commitBatch"> = noopMetrics) {
+	constructor(
+		store: ActorStore,
+		metrics: Pick<RuntimeMetrics, "commitBatch" | "commitFailed"> = noopMetrics,
+	) {
 		this.#store = store;
 		this.#metrics = metrics;
 		this.#concurrency = Math.max(1, store.commitConcurrency ?? Number.POSITIVE_INFINITY);
@@ -146,6 +149,7 @@ export class CommitPipeline {
 				results = commitSync.call(this.#store, items);
 				this.#metrics.commitBatch(monotonicSeconds() - startedAt, batch.length);
 			} catch (error) {
+				this.#metrics.commitFailed(batch.length);
 				for (const commit of batch) tell(commit.listener, undefined, error);
 				return;
 			}
@@ -158,6 +162,7 @@ export class CommitPipeline {
 				settleBatch(batch, results);
 			},
 			(error: unknown) => {
+				this.#metrics.commitFailed(batch.length);
 				for (const commit of batch) tell(commit.listener, undefined, error);
 			},
 		);

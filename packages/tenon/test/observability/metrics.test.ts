@@ -349,3 +349,23 @@ describe("output gate wait on a connection", () => {
 		}
 	});
 });
+
+// Storage failures showed nowhere in the metrics: the calls they failed answered 500 and no
+// series moved (an SRE walkthrough, 2026-11-28).
+describe("failed commits", () => {
+	it("count in tenon_commit_failures_total", async () => {
+		const storage = controllableStorage(memoryDriver());
+		await using t = await setupTest(
+			setup({ use: { counter }, admin: { token: ADMIN }, logLevel: "silent" }),
+			{ storage: storage.driver },
+		);
+		const handle = t.client.counter.getOrCreate("failing");
+		await handle.increment(1);
+		const metrics = `${t.url}/metrics`;
+		const before = (await scrape(metrics, ADMIN)).value("tenon_commit_failures_total");
+		storage.failNext(1);
+		await expect(handle.increment(1)).rejects.toMatchObject({ code: "internal_error" });
+		expect((await scrape(metrics, ADMIN)).value("tenon_commit_failures_total")).toBe(before + 1);
+		expect(await handle.increment(1)).toBeGreaterThan(0);
+	});
+});
