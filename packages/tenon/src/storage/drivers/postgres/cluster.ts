@@ -60,6 +60,8 @@ export class PgLeases implements Placement, ClusterMembership {
 	#earliest = Number.POSITIVE_INFINITY;
 	/** Owners of actors other nodes hold, found lately (known-owners.ts). */
 	readonly #owners: KnownOwners;
+	/** Takeovers lately logged, by the node taken from (see `#tookOver`). */
+	readonly #takeovers = new Map<string, { at: number; more: number }>();
 
 	constructor(
 		sql: PgSql,
@@ -84,6 +86,27 @@ export class PgLeases implements Placement, ClusterMembership {
 		this.#owners = new KnownOwners(Math.min(1_000, Math.floor(this.leaseTtlMs / 4)));
 	}
 
+	/**
+	 * Says, once per node and 10 s, that this node takes over actors whose lease another node
+	 * let expire (it died, froze or lost its database): failover was silent on the survivors
+	 * (an SRE walkthrough, 2026-11-28). The count of the others taken meanwhile follows.
+	 */
+	#tookOver(from: string, actorId: string): void {
+		const now = performance.now();
+		const last = this.#takeovers.get(from);
+		if (last !== undefined && now - last.at < 10_000) {
+			last.more++;
+			return;
+		}
+		this.#log?.info("took over actors whose owner's lease expired", {
+			from,
+			actorId,
+			...(last !== undefined && last.more > 0 ? { alsoTakenBefore: last.more } : {}),
+		});
+		if (this.#takeovers.size >= 256 && !this.#takeovers.has(from)) this.#takeovers.clear();
+		this.#takeovers.set(from, { at: now, more: 0 });
+	}
+
 	knownOwner(actorId: string): ActorOwner | undefined {
 		return this.#owners.get(actorId);
 	}
@@ -96,15 +119,19 @@ export class PgLeases implements Placement, ClusterMembership {
 		const sentAt = performance.now();
 		const sql = this.#sql;
 		const S = sql(this.#schema);
-		const [row] = await sql<{ epoch: string }[]>`
+		// `previous`: the owner before (the statement's snapshot), to tell a takeover.
+		const [row] = await sql<{ epoch: string; previous: string | null }[]>`
+			WITH prev AS (SELECT node_id FROM ${S}.leases WHERE actor_id = ${actorId})
 			INSERT INTO ${S}.leases AS l (actor_id, node_id, epoch, expires_at)
 			VALUES (${actorId}, ${this.nodeId}, 1, ${sql.unsafe(NOW_MS)} + ${this.leaseTtlMs})
 			ON CONFLICT (actor_id) DO UPDATE
 				SET node_id = excluded.node_id, epoch = l.epoch + 1, expires_at = excluded.expires_at
 				WHERE l.node_id IS NULL OR l.node_id = excluded.node_id OR l.expires_at < ${sql.unsafe(NOW_MS)}
-			RETURNING epoch`;
+			RETURNING epoch, (SELECT node_id FROM prev) AS previous`;
 		if (row) {
 			this.#owners.forget(actorId);
+			if (row.previous !== null && row.previous !== this.nodeId)
+				this.#tookOver(row.previous, actorId);
 			const epoch = num(row.epoch);
 			const validUntil = sentAt + this.#validFor();
 			this.#validUntil.set(actorId, validUntil);
