@@ -14,19 +14,19 @@ afterAll(closeAdmin);
 const TTL = 600;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A Tenon session's commit statement waits for a lock. */
-async function commitWaitingOnLock(): Promise<boolean> {
+/** A session of the cluster on `schema` (named `tenon <schema>`) whose commit waits for a lock. */
+async function commitWaitingOnLock(schema: string): Promise<boolean> {
 	const [row] = await sqlAdmin()<{ n: number }[]>`
 		SELECT count(*)::int AS n FROM pg_stat_activity
-		WHERE application_name = 'tenon' AND wait_event_type = 'Lock' AND query LIKE '%commit_item%'`;
+		WHERE application_name = ${`tenon ${schema}`} AND wait_event_type = 'Lock' AND query LIKE '%commit_item%'`;
 	return (row?.n ?? 0) > 0;
 }
 
-/** A Tenon session has been idle inside a transaction for over 100 ms. */
-async function transactionLeftOpen(): Promise<boolean> {
+/** A session of the cluster on `schema` has been idle inside a transaction for over 100 ms. */
+async function transactionLeftOpen(schema: string): Promise<boolean> {
 	const [row] = await sqlAdmin()<{ n: number }[]>`
 		SELECT count(*)::int AS n FROM pg_stat_activity
-		WHERE application_name = 'tenon' AND state = 'idle in transaction'
+		WHERE application_name = ${`tenon ${schema}`} AND state = 'idle in transaction'
 			AND state_change < clock_timestamp() - interval '100 milliseconds'`;
 	return (row?.n ?? 0) > 0;
 }
@@ -52,14 +52,16 @@ describe("a node frozen inside a commit's transaction", () => {
 			// missed all 60 in a CI run, 2026-11-28.)
 			const unlock = await lockTable(cluster.schema, "actor_fences");
 			try {
-				await expect.poll(commitWaitingOnLock, { interval: 10 }).toBe(true);
+				await expect.poll(() => commitWaitingOnLock(cluster.schema), { interval: 10 }).toBe(true);
 				cluster.pause(frozen.id);
 			} finally {
 				await unlock();
 			}
 			// Idle inside the transaction for over 100 ms, and not yet ended by PostgreSQL (which
 			// does after the lease's 600 ms).
-			await expect.poll(transactionLeftOpen, { interval: 20, timeout: 5_000 }).toBe(true);
+			await expect
+				.poll(() => transactionLeftOpen(cluster.schema), { interval: 20, timeout: 5_000 })
+				.toBe(true);
 			// The other node takes the actor over once the lease ran out (until then it answers
 			// 503 actor/unavailable: the owner does not answer). Before, its calls waited on the
 			// frozen transaction's row locks, or kept failing, until the node ran again.
