@@ -20,6 +20,7 @@ import {
 	reportTracingFailure,
 	startSpanSafely,
 } from "./otel-api.js";
+import { decodedSegment, describeCall, UNKNOWN_NAME } from "./shown-names.js";
 import { MAX_MESSAGE, MAX_STACK, spanText } from "./span-text.js";
 import { injectTraceHeaders, remoteContext, TRACEPARENT, TRACESTATE } from "./trace-context.js";
 
@@ -180,14 +181,6 @@ export interface TracedGatewayRequest {
 	readonly target: { kind: "id"; actorId: string } | { kind: "key"; name: string };
 }
 
-function decodedSegment(segment: string): string {
-	try {
-		return decodeURIComponent(segment);
-	} catch {
-		return segment;
-	}
-}
-
 /** The registry's names, which client-chosen names are checked against before they show. */
 export interface KnownNames {
 	/** Whether `name` is a registered actor type. */
@@ -195,9 +188,6 @@ export interface KnownNames {
 	/** Whether `action` is an action of type `name` (of any type, when undefined). */
 	action(name: string | undefined, action: string): boolean;
 }
-
-/** What an unregistered actor or action name shows as. */
-const UNKNOWN_NAME = "(unknown)";
 
 /**
  * A gateway request: an action over HTTP (`POST /action/{name}`) is a server
@@ -402,29 +392,6 @@ export function traceSql<T>(sql: string, run: () => T): T {
 		endSpanSafely(on.otel, span);
 	}
 }
-
-/** An action name shown in an actor-to-actor call's span (a group's are dotted). */
-const PLAIN_ACTION_NAME = /^[\p{L}\p{N}_$.-]{1,128}$/u;
-
-/** What the gateway path of a request names: `/action/{name}` gives the action. */
-
-function describeCall(request: Request): { name: string; attributes: Attributes } {
-	const path = new URL(request.url).pathname;
-	const action = /\/action\/([^/?]+)$/.exec(path)?.[1];
-	if (action !== undefined) {
-		// Actor code may pass on a name a client chose: any text, of any length, made a span
-		// name of its own (a probe, 2026-11-27). Only a plain name is shown.
-		const decoded = decodedSegment(action);
-		const name = PLAIN_ACTION_NAME.test(decoded) ? decoded : UNKNOWN_NAME;
-		return { name, attributes: { "tenon.action.name": name } };
-	}
-	// Bounded: a path a client chose reached every exporter whole (3,119 characters, its
-	// segments with them: an SRE walkthrough, 2026-11-28). Keep secrets out of raw paths.
-	return { name: request.method, attributes: { "url.path": cutText(path, MAX_URL_PATH) } };
-}
-
-/** Characters of a raw request's path a span keeps (`url.path`). */
-const MAX_URL_PATH = 128;
 
 /**
  * An actor-to-actor call through `c.client()` (a client span); the request
