@@ -6,12 +6,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-	type ChildServer,
-	startChildServer,
-	startUnlessItDies,
-	tempDataDir,
-} from "../helpers/child-server.js";
+import { type ChildServer, crashUntilStable, tempDataDir } from "../helpers/child-server.js";
 
 const fixture = join(import.meta.dirname, "fixtures", "crash-tolerant-step-server.ts");
 const dirs: string[] = [];
@@ -30,18 +25,12 @@ describe("a step with maxCrashes: Infinity", () => {
 	it("runs again after each crash, and completes", async () => {
 		const dataDir = tempDataDir("crash-tolerant-step");
 		dirs.push(dataDir);
-		const first = await startChildServer(fixture, { TENON_DATA_DIR: dataDir });
-		await call(first.url, "queue/go", JSON.stringify({ body: "go" })).catch(() => undefined);
-		await new Promise<void>((resolve) => {
-			if (first.process.exitCode !== null || first.process.signalCode !== null) resolve();
-			first.process.once("exit", () => resolve());
-		});
-		let stable: ChildServer | undefined;
-		let crashes = 1;
-		for (let start = 0; start < 8 && stable === undefined; start++) {
-			stable = await startUnlessItDies(fixture, { TENON_DATA_DIR: dataDir }, 2_000);
-			if (stable === undefined) crashes++;
-		}
+		const { stable, crashes } = await crashUntilStable(
+			fixture,
+			{ TENON_DATA_DIR: dataDir },
+			(url) => call(url, "queue/go", JSON.stringify({ body: "go" })),
+			8,
+		);
 		try {
 			expect(stable, `the server crashed at every one of ${crashes} starts`).toBeDefined();
 			expect(crashes).toBe(3);

@@ -10,12 +10,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { MAX_COMPENSATION_CRASHES } from "../../src/workflow/engine.js";
-import {
-	type ChildServer,
-	startChildServer,
-	startUnlessItDies,
-	tempDataDir,
-} from "../helpers/child-server.js";
+import { type ChildServer, crashUntilStable, tempDataDir } from "../helpers/child-server.js";
 
 const fixture = join(import.meta.dirname, "fixtures", "poison-rollback-server.ts");
 const dirs: string[] = [];
@@ -40,20 +35,13 @@ const outcome = async (url: string, type: string) =>
 async function crashesUntilStable(type: string, maxStarts: number) {
 	const dataDir = tempDataDir(`poison-${type}`);
 	dirs.push(dataDir);
-	const first = await startChildServer(fixture, { TENON_DATA_DIR: dataDir });
 	// Sent while the server is up: what it starts kills it (the answer may not come).
-	await call(first.url, type, "queue/go", JSON.stringify({ body: "poison" })).catch(() => {});
-	await new Promise<void>((resolve) => {
-		if (first.process.exitCode !== null || first.process.signalCode !== null) resolve();
-		first.process.once("exit", () => resolve());
-	});
-	let stable: ChildServer | undefined;
-	let crashes = 1;
-	for (let start = 0; start < maxStarts && stable === undefined; start++) {
-		stable = await startUnlessItDies(fixture, { TENON_DATA_DIR: dataDir }, 2_000);
-		if (stable === undefined) crashes++;
-	}
-	return { stable, crashes };
+	return crashUntilStable(
+		fixture,
+		{ TENON_DATA_DIR: dataDir },
+		(url) => call(url, type, "queue/go", JSON.stringify({ body: "poison" })),
+		maxStarts,
+	);
 }
 
 /**

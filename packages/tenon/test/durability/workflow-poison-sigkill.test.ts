@@ -8,12 +8,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-	type ChildServer,
-	startChildServer,
-	startUnlessItDies,
-	tempDataDir,
-} from "../helpers/child-server.js";
+import { type ChildServer, crashUntilStable, tempDataDir } from "../helpers/child-server.js";
 
 const fixture = join(import.meta.dirname, "fixtures", "poison-step-server.ts");
 const dirs: string[] = [];
@@ -38,19 +33,13 @@ describe("a workflow step that kills the process", () => {
 	it("fails after its retries, and the server stays up", async () => {
 		const dataDir = tempDataDir("poison-step");
 		dirs.push(dataDir);
-		const first = await startChildServer(fixture, { TENON_DATA_DIR: dataDir });
 		// Sent while the server is up: the first attempt kills it (the answer may not come).
-		await call(first.url, "queue/go", JSON.stringify({ body: "poison" })).catch(() => undefined);
-		await new Promise<void>((resolve) => {
-			if (first.process.exitCode !== null || first.process.signalCode !== null) resolve();
-			first.process.once("exit", () => resolve());
-		});
-		let stable: ChildServer | undefined;
-		let crashes = 1;
-		for (let start = 0; start < 6 && stable === undefined; start++) {
-			stable = await startUnlessItDies(fixture, { TENON_DATA_DIR: dataDir }, 2_000);
-			if (stable === undefined) crashes++;
-		}
+		const { stable, crashes } = await crashUntilStable(
+			fixture,
+			{ TENON_DATA_DIR: dataDir },
+			(url) => call(url, "queue/go", JSON.stringify({ body: "poison" })),
+			6,
+		);
 		try {
 			expect(stable, `the server crashed at every one of ${crashes} starts`).toBeDefined();
 			// Attempt 1, then its one retry: both died with the process, both counted.

@@ -256,6 +256,32 @@ export async function startUnlessItDies(
 	return dead ? undefined : server;
 }
 
+/**
+ * Starts the server at `entry`, lets `kill` make it crash (a message it dies of: its answer
+ * may not come), waits for it to exit, then starts it again until one start stays up for two
+ * seconds, `maxStarts` at most. `crashes` counts the first crash and every start that died.
+ */
+export async function crashUntilStable(
+	entry: string,
+	env: Record<string, string>,
+	kill: (url: string) => Promise<unknown>,
+	maxStarts: number,
+): Promise<{ stable: ChildServer | undefined; crashes: number }> {
+	const first = await startChildServer(entry, env);
+	await kill(first.url).catch(() => undefined);
+	await new Promise<void>((resolve) => {
+		if (first.process.exitCode !== null || first.process.signalCode !== null) resolve();
+		first.process.once("exit", () => resolve());
+	});
+	let stable: ChildServer | undefined;
+	let crashes = 1;
+	for (let start = 0; start < maxStarts && stable === undefined; start++) {
+		stable = await startUnlessItDies(entry, env, 2_000);
+		if (stable === undefined) crashes++;
+	}
+	return { stable, crashes };
+}
+
 /** A fresh temporary data directory. */
 export function tempDataDir(prefix: string): string {
 	const dir = mkdtempSync(join(tmpdir(), `tenon-${prefix}-`));
