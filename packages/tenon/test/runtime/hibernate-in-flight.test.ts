@@ -3,30 +3,39 @@
 // and the reply was dropped as a reply to a closed connection, so the call hung for good and
 // held one of the client's in-flight slots (two such calls blocked a connection limited to
 // two). Over HTTP the same call got actor/stopped. It now gets actor/stopped on its socket
-// when the connection hibernates (a walkthrough as a Durable Objects user, 2026-11-28).
+// when the connection hibernates (a walkthrough as a Durable Objects user, 2026-11-28). So
+// does a call that returns during the actor's final commit, its reply held for a write that
+// commit does not hold: it was dropped, and the call hung the same way (an attacker probe).
 import { expect, it } from "vitest";
-import { actor, setup } from "../../src/index.js";
+import { actor, memoryDriver, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
+import { controllableStorage } from "../helpers/controllable-storage.js";
 
 let release: (() => void) | undefined;
 
-const room = actor({
-	state: { done: [] as string[] },
-	createConnState: () => ({}),
-	actions: {
-		slow: async (c, tag: string) => {
-			await new Promise<void>((resolve) => (release = resolve));
-			c.state.done.push(tag);
-			return tag;
+/** The room; `onSleep` writes, so that the sleep has a final commit to hold. */
+const makeRoom = (writesOnSleep: boolean) =>
+	actor({
+		state: { done: [] as string[], slept: 0 },
+		createConnState: () => ({}),
+		actions: {
+			slow: async (c, tag: string) => {
+				await new Promise<void>((resolve) => (release = resolve));
+				c.state.done.push(tag);
+				return tag;
+			},
+			goSleep: (c) => {
+				c.sleep();
+				return "ok";
+			},
+			done: (c) => c.state.done,
 		},
-		goSleep: (c) => {
-			c.sleep();
-			return "ok";
+		onSleep: (c) => {
+			if (writesOnSleep) c.state.slept++;
 		},
-		done: (c) => c.state.done,
-	},
-	options: { sleepGracePeriod: 100 },
-});
+		options: { sleepGracePeriod: 100 },
+	});
+const room = makeRoom(false);
 
 it("a call running when its connection hibernates is answered actor/stopped, and the connection goes on", async () => {
 	await using t = await setupTest(setup({ use: { room }, logLevel: "silent" }));
@@ -53,5 +62,41 @@ it("a call running when its connection hibernates is answered actor/stopped, and
 	release?.();
 	expect(await conn.done()).toEqual([]);
 	expect(conn.connStatus).toBe("connected");
+	await conn.dispose();
+});
+
+it("a call that returns during the actor's final commit is answered actor/stopped", async () => {
+	release = undefined as (() => void) | undefined; // the first test's is spent
+	const storage = controllableStorage(memoryDriver());
+	await using t = await setupTest(setup({ use: { room: makeRoom(true) }, logLevel: "silent" }), {
+		storage: storage.driver,
+	});
+	const conn = t.client.room.getOrCreate("r").connect();
+	expect(await conn.done()).toEqual([]);
+	let settled: unknown;
+	void conn.slow("late").then(
+		(value) => (settled = { ok: true, value }),
+		(error: { group?: string; code?: string }) =>
+			(settled = { ok: false, code: `${error.group}/${error.code}` }),
+	);
+	await expect.poll(() => release !== undefined).toBe(true);
+	await conn.goSleep();
+	storage.hold();
+	// Past the grace period: onSleep writes, and the final commit is held.
+	await expect
+		.poll(async () => {
+			await t.clock.advance(50);
+			return storage.held;
+		})
+		.toBeGreaterThan(0);
+	release?.(); // the call returns now, writing after the final commit was cut
+	await new Promise((resolve) => setTimeout(resolve, 50));
+	storage.release();
+	await expect
+		.poll(async () => {
+			await t.clock.advance(50);
+			return settled;
+		})
+		.toEqual({ ok: false, code: "actor/stopped" });
 	await conn.dispose();
 });
