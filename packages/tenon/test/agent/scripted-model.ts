@@ -102,3 +102,21 @@ export function within<T>(promise: Promise<T>, ms: number): Promise<T | "still w
 		new Promise<"still waiting">((resolve) => setTimeout(() => resolve("still waiting"), ms)),
 	]);
 }
+
+/** The app's own rows, until not even a small one fits the database (its size limit). */
+export async function fillDatabase(db: {
+	execute(sql: string, ...args: unknown[]): Promise<unknown>;
+}): Promise<number> {
+	await db.execute("CREATE TABLE IF NOT EXISTS mine (v TEXT)");
+	let rows = 0;
+	for (const size of [20_000, 2_000, 200, 20, 1])
+		for (;;) {
+			try {
+				await db.execute("INSERT INTO mine (v) VALUES (?)", "m".repeat(size));
+				rows++;
+			} catch {
+				break;
+			}
+		}
+	return rows;
+}

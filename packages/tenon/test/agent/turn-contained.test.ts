@@ -7,7 +7,7 @@ import { expect, it } from "vitest";
 import { agentActor } from "../../src/agent/index.js";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
-import { says, scripted, turnsOf } from "./scripted-model.js";
+import { fillDatabase, says, scripted, turnsOf } from "./scripted-model.js";
 
 const chat = agentActor({
 	model: scripted(() => says("fine")),
@@ -17,20 +17,7 @@ const chat = agentActor({
 	options: { maxDatabaseSize: 1024 * 1024 },
 	actions: {
 		/** Fills the database with the app's own rows until not even a small one fits. */
-		fill: async (c) => {
-			await c.db.execute("CREATE TABLE IF NOT EXISTS mine (v TEXT)");
-			let rows = 0;
-			for (const size of [20_000, 2_000, 200, 20, 1])
-				for (;;) {
-					try {
-						await c.db.execute("INSERT INTO mine (v) VALUES (?)", "m".repeat(size));
-						rows++;
-					} catch {
-						break;
-					}
-				}
-			return rows;
-		},
+		fill: (c) => fillDatabase(c.db),
 		free: async (c) => {
 			await c.db.execute("DROP TABLE mine");
 		},
