@@ -37,6 +37,7 @@ import {
 } from "../server/server-core.js";
 import { lmdbDriver } from "../storage/drivers/lmdb/index.js";
 import type { StorageDriver } from "../storage/interfaces.js";
+import { drain, drainMsFrom, stopActors } from "./shutdown.js";
 
 /** Configuration of a registry. */
 export interface RegistryConfig<A extends ActorDefinitions> {
@@ -142,6 +143,13 @@ export interface StartOptions {
 	 * await registry.start({ fallback: (request) => serveMyApp(request) });
 	 */
 	fallback?: FallbackHandler;
+	/**
+	 * On `close()`, how long the server keeps accepting and serving while
+	 * `GET /ready` answers 503, before it stops accepting (ms): time for load
+	 * balancers that probe readiness to take it out of rotation. Default:
+	 * `TENON_DRAIN_MS`, else 0.
+	 */
+	drainMs?: number;
 }
 
 /** Internal start options: also what the test kit injects (a manual clock). */
@@ -321,6 +329,7 @@ export class Registry<A extends ActorDefinitions> {
 	async #listen(runtime: Runtime, core: ServerCore, options: StartOptions): Promise<TenonServer> {
 		try {
 			const host = options.host ?? process.env.TENON_HOST ?? DEFAULT_HOST;
+			const drainMs = drainMsFrom(options.drainMs);
 			const limits = runtime.limits;
 			const server = await listenNode(core, {
 				port: options.port ?? defaultPort(),
@@ -346,15 +355,8 @@ export class Registry<A extends ActorDefinitions> {
 							: limits.maxSocketsPerAddress,
 				},
 				logger: moduleLogger(runtime.logger, "server"),
-				// Said at both ends: an operator saw nothing of a shutdown in the logs (an SRE
-				// walkthrough, 2026-11-28), nor how long the actors took to stop.
-				beforeClose: async () => {
-					const log = moduleLogger(runtime.logger, "server");
-					const started = performance.now();
-					log.info("tenon stopping: actors sleep, connections close", { url: server.url });
-					await runtime.stop();
-					log.info("tenon stopped", { ms: Math.round(performance.now() - started) });
-				},
+				drain: () => drain(runtime, drainMs, server.url),
+				beforeClose: () => stopActors(runtime, server.url),
 			});
 			if (runtime.cluster) {
 				const address =
@@ -372,6 +374,7 @@ export class Registry<A extends ActorDefinitions> {
 				storage: runtime.storageName,
 			});
 			this.#logExposure(runtime, host);
+			runtime.readiness.serving();
 			return server;
 		} catch (error) {
 			await runtime.stop();
@@ -400,7 +403,11 @@ export class Registry<A extends ActorDefinitions> {
 	}
 
 	#lazyRuntime(): Promise<{ runtime: Runtime; core: ServerCore }> {
-		this.#lazy ??= this.createRuntime();
+		// Mounted in another server: ready (`/ready`) once the runtime is up.
+		this.#lazy ??= this.createRuntime().then((created) => {
+			created.runtime.readiness.serving();
+			return created;
+		});
 		return this.#lazy;
 	}
 

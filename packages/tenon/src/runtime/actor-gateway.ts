@@ -4,7 +4,6 @@
 // refused creation, retrying across a sleep, hooks, turns, the output gate)
 // happens behind it. `server/` imports nothing else from `runtime/`.
 
-import { DEFAULT_ACTOR_OPTIONS } from "../actor/options.js";
 import { ActorError } from "../protocol/errors.js";
 import type { ActionId, ToServer } from "../protocol/messages.js";
 import type { ActorRecord, ActorStore, ClusterMembership } from "../storage/interfaces.js";
@@ -20,6 +19,8 @@ import type { RawSocketTransport } from "./connections/raw-websocket.js";
 import { queueErrors } from "./queue-errors.js";
 import type { QueueSendResult } from "./queue-manager.js";
 import { readQueueContents } from "./queue-records.js";
+import { queueSendLimit } from "./queue-send-limit.js";
+import type { ReadinessReport } from "./readiness.js";
 import type { Runtime } from "./runtime.js";
 
 export type {
@@ -46,6 +47,7 @@ export {
 	takenByOwner,
 } from "./connections/links.js";
 export type { RawSocketTransport } from "./connections/raw-websocket.js";
+export type { ReadinessReport } from "./readiness.js";
 export type { Runtime } from "./runtime.js";
 
 /** Where a call goes: an actor by id, or by name and key (get, getOrCreate, create). */
@@ -121,28 +123,18 @@ export class ActorGateway {
 	get exposeInternalErrors(): boolean {
 		return this.#runtime.exposeInternalErrors;
 	}
+	/** Whether this node should get traffic (`GET /ready`). */
+	readiness(): Promise<ReadinessReport> {
+		return this.#runtime.readiness.check();
+	}
 	/** This node's cluster membership, in cluster mode. */
 	get cluster(): ClusterMembership | undefined {
 		return this.#runtime.cluster;
 	}
 
-	/**
-	 * The longest body a queue send may have: 16 times the largest `maxQueueMessageSize` of any
-	 * actor type (JSON may spell a message several times longer than it is stored), within
-	 * `maxHttpBodyBytes`. A longer one is refused before it is decoded: decoded, walked and
-	 * encoded again to be compared with 64 KiB, a 4 MB body of 490,000 keys blocked the loop
-	 * for 2.5 s (an attacker probe, 2026-11-27).
-	 */
+	/** The longest body a queue send may have (see {@link queueSendLimit}). */
 	get maxQueueSendBytes(): number {
-		const host = this.#runtime.host;
-		this.#maxQueueSendBytes ??= Math.min(
-			this.limits.maxHttpBodyBytes,
-			16 *
-				Math.max(
-					DEFAULT_ACTOR_OPTIONS.maxQueueMessageSize,
-					...host.actorNames.map((name) => host.options(name).maxQueueMessageSize),
-				),
-		);
+		this.#maxQueueSendBytes ??= queueSendLimit(this.#runtime.host, this.limits);
 		return this.#maxQueueSendBytes;
 	}
 	#maxQueueSendBytes: number | undefined;

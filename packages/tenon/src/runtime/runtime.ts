@@ -11,6 +11,7 @@ import { ActorHost } from "./actor-host.js";
 import { CommitWatchers } from "./commit-watchers.js";
 import { EventTaps } from "./event-taps.js";
 import { runtimeSampler } from "./metrics-sampler.js";
+import { Readiness } from "./readiness.js";
 
 /** Options of {@link Runtime.start}. */
 export interface RuntimeOptions {
@@ -40,6 +41,8 @@ export class Runtime {
 	readonly commits = new CommitWatchers();
 	/** Who follows which actor's events (the inspector's event log). */
 	readonly events: EventTaps;
+	/** Whether this node should get traffic (`/ready`): its phase, storage and leases. */
+	readonly readiness: Readiness;
 	readonly #storage: StorageHandles;
 	#stopping: Promise<void> | undefined;
 	#clientFactory: ((callDepth: number) => unknown) | undefined;
@@ -57,6 +60,7 @@ export class Runtime {
 		this.exposeInternalErrors = options.exposeInternalErrors ?? exposeInternalErrorsFromEnv();
 		this.storageName = options.storage.name;
 		this.#storage = storage;
+		this.readiness = new Readiness(storage, moduleLogger(logger, "server"));
 		this.host = new ActorHost({
 			definitions: options.definitions,
 			storage,
@@ -117,8 +121,10 @@ export class Runtime {
 	/** Sleeps every actor, waits for pending commits and closes storage. Idempotent. */
 	stop(): Promise<void> {
 		this.#stopping ??= (async () => {
+			this.readiness.draining();
 			await this.host.shutdown();
 			await this.#storage.close();
+			this.readiness.stopped();
 		})();
 		return this.#stopping;
 	}

@@ -151,7 +151,7 @@ export interface ManagementContext {
 }
 
 /**
- * Serves the management REST API (PROTOCOL.md): `/metadata`, `/health`,
+ * Serves the management REST API (PROTOCOL.md): `/metadata`, `/health`, `/ready`,
  * `/actors` lookups, create, get-or-create and destroy, `/actors/names`.
  * Listing and destroying need the admin token; creating goes through the
  * actor's `onBeforeCreate`. Returns undefined for paths it does not own.
@@ -177,6 +177,25 @@ export async function handleManagement(
 			// HEAD too: what load balancers' health checks often send.
 			if (method !== "GET" && method !== "HEAD") throw errors.methodNotAllowed(method, path);
 			return jsonResponse({ status: "ok", runtime: "tenon", version: TENON_VERSION });
+		case "/ready":
+		case "/readyz": {
+			if (method !== "GET" && method !== "HEAD") throw errors.methodNotAllowed(method, path);
+			// Not cached by anyone between: a probe must see the node as it is now.
+			const report = await actors.readiness();
+			const response = jsonResponse(
+				report.ready
+					? { status: "ready", runtime: "tenon", version: TENON_VERSION }
+					: {
+							status: "not_ready",
+							reason: report.reason,
+							runtime: "tenon",
+							version: TENON_VERSION,
+						},
+				report.ready ? 200 : 503,
+			);
+			response.headers.set("cache-control", "no-store");
+			return response;
+		}
 		case "/actors/names":
 			if (method !== "GET") throw errors.methodNotAllowed(method, path);
 			namespaceOf(url);

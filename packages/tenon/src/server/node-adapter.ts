@@ -361,6 +361,8 @@ export interface ListenOptions extends NodeHandlerOptions {
 	sockets: SocketLimits;
 	/** Hears of connections refused at those limits. */
 	logger?: Logger;
+	/** Runs first in a close, while the server still accepts and serves (draining). */
+	drain?(): Promise<void>;
 	/** Runs after the server stopped accepting and before sockets are torn down. */
 	beforeClose(): Promise<void>;
 }
@@ -413,6 +415,7 @@ export async function listenNode(core: ServerCore, options: ListenOptions): Prom
 	let closing: Promise<void> | undefined;
 	const close = () => {
 		closing ??= (async () => {
+			await options.drain?.();
 			handlers.beginClose();
 			// server.close() also ends idle keep-alive sockets (Node >= 19); the
 			// rest end after their response (keep-alive is off while closing).

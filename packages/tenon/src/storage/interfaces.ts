@@ -253,6 +253,13 @@ export interface StorageHandles {
 	placement: Placement;
 	/** Set by cluster drivers: the node's membership (forwarding, lease renewal). */
 	cluster?: ClusterMembership;
+	/**
+	 * Resolves when the storage can serve now, rejects when it cannot (a
+	 * database that does not answer, a commit log that failed). Cheap: `/ready`
+	 * calls it at most once a second, with a 2 s timeout. Optional: a driver
+	 * without it counts as ready.
+	 */
+	check?(): Promise<void>;
 	/** Flushes and releases the underlying resources. */
 	close(): Promise<void>;
 }

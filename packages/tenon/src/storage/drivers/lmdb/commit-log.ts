@@ -97,6 +97,11 @@ export class CommitLog {
 		this.#failure ??= error;
 	}
 
+	/** True once a write failed (or {@link fail} was called): every later append is refused. */
+	get failed(): boolean {
+		return this.#failure !== undefined;
+	}
+
 	/** Sequence number of the last record reserved. */
 	get lastSeq(): number {
 		return this.#nextSeq - 1;

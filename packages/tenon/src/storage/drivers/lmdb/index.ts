@@ -160,6 +160,12 @@ export async function openLmdbStorage(
 			store: new LmdbStore(view, writer),
 			alarms: new LmdbAlarmIndex(view),
 			placement: new BootFencePlacement(bootFence),
+			async check() {
+				if (closing !== undefined) throw new Error("the storage is closed");
+				if (writer instanceof LogWriter && writer.failed) throw new Error("the commit log failed");
+				// LMDB answers a read (a closed or broken environment throws).
+				env.meta.get("bootFence");
+			},
 			close() {
 				closing ??= close();
 				return closing;

@@ -167,6 +167,11 @@ export class LogWriter implements CommitWriter {
 		return { results, staging, ops };
 	}
 
+	/** True when commits are refused for good (a failed record or checkpoint): a restart recovers. */
+	get failed(): boolean {
+		return this.#closed || this.#log.failed;
+	}
+
 	commitSync(batch: readonly CommitItem[]): CommitResult[] {
 		this.#refuseWhenClosed();
 		if (this.#writing !== undefined) {

@@ -112,6 +112,9 @@ export function postgresDriver(options: PostgresDriverOptions = {}): StorageDriv
 				alarms: new PgAlarmIndex(sql, schema),
 				placement: leases,
 				cluster: leases,
+				async check() {
+					await sql`SELECT 1`;
+				},
 				async close() {
 					await leases.leave();
 					await leases.releaseAll().catch(() => {});

@@ -1,0 +1,51 @@
+// A started server's way out: drain (out of rotation, still serving), then
+// stop the actors. `close()` runs these in order (server/node-adapter.ts).
+import { moduleLogger } from "../common/logger.js";
+import type { Runtime } from "../runtime/runtime.js";
+
+/** The longest drain accepted (ms): longer is a typo, not a plan. */
+const MAX_DRAIN_MS = 10 * 60_000;
+
+/**
+ * How long a closing server keeps serving while `/ready` answers 503 before it
+ * stops accepting: the option, else `TENON_DRAIN_MS`, else 0.
+ */
+export function drainMsFrom(option: number | undefined): number {
+	const raw = option ?? (process.env.TENON_DRAIN_MS ? Number(process.env.TENON_DRAIN_MS) : 0);
+	if (!Number.isFinite(raw) || raw < 0 || raw > MAX_DRAIN_MS) {
+		throw new Error(
+			`drainMs (TENON_DRAIN_MS) must be between 0 and ${MAX_DRAIN_MS} ms, not ${raw}`,
+		);
+	}
+	return raw;
+}
+
+/**
+ * The first step of a close: `/ready` answers 503 from now on, and for `ms`
+ * the server goes on accepting and serving everything, so load balancers
+ * that probe readiness take the node out of rotation before it stops
+ * accepting (new connections then fail instead of reaching a server that is
+ * gone).
+ */
+export async function drain(runtime: Runtime, ms: number, url: string): Promise<void> {
+	runtime.readiness.draining();
+	if (ms <= 0) return;
+	moduleLogger(runtime.logger, "server").info("tenon draining: /ready answers 503, still serving", {
+		url,
+		ms,
+	});
+	await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * After the server stopped accepting: every actor sleeps, storage closes.
+ * Said at both ends: an operator saw nothing of a shutdown in the logs (an
+ * SRE walkthrough, 2026-11-28), nor how long the actors took to stop.
+ */
+export async function stopActors(runtime: Runtime, url: string): Promise<void> {
+	const log = moduleLogger(runtime.logger, "server");
+	const started = performance.now();
+	log.info("tenon stopping: actors sleep, connections close", { url });
+	await runtime.stop();
+	log.info("tenon stopped", { ms: Math.round(performance.now() - started) });
+}

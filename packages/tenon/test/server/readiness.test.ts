@@ -1,0 +1,248 @@
+// `GET /ready`: whether a node should get traffic (docs/server.md). A
+// liveness check (`/health`) said 200 while the node's storage was down and
+// while it shut down, so a load balancer kept sending it calls that failed
+// (an SRE walkthrough, 2026-11-28). Real servers, real sockets; the database
+// goes away behind a TCP proxy that the test stops and starts again.
+import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { actor, lmdbDriver, postgresDriver, setup } from "../../src/index.js";
+import { openLmdbStorage } from "../../src/storage/drivers/lmdb/index.js";
+import { DEFAULT_COMMIT_LOG_LIMITS } from "../../src/storage/drivers/lmdb/log-writer.js";
+import type { StorageDriver } from "../../src/storage/interfaces.js";
+import {
+	assertPostgresReachable,
+	closeAdmin,
+	dropSchema,
+	freshSchema,
+	POSTGRES_URL,
+} from "../helpers/postgres.js";
+import { openSimulatedLog } from "../helpers/power-loss-log-file.js";
+
+const counter = actor({
+	state: { n: 0 },
+	actions: { add: (c) => ++c.state.n },
+});
+
+const dirs: string[] = [];
+function dataDir(): string {
+	const dir = mkdtempSync(join(tmpdir(), "tenon-ready-"));
+	dirs.push(dir);
+	return dir;
+}
+afterEach(() => {
+	for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function ready(url: string, path = "/ready", method = "GET") {
+	const response = await fetch(`${url}${path}`, { method });
+	const body = method === "HEAD" ? undefined : await response.json();
+	return { status: response.status, body, cacheControl: response.headers.get("cache-control") };
+}
+
+async function add(url: string, key: string) {
+	const response = await fetch(
+		`${url}/gateway/counter/action/add?rvt-method=getOrCreate&rvt-key=${key}`,
+		{ method: "POST", headers: { "content-type": "application/json" }, body: "{}" },
+	);
+	const body = (await response.json()) as { output?: unknown };
+	return { status: response.status, body: response.ok ? body.output : body };
+}
+
+/** Polls until `probe` returns what `done` accepts, or fails after `ms`. */
+async function until<T>(
+	probe: () => Promise<T>,
+	done: (value: T) => boolean,
+	ms: number,
+): Promise<T> {
+	const deadline = Date.now() + ms;
+	for (;;) {
+		const value = await probe();
+		if (done(value) || Date.now() > deadline) return value;
+		await new Promise((resolve) => setTimeout(resolve, 50));
+	}
+}
+
+describe("GET /ready on a single node", () => {
+	it("answers 200 while the node serves, on /ready and /readyz, GET and HEAD, never cached", async () => {
+		const registry = setup({
+			use: { counter },
+			logLevel: "silent",
+			storage: lmdbDriver({ path: dataDir() }),
+		});
+		await using server = await registry.start({ port: 0, host: "127.0.0.1" });
+		expect(await ready(server.url)).toMatchObject({
+			status: 200,
+			body: { status: "ready", runtime: "tenon" },
+			cacheControl: "no-store",
+		});
+		expect((await ready(server.url, "/readyz")).status).toBe(200);
+		expect((await ready(server.url, "/ready", "HEAD")).status).toBe(200);
+		expect(await ready(server.url, "/ready", "POST")).toMatchObject({
+			status: 405,
+			body: { group: "request", code: "method_not_allowed" },
+		});
+	});
+
+	it("answers 503 draining through drainMs while actions and /health are still served", async () => {
+		const registry = setup({
+			use: { counter },
+			logLevel: "silent",
+			storage: lmdbDriver({ path: dataDir() }),
+		});
+		const server = await registry.start({ port: 0, host: "127.0.0.1", drainMs: 1_500 });
+		expect((await add(server.url, "a")).body).toBe(1);
+		const closed = server.close();
+		expect(await ready(server.url)).toMatchObject({
+			status: 503,
+			body: { status: "not_ready", reason: "draining" },
+		});
+		expect((await fetch(`${server.url}/health`)).status).toBe(200);
+		// Still served during the drain, on new connections too.
+		expect((await add(server.url, "a")).body).toBe(2);
+		await closed;
+		await expect(fetch(`${server.url}/ready`)).rejects.toThrow();
+	});
+
+	it("refuses a drainMs that is not a duration", async () => {
+		const registry = setup({
+			use: { counter },
+			logLevel: "silent",
+			storage: lmdbDriver({ path: dataDir() }),
+		});
+		await expect(registry.start({ port: 0, host: "127.0.0.1", drainMs: -1 })).rejects.toThrow(
+			/drainMs/,
+		);
+		await expect(
+			registry.start({ port: 0, host: "127.0.0.1", drainMs: Number.NaN }),
+		).rejects.toThrow(/drainMs/);
+	});
+
+	it("answers 503 storage once the commit log failed, and keeps serving /health", async () => {
+		const path = dataDir();
+		const log = openSimulatedLog();
+		const storage: StorageDriver = {
+			name: "lmdb",
+			open: () =>
+				openLmdbStorage(path, { commitLog: DEFAULT_COMMIT_LOG_LIMITS, openLogFile: log.open }),
+		};
+		const registry = setup({ use: { counter }, logLevel: "silent", storage });
+		await using server = await registry.start({ port: 0, host: "127.0.0.1" });
+		expect((await add(server.url, "a")).body).toBe(1);
+		expect((await ready(server.url)).status).toBe(200);
+		// The disk goes: the next commit's sync fails, and every later one is refused.
+		log.opened().cutAtSync(1);
+		expect(await add(server.url, "a")).toMatchObject({
+			status: 500,
+			body: { group: "core", code: "internal_error" },
+		});
+		// The last check passed less than a second ago: it is reused that long.
+		const after = await until(
+			() => ready(server.url),
+			(r) => r.status === 503,
+			3_000,
+		);
+		expect(after).toMatchObject({ status: 503, body: { status: "not_ready", reason: "storage" } });
+		expect((await fetch(`${server.url}/health`)).status).toBe(200);
+	});
+
+	it("is ready when mounted, once the runtime started", async () => {
+		const registry = setup({
+			use: { counter },
+			logLevel: "silent",
+			storage: lmdbDriver({ path: dataDir() }),
+		});
+		try {
+			const response = await registry.handler(new Request("http://localhost/ready"), {
+				remoteAddress: "127.0.0.1",
+			});
+			expect(response.status).toBe(200);
+		} finally {
+			await registry.stop();
+		}
+	});
+});
+
+/** A TCP proxy to PostgreSQL that the test can take down (every connection cut) and bring back. */
+class DatabaseLink {
+	readonly #sockets = new Set<net.Socket>();
+	#server: net.Server | undefined;
+	port = 0;
+
+	async up(): Promise<void> {
+		const target = new URL(POSTGRES_URL);
+		const server = net.createServer((client) => {
+			const upstream = net.connect(Number(target.port || 5432), target.hostname);
+			for (const socket of [client, upstream]) {
+				this.#sockets.add(socket);
+				socket.on("close", () => this.#sockets.delete(socket));
+				socket.on("error", () => {
+					client.destroy();
+					upstream.destroy();
+				});
+			}
+			client.pipe(upstream).pipe(client);
+		});
+		await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
+		this.port = (server.address() as net.AddressInfo).port;
+		this.#server = server;
+	}
+
+	async down(): Promise<void> {
+		const server = this.#server;
+		this.#server = undefined;
+		for (const socket of this.#sockets) socket.destroy();
+		if (server) await new Promise((resolve) => server.close(resolve));
+	}
+
+	get url(): string {
+		const url = new URL(POSTGRES_URL);
+		url.hostname = "127.0.0.1";
+		url.port = String(this.port);
+		return url.toString();
+	}
+}
+
+describe("GET /ready on PostgreSQL", () => {
+	beforeAll(assertPostgresReachable);
+	afterAll(closeAdmin);
+
+	it("answers 503 storage while the database is unreachable, and 200 again once it is back", async () => {
+		const schema = freshSchema();
+		const link = new DatabaseLink();
+		await link.up();
+		try {
+			const registry = setup({
+				use: { counter },
+				logLevel: "silent",
+				storage: postgresDriver({ url: link.url, schema, cluster: { leaseTtlMs: 30_000 } }),
+			});
+			await using server = await registry.start({ port: 0, host: "127.0.0.1" });
+			expect((await add(server.url, "a")).body).toBe(1);
+			expect((await ready(server.url)).status).toBe(200);
+
+			await link.down();
+			const down = await until(
+				() => ready(server.url),
+				(r) => r.status === 503,
+				6_000,
+			);
+			expect(down).toMatchObject({ status: 503, body: { status: "not_ready", reason: "storage" } });
+			expect((await fetch(`${server.url}/health`)).status).toBe(200);
+
+			await link.up();
+			const back = await until(
+				() => ready(server.url),
+				(r) => r.status === 200,
+				10_000,
+			);
+			expect(back).toMatchObject({ status: 200, body: { status: "ready" } });
+			expect((await add(server.url, "a")).body).toBe(2);
+		} finally {
+			await link.down();
+			await dropSchema(schema);
+		}
+	});
+});
