@@ -73,7 +73,7 @@ export class Readiness {
 	async #report(): Promise<ReadinessReport> {
 		if (this.#phase !== "serving") return { ready: false, reason: this.#phase };
 		const cluster: ClusterMembership | undefined = this.#storage.cluster;
-		if (cluster !== undefined && !cluster.leasesCurrent())
+		if (cluster !== undefined && (!cluster.renewalsOnTime() || !cluster.leasesCurrent()))
 			return { ready: false, reason: "leases" };
 		if (!(await this.#storageAnswers())) return { ready: false, reason: "storage" };
 		// The phase may have changed while the storage was asked.

@@ -232,6 +232,13 @@ export interface ClusterMembership {
 	 * {@link onLeasesLost}), and its actors must not be served from memory.
 	 */
 	leasesCurrent(): boolean;
+	/**
+	 * True while this node's last lease renewal that succeeded was sent
+	 * within the lease time (less a margin), or it has not joined yet: false
+	 * while renewals fail or hang (a slow or unreachable database), whether
+	 * or not it holds leases. Readiness (`/ready`) reads it.
+	 */
+	renewalsOnTime(): boolean;
 	/** The address of a live node (one that renewed within the lease time), or undefined. */
 	nodeAddress(nodeId: string): Promise<string | undefined>;
 	/**

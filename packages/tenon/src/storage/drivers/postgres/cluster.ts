@@ -57,6 +57,8 @@ export class PgLeases implements Placement, ClusterMembership {
 	 * before then. `#earliest` is the soonest of them. See {@link leasesCurrent}.
 	 */
 	readonly #validUntil = new Map<string, number>();
+	/** When the last renewal that succeeded was sent (`performance.now()`); undefined before join. */
+	#renewedAt: number | undefined;
 	#earliest = Number.POSITIVE_INFINITY;
 	/** Owners of actors other nodes hold, found lately (known-owners.ts). */
 	readonly #owners: KnownOwners;
@@ -187,6 +189,7 @@ export class PgLeases implements Placement, ClusterMembership {
 				SET address = excluded.address, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at
 			RETURNING started_at`;
 		this.#startedAt = num(row?.started_at ?? 0);
+		this.#renewedAt = performance.now();
 		this.#timer ??= setInterval(() => {
 			// Checked apart from the renewal: one stuck on a slow database must not hide it.
 			this.leasesCurrent();
@@ -232,6 +235,11 @@ export class PgLeases implements Placement, ClusterMembership {
 		return false;
 	}
 
+	renewalsOnTime(): boolean {
+		const at = this.#renewedAt;
+		return at === undefined || performance.now() - at <= this.#validFor();
+	}
+
 	#forget(actorId: string): void {
 		this.#held.delete(actorId);
 		this.#validUntil.delete(actorId);
@@ -275,6 +283,7 @@ export class PgLeases implements Placement, ClusterMembership {
 					ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at
 						WHERE n.started_at = excluded.started_at`;
 			}
+			this.#renewedAt = Math.max(this.#renewedAt ?? 0, sentAt);
 			const kept = new Set(renewed.map((row) => row.actor_id));
 			const validUntil = sentAt + this.#validFor();
 			for (const actorId of kept)
