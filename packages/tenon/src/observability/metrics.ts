@@ -52,8 +52,11 @@ export interface RuntimeSampler {
 	awakeActors(): Iterable<AwakeActorSample>;
 	/** Client sockets this node holds, and how many of them hibernate. */
 	sockets(): { sockets: number; hibernated: number };
-	/** In a cluster: this node's id and the leases it holds; undefined otherwise. */
-	leases(): { nodeId: string; held: number } | undefined;
+	/**
+	 * In a cluster: this node's id, the leases it holds, and since it started
+	 * the actors it took over and the leases it lost; undefined otherwise.
+	 */
+	leases(): { nodeId: string; held: number; takeovers: number; lost: number } | undefined;
 }
 
 /** What the runtime reports to (one per runtime; see {@link noopMetrics}). */

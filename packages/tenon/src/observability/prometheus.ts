@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { ActorError } from "../protocol/errors.js";
 import {
 	type ActionTransport,
@@ -48,6 +48,23 @@ function errorLabels(error: unknown): { group: string; code: string } {
 	};
 }
 
+let processRegistry: Registry | undefined;
+
+/**
+ * The process's own metrics (CPU, memory, heap, event-loop delay, GC, handles,
+ * open files: prom-client's default metrics), in one registry per process
+ * that every server's `/metrics` shows: each collection of them starts an
+ * event-loop delay monitor and a GC observer that run for good, so a process
+ * that starts many servers (tests, several registries) gets one of each.
+ */
+function processMetrics(): Registry {
+	if (processRegistry === undefined) {
+		processRegistry = new Registry();
+		collectDefaultMetrics({ register: processRegistry });
+	}
+	return processRegistry;
+}
+
 /**
  * The metrics behind `/metrics`, in a prom-client {@link Registry} of their
  * own (never the global one), so two servers in one process keep theirs apart.
@@ -75,6 +92,8 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 	readonly #lateness: Histogram<"actor">;
 
 	constructor() {
+		// From the start, so the event-loop delay covers the server's whole life.
+		processMetrics();
 		const registers = [this.registry];
 		const self = this;
 		this.#wakes = new Counter({
@@ -225,6 +244,32 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 				if (leases) this.set({ node: leases.nodeId }, leases.held);
 			},
 		});
+		this.#clusterCounter(
+			"tenon_cluster_takeovers_total",
+			"Actors this node took over from a node whose lease had expired (it died, froze or lost its database), cluster mode only.",
+			"takeovers",
+		);
+		this.#clusterCounter(
+			"tenon_cluster_leases_lost_total",
+			"Actor leases this node lost: its renewals were late, or another node took them, cluster mode only.",
+			"lost",
+		);
+	}
+
+	/** A counter kept by the cluster membership, read when scraped. */
+	#clusterCounter(name: string, help: string, field: "takeovers" | "lost"): void {
+		const self = this;
+		new Counter({
+			name,
+			help,
+			labelNames: ["node"],
+			registers: [this.registry],
+			collect() {
+				this.reset();
+				const leases = self.#sampler?.leases();
+				if (leases && leases[field] > 0) this.inc({ node: leases.nodeId }, leases[field]);
+			},
+		});
 	}
 
 	#queueGauge(name: string, help: string, field: "queueDepth" | "deadLetters"): void {
@@ -249,8 +294,9 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 		return this.registry.contentType;
 	}
 
-	render(): Promise<string> {
-		return this.registry.metrics();
+	async render(): Promise<string> {
+		const [own, process] = await Promise.all([this.registry.metrics(), processMetrics().metrics()]);
+		return `${own.trimEnd()}\n\n${process}`;
 	}
 
 	sample(sampler: RuntimeSampler): void {

@@ -18,7 +18,14 @@ export function runtimeSampler(
 		sockets: () => ({ sockets: host.sockets.size, hibernated: host.sockets.hibernatedCount }),
 		leases: () => {
 			const membership = cluster();
-			return membership && { nodeId: membership.nodeId, held: membership.heldLeases };
+			return (
+				membership && {
+					nodeId: membership.nodeId,
+					held: membership.heldLeases,
+					takeovers: membership.takeovers,
+					lost: membership.lostLeases,
+				}
+			);
 		},
 	};
 }

@@ -224,6 +224,10 @@ export interface ClusterMembership {
 	join(address: string): Promise<void>;
 	/** How many actor leases this node holds now (for metrics). */
 	readonly heldLeases: number;
+	/** Actors this node took over from a node whose lease expired, since it started (metrics). */
+	readonly takeovers: number;
+	/** Leases this node lost since it started: renewals late, or taken by another node (metrics). */
+	readonly lostLeases: number;
 	/** Called with actors whose lease this node lost (taken over after it expired). */
 	onLeasesLost(listener: (actorIds: string[]) => void): void;
 	/**

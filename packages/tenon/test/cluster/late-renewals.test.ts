@@ -11,13 +11,15 @@ beforeAll(assertPostgresReachable);
 afterAll(closeAdmin);
 
 const TTL = 600;
+const METRICS_TOKEN = "late-renewals-metrics-token-0123";
 
 describe("reads on an owner that lost its lease while paused", () => {
 	it("never answers a read from the old copy after another node wrote a newer state", async () => {
 		const cluster = new TestCluster({ leaseTtlMs: TTL, heartbeatMs: 150 });
 		try {
-			const old = await cluster.start();
-			const other = await cluster.start();
+			const env = { TENON_METRICS_TOKEN: METRICS_TOKEN };
+			const old = await cluster.start("late-old", env);
+			const other = await cluster.start("late-other", env);
 			expect((await callTally(old.url, "stale", "add", ["one"])).body.output).toMatchObject({
 				count: 1,
 				node: old.id,
@@ -58,6 +60,17 @@ describe("reads on an owner that lost its lease while paused", () => {
 			// The acknowledged write is visible (count 2), or an error; never the old copy's count 1.
 			expect(stale).toEqual([]);
 			expect(reads.some((read) => read.status === 200)).toBe(true);
+			// Counted: the old owner lost the lease, the other node took the actor over.
+			const metrics = async (url: string) =>
+				(
+					await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+				).text();
+			expect(await metrics(old.url)).toContain(
+				'tenon_cluster_leases_lost_total{node="late-old"} 1\n',
+			);
+			expect(await metrics(other.url)).toContain(
+				'tenon_cluster_takeovers_total{node="late-other"} 1\n',
+			);
 		} finally {
 			await cluster.stop();
 		}

@@ -1,11 +1,24 @@
 // A node that takes over the actors of a node whose lease expired says so, once per node
-// and 10 s (failover was silent on the survivors: an SRE walkthrough, 2026-11-28).
+// and 10 s (failover was silent on the survivors: an SRE walkthrough, 2026-11-28), and
+// counts each actor in tenon_cluster_takeovers_total.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertPostgresReachable, closeAdmin } from "../helpers/postgres.js";
 import { callTally, TestCluster } from "./harness.js";
 
 beforeAll(assertPostgresReachable);
 afterAll(closeAdmin);
+
+const METRICS_TOKEN = "takeover-metrics-token-0123456789";
+
+/** A sample's value in a node's `/metrics`, or undefined. */
+async function sample(url: string, line: string): Promise<number | undefined> {
+	const response = await fetch(`${url}/metrics`, {
+		headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+	});
+	expect(response.status).toBe(200);
+	const found = (await response.text()).split("\n").find((text) => text.startsWith(`${line} `));
+	return found === undefined ? undefined : Number(found.slice(line.length + 1));
+}
 
 describe("cluster: a takeover", () => {
 	it("is logged by the node that takes over, once for all of a dead node's actors", async () => {
@@ -15,7 +28,12 @@ describe("cluster: a takeover", () => {
 			const survivor = await cluster.start("node-b", {
 				TENON_LOG_LEVEL: "info",
 				TENON_LOG_FORMAT: "json",
+				TENON_METRICS_TOKEN: METRICS_TOKEN,
 			});
+			// None yet: a fresh node shows no series (the counter is labeled by node once non-zero).
+			expect(await sample(survivor.url, 'tenon_cluster_takeovers_total{node="node-b"}')).toBe(
+				undefined,
+			);
 			const keys = ["t0", "t1", "t2", "t3"];
 			for (const key of keys) {
 				const first = await callTally(owner.url, key, "add", [`${key}-1`]);
@@ -39,6 +57,8 @@ describe("cluster: a takeover", () => {
 				module: "cluster",
 				from: "node-a",
 			});
+			expect(await sample(survivor.url, 'tenon_cluster_takeovers_total{node="node-b"}')).toBe(4);
+			expect(await sample(survivor.url, 'tenon_cluster_leases{node="node-b"}')).toBe(4);
 		} finally {
 			await cluster.stop();
 		}

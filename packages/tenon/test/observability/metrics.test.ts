@@ -96,9 +96,14 @@ describe("GET /metrics", () => {
 		expect(commits).toBeGreaterThanOrEqual(3);
 		expect(m.value("tenon_commit_duration_seconds")).toBe(commits);
 		for (const family of m.families.values()) {
-			expect(family.name).toMatch(/^tenon_/);
+			// Tenon's own, and the process's (prom-client's default metrics).
+			expect(family.name).toMatch(/^(tenon_|process_|nodejs_)/);
 			expect(family.help.length).toBeGreaterThan(10);
 		}
+		expect(m.value("process_resident_memory_bytes")).toBeGreaterThan(10_000_000);
+		expect(m.value("process_cpu_seconds_total")).toBeGreaterThan(0);
+		expect(m.value("nodejs_eventloop_lag_p99_seconds")).toBeGreaterThanOrEqual(0);
+		expect(m.value("nodejs_heap_size_used_bytes")).toBeGreaterThan(0);
 
 		// Idle for sleepTimeout: the actor sleeps, its connection hibernates.
 		await t.clock.advance(1_000);
@@ -265,7 +270,8 @@ describe("docs/observability.md", () => {
 		const section = doc.split(/^## Metrics$/m)[1]?.split(/^## /m)[0] ?? "";
 		expect(section).not.toBe("");
 		const metrics = new PrometheusMetrics();
-		const exposed = new Scrape(await metrics.render()).families;
+		const all = new Scrape(await metrics.render()).families;
+		const exposed = new Map([...all].filter(([name]) => name.startsWith("tenon_")));
 		// The scrape of a fresh registry names every metric (with HELP and TYPE).
 		expect([...exposed.keys()].sort()).toEqual(
 			metrics.registry
@@ -273,7 +279,19 @@ describe("docs/observability.md", () => {
 				.map((metric) => metric.name)
 				.sort(),
 		);
-		expect(exposed.size).toBeGreaterThanOrEqual(19);
+		expect(exposed.size).toBeGreaterThanOrEqual(21);
+		// The rest are the process's, which the page names by their prefixes and source.
+		const processFamilies = [...all.keys()].filter((name) => !name.startsWith("tenon_"));
+		expect(processFamilies.length).toBeGreaterThan(10);
+		for (const name of processFamilies) expect(name).toMatch(/^(process_|nodejs_)/);
+		for (const named of [
+			"process_cpu_seconds_total",
+			"process_resident_memory_bytes",
+			"nodejs_eventloop_lag_p99_seconds",
+			"nodejs_gc_duration_seconds",
+			"collectDefaultMetrics",
+		])
+			expect(section).toContain(named);
 		// The table's rows, as cells: name, type, labels, meaning.
 		const rows = section
 			.split("\n")

@@ -94,6 +94,7 @@ export class PgLeases implements Placement, ClusterMembership {
 	 * (an SRE walkthrough, 2026-11-28). The count of the others taken meanwhile follows.
 	 */
 	#tookOver(from: string, actorId: string): void {
+		this.takeovers++;
 		const now = performance.now();
 		const last = this.#takeovers.get(from);
 		if (last !== undefined && now - last.at < 10_000) {
@@ -112,6 +113,11 @@ export class PgLeases implements Placement, ClusterMembership {
 	knownOwner(actorId: string): ActorOwner | undefined {
 		return this.#owners.get(actorId);
 	}
+
+	/** Actors this node took over from another whose lease had expired, since it started. */
+	takeovers = 0;
+	/** Leases this node lost (late renewals, or taken by another node), since it started. */
+	lostLeases = 0;
 
 	get heldLeases(): number {
 		return this.#held.size;
@@ -230,6 +236,7 @@ export class PgLeases implements Placement, ClusterMembership {
 		}
 		for (const actorId of late) this.#forget(actorId);
 		if (late.length === 0) return true;
+		this.lostLeases += late.length;
 		this.#log?.warn("lease renewals are late; dropping those actors", { actors: late.length });
 		for (const listener of this.#lostListeners) listener(late);
 		return false;
@@ -295,6 +302,7 @@ export class PgLeases implements Placement, ClusterMembership {
 			// Only leases still held as they were (not released or taken again meanwhile) count as lost.
 			const lost = held.filter((id) => !kept.has(id) && this.#held.get(id) === snapshot.get(id));
 			if (lost.length > 0) {
+				this.lostLeases += lost.length;
 				for (const id of lost) this.#forget(id);
 				this.#log?.warn("leases lost to other nodes; dropping those actors", {
 					actors: lost.length,
