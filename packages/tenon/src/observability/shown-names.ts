@@ -35,4 +35,4 @@ export function describeCall(request: Request): { name: string; attributes: Attr
 }
 
 /** Characters of a raw request's path a span keeps (`url.path`). */
-const MAX_URL_PATH = 128;
+export const MAX_URL_PATH = 128;

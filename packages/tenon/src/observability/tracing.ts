@@ -8,7 +8,6 @@
 // code only with a context manager (the Node SDK registers one; see docs).
 
 import type { Attributes, Context, Span, SpanKind, Tracer } from "@opentelemetry/api";
-import { isActorId } from "../common/ids.js";
 import { cutText } from "../common/text-cut.js";
 import { ActorError } from "../protocol/errors.js";
 import { DeferredSpan } from "./deferred-span.js";
@@ -20,9 +19,9 @@ import {
 	reportTracingFailure,
 	startSpanSafely,
 } from "./otel-api.js";
-import { decodedSegment, describeCall, UNKNOWN_NAME } from "./shown-names.js";
+import { describeCall, UNKNOWN_NAME } from "./shown-names.js";
 import { MAX_MESSAGE, MAX_STACK, spanText } from "./span-text.js";
-import { injectTraceHeaders, remoteContext, TRACEPARENT, TRACESTATE } from "./trace-context.js";
+import { injectTraceHeaders, remoteContext } from "./trace-context.js";
 
 /** The span names Tenon emits (a detail such as the action name follows after a space). */
 export const SPAN_NAMES = {
@@ -34,6 +33,8 @@ export const SPAN_NAMES = {
 	sql: "tenon.sql",
 	actorCall: "tenon.actor_call",
 	clusterForward: "tenon.cluster.forward",
+	httpQueueSend: "tenon.http_queue_send",
+	httpRequest: "tenon.http_request",
 } as const;
 
 /** Options of {@link configureTracing}. */
@@ -67,7 +68,7 @@ export interface TracedActor {
 	hasAction(action: string): boolean;
 }
 
-const KIND_SERVER = 1 as SpanKind.SERVER;
+export const KIND_SERVER = 1 as SpanKind.SERVER;
 const KIND_CLIENT = 2 as SpanKind.CLIENT;
 const STATUS_ERROR = 2;
 
@@ -122,7 +123,7 @@ function recordError(span: Span, error: unknown): void {
  * settles. What the SDK throws (a span processor's `onEnd`) is reported, never
  * the work's outcome: the work is done by then.
  */
-function runInSpan<T>(
+export function runInSpan<T>(
 	otel: Otel,
 	span: Span,
 	parent: Context,
@@ -163,77 +164,10 @@ function hasActiveSpan(otel: Otel): boolean {
 }
 
 /** The tracer and API when tracing is on. */
-function tracing(): { tracer: Tracer; otel: Otel } | undefined {
+export function tracing(): { tracer: Tracer; otel: Otel } | undefined {
 	const tracer = activeTracer();
 	const otel = otelApi();
 	return tracer === undefined || otel === undefined ? undefined : { tracer, otel };
-}
-
-/** What a traced request's span reads of it (a Web `Request` has this shape). */
-export interface TracedRequest {
-	readonly method: string;
-	readonly headers: { get(name: string): string | null };
-}
-
-/** The gateway request as the server parsed it: the path under the actor and its target. */
-export interface TracedGatewayRequest {
-	readonly path: string;
-	readonly target: { kind: "id"; actorId: string } | { kind: "key"; name: string };
-}
-
-/** The registry's names, which client-chosen names are checked against before they show. */
-export interface KnownNames {
-	/** Whether `name` is a registered actor type. */
-	actor(name: string): boolean;
-	/** Whether `action` is an action of type `name` (of any type, when undefined). */
-	action(name: string | undefined, action: string): boolean;
-}
-
-/**
- * A gateway request: an action over HTTP (`POST /action/{name}`) is a server
- * span, its parent the request's `traceparent`, else the active context.
- * Other gateway requests are not traced.
- */
-export function traceGatewayRequest<R extends { readonly status: number }>(
-	request: TracedRequest,
-	gateway: TracedGatewayRequest,
-	known: KnownNames,
-	serve: () => Promise<R>,
-): Promise<R> {
-	const on = tracing();
-	if (on === undefined || !gateway.path.startsWith("/action/")) return serve();
-	const { tracer, otel } = on;
-	const target = gateway.target;
-	// Names a client chose are shown only when the registry has them: any name, of any
-	// length, made a span name of its own (as metrics, they share "(unknown)").
-	const named = decodedSegment(gateway.path.slice("/action/".length));
-	const actorName = target.kind === "key" ? target.name : undefined;
-	const action = known.action(actorName, named) ? named : UNKNOWN_NAME;
-	const parent = remoteContext(
-		request.headers.get(TRACEPARENT),
-		request.headers.get(TRACESTATE),
-		otel.context.active(),
-	);
-	const attributes: Attributes = {
-		"tenon.action.name": action,
-		"tenon.transport": "http",
-		"http.request.method": request.method,
-	};
-	// The id is the client's too (any text, as long as a URL): shown only when it is one.
-	if (target.kind === "key")
-		attributes["tenon.actor.name"] = known.actor(target.name) ? target.name : UNKNOWN_NAME;
-	else attributes["tenon.actor.id"] = isActorId(target.actorId) ? target.actorId : UNKNOWN_NAME;
-	const span = startSpanSafely(
-		otel,
-		tracer,
-		`${SPAN_NAMES.httpAction} ${action}`,
-		{ kind: KIND_SERVER, attributes },
-		parent,
-	);
-	if (span === undefined) return serve();
-	return runInSpan(otel, span, parent, serve, (response) =>
-		span.setAttribute("http.response.status_code", response.status),
-	);
 }
 
 /** Whether spans are made now (a tracer provider is registered); false costs callers nothing more. */

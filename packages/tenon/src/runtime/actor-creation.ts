@@ -5,9 +5,8 @@ import { decodeUntrustedInput } from "../protocol/encoding.js";
 import { ActorError, errors, toPublicError } from "../protocol/errors.js";
 import { serializeKey } from "../protocol/keys.js";
 import type { ActorRecord } from "../storage/interfaces.js";
-import type { ActorHostOptions } from "./actor-host.js";
 import type { ActorInstance } from "./actor-instance.js";
-import type { ActorType } from "./actor-types.js";
+import type { ActorHostOptions, ActorType } from "./actor-types.js";
 import type { Caller } from "./caller.js";
 
 /** What creating actors needs of its host. */

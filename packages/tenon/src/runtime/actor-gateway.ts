@@ -150,6 +150,8 @@ export class ActorGateway {
 		actor: (name: string): boolean => this.#runtime.host.hasType(name),
 		action: (name: string | undefined, action: string): boolean =>
 			this.#runtime.host.hasAction(name, action),
+		queue: (name: string | undefined, queue: string): boolean =>
+			this.#runtime.host.hasQueue(name, queue),
 	};
 
 	// ---- Calls ---------------------------------------------------------------------

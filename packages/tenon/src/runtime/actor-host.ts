@@ -1,47 +1,30 @@
 import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ResolvedActorOptions } from "../actor/options.js";
-import type { Clock } from "../common/clock.js";
 import { deferred } from "../common/deferred.js";
 import { isActorId } from "../common/ids.js";
-import type { Logger } from "../common/logger.js";
-import { noopMetrics, type RuntimeMetrics } from "../observability/metrics.js";
+import { noopMetrics } from "../observability/metrics.js";
 import { ActorError, errors } from "../protocol/errors.js";
-import type { Limits } from "../protocol/limits.js";
 import { CommitPipeline } from "../storage/commit-pipeline.js";
-import type { ActorRecord, ClusterMembership, StorageHandles } from "../storage/interfaces.js";
+import type { ActorRecord, ClusterMembership } from "../storage/interfaces.js";
 import { ActorCreation } from "./actor-creation.js";
 import { ActorInstance, type InstanceEvents } from "./actor-instance.js";
 import { destroyStoredActor, isWakeFailure } from "./actor-steps.js";
 import type { ActorTarget } from "./actor-target.js";
-import { type ActorType, prepareActorType, type TypeNode } from "./actor-types.js";
+import {
+	type ActorHostOptions,
+	type ActorType,
+	declaresQueue,
+	prepareActorType,
+	type TypeNode,
+	typesOf,
+} from "./actor-types.js";
 import { AlarmScheduler } from "./alarm-scheduler.js";
 import { makeRoom } from "./awake-room.js";
 import { type Caller, callerWithParams } from "./caller.js";
 import type { ConnectionLinks } from "./connections/links.js";
 import { SocketRegistry } from "./connections/socket-registry.js";
-import type { InspectionHooks } from "./event-taps.js";
 import { SleepScheduler } from "./sleep-scheduler.js";
 import { WakePacer } from "./wake-pacer.js";
-
-/** Options of {@link ActorHost}. */
-export interface ActorHostOptions {
-	definitions: Record<string, AnyActorDefinition>;
-	storage: StorageHandles;
-	/** In a cluster: how often to look for due alarms of any node's actors (ms). Default 1 000. */
-	alarmPollMs?: number;
-	clock: Clock;
-	logger: Logger;
-	limits: Limits;
-	exposeInternalErrors: boolean;
-	/** Default of the actors' `turnHistory` option (the registry's `inspector.turnHistory`). */
-	turnHistory?: number;
-	/** Commits and events of actors, for the inspector's live views. */
-	inspection?: InspectionHooks;
-	/** Creates the client actors use to call each other (`c.client()`), its calls `callDepth` deep. */
-	createClient(callDepth: number): unknown;
-	/** Where the node's metrics go. Default: nowhere ({@link noopMetrics}). */
-	metrics?: RuntimeMetrics;
-}
 
 type Slot = { instance: ActorInstance } | { starting: Promise<ActorInstance> };
 
@@ -170,9 +153,12 @@ export class ActorHost {
 
 	/** Whether `action` (dotted for a group's) is an action of type `name`, or of any type. */
 	hasAction(name: string | undefined, action: string): boolean {
-		if (name !== undefined) return this.#types.get(name)?.actions.has(action) ?? false;
-		for (const type of this.#types.values()) if (type.actions.has(action)) return true;
-		return false;
+		return typesOf(this.#types, name).some((type) => type.actions.has(action));
+	}
+
+	/** Whether `queue` is a queue type `name` declares, or any type does. */
+	hasQueue(name: string | undefined, queue: string): boolean {
+		return typesOf(this.#types, name).some((type) => declaresQueue(type, queue));
 	}
 
 	/** Whether `name` is a registered actor type. */

@@ -1,13 +1,17 @@
 import type { AnyActorDefinition } from "../actor/definition.js";
 import { DEFAULT_ACTOR_OPTIONS, type ResolvedActorOptions } from "../actor/options.js";
+import type { Clock } from "../common/clock.js";
 import { definedOnly } from "../common/defined.js";
+import type { Logger } from "../common/logger.js";
 import type { ActorMetrics, RuntimeMetrics } from "../observability/metrics.js";
+import type { Limits } from "../protocol/limits.js";
 import type { CommitPipeline } from "../storage/commit-pipeline.js";
+import type { StorageHandles } from "../storage/interfaces.js";
 import { type ActionImpl, buildActionTable } from "./action-table.js";
 import type { ActorInstanceDeps } from "./actor-assembly.js";
-import type { ActorHostOptions } from "./actor-host.js";
 import type { ConnectionLinks } from "./connections/links.js";
 import type { SocketRegistry } from "./connections/socket-registry.js";
+import type { InspectionHooks } from "./event-taps.js";
 import type { SleepScheduler } from "./sleep-scheduler.js";
 
 /** A registered actor type, prepared once. */
@@ -21,6 +25,42 @@ export interface ActorType {
 	 * (an object per awake actor was about 200 bytes of its heap).
 	 */
 	instanceDeps: ActorInstanceDeps;
+}
+
+/** Options of `ActorHost`. */
+export interface ActorHostOptions {
+	definitions: Record<string, AnyActorDefinition>;
+	storage: StorageHandles;
+	/** In a cluster: how often to look for due alarms of any node's actors (ms). Default 1 000. */
+	alarmPollMs?: number;
+	clock: Clock;
+	logger: Logger;
+	limits: Limits;
+	exposeInternalErrors: boolean;
+	/** Default of the actors' `turnHistory` option (the registry's `inspector.turnHistory`). */
+	turnHistory?: number;
+	/** Commits and events of actors, for the inspector's live views. */
+	inspection?: InspectionHooks;
+	/** Creates the client actors use to call each other (`c.client()`), its calls `callDepth` deep. */
+	createClient(callDepth: number): unknown;
+	/** Where the node's metrics go. Default: nowhere ({@link noopMetrics}). */
+	metrics?: RuntimeMetrics;
+}
+
+/** The type named `name` (none when unknown), or every type when `name` is undefined. */
+export function typesOf(
+	types: ReadonlyMap<string, ActorType>,
+	name: string | undefined,
+): ActorType[] {
+	if (name === undefined) return [...types.values()];
+	const type = types.get(name);
+	return type === undefined ? [] : [type];
+}
+
+/** Whether `type` declares a queue named `queue`. */
+export function declaresQueue(type: ActorType, queue: string): boolean {
+	const queues = type.definition.config.queues as Record<string, unknown> | undefined;
+	return queues !== undefined && Object.hasOwn(queues, queue);
 }
 
 /** What the node gives every actor type. */

@@ -6,7 +6,7 @@
 // reply.ts, node-incoming.ts).
 
 import { requestIdOf } from "../common/request-id.js";
-import { traceGatewayRequest } from "../observability/tracing.js";
+import { traceGatewayRequest } from "../observability/gateway-spans.js";
 import { contentTypeFor, type Encoding, parseEncoding } from "../protocol/encoding.js";
 import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
 import { type AccessPolicy, presentedCredential } from "./access.js";

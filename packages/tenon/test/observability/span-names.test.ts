@@ -2,12 +2,17 @@
 // are the client's, and each one (of any length) made a span name of its own, a cardinality
 // an APM backend pays for (a review, 2026-11-26). Metrics already fold them into "(unknown)".
 import { afterEach, describe, expect, it } from "vitest";
-import { actor, setup } from "../../src/index.js";
+import { actor, queue, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { installTracing, type TestTracing } from "../helpers/otel.js";
 import { rawSocket } from "../helpers/raw.js";
 
-const box = actor({ state: { n: 0 }, actions: { inc: (c) => ++c.state.n } });
+const box = actor({
+	state: { n: 0 },
+	queues: { jobs: queue<{ n: number }>() },
+	actions: { inc: (c) => ++c.state.n },
+	onRequest: () => new Response("ok"),
+});
 const registry = setup({ use: { box }, logLevel: "silent" });
 
 let tracing: TestTracing | undefined;
@@ -66,5 +71,49 @@ describe("HTTP action spans", () => {
 		await expect
 			.poll(() => new Set(shown()))
 			.toEqual(new Set(["tenon.ws_action inc", "tenon.ws_action (unknown)"]));
+	});
+});
+
+describe("queue send and raw request spans", () => {
+	it("are server spans of their own, with declared queue names and a bounded path", async () => {
+		tracing = installTracing();
+		await using t = await setupTest(registry);
+		const base = `${t.url}/gateway/box`;
+		const query = "rvt-method=getOrCreate&rvt-key=a";
+		const send = (name: string) =>
+			fetch(`${base}/queue/${name}?${query}`, {
+				method: "POST",
+				headers: {
+					"content-type": "application/json",
+					traceparent: `00-${"ab".repeat(16)}-${"cd".repeat(8)}-01`,
+				},
+				body: '{"body":{"n":1}}',
+			}).then((response) => response.status);
+		expect(await send("jobs")).toBe(200);
+		expect(await send(`attacker-${"q".repeat(300)}`)).toBe(400);
+		const secret = "s".repeat(500);
+		const raw = await fetch(`${base}/request/users/${secret}?${query}`, { method: "PUT" });
+		expect(await raw.text()).toBe("ok");
+		const spans = tracing.spans();
+		const sends = spans.filter((span) => span.name.startsWith("tenon.http_queue_send"));
+		expect(sends.map((span) => span.name).sort()).toEqual([
+			"tenon.http_queue_send (unknown)",
+			"tenon.http_queue_send jobs",
+		]);
+		const jobs = sends.find((span) => span.name.endsWith(" jobs"));
+		expect(jobs?.attributes).toMatchObject({
+			"tenon.queue.name": "jobs",
+			"tenon.actor.name": "box",
+			"http.response.status_code": 200,
+		});
+		// Its parent is the request's traceparent.
+		expect(jobs?.parentSpanContext?.spanId).toBe("cd".repeat(8));
+		expect(jobs?.spanContext().traceId).toBe("ab".repeat(16));
+		const request = spans.find((span) => span.name === "tenon.http_request PUT");
+		expect(request?.kind).toBe(1);
+		const path = String(request?.attributes["url.path"]);
+		expect(path.startsWith("/users/sss")).toBe(true);
+		expect(path.length).toBeLessThanOrEqual(128);
+		expect(path).not.toContain(secret);
 	});
 });
