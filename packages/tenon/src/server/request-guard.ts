@@ -129,9 +129,10 @@ export class RequestGuard {
 				forwardedHost: forwardedHostOf(request),
 			};
 		}
-		this.#browser.checkHost(request);
 		const remoteAddress = info?.remoteAddress;
+		// Before the Host check: a refused Host costs its sender's rate too (each was a free 403).
 		this.spend(remoteAddress);
+		this.#browser.checkHost(request);
 		return { remoteAddress, trusted: false, internal: false, hops: 0, callDepth: 0 };
 	}
 

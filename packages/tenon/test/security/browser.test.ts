@@ -214,4 +214,27 @@ describe("cluster headers", () => {
 			code: "forbidden",
 		});
 	});
+
+	it("a refused Host spends its address's rate like any request (each was a free 403)", async () => {
+		const open = await setup({
+			use: { board },
+			logLevel: "silent",
+			allowedHosts: ["tenon.example"],
+			rateLimits: { perAddress: { perSecond: 0.01, burst: 3 }, limitLoopback: true },
+		}).start({ port: 0, host: "127.0.0.1", storage: memoryDriver() });
+		try {
+			const at = (host: string) =>
+				exactRequest(`${open.url}/health`, { headers: { host } }).then((answer) => answer.status);
+			expect([
+				await at("evil.example"),
+				await at("evil.example"),
+				await at("evil.example"),
+			]).toEqual([403, 403, 403]);
+			// The address's budget is spent: refused for its rate, whatever Host it sends now.
+			expect(await at("evil.example")).toBe(429);
+			expect(await at("tenon.example")).toBe(429);
+		} finally {
+			await open.close();
+		}
+	});
 });
