@@ -1,6 +1,8 @@
 // The README's cluster walkthrough: `npx tenon start examples/registry.ts
 // --postgres <url> --port <n>` on several nodes, one PostgreSQL.
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "tenon/client";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -93,3 +95,66 @@ it("prints usage for bad arguments", async () => {
 	expect(stderr).toContain("invalid --port nope");
 	expect(stderr).toContain("Usage: tenon start");
 });
+
+it("tenon start drains on SIGTERM, and a second SIGTERM ends the drain and closes", async () => {
+	const dataDir = mkdtempSync(join(tmpdir(), "tenon-cli-drain-"));
+	const child = spawn(
+		process.execPath,
+		[
+			bin,
+			"start",
+			"examples/registry.ts",
+			"--data-dir",
+			dataDir,
+			"--port",
+			"0",
+			"--host",
+			"127.0.0.1",
+		],
+		{
+			cwd: root,
+			env: {
+				...process.env,
+				TENON_LOG_LEVEL: "info",
+				TENON_LOG_FORMAT: "json",
+				TENON_DRAIN_MS: "30000",
+				EXAMPLES_AUTH_SECRET: SECRET,
+			},
+			stdio: ["ignore", "pipe", "pipe"],
+		},
+	);
+	children.push(child);
+	let logs = "";
+	child.stderr?.on("data", (chunk: Buffer) => {
+		logs += chunk.toString();
+	});
+	try {
+		const url = await new Promise<string>((resolve, reject) => {
+			let output = "";
+			child.stdout?.on("data", (chunk: Buffer) => {
+				output += chunk.toString();
+				const match = /Tenon is running at (\S+)/.exec(output);
+				if (match) resolve(match[1] as string);
+			});
+			child.once("exit", (code) => reject(new Error(`tenon start exited (${code}): ${output}`)));
+		});
+		const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+		expect((await fetch(`${url}/ready`)).status).toBe(200);
+		child.kill("SIGTERM");
+		await expect.poll(async () => (await fetch(`${url}/ready`)).status).toBe(503);
+		expect(await (await fetch(`${url}/ready`)).json()).toMatchObject({ reason: "draining" });
+		// Still serving while it drains.
+		const client = createClient<typeof registry>(url);
+		expect(await client.counter.getOrCreate("drain").increment(1)).toBe(1);
+		await client.dispose();
+		const cutAt = performance.now();
+		child.kill("SIGTERM");
+		expect(await exited).toBe(0);
+		expect(performance.now() - cutAt).toBeLessThan(10_000);
+		expect(logs).toContain("tenon drain cut short");
+		expect(logs).toContain("tenon stopped");
+	} finally {
+		child.kill("SIGKILL");
+		rmSync(dataDir, { recursive: true, force: true });
+	}
+}, 60_000);

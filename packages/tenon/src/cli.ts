@@ -107,8 +107,14 @@ async function start(argv: string[]): Promise<void> {
 	process.stdout.write(
 		`Tenon is running at ${server.url} (${postgresUrl ? "cluster node on PostgreSQL" : "single node"})\n`,
 	);
+	// The first signal closes (draining first, with TENON_DRAIN_MS); a second ends the drain
+	// and goes on closing (actors still sleep and save: a second Ctrl-C killed the process
+	// mid-drain, its leases left to expire); a third exits at once.
+	let signals = 0;
 	for (const signal of ["SIGINT", "SIGTERM"] as const) {
-		process.once(signal, () => {
+		process.on(signal, () => {
+			signals++;
+			if (signals >= 3) process.exit(130);
 			void server.close().then(() => process.exit(0));
 		});
 	}

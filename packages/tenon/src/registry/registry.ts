@@ -37,7 +37,7 @@ import {
 } from "../server/server-core.js";
 import { lmdbDriver } from "../storage/drivers/lmdb/index.js";
 import type { StorageDriver } from "../storage/interfaces.js";
-import { drain, drainMsFrom, stopActors } from "./shutdown.js";
+import { drain, drainMsFrom, joinMounted, stopActors } from "./shutdown.js";
 
 /** Configuration of a registry. */
 export interface RegistryConfig<A extends ActorDefinitions> {
@@ -309,6 +309,7 @@ export class Registry<A extends ActorDefinitions> {
 	 */
 	async start(options: StartOptions = {}): Promise<TenonServer> {
 		const bindHost = options.host ?? process.env.TENON_HOST ?? DEFAULT_HOST;
+		drainMsFrom(options.drainMs); // refused before storage is opened
 		const { runtime, core } = await this.createRuntime({
 			...(options.storage ? { storage: options.storage } : {}),
 			...(options.fallback ? { fallback: options.fallback } : {}),
@@ -355,7 +356,7 @@ export class Registry<A extends ActorDefinitions> {
 							: limits.maxSocketsPerAddress,
 				},
 				logger: moduleLogger(runtime.logger, "server"),
-				drain: () => drain(runtime, drainMs, server.url),
+				drain: (cut) => drain(runtime, drainMs, server.url, cut),
 				beforeClose: () => stopActors(runtime, server.url),
 			});
 			if (runtime.cluster) {
@@ -403,8 +404,10 @@ export class Registry<A extends ActorDefinitions> {
 	}
 
 	#lazyRuntime(): Promise<{ runtime: Runtime; core: ServerCore }> {
-		// Mounted in another server: ready (`/ready`) once the runtime is up.
-		this.#lazy ??= this.createRuntime().then((created) => {
+		// Mounted in another server: ready (`/ready`) once the runtime is up (and has joined
+		// its cluster: a mounted node on PostgreSQL never renewed its leases before 2026-11-28).
+		this.#lazy ??= this.createRuntime().then(async (created) => {
+			await joinMounted(created.runtime);
 			created.runtime.readiness.serving();
 			return created;
 		});

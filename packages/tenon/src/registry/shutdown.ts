@@ -27,14 +27,47 @@ export function drainMsFrom(option: number | undefined): number {
  * accepting (new connections then fail instead of reaching a server that is
  * gone).
  */
-export async function drain(runtime: Runtime, ms: number, url: string): Promise<void> {
+export async function drain(
+	runtime: Runtime,
+	ms: number,
+	url: string,
+	cut: AbortSignal,
+): Promise<void> {
 	runtime.readiness.draining();
-	if (ms <= 0) return;
-	moduleLogger(runtime.logger, "server").info("tenon draining: /ready answers 503, still serving", {
-		url,
-		ms,
+	if (ms <= 0 || cut.aborted) return;
+	const log = moduleLogger(runtime.logger, "server");
+	log.info("tenon draining: /ready answers 503, still serving", { url, ms });
+	await new Promise<void>((resolve) => {
+		const done = () => {
+			clearTimeout(timer);
+			cut.removeEventListener("abort", cutShort);
+			resolve();
+		};
+		const cutShort = () => {
+			log.info("tenon drain cut short: closing now");
+			done();
+		};
+		const timer = setTimeout(done, ms);
+		cut.addEventListener("abort", cutShort, { once: true });
 	});
-	await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * A runtime mounted in another server (`handler`, `nodeHandlers`) on a cluster
+ * driver joins its cluster, so it renews its leases: at `TENON_ADVERTISE_URL`
+ * when set (the URL of this server's Tenon routes, which other nodes forward
+ * calls to), else without an address (it serves what reaches it; another node
+ * cannot forward to it, and says the actor is unavailable instead).
+ */
+export async function joinMounted(runtime: Runtime): Promise<void> {
+	const cluster = runtime.cluster;
+	if (cluster === undefined) return;
+	const address = process.env.TENON_ADVERTISE_URL ?? "";
+	if (address === "")
+		moduleLogger(runtime.logger, "cluster").warn(
+			"mounted on a cluster driver without TENON_ADVERTISE_URL: this node renews its leases, but other nodes cannot forward calls to it; set it to the URL of this server's Tenon routes",
+		);
+	await cluster.join(address);
 }
 
 /**

@@ -22,8 +22,8 @@ export function runtimeSampler(
 				membership && {
 					nodeId: membership.nodeId,
 					held: membership.heldLeases,
-					takeovers: membership.takeovers,
-					lost: membership.lostLeases,
+					takeovers: membership.takeovers ?? 0,
+					lost: membership.lostLeases ?? 0,
 				}
 			);
 		},

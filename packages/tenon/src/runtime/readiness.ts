@@ -17,15 +17,20 @@ export type ReadinessReport = { ready: true } | { ready: false; reason: NotReady
 export const STORAGE_CHECK_TTL_MS = 1_000;
 /** A storage check that takes longer than this counts as failed (ms). */
 export const STORAGE_CHECK_TIMEOUT_MS = 2_000;
+/** Storage checks that must fail in a row before the node says `storage`. */
+export const FAILED_CHECKS_BEFORE_NOT_READY = 2;
 
 /** The node's readiness: its phase (set by the server), its storage and its leases. */
 export class Readiness {
 	readonly #storage: StorageHandles;
 	readonly #logger: Logger;
 	#phase: "starting" | "serving" | "draining" | "stopped" = "starting";
-	/** The last storage check: when it ended and whether it passed; one in flight at most. */
-	#checked: { at: number; ok: boolean } | undefined;
-	#checking: Promise<boolean> | undefined;
+	/** The storage check in flight (at most one): when it started, and its answer within the timeout. */
+	#pending: { since: number; answer: Promise<boolean> } | undefined;
+	/** When the last storage check settled (`performance.now()`). */
+	#checkedAt = Number.NEGATIVE_INFINITY;
+	/** Storage checks failed (or timed out) in a row. */
+	#failedInARow = 0;
 	/** The last report logged, so a change is logged once. */
 	#logged: string = "ready";
 
@@ -73,7 +78,8 @@ export class Readiness {
 	async #report(): Promise<ReadinessReport> {
 		if (this.#phase !== "serving") return { ready: false, reason: this.#phase };
 		const cluster: ClusterMembership | undefined = this.#storage.cluster;
-		if (cluster !== undefined && (!cluster.renewalsOnTime() || !cluster.leasesCurrent()))
+		// Optional for drivers written before it: a driver without it counts as on time.
+		if (cluster !== undefined && (cluster.renewalsOnTime?.() === false || !cluster.leasesCurrent()))
 			return { ready: false, reason: "leases" };
 		if (!(await this.#storageAnswers())) return { ready: false, reason: "storage" };
 		// The phase may have changed while the storage was asked.
@@ -86,37 +92,60 @@ export class Readiness {
 		return phase === "serving" ? { ready: true } : { ready: false, reason: phase };
 	}
 
+	/**
+	 * Whether the storage answers: false only after {@link FAILED_CHECKS_BEFORE_NOT_READY}
+	 * checks in a row failed (one slow answer is not an outage). A check runs at most once
+	 * per {@link STORAGE_CHECK_TTL_MS}, and never while the last one is still pending: a check
+	 * that hangs (a half-open connection) is waited for, counted as failed once it has taken
+	 * longer than {@link STORAGE_CHECK_TIMEOUT_MS}, and not started again meanwhile.
+	 */
 	#storageAnswers(): Promise<boolean> {
 		const check = this.#storage.check;
 		if (check === undefined) return Promise.resolve(true);
-		const last = this.#checked;
-		if (last !== undefined && performance.now() - last.at < STORAGE_CHECK_TTL_MS) {
-			return Promise.resolve(last.ok);
+		const now = performance.now();
+		const pending = this.#pending;
+		if (pending !== undefined) {
+			if (now - pending.since < STORAGE_CHECK_TIMEOUT_MS) return pending.answer;
+			this.#failedInARow = Math.max(this.#failedInARow, FAILED_CHECKS_BEFORE_NOT_READY);
+			return Promise.resolve(false);
 		}
-		this.#checking ??= within(check.call(this.#storage), STORAGE_CHECK_TIMEOUT_MS).then((ok) => {
-			this.#checked = { at: performance.now(), ok };
-			this.#checking = undefined;
-			return ok;
+		if (now - this.#checkedAt < STORAGE_CHECK_TTL_MS) return Promise.resolve(this.#answers);
+		// A check that throws at once counts as failed, as one that rejects.
+		const settled = Promise.resolve()
+			.then(() => check.call(this.#storage))
+			.then(
+				() => true,
+				() => false,
+			);
+		const started = { since: now, answer: within(settled, STORAGE_CHECK_TIMEOUT_MS) };
+		this.#pending = started;
+		void settled.then((ok) => {
+			if (this.#pending === started) this.#pending = undefined;
+			this.#checkedAt = performance.now();
+			this.#failedInARow = ok ? 0 : this.#failedInARow + 1;
 		});
-		return this.#checking;
+		return started.answer.then((ok) => {
+			// Timed out: one more failure (the late answer, if it comes, sets the streak right).
+			if (!ok && this.#pending === started) this.#failedInARow++;
+			return this.#answers;
+		});
+	}
+
+	/** What the checks say: not answering after enough failures in a row. */
+	get #answers(): boolean {
+		return this.#failedInARow < FAILED_CHECKS_BEFORE_NOT_READY;
 	}
 }
 
-/** True when `work` resolves within `ms`; false when it rejects or takes longer. */
-function within(work: Promise<void>, ms: number): Promise<boolean> {
+/** True when `work` resolves true within `ms`; false when it resolves false or takes longer. */
+function within(work: Promise<boolean>, ms: number): Promise<boolean> {
 	return new Promise((resolve) => {
 		const timer = setTimeout(() => resolve(false), ms);
 		// A probe's wait must not keep a process that is exiting alive.
 		timer.unref();
-		work.then(
-			() => {
-				clearTimeout(timer);
-				resolve(true);
-			},
-			() => {
-				clearTimeout(timer);
-				resolve(false);
-			},
-		);
+		void work.then((ok) => {
+			clearTimeout(timer);
+			resolve(ok);
+		});
 	});
 }

@@ -347,7 +347,11 @@ export interface TenonServer extends AsyncDisposable {
 	readonly url: string;
 	readonly port: number;
 	readonly host: string;
-	/** Stops accepting, sleeps every actor (saving state), closes storage and sockets. */
+	/**
+	 * Drains (see `drainMs`), stops accepting, sleeps every actor (saving
+	 * state), closes storage and sockets. Called again while it drains, it
+	 * ends the drain at once; it returns the same promise each time.
+	 */
 	close(): Promise<void>;
 }
 
@@ -361,8 +365,12 @@ export interface ListenOptions extends NodeHandlerOptions {
 	sockets: SocketLimits;
 	/** Hears of connections refused at those limits. */
 	logger?: Logger;
-	/** Runs first in a close, while the server still accepts and serves (draining). */
-	drain?(): Promise<void>;
+	/**
+	 * Runs first in a close, while the server still accepts and serves
+	 * (draining). `cut` aborts when `close()` is called again: the drain
+	 * should end at once.
+	 */
+	drain?(cut: AbortSignal): Promise<void>;
 	/** Runs after the server stopped accepting and before sockets are torn down. */
 	beforeClose(): Promise<void>;
 }
@@ -413,9 +421,12 @@ export async function listenNode(core: ServerCore, options: ListenOptions): Prom
 			? `[${address.address}]`
 			: address.address;
 	let closing: Promise<void> | undefined;
+	const drainCut = new AbortController();
 	const close = () => {
+		// Called again (a second SIGTERM): a drain still running ends now.
+		if (closing !== undefined) drainCut.abort();
 		closing ??= (async () => {
-			await options.drain?.();
+			await options.drain?.(drainCut.signal);
 			handlers.beginClose();
 			// server.close() also ends idle keep-alive sockets (Node >= 19); the
 			// rest end after their response (keep-alive is off while closing).

@@ -224,10 +224,10 @@ export interface ClusterMembership {
 	join(address: string): Promise<void>;
 	/** How many actor leases this node holds now (for metrics). */
 	readonly heldLeases: number;
-	/** Actors this node took over from a node whose lease expired, since it started (metrics). */
-	readonly takeovers: number;
-	/** Leases this node lost since it started: renewals late, or taken by another node (metrics). */
-	readonly lostLeases: number;
+	/** Actors this node took over from a node whose lease expired, since it started (metrics; optional). */
+	readonly takeovers?: number;
+	/** Leases this node lost since it started: renewals late, or taken by another node (metrics; optional). */
+	readonly lostLeases?: number;
 	/** Called with actors whose lease this node lost (taken over after it expired). */
 	onLeasesLost(listener: (actorIds: string[]) => void): void;
 	/**
@@ -240,9 +240,10 @@ export interface ClusterMembership {
 	 * True while this node's last lease renewal that succeeded was sent
 	 * within the lease time (less a margin), or it has not joined yet: false
 	 * while renewals fail or hang (a slow or unreachable database), whether
-	 * or not it holds leases. Readiness (`/ready`) reads it.
+	 * or not it holds leases. Readiness (`/ready`) reads it; optional (a driver
+	 * without it counts as on time).
 	 */
-	renewalsOnTime(): boolean;
+	renewalsOnTime?(): boolean;
 	/** The address of a live node (one that renewed within the lease time), or undefined. */
 	nodeAddress(nodeId: string): Promise<string | undefined>;
 	/**

@@ -130,7 +130,12 @@ class TestContextImpl<R> implements TestContext<R> {
 			bindHost: "127.0.0.1",
 		});
 		this.#runtime = runtime;
-		this.#server = await this.#registry.listen(runtime, core, { port: 0, host: "127.0.0.1" });
+		// No drain, whatever TENON_DRAIN_MS says: a test's stop and restart are immediate.
+		this.#server = await this.#registry.listen(runtime, core, {
+			port: 0,
+			host: "127.0.0.1",
+			drainMs: 0,
+		});
 		this.url = this.#server.url;
 	}
 

@@ -30,10 +30,9 @@ describe("cluster: a takeover", () => {
 				TENON_LOG_FORMAT: "json",
 				TENON_METRICS_TOKEN: METRICS_TOKEN,
 			});
-			// None yet: a fresh node shows no series (the counter is labeled by node once non-zero).
-			expect(await sample(survivor.url, 'tenon_cluster_takeovers_total{node="node-b"}')).toBe(
-				undefined,
-			);
+			// None yet, shown as 0: increase() and rate() need a sample before the first takeover.
+			expect(await sample(survivor.url, 'tenon_cluster_takeovers_total{node="node-b"}')).toBe(0);
+			expect(await sample(survivor.url, 'tenon_cluster_leases_lost_total{node="node-b"}')).toBe(0);
 			const keys = ["t0", "t1", "t2", "t3"];
 			for (const key of keys) {
 				const first = await callTally(owner.url, key, "add", [`${key}-1`]);

@@ -8,15 +8,18 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/common/logger.js";
 import { actor, lmdbDriver, postgresDriver, setup } from "../../src/index.js";
+import { Readiness } from "../../src/runtime/readiness.js";
 import { openLmdbStorage } from "../../src/storage/drivers/lmdb/index.js";
 import { DEFAULT_COMMIT_LOG_LIMITS } from "../../src/storage/drivers/lmdb/log-writer.js";
-import type { StorageDriver } from "../../src/storage/interfaces.js";
+import type { StorageDriver, StorageHandles } from "../../src/storage/interfaces.js";
 import {
 	assertPostgresReachable,
 	closeAdmin,
 	dropSchema,
 	freshSchema,
+	lockTable,
 	POSTGRES_URL,
 } from "../helpers/postgres.js";
 import { openSimulatedLog } from "../helpers/power-loss-log-file.js";
@@ -244,5 +247,76 @@ describe("GET /ready on PostgreSQL", () => {
 			await link.down();
 			await dropSchema(schema);
 		}
+	});
+});
+
+describe("GET /ready on PostgreSQL, busy", () => {
+	beforeAll(assertPostgresReachable);
+
+	it("stays ready while every pooled connection waits on a lock (the check has its own)", async () => {
+		const schema = freshSchema();
+		const registry = setup({
+			use: { counter },
+			logLevel: "silent",
+			storage: postgresDriver({ url: POSTGRES_URL, schema, maxConnections: 4 }),
+		});
+		const server = await registry.start({ port: 0, host: "127.0.0.1" });
+		let unlock: (() => Promise<void>) | undefined;
+		try {
+			expect((await add(server.url, "warm")).body).toBe(1);
+			expect((await ready(server.url)).status).toBe(200);
+			// Wakes of new actors wait on the locked table, holding every pooled connection.
+			unlock = await lockTable(schema, "actors");
+			const pending = Array.from({ length: 8 }, (_, i) => add(server.url, `k${i}`));
+			const probes: number[] = [];
+			for (let i = 0; i < 4; i++) {
+				await new Promise((resolve) => setTimeout(resolve, 1_100));
+				probes.push((await ready(server.url)).status);
+			}
+			await unlock();
+			unlock = undefined;
+			await Promise.all(pending);
+			expect(probes).toEqual([200, 200, 200, 200]);
+		} finally {
+			await unlock?.();
+			await server.close();
+			await dropSchema(schema);
+		}
+	}, 30_000);
+});
+
+describe("the storage check", () => {
+	it("that hangs is not started again while it hangs, and says storage once past its timeout", async () => {
+		let started = 0;
+		const storage = {
+			check: () => {
+				started++;
+				return new Promise<void>(() => {});
+			},
+		} as unknown as StorageHandles;
+		const readiness = new Readiness(storage, createLogger({ level: "silent" }));
+		readiness.serving();
+		const reports: string[] = [];
+		const deadline = Date.now() + 4_500;
+		while (Date.now() < deadline) {
+			const report = await readiness.check();
+			reports.push(report.ready ? "ready" : report.reason);
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+		expect(started).toBe(1);
+		expect(reports.at(-1)).toBe("storage");
+	}, 10_000);
+
+	it("that throws at once counts as failed, as one that rejects", async () => {
+		const storage = {
+			check: () => {
+				throw new Error("not even a promise");
+			},
+		} as unknown as StorageHandles;
+		const readiness = new Readiness(storage, createLogger({ level: "silent" }));
+		readiness.serving();
+		expect(await readiness.check()).toEqual({ ready: true }); // one failure is not an outage
+		await new Promise((resolve) => setTimeout(resolve, 1_050));
+		expect(await readiness.check()).toEqual({ ready: false, reason: "storage" });
 	});
 });

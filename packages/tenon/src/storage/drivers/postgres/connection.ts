@@ -9,14 +9,14 @@ export const NOW_MS = "(extract(epoch from clock_timestamp()) * 1000)";
 /** Loads the client library only when a postgres driver is opened. */
 export async function connect(
 	url: string,
-	options: { max: number; applicationName: string },
+	options: { max: number; applicationName: string; connectTimeoutS?: number },
 ): Promise<PgSql> {
 	const { default: postgres } = await import("postgres");
 	return postgres(url, {
 		max: options.max,
 		onnotice: () => {},
 		idle_timeout: 30,
-		connect_timeout: 10,
+		connect_timeout: options.connectTimeoutS ?? 10,
 		connection: { application_name: options.applicationName },
 	}) as unknown as PgSql;
 }

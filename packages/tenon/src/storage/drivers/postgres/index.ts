@@ -3,7 +3,7 @@ import { type Logger, moduleLogger } from "../../../common/logger.js";
 import type { StorageDriver, StorageHandles } from "../../interfaces.js";
 import { PgAlarmIndex } from "./alarms.js";
 import { type ClusterOptions, DEFAULT_LEASE_TTL_MS, PgLeases } from "./cluster.js";
-import { connect } from "./connection.js";
+import { connect, type PgSql } from "./connection.js";
 import { PgDirectory } from "./directory.js";
 import { checkSchemaName, migration1, SCHEMA_VERSION } from "./schema.js";
 import { PgStore } from "./store.js";
@@ -97,6 +97,7 @@ export function postgresDriver(options: PostgresDriverOptions = {}): StorageDriv
 				await sql.end({ timeout: 1 });
 				throw error;
 			}
+			let probe: PgSql | undefined;
 			const clusterLog = options.logger ?? context.logger;
 			const leases = new PgLeases(
 				sql,
@@ -112,13 +113,21 @@ export function postgresDriver(options: PostgresDriverOptions = {}): StorageDriv
 				alarms: new PgAlarmIndex(sql, schema),
 				placement: leases,
 				cluster: leases,
+				// On a connection of its own: through the pool, a check waited behind busy
+				// connections and a healthy but busy node said "storage" (a review, 2026-11-28).
+				// Opened on the first check (only nodes that are probed hold it).
 				async check() {
-					await sql`SELECT 1`;
+					probe ??= await connect(url, {
+						max: 1,
+						applicationName: `tenon ${schema} ready`,
+						connectTimeoutS: 2,
+					});
+					await probe`SELECT 1`;
 				},
 				async close() {
 					await leases.leave();
 					await leases.releaseAll().catch(() => {});
-					await sql.end({ timeout: 5 });
+					await Promise.all([sql.end({ timeout: 5 }), probe?.end({ timeout: 1 })]);
 				},
 			};
 		},
