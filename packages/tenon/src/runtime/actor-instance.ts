@@ -442,13 +442,8 @@ export class ActorInstance implements AssemblyHost {
 		this.log.warn("dropping the actor", { reason });
 		// Nothing to wait for: a commit still in flight is fenced by the new owner's lease.
 		this.#abandon(
-			// Not "moved to another node": a single node whose database was away past the lease
-			// time said so with no other node (an SRE walkthrough, 2026-11-28).
-			new ActorError(
-				"actor",
-				"moved",
-				`This node no longer serves the actor (${reason}); the next call finds where it is served`,
-			),
+			// Not "moved to another node": a lone node whose database was away said so (2026-11-28).
+			new ActorError("actor", "moved", `This node no longer serves the actor (${reason})`),
 			false,
 		);
 	}
