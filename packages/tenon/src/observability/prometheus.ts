@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { ActorError } from "../protocol/errors.js";
 import {
 	type ActionTransport,
@@ -10,6 +10,7 @@ import {
 	type RuntimeSampler,
 	type StoppedAs,
 } from "./metrics.js";
+import { processMetrics } from "./process-metrics.js";
 import {
 	CounterSeries,
 	type CounterValue,
@@ -46,26 +47,6 @@ function errorLabels(error: unknown): { group: string; code: string } {
 		group: CODE_PATTERN.test(error.group) ? error.group : "other",
 		code: CODE_PATTERN.test(error.code) ? error.code : "other",
 	};
-}
-
-let processRegistry: Registry | undefined;
-
-/**
- * The process's own metrics (CPU, memory, heap, event-loop delay, GC, handles,
- * open files: prom-client's default metrics), in one registry per process
- * that every server's `/metrics` shows: each collection of them starts an
- * event-loop delay monitor and a GC observer that run for good, so a process
- * that starts many servers (tests, several registries) gets one of each.
- */
-function processMetrics(): Registry {
-	if (processRegistry === undefined) {
-		processRegistry = new Registry();
-		collectDefaultMetrics({ register: processRegistry });
-		// Read from a listing of /proc/self/fd on every scrape: 16 to 56 ms of blocked event
-		// loop with 19,000 sockets open (a review, 2026-11-28). tenon_connections_* count them.
-		processRegistry.removeSingleMetric("process_open_fds");
-	}
-	return processRegistry;
 }
 
 /**

@@ -102,10 +102,13 @@ describe("GET /metrics", () => {
 		}
 		expect(m.value("process_resident_memory_bytes")).toBeGreaterThan(10_000_000);
 		expect(m.value("process_cpu_seconds_total")).toBeGreaterThan(0);
-		expect(m.value("nodejs_eventloop_lag_p99_seconds")).toBeGreaterThanOrEqual(0);
+		expect(m.value("nodejs_eventloop_delay_max_seconds")).toBeGreaterThanOrEqual(0);
+		expect(m.value("nodejs_active_resources_total")).toBeGreaterThan(0);
 		expect(m.value("nodejs_heap_size_used_bytes")).toBeGreaterThan(0);
 		// Left out: prom-client lists /proc/self/fd for it at every scrape.
 		expect(m.families.has("process_open_fds")).toBe(false);
+		// Nor prom-client's GC observer: a callback per garbage collection on the hot path.
+		expect(m.families.has("nodejs_gc_duration_seconds")).toBe(false);
 
 		// Idle for sleepTimeout: the actor sleeps, its connection hibernates.
 		await t.clock.advance(1_000);
@@ -289,8 +292,8 @@ describe("docs/observability.md", () => {
 		for (const named of [
 			"process_cpu_seconds_total",
 			"process_resident_memory_bytes",
-			"nodejs_eventloop_lag_p99_seconds",
-			"nodejs_gc_duration_seconds",
+			"nodejs_eventloop_delay_max_seconds",
+			"nodejs_heap_size_used_bytes",
 			"collectDefaultMetrics",
 		])
 			expect(section).toContain(named);
