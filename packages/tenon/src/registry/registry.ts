@@ -37,7 +37,7 @@ import {
 } from "../server/server-core.js";
 import { lmdbDriver } from "../storage/drivers/lmdb/index.js";
 import type { StorageDriver } from "../storage/interfaces.js";
-import { drain, drainMsFrom, joinMounted, stopActors } from "./shutdown.js";
+import { drain, drainMsFrom, joinMounted, joinWithin, stopActors } from "./shutdown.js";
 
 /** Configuration of a registry. */
 export interface RegistryConfig<A extends ActorDefinitions> {
@@ -328,6 +328,7 @@ export class Registry<A extends ActorDefinitions> {
 	}
 
 	async #listen(runtime: Runtime, core: ServerCore, options: StartOptions): Promise<TenonServer> {
+		let listening: TenonServer | undefined;
 		try {
 			const host = options.host ?? process.env.TENON_HOST ?? DEFAULT_HOST;
 			const drainMs = drainMsFrom(options.drainMs);
@@ -359,12 +360,13 @@ export class Registry<A extends ActorDefinitions> {
 				drain: (cut) => drain(runtime, drainMs, server.url, cut),
 				beforeClose: () => stopActors(runtime, server.url),
 			});
+			listening = server;
 			if (runtime.cluster) {
 				const address =
 					options.advertise ??
 					process.env.TENON_ADVERTISE_URL ??
 					server.url.replace("//localhost:", "//127.0.0.1:");
-				await runtime.cluster.join(address);
+				await joinWithin(runtime.cluster, address);
 				moduleLogger(runtime.logger, "cluster").info("joined the cluster", {
 					nodeId: runtime.cluster.nodeId,
 					address,
@@ -378,7 +380,9 @@ export class Registry<A extends ActorDefinitions> {
 			runtime.readiness.serving();
 			return server;
 		} catch (error) {
-			await runtime.stop();
+			// Listening already (the join failed): the port is given back, not left half started.
+			if (listening !== undefined) await listening.close();
+			else await runtime.stop();
 			throw error;
 		}
 	}

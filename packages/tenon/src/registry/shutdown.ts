@@ -2,6 +2,29 @@
 // stop the actors. `close()` runs these in order (server/node-adapter.ts).
 import { moduleLogger } from "../common/logger.js";
 import type { Runtime } from "../runtime/runtime.js";
+import type { ClusterMembership } from "../storage/interfaces.js";
+
+/**
+ * Joins the cluster, or fails once that took three lease times (at least 5 s):
+ * a database that took connections and answered nothing held a start for good,
+ * `/ready` saying `starting` and `/health` 200, so nothing restarted it (a review,
+ * 2026-11-28). The start fails instead, and the process can be restarted.
+ */
+export async function joinWithin(cluster: ClusterMembership, address: string): Promise<void> {
+	const ms = Math.max(5_000, 3 * cluster.leaseTtlMs);
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	const late = new Promise<never>((_, reject) => {
+		timer = setTimeout(
+			() => reject(new Error(`joining the cluster took over ${ms} ms (is PostgreSQL answering?)`)),
+			ms,
+		);
+	});
+	try {
+		await Promise.race([cluster.join(address), late]);
+	} finally {
+		clearTimeout(timer);
+	}
+}
 
 /** The longest drain accepted (ms): longer is a typo, not a plan. */
 const MAX_DRAIN_MS = 10 * 60_000;
@@ -67,7 +90,7 @@ export async function joinMounted(runtime: Runtime): Promise<void> {
 		moduleLogger(runtime.logger, "cluster").warn(
 			"mounted on a cluster driver without TENON_ADVERTISE_URL: this node renews its leases, but other nodes cannot forward calls to it; set it to the URL of this server's Tenon routes",
 		);
-	await cluster.join(address);
+	await joinWithin(cluster, address);
 }
 
 /**

@@ -320,3 +320,35 @@ describe("the storage check", () => {
 		expect(await readiness.check()).toEqual({ ready: false, reason: "storage" });
 	});
 });
+
+describe("a start whose cluster join hangs", () => {
+	beforeAll(assertPostgresReachable);
+
+	it("fails after three lease times (at least 5 s) and gives its port back", async () => {
+		const schema = freshSchema();
+		const registry = setup({
+			use: { counter },
+			logLevel: "silent",
+			storage: postgresDriver({ url: POSTGRES_URL, schema, cluster: { leaseTtlMs: 600 } }),
+		});
+		// The schema exists once a driver opened it; then its nodes table is locked.
+		await using first = await registry.start({ port: 0, host: "127.0.0.1" });
+		await first.close();
+		const unlock = await lockTable(schema, "nodes");
+		try {
+			const started = performance.now();
+			const port = 20_000 + Math.floor(Math.random() * 20_000);
+			await expect(registry.start({ port, host: "127.0.0.1" })).rejects.toThrow(
+				/joining the cluster took over 5000 ms/,
+			);
+			const ms = performance.now() - started;
+			expect(ms).toBeGreaterThan(4_900);
+			expect(ms).toBeLessThan(15_000);
+			// Not left listening, half started.
+			await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+		} finally {
+			await unlock();
+			await dropSchema(schema);
+		}
+	}, 30_000);
+});
