@@ -3,7 +3,6 @@
 // client library threw from a timer on a connection already gone (porsager/postgres#1154),
 // and the uncaught TypeError ended the process, 3 times in 3 runs (an SRE walkthrough,
 // 2026-11-28). Only this node's backends are terminated (its schema is its application_name).
-import { connect, createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
 	connect as connectPostgres,
@@ -19,6 +18,7 @@ import {
 	POSTGRES_URL,
 	sqlAdmin,
 } from "../helpers/postgres.js";
+import { PostgresProxy } from "../helpers/postgres-proxy.js";
 import { callTally, TestCluster } from "./harness.js";
 
 /** The ErrorResponse PostgreSQL sends a backend it terminates (`pg_terminate_backend`). */
@@ -38,49 +38,26 @@ function adminShutdown(): Buffer {
  * (the array types it fetches): the window a real termination hits by chance.
  */
 async function terminatingProxy() {
-	const target = new URL(POSTGRES_URL);
-	const sockets = new Set<Socket>();
 	let armed = 0;
 	let terminated = 0;
-	const server: Server = createServer((client) => {
-		const upstream = connect(Number(target.port || 5432), target.hostname);
-		sockets.add(client).add(upstream);
-		const gone = () => {
-			client.destroy();
-			upstream.destroy();
-		};
-		client.on("error", gone).on("close", gone);
-		upstream.on("error", gone).on("close", gone);
-		upstream.on("data", (chunk: Buffer) => client.write(chunk));
-		client.on("data", (chunk: Buffer) => {
-			if (armed > 0 && chunk.toString("latin1").includes("b.typarray")) {
-				armed--;
-				terminated++;
-				upstream.destroy();
-				client.end(adminShutdown());
-				return;
-			}
-			upstream.write(chunk);
-		});
+	const proxy = new PostgresProxy((chunk, client, upstream) => {
+		if (armed === 0 || !chunk.toString("latin1").includes("b.typarray")) return false;
+		armed--;
+		terminated++;
+		upstream.destroy();
+		client.end(adminShutdown());
+		return true;
 	});
-	await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-	const address = server.address();
-	if (address === null || typeof address === "string") throw new Error("no proxy address");
-	const url = new URL(POSTGRES_URL);
-	url.hostname = "127.0.0.1";
-	url.port = String(address.port);
+	await proxy.up();
 	return {
-		url: url.toString(),
+		url: proxy.url,
 		arm(count: number) {
 			armed = count;
 		},
 		get terminated() {
 			return terminated;
 		},
-		async close() {
-			for (const socket of sockets) socket.destroy();
-			await new Promise((resolve) => server.close(resolve));
-		},
+		close: () => proxy.down(),
 	};
 }
 

@@ -4,7 +4,7 @@
 // A node that merely lost actors to another node while its renewals go
 // through is ready: it holds nothing stale, and takes actors again as usual.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertPostgresReachable, closeAdmin, sqlAdmin } from "../helpers/postgres.js";
+import { assertPostgresReachable, closeAdmin, lockTable } from "../helpers/postgres.js";
 import { callTally, TestCluster } from "./harness.js";
 
 beforeAll(assertPostgresReachable);
@@ -27,22 +27,7 @@ describe("GET /ready on a cluster node", () => {
 			expect((await callTally(node.url, "r", "add", ["one"])).status).toBe(200);
 			expect(await ready(node.url)).toMatchObject({ status: 200, body: { status: "ready" } });
 			// The node's renewal statements wait on locks (its leases and its own row) for a while.
-			let unlock = () => {};
-			const unlocked = new Promise<void>((resolve) => {
-				unlock = resolve;
-			});
-			let locked = () => {};
-			const isLocked = new Promise<void>((resolve) => {
-				locked = resolve;
-			});
-			const holding = sqlAdmin().begin(async (tx) => {
-				await tx.unsafe(
-					`LOCK TABLE ${cluster.schema}.leases, ${cluster.schema}.nodes IN ACCESS EXCLUSIVE MODE`,
-				);
-				locked();
-				await unlocked;
-			});
-			await isLocked;
+			const unlock = await lockTable(cluster.schema, ["leases", "nodes"]);
 			// Not ready for as long as the renewals hang: three probes in a row, 200 ms apart (the
 			// moment late actors are dropped says so once, whatever the renewals do).
 			const during: { status: number; body: unknown }[] = [];
@@ -53,8 +38,7 @@ describe("GET /ready on a cluster node", () => {
 					await new Promise((r) => setTimeout(r, 200));
 				}
 			} finally {
-				unlock();
-				await holding;
+				await unlock();
 			}
 			for (const probe of during)
 				expect(probe).toMatchObject({

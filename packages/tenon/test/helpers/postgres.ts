@@ -49,8 +49,15 @@ export async function closeAdmin(): Promise<void> {
 	admin = undefined;
 }
 
-/** Holds `LOCK TABLE <schema>.<table>` in a transaction until the returned function is called. */
-export async function lockTable(schema: string, table: string): Promise<() => Promise<void>> {
+/**
+ * Holds `LOCK TABLE <schema>.<table>` (several tables: one statement) in a transaction until
+ * the returned function is called.
+ */
+export async function lockTable(
+	schema: string,
+	table: string | readonly string[],
+): Promise<() => Promise<void>> {
+	const tables = (typeof table === "string" ? [table] : table).map((name) => `${schema}.${name}`);
 	let unlock = () => {};
 	const unlocked = new Promise<void>((resolve) => {
 		unlock = resolve;
@@ -60,7 +67,7 @@ export async function lockTable(schema: string, table: string): Promise<() => Pr
 		locked = resolve;
 	});
 	const holding = sqlAdmin().begin(async (tx) => {
-		await tx.unsafe(`LOCK TABLE ${schema}.${table} IN ACCESS EXCLUSIVE MODE`);
+		await tx.unsafe(`LOCK TABLE ${tables.join(", ")} IN ACCESS EXCLUSIVE MODE`);
 		locked();
 		await unlocked;
 	});

@@ -4,7 +4,6 @@
 // (an SRE walkthrough, 2026-11-28). Real servers, real sockets; the database
 // goes away behind a TCP proxy that the test stops and starts again.
 import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -22,6 +21,7 @@ import {
 	lockTable,
 	POSTGRES_URL,
 } from "../helpers/postgres.js";
+import { PostgresProxy } from "../helpers/postgres-proxy.js";
 import { openSimulatedLog } from "../helpers/power-loss-log-file.js";
 
 const counter = actor({
@@ -168,53 +168,13 @@ describe("GET /ready on a single node", () => {
 	});
 });
 
-/** A TCP proxy to PostgreSQL that the test can take down (every connection cut) and bring back. */
-class DatabaseLink {
-	readonly #sockets = new Set<net.Socket>();
-	#server: net.Server | undefined;
-	port = 0;
-
-	async up(): Promise<void> {
-		const target = new URL(POSTGRES_URL);
-		const server = net.createServer((client) => {
-			const upstream = net.connect(Number(target.port || 5432), target.hostname);
-			for (const socket of [client, upstream]) {
-				this.#sockets.add(socket);
-				socket.on("close", () => this.#sockets.delete(socket));
-				socket.on("error", () => {
-					client.destroy();
-					upstream.destroy();
-				});
-			}
-			client.pipe(upstream).pipe(client);
-		});
-		await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
-		this.port = (server.address() as net.AddressInfo).port;
-		this.#server = server;
-	}
-
-	async down(): Promise<void> {
-		const server = this.#server;
-		this.#server = undefined;
-		for (const socket of this.#sockets) socket.destroy();
-		if (server) await new Promise((resolve) => server.close(resolve));
-	}
-
-	get url(): string {
-		const url = new URL(POSTGRES_URL);
-		url.hostname = "127.0.0.1";
-		url.port = String(this.port);
-		return url.toString();
-	}
-}
-
 describe("GET /ready on PostgreSQL", () => {
 	beforeAll(assertPostgresReachable);
 	afterAll(closeAdmin);
 
 	it("answers 503 storage while the database is unreachable, and 200 again once it is back", async () => {
 		const schema = freshSchema();
-		const link = new DatabaseLink();
+		const link = new PostgresProxy();
 		await link.up();
 		try {
 			const registry = setup({
