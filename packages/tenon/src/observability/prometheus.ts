@@ -41,12 +41,27 @@ const CODE_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 /** The action label of calls to actions that do not exist (client-chosen names are unbounded). */
 const UNKNOWN_ACTION = "(unknown)";
 
-function errorLabels(error: unknown): { group: string; code: string } {
-	if (!(error instanceof ActorError)) return { group: "core", code: "internal_error" };
-	return {
-		group: CODE_PATTERN.test(error.group) ? error.group : "other",
-		code: CODE_PATTERN.test(error.code) ? error.code : "other",
-	};
+/**
+ * Distinct error codes (group and code) that get series of their own; later
+ * ones are reported as `other`. An app's `UserError` code may carry text a
+ * client chose (`bad_${field}`), and each new one was a new series for good.
+ */
+export const MAX_ERROR_CODES = 100;
+
+/** The `group` and `code` labels of errors, with at most {@link MAX_ERROR_CODES} distinct codes. */
+class ErrorLabels {
+	readonly #seen = new Set<string>();
+
+	of(error: unknown): { group: string; code: string } {
+		if (!(error instanceof ActorError)) return { group: "core", code: "internal_error" };
+		const group = CODE_PATTERN.test(error.group) ? error.group : "other";
+		const code = CODE_PATTERN.test(error.code) ? error.code : "other";
+		const key = `${group}/${code}`;
+		if (this.#seen.has(key)) return { group, code };
+		if (this.#seen.size >= MAX_ERROR_CODES) return { group, code: "other" };
+		this.#seen.add(key);
+		return { group, code };
+	}
 }
 
 /**
@@ -57,6 +72,7 @@ function errorLabels(error: unknown): { group: string; code: string } {
  */
 export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 	readonly registry = new Registry();
+	readonly #errorLabels = new ErrorLabels();
 	#sampler: RuntimeSampler | undefined;
 	/** Actors that went to sleep on this node and have not woken or been destroyed since. */
 	readonly #sleeping = new Map<string, SleepingActors>();
@@ -332,7 +348,8 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 			const series = seriesOf(actions.has(action) ? action : UNKNOWN_ACTION, transport);
 			series.count.inc();
 			series.seconds.observe(monotonicSeconds() - started);
-			if (error !== undefined) this.#actionErrors.inc({ ...series.labels, ...errorLabels(error) });
+			if (error !== undefined)
+				this.#actionErrors.inc({ ...series.labels, ...this.#errorLabels.of(error) });
 		};
 		// Made on first use, as prom-client shows a series only once it was observed.
 		const gateSeries: { http?: HistogramValue; websocket?: HistogramValue } = {};

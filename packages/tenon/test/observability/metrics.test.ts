@@ -267,6 +267,24 @@ describe("PrometheusMetrics", () => {
 		// Output-gate series appear once observed (as prom-client's did), not per actor type up front.
 		expect(m.samples("tenon_output_gate_wait_seconds_count")).toEqual([]);
 	});
+	it("reports error codes past the first 100 distinct ones as other (an app's codes may carry a client's text)", async () => {
+		const metrics = new PrometheusMetrics();
+		const actor = metrics.forActor("counter", new Set(["fail"]));
+		for (let i = 0; i < 150; i++) {
+			const error = new UserError("no", { code: `bad_${i}` });
+			actor.actionEnded("fail", "http", monotonicSeconds(), error);
+			actor.actionEnded("fail", "http", monotonicSeconds(), error);
+		}
+		// Codes seen before the cap keep their own series.
+		actor.actionEnded("fail", "http", monotonicSeconds(), new UserError("no", { code: "bad_7" }));
+		const m = new Scrape(await metrics.render());
+		const codes = m.samples("tenon_action_errors_total").map((s) => s.labels?.code);
+		expect(codes.length).toBe(101);
+		const labels = { ...A, action: "fail", transport: "http", group: "user" };
+		expect(m.value("tenon_action_errors_total", { ...labels, code: "bad_7" })).toBe(3);
+		expect(m.value("tenon_action_errors_total", { ...labels, code: "other" })).toBe(100);
+		expect(m.value("tenon_action_errors_total", { ...labels, code: "bad_99" })).toBe(2);
+	});
 });
 
 describe("docs/observability.md", () => {
