@@ -40,8 +40,10 @@ export class TimerDepths {
 	/** Timer `id` as loaded: its public fields (its depth remembered apart). */
 	loaded(id: number, stored: StoredTimer): Omit<ScheduledEvent, "id"> {
 		const { depth, ...fields } = stored;
-		if (typeof depth === "number" && Number.isSafeInteger(depth) && depth > 0)
-			(this.#byId ??= new Map()).set(id, depth);
+		if (typeof depth === "number" && Number.isSafeInteger(depth) && depth > 0) {
+			this.#byId ??= new Map();
+			this.#byId.set(id, depth);
+		}
 		return fields;
 	}
 
