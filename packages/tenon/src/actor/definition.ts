@@ -15,7 +15,7 @@ import type {
 } from "./context.js";
 import type { DatabaseProvider } from "./database.js";
 import type { AnyEvents, EventDecls } from "./events.js";
-import type { ActorOptions } from "./options.js";
+import { type ActorOptions, checkActorOptions } from "./options.js";
 import { isQueueToken, type QueueDecls } from "./queues.js";
 import { isStandardSchema, type StandardSchemaV1 } from "./schema.js";
 
@@ -359,6 +359,7 @@ export function actor<
 	}
 	checkActionNames((config.actions ?? {}) as Record<string, unknown>, []);
 	checkPresenceOptions(config.presence);
+	checkActorOptions(config.options);
 	for (const [name, schema] of Object.entries(config.actionInputSchemas ?? {})) {
 		if (!isStandardSchema(schema))
 			throw new Error(`actionInputSchemas.${name} is not a Standard Schema`);

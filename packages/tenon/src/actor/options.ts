@@ -109,3 +109,67 @@ export const DEFAULT_ACTOR_OPTIONS: Readonly<ResolvedActorOptions> = Object.free
 	dbTransactionTimeout: 30_000,
 	turnHistory: 0,
 });
+
+/** Durations (ms) that must be above 0: at 0 every call, connect, wake or statement would fail. */
+const POSITIVE_TIMES = [
+	"actionTimeout",
+	"connectTimeout",
+	"wakeTimeout",
+	"stateSaveInterval",
+	"dbStatementTimeout",
+	"dbTransactionTimeout",
+] as const;
+/** Durations (ms) where 0 means "at once". */
+const TIMES = ["sleepTimeout", "sleepGracePeriod", "connectionResumeTimeout"] as const;
+/** Counts and sizes, whole numbers from the minimum given. */
+const COUNTS = {
+	maxQueueSize: 0,
+	maxQueueMessageSize: 1,
+	maxQueueDeliveries: 1,
+	maxDeadLetters: 0,
+	maxSchedules: 0,
+	maxScheduleArgsSize: 1,
+	maxDatabaseSize: 1,
+	turnHistory: 0,
+} as const;
+
+/**
+ * Throws for an option of the wrong kind or out of range, naming it, where the
+ * actor is defined. An option read from the environment
+ * (`Number(process.env.SLEEP_MS)`) can be NaN or negative: such an actor slept
+ * right after every call, with no word (a docs walkthrough, 2026-11-28).
+ * Infinity is taken for every time and count ("never", "no limit");
+ * `undefined` is the default.
+ */
+export function checkActorOptions(options: ActorOptions | undefined): void {
+	if (options === undefined) return;
+	const given = options as Record<string, unknown>;
+	const fail = (name: string, rule: string): never => {
+		const value = given[name];
+		const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
+		throw new Error(`options.${name} must be ${rule} (got ${shown.slice(0, 40)})`);
+	};
+	const number = (name: string, min: number, above: boolean, whole: boolean, rule: string) => {
+		const value = given[name];
+		if (value === undefined) return;
+		if (typeof value !== "number" || Number.isNaN(value)) fail(name, rule);
+		const n = value as number;
+		if (above ? !(n > min) : !(n >= min)) fail(name, rule);
+		if (whole && Number.isFinite(n) && !Number.isInteger(n)) fail(name, rule);
+	};
+	for (const name of POSITIVE_TIMES) number(name, 0, true, false, "a number of ms above 0");
+	for (const name of TIMES) number(name, 0, false, false, "a number of ms, 0 or more");
+	for (const [name, min] of Object.entries(COUNTS))
+		number(name, min, false, true, `a whole number, ${min} or more`);
+	for (const name of ["noSleep", "hibernateConnections"])
+		if (given[name] !== undefined && typeof given[name] !== "boolean") fail(name, "true or false");
+	if (
+		given.durability !== undefined &&
+		given.durability !== "strict" &&
+		given.durability !== "relaxed"
+	)
+		fail("durability", '"strict" or "relaxed"');
+	const hibernate = given.canHibernateWebSocket;
+	if (hibernate !== undefined && typeof hibernate !== "boolean" && typeof hibernate !== "function")
+		fail("canHibernateWebSocket", "true, false or a function of the request");
+}
