@@ -15,9 +15,14 @@ export type ActorKey = string | readonly string[];
  */
 export function normalizeKey(key: ActorKey | undefined): string[] {
 	if (key === undefined) return [];
+	// From JavaScript without types a key may be anything: a number threw a bare
+	// `TypeError: key is not iterable` (a docs walkthrough, 2026-11-28).
+	if (typeof key !== "string" && !Array.isArray(key))
+		throw errors.invalidKey("must be a string or an array of strings");
 	const parts = typeof key === "string" ? [key] : [...key];
 	for (const part of parts) {
-		if (typeof part === "string" && hasLoneSurrogate(part))
+		if (typeof part !== "string") throw errors.invalidKey("every component must be a string");
+		if (hasLoneSurrogate(part))
 			throw errors.invalidKey("a component is not well-formed Unicode (a lone surrogate)");
 	}
 	return parts;
