@@ -7,6 +7,7 @@
 import { encodeValue } from "../protocol/encoding.js";
 import { toErrorPayload } from "../protocol/errors.js";
 import type { ActorGateway } from "../runtime/actor-gateway.js";
+import { openStateLines, type StateLines } from "./inspector-state-lines.js";
 import { type StreamCaller, takeStreamSlot } from "./inspector-stream-slots.js";
 
 const KEEPALIVE_MS = 15_000;
@@ -35,7 +36,7 @@ export function stateStream(
 	let reading = false;
 	let again = false;
 	let last = "";
-	let stopWatching = () => {};
+	let lines: StateLines | undefined;
 	let keepalive: ReturnType<typeof setInterval> | undefined;
 	let controller!: ReadableStreamDefaultController<Uint8Array>;
 
@@ -43,7 +44,7 @@ export function stateStream(
 		if (closed) return;
 		closed = true;
 		releaseSlot();
-		stopWatching();
+		lines?.close();
 		if (keepalive !== undefined) clearInterval(keepalive);
 		try {
 			controller.close();
@@ -77,12 +78,14 @@ export function stateStream(
 		try {
 			for (;;) {
 				again = false;
-				const { initialized, state } = await actors.inspector.state(actorId);
-				const line = encodeValue("json", {
-					initialized,
-					state,
-					status: actors.isAwake(actorId) ? "awake" : "sleeping",
-				}) as string;
+				if (closed || lines === undefined) break;
+				// A reader that has not taken the last line gets no read at all (the state is
+				// read and encoded for nobody): the newest goes when it catches up (`pull`).
+				if ((controller.desiredSize ?? 0) <= 0) {
+					behind = true;
+					break;
+				}
+				const line = await lines.line();
 				if (line !== last && send(line)) last = line;
 				if (!again || closed) break;
 				// A busy actor commits far more often than anyone can read: at most 10 lines a second.
@@ -104,7 +107,7 @@ export function stateStream(
 					close();
 					return;
 				}
-				stopWatching = actors.inspector.watchCommits(actorId, () => void read());
+				lines = openStateLines(actors, actorId, () => void read());
 				keepalive = setInterval(() => send(""), KEEPALIVE_MS);
 				request.signal.addEventListener("abort", close, { once: true });
 				void read();
