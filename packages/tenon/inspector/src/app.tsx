@@ -8,7 +8,16 @@ import type { Session } from "./types.js";
 /** The selected actor, from the URL's hash (`#/actors/<id>`), so reloads and links keep it. */
 function actorFromHash(): string | undefined {
 	const match = /^#\/actors\/(.+)$/.exec(window.location.hash);
-	return match ? decodeURIComponent(match[1] as string) : undefined;
+	if (!match) return undefined;
+	// A link with a malformed escape (`%E0%A4%A`) threw here and blanked the whole
+	// app until its URL was edited (an attacker probe, 2026-11-28); `.` and `..`
+	// are no actor ids and would be path segments in the API's URLs.
+	try {
+		const id = decodeURIComponent(match[1] as string);
+		return id === "." || id === ".." ? undefined : id;
+	} catch {
+		return undefined;
+	}
 }
 
 /** The inspector: the login screen, then the actor list and the selected actor. */

@@ -337,6 +337,27 @@ describe("inspector app in Chromium", () => {
 		}
 	}, 60_000);
 
+	// An attacker probe (2026-11-28): a link with a malformed escape in its actor id threw
+	// "URI malformed" while the app rendered, and left a blank page until the URL was edited.
+	it("keeps working when opened on a link with a malformed actor id", async () => {
+		const { page, problems } = await openInspector();
+		try {
+			await signIn(page, INSPECTOR_TOKEN);
+			for (const hash of ["#/actors/%E0%A4%A", "#/actors/..", "#/actors/%"]) {
+				await page.goto(`${t.url}/inspector/${hash}`);
+				await page.reload();
+				await page.waitForSelector('[data-testid="actor-list"]');
+			}
+			await page.evaluate(() => {
+				window.location.hash = "#/actors/%E0%A4%A";
+			});
+			await page.waitForSelector('[data-testid="actor-list"]');
+			expect(problems).toEqual([]);
+		} finally {
+			await page.close();
+		}
+	}, 60_000);
+
 	// An attacker probe (2026-11-27): a Cyrillic о in a key looked like the real key, text in a
 	// direction override read backwards in values, and one long string in a state pushed the
 	// history's turn list a million pixels out of view.
