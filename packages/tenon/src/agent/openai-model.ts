@@ -42,6 +42,13 @@ const DEFAULT_MAX_TOOL_CALLS = 128;
 const DEFAULT_TIMEOUT_MS = 120_000;
 /** How much of an error answer's body is read for its message. */
 const ERROR_BODY_LIMIT = 4096;
+/**
+ * Longest an error answer's body is read (ms); the status is the error, the
+ * body only its message. Read until the request's own timeout, a body that
+ * stalled turned a 500 into `model_timeout` minutes later (an attacker probe,
+ * 2026-11-28).
+ */
+const ERROR_BODY_MS = 2_000;
 /** Room for one chunk's JSON framing beyond its share of the output. */
 const EVENT_OVERHEAD_CHARS = 64 * 1024;
 
@@ -378,16 +385,21 @@ async function readErrorDetail(response: Response): Promise<string> {
 	const reader = body.getReader();
 	const parts: Uint8Array[] = [];
 	let size = 0;
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	const deadline = new Promise<undefined>((resolve) => {
+		timer = setTimeout(() => resolve(undefined), ERROR_BODY_MS);
+	});
 	try {
 		while (size < ERROR_BODY_LIMIT) {
-			const { done, value } = await reader.read();
-			if (done) break;
-			parts.push(value);
-			size += value.byteLength;
+			const next = await Promise.race([reader.read(), deadline]);
+			if (next === undefined || next.done) break;
+			parts.push(next.value);
+			size += next.value.byteLength;
 		}
 	} catch {
 		// A body that breaks off still leaves the status, which is the error.
 	} finally {
+		clearTimeout(timer);
 		cancelQuietly(reader);
 	}
 	const bytes = new Uint8Array(size);

@@ -169,6 +169,11 @@ export const rawScenarios: Record<string, (res: ServerResponse) => Promise<void>
 		res.writeHead(500, { "content-type": "text/plain" });
 		res.end(`upstream failure ${"e".repeat(1024 * 1024)}`);
 	},
+	// An error answer whose body stops after its first bytes and never ends.
+	"stalled-error-body": (res) => {
+		res.writeHead(500, { "content-type": "text/plain" });
+		res.write(`upstream stalled ${"e".repeat(1_000)}`);
+	},
 	"endless-comments": (res) => {
 		startEventStream(res);
 		res.end(": ping\n\n".repeat(20_000));

@@ -67,6 +67,20 @@ describe("openAIModel: failures", () => {
 		expect(modelError.message.length).toBeLessThan(1_000);
 	});
 
+	// An attacker probe (2026-11-28): the error body was read with no deadline of its own, so
+	// the request's timeout (120 s by default, then retries) ended it as model_timeout, the
+	// status lost.
+	it("keeps the status of an error answer whose body stalls, without waiting out the timeout", async () => {
+		const started = performance.now();
+		const { error } = await collect(
+			rawModel("stalled-error-body", { timeoutMs: 30_000 }).stream({ messages: ask("go") }),
+		);
+		const modelError = expectModelError(error, "model_http_error");
+		expect(modelError.metadata).toEqual({ status: 500 });
+		expect(modelError.message).toContain("upstream stalled");
+		expect(performance.now() - started).toBeLessThan(5_000);
+	});
+
 	it("reports an unreachable server as model_http_error with status 0", async () => {
 		const port = await closedPort();
 
