@@ -8,14 +8,19 @@ import type { AgentSettings } from "./config.js";
 import type { AgentWorkflow, PromptMessage } from "./declarations.js";
 import type { ToolCallRequest } from "./model.js";
 
-/** What came of asking a person to confirm a call: only `approved` runs it. */
-export type Decision = "approved" | "denied" | "timeout" | "stopped";
+/**
+ * What came of asking a person to confirm a call: only `approved` runs it.
+ * `unattended`: not asked, as an earlier call of the turn went unanswered.
+ */
+export type Decision = "approved" | "denied" | "timeout" | "stopped" | "unattended";
 
 /** Why a call a person did not approve was not run, as the model and the transcript read it. */
 export const DENIALS: Record<Exclude<Decision, "approved">, string> = {
 	denied: "not run: the user denied this call",
 	timeout: "not run: no one confirmed this call in time",
 	stopped: "not run: the turn was stopped",
+	unattended:
+		"not run: an earlier call in this turn was not confirmed in time, so no one was asked",
 };
 
 /**

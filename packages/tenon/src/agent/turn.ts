@@ -117,6 +117,7 @@ async function runTurn(w: AgentWorkflow, prompt: PromptMessage, s: AgentSettings
 	});
 	let end: TurnEnd = { status: "done", error: null };
 	let usage: AgentUsage | undefined;
+	const confirming: Confirming = { timedOut: false };
 	for (let round = 0; ; round++) {
 		const withTools = round < s.maxToolRounds;
 		const messageId = `${turnId}.${round}`;
@@ -152,7 +153,7 @@ async function runTurn(w: AgentWorkflow, prompt: PromptMessage, s: AgentSettings
 		const calls = answer.value.toolCalls;
 		if (calls.length === 0) break;
 		for (const [index, call] of calls.entries())
-			await runToolCall(w, s, prompt, call, `${round}-${index}`, withTools);
+			await runToolCall(w, s, prompt, call, `${round}-${index}`, withTools, confirming);
 		// The round without tools is the last, whatever the model asked for in it
 		// (its calls were refused): a model asking for tools forever made one turn
 		// call it without end (an attacker probe, 2026-11-25).
@@ -355,6 +356,18 @@ interface ToolOutcome {
 
 type CheckOutcome = ({ run: false } & ToolOutcome) | { run: true; input: unknown; high: boolean };
 
+/**
+ * A turn's confirmations so far. Once one went unanswered until its deadline,
+ * the turn's later high-risk calls are refused without asking: each waited
+ * out its own deadline, and a model asking for five in every answer held one
+ * turn (and the prompts queued behind it) for 40 deadlines, up to 85 hours
+ * with the defaults (an attacker probe, 2026-11-28). Rebuilt on replay from
+ * the journaled decisions.
+ */
+interface Confirming {
+	timedOut: boolean;
+}
+
 async function runToolCall(
 	w: AgentWorkflow,
 	s: AgentSettings,
@@ -362,6 +375,7 @@ async function runToolCall(
 	call: JournaledCall,
 	label: string,
 	withTools: boolean,
+	confirming: Confirming,
 ): Promise<void> {
 	const check = await w.step(`check-${label}`, async (c): Promise<CheckOutcome> => {
 		if (c.state.turn?.stop === true) return refused("not run: the turn was stopped", "failed");
@@ -374,9 +388,12 @@ async function runToolCall(
 	let outcome: ToolOutcome;
 	if (!check.run) outcome = check;
 	else {
-		const decision = check.high
-			? await confirmCall(w, s, prompt, call, check.input, label)
-			: "approved";
+		const decision = !check.high
+			? "approved"
+			: confirming.timedOut
+				? "unattended"
+				: await confirmCall(w, s, prompt, call, check.input, label);
+		if (decision === "timeout") confirming.timedOut = true;
 		if (decision === "approved") {
 			const tool = s.tools.find((candidate) => candidate.name === call.name) as AgentTool<unknown>;
 			const result = await w.tryStep({

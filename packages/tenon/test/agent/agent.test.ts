@@ -407,6 +407,65 @@ describe("agent actor", () => {
 		await ann.dispose();
 	});
 
+	// An attacker probe (2026-11-28): each high-risk call waited out its own deadline, so a
+	// model asking for five in every answer held one turn for 40 deadlines.
+	it("after one call goes unconfirmed, the turn's later high-risk calls are refused without asking", async () => {
+		mock.on(
+			{ userMessage: "refund them all", hasToolResult: false },
+			{
+				toolCalls: ["1", "2", "3"].map((orderId) => ({
+					name: "refund_order",
+					arguments: JSON.stringify({ orderId }),
+				})),
+			},
+		);
+		mock.on(
+			{ userMessage: "refund them all", hasToolResult: true },
+			{
+				toolCalls: [
+					{ name: "refund_order", arguments: '{"orderId":"4"}' },
+					{ name: "whoami", arguments: "{}" },
+				],
+			},
+		);
+		await using t = await setupTest(registry);
+		const ann = t.client.impatient
+			.getOrCreate("walked-away", { params: { user: "ann" } })
+			.connect();
+		const sees = watch(ann as unknown as Conn);
+		toolCalls.length = 0;
+		const asked: string[] = [];
+		ann.on("turn", () => {
+			const pending = ann.sharedState?.pending;
+			if (pending && !asked.includes(pending.callId)) asked.push(pending.callId);
+		});
+		const { turnId } = await ann.prompt("refund them all");
+		await expect
+			.poll(() => ann.sharedState?.pending?.tool, { timeout: 5_000 })
+			.toBe("refund_order");
+		// The first deadline passes: the rest of the turn asks no one.
+		await t.clock.advance(500);
+		await sees.ended(turnId);
+		expect(asked).toHaveLength(1);
+		// The low-risk calls still ran (the model asks for one in every later round); no refund did.
+		expect(toolCalls.length).toBeGreaterThan(0);
+		expect(toolCalls.every((call) => call.tool === "whoami")).toBe(true);
+		const results = (await ann.history()).filter((m) => m.role === "tool");
+		const refunds = results.filter((m) => m.toolName === "refund_order");
+		// Three in the first answer, one in each later round that had tools.
+		expect(refunds.length).toBeGreaterThan(4);
+		expect(refunds[0]?.content).toContain("no one confirmed this call in time");
+		// The last round has no tools: its calls fail as such, asking no one either.
+		const denied = refunds.filter((m) => m.status === "denied");
+		expect(denied.length + 1).toBeGreaterThan(4);
+		expect(refunds.every((m) => m.status === "denied" || m.status === "failed")).toBe(true);
+		for (const later of denied.slice(1))
+			expect(later.content).toContain("an earlier call in this turn was not confirmed in time");
+		const whoamis = results.filter((m) => m.toolName === "whoami");
+		expect(whoamis.slice(0, -1).every((m) => m.status === "complete")).toBe(true);
+		await ann.dispose();
+	});
+
 	it("a denial and a stop while waiting come back to the model as results; the tool never runs", async () => {
 		mock.on(
 			{ userMessage: "refund order 8", hasToolResult: false },
