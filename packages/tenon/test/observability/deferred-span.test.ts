@@ -161,12 +161,16 @@ describe("deferred spans", () => {
 		const finished = () => tracing.exporter.getFinishedSpans();
 
 		it("is made in a batch, with the times it was finished at, not when the batch runs", () => {
+			const before = performance.now();
 			const span = deferred();
 			spin(2);
 			const wait = { name: "wait", started: performance.now() };
 			spin(2);
 			span.finish(wait);
 			const finishedAt = Date.now();
+			// Up to its finish, however long a loaded machine took to get there (a fixed 40 ms
+			// bound failed once at 61 ms, the test process descheduled on 2 busy cores).
+			const finishedWithin = performance.now() - before;
 			spin(50);
 			expect(made).toBe(0);
 			expect(finished()).toHaveLength(0);
@@ -177,7 +181,7 @@ describe("deferred spans", () => {
 			expect(childrenOf(finished(), server)).toEqual([child]);
 			// Its end is when it finished: the 50 ms before the batch ran are not in it.
 			expect(durationMs(server)).toBeGreaterThanOrEqual(3.5);
-			expect(durationMs(server)).toBeLessThan(40);
+			expect(durationMs(server)).toBeLessThanOrEqual(finishedWithin + 1);
 			const endMs = server.endTime[0] * 1e3 + server.endTime[1] / 1e6;
 			expect(endMs).toBeLessThanOrEqual(finishedAt + 1);
 			// Recorded once: a second flush makes nothing.
