@@ -401,16 +401,24 @@ async function runToolCall(
 				maxRetries: 0,
 				// A backstop: the tool's own timer ends the call first, saying why.
 				timeout: toolTimeoutMs(tool) + 1_000,
-				run: (c) => redactingErrors(s.redactor, () => executeTool(c, s, tool, check.input, prompt)),
+				// A stop that came after the approval (a client's confirm, then stop) found no
+				// pending call to deny, answered true, and the approved tool ran anyway (an
+				// attacker probe, 2026-11-28): the flag is read where the tool would start.
+				run: (c) =>
+					c.state.turn?.stop === true
+						? null
+						: redactingErrors(s.redactor, () => executeTool(c, s, tool, check.input, prompt)),
 			});
-			outcome = result.ok
-				? { content: result.value, status: "complete" }
-				: {
+			outcome = !result.ok
+				? {
 						content: JSON.stringify({
 							error: `the tool failed: ${toolFailure(result.failure, tool, s)}`,
 						}),
 						status: "failed",
-					};
+					}
+				: result.value === null
+					? refused(DENIALS.stopped, "denied")
+					: { content: result.value, status: "complete" };
 		} else outcome = refused(DENIALS[decision], "denied");
 	}
 	await w.step(`record-${label}`, async (c) => {

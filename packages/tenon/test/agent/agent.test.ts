@@ -496,6 +496,35 @@ describe("agent actor", () => {
 		await ann.dispose();
 	});
 
+	// An attacker probe (2026-11-28): confirm then stop at once: stop answered true (no call was
+	// pending any more) and the approved refund ran anyway.
+	it("a stop right after an approval keeps the approved tool from running", async () => {
+		mock.on(
+			{ userMessage: "refund order 5", hasToolResult: false },
+			{ toolCalls: [{ name: "refund_order", arguments: '{"orderId":"5"}' }] },
+		);
+		mock.on({ userMessage: "refund order 5", hasToolResult: true }, { content: "Stopped." });
+		await using t = await setupTest(registry);
+		const ann = t.client.assistant
+			.getOrCreate("approve-stop", { params: { user: "ann" } })
+			.connect();
+		const sees = watch(ann);
+		toolCalls.length = 0;
+		const { turnId } = await ann.prompt("refund order 5");
+		await expect.poll(() => ann.sharedState?.pending?.callId, { timeout: 5_000 }).toBeDefined();
+		const callId = ann.sharedState?.pending?.callId as string;
+		const [, stopped] = await Promise.all([ann.confirm(callId, true), ann.stop()]);
+		expect(stopped).toBe(true);
+		await sees.ended(turnId);
+		expect(sees.turns.at(-1)?.status).toBe("stopped");
+		expect(toolCalls).toEqual([]);
+		const results = (await ann.history()).filter((m) => m.role === "tool");
+		expect(results.map((m) => [m.status, JSON.parse(m.content).error])).toEqual([
+			["denied", "not run: the turn was stopped"],
+		]);
+		await ann.dispose();
+	});
+
 	it("limits prompts per conversation, checks them, and redacts secrets before the model sees them", async () => {
 		mock.onMessage(/password/, { content: "Noted." });
 		await using t = await setupTest(registry);
