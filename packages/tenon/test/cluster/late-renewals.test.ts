@@ -30,8 +30,14 @@ describe("reads on an owner that lost its lease while paused", () => {
 			const taken = await callTally(other.url, "stale", "add", ["two"]);
 			expect(taken.body.output).toMatchObject({ count: 2, node: other.id });
 			// A read sent to the old owner while it is frozen, answered once it runs again.
-			// PostgreSQL is slow to answer the old owner's next lease renewal (here: the leases
-			// table is locked for a moment, as a busy database or a slow network would delay it).
+			// PostgreSQL is slow to answer the old owner's next lease renewal (here: its heartbeat
+			// row is locked for a moment, as a busy database or a slow network would delay it).
+			// A row lock, not `LOCK TABLE`: a node frozen by SIGSTOP between a statement's Parse
+			// and its Bind (postgres.js sends them apart the first time a connection runs a
+			// statement) holds that statement's table locks until it runs again, with no timeout
+			// on the server's side, so an exclusive table lock waited for the frozen node for good
+			// (a CI run, 2026-11-28), and every renewal queued behind it (the other node's lease
+			// expired, and the old node took the actor back).
 			let unlock = () => {};
 			const unlocked = new Promise<void>((resolve) => {
 				unlock = resolve;
@@ -41,7 +47,10 @@ describe("reads on an owner that lost its lease while paused", () => {
 				locked = resolve;
 			});
 			const holding = sqlAdmin().begin(async (tx) => {
-				await tx.unsafe(`LOCK TABLE ${cluster.schema}.leases IN ACCESS EXCLUSIVE MODE`);
+				const rows = await tx.unsafe(
+					`SELECT node_id FROM ${cluster.schema}.nodes WHERE node_id = 'late-old' FOR UPDATE`,
+				);
+				expect(rows).toHaveLength(1);
 				locked();
 				await unlocked;
 			});
