@@ -1,4 +1,16 @@
 import type { ActorStore } from "../storage/interfaces.js";
+import {
+	CONSOLE_MAX_COLUMNS,
+	CONSOLE_MAX_LIKE_PATTERN,
+	CONSOLE_MAX_RESULT_BYTES,
+	CONSOLE_MAX_SCRATCH_BYTES,
+	CONSOLE_MAX_VALUE_BYTES,
+	consoleError,
+	READ_KEYWORDS,
+	ReadOnlyQueryError,
+	valueBytes,
+	withConsoleAuthorizer,
+} from "./console-guards.js";
 import { SQLITE_LIMIT_LIKE_PATTERN_LENGTH } from "./open.js";
 import { DATABASE_RANGE, PageFile } from "./page-file.js";
 import {
@@ -173,7 +185,12 @@ function interrupted<T>(
 	const key = module._sqlite3_malloc(4);
 	module.HEAP32[key >> 2] = 0;
 	module.setCallback(key, () => (performance.now() - started > timeoutMs ? 1 : 0));
-	module._libprogress_progress_handler(connection.pointer, 1_000, 1, key);
+	// Asked at the first jump of SQLite's program after every 32 steps (it asks at jumps only):
+	// about every row or two of a scan. Every 1,000 steps, a LIKE in each row's WHERE ran 100
+	// rows between two checks, 6.5 s past a 2 s limit (a review, 2026-11-29). Every step, the
+	// calls out of the module (about 1 µs each) made a 300,000-row scan 5 times slower; at 32,
+	// no slower than at 1,000 (within the noise of one run).
+	module._libprogress_progress_handler(connection.pointer, 32, 1, key);
 	try {
 		return use();
 	} catch (error) {
@@ -189,183 +206,25 @@ function interrupted<T>(
 	}
 }
 
+export {
+	CONSOLE_MAX_COLUMNS,
+	CONSOLE_MAX_FUNCTION_CALLS,
+	CONSOLE_MAX_LIKE_PATTERN,
+	CONSOLE_MAX_PATTERN_MATCHES,
+	CONSOLE_MAX_RESULT_BYTES,
+	CONSOLE_MAX_SCRATCH_BYTES,
+	CONSOLE_MAX_SQL_CHARS,
+	CONSOLE_MAX_VALUE_BYTES,
+	CONSOLE_REFUSED_FUNCTIONS,
+	ReadOnlyQueryError,
+} from "./console-guards.js";
+
 /** The result of a read-only query: at most `limit` rows, `truncated` when more were left. */
 export interface QueryResult {
 	columns: string[];
 	rows: SqlValue[][];
 	truncated: boolean;
 	elapsedMs: number;
-}
-
-/** Why a console query was refused: `read_only` (it writes) or `sql_error` (SQLite's message). */
-export class ReadOnlyQueryError extends Error {
-	readonly reason: "read_only" | "sql_error" | "timeout";
-	constructor(reason: "read_only" | "sql_error" | "timeout", message: string) {
-		super(message);
-		this.reason = reason;
-	}
-}
-
-/**
- * Longest string or blob a console statement may make or read (SQLite's
- * `SQLITE_LIMIT_LENGTH` on the snapshot's own connection; the actor's is
- * untouched): larger stored values are read with `length()` or `substr()`.
- * SQLite's default is 1 GB: `randomblob(1000000000)` is one step for the
- * progress handler, so it ran for 25 s past the 2 s interrupt and grew the
- * process by gigabytes (an attacker probe, 2026-11-24).
- */
-export const CONSOLE_MAX_VALUE_BYTES = 1024 * 1024;
-
-/**
- * The longest LIKE or GLOB pattern a console statement takes (bytes). A
- * pattern is matched in one step, which the console's time limit cannot
- * interrupt: one of 10,000 bytes against a 1 MiB string held the loop for
- * 20 s (SQLite's default allows 50,000; an audit, 2026-11-27). Against the
- * longest value, 100 bytes take about 0.2 s.
- */
-export const CONSOLE_MAX_LIKE_PATTERN = 100;
-
-/**
- * Most bytes the inspector's statements may spill to scratch files (sorts, `DISTINCT`,
- * temporary b-trees) at once: past it SQLite fails the statement as on a full disk. A
- * `DISTINCT` over 400,000 random blobs, stopped only by its 2 s budget, had spilled hundreds
- * of MB into memory (an attacker probe, 2026-11-27).
- */
-export const CONSOLE_MAX_SCRATCH_BYTES = 64 * 1024 * 1024;
-/**
- * Most columns in a console result (`SQLITE_LIMIT_COLUMN`): a row is made
- * whole inside one step, so its columns times the value limit bound what
- * one step can allocate (2,000 columns of 16 MiB values blocked the server
- * for over a minute in review).
- */
-export const CONSOLE_MAX_COLUMNS = 64;
-/** Most bytes of values one console result holds; rows past it are left out (`truncated`). */
-export const CONSOLE_MAX_RESULT_BYTES = 16 * 1024 * 1024;
-
-/**
- * Characters a value takes in a result's JSON. A string counts its escapes:
- * counted by length, 16 MiB of control characters were 96 MB of JSON (each
- * `\u0001` six), and the Database tab fetched them every 3 s (an attacker
- * probe, 2026-11-28). Bytes as their base64.
- */
-function valueBytes(value: SqlValue): number {
-	if (typeof value === "string") {
-		let size = value.length;
-		for (let i = 0; i < value.length; i++) {
-			const code = value.charCodeAt(i);
-			if (code < 0x20) size += 5;
-			else if (code === 0x22 || code === 0x5c) size += 1;
-		}
-		return size;
-	}
-	if (value instanceof Uint8Array) return Math.ceil(value.byteLength / 3) * 4;
-	return 8;
-}
-
-/**
- * What a console statement may start with (after comments): ATTACH and
- * DETACH count as read-only for SQLite, but would open other files.
- */
-const READ_KEYWORDS =
-	/^(?:\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*(?:SELECT|WITH|EXPLAIN|VALUES|PRAGMA)\b/i;
-
-/**
- * Pragmas that change SQLite's settings for the whole process (every actor's
- * database shares them): SQLite calls them read-only, as they write no file.
- * Refused by an authorizer, which SQLite asks however the statement spells
- * the name: a pattern over the SQL text let `PRAGMA 'hard_heap_limit' = 1`
- * (a quoted name) set the process's limit (a review, 2026-11-26).
- */
-const PROCESS_PRAGMAS = new Set([
-	"hard_heap_limit",
-	"soft_heap_limit",
-	"threads",
-	"temp_store_directory",
-	"data_store_directory",
-]);
-/**
- * Functions the console does not run: one call takes time that grows with
- * the product of its arguments' lengths, in one step, which the console's
- * interrupt cannot cut. `instr()` of a 200 KB string and a 20 KB one held
- * the loop 7 s, `replace()` as long, `trim()` of a 200 KB string with 20 KB
- * of characters 35 s, `unhex()` of 100 KB with 20 KB of characters to
- * ignore 3.6 s; with values of 1 MiB, minutes (an audit and a review,
- * 2026-11-27). `LIKE` with a short pattern finds text instead
- * (`CONSOLE_MAX_LIKE_PATTERN`). A view that calls one is refused too; a
- * virtual generated column of the actor's schema is not (SQLite checks its
- * expression when it loads the schema, without asking the authorizer).
- */
-export const CONSOLE_REFUSED_FUNCTIONS: ReadonlySet<string> = new Set([
-	"instr",
-	"replace",
-	"trim",
-	"ltrim",
-	"rtrim",
-	"unhex",
-]);
-
-/** sqlite3_set_authorizer's action codes of a PRAGMA and a function call, and its answers. */
-const AUTH_PRAGMA = 19;
-const AUTH_FUNCTION = 31;
-const AUTH_OK = 0;
-const AUTH_DENY = 1;
-/** SQLITE_AUTH: what a statement the authorizer refused fails with. */
-const SQLITE_AUTH = 23;
-const SQLITE_FULL = 13;
-
-/**
- * Runs `use` with {@link PROCESS_PRAGMAS} and {@link CONSOLE_REFUSED_FUNCTIONS}
- * refused on `connection`; `refused` is told the function it refused.
- */
-function withConsoleAuthorizer<T>(
-	module: Awaited<ReturnType<typeof loadSqlite>>["module"],
-	connection: Connection,
-	refused: (functionName: string) => void,
-	use: () => T,
-): T {
-	const key = module._sqlite3_malloc(4);
-	module.HEAP32[key >> 2] = 0;
-	module.setCallback(key, (_app: unknown, action: unknown, first: unknown, second: unknown) => {
-		if (action === AUTH_PRAGMA)
-			return PROCESS_PRAGMAS.has(module.UTF8ToString(first as number).toLowerCase())
-				? AUTH_DENY
-				: AUTH_OK;
-		if (action !== AUTH_FUNCTION) return AUTH_OK;
-		// The function's name is the second argument (the first is null).
-		const name = module.UTF8ToString(second as number).toLowerCase();
-		if (!CONSOLE_REFUSED_FUNCTIONS.has(name)) return AUTH_OK;
-		refused(name);
-		return AUTH_DENY;
-	});
-	module._libauthorizer_set_authorizer(connection.pointer, 1, key);
-	try {
-		return use();
-	} finally {
-		module._libauthorizer_set_authorizer(connection.pointer, 0, key);
-		module.deleteCallback(key);
-		module._sqlite3_free(key);
-	}
-}
-
-/**
- * The console's answer to `error` (SQLite's): `read_only` for what the
- * authorizer refused; `sql_error` for a function it refused (`refusedFunction`).
- */
-function consoleError(error: unknown, refusedFunction?: string): ReadOnlyQueryError {
-	// SQLite says "not authorized to use function" with a plain error code.
-	if (refusedFunction !== undefined)
-		return new ReadOnlyQueryError(
-			"sql_error",
-			`the SQL console does not run ${refusedFunction}(): one call over long values cannot be interrupted (use LIKE)`,
-		);
-	if (error instanceof SqliteError && (error.code & 0xff) === SQLITE_AUTH)
-		return new ReadOnlyQueryError("read_only", "the SQL console only reads");
-	if (error instanceof SqliteError && (error.code & 0xff) === SQLITE_FULL)
-		return new ReadOnlyQueryError(
-			"sql_error",
-			`the query needed more than ${CONSOLE_MAX_SCRATCH_BYTES / 1024 / 1024} MiB of temporary space (sort or group fewer or smaller values)`,
-		);
-	return new ReadOnlyQueryError("sql_error", (error as Error).message);
 }
 
 /**
@@ -407,9 +266,9 @@ export async function runReadOnlyQuery(
 			if (stackPointer !== undefined) stack?.restore(stackPointer);
 		};
 		const started = performance.now();
-		let refusedFunction: string | undefined;
-		const noteRefused = (name: string) => {
-			refusedFunction = name;
+		let refusal: string | undefined;
+		const noteRefused = (why: string) => {
+			refusal ??= why;
 		};
 		return interrupted(module, connection, timeoutMs, () =>
 			withConsoleAuthorizer(module, connection, noteRefused, () => {
@@ -418,7 +277,7 @@ export async function runReadOnlyQuery(
 					prepared = connection.prepareFirst(sql);
 				} catch (error) {
 					restoreStack();
-					throw consoleError(error, refusedFunction);
+					throw consoleError(error, refusal);
 				}
 				const { statement, hasMore } = prepared;
 				if (statement === undefined) throw new ReadOnlyQueryError("sql_error", "no SQL statement");

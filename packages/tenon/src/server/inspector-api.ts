@@ -319,12 +319,15 @@ async function runQuery(
 	const body = await readJsonObject(request, context);
 	const { sql } = body;
 	if (typeof sql !== "string" || sql.trim() === "") throw errors.invalid("'sql' must be SQL text");
-	if (sql.length > 100_000) throw errors.invalid("'sql' is longer than 100,000 characters");
+	// Loaded on demand: servers without databases never load SQLite.
+	const inspect = await import("../db/inspect.js");
+	if (sql.length > inspect.CONSOLE_MAX_SQL_CHARS)
+		throw errors.invalid(
+			`'sql' is longer than ${inspect.CONSOLE_MAX_SQL_CHARS.toLocaleString("en-US")} characters`,
+		);
 	const record = await actors.inspect(actorId);
 	if (!record.databaseEnabled)
 		throw new ActorError("inspector", "no_database", "This actor has no database");
-	// Loaded on demand: servers without databases never load SQLite.
-	const inspect = await import("../db/inspect.js");
 	const timeoutMs = context.queries.take();
 	const started = performance.now();
 	try {

@@ -1,0 +1,221 @@
+// What keeps the inspector's SQL console (db/inspect.ts) read-only and short:
+// its limits, the authorizer that refuses costly or process-wide statements, and
+// its answers to what SQLite refused.
+import type { Connection, loadSqlite, SqlValue } from "./sqlite.js";
+import { SqliteError } from "./sqlite.js";
+
+/** Why a console query was refused: `read_only` (it writes) or `sql_error` (SQLite's message). */
+export class ReadOnlyQueryError extends Error {
+	readonly reason: "read_only" | "sql_error" | "timeout";
+	constructor(reason: "read_only" | "sql_error" | "timeout", message: string) {
+		super(message);
+		this.reason = reason;
+	}
+}
+
+/**
+ * Longest string or blob a console statement may make or read (SQLite's
+ * `SQLITE_LIMIT_LENGTH` on the snapshot's own connection; the actor's is
+ * untouched): larger stored values are read with `length()` or `substr()`.
+ * SQLite's default is 1 GB: `randomblob(1000000000)` is one step for the
+ * progress handler, so it ran for 25 s past the 2 s interrupt and grew the
+ * process by gigabytes (an attacker probe, 2026-11-24).
+ */
+export const CONSOLE_MAX_VALUE_BYTES = 1024 * 1024;
+
+/**
+ * The longest LIKE or GLOB pattern a console statement takes (bytes). A
+ * pattern is matched in one step, which the console's time limit cannot
+ * interrupt, in time that grows with the pattern times the value: one of
+ * 10,000 bytes against a 1 MiB string held the loop 20 s (SQLite's default
+ * allows 50,000; an audit, 2026-11-27), one of 100 bytes (`%aaa...b`) 0.5 s.
+ * At 40 bytes, about 0.2 s.
+ */
+export const CONSOLE_MAX_LIKE_PATTERN = 40;
+
+/**
+ * Most LIKE and GLOB operators (or `like()`, `glob()` calls) in one console
+ * statement. Each is one step, and steps without a jump between them (one
+ * row's expression) run without a check of the time limit: one row with 20
+ * LIKEs of 100 bytes over a 1 MiB value held the loop 9 to 10 s past the 2 s
+ * limit (an attacker probe, 2026-11-28). Four take at most about 0.8 s.
+ */
+export const CONSOLE_MAX_PATTERN_MATCHES = 4;
+
+/**
+ * Most function calls in one console statement (a view's count too). A call
+ * over a 1 MiB value (`upper()`, `hex()`, `quote()`) takes 3 to 4 ms in one
+ * step: a statement of 100,000 characters held thousands of them in one
+ * row's expression, seconds past the time limit. Two hundred (64 columns
+ * of two calls each fit) take at most about 0.8 s; operators (`||`, `=`) on such values take about 1 ms each,
+ * bounded by the statement's length (see `CONSOLE_MAX_SQL_CHARS`).
+ */
+export const CONSOLE_MAX_FUNCTION_CALLS = 200;
+
+/**
+ * The longest console statement (characters): what bounds the operators of
+ * one row's expression, which no check of the time limit separates (5,000
+ * characters hold about 800 comparisons of 1 MiB values, 0.6 s; 100,000,
+ * the limit before, 15 s).
+ */
+export const CONSOLE_MAX_SQL_CHARS = 5_000;
+
+/**
+ * Most bytes the inspector's statements may spill to scratch files (sorts, `DISTINCT`,
+ * temporary b-trees) at once: past it SQLite fails the statement as on a full disk. A
+ * `DISTINCT` over 400,000 random blobs, stopped only by its 2 s budget, had spilled hundreds
+ * of MB into memory (an attacker probe, 2026-11-27).
+ */
+export const CONSOLE_MAX_SCRATCH_BYTES = 64 * 1024 * 1024;
+/**
+ * Most columns in a console result (`SQLITE_LIMIT_COLUMN`): a row is made
+ * whole inside one step, so its columns times the value limit bound what
+ * one step can allocate (2,000 columns of 16 MiB values blocked the server
+ * for over a minute in review).
+ */
+export const CONSOLE_MAX_COLUMNS = 64;
+/** Most bytes of values one console result holds; rows past it are left out (`truncated`). */
+export const CONSOLE_MAX_RESULT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Characters a value takes in a result's JSON. A string counts its escapes:
+ * counted by length, 16 MiB of control characters were 96 MB of JSON (each
+ * `\u0001` six), and the Database tab fetched them every 3 s (an attacker
+ * probe, 2026-11-28). Bytes as their base64.
+ */
+export function valueBytes(value: SqlValue): number {
+	if (typeof value === "string") {
+		let size = value.length;
+		for (let i = 0; i < value.length; i++) {
+			const code = value.charCodeAt(i);
+			if (code < 0x20) size += 5;
+			else if (code === 0x22 || code === 0x5c) size += 1;
+		}
+		return size;
+	}
+	if (value instanceof Uint8Array) return Math.ceil(value.byteLength / 3) * 4;
+	return 8;
+}
+
+/**
+ * What a console statement may start with (after comments): ATTACH and
+ * DETACH count as read-only for SQLite, but would open other files.
+ */
+export const READ_KEYWORDS =
+	/^(?:\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*(?:SELECT|WITH|EXPLAIN|VALUES|PRAGMA)\b/i;
+
+/**
+ * Pragmas that change SQLite's settings for the whole process (every actor's
+ * database shares them): SQLite calls them read-only, as they write no file.
+ * Refused by an authorizer, which SQLite asks however the statement spells
+ * the name: a pattern over the SQL text let `PRAGMA 'hard_heap_limit' = 1`
+ * (a quoted name) set the process's limit (a review, 2026-11-26).
+ */
+const PROCESS_PRAGMAS = new Set([
+	"hard_heap_limit",
+	"soft_heap_limit",
+	"threads",
+	"temp_store_directory",
+	"data_store_directory",
+]);
+/**
+ * Functions the console does not run: one call takes time that grows with
+ * the product of its arguments' lengths, in one step, which the console's
+ * interrupt cannot cut. `instr()` of a 200 KB string and a 20 KB one held
+ * the loop 7 s, `replace()` as long, `trim()` of a 200 KB string with 20 KB
+ * of characters 35 s, `unhex()` of 100 KB with 20 KB of characters to
+ * ignore 3.6 s; with values of 1 MiB, minutes (an audit and a review,
+ * 2026-11-27). `LIKE` with a short pattern finds text instead
+ * (`CONSOLE_MAX_LIKE_PATTERN`). A view that calls one is refused too; a
+ * virtual generated column of the actor's schema is not (SQLite checks its
+ * expression when it loads the schema, without asking the authorizer).
+ */
+export const CONSOLE_REFUSED_FUNCTIONS: ReadonlySet<string> = new Set([
+	"instr",
+	"replace",
+	"trim",
+	"ltrim",
+	"rtrim",
+	"unhex",
+]);
+
+/** sqlite3_set_authorizer's action codes of a PRAGMA and a function call, and its answers. */
+const AUTH_PRAGMA = 19;
+const AUTH_FUNCTION = 31;
+const AUTH_OK = 0;
+const AUTH_DENY = 1;
+/** SQLITE_AUTH: what a statement the authorizer refused fails with. */
+const SQLITE_AUTH = 23;
+const SQLITE_FULL = 13;
+
+/**
+ * Runs `use` with {@link PROCESS_PRAGMAS} and {@link CONSOLE_REFUSED_FUNCTIONS}
+ * refused on `connection`, and at most {@link CONSOLE_MAX_FUNCTION_CALLS} calls
+ * ({@link CONSOLE_MAX_PATTERN_MATCHES} of them LIKE or GLOB) in one statement
+ * (counted as SQLite asks, once per call written, in views too); `refused` is
+ * told why, as the console answers it.
+ */
+export function withConsoleAuthorizer<T>(
+	module: Awaited<ReturnType<typeof loadSqlite>>["module"],
+	connection: Connection,
+	refused: (why: string) => void,
+	use: () => T,
+): T {
+	const key = module._sqlite3_malloc(4);
+	module.HEAP32[key >> 2] = 0;
+	let calls = 0;
+	let matches = 0;
+	module.setCallback(key, (_app: unknown, action: unknown, first: unknown, second: unknown) => {
+		if (action === AUTH_PRAGMA)
+			return PROCESS_PRAGMAS.has(module.UTF8ToString(first as number).toLowerCase())
+				? AUTH_DENY
+				: AUTH_OK;
+		if (action !== AUTH_FUNCTION) return AUTH_OK;
+		// The function's name is the second argument (the first is null).
+		const name = module.UTF8ToString(second as number).toLowerCase();
+		if (CONSOLE_REFUSED_FUNCTIONS.has(name)) {
+			refused(
+				`the SQL console does not run ${name}(): one call over long values cannot be interrupted (use LIKE)`,
+			);
+			return AUTH_DENY;
+		}
+		if (++calls > CONSOLE_MAX_FUNCTION_CALLS) {
+			refused(
+				`the SQL console runs at most ${CONSOLE_MAX_FUNCTION_CALLS} function calls in one statement (one row's calls run without a check of its time limit)`,
+			);
+			return AUTH_DENY;
+		}
+		if ((name === "like" || name === "glob") && ++matches > CONSOLE_MAX_PATTERN_MATCHES) {
+			refused(
+				`the SQL console runs at most ${CONSOLE_MAX_PATTERN_MATCHES} LIKE or GLOB in one statement (each is matched in one step its time limit cannot cut)`,
+			);
+			return AUTH_DENY;
+		}
+		return AUTH_OK;
+	});
+	module._libauthorizer_set_authorizer(connection.pointer, 1, key);
+	try {
+		return use();
+	} finally {
+		module._libauthorizer_set_authorizer(connection.pointer, 0, key);
+		module.deleteCallback(key);
+		module._sqlite3_free(key);
+	}
+}
+
+/**
+ * The console's answer to `error` (SQLite's): `read_only` for what the
+ * authorizer refused; `sql_error` with `refusal` for what it refused as too costly.
+ */
+export function consoleError(error: unknown, refusal?: string): ReadOnlyQueryError {
+	// SQLite says "not authorized to use function" with a plain error code.
+	if (refusal !== undefined) return new ReadOnlyQueryError("sql_error", refusal);
+	if (error instanceof SqliteError && (error.code & 0xff) === SQLITE_AUTH)
+		return new ReadOnlyQueryError("read_only", "the SQL console only reads");
+	if (error instanceof SqliteError && (error.code & 0xff) === SQLITE_FULL)
+		return new ReadOnlyQueryError(
+			"sql_error",
+			`the query needed more than ${CONSOLE_MAX_SCRATCH_BYTES / 1024 / 1024} MiB of temporary space (sort or group fewer or smaller values)`,
+		);
+	return new ReadOnlyQueryError("sql_error", (error as Error).message);
+}
