@@ -301,11 +301,16 @@ export class ConnectionHub implements ConnOwner {
 	): Promise<number | undefined> {
 		const encoding = (conn.transport as ConnSocket).encoding;
 		const socketsReplaced = conn.socketsReplaced;
+		// Subscription changes sent before it on this connection apply first: one waiting on a
+		// `canSubscribe` check let the action's broadcast go out before it (a walkthrough,
+		// 2026-11-28). Read as it arrives (this runs at once up to its first await).
+		const subscribing = conn.subscriptionsPending;
 		let frame: string | Uint8Array;
 		// Each message action gets its own request id for the lines its `c.log` writes.
 		const requestId = newRequestId();
 		try {
 			try {
+				if (subscribing !== undefined) await subscribing;
 				const now = this.#core.invokeNow(name, args, conn, requestId);
 				frame = encodeActionResponse(encoding, id, now instanceof Promise ? await now : now);
 				const limit = this.#core.limits.maxOutgoingMessageBytes;
