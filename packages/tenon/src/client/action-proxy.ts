@@ -1,4 +1,5 @@
 // The callable proxies behind `handle.someAction(...)` and `conn.someAction(...)`.
+import { SPECIAL_NAMES } from "../protocol/client-members.js";
 
 /** A callable proxy for an action path (`handle.admin.reset(...)`). */
 export function actionProxy(
@@ -11,7 +12,7 @@ export function actionProxy(
 			return call(name, args);
 		},
 		get(_target, property) {
-			if (typeof property === "symbol" || property === "then") return undefined;
+			if (typeof property === "symbol" || SPECIAL_NAMES.has(property)) return undefined;
 			return actionProxy(call, [...path, property]);
 		},
 	});

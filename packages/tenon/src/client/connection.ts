@@ -6,7 +6,7 @@
 
 import { callSafely } from "../common/call-safely.js";
 import { corkUntilTickEnd } from "../common/ws-cork.js";
-import { CONN_METHODS, CONN_PROPERTIES } from "../protocol/client-members.js";
+import { CONN_METHODS, CONN_PROPERTIES, SPECIAL_NAMES } from "../protocol/client-members.js";
 import { ActorError } from "../protocol/errors.js";
 import {
 	actorErrorFromPayload,
@@ -475,7 +475,7 @@ export function createConnProxy(conn: ActorConnImpl): unknown {
 	const actions = new ActionProxies((name, args) => conn.action({ name, args }));
 	return new Proxy(conn, {
 		get(target, property) {
-			if (typeof property === "symbol" || property === "then") return undefined;
+			if (typeof property === "symbol" || SPECIAL_NAMES.has(property)) return undefined;
 			if (CONN_PROPERTIES.has(property)) return target[property as "connStatus"];
 			if (CONN_METHODS.has(property)) {
 				const method = target[property as "on"] as (...args: unknown[]) => unknown;

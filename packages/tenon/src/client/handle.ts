@@ -1,4 +1,4 @@
-import { HANDLE_METHODS } from "../protocol/client-members.js";
+import { HANDLE_METHODS, SPECIAL_NAMES } from "../protocol/client-members.js";
 import { ActorError } from "../protocol/errors.js";
 import { encodeActionCall, encodeQueueSend } from "../protocol/http-bodies.js";
 import { watchAbort } from "./abort-watch.js";
@@ -293,7 +293,7 @@ export function createHandle(core: HandleCore): unknown {
 	const actions = new ActionProxies(call);
 	return new Proxy(core, {
 		get(target, property) {
-			if (typeof property === "symbol" || property === "then") return undefined;
+			if (typeof property === "symbol" || SPECIAL_NAMES.has(property)) return undefined;
 			if (property === "connect")
 				return (params?: unknown) => createConnProxy(target.connect(params));
 			if (HANDLE_METHODS.has(property)) {

@@ -37,8 +37,20 @@ export const CONN_PROPERTIES: ReadonlySet<string> = new Set([
 	"presence",
 ]);
 
-/** Names JavaScript treats specially (`await` reads `then`): no action, in a group or not, takes them. */
-export const SPECIAL_NAMES: ReadonlySet<string> = new Set(["then", "constructor", "toJSON"]);
+/**
+ * Names JavaScript reads or calls itself (`await` reads `then`, `JSON.stringify` calls `toJSON`,
+ * a template string `toString` and `valueOf`): no action, in a group or not, takes them, and
+ * the client's proxies answer undefined for them. As actions, `JSON.stringify(handle)` sent an
+ * action `toJSON` (creating the actor under `getOrCreate`), and its rejection, unhandled, could
+ * end a Node process (a walkthrough, 2026-11-28).
+ */
+export const SPECIAL_NAMES: ReadonlySet<string> = new Set([
+	"then",
+	"constructor",
+	"toJSON",
+	"toString",
+	"valueOf",
+]);
 
 /** Names an action may not take: client members, plus names JavaScript treats specially. */
 export const RESERVED_ACTION_NAMES: ReadonlySet<string> = new Set([
@@ -52,7 +64,7 @@ export const RESERVED_ACTION_NAMES: ReadonlySet<string> = new Set([
  * The names no top-level action may take, as a type: `actions` refuses them
  * when it is checked (`Type '...' is not assignable to type 'never'`), and
  * {@link RESERVED_ACTION_NAMES} when the actor is defined. That set less
- * `constructor` (every object literal has one, from `Object.prototype`),
+ * `constructor`, `toString` and `valueOf` (every object literal has them, from `Object.prototype`),
  * checked by test/types/reserved-action-names.test.ts.
  */
 export type ReservedActionName =

@@ -9,12 +9,21 @@ const define = (actions: Record<string, unknown>) => () => actor({ actions } as 
 
 describe("action names", () => {
 	it("refuses client members and special names at the top level", () => {
-		for (const name of ["send", "connect", "dispose", "then", "constructor", "toJSON"])
+		for (const name of [
+			"send",
+			"connect",
+			"dispose",
+			"then",
+			"constructor",
+			"toJSON",
+			"toString",
+			"valueOf",
+		])
 			expect(define({ [name]: () => 1 })).toThrow(`Action name '${name}' is reserved`);
 	});
 
 	it("refuses special names in a group, at any depth, and keeps client member names there", () => {
-		for (const name of ["then", "constructor", "toJSON"]) {
+		for (const name of ["then", "constructor", "toJSON", "toString", "valueOf"]) {
 			expect(define({ admin: { [name]: () => 1 } })).toThrow(`'admin.${name}' is reserved`);
 			expect(define({ a: { b: { [name]: () => 1 } } })).toThrow(`'a.b.${name}' is reserved`);
 		}

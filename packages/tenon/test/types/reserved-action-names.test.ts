@@ -27,8 +27,9 @@ describe("reserved action names", () => {
 		expect(Object.keys(grouped.config.actions ?? {})).toEqual(["chat"]);
 	});
 
-	it("are the names the definition refuses (less `constructor`, which every object has)", () => {
-		const runtime = [...RESERVED_ACTION_NAMES].filter((name) => name !== "constructor").sort();
+	it("are the names the definition refuses (less `constructor`, `toString`, `valueOf`, which every object has)", () => {
+		const inherited = new Set(["constructor", "toString", "valueOf"]);
+		const runtime = [...RESERVED_ACTION_NAMES].filter((name) => !inherited.has(name)).sort();
 		const typed: Record<ReservedActionName, true> = {
 			action: true,
 			connect: true,
