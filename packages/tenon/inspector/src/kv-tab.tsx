@@ -9,7 +9,7 @@ export function KvTab({ actorId }: { actorId: string }) {
 	const [prefix, setPrefix] = useState("");
 	const { data, error } = usePoll(
 		() =>
-			api<{ entries: KvEntry[] }>(
+			api<{ entries: KvEntry[]; partial?: true }>(
 				actorPath(actorId, `/kv?${new URLSearchParams({ prefix, limit: "200" })}`),
 			),
 		3_000,
@@ -28,6 +28,12 @@ export function KvTab({ actorId }: { actorId: string }) {
 			</div>
 			{error && <p className="error">{error}</p>}
 			{data && data.entries.length === 0 && <p className="muted">No entries.</p>}
+			{data?.partial && (
+				<p className="muted" data-testid="kv-partial">
+					The first {data.entries.length} entries: the page stopped after 16 MiB of values. Narrow
+					the prefix to see the rest.
+				</p>
+			)}
 			{data && data.entries.length > 0 && (
 				<div className="table-wrap">
 					<table className="grid" data-testid="kv">

@@ -9,6 +9,7 @@ import type { CronJob, CronRun } from "../actor/schedule.js";
 import { previewValue } from "../common/value-preview.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import { AREA } from "../storage/actor-keys.js";
+import { prefixEnd } from "../storage/bytes.js";
 import type { ActorRecord } from "../storage/interfaces.js";
 import type { SentEvent } from "./event-taps.js";
 import type { Runtime } from "./runtime.js";
@@ -73,6 +74,45 @@ export interface KvEntry {
  * in hex, from one request of the read-only token (an audit, 2026-11-27).
  */
 export const KV_VALUE_PREVIEW_BYTES = 4096;
+
+/**
+ * Most bytes of stored state the inspector decodes for one view (`GET .../state`, a state
+ * stream's line): a `GET` of a 200 MB state was decoded and sent whole, 2.7 to 3 s of the
+ * loop each, and eight loops of the read-only token slowed every other client to 1.3 s (an
+ * attacker probe, 2026-11-28).
+ */
+export const INSPECTOR_MAX_STATE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Most bytes of stored values one KV page reads (`partial` past it, with the entries read so
+ * far): every value of a page was read whole for its 4 KiB preview, up to 1,000 values of
+ * 128 KiB per request (the same probe).
+ */
+export const KV_PAGE_MAX_BYTES = 16 * 1024 * 1024;
+/** Entries read from the store at a time for a KV page (each batch checked against the bound). */
+const KV_BATCH = 32;
+
+/** A KV entry as the inspector shows it: key and value as text or hex, values previewed. */
+function kvEntry(key: Uint8Array, value: Uint8Array): KvEntry {
+	const k = asText(key.subarray(1));
+	const shown = preview(value, KV_VALUE_PREVIEW_BYTES);
+	const v = asText(shown);
+	return {
+		key: k.text,
+		keyEncoding: k.encoding,
+		value: v.text,
+		valueEncoding: v.encoding,
+		size: value.byteLength,
+		...(shown.byteLength < value.byteLength ? { truncated: true as const } : {}),
+	};
+}
+
+/** The smallest key after `key` (the range after it starts there). */
+function keyAfter(key: Uint8Array): Uint8Array {
+	const next = new Uint8Array(key.byteLength + 1);
+	next.set(key);
+	return next;
+}
 
 /** The first `max` bytes of `bytes`, not cutting a UTF-8 character in two. */
 function preview(bytes: Uint8Array, max: number): Uint8Array {
@@ -139,10 +179,21 @@ export class ActorInspector {
 		};
 	}
 
-	/** The actor's committed state (it need not be awake). */
+	/**
+	 * The actor's committed state (it need not be awake); `inspector/state_too_large` past
+	 * {@link INSPECTOR_MAX_STATE_BYTES} stored.
+	 */
 	async state(actorId: string): Promise<{ initialized: boolean; state: unknown }> {
 		await this.#runtime.host.getLiveRecord(actorId);
-		const loaded = await loadState(this.#runtime.storage.store, actorId);
+		const loaded = await loadState(this.#runtime.storage.store, actorId, (storedBytes) => {
+			if (storedBytes > INSPECTOR_MAX_STATE_BYTES)
+				throw new ActorError(
+					"inspector",
+					"state_too_large",
+					`The state takes ${storedBytes} bytes stored, more than the inspector shows (${INSPECTOR_MAX_STATE_BYTES}); read parts of it with an action`,
+					{ size: storedBytes, limit: INSPECTOR_MAX_STATE_BYTES },
+				);
+		});
 		return loaded.initialized
 			? { initialized: true, state: loaded.state }
 			: { initialized: false, state: null };
@@ -324,34 +375,41 @@ export class ActorInspector {
 		return this.#runtime.events.follow(actorId, listener);
 	}
 
-	/** KV entries (`c.kv`) whose key starts with `prefix`, up to `limit`. */
-	async kv(actorId: string, prefix: string, limit: number): Promise<KvEntry[]> {
+	/**
+	 * KV entries (`c.kv`) whose key starts with `prefix`, up to `limit`, read in batches until
+	 * {@link KV_PAGE_MAX_BYTES} of values (`partial` when the page stopped there).
+	 */
+	async kv(
+		actorId: string,
+		prefix: string,
+		limit: number,
+	): Promise<{ entries: KvEntry[]; partial?: true }> {
 		await this.#runtime.host.getLiveRecord(actorId);
 		const bytes = new TextEncoder().encode(prefix);
 		const start = new Uint8Array(bytes.length + 1);
 		start[0] = AREA.KV;
 		start.set(bytes, 1);
-		const entries = await this.#runtime.storage.store.list(
-			actorId,
-			{ start, end: Uint8Array.of(AREA.KV + 1) },
-			{ limit: limit + 1 },
-		);
-		return entries
-			.filter(([key]) => key.length >= start.length && start.every((b, i) => key[i] === b))
-			.slice(0, limit)
-			.map(([key, value]) => {
-				const k = asText(key.subarray(1));
-				const shown = preview(value, KV_VALUE_PREVIEW_BYTES);
-				const v = asText(shown);
-				return {
-					key: k.text,
-					keyEncoding: k.encoding,
-					value: v.text,
-					valueEncoding: v.encoding,
-					size: value.byteLength,
-					...(shown.byteLength < value.byteLength ? { truncated: true as const } : {}),
-				};
-			});
+		// The keys with the prefix end before the prefix's successor (or the KV area's end).
+		const end = prefixEnd(start) ?? Uint8Array.of(AREA.KV + 1);
+		const entries: KvEntry[] = [];
+		let from: Uint8Array = start;
+		let read = 0;
+		while (entries.length < limit) {
+			const batch = await this.#runtime.storage.store.list(
+				actorId,
+				{ start: from, end },
+				{ limit: Math.min(KV_BATCH, limit - entries.length) },
+			);
+			for (const [key, value] of batch) {
+				entries.push(kvEntry(key, value));
+				read += value.byteLength;
+			}
+			const last = batch.at(-1);
+			if (last === undefined || batch.length < KV_BATCH) break;
+			if (read > KV_PAGE_MAX_BYTES) return { entries, partial: true };
+			from = keyAfter(last[0]);
+		}
+		return { entries };
 	}
 
 	/** A recorded turn with its state snapshot, or the reason there is none. */

@@ -7,12 +7,24 @@ export type LoadedState =
 	| { initialized: false }
 	| { initialized: true; shape: "object" | "value"; state: unknown };
 
-/** Reads the actor's metadata and state from the store. */
-export async function loadState(store: ActorStore, actorId: string): Promise<LoadedState> {
+/**
+ * Reads the actor's metadata and state from the store. `beforeDecoding` is
+ * told the stored state's size first, and may throw (the inspector's bound).
+ */
+export async function loadState(
+	store: ActorStore,
+	actorId: string,
+	beforeDecoding?: (storedBytes: number) => void,
+): Promise<LoadedState> {
 	const [metaBytes] = await store.get(actorId, [META_KEY]);
 	if (metaBytes === undefined) return { initialized: false };
 	const meta = cborDecode(metaBytes) as ActorMeta;
 	const entries = await store.list(actorId, STATE_RANGE);
+	if (beforeDecoding !== undefined) {
+		let storedBytes = 0;
+		for (const [, value] of entries) storedBytes += value.byteLength;
+		beforeDecoding(storedBytes);
+	}
 	if (meta.shape === "value") {
 		const entry = entries.find(([key]) => key.length === 1);
 		return { initialized: true, shape: "value", state: entry ? cborDecode(entry[1]) : undefined };

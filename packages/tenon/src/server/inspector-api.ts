@@ -206,7 +206,7 @@ export async function handleInspectorApi(
 			requireMethod(request, path, "GET");
 			const limit = Math.min(Math.max(Number(url.searchParams.get("limit")) || 100, 1), MAX_LIST);
 			const prefix = url.searchParams.get("prefix") ?? "";
-			return jsonResponse({ entries: await inspector.kv(actorId, prefix, limit) });
+			return jsonResponse(await inspector.kv(actorId, prefix, limit));
 		}
 		case "history": {
 			requireMethod(request, path, "GET");
