@@ -1,6 +1,6 @@
 import { cutText } from "../common/text-cut.js";
 import { untilAborted } from "../common/until-aborted.js";
-import { StepFailedError } from "../workflow/errors.js";
+import { CriticalError, StepFailedError } from "../workflow/errors.js";
 import { AnswerBudget } from "./answer-budget.js";
 import { runAssistantNote } from "./assistant-message.js";
 import { type CallCheck, checkModelCall } from "./call-check.js";
@@ -127,7 +127,9 @@ async function runTurn(w: AgentWorkflow, prompt: PromptMessage, s: AgentSettings
 			retryBackoffBase: 500,
 			timeout: Number.POSITIVE_INFINITY,
 			run: (c) =>
-				redactingErrors(s.redactor, () => streamAnswer(c, s, prompt, messageId, withTools)),
+				redactingErrors(s.redactor, () => streamAnswer(c, s, prompt, messageId, withTools)).catch(
+					failAtOnceOnLimits,
+				),
 		});
 		if (!answer.ok) {
 			const error = clientError(answer.failure.error, s);
@@ -447,6 +449,17 @@ function refused(reason: string, status: AgentMessageStatus): { run: false } & T
  * failed attempt's message and stack (a model server's error may quote a
  * key; a tool's may quote anything).
  */
+/**
+ * A model answer past its output limit fails for good: asked again, a model that sends
+ * without end does it again, at the same cost, and such calls report no usage (each prompt
+ * cost three unbilled calls with the default retries: an attacker probe, 2026-11-28).
+ */
+function failAtOnceOnLimits(error: unknown): never {
+	if (error instanceof ModelError && error.code === "model_output_too_large")
+		throw new CriticalError(error.message, { cause: error });
+	throw error;
+}
+
 async function redactingErrors<T>(redactor: Redactor, work: () => Promise<T>): Promise<T> {
 	try {
 		return await work();

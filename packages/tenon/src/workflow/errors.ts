@@ -36,11 +36,18 @@ export function errorInfo(error: unknown): WorkflowErrorInfo {
 				message: textOf(() => error.message, ""),
 				...(stack ? { stack } : {}),
 			};
-			if (error instanceof ActorError)
+			// A CriticalError made of an ActorError (its cause) fails with that error's group and code.
+			const coded =
+				error instanceof ActorError
+					? error
+					: error instanceof CriticalError && error.cause instanceof ActorError
+						? error.cause
+						: undefined;
+			if (coded !== undefined)
 				info.metadata = {
-					group: textOf(() => error.group, "unknown"),
-					code: textOf(() => error.code, "unknown"),
-					...(error.metadata === undefined ? {} : { metadata: storableMetadata(error.metadata) }),
+					group: textOf(() => coded.group, "unknown"),
+					code: textOf(() => coded.code, "unknown"),
+					...(coded.metadata === undefined ? {} : { metadata: storableMetadata(coded.metadata) }),
 				};
 			return info;
 		}
@@ -140,7 +147,8 @@ export function errorFromInfo(info: WorkflowErrorInfo): Error {
 }
 
 /**
- * Throw from a step to fail it at once, without retries.
+ * Throw from a step to fail it at once, without retries. With an `ActorError`
+ * as its `cause`, the step's failure carries that error's group and code.
  *
  * @example
  * await ctx.step("charge", async () => {
