@@ -106,7 +106,8 @@ export interface AgentConfig<CP, CS, A = {}> {
 	/**
 	 * Most tool calls one answer may ask for. An answer asking for more is cut
 	 * there (`truncated`, the model call cancelled): none of its calls run.
-	 * Default 128 (`openAIModel`'s own `maxToolCalls`).
+	 * Default 128: below `openAIModel`'s own `maxToolCalls` (256), whose limit fails
+	 * the model call instead (set it above this one when raising this one).
 	 */
 	maxToolCalls?: number;
 	/** Prompts a conversation accepts per window (`false`: no limit). Default 20 per minute. */

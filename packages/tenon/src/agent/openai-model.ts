@@ -30,7 +30,11 @@ export interface OpenAIModelOptions {
 	 * can send endless empty chunks or comments). Default 64 MiB.
 	 */
 	maxStreamBytes?: number;
-	/** Most tool calls in one answer. Default 128. */
+	/**
+	 * Most tool calls in one answer; past it the model call fails
+	 * (`model_output_too_large`). Default 256: above an agent's own default
+	 * `maxToolCalls` (128), which cuts such an answer instead (`truncated`).
+	 */
 	maxToolCalls?: number;
 	/** Time for the whole request, stream included (ms). Default 120 000; `Infinity` for none. */
 	timeoutMs?: number;
@@ -38,7 +42,7 @@ export interface OpenAIModelOptions {
 
 const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 const DEFAULT_MAX_STREAM_BYTES = 64 * 1024 * 1024;
-const DEFAULT_MAX_TOOL_CALLS = 128;
+const DEFAULT_MAX_TOOL_CALLS = 256;
 const DEFAULT_TIMEOUT_MS = 120_000;
 /** How much of an error answer's body is read for its message. */
 const ERROR_BODY_LIMIT = 4096;

@@ -174,6 +174,19 @@ export const rawScenarios: Record<string, (res: ServerResponse) => Promise<void>
 		res.writeHead(500, { "content-type": "text/plain" });
 		res.write(`upstream stalled ${"e".repeat(1_000)}`);
 	},
+	// 150 tool calls in one answer (between the agent's default limit of 128 and openAIModel's).
+	"many-tool-calls": (res) => {
+		startEventStream(res);
+		for (let index = 0; index < 150; index++)
+			res.write(
+				chunk({
+					tool_calls: [
+						{ index, id: `call_${index}`, function: { name: "alpha", arguments: "{}" } },
+					],
+				}),
+			);
+		res.end(chunk({}, "tool_calls") + DONE);
+	},
 	"endless-comments": (res) => {
 		startEventStream(res);
 		res.end(": ping\n\n".repeat(20_000));
