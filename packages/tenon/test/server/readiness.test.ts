@@ -293,11 +293,13 @@ describe("a start whose cluster join hangs", () => {
 		});
 		// The schema exists once a driver opened it; then its nodes table is locked.
 		await using first = await registry.start({ port: 0, host: "127.0.0.1" });
+		// Its port, free again, for the start that fails: a random one in 20,000-40,000 was
+		// taken by another process once (EADDRINUSE, a gate run, 2026-11-29).
+		const port = Number(new URL(first.url).port);
 		await first.close();
 		const unlock = await lockTable(schema, "nodes");
 		try {
 			const started = performance.now();
-			const port = 20_000 + Math.floor(Math.random() * 20_000);
 			await expect(registry.start({ port, host: "127.0.0.1" })).rejects.toThrow(
 				/joining the cluster took over 5000 ms/,
 			);
