@@ -18,6 +18,7 @@ import type { AnyEvents, EventDecls } from "./events.js";
 import { type ActorOptions, checkActorOptions } from "./options.js";
 import { isQueueToken, type QueueDecls } from "./queues.js";
 import { isStandardSchema, type StandardSchemaV1 } from "./schema.js";
+import { checkStaticValue } from "./static-values.js";
 
 /** An action: a function of the context and the caller's arguments. */
 // biome-ignore lint/suspicious/noExplicitAny: any actor definition, whatever its type parameters (a wildcard; `unknown` fails variance checks).
@@ -357,6 +358,9 @@ export function actor<
 	if (config.connState !== undefined && config.createConnState !== undefined) {
 		throw new Error("An actor takes either `connState` or `createConnState`, not both");
 	}
+	checkStaticValue("state", config.state);
+	checkStaticValue("vars", config.vars);
+	checkStaticValue("connState", config.connState);
 	checkActionNames((config.actions ?? {}) as Record<string, unknown>, []);
 	checkPresenceOptions(config.presence);
 	checkActorOptions(config.options);
