@@ -19,6 +19,21 @@ export function parseEncoding(value: string | null | undefined): Encoding {
 	throw errors.unsupportedEncoding(value);
 }
 
+/**
+ * A request's encoding: its `x-rivet-encoding` (RivetKit's), else CBOR for a
+ * body sent as `content-type: application/cbor`, else JSON. A CBOR body sent
+ * with that type and no header was read as JSON and refused as malformed (a
+ * walkthrough, 2026-11-28).
+ */
+export function requestEncoding(headers: { get(name: string): string | null }): Encoding {
+	const named = headers.get("x-rivet-encoding");
+	if (named !== null && named !== "") return parseEncoding(named);
+	const type = headers.get("content-type");
+	if (type !== null && (type.split(";")[0] ?? "").trim().toLowerCase() === "application/cbor")
+		return "cbor";
+	return "json";
+}
+
 /** HTTP content type for an encoding. */
 export function contentTypeFor(encoding: Encoding): string {
 	switch (encoding) {

@@ -7,7 +7,7 @@
 
 import { requestIdOf } from "../common/request-id.js";
 import { traceGatewayRequest } from "../observability/gateway-spans.js";
-import { contentTypeFor, type Encoding, parseEncoding } from "../protocol/encoding.js";
+import { contentTypeFor, type Encoding, requestEncoding } from "../protocol/encoding.js";
 import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
 import { type AccessPolicy, presentedCredential } from "./access.js";
 import type { ClientInfo } from "./caller-request.js";
@@ -119,7 +119,7 @@ export function createActionRoute(deps: ActionRouteDeps): ActionRoute {
 		let encoding: Encoding = "json";
 		try {
 			const gateway = parseGatewayRequest(path, url, limits) as GatewayRequest;
-			encoding = parseEncoding(head.headers.get("x-rivet-encoding"));
+			encoding = requestEncoding(head.headers);
 			const parsed = encoding;
 			reply = await traceGatewayRequest(head, gateway, actors.known, () =>
 				run(call, gateway, parsed, admitted, requestId),

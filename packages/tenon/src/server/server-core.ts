@@ -8,7 +8,7 @@ import { moduleLogger } from "../common/logger.js";
 import { requestIdOf } from "../common/request-id.js";
 import { traceGatewayRequest } from "../observability/gateway-spans.js";
 import type { MetricsExposition } from "../observability/metrics.js";
-import { type Encoding, parseEncoding } from "../protocol/encoding.js";
+import { type Encoding, requestEncoding } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
 import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
 import { OwnedElsewhereError } from "../storage/interfaces.js";
@@ -264,7 +264,7 @@ export function createServerCore(
 		admitted: Admitted,
 		requestId: string,
 	): Promise<Response> {
-		const encoding: Encoding = parseEncoding(request.headers.get("x-rivet-encoding"));
+		const encoding: Encoding = requestEncoding(request.headers);
 		if (!SAFE_METHODS.has(request.method)) guard.checkStateChange(request, admitted);
 		else if (gateway.target.kind === "key" && gateway.target.method === "getOrCreate")
 			guard.checkCreation(request, admitted);
@@ -376,7 +376,7 @@ export function createServerCore(
 			if (peer) return peer;
 			const gateway = parseGatewayRequest(path, url, limits);
 			if (gateway) {
-				encoding = parseEncoding(request.headers.get("x-rivet-encoding"));
+				encoding = requestEncoding(request.headers);
 				return await traceGatewayRequest(request, gateway, actors.known, () =>
 					serveGateway(request, gateway, admitted, requestId),
 				);
