@@ -13,8 +13,13 @@ const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u2800]
 const HIDDEN_IN_VALUES =
 	/(?![\t\n])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u2800]|(?! )\p{Zs}/gu;
 
-/** Letters of the scripts whose letters look like Latin ones. */
-const LOOK_ALIKE = /[\p{Script=Cyrillic}\p{Script=Greek}]/gu;
+/**
+ * Letters of the scripts whose letters look like Latin ones (Armenian օ and Cherokee Ꭺ too, an
+ * attacker probe, 2026-11-28), and dashes that look like `-` (U+2010 to U+2015, the minus sign,
+ * the small and fullwidth hyphen-minus).
+ */
+const LOOK_ALIKE =
+	/[\p{Script=Cyrillic}\p{Script=Greek}\p{Script=Armenian}\p{Script=Cherokee}\p{Script=Coptic}\u2010-\u2015\u2212\uFE63\uFF0D]/gu;
 const LATIN = /\p{Script=Latin}/u;
 
 const escaped = (char: string) => `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`;

@@ -1,0 +1,23 @@
+// How the inspector app shows names a client chose (inspector/src/visible-key.ts):
+// a name mixing Latin letters with look-alikes of them is shown with those as
+// escapes. Cyrillic and Greek were; Armenian `օ` and a U+2010 hyphen were not,
+// and `payments‐pr\u0585d` read as `payments-prod` (an attacker probe, 2026-11-28).
+import { describe, expect, it } from "vitest";
+import { visibleName } from "../../inspector/src/visible-key.js";
+
+describe("a name as the inspector shows it", () => {
+	it("escapes look-alikes of Latin letters and of '-' in a name with Latin letters", () => {
+		expect(visibleName("payments-pr\u043ed")).toBe("payments-pr\\u{43e}d");
+		expect(visibleName("payments-pr\u0585d")).toBe("payments-pr\\u{585}d");
+		expect(visibleName("payments\u2010prod")).toBe("payments\\u{2010}prod");
+		expect(visibleName("payments\u2212prod")).toBe("payments\\u{2212}prod");
+		expect(visibleName("\u13aacme")).toBe("\\u{13aa}cme");
+	});
+
+	it("shows a name in one script, and plain ASCII, as it is", () => {
+		expect(visibleName("привет")).toBe("привет");
+		expect(visibleName("բարև")).toBe("բարև");
+		expect(visibleName("payments-prod")).toBe("payments-prod");
+		expect(visibleName("naïve-café")).toBe("naïve-café");
+	});
+});
