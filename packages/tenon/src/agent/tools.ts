@@ -98,6 +98,18 @@ export function modelTools(tools: readonly AgentTool<unknown>[]): ModelTool[] {
 	}));
 }
 
+/**
+ * A name the model wrote, as a refusal quotes it: controls and format characters (bidi
+ * overrides, zero-width ones) as `\u{…}`. Quoted as written, `"\u202Eteled"` showed as
+ * `delete` in the transcript and the inspector (an attacker probe, 2026-11-28).
+ */
+function shownName(name: string): string {
+	return name.replace(
+		/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu,
+		(char) => `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`,
+	);
+}
+
 /** The outcome of checking a model's tool call. */
 export type CheckedCall =
 	| { ok: true; tool: AgentTool<unknown>; input: unknown }
@@ -118,7 +130,7 @@ export async function checkToolCall(
 ): Promise<CheckedCall> {
 	const tool = tools.find((candidate) => candidate.name === name);
 	if (tool === undefined)
-		return { ok: false, error: `no tool named '${redactedCut(name, redactor, 64)}'` };
+		return { ok: false, error: `no tool named '${shownName(redactedCut(name, redactor, 64))}'` };
 	let parsed: unknown;
 	try {
 		parsed = JSON.parse(rawArguments === "" ? "{}" : rawArguments, (key, value) => {
