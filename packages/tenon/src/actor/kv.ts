@@ -13,11 +13,11 @@ export type KvDecoded<T extends KvEncoding> = T extends "binary" ? Uint8Array : 
 /** Options of {@link ActorKv.list} and {@link ActorKv.listRange}. */
 export interface KvListOptions<K extends KvEncoding = "text", V extends KvEncoding = "text"> {
 	/** Decode keys as text (default) or bytes. */
-	keyType?: K;
+	keyType?: K | undefined;
 	/** Decode values as text (default) or bytes. */
-	type?: V;
-	limit?: number;
-	reverse?: boolean;
+	type?: V | undefined;
+	limit?: number | undefined;
+	reverse?: boolean | undefined;
 }
 
 /**

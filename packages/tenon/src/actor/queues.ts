@@ -91,13 +91,13 @@ export type CompletableMessageOf<Q, K extends keyof Q> = {
 /** Options for receiving. */
 export interface ReceiveOptions<K> {
 	/** Only these queues (default: all). */
-	names?: readonly K[];
+	names?: readonly K[] | undefined;
 	/** Give up after this many ms and resolve `undefined` (default: wait forever). */
-	timeout?: number;
+	timeout?: number | undefined;
 	/** Abort the wait (rejects with the signal's reason). */
-	signal?: AbortSignal;
+	signal?: AbortSignal | undefined;
 	/** Keep the message stored until `complete()` (at-least-once delivery). */
-	completable?: boolean;
+	completable?: boolean | undefined;
 }
 
 /**
@@ -182,7 +182,7 @@ export interface ActorQueue<Q> {
 	/** Messages stored right now (including received, not yet completed ones). */
 	readonly size: number;
 	/** Dead letters, oldest first (see {@link DeadLetter}). */
-	deadLetters(options?: { limit?: number }): Promise<DeadLetter[]>;
+	deadLetters(options?: { limit?: number | undefined }): Promise<DeadLetter[]>;
 	/** Puts a dead letter back on its queue with a fresh delivery count; false if there is none. */
 	retryDeadLetter(id: string): Promise<boolean>;
 	/** Deletes a dead letter for good; false if there is none. */

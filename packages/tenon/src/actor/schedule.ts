@@ -71,11 +71,11 @@ export interface CronSetOptions {
 	name: string;
 	expression: string;
 	action: string;
-	args?: unknown[];
+	args?: unknown[] | undefined;
 	/** IANA time zone, e.g. `America/Los_Angeles`. Default UTC. */
-	timezone?: string;
+	timezone?: string | undefined;
 	/** Runs kept for `history` (default 100, 0 disables). */
-	maxHistory?: number;
+	maxHistory?: number | undefined;
 }
 
 /** Options of {@link ActorCron.every}. */
@@ -84,8 +84,8 @@ export interface CronEveryOptions {
 	/** Interval in ms (at least 1 000). */
 	interval: number;
 	action: string;
-	args?: unknown[];
-	maxHistory?: number;
+	args?: unknown[] | undefined;
+	maxHistory?: number | undefined;
 }
 
 /**
@@ -101,5 +101,5 @@ export interface ActorCron {
 	list(): Promise<CronJob[]>;
 	delete(name: string): Promise<boolean>;
 	/** Recent runs, newest first. */
-	history(name: string, options?: { limit?: number }): Promise<CronRun[]>;
+	history(name: string, options?: { limit?: number | undefined }): Promise<CronRun[]>;
 }

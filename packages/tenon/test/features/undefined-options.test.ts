@@ -1,36 +1,48 @@
-// An option given as `undefined` (`sleepTimeout: cold ? 1_000 : undefined`, or
-// any conditional an app writes) replaced its default with undefined: the
-// options were spread over the defaults (noticed 2026-11-28, with the types
-// that now accept `undefined` under `exactOptionalPropertyTypes`). It means
-// "the default" now, as an omitted option does.
+// In-actor options an app fills conditionally (`limit: maybe`) take
+// `undefined` as "not given", at runtime as in the types (the types refused
+// them under exactOptionalPropertyTypes before 2026-11-29: a walkthrough).
 import { expect, it } from "vitest";
-import { actor, setup } from "../../src/index.js";
+import { actor, queue, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 
-const cold = process.env.TENON_TEST_NEVER_SET === "1";
-
-const napper = actor({
-	state: { n: 0 },
-	actions: { touch: (c) => ++c.state.n },
-	options: { sleepTimeout: cold ? 1_000 : undefined, actionTimeout: undefined },
+const jobs = actor({
+	state: {},
+	queues: { work: queue<string>() },
+	actions: {
+		sweep: async (c) => {
+			await c.kv.put("a1", "x");
+			await c.kv.put("a2", "y");
+			const keys = await c.kv.list("a", { limit: undefined, reverse: undefined, type: undefined });
+			const waiting = await c.queue.tryNextBatch({
+				count: 5,
+				names: undefined,
+				completable: undefined,
+			});
+			const dead = await c.queue.deadLetters({ limit: undefined });
+			await c.cron.set({
+				name: "n",
+				expression: "0 * * * *",
+				action: "sweep",
+				timezone: undefined,
+				maxHistory: undefined,
+				args: undefined,
+			});
+			await c.cron.every({
+				name: "e",
+				interval: 60_000,
+				action: "sweep",
+				maxHistory: undefined,
+				args: undefined,
+			});
+			const runs = await c.cron.history("n", { limit: undefined });
+			return { keys: keys.map(([key]) => key), waiting: waiting.map((m) => m.body), dead, runs };
+		},
+	},
 });
 
-it("takes an undefined actor option as its default", async () => {
-	const registry = setup({
-		use: { napper },
-		logLevel: "silent",
-		limits: { maxConnections: undefined, maxIncomingMessageBytes: undefined },
-	});
-	await using t = await setupTest(registry);
-	const handle = t.client.napper.getOrCreate("a");
-	expect(await handle.touch()).toBe(1);
-	// The default sleep timeout (30 s): awake before it, asleep after.
-	await t.clock.advance(20_000);
-	expect(t.awakeActors()).toBe(1);
-	await t.clock.advance(15_000);
-	await expect.poll(() => t.awakeActors()).toBe(0);
-	expect(await handle.touch()).toBe(2);
-	const conn = handle.connect();
-	expect(await conn.touch()).toBe(3);
-	await conn.dispose();
+it("takes undefined in-actor options as not given", async () => {
+	await using t = await setupTest(setup({ use: { jobs } }));
+	const handle = t.client.jobs.getOrCreate("j");
+	await handle.send("work", "one");
+	expect(await handle.sweep()).toEqual({ keys: ["1", "2"], waiting: ["one"], dead: [], runs: [] });
 });
