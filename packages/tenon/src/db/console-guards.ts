@@ -53,6 +53,13 @@ export const CONSOLE_MAX_PATTERN_MATCHES = 4;
 export const CONSOLE_MAX_FUNCTION_CALLS = 200;
 
 /**
+ * Most steps in a console statement's compiled program. Steps with no jump between them (one
+ * row's expression) run without a check of the time limit, and an operator on 1 MiB values
+ * (`||`, `=`) takes about 1 ms: a program of 1,000 steps holds at most about a second of them.
+ */
+export const CONSOLE_MAX_STEPS = 1_000;
+
+/**
  * The longest console statement (characters): what bounds the operators of
  * one row's expression, which no check of the time limit separates (5,000
  * characters hold about 800 comparisons of 1 MiB values, 0.6 s; 100,000,
@@ -150,10 +157,7 @@ const SQLITE_FULL = 13;
 
 /**
  * Runs `use` with {@link PROCESS_PRAGMAS} and {@link CONSOLE_REFUSED_FUNCTIONS}
- * refused on `connection`, and at most {@link CONSOLE_MAX_FUNCTION_CALLS} calls
- * ({@link CONSOLE_MAX_PATTERN_MATCHES} of them LIKE or GLOB) in one statement
- * (counted as SQLite asks, once per call written, in views too); `refused` is
- * told why, as the console answers it.
+ * refused on `connection`; `refused` is told why, as the console answers it.
  */
 export function withConsoleAuthorizer<T>(
 	module: Awaited<ReturnType<typeof loadSqlite>>["module"],
@@ -163,8 +167,6 @@ export function withConsoleAuthorizer<T>(
 ): T {
 	const key = module._sqlite3_malloc(4);
 	module.HEAP32[key >> 2] = 0;
-	let calls = 0;
-	let matches = 0;
 	module.setCallback(key, (_app: unknown, action: unknown, first: unknown, second: unknown) => {
 		if (action === AUTH_PRAGMA)
 			return PROCESS_PRAGMAS.has(module.UTF8ToString(first as number).toLowerCase())
@@ -173,25 +175,11 @@ export function withConsoleAuthorizer<T>(
 		if (action !== AUTH_FUNCTION) return AUTH_OK;
 		// The function's name is the second argument (the first is null).
 		const name = module.UTF8ToString(second as number).toLowerCase();
-		if (CONSOLE_REFUSED_FUNCTIONS.has(name)) {
-			refused(
-				`the SQL console does not run ${name}(): one call over long values cannot be interrupted (use LIKE)`,
-			);
-			return AUTH_DENY;
-		}
-		if (++calls > CONSOLE_MAX_FUNCTION_CALLS) {
-			refused(
-				`the SQL console runs at most ${CONSOLE_MAX_FUNCTION_CALLS} function calls in one statement (one row's calls run without a check of its time limit)`,
-			);
-			return AUTH_DENY;
-		}
-		if ((name === "like" || name === "glob") && ++matches > CONSOLE_MAX_PATTERN_MATCHES) {
-			refused(
-				`the SQL console runs at most ${CONSOLE_MAX_PATTERN_MATCHES} LIKE or GLOB in one statement (each is matched in one step its time limit cannot cut)`,
-			);
-			return AUTH_DENY;
-		}
-		return AUTH_OK;
+		if (!CONSOLE_REFUSED_FUNCTIONS.has(name)) return AUTH_OK;
+		refused(
+			`the SQL console does not run ${name}(): one call over long values cannot be interrupted (use LIKE)`,
+		);
+		return AUTH_DENY;
 	});
 	module._libauthorizer_set_authorizer(connection.pointer, 1, key);
 	try {
@@ -201,6 +189,52 @@ export function withConsoleAuthorizer<T>(
 		module.deleteCallback(key);
 		module._sqlite3_free(key);
 	}
+}
+
+/**
+ * Why `statement`'s compiled program is refused, if it is: more than {@link CONSOLE_MAX_STEPS}
+ * steps, {@link CONSOLE_MAX_FUNCTION_CALLS} function calls or {@link CONSOLE_MAX_PATTERN_MATCHES}
+ * LIKE/GLOB. Counted in the program (`sqlite3_stmt_explain`), not in the SQL as written: an
+ * alias, a subquery's or a CTE's column is compiled again wherever it is used, and a LIKE
+ * written once but referenced 40 times in one row's expression ran 5.6 s past the 2 s limit
+ * while the authorizer counted one (a review, 2026-11-29).
+ */
+export function programRefusal(
+	module: Awaited<ReturnType<typeof loadSqlite>>["module"],
+	statement: number,
+): string | undefined {
+	let steps = 0;
+	let calls = 0;
+	let matches = 0;
+	if (module._sqlite3_stmt_explain(statement, 1) !== 0)
+		return "the statement's program could not be read";
+	try {
+		while (module._sqlite3_step(statement) === 100 && steps <= CONSOLE_MAX_STEPS) {
+			steps++;
+			const opcode = module.UTF8ToString(module._sqlite3_column_text(statement, 1));
+			if (
+				opcode !== "Function" &&
+				opcode !== "PureFunc" &&
+				opcode !== "AggStep" &&
+				opcode !== "AggValue"
+			)
+				continue;
+			calls++;
+			// P4 names the function: `like(2)`, `glob(2)`.
+			const name = module.UTF8ToString(module._sqlite3_column_text(statement, 5)).toLowerCase();
+			if (name.startsWith("like(") || name.startsWith("glob(")) matches++;
+		}
+	} finally {
+		module._sqlite3_reset(statement);
+		module._sqlite3_stmt_explain(statement, 0);
+	}
+	if (steps > CONSOLE_MAX_STEPS)
+		return `the SQL console runs statements of at most ${CONSOLE_MAX_STEPS} steps of SQLite's program (one row's steps run without a check of its time limit)`;
+	if (calls > CONSOLE_MAX_FUNCTION_CALLS)
+		return `the SQL console runs at most ${CONSOLE_MAX_FUNCTION_CALLS} function calls in one statement, as compiled (an alias counts wherever it is used)`;
+	if (matches > CONSOLE_MAX_PATTERN_MATCHES)
+		return `the SQL console runs at most ${CONSOLE_MAX_PATTERN_MATCHES} LIKE or GLOB in one statement, as compiled (each is matched in one step its time limit cannot cut; an alias counts wherever it is used)`;
+	return undefined;
 }
 
 /**

@@ -6,6 +6,7 @@ import {
 	CONSOLE_MAX_SCRATCH_BYTES,
 	CONSOLE_MAX_VALUE_BYTES,
 	consoleError,
+	programRefusal,
 	READ_KEYWORDS,
 	ReadOnlyQueryError,
 	valueBytes,
@@ -214,6 +215,7 @@ export {
 	CONSOLE_MAX_RESULT_BYTES,
 	CONSOLE_MAX_SCRATCH_BYTES,
 	CONSOLE_MAX_SQL_CHARS,
+	CONSOLE_MAX_STEPS,
 	CONSOLE_MAX_VALUE_BYTES,
 	CONSOLE_REFUSED_FUNCTIONS,
 	ReadOnlyQueryError,
@@ -285,6 +287,8 @@ export async function runReadOnlyQuery(
 					if (hasMore) throw new ReadOnlyQueryError("sql_error", "one statement at a time, please");
 					if (!statement.readonly || !READ_KEYWORDS.test(sql))
 						throw new ReadOnlyQueryError("read_only", "the SQL console only reads");
+					const refused = programRefusal(module, statement.pointer);
+					if (refused !== undefined) throw new ReadOnlyQueryError("sql_error", refused);
 					const rows: SqlValue[][] = [];
 					let truncated = false;
 					let bytes = 0;

@@ -13,6 +13,7 @@ import {
 	CONSOLE_MAX_LIKE_PATTERN,
 	CONSOLE_MAX_PATTERN_MATCHES,
 	CONSOLE_MAX_SQL_CHARS,
+	CONSOLE_MAX_STEPS,
 } from "../../src/db/inspect.js";
 import { setupTest } from "../../src/test/index.js";
 import { call, INSPECTOR_TOKEN, registry } from "../inspector/fixture.js";
@@ -93,19 +94,36 @@ describe("the SQL console's steps between two checks of its time limit", () => {
 	it(`refuses a statement of more than ${CONSOLE_MAX_SQL_CHARS.toLocaleString("en-US")} characters`, async () => {
 		const { t, run } = await consoleOnNewServer();
 		await using _ = t;
-		// Operators on 1 MiB values take about 1 ms each, and the statement's length bounds them.
-		const comparisons = (length: number) => {
-			const head = `WITH v(x) AS (SELECT 'a') SELECT 0`;
-			const terms = "+(x=x)".repeat(Math.floor((length - head.length - 7) / 6));
-			const sql = `${head}${terms} FROM v`;
-			return { sql: sql.padEnd(length, " "), count: terms.length / 6 };
+		const padded = (length: number) => {
+			const head = "SELECT 1 /* ";
+			return `${head}${"x".repeat(length - head.length - 3)} */`;
 		};
-		const longest = comparisons(CONSOLE_MAX_SQL_CHARS);
-		expect(longest.sql).toHaveLength(CONSOLE_MAX_SQL_CHARS);
-		expect((await run(longest.sql)).body).toMatchObject({ rows: [[longest.count]] });
-		const refused = await run(comparisons(CONSOLE_MAX_SQL_CHARS + 1).sql);
+		expect(padded(CONSOLE_MAX_SQL_CHARS)).toHaveLength(CONSOLE_MAX_SQL_CHARS);
+		expect((await run(padded(CONSOLE_MAX_SQL_CHARS))).body).toMatchObject({ rows: [[1]] });
+		const refused = await run(padded(CONSOLE_MAX_SQL_CHARS + 1));
 		expect(refused.status).toBe(400);
 		expect(refused.body).toMatchObject({ group: "request", code: "invalid" });
 		expect(refused.body.message).toContain("longer than");
+	}, 30_000);
+
+	it("counts calls and steps as compiled: an alias used many times counts each time", async () => {
+		const { t, run } = await consoleOnNewServer();
+		await using _ = t;
+		// One LIKE written, 40 compiled (each use of the alias): 5.6 s past the limit (a review).
+		const aliased = `SELECT (v LIKE '${PATTERN}') AS l FROM (SELECT ${MIB_OF_A} AS v) WHERE ${Array.from({ length: 40 }, () => "l").join("+")} >= 0`;
+		const refused = await run(aliased);
+		expect(refused.body).toMatchObject({ group: "inspector", code: "sql_error" });
+		expect(refused.body.message).toContain("LIKE or GLOB in one statement, as compiled");
+		expect(refused.ms).toBeLessThan(1_000);
+		// Operators on 1 MiB values take about 1 ms each: a program past its steps is refused.
+		const comparisons = `WITH v(x) AS (SELECT ${MIB_OF_A}) SELECT ${Array.from({ length: 600 }, () => "(x=x)").join("+")} FROM v`;
+		expect(comparisons.length).toBeLessThan(CONSOLE_MAX_SQL_CHARS);
+		const long = await run(comparisons);
+		expect(long.body).toMatchObject({ group: "inspector", code: "sql_error" });
+		expect(long.body.message).toContain(`at most ${CONSOLE_MAX_STEPS} steps`);
+		// An ordinary query runs.
+		expect((await run("SELECT count(*) FROM notes WHERE body LIKE '%note%'")).body).toMatchObject({
+			rows: [[1]],
+		});
 	}, 30_000);
 });
