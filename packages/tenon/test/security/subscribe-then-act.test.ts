@@ -33,7 +33,18 @@ const room = actor({
 	},
 });
 
-const registry = setup({ use: { room } });
+/** A check that never answers (a lookup that hangs), under a short action timeout. */
+const stuck = actor({
+	state: { said: 0 },
+	options: { actionTimeout: 300 },
+	events: { audit: event<string>({ canSubscribe: () => new Promise<boolean>(() => {}) }) },
+	actions: {
+		say: (c) => ++c.state.said,
+		said: (c) => c.state.said,
+	},
+});
+
+const registry = setup({ use: { room, stuck } });
 
 describe("an action sent right after a subscription on its connection", () => {
 	it("runs after the subscription's check, so the subscriber sees its broadcast", async () => {
@@ -60,5 +71,34 @@ describe("an action sent right after a subscription on its connection", () => {
 		expect(refusals).toHaveLength(1);
 		expect(refusals[0]).toMatchObject({ group: "auth", code: "forbidden" });
 		await guest.dispose();
+	});
+
+	it("waits at most the action timeout for a check that never answers, which then refuses", async () => {
+		await using t = await setupTest(registry);
+		const conn = t.client.stuck.getOrCreate("s").connect();
+		const refusals: unknown[] = [];
+		conn.onError((error) => refusals.push(error));
+		conn.on("audit", () => {});
+		const said = conn.say();
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		// The action timeout runs on the test's clock.
+		await t.clock.advance(400);
+		expect(await said).toBe(1);
+		await expect.poll(() => refusals.length).toBe(1);
+		await conn.dispose();
+	});
+
+	it("does not run an action whose connection closed while it waited", async () => {
+		await using t = await setupTest(registry);
+		const conn = t.client.room.getOrCreate("gone", { params: { role: "admin" } }).connect();
+		conn.on("audit", () => {});
+		// Sent behind the subscription's 80 ms check; the connection closes meanwhile.
+		const asked = conn.say("late").catch(() => "lost");
+		await new Promise((resolve) => setTimeout(resolve, 20));
+		await conn.dispose();
+		expect(await asked).toBe("lost");
+		await new Promise((resolve) => setTimeout(resolve, 200));
+		// The actor's count shows no run of it (the next say is the first).
+		expect(await t.client.room.getOrCreate("gone").say("next")).toBe(1);
 	});
 });

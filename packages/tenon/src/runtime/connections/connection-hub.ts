@@ -310,7 +310,12 @@ export class ConnectionHub implements ConnOwner {
 		const requestId = newRequestId();
 		try {
 			try {
-				if (subscribing !== undefined) await subscribing;
+				if (subscribing !== undefined) {
+					await subscribing;
+					// Closed or resumed on another socket meanwhile: not run, as if lost on the way (its
+					// client counts it lost); it ran after onDisconnect before (a review, 2026-11-29).
+					if (conn.closed || conn.socketsReplaced !== socketsReplaced) return undefined;
+				}
 				const now = this.#core.invokeNow(name, args, conn, requestId);
 				frame = encodeActionResponse(encoding, id, now instanceof Promise ? await now : now);
 				const limit = this.#core.limits.maxOutgoingMessageBytes;

@@ -1,5 +1,5 @@
 import type { AccessCheck } from "../../actor/events.js";
-import { callAsync } from "../../common/timeouts.js";
+import { callAsync, withTimeout } from "../../common/timeouts.js";
 import { utf8Length } from "../../protocol/bytes.js";
 import { ActorError, errors } from "../../protocol/errors.js";
 import type { ActionId } from "../../protocol/messages.js";
@@ -121,9 +121,19 @@ export class Subscriptions {
 			let allowed = true;
 			if (check !== undefined) {
 				try {
+					// Bounded by the action timeout: actions sent after the subscription wait for it
+					// (connection-hub.ts), and a check that never answered held them for good (a review,
+					// 2026-11-29). Past it, the subscription is refused.
+					const checked = callAsync(() => check(this.#deps.checkContext(conn)));
 					allowed =
-						(await this.#core.track(callAsync(() => check(this.#deps.checkContext(conn))))) ===
-						true;
+						(await this.#core.track(
+							withTimeout(checked, this.#core.clock, this.#core.options.actionTimeout, () =>
+								errors.actionTimedOut(
+									`canSubscribe of '${eventName}'`,
+									this.#core.options.actionTimeout,
+								),
+							),
+						)) === true;
 				} catch (error) {
 					this.#core.publicError(error, `canSubscribe of '${eventName}'`);
 					allowed = false;
