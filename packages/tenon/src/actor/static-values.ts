@@ -5,20 +5,32 @@
 // `c.vars.cache.get is not a function` at the first call), silently (a
 // walkthrough, 2026-11-28). Both are refused where the actor is defined.
 
-/** Values structuredClone copies with their kind (everything else an object may be is a class instance). */
-const CLONED_KINDS: readonly (abstract new (...args: never[]) => unknown)[] = [
-	Date,
-	RegExp,
-	ArrayBuffer,
-	DataView,
-	Error,
-	Boolean,
-	Number,
-	String,
-];
+/** Kinds structuredClone copies as they are (their exact prototypes: a subclass loses its methods). */
+const CLONED_PROTOTYPES: ReadonlySet<unknown> = new Set(
+	[
+		Date,
+		RegExp,
+		ArrayBuffer,
+		DataView,
+		Boolean,
+		Number,
+		String,
+		BigInt,
+		Error,
+		EvalError,
+		RangeError,
+		ReferenceError,
+		SyntaxError,
+		TypeError,
+		URIError,
+		globalThis.Blob,
+	]
+		.filter((kind) => kind !== undefined)
+		.map((kind) => (kind as { prototype: unknown }).prototype),
+);
 
-/** How many values are looked at in one static value before the check stops (it is a definition). */
-const MAX_VISITED = 10_000;
+/** Values looked at in one static value before the check stops (a definition: it must stay quick). */
+const MAX_VISITED = 100_000;
 
 /**
  * Throws when `value`, the definition's static `field`, cannot be copied for
@@ -34,34 +46,50 @@ export function checkStaticValue(field: "state" | "vars" | "connState", value: u
 		);
 }
 
+/** A plain object, of this realm or another (`vm`): its prototype is an `Object.prototype`, or none. */
+function isPlainObject(proto: object | null): boolean {
+	return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
 function findUncopyable(
 	root: unknown,
 	rootPath: string,
 ): { what: string; path: string } | undefined {
 	const seen = new Set<object>();
 	const pending: [unknown, string][] = [[root, rootPath]];
-	while (pending.length > 0 && seen.size < MAX_VISITED) {
+	let budget = MAX_VISITED;
+	const push = (item: unknown, path: () => string) => {
+		// Primitives other than functions and symbols need no look (nor a path).
+		if (typeof item !== "object" && typeof item !== "function" && typeof item !== "symbol") return;
+		if (budget-- > 0) pending.push([item, path()]);
+	};
+	while (pending.length > 0) {
 		const [value, path] = pending.pop() as [unknown, string];
 		if (typeof value === "function") return { what: "a function", path };
 		if (typeof value === "symbol") return { what: "a symbol", path };
 		if (typeof value !== "object" || value === null || seen.has(value)) continue;
 		seen.add(value);
-		if (ArrayBuffer.isView(value) || CLONED_KINDS.some((kind) => value instanceof kind)) continue;
-		if (value instanceof Map) {
+		const proto = Object.getPrototypeOf(value) as object | null;
+		if (ArrayBuffer.isView(value) || CLONED_PROTOTYPES.has(proto)) continue;
+		if (value instanceof Map && proto === Map.prototype) {
 			let i = 0;
 			for (const [key, item] of value) {
-				pending.push([key, `${path} (a Map's key ${i})`], [item, `${path}.get(${i})`]);
-				i++;
+				const at = i++;
+				push(key, () => `${path} (a Map's key ${at})`);
+				push(item, () => `${path}.get(${at})`);
 			}
 			continue;
 		}
-		if (value instanceof Set) {
+		if (value instanceof Set && proto === Set.prototype) {
 			let i = 0;
-			for (const item of value) pending.push([item, `${path} (a Set's item ${i++})`]);
+			for (const item of value) {
+				const at = i++;
+				push(item, () => `${path} (a Set's item ${at})`);
+			}
 			continue;
 		}
-		const proto = Object.getPrototypeOf(value);
-		if (proto !== Object.prototype && proto !== null && !Array.isArray(value)) {
+		const array = Array.isArray(value);
+		if (!array && !isPlainObject(proto)) {
 			const name = (proto as { constructor?: { name?: unknown } }).constructor?.name;
 			return {
 				what:
@@ -70,10 +98,9 @@ function findUncopyable(
 			};
 		}
 		for (const key of Object.keys(value))
-			pending.push([
-				(value as Record<string, unknown>)[key],
-				Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`,
-			]);
+			push((value as Record<string, unknown>)[key], () =>
+				array ? `${path}[${key}]` : `${path}.${key}`,
+			);
 	}
 	return undefined;
 }

@@ -3,6 +3,7 @@
 // came out a plain object without its methods (`c.vars.cache.get is not a
 // function` at the first call), silently (a walkthrough, 2026-11-28). Both are
 // refused where the actor is defined, naming where and what to use instead.
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { actor, setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
@@ -28,6 +29,26 @@ describe("an actor's static state, vars and connState", () => {
 		expect(() =>
 			actor({ connState: { seen: new Map([["a", new Cache()]]) }, actions: {} }),
 		).toThrow("`connState` holds an instance of Cache at connState.seen.get(0)");
+	});
+
+	it("refuses an Error subclass (copied as a plain Error), takes other realms' plain objects, Blobs and large arrays quickly", () => {
+		class Refusal extends Error {
+			reason() {
+				return "no";
+			}
+		}
+		expect(() => actor({ vars: { last: new Refusal("x") }, actions: {} })).toThrow(
+			"`vars` holds an instance of Refusal at vars.last",
+		);
+		expect(() => actor({ vars: { last: new TypeError("x") }, actions: {} })).not.toThrow();
+		const foreign = runInNewContext("({ a: { b: [1, 2] } })");
+		expect(() => actor({ state: foreign, actions: {} })).not.toThrow();
+		expect(() => actor({ vars: { file: new Blob(["x"]) }, actions: {} })).not.toThrow();
+		const started = performance.now();
+		expect(() =>
+			actor({ vars: { samples: Array.from({ length: 1_000_000 }, (_, i) => i) }, actions: {} }),
+		).not.toThrow();
+		expect(performance.now() - started).toBeLessThan(1_000);
 	});
 
 	it("takes what is copied as it is, and every actor gets its own copy", async () => {
