@@ -21,13 +21,19 @@ export function parseEncoding(value: string | null | undefined): Encoding {
 
 /**
  * A request's encoding: its `x-rivet-encoding` (RivetKit's), else CBOR for a
- * body sent as `content-type: application/cbor`, else JSON. A CBOR body sent
+ * body sent as `content-type: application/cbor` to an action or a queue
+ * (`protocolBody`), else JSON. A CBOR body sent
  * with that type and no header was read as JSON and refused as malformed (a
  * walkthrough, 2026-11-28).
  */
-export function requestEncoding(headers: { get(name: string): string | null }): Encoding {
+export function requestEncoding(
+	headers: { get(name: string): string | null },
+	protocolBody = true,
+): Encoding {
 	const named = headers.get("x-rivet-encoding");
 	if (named !== null && named !== "") return parseEncoding(named);
+	// A raw request's body is the app's own: its content type says nothing of Tenon's answers.
+	if (!protocolBody) return "json";
 	const type = headers.get("content-type");
 	if (type !== null && (type.split(";")[0] ?? "").trim().toLowerCase() === "application/cbor")
 		return "cbor";

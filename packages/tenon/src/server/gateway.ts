@@ -133,3 +133,8 @@ export function parseGatewayRequest(
 		token: params.get("rvt-token"),
 	};
 }
+
+/** Whether a gateway path's body is Tenon's protocol (an action's, a queue message's). */
+export function protocolBody(path: string): boolean {
+	return path.startsWith("/action/") || path.startsWith("/queue/");
+}

@@ -19,7 +19,7 @@ import { BrowserGuard } from "./browser-guard.js";
 import { type ClientInfo, callerRequest } from "./caller-request.js";
 import { type CorsOptions, corsPreflight, withCors } from "./cors.js";
 import { AddressDecodeTime } from "./decode-time.js";
-import { type GatewayRequest, parseGatewayRequest } from "./gateway.js";
+import { type GatewayRequest, parseGatewayRequest, protocolBody } from "./gateway.js";
 import {
 	actionCallOf,
 	checkDeclaredQueueSend,
@@ -264,7 +264,7 @@ export function createServerCore(
 		admitted: Admitted,
 		requestId: string,
 	): Promise<Response> {
-		const encoding: Encoding = requestEncoding(request.headers);
+		const encoding: Encoding = requestEncoding(request.headers, protocolBody(gateway.path));
 		if (!SAFE_METHODS.has(request.method)) guard.checkStateChange(request, admitted);
 		else if (gateway.target.kind === "key" && gateway.target.method === "getOrCreate")
 			guard.checkCreation(request, admitted);
@@ -376,7 +376,7 @@ export function createServerCore(
 			if (peer) return peer;
 			const gateway = parseGatewayRequest(path, url, limits);
 			if (gateway) {
-				encoding = requestEncoding(request.headers);
+				encoding = requestEncoding(request.headers, protocolBody(gateway.path));
 				return await traceGatewayRequest(request, gateway, actors.known, () =>
 					serveGateway(request, gateway, admitted, requestId),
 				);

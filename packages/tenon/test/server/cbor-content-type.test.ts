@@ -46,4 +46,17 @@ describe("an HTTP action's encoding", () => {
 		});
 		expect(plain.body).toEqual({ output: 8 });
 	});
+
+	it("keeps JSON answers for a raw request sent as application/cbor (its body is the app's own)", async () => {
+		await using t = await setupTest(registry);
+		const answer = await rawRequest(
+			`${t.url}/gateway/echo/request/missing?rvt-method=getOrCreate&rvt-key=k`,
+			{
+				method: "POST",
+				headers: { "content-type": "application/cbor" },
+				body: new Uint8Array([1]),
+			},
+		);
+		expect(answer.headers.get("content-type")).toContain("json");
+	});
 });
