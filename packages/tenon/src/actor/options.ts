@@ -173,3 +173,38 @@ export function checkActorOptions(options: ActorOptions | undefined): void {
 	if (hibernate !== undefined && typeof hibernate !== "boolean" && typeof hibernate !== "function")
 		fail("canHibernateWebSocket", "true, false or a function of the request");
 }
+
+/**
+ * Option names `options` has that Tenon does not know, each with the known name it is
+ * closest to (at most two edits away), if any: a misspelt `sleepTimout` was ignored with no
+ * word (a walkthrough, 2026-11-28). Told, not refused: an actor ported from RivetKit may carry
+ * options of its own that Tenon has no use for.
+ */
+export function unknownActorOptions(
+	options: ActorOptions | undefined,
+): { name: string; closest?: string }[] {
+	if (options === undefined) return [];
+	const known = Object.keys(DEFAULT_ACTOR_OPTIONS);
+	return Object.keys(options)
+		.filter((name) => !Object.hasOwn(DEFAULT_ACTOR_OPTIONS, name))
+		.map((name) => {
+			const closest = known.find((candidate) => editDistance(name, candidate) <= 2);
+			return closest === undefined ? { name } : { name, closest };
+		});
+}
+
+/** Levenshtein distance (names are short). */
+function editDistance(a: string, b: string): number {
+	let row = Array.from({ length: b.length + 1 }, (_, i) => i);
+	for (let i = 1; i <= a.length; i++) {
+		const next = [i];
+		for (let j = 1; j <= b.length; j++)
+			next[j] = Math.min(
+				(row[j] as number) + 1,
+				(next[j - 1] as number) + 1,
+				(row[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+			);
+		row = next;
+	}
+	return row[b.length] as number;
+}

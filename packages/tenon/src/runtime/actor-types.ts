@@ -1,5 +1,9 @@
 import type { AnyActorDefinition } from "../actor/definition.js";
-import { DEFAULT_ACTOR_OPTIONS, type ResolvedActorOptions } from "../actor/options.js";
+import {
+	DEFAULT_ACTOR_OPTIONS,
+	type ResolvedActorOptions,
+	unknownActorOptions,
+} from "../actor/options.js";
 import type { Clock } from "../common/clock.js";
 import { definedOnly } from "../common/defined.js";
 import type { Logger } from "../common/logger.js";
@@ -92,6 +96,12 @@ export function prepareActorType(
 		turnHistory: hostOptions.turnHistory ?? 0,
 		...definedOnly(definition.config.options),
 	};
+	for (const unknown of unknownActorOptions(definition.config.options))
+		hostOptions.logger.warn("an actor option Tenon does not know is ignored", {
+			actor: name,
+			option: unknown.name,
+			...(unknown.closest === undefined ? {} : { didYouMean: unknown.closest }),
+		});
 	const metrics = node.metrics.forActor(name, actions);
 	const instanceDeps: ActorInstanceDeps = {
 		definition,
