@@ -203,6 +203,9 @@ export function programRefusal(
 	module: Awaited<ReturnType<typeof loadSqlite>>["module"],
 	statement: number,
 ): string | undefined {
+	// An EXPLAIN statement lists a program, it does not run one (and switching it back to mode
+	// 0 below would make it run the query it explains).
+	if (module._sqlite3_stmt_isexplain(statement) !== 0) return undefined;
 	let steps = 0;
 	let calls = 0;
 	let matches = 0;

@@ -56,6 +56,8 @@ export interface SqliteModule {
 	_sqlite3_stmt_readonly(...args: number[]): number;
 	/** sqlite3_stmt_explain(stmt, mode): 0 runs the statement, 1 lists its program (EXPLAIN). */
 	_sqlite3_stmt_explain(statement: number, mode: number): number;
+	/** sqlite3_stmt_isexplain(stmt): 0, or 1 for EXPLAIN, 2 for EXPLAIN QUERY PLAN. */
+	_sqlite3_stmt_isexplain(statement: number): number;
 	/** sqlite3_stmt_status(stmt, op, reset). */
 	_sqlite3_stmt_status(statement: number, op: number, reset: number): number;
 }

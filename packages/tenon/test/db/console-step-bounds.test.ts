@@ -121,6 +121,11 @@ describe("the SQL console's steps between two checks of its time limit", () => {
 		const long = await run(comparisons);
 		expect(long.body).toMatchObject({ group: "inspector", code: "sql_error" });
 		expect(long.body.message).toContain(`at most ${CONSOLE_MAX_STEPS} steps`);
+		// EXPLAIN and EXPLAIN QUERY PLAN still list, not run (the count switches a statement's mode).
+		const listed = await run("EXPLAIN SELECT count(*) FROM notes");
+		expect((listed.body.columns as string[]).slice(0, 2)).toEqual(["addr", "opcode"]);
+		const plan = await run("EXPLAIN QUERY PLAN SELECT * FROM notes WHERE id = 1");
+		expect(plan.body.columns).toEqual(["id", "parent", "notused", "detail"]);
 		// An ordinary query runs.
 		expect((await run("SELECT count(*) FROM notes WHERE body LIKE '%note%'")).body).toMatchObject({
 			rows: [[1]],
