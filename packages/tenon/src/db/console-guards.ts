@@ -35,20 +35,21 @@ export const CONSOLE_MAX_LIKE_PATTERN = 40;
 
 /**
  * Most LIKE and GLOB operators (or `like()`, `glob()` calls) in one console
- * statement. Each is one step, and steps without a jump between them (one
- * row's expression) run without a check of the time limit: one row with 20
- * LIKEs of 100 bytes over a 1 MiB value held the loop 9 to 10 s past the 2 s
- * limit (an attacker probe, 2026-11-28). Four take at most about 0.8 s.
+ * statement, as compiled (see {@link programRefusal}). Each is one step, and
+ * steps without a jump between them (one row's expression) run without a
+ * check of the time limit: one row with 20 LIKEs of 100 bytes over a 1 MiB
+ * value held the loop 9 to 10 s past the 2 s limit (an attacker probe,
+ * 2026-11-28). Four take at most about 0.8 s.
  */
 export const CONSOLE_MAX_PATTERN_MATCHES = 4;
 
 /**
- * Most function calls in one console statement (a view's count too). A call
- * over a 1 MiB value (`upper()`, `hex()`, `quote()`) takes 3 to 4 ms in one
- * step: a statement of 100,000 characters held thousands of them in one
- * row's expression, seconds past the time limit. Two hundred (64 columns
- * of two calls each fit) take at most about 0.8 s; operators (`||`, `=`) on such values take about 1 ms each,
- * bounded by the statement's length (see `CONSOLE_MAX_SQL_CHARS`).
+ * Most function calls in one console statement, as compiled (a view's and an
+ * alias's wherever they are used). A call over a 1 MiB value (`upper()`,
+ * `hex()`, `quote()`) takes 3 to 4 ms in one step: a statement of 100,000
+ * characters held thousands of them in one row's expression, seconds past
+ * the time limit. Two hundred (64 columns of two calls each fit) take at most
+ * about 0.8 s; operators are bounded by {@link CONSOLE_MAX_STEPS}.
  */
 export const CONSOLE_MAX_FUNCTION_CALLS = 200;
 
@@ -60,10 +61,10 @@ export const CONSOLE_MAX_FUNCTION_CALLS = 200;
 export const CONSOLE_MAX_STEPS = 1_000;
 
 /**
- * The longest console statement (characters): what bounds the operators of
- * one row's expression, which no check of the time limit separates (5,000
- * characters hold about 800 comparisons of 1 MiB values, 0.6 s; 100,000,
- * the limit before, 15 s).
+ * The longest console statement (characters), checked before SQLite parses
+ * it: a console statement needs no more, and the program's bounds above are
+ * read from what SQLite compiled (100,000 characters, the limit before, held
+ * about 15 s of comparisons of 1 MiB values in one row's expression).
  */
 export const CONSOLE_MAX_SQL_CHARS = 5_000;
 
