@@ -1,211 +1,11 @@
 import type { ActorStore } from "../storage/interfaces.js";
-import {
-	CONSOLE_MAX_COLUMNS,
-	CONSOLE_MAX_LIKE_PATTERN,
-	CONSOLE_MAX_RESULT_BYTES,
-	CONSOLE_MAX_SCRATCH_BYTES,
-	CONSOLE_MAX_VALUE_BYTES,
-	consoleError,
-	programRefusal,
-	READ_KEYWORDS,
-	ReadOnlyQueryError,
-	valueBytes,
-	withConsoleAuthorizer,
-} from "./console-guards.js";
-import { SQLITE_LIMIT_LIKE_PATTERN_LENGTH } from "./open.js";
-import { DATABASE_RANGE, PageFile } from "./page-file.js";
-import {
-	Connection,
-	loadSqlite,
-	SQLITE,
-	SQLITE_LIMIT_COLUMN,
-	SQLITE_LIMIT_LENGTH,
-	SqliteError,
-	type SqlValue,
-} from "./sqlite.js";
-import { createVfs, type TenonVfs, VFS_NAME } from "./vfs.js";
+import type { InspectRequest } from "./inspect-request.js";
+import type { DatabaseRows, DatabaseTable, QueryResult } from "./inspect-snapshot.js";
+import { InspectThread, type OnRan } from "./inspect-thread.js";
+import { DATABASE_RANGE } from "./page-file.js";
 
-/** A table or view of an actor's database. */
-export interface DatabaseTable {
-	name: string;
-	type: "table" | "view";
-	sql: string;
-	columns: { name: string; type: string; notNull: boolean; primaryKey: boolean }[];
-	/** Why its columns could not be read (a view over a table since dropped). */
-	error?: string;
-}
-
-/** A page of rows from one table or view. */
-export interface DatabaseRows {
-	table: string;
-	columns: string[];
-	rows: SqlValue[][];
-	total: number;
-	limit: number;
-	offset: number;
-	/** True when the page stopped short of `limit` rows past 16 MiB of values. */
-	truncated: boolean;
-}
-
-let inspectorVfs: TenonVfs | undefined;
-let snapshots = 0;
-
-/**
- * Opens a read-only copy of an actor's committed database (the actor need
- * not be awake) and hands it to `use`.
- */
-async function withSnapshot<T>(
-	store: ActorStore,
-	actorId: string,
-	use: (connection: Connection) => T,
-): Promise<T | undefined> {
-	const entries = await store.list(actorId, DATABASE_RANGE);
-	if (entries.length === 0) return undefined;
-	const { module, api } = await loadSqlite();
-	if (inspectorVfs === undefined) {
-		const created = createVfs(module, `${VFS_NAME}-inspect`, CONSOLE_MAX_SCRATCH_BYTES);
-		api.vfs_register(created as never, false);
-		inspectorVfs = created;
-	}
-	const name = `/inspect-${actorId}-${++snapshots}.db`;
-	inspectorVfs.attach(name, PageFile.fromEntries(entries));
-	let connection: Connection | undefined;
-	try {
-		connection = Connection.open(module, name, `${VFS_NAME}-inspect`, SQLITE.OPEN_READONLY);
-		return use(connection);
-	} finally {
-		connection?.close();
-		inspectorVfs.detach(name);
-	}
-}
-
-function query(connection: Connection, sql: string, args: unknown[] = []): SqlValue[][] {
-	const rows: SqlValue[][] = [];
-	connection.eachStatement(sql, (statement) => {
-		if (args.length > 0) statement.bind(args);
-		while (statement.step()) rows.push(statement.values());
-	});
-	return rows;
-}
-
-const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
-
-/** The tables and views of an actor's database (undefined: it has none yet). */
-export async function readDatabaseSchema(
-	store: ActorStore,
-	actorId: string,
-	timeoutMs: number,
-): Promise<DatabaseTable[] | undefined> {
-	const { module } = await loadSqlite();
-	return withSnapshot(store, actorId, (connection) =>
-		interrupted(module, connection, timeoutMs, () =>
-			query(
-				connection,
-				"SELECT name, type, coalesce(sql, '') FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
-			).map(([name, type, sql]): DatabaseTable => {
-				const table = { name: name as string, type: type as "table" | "view", sql: sql as string };
-				try {
-					const columns = query(
-						connection,
-						'SELECT name, type, "notnull", pk FROM pragma_table_info(?)',
-						[name],
-					).map(([column, columnType, notNull, pk]) => ({
-						name: column as string,
-						type: columnType as string,
-						notNull: notNull === 1,
-						primaryKey: (pk as number) > 0,
-					}));
-					return { ...table, columns };
-				} catch (error) {
-					// One view that no longer resolves hid every table (a review, 2026-11-26).
-					if (!(error instanceof SqliteError) || error.code === SQLITE.INTERRUPT) throw error;
-					return { ...table, columns: [], error: error.message };
-				}
-			}),
-		),
-	);
-}
-
-/**
- * A page of rows of `table` (a table or view that exists; undefined
- * otherwise), interrupted past `timeoutMs` (a view can take any time, and
- * so can counting a large table).
- */
-export async function readDatabaseRows(
-	store: ActorStore,
-	actorId: string,
-	table: string,
-	limit: number,
-	offset: number,
-	timeoutMs: number,
-): Promise<DatabaseRows | undefined> {
-	const { module } = await loadSqlite();
-	return withSnapshot(store, actorId, (connection) =>
-		interrupted(module, connection, timeoutMs, () => {
-			const known = query(
-				connection,
-				"SELECT 1 FROM sqlite_schema WHERE type IN ('table', 'view') AND name = ?",
-				[table],
-			);
-			if (known.length === 0) return undefined;
-			let columns: string[] = [];
-			const rows: SqlValue[][] = [];
-			let bytes = 0;
-			let truncated = false;
-			connection.eachStatement(`SELECT * FROM ${quote(table)} LIMIT ? OFFSET ?`, (statement) => {
-				statement.bind([limit, offset]);
-				columns = statement.columns;
-				while (statement.step()) {
-					const row = statement.values();
-					for (const value of row) bytes += valueBytes(value);
-					rows.push(row);
-					if (bytes > CONSOLE_MAX_RESULT_BYTES) {
-						truncated = rows.length < limit;
-						break;
-					}
-				}
-			});
-			const [[total]] = query(connection, `SELECT count(*) FROM ${quote(table)}`) as [[number]];
-			return { table, columns, rows, total, limit, offset, truncated };
-		}),
-	);
-}
-
-/**
- * Runs `use` with SQLite's progress handler interrupting `connection` past
- * `timeoutMs`; a statement it interrupted throws {@link ReadOnlyQueryError}
- * `timeout`.
- */
-function interrupted<T>(
-	module: Awaited<ReturnType<typeof loadSqlite>>["module"],
-	connection: Connection,
-	timeoutMs: number,
-	use: () => T,
-): T {
-	const started = performance.now();
-	const key = module._sqlite3_malloc(4);
-	module.HEAP32[key >> 2] = 0;
-	module.setCallback(key, () => (performance.now() - started > timeoutMs ? 1 : 0));
-	// Asked at the first jump of SQLite's program after every 32 steps (it asks at jumps only):
-	// about every row or two of a scan. Every 1,000 steps, a LIKE in each row's WHERE ran 100
-	// rows between two checks, 6.5 s past a 2 s limit (a review, 2026-11-29). Every step, the
-	// calls out of the module (about 1 µs each) made a 300,000-row scan 5 times slower; at 32,
-	// no slower than at 1,000 (within the noise of one run).
-	module._libprogress_progress_handler(connection.pointer, 32, 1, key);
-	try {
-		return use();
-	} catch (error) {
-		if (performance.now() - started > timeoutMs)
-			throw new ReadOnlyQueryError("timeout", `the query ran past ${Math.round(timeoutMs)} ms`);
-		// SQLite's own refusal (a view over a dropped table): the caller's `sql_error`.
-		if (error instanceof SqliteError) throw new ReadOnlyQueryError("sql_error", error.message);
-		throw error;
-	} finally {
-		module._libprogress_progress_handler(connection.pointer, 0, 0, key);
-		module.deleteCallback(key);
-		module._sqlite3_free(key);
-	}
-}
+// The inspector's reads of an actor's database: a copy of its committed pages,
+// read on a worker thread (inspect-thread.ts) so the event loop keeps serving.
 
 export {
 	CONSOLE_MAX_COLUMNS,
@@ -220,27 +20,57 @@ export {
 	CONSOLE_REFUSED_FUNCTIONS,
 	ReadOnlyQueryError,
 } from "./console-guards.js";
+export type { DatabaseRows, DatabaseTable, QueryResult } from "./inspect-snapshot.js";
+export type { OnRan } from "./inspect-thread.js";
 
-/** The result of a read-only query: at most `limit` rows, `truncated` when more were left. */
-export interface QueryResult {
-	columns: string[];
-	rows: SqlValue[][];
-	truncated: boolean;
-	elapsedMs: number;
+/** The process's one reader: reads of every registry's actors take turns on it. */
+export const inspectThread = new InspectThread();
+
+async function read(
+	store: ActorStore,
+	actorId: string,
+	request: InspectRequest,
+	onRan: OnRan | undefined,
+): Promise<unknown> {
+	const entries = await store.list(actorId, DATABASE_RANGE);
+	if (entries.length === 0) return undefined;
+	return inspectThread.run(request, entries, onRan);
+}
+
+/** The tables and views of an actor's database (undefined: it has none yet). */
+export async function readDatabaseSchema(
+	store: ActorStore,
+	actorId: string,
+	timeoutMs: number,
+	onRan?: OnRan,
+): Promise<DatabaseTable[] | undefined> {
+	return (await read(store, actorId, { op: "schema", timeoutMs }, onRan)) as
+		| DatabaseTable[]
+		| undefined;
 }
 
 /**
- * Runs one read-only SQL statement against a snapshot of the committed
- * database. Three locks keep it read-only: the snapshot is opened read-only,
- * `PRAGMA query_only` is on, and a statement SQLite does not call read-only
- * (`sqlite3_stmt_readonly`), or that does not start with SELECT, WITH,
- * EXPLAIN, VALUES or PRAGMA, is refused before it runs; so are the pragmas
- * of {@link PROCESS_PRAGMAS}, however spelt, and the functions of
- * {@link CONSOLE_REFUSED_FUNCTIONS}. A statement running
- * past `timeoutMs` is interrupted; no string or blob it makes or reads may
- * exceed {@link CONSOLE_MAX_VALUE_BYTES}, nor a result have more than
- * {@link CONSOLE_MAX_COLUMNS} columns, and the result stops at `limit` rows
- * or {@link CONSOLE_MAX_RESULT_BYTES}. Undefined when the actor has no database yet.
+ * A page of rows of `table` (a table or view that exists; undefined
+ * otherwise), interrupted past `timeoutMs` (a view can take any time, and
+ * so can counting a large table).
+ */
+export async function readDatabaseRows(
+	store: ActorStore,
+	actorId: string,
+	table: string,
+	limit: number,
+	offset: number,
+	timeoutMs: number,
+	onRan?: OnRan,
+): Promise<DatabaseRows | undefined> {
+	const request = { op: "rows", table, limit, offset, timeoutMs } as const;
+	return (await read(store, actorId, request, onRan)) as DatabaseRows | undefined;
+}
+
+/**
+ * Runs one read-only SQL statement against a copy of the committed database,
+ * as `queryOf` (inspect-snapshot.ts) says. Undefined when the actor has no
+ * database yet.
  */
 export async function runReadOnlyQuery(
 	store: ActorStore,
@@ -248,78 +78,8 @@ export async function runReadOnlyQuery(
 	sql: string,
 	limit: number,
 	timeoutMs: number,
+	onRan?: OnRan,
 ): Promise<QueryResult | undefined> {
-	const { module } = await loadSqlite();
-	return withSnapshot(store, actorId, (connection) => {
-		query(connection, "PRAGMA query_only = 1");
-		module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_LENGTH, CONSOLE_MAX_VALUE_BYTES);
-		module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_COLUMN, CONSOLE_MAX_COLUMNS);
-		module._sqlite3_limit(
-			connection.pointer,
-			SQLITE_LIMIT_LIKE_PATTERN_LENGTH,
-			CONSOLE_MAX_LIKE_PATTERN,
-		);
-		// A statement that throws from inside the module (a JavaScript stack overflow) leaves its
-		// stack pointer short: put back before anything calls into it again (wasm-stack.ts).
-		// The console did not, and six queries broke SQLite for every actor (an audit, 2026-11-27).
-		const stack = module.wasmStack;
-		const stackPointer = stack?.save();
-		const restoreStack = () => {
-			if (stackPointer !== undefined) stack?.restore(stackPointer);
-		};
-		const started = performance.now();
-		let refusal: string | undefined;
-		const noteRefused = (why: string) => {
-			refusal ??= why;
-		};
-		return interrupted(module, connection, timeoutMs, () =>
-			withConsoleAuthorizer(module, connection, noteRefused, () => {
-				let prepared: ReturnType<Connection["prepareFirst"]>;
-				try {
-					prepared = connection.prepareFirst(sql);
-				} catch (error) {
-					restoreStack();
-					throw consoleError(error, refusal);
-				}
-				const { statement, hasMore } = prepared;
-				if (statement === undefined) throw new ReadOnlyQueryError("sql_error", "no SQL statement");
-				try {
-					if (hasMore) throw new ReadOnlyQueryError("sql_error", "one statement at a time, please");
-					if (!statement.readonly || !READ_KEYWORDS.test(sql))
-						throw new ReadOnlyQueryError("read_only", "the SQL console only reads");
-					const refused = programRefusal(module, statement.pointer);
-					if (refused !== undefined) throw new ReadOnlyQueryError("sql_error", refused);
-					const rows: SqlValue[][] = [];
-					let truncated = false;
-					let bytes = 0;
-					try {
-						while (statement.step()) {
-							if (rows.length === limit) {
-								truncated = true;
-								break;
-							}
-							const row = statement.values();
-							for (const value of row) bytes += valueBytes(value);
-							if (bytes > CONSOLE_MAX_RESULT_BYTES) {
-								truncated = true;
-								break;
-							}
-							rows.push(row);
-						}
-					} catch (error) {
-						restoreStack();
-						throw consoleError(error);
-					}
-					return {
-						columns: statement.columns,
-						rows,
-						truncated,
-						elapsedMs: Math.round(performance.now() - started),
-					};
-				} finally {
-					statement.finalize();
-				}
-			}),
-		);
-	});
+	const request = { op: "query", sql, limit, timeoutMs } as const;
+	return (await read(store, actorId, request, onRan)) as QueryResult | undefined;
 }

@@ -150,20 +150,32 @@ export async function handleInspector(
 	);
 	// Loaded on demand: servers without databases never load SQLite.
 	const inspect = await import("../db/inspect.js");
-	// These copy the committed database and query it on the loop, as the SQL console does:
+	// These copy the committed database and query it on the console's thread (db/inspect-thread.ts):
 	// the same budget, or a read-only holder's readers starved every other client (a probe).
 	const timeoutMs = context.queries.take(VIEW_QUERY_MS);
 	const started = performance.now();
+	let ranMs: number | undefined;
+	const onRan = (ms: number) => {
+		ranMs = ms;
+	};
 	try {
 		if (table === null) {
 			return jsonResponse({
 				actorId,
 				name: record.name,
 				isDatabaseEnabled: true,
-				tables: (await inspect.readDatabaseSchema(store, actorId, timeoutMs)) ?? [],
+				tables: (await inspect.readDatabaseSchema(store, actorId, timeoutMs, onRan)) ?? [],
 			});
 		}
-		const rows = await inspect.readDatabaseRows(store, actorId, table, limit, offset, timeoutMs);
+		const rows = await inspect.readDatabaseRows(
+			store,
+			actorId,
+			table,
+			limit,
+			offset,
+			timeoutMs,
+			onRan,
+		);
 		if (rows === undefined) {
 			throw new ActorError("actor", "not_found", `The database has no table or view '${table}'`, {
 				table,
@@ -175,7 +187,7 @@ export async function handleInspector(
 			throw new ActorError("inspector", error.reason, error.message);
 		throw error;
 	} finally {
-		context.queries.settle(timeoutMs, performance.now() - started);
+		context.queries.settle(timeoutMs, ranMs ?? performance.now() - started);
 	}
 }
 

@@ -1,11 +1,11 @@
 import { ActorError } from "../protocol/errors.js";
 
 /**
- * The event-loop time the inspector's SQL console and database views may
- * take. Their queries run on the loop (SQLite compiled to WebAssembly, in
- * process), each interrupted after the time it was given; without a budget,
- * a holder of the read-only token could send one such query after another
- * and keep the server busy. The time queries take is drawn from a bucket of
+ * The time the inspector's SQL console and database views may take. Their
+ * queries run one at a time on a worker thread (db/inspect-thread.ts; on the
+ * loop where none can be started), each interrupted after the time it was
+ * given; without a budget, a holder of the read-only token could send one
+ * such query after another and keep a core busy, and the others waiting. The time queries take is drawn from a bucket of
  * `capacityMs` that regains `perSecondMs` a second. A query reserves the time
  * it may run when it starts (at most `maxQueryMs`, at most what the bucket
  * holds) and gives back what it did not use when it ends, so queries that
@@ -13,7 +13,7 @@ import { ActorError } from "../protocol/errors.js";
  * 12 s of the loop when each only checked the balance, an attacker probe).
  * While the bucket holds under `minQueryMs`, the answer is
  * `limit/sql_console_busy` (429, `metadata.retryAfterMs`). With the defaults,
- * queries take at most about a fifth of the loop over time.
+ * queries take at most about a fifth of a core over time.
  */
 export class QueryBudget {
 	readonly #capacityMs: number;

@@ -102,7 +102,7 @@ describe("inspector: what a read-only token holder must not be able to do", () =
 		expect(redactUrl("/gateway/chat/websocket")).toBe("/gateway/chat/websocket");
 	});
 
-	it("charges database views and overlapping console queries to the console's loop budget", async () => {
+	it("charges database views and overlapping console queries to the console's time budget", async () => {
 		await using t = await setupTest(registry);
 		const notes = t.client.notes.getOrCreate("budget");
 		await notes.add("one");
@@ -110,6 +110,13 @@ describe("inspector: what a read-only token holder must not be able to do", () =
 		const endless =
 			"WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n";
 		const body = JSON.stringify({ sql: endless });
+		// The console's worker started first (from the sources, it takes 0.5 s or more under load).
+		const warm = await call(`${t.url}/inspector/actors/${actorId}/db/query`, {
+			method: "POST",
+			headers: { ...reader, ...json },
+			body: JSON.stringify({ sql: "SELECT 1" }),
+		});
+		expect(warm.body).toMatchObject({ rows: [[1]] });
 		const host = new URL(t.url).host;
 		const request = `POST /inspector/actors/${actorId}/db/query HTTP/1.1\r\nhost: ${host}\r\nauthorization: ${reader.authorization}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 		// Four endless queries pipelined: each checked the balance before any ran, and the
@@ -120,14 +127,14 @@ describe("inspector: what a read-only token holder must not be able to do", () =
 		expect(performance.now() - started).toBeLessThan(3_500);
 		expect(answers.match(/"code":"timeout"/g) ?? []).toHaveLength(1);
 		expect(answers.match(/"code":"sql_console_busy"/g) ?? []).toHaveLength(3);
-		// What the bucket regained meanwhile (about 400 ms) goes to one more; then none is left.
-		const again = await call(`${t.url}/inspector/actors/${actorId}/db/query`, {
+		// What the bucket regained meanwhile (about 400 ms) goes to one more; while it runs, none
+		// is left, and the views, which copy and query the database too, take from the same bucket.
+		const again = call(`${t.url}/inspector/actors/${actorId}/db/query`, {
 			method: "POST",
 			headers: { ...reader, ...json },
 			body,
 		});
-		expect(again.body).toMatchObject({ code: "timeout" });
-		// The views copy and query the database on the loop too: the same budget.
+		await new Promise((resolve) => setTimeout(resolve, 50));
 		for (const view of ["db/schema", "db/rows?table=notes"]) {
 			const refused = await call(`${t.url}/inspector/actors/${actorId}/${view}`, {
 				headers: reader,
@@ -135,6 +142,7 @@ describe("inspector: what a read-only token holder must not be able to do", () =
 			expect(refused.status, view).toBe(429);
 			expect(refused.body, view).toMatchObject({ group: "limit", code: "sql_console_busy" });
 		}
+		expect((await again).body).toMatchObject({ code: "timeout" });
 		// Process-wide settings are not the console's to change, though SQLite calls them read-only.
 		await new Promise((resolve) => setTimeout(resolve, 1_000));
 		for (const sql of [

@@ -112,7 +112,7 @@ describe("inspector app: KV and the SQL console", () => {
 			"WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n";
 		const endless = await query(endlessSql);
 		expect(endless.body).toMatchObject({ group: "inspector", code: "timeout" });
-		// Queries run on the loop: the console's share of it is spent (query-budget.ts).
+		// The console's share of the server's time is spent (query-budget.ts).
 		// The next may run what the bucket regained meanwhile (about 400 ms), then none: a
 		// query asked for right after is refused. Each try drains the bucket again, so a
 		// loaded machine that took a while between the two (the bucket regains 100 ms of

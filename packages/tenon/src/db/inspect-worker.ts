@@ -1,0 +1,27 @@
+import { parentPort } from "node:worker_threads";
+import {
+	answer,
+	failureOf,
+	type InspectRequest,
+	type PackedEntries,
+	unpackEntries,
+} from "./inspect-request.js";
+import { loadSqlite } from "./sqlite.js";
+
+// The worker thread of the inspector's database reads (inspect-thread.ts): says
+// `{ ready: true }` once SQLite is loaded, then answers one request at a time,
+// `{ id, value }` or `{ id, failure }`.
+
+parentPort?.on(
+	"message",
+	async (message: { id: number; request: InspectRequest; packed: PackedEntries }) => {
+		try {
+			const value = await answer(message.request, unpackEntries(message.packed));
+			parentPort?.postMessage({ id: message.id, value });
+		} catch (error) {
+			parentPort?.postMessage({ id: message.id, failure: failureOf(error) });
+		}
+	},
+);
+await loadSqlite();
+parentPort?.postMessage({ ready: true });
