@@ -50,9 +50,10 @@ export interface ActorConfig<
 	Q,
 	A,
 	D = undefined,
-	SS = S,
+	SS = never,
 	PU = null,
 	PD = unknown,
+	SH extends boolean = false,
 > {
 	/** Initial state (cloned for each new actor). Use `createState` to compute it from input. */
 	state?: S;
@@ -181,7 +182,7 @@ export interface ActorConfig<
 	 * @example
 	 * shareState: (state, conn) => ({ board: state.board, myNotes: state.notes[conn.state.userId] }),
 	 */
-	shareState?: boolean | ((state: S, conn: Conn<CP, CS, E>) => SS);
+	shareState?: SH | ((state: S, conn: Conn<CP, CS, E>) => SS);
 	/**
 	 * Presence: each client sets its own (`conn.setPresence({ cursor })`), the
 	 * others see it; never stored, gone with the connection. `identify` says,
@@ -220,13 +221,17 @@ export interface ActorTypeInfo<
 	Q,
 	A,
 	D = undefined,
-	SS = S,
+	SS = never,
 	PU = null,
 	PD = unknown,
+	SH extends boolean = false,
 > {
 	state: S;
-	/** What `shareState` shares (the state itself for `true`). */
-	sharedState: SS;
+	/**
+	 * What `shareState` shares: the state itself for `true` (or a boolean that
+	 * may be), a function's projection, nothing (`never`) without it.
+	 */
+	sharedState: [SS] extends [never] ? (true extends SH ? S : never) : SS;
 	/** What `presence.identify` says about a connection. */
 	presenceUser: PU;
 	/** What a client's presence holds (`presence.schema`'s output). */
@@ -255,16 +260,17 @@ export class ActorDefinition<
 	Q,
 	A,
 	D = undefined,
-	SS = S,
+	SS = never,
 	PU = null,
 	PD = unknown,
+	SH extends boolean = false,
 > {
 	/** The configuration as written. */
-	readonly config: ActorConfig<S, CP, CS, V, I, E, Q, A, D, SS, PU, PD>;
+	readonly config: ActorConfig<S, CP, CS, V, I, E, Q, A, D, SS, PU, PD, SH>;
 	/** Phantom: type information only, never set at runtime. */
-	declare readonly __types: ActorTypeInfo<S, CP, CS, V, I, E, Q, A, D, SS, PU, PD>;
+	declare readonly __types: ActorTypeInfo<S, CP, CS, V, I, E, Q, A, D, SS, PU, PD, SH>;
 
-	constructor(config: ActorConfig<S, CP, CS, V, I, E, Q, A, D, SS, PU, PD>) {
+	constructor(config: ActorConfig<S, CP, CS, V, I, E, Q, A, D, SS, PU, PD, SH>) {
 		this.config = config;
 	}
 }
@@ -275,6 +281,7 @@ type AnyArg = any;
 
 /** Any actor definition. */
 export type AnyActorDefinition = ActorDefinition<
+	AnyArg,
 	AnyArg,
 	AnyArg,
 	AnyArg,
@@ -343,12 +350,13 @@ export function actor<
 	Q extends QueueDecls = {},
 	A = {},
 	D = undefined,
-	SS = S,
+	SS = never,
 	PU = null,
 	PD = unknown,
+	SH extends boolean = false,
 >(
-	config: ActorConfig<S, CP, CS, V, I, E, Q, A, D, SS, PU, PD>,
-): ActorDefinition<S, CP, CS, V, I, E, Q, A, D, SS, PU, PD> {
+	config: ActorConfig<S, CP, CS, V, I, E, Q, A, D, SS, PU, PD, SH>,
+): ActorDefinition<S, CP, CS, V, I, E, Q, A, D, SS, PU, PD, SH> {
 	if (config.state !== undefined && config.createState !== undefined) {
 		throw new Error("An actor takes either `state` or `createState`, not both");
 	}

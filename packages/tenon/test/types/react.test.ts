@@ -31,7 +31,12 @@ const whole = actor({
 	shareState: true,
 	actions: { inc: (c) => ++c.state.count },
 });
-const registry = setup({ use: { board, whole } });
+// No shareState, or shareState: false: nothing is shared, and the hook says so (it was typed
+// as the whole state, which never arrives).
+const unshared = actor({ state: { count: 0 }, actions: { inc: (c) => ++c.state.count } });
+const off = actor({ state: { count: 0 }, shareState: false, actions: {} });
+const maybe = actor({ state: { count: 0 }, shareState: process.env.SHARE === "1", actions: {} });
+const registry = setup({ use: { board, whole, unshared, off, maybe } });
 type Board = (typeof registry)["__actors"]["board"];
 
 describe("tenon/react types", () => {
@@ -59,6 +64,12 @@ describe("tenon/react types", () => {
 		>();
 		type Whole = (typeof registry)["__actors"]["whole"];
 		expectTypeOf(useActorState<Whole>).returns.toEqualTypeOf<{ count: number } | undefined>();
+		type Actors = (typeof registry)["__actors"];
+		expectTypeOf(useActorState<Actors["unshared"]>).returns.toEqualTypeOf<undefined>();
+		expectTypeOf(useActorState<Actors["off"]>).returns.toEqualTypeOf<undefined>();
+		expectTypeOf(useActorState<Actors["maybe"]>).returns.toEqualTypeOf<
+			{ count: number } | undefined
+		>();
 		type Presence = ReturnType<typeof usePresence<Board>>;
 		expectTypeOf<Presence["others"][number]>().toEqualTypeOf<PresenceOf<Board>>();
 		expectTypeOf<PresenceOf<Board>["user"]>().toEqualTypeOf<{ name: string }>();
