@@ -35,7 +35,12 @@ const notes = actor({
 		all: (c) => c.db.execute("SELECT body FROM notes"),
 	},
 });
-const registry = setup({ use: { counter, flow, notes }, storage: memoryDriver(), logLevel: "silent" });
+const registry = setup({
+	use: { counter, flow, notes },
+	storage: memoryDriver(),
+	inspector: { token: "inspector-token-0123456789" },
+	logLevel: "silent",
+});
 
 const t = await setupTest(registry);
 const viaTestKit = await t.client.counter.getOrCreate("a").inc();
@@ -45,6 +50,13 @@ while (workflowSteps < 2) { await new Promise((r) => setTimeout(r, 5)); workflow
 const noteHandle = t.client.notes.getOrCreate("n");
 await noteHandle.add("hello");
 const sqlRows = await noteHandle.all();
+// The SQL console reads on a worker thread, started from dist/db/inspect-worker.js.
+const consoleAnswer = await fetch(\`\${t.url}/inspector/actors/\${await noteHandle.resolve()}/db/query\`, {
+	method: "POST",
+	headers: { authorization: "Bearer inspector-token-0123456789", "content-type": "application/json" },
+	body: JSON.stringify({ sql: "SELECT count(*) AS n FROM notes" }),
+}).then((response) => response.json());
+const consoleRows = consoleAnswer.rows;
 await t.stop();
 
 const server = await registry.start({ port: 0, host: "127.0.0.1" });
@@ -58,7 +70,7 @@ let notFound;
 try { await client.counter.get("missing").inc(); } catch (e) { notFound = e instanceof ActorError ? e.code : String(e); }
 await client.dispose();
 await server.close();
-console.log(JSON.stringify({ viaTestKit, viaConnection, events, notFound, workflowSteps, sqlRows }));
+console.log(JSON.stringify({ viaTestKit, viaConnection, events, notFound, workflowSteps, sqlRows, consoleRows }));
 `;
 
 it("builds and runs from dist without a TypeScript loader", () => {
@@ -79,6 +91,7 @@ it("builds and runs from dist without a TypeScript loader", () => {
 		notFound: "not_found",
 		workflowSteps: 2,
 		sqlRows: [{ body: "hello" }],
+		consoleRows: [[1]],
 	});
 	// A third-party driver imports the storage conformance suites from the package.
 	const suites = spawnSync(
