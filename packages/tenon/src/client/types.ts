@@ -174,6 +174,13 @@ export interface QueueSendMethods<D> {
 
 /** Methods every connection has, beside its actions. */
 export interface ActorConnMethods<D> extends QueueSendMethods<D> {
+	/**
+	 * None: a connection is not text or a number (its proxy answers undefined for these names, so
+	 * `String(conn)` throws); print `conn.actorId`.
+	 */
+	readonly toString: undefined;
+	/** None (see `toString`). */
+	readonly valueOf: undefined;
 	/** Subscribes to an event; returns the unsubscribe function. */
 	on<K extends EventName<EventsOf<D>>>(
 		name: K,
@@ -225,6 +232,13 @@ export type ActorConn<D> = ActionCallers<ActionsOf<D>> & ActorConnMethods<D>;
 
 /** Methods every handle has, beside its actions. */
 export interface ActorHandleMethods<D> extends QueueSendMethods<D> {
+	/**
+	 * None: a handle is not text or a number (its proxy answers undefined for these names, so
+	 * `String(handle)` throws); print its key or `await handle.resolve()`.
+	 */
+	readonly toString: undefined;
+	/** None (see `toString`). */
+	readonly valueOf: undefined;
 	/** Opens a realtime connection (WebSocket). */
 	connect(params?: ConnParamsOf<D>): ActorConn<D>;
 	/** Resolves the actor id (creating the actor for `getOrCreate` handles). */

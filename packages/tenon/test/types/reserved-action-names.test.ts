@@ -3,7 +3,8 @@
 // list them (a docs walkthrough, 2026-11-28: `send` is a natural name for a chat action). The
 // types refuse them now, and the error names them all.
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { actor } from "../../src/index.js";
+import { createClient } from "../../src/client/index.js";
+import { actor, setup } from "../../src/index.js";
 import {
 	RESERVED_ACTION_NAMES,
 	type ReservedActionName,
@@ -58,5 +59,21 @@ describe("reserved action names", () => {
 		};
 		expect(Object.keys(typed).sort()).toEqual(runtime);
 		expectTypeOf<"send">().toExtend<ReservedActionName>();
+	});
+
+	it("leave a handle and a connection without toString and valueOf, in their types as at run time", () => {
+		const counter = actor({ state: { n: 0 }, actions: { inc: (c) => ++c.state.n } });
+		const registry = setup({ use: { counter } });
+		const client = createClient<typeof registry>("http://127.0.0.1:9");
+		const handle = client.counter.getOrCreate("k");
+		expectTypeOf(handle.toString).toEqualTypeOf<undefined>();
+		expectTypeOf(handle.valueOf).toEqualTypeOf<undefined>();
+		expect(handle.toString).toBeUndefined();
+		expect(handle.valueOf).toBeUndefined();
+		// @ts-expect-error a handle is not text (its toString was Object's in the types, undefined at run time)
+		expect(() => handle.toString()).toThrow(TypeError);
+		type Conn = ReturnType<typeof handle.connect>;
+		expectTypeOf<Conn["toString"]>().toEqualTypeOf<undefined>();
+		expectTypeOf<Conn["valueOf"]>().toEqualTypeOf<undefined>();
 	});
 });
