@@ -11,15 +11,24 @@ export type InspectRequest =
 	| { op: "rows"; table: string; limit: number; offset: number; timeoutMs: number }
 	| { op: "query"; sql: string; limit: number; timeoutMs: number };
 
-/** Answers `request` on a copy of the database stored as `entries`, in this thread. */
-export function answer(request: InspectRequest, entries: readonly Entry[]): Promise<unknown> {
+/**
+ * Answers `request` on a copy of the database stored as `entries`, in this
+ * thread; `onOpened` is called once the copy is open (its time limit runs from there).
+ */
+export function answer(
+	request: InspectRequest,
+	entries: readonly Entry[],
+	onOpened?: () => void,
+): Promise<unknown> {
 	switch (request.op) {
 		case "schema":
-			return schemaOf(entries, request.timeoutMs);
-		case "rows":
-			return rowsOf(entries, request.table, request.limit, request.offset, request.timeoutMs);
+			return schemaOf(entries, request.timeoutMs, onOpened);
+		case "rows": {
+			const { table, limit, offset, timeoutMs } = request;
+			return rowsOf(entries, table, limit, offset, timeoutMs, onOpened);
+		}
 		case "query":
-			return queryOf(entries, request.sql, request.limit, request.timeoutMs);
+			return queryOf(entries, request.sql, request.limit, request.timeoutMs, onOpened);
 	}
 }
 
@@ -34,20 +43,30 @@ export interface PackedEntries {
 	ends: Float64Array<ArrayBuffer>;
 }
 
-export function packEntries(entries: readonly Entry[]): PackedEntries {
+/** Bytes copied between two turns of the event loop while packing (a 100 MiB copy held it 0.4 s). */
+const PACK_SLICE_BYTES = 8 * 1024 * 1024;
+
+/** Packs `entries`, letting the event loop turn after every {@link PACK_SLICE_BYTES} copied. */
+export async function packEntries(entries: readonly Entry[]): Promise<PackedEntries> {
 	let size = 0;
 	for (const [key, value] of entries) size += key.byteLength + value.byteLength;
 	const bytes = new Uint8Array(size);
 	const ends = new Float64Array(entries.length * 2);
 	let at = 0;
-	entries.forEach(([key, value], i) => {
+	let sliceEnd = PACK_SLICE_BYTES;
+	for (let i = 0; i < entries.length; i++) {
+		const [key, value] = entries[i] as Entry;
 		bytes.set(key, at);
 		at += key.byteLength;
 		ends[2 * i] = at;
 		bytes.set(value, at);
 		at += value.byteLength;
 		ends[2 * i + 1] = at;
-	});
+		if (at >= sliceEnd) {
+			sliceEnd = at + PACK_SLICE_BYTES;
+			await new Promise((resolve) => setImmediate(resolve));
+		}
+	}
 	return { bytes: bytes.buffer, ends };
 }
 

@@ -62,6 +62,7 @@ let snapshots = 0;
 async function withSnapshot<T>(
 	entries: readonly Entry[],
 	use: (connection: Connection, module: SqliteModule) => T,
+	onOpened?: () => void,
 ): Promise<T> {
 	const { module, api } = await loadSqlite();
 	if (inspectorVfs === undefined) {
@@ -74,6 +75,7 @@ async function withSnapshot<T>(
 	let connection: Connection | undefined;
 	try {
 		connection = Connection.open(module, name, `${VFS_NAME}-inspect`, SQLITE.OPEN_READONLY);
+		onOpened?.();
 		return use(connection, module);
 	} finally {
 		connection?.close();
@@ -93,33 +95,44 @@ function query(connection: Connection, sql: string, args: unknown[] = []): SqlVa
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
 /** The tables and views of a database stored as `entries`. */
-export function schemaOf(entries: readonly Entry[], timeoutMs: number): Promise<DatabaseTable[]> {
-	return withSnapshot(entries, (connection, module) =>
-		interrupted(module, connection, timeoutMs, () =>
-			query(
-				connection,
-				"SELECT name, type, coalesce(sql, '') FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
-			).map(([name, type, sql]): DatabaseTable => {
-				const table = { name: name as string, type: type as "table" | "view", sql: sql as string };
-				try {
-					const columns = query(
-						connection,
-						'SELECT name, type, "notnull", pk FROM pragma_table_info(?)',
-						[name],
-					).map(([column, columnType, notNull, pk]) => ({
-						name: column as string,
-						type: columnType as string,
-						notNull: notNull === 1,
-						primaryKey: (pk as number) > 0,
-					}));
-					return { ...table, columns };
-				} catch (error) {
-					// One view that no longer resolves hid every table (a review, 2026-11-26).
-					if (!(error instanceof SqliteError) || error.code === SQLITE.INTERRUPT) throw error;
-					return { ...table, columns: [], error: error.message };
-				}
-			}),
-		),
+export function schemaOf(
+	entries: readonly Entry[],
+	timeoutMs: number,
+	onOpened?: () => void,
+): Promise<DatabaseTable[]> {
+	return withSnapshot(
+		entries,
+		(connection, module) =>
+			interrupted(module, connection, timeoutMs, () =>
+				query(
+					connection,
+					"SELECT name, type, coalesce(sql, '') FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
+				).map(([name, type, sql]): DatabaseTable => {
+					const table = {
+						name: name as string,
+						type: type as "table" | "view",
+						sql: sql as string,
+					};
+					try {
+						const columns = query(
+							connection,
+							'SELECT name, type, "notnull", pk FROM pragma_table_info(?)',
+							[name],
+						).map(([column, columnType, notNull, pk]) => ({
+							name: column as string,
+							type: columnType as string,
+							notNull: notNull === 1,
+							primaryKey: (pk as number) > 0,
+						}));
+						return { ...table, columns };
+					} catch (error) {
+						// One view that no longer resolves hid every table (a review, 2026-11-26).
+						if (!(error instanceof SqliteError) || error.code === SQLITE.INTERRUPT) throw error;
+						return { ...table, columns: [], error: error.message };
+					}
+				}),
+			),
+		onOpened,
 	);
 }
 
@@ -134,35 +147,39 @@ export function rowsOf(
 	limit: number,
 	offset: number,
 	timeoutMs: number,
+	onOpened?: () => void,
 ): Promise<DatabaseRows | undefined> {
-	return withSnapshot(entries, (connection, module) =>
-		interrupted(module, connection, timeoutMs, () => {
-			const known = query(
-				connection,
-				"SELECT 1 FROM sqlite_schema WHERE type IN ('table', 'view') AND name = ?",
-				[table],
-			);
-			if (known.length === 0) return undefined;
-			let columns: string[] = [];
-			const rows: SqlValue[][] = [];
-			let bytes = 0;
-			let truncated = false;
-			connection.eachStatement(`SELECT * FROM ${quote(table)} LIMIT ? OFFSET ?`, (statement) => {
-				statement.bind([limit, offset]);
-				columns = statement.columns;
-				while (statement.step()) {
-					const row = statement.values();
-					for (const value of row) bytes += valueBytes(value);
-					rows.push(row);
-					if (bytes > CONSOLE_MAX_RESULT_BYTES) {
-						truncated = rows.length < limit;
-						break;
+	return withSnapshot(
+		entries,
+		(connection, module) =>
+			interrupted(module, connection, timeoutMs, () => {
+				const known = query(
+					connection,
+					"SELECT 1 FROM sqlite_schema WHERE type IN ('table', 'view') AND name = ?",
+					[table],
+				);
+				if (known.length === 0) return undefined;
+				let columns: string[] = [];
+				const rows: SqlValue[][] = [];
+				let bytes = 0;
+				let truncated = false;
+				connection.eachStatement(`SELECT * FROM ${quote(table)} LIMIT ? OFFSET ?`, (statement) => {
+					statement.bind([limit, offset]);
+					columns = statement.columns;
+					while (statement.step()) {
+						const row = statement.values();
+						for (const value of row) bytes += valueBytes(value);
+						rows.push(row);
+						if (bytes > CONSOLE_MAX_RESULT_BYTES) {
+							truncated = rows.length < limit;
+							break;
+						}
 					}
-				}
-			});
-			const [[total]] = query(connection, `SELECT count(*) FROM ${quote(table)}`) as [[number]];
-			return { table, columns, rows, total, limit, offset, truncated };
-		}),
+				});
+				const [[total]] = query(connection, `SELECT count(*) FROM ${quote(table)}`) as [[number]];
+				return { table, columns, rows, total, limit, offset, truncated };
+			}),
+		onOpened,
 	);
 }
 
@@ -228,77 +245,84 @@ export function queryOf(
 	sql: string,
 	limit: number,
 	timeoutMs: number,
+	onOpened?: () => void,
 ): Promise<QueryResult> {
-	return withSnapshot(entries, (connection, module) => {
-		query(connection, "PRAGMA query_only = 1");
-		module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_LENGTH, CONSOLE_MAX_VALUE_BYTES);
-		module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_COLUMN, CONSOLE_MAX_COLUMNS);
-		module._sqlite3_limit(
-			connection.pointer,
-			SQLITE_LIMIT_LIKE_PATTERN_LENGTH,
-			CONSOLE_MAX_LIKE_PATTERN,
-		);
-		// A statement that throws from inside the module (a JavaScript stack overflow) leaves its
-		// stack pointer short: put back before anything calls into it again (wasm-stack.ts).
-		// The console did not, and six queries broke SQLite for every actor (an audit, 2026-11-27).
-		const stack = module.wasmStack;
-		const stackPointer = stack?.save();
-		const restoreStack = () => {
-			if (stackPointer !== undefined) stack?.restore(stackPointer);
-		};
-		const started = performance.now();
-		let refusal: string | undefined;
-		const noteRefused = (why: string) => {
-			refusal ??= why;
-		};
-		return interrupted(module, connection, timeoutMs, () =>
-			withConsoleAuthorizer(module, connection, noteRefused, () => {
-				let prepared: ReturnType<Connection["prepareFirst"]>;
-				try {
-					prepared = connection.prepareFirst(sql);
-				} catch (error) {
-					restoreStack();
-					throw consoleError(error, refusal);
-				}
-				const { statement, hasMore } = prepared;
-				if (statement === undefined) throw new ReadOnlyQueryError("sql_error", "no SQL statement");
-				try {
-					if (hasMore) throw new ReadOnlyQueryError("sql_error", "one statement at a time, please");
-					if (!statement.readonly || !READ_KEYWORDS.test(sql))
-						throw new ReadOnlyQueryError("read_only", "the SQL console only reads");
-					const refused = programRefusal(module, statement.pointer);
-					if (refused !== undefined) throw new ReadOnlyQueryError("sql_error", refused);
-					const rows: SqlValue[][] = [];
-					let truncated = false;
-					let bytes = 0;
+	return withSnapshot(
+		entries,
+		(connection, module) => {
+			query(connection, "PRAGMA query_only = 1");
+			module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_LENGTH, CONSOLE_MAX_VALUE_BYTES);
+			module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_COLUMN, CONSOLE_MAX_COLUMNS);
+			module._sqlite3_limit(
+				connection.pointer,
+				SQLITE_LIMIT_LIKE_PATTERN_LENGTH,
+				CONSOLE_MAX_LIKE_PATTERN,
+			);
+			// A statement that throws from inside the module (a JavaScript stack overflow) leaves its
+			// stack pointer short: put back before anything calls into it again (wasm-stack.ts).
+			// The console did not, and six queries broke SQLite for every actor (an audit, 2026-11-27).
+			const stack = module.wasmStack;
+			const stackPointer = stack?.save();
+			const restoreStack = () => {
+				if (stackPointer !== undefined) stack?.restore(stackPointer);
+			};
+			const started = performance.now();
+			let refusal: string | undefined;
+			const noteRefused = (why: string) => {
+				refusal ??= why;
+			};
+			return interrupted(module, connection, timeoutMs, () =>
+				withConsoleAuthorizer(module, connection, noteRefused, () => {
+					let prepared: ReturnType<Connection["prepareFirst"]>;
 					try {
-						while (statement.step()) {
-							if (rows.length === limit) {
-								truncated = true;
-								break;
-							}
-							const row = statement.values();
-							for (const value of row) bytes += valueBytes(value);
-							if (bytes > CONSOLE_MAX_RESULT_BYTES) {
-								truncated = true;
-								break;
-							}
-							rows.push(row);
-						}
+						prepared = connection.prepareFirst(sql);
 					} catch (error) {
 						restoreStack();
-						throw consoleError(error);
+						throw consoleError(error, refusal);
 					}
-					return {
-						columns: statement.columns,
-						rows,
-						truncated,
-						elapsedMs: Math.round(performance.now() - started),
-					};
-				} finally {
-					statement.finalize();
-				}
-			}),
-		);
-	});
+					const { statement, hasMore } = prepared;
+					if (statement === undefined)
+						throw new ReadOnlyQueryError("sql_error", "no SQL statement");
+					try {
+						if (hasMore)
+							throw new ReadOnlyQueryError("sql_error", "one statement at a time, please");
+						if (!statement.readonly || !READ_KEYWORDS.test(sql))
+							throw new ReadOnlyQueryError("read_only", "the SQL console only reads");
+						const refused = programRefusal(module, statement.pointer);
+						if (refused !== undefined) throw new ReadOnlyQueryError("sql_error", refused);
+						const rows: SqlValue[][] = [];
+						let truncated = false;
+						let bytes = 0;
+						try {
+							while (statement.step()) {
+								if (rows.length === limit) {
+									truncated = true;
+									break;
+								}
+								const row = statement.values();
+								for (const value of row) bytes += valueBytes(value);
+								if (bytes > CONSOLE_MAX_RESULT_BYTES) {
+									truncated = true;
+									break;
+								}
+								rows.push(row);
+							}
+						} catch (error) {
+							restoreStack();
+							throw consoleError(error);
+						}
+						return {
+							columns: statement.columns,
+							rows,
+							truncated,
+							elapsedMs: Math.round(performance.now() - started),
+						};
+					} finally {
+						statement.finalize();
+					}
+				}),
+			);
+		},
+		onOpened,
+	);
 }

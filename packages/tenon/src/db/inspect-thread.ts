@@ -11,7 +11,6 @@ import {
 	type InspectRequest,
 	type PackedEntries,
 	packEntries,
-	unpackEntries,
 } from "./inspect-request.js";
 
 /**
@@ -24,19 +23,28 @@ import {
  * `graceMs` after its own time limit has its worker terminated (V8 stops
  * WebAssembly too) and fails `timeout`; the next read starts a new worker. A
  * worker idle for `idleMs` is stopped, giving back the memory its copies took.
+ * The reads of every server in the process take turns on one worker.
  *
- * Where worker threads cannot be started (no `tsx` beside the TypeScript
- * sources), reads run on the loop, bounded by the console's guards
- * (console-guards.ts), as before.
+ * A read copies its database when its turn comes, not before: reads waiting
+ * hold no copy. The copy is made on the loop (the store's read, then one
+ * buffer to transfer, a slice at a time), so the caller charges a read's
+ * whole time less its wait ({@link InspectThread.run}'s `onTurn`) to its budget.
+ *
+ * Where no worker can be started (no `tsx` beside the TypeScript sources,
+ * a bundle without `inspect-worker.js`), reads run on the loop, bounded by
+ * the console's guards (console-guards.ts): a read whose worker failed to
+ * start runs there, and after {@link MAX_FAILED_STARTS} such starts in a row
+ * every read does.
  */
 export class InspectThread {
 	#worker: Worker | undefined;
-	/** Whether the worker has loaded SQLite: a read's time starts when it is sent to a ready worker. */
+	/** Whether the worker has loaded SQLite. */
 	#ready = false;
 	#booting: ReturnType<typeof setTimeout> | undefined;
+	#failedStarts = 0;
 	#unavailable = false;
 	readonly #queue: Job[] = [];
-	#running: { job: Job; sent: number; deadline: ReturnType<typeof setTimeout> } | undefined;
+	#running: { job: Job; deadline?: ReturnType<typeof setTimeout> } | undefined;
 	#idle: ReturnType<typeof setTimeout> | undefined;
 	#ids = 0;
 
@@ -48,20 +56,20 @@ export class InspectThread {
 	) {}
 
 	/**
-	 * Answers `request` on a copy of the database stored as `entries`; `onRan`
-	 * is told the time it ran (ms; not its wait for a worker or for its turn),
-	 * answered or refused.
+	 * Answers `request` on a copy of the database `load` reads when the
+	 * read's turn comes (undefined when it has no entries); `onTurn` is told
+	 * how long the read waited for its turn (ms).
 	 */
 	run(
 		request: InspectRequest,
-		entries: readonly Entry[],
-		onRan: OnRan = () => {},
+		load: () => Promise<readonly Entry[]>,
+		onTurn: (waitedMs: number) => void = () => {},
 	): Promise<unknown> {
-		if (this.#unavailable) return ranHere(request, entries, onRan);
+		const read = { id: ++this.#ids, request, load, onTurn, queuedAt: performance.now() };
+		if (this.#unavailable) return ranHere(read);
 		if (this.#queue.length >= MAX_WAITING) return Promise.reject(busy());
 		return new Promise((resolve, reject) => {
-			const packed = packEntries(entries);
-			this.#queue.push({ id: ++this.#ids, request, packed, onRan, resolve, reject });
+			this.#queue.push({ ...read, resolve, reject });
 			this.#next();
 		});
 	}
@@ -72,7 +80,7 @@ export class InspectThread {
 		this.#worker = undefined;
 		clearTimeout(this.#idle);
 		clearTimeout(this.#booting);
-		if (this.#running !== undefined) clearTimeout(this.#running.deadline);
+		clearTimeout(this.#running?.deadline);
 		const stopped = new Error("the inspector's database reads stopped");
 		for (const job of [...(this.#running ? [this.#running.job] : []), ...this.#queue.splice(0)])
 			job.reject(stopped);
@@ -85,21 +93,61 @@ export class InspectThread {
 		const worker = this.#worker ?? this.#start();
 		if (worker === undefined) {
 			this.#unavailable = true;
-			for (const waiting of this.#queue.splice(0)) {
-				waiting.resolve(ranHere(waiting.request, unpackEntries(waiting.packed), waiting.onRan));
-			}
+			this.#runWaitingHere();
 			return;
 		}
 		clearTimeout(this.#idle);
 		worker.ref();
 		if (!this.#ready) return;
 		const job = this.#queue.shift() as Job;
-		const deadline = setTimeout(() => this.#timedOut(), job.request.timeoutMs + this.graceMs);
-		this.#running = { job, sent: performance.now(), deadline };
-		worker.postMessage({ id: job.id, request: job.request, packed: job.packed }, [
-			job.packed.bytes,
-			job.packed.ends.buffer,
+		this.#running = { job };
+		void this.#send(worker, job);
+	}
+
+	async #send(worker: Worker, job: Job): Promise<void> {
+		job.onTurn(performance.now() - job.queuedAt);
+		let packed: PackedEntries | undefined;
+		try {
+			const entries = await job.load();
+			if (entries.length > 0) packed = await packEntries(entries);
+		} catch (error) {
+			if (this.#running?.job !== job) return;
+			this.#running = undefined;
+			job.reject(error);
+			this.#afterJob(worker);
+			return;
+		}
+		if (this.#running?.job !== job) return; // closed meanwhile
+		if (packed === undefined) {
+			this.#running = undefined;
+			job.resolve(undefined);
+			this.#afterJob(worker);
+			return;
+		}
+		if (worker !== this.#worker) {
+			// Lost while the copy was made: the read goes first on the next worker.
+			this.#running = undefined;
+			this.#queue.unshift(job);
+			this.#next();
+			return;
+		}
+		// Until the worker has opened its copy, then the read's own limit.
+		this.#arm(job, COPY_MS + this.graceMs);
+		worker.postMessage({ id: job.id, request: job.request, packed }, [
+			packed.bytes,
+			packed.ends.buffer,
 		]);
+	}
+
+	#arm(job: Job, ms: number): void {
+		const running = this.#running;
+		if (running?.job !== job) return;
+		clearTimeout(running.deadline);
+		running.deadline = setTimeout(() => {
+			// After the loop's poll phase: an answer that came while the loop was held is taken
+			// first, rather than a read done in time failed and its worker killed (a review).
+			setImmediate(() => this.#timedOut(job));
+		}, ms);
 	}
 
 	#start(): Worker | undefined {
@@ -120,10 +168,7 @@ export class InspectThread {
 		this.#ready = false;
 		this.#booting = setTimeout(() => {
 			if (this.#worker !== started || this.#ready) return;
-			this.#lost(
-				started,
-				new Error(`the inspector's database worker did not start within ${this.bootMs} ms`),
-			);
+			this.#lost(started, new Error(`the worker did not start within ${this.bootMs} ms`));
 			void started.terminate();
 		}, this.bootMs);
 		return started;
@@ -134,29 +179,32 @@ export class InspectThread {
 		if (message.ready === true) {
 			clearTimeout(this.#booting);
 			this.#ready = true;
+			this.#failedStarts = 0;
 			this.#next();
 			return;
 		}
 		const running = this.#running;
-		if (running === undefined || message.id !== running.job.id) return;
+		if (running === undefined) return;
+		if (message.started === running.job.id) {
+			this.#arm(running.job, running.job.request.timeoutMs + this.graceMs);
+			return;
+		}
+		if (message.id !== running.job.id) return;
 		clearTimeout(running.deadline);
 		this.#running = undefined;
-		running.job.onRan(performance.now() - running.sent);
 		if (message.failure !== undefined) running.job.reject(errorOf(message.failure));
 		else running.job.resolve(message.value);
 		this.#afterJob(worker);
 	}
 
-	#timedOut(): void {
-		const running = this.#running;
+	#timedOut(job: Job): void {
 		const worker = this.#worker;
-		if (running === undefined) return;
+		if (this.#running?.job !== job) return;
 		this.#running = undefined;
 		this.#worker = undefined;
 		void worker?.terminate();
-		running.job.onRan(performance.now() - running.sent);
-		const ms = Math.round(running.job.request.timeoutMs);
-		running.job.reject(new ReadOnlyQueryError("timeout", `the query ran past ${ms} ms`));
+		const ms = Math.round(job.request.timeoutMs);
+		job.reject(new ReadOnlyQueryError("timeout", `the query ran past ${ms} ms`));
 		this.#next();
 	}
 
@@ -164,24 +212,32 @@ export class InspectThread {
 		if (worker !== this.#worker) return;
 		this.#worker = undefined;
 		clearTimeout(this.#booting);
+		if (!this.#ready) {
+			// It never started: the reads waiting run on the loop, and after a few such starts in
+			// a row, every read does (each failed 500, one worker after another: a review).
+			if (++this.#failedStarts >= MAX_FAILED_STARTS) this.#unavailable = true;
+			this.#runWaitingHere();
+			return;
+		}
 		const running = this.#running;
 		this.#running = undefined;
 		if (running !== undefined) {
 			clearTimeout(running.deadline);
-			running.job.onRan(performance.now() - running.sent);
+			const outOfMemory = (error as { code?: string }).code === "ERR_WORKER_OUT_OF_MEMORY";
 			running.job.reject(
-				(error as { code?: string }).code === "ERR_WORKER_OUT_OF_MEMORY"
-					? new ReadOnlyQueryError(
-							"sql_error",
-							`the query needed more memory than the console's ${WORKER_HEAP_MB} MiB`,
-						)
-					: error,
+				new ReadOnlyQueryError(
+					"sql_error",
+					outOfMemory
+						? `the query needed more memory than the console's ${WORKER_HEAP_MB} MiB`
+						: "the query's worker stopped",
+				),
 			);
-		} else if (!this.#ready) {
-			// It never started: the reads waiting for it fail, rather than start one worker after another.
-			for (const job of this.#queue.splice(0)) job.reject(error);
 		}
 		this.#next();
+	}
+
+	#runWaitingHere(): void {
+		for (const job of this.#queue.splice(0)) job.resolve(ranHere(job));
 	}
 
 	#afterJob(worker: Worker): void {
@@ -199,42 +255,42 @@ export class InspectThread {
 	}
 }
 
-/** Told the time a read ran (ms). */
-export type OnRan = (ms: number) => void;
-
-async function ranHere(
-	request: InspectRequest,
-	entries: readonly Entry[],
-	onRan: OnRan,
-): Promise<unknown> {
-	const started = performance.now();
-	try {
-		return await answer(request, entries);
-	} finally {
-		onRan(performance.now() - started);
-	}
-}
-
-interface Job {
+interface Read {
 	id: number;
 	request: InspectRequest;
-	packed: PackedEntries;
-	onRan: OnRan;
+	load: () => Promise<readonly Entry[]>;
+	onTurn: (waitedMs: number) => void;
+	queuedAt: number;
+}
+
+interface Job extends Read {
 	resolve: (value: unknown) => void;
 	reject: (error: unknown) => void;
 }
 
 interface Answer {
 	ready?: true;
+	started?: number;
 	id?: number;
 	value?: unknown;
 	failure?: FailedAnswer;
 }
 
+async function ranHere(read: Read): Promise<unknown> {
+	read.onTurn(performance.now() - read.queuedAt);
+	const entries = await read.load();
+	return entries.length === 0 ? undefined : answer(read.request, entries);
+}
+
+/** Failed starts of a worker in a row after which reads run on the loop for good. */
+export const MAX_FAILED_STARTS = 3;
+
+/** How long a worker may take to open its copy of a database (100 MiB: about 0.3 s). */
+const COPY_MS = 10_000;
+
 /**
- * Reads that may wait for their turn: each holds a copy of its actor's
- * database meanwhile (the time budget of the server's console admits up to
- * about 20 at once, for 20 copies).
+ * Reads that may wait for their turn, in the whole process (they hold no copy
+ * of their database while they wait; a server's time budget admits about 20).
  */
 export const MAX_WAITING = 4;
 

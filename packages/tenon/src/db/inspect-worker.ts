@@ -9,14 +9,18 @@ import {
 import { loadSqlite } from "./sqlite.js";
 
 // The worker thread of the inspector's database reads (inspect-thread.ts): says
-// `{ ready: true }` once SQLite is loaded, then answers one request at a time,
-// `{ id, value }` or `{ id, failure }`.
+// `{ ready: true }` once SQLite is loaded, then answers one request at a time:
+// `{ started: id }` once its copy of the database is made (its time limit runs
+// from there), then `{ id, value }` or `{ id, failure }`.
 
 parentPort?.on(
 	"message",
 	async (message: { id: number; request: InspectRequest; packed: PackedEntries }) => {
 		try {
-			const value = await answer(message.request, unpackEntries(message.packed));
+			const entries = unpackEntries(message.packed);
+			const value = await answer(message.request, entries, () =>
+				parentPort?.postMessage({ started: message.id }),
+			);
 			parentPort?.postMessage({ id: message.id, value });
 		} catch (error) {
 			parentPort?.postMessage({ id: message.id, failure: failureOf(error) });

@@ -1,7 +1,7 @@
 import type { ActorStore } from "../storage/interfaces.js";
 import type { InspectRequest } from "./inspect-request.js";
 import type { DatabaseRows, DatabaseTable, QueryResult } from "./inspect-snapshot.js";
-import { InspectThread, type OnRan } from "./inspect-thread.js";
+import { InspectThread } from "./inspect-thread.js";
 import { DATABASE_RANGE } from "./page-file.js";
 
 // The inspector's reads of an actor's database: a copy of its committed pages,
@@ -21,20 +21,20 @@ export {
 	ReadOnlyQueryError,
 } from "./console-guards.js";
 export type { DatabaseRows, DatabaseTable, QueryResult } from "./inspect-snapshot.js";
-export type { OnRan } from "./inspect-thread.js";
 
 /** The process's one reader: reads of every registry's actors take turns on it. */
 export const inspectThread = new InspectThread();
 
-async function read(
+/** Told how long a read waited for its turn on the console's thread (ms). */
+export type OnTurn = (waitedMs: number) => void;
+
+function read(
 	store: ActorStore,
 	actorId: string,
 	request: InspectRequest,
-	onRan: OnRan | undefined,
+	onTurn: OnTurn | undefined,
 ): Promise<unknown> {
-	const entries = await store.list(actorId, DATABASE_RANGE);
-	if (entries.length === 0) return undefined;
-	return inspectThread.run(request, entries, onRan);
+	return inspectThread.run(request, () => store.list(actorId, DATABASE_RANGE), onTurn);
 }
 
 /** The tables and views of an actor's database (undefined: it has none yet). */
@@ -42,9 +42,9 @@ export async function readDatabaseSchema(
 	store: ActorStore,
 	actorId: string,
 	timeoutMs: number,
-	onRan?: OnRan,
+	onTurn?: OnTurn,
 ): Promise<DatabaseTable[] | undefined> {
-	return (await read(store, actorId, { op: "schema", timeoutMs }, onRan)) as
+	return (await read(store, actorId, { op: "schema", timeoutMs }, onTurn)) as
 		| DatabaseTable[]
 		| undefined;
 }
@@ -61,10 +61,10 @@ export async function readDatabaseRows(
 	limit: number,
 	offset: number,
 	timeoutMs: number,
-	onRan?: OnRan,
+	onTurn?: OnTurn,
 ): Promise<DatabaseRows | undefined> {
 	const request = { op: "rows", table, limit, offset, timeoutMs } as const;
-	return (await read(store, actorId, request, onRan)) as DatabaseRows | undefined;
+	return (await read(store, actorId, request, onTurn)) as DatabaseRows | undefined;
 }
 
 /**
@@ -78,8 +78,8 @@ export async function runReadOnlyQuery(
 	sql: string,
 	limit: number,
 	timeoutMs: number,
-	onRan?: OnRan,
+	onTurn?: OnTurn,
 ): Promise<QueryResult | undefined> {
 	const request = { op: "query", sql, limit, timeoutMs } as const;
-	return (await read(store, actorId, request, onRan)) as QueryResult | undefined;
+	return (await read(store, actorId, request, onTurn)) as QueryResult | undefined;
 }

@@ -330,8 +330,9 @@ async function runQuery(
 		throw new ActorError("inspector", "no_database", "This actor has no database");
 	const timeoutMs = context.queries.take();
 	const started = performance.now();
-	// Charged the time it ran, not its wait for the console's thread (db/inspect-thread.ts).
-	let ranMs: number | undefined;
+	// Charged its whole time (its copy of the database is made on the loop) less its wait for
+	// its turn on the console's thread (db/inspect-thread.ts).
+	let waitedMs = 0;
 	try {
 		const result = await inspect.runReadOnlyQuery(
 			record.store,
@@ -340,7 +341,7 @@ async function runQuery(
 			MAX_QUERY_ROWS,
 			timeoutMs,
 			(ms) => {
-				ranMs = ms;
+				waitedMs = ms;
 			},
 		);
 		if (result === undefined) return jsonResponse({ columns: [], rows: [], truncated: false });
@@ -351,6 +352,6 @@ async function runQuery(
 		}
 		throw error;
 	} finally {
-		context.queries.settle(timeoutMs, ranMs ?? performance.now() - started);
+		context.queries.settle(timeoutMs, performance.now() - started - waitedMs);
 	}
 }

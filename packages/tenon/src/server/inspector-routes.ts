@@ -154,9 +154,9 @@ export async function handleInspector(
 	// the same budget, or a read-only holder's readers starved every other client (a probe).
 	const timeoutMs = context.queries.take(VIEW_QUERY_MS);
 	const started = performance.now();
-	let ranMs: number | undefined;
-	const onRan = (ms: number) => {
-		ranMs = ms;
+	let waitedMs = 0;
+	const onTurn = (ms: number) => {
+		waitedMs = ms;
 	};
 	try {
 		if (table === null) {
@@ -164,7 +164,7 @@ export async function handleInspector(
 				actorId,
 				name: record.name,
 				isDatabaseEnabled: true,
-				tables: (await inspect.readDatabaseSchema(store, actorId, timeoutMs, onRan)) ?? [],
+				tables: (await inspect.readDatabaseSchema(store, actorId, timeoutMs, onTurn)) ?? [],
 			});
 		}
 		const rows = await inspect.readDatabaseRows(
@@ -174,7 +174,7 @@ export async function handleInspector(
 			limit,
 			offset,
 			timeoutMs,
-			onRan,
+			onTurn,
 		);
 		if (rows === undefined) {
 			throw new ActorError("actor", "not_found", `The database has no table or view '${table}'`, {
@@ -187,7 +187,7 @@ export async function handleInspector(
 			throw new ActorError("inspector", error.reason, error.message);
 		throw error;
 	} finally {
-		context.queries.settle(timeoutMs, ranMs ?? performance.now() - started);
+		context.queries.settle(timeoutMs, performance.now() - started - waitedMs);
 	}
 }
 

@@ -3,12 +3,22 @@
 // it ran (up to its 2 s limit, a probe's recursive count), and one row's work
 // between two checks of the limit ran for whatever it cost.
 import { once } from "node:events";
-import type { Worker } from "node:worker_threads";
+import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { ReadOnlyQueryError } from "../../src/db/inspect.js";
-import { InspectThread, MAX_WAITING, spawnInspectWorker } from "../../src/db/inspect-thread.js";
+import {
+	InspectThread,
+	MAX_FAILED_STARTS,
+	MAX_WAITING,
+	spawnInspectWorker,
+} from "../../src/db/inspect-thread.js";
+import { AREA } from "../../src/storage/actor-keys.js";
+import type { Entry } from "../../src/storage/interfaces.js";
 import { setupTest } from "../../src/test/index.js";
 import { call, INSPECTOR_TOKEN, registry } from "../inspector/fixture.js";
+
+/** An empty database as stored: its size, 0 (a read of no entries answers undefined at once). */
+const empty = async (): Promise<Entry[]> => [[Uint8Array.of(AREA.SQLITE, 0x00), new Uint8Array(8)]];
 
 /** The longest gap between ticks of a 10 ms interval while `work` runs. */
 async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; stallMs: number }> {
@@ -75,11 +85,11 @@ describe("the inspector's database reads on their own thread", () => {
 		try {
 			// Warm: the first worker loads SQLite (and, from the sources, tsx).
 			expect(
-				await thread.run({ op: "query", sql: "SELECT 1", limit: 10, timeoutMs: 30_000 }, []),
+				await thread.run({ op: "query", sql: "SELECT 1", limit: 10, timeoutMs: 30_000 }, empty),
 			).toMatchObject({ rows: [[1]] });
 			const started = performance.now();
 			const refused = await thread
-				.run({ op: "query", sql: LONG_ROW, limit: 10, timeoutMs: 20 }, [])
+				.run({ op: "query", sql: LONG_ROW, limit: 10, timeoutMs: 20 }, empty)
 				.catch((error: unknown) => error);
 			const ms = performance.now() - started;
 			expect(refused).toBeInstanceOf(ReadOnlyQueryError);
@@ -88,7 +98,7 @@ describe("the inspector's database reads on their own thread", () => {
 			expect(workers).toHaveLength(1);
 			await once(workers[0] as Worker, "exit");
 			expect(
-				await thread.run({ op: "query", sql: "SELECT 2", limit: 10, timeoutMs: 30_000 }, []),
+				await thread.run({ op: "query", sql: "SELECT 2", limit: 10, timeoutMs: 30_000 }, empty),
 			).toMatchObject({ rows: [[2]] });
 			expect(workers).toHaveLength(2);
 		} finally {
@@ -106,7 +116,7 @@ describe("the inspector's database reads on their own thread", () => {
 		try {
 			const answers = await Promise.all(
 				[1, 2, 3].map((n) =>
-					thread.run({ op: "query", sql: `SELECT ${n}`, limit: 10, timeoutMs: 30_000 }, []),
+					thread.run({ op: "query", sql: `SELECT ${n}`, limit: 10, timeoutMs: 30_000 }, empty),
 				),
 			);
 			expect(answers.map((answer) => (answer as { rows: unknown[][] }).rows)).toEqual([
@@ -121,14 +131,14 @@ describe("the inspector's database reads on their own thread", () => {
 		}
 	}, 30_000);
 
-	it(`lets ${MAX_WAITING} reads wait for their turn, each with its copy, and refuses more at once`, async () => {
+	it(`lets ${MAX_WAITING} reads wait for their turn (holding no copy of their database), and refuses more at once`, async () => {
 		const thread = new InspectThread();
 		try {
-			await thread.run({ op: "query", sql: "SELECT 1", limit: 10, timeoutMs: 30_000 }, []);
+			await thread.run({ op: "query", sql: "SELECT 1", limit: 10, timeoutMs: 30_000 }, empty);
 			// One runs, the others wait.
 			const slow = { op: "query", sql: LONG_ROW, limit: 10, timeoutMs: 30_000 } as const;
-			const waiting = Array.from({ length: MAX_WAITING + 1 }, () => thread.run(slow, []));
-			const refused = await thread.run(slow, []).catch((error: unknown) => error);
+			const waiting = Array.from({ length: MAX_WAITING + 1 }, () => thread.run(slow, empty));
+			const refused = await thread.run(slow, empty).catch((error: unknown) => error);
 			expect(refused).toMatchObject({ group: "limit", code: "sql_console_busy" });
 			expect(await Promise.all(waiting)).toHaveLength(MAX_WAITING + 1);
 		} finally {
@@ -136,13 +146,80 @@ describe("the inspector's database reads on their own thread", () => {
 		}
 	}, 30_000);
 
+	it("takes an answer that came while the loop was held past the read's deadline (it failed `timeout`, a review)", async () => {
+		const thread = new InspectThread(100);
+		try {
+			await thread.run({ op: "query", sql: "SELECT 1", limit: 10, timeoutMs: 30_000 }, empty);
+			const read = thread
+				.run({ op: "query", sql: "SELECT 2", limit: 10, timeoutMs: 200 }, empty)
+				.then(
+					(value) => ({ value }),
+					(error: unknown) => ({ error }),
+				);
+			// Another request's work holds the loop past the deadline (200 + 100 ms).
+			await new Promise((resolve) => setTimeout(resolve, 5));
+			const until = performance.now() + 600;
+			while (performance.now() < until);
+			expect(await read).toMatchObject({ value: { rows: [[2]] } });
+		} finally {
+			await thread.close();
+		}
+	}, 30_000);
+
+	it("copies a read's database when its turn comes, and tells it how long it waited for its turn", async () => {
+		const thread = new InspectThread();
+		const loaded: Record<string, { from: number; to: number }> = {};
+		const loading = (name: string) => async () => {
+			const from = performance.now();
+			await new Promise((resolve) => setTimeout(resolve, 200));
+			loaded[name] = { from, to: performance.now() };
+			return empty();
+		};
+		const waited: Record<string, number> = {};
+		try {
+			await thread.run({ op: "query", sql: "SELECT 1", limit: 10, timeoutMs: 30_000 }, empty);
+			await Promise.all(
+				["a", "b"].map((name) =>
+					thread.run(
+						{ op: "query", sql: "SELECT 1", limit: 10, timeoutMs: 30_000 },
+						loading(name),
+						(ms) => {
+							waited[name] = ms;
+						},
+					),
+				),
+			);
+			// b's copy is not made (nor held) until a's read is done.
+			expect(loaded.b?.from).toBeGreaterThanOrEqual(loaded.a?.to as number);
+			// a's copy (200 ms, on the loop) is a's own time, not a wait; b waited for all of a.
+			expect(waited.a).toBeLessThan(100);
+			expect(waited.b).toBeGreaterThanOrEqual(190);
+		} finally {
+			await thread.close();
+		}
+	}, 30_000);
+
+	it(`reads on the loop when a worker fails to start, and stops trying after ${MAX_FAILED_STARTS} in a row (each read failed 500, a review)`, async () => {
+		let starts = 0;
+		const thread = new InspectThread(1_000, 30_000, () => {
+			starts++;
+			return new Worker("throw new Error('cannot load SQLite here')", { eval: true });
+		});
+		for (let i = 0; i < MAX_FAILED_STARTS + 2; i++) {
+			expect(
+				await thread.run({ op: "query", sql: `SELECT ${i}`, limit: 10, timeoutMs: 2_000 }, empty),
+			).toMatchObject({ rows: [[i]] });
+		}
+		expect(starts).toBe(MAX_FAILED_STARTS);
+	}, 30_000);
+
 	it("reads on the loop where no worker can be started, with the same refusals", async () => {
 		const thread = new InspectThread(1_000, 30_000, () => undefined);
 		expect(
-			await thread.run({ op: "query", sql: "SELECT 3", limit: 10, timeoutMs: 2_000 }, []),
+			await thread.run({ op: "query", sql: "SELECT 3", limit: 10, timeoutMs: 2_000 }, empty),
 		).toMatchObject({ rows: [[3]] });
 		const refused = await thread
-			.run({ op: "query", sql: "CREATE TABLE t (x)", limit: 10, timeoutMs: 2_000 }, [])
+			.run({ op: "query", sql: "CREATE TABLE t (x)", limit: 10, timeoutMs: 2_000 }, empty)
 			.catch((error: unknown) => error);
 		expect(refused).toMatchObject({ reason: "read_only" });
 	});
