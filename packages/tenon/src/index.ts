@@ -80,6 +80,7 @@ export type { ActorKey } from "./protocol/keys.js";
 export type { Limits } from "./protocol/limits.js";
 export { Registry, type RegistryConfig, type StartOptions, setup } from "./registry/registry.js";
 export type { CorsOptions } from "./server/cors.js";
+export type { DecodeBudget } from "./server/decode-time.js";
 export type { NodeHandlers, TenonServer } from "./server/node-adapter.js";
 export type { Rate } from "./server/rate-limit.js";
 export type { RateLimitOptions } from "./server/request-guard.js";

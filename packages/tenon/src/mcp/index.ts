@@ -4,6 +4,7 @@
 
 export {
 	type McpBearerParams,
+	type McpCallerInfo,
 	type McpHandlerOptions,
 	type McpToolContext,
 	type McpToolDefinition,

@@ -20,6 +20,7 @@ import { describeIssues, type StandardSchemaV1 } from "../actor/schema.js";
 import { createLogger, type Logger, moduleLogger } from "../common/logger.js";
 import { cutText } from "../common/text-cut.js";
 import { errors } from "../protocol/errors.js";
+import type { FallbackInfo } from "../server/server-core.js";
 import { invalidParams, malformedCalls } from "./invalid-params.js";
 import {
 	hasRepeatedIds,
@@ -57,7 +58,17 @@ export interface McpToolContext {
 	 * call on this HTTP request). Pass it on to calls that take a signal.
 	 */
 	readonly signal: AbortSignal;
+	/**
+	 * The MCP caller's address, when the handler is a server's `fallback` (it is
+	 * given it): the actors it calls see the client's own address, not this one.
+	 */
+	readonly remoteAddress: string | undefined;
+	/** The key Tenon's per-address limits count the MCP caller under (see `FallbackInfo`). */
+	readonly clientKey: string | undefined;
 }
+
+/** What the handler knows of the MCP caller beside its request (a server's `FallbackInfo`). */
+export type McpCallerInfo = Pick<FallbackInfo, "remoteAddress" | "clientKey" | "decodeTime">;
 
 /**
  * One MCP tool: its description, its input schema and the actor call it makes.
@@ -114,7 +125,7 @@ export interface McpHandlerOptions<C, P = McpBearerParams, T = Record<string, un
 	 * Bearer <token>` (undefined without one). Called per tool call; an
 	 * `ActorError` it throws becomes the call's error result.
 	 */
-	params?(request: Request): P;
+	params?(request: Request, caller: McpCallerInfo): P;
 	/** Largest request body, in bytes; larger ones get HTTP 413. Default 256 KiB. */
 	maxBodyBytes?: number;
 	/**
@@ -187,7 +198,7 @@ interface CompiledTool<C, P> {
  */
 export function mcpHandler<C, T, P = McpBearerParams>(
 	options: McpHandlerOptions<C, P, T>,
-): (request: Request) => Promise<Response | undefined> {
+): (request: Request, info?: McpCallerInfo) => Promise<Response | undefined> {
 	const path = options.path ?? "/mcp";
 	if (!path.startsWith("/"))
 		throw new Error(`mcpHandler: path must start with "/" (got "${path}")`);
@@ -210,18 +221,26 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 	}
 	const listings = [...tools.values()].map((tool) => tool.listing);
 	// Without a `params` option, P is McpBearerParams (its default), which bearerParams returns.
-	const paramsOf = options.params ?? (bearerParams as (request: Request) => P);
+	const paramsOf =
+		options.params ?? (bearerParams as unknown as (request: Request, caller: McpCallerInfo) => P);
 
 	async function callTool(
 		tool: CompiledTool<C, P>,
 		args: unknown,
 		request: Request,
+		caller: McpCallerInfo,
 		signal: AbortSignal,
 	): Promise<CallToolResult> {
 		const name = tool.listing.name;
 		try {
-			const issues = unknownProperties(args, tool.jsonSchema);
-			const validated = await tool.definition.input["~standard"].validate(args);
+			// Checking the arguments is the caller's decode time, as parsing the body is.
+			const decodeTime = caller.decodeTime;
+			const check = () => {
+				const issues = unknownProperties(args, tool.jsonSchema);
+				return { issues, validating: tool.definition.input["~standard"].validate(args) };
+			};
+			const { issues, validating } = decodeTime === undefined ? check() : decodeTime.timed(check);
+			const validated = await validating;
 			if (validated.issues !== undefined) issues.push(...describeIssues(validated.issues));
 			if (issues.length > 0 || validated.issues !== undefined) {
 				return invalidArguments(name, issues);
@@ -229,12 +248,14 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 			const result = await tool.definition.call(
 				options.client,
 				validated.value,
-				paramsOf(request),
-				{ tool: name, signal },
+				paramsOf(request, caller),
+				{ tool: name, signal, remoteAddress: caller.remoteAddress, clientKey: caller.clientKey },
 			);
 			return successResult(result, name, maxResultBytes);
 		} catch (error) {
-			if (isActorError(error)) return errorResult(error);
+			// The handler's own client's failures (an endpoint down: its host, port and path) are
+			// not the caller's to read (a probe, 2026-11-29): an internal error, logged.
+			if (isActorError(error) && error.group !== "client") return errorResult(error);
 			logger.error("mcp tool failed", { tool: name, error });
 			return errorResult(errors.internal());
 		}
@@ -247,6 +268,7 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 	 */
 	function serverFor(
 		request: Request,
+		caller: McpCallerInfo,
 		refused: Map<string | number, ArgumentIssue[]>,
 		malformed: Map<string | number, string>,
 	): Server {
@@ -275,19 +297,28 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 			// Stateless: a `notifications/cancelled` arrives on another HTTP request (and
 			// server), so a disconnect of this request is what ends the call.
 			const signal = AbortSignal.any([extra.signal, request.signal]);
-			return callTool(tool, call.params.arguments ?? {}, request, signal);
+			return callTool(tool, call.params.arguments ?? {}, request, caller, signal);
 		});
 		return server;
 	}
 
-	return async (request) => {
+	return async (request, info) => {
 		if (new URL(request.url).pathname !== path) return undefined;
+		const caller: McpCallerInfo = info ?? { remoteAddress: undefined, clientKey: undefined };
 		// Stateless: no session to resume or delete and no server-initiated stream (GET).
 		if (request.method !== "POST") {
 			return jsonRpcError(405, HTTP_REFUSAL, "Method not allowed: use POST", {
 				allow: "POST",
 			});
 		}
+		// Bounded: the SDK answered a 5,000-character version with all of it (a probe, 2026-11-29).
+		const version = request.headers.get("mcp-protocol-version");
+		if (version !== null && !/^[\w.-]{1,32}$/.test(version)) {
+			return jsonRpcError(400, HTTP_REFUSAL, "Bad Request: Unsupported protocol version");
+		}
+		// The body's parsing and checks are charged to the caller's address, as an action's
+		// body is: 40 KB bodies took a second of the loop every second, never refused (a probe).
+		await caller.decodeTime?.ready();
 		const bytes = await readBodyWithin(request, maxBodyBytes);
 		if (bytes === undefined) {
 			// The rest of the body stays unread: the connection cannot carry another request.
@@ -298,42 +329,13 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 				{ connection: "close" },
 			);
 		}
-		const text = new TextDecoder().decode(bytes);
-		if (!nestsWithin(text, MAX_BODY_DEPTH)) {
-			return jsonRpcError(
-				400,
-				ErrorCode.InvalidRequest,
-				`Invalid request: nested deeper than ${MAX_BODY_DEPTH} levels`,
-			);
-		}
-		let parsed: unknown;
-		try {
-			parsed = JSON.parse(text);
-		} catch {
-			return jsonRpcError(400, ErrorCode.ParseError, "Parse error: invalid JSON");
-		}
-		const body = withoutCancellations(parsed);
-		// Only cancellations: notifications, which are accepted with no answer.
-		if (body === undefined) return new Response(null, { status: 202 });
-		// JSON.parse keeps `__proto__` as an own key, but the SDK's parsing copies
-		// objects by assignment, which would turn it into a prototype: such keys
-		// never reach the SDK. In tool arguments they become an error result.
-		const malformed = malformedCalls(body);
-		const { refused, checked } = quarantineArguments(body);
-		// The rest of the body (all but the arguments checked above) is bounded
-		// before the SDK walks it: large or deep, it blocked the loop.
-		const envelope = envelopeProblem(body, checked);
-		if (envelope !== undefined) return jsonRpcError(400, ErrorCode.InvalidRequest, envelope);
-		// A batch naming two requests alike got one answer for both, while both ran.
-		if (hasRepeatedIds(body)) {
-			return jsonRpcError(
-				400,
-				ErrorCode.InvalidRequest,
-				"Invalid request: two requests of a batch have the same id",
-			);
-		}
-		invalidParams(body, malformed);
-		const server = serverFor(request, refused, malformed);
+		const checked =
+			caller.decodeTime === undefined
+				? checkBody(bytes)
+				: caller.decodeTime.timed(() => checkBody(bytes));
+		if (checked instanceof Response) return checked;
+		const { body, refused, malformed } = checked;
+		const server = serverFor(request, caller, refused, malformed);
 		const transport = new WebStandardStreamableHTTPServerTransport({
 			sessionIdGenerator: undefined,
 			enableJsonResponse: true,
@@ -355,6 +357,60 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 			await server.close();
 		}
 	};
+}
+
+/**
+ * The body parsed and checked before the SDK sees it: an error response, or
+ * the requests with the calls whose arguments were refused (`refused`) and
+ * the requests whose params were not their method's (`malformed`).
+ */
+function checkBody(bytes: Uint8Array):
+	| Response
+	| {
+			body: unknown;
+			refused: Map<string | number, ArgumentIssue[]>;
+			malformed: Map<string | number, string>;
+	  } {
+	const text = new TextDecoder().decode(bytes);
+	if (!nestsWithin(text, MAX_BODY_DEPTH)) {
+		return jsonRpcError(
+			400,
+			ErrorCode.InvalidRequest,
+			`Invalid request: nested deeper than ${MAX_BODY_DEPTH} levels`,
+		);
+	}
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(text);
+	} catch {
+		return jsonRpcError(400, ErrorCode.ParseError, "Parse error: invalid JSON");
+	}
+	// JSON-RPC 2.0: an empty batch is one Invalid Request (it was accepted, 202, a probe).
+	if (Array.isArray(parsed) && parsed.length === 0) {
+		return jsonRpcError(400, ErrorCode.InvalidRequest, "Invalid request: empty batch");
+	}
+	const body = withoutCancellations(parsed);
+	// Only cancellations: notifications, which are accepted with no answer.
+	if (body === undefined) return new Response(null, { status: 202 });
+	// JSON.parse keeps `__proto__` as an own key, but the SDK's parsing copies
+	// objects by assignment, which would turn it into a prototype: such keys
+	// never reach the SDK. In tool arguments they become an error result.
+	const malformed = malformedCalls(body);
+	const { refused, checked } = quarantineArguments(body);
+	// The rest of the body (all but the arguments checked above) is bounded
+	// before the SDK walks it: large or deep, it blocked the loop.
+	const envelope = envelopeProblem(body, checked);
+	if (envelope !== undefined) return jsonRpcError(400, ErrorCode.InvalidRequest, envelope);
+	// A batch naming two requests alike got one answer for both, while both ran.
+	if (hasRepeatedIds(body)) {
+		return jsonRpcError(
+			400,
+			ErrorCode.InvalidRequest,
+			"Invalid request: two requests of a batch have the same id",
+		);
+	}
+	invalidParams(body, malformed);
+	return { body, refused, malformed };
 }
 
 /** `{ token }` from `Authorization: Bearer <token>`, else undefined. */

@@ -38,8 +38,11 @@ export function invalidArguments(
 	tool: string,
 	issues: ReadonlyArray<ArgumentIssue>,
 ): CallToolResult {
+	// Cut: a path and a message can quote the caller's keys (20 unknown keys of 12,000
+	// characters came back twice each, 480 KB, a probe, 2026-11-29).
+	const clip = (text: string) => (text.length > 200 ? `${cutText(text, 200)}…` : text);
 	const lines = issues.map(
-		(issue) => `\n- ${issue.path === "" ? "(input)" : issue.path}: ${issue.message}`,
+		(issue) => `\n- ${issue.path === "" ? "(input)" : clip(issue.path)}: ${clip(issue.message)}`,
 	);
 	return {
 		isError: true,

@@ -18,7 +18,7 @@ import { bodyAfterAnswer, withStreamedBody } from "./body-after-answer.js";
 import { BrowserGuard } from "./browser-guard.js";
 import { type ClientInfo, callerRequest } from "./caller-request.js";
 import { type CorsOptions, corsPreflight, withCors } from "./cors.js";
-import { AddressDecodeTime } from "./decode-time.js";
+import { AddressDecodeTime, type DecodeBudget } from "./decode-time.js";
 import { type GatewayRequest, parseGatewayRequest, protocolBody } from "./gateway.js";
 import {
 	actionCallOf,
@@ -59,6 +59,14 @@ export interface FallbackInfo {
 	 * /64 prefix of an IPv6 one (one subscriber holds a whole /64). Key limits of your own by it.
 	 */
 	readonly clientKey: string | undefined;
+	/**
+	 * The client address's decode time (`rateLimits.decodeTime.perAddress`), which Tenon's own
+	 * routes charge for parsing and checking what a client sends: `ready()` before reading a
+	 * body (waits while the address is in debt, or rejects `limit/rate_limited`), `timed(work)`
+	 * to run and charge synchronous work. Undefined where the address is not limited (loopback,
+	 * unless `rateLimits.limitLoopback`).
+	 */
+	readonly decodeTime?: DecodeBudget | undefined;
 }
 
 /** Serves requests no Tenon route answers: a Response, or undefined for 404. */
@@ -355,6 +363,7 @@ export function createServerCore(
 				response = await options.fallback(streamed.request, {
 					remoteAddress,
 					clientKey: remoteAddress === undefined ? undefined : addressKey(remoteAddress),
+					decodeTime: decodeBudget(admitted),
 				});
 			} catch (error) {
 				streamed.body?.abandon();
