@@ -18,7 +18,8 @@ import { bodyAfterAnswer, withStreamedBody } from "./body-after-answer.js";
 import { BrowserGuard } from "./browser-guard.js";
 import { type ClientInfo, callerRequest } from "./caller-request.js";
 import { type CorsOptions, corsPreflight, withCors } from "./cors.js";
-import { AddressDecodeTime, type DecodeBudget } from "./decode-time.js";
+import { AddressDecodeTime } from "./decode-time.js";
+import type { FallbackHandler } from "./fallback.js";
 import { type GatewayRequest, parseGatewayRequest, protocolBody } from "./gateway.js";
 import {
 	actionCallOf,
@@ -47,34 +48,10 @@ import { createUpgradeHandler } from "./upgrade.js";
 import type { UpgradeDecision } from "./websocket.js";
 
 export type { ClientInfo } from "./caller-request.js";
+export type { FallbackHandler, FallbackInfo } from "./fallback.js";
 export { parseConnParams } from "./gateway-routes.js";
 
 /** The Web-standard server: a fetch handler plus a WebSocket upgrade hook. */
-/** What a fallback handler knows of a request beside it. */
-export interface FallbackInfo {
-	/** The client's address (through a cluster hop: the original client's). */
-	readonly remoteAddress: string | undefined;
-	/**
-	 * What Tenon's own per-address limits count this client under: the IPv4 address, or the
-	 * /64 prefix of an IPv6 one (one subscriber holds a whole /64). Key limits of your own by it.
-	 */
-	readonly clientKey: string | undefined;
-	/**
-	 * The client address's decode time (`rateLimits.decodeTime.perAddress`), which Tenon's own
-	 * routes charge for parsing and checking what a client sends: `ready()` before reading a
-	 * body (waits while the address is in debt, or rejects `limit/rate_limited`), `timed(work)`
-	 * to run and charge synchronous work. Undefined where the address is not limited (loopback,
-	 * unless `rateLimits.limitLoopback`).
-	 */
-	readonly decodeTime?: DecodeBudget | undefined;
-}
-
-/** Serves requests no Tenon route answers: a Response, or undefined for 404. */
-export type FallbackHandler = (
-	request: Request,
-	info: FallbackInfo,
-) => Response | undefined | Promise<Response | undefined>;
-
 export interface ServerCore {
 	/**
 	 * Serves one HTTP request. Never throws: errors become error responses.

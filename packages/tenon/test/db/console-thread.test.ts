@@ -20,6 +20,17 @@ import { call, INSPECTOR_TOKEN, registry } from "../inspector/fixture.js";
 /** An empty database as stored: its size, 0 (a read of no entries answers undefined at once). */
 const empty = async (): Promise<Entry[]> => [[Uint8Array.of(AREA.SQLITE, 0x00), new Uint8Array(8)]];
 
+/** A thread whose workers are kept, to watch them start and exit. */
+function recordingThread(graceMs: number, idleMs: number) {
+	const workers: Worker[] = [];
+	const thread = new InspectThread(graceMs, idleMs, () => {
+		const worker = spawnInspectWorker();
+		if (worker !== undefined) workers.push(worker);
+		return worker;
+	});
+	return { thread, workers };
+}
+
 /** The longest gap between ticks of a 10 ms interval while `work` runs. */
 async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; stallMs: number }> {
 	let last = performance.now();
@@ -76,12 +87,7 @@ describe("the inspector's database reads on their own thread", () => {
 	}, 30_000);
 
 	it("terminates a worker whose statement runs past its time and grace, and answers on a new one", async () => {
-		const workers: Worker[] = [];
-		const thread = new InspectThread(20, 30_000, () => {
-			const worker = spawnInspectWorker();
-			if (worker !== undefined) workers.push(worker);
-			return worker;
-		});
+		const { thread, workers } = recordingThread(20, 30_000);
 		try {
 			// Warm: the first worker loads SQLite (and, from the sources, tsx).
 			expect(
@@ -107,12 +113,7 @@ describe("the inspector's database reads on their own thread", () => {
 	}, 30_000);
 
 	it("queues reads, one at a time, and stops a worker left idle", async () => {
-		const workers: Worker[] = [];
-		const thread = new InspectThread(1_000, 200, () => {
-			const worker = spawnInspectWorker();
-			if (worker !== undefined) workers.push(worker);
-			return worker;
-		});
+		const { thread, workers } = recordingThread(1_000, 200);
 		try {
 			const answers = await Promise.all(
 				[1, 2, 3].map((n) =>
