@@ -1,6 +1,8 @@
 // What keeps the inspector's SQL console (db/inspect.ts) read-only and short:
 // its limits, the authorizer that refuses costly or process-wide statements, and
 // its answers to what SQLite refused.
+
+import { MAX_LIKE_PATTERN } from "./open.js";
 import type { Connection, loadSqlite, SqlValue } from "./sqlite.js";
 import { SqliteError } from "./sqlite.js";
 
@@ -147,6 +149,41 @@ export const CONSOLE_REFUSED_FUNCTIONS: ReadonlySet<string> = new Set([
 	"unhex",
 ]);
 
+/**
+ * What one step of a console statement's program may cost, where it runs. On the event loop
+ * (where no worker thread could start) nothing can cut a step short, so each is bounded
+ * ({@link LOOP_BOUNDS}); on the console's worker thread, a read not answered 1 s after its time
+ * limit has its worker terminated (inspect-thread.ts), which cuts a step too
+ * ({@link THREAD_BOUNDS}).
+ */
+export interface ConsoleBounds {
+	/** The longest LIKE or GLOB pattern (bytes). */
+	readonly likePattern: number;
+	/** Functions the authorizer refuses. */
+	readonly refusedFunctions: ReadonlySet<string>;
+	/** Whether the compiled program is counted against its bounds ({@link programRefusal}). */
+	readonly countProgram: boolean;
+}
+
+/** On the loop: every bound of this file. */
+export const LOOP_BOUNDS: ConsoleBounds = {
+	likePattern: CONSOLE_MAX_LIKE_PATTERN,
+	refusedFunctions: CONSOLE_REFUSED_FUNCTIONS,
+	countProgram: true,
+};
+
+/**
+ * On the worker thread: the actors' own pattern limit (past it, a pattern's recursion can
+ * overflow the module's stack: wasm-stack.ts), every function, a program of any size. Before
+ * 2026-11-29 the loop's bounds applied here too, and refused legitimate queries (a LIKE
+ * search over five columns, `replace()` of short values).
+ */
+export const THREAD_BOUNDS: ConsoleBounds = {
+	likePattern: MAX_LIKE_PATTERN,
+	refusedFunctions: new Set(),
+	countProgram: false,
+};
+
 /** sqlite3_set_authorizer's action codes of a PRAGMA and a function call, and its answers. */
 const AUTH_PRAGMA = 19;
 const AUTH_FUNCTION = 31;
@@ -157,12 +194,13 @@ const SQLITE_AUTH = 23;
 const SQLITE_FULL = 13;
 
 /**
- * Runs `use` with {@link PROCESS_PRAGMAS} and {@link CONSOLE_REFUSED_FUNCTIONS}
- * refused on `connection`; `refused` is told why, as the console answers it.
+ * Runs `use` with {@link PROCESS_PRAGMAS} and `refusedFunctions` (see
+ * {@link ConsoleBounds}) refused on `connection`; `refused` is told why, as the console answers it.
  */
 export function withConsoleAuthorizer<T>(
 	module: Awaited<ReturnType<typeof loadSqlite>>["module"],
 	connection: Connection,
+	refusedFunctions: ReadonlySet<string>,
 	refused: (why: string) => void,
 	use: () => T,
 ): T {
@@ -176,7 +214,7 @@ export function withConsoleAuthorizer<T>(
 		if (action !== AUTH_FUNCTION) return AUTH_OK;
 		// The function's name is the second argument (the first is null).
 		const name = module.UTF8ToString(second as number).toLowerCase();
-		if (!CONSOLE_REFUSED_FUNCTIONS.has(name)) return AUTH_OK;
+		if (!refusedFunctions.has(name)) return AUTH_OK;
 		refused(
 			`the SQL console does not run ${name}(): one call over long values cannot be interrupted (use LIKE)`,
 		);

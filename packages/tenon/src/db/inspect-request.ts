@@ -1,5 +1,5 @@
 import type { Entry } from "../storage/interfaces.js";
-import { ReadOnlyQueryError } from "./console-guards.js";
+import { type ConsoleBounds, LOOP_BOUNDS, ReadOnlyQueryError } from "./console-guards.js";
 import { queryOf, rowsOf, schemaOf } from "./inspect-snapshot.js";
 
 // What the inspector asks of a copy of an actor's database, and how the copy
@@ -14,11 +14,13 @@ export type InspectRequest =
 /**
  * Answers `request` on a copy of the database stored as `entries`, in this
  * thread; `onOpened` is called once the copy is open (its time limit runs from there).
+ * `bounds`: the loop's unless this thread can be terminated (see {@link ConsoleBounds}).
  */
 export function answer(
 	request: InspectRequest,
 	entries: readonly Entry[],
 	onOpened?: () => void,
+	bounds: ConsoleBounds = LOOP_BOUNDS,
 ): Promise<unknown> {
 	switch (request.op) {
 		case "schema":
@@ -28,7 +30,7 @@ export function answer(
 			return rowsOf(entries, table, limit, offset, timeoutMs, onOpened);
 		}
 		case "query":
-			return queryOf(entries, request.sql, request.limit, request.timeoutMs, onOpened);
+			return queryOf(entries, request.sql, request.limit, request.timeoutMs, onOpened, bounds);
 	}
 }
 

@@ -1,11 +1,12 @@
 import type { Entry } from "../storage/interfaces.js";
 import {
 	CONSOLE_MAX_COLUMNS,
-	CONSOLE_MAX_LIKE_PATTERN,
 	CONSOLE_MAX_RESULT_BYTES,
 	CONSOLE_MAX_SCRATCH_BYTES,
 	CONSOLE_MAX_VALUE_BYTES,
+	type ConsoleBounds,
 	consoleError,
+	LOOP_BOUNDS,
 	programRefusal,
 	READ_KEYWORDS,
 	ReadOnlyQueryError,
@@ -246,6 +247,7 @@ export function queryOf(
 	limit: number,
 	timeoutMs: number,
 	onOpened?: () => void,
+	bounds: ConsoleBounds = LOOP_BOUNDS,
 ): Promise<QueryResult> {
 	return withSnapshot(
 		entries,
@@ -256,7 +258,7 @@ export function queryOf(
 			module._sqlite3_limit(
 				connection.pointer,
 				SQLITE_LIMIT_LIKE_PATTERN_LENGTH,
-				CONSOLE_MAX_LIKE_PATTERN,
+				bounds.likePattern,
 			);
 			// A statement that throws from inside the module (a JavaScript stack overflow) leaves its
 			// stack pointer short: put back before anything calls into it again (wasm-stack.ts).
@@ -272,7 +274,7 @@ export function queryOf(
 				refusal ??= why;
 			};
 			return interrupted(module, connection, timeoutMs, () =>
-				withConsoleAuthorizer(module, connection, noteRefused, () => {
+				withConsoleAuthorizer(module, connection, bounds.refusedFunctions, noteRefused, () => {
 					let prepared: ReturnType<Connection["prepareFirst"]>;
 					try {
 						prepared = connection.prepareFirst(sql);
@@ -288,7 +290,9 @@ export function queryOf(
 							throw new ReadOnlyQueryError("sql_error", "one statement at a time, please");
 						if (!statement.readonly || !READ_KEYWORDS.test(sql))
 							throw new ReadOnlyQueryError("read_only", "the SQL console only reads");
-						const refused = programRefusal(module, statement.pointer);
+						const refused = bounds.countProgram
+							? programRefusal(module, statement.pointer)
+							: undefined;
 						if (refused !== undefined) throw new ReadOnlyQueryError("sql_error", refused);
 						const rows: SqlValue[][] = [];
 						let truncated = false;

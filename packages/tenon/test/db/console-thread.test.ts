@@ -12,13 +12,9 @@ import {
 	MAX_WAITING,
 	spawnInspectWorker,
 } from "../../src/db/inspect-thread.js";
-import { AREA } from "../../src/storage/actor-keys.js";
-import type { Entry } from "../../src/storage/interfaces.js";
 import { setupTest } from "../../src/test/index.js";
 import { call, INSPECTOR_TOKEN, registry } from "../inspector/fixture.js";
-
-/** An empty database as stored: its size, 0 (a read of no entries answers undefined at once). */
-const empty = async (): Promise<Entry[]> => [[Uint8Array.of(AREA.SQLITE, 0x00), new Uint8Array(8)]];
+import { empty } from "./console-on-loop.js";
 
 /** A thread whose workers are kept, to watch them start and exit. */
 function recordingThread(graceMs: number, idleMs: number) {
