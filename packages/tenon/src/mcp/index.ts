@@ -2,13 +2,14 @@
 // Streamable HTTP (needs the optional peer @modelcontextprotocol/sdk), so an
 // external agent can drive actors, behind the actors' own auth hooks.
 
-export {
-	type McpBearerParams,
-	type McpCallerInfo,
-	type McpHandlerOptions,
-	type McpToolContext,
-	type McpToolDefinition,
-	mcpHandler,
-	mcpTool,
-} from "./mcp-handler.js";
+export { type McpFetchHandler, mcpHandler, mcpTool } from "./mcp-handler.js";
+export type {
+	McpBearerParams,
+	McpCallerInfo,
+	McpHandlerBaseOptions,
+	McpHandlerOptions,
+	McpServerHandlerOptions,
+	McpToolContext,
+	McpToolDefinition,
+} from "./mcp-types.js";
 export { MAX_CALLS_PER_REQUEST } from "./request-bounds.js";

@@ -2,7 +2,8 @@
 // request gets a fresh MCP server and transport, so a tool call carries its
 // own credential (the Authorization header) and nothing is kept between
 // requests. The handler only translates: the actors' own auth hooks decide who
-// may do what, through an ordinary Tenon client.
+// may do what, through a Tenon client (the server's own, made for the MCP caller,
+// or one of the app's).
 
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
@@ -14,14 +15,19 @@ import {
 	McpError,
 	PingRequestSchema,
 	type Tool,
-	type ToolAnnotations,
 } from "@modelcontextprotocol/sdk/types.js";
-import { describeIssues, type StandardSchemaV1 } from "../actor/schema.js";
-import { createLogger, type Logger, moduleLogger } from "../common/logger.js";
+import { describeIssues } from "../actor/schema.js";
+import { createLogger, moduleLogger } from "../common/logger.js";
 import { cutText } from "../common/text-cut.js";
 import { errors } from "../protocol/errors.js";
-import type { FallbackInfo } from "../server/server-core.js";
 import { invalidParams, malformedCalls } from "./invalid-params.js";
+import type {
+	McpBearerParams,
+	McpCallerInfo,
+	McpHandlerOptions,
+	McpServerHandlerOptions,
+	McpToolDefinition,
+} from "./mcp-types.js";
 import {
 	hasRepeatedIds,
 	jsonRpcError,
@@ -49,94 +55,6 @@ const HTTP_REFUSAL = -32000;
 /** MCP tool names: 1 to 128 of these characters (MCP spec, "Tool names"). */
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 
-/** What a tool call knows beside its input. */
-export interface McpToolContext {
-	/** The tool's name, as the MCP client called it. */
-	readonly tool: string;
-	/**
-	 * Aborted when the MCP client goes away before the answer (or cancels the
-	 * call on this HTTP request). Pass it on to calls that take a signal.
-	 */
-	readonly signal: AbortSignal;
-	/**
-	 * The MCP caller's address, when the handler is a server's `fallback` (it is
-	 * given it): the actors it calls see the client's own address, not this one.
-	 */
-	readonly remoteAddress: string | undefined;
-	/** The key Tenon's per-address limits count the MCP caller under (see `FallbackInfo`). */
-	readonly clientKey: string | undefined;
-}
-
-/** What the handler knows of the MCP caller beside its request (a server's `FallbackInfo`). */
-export type McpCallerInfo = Pick<FallbackInfo, "remoteAddress" | "clientKey" | "decodeTime">;
-
-/**
- * One MCP tool: its description, its input schema and the actor call it makes.
- *
- * @typeParam Input - what the input schema produces (the validated arguments).
- * @typeParam C - the Tenon client type (`Client<typeof registry>`).
- * @typeParam P - the connection params built from the MCP request.
- */
-export interface McpToolDefinition<Input, C = unknown, P = McpBearerParams> {
-	/** What the tool does, for the model that decides to call it. */
-	description: string;
-	/** A human-readable name for UIs. */
-	title?: string;
-	/** Hints for clients (`readOnlyHint`, `destructiveHint`, ...); never trusted by the server. */
-	annotations?: ToolAnnotations;
-	/**
-	 * Standard Schema of the tool's input (zod etc.); its JSON Schema
-	 * (Standard JSON Schema, `~standard.jsonSchema`) is what the MCP client
-	 * sees. It must describe an object. Strict: properties the JSON Schema does
-	 * not declare are refused, even where the schema itself would strip them.
-	 */
-	input: StandardSchemaV1<unknown, Input>;
-	/**
-	 * The input's JSON Schema, for Standard Schema libraries without Standard
-	 * JSON Schema support. Default: `input["~standard"].jsonSchema.input()`.
-	 */
-	inputJsonSchema?: Record<string, unknown>;
-	/**
-	 * Calls the actor for one tool call. `client` is the handler's Tenon
-	 * client, `params` the connection params built from the MCP request (the
-	 * caller's credential): pass them on so the actor's auth hooks see them.
-	 */
-	call(client: C, input: Input, params: P, context: McpToolContext): Promise<unknown>;
-}
-
-/** The default connection params: `{ token }` from `Authorization: Bearer <token>`, else undefined. */
-export type McpBearerParams = { token: string } | undefined;
-
-/** Options of {@link mcpHandler}. */
-export interface McpHandlerOptions<C, P = McpBearerParams, T = Record<string, unknown>> {
-	/** The server name MCP clients see. */
-	name: string;
-	/** The server version MCP clients see. */
-	version: string;
-	/** The URL path the MCP endpoint answers on. Default `/mcp`. */
-	path?: string;
-	/** The Tenon client the tools call actors through (`createClient<typeof registry>(url)`). */
-	client: C;
-	/** The tools, by name (1 to 128 of `A-Z a-z 0-9 _ . -`). */
-	tools: { [K in keyof T]: McpToolDefinition<T[K], C, P> };
-	/**
-	 * Connection params from the MCP HTTP request (its body already read),
-	 * passed to every tool call. Default: `{ token }` from `Authorization:
-	 * Bearer <token>` (undefined without one). Called per tool call; an
-	 * `ActorError` it throws becomes the call's error result.
-	 */
-	params?(request: Request, caller: McpCallerInfo): P;
-	/** Largest request body, in bytes; larger ones get HTTP 413. Default 256 KiB. */
-	maxBodyBytes?: number;
-	/**
-	 * Largest result of one tool call, as JSON text in UTF-8 bytes; a larger
-	 * one becomes an error result (`message/outgoing_too_long`). Default 1 MiB.
-	 */
-	maxResultBytes?: number;
-	/** Where failures that are not `ActorError`s are logged. Default: Tenon's stderr logger. */
-	logger?: Logger;
-}
-
 /**
  * Defines a tool outside {@link mcpHandler}, typed against the client: annotate
  * `call`'s `client` parameter and the input is inferred from the schema, so a
@@ -156,6 +74,12 @@ export function mcpTool<Input, C, P = McpBearerParams>(
 ): McpToolDefinition<Input, C, P> {
 	return definition;
 }
+
+/** What {@link mcpHandler} returns: a fetch-style handler, a server's `fallback` as it is. */
+export type McpFetchHandler = (
+	request: Request,
+	info?: McpCallerInfo,
+) => Promise<Response | undefined>;
 
 /** A tool ready to serve: what tools/list shows and how to check its arguments. */
 interface CompiledTool<C, P> {
@@ -179,12 +103,11 @@ interface CompiledTool<C, P> {
  * `structuredContent` (objects as they are, anything else as `{ result }`).
  *
  * @example
- * const client = createClient<typeof registry>("http://127.0.0.1:6420");
  * await registry.start({
  *   fallback: mcpHandler({
  *     name: "counters",
  *     version: "1.0.0",
- *     client,
+ *     registry, // calls the server's actors in-process, for the MCP caller
  *     tools: {
  *       increment: {
  *         description: "Adds to a counter and returns the new count",
@@ -196,10 +119,30 @@ interface CompiledTool<C, P> {
  *   }),
  * });
  */
+export function mcpHandler<R, T, P = McpBearerParams>(
+	options: McpServerHandlerOptions<R, P, T>,
+): McpFetchHandler;
 export function mcpHandler<C, T, P = McpBearerParams>(
 	options: McpHandlerOptions<C, P, T>,
-): (request: Request, info?: McpCallerInfo) => Promise<Response | undefined> {
+): McpFetchHandler;
+export function mcpHandler<C, T, P = McpBearerParams>(
+	options: McpHandlerOptions<C, P, T> | McpServerHandlerOptions<unknown, P, T>,
+): McpFetchHandler {
 	const path = options.path ?? "/mcp";
+	const ownClient = options.client as C | undefined;
+	if (ownClient === undefined && !("registry" in options && options.registry !== undefined))
+		throw new Error(
+			"mcpHandler: give it a `client`, or the `registry` to call the server's actors for the caller",
+		);
+	/** The client of one request's tool calls: the handler's own, or the server's made for the caller. */
+	const clientFor = (caller: McpCallerInfo): C => {
+		if (ownClient !== undefined) return ownClient;
+		if (caller.callerClient === undefined)
+			throw new Error(
+				"mcpHandler({ registry }) serves only as a server's fallback (or with its FallbackInfo)",
+			);
+		return caller.callerClient() as C;
+	};
 	if (!path.startsWith("/"))
 		throw new Error(`mcpHandler: path must start with "/" (got "${path}")`);
 	const maxBodyBytes = positiveInteger(
@@ -246,7 +189,7 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 				return invalidArguments(name, issues);
 			}
 			const result = await tool.definition.call(
-				options.client,
+				clientFor(caller),
 				validated.value,
 				paramsOf(request, caller),
 				{ tool: name, signal, remoteAddress: caller.remoteAddress, clientKey: caller.clientKey },

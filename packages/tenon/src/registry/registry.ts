@@ -261,12 +261,14 @@ export class Registry<A extends ActorDefinitions> {
 					normalizeBasePath(this.config.basePath),
 				),
 			);
-		const core = createServerCore(gateway, {
+		const basePath = normalizeBasePath(this.config.basePath);
+		const core: ServerCore = createServerCore(gateway, {
 			...coreOptions,
 			...(options.fallback ? { fallback: options.fallback } : {}),
 			...(metrics ? { metrics } : {}),
+			callerClient: (onBehalfOf) =>
+				createClient(inProcessClientOptions(core, 0, basePath, onBehalfOf)),
 		});
-		const basePath = normalizeBasePath(this.config.basePath);
 		await runtime.attach((callDepth) =>
 			createClient(inProcessClientOptions(core, callDepth, basePath)),
 		);

@@ -15,6 +15,18 @@ export interface ClientInfo {
 	 * `c.client()`): no network, so no Host, Origin or rate checks apply.
 	 */
 	inProcess?: boolean;
+	/**
+	 * With `inProcess`: the request is made for a client of this server (a
+	 * fallback's caller, such as an MCP client), not by an actor: hooks see
+	 * that client's address, `internal` is false, and its per-address limits
+	 * apply, as if it had sent the request itself.
+	 */
+	onBehalfOf?: OnBehalfOf | undefined;
+}
+
+/** The client an in-process request is made for (see {@link ClientInfo.onBehalfOf}). */
+export interface OnBehalfOf {
+	readonly remoteAddress: string | undefined;
 }
 
 /** Parses a `Cookie` header (`a=1; b=2`); the first value of a name wins. */

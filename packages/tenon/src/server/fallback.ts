@@ -1,3 +1,5 @@
+import type { Client } from "../client/types.js";
+import type { OnBehalfOf } from "./caller-request.js";
 import type { DecodeBudget } from "./decode-time.js";
 
 // What `start({ fallback })` hands the handler of requests no Tenon route answers.
@@ -19,6 +21,16 @@ export interface FallbackInfo {
 	 * unless `rateLimits.limitLoopback`).
 	 */
 	readonly decodeTime?: DecodeBudget | undefined;
+	/**
+	 * A Tenon client whose calls reach this server's actors in-process, made for this
+	 * request's client: the actors' hooks see its `remoteAddress` (and `c.request.internal`
+	 * false), and its calls count against that address's limits, as if the client had made
+	 * them itself. One per request, made on first use and disposed once the handler has
+	 * returned its response (finish its calls first); `R` is `typeof registry`. Undefined
+	 * where the handler is not a server's fallback. An MCP handler given the `registry`
+	 * calls through it.
+	 */
+	readonly callerClient?: (<R = unknown>() => Client<R>) | undefined;
 }
 
 /** Serves requests no Tenon route answers: a Response, or undefined for 404. */
@@ -26,3 +38,27 @@ export type FallbackHandler = (
 	request: Request,
 	info: FallbackInfo,
 ) => Response | undefined | Promise<Response | undefined>;
+
+/**
+ * `FallbackInfo.callerClient` of a request from `remoteAddress`, made once, on first use;
+ * `dispose` closes it (what it opened: connections a handler did not close).
+ */
+export function callerClientOf(
+	make: ((onBehalfOf: OnBehalfOf) => unknown) | undefined,
+	remoteAddress: string | undefined,
+): { callerClient: FallbackInfo["callerClient"]; dispose(): Promise<void> } {
+	let client: { dispose(): Promise<void> } | undefined;
+	return {
+		callerClient:
+			make === undefined
+				? undefined
+				: () => {
+						client ??= make({ remoteAddress }) as { dispose(): Promise<void> };
+						// biome-ignore lint/suspicious/noExplicitAny: typed by the caller's `R` (`typeof registry`); the client is the registry's own.
+						return client as any;
+					},
+		dispose: async () => {
+			await client?.dispose();
+		},
+	};
+}

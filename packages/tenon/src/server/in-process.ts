@@ -3,11 +3,13 @@ import type { ClientOptions, WebSocketConstructor } from "../client/transport.js
 import { ownerAddress } from "../cluster/forward.js";
 import {
 	CALL_DEPTH_HEADER,
+	FORWARDED_FOR_HEADER,
 	FORWARDED_INTERNAL_HEADER,
 	HOPS_HEADER,
 	PEER_HEADER,
 } from "../cluster/headers.js";
 import { traceActorCall } from "../observability/tracing.js";
+import type { ClientInfo, OnBehalfOf } from "./caller-request.js";
 import type { ServerCore } from "./server-core.js";
 import type { WebSocketHandler } from "./websocket.js";
 
@@ -43,10 +45,19 @@ class InProcessWebSocket {
 	#handler: WebSocketHandler | undefined;
 	/** Actor-to-actor calls that lead to the connection (see MAX_CALL_DEPTH). */
 	readonly #callDepth: number;
+	/** The server's client the connection is made for, if any (see ClientInfo.onBehalfOf). */
+	readonly #onBehalfOf: OnBehalfOf | undefined;
 
-	constructor(core: ServerCore, url: string, protocols: string | string[] = [], callDepth = 0) {
+	constructor(
+		core: ServerCore,
+		url: string,
+		protocols: string | string[] = [],
+		callDepth = 0,
+		onBehalfOf?: OnBehalfOf,
+	) {
 		this.url = url;
 		this.#callDepth = callDepth;
+		this.#onBehalfOf = onBehalfOf;
 		const offered = typeof protocols === "string" ? [protocols] : protocols;
 		const request = new Request(url.replace(/^ws/, "http"), {
 			headers: {
@@ -56,7 +67,7 @@ class InProcessWebSocket {
 				...(callDepth > 0 ? { [CALL_DEPTH_HEADER]: String(callDepth) } : {}),
 			},
 		});
-		void core.upgrade(request, { inProcess: true }).then(
+		void core.upgrade(request, inProcessInfo(onBehalfOf)).then(
 			(decision) => {
 				if (decision.kind === "reject") {
 					this.#finish(1006, "");
@@ -93,12 +104,18 @@ class InProcessWebSocket {
 		const source = new URL(this.url);
 		const target = new URL(`${source.pathname}${source.search}`, base);
 		target.protocol = target.protocol === "https:" ? "wss:" : "ws:";
+		const client = this.#onBehalfOf;
 		const remote = new NodeWebSocket(target, protocols, {
-			// A node of the cluster: the owner trusts it (no Host, Origin or rate checks).
+			// A node of the cluster: the owner trusts it (no Host, Origin or rate checks). An
+			// actor's connection is internal; a client's carries that client's address.
 			headers: {
 				[HOPS_HEADER]: String(hops),
 				[PEER_HEADER]: peerSecret,
-				[FORWARDED_INTERNAL_HEADER]: "1",
+				...(client === undefined
+					? { [FORWARDED_INTERNAL_HEADER]: "1" }
+					: client.remoteAddress === undefined
+						? {}
+						: { [FORWARDED_FOR_HEADER]: client.remoteAddress }),
 				...(this.#callDepth > 0 ? { [CALL_DEPTH_HEADER]: String(this.#callDepth) } : {}),
 			},
 		});
@@ -191,24 +208,32 @@ class InProcessWebSocket {
 	}
 }
 
+/** What the core is told of an in-process request: made by an actor, or for `onBehalfOf`. */
+function inProcessInfo(onBehalfOf: OnBehalfOf | undefined): ClientInfo {
+	return onBehalfOf === undefined ? { inProcess: true } : { inProcess: true, onBehalfOf };
+}
+
 /**
  * Client options that reach `core` in-process (fetch and WebSocket without
  * sockets), for calls `callDepth` actor-to-actor calls deep: each request
- * carries it, and the core refuses a chain deeper than MAX_CALL_DEPTH.
+ * carries it, and the core refuses a chain deeper than MAX_CALL_DEPTH. With
+ * `onBehalfOf`, the calls are a client's of the server (ClientInfo.onBehalfOf).
  */
 export function inProcessClientOptions(
 	core: ServerCore,
 	callDepth = 0,
 	basePath = "/",
+	onBehalfOf?: OnBehalfOf,
 ): ClientOptions {
+	const info = inProcessInfo(onBehalfOf);
 	const fetchInProcess = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
 		const request = input instanceof Request ? input : new Request(input, init);
 		if (callDepth > 0) request.headers.set(CALL_DEPTH_HEADER, String(callDepth));
-		return traceActorCall(request, (traced) => core.fetch(traced, { inProcess: true }));
+		return traceActorCall(request, (traced) => core.fetch(traced, info));
 	};
 	const WebSocketClass = class extends InProcessWebSocket {
 		constructor(url: string, protocols?: string | string[]) {
-			super(core, url, protocols, callDepth);
+			super(core, url, protocols, callDepth, onBehalfOf);
 		}
 	};
 	return {

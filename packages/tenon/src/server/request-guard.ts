@@ -108,7 +108,13 @@ export class RequestGuard {
 		if (info?.inProcess) {
 			const callDepth = callDepthOf(request);
 			if (callDepth > MAX_CALL_DEPTH) throw callTooDeep(callDepth);
-			return { remoteAddress: undefined, trusted: true, internal: true, hops: 0, callDepth };
+			const client = info.onBehalfOf;
+			if (client === undefined)
+				return { remoteAddress: undefined, trusted: true, internal: true, hops: 0, callDepth };
+			// Made for a client of this server (a fallback's caller): its address and its rate.
+			this.spend(client.remoteAddress);
+			const { remoteAddress } = client;
+			return { remoteAddress, trusted: true, internal: false, hops: 0, callDepth };
 		}
 		const peer = request.headers.get(PEER_HEADER);
 		if (peer !== null) {

@@ -16,10 +16,10 @@ import { type AccessOptions, AccessPolicy, presentedCredential } from "./access.
 import { createActionRoute, isActionPath } from "./action-route.js";
 import { bodyAfterAnswer, withStreamedBody } from "./body-after-answer.js";
 import { BrowserGuard } from "./browser-guard.js";
-import { type ClientInfo, callerRequest } from "./caller-request.js";
+import { type ClientInfo, callerRequest, type OnBehalfOf } from "./caller-request.js";
 import { type CorsOptions, corsPreflight, withCors } from "./cors.js";
 import { AddressDecodeTime } from "./decode-time.js";
-import type { FallbackHandler } from "./fallback.js";
+import { callerClientOf, type FallbackHandler } from "./fallback.js";
 import { type GatewayRequest, parseGatewayRequest, protocolBody } from "./gateway.js";
 import {
 	actionCallOf,
@@ -102,6 +102,8 @@ export interface ServerCoreOptions {
 	fallback?: FallbackHandler;
 	/** What `GET /metrics` serves; undefined: metrics are turned off. */
 	metrics?: MetricsExposition;
+	/** Makes the in-process client of a fallback's caller (`FallbackInfo.callerClient`). */
+	callerClient?: (onBehalfOf: OnBehalfOf) => unknown;
 }
 
 function stripBasePath(pathname: string, basePath: string): string | undefined {
@@ -336,15 +338,19 @@ export function createServerCore(
 				limits.maxHttpBodyBytes,
 			);
 			let response: Response | undefined;
+			const caller = callerClientOf(options.callerClient, remoteAddress);
 			try {
 				response = await options.fallback(streamed.request, {
 					remoteAddress,
 					clientKey: remoteAddress === undefined ? undefined : addressKey(remoteAddress),
 					decodeTime: decodeBudget(admitted),
+					callerClient: caller.callerClient,
 				});
 			} catch (error) {
 				streamed.body?.abandon();
 				throw error;
+			} finally {
+				await caller.dispose();
 			}
 			if (response !== undefined) return bodyAfterAnswer(response, streamed.body);
 			streamed.body?.abandon();
