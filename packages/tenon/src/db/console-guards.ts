@@ -161,27 +161,29 @@ export interface ConsoleBounds {
 	readonly likePattern: number;
 	/** Functions the authorizer refuses. */
 	readonly refusedFunctions: ReadonlySet<string>;
-	/** Whether the compiled program is counted against its bounds ({@link programRefusal}). */
-	readonly countProgram: boolean;
+	/** Most LIKE and GLOB in the compiled program ({@link programRefusal}). */
+	readonly patternMatches: number;
 }
 
 /** On the loop: every bound of this file. */
 export const LOOP_BOUNDS: ConsoleBounds = {
 	likePattern: CONSOLE_MAX_LIKE_PATTERN,
 	refusedFunctions: CONSOLE_REFUSED_FUNCTIONS,
-	countProgram: true,
+	patternMatches: CONSOLE_MAX_PATTERN_MATCHES,
 };
 
 /**
  * On the worker thread: the actors' own pattern limit (past it, a pattern's recursion can
- * overflow the module's stack: wasm-stack.ts), every function, a program of any size. Before
- * 2026-11-29 the loop's bounds applied here too, and refused legitimate queries (a LIKE
- * search over five columns, `replace()` of short values).
+ * overflow the module's stack: wasm-stack.ts), every function, any number of LIKE or GLOB.
+ * Before 2026-11-29 the loop's bounds applied here too, and refused legitimate queries (a LIKE
+ * search over five columns, `replace()` of short values). The program's steps and calls stay
+ * bounded: they bound its memory too (each argument of a call is a copy of its value: `max()`
+ * of 2,370 copies of a 1 MiB value grew the worker to 2 GB, a probe of the lifted bounds).
  */
 export const THREAD_BOUNDS: ConsoleBounds = {
 	likePattern: MAX_LIKE_PATTERN,
 	refusedFunctions: new Set(),
-	countProgram: false,
+	patternMatches: Number.POSITIVE_INFINITY,
 };
 
 /** sqlite3_set_authorizer's action codes of a PRAGMA and a function call, and its answers. */
@@ -241,6 +243,7 @@ export function withConsoleAuthorizer<T>(
 export function programRefusal(
 	module: Awaited<ReturnType<typeof loadSqlite>>["module"],
 	statement: number,
+	patternMatches = CONSOLE_MAX_PATTERN_MATCHES,
 ): string | undefined {
 	// An EXPLAIN statement lists a program, it does not run one (and switching it back to mode
 	// 0 below would make it run the query it explains).
@@ -274,7 +277,7 @@ export function programRefusal(
 		return `the SQL console runs statements of at most ${CONSOLE_MAX_STEPS} steps of SQLite's program (one row's steps run without a check of its time limit)`;
 	if (calls > CONSOLE_MAX_FUNCTION_CALLS)
 		return `the SQL console runs at most ${CONSOLE_MAX_FUNCTION_CALLS} function calls in one statement, as compiled (an alias counts wherever it is used)`;
-	if (matches > CONSOLE_MAX_PATTERN_MATCHES)
+	if (matches > patternMatches)
 		return `the SQL console runs at most ${CONSOLE_MAX_PATTERN_MATCHES} LIKE or GLOB in one statement, as compiled (each is matched in one step its time limit cannot cut; an alias counts wherever it is used)`;
 	return undefined;
 }

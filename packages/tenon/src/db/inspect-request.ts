@@ -5,6 +5,9 @@ import { queryOf, rowsOf, schemaOf } from "./inspect-snapshot.js";
 // What the inspector asks of a copy of an actor's database, and how the copy
 // travels to the worker thread that answers (inspect-thread.ts).
 
+/** The most WebAssembly memory a worker keeps between reads (bytes); past it, it is ended. */
+export const WORKER_KEPT_MEMORY_BYTES = 256 * 1024 * 1024;
+
 /** One read of the inspector: the schema, a page of a table's rows, or a console statement. */
 export type InspectRequest =
 	| { op: "schema"; timeoutMs: number }

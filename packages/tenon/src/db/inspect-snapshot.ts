@@ -290,9 +290,7 @@ export function queryOf(
 							throw new ReadOnlyQueryError("sql_error", "one statement at a time, please");
 						if (!statement.readonly || !READ_KEYWORDS.test(sql))
 							throw new ReadOnlyQueryError("read_only", "the SQL console only reads");
-						const refused = bounds.countProgram
-							? programRefusal(module, statement.pointer)
-							: undefined;
+						const refused = programRefusal(module, statement.pointer, bounds.patternMatches);
 						if (refused !== undefined) throw new ReadOnlyQueryError("sql_error", refused);
 						const rows: SqlValue[][] = [];
 						let truncated = false;

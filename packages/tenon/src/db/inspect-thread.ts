@@ -194,6 +194,14 @@ export class InspectThread {
 		this.#running = undefined;
 		if (message.failure !== undefined) running.job.reject(errorOf(message.failure));
 		else running.job.resolve(message.value);
+		if (message.retire === true) {
+			// Its WebAssembly memory grew past what an idle worker may keep (it never shrinks):
+			// a query near the 2 GB limit, then a `SELECT 1` every 29 s, held it (a probe).
+			this.#worker = undefined;
+			void worker.terminate();
+			this.#next();
+			return;
+		}
 		this.#afterJob(worker);
 	}
 
@@ -274,6 +282,8 @@ interface Answer {
 	id?: number;
 	value?: unknown;
 	failure?: FailedAnswer;
+	/** The worker's memory grew past WORKER_KEPT_MEMORY_BYTES (inspect-request.ts): end it. */
+	retire?: true;
 }
 
 async function ranHere(read: Read): Promise<unknown> {

@@ -6,6 +6,7 @@ import {
 	type InspectRequest,
 	type PackedEntries,
 	unpackEntries,
+	WORKER_KEPT_MEMORY_BYTES,
 } from "./inspect-request.js";
 import { loadSqlite } from "./sqlite.js";
 
@@ -22,11 +23,17 @@ parentPort?.on(
 			const started = () => parentPort?.postMessage({ started: message.id });
 			// Terminated 1 s past its time limit (inspect-thread.ts): no step needs a bound here.
 			const value = await answer(message.request, entries, started, THREAD_BOUNDS);
-			parentPort?.postMessage({ id: message.id, value });
+			parentPort?.postMessage({ id: message.id, value, ...(await retire()) });
 		} catch (error) {
-			parentPort?.postMessage({ id: message.id, failure: failureOf(error) });
+			parentPort?.postMessage({ id: message.id, failure: failureOf(error), ...(await retire()) });
 		}
 	},
 );
+/** `{ retire: true }` once SQLite's memory grew past what an idle worker may keep (it never shrinks). */
+async function retire(): Promise<{ retire?: true }> {
+	const { module } = await loadSqlite();
+	return module.HEAPU8.byteLength > WORKER_KEPT_MEMORY_BYTES ? { retire: true } : {};
+}
+
 await loadSqlite();
 parentPort?.postMessage({ ready: true });

@@ -6,6 +6,7 @@ import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { ReadOnlyQueryError } from "../../src/db/inspect.js";
+import { WORKER_KEPT_MEMORY_BYTES } from "../../src/db/inspect-request.js";
 import {
 	InspectThread,
 	MAX_FAILED_STARTS,
@@ -208,6 +209,25 @@ describe("the inspector's database reads on their own thread", () => {
 			).toMatchObject({ rows: [[i]] });
 		}
 		expect(starts).toBe(MAX_FAILED_STARTS);
+	}, 30_000);
+
+	it(`ends a worker whose memory grew past ${WORKER_KEPT_MEMORY_BYTES / 1024 / 1024} MiB once it answered (it never shrinks; an idle worker kept 2 GB, a probe)`, async () => {
+		const { thread, workers } = recordingThread(1_000, 30_000);
+		try {
+			const copies = Array.from({ length: 300 }, () => "a").join(", ");
+			const big = `SELECT length(max(${copies})) FROM (SELECT printf('%.*c', 1048000, 'x') AS a)`;
+			const request = { op: "query", sql: big, limit: 10, timeoutMs: 10_000 } as const;
+			expect(await thread.run(request, empty)).toMatchObject({ rows: [[1048000]] });
+			const worker = workers[0] as Worker;
+			// A worker that exited has no thread id.
+			await expect.poll(() => worker.threadId).toBe(-1);
+			// The next read starts a new worker.
+			const small = { op: "query", sql: "SELECT 1", limit: 10, timeoutMs: 2_000 } as const;
+			expect(await thread.run(small, empty)).toMatchObject({ rows: [[1]] });
+			expect(workers).toHaveLength(2);
+		} finally {
+			await thread.close();
+		}
 	}, 30_000);
 
 	it("reads on the loop where no worker can be started, with the same refusals", async () => {
