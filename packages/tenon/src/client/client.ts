@@ -31,9 +31,24 @@ export function createClient<R>(
 		typeof endpointOrOptions === "string" ? { endpoint: endpointOrOptions } : endpointOrOptions;
 	const transport = new ClientTransport(options);
 	const conns = new Set<ActorConnImpl>();
+	const sockets = new Set<WebSocket>();
+	// After dispose(), what the client still opens is closed at once: code that kept the client
+	// (a fallback's callerClient, used after its request ended) left connections open for good.
+	let disposed = false;
 	const registry: ConnRegistry = {
-		add: (conn) => conns.add(conn),
+		add: (conn) => {
+			if (disposed) void conn.dispose();
+			else conns.add(conn);
+		},
 		remove: (conn) => conns.delete(conn),
+		socket: (socket) => {
+			if (disposed) {
+				closeDisposed(socket);
+				return;
+			}
+			sockets.add(socket);
+			socket.addEventListener("close", () => sockets.delete(socket));
+		},
 	};
 
 	const accessorFor = (name: string) => ({
@@ -95,6 +110,9 @@ export function createClient<R>(
 
 	const accessors = new Map<string, unknown>();
 	const dispose = async () => {
+		disposed = true;
+		for (const socket of sockets) closeDisposed(socket);
+		sockets.clear();
 		await Promise.all([...conns].map((conn) => conn.dispose()));
 	};
 	return new Proxy({} as Client<R>, {
@@ -109,4 +127,14 @@ export function createClient<R>(
 			return accessor;
 		},
 	});
+}
+
+/**
+ * Closes a raw socket of a disposed client; one still connecting once it opens (`ws` fails
+ * a socket closed while connecting with an error event, fatal without a listener).
+ */
+function closeDisposed(socket: WebSocket): void {
+	if (socket.readyState === 0)
+		socket.addEventListener("open", () => socket.close(1000, "client disposed"));
+	else if (socket.readyState === 1) socket.close(1000, "client disposed");
 }

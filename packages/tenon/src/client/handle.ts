@@ -13,10 +13,12 @@ export interface ParamsSource {
 	getParams?: () => unknown;
 }
 
-/** Tracks connections so `client.dispose()` can close them. */
+/** Tracks connections and raw sockets so `client.dispose()` can close them. */
 export interface ConnRegistry {
 	add(conn: ActorConnImpl): void;
 	remove(conn: ActorConnImpl): void;
+	/** A raw WebSocket opened by `handle.webSocket()`: closed by `dispose()` unless closed before. */
+	socket(socket: WebSocket): void;
 }
 
 interface ActorJson {
@@ -226,6 +228,7 @@ export class HandleCore {
 		const WebSocketClass = await this.#transport.webSocketClass();
 		const socket = new WebSocketClass(url.replace(/^http/, "ws"), offered);
 		socket.binaryType = "arraybuffer";
+		this.#conns.socket(socket);
 		return socket;
 	}
 

@@ -2,7 +2,12 @@
 // Streamable HTTP (needs the optional peer @modelcontextprotocol/sdk), so an
 // external agent can drive actors, behind the actors' own auth hooks.
 
-export { type McpFetchHandler, mcpHandler, mcpTool } from "./mcp-handler.js";
+export {
+	type McpFetchHandler,
+	type McpServerFetchHandler,
+	mcpHandler,
+	mcpTool,
+} from "./mcp-handler.js";
 export type {
 	McpBearerParams,
 	McpCallerInfo,

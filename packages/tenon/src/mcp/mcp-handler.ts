@@ -17,6 +17,7 @@ import {
 	type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import { describeIssues } from "../actor/schema.js";
+import type { Client } from "../client/types.js";
 import { createLogger, moduleLogger } from "../common/logger.js";
 import { cutText } from "../common/text-cut.js";
 import { errors } from "../protocol/errors.js";
@@ -24,8 +25,7 @@ import { invalidParams, malformedCalls } from "./invalid-params.js";
 import type {
 	McpBearerParams,
 	McpCallerInfo,
-	McpHandlerOptions,
-	McpServerHandlerOptions,
+	McpHandlerBaseOptions,
 	McpToolDefinition,
 } from "./mcp-types.js";
 import {
@@ -81,6 +81,12 @@ export type McpFetchHandler = (
 	info?: McpCallerInfo,
 ) => Promise<Response | undefined>;
 
+/** The handler given the `registry`: it needs the server's `FallbackInfo` (its `callerClient`). */
+export type McpServerFetchHandler = (
+	request: Request,
+	info: McpCallerInfo,
+) => Promise<Response | undefined>;
+
 /** A tool ready to serve: what tools/list shows and how to check its arguments. */
 interface CompiledTool<C, P> {
 	readonly listing: Tool;
@@ -119,15 +125,12 @@ interface CompiledTool<C, P> {
  *   }),
  * });
  */
-export function mcpHandler<R, T, P = McpBearerParams>(
-	options: McpServerHandlerOptions<R, P, T>,
-): McpFetchHandler;
-export function mcpHandler<C, T, P = McpBearerParams>(
-	options: McpHandlerOptions<C, P, T>,
-): McpFetchHandler;
-export function mcpHandler<C, T, P = McpBearerParams>(
-	options: McpHandlerOptions<C, P, T> | McpServerHandlerOptions<unknown, P, T>,
-): McpFetchHandler {
+// One signature for both forms: with overloads, a type error inside a tool was reported
+// against the other form ("'registry' does not exist in type ...", a review).
+export function mcpHandler<C = never, T = Record<string, unknown>, P = McpBearerParams, R = never>(
+	options: McpHandlerBaseOptions<[R] extends [never] ? C : Client<R>, P, T> &
+		({ client: C; registry?: undefined } | { registry: R; client?: undefined }),
+): [R] extends [never] ? McpFetchHandler : McpServerFetchHandler {
 	const path = options.path ?? "/mcp";
 	const ownClient = options.client as C | undefined;
 	if (ownClient === undefined && !("registry" in options && options.registry !== undefined))
@@ -188,6 +191,8 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 			if (issues.length > 0 || validated.issues !== undefined) {
 				return invalidArguments(name, issues);
 			}
+			// A caller gone while the arguments were checked: no client is made (nor call started).
+			if (signal.aborted) return errorResult(errors.internal());
 			const result = await tool.definition.call(
 				clientFor(caller),
 				validated.value,
@@ -199,7 +204,10 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 			// The handler's own client's failures (an endpoint down: its host, port and path) are
 			// not the caller's to read (a probe, 2026-11-29): an internal error, logged.
 			if (isActorError(error) && error.group !== "client") return errorResult(error);
-			logger.error("mcp tool failed", { tool: name, error });
+			// A call whose caller left fails as its client is disposed: no one's error.
+			if (signal.aborted)
+				logger.debug("mcp tool ended after its caller left", { tool: name, error });
+			else logger.error("mcp tool failed", { tool: name, error });
 			return errorResult(errors.internal());
 		}
 	}
@@ -245,7 +253,7 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 		return server;
 	}
 
-	return async (request, info) => {
+	const handler: McpFetchHandler = async (request, info) => {
 		if (new URL(request.url).pathname !== path) return undefined;
 		const caller: McpCallerInfo = info ?? { remoteAddress: undefined, clientKey: undefined };
 		// Stateless: no session to resume or delete and no server-initiated stream (GET).
@@ -300,6 +308,8 @@ export function mcpHandler<C, T, P = McpBearerParams>(
 			await server.close();
 		}
 	};
+	// Both forms answer alike; the registry's needs the server's FallbackInfo (typed required).
+	return handler as never;
 }
 
 /**

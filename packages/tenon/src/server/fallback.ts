@@ -1,4 +1,5 @@
 import type { Client } from "../client/types.js";
+import { ActorError } from "../protocol/errors.js";
 import type { OnBehalfOf } from "./caller-request.js";
 import type { DecodeBudget } from "./decode-time.js";
 
@@ -48,16 +49,25 @@ export function callerClientOf(
 	remoteAddress: string | undefined,
 ): { callerClient: FallbackInfo["callerClient"]; dispose(): Promise<void> } {
 	let client: { dispose(): Promise<void> } | undefined;
+	let disposed = false;
 	return {
 		callerClient:
 			make === undefined
 				? undefined
 				: () => {
+						// Asked after the request's end, it would make a client no one disposes (a review).
+						if (disposed)
+							throw new ActorError(
+								"client",
+								"disposed",
+								"The request's caller client was disposed",
+							);
 						client ??= make({ remoteAddress }) as { dispose(): Promise<void> };
 						// biome-ignore lint/suspicious/noExplicitAny: typed by the caller's `R` (`typeof registry`); the client is the registry's own.
 						return client as any;
 					},
 		dispose: async () => {
+			disposed = true;
 			await client?.dispose();
 		},
 	};

@@ -106,15 +106,18 @@ export class RequestGuard {
 	/** Admits a request (or throws the error to answer with). */
 	admit(request: RequestHead, info: ClientInfo | undefined): Admitted {
 		if (info?.inProcess) {
+			const client = info.onBehalfOf;
+			if (client !== undefined) {
+				// Made for a client of this server (a fallback's caller): its address and its rate.
+				// No actor made it: a call depth it carries is the client's word (a fallback passing
+				// the caller's headers on set it, a review).
+				this.spend(client.remoteAddress);
+				const { remoteAddress } = client;
+				return { remoteAddress, trusted: true, internal: false, hops: 0, callDepth: 0 };
+			}
 			const callDepth = callDepthOf(request);
 			if (callDepth > MAX_CALL_DEPTH) throw callTooDeep(callDepth);
-			const client = info.onBehalfOf;
-			if (client === undefined)
-				return { remoteAddress: undefined, trusted: true, internal: true, hops: 0, callDepth };
-			// Made for a client of this server (a fallback's caller): its address and its rate.
-			this.spend(client.remoteAddress);
-			const { remoteAddress } = client;
-			return { remoteAddress, trusted: true, internal: false, hops: 0, callDepth };
+			return { remoteAddress: undefined, trusted: true, internal: true, hops: 0, callDepth };
 		}
 		const peer = request.headers.get(PEER_HEADER);
 		if (peer !== null) {

@@ -20,6 +20,7 @@ const seen = actor({
 	actions: {
 		whoAmI: (c) => c.conn.state,
 		ping: () => "pong",
+		open: (c) => c.conns.size,
 	},
 });
 const gated = actor({
@@ -50,6 +51,14 @@ beforeAll(async () => {
 					description: "What the actor saw of the caller",
 					input: z.object({ key: z.string() }),
 					call: (client, { key }, params) => client.seen.getOrCreate(key, { params }).whoAmI(),
+				},
+				late_connect: {
+					description: "Connects after a while (the caller may be gone by then)",
+					input: z.object({ key: z.string() }),
+					call: async (client, { key }, params) => {
+						await new Promise((resolve) => setTimeout(resolve, 300));
+						return client.seen.getOrCreate(key, { params }).connect().whoAmI();
+					},
 				},
 				secret: {
 					description: "An action only actors may call",
@@ -139,6 +148,36 @@ describe("an MCP handler on the server's own client, made for its caller", () =>
 		const direct = createClient<typeof registry>(server.url);
 		try {
 			expect(await direct.seen.getOrCreate("b").ping()).toBe("pong");
+		} finally {
+			await direct.dispose();
+		}
+	});
+
+	it("leaves no connection open after its caller is gone (the client was used after its dispose, a review)", async () => {
+		for (let i = 0; i < 3; i++) {
+			const request = httpRequest(new URL("/mcp", server.url), {
+				method: "POST",
+				localAddress: "127.0.0.5",
+				headers: {
+					"content-type": "application/json",
+					accept: "application/json, text/event-stream",
+				},
+			});
+			request.on("error", () => {});
+			request.end(
+				JSON.stringify({
+					jsonrpc: "2.0",
+					id: 1,
+					method: "tools/call",
+					params: { name: "late_connect", arguments: { key: "late" } },
+				}),
+			);
+			setTimeout(() => request.destroy(), 50);
+		}
+		await new Promise((resolve) => setTimeout(resolve, 1_000));
+		const direct = createClient<typeof registry>(server.url);
+		try {
+			expect(await direct.seen.getOrCreate("late").open()).toBe(0);
 		} finally {
 			await direct.dispose();
 		}
