@@ -4,6 +4,7 @@ import { ownerAddress } from "../cluster/forward.js";
 import {
 	CALL_DEPTH_HEADER,
 	FORWARDED_FOR_HEADER,
+	FORWARDED_HOST_HEADER,
 	FORWARDED_INTERNAL_HEADER,
 	HOPS_HEADER,
 	PEER_HEADER,
@@ -111,6 +112,9 @@ class InProcessWebSocket {
 			headers: {
 				[HOPS_HEADER]: String(hops),
 				[PEER_HEADER]: peerSecret,
+				// The host the call was made to (as an HTTP call forwarded says it): the owner's
+				// `c.request.url` showed the owner's own address (a review, 2026-11-29).
+				[FORWARDED_HOST_HEADER]: source.host,
 				...(client === undefined
 					? { [FORWARDED_INTERNAL_HEADER]: "1" }
 					: client.remoteAddress === undefined

@@ -5,7 +5,7 @@ import { request as httpRequest } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertPostgresReachable, closeAdmin, sqlAdmin } from "../helpers/postgres.js";
 import { type RawSocket, rawSocket, tryUpgrade } from "../helpers/raw.js";
-import { type ClusterClient, TestCluster } from "./harness.js";
+import { type ClusterClient, callTally, TestCluster } from "./harness.js";
 
 beforeAll(assertPostgresReachable);
 afterAll(closeAdmin);
@@ -39,6 +39,31 @@ function send(
 		else req.end(options.body);
 	});
 }
+
+describe("cluster: an actor's connection to an actor another node owns", () => {
+	it("shows the owner the host the call was made to, not the owner's own address", async () => {
+		const cluster = new TestCluster({ leaseTtlMs: 10_000, heartbeatMs: 1_000 });
+		try {
+			const owner = await cluster.start();
+			const caller = await cluster.start();
+			// echo "far" lives on `owner`; tally "near" on `caller`, which connects to it in-process.
+			expect(JSON.parse((await send(`${owner.url}${rawPath("far", "/show")}`)).body).node).toBe(
+				owner.id,
+			);
+			const answer = await callTally(caller.url, "near", "connectEcho", ["far"]);
+			const seen = (answer.body as { output?: unknown }).output as {
+				node: string;
+				internal: boolean;
+				url: string;
+			};
+			expect(seen).toMatchObject({ node: owner.id, internal: true });
+			// Before 2026-11-29 the owner's own host and port (the proxied socket's Host).
+			expect(new URL(seen.url).host).toBe("tenon.local");
+		} finally {
+			await cluster.stop();
+		}
+	}, 60_000);
+});
 
 describe("cluster: what a client sends through a node that does not own the actor", () => {
 	it("never shows the cluster's headers to onRequest, keeps every Set-Cookie, and forwards Expect: 100-continue bodies", async () => {
