@@ -68,29 +68,35 @@ class InProcessWebSocket {
 				...(callDepth > 0 ? { [CALL_DEPTH_HEADER]: String(callDepth) } : {}),
 			},
 		});
-		void core.upgrade(request, inProcessInfo(onBehalfOf)).then(
-			(decision) => {
-				if (decision.kind === "reject") {
-					this.#finish(1006, "");
-					return;
-				}
-				if (decision.kind === "proxy") {
-					// Cluster: the actor lives on another node; talk to it over a real socket.
-					this.#connectRemote(decision.address, decision.hops, decision.peerSecret, offered);
-					return;
-				}
-				this.protocol = decision.protocol ?? "";
-				this.readyState = 1;
-				const send = (data: string | Uint8Array) => queueMicrotask(() => this.#deliver(data));
-				this.#handler = decision.open({
-					send,
-					sendShared: send,
-					close: (code, reason) => queueMicrotask(() => this.#remoteClose(code, reason)),
-				});
-				this.#dispatch("open", { type: "open" });
-			},
-			() => this.#finish(1006, ""),
-		);
+		// Answered in a later task, as a socket's upgrade is: the upgrade can answer within the
+		// creator's turn, and "open" fired before `await handle.webSocket()` could listen (a review).
+		const later = <T>(value: T) => new Promise<T>((resolve) => setImmediate(() => resolve(value)));
+		void core
+			.upgrade(request, inProcessInfo(onBehalfOf))
+			.then(later)
+			.then(
+				(decision) => {
+					if (decision.kind === "reject") {
+						this.#finish(1006, "");
+						return;
+					}
+					if (decision.kind === "proxy") {
+						// Cluster: the actor lives on another node; talk to it over a real socket.
+						this.#connectRemote(decision.address, decision.hops, decision.peerSecret, offered);
+						return;
+					}
+					this.protocol = decision.protocol ?? "";
+					this.readyState = 1;
+					const send = (data: string | Uint8Array) => queueMicrotask(() => this.#deliver(data));
+					this.#handler = decision.open({
+						send,
+						sendShared: send,
+						close: (code, reason) => queueMicrotask(() => this.#remoteClose(code, reason)),
+					});
+					this.#dispatch("open", { type: "open" });
+				},
+				() => this.#finish(1006, ""),
+			);
 	}
 
 	#remote: NodeWebSocket | undefined;
