@@ -5,6 +5,7 @@
 import { MAX_LIKE_PATTERN } from "./open.js";
 import type { Connection, loadSqlite, SqlValue } from "./sqlite.js";
 import { SqliteError } from "./sqlite.js";
+import type { SqliteModule } from "./sqlite-module.js";
 
 /** Why a console query was refused: `read_only` (it writes) or `sql_error` (SQLite's message). */
 export class ReadOnlyQueryError extends Error {
@@ -280,6 +281,29 @@ export function programRefusal(
 	if (matches > patternMatches)
 		return `the SQL console runs at most ${CONSOLE_MAX_PATTERN_MATCHES} LIKE or GLOB in one statement, as compiled (each is matched in one step its time limit cannot cut; an alias counts wherever it is used)`;
 	return undefined;
+}
+
+/** SQLITE_TESTCTRL_OPTIMIZATIONS, and the optimization it turns off here (SQLITE_QueryFlattener). */
+const TESTCTRL_OPTIMIZATIONS = 15;
+const QUERY_FLATTENER = 0x00000001;
+
+/**
+ * Turns off SQLite's merging of subqueries into their outer query on `connection`. Merging
+ * copies a column's whole expression into every use of it, while the statement is compiled,
+ * before any bound here is counted: seven levels of subqueries, each using the last one's column
+ * ten times (386 characters), held the loop 3.1 s and grew the process by 1.9 GB for good (an
+ * attacker probe, 2026-11-29). Unmerged, each level runs once as a co-routine: 3 ms.
+ */
+export function withoutQueryFlattening(module: SqliteModule, connection: Connection): void {
+	const args = module._sqlite3_malloc(8);
+	try {
+		// The variadic call's arguments: the connection and the optimizations to turn off.
+		module.HEAP32[args >> 2] = connection.pointer;
+		module.HEAP32[(args >> 2) + 1] = QUERY_FLATTENER;
+		module._sqlite3_test_control(TESTCTRL_OPTIMIZATIONS, args);
+	} finally {
+		module._sqlite3_free(args);
+	}
 }
 
 /**

@@ -12,6 +12,7 @@ import {
 	ReadOnlyQueryError,
 	valueBytes,
 	withConsoleAuthorizer,
+	withoutQueryFlattening,
 } from "./console-guards.js";
 import { SQLITE_LIMIT_LIKE_PATTERN_LENGTH } from "./open.js";
 import { PageFile } from "./page-file.js";
@@ -253,6 +254,7 @@ export function queryOf(
 		entries,
 		(connection, module) => {
 			query(connection, "PRAGMA query_only = 1");
+			withoutQueryFlattening(module, connection);
 			module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_LENGTH, CONSOLE_MAX_VALUE_BYTES);
 			module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_COLUMN, CONSOLE_MAX_COLUMNS);
 			module._sqlite3_limit(

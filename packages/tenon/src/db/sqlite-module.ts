@@ -24,6 +24,8 @@ export interface SqliteModule {
 	_sqlite3_bind_blob(...args: number[]): number;
 	/** sqlite3_limit(db, id, newValue): returns the old value. */
 	_sqlite3_limit(db: number, id: number, value: number): number;
+	/** sqlite3_test_control(op, ...): variadic, so its arguments sit in memory at `args`. */
+	_sqlite3_test_control(op: number, args: number): number;
 	_sqlite3_bind_double(...args: number[]): number;
 	_sqlite3_bind_int(...args: number[]): number;
 	_sqlite3_bind_int64(...args: number[]): number;
