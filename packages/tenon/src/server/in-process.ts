@@ -80,6 +80,12 @@ class InProcessWebSocket {
 						this.#finish(1006, "");
 						return;
 					}
+					// Closed while it connected: nothing opens (the connection was opened, its hooks
+					// run and its events dispatched on a socket already closed).
+					if (this.readyState !== 0) {
+						if (decision.kind === "accept") decision.abandon();
+						return;
+					}
 					if (decision.kind === "proxy") {
 						// Cluster: the actor lives on another node; talk to it over a real socket.
 						this.#connectRemote(decision.address, decision.hops, decision.peerSecret, offered);

@@ -51,3 +51,43 @@ it("opens an in-process raw socket after its creator could listen, then delivers
 		await client.dispose();
 	}
 });
+
+let rawOpened = 0;
+const counted = actor({
+	state: {},
+	onWebSocket: () => {
+		rawOpened++;
+	},
+	actions: {},
+});
+const closer = actor({
+	state: {},
+	actions: {
+		closeWhileConnecting: async (c): Promise<number> => {
+			const client = c.client<typeof closingRegistry>();
+			await client.counted.getOrCreate("n").resolve();
+			const socket = await client.counted.getOrCreate("n").webSocket();
+			socket.close();
+			await new Promise((resolve) => setTimeout(resolve, 50));
+			return socket.readyState;
+		},
+	},
+});
+const closingRegistry = setup({ use: { counted, closer }, logLevel: "silent" });
+
+it("opens nothing for an in-process socket closed while it connected", async () => {
+	await using server = await closingRegistry.start({
+		port: 0,
+		host: "127.0.0.1",
+		storage: memoryDriver(),
+	});
+	const { createClient } = await import("../../src/client/index.js");
+	const client = createClient<typeof closingRegistry>(server.url);
+	try {
+		expect(await client.closer.getOrCreate("c").closeWhileConnecting()).toBe(3);
+		// The actor never saw it open (it did, on a socket closed already).
+		expect(rawOpened).toBe(0);
+	} finally {
+		await client.dispose();
+	}
+});
