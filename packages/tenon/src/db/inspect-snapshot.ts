@@ -10,6 +10,7 @@ import {
 	programRefusal,
 	READ_KEYWORDS,
 	ReadOnlyQueryError,
+	sqlRefusal,
 	valueBytes,
 	withConsoleAuthorizer,
 	withoutQueryFlattening,
@@ -277,6 +278,8 @@ export function queryOf(
 			};
 			return interrupted(module, connection, timeoutMs, () =>
 				withConsoleAuthorizer(module, connection, bounds.refusedFunctions, noteRefused, () => {
+					const early = sqlRefusal(sql);
+					if (early !== undefined) throw new ReadOnlyQueryError("sql_error", early);
 					let prepared: ReturnType<Connection["prepareFirst"]>;
 					try {
 						prepared = connection.prepareFirst(sql);

@@ -71,9 +71,11 @@ class InProcessWebSocket {
 		// Answered in a later task, as a socket's upgrade is: the upgrade can answer within the
 		// creator's turn, and "open" fired before `await handle.webSocket()` could listen (a review).
 		const later = <T>(value: T) => new Promise<T>((resolve) => setImmediate(() => resolve(value)));
+		const failLater = (error: unknown) =>
+			new Promise<never>((_resolve, reject) => setImmediate(() => reject(error)));
 		void core
 			.upgrade(request, inProcessInfo(onBehalfOf))
-			.then(later)
+			.then(later, failLater)
 			.then(
 				(decision) => {
 					if (decision.kind === "reject") {

@@ -92,7 +92,7 @@ describe("the SQL console and functions whose one call it cannot interrupt", () 
 		const started = performance.now();
 		const cut = await console(calls.trim as string);
 		expect(cut.body).toMatchObject({ group: "inspector", code: "timeout" });
-		expect(performance.now() - started).toBeLessThan(5_000);
+		expect(performance.now() - started).toBeLessThan(8_000);
 		expect(await notes.add("after")).toBe(2);
 	}, 30_000);
 });

@@ -91,7 +91,7 @@ describe("the SQL console on the event loop: one row's steps are bounded", () =>
 		const terms = Math.floor((CONSOLE_MAX_FUNCTION_CALLS - 1) / 2);
 		const fits = await onLoop(calls(terms));
 		expect(fits.value).toMatchObject({ rows: [[terms * 1048000]] });
-		expect(fits.ms).toBeLessThan(2_500);
+		expect(fits.ms).toBeLessThan(4_000);
 		const refused = await onLoop(calls(terms + 1));
 		expect(refused.error).toMatchObject({ reason: "sql_error" });
 		expect((refused.error as Error).message).toContain(
@@ -111,6 +111,22 @@ describe("the SQL console on the event loop: one row's steps are bounded", () =>
 		expect(answer.value).toMatchObject({ rows: [[10_000_000]] });
 		expect(answer.ms).toBeLessThan(1_000);
 		expect(module.HEAPU8.byteLength - before).toBeLessThan(64 * 1024 * 1024);
+	}, 30_000);
+
+	it("refuses NOT MATERIALIZED, whose CTE is compiled again in each use (220 MiB for 1,188 characters, a review)", async () => {
+		const levels = ["c0(x) AS NOT /* spelt apart */ MATERIALIZED (SELECT 1)"];
+		for (let level = 1; level <= 5; level++)
+			levels.push(
+				`c${level}(x) AS not\nmaterialized (SELECT ${Array.from({ length: 10 }, () => `(SELECT x FROM c${level - 1})`).join("+")})`,
+			);
+		const { module } = await loadSqlite();
+		const before = module.HEAPU8.byteLength;
+		const answer = await onLoop(`WITH ${levels.join(", ")} SELECT x FROM c5`);
+		expect((answer.error as Error).message).toContain("NOT MATERIALIZED");
+		expect(module.HEAPU8.byteLength - before).toBeLessThan(16 * 1024 * 1024);
+		// The words in a comment do not count; a CTE used twice is computed once.
+		const twice = `WITH t(x) AS (SELECT 2) SELECT (SELECT x FROM t) + (SELECT x FROM t) -- not materialized`;
+		expect((await onLoop(twice)).value).toMatchObject({ rows: [[4]] });
 	}, 30_000);
 
 	it("counts calls and steps as compiled: an alias used many times counts each time", async () => {
@@ -171,9 +187,9 @@ describe("the SQL console on its worker thread: one row's steps are cut by the t
 		}
 		const answer = await pending;
 		expect(answer.body).toMatchObject({ group: "inspector", code: "timeout" });
-		// The 2 s limit, 1 s of grace, the worker's start and the copy.
-		expect(answer.ms).toBeLessThan(5_000);
-		expect(Math.max(...slowest)).toBeLessThan(500);
+		// The 2 s limit, 1 s of grace, the worker's start and the copy (minutes without the end).
+		expect(answer.ms).toBeLessThan(8_000);
+		expect(Math.max(...slowest)).toBeLessThan(1_000);
 		// A new worker answers the next query, once the console's share of time is back.
 		const busy = await run("SELECT count(*) FROM notes");
 		if (busy.body.code === "sql_console_busy")

@@ -5,11 +5,11 @@
 // client of its own, every MCP caller's calls came from that client (one
 // address, no limits on loopback), and the handler needed the server's URL.
 import { request as httpRequest } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
-import { createClient } from "../../src/client/index.js";
+import { type Client, createClient } from "../../src/client/index.js";
 import { actor, memoryDriver, setup, type TenonServer, UserError } from "../../src/index.js";
-import { mcpHandler } from "../../src/mcp/index.js";
+import { type McpCallerInfo, mcpHandler } from "../../src/mcp/index.js";
 
 const seen = actor({
 	state: {},
@@ -33,10 +33,13 @@ const gated = actor({
 });
 const registry = setup({
 	use: { seen, gated },
-	rateLimits: { limitLoopback: true, perAddress: { perSecond: 1, burst: 12 } },
+	// A burst of 12 that regains one a minute: the calls below use it up however slowly they run.
+	rateLimits: { limitLoopback: true, perAddress: { perSecond: 1 / 60, burst: 12 } },
 	logLevel: "silent",
 });
 let server: TenonServer;
+/** Tool calls of late_connect that reached their connect (after their caller left). */
+let lateConnects = 0;
 
 beforeAll(async () => {
 	server = await registry.start({
@@ -57,6 +60,7 @@ beforeAll(async () => {
 					input: z.object({ key: z.string() }),
 					call: async (client, { key }, params) => {
 						await new Promise((resolve) => setTimeout(resolve, 300));
+						lateConnects++;
 						return client.seen.getOrCreate(key, { params }).connect().whoAmI();
 					},
 				},
@@ -174,13 +178,36 @@ describe("an MCP handler on the server's own client, made for its caller", () =>
 			);
 			setTimeout(() => request.destroy(), 50);
 		}
-		await new Promise((resolve) => setTimeout(resolve, 1_000));
+		// Each tool call got to its connect (its caller gone by then), and none stayed open.
+		await expect.poll(() => lateConnects).toBe(3);
+		await new Promise((resolve) => setTimeout(resolve, 200));
 		const direct = createClient<typeof registry>(server.url);
 		try {
 			expect(await direct.seen.getOrCreate("late").open()).toBe(0);
 		} finally {
 			await direct.dispose();
 		}
+	});
+
+	it("types the tools' client as the registry's, and its handler as needing FallbackInfo", () => {
+		const handler = mcpHandler({
+			name: "typed",
+			version: "1",
+			registry,
+			tools: {
+				inline: {
+					description: "inline",
+					input: z.object({ key: z.string() }),
+					call: (client, { key }, params) => {
+						expectTypeOf(client).toEqualTypeOf<Client<typeof registry>>();
+						// @ts-expect-error: seen has no action named whoAreYou
+						void client.seen.getOrCreate(key, { params }).whoAreYou;
+						return client.seen.getOrCreate(key, { params }).whoAmI();
+					},
+				},
+			},
+		});
+		expectTypeOf(handler).parameter(1).toEqualTypeOf<McpCallerInfo>();
 	});
 
 	it("refuses to be built with neither a client nor the registry", () => {

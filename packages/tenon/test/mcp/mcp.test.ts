@@ -444,24 +444,6 @@ describe("mcpHandler", () => {
 				}),
 			},
 		});
-		// Given the registry, the tools' client is the registry's (the server's own, for the caller).
-		mcpHandler({
-			name: "typed",
-			version: "1",
-			registry,
-			tools: {
-				inline: {
-					description: "inline",
-					input: z.object({ by: z.number() }),
-					call: (client, { by }, params) => {
-						expectTypeOf(client).toEqualTypeOf<TestClient>();
-						// @ts-expect-error: the counter has no action named decrement
-						void client.counter.getOrCreate("k", { params }).decrement;
-						return client.counter.getOrCreate("k", { params }).increment(by);
-					},
-				},
-			},
-		});
 		// Custom params: the tools get what `params` returns.
 		mcpHandler({
 			name: "typed",

@@ -60,6 +60,29 @@ it("lets the server's own actors call each other, and no one without the token",
 			group: "auth",
 			code: "unauthorized",
 		});
+		// The cluster's headers do not make a network request internal, nor let it skip the token.
+		const forged = await fetch(
+			`${server.url}/gateway/target/action/bump?rvt-method=getOrCreate&rvt-key=t`,
+			{
+				method: "POST",
+				headers: { "content-type": "application/json", "x-tenon-internal": "1" },
+				body: JSON.stringify({ args: [] }),
+			},
+		);
+		expect(forged.status).toBe(401);
+		const peer = await fetch(
+			`${server.url}/gateway/target/action/bump?rvt-method=getOrCreate&rvt-key=t`,
+			{
+				method: "POST",
+				headers: {
+					"content-type": "application/json",
+					"x-tenon-internal": "1",
+					"x-tenon-peer": "a guess",
+				},
+				body: JSON.stringify({ args: [] }),
+			},
+		);
+		expect(peer.status).toBe(403);
 		// A fallback's calls for its caller need the token as the caller's own would.
 		expect(await (await fetch(`${server.url}/for-caller`)).json()).toBe("auth/unauthorized");
 	} finally {
