@@ -8,6 +8,9 @@ import { queryOf, rowsOf, schemaOf } from "./inspect-snapshot.js";
 /** The most WebAssembly memory a worker keeps between reads (bytes); past it, it is ended. */
 export const WORKER_KEPT_MEMORY_BYTES = 256 * 1024 * 1024;
 
+/** The most memory the worker's SQLite may grow to: past it a query answers "out of memory". */
+export const WORKER_SQLITE_MEMORY_BYTES = 512 * 1024 * 1024;
+
 /** One read of the inspector: the schema, a page of a table's rows, or a console statement. */
 export type InspectRequest =
 	| { op: "schema"; timeoutMs: number }

@@ -7,8 +7,9 @@ import {
 	type PackedEntries,
 	unpackEntries,
 	WORKER_KEPT_MEMORY_BYTES,
+	WORKER_SQLITE_MEMORY_BYTES,
 } from "./inspect-request.js";
-import { loadSqlite } from "./sqlite.js";
+import { capSqliteMemory, loadSqlite } from "./sqlite.js";
 
 // The worker thread of the inspector's database reads (inspect-thread.ts): says
 // `{ ready: true }` once SQLite is loaded, then answers one request at a time:
@@ -35,5 +36,8 @@ async function retire(): Promise<{ retire?: true }> {
 	return module.HEAPU8.byteLength > WORKER_KEPT_MEMORY_BYTES ? { retire: true } : {};
 }
 
+// A query's memory is bounded here, not only its time: CTEs used in scalar subqueries, six
+// levels of ten, grew SQLite to 1.2 GB before the worker's end (a review, 2026-11-29).
+capSqliteMemory(WORKER_SQLITE_MEMORY_BYTES);
 await loadSqlite();
 parentPort?.postMessage({ ready: true });

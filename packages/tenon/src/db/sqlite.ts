@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type * as WaSqlite from "@journeyapps/wa-sqlite";
 import type { SqliteModule } from "./sqlite-module.js";
+import { withMemoryMax } from "./wasm-memory-max.js";
 import { scratchOf, type WasmScratch } from "./wasm-scratch.js";
 import { instantiateKeepingStack } from "./wasm-stack.js";
 
@@ -60,13 +61,25 @@ interface Loaded {
 }
 
 let loading: Promise<Loaded> | undefined;
+let memoryMaxBytes: number | undefined;
+
+/**
+ * Caps the memory of this thread's SQLite (before it is loaded): past it an allocation fails
+ * and the statement answers "out of memory". For the inspector's worker (inspect-worker.ts),
+ * whose queries are a token holder's; the actors' SQLite keeps the module's 2 GiB.
+ */
+export function capSqliteMemory(maxBytes: number): void {
+	if (loading !== undefined) throw new Error("capSqliteMemory: SQLite is loaded already");
+	memoryMaxBytes = maxBytes;
+}
 
 /** Loads the WebAssembly module once per process. */
 export function loadSqlite(): Promise<Loaded> {
 	loading ??= (async () => {
 		const dist = (file: string) =>
 			createRequire(import.meta.url).resolve(`@journeyapps/wa-sqlite/dist/${file}`);
-		const wasmBinary = readFileSync(dist("wa-sqlite.wasm"));
+		const file = readFileSync(dist("wa-sqlite.wasm"));
+		const wasmBinary = memoryMaxBytes === undefined ? file : withMemoryMax(file, memoryMaxBytes);
 		// Loaded here, not at import: wa-sqlite installs `BigInt.prototype.toJSON` (bigints as strings
 		// in every JSON.stringify of the process, RivetKit's JSON client included). Tenon does not
 		// need it: taken back unless something else had set it first.

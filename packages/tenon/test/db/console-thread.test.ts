@@ -6,7 +6,10 @@ import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { ReadOnlyQueryError } from "../../src/db/inspect.js";
-import { WORKER_KEPT_MEMORY_BYTES } from "../../src/db/inspect-request.js";
+import {
+	WORKER_KEPT_MEMORY_BYTES,
+	WORKER_SQLITE_MEMORY_BYTES,
+} from "../../src/db/inspect-request.js";
 import {
 	InspectThread,
 	MAX_FAILED_STARTS,
@@ -225,6 +228,26 @@ describe("the inspector's database reads on their own thread", () => {
 			const small = { op: "query", sql: "SELECT 1", limit: 10, timeoutMs: 2_000 } as const;
 			expect(await thread.run(small, empty)).toMatchObject({ rows: [[1]] });
 			expect(workers).toHaveLength(2);
+		} finally {
+			await thread.close();
+		}
+	}, 30_000);
+
+	it(`caps the worker's SQLite at ${WORKER_SQLITE_MEMORY_BYTES / 1024 / 1024} MiB: a query past it answers out of memory (it grew to 1.2 GB, a review)`, async () => {
+		const { thread } = recordingThread(1_000, 30_000);
+		try {
+			const levels = ["c0(x) AS (SELECT 1)"];
+			for (let level = 1; level <= 6; level++)
+				levels.push(
+					`c${level}(x) AS (SELECT ${Array.from({ length: 10 }, () => `(SELECT x FROM c${level - 1})`).join("+")})`,
+				);
+			const sql = `WITH ${levels.join(", ")} SELECT x FROM c6`;
+			const request = { op: "query", sql, limit: 10, timeoutMs: 10_000 } as const;
+			const refused = await thread.run(request, empty).catch((error: unknown) => error);
+			expect(refused).toMatchObject({ reason: "sql_error" });
+			expect((refused as Error).message).toMatch(/out of memory/);
+			const small = { op: "query", sql: "SELECT 1", limit: 10, timeoutMs: 2_000 } as const;
+			expect(await thread.run(small, empty)).toMatchObject({ rows: [[1]] });
 		} finally {
 			await thread.close();
 		}
