@@ -12,7 +12,10 @@ import {
 import { traceActorCall } from "../observability/tracing.js";
 import type { ClientInfo, OnBehalfOf } from "./caller-request.js";
 import type { ServerCore } from "./server-core.js";
-import type { WebSocketHandler } from "./websocket.js";
+import type { UpgradeDecision, WebSocketHandler } from "./websocket.js";
+
+/** The core's answer that another node owns the actor. */
+type ProxyDecision = Extract<UpgradeDecision, { kind: "proxy" }>;
 
 /** The endpoint of in-process clients (never resolved over the network). */
 export const IN_PROCESS_ENDPOINT = "http://tenon.local";
@@ -90,7 +93,7 @@ class InProcessWebSocket {
 					}
 					if (decision.kind === "proxy") {
 						// Cluster: the actor lives on another node; talk to it over a real socket.
-						this.#connectRemote(decision.address, decision.hops, decision.peerSecret, offered);
+						this.#connectRemote(decision, offered);
 						return;
 					}
 					this.protocol = decision.protocol ?? "";
@@ -109,7 +112,8 @@ class InProcessWebSocket {
 
 	#remote: NodeWebSocket | undefined;
 
-	#connectRemote(address: string, hops: number, peerSecret: string, protocols: string[]): void {
+	#connectRemote(owner: ProxyDecision, protocols: string[]): void {
+		const { address, hops, peerSecret } = owner;
 		const base = ownerAddress(address);
 		if (base === undefined) {
 			// The owner has no address yet (its node row comes back with its next heartbeat).
@@ -139,7 +143,11 @@ class InProcessWebSocket {
 		});
 		remote.binaryType = "arraybuffer";
 		this.#remote = remote;
+		// The socket to the owner counts among this node's (and its client's) while it is open,
+		// as a client's socket passed through does: it counted on the owner only (a review).
+		let release: (() => void) | undefined;
 		remote.on("open", () => {
+			release = owner.hold();
 			this.protocol = remote.protocol;
 			this.readyState = 1;
 			this.#dispatch("open", { type: "open" });
@@ -149,9 +157,11 @@ class InProcessWebSocket {
 			const payload = isBinary ? data : Buffer.from(data as ArrayBuffer).toString("utf8");
 			this.#dispatch("message", { type: "message", data: payload });
 		});
-		remote.on("close", (code: number, reason: Buffer) =>
-			this.#finish(code, reason.toString("utf8")),
-		);
+		remote.on("close", (code: number, reason: Buffer) => {
+			release?.();
+			release = undefined;
+			this.#finish(code, reason.toString("utf8"));
+		});
 		remote.on("error", () => {});
 	}
 
