@@ -188,20 +188,10 @@ export const THREAD_BOUNDS: ConsoleBounds = {
 };
 
 /**
- * Most tables and columns one console statement may name as SQLite compiles it (the
- * authorizer's READ and SELECT checks, one per use). A CTE or a view is compiled again
- * wherever it is used, before any bound on the program is counted: five levels of CTEs, each
- * using the last one ten times (1,188 characters), grew the process by 220 MiB while it was
- * compiled (a review, 2026-11-29); six would match the 1.9 GB a probe reached with subqueries.
- */
-export const CONSOLE_MAX_COMPILED_NAMES = 5_000;
-
-/**
  * Why `sql` is refused before SQLite compiles it, if it is: `NOT MATERIALIZED` makes every use
- * of a CTE a copy of it, copied again inside each copy, while the statement is compiled (the
- * authorizer's refusal does not stop the copying: five levels of ten grew the process by
- * 108 MiB all the same, a review, 2026-11-29). Without it, a CTE used more than once is
- * computed once. Comments are left out of the check; the words inside a string or a quoted
+ * of a CTE a copy of it, copied again inside each copy, while the statement is compiled, before
+ * any bound here is counted (five levels of ten, 1,188 characters, grew the process by 220 MiB,
+ * a review, 2026-11-29). Comments are left out of the check; the words inside a string or a quoted
  * name are refused too.
  */
 export function sqlRefusal(sql: string): string | undefined {
@@ -213,8 +203,6 @@ export function sqlRefusal(sql: string): string | undefined {
 
 /** sqlite3_set_authorizer's action codes of a PRAGMA and a function call, and its answers. */
 const AUTH_PRAGMA = 19;
-const AUTH_READ = 20;
-const AUTH_SELECT = 21;
 const AUTH_FUNCTION = 31;
 const AUTH_OK = 0;
 const AUTH_DENY = 1;
@@ -235,16 +223,7 @@ export function withConsoleAuthorizer<T>(
 ): T {
 	const key = module._sqlite3_malloc(4);
 	module.HEAP32[key >> 2] = 0;
-	let names = 0;
 	module.setCallback(key, (_app: unknown, action: unknown, first: unknown, second: unknown) => {
-		if (action === AUTH_READ || action === AUTH_SELECT) {
-			if (++names <= CONSOLE_MAX_COMPILED_NAMES) return AUTH_OK;
-			if (names === CONSOLE_MAX_COMPILED_NAMES + 1)
-				refused(
-					`the SQL console compiles at most ${CONSOLE_MAX_COMPILED_NAMES} uses of tables and columns in one statement (a CTE or view is compiled again wherever it is used)`,
-				);
-			return AUTH_DENY;
-		}
 		if (action === AUTH_PRAGMA)
 			return PROCESS_PRAGMAS.has(module.UTF8ToString(first as number).toLowerCase())
 				? AUTH_DENY
@@ -314,7 +293,7 @@ export function programRefusal(
 	if (calls > CONSOLE_MAX_FUNCTION_CALLS)
 		return `the SQL console runs at most ${CONSOLE_MAX_FUNCTION_CALLS} function calls in one statement, as compiled (an alias counts wherever it is used)`;
 	if (matches > patternMatches)
-		return `the SQL console runs at most ${CONSOLE_MAX_PATTERN_MATCHES} LIKE or GLOB in one statement, as compiled (each is matched in one step its time limit cannot cut; an alias counts wherever it is used)`;
+		return `the SQL console runs at most ${patternMatches} LIKE or GLOB in one statement, as compiled (each is matched in one step its time limit cannot cut; an alias counts wherever it is used)`;
 	return undefined;
 }
 

@@ -22,7 +22,8 @@ parentPort?.on(
 		try {
 			const entries = unpackEntries(message.packed);
 			const started = () => parentPort?.postMessage({ started: message.id });
-			// Terminated 1 s past its time limit (inspect-thread.ts): no step needs a bound here.
+			// Ended 1 s past its time limit (inspect-thread.ts): the bounds of one step that only
+			// the loop needs are lifted here (console-guards.ts THREAD_BOUNDS).
 			const value = await answer(message.request, entries, started, THREAD_BOUNDS);
 			parentPort?.postMessage({ id: message.id, value, ...(await retire()) });
 		} catch (error) {
