@@ -144,10 +144,13 @@ export class AccessPolicy {
 	/**
 	 * Checks a client request's token when a client token is configured (the
 	 * admin token also passes). Without one, the token is left to the hooks.
+	 * `internal` requests (the server's own actors' calls, `c.client()`) carry
+	 * none and pass: with a client token set, every one failed
+	 * `auth/unauthorized` before 2026-11-29.
 	 */
-	checkClient(token: string | undefined): void {
+	checkClient(token: string | undefined, internal: boolean): void {
 		const { clientToken, adminToken } = this.#options;
-		if (clientToken === undefined) return;
+		if (clientToken === undefined || internal) return;
 		if (token === undefined) throw accessErrors.unauthorized("This server");
 		const ok =
 			sameSecret(token, clientToken) || (adminToken !== undefined && sameSecret(token, adminToken));

@@ -86,8 +86,7 @@ export function createActionRoute(deps: ActionRouteDeps): ActionRoute {
 		guard.checkStateChange(head, admitted);
 		guard.checkContentType(head);
 		const token = gateway.token ?? presentedCredential(head);
-		// The server's own actors' calls carry no token (see server-core.ts).
-		if (!admitted.internal) access.checkClient(token);
+		access.checkClient(token, admitted.internal);
 		const caller = deps.callerOf(head, () => call.webHeaders(), admitted, token, requestId);
 		const address = deps.bodyAddress(admitted);
 		const reply = await handleAction(actors, {

@@ -259,9 +259,7 @@ export function createServerCore(
 		if (path.startsWith("/action/") || path.startsWith("/queue/")) guard.checkContentType(request);
 		if (path.startsWith("/queue/")) checkDeclaredQueueSend(actors, request.headers);
 		const token = gateway.token ?? presentedCredential(request);
-		// The server's own actors' calls (`c.client()`) carry no token: with a clientToken set,
-		// every one failed auth/unauthorized before 2026-11-29.
-		if (!admitted.internal) access.checkClient(token);
+		access.checkClient(token, admitted.internal);
 		const caller = callerOf(request, admitted, token, requestId);
 		const readBody = bodyReaderFor(admitted);
 		const address = bodyAddress(admitted);
@@ -315,9 +313,7 @@ export function createServerCore(
 	function managementContext(admitted: Admitted, requestId: string): ManagementContext {
 		return {
 			access,
-			checkClient: (request) => {
-				if (!admitted.internal) access.checkClient(presentedCredential(request));
-			},
+			checkClient: (request) => access.checkClient(presentedCredential(request), admitted.internal),
 			checkStateChange: (request) => {
 				guard.checkStateChange(request, admitted);
 				guard.checkContentType(request);

@@ -218,7 +218,7 @@ export function createUpgradeHandler(
 			const options = socketOptions(protocols, request, actors, kind === "raw");
 			resume = link ?? options.resume;
 			const token = gateway?.token ?? options.token;
-			if (!admitted.internal) deps.access.checkClient(token);
+			deps.access.checkClient(token, admitted.internal);
 			// The upgrade's id reaches `onWebSocket`; realtime actions get one each.
 			const requestId = requestIdOf(request.headers, admitted.trusted);
 			const base = deps.callerOf(request, webHeaders, admitted, token, requestId);
