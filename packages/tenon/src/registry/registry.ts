@@ -13,12 +13,14 @@ import {
 } from "../common/logger.js";
 import { tracingReady } from "../observability/otel-api.js";
 import type { PrometheusMetrics } from "../observability/prometheus.js";
+import { errors } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { ActorGateway } from "../runtime/actor-gateway.js";
 import { Runtime } from "../runtime/runtime.js";
 import type { AccessOptions } from "../server/access.js";
 import { LOOPBACK_HOSTS } from "../server/browser-guard.js";
 import type { CorsOptions } from "../server/cors.js";
+import { errorResponse } from "../server/http-util.js";
 import { inProcessClientOptions } from "../server/in-process.js";
 import { type MountedClient, mountedClientInfo } from "../server/mounted-client.js";
 import {
@@ -433,6 +435,9 @@ export class Registry<A extends ActorDefinitions> {
 	 * app.all("/api/tenon/*", (c) => registry.handler(c.req.raw, c.env));
 	 */
 	readonly handler = async (request: Request, client?: MountedClient): Promise<Response> => {
+		if (this.#stopped && this.#lazy === undefined) {
+			return errorResponse(errors.shuttingDown(), "json", false);
+		}
 		const { runtime, core } = await this.#lazyRuntime();
 		const info = mountedClientInfo(client);
 		if (info === undefined && !this.#warnedNoAddress) {
@@ -450,6 +455,11 @@ export class Registry<A extends ActorDefinitions> {
 	 * sharing the runtime that `handler` uses.
 	 */
 	async nodeHandlers(): Promise<NodeHandlers> {
+		if (this.#stopped && this.#lazy === undefined) {
+			throw new Error(
+				"registry.stop() was called before nodeHandlers(): a stopped registry serves nothing",
+			);
+		}
 		const { runtime, core } = await this.#lazyRuntime();
 		return createNodeHandlers(core, {
 			maxWebSocketMessageBytes: Math.max(
@@ -460,12 +470,16 @@ export class Registry<A extends ActorDefinitions> {
 		});
 	}
 
-	/** Stops the runtime started by `handler` / `nodeHandlers` (not servers from `start`). */
+	/**
+	 * Stops the runtime started by `handler` / `nodeHandlers` (not servers from `start`), for
+	 * good: they answer 503 `core/shutting_down` after (until 2026-11-29, a new runtime).
+	 */
 	async stop(): Promise<void> {
+		this.#stopped = true;
 		const lazy = this.#lazy;
-		this.#lazy = undefined;
 		if (lazy) await (await lazy).runtime.stop();
 	}
+	#stopped = false;
 }
 
 /**

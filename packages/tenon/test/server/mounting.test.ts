@@ -76,4 +76,49 @@ describe("mounting in another server", () => {
 			await new Promise((resolve) => server.close(resolve));
 		}
 	});
+
+	it("stays stopped after registry.stop(): no new runtime, the same 503 on every handler", async () => {
+		const registry = setup({ use: { counter }, storage: memoryDriver(), logLevel: "silent" });
+		const call = () =>
+			registry.handler(
+				new Request(
+					"http://app.local/gateway/counter/action/increment?rvt-method=getOrCreate&rvt-key=s",
+					{ method: "POST", headers: { "content-type": "application/json" }, body: '{"args":[]}' },
+				),
+				{ remoteAddress: "127.0.0.1" },
+			);
+		expect(await (await call()).json()).toEqual({ output: 1 });
+		const handlers = await registry.nodeHandlers();
+		await registry.stop();
+		// Before 2026-11-29 the next request started a new runtime (a fresh memory store here:
+		// output 1 again), while handlers taken before the stop answered 503.
+		const after = await call();
+		expect(after.status).toBe(503);
+		expect(await after.json()).toMatchObject({ group: "core", code: "shutting_down" });
+		const ready = await registry.handler(new Request("http://app.local/ready"));
+		expect(ready.status).toBe(503);
+		expect(await ready.json()).toMatchObject({ reason: "stopped" });
+		await expect(registry.nodeHandlers()).resolves.toBeDefined();
+		handlers.close();
+		await registry.stop();
+	});
+
+	it("answers 503 when stopped before its first request, without opening storage", async () => {
+		let opened = 0;
+		const storage = memoryDriver();
+		const counting: typeof storage = {
+			...storage,
+			open: (options) => {
+				opened++;
+				return storage.open(options);
+			},
+		};
+		const registry = setup({ use: { counter }, storage: counting, logLevel: "silent" });
+		await registry.stop();
+		const response = await registry.handler(new Request("http://app.local/ready"));
+		expect(response.status).toBe(503);
+		expect(await response.json()).toMatchObject({ group: "core", code: "shutting_down" });
+		await expect(registry.nodeHandlers()).rejects.toThrow(/stopped/);
+		expect(opened).toBe(0);
+	});
 });
