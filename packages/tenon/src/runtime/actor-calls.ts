@@ -7,6 +7,7 @@ import type { ActorTurns } from "./actor-turns.js";
 import { type Caller, markAccepted } from "./caller.js";
 import { runConnectHooks } from "./connect-hooks.js";
 import type { CloseKind } from "./connections/close-codes.js";
+import { hookFailure } from "./connections/close-codes.js";
 import { openConnection, type ResumeRequest } from "./connections/conn-opening.js";
 import type { ConnRecord, ConnWriteSource } from "./connections/conn-records.js";
 import type { ConnSocket, RawSocket } from "./connections/conn-socket.js";
@@ -181,7 +182,7 @@ export class ActorCalls {
 		} catch (error) {
 			// Logged (when not an ActorError) as the hooks' error: it was logged as the action's
 			// or `onRequest`'s that the connection was made for (a review, 2026-11-26).
-			throw deps.core.publicError(error, "connect hooks", caller.requestId);
+			throw hookFailure(error, deps.core.publicError(error, "connect hooks", caller.requestId));
 		}
 		return this.#accept(caller, transport, hooked.params, hooked.state);
 	}

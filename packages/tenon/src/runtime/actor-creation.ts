@@ -8,6 +8,7 @@ import type { ActorRecord } from "../storage/interfaces.js";
 import type { ActorInstance } from "./actor-instance.js";
 import type { ActorHostOptions, ActorType } from "./actor-types.js";
 import type { Caller } from "./caller.js";
+import { hookFailure } from "./connections/close-codes.js";
 
 /** What creating actors needs of its host. */
 export interface CreationDeps {
@@ -232,7 +233,7 @@ export class ActorCreation {
 		} catch (error) {
 			if (error instanceof ActorError) throw error;
 			logger.error("onBeforeCreate failed", { actor: name, error });
-			throw toPublicError(error, exposeInternalErrors);
+			throw hookFailure(error, toPublicError(error, exposeInternalErrors));
 		}
 	}
 }

@@ -36,7 +36,7 @@ export type {
 export type { ActorTarget } from "./actor-target.js";
 export { validateNamespace } from "./actor-target.js";
 export { type Caller, isAccepted } from "./caller.js";
-export { CLOSE, closeCodeFor, closeReason } from "./connections/close-codes.js";
+export { CLOSE, closeCodeFor, closeCodeOf, closeReason } from "./connections/close-codes.js";
 export type { ResumeRequest } from "./connections/conn-opening.js";
 export type { ConnSocket } from "./connections/conn-socket.js";
 export type { ConnTransport } from "./connections/connection.js";

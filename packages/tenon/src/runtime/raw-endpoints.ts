@@ -7,7 +7,7 @@ import { callAsync, withTimeout } from "../common/timeouts.js";
 import { type ActorError, errors } from "../protocol/errors.js";
 import type { ActorCore } from "./actor-core.js";
 import type { Caller } from "./caller.js";
-import { type CloseKind, closeCodeFor, closeReason } from "./connections/close-codes.js";
+import { type CloseKind, closeReason, refusalCloseCode } from "./connections/close-codes.js";
 import type { ConnRecord, ConnWriteSource, StoredRequest } from "./connections/conn-records.js";
 import type { RawSocket } from "./connections/conn-socket.js";
 import { ConnectionImpl, type ConnOwner, type ConnPersistence } from "./connections/connection.js";
@@ -208,7 +208,7 @@ export class RawEndpoints {
 			if (opened !== undefined) this.#remove(opened, true);
 			const shown = host.publicError(error, "onWebSocket");
 			steps.sockets.forget(socket);
-			socket.close(closeCodeFor(shown), closeReason(`${shown.group}.${shown.code}`));
+			socket.close(refusalCloseCode(error, shown), closeReason(`${shown.group}.${shown.code}`));
 			return { ok: false };
 		}
 		this.#attach(opened);

@@ -6,7 +6,7 @@ import {
 	type Caller,
 	CLOSE,
 	type ConnTransport,
-	closeCodeFor,
+	closeCodeOf,
 	closeReason,
 	type OpenConnection,
 	type ResumeRequest,
@@ -104,7 +104,10 @@ export class ConnectionSession implements WebSocketHandler {
 		this.#socket.send(
 			encodeToClient(this.#encoding, { tag: "Error", error: payload, actionId: null }),
 		);
-		this.#socket.close(closeCodeFor(payload), closeReason(`${payload.group}.${payload.code}`));
+		this.#socket.close(
+			closeCodeOf(error, payload),
+			closeReason(`${payload.group}.${payload.code}`),
+		);
 		this.#state = "closed";
 		this.#transport?.markGone();
 	}

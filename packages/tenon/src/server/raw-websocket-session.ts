@@ -2,7 +2,7 @@ import { errors, toErrorPayload } from "../protocol/errors.js";
 import {
 	type ActorGateway,
 	type Caller,
-	closeCodeFor,
+	closeCodeOf,
 	closeReason,
 	type OpenRawSocket,
 } from "../runtime/actor-gateway.js";
@@ -45,7 +45,10 @@ export class RawWebSocketSession implements WebSocketHandler {
 
 	reject(error: unknown): void {
 		const payload = toErrorPayload(error, this.#actors.exposeInternalErrors);
-		this.#socket.close(closeCodeFor(payload), closeReason(`${payload.group}.${payload.code}`));
+		this.#socket.close(
+			closeCodeOf(error, payload),
+			closeReason(`${payload.group}.${payload.code}`),
+		);
 		this.#state = "closed";
 	}
 

@@ -43,7 +43,28 @@ const busy = actor({
 	actions: { get: (c) => c.state.n },
 });
 
-const registry = setup({ use: { guarded, busy }, logLevel: "silent" });
+/** How often each connect hook of `careless` ran. */
+const hookRuns = { before: 0, connect: 0 };
+
+/** Refuses with plain errors, as RivetKit's docs show (`throw new Error("Invalid authentication")`). */
+const careless = actor({
+	state: { n: 0 },
+	onBeforeCreate: (c) => {
+		if ((c.params as Params)?.token === "nocreate") throw new Error("Not allowed to create");
+	},
+	onBeforeConnect: (_c, params: Params) => {
+		hookRuns.before++;
+		if (params?.token === "bad") throw new Error("Invalid authentication");
+	},
+	onConnect: (c) => {
+		hookRuns.connect++;
+		// A bug: reads a field of params the client did not send.
+		(c.conn.params as { user: { name: string } }).user.name;
+	},
+	actions: { get: (c) => c.state.n },
+});
+
+const registry = setup({ use: { guarded, busy, careless }, logLevel: "silent" });
 
 const fastReconnect = { minDelayMs: 20, maxDelayMs: 40 };
 
@@ -125,4 +146,27 @@ describe("refused connections", () => {
 			await client.dispose();
 		},
 	);
+
+	// A connect hook that threw a plain Error closed the socket with 1011, which the client
+	// reconnected after, running the hooks again every backoff, its calls never settled
+	// (a RivetKit parity sweep, 2026-11-29). Refused while opening is refused for good (1008).
+	it.each([
+		["onBeforeConnect throws new Error(...)", { token: "bad" }, { before: 1, connect: 0 }],
+		["onConnect throws a TypeError", { token: "ok" }, { before: 1, connect: 1 }],
+		["onBeforeCreate throws new Error(...)", { token: "nocreate" }, { before: 0, connect: 0 }],
+	])("a connection whose %s gives up with core/internal_error", async (_what, params, runs) => {
+		await using t = await setupTest(registry);
+		hookRuns.before = 0;
+		hookRuns.connect = 0;
+		const client = createClient<typeof registry>({ endpoint: t.url, reconnect: fastReconnect });
+		const conn = client.careless.getOrCreate("plain", { params }).connect();
+		const errors: ActorError[] = [];
+		conn.onError((error) => errors.push(error));
+		await expect(conn.get()).rejects.toMatchObject({ group: "core", code: "internal_error" });
+		expect(conn.connStatus).toBe("idle");
+		await new Promise((resolve) => setTimeout(resolve, 150)); // several backoffs
+		expect(hookRuns).toEqual(runs);
+		expect(errors.map((error) => `${error.group}/${error.code}`)).toEqual(["core/internal_error"]);
+		await client.dispose();
+	});
 });

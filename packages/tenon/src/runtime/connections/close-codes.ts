@@ -1,7 +1,7 @@
 // How the runtime closes WebSockets: the codes it uses, and the code and
 // reason for an error that ends a connection.
 
-import { httpStatusFor } from "../../protocol/errors.js";
+import { ActorError, httpStatusFor } from "../../protocol/errors.js";
 
 /** WebSocket close codes the runtime uses. */
 export const CLOSE = {
@@ -59,4 +59,37 @@ export function closeCodeFor(payload: { group: string; code: string }): number {
 	if (payload.group === "limit") return CLOSE.tryAgainLater;
 	const status = httpStatusFor(payload.group, payload.code);
 	return status >= 400 && status < 500 ? CLOSE.policy : CLOSE.internal;
+}
+
+/** Errors the app's connect hooks threw, as shown to the caller (`core/internal_error`). */
+const hookFailures = new WeakSet<object>();
+
+/**
+ * `shown`, the public form of `thrown` (what a connect hook threw), marked as the hooks'
+ * refusal when `thrown` was not an `ActorError`: see {@link refusalCloseCode}.
+ */
+export function hookFailure(thrown: unknown, shown: ActorError): ActorError {
+	if (!(thrown instanceof ActorError)) hookFailures.add(shown);
+	return shown;
+}
+
+/**
+ * Close code for a socket refused while it opened: as {@link closeCodeFor}, except that
+ * what the app's connect hooks threw that is not an `ActorError` (`throw new Error("Invalid
+ * authentication")`, as RivetKit's docs write it, or a hook's TypeError) is a refusal too
+ * (1008): reported as `core/internal_error`, but asking again runs the same hooks. Until
+ * 2026-11-29 it closed with 1011, and Tenon's client reconnected for good, its calls waiting.
+ */
+export function refusalCloseCode(error: unknown, payload: { group: string; code: string }): number {
+	return error instanceof ActorError ? closeCodeOf(error, payload) : CLOSE.policy;
+}
+
+/**
+ * {@link closeCodeFor}, or 1008 for what the app's hooks threw (marked by {@link hookFailure}):
+ * for errors that may also come from elsewhere (storage, while the actor wakes).
+ */
+export function closeCodeOf(error: unknown, payload: { group: string; code: string }): number {
+	return error instanceof ActorError && hookFailures.has(error)
+		? CLOSE.policy
+		: closeCodeFor(payload);
 }

@@ -4,7 +4,7 @@ import { callAsync, withTimeout } from "../../common/timeouts.js";
 import { errors, toErrorPayload } from "../../protocol/errors.js";
 import { encodeToClient } from "../../protocol/messages.js";
 import type { Caller } from "../caller.js";
-import { closeCodeFor, closeReason } from "./close-codes.js";
+import { closeReason, refusalCloseCode } from "./close-codes.js";
 import { takeOrphan } from "./conn-restore.js";
 import { ConnSocket } from "./conn-socket.js";
 import type { ConnectionImpl, ConnPersistence } from "./connection.js";
@@ -59,8 +59,9 @@ function tokenMatches(stored: Uint8Array | undefined, token: string): boolean {
  * `onConnect` do not run); otherwise a new one is made (connect hooks,
  * registration, `onConnect`). Then `Init` goes out through the output gate,
  * after the connection's record is durable. On refusal the socket gets an
- * `Error` frame and is closed with a code (1008 for caller errors, 1011
- * otherwise) and a `group.code` reason; false is returned.
+ * `Error` frame and is closed with a code (1008 for caller errors and what the hooks
+ * threw, 1011 otherwise: see {@link refusalCloseCode}) and a `group.code` reason; false
+ * is returned.
  */
 export async function openConnection(
 	hub: ConnectionHub,
@@ -128,7 +129,7 @@ function refuse(hub: ConnectionHub, socket: ConnSocket, error: unknown): void {
 	const payload = toErrorPayload(core.publicError(error, "connect"), core.exposeInternalErrors);
 	sockets.forget(socket);
 	socket.send(encodeToClient(socket.encoding, { tag: "Error", error: payload, actionId: null }));
-	socket.close(closeCodeFor(payload), closeReason(`${payload.group}.${payload.code}`));
+	socket.close(refusalCloseCode(error, payload), closeReason(`${payload.group}.${payload.code}`));
 	core.maybeIdle();
 }
 
