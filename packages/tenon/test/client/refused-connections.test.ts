@@ -56,10 +56,10 @@ const careless = actor({
 		hookRuns.before++;
 		if (params?.token === "bad") throw new Error("Invalid authentication");
 	},
-	onConnect: (c) => {
+	onConnect: (_c, conn) => {
 		hookRuns.connect++;
 		// A bug: reads a field of params the client did not send.
-		(c.conn.params as { user: { name: string } }).user.name;
+		(conn.params as { user: { name: string } }).user.name;
 	},
 	actions: { get: (c) => c.state.n },
 });
