@@ -151,8 +151,19 @@ export interface ActorContextBase<S, CP, CS, E extends EventDecls, Q = {}, D = u
 	sleep(): void;
 	/** Destroys the actor: `onDestroy` runs, connections close, all its data is deleted. */
 	destroy(): void;
-	/** Writes pending state changes now and resolves when they are durable. */
-	saveState(): Promise<void>;
+	/**
+	 * Writes pending state changes now and resolves when they are durable. RivetKit's options
+	 * (`immediate`, `maxWait`) are accepted and change nothing: Tenon always saves at once.
+	 */
+	saveState(options?: {
+		immediate?: boolean | undefined;
+		maxWait?: number | undefined;
+	}): Promise<void>;
+	/**
+	 * Where the actor runs, as RivetKit's `c.region`: always `"local"` (a Tenon node, or its
+	 * cluster, is one place; an actor moves between nodes, not regions).
+	 */
+	readonly region: string;
 	/** Keeps the actor awake until `promise` settles; returns it. */
 	keepAwake<T>(promise: Promise<T>): Promise<T>;
 	/** Lets `promise` finish during the sleep grace period instead of holding the actor awake. */
@@ -242,14 +253,62 @@ export interface ActionContext<S, CP, CS, V, E extends EventDecls, Q = {}, D = u
 	readonly request: CallerRequest | undefined;
 }
 
+/** What a raw WebSocket's events carry (a subset of the platform's `Event`s). */
+export interface ActorWebSocketEvent {
+	readonly type: "open" | "message" | "close" | "error";
+	readonly target: ActorWebSocket;
+}
+
 /**
- * The actor's side of a raw WebSocket (`onWebSocket`): a subset of the
- * standard WebSocket interface. Messages it sends leave after the writes
- * made before them are durable.
+ * A message from the client: text as a string; binary as a `Uint8Array` (`binaryType`
+ * `"nodebuffer"`, the default) or an `ArrayBuffer` (`"arraybuffer"`).
+ */
+export interface ActorWebSocketMessageEvent extends ActorWebSocketEvent {
+	readonly type: "message";
+	readonly data: string | Uint8Array | ArrayBuffer;
+}
+
+/** The socket closed: its code and reason; `wasClean` false when no close frame came (1006). */
+export interface ActorWebSocketCloseEvent extends ActorWebSocketEvent {
+	readonly type: "close";
+	readonly code: number;
+	readonly reason: string;
+	readonly wasClean: boolean;
+}
+
+/** The events of a raw WebSocket, by type. */
+export interface ActorWebSocketEventMap {
+	open: ActorWebSocketEvent;
+	message: ActorWebSocketMessageEvent;
+	close: ActorWebSocketCloseEvent;
+	error: ActorWebSocketEvent;
+}
+
+/**
+ * The actor's side of a raw WebSocket (`onWebSocket`): the standard WebSocket
+ * interface, as RivetKit's handlers use it. Messages it sends leave after the writes
+ * made before them are durable. It is open when `onWebSocket` runs (`send` works
+ * there); `open` fires once the handler returned (its promise settled), before the
+ * first message, and not for a socket restored after a wake.
  */
 export interface ActorWebSocket {
+	readonly CONNECTING: 0;
+	readonly OPEN: 1;
+	readonly CLOSING: 2;
+	readonly CLOSED: 3;
 	/** The path after `/websocket` (with query string). */
 	readonly url: string;
+	/** The sub-protocol selected: the first the client offered that is not Rivet's own, or "". */
+	readonly protocol: string;
+	/** Always "" (no extension is negotiated for the actor). */
+	readonly extensions: string;
+	/** Always 0: sends are queued by the server (see the outgoing limits in security.md). */
+	readonly bufferedAmount: number;
+	/**
+	 * How binary messages arrive: `"nodebuffer"` (a `Uint8Array`, the default) or
+	 * `"arraybuffer"`. Other values are ignored (a browser's `"blob"` too: read it as bytes).
+	 */
+	binaryType: "nodebuffer" | "arraybuffer";
 	/**
 	 * True when `onWebSocket` runs again for a socket that stayed open while
 	 * the actor slept (`canHibernateWebSocket`): register listeners again, but
@@ -257,13 +316,20 @@ export interface ActorWebSocket {
 	 */
 	readonly restored: boolean;
 	readonly readyState: 0 | 1 | 2 | 3;
-	send(data: string | Uint8Array | ArrayBuffer): void;
+	onopen: ((event: ActorWebSocketEvent) => void) | null;
+	onmessage: ((event: ActorWebSocketMessageEvent) => void) | null;
+	onclose: ((event: ActorWebSocketCloseEvent) => void) | null;
+	onerror: ((event: ActorWebSocketEvent) => void) | null;
+	send(data: string | Uint8Array | ArrayBuffer | ArrayBufferView): void;
 	close(code?: number, reason?: string): void;
-	addEventListener(type: "message", listener: (event: { data: string | Uint8Array }) => void): void;
-	addEventListener(
-		type: "close",
-		listener: (event: { code: number; reason: string }) => void,
+	addEventListener<K extends keyof ActorWebSocketEventMap>(
+		type: K,
+		listener: (event: ActorWebSocketEventMap[K]) => void,
 	): void;
-	// biome-ignore lint/suspicious/noExplicitAny: WebSocket event objects are the platform's (MessageEvent, CloseEvent); listeners read what they need.
-	removeEventListener(type: "message" | "close", listener: (event: any) => void): void;
+	removeEventListener<K extends keyof ActorWebSocketEventMap>(
+		type: K,
+		listener: (event: ActorWebSocketEventMap[K]) => void,
+	): void;
+	/** Calls the listeners of `event.type` (and its `on...` handler); true. */
+	dispatchEvent(event: { type: string }): boolean;
 }

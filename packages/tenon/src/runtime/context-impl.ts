@@ -160,8 +160,14 @@ export class ActorContextImpl implements ActorContext<any, any, any, any, any, a
 	destroy(): void {
 		this.host.requestDestroy();
 	}
-	saveState(): Promise<void> {
+	saveState(_options?: {
+		immediate?: boolean | undefined;
+		maxWait?: number | undefined;
+	}): Promise<void> {
 		return this.host.saveState();
+	}
+	get region(): string {
+		return "local";
 	}
 	keepAwake<T>(promise: Promise<T>): Promise<T> {
 		return this.host.keepAwake(promise);

@@ -2,19 +2,19 @@ import type { CallerRequest } from "../actor/context.js";
 import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ResolvedActorOptions } from "../actor/options.js";
 import type { Clock } from "../common/clock.js";
-import { readOnlyHeaders } from "../common/read-only-headers.js";
 import { callAsync, withTimeout } from "../common/timeouts.js";
 import { type ActorError, errors } from "../protocol/errors.js";
 import type { ActorCore } from "./actor-core.js";
 import type { Caller } from "./caller.js";
 import { type CloseKind, closeReason, refusalCloseCode } from "./connections/close-codes.js";
-import type { ConnRecord, ConnWriteSource, StoredRequest } from "./connections/conn-records.js";
+import type { ConnRecord, ConnWriteSource } from "./connections/conn-records.js";
 import type { RawSocket } from "./connections/conn-socket.js";
 import { ConnectionImpl, type ConnOwner, type ConnPersistence } from "./connections/connection.js";
 import { RawWebSocketImpl } from "./connections/raw-websocket.js";
 import type { SocketRegistry } from "./connections/socket-registry.js";
 import { ActionContextImpl, type ContextHost } from "./context-impl.js";
 import { gatedBody } from "./gated-body.js";
+import { handlerRequest, restoreRequest, storeRequest, userProtocol } from "./raw-requests.js";
 
 /** How raw WebSockets are closed when the actor stops. */
 const RAW_CLOSE: Record<CloseKind, [number, string]> = {
@@ -62,43 +62,6 @@ interface OpenRaw {
 	readonly socket: RawSocket;
 }
 
-/** Headers a raw socket's stored request leaves out (the handshake's own). */
-const HANDSHAKE_HEADERS = [
-	"sec-websocket-key",
-	"sec-websocket-extensions",
-	"upgrade",
-	"connection",
-];
-
-function storeRequest(request: CallerRequest | undefined): StoredRequest | undefined {
-	if (request === undefined) return undefined;
-	return {
-		method: request.method,
-		url: request.url,
-		headers: [...request.headers].filter(([name]) => !HANDSHAKE_HEADERS.includes(name)),
-		cookies: { ...request.cookies },
-		remoteAddress: request.remoteAddress,
-		token: request.token,
-		internal: request.internal,
-		...(request.callDepth > 0 ? { callDepth: request.callDepth } : {}),
-	};
-}
-
-function restoreRequest(stored: StoredRequest | undefined): CallerRequest | undefined {
-	if (stored === undefined) return undefined;
-	// Frozen, as a live request's is.
-	return Object.freeze({
-		method: stored.method,
-		url: stored.url,
-		headers: readOnlyHeaders(stored.headers),
-		cookies: Object.freeze({ ...stored.cookies }),
-		remoteAddress: stored.remoteAddress,
-		token: stored.token,
-		internal: stored.internal,
-		callDepth: stored.callDepth ?? 0,
-	});
-}
-
 /**
  * An actor's raw HTTP (`onRequest`) and raw WebSocket (`onWebSocket`)
  * endpoints, and the raw sockets it holds open. Made on first use. A raw
@@ -142,7 +105,7 @@ export class RawEndpoints {
 				this.#steps.contexts,
 				conn,
 				undefined,
-				caller.request,
+				handlerRequest(caller.request, request.url),
 				caller.requestId,
 			);
 			const timeout = host.options.actionTimeout;
@@ -180,25 +143,26 @@ export class RawEndpoints {
 			if (!onWebSocket) throw errors.handlerNotFound("onWebSocket");
 			release = host.reserveConnection();
 			const conn = await host.track(steps.prepareConn(caller));
+			const request = handlerRequest(caller.request, url);
 			if (this.#canHibernate(caller.request))
 				conn.persist({
 					kind: "raw",
 					createdAt: host.clock.now(),
 					rawUrl: url,
-					storedRequest: storeRequest(caller.request),
+					storedRequest: storeRequest(request),
 					onChange: (changed) => steps.records.changed(changed),
 				});
-			opened = { ws: new RawWebSocketImpl(host, url, socket, false), conn, socket };
+			const ws = new RawWebSocketImpl(host, url, socket, false, userProtocol(caller.request));
+			opened = { ws, conn, socket };
 			this.#add(opened);
 			release();
 			const context = new ActionContextImpl(
 				steps.contexts,
 				conn,
 				undefined,
-				caller.request,
+				request,
 				caller.requestId,
 			);
-			const ws = opened.ws;
 			const handled = callAsync(() => onWebSocket(context, ws));
 			handled.then(undefined, () => context.releaseQueueLeases());
 			await host.track(handled);
@@ -211,6 +175,8 @@ export class RawEndpoints {
 			socket.close(refusalCloseCode(error, shown), closeReason(`${shown.group}.${shown.code}`));
 			return { ok: false };
 		}
+		// Its `open` listeners (RivetKit's handlers greet there) run before any message.
+		opened.ws.opened();
 		this.#attach(opened);
 		return { ok: true };
 	}
@@ -271,8 +237,15 @@ export class RawEndpoints {
 				steps.records.removed(conn);
 				continue;
 			}
+			const request = restoreRequest(conn.storedRequest);
 			const opened = {
-				ws: new RawWebSocketImpl(this.#host, record.url ?? "/", socket, true),
+				ws: new RawWebSocketImpl(
+					this.#host,
+					record.url ?? "/",
+					socket,
+					true,
+					userProtocol(request),
+				),
 				conn,
 				socket,
 			};

@@ -27,7 +27,21 @@ const worker = actor({
 		// @ts-expect-error wrong body type
 		await c.queue.send("pings", "one");
 	},
+	onWebSocket: (c, websocket) => {
+		// RivetKit's handlers, as its docs write them (a parity sweep, 2026-11-29).
+		websocket.addEventListener("open", (event) => expectTypeOf(event.type).toBeString());
+		websocket.onmessage = (event) => {
+			expectTypeOf(event.data).toEqualTypeOf<string | Uint8Array | ArrayBuffer>();
+			websocket.send(event.data);
+		};
+		websocket.addEventListener("close", (event) => expectTypeOf(event.wasClean).toBeBoolean());
+		expectTypeOf(websocket.protocol).toBeString();
+		// @ts-expect-error not a WebSocket event
+		websocket.addEventListener("opened", () => {});
+		expectTypeOf(c.region).toBeString();
+	},
 	actions: {
+		saved: (c) => c.saveState({ immediate: true, maxWait: 100 }),
 		kv: async (c) => {
 			expectTypeOf(await c.kv.get("k")).toEqualTypeOf<string | null>();
 			expectTypeOf(await c.kv.get("k", { type: "binary" })).toEqualTypeOf<Uint8Array | null>();

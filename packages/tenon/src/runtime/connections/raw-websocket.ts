@@ -1,4 +1,9 @@
-import type { ActorWebSocket } from "../../actor/context.js";
+import type {
+	ActorWebSocket,
+	ActorWebSocketCloseEvent,
+	ActorWebSocketEvent,
+	ActorWebSocketMessageEvent,
+} from "../../actor/context.js";
 import { callSafely } from "../../common/call-safely.js";
 import type { ActorCore } from "../actor-core.js";
 import { closeReason, isSendableCloseCode } from "./close-codes.js";
@@ -9,34 +14,66 @@ export interface RawSocketTransport {
 	close(code: number, reason: string): void;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: WebSocket event objects are the platform's (MessageEvent, CloseEvent); listeners read what they need.
+// biome-ignore lint/suspicious/noExplicitAny: each event type's listener takes its own event.
 type Listener = (event: any) => void;
+
+type EventType = "open" | "message" | "close" | "error";
+const EVENT_TYPES: readonly string[] = ["open", "message", "close", "error"];
 
 /**
  * The actor's side of a raw WebSocket. Sends go through the output gate:
  * each frame leaves once the writes made before it are durable, in order.
  */
 export class RawWebSocketImpl implements ActorWebSocket {
+	readonly CONNECTING = 0 as const;
+	readonly OPEN = 1 as const;
+	readonly CLOSING = 2 as const;
+	readonly CLOSED = 3 as const;
 	readonly url: string;
+	readonly protocol: string;
+	readonly extensions = "";
+	readonly bufferedAmount = 0;
+	#binaryType: "nodebuffer" | "arraybuffer" = "nodebuffer";
 	readyState: 0 | 1 | 2 | 3 = 1;
+	onopen: ((event: ActorWebSocketEvent) => void) | null = null;
+	onmessage: ((event: ActorWebSocketMessageEvent) => void) | null = null;
+	onclose: ((event: ActorWebSocketCloseEvent) => void) | null = null;
+	onerror: ((event: ActorWebSocketEvent) => void) | null = null;
 	readonly #core: ActorCore;
 	readonly #transport: RawSocketTransport;
-	readonly #listeners = { message: new Set<Listener>(), close: new Set<Listener>() };
+	readonly #listeners: Record<EventType, Set<Listener>> = {
+		open: new Set(),
+		message: new Set(),
+		close: new Set(),
+		error: new Set(),
+	};
 	#held: { generation: number; data: string | Uint8Array }[] = [];
 
 	/** True when the socket hibernated and the handler runs again for it after a wake. */
 	readonly restored: boolean;
 
-	constructor(core: ActorCore, url: string, transport: RawSocketTransport, restored: boolean) {
+	constructor(
+		core: ActorCore,
+		url: string,
+		transport: RawSocketTransport,
+		restored: boolean,
+		protocol = "",
+	) {
 		this.#core = core;
 		this.url = url;
 		this.#transport = transport;
 		this.restored = restored;
+		this.protocol = protocol;
 	}
 
-	send(data: string | Uint8Array | ArrayBuffer): void {
+	send(data: string | Uint8Array | ArrayBuffer | ArrayBufferView): void {
 		if (this.readyState !== 1) return;
-		const frame = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+		const frame =
+			typeof data === "string" || data instanceof Uint8Array
+				? data
+				: ArrayBuffer.isView(data)
+					? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+					: new Uint8Array(data);
 		const generation = this.#core.outputGeneration();
 		if (generation <= this.#core.durableGeneration && this.#held.length === 0) {
 			this.#transport.send(frame);
@@ -78,16 +115,25 @@ export class RawWebSocketImpl implements ActorWebSocket {
 		);
 	}
 
-	addEventListener(type: "message" | "close", listener: Listener): void {
-		this.#listeners[type].add(listener);
+	addEventListener(type: string, listener: Listener): void {
+		if (EVENT_TYPES.includes(type) && typeof listener === "function")
+			this.#listeners[type as EventType].add(listener);
 	}
 
-	removeEventListener(type: "message" | "close", listener: Listener): void {
-		this.#listeners[type].delete(listener);
+	removeEventListener(type: string, listener: Listener): void {
+		if (EVENT_TYPES.includes(type)) this.#listeners[type as EventType].delete(listener);
 	}
 
-	#dispatch(type: "message" | "close", event: unknown): void {
-		for (const listener of [...this.#listeners[type]]) {
+	dispatchEvent(event: { type: string }): boolean {
+		if (EVENT_TYPES.includes(event.type)) this.#dispatch(event.type as EventType, event);
+		return true;
+	}
+
+	#dispatch(type: EventType, event: object): void {
+		const handler = this[`on${type}`] as Listener | null;
+		const listeners =
+			handler === null ? [...this.#listeners[type]] : [...this.#listeners[type], handler];
+		for (const listener of listeners) {
 			callSafely(
 				() => listener(event),
 				(error) => this.#core.log.error(`raw WebSocket ${type} listener threw`, { error }),
@@ -95,16 +141,38 @@ export class RawWebSocketImpl implements ActorWebSocket {
 		}
 	}
 
-	/** A frame arrived from the client. */
-	receive(data: string | Uint8Array): void {
-		if (this.readyState === 1) this.#dispatch("message", { data });
+	/** `onWebSocket` returned for a new socket: its `open` listeners run, before any message. */
+	opened(): void {
+		if (this.readyState === 1) this.#dispatch("open", { type: "open", target: this });
 	}
 
-	/** The socket closed. */
+	/** A frame arrived from the client. */
+	receive(data: string | Uint8Array): void {
+		if (this.readyState !== 1) return;
+		this.#dispatch("message", { type: "message", data: this.#binary(data), target: this });
+	}
+
+	get binaryType(): "nodebuffer" | "arraybuffer" {
+		return this.#binaryType;
+	}
+
+	/** As a browser's WebSocket does, a value it does not know is ignored. */
+	set binaryType(value: "nodebuffer" | "arraybuffer") {
+		if (value === "nodebuffer" || value === "arraybuffer") this.#binaryType = value;
+	}
+
+	/** `data` as `binaryType` asks (text stays a string). */
+	#binary(data: string | Uint8Array): string | Uint8Array | ArrayBuffer {
+		if (typeof data === "string" || this.#binaryType === "nodebuffer") return data;
+		return data.slice().buffer;
+	}
+
+	/** The socket closed (with 1006: it was lost, and `error` comes first, as in a browser). */
 	closed(code: number, reason: string): void {
 		if (this.readyState === 3) return;
 		this.readyState = 3;
 		this.#held = [];
-		this.#dispatch("close", { code, reason });
+		if (code === 1006) this.#dispatch("error", { type: "error", target: this });
+		this.#dispatch("close", { type: "close", code, reason, wasClean: code !== 1006, target: this });
 	}
 }
