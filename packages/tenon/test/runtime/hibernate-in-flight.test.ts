@@ -14,7 +14,7 @@ import { controllableStorage } from "../helpers/controllable-storage.js";
 let release: (() => void) | undefined;
 
 /** The room; `onSleep` writes, so that the sleep has a final commit to hold. */
-const makeRoom = (writesOnSleep: boolean) =>
+const makeRoom = (writesOnSleep: boolean, hibernateConnections = true) =>
 	actor({
 		state: { done: [] as string[], slept: 0 },
 		createConnState: () => ({}),
@@ -33,7 +33,7 @@ const makeRoom = (writesOnSleep: boolean) =>
 		onSleep: (c) => {
 			if (writesOnSleep) c.state.slept++;
 		},
-		options: { sleepGracePeriod: 100 },
+		options: { sleepGracePeriod: 100, hibernateConnections },
 	});
 const room = makeRoom(false);
 
@@ -98,5 +98,39 @@ it("a call that returns during the actor's final commit is answered actor/stoppe
 			return settled;
 		})
 		.toEqual({ ok: false, code: "actor/stopped" });
+	await conn.dispose();
+});
+
+// A call still running when the server shut down (or when a connection that does not
+// hibernate closed for the actor's sleep) failed with the close's reason,
+// `core/shutting_down` (documented as refused before running) or `actor/sleeping`, though
+// its writes were saved by the final commit: a client that retried applied them twice
+// (a cluster walkthrough, 2026-11-29). It gets actor/stopped: it may or may not have run.
+it.each([
+	["the server shuts down", true],
+	["a connection that does not hibernate closes for the sleep", false],
+])("a call running when %s is answered actor/stopped", async (what, hibernate) => {
+	release = undefined as (() => void) | undefined;
+	await using t = await setupTest(
+		setup({ use: { room: makeRoom(false, hibernate) }, logLevel: "silent" }),
+	);
+	const conn = t.client.room.getOrCreate("r").connect();
+	expect(await conn.done()).toEqual([]);
+	let settled: unknown;
+	void conn.slow("late").then(
+		(value) => (settled = { ok: true, value }),
+		(error: { group?: string; code?: string }) =>
+			(settled = { ok: false, code: `${error.group}/${error.code}` }),
+	);
+	await expect.poll(() => release !== undefined).toBe(true);
+	const stopped = what.startsWith("the server") ? t.restart() : conn.goSleep();
+	await expect
+		.poll(async () => {
+			await t.clock.advance(50);
+			return settled;
+		})
+		.toEqual({ ok: false, code: "actor/stopped" });
+	await stopped;
+	release?.();
 	await conn.dispose();
 });

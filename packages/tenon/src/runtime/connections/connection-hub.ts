@@ -433,10 +433,9 @@ export class ConnectionHub implements ConnOwner {
 			conn.release(durable);
 			conn.closed = true;
 			const socket = conn.transport as ConnSocket;
-			if (conn.persisted && !conn.linked) {
-				answerStopped(conn, socket, durable, this.#core.exposeInternalErrors);
-				continue;
-			}
+			// Calls still running get actor/stopped (see closeAll), whether the socket stays.
+			if (!conn.linked) answerStopped(conn, socket, durable, this.#core.exposeInternalErrors);
+			if (conn.persisted && !conn.linked) continue;
 			this.#deps.sockets.forget(socket);
 			// A link from the holder node ends; the holder keeps the client's socket.
 			// Released first: its closing is no client leaving.
@@ -459,12 +458,19 @@ export class ConnectionHub implements ConnOwner {
 			kind === "destroy"
 				? [CLOSE.normal, "actor.destroyed"]
 				: [CLOSE.goingAway, "core.shutting_down"];
+		const durable = this.#core.durableGeneration;
 		for (const conn of [...this.conns.values()]) {
-			conn.release(this.#core.durableGeneration);
+			conn.release(durable);
 			conn.closed = true;
 			const socket = conn.transport as ConnSocket | undefined;
-			if (socket !== undefined) this.#deps.sockets.forget(socket);
-			socket?.close(code, reason);
+			if (socket === undefined) continue;
+			this.#deps.sockets.forget(socket);
+			// Calls still running get actor/stopped, not the close's `core/shutting_down` ("never
+			// ran"): the final commit saved their writes (a cluster walkthrough, 2026-11-29). A
+			// destroy's `actor/destroyed` is true of them: what they did went with the actor.
+			if (kind === "shutdown")
+				answerStopped(conn, socket, durable, this.#core.exposeInternalErrors);
+			socket.close(code, reason);
 		}
 		this.#conns?.clear();
 		this.#unpersisted = 0;
