@@ -5,7 +5,7 @@ import { PEER_REQUEST_ID_HEADER } from "../common/request-id.js";
 import { injectTraceHeaders } from "../observability/trace-context.js";
 import { traceClusterForward } from "../observability/tracing.js";
 import { ActorError } from "../protocol/errors.js";
-import { OwnedElsewhereError } from "../storage/interfaces.js";
+import { type ActorOwner, OwnedElsewhereError } from "../storage/interfaces.js";
 import {
 	CALL_DEPTH_HEADER,
 	CLUSTER_HEADERS,
@@ -84,8 +84,9 @@ export interface ForwardOptions {
 	/**
 	 * Whether node `nodeId` still beats (renewed within the lease time): a
 	 * forward in flight to one that stopped is given up (see {@link watchOwner}).
+	 * `address`: where it was reached, asked when its row is gone (see peerAlive).
 	 */
-	ownerAlive?: (nodeId: string) => Promise<boolean>;
+	ownerAlive?: (nodeId: string, address?: string) => Promise<boolean>;
 }
 
 /**
@@ -219,7 +220,7 @@ export async function serveOrForward(
 		if (address !== undefined) {
 			try {
 				return await traceClusterForward({ ...owner, hops: hops + 1 }, () =>
-					watchOwner(owner.nodeId, request.signal, options, (signal) =>
+					watchOwner(owner, request.signal, options, (signal) =>
 						forward(request, body, address, hops + 1, options, signal),
 					),
 				);
@@ -282,7 +283,9 @@ export function headersTooLarge(bytes: number): ActorError {
 interface PeerWatch {
 	readonly waiting: Set<() => void>;
 	readonly timer: NodeJS.Timeout;
-	alive: (nodeId: string) => Promise<boolean>;
+	alive: (nodeId: string, address?: string) => Promise<boolean>;
+	/** Where the node was reached (the latest watcher's: one node id has one address). */
+	address: string | undefined;
 	checking: boolean;
 }
 
@@ -296,13 +299,14 @@ interface PeerWatch {
  */
 const peerWatches = new Map<string, PeerWatch>();
 
-/** Calls `onGone` once node `nodeId` is seen not beating; returns the unwatch. */
+/** Calls `onGone` once node `nodeId` (reached at `address`) is seen not beating; returns the unwatch. */
 export function watchPeer(
 	nodeId: string,
 	options: Pick<ForwardOptions, "leaseTtlMs" | "peerSecret" | "ownerAlive">,
 	onGone: () => void,
+	address?: string,
 ): () => void {
-	const alive = options.ownerAlive as (nodeId: string) => Promise<boolean>;
+	const alive = options.ownerAlive as (nodeId: string, address?: string) => Promise<boolean>;
 	const key = `${options.peerSecret}\n${nodeId}`;
 	let watch = peerWatches.get(key);
 	if (watch === undefined) {
@@ -310,12 +314,13 @@ export function watchPeer(
 		const created: PeerWatch = {
 			waiting,
 			alive,
+			address,
 			checking: false,
 			timer: setInterval(
 				() => {
 					if (created.checking) return;
 					created.checking = true;
-					created.alive(nodeId).then(
+					created.alive(nodeId, created.address).then(
 						(beating) => {
 							created.checking = false;
 							if (!beating) for (const gone of [...waiting]) gone();
@@ -333,6 +338,7 @@ export function watchPeer(
 		peerWatches.set(key, watch);
 	}
 	watch.alive = alive;
+	if (address !== undefined) watch.address = address;
 	const entry = watch;
 	entry.waiting.add(onGone);
 	return () => {
@@ -358,14 +364,14 @@ export function watchedPeers(): number {
  * {@link peerWatches}); given up as `actor/unavailable` (outcome unknown).
  */
 async function watchOwner(
-	nodeId: string,
+	{ nodeId, address }: ActorOwner,
 	clientSignal: AbortSignal,
 	options: ForwardOptions,
 	send: (signal: AbortSignal) => Promise<Response>,
 ): Promise<Response> {
 	if (options.ownerAlive === undefined) return await send(clientSignal);
 	const gone = new AbortController();
-	const unwatch = watchPeer(nodeId, options, () => gone.abort());
+	const unwatch = watchPeer(nodeId, options, () => gone.abort(), address);
 	const signal = AbortSignal.any([clientSignal, gone.signal]);
 	let response: Response;
 	try {

@@ -46,8 +46,14 @@ export async function peerAlive(
 	cluster: Pick<ClusterMembership, "nodeAddress" | "peerSecret" | "leaseTtlMs">,
 	basePath: string,
 	nodeId: string,
+	reachedAt?: string,
 ): Promise<boolean> {
-	const address = await cluster.nodeAddress(nodeId);
+	// A node gone from `nodes` whose address (`reachedAt`: where a forward or a piped socket
+	// went) now answers is the process serving them: a node restarted there under a new id
+	// (`tenon start`'s default) took the actor over, and a client's socket piped to it was cut
+	// when the old id stopped beating (a cluster walkthrough, 2026-11-29). One that does not
+	// answer within the lease time (frozen, unreachable) is gone, as before.
+	const address = (await cluster.nodeAddress(nodeId)) ?? reachedAt;
 	if (address === undefined) return false;
 	const url = peerRoute(address, basePath, PING_ROUTE);
 	// No HTTP address: nothing is forwarded there (forwards wait for its next beat).

@@ -305,7 +305,8 @@ export function createServerCore(
 			hops: admitted.hops,
 			callDepth: admitted.callDepth,
 			entryHost: admitted.forwardedHost,
-			ownerAlive: (nodeId: string) => peerAlive(cluster, basePath, nodeId),
+			ownerAlive: (nodeId: string, address?: string) =>
+				peerAlive(cluster, basePath, nodeId, address),
 		};
 		return await serveOrForward(request, body, forwarding, serve);
 	}

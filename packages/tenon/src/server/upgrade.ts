@@ -279,9 +279,11 @@ export function createUpgradeHandler(
 									{
 										leaseTtlMs: cluster.leaseTtlMs,
 										peerSecret: cluster.peerSecret,
-										ownerAlive: (nodeId) => peerAlive(cluster, deps.basePath, nodeId),
+										ownerAlive: (nodeId, address) =>
+											peerAlive(cluster, deps.basePath, nodeId, address),
 									},
 									onGone,
+									error.owner.address,
 								),
 							unavailable: () =>
 								errorResponse(

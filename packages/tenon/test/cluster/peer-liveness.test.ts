@@ -56,6 +56,20 @@ it("a peer that does not beat is gone, without being asked", async () => {
 	expect(await peerAlive(membership(undefined), "/", "b")).toBe(false);
 });
 
+// A node killed and started again on its address under a new id (`tenon start`'s default):
+// a client's socket another node had piped there, answered by the new process, was cut once
+// the old id stopped beating (a cluster walkthrough, 2026-11-29). Where the watched node was
+// reached is asked instead: what answers there serves the socket.
+it("a node gone from `nodes` counts as alive while its address (where it was reached) answers", async () => {
+	const server = createHttpServer((_req, res) => res.writeHead(200).end());
+	const url = await listening(server);
+	expect(await peerAlive(membership(undefined, 10_000), "/", "old-id", url)).toBe(true);
+	// Nothing answering there (a frozen process holds the port) within the lease time: gone.
+	const frozen = createServer(() => {});
+	const silent = await listening(frozen);
+	expect(await peerAlive(membership(undefined, 300), "/", "old-id", silent)).toBe(false);
+});
+
 it("a refused connection counts as alive (a node closing its listener finishes what it was sent)", async () => {
 	const server = createServer();
 	const url = await listening(server);
