@@ -34,4 +34,6 @@ export const registry = setup({
 		promptQuota,
 		codeAgent,
 	},
+	// Time travel in the inspector (its History tab): the last 50 state changes of each actor.
+	inspector: { turnHistory: 50 },
 });

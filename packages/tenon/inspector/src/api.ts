@@ -35,12 +35,23 @@ export async function api<T>(
 	if (options.body !== undefined) headers["content-type"] = "application/json";
 	if (options.params !== undefined && options.params.trim() !== "")
 		headers["x-rivet-conn-params"] = options.params;
-	const response = await fetch(path, {
-		method: options.method ?? "GET",
-		headers,
-		cache: "no-store",
-		...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-	});
+	let response: Response;
+	try {
+		response = await fetch(path, {
+			method: options.method ?? "GET",
+			headers,
+			cache: "no-store",
+			...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+		});
+	} catch (caught) {
+		// The browser's own words ("Failed to fetch") said nothing of what happened.
+		throw new ApiError(
+			0,
+			"client",
+			"unreachable",
+			`The server does not answer (${String(caught)})`,
+		);
+	}
 	const text = await response.text();
 	let json: unknown = null;
 	try {
@@ -50,11 +61,14 @@ export async function api<T>(
 	}
 	if (!response.ok) {
 		const error = (json ?? {}) as { group?: string; code?: string; message?: string };
-		throw new ApiError(
-			response.status,
-			error.group ?? "http",
-			error.code ?? String(response.status),
-			error.message ?? response.statusText,
+		throw authChecked(
+			new ApiError(
+				response.status,
+				error.group ?? "http",
+				error.code ?? String(response.status),
+				error.message ?? response.statusText,
+			),
+			path,
 		);
 	}
 	return json as T;
@@ -69,4 +83,23 @@ export function actorPath(actorId: string, rest = ""): string {
 export function describeError(error: unknown): string {
 	if (error instanceof ApiError) return `${error.group}/${error.code}: ${error.message}`;
 	return error instanceof Error ? error.message : String(error);
+}
+
+/** Fired on `window` when an answer says the token may no longer be accepted (see the app). */
+export const AUTH_FAILED_EVENT = "tenon-inspector-auth-failed";
+
+/**
+ * `error`, after telling the app when it is an `auth` refusal (401/403) of anything but the
+ * session check itself: the app asks the session again, and back at the login screen when
+ * the token is refused (a server restarted with another token left every panel red, and a
+ * 403 every two seconds, with no way back but "Sign out": a walkthrough, 2026-11-29).
+ */
+export function authChecked(error: ApiError, path = ""): ApiError {
+	if (
+		error.group === "auth" &&
+		(error.status === 401 || error.status === 403) &&
+		path !== "session"
+	)
+		window.dispatchEvent(new Event(AUTH_FAILED_EVENT));
+	return error;
 }

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { ActorList } from "./actor-list.js";
 import { ActorView } from "./actor-view.js";
-import { api, storedToken, storeToken } from "./api.js";
+import { ApiError, AUTH_FAILED_EVENT, api, storedToken, storeToken } from "./api.js";
 import { Login } from "./login.js";
 import type { Session } from "./types.js";
 
@@ -45,8 +45,45 @@ export function App() {
 		setSession(undefined);
 	}, []);
 
+	// A read refused for its token: asked again, the session says whether the token still
+	// works (a read-only token refused a change does); if not, back to the login screen.
+	const [notice, setNotice] = useState<string | undefined>(undefined);
+	useEffect(() => {
+		let checkingToken = false;
+		const onAuthFailed = () => {
+			if (checkingToken || storedToken() === null) return;
+			checkingToken = true;
+			api<Session>("session")
+				.then(
+					() => {},
+					(caught) => {
+						if (!(caught instanceof ApiError) || caught.group !== "auth") return;
+						storeToken(null);
+						setNotice(
+							`The server no longer accepts this token (${caught.group}/${caught.code}): sign in again.`,
+						);
+						setSession(undefined);
+					},
+				)
+				.finally(() => {
+					checkingToken = false;
+				});
+		};
+		window.addEventListener(AUTH_FAILED_EVENT, onAuthFailed);
+		return () => window.removeEventListener(AUTH_FAILED_EVENT, onAuthFailed);
+	}, []);
+
 	if (checking) return <div className="center muted">Loading…</div>;
-	if (session === undefined) return <Login onSession={setSession} />;
+	if (session === undefined)
+		return (
+			<Login
+				notice={notice}
+				onSession={(accepted) => {
+					setNotice(undefined);
+					setSession(accepted);
+				}}
+			/>
+		);
 	const select = (actorId: string | undefined) => {
 		window.location.hash = actorId === undefined ? "#/" : `#/actors/${encodeURIComponent(actorId)}`;
 	};

@@ -46,7 +46,11 @@ export function ConnectionsTab({ actorId }: { actorId: string }) {
 								<StatusBadge status={conn.status} />
 							</td>
 							<td>
-								<JsonView value={conn.params} />
+								{conn.params === undefined ? (
+									<span className="muted">none</span>
+								) : (
+									<JsonView value={conn.params} />
+								)}
 							</td>
 							<td>
 								<JsonView value={conn.state} />

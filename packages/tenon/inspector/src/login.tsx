@@ -1,12 +1,29 @@
-import { type FormEvent, useState } from "react";
-import { api, describeError, storeToken } from "./api.js";
+import { type FormEvent, useEffect, useState } from "react";
+import { ApiError, api, describeError, storeToken } from "./api.js";
 import type { Session } from "./types.js";
 
-/** Asks for the inspector (or admin) token; kept in sessionStorage once the server accepts it. */
-export function Login({ onSession }: { onSession: (session: Session) => void }) {
+/**
+ * Asks for the inspector (or admin) token; kept in sessionStorage once the server accepts it.
+ * `notice`: why the app came back here (a token no longer accepted).
+ */
+export function Login({
+	onSession,
+	notice,
+}: {
+	onSession: (session: Session) => void;
+	notice?: string | undefined;
+}) {
 	const [token, setToken] = useState("");
-	const [error, setError] = useState<string | undefined>(undefined);
+	const [error, setError] = useState<string | undefined>(notice);
 	const [busy, setBusy] = useState(false);
+
+	// A server with no token configured says so at once, not after a token was typed.
+	useEffect(() => {
+		api<Session>("session", { token: "" }).catch((caught) => {
+			if (caught instanceof ApiError && caught.code.endsWith("_disabled"))
+				setError(describeError(caught));
+		});
+	}, []);
 
 	const submit = async (event: FormEvent) => {
 		event.preventDefault();

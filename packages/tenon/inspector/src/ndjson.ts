@@ -1,4 +1,4 @@
-import { storedToken } from "./api.js";
+import { ApiError, authChecked, describeError, storedToken } from "./api.js";
 
 /**
  * Reads a newline-delimited JSON stream of the API, calling `onLine` for
@@ -17,8 +17,19 @@ export async function readNdjson(
 		cache: "no-store",
 	});
 	if (!response.ok || response.body === null) {
-		const body = (await response.json().catch(() => ({}))) as { message?: string };
-		throw new Error(body.message ?? `HTTP ${response.status}`);
+		const body = (await response.json().catch(() => ({}))) as {
+			group?: string;
+			code?: string;
+			message?: string;
+		};
+		throw authChecked(
+			new ApiError(
+				response.status,
+				body.group ?? "http",
+				body.code ?? String(response.status),
+				body.message ?? `HTTP ${response.status}`,
+			),
+		);
 	}
 	onOpen();
 	const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -36,3 +47,54 @@ export async function readNdjson(
 		}
 	}
 }
+
+/**
+ * Follows a stream of the API for as long as `signal` is not aborted: reopened after it
+ * ends, a second after the first time and twice as long each time it fails again (up to
+ * 30 s; a stream that opened starts over at a second). It stops for good when the server
+ * refuses it for a reason asking again cannot change (401/403: the token; 404: the actor
+ * is gone), reported through `onError`. Before 2026-11-29 each stream was asked again every
+ * second whatever the answer: a 20 MB state was read again every second for as long as
+ * its page was open (`inspector/state_too_large`), and a dead token was sent every second.
+ */
+export function followNdjson(
+	path: string,
+	signal: AbortSignal,
+	handlers: {
+		onOpen: () => void;
+		onLine: (line: unknown) => void;
+		onClosed: () => void;
+		onError: (message: string) => void;
+	},
+): void {
+	let delay = FIRST_RETRY_MS;
+	const open = async () => {
+		try {
+			await readNdjson(
+				path,
+				signal,
+				() => {
+					delay = FIRST_RETRY_MS;
+					handlers.onOpen();
+				},
+				handlers.onLine,
+			);
+		} catch (caught) {
+			if (signal.aborted) return;
+			handlers.onError(describeError(caught));
+			if (caught instanceof ApiError && [401, 403, 404].includes(caught.status)) {
+				handlers.onClosed();
+				return;
+			}
+		}
+		handlers.onClosed();
+		if (signal.aborted) return;
+		const timer = setTimeout(() => void open(), delay);
+		delay = Math.min(delay * 2, MAX_RETRY_MS);
+		signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+	};
+	void open();
+}
+
+const FIRST_RETRY_MS = 1_000;
+const MAX_RETRY_MS = 30_000;

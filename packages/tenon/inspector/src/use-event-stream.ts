@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { actorPath } from "./api.js";
-import { readNdjson } from "./ndjson.js";
+import { followNdjson } from "./ndjson.js";
 import type { SentEvent } from "./types.js";
 
 /** Events kept in the page, at most (the newest). */
@@ -8,8 +8,8 @@ const MAX_SHOWN = 500;
 
 /**
  * The events the actor sends, newest first, pushed by the server as they
- * are sent (`events/stream`); reconnects after a second when the stream
- * ends. The server keeps a log only while a stream follows the actor, so
+ * are sent (`events/stream`); reopened as the state's stream is (see
+ * followNdjson). The server keeps a log only while a stream follows the actor, so
  * the list starts with what other open inspectors saw, if any.
  */
 export function useEventStream(actorId: string): {
@@ -27,45 +27,31 @@ export function useEventStream(actorId: string): {
 		setEvents([]);
 		setDropped(0);
 		const abort = new AbortController();
-		let retry: ReturnType<typeof setTimeout> | undefined;
 		let seen = 0;
-		const connect = async () => {
-			try {
-				await readNdjson(
-					actorPath(actorId, "/events/stream"),
-					abort.signal,
-					() => setLive(true),
-					(line) => {
-						const message = line as {
-							events?: SentEvent[];
-							dropped?: number;
-							error?: { group: string; code: string; message: string };
-						};
-						if (message.error) {
-							setError(`${message.error.group}/${message.error.code}: ${message.error.message}`);
-							return;
-						}
-						// After a reconnect the backlog repeats events already shown.
-						const fresh = (message.events ?? []).filter((event) => event.seq > seen);
-						if (fresh.length > 0) seen = Math.max(...fresh.map((event) => event.seq));
-						if (message.dropped) setDropped((count) => count + (message.dropped ?? 0));
-						if (fresh.length > 0)
-							setEvents((shown) => [...fresh.reverse(), ...shown].slice(0, MAX_SHOWN));
-						setError(undefined);
-					},
-				);
-			} catch (caught) {
-				if (abort.signal.aborted) return;
-				setError(caught instanceof Error ? caught.message : String(caught));
-			}
-			setLive(false);
-			if (!abort.signal.aborted) retry = setTimeout(() => void connect(), 1_000);
-		};
-		void connect();
-		return () => {
-			abort.abort();
-			if (retry !== undefined) clearTimeout(retry);
-		};
+		followNdjson(actorPath(actorId, "/events/stream"), abort.signal, {
+			onOpen: () => setLive(true),
+			onLine: (line) => {
+				const message = line as {
+					events?: SentEvent[];
+					dropped?: number;
+					error?: { group: string; code: string; message: string };
+				};
+				if (message.error) {
+					setError(`${message.error.group}/${message.error.code}: ${message.error.message}`);
+					return;
+				}
+				// After a reconnect the backlog repeats events already shown.
+				const fresh = (message.events ?? []).filter((event) => event.seq > seen);
+				if (fresh.length > 0) seen = Math.max(...fresh.map((event) => event.seq));
+				if (message.dropped) setDropped((count) => count + (message.dropped ?? 0));
+				if (fresh.length > 0)
+					setEvents((shown) => [...fresh.reverse(), ...shown].slice(0, MAX_SHOWN));
+				setError(undefined);
+			},
+			onClosed: () => setLive(false),
+			onError: setError,
+		});
+		return () => abort.abort();
 	}, [actorId]);
 	return { events, dropped, error, live, clear: () => setEvents([]) };
 }

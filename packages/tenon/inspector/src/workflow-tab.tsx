@@ -17,7 +17,34 @@ interface WorkflowHistory {
 		createdAt?: number;
 		completedAt?: number;
 		deadline?: number;
+		rolledBackAt?: number;
+		rollingBack?: boolean;
+		rollbackError?: unknown;
+		replayRefused?: { reason: string; message: string };
 	})[];
+}
+
+/** A journaled error (`{ name, message, stack, metadata }`) as text to read, not a JSON string. */
+function ErrorText({ error }: { error: unknown }) {
+	if (typeof error !== "object" || error === null) return <JsonView value={error} />;
+	const { name, message, stack, ...rest } = error as {
+		name?: unknown;
+		message?: unknown;
+		stack?: unknown;
+	};
+	const head = `${typeof name === "string" ? name : "Error"}: ${typeof message === "string" ? message : JSON.stringify(message)}`;
+	// The stack's first line repeats name and message.
+	const frames =
+		typeof stack === "string" && stack.startsWith(head) ? stack.slice(head.length) : stack;
+	return (
+		<div className="error-text">
+			<pre className="json">
+				{head}
+				{typeof frames === "string" && frames.trim() !== "" ? frames : ""}
+			</pre>
+			{Object.keys(rest).length > 0 && <JsonView value={rest} />}
+		</div>
+	);
 }
 
 /**
@@ -54,7 +81,7 @@ export function WorkflowTab({
 				<h3>Workflow</h3>
 				<StatusBadge status={history.status} />
 			</div>
-			{history.error !== undefined && <JsonView value={history.error} />}
+			{history.error !== undefined && <ErrorText error={history.error} />}
 			{notice && (
 				<p className="small" data-testid="replay-notice">
 					{notice}
@@ -65,6 +92,15 @@ export function WorkflowTab({
 					<li key={entry.location} className="step" data-step={entry.name}>
 						<div className="row">
 							<StatusBadge status={entry.status ?? "pending"} />
+							{entry.rolledBackAt !== undefined && (
+								<StatusBadge status="compensated" label="compensated" />
+							)}
+							{entry.rolledBackAt === undefined && entry.rollingBack === true && (
+								<StatusBadge status="retrying" label="compensating" />
+							)}
+							{entry.rollbackError !== undefined && (
+								<StatusBadge status="failed" label="compensation failed" />
+							)}
 							<strong>{visibleName(entry.location)}</strong>
 							<span className="muted small">{entry.kind}</span>
 							{entry.attempts !== undefined && entry.attempts > 1 && (
@@ -86,14 +122,22 @@ export function WorkflowTab({
 									type="button"
 									className="small"
 									onClick={() => setReplaying(entry)}
+									disabled={entry.replayRefused !== undefined}
+									title={entry.replayRefused?.message}
 									data-testid="replay-from"
 								>
 									Replay from here
 								</button>
 							)}
 						</div>
+						{admin && entry.path.length === 1 && entry.replayRefused !== undefined && (
+							<p className="muted small" data-testid="replay-refused">
+								No replay from here: {entry.replayRefused.message}
+							</p>
+						)}
 						{entry.output !== undefined && <JsonView value={entry.output} />}
-						{entry.error !== undefined && <JsonView value={entry.error} />}
+						{entry.error !== undefined && <ErrorText error={entry.error} />}
+						{entry.rollbackError !== undefined && <ErrorText error={entry.rollbackError} />}
 					</li>
 				))}
 			</ol>

@@ -16,6 +16,8 @@ const MAX_DEPTH = 16;
  * and lengths, booleans and null are shown.
  */
 export function paramsShape(value: unknown, depth = 0): unknown {
+	// None sent: nothing to describe (a connection without params read `"[undefined]"`).
+	if (value === undefined && depth === 0) return undefined;
 	if (value === null || typeof value === "boolean") return value;
 	if (typeof value === "string") return `[string, ${value.length} chars]`;
 	if (typeof value !== "object") return `[${typeof value}]`;

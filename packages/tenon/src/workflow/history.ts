@@ -1,5 +1,6 @@
 import type { ActorStore } from "../storage/interfaces.js";
 import { type JournalEntry, readJournal } from "./journal.js";
+import { type ReplayRefusal, replayRefusals } from "./rewind.js";
 import type { WorkflowHistory, WorkflowHistoryEntry } from "./types.js";
 
 function comparePaths(a: readonly number[], b: readonly number[]): number {
@@ -52,6 +53,7 @@ export async function readWorkflowHistory(
 		list: (range) => store.list(actorId, range),
 	});
 	const byId = new Map(entries.map(({ path, entry }) => [path.join(","), entry]));
+	const refusals = replayRefusals(entries);
 	const locate = locator(byId);
 	const listed: WorkflowHistoryEntry[] = entries
 		.sort((a, b) => comparePaths(a.path, b.path))
@@ -74,6 +76,7 @@ export async function readWorkflowHistory(
 			...(entry.rollbackCrashes === undefined ? {} : { rollbackCrashes: entry.rollbackCrashes }),
 			...(entry.rollbackError === undefined ? {} : { rollbackError: entry.rollbackError }),
 			...(entry.output === undefined ? {} : { output: entry.output }),
+			...replayRefusedAt(path, refusals),
 		}));
 	// A halted run's status record still says running (it resumes at the next wake).
 	const stopped =
@@ -88,4 +91,15 @@ export async function readWorkflowHistory(
 		entries: listed,
 		journalBytes: bytes,
 	};
+}
+
+/** A top-level entry's replay refusal, as the history shows it. */
+function replayRefusedAt(
+	path: number[],
+	refusals: Map<number, ReplayRefusal>,
+): Pick<WorkflowHistoryEntry, "replayRefused"> {
+	const refusal = path.length === 1 ? refusals.get(path[0] as number) : undefined;
+	return refusal === undefined
+		? {}
+		: { replayRefused: { reason: refusal.reason, message: refusal.message } };
 }

@@ -8,6 +8,7 @@ import {
 	clearHaltReported,
 	consumedMessages,
 	deleteEntriesFrom,
+	type JournalEntry,
 	putStatus,
 	readJournal,
 	uncompletedMessageIds,
@@ -45,26 +46,12 @@ export async function rewindJournal(storage: RunStorage, point: unknown): Promis
 			{ path: [ordinal] },
 		);
 	const removed = entries.filter(({ path }) => (path[0] as number) >= ordinal);
-	for (const { path, entry } of entries) {
-		if (
-			entry.rolledBackAt !== undefined ||
-			entry.rollingBack === true ||
-			entry.rollbackError !== undefined
-		)
-			throw refused(
-				"rolled_back",
-				`Step '${entry.name}' was rolled back (its compensation ran, or started): its recorded result no longer holds`,
-				path,
-			);
-	}
-	for (const { path, entry } of removed) {
-		if (consumedMessages(entry))
-			throw refused(
-				"messages_consumed",
-				`'${entry.name}' received queue messages that are gone now; replaying it would wait for new ones`,
-				path,
-			);
-	}
+	const refusal = replayRefusals(entries).get(ordinal);
+	if (refusal !== undefined)
+		throw new ActorError("workflow", "replay_refused", refusal.message, {
+			reason: refusal.reason,
+			path: refusal.path,
+		});
 	deleteEntriesFrom(storage, ordinal);
 	clearHaltReported(storage);
 	if (status !== undefined && status.status !== "running")
@@ -97,6 +84,57 @@ function topLevelOrdinal(point: unknown): number {
 	return path[0] as number;
 }
 
-function refused(reason: string, message: string, path: number[]): ActorError {
-	return new ActorError("workflow", "replay_refused", message, { reason, path });
+/** Why a replay from a top-level entry is refused: `reason` (a word), a message, the entry that refuses it. */
+export interface ReplayRefusal {
+	reason: "rolled_back" | "messages_consumed";
+	message: string;
+	path: number[];
+}
+
+/**
+ * Why a replay from each top-level position would be refused (a position not in the map
+ * may be replayed from): anywhere, once a compensation ran, started or failed; from a
+ * position, when an entry there or later consumed queue messages. The inspector shows it
+ * on each entry, so that "Replay from here" is not offered where it can only fail (a
+ * walkthrough, 2026-11-29), and `rewindJournal` refuses with it.
+ */
+export function replayRefusals(
+	entries: readonly { path: number[]; entry: JournalEntry }[],
+): Map<number, ReplayRefusal> {
+	const refusals = new Map<number, ReplayRefusal>();
+	const ordinals = [...new Set(entries.map(({ path }) => path[0] as number))].sort((a, b) => a - b);
+	const rolled = entries.find(
+		({ entry }) =>
+			entry.rolledBackAt !== undefined ||
+			entry.rollingBack === true ||
+			entry.rollbackError !== undefined,
+	);
+	if (rolled !== undefined) {
+		const refusal: ReplayRefusal = {
+			reason: "rolled_back",
+			message: `Step '${rolled.entry.name}' was rolled back (its compensation ran, or started): its recorded result no longer holds`,
+			path: rolled.path,
+		};
+		for (const ordinal of ordinals) refusals.set(ordinal, refusal);
+		return refusals;
+	}
+	// The first consumer (in journal order) at or after each position.
+	const firstAt = new Map<number, number>();
+	entries.forEach(({ path, entry }, index) => {
+		const at = path[0] as number;
+		if (consumedMessages(entry) && !firstAt.has(at)) firstAt.set(at, index);
+	});
+	let first: number | undefined;
+	for (const ordinal of [...ordinals].reverse()) {
+		const here = firstAt.get(ordinal);
+		if (here !== undefined && (first === undefined || here < first)) first = here;
+		if (first === undefined) continue;
+		const { path, entry } = entries[first] as { path: number[]; entry: JournalEntry };
+		refusals.set(ordinal, {
+			reason: "messages_consumed",
+			message: `'${entry.name}' received queue messages that are gone now; replaying it would wait for new ones`,
+			path,
+		});
+	}
+	return refusals;
 }

@@ -410,6 +410,11 @@ export interface WorkflowHistoryEntry {
 	/** Its compensation failed: a rollback that reaches it again stops there. */
 	rollbackError?: WorkflowErrorInfo;
 	output?: unknown;
+	/**
+	 * A top-level entry's: why the inspector's replay from it is refused, when it is (a
+	 * compensation ran anywhere, or it or a later entry consumed queue messages).
+	 */
+	replayRefused?: { reason: "rolled_back" | "messages_consumed"; message: string };
 }
 
 /** A workflow's journal and status (`GET .../workflow-history`, `t.workflowHistory()`). */

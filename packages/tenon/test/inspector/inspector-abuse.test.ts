@@ -96,6 +96,10 @@ describe("inspector: what a read-only token holder must not be able to do", () =
 			c: null,
 			d: [false, { e: "[bigint]" }],
 		});
+		// None sent reads as none (the app showed a quoted "[undefined]": a walkthrough,
+		// 2026-11-29); an undefined value inside params is still described.
+		expect(paramsShape(undefined)).toBeUndefined();
+		expect(paramsShape({ a: undefined })).toEqual({ a: "[undefined]" });
 		expect(redactUrl("/gateway/chat/websocket?room=1&rvt-token=abc&key=x")).toBe(
 			"/gateway/chat/websocket?room=%5Bredacted%5D&rvt-token=%5Bredacted%5D&key=%5Bredacted%5D",
 		);

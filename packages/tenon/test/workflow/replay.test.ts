@@ -329,6 +329,11 @@ describe("inspector: workflow replay from a step", () => {
 		await expect.poll(() => handle.read()).toEqual(["first"]);
 		await t.settle();
 		const actorId = await handle.resolve();
+		// The history says so before anyone asks (the inspector offered a replay that could
+		// only fail: a walkthrough, 2026-11-29).
+		const entries = (await t.workflowHistory(actorId)).entries.filter((e) => e.path.length === 1);
+		expect(entries[0]?.replayRefused).toMatchObject({ reason: "messages_consumed" });
+		expect(entries[1]?.replayRefused).toBeUndefined();
 		expect(
 			await post(`${t.url}/inspector/actors/${actorId}/workflow/replay`, { path: [0] }),
 		).toMatchObject({

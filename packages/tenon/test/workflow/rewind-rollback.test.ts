@@ -6,8 +6,8 @@ import { describe, expect, it } from "vitest";
 import type { RunStorage } from "../../src/actor/run-host.js";
 import { cborEncode } from "../../src/protocol/encoding.js";
 import type { Entry, KeyRange } from "../../src/storage/interfaces.js";
-import { entryKey, type JournalEntry, putStatus } from "../../src/workflow/journal.js";
-import { rewindJournal } from "../../src/workflow/rewind.js";
+import { entryKey, type JournalEntry, putStatus, readJournal } from "../../src/workflow/journal.js";
+import { replayRefusals, rewindJournal } from "../../src/workflow/rewind.js";
 
 /** A journal in memory: one completed step at [0], `reserve` as given at [1]. */
 function journalWith(reserve: Partial<JournalEntry>): RunStorage {
@@ -60,5 +60,11 @@ describe("workflow replay and compensations", () => {
 			code: "replay_refused",
 			metadata: { reason: "rolled_back", path: [1] },
 		});
+		// Every position says so, as the inspector shows it.
+		const storage = journalWith(reserve);
+		const { entries } = await readJournal({ get: storage.get, list: storage.list });
+		const refusals = replayRefusals(entries);
+		expect([...refusals.keys()]).toEqual([0, 1]);
+		expect(refusals.get(0)).toMatchObject({ reason: "rolled_back", path: [1] });
 	});
 });
