@@ -18,6 +18,20 @@ export function isFatal(code: number, error: ActorError | undefined): boolean {
 }
 
 /**
+ * A close after which the calls still waiting for an answer did not run: Tenon closes a
+ * connection for its actor's sleep (1012 `actor.sleeping`) or its own shutdown (1001
+ * `core.shutting_down`) only after answering every call the actor ran (with `actor/stopped`
+ * when it was cut short); frames that arrive after that are not read.
+ */
+export function unrunAtClose(code: number, error: ActorError | undefined): boolean {
+	if (error === undefined) return false;
+	return (
+		(code === 1012 && error.group === "actor" && error.code === "sleeping") ||
+		(code === 1001 && error.group === "core" && error.code === "shutting_down")
+	);
+}
+
+/**
  * An HTTP answer that will not change by asking again: a 4xx (auth, a user
  * error from `onBeforeCreate` or `onBeforeConnect`, a bad request), the same
  * errors the server closes a WebSocket with 1008 for. Limits (429, 503: rate

@@ -16,7 +16,7 @@ import {
 } from "../protocol/messages.js";
 import type { PresenceEntry } from "../protocol/sync-names.js";
 import { ActionProxies } from "./action-proxy.js";
-import { closeCause, disconnectedWith, isFatal } from "./close-cause.js";
+import { closeCause, disconnectedWith, isFatal, unrunAtClose } from "./close-cause.js";
 import { EventSubscriptions } from "./event-subscriptions.js";
 import { newResumeToken } from "./in-flight.js";
 import { PendingCalls } from "./pending-calls.js";
@@ -325,7 +325,12 @@ export class ActorConnImpl {
 	#lost(code: number, closeError: ActorError | undefined, lost: ActorError): void {
 		this.#liveness.stop();
 		const wasConnected = this.#status === "connected";
-		this.#calls.failInFlight(lost);
+		// Closed for the actor's sleep or the server's shutdown, a Tenon server answered every
+		// call it ran first (actor/stopped if it was cut short): the calls still waiting never
+		// ran, and are sent again on the next connection. They failed with the close's reason
+		// before 2026-11-29, read as "outcome unknown" (a cluster walkthrough).
+		if (unrunAtClose(code, closeError)) this.#calls.requeueInFlight();
+		else this.#calls.failInFlight(lost);
 		if (this.#disposed) return;
 		if (wasConnected) for (const handler of [...this.#closeHandlers]) this.#safely(handler);
 		if (closeError && closeError.group === "actor" && closeError.code === "not_found")

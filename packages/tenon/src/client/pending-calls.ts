@@ -4,21 +4,32 @@
 import type { TokenBucket } from "../common/token-bucket.js";
 import { activeTraceparent } from "../observability/trace-context.js";
 import type { Encoding } from "../protocol/encoding.js";
+import { ActorError } from "../protocol/errors.js";
 import type { ToServer } from "../protocol/messages.js";
 import { abortableCall, type InFlight } from "./in-flight.js";
 import type { ActionCall } from "./types.js";
 
-/** A call waiting to be sent (the connection is not open, or enough calls are in flight). */
+/** A call, waiting to be sent (the connection is not open, or enough calls are in flight) or sent. */
 interface Queued {
 	message: ToServer;
 	inFlight: InFlight;
 	id: number;
-	/** Its caller aborted it: skipped when its turn comes (no search through the queue). */
+	/**
+	 * Its caller aborted it: skipped when its turn comes (no search through the queue);
+	 * sent, its answer is awaited and dropped (the server runs it and counts it until then).
+	 */
 	aborted: boolean;
+	/** Times it was refused unrun because its actor was stopping (see {@link PendingCalls.reject}). */
+	refusals: number;
 }
 
-/** A sent call its caller gave up on (aborted): its answer is awaited, and dropped. */
-const ABANDONED: InFlight = { name: "", resolve: () => {}, reject: () => {} };
+/**
+ * Times a call refused with `actor/stopping` is sent again: the delay doubles from 50 ms up to
+ * a second, so about 35 s in all (an actor's sleep grace period is 15 s by default).
+ */
+const MAX_STOPPING_RETRIES = 40;
+const FIRST_RETRY_MS = 50;
+const MAX_RETRY_MS = 1_000;
 
 /**
  * The calls of one connection, by action id: each is sent at once when the
@@ -32,8 +43,10 @@ export class PendingCalls {
 	readonly #send: (message: ToServer) => boolean;
 	readonly #maxInFlight: number;
 	#nextActionId = 0;
-	#inFlight = new Map<number, InFlight>();
+	#inFlight = new Map<number, Queued>();
 	#queued: Queued[] = [];
+	/** Calls refused with `actor/stopping`, waiting to be queued again. */
+	#retrying = new Map<ReturnType<typeof setTimeout>, Queued>();
 	readonly #pace: TokenBucket | undefined;
 	/** A flush waiting for the pace to allow the next call. */
 	#paced: ReturnType<typeof setTimeout> | undefined;
@@ -73,17 +86,20 @@ export class PendingCalls {
 				traceparent === undefined
 					? { tag: "ActionRequest", id, name: call.name, args: call.args ?? [] }
 					: { tag: "ActionRequest", id, name: call.name, args: call.args ?? [], traceparent };
-			const entry: Queued = { message, inFlight: ABANDONED, id, aborted: false };
-			entry.inFlight =
-				signal === undefined
-					? { name: call.name, resolve, reject }
-					: abortableCall(call.name, signal, resolve, reject, () => {
-							// Queued: skipped (10,000 calls aborted by one signal searched the queue
-							// for each, 0.85 s: a review). Sent: the server runs it and counts it until
-							// it answers; so does this.
-							entry.aborted = true;
-							if (this.#inFlight.has(id)) this.#inFlight.set(id, ABANDONED);
-						});
+			const entry: Queued = {
+				message,
+				inFlight: { name: call.name, resolve, reject },
+				id,
+				aborted: false,
+				refusals: 0,
+			};
+			if (signal !== undefined)
+				entry.inFlight = abortableCall(call.name, signal, resolve, reject, () => {
+					// Queued: skipped (10,000 calls aborted by one signal searched the queue
+					// for each, 0.85 s: a review). Sent: the server runs it and counts it until
+					// it answers; so does this.
+					entry.aborted = true;
+				});
 			// Behind calls already waiting, in order.
 			this.#queued.push(entry);
 			this.flush();
@@ -95,16 +111,39 @@ export class PendingCalls {
 		const pending = this.#inFlight.get(id);
 		if (pending === undefined) return;
 		this.#inFlight.delete(id);
-		pending.resolve(output);
+		if (!pending.aborted) pending.inFlight.resolve(output);
 		this.flush();
 	}
 
-	/** The server failed call `id` (an unknown id, one aborted meanwhile, is ignored). */
+	/**
+	 * The server failed call `id` (an unknown id, one aborted meanwhile, is ignored). One
+	 * refused because its actor was stopping did not run: it is sent again, 50 ms later and
+	 * twice as late each time up to a second, 40 times at most (the actor has slept and wakes
+	 * for it, or the connection closed for the sleep and it goes on the next one).
+	 */
 	reject(id: number, error: unknown): void {
 		const pending = this.#inFlight.get(id);
 		if (pending === undefined) return;
 		this.#inFlight.delete(id);
-		pending.reject(error);
+		if (
+			!pending.aborted &&
+			pending.refusals < MAX_STOPPING_RETRIES &&
+			error instanceof ActorError &&
+			error.group === "actor" &&
+			error.code === "stopping"
+		) {
+			const timer = setTimeout(
+				() => {
+					this.#retrying.delete(timer);
+					// Ahead of calls made after it, as it was.
+					this.#queued.unshift(pending);
+					this.flush();
+				},
+				Math.min(FIRST_RETRY_MS * 2 ** pending.refusals, MAX_RETRY_MS),
+			);
+			pending.refusals++;
+			this.#retrying.set(timer, pending);
+		} else if (!pending.aborted) pending.inFlight.reject(error);
 		this.flush();
 	}
 
@@ -132,7 +171,7 @@ export class PendingCalls {
 			// WebSocket class that delivers synchronously) flushes again, and must not
 			// send this call a second time.
 			const entry = this.#queued.shift() as Queued;
-			this.#inFlight.set(entry.id, entry.inFlight);
+			this.#inFlight.set(entry.id, entry);
 			let sent: boolean;
 			try {
 				sent = this.#send(entry.message);
@@ -151,9 +190,17 @@ export class PendingCalls {
 		}
 	}
 
+	/** The socket closed after its calls in flight were refused unrun: sent again, first, in order. */
+	requeueInFlight(): void {
+		const unrun = [...this.#inFlight.values()].filter((entry) => !entry.aborted);
+		this.#inFlight.clear();
+		this.#queued.unshift(...unrun.sort((a, b) => a.id - b.id));
+	}
+
 	/** The socket is gone: every call sent on it fails with `error` (queued ones wait on). */
 	failInFlight(error: unknown): void {
-		for (const pending of this.#inFlight.values()) pending.reject(error);
+		for (const pending of this.#inFlight.values())
+			if (!pending.aborted) pending.inFlight.reject(error);
 		this.#inFlight.clear();
 	}
 
@@ -161,6 +208,11 @@ export class PendingCalls {
 	failQueued(error: unknown): void {
 		clearTimeout(this.#paced);
 		this.#paced = undefined;
+		for (const [timer, entry] of this.#retrying) {
+			clearTimeout(timer);
+			if (!entry.aborted) entry.inFlight.reject(error);
+		}
+		this.#retrying.clear();
 		for (const entry of this.#queued) if (!entry.aborted) entry.inFlight.reject(error);
 		this.#queued = [];
 	}

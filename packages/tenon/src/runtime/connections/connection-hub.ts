@@ -401,6 +401,9 @@ export class ConnectionHub implements ConnOwner {
 			() => {
 				conn.release(this.#core.durableGeneration);
 				conn.transport?.close(code, closeReason(reason ?? "actor.disconnect"));
+				// Gone for the actor now (`c.conns`, `onDisconnect`), not when the client answers the
+				// close: its client went idle while `c.conns` still listed it (a flaky test, 2026-11-29).
+				this.closed(conn, this.#deps.running());
 			},
 			() => {},
 		);
