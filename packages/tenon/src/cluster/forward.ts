@@ -121,11 +121,15 @@ export function loadPeerHop(): Promise<PeerHop> {
 }
 
 /** The owner could not be reached in time, or ownership kept moving. */
-export function actorUnavailable(reason: string): ActorError {
+export function actorUnavailable(reason: string, notRun = false): ActorError {
 	return new ActorError(
 		"actor",
 		"unavailable",
 		`The actor's node could not be reached (${reason}); try again`,
+		// Known not to have run (nothing reached an owner that ran it): safe to send again. Without
+		// it the call may or may not have run (a cluster walkthrough, 2026-11-29: a call refused
+		// unrun by a stopping owner until the lease time read as "outcome unknown").
+		notRun ? { ran: false } : undefined,
 	);
 }
 
@@ -215,7 +219,7 @@ export async function serveOrForward(
 			if (!(error instanceof OwnedElsewhereError)) throw error;
 			owner = error.owner;
 		}
-		if (hops >= MAX_HOPS) throw actorUnavailable("its ownership kept moving");
+		if (hops >= MAX_HOPS) throw actorUnavailable("its ownership kept moving", true);
 		const address = ownerAddress(owner.address);
 		if (address !== undefined) {
 			try {
@@ -237,7 +241,8 @@ export async function serveOrForward(
 		}
 		// Nothing reached the owner (or it has no address yet: its node row comes back with
 		// its next heartbeat): try again until its lease would have expired.
-		if (Date.now() > deadline) throw actorUnavailable(`node ${owner.nodeId} does not answer`);
+		if (Date.now() > deadline)
+			throw actorUnavailable(`node ${owner.nodeId} does not answer, or refused it unrun`, true);
 		await sleep(Math.min(50 * 2 ** attempt, 500));
 	}
 }

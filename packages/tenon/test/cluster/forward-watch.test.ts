@@ -117,3 +117,28 @@ it("forwards waiting on one owner share one check that it beats (one query a tic
 	await new Promise((r) => setTimeout(r, 300));
 	expect(checks).toBe(after);
 });
+
+// A request no owner took until the lease time was over never ran: its error says so
+// (`metadata.ran: false`), where one that reached an owner that failed may have run (a
+// cluster walkthrough, 2026-11-29: calls a stopping owner refused unrun read "outcome unknown").
+it("a request no owner ran by the lease time fails actor/unavailable with ran: false", async () => {
+	const request = new Request("http://entry.test/gateway/x/action/add", { method: "POST" });
+	await expect(
+		serveOrForward(
+			request,
+			undefined,
+			{
+				leaseTtlMs: 0,
+				peerSecret: "s",
+				forwardedFor: undefined,
+				internal: false,
+				hops: 0,
+				callDepth: 0,
+			},
+			async () => {
+				// An owner with no address yet: nothing is sent, tried again until the deadline.
+				throw new OwnedElsewhereError("actor-1", { nodeId: "owner", address: "" });
+			},
+		),
+	).rejects.toMatchObject({ group: "actor", code: "unavailable", metadata: { ran: false } });
+}, 10_000);
