@@ -151,7 +151,7 @@ export async function handleInspectorApi(
 		const name = url.searchParams.get("name");
 		if (name !== null && !actors.actorNames.includes(name)) throw errors.unknownActorName(name);
 		const limit = Math.min(Math.max(Number(url.searchParams.get("limit")) || 200, 1), MAX_LIST);
-		const query = (url.searchParams.get("q") ?? "").toLowerCase();
+		const query = searchText(url.searchParams.get("q") ?? "");
 		const listed = await inspector.list(
 			namespace,
 			name === null ? actors.actorNames : [name],
@@ -161,7 +161,8 @@ export async function handleInspectorApi(
 			query === ""
 				? listed
 				: listed.filter((actor) =>
-						[actor.actorId, actor.name, actor.key.join("/")].some((text) =>
+						// The key as stored and as the app shows it (parts between " / ").
+						[actor.actorId, actor.name, actor.key.join("/"), actor.key.join(" / ")].some((text) =>
 							text.toLowerCase().includes(query),
 						),
 					);
@@ -354,4 +355,18 @@ async function runQuery(
 	} finally {
 		context.queries.settle(timeoutMs, performance.now() - started - waitedMs);
 	}
+}
+
+/**
+ * A search as typed into the app, lowercased, with the escapes the app shows for hidden and
+ * look-alike characters (`payments-pr\u{43e}d`) read back as those characters: a key copied
+ * from the list found nothing (a walkthrough, 2026-11-29).
+ */
+function searchText(typed: string): string {
+	return typed
+		.replace(/\\u\{([0-9a-fA-F]{1,6})\}/g, (escape, hex: string) => {
+			const point = Number.parseInt(hex, 16);
+			return point <= 0x10ffff ? String.fromCodePoint(point) : escape;
+		})
+		.toLowerCase();
 }

@@ -82,6 +82,18 @@ describe("inspector app: API", () => {
 		expect(listed.body.actors).toEqual([
 			expect.objectContaining({ name: "counter", key: ["team", "alpha"], status: "awake" }),
 		]);
+		// As the app shows keys: parts between " / ", hidden and look-alike characters escaped
+		// (a key copied from the list found nothing: a walkthrough, 2026-11-29).
+		await t.client.counter.getOrCreate(["payments-pr\u043ed"]).increment(1);
+		for (const [typed, key] of [
+			["team / alpha", ["team", "alpha"]],
+			["payments-pr\\u{43e}d", ["payments-pr\u043ed"]],
+		] as const) {
+			const found = await call(`${t.url}/inspector/actors?q=${encodeURIComponent(typed)}`, {
+				headers: reader,
+			});
+			expect(found.body.actors).toEqual([expect.objectContaining({ key })]);
+		}
 
 		const body = JSON.stringify({ name: "counter", key: ["made", "here"], input: { x: 1 } });
 		const refused = await call(`${t.url}/inspector/actors`, {
