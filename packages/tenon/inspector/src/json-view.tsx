@@ -40,6 +40,11 @@ export function boundedJson(value: unknown): { text: string; cut: boolean } {
 			push(item === undefined ? "undefined" : (JSON.stringify(item) ?? "null"));
 			return;
 		}
+		const bytes = taggedBytes(item);
+		if (bytes !== undefined) {
+			push(bytes);
+			return;
+		}
 		const array = Array.isArray(item);
 		const keys = array ? [] : Object.keys(item);
 		const count = array ? item.length : keys.length;
@@ -71,6 +76,30 @@ export function boundedJson(value: unknown): { text: string; cut: boolean } {
 	};
 	write(value, 0);
 	return { text: parts.join(""), cut };
+}
+
+/** Bytes shown of a binary value (its length is always shown). */
+const MAX_BYTES_SHOWN = 64;
+
+/**
+ * Binary data as the protocol's JSON tags it (`["$Uint8Array", "<base64>"]`), shown as the
+ * Events and KV views show bytes: its length and hex (the first 64 bytes). It read as the
+ * tag and base64 text in the State and SQL views (a walkthrough, 2026-11-29).
+ */
+function taggedBytes(item: object): string | undefined {
+	if (!Array.isArray(item) || item.length !== 2) return undefined;
+	const [tag, base64] = item as unknown[];
+	if ((tag !== "$Uint8Array" && tag !== "$ArrayBuffer") || typeof base64 !== "string")
+		return undefined;
+	if (base64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(base64)) return undefined;
+	const length =
+		(base64.length / 4) * 3 - (base64.endsWith("==") ? 2 : base64.endsWith("=") ? 1 : 0);
+	// Only the bytes shown are decoded (a state may hold megabytes).
+	const head = atob(base64.slice(0, Math.ceil(MAX_BYTES_SHOWN / 3) * 4));
+	let hex = "";
+	for (let i = 0; i < Math.min(head.length, MAX_BYTES_SHOWN); i++)
+		hex += head.charCodeAt(i).toString(16).padStart(2, "0");
+	return `<${tag.slice(1)} ${length} bytes: ${hex}${length > MAX_BYTES_SHOWN ? "…" : ""}>`;
 }
 
 /** Pretty-printed JSON, selectable, in a scrolling block: within limits, saying when it is cut. */

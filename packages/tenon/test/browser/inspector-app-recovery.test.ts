@@ -28,9 +28,12 @@ const inbox = actor({
 });
 
 const ledger = actor({
-	state: { entries: [] as string[] },
+	state: { entries: [] as string[], blob: new Uint8Array() },
 	queues: { notes: queue<string>() },
 	actions: {
+		keep: (c) => {
+			c.state.blob = new Uint8Array([0, 1, 2, 255]);
+		},
 		add: (c, text: string) => {
 			c.state.entries.push(text);
 			return c.state.entries.length;
@@ -145,6 +148,18 @@ describe("inspector app, where it broke", () => {
 			const record = page.locator('[data-step="record"]');
 			expect(await record.locator('[data-testid="replay-from"]').isDisabled()).toBe(false);
 			await page.screenshot({ path: join(shots, "31-replay-refused.png") });
+		} finally {
+			await page.close();
+		}
+	}, 60_000);
+
+	it("shows binary data in the state as its length and hex", async () => {
+		await t.client.ledger.getOrCreate(["bytes"]).keep();
+		const page = await signedIn(1280, "bytes");
+		try {
+			await expect
+				.poll(() => page.locator('[data-testid="state"]').textContent())
+				.toContain("<Uint8Array 4 bytes: 000102ff>");
 		} finally {
 			await page.close();
 		}
