@@ -364,9 +364,9 @@ async function runQuery(
  */
 function searchText(typed: string): string {
 	return typed
-		.replace(/\\u\{([0-9a-fA-F]{1,6})\}/g, (escape, hex: string) => {
+		.replace(/\\u\{([0-9a-fA-F]{1,6})\}/g, (written, hex: string) => {
 			const point = Number.parseInt(hex, 16);
-			return point <= 0x10ffff ? String.fromCodePoint(point) : escape;
+			return point <= 0x10ffff ? String.fromCodePoint(point) : written;
 		})
 		.toLowerCase();
 }
