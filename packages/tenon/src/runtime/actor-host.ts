@@ -478,8 +478,9 @@ export class ActorHost {
 		await Promise.all(stopping);
 		// Every actor cancelled its countdown as it stopped; this drops the timer regardless.
 		this.#sleeps.stop();
-		// Hibernated connections close too; their clients reconnect and resume.
-		this.sockets.closeAll(1001, "core.shutting_down");
+		// Hibernated connections close too; their clients reconnect and resume. Those linked to
+		// an owner on another node say so: what they passed on may have run there.
+		this.sockets.closeAll(1001, "core.shutting_down", "conn.link_ended");
 		await this.pipeline.drain();
 	}
 }

@@ -56,3 +56,30 @@ it("wakes again for input held by a socket the link skipped while it ran", async
 	await expect.poll(() => linked).toEqual([a, b]);
 	expect(b.heldCount).toBe(0);
 });
+
+// At a holder node's shutdown, a socket linked to its actor's owner on another node passed
+// calls on that may have run there: its close must not read as "nothing ran" to the client
+// (`core.shutting_down`, after which Tenon's client sends its calls again), where a held
+// socket's input never reached an actor (2026-11-29).
+it("closes held sockets with core.shutting_down and linked ones with conn.link_ended", () => {
+	const registry = new SocketRegistry({
+		wake: async () => {},
+		isAwake: () => false,
+		links: () => undefined,
+		log: createLogger({ level: "silent" }),
+		exposeInternalErrors: false,
+		maxHeldPerSocket: 64,
+		maxHeldRawBytesPerSocket: 1024,
+	});
+	const closes: string[] = [];
+	const transport = (name: string) => ({
+		encoding: "json" as const,
+		send: () => {},
+		close: (code: number, reason: string) => closes.push(`${name} ${code} ${reason}`),
+	});
+	registry.open("actor-1", transport("held"));
+	const linked = registry.open("actor-2", transport("linked"));
+	linked.attach({ receive: () => {}, closed: () => {} });
+	registry.closeAll(1001, "core.shutting_down", "conn.link_ended");
+	expect(closes.sort()).toEqual(["held 1001 core.shutting_down", "linked 1001 conn.link_ended"]);
+});

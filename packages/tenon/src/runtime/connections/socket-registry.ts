@@ -125,9 +125,15 @@ export class SocketRegistry implements SocketOwner {
 	}
 
 	/** The node shuts down: every held socket closes (clients reconnect elsewhere or later). */
-	closeAll(code: number, reason: string): void {
+	/**
+	 * Closes every socket with `code` and `reason`; one attached to something still (a link
+	 * to an actor's owner on another node) with `attachedReason`: calls it passed on may have
+	 * run there, unanswered yet, where a held socket's input never reached an actor (Tenon's
+	 * client sends that again after a `core.shutting_down`, see client/close-cause.ts).
+	 */
+	closeAll(code: number, reason: string, attachedReason = reason): void {
 		for (const sockets of this.#byActor.values())
-			for (const socket of sockets) socket.close(code, reason);
+			for (const socket of sockets) socket.close(code, socket.attached ? attachedReason : reason);
 		this.#byActor.clear();
 	}
 
