@@ -68,6 +68,8 @@ export function followNdjson(
 	},
 ): void {
 	let delay = FIRST_RETRY_MS;
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
 	const open = async () => {
 		try {
 			await readNdjson(
@@ -89,9 +91,8 @@ export function followNdjson(
 		}
 		handlers.onClosed();
 		if (signal.aborted) return;
-		const timer = setTimeout(() => void open(), delay);
+		timer = setTimeout(() => void open(), delay);
 		delay = Math.min(delay * 2, MAX_RETRY_MS);
-		signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
 	};
 	void open();
 }

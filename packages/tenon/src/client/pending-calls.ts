@@ -130,13 +130,14 @@ export class PendingCalls {
 			pending.refusals < MAX_STOPPING_RETRIES &&
 			error instanceof ActorError &&
 			error.group === "actor" &&
-			error.code === "stopping"
+			error.code === "stopping" &&
+			// The server's own refusal (not an actor/stopping the action threw after it ran).
+			(error.metadata as { ran?: unknown } | undefined)?.ran === false
 		) {
 			const timer = setTimeout(
 				() => {
 					this.#retrying.delete(timer);
-					// Ahead of calls made after it, as it was.
-					this.#queued.unshift(pending);
+					this.#requeue(pending);
 					this.flush();
 				},
 				Math.min(FIRST_RETRY_MS * 2 ** pending.refusals, MAX_RETRY_MS),
@@ -192,9 +193,26 @@ export class PendingCalls {
 
 	/** The socket closed after its calls in flight were refused unrun: sent again, first, in order. */
 	requeueInFlight(): void {
-		const unrun = [...this.#inFlight.values()].filter((entry) => !entry.aborted);
+		const unrun = [...this.#inFlight.values()];
 		this.#inFlight.clear();
-		this.#queued.unshift(...unrun.sort((a, b) => a.id - b.id));
+		for (const entry of unrun) if (!entry.aborted) this.#requeue(entry);
+	}
+
+	/**
+	 * Puts a call back in the queue where its id says: ahead of calls made after it, behind
+	 * those made before (the queue is in id order). Put at the head, calls refused while the
+	 * connection was down went out in reverse order (a review, 2026-11-29).
+	 */
+	#requeue(entry: Queued): void {
+		const queued = this.#queued;
+		let low = 0;
+		let high = queued.length;
+		while (low < high) {
+			const middle = (low + high) >>> 1;
+			if ((queued[middle] as Queued).id < entry.id) low = middle + 1;
+			else high = middle;
+		}
+		queued.splice(low, 0, entry);
 	}
 
 	/** The socket is gone: every call sent on it fails with `error` (queued ones wait on). */

@@ -6,7 +6,6 @@ import type { Clock } from "../common/clock.js";
 import { randomId } from "../common/ids.js";
 import type { Logger } from "../common/logger.js";
 import type { ActorMetrics } from "../observability/metrics.js";
-import { errors } from "../protocol/errors.js";
 import type { Limits } from "../protocol/limits.js";
 import { PRESENCE_EVENT, STATE_EVENT } from "../protocol/sync-names.js";
 import type { CommitPipeline } from "../storage/commit-pipeline.js";
@@ -42,6 +41,7 @@ import type { SleepScheduler } from "./sleep-scheduler.js";
 import type { LoadedState } from "./state-loader.js";
 import { StateWriteSource } from "./state-source.js";
 import { StateTracker } from "./state-tracker.js";
+import { stoppingRefusal } from "./stopping-refusal.js";
 import { TurnHistory } from "./turn-history.js";
 
 /** Lifecycle of an instance: `starting -> awake -> stopping -> stopped`. */
@@ -268,9 +268,9 @@ export class AssembledActor extends ActorWiring implements ActorParts {
 		this.activity.maybeIdle();
 	}
 
-	/** Throws `actor/stopping` unless the actor is awake. */
+	/** Throws `actor/stopping` (the runtime's refusal: see stopping-refusal.ts) unless awake. */
 	assertAwake(): void {
-		if (this.host.status !== "awake") throw errors.actorStopping();
+		if (this.host.status !== "awake") throw stoppingRefusal();
 	}
 
 	/** A connection's state could not be stored: it keeps the actor awake now. */

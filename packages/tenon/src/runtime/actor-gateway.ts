@@ -22,6 +22,7 @@ import { readQueueContents } from "./queue-records.js";
 import { queueSendLimit } from "./queue-send-limit.js";
 import type { ReadinessReport } from "./readiness.js";
 import type { Runtime } from "./runtime.js";
+import { isStoppingRefusal } from "./stopping-refusal.js";
 
 export type {
 	ActorInspector,
@@ -485,9 +486,4 @@ export class ActorGateway {
 			});
 		});
 	}
-}
-
-/** `actor/stopping`: the instance refused a call before running it. */
-function isStoppingRefusal(error: unknown): boolean {
-	return error instanceof ActorError && error.group === "actor" && error.code === "stopping";
 }

@@ -14,7 +14,13 @@ import { RawWebSocketImpl } from "./connections/raw-websocket.js";
 import type { SocketRegistry } from "./connections/socket-registry.js";
 import { ActionContextImpl, type ContextHost } from "./context-impl.js";
 import { gatedBody } from "./gated-body.js";
-import { handlerRequest, restoreRequest, storeRequest, userProtocol } from "./raw-requests.js";
+import {
+	handlerRequest,
+	pathAndQuery,
+	restoreRequest,
+	storeRequest,
+	userProtocol,
+} from "./raw-requests.js";
 
 /** How raw WebSockets are closed when the actor stops. */
 const RAW_CLOSE: Record<CloseKind, [number, string]> = {
@@ -105,7 +111,7 @@ export class RawEndpoints {
 				this.#steps.contexts,
 				conn,
 				undefined,
-				handlerRequest(caller.request, request.url),
+				handlerRequest(caller.request, pathAndQuery(request.url)),
 				caller.requestId,
 			);
 			const timeout = host.options.actionTimeout;

@@ -59,7 +59,13 @@ export function handlerRequest(
 	url: string,
 ): CallerRequest | undefined {
 	if (request === undefined) return undefined;
-	return new HandlerRequest(request, new URL(url, request.url).href);
+	// The path set on a copy of the caller's URL: resolved against it, a path of `//evil.example/`
+	// named another host (a review, 2026-11-29).
+	const rebased = new URL(request.url);
+	const query = url.indexOf("?");
+	rebased.pathname = query === -1 ? url : url.slice(0, query);
+	rebased.search = query === -1 ? "" : url.slice(query);
+	return new HandlerRequest(request, rebased.href);
 }
 
 /** {@link CallerRequest} at another URL; the rest read from the caller's (headers on first use). */
@@ -90,4 +96,10 @@ class HandlerRequest implements CallerRequest {
 	get cookies(): Readonly<Record<string, string>> {
 		return this.#caller.cookies;
 	}
+}
+
+/** The path and query of an absolute URL (`onRequest`'s request), as `handlerRequest` takes them. */
+export function pathAndQuery(url: string): string {
+	const parsed = new URL(url);
+	return `${parsed.pathname}${parsed.search}`;
 }

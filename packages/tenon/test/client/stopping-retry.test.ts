@@ -28,6 +28,11 @@ const room = actor({
 		},
 		goSleep: (c) => c.sleep(),
 		count: (c) => ++c.state.calls,
+		// Writes, then passes on another actor's refusal (as if it had called one).
+		passOn: (c) => {
+			++c.state.calls;
+			throw new ActorError("actor", "stopping", "another actor is stopping", { ran: false });
+		},
 	},
 	options: { sleepGracePeriod: 10_000, hibernateConnections: false },
 });
@@ -58,7 +63,7 @@ it("gives up after 40 refusals (about 35 s), with the refusal", async () => {
 		});
 		let outcome: unknown;
 		void calls.start({ name: "count", args: [] }).catch((error: unknown) => (outcome = error));
-		const stopping = new ActorError("actor", "stopping", "The actor is stopping");
+		const stopping = new ActorError("actor", "stopping", "The actor is stopping", { ran: false });
 		const started = Date.now();
 		for (let refusal = 0; refusal <= 40; refusal++) {
 			expect(sent).toHaveLength(refusal + 1);
@@ -80,7 +85,10 @@ it("a call waiting to be sent again fails with the connection when it gives up",
 		return true;
 	});
 	const outcome = calls.start({ name: "count", args: [] }).catch((error: unknown) => error);
-	calls.reject((sent[0] as { id: number }).id, new ActorError("actor", "stopping", "stopping"));
+	calls.reject(
+		(sent[0] as { id: number }).id,
+		new ActorError("actor", "stopping", "stopping", { ran: false }),
+	);
 	const gone = new ActorError("client", "disposed", "disposed");
 	calls.failQueued(gone);
 	expect(await outcome).toBe(gone);
@@ -132,4 +140,47 @@ it.each([
 		expect(asked).toEqual([1]);
 	}
 	await client.dispose();
+});
+
+// An actor/stopping the action threw after it ran (passing on another actor's refusal, `ran`
+// and all) was taken for the server's refusal: sent again up to 40 times, it ran each time
+// (a review, 2026-11-29). Over HTTP the server waited for the actor to stop, for good.
+it("an actor/stopping the action itself threw fails once, over a connection and over HTTP", async () => {
+	await using t = await setupTest(setup({ use: { room }, logLevel: "silent" }));
+	const handle = t.client.room.getOrCreate("passing");
+	const conn = handle.connect();
+	const failed = await conn.passOn().catch((error: ActorError) => error);
+	expect(failed).toMatchObject({ group: "actor", code: "stopping" });
+	expect((failed as ActorError).metadata).toBeUndefined();
+	const overHttp = await handle.passOn().catch((error: ActorError) => error);
+	expect(overHttp).toMatchObject({ group: "actor", code: "stopping" });
+	await new Promise((resolve) => setTimeout(resolve, 300));
+	expect(await conn.count()).toBe(3); // each ran once
+	await conn.dispose();
+}, 15_000);
+
+it("calls refused while the connection was down go out again in the order they were made", async () => {
+	vi.useFakeTimers();
+	try {
+		let open = true;
+		const sent: { id: number; name: string }[] = [];
+		const calls = new PendingCalls("json", (message) => {
+			if (!open) return false;
+			sent.push(message as unknown as { id: number; name: string });
+			return true;
+		});
+		for (const name of ["a", "b", "c"]) void calls.start({ name, args: [] }).catch(() => {});
+		const refusal = new ActorError("actor", "stopping", "stopping", { ran: false });
+		for (const { id } of [...sent]) calls.reject(id, refusal);
+		open = false; // the connection closes before the retries are due
+		await vi.advanceTimersByTimeAsync(100);
+		open = true;
+		sent.length = 0;
+		calls.flush();
+		expect(
+			sent.map((message) => (message as unknown as { body?: unknown }).body ?? message),
+		).toMatchObject([{ name: "a" }, { name: "b" }, { name: "c" }]);
+	} finally {
+		vi.useRealTimers();
+	}
 });

@@ -20,6 +20,7 @@ const room = actor({
 	onWebSocket: (c, websocket) => {
 		const url = new URL(c.request?.url ?? "");
 		seen.set(url.pathname, {
+			host: url.host,
 			path: url.pathname,
 			foo: url.searchParams.get("foo"),
 			rvt: [...url.searchParams.keys()].filter((key) => key.startsWith("rvt-")),
@@ -64,6 +65,7 @@ describe("the raw WebSocket of onWebSocket", () => {
 			.poll(() => socket.messages)
 			.toEqual([JSON.stringify({ type: "history", messages: ["m1", "m2"] }), "text:hi"]);
 		expect(seen.get("/admin")).toEqual({
+			host: new URL(t.url).host,
 			path: "/admin",
 			foo: "bar",
 			rvt: [],
@@ -107,5 +109,15 @@ describe("the raw WebSocket of onWebSocket", () => {
 		await using t = await setupTest(registry);
 		const response = await t.client.room.getOrCreate("r").fetch("/p/q?q=1");
 		expect(await response.json()).toEqual({ path: "/p/q", query: "1" });
+	});
+
+	// Resolved against the caller's URL, a path of `//evil.example/admin` named another host
+	// in `c.request.url` (a review, 2026-11-29); a browser page can send such a path.
+	it("keeps the server's host in c.request.url whatever the path", async () => {
+		await using t = await setupTest(registry);
+		const socket = await rawSocket(socketUrl(t, "//evil.example/admin"), []);
+		await expect.poll(() => socket.messages).toHaveLength(1);
+		expect(seen.get("//evil.example/admin")).toMatchObject({ host: new URL(t.url).host });
+		socket.ws.close();
 	});
 });

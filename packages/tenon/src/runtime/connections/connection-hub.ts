@@ -14,6 +14,7 @@ import {
 } from "../../protocol/messages.js";
 import { PRESENCE_ACTION } from "../../protocol/sync-names.js";
 import type { ActorCore } from "../actor-core.js";
+import { stoppingPayload } from "../stopping-refusal.js";
 import { CLOSE, type CloseKind, closeReason } from "./close-codes.js";
 import type { ConnWriteSource } from "./conn-records.js";
 import { keepLost } from "./conn-restore.js";
@@ -323,9 +324,10 @@ export class ConnectionHub implements ConnOwner {
 					throw errors.outgoingTooLong(`The response of '${name}'`, limit);
 			} catch (error) {
 				failed?.(error);
-				const payload = toErrorPayload(
-					this.#core.publicError(error, `action '${name}'`, requestId),
-					this.#core.exposeInternalErrors,
+				const shown = this.#core.publicError(error, `action '${name}'`, requestId);
+				const payload = stoppingPayload(
+					shown,
+					toErrorPayload(shown, this.#core.exposeInternalErrors),
 				);
 				frame = encodeToClient(encoding, { tag: "Error", error: payload, actionId: id });
 			}
@@ -401,8 +403,7 @@ export class ConnectionHub implements ConnOwner {
 			() => {
 				conn.release(this.#core.durableGeneration);
 				conn.transport?.close(code, closeReason(reason ?? "actor.disconnect"));
-				// Gone for the actor now (`c.conns`, `onDisconnect`), not when the client answers the
-				// close: its client went idle while `c.conns` still listed it (a flaky test, 2026-11-29).
+				// Gone for the actor now, not when its client answers the close (2026-11-29).
 				this.closed(conn, this.#deps.running());
 			},
 			() => {},
@@ -469,8 +470,7 @@ export class ConnectionHub implements ConnOwner {
 			if (socket === undefined) continue;
 			this.#deps.sockets.forget(socket);
 			// Calls still running get actor/stopped, not the close's `core/shutting_down` ("never
-			// ran"): the final commit saved their writes (a cluster walkthrough, 2026-11-29). A
-			// destroy's `actor/destroyed` is true of them: what they did went with the actor.
+			// ran": 2026-11-29); a destroy's `actor/destroyed` is true of them as it is.
 			if (kind === "shutdown")
 				answerStopped(conn, socket, durable, this.#core.exposeInternalErrors);
 			socket.close(code, reason);
