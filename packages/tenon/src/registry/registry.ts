@@ -455,11 +455,8 @@ export class Registry<A extends ActorDefinitions> {
 	 * sharing the runtime that `handler` uses.
 	 */
 	async nodeHandlers(): Promise<NodeHandlers> {
-		if (this.#stopped && this.#lazy === undefined) {
-			throw new Error(
-				"registry.stop() was called before nodeHandlers(): a stopped registry serves nothing",
-			);
-		}
+		if (this.#stopped && this.#lazy === undefined)
+			throw new Error("registry.stop() came before nodeHandlers(): it serves nothing");
 		const { runtime, core } = await this.#lazyRuntime();
 		return createNodeHandlers(core, {
 			maxWebSocketMessageBytes: Math.max(

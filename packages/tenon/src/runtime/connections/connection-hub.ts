@@ -302,9 +302,8 @@ export class ConnectionHub implements ConnOwner {
 	): Promise<number | undefined> {
 		const encoding = (conn.transport as ConnSocket).encoding;
 		const socketsReplaced = conn.socketsReplaced;
-		// Subscription changes sent before it on this connection apply first: one waiting on a
-		// `canSubscribe` check let the action's broadcast go out before it (a walkthrough,
-		// 2026-11-28). Read as it arrives (this runs at once up to its first await).
+		// Subscription changes sent before it on this connection apply first (read as it arrives:
+		// this runs at once up to its first await); see subscriptions (a walkthrough, 2026-11-28).
 		const subscribing = conn.subscriptionsPending;
 		let frame: string | Uint8Array;
 		// Each message action gets its own request id for the lines its `c.log` writes.
@@ -441,8 +440,7 @@ export class ConnectionHub implements ConnOwner {
 			if (!conn.linked) answerStopped(conn, socket, durable, this.#core.exposeInternalErrors);
 			if (conn.persisted && !conn.linked) continue;
 			this.#deps.sockets.forget(socket);
-			// A link from the holder node ends; the holder keeps the client's socket.
-			// Released first: its closing is no client leaving.
+			// A link from the holder node ends (the holder keeps the client's socket); released first.
 			socket.release();
 			if (conn.linked) socket.close(LINK_HIBERNATE, linkHibernateReason(socket.taken));
 			else socket.close(CLOSE.restart, "actor.sleeping");
