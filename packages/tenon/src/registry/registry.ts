@@ -456,7 +456,7 @@ export class Registry<A extends ActorDefinitions> {
 	 */
 	async nodeHandlers(): Promise<NodeHandlers> {
 		if (this.#stopped && this.#lazy === undefined)
-			throw new Error("registry.stop() came before nodeHandlers(): it serves nothing");
+			throw new Error("the registry was stopped before nodeHandlers(): it serves nothing");
 		const { runtime, core } = await this.#lazyRuntime();
 		return createNodeHandlers(core, {
 			maxWebSocketMessageBytes: Math.max(
