@@ -61,12 +61,16 @@ export async function api<T>(
 	}
 	if (!response.ok) {
 		const error = (json ?? {}) as { group?: string; code?: string; message?: string };
+		// The server keeps an internal error's message and stack to its log, under the request's
+		// id: say which (an admin's action that threw read only "An internal error occurred").
+		const requestId = response.headers.get("x-request-id");
+		const internal = error.group === "core" && error.code === "internal_error" && requestId;
 		throw authChecked(
 			new ApiError(
 				response.status,
 				error.group ?? "http",
 				error.code ?? String(response.status),
-				error.message ?? response.statusText,
+				`${error.message ?? response.statusText}${internal ? ` (request ${requestId}: the server's log has what went wrong)` : ""}`,
 			),
 			path,
 		);

@@ -417,7 +417,7 @@ export function createServerCore(
 					guard.checkStateChange(checked, admitted);
 					guard.checkContentType(checked);
 				},
-				caller: (called) => callerOf(called, admitted, undefined),
+				caller: (called) => callerOf(called, admitted, undefined, requestId),
 				remoteAddress: admitted.remoteAddress,
 				// A peer's request too: it carries the client's address (the stream slots are the owner's).
 				addressKey: guard.limitKey(admitted.remoteAddress),

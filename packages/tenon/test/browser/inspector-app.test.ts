@@ -96,6 +96,11 @@ describe("inspector app in Chromium", () => {
 			await page.fill('[data-testid="action-args"]', "[]");
 			await page.click('[data-testid="run-action"]');
 			await expect.poll(() => text(page, '[data-testid="action-result"]')).toContain("failed");
+			// The request id the server's log has its message under (2026-11-29: it said only
+			// "An internal error occurred").
+			expect(await text(page, '[data-testid="action-result"]')).toMatch(
+				/request [\w-]+: the server's log has what went wrong/,
+			);
 			expect(await counter.read()).toBe(50);
 
 			// Edit the state (a turn of its own).
