@@ -27,7 +27,7 @@ import { NodeRequestBody } from "./request-body.js";
 import type { ServerCore } from "./server-core.js";
 import { limitSockets, type SocketLimits } from "./socket-admission.js";
 import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
-import { wiredOf, wireSocket } from "./wired-socket.js";
+import { type SendBudget, wiredOf, wireSocket } from "./wired-socket.js";
 
 /** Options of {@link createNodeHandlers}. */
 export interface NodeHandlerOptions {
@@ -35,6 +35,11 @@ export interface NodeHandlerOptions {
 	maxWebSocketMessageBytes: number;
 	/** A connection whose unsent data exceeds this is closed (1013). Default 16 MiB. */
 	maxBufferedBytes?: number;
+	/**
+	 * What all sockets may hold unsent between them: each may hold this divided by the sockets
+	 * open (at least 1 MiB, at most `maxBufferedBytes`). Default 1 GiB.
+	 */
+	maxUnsentBytesPerNode?: number;
 	/** Interval of WebSocket pings; a peer that misses one is dropped. Default 30 s. */
 	heartbeatMs?: number;
 	/** `limits.lingeringCloseMs`: how long an answer to an unread body waits for the client to stop sending. */
@@ -125,8 +130,12 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 	}, options.heartbeatMs ?? 30_000);
 	heartbeat.unref();
 
+	const budget: SendBudget = {
+		bytes: options.maxUnsentBytesPerNode ?? 1024 * 1024 * 1024,
+		sockets: () => wss.clients.size,
+	};
 	const wire = (ws: WebSocket, open: (socket: ServerWebSocket) => WebSocketHandler) =>
-		wireSocket(ws, maxBuffered, open);
+		wireSocket(ws, maxBuffered, budget, open);
 
 	/** Requests being served, until their connection is done with them (see drainReplies). */
 	const replies = new Set<ServerResponse>();

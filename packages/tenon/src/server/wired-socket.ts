@@ -8,6 +8,28 @@ import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
 import { canWriteNow, preframedSender, sharedFrame } from "./ws-frames.js";
 
 const WIRED = Symbol("wired");
+
+/** Writes a socket may have queued (two per message, header and payload, on `ws`'s path). */
+export const MAX_QUEUED_CHUNKS = 4_096;
+/** What a socket may hold unsent however many share the node's budget. */
+const MIN_SOCKET_SHARE = 1024 * 1024;
+/** How long a socket closed for backpressure has to take its close frame before it is ended. */
+const BACKPRESSURE_CLOSE_MS = 1_000;
+
+/** The bytes a server's sockets may hold unsent between them, shared out as they open. */
+export interface SendBudget {
+	readonly bytes: number;
+	/** Sockets open now. */
+	sockets(): number;
+}
+
+const UNBOUNDED: SendBudget = { bytes: Number.POSITIVE_INFINITY, sockets: () => 1 };
+
+/** The parts of `ws`'s net.Socket read to count what it has queued (Node's own state). */
+interface QueuedSocket {
+	readonly writableCorked: number;
+	readonly _writableState?: { readonly bufferedRequestCount?: number };
+}
 type WithWired = WebSocket & { [WIRED]?: WiredSocket };
 
 export function wiredOf(ws: WebSocket): WiredSocket | undefined {
@@ -22,6 +44,7 @@ export function wiredOf(ws: WebSocket): WiredSocket | undefined {
 export class WiredSocket implements ServerWebSocket {
 	readonly #ws: WebSocket;
 	readonly #maxBuffered: number;
+	readonly #budget: SendBudget;
 	/** Where pre-framed messages are written (undefined: only through `ws.send`). */
 	readonly #sender: ReturnType<typeof preframedSender>;
 	/** Answered the last heartbeat (or sent something since). */
@@ -31,9 +54,10 @@ export class WiredSocket implements ServerWebSocket {
 	/** Frames read before a pause, handed over when it ends (at most one read's). */
 	#held: (string | Uint8Array)[] | undefined;
 
-	constructor(ws: WebSocket, maxBuffered: number) {
+	constructor(ws: WebSocket, maxBuffered: number, budget: SendBudget = UNBOUNDED) {
 		this.#ws = ws;
 		this.#maxBuffered = maxBuffered;
+		this.#budget = budget;
 		this.#sender = preframedSender(ws);
 	}
 
@@ -67,11 +91,34 @@ export class WiredSocket implements ServerWebSocket {
 	#writable(): boolean {
 		const ws = this.#ws;
 		if (ws.readyState !== WebSocket.OPEN) return false;
-		if (ws.bufferedAmount > this.#maxBuffered) {
-			this.close(1013, "connection.backpressure");
-			return false;
-		}
-		return true;
+		const buffered = ws.bufferedAmount;
+		if (buffered === 0 || !this.#tooFarBehind(buffered)) return true;
+		this.close(1013, "connection.backpressure");
+		// Its close frame waits behind what it does not read: ended a second later, not after
+		// `ws`'s 30 s, so what it held is freed (an attacker probe, 2026-11-29: 256 such sockets
+		// of one address held 4.3 GB for 30 s at a time).
+		setTimeout(() => ws.terminate(), BACKPRESSURE_CLOSE_MS).unref?.();
+		return false;
+	}
+
+	/**
+	 * What a socket that does not read may hold: `maxBuffered` bytes (16 MiB), less when many
+	 * sockets are open (the node's budget shared out, at least 1 MiB each), and at most
+	 * {@link MAX_QUEUED_CHUNKS} writes, whatever their size: each costs heap beside its bytes,
+	 * and 256 sockets of one address that never read took 12-byte events until the heap ran out
+	 * at 4 GB, each well under its 16 MiB (an attacker probe, 2026-11-29).
+	 */
+	#tooFarBehind(buffered: number): boolean {
+		const budget = this.#budget;
+		const share = Math.max(MIN_SOCKET_SHARE, budget.bytes / Math.max(1, budget.sockets()));
+		if (buffered > Math.min(this.#maxBuffered, share)) return true;
+		// Writes corked for one turn are released at its end: not a reader's lag.
+		const socket = (this.#ws as unknown as { _socket?: QueuedSocket })._socket;
+		return (
+			socket !== undefined &&
+			!socket.writableCorked &&
+			(socket._writableState?.bufferedRequestCount ?? 0) > MAX_QUEUED_CHUNKS
+		);
 	}
 
 	/**
@@ -163,9 +210,10 @@ function ignoreWsError(): void {}
 export function wireSocket(
 	ws: WebSocket,
 	maxBuffered: number,
+	budget: SendBudget,
 	open: (socket: ServerWebSocket) => WebSocketHandler,
 ): WiredSocket {
-	const wired = new WiredSocket(ws, maxBuffered);
+	const wired = new WiredSocket(ws, maxBuffered, budget);
 	(ws as WithWired)[WIRED] = wired;
 	wired.handler = open(wired);
 	ws.on("pong", onWsPong);
