@@ -39,6 +39,9 @@ export function unrunAtClose(code: number, error: ActorError | undefined): boole
  */
 function isRefusal(error: ActorError): boolean {
 	if (error.group === "limit") return false;
+	// What the actor's `onBeforeCreate` threw (a 500 `core/internal_error`): asked again, it
+	// runs the same hook.
+	if ((error.metadata as { refused?: unknown } | undefined)?.refused === true) return true;
 	const status =
 		error.group === "client"
 			? error.code === "http_error"

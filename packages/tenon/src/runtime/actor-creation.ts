@@ -233,7 +233,11 @@ export class ActorCreation {
 		} catch (error) {
 			if (error instanceof ActorError) throw error;
 			logger.error("onBeforeCreate failed", { actor: name, error });
-			throw hookFailure(error, toPublicError(error, exposeInternalErrors));
+			// Marked as a refusal on the wire too: over the REST route (`PUT /actors`, a key with a
+			// comma) this 500 was retried by the client for good, the hook run each time.
+			const shown = toPublicError(error, exposeInternalErrors);
+			const metadata = { ...(shown.metadata as object | undefined), refused: true };
+			throw hookFailure(error, new ActorError(shown.group, shown.code, shown.message, metadata));
 		}
 	}
 }

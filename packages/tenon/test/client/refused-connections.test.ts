@@ -169,4 +169,19 @@ describe("refused connections", () => {
 		expect(errors.map((error) => `${error.group}/${error.code}`)).toEqual(["core/internal_error"]);
 		await client.dispose();
 	});
+
+	it("a connection whose onBeforeCreate throws new Error(...) on the REST route gives up", async () => {
+		await using t = await setupTest(registry);
+		const client = createClient<typeof registry>({ endpoint: t.url, reconnect: fastReconnect });
+		const conn = client.careless
+			.getOrCreate("rest,route", { params: { token: "nocreate" } })
+			.connect();
+		const errors: ActorError[] = [];
+		conn.onError((error) => errors.push(error));
+		await expect(conn.get()).rejects.toMatchObject({ group: "core", code: "internal_error" });
+		expect(conn.connStatus).toBe("idle");
+		await new Promise((resolve) => setTimeout(resolve, 150)); // several backoffs
+		expect(errors.map((error) => `${error.group}/${error.code}`)).toEqual(["core/internal_error"]);
+		await client.dispose();
+	});
 });
