@@ -66,6 +66,8 @@ interface OpenRaw {
 	readonly ws: RawWebSocketImpl;
 	readonly conn: ConnectionImpl;
 	readonly socket: RawSocket;
+	/** A restored socket's request, read back from its record once (its handler runs again with it). */
+	readonly request?: CallerRequest | undefined;
 }
 
 /**
@@ -254,6 +256,7 @@ export class RawEndpoints {
 				),
 				conn,
 				socket,
+				request,
 			};
 			this.#add(opened);
 			this.#restored.push(opened);
@@ -279,8 +282,7 @@ export class RawEndpoints {
 			socket.close(1011, "conn.lost");
 		}
 		for (const opened of restored) {
-			const request = restoreRequest(opened.conn.storedRequest);
-			const context = new ActionContextImpl(steps.contexts, opened.conn, undefined, request);
+			const context = new ActionContextImpl(steps.contexts, opened.conn, undefined, opened.request);
 			void host
 				.track(
 					callAsync(() => {
