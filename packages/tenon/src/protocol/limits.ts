@@ -116,6 +116,12 @@ export interface Limits {
 	 * ends its side. 0 closes at once.
 	 */
 	lingeringCloseMs: number;
+	/**
+	 * How long a WebSocket message may take from its first byte to its last (ms): a socket
+	 * whose client leaves a frame or a fragmented message unfinished longer is closed (1013
+	 * `message.incoming_too_slow`), checked every third of it. 0 never checks.
+	 */
+	incomingMessageTimeoutMs: number;
 }
 
 const KiB = 1024;
@@ -154,4 +160,5 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 	minRequestBodyBytesPerSecondWhenBusy: 64 * 1024,
 	keepAliveTimeoutMs: 5_000,
 	lingeringCloseMs: 2_000,
+	incomingMessageTimeoutMs: 30_000,
 });

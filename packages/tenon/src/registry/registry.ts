@@ -340,10 +340,7 @@ export class Registry<A extends ActorDefinitions> {
 			const server = await listenNode(core, {
 				port: options.port ?? defaultPort(),
 				host,
-				maxWebSocketMessageBytes: Math.max(
-					limits.maxIncomingMessageBytes,
-					limits.maxRawWebSocketMessageBytes,
-				),
+				incomingMessageTimeoutMs: limits.incomingMessageTimeoutMs,
 				timeouts: {
 					headersMs: limits.headersTimeoutMs,
 					requestMs: limits.requestTimeoutMs,
@@ -459,10 +456,7 @@ export class Registry<A extends ActorDefinitions> {
 			throw new Error("the registry was stopped before nodeHandlers(): it serves nothing");
 		const { runtime, core } = await this.#lazyRuntime();
 		return createNodeHandlers(core, {
-			maxWebSocketMessageBytes: Math.max(
-				runtime.limits.maxIncomingMessageBytes,
-				runtime.limits.maxRawWebSocketMessageBytes,
-			),
+			incomingMessageTimeoutMs: runtime.limits.incomingMessageTimeoutMs,
 			lingeringCloseMs: runtime.limits.lingeringCloseMs,
 		});
 	}

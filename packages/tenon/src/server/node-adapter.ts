@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { type WebSocket, WebSocketServer } from "ws";
+import type { WebSocket } from "ws";
 import { passUpgradeThrough } from "../cluster/upgrade-proxy.js";
 import type { Logger } from "../common/logger.js";
 import { flushSpans } from "../observability/deferred-span.js";
@@ -27,12 +27,11 @@ import { NodeRequestBody } from "./request-body.js";
 import type { ServerCore } from "./server-core.js";
 import { limitSockets, type SocketLimits } from "./socket-admission.js";
 import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
-import { type SendBudget, wiredOf, wireSocket } from "./wired-socket.js";
+import { type SendBudget, wireSocket } from "./wired-socket.js";
+import { WebSocketServers } from "./ws-servers.js";
 
 /** Options of {@link createNodeHandlers}. */
 export interface NodeHandlerOptions {
-	/** Largest WebSocket message accepted on any socket (the core checks the exact limit per socket). */
-	maxWebSocketMessageBytes: number;
 	/** A connection whose unsent data exceeds this is closed (1013). Default 16 MiB. */
 	maxBufferedBytes?: number;
 	/**
@@ -42,6 +41,8 @@ export interface NodeHandlerOptions {
 	maxUnsentBytesPerNode?: number;
 	/** Interval of WebSocket pings; a peer that misses one is dropped. Default 30 s. */
 	heartbeatMs?: number;
+	/** `limits.incomingMessageTimeoutMs`: how long a WebSocket message may stay unfinished. */
+	incomingMessageTimeoutMs?: number;
 	/** `limits.lingeringCloseMs`: how long an answer to an unread body waits for the client to stop sending. */
 	lingeringCloseMs?: number;
 }
@@ -103,36 +104,16 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 	const maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024;
 	const lingerMs = options.lingeringCloseMs ?? DEFAULT_LIMITS.lingeringCloseMs;
 	const selectedProtocol = new WeakMap<IncomingMessage, string | undefined>();
-	const wss = new WebSocketServer({
-		noServer: true,
-		// The core checks the exact limit (closing with 1009 and a reason);
-		// this bound only protects memory from far larger frames.
-		maxPayload: options.maxWebSocketMessageBytes * 2,
-		// A message of many tiny fragments stays within every byte limit while each
-		// fragment costs a frame and a buffer: 16,384 of them at most (1008 past it;
-		// `ws`'s own defaults since 8.23, the dependency's floor, set here so they
-		// hold whatever `ws` resolves to). test/security/ws-fragments.test.ts.
-		maxFragments: 16 * 1024,
-		maxBufferedChunks: 256 * 1024,
-		handleProtocols: (_offered, request) => selectedProtocol.get(request) ?? false,
+	const servers = new WebSocketServers({
+		handleProtocols: (request) => selectedProtocol.get(request) ?? false,
+		heartbeatMs: options.heartbeatMs ?? 30_000,
+		incomingMessageTimeoutMs:
+			options.incomingMessageTimeoutMs ?? DEFAULT_LIMITS.incomingMessageTimeoutMs,
 	});
-	const heartbeat = setInterval(() => {
-		for (const ws of wss.clients) {
-			const wired = wiredOf(ws);
-			if (wired === undefined) continue;
-			if (!wired.alive) {
-				ws.terminate();
-				continue;
-			}
-			wired.alive = false;
-			ws.ping();
-		}
-	}, options.heartbeatMs ?? 30_000);
-	heartbeat.unref();
 
 	const budget: SendBudget = {
 		bytes: options.maxUnsentBytesPerNode ?? 1024 * 1024 * 1024,
-		sockets: () => wss.clients.size,
+		sockets: () => servers.size,
 	};
 	const wire = (ws: WebSocket, open: (socket: ServerWebSocket) => WebSocketHandler) =>
 		wireSocket(ws, maxBuffered, budget, open);
@@ -276,7 +257,7 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 							// ws opens the socket in this call, or never (it went before its handshake).
 							let opened = false;
 							try {
-								wss.handleUpgrade(req, socket, head, (ws) => {
+								servers.for(decision.maxMessageBytes).handleUpgrade(req, socket, head, (ws) => {
 									opened = true;
 									wire(ws, decision.open);
 								});
@@ -301,14 +282,12 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 			return false;
 		},
 		socketsClosing() {
-			for (const ws of wss.clients) if (ws.readyState === ws.CLOSING) return true;
+			for (const ws of servers.clients()) if (ws.readyState === ws.CLOSING) return true;
 			return false;
 		},
 		close() {
 			closing = true;
-			clearInterval(heartbeat);
-			for (const ws of wss.clients) ws.terminate();
-			wss.close();
+			servers.close();
 		},
 	};
 	return handlers;

@@ -13,8 +13,8 @@ const WIRED = Symbol("wired");
 export const MAX_QUEUED_CHUNKS = 4_096;
 /** What a socket may hold unsent however many share the node's budget. */
 const MIN_SOCKET_SHARE = 1024 * 1024;
-/** How long a socket closed for backpressure has to take its close frame before it is ended. */
-const BACKPRESSURE_CLOSE_MS = 1_000;
+/** How long a socket closed as unread (backpressure, a stalled message) has to answer before it is ended. */
+const UNREAD_CLOSE_MS = 1_000;
 
 /** The bytes a server's sockets may hold unsent between them, shared out as they open. */
 export interface SendBudget {
@@ -29,6 +29,14 @@ const UNBOUNDED: SendBudget = { bytes: Number.POSITIVE_INFINITY, sockets: () => 
 interface QueuedSocket {
 	readonly writableCorked: number;
 	readonly _writableState?: { readonly bufferedRequestCount?: number };
+}
+
+/** The parts of `ws`'s Receiver (8.x) that say a message is being received. */
+interface ReceiverState {
+	/** Bytes read and not yet parsed: a part of a frame. */
+	readonly _bufferedBytes?: unknown;
+	/** The opcode of a fragmented message under way (0: none). */
+	readonly _fragmented?: unknown;
 }
 type WithWired = WebSocket & { [WIRED]?: WiredSocket };
 
@@ -53,6 +61,12 @@ export class WiredSocket implements ServerWebSocket {
 	#paused = false;
 	/** Frames read before a pause, handed over when it ends (at most one read's). */
 	#held: (string | Uint8Array)[] | undefined;
+	/** Messages received so far (a sweep tells a message that stalls from a stream of them). */
+	received = 0;
+	/** When a sweep first saw the message now under way unfinished (-1: none). */
+	#unfinishedSince = -1;
+	/** {@link received} then. */
+	#receivedThen = 0;
 
 	constructor(ws: WebSocket, maxBuffered: number, budget: SendBudget = UNBOUNDED) {
 		this.#ws = ws;
@@ -93,12 +107,45 @@ export class WiredSocket implements ServerWebSocket {
 		if (ws.readyState !== WebSocket.OPEN) return false;
 		const buffered = ws.bufferedAmount;
 		if (buffered === 0 || !this.#tooFarBehind(buffered)) return true;
-		this.close(1013, "connection.backpressure");
 		// Its close frame waits behind what it does not read: ended a second later, not after
 		// `ws`'s 30 s, so what it held is freed (an attacker probe, 2026-11-29: 256 such sockets
 		// of one address held 4.3 GB for 30 s at a time).
-		setTimeout(() => ws.terminate(), BACKPRESSURE_CLOSE_MS).unref?.();
+		this.closeUnread(1013, "connection.backpressure");
 		return false;
+	}
+
+	/**
+	 * Closes a socket whose client does not read, or stalls in a message (its close frame
+	 * would never be parsed after it), and ends it a second later rather than after `ws`'s 30 s.
+	 */
+	closeUnread(code: number, reason: string): void {
+		const ws = this.#ws;
+		this.close(code, reason);
+		setTimeout(() => ws.terminate(), UNREAD_CLOSE_MS).unref?.();
+	}
+
+	/**
+	 * How long, as the sweeps that call this saw it, the client has left a message unfinished
+	 * (a part of a frame or of a fragmented message, held in memory until the rest comes): 0
+	 * when none is under way, or one began since the last call. Read from `ws`'s receiver
+	 * (8.x fields; a version without them reads 0, test/server/unfinished-messages.test.ts).
+	 */
+	unfinishedFor(now: number): number {
+		const receiver = (this.#ws as unknown as { _receiver?: ReceiverState })._receiver;
+		const underWay =
+			!this.#paused &&
+			receiver !== undefined &&
+			((receiver._bufferedBytes as number) > 0 || (receiver._fragmented as number) > 0);
+		if (!underWay) {
+			this.#unfinishedSince = -1;
+			return 0;
+		}
+		if (this.#unfinishedSince < 0 || this.#receivedThen !== this.received) {
+			this.#unfinishedSince = now;
+			this.#receivedThen = this.received;
+			return 0;
+		}
+		return now - this.#unfinishedSince;
 	}
 
 	/**
@@ -187,6 +234,7 @@ function onWsMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
 	if (this.readyState !== WebSocket.OPEN) return;
 	const wired = wiredOf(this) as WiredSocket;
 	wired.alive = true;
+	wired.received++;
 	wired.receive(
 		isBinary
 			? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
