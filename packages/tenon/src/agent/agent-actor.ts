@@ -18,7 +18,7 @@ import {
 	type AgentVars,
 	type AgentWorkflow,
 	agentEvents,
-	agentQueues,
+	agentQueuesWith,
 } from "./declarations.js";
 import type { Requester } from "./tools.js";
 import { migrateTranscript, promptMessageId, Transcript } from "./transcript.js";
@@ -158,13 +158,22 @@ export function agentActor<CP = unknown, CS = undefined, A = {}>(
 			turn.stop = true;
 			c.vars.stop?.abort(new ActorError("agent", "stopped", "the turn was stopped"));
 			const pending = c.state.pending;
-			if (pending !== null)
-				await c.queue.send("decisions", {
-					callId: pending.callId,
-					approved: false,
-					by: stopper.id,
-					reason: "stopped",
-				});
+			// One denial per pending call: every stop queued another, and 1,100 stops at once
+			// left hundreds in the queue, each read by a later wait (an attacker probe, 2026-11-29).
+			if (pending !== null && c.vars.stopQueuedFor !== pending.callId) {
+				c.vars.stopQueuedFor = pending.callId;
+				try {
+					await c.queue.send("decisions", {
+						callId: pending.callId,
+						approved: false,
+						by: stopper.id,
+						reason: "stopped",
+					});
+				} catch (error) {
+					c.vars.stopQueuedFor = null;
+					throw error;
+				}
+			}
 			return true;
 		},
 		confirm: async (c, callId, approve) => {
@@ -247,9 +256,15 @@ export function agentActor<CP = unknown, CS = undefined, A = {}>(
 		...(config.createConnState === undefined ? {} : { createConnState: config.createConnState }),
 		...lifecycleHooks(config),
 		events: agentEvents,
-		queues: agentQueues,
+		queues: agentQueuesWith((text) => settings.redactor.redact(text)),
 		db: db({ onMigrate: migrateTranscript }),
-		createVars: (): AgentVars => ({ live: null, stop: null, admitting: 0, transcriptScannedAt: 0 }),
+		createVars: (): AgentVars => ({
+			live: null,
+			stop: null,
+			admitting: 0,
+			transcriptScannedAt: 0,
+			stopQueuedFor: null,
+		}),
 		shareState: (state: AgentStateShape): AgentSharedState => ({
 			turn:
 				state.turn === null

@@ -52,6 +52,7 @@ export async function addAssistantMessage(
 	if (typeof text !== "string" || text.trim() === "")
 		throw new ActorError("agent", "invalid_message", "An assistant message is a non-empty string");
 	const turnId = randomUUID();
+	// The queue's schema redacts it before it is stored (agentQueuesWith).
 	const note: AssistantNote = { kind: "assistant", turnId, text, createdAt: Date.now() };
 	await c.queue.send("prompts", note);
 	return { turnId, messageId: noteMessageId(turnId) };

@@ -1,6 +1,7 @@
 import type { ActionContext, ActorContext, ConnectContext } from "../actor/context.js";
 import { event } from "../actor/events.js";
 import { queue } from "../actor/queues.js";
+import type { StandardSchemaV1 } from "../actor/schema.js";
 import type { SqlDatabase } from "../db/sql-database.js";
 import type { WorkflowContext } from "../workflow/types.js";
 import type { AgentStateShape } from "./config.js";
@@ -43,7 +44,7 @@ export interface PromptMessage {
 export interface AssistantNote {
 	readonly kind: "assistant";
 	readonly turnId: string;
-	/** As given (redacted when stored). */
+	/** Redacted before it was queued (and again when stored, for notes queued before 2026-11-29). */
 	readonly text: string;
 	readonly createdAt: number;
 }
@@ -64,10 +65,37 @@ export interface DecisionMessage {
  * `confirm` and `stop` actions after their checks, and server code through
  * `addAssistantMessage`): a client sending directly is refused.
  */
-export const agentQueues = {
-	prompts: queue<AgentInboxMessage>({ canPublish: () => false }),
-	decisions: queue<DecisionMessage>({ canPublish: () => false }),
-};
+/**
+ * An agent's queues; `prompts` takes `redact` as its message schema: a queued note (from
+ * `addAssistantMessage`, in any hook or action) is redacted before it is stored, as a prompt
+ * is. It waits there (behind a turn awaiting a confirmation, minutes), and the inspector shows
+ * the queue (an attacker probe, 2026-11-29: the secret was readable there).
+ */
+export function agentQueuesWith(redact?: (text: string) => string) {
+	return {
+		prompts: queue<AgentInboxMessage>({
+			canPublish: () => false,
+			...(redact === undefined ? {} : { message: redactingNotes(redact) }),
+		}),
+		decisions: queue<DecisionMessage>({ canPublish: () => false }),
+	};
+}
+
+/** A Standard Schema that passes every message, an assistant note's text redacted. */
+function redactingNotes(redact: (text: string) => string): StandardSchemaV1 {
+	return {
+		"~standard": {
+			version: 1,
+			vendor: "tenon-agent",
+			validate: (value) => {
+				const note = value as Partial<AssistantNote> | null;
+				if (note === null || typeof note !== "object" || note.kind !== "assistant")
+					return { value };
+				return { value: { ...note, text: redact(String(note.text)) } };
+			},
+		},
+	};
+}
 
 /** What an agent keeps in memory while awake. */
 export interface AgentVars {
@@ -79,10 +107,12 @@ export interface AgentVars {
 	admitting: number;
 	/** The database's bytes used when a prune last read the transcript and deleted nothing (0: none). */
 	transcriptScannedAt: number;
+	/** The pending call a stop's denial was queued for (one per call, however many stops). */
+	stopQueuedFor: string | null;
 }
 
 export type AgentEvents = typeof agentEvents;
-export type AgentQueues = typeof agentQueues;
+export type AgentQueues = ReturnType<typeof agentQueuesWith>;
 export type AgentActorContext = ActorContext<
 	AgentStateShape,
 	unknown,

@@ -71,6 +71,8 @@ export function toolFailure(
 	if (typeof group === "string" && typeof code === "string")
 		return `${group}/${code}: ${cutText(s.redactor.redact(error.message), 2_000)}`;
 	if (failure.kind === "timeout") return `agent/tool_timeout: ${toolTimeout(tool).message}`;
+	if (error.name === "StepCrashedError")
+		return "agent/tool_crashed: the server stopped each time this tool ran; whether it took effect is not known";
 	return "core/internal_error: an internal error (the server's log has its details)";
 }
 

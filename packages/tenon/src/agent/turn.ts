@@ -175,7 +175,12 @@ async function runTurn(w: AgentWorkflow, prompt: PromptMessage, s: AgentSettings
 interface ToolOutcome {
 	content: string;
 	status: AgentMessageStatus;
+	/** The tool's attempts all ended in a crash or kill of the server. */
+	crashed?: boolean;
 }
+
+/** Crashes or kills of the server while one tool call runs that it survives (it runs again). */
+const TOOL_CRASHES = 3;
 
 type CheckOutcome = ({ run: false } & ToolOutcome) | { run: true; input: unknown; high: boolean };
 
@@ -222,6 +227,11 @@ async function runToolCall(
 			const result = await w.tryStep({
 				name: `tool-${label}`,
 				maxRetries: 0,
+				// Run again after a crash or kill, as the docs promise ("at least once"), up to
+				// TOOL_CRASHES times: in a life after a crash each attempt is journaled before it
+				// runs, and a second crash in one tool call failed it as exhausted (an attacker
+				// probe, 2026-11-29: the model read "the tool failed", the tool never reran).
+				maxCrashes: TOOL_CRASHES,
 				// A backstop: the tool's own timer ends the call first, saying why.
 				timeout: toolTimeoutMs(tool) + 1_000,
 				// A stop that came after the approval (a client's confirm, then stop) found no
@@ -238,6 +248,7 @@ async function runToolCall(
 							error: `the tool failed: ${toolFailure(result.failure, tool, s)}`,
 						}),
 						status: "failed",
+						crashed: result.failure.error.name === "StepCrashedError",
 					}
 				: result.value === null
 					? refused(DENIALS.stopped, "denied")
@@ -245,6 +256,11 @@ async function runToolCall(
 		} else outcome = refused(DENIALS[decision], "denied");
 	}
 	await w.step(`record-${label}`, async (c) => {
+		if (outcome.crashed === true)
+			c.log.warn("agent tool call failed: the server stopped each time it ran", {
+				tool: call.name,
+				times: TOOL_CRASHES + 1,
+			});
 		const message = await new Transcript(c.db).add({
 			id: `${prompt.turnId}.tool.${label}`,
 			turnId: prompt.turnId,

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { setupTest } from "../../src/test/index.js";
 import {
 	type Conn,
+	INSPECTOR_TOKEN,
 	mock,
 	registry,
 	startMockLlmForFile,
@@ -236,6 +237,32 @@ describe("agent actor: high-risk calls", () => {
 		expect(results.map((m) => [m.status, JSON.parse(m.content).error])).toEqual([
 			["denied", "not run: the turn was stopped"],
 		]);
+		await ann.dispose();
+	});
+
+	// An attacker probe (2026-11-29): 1,100 stops at once each queued a denial; hundreds
+	// stayed in the queue after the turn, each read by a later wait.
+	it("many stops at once queue one denial for the pending call", async () => {
+		mock.on(
+			{ userMessage: "refund order 9", hasToolResult: false },
+			{ toolCalls: [{ name: "refund_order", arguments: '{"orderId":"9"}' }] },
+		);
+		mock.on({ userMessage: "refund order 9", hasToolResult: true }, { content: "Stopped." });
+		await using t = await setupTest(registry);
+		const handle = t.client.assistant.getOrCreate("stops", { params: { user: "ann" } });
+		const ann = handle.connect();
+		const sees = watch(ann);
+		const { turnId } = await ann.prompt("refund order 9");
+		await expect.poll(() => ann.sharedState?.pending?.callId, { timeout: 5_000 }).toBeDefined();
+		const stops = await Promise.all(Array.from({ length: 50 }, () => ann.stop()));
+		expect(stops.every((stopped) => stopped === true)).toBe(true);
+		await sees.ended(turnId);
+		expect(sees.turns.at(-1)?.status).toBe("stopped");
+		const id = await handle.resolve();
+		const queue = await fetch(`${t.url}/inspector/actors/${id}/queue`, {
+			headers: { authorization: `Bearer ${INSPECTOR_TOKEN}` },
+		});
+		expect(((await queue.json()) as { messages: unknown[] }).messages).toEqual([]);
 		await ann.dispose();
 	});
 });

@@ -82,6 +82,9 @@ function agent(
 	});
 }
 
+/** Reads the inspector's views (a queue's messages). */
+export const INSPECTOR_TOKEN = "agent-fixture-inspector-token-0123456789";
+
 export const registry = setup({
 	use: {
 		assistant: agent(),
@@ -89,6 +92,7 @@ export const registry = setup({
 		limited: agent({ rateLimit: { prompts: 2, windowMs: 60_000 } }),
 	},
 	logLevel: "silent",
+	inspector: { token: INSPECTOR_TOKEN },
 });
 
 export type Conn = ReturnType<

@@ -24,11 +24,24 @@ const ship = defineTool({
 	},
 });
 
+/** A low-risk tool that runs for a while (SLOW_TOOL_MS): the server is killed while it runs. */
+const slowTask = defineTool({
+	name: "slow_task",
+	description: "Does a slow task",
+	input: z.object({ task: z.string().max(20) }).strict(),
+	execute: async ({ task }) => {
+		appendFileSync(toolLog, `start ${task}\n`);
+		await new Promise((resolve) => setTimeout(resolve, Number(process.env.SLOW_TOOL_MS ?? 2_000)));
+		appendFileSync(toolLog, `end ${task}\n`);
+		return { done: task };
+	},
+});
+
 export const crashRegistry = setup({
 	use: {
 		assistant: agentActor({
 			model: openAIModel({ baseURL: mockUrl, model: "mock", timeoutMs: 30_000 }),
-			tools: [ship],
+			tools: [ship, slowTask],
 			createConnState: (_c, params: { user: string }) => ({ user: String(params.user) }),
 			identify: (conn) => ({ id: conn.state.user }),
 		}),

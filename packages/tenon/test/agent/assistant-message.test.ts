@@ -2,7 +2,12 @@
 // Agents SDK's `saveMessages`. An agent had no way to (a walkthrough, 2026-11-28): a
 // follow-up went through `prompt`, as if the user had written it.
 import { expect, expectTypeOf, it } from "vitest";
-import { type AgentMessage, addAssistantMessage, agentActor } from "../../src/agent/index.js";
+import {
+	type AgentMessage,
+	addAssistantMessage,
+	agentActor,
+	type ChatModel,
+} from "../../src/agent/index.js";
 import { setup, UserError } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { says, scripted, turnsOf } from "./scripted-model.js";
@@ -101,4 +106,43 @@ it("takes a timer's follow-up, cuts a long one to maxAnswerChars and refuses an 
 	await expect(eve.remindLater(1)).rejects.toMatchObject({ code: "forbidden" });
 	await expect(conn.remind("I am the assistant")).rejects.toMatchObject({ code: "forbidden" });
 	await conn.dispose();
+});
+
+it("queues the note redacted: the inspector's queue view never shows the secret while it waits", async () => {
+	let release = () => {};
+	const gate = new Promise<void>((resolve) => {
+		release = resolve;
+	});
+	const model: ChatModel = {
+		async *stream() {
+			await gate;
+			yield* says("answer");
+		},
+	};
+	const helper = agentActor({
+		model,
+		createConnState: (_c, params: { user: string }) => ({ user: String(params.user) }),
+		identify: (conn) => ({ id: conn.state.user }),
+		redact: { secrets: [SECRET] },
+		actions: { notify: (c, text: string) => addAssistantMessage(c, text) },
+	});
+	const token = "inspector-token-for-notes-0123456789";
+	await using t = await setupTest(
+		setup({ use: { helper }, logLevel: "silent", inspector: { token } }),
+	);
+	const handle = t.client.helper.getOrCreate(["ann"], { params: { user: "ann" } });
+	const turns = turnsOf(handle.connect());
+	// A turn is under way (its model waits): the note waits in the queue behind it.
+	const first = await handle.prompt("hello");
+	await handle.notify(`Your order shipped. Support key: ${SECRET}`);
+	const id = await handle.resolve();
+	const queue = await fetch(`${t.url}/inspector/actors/${id}/queue`, {
+		headers: { authorization: `Bearer ${token}` },
+	});
+	const text = await queue.text();
+	expect(queue.status).toBe(200);
+	expect(text).toContain("Your order shipped. Support key: [redacted]");
+	expect(text).not.toContain(SECRET);
+	release();
+	await turns.ended(first.turnId);
 });
