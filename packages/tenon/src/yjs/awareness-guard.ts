@@ -95,11 +95,15 @@ function checkUserColors(state: unknown): void {
 /** Who announced which awareness client: a connection may change only its own. */
 export function awarenessOwners(): ClientClaims {
 	return new ClientClaims(MAX_AWARENESS_CLIENTS_PER_CONNECTION, {
-		taken: () =>
+		// As for edits (update-writers.ts): the id is free again once its connection goes, and
+		// a provider tries again then (its previous connection, after a reconnect or a new
+		// provider on the same document; `auth/forbidden` before 2026-11-29, never retried).
+		taken: (id) =>
 			new ActorError(
 				"auth",
-				"forbidden",
-				"An awareness update may change only the clients its own connection announced",
+				"yjs_client_in_use",
+				`An awareness update may change only the clients its own connection announced: client ${id} is another connection's (a client that reconnects without resuming waits until its old connection is gone)`,
+				{ client: id, retryAfterMs: 1_000 },
 			),
 		tooMany: tooManyClients,
 	});

@@ -1,7 +1,7 @@
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import {
-	Awareness,
+	type Awareness,
 	applyAwarenessUpdate,
 	encodeAwarenessUpdate,
 	removeAwarenessStates,
@@ -9,6 +9,7 @@ import {
 import * as syncProtocol from "y-protocols/sync";
 import type * as Y from "yjs";
 import { readPartNotice, UPLOAD_PART_BYTES } from "./parts.js";
+import { continuedAwareness, releaseAwareness } from "./provider-awareness.js";
 
 /** Parts of one upload in flight at once (sent in order; the actor takes them in order). */
 const UPLOAD_WINDOW = 8;
@@ -16,6 +17,11 @@ const UPLOAD_WINDOW = 8;
 const RETRY_MS = 1_000;
 /** The longest wait between such syncs (the wait doubles after each refusal), ms. */
 const MAX_RETRY_MS = 30_000;
+/**
+ * Sends of this client's awareness tried again in a row while another connection holds its
+ * client id (`auth/yjs_client_in_use`: this client's previous connection, until it is gone).
+ */
+const MAX_IN_USE_RETRIES = 10;
 
 /** What the provider uses of a connection to a {@link yjsActor} (its typed `ActorConn` fits). */
 export interface YjsConnection {
@@ -87,6 +93,10 @@ export class TenonYjsProvider {
 	#lastUpload = 0;
 	/** A send of this client's awareness planned after the actor refused one for its rate. */
 	#awarenessRetry: ReturnType<typeof setTimeout> | undefined;
+	/** Refusals in a row of this client's awareness as another connection's. */
+	#awarenessInUse = 0;
+	/** The awareness is this provider's own (destroyed with it). */
+	readonly #ownAwareness: boolean;
 
 	readonly #onDocUpdate = (update: Uint8Array, origin: unknown) => {
 		if (origin === this) return;
@@ -109,7 +119,8 @@ export class TenonYjsProvider {
 		this.doc = doc;
 		this.#conn = conn;
 		this.#onRefused = options.onRefused;
-		this.awareness = options.awareness ?? new Awareness(doc);
+		this.#ownAwareness = options.awareness === undefined;
+		this.awareness = options.awareness ?? continuedAwareness(doc);
 		doc.on("update", this.#onDocUpdate);
 		this.awareness.on("update", this.#onAwarenessUpdate);
 		this.#unsubscribe.push(
@@ -153,6 +164,7 @@ export class TenonYjsProvider {
 		this.doc.off("update", this.#onDocUpdate);
 		this.awareness.off("update", this.#onAwarenessUpdate);
 		for (const unsubscribe of this.#unsubscribe) unsubscribe();
+		releaseAwareness(this.doc, this.awareness, this.#ownAwareness);
 	}
 
 	/** Step 1: the actor answers with what this document lacks, and asks for what it lacks. */
@@ -181,15 +193,25 @@ export class TenonYjsProvider {
 	 */
 	#sendAwareness(clients: number[]): void {
 		const update = encodeAwarenessUpdate(this.awareness, clients);
-		void this.#conn.yjsAwareness(update).catch((error: unknown) => {
-			const code = (error as { code?: unknown } | null)?.code;
-			if (code !== "yjs_awareness_too_fast" || this.#destroyed) return;
-			if (this.#awarenessRetry !== undefined) return;
-			this.#awarenessRetry = setTimeout(() => {
-				this.#awarenessRetry = undefined;
-				if (!this.#destroyed) this.#sendAwareness([this.doc.clientID]);
-			}, retryAfterOf(error) || RETRY_MS);
-		});
+		void this.#conn.yjsAwareness(update).then(
+			() => {
+				this.#awarenessInUse = 0;
+			},
+			(error: unknown) => {
+				const code = (error as { code?: unknown } | null)?.code;
+				if (this.#destroyed || this.#awarenessRetry !== undefined) return;
+				// Held by this client's previous connection (a new provider or connection for the
+				// same document): sent again once it is gone (a walkthrough, 2026-11-29: the cursor
+				// stayed hidden until the next renewal, 15 s later).
+				if (code === "yjs_client_in_use") {
+					if (++this.#awarenessInUse > MAX_IN_USE_RETRIES) return;
+				} else if (code !== "yjs_awareness_too_fast") return;
+				this.#awarenessRetry = setTimeout(() => {
+					this.#awarenessRetry = undefined;
+					if (!this.#destroyed) this.#sendAwareness([this.doc.clientID]);
+				}, retryAfterOf(error) || RETRY_MS);
+			},
+		);
 	}
 
 	#send(message: Uint8Array): void {

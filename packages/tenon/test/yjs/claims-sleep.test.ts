@@ -87,7 +87,7 @@ describe("claims across a sleep", () => {
 		const fakeAw = new Awareness(fake);
 		for (let i = 0; i < 5; i++) fakeAw.setLocalState({ user: { name: "ann (impersonated)" }, i });
 		expect(await outcomeOf(() => attacker.yjsAwareness(encodeAwarenessUpdate(fakeAw, [777])))).toBe(
-			"forbidden",
+			"yjs_client_in_use",
 		);
 		await t.clock.advance(2_000);
 		await t.settle();
@@ -99,7 +99,7 @@ describe("claims across a sleep", () => {
 		fakeAw.destroy();
 		await victimConn.dispose();
 		await attacker.dispose();
-		expect(outcome).toBe("forbidden");
+		expect(outcome).toBe("yjs_client_in_use");
 	}, 20_000);
 
 	it("lets the ids go with the connection: after it left and the document slept, they are free", async () => {

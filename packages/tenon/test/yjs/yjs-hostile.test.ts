@@ -87,7 +87,8 @@ describe("hostile yjs traffic", () => {
 		])
 			await expect(bob.yjsAwareness(spoof)).rejects.toMatchObject({
 				group: "auth",
-				code: "forbidden",
+				code: "yjs_client_in_use",
+				metadata: { client: 1001, retryAfterMs: 1_000 },
 			});
 		await ann.yjsAwareness(awarenessOf(1001, { user: { name: "ann" }, cursor: 3 }, 2));
 		// A state over the limit, and more clients than a connection may announce.
@@ -150,7 +151,7 @@ describe("hostile yjs traffic", () => {
 		const carol = t.client.note.getOrCreate("cursors", { params: { user: "carol" } }).connect();
 		await carol.yjsAwareness(awarenessOf(2001, { user: { name: "carol" } }, 5));
 		await expect(carol.yjsAwareness(awarenessOf(1001, null, 9))).rejects.toMatchObject({
-			code: "forbidden",
+			code: "yjs_client_in_use",
 		});
 		await ann.dispose();
 		await carol.dispose();
