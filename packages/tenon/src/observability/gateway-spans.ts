@@ -6,6 +6,7 @@
 import type { Attributes } from "@opentelemetry/api";
 import { isActorId } from "../common/ids.js";
 import { cutText } from "../common/text-cut.js";
+import { httpStatusFor, toErrorPayload } from "../protocol/errors.js";
 import { startSpanSafely } from "./otel-api.js";
 import { decodedSegment, MAX_URL_PATH, UNKNOWN_NAME } from "./shown-names.js";
 import { remoteContext, TRACEPARENT, TRACESTATE } from "./trace-context.js";
@@ -109,7 +110,17 @@ export function traceGatewayRequest<R extends { readonly status: number }>(
 		parent,
 	);
 	if (span === undefined) return serve();
-	return runInSpan(otel, span, parent, serve, (response) =>
-		span.setAttribute("http.response.status_code", response.status),
+	return runInSpan(
+		otel,
+		span,
+		parent,
+		serve,
+		(response) => span.setAttribute("http.response.status_code", response.status),
+		// What the caller answers for it (errorReply's status): a failed request's span had no
+		// status code (an SRE walkthrough, 2026-11-29), so errors could not be split by status.
+		(error) => {
+			const payload = toErrorPayload(error, false);
+			span.setAttribute("http.response.status_code", httpStatusFor(payload.group, payload.code));
+		},
 	);
 }

@@ -129,13 +129,24 @@ export function runInSpan<T>(
 	parent: Context,
 	work: () => Promise<T>,
 	onResult?: (value: T) => void,
+	onError?: (error: unknown) => void,
 ): Promise<T> {
+	const failed = (error: unknown) => {
+		if (onError !== undefined) {
+			try {
+				onError(error);
+			} catch (failure) {
+				reportTracingFailure(otel, "recording a span's result", failure);
+			}
+		}
+		recordError(span, error);
+		endSpanSafely(otel, span);
+	};
 	let running: Promise<T>;
 	try {
 		running = otel.context.with(otel.trace.setSpan(parent, span), work);
 	} catch (error) {
-		recordError(span, error);
-		endSpanSafely(otel, span);
+		failed(error);
 		throw error;
 	}
 	return running.then(
@@ -151,8 +162,7 @@ export function runInSpan<T>(
 			return value;
 		},
 		(error: unknown) => {
-			recordError(span, error);
-			endSpanSafely(otel, span);
+			failed(error);
 			throw error;
 		},
 	);

@@ -104,6 +104,21 @@ export class RequestGuard {
 	}
 
 	/** Admits a request (or throws the error to answer with). */
+	/**
+	 * A health or readiness probe: admitted whatever its address spent (it spends nothing), its
+	 * Host checked as any request's (a refused one spends, as elsewhere).
+	 */
+	admitProbe(request: RequestHead, info: ClientInfo | undefined): Admitted {
+		const remoteAddress = info?.onBehalfOf?.remoteAddress ?? info?.remoteAddress;
+		try {
+			this.#browser.checkHost(request);
+		} catch (error) {
+			this.spend(remoteAddress);
+			throw error;
+		}
+		return { remoteAddress, trusted: false, internal: false, hops: 0, callDepth: 0 };
+	}
+
 	admit(request: RequestHead, info: ClientInfo | undefined): Admitted {
 		if (info?.inProcess) {
 			const client = info.onBehalfOf;

@@ -451,7 +451,12 @@ export function createServerCore(
 		}
 		let admitted: Admitted;
 		try {
-			admitted = guard.admit(request, client);
+			// Health and readiness probes spend no rate: behind a load balancer every client has
+			// its address, and past the limit the probes were answered 429, so the node was taken
+			// out of rotation or restarted for its clients' load (an SRE walkthrough, 2026-11-29).
+			admitted = isProbe(request, basePath)
+				? guard.admitProbe(request, client)
+				: guard.admit(request, client);
 		} catch (error) {
 			const refused = errorResponse(error, "json", actors.exposeInternalErrors);
 			return withRequestId(refused, requestIdOf(request.headers, false));
@@ -486,4 +491,18 @@ export function createServerCore(
 /** Routes that change one actor: the management API's `/actors/{id}`, the inspector's `/inspector/actors/{id}/...`. */
 function changesOneActor(path: string): boolean {
 	return path.startsWith("/actors/") || path.startsWith("/inspector/actors/");
+}
+
+/** Paths of the health and readiness probes (GET or HEAD). */
+const PROBE_PATHS = new Set(["/health", "/healthz", "/ready", "/readyz"]);
+
+/** A health or readiness probe: a GET or HEAD of one of {@link PROBE_PATHS}. */
+function isProbe(request: Request, basePath: string): boolean {
+	if (request.method !== "GET" && request.method !== "HEAD") return false;
+	const url = request.url;
+	const start = url.indexOf("/", url.indexOf("//") + 2);
+	if (start < 0) return false;
+	const query = url.indexOf("?", start);
+	const path = stripBasePath(url.slice(start, query < 0 ? undefined : query), basePath);
+	return path !== undefined && PROBE_PATHS.has(path);
 }

@@ -97,8 +97,13 @@ export class PowerLossLogFile implements LogFile {
 		}
 	}
 
+	/** The disk is full: the file cannot grow (`ENOSPC`), its existing blocks are written as usual. */
+	noSpace = false;
+
 	extend(size: number): void {
 		if (this.#off) throw new PowerCut();
+		if (this.noSpace && size > this.#current.length)
+			throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
 		if (size <= this.#current.length) return;
 		const grow = (bytes: Uint8Array) => {
 			const out = new Uint8Array(size);

@@ -329,6 +329,10 @@ describe("traces with a tracer provider registered", () => {
 		const httpTrace = traceOf(spans, spanNamed(spans, "http refuse"));
 		failed(spanNamed(httpTrace, "tenon.turn refuse"));
 		failed(spanNamed(httpTrace, "tenon.http_action refuse"));
+		// With the status it was answered (an SRE walkthrough, 2026-11-29: only 200s had one).
+		expect(spanNamed(httpTrace, "tenon.http_action refuse").attributes).toMatchObject({
+			"http.response.status_code": 400,
+		});
 	});
 
 	it("workflow steps that run are spans outside the request that woke the actor", async () => {

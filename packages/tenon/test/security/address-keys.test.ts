@@ -42,7 +42,7 @@ describe("per-address limits", () => {
 		try {
 			const health = (remoteAddress: string) =>
 				core
-					.fetch(new Request(`${server.url}/health`, { headers: { host: "127.0.0.1" } }), {
+					.fetch(new Request(`${server.url}/metadata`, { headers: { host: "127.0.0.1" } }), {
 						remoteAddress,
 					})
 					.then((response) => response.status);
@@ -55,6 +55,41 @@ describe("per-address limits", () => {
 			for (const address of ["10.0.0.7", "::ffff:10.0.0.7", "10.0.0.7"])
 				expect(await health(address)).toBe(200);
 			expect(await health("::ffff:10.0.0.7")).toBe(429);
+		} finally {
+			await server.close();
+		}
+	});
+});
+
+describe("health and readiness probes", () => {
+	// An SRE walkthrough (2026-11-29): behind a load balancer every client has its address, and
+	// past the rate the node's probes were answered 429 (taken out of rotation, or restarted).
+	it("spend no rate: answered while their address is past its limit", async () => {
+		const registry = setup({
+			use: { room: actor({ state: {}, actions: {} }) },
+			logLevel: "silent",
+			rateLimits: { perAddress: { perSecond: 0.01, burst: 3 } },
+		});
+		const { runtime, core } = await registry.createRuntime({
+			storage: memoryDriver(),
+			bindHost: "127.0.0.1",
+		});
+		const server = await registry.listen(runtime, core, { port: 0, host: "127.0.0.1" });
+		try {
+			const status = (path: string, method = "GET") =>
+				core
+					.fetch(new Request(`${server.url}${path}`, { method, headers: { host: "127.0.0.1" } }), {
+						remoteAddress: "10.0.0.9",
+					})
+					.then((response) => response.status);
+			for (let i = 0; i < 3; i++) expect(await status("/metadata")).toBe(200);
+			expect(await status("/metadata")).toBe(429);
+			for (const path of ["/health", "/healthz", "/ready", "/readyz", "/ready?x=1"])
+				for (let i = 0; i < 5; i++) expect(await status(path)).toBe(200);
+			expect(await status("/health", "HEAD")).toBe(200);
+			// Not a probe: still counted.
+			expect(await status("/health", "POST")).toBe(429);
+			expect(await status("/health/x")).toBe(429);
 		} finally {
 			await server.close();
 		}

@@ -224,7 +224,7 @@ describe("cluster headers", () => {
 		}).start({ port: 0, host: "127.0.0.1", storage: memoryDriver() });
 		try {
 			const at = (host: string) =>
-				exactRequest(`${open.url}/health`, { headers: { host } }).then((answer) => answer.status);
+				exactRequest(`${open.url}/metadata`, { headers: { host } }).then((answer) => answer.status);
 			expect([
 				await at("evil.example"),
 				await at("evil.example"),

@@ -309,7 +309,8 @@ describe("rate limits", () => {
 
 	it("per address: over the burst, 429 limit/rate_limited with retryAfter and Retry-After", async () => {
 		await using t = await setupTest(registryWith({}, rates));
-		const health = () => exactRequest(`${t.url}/health`);
+		// Not a probe: health and readiness probes spend no rate (address-keys.test.ts).
+		const health = () => exactRequest(`${t.url}/metadata`);
 		const answers = [await health(), await health(), await health(), await health()];
 		expect(answers.slice(0, 3).map((a) => a.status)).toEqual([200, 200, 200]);
 		const limited = answers[3] as Awaited<ReturnType<typeof health>>;
@@ -326,11 +327,11 @@ describe("rate limits", () => {
 
 	it("per address: guesses at the cluster secret count too (each was a free 403 before)", async () => {
 		await using t = await setupTest(registryWith({}, rates));
-		const guess = () => exactRequest(`${t.url}/health`, { headers: { "x-tenon-peer": "guess" } });
+		const guess = () => exactRequest(`${t.url}/metadata`, { headers: { "x-tenon-peer": "guess" } });
 		const answers = [await guess(), await guess(), await guess(), await guess()];
 		expect(answers.map((a) => a.status)).toEqual([403, 403, 403, 429]);
 		expect(answers[3]?.body).toMatchObject({ code: "rate_limited" });
-		expect((await exactRequest(`${t.url}/health`)).status).toBe(429);
+		expect((await exactRequest(`${t.url}/metadata`)).status).toBe(429);
 	});
 
 	it("per connection: over the burst, each message gets limit/rate_limited with its action id", async () => {

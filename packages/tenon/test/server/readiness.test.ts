@@ -151,6 +151,45 @@ describe("GET /ready on a single node", () => {
 		expect((await fetch(`${server.url}/health`)).status).toBe(200);
 	});
 
+	// An SRE walkthrough (2026-11-29): on a full disk every commit failed (the log could not
+	// grow) while /ready said ready.
+	it("answers 503 storage while commits find no room in the log, and 200 once one goes through", async () => {
+		const path = dataDir();
+		const log = openSimulatedLog();
+		const limits = {
+			...DEFAULT_COMMIT_LOG_LIMITS,
+			initialBytes: 8 * 1024,
+			checkpointIntervalMs: 600_000,
+		};
+		const storage: StorageDriver = {
+			name: "lmdb",
+			open: () => openLmdbStorage(path, { commitLog: limits, openLogFile: log.open }),
+		};
+		const registry = setup({ use: { counter }, logLevel: "silent", storage });
+		await using server = await registry.start({ port: 0, host: "127.0.0.1" });
+		expect((await add(server.url, "a")).body).toBe(1);
+		expect((await ready(server.url)).status).toBe(200);
+		log.opened().noSpace = true;
+		// Each record takes a 4 KiB block: the log must grow within a few commits.
+		let failed = false;
+		for (let i = 0; i < 4 && !failed; i++) failed = (await add(server.url, `k${i}`)).status === 500;
+		expect(failed).toBe(true);
+		const full = await until(
+			() => ready(server.url),
+			(r) => r.status === 503,
+			4_000,
+		);
+		expect(full).toMatchObject({ status: 503, body: { status: "not_ready", reason: "storage" } });
+		log.opened().noSpace = false;
+		expect((await add(server.url, "b")).status).toBe(200);
+		const back = await until(
+			() => ready(server.url),
+			(r) => r.status === 200,
+			4_000,
+		);
+		expect(back.status).toBe(200);
+	});
+
 	it("is ready when mounted, once the runtime started", async () => {
 		const registry = setup({
 			use: { counter },
@@ -208,6 +247,49 @@ describe("GET /ready on PostgreSQL", () => {
 			await dropSchema(schema);
 		}
 	});
+});
+
+describe("GET /ready on PostgreSQL, its bytes lost", () => {
+	beforeAll(assertPostgresReachable);
+	afterAll(closeAdmin);
+
+	// An SRE walkthrough (2026-11-29): a middlebox that dropped bytes for 10 s left the check's
+	// query waiting for good, and readiness starts no check while one is pending: 503 storage
+	// long after the database was back, while actions answered.
+	it("is ready again once the database answers, though a check's query was lost", async () => {
+		const schema = freshSchema();
+		let dropping = false;
+		// Swallows what clients send while dropping: their queries are never answered.
+		const link = new PostgresProxy(() => dropping);
+		await link.up();
+		try {
+			const registry = setup({
+				use: { counter },
+				logLevel: "silent",
+				storage: postgresDriver({ url: link.url, schema, cluster: { leaseTtlMs: 60_000 } }),
+			});
+			await using server = await registry.start({ port: 0, host: "127.0.0.1" });
+			expect((await ready(server.url)).status).toBe(200);
+			dropping = true;
+			const down = await until(
+				() => ready(server.url),
+				(r) => r.status === 503,
+				8_000,
+			);
+			expect(down).toMatchObject({ status: 503, body: { reason: "storage" } });
+			dropping = false;
+			const back = await until(
+				() => ready(server.url),
+				(r) => r.status === 200,
+				10_000,
+			);
+			expect(back).toMatchObject({ status: 200, body: { status: "ready" } });
+		} finally {
+			dropping = false;
+			await link.down();
+			await dropSchema(schema);
+		}
+	}, 30_000);
 });
 
 describe("GET /ready on PostgreSQL, busy", () => {

@@ -248,3 +248,17 @@ describe("a checkpoint whose last transaction reports an error after it committe
 		expect(new TextDecoder().decode(again.view.get(ACTOR, bytes("k")))).toBe("2");
 	});
 });
+
+describe("a checkpoint that fails at close", () => {
+	// An SRE walkthrough (2026-11-29): on a full disk the close's checkpoint threw, close()
+	// rejected, and `server.close().then(...)` ended the process on an unhandled rejection.
+	it("is logged, the close completes, and the next start replays the log", async () => {
+		const { start, failTransactionsAfter } = await fresh();
+		const writer = start();
+		writer.commitSync([put(ACTOR, "kept", bytes("in the log"))]);
+		const restore = failTransactionsAfter(0, "MDB_MAP_FULL: the disk is full");
+		await expect(writer.close()).resolves.toBeUndefined();
+		restore();
+		expect(start().view.get(ACTOR, bytes("kept"))).toEqual(bytes("in the log"));
+	});
+});

@@ -139,6 +139,8 @@ export class LogWriter implements CommitWriter {
 	#closed = false;
 	/** When a checkpoint last failed (`performance.now()`): commits do not retry one sooner than the interval. */
 	#checkpointFailedAt = Number.NEGATIVE_INFINITY;
+	/** The last commit failed to reach the log (see {@link refusing}). */
+	#lastCommitFailed = false;
 	/** Reads of durable state: the overlay, then LMDB. */
 	readonly view: OverlayView;
 
@@ -172,6 +174,39 @@ export class LogWriter implements CommitWriter {
 		return this.#closed || this.#log.failed;
 	}
 
+	/**
+	 * True while the last commit failed to reach the log (no room: the file could not grow, or
+	 * the checkpoint that would rewind it failed; a full disk), until one succeeds: readiness
+	 * says `storage` (it said ready while every commit failed, an SRE walkthrough, 2026-11-29).
+	 */
+	get refusing(): boolean {
+		return this.failed || this.#lastCommitFailed;
+	}
+
+	/** Reserves and writes a group's record (sync or not), noting whether it reached the log. */
+	#writeRecord<T>(ops: LogOp[], write: (record: ReturnType<CommitLog["reserve"]>) => T): T {
+		let result: T;
+		try {
+			result = write(this.#log.reserve(ops, (bytes) => this.#makeRoom(bytes)));
+		} catch (error) {
+			this.#lastCommitFailed = true;
+			throw error;
+		}
+		if (result instanceof Promise)
+			return result.then(
+				(value) => {
+					this.#lastCommitFailed = false;
+					return value;
+				},
+				(error: unknown) => {
+					this.#lastCommitFailed = true;
+					throw error;
+				},
+			) as T;
+		this.#lastCommitFailed = false;
+		return result;
+	}
+
 	commitSync(batch: readonly CommitItem[]): CommitResult[] {
 		this.#refuseWhenClosed();
 		if (this.#writing !== undefined) {
@@ -179,7 +214,7 @@ export class LogWriter implements CommitWriter {
 		}
 		const { results, staging, ops } = this.#stage(batch);
 		if (ops.length === 0) return results;
-		this.#log.writeSync(this.#log.reserve(ops, (bytes) => this.#makeRoom(bytes)));
+		this.#writeRecord(ops, (record) => this.#log.writeSync(record));
 		this.#published(staging);
 		return results;
 	}
@@ -191,8 +226,7 @@ export class LogWriter implements CommitWriter {
 		this.#refuseWhenClosed();
 		const { results, staging, ops } = this.#stage(batch);
 		if (ops.length === 0) return results;
-		const record = this.#log.reserve(ops, (bytes) => this.#makeRoom(bytes));
-		const writing = this.#log.write(record);
+		const writing = this.#writeRecord(ops, (record) => this.#log.write(record));
 		this.#writing = writing;
 		try {
 			await writing;
@@ -300,7 +334,16 @@ export class LogWriter implements CommitWriter {
 		this.#closed = true;
 		clearInterval(this.#timer);
 		while (this.#writing !== undefined) await this.#writing.catch(() => {});
-		this.checkpoint();
+		try {
+			this.checkpoint();
+		} catch (error) {
+			// Every acknowledged write is in the log, which the next start replays: the close
+			// goes on. It rejected, and `server.close().then(...)` ended the process on an
+			// unhandled rejection, "tenon stopped" never logged (an SRE walkthrough, 2026-11-29).
+			this.#logger?.error("commit log checkpoint failed at close: the next start replays the log", {
+				error: String(error),
+			});
+		}
 		this.#log.close();
 	}
 }

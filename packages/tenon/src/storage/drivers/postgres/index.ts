@@ -9,6 +9,9 @@ import { checkSchemaName, migration1, SCHEMA_VERSION } from "./schema.js";
 import { PgStore } from "./store.js";
 import { guardStrayWrites } from "./write-guard.js";
 
+/** How long the readiness check's `SELECT 1` may take before its connection is dropped (ms). */
+const CHECK_TIMEOUT_MS = 2_000;
+
 export type { ClusterOptions } from "./cluster.js";
 
 /** Options for {@link postgresDriver}. */
@@ -122,7 +125,24 @@ export function postgresDriver(options: PostgresDriverOptions = {}): StorageDriv
 						applicationName: `tenon ${schema} ready`,
 						connectTimeoutS: 2,
 					});
-					await probe`SELECT 1`;
+					const asked = probe;
+					// A query whose bytes were lost (a half-open connection, a middlebox that drops
+					// them) never settles, and readiness starts no check while one is pending: the
+					// node said "storage" for good after the database came back (an SRE walkthrough,
+					// 2026-11-29). Past the time the connection is dropped; the next check opens one.
+					let timer: ReturnType<typeof setTimeout> | undefined;
+					const timedOut = new Promise<never>((_, reject) => {
+						timer = setTimeout(() => {
+							if (probe === asked) probe = undefined;
+							void asked.end({ timeout: 0 }).catch(() => {});
+							reject(new Error("the readiness query took over 2 s"));
+						}, CHECK_TIMEOUT_MS);
+					});
+					try {
+						await Promise.race([asked`SELECT 1`, timedOut]);
+					} finally {
+						clearTimeout(timer);
+					}
 				},
 				async close() {
 					await leases.leave();
