@@ -179,6 +179,15 @@ export class ActorCreation {
 			: undefined;
 	}
 
+	/**
+	 * True while `actorId` is an actor a gateway call created, not yet woken, that no REST
+	 * create answered with: no caller was told of it, so a first wake that fails before it
+	 * stored anything may undo its creation (see ActorHost).
+	 */
+	unclaimedNew(actorId: string): boolean {
+		return this.#unwoken.get(actorId) === false;
+	}
+
 	/** The host woke (or failed to wake) an actor: a claim made before is the instance's now. */
 	woke(actorId: string, instance: ActorInstance | undefined): void {
 		const claimed = this.#unwoken.get(actorId);

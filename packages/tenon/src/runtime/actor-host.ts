@@ -23,10 +23,9 @@ import { makeRoom } from "./awake-room.js";
 import { type Caller, callerWithParams } from "./caller.js";
 import type { ConnectionLinks } from "./connections/links.js";
 import { SocketRegistry } from "./connections/socket-registry.js";
+import { type Slot, slotStats, slotTransitions } from "./host-slots.js";
 import { SleepScheduler } from "./sleep-scheduler.js";
 import { WakePacer } from "./wake-pacer.js";
-
-type Slot = { instance: ActorInstance } | { starting: Promise<ActorInstance> };
 
 /** Actors that start waking in one turn of the event loop, at most (see WakePacer). */
 const WAKES_PER_TURN = 16;
@@ -173,15 +172,7 @@ export class ActorHost {
 
 	/** Counts of actors by phase (for introspection and the test kit). */
 	stats(): { awake: number; starting: number; stopping: number } {
-		let awake = 0;
-		let starting = 0;
-		let stopping = 0;
-		for (const slot of this.#slots.values()) {
-			if ("starting" in slot) starting++;
-			else if (slot.instance.status === "awake") awake++;
-			else stopping++;
-		}
-		return { awake, starting, stopping };
+		return slotStats(this.#slots.values());
 	}
 
 	/** The awake instances (for metrics, read when scraped). */
@@ -192,12 +183,7 @@ export class ActorHost {
 
 	/** Promises that settle when the actors now waking or stopping have finished doing so. */
 	transitions(): Promise<unknown>[] {
-		const pending: Promise<unknown>[] = [];
-		for (const slot of this.#slots.values()) {
-			if ("starting" in slot) pending.push(slot.starting.catch(() => {}));
-			else if (slot.instance.status !== "awake") pending.push(slot.instance.stopped);
-		}
-		return pending;
+		return slotTransitions(this.#slots.values());
 	}
 
 	/** True once shutdown began. */
@@ -282,6 +268,7 @@ export class ActorHost {
 			try {
 				return { instance: await this.instanceFor(record), created };
 			} catch (error) {
+				if (this.#failedNew.delete(record.actorId)) await this.#undoFailedCreation(record);
 				// Destroyed after getOrCreate found it by key (answered not_found: a probe): key free.
 				const again = target.kind === "key" && target.method === "getOrCreate" && tries < 3;
 				const gone = error instanceof ActorError && error.group === "actor";
@@ -371,13 +358,39 @@ export class ActorHost {
 			: undefined;
 	}
 
+	/** Actors whose first wake after a client's call created them failed (see #undoFailedCreation). */
+	readonly #failedNew = new Set<string>();
+
 	async #start(record: ActorRecord): Promise<ActorInstance> {
 		let instance: ActorInstance | undefined;
+		const fresh = this.creations.unclaimedNew(record.actorId);
 		try {
 			instance = await this.#wake(record);
 			return instance;
+		} catch (error) {
+			// Undone by the call that created it, once this wake has let go of its place.
+			if (fresh && isWakeFailure(error)) this.#failedNew.add(record.actorId);
+			throw error;
 		} finally {
 			this.creations.woke(record.actorId, instance);
+		}
+	}
+
+	/**
+	 * Undoes a creation whose first wake failed (once what it sent landed) and stored nothing (a
+	 * `createState` that throws for its input): the key stayed taken (any client could break any
+	 * key, 2026-11-29). A wake that stored (`onCreate` saved) keeps it: else onCreate runs again.
+	 */
+	async #undoFailedCreation(record: ActorRecord): Promise<void> {
+		try {
+			const slot = this.#slots.get(record.actorId);
+			if (slot !== undefined && "instance" in slot) await slot.instance.stopped;
+			const stored = await this.#options.storage.store.list(record.actorId, {}, { limit: 1 });
+			if (stored.length > 0) return;
+			await this.#destroyUnwakeable(record);
+		} catch (error) {
+			const { actorId } = record;
+			this.#options.logger.warn("could not undo a creation whose wake failed", { actorId, error });
 		}
 	}
 

@@ -35,6 +35,8 @@ export interface LogFile {
 	/** Grows the file to `size` bytes of zeros and syncs it, size included. */
 	extend(size: number): void;
 	close(): void;
+	/** Where the file reports what an operator should know (the server's log); unset: a process warning. */
+	onWarning?: ((message: string) => void) | undefined;
 }
 
 /**
@@ -71,6 +73,7 @@ class NodeLogFile implements LogFile {
 	#size: number;
 	/** Direct I/O where the file system allows it; undefined: through the page cache. */
 	#direct: DirectWrites | undefined;
+	onWarning: ((message: string) => void) | undefined;
 
 	private constructor(fd: number) {
 		this.#descriptor = fd;
@@ -230,11 +233,11 @@ class NodeLogFile implements LogFile {
 		if (refused && this.#direct !== undefined) {
 			this.#direct.close();
 			this.#direct = undefined;
-			// Once per file: an operator learns that records now go through the page cache.
-			process.emitWarning(
-				`the commit log's direct I/O was refused (${(error as Error).message}); writing it through the page cache from now on`,
-				{ code: "TENON_COMMIT_LOG_BUFFERED" },
-			);
+			// Once per file: an operator learns that records now go through the page cache. In the
+			// server's log (a process warning was a multi-line text among JSON lines, 2026-11-29).
+			const message = `the commit log's direct I/O was refused (${(error as Error).message}); writing it through the page cache from now on`;
+			if (this.onWarning !== undefined) this.onWarning(message);
+			else process.emitWarning(message, { code: "TENON_COMMIT_LOG_BUFFERED" });
 		}
 		return refused;
 	}

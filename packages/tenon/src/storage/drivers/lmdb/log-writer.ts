@@ -148,6 +148,7 @@ export class LogWriter implements CommitWriter {
 		this.#env = env;
 		this.#limits = limits;
 		this.#logger = logger;
+		if (logger !== undefined) file.onWarning = (message) => logger.warn(message);
 		const recovered = recoverCommitLog(env, file, limits.checkpointChunkOps);
 		this.#log = new CommitLog(file, recovered.seq + 1, recovered.pass);
 		this.view = new OverlayView(env, () => [this.#active], this.#fences);
