@@ -70,6 +70,8 @@ export interface RuntimeMetrics {
 	commitBatch(seconds: number, size: number): void;
 	/** A group commit the storage failed (`size` actors' commits failed with it). */
 	commitFailed(size: number): void;
+	/** An HTTP request answered with an error, or a WebSocket upgrade refused, for `error`. */
+	requestFailed(error: unknown): void;
 	/** Where scrape-time values come from (the runtime registers itself once). */
 	sample(sampler: RuntimeSampler): void;
 }
@@ -91,6 +93,7 @@ export const noopMetrics: RuntimeMetrics = {
 	forActor: () => noopActorMetrics,
 	commitBatch: () => {},
 	commitFailed: () => {},
+	requestFailed: () => {},
 	sample: () => {},
 };
 

@@ -82,6 +82,7 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 	readonly #actions: CounterSeries<"actor" | "action" | "transport">;
 	readonly #actionSeconds: HistogramSeries<"actor" | "action" | "transport">;
 	readonly #actionErrors: Counter<"actor" | "action" | "transport" | "group" | "code">;
+	readonly #requestErrors: Counter<"group" | "code">;
 	readonly #gateSeconds: HistogramSeries<"actor" | "transport">;
 	readonly #commitSeconds: HistogramValue;
 	readonly #commitGroup: HistogramValue;
@@ -215,6 +216,12 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 			labelNames: ["actor"],
 			registers,
 		});
+		this.#requestErrors = new Counter({
+			name: "tenon_http_errors_total",
+			help: "HTTP requests answered with an error, and WebSocket upgrades refused, by the error's group and code (rate limits, tokens, bad requests, unknown actors, failed actions).",
+			labelNames: ["group", "code"],
+			registers,
+		});
 		this.#commitFailures = new Counter({
 			name: "tenon_commit_failures_total",
 			help: "Group commits the storage failed (each fails its actors' turns: their callers get 500, the actors reset).",
@@ -311,6 +318,10 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 
 	commitFailed(): void {
 		this.#commitFailures.inc();
+	}
+
+	requestFailed(error: unknown): void {
+		this.#requestErrors.inc(this.#errorLabels.of(error));
 	}
 
 	forActor(actor: string, actions: { has(action: string): boolean }): ActorMetrics {

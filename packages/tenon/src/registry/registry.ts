@@ -18,6 +18,7 @@ import type { Limits } from "../protocol/limits.js";
 import { ActorGateway } from "../runtime/actor-gateway.js";
 import { Runtime } from "../runtime/runtime.js";
 import type { AccessOptions } from "../server/access.js";
+import { normalizeBasePath } from "../server/base-path.js";
 import { LOOPBACK_HOSTS } from "../server/browser-guard.js";
 import type { CorsOptions } from "../server/cors.js";
 import { errorResponse } from "../server/http-util.js";
@@ -33,7 +34,6 @@ import type { RateLimitOptions } from "../server/request-guard.js";
 import {
 	createServerCore,
 	type FallbackHandler,
-	normalizeBasePath,
 	type ServerCore,
 	type ServerCoreOptions,
 } from "../server/server-core.js";

@@ -124,6 +124,10 @@ export class ActorGateway {
 	get exposeInternalErrors(): boolean {
 		return this.#runtime.exposeInternalErrors;
 	}
+	/** Counts an error answer to a request or an upgrade (`tenon_http_errors_total`). */
+	requestFailed(error: unknown): void {
+		this.#runtime.metrics.requestFailed(error);
+	}
 	/** Whether this node should get traffic (`GET /ready`). */
 	readiness(): Promise<ReadinessReport> {
 		return this.#runtime.readiness.check();

@@ -3,7 +3,7 @@ import { type Clock, systemClock } from "../common/clock.js";
 import { definedOnly, type Settable } from "../common/defined.js";
 import { defaultMaxConnections, defaultMaxSockets } from "../common/fd-limit.js";
 import { createLogger, type Logger, moduleLogger } from "../common/logger.js";
-import type { RuntimeMetrics } from "../observability/metrics.js";
+import { noopMetrics, type RuntimeMetrics } from "../observability/metrics.js";
 import { exposeInternalErrorsFromEnv } from "../protocol/errors.js";
 import { DEFAULT_LIMITS, type Limits } from "../protocol/limits.js";
 import type { ClusterMembership, StorageDriver, StorageHandles } from "../storage/interfaces.js";
@@ -37,6 +37,8 @@ export class Runtime {
 	readonly clock: Clock;
 	readonly exposeInternalErrors: boolean;
 	readonly storageName: string;
+	/** Where the node's metrics go (nowhere without `/metrics`). */
+	readonly metrics: RuntimeMetrics;
 	/** Who follows which actor's commits (the inspector's live state). */
 	readonly commits = new CommitWatchers();
 	/** Who follows which actor's events (the inspector's event log). */
@@ -59,6 +61,7 @@ export class Runtime {
 		this.events = new EventTaps(this.clock);
 		this.exposeInternalErrors = options.exposeInternalErrors ?? exposeInternalErrorsFromEnv();
 		this.storageName = options.storage.name;
+		this.metrics = options.metrics ?? noopMetrics;
 		this.#storage = storage;
 		this.readiness = new Readiness(storage, moduleLogger(logger, "server"));
 		this.host = new ActorHost({

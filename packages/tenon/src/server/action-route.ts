@@ -110,6 +110,7 @@ export function createActionRoute(deps: ActionRouteDeps): ActionRoute {
 		try {
 			admitted = guard.admit(head, client);
 		} catch (error) {
+			actors.requestFailed(error);
 			const refused = errorReply(error, "json", actors.exposeInternalErrors);
 			refused.headers.set("x-request-id", requestIdOf(head.headers, false));
 			return refused;
@@ -126,6 +127,7 @@ export function createActionRoute(deps: ActionRouteDeps): ActionRoute {
 			);
 		} catch (error) {
 			deps.logIfInternal(error, head, requestId);
+			actors.requestFailed(error);
 			reply = errorReply(error, encoding, actors.exposeInternalErrors);
 		} finally {
 			// Answered: the body it read counts no longer (the reply is encoded already).

@@ -14,6 +14,7 @@ import type { ActorGateway, Caller } from "../runtime/actor-gateway.js";
 import { OwnedElsewhereError } from "../storage/interfaces.js";
 import { type AccessOptions, AccessPolicy, presentedCredential } from "./access.js";
 import { createActionRoute, isActionPath } from "./action-route.js";
+import { isProbe, normalizeBasePath, stripBasePath } from "./base-path.js";
 import { bodyAfterAnswer, withStreamedBody } from "./body-after-answer.js";
 import { BrowserGuard } from "./browser-guard.js";
 import { type ClientInfo, callerRequest, type OnBehalfOf } from "./caller-request.js";
@@ -104,20 +105,6 @@ export interface ServerCoreOptions {
 	metrics?: MetricsExposition;
 	/** Makes the in-process client of a fallback's caller (`FallbackInfo.callerClient`). */
 	callerClient?: (onBehalfOf: OnBehalfOf) => unknown;
-}
-
-function stripBasePath(pathname: string, basePath: string): string | undefined {
-	if (basePath === "/") return pathname;
-	if (pathname === basePath) return "/";
-	if (pathname.startsWith(`${basePath}/`)) return pathname.slice(basePath.length);
-	return undefined;
-}
-
-/** `basePath` as the server uses it: `/`, or a prefix with a leading and no trailing slash. */
-export function normalizeBasePath(basePath: string | undefined): string {
-	if (basePath === undefined || basePath === "" || basePath === "/") return "/";
-	const withSlash = basePath.startsWith("/") ? basePath : `/${basePath}`;
-	return withSlash.endsWith("/") ? withSlash.slice(0, -1) : withSlash;
 }
 
 function isRawPath(path: string, route: "/request" | "/websocket"): boolean {
@@ -392,6 +379,7 @@ export function createServerCore(
 					? actorUnavailable(`it is awake on node ${caught.owner.nodeId}`)
 					: caught;
 			logIfInternal(error, request, requestId);
+			actors.requestFailed(error);
 			const response = errorResponse(error, encoding, actors.exposeInternalErrors);
 			// Forwarded, and refused before any of it ran: the node it came through sends it again.
 			if (admitted.hops > 0 && refusedUnrun(error)) response.headers.set(NOT_RUN_HEADER, "1");
@@ -458,6 +446,7 @@ export function createServerCore(
 				? guard.admitProbe(request, client)
 				: guard.admit(request, client);
 		} catch (error) {
+			actors.requestFailed(error);
 			const refused = errorResponse(error, "json", actors.exposeInternalErrors);
 			return withRequestId(refused, requestIdOf(request.headers, false));
 		}
@@ -491,18 +480,4 @@ export function createServerCore(
 /** Routes that change one actor: the management API's `/actors/{id}`, the inspector's `/inspector/actors/{id}/...`. */
 function changesOneActor(path: string): boolean {
 	return path.startsWith("/actors/") || path.startsWith("/inspector/actors/");
-}
-
-/** Paths of the health and readiness probes (GET or HEAD). */
-const PROBE_PATHS = new Set(["/health", "/healthz", "/ready", "/readyz"]);
-
-/** A health or readiness probe: a GET or HEAD of one of {@link PROBE_PATHS}. */
-function isProbe(request: Request, basePath: string): boolean {
-	if (request.method !== "GET" && request.method !== "HEAD") return false;
-	const url = request.url;
-	const start = url.indexOf("/", url.indexOf("//") + 2);
-	if (start < 0) return false;
-	const query = url.indexOf("?", start);
-	const path = stripBasePath(url.slice(start, query < 0 ? undefined : query), basePath);
-	return path !== undefined && PROBE_PATHS.has(path);
 }

@@ -133,6 +133,7 @@ function socketEncoding(protocols: string[], url: URL, raw: boolean): Encoding {
 }
 
 function reject(actors: ActorGateway, error: unknown): UpgradeDecision {
+	actors.requestFailed(error);
 	return { kind: "reject", response: errorResponse(error, "json", actors.exposeInternalErrors) };
 }
 

@@ -410,3 +410,49 @@ describe("failed commits", () => {
 		expect(await handle.increment(1)).toBeGreaterThan(0);
 	});
 });
+
+// Refused requests showed nowhere (an SRE walkthrough, 2026-11-29): 5,782 answers 429, wrong
+// tokens, unknown actors and bad bodies moved no series and logged no line.
+describe("HTTP error answers", () => {
+	it("count in tenon_http_errors_total by group and code, upgrades refused too", async () => {
+		await using t = await setupTest(
+			setup({ use: { counter }, admin: { token: ADMIN }, logLevel: "silent" }),
+		);
+		const metrics = `${t.url}/metrics`;
+		const count = async (group: string, code: string) =>
+			(await scrape(metrics, ADMIN)).value("tenon_http_errors_total", { group, code });
+		const notFound = await count("actor", "not_found");
+		const forbidden = await count("auth", "forbidden");
+		const unknown = await fetch(
+			`${t.url}/gateway/counter/action/increment?rvt-method=get&rvt-key=none`,
+			{
+				method: "POST",
+				headers: { "content-type": "application/json" },
+				body: JSON.stringify({ args: [1] }),
+			},
+		);
+		expect(unknown.status).toBe(404);
+		const wrongToken = await fetch(`${t.url}/inspector/actors`, {
+			headers: { authorization: "Bearer wrong-token" },
+		});
+		expect(wrongToken.status).toBe(403);
+		// An upgrade from a foreign page: refused before any socket.
+		const origin = await count("auth", "origin_not_allowed");
+		const { WebSocket } = await import("ws");
+		const ws = new WebSocket(
+			`${t.url.replace("http", "ws")}/gateway/counter/connect?rvt-method=getOrCreate&rvt-key=a`,
+			["rivet", "rivet_encoding.json"],
+			{ headers: { origin: "https://evil.example" } },
+		);
+		const refused = await new Promise<number>((resolve) => {
+			ws.once("unexpected-response", (_request, response) => resolve(response.statusCode ?? 0));
+			ws.once("open", () => resolve(101));
+			ws.once("error", () => resolve(-1));
+		});
+		ws.terminate();
+		expect(refused).toBe(403);
+		expect(await count("auth", "origin_not_allowed")).toBe(origin + 1);
+		expect(await count("auth", "forbidden")).toBe(forbidden + 1);
+		expect(await count("actor", "not_found")).toBe(notFound + 1);
+	});
+});
