@@ -259,7 +259,6 @@ async function runToolCall(
 		if (outcome.crashed === true)
 			c.log.warn("agent tool call failed: the server stopped each time it ran", {
 				tool: call.name,
-				times: TOOL_CRASHES + 1,
 			});
 		const message = await new Transcript(c.db).add({
 			id: `${prompt.turnId}.tool.${label}`,

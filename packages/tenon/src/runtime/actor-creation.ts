@@ -63,6 +63,8 @@ export class ActorCreation {
 	readonly #claimed = new WeakSet<ActorInstance>();
 	/** Instances being undone: a create that finds their key waits for them to go. */
 	readonly #undoing = new WeakSet<ActorInstance>();
+	/** Creations being undone after their first wake failed (by id): creates wait for them. */
+	readonly #undoingIds = new Map<string, Promise<void>>();
 
 	constructor(deps: CreationDeps) {
 		this.#deps = deps;
@@ -110,6 +112,11 @@ export class ActorCreation {
 			const undoing = this.#undoingInstance(actorId);
 			if (undoing !== undefined) {
 				await undoing.stopped;
+				continue;
+			}
+			const undoingId = this.#undoingIds.get(actorId);
+			if (undoingId !== undefined) {
+				await undoingId;
 				continue;
 			}
 			if (answers) {
@@ -186,6 +193,13 @@ export class ActorCreation {
 	 */
 	unclaimedNew(actorId: string): boolean {
 		return this.#unwoken.get(actorId) === false;
+	}
+
+	/** The creation of `actorId` is being undone until `undo` settles (see {@link unclaimedNew}). */
+	undoing(actorId: string, undo: Promise<void>): Promise<void> {
+		const done = undo.finally(() => this.#undoingIds.delete(actorId));
+		this.#undoingIds.set(actorId, done);
+		return done;
 	}
 
 	/** The host woke (or failed to wake) an actor: a claim made before is the instance's now. */

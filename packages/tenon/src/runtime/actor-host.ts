@@ -23,7 +23,7 @@ import { makeRoom } from "./awake-room.js";
 import { type Caller, callerWithParams } from "./caller.js";
 import type { ConnectionLinks } from "./connections/links.js";
 import { SocketRegistry } from "./connections/socket-registry.js";
-import { type Slot, slotStats, slotTransitions } from "./host-slots.js";
+import { holdingPlace, type Slot, slotStats, slotTransitions } from "./host-slots.js";
 import { SleepScheduler } from "./sleep-scheduler.js";
 import { WakePacer } from "./wake-pacer.js";
 
@@ -268,7 +268,6 @@ export class ActorHost {
 			try {
 				return { instance: await this.instanceFor(record), created };
 			} catch (error) {
-				if (this.#failedNew.delete(record.actorId)) await this.#undoFailedCreation(record);
 				// Destroyed after getOrCreate found it by key (answered not_found: a probe): key free.
 				const again = target.kind === "key" && target.method === "getOrCreate" && tries < 3;
 				const gone = error instanceof ActorError && error.group === "actor";
@@ -358,18 +357,15 @@ export class ActorHost {
 			: undefined;
 	}
 
-	/** Actors whose first wake after a client's call created them failed (see #undoFailedCreation). */
-	readonly #failedNew = new Set<string>();
-
 	async #start(record: ActorRecord): Promise<ActorInstance> {
 		let instance: ActorInstance | undefined;
-		const fresh = this.creations.unclaimedNew(record.actorId);
 		try {
 			instance = await this.#wake(record);
 			return instance;
 		} catch (error) {
-			// Undone by the call that created it, once this wake has let go of its place.
-			if (fresh && isWakeFailure(error)) this.#failedNew.add(record.actorId);
+			// Decided as it failed: a REST create that answered with it meanwhile claimed it.
+			if (isWakeFailure(error) && this.creations.unclaimedNew(record.actorId))
+				await this.#undoFailedCreation(record);
 			throw error;
 		} finally {
 			this.creations.woke(record.actorId, instance);
@@ -377,21 +373,26 @@ export class ActorHost {
 	}
 
 	/**
-	 * Undoes a creation whose first wake failed (once what it sent landed) and stored nothing (a
-	 * `createState` that throws for its input): the key stayed taken (any client could break any
-	 * key, 2026-11-29). A wake that stored (`onCreate` saved) keeps it: else onCreate runs again.
+	 * Undoes a creation whose first wake failed and stored nothing (a `createState` that throws
+	 * for its input): the key stayed taken (any client could break any key, 2026-11-29). Once
+	 * what the wake sent landed, it takes the actor's place, unless someone woke it meanwhile,
+	 * and under it reads the store and destroys: a wake that stored (`onCreate` saved) keeps the
+	 * actor (else onCreate runs again). REST creates of the key wait for it (ActorCreation).
 	 */
-	async #undoFailedCreation(record: ActorRecord): Promise<void> {
-		try {
-			const slot = this.#slots.get(record.actorId);
-			if (slot !== undefined && "instance" in slot) await slot.instance.stopped;
-			const stored = await this.#options.storage.store.list(record.actorId, {}, { limit: 1 });
-			if (stored.length > 0) return;
-			await this.#destroyUnwakeable(record);
-		} catch (error) {
-			const { actorId } = record;
-			this.#options.logger.warn("could not undo a creation whose wake failed", { actorId, error });
-		}
+	#undoFailedCreation(record: ActorRecord): Promise<void> {
+		const { actorId } = record;
+		const failed = this.#slots.get(actorId);
+		const undo = (async () => {
+			if (failed !== undefined && "instance" in failed) await failed.instance.stopped;
+			if (this.#slots.has(actorId)) return;
+			await holdingPlace(this.#slots, actorId, async () => {
+				const stored = await this.#options.storage.store.list(actorId, {}, { limit: 1 });
+				if (stored.length === 0) await this.#destroyStored(record);
+			});
+		})().catch((error: unknown) =>
+			this.#options.logger.warn("could not undo a creation whose wake failed", { actorId, error }),
+		);
+		return this.creations.undoing(actorId, undo);
 	}
 
 	async #wake(record: ActorRecord): Promise<ActorInstance> {
@@ -448,27 +449,22 @@ export class ActorHost {
 	 * Its place is held meanwhile, so nothing wakes it.
 	 */
 	async #destroyUnwakeable(record: ActorRecord): Promise<void> {
-		const { actorId } = record;
-		const slot = this.#slots.get(actorId);
+		const slot = this.#slots.get(record.actorId);
 		// The failed instance keeps its place until what it sent has landed.
 		if (slot !== undefined && "instance" in slot) await slot.instance.stopped;
-		if (this.#slots.has(actorId)) throw errors.actorStopping();
-		const held = deferred<ActorInstance>();
-		held.promise.catch(() => {});
-		this.#slots.set(actorId, { starting: held.promise });
+		await holdingPlace(this.#slots, record.actorId, () => this.#destroyStored(record));
+	}
+
+	/** Marks the actor destroyed and deletes its data, with no instance (its place held). */
+	async #destroyStored({ actorId }: ActorRecord): Promise<void> {
+		const { storage, clock, logger } = this.#options;
+		const fence = await storage.placement.acquire(actorId);
 		try {
-			const { storage, clock, logger } = this.#options;
-			const fence = await storage.placement.acquire(actorId);
-			try {
-				await destroyStoredActor(actorId, fence, storage.directory, this.pipeline, clock);
-			} finally {
-				await storage.placement.release(actorId).catch(() => {});
-			}
-			logger.warn("destroyed an actor that could not wake, without its hooks", { actorId });
+			await destroyStoredActor(actorId, fence, storage.directory, this.pipeline, clock);
 		} finally {
-			this.#slots.delete(actorId);
-			held.reject(errors.actorNotFound({ actorId }));
+			await storage.placement.release(actorId).catch(() => {});
 		}
+		logger.warn("destroyed an actor that could not wake, without its hooks", { actorId });
 	}
 
 	/** Starts waking actors for their alarms (timers that are or come due). */

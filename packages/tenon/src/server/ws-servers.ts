@@ -24,6 +24,7 @@ export class WebSocketServers {
 	readonly #servers = new Map<number, WebSocketServer>();
 	readonly #options: WebSocketServersOptions;
 	readonly #timers: ReturnType<typeof setInterval>[] = [];
+	#closed = false;
 
 	constructor(options: WebSocketServersOptions) {
 		this.#options = options;
@@ -59,6 +60,8 @@ export class WebSocketServers {
 				handleProtocols: (_offered, request) => this.#options.handleProtocols(request),
 			});
 			this.#servers.set(maxMessageBytes, server);
+			// Made after close() (an upgrade decided late): closed, it answers the upgrade 503.
+			if (this.#closed) server.close();
 		}
 		return server;
 	}
@@ -76,6 +79,7 @@ export class WebSocketServers {
 
 	/** Ends every socket and stops the sweeps. */
 	close(): void {
+		this.#closed = true;
 		for (const timer of this.#timers) clearInterval(timer);
 		for (const server of this.#servers.values()) {
 			for (const ws of server.clients) ws.terminate();

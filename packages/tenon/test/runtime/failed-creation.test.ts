@@ -6,7 +6,8 @@
 // something (an `onCreate` that saved, then threw) keeps its key: a new creation would run
 // `onCreate` again.
 import { describe, expect, it } from "vitest";
-import { actor, setup } from "../../src/index.js";
+import { actor, memoryDriver, setup } from "../../src/index.js";
+import type { StorageDriver } from "../../src/storage/interfaces.js";
 import { setupTest } from "../../src/test/index.js";
 
 const doc = actor({
@@ -60,5 +61,77 @@ describe("a creation whose first wake fails", () => {
 		// The saved actor wakes now (onCreate ran once, its save landed): no second charge.
 		expect(await t.client.charged.getOrCreate("c").charged()).toBe(true);
 		expect(onCreateRuns).toBe(1);
+	});
+});
+
+// A review (2026-11-29) of the first version: it read the store, then took the actor's place,
+// so a second client's wake in between wrote state the undo then destroyed; and it decided
+// before the wake, so a REST create answered during the wake got an id destroyed after it.
+describe("undoing a failed creation, raced", () => {
+	const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+	let failures = 0;
+	const flaky = actor({
+		createState: async () => {
+			await wait(300);
+			if (failures > 0) {
+				failures--;
+				throw new Error("a flaky service");
+			}
+			return { n: 0 };
+		},
+		actions: { add: (c) => ++c.state.n, get: (c) => c.state.n },
+	});
+	const racing = setup({ use: { flaky }, logLevel: "silent" });
+
+	/** A store whose one-entry `list` answers 500 ms late (a slow database). */
+	function slowList(): StorageDriver {
+		const inner = memoryDriver();
+		return {
+			name: "slow-list",
+			async open(context) {
+				const handles = await inner.open(context);
+				const list = handles.store.list.bind(handles.store);
+				handles.store.list = async (id, range, options) => {
+					const found = await list(id, range, options);
+					if (options?.limit === 1) await wait(500);
+					return found;
+				};
+				return handles;
+			},
+		};
+	}
+
+	it("keeps what a second client wrote while the undo read the store", async () => {
+		await using t = await setupTest(racing, { storage: slowList() });
+		failures = 1;
+		const first = t.client.flaky
+			.getOrCreate("k")
+			.add()
+			.catch((error: { code?: string }) => error.code);
+		// The first wake fails at about 300 ms; the undo's read answers 500 ms later.
+		await wait(350);
+		const second = t.client.flaky.getOrCreate("k");
+		expect([await second.add(), await second.add()]).toEqual([1, 2]);
+		expect(await first).toBe("internal_error");
+		await t.restart();
+		expect(await t.client.flaky.getOrCreate("k").get()).toBe(2);
+	});
+
+	it("keeps an actor a REST create answered with during its failed wake", async () => {
+		await using t = await setupTest(racing);
+		failures = 1;
+		const first = t.client.flaky
+			.getOrCreate("r")
+			.add()
+			.catch((error: { code?: string }) => error.code);
+		await wait(100);
+		const answer = await fetch(`${t.url}/actors`, {
+			method: "PUT",
+			headers: { "content-type": "application/json" },
+			body: JSON.stringify({ name: "flaky", key: ["r"] }),
+		});
+		const { actor: told } = (await answer.json()) as { actor: { actor_id: string } };
+		expect(await first).toBe("internal_error");
+		expect(await t.client.flaky.getForId(told.actor_id).add()).toBe(1);
 	});
 });
