@@ -162,7 +162,7 @@ export async function openLmdbStorage(
 			placement: new BootFencePlacement(bootFence),
 			async check() {
 				if (closing !== undefined) throw new Error("the storage is closed");
-				if (writer instanceof LogWriter && writer.refusing)
+				if (writer instanceof LogWriter && writer.refusesCommits())
 					throw new Error("the commit log failed, or refuses commits (no room)");
 				// LMDB answers a read (a closed or broken environment throws).
 				env.meta.get("bootFence");

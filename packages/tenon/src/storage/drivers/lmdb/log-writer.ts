@@ -139,8 +139,8 @@ export class LogWriter implements CommitWriter {
 	#closed = false;
 	/** When a checkpoint last failed (`performance.now()`): commits do not retry one sooner than the interval. */
 	#checkpointFailedAt = Number.NEGATIVE_INFINITY;
-	/** The last commit failed to reach the log (see {@link refusing}). */
-	#lastCommitFailed = false;
+	/** The bytes the last commit found no room for in the log (0: it found room). */
+	#roomNeeded = 0;
 	/** Reads of durable state: the overlay, then LMDB. */
 	readonly view: OverlayView;
 
@@ -176,36 +176,37 @@ export class LogWriter implements CommitWriter {
 	}
 
 	/**
-	 * True while the last commit failed to reach the log (no room: the file could not grow, or
-	 * the checkpoint that would rewind it failed; a full disk), until one succeeds: readiness
-	 * says `storage` (it said ready while every commit failed, an SRE walkthrough, 2026-11-29).
+	 * True when commits are refused: for good (see {@link failed}), or because the last one found
+	 * no room in the log (the file could not grow, or the checkpoint that would rewind it failed:
+	 * a full disk), which it tries to make again now, so a node that gets no commits (taken out
+	 * of rotation) sees the room come back. Readiness says `storage` meanwhile (it said ready
+	 * while every commit failed, an SRE walkthrough, 2026-11-29).
 	 */
-	get refusing(): boolean {
-		return this.failed || this.#lastCommitFailed;
+	refusesCommits(): boolean {
+		if (this.failed) return true;
+		if (this.#roomNeeded === 0) return false;
+		if (this.#writing !== undefined) return true;
+		try {
+			this.#makeRoom(this.#roomNeeded);
+			this.#roomNeeded = 0;
+			return false;
+		} catch {
+			return true;
+		}
 	}
 
-	/** Reserves and writes a group's record (sync or not), noting whether it reached the log. */
-	#writeRecord<T>(ops: LogOp[], write: (record: ReturnType<CommitLog["reserve"]>) => T): T {
-		let result: T;
-		try {
-			result = write(this.#log.reserve(ops, (bytes) => this.#makeRoom(bytes)));
-		} catch (error) {
-			this.#lastCommitFailed = true;
-			throw error;
-		}
-		if (result instanceof Promise)
-			return result.then(
-				(value) => {
-					this.#lastCommitFailed = false;
-					return value;
-				},
-				(error: unknown) => {
-					this.#lastCommitFailed = true;
-					throw error;
-				},
-			) as T;
-		this.#lastCommitFailed = false;
-		return result;
+	/** Reserves a group's record; room not found is remembered (see {@link refusesCommits}). */
+	#reserve(ops: LogOp[]): ReturnType<CommitLog["reserve"]> {
+		const record = this.#log.reserve(ops, (bytes) => {
+			try {
+				this.#makeRoom(bytes);
+			} catch (error) {
+				this.#roomNeeded = bytes;
+				throw error;
+			}
+		});
+		this.#roomNeeded = 0;
+		return record;
 	}
 
 	commitSync(batch: readonly CommitItem[]): CommitResult[] {
@@ -215,7 +216,7 @@ export class LogWriter implements CommitWriter {
 		}
 		const { results, staging, ops } = this.#stage(batch);
 		if (ops.length === 0) return results;
-		this.#writeRecord(ops, (record) => this.#log.writeSync(record));
+		this.#log.writeSync(this.#reserve(ops));
 		this.#published(staging);
 		return results;
 	}
@@ -227,7 +228,7 @@ export class LogWriter implements CommitWriter {
 		this.#refuseWhenClosed();
 		const { results, staging, ops } = this.#stage(batch);
 		if (ops.length === 0) return results;
-		const writing = this.#writeRecord(ops, (record) => this.#log.write(record));
+		const writing = this.#log.write(this.#reserve(ops));
 		this.#writing = writing;
 		try {
 			await writing;
