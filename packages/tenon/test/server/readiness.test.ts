@@ -153,7 +153,7 @@ describe("GET /ready on a single node", () => {
 
 	// An SRE walkthrough (2026-11-29): on a full disk every commit failed (the log could not
 	// grow) while /ready said ready.
-	it("answers 503 storage while commits find no room in the log, and 200 once one goes through", async () => {
+	it("answers 503 storage while commits find no room in the log, and 200 once it has room again", async () => {
 		const path = dataDir();
 		const log = openSimulatedLog();
 		const limits = {
