@@ -188,6 +188,16 @@ describe("example apps in Chromium", () => {
 			await expect
 				.poll(async () => (await bob.locator('[data-note="Ship it"]').boundingBox())?.x ?? 0)
 				.toBeGreaterThan(at.x + 150);
+			// A refused change is said (the page hid every refusal, a walkthrough, 2026-11-29):
+			// Bob may not remove Ann's note.
+			await bob.locator('[data-note="Ship it"]').dblclick();
+			await expect.poll(() => text(bob, "#problem")).toContain("Only the author");
+			expect(await ann.locator('[data-note="Ship it"]').count()).toBe(1);
+			// A new note goes where none is (by count, it went on top of others).
+			await bob.fill("#text", "Second");
+			await bob.click("#add");
+			await expect.poll(() => ann.locator('[data-note="Second"]').count()).toBe(1);
+			await expect.poll(() => bob.locator("#problem").count()).toBe(0);
 			await bob.screenshot({ path: join(shots, "board.png") });
 		} finally {
 			await close(ann);

@@ -71,9 +71,10 @@ function Chat({ session }: { session: Session }) {
 	const [text, setText] = useState("");
 	const [problem, setProblem] = useState<string>();
 	const end = useRef<HTMLDivElement>(null);
-	const shown = chat.messages.length + (chat.streaming?.text.length ?? 0);
+	// A pending confirmation too: its Approve and Deny were below the fold at 390 px.
+	const shown = `${chat.messages.length}.${chat.streaming?.text.length ?? 0}.${chat.pending?.callId ?? ""}`;
 	useEffect(() => {
-		if (shown > 0) end.current?.scrollIntoView({ block: "end" });
+		if (shown !== "0.0.") end.current?.scrollIntoView({ block: "end" });
 	}, [shown]);
 	const report = (promise: Promise<unknown>) =>
 		void promise.then(
@@ -84,8 +85,13 @@ function Chat({ session }: { session: Session }) {
 	const send = (event: FormEvent) => {
 		event.preventDefault();
 		if (text.trim() === "") return;
-		report(chat.send(text.trim()));
-		setText("");
+		const sending = chat.send(text.trim());
+		report(sending);
+		// Kept when refused (rate limited, too long), to send again.
+		void sending.then(
+			() => setText(""),
+			() => {},
+		);
 	};
 	const busy = chat.status !== "idle";
 	return (

@@ -22,14 +22,24 @@ function Board({ token }: { token: string }) {
 	});
 	const state = useActorState(connection);
 	const presence = usePresence(connection);
+	// The board scrolls: a note may be anywhere in 0..2000 (a drop, or another user's move).
+	const canvas = useRef<HTMLDivElement>(null);
 	const area = useRef<HTMLDivElement>(null);
 	const [text, setText] = useState("");
+	const [problem, setProblem] = useState<string>();
+	// A change the actor refused is said, not dropped (a walkthrough, 2026-11-29: the page
+	// hid every refusal, a 21st note vanished with an uncaught error).
+	const report = (change: Promise<unknown> | undefined) =>
+		void change?.then(
+			() => setProblem(undefined),
+			(err: { message?: string }) => setProblem(err.message ?? String(err)),
+		);
 	const [dragging, setDragging] = useState<{ id: number; dx: number; dy: number } | null>(null);
 	const [dragAt, setDragAt] = useState<{ x: number; y: number } | null>(null);
 	const lastSent = useRef(0);
 
 	const pointIn = (event: PointerEvent) => {
-		const box = (area.current as HTMLDivElement).getBoundingClientRect();
+		const box = (canvas.current as HTMLDivElement).getBoundingClientRect();
 		return {
 			x: Math.max(0, Math.min(2_000, Math.round(event.clientX - box.left))),
 			y: Math.max(0, Math.min(2_000, Math.round(event.clientY - box.top))),
@@ -46,16 +56,21 @@ function Board({ token }: { token: string }) {
 	};
 	const onUp = () => {
 		if (dragging && dragAt)
-			void connection?.moveNote(dragging.id, Math.max(0, dragAt.x), Math.max(0, dragAt.y));
+			report(connection?.moveNote(dragging.id, Math.max(0, dragAt.x), Math.max(0, dragAt.y)));
 		setDragging(null);
 		setDragAt(null);
 	};
 	const add = (event: FormEvent) => {
 		event.preventDefault();
 		if (text.trim() === "") return;
-		const n = state?.notes.length ?? 0;
-		void connection?.addNote(text.trim(), 20 + (n % 5) * 150, 20 + Math.floor(n / 5) * 90);
-		setText("");
+		const { x, y } = freeSpot(state?.notes ?? [], area.current?.clientWidth ?? 800);
+		const adding = connection?.addNote(text.trim(), x, y);
+		report(adding);
+		// Kept to send again when refused.
+		void adding?.then(
+			() => setText(""),
+			() => {},
+		);
 	};
 	useEffect(() => () => void presence.set(null).catch(() => {}), [presence.set]);
 
@@ -76,6 +91,11 @@ function Board({ token }: { token: string }) {
 				</span>
 				{error ? <span id="error">{`${error.group}/${error.code}`}</span> : null}
 			</header>
+			{problem ? (
+				<p className="failure" id="problem" role="alert">
+					{problem}
+				</p>
+			) : null}
 			<form className="add" onSubmit={add}>
 				<input
 					id="text"
@@ -88,54 +108,75 @@ function Board({ token }: { token: string }) {
 					Add
 				</button>
 			</form>
-			<div
-				className="board"
-				id="board"
-				ref={area}
-				onPointerMove={onMove}
-				onPointerUp={onUp}
-				onPointerLeave={onUp}
-			>
-				{state?.notes.map((sticky) => {
-					const moving = dragging?.id === sticky.id && dragAt !== null;
-					return (
-						<button
-							type="button"
-							key={sticky.id}
-							title="Drag to move; double-click or Delete to remove"
-							className="sticky"
-							data-note={sticky.text}
-							style={{ left: moving ? dragAt.x : sticky.x, top: moving ? dragAt.y : sticky.y }}
-							onPointerDown={(event) => {
-								const point = pointIn(event);
-								setDragging({ id: sticky.id, dx: point.x - sticky.x, dy: point.y - sticky.y });
-							}}
-							onDoubleClick={() => void connection?.removeNote(sticky.id).catch(() => {})}
-							onKeyDown={(event) => {
-								if (event.key === "Delete" || event.key === "Backspace")
-									void connection?.removeNote(sticky.id).catch(() => {});
-							}}
-						>
-							{sticky.text}
-							<small>{sticky.author}</small>
-						</button>
-					);
-				})}
-				{presence.others.map((other) =>
-					other.data === null ? null : (
-						<div
-							key={other.conn}
-							className="cursor"
-							data-cursor={other.user.name}
-							style={{ left: other.data.x, top: other.data.y }}
-						>
-							{other.user.name}
-						</div>
-					),
-				)}
+			<div className="board" id="board" ref={area}>
+				<div
+					className="board-canvas"
+					ref={canvas}
+					onPointerMove={onMove}
+					onPointerUp={onUp}
+					onPointerLeave={onUp}
+				>
+					{state?.notes.map((sticky) => {
+						const moving = dragging?.id === sticky.id && dragAt !== null;
+						return (
+							<button
+								type="button"
+								key={sticky.id}
+								title="Drag to move; double-click or Delete to remove"
+								className="sticky"
+								data-note={sticky.text}
+								style={{ left: moving ? dragAt.x : sticky.x, top: moving ? dragAt.y : sticky.y }}
+								onPointerDown={(event) => {
+									const point = pointIn(event);
+									setDragging({ id: sticky.id, dx: point.x - sticky.x, dy: point.y - sticky.y });
+								}}
+								onDoubleClick={() => report(connection?.removeNote(sticky.id))}
+								onKeyDown={(event) => {
+									if (event.key === "Delete" || event.key === "Backspace")
+										report(connection?.removeNote(sticky.id));
+								}}
+							>
+								{sticky.text}
+								<small>{sticky.author}</small>
+							</button>
+						);
+					})}
+					{presence.others.map((other) =>
+						other.data === null ? null : (
+							<div
+								key={other.conn}
+								className="cursor"
+								data-cursor={other.user.name}
+								style={{ left: other.data.x, top: other.data.y }}
+							>
+								{other.user.name}
+							</div>
+						),
+					)}
+				</div>
 			</div>
 		</>
 	);
+}
+
+const NOTE = { width: 150, height: 90 };
+
+/**
+ * Where a new note goes: the first cell of a grid as wide as the board's visible width that no
+ * note covers (placed by the count of notes, they went below the board's edge from the 31st
+ * on, and onto others after a removal).
+ */
+function freeSpot(notes: readonly { x: number; y: number }[], width: number) {
+	const columns = Math.max(1, Math.floor((width - 20) / NOTE.width));
+	for (let cell = 0; cell < 400; cell++) {
+		const x = 20 + (cell % columns) * NOTE.width;
+		const y = 20 + Math.floor(cell / columns) * NOTE.height;
+		const taken = notes.some(
+			(note) => Math.abs(note.x - x) < NOTE.width - 10 && Math.abs(note.y - y) < NOTE.height - 10,
+		);
+		if (!taken) return { x, y };
+	}
+	return { x: 20, y: 20 };
 }
 
 renderSignedInPage({

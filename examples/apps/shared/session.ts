@@ -26,7 +26,14 @@ export function signIn(): Promise<Session> {
 			headers: { "content-type": "application/json" },
 			body: JSON.stringify({ token: localStorage.getItem(KEPT) ?? undefined }),
 		});
-		if (!response.ok) throw new Error(`sign-in failed: HTTP ${response.status}`);
+		if (!response.ok) {
+			// The server's own words ("too many new sign-ins from this address; try again later").
+			const said = (await response.json().catch(() => undefined)) as
+				| { message?: unknown }
+				| undefined;
+			const reason = typeof said?.message === "string" ? said.message : `HTTP ${response.status}`;
+			throw new Error(`sign-in failed: ${reason}`);
+		}
 		const session = (await response.json()) as Session;
 		localStorage.setItem(KEPT, session.token);
 		return session;

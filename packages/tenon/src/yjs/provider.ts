@@ -40,6 +40,8 @@ export interface YjsConnection {
 	yjsAwarenessSnapshot?(): Promise<Uint8Array | null>;
 	on(name: "yjsSync" | "yjsAwareness", callback: (message: Uint8Array) => void): () => void;
 	onOpen(callback: () => void): () => void;
+	/** The connection closed (it may reconnect): the others' cursors are dropped until then. */
+	onClose?(callback: () => void): () => void;
 	readonly connStatus: string;
 }
 
@@ -128,6 +130,10 @@ export class TenonYjsProvider {
 			conn.on("yjsAwareness", (update) => applyAwarenessUpdate(this.awareness, update, this)),
 			conn.onOpen(() => this.#sync()),
 		);
+		// As y-websocket does: offline, the others' cursors are not shown as if they were there
+		// (a walkthrough, 2026-11-29); the snapshot after the reconnect brings them back.
+		if (conn.onClose !== undefined)
+			this.#unsubscribe.push(conn.onClose(() => this.#forgetOthers()));
 		if (conn.connStatus === "connected") this.#sync();
 	}
 
@@ -165,6 +171,24 @@ export class TenonYjsProvider {
 		this.awareness.off("update", this.#onAwarenessUpdate);
 		for (const unsubscribe of this.#unsubscribe) unsubscribe();
 		releaseAwareness(this.doc, this.awareness, this.#ownAwareness);
+	}
+
+	/**
+	 * Drops every other client's awareness state (the connection closed), their clocks too:
+	 * y-protocols' removeAwarenessStates raises each clock by one, and the same state
+	 * announced again after the reconnect was then ignored until its 15 s renewal.
+	 */
+	#forgetOthers(): void {
+		const { awareness } = this;
+		const removed = [...awareness.getStates().keys()].filter((id) => id !== this.doc.clientID);
+		if (removed.length === 0) return;
+		for (const id of removed) {
+			awareness.states.delete(id);
+			awareness.meta.delete(id);
+		}
+		const changes = { added: [], updated: [], removed };
+		awareness.emit("change", [changes, this]);
+		awareness.emit("update", [changes, this]);
 	}
 
 	/** Step 1: the actor answers with what this document lacks, and asks for what it lacks. */

@@ -57,4 +57,30 @@ describe("a provider replaced on the same document", () => {
 		watcher.destroy();
 		await second.dispose();
 	}, 20_000);
+
+	// A walkthrough (2026-11-29): an editor whose connection was down still showed the others
+	// "also here", their cursors where they were.
+	it("drops the others' cursors while its connection is down, and shows them again after", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.note.getOrCreate("offline");
+		const watcherDoc = new Y.Doc();
+		const watcher = new TenonYjsProvider(watcherDoc, handle.connect());
+		const otherDoc = new Y.Doc();
+		const other = new TenonYjsProvider(otherDoc, handle.connect());
+		await Promise.all([watcher.whenSynced(), other.whenSynced()]);
+		other.awareness.setLocalStateField("cursor", 7);
+		const cursorOf = () =>
+			(watcher.awareness.getStates().get(otherDoc.clientID) as { cursor?: number } | undefined)
+				?.cursor;
+		await expect.poll(cursorOf).toBe(7);
+		const removed: number[] = [];
+		watcher.awareness.on("change", ({ removed: gone }: { removed: number[] }) => {
+			removed.push(...gone);
+		});
+		await t.restart();
+		expect(removed).toContain(otherDoc.clientID);
+		await expect.poll(cursorOf, { timeout: 10_000 }).toBe(7);
+		watcher.destroy();
+		other.destroy();
+	}, 30_000);
 });
