@@ -197,8 +197,12 @@ export class ActorCreation {
 
 	/** The creation of `actorId` is being undone until `undo` settles (see {@link unclaimedNew}). */
 	undoing(actorId: string, undo: Promise<void>): Promise<void> {
-		const done = undo.finally(() => this.#undoingIds.delete(actorId));
+		const done: Promise<void> = undo.finally(() => {
+			if (this.#undoingIds.get(actorId) === done) this.#undoingIds.delete(actorId);
+		});
 		this.#undoingIds.set(actorId, done);
+		// One undo per creation: a second wake failing meanwhile does not start another.
+		this.#unwoken.delete(actorId);
 		return done;
 	}
 

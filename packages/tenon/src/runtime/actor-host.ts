@@ -23,6 +23,7 @@ import { makeRoom } from "./awake-room.js";
 import { type Caller, callerWithParams } from "./caller.js";
 import type { ConnectionLinks } from "./connections/links.js";
 import { SocketRegistry } from "./connections/socket-registry.js";
+import { FailedCreations } from "./failed-creations.js";
 import { holdingPlace, type Slot, slotStats, slotTransitions } from "./host-slots.js";
 import { SleepScheduler } from "./sleep-scheduler.js";
 import { WakePacer } from "./wake-pacer.js";
@@ -41,6 +42,7 @@ export class ActorHost {
 	readonly #slots = new Map<string, Slot>();
 	/** Creating actors, and undoing refused callers' creations. */
 	readonly creations: ActorCreation;
+	readonly #failedCreations: FailedCreations;
 	readonly pipeline: CommitPipeline;
 	/** The client sockets this node holds (connections hibernate in them while their actors sleep). */
 	readonly sockets: SocketRegistry;
@@ -75,6 +77,13 @@ export class ActorHost {
 				const slot = this.#slots.get(actorId);
 				return slot === undefined ? undefined : "instance" in slot ? slot.instance : slot.starting;
 			},
+		});
+		this.#failedCreations = new FailedCreations({
+			slots: this.#slots,
+			storage: options.storage,
+			logger: options.logger,
+			creations: this.creations,
+			destroyStored: (record) => this.#destroyStored(record),
 		});
 		this.sockets = new SocketRegistry({
 			wake: async (actorId) => {
@@ -363,36 +372,20 @@ export class ActorHost {
 			instance = await this.#wake(record);
 			return instance;
 		} catch (error) {
-			// Decided as it failed: a REST create that answered with it meanwhile claimed it.
-			if (isWakeFailure(error) && this.creations.unclaimedNew(record.actorId))
-				await this.#undoFailedCreation(record);
+			// Decided as it failed: a REST create that answered with it meanwhile claimed it. Not in
+			// a cluster (another node's REST create claims it there, unseen here), nor once the
+			// node shuts down.
+			if (
+				isWakeFailure(error) &&
+				this.#cluster === undefined &&
+				!this.#shuttingDown &&
+				this.creations.unclaimedNew(record.actorId)
+			)
+				await this.#failedCreations.undo(record);
 			throw error;
 		} finally {
 			this.creations.woke(record.actorId, instance);
 		}
-	}
-
-	/**
-	 * Undoes a creation whose first wake failed and stored nothing (a `createState` that throws
-	 * for its input): the key stayed taken (any client could break any key, 2026-11-29). Once
-	 * what the wake sent landed, it takes the actor's place, unless someone woke it meanwhile,
-	 * and under it reads the store and destroys: a wake that stored (`onCreate` saved) keeps the
-	 * actor (else onCreate runs again). REST creates of the key wait for it (ActorCreation).
-	 */
-	#undoFailedCreation(record: ActorRecord): Promise<void> {
-		const { actorId } = record;
-		const failed = this.#slots.get(actorId);
-		const undo = (async () => {
-			if (failed !== undefined && "instance" in failed) await failed.instance.stopped;
-			if (this.#slots.has(actorId)) return;
-			await holdingPlace(this.#slots, actorId, async () => {
-				const stored = await this.#options.storage.store.list(actorId, {}, { limit: 1 });
-				if (stored.length === 0) await this.#destroyStored(record);
-			});
-		})().catch((error: unknown) =>
-			this.#options.logger.warn("could not undo a creation whose wake failed", { actorId, error }),
-		);
-		return this.creations.undoing(actorId, undo);
 	}
 
 	async #wake(record: ActorRecord): Promise<ActorInstance> {
@@ -485,6 +478,7 @@ export class ActorHost {
 			}
 		}
 		await Promise.all(stopping);
+		await this.#failedCreations.settled();
 		// Every actor cancelled its countdown as it stopped; this drops the timer regardless.
 		this.#sleeps.stop();
 		// Hibernated connections close too; their clients reconnect and resume. Those linked to

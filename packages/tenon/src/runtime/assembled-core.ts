@@ -170,7 +170,13 @@ export class AssembledCore implements ActorCore, TracedActor {
 
 	/** What a caller may see of an error; an internal one is logged (with `requestId`) and sanitized. */
 	publicError(error: unknown, where: string, requestId?: string): ActorError {
-		if (error instanceof ActorError) return error;
+		if (error instanceof ActorError) {
+			// Made internal elsewhere (a failed commit: the actor logged it without any call's
+			// id), so the id a client reports finds a line (an SRE walkthrough, 2026-11-29).
+			if (requestId !== undefined && error.group === "core" && error.code === "internal_error")
+				this.#host.log.warn(`internal error in ${where}`, { requestId, error: error.message });
+			return error;
+		}
 		const fields = requestId === undefined ? { error } : { requestId, error };
 		if (isClientGone(error)) this.#host.log.debug(`the client went away in ${where}`, fields);
 		else this.#host.log.error(`error in ${where}`, fields);

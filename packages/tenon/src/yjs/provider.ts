@@ -182,13 +182,13 @@ export class TenonYjsProvider {
 		const { awareness } = this;
 		const removed = [...awareness.getStates().keys()].filter((id) => id !== this.doc.clientID);
 		if (removed.length === 0) return;
-		for (const id of removed) {
-			awareness.states.delete(id);
-			awareness.meta.delete(id);
-		}
+		for (const id of removed) awareness.states.delete(id);
 		const changes = { added: [], updated: [], removed };
+		// Their clocks still there while listeners run: one that encodes the removal (a relay
+		// sharing this awareness) reads them (a review, 2026-11-29: it threw).
 		awareness.emit("change", [changes, this]);
 		awareness.emit("update", [changes, this]);
+		for (const id of removed) awareness.meta.delete(id);
 	}
 
 	/** Step 1: the actor answers with what this document lacks, and asks for what it lacks. */

@@ -135,3 +135,56 @@ describe("undoing a failed creation, raced", () => {
 		expect(await t.client.flaky.getForId(told.actor_id).add()).toBe(1);
 	});
 });
+
+// A review (2026-11-29): a shutdown did not wait for an undo, which then read and wrote a
+// storage already closed.
+describe("a failed creation during a shutdown", () => {
+	it("is not undone once the node shuts down: nothing touches the closed storage", async () => {
+		const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+		const slow = actor({
+			createState: async () => {
+				await wait(300);
+				throw new Error("no state for this one");
+			},
+			actions: { n: () => 0 },
+		});
+		let closed = false;
+		const afterClose: string[] = [];
+		const inner = memoryDriver();
+		const storage: StorageDriver = {
+			name: "watched",
+			async open(context) {
+				const handles = await inner.open(context);
+				const list = handles.store.list.bind(handles.store);
+				// A slow read (a database's round trip): the undo is still at it as the node closes.
+				handles.store.list = async (...args) => {
+					if (closed) afterClose.push("list");
+					const found = await list(...args);
+					await wait(200);
+					return found;
+				};
+				const markDestroyed = handles.directory.markDestroyed.bind(handles.directory);
+				handles.directory.markDestroyed = (...args) => {
+					if (closed) afterClose.push("markDestroyed");
+					return markDestroyed(...args);
+				};
+				const close = handles.close.bind(handles);
+				handles.close = async () => {
+					closed = true;
+					await close();
+				};
+				return handles;
+			},
+		};
+		const t = await setupTest(setup({ use: { slow }, logLevel: "silent" }), { storage });
+		const call = t.client.slow
+			.getOrCreate("s")
+			.n()
+			.catch((error: { code?: string }) => error.code);
+		await wait(100);
+		await t.stop();
+		await call;
+		await wait(200);
+		expect(afterClose).toEqual([]);
+	});
+});

@@ -6,6 +6,7 @@
 // passed), its first announce was refused as `auth/forbidden` while the old connection still
 // held the id, and not tried again; and each destroyed provider left its Awareness's timer.
 import { describe, expect, it } from "vitest";
+import { encodeAwarenessUpdate } from "y-protocols/awareness";
 import * as Y from "yjs";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
@@ -77,8 +78,26 @@ describe("a provider replaced on the same document", () => {
 		watcher.awareness.on("change", ({ removed: gone }: { removed: number[] }) => {
 			removed.push(...gone);
 		});
+		// A relay sharing the awareness encodes every update (y-websocket does): it threw when
+		// the clocks went before the update was told (a review, 2026-11-29).
+		const relayErrors: unknown[] = [];
+		watcher.awareness.on(
+			"update",
+			(changes: { added: number[]; updated: number[]; removed: number[] }) => {
+				try {
+					encodeAwarenessUpdate(watcher.awareness, [
+						...changes.added,
+						...changes.updated,
+						...changes.removed,
+					]);
+				} catch (error) {
+					relayErrors.push(error);
+				}
+			},
+		);
 		await t.restart();
 		expect(removed).toContain(otherDoc.clientID);
+		expect(relayErrors).toEqual([]);
 		await expect.poll(cursorOf, { timeout: 10_000 }).toBe(7);
 		watcher.destroy();
 		other.destroy();
