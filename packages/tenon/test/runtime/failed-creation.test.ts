@@ -142,7 +142,7 @@ describe("a failed creation during a shutdown", () => {
 	it("is not undone once the node shuts down: nothing touches the closed storage", async () => {
 		const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 		const slow = actor({
-			createState: async () => {
+			createState: async (): Promise<{ n: number }> => {
 				await wait(300);
 				throw new Error("no state for this one");
 			},
