@@ -20,6 +20,7 @@ import { Runtime } from "../runtime/runtime.js";
 import type { AccessOptions } from "../server/access.js";
 import { normalizeBasePath } from "../server/base-path.js";
 import { LOOPBACK_HOSTS } from "../server/browser-guard.js";
+import { TrustedProxies } from "../server/client-address.js";
 import type { CorsOptions } from "../server/cors.js";
 import { errorResponse } from "../server/http-util.js";
 import { inProcessClientOptions } from "../server/in-process.js";
@@ -104,6 +105,13 @@ export interface RegistryConfig<A extends ActorDefinitions> {
 	allowedHosts?: readonly string[];
 	/** Per-address and per-connection rate limits (see docs/security.md). */
 	rateLimits?: RateLimitOptions;
+	/**
+	 * Reverse proxies and load balancers in front of the server (addresses or CIDR ranges):
+	 * for requests from them, the client's address (every per-address limit's) is read from
+	 * `X-Forwarded-For`. Default: `TENON_TRUSTED_PROXIES` (comma-separated), else none. Node
+	 * server only (`start()`, `nodeHandlers()`).
+	 */
+	trustedProxies?: readonly string[];
 	/**
 	 * Prometheus metrics at `GET /metrics`, read with the admin, the
 	 * inspector or the metrics token (see docs/observability.md). Default: on
@@ -277,6 +285,12 @@ export class Registry<A extends ActorDefinitions> {
 		return { runtime, core };
 	}
 
+	/** The proxies whose `X-Forwarded-For` is read (config, else the environment). */
+	#trustedProxies(): TrustedProxies | undefined {
+		const entries = this.config.trustedProxies ?? envList("TENON_TRUSTED_PROXIES");
+		return entries === undefined || entries.length === 0 ? undefined : new TrustedProxies(entries);
+	}
+
 	/** The server core's security settings, from the config and the environment. */
 	#coreOptions(bindHost: string | undefined): ServerCoreOptions {
 		const config = this.config;
@@ -341,6 +355,7 @@ export class Registry<A extends ActorDefinitions> {
 				port: options.port ?? defaultPort(),
 				host,
 				incomingMessageTimeoutMs: limits.incomingMessageTimeoutMs,
+				trustedProxies: this.#trustedProxies(),
 				timeouts: {
 					headersMs: limits.headersTimeoutMs,
 					requestMs: limits.requestTimeoutMs,
@@ -457,6 +472,7 @@ export class Registry<A extends ActorDefinitions> {
 		const { runtime, core } = await this.#lazyRuntime();
 		return createNodeHandlers(core, {
 			incomingMessageTimeoutMs: runtime.limits.incomingMessageTimeoutMs,
+			trustedProxies: this.#trustedProxies(),
 			lingeringCloseMs: runtime.limits.lingeringCloseMs,
 		});
 	}

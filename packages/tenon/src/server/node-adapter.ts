@@ -7,6 +7,7 @@ import type { Logger } from "../common/logger.js";
 import { flushSpans } from "../observability/deferred-span.js";
 import { errors } from "../protocol/errors.js";
 import { DEFAULT_LIMITS } from "../protocol/limits.js";
+import type { TrustedProxies } from "./client-address.js";
 import { errorReply, errorResponse } from "./http-util.js";
 import type { IncomingUpgrade } from "./incoming.js";
 import { answerClientError, lingerAfterAnswer, takesNoRequests } from "./lingering-close.js";
@@ -41,6 +42,8 @@ export interface NodeHandlerOptions {
 	maxUnsentBytesPerNode?: number;
 	/** Interval of WebSocket pings; a peer that misses one is dropped. Default 30 s. */
 	heartbeatMs?: number;
+	/** Reverse proxies whose `X-Forwarded-For` names the client (see client-address.ts). */
+	trustedProxies?: TrustedProxies | undefined;
 	/** `limits.incomingMessageTimeoutMs`: how long a WebSocket message may stay unfinished. */
 	incomingMessageTimeoutMs?: number;
 	/** `limits.lingeringCloseMs`: how long an answer to an unread body waits for the client to stop sending. */
@@ -104,6 +107,12 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 	const maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024;
 	const lingerMs = options.lingeringCloseMs ?? DEFAULT_LIMITS.lingeringCloseMs;
 	const selectedProtocol = new WeakMap<IncomingMessage, string | undefined>();
+	const proxies = options.trustedProxies;
+	/** The client's address for the per-address limits (behind trusted proxies, theirs). */
+	const clientAddress = (req: IncomingMessage): string | undefined =>
+		proxies === undefined
+			? req.socket.remoteAddress
+			: proxies.clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"]);
 	const servers = new WebSocketServers({
 		handleProtocols: (request) => selectedProtocol.get(request) ?? false,
 		heartbeatMs: options.heartbeatMs ?? 30_000,
@@ -143,7 +152,7 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 					url === undefined
 						? undefined
 						: core.serveAction(nodeCall(req, url), url, {
-								remoteAddress: req.socket.remoteAddress,
+								remoteAddress: clientAddress(req),
 							});
 				if (served !== undefined) {
 					served
@@ -182,7 +191,7 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 			// Do not let a client reuse this socket for a server that is going away.
 			if (closing) res.setHeader("connection", "close");
 			core
-				.fetch(request, { remoteAddress: req.socket.remoteAddress })
+				.fetch(request, { remoteAddress: clientAddress(req) })
 				.then(
 					(response) => writeResponse(res, response, body, closing, lingerMs),
 					() => {
@@ -229,7 +238,7 @@ export function createNodeHandlers(core: ServerCore, options: NodeHandlerOptions
 			let retryUntil: number | undefined;
 			const decide = () => {
 				if (socket.destroyed) return;
-				core.upgrade(request, { remoteAddress: req.socket.remoteAddress }).then(
+				core.upgrade(request, { remoteAddress: clientAddress(req) }).then(
 					(decision) => {
 						try {
 							if (decision.kind === "reject") {
