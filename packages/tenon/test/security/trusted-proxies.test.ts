@@ -20,16 +20,34 @@ describe("the client's address behind trusted proxies", () => {
 		);
 		expect(proxies.clientAddress("10.0.0.2", ["6.6.6.6", "198.51.100.1"])).toBe("198.51.100.1");
 		expect(proxies.clientAddress("fd00::1", "2001:db8::5")).toBe("2001:db8::5");
-		// Malformed: the last well-formed address read (here the proxy's own).
-		expect(proxies.clientAddress("10.0.0.2", "not-an-ip")).toBe("10.0.0.2");
-		expect(proxies.clientAddress("10.0.0.2", "198.51.100.1, junk, 10.0.0.3")).toBe("10.0.0.3");
+		// A port or brackets are taken off (Azure's gateway appends ip:port).
+		expect(proxies.clientAddress("10.0.0.2", "198.51.100.8:5555")).toBe("198.51.100.8");
+		expect(proxies.clientAddress("10.0.0.2", "[2001:db8::8]:5555")).toBe("2001:db8::8");
+		expect(proxies.clientAddress("10.0.0.2", "[2001:db8::9]")).toBe("2001:db8::9");
+		// No address: one shared bucket, never the proxy's own (on loopback, exempt from limits:
+		// an attacker probe, 2026-11-29).
+		expect(proxies.clientAddress("127.0.0.1", "unknown")).toBe("unknown");
+		expect(proxies.clientAddress("10.0.0.2", "198.51.100.1, junk, 10.0.0.3")).toBe("unknown");
 		// Only proxies: the leftmost.
 		expect(proxies.clientAddress("10.0.0.2", "10.0.0.4, 10.0.0.3")).toBe("10.0.0.4");
 		expect(proxies.clientAddress("10.0.0.2", undefined)).toBe("10.0.0.2");
 	});
 
 	it("refuses entries that are not addresses or ranges", () => {
-		for (const bad of ["proxy.example", "10.0.0.0/33", "10.0.0.0/x", ""])
+		// "10.0.0.5/" read as /0 (every address trusted), "/-0" aborted the process (a probe).
+		for (const bad of [
+			"proxy.example",
+			"10.0.0.0/33",
+			"10.0.0.0/x",
+			"",
+			"10.0.0.5/",
+			"10.0.0.5/ ",
+			"::1/",
+			"10.0.0.0/-0",
+			"10.0.0.0/0",
+			"10.0.0.0/+8",
+			"10.0.0.0/8/8",
+		])
 			expect(() => new TrustedProxies([bad])).toThrow(/trustedProxies/);
 	});
 
