@@ -111,6 +111,8 @@ export interface RunHost {
 	attemptContext(attempt: number, signal: AbortSignal): RunHost["context"];
 	readonly storage: RunStorage;
 	readonly queue: RunQueue;
+	/** The run failed for good (counted in `tenon_workflows_failed_total`); optional for hosts made before it. */
+	failed?(): void;
 	/** Counts `work` as a turn of the actor (it commits when the work settles). */
 	track<T>(work: Promise<T>): Promise<T>;
 	/**

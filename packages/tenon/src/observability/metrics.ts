@@ -33,6 +33,8 @@ export interface ActorMetrics {
 	actorWoke(actorId: string, seconds: number): void;
 	/** An instance stopped. */
 	actorStopped(actorId: string, as: StoppedAs): void;
+	/** The actor's workflow (a run provider) failed for good. */
+	workflowFailed(): void;
 }
 
 /** What an awake actor holds right now (read when metrics are scraped). */
@@ -86,6 +88,7 @@ const noopActorMetrics: ActorMetrics = {
 	alarmFired: () => {},
 	actorWoke: () => {},
 	actorStopped: () => {},
+	workflowFailed: () => {},
 };
 
 /** The default {@link RuntimeMetrics}: records nothing. */

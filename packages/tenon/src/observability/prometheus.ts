@@ -83,6 +83,7 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 	readonly #actionSeconds: HistogramSeries<"actor" | "action" | "transport">;
 	readonly #actionErrors: Counter<"actor" | "action" | "transport" | "group" | "code">;
 	readonly #requestErrors: Counter<"group" | "code">;
+	readonly #workflowFailures: Counter<"actor">;
 	readonly #gateSeconds: HistogramSeries<"actor" | "transport">;
 	readonly #commitSeconds: HistogramValue;
 	readonly #commitGroup: HistogramValue;
@@ -213,6 +214,12 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 		this.#alarms = new Counter({
 			name: "tenon_alarms_fired_total",
 			help: "Timers (scheduled actions and cron jobs) that came due and fired, by actor name.",
+			labelNames: ["actor"],
+			registers,
+		});
+		this.#workflowFailures = new Counter({
+			name: "tenon_workflows_failed_total",
+			help: "Workflows that failed for good (a step's retries used up, a CriticalError, a rollback that failed), by actor name.",
 			labelNames: ["actor"],
 			registers,
 		});
@@ -407,6 +414,7 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 				if (as === "sleep") sleeping.slept(actorId);
 				else sleeping.gone(actorId);
 			},
+			workflowFailed: () => this.#workflowFailures.inc({ actor }),
 		};
 	}
 }

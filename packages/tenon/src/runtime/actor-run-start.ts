@@ -51,6 +51,7 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 			toRaw: <T>(value: T) => p.tracker.toRaw(value),
 			persist: () => p.writer.flush(),
 			writesDurable: () => p.writer.whenDurable(p.core.outputGeneration()),
+			failed: () => deps.metrics.workflowFailed(),
 		};
 		// A run provider's leases are its journal's: kept when a run fails or halts (the next
 		// run takes over what its journal lists; a replay releases what it removes). Each run

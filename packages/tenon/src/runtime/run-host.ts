@@ -18,6 +18,7 @@ export interface RunHostParts
 		| "toRaw"
 		| "persist"
 		| "writesDurable"
+		| "failed"
 	> {
 	readonly writes: PendingWrites;
 	readonly queue: QueueManager;
@@ -65,6 +66,7 @@ export function createRunHost(
 		persist: () => parts.persist(),
 		writesDurable: () => parts.writesDurable(),
 		toRaw: (value) => parts.toRaw(value),
+		failed: () => parts.failed?.(),
 		// Nor does it tell the actor it is idle or when to wake it: the run after it does.
 		setIdle: (idle) => {
 			if (!holder.ended) control.setIdle(idle);

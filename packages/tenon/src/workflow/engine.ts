@@ -450,6 +450,7 @@ export class WorkflowEngine {
 			this.#setStatus({ v: 1, status: "failed", startedAt, finishedAt: this.now(), error: info });
 			this.journal.clearHaltReported();
 			log.warn("workflow failed", { error: info.message });
+			this.host.failed?.();
 			await this.report({ workflow: { workflowId: this.workflowId, error: info } });
 		}
 		this.#releaseUncompleted();

@@ -5,6 +5,7 @@ import { monotonicSeconds } from "../../src/observability/metrics.js";
 import { PrometheusMetrics } from "../../src/observability/prometheus.js";
 import { errors } from "../../src/protocol/errors.js";
 import { setupTest } from "../../src/test/index.js";
+import { workflow } from "../../src/workflow/index.js";
 import { controllableStorage, turns } from "../helpers/controllable-storage.js";
 import { Scrape, scrape } from "../helpers/prometheus.js";
 
@@ -454,5 +455,37 @@ describe("HTTP error answers", () => {
 		expect(await count("auth", "origin_not_allowed")).toBe(origin + 1);
 		expect(await count("auth", "forbidden")).toBe(forbidden + 1);
 		expect(await count("actor", "not_found")).toBe(notFound + 1);
+	});
+});
+
+// A workflow that failed for good showed only as a warn line (an SRE walkthrough, 2026-11-29).
+describe("failed workflows", () => {
+	it("count in tenon_workflows_failed_total by actor", async () => {
+		const doomed = actor({
+			state: { started: false },
+			actions: { started: (c) => c.state.started },
+			run: workflow(async (ctx) => {
+				await ctx.step("mark", (c) => {
+					c.state.started = true;
+				});
+				await ctx.step({
+					name: "always-fails",
+					maxRetries: 0,
+					run: () => {
+						throw new Error("down");
+					},
+				});
+			}),
+		});
+		await using t = await setupTest(
+			setup({ use: { doomed }, admin: { token: ADMIN }, logLevel: "silent" }),
+		);
+		const metrics = `${t.url}/metrics`;
+		expect(await t.client.doomed.getOrCreate("a").started()).toBeDefined();
+		await expect
+			.poll(async () =>
+				(await scrape(metrics, ADMIN)).value("tenon_workflows_failed_total", { actor: "doomed" }),
+			)
+			.toBe(1);
 	});
 });
