@@ -19,8 +19,6 @@ import { ActorGateway } from "../runtime/actor-gateway.js";
 import { Runtime } from "../runtime/runtime.js";
 import type { AccessOptions } from "../server/access.js";
 import { normalizeBasePath } from "../server/base-path.js";
-import { LOOPBACK_HOSTS } from "../server/browser-guard.js";
-import { TrustedProxies } from "../server/client-address.js";
 import type { CorsOptions } from "../server/cors.js";
 import { errorResponse } from "../server/http-util.js";
 import { inProcessClientOptions } from "../server/in-process.js";
@@ -32,14 +30,16 @@ import {
 	type TenonServer,
 } from "../server/node-adapter.js";
 import type { RateLimitOptions } from "../server/request-guard.js";
-import {
-	createServerCore,
-	type FallbackHandler,
-	type ServerCore,
-	type ServerCoreOptions,
-} from "../server/server-core.js";
+import { createServerCore, type FallbackHandler, type ServerCore } from "../server/server-core.js";
 import { lmdbDriver } from "../storage/drivers/lmdb/index.js";
 import type { StorageDriver } from "../storage/interfaces.js";
+import {
+	coreOptionsFrom,
+	DEFAULT_HOST,
+	defaultPort,
+	isLoopbackHost,
+	trustedProxiesFrom,
+} from "./server-settings.js";
 import { drain, drainMsFrom, joinMounted, joinWithin, stopActors } from "./shutdown.js";
 
 /** Configuration of a registry. */
@@ -191,28 +191,6 @@ async function createMetrics(
 	return new PrometheusMetrics();
 }
 
-/** The default interface: this machine only. */
-const DEFAULT_HOST = "127.0.0.1";
-
-function isLoopbackHost(host: string): boolean {
-	return host === "localhost" || host === "::1" || host.startsWith("127.");
-}
-
-function envList(name: string): string[] | undefined {
-	const value = process.env[name];
-	if (value === undefined || value.trim() === "") return undefined;
-	return value
-		.split(",")
-		.map((item) => item.trim())
-		.filter((item) => item !== "");
-}
-
-function defaultPort(): number {
-	const fromEnv = process.env.TENON_PORT ?? process.env.PORT;
-	const port = fromEnv === undefined ? Number.NaN : Number.parseInt(fromEnv, 10);
-	return Number.isInteger(port) ? port : 6420;
-}
-
 /**
  * A set of actors served together. Start it as a server, or mount its
  * `handler` in any fetch-based router.
@@ -235,7 +213,7 @@ export class Registry<A extends ActorDefinitions> {
 	async createRuntime(
 		options: RuntimeStartOptions = {},
 	): Promise<{ runtime: Runtime; core: ServerCore }> {
-		const coreOptions = this.#coreOptions(options.bindHost);
+		const coreOptions = coreOptionsFrom(this.config, options.bindHost);
 		const metrics = await createMetrics(this.config.metrics, coreOptions.access);
 		// The optional OpenTelemetry API is found (or not) before the first request.
 		await tracingReady();
@@ -285,39 +263,6 @@ export class Registry<A extends ActorDefinitions> {
 		return { runtime, core };
 	}
 
-	/** The proxies whose `X-Forwarded-For` is read (config, else the environment). */
-	#trustedProxies(): TrustedProxies | undefined {
-		const entries = this.config.trustedProxies ?? envList("TENON_TRUSTED_PROXIES");
-		return entries === undefined || entries.length === 0 ? undefined : new TrustedProxies(entries);
-	}
-
-	/** The server core's security settings, from the config and the environment. */
-	#coreOptions(bindHost: string | undefined): ServerCoreOptions {
-		const config = this.config;
-		const nonEmpty = (value: string | undefined) => (value === "" ? undefined : value);
-		const configured = config.allowedHosts ?? envList("TENON_ALLOWED_HOSTS");
-		// Unconfigured, a server the test kit or `start()` runs answers to localhost names: a
-		// DNS-rebinding page's host name is refused. Beyond loopback it answers to IP addresses
-		// too, configured or not (DNS rebinding needs a name): health probes and metrics
-		// scrapers reach a node by its address, and got 403 once allowedHosts was set (an SRE
-		// walkthrough, 2026-11-28).
-		const allowedHosts = configured ?? (bindHost !== undefined ? LOOPBACK_HOSTS : undefined);
-		const allowIpHosts = bindHost !== undefined && !isLoopbackHost(bindHost);
-		return {
-			...(config.basePath ? { basePath: config.basePath } : {}),
-			...(config.cors ? { cors: config.cors } : {}),
-			access: {
-				adminToken: nonEmpty(config.admin?.token ?? process.env.TENON_ADMIN_TOKEN),
-				inspectorToken: nonEmpty(config.inspector?.token ?? process.env.TENON_INSPECTOR_TOKEN),
-				clientToken: nonEmpty(config.clientToken ?? process.env.TENON_CLIENT_TOKEN),
-				metricsToken: nonEmpty(config.metricsToken ?? process.env.TENON_METRICS_TOKEN),
-			},
-			...(allowedHosts ? { allowedHosts } : {}),
-			...(allowIpHosts ? { allowIpHosts } : {}),
-			...(config.rateLimits ? { rateLimits: config.rateLimits } : {}),
-		};
-	}
-
 	/**
 	 * Starts an HTTP + WebSocket server. Resolves once it listens.
 	 *
@@ -355,7 +300,7 @@ export class Registry<A extends ActorDefinitions> {
 				port: options.port ?? defaultPort(),
 				host,
 				incomingMessageTimeoutMs: limits.incomingMessageTimeoutMs,
-				trustedProxies: this.#trustedProxies(),
+				trustedProxies: trustedProxiesFrom(this.config),
 				timeouts: {
 					headersMs: limits.headersTimeoutMs,
 					requestMs: limits.requestTimeoutMs,
@@ -405,7 +350,7 @@ export class Registry<A extends ActorDefinitions> {
 
 	/** Says on start what is reachable: management on or off, and a warning off loopback. */
 	#logExposure(runtime: Runtime, host: string): void {
-		const options = this.#coreOptions(host);
+		const options = coreOptionsFrom(this.config, host);
 		const log = moduleLogger(runtime.logger, "server");
 		log.info(
 			options.access?.adminToken
@@ -472,7 +417,7 @@ export class Registry<A extends ActorDefinitions> {
 		const { runtime, core } = await this.#lazyRuntime();
 		return createNodeHandlers(core, {
 			incomingMessageTimeoutMs: runtime.limits.incomingMessageTimeoutMs,
-			trustedProxies: this.#trustedProxies(),
+			trustedProxies: trustedProxiesFrom(this.config),
 			lingeringCloseMs: runtime.limits.lingeringCloseMs,
 		});
 	}

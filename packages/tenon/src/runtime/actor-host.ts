@@ -1,6 +1,5 @@
 import type { AnyActorDefinition } from "../actor/definition.js";
 import type { ResolvedActorOptions } from "../actor/options.js";
-import { deferred } from "../common/deferred.js";
 import { isActorId } from "../common/ids.js";
 import { noopMetrics } from "../observability/metrics.js";
 import { ActorError, errors } from "../protocol/errors.js";

@@ -28,17 +28,7 @@ describe("the key an address counts against", () => {
 
 describe("per-address limits", () => {
 	it("count every address of one IPv6 /64 together, and another /64 apart", async () => {
-		const registry = setup({
-			use: { room: actor({ state: {}, actions: {} }) },
-			logLevel: "silent",
-			// A token regained every 100 s, so a slow machine regains none during the test.
-			rateLimits: { perAddress: { perSecond: 0.01, burst: 3 } },
-		});
-		const { runtime, core } = await registry.createRuntime({
-			storage: memoryDriver(),
-			bindHost: "127.0.0.1",
-		});
-		const server = await registry.listen(runtime, core, { port: 0, host: "127.0.0.1" });
+		const { core, server } = await rateLimitedServer();
 		try {
 			const health = (remoteAddress: string) =>
 				core
@@ -65,16 +55,7 @@ describe("health and readiness probes", () => {
 	// An SRE walkthrough (2026-11-29): behind a load balancer every client has its address, and
 	// past the rate the node's probes were answered 429 (taken out of rotation, or restarted).
 	it("spend no rate: answered while their address is past its limit", async () => {
-		const registry = setup({
-			use: { room: actor({ state: {}, actions: {} }) },
-			logLevel: "silent",
-			rateLimits: { perAddress: { perSecond: 0.01, burst: 3 } },
-		});
-		const { runtime, core } = await registry.createRuntime({
-			storage: memoryDriver(),
-			bindHost: "127.0.0.1",
-		});
-		const server = await registry.listen(runtime, core, { port: 0, host: "127.0.0.1" });
+		const { core, server } = await rateLimitedServer();
 		try {
 			const status = (path: string, method = "GET") =>
 				core
@@ -95,3 +76,19 @@ describe("health and readiness probes", () => {
 		}
 	});
 });
+
+/** A server with its core (requests from any address), 3 requests per address. */
+async function rateLimitedServer() {
+	const registry = setup({
+		use: { room: actor({ state: {}, actions: {} }) },
+		logLevel: "silent",
+		// A token regained every 100 s, so a slow machine regains none during the test.
+		rateLimits: { perAddress: { perSecond: 0.01, burst: 3 } },
+	});
+	const { runtime, core } = await registry.createRuntime({
+		storage: memoryDriver(),
+		bindHost: "127.0.0.1",
+	});
+	const server = await registry.listen(runtime, core, { port: 0, host: "127.0.0.1" });
+	return { core, server };
+}

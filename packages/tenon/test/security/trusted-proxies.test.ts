@@ -52,21 +52,8 @@ describe("the client's address behind trusted proxies", () => {
 	});
 
 	it("is what the per-address rate limit counts: one client's flood leaves another's calls", async () => {
-		const registry = setup({
-			use: { room: actor({ state: {}, actions: {} }) },
-			logLevel: "silent",
-			trustedProxies: ["127.0.0.1", "::1"],
-			rateLimits: { perAddress: { perSecond: 0.01, burst: 2 }, limitLoopback: true },
-		});
-		await using server = await registry.start({
-			port: 0,
-			host: "127.0.0.1",
-			storage: memoryDriver(),
-		});
-		const from = (client: string) =>
-			fetch(`${server.url}/metadata`, { headers: { "x-forwarded-for": client } }).then(
-				(response) => response.status,
-			);
+		await using server = await limitedServer(["127.0.0.1", "::1"]);
+		const from = statusFrom(server.url);
 		expect([
 			await from("203.0.113.5"),
 			await from("203.0.113.5"),
@@ -76,20 +63,8 @@ describe("the client's address behind trusted proxies", () => {
 	});
 
 	it("is the peer's without trustedProxies: the header counts for nothing", async () => {
-		const registry = setup({
-			use: { room: actor({ state: {}, actions: {} }) },
-			logLevel: "silent",
-			rateLimits: { perAddress: { perSecond: 0.01, burst: 2 }, limitLoopback: true },
-		});
-		await using server = await registry.start({
-			port: 0,
-			host: "127.0.0.1",
-			storage: memoryDriver(),
-		});
-		const from = (client: string) =>
-			fetch(`${server.url}/metadata`, { headers: { "x-forwarded-for": client } }).then(
-				(response) => response.status,
-			);
+		await using server = await limitedServer(undefined);
+		const from = statusFrom(server.url);
 		expect([
 			await from("203.0.113.5"),
 			await from("203.0.113.6"),
@@ -97,3 +72,21 @@ describe("the client's address behind trusted proxies", () => {
 		]).toEqual([200, 200, 429]);
 	});
 });
+
+/** A server whose per-address rate allows 2 requests, loopback included. */
+function limitedServer(trustedProxies: string[] | undefined) {
+	return setup({
+		use: { room: actor({ state: {}, actions: {} }) },
+		logLevel: "silent",
+		...(trustedProxies === undefined ? {} : { trustedProxies }),
+		rateLimits: { perAddress: { perSecond: 0.01, burst: 2 }, limitLoopback: true },
+	}).start({ port: 0, host: "127.0.0.1", storage: memoryDriver() });
+}
+
+/** The status of a request to `base` that says it was forwarded for `client`. */
+function statusFrom(base: string) {
+	return (client: string) =>
+		fetch(`${base}/metadata`, { headers: { "x-forwarded-for": client } }).then(
+			(response) => response.status,
+		);
+}
