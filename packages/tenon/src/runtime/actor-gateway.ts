@@ -65,8 +65,11 @@ export interface QueueWait {
 
 /** A `/connect` socket the actor accepted: the server feeds it decoded frames. */
 export interface OpenConnection {
-	/** A decoded client message: an action or a subscription change. */
-	receive(message: ToServer): void;
+	/**
+	 * A decoded client message: an action or a subscription change; `bytes`,
+	 * its frame's size, counts against the transport's `holdCall` while an action runs.
+	 */
+	receive(message: ToServer, bytes?: number): void;
 	/** Answers a frame that did not decode (tied to its action id when readable). */
 	refuse(error: ActorError, actionId: ActionId | null): void;
 	/** The client went away (idempotent); `code` 1006: its socket was lost, not closed by it. */

@@ -40,12 +40,18 @@ export interface SessionRates {
 	chargeDecode(ms: number, now: number): number;
 	/** Counts a connection waiting for its client against the socket's address, until released. */
 	holdAddress(): () => void;
+	/** Counts an action call's `bytes` until it returns; throws `limit/overloaded` past the budget. */
+	holdCall(bytes: number): void;
+	/** The call {@link holdCall} counted returned. */
+	releaseCall(bytes: number): void;
 }
 
 const UNLIMITED: SessionRates = {
 	throttle: () => 0,
 	chargeDecode: () => 0,
 	holdAddress: () => () => {},
+	holdCall: () => {},
+	releaseCall: () => {},
 };
 
 /**
@@ -191,7 +197,7 @@ export class ConnectionSession implements WebSocketHandler {
 			case "open":
 				// Frames from before the open still waiting for decode time go first.
 				if (this.#early.length > 0) this.#early.push(data);
-				else this.#handle(data, now);
+				else this.#handle(data, now, size);
 				return;
 			case "closed":
 				return;
@@ -214,7 +220,11 @@ export class ConnectionSession implements WebSocketHandler {
 		this.#socket.send(encodeToClient(this.#encoding, { tag: "Error", error: payload, actionId }));
 	}
 
-	#handle(data: string | Uint8Array, started = performance.now()): void {
+	#handle(
+		data: string | Uint8Array,
+		started = performance.now(),
+		size = encodedLength(data),
+	): void {
 		const conn = this.#conn as OpenConnection;
 		const decoded = decodeToServer(this.#encoding, data, this.#actors.limits.maxNameBytes);
 		if (!decoded.ok) {
@@ -228,7 +238,7 @@ export class ConnectionSession implements WebSocketHandler {
 			this.#charge(started);
 		} else {
 			this.#charge(started);
-			conn.receive(decoded.message);
+			conn.receive(decoded.message, size);
 		}
 	}
 
@@ -316,6 +326,15 @@ class SessionTransport implements ConnTransport {
 	/** The socket was lost and its connection waits for its client: it still counts (keepLost). */
 	holdAddress(): () => void {
 		return this.#rates.holdAddress();
+	}
+
+	/** An action call of `bytes` waits or runs (see `SocketSlot.holdCall`). */
+	holdCall(bytes: number): void {
+		this.#rates.holdCall(bytes);
+	}
+
+	releaseCall(bytes: number): void {
+		this.#rates.releaseCall(bytes);
 	}
 
 	/** Frames the runtime encoded (a broadcast sends the same one to every connection). */

@@ -18,6 +18,12 @@ import { ActorError } from "../protocol/errors.js";
  * largest body once: in a cluster, the node it reached reads the same body
  * again for each try (each try its own `Request`), which counted it a time
  * per try, 25 times in a failover (the same review).
+ *
+ * A WebSocket action call's frame counts too, from its arrival until the
+ * action returns ({@link hold}, {@link release}): 32 connections sending 128
+ * calls of 60 KB each to an action that waits grew the heap by 491 MB, and
+ * an address's 256 connections would have held 2 GiB (a review of the
+ * availability findings, 2026-11-29).
  */
 export class HeldBodies {
 	readonly #node: Budget;
@@ -75,6 +81,37 @@ export class HeldBodies {
 		if (share.bytes <= 0) this.#byAddress.delete(held.address);
 	}
 
+	/**
+	 * A WebSocket action call of `bytes` (its frame) from `address` (when
+	 * per-address limits apply) waits or runs: counted until {@link release},
+	 * or `limit/overloaded` is thrown when it does not fit (a call fits
+	 * whatever its size when nothing else is held, as a body does).
+	 */
+	hold(bytes: number, address?: string): void {
+		const share = address === undefined ? undefined : this.#byAddress.get(address);
+		this.#node.check(bytes, 0);
+		if (address === undefined) {
+			this.#node.bytes += bytes;
+			return;
+		}
+		if (share === undefined) this.#byAddress.set(address, new Budget(this.#maxPerAddress, bytes));
+		else {
+			share.check(bytes, 0);
+			share.bytes += bytes;
+		}
+		this.#node.bytes += bytes;
+	}
+
+	/** The call {@link hold} counted returned: its bytes count no longer. */
+	release(bytes: number, address?: string): void {
+		this.#node.bytes -= bytes;
+		if (address === undefined) return;
+		const share = this.#byAddress.get(address);
+		if (share === undefined) return;
+		share.bytes -= bytes;
+		if (share.bytes <= 0) this.#byAddress.delete(address);
+	}
+
 	#shareOf(address: string): Budget {
 		let share = this.#byAddress.get(address);
 		if (share === undefined) {
@@ -87,9 +124,10 @@ export class HeldBodies {
 
 /** Bytes held against one limit. */
 class Budget {
-	bytes = 0;
-
-	constructor(readonly max: number) {}
+	constructor(
+		readonly max: number,
+		public bytes = 0,
+	) {}
 
 	/**
 	 * Throws `limit/overloaded` when `more` bytes do not fit: past the
@@ -104,7 +142,7 @@ function bodiesHeld(max: number): ActorError {
 	return new ActorError(
 		"limit",
 		"overloaded",
-		`The server holds ${max} bytes of request bodies already (for this client or in all); retry shortly`,
+		`The server holds ${max} bytes of requests already (bodies and WebSocket calls not yet answered, for this client or in all); retry shortly`,
 		{ limit: max, retryAfter: 1_000 },
 	);
 }

@@ -472,6 +472,7 @@ export function createServerCore(
 				DEFAULT_RATE_LIMITS.decodeTime.perConnection,
 			perAddress: addressDecode,
 		},
+		held: bodies.held,
 	});
 
 	return { fetch, upgrade, serveAction, limitKey: (address) => guard.limitKey(address) };

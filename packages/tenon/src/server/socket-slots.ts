@@ -6,6 +6,7 @@
 import { checkRate, TokenBucket } from "../common/token-bucket.js";
 import type { Limits } from "../protocol/limits.js";
 import type { AddressDecodeTime } from "./decode-time.js";
+import type { HeldBodies } from "./held-bodies.js";
 import type { Rate } from "./rate-limit.js";
 import type { RequestGuard } from "./request-guard.js";
 import type { WebSocketHandler } from "./websocket.js";
@@ -32,13 +33,17 @@ export class SocketCounts {
 	readonly decodeRate: Rate | false;
 	/** Decode time per address, in ms (undefined: unlimited). */
 	readonly #addressDecodeTimes: AddressDecodeTime | undefined;
+	/** The bytes of requests held, shared with HTTP bodies (undefined: not counted). */
+	readonly held: HeldBodies | undefined;
 
 	constructor(
 		guard: RequestGuard,
 		limits: Limits,
 		perConnection: Rate | false,
 		decodeTime: DecodeTimeRates = { perConnection: false, perAddress: undefined },
+		held?: HeldBodies,
 	) {
+		this.held = held;
 		this.#guard = guard;
 		this.#limits = limits;
 		// Checked here, where a bad option is reported, not at a socket's first frame.
@@ -190,6 +195,20 @@ export class SocketSlot {
 	/** See {@link SocketCounts.holdAddress}: this socket's address, where it is counted. */
 	holdAddress(): () => void {
 		return this.#counts.holdAddress(this.countedAddress);
+	}
+
+	/**
+	 * An action call of `bytes` arrived on the socket and waits or runs: counted
+	 * with the node's held request bodies and its address's share
+	 * (`limit/overloaded` thrown past them) until {@link releaseCall}.
+	 */
+	holdCall(bytes: number): void {
+		this.#counts.held?.hold(bytes, this.countedAddress);
+	}
+
+	/** The call {@link holdCall} counted returned (also after the socket closed). */
+	releaseCall(bytes: number): void {
+		this.#counts.held?.release(bytes, this.countedAddress);
 	}
 
 	release(): void {

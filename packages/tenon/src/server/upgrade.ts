@@ -12,6 +12,7 @@ import type { ClientInfo } from "./caller-request.js";
 import { ConnectionSession } from "./connection-session.js";
 import { type GatewayRequest, parseGatewayRequest } from "./gateway.js";
 import { parseConnParams } from "./gateway-routes.js";
+import type { HeldBodies } from "./held-bodies.js";
 import { errorResponse } from "./http-util.js";
 import type { IncomingUpgrade, RequestHead } from "./incoming.js";
 import type { Rate } from "./rate-limit.js";
@@ -87,6 +88,8 @@ export interface UpgradeDeps {
 	perConnection: Rate | false;
 	/** Decode time per connection and per address (ms a second); `false`: unlimited. */
 	decodeTime: DecodeTimeRates;
+	/** Bytes of requests held (HTTP bodies): action calls of `/connect` sockets count too. */
+	held?: HeldBodies;
 }
 
 /** Params, encoding and token a WebSocket carries in its sub-protocols (or query, or headers). */
@@ -150,7 +153,13 @@ export function createUpgradeHandler(
 	deps: UpgradeDeps,
 ): (upgrade: Request | IncomingUpgrade, client?: ClientInfo) => Promise<UpgradeDecision> {
 	const limits = actors.limits;
-	const counts = new SocketCounts(deps.guard, limits, deps.perConnection, deps.decodeTime);
+	const counts = new SocketCounts(
+		deps.guard,
+		limits,
+		deps.perConnection,
+		deps.decodeTime,
+		deps.held,
+	);
 
 	return async (upgrade, client) => {
 		// A Web Request (the in-process socket, other runtimes), or the Node

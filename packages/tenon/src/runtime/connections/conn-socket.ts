@@ -8,7 +8,7 @@ import type { RawSocketTransport } from "./raw-websocket.js";
 
 /** What a `/connect` socket delivers: a decoded message, or a frame that did not decode. */
 export type ConnInput =
-	| { kind: "message"; message: ToServer }
+	| { kind: "message"; message: ToServer; bytes?: number }
 	| { kind: "refuse"; error: ActorError; actionId: ActionId | null };
 
 /** The action id a held input answers to, if any. */
@@ -26,14 +26,31 @@ export class ConnSocket extends HeldSocket<ConnInput> implements ConnTransport {
 	readonly encoding: Encoding;
 	/** Its client's presence: kept with the socket, so it outlives the actor's sleep, never stored. */
 	presence: unknown = null;
+	readonly #transport: ConnTransport;
 
 	constructor(actorId: string, transport: ConnTransport, owner: SocketOwner, maxHeld: number) {
 		super(actorId, transport, owner, maxHeld);
 		this.encoding = transport.encoding;
+		this.#transport = transport;
 	}
 
-	receive(message: ToServer): void {
-		this.input({ kind: "message", message });
+	/** `bytes`: the frame's size, counted while its action runs (see `ConnTransport.holdCall`). */
+	receive(message: ToServer, bytes?: number): void {
+		this.input({ kind: "message", message, bytes });
+	}
+
+	/** Counts an action call's `bytes` (see `ConnTransport.holdCall`): the error refusing it, if any. */
+	holdCall(bytes: number): ActorError | undefined {
+		try {
+			this.#transport.holdCall?.(bytes);
+			return undefined;
+		} catch (error) {
+			return error as ActorError;
+		}
+	}
+
+	releaseCall(bytes: number): void {
+		this.#transport.releaseCall?.(bytes);
 	}
 
 	refuse(error: ActorError, actionId: ActionId | null): void {

@@ -23,7 +23,7 @@ import { type ConnectionImpl, type ConnOwner, MAX_HELD_SIZE } from "./connection
 import { broadcastEvent, sendEventTo } from "./event-delivery.js";
 import { HeldReplyTimes } from "./held-reply-times.js";
 import { HubTarget } from "./hub-target.js";
-import { answerStopped, pruneSent } from "./in-flight-ids.js";
+import { admitCall, answerStopped } from "./in-flight-ids.js";
 import { type ConnectionLinks, LINK_HIBERNATE, linkHibernateReason } from "./links.js";
 import type { Presence } from "./presence.js";
 import type { SharedStateSync } from "./shared-state.js";
@@ -233,8 +233,8 @@ export class ConnectionHub implements ConnOwner {
 		return generation;
 	}
 
-	/** Handles one decoded message from a connection. */
-	handleMessage(conn: ConnectionImpl, message: ToServer): void {
+	/** Handles one decoded message from a connection (`bytes`: its frame's size, when counted). */
+	handleMessage(conn: ConnectionImpl, message: ToServer, bytes?: number): void {
 		switch (message.tag) {
 			case "SubscriptionRequest":
 				this.#subs.change(conn, message.eventName, message.subscribe);
@@ -244,28 +244,22 @@ export class ConnectionHub implements ConnOwner {
 					this.#subs.setPresence(conn, message.id, message.args);
 					return;
 				}
-				// The client counts only the current socket's calls (a resume leaves the others
-				// lost to it); those of replaced sockets still running get as many again.
-				const max = this.#core.limits.maxInFlightActionsPerConnection;
-				if (conn.inFlight >= max || conn.inFlight + conn.replacedInFlight >= 2 * max) {
-					this.sendError(conn, errors.tooManyInFlight(max), message.id);
+				const refused = admitCall(conn, message.id, bytes, this.#core);
+				if (refused !== undefined) {
+					this.sendError(conn, refused, message.id);
 					return;
 				}
-				conn.inFlight++;
-				if (conn.inFlightIds === undefined) conn.inFlightIds = new Map();
-				else if (conn.inFlightIds.size >= 2 * max) pruneSent(conn.inFlightIds, this.#core);
-				conn.inFlightIds.set(message.id, 0);
 				// #action counts itself out (a promise less per action than a `finally` here).
 				// Untraced (the common case): no closures for a span.
 				if (!tracingOn()) {
-					void this.#action(conn, message.id, message.name, message.args);
+					void this.#action(conn, message.id, message.name, message.args, undefined, bytes);
 					return;
 				}
 				void traceWsAction(
 					this.#core.traced,
 					message.name,
 					message.traceparent,
-					(failed) => this.#action(conn, message.id, message.name, message.args, failed),
+					(failed) => this.#action(conn, message.id, message.name, message.args, failed, bytes),
 					(generation) => this.#core.whenDurable(generation),
 				);
 				return;
@@ -291,7 +285,8 @@ export class ConnectionHub implements ConnOwner {
 
 	/**
 	 * Runs an action (in `conn.inFlight` until it returns); the generation its reply waits for
-	 * (undefined: none, or no reply: see `socketsReplaced`). `failed` hears its error.
+	 * (undefined: none, or no reply: see `socketsReplaced`). `failed` hears its error; `bytes`,
+	 * counted on its socket (`holdCall`), are released as it returns.
 	 */
 	async #action(
 		conn: ConnectionImpl,
@@ -299,8 +294,10 @@ export class ConnectionHub implements ConnOwner {
 		name: string,
 		args: unknown[],
 		failed?: (error: unknown) => void,
+		bytes?: number,
 	): Promise<number | undefined> {
-		const encoding = (conn.transport as ConnSocket).encoding;
+		const socket = conn.transport as ConnSocket;
+		const encoding = socket.encoding;
 		const socketsReplaced = conn.socketsReplaced;
 		// Subscription changes sent before it on this connection apply first (read as it arrives:
 		// this runs at once up to its first await); see subscriptions (a walkthrough, 2026-11-28).
@@ -333,6 +330,7 @@ export class ConnectionHub implements ConnOwner {
 		} finally {
 			if (conn.socketsReplaced === socketsReplaced) conn.inFlight--;
 			else conn.replacedInFlight--;
+			if (bytes) socket.releaseCall(bytes);
 		}
 		if (conn.closed || conn.socketsReplaced !== socketsReplaced) return undefined; // a resume
 		const generation = this.enqueue(conn, frame);

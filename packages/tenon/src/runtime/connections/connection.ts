@@ -19,6 +19,13 @@ export interface ConnTransport {
 	close(code: number, reason: string): void;
 	/** Optional: see `SocketWriter.holdAddress` (held-socket.ts). */
 	holdAddress?(): (() => void) | undefined;
+	/**
+	 * Optional: an action call of `bytes` (its frame) arrived and waits or
+	 * runs; counted with the server's held request bytes until
+	 * {@link releaseCall}. Throws `limit/overloaded` when it does not fit.
+	 */
+	holdCall?(bytes: number): void;
+	releaseCall?(bytes: number): void;
 }
 
 /**

@@ -4,7 +4,8 @@ import type { ConnectionImpl } from "./connection.js";
 
 /** What a {@link HubTarget} hands a connection's input to (the actor's ConnectionHub). */
 export interface TargetHub {
-	handleMessage(conn: ConnectionImpl, message: ToServer): void;
+	/** `bytes`: its frame's size, counted while an action runs (undefined: not counted). */
+	handleMessage(conn: ConnectionImpl, message: ToServer, bytes?: number): void;
 	sendError(conn: ConnectionImpl, error: unknown, actionId: ActionId | null): void;
 	/** The socket closed (`code` 1006: lost, without a close frame). */
 	socketClosed(conn: ConnectionImpl, code?: number): void;
@@ -25,7 +26,7 @@ export class HubTarget implements ConnTarget {
 	}
 
 	receive(input: ConnInput): void {
-		if (input.kind === "message") this.#hub.handleMessage(this.#conn, input.message);
+		if (input.kind === "message") this.#hub.handleMessage(this.#conn, input.message, input.bytes);
 		else this.#hub.sendError(this.#conn, input.error, input.actionId);
 	}
 

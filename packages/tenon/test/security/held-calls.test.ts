@@ -1,0 +1,126 @@
+// Action calls over a connection held their arguments for as long as the action ran, counted
+// nowhere: HTTP bodies count against `maxBufferedBodyBytes` until answered (held-bodies.test.ts),
+// but 32 sockets sending 128 calls of 60 KB each to an action that waits grew the heap by 491 MB,
+// and one address's 256 sockets would have held 2 GiB (a review of the availability findings,
+// 2026-11-29). Each call's frame now counts with the bodies until its action returns.
+import { actor, setup } from "tenon";
+import { createClient } from "tenon/client";
+import { setupTest } from "tenon/test";
+import { afterEach, expect, it } from "vitest";
+
+const KiB = 1024;
+let opened: (() => void) | undefined;
+let gate = new Promise<void>((resolve) => (opened = resolve));
+afterEach(() => {
+	opened?.();
+	gate = new Promise<void>((resolve) => (opened = resolve));
+});
+
+const waiter = actor({
+	state: {},
+	actions: {
+		/** Waits until the test opens the gate, holding its argument. */
+		hold: async (_c, text: string) => {
+			await gate;
+			return text.length;
+		},
+		ping: () => "pong",
+	},
+});
+
+const big = "x".repeat(60 * KiB);
+const settle = (calls: Promise<unknown>[]) =>
+	Promise.all(
+		calls.map((call) =>
+			call.then(
+				(value) => ({ value }),
+				(error) => ({ error }),
+			),
+		),
+	);
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+it("refuses calls past the node's budget while others wait, shares it with HTTP bodies, and lets go as they return", async () => {
+	await using t = await setupTest(
+		setup({
+			use: { waiter },
+			logLevel: "silent",
+			limits: { maxHttpBodyBytes: 256 * KiB, maxBufferedBodyBytes: 600 * KiB },
+		}),
+	);
+	const client = createClient<typeof registry>(t.url);
+	const conn = client.waiter.getOrCreate(["w"]).connect();
+	try {
+		const calls = settle(Array.from({ length: 14 }, () => conn.hold(big)));
+		await pause(300);
+		// The server keeps serving: a small call fits beside the held ones.
+		expect(await conn.ping()).toBe("pong");
+		// An HTTP body does not fit beside them either.
+		const body = await fetch(
+			`${t.url}/gateway/waiter/action/hold?rvt-method=getOrCreate&rvt-key=h`,
+			{
+				method: "POST",
+				headers: { "content-type": "application/json" },
+				body: JSON.stringify({ args: ["y".repeat(100 * KiB)] }),
+			},
+		);
+		expect(body.status).toBe(503);
+		expect(await body.json()).toMatchObject({ group: "limit", code: "overloaded" });
+		opened?.();
+		const results = await calls;
+		const held = results.filter((result) => "value" in result);
+		const refused = results.filter((result) => "error" in result);
+		// 600 KiB hold nine frames of 60 KiB and a bit: the rest are refused at once.
+		expect(held.length).toBe(9);
+		for (const result of held) expect(result).toEqual({ value: 60 * KiB });
+		for (const result of refused)
+			expect((result as { error: unknown }).error).toMatchObject({
+				group: "limit",
+				code: "overloaded",
+				metadata: { retryAfter: 1_000 },
+			});
+		// Returned: let go, the same calls fit again.
+		gate = new Promise<void>((resolve) => (opened = resolve));
+		const again = settle(Array.from({ length: 9 }, () => conn.hold(big)));
+		await pause(300);
+		opened?.();
+		expect((await again).every((result) => "value" in result)).toBe(true);
+	} finally {
+		await conn.dispose();
+	}
+});
+
+it("gives one client address a share, released when its calls return after their socket closed", async () => {
+	await using t = await setupTest(
+		setup({
+			use: { waiter },
+			logLevel: "silent",
+			limits: { maxBufferedBodyBytesPerAddress: 300 * KiB },
+			rateLimits: { limitLoopback: true },
+		}),
+	);
+	const client = createClient<typeof registry>(t.url);
+	const first = client.waiter.getOrCreate(["a"]).connect();
+	const calls = settle(Array.from({ length: 6 }, () => first.hold(big)));
+	await pause(300);
+	const second = client.waiter.getOrCreate(["b"]).connect();
+	try {
+		// The address holds four frames and a bit of its 300 KiB, on another actor too.
+		await expect(second.hold(big)).rejects.toMatchObject({ group: "limit", code: "overloaded" });
+		expect(await second.ping()).toBe("pong");
+		await first.dispose();
+		await calls;
+		opened?.();
+		// The closed socket's calls returned: their bytes went back.
+		await pause(100);
+		gate = new Promise<void>((resolve) => (opened = resolve));
+		const again = settle(Array.from({ length: 4 }, () => second.hold(big)));
+		await pause(300);
+		opened?.();
+		expect((await again).every((result) => "value" in result)).toBe(true);
+	} finally {
+		await second.dispose();
+	}
+});
+
+const registry = setup({ use: { waiter } });
