@@ -52,16 +52,25 @@ export type AnyEvents = Record<string, EventToken<any>>;
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
 
-/** Argument list of an event payload: a tuple stays a tuple, anything else is one argument. */
+/**
+ * Argument list of an event payload: a tuple stays a tuple, anything else is one argument.
+ * Not distributed over a union: `event<A | B>()` takes one `A | B` (it took `[A] | [B]`,
+ * which refused a value typed `A | B`: a typing walkthrough, 2026-11-29).
+ */
 export type EventArgs<T> =
 	IsAny<T> extends true
 		? // biome-ignore lint/suspicious/noExplicitAny: a type-level wildcard: `unknown` would fail the check for specific types (function parameters are contravariant).
 			any[]
-		: T extends readonly unknown[]
-			? number extends T["length"]
-				? [T]
-				: [...T]
+		: [T] extends [readonly unknown[]]
+			? TupleArgs<T>
 			: [T];
+
+/** A tuple payload's arguments (each of a union of tuples); an array is one argument. */
+type TupleArgs<T> = T extends readonly unknown[]
+	? number extends T["length"]
+		? [T]
+		: [...T]
+	: never;
 
 /** Event names of a declaration map. */
 export type EventName<E> = keyof E & string;

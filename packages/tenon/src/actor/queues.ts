@@ -170,6 +170,9 @@ export interface ActorQueue<Q> {
 	): Promise<MessageOf<Q, K>[]>;
 	/** Up to `count` waiting messages, without waiting. */
 	tryNextBatch<K extends QueueName<Q> = QueueName<Q>>(
+		options: Omit<ReceiveOptions<K>, "timeout" | "signal"> & { count: number; completable: true },
+	): Promise<CompletableMessageOf<Q, K>[]>;
+	tryNextBatch<K extends QueueName<Q> = QueueName<Q>>(
 		options: Omit<ReceiveOptions<K>, "timeout" | "signal"> & { count: number },
 	): Promise<MessageOf<Q, K>[]>;
 	/** Messages as they arrive, until the actor stops or `signal` aborts. */

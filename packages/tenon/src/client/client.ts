@@ -3,7 +3,13 @@ import { normalizeKey } from "../protocol/keys.js";
 import type { ActorConnImpl } from "./connection.js";
 import { actorIdOf, type ConnRegistry, createHandle, HandleCore } from "./handle.js";
 import { type ClientOptions, ClientTransport } from "./transport.js";
-import type { Client, CreateOptions, GetOrCreateOptions, HandleOptions } from "./types.js";
+import type {
+	AnyRegistry,
+	Client,
+	CreateOptions,
+	GetOrCreateOptions,
+	HandleOptions,
+} from "./types.js";
 
 function paramsOf(options: HandleOptions<unknown> | undefined): {
 	params?: unknown;
@@ -24,7 +30,7 @@ function paramsOf(options: HandleOptions<unknown> | undefined): {
  * const counter = client.counter.getOrCreate(["my-counter"]);
  * await counter.increment(1);
  */
-export function createClient<R>(
+export function createClient<R extends AnyRegistry = AnyRegistry>(
 	endpointOrOptions: string | ClientOptions = "http://localhost:6420",
 ): Client<R> {
 	const options =

@@ -7,6 +7,15 @@ import type { ActorError } from "../protocol/errors.js";
 import type { ActorKey } from "../protocol/keys.js";
 
 /** Anything shaped like a registry: it carries its actor definitions as a phantom type. */
+/**
+ * What `createClient<R>()` and `c.client<R>()` take: a registry's type (`typeof registry`).
+ * Loose on purpose (any actors): it refuses an actor's type or a string, which gave a client
+ * with no actors and an error far from the mistake (a typing walkthrough, 2026-11-29).
+ */
+export interface AnyRegistry {
+	readonly __actors: object;
+}
+
 export interface RegistryLike {
 	readonly __actors: Record<
 		string,

@@ -2,7 +2,7 @@ import { WebSocket } from "ws";
 import type { ActorDefinitions } from "../actor/registry-types.js";
 import { createClient } from "../client/client.js";
 import type { WebSocketConstructor } from "../client/transport.js";
-import type { Client } from "../client/types.js";
+import type { AnyRegistry, Client } from "../client/types.js";
 import type { LogLevel } from "../common/logger.js";
 import type { Encoding } from "../protocol/encoding.js";
 import type { Registry } from "../registry/registry.js";
@@ -62,7 +62,7 @@ export interface TestContext<R> extends AsyncDisposable {
 	stop(): Promise<void>;
 }
 
-class TestContextImpl<R> implements TestContext<R> {
+class TestContextImpl<R extends AnyRegistry> implements TestContext<R> {
 	client!: Client<R>;
 	url = "";
 	readonly clock: ManualClock;

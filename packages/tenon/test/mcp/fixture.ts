@@ -1,12 +1,15 @@
 // What the MCP tests share: the Tenon client the MCP tools call through, and
 // a raw POST to the MCP route.
-import { type Client, createClient } from "../../src/client/index.js";
+import { type AnyRegistry, type Client, createClient } from "../../src/client/index.js";
 
 /**
  * A Tenon client made before the server listens (the MCP handler, its
  * fallback, needs it): its requests go to the URL `listening` gives it.
  */
-export function lateBoundClient<R>(): { client: Client<R>; listening(url: string): void } {
+export function lateBoundClient<R extends AnyRegistry>(): {
+	client: Client<R>;
+	listening(url: string): void;
+} {
 	let serverUrl: string | undefined;
 	const client = createClient<R>({
 		endpoint: "http://tenon.invalid",

@@ -20,6 +20,12 @@ const worker = actor({
 			// @ts-expect-error the reply type is { ok: boolean }
 			await message.complete({ ok: "yes" });
 		}
+		// Completable without waiting too (the overload was missing: a typing walkthrough).
+		const batch = await c.queue.tryNextBatch({ names: ["jobs"], count: 3, completable: true });
+		for (const message of batch) await message.complete({ ok: true });
+		const plain = await c.queue.tryNextBatch({ count: 3 });
+		// @ts-expect-error not received completable
+		plain[0]?.complete;
 		const any = await c.queue.next();
 		if (any?.name === "pings") expectTypeOf(any.body).toEqualTypeOf<number>();
 		// @ts-expect-error not a declared queue

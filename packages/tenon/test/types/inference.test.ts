@@ -1,5 +1,12 @@
 import { describe, expectTypeOf, it } from "vitest";
-import { type ActorError as ClientActorError, createClient } from "../../src/client/index.js";
+import {
+	type ActionNameOf,
+	type ActorsOf,
+	type ActorError as ClientActorError,
+	type ConnParamsOf,
+	createClient,
+	type InputOf,
+} from "../../src/client/index.js";
 import type { ActorConn, ActorHandle, ConnStatus } from "../../src/client/types.js";
 import { actor, event, setup } from "../../src/index.js";
 
@@ -62,6 +69,40 @@ const chat = actor({
 	},
 });
 
+interface Join {
+	kind: "join";
+	user: string;
+}
+interface Leave {
+	kind: "leave";
+	user: string;
+}
+
+// A union payload is one argument of the union (it was split into one argument list per
+// member, which refused a value of the union: a typing walkthrough, 2026-11-29).
+const presence = actor({
+	state: {},
+	events: {
+		presence: event<Join | Leave>(),
+		either: event<string | number>(),
+		point: event<[x: number, y: number] | null>(),
+		list: event<string[]>(),
+	},
+	actions: {
+		tell: (c, change: Join | Leave, value: string | number, point: [number, number] | null) => {
+			c.broadcast("presence", change);
+			c.broadcast("either", value);
+			c.broadcast("point", point);
+			c.broadcast("list", ["a", "b"]);
+			c.conn.send("presence", { kind: "leave", user: "u" });
+			// @ts-expect-error a union payload is one argument
+			c.broadcast("either", "a", 1);
+			// @ts-expect-error not a member of the union
+			c.broadcast("presence", { kind: "stay", user: "u" });
+		},
+	},
+});
+
 const loose = actor({
 	state: { n: 0 },
 	actions: {
@@ -73,7 +114,7 @@ const loose = actor({
 	},
 });
 
-const registry = setup({ use: { counter, chat, loose } });
+const registry = setup({ use: { counter, chat, loose, presence } });
 
 describe("type inference", () => {
 	// A client is lazy: nothing is sent until a call is made.
@@ -184,6 +225,15 @@ describe("type inference", () => {
 		expectTypeOf(conn.ping).toEqualTypeOf<() => Promise<"pong">>();
 	};
 
+	it("types a union payload as one argument, on the client too", () => {
+		const conn = client.presence.get(["p"]).connect();
+		conn.on("presence", (change) => expectTypeOf(change).toEqualTypeOf<Join | Leave>());
+		conn.on("point", (...args) =>
+			expectTypeOf(args).toEqualTypeOf<[[x: number, y: number] | null]>(),
+		);
+		conn.on("list", (items) => expectTypeOf(items).toEqualTypeOf<string[]>());
+	});
+
 	it("accepts any event on actors that declare none", () => {
 		expectTypeOf(looseChecks).toBeFunction();
 	});
@@ -192,5 +242,25 @@ describe("type inference", () => {
 		// @ts-expect-error not in the registry
 		client.nothing;
 		expectTypeOf(client.dispose).toEqualTypeOf<() => Promise<void>>();
+	});
+
+	// They gave a client with no actors, the error far from the mistake (a typing walkthrough).
+	it("takes a registry's type only", () => {
+		const wrong = () => {
+			// @ts-expect-error an actor's type, not the registry's
+			createClient<typeof counter>("http://127.0.0.1:1");
+			// @ts-expect-error not a registry
+			createClient<string>("http://127.0.0.1:1");
+		};
+		expectTypeOf(wrong).toBeFunction();
+	});
+
+	it("exports the helper types a user names", () => {
+		expectTypeOf<ActorsOf<typeof registry>["chat"]>().toEqualTypeOf<typeof chat>();
+		expectTypeOf<InputOf<typeof chat>>().toEqualTypeOf<{ topic: string }>();
+		expectTypeOf<ConnParamsOf<typeof chat>>().toEqualTypeOf<{ userId: string }>();
+		expectTypeOf<ActionNameOf<typeof counter>>().toEqualTypeOf<
+			"increment" | "get" | "admin.reset"
+		>();
 	});
 });
