@@ -26,8 +26,14 @@ export type ActionFunction<Ctx> = (c: Ctx, ...args: any[]) => any;
 
 /** Actions, possibly in nested groups (`admin.reset` on the wire). */
 export interface ActionGroup<Ctx> {
-	[name: string]: ActionFunction<Ctx> | ActionGroup<Ctx>;
+	[name: string]: ActionFunction<Ctx> | NestedActionGroup<Ctx>;
 }
+
+/**
+ * A group inside `actions`: no action in it may be named `then` or `toJSON` (JavaScript reads
+ * them itself; `actor()` refuses them, and the types did not: a typing walkthrough, 2026-11-29).
+ */
+type NestedActionGroup<Ctx> = ActionGroup<Ctx> & { readonly then?: never; readonly toJSON?: never };
 
 /**
  * Everything an actor definition may contain.

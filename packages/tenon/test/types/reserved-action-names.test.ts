@@ -28,6 +28,23 @@ describe("reserved action names", () => {
 		expect(Object.keys(grouped.config.actions ?? {})).toEqual(["chat"]);
 	});
 
+	it("refuses `then` and `toJSON` in a group, in the types as at run time", () => {
+		const define = () =>
+			actor({
+				state: {},
+				// @ts-expect-error `await handle.admin` reads `then`
+				actions: {
+					admin: { then: (_c: unknown) => 1, reset: (_c: unknown) => 2 },
+				},
+			});
+		expect(define).toThrow(/Action name 'admin.then' is reserved/);
+		const nested = actor({
+			state: { n: 1 },
+			actions: { admin: { deeper: { reset: (c) => c.state.n } } },
+		});
+		expect(Object.keys(nested.config.actions ?? {})).toEqual(["admin"]);
+	});
+
 	it("are the names the definition refuses (less `constructor`, `toString`, `valueOf`, which every object has)", () => {
 		const inherited = new Set(["constructor", "toString", "valueOf"]);
 		const runtime = [...RESERVED_ACTION_NAMES].filter((name) => !inherited.has(name)).sort();
