@@ -42,24 +42,32 @@ const CODE_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 const UNKNOWN_ACTION = "(unknown)";
 
 /**
- * Distinct error codes (group and code) that get series of their own; later
- * ones are reported as `other`. An app's `UserError` code may carry text a
- * client chose (`bad_${field}`), and each new one was a new series for good.
+ * Distinct error codes (group and code) that get series of their own, of the
+ * `user` group and of the others each; later ones are reported as `other`. An
+ * app's `UserError` code may carry text a client chose (`bad_${field}`), and
+ * each new one was a new series for good.
  */
 export const MAX_ERROR_CODES = 100;
 
-/** The `group` and `code` labels of errors, with at most {@link MAX_ERROR_CODES} distinct codes. */
+/**
+ * The `group` and `code` labels of errors, with at most {@link MAX_ERROR_CODES} distinct
+ * `user` codes and as many others (Tenon's catalog, a few dozen). One cap for both let a
+ * client's 100 `UserError` codes turn `core/internal_error` and `actor/not_found` into
+ * `other` until a restart, and alerts on them stopped (an attacker probe, 2026-11-29).
+ */
 class ErrorLabels {
-	readonly #seen = new Set<string>();
+	readonly #user = new Set<string>();
+	readonly #framework = new Set<string>();
 
 	of(error: unknown): { group: string; code: string } {
 		if (!(error instanceof ActorError)) return { group: "core", code: "internal_error" };
 		const group = CODE_PATTERN.test(error.group) ? error.group : "other";
 		const code = CODE_PATTERN.test(error.code) ? error.code : "other";
 		const key = `${group}/${code}`;
-		if (this.#seen.has(key)) return { group, code };
-		if (this.#seen.size >= MAX_ERROR_CODES) return { group, code: "other" };
-		this.#seen.add(key);
+		const seen = group === "user" ? this.#user : this.#framework;
+		if (seen.has(key)) return { group, code };
+		if (seen.size >= MAX_ERROR_CODES) return { group, code: "other" };
+		seen.add(key);
 		return { group, code };
 	}
 }

@@ -286,6 +286,26 @@ describe("PrometheusMetrics", () => {
 		expect(m.value("tenon_action_errors_total", { ...labels, code: "other" })).toBe(100);
 		expect(m.value("tenon_action_errors_total", { ...labels, code: "bad_99" })).toBe(2);
 	});
+	// One cap for both let a client's 100 codes turn Tenon's own into `other` until a restart,
+	// and alerts on them stopped (an attacker probe, 2026-11-29).
+	it("keeps Tenon's own codes apart from an app's: its codes past the cap do not push them out", async () => {
+		const metrics = new PrometheusMetrics();
+		const actor = metrics.forActor("counter", new Set(["fail"]));
+		for (let i = 0; i < 150; i++)
+			actor.actionEnded("fail", "http", monotonicSeconds(), new UserError("no", { code: `c${i}` }));
+		actor.actionEnded("fail", "http", monotonicSeconds(), new Error("boom"));
+		actor.actionEnded("fail", "http", monotonicSeconds(), errors.actorNotFound());
+		metrics.requestFailed(errors.actorNotFound());
+		const m = new Scrape(await metrics.render());
+		const labels = { ...A, action: "fail", transport: "http" };
+		expect(
+			m.value("tenon_action_errors_total", { ...labels, group: "core", code: "internal_error" }),
+		).toBe(1);
+		expect(
+			m.value("tenon_action_errors_total", { ...labels, group: "actor", code: "not_found" }),
+		).toBe(1);
+		expect(m.value("tenon_http_errors_total", { group: "actor", code: "not_found" })).toBe(1);
+	});
 });
 
 describe("docs/observability.md", () => {
