@@ -1,6 +1,8 @@
 import { setup } from "tenon";
 import { setupTest } from "tenon/test";
+import { TenonYjsProvider } from "tenon/yjs";
 import { describe, expect, it } from "vitest";
+import * as Y from "yjs";
 import { issueToken } from "../auth/tokens.js";
 import { note } from "./note.js";
 
@@ -50,5 +52,48 @@ describe("collaborative note example", () => {
 		const viewer = t.client.note.getOrCreate(["draft"], as("ann")).connect();
 		expect(await viewer.text()).toBe("");
 		await viewer.dispose();
+	});
+
+	// A guest's `insertEmbed` was stored, and the editor page's binding looped forever on it,
+	// for every reader, at every load (an attacker probe, 2026-11-29).
+	it("takes plain text only: an embed, a mark or a map value is refused, the text stays", async () => {
+		await using t = await setupTest(registry);
+		const doc = new Y.Doc();
+		const refused: unknown[] = [];
+		const provider = new TenonYjsProvider(
+			doc,
+			t.client.note.getOrCreate(["n"], as("eve")).connect(),
+			{
+				onRefused: (error) => refused.push(error),
+			},
+		);
+		await provider.whenSynced();
+		doc.getText("text").insert(0, "hello");
+		await provider.flushed();
+		doc.getText("text").insertEmbed(5, { img: "x" });
+		await provider.flushed();
+		expect(refused).toEqual([
+			expect.objectContaining({ group: "request", code: "yjs_content_not_allowed" }),
+		]);
+		provider.destroy();
+		for (const change of [
+			(other: Y.Doc) => other.getText("text").format(0, 1, { bold: true }),
+			(other: Y.Doc) => other.getMap("meta").set("x", 1),
+		]) {
+			const other = new Y.Doc();
+			const sent = new TenonYjsProvider(
+				other,
+				t.client.note.getOrCreate(["n"], as("eve")).connect(),
+				{
+					onRefused: (error) => refused.push(error),
+				},
+			);
+			await sent.whenSynced();
+			change(other);
+			await sent.flushed();
+			sent.destroy();
+		}
+		expect(refused).toHaveLength(3);
+		expect(await t.client.note.getOrCreate(["n"], as("ann")).text()).toBe("hello");
 	});
 });

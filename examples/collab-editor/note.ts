@@ -31,6 +31,9 @@ export const note = yjsActor({
 	canEdit: (c) => c.conn.state.canEdit,
 	// The name by each cursor is the signed-in user's, whatever the page says.
 	awarenessUser: (conn) => ({ name: conn.state.userId }),
+	// A plain-text note: its editor's binding cannot show embeds, marks or other types (an
+	// embed froze every reader's page at each load), so updates holding them are refused.
+	allowedContent: ["text"],
 	actions: {
 		/** The document's text, for a quick look (who may connect may read). */
 		text: (c) => c.vars.document.text(),

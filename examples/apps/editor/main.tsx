@@ -31,22 +31,34 @@ function Editor({ session }: { session: Session }) {
 	const [synced, setSynced] = useState(false);
 	const [pending, setPending] = useState(0);
 	const [people, setPeople] = useState<string[]>([]);
+	const [problem, setProblem] = useState<string | undefined>();
 	useEffect(() => {
-		if (connection === undefined || host.current === null) return undefined;
+		const parent = host.current;
+		if (connection === undefined || parent === null) return undefined;
 		const doc = new Y.Doc();
-		const provider = new TenonYjsProvider(doc, connection);
+		const provider = new TenonYjsProvider(doc, connection, {
+			onRefused: (refused) => setProblem(`Not saved: ${(refused as Error).message}`),
+		});
 		const color = COLORS[Math.abs(hash(name)) % COLORS.length] as string;
 		provider.awareness.setLocalStateField("user", { name, color, colorLight: `${color}33` });
-		const view = new EditorView({
-			doc: "",
-			extensions: [
-				basicSetup,
-				EditorView.lineWrapping,
-				yCollab(doc.getText("text"), provider.awareness),
-			],
-			parent: host.current,
+		let view: EditorView | undefined;
+		let stopped = false;
+		// Bound once synced, and only to plain text: the binding loops forever on an embed (the
+		// note actor refuses them since 2026-11-29; a note stored before may hold one).
+		void provider.whenSynced().then(() => {
+			if (stopped) return;
+			setSynced(true);
+			const text = doc.getText("text");
+			if (!text.toDelta().every((part: { insert?: unknown }) => typeof part.insert === "string")) {
+				setProblem("This note holds content a text editor cannot show; it is not opened here.");
+				return;
+			}
+			view = new EditorView({
+				doc: text.toString(),
+				extensions: [basicSetup, EditorView.lineWrapping, yCollab(text, provider.awareness)],
+				parent,
+			});
 		});
-		void provider.whenSynced().then(() => setSynced(true));
 		const onAwareness = () =>
 			setPeople(
 				[...provider.awareness.getStates().entries()]
@@ -56,10 +68,11 @@ function Editor({ session }: { session: Session }) {
 		provider.awareness.on("change", onAwareness);
 		const timer = setInterval(() => setPending(provider.unacknowledged), 200);
 		return () => {
+			stopped = true;
 			clearInterval(timer);
 			provider.awareness.off("change", onAwareness);
 			provider.destroy();
-			view.destroy();
+			view?.destroy();
 			doc.destroy();
 		};
 	}, [connection, name]);
@@ -77,6 +90,11 @@ function Editor({ session }: { session: Session }) {
 				</span>
 				{error ? <span id="error">{`${error.group}/${error.code}`}</span> : null}
 			</header>
+			{problem === undefined ? null : (
+				<p className="problem" id="problem" role="alert">
+					{problem}
+				</p>
+			)}
 			<div className="editor" ref={host} id="editor" />
 		</>
 	);

@@ -15,6 +15,7 @@ import { definedOnly } from "../common/defined.js";
 import { ActorError } from "../protocol/errors.js";
 import { ApplyBudget, type ApplyBudgetRates, DEFAULT_APPLY_RATES } from "./apply-budget.js";
 import { AwarenessFanout } from "./awareness-fanout.js";
+import { contentMask, type YjsContent } from "./content-kinds.js";
 import { ActorDocument } from "./document.js";
 import { DOWNLOAD_PART_BYTES, Outbox, type PartLimits, Uploads } from "./parts.js";
 
@@ -73,6 +74,14 @@ export interface YjsActorConfig<S, CP, CS, A> {
 	 * (awareness is what each client says of itself).
 	 */
 	awarenessUser?: (conn: Conn<CP, CS, YjsEvents>) => Record<string, unknown>;
+	/**
+	 * The kinds of content clients' updates may insert (content-kinds.ts), e.g. `["text"]`
+	 * for a plain-text editor: an update holding anything else is refused with
+	 * `request/yjs_content_not_allowed` and nothing of it applies. Default: all. A plain-text
+	 * binding given an embed it cannot show (y-codemirror.next loops forever on one) froze
+	 * every reader of the document, at every load (an attacker probe, 2026-11-29).
+	 */
+	allowedContent?: readonly YjsContent[];
 	/** Logged updates after which the log is folded into one snapshot. Default 100. */
 	compactEvery?: number;
 	/**
@@ -148,6 +157,7 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 	}
 > {
 	const compactEvery = config.compactEvery ?? 100;
+	const allowedContent = contentMask(config.allowedContent);
 	const canEdit = config.canEdit ?? (() => true);
 	const limits: Required<PartLimits> = { ...DEFAULT_PART_LIMITS, ...definedOnly(config.limits) };
 	// A new client's step 2 carries the whole document through the outbox.
@@ -272,6 +282,7 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 				new ApplyBudget(rates),
 				limits.maxDocumentBytes,
 			);
+			document.allowedContent = allowedContent;
 			// Claims outlive a sleep only where connections do (they hibernate).
 			await document.restoreClaims(config.options?.hibernateConnections !== false);
 			const outbox = new Outbox(limits);

@@ -20,6 +20,7 @@ import {
 	stampAwarenessUser,
 } from "./awareness-guard.js";
 import { DocumentClaims } from "./claim-records.js";
+import { ALL_CONTENT, checkContent } from "./content-kinds.js";
 import {
 	CHUNK_BYTES,
 	COMPACT_BYTES,
@@ -94,6 +95,8 @@ export class ActorDocument {
 	/** The log is full: folded into a snapshot after the apply (see {@link #log}). */
 	#compactDue = false;
 	#destroyed = false;
+	/** The kinds of content clients' updates may insert (content-kinds.ts; default all). */
+	allowedContent = ALL_CONTENT;
 
 	private constructor(
 		kv: ActorKv,
@@ -388,6 +391,7 @@ export class ActorDocument {
 			throw new ActorError("auth", "forbidden", "This connection may not edit the document");
 		if (!canWrite) return { replies: [] }; // a reader's answer to step 1 (reader-updates.ts)
 		const shape = readUpdateShape(update);
+		checkContent(shape.contentKinds, this.allowedContent);
 		this.#checkSize(shape.growth);
 		const cost = estimateUpdate(this.doc, update, shape, this.#verifier.available);
 		this.#budget.checkUpdate(cost.items, cost.visits);

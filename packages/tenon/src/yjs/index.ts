@@ -3,6 +3,7 @@
 // `y-protocols` (peer dependencies).
 
 export { type YjsActorConfig, type YjsVars, yjsActor } from "./actor.js";
+export type { YjsContent } from "./content-kinds.js";
 export { ActorDocument } from "./document.js";
 export {
 	TenonYjsProvider,

@@ -51,7 +51,8 @@ export interface TenonYjsProviderOptions {
 	awareness?: Awareness;
 	/**
 	 * Hears an edit the actor refused for good: the document reached its size
-	 * limit (`limit/yjs_document_too_large`), or the connection may only read
+	 * limit (`limit/yjs_document_too_large`), it holds content the document does
+	 * not take (`request/yjs_content_not_allowed`, `allowedContent`), or the connection may only read
 	 * (`auth/forbidden`, from the actor's `canEdit`; heard only since
 	 * 2026-11-27, a walkthrough). The edit stays in this document
 	 * only, and so do this document's later edits (each depends on the ones
@@ -269,7 +270,11 @@ export class TenonYjsProvider {
 				this.#settled();
 				const { group, code } = (error ?? {}) as { group?: unknown; code?: unknown };
 				// Sent again, it would be refused again.
-				if (code === "yjs_document_too_large" || (group === "auth" && code === "forbidden"))
+				if (
+					code === "yjs_document_too_large" ||
+					code === "yjs_content_not_allowed" ||
+					(group === "auth" && code === "forbidden")
+				)
 					this.#onRefused?.(error);
 				// A client id still held by this client's old connection (one that did not
 				// resume): free once the server sees that connection gone.

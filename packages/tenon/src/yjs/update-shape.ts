@@ -25,6 +25,8 @@ export interface UpdateShape {
 	readonly growth: number;
 	/** Its groups of structs: client, first clock, most end clock (see {@link UpdateParts.writes}). */
 	readonly writes: readonly number[];
+	/** The kinds of content its items hold (see {@link UpdateParts.contentKinds}). */
+	readonly contentKinds: number;
 }
 
 /**
@@ -58,6 +60,7 @@ export function readUpdateShape(update: Uint8Array): UpdateShape {
 		valueItems: Math.ceil(parts.values / VALUES_PER_ITEM),
 		growth: growthBound(update, parts.structs, parts.ranges),
 		writes: parts.writes,
+		contentKinds: parts.contentKinds,
 	};
 }
 

@@ -24,6 +24,8 @@ export interface UpdateParts {
 	readonly ranges: number;
 	/** Items that hold a subdocument. */
 	readonly subdocuments: number;
+	/** The kinds of content its items hold: bit `1 << ref` per Yjs content ref (1 to 9). */
+	readonly contentKinds: number;
 	/**
 	 * Per group of structs, three numbers: its client, its first clock, and
 	 * the most its last clock can be plus one (a string's length counted as
@@ -86,6 +88,7 @@ class UpdateReader implements UpdateParts {
 	structs = 0;
 	ranges = 0;
 	subdocuments = 0;
+	contentKinds = 0;
 	readonly writes: number[] = [];
 
 	constructor(update: Uint8Array) {
@@ -173,6 +176,7 @@ class UpdateReader implements UpdateParts {
 			else this.#id(); // the parent's
 			if (info & HAS_PARENT_SUB) this.#bytes();
 		}
+		this.contentKinds |= 1 << ref;
 		return this.#content(ref);
 	}
 
