@@ -190,10 +190,12 @@ export class QueueLeases {
 	 */
 	releaseHolder(holder: QueueHolder): void {
 		if (typeof holder === "object") this.endHolder(holder);
-		this.#releaseSettled(
-			this.#deps.messages.filter((message) => message.leased && message.holder === holder),
-			isRun(holder),
+		const held = this.#deps.messages.filter(
+			(message) => message.leased && message.holder === holder,
 		);
+		// Which of several failed it is not known: each is handed out alone from now on.
+		if (held.length > 1) for (const message of held) message.alone = true;
+		this.#releaseSettled(held, isRun(holder));
 	}
 
 	/**

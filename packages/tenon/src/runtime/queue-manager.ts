@@ -230,7 +230,12 @@ export class QueueManager {
 			if (taken.length >= count) break;
 			if (!this.#matches(message, names)) continue;
 			if (message.deliveries >= maxDeliveries) dead.push(message);
-			else taken.push(message);
+			else if (message.alone && taken.length > 0)
+				break; // see StoredMessage.alone
+			else {
+				taken.push(message);
+				if (message.alone) break;
+			}
 		}
 		for (const message of dead) {
 			this.#remove(message);

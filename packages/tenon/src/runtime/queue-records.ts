@@ -110,6 +110,12 @@ export class StoredMessage {
 	claimed: boolean;
 	/** Not handed out before this time (ms; 0: now): held back after it failed a `run` (not stored). */
 	notBefore = 0;
+	/**
+	 * Held with others by a `run` that failed, so maybe not what failed it: handed out alone
+	 * from then on (not stored). A bad message's failures counted against the good ones batched
+	 * with it, which became dead letters with it (an attacker probe, 2026-11-29).
+	 */
+	alone = false;
 	/** Times it was handed out with its count made durable first (persisted). */
 	deliveries: number;
 	/** The record as stored ({@link encodeMessage}), and the count it holds. */
