@@ -45,7 +45,8 @@ import { drain, drainMsFrom, joinMounted, joinWithin, stopActors } from "./shutd
 /** Configuration of a registry. */
 export interface RegistryConfig<A extends ActorDefinitions> {
 	/** The actors to serve, by name. */
-	use: A;
+	/** The actors, by name; `then` and `dispose` are the client's own (refused). */
+	use: A & { readonly then?: never; readonly dispose?: never };
 	/** Storage driver. Default: `lmdbDriver()` (data in `TENON_DATA_DIR` or `./.tenon`). */
 	storage?: StorageDriver;
 	/** Overrides of the protocol limits. */
@@ -442,6 +443,10 @@ export class Registry<A extends ActorDefinitions> {
  */
 export function setup<A extends ActorDefinitions>(config: RegistryConfig<A>): Registry<A> {
 	for (const [name, definition] of Object.entries(config.use)) {
+		// The client answers these itself: `client.dispose` is its own, `await client` reads
+		// `then`; such an actor was unreachable, `client.dispose.get()` failed (a walkthrough).
+		if (name === "then" || name === "dispose")
+			throw new Error(`Actor name '${name}' is reserved: the client has a member of that name`);
 		if (typeof definition !== "object" || definition === null || !("config" in definition)) {
 			throw new Error(
 				`'${name}' in setup({ use }) is not an actor definition; create it with actor({...})`,

@@ -28,6 +28,15 @@ describe("reserved action names", () => {
 		expect(Object.keys(grouped.config.actions ?? {})).toEqual(["chat"]);
 	});
 
+	it("refuses actors named `then` or `dispose` (the client's own members), in the types as at run time", () => {
+		const a = actor({ state: {}, actions: { hi: () => 1 } });
+		// @ts-expect-error `client.dispose` is the client's
+		expect(() => setup({ use: { dispose: a } })).toThrow(/Actor name 'dispose' is reserved/);
+		// @ts-expect-error `await client` reads `then`
+		expect(() => setup({ use: { then: a } })).toThrow(/Actor name 'then' is reserved/);
+		expect(Object.keys(setup({ use: { disposer: a } }).config.use)).toEqual(["disposer"]);
+	});
+
 	it("refuses `then` and `toJSON` in a group, in the types as at run time", () => {
 		const define = () =>
 			actor({
