@@ -38,3 +38,6 @@ export const systemClock: Clock = {
 		else clearTimeout(handle as unknown as ReturnType<typeof setTimeout>);
 	},
 };
+
+/** The latest time a `Date` holds (ms since the epoch): the bound of timers and workflow waits. */
+export const MAX_DATE_MS = 8.64e15;

@@ -3,6 +3,7 @@
 
 import { Cron } from "croner";
 import type { CronJob, CronRun, ScheduledEvent } from "../actor/schedule.js";
+import { MAX_DATE_MS } from "../common/clock.js";
 import { assertStorable } from "../common/storable.js";
 import { cborDecode, cborEncode } from "../protocol/encoding.js";
 import { ActorError, errors } from "../protocol/errors.js";
@@ -179,8 +180,7 @@ export function checkDelay(delayMs: number): number {
 	return delayMs;
 }
 
-/** The latest time a `Date` holds (ms since the epoch). */
-const MAX_TIME = 8.64e15;
+const MAX_TIME = MAX_DATE_MS;
 
 /**
  * A timer's time, within what a `Date` holds: `at(-1e308)` was stored, and its lateness

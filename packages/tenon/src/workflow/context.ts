@@ -3,6 +3,7 @@ import type { ActorKv } from "../actor/kv.js";
 import type { ActorCron, ActorSchedule } from "../actor/schedule.js";
 import type { ActorKeyList } from "../actor/types.js";
 import type { Client } from "../client/types.js";
+import { MAX_DATE_MS } from "../common/clock.js";
 import type { Logger } from "../common/logger.js";
 import { runJoin, runRace } from "./branches.js";
 import type { WorkflowEngine } from "./engine.js";
@@ -185,16 +186,18 @@ export class WorkflowContextImpl implements WorkflowContext<any, any, any, any, 
 
 	async sleep(name: string, durationMs: number): Promise<void> {
 		refuseInUserCode(this.#engine, "sleep");
-		if (typeof durationMs !== "number" || !(durationMs >= 0)) {
-			throw invalidWorkflowUse(`sleep '${name}' needs a duration in ms >= 0`);
+		if (typeof durationMs !== "number" || !(durationMs >= 0) || !(durationMs <= MAX_DATE_MS)) {
+			throw invalidWorkflowUse(`sleep '${name}' needs a duration in ms from 0 to 8.64e15`);
 		}
-		return durableSleep(this.#engine, this, name, (now) => now + durationMs);
+		return durableSleep(this.#engine, this, name, (now) => Math.min(MAX_DATE_MS, now + durationMs));
 	}
 
 	async sleepUntil(name: string, timestampMs: number): Promise<void> {
 		refuseInUserCode(this.#engine, "sleepUntil");
-		if (typeof timestampMs !== "number") {
-			throw invalidWorkflowUse(`sleepUntil '${name}' needs a timestamp in ms`);
+		// Within what a `Date` holds, as timers are: Infinity or 1e300 was journaled and stored as
+		// the actor's alarm, and shown as "Invalid Date" (an attacker probe, 2026-11-29).
+		if (typeof timestampMs !== "number" || !(timestampMs >= 0) || !(timestampMs <= MAX_DATE_MS)) {
+			throw invalidWorkflowUse(`sleepUntil '${name}' needs a timestamp in ms from 0 to 8.64e15`);
 		}
 		return durableSleep(this.#engine, this, name, () => timestampMs);
 	}

@@ -1,4 +1,5 @@
 import type { RunQueue, RunQueueMessage } from "../actor/run-host.js";
+import { MAX_DATE_MS } from "../common/clock.js";
 import type { WorkflowContextImpl } from "./context.js";
 import type { WorkflowEngine } from "./engine.js";
 import { EvictedError, givenBackError, invalidWorkflowUse, ReplayEndError } from "./errors.js";
@@ -37,6 +38,15 @@ export async function durableSleep(
 }
 
 type ReceiveOptions = WorkflowNextOptions<string> & { count?: number };
+
+/**
+ * A wait's deadline `timeout` ms from now, within what a `Date` holds: `Infinity` was
+ * journaled and stored as the actor's alarm (an attacker probe, 2026-11-29); a wait that
+ * long is a wait with no end, as without a timeout.
+ */
+function deadlineIn(engine: { now(): number }, timeout: number): number {
+	return Math.min(MAX_DATE_MS, engine.now() + timeout);
+}
 
 function checkReceiveOptions(name: string, options: ReceiveOptions): void {
 	if (typeof options !== "object" || options === null) {
@@ -84,12 +94,12 @@ export async function receive(
 		name,
 		status: "pending",
 		createdAt: engine.now(),
-		...(options.timeout === undefined ? {} : { deadline: engine.now() + options.timeout }),
+		...(options.timeout === undefined ? {} : { deadline: deadlineIn(engine, options.timeout) }),
 	};
 	// Code deployed while the run waited here added a timeout: it runs from now (the wait's
 	// entry, written when it began, had none, and the run would wait for good: a review).
 	if (recorded !== undefined && recorded.deadline === undefined && options.timeout !== undefined) {
-		entry = { ...recorded, deadline: engine.now() + options.timeout };
+		entry = { ...recorded, deadline: deadlineIn(engine, options.timeout) };
 		engine.journal.put(path, entry);
 	}
 	// Journaled as the wait begins (as a sleep is), timeout or not: code deployed while a run
