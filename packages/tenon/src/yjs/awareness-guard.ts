@@ -47,7 +47,9 @@ export function awarenessClientsOf(update: Uint8Array): number[] {
 			const state = decoding.readVarUint8Array(decoder);
 			if (state.byteLength > MAX_AWARENESS_STATE_BYTES)
 				throw errors.incomingTooLong("An awareness state", MAX_AWARENESS_STATE_BYTES);
-			checkUserColors(JSON.parse(utf8.decode(state)));
+			const parsed: unknown = JSON.parse(utf8.decode(state));
+			checkUserColors(parsed);
+			checkCursor(parsed);
 		}
 	} catch (error) {
 		if (error instanceof ActorError) throw error;
@@ -92,6 +94,70 @@ function checkUserColors(state: unknown): void {
 	}
 }
 
+/**
+ * The editor bindings' cursor, `cursor: { anchor, head }` (y-codemirror, y-prosemirror): each a
+ * Yjs relative position as JSON, which every reader's binding resolves. One with no `item`,
+ * `tname` or `type` to resolve crashed y-codemirror.next's cursor plugin, and every other
+ * cursor disappeared from each reader's page until a reload (an attacker probe, 2026-11-29).
+ * Fields may be absent (y-prosemirror leaves out nulls); present, they are of their types.
+ * A `cursor` of another shape (`{ x, y }` on a canvas) is left alone.
+ */
+function checkCursor(state: unknown): void {
+	if (typeof state !== "object" || state === null) return;
+	const cursor = (state as { cursor?: unknown }).cursor;
+	if (typeof cursor !== "object" || cursor === null) return;
+	if (!("anchor" in cursor) && !("head" in cursor)) return;
+	const { anchor, head } = cursor as { anchor?: unknown; head?: unknown };
+	if (isRelativePosition(anchor) && isRelativePosition(head)) return;
+	throw new ActorError(
+		"request",
+		"invalid_yjs_message",
+		"Invalid Yjs message: an awareness state's cursor.anchor and cursor.head must be Yjs relative positions ({ type, tname, item, assoc })",
+	);
+}
+
+/**
+ * A relative position as JSON: `type` and `item` an id, `tname` a name, each absent or null
+ * but one of them there; `assoc` an integer (or absent).
+ */
+function isRelativePosition(value: unknown): boolean {
+	if (typeof value !== "object" || value === null) return false;
+	const { type, tname, item, assoc } = value as Record<string, unknown>;
+	return (
+		(type == null || isId(type)) &&
+		(item == null || isId(item)) &&
+		(tname == null || (typeof tname === "string" && tname.length <= 256)) &&
+		(type != null || item != null || tname != null) &&
+		(assoc === undefined || Number.isSafeInteger(assoc))
+	);
+}
+
+/**
+ * The cursor of a state as a binding that reads its JSON as a relative position expects it:
+ * absent fields null (y-codemirror.next reads `item` without converting the JSON: undefined
+ * crashed its cursor plugin as above), `assoc` 0 when absent.
+ */
+function withFullCursor(state: { [key: string]: unknown }): { [key: string]: unknown } {
+	const cursor = state.cursor as { anchor?: unknown; head?: unknown } | null | undefined;
+	if (typeof cursor !== "object" || cursor === null || !("anchor" in cursor)) return state;
+	const full = (position: unknown) => {
+		const { type, tname, item, assoc } = position as Record<string, unknown>;
+		return { type: type ?? null, tname: tname ?? null, item: item ?? null, assoc: assoc ?? 0 };
+	};
+	return { ...state, cursor: { ...cursor, anchor: full(cursor.anchor), head: full(cursor.head) } };
+}
+
+function isId(value: unknown): boolean {
+	if (typeof value !== "object" || value === null) return false;
+	const { client, clock } = value as Record<string, unknown>;
+	return (
+		Number.isSafeInteger(client) &&
+		(client as number) >= 0 &&
+		Number.isSafeInteger(clock) &&
+		(clock as number) >= 0
+	);
+}
+
 /** Who announced which awareness client: a connection may change only its own. */
 export function awarenessOwners(): ClientClaims {
 	return new ClientClaims(MAX_AWARENESS_CLIENTS_PER_CONNECTION, {
@@ -119,8 +185,8 @@ function tooManyClients(): ActorError {
 
 /**
  * Writes `user`'s fields into the `user` of the states of `ids` (yjsActor's `awarenessUser`:
- * the server's word on who a cursor is, over the client's) and returns those states encoded,
- * to pass on.
+ * the server's word on who a cursor is, over the client's), with their cursors' positions in
+ * full ({@link withFullCursor}), and returns those states encoded, to pass on.
  */
 export function stampAwarenessUser(
 	awareness: Awareness,
@@ -134,7 +200,7 @@ export function stampAwarenessUser(
 		const state = awareness.states.get(id);
 		if (state === undefined) continue;
 		const said = typeof state.user === "object" && state.user !== null ? state.user : {};
-		awareness.states.set(id, { ...state, user: { ...said, ...user } });
+		awareness.states.set(id, withFullCursor({ ...state, user: { ...said, ...user } }));
 	}
 	return encodeAwarenessUpdate(awareness, known);
 }

@@ -38,6 +38,7 @@ function expectedParts(update: Uint8Array): {
 	structs: number;
 	ranges: number;
 	subdocuments: number;
+	contentKinds: number;
 } {
 	const decoded = Y.decodeUpdate(update);
 	let ranges = 0;
@@ -45,7 +46,17 @@ function expectedParts(update: Uint8Array): {
 	const subdocuments = decoded.structs.filter(
 		(struct) => struct instanceof Y.Item && struct.content instanceof Y.ContentDoc,
 	).length;
-	return { values: expectedValues(update), structs: decoded.structs.length, ranges, subdocuments };
+	// The kinds of content its items hold, as Yjs names them (allowedContent checks these).
+	let contentKinds = 0;
+	for (const struct of decoded.structs)
+		if (struct instanceof Y.Item) contentKinds |= 1 << struct.content.getRef();
+	return {
+		values: expectedValues(update),
+		structs: decoded.structs.length,
+		ranges,
+		subdocuments,
+		contentKinds,
+	};
 }
 
 /**
