@@ -25,6 +25,12 @@ describe("visibleText", () => {
 			"   ",
 			"\u200b\u200d",
 			"\u0085",
+			// Direction marks, separators and a byte-order mark (a probe, 2026-11-29).
+			"1\u200f2",
+			"\u200eabc",
+			"a\u061cb",
+			"a\u2028b",
+			"\ufeffa",
 			// Letters and symbols that draw nothing, and marks with no letter (a probe, 2026-11-28).
 			"\u3164".repeat(5),
 			"\uffa0\u115f\u1160",

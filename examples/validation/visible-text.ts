@@ -7,9 +7,15 @@ import { z } from "zod";
 // reader sees: hidden direction changes (an override makes `moc.knab@nimda` read as an
 // address) and text with nothing to see.
 
-/** Control characters but tab, newline and carriage return, and bidirectional overrides and isolates. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const HIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+/**
+ * Control characters but tab, newline and carriage return; bidirectional overrides, isolates
+ * and marks (the left-to-right, right-to-left and Arabic letter marks reorder the digits and
+ * punctuation around them: an attacker probe, 2026-11-29); line and paragraph separators; and
+ * a byte-order mark.
+ */
+const HIDDEN =
+	// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+	/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/u;
 /**
  * Something to see: not white space, a format character (zero-width joiners and the like), a
  * combining mark alone, nor a letter or symbol that draws nothing (the Hangul fillers, the
