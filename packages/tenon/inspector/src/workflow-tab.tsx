@@ -21,6 +21,8 @@ interface WorkflowHistory {
 		rollingBack?: boolean;
 		rollbackError?: unknown;
 		replayRefused?: { reason: string; message: string };
+		/** The output shown is a preview (the server cuts large ones). */
+		outputCut?: boolean;
 	})[];
 }
 
@@ -136,6 +138,7 @@ export function WorkflowTab({
 							</p>
 						)}
 						{entry.output !== undefined && <JsonView value={entry.output} />}
+						{entry.outputCut && <p className="muted small">(a preview: the output is larger)</p>}
 						{entry.error !== undefined && <ErrorText error={entry.error} />}
 						{entry.rollbackError !== undefined && <ErrorText error={entry.rollbackError} />}
 					</li>

@@ -7,6 +7,7 @@ import { jsonResponse } from "./http-util.js";
 import { handleInspectorApi, type InspectorContext } from "./inspector-api.js";
 import { isInspectorAppPath, serveInspectorApp } from "./inspector-app.js";
 import { paramsShape, redactUrl } from "./inspector-redaction.js";
+import { previewHistory } from "./workflow-preview.js";
 
 const ACTOR_ROUTE =
 	/^\/inspector\/actors\/([^/]+)\/(workflow|queue|connections|db\/schema|db\/rows)$/;
@@ -96,7 +97,7 @@ export async function handleInspector(
 			actorId,
 			name: record.name,
 			isWorkflowEnabled: enabled,
-			history: enabled ? await readWorkflowHistory(store, actorId) : null,
+			history: enabled ? previewHistory(await readWorkflowHistory(store, actorId)) : null,
 		});
 	}
 	if (match[2] === "queue") {

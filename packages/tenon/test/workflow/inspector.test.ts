@@ -73,3 +73,53 @@ describe("inspector: workflow history over HTTP", () => {
 		expect(await response.json()).toMatchObject({ group: "auth", code: "inspector_disabled" });
 	});
 });
+
+// A step that returned 20 MB answered 20 MB per view, and ten views held the loop 2.8 s (an
+// attacker probe, 2026-11-29): outputs and errors are previews now, each cut one marked.
+describe("inspector: a workflow's large outputs", () => {
+	it("shows previews of outputs and errors, not the whole values", async () => {
+		const big = actor({
+			state: {},
+			actions: { ping: () => "pong" },
+			run: workflow(async (ctx) => {
+				await ctx.step("large", () => "x".repeat(2_000_000));
+				await ctx.step("small", () => ({ ok: true }));
+				await ctx.step({
+					name: "fails",
+					maxRetries: 0,
+					run: () => {
+						throw new Error("y".repeat(100_000));
+					},
+				});
+			}),
+		});
+		await using t = await setupTest(
+			setup({ use: { big }, inspector: { token: TOKEN }, logLevel: "silent" }),
+		);
+		const handle = t.client.big.getOrCreate("b");
+		await handle.ping();
+		const id = await handle.resolve();
+		const url = `${t.url}/inspector/actors/${id}/workflow`;
+		const read = async () =>
+			(await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+		await expect.poll(async () => JSON.parse(await read()).history.status).toBe("failed");
+		const text = await read();
+		expect(text.length).toBeLessThan(40_000);
+		const entries = JSON.parse(text).history.entries as {
+			location: string;
+			output?: unknown;
+			outputCut?: boolean;
+			error?: { message?: string };
+		}[];
+		const large = entries.find((entry) => entry.location === "large");
+		expect(large?.outputCut).toBe(true);
+		expect(String(large?.output).length).toBeLessThan(1_000);
+		expect(entries.find((entry) => entry.location === "small")).toMatchObject({
+			output: { ok: true },
+		});
+		expect(entries.find((entry) => entry.location === "small")?.outputCut).toBeUndefined();
+		expect(
+			entries.find((entry) => entry.location === "fails")?.error?.message?.length,
+		).toBeLessThan(5_000);
+	});
+});
