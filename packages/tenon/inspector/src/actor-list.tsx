@@ -70,7 +70,7 @@ export function ActorList({
 						>
 							<span className="actor-name">{actor.name}</span>
 							<span className="actor-key">
-								{actor.key.length ? visibleKey(actor.key) : "(no key)"}
+								{actor.key.length ? visibleKey(actor.key) : <em className="no-key">no key</em>}
 							</span>
 							<span className="actor-status">
 								<StatusBadge status={actor.status} />

@@ -71,7 +71,9 @@ export function ActorView({
 				<div>
 					<h2 data-testid="actor-title">
 						{actor.name}{" "}
-						<span className="muted key-text">/ {visibleKey(actor.key) || "(no key)"}</span>
+						<span className="muted key-text">
+							/ {actor.key.length ? visibleKey(actor.key) : <em className="no-key">no key</em>}
+						</span>
 					</h2>
 					<div className="meta">
 						<code>{actor.actorId}</code>

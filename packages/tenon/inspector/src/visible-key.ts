@@ -45,7 +45,19 @@ export function visibleName(name: string): string {
 	return LATIN.test(shown) ? shown.replace(LOOK_ALIKE, escaped) : shown;
 }
 
-/** An actor's key as the inspector shows it: its parts as {@link visibleName}s. */
+/**
+ * An actor's key as the inspector shows it: its parts as {@link visibleName}s, joined by
+ * ` / `, a `/` or `\` inside a part escaped (`\/`, `\\`) and an empty part as `""`: the key
+ * `["payments / prod"]` showed as `["payments", "prod"]` did, in the list, the header and
+ * the destroy dialog (an attacker probe, 2026-11-29).
+ */
 export function visibleKey(key: readonly string[]): string {
-	return key.map(visibleName).join(" / ");
+	return key.map(visiblePart).join(" / ");
+}
+
+function visiblePart(part: string): string {
+	if (part === "") return '""';
+	// Escaped before visibleName's own escapes (`\u{…}`), so a part holding the text `\u{43e}`
+	// shows as `\\u{43e}`, not as an escaped Cyrillic letter.
+	return visibleName(part.replace(/[\\/]/g, (char) => `\\${char}`));
 }

@@ -3,7 +3,7 @@
 // escapes. Cyrillic and Greek were; Armenian `օ` and a U+2010 hyphen were not,
 // and `payments‐pr\u0585d` read as `payments-prod` (an attacker probe, 2026-11-28).
 import { describe, expect, it } from "vitest";
-import { visibleName } from "../../inspector/src/visible-key.js";
+import { visibleKey, visibleName } from "../../inspector/src/visible-key.js";
 
 describe("a name as the inspector shows it", () => {
 	it("escapes look-alikes of Latin letters and of '-' in a name with Latin letters", () => {
@@ -19,5 +19,23 @@ describe("a name as the inspector shows it", () => {
 		expect(visibleName("բարև")).toBe("բարև");
 		expect(visibleName("payments-prod")).toBe("payments-prod");
 		expect(visibleName("naïve-café")).toBe("naïve-café");
+	});
+});
+
+// `["payments / prod"]` and `["payments", "prod"]` showed alike, in the list, the header and the
+// destroy dialog (an attacker probe, 2026-11-29).
+describe("a key as the inspector shows it", () => {
+	it("tells a part holding ' / ' from two parts, and shows an empty part", () => {
+		expect(visibleKey(["payments", "prod"])).toBe("payments / prod");
+		expect(visibleKey(["payments / prod"])).toBe("payments \\/ prod");
+		expect(visibleKey(["a\\", "b"])).toBe("a\\\\ / b");
+		expect(visibleKey(["a", "", "b"])).toBe('a / "" / b');
+		// Hidden and look-alike characters are escaped as in names; a part holding such an
+		// escape as text is told from them.
+		expect(visibleKey(["pr\u043ed"])).toBe("pr\\u{43e}d");
+		expect(visibleKey(["pr\\u{43e}d"])).toBe("pr\\\\u{43e}d");
+		expect(new Set([visibleKey(["x/y"]), visibleKey(["x", "y"]), visibleKey(["x\\/y"])]).size).toBe(
+			3,
+		);
 	});
 });
