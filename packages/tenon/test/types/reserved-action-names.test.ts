@@ -32,8 +32,9 @@ describe("reserved action names", () => {
 		const a = actor({ state: {}, actions: { hi: () => 1 } });
 		// @ts-expect-error `client.dispose` is the client's
 		expect(() => setup({ use: { dispose: a } })).toThrow(/Actor name 'dispose' is reserved/);
+		const then = "then" as const; // a computed key: the linter refuses a `then` property
 		// @ts-expect-error `await client` reads `then`
-		expect(() => setup({ use: { then: a } })).toThrow(/Actor name 'then' is reserved/);
+		expect(() => setup({ use: { [then]: a } })).toThrow(/Actor name 'then' is reserved/);
 		expect(Object.keys(setup({ use: { disposer: a } }).config.use)).toEqual(["disposer"]);
 	});
 
@@ -43,6 +44,7 @@ describe("reserved action names", () => {
 				state: {},
 				// @ts-expect-error `await handle.admin` reads `then`
 				actions: {
+					// biome-ignore lint/suspicious/noThenProperty: the reserved name under test
 					admin: { then: (_c: unknown) => 1, reset: (_c: unknown) => 2 },
 				},
 			});
