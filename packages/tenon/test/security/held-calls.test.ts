@@ -123,4 +123,48 @@ it("gives one client address a share, released when its calls return after their
 	}
 });
 
-const registry = setup({ use: { waiter } });
+// A review of the first version (2026-11-29): bytes were released only as an action returned,
+// and one awaiting something of an instance that died (here a resolver in its vars) never
+// returns: after a destroy they stayed counted for good, and bodies elsewhere were refused.
+const stuck = actor({
+	state: {},
+	createVars: () => ({ waiting: [] as (() => void)[] }),
+	actions: {
+		hold: (c, text: string) =>
+			new Promise<number>((resolve) => c.vars.waiting.push(() => resolve(text.length))),
+		destroy: (c) => c.destroy(),
+	},
+});
+
+it("lets go of the calls of an instance that stopped, though their actions never return", async () => {
+	await using t = await setupTest(
+		setup({
+			use: { stuck, waiter },
+			logLevel: "silent",
+			limits: { maxHttpBodyBytes: 256 * KiB, maxBufferedBodyBytes: 600 * KiB },
+		}),
+	);
+	const client = createClient<typeof registry>(t.url);
+	const conn = client.stuck.getOrCreate(["s"]).connect();
+	const calls = settle(Array.from({ length: 9 }, () => conn.hold(big)));
+	await pause(300);
+	const post = () =>
+		fetch(`${t.url}/gateway/waiter/action/ping?rvt-method=getOrCreate&rvt-key=h`, {
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: JSON.stringify({ args: ["y".repeat(100 * KiB)] }),
+		});
+	expect((await post()).status).toBe(503);
+	const destroyed = client.stuck.getOrCreate(["s"]).destroy();
+	// The instance's grace period for its running actions passes (the test server's clock).
+	let settled = false;
+	void calls.then(() => {
+		settled = true;
+	});
+	for (let i = 0; i < 60 && !settled; i++) await t.clock.advance(1_000);
+	await destroyed;
+	await conn.dispose();
+	await expect.poll(async () => (await post()).status).toBe(200);
+});
+
+const registry = setup({ use: { waiter, stuck } });

@@ -4,7 +4,7 @@ import { newRequestId } from "../../common/request-id.js";
 import { callAsync } from "../../common/timeouts.js";
 import { traceWsAction, tracingOn } from "../../observability/tracing.js";
 import { encodedLength } from "../../protocol/encoding.js";
-import { errors, toErrorPayload } from "../../protocol/errors.js";
+import { ActorError, errors, toErrorPayload } from "../../protocol/errors.js";
 import {
 	type ActionId,
 	encodeActionResponse,
@@ -23,7 +23,7 @@ import { type ConnectionImpl, type ConnOwner, MAX_HELD_SIZE } from "./connection
 import { broadcastEvent, sendEventTo } from "./event-delivery.js";
 import { HeldReplyTimes } from "./held-reply-times.js";
 import { HubTarget } from "./hub-target.js";
-import { admitCall, answerStopped } from "./in-flight-ids.js";
+import { admitCall, answerStopped, type HeldCall, HeldCalls } from "./in-flight-ids.js";
 import { type ConnectionLinks, LINK_HIBERNATE, linkHibernateReason } from "./links.js";
 import type { Presence } from "./presence.js";
 import type { SharedStateSync } from "./shared-state.js";
@@ -93,6 +93,7 @@ export class ConnectionHub implements ConnOwner {
 	#subscriptions: Subscriptions | undefined;
 	/** Made on the first reply held while metrics are on. */
 	#heldTimes: HeldReplyTimes | undefined;
+	readonly #heldCalls = new HeldCalls();
 
 	constructor(deps: HubDeps) {
 		this.#deps = deps;
@@ -244,22 +245,22 @@ export class ConnectionHub implements ConnOwner {
 					this.#subs.setPresence(conn, message.id, message.args);
 					return;
 				}
-				const refused = admitCall(conn, message.id, bytes, this.#core);
-				if (refused !== undefined) {
-					this.sendError(conn, refused, message.id);
+				const held = admitCall(conn, message.id, bytes, this.#core, this.#heldCalls);
+				if (held instanceof ActorError) {
+					this.sendError(conn, held, message.id);
 					return;
 				}
 				// #action counts itself out (a promise less per action than a `finally` here).
 				// Untraced (the common case): no closures for a span.
 				if (!tracingOn()) {
-					void this.#action(conn, message.id, message.name, message.args, undefined, bytes);
+					void this.#action(conn, message.id, message.name, message.args, undefined, held);
 					return;
 				}
 				void traceWsAction(
 					this.#core.traced,
 					message.name,
 					message.traceparent,
-					(failed) => this.#action(conn, message.id, message.name, message.args, failed, bytes),
+					(failed) => this.#action(conn, message.id, message.name, message.args, failed, held),
 					(generation) => this.#core.whenDurable(generation),
 				);
 				return;
@@ -285,8 +286,8 @@ export class ConnectionHub implements ConnOwner {
 
 	/**
 	 * Runs an action (in `conn.inFlight` until it returns); the generation its reply waits for
-	 * (undefined: none, or no reply: see `socketsReplaced`). `failed` hears its error; `bytes`,
-	 * counted on its socket (`holdCall`), are released as it returns.
+	 * (undefined: none, or no reply: see `socketsReplaced`). `failed` hears its error; `held`,
+	 * its counted bytes (in-flight-ids.ts), are released as it returns.
 	 */
 	async #action(
 		conn: ConnectionImpl,
@@ -294,10 +295,9 @@ export class ConnectionHub implements ConnOwner {
 		name: string,
 		args: unknown[],
 		failed?: (error: unknown) => void,
-		bytes?: number,
+		held?: HeldCall,
 	): Promise<number | undefined> {
-		const socket = conn.transport as ConnSocket;
-		const encoding = socket.encoding;
+		const encoding = (conn.transport as ConnSocket).encoding;
 		const socketsReplaced = conn.socketsReplaced;
 		// Subscription changes sent before it on this connection apply first (read as it arrives:
 		// this runs at once up to its first await); see subscriptions (a walkthrough, 2026-11-28).
@@ -330,7 +330,7 @@ export class ConnectionHub implements ConnOwner {
 		} finally {
 			if (conn.socketsReplaced === socketsReplaced) conn.inFlight--;
 			else conn.replacedInFlight--;
-			if (bytes) socket.releaseCall(bytes);
+			if (held !== undefined) this.#heldCalls.release(held);
 		}
 		if (conn.closed || conn.socketsReplaced !== socketsReplaced) return undefined; // a resume
 		const generation = this.enqueue(conn, frame);
@@ -446,6 +446,7 @@ export class ConnectionHub implements ConnOwner {
 		this.#conns?.clear();
 		this.#unpersisted = 0;
 		this.#heldTimes?.ended();
+		this.#heldCalls.releaseAll();
 	}
 
 	/** Closes every connection (after sending what is durable). */
@@ -474,6 +475,7 @@ export class ConnectionHub implements ConnOwner {
 		this.#conns?.clear();
 		this.#unpersisted = 0;
 		this.#heldTimes?.ended();
+		this.#heldCalls.releaseAll();
 	}
 
 	/**
@@ -482,6 +484,7 @@ export class ConnectionHub implements ConnOwner {
 	 */
 	dropAll(code: number = CLOSE.internal, reason = "core.internal_error", keepHeld = false): void {
 		this.#heldTimes?.ended();
+		this.#heldCalls.releaseAll();
 		for (const conn of [...this.conns.values()]) {
 			conn.dropHeld();
 			conn.closed = true;

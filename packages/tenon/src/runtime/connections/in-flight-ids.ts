@@ -7,17 +7,50 @@ import { type ActionId, encodeToClient } from "../../protocol/messages.js";
 import type { ConnSocket } from "./conn-socket.js";
 import type { ConnectionImpl } from "./connection.js";
 
+/** A call whose frame counts with the server's held request bytes (see `ConnTransport.holdCall`). */
+export interface HeldCall {
+	readonly bytes: number;
+	readonly socket: ConnSocket;
+}
+
+/**
+ * The held calls of an actor's instance: each released as its action returns, and all when
+ * the instance sleeps or stops. An action that never returned (it awaited something of the
+ * instance that died with it) kept its bytes counted for good, until the node refused every
+ * body and call (a review, 2026-11-29).
+ */
+export class HeldCalls {
+	#calls: Set<HeldCall> | undefined;
+
+	add(call: HeldCall): void {
+		this.#calls ??= new Set();
+		this.#calls.add(call);
+	}
+
+	/** Releases `call`'s bytes, once. */
+	release(call: HeldCall): void {
+		if (this.#calls?.delete(call)) call.socket.releaseCall(call.bytes);
+	}
+
+	releaseAll(): void {
+		if (this.#calls === undefined) return;
+		for (const call of this.#calls) call.socket.releaseCall(call.bytes);
+		this.#calls.clear();
+	}
+}
+
 /**
  * Admits an action call (`id`, of `bytes` when its frame counts) on `conn`: counted in its
- * `inFlight` and `inFlightIds` (the caller's `#action` counts it out), or the error to
- * answer it with.
+ * `inFlight` and `inFlightIds` (the caller's `#action` counts it out) and, its bytes, in
+ * `held`; returns that record (undefined: not counted), or the error to answer it with.
  */
 export function admitCall(
 	conn: ConnectionImpl,
 	id: ActionId,
 	bytes: number | undefined,
 	core: { limits: Limits; durableGeneration: number },
-): ActorError | undefined {
+	held: HeldCalls,
+): ActorError | HeldCall | undefined {
 	// The client counts only the current socket's calls (a resume leaves the others lost to
 	// it); those of replaced sockets still running get as many again.
 	const max = core.limits.maxInFlightActionsPerConnection;
@@ -25,13 +58,19 @@ export function admitCall(
 		return errors.tooManyInFlight(max);
 	// Its frame counts with the server's held request bytes until it returns: 32 sockets'
 	// calls of 60 KB to an action that waits held 491 MB uncounted (see server/held-bodies.ts).
-	const refused = bytes ? (conn.transport as ConnSocket).holdCall(bytes) : undefined;
-	if (refused !== undefined) return refused;
+	let call: HeldCall | undefined;
+	if (bytes) {
+		const socket = conn.transport as ConnSocket;
+		const refused = socket.holdCall(bytes);
+		if (refused !== undefined) return refused;
+		call = { bytes, socket };
+		held.add(call);
+	}
 	conn.inFlight++;
 	if (conn.inFlightIds === undefined) conn.inFlightIds = new Map();
 	else if (conn.inFlightIds.size >= 2 * max) pruneSent(conn.inFlightIds, core);
 	conn.inFlightIds.set(id, 0);
-	return undefined;
+	return call;
 }
 
 /**
