@@ -6,16 +6,17 @@ import type { QueueBody, QueueName, QueueReply } from "../actor/queues.js";
 import type { ActorError } from "../protocol/errors.js";
 import type { ActorKey } from "../protocol/keys.js";
 
-/** Anything shaped like a registry: it carries its actor definitions as a phantom type. */
 /**
- * What `createClient<R>()` and `c.client<R>()` take: a registry's type (`typeof registry`).
- * Loose on purpose (any actors): it refuses an actor's type or a string, which gave a client
- * with no actors and an error far from the mistake (a typing walkthrough, 2026-11-29).
+ * What `createClient<R>()` takes: a registry's type (`typeof registry`). Loose on purpose (any
+ * actors): it refuses an actor's type or a string, which gave a client with no actors and an
+ * error far from the mistake (a typing walkthrough, 2026-11-29). A function that passes its own
+ * type parameter on declares it so too: `<R extends AnyRegistry>`.
  */
 export interface AnyRegistry {
 	readonly __actors: object;
 }
 
+/** Anything shaped like a registry: it carries its actor definitions as a phantom type. */
 export interface RegistryLike {
 	readonly __actors: Record<
 		string,

@@ -23,6 +23,13 @@ export const MAX_AWARENESS_STATE_BYTES = 8 * 1024;
  */
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+/** What {@link awarenessClientsOf} reads of an awareness update. */
+export interface AwarenessClients {
+	readonly ids: number[];
+	/** A state's cursor has positions with fields left out (see {@link withFullCursor}). */
+	readonly partialCursors: boolean;
+}
+
 /**
  * The client ids an awareness update (y-protocols' encoding: a count, then
  * id, clock and JSON state each) names. Throws `request/invalid_yjs_message`
@@ -32,8 +39,9 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  * bad one after good ones left the good ones applied, claimed by no
  * connection, outside every limit (a review, 2026-11-26).
  */
-export function awarenessClientsOf(update: Uint8Array): number[] {
+export function awarenessClientsOf(update: Uint8Array): AwarenessClients {
 	const ids: number[] = [];
+	let partialCursors = false;
 	try {
 		const decoder = decoding.createDecoder(update);
 		const count = decoding.readVarUint(decoder);
@@ -49,7 +57,7 @@ export function awarenessClientsOf(update: Uint8Array): number[] {
 				throw errors.incomingTooLong("An awareness state", MAX_AWARENESS_STATE_BYTES);
 			const parsed: unknown = JSON.parse(utf8.decode(state));
 			checkUserColors(parsed);
-			checkCursor(parsed);
+			if (checkCursor(parsed)) partialCursors = true;
 		}
 	} catch (error) {
 		if (error instanceof ActorError) throw error;
@@ -59,7 +67,7 @@ export function awarenessClientsOf(update: Uint8Array): number[] {
 			"Invalid Yjs message: a malformed awareness update",
 		);
 	}
-	return ids;
+	return { ids, partialCursors };
 }
 
 /**
@@ -102,13 +110,14 @@ function checkUserColors(state: unknown): void {
  * Fields may be absent (y-prosemirror leaves out nulls); present, they are of their types.
  * A `cursor` of another shape (`{ x, y }` on a canvas) is left alone.
  */
-function checkCursor(state: unknown): void {
-	if (typeof state !== "object" || state === null) return;
+function checkCursor(state: unknown): boolean {
+	if (typeof state !== "object" || state === null) return false;
 	const cursor = (state as { cursor?: unknown }).cursor;
-	if (typeof cursor !== "object" || cursor === null) return;
-	if (!("anchor" in cursor) && !("head" in cursor)) return;
+	if (typeof cursor !== "object" || cursor === null) return false;
+	if (!("anchor" in cursor) && !("head" in cursor)) return false;
 	const { anchor, head } = cursor as { anchor?: unknown; head?: unknown };
-	if (isRelativePosition(anchor) && isRelativePosition(head)) return;
+	if (isRelativePosition(anchor) && isRelativePosition(head))
+		return isPartial(anchor) || isPartial(head);
 	throw new ActorError(
 		"request",
 		"invalid_yjs_message",
@@ -145,6 +154,17 @@ function withFullCursor(state: { [key: string]: unknown }): { [key: string]: unk
 		return { type: type ?? null, tname: tname ?? null, item: item ?? null, assoc: assoc ?? 0 };
 	};
 	return { ...state, cursor: { ...cursor, anchor: full(cursor.anchor), head: full(cursor.head) } };
+}
+
+/** A position with a field left out (y-prosemirror leaves out nulls). */
+function isPartial(position: unknown): boolean {
+	const fields = position as Record<string, unknown>;
+	return (
+		fields.type === undefined ||
+		fields.tname === undefined ||
+		fields.item === undefined ||
+		fields.assoc === undefined
+	);
 }
 
 function isId(value: unknown): boolean {
@@ -191,7 +211,7 @@ function tooManyClients(): ActorError {
 export function stampAwarenessUser(
 	awareness: Awareness,
 	ids: readonly number[],
-	user: Record<string, unknown>,
+	user: Record<string, unknown> | undefined,
 ): Uint8Array {
 	// Only the clients y-protocols knows (an entry it did not apply, a new id at clock 0, has
 	// no clock to encode: encoding it threw), each once.
@@ -200,7 +220,10 @@ export function stampAwarenessUser(
 		const state = awareness.states.get(id);
 		if (state === undefined) continue;
 		const said = typeof state.user === "object" && state.user !== null ? state.user : {};
-		awareness.states.set(id, withFullCursor({ ...state, user: { ...said, ...user } }));
+		awareness.states.set(
+			id,
+			withFullCursor(user === undefined ? state : { ...state, user: { ...said, ...user } }),
+		);
 	}
 	return encodeAwarenessUpdate(awareness, known);
 }

@@ -441,7 +441,7 @@ export class ActorDocument {
 
 	/**
 	 * Applies an awareness update from connection `connId` (only the clients it announced:
-	 * awareness-guard.ts); returns what to pass on: the update, or its states with `user`.
+	 * awareness-guard.ts); returns what to pass on: the update, or its states with `user` and whole cursors.
 	 */
 	awarenessUpdate(
 		update: Uint8Array,
@@ -449,13 +449,14 @@ export class ActorDocument {
 		mayEdit: boolean,
 		user?: Record<string, unknown>,
 	): Uint8Array {
-		const ids = awarenessClientsOf(update);
+		const { ids, partialCursors } = awarenessClientsOf(update);
 		if (!mayEdit) refuseWritersOfReader(this.doc, ids);
 		this.#claims.checkAnnounce(connId, ids);
 		const changed = applyAwareness(this.awareness, update, connId);
 		this.#claims.announced(connId, ids);
 		if (!changed) return new Uint8Array(0);
-		return user === undefined ? update : stampAwarenessUser(this.awareness, ids, user);
+		if (user === undefined && !partialCursors) return update;
+		return stampAwarenessUser(this.awareness, ids, user);
 	}
 
 	/** Everyone's awareness, for a client that just connected. */

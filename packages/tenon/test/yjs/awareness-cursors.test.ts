@@ -15,7 +15,8 @@ const named = yjsActor({
 	createConnState: (_c, params: { user: string }) => ({ user: params.user }),
 	awarenessUser: (conn) => ({ name: conn.state.user }),
 });
-const registry = setup({ use: { named }, logLevel: "silent" });
+const plain = yjsActor({});
+const registry = setup({ use: { named, plain }, logLevel: "silent" });
 
 function awarenessOf(clientID: number, state: unknown, clock = 1): Uint8Array {
 	const doc = new Y.Doc();
@@ -95,6 +96,29 @@ describe("awareness cursors", () => {
 			},
 			user: { name: "eve" },
 		});
+		await eve.dispose();
+		await ann.dispose();
+	});
+
+	// A review of the first version: only actors with awarenessUser wrote the states again, and
+	// a `yjsActor({})` passed `{ tname }` positions on as they came, which crash y-codemirror.next.
+	it("passes on every field of a position without awarenessUser too", async () => {
+		await using t = await setupTest(registry);
+		const eve = t.client.plain.getOrCreate("f").connect();
+		const ann = t.client.plain.getOrCreate("f").connect();
+		const passed: Uint8Array[] = [];
+		ann.on("yjsAwareness", (update) => passed.push(update));
+		await ann.yjsAwarenessSnapshot();
+		const partial = { anchor: { tname: "codemirror" }, head: { tname: "codemirror" } };
+		await eve.yjsAwareness(awarenessOf(701, { cursor: partial }));
+		const whole = { type: null, tname: "codemirror", item: null, assoc: 0 };
+		const expected = { cursor: { anchor: whole, head: whole } };
+		expect(statesOf(await ann.yjsAwarenessSnapshot()).get(701)).toEqual(expected);
+		await expect.poll(() => passed.length).toBeGreaterThan(0);
+		expect(statesOf(passed.at(-1) ?? null).get(701)).toEqual(expected);
+		// A whole one passes as it came.
+		await eve.yjsAwareness(awarenessOf(701, { cursor: { anchor: whole, head: whole }, n: 1 }, 2));
+		await expect.poll(() => statesOf(passed.at(-1) ?? null).get(701)).toMatchObject({ n: 1 });
 		await eve.dispose();
 		await ann.dispose();
 	});
