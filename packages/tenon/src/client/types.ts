@@ -171,8 +171,7 @@ export interface QueueSendMethods<D> {
 	 */
 	send<K extends QueueName<QueuesOf<D>>>(
 		name: K,
-		body: QueueBody<QueuesOf<D>, K>,
-		options?: QueueSendNoWaitOptions,
+		...rest: BodyThen<QueueBody<QueuesOf<D>, K>, QueueSendNoWaitOptions>
 	): Promise<void>;
 	/** Sends a message and waits until the actor completes it (or `timeout`). */
 	send<K extends QueueName<QueuesOf<D>>>(
@@ -180,7 +179,19 @@ export interface QueueSendMethods<D> {
 		body: QueueBody<QueuesOf<D>, K>,
 		options: QueueSendWaitOptions,
 	): Promise<QueueSendResult<QueueReply<QueuesOf<D>, K>>>;
+	/** Either, as `wait` says (a boolean known only when it runs). */
+	send<K extends QueueName<QueuesOf<D>>>(
+		name: K,
+		body: QueueBody<QueuesOf<D>, K>,
+		options: Omit<QueueSendWaitOptions, "wait"> & { wait?: boolean | undefined },
+	): Promise<QueueSendResult<QueueReply<QueuesOf<D>, K>> | undefined>;
 }
+
+/**
+ * A send's body, then its options: the body may be left out where the queue takes none
+ * (`queue<void>()`: `send("tick")` wanted a body; a typing walkthrough, 2026-11-29).
+ */
+type BodyThen<B, O> = undefined extends B ? [body?: B, options?: O] : [body: B, options?: O];
 
 /** Methods every connection has, beside its actions. */
 export interface ActorConnMethods<D> extends QueueSendMethods<D> {

@@ -11,6 +11,7 @@ const worker = actor({
 	queues: {
 		jobs: queue<Job, { ok: boolean }>(),
 		pings: queue<number>(),
+		ticks: queue<void>(),
 	},
 	run: async (c) => {
 		for await (const message of c.queue.iter({ names: ["jobs"], completable: true })) {
@@ -83,6 +84,15 @@ describe("types of queues, KV, schedules and raw handlers", () => {
 			await handle.send("jobs", { id: 1 });
 			// @ts-expect-error unknown queue
 			await handle.send("other", {});
+			// A queue that takes no body is sent to without one (a typing walkthrough, 2026-11-29).
+			expectTypeOf(await handle.send("ticks")).toEqualTypeOf<void>();
+			// @ts-expect-error this queue takes a body
+			await handle.send("jobs");
+			// `wait` known only when it runs: either answer.
+			const flag = Math.random() > 0.5;
+			expectTypeOf(await handle.send("jobs", { id: "1" }, { wait: flag })).toEqualTypeOf<
+				QueueSendResult<{ ok: boolean }> | undefined
+			>();
 			expectTypeOf(await handle.fetch("/x")).toEqualTypeOf<Response>();
 			expectTypeOf(await handle.webSocket("/x")).toEqualTypeOf<WebSocket>();
 		};
