@@ -63,7 +63,9 @@ export type EventArgs<T> =
 			any[]
 		: [T] extends [readonly unknown[]]
 			? TupleArgs<T>
-			: [T];
+			: // A union of tuples and other values: one argument, or a tuple member's arguments (as
+				// before 2026-11-29, so `event<[number, string] | string>()` takes `1, "x"` still).
+				[T] | TupleArgs<Extract<T, readonly unknown[]>>;
 
 /** A tuple payload's arguments (each of a union of tuples); an array is one argument. */
 type TupleArgs<T> = T extends readonly unknown[]

@@ -93,6 +93,8 @@ const presence = actor({
 			c.broadcast("presence", change);
 			c.broadcast("either", value);
 			c.broadcast("point", point);
+			// A tuple member's arguments, as before: a union mixing tuples and values takes both.
+			c.broadcast("point", 1, 2);
 			c.broadcast("list", ["a", "b"]);
 			c.conn.send("presence", { kind: "leave", user: "u" });
 			// @ts-expect-error a union payload is one argument
@@ -229,7 +231,7 @@ describe("type inference", () => {
 		const conn = client.presence.get(["p"]).connect();
 		conn.on("presence", (change) => expectTypeOf(change).toEqualTypeOf<Join | Leave>());
 		conn.on("point", (...args) =>
-			expectTypeOf(args).toEqualTypeOf<[[x: number, y: number] | null]>(),
+			expectTypeOf(args).toEqualTypeOf<[[x: number, y: number] | null] | [x: number, y: number]>(),
 		);
 		conn.on("list", (items) => expectTypeOf(items).toEqualTypeOf<string[]>());
 	});
