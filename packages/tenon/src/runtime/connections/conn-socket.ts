@@ -8,7 +8,7 @@ import type { RawSocketTransport } from "./raw-websocket.js";
 
 /** What a `/connect` socket delivers: a decoded message, or a frame that did not decode. */
 export type ConnInput =
-	| { kind: "message"; message: ToServer; bytes?: number }
+	| { kind: "message"; message: ToServer; bytes?: number | undefined }
 	| { kind: "refuse"; error: ActorError; actionId: ActionId | null };
 
 /** The action id a held input answers to, if any. */
