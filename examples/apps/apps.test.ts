@@ -198,6 +198,14 @@ describe("example apps in Chromium", () => {
 			await bob.click("#add");
 			await expect.poll(() => ann.locator('[data-note="Second"]').count()).toBe(1);
 			await expect.poll(() => bob.locator("#problem").count()).toBe(0);
+			// A refusal by the note's schema says why (an invisible direction mark: "Invalid
+			// arguments" alone did not, a walkthrough, 2026-11-29).
+			await bob.fill("#text", "shalom \u200f mark");
+			await bob.click("#add");
+			await expect.poll(() => text(bob, "#problem")).toContain("direction");
+			await bob.fill("#text", "Third");
+			await bob.click("#add");
+			await expect.poll(() => bob.locator("#problem").count()).toBe(0);
 			await bob.screenshot({ path: join(shots, "board.png") });
 		} finally {
 			await close(ann);

@@ -32,7 +32,7 @@ function Board({ token }: { token: string }) {
 	const report = (change: Promise<unknown> | undefined) =>
 		void change?.then(
 			() => setProblem(undefined),
-			(err: { message?: string }) => setProblem(err.message ?? String(err)),
+			(err: { message?: string; metadata?: unknown }) => setProblem(refusalText(err)),
 		);
 	const [dragging, setDragging] = useState<{ id: number; dx: number; dy: number } | null>(null);
 	const [dragAt, setDragAt] = useState<{ x: number; y: number } | null>(null);
@@ -184,3 +184,19 @@ renderSignedInPage({
 	intro: ". Add notes, drag them, and watch the others' cursors.",
 	children: (session) => <Board token={session.token} />,
 });
+
+/**
+ * What a refusal says, with the reasons a schema gave (`request/invalid_args` lists them in
+ * `metadata.issues`): "Invalid arguments" alone hid why a note with an invisible direction mark
+ * was refused (a walkthrough, 2026-11-29).
+ */
+function refusalText(err: { message?: string; metadata?: unknown }): string {
+	const issues = (err.metadata as { issues?: unknown } | undefined)?.issues;
+	const reasons = Array.isArray(issues)
+		? issues
+				.map((issue) => (issue as { message?: unknown }).message)
+				.filter((message): message is string => typeof message === "string")
+		: [];
+	const said = err.message ?? String(err);
+	return reasons.length === 0 ? said : `${said}: ${reasons.join("; ")}`;
+}

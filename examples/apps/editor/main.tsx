@@ -84,7 +84,9 @@ function Editor({ session }: { session: Session }) {
 					{status}
 				</span>
 				<span id="synced">{synced ? "synced" : "syncing"}</span>
-				<span id="pending">{pending === 0 ? "all edits saved" : `${pending} unsaved`}</span>
+				<span id="pending">
+					{!synced ? "" : pending === 0 ? "all edits saved" : `${pending} unsaved`}
+				</span>
 				<span className="people" id="people">
 					{people.length === 0 ? "nobody else here" : `also here: ${people.sort().join(", ")}`}
 				</span>
