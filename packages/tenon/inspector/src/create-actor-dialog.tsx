@@ -1,6 +1,7 @@
 import { type FormEvent, useEffect, useRef, useState } from "react";
 import { api, describeError } from "./api.js";
 import type { ActorSummary, Session } from "./types.js";
+import { parseKeyText } from "./visible-key.js";
 
 /** Creates an actor: its type, its key (parts separated by `/`) and an optional JSON input. */
 export function CreateActorDialog({
@@ -27,7 +28,7 @@ export function CreateActorDialog({
 		try {
 			const body: Record<string, unknown> = {
 				name,
-				key: key.trim() === "" ? [] : key.split("/").map((part) => part.trim()),
+				key: parseKeyText(key),
 			};
 			if (input.trim() !== "") body.input = JSON.parse(input);
 			const { actor } = await api<{ actor: ActorSummary }>("actors", { method: "POST", body });
@@ -47,7 +48,7 @@ export function CreateActorDialog({
 						<option key={actor.name}>{actor.name}</option>
 					))}
 				</select>
-				<label htmlFor="new-key">Key (parts separated by /)</label>
+				<label htmlFor="new-key">Key (parts separated by /; \/ for a / in a part)</label>
 				<input
 					id="new-key"
 					value={key}

@@ -61,3 +61,31 @@ function visiblePart(part: string): string {
 	// shows as `\\u{43e}`, not as an escaped Cyrillic letter.
 	return visibleName(part.replace(/[\\/]/g, (char) => `\\${char}`));
 }
+
+/**
+ * A key typed as the inspector shows keys ({@link visibleKey}): parts split at each `/` not
+ * escaped, `\/` and `\\` read as `/` and `\`, each part trimmed, `""` an empty part. The
+ * create dialog split at every `/`, so a key shown as `payments \/ prod` could not be typed
+ * back (a walkthrough, 2026-11-29).
+ */
+export function parseKeyText(text: string): string[] {
+	if (text.trim() === "") return [];
+	const parts: string[] = [];
+	let part = "";
+	for (let i = 0; i < text.length; i++) {
+		const char = text[i] as string;
+		const next = text[i + 1];
+		if (char === "\\" && (next === "/" || next === "\\")) {
+			part += next;
+			i++;
+		} else if (char === "/") {
+			parts.push(part);
+			part = "";
+		} else part += char;
+	}
+	parts.push(part);
+	return parts.map((typed) => {
+		const trimmed = typed.trim();
+		return trimmed === '""' ? "" : trimmed;
+	});
+}

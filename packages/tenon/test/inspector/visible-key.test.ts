@@ -3,7 +3,7 @@
 // escapes. Cyrillic and Greek were; Armenian `օ` and a U+2010 hyphen were not,
 // and `payments‐pr\u0585d` read as `payments-prod` (an attacker probe, 2026-11-28).
 import { describe, expect, it } from "vitest";
-import { visibleKey, visibleName } from "../../inspector/src/visible-key.js";
+import { parseKeyText, visibleKey, visibleName } from "../../inspector/src/visible-key.js";
 
 describe("a name as the inspector shows it", () => {
 	it("escapes look-alikes of Latin letters and of '-' in a name with Latin letters", () => {
@@ -37,5 +37,24 @@ describe("a key as the inspector shows it", () => {
 		expect(new Set([visibleKey(["x/y"]), visibleKey(["x", "y"]), visibleKey(["x\\/y"])]).size).toBe(
 			3,
 		);
+	});
+});
+
+// The create dialog split at every `/`: a key shown as `payments \\/ prod` could not be typed
+// back (a walkthrough, 2026-11-29).
+describe("a key typed into the create dialog", () => {
+	it("reads the keys the inspector shows back", () => {
+		for (const key of [
+			[],
+			["a"],
+			["payments", "prod"],
+			["payments / prod"],
+			["a\\", "b"],
+			["x", "", "y"],
+			["a\\/b"],
+		])
+			expect(parseKeyText(visibleKey(key)), JSON.stringify(key)).toEqual(key);
+		expect(parseKeyText(" room / 42 ")).toEqual(["room", "42"]);
+		expect(parseKeyText("   ")).toEqual([]);
 	});
 });
