@@ -180,6 +180,9 @@ export function checkDeclaredQueueSend(actors: ActorGateway, headers: Headers): 
 	if (declared !== null && /^\d+$/.test(declared)) actors.checkQueueSendBody(Number(declared));
 }
 
+/** The fields of a queue send's body. */
+const QUEUE_SEND_FIELDS: ReadonlySet<string> = new Set(["body", "wait", "timeout", "name"]);
+
 /** `POST /queue/{name}` with `{ body, wait?, timeout? }`. */
 export async function handleQueueSend(actors: ActorGateway, call: GatewayCall): Promise<Response> {
 	const limits = actors.limits;
@@ -187,6 +190,14 @@ export async function handleQueueSend(actors: ActorGateway, call: GatewayCall): 
 	const { name, body } = await decodeNamedPost(actionCallOf(call), limits, "queue", (bytes) =>
 		actors.checkQueueSendBody(bytes),
 	);
+	// What Tenon's and RivetKit's clients send (`name` repeats the path's); anything else is a
+	// mistake the sender should hear of: `{ "bdy": 1 }` queued an undefined body (an attacker
+	// probe, 2026-11-29), as `{ "arg": [5] }` ran an action with no arguments before.
+	for (const field of Object.keys(body))
+		if (!QUEUE_SEND_FIELDS.has(field))
+			throw errors.invalid(
+				`a queue send's body takes body, wait and timeout: '${field.slice(0, 64)}' is not one of them`,
+			);
 	const wait = body.wait ?? false;
 	if (typeof wait !== "boolean") throw errors.invalid("'wait' must be a boolean");
 	const timeout = body.timeout ?? undefined;
