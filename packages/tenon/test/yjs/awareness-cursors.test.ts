@@ -5,11 +5,10 @@
 // every field of their positions.
 import * as decoding from "lib0/decoding";
 import { describe, expect, it } from "vitest";
-import { Awareness, encodeAwarenessUpdate } from "y-protocols/awareness";
-import * as Y from "yjs";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { yjsActor } from "../../src/yjs/index.js";
+import { awarenessOf } from "./fixtures.js";
 
 const named = yjsActor({
 	createConnState: (_c, params: { user: string }) => ({ user: params.user }),
@@ -17,17 +16,6 @@ const named = yjsActor({
 });
 const plain = yjsActor({});
 const registry = setup({ use: { named, plain }, logLevel: "silent" });
-
-function awarenessOf(clientID: number, state: unknown, clock = 1): Uint8Array {
-	const doc = new Y.Doc();
-	doc.clientID = clientID;
-	const awareness = new Awareness(doc);
-	for (let i = 1; i < clock; i++) awareness.setLocalState({ bump: i });
-	awareness.setLocalState(state as Record<string, unknown> | null);
-	const update = encodeAwarenessUpdate(awareness, [clientID]);
-	awareness.destroy();
-	return update;
-}
 
 /** The states an awareness snapshot holds, by client id. */
 function statesOf(update: Uint8Array | null): Map<number, unknown> {

@@ -1,6 +1,7 @@
 import * as decoding from "lib0/decoding";
 import * as encoding from "lib0/encoding";
 import { expect } from "vitest";
+import { Awareness, encodeAwarenessUpdate } from "y-protocols/awareness";
 import * as syncProtocol from "y-protocols/sync";
 import * as Y from "yjs";
 import { setup } from "../../src/index.js";
@@ -149,4 +150,16 @@ export function rawAwareness(entries: [number, number, string | Uint8Array][]): 
 		else encoding.writeVarUint8Array(encoder, json);
 	}
 	return encoding.toUint8Array(encoder);
+}
+
+/** An awareness update of `clientID` with `state`, as a provider's document would send it. */
+export function awarenessOf(clientID: number, state: unknown, clock = 1): Uint8Array {
+	const doc = new Y.Doc();
+	doc.clientID = clientID;
+	const awareness = new Awareness(doc);
+	for (let i = 1; i < clock; i++) awareness.setLocalState({ bump: i });
+	awareness.setLocalState(state as Record<string, unknown> | null);
+	const update = encodeAwarenessUpdate(awareness, [clientID]);
+	awareness.destroy();
+	return update;
 }

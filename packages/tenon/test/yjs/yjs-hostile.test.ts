@@ -1,6 +1,5 @@
 import * as decoding from "lib0/decoding";
 import { describe, expect, it } from "vitest";
-import { Awareness, encodeAwarenessUpdate } from "y-protocols/awareness";
 import * as Y from "yjs";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
@@ -9,21 +8,9 @@ import {
 	MAX_AWARENESS_STATE_BYTES,
 } from "../../src/yjs/awareness-guard.js";
 import { TenonYjsProvider, yjsActor } from "../../src/yjs/index.js";
-import { note, rawAwareness, updateMessage } from "./fixtures.js";
+import { awarenessOf, note, rawAwareness, updateMessage } from "./fixtures.js";
 
 const registry = setup({ use: { note }, logLevel: "silent" });
-
-/** An awareness update of `clientID` with `state`, as a provider's document would send it. */
-function awarenessOf(clientID: number, state: unknown, clock = 1): Uint8Array {
-	const doc = new Y.Doc();
-	doc.clientID = clientID;
-	const awareness = new Awareness(doc);
-	for (let i = 1; i < clock; i++) awareness.setLocalState({ bump: i });
-	awareness.setLocalState(state as Record<string, unknown> | null);
-	const update = encodeAwarenessUpdate(awareness, [clientID]);
-	awareness.destroy();
-	return update;
-}
 
 const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
