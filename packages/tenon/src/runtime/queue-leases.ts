@@ -126,7 +126,7 @@ export class QueueLeases {
 	): { complete(response?: unknown): Promise<void> } | undefined {
 		if (holder.ended) return undefined;
 		const message = this.#deps.messages.find((candidate) => String(candidate.seq) === id);
-		if (message === undefined || message.handingOut) return undefined;
+		if (message === undefined || message.handingOut || message.loading) return undefined;
 		if (message.leased && !isProvider(message.holder)) return undefined;
 		this.#unrestored.delete(message);
 		if (message.completing && message.holder !== holder) {

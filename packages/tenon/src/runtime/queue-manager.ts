@@ -1,4 +1,4 @@
-import type { ActorQueue, DeadLetter, QueueDecls, ReceiveOptions } from "../actor/queues.js";
+import type { ActorQueue, QueueDecls, ReceiveOptions } from "../actor/queues.js";
 import type { ReceiveGate } from "../actor/run-host.js";
 import { describeIssues, type StandardSchemaV1 } from "../actor/schema.js";
 import { assertStorable } from "../common/storable.js";
@@ -22,6 +22,14 @@ import {
 	StoredMessage,
 	type StoredQueue,
 } from "./queue-records.js";
+import {
+	insertInOrder,
+	putBack,
+	type ReadDeps,
+	readThenTake,
+	rewriteRecord,
+	selectMessages,
+} from "./queue-selection.js";
 import { QueueSenders, type SendWait } from "./queue-senders.js";
 import { HeldQueueView } from "./queue-views.js";
 
@@ -44,7 +52,8 @@ export class QueueManager {
 	readonly #core: ActorCore;
 	readonly #writes: PendingWrites;
 	readonly #declarations: QueueDecls;
-	readonly #dead: DeadLetters;
+	/** Stored dead letters (listed and deleted through the views). */
+	readonly dead: DeadLetters;
 	// Shared with the leases (queue-leases.ts): changed in place, never replaced.
 	readonly #messages: StoredMessage[];
 	#nextSeq: number;
@@ -63,6 +72,8 @@ export class QueueManager {
 	readonly #countedPlain = new WeakSet<StoredMessage>();
 	/** Receives a gate refused are served again once it frees. */
 	readonly #gateRetries = new GateRetries(() => this.#deliver());
+	/** What reading records a wake left in storage needs (queue-selection.ts). */
+	readonly #reads: ReadDeps;
 
 	/** Told when messages are stored or removed (the actor's alarm may change). */
 	#alarm: { alarmChanged(): void } | undefined;
@@ -84,7 +95,15 @@ export class QueueManager {
 		this.#declarations = declarations ?? NO_DECLARATIONS;
 		this.#nextSeq = stored.nextSeq;
 		this.#messages = stored.messages;
-		this.#dead = new DeadLetters(writes, core, stored.deadLetters);
+		this.dead = new DeadLetters(writes, core, stored.deadLetters);
+		this.#reads = {
+			writes,
+			log: core.log,
+			forget: (message) => this.#forget(message),
+			present: (message) => this.#messages.includes(message),
+			deliver: () => this.#deliver(),
+			gateRetries: this.#gateRetries,
+		};
 		this.#senders = new QueueSenders(core);
 		this.#holds = new HeldBack(core.clock, () => this.#deliver());
 		this.#receivers = new WaitingReceivers(core.clock, core.abortSignal, () => core.maybeIdle());
@@ -100,7 +119,7 @@ export class QueueManager {
 				this.#senders.completed(message.seq, reply);
 				core.maybeIdle();
 			},
-			rewrite: (message) => this.#writes.put(messageKey(message.seq), encodeMessage(message)),
+			rewrite: (message) => rewriteRecord(this.#reads, message),
 		});
 		this.leases.restoreClaims(provider);
 		this.#handOuts = new HandOuts(
@@ -142,7 +161,7 @@ export class QueueManager {
 
 	/** Dead letters stored. */
 	get deadLetterCount(): number {
-		return this.#dead.size;
+		return this.dead.size;
 	}
 
 	/** True while `holder` waits to receive (a run of the `run` handler blocked on the queue is idle). */
@@ -208,13 +227,15 @@ export class QueueManager {
 		return (
 			!message.leased &&
 			(names === undefined || names.has(message.name)) &&
+			!message.loading &&
 			(message.notBefore === 0 || message.notBefore <= this.#core.clock.now())
 		);
 	}
 
 	/**
 	 * Takes up to `count` available messages for a receiver: at once, or a
-	 * promise of them when they are handed out carefully (queue-handouts.ts).
+	 * promise of them when they are handed out carefully (queue-handouts.ts)
+	 * or their records are read first (a wake reads none, see StoredMessage).
 	 */
 	#take(
 		names: ReadonlySet<string> | undefined,
@@ -223,23 +244,30 @@ export class QueueManager {
 		holder: QueueHolder,
 		gate?: ReceiveGate,
 	): StoredMessage[] | Promise<StoredMessage[]> {
-		const taken: StoredMessage[] = [];
-		const dead: StoredMessage[] = [];
-		const maxDeliveries = this.#core.options.maxQueueDeliveries;
-		for (const message of this.#messages) {
-			if (taken.length >= count) break;
-			if (!this.#matches(message, names)) continue;
-			if (message.deliveries >= maxDeliveries) dead.push(message);
-			else if (message.alone && taken.length > 0)
-				break; // see StoredMessage.alone
-			else {
-				taken.push(message);
-				if (message.alone) break;
-			}
-		}
+		const { taken, dead } = selectMessages(
+			this.#messages,
+			(message) => this.#matches(message, names),
+			count,
+			this.#core.options.maxQueueDeliveries,
+		);
+		const unread = [...dead, ...taken].filter((message) => !message.attached);
+		if (unread.length === 0) return this.#takeSelected(taken, dead, completable, holder, gate);
+		return readThenTake(this.#reads, { taken, dead, unread }, gate, (taking, dying) =>
+			this.#takeSelected(taking, dying, completable, holder),
+		);
+	}
+
+	/** Hands out `taken` and sets `dead` aside, their records in memory (see #take). */
+	#takeSelected(
+		taken: StoredMessage[],
+		dead: StoredMessage[],
+		completable: boolean,
+		holder: QueueHolder,
+		gate?: ReceiveGate,
+	): StoredMessage[] | Promise<StoredMessage[]> {
 		for (const message of dead) {
 			this.#remove(message);
-			this.#dead.setAside(message);
+			this.dead.setAside(message);
 			this.#senders.deadLettered(
 				message.seq,
 				queueErrors.deadLettered(message.name, message.deliveries),
@@ -311,31 +339,9 @@ export class QueueManager {
 	/** Puts messages handed out to `holder` back where they were, their delivery counts as before. */
 	#putBack(messages: StoredMessage[], completable: boolean, holder: QueueHolder): void {
 		if (messages.length === 0) return;
-		for (const message of messages) {
-			if (completable) {
-				// Nothing else touches one being handed out; checked all the same (written back
-				// after it went elsewhere, a dead letter was stored twice: a review).
-				if (!message.leased || message.holder !== holder || message.completing) continue;
-				message.leased = false;
-				message.holder = undefined;
-				message.claimed = false;
-				message.deliveries--;
-			} else {
-				if (this.#messages.includes(message)) continue;
-				this.#insertInOrder(message);
-				if (this.#countedPlain.delete(message)) message.deliveries--;
-			}
-			this.#writes.put(messageKey(message.seq), encodeMessage(message));
-		}
+		putBack(messages, completable, holder, this.#messages, this.#countedPlain, this.#writes);
 		this.#alarm?.alarmChanged();
 		this.#deliver();
-	}
-
-	/** Puts `message` back in sequence order, so it keeps its place among older messages. */
-	#insertInOrder(message: StoredMessage): void {
-		const index = this.#messages.findIndex((other) => other.seq > message.seq);
-		if (index === -1) this.#messages.push(message);
-		else this.#messages.splice(index, 0, message);
 	}
 
 	/** Drops `message` from memory only (the stored one goes later). */
@@ -433,31 +439,23 @@ export class QueueManager {
 		return this.#core.abortSignal.aborted;
 	}
 
-	deadLetters(options: { limit?: number } = {}): Promise<DeadLetter[]> {
-		return this.#dead.list(options.limit);
-	}
-
 	/**
 	 * Puts dead letter `id` back on its queue, checked against `maxQueueSize`
 	 * in the same step (a full queue refuses it with `queue/full` and keeps
 	 * the dead letter). Before 2026-11-26 it went past the limit.
 	 */
 	async retryDeadLetter(id: string): Promise<boolean> {
-		const letter = await this.#dead.take(id, (dead) => {
+		const letter = await this.dead.take(id, (dead) => {
 			const limit = this.#core.options.maxQueueSize;
 			if (this.#messages.length >= limit) throw queueErrors.full(limit);
 			const message = StoredMessage.create(dead.seq, dead.name, dead.body, dead.createdAt);
 			this.#writes.put(messageKey(message.seq), encodeMessage(message));
-			this.#insertInOrder(message);
+			insertInOrder(this.#messages, message);
 		});
 		if (letter === undefined) return false;
 		this.#alarm?.alarmChanged();
 		this.#deliver();
 		return true;
-	}
-
-	async deleteDeadLetter(id: string): Promise<boolean> {
-		return (await this.#dead.take(id)) !== undefined;
 	}
 
 	/** The queue as one run of the `run` handler sees it: see QueueLeases.releaseHolder. */

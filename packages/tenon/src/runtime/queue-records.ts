@@ -4,8 +4,10 @@
 
 import { cborDecode, cborEncode } from "../protocol/encoding.js";
 import { AREA } from "../storage/actor-keys.js";
-import { copyBytes } from "../storage/bytes.js";
-import type { ActorStore, KeyRange } from "../storage/interfaces.js";
+import type { ActorStore, Entry, KeyRange } from "../storage/interfaces.js";
+import { StoredMessage } from "./queue-message.js";
+
+export { StoredMessage } from "./queue-message.js";
 
 /**
  * The hold of an action (one per action that uses `c.queue`) or of one run
@@ -77,128 +79,6 @@ export function seqOfKey(key: Uint8Array): number {
 	return Number(new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(2));
 }
 
-/**
- * A stored message as the queue manager holds it: its record as stored (a
- * copy of the bytes), its body decoded only when it is handed out. An actor
- * holds up to `maxQueueSize` messages from its wake to its sleep, and a 64 KiB
- * message of 65,000 empty objects took about 4 MB of heap decoded (a probe
- * ran a server out of memory with one actor's full queue, 2026-11-25).
- */
-export class StoredMessage {
-	/** Received with `completable: true` and not completed yet. */
-	leased = false;
-	/** Who holds the lease: the `run` loop or an action's view (released if it fails), or other code. */
-	holder: QueueHolder | undefined = undefined;
-	/** A `complete()` is checking its response against the queue's schema. */
-	completing = false;
-	/** Settles when that check ends (while `completing`). */
-	checked: Promise<void> | undefined = undefined;
-	/** Its holder failed while it was being completed: released if that completion fails. */
-	releaseAfterCompleting = false;
-	/**
-	 * A later run of the run provider, which holds it if the completion an
-	 * earlier run has in flight fails (see QueueLeases.reclaim; not stored).
-	 */
-	successor: ActionHolder | undefined = undefined;
-	/** Taken by a careful hand-out still waiting for its commit (see QueueManager.#handOver). */
-	handingOut = false;
-	/**
-	 * Received completable by the actor's run provider (persisted): after a
-	 * restart it stays the provider's until the provider takes it over or
-	 * says it does not (QueueLeases.restored).
-	 */
-	claimed: boolean;
-	/** Not handed out before this time (ms; 0: now): held back after it failed a `run` (not stored). */
-	notBefore = 0;
-	/**
-	 * Held with others by a `run` that failed, so maybe not what failed it: handed out alone
-	 * from then on (not stored). A bad message's failures counted against the good ones batched
-	 * with it, which became dead letters with it (an attacker probe, 2026-11-29).
-	 */
-	alone = false;
-	/** Times it was handed out with its count made durable first (persisted). */
-	deliveries: number;
-	/** The record as stored ({@link encodeMessage}), and the count it holds. */
-	#record: Uint8Array;
-	#recordDeliveries: number;
-	#recordClaimed: boolean;
-
-	private constructor(
-		readonly seq: number,
-		readonly name: string,
-		readonly createdAt: number,
-		deliveries: number,
-		claimed: boolean,
-		record: Uint8Array,
-	) {
-		this.deliveries = deliveries;
-		this.claimed = claimed;
-		this.#record = record;
-		this.#recordDeliveries = deliveries;
-		this.#recordClaimed = claimed;
-	}
-
-	/** A new message (its record encoded now). */
-	static create(seq: number, name: string, body: unknown, createdAt: number): StoredMessage {
-		return new StoredMessage(
-			seq,
-			name,
-			createdAt,
-			0,
-			false,
-			recordOf(name, body, createdAt, 0, false),
-		);
-	}
-
-	/** A stored message from its record (available after a load, unless its provider claimed it). */
-	static fromRecord(key: Uint8Array, value: Uint8Array): StoredMessage {
-		const record = cborDecode(value) as { n: string; t: number; d?: number; p?: 1 };
-		// A copy: a view would keep the buffer it came from alive (a driver's, or a decoder's).
-		return new StoredMessage(
-			seqOfKey(key),
-			record.n,
-			record.t,
-			record.d ?? 0,
-			record.p === 1,
-			copyBytes(value),
-		);
-	}
-
-	/** The body, decoded (a new copy each time). */
-	get body(): unknown {
-		return (cborDecode(this.#record) as { b: unknown }).b;
-	}
-
-	/** The record to store (encoded again when its delivery count or claim changed). */
-	get record(): Uint8Array {
-		if (this.deliveries !== this.#recordDeliveries || this.claimed !== this.#recordClaimed) {
-			this.#record = recordOf(this.name, this.body, this.createdAt, this.deliveries, this.claimed);
-			this.#recordDeliveries = this.deliveries;
-			this.#recordClaimed = this.claimed;
-		}
-		return this.#record;
-	}
-}
-
-/**
- * A message record: name, body, creation time and delivery count (the format
- * since 2026-11-18), and `p: 1` while the run provider claims it (2026-11-26).
- */
-function recordOf(
-	name: string,
-	body: unknown,
-	createdAt: number,
-	deliveries: number,
-	claimed: boolean,
-): Uint8Array {
-	const record: Record<string, unknown> = { n: name, b: body, t: createdAt };
-	if (deliveries > 0) record.d = deliveries;
-	if (claimed) record.p = 1;
-	// A copy: cbor-x encodes into a buffer it reuses, and a view kept alive the whole buffer
-	// (500 small messages enqueued between large replies pinned 200 MB, a review).
-	return copyBytes(cborEncode(record));
-}
-
 /** A message that was delivered too often without completion, kept for inspection. */
 export interface StoredDeadLetter {
 	seq: number;
@@ -216,9 +96,9 @@ export function encodeMessage(message: StoredMessage): Uint8Array {
 	return message.record;
 }
 
-/** Decodes a message record. */
+/** Decodes a message record (kept whole: its body can be read). */
 export function decodeMessage(key: Uint8Array, value: Uint8Array): StoredMessage {
-	return StoredMessage.fromRecord(key, value);
+	return StoredMessage.fromRecord(seqOfKey(key), value, true);
 }
 
 /** Encodes a dead-letter record. */
@@ -290,7 +170,34 @@ export function emptyQueue(nextSeq = 1): StoredQueue {
 	return { nextSeq, messages: [], deadLetters: 0, dirty: false };
 }
 
-/** Reads an actor's stored queue messages and metadata, and counts its dead letters (on wake). */
+/** Entries read at a time at a wake: what one read holds stays small (64 records of 64 KiB: 4 MiB). */
+const WAKE_PAGE = 64;
+
+/** Calls `each` with every entry in `range`, read `WAKE_PAGE` at a time. */
+async function forEachStored(
+	store: ActorStore,
+	actorId: string,
+	range: KeyRange,
+	each: (entry: Entry) => void,
+): Promise<void> {
+	let start = range.start;
+	for (;;) {
+		const page = await store.list(actorId, { start, end: range.end }, { limit: WAKE_PAGE });
+		for (const entry of page) each(entry);
+		if (page.length < WAKE_PAGE) return;
+		const last = (page[page.length - 1] as Entry)[0];
+		// The smallest key after `last`.
+		start = new Uint8Array(last.byteLength + 1);
+		start.set(last);
+	}
+}
+
+/**
+ * Reads an actor's stored queue metadata and its messages' headers, and counts its dead
+ * letters (on wake). A message's record is kept only when its run provider claims it (its
+ * claim may be rewritten at once); the others are read again when a receive takes them
+ * (see StoredMessage).
+ */
 export async function loadStoredQueue(store: ActorStore, actorId: string): Promise<StoredQueue> {
 	const [meta] = await store.get(actorId, [QUEUE_META_KEY]);
 	// Every message is written with this record (since the first stored
@@ -298,8 +205,15 @@ export async function loadStoredQueue(store: ActorStore, actorId: string): Promi
 	// and a wake-up makes no range reads for queues it never used.
 	if (meta === undefined) return emptyQueue();
 	const { nextSeq, dirty } = cborDecode(meta) as { nextSeq: number; dirty?: true };
-	const entries = await store.list(actorId, MESSAGE_RANGE);
-	const messages = entries.map(([key, value]) => decodeMessage(key, value));
-	const deadLetters = (await store.list(actorId, DEAD_LETTER_RANGE)).length;
+	const messages: StoredMessage[] = [];
+	await forEachStored(store, actorId, MESSAGE_RANGE, ([key, value]) => {
+		const message = StoredMessage.fromRecord(seqOfKey(key), value, false);
+		if (message.claimed) message.attach(value);
+		messages.push(message);
+	});
+	let deadLetters = 0;
+	await forEachStored(store, actorId, DEAD_LETTER_RANGE, () => {
+		deadLetters++;
+	});
 	return { nextSeq, messages, deadLetters, dirty: dirty === true };
 }

@@ -150,7 +150,7 @@ export class HeldQueueView implements ActorQueue<QueueDecls> {
 	}
 
 	deadLetters(options?: { limit?: number }): Promise<DeadLetter[]> {
-		return this.#queue.deadLetters(options);
+		return this.#queue.dead.list(options?.limit);
 	}
 
 	retryDeadLetter(id: string): Promise<boolean> {
@@ -158,7 +158,7 @@ export class HeldQueueView implements ActorQueue<QueueDecls> {
 	}
 
 	deleteDeadLetter(id: string): Promise<boolean> {
-		return this.#queue.deleteDeadLetter(id);
+		return this.#queue.dead.take(id).then((letter) => letter !== undefined);
 	}
 }
 

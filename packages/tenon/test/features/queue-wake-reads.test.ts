@@ -1,0 +1,180 @@
+// A wake reads its queue's message headers, not their bodies (queue-message.ts): a record is
+// read again when a receive takes it. Until 2026-11-29 every wake read every record whole and
+// kept it: an attacker probe woke 4 actors with full queues of 65 KB messages with 4 small
+// calls, and the server's resident memory grew by 580 MB. Records stored before then (one CBOR
+// map) are still read, and written in the new format when they change.
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { describe, expect, it } from "vitest";
+import { actor, memoryDriver, queue, setup } from "../../src/index.js";
+import { cborEncode } from "../../src/protocol/encoding.js";
+
+import {
+	encodeMessage,
+	loadStoredQueue,
+	MESSAGE_RANGE,
+	messageKey,
+	QUEUE_META_KEY,
+	StoredMessage,
+} from "../../src/runtime/queue-records.js";
+import type { StorageDriver } from "../../src/storage/interfaces.js";
+import { setupTest } from "../../src/test/index.js";
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+const inbox = actor({
+	state: {},
+	queues: { items: queue<string>() },
+	actions: {
+		fill: async (c, count: number, length: number) => {
+			for (let i = 0; i < count; i++) await c.queue.send("items", `${i}:`.padEnd(length, "x"));
+			return c.queue.size;
+		},
+		size: (c) => c.queue.size,
+		/** Two receives at once: each takes its own message. */
+		takeTwo: async (c) => {
+			const [a, b] = await Promise.all([
+				c.queue.tryNext({ names: ["items"] }),
+				c.queue.tryNext({ names: ["items"] }),
+			]);
+			return [a?.body.split(":")[0], b?.body.split(":")[0], c.queue.size];
+		},
+	},
+	options: { maxQueueSize: 200, maxQueueMessageSize: 70_000 },
+});
+
+/** Memory the process holds: JS objects and byte arrays. */
+function held(): number {
+	gc();
+	const usage = process.memoryUsage();
+	return usage.heapUsed + usage.arrayBuffers;
+}
+
+describe("a wake", () => {
+	it("reads headers only: 3 actors with 100 messages of 60 KB each hold a few MB, not 18", async () => {
+		await using t = await setupTest(setup({ use: { inbox } }));
+		const keys = ["a", "b", "c"];
+		for (const key of keys)
+			expect(await t.client.inbox.getOrCreate(key).fill(100, 60_000)).toBe(100);
+		await t.restart();
+		const before = held();
+		for (const key of keys) expect(await t.client.inbox.getOrCreate(key).size()).toBe(100);
+		const grown = held() - before;
+		expect(grown).toBeLessThan(4 * 1024 * 1024);
+		// Each body is read when a receive takes it, two receives at once take two.
+		expect(await t.client.inbox.getOrCreate("a").takeTwo()).toEqual(["0", "1", 98]);
+		expect(await t.client.inbox.getOrCreate("a").takeTwo()).toEqual(["2", "3", 96]);
+	}, 60_000);
+});
+
+const worker = actor({
+	state: {},
+	queues: { jobs: queue<string>() },
+	actions: {
+		add: (c, body: string) => c.queue.send("jobs", body),
+		take: async (c) => (await c.queue.tryNext({ names: ["jobs"] }))?.body,
+		/** Takes one completable and fails: its delivery stays counted. */
+		fail: async (c) => {
+			await c.queue.tryNext({ names: ["jobs"], completable: true });
+			throw new Error("this job fails");
+		},
+		dead: async (c) => (await c.queue.deadLetters()).map((letter) => letter.body),
+	},
+	options: { maxQueueDeliveries: 2 },
+});
+
+/** Overwrites the stored records of `worker` "w"'s messages (the server stopped). */
+async function overwrite(driver: StorageDriver, records: [seq: number, value: Uint8Array][]) {
+	const handles = await driver.open();
+	const [record] = await handles.directory.list("default", "worker");
+	if (record === undefined) throw new Error("no worker stored");
+	const fence = await handles.placement.acquire(record.actorId);
+	await handles.store.commit([
+		{
+			actorId: record.actorId,
+			fence,
+			puts: records.map(([seq, value]) => [messageKey(seq), value]),
+			deletes: [],
+		},
+	]);
+	const stored = await handles.store.list(record.actorId, MESSAGE_RANGE);
+	await handles.close();
+	return { stored };
+}
+
+describe("records stored before 2026-11-29 (one CBOR map)", () => {
+	it("are handed out, set aside and counted as before, and rewritten in the new format", async () => {
+		const driver = memoryDriver();
+		{
+			await using t = await setupTest(setup({ use: { worker } }), { storage: driver });
+			const w = t.client.worker.getOrCreate("w");
+			for (const body of ["one", "two", "three", "four"]) await w.add(body);
+		}
+		await overwrite(driver, [
+			[1, cborEncode({ n: "jobs", b: "legacy one", t: 1_000 })],
+			[2, cborEncode({ n: "jobs", b: "legacy two", t: 1_000, d: 2 })],
+			[3, cborEncode({ n: "jobs", b: "legacy three", t: 1_000, d: 1 })],
+		]);
+		{
+			await using t = await setupTest(setup({ use: { worker }, logLevel: "silent" }), {
+				storage: driver,
+			});
+			const w = t.client.worker.getOrCreate("w");
+			expect(await w.take()).toBe("legacy one");
+			// "legacy two" was delivered twice (maxQueueDeliveries): set aside, body and all.
+			await expect(w.fail()).rejects.toThrow();
+			expect(await w.dead()).toEqual(["legacy two"]);
+		}
+		const { stored } = await overwrite(driver, []);
+		// "legacy three", delivered once more, in the new format; "four" as written.
+		expect(stored.map(([, value]) => value[0])).toEqual([0xff, 0xff]);
+		const three = StoredMessage.fromRecord(3, (stored[0] as [Uint8Array, Uint8Array])[1], true);
+		expect([three.deliveries, three.body]).toEqual([2, "legacy three"]);
+		{
+			await using t = await setupTest(setup({ use: { worker }, logLevel: "silent" }), {
+				storage: driver,
+			});
+			const w = t.client.worker.getOrCreate("w");
+			expect(await w.take()).toBe("four");
+			expect(await w.dead()).toEqual(["legacy two", "legacy three"]);
+		}
+	});
+});
+
+describe("loadStoredQueue", () => {
+	it("reads 64 records at a time and keeps only the run provider's claims", async () => {
+		const handles = await memoryDriver().open();
+		const actorId = "queue-pages";
+		const puts: [Uint8Array, Uint8Array][] = [[QUEUE_META_KEY, cborEncode({ nextSeq: 151 })]];
+		for (let seq = 1; seq <= 150; seq++) {
+			const message = StoredMessage.create(seq, "jobs", { seq }, 1_000);
+			if (seq % 50 === 0) {
+				message.claimed = true;
+				message.deliveries = 1;
+			}
+			puts.push([messageKey(seq), encodeMessage(message)]);
+		}
+		await handles.store.commit([{ actorId, fence: 1, puts, deletes: [] }]);
+		const limits: (number | undefined)[] = [];
+		const list = handles.store.list.bind(handles.store);
+		handles.store.list = (id, range, options) => {
+			limits.push(options?.limit);
+			return list(id, range, options);
+		};
+		const loaded = await loadStoredQueue(handles.store, actorId);
+		expect(loaded.messages.map((message) => message.seq)).toEqual(
+			Array.from({ length: 150 }, (_, i) => i + 1),
+		);
+		// Three pages of messages, one (empty) of dead letters.
+		expect(limits).toEqual([64, 64, 64, 64]);
+		const attached = loaded.messages.filter((message) => message.attached);
+		expect(attached.map((message) => [message.seq, message.body])).toEqual([
+			[50, { seq: 50 }],
+			[100, { seq: 100 }],
+			[150, { seq: 150 }],
+		]);
+		expect(() => loaded.messages[0]?.body).toThrow(/not read/);
+		await handles.close();
+	});
+});
