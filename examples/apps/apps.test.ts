@@ -147,8 +147,12 @@ describe("example apps in Chromium", () => {
 			const port = Number(new URL(base).port);
 			await killServer();
 			await expect.poll(() => text(ann, "#status"), { timeout: 10_000 }).not.toBe("connected");
+			// Offline, not shown as synced (before 2026-11-29 it said "synced" and "all edits saved").
+			await expect.poll(() => text(ann, "#synced")).toBe("syncing");
+			expect(await text(ann, "#pending")).toBe("");
 			await startServer(port);
 			await expect.poll(() => text(ann, "#status"), { timeout: 20_000 }).toBe("connected");
+			await expect.poll(() => text(ann, "#synced")).toBe("synced");
 			await expect.poll(() => text(bob, "#status"), { timeout: 20_000 }).toBe("connected");
 			// Every acknowledged edit survived; editing goes on and still converges.
 			await expect.poll(() => documentText(bob)).toContain(saved);

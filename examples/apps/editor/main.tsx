@@ -39,6 +39,8 @@ function Editor({ session }: { session: Session }) {
 		const provider = new TenonYjsProvider(doc, connection, {
 			onRefused: (refused) => setProblem(`Not saved: ${(refused as Error).message}`),
 		});
+		// Not synced while the connection is down (until the sync after the reconnect).
+		const stopSync = provider.on("sync", setSynced);
 		const color = COLORS[Math.abs(hash(name)) % COLORS.length] as string;
 		provider.awareness.setLocalStateField("user", { name, color, colorLight: `${color}33` });
 		let view: EditorView | undefined;
@@ -47,7 +49,6 @@ function Editor({ session }: { session: Session }) {
 		// note actor refuses them since 2026-11-29; a note stored before may hold one).
 		void provider.whenSynced().then(() => {
 			if (stopped) return;
-			setSynced(true);
 			const text = doc.getText("text");
 			if (!text.toDelta().every((part: { insert?: unknown }) => typeof part.insert === "string")) {
 				setProblem("This note holds content a text editor cannot show; it is not opened here.");
@@ -69,6 +70,8 @@ function Editor({ session }: { session: Session }) {
 		const timer = setInterval(() => setPending(provider.unacknowledged), 200);
 		return () => {
 			stopped = true;
+			stopSync();
+			setSynced(false);
 			clearInterval(timer);
 			provider.awareness.off("change", onAwareness);
 			provider.destroy();

@@ -84,6 +84,7 @@ export class TenonYjsProvider {
 	readonly #unsubscribe: (() => void)[] = [];
 	#synced = false;
 	#syncedWaiters: (() => void)[] = [];
+	readonly #syncListeners = new Set<(synced: boolean) => void>();
 	#unacknowledged = 0;
 	#flushedWaiters: (() => void)[] = [];
 	#destroyed = false;
@@ -134,7 +135,13 @@ export class TenonYjsProvider {
 		// As y-websocket does: offline, the others' cursors are not shown as if they were there
 		// (a walkthrough, 2026-11-29); the snapshot after the reconnect brings them back.
 		if (conn.onClose !== undefined)
-			this.#unsubscribe.push(conn.onClose(() => this.#forgetOthers()));
+			this.#unsubscribe.push(
+				conn.onClose(() => {
+					this.#forgetOthers();
+					// Offline, the document may fall behind: not synced until the next sync.
+					this.#setSynced(false);
+				}),
+			);
 		if (conn.connStatus === "connected") this.#sync();
 	}
 
@@ -154,6 +161,32 @@ export class TenonYjsProvider {
 		return new Promise((resolve) => this.#flushedWaiters.push(resolve));
 	}
 
+	/**
+	 * Calls `listener` with `synced` each time it changes, as y-websocket's `sync` event: true
+	 * once the document caught up with the actor's, false when the connection closes (it may
+	 * fall behind until the next sync). Returns a function that removes the listener.
+	 */
+	on(event: "sync", listener: (synced: boolean) => void): () => void {
+		if (event !== "sync") throw new TypeError(`TenonYjsProvider has no "${String(event)}" event`);
+		this.#syncListeners.add(listener);
+		return () => this.#syncListeners.delete(listener);
+	}
+
+	#setSynced(synced: boolean): void {
+		if (this.#synced === synced) return;
+		this.#synced = synced;
+		for (const listener of [...this.#syncListeners]) {
+			try {
+				listener(synced);
+			} catch (error) {
+				// Reported, and the provider goes on (it runs in the connection's message handler).
+				queueMicrotask(() => {
+					throw error;
+				});
+			}
+		}
+	}
+
 	/** Resolves once the document is in sync with the actor's. */
 	whenSynced(): Promise<void> {
 		if (this.#synced) return Promise.resolve();
@@ -171,6 +204,7 @@ export class TenonYjsProvider {
 		this.doc.off("update", this.#onDocUpdate);
 		this.awareness.off("update", this.#onAwarenessUpdate);
 		for (const unsubscribe of this.#unsubscribe) unsubscribe();
+		this.#syncListeners.clear();
 		releaseAwareness(this.doc, this.awareness, this.#ownAwareness);
 	}
 
@@ -194,7 +228,7 @@ export class TenonYjsProvider {
 
 	/** Step 1: the actor answers with what this document lacks, and asks for what it lacks. */
 	#sync(): void {
-		this.#synced = false;
+		this.#setSynced(false);
 		const encoder = encoding.createEncoder();
 		syncProtocol.writeSyncStep1(encoder, this.doc);
 		this.#send(encoding.toUint8Array(encoder));
@@ -400,7 +434,7 @@ export class TenonYjsProvider {
 		// The actor's step 1: answer with what it lacks (edits made offline).
 		if (encoding.length(encoder) > 0) this.#send(encoding.toUint8Array(encoder));
 		if (type === syncProtocol.messageYjsSyncStep2 && !this.#synced) {
-			this.#synced = true;
+			this.#setSynced(true);
 			const waiters = this.#syncedWaiters;
 			this.#syncedWaiters = [];
 			for (const resolve of waiters) resolve();
