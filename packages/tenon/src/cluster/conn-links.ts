@@ -112,8 +112,20 @@ function openLink(
 			settle("unavailable");
 			ws.terminate();
 		}, LINK_TIMEOUT_MS);
-		/** Actions sent to the owner and not answered yet (by id). */
-		const inFlight = new Map<string, ActionId>();
+		/**
+		 * Actions sent to the owner and not answered yet (by id), and the bytes of each frame,
+		 * counted here with the node's held request bytes (and the client's address share) until
+		 * answered: the owner does not count a link's calls (it does not know the client's
+		 * address), and before 2026-11-29 nothing did, so a client of a node that relays its
+		 * calls held what it liked on both nodes (see server/held-bodies.ts).
+		 */
+		const inFlight = new Map<string, { id: ActionId; bytes: number }>();
+		const answer = (key: string) => {
+			const call = inFlight.get(key);
+			if (call === undefined) return;
+			inFlight.delete(key);
+			if (call.bytes > 0) socket.releaseCall(call.bytes);
+		};
 		const sent = new SentOnLink();
 
 		ws.on("message", (data: Buffer, isBinary: boolean) => {
@@ -138,7 +150,20 @@ function openLink(
 								return;
 							}
 							const { message: outgoing } = input;
-							if (outgoing.tag === "ActionRequest") inFlight.set(String(outgoing.id), outgoing.id);
+							if (outgoing.tag === "ActionRequest") {
+								const bytes = input.bytes ?? 0;
+								const refused = bytes > 0 ? socket.holdCall(bytes) : undefined;
+								if (refused !== undefined) {
+									// Past the budget: answered here, as the owner's node would have.
+									const error = toErrorPayload(refused, false);
+									socket.send(
+										encodeToClient(encoding, { tag: "Error", error, actionId: outgoing.id }),
+									);
+									return;
+								}
+								answer(String(outgoing.id));
+								inFlight.set(String(outgoing.id), { id: outgoing.id, bytes });
+							}
 							sent.add(outgoing);
 							ws.send(encodeToServer(encoding, outgoing));
 						},
@@ -159,7 +184,7 @@ function openLink(
 						? message.actionId
 						: null;
 			if (answered !== null) {
-				inFlight.delete(String(answered));
+				answer(String(answered));
 				sent.answered(answered);
 			}
 			socket.send(frame);
@@ -172,6 +197,7 @@ function openLink(
 			}
 			if (code === 1000 || code === 1008) {
 				// The owner closed the connection for good (destroyed, disconnect(), refused).
+				for (const key of [...inFlight.keys()]) answer(key);
 				socket.release();
 				socket.close(code, reason.toString("utf8"));
 				return;
@@ -190,8 +216,13 @@ function openLink(
 						// An owner that does not say what it took (a node of an older version):
 						// its unanswered actions may have run, so they fail; the rest is sent again.
 						if (message.tag === "ActionRequest" && taken === undefined) continue;
-						if (message.tag === "ActionRequest") inFlight.delete(String(message.id));
-						socket.receive(message);
+						// Counted again when it is sent again (or by the actor, where it wakes).
+						let bytes: number | undefined;
+						if (message.tag === "ActionRequest") {
+							bytes = inFlight.get(String(message.id))?.bytes || undefined;
+							answer(String(message.id));
+						}
+						socket.receive(message, bytes);
 					}
 				if (inFlight.size === 0) return;
 				error = errors.connectionOwnerSlept();
@@ -205,9 +236,10 @@ function openLink(
 				code,
 			});
 			const payload = toErrorPayload(error, false);
-			for (const actionId of inFlight.values())
+			for (const [key, { id: actionId }] of [...inFlight]) {
+				answer(key);
 				socket.send(encodeToClient(encoding, { tag: "Error", error: payload, actionId }));
-			inFlight.clear();
+			}
 		});
 
 		ws.on("error", (error: Error) => {

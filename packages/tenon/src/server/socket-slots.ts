@@ -204,8 +204,8 @@ export class SocketSlot {
 	 */
 	holdCall(bytes: number): void {
 		// Not a link's (another node relays its client's calls): the client's address is not
-		// known here, and one client filled this node's budget for everyone (a review). Relayed
-		// calls are not counted yet (docs/security.md).
+		// known here, and one client filled this node's budget for everyone (a review). The
+		// node that relays them counts them (cluster/conn-links.ts).
 		if (this.#rated) this.#counts.held?.hold(bytes, this.countedAddress);
 	}
 

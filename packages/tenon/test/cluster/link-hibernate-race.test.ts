@@ -7,81 +7,9 @@
 // `say`, the one message sent right after a linked owner slept; 1 in 25 runs
 // under load, 2026-11-28). Real sockets: a scripted owner that ends the link
 // with what it was sent unanswered, and a held socket as the holder keeps it.
-import { createServer, type Server } from "node:http";
-import { afterEach, expect, it } from "vitest";
-import { WebSocketServer } from "ws";
-import { createConnectionLinks } from "../../src/cluster/conn-links.js";
-import { createLogger } from "../../src/common/logger.js";
-import {
-	decodeToServer,
-	encodeToClient,
-	type ToClient,
-	type ToServer,
-} from "../../src/protocol/messages.js";
-import { ConnSocket } from "../../src/runtime/connections/conn-socket.js";
-import type { SocketHandle, SocketOwner } from "../../src/runtime/connections/held-socket.js";
+import { expect, it } from "vitest";
 import { LINK_HIBERNATE, linkHibernateReason } from "../../src/runtime/connections/links.js";
-import type { ClusterMembership } from "../../src/storage/interfaces.js";
-
-const servers: Server[] = [];
-afterEach(() => {
-	for (const server of servers.splice(0)) {
-		server.closeAllConnections();
-		server.close();
-	}
-});
-
-/** What the owner does with each message it reads on the link. */
-type OwnerScript = (
-	message: ToServer,
-	reply: (m: ToClient) => void,
-	end: (code: number, reason?: string) => void,
-) => void;
-
-/** A scripted owner node: accepts a link, answers Init, then follows `script`. */
-async function owner(script: OwnerScript): Promise<{ address: string; received: ToServer[] }> {
-	const received: ToServer[] = [];
-	const http = createServer();
-	servers.push(http);
-	const wss = new WebSocketServer({ server: http });
-	wss.on("connection", (ws) => {
-		ws.send(encodeToClient("json", { tag: "Init", actorId: "actor-1", connectionId: "conn-1" }));
-		ws.on("message", (data: Buffer) => {
-			const decoded = decodeToServer("json", data.toString("utf8"), 1024);
-			if (!decoded.ok) throw new Error("the holder sent a frame that does not decode");
-			received.push(decoded.message);
-			script(
-				decoded.message,
-				(m) => ws.send(encodeToClient("json", m)),
-				(code, reason = "actor.hibernating") => ws.close(code, reason),
-			);
-		});
-	});
-	await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", () => resolve()));
-	return { address: `http://127.0.0.1:${(http.address() as { port: number }).port}`, received };
-}
-
-/** The holder's side: a held `/connect` socket whose client frames are recorded. */
-function heldSocket() {
-	const toClient: string[] = [];
-	const wakes: SocketHandle[] = [];
-	const registry: SocketOwner = { wakeFor: (socket) => wakes.push(socket), forget: () => {} };
-	const transport = {
-		encoding: "json" as const,
-		send: (frame: string | Uint8Array) => toClient.push(String(frame)),
-		close: () => {},
-	};
-	const socket = new ConnSocket("actor-1", transport, registry, 64);
-	socket.connId = "conn-1";
-	return { socket, toClient, wakes };
-}
-
-function links() {
-	const membership = { nodeId: "holder", peerSecret: "s" } as unknown as ClusterMembership;
-	return createConnectionLinks(membership, createLogger({ level: "silent" }));
-}
-
-const say = (id: number): ToServer => ({ tag: "ActionRequest", id, name: "say", args: [id] });
+import { heldSocket, links, owner, say } from "./link-fixtures.js";
 
 it("holds again what the owner left unanswered as it hibernated, for the next owner", async () => {
 	const node = await owner((_message, _reply, end) => end(LINK_HIBERNATE, linkHibernateReason(0)));
