@@ -2,6 +2,7 @@ import { useState } from "react";
 import { actorPath, api } from "./api.js";
 import { JsonView } from "./json-view.js";
 import { ReplayDialog, type ReplayTarget } from "./replay-dialog.js";
+import { firstRefusal } from "./replay-refusals.js";
 import { StatusBadge } from "./status-badge.js";
 import type { WorkflowEntry } from "./types.js";
 import { usePoll } from "./use-poll.js";
@@ -90,7 +91,7 @@ export function WorkflowTab({
 				</p>
 			)}
 			<ol className="steps" data-testid="workflow-steps">
-				{history.entries.map((entry) => (
+				{history.entries.map((entry, index) => (
 					<li key={entry.location} className="step" data-step={entry.name}>
 						<div className="row">
 							<StatusBadge status={entry.status ?? "pending"} />
@@ -132,9 +133,9 @@ export function WorkflowTab({
 								</button>
 							)}
 						</div>
-						{admin && entry.path.length === 1 && entry.replayRefused !== undefined && (
+						{admin && firstRefusal(history.entries, index) && (
 							<p className="muted small" data-testid="replay-refused">
-								No replay from here: {entry.replayRefused.message}
+								No replay from here: {entry.replayRefused?.message}
 							</p>
 						)}
 						{entry.output !== undefined && <JsonView value={entry.output} />}
