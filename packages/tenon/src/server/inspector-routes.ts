@@ -97,7 +97,12 @@ export async function handleInspector(
 			actorId,
 			name: record.name,
 			isWorkflowEnabled: enabled,
-			history: enabled ? previewHistory(await readWorkflowHistory(store, actorId)) : null,
+			history: enabled
+				? previewHistory(
+						await readWorkflowHistory(store, actorId),
+						context.access.inspectorRole(request) === "admin",
+					)
+				: null,
 		});
 	}
 	if (match[2] === "queue") {

@@ -16,25 +16,29 @@ const ERROR_LIMITS: PreviewLimits = {
  * A workflow's history as the inspector shows it: outputs and errors as bounded previews
  * (common/value-preview.ts), each cut one marked `outputCut`. Whole, a step that returned
  * 20 MB answered 20 MB per view, and ten views held the loop 2.8 s (an attacker probe,
- * 2026-11-29); the journal itself holds them whole.
+ * 2026-11-29); the journal itself holds them whole. `stacks`: errors keep their stack traces
+ * (for the admin token; the read-only inspector token gets none: they name the server's
+ * files and paths).
  */
-export function previewHistory(history: WorkflowHistory): WorkflowHistory & { outputCut?: true } {
+export function previewHistory(
+	history: WorkflowHistory,
+	stacks: boolean,
+): WorkflowHistory & { outputCut?: true } {
 	const { output, error, entries, ...rest } = history;
+	const errorOf = <E>(error: E): E => errorPreview(error, stacks);
 	return {
 		...rest,
 		...outputOf(output),
 		...(error === undefined ? {} : { error: errorOf(error) }),
-		entries: entries.map(previewEntry),
-	};
-}
-
-function previewEntry(entry: WorkflowHistoryEntry): WorkflowHistoryEntry & { outputCut?: true } {
-	const { output, error, rollbackError, ...rest } = entry;
-	return {
-		...rest,
-		...outputOf(output),
-		...(error === undefined ? {} : { error: errorOf(error) }),
-		...(rollbackError === undefined ? {} : { rollbackError: errorOf(rollbackError) }),
+		entries: entries.map((entry) => {
+			const { output, error, rollbackError, ...rest } = entry;
+			return {
+				...rest,
+				...outputOf(output),
+				...(error === undefined ? {} : { error: errorOf(error) }),
+				...(rollbackError === undefined ? {} : { rollbackError: errorOf(rollbackError) }),
+			} as WorkflowHistoryEntry & { outputCut?: true };
+		}),
 	};
 }
 
@@ -44,7 +48,11 @@ function outputOf(output: unknown): { output?: unknown; outputCut?: true } {
 	return preview.truncated ? { output: preview.value, outputCut: true } : { output: preview.value };
 }
 
-/** An error record as a preview: the same shape, its long texts cut. */
-function errorOf<E>(error: E): E {
+/** An error record as a preview: the same shape, its long texts cut, its stack kept or not. */
+function errorPreview<E>(error: E, stack: boolean): E {
+	if (!stack && typeof error === "object" && error !== null && "stack" in error) {
+		const { stack: _stack, ...rest } = error as Record<string, unknown>;
+		return previewValue(rest, ERROR_LIMITS).value as E;
+	}
 	return previewValue(error, ERROR_LIMITS).value as E;
 }

@@ -123,3 +123,51 @@ describe("inspector: a workflow's large outputs", () => {
 		).toBeLessThan(5_000);
 	});
 });
+
+describe("inspector: a workflow's errors", () => {
+	it("show their stack traces to the admin token only (they name the server's files)", async () => {
+		const failing = actor({
+			state: {},
+			actions: { ping: () => "pong" },
+			run: workflow(async (ctx) => {
+				await ctx.step({
+					name: "fails",
+					maxRetries: 0,
+					run: () => {
+						throw new Error("it failed");
+					},
+				});
+			}),
+		});
+		const ADMIN = "s3cret-admin-token-0123";
+		await using t = await setupTest(
+			setup({
+				use: { failing },
+				admin: { token: ADMIN },
+				inspector: { token: TOKEN },
+				logLevel: "silent",
+			}),
+		);
+		const handle = t.client.failing.getOrCreate("f");
+		await handle.ping();
+		const id = await handle.resolve();
+		const read = async (token: string) =>
+			(
+				await (
+					await fetch(`${t.url}/inspector/actors/${id}/workflow`, {
+						headers: { authorization: `Bearer ${token}` },
+					})
+				).json()
+			).history as { status: string; error?: object; entries: { error?: object }[] };
+		await expect.poll(async () => (await read(TOKEN)).status).toBe("failed");
+		const readOnly = await read(TOKEN);
+		expect(readOnly.entries[0]?.error).toMatchObject({ message: "it failed" });
+		expect(readOnly.entries[0]?.error).not.toHaveProperty("stack");
+		expect(JSON.stringify(readOnly)).not.toContain(import.meta.dirname);
+		const admin = await read(ADMIN);
+		expect(admin.entries[0]?.error).toMatchObject({
+			message: "it failed",
+			stack: expect.stringContaining("inspector.test.ts"),
+		});
+	});
+});
