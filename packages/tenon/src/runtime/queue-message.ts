@@ -190,9 +190,14 @@ export class StoredMessage {
 		return this.#record;
 	}
 
-	/** The body, decoded (a new copy each time). */
+	/**
+	 * The body, decoded (a new copy each time). From a copy of its bytes: the decoder makes
+	 * binary parts (a `Uint8Array`) views of what it reads, and a consumer that changed one
+	 * changed the stored record, written back with its next delivery count (a review,
+	 * 2026-11-29).
+	 */
 	get body(): unknown {
-		return cborDecode(this.#attached().subarray(this.#bodyStart));
+		return cborDecode(copyBytes(this.#attached().subarray(this.#bodyStart)));
 	}
 
 	/** The record to store (its header written again when its delivery count or claim changed). */

@@ -131,31 +131,45 @@ export function readThenTake(
 	}
 	const selected = [...dead, ...taken];
 	for (const message of selected) message.loading = true;
-	const reading = readRecords(deps.writes, unread)
-		.then((missing) => {
-			for (const message of missing) {
-				deps.log.error("a stored queue message's record is missing: dropped", {
-					queue: message.name,
-					id: String(message.seq),
-				});
-				deps.forget(message);
-			}
-		})
-		.finally(() => {
-			for (const message of selected) message.loading = false;
-		});
+	const reading = readRecords(deps.writes, unread).then((missing) => {
+		for (const message of missing) {
+			deps.log.error("a stored queue message's record is missing: dropped", {
+				queue: message.name,
+				id: String(message.seq),
+			});
+			deps.forget(message);
+		}
+	});
+	// Taken in the same step that frees them: freed in a `finally` before it, a message was
+	// free for a few microtasks, and another receiver took it too (a review, 2026-11-29).
+	const free = () => {
+		for (const message of selected) message.loading = false;
+	};
+	const failed = (error: unknown) => {
+		free();
+		// Receivers that waited while these were read are served again.
+		deps.deliver();
+		throw error;
+	};
 	const stored = (messages: StoredMessage[]) => messages.filter(deps.present);
 	if (taken.length === 0) {
-		void reading.then(
-			() => {
+		reading
+			.then(() => {
+				free();
 				void take([], stored(dead)); // nothing taken: handed out at once (an array)
 				deps.deliver();
-			},
-			(error: unknown) => deps.log.error("reading queue messages to set aside failed", { error }),
-		);
+			}, failed)
+			.catch((error: unknown) =>
+				deps.log.error("reading queue messages to set aside failed", { error }),
+			);
 		return [];
 	}
-	return reading.then(() => take(stored(taken), stored(dead))).finally(() => gate?.release());
+	return reading
+		.then(() => {
+			free();
+			return take(stored(taken), stored(dead));
+		}, failed)
+		.finally(() => gate?.release());
 }
 
 /**
