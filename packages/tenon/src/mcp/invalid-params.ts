@@ -40,6 +40,31 @@ export function malformedCalls(body: unknown): Map<string | number, string> {
 	return malformed;
 }
 
+/** Methods a batch may ask once: their answers are large beside the request (the tool list). */
+const ONCE_PER_BATCH = new Set(["tools/list", "initialize"]);
+
+/**
+ * Each `tools/list` and `initialize` in `body` after the first of its method: answered "Invalid
+ * params". A batch of 100 `tools/list` (4.8 KB) was answered with the list 100 times (578 KB),
+ * and one address drew 334 MB out of 3 MB in within 5 s: a batch is one request to the rate
+ * limits (an attacker probe, 2026-11-29). Tool calls have their own share (request-bounds.ts).
+ */
+export function repeatedRequests(body: unknown, malformed: Map<string | number, string>): void {
+	if (!Array.isArray(body)) return;
+	const seen = new Set<string>();
+	for (const message of body) {
+		if (!isRecord(message) || typeof message.method !== "string") continue;
+		const { id, method } = message;
+		if (typeof id !== "string" && typeof id !== "number") continue;
+		if (!ONCE_PER_BATCH.has(method) || malformed.has(id)) continue;
+		if (!seen.has(method)) {
+			seen.add(method);
+			continue;
+		}
+		answerInvalidParams(message, id, `Invalid params: one ${method} per batch`, malformed);
+	}
+}
+
 /** The SDK's schema of each request this server answers, by method. */
 const REQUEST_SCHEMAS = new Map<string, { safeParse(value: unknown): SchemaCheck }>([
 	["initialize", InitializeRequestSchema],

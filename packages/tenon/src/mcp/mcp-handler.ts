@@ -21,7 +21,7 @@ import type { Client } from "../client/types.js";
 import { createLogger, moduleLogger } from "../common/logger.js";
 import { cutText } from "../common/text-cut.js";
 import { errors } from "../protocol/errors.js";
-import { invalidParams, malformedCalls } from "./invalid-params.js";
+import { invalidParams, malformedCalls, repeatedRequests } from "./invalid-params.js";
 import type {
 	McpBearerParams,
 	McpCallerInfo,
@@ -363,6 +363,7 @@ function checkBody(bytes: Uint8Array):
 		);
 	}
 	invalidParams(body, malformed);
+	repeatedRequests(body, malformed);
 	return { body, refused, malformed };
 }
 

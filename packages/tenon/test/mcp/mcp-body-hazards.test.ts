@@ -114,6 +114,15 @@ describe("a body large or deep outside tool arguments", () => {
 		const { status, json } = await post(`[${batch.join(",")}]`);
 		expect(status).toBe(200);
 		expect(json).toHaveLength(100);
+		// The tool list once: a batch of 100 was answered with it 100 times, 578 KB from 4.8 KB
+		// (an attacker probe, 2026-11-29).
+		const byId = new Map(json.map((answer: { id: number }) => [answer.id, answer]));
+		expect(byId.get(0)).toMatchObject({ result: { tools: expect.any(Array) } });
+		for (let id = 1; id < 100; id++)
+			expect(byId.get(id)).toMatchObject({
+				error: { code: -32602, message: expect.stringContaining("one tools/list per batch") },
+			});
+		expect(JSON.stringify(json).length).toBeLessThan(20_000);
 	});
 
 	it("still refuses a __proto__ key anywhere outside arguments", async () => {
