@@ -214,6 +214,11 @@ async function* streamCompletion(
 				headers: settings.headers,
 				body,
 				signal: controller.signal,
+				// Not followed: fetch sent the whole request (system prompt, transcript) and the
+				// `headers` option's credentials (`api-key`; it drops only `Authorization`) to any
+				// origin a redirect named, and read that origin's stream as the model's answer (an
+				// attacker probe, 2026-11-29).
+				redirect: "manual",
 			});
 		} catch (error) {
 			throw (
@@ -221,6 +226,17 @@ async function* streamCompletion(
 				new ModelError("model_http_error", `Could not reach the model server: ${describe(error)}`, {
 					status: 0,
 				})
+			);
+		}
+		if (response.status >= 300 && response.status < 400) {
+			cancelQuietly(response.body?.getReader());
+			throw (
+				stopError() ??
+				new ModelError(
+					"model_http_error",
+					`The model server answered with a redirect (HTTP ${response.status}), which is not followed: set baseURL to the endpoint itself`,
+					{ status: response.status },
+				)
 			);
 		}
 		if (!response.ok) {
