@@ -270,6 +270,21 @@ describe("agent chat in Chromium", () => {
 				.toBe(1);
 			await first.screenshot({ path: join(shots, "agent.png"), fullPage: true });
 
+			// Again: the last answer is written anew, in its place on both pages (not added to it);
+			// its refund asks for a decision again.
+			const shownBefore = await second.locator("[data-role]").count();
+			const lastAnswer = (page: Page) =>
+				page.locator('[data-role="assistant"]').last().getAttribute("data-id");
+			const answered = await lastAnswer(second);
+			await first.click("#again");
+			await expect.poll(() => first.locator("#confirm").count(), { timeout: 10_000 }).toBe(1);
+			await first.click("#deny");
+			await expect.poll(() => lastAnswer(second), { timeout: 10_000 }).not.toBe(answered);
+			await expect.poll(() => second.locator("#turn").getAttribute("data-turn")).toBe("idle");
+			await expect.poll(() => second.locator("[data-role]").count()).toBe(shownBefore);
+			expect(await first.locator("[data-role]").count()).toBe(shownBefore);
+			await expect.poll(() => lastAgentText(second)).toBe("Understood: I did not refund it.");
+
 			// The owner clears the conversation: both pages drop its messages, and it goes on.
 			await first.click("#clear");
 			await expect.poll(() => second.locator("[data-role]").count(), { timeout: 10_000 }).toBe(0);

@@ -1,5 +1,5 @@
 // A chat with an agent actor: the transcript, the answer as it streams, the
-// turn's status, Stop, and a confirmation card for high-risk tool calls
+// turn's status, Stop, Again (the last answer written anew), Clear, and a confirmation card for high-risk tool calls
 // (only the user who asked may approve; the actor checks). Open the same
 // conversation in two windows: both show one stream.
 import { type FormEvent, useEffect, useRef, useState } from "react";
@@ -48,6 +48,7 @@ function Message({ message }: { message: AgentMessage }) {
 			className={`msg ${message.role} ${message.status}`}
 			data-role={message.role}
 			data-status={message.status}
+			data-id={message.id}
 		>
 			<small>{message.role === "user" ? message.author : "agent"}</small>
 			<p>{message.content}</p>
@@ -122,7 +123,9 @@ function Chat({ session }: { session: Session }) {
 				) : null}
 				{chat.queued.map((prompt) => (
 					<div key={prompt.turnId} className="msg user queued" data-role="queued">
-						<small>{prompt.author} (waiting)</small>
+						<small>
+							{prompt.author} ({prompt.regenerates === undefined ? "waiting" : "asked again"})
+						</small>
 						<p>{prompt.text}</p>
 					</div>
 				))}
@@ -174,6 +177,15 @@ function Chat({ session }: { session: Session }) {
 				</button>
 				<button type="button" id="stop" disabled={!busy} onClick={() => report(chat.stop())}>
 					Stop
+				</button>
+				<button
+					type="button"
+					id="again"
+					title="Answer the last prompt again"
+					disabled={busy || !chat.messages.some((message) => message.role === "user")}
+					onClick={() => report(chat.regenerate())}
+				>
+					Again
 				</button>
 				<button
 					type="button"

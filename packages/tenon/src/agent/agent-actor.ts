@@ -39,6 +39,12 @@ export interface AgentActions<CP, CS> {
 		c: AgentActionContext<CP, CS>,
 		text: string,
 	) => Promise<{ turnId: string; messageId: string }>;
+	/**
+	 * Writes the last answer again: its messages are removed and the model answers the last
+	 * prompt anew, as a turn of its own (who may: `canRegenerate`, by default the prompt's
+	 * author), when no turn runs and no prompt waits.
+	 */
+	regenerate: (c: AgentActionContext<CP, CS>) => Promise<{ turnId: string }>;
 	/** Stops the turn running now (the answer streaming, or a call waiting for confirmation). */
 	stop: (c: AgentActionContext<CP, CS>) => Promise<boolean>;
 	/** Approves or denies the pending high-risk call `callId`. */
@@ -142,6 +148,52 @@ export function agentActor<CP = unknown, CS = undefined, A = {}>(
 				});
 				c.broadcast("turn", { turnId, status: "queued", error: null });
 				return { turnId, messageId: promptMessageId(turnId) };
+			} catch (error) {
+				if (!queued) refund();
+				throw error;
+			} finally {
+				c.vars.admitting--;
+			}
+		},
+		regenerate: async (c) => {
+			const requester = requesterOf(c, config);
+			if (c.state.turn !== null || c.state.queued.length > 0 || c.vars.admitting > 0)
+				throw new ActorError(
+					"agent",
+					"busy",
+					"A turn runs or prompts wait; regenerate the last answer once they are done",
+				);
+			const refund = admit(c, settings);
+			c.vars.admitting++;
+			let queued = false;
+			try {
+				// Read with the admission held: a prompt or a clear meanwhile is refused (busy).
+				const last = await new Transcript(c.db).lastPrompt();
+				if (last === undefined)
+					throw new ActorError("agent", "nothing_to_regenerate", "No prompt to answer again");
+				if (!settings.canRegenerate(requester, last.author ?? ""))
+					throw errors.forbidden("only the user whose prompt it answered may regenerate it");
+				await config.admitPrompt?.(c, requester);
+				const turnId = randomUUID();
+				const createdAt = Date.now();
+				const regenerates = { turnId: last.turnId, after: last.seq };
+				await c.queue.send("prompts", {
+					turnId,
+					text: last.content,
+					requester,
+					createdAt,
+					regenerates,
+				});
+				queued = true;
+				c.state.queued.push({
+					turnId,
+					text: last.content,
+					author: requester.id,
+					createdAt,
+					regenerates: last.turnId,
+				});
+				c.broadcast("turn", { turnId, status: "queued", error: null });
+				return { turnId };
 			} catch (error) {
 				if (!queued) refund();
 				throw error;
@@ -274,6 +326,7 @@ export function agentActor<CP = unknown, CS = undefined, A = {}>(
 			pending: state.pending,
 			last: state.last,
 			clearedThrough: state.clearedThrough ?? 0,
+			removed: state.removed ?? null,
 		}),
 		actions: withOwnActions(actions, config.actions) as AgentActions<CP, CS> &
 			Record<string, never>,

@@ -99,6 +99,11 @@ export interface AgentConfig<CP, CS, A = {}> {
 	canClear?: (requester: Requester, conversation: readonly string[]) => boolean;
 	/** May `stopper` stop the turn of `requester`? Default: only that user. */
 	canStop?: (stopper: Requester, requester: string) => boolean;
+	/**
+	 * May `requester` have the last answer written again (the `regenerate` action), whose prompt
+	 * `author` wrote? Default: only that user.
+	 */
+	canRegenerate?: (requester: Requester, author: string) => boolean;
 	/** How long a high-risk call waits for a decision before it counts as denied (ms). Default 5 minutes. */
 	confirmTimeoutMs?: number;
 	/** Model calls per turn that may use tools; the last one after them answers without. Default 8. */
@@ -176,6 +181,8 @@ export interface AgentStateShape {
 	rate: { windowStart: number; count: number };
 	/** See {@link AgentSharedState.clearedThrough} (absent in states stored before it existed). */
 	clearedThrough?: number;
+	/** See {@link AgentSharedState.removed} (absent until an answer was regenerated). */
+	removed?: { after: number; through: number };
 }
 
 /** The options with their defaults applied. */
@@ -185,6 +192,7 @@ export interface AgentSettings {
 	readonly tools: readonly AgentTool<unknown>[];
 	readonly canConfirm: (decider: Requester, pending: AgentPendingConfirmation) => boolean;
 	readonly canStop: (stopper: Requester, requester: string) => boolean;
+	readonly canRegenerate: (requester: Requester, author: string) => boolean;
 	readonly onTurnEnd: AgentConfig<unknown, unknown>["onTurnEnd"];
 	readonly canClear: (requester: Requester, conversation: readonly string[]) => boolean;
 	readonly confirmTimeoutMs: number;
@@ -216,6 +224,7 @@ export function agentSettings<CP, CS, A>(config: AgentConfig<CP, CS, A>): AgentS
 		tools,
 		canConfirm: config.canConfirm ?? ((decider, pending) => decider.id === pending.requester),
 		canStop: config.canStop ?? ((stopper, requester) => stopper.id === requester),
+		canRegenerate: config.canRegenerate ?? ((requester, author) => requester.id === author),
 		canClear: config.canClear ?? (() => false),
 		onTurnEnd: config.onTurnEnd,
 		confirmTimeoutMs: positive("confirmTimeoutMs", config.confirmTimeoutMs, 5 * 60_000),

@@ -34,6 +34,11 @@ export interface PromptMessage {
 	readonly text: string;
 	readonly requester: Requester;
 	readonly createdAt: number;
+	/**
+	 * A regeneration (the `regenerate` action): the turn answers again the prompt stored at seq
+	 * `after` (of turn `turnId`), whose answer it removes first, and adds no prompt of its own.
+	 */
+	readonly regenerates?: { readonly turnId: string; readonly after: number };
 }
 
 /**

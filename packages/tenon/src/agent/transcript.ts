@@ -134,6 +134,29 @@ export class Transcript {
 		return { deleted: row?.n ?? 0, through };
 	}
 
+	/** The newest prompt (a user's message), if any. */
+	async lastPrompt(): Promise<AgentMessage | undefined> {
+		const [row] = await this.db.execute<MessageRow>(
+			"SELECT * FROM tenon_agent_messages WHERE role = 'user' ORDER BY seq DESC LIMIT 1",
+		);
+		return row === undefined ? undefined : fromRow(row);
+	}
+
+	/** Deletes the messages after seq `after`; returns how many and the last one's seq (`after`: none). */
+	async removeAfter(after: number): Promise<{ deleted: number; through: number }> {
+		const [row] = await this.db.execute<{ n: number; last: number | null }>(
+			"SELECT count(*) AS n, max(seq) AS last FROM tenon_agent_messages WHERE seq > ?",
+			after,
+		);
+		const through = row?.last ?? after;
+		await this.db.execute(
+			"DELETE FROM tenon_agent_messages WHERE seq > ? AND seq <= ?",
+			after,
+			through,
+		);
+		return { deleted: row?.n ?? 0, through };
+	}
+
 	/** The messages of one turn, oldest first. */
 	async turn(turnId: string): Promise<AgentMessage[]> {
 		const rows = await this.db.execute<MessageRow>(

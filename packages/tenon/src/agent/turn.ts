@@ -85,7 +85,7 @@ type TurnEnd = Omit<AgentTurnUpdate, "turnId">;
 
 async function runTurn(w: AgentWorkflow, prompt: PromptMessage, s: AgentSettings): Promise<void> {
 	const { turnId } = prompt;
-	await w.step("begin", async (c) => {
+	const begun = await w.step("begin", async (c) => {
 		const transcript = new Transcript(c.db);
 		const pruned = await transcript.prune(s.maxTranscriptBytes, c.vars.transcriptScannedAt);
 		if (pruned.scanned) c.vars.transcriptScannedAt = pruned.deleted === 0 ? pruned.used : 0;
@@ -94,23 +94,45 @@ async function runTurn(w: AgentWorkflow, prompt: PromptMessage, s: AgentSettings
 				turnId,
 				messages: pruned.deleted,
 			});
-		const message = await transcript.add({
-			id: promptMessageId(turnId),
-			turnId,
-			role: "user",
-			content: prompt.text,
-			status: "complete",
-			author: prompt.requester.id,
-			toolCalls: null,
-			toolCallId: null,
-			toolName: null,
-			createdAt: prompt.createdAt,
-		});
 		c.state.queued = c.state.queued.filter((queued) => queued.turnId !== turnId);
+		if (prompt.regenerates !== undefined) {
+			// The prompt is there already: its answer goes, unless the conversation went on.
+			const { after } = prompt.regenerates;
+			if ((await transcript.lastPrompt())?.seq !== after) return false;
+			const { through } = await transcript.removeAfter(after);
+			if (through > after) c.state.removed = { after, through };
+		} else {
+			const message = await transcript.add({
+				id: promptMessageId(turnId),
+				turnId,
+				role: "user",
+				content: prompt.text,
+				status: "complete",
+				author: prompt.requester.id,
+				toolCalls: null,
+				toolCallId: null,
+				toolName: null,
+				createdAt: prompt.createdAt,
+			});
+			c.broadcast("message", message);
+		}
 		c.state.turn = { id: turnId, status: "running", requester: prompt.requester.id, stop: false };
-		c.broadcast("message", message);
 		c.broadcast("turn", { turnId, status: "running", error: null });
+		return true;
 	});
+	if (!begun) {
+		// A prompt queued beside the regeneration ran first (or the transcript was pruned).
+		await w.step("stale", (c) => {
+			const error = {
+				group: "agent",
+				code: "regenerate_stale",
+				message: "The answer was not regenerated: the conversation went on",
+			};
+			c.state.last = { turnId, status: "failed", error };
+			c.broadcast("turn", { turnId, status: "failed", error });
+		});
+		return;
+	}
 	let end: TurnEnd = { status: "done", error: null };
 	let usage: AgentUsage | undefined;
 	const confirming: Confirming = { timedOut: false };

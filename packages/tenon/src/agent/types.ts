@@ -123,6 +123,8 @@ export interface AgentQueuedPrompt {
 	readonly text: string;
 	readonly author: string;
 	readonly createdAt: number;
+	/** A regeneration of turn `regenerates`'s answer (its prompt is in the transcript already). */
+	readonly regenerates?: string;
 }
 
 /** What an agent shares with its connections (`conn.sharedState`, `useAgentChat`). */
@@ -143,6 +145,11 @@ export interface AgentSharedState {
 	 * client drops the messages it holds up to it.
 	 */
 	readonly clearedThrough: number;
+	/**
+	 * The last answer was regenerated: the messages after seq `after` (its prompt) up to
+	 * `through` were removed; a client drops those it holds (null: none removed yet).
+	 */
+	readonly removed: { readonly after: number; readonly through: number } | null;
 }
 
 /** The message being streamed now (for a client that joins or comes back mid-stream). */

@@ -46,6 +46,8 @@ export interface AgentConnection {
 	live(): Promise<AgentLiveMessage | null>;
 	/** Deletes the transcript, where the agent's `canClear` lets this connection. */
 	clear?(): Promise<{ deleted: number }>;
+	/** Writes the last answer again, where the agent's `canRegenerate` lets this connection. */
+	regenerate?(): Promise<{ turnId: string }>;
 	on(event: "message", handler: (message: AgentMessage) => void): () => void;
 	on(event: "messageStart", handler: (start: AgentMessageStart) => void): () => void;
 	on(event: "token", handler: (token: AgentToken) => void): () => void;
@@ -90,6 +92,8 @@ export class AgentChat {
 	readonly #sendingEntries: string[][] = [];
 	/** Messages up to this seq were cleared: never shown again (a page read before may bring them). */
 	#clearedThrough = 0;
+	/** The last removal of a regenerated answer seen (AgentSharedState.removed). */
+	#removed: { after: number; through: number } | null = null;
 	/** The connection's last error, shown if it gives up before the transcript loaded. */
 	#connectionError: AgentErrorInfo | undefined;
 
@@ -171,6 +175,17 @@ export class AgentChat {
 		if (this.connection.clear === undefined)
 			throw new Error("AgentChat: this connection has no clear()");
 		return this.connection.clear();
+	}
+
+	/**
+	 * Writes the last answer again (the agent's `canRegenerate` decides who may, by default the
+	 * prompt's author; refused while a turn runs or prompts wait: `agent/busy`). Every chat on
+	 * the conversation drops the old answer when the new turn begins.
+	 */
+	async regenerate(): Promise<{ turnId: string }> {
+		if (this.connection.regenerate === undefined)
+			throw new Error("AgentChat: this connection has no regenerate()");
+		return this.connection.regenerate();
 	}
 
 	/** Older messages, before the first one shown. */
@@ -298,8 +313,13 @@ export class AgentChat {
 			if (!covered || message.seq < (first as number) || message.seq > (last as number))
 				byId.set(message.id, message);
 		}
+		const removed = this.#removed;
 		for (const message of incoming)
-			if (message.seq > this.#clearedThrough) byId.set(message.id, message);
+			if (
+				message.seq > this.#clearedThrough &&
+				(removed === null || message.seq <= removed.after || message.seq > removed.through)
+			)
+				byId.set(message.id, message);
 		const messages = [...byId.values()].sort((a, b) => a.seq - b.seq);
 		const streaming = this.#view.streaming;
 		this.#update({
@@ -314,6 +334,15 @@ export class AgentChat {
 		if (cleared > this.#clearedThrough) {
 			this.#clearedThrough = cleared;
 			this.#update({ messages: this.#view.messages.filter((m) => m.seq > cleared) });
+		}
+		// A regenerated answer's messages go (absent from agents of an older version).
+		const removed = state.removed ?? null;
+		if (removed !== null && removed.through !== this.#removed?.through) {
+			this.#removed = removed;
+			const { after, through } = removed;
+			this.#update({
+				messages: this.#view.messages.filter((m) => m.seq <= after || m.seq > through),
+			});
 		}
 		this.#update({
 			status: state.turn?.status ?? "idle",

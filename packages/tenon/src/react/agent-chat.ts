@@ -13,6 +13,8 @@ export interface UseAgentChatResult extends AgentChatView {
 	loadOlder(limit?: number): Promise<number>;
 	/** Deletes the transcript, where the agent's `canClear` allows (see `AgentChat.clear`). */
 	clear(): Promise<{ deleted: number }>;
+	/** Writes the last answer again, where the agent's `canRegenerate` allows (see `AgentChat.regenerate`). */
+	regenerate(): Promise<{ turnId: string }>;
 }
 
 const IDLE: AgentChatView = {
@@ -74,5 +76,6 @@ export function useAgentChat(
 		confirm: chat === undefined ? notConnected : (callId, approve) => chat.confirm(callId, approve),
 		loadOlder: chat === undefined ? notConnected : (limit) => chat.loadOlder(limit),
 		clear: chat === undefined ? notConnected : () => chat.clear(),
+		regenerate: chat === undefined ? notConnected : () => chat.regenerate(),
 	};
 }
