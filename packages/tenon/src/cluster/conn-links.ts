@@ -113,19 +113,13 @@ function openLink(
 			ws.terminate();
 		}, LINK_TIMEOUT_MS);
 		/**
-		 * Actions sent to the owner and not answered yet (by id), and the bytes of each frame,
-		 * counted here with the node's held request bytes (and the client's address share) until
+		 * Actions sent to the owner and not answered yet, and the bytes of each frame, counted
+		 * here with the node's held request bytes (and the client's address share) until
 		 * answered: the owner does not count a link's calls (it does not know the client's
 		 * address), and before 2026-11-29 nothing did, so a client of a node that relays its
 		 * calls held what it liked on both nodes (see server/held-bodies.ts).
 		 */
-		const inFlight = new Map<string, { id: ActionId; bytes: number }>();
-		const answer = (key: string) => {
-			const call = inFlight.get(key);
-			if (call === undefined) return;
-			inFlight.delete(key);
-			if (call.bytes > 0) socket.releaseCall(call.bytes);
-		};
+		const inFlight = new CountedCalls((bytes) => socket.releaseCall(bytes));
 		const sent = new SentOnLink();
 
 		ws.on("message", (data: Buffer, isBinary: boolean) => {
@@ -161,8 +155,7 @@ function openLink(
 									);
 									return;
 								}
-								answer(String(outgoing.id));
-								inFlight.set(String(outgoing.id), { id: outgoing.id, bytes });
+								inFlight.add(outgoing.id, bytes);
 							}
 							sent.add(outgoing);
 							ws.send(encodeToServer(encoding, outgoing));
@@ -184,7 +177,7 @@ function openLink(
 						? message.actionId
 						: null;
 			if (answered !== null) {
-				answer(String(answered));
+				inFlight.answer(answered);
 				sent.answered(answered);
 			}
 			socket.send(frame);
@@ -197,7 +190,7 @@ function openLink(
 			}
 			if (code === 1000 || code === 1008) {
 				// The owner closed the connection for good (destroyed, disconnect(), refused).
-				for (const key of [...inFlight.keys()]) answer(key);
+				inFlight.drain();
 				socket.release();
 				socket.close(code, reason.toString("utf8"));
 				return;
@@ -217,12 +210,8 @@ function openLink(
 						// its unanswered actions may have run, so they fail; the rest is sent again.
 						if (message.tag === "ActionRequest" && taken === undefined) continue;
 						// Counted again when it is sent again (or by the actor, where it wakes).
-						let bytes: number | undefined;
-						if (message.tag === "ActionRequest") {
-							bytes = inFlight.get(String(message.id))?.bytes || undefined;
-							answer(String(message.id));
-						}
-						socket.receive(message, bytes);
+						const bytes = message.tag === "ActionRequest" ? inFlight.answer(message.id) : 0;
+						socket.receive(message, bytes || undefined);
 					}
 				if (inFlight.size === 0) return;
 				error = errors.connectionOwnerSlept();
@@ -236,16 +225,63 @@ function openLink(
 				code,
 			});
 			const payload = toErrorPayload(error, false);
-			for (const [key, { id: actionId }] of [...inFlight]) {
-				answer(key);
+			for (const actionId of inFlight.drain())
 				socket.send(encodeToClient(encoding, { tag: "Error", error: payload, actionId }));
-			}
 		});
 
 		ws.on("error", (error: Error) => {
 			log.debug("connection link error", { actorId: socket.actorId, connId, error });
 		});
 	});
+}
+
+/**
+ * The calls a link sent and its owner did not answer yet, each with its frame's counted bytes,
+ * in order by id: a client may give two calls one id (the owner runs both), and each counts
+ * until its own answer. Kept by id alone, a second call released the first's bytes while it
+ * still ran, and a socket held 128 calls with one counted (a review, 2026-11-29).
+ */
+class CountedCalls {
+	readonly #calls = new Map<string, { id: ActionId; bytes: number }[]>();
+	readonly #release: (bytes: number) => void;
+
+	constructor(release: (bytes: number) => void) {
+		this.#release = release;
+	}
+
+	get size(): number {
+		return this.#calls.size;
+	}
+
+	add(id: ActionId, bytes: number): void {
+		const key = String(id);
+		const calls = this.#calls.get(key);
+		if (calls === undefined) this.#calls.set(key, [{ id, bytes }]);
+		else calls.push({ id, bytes });
+	}
+
+	/** The oldest call with `id` is answered: its bytes are released (and returned; 0: none). */
+	answer(id: ActionId): number {
+		const key = String(id);
+		const calls = this.#calls.get(key);
+		const call = calls?.shift();
+		if (calls !== undefined && calls.length === 0) this.#calls.delete(key);
+		if (call === undefined) return 0;
+		if (call.bytes > 0) this.#release(call.bytes);
+		return call.bytes;
+	}
+
+	/** Every call is let go (the link ended): their ids, one per call, in order. */
+	drain(): ActionId[] {
+		const ids: ActionId[] = [];
+		for (const calls of this.#calls.values())
+			for (const { id, bytes } of calls) {
+				if (bytes > 0) this.#release(bytes);
+				ids.push(id);
+			}
+		this.#calls.clear();
+		return ids;
+	}
 }
 
 /**

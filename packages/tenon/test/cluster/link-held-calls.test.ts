@@ -75,3 +75,16 @@ it("lets go of every counted call when the link ends, whatever its end", async (
 		}
 	}
 });
+
+it("counts each of two calls with one id until its own answer (the owner runs both)", async () => {
+	// A review, 2026-11-29: kept by id, each call released the one before it while that one still
+	// ran, and a socket held its 128 calls with one counted.
+	const node = await owner(() => {});
+	const held = budget(250);
+	const { socket, toClient } = heldSocket(held);
+	expect(await links().link(socket, { nodeId: "owner", address: node.address })).toBe("linked");
+	for (let i = 0; i < 10; i++) socket.receive(say(1), 100);
+	await expect.poll(() => toClient.length).toBe(8);
+	await expect.poll(() => node.received.length).toBe(2);
+	expect(held.state.held).toBe(200);
+});
