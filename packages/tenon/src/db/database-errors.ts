@@ -13,7 +13,7 @@ export function databaseErrorOf(error: unknown, limits: DatabaseLimits): unknown
 		case SQLITE.FULL:
 			return new DatabaseError(
 				"full",
-				`The database reached its size limit of ${limits.maxSize} bytes (maxDatabaseSize)`,
+				`The database, or its temporary data (temporary tables, sorts), reached its size limit of ${limits.maxSize} bytes (maxDatabaseSize)`,
 				error.code,
 			);
 		case SQLITE.INTERRUPT:

@@ -75,6 +75,8 @@ export class ActorDatabase implements SqlDatabase {
 	#waiters: LockWaiter[] = [];
 	#closed = false;
 	readonly #onClose: () => void;
+	/** Runs a statement as this database's connection (its scratch files are its own: vfs.ts). */
+	readonly #scope: <T>(run: () => T) => T;
 	/** Owner of synchronous statements: they may run inside a transactionSync. */
 	readonly #syncOwner = Symbol("sync");
 	#syncDepth = 0;
@@ -88,8 +90,10 @@ export class ActorDatabase implements SqlDatabase {
 		log: Logger,
 		setCallback: (key: number, callback: () => number) => void,
 		onClose: () => void,
+		scope: <T>(run: () => T) => T = (run) => run(),
 	) {
 		this.#onClose = onClose;
+		this.#scope = scope;
 		this.#module = module;
 		this.#connection = connection;
 		this.#file = file;
@@ -248,7 +252,7 @@ export class ActorDatabase implements SqlDatabase {
 	 * writes as soon as the statement ends.
 	 */
 	run(sql: string, args: readonly unknown[], owner: symbol | undefined): ResultSet {
-		return traceSql(sql, () => this.#run(sql, args, owner));
+		return traceSql(sql, () => this.#scope(() => this.#run(sql, args, owner)));
 	}
 
 	#run(sql: string, args: readonly unknown[], owner: symbol | undefined): ResultSet {

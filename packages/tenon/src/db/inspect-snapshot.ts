@@ -139,6 +139,11 @@ export function schemaOf(
 	);
 }
 
+/** Bytes of a text the rows view shows; past it, a preview (Statement.previewValues). */
+export const ROW_TEXT_PREVIEW_BYTES = 2_048;
+/** Bytes of a blob the rows view shows; past it, a preview of its first ones and its length. */
+export const ROW_BLOB_PREVIEW_BYTES = 64;
+
 /**
  * A page of rows of `table` (a table or view that exists; undefined
  * otherwise), interrupted past `timeoutMs` (a view can take any time, and
@@ -170,7 +175,12 @@ export function rowsOf(
 					statement.bind([limit, offset]);
 					columns = statement.columns;
 					while (statement.step()) {
-						const row = statement.values();
+						// Values as previews: whole, a 48 MiB text made a 288 MB answer the event loop
+						// wrote for 1.1 to 1.5 s, to a read-only token (an attacker probe, 2026-11-29).
+						const row = statement.previewValues(
+							ROW_TEXT_PREVIEW_BYTES,
+							ROW_BLOB_PREVIEW_BYTES,
+						) as SqlValue[];
 						for (const value of row) bytes += valueBytes(value);
 						rows.push(row);
 						if (bytes > CONSOLE_MAX_RESULT_BYTES) {

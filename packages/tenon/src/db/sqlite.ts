@@ -265,6 +265,46 @@ export class Statement {
 		return out;
 	}
 
+	/**
+	 * The current row with long texts and blobs as previews, read no further: a text past
+	 * `maxText` bytes (UTF-8) is its start and `…(+N bytes)`, a blob past `maxBlob` bytes
+	 * `{ $bytes: <hex of its first maxBlob>, length }` (the inspector's previews,
+	 * common/value-preview.ts).
+	 */
+	previewValues(maxText: number, maxBlob: number): unknown[] {
+		const m = this.#connection.module;
+		const p = this.pointer;
+		const out: unknown[] = new Array(this.#columns.length);
+		for (let i = 0; i < out.length; i++) {
+			const type = m._sqlite3_column_type(p, i);
+			if (type !== SQLITE.TEXT && type !== SQLITE.BLOB) {
+				out[i] = this.#column(i);
+				continue;
+			}
+			const pointer =
+				type === SQLITE.TEXT ? m._sqlite3_column_text(p, i) : m._sqlite3_column_blob(p, i);
+			const length = m._sqlite3_column_bytes(p, i);
+			const maxBytes = type === SQLITE.TEXT ? maxText : maxBlob;
+			if (length <= maxBytes) {
+				out[i] = this.#column(i);
+				continue;
+			}
+			this.bytesRead += 8 + maxBytes;
+			if (type === SQLITE.BLOB) {
+				const start = m.HEAPU8.subarray(pointer, pointer + maxBytes);
+				out[i] = { $bytes: Buffer.from(start).toString("hex"), length };
+				continue;
+			}
+			// Cut before a character's continuation bytes, not inside it.
+			let cut = maxBytes;
+			while (cut > 0 && ((m.HEAPU8[pointer + cut] as number) & 0xc0) === 0x80) cut--;
+			const text = decoder.decode(m.HEAPU8.subarray(pointer, pointer + cut));
+			out[i] = `${text}…(+${length - cut} bytes)`;
+		}
+		this.bytesRead += 16;
+		return out;
+	}
+
 	/** The current row as an object keyed by column name. */
 	row(): Record<string, SqlValue> {
 		const out: Record<string, SqlValue> = {};

@@ -24,9 +24,19 @@ export const VFS_NAME = "tenon";
 
 /** The VFS as the database module uses it. */
 export interface TenonVfs {
-	/** Makes `file` the main database file opened as `name`, of at most `maxPages` pages. */
-	attach(name: string, file: PageFile, maxPages?: number): void;
+	/**
+	 * Makes `file` the main database file opened as `name`, of at most `maxPages` pages; the
+	 * scratch files its connection opens (temporary tables, sort spills) hold at most
+	 * `maxScratchBytes` together (see {@link asOwner}).
+	 */
+	attach(name: string, file: PageFile, maxPages?: number, maxScratchBytes?: number): void;
 	detach(name: string): void;
+	/**
+	 * Runs `run` as main file `name`'s connection: the scratch files opened meanwhile are its
+	 * own, counted against its `maxScratchBytes`. Statements run synchronously, so the files a
+	 * statement opens are the connection's that runs it.
+	 */
+	asOwner<T>(name: string, run: () => T): T;
 }
 
 interface OpenFile {
@@ -36,6 +46,8 @@ interface OpenFile {
 	main: boolean;
 	/** A main file's size limit, in pages (pragma-guard.ts). */
 	maxPages: number;
+	/** A scratch file's owner: the main file whose connection opened it (see TenonVfs.asOwner). */
+	owner: string | undefined;
 }
 
 /**
@@ -45,7 +57,10 @@ interface OpenFile {
  * has one connection to its file.
  */
 class ActorFileVfs extends FacadeVFS implements TenonVfs {
-	readonly #mains = new Map<string, { file: PageFile; maxPages: number }>();
+	readonly #mains = new Map<
+		string,
+		{ file: PageFile; maxPages: number; maxScratchBytes: number }
+	>();
 	/**
 	 * Main files open now: each is its actor's, opened once, by its own
 	 * connection. Every awake actor's file is here under a name one can guess,
@@ -54,7 +69,11 @@ class ActorFileVfs extends FacadeVFS implements TenonVfs {
 	 */
 	readonly #mainsOpen = new Set<string>();
 	readonly #open = new Map<number, OpenFile>();
-	readonly #scratch = new Map<string, PageFile>();
+	readonly #scratch = new Map<string, { file: PageFile; owner: string | undefined }>();
+	/** The scratch files of each main file's connection (deleted ones go once closed). */
+	readonly #ownerFiles = new Map<string, Set<PageFile>>();
+	/** The main file whose connection runs a statement now (see asOwner). */
+	#owner: string | undefined;
 	readonly #module: SqliteModule;
 	/** Most bytes all scratch files together may hold (past it a write is `SQLITE_FULL`). */
 	readonly #maxScratchBytes: number;
@@ -65,18 +84,35 @@ class ActorFileVfs extends FacadeVFS implements TenonVfs {
 		this.#maxScratchBytes = maxScratchBytes;
 	}
 
-	attach(name: string, file: PageFile, maxPages = Number.POSITIVE_INFINITY): void {
-		this.#mains.set(name, { file, maxPages });
+	attach(
+		name: string,
+		file: PageFile,
+		maxPages = Number.POSITIVE_INFINITY,
+		maxScratchBytes = Number.POSITIVE_INFINITY,
+	): void {
+		this.#mains.set(name, { file, maxPages, maxScratchBytes });
+	}
+
+	asOwner<T>(name: string, run: () => T): T {
+		const outer = this.#owner;
+		this.#owner = name;
+		try {
+			return run();
+		} finally {
+			this.#owner = outer;
+		}
 	}
 
 	detach(name: string): void {
 		this.#mains.delete(name);
+		this.#ownerFiles.delete(name);
 	}
 
 	jOpen(filename: string | null, fileId: number, flags: number, outFlags: DataView): number {
 		const name = filename ?? `scratch-${fileId}`;
 		let file: PageFile | undefined;
 		let maxPages = Number.POSITIVE_INFINITY;
+		let owner: string | undefined;
 		if (flags & OPEN_MAIN_DB) {
 			const main = this.#mains.get(name);
 			if (main === undefined || this.#mainsOpen.has(name)) return CANTOPEN;
@@ -84,8 +120,15 @@ class ActorFileVfs extends FacadeVFS implements TenonVfs {
 			file = main.file;
 			maxPages = main.maxPages;
 		} else {
-			file = this.#scratch.get(name) ?? new PageFile();
-			this.#scratch.set(name, file);
+			const scratch = this.#scratch.get(name) ?? { file: new PageFile(), owner: this.#owner };
+			this.#scratch.set(name, scratch);
+			file = scratch.file;
+			owner = scratch.owner;
+			if (owner !== undefined) {
+				const files = this.#ownerFiles.get(owner) ?? new Set<PageFile>();
+				this.#ownerFiles.set(owner, files);
+				files.add(file);
+			}
 		}
 		this.#open.set(fileId, {
 			name,
@@ -93,6 +136,7 @@ class ActorFileVfs extends FacadeVFS implements TenonVfs {
 			deleteOnClose: filename === null || (flags & OPEN_DELETEONCLOSE) !== 0,
 			main: (flags & OPEN_MAIN_DB) !== 0,
 			maxPages,
+			owner,
 		});
 		outFlags.setInt32(0, flags, true);
 		return OK;
@@ -103,6 +147,7 @@ class ActorFileVfs extends FacadeVFS implements TenonVfs {
 		this.#open.delete(fileId);
 		if (open?.main) this.#mainsOpen.delete(open.name);
 		if (open?.deleteOnClose) this.#scratch.delete(open.name);
+		if (open !== undefined && !open.main) this.#forgetScratch(open.file, open.owner);
 		return OK;
 	}
 
@@ -115,17 +160,43 @@ class ActorFileVfs extends FacadeVFS implements TenonVfs {
 	jWrite(fileId: number, data: Uint8Array, offset: number): number {
 		const open = this.#open.get(fileId);
 		if (open === undefined) return OK;
-		if (!open.main && this.#maxScratchBytes < Number.POSITIVE_INFINITY) {
-			// Open ones too: a file deleted while open (jDelete) still holds its bytes.
-			const files = new Set(this.#scratch.values());
-			for (const other of this.#open.values()) if (!other.main) files.add(other.file);
-			let held = 0;
-			for (const file of files) held += file.size;
-			if (held + Math.max(0, offset + data.byteLength - open.file.size) > this.#maxScratchBytes)
-				return FULL;
+		if (!open.main) {
+			const grows = Math.max(0, offset + data.byteLength - open.file.size);
+			if (grows > 0 && this.#scratchFull(open.owner, grows)) return FULL;
 		}
 		open.file.write(data, offset);
 		return OK;
+	}
+
+	/**
+	 * Whether scratch files would hold too much with `grows` bytes more: all of them past the
+	 * VFS's bound, or `owner`'s past its own. Actors' temporary tables and sorts were bounded by
+	 * nothing, in the one memory every actor's database shares: one actor grew them to 2 GiB,
+	 * and other actors' writes failed (an attacker probe, 2026-11-29).
+	 */
+	#scratchFull(owner: string | undefined, grows: number): boolean {
+		if (this.#maxScratchBytes < Number.POSITIVE_INFINITY) {
+			// Open ones too: a file deleted while open (jDelete) still holds its bytes.
+			const files = new Set<PageFile>();
+			for (const { file } of this.#scratch.values()) files.add(file);
+			for (const other of this.#open.values()) if (!other.main) files.add(other.file);
+			let all = 0;
+			for (const file of files) all += file.size;
+			if (all + grows > this.#maxScratchBytes) return true;
+		}
+		const limit = owner === undefined ? undefined : this.#mains.get(owner)?.maxScratchBytes;
+		if (limit === undefined || limit === Number.POSITIVE_INFINITY) return false;
+		let own = 0;
+		for (const file of this.#ownerFiles.get(owner as string) ?? []) own += file.size;
+		return own + grows > limit;
+	}
+
+	/** Stops counting `file` against `owner` once it is deleted and no longer open. */
+	#forgetScratch(file: PageFile, owner: string | undefined): void {
+		if (owner === undefined) return;
+		for (const { file: named } of this.#scratch.values()) if (named === file) return;
+		for (const open of this.#open.values()) if (open.file === file) return;
+		this.#ownerFiles.get(owner)?.delete(file);
 	}
 
 	jTruncate(fileId: number, size: number): number {
@@ -193,7 +264,9 @@ class ActorFileVfs extends FacadeVFS implements TenonVfs {
 	}
 
 	jDelete(filename: string): number {
+		const scratch = this.#scratch.get(filename);
 		this.#scratch.delete(filename);
+		if (scratch !== undefined) this.#forgetScratch(scratch.file, scratch.owner);
 		return OK;
 	}
 }
