@@ -326,7 +326,7 @@ export function agentActor<CP = unknown, CS = undefined, A = {}>(
 			pending: state.pending,
 			last: state.last,
 			clearedThrough: state.clearedThrough ?? 0,
-			removed: state.removed ?? null,
+			removed: state.removed ?? [],
 		}),
 		actions: withOwnActions(actions, config.actions) as AgentActions<CP, CS> &
 			Record<string, never>,

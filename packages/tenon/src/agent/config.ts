@@ -12,7 +12,12 @@ import type {
 import type { ChatModel } from "./model.js";
 import { COMMON_SECRET_PATTERNS, Redactor, type RedactorOptions } from "./redact.js";
 import type { AgentTool, Requester } from "./tools.js";
-import type { AgentPendingConfirmation, AgentQueuedPrompt, AgentTurnUpdate } from "./types.js";
+import type {
+	AgentPendingConfirmation,
+	AgentQueuedPrompt,
+	AgentRemoval,
+	AgentTurnUpdate,
+} from "./types.js";
 
 /** What `onTurnEnd` hears: how the turn ended, who prompted it, and its tokens. */
 export interface AgentTurnEnd extends AgentTurnUpdate {
@@ -182,7 +187,7 @@ export interface AgentStateShape {
 	/** See {@link AgentSharedState.clearedThrough} (absent in states stored before it existed). */
 	clearedThrough?: number;
 	/** See {@link AgentSharedState.removed} (absent until an answer was regenerated). */
-	removed?: { after: number; through: number };
+	removed?: AgentRemoval[];
 }
 
 /** The options with their defaults applied. */

@@ -142,19 +142,22 @@ export class Transcript {
 		return row === undefined ? undefined : fromRow(row);
 	}
 
-	/** Deletes the messages after seq `after`; returns how many and the last one's seq (`after`: none). */
-	async removeAfter(after: number): Promise<{ deleted: number; through: number }> {
-		const [row] = await this.db.execute<{ n: number; last: number | null }>(
-			"SELECT count(*) AS n, max(seq) AS last FROM tenon_agent_messages WHERE seq > ?",
+	/**
+	 * Deletes the answers after seq `after` (the last prompt's): every message after it but the
+	 * notes server code added (`addAssistantMessage`, which are not the model's). Returns the
+	 * last one's seq (`after`: none) and their turns.
+	 */
+	async removeAnswers(after: number): Promise<{ through: number; turnIds: string[] }> {
+		const answers = "seq > ? AND role != 'user' AND substr(id, -5) != '.note'";
+		const turns = await this.db.execute<{ turn_id: string; last: number }>(
+			`SELECT turn_id, max(seq) AS last FROM tenon_agent_messages WHERE ${answers} GROUP BY turn_id`,
 			after,
 		);
-		const through = row?.last ?? after;
-		await this.db.execute(
-			"DELETE FROM tenon_agent_messages WHERE seq > ? AND seq <= ?",
-			after,
-			through,
-		);
-		return { deleted: row?.n ?? 0, through };
+		await this.db.execute(`DELETE FROM tenon_agent_messages WHERE ${answers}`, after);
+		return {
+			through: Math.max(after, ...turns.map((turn) => turn.last)),
+			turnIds: turns.map((turn) => turn.turn_id),
+		};
 	}
 
 	/** The messages of one turn, oldest first. */

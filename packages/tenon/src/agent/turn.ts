@@ -83,6 +83,9 @@ function endFailedTurn(
 
 type TurnEnd = Omit<AgentTurnUpdate, "turnId">;
 
+/** Regenerations the shared state lists (AgentSharedState.removed): a chat away for more reloads. */
+const MAX_REMOVALS_SHARED = 16;
+
 async function runTurn(w: AgentWorkflow, prompt: PromptMessage, s: AgentSettings): Promise<void> {
 	const { turnId } = prompt;
 	const begun = await w.step("begin", async (c) => {
@@ -99,8 +102,11 @@ async function runTurn(w: AgentWorkflow, prompt: PromptMessage, s: AgentSettings
 			// The prompt is there already: its answer goes, unless the conversation went on.
 			const { after } = prompt.regenerates;
 			if ((await transcript.lastPrompt())?.seq !== after) return false;
-			const { through } = await transcript.removeAfter(after);
-			if (through > after) c.state.removed = { after, through };
+			const { through, turnIds } = await transcript.removeAnswers(after);
+			if (turnIds.length > 0)
+				c.state.removed = [...(c.state.removed ?? []), { after, through, turnIds }].slice(
+					-MAX_REMOVALS_SHARED,
+				);
 		} else {
 			const message = await transcript.add({
 				id: promptMessageId(turnId),
@@ -120,9 +126,12 @@ async function runTurn(w: AgentWorkflow, prompt: PromptMessage, s: AgentSettings
 		c.broadcast("turn", { turnId, status: "running", error: null });
 		return true;
 	});
-	if (!begun) {
+	// `false`, not a falsy value: a turn journaled before regenerations (2026-11-29) replays its
+	// begin step as `undefined`, and was taken for stale (a review).
+	if (begun === false) {
 		// A prompt queued beside the regeneration ran first (or the transcript was pruned).
 		await w.step("stale", (c) => {
+			if (c.state.turn?.id === turnId) c.state.turn = null;
 			const error = {
 				group: "agent",
 				code: "regenerate_stale",

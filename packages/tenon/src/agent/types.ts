@@ -146,10 +146,18 @@ export interface AgentSharedState {
 	 */
 	readonly clearedThrough: number;
 	/**
-	 * The last answer was regenerated: the messages after seq `after` (its prompt) up to
-	 * `through` were removed; a client drops those it holds (null: none removed yet).
+	 * The latest answers regenerated (at most 16, oldest first): each removed the messages of
+	 * turns `turnIds` after seq `after` (their prompt) up to `through`; a client drops those it
+	 * holds.
 	 */
-	readonly removed: { readonly after: number; readonly through: number } | null;
+	readonly removed: readonly AgentRemoval[];
+}
+
+/** An answer regenerated: its messages that went (see {@link AgentSharedState.removed}). */
+export interface AgentRemoval {
+	readonly after: number;
+	readonly through: number;
+	readonly turnIds: readonly string[];
 }
 
 /** The message being streamed now (for a client that joins or comes back mid-stream). */

@@ -6,6 +6,7 @@ import type {
 	AgentMessageStart,
 	AgentPendingConfirmation,
 	AgentQueuedPrompt,
+	AgentRemoval,
 	AgentSharedState,
 	AgentToken,
 	AgentTurnStatus,
@@ -92,8 +93,8 @@ export class AgentChat {
 	readonly #sendingEntries: string[][] = [];
 	/** Messages up to this seq were cleared: never shown again (a page read before may bring them). */
 	#clearedThrough = 0;
-	/** The last removal of a regenerated answer seen (AgentSharedState.removed). */
-	#removed: { after: number; through: number } | null = null;
+	/** The regenerated answers' removals seen (AgentSharedState.removed), whatever was shared since. */
+	#removals: AgentRemoval[] = [];
 	/** The connection's last error, shown if it gives up before the transcript loaded. */
 	#connectionError: AgentErrorInfo | undefined;
 
@@ -313,12 +314,8 @@ export class AgentChat {
 			if (!covered || message.seq < (first as number) || message.seq > (last as number))
 				byId.set(message.id, message);
 		}
-		const removed = this.#removed;
 		for (const message of incoming)
-			if (
-				message.seq > this.#clearedThrough &&
-				(removed === null || message.seq <= removed.after || message.seq > removed.through)
-			)
+			if (message.seq > this.#clearedThrough && !removedBy(this.#removals, message))
 				byId.set(message.id, message);
 		const messages = [...byId.values()].sort((a, b) => a.seq - b.seq);
 		const streaming = this.#view.streaming;
@@ -335,14 +332,13 @@ export class AgentChat {
 			this.#clearedThrough = cleared;
 			this.#update({ messages: this.#view.messages.filter((m) => m.seq > cleared) });
 		}
-		// A regenerated answer's messages go (absent from agents of an older version).
-		const removed = state.removed ?? null;
-		if (removed !== null && removed.through !== this.#removed?.through) {
-			this.#removed = removed;
-			const { after, through } = removed;
-			this.#update({
-				messages: this.#view.messages.filter((m) => m.seq <= after || m.seq > through),
-			});
+		// Regenerated answers' messages go (absent from agents of an older version).
+		const fresh = (state.removed ?? []).filter(
+			(removal) => !this.#removals.some((seen) => seen.through === removal.through),
+		);
+		if (fresh.length > 0) {
+			this.#removals.push(...fresh);
+			this.#update({ messages: this.#view.messages.filter((m) => !removedBy(fresh, m)) });
 		}
 		this.#update({
 			status: state.turn?.status ?? "idle",
@@ -351,4 +347,17 @@ export class AgentChat {
 			error: state.last?.status === "failed" ? state.last.error : null,
 		});
 	}
+}
+
+/** Whether `message` went with one of `removals` (a regenerated answer's). */
+function removedBy(
+	removals: readonly AgentRemoval[],
+	message: { readonly seq: number; readonly turnId: string },
+): boolean {
+	return removals.some(
+		(removal) =>
+			message.seq > removal.after &&
+			message.seq <= removal.through &&
+			removal.turnIds.includes(message.turnId),
+	);
 }
