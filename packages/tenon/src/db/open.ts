@@ -1,39 +1,10 @@
 import type { DatabaseHost } from "../actor/database.js";
+import { guardActorSql } from "./actor-authorizer.js";
 import { ActorDatabase } from "./database.js";
 import { DATABASE_RANGE, PageFile } from "./page-file.js";
 import { PAGE_SIZE } from "./pragma-guard.js";
 import { Connection, loadSqlite, SQLITE, SQLITE_LIMIT_LENGTH } from "./sqlite.js";
 import { createVfs, type TenonVfs, VFS_NAME } from "./vfs.js";
-
-/** sqlite3_set_authorizer's action code of an ATTACH, and its answers. */
-const AUTH_ATTACH = 24;
-const AUTH_OK = 0;
-const AUTH_DENY = 1;
-
-/**
- * Refuses every ATTACH on `connection` but of a temporary database (`''`, a scratch file of the
- * VFS, bounded with the actor's: vfs.ts), which VACUUM attaches too. An attached `:memory:`
- * database lived in SQLite's heap, which every actor shares, bounded by nothing (an attacker
- * probe, 2026-11-29); a name given as a parameter is not known when SQLite asks, and is
- * refused. Returns what frees the authorizer's callback, once the connection closed.
- */
-function refuseAttachments(
-	module: Awaited<ReturnType<typeof loadSqlite>>["module"],
-	connection: Connection,
-): () => void {
-	const key = module._sqlite3_malloc(4);
-	module.HEAP32[key >> 2] = 0;
-	module.setCallback(key, (_app: unknown, action: unknown, name: unknown) => {
-		if (action !== AUTH_ATTACH) return AUTH_OK;
-		return name !== 0 && module.UTF8ToString(name as number) === "" ? AUTH_OK : AUTH_DENY;
-	});
-	module._libauthorizer_set_authorizer(connection.pointer, 1, key);
-	// Called once the connection closed (its authorizer went with it).
-	return () => {
-		module.deleteCallback(key);
-		module._sqlite3_free(key);
-	};
-}
 
 /** The longest LIKE or GLOB pattern a statement takes, in bytes (see openDatabase). */
 export const MAX_LIKE_PATTERN = 1_000;
@@ -70,6 +41,9 @@ function pragmas(maxSize: number): string {
 		// Temporary tables and sort spills go to the VFS's scratch files, counted per actor (at
 		// most maxDatabaseSize): in memory they grew SQLite's heap, which every actor shares.
 		"PRAGMA temp_store = FILE",
+		// Pages of a dropped temporary table are given back: a temporary file never shrank, and
+		// stayed counted until the actor slept (a review, 2026-11-29).
+		"PRAGMA temp.auto_vacuum = FULL",
 		// The file is in memory already: keep SQLite's own cache small.
 		"PRAGMA cache_size = -512",
 		"PRAGMA foreign_keys = ON",
@@ -88,7 +62,9 @@ export async function openActorDatabase(host: DatabaseHost): Promise<ActorDataba
 	const file = PageFile.fromEntries(await host.list(DATABASE_RANGE));
 	// Unique per open: a reset actor may reopen before its old connection closed.
 	const name = `/${host.actorId}-${++opened}.db`;
-	vfs.attach(name, file, maxPagesOf(host.limits.maxSize), host.limits.maxSize);
+	// Temporary data up to twice the database: a sort holds its keys and its rows apart, and an
+	// ORDER BY of an expression over a table near the limit needed about twice it (a review).
+	vfs.attach(name, file, maxPagesOf(host.limits.maxSize), 2 * host.limits.maxSize);
 	let connection: Connection;
 	try {
 		connection = Connection.open(
@@ -113,7 +89,8 @@ export async function openActorDatabase(host: DatabaseHost): Promise<ActorDataba
 	// the loop 41 s (a probe, 2026-11-27). SQLite allows 50,000 bytes; Durable Objects and D1, 50.
 	module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, MAX_LIKE_PATTERN);
 
-	const stopAttachGuard = refuseAttachments(module, connection);
+	// Set once the connection's own settings ran (the guard refuses setting them).
+	let stopGuard = () => {};
 	const database = new ActorDatabase(
 		module,
 		connection,
@@ -128,7 +105,7 @@ export async function openActorDatabase(host: DatabaseHost): Promise<ActorDataba
 		(key, callback) => module.setCallback(key, callback),
 		() => {
 			module.deleteCallback(database.progressKey);
-			stopAttachGuard();
+			stopGuard();
 			vfs.detach(name);
 		},
 		(run) => vfs.asOwner(name, run),
@@ -139,5 +116,6 @@ export async function openActorDatabase(host: DatabaseHost): Promise<ActorDataba
 		database.close();
 		throw error;
 	}
+	stopGuard = guardActorSql(module, connection);
 	return database;
 }
