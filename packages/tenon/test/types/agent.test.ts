@@ -59,6 +59,8 @@ describe("tenon/agent types", () => {
 		}>();
 		expectTypeOf(conn.confirm).parameters.toEqualTypeOf<[callId: string, approve: boolean]>();
 		expectTypeOf(conn.history).returns.resolves.toEqualTypeOf<AgentMessage[]>();
+		expectTypeOf(conn.regenerate).parameters.toEqualTypeOf<[]>();
+		expectTypeOf(conn.regenerate).returns.resolves.toEqualTypeOf<{ turnId: string }>();
 		conn.on("token", (token) => expectTypeOf(token).toEqualTypeOf<AgentToken>());
 		conn.on("message", (message) => expectTypeOf(message).toEqualTypeOf<AgentMessage>());
 		expectTypeOf(conn.sharedState).toEqualTypeOf<AgentSharedState | undefined>();
@@ -74,6 +76,7 @@ describe("tenon/agent types", () => {
 			const chat = useAgentChat(connection);
 			expectTypeOf(chat.messages).toEqualTypeOf<readonly AgentMessage[]>();
 			expectTypeOf(chat.send).parameters.toEqualTypeOf<[text: string]>();
+			expectTypeOf(chat.regenerate).returns.resolves.toEqualTypeOf<{ turnId: string }>();
 			return chat;
 		};
 		expectTypeOf(use).returns.toHaveProperty("pending");
