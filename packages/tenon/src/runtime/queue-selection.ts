@@ -77,6 +77,28 @@ export function putBack(
 	}
 }
 
+/** Records read beside those a receive takes (see {@link readAhead}). */
+const READ_AHEAD = 16;
+
+/**
+ * The next unread messages after the last of `reading` (at most {@link READ_AHEAD}): read with
+ * them, so a loop draining a queue after a wake makes a store read per 17 messages, not per
+ * message (on PostgreSQL, a round trip each). They stay in memory until taken: at most 16
+ * records (1 MiB with the default `maxQueueMessageSize`).
+ */
+export function readAhead(
+	messages: readonly StoredMessage[],
+	reading: readonly StoredMessage[],
+): StoredMessage[] {
+	const last = reading.reduce((seq, message) => Math.max(seq, message.seq), 0);
+	const ahead: StoredMessage[] = [];
+	for (const message of messages) {
+		if (ahead.length >= READ_AHEAD) break;
+		if (message.seq > last && !message.attached && !message.loading) ahead.push(message);
+	}
+	return ahead;
+}
+
 /**
  * Reads the stored records of `messages` (through the actor's buffered writes) into them.
  * Returns those whose record is not stored (none, unless storage lost it).

@@ -243,3 +243,51 @@ describe("a message whose record is being read", () => {
 			expect(got.sort()).toEqual(["m1", "still waiting"]);
 		});
 });
+
+const drainer = actor({
+	state: {},
+	queues: { jobs: queue<number>() },
+	actions: {
+		add: async (c, count: number) => {
+			for (let i = 0; i < count; i++) await c.queue.send("jobs", i);
+		},
+		/** Takes every message, one receive each, as a worker's loop does. */
+		drain: async (c) => {
+			const got: number[] = [];
+			for (;;) {
+				const message = await c.queue.tryNext({ names: ["jobs"] });
+				if (message === undefined) return got;
+				got.push(message.body);
+			}
+		},
+	},
+	options: { maxQueueSize: 200 },
+});
+
+describe("draining a queue after a wake", () => {
+	it("reads the records 17 at a time, not one store read per message", async () => {
+		const driver = memoryDriver();
+		const counted: StorageDriver = {
+			name: "counted",
+			async open(context) {
+				const handles = await driver.open(context);
+				const get = handles.store.get.bind(handles.store);
+				handles.store.get = (actorId, keys) => {
+					// Reads of message records (area 0x04, tag 0x01).
+					if (keys.some((key) => key[0] === 0x04 && key[1] === 0x01)) reads.push(keys.length);
+					return get(actorId, keys);
+				};
+				return handles;
+			},
+		};
+		const reads: number[] = [];
+		await using t = await setupTest(setup({ use: { drainer } }), { storage: counted });
+		await t.client.drainer.getOrCreate("d").add(100);
+		await t.restart();
+		reads.length = 0;
+		const got = await t.client.drainer.getOrCreate("d").drain();
+		expect(got).toEqual(Array.from({ length: 100 }, (_, i) => i));
+		expect(reads.length).toBeLessThanOrEqual(Math.ceil(100 / 17) + 1);
+		expect(reads.reduce((sum, keys) => sum + keys, 0)).toBe(100);
+	});
+});
