@@ -181,10 +181,28 @@ async function resumeConnection(
 	// before (the owner changed): that is not a socket to close here.
 	moveConnection(hub, conn, socket, hub.deps.nodeId, false);
 	conn.params = params;
+	dropGatedSubscriptions(hub, conn);
 	conn.changed();
 	attach(hub, conn, socket);
 	core.afterTurn();
 	return true;
+}
+
+/**
+ * Drops `conn`'s subscriptions to events with a `canSubscribe` check: a resumed connection
+ * subscribes to them through the check again (Tenon's and RivetKit's clients send their
+ * subscriptions again on every open). Kept, a user the check refused while the socket was
+ * lost (out of `c.conns`, so no `disconnect()` could reach it) kept getting its events (an
+ * attacker probe, 2026-11-29).
+ */
+function dropGatedSubscriptions(hub: ConnectionHub, conn: ConnectionImpl): void {
+	const events = hub.deps.hooks.events;
+	if (events === undefined) return;
+	let dropped = false;
+	for (const name of [...conn.subscriptions])
+		if (Object.hasOwn(events, name) && events[name]?.canSubscribe !== undefined)
+			dropped = conn.unsubscribe(name) || dropped;
+	if (dropped) conn.subscriptionsChanged();
 }
 
 /**

@@ -94,12 +94,17 @@ export class Subscriptions {
 				this.#hub.sendError(conn, tooManyNameBytes(), null);
 			else if (allowed) {
 				if (conn.subscribe(eventName)) conn.subscriptionsChanged();
-			} else
+			} else {
+				// Refused now: a subscription the connection kept (stored with it, through a lost
+				// socket and its resume) goes too. Only the error was sent, and the events kept
+				// coming to a user the check refused (an attacker probe, 2026-11-29).
+				if (conn.unsubscribe(eventName)) conn.subscriptionsChanged();
 				this.#hub.sendError(
 					conn,
 					errors.forbidden(`subscribing to '${eventName}' is not allowed`, { eventName }),
 					null,
 				);
+			}
 		};
 		if (check === undefined && conn.subscriptionsPending === undefined) {
 			apply(true);
