@@ -157,4 +157,37 @@ describe("chat room example", () => {
 		await ada.sendMessage("two");
 		expect((await ada.history()).map((m) => m.text)).toEqual(["one", "two"]);
 	});
+
+	it("announces a user once for several connections, and at most 10 times per 10 s", async () => {
+		// An attacker probe (2026-11-29): one account opening and closing sockets in a loop pushed
+		// 600 `joined`/`left` a second to every listener.
+		await using t = await setupTest(registry);
+		const room = (userId: string) =>
+			t.client.chatRoom.getOrCreate(["lobby"], { params: { token: tokenFor(userId) } });
+		const bob = room("bob").connect();
+		const heard: string[] = [];
+		bob.on("joined", (userId) => heard.push(`+${userId}`));
+		bob.on("left", (userId) => heard.push(`-${userId}`));
+		await bob.online();
+		const first = room("eve").connect();
+		const second = room("eve").connect();
+		await first.online();
+		await second.online();
+		await expect.poll(() => heard).toEqual(["+eve"]);
+		await second.dispose();
+		for (let i = 0; i < 20; i++) {
+			const extra = room("eve").connect();
+			await extra.online();
+			await extra.dispose();
+		}
+		await first.dispose();
+		await expect.poll(() => heard.at(-1)).toBeDefined();
+		await new Promise((resolve) => setTimeout(resolve, 200));
+		// Her second socket and its 20 neighbours were never announced; she left once, or her
+		// announcements ran out.
+		expect(heard.length).toBeLessThanOrEqual(10);
+		expect(heard.filter((entry) => entry === "+eve")).toHaveLength(1);
+		expect(await bob.online()).toEqual(["bob"]);
+		await bob.dispose();
+	});
 });

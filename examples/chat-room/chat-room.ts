@@ -5,6 +5,17 @@ import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/t
 import { isBlank, visibleText, withoutHidden } from "../validation/visible-text.js";
 import { PostRate } from "./post-rate.js";
 
+/** How many of `conns` other than `conn` are the same user's. */
+function othersOf(
+	conns: Iterable<{ id: string; state: { userId: string } }>,
+	conn: { id: string; state: { userId: string } },
+): number {
+	let others = 0;
+	for (const other of conns)
+		if (other.id !== conn.id && other.state.userId === conn.state.userId) others++;
+	return others;
+}
+
 /** One chat message. */
 export interface Message {
 	id: number;
@@ -64,17 +75,24 @@ export const chatRoom = actor({
 			perRoom: MAX_ROOM_MESSAGES_PER_10S,
 			windowMs: 10_000,
 		}),
+		announced: new PostRate({ perUser: 10, perRoom: 120, windowMs: 10_000, what: "announcements" }),
 	}),
 	events: {
 		message: event<Message>(),
 		joined: event<string>(),
 		left: event<string>(),
 	},
+	// A user is announced when their first connection opens and their last one closes, and at
+	// most 10 times per 10 s: one account opening and closing sockets in a loop pushed 600
+	// `joined`/`left` a second to every listener (an attacker probe, 2026-11-29). `online` says
+	// who is here whatever was announced.
 	onConnect: (c, conn) => {
-		c.broadcast("joined", conn.state.userId);
+		if (othersOf(c.conns.values(), conn) === 0 && c.vars.announced.tryTake(conn.state.userId))
+			c.broadcast("joined", conn.state.userId);
 	},
 	onDisconnect: (c, conn) => {
-		c.broadcast("left", conn.state.userId);
+		if (othersOf(c.conns.values(), conn) === 0 && c.vars.announced.tryTake(conn.state.userId))
+			c.broadcast("left", conn.state.userId);
 	},
 	actionInputSchemas: {
 		sendMessage: z.tuple([withoutHidden()]),

@@ -23,6 +23,16 @@ export class PostRate {
 		this.#what = limits.what ?? "messages";
 	}
 
+	/** Counts a post by `userId` now and returns true, or returns false (nothing counted). */
+	tryTake(userId: string, now = Date.now()): boolean {
+		try {
+			this.take(userId, now);
+			return true;
+		} catch {
+			return false;
+		}
+	}
+
 	/** Counts a post by `userId` now, or throws `rate_limited` (nothing counted). */
 	take(userId: string, now = Date.now()): void {
 		const recent = (at: number) => now - at < this.#windowMs;
