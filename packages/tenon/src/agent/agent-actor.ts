@@ -171,7 +171,7 @@ export function agentActor<CP = unknown, CS = undefined, A = {}>(
 				const last = await new Transcript(c.db).lastPrompt();
 				if (last === undefined)
 					throw new ActorError("agent", "nothing_to_regenerate", "No prompt to answer again");
-				if (!settings.canRegenerate(requester, last.author ?? ""))
+				if (!settings.canRegenerate(requester, last.author ?? "", c.key))
 					throw errors.forbidden("only the user whose prompt it answered may regenerate it");
 				await config.admitPrompt?.(c, requester);
 				const turnId = randomUUID();

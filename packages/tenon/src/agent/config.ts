@@ -106,9 +106,16 @@ export interface AgentConfig<CP, CS, A = {}> {
 	canStop?: (stopper: Requester, requester: string) => boolean;
 	/**
 	 * May `requester` have the last answer written again (the `regenerate` action), whose prompt
-	 * `author` wrote? Default: only that user.
+	 * `author` wrote? `conversation` is the actor's key. Default: only that user.
+	 *
+	 * @example
+	 * canRegenerate: (requester, _author, conversation) => requester.id === conversation[0],
 	 */
-	canRegenerate?: (requester: Requester, author: string) => boolean;
+	canRegenerate?: (
+		requester: Requester,
+		author: string,
+		conversation: readonly string[],
+	) => boolean;
 	/** How long a high-risk call waits for a decision before it counts as denied (ms). Default 5 minutes. */
 	confirmTimeoutMs?: number;
 	/** Model calls per turn that may use tools; the last one after them answers without. Default 8. */
@@ -197,7 +204,11 @@ export interface AgentSettings {
 	readonly tools: readonly AgentTool<unknown>[];
 	readonly canConfirm: (decider: Requester, pending: AgentPendingConfirmation) => boolean;
 	readonly canStop: (stopper: Requester, requester: string) => boolean;
-	readonly canRegenerate: (requester: Requester, author: string) => boolean;
+	readonly canRegenerate: (
+		requester: Requester,
+		author: string,
+		conversation: readonly string[],
+	) => boolean;
 	readonly onTurnEnd: AgentConfig<unknown, unknown>["onTurnEnd"];
 	readonly canClear: (requester: Requester, conversation: readonly string[]) => boolean;
 	readonly confirmTimeoutMs: number;

@@ -324,6 +324,16 @@ function refused(reason: string, status: AgentMessageStatus): { run: false } & T
 function failAtOnceOnLimits(error: unknown): never {
 	if (error instanceof ModelError && error.code === "model_output_too_large")
 		throw new CriticalError(error.message, { cause: error });
+	// A redirect (openAIModel follows none) answers the same way again: `baseURL` is wrong.
+	const status = (error as { metadata?: { status?: unknown } } | undefined)?.metadata?.status;
+	if (
+		error instanceof ModelError &&
+		error.code === "model_http_error" &&
+		typeof status === "number" &&
+		status >= 300 &&
+		status < 400
+	)
+		throw new CriticalError(error.message, { cause: error });
 	throw error;
 }
 

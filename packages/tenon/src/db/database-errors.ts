@@ -13,13 +13,20 @@ export function databaseErrorOf(error: unknown, limits: DatabaseLimits): unknown
 		case SQLITE.FULL:
 			return new DatabaseError(
 				"full",
-				`The database, or its temporary data (temporary tables, sorts), reached its size limit of ${limits.maxSize} bytes (maxDatabaseSize)`,
+				`The database reached its size limit of ${limits.maxSize} bytes (maxDatabaseSize), or its temporary data (temporary tables, sorts) twice that`,
 				error.code,
 			);
 		case SQLITE.INTERRUPT:
 			return new DatabaseError(
 				"statement_timeout",
 				`The statement ran longer than ${limits.statementTimeout} ms and was interrupted`,
+				error.code,
+			);
+		case SQLITE.AUTH:
+			// Refused by the actor's authorizer (db/actor-authorizer.ts), which cannot say why.
+			return new DatabaseError(
+				"sql_error",
+				`${error.message}: an actor's SQL may ATTACH only a temporary database (''), and may read but not set temp_store, cache_size, cache_spill, mmap_size and the process-wide limits (docs/sqlite.md)`,
 				error.code,
 			);
 		case SQLITE.TOOBIG:

@@ -28,6 +28,7 @@ export const SQLITE = {
 	FULL: 13,
 	CONSTRAINT: 19,
 	TOOBIG: 18,
+	AUTH: 23,
 	ROW: 100,
 	DONE: 101,
 	INTEGER: 1,
@@ -267,8 +268,8 @@ export class Statement {
 
 	/**
 	 * The current row with long texts and blobs as previews, read no further: a text past
-	 * `maxText` bytes (UTF-8) is its start and `…(+N bytes)`, a blob past `maxBlob` bytes
-	 * `{ $bytes: <hex of its first maxBlob>, length }` (the inspector's previews,
+	 * `maxText` bytes (UTF-8) is its start and `…(+N bytes)`, a blob (any) `{ $bytes: <hex of
+	 * its first maxBlob bytes at most>, length }` (the inspector's previews,
 	 * common/value-preview.ts).
 	 */
 	previewValues(maxText: number, maxBlob: number): unknown[] {
@@ -284,19 +285,21 @@ export class Statement {
 			const pointer =
 				type === SQLITE.TEXT ? m._sqlite3_column_text(p, i) : m._sqlite3_column_blob(p, i);
 			const length = m._sqlite3_column_bytes(p, i);
-			const maxBytes = type === SQLITE.TEXT ? maxText : maxBlob;
-			if (length <= maxBytes) {
-				out[i] = this.#column(i);
-				continue;
-			}
-			this.bytesRead += 8 + maxBytes;
 			if (type === SQLITE.BLOB) {
-				const start = m.HEAPU8.subarray(pointer, pointer + maxBytes);
+				// Every blob in one shape, short or long (its hex, its first maxBlob bytes).
+				const shown = Math.min(length, maxBlob);
+				this.bytesRead += 8 + shown;
+				const start = m.HEAPU8.subarray(pointer, pointer + shown);
 				out[i] = { $bytes: Buffer.from(start).toString("hex"), length };
 				continue;
 			}
+			if (length <= maxText) {
+				out[i] = this.#column(i);
+				continue;
+			}
+			this.bytesRead += 8 + maxText;
 			// Cut before a character's continuation bytes, not inside it.
-			let cut = maxBytes;
+			let cut = maxText;
 			while (cut > 0 && ((m.HEAPU8[pointer + cut] as number) & 0xc0) === 0x80) cut--;
 			const text = decoder.decode(m.HEAPU8.subarray(pointer, pointer + cut));
 			out[i] = `${text}…(+${length - cut} bytes)`;

@@ -166,8 +166,10 @@ export class TenonYjsProvider {
 	 * once the document caught up with the actor's, false when the connection closes (it may
 	 * fall behind until the next sync). Returns a function that removes the listener.
 	 */
-	on(event: "sync", listener: (synced: boolean) => void): () => void {
-		if (event !== "sync") throw new TypeError(`TenonYjsProvider has no "${String(event)}" event`);
+	on(event: "sync" | "synced", listener: (synced: boolean) => void): () => void {
+		// y-websocket emits both names.
+		if (event !== "sync" && event !== "synced")
+			throw new TypeError(`TenonYjsProvider has no "${String(event)}" event`);
 		this.#syncListeners.add(listener);
 		return () => this.#syncListeners.delete(listener);
 	}
@@ -204,6 +206,7 @@ export class TenonYjsProvider {
 		this.doc.off("update", this.#onDocUpdate);
 		this.awareness.off("update", this.#onAwarenessUpdate);
 		for (const unsubscribe of this.#unsubscribe) unsubscribe();
+		this.#setSynced(false);
 		this.#syncListeners.clear();
 		releaseAwareness(this.doc, this.awareness, this.#ownAwareness);
 	}

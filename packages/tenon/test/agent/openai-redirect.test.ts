@@ -4,8 +4,12 @@
 // that origin's stream as the model's answer (an attacker probe, 2026-11-29).
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { afterEach, expect, it } from "vitest";
+import { agentActor } from "../../src/agent/index.js";
 import { openAIModel } from "../../src/agent/openai-model.js";
+import { setup } from "../../src/index.js";
+import { setupTest } from "../../src/test/index.js";
 import { collect, expectModelError } from "./openai-mock-llm.js";
+import { turnsOf } from "./scripted-model.js";
 
 const servers: Server[] = [];
 afterEach(() => {
@@ -63,4 +67,28 @@ it("refuses a redirect, sending nothing to where it points", async () => {
 	expect(modelError.metadata).toEqual({ status: 307 });
 	expect(modelError.message).toContain("redirect");
 	expect(seen).toEqual([]);
+});
+
+it("fails an agent's turn at once on a redirect: its retries would be redirected again", async () => {
+	let asked = 0;
+	const port = await listen(() => {
+		asked++;
+		return [307, { location: "http://localhost:1/v1/chat/completions" }, ""];
+	});
+	const agent = agentActor({
+		model: openAIModel({ baseURL: `http://127.0.0.1:${port}/v1`, model: "m" }),
+		createConnState: () => ({ user: "ann" }),
+		identify: (conn: { state: { user: string } }) => ({ id: conn.state.user }),
+	});
+	await using t = await setupTest(setup({ use: { agent }, logLevel: "silent" }));
+	const conn = t.client.agent.getOrCreate(["r"]).connect();
+	const turns = turnsOf(conn);
+	const { turnId } = await conn.prompt("hello");
+	expect(await turns.ended(turnId)).toMatchObject({
+		status: "failed",
+		error: { group: "agent", code: "model_http_error" },
+	});
+	// Not the two retries (modelRetries) of a failure that may pass.
+	expect(asked).toBe(1);
+	await conn.dispose();
 });

@@ -36,6 +36,8 @@ it("shows long texts and blobs as their start and size, short ones whole", async
 	expect(text.length).toBeLessThan(40_000);
 	const { rows } = JSON.parse(text) as { rows: unknown[][] };
 	expect(rows[0]?.[1]).toBe("short");
+	// A short blob in the same shape as a long one (a walkthrough: base64 in another shape).
+	expect(rows[0]?.[2]).toEqual({ $bytes: "00000000", length: 4 });
 	const long = rows[1]?.[1] as string;
 	expect(long).toBe(`${"\u0001".repeat(2_047)}…(+${3_002_049 - 2_047} bytes)`);
 	expect(rows[1]?.[2]).toEqual({ $bytes: "00".repeat(64), length: 1_000_000 });

@@ -39,6 +39,11 @@ describe("a provider's sync state", () => {
 			await expect.poll(() => provider.synced).toBe(true);
 			expect(seen).toEqual([true, false, true]);
 			expect(atClose).toEqual([false, false]);
+			// y-websocket's other name for it, and false once destroyed.
+			const synced: boolean[] = [];
+			provider.on("synced", (value) => synced.push(value));
+			provider.destroy();
+			expect([provider.synced, synced]).toEqual([false, [false]]);
 		} finally {
 			process.off("uncaughtException", onUncaught);
 			provider.destroy();
