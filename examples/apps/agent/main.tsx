@@ -71,6 +71,7 @@ function Chat({ session }: { session: Session }) {
 	const chat = useAgentChat(connection);
 	const [text, setText] = useState("");
 	const [problem, setProblem] = useState<string>();
+	const [asking, setAsking] = useState(false);
 	const end = useRef<HTMLDivElement>(null);
 	// A pending confirmation too: its Approve and Deny were below the fold at 390 px.
 	const shown = `${chat.messages.length}.${chat.streaming?.text.length ?? 0}.${chat.pending?.callId ?? ""}`;
@@ -182,8 +183,19 @@ function Chat({ session }: { session: Session }) {
 					type="button"
 					id="again"
 					title="Answer the last prompt again"
-					disabled={busy || !chat.messages.some((message) => message.role === "user")}
-					onClick={() => report(chat.regenerate())}
+					// Not while its call or another prompt waits: a quick second click was refused busy.
+					disabled={
+						busy ||
+						asking ||
+						chat.queued.length > 0 ||
+						!chat.messages.some((message) => message.role === "user")
+					}
+					onClick={() => {
+						setAsking(true);
+						const asked = chat.regenerate();
+						report(asked);
+						void asked.finally(() => setAsking(false)).catch(() => {});
+					}}
 				>
 					Again
 				</button>
