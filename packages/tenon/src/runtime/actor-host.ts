@@ -94,10 +94,6 @@ export class ActorHost {
 			exposeInternalErrors: options.exposeInternalErrors,
 			maxHeldPerSocket: options.limits.maxInFlightActionsPerConnection,
 			maxHeldRawBytesPerSocket: Math.max(1024 * 1024, options.limits.maxRawWebSocketMessageBytes),
-			maxHeldConnBytesPerSocket: Math.max(
-				4 * 1024 * 1024,
-				4 * options.limits.maxIncomingMessageBytes,
-			),
 		});
 		this.#alarms = new AlarmScheduler(
 			options.storage.alarms,

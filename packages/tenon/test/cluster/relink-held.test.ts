@@ -39,7 +39,6 @@ it("wakes again for input held by a socket the link skipped while it ran", async
 		exposeInternalErrors: false,
 		maxHeldPerSocket: 64,
 		maxHeldRawBytesPerSocket: 1024,
-		maxHeldConnBytesPerSocket: 4 * 1024 * 1024,
 	});
 	const transport = () => ({ encoding: "json" as const, send: () => {}, close: () => {} });
 	const a = registry.open("actor-1", transport());
@@ -71,7 +70,6 @@ it("closes held sockets with core.shutting_down and linked ones with conn.link_e
 		exposeInternalErrors: false,
 		maxHeldPerSocket: 64,
 		maxHeldRawBytesPerSocket: 1024,
-		maxHeldConnBytesPerSocket: 4 * 1024 * 1024,
 	});
 	const closes: string[] = [];
 	const transport = (name: string) => ({

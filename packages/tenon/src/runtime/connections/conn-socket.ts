@@ -28,14 +28,8 @@ export class ConnSocket extends HeldSocket<ConnInput> implements ConnTransport {
 	presence: unknown = null;
 	readonly #transport: ConnTransport;
 
-	constructor(
-		actorId: string,
-		transport: ConnTransport,
-		owner: SocketOwner,
-		maxHeld: number,
-		maxHeldBytes = Number.POSITIVE_INFINITY,
-	) {
-		super(actorId, transport, owner, maxHeld, maxHeldBytes);
+	constructor(actorId: string, transport: ConnTransport, owner: SocketOwner, maxHeld: number) {
+		super(actorId, transport, owner, maxHeld);
 		this.encoding = transport.encoding;
 		this.#transport = transport;
 	}
@@ -43,11 +37,6 @@ export class ConnSocket extends HeldSocket<ConnInput> implements ConnTransport {
 	/** `bytes`: the frame's size, counted while its action runs (see `ConnTransport.holdCall`). */
 	receive(message: ToServer, bytes?: number): void {
 		this.input({ kind: "message", message, bytes });
-	}
-
-	/** A message's frame size, counted against the held bytes' bound while its actor wakes. */
-	protected override sizeOf(input: ConnInput): number {
-		return input.kind === "message" ? (input.bytes ?? 0) : 0;
 	}
 
 	/** Counts an action call's `bytes` (see `ConnTransport.holdCall`): the error refusing it, if any. */

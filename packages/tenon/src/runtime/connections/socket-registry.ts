@@ -26,11 +26,6 @@ export interface SocketRegistryDeps {
 	maxHeldPerSocket: number;
 	/** Most bytes of raw frames a socket holds meanwhile (as before it opened: 1 MiB, or one frame). */
 	maxHeldRawBytesPerSocket: number;
-	/**
-	 * Most bytes of frames a `/connect` socket holds while its actor wakes: counted by number
-	 * only, 128 frames of 64 KiB were 8 MiB a socket (an attacker probe's reading, 2026-11-29).
-	 */
-	maxHeldConnBytesPerSocket: number;
 }
 
 /**
@@ -51,16 +46,7 @@ export class SocketRegistry implements SocketOwner {
 
 	/** Holds a new `/connect` socket for `actorId`. */
 	open(actorId: string, transport: ConnTransport): ConnSocket {
-		const deps = this.#deps;
-		return this.#add(
-			new ConnSocket(
-				actorId,
-				transport,
-				this,
-				deps.maxHeldPerSocket,
-				deps.maxHeldConnBytesPerSocket,
-			),
-		);
+		return this.#add(new ConnSocket(actorId, transport, this, this.#deps.maxHeldPerSocket));
 	}
 
 	/** Holds a new raw `/websocket` socket for `actorId`. */
