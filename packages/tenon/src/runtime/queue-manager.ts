@@ -253,7 +253,7 @@ export class QueueManager {
 		);
 		const unread = [...dead, ...taken].filter((message) => !message.attached);
 		if (unread.length === 0) return this.#takeSelected(taken, dead, completable, holder, gate);
-		unread.push(...readAhead(this.#messages, unread));
+		unread.push(...readAhead(this.#messages, unread, names));
 		return readThenTake(this.#reads, { taken, dead, unread }, gate, (taking, dying) =>
 			this.#takeSelected(taking, dying, completable, holder),
 		);

@@ -344,3 +344,33 @@ it("a record read ahead and taken meanwhile by another receive is not reported m
 	expect(await t.client.pair.getOrCreate("p").two()).toEqual([0, 1, 1]);
 	expect(logged).toEqual([]);
 });
+
+const mixed = actor({
+	state: {},
+	queues: { a: queue<string>(), b: queue<string>() },
+	actions: {
+		fill: async (c, count: number) => {
+			for (let i = 0; i < count; i++) {
+				await c.queue.send("a", `${i}`);
+				await c.queue.send("b", `${i}:`.padEnd(60_000, "x"));
+			}
+		},
+		drainA: async (c) => {
+			let taken = 0;
+			while (await c.queue.tryNext({ names: ["a"] })) taken++;
+			return taken;
+		},
+	},
+	options: { maxQueueSize: 400, maxQueueMessageSize: 70_000 },
+});
+
+it("reads ahead only the queues a receive takes from (another's records stayed in memory)", async () => {
+	await using t = await setupTest(setup({ use: { mixed } }));
+	const keys = ["x", "y", "z"];
+	for (const key of keys) await t.client.mixed.getOrCreate(key).fill(100);
+	await t.restart();
+	for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+	const before = await held();
+	for (const key of keys) expect(await t.client.mixed.getOrCreate(key).drainA()).toBe(100);
+	expect((await held()) - before).toBeLessThan(4 * 1024 * 1024);
+}, 60_000);
