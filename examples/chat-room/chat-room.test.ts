@@ -1,6 +1,7 @@
 import { setup } from "tenon";
 import { setupTest } from "tenon/test";
 import { describe, expect, it, vi } from "vitest";
+import { rawSocket } from "../../packages/tenon/test/helpers/raw.js";
 import { issueToken } from "../auth/tokens.js";
 import {
 	chatRoom,
@@ -188,6 +189,41 @@ describe("chat room example", () => {
 		expect(heard.length).toBeLessThanOrEqual(10);
 		expect(heard.filter((entry) => entry === "+eve")).toHaveLength(1);
 		expect(await bob.online()).toEqual(["bob"]);
+		await bob.dispose();
+	});
+
+	it("does not announce a user gone while a connection of theirs waits to resume", async () => {
+		// A review, 2026-11-29: a lost socket is out of `c.conns`, and closing the user's other
+		// connection announced them gone; resumed, they were never announced back.
+		await using t = await setupTest(registry);
+		const room = (userId: string) =>
+			t.client.chatRoom.getOrCreate(["resume"], { params: { token: tokenFor(userId) } });
+		const bob = room("bob").connect();
+		const heard: string[] = [];
+		bob.on("joined", (userId) => heard.push(`+${userId}`));
+		bob.on("left", (userId) => heard.push(`-${userId}`));
+		await bob.online();
+		const url = `${t.url.replace(/^http/, "ws")}/gateway/chatRoom/connect?rvt-method=getOrCreate&rvt-key=resume`;
+		const protocols = [
+			"rivet",
+			"rivet_encoding.json",
+			`rivet_conn_params.${encodeURIComponent(JSON.stringify({ token: tokenFor("eve") }))}`,
+			`rivet_conn_token.${"e".repeat(40)}`,
+		];
+		const lost = await rawSocket(url, protocols);
+		await expect.poll(() => lost.decoded().length).toBeGreaterThan(0);
+		const connectionId = lost.decoded()[0].body.val.connectionId as string;
+		const other = room("eve").connect();
+		await other.online();
+		lost.ws.terminate();
+		await other.dispose();
+		const back = await rawSocket(url, [...protocols, `rivet_conn.${connectionId}`]);
+		await expect.poll(() => back.decoded().length).toBeGreaterThan(0);
+		expect(await bob.online()).toContain("eve");
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		expect(heard).toEqual(["+eve"]);
+		back.ws.close();
+		await expect.poll(() => heard).toEqual(["+eve", "-eve"]);
 		await bob.dispose();
 	});
 });

@@ -5,17 +5,6 @@ import { checkResuming, type TokenParams, tokenOf, verifyToken } from "../auth/t
 import { isBlank, visibleText, withoutHidden } from "../validation/visible-text.js";
 import { PostRate } from "./post-rate.js";
 
-/** How many of `conns` other than `conn` are the same user's. */
-function othersOf(
-	conns: Iterable<{ id: string; state: { userId: string } }>,
-	conn: { id: string; state: { userId: string } },
-): number {
-	let others = 0;
-	for (const other of conns)
-		if (other.id !== conn.id && other.state.userId === conn.state.userId) others++;
-	return others;
-}
-
 /** One chat message. */
 export interface Message {
 	id: number;
@@ -75,24 +64,40 @@ export const chatRoom = actor({
 			perRoom: MAX_ROOM_MESSAGES_PER_10S,
 			windowMs: 10_000,
 		}),
-		announced: new PostRate({ perUser: 10, perRoom: 120, windowMs: 10_000, what: "announcements" }),
+		joins: new PostRate({ perUser: 10, perRoom: 120, windowMs: 10_000, what: "announcements" }),
+		/** Each user's open connections (onConnect to onDisconnect), and who was announced. */
+		open: new Map<string, number>(),
+		announced: new Set<string>(),
 	}),
 	events: {
 		message: event<Message>(),
 		joined: event<string>(),
 		left: event<string>(),
 	},
-	// A user is announced when their first connection opens and their last one closes, and at
-	// most 10 times per 10 s: one account opening and closing sockets in a loop pushed 600
-	// `joined`/`left` a second to every listener (an attacker probe, 2026-11-29). `online` says
-	// who is here whatever was announced.
+	// A user is announced when their first connection opens and their last one closes, and
+	// joins at most 10 times per 10 s (a leave follows each join announced): one account opening
+	// and closing sockets in a loop pushed 600 `joined`/`left` a second to every listener (an
+	// attacker probe, 2026-11-29). Counted here, not from `c.conns`: a connection whose socket
+	// was lost waits for its client out of `c.conns`, and a user still there was announced gone
+	// (a review). `online` says who is here whatever was announced.
 	onConnect: (c, conn) => {
-		if (othersOf(c.conns.values(), conn) === 0 && c.vars.announced.tryTake(conn.state.userId))
-			c.broadcast("joined", conn.state.userId);
+		const { userId } = conn.state;
+		const open = (c.vars.open.get(userId) ?? 0) + 1;
+		c.vars.open.set(userId, open);
+		if (open === 1 && !c.vars.announced.has(userId) && c.vars.joins.tryTake(userId)) {
+			c.vars.announced.add(userId);
+			c.broadcast("joined", userId);
+		}
 	},
 	onDisconnect: (c, conn) => {
-		if (othersOf(c.conns.values(), conn) === 0 && c.vars.announced.tryTake(conn.state.userId))
-			c.broadcast("left", conn.state.userId);
+		const { userId } = conn.state;
+		const open = (c.vars.open.get(userId) ?? 1) - 1;
+		if (open > 0) {
+			c.vars.open.set(userId, open);
+			return;
+		}
+		c.vars.open.delete(userId);
+		if (c.vars.announced.delete(userId)) c.broadcast("left", userId);
 	},
 	actionInputSchemas: {
 		sendMessage: z.tuple([withoutHidden()]),
