@@ -181,7 +181,12 @@ export function rowsOf(
 							ROW_TEXT_PREVIEW_BYTES,
 							ROW_BLOB_PREVIEW_BYTES,
 						) as SqlValue[];
-						for (const value of row) bytes += valueBytes(value);
+						// A blob's preview is an object: counted as the JSON it is written as.
+						for (const value of row)
+							bytes +=
+								typeof value === "object" && value !== null && !(value instanceof Uint8Array)
+									? JSON.stringify(value).length
+									: valueBytes(value);
 						rows.push(row);
 						if (bytes > CONSOLE_MAX_RESULT_BYTES) {
 							truncated = rows.length < limit;
