@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type * as WaSqlite from "@journeyapps/wa-sqlite";
+import { SQLITE, SqliteError, type SqlValue } from "./sqlite-constants.js";
 import type { SqliteModule } from "./sqlite-module.js";
 import { withMemoryMax } from "./wasm-memory-max.js";
 import { scratchOf, type WasmScratch } from "./wasm-scratch.js";
@@ -15,45 +16,13 @@ export type { SqliteModule } from "./sqlite-module.js";
 /** sqlite3_stmt_status's count of automatic re-preparations (a schema change). */
 const STMTSTATUS_REPREPARE = 5;
 
-/** sqlite3_limit's ids used here (see sqlite.org/c3ref/c_limit_attached.html). */
-export const SQLITE_LIMIT_LENGTH = 0;
-export const SQLITE_LIMIT_COLUMN = 2;
-
-/** Result codes used here (see sqlite.org/rescode.html). */
-export const SQLITE = {
-	OK: 0,
-	ERROR: 1,
-	NOMEM: 7,
-	INTERRUPT: 9,
-	FULL: 13,
-	CONSTRAINT: 19,
-	TOOBIG: 18,
-	AUTH: 23,
-	ROW: 100,
-	DONE: 101,
-	INTEGER: 1,
-	FLOAT: 2,
-	TEXT: 3,
-	BLOB: 4,
-	NULL: 5,
-	OPEN_READWRITE: 0x02,
-	OPEN_CREATE: 0x04,
-	OPEN_READONLY: 0x01,
-	TRANSIENT: -1,
-} as const;
-
-/** A value SQLite stores: integer, real, text, blob or null. */
-export type SqlValue = number | bigint | string | Uint8Array | null;
-
-/** An error SQLite reported, with its result code. */
-export class SqliteError extends Error {
-	readonly code: number;
-	constructor(message: string, code: number) {
-		super(message);
-		this.name = "SqliteError";
-		this.code = code;
-	}
-}
+export {
+	SQLITE,
+	SQLITE_LIMIT_COLUMN,
+	SQLITE_LIMIT_LENGTH,
+	SqliteError,
+	type SqlValue,
+} from "./sqlite-constants.js";
 
 interface Loaded {
 	module: SqliteModule;
