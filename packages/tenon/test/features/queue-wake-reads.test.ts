@@ -20,6 +20,7 @@ import {
 } from "../../src/runtime/queue-records.js";
 import type { StorageDriver } from "../../src/storage/interfaces.js";
 import { setupTest } from "../../src/test/index.js";
+import { wrapGets } from "../helpers/controllable-storage.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -261,26 +262,25 @@ const drainer = actor({
 				got.push(message.body);
 			}
 		},
+		/** Two receives at once: the first's read is slow, the second takes what it read ahead. */
+		two: async (c) => {
+			const [a, b] = await Promise.all([
+				c.queue.tryNext({ names: ["jobs"] }),
+				c.queue.tryNext({ names: ["jobs"] }),
+			]);
+			return [a?.body, b?.body, c.queue.size];
+		},
 	},
 	options: { maxQueueSize: 200 },
 });
 
 describe("draining a queue after a wake", () => {
 	it("reads the records 17 at a time, not one store read per message", async () => {
-		const driver = memoryDriver();
-		const counted: StorageDriver = {
-			name: "counted",
-			async open(context) {
-				const handles = await driver.open(context);
-				const get = handles.store.get.bind(handles.store);
-				handles.store.get = (actorId, keys) => {
-					// Reads of message records (area 0x04, tag 0x01).
-					if (keys.some((key) => key[0] === 0x04 && key[1] === 0x01)) reads.push(keys.length);
-					return get(actorId, keys);
-				};
-				return handles;
-			},
-		};
+		const counted = wrapGets(memoryDriver(), "counted", (actorId, keys, get) => {
+			// Reads of message records (area 0x04, tag 0x01).
+			if (keys.some((key) => key[0] === 0x04 && key[1] === 0x01)) reads.push(keys.length);
+			return get(actorId, keys);
+		});
 		const reads: number[] = [];
 		await using t = await setupTest(setup({ use: { drainer } }), { storage: counted });
 		await t.client.drainer.getOrCreate("d").add(100);
@@ -293,55 +293,28 @@ describe("draining a queue after a wake", () => {
 	});
 });
 
-const pair = actor({
-	state: {},
-	queues: { jobs: queue<number>() },
-	actions: {
-		add: async (c, count: number) => {
-			for (let i = 0; i < count; i++) await c.queue.send("jobs", i);
-		},
-		/** Two receives at once: the first's read is slow, the second takes what it read ahead. */
-		two: async (c) => {
-			const [a, b] = await Promise.all([
-				c.queue.tryNext({ names: ["jobs"] }),
-				c.queue.tryNext({ names: ["jobs"] }),
-			]);
-			return [a?.body, b?.body, c.queue.size];
-		},
-	},
-});
-
 it("a record read ahead and taken meanwhile by another receive is not reported missing", async () => {
 	// A review of the read-ahead: the slow read saw the other receive's delete and logged the
 	// message's record as missing (and dropped it, a second time).
-	const driver = memoryDriver();
 	let slowNext = false;
-	const slow: StorageDriver = {
-		name: "slow",
-		async open(context) {
-			const handles = await driver.open(context);
-			const get = handles.store.get.bind(handles.store);
-			handles.store.get = async (actorId, keys) => {
-				const values = await get(actorId, keys);
-				if (slowNext && keys.length > 1) {
-					slowNext = false;
-					await new Promise((resolve) => setTimeout(resolve, 100));
-				}
-				return values;
-			};
-			return handles;
-		},
-	};
+	const slow = wrapGets(memoryDriver(), "slow", async (actorId, keys, get) => {
+		const values = await get(actorId, keys);
+		if (slowNext && keys.length > 1) {
+			slowNext = false;
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+		return values;
+	});
 	const logged: string[] = [];
 	const registry = setup({
-		use: { pair },
+		use: { drainer },
 		logger: createLogger({ level: "error", sink: (_level, message) => logged.push(message) }),
 	});
 	await using t = await setupTest(registry, { storage: slow });
-	await t.client.pair.getOrCreate("p").add(3);
+	await t.client.drainer.getOrCreate("p").add(3);
 	await t.restart();
 	slowNext = true;
-	expect(await t.client.pair.getOrCreate("p").two()).toEqual([0, 1, 1]);
+	expect(await t.client.drainer.getOrCreate("p").two()).toEqual([0, 1, 1]);
 	expect(logged).toEqual([]);
 });
 

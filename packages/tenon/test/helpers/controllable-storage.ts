@@ -54,6 +54,30 @@ export function wrapCommits(
 	};
 }
 
+/**
+ * `inner` with its store's `get` going through `get` (given the real store's `get`); the rest of
+ * the store is the real one's, unchanged.
+ */
+export function wrapGets(
+	inner: StorageDriver,
+	name: string,
+	get: (
+		actorId: string,
+		keys: readonly Uint8Array[],
+		next: ActorStore["get"],
+	) => ReturnType<ActorStore["get"]>,
+): StorageDriver {
+	return {
+		name: `${name}(${inner.name})`,
+		async open(context) {
+			const handles = await inner.open(context);
+			const next = handles.store.get.bind(handles.store);
+			handles.store.get = (actorId, keys) => get(actorId, keys, next);
+			return handles;
+		},
+	};
+}
+
 export function controllableStorage(inner: StorageDriver): ControllableStorage {
 	let holding = false;
 	let failures = 0;
