@@ -251,8 +251,10 @@ export class QueueManager {
 			count,
 			this.#core.options.maxQueueDeliveries,
 		);
+		// Records in memory (the usual case: enqueued while awake, or read ahead) are taken at once.
+		if (dead.every((m) => m.attached) && taken.every((m) => m.attached))
+			return this.#takeSelected(taken, dead, completable, holder, gate);
 		const unread = [...dead, ...taken].filter((message) => !message.attached);
-		if (unread.length === 0) return this.#takeSelected(taken, dead, completable, holder, gate);
 		unread.push(...readAhead(this.#messages, unread, names));
 		return readThenTake(this.#reads, { taken, dead, unread }, gate, (taking, dying) =>
 			this.#takeSelected(taking, dying, completable, holder),
