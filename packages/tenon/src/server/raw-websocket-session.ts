@@ -17,6 +17,17 @@ const MAX_EARLY_FRAMES = 256;
  */
 const MAX_EARLY_BYTES = 1024 * 1024;
 
+/** What a raw session spends from its socket's limits (a SocketSlot, see socket-slots.ts). */
+export interface RawSessionRates {
+	/** Takes one message from the rate limits: 0, or the ms to wait before retrying. */
+	throttle(): number;
+	/** Counts `bytes` held for the actor (asleep or waking); throws `limit/overloaded` past the budget. */
+	holdCall(bytes: number): void;
+	releaseCall(bytes: number): void;
+}
+
+const UNLIMITED: RawSessionRates = { throttle: () => 0, holdCall: () => {}, releaseCall: () => {} };
+
 /**
  * One `/websocket/*` socket: resolves (and wakes) the actor and hands the
  * socket to its `onWebSocket`. Frames that arrive first are buffered.
@@ -29,13 +40,12 @@ export class RawWebSocketSession implements WebSocketHandler {
 	/** Bytes of the frames that arrived before the actor took the socket. */
 	#earlyBytes = 0;
 	#raw: OpenRawSocket | undefined;
-	/** Takes one message from the rate limits: 0, or the ms to wait before retrying. */
-	readonly #throttle: () => number;
+	readonly #rates: RawSessionRates;
 
-	constructor(actors: ActorGateway, socket: ServerWebSocket, throttle: () => number = () => 0) {
+	constructor(actors: ActorGateway, socket: ServerWebSocket, rates: RawSessionRates = UNLIMITED) {
 		this.#actors = actors;
 		this.#socket = socket;
-		this.#throttle = throttle;
+		this.#rates = rates;
 	}
 
 	/** Opens the socket to the actor for `caller` (`createdHere`: the upgrade created the actor). */
@@ -72,6 +82,8 @@ export class RawWebSocketSession implements WebSocketHandler {
 				{
 					send: (data) => this.#socket.send(data),
 					close: (code, reason) => this.#socket.close(code, reason),
+					holdBytes: (bytes) => this.#rates.holdCall(bytes),
+					releaseBytes: (bytes) => this.#rates.releaseCall(bytes),
 				},
 				createdHere,
 			);
@@ -103,7 +115,7 @@ export class RawWebSocketSession implements WebSocketHandler {
 			return;
 		}
 		// A raw socket has no error frames: over its rate, it is closed ("try again later").
-		if (this.#throttle() > 0) {
+		if (this.#rates.throttle() > 0) {
 			this.#socket.close(1013, "limit.rate_limited");
 			this.onClose(1013, "limit.rate_limited");
 			return;

@@ -363,7 +363,7 @@ function openSession(
 ): WebSocketHandler {
 	const session =
 		setup.kind === "raw"
-			? new RawWebSocketSession(setup.actors, socket, slot.throttle.bind(slot))
+			? new RawWebSocketSession(setup.actors, socket, slot)
 			: new ConnectionSession(setup.actors, socket, setup.encoding, slot);
 	if (setup.earlyError !== undefined) session.reject(setup.earlyError);
 	else if (setup.kind === "raw") {

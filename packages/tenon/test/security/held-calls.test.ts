@@ -7,6 +7,7 @@ import { actor, setup } from "tenon";
 import { createClient } from "tenon/client";
 import { setupTest } from "tenon/test";
 import { afterEach, expect, it } from "vitest";
+import { rawSocket } from "../helpers/raw.js";
 
 const KiB = 1024;
 let opened: (() => void) | undefined;
@@ -167,4 +168,117 @@ it("lets go of the calls of an instance that stopped, though their actions never
 	await expect.poll(async () => (await post()).status).toBe(200);
 });
 
-const registry = setup({ use: { waiter, stuck } });
+// An attacker probe's open finding (2026-11-29): a hibernated connection's frames wait in its
+// socket while the actor wakes, counted by number only (128 frames of 64 KiB: 8 MiB a socket,
+// an address's sockets 2 GiB, behind an `onWake` that waits on a service). They now count with
+// the held request bytes from their arrival, as the calls they become do once they run.
+let woken: (() => void) | undefined;
+let slowWakes = false;
+const slowWake = actor({
+	state: {},
+	onWake: () => (slowWakes ? new Promise<void>((resolve) => (woken = resolve)) : undefined),
+	actions: {
+		length: (_c, text: string) => text.length,
+		sleep: (c) => c.sleep(),
+	},
+	options: { sleepTimeout: 60_000 },
+});
+
+it("counts the frames a hibernated connection holds while its actor wakes, and lets go as they run", async () => {
+	await using t = await setupTest(
+		setup({
+			use: { slowWake, waiter },
+			logLevel: "silent",
+			limits: { maxHttpBodyBytes: 256 * KiB, maxBufferedBodyBytes: 600 * KiB },
+		}),
+	);
+	const client = createClient<typeof registry>(t.url);
+	const handle = client.slowWake.getOrCreate(["s"]);
+	const conn = handle.connect();
+	const post = () =>
+		fetch(`${t.url}/gateway/waiter/action/ping?rvt-method=getOrCreate&rvt-key=h`, {
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: JSON.stringify({ args: ["y".repeat(100 * KiB)] }),
+		});
+	try {
+		await conn.sleep();
+		await t.settle();
+		expect(t.awakeActors()).toBe(0);
+		slowWakes = true;
+		const calls = settle(Array.from({ length: 14 }, () => conn.length(big)));
+		await pause(300);
+		// The actor still wakes: nine frames of 60 KiB fill the 600 KiB, the rest are refused
+		// at once, and a body elsewhere does not fit beside them.
+		expect((await post()).status).toBe(503);
+		woken?.();
+		const results = await calls;
+		expect(results.filter((result) => "value" in result)).toHaveLength(9);
+		for (const result of results.filter((result) => "error" in result))
+			expect((result as { error: unknown }).error).toMatchObject({
+				group: "limit",
+				code: "overloaded",
+			});
+		// Handed to the actor and answered: let go.
+		expect((await post()).status).toBe(200);
+	} finally {
+		slowWakes = false;
+		woken?.();
+		await conn.dispose();
+	}
+});
+
+// The same for a raw socket's frames (1 MiB a socket, 512 sockets an address): past the budget
+// the socket closes, "try again later", as past its own bound.
+let rawWoken: (() => void) | undefined;
+let slowRawWakes = false;
+const slowRaw = actor({
+	state: {},
+	onWake: () => (slowRawWakes ? new Promise<void>((resolve) => (rawWoken = resolve)) : undefined),
+	onWebSocket: (_c, ws) => {
+		ws.addEventListener("message", (event) => ws.send(String(event.data).length.toString()));
+	},
+	actions: { ping: () => "pong" },
+	options: { sleepTimeout: 1_000, canHibernateWebSocket: () => true },
+});
+
+it("counts a hibernated raw socket's frames while its actor wakes, and closes it past the budget", async () => {
+	await using t = await setupTest(
+		setup({
+			use: { slowRaw, waiter },
+			logLevel: "silent",
+			limits: { maxHttpBodyBytes: 256 * KiB, maxBufferedBodyBytes: 600 * KiB },
+		}),
+	);
+	const url = `${t.url.replace(/^http/, "ws")}/gateway/slowRaw/websocket/?rvt-method=getOrCreate&rvt-key=r`;
+	const socket = await rawSocket(url, []);
+	const post = () =>
+		fetch(`${t.url}/gateway/waiter/action/ping?rvt-method=getOrCreate&rvt-key=h`, {
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: JSON.stringify({ args: ["y".repeat(100 * KiB)] }),
+		});
+	try {
+		socket.ws.send("a");
+		await expect.poll(() => socket.messages).toEqual(["1"]);
+		await t.settle();
+		await t.clock.advance(1_000);
+		await t.settle();
+		expect(t.awakeActors()).toBe(0);
+		slowRawWakes = true;
+		// Five frames of 120 KiB wait for the wake: a body of 100 KiB does not fit beside them.
+		for (let i = 0; i < 5; i++) socket.ws.send("z".repeat(120 * KiB));
+		await pause(300);
+		expect((await post()).status).toBe(503);
+		socket.ws.send("z".repeat(120 * KiB));
+		expect(await socket.closed).toEqual({ code: 1013, reason: "limit.overloaded" });
+		// Dropped with the socket: let go.
+		await expect.poll(async () => (await post()).status).toBe(200);
+	} finally {
+		slowRawWakes = false;
+		rawWoken?.();
+		socket.ws.close();
+	}
+});
+
+const registry = setup({ use: { waiter, stuck, slowWake, slowRaw } });

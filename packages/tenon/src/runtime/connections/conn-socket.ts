@@ -62,6 +62,24 @@ export class ConnSocket extends HeldSocket<ConnInput> implements ConnTransport {
 		this.clientClosed(code, "");
 	}
 
+	/**
+	 * A frame held while the actor sleeps or wakes counts with the server's held request
+	 * bytes, as its call does once it runs: 128 frames of 64 KiB waited for an `onWake`
+	 * counted by number only (8 MiB a socket). Past the budget it is answered at once.
+	 */
+	protected override admitHeld(input: ConnInput): boolean {
+		if (input.kind !== "message" || !input.bytes) return true;
+		const refused = this.holdCall(input.bytes);
+		if (refused === undefined) return true;
+		const error = toErrorPayload(refused, false);
+		this.send(encodeToClient(this.encoding, { tag: "Error", error, actionId: actionIdOf(input) }));
+		return false;
+	}
+
+	protected override releaseHeld(input: ConnInput): void {
+		if (input.kind === "message" && input.bytes) this.releaseCall(input.bytes);
+	}
+
 	/** Answered at once, like an action over the in-flight limit of an awake actor. */
 	protected overflow(input: ConnInput, max: number): void {
 		const error = toErrorPayload(errors.tooManyInFlight(max), false);
@@ -78,6 +96,19 @@ export type ConnTarget = SocketTarget<ConnInput>;
  * hibernate (`canHibernateWebSocket`). See {@link HeldSocket}.
  */
 export class RawSocket extends HeldSocket<string | Uint8Array> implements RawSocketTransport {
+	readonly #transport: RawSocketTransport;
+
+	constructor(
+		actorId: string,
+		transport: RawSocketTransport,
+		owner: SocketOwner,
+		maxHeld: number,
+		maxHeldBytes: number,
+	) {
+		super(actorId, transport, owner, maxHeld, maxHeldBytes);
+		this.#transport = transport;
+	}
+
 	receive(data: string | Uint8Array): void {
 		this.input(data);
 	}
@@ -93,5 +124,20 @@ export class RawSocket extends HeldSocket<string | Uint8Array> implements RawSoc
 	/** A raw socket has no error frames: more than it may hold closes it ("try again later"). */
 	protected overflow(): void {
 		this.close(1013, "limit.too_many_held");
+	}
+
+	/** Held frames count with the server's held request bytes too (1 MiB a socket, 512 an address). */
+	protected override admitHeld(data: string | Uint8Array): boolean {
+		try {
+			this.#transport.holdBytes?.(this.sizeOf(data));
+			return true;
+		} catch {
+			this.close(1013, "limit.overloaded");
+			return false;
+		}
+	}
+
+	protected override releaseHeld(data: string | Uint8Array): void {
+		this.#transport.releaseBytes?.(this.sizeOf(data));
 	}
 }

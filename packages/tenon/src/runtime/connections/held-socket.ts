@@ -94,6 +94,17 @@ export abstract class HeldSocket<In> implements SocketHandle {
 		return 0;
 	}
 
+	/**
+	 * Counts an input about to be held beyond this socket (the node's held bytes): false
+	 * when it does not fit, and the subclass answered it. See {@link releaseHeld}.
+	 */
+	protected admitHeld(_input: In): boolean {
+		return true;
+	}
+
+	/** A held input leaves (to the actor, or dropped): what {@link admitHeld} counted goes. */
+	protected releaseHeld(_input: In): void {}
+
 	/** True while an awake actor handles this socket's input. */
 	get attached(): boolean {
 		return this.#target !== undefined;
@@ -130,7 +141,9 @@ export abstract class HeldSocket<In> implements SocketHandle {
 		this.#writer.uncork?.();
 	}
 
+	/** Closes the client's socket: input held for it is dropped, no one will answer it. */
 	close(code: number, reason: string): void {
+		this.takeHeld();
 		this.#writer.close(code, reason);
 	}
 
@@ -158,6 +171,7 @@ export abstract class HeldSocket<In> implements SocketHandle {
 			return;
 		}
 		target?.closed(code, reason);
+		this.takeHeld();
 		this.#owner.forget(this);
 	}
 
@@ -175,6 +189,8 @@ export abstract class HeldSocket<In> implements SocketHandle {
 		for (const entry of held) {
 			if (entry.kind === "input") {
 				this.#taken++;
+				// Let go before the actor counts it again as it takes it (a call while it runs).
+				this.releaseHeld(entry.input);
 				target.receive(entry.input);
 			} else {
 				// A held close ends the socket: nothing came after it.
@@ -204,15 +220,15 @@ export abstract class HeldSocket<In> implements SocketHandle {
 		this.#target = undefined;
 		// Nobody to take it: input that still arrives (a link's frames crossing its close) is dropped.
 		this.#dropping = true;
-		this.#held = undefined;
-		this.#heldBytes = 0;
+		this.takeHeld();
 	}
 
-	/** Takes the input held so far (the actor could not be woken for it). */
+	/** Takes the input held so far (the actor could not be woken for it): no longer counted. */
 	takeHeld(): HeldInput<In>[] {
 		const held = this.#held ?? [];
 		this.#held = undefined;
 		this.#heldBytes = 0;
+		for (const entry of held) if (entry.kind === "input") this.releaseHeld(entry.input);
 		return held;
 	}
 
@@ -227,6 +243,7 @@ export abstract class HeldSocket<In> implements SocketHandle {
 				this.overflow(entry.input, this.#maxHeld);
 				return;
 			}
+			if (!this.admitHeld(entry.input)) return;
 			this.#heldBytes += size;
 		}
 		this.#held.push(entry);

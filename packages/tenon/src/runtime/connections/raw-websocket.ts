@@ -12,6 +12,12 @@ import { closeReason, isSendableCloseCode } from "./close-codes.js";
 export interface RawSocketTransport {
 	send(data: string | Uint8Array): void;
 	close(code: number, reason: string): void;
+	/**
+	 * Optional: counts `bytes` of a frame held while the actor sleeps or wakes with the
+	 * server's held request bytes (throws `limit/overloaded` past them) until {@link releaseBytes}.
+	 */
+	holdBytes?(bytes: number): void;
+	releaseBytes?(bytes: number): void;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: each event type's listener takes its own event.
