@@ -10,3 +10,4 @@ export {
 	type TenonYjsProviderOptions,
 	type YjsConnection,
 } from "./provider.js";
+export type { ProviderEventMap, ProviderStatus } from "./provider-events.js";

@@ -10,6 +10,13 @@ import * as syncProtocol from "y-protocols/sync";
 import type * as Y from "yjs";
 import { readPartNotice, UPLOAD_PART_BYTES } from "./parts.js";
 import { continuedAwareness, releaseAwareness } from "./provider-awareness.js";
+import {
+	type ProviderEvent,
+	type ProviderEventMap,
+	ProviderListeners,
+	type ProviderStatus,
+	providerStatusOf,
+} from "./provider-events.js";
 
 /** Parts of one upload in flight at once (sent in order; the actor takes them in order). */
 const UPLOAD_WINDOW = 8;
@@ -42,6 +49,8 @@ export interface YjsConnection {
 	onOpen(callback: () => void): () => void;
 	/** The connection closed (it may reconnect): the others' cursors are dropped until then. */
 	onClose?(callback: () => void): () => void;
+	/** Its status changes (the provider's `status` event; without it, told from open and close). */
+	onStatusChange?(callback: (status: string) => void): () => void;
 	readonly connStatus: string;
 }
 
@@ -84,7 +93,8 @@ export class TenonYjsProvider {
 	readonly #unsubscribe: (() => void)[] = [];
 	#synced = false;
 	#syncedWaiters: (() => void)[] = [];
-	readonly #syncListeners = new Set<(synced: boolean) => void>();
+	readonly #listeners = new ProviderListeners();
+	#status: ProviderStatus;
 	#unacknowledged = 0;
 	#flushedWaiters: (() => void)[] = [];
 	#destroyed = false;
@@ -125,18 +135,24 @@ export class TenonYjsProvider {
 		this.#onRefused = options.onRefused;
 		this.#ownAwareness = options.awareness === undefined;
 		this.awareness = options.awareness ?? continuedAwareness(doc);
+		this.#status = providerStatusOf(conn.connStatus);
 		doc.on("update", this.#onDocUpdate);
 		this.awareness.on("update", this.#onAwarenessUpdate);
 		this.#unsubscribe.push(
 			conn.on("yjsSync", (message) => this.#receive(message)),
 			conn.on("yjsAwareness", (update) => applyAwarenessUpdate(this.awareness, update, this)),
-			conn.onOpen(() => this.#sync()),
+			conn.onOpen(() => {
+				this.#setStatus("connected");
+				this.#sync();
+			}),
+			conn.onStatusChange?.((status) => this.#setStatus(providerStatusOf(status))) ?? (() => {}),
 		);
 		// As y-websocket does: offline, the others' cursors are not shown as if they were there
 		// (a walkthrough, 2026-11-29); the snapshot after the reconnect brings them back.
 		if (conn.onClose !== undefined)
 			this.#unsubscribe.push(
 				conn.onClose(() => {
+					this.#setStatus("disconnected");
 					this.#forgetOthers();
 					// Offline, the document may fall behind: not synced until the next sync.
 					this.#setSynced(false);
@@ -161,32 +177,44 @@ export class TenonYjsProvider {
 		return new Promise((resolve) => this.#flushedWaiters.push(resolve));
 	}
 
+	/** The connection's status, as y-websocket's `status` event tells it. */
+	get status(): ProviderStatus {
+		return this.#status;
+	}
+
 	/**
-	 * Calls `listener` with `synced` each time it changes, as y-websocket's `sync` event: true
-	 * once the document caught up with the actor's, false when the connection closes (it may
-	 * fall behind until the next sync). Returns a function that removes the listener.
+	 * Calls `listener` each time the event happens, as y-websocket's provider: `sync` (or
+	 * `synced`) with `synced` each time it changes (true once the document caught up with the
+	 * actor's, false when the connection closes: it may fall behind until the next sync), and
+	 * `status` with `{ status }` ("connecting", "connected", "disconnected"). Returns a function
+	 * that removes the listener (as {@link off} does).
 	 */
-	on(event: "sync" | "synced", listener: (synced: boolean) => void): () => void {
-		// y-websocket emits both names.
-		if (event !== "sync" && event !== "synced")
-			throw new TypeError(`TenonYjsProvider has no "${String(event)}" event`);
-		this.#syncListeners.add(listener);
-		return () => this.#syncListeners.delete(listener);
+	on<E extends ProviderEvent>(event: E, listener: ProviderEventMap[E]): () => void {
+		this.#listeners.add(event, listener, false);
+		return () => this.#listeners.remove(event, listener);
+	}
+
+	/** As {@link on}, for the next time only. */
+	once<E extends ProviderEvent>(event: E, listener: ProviderEventMap[E]): () => void {
+		this.#listeners.add(event, listener, true);
+		return () => this.#listeners.remove(event, listener);
+	}
+
+	/** Removes a listener {@link on} or {@link once} added. */
+	off<E extends ProviderEvent>(event: E, listener: ProviderEventMap[E]): void {
+		this.#listeners.remove(event, listener);
 	}
 
 	#setSynced(synced: boolean): void {
 		if (this.#synced === synced) return;
 		this.#synced = synced;
-		for (const listener of [...this.#syncListeners]) {
-			try {
-				listener(synced);
-			} catch (error) {
-				// Reported, and the provider goes on (it runs in the connection's message handler).
-				queueMicrotask(() => {
-					throw error;
-				});
-			}
-		}
+		this.#listeners.emit("sync", synced);
+	}
+
+	#setStatus(status: ProviderStatus): void {
+		if (this.#status === status) return;
+		this.#status = status;
+		this.#listeners.emit("status", { status });
 	}
 
 	/** Resolves once the document is in sync with the actor's. */
@@ -207,7 +235,8 @@ export class TenonYjsProvider {
 		this.awareness.off("update", this.#onAwarenessUpdate);
 		for (const unsubscribe of this.#unsubscribe) unsubscribe();
 		this.#setSynced(false);
-		this.#syncListeners.clear();
+		this.#setStatus("disconnected");
+		this.#listeners.clear();
 		releaseAwareness(this.doc, this.awareness, this.#ownAwareness);
 	}
 
