@@ -157,7 +157,7 @@ function openLink(
 								}
 								inFlight.add(outgoing.id, bytes);
 							}
-							sent.add(outgoing);
+							sent.add(outgoing, input.bytes ?? 0);
 							ws.send(encodeToServer(encoding, outgoing));
 						},
 						closed: () => ws.close(1000, "client.gone"),
@@ -205,12 +205,12 @@ function openLink(
 				// it sleeps, unless one outlived the grace period) is failed below.
 				const taken = takenByOwner(reason.toString("utf8"));
 				if (!socket.clientGone)
-					for (const message of sent.notTaken(taken)) {
+					for (const { message, bytes } of sent.notTaken(taken)) {
 						// An owner that does not say what it took (a node of an older version):
 						// its unanswered actions may have run, so they fail; the rest is sent again.
 						if (message.tag === "ActionRequest" && taken === undefined) continue;
-						// Counted again when it is sent again (or by the actor, where it wakes).
-						const bytes = message.tag === "ActionRequest" ? inFlight.answer(message.id) : 0;
+						// Held again with its own size (counted while held, then where it goes).
+						if (message.tag === "ActionRequest") inFlight.withdraw(message.id);
 						socket.receive(message, bytes || undefined);
 					}
 				if (inFlight.size === 0) return;
@@ -271,6 +271,19 @@ class CountedCalls {
 		return call.bytes;
 	}
 
+	/**
+	 * The newest call with `id` was not taken by the owner (it is held again): its bytes are
+	 * released. The owner takes a link's messages in order, so the calls of an id it did not
+	 * take are the newest of that id; those before, taken and unanswered, stay to be failed.
+	 */
+	withdraw(id: ActionId): void {
+		const key = String(id);
+		const calls = this.#calls.get(key);
+		const call = calls?.pop();
+		if (calls !== undefined && calls.length === 0) this.#calls.delete(key);
+		if (call !== undefined && call.bytes > 0) this.#release(call.bytes);
+	}
+
 	/** Every call is let go (the link ended): their ids, one per call, in order. */
 	drain(): ActionId[] {
 		const ids: ActionId[] = [];
@@ -299,12 +312,13 @@ const MAX_KEPT = 1_024;
  * takes a link's messages in order), so those are let go.
  */
 class SentOnLink {
-	#kept: ToServer[] = [];
+	/** Each with its frame's bytes (0: not counted), to be counted at its size if held again. */
+	#kept: { message: ToServer; bytes: number }[] = [];
 	/** How many messages were sent before the first kept one. */
 	#before = 0;
 
-	add(message: ToServer): void {
-		this.#kept.push(message);
+	add(message: ToServer, bytes: number): void {
+		this.#kept.push({ message, bytes });
 		if (this.#kept.length > MAX_KEPT) {
 			this.#kept.shift();
 			this.#before++;
@@ -312,14 +326,16 @@ class SentOnLink {
 	}
 
 	answered(id: ActionId): void {
-		const at = this.#kept.findIndex((m) => m.tag === "ActionRequest" && m.id === id);
+		const at = this.#kept.findIndex(
+			({ message }) => message.tag === "ActionRequest" && message.id === id,
+		);
 		if (at < 0) return;
 		this.#kept.splice(0, at + 1);
 		this.#before += at + 1;
 	}
 
 	/** What the owner did not take, when it took the first `taken` (undefined: all kept). */
-	notTaken(taken: number | undefined): ToServer[] {
+	notTaken(taken: number | undefined): { message: ToServer; bytes: number }[] {
 		return taken === undefined ? this.#kept : this.#kept.slice(Math.max(0, taken - this.#before));
 	}
 }

@@ -89,3 +89,26 @@ it("counts each of two calls with one id until its own answer (the owner runs bo
 	await expect.poll(() => node.received.length).toBe(2);
 	expect(held.state.held).toBe(200);
 });
+
+it("holds a call the owner did not take again with its own size, though it shares its id with one taken", async () => {
+	// A review, 2026-11-29: held again with the bytes of the oldest unanswered call of its id (one
+	// the owner took), it counted 900 bytes where it held 100 until the actor woke again.
+	let received = 0;
+	const node = await owner((_message, _reply, end) => {
+		if (++received === 2) end(LINK_HIBERNATE, linkHibernateReason(1));
+	});
+	const held = budget(2_000);
+	const { socket, toClient } = heldSocket(held);
+	expect(await links().link(socket, { nodeId: "owner", address: node.address })).toBe("linked");
+	socket.receive(say(1), 900);
+	socket.receive(say(1), 100);
+	await expect.poll(() => socket.attached).toBe(false);
+	// The one taken and not answered failed; the other is held again, counted at its size.
+	await expect.poll(() => toClient.length).toBe(1);
+	expect(errorOf(toClient[0] as string)).toMatchObject({ actionId: 1 });
+	expect(held.state.held).toBe(100);
+	expect(socket.takeHeld()).toEqual([
+		{ kind: "input", input: { kind: "message", message: say(1), bytes: 100 } },
+	]);
+	expect(held.state.held).toBe(0);
+});
