@@ -12,7 +12,7 @@ import {
 	type ResumeRequest,
 } from "../runtime/actor-gateway.js";
 import type { GatewayRequest } from "./gateway.js";
-import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
+import { closeForFault, type ServerWebSocket, type WebSocketHandler } from "./websocket.js";
 
 /** Frames a client may send before the connection is established. */
 const MAX_EARLY_FRAMES = 256;
@@ -165,7 +165,7 @@ export class ConnectionSession implements WebSocketHandler {
 		const limit = this.#actors.limits.maxIncomingMessageBytes;
 		const size = encodedLength(data);
 		if (size > limit) {
-			this.#socket.close(CLOSE.tooBig, "message.incoming_too_long");
+			closeForFault(this.#socket, CLOSE.tooBig, "message.incoming_too_long");
 			this.#transport?.markGone();
 			return;
 		}

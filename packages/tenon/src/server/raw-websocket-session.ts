@@ -7,7 +7,7 @@ import {
 	type OpenRawSocket,
 } from "../runtime/actor-gateway.js";
 import type { GatewayRequest } from "./gateway.js";
-import type { ServerWebSocket, WebSocketHandler } from "./websocket.js";
+import { closeForFault, type ServerWebSocket, type WebSocketHandler } from "./websocket.js";
 
 /** Frames a client may send before the actor has taken the socket. */
 const MAX_EARLY_FRAMES = 256;
@@ -110,13 +110,13 @@ export class RawWebSocketSession implements WebSocketHandler {
 		const limit = this.#actors.limits.maxRawWebSocketMessageBytes;
 		const size = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
 		if (size > limit) {
-			this.#socket.close(1009, "message.incoming_too_long");
+			closeForFault(this.#socket, 1009, "message.incoming_too_long");
 			this.onClose(1009, "message.incoming_too_long");
 			return;
 		}
 		// A raw socket has no error frames: over its rate, it is closed ("try again later").
 		if (this.#rates.throttle() > 0) {
-			this.#socket.close(1013, "limit.rate_limited");
+			closeForFault(this.#socket, 1013, "limit.rate_limited");
 			this.onClose(1013, "limit.rate_limited");
 			return;
 		}

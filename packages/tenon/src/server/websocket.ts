@@ -20,10 +20,22 @@ export interface ServerWebSocket {
 	cork?(): void;
 	uncork?(): void;
 	close(code: number, reason: string): void;
+	/**
+	 * Optional: closes, and ends the socket a second later whether or not the client answered
+	 * the close: for a client that broke a limit (without it, {@link close}, which waits for
+	 * the client's close frame up to `ws`'s 30 s).
+	 */
+	closeUnread?(code: number, reason: string): void;
 	/** Optional: reads nothing more from the client for `ms`, frames already read included. */
 	pause?(ms: number): void;
 	/** Optional: false once the socket is closing or closed (either side began the close). */
 	readonly open?: boolean;
+}
+
+/** Closes `socket` for its client's fault (see {@link ServerWebSocket.closeUnread}). */
+export function closeForFault(socket: ServerWebSocket, code: number, reason: string): void {
+	if (socket.closeUnread !== undefined) socket.closeUnread(code, reason);
+	else socket.close(code, reason);
 }
 
 /** Callbacks an adapter drives for an accepted WebSocket. */
