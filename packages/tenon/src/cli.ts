@@ -27,6 +27,9 @@ Options:
   -h, --help           this help
 `;
 
+/** Signals within this many ms of the last one counted are the same signal, delivered again. */
+const SAME_SIGNAL_MS = 300;
+
 function fail(message: string): never {
 	process.stderr.write(`tenon: ${message}\n\n${USAGE}`);
 	process.exit(2);
@@ -110,9 +113,16 @@ async function start(argv: string[]): Promise<void> {
 	// The first signal closes (draining first, with TENON_DRAIN_MS); a second ends the drain
 	// and goes on closing (actors still sleep and save: a second Ctrl-C killed the process
 	// mid-drain, its leases left to expire); a third exits at once.
+	// A signal to the process group (Ctrl-C, systemd's KillMode=control-group) reaches this
+	// process directly and again through each wrapper that passes signals on (bin/tenon.mjs,
+	// tsx): those that come together count once, or one Ctrl-C skipped the drain.
 	let signals = 0;
+	let counted = Number.NEGATIVE_INFINITY;
 	for (const signal of ["SIGINT", "SIGTERM"] as const) {
 		process.on(signal, () => {
+			const now = performance.now();
+			if (now - counted < SAME_SIGNAL_MS) return;
+			counted = now;
 			signals++;
 			if (signals >= 3) process.exit(130);
 			void server.close().then(() => process.exit(0));
