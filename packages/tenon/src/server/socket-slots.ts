@@ -206,12 +206,12 @@ export class SocketSlot {
 		// Not a link's (another node relays its client's calls): the client's address is not
 		// known here, and one client filled this node's budget for everyone (a review). The
 		// node that relays them counts them (cluster/conn-links.ts).
-		if (this.#rated) this.#counts.held?.hold(bytes, this.countedAddress);
+		if (this.#rated) this.#counts.held?.hold(heldCallBytes(bytes), this.countedAddress);
 	}
 
 	/** The call {@link holdCall} counted returned (also after the socket closed). */
 	releaseCall(bytes: number): void {
-		if (this.#rated) this.#counts.held?.release(bytes, this.countedAddress);
+		if (this.#rated) this.#counts.held?.release(heldCallBytes(bytes), this.countedAddress);
 	}
 
 	release(): void {
@@ -219,6 +219,19 @@ export class SocketSlot {
 		this.#released = true;
 		this.#counts.release(this);
 	}
+}
+
+/**
+ * The least a call (or a frame held for a waking actor) counts: what it holds while it waits
+ * or runs besides its frame (its message, the action's context and promises). Counted at its
+ * frame's 78 bytes, a call held about 3.6 KB of heap, and sockets closed and opened again
+ * (each gets its 128 calls) piled up 13,440 of them, 48 MB, before 1 MiB was counted (an
+ * attacker probe, 2026-11-29).
+ */
+const MIN_HELD_CALL_BYTES = 4 * 1024;
+
+function heldCallBytes(bytes: number): number {
+	return Math.max(bytes, MIN_HELD_CALL_BYTES);
 }
 
 /** What a socket's events drive: its session. */

@@ -124,6 +124,36 @@ it("gives one client address a share, released when its calls return after their
 	}
 });
 
+// An attacker probe, 2026-11-29: a call of a few bytes counted its frame (78 B) while it held
+// about 3.6 KB of heap as it ran; sockets closed and opened again (a new one gets 128 calls
+// more) piled up 13,440 calls (48 MB) before 1 MiB was counted. A call counts at least 4 KiB.
+it("counts each call at least 4 KiB, however small its frame", async () => {
+	await using t = await setupTest(
+		setup({
+			use: { waiter },
+			logLevel: "silent",
+			limits: { maxHttpBodyBytes: 16 * KiB, maxBufferedBodyBytes: 64 * KiB },
+		}),
+	);
+	const client = createClient<typeof registry>(t.url);
+	const conn = client.waiter.getOrCreate(["small"]).connect();
+	try {
+		const calls = settle(Array.from({ length: 20 }, () => conn.hold("x")));
+		await pause(300);
+		opened?.();
+		const results = await calls;
+		// 64 KiB hold sixteen calls of 4 KiB: the rest are refused at once.
+		expect(results.filter((result) => "value" in result)).toHaveLength(16);
+		for (const result of results.filter((result) => "error" in result))
+			expect((result as { error: unknown }).error).toMatchObject({
+				group: "limit",
+				code: "overloaded",
+			});
+	} finally {
+		await conn.dispose();
+	}
+});
+
 // A review of the first version (2026-11-29): bytes were released only as an action returned,
 // and one awaiting something of an instance that died (here a resolver in its vars) never
 // returns: after a destroy they stayed counted for good, and bodies elsewhere were refused.
