@@ -120,7 +120,11 @@ export function traceGatewayRequest<R extends { readonly status: number }>(
 		// status code (an SRE walkthrough, 2026-11-29), so errors could not be split by status.
 		(error) => {
 			const payload = toErrorPayload(error, false);
-			span.setAttribute("http.response.status_code", httpStatusFor(payload.group, payload.code));
+			const status = httpStatusFor(payload.group, payload.code);
+			span.setAttribute("http.response.status_code", status);
+			// OpenTelemetry's HTTP conventions: a server span's status stays unset for a 4xx (the
+			// caller's fault), so error rates count the server's failures only.
+			return status >= 500;
 		},
 	);
 }

@@ -83,8 +83,11 @@ function actorAttributes(actor: TracedActor, action?: string): Attributes {
 	return attributes;
 }
 
-/** Marks a span failed with `error` (its Tenon group and code when it is an ActorError). */
-function recordError(span: Span, error: unknown): void {
+/**
+ * Marks a span failed with `error` (its Tenon group and code when it is an ActorError), and
+ * with an error status unless `fault` is false (the caller's fault on a server span).
+ */
+function recordError(span: Span, error: unknown, fault = true): void {
 	try {
 		if (error instanceof ActorError) {
 			span.setAttribute("tenon.error.group", error.group);
@@ -110,7 +113,7 @@ function recordError(span: Span, error: unknown): void {
 				...(typeof code === "number" ? { code } : {}),
 			});
 		}
-		span.setStatus({ code: STATUS_ERROR, message });
+		if (fault) span.setStatus({ code: STATUS_ERROR, message });
 	} catch (failure) {
 		// The work's own error is what its caller gets, not the SDK's.
 		const otel = otelApi();
@@ -129,17 +132,18 @@ export function runInSpan<T>(
 	parent: Context,
 	work: () => Promise<T>,
 	onResult?: (value: T) => void,
-	onError?: (error: unknown) => void,
+	onError?: (error: unknown) => boolean | undefined,
 ): Promise<T> {
 	const failed = (error: unknown) => {
+		let fault: boolean | undefined;
 		if (onError !== undefined) {
 			try {
-				onError(error);
+				fault = onError(error);
 			} catch (failure) {
 				reportTracingFailure(otel, "recording a span's result", failure);
 			}
 		}
-		recordError(span, error);
+		recordError(span, error, fault !== false);
 		endSpanSafely(otel, span);
 	};
 	let running: Promise<T>;

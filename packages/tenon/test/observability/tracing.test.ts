@@ -50,6 +50,10 @@ const front = actor({
 		refuse: () => {
 			throw new UserError("not today", { code: "closed" });
 		},
+		/** Fails with the server's fault (an error that is not a UserError: 500). */
+		crash: () => {
+			throw new Error("the disk is on fire");
+		},
 		/** A raw request to the ledger at `path` (app code passing a client's path on). */
 		fetchRaw: async (c, path: string) => {
 			const client = c.client() as Client<typeof registry>;
@@ -91,7 +95,11 @@ const timer = actor({
 	},
 });
 
-const registry = setup({ use: { ledger, front, flow, timer }, storage: memoryDriver() });
+const registry = setup({
+	use: { ledger, front, flow, timer },
+	storage: memoryDriver(),
+	logLevel: "silent",
+});
 
 /** The spans of one trace, by the id of its root. */
 function traceOf(spans: readonly ReadableSpan[], root: ReadableSpan): ReadableSpan[] {
@@ -316,9 +324,13 @@ describe("traces with a tracer provider registered", () => {
 			tracing.inSpan("http refuse", () => client.front.getOrCreate("f4").refuse()),
 		).rejects.toMatchObject({ code: "closed" });
 		await finished(tracing, "tenon.http_action refuse");
+		await expect(
+			tracing.inSpan("http crash", () => client.front.getOrCreate("f4").crash()),
+		).rejects.toMatchObject({ group: "core", code: "internal_error" });
+		await finished(tracing, "tenon.http_action crash");
 		const spans = tracing.spans();
-		const failed = (span: ReadableSpan) => {
-			expect(span.status.code).toBe(2);
+		const failed = (span: ReadableSpan, status = 2) => {
+			expect(span.status.code).toBe(status);
 			expect(span.attributes).toMatchObject({
 				"tenon.error.group": "user",
 				"tenon.error.code": "closed",
@@ -328,11 +340,21 @@ describe("traces with a tracer provider registered", () => {
 		failed(spanNamed(spans, "tenon.ws_action refuse"));
 		const httpTrace = traceOf(spans, spanNamed(spans, "http refuse"));
 		failed(spanNamed(httpTrace, "tenon.turn refuse"));
-		failed(spanNamed(httpTrace, "tenon.http_action refuse"));
+		// The HTTP server span of a 4xx leaves its status unset, as OpenTelemetry's HTTP
+		// conventions ask (an operator's walkthrough, 2026-11-29: APM error rates counted
+		// every refused call); the error's group, code and exception event stay.
+		failed(spanNamed(httpTrace, "tenon.http_action refuse"), 0);
 		// With the status it was answered (an SRE walkthrough, 2026-11-29: only 200s had one).
 		expect(spanNamed(httpTrace, "tenon.http_action refuse").attributes).toMatchObject({
 			"http.response.status_code": 400,
 		});
+		// A 5xx is the server's failure: an error status.
+		const crashed = spanNamed(
+			traceOf(spans, spanNamed(spans, "http crash")),
+			"tenon.http_action crash",
+		);
+		expect(crashed.status.code).toBe(2);
+		expect(crashed.attributes).toMatchObject({ "http.response.status_code": 500 });
 	});
 
 	it("workflow steps that run are spans outside the request that woke the actor", async () => {
