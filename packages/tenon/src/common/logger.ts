@@ -61,24 +61,34 @@ function isLogLevel(value: string | undefined): value is LogLevel {
 	return value !== undefined && Object.hasOwn(LEVEL_RANK, value);
 }
 
+/** A level as written (`DEBUG`, `Warning`): lower case, `warning` for `warn`. */
+function levelOf(text: string): string {
+	const lower = text.toLowerCase();
+	return lower === "warning" ? "warn" : lower;
+}
+
 /**
  * Parses `TENON_LOG_LEVEL`-style text: a default level and `module=level`
- * entries, comma-separated (`info,runtime=debug,cluster=warn`). Unknown
- * levels are ignored.
+ * entries, comma-separated (`info,runtime=debug,cluster=warn`), levels in any
+ * case. Entries that are not one are ignored, and pushed to `ignored` when given.
  */
-export function parseLogLevels(text: string | undefined): LogLevels {
+export function parseLogLevels(text: string | undefined, ignored?: string[]): LogLevels {
 	const levels: LogLevels = {};
 	if (text === undefined) return levels;
 	for (const entry of text.split(",")) {
 		const part = entry.trim();
+		if (part === "") continue;
 		const eq = part.indexOf("=");
 		if (eq === -1) {
-			if (isLogLevel(part)) levels.default = part;
+			const level = levelOf(part);
+			if (isLogLevel(level)) levels.default = level;
+			else ignored?.push(part);
 			continue;
 		}
 		const module = part.slice(0, eq).trim();
-		const level = part.slice(eq + 1).trim();
+		const level = levelOf(part.slice(eq + 1).trim());
 		if (module !== "" && isLogLevel(level)) levels[module] = level;
+		else ignored?.push(part);
 	}
 	return levels;
 }
@@ -238,7 +248,8 @@ export interface LoggerOptions {
  * logger.child({ module: "runtime" }).debug("woke", { actorId });
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
-	const fromEnv = parseLogLevels(envVar("TENON_LOG_LEVEL"));
+	const ignored: string[] = [];
+	const fromEnv = parseLogLevels(envVar("TENON_LOG_LEVEL"), ignored);
 	const merged: LogLevels = { ...fromEnv, ...options.levels };
 	const defaultLevel = options.level ?? options.levels?.default ?? fromEnv.default ?? "info";
 	const moduleRanks = new Map<string, number>();
@@ -247,7 +258,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 			moduleRanks.set(module, LEVEL_RANK[level]);
 		}
 	}
-	return new ConsoleLogger(
+	const logger = new ConsoleLogger(
 		{
 			sink: options.sink ?? stderrSink(options.format),
 			defaultRank: LEVEL_RANK[defaultLevel],
@@ -255,6 +266,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 		},
 		options.fields ?? {},
 	);
+	// Said once, not dropped without a word (an operator's walkthrough, 2026-11-29: a typo in
+	// TENON_LOG_LEVEL left the level at info, silently).
+	if (ignored.length > 0)
+		logger.warn("TENON_LOG_LEVEL: entries ignored (levels are debug, info, warn, error, silent)", {
+			ignored: ignored.map((entry) => entry.slice(0, 64)).slice(0, 16),
+		});
+	return logger;
 }
 
 /** `logger` for `module`: its lines carry `module` and follow that module's level. */

@@ -189,6 +189,32 @@ describe("levels per module", () => {
 		expect(parseLogLevels("warn")).toEqual({ default: "warn" });
 	});
 
+	// An operator's walkthrough, 2026-11-29: `DEBUG`, `warning` or a typo were dropped without
+	// a word, and the level stayed info.
+	it("takes levels in any case and `warning`, and says which entries it ignored", () => {
+		const ignored: string[] = [];
+		expect(parseLogLevels("DEBUG,Runtime=Warning,db=loud,,verbose", ignored)).toEqual({
+			default: "debug",
+			Runtime: "warn",
+		});
+		expect(ignored).toEqual(["db=loud", "verbose"]);
+		const before = process.env.TENON_LOG_LEVEL;
+		process.env.TENON_LOG_LEVEL = "info,runtime=loud";
+		try {
+			const { lines } = capture({});
+			expect(lines).toEqual([
+				expect.objectContaining({
+					level: "warn",
+					message: expect.stringContaining("TENON_LOG_LEVEL: entries ignored"),
+					fields: { ignored: ["runtime=loud"] },
+				}),
+			]);
+		} finally {
+			if (before === undefined) delete process.env.TENON_LOG_LEVEL;
+			else process.env.TENON_LOG_LEVEL = before;
+		}
+	});
+
 	it("filters each module at its own level; children pick up their module's level", () => {
 		const { logger, lines } = capture({
 			level: "warn",
