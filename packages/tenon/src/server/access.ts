@@ -100,13 +100,17 @@ export class AccessPolicy {
 		what: string,
 		disabledCode: string,
 		alsoToken?: string | undefined,
+		alsoName?: { option: string; env: string; token: string },
 	): void {
 		const { adminToken, inspectorToken } = this.#options;
 		if (adminToken === undefined && inspectorToken === undefined && alsoToken === undefined) {
+			// The route's own token first (metrics: the one a scraper should get).
+			const also = alsoName === undefined ? "" : `${alsoName.option}, `;
+			const alsoEnv = alsoName === undefined ? "" : `${alsoName.env} / `;
 			throw new ActorError(
 				"auth",
 				disabledCode,
-				`${what} is disabled: configure admin.token or inspector.token (TENON_ADMIN_TOKEN / TENON_INSPECTOR_TOKEN)`,
+				`${what} is disabled: configure ${also}admin.token or inspector.token (${alsoEnv}TENON_ADMIN_TOKEN / TENON_INSPECTOR_TOKEN)`,
 			);
 		}
 		const given = presentedCredential(request);
@@ -116,7 +120,11 @@ export class AccessPolicy {
 			(inspectorToken !== undefined && sameSecret(given, inspectorToken)) ||
 			(alsoToken !== undefined && sameSecret(given, alsoToken));
 		if (!ok)
-			throw new ActorError("auth", "forbidden", `${what} needs a valid admin or inspector token`);
+			throw new ActorError(
+				"auth",
+				"forbidden",
+				`${what} needs a valid ${alsoName === undefined ? "" : `${alsoName.token}, `}admin or inspector token`,
+			);
 	}
 
 	/** Throws unless `request` carries the admin, the inspector or the metrics token. */
@@ -126,6 +134,7 @@ export class AccessPolicy {
 			"The metrics endpoint",
 			"metrics_disabled",
 			this.#options.metricsToken,
+			{ option: "metricsToken", env: "TENON_METRICS_TOKEN", token: "metrics" },
 		);
 	}
 

@@ -62,6 +62,16 @@ describe("GET /metrics", () => {
 		expect(
 			m.value("tenon_action_duration_seconds", { ...A, action: "increment", transport: "http" }),
 		).toBe(2);
+		// Buckets from 100 µs: with 1 ms first, every call of a fast action fell in one bucket
+		// (an operator's walkthrough, 2026-11-29).
+		const bounds = m
+			.samples("tenon_action_duration_seconds_bucket", {
+				...A,
+				action: "increment",
+				transport: "http",
+			})
+			.map((sample) => sample.labels?.le);
+		expect(bounds.slice(0, 4)).toEqual(["0.0001", "0.00025", "0.0005", "0.001"]);
 		expect(
 			m.value("tenon_action_errors_total", {
 				...A,
@@ -152,7 +162,15 @@ describe("GET /metrics", () => {
 		await using open = await setupTest(setup({ use: { counter }, logLevel: "silent" }));
 		const disabled = await fetch(`${open.url}/metrics`);
 		expect(disabled.status).toBe(403);
-		expect(await disabled.json()).toMatchObject({ group: "auth", code: "metrics_disabled" });
+		// Its messages name the metrics token first, the one a scraper should hold (an operator's
+		// walkthrough, 2026-11-29: they named only the admin and inspector tokens).
+		expect(await disabled.json()).toMatchObject({
+			group: "auth",
+			code: "metrics_disabled",
+			message: expect.stringContaining(
+				"metricsToken, admin.token or inspector.token (TENON_METRICS_TOKEN",
+			),
+		});
 
 		await using t = await setupTest(
 			setup({
@@ -169,7 +187,11 @@ describe("GET /metrics", () => {
 			headers: { authorization: "Bearer not-the-right-token-at-all" },
 		});
 		expect(wrong.status).toBe(403);
-		expect(await wrong.json()).toMatchObject({ group: "auth", code: "forbidden" });
+		expect(await wrong.json()).toMatchObject({
+			group: "auth",
+			code: "forbidden",
+			message: "The metrics endpoint needs a valid metrics, admin or inspector token",
+		});
 		const viaInspector = await fetch(`${t.url}/metrics`, {
 			headers: { authorization: `Bearer ${INSPECTOR}` },
 		});
