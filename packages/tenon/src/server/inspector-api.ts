@@ -145,6 +145,11 @@ export async function handleInspectorApi(
 				true,
 				context.caller(withoutCredentials(request)),
 			);
+			actors.logger.info("inspector created an actor", {
+				actorId: record.actorId,
+				actor: name,
+				...auditOf(request, context),
+			});
 			return jsonResponse({ actor: inspector.summary(record) }, 201);
 		}
 		requireMethod(request, path, "GET");

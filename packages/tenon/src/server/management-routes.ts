@@ -148,6 +148,8 @@ export interface ManagementContext {
 	readBody(request: Request): Promise<Uint8Array>;
 	/** Its address's decode time (server/decode-time.ts): a body is read and decoded within it. */
 	readonly decodeBudget?: DecodeBudget | undefined;
+	/** The client's address, for the audit log. */
+	readonly remoteAddress?: string | undefined;
 }
 
 /**
@@ -235,6 +237,12 @@ export async function handleManagement(
 		routes.checkStateChange(request);
 		routes.access.requireAdmin(request, "Destroying actors");
 		await actors.destroyActor(actorId, namespaceOf(url));
+		// Audited as the inspector's changes are (an operator's walkthrough, 2026-11-29: a
+		// destroy through the REST API left no line).
+		actors.logger.info("an actor was destroyed through the management API", {
+			actorId,
+			who: `admin@${routes.remoteAddress ?? "in-process"}`,
+		});
 		return jsonResponse({});
 	}
 	return undefined;

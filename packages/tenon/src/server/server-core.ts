@@ -309,6 +309,7 @@ export function createServerCore(
 			caller: (request) => callerOf(request, admitted, presentedCredential(request), requestId),
 			readBody: bodyReaderFor(admitted),
 			decodeBudget: decodeBudget(admitted),
+			remoteAddress: admitted.remoteAddress,
 		};
 	}
 
