@@ -170,19 +170,19 @@ export class ActorInstance implements AssemblyHost {
 			throw error;
 		}
 		instance.status = "awake";
-		deps.metrics.actorWoke(instance.actorId, monotonicSeconds() - wakeStartedAt);
+		const wokeIn = monotonicSeconds() - wakeStartedAt;
+		deps.metrics.actorWoke(instance.actorId, wokeIn);
 		// In the same step as becoming awake: input held while it slept goes first.
 		attachSockets(p.hub);
-		// The host's logger: the actor's own (a child with its fields) is made
-		// on first use, and a wake-up with connections would make it for a
-		// line that is usually dropped.
-		if (p.hub.size > 0 || p.hub.orphans.size > 0)
-			deps.logger.debug("actor woke with its connections", {
-				actor: instance.name,
-				actorId: instance.actorId,
-				restored: p.hub.size,
-				awaitingResume: p.hub.orphans.size,
-			});
+		// The host's logger: the actor's own (a child with its fields) is made on first use, and
+		// every wake would make it for a line that is usually dropped.
+		deps.logger.debug("actor woke", {
+			actor: instance.name,
+			actorId: instance.actorId,
+			ms: Math.round(wokeIn * 1e4) / 10,
+			restored: p.hub.size,
+			awaitingResume: p.hub.orphans.size,
+		});
 		p.calls.attachRawSockets();
 		expireOrphans(p.hub, deps.options.connectionResumeTimeout);
 		p.schedules.start();
@@ -361,12 +361,12 @@ export class ActorInstance implements AssemblyHost {
 			const hibernated = kind === "sleep" ? p.hub.persistedCount : 0;
 			p.hub.closeAll(kind);
 			p.calls.closeRawSockets(kind);
-			if (hibernated > 0)
-				this.deps.logger.debug("actor sleeps; its connections hibernate", {
-					actor: this.name,
-					actorId: this.actorId,
-					hibernated,
-				});
+			this.deps.logger.debug("actor stopped", {
+				actor: this.name,
+				actorId: this.actorId,
+				as: kind,
+				hibernated,
+			});
 			await this.#release(actorStopped);
 			this.deps.metrics.actorStopped(this.actorId, kind);
 			this.#stopped();
