@@ -35,6 +35,8 @@ export interface ActorMetrics {
 	actorStopped(actorId: string, as: StoppedAs): void;
 	/** The actor's workflow (a run provider) failed for good. */
 	workflowFailed(): void;
+	/** The actor's `run` handler (or its workflow's run) threw and is restarted. */
+	runFailed(): void;
 }
 
 /** What an awake actor holds right now (read when metrics are scraped). */
@@ -89,6 +91,7 @@ const noopActorMetrics: ActorMetrics = {
 	actorWoke: () => {},
 	actorStopped: () => {},
 	workflowFailed: () => {},
+	runFailed: () => {},
 };
 
 /** The default {@link RuntimeMetrics}: records nothing. */

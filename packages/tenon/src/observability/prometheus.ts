@@ -98,6 +98,7 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 	readonly #actionErrors: Counter<"actor" | "action" | "transport" | "group" | "code">;
 	readonly #requestErrors: Counter<"group" | "code">;
 	readonly #workflowFailures: Counter<"actor">;
+	readonly #runFailures: Counter<"actor">;
 	readonly #gateSeconds: HistogramSeries<"actor" | "transport">;
 	readonly #commitSeconds: HistogramValue;
 	readonly #commitGroup: HistogramValue;
@@ -234,6 +235,12 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 		this.#workflowFailures = new Counter({
 			name: "tenon_workflows_failed_total",
 			help: "Workflows that failed for good (a step's retries used up, a CriticalError, a rollback that failed), by actor name.",
+			labelNames: ["actor"],
+			registers,
+		});
+		this.#runFailures = new Counter({
+			name: "tenon_run_failures_total",
+			help: "Times an actor's run handler (or its workflow's run) threw and was restarted, by actor name.",
 			labelNames: ["actor"],
 			registers,
 		});
@@ -429,6 +436,7 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 				else sleeping.gone(actorId);
 			},
 			workflowFailed: () => this.#workflowFailures.inc({ actor }),
+			runFailed: () => this.#runFailures.inc({ actor }),
 		};
 	}
 }

@@ -29,6 +29,7 @@ export function startRuns(host: AssemblyHost, p: ActorParts): ActorRuns | undefi
 			p.activity.changed();
 		},
 		onIdle: () => p.activity.maybeIdle(),
+		runFailed: () => deps.metrics.runFailed(),
 		onWorkChanged: () => p.activity.changed(),
 		onWakeAtChanged: () => {
 			p.schedules.alarmChanged();

@@ -29,6 +29,8 @@ export interface ActorRunDeps<C> {
 	hasQueueReceivers(): boolean;
 	/** The handler failed: release its queue leases before it restarts. */
 	releaseLeases(): void;
+	/** The handler threw and is restarted (counted in the metrics). */
+	runFailed?(): void;
 	/** Grows as the handler completes queue messages (its progress: see RunLoopDeps.progress). */
 	progress(): number;
 	/** The handler settled or is due to restart: end-of-turn work, and a drain may finish. */
@@ -87,6 +89,7 @@ export class ActorRun<C> {
 			onFailed: () => {
 				this.#idle = false;
 				deps.releaseLeases();
+				deps.runFailed?.();
 			},
 			onChange: () => deps.onChange(),
 		});

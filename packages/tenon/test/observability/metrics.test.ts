@@ -472,3 +472,29 @@ describe("failed workflows", () => {
 			.toBe(1);
 	});
 });
+
+// A `run` handler that kept throwing showed only as error lines, `delivered` rising with each
+// restart (an operator's walkthrough, 2026-11-29).
+describe("failed run handlers", () => {
+	it("count in tenon_run_failures_total by actor, once per restart", async () => {
+		const crashing = actor({
+			state: {},
+			actions: { poke: () => true },
+			run: async () => {
+				throw new Error("the consumer broke");
+			},
+		});
+		await using t = await setupTest(
+			setup({ use: { crashing }, admin: { token: ADMIN }, logLevel: "silent" }),
+		);
+		const count = async () =>
+			(await scrape(`${t.url}/metrics`, ADMIN)).value("tenon_run_failures_total", {
+				actor: "crashing",
+			});
+		expect(await t.client.crashing.getOrCreate("a").poke()).toBe(true);
+		await expect.poll(count).toBe(1);
+		// Restarted after its back-off (the test server's clock): it fails again.
+		await t.clock.advance(60_000);
+		await expect.poll(count).toBeGreaterThanOrEqual(2);
+	});
+});
