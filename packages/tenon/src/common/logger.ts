@@ -193,15 +193,36 @@ class ConsoleLogger implements Logger {
 
 	#write(level: WrittenLevel, message: string, fields: LogFields | undefined): void {
 		try {
-			this.#config.sink(level, message, fields ? lineFields(this.#fields, fields) : this.#fields);
+			const traced = lineContext?.();
+			const context = traced === undefined ? this.#fields : { ...this.#fields, ...traced };
+			this.#config.sink(level, message, fields ? lineFields(context, fields) : context);
 		} catch {
 			// A log line never throws into the code that logs it.
 		}
 	}
 }
 
+/**
+ * Fields of the moment a line is written, added to it (the active trace's ids: see
+ * observability/log-trace-context.ts); undefined, or a provider returning undefined: none.
+ */
+let lineContext: (() => LogFields | undefined) | undefined;
+
+/** Sets what {@link lineContext} adds to every line Tenon's loggers write. */
+export function setLineContext(provider: (() => LogFields | undefined) | undefined): void {
+	lineContext = provider;
+}
+
 /** Fields a logger sets that a line's own fields do not replace (see {@link lineFields}). */
-const CONTEXT_FIELDS = ["module", "actor", "key", "actorId", "requestId"] as const;
+const CONTEXT_FIELDS = [
+	"module",
+	"actor",
+	"key",
+	"actorId",
+	"requestId",
+	"trace_id",
+	"span_id",
+] as const;
 
 /**
  * A line's fields: the logger's, then the call's. A call's field named like one the logger

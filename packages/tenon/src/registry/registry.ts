@@ -11,6 +11,7 @@ import {
 	type LogLevels,
 	moduleLogger,
 } from "../common/logger.js";
+import { joinLogsToTraces } from "../observability/log-trace-context.js";
 import { tracingReady } from "../observability/otel-api.js";
 import type { PrometheusMetrics } from "../observability/prometheus.js";
 import { errors } from "../protocol/errors.js";
@@ -218,6 +219,7 @@ export class Registry<A extends ActorDefinitions> {
 		const metrics = await createMetrics(this.config.metrics, coreOptions.access);
 		// The optional OpenTelemetry API is found (or not) before the first request.
 		await tracingReady();
+		joinLogsToTraces();
 		const runtime = await Runtime.start({
 			definitions: this.config.use,
 			storage: options.storage ?? this.config.storage ?? lmdbDriver(),
