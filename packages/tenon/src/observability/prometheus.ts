@@ -40,6 +40,7 @@ const COMMIT_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 const GROUP_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 /** How late timers fire (seconds). */
 const LATENESS_BUCKETS = [0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 3600];
+const QUEUE_EVENTS: readonly QueueEvent[] = ["enqueued", "delivered", "dead_lettered"];
 /** A timer that fires more than this after its time counts as late. */
 export const LATE_ALARM_MS = 1_000;
 /** Error codes are labels: anything but a short identifier is reported as `other`. */
@@ -355,6 +356,18 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 	forActor(actor: string, actions: { has(action: string): boolean }): ActorMetrics {
 		const sleeping = new SleepingActors();
 		this.#sleeping.set(actor, sleeping);
+		// The actor's counters show from the start, at 0: a series that appears with its first
+		// failure at 1 is missed by `increase()` and `rate()`, and an alert on any workflow
+		// failure never fired for the first one (an operator's walkthrough, 2026-11-29).
+		for (const counter of [
+			this.#wakes,
+			this.#workflowFailures,
+			this.#runFailures,
+			this.#alarms,
+			this.#lateAlarms,
+		])
+			counter.inc({ actor }, 0);
+		for (const event of QUEUE_EVENTS) this.#queue.inc({ actor, event }, 0);
 		// The series of each action and transport, looked up once. Only the
 		// actor's own action names are keys: a client may call any name (even
 		// while the actor stops, before the name is looked up), and those share

@@ -491,6 +491,19 @@ describe("failed run handlers", () => {
 			(await scrape(`${t.url}/metrics`, ADMIN)).value("tenon_run_failures_total", {
 				actor: "crashing",
 			});
+		// Shown at 0 from the start: a series that appeared with its first failure at 1 was
+		// missed by increase() and rate() (an operator's walkthrough, 2026-11-29).
+		const before = await scrape(`${t.url}/metrics`, ADMIN);
+		for (const name of [
+			"tenon_run_failures_total",
+			"tenon_workflows_failed_total",
+			"tenon_actor_wakes_total",
+			"tenon_alarms_fired_total",
+		])
+			expect(before.samples(name, { actor: "crashing" }).map((sample) => sample.value)).toEqual([
+				"0",
+			]);
+		expect(before.samples("tenon_queue_messages_total", { actor: "crashing" })).toHaveLength(3);
 		expect(await t.client.crashing.getOrCreate("a").poke()).toBe(true);
 		await expect.poll(count).toBe(1);
 		// Restarted after its back-off (the test server's clock): it fails again.
