@@ -175,10 +175,14 @@ export async function handleManagement(
 				actorNames: Object.fromEntries(actors.actorNames.map((name) => [name, { metadata: {} }])),
 			});
 		case "/health":
-		case "/healthz":
+		case "/healthz": {
 			// HEAD too: what load balancers' health checks often send.
 			if (method !== "GET" && method !== "HEAD") throw errors.methodNotAllowed(method, path);
-			return jsonResponse({ status: "ok", runtime: "tenon", version: TENON_VERSION });
+			// As /ready: a probe must see the node as it is now, not a cache's copy.
+			const response = jsonResponse({ status: "ok", runtime: "tenon", version: TENON_VERSION });
+			response.headers.set("cache-control", "no-store");
+			return response;
+		}
 		case "/ready":
 		case "/readyz": {
 			if (method !== "GET" && method !== "HEAD") throw errors.methodNotAllowed(method, path);

@@ -83,6 +83,11 @@ describe("GET /ready on a single node", () => {
 		});
 		expect((await ready(server.url, "/readyz")).status).toBe(200);
 		expect((await ready(server.url, "/ready", "HEAD")).status).toBe(200);
+		// The liveness probe too is never cached (an operator's walkthrough, 2026-11-29).
+		expect(await ready(server.url, "/health")).toMatchObject({
+			status: 200,
+			cacheControl: "no-store",
+		});
 		expect(await ready(server.url, "/ready", "POST")).toMatchObject({
 			status: 405,
 			body: { group: "request", code: "method_not_allowed" },
