@@ -222,13 +222,14 @@ export class SocketSlot {
 }
 
 /**
- * The least a call (or a frame held for a waking actor) counts: what it holds while it waits
- * or runs besides its frame (its message, the action's context and promises). Counted at its
- * frame's 78 bytes, a call held about 3.6 KB of heap, and sockets closed and opened again
+ * The least a call (or a frame held for a waking actor) counts: some of what it holds while it
+ * waits or runs besides its frame (its message, the action's context and promises). Counted at
+ * its frame's 78 bytes, a call held about 3.6 KB of heap, and sockets closed and opened again
  * (each gets its 128 calls) piled up 13,440 of them, 48 MB, before 1 MiB was counted (an
- * attacker probe, 2026-11-29).
+ * attacker probe, 2026-11-29). At 2 KiB, what an address's open connections may have in flight
+ * (256 connections of 128 calls) fits its 64 MiB share: 4 KiB refused half of that (a review).
  */
-const MIN_HELD_CALL_BYTES = 4 * 1024;
+const MIN_HELD_CALL_BYTES = 2 * 1024;
 
 function heldCallBytes(bytes: number): number {
 	return Math.max(bytes, MIN_HELD_CALL_BYTES);

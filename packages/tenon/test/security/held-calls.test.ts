@@ -126,13 +126,13 @@ it("gives one client address a share, released when its calls return after their
 
 // An attacker probe, 2026-11-29: a call of a few bytes counted its frame (78 B) while it held
 // about 3.6 KB of heap as it ran; sockets closed and opened again (a new one gets 128 calls
-// more) piled up 13,440 calls (48 MB) before 1 MiB was counted. A call counts at least 4 KiB.
-it("counts each call at least 4 KiB, however small its frame", async () => {
+// more) piled up 13,440 calls (48 MB) before 1 MiB was counted. A call counts at least 2 KiB.
+it("counts each call at least 2 KiB, however small its frame", async () => {
 	await using t = await setupTest(
 		setup({
 			use: { waiter },
 			logLevel: "silent",
-			limits: { maxHttpBodyBytes: 16 * KiB, maxBufferedBodyBytes: 64 * KiB },
+			limits: { maxHttpBodyBytes: 16 * KiB, maxBufferedBodyBytes: 32 * KiB },
 		}),
 	);
 	const client = createClient<typeof registry>(t.url);
@@ -142,7 +142,7 @@ it("counts each call at least 4 KiB, however small its frame", async () => {
 		await pause(300);
 		opened?.();
 		const results = await calls;
-		// 64 KiB hold sixteen calls of 4 KiB: the rest are refused at once.
+		// 32 KiB hold sixteen calls of 2 KiB: the rest are refused at once.
 		expect(results.filter((result) => "value" in result)).toHaveLength(16);
 		for (const result of results.filter((result) => "error" in result))
 			expect((result as { error: unknown }).error).toMatchObject({
