@@ -27,8 +27,11 @@ Options:
   -h, --help           this help
 `;
 
-/** Signals within this many ms of the last one counted are the same signal, delivered again. */
-const SAME_SIGNAL_MS = 300;
+/**
+ * Signals within this many ms of the last one counted are the same signal, delivered again
+ * (tsx passes one on about 30 ms after it came).
+ */
+const SAME_SIGNAL_MS = 500;
 
 function fail(message: string): never {
 	process.stderr.write(`tenon: ${message}\n\n${USAGE}`);
@@ -115,7 +118,9 @@ async function start(argv: string[]): Promise<void> {
 	// mid-drain, its leases left to expire); a third exits at once.
 	// A signal to the process group (Ctrl-C, systemd's KillMode=control-group) reaches this
 	// process directly and again through each wrapper that passes signals on (bin/tenon.mjs,
-	// tsx): those that come together count once, or one Ctrl-C skipped the drain.
+	// tsx, npm): those that come together count once, or one Ctrl-C skipped the drain. Times
+	// are taken as the handler runs, so the close is begun outside it: the copies behind the
+	// first are handled at once, not after the close's first steps (a review).
 	let signals = 0;
 	let counted = Number.NEGATIVE_INFINITY;
 	for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -125,7 +130,7 @@ async function start(argv: string[]): Promise<void> {
 			counted = now;
 			signals++;
 			if (signals >= 3) process.exit(130);
-			void server.close().then(() => process.exit(0));
+			setImmediate(() => void server.close().then(() => process.exit(0)));
 		});
 	}
 }
