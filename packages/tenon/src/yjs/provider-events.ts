@@ -19,31 +19,54 @@ export type ProviderEvent = keyof ProviderEventMap;
 
 type AnyListener = (value: never) => void;
 
+/** A listener as added: told every time, or once. */
+interface Entry {
+	readonly listener: AnyListener;
+	readonly once: boolean;
+}
+
 /** The listeners of one provider, by event (`synced` kept with `sync`). */
 export class ProviderListeners {
-	/** Per event, each listener and whether it is told once only. */
-	readonly #byEvent = new Map<"sync" | "status", Map<AnyListener, boolean>>();
+	/**
+	 * Per event, each listener as added. `on(f)` and `once(f)` of one function are two entries
+	 * (as lib0's, which wraps a `once`): keyed by the function, a `once` turned an `on` into a
+	 * one-shot (a review, 2026-11-29). The same function added the same way twice is one.
+	 */
+	readonly #byEvent = new Map<"sync" | "status", Entry[]>();
 
 	add(event: ProviderEvent, listener: AnyListener, once: boolean): void {
 		const key = keyOf(event);
-		let listeners = this.#byEvent.get(key);
-		if (listeners === undefined) {
-			listeners = new Map();
-			this.#byEvent.set(key, listeners);
+		let entries = this.#byEvent.get(key);
+		if (entries === undefined) {
+			entries = [];
+			this.#byEvent.set(key, entries);
 		}
-		listeners.set(listener, once);
+		if (!entries.some((entry) => entry.listener === listener && entry.once === once))
+			entries.push({ listener, once });
 	}
 
+	/** Removes `listener` from the event, however it was added. */
 	remove(event: ProviderEvent, listener: AnyListener): void {
-		this.#byEvent.get(keyOf(event))?.delete(listener);
+		const key = keyOf(event);
+		const entries = this.#byEvent.get(key);
+		if (entries !== undefined)
+			this.#byEvent.set(
+				key,
+				entries.filter((entry) => entry.listener !== listener),
+			);
 	}
 
 	/** Tells `value` to the event's listeners; one that throws is reported and stops nothing. */
 	emit<E extends "sync" | "status">(event: E, value: Parameters<ProviderEventMap[E]>[0]): void {
-		const listeners = this.#byEvent.get(event);
-		if (listeners === undefined) return;
-		for (const [listener, once] of [...listeners]) {
-			if (once) listeners.delete(listener);
+		const entries = this.#byEvent.get(event);
+		if (entries === undefined || entries.length === 0) return;
+		// Once-listeners go before anyone is told; listeners added meanwhile hear the next one.
+		if (entries.some((entry) => entry.once))
+			this.#byEvent.set(
+				event,
+				entries.filter((entry) => !entry.once),
+			);
+		for (const { listener } of entries) {
 			try {
 				(listener as (value: unknown) => void)(value);
 			} catch (error) {
