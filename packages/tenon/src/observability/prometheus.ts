@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { TENON_VERSION } from "../common/version.js";
 import { ActorError } from "../protocol/errors.js";
 import {
 	type ActionTransport,
@@ -127,6 +128,12 @@ export class PrometheusMetrics implements RuntimeMetrics, MetricsExposition {
 			buckets: LATENCY_BUCKETS,
 			registers,
 		});
+		new Gauge({
+			name: "tenon_build_info",
+			help: "Tenon's version and Node's, as labels (always 1): join on it to see which version each node runs.",
+			labelNames: ["version", "node_version"],
+			registers,
+		}).set({ version: TENON_VERSION, node_version: process.versions.node }, 1);
 		new Gauge({
 			name: "tenon_actors_awake",
 			help: "Actors awake on this node, by actor name.",

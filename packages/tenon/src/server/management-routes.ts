@@ -1,3 +1,4 @@
+import { TENON_VERSION } from "../common/version.js";
 import { base64ToBytes } from "../protocol/bytes.js";
 import { decodeUntrusted } from "../protocol/encoding.js";
 import { errors } from "../protocol/errors.js";
@@ -11,7 +12,6 @@ import { jsonResponse } from "./http-util.js";
 import { notUtf8Query, queryPairs } from "./strict-query.js";
 
 /** The package version reported by `/metadata`. */
-export const TENON_VERSION = "0.1.0";
 
 /** The REST shape of an actor (RivetKit's engine API field names). */
 export function actorToJson(record: ActorRecord, awake: boolean): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { TENON_VERSION } from "../../src/common/version.js";
 import { actor, memoryDriver, queue, setup, UserError } from "../../src/index.js";
 import { PrometheusMetrics } from "../../src/observability/prometheus.js";
 import { setupTest } from "../../src/test/index.js";
@@ -504,6 +505,10 @@ describe("failed run handlers", () => {
 				"0",
 			]);
 		expect(before.samples("tenon_queue_messages_total", { actor: "crashing" })).toHaveLength(3);
+		// Which version each node runs (an operator's walkthrough, 2026-11-29: no build_info).
+		expect(before.samples("tenon_build_info")).toEqual([
+			{ labels: { version: TENON_VERSION, node_version: process.versions.node }, value: "1" },
+		]);
 		expect(await t.client.crashing.getOrCreate("a").poke()).toBe(true);
 		await expect.poll(count).toBe(1);
 		// Restarted after its back-off (the test server's clock): it fails again.
