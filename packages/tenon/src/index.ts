@@ -34,6 +34,8 @@ export {
 	type ActorQueue,
 	type CompletableQueueMessage,
 	type DeadLetter,
+	type InternalQueueToken,
+	internalQueue,
 	type QueueDecls,
 	type QueueMessage,
 	type QueueOptions,

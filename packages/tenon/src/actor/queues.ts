@@ -41,6 +41,37 @@ export function queue<Body, Reply = undefined>(
 	return { message: options.message, complete: options.complete, canPublish: options.canPublish };
 }
 
+/** A queue only the actor itself sends to (see {@link internalQueue}). */
+export interface InternalQueueToken<Body, Reply = undefined> extends QueueToken<Body, Reply> {
+	readonly __queueInternal: true;
+}
+
+const refuseClients = (): boolean => false;
+
+/**
+ * Declares a queue only the actor itself sends to (its actions, hooks and `run`, `c.queue.send`):
+ * a client's send is refused (`auth/forbidden`, as a `canPublish` that says no), and the typed
+ * client does not offer it (`handle.send` takes the other queues' names only).
+ *
+ * @example
+ * queues: { jobs: queue<Job>(), retries: internalQueue<Job>() }
+ */
+export function internalQueue<Body, Reply = undefined>(
+	options: Omit<QueueOptions, "canPublish"> = {},
+): InternalQueueToken<Body, Reply> {
+	return {
+		message: options.message,
+		complete: options.complete,
+		canPublish: refuseClients,
+		__queueInternal: true,
+	};
+}
+
+/** Names of the queues of `Q` a client may send to: all but {@link internalQueue}s. */
+export type ClientQueueName<Q> = {
+	[K in keyof Q & string]: Q[K] extends { readonly __queueInternal: true } ? never : K;
+}[keyof Q & string];
+
 /** A map of queue declarations. */
 // biome-ignore lint/suspicious/noExplicitAny: a type-level wildcard: `unknown` would fail the check for specific types (function parameters are contravariant).
 export type QueueDecls = Record<string, QueueToken<any, any>>;

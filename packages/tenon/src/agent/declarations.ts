@@ -1,6 +1,6 @@
 import type { ActionContext, ActorContext, ConnectContext } from "../actor/context.js";
 import { event } from "../actor/events.js";
-import { queue } from "../actor/queues.js";
+import { internalQueue } from "../actor/queues.js";
 import type { StandardSchemaV1 } from "../actor/schema.js";
 import type { SqlDatabase } from "../db/sql-database.js";
 import type { WorkflowContext } from "../workflow/types.js";
@@ -78,11 +78,10 @@ export interface DecisionMessage {
  */
 export function agentQueuesWith(redact?: (text: string) => string) {
 	return {
-		prompts: queue<AgentInboxMessage>({
-			canPublish: () => false,
-			...(redact === undefined ? {} : { message: redactingNotes(redact) }),
-		}),
-		decisions: queue<DecisionMessage>({ canPublish: () => false }),
+		prompts: internalQueue<AgentInboxMessage>(
+			redact === undefined ? {} : { message: redactingNotes(redact) },
+		),
+		decisions: internalQueue<DecisionMessage>(),
 	};
 }
 

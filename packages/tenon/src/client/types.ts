@@ -2,7 +2,7 @@
 // server modules: nothing from the server is bundled into client code.
 import type { ActorTypeInfo } from "../actor/definition.js";
 import type { EventArgsOf, EventName } from "../actor/events.js";
-import type { QueueBody, QueueName, QueueReply } from "../actor/queues.js";
+import type { ClientQueueName, QueueBody, QueueReply } from "../actor/queues.js";
 import type { ActorError } from "../protocol/errors.js";
 import type { ActorKey } from "../protocol/keys.js";
 
@@ -169,18 +169,18 @@ export interface QueueSendMethods<D> {
 	 * Sends a message to a declared queue; resolves once it is durably stored, or handed
 	 * out to a receiver in the commit the send waited for (docs/queues.md, delivery guarantees).
 	 */
-	send<K extends QueueName<QueuesOf<D>>>(
+	send<K extends ClientQueueName<QueuesOf<D>>>(
 		name: K,
 		...rest: BodyThen<QueueBody<QueuesOf<D>, K>, QueueSendNoWaitOptions>
 	): Promise<void>;
 	/** Sends a message and waits until the actor completes it (or `timeout`). */
-	send<K extends QueueName<QueuesOf<D>>>(
+	send<K extends ClientQueueName<QueuesOf<D>>>(
 		name: K,
 		body: QueueBody<QueuesOf<D>, K>,
 		options: QueueSendWaitOptions,
 	): Promise<QueueSendResult<QueueReply<QueuesOf<D>, K>>>;
 	/** Either, as `wait` says (a boolean known only when it runs). */
-	send<K extends QueueName<QueuesOf<D>>>(
+	send<K extends ClientQueueName<QueuesOf<D>>>(
 		name: K,
 		body: QueueBody<QueuesOf<D>, K>,
 		options: Omit<QueueSendWaitOptions, "wait"> & { wait?: boolean | undefined },

@@ -4,7 +4,7 @@
 // refused the caller), reach an actor from any namespace, and present any
 // gateway token. Each case runs against a real server (HTTP and WebSocket).
 import { describe, expect, it } from "vitest";
-import { actor, event, queue, setup, UserError } from "../../src/index.js";
+import { actor, event, internalQueue, queue, setup, UserError } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
 import { outcome, postJson, rawRequest, rawSocket } from "../helpers/raw.js";
 
@@ -22,6 +22,7 @@ const vault = actor({
 	queues: {
 		tasks: queue<string>({ canPublish: (c) => c.conn.state.role === "admin" }),
 		notes: queue<string>(),
+		chores: internalQueue<string>(),
 	},
 	onBeforeCreate: (c, input) => {
 		seen.push({ hook: "onBeforeCreate", request: c.request, params: c.params });
@@ -447,6 +448,13 @@ describe("per-event and per-queue checks", () => {
 		});
 		await asUser.send("notes", "fine");
 		await t.client.vault.getOrCreate("q", { params: { user: "root" } }).send("tasks", "ok");
+		// An internal queue refuses every client, whoever it is.
+		const asRoot = t.client.vault.getOrCreate("q", { params: { user: "root" } });
+		// @ts-expect-error: an internal queue
+		await expect(asRoot.send("chores", "x")).rejects.toMatchObject({
+			group: "auth",
+			code: "forbidden",
+		});
 	});
 });
 

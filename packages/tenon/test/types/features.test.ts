@@ -1,6 +1,13 @@
 import { describe, expectTypeOf, it } from "vitest";
 import type { ActorHandle, QueueSendResult } from "../../src/client/index.js";
-import { actor, type CronJob, type FireInfo, queue, setup } from "../../src/index.js";
+import {
+	actor,
+	type CronJob,
+	type FireInfo,
+	internalQueue,
+	queue,
+	setup,
+} from "../../src/index.js";
 
 interface Job {
 	id: string;
@@ -12,6 +19,7 @@ const worker = actor({
 		jobs: queue<Job, { ok: boolean }>(),
 		pings: queue<number>(),
 		ticks: queue<void>(),
+		retries: internalQueue<Job>(),
 	},
 	run: async (c) => {
 		for await (const message of c.queue.iter({ names: ["jobs"], completable: true })) {
@@ -33,6 +41,8 @@ const worker = actor({
 		await c.queue.send("nope", 1);
 		// @ts-expect-error wrong body type
 		await c.queue.send("pings", "one");
+		// The actor sends to its internal queues.
+		await c.queue.send("retries", { id: "1" });
 	},
 	onWebSocket: (c, websocket) => {
 		// RivetKit's handlers, as its docs write them (a parity sweep, 2026-11-29).
@@ -84,6 +94,9 @@ describe("types of queues, KV, schedules and raw handlers", () => {
 			await handle.send("jobs", { id: 1 });
 			// @ts-expect-error unknown queue
 			await handle.send("other", {});
+			// An internal queue is not offered to clients (its sends are refused: auth/forbidden).
+			// @ts-expect-error an internal queue
+			await handle.send("retries", { id: "1" });
 			// A queue that takes no body is sent to without one (a typing walkthrough, 2026-11-29).
 			expectTypeOf(await handle.send("ticks")).toEqualTypeOf<void>();
 			// @ts-expect-error this queue takes a body
