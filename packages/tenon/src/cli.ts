@@ -29,9 +29,9 @@ Options:
 
 /**
  * Signals within this many ms of the last one counted are the same signal, delivered again
- * (tsx passes one on about 30 ms after it came).
+ * (npm passes one on at once, tsx about 30 ms after it came); a second Ctrl-C comes later.
  */
-const SAME_SIGNAL_MS = 500;
+const SAME_SIGNAL_MS = 200;
 
 function fail(message: string): never {
 	process.stderr.write(`tenon: ${message}\n\n${USAGE}`);

@@ -2,7 +2,7 @@
 // the process group (Ctrl-C in a terminal, systemd's default KillMode=control-group) reaches
 // every process of it: the CLI's wrapper passed it on again, and the server counted two, so
 // one Ctrl-C skipped the whole drain (an operator's walkthrough, 2026-11-29). The CLI counts
-// signals that come together (within 500 ms) as one.
+// signals that come together (within 200 ms) as one.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
