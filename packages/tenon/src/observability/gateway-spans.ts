@@ -53,7 +53,11 @@ function describe(
 		const action = known.action(actorName, named) ? named : UNKNOWN_NAME;
 		return {
 			name: `${SPAN_NAMES.httpAction} ${action}`,
-			attributes: { "tenon.action.name": action, "tenon.transport": "http" },
+			attributes: {
+				"tenon.action.name": action,
+				"tenon.transport": "http",
+				"http.route": "/gateway/{actor}/action/{action}",
+			},
 		};
 	}
 	if (path.startsWith("/queue/")) {
@@ -61,7 +65,11 @@ function describe(
 		const queue = known.queue(actorName, named) ? named : UNKNOWN_NAME;
 		return {
 			name: `${SPAN_NAMES.httpQueueSend} ${queue}`,
-			attributes: { "tenon.queue.name": queue, "tenon.transport": "http" },
+			attributes: {
+				"tenon.queue.name": queue,
+				"tenon.transport": "http",
+				"http.route": "/gateway/{actor}/queue/{queue}",
+			},
 		};
 	}
 	if (path === "/request" || path.startsWith("/request/") || path.startsWith("/request?")) {
@@ -70,7 +78,10 @@ function describe(
 		const rawPath = path.slice("/request".length).split("?")[0] || "/";
 		return {
 			name: `${SPAN_NAMES.httpRequest} ${method}`,
-			attributes: { "url.path": cutText(rawPath, MAX_URL_PATH) },
+			attributes: {
+				"url.path": cutText(rawPath, MAX_URL_PATH),
+				"http.route": "/gateway/{actor}/request/*",
+			},
 		};
 	}
 	return undefined;
@@ -123,8 +134,11 @@ export function traceGatewayRequest<R extends { readonly status: number }>(
 			const status = httpStatusFor(payload.group, payload.code);
 			span.setAttribute("http.response.status_code", status);
 			// OpenTelemetry's HTTP conventions: a server span's status stays unset for a 4xx (the
-			// caller's fault), so error rates count the server's failures only.
-			return status >= 500;
+			// caller's fault), so error rates count the server's failures only; those get
+			// `error.type` (Tenon's own codes: few values).
+			if (status < 500) return false;
+			span.setAttribute("error.type", `${payload.group}/${payload.code}`);
+			return true;
 		},
 	);
 }

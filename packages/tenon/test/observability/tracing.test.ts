@@ -354,7 +354,14 @@ describe("traces with a tracer provider registered", () => {
 			"tenon.http_action crash",
 		);
 		expect(crashed.status.code).toBe(2);
-		expect(crashed.attributes).toMatchObject({ "http.response.status_code": 500 });
+		expect(crashed.attributes).toMatchObject({
+			"http.response.status_code": 500,
+			"error.type": "core/internal_error",
+			"http.route": "/gateway/{actor}/action/{action}",
+		});
+		expect(spanNamed(httpTrace, "tenon.http_action refuse").attributes).not.toHaveProperty(
+			"error.type",
+		);
 	});
 
 	it("workflow steps that run are spans outside the request that woke the actor", async () => {
