@@ -1,4 +1,4 @@
-import { actor, event, queue, UserError } from "tenon";
+import { actor, event, internalQueue, UserError } from "tenon";
 import { workflow } from "tenon/workflow";
 import { z } from "zod";
 import { spendCreation } from "../auth/creations.js";
@@ -93,7 +93,9 @@ export const expense = actor({
 		}),
 	},
 	queues: {
-		decisions: queue<Decision, { status: ApprovalStatus }>({ canPublish: () => false }),
+		// Only the actor's `decide` action sends here, after its checks: clients are refused,
+		// and the typed client does not offer the queue.
+		decisions: internalQueue<Decision, { status: ApprovalStatus }>(),
 	},
 	actionInputSchemas: {
 		decide: z.tuple([z.boolean(), withoutHidden().max(500).optional()]),
