@@ -31,6 +31,13 @@ export function databaseErrorOf(error: unknown, limits: DatabaseLimits): unknown
 			);
 		case SQLITE.TOOBIG:
 			return new DatabaseError("too_big", error.message, error.code);
+		case SQLITE.NOMEM:
+			// Past the statement's bound on SQLite's shared heap (heap-growth.ts), or the heap's end.
+			return new DatabaseError(
+				"too_big",
+				`The statement needed more memory than one statement may take${limits.maxHeapGrowth === undefined ? "" : ` (${limits.maxHeapGrowth} bytes: four times the longest value, and 32 MiB)`}: hold fewer long values at once`,
+				error.code,
+			);
 		default:
 			return new DatabaseError("sql_error", error.message, error.code);
 	}

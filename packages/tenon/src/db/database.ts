@@ -2,6 +2,7 @@ import type { Logger } from "../common/logger.js";
 import { type LongTimeout, setLongTimeout } from "../common/long-timeout.js";
 import { traceSql } from "../observability/tracing.js";
 import { databaseErrorOf, resultTooBig } from "./database-errors.js";
+import { beginStatementHeap, endStatementHeap } from "./heap-growth.js";
 import type { PageFile, PageSink } from "./page-file.js";
 import {
 	DatabaseError,
@@ -261,6 +262,8 @@ export class ActorDatabase implements SqlDatabase {
 		if (typeof sql !== "string") throw new DatabaseError("sql_error", "SQL must be a string");
 		statementTimeout = this.#limits.statementTimeout;
 		statementDeadline = undefined;
+		const heapGrowth = this.#limits.maxHeapGrowth;
+		if (heapGrowth !== undefined) beginStatementHeap(this.#module.HEAPU8.byteLength, heapGrowth);
 		let rows: ResultSet = { columns: [], rows: [] };
 		const wasmStack = this.#module.wasmStack;
 		const stackPointer = wasmStack?.save();
@@ -295,6 +298,7 @@ export class ActorDatabase implements SqlDatabase {
 		} finally {
 			statementTimeout = Number.POSITIVE_INFINITY;
 			statementDeadline = undefined;
+			endStatementHeap();
 			if (owner === undefined || (owner === this.#syncOwner && this.#syncDepth === 0)) {
 				this.#afterStatement();
 			} else if (this.#connection.autocommit) {

@@ -84,6 +84,9 @@ export async function openActorDatabase(host: DatabaseHost): Promise<ActorDataba
 	// nor the result cap could stop (a review, 2026-11-26).
 	const maxValue = Math.min(Math.max(2 * host.limits.maxSize, 64 * 1024 * 1024), 1_000_000_000);
 	module._sqlite3_limit(connection.pointer, SQLITE_LIMIT_LENGTH, maxValue);
+	// One statement grows the shared heap by at most four such values and some (heap-growth.ts):
+	// a value takes about twice its length while a statement holds it.
+	const limits = { ...host.limits, maxHeapGrowth: 4 * maxValue + 32 * 1024 * 1024 };
 	// LIKE and GLOB match `%` and `*` by recursion, in time of the pattern's length times the
 	// text's: a client's 16 KB pattern overflowed the stack (wasm-stack.ts) and a 40 KB one held
 	// the loop 41 s (a probe, 2026-11-27). SQLite allows 50,000 bytes; Durable Objects and D1, 50.
@@ -100,7 +103,7 @@ export async function openActorDatabase(host: DatabaseHost): Promise<ActorDataba
 			delete: (key) => host.delete(key),
 			deleteRange: (range) => host.deleteRange(range),
 		},
-		host.limits,
+		limits,
 		host.log,
 		(key, callback) => module.setCallback(key, callback),
 		() => {

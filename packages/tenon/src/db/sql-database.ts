@@ -78,6 +78,8 @@ export interface DatabaseLimits {
 	statementTimeout: number;
 	/** Longest a `transaction()` may stay open, in ms. */
 	transactionTimeout: number;
+	/** Most one statement may grow SQLite's shared heap by, in bytes (heap-growth.ts; absent: no bound). */
+	maxHeapGrowth?: number;
 }
 
 /** Rows as arrays, with their column names. */

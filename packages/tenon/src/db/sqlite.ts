@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type * as WaSqlite from "@journeyapps/wa-sqlite";
+import { guardHeapGrowth } from "./heap-growth.js";
 import { SQLITE, SqliteError, type SqlValue } from "./sqlite-constants.js";
 import type { SqliteModule } from "./sqlite-module.js";
 import { withMemoryMax } from "./wasm-memory-max.js";
@@ -58,7 +59,10 @@ export function loadSqlite(): Promise<Loaded> {
 		const { default: SQLiteESMFactory } = await import("@journeyapps/wa-sqlite/dist/wa-sqlite.mjs");
 		if (!hadToJSON) delete (BigInt.prototype as { toJSON?: unknown }).toJSON;
 		const loader = readFileSync(dist("wa-sqlite.mjs"), "utf8");
-		const made = await instantiateKeepingStack(SQLiteESMFactory, wasmBinary, loader);
+		// Not found (another build): unbounded, and test/db/statement-heap.test.ts fails.
+		const made = await instantiateKeepingStack(SQLiteESMFactory, wasmBinary, loader, (imports) => {
+			guardHeapGrowth(imports, loader);
+		});
 		const module = made.module as SqliteModule;
 		module.wasmStack = made.stack;
 		const api = waSqlite.Factory(module);

@@ -30,6 +30,7 @@ export async function instantiateKeepingStack(
 	factory: (options: object) => Promise<unknown>,
 	wasmBinary: Uint8Array,
 	loaderSource: string,
+	adjustImports: (imports: WebAssembly.Imports) => void = () => {},
 ): Promise<{ module: unknown; stack: WasmStack | undefined }> {
 	let stack: WasmStack | undefined;
 	const names = exportNames(loaderSource);
@@ -42,6 +43,7 @@ export async function instantiateKeepingStack(
 		imports: WebAssembly.Imports,
 		receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
 	): object => {
+		adjustImports(imports);
 		const made = WebAssembly.instantiate(
 			wasmBinary as BufferSource,
 			imports,
