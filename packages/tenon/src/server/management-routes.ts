@@ -11,8 +11,6 @@ import { type DecodeBudget, decodeWithin, readWithin } from "./decode-time.js";
 import { jsonResponse } from "./http-util.js";
 import { notUtf8Query, queryPairs } from "./strict-query.js";
 
-/** The package version reported by `/metadata`. */
-
 /** The REST shape of an actor (RivetKit's engine API field names). */
 export function actorToJson(record: ActorRecord, awake: boolean): Record<string, unknown> {
 	const json: Record<string, unknown> = {

@@ -29,6 +29,19 @@ const wide = actor({
 				return (error as { code?: string }).code;
 			}
 		},
+		/** Binds a value of `bytes`, built here, to `statements` statements of their own text. */
+		bindEach: async (c, statements: number, bytes: number) => {
+			const value = new Uint8Array(bytes);
+			const lengths: unknown[] = [];
+			for (let i = 0; i < statements; i++) {
+				try {
+					lengths.push((await c.db.execute(`SELECT length(?) AS n -- ${i}`, value))[0]?.n);
+				} catch (error) {
+					lengths.push((error as { code?: string }).code);
+				}
+			}
+			return lengths;
+		},
 		keep: async (c, bytes: number) => {
 			await c.db.execute("INSERT INTO kept (b) VALUES (randomblob(?))", bytes);
 			return "kept";
@@ -54,4 +67,18 @@ it("bounds how far one statement grows SQLite's shared heap; the next statements
 	expect(await attacker.keep(16)).toBe("kept");
 	expect(await t.client.wide.getOrCreate("other").keep(16)).toBe("kept");
 	expect(await attacker.hold(1, value)).toBe(value);
+}, 60_000);
+
+// A review, 2026-11-29: SQLite keeps a reset statement's bindings, and each cached statement kept
+// its last long value; 40 statements of a 60 MiB value each, every one within its own bound,
+// grew the heap to 2 GiB, and the rest of them (and other actors' long binds) failed.
+it("lets go of a cached statement's long values when it has run", async () => {
+	await using t = await setupTest(setup({ use: { wide }, logLevel: "silent" }));
+	const actor = t.client.wide.getOrCreate("binder");
+	await actor.keep(16);
+	const { module } = await loadSqlite();
+	const before = module.HEAPU8.byteLength;
+	const value = 60 * MiB;
+	expect(await actor.bindEach(40, value)).toEqual(Array.from({ length: 40 }, () => value));
+	expect(module.HEAPU8.byteLength - before).toBeLessThan(4 * 64 * MiB + 32 * MiB + 96 * MiB);
 }, 60_000);
