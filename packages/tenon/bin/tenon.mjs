@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const compiled = join(root, "dist", "cli.js");
@@ -14,10 +14,18 @@ if (existsSync(compiled) && process.env.TENON_CLI_FROM_SOURCE !== "1") {
 	await import(compiled);
 } else {
 	const require = createRequire(import.meta.url);
-	const tsx = join(dirname(require.resolve("tsx/package.json")), "dist", "cli.mjs");
+	// tsx's loader in the child itself, not tsx's command: that one passes signals on again and
+	// SIGKILLs a child that does not acknowledge one within 60 ms (a server busy closing).
+	const loader = join(dirname(require.resolve("tsx/package.json")), "dist", "loader.mjs");
 	const child = spawn(
 		process.execPath,
-		[tsx, "--conditions=tenon-source", join(root, "src", "cli.ts"), ...process.argv.slice(2)],
+		[
+			"--import",
+			pathToFileURL(loader).href,
+			"--conditions=tenon-source",
+			join(root, "src", "cli.ts"),
+			...process.argv.slice(2),
+		],
 		{ stdio: "inherit" },
 	);
 	for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
