@@ -79,6 +79,9 @@ describe("collaborative note example", () => {
 		for (const change of [
 			(other: Y.Doc) => other.getText("text").format(0, 1, { bold: true }),
 			(other: Y.Doc) => other.getMap("meta").set("x", 1),
+			// A CR LF put every reader's editor out of step with the text (an attacker probe,
+			// 2026-11-29): control characters are refused too.
+			(other: Y.Doc) => other.getText("text").insert(5, "\r\nsecond line"),
 		]) {
 			const other = new Y.Doc();
 			const sent = new TenonYjsProvider(
@@ -93,7 +96,7 @@ describe("collaborative note example", () => {
 			await sent.flushed();
 			sent.destroy();
 		}
-		expect(refused).toHaveLength(3);
+		expect(refused).toHaveLength(4);
 		expect(await t.client.note.getOrCreate(["n"], as("ann")).text()).toBe("hello");
 	});
 });

@@ -34,6 +34,9 @@ export const note = yjsActor({
 	// A plain-text note: its editor's binding cannot show embeds, marks or other types (an
 	// embed froze every reader's page at each load), so updates holding them are refused.
 	allowedContent: ["text"],
+	// Nor control characters: a CR LF put every reader's editor out of step with the text
+	// (CodeMirror counts it as one line break), their edits landing in the wrong place.
+	controlCharacters: "refuse",
 	actions: {
 		/** The document's text, for a quick look (who may connect may read). */
 		text: (c) => c.vars.document.text(),

@@ -1,6 +1,7 @@
 // A collaborative editor: CodeMirror bound to a Yjs document that the `note`
 // actor holds (tenon/yjs). Edits merge live; each is acknowledged once the
 // actor stored it; cursors of the others show (awareness).
+import { EditorState } from "@codemirror/state";
 import { basicSetup, EditorView } from "codemirror";
 import { useEffect, useRef, useState } from "react";
 import { createClient } from "tenon/client";
@@ -56,7 +57,15 @@ function Editor({ session }: { session: Session }) {
 			}
 			view = new EditorView({
 				doc: text.toString(),
-				extensions: [basicSetup, EditorView.lineWrapping, yCollab(text, provider.awareness)],
+				extensions: [
+					basicSetup,
+					EditorView.lineWrapping,
+					// Only "\n" breaks a line, so a position is the same in the editor as in the text:
+					// by default CodeMirror counts CR LF as one break, and a note holding one (the actor
+					// refuses control characters since 2026-11-29) put every reader out of step.
+					EditorState.lineSeparator.of("\n"),
+					yCollab(text, provider.awareness),
+				],
 				parent,
 			});
 		});

@@ -82,6 +82,13 @@ export interface YjsActorConfig<S, CP, CS, A> {
 	 * every reader of the document, at every load (an attacker probe, 2026-11-29).
 	 */
 	allowedContent?: readonly YjsContent[];
+	/**
+	 * `"refuse"`: updates whose text holds a control character (C0 but tab and line feed, or
+	 * DEL; a carriage return above all) are refused, as content not allowed. A CR LF in the
+	 * text put CodeMirror's binding out of step with the document for every reader (it counts
+	 * CR LF as one line break): their edits landed in the wrong place. Default `"allow"`.
+	 */
+	controlCharacters?: "allow" | "refuse";
 	/** Logged updates after which the log is folded into one snapshot. Default 100. */
 	compactEvery?: number;
 	/**
@@ -157,7 +164,7 @@ export function yjsActor<S = undefined, CP = unknown, CS = undefined, A = {}>(
 	}
 > {
 	const compactEvery = config.compactEvery ?? 100;
-	const allowedContent = contentMask(config.allowedContent);
+	const allowedContent = contentMask(config.allowedContent, config.controlCharacters);
 	const canEdit = config.canEdit ?? (() => true);
 	const limits: Required<PartLimits> = { ...DEFAULT_PART_LIMITS, ...definedOnly(config.limits) };
 	// A new client's step 2 carries the whole document through the outbox.

@@ -1,5 +1,6 @@
 import * as decoding from "lib0/decoding";
 import { ActorError } from "../protocol/errors.js";
+import { hasControlCharacter, TEXT_CONTROLS } from "./content-kinds.js";
 import { invalid } from "./parts.js";
 
 /**
@@ -24,7 +25,10 @@ export interface UpdateParts {
 	readonly ranges: number;
 	/** Items that hold a subdocument. */
 	readonly subdocuments: number;
-	/** The kinds of content its items hold: bit `1 << ref` per Yjs content ref (1 to 9). */
+	/**
+	 * The kinds of content its items hold: bit `1 << ref` per Yjs content ref (1 to 9), and
+	 * {@link TEXT_CONTROLS} when a string holds a control character (content-kinds.ts).
+	 */
 	readonly contentKinds: number;
 	/**
 	 * Per group of structs, three numbers: its client, its first clock, and
@@ -194,8 +198,12 @@ class UpdateReader implements UpdateParts {
 			case 3: // binary
 				this.#bytes();
 				return 1;
-			case 4: // string: its UTF-16 length is at most its UTF-8 bytes (a bad byte decodes to one unit)
-				return Math.max(1, this.#bytes().length);
+			case 4: {
+				// A string: its UTF-16 length is at most its UTF-8 bytes (a bad byte decodes to one unit).
+				const text = this.#bytes();
+				if (hasControlCharacter(text)) this.contentKinds |= TEXT_CONTROLS;
+				return Math.max(1, text.length);
+			}
 			case 5: // embed
 				this.#json();
 				return 1;

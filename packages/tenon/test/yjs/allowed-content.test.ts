@@ -12,7 +12,14 @@ const plain = yjsActor({
 	allowedContent: ["text"],
 	actions: { text: (c) => c.vars.document.text() },
 });
-const registry = setup({ use: { plain, note }, logLevel: "silent" });
+// A carriage return put CodeMirror's binding (CR LF: one line break) out of step with the
+// document for every reader: their edits landed in the wrong place (an attacker probe, 2026-11-29).
+const lines = yjsActor({
+	allowedContent: ["text"],
+	controlCharacters: "refuse",
+	actions: { text: (c) => c.vars.document.text() },
+});
+const registry = setup({ use: { plain, note, lines }, logLevel: "silent" });
 
 /** An update message of a new document changed by `change`. */
 function changeOf(change: (doc: Y.Doc) => void): Uint8Array {
@@ -82,5 +89,24 @@ describe("allowedContent", () => {
 	it("refuses an unknown kind when the actor is defined", () => {
 		// @ts-expect-error not a kind of content
 		expect(() => yjsActor({ allowedContent: ["pictures"] })).toThrow(/unknown allowedContent/);
+	});
+});
+
+describe("controlCharacters: refuse", () => {
+	it("refuses text holding a control character but tab and line feed, and nothing of it applies", async () => {
+		await using t = await setupTest(registry);
+		const handle = t.client.lines.getOrCreate("l");
+		await handle.yjsSync(changeOf((doc) => doc.getText("text").insert(0, "one\n\ttwo")));
+		for (const text of ["a\r\nb", "\r", "bell\u0007", "nul\u0000", "esc\u001b[31m", "del\u007f"])
+			await expect(
+				handle.yjsSync(changeOf((doc) => doc.getText("text").insert(0, text))),
+			).rejects.toMatchObject({ group: "request", code: "yjs_content_not_allowed" });
+		expect(await handle.text()).toBe("one\n\ttwo");
+		// Other characters are text: accents, emoji, a line separator.
+		await handle.yjsSync(changeOf((doc) => doc.getText("text").insert(0, "é😀\u2028")));
+		// And by default they are taken, as before.
+		const loose = t.client.plain.getOrCreate("loose");
+		await loose.yjsSync(changeOf((doc) => doc.getText("text").insert(0, "a\r\nb")));
+		expect(await loose.text()).toBe("a\r\nb");
 	});
 });

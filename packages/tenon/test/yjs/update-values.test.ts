@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { setup } from "../../src/index.js";
 import { setupTest } from "../../src/test/index.js";
+import { TEXT_CONTROLS } from "../../src/yjs/content-kinds.js";
 import { yjsActor } from "../../src/yjs/index.js";
 import { MAX_UPDATE_VALUES, readUpdateParts } from "../../src/yjs/update-values.js";
 import { worstStallDuring } from "../helpers/loop-stalls.js";
@@ -32,6 +33,10 @@ function jsonValues(value: unknown): number {
 /** Values of `update`, as readUpdateParts counts them. */
 const countUpdateValues = (update: Uint8Array) => readUpdateParts(update).values;
 
+/** Control characters but tab and line feed (content-kinds.ts TEXT_CONTROLS). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for.
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+
 /** What Yjs's decoding of `update` builds, counted as readUpdateParts counts. */
 function expectedParts(update: Uint8Array): {
 	values: number;
@@ -48,8 +53,13 @@ function expectedParts(update: Uint8Array): {
 	).length;
 	// The kinds of content its items hold, as Yjs names them (allowedContent checks these).
 	let contentKinds = 0;
-	for (const struct of decoded.structs)
-		if (struct instanceof Y.Item) contentKinds |= 1 << struct.content.getRef();
+	for (const struct of decoded.structs) {
+		if (!(struct instanceof Y.Item)) continue;
+		contentKinds |= 1 << struct.content.getRef();
+		// A string holding a control character (but tab and line feed): content-kinds.ts.
+		if (struct.content instanceof Y.ContentString && CONTROLS.test(struct.content.str))
+			contentKinds |= TEXT_CONTROLS;
+	}
 	return {
 		values: expectedValues(update),
 		structs: decoded.structs.length,
@@ -135,7 +145,15 @@ const edit = fc.oneof(
 	fc.record({ kind: fc.constant("array" as const), values: fc.array(entry, { maxLength: 5 }) }),
 	fc.record({
 		kind: fc.constant("text" as const),
-		text: fc.string({ minLength: 1, maxLength: 8, unit: "grapheme" }),
+		text: fc.oneof(
+			fc.string({ minLength: 1, maxLength: 8, unit: "grapheme" }),
+			// Control characters among others (controlCharacters: "refuse" reads them).
+			fc.string({
+				minLength: 1,
+				maxLength: 8,
+				unit: fc.constantFrom("\r", "\n", "\t", "\u0000", "\u001b", "\u007f", "a", "é", "\u2028"),
+			}),
+		),
 		format: fc.option(
 			fc.dictionary(fc.string({ maxLength: 4 }), json, { maxKeys: 2, noNullPrototype: true }),
 		),
