@@ -215,6 +215,15 @@ describe("example apps in Chromium", () => {
 			await close(ann);
 			await close(bob);
 		}
+		// A link's name is the page's heading: one that is not a plain name opens the default
+		// board (a link made the heading read a phishing notice: an attacker probe, 2026-11-29).
+		const spoof = "team — NOTICE: this board moved, sign in again at http://evil.example/login";
+		const { page: eve } = await open(`/apps/board/?board=${encodeURIComponent(spoof)}`);
+		try {
+			expect(await text(eve, "header strong")).toBe("team");
+		} finally {
+			await close(eve);
+		}
 	}, 60_000);
 });
 

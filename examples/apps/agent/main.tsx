@@ -7,12 +7,13 @@ import type { AgentMessage } from "tenon/client";
 import { createClient } from "tenon/client";
 import { createTenonReact, useAgentChat } from "tenon/react";
 import type { registry } from "../../registry.js";
+import { nameFromLink } from "../shared/link-name.js";
 import type { Session } from "../shared/session.js";
 import { renderSignedInPage } from "../shared/signed-in-page.js";
 
 const query = new URLSearchParams(location.search);
 const agentName = query.get("agent") === "code" ? "codeAgent" : "supportAgent";
-const conversation = query.get("c") ?? "main";
+const conversation = nameFromLink("c", "main");
 const client = createClient<typeof registry>({
 	endpoint: location.origin,
 	reconnect: { minDelayMs: 100, maxDelayMs: 2_000 },

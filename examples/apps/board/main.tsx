@@ -5,9 +5,10 @@ import { type FormEvent, type PointerEvent, useEffect, useRef, useState } from "
 import { createClient } from "tenon/client";
 import { createTenonReact } from "tenon/react";
 import type { registry } from "../../registry.js";
+import { nameFromLink } from "../shared/link-name.js";
 import { renderSignedInPage } from "../shared/signed-in-page.js";
 
-const boardName = new URLSearchParams(location.search).get("board") ?? "team";
+const boardName = nameFromLink("board", "team");
 const client = createClient<typeof registry>({
 	endpoint: location.origin,
 	reconnect: { minDelayMs: 100, maxDelayMs: 2_000 },

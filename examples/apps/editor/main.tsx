@@ -10,10 +10,11 @@ import { TenonYjsProvider } from "tenon/yjs";
 import { yCollab } from "y-codemirror.next";
 import * as Y from "yjs";
 import type { registry } from "../../registry.js";
+import { nameFromLink } from "../shared/link-name.js";
 import type { Session } from "../shared/session.js";
 import { renderSignedInPage } from "../shared/signed-in-page.js";
 
-const docName = new URLSearchParams(location.search).get("doc") ?? "welcome";
+const docName = nameFromLink("doc", "welcome");
 const client = createClient<typeof registry>({
 	endpoint: location.origin,
 	reconnect: { minDelayMs: 100, maxDelayMs: 2_000 },
