@@ -326,13 +326,15 @@ export class ActorDatabase implements SqlDatabase {
 		reusable: boolean,
 		stackPointer: number | undefined,
 	): ResultSet {
-		// A statement is new, or was reset when its last run ended (below): ready to bind.
-		if (args.length > 0 || statement.parameterCount > 0) {
-			statement.bind(isNamed(args) ? args[0] : args);
-		}
 		const rows: SqlValue[][] = [];
 		const max = this.#limits.maxSize;
 		try {
+			// A statement is new, or was reset when its last run ended (below): ready to bind. In
+			// the `try`: a bind that fails past a long value is reset too, letting the value go (a
+			// cached statement kept a 60 MiB blob after a later parameter was refused: a review).
+			if (args.length > 0 || statement.parameterCount > 0) {
+				statement.bind(isNamed(args) ? args[0] : args);
+			}
 			while (statement.step()) {
 				rows.push(statement.values());
 				if (statement.bytesRead > max) throw resultTooBig(max);

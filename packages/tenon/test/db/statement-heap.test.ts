@@ -42,6 +42,22 @@ const wide = actor({
 			}
 			return lengths;
 		},
+		/** As bindEach, each statement given a second value that cannot be bound. */
+		bindEachBadly: async (c, statements: number, bytes: number) => {
+			const value = new Uint8Array(bytes);
+			const codes: unknown[] = [];
+			for (let i = 0; i < statements; i++) {
+				try {
+					await c.db.execute(`SELECT length(?) AS n, ? AS t -- ${i}`, value, {
+						bad: true,
+					} as never);
+					codes.push("ran");
+				} catch (error) {
+					codes.push((error as { code?: string }).code);
+				}
+			}
+			return codes;
+		},
 		keep: async (c, bytes: number) => {
 			await c.db.execute("INSERT INTO kept (b) VALUES (randomblob(?))", bytes);
 			return "kept";
@@ -80,5 +96,19 @@ it("lets go of a cached statement's long values when it has run", async () => {
 	const before = module.HEAPU8.byteLength;
 	const value = 60 * MiB;
 	expect(await actor.bindEach(40, value)).toEqual(Array.from({ length: 40 }, () => value));
+	expect(module.HEAPU8.byteLength - before).toBeLessThan(4 * 64 * MiB + 32 * MiB + 96 * MiB);
+}, 60_000);
+
+// A review, 2026-11-29: a bind that failed at a later parameter skipped the reset, and the cached
+// statement kept the 60 MiB value bound before it: 30 such calls grew the heap by 1.9 GiB.
+it("lets go of what a failed bind bound before it failed", async () => {
+	await using t = await setupTest(setup({ use: { wide }, logLevel: "silent" }));
+	const actor = t.client.wide.getOrCreate("bad-binder");
+	await actor.keep(16);
+	const { module } = await loadSqlite();
+	const before = module.HEAPU8.byteLength;
+	expect(await actor.bindEachBadly(30, 60 * MiB)).toEqual(
+		Array.from({ length: 30 }, () => "sql_error"),
+	);
 	expect(module.HEAPU8.byteLength - before).toBeLessThan(4 * 64 * MiB + 32 * MiB + 96 * MiB);
 }, 60_000);
