@@ -158,6 +158,19 @@ describe("example apps in Chromium", () => {
 			await expect.poll(() => documentText(bob)).toContain(saved);
 			await bob.keyboard.type(" After the crash.");
 			await expect.poll(() => documentText(ann)).toContain("After the crash.");
+			// Pasted text from Windows' clipboard (CR LF) and a control character: the page takes
+			// them out, as the note refuses them; refused, they left every later edit unsaved (a
+			// review, 2026-11-29).
+			await bob.evaluate(() => {
+				const data = new DataTransfer();
+				data.setData("text/plain", " Pasted\r\nline\u001b.");
+				document
+					.querySelector(".cm-content")
+					?.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true }));
+			});
+			await expect.poll(() => documentText(ann)).toContain("Pasted\nline.");
+			await expect.poll(() => text(bob, "#pending")).toBe("all edits saved");
+			expect(await bob.locator("#problem").count()).toBe(0);
 			const { page: reader } = await open("/apps/editor/?doc=crash-test");
 			await expect.poll(() => documentText(reader)).toContain("After the crash.");
 			expect(await documentText(reader)).toContain(saved);

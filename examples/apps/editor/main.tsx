@@ -65,6 +65,10 @@ function Editor({ session }: { session: Session }) {
 					// by default CodeMirror counts CR LF as one break, and a note holding one (the actor
 					// refuses control characters since 2026-11-29) put every reader out of step.
 					EditorState.lineSeparator.of("\n"),
+					// So pasted or dropped text loses what the note refuses: a CR LF from the clipboard
+					// (Windows') would have been kept by the line separator above, refused, and left
+					// this and every later edit unsaved (a review, 2026-11-29).
+					EditorView.clipboardInputFilter.of(withoutControls),
 					yCollab(text, provider.awareness),
 				],
 				parent,
@@ -126,3 +130,9 @@ renderSignedInPage({
 	intro: ". Open this page in another window to edit together.",
 	children: (session) => <Editor session={session} />,
 });
+
+/** `text` with CR LF and CR as line feeds, and no other control character but tab. */
+function withoutControls(text: string): string {
+	// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes.
+	return text.replace(/\r\n?/g, "\n").replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "");
+}

@@ -1,10 +1,11 @@
 /**
- * A name the page's link gives (a board, a note, a conversation): letters, digits, `-`, `_` and
- * `.`, at most 64; any other link opens `fallback`. The page shows the name as its heading, and
- * a link named "team — NOTICE: this board moved, sign in again at http://evil.example" showed
- * that notice there (an attacker probe, 2026-11-29), and made an actor of that name.
+ * A name the page's link gives (a board, a note, a conversation): letters and digits of any
+ * script (`café`, `会议`), `-`, `_` and `.`, at most 64; any other link opens `fallback`. The
+ * page shows the name as its heading, and a link named "team — NOTICE: this board moved, sign
+ * in again at http://evil.example" showed that notice there (an attacker probe, 2026-11-29),
+ * and made an actor of that name.
  */
 export function nameFromLink(parameter: string, fallback: string): string {
 	const given = new URLSearchParams(location.search).get(parameter);
-	return given !== null && /^[A-Za-z0-9_.-]{1,64}$/.test(given) ? given : fallback;
+	return given !== null && /^[\p{L}\p{N}_.-]{1,64}$/u.test(given) ? given : fallback;
 }

@@ -1,1 +1,0 @@
-import{c as e}from"./signed-in-page-CI_Mc1B8.js";var t=e(((e,t)=>{t.exports=function(){throw Error(`ws does not work in the browser. Browser clients must use the native WebSocket object`)}}));export default t();
