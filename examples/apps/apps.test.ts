@@ -234,6 +234,10 @@ describe("example apps in Chromium", () => {
 		const { page: eve } = await open(`/apps/board/?board=${encodeURIComponent(spoof)}`);
 		try {
 			expect(await text(eve, "header strong")).toBe("team");
+			// Said, without the link's words: "team" is not the board the link meant.
+			const said = await text(eve, "#problem");
+			expect(said).toContain('this is "team"');
+			expect(said).not.toContain("evil");
 		} finally {
 			await close(eve);
 		}

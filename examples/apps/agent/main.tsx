@@ -13,7 +13,7 @@ import { renderSignedInPage } from "../shared/signed-in-page.js";
 
 const query = new URLSearchParams(location.search);
 const agentName = query.get("agent") === "code" ? "codeAgent" : "supportAgent";
-const conversation = nameFromLink("c", "main");
+const { name: conversation, problem: linkProblem } = nameFromLink("c", "main");
 const client = createClient<typeof registry>({
 	endpoint: location.origin,
 	reconnect: { minDelayMs: 100, maxDelayMs: 2_000 },
@@ -71,7 +71,7 @@ function Chat({ session }: { session: Session }) {
 	});
 	const chat = useAgentChat(connection);
 	const [text, setText] = useState("");
-	const [problem, setProblem] = useState<string>();
+	const [problem, setProblem] = useState<string | undefined>(linkProblem);
 	const [asking, setAsking] = useState(false);
 	const end = useRef<HTMLDivElement>(null);
 	// A pending confirmation too: its Approve and Deny were below the fold at 390 px.

@@ -8,7 +8,7 @@ import type { registry } from "../../registry.js";
 import { nameFromLink } from "../shared/link-name.js";
 import { renderSignedInPage } from "../shared/signed-in-page.js";
 
-const boardName = nameFromLink("board", "team");
+const { name: boardName, problem: linkProblem } = nameFromLink("board", "team");
 const client = createClient<typeof registry>({
 	endpoint: location.origin,
 	reconnect: { minDelayMs: 100, maxDelayMs: 2_000 },
@@ -27,7 +27,7 @@ function Board({ token }: { token: string }) {
 	const canvas = useRef<HTMLDivElement>(null);
 	const area = useRef<HTMLDivElement>(null);
 	const [text, setText] = useState("");
-	const [problem, setProblem] = useState<string>();
+	const [problem, setProblem] = useState<string | undefined>(linkProblem);
 	// A change the actor refused is said, not dropped (a walkthrough, 2026-11-29: the page
 	// hid every refusal, a 21st note vanished with an uncaught error).
 	const report = (change: Promise<unknown> | undefined) =>

@@ -14,7 +14,7 @@ import { nameFromLink } from "../shared/link-name.js";
 import type { Session } from "../shared/session.js";
 import { renderSignedInPage } from "../shared/signed-in-page.js";
 
-const docName = nameFromLink("doc", "welcome");
+const { name: docName, problem: linkProblem } = nameFromLink("doc", "welcome");
 const client = createClient<typeof registry>({
 	endpoint: location.origin,
 	reconnect: { minDelayMs: 100, maxDelayMs: 2_000 },
@@ -33,7 +33,7 @@ function Editor({ session }: { session: Session }) {
 	const [synced, setSynced] = useState(false);
 	const [pending, setPending] = useState(0);
 	const [people, setPeople] = useState<string[]>([]);
-	const [problem, setProblem] = useState<string | undefined>();
+	const [problem, setProblem] = useState<string | undefined>(linkProblem);
 	useEffect(() => {
 		const parent = host.current;
 		if (connection === undefined || parent === null) return undefined;

@@ -1,0 +1,1 @@
+import{c as e}from"./signed-in-page-B1LSrhOD.js";var t=e(((e,t)=>{t.exports=function(){throw Error(`ws does not work in the browser. Browser clients must use the native WebSocket object`)}}));export default t();

@@ -1,1 +1,0 @@
-import{c as e}from"./signed-in-page-BCZCoV7D.js";var t=e(((e,t)=>{t.exports=function(){throw Error(`ws does not work in the browser. Browser clients must use the native WebSocket object`)}}));export default t();
