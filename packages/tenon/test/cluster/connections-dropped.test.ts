@@ -96,17 +96,20 @@ describe("cluster: PostgreSQL drops a node's connections", () => {
 			expect(terminated).toBeGreaterThan(5);
 			expect(node.server.process.exitCode, "the node exited").toBeNull();
 			expect(node.server.process.signalCode).toBeNull();
-			// Served again once its connections are back.
+			// Served again once its connections are back. On a loaded machine (a gate run, and 1 in
+			// 3 runs beside two busy loops, 2026-11-29) new connections failed CONNECT_TIMEOUT (10 s
+			// each) for 20 to 40 s after the terminations, every call a 500 meanwhile: an open
+			// finding (issue 17's note); the bound here is that recovery's, not a fast one's.
 			await expect
 				.poll(async () => (await callTally(node.url, "k1", "add", ["after"])).status, {
-					timeout: 15_000,
+					timeout: 50_000,
 					interval: 250,
 				})
 				.toBe(200);
 		} finally {
 			await cluster.stop();
 		}
-	}, 60_000);
+	}, 90_000);
 
 	// The client library drops the promise of its own first query on a new connection (the
 	// array types), and a termination in that window was an unhandled rejection (57P01, or
