@@ -39,6 +39,13 @@ const settle = (calls: Promise<unknown>[]) =>
 			),
 		),
 	);
+/** A 100 KiB HTTP body to another actor: does it fit beside what is held? */
+const postBody = (url: string) =>
+	fetch(`${url}/gateway/waiter/action/ping?rvt-method=getOrCreate&rvt-key=h`, {
+		method: "POST",
+		headers: { "content-type": "application/json" },
+		body: JSON.stringify({ args: ["y".repeat(100 * KiB)] }),
+	});
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 it("refuses calls past the node's budget while others wait, shares it with HTTP bodies, and lets go as they return", async () => {
@@ -179,12 +186,7 @@ it("lets go of the calls of an instance that stopped, though their actions never
 	const conn = client.stuck.getOrCreate(["s"]).connect();
 	const calls = settle(Array.from({ length: 9 }, () => conn.hold(big)));
 	await pause(300);
-	const post = () =>
-		fetch(`${t.url}/gateway/waiter/action/ping?rvt-method=getOrCreate&rvt-key=h`, {
-			method: "POST",
-			headers: { "content-type": "application/json" },
-			body: JSON.stringify({ args: ["y".repeat(100 * KiB)] }),
-		});
+	const post = () => postBody(t.url);
 	expect((await post()).status).toBe(503);
 	const destroyed = client.stuck.getOrCreate(["s"]).destroy();
 	// The instance's grace period for its running actions passes (the test server's clock).
@@ -225,12 +227,7 @@ it("counts the frames a hibernated connection holds while its actor wakes, and l
 	const client = createClient<typeof registry>(t.url);
 	const handle = client.slowWake.getOrCreate(["s"]);
 	const conn = handle.connect();
-	const post = () =>
-		fetch(`${t.url}/gateway/waiter/action/ping?rvt-method=getOrCreate&rvt-key=h`, {
-			method: "POST",
-			headers: { "content-type": "application/json" },
-			body: JSON.stringify({ args: ["y".repeat(100 * KiB)] }),
-		});
+	const post = () => postBody(t.url);
 	try {
 		await conn.sleep();
 		await t.settle();
@@ -282,12 +279,7 @@ it("counts a hibernated raw socket's frames while its actor wakes, and closes it
 	);
 	const url = `${t.url.replace(/^http/, "ws")}/gateway/slowRaw/websocket/?rvt-method=getOrCreate&rvt-key=r`;
 	const socket = await rawSocket(url, []);
-	const post = () =>
-		fetch(`${t.url}/gateway/waiter/action/ping?rvt-method=getOrCreate&rvt-key=h`, {
-			method: "POST",
-			headers: { "content-type": "application/json" },
-			body: JSON.stringify({ args: ["y".repeat(100 * KiB)] }),
-		});
+	const post = () => postBody(t.url);
 	try {
 		socket.ws.send("a");
 		await expect.poll(() => socket.messages).toEqual(["1"]);
